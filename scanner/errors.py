@@ -1,0 +1,38 @@
+"""Errors that end a command with a clear one-line message (exit code 2), never a traceback."""
+
+from __future__ import annotations
+
+
+class SecretgraphError(Exception):
+    """Base for errors the CLI reports as one line and exit code 2."""
+
+    exit_code = 2
+
+
+class UsageError(SecretgraphError):
+    """Bad command-line usage: unknown region, malformed account id, conflicting flags."""
+
+
+class InputError(SecretgraphError):
+    """A bad input file (rule, config, suppression, snapshot, history, plan, journal).
+
+    The message names the file and, where it applies, the rule and the field.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, rule: str | None = None,
+                 field: str | None = None) -> None:
+        parts = [p for p in (path, f"rule {rule}" if rule else None,
+                             f"field {field}" if field else None) if p]
+        prefix = ": ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.path = path
+        self.rule = rule
+        self.field = field
+
+
+class CredentialsError(SecretgraphError):
+    """No usable credentials, or an unknown profile."""
+
+
+class ReadOnlyViolation(SecretgraphError):
+    """An operation outside the declared read-only set was attempted during a scan."""

@@ -1,0 +1,114 @@
+"""Findings: the records rules produce and findings.json carries (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+
+class Severity(str, Enum):
+    INFORMATIONAL = "INFORMATIONAL"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls(text.strip().upper())
+        except ValueError:
+            raise ValueError(
+                f"unknown severity {text!r} (expected one of {', '.join(s.value for s in cls)})"
+            ) from None
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+class Status(str, Enum):
+    FAIL = "FAIL"
+    PASS = "PASS"
+    UNKNOWN = "UNKNOWN"
+    MUTED = "MUTED"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResourceRef:
+    type: str  # graph node kind, e.g. Secret, KmsKey, VpcPeering, RouteTable, Account
+    arn: str
+    account_id: str
+    region: str  # "global" for account-level resources
+
+
+def finding_id(rule_id: str, resource_arn: str, principal: str | None = None) -> str:
+    """Stable id: the same rule, resource and principal give the same id in every scan."""
+    key = "\x1f".join([rule_id, resource_arn, principal or ""])
+    return "sgf-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding:
+    id: str
+    rule_id: str
+    title: str
+    severity: Severity
+    status: Status
+    resource: ResourceRef
+    message: str = ""  # one line saying what is wrong (or why UNKNOWN) for this resource
+    principal: str | None = None  # for access findings
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    remediation: Mapping[str, Any] = field(default_factory=dict)  # {id, description, ...}
+    compliance: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # for UNKNOWN: the inputs that were not collected
+    muted_by: Mapping[str, Any] | None = None  # the suppression entry when status is MUTED
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "severity": self.severity.value,
+            "status": self.status.value,
+            "resource": {
+                "type": self.resource.type,
+                "arn": self.resource.arn,
+                "account_id": self.resource.account_id,
+                "region": self.resource.region,
+            },
+            "message": self.message,
+            "principal": self.principal,
+            "evidence": dict(self.evidence),
+            "remediation": dict(self.remediation),
+            "compliance": {k: list(v) for k, v in self.compliance.items()},
+            "missing": list(self.missing),
+        }
+        if self.muted_by is not None:
+            out["muted_by"] = dict(self.muted_by)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Finding":
+        r = data["resource"]
+        return cls(
+            id=data["id"],
+            rule_id=data["rule_id"],
+            title=data["title"],
+            severity=Severity(data["severity"]),
+            status=Status(data["status"]),
+            resource=ResourceRef(type=r["type"], arn=r["arn"], account_id=r["account_id"],
+                                 region=r["region"]),
+            message=data.get("message", ""),
+            principal=data.get("principal"),
+            evidence=data.get("evidence") or {},
+            remediation=data.get("remediation") or {},
+            compliance={k: tuple(v) for k, v in (data.get("compliance") or {}).items()},
+            missing=tuple(data.get("missing") or ()),
+            muted_by=data.get("muted_by"),
+        )

@@ -1,0 +1,141 @@
+"""The graph vocabulary: every node kind and edge kind, declared once.
+
+Nodes are keyed by ARN (or a stable synthetic id where AWS has no ARN: accounts, the ``*``
+principal, service principals). Every node carries ``kind`` (a NodeKind value), ``account_id``,
+``region`` ("global" for account-level things) and the fields of the snapshot record it came
+from. Every edge carries ``kind`` (an EdgeKind value) plus the attributes listed below.
+docs/architecture.md is generated from these descriptions (``python -m scanner.graph.schema``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class NodeKind(str, Enum):
+    ACCOUNT = "Account"
+    SECRET = "Secret"
+    SECRET_REPLICA = "SecretReplica"
+    KMS_KEY = "KmsKey"
+    PRINCIPAL = "Principal"
+    LAMBDA_FUNCTION = "LambdaFunction"
+    VPC = "Vpc"
+    SUBNET = "Subnet"
+    ROUTE_TABLE = "RouteTable"
+    SECURITY_GROUP = "SecurityGroup"
+    VPC_PEERING = "VpcPeering"
+    VPC_ENDPOINT = "VpcEndpoint"
+    NAT_GATEWAY = "NatGateway"
+
+
+class EdgeKind(str, Enum):
+    OWNED_BY = "OWNED_BY"
+    ENCRYPTED_BY = "ENCRYPTED_BY"
+    REPLICA_OF = "REPLICA_OF"
+    ROTATED_BY = "ROTATED_BY"
+    IN_SUBNET = "IN_SUBNET"
+    IN_VPC = "IN_VPC"
+    USES_ROUTE_TABLE = "USES_ROUTE_TABLE"
+    ROUTES_TO = "ROUTES_TO"
+    PEERS = "PEERS"
+    PROTECTED_BY = "PROTECTED_BY"
+    CAN_READ = "CAN_READ"
+
+
+NODE_DESCRIPTIONS: dict[NodeKind, str] = {
+    NodeKind.ACCOUNT: "An AWS account in scope. Id `account:<12 digits>`. Attributes: name, "
+    "assumed (whether the audit role was assumed), is_central, is_management, unread_services "
+    "(region -> services that could not be listed).",
+    NodeKind.SECRET: "A primary Secrets Manager secret. Id: its ARN. Attributes: the fields of "
+    "scanner.model.Secret (kms_key_id None = aws/secretsmanager), plus replica_regions.",
+    NodeKind.SECRET_REPLICA: "A replica of a secret in another region. Id `<primary ARN>#<region>`. "
+    "Attributes: region, kms_key_id, status, status_message, primary_arn.",
+    NodeKind.KMS_KEY: "A KMS key (customer-managed, or a synthetic node for the AWS-managed "
+    "aws/secretsmanager key of an account-region, id `<account>:<region>:alias/aws/secretsmanager`). "
+    "Attributes: the fields of scanner.model.KmsKey.",
+    NodeKind.PRINCIPAL: "An IAM role or user (id: ARN), an account root (`arn:aws:iam::<acct>:root`), "
+    "a service principal (`service:<name>`) or everyone (`*`). Attributes: principal_type "
+    "(role|user|root|service|public), inline_policies, attached_policy_arns, "
+    "permissions_boundary_arn, group_names, external (outside the scanned estate).",
+    NodeKind.LAMBDA_FUNCTION: "A Lambda function (id: ARN), typically a rotation function. "
+    "Attributes: fields of scanner.model.LambdaFunction.",
+    NodeKind.VPC: "A VPC. Id `arn:aws:ec2:<region>:<account>:vpc/<id>`. Attributes: cidrs, "
+    "is_default, tags. Default VPCs are left out unless something uses them.",
+    NodeKind.SUBNET: "A subnet. Id `arn:aws:ec2:<region>:<account>:subnet/<id>`. Attributes: cidr.",
+    NodeKind.ROUTE_TABLE: "A route table. Id `arn:aws:ec2:<region>:<account>:route-table/<id>`. "
+    "Attributes: routes (list of scanner.model.Route as dicts), is_main, subnet_ids.",
+    NodeKind.SECURITY_GROUP: "A security group. Id `arn:aws:ec2:<region>:<account>:security-group/<id>`.",
+    NodeKind.VPC_PEERING: "A VPC peering connection, once per pcx id. Id "
+    "`arn:aws:ec2:<requester region>:<requester owner>:vpc-peering-connection/<id>`. "
+    "Attributes: status, requester, accepter (owner_id, vpc_id, region, cidrs).",
+    NodeKind.VPC_ENDPOINT: "A VPC endpoint. Id `arn:aws:ec2:<region>:<account>:vpc-endpoint/<id>`. "
+    "Attributes: service_name, endpoint_type, private_dns_enabled, state.",
+    NodeKind.NAT_GATEWAY: "A NAT gateway. Id `arn:aws:ec2:<region>:<account>:natgateway/<id>`.",
+}
+
+EDGE_DESCRIPTIONS: dict[EdgeKind, str] = {
+    EdgeKind.OWNED_BY: "resource -> Account that owns it.",
+    EdgeKind.ENCRYPTED_BY: "Secret or SecretReplica -> KmsKey. Attribute key_ref (what the "
+    "secret names: key ARN, key id or alias). Also KmsKey replica -> its primary key "
+    "(attribute multi_region=True).",
+    EdgeKind.REPLICA_OF: "SecretReplica -> Secret (its primary).",
+    EdgeKind.ROTATED_BY: "Secret -> LambdaFunction named by RotationLambdaARN (absent when the "
+    "function does not resolve; the Secret keeps rotation_lambda_arn).",
+    EdgeKind.IN_SUBNET: "LambdaFunction / VpcEndpoint / NatGateway -> Subnet.",
+    EdgeKind.IN_VPC: "Subnet / RouteTable / SecurityGroup / VpcEndpoint / NatGateway / "
+    "LambdaFunction -> Vpc.",
+    EdgeKind.USES_ROUTE_TABLE: "Subnet -> RouteTable (explicit association, or the VPC's main "
+    "table; attribute main=True for the latter).",
+    EdgeKind.ROUTES_TO: "RouteTable -> target (VpcPeering, NatGateway, VpcEndpoint) with "
+    "attributes destination (CIDR or prefix list) and state (active|blackhole).",
+    EdgeKind.PEERS: "Vpc -> VpcPeering with attribute side (requester|accepter); the peering "
+    "links both VPCs, whichever account they are in.",
+    EdgeKind.PROTECTED_BY: "LambdaFunction / VpcEndpoint -> SecurityGroup.",
+    EdgeKind.CAN_READ: "Principal -> Secret, derived by access analysis. Attributes: decision "
+    "(ALLOWED|DENIED|CONDITIONAL), gates {resource_policy, key_policy, identity_policy, scp}: each "
+    "ALLOWED|DENIED|CONDITIONAL|NOT_APPLICABLE|UNKNOWN, conditions (unresolved condition keys), "
+    "reasons.",
+}
+
+GLOBAL = "global"
+
+
+def account_node(account_id: str) -> str:
+    return f"account:{account_id}"
+
+
+def root_principal(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def service_principal(service: str) -> str:
+    return f"service:{service}"
+
+
+PUBLIC_PRINCIPAL = "*"
+
+
+def aws_managed_key_node(account_id: str, region: str) -> str:
+    return f"{account_id}:{region}:alias/aws/secretsmanager"
+
+
+def replica_node(primary_arn: str, region: str) -> str:
+    return f"{primary_arn}#{region}"
+
+
+def ec2_arn(region: str, account_id: str, resource: str, resource_id: str) -> str:
+    """resource is vpc | subnet | route-table | security-group | vpc-endpoint | natgateway |
+    vpc-peering-connection."""
+    return f"arn:aws:ec2:{region}:{account_id}:{resource}/{resource_id}"
+
+
+def render_markdown() -> str:
+    lines = ["## Node kinds", "", "| kind | description |", "| --- | --- |"]
+    lines += [f"| {k.value} | {NODE_DESCRIPTIONS[k]} |" for k in NodeKind]
+    lines += ["", "## Edge kinds", "", "| kind | description |", "| --- | --- |"]
+    lines += [f"| {k.value} | {EDGE_DESCRIPTIONS[k]} |" for k in EdgeKind]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render_markdown())

@@ -1,0 +1,473 @@
+"""The snapshot data model: what a scan read, as frozen, keyword-only records.
+
+Everything after collection works from these records (or the JSON they serialise to), never from
+boto3. Conventions:
+
+* Timestamps are ISO-8601 strings in UTC (``2026-11-29T01:00:00Z``) or ``None``.
+* Secret and key policies are kept as the exact text AWS returned (their size limits count
+  characters); IAM policy documents are parsed JSON objects (IAM returns them URL-decoded).
+* ``unread`` on a record names the fields that a call failed to read (a matching entry is in
+  ``Snapshot.coverage``). A rule that needs an unread field answers UNKNOWN, never PASS.
+* ``None`` means "absent in AWS" (for example ``Secret.kms_key_id is None`` means the secret uses
+  the AWS-managed key ``aws/secretsmanager``), never "could not read" -- that is ``unread``.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Mapping, TypeVar, Union
+
+SCHEMA_VERSION = 1
+
+T = TypeVar("T")
+
+#: Error kinds produced by the one error classifier (scanner.aws.errors).
+ERROR_KINDS = ("throttled", "denied", "region_disabled", "not_found", "fatal")
+
+
+def _frozen() -> Any:
+    return dataclass(frozen=True, kw_only=True, slots=True)
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+@_frozen()
+class CoverageEntry:
+    """One call that could not be completed: the scan went on without its data."""
+
+    account_id: str
+    region: str  # "global" for IAM / Organizations / STS
+    service: str  # botocore service name: secretsmanager, kms, ec2, lambda, iam, ...
+    operation: str  # API operation name, e.g. GetResourcePolicy, AssumeRole
+    error_code: str  # AWS error code (AccessDenied, ThrottlingException, ...)
+    error_kind: str  # one of ERROR_KINDS
+    message: str
+    resource_arn: str | None = None  # set when one resource's read failed, not the listing
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+@_frozen()
+class ReplicaStatus:
+    """One entry of DescribeSecret's ReplicationStatus on a primary secret."""
+
+    region: str
+    kms_key_id: str | None  # None or alias/aws/secretsmanager: the AWS-managed key
+    status: str  # InSync | Failed | InProgress | Pending | Detached
+    status_message: str | None = None
+    last_accessed: str | None = None
+
+
+@_frozen()
+class Secret:
+    """A Secrets Manager secret as listed in one region (a replica is listed in its own region)."""
+
+    arn: str
+    name: str
+    account_id: str
+    region: str
+    description: str | None = None
+    kms_key_id: str | None = None  # None: AWS-managed aws/secretsmanager
+    rotation_enabled: bool = False
+    rotation_lambda_arn: str | None = None
+    rotation_days: int | None = None  # RotationRules.AutomaticallyAfterDays
+    rotation_schedule: str | None = None  # RotationRules.ScheduleExpression
+    rotation_duration: str | None = None
+    created: str | None = None
+    last_changed: str | None = None
+    last_rotated: str | None = None
+    last_accessed: str | None = None
+    next_rotation: str | None = None
+    deleted_date: str | None = None  # set when scheduled for deletion
+    owning_service: str | None = None
+    primary_region: str | None = None  # differs from region on a replica
+    tags: Mapping[str, str] = field(default_factory=dict)
+    version_stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: DescribeSecret ReplicationStatus on a primary with replicas; () when it has none;
+    #: None when it was not read (see unread).
+    replicas: tuple[ReplicaStatus, ...] | None = ()
+    resource_policy: str | None = None  # exact text; None: no policy attached
+    unread: tuple[str, ...] = ()
+
+    @property
+    def is_replica(self) -> bool:
+        return bool(self.primary_region) and self.primary_region != self.region
+
+
+# --------------------------------------------------------------------------- KMS
+
+
+@_frozen()
+class KmsKey:
+    arn: str
+    key_id: str
+    account_id: str
+    region: str
+    aliases: tuple[str, ...] = ()
+    key_manager: str | None = None  # CUSTOMER | AWS
+    key_state: str | None = None  # Enabled | Disabled | PendingDeletion | ...
+    key_spec: str | None = None
+    key_usage: str | None = None
+    origin: str | None = None
+    description: str | None = None
+    creation_date: str | None = None
+    deletion_date: str | None = None
+    multi_region: bool = False
+    multi_region_type: str | None = None  # PRIMARY | REPLICA (derived from ARNs, not moto's field)
+    primary_key_arn: str | None = None
+    replica_key_arns: tuple[str, ...] = ()
+    rotation_enabled: bool | None = None  # None: not applicable or unread
+    rotation_period_days: int | None = None
+    policy: str | None = None  # exact text of the "default" key policy
+    unread: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- network
+
+
+@_frozen()
+class Vpc:
+    vpc_id: str
+    account_id: str
+    region: str
+    cidrs: tuple[str, ...] = ()
+    is_default: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@_frozen()
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    account_id: str
+    region: str
+    cidr: str | None = None
+    availability_zone: str | None = None
+
+
+@_frozen()
+class Route:
+    destination_cidr: str | None = None
+    destination_ipv6_cidr: str | None = None
+    destination_prefix_list: str | None = None
+    #: local | vpc-peering | nat-gateway | internet-gateway | transit-gateway | vpc-endpoint | other
+    target_type: str = "other"
+    target_id: str | None = None
+    state: str = "active"  # active | blackhole
+
+
+@_frozen()
+class RouteTable:
+    route_table_id: str
+    vpc_id: str
+    account_id: str
+    region: str
+    subnet_ids: tuple[str, ...] = ()  # explicit associations
+    is_main: bool = False
+    routes: tuple[Route, ...] = ()
+
+
+@_frozen()
+class PeeringSide:
+    owner_id: str
+    vpc_id: str
+    region: str
+    cidrs: tuple[str, ...] = ()
+
+
+@_frozen()
+class VpcPeering:
+    peering_id: str
+    account_id: str  # the account this record was read from (a peering appears in both)
+    region: str
+    status: str  # active | pending-acceptance | deleted | rejected | failed | expired | ...
+    requester: PeeringSide
+    accepter: PeeringSide
+
+
+@_frozen()
+class SgRule:
+    protocol: str  # "-1" for all
+    from_port: int | None = None
+    to_port: int | None = None
+    cidrs: tuple[str, ...] = ()
+    group_ids: tuple[str, ...] = ()  # referenced security groups
+    prefix_list_ids: tuple[str, ...] = ()
+
+
+@_frozen()
+class SecurityGroup:
+    group_id: str
+    vpc_id: str
+    account_id: str
+    region: str
+    name: str | None = None
+    ingress: tuple[SgRule, ...] = ()
+    egress: tuple[SgRule, ...] = ()
+
+
+@_frozen()
+class VpcEndpoint:
+    endpoint_id: str
+    vpc_id: str
+    account_id: str
+    region: str
+    service_name: str
+    endpoint_type: str  # Interface | Gateway | ...
+    state: str | None = None
+    private_dns_enabled: bool = False
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    route_table_ids: tuple[str, ...] = ()
+    policy: str | None = None
+
+
+@_frozen()
+class NatGateway:
+    nat_gateway_id: str
+    vpc_id: str
+    subnet_id: str
+    account_id: str
+    region: str
+    state: str | None = None
+    connectivity_type: str | None = None
+
+
+# --------------------------------------------------------------------------- Lambda
+
+
+@_frozen()
+class LambdaFunction:
+    arn: str
+    name: str
+    account_id: str
+    region: str
+    role_arn: str | None = None
+    runtime: str | None = None
+    state: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    vpc_id: str | None = None  # derived from the subnets, never from VpcConfig.VpcId
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+@_frozen()
+class IamPrincipal:
+    """An IAM role or user with every policy that can apply to it."""
+
+    arn: str
+    name: str
+    account_id: str
+    principal_type: str  # role | user
+    path: str = "/"
+    trust_policy: Mapping[str, Any] | None = None  # roles only
+    inline_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    attached_policy_arns: tuple[str, ...] = ()
+    permissions_boundary_arn: str | None = None
+    group_names: tuple[str, ...] = ()  # users only
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@_frozen()
+class IamGroup:
+    arn: str
+    name: str
+    account_id: str
+    inline_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    attached_policy_arns: tuple[str, ...] = ()
+
+
+@_frozen()
+class ManagedPolicy:
+    arn: str
+    name: str
+    account_id: str  # "aws" for AWS-managed policies
+    document: Mapping[str, Any] | None = None  # the default version
+    aws_managed: bool = False
+
+
+@_frozen()
+class IamSnapshot:
+    principals: tuple[IamPrincipal, ...] = ()
+    groups: tuple[IamGroup, ...] = ()
+    policies: tuple[ManagedPolicy, ...] = ()
+
+
+# --------------------------------------------------------------------------- quotas / org
+
+
+@_frozen()
+class Quota:
+    code: str  # e.g. L-7E9ECCDB
+    value: float
+    source: str  # "service-quotas" | "default" | "config"
+    note: str | None = None
+
+
+@_frozen()
+class OrgAccount:
+    account_id: str
+    name: str | None = None
+    email: str | None = None
+    status: str = "ACTIVE"
+    parent_id: str | None = None
+
+
+@_frozen()
+class OrgUnit:
+    ou_id: str
+    name: str | None = None
+    parent_id: str | None = None
+
+
+@_frozen()
+class ControlPolicy:
+    """A service control policy (or resource control policy) and its targets."""
+
+    policy_id: str
+    name: str
+    policy_type: str  # SERVICE_CONTROL_POLICY | RESOURCE_CONTROL_POLICY
+    content: str
+    targets: tuple[str, ...] = ()  # root, OU or account ids
+
+
+@_frozen()
+class Organization:
+    org_id: str | None
+    management_account_id: str | None
+    root_id: str | None = None
+    accounts: tuple[OrgAccount, ...] = ()
+    units: tuple[OrgUnit, ...] = ()
+    policies: tuple[ControlPolicy, ...] = ()
+    policies_read: bool = False  # False: SCPs could not be read; never treat as "no SCPs"
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+@_frozen()
+class RegionSnapshot:
+    region: str
+    secrets: tuple[Secret, ...] = ()
+    kms_keys: tuple[KmsKey, ...] = ()
+    vpcs: tuple[Vpc, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
+    peerings: tuple[VpcPeering, ...] = ()
+    security_groups: tuple[SecurityGroup, ...] = ()
+    vpc_endpoints: tuple[VpcEndpoint, ...] = ()
+    nat_gateways: tuple[NatGateway, ...] = ()
+    lambda_functions: tuple[LambdaFunction, ...] = ()
+    quotas: tuple[Quota, ...] = ()
+    #: services whose listing failed here (e.g. "secretsmanager"): their tuples above are empty
+    #: because nothing could be read, not because nothing exists.
+    unread_services: tuple[str, ...] = ()
+
+
+@_frozen()
+class AccountSnapshot:
+    account_id: str
+    name: str | None = None
+    regions: tuple[RegionSnapshot, ...] = ()
+    iam: IamSnapshot | None = None  # None: IAM could not be read
+    assumed: bool = True  # False: the role could not be assumed; nothing was read
+
+
+@_frozen()
+class ScanMeta:
+    scan_id: str
+    started_at: str
+    finished_at: str | None = None
+    tool_version: str = "0.0.0"
+    partition: str = "aws"
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    central_account: str | None = None
+    central_account_source: str = "none"  # flag | inferred | none
+    role_name: str | None = None
+    org_id: str | None = None
+
+
+@_frozen()
+class Snapshot:
+    meta: ScanMeta
+    accounts: tuple[AccountSnapshot, ...] = ()
+    organization: Organization | None = None
+    coverage: tuple[CoverageEntry, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def complete(self) -> bool:
+        return not self.coverage
+
+    def account(self, account_id: str) -> AccountSnapshot | None:
+        for acct in self.accounts:
+            if acct.account_id == account_id:
+                return acct
+        return None
+
+
+# --------------------------------------------------------------------------- (de)serialisation
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn records into plain JSON values (tuples become lists, mappings dicts)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = typing.get_type_hints(cls)
+        _HINTS[cls] = hints
+    return hints
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(args[0], value) if len(args) == 1 else value
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return from_jsonable(tp, value)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        inner = args[0] if args else Any
+        return tuple(_decode(inner, v) for v in value)
+    if origin in (collections.abc.Mapping, dict):
+        args = typing.get_args(tp)
+        inner = args[1] if len(args) == 2 else Any
+        return {k: _decode(inner, v) for k, v in value.items()}
+    return value
+
+
+def from_jsonable(cls: type[T], data: Mapping[str, Any]) -> T:
+    """Rebuild a record (recursively) from its JSON form; unknown keys are an error."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = _hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
+    kwargs = {k: _decode(hints[k], v) for k, v in data.items()}
+    return cls(**kwargs)
