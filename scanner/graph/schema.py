@@ -76,9 +76,9 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
 EDGE_DESCRIPTIONS: dict[EdgeKind, str] = {
     EdgeKind.OWNED_BY: "resource -> Account that owns it.",
     EdgeKind.ENCRYPTED_BY: "Secret or SecretReplica -> KmsKey. Attribute key_ref (what the "
-    "secret names: key ARN, key id or alias). Also KmsKey replica -> its primary key "
-    "(attribute multi_region=True).",
-    EdgeKind.REPLICA_OF: "SecretReplica -> Secret (its primary).",
+    "secret names: key ARN, key id or alias; None for the AWS-managed key).",
+    EdgeKind.REPLICA_OF: "SecretReplica -> Secret (its primary); multi-Region replica KmsKey -> "
+    "its primary KmsKey.",
     EdgeKind.ROTATED_BY: "Secret -> LambdaFunction named by RotationLambdaARN (absent when the "
     "function does not resolve; the Secret keeps rotation_lambda_arn).",
     EdgeKind.IN_SUBNET: "LambdaFunction / VpcEndpoint / NatGateway -> Subnet.",

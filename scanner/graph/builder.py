@@ -1,0 +1,503 @@
+"""Build the estate graph from a snapshot: a pure function, no AWS.
+
+``build_graph(snapshot)`` returns a networkx MultiDiGraph whose nodes and edges use the vocabulary
+of :mod:`scanner.graph.schema`. Node attributes are the snapshot record's fields (nested records
+as plain dicts) plus ``kind``, ``account_id`` and ``region``. Graph-level attributes:
+
+* ``meta``: the ScanMeta as a dict;
+* ``organization``: the Organization as a dict, or None when it was not read;
+* ``managed_policies``: {policy ARN: document} for every managed policy collected;
+* ``groups``: {group ARN: {name, account_id, inline_policies, attached_policy_arns}};
+* ``coverage``: the coverage entries as dicts;
+* ``unread_services``: {(account_id, region): set of services that could not be listed}.
+
+Default VPCs (moto and AWS create one in every region) are left out, with their subnets, route
+tables and security groups, unless a Lambda function, endpoint, NAT gateway or peering uses them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterable
+
+import networkx as nx
+
+from scanner.graph.schema import (
+    GLOBAL,
+    EdgeKind,
+    NodeKind,
+    account_node,
+    aws_managed_key_node,
+    ec2_arn,
+    replica_node,
+    root_principal,
+)
+from scanner.model import (
+    AccountSnapshot,
+    KmsKey,
+    RegionSnapshot,
+    Secret,
+    Snapshot,
+    to_jsonable,
+)
+
+AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
+
+
+def record_attrs(record: Any) -> dict[str, Any]:
+    """A record's fields as a flat dict (nested records become dicts, tuples become lists)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[f.name] = value
+        else:
+            out[f.name] = to_jsonable(value)
+    return out
+
+
+def is_aws_managed_key_ref(key_ref: str | None) -> bool:
+    """True when a secret's KmsKeyId names the AWS-managed key (omitted, or its alias)."""
+    if not key_ref:
+        return True
+    return key_ref == AWS_MANAGED_ALIAS or key_ref.endswith(":" + AWS_MANAGED_ALIAS)
+
+
+def primary_arn_of(replica: Secret) -> str:
+    """The primary's ARN: a replica's ARN differs only in its region field."""
+    parts = replica.arn.split(":", 5)
+    if len(parts) == 6 and replica.primary_region:
+        parts[3] = replica.primary_region
+        return ":".join(parts)
+    return replica.arn
+
+
+class _Builder:
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        # key lookup per (account, region): by ARN, by key id, by alias
+        self.keys_by_arn: dict[str, str] = {}
+        self.keys_by_id: dict[tuple[str, str, str], str] = {}
+        self.keys_by_alias: dict[tuple[str, str, str], str] = {}
+        self.lambdas: dict[str, str] = {}
+        self.peering_nodes: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def node(self, node_id: str, kind: NodeKind, account_id: str, region: str,
+             **attrs: Any) -> str:
+        self.g.add_node(node_id, kind=kind.value, account_id=account_id, region=region, **attrs)
+        return node_id
+
+    def edge(self, src: str, dst: str, kind: EdgeKind, **attrs: Any) -> None:
+        self.g.add_edge(src, dst, key=kind.value, kind=kind.value, **attrs)
+
+    def owned(self, node_id: str, account_id: str) -> None:
+        self.edge(node_id, account_node(account_id), EdgeKind.OWNED_BY)
+
+    # ------------------------------------------------------------------ build
+    def build(self) -> nx.MultiDiGraph:
+        snap = self.snapshot
+        g = self.g
+        g.graph["meta"] = to_jsonable(snap.meta)
+        g.graph["organization"] = to_jsonable(snap.organization) if snap.organization else None
+        g.graph["coverage"] = [to_jsonable(c) for c in snap.coverage]
+        g.graph["managed_policies"] = {}
+        g.graph["groups"] = {}
+        unread: dict[tuple[str, str], set[str]] = {}
+        for c in snap.coverage:
+            if c.resource_arn is None:
+                unread.setdefault((c.account_id, c.region), set()).add(c.service)
+        for acct in snap.accounts:
+            for reg in acct.regions:
+                unread.setdefault((acct.account_id, reg.region), set()).update(reg.unread_services)
+        g.graph["unread_services"] = unread
+
+        self.add_accounts(unread)
+        for acct in snap.accounts:
+            self.add_iam(acct)
+            for reg in acct.regions:
+                self.add_keys(reg)
+        for acct in snap.accounts:
+            for reg in acct.regions:
+                self.add_lambdas(reg)
+        for acct in snap.accounts:
+            for reg in acct.regions:
+                self.add_secrets(reg)
+        for acct in snap.accounts:
+            for reg in acct.regions:
+                self.add_replicas(reg)
+        self.add_network()
+        return g
+
+    def add_accounts(self, unread: dict[tuple[str, str], set[str]]) -> None:
+        snap = self.snapshot
+        org = snap.organization
+        names = {a.account_id: a.name for a in org.accounts} if org else {}
+        mgmt = org.management_account_id if org else None
+        ids = [a.account_id for a in snap.accounts]
+        ids += [a for a in snap.meta.accounts if a not in ids]
+        by_id = {a.account_id: a for a in snap.accounts}
+        for account_id in ids:
+            acct = by_id.get(account_id)
+            per_region: dict[str, list[str]] = {}
+            for (a, region), services in unread.items():
+                if a == account_id and services:
+                    per_region[region] = sorted(services)
+            self.node(
+                account_node(account_id), NodeKind.ACCOUNT, account_id, GLOBAL,
+                name=(acct.name if acct and acct.name else names.get(account_id)),
+                assumed=bool(acct.assumed) if acct else False,
+                collected=acct is not None,
+                iam_read=bool(acct and acct.iam is not None),
+                is_central=account_id == snap.meta.central_account,
+                is_management=account_id == mgmt,
+                unread_services=per_region,
+                regions=[r.region for r in acct.regions] if acct else [],
+            )
+            self.node(root_principal(account_id), NodeKind.PRINCIPAL, account_id, GLOBAL,
+                      principal_type="root", name=account_id, external=False)
+            self.owned(root_principal(account_id), account_id)
+
+    def add_iam(self, acct: AccountSnapshot) -> None:
+        if acct.iam is None:
+            return
+        for pol in acct.iam.policies:
+            self.g.graph["managed_policies"][pol.arn] = to_jsonable(pol.document)
+        for grp in acct.iam.groups:
+            self.g.graph["groups"][grp.arn] = record_attrs(grp)
+        for p in acct.iam.principals:
+            self.node(p.arn, NodeKind.PRINCIPAL, p.account_id, GLOBAL, external=False,
+                      **{k: v for k, v in record_attrs(p).items() if k != "account_id"})
+            self.owned(p.arn, p.account_id)
+
+    def add_keys(self, reg: RegionSnapshot) -> None:
+        for key in reg.kms_keys:
+            self.add_key(key)
+        for key in reg.kms_keys:
+            if key.multi_region_type == "REPLICA" and key.primary_key_arn:
+                if key.primary_key_arn in self.g:
+                    self.edge(key.arn, key.primary_key_arn, EdgeKind.REPLICA_OF)
+
+    def add_key(self, key: KmsKey) -> None:
+        attrs = record_attrs(key)
+        attrs.pop("account_id")
+        attrs.pop("region")
+        self.node(key.arn, NodeKind.KMS_KEY, key.account_id, key.region, collected=True,
+                  aws_managed=key.key_manager == "AWS", **attrs)
+        self.owned(key.arn, key.account_id)
+        self.keys_by_arn[key.arn] = key.arn
+        self.keys_by_id[(key.account_id, key.region, key.key_id)] = key.arn
+        for alias in key.aliases:
+            self.keys_by_alias[(key.account_id, key.region, alias)] = key.arn
+
+    def resolve_key(self, key_ref: str | None, account_id: str, region: str) -> str:
+        """The key node a secret's KmsKeyId names; creates a placeholder when not collected."""
+        if is_aws_managed_key_ref(key_ref):
+            node_id = aws_managed_key_node(account_id, region)
+            if node_id not in self.g:
+                self.node(node_id, NodeKind.KMS_KEY, account_id, region, collected=True,
+                          aws_managed=True, key_manager="AWS", key_state="Enabled",
+                          aliases=[AWS_MANAGED_ALIAS], arn=node_id, policy=None, unread=[])
+                self.owned(node_id, account_id)
+            return node_id
+        assert key_ref is not None
+        ref_account, ref_region, ref = account_id, region, key_ref
+        if key_ref.startswith("arn:"):
+            parts = key_ref.split(":", 5)
+            if len(parts) == 6:
+                ref_region, ref_account, ref = parts[3], parts[4], parts[5]
+        found: str | None = None
+        if key_ref in self.keys_by_arn:
+            found = key_ref
+        elif ref.startswith("key/"):
+            found = self.keys_by_id.get((ref_account, ref_region, ref[4:]))
+        elif ref.startswith("alias/"):
+            found = self.keys_by_alias.get((ref_account, ref_region, ref))
+        else:
+            found = self.keys_by_id.get((ref_account, ref_region, ref))
+        if found:
+            return found
+        # Not collected (another account's key, an unscanned region, or an unread listing).
+        node_id = key_ref if key_ref.startswith("arn:") else f"{ref_account}:{ref_region}:{ref}"
+        if node_id not in self.g:
+            self.node(node_id, NodeKind.KMS_KEY, ref_account, ref_region, collected=False,
+                      aws_managed=False, arn=node_id, key_manager=None, key_state=None,
+                      policy=None, unread=["key"])
+        return node_id
+
+    def add_lambdas(self, reg: RegionSnapshot) -> None:
+        for fn in reg.lambda_functions:
+            attrs = record_attrs(fn)
+            attrs.pop("account_id")
+            attrs.pop("region")
+            self.node(fn.arn, NodeKind.LAMBDA_FUNCTION, fn.account_id, fn.region, **attrs)
+            self.owned(fn.arn, fn.account_id)
+            self.lambdas[fn.arn] = fn.arn
+
+    def resolve_lambda(self, arn: str) -> str | None:
+        if arn in self.lambdas:
+            return arn
+        parts = arn.split(":")
+        if len(parts) == 8:  # qualified: version or alias
+            return self.lambdas.get(":".join(parts[:7]))
+        return None
+
+    def add_secrets(self, reg: RegionSnapshot) -> None:
+        for s in reg.secrets:
+            if s.is_replica:
+                continue
+            attrs = record_attrs(s)
+            attrs.pop("account_id")
+            attrs.pop("region")
+            replica_regions = sorted({r.region for r in (s.replicas or ())})
+            self.node(s.arn, NodeKind.SECRET, s.account_id, s.region,
+                      aws_managed_key=is_aws_managed_key_ref(s.kms_key_id),
+                      replica_regions=replica_regions, **attrs)
+            self.owned(s.arn, s.account_id)
+            key = self.resolve_key(s.kms_key_id, s.account_id, s.region)
+            self.edge(s.arn, key, EdgeKind.ENCRYPTED_BY, key_ref=s.kms_key_id)
+            if s.rotation_lambda_arn:
+                fn = self.resolve_lambda(s.rotation_lambda_arn)
+                if fn:
+                    self.edge(s.arn, fn, EdgeKind.ROTATED_BY)
+            for r in s.replicas or ():
+                node_id = replica_node(s.arn, r.region)
+                self.node(node_id, NodeKind.SECRET_REPLICA, s.account_id, r.region,
+                          primary_arn=s.arn, name=s.name, kms_key_id=r.kms_key_id,
+                          status=r.status, status_message=r.status_message,
+                          last_accessed=r.last_accessed, listed=False, unread=[])
+                self.owned(node_id, s.account_id)
+                self.edge(node_id, s.arn, EdgeKind.REPLICA_OF)
+
+    def add_replicas(self, reg: RegionSnapshot) -> None:
+        """Replicas as listed in their own region: the listing's key is the replica's key."""
+        for s in reg.secrets:
+            if not s.is_replica:
+                continue
+            primary = primary_arn_of(s)
+            node_id = replica_node(primary, s.region)
+            if node_id in self.g:
+                self.g.nodes[node_id].update(kms_key_id=s.kms_key_id, listed=True,
+                                             replica_arn=s.arn)
+            else:
+                primary_known = primary in self.g
+                self.node(node_id, NodeKind.SECRET_REPLICA, s.account_id, s.region,
+                          primary_arn=primary, name=s.name, kms_key_id=s.kms_key_id,
+                          status=None, status_message=None, last_accessed=s.last_accessed,
+                          listed=True, replica_arn=s.arn,
+                          unread=[] if not primary_known else ["status"])
+                self.owned(node_id, s.account_id)
+                if primary_known:
+                    self.edge(node_id, primary, EdgeKind.REPLICA_OF)
+            for _, dst, data in list(self.g.out_edges(node_id, data=True)):
+                if data["kind"] == EdgeKind.ENCRYPTED_BY.value:
+                    self.g.remove_edge(node_id, dst, key=EdgeKind.ENCRYPTED_BY.value)
+            key = self.resolve_key(s.kms_key_id, s.account_id, s.region)
+            self.edge(node_id, key, EdgeKind.ENCRYPTED_BY, key_ref=s.kms_key_id)
+        # Replicas known only from ReplicationStatus: their key is the one AWS reported there.
+        for s in reg.secrets:
+            if s.is_replica:
+                continue
+            for r in s.replicas or ():
+                node_id = replica_node(s.arn, r.region)
+                has_key = any(d["kind"] == EdgeKind.ENCRYPTED_BY.value
+                              for _, _, d in self.g.out_edges(node_id, data=True))
+                if not has_key:
+                    key = self.resolve_key(r.kms_key_id, s.account_id, r.region)
+                    self.edge(node_id, key, EdgeKind.ENCRYPTED_BY, key_ref=r.kms_key_id)
+
+    # ------------------------------------------------------------------ network
+    def add_network(self) -> None:
+        regions = [(a, r) for a in self.snapshot.accounts for r in a.regions]
+        used_vpcs: set[tuple[str, str, str]] = set()
+        for _, reg in regions:
+            for fn in reg.lambda_functions:
+                if fn.vpc_id:
+                    used_vpcs.add((fn.account_id, fn.region, fn.vpc_id))
+            for ep in reg.vpc_endpoints:
+                used_vpcs.add((ep.account_id, ep.region, ep.vpc_id))
+            for nat in reg.nat_gateways:
+                used_vpcs.add((nat.account_id, nat.region, nat.vpc_id))
+            for pcx in reg.peerings:
+                for side in (pcx.requester, pcx.accepter):
+                    used_vpcs.add((side.owner_id, side.region, side.vpc_id))
+        kept: set[tuple[str, str, str]] = set()
+        for _, reg in regions:
+            for vpc in reg.vpcs:
+                key = (vpc.account_id, vpc.region, vpc.vpc_id)
+                if vpc.is_default and key not in used_vpcs:
+                    continue
+                kept.add(key)
+                attrs = record_attrs(vpc)
+                attrs.pop("account_id")
+                attrs.pop("region")
+                node_id = ec2_arn(vpc.region, vpc.account_id, "vpc", vpc.vpc_id)
+                self.node(node_id, NodeKind.VPC, vpc.account_id, vpc.region, **attrs)
+                self.owned(node_id, vpc.account_id)
+
+        def vpc_id_of(account: str, region: str, vpc_id: str) -> str:
+            return ec2_arn(region, account, "vpc", vpc_id)
+
+        self.add_peerings(regions, kept)
+        for _, reg in regions:
+            for sn in reg.subnets:
+                if (sn.account_id, sn.region, sn.vpc_id) not in kept:
+                    continue
+                node_id = ec2_arn(sn.region, sn.account_id, "subnet", sn.subnet_id)
+                self.node(node_id, NodeKind.SUBNET, sn.account_id, sn.region,
+                          subnet_id=sn.subnet_id, vpc_id=sn.vpc_id, cidr=sn.cidr,
+                          availability_zone=sn.availability_zone)
+                self.owned(node_id, sn.account_id)
+                self.edge(node_id, vpc_id_of(sn.account_id, sn.region, sn.vpc_id),
+                          EdgeKind.IN_VPC)
+            for sg in reg.security_groups:
+                if (sg.account_id, sg.region, sg.vpc_id) not in kept:
+                    continue
+                node_id = ec2_arn(sg.region, sg.account_id, "security-group", sg.group_id)
+                attrs = record_attrs(sg)
+                attrs.pop("account_id")
+                attrs.pop("region")
+                self.node(node_id, NodeKind.SECURITY_GROUP, sg.account_id, sg.region, **attrs)
+                self.owned(node_id, sg.account_id)
+                self.edge(node_id, vpc_id_of(sg.account_id, sg.region, sg.vpc_id),
+                          EdgeKind.IN_VPC)
+            for nat in reg.nat_gateways:
+                node_id = ec2_arn(nat.region, nat.account_id, "natgateway", nat.nat_gateway_id)
+                attrs = record_attrs(nat)
+                attrs.pop("account_id")
+                attrs.pop("region")
+                self.node(node_id, NodeKind.NAT_GATEWAY, nat.account_id, nat.region, **attrs)
+                self.owned(node_id, nat.account_id)
+                self.edge(node_id, vpc_id_of(nat.account_id, nat.region, nat.vpc_id),
+                          EdgeKind.IN_VPC)
+                self.link_subnets(node_id, nat.account_id, nat.region, [nat.subnet_id])
+            for ep in reg.vpc_endpoints:
+                node_id = ec2_arn(ep.region, ep.account_id, "vpc-endpoint", ep.endpoint_id)
+                attrs = record_attrs(ep)
+                attrs.pop("account_id")
+                attrs.pop("region")
+                self.node(node_id, NodeKind.VPC_ENDPOINT, ep.account_id, ep.region, **attrs)
+                self.owned(node_id, ep.account_id)
+                self.edge(node_id, vpc_id_of(ep.account_id, ep.region, ep.vpc_id),
+                          EdgeKind.IN_VPC)
+                self.link_subnets(node_id, ep.account_id, ep.region, ep.subnet_ids)
+                self.link_sgs(node_id, ep.account_id, ep.region, ep.security_group_ids)
+            for fn in reg.lambda_functions:
+                if fn.vpc_id:
+                    vpc_node = vpc_id_of(fn.account_id, fn.region, fn.vpc_id)
+                    if vpc_node in self.g:
+                        self.edge(fn.arn, vpc_node, EdgeKind.IN_VPC)
+                self.link_subnets(fn.arn, fn.account_id, fn.region, fn.subnet_ids)
+                self.link_sgs(fn.arn, fn.account_id, fn.region, fn.security_group_ids)
+        for _, reg in regions:
+            self.add_route_tables(reg, kept)
+
+    def link_subnets(self, src: str, account: str, region: str, subnet_ids: Iterable[str]) -> None:
+        for sid in subnet_ids:
+            node_id = ec2_arn(region, account, "subnet", sid)
+            if node_id in self.g:
+                self.edge(src, node_id, EdgeKind.IN_SUBNET)
+
+    def link_sgs(self, src: str, account: str, region: str, group_ids: Iterable[str]) -> None:
+        for gid in group_ids:
+            node_id = ec2_arn(region, account, "security-group", gid)
+            if node_id in self.g:
+                self.edge(src, node_id, EdgeKind.PROTECTED_BY)
+
+    def add_peerings(self, regions: list[tuple[AccountSnapshot, RegionSnapshot]],
+                     kept: set[tuple[str, str, str]]) -> None:
+        seen: dict[str, str] = {}
+        for acct, reg in regions:
+            for pcx in reg.peerings:
+                node_id = ec2_arn(pcx.requester.region, pcx.requester.owner_id,
+                                  "vpc-peering-connection", pcx.peering_id)
+                seen_in = [acct.account_id]
+                if node_id in self.g:
+                    data = self.g.nodes[node_id]
+                    data["seen_in"] = sorted(set(data["seen_in"]) | {acct.account_id})
+                    # the requester's view wins on status; both normally agree
+                    if acct.account_id != pcx.requester.owner_id:
+                        continue
+                    seen_in = data["seen_in"]
+                req_vpc = ec2_arn(pcx.requester.region, pcx.requester.owner_id, "vpc",
+                                  pcx.requester.vpc_id)
+                acc_vpc = ec2_arn(pcx.accepter.region, pcx.accepter.owner_id, "vpc",
+                                  pcx.accepter.vpc_id)
+                self.node(node_id, NodeKind.VPC_PEERING, pcx.requester.owner_id,
+                          pcx.requester.region, peering_id=pcx.peering_id, status=pcx.status,
+                          requester=to_jsonable(pcx.requester),
+                          accepter=to_jsonable(pcx.accepter), seen_in=seen_in,
+                          requester_vpc_node=req_vpc, accepter_vpc_node=acc_vpc)
+                if node_id not in seen:
+                    self.owned(node_id, pcx.requester.owner_id)
+                    if pcx.accepter.owner_id != pcx.requester.owner_id:
+                        self.owned(node_id, pcx.accepter.owner_id)
+                    for side, vpc_node in (("requester", req_vpc), ("accepter", acc_vpc)):
+                        if vpc_node in self.g:
+                            self.edge(vpc_node, node_id, EdgeKind.PEERS, side=side)
+                seen[node_id] = pcx.peering_id
+        self.peering_nodes = {pcx_id: node for node, pcx_id in seen.items()}
+
+    def add_route_tables(self, reg: RegionSnapshot, kept: set[tuple[str, str, str]]) -> None:
+        for rt in reg.route_tables:
+            if (rt.account_id, rt.region, rt.vpc_id) not in kept:
+                continue
+            node_id = ec2_arn(rt.region, rt.account_id, "route-table", rt.route_table_id)
+            attrs = record_attrs(rt)
+            attrs.pop("account_id")
+            attrs.pop("region")
+            self.node(node_id, NodeKind.ROUTE_TABLE, rt.account_id, rt.region, **attrs)
+            self.owned(node_id, rt.account_id)
+            vpc_node = ec2_arn(rt.region, rt.account_id, "vpc", rt.vpc_id)
+            self.edge(node_id, vpc_node, EdgeKind.IN_VPC)
+            for sid in rt.subnet_ids:
+                sn = ec2_arn(rt.region, rt.account_id, "subnet", sid)
+                if sn in self.g:
+                    self.edge(sn, node_id, EdgeKind.USES_ROUTE_TABLE, main=False)
+            for route in rt.routes:
+                target: str | None = None
+                if route.target_type == "vpc-peering" and route.target_id:
+                    target = self.peering_nodes.get(route.target_id)
+                elif route.target_type == "nat-gateway" and route.target_id:
+                    target = ec2_arn(rt.region, rt.account_id, "natgateway", route.target_id)
+                elif route.target_type == "vpc-endpoint" and route.target_id:
+                    target = ec2_arn(rt.region, rt.account_id, "vpc-endpoint", route.target_id)
+                if target and target in self.g:
+                    self.g.add_edge(node_id, target, kind=EdgeKind.ROUTES_TO.value,
+                                    destination=route.destination_cidr
+                                    or route.destination_ipv6_cidr
+                                    or route.destination_prefix_list,
+                                    state=route.state)
+        # subnets with no explicit association use their VPC's main table
+        for rt in reg.route_tables:
+            if not rt.is_main or (rt.account_id, rt.region, rt.vpc_id) not in kept:
+                continue
+            node_id = ec2_arn(rt.region, rt.account_id, "route-table", rt.route_table_id)
+            vpc_node = ec2_arn(rt.region, rt.account_id, "vpc", rt.vpc_id)
+            for sn, _, data in self.g.in_edges(vpc_node, data=True):
+                if data["kind"] != EdgeKind.IN_VPC.value:
+                    continue
+                if self.g.nodes[sn]["kind"] != NodeKind.SUBNET.value:
+                    continue
+                explicit = any(d["kind"] == EdgeKind.USES_ROUTE_TABLE.value
+                               for _, _, d in self.g.out_edges(sn, data=True))
+                if not explicit:
+                    self.edge(sn, node_id, EdgeKind.USES_ROUTE_TABLE, main=True)
+
+
+def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
+    """The estate graph of a snapshot (pure; the same snapshot always gives the same graph)."""
+    return _Builder(snapshot).build()
+
+
+def nodes_of_kind(graph: nx.MultiDiGraph, kind: NodeKind) -> list[str]:
+    return [n for n, d in graph.nodes(data=True) if d.get("kind") == kind.value]
+
+
+def out_neighbors(graph: nx.MultiDiGraph, node: str, kind: EdgeKind) -> list[str]:
+    return [dst for _, dst, d in graph.out_edges(node, data=True) if d.get("kind") == kind.value]
+
+
+def in_neighbors(graph: nx.MultiDiGraph, node: str, kind: EdgeKind) -> list[str]:
+    return [src for src, _, d in graph.in_edges(node, data=True) if d.get("kind") == kind.value]

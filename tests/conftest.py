@@ -1,0 +1,62 @@
+"""Shared fixtures. AWS is always moto: in-process (``mock_aws``) for unit tests, a moto server
+on 127.0.0.1 for end-to-end tests. Never real AWS: credentials are fake and the endpoint is local.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Iterator
+
+import boto3
+import pytest
+
+# No test may ever reach real AWS: fake credentials, a fixed region, no config files.
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ["AWS_SECURITY_TOKEN"] = "testing"
+os.environ["AWS_SESSION_TOKEN"] = "testing"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_CONFIG_FILE"] = "/dev/null"
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("MOTO_ACCOUNT_ID", None)  # would override every credential (MOTO_NOTES.md)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A moto server on 127.0.0.1 for this test worker; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def moto_endpoint(moto_server: str) -> Iterator[str]:
+    """The moto server, reset before the test."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
+    yield moto_server
+
+
+@pytest.fixture()
+def mgmt_session() -> boto3.Session:
+    """A boto3 session with static fake credentials (moto maps them to 123456789012)."""
+    return boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
