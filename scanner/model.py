@@ -445,8 +445,8 @@ def _decode(tp: Any, value: Any) -> Any:
         return None
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _decode(args[0], value) if len(args) == 1 else value
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(members[0], value) if len(members) == 1 else value
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_jsonable(tp, value)
     if origin is tuple:
