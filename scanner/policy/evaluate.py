@@ -1,0 +1,179 @@
+"""Evaluate one policy for one request: three-valued, with reasons.
+
+IAM User Guide, "Policy evaluation logic": an explicit Deny in any statement overrides every
+Allow; without an applicable Allow the request is implicitly denied. A statement applies when
+its principal, action, resource and condition parts all hold. Each part is TRUE, FALSE or
+UNKNOWN, and so is the policy's answer: ALLOWED, DENIED, or CONDITIONAL (naming what was not
+resolved). Malformed input never yields a confident answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from scanner.policy.conditions import evaluate_conditions, substitute
+from scanner.policy.matching import action_matches, arn_matches
+from scanner.policy.parse import Policy, Statement
+from scanner.policy.principals import match_principal, not_principal_applies
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri, all3, any3
+
+
+class PolicyKind(str, Enum):
+    IDENTITY = "identity"  # identity policies and permissions boundaries: no Principal
+    RESOURCE = "resource"  # secret resource policies and KMS key policies: Principal required
+    SCP = "scp"  # service control policies: no Principal
+    RCP = "rcp"  # resource control policies: Principal "*"
+
+
+class Decision(str, Enum):
+    ALLOWED = "ALLOWED"
+    DENIED = "DENIED"
+    CONDITIONAL = "CONDITIONAL"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PolicyResult:
+    """What one policy says about one request.
+
+    ``allow``: some Allow statement applies; ``allow_direct``: one applies that names the
+    principal itself (or ``*``) rather than its account; ``deny``: some Deny statement applies.
+    """
+
+    allow: Tri
+    allow_direct: Tri
+    deny: Tri
+    unresolved: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def decision(self) -> Decision:
+        return decide(self.allow, self.deny)
+
+    @property
+    def explicit_deny(self) -> bool:
+        return self.deny is Tri.TRUE
+
+
+def decide(allow: Tri, deny: Tri) -> Decision:
+    if deny is Tri.TRUE or allow is Tri.FALSE:
+        return Decision.DENIED
+    if allow is Tri.TRUE and deny is Tri.FALSE:
+        return Decision.ALLOWED
+    return Decision.CONDITIONAL
+
+
+UNKNOWN_RESULT = PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN)
+
+
+def _action_part(st: Statement, action: str) -> Tri:
+    if st.actions is not None:
+        return Tri.of(any(action_matches(p, action) for p in st.actions))
+    if st.not_actions is not None:
+        return Tri.of(not any(action_matches(p, action) for p in st.not_actions))
+    return Tri.UNKNOWN
+
+
+def _resource_part(st: Statement, request: Request, policy: Policy,
+                   kind: PolicyKind) -> tuple[Tri, tuple[str, ...]]:
+    patterns = st.resources if st.resources is not None else st.not_resources
+    if patterns is None:
+        # a resource policy may omit Resource (it then means the resource it is attached to)
+        return (Tri.TRUE, ()) if kind in (PolicyKind.RESOURCE, PolicyKind.RCP) else \
+            (Tri.UNKNOWN, ("statement has no Resource",))
+    results: list[Tri] = []
+    unresolved: list[str] = []
+    for p in patterns:
+        if policy.variables_enabled and "${" in p:
+            sub, missing = substitute(p, request)
+            if sub is None:
+                results.append(Tri.UNKNOWN)
+                unresolved.extend(missing)
+                continue
+            p = sub
+        results.append(Tri.of(arn_matches(p, request.resource)))
+    hit = any3(results)
+    if st.not_resources is not None:
+        hit = ~hit
+    return hit, tuple(unresolved) if hit is Tri.UNKNOWN else ()
+
+
+def _principal_part(st: Statement, request: Request,
+                    kind: PolicyKind) -> tuple[Tri, Tri, tuple[str, ...]]:
+    if kind in (PolicyKind.IDENTITY, PolicyKind.SCP):
+        if st.has_principal_element:
+            return Tri.UNKNOWN, Tri.UNKNOWN, (f"{kind.value} policy statement has a Principal",)
+        return Tri.TRUE, Tri.TRUE, ()
+    if st.principal is not None:
+        return match_principal(st.principal, request)
+    if st.not_principal is not None:
+        applies, why = not_principal_applies(st.not_principal, request, st.effect)
+        return applies, applies, why
+    if kind is PolicyKind.RCP:
+        return Tri.UNKNOWN, Tri.UNKNOWN, ("RCP statement without Principal",)
+    return Tri.UNKNOWN, Tri.UNKNOWN, ("resource policy statement without Principal",)
+
+
+def evaluate_statement(st: Statement, request: Request, policy: Policy,
+                       kind: PolicyKind) -> tuple[Tri, Tri, tuple[str, ...]]:
+    """(applies, applies directly, unresolved names/reasons)."""
+    if st.problems:
+        return Tri.UNKNOWN, Tri.UNKNOWN, tuple(f"{st.label}: {p}" for p in st.problems)
+    action = _action_part(st, request.action)
+    if action is Tri.FALSE:
+        return Tri.FALSE, Tri.FALSE, ()
+    resource, r_unresolved = _resource_part(st, request, policy, kind)
+    if resource is Tri.FALSE:
+        return Tri.FALSE, Tri.FALSE, ()
+    direct, anyway, p_reasons = _principal_part(st, request, kind)
+    if anyway is Tri.FALSE:
+        return Tri.FALSE, Tri.FALSE, ()
+    cond, c_unresolved = evaluate_conditions(st.conditions, request, policy.variables_enabled)
+    applies = all3((action, resource, anyway, cond))
+    applies_direct = all3((action, resource, direct, cond))
+    unresolved = r_unresolved + p_reasons + c_unresolved if applies is Tri.UNKNOWN else ()
+    return applies, applies_direct, unresolved
+
+
+def evaluate_policy(policy: Policy, request: Request,
+                    kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyResult:
+    """Evaluate ``policy`` for ``request``. Pure; callers cache by (policy, request projection)."""
+    if policy.problems:
+        return PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                            unresolved=("policy could not be parsed",), problems=policy.problems,
+                            reasons=tuple(f"policy: {p}" for p in policy.problems))
+    allows: list[Tri] = []
+    directs: list[Tri] = []
+    denies: list[Tri] = []
+    unresolved: list[str] = []
+    reasons: list[str] = []
+    problems: list[str] = []
+    for st in policy.statements:
+        applies, direct, names = evaluate_statement(st, request, policy, kind)
+        problems.extend(f"{st.label}: {p}" for p in st.problems)
+        if applies is Tri.FALSE:
+            continue
+        effect = st.effect or "Allow/Deny"
+        if applies is Tri.TRUE:
+            reasons.append(f"{st.label} {effect} applies")
+        else:
+            unresolved.extend(names)
+            reasons.append(f"{st.label} {effect} applies only if: {', '.join(names) or '?'}")
+        if st.effect == "Deny":
+            denies.append(applies)
+        elif st.effect == "Allow":
+            allows.append(applies)
+            directs.append(direct)
+        else:  # invalid effect: could be either
+            denies.append(Tri.UNKNOWN)
+            allows.append(Tri.UNKNOWN)
+            directs.append(Tri.UNKNOWN)
+    if not allows:
+        reasons.append("no Allow statement applies (implicit deny)")
+    return PolicyResult(
+        allow=any3(allows), allow_direct=any3(directs), deny=any3(denies),
+        unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons),
+        problems=tuple(problems),
+    )

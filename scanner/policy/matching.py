@@ -1,0 +1,58 @@
+"""Wildcard matching for actions, ARNs and condition values, as IAM does it.
+
+* Action names match case-insensitively; ``*`` matches any run of characters, ``?`` one.
+* Resource ARNs match segment by segment (partition, service, region, account); the resource
+  part after the fifth colon is matched as one glob, so ``secret:app/*`` spans ``/`` and ``:``.
+  ARN matching is case-sensitive.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=65536)
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    if pattern == "*":
+        return True
+    if "*" not in pattern and "?" not in pattern:
+        return pattern.lower() == value.lower() if ignore_case else pattern == value
+    return _glob(pattern, ignore_case).fullmatch(value) is not None
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """``secretsmanager:Get*`` matches ``secretsmanager:GetSecretValue`` (any case)."""
+    return glob_match(pattern, action, ignore_case=True)
+
+
+def arn_matches(pattern: str, arn: str) -> bool:
+    """IAM ARN matching: ``*`` alone matches anything; otherwise per ARN segment."""
+    if pattern == "*":
+        return True
+    p_parts = pattern.split(":", 5)
+    a_parts = arn.split(":", 5)
+    if len(p_parts) != 6 or len(a_parts) != 6:
+        # not a six-part ARN: compare as one glob (e.g. "arn:aws:secretsmanager:*")
+        return glob_match(pattern, arn)
+    return all(glob_match(p, a) for p, a in zip(p_parts, a_parts))
+
+
+def split_arn(arn: str) -> tuple[str, str, str, str, str] | None:
+    """(partition, service, region, account, resource) or None when not an ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    return parts[1], parts[2], parts[3], parts[4], parts[5]

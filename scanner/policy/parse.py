@@ -1,0 +1,277 @@
+"""Parse IAM-style policy documents (identity, resource, key, SCP/RCP) in every legal shape.
+
+Parsing never raises: a malformed document or element becomes a ``problems`` entry, and the
+evaluator answers UNKNOWN for whatever that problem touches (never a confident answer).
+Parsed policies are cached by their text, so the same document is parsed once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+VERSION_2012 = "2012-10-17"
+VERSION_2008 = "2008-10-17"
+
+STATEMENT_ELEMENTS = frozenset(
+    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+     "NotResource", "Condition"}
+)
+POLICY_ELEMENTS = frozenset({"Version", "Id", "Statement"})
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PrincipalSpec:
+    """The Principal / NotPrincipal element. ``star``: ``"*"`` or ``{"AWS": "*"}``."""
+
+    star: bool = False
+    aws: tuple[str, ...] = ()
+    service: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    canonical_user: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConditionClause:
+    """One operator/key pair of a Condition block, e.g. StringEqualsIfExists aws:SourceVpce."""
+
+    operator: str  # as written
+    base: str  # lower-case operator without qualifier and IfExists, e.g. "stringequals"
+    qualifier: str  # "" | "foranyvalue" | "forallvalues"
+    if_exists: bool
+    key: str  # lower-case condition key
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Statement:
+    index: int
+    sid: str | None
+    effect: str  # "Allow" | "Deny" | "" when invalid (then problems says why)
+    principal: PrincipalSpec | None = None
+    not_principal: PrincipalSpec | None = None
+    actions: tuple[str, ...] | None = None
+    not_actions: tuple[str, ...] | None = None
+    resources: tuple[str, ...] | None = None
+    not_resources: tuple[str, ...] | None = None
+    conditions: tuple[ConditionClause, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
+
+    @property
+    def has_principal_element(self) -> bool:
+        return self.principal is not None or self.not_principal is not None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Policy:
+    version: str | None
+    statements: tuple[Statement, ...] = ()
+    problems: tuple[str, ...] = ()  # document-level: the whole policy is UNKNOWN
+    condition_keys: frozenset[str] = frozenset()  # lower-case keys in conditions and variables
+    uses_variables: bool = False
+
+    @property
+    def variables_enabled(self) -> bool:
+        """Policy variables are only substituted under Version 2012-10-17."""
+        return self.version == VERSION_2012
+
+
+def _strings(value: Any, element: str, problems: list[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    problems.append(f"{element} must be a string or a non-empty list of strings")
+    return ()
+
+
+def _scalar_text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
+
+
+def parse_principal(value: Any, element: str) -> PrincipalSpec:
+    if value == "*":
+        return PrincipalSpec(star=True)
+    if not isinstance(value, Mapping) or not value:
+        return PrincipalSpec(problems=(f"{element} must be \"*\" or an object",))
+    problems: list[str] = []
+    fields: dict[str, tuple[str, ...]] = {"AWS": (), "Service": (), "Federated": (),
+                                          "CanonicalUser": ()}
+    for k, v in value.items():
+        if k not in fields:
+            problems.append(f"{element} has unknown principal type {k!r}")
+            continue
+        fields[k] = tuple(s.strip() for s in _strings(v, f"{element}.{k}", problems))
+    aws = fields["AWS"]
+    return PrincipalSpec(
+        star="*" in aws,
+        aws=tuple(a for a in aws if a != "*"),
+        service=fields["Service"],
+        federated=fields["Federated"],
+        canonical_user=fields["CanonicalUser"],
+        problems=tuple(problems),
+    )
+
+
+_QUALIFIERS = ("foranyvalue:", "forallvalues:")
+
+
+def _parse_conditions(value: Any, problems: list[str]) -> tuple[ConditionClause, ...]:
+    if not isinstance(value, Mapping):
+        problems.append("Condition must be an object")
+        return ()
+    out: list[ConditionClause] = []
+    for operator, block in value.items():
+        if not isinstance(operator, str) or not isinstance(block, Mapping) or not block:
+            problems.append(f"Condition operator {operator!r} must map to a non-empty object")
+            continue
+        low = operator.lower()
+        qualifier = ""
+        for q in _QUALIFIERS:
+            if low.startswith(q):
+                qualifier, low = q[:-1], low[len(q):]
+                break
+        if_exists = low.endswith("ifexists")
+        base = low[: -len("ifexists")] if if_exists else low
+        for key, raw in block.items():
+            raw_list = raw if isinstance(raw, list) else [raw]
+            values = [_scalar_text(v) for v in raw_list]
+            if not raw_list or any(v is None for v in values):
+                problems.append(f"Condition {operator} {key}: values must be strings, numbers "
+                                "or booleans")
+                continue
+            out.append(ConditionClause(operator=operator, base=base, qualifier=qualifier,
+                                       if_exists=if_exists, key=str(key).lower(),
+                                       values=tuple(v for v in values if v is not None)))
+    return tuple(out)
+
+
+def _parse_statement(index: int, raw: Any) -> Statement:
+    if not isinstance(raw, Mapping):
+        return Statement(index=index, sid=None, effect="",
+                         problems=("statement is not an object",))
+    problems: list[str] = []
+    unknown = sorted(set(map(str, raw)) - STATEMENT_ELEMENTS)
+    if unknown:
+        problems.append(f"unknown element(s) {', '.join(unknown)}")
+    sid = raw.get("Sid")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        problems.append(f"Effect must be Allow or Deny, got {effect!r}")
+        effect = ""
+
+    def pair(name: str, not_name: str, required: bool) -> tuple[tuple[str, ...] | None,
+                                                                tuple[str, ...] | None]:
+        has, has_not = name in raw, not_name in raw
+        if has and has_not:
+            problems.append(f"both {name} and {not_name}")
+        elif required and not has and not has_not:
+            problems.append(f"missing {name} or {not_name}")
+        pos = _strings(raw[name], name, problems) if has else None
+        neg = _strings(raw[not_name], not_name, problems) if has_not else None
+        return pos, neg
+
+    actions, not_actions = pair("Action", "NotAction", True)
+    resources, not_resources = pair("Resource", "NotResource", False)
+    principal = not_principal = None
+    if "Principal" in raw:
+        principal = parse_principal(raw["Principal"], "Principal")
+        problems.extend(principal.problems)
+    if "NotPrincipal" in raw:
+        not_principal = parse_principal(raw["NotPrincipal"], "NotPrincipal")
+        problems.extend(not_principal.problems)
+    if principal is not None and not_principal is not None:
+        problems.append("both Principal and NotPrincipal")
+    conditions = _parse_conditions(raw["Condition"], problems) if "Condition" in raw else ()
+    return Statement(
+        index=index, sid=sid if isinstance(sid, str) else None, effect=str(effect),
+        principal=principal, not_principal=not_principal, actions=actions,
+        not_actions=not_actions, resources=resources, not_resources=not_resources,
+        conditions=conditions, problems=tuple(problems),
+    )
+
+
+def _variable_keys(text: str) -> set[str]:
+    keys = set()
+    for m in _VARIABLE.finditer(text):
+        name = m.group(1).split(",")[0].strip().lower()
+        if name not in ("*", "?", "$"):
+            keys.add(name)
+    return keys
+
+
+def _from_document(doc: Any) -> Policy:
+    if not isinstance(doc, Mapping):
+        return Policy(version=None, problems=("policy is not a JSON object",))
+    problems: list[str] = []
+    unknown = sorted(set(map(str, doc)) - POLICY_ELEMENTS)
+    if unknown:
+        problems.append(f"unknown policy element(s) {', '.join(unknown)}")
+    version = doc.get("Version")
+    if version is not None and version not in (VERSION_2012, VERSION_2008):
+        problems.append(f"unknown Version {version!r}")
+    raw_statements = doc.get("Statement")
+    if raw_statements is None:
+        problems.append("missing Statement")
+        raw_statements = []
+    if isinstance(raw_statements, Mapping):
+        raw_statements = [raw_statements]
+    if not isinstance(raw_statements, list):
+        problems.append("Statement must be an object or a list")
+        raw_statements = []
+    statements = tuple(_parse_statement(i, s) for i, s in enumerate(raw_statements))
+    keys: set[str] = set()
+    uses_variables = False
+    for st in statements:
+        for c in st.conditions:
+            keys.add(c.key)
+            for v in c.values:
+                if "${" in v:
+                    uses_variables = True
+                    keys |= _variable_keys(v)
+        for group in (st.resources, st.not_resources):
+            for r in group or ():
+                if "${" in r:
+                    uses_variables = True
+                    keys |= _variable_keys(r)
+    return Policy(version=version if isinstance(version, str) else None, statements=statements,
+                  problems=tuple(problems), condition_keys=frozenset(keys),
+                  uses_variables=uses_variables)
+
+
+@lru_cache(maxsize=65536)
+def parse_policy_text(text: str) -> Policy:
+    """Parse a policy from its JSON text. Malformed JSON gives a Policy with problems."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return Policy(version=None, problems=(f"malformed JSON: {exc}",))
+    return _from_document(doc)
+
+
+def canonical_text(doc: Mapping[str, Any] | str) -> str:
+    """A stable text for a policy (the text itself, or sorted compact JSON of a mapping)."""
+    if isinstance(doc, str):
+        return doc
+    try:
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError) as exc:
+        return f"<unserialisable policy: {exc}>"
+
+
+def parse_policy(doc: Mapping[str, Any] | str) -> Policy:
+    """Parse a policy given as JSON text or as an already-decoded document (cached by text)."""
+    return parse_policy_text(canonical_text(doc))

@@ -1,0 +1,137 @@
+"""Does a Principal / NotPrincipal element name the requesting principal?
+
+A match is DIRECT (the principal itself, or ``*``), ACCOUNT (the principal's account: the policy
+trusts that account, whose IAM policies must then allow the request too), NONE, or UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from scanner.policy.parse import PrincipalSpec
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROOT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$")
+_IAM_ENTITY = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(role|user)/(.+)$")
+_ASSUMED = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
+#: IAM unique ids (AROA role, AIDA user, ...): shown when the named principal was deleted
+_UNIQUE_ID = re.compile(r"^A[A-Z]{3}[A-Z0-9]{12,}$")
+
+
+class Match(str, Enum):
+    DIRECT = "DIRECT"
+    ACCOUNT = "ACCOUNT"
+    NONE = "NONE"
+    UNKNOWN = "UNKNOWN"
+
+
+def entry_account(entry: str) -> str | None:
+    """The account an AWS principal entry belongs to (None for ``*``, services, unique ids)."""
+    if _ACCOUNT_ID.match(entry):
+        return entry
+    for rx in (_ROOT, _IAM_ENTITY, _ASSUMED):
+        m = rx.match(entry)
+        if m:
+            return m.group(1)
+    return None
+
+
+def is_account_entry(entry: str) -> bool:
+    return bool(_ACCOUNT_ID.match(entry) or _ROOT.match(entry))
+
+
+def _role_name(arn: str) -> str | None:
+    m = _IAM_ENTITY.match(arn)
+    if m and m.group(2) == "role":
+        return m.group(3).rsplit("/", 1)[-1]
+    return None
+
+
+def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
+    """(match, reason when not a plain yes/no)."""
+    if entry == "*":
+        return Match.DIRECT, None
+    if request.principal_type == "anonymous":
+        return Match.NONE, None
+    if _ACCOUNT_ID.match(entry) or _ROOT.match(entry):
+        acct = entry if _ACCOUNT_ID.match(entry) else entry.split(":")[4]
+        return (Match.ACCOUNT if acct == request.principal_account else Match.NONE), None
+    if "*" in entry or "?" in entry:
+        return Match.UNKNOWN, f"wildcard inside principal {entry!r} is not valid IAM"
+    if _UNIQUE_ID.match(entry):
+        return Match.NONE, f"principal {entry} is a unique id: the principal it named was deleted"
+    m = _ASSUMED.match(entry)
+    if m:
+        if (m.group(1) == request.principal_account and request.principal_type == "role"
+                and _role_name(request.principal_arn) == m.group(2)):
+            return Match.UNKNOWN, f"{entry} names one session of the role"
+        return Match.NONE, None
+    if _IAM_ENTITY.match(entry):
+        return (Match.DIRECT if entry == request.principal_arn else Match.NONE), None
+    return Match.UNKNOWN, f"unrecognised principal {entry!r}"
+
+
+def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tuple[str, ...]]:
+    """For a Principal element: (matches directly, matches at all, reasons)."""
+    if spec.star:
+        return Tri.TRUE, Tri.TRUE, ()
+    direct, account, unknown = False, False, False
+    reasons: list[str] = []
+    for entry in spec.aws:
+        m, why = match_aws_entry(entry, request)
+        if why:
+            reasons.append(why)
+        direct |= m is Match.DIRECT
+        account |= m is Match.ACCOUNT
+        unknown |= m is Match.UNKNOWN
+    if request.principal_type == "service":
+        direct |= request.principal_arn in spec.service
+    if direct:
+        return Tri.TRUE, Tri.TRUE, ()
+    if account:
+        return (Tri.UNKNOWN if unknown else Tri.FALSE), Tri.TRUE, ()
+    if unknown:
+        return Tri.UNKNOWN, Tri.UNKNOWN, tuple(reasons)
+    return Tri.FALSE, Tri.FALSE, ()
+
+
+def not_principal_applies(spec: PrincipalSpec, request: Request,
+                          effect: str) -> tuple[Tri, tuple[str, ...]]:
+    """Whether a NotPrincipal statement applies to the requester (IAM User Guide, NotPrincipal).
+
+    With Deny, a principal escapes only when its own ARN *and* its account are listed; a role acts
+    through a session, so its assumed-role session ARN must be listed too (which session is
+    unknown: UNKNOWN); a principal with a permissions boundary never escapes.
+    """
+    if spec.star:
+        return Tri.FALSE, ()
+    results = [match_aws_entry(e, request) for e in spec.aws]
+    reasons = tuple(why for _, why in results if why)
+    if effect != "Deny":
+        # Allow + NotPrincipal (no longer supported for new policies): everyone but the listed
+        if any(m is Match.DIRECT or m is Match.ACCOUNT for m, _ in results):
+            return Tri.FALSE, ()
+        if any(m is Match.UNKNOWN for m, _ in results):
+            return Tri.UNKNOWN, reasons
+        return Tri.TRUE, ()
+    if request.has_permissions_boundary:
+        return Tri.TRUE, ("Deny with NotPrincipal always applies to a principal with a "
+                          "permissions boundary",)
+    account_listed = any(m is Match.ACCOUNT for m, _ in results)
+    self_listed = any(m is Match.DIRECT for m, _ in results)
+    session_listed = any(m is Match.UNKNOWN and why and "session" in why for m, why in results)
+    if request.principal_type == "root":
+        return Tri.of(not account_listed), ()
+    if not account_listed:
+        return Tri.TRUE, ()
+    if request.principal_type == "role":
+        if self_listed and session_listed:
+            return Tri.UNKNOWN, ("NotPrincipal lists a session of the role: exempt only for that "
+                                 "session",)
+        if session_listed:
+            return Tri.UNKNOWN, reasons
+        return Tri.TRUE, ()
+    return Tri.of(not self_listed), ()
