@@ -1,0 +1,73 @@
+"""cancel-key-deletion: stop the scheduled deletion of a secret's key and enable it again.
+
+Fixes ``secret-key-unusable`` when the key is PendingDeletion. CancelKeyDeletion leaves the key
+**Disabled**, so the change also calls EnableKey. Not reversible by this tool: scheduling a key
+for deletion again is destructive, so undo leaves it to a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from remediations import _key_state
+from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
+                               PlanRefused, Verification, apply_calls, evidence_str, find_key,
+                               find_secret, is_aws_managed_key, make_change, verify_state)
+from scanner.findings import Finding
+from scanner.model import KmsKey, Snapshot
+
+REMEDIATION_ID = "cancel-key-deletion"
+PERMISSIONS = ("kms:DescribeKey", "kms:CancelKeyDeletion", "kms:EnableKey")
+REVERSIBLE = False
+EXPLICIT_ONLY = False
+EVIDENCE_KEYS = ("key_arn",)
+
+
+def _key(finding: Finding, snapshot: Snapshot) -> KmsKey:
+    key_ref = evidence_str(finding, "key_arn")
+    if key_ref:
+        return find_key(snapshot, key_ref)
+    if finding.resource.type == "KmsKey":
+        return find_key(snapshot, finding.resource.arn)
+    secret = find_secret(snapshot, finding.resource.arn)
+    if is_aws_managed_key(secret.kms_key_id) or secret.kms_key_id is None:
+        raise PlanRefused("the secret uses aws/secretsmanager; AWS manages that key")
+    return find_key(snapshot, secret.kms_key_id, account_id=secret.account_id,
+                    region=secret.region)
+
+
+def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
+    key = _key(finding, snapshot)
+    if key.key_state == "Enabled":
+        return []
+    if key.key_state != "PendingDeletion":
+        raise PlanRefused(f"key {key.arn} is {key.key_state}; only PendingDeletion is handled "
+                          "(enabling a key someone disabled is a decision for a person)")
+    calls = [ApiCall(service="kms", operation="CancelKeyDeletion", region=key.region,
+                     params={"KeyId": key.arn}),
+             ApiCall(service="kms", operation="EnableKey", region=key.region,
+                     params={"KeyId": key.arn})]
+    return [make_change(
+        remediation_id=REMEDIATION_ID, finding=finding, account_id=key.account_id,
+        region=key.region, resource_arn=key.arn, target=f"key-state:{key.arn}",
+        summary="cancel the scheduled deletion and enable the key", calls=calls,
+        pre_state={"key_state": "PendingDeletion"}, desired_state={"key_state": "Enabled"},
+        notes=["CancelKeyDeletion leaves the key Disabled; EnableKey makes it usable again",
+               f"deletion was scheduled for {key.deletion_date or 'an unknown date'}"],
+        reversible=False)]
+
+
+def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
+    return _key_state.key_state(clients, change.resource_arn, change.region)
+
+
+def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
+    return apply_calls(clients, change, read_current)
+
+
+def verify(clients: Clients, change: PlannedChange) -> Verification:
+    return verify_state(clients, change, read_current)
+
+
+def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
+    return None

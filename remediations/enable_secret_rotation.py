@@ -1,0 +1,84 @@
+"""enable-secret-rotation: turn on rotation with the configured function and schedule.
+
+Fixes ``secret-rotation-disabled``. RotateSecret is called with ``RotateImmediately=False`` so the
+first rotation happens in the next window, not during the change. Refuses without a configured
+rotation function. Reversible: CancelRotateSecret turns rotation off again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from remediations import _secret_state
+from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
+                               PlanRefused, RotationTarget, Verification, apply_calls, find_secret,
+                               make_change, require_read, verify_state)
+from scanner.findings import Finding
+from scanner.model import Secret, Snapshot
+
+REMEDIATION_ID = "enable-secret-rotation"
+PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:RotateSecret",
+               "secretsmanager:CancelRotateSecret", "lambda:InvokeFunction")
+REVERSIBLE = True
+EXPLICIT_ONLY = False
+EVIDENCE_KEYS: tuple[str, ...] = ()
+
+
+def rotation_for(secret: Secret, ctx: PlanContext) -> RotationTarget | None:
+    """Per account first, then per engine tag value, then the default."""
+    cfg = ctx.config
+    if secret.account_id in cfg.rotation_by_account:
+        return cfg.rotation_by_account[secret.account_id]
+    engine = secret.tags.get(cfg.engine_tag)
+    if engine is not None and engine in cfg.rotation_by_engine:
+        return cfg.rotation_by_engine[engine]
+    return cfg.rotation_default
+
+
+def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
+    secret = find_secret(snapshot, finding.resource.arn)
+    require_read(secret.unread, ("rotation_enabled",), f"secret {secret.arn}")
+    if secret.rotation_enabled:
+        return []
+    target = rotation_for(secret, ctx)
+    if target is None:
+        raise PlanRefused(
+            f"no rotation function configured for account {secret.account_id} or engine "
+            f"{secret.tags.get(ctx.config.engine_tag)!r}: set remediation.rotation in --config")
+    rules: dict[str, Any] = {}
+    if target.schedule:
+        rules["ScheduleExpression"] = target.schedule
+    else:
+        rules["AutomaticallyAfterDays"] = target.days or 30
+    if target.duration:
+        rules["Duration"] = target.duration
+    call = ApiCall(service="secretsmanager", operation="RotateSecret", region=secret.region,
+                   params={"SecretId": secret.arn, "RotationLambdaARN": target.lambda_arn,
+                           "RotationRules": rules, "RotateImmediately": False})
+    desired: dict[str, Any] = {"rotation_enabled": True, "rotation_lambda_arn": target.lambda_arn}
+    if "AutomaticallyAfterDays" in rules:
+        desired["rotation_days"] = rules["AutomaticallyAfterDays"]
+    schedule = rules.get("ScheduleExpression") or f"every {rules['AutomaticallyAfterDays']} days"
+    return [make_change(
+        remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
+        region=secret.region, resource_arn=secret.arn, target=f"secret-rotation:{secret.arn}",
+        summary=f"enable rotation with {target.lambda_arn.split(':')[-1]} ({schedule})",
+        calls=[call], pre_state={"rotation_enabled": False}, desired_state=desired,
+        notes=["RotateImmediately=False: the first rotation runs in the next rotation window"])]
+
+
+def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
+    return _secret_state.describe(clients, change.resource_arn, change.region)
+
+
+def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
+    return apply_calls(clients, change, read_current)
+
+
+def verify(clients: Clients, change: PlannedChange) -> Verification:
+    return verify_state(clients, change, read_current)
+
+
+def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
+    return (ApiCall(service="secretsmanager", operation="CancelRotateSecret",
+                    region=change.region, params={"SecretId": change.resource_arn}),)

@@ -1,0 +1,131 @@
+"""grant-key-decrypt: let the principals a secret's policy grants decrypt it with its key.
+
+Fixes ``secret-cross-account-access-broken`` when the KMS key policy is the gate that blocks.
+Adds one key-policy statement (or widens the one it added before for the same secret):
+``kms:Decrypt`` for those principals, only through Secrets Manager in the secret's region and
+only for that secret (``kms:ViaService`` and ``kms:EncryptionContext:SecretARN``). Every other
+statement stays as it was; the result must stay under 32 KB. Principals the secret policy does
+not grant are never added. Reversible: PutKeyPolicy with the previous text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping
+
+from remediations import _key_state
+from remediations.base import (KEY_POLICY_MAX_BYTES, ApiCall, AppliedChange, Clients,
+                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
+                               evidence_list, evidence_str, find_key, find_secret,
+                               is_aws_managed_key, make_change, require_read, verify_state)
+from remediations.policy_edit import (aws_principals, edit_policy, grants_action, parse_policy,
+                                      parsed_or_none, principal_account, same_principal)
+from scanner.findings import Finding
+from scanner.model import Snapshot
+
+REMEDIATION_ID = "grant-key-decrypt"
+PERMISSIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
+REVERSIBLE = True
+EXPLICIT_ONLY = False
+EVIDENCE_KEYS = ("key_arn", "principal_arns")
+
+
+def statement_sid(secret_arn: str) -> str:
+    return "SecretgraphDecryptViaSM" + hashlib.sha256(secret_arn.encode()).hexdigest()[:10]
+
+
+def _granted_by(stmts: list[Any], principal: str, action: str) -> bool:
+    """An Allow statement that names the principal (or its account root) for the action."""
+    acct = principal_account(principal)
+    for stmt in stmts:
+        if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
+            continue
+        if not grants_action(stmt, action):
+            continue
+        for p in aws_principals(stmt):
+            if same_principal(p, principal) or (acct and same_principal(p, acct)):
+                return True
+    return False
+
+
+def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
+    secret = find_secret(snapshot, finding.resource.arn)
+    require_read(secret.unread, ("resource_policy", "kms_key_id"), f"secret {secret.arn}")
+    key_ref = evidence_str(finding, "key_arn") or secret.kms_key_id
+    if key_ref is None or is_aws_managed_key(key_ref):
+        raise PlanRefused("the secret uses aws/secretsmanager, whose policy cannot be edited: "
+                          "run move-secret-to-cmk first")
+    key = find_key(snapshot, key_ref, account_id=secret.account_id, region=secret.region)
+    require_read(key.unread, ("policy",), f"key {key.arn}")
+    if key.key_manager != "CUSTOMER":
+        raise PlanRefused(f"key {key.arn} is not customer-managed")
+    principals = evidence_list(finding, "principal_arns") or (
+        [finding.principal] if finding.principal else [])
+    if not principals:
+        raise PlanRefused("the finding names no principal (evidence principal_arns)")
+    secret_stmts = parse_policy(secret.resource_policy, "secret policy")["Statement"]
+    not_granted = [p for p in principals
+                   if p == "*" or not _granted_by(secret_stmts, p, "secretsmanager:GetSecretValue")]
+    if not_granted:
+        raise PlanRefused(f"the secret policy does not grant {', '.join(not_granted)}: "
+                          "not granting decrypt to it")
+    target = f"key-policy:{key.arn}"
+    before_text = ctx.overlay.get(target, {}).get("policy_text", key.policy)
+    before = parse_policy(before_text, f"key policy of {key.arn}")
+    stmts = before["Statement"]
+    missing = [p for p in principals if not _granted_by(stmts, p, "kms:Decrypt")]
+    if not missing:
+        raise PlanRefused(f"the key policy of {key.arn} already allows kms:Decrypt to "
+                          f"{', '.join(principals)}: the block is elsewhere (a Deny or condition)")
+    sid = statement_sid(secret.arn)
+    replacements: dict[int, Mapping[str, Any] | None] = {}
+    appended: list[Mapping[str, Any]] = []
+    existing = next((i for i, s in enumerate(stmts)
+                     if isinstance(s, Mapping) and s.get("Sid") == sid), None)
+    if existing is not None:
+        old = dict(stmts[existing])
+        names = aws_principals(old) + [p for p in missing if p not in aws_principals(old)]
+        old["Principal"] = {"AWS": names[0] if len(names) == 1 else names}
+        replacements[existing] = old
+    else:
+        appended.append({
+            "Sid": sid, "Effect": "Allow",
+            "Principal": {"AWS": missing[0] if len(missing) == 1 else missing},
+            "Action": "kms:Decrypt", "Resource": "*",
+            "Condition": {"StringEquals": {
+                "kms:ViaService": f"secretsmanager.{secret.region}.amazonaws.com",
+                "kms:EncryptionContext:SecretARN": secret.arn}},
+        })
+    after, diff = edit_policy("kms-key-policy", before_text, before, replacements, appended,
+                              KEY_POLICY_MAX_BYTES, use_bytes=True)
+    call = ApiCall(service="kms", operation="PutKeyPolicy", region=key.region,
+                   params={"KeyId": key.arn, "PolicyName": "default", "Policy": diff.after})
+    return [make_change(
+        remediation_id=REMEDIATION_ID, finding=finding, account_id=key.account_id,
+        region=key.region, resource_arn=key.arn, target=target,
+        summary=f"allow kms:Decrypt via Secrets Manager for {', '.join(missing)} "
+                f"(secret {secret.name})",
+        calls=[call], pre_state={"key_policy": parsed_or_none(before_text)}, desired_state={"key_policy": after},
+        details={"secret_arn": secret.arn, "principals": missing},
+        policy_diff=diff)]
+
+
+def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
+    return _key_state.policy(clients, change.resource_arn, change.region)
+
+
+def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
+    return apply_calls(clients, change, read_current)
+
+
+def verify(clients: Clients, change: PlannedChange) -> Verification:
+    return verify_state(clients, change, read_current)
+
+
+def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
+    text = before.get("key_policy_text")
+    if not isinstance(text, str):
+        return None
+    return (ApiCall(service="kms", operation="PutKeyPolicy", region=change.region,
+                    params={"KeyId": change.resource_arn, "PolicyName": "default",
+                            "Policy": text}),)

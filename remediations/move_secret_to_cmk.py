@@ -1,0 +1,97 @@
+"""move-secret-to-cmk: encrypt a secret with a customer-managed key instead of aws/secretsmanager.
+
+Fixes ``secret-uses-aws-managed-key`` on a primary secret. UpdateSecret with only ``KmsKeyId``
+(never a value: the secret value is never read or written). New versions use the new key; the
+existing versions keep the old key until the next write, so when rotation is configured the
+change also calls RotateSecret to write a new version now. Reversible: UpdateSecret back to the
+previous key (aws/secretsmanager when there was none).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from remediations import _secret_state
+from remediations.base import (AWS_MANAGED_SECRET_KEY, ApiCall, AppliedChange, Clients,
+                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
+                               find_key, find_secret, is_aws_managed_key, make_change,
+                               require_read, verify_state)
+from scanner.findings import Finding
+from scanner.model import KmsKey, Snapshot
+
+REMEDIATION_ID = "move-secret-to-cmk"
+PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
+               "secretsmanager:RotateSecret", "kms:DescribeKey", "kms:GenerateDataKey",
+               "kms:Decrypt", "kms:Encrypt")
+REVERSIBLE = True
+EXPLICIT_ONLY = False
+EVIDENCE_KEYS: tuple[str, ...] = ()
+
+
+def target_key(snapshot: Snapshot, ctx: PlanContext, account_id: str, region: str) -> KmsKey:
+    """The configured key for the account-region, else its only usable customer-managed key."""
+    configured = ctx.config.cmk_by_account_region.get(account_id, {}).get(region)
+    if configured:
+        return find_key(snapshot, configured, account_id=account_id, region=region)
+    candidates = [
+        key
+        for acct in snapshot.accounts if acct.account_id == account_id
+        for reg in acct.regions if reg.region == region
+        for key in reg.kms_keys
+        if key.key_manager == "CUSTOMER" and key.key_state == "Enabled"
+        and key.key_usage in (None, "ENCRYPT_DECRYPT")
+        and key.key_spec in (None, "SYMMETRIC_DEFAULT")
+    ]
+    if len(candidates) != 1:
+        found = "no" if not candidates else f"{len(candidates)}"
+        raise PlanRefused(f"{found} enabled customer-managed keys in {account_id}/{region}: set "
+                          "remediation.cmk.<account>.<region> in --config to choose one")
+    return candidates[0]
+
+
+def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
+    if finding.resource.type == "SecretReplica" or "#" in finding.resource.arn:
+        raise PlanRefused("a replica's key is set when the replica is created; not changing it "
+                          "in place (re-create the replica with its region's CMK)")
+    secret = find_secret(snapshot, finding.resource.arn)
+    require_read(secret.unread, ("kms_key_id",), f"secret {secret.arn}")
+    if not is_aws_managed_key(secret.kms_key_id):
+        return []
+    key = target_key(snapshot, ctx, secret.account_id, secret.region)
+    if key.key_state != "Enabled":
+        raise PlanRefused(f"target key {key.arn} is {key.key_state}, not Enabled")
+    calls = [ApiCall(service="secretsmanager", operation="UpdateSecret", region=secret.region,
+                     params={"SecretId": secret.arn, "KmsKeyId": key.arn})]
+    if secret.rotation_enabled:
+        calls.append(ApiCall(service="secretsmanager", operation="RotateSecret",
+                             region=secret.region, params={"SecretId": secret.arn}))
+        notes = ["rotation is configured: RotateSecret writes a new version under the new key now"]
+    else:
+        notes = ["existing secret versions stay encrypted with aws/secretsmanager until the next "
+                 "write (rotation or PutSecretValue); cross-account readers need that new version"]
+    notes.append(f"the key policy of {key.arn} must let the readers kms:Decrypt "
+                 "(see grant-key-decrypt)")
+    return [make_change(
+        remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
+        region=secret.region, resource_arn=secret.arn, target=f"secret-kms:{secret.arn}",
+        summary=f"encrypt with {(key.aliases or (key.arn,))[0]} instead of aws/secretsmanager",
+        calls=calls, pre_state={"kms_key_id": None}, desired_state={"kms_key_id": key.arn},
+        details={"key_arn": key.arn}, notes=notes)]
+
+
+def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
+    return _secret_state.describe(clients, change.resource_arn, change.region)
+
+
+def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
+    return apply_calls(clients, change, read_current)
+
+
+def verify(clients: Clients, change: PlannedChange) -> Verification:
+    return verify_state(clients, change, read_current)
+
+
+def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
+    previous = before.get("kms_key_id") or AWS_MANAGED_SECRET_KEY
+    return (ApiCall(service="secretsmanager", operation="UpdateSecret", region=change.region,
+                    params={"SecretId": change.resource_arn, "KmsKeyId": previous}),)

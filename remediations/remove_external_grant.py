@@ -1,0 +1,108 @@
+"""remove-external-grant: take one external principal out of a secret's resource policy.
+
+Fixes ``secret-policy-external-account``, and only when the user selects it explicitly
+(``--rule secret-policy-external-account`` or ``--finding ID``): removing access someone may rely
+on is a decision, not a default. Removes just that principal from the Allow statements that name
+it (an account id also removes its root ARN and the roles and users of that account); a statement
+left with no principal at all is dropped. Every other statement is kept as it was. Reversible:
+PutResourcePolicy with the previous text.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from remediations import _secret_policy
+from remediations.base import (SECRET_POLICY_MAX_CHARS, ApiCall, AppliedChange, Clients,
+                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
+                               evidence_str, find_secret, make_change, require_read, verify_state)
+from remediations.policy_edit import (aws_principals, edit_policy, parse_policy, parsed_or_none,
+                                      principal_account, same_principal)
+from scanner.findings import Finding
+from scanner.model import Snapshot
+
+REMEDIATION_ID = "remove-external-grant"
+PERMISSIONS = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy",
+               "secretsmanager:DeleteResourcePolicy")
+REVERSIBLE = True
+EXPLICIT_ONLY = True
+EVIDENCE_KEYS = ("external_principal", "external_account_id")
+
+
+def _matches(entry: str, principal: str) -> bool:
+    if principal.isdigit() and len(principal) == 12:
+        return principal_account(entry) == principal
+    return same_principal(entry, principal)
+
+
+def without_principal(stmt: Mapping[str, Any], principal: str) -> dict[str, Any] | None:
+    """The statement without the principal; None when nothing would be left to grant to."""
+    out = copy.deepcopy(dict(stmt))
+    kept = [p for p in aws_principals(stmt) if not _matches(p, principal)]
+    prin = dict(out["Principal"])
+    if kept:
+        prin["AWS"] = kept[0] if len(kept) == 1 else kept
+    else:
+        prin.pop("AWS", None)
+    if not prin:
+        return None
+    out["Principal"] = prin
+    return out
+
+
+def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
+    if not ctx.explicitly_selected:
+        raise PlanRefused("remove-external-grant runs only when selected explicitly: "
+                          "--rule secret-policy-external-account or --finding ID")
+    principal = (evidence_str(finding, "external_principal") or finding.principal
+                 or evidence_str(finding, "external_account_id"))
+    if not principal or principal == "*":
+        raise PlanRefused("the finding names no external principal (evidence external_principal)")
+    secret = find_secret(snapshot, finding.resource.arn)
+    require_read(secret.unread, ("resource_policy",), f"secret {secret.arn}")
+    before_text = _secret_policy.current_text(secret, ctx)
+    before = parse_policy(before_text, f"resource policy of {secret.arn}")
+    replacements: dict[int, Mapping[str, Any] | None] = {}
+    for i, stmt in enumerate(before["Statement"]):
+        if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
+            continue
+        if not isinstance(stmt.get("Principal"), Mapping):
+            continue
+        if any(_matches(p, principal) for p in aws_principals(stmt)):
+            replacements[i] = without_principal(stmt, principal)
+    if not replacements:
+        return []
+    after, diff = edit_policy("secret-resource-policy", before_text, before, replacements, (),
+                              SECRET_POLICY_MAX_CHARS, use_bytes=False)
+    if after["Statement"]:
+        call = ApiCall(service="secretsmanager", operation="PutResourcePolicy",
+                       region=secret.region,
+                       params={"SecretId": secret.arn, "ResourcePolicy": diff.after})
+        desired: dict[str, Any] = {"resource_policy": after}
+    else:
+        raise PlanRefused("removing the principal would leave an empty policy; remove the "
+                          "policy by hand if that is intended")
+    return [make_change(
+        remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
+        region=secret.region, resource_arn=secret.arn, target=_secret_policy.target(secret.arn),
+        summary=f"remove {principal} from {len(replacements)} statement(s)",
+        calls=[call], pre_state={"resource_policy": parsed_or_none(before_text)},
+        desired_state=desired, details={"principal": principal}, policy_diff=diff,
+        notes=["anyone relying on this grant loses access to the secret"])]
+
+
+def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
+    return _secret_policy.read_current(clients, change)
+
+
+def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
+    return apply_calls(clients, change, read_current)
+
+
+def verify(clients: Clients, change: PlannedChange) -> Verification:
+    return verify_state(clients, change, read_current)
+
+
+def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
+    return _secret_policy.undo_calls(change, before)

@@ -1,0 +1,95 @@
+"""replicate-secret: replicate a secret to the regions it is missing from, with a CMK there.
+
+Fixes ``secret-not-replicated``: ReplicateSecretToRegions with, for each region, the configured
+key of that account-region, else the replica of the secret's multi-Region key in that region. It
+never lets a replica fall back to aws/secretsmanager: without a key for a region it refuses.
+``ForceOverwriteReplicaSecret=False``: an existing secret of the same name in the region is
+never overwritten. Not reversible by this tool: removing a replica deletes a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from remediations import _secret_state
+from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
+                               PlanRefused, Verification, apply_calls, evidence_list, find_key,
+                               find_secret, is_aws_managed_key, make_change, verify_state)
+from scanner.findings import Finding
+from scanner.model import Secret, Snapshot
+
+REMEDIATION_ID = "replicate-secret"
+PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions",
+               "secretsmanager:CreateSecret", "kms:GenerateDataKey", "kms:Decrypt",
+               "kms:Encrypt")
+REVERSIBLE = False
+EXPLICIT_ONLY = False
+EVIDENCE_KEYS = ("missing_regions",)
+
+
+def region_key(snapshot: Snapshot, ctx: PlanContext, secret: Secret, region: str) -> str:
+    configured = ctx.config.cmk_by_account_region.get(secret.account_id, {}).get(region)
+    if configured:
+        return configured
+    if secret.kms_key_id and not is_aws_managed_key(secret.kms_key_id):
+        primary = find_key(snapshot, secret.kms_key_id, account_id=secret.account_id,
+                           region=secret.region)
+        for arn in primary.replica_key_arns:
+            if arn.split(":")[3] == region:
+                return arn
+        for acct in snapshot.accounts:
+            for reg in acct.regions:
+                if reg.region != region:
+                    continue
+                for key in reg.kms_keys:
+                    if key.primary_key_arn == primary.arn and key.arn != primary.arn:
+                        return key.arn
+    raise PlanRefused(f"no customer-managed key for {secret.account_id}/{region}: set "
+                      f"remediation.cmk.{secret.account_id}.{region} in --config (a replica "
+                      "without one would use aws/secretsmanager)")
+
+
+def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
+    secret = find_secret(snapshot, finding.resource.arn)
+    if secret.replicas is None or "replicas" in secret.unread:
+        raise PlanRefused(f"replication status of {secret.arn} was not read; rescan first")
+    have = {r.region for r in secret.replicas} | {secret.region}
+    wanted = evidence_list(finding, "missing_regions") or list(ctx.config.replica_regions)
+    if not wanted:
+        raise PlanRefused("no region to replicate to (evidence missing_regions, or "
+                          "remediation.replica_regions in --config)")
+    missing = sorted(r for r in dict.fromkeys(wanted) if r not in have)
+    if not missing:
+        return []
+    regions = [{"Region": r, "KmsKeyId": region_key(snapshot, ctx, secret, r)} for r in missing]
+    call = ApiCall(service="secretsmanager", operation="ReplicateSecretToRegions",
+                   region=secret.region,
+                   params={"SecretId": secret.arn, "AddReplicaRegions": regions,
+                           "ForceOverwriteReplicaSecret": False})
+    return [make_change(
+        remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
+        region=secret.region, resource_arn=secret.arn,
+        target=f"secret-replicas:{secret.arn}:{','.join(missing)}",
+        summary=f"replicate to {', '.join(missing)} with a customer-managed key",
+        calls=[call], pre_state={f"replica:{r}": False for r in missing},
+        desired_state={f"replica:{r}": True for r in missing},
+        details={"regions": missing}, reversible=False,
+        notes=["undo is not offered: removing a replica deletes a secret"])]
+
+
+def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
+    present = set(_secret_state.describe(clients, change.resource_arn,
+                                         change.region)["replica_regions"])
+    return {f"replica:{r}": r in present for r in change.details["regions"]}
+
+
+def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
+    return apply_calls(clients, change, read_current)
+
+
+def verify(clients: Clients, change: PlannedChange) -> Verification:
+    return verify_state(clients, change, read_current)
+
+
+def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
+    return None
