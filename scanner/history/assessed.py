@@ -1,0 +1,101 @@
+"""What a scan actually assessed: the basis for "not assessed, never removed".
+
+A resource missing from a scan counts as removed only when that scan read the place it lived
+in: the account was assumed, the region was scanned, the service's listing there succeeded
+(no ``unread_services`` entry, no coverage entry without a resource ARN), IAM was read for IAM
+things, and no coverage entry names the resource itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scanner.model import Snapshot
+
+#: finding resource type / resource kind -> the service whose listing holds it.
+SERVICE_OF_KIND: dict[str, str] = {
+    "Secret": "secretsmanager",
+    "SecretReplica": "secretsmanager",
+    "secret": "secretsmanager",
+    "KmsKey": "kms",
+    "kms_key": "kms",
+    "LambdaFunction": "lambda",
+    "lambda_function": "lambda",
+    "Principal": "iam",
+    "iam_principal": "iam",
+    "iam_group": "iam",
+    "managed_policy": "iam",
+}
+_EC2_KINDS = {"Vpc", "Subnet", "RouteTable", "SecurityGroup", "VpcPeering", "VpcEndpoint",
+              "NatGateway", "vpc", "subnet", "route_table", "security_group", "peering",
+              "vpc_endpoint", "nat_gateway"}
+
+
+def service_of(kind: str) -> str | None:
+    if kind in _EC2_KINDS:
+        return "ec2"
+    return SERVICE_OF_KIND.get(kind)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Assessment:
+    """Where one scan looked and what it failed to read."""
+
+    accounts_scanned: frozenset[str]  # present in the snapshot
+    accounts_assumed: frozenset[str]  # present and the role was assumed
+    iam_read: frozenset[str]
+    regions: frozenset[tuple[str, str]]  # (account, region) scanned
+    service_gaps: frozenset[tuple[str, str, str]] = field(default_factory=frozenset)
+    resource_gaps: frozenset[str] = field(default_factory=frozenset)  # resource ARNs
+
+    def why_not(self, *, account_id: str, region: str, kind: str,
+                arn: str | None = None) -> str | None:
+        """None when the scan assessed this place; otherwise the reason it did not."""
+        if account_id not in self.accounts_scanned:
+            return f"account {account_id} was not in the scan"
+        if account_id not in self.accounts_assumed:
+            return f"account {account_id}: the audit role could not be assumed"
+        service = service_of(kind)
+        if service == "iam":
+            if account_id not in self.iam_read:
+                return f"account {account_id}: IAM could not be read"
+        elif region and region != "global":
+            if (account_id, region) not in self.regions:
+                return f"region {region} of account {account_id} was not scanned"
+            if service and (account_id, region, service) in self.service_gaps:
+                return f"{service} in {account_id}/{region} could not be listed"
+        if arn and arn in self.resource_gaps:
+            return f"{arn} could not be fully read"
+        return None
+
+
+def assess(snapshot: Snapshot) -> Assessment:
+    scanned: set[str] = set()
+    assumed: set[str] = set()
+    iam_read: set[str] = set()
+    regions: set[tuple[str, str]] = set()
+    service_gaps: set[tuple[str, str, str]] = set()
+    for acct in snapshot.accounts:
+        scanned.add(acct.account_id)
+        if acct.assumed:
+            assumed.add(acct.account_id)
+        if acct.iam is not None and acct.assumed:
+            iam_read.add(acct.account_id)
+        for reg in acct.regions:
+            regions.add((acct.account_id, reg.region))
+            for svc in reg.unread_services:
+                service_gaps.add((acct.account_id, reg.region, svc))
+    resource_gaps: set[str] = set()
+    for entry in snapshot.coverage:
+        if entry.resource_arn:
+            resource_gaps.add(entry.resource_arn)
+        elif entry.service == "iam":
+            iam_read.discard(entry.account_id)
+        elif entry.service == "sts":
+            assumed.discard(entry.account_id)
+        else:
+            service_gaps.add((entry.account_id, entry.region, entry.service))
+    return Assessment(accounts_scanned=frozenset(scanned), accounts_assumed=frozenset(assumed),
+                      iam_read=frozenset(iam_read), regions=frozenset(regions),
+                      service_gaps=frozenset(service_gaps),
+                      resource_gaps=frozenset(resource_gaps))

@@ -1,0 +1,257 @@
+"""The drift between two scans, as frozen records, their JSON, and the terminal rendering.
+
+Order of importance, and of every rendering: access changes (who gained or lost the ability to
+read a secret), then findings (new, resolved, changed), then resources (added, removed,
+changed: field by field and policy statement by statement), then what was not assessed in one
+of the scans (never shown as removed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from scanner.history.policy_diff import StatementChange
+
+DRIFT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScanRef:
+    scan_id: str
+    started_at: str
+    complete: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scan_id": self.scan_id, "started_at": self.started_at,
+                "complete": self.complete}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReaderChange:
+    principal: str
+    decision: str  # the decision in the scan where the principal reads (allow | unknown)
+    other_decision: str | None = None  # the decision on the other side (None: absent)
+    detail: Mapping[str, Any] = field(default_factory=dict)  # the access report's entry
+
+    def to_json(self) -> dict[str, Any]:
+        return {"principal": self.principal, "decision": self.decision,
+                "other_decision": self.other_decision, "detail": dict(self.detail)}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccessChange:
+    secret_arn: str
+    gained: tuple[ReaderChange, ...] = ()  # new readers
+    lost: tuple[ReaderChange, ...] = ()  # readers that can no longer read
+
+    def to_json(self) -> dict[str, Any]:
+        return {"secret_arn": self.secret_arn, "new_readers": [r.to_json() for r in self.gained],
+                "lost_readers": [r.to_json() for r in self.lost]}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FindingChange:
+    id: str
+    rule_id: str
+    title: str
+    severity: str
+    status: str
+    resource_arn: str
+    principal: str | None = None
+    old_status: str | None = None
+    old_severity: str | None = None
+    changes: tuple[str, ...] = ()  # "status", "severity", "evidence", "message"
+    finding: Mapping[str, Any] = field(default_factory=dict)  # the newer side's JSON
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "rule_id": self.rule_id, "title": self.title,
+                "severity": self.severity, "status": self.status,
+                "resource_arn": self.resource_arn, "principal": self.principal,
+                "old_status": self.old_status, "old_severity": self.old_severity,
+                "changes": list(self.changes)}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+    note: str | None = None  # "rotation switched off", "key changed", ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new, "note": self.note}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PolicyChange:
+    field: str  # resource_policy, policy, inline_policies.<name>, ...
+    statements: tuple[StatementChange, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "statements": [s.to_json() for s in self.statements]}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResourceChange:
+    kind: str  # secret, kms_key, vpc, route_table, peering, iam_principal, ...
+    id: str
+    account_id: str
+    region: str
+    change: str  # added | removed | changed
+    fields: tuple[FieldChange, ...] = ()
+    policies: tuple[PolicyChange, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "account_id": self.account_id,
+                "region": self.region, "change": self.change,
+                "fields": [f.to_json() for f in self.fields],
+                "policies": [p.to_json() for p in self.policies]}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NotAssessed:
+    scope: str  # account | region | service | resource | fields | finding | access
+    subject: str  # what: an account id, "acct/region/service", an ARN, a finding id
+    reason: str
+    scan: str  # old | new | both
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scope": self.scope, "subject": self.subject, "reason": self.reason,
+                "scan": self.scan}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Drift:
+    old: ScanRef
+    new: ScanRef
+    access: tuple[AccessChange, ...] = ()
+    findings_new: tuple[FindingChange, ...] = ()
+    findings_resolved: tuple[FindingChange, ...] = ()
+    findings_changed: tuple[FindingChange, ...] = ()
+    resources_added: tuple[ResourceChange, ...] = ()
+    resources_removed: tuple[ResourceChange, ...] = ()
+    resources_changed: tuple[ResourceChange, ...] = ()
+    not_assessed: tuple[NotAssessed, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {
+            "new_readers": sum(len(a.gained) for a in self.access),
+            "lost_readers": sum(len(a.lost) for a in self.access),
+            "findings_new": len(self.findings_new),
+            "findings_resolved": len(self.findings_resolved),
+            "findings_changed": len(self.findings_changed),
+            "resources_added": len(self.resources_added),
+            "resources_removed": len(self.resources_removed),
+            "resources_changed": len(self.resources_changed),
+            "not_assessed": len(self.not_assessed),
+        }
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.summary.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": DRIFT_SCHEMA_VERSION,
+            "old": self.old.to_json(),
+            "new": self.new.to_json(),
+            "summary": self.summary,
+            "access": [a.to_json() for a in self.access],
+            "findings": {
+                "new": [f.to_json() for f in self.findings_new],
+                "resolved": [f.to_json() for f in self.findings_resolved],
+                "changed": [f.to_json() for f in self.findings_changed],
+            },
+            "resources": {
+                "added": [r.to_json() for r in self.resources_added],
+                "removed": [r.to_json() for r in self.resources_removed],
+                "changed": [r.to_json() for r in self.resources_changed],
+            },
+            "not_assessed": [n.to_json() for n in self.not_assessed],
+        }
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _statement_line(st: StatementChange) -> str:
+    sign = {"added": "+", "removed": "-", "changed": "~"}[st.change]
+    label = f"Sid {st.sid}" if st.sid else "statement"
+    body = st.new if st.change != "removed" else st.old
+    return f"      {sign} {label}: {_short(body, 160)}"
+
+
+def render_drift_text(drift: Drift) -> str:
+    """A plain-text report for the terminal, most important first."""
+    lines = [f"Drift {drift.old.scan_id} ({drift.old.started_at}) -> "
+             f"{drift.new.scan_id} ({drift.new.started_at})"]
+    if not drift.new.complete or not drift.old.complete:
+        which = [n for n, s in (("old", drift.old), ("new", drift.new)) if not s.complete]
+        lines.append(f"  note: the {' and '.join(which)} scan is incomplete; see 'Not assessed'")
+    if drift.empty:
+        lines.append("  no changes")
+        return "\n".join(lines) + "\n"
+
+    lines.append("")
+    lines.append(f"Access changes ({drift.summary['new_readers']} new readers, "
+                 f"{drift.summary['lost_readers']} lost readers)")
+    for ac in drift.access:
+        lines.append(f"  {ac.secret_arn}")
+        for r in ac.gained:
+            was = f" (was {r.other_decision})" if r.other_decision else ""
+            lines.append(f"    + {r.principal} can now read [{r.decision}]{was}")
+        for r in ac.lost:
+            now = f" (now {r.other_decision})" if r.other_decision else ""
+            lines.append(f"    - {r.principal} can no longer read{now}")
+    if not drift.access:
+        lines.append("  none")
+
+    lines.append("")
+    lines.append(f"Findings ({len(drift.findings_new)} new, {len(drift.findings_resolved)} "
+                 f"resolved, {len(drift.findings_changed)} changed)")
+    for label, items in (("new", drift.findings_new), ("resolved", drift.findings_resolved),
+                         ("changed", drift.findings_changed)):
+        for f in items:
+            who = f" principal {f.principal}" if f.principal else ""
+            extra = ""
+            if label == "changed":
+                parts = []
+                if "status" in f.changes:
+                    parts.append(f"status {f.old_status} -> {f.status}")
+                if "severity" in f.changes:
+                    parts.append(f"severity {f.old_severity} -> {f.severity}")
+                parts += [c for c in f.changes if c not in ("status", "severity")]
+                extra = f" ({', '.join(parts)})"
+            lines.append(f"  {label:<8} {f.severity:<13} {f.rule_id}  {f.resource_arn}{who}{extra}")
+
+    lines.append("")
+    lines.append(f"Resources ({len(drift.resources_added)} added, "
+                 f"{len(drift.resources_removed)} removed, {len(drift.resources_changed)} changed)")
+    for rc in drift.resources_added:
+        lines.append(f"  added    {rc.kind} {rc.id}")
+    for rc in drift.resources_removed:
+        lines.append(f"  removed  {rc.kind} {rc.id}")
+    for rc in drift.resources_changed:
+        lines.append(f"  changed  {rc.kind} {rc.id}")
+        for fc in rc.fields:
+            note = f"  ({fc.note})" if fc.note else ""
+            lines.append(f"      {fc.field}: {_short(fc.old, 60)} -> {_short(fc.new, 60)}{note}")
+        for pc in rc.policies:
+            lines.append(f"    {pc.field}:")
+            lines.extend(_statement_line(st) for st in pc.statements)
+
+    if drift.not_assessed:
+        lines.append("")
+        lines.append(f"Not assessed ({len(drift.not_assessed)}; neither removed nor unchanged)")
+        for na in drift.not_assessed:
+            lines.append(f"  [{na.scan} scan] {na.scope} {na.subject}: {na.reason}")
+    return "\n".join(lines) + "\n"

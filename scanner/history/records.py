@@ -1,0 +1,198 @@
+"""What the history stores hand out: scan records, stored scans, and the store protocol.
+
+A *scan record* is the small row `history list` shows; a *stored scan* adds the three payloads
+(snapshot, findings.json document, access report JSON). The payloads travel as gzip-compressed
+canonical JSON (sorted keys, no whitespace), so identical payloads compress to identical bytes
+and the SQLite store can keep each distinct payload once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol
+
+from scanner.model import ScanMeta, Snapshot, from_jsonable, to_jsonable
+
+#: Finding statuses and severities counted into ScanRecord.counts.
+_SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScanRecord:
+    """One recorded scan, as listed by `secretgraph history list`."""
+
+    scan_id: str
+    started_at: str
+    finished_at: str | None
+    complete: bool
+    recorded_at: str
+    tool_version: str = "0.0.0"
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    #: fail, unknown, muted, pass, and failing findings per severity (critical, high, ...).
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scan_id": self.scan_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "complete": self.complete,
+            "recorded_at": self.recorded_at,
+            "tool_version": self.tool_version,
+            "accounts": list(self.accounts),
+            "regions": list(self.regions),
+            "counts": dict(self.counts),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ScanRecord":
+        return cls(
+            scan_id=str(data["scan_id"]),
+            started_at=str(data["started_at"]),
+            finished_at=data.get("finished_at"),
+            complete=bool(data["complete"]),
+            recorded_at=str(data.get("recorded_at") or data["started_at"]),
+            tool_version=str(data.get("tool_version") or "0.0.0"),
+            accounts=tuple(data.get("accounts") or ()),
+            regions=tuple(data.get("regions") or ()),
+            counts={str(k): int(v) for k, v in (data.get("counts") or {}).items()},
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoredScan:
+    """A recorded scan with its payloads, as `diff_scans` takes it."""
+
+    record: ScanRecord
+    snapshot: Snapshot
+    document: Mapping[str, Any]
+    access: Mapping[str, Any] | None  # the AccessReport JSON; None when none was recorded
+
+
+class HistoryStore(Protocol):
+    """Where scans are kept. Implementations: SqliteHistoryStore, S3HistoryStore."""
+
+    uri: str
+
+    def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
+               access_json: Mapping[str, Any] | None) -> ScanRecord:
+        """Store one scan atomically: either all of it is visible afterwards or none of it."""
+        ...
+
+    def list(self) -> list[ScanRecord]:
+        """Every recorded scan, oldest first."""
+        ...
+
+    def load(self, scan_id: str) -> StoredScan:
+        """One scan with its payloads; InputError when the id is unknown."""
+        ...
+
+    def latest_complete(self, before: str | None = None) -> ScanRecord | None:
+        """The newest complete scan, or the newest complete one recorded before scan `before`."""
+        ...
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def encode_blob(value: Any) -> bytes:
+    """Canonical JSON, gzip-compressed with a fixed mtime (same value -> same bytes)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+
+
+def decode_blob(data: bytes) -> Any:
+    return json.loads(gzip.decompress(data).decode("utf-8"))
+
+
+def snapshot_to_json(snapshot: Snapshot) -> Any:
+    return to_jsonable(snapshot)
+
+
+def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
+    return from_jsonable(Snapshot, data)
+
+
+def document_complete(snapshot: Snapshot, document: Mapping[str, Any]) -> bool:
+    """A scan is complete when findings.json says so (or, lacking that, the snapshot has no gaps)."""
+    scan = document.get("scan")
+    if isinstance(scan, Mapping) and isinstance(scan.get("complete"), bool):
+        return bool(scan["complete"]) and snapshot.complete
+    return snapshot.complete
+
+
+def count_findings(document: Mapping[str, Any]) -> dict[str, int]:
+    """Counts shown by `history list`: statuses, and failing findings per severity."""
+    counts: dict[str, int] = {"fail": 0, "unknown": 0, "muted": 0, "pass": 0}
+    for sev in _SEVERITIES:
+        counts[sev.lower()] = 0
+    findings = document.get("findings")
+    if not isinstance(findings, list):
+        return counts
+    for f in findings:
+        if not isinstance(f, Mapping):
+            continue
+        status = str(f.get("status", "")).lower()
+        if status in counts:
+            counts[status] += 1
+        sev = str(f.get("severity", "")).lower()
+        if status == "fail" and sev in counts:
+            counts[sev] += 1
+    counts["coverage_gaps"] = len(document.get("coverage") or ())
+    return counts
+
+
+def make_record(scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
+                recorded_at: str) -> ScanRecord:
+    return ScanRecord(
+        scan_id=scan_meta.scan_id,
+        started_at=scan_meta.started_at,
+        finished_at=scan_meta.finished_at,
+        complete=document_complete(snapshot, document),
+        recorded_at=recorded_at,
+        tool_version=scan_meta.tool_version,
+        accounts=tuple(scan_meta.accounts),
+        regions=tuple(scan_meta.regions),
+        counts=count_findings(document),
+    )
+
+
+def order_key(record: ScanRecord) -> tuple[str, str]:
+    return (record.started_at, record.recorded_at)
+
+
+def pick_latest_complete(records: list[ScanRecord], before: str | None) -> ScanRecord | None:
+    """records oldest first; `before` is a scan id (the scans recorded before it count)."""
+    if before is not None:
+        ids = [r.scan_id for r in records]
+        if before not in ids:
+            from scanner.errors import InputError
+
+            raise InputError(f"no scan {before!r} in the history")
+        records = records[: ids.index(before)]
+    for rec in reversed(records):
+        if rec.complete:
+            return rec
+    return None
+
+
+def resolve_scan_id(records: list[ScanRecord], wanted: str, where: str) -> str:
+    """An exact scan id, a unique prefix of one, or `latest`."""
+    from scanner.errors import InputError
+
+    if wanted == "latest":
+        if not records:
+            raise InputError("the history holds no scans", path=where)
+        return records[-1].scan_id
+    exact = [r.scan_id for r in records if r.scan_id == wanted]
+    if exact:
+        return exact[0]
+    matches = [r.scan_id for r in records if r.scan_id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise InputError(f"no scan {wanted!r} in the history", path=where)
+    raise InputError(f"scan id prefix {wanted!r} is ambiguous ({len(matches)} scans)", path=where)

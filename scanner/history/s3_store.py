@@ -1,0 +1,170 @@
+"""History under an S3 prefix, for the scheduled deployment.
+
+Layout under ``s3://bucket/prefix/``::
+
+    scans/<scan id>/snapshot.json.gz
+    scans/<scan id>/findings.json.gz
+    scans/<scan id>/access.json.gz       (when an access report was recorded)
+    index.json                           (written LAST: the list of recorded scans)
+
+A scan becomes visible only when ``index.json`` names it, and the index is written after the
+payloads, so a crash mid-write leaves at most unreferenced objects, never a half scan. The
+index carries a format marker and a schema version; a prefix whose index is not ours, or that
+cannot be read, is an InputError naming the URI (exit 2) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from scanner.errors import InputError
+from scanner.history.records import (
+    ScanRecord,
+    StoredScan,
+    decode_blob,
+    encode_blob,
+    make_record,
+    order_key,
+    pick_latest_complete,
+    snapshot_from_json,
+    snapshot_to_json,
+)
+from scanner.model import ScanMeta, Snapshot
+
+INDEX_FORMAT = "secretgraph-history"
+INDEX_VERSION = 1
+_PAYLOADS = {"snapshot": "snapshot.json.gz", "document": "findings.json.gz",
+             "access": "access.json.gz"}
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` -> (bucket, "some/prefix/") (prefix may be "")."""
+    if not uri.startswith("s3://"):
+        raise InputError("not an s3:// URI", path=uri)
+    rest = uri[len("s3://"):]
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise InputError("the S3 URI names no bucket (expected s3://bucket/prefix)", path=uri)
+    prefix = prefix.strip("/")
+    return bucket, f"{prefix}/" if prefix else ""
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        code = (response.get("Error") or {}).get("Code")
+        if code:
+            return str(code)
+    return type(exc).__name__
+
+
+class S3HistoryStore:
+    """History under an S3 prefix. `client` is a boto3 S3 client (made by the caller)."""
+
+    def __init__(self, uri: str, client: Any) -> None:
+        self.uri = uri.rstrip("/")
+        self.bucket, self.prefix = parse_s3_uri(uri)
+        self._client = client
+
+    def _key(self, *parts: str) -> str:
+        return self.prefix + "/".join(parts)
+
+    def _fail(self, message: str) -> InputError:
+        return InputError(message, path=self.uri)
+
+    # ---- the index ------------------------------------------------------------------------
+
+    def _read_index(self) -> list[ScanRecord]:
+        """The recorded scans, oldest first; [] when the prefix holds no history yet."""
+        try:
+            obj = self._client.get_object(Bucket=self.bucket, Key=self._key("index.json"))
+            body = obj["Body"].read()
+        except Exception as exc:  # botocore ClientError / EndpointConnectionError
+            code = _error_code(exc)
+            if code in ("NoSuchKey", "404"):
+                self._check_prefix_readable()
+                return []
+            raise self._fail(f"cannot read the history ({code}: {exc})") from None
+        try:
+            index = json.loads(body)
+            if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+                raise ValueError("its index.json is not a secretgraph history index")
+            version = int(index.get("schema_version", 0))
+            if version > INDEX_VERSION:
+                raise ValueError(f"written by a newer secretgraph (index schema {version})")
+            records = [ScanRecord.from_json(r) for r in index.get("scans", [])]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise self._fail(f"not a usable secretgraph history: {exc}") from None
+        return sorted(records, key=order_key)
+
+    def _check_prefix_readable(self) -> None:
+        """No index: make sure that is because the prefix is new, not because it is unreadable."""
+        try:
+            self._client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
+        except Exception as exc:
+            raise self._fail(f"cannot read the history ({_error_code(exc)}: {exc})") from None
+
+    def _write_index(self, records: list[ScanRecord]) -> None:
+        body = json.dumps({"format": INDEX_FORMAT, "schema_version": INDEX_VERSION,
+                           "scans": [r.to_json() for r in records]}, indent=1, sort_keys=True)
+        self._client.put_object(Bucket=self.bucket, Key=self._key("index.json"),
+                                Body=body.encode("utf-8"), ContentType="application/json")
+
+    # ---- HistoryStore ---------------------------------------------------------------------
+
+    def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
+               access_json: Mapping[str, Any] | None) -> ScanRecord:
+        records = self._read_index()  # fails (and writes nothing) on an unreadable/foreign prefix
+        if any(r.scan_id == scan_meta.scan_id for r in records):
+            raise self._fail(f"scan {scan_meta.scan_id!r} is already recorded")
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        rec = make_record(scan_meta, snapshot, document, recorded_at=now)
+        payloads: dict[str, Any] = {"snapshot": snapshot_to_json(snapshot),
+                                    "document": dict(document)}
+        if access_json is not None:
+            payloads["access"] = dict(access_json)
+        try:
+            for name, value in payloads.items():
+                self._client.put_object(
+                    Bucket=self.bucket, Key=self._key("scans", rec.scan_id, _PAYLOADS[name]),
+                    Body=encode_blob(value), ContentType="application/json",
+                    ContentEncoding="gzip")
+            self._write_index(sorted([*records, rec], key=order_key))  # last: makes it visible
+        except InputError:
+            raise
+        except Exception as exc:
+            raise self._fail(f"cannot write the history ({_error_code(exc)}: {exc})") from None
+        return rec
+
+    def list(self) -> list[ScanRecord]:
+        return self._read_index()
+
+    def load(self, scan_id: str) -> StoredScan:
+        records = {r.scan_id: r for r in self._read_index()}
+        if scan_id not in records:
+            raise self._fail(f"no scan {scan_id!r} in the history")
+        values: dict[str, Any] = {}
+        for name, filename in _PAYLOADS.items():
+            key = self._key("scans", scan_id, filename)
+            try:
+                body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except Exception as exc:
+                if name == "access" and _error_code(exc) in ("NoSuchKey", "404"):
+                    values[name] = None
+                    continue
+                raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+            try:
+                values[name] = decode_blob(body)
+            except (OSError, ValueError) as exc:
+                raise self._fail(f"damaged payload {key} ({exc})") from None
+        try:
+            snapshot = snapshot_from_json(values["snapshot"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise self._fail(f"damaged snapshot for scan {scan_id!r} ({exc})") from None
+        return StoredScan(record=records[scan_id], snapshot=snapshot,
+                          document=values["document"], access=values["access"])
+
+    def latest_complete(self, before: str | None = None) -> ScanRecord | None:
+        return pick_latest_complete(self._read_index(), before)

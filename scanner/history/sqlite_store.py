@@ -1,0 +1,322 @@
+"""The default history store: one SQLite file (stdlib sqlite3, WAL, one transaction per scan).
+
+Safety rules:
+
+* Before anything is written, the file is checked through a read-only connection
+  (``file:...?mode=ro``): SQLite magic, ``PRAGMA application_id`` (ours is ``SGRH``),
+  ``PRAGMA user_version`` (the schema version, never newer than this code), the tables the
+  version implies, and ``PRAGMA quick_check``. A foreign, corrupted or newer file raises
+  InputError naming the path (exit 2) and is left exactly as it was.
+* A scan is written in one ``BEGIN IMMEDIATE`` ... ``COMMIT``: a crash or an error mid-write
+  leaves the earlier scans, and the file, as they were.
+* Schema changes are numbered migrations, applied in one transaction each and listed in the
+  ``migrations`` table; ``user_version`` moves with them.
+* Payloads are gzip-compressed canonical JSON kept once per distinct content (``blobs``,
+  keyed by SHA-256), so a quiet night costs a few kilobytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from scanner.errors import InputError
+from scanner.history.records import (
+    ScanRecord,
+    StoredScan,
+    count_findings,
+    decode_blob,
+    encode_blob,
+    make_record,
+    pick_latest_complete,
+    snapshot_from_json,
+    snapshot_to_json,
+)
+from scanner.model import ScanMeta, Snapshot
+
+#: PRAGMA application_id of a secretgraph history file: the bytes "SGRH".
+APPLICATION_ID = int.from_bytes(b"SGRH", "big")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _migration_1(conn: sqlite3.Connection) -> None:
+    """The first layout: payloads inline in the scans row."""
+    conn.execute(
+        "CREATE TABLE scans (seq INTEGER PRIMARY KEY AUTOINCREMENT, scan_id TEXT NOT NULL UNIQUE,"
+        " started_at TEXT NOT NULL, finished_at TEXT, complete INTEGER NOT NULL,"
+        " recorded_at TEXT NOT NULL, snapshot BLOB NOT NULL, document BLOB NOT NULL, access BLOB)"
+    )
+
+
+def _migration_2(conn: sqlite3.Connection) -> None:
+    """Payloads move to a content-addressed blobs table; rows gain counts and scan metadata."""
+    conn.execute("CREATE TABLE blobs (digest TEXT PRIMARY KEY, data BLOB NOT NULL)")
+    conn.execute(
+        "CREATE TABLE scans_v2 (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " scan_id TEXT NOT NULL UNIQUE, started_at TEXT NOT NULL, finished_at TEXT,"
+        " complete INTEGER NOT NULL, recorded_at TEXT NOT NULL,"
+        " tool_version TEXT NOT NULL DEFAULT '0.0.0', accounts TEXT NOT NULL DEFAULT '[]',"
+        " regions TEXT NOT NULL DEFAULT '[]', counts TEXT NOT NULL DEFAULT '{}',"
+        " snapshot_digest TEXT NOT NULL REFERENCES blobs(digest),"
+        " document_digest TEXT NOT NULL REFERENCES blobs(digest),"
+        " access_digest TEXT REFERENCES blobs(digest))"
+    )
+    rows = conn.execute(
+        "SELECT seq, scan_id, started_at, finished_at, complete, recorded_at, snapshot, document,"
+        " access FROM scans ORDER BY seq"
+    ).fetchall()
+    for seq, scan_id, started, finished, complete, recorded, snap, doc, access in rows:
+        meta = (decode_blob(snap) or {}).get("meta") or {}
+        counts = count_findings(decode_blob(doc))
+        conn.execute(
+            "INSERT INTO scans_v2 (seq, scan_id, started_at, finished_at, complete, recorded_at,"
+            " tool_version, accounts, regions, counts, snapshot_digest, document_digest,"
+            " access_digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (seq, scan_id, started, finished, complete, recorded,
+             str(meta.get("tool_version") or "0.0.0"), json.dumps(meta.get("accounts") or []),
+             json.dumps(meta.get("regions") or []), json.dumps(counts, sort_keys=True),
+             _put_blob(conn, snap), _put_blob(conn, doc),
+             _put_blob(conn, access) if access is not None else None),
+        )
+    conn.execute("DROP TABLE scans")
+    conn.execute("ALTER TABLE scans_v2 RENAME TO scans")
+    conn.execute("CREATE INDEX scans_started ON scans (started_at, seq)")
+
+
+#: version -> (description, step). Append only; never edit a shipped step.
+MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None]]] = {
+    1: ("scans table with inline payloads", _migration_1),
+    2: ("content-addressed blobs; counts and metadata per scan", _migration_2),
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+#: tables each schema version must have (a file missing them is damaged).
+_TABLES = {1: {"scans", "migrations"}, 2: {"scans", "migrations", "blobs"}}
+
+
+def _put_blob(conn: sqlite3.Connection, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    conn.execute("INSERT OR IGNORE INTO blobs (digest, data) VALUES (?, ?)", (digest, data))
+    return digest
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
+    """Bring an open autocommit connection up to `target`, one transaction per migration."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for version in range(current + 1, target + 1):
+        description, step = MIGRATIONS[version]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version == 1:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(
+                    "CREATE TABLE migrations (version INTEGER PRIMARY KEY,"
+                    " applied_at TEXT NOT NULL, description TEXT NOT NULL)"
+                )
+            step(conn)
+            conn.execute(
+                "INSERT INTO migrations (version, applied_at, description) VALUES (?, ?, ?)",
+                (version, _now(), description),
+            )
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class SqliteHistoryStore:
+    """History in one SQLite file. Reading never creates the file; the first record() does."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.uri = str(self.path)
+        self._checked = False
+
+    # ---- checks (read-only) ---------------------------------------------------------------
+
+    def _fail(self, message: str) -> InputError:
+        return InputError(message, path=str(self.path))
+
+    def check(self) -> int:
+        """Validate the file without modifying it; returns its schema version (0: new/empty)."""
+        if not self.path.exists():
+            return 0
+        if self.path.is_dir():
+            raise self._fail("is a directory, not a history file")
+        try:
+            with open(self.path, "rb") as fh:
+                header = fh.read(100)
+        except OSError as exc:
+            raise self._fail(f"cannot read the history file: {exc.strerror or exc}") from None
+        if not header:
+            return 0  # an empty file: ours to initialise
+        if not header.startswith(_SQLITE_MAGIC):
+            raise self._fail("not a secretgraph history file (not an SQLite database)")
+        try:
+            ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise self._fail(f"cannot open the history file: {exc}") from None
+        try:
+            app_id = int(ro.execute("PRAGMA application_id").fetchone()[0])
+            version = int(ro.execute("PRAGMA user_version").fetchone()[0])
+            tables = {r[0] for r in ro.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables.discard("sqlite_sequence")
+            if app_id == 0 and version == 0 and not tables:
+                return 0  # an empty SQLite database (e.g. a first write that never committed)
+            if app_id != APPLICATION_ID:
+                raise self._fail(
+                    "not a secretgraph history file (an SQLite database of another application)")
+            if version > SCHEMA_VERSION:
+                raise self._fail(
+                    f"written by a newer secretgraph (history schema {version}; this version "
+                    f"reads up to {SCHEMA_VERSION}); upgrade secretgraph")
+            missing = _TABLES.get(version, set()) - tables
+            if version < 1 or missing:
+                raise self._fail(
+                    f"damaged history file (schema {version}, missing tables "
+                    f"{', '.join(sorted(missing)) or 'all'})")
+            problems = [r[0] for r in ro.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                raise self._fail(f"corrupted history file ({problems[0]})")
+            return version
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f"corrupted history file ({exc})") from None
+        finally:
+            ro.close()
+
+    # ---- connections ----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        """A read-write autocommit connection on a checked, migrated file (created if absent)."""
+        self.check()
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise self._fail(f"cannot open the history file: {exc}") from None
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise self._fail(f"cannot prepare the history file: {exc}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect_read(self) -> sqlite3.Connection | None:
+        """None when there is no history yet (reading never creates a file)."""
+        if self.check() == 0:
+            return None
+        return self._connect()
+
+    # ---- HistoryStore ---------------------------------------------------------------------
+
+    def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
+               access_json: Mapping[str, Any] | None) -> ScanRecord:
+        rec = make_record(scan_meta, snapshot, document, recorded_at=_now())
+        snap_blob = encode_blob(snapshot_to_json(snapshot))
+        doc_blob = encode_blob(dict(document))
+        access_blob = encode_blob(dict(access_json)) if access_json is not None else None
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("SELECT 1 FROM scans WHERE scan_id = ?",
+                                (rec.scan_id,)).fetchone():
+                    raise self._fail(f"scan {rec.scan_id!r} is already recorded")
+                snap_digest = _put_blob(conn, snap_blob)
+                doc_digest = _put_blob(conn, doc_blob)
+                access_digest = _put_blob(conn, access_blob) if access_blob is not None else None
+                conn.execute(
+                    "INSERT INTO scans (scan_id, started_at, finished_at, complete, recorded_at,"
+                    " tool_version, accounts, regions, counts, snapshot_digest, document_digest,"
+                    " access_digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (rec.scan_id, rec.started_at, rec.finished_at, int(rec.complete),
+                     rec.recorded_at, rec.tool_version, json.dumps(list(rec.accounts)),
+                     json.dumps(list(rec.regions)), json.dumps(dict(rec.counts), sort_keys=True),
+                     snap_digest, doc_digest, access_digest),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+        return rec
+
+    def list(self) -> list[ScanRecord]:
+        conn = self._connect_read()
+        if conn is None:
+            return []
+        try:
+            rows = conn.execute(
+                "SELECT scan_id, started_at, finished_at, complete, recorded_at, tool_version,"
+                " accounts, regions, counts FROM scans ORDER BY started_at, seq"
+            ).fetchall()
+        finally:
+            conn.close()
+        return [_row_record(row) for row in rows]
+
+    def load(self, scan_id: str) -> StoredScan:
+        conn = self._connect_read()
+        if conn is None:
+            raise self._fail(f"no scan {scan_id!r}: the history is empty")
+        try:
+            row = conn.execute(
+                "SELECT scan_id, started_at, finished_at, complete, recorded_at, tool_version,"
+                " accounts, regions, counts, snapshot_digest, document_digest, access_digest"
+                " FROM scans WHERE scan_id = ?", (scan_id,)).fetchone()
+            if row is None:
+                raise self._fail(f"no scan {scan_id!r} in the history")
+            blobs = {}
+            for digest in row[9:12]:
+                if digest is None:
+                    continue
+                got = conn.execute("SELECT data FROM blobs WHERE digest = ?",
+                                   (digest,)).fetchone()
+                if got is None:
+                    raise self._fail(f"damaged history file: scan {scan_id!r} lacks a payload")
+                blobs[digest] = got[0]
+        finally:
+            conn.close()
+        try:
+            snapshot = snapshot_from_json(decode_blob(blobs[row[9]]))
+            document = decode_blob(blobs[row[10]])
+            access = decode_blob(blobs[row[11]]) if row[11] is not None else None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise self._fail(f"damaged payload for scan {scan_id!r} ({exc})") from None
+        return StoredScan(record=_row_record(row[:9]), snapshot=snapshot, document=document,
+                          access=access)
+
+    def latest_complete(self, before: str | None = None) -> ScanRecord | None:
+        return pick_latest_complete(self.list(), before)
+
+
+def _row_record(row: Any) -> ScanRecord:
+    scan_id, started, finished, complete, recorded, version, accounts, regions, counts = row
+    return ScanRecord(
+        scan_id=scan_id, started_at=started, finished_at=finished, complete=bool(complete),
+        recorded_at=recorded, tool_version=version, accounts=tuple(json.loads(accounts)),
+        regions=tuple(json.loads(regions)),
+        counts={str(k): int(v) for k, v in json.loads(counts).items()},
+    )

@@ -1,0 +1,57 @@
+"""Open a history store from a URI: an explicit table of schemes -> store classes.
+
+* ``PATH`` or ``sqlite:PATH`` (the default): SqliteHistoryStore, one file.
+* ``s3://bucket/prefix``: S3HistoryStore (the scheduled deployment).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from scanner.errors import UsageError
+from scanner.history.records import HistoryStore
+from scanner.history.s3_store import S3HistoryStore
+from scanner.history.sqlite_store import SqliteHistoryStore
+
+#: What `--history` defaults to when neither the flag nor SECRETGRAPH_HISTORY is set.
+DEFAULT_HISTORY = "secretgraph-history.db"
+
+
+def _sqlite(location: str, s3_client: Any) -> HistoryStore:
+    if not location:
+        raise UsageError("--history: the sqlite: URI names no file")
+    return SqliteHistoryStore(location)
+
+
+def _s3(location: str, s3_client: Any) -> HistoryStore:
+    client = s3_client if s3_client is not None else make_s3_client()
+    return S3HistoryStore(f"s3://{location}", client)
+
+
+#: scheme -> factory(location after "scheme:" / "scheme://", s3 client or None).
+SCHEMES: dict[str, Callable[[str, Any], HistoryStore]] = {
+    "sqlite": _sqlite,
+    "s3": _s3,
+}
+
+
+def make_s3_client() -> Any:
+    """An S3 client on the standard credential chain (AWS_ENDPOINT_URL honoured by boto3)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(retries={"mode": "adaptive", "max_attempts": 8}))
+
+
+def open_store(uri: str, *, s3_client: Any = None) -> HistoryStore:
+    """The store behind `uri`. Opening checks nothing and creates nothing; the first read or
+    write validates (foreign/corrupted -> InputError naming the path, exit 2)."""
+    if not uri:
+        raise UsageError("--history: empty location")
+    scheme, sep, rest = uri.partition(":")
+    if sep and scheme in SCHEMES:
+        return SCHEMES[scheme](rest[2:] if rest.startswith("//") else rest, s3_client)
+    if sep and "://" in uri:
+        raise UsageError(f"--history: unknown scheme {scheme!r} in {uri!r} "
+                         f"(use a file path or one of {', '.join(f'{s}:' for s in SCHEMES)})")
+    return SqliteHistoryStore(uri)
