@@ -1,17 +1,62 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph diff [SCAN_A] [SCAN_B]`: what changed between two recorded scans.
+
+Without ids: the last two complete scans. With one id: that scan (the older side) against the
+latest complete scan. Ids may be unique prefixes, or `latest`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from scanner.errors import UsageError
+from scanner.commands.history import add_history_argument
+from scanner.errors import InputError
+from scanner.history import open_store
+from scanner.history.diff import diff_scans
+from scanner.history.drift import render_drift_text
+from scanner.history.records import resolve_scan_id
 
-HELP = "(not built yet)"
+HELP = "show what changed between two recorded scans (default: the last two complete ones)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("scan_a", nargs="?", metavar="SCAN_A",
+                        help="the older scan (id, unique id prefix, or 'latest')")
+    parser.add_argument("scan_b", nargs="?", metavar="SCAN_B",
+                        help="the newer scan (default: the latest complete scan)")
+    add_history_argument(parser)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--out", metavar="FILE", help="write the drift here instead of stdout")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    store = open_store(args.history)
+    records = store.list()
+    complete = [r for r in records if r.complete]
+    if args.scan_a is None:
+        if len(complete) < 2:
+            raise InputError(
+                f"needs two complete scans to compare; the history holds {len(complete)} "
+                f"complete of {len(records)}", path=args.history)
+        old_id, new_id = complete[-2].scan_id, complete[-1].scan_id
+    else:
+        old_id = resolve_scan_id(records, args.scan_a, args.history)
+        if args.scan_b is not None:
+            new_id = resolve_scan_id(records, args.scan_b, args.history)
+        elif complete:
+            new_id = complete[-1].scan_id
+        else:
+            raise InputError("no complete scan to compare with", path=args.history)
+    if old_id == new_id:
+        raise InputError(f"both sides are scan {old_id!r}; name two different scans",
+                         path=args.history)
+    drift = diff_scans(store.load(old_id), store.load(new_id))
+    text = (json.dumps(drift.to_json(), indent=2, sort_keys=True, default=str) + "\n"
+            if args.format == "json" else render_drift_text(drift))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,17 +1,48 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph history list`: the scans recorded in a history file or S3 prefix."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
 
-from scanner.errors import UsageError
+from tabulate import tabulate
 
-HELP = "(not built yet)"
+from scanner.history import DEFAULT_HISTORY, open_store
+
+HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix)"
+
+
+def add_history_argument(parser: argparse.ArgumentParser) -> None:
+    """--history, shared by history, diff and baseline."""
+    parser.add_argument(
+        "--history", metavar="PATH|s3://BUCKET/PREFIX",
+        default=os.environ.get("SECRETGRAPH_HISTORY", DEFAULT_HISTORY),
+        help="the history store (default: $SECRETGRAPH_HISTORY or %(default)s)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    sub = parser.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    lst = sub.add_parser("list", help="list recorded scans, oldest first")
+    add_history_argument(lst)
+    lst.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    records = open_store(args.history).list()
+    if args.format == "json":
+        json.dump({"history": args.history, "scans": [r.to_json() for r in records]},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not records:
+        print(f"no scans recorded in {args.history}")
+        return 0
+    rows = [[r.scan_id, r.started_at, r.finished_at or "-", "yes" if r.complete else "NO",
+             len(r.accounts), r.counts.get("critical", 0), r.counts.get("high", 0),
+             r.counts.get("fail", 0), r.counts.get("unknown", 0), r.counts.get("coverage_gaps", 0)]
+            for r in records]
+    print(tabulate(rows, headers=["scan", "started", "finished", "complete", "accounts",
+                                  "critical", "high", "fail", "unknown", "gaps"]))
+    return 0

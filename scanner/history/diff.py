@@ -323,14 +323,14 @@ def _diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Ass
             now = n.readers.get(principal)
             if now is not None and now.decision == ALLOW:
                 continue
-            acct = principal_account(principal)
+            p_acct = principal_account(principal)
             why: str | None = None
             if not n.assessed:
                 why = "the secret's access was not fully assessed"
             elif now is not None and now.decision == UNKNOWN:
                 why = "a gate could not be assessed (decision unknown)"
-            elif acct and acct in old_a.iam_read and acct not in new_a.iam_read:
-                why = f"IAM of account {acct} was not read"
+            elif p_acct and p_acct in old_a.iam_read and p_acct not in new_a.iam_read:
+                why = f"IAM of account {p_acct} was not read"
             if why:
                 not_assessed.append(NotAssessed(scope="access", subject=f"{principal} -> {arn}",
                                                 reason=why, scan="new"))

@@ -168,6 +168,16 @@ class SqliteHistoryStore:
             return 0  # an empty file: ours to initialise
         if not header.startswith(_SQLITE_MAGIC):
             raise self._fail("not a secretgraph history file (not an SQLite database)")
+        # The header alone settles foreign and newer files, before SQLite touches anything.
+        head_version = int.from_bytes(header[60:64], "big")
+        head_app_id = int.from_bytes(header[68:72], "big")
+        if head_app_id not in (0, APPLICATION_ID):
+            raise self._fail(
+                "not a secretgraph history file (an SQLite database of another application)")
+        if head_app_id == APPLICATION_ID and head_version > SCHEMA_VERSION:
+            raise self._fail(
+                f"written by a newer secretgraph (history schema {head_version}; this version "
+                f"reads up to {SCHEMA_VERSION}); upgrade secretgraph")
         try:
             ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as exc:

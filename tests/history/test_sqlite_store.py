@@ -1,0 +1,231 @@
+"""The SQLite history file: round trip, atomic writes, migrations, refusing foreign files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from scanner.errors import InputError
+from scanner.history import open_store
+from scanner.history import sqlite_store
+from scanner.history.records import encode_blob, snapshot_to_json
+from scanner.history.sqlite_store import APPLICATION_ID, SCHEMA_VERSION, SqliteHistoryStore
+
+from scanfactory import CENTRAL, access, document, finding, secret, secret_arn, snapshot
+
+
+def _scan(store: SqliteHistoryStore, scan_id: str, started: str, *, complete: bool = True) -> None:
+    cov = () if complete else ()
+    snap = snapshot(scan_id, started, [secret("db")], not_assumed=() if complete else ("222222222222",),
+                    coverage=cov)
+    doc = document(snap, [finding("secret-rotation-disabled", secret_arn("db"))])
+    store.record(snap.meta, snap, doc, access({secret_arn("db"): [("arn:aws:iam::222222222222:role/app", "allow")]}))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_round_trip_lists_loads_and_picks_latest_complete(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "h.db"))
+    assert store.list() == []
+    assert not (tmp_path / "h.db").exists(), "reading must not create the file"
+    _scan(store, "s1", "2026-11-27T01:00:00Z")
+    _scan(store, "s2", "2026-11-28T01:00:00Z", complete=False)
+    _scan(store, "s3", "2026-11-29T01:00:00Z")
+    records = store.list()
+    assert [r.scan_id for r in records] == ["s1", "s2", "s3"]
+    assert [r.complete for r in records] == [True, False, True]
+    assert records[0].counts["fail"] == 1 and records[0].counts["high"] == 1
+    loaded = store.load("s2")
+    assert loaded.snapshot.meta.scan_id == "s2"
+    assert loaded.document["findings"][0]["rule_id"] == "secret-rotation-disabled"
+    assert loaded.access is not None and secret_arn("db") in loaded.access["secrets"]
+    assert store.latest_complete().scan_id == "s3"  # type: ignore[union-attr]
+    assert store.latest_complete(before="s3").scan_id == "s1"  # type: ignore[union-attr]
+    assert store.latest_complete(before="s1") is None
+
+
+def test_file_carries_application_id_schema_version_and_wal(tmp_path: Path) -> None:
+    store = SqliteHistoryStore(tmp_path / "h.db")
+    _scan(store, "s1", "2026-11-27T01:00:00Z")
+    conn = sqlite3.connect(tmp_path / "h.db")
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    versions = [r[0] for r in conn.execute("SELECT version FROM migrations ORDER BY version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    conn.close()
+
+
+def test_same_scan_id_twice_is_refused_and_first_kept(tmp_path: Path) -> None:
+    store = SqliteHistoryStore(tmp_path / "h.db")
+    _scan(store, "s1", "2026-11-27T01:00:00Z")
+    with pytest.raises(InputError, match="already recorded"):
+        _scan(store, "s1", "2026-11-28T01:00:00Z")
+    assert [r.started_at for r in store.list()] == ["2026-11-27T01:00:00Z"]
+
+
+def test_error_after_first_insert_rolls_back_the_whole_scan(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SqliteHistoryStore(tmp_path / "h.db")
+    _scan(store, "s1", "2026-11-27T01:00:00Z")
+    real_put = sqlite_store._put_blob
+    calls = {"n": 0}
+
+    def put_then_crash(conn: sqlite3.Connection, data: bytes) -> str:
+        calls["n"] += 1
+        digest = real_put(conn, data)
+        if calls["n"] == 1:
+            raise RuntimeError("simulated crash after the first insert")
+        return digest
+
+    monkeypatch.setattr(sqlite_store, "_put_blob", put_then_crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _scan(store, "s2", "2026-11-28T01:00:00Z")
+    monkeypatch.setattr(sqlite_store, "_put_blob", real_put)
+    assert [r.scan_id for r in store.list()] == ["s1"]
+    conn = sqlite3.connect(tmp_path / "h.db")
+    n_blobs = conn.execute("SELECT count(*) FROM blobs").fetchone()[0]
+    conn.close()
+    assert n_blobs == 3, "the half-written scan's blob must have been rolled back"
+    _scan(store, "s2", "2026-11-28T01:00:00Z")
+    assert [r.scan_id for r in store.list()] == ["s1", "s2"]
+
+
+def test_process_killed_mid_write_leaves_earlier_scans_intact(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    store = SqliteHistoryStore(path)
+    _scan(store, "s1", "2026-11-27T01:00:00Z")
+    here = Path(__file__).parent
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(here)!r})
+        from scanner.history import sqlite_store
+        from scanfactory import snapshot, document, secret
+        real = sqlite_store._put_blob
+        def die(conn, data):
+            real(conn, data)
+            os._exit(9)  # the process dies inside the transaction, no cleanup at all
+        sqlite_store._put_blob = die
+        snap = snapshot("s2", "2026-11-28T01:00:00Z", [secret("db")])
+        sqlite_store.SqliteHistoryStore({str(path)!r}).record(snap.meta, snap, document(snap), None)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    records = SqliteHistoryStore(path).list()
+    assert [r.scan_id for r in records] == ["s1"]
+    assert SqliteHistoryStore(path).load("s1").snapshot.meta.scan_id == "s1"
+
+
+def _make_v1_file(path: Path) -> None:
+    """A history file as the first schema wrote it: payloads inline in the scans row."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    sqlite_store.migrate(conn, target=1)
+    for scan_id, started in (("old1", "2026-01-01T01:00:00Z"), ("old2", "2026-01-02T01:00:00Z")):
+        snap = snapshot(scan_id, started, [secret("db", rotation=scan_id == "old1")])
+        doc = document(snap, [finding("secret-rotation-disabled", secret_arn("db"),
+                                      severity="MEDIUM")])
+        conn.execute(
+            "INSERT INTO scans (scan_id, started_at, finished_at, complete, recorded_at, snapshot,"
+            " document, access) VALUES (?,?,?,?,?,?,?,?)",
+            (scan_id, started, started, 1, started, encode_blob(snapshot_to_json(snap)),
+             encode_blob(doc), None))
+    conn.close()
+
+
+def test_older_schema_is_migrated_with_its_scans(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _make_v1_file(path)
+    store = SqliteHistoryStore(path)
+    assert store.check() == 1
+    records = store.list()  # migrates
+    assert [r.scan_id for r in records] == ["old1", "old2"]
+    assert records[0].counts["medium"] == 1, "counts are backfilled from the stored findings"
+    assert records[0].accounts == (CENTRAL, "222222222222")
+    assert store.load("old2").snapshot.accounts[0].regions[0].secrets[0].rotation_enabled is False
+    assert store.load("old2").access is None
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [r[0] for r in conn.execute("SELECT version FROM migrations")] == [1, 2]
+    conn.close()
+    _scan(store, "new", "2026-11-29T01:00:00Z")
+    assert [r.scan_id for r in store.list()] == ["old1", "old2", "new"]
+
+
+@pytest.mark.parametrize("kind", ["text", "foreign-sqlite", "corrupted", "newer"])
+def test_foreign_or_corrupted_file_exits_2_and_is_not_modified(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    path = tmp_path / "h.db"
+    if kind == "text":
+        path.write_text("this is somebody's notes file\n")
+    elif kind == "foreign-sqlite":
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE invoices (id INTEGER, amount REAL)")
+        conn.execute("INSERT INTO invoices VALUES (1, 9.5)")
+        conn.commit()
+        conn.close()
+    elif kind == "corrupted":
+        _scan(SqliteHistoryStore(path), "s1", "2026-11-27T01:00:00Z")
+        for extra in ("-wal", "-shm"):
+            Path(str(path) + extra).unlink(missing_ok=True)
+        data = bytearray(path.read_bytes())
+        for i in range(100, len(data), 7):  # keep the header, mangle the pages
+            data[i] = (data[i] * 31 + 17) % 256
+        path.write_bytes(bytes(data))
+    else:
+        _scan(SqliteHistoryStore(path), "s1", "2026-11-27T01:00:00Z")
+        conn = sqlite3.connect(path)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        conn.commit()
+        conn.close()
+        for extra in ("-wal", "-shm"):
+            Path(str(path) + extra).unlink(missing_ok=True)
+    before = _digest(path)
+    listing = sorted(os.listdir(tmp_path))
+
+    with pytest.raises(InputError) as err:
+        _scan(SqliteHistoryStore(path), "s9", "2026-11-30T01:00:00Z")
+    assert str(path) in str(err.value)
+
+    assert main(["history", "list", "--history", str(path)]) == 2
+    assert main(["diff", "--history", str(path)]) == 2
+    stderr = capsys.readouterr().err
+    assert str(path) in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 2  # one line per command
+    assert _digest(path) == before, "the file must be left byte-for-byte as it was"
+    assert sorted(os.listdir(tmp_path)) == listing or kind == "corrupted"
+
+
+def test_empty_file_is_initialised_on_first_record(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    path.write_bytes(b"")
+    store = SqliteHistoryStore(path)
+    assert store.list() == []
+    _scan(store, "s1", "2026-11-27T01:00:00Z")
+    assert [r.scan_id for r in store.list()] == ["s1"]
+
+
+def test_identical_payloads_are_stored_once(tmp_path: Path) -> None:
+    store = SqliteHistoryStore(tmp_path / "h.db")
+    snap = snapshot("same", "2026-11-27T01:00:00Z", [secret("db")])
+    acc = access({})
+    store.record(snap.meta, snap, document(snap), acc)
+    snap2 = snapshot("same2", "2026-11-27T01:00:00Z", [secret("db")])
+    doc2 = {**document(snap2), "scan": document(snap)["scan"]}
+    store.record(snap2.meta, snap2, doc2, acc)
+    conn = sqlite3.connect(tmp_path / "h.db")
+    # two snapshots (ids differ) + one shared document... + one shared access report
+    assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 4
+    conn.close()
+    assert json.loads(json.dumps(store.load("same2").document))["scan"]["id"] == "same"
