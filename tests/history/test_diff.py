@@ -1,0 +1,209 @@
+"""diff_scans: access changes first, findings, resources statement by statement, not assessed."""
+
+from __future__ import annotations
+
+from scanner.history.diff import diff_scans
+from scanner.history.drift import render_drift_text
+from scanner.model import CoverageEntry, KmsKey
+
+from scanfactory import (
+    CENTRAL,
+    MEMBER,
+    access,
+    document,
+    finding,
+    policy,
+    read_statement,
+    secret,
+    secret_arn,
+    snapshot,
+    stored,
+)
+
+APP = f"arn:aws:iam::{MEMBER}:role/app"
+OTHER = f"arn:aws:iam::{MEMBER}:role/batch"
+EXTERNAL = "arn:aws:iam::999999999999:role/vendor"
+DB = secret_arn("db")
+T1, T2 = "2026-11-28T01:00:00Z", "2026-11-29T01:00:00Z"
+
+
+def test_new_and_lost_readers_come_first_in_json_and_text() -> None:
+    old = stored(snapshot("a", T1, [secret("db")]),
+                 acc=access({DB: [(APP, "allow"), (OTHER, "allow")]}))
+    new = stored(snapshot("b", T2, [secret("db")]),
+                 acc=access({DB: [(APP, "allow"), (OTHER, "deny"), (EXTERNAL, "allow")]}))
+    drift = diff_scans(old, new)
+    assert [(a.secret_arn, [r.principal for r in a.gained], [r.principal for r in a.lost])
+            for a in drift.access] == [(DB, [EXTERNAL], [OTHER])]
+    assert drift.access[0].lost[0].other_decision == "deny"
+    assert list(drift.to_json())[:5] == ["schema_version", "old", "new", "summary", "access"]
+    text = render_drift_text(drift)
+    assert text.index("Access changes") < text.index("Findings") < text.index("Resources")
+    assert f"+ {EXTERNAL} can now read" in text and f"- {OTHER} can no longer read" in text
+
+
+def test_reader_whose_decision_became_unknown_is_not_assessed_not_lost() -> None:
+    old = stored(snapshot("a", T1, [secret("db")]), acc=access({DB: [(APP, "allow")]}))
+    new = stored(snapshot("b", T2, [secret("db")]), acc=access({DB: [(APP, "unknown")]}))
+    drift = diff_scans(old, new)
+    assert drift.access == ()
+    assert [(n.scope, n.subject, n.scan) for n in drift.not_assessed] == \
+        [("access", f"{APP} -> {DB}", "new")]
+
+
+def test_findings_new_resolved_changed() -> None:
+    snap_a = snapshot("a", T1, [secret("db"), secret("api")])
+    snap_b = snapshot("b", T2, [secret("db"), secret("api")])
+    old_doc = document(snap_a, [
+        finding("secret-rotation-disabled", DB),
+        finding("secret-policy-public", secret_arn("api"), severity="CRITICAL"),
+        finding("secret-unused", DB, severity="LOW", evidence={"days": 95}),
+    ])
+    new_doc = document(snap_b, [
+        finding("secret-rotation-disabled", DB, status="PASS"),
+        finding("secret-policy-public", secret_arn("api"), severity="CRITICAL"),
+        finding("secret-unused", DB, severity="MEDIUM", evidence={"days": 130}),
+        finding("secret-uses-aws-managed-key", secret_arn("api")),
+    ])
+    drift = diff_scans(stored(snap_a, old_doc), stored(snap_b, new_doc))
+    assert [f.rule_id for f in drift.findings_new] == ["secret-uses-aws-managed-key"]
+    assert [f.rule_id for f in drift.findings_resolved] == ["secret-rotation-disabled"]
+    assert [(f.rule_id, f.changes, f.old_severity, f.severity)
+            for f in drift.findings_changed] == [("secret-unused", ("severity", "evidence"),
+                                                  "LOW", "MEDIUM")]
+
+
+def test_failing_finding_that_became_unknown_is_not_resolved() -> None:
+    snap_a = snapshot("a", T1, [secret("db")])
+    snap_b = snapshot("b", T2, [secret("db", unread=("resource_policy",))])
+    old_doc = document(snap_a, [finding("secret-policy-public", DB)])
+    new_doc = document(snap_b, [finding("secret-policy-public", DB, status="UNKNOWN")])
+    drift = diff_scans(stored(snap_a, old_doc), stored(snap_b, new_doc))
+    assert drift.findings_resolved == () and drift.findings_changed == ()
+    assert ("finding", "new") in {(n.scope, n.scan) for n in drift.not_assessed}
+    assert ("fields", "new") in {(n.scope, n.scan) for n in drift.not_assessed}
+
+
+def test_account_not_assumed_tonight_is_not_assessed_never_removed() -> None:
+    member_secret = secret("member-db", account=MEMBER)
+    member_arn = member_secret.arn
+    snap_a = snapshot("a", T1, [secret("db"), member_secret])
+    snap_b = snapshot("b", T2, [secret("db")], not_assumed=(MEMBER,))
+    old_doc = document(snap_a, [finding("secret-rotation-disabled", member_arn, account=MEMBER)])
+    new_doc = document(snap_b, [])
+    drift = diff_scans(
+        stored(snap_a, old_doc, access({member_arn: [(APP, "allow")]})),
+        stored(snap_b, new_doc, access({})))
+    assert drift.resources_removed == ()
+    assert drift.findings_resolved == ()
+    assert drift.access == ()
+    reasons = {(n.scope, n.scan): n.reason for n in drift.not_assessed}
+    assert "could not be assumed" in reasons[("resources", "new")]
+    assert "could not be assumed" in reasons[("finding", "new")]
+    assert "could not be assumed" in reasons[("access", "new")]
+    assert ("account", "new") in reasons  # the AssumeRole gap itself
+    text = render_drift_text(drift)
+    assert "  removed " not in text
+    assert "not assessed" in text.lower() and "could not be assumed" in text
+
+
+def test_service_that_could_not_be_listed_is_not_assessed() -> None:
+    snap_a = snapshot("a", T1, [secret("db"), secret("api")])
+    gap = CoverageEntry(account_id=CENTRAL, region="us-east-1", service="secretsmanager",
+                        operation="ListSecrets", error_code="AccessDenied", error_kind="denied",
+                        message="denied")
+    snap_b = snapshot("b", T2, [], coverage=[gap])
+    drift = diff_scans(stored(snap_a), stored(snap_b))
+    assert drift.resources_removed == ()
+    assert any(n.scope == "resources" and "secretsmanager" in n.reason
+               for n in drift.not_assessed)
+    assert any(n.scope == "service" and n.subject.endswith("ListSecrets")
+               for n in drift.not_assessed)
+
+
+def test_secret_really_deleted_in_an_assessed_place_is_removed() -> None:
+    drift = diff_scans(stored(snapshot("a", T1, [secret("db"), secret("api")])),
+                       stored(snapshot("b", T2, [secret("db")])))
+    assert [(r.kind, r.id) for r in drift.resources_removed] == [("secret", secret_arn("api"))]
+    assert drift.not_assessed == ()
+
+
+def test_rotation_switched_off_and_key_changed_are_named() -> None:
+    drift = diff_scans(stored(snapshot("a", T1, [secret("db")])),
+                       stored(snapshot("b", T2, [secret("db", rotation=False, kms_key_id=None)])))
+    (rc,) = drift.resources_changed
+    notes = {f.field: f.note for f in rc.fields}
+    assert notes["rotation_enabled"] == "rotation switched off"
+    assert notes["kms_key_id"].startswith("key changed")
+    assert "aws/secretsmanager" in notes["kms_key_id"]
+
+
+def test_policy_changes_are_reported_statement_by_statement() -> None:
+    old_pol = policy(read_statement(APP, sid="App"), read_statement(OTHER),
+                     {"Sid": "DenyOutside", "Effect": "Deny", "Principal": "*",
+                      "Action": "*", "Resource": "*"})
+    new_pol = policy(read_statement(APP, sid="App"),
+                     read_statement(EXTERNAL, sid="Vendor"),
+                     {"Sid": "DenyOutside", "Effect": "Deny", "Principal": "*",
+                      "Action": ["secretsmanager:*"], "Resource": "*"})
+    drift = diff_scans(stored(snapshot("a", T1, [secret("db", resource_policy=old_pol)])),
+                       stored(snapshot("b", T2, [secret("db", resource_policy=new_pol)])))
+    (rc,) = drift.resources_changed
+    assert rc.fields == ()
+    (pc,) = rc.policies
+    assert pc.field == "resource_policy"
+    got = sorted((s.change, s.sid) for s in pc.statements)
+    assert got == [("added", "Vendor"), ("changed", "DenyOutside"), ("removed", None)]
+    removed = next(s for s in pc.statements if s.change == "removed")
+    assert removed.old is not None and removed.old["Principal"] == {"AWS": OTHER}
+    text = render_drift_text(drift)
+    assert "+ Sid Vendor" in text and "~ Sid DenyOutside" in text and "- statement" in text
+
+
+def test_reformatted_policy_is_not_a_change() -> None:
+    pol = policy(read_statement(APP))
+    reformatted = pol.replace(", ", ",\n    ")
+    assert reformatted != pol
+    drift = diff_scans(stored(snapshot("a", T1, [secret("db", resource_policy=pol)])),
+                       stored(snapshot("b", T2, [secret("db", resource_policy=reformatted)])))
+    assert drift.resources_changed == ()
+
+
+def test_volatile_dates_are_not_reported_and_unread_fields_are_not_assessed() -> None:
+    drift = diff_scans(
+        stored(snapshot("a", T1, [secret("db", last_accessed="2026-11-27T00:00:00Z")])),
+        stored(snapshot("b", T2, [secret("db", last_accessed="2026-11-28T00:00:00Z",
+                                         unread=("resource_policy",),
+                                         resource_policy=None)])))
+    assert drift.resources_changed == ()
+    assert [(n.scope, n.reason) for n in drift.not_assessed] == \
+        [("fields", "not read: resource_policy")]
+
+
+def test_key_policy_and_rotation_of_kms_keys() -> None:
+    key = dict(arn="arn:aws:kms:us-east-1:111111111111:key/k1", key_id="k1", account_id=CENTRAL,
+               region="us-east-1", key_manager="CUSTOMER", key_state="Enabled")
+    old_key = KmsKey(**key, rotation_enabled=True,  # type: ignore[arg-type]
+                     policy=policy({"Sid": "Root", "Effect": "Allow", "Principal": "*",
+                                    "Action": "kms:*", "Resource": "*"}))
+    new_key = KmsKey(**key, rotation_enabled=False,  # type: ignore[arg-type]
+                     policy=policy({"Sid": "Root", "Effect": "Allow", "Principal": "*",
+                                    "Action": "kms:*", "Resource": "*"},
+                                   {"Sid": "Decrypt", "Effect": "Allow",
+                                    "Principal": {"AWS": EXTERNAL}, "Action": "kms:Decrypt",
+                                    "Resource": "*"}))
+    drift = diff_scans(stored(snapshot("a", T1, keys=[old_key])),
+                       stored(snapshot("b", T2, keys=[new_key])))
+    (rc,) = drift.resources_changed
+    assert [(f.field, f.note) for f in rc.fields] == [("rotation_enabled",
+                                                      "key rotation switched off")]
+    assert [(s.change, s.sid) for s in rc.policies[0].statements] == [("added", "Decrypt")]
+
+
+def test_no_changes() -> None:
+    snap_a = snapshot("a", T1, [secret("db")])
+    snap_b = snapshot("b", T2, [secret("db")])
+    drift = diff_scans(stored(snap_a, acc=access({DB: [(APP, "allow")]})),
+                       stored(snap_b, acc=access({DB: [(APP, "allow")]})))
+    assert drift.empty
+    assert "no changes" in render_drift_text(drift)
