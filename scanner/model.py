@@ -29,7 +29,10 @@ T = TypeVar("T")
 ERROR_KINDS = ("throttled", "denied", "region_disabled", "not_found", "fatal")
 
 
-def _frozen() -> Any:
+@typing.dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
+def _frozen() -> typing.Callable[[type[T]], type[T]]:
+    # dataclass_transform lets mypy see the records' keyword-only __init__ (with `-> Any` it
+    # saw none and flagged every constructor call).
     return dataclass(frozen=True, kw_only=True, slots=True)
 
 
@@ -418,16 +421,29 @@ class Snapshot:
 # --------------------------------------------------------------------------- (de)serialisation
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def to_jsonable(obj: Any) -> Any:
     """Turn records into plain JSON values (tuples become lists, mappings dicts)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, _SCALARS):
+        return obj
+    if isinstance(obj, dict):
+        return {str(k): v if isinstance(v, _SCALARS) else to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
+        return [v if isinstance(v, _SCALARS) else to_jsonable(v) for v in obj]
+    fields = _FIELDS.get(type(obj))
+    if fields is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = tuple(f.name for f in dataclasses.fields(obj))
+        _FIELDS[type(obj)] = fields
+    if fields is not None:
+        return {name: to_jsonable(getattr(obj, name)) for name in fields}
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     return obj
 
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 _HINTS: dict[type, dict[str, Any]] = {}
 

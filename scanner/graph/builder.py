@@ -18,6 +18,7 @@ tables and security groups, unless a Lambda function, endpoint, NAT gateway or p
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any, Iterable
 
 import networkx as nx
@@ -42,17 +43,32 @@ from scanner.model import (
 )
 
 AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
+_EDGE_VALUES = {k: k.value for k in EdgeKind}
+_NODE_VALUES = {k: k.value for k in NodeKind}
+
+
+_FIELD_PLAN: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _nested(tp: Any) -> bool:
+    """Whether a field's declared type can hold records (which must become dicts)."""
+    text = str(tp)
+    return any(name in text for name in ("ReplicaStatus", "Route", "PeeringSide", "SgRule"))
 
 
 def record_attrs(record: Any) -> dict[str, Any]:
-    """A record's fields as a flat dict (nested records become dicts, tuples become lists)."""
+    """A record's fields as a flat dict. Nested records (replica statuses, routes, peering
+    sides, security-group rules) become plain dicts; tuples of scalars and mappings stay as
+    they are (read-only values shared with the snapshot)."""
+    plan = _FIELD_PLAN.get(type(record))
+    if plan is None:
+        hints = typing.get_type_hints(type(record))
+        plan = tuple((f.name, _nested(hints[f.name])) for f in dataclasses.fields(record))
+        _FIELD_PLAN[type(record)] = plan
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        if isinstance(value, (str, int, float, bool)) or value is None:
-            out[f.name] = value
-        else:
-            out[f.name] = to_jsonable(value)
+    for name, nested in plan:
+        value = getattr(record, name)
+        out[name] = to_jsonable(value) if nested and value is not None else value
     return out
 
 
@@ -86,11 +102,12 @@ class _Builder:
     # ------------------------------------------------------------------ helpers
     def node(self, node_id: str, kind: NodeKind, account_id: str, region: str,
              **attrs: Any) -> str:
-        self.g.add_node(node_id, kind=kind.value, account_id=account_id, region=region, **attrs)
+        self.g.add_node(node_id, kind=_NODE_VALUES[kind], account_id=account_id, region=region, **attrs)
         return node_id
 
     def edge(self, src: str, dst: str, kind: EdgeKind, **attrs: Any) -> None:
-        self.g.add_edge(src, dst, key=kind.value, kind=kind.value, **attrs)
+        value = _EDGE_VALUES[kind]
+        self.g.add_edge(src, dst, key=value, kind=value, **attrs)
 
     def owned(self, node_id: str, account_id: str) -> None:
         self.edge(node_id, account_node(account_id), EdgeKind.OWNED_BY)
