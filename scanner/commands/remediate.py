@@ -1,17 +1,153 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph remediate`: plan fixes for the findings (default), apply them, or undo them.
+
+    secretgraph remediate --in out/scan                      # plan: table + remediation-plan.json
+    secretgraph remediate --plan out/scan/remediation-plan.json --apply \\
+        --remediation-role-name SecretgraphRemediation       # asks before changing anything
+    secretgraph remediate --undo out/scan/remediation-journal-....jsonl --yes
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
 
 from scanner.errors import UsageError
+from scanner.remediate.config import load_config
+from scanner.remediate.engine import Confirm, apply_plan, undo_journal
+from scanner.remediate.inputs import ScanInputs, resolve
+from scanner.remediate.journal import read_journal
+from scanner.remediate.planfile import Plan, estate_of, read_plan, write_plan
+from scanner.remediate.planner import Selection, build_plan
+from scanner.remediate.render import render_plan
+from scanner.remediate.sessions import ClientsFactory, remediation_clients
 
-HELP = "(not built yet)"
+HELP = "plan fixes for the findings (default), --apply them, or --undo a journal"
+
+PLAN_NAME = "remediation-plan.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    src = parser.add_argument_group("input")
+    src.add_argument("--in", dest="in_dir", metavar="DIR",
+                     help="a scan --out directory (findings.json + snapshot.json.gz)")
+    src.add_argument("--findings", metavar="FILE", help="findings.json (with --snapshot)")
+    src.add_argument("--snapshot", metavar="FILE", help="the scan's snapshot (with --findings)")
+    src.add_argument("--config", metavar="FILE",
+                     help="config file: rotation_functions, required_replica_regions and the "
+                          "remediation: section (keys per account-region, org id, plan max age)")
+    sel = parser.add_argument_group("selection")
+    sel.add_argument("--rule", action="append", default=[], metavar="R",
+                     help="only findings of this rule id (or remediation id); repeatable or "
+                          "comma-separated. Naming a rule also selects it explicitly "
+                          "(remove-external-grant needs that)")
+    sel.add_argument("--finding", action="append", default=[], metavar="ID",
+                     help="only this finding id; repeatable or comma-separated")
+    sel.add_argument("--account", action="append", default=[], metavar="A",
+                     help="only findings in this account; repeatable or comma-separated")
+    pl = parser.add_argument_group("plan")
+    pl.add_argument("--plan-out", metavar="FILE",
+                    help=f"where to save the plan (default: <--in DIR or .>/{PLAN_NAME})")
+    pl.add_argument("--plan", metavar="FILE", help="use this saved plan instead of planning")
+    ap = parser.add_argument_group("apply and undo")
+    ap.add_argument("--apply", action="store_true", help="make the changes (asks first)")
+    ap.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    ap.add_argument("--remediation-role-name", metavar="NAME",
+                    help="the write role assumed in each account (never the audit role)")
+    ap.add_argument("--endpoint-url", metavar="URL",
+                    help="AWS endpoint (e.g. a moto server); AWS_ENDPOINT_URL is honoured too")
+    ap.add_argument("--undo", metavar="JOURNAL", help="revert what the journal of an apply did")
+    ap.add_argument("--journal", metavar="FILE",
+                    help="where to write the journal (default: next to the plan / journal)")
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _confirm(args: argparse.Namespace) -> Confirm | None:
+    if args.yes:
+        return None
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to change anything without confirmation: stdin is not a "
+                         "terminal; review the plan and add --yes")
+
+    def ask(question: str) -> bool:
+        answer = input(f"{question} Type 'yes' to continue: ")
+        return answer.strip().lower() == "yes"
+
+    return ask
+
+
+def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory:
+    if audit_role and args.remediation_role_name == audit_role:
+        raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
+                         "remediation needs its own write role")
+    return remediation_clients(role_name=args.remediation_role_name,
+                               endpoint_url=args.endpoint_url)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    if args.undo:
+        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot:
+            raise UsageError("--undo JOURNAL takes no plan, input or --apply")
+        return _run_undo(args)
+    if args.yes and not args.apply:
+        raise UsageError("--yes only makes sense with --apply or --undo")
+    config = load_config(args.config)
+    inputs: ScanInputs | None = None
+    if args.in_dir or args.findings or args.snapshot or not args.plan:
+        inputs = resolve(args.in_dir, args.findings, args.snapshot)
+    selection = Selection(rules=_split(args.rule), findings=_split(args.finding),
+                          accounts=_split(args.account))
+    base_dir = Path(args.in_dir) if args.in_dir else Path(".")
+    if args.plan:
+        if selection.rules or selection.findings or selection.accounts:
+            raise UsageError("--rule/--finding/--account select what to plan; a saved --plan is "
+                             "applied as it is")
+        plan: Plan = read_plan(args.plan)
+        plan_path = str(args.plan)
+    else:
+        assert inputs is not None
+        plan = build_plan(inputs.findings, inputs.snapshot, config, selection)
+        plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
+        write_plan(plan_path, plan)
+    print(render_plan(plan))
+    if not args.plan:
+        print(f"\nplan saved to {plan_path}")
+    if not args.apply:
+        if plan.changes:
+            print("nothing was changed; review the plan, then run again with --plan "
+                  f"{plan_path} --apply")
+        return 0
+    confirm = _confirm(args)
+    audit_role = inputs.snapshot.meta.role_name if inputs else None
+    clients = _clients(args, audit_role)
+    journal = args.journal or str(Path(plan_path).parent
+                                  / f"remediation-journal-{plan.plan_id}-{_stamp()}.jsonl")
+    result = apply_plan(plan, clients, journal_path=journal, plan_path=plan_path,
+                        max_age_hours=config.max_plan_age_hours,
+                        current_estate=estate_of(inputs.snapshot) if inputs else None,
+                        confirm=confirm, out=sys.stdout)
+    if result.journal_path:
+        print(f"journal: {result.journal_path} "
+              f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+    return 0 if result.ok else 1
+
+
+def _run_undo(args: argparse.Namespace) -> int:
+    journal = read_journal(args.undo)
+    confirm = _confirm(args)
+    clients = _clients(args, None)
+    out_path = args.journal or str(Path(args.undo).with_suffix("")) + f".undo-{_stamp()}.jsonl"
+    result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
+                          out=sys.stdout)
+    if result.journal_path:
+        print(f"undo journal: {result.journal_path} "
+              f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+    return 0 if result.ok else 1

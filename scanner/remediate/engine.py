@@ -1,0 +1,363 @@
+"""Apply a plan and undo a journal -- the only code in secretgraph that writes to AWS.
+
+apply_plan:
+  1. refuses a stale plan (older than max_plan_age_hours) and a plan for another estate (the
+     scan at hand, and the live credentials: each account's identity, the organization id);
+  2. re-reads every resource and refuses the whole plan if any differs from the state the plan
+     was built on (drift) -- nothing is changed;
+  3. asks for confirmation (unless --yes);
+  4. per change: re-reads again (drift -> stop), skips it when already in the desired state
+     (so a second apply changes nothing), makes the calls, verifies, and journals before/after.
+
+undo_journal reverts the applied, reversible changes of a journal, newest first, after checking
+that every one of them still looks like the journal's "after" (else nothing is changed).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Sequence, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from remediations import REMEDIATORS
+from remediations.base import (ApiCall, PlannedChange, differences, execute, matches,
+                               state_digest)
+from scanner.errors import InputError, SecretgraphError
+from scanner.remediate.journal import Journal, JournalWriter
+from scanner.remediate.planfile import Estate, Plan, parse_time
+from scanner.remediate.sessions import ClientsFactory
+
+log = logging.getLogger("secretgraph.remediate")
+
+Confirm = Callable[[str], bool]
+
+
+@dataclass(kw_only=True)
+class RunResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    journal_path: str | None = None
+    stopped: str | None = None  # why the run stopped early, if it did
+
+    def add(self, status: str) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+
+    @property
+    def ok(self) -> bool:
+        return self.stopped is None and not any(
+            self.counts.get(s) for s in ("failed", "verify-failed", "refused"))
+
+
+def _err(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        e = exc.response.get("Error", {})
+        return f"{e.get('Code', 'Error')}: {e.get('Message', '')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_age(plan: Plan, *, now: datetime, max_age_hours: float, path: str) -> None:
+    created = parse_time(plan.created_at, path=path, field="created_at")
+    age = (now - created).total_seconds() / 3600
+    if age > max_age_hours:
+        raise InputError(f"plan is {age:.1f} hours old (more than {max_age_hours:g}): the estate "
+                         "may have changed; build a new plan", path=path, field="created_at")
+    if age < -0.1:
+        raise InputError("plan was created in the future", path=path, field="created_at")
+
+
+def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
+    """The plan must be for the estate of the scan at hand (organization and accounts)."""
+    if current is None:
+        return
+    if plan_estate.org_id != current.org_id:
+        raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
+                         f"is of {current.org_id or '(none)'}", path=path, field="estate.org_id")
+    outside = sorted(set(plan_estate.account_ids) - set(current.account_ids))
+    if outside:
+        raise InputError(f"plan covers account(s) {', '.join(outside)} that the scan does not",
+                         path=path, field="estate.account_ids")
+
+
+def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for: ClientsFactory,
+                        *, region: str, path: str) -> None:
+    """The credentials really act in each account, and in the plan's organization."""
+    for account in sorted(set(accounts)):
+        clients = clients_for(account)
+        try:
+            actual = clients.client("sts", region).get_caller_identity()["Account"]
+        except (ClientError, BotoCoreError) as exc:
+            raise InputError(f"cannot act in account {account} with the remediation role: "
+                             f"{_err(exc)}", path=path) from None
+        if str(actual) != account:
+            raise InputError(f"the credentials for account {account} act in {actual}: wrong "
+                             "estate", path=path, field="estate.account_ids")
+        if org_id is None:
+            continue
+        try:
+            live = clients.client("organizations", "us-east-1").describe_organization()
+            live_org: str | None = live["Organization"]["Id"]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "AWSOrganizationsNotInUseException":
+                live_org = None
+            else:
+                log.warning("could not confirm the organization from %s (%s); relying on the "
+                            "account identity", account, _err(exc))
+                continue
+        if live_org != org_id:
+            raise InputError(f"account {account} is in organization {live_org or '(none)'}, the "
+                             f"plan is for {org_id}: wrong estate", path=path,
+                             field="estate.org_id")
+
+
+def _first_per_target(changes: Sequence[PlannedChange]) -> list[PlannedChange]:
+    seen: set[str] = set()
+    out = []
+    for c in changes:
+        if c.target not in seen:
+            seen.add(c.target)
+            out.append(c)
+    return out
+
+
+def _read(change: PlannedChange, clients_for: ClientsFactory) -> dict[str, Any]:
+    module = REMEDIATORS[change.remediation_id]
+    return dict(module.read_current(clients_for(change.account_id), change))
+
+
+def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
+              path: str) -> None:
+    """Every target must still be in the state the plan was built on (or already fixed)."""
+    drifted: list[str] = []
+    for change in _first_per_target(changes):
+        try:
+            current = _read(change, clients_for)
+        except (ClientError, BotoCoreError) as exc:
+            drifted.append(f"{change.change_id} ({change.resource_arn}): cannot re-read: "
+                           f"{_err(exc)}")
+            continue
+        if matches(change.desired_state, current):
+            continue
+        if not matches(change.pre_state, current):
+            keys = ", ".join(differences(change.pre_state, current))
+            drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
+                           "the scan")
+    if drifted:
+        raise InputError("refusing the whole plan, nothing was changed; resources drifted: "
+                         + "; ".join(drifted), path=path)
+
+
+# --------------------------------------------------------------------------- apply
+
+
+def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, plan_path: str,
+               max_age_hours: float, current_estate: Estate | None = None,
+               confirm: Confirm | None = None, now: datetime | None = None,
+               out: TextIO | None = None, region: str = "us-east-1") -> RunResult:
+    now = now or datetime.now(timezone.utc)
+    check_age(plan, now=now, max_age_hours=max_age_hours, path=plan_path)
+    check_estate(plan.estate, current_estate, path=plan_path)
+    result = RunResult()
+    if not plan.changes:
+        _say(out, "nothing to apply: the plan has no changes")
+        return result
+    check_live_identity([c.account_id for c in plan.changes], plan.estate.org_id, clients_for,
+                        region=region, path=plan_path)
+    preflight(plan.changes, clients_for, path=plan_path)
+    if confirm is not None and not confirm(
+            f"Apply {len(plan.changes)} change(s) of plan {plan.plan_id} to "
+            f"{len({c.account_id for c in plan.changes})} account(s)?"):
+        _say(out, "not applied: not confirmed")
+        result.stopped = "not confirmed"
+        return result
+    journal = JournalWriter(journal_path, mode="apply", plan_id=plan.plan_id,
+                            estate=plan.estate.to_json(), source=plan_path)
+    result.journal_path = journal_path
+    try:
+        for change in plan.changes:
+            status = _apply_one(change, clients_for, journal, out)
+            result.add(status)
+            if status not in ("applied", "noop"):
+                result.stopped = f"{change.change_id}: {status}"
+                _say(out, f"stopping: {change.change_id} {status}; later changes not attempted")
+                break
+    finally:
+        journal.close(result.counts)
+    return result
+
+
+def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: JournalWriter,
+               out: TextIO | None) -> str:
+    module = REMEDIATORS[change.remediation_id]
+    clients = clients_for(change.account_id)
+    label = f"{change.change_id} {change.remediation_id} {change.resource_arn}"
+    try:
+        before = dict(module.read_current(clients, change))
+    except (ClientError, BotoCoreError) as exc:
+        journal.change(change, status="failed", before=None, after=None,
+                       message=f"cannot re-read: {_err(exc)}")
+        _say(out, f"FAILED   {label}: cannot re-read: {_err(exc)}")
+        return "failed"
+    if matches(change.desired_state, before):
+        journal.change(change, status="noop", before=before, after=before,
+                       message="already in the desired state")
+        _say(out, f"no-op    {label}: already in the desired state")
+        return "noop"
+    if not matches(change.pre_state, before):
+        keys = ", ".join(differences(change.pre_state, before))
+        journal.change(change, status="refused", before=before, after=None,
+                       message=f"drift: {keys} changed since the plan")
+        _say(out, f"REFUSED  {label}: {keys} changed since the plan")
+        return "refused"
+    try:
+        applied = module.apply(clients, change)
+    except (ClientError, BotoCoreError, SecretgraphError) as exc:
+        journal.change(change, status="failed", before=before, after=None, message=_err(exc))
+        _say(out, f"FAILED   {label}: {_err(exc)}")
+        return "failed"
+    log.info("applied %s (%d call(s))", label, len(applied.calls))
+    try:
+        verification = module.verify(clients, change)
+    except (ClientError, BotoCoreError) as exc:
+        journal.change(change, status="verify-failed", before=before, after=None,
+                       message=f"cannot verify: {_err(exc)}")
+        _say(out, f"UNVERIFIED {label}: {_err(exc)}")
+        return "verify-failed"
+    status = "applied" if verification.ok else "verify-failed"
+    journal.change(change, status=status, before=before, after=verification.current,
+                   message=verification.message)
+    _say(out, f"{'applied ' if verification.ok else 'UNVERIFIED'} {label}"
+         + (f": {verification.message}" if verification.message else ""))
+    return status
+
+
+# --------------------------------------------------------------------------- undo
+
+
+def _undo_expected_after(change: PlannedChange, after: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: after.get(k) for k in change.desired_state}
+
+
+def _undo_expected_before(change: PlannedChange, before: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: before.get(k) for k in change.pre_state}
+
+
+def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_path: str,
+                 confirm: Confirm | None = None, out: TextIO | None = None,
+                 region: str = "us-east-1") -> RunResult:
+    if journal.mode != "apply":
+        raise InputError(f"this is a {journal.mode} journal; only an apply journal can be undone",
+                         path=journal.path, field="mode")
+    applied = [e for e in journal.entries if e.status == "applied"]
+    result = RunResult()
+    for e in journal.entries:
+        if e.status != "applied":
+            continue
+        if e.before is None or e.after is None:
+            raise InputError(f"change {e.change.change_id} has no before/after state",
+                             path=journal.path, field=f"record {e.seq + 1}")
+    reversible = [e for e in reversed(applied) if e.change.reversible]
+    not_reversible = [e for e in applied if not e.change.reversible]
+    for e in not_reversible:
+        _say(out, f"not reversible: {e.change.change_id} {e.change.remediation_id} "
+             f"{e.change.resource_arn} (undo by hand if needed)")
+    if not reversible:
+        _say(out, "nothing to undo")
+        return result
+    org_id = journal.estate.get("org_id") if isinstance(journal.estate.get("org_id"), str) \
+        else None
+    check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
+                        region=region, path=journal.path)
+    # preflight: the newest change per target must still look like its "after"
+    mismatched: list[str] = []
+    seen: set[str] = set()
+    for e in reversible:
+        if e.change.target in seen:
+            continue
+        seen.add(e.change.target)
+        assert e.after is not None and e.before is not None
+        try:
+            current = _read(e.change, clients_for)
+        except (ClientError, BotoCoreError) as exc:
+            mismatched.append(f"{e.change.change_id}: cannot re-read: {_err(exc)}")
+            continue
+        if matches(_undo_expected_before(e.change, e.before), current):
+            continue  # already back as it was
+        expected = _undo_expected_after(e.change, e.after)
+        if not matches(expected, current):
+            mismatched.append(f"{e.change.change_id} ({e.change.resource_arn}): "
+                              f"{', '.join(differences(expected, current))} changed since "
+                              "the apply")
+    if mismatched:
+        raise InputError("refusing to undo, nothing was changed; the journal does not match "
+                         "the resources: " + "; ".join(mismatched), path=journal.path)
+    if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
+                                           f"{journal.plan_id}?"):
+        _say(out, "not undone: not confirmed")
+        result.stopped = "not confirmed"
+        return result
+    writer = JournalWriter(undo_journal_path, mode="undo", plan_id=journal.plan_id,
+                           estate=journal.estate, source=journal.path)
+    result.journal_path = undo_journal_path
+    try:
+        for e in reversible:
+            status = _undo_one(e.change, e.before or {}, e.after or {}, clients_for, writer, out)
+            result.add(status)
+            if status not in ("undone", "noop"):
+                result.stopped = f"{e.change.change_id}: {status}"
+                break
+    finally:
+        writer.close(result.counts)
+    return result
+
+
+def _undo_one(change: PlannedChange, before: Mapping[str, Any], after: Mapping[str, Any],
+              clients_for: ClientsFactory, writer: JournalWriter, out: TextIO | None) -> str:
+    module = REMEDIATORS[change.remediation_id]
+    clients = clients_for(change.account_id)
+    label = f"{change.change_id} {change.remediation_id} {change.resource_arn}"
+    want = _undo_expected_before(change, before)
+    try:
+        current = dict(module.read_current(clients, change))
+    except (ClientError, BotoCoreError) as exc:
+        writer.change(change, status="failed", before=None, after=None, message=_err(exc))
+        return "failed"
+    if matches(want, current):
+        writer.change(change, status="noop", before=current, after=current,
+                      message="already as before the apply")
+        _say(out, f"no-op    {label}: already as before the apply")
+        return "noop"
+    if not matches(_undo_expected_after(change, after), current):
+        writer.change(change, status="refused", before=current, after=None,
+                      message="changed since the apply")
+        _say(out, f"REFUSED  {label}: changed since the apply")
+        return "refused"
+    calls: tuple[ApiCall, ...] | None = module.undo_call(change, before)
+    if not calls:
+        writer.change(change, status="not-reversible", before=current, after=None)
+        return "not-reversible"
+    try:
+        execute(clients, calls)
+        now_state = dict(module.read_current(clients, change))
+    except (ClientError, BotoCoreError, SecretgraphError) as exc:
+        writer.change(change, status="failed", before=current, after=None, message=_err(exc))
+        _say(out, f"FAILED   {label}: {_err(exc)}")
+        return "failed"
+    ok = matches(want, now_state)
+    writer.change(change, status="undone" if ok else "verify-failed", before=current,
+                  after=now_state,
+                  message="" if ok else f"still differs: {', '.join(differences(want, now_state))}")
+    _say(out, f"{'undone  ' if ok else 'UNVERIFIED'} {label}")
+    log.info("undid %s (state digest %s)", label, state_digest(now_state))
+    return "undone" if ok else "verify-failed"
+
+
+def _say(out: TextIO | None, text: str) -> None:
+    log.info(text)
+    if out is not None:
+        print(text, file=out)

@@ -1,0 +1,76 @@
+"""Reading the scan outputs remediation starts from: findings.json and the snapshot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import InputError, UsageError
+from scanner.findings import Finding
+from scanner.model import Snapshot
+from scanner.snapshot_io import read_snapshot
+
+FINDINGS_NAME = "findings.json"
+SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScanInputs:
+    findings: tuple[Finding, ...]
+    snapshot: Snapshot
+    findings_path: str
+    snapshot_path: str
+    scan_id: str | None  # findings.json scan.id
+
+
+def load_findings(path: str | Path) -> tuple[tuple[Finding, ...], str | None]:
+    """The findings of a findings.json file, and its scan id."""
+    p = Path(path)
+    try:
+        doc: Any = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read findings: {exc.strerror or exc}", path=str(p)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid JSON ({exc})", path=str(p)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+        raise InputError("not a findings.json document (no findings list)", path=str(p),
+                         field="findings")
+    out: list[Finding] = []
+    for i, item in enumerate(doc["findings"]):
+        try:
+            out.append(Finding.from_json(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"malformed finding ({type(exc).__name__}: {exc})", path=str(p),
+                             field=f"findings[{i}]") from None
+    scan = doc.get("scan")
+    scan_id = scan.get("id") if isinstance(scan, dict) else None
+    return tuple(out), scan_id if isinstance(scan_id, str) else None
+
+
+def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> ScanInputs:
+    """Inputs from ``--in DIR`` or ``--findings FILE --snapshot FILE``."""
+    if in_dir and (findings or snapshot):
+        raise UsageError("give --in DIR, or --findings FILE with --snapshot FILE, not both")
+    if in_dir:
+        d = Path(in_dir)
+        if not d.is_dir():
+            raise InputError("not a directory (expected a scan --out directory)", path=str(d))
+        findings_path = d / FINDINGS_NAME
+        snap = next((d / n for n in SNAPSHOT_NAMES if (d / n).exists()), None)
+        if snap is None:
+            raise InputError(f"no {' or '.join(SNAPSHOT_NAMES)} in the scan directory",
+                             path=str(d))
+        snapshot_path = snap
+    elif findings and snapshot:
+        findings_path, snapshot_path = Path(findings), Path(snapshot)
+    else:
+        raise UsageError("remediate needs --in DIR, or --findings FILE and --snapshot FILE")
+    found, scan_id = load_findings(findings_path)
+    snap_obj = read_snapshot(snapshot_path)
+    if scan_id and scan_id != snap_obj.meta.scan_id:
+        raise InputError(f"findings are from scan {scan_id} but the snapshot is scan "
+                         f"{snap_obj.meta.scan_id}", path=str(findings_path), field="scan.id")
+    return ScanInputs(findings=found, snapshot=snap_obj, findings_path=str(findings_path),
+                      snapshot_path=str(snapshot_path), scan_id=scan_id)

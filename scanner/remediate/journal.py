@@ -1,0 +1,113 @@
+"""The journal: JSON lines, one header then one line per change, flushed as it happens.
+
+Each change line holds the planned change, what the resource looked like just before
+(``before``, with exact policy texts) and just after (``after``), and the status:
+applied | noop | refused | failed | verify-failed (undo journals: undone | noop | failed |
+verify-failed | not-reversible). ``--undo JOURNAL`` reads an apply journal back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Mapping
+
+from remediations import REMEDIATORS
+from remediations.base import PlannedChange, now_iso
+from scanner.errors import InputError
+
+JOURNAL_KIND = "secretgraph-remediation-journal"
+JOURNAL_VERSION = 1
+
+
+class JournalWriter:
+    def __init__(self, path: str | Path, *, mode: str, plan_id: str,
+                 estate: Mapping[str, Any], source: str | None = None) -> None:
+        self.path = Path(path)
+        if self.path.exists():
+            raise InputError("journal already exists; give a new --journal path",
+                             path=str(self.path))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[str] = self.path.open("x", encoding="utf-8")
+        self._seq = 0
+        self._write({"type": "header", "kind": JOURNAL_KIND, "version": JOURNAL_VERSION,
+                     "mode": mode, "plan_id": plan_id, "estate": dict(estate),
+                     "source": source, "started_at": now_iso()})
+
+    def _write(self, record: Mapping[str, Any]) -> None:
+        self._fh.write(json.dumps(record, sort_keys=False) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def change(self, change: PlannedChange, *, status: str, before: Mapping[str, Any] | None,
+               after: Mapping[str, Any] | None, message: str = "") -> None:
+        self._seq += 1
+        self._write({"type": "change", "seq": self._seq, "at": now_iso(), "status": status,
+                     "change": change.to_json(), "before": dict(before) if before else None,
+                     "after": dict(after) if after else None, "message": message})
+
+    def close(self, summary: Mapping[str, int]) -> None:
+        self._write({"type": "end", "finished_at": now_iso(), "summary": dict(summary)})
+        self._fh.close()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class JournalEntry:
+    seq: int
+    status: str
+    change: PlannedChange
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Journal:
+    path: str
+    mode: str
+    plan_id: str
+    estate: Mapping[str, Any]
+    entries: tuple[JournalEntry, ...]
+
+
+def read_journal(path: str | Path) -> Journal:
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read journal: {exc.strerror or exc}", path=str(p)) from None
+    records: list[Any] = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise InputError("not a JSON line", path=str(p), field=f"line {n}") from None
+    if not records or not isinstance(records[0], dict) or records[0].get("kind") != JOURNAL_KIND:
+        raise InputError("not a secretgraph remediation journal", path=str(p), field="line 1")
+    header = records[0]
+    if header.get("version") != JOURNAL_VERSION:
+        raise InputError(f"journal version {header.get('version')!r} is not {JOURNAL_VERSION}",
+                         path=str(p), field="line 1")
+    entries: list[JournalEntry] = []
+    for n, rec in enumerate(records[1:], start=2):
+        if not isinstance(rec, dict) or rec.get("type") not in ("change", "end"):
+            raise InputError("unexpected record", path=str(p), field=f"record {n}")
+        if rec["type"] == "end":
+            continue
+        try:
+            change = PlannedChange.from_json(rec["change"])
+            entry = JournalEntry(seq=int(rec["seq"]), status=str(rec["status"]), change=change,
+                                 before=rec.get("before"), after=rec.get("after"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"malformed change record ({type(exc).__name__}: {exc})",
+                             path=str(p), field=f"record {n}") from None
+        if change.remediation_id not in REMEDIATORS:
+            raise InputError(f"unknown remediation id {change.remediation_id!r}", path=str(p),
+                             field=f"record {n}")
+        entries.append(entry)
+    estate = header.get("estate")
+    return Journal(path=str(p), mode=str(header.get("mode")), plan_id=str(header.get("plan_id")),
+                   estate=estate if isinstance(estate, dict) else {}, entries=tuple(entries))

@@ -1,0 +1,158 @@
+"""The plan file: JSON with a plan id, the estate it was built for, and the changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from remediations.base import PlannedChange, canonical_json, state_digest
+from scanner.errors import InputError
+from scanner.model import Snapshot
+
+PLAN_KIND = "secretgraph-remediation-plan"
+PLAN_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Estate:
+    """Which estate a plan was built for: organization, accounts, and the scan it came from."""
+
+    org_id: str | None
+    account_ids: tuple[str, ...]
+    scan_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"org_id": self.org_id, "account_ids": list(self.account_ids),
+                "scan_id": self.scan_id}
+
+    @property
+    def fingerprint(self) -> str:
+        key = canonical_json({"org_id": self.org_id, "account_ids": sorted(self.account_ids)})
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def estate_of(snapshot: Snapshot) -> Estate:
+    org_id = (snapshot.organization.org_id if snapshot.organization else None) \
+        or snapshot.meta.org_id
+    accounts = snapshot.meta.accounts or tuple(a.account_id for a in snapshot.accounts)
+    return Estate(org_id=org_id, account_ids=tuple(sorted(accounts)),
+                  scan_id=snapshot.meta.scan_id)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Skipped:
+    """A FAIL finding the plan does not fix, and why."""
+
+    finding_id: str
+    rule_id: str
+    remediation_id: str | None
+    resource_arn: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"finding_id": self.finding_id, "rule_id": self.rule_id,
+                "remediation_id": self.remediation_id, "resource_arn": self.resource_arn,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Plan:
+    plan_id: str
+    created_at: str
+    estate: Estate
+    changes: tuple[PlannedChange, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": PLAN_KIND, "version": PLAN_VERSION, "plan_id": self.plan_id,
+            "created_at": self.created_at, "estate": self.estate.to_json(),
+            "estate_fingerprint": self.estate.fingerprint,
+            "changes": [c.to_json() for c in self.changes],
+            "skipped": [s.to_json() for s in self.skipped],
+        }
+
+
+def make_plan_id(estate: Estate, created_at: str, changes: tuple[PlannedChange, ...]) -> str:
+    key = canonical_json([estate.to_json(), created_at, [c.to_json() for c in changes]])
+    return "plan-" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def write_plan(path: str | Path, plan: Plan) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp")
+    tmp.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, p)
+    return p
+
+
+def parse_time(text: Any, *, path: str, field: str) -> datetime:
+    if not isinstance(text, str):
+        raise InputError("expected an ISO-8601 UTC time", path=path, field=field)
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"not an ISO-8601 time: {text!r}", path=path, field=field) from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def plan_from_json(doc: Any, *, path: str) -> Plan:
+    if not isinstance(doc, Mapping) or doc.get("kind") != PLAN_KIND:
+        raise InputError("not a secretgraph remediation plan", path=path, field="kind")
+    if doc.get("version") != PLAN_VERSION:
+        raise InputError(f"plan version {doc.get('version')!r} is not {PLAN_VERSION}", path=path,
+                         field="version")
+    parse_time(doc.get("created_at"), path=path, field="created_at")
+    est = doc.get("estate")
+    try:
+        assert isinstance(est, Mapping)
+        estate = Estate(org_id=est.get("org_id"),
+                        account_ids=tuple(str(a) for a in est["account_ids"]),
+                        scan_id=str(est["scan_id"]))
+    except (AssertionError, KeyError, TypeError):
+        raise InputError("malformed estate", path=path, field="estate") from None
+    if doc.get("estate_fingerprint") != estate.fingerprint:
+        raise InputError("estate fingerprint does not match the estate (edited plan?)",
+                         path=path, field="estate_fingerprint")
+    changes: list[PlannedChange] = []
+    for i, item in enumerate(doc.get("changes") or ()):
+        try:
+            change = PlannedChange.from_json(item)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"malformed change ({type(exc).__name__}: {exc})", path=path,
+                             field=f"changes[{i}]") from None
+        if item.get("pre_state_digest") != state_digest(change.pre_state):
+            raise InputError("pre-state digest does not match its pre_state (edited plan?)",
+                             path=path, field=f"changes[{i}].pre_state_digest")
+        if change.account_id not in estate.account_ids:
+            raise InputError(f"change for account {change.account_id}, outside the plan's "
+                             "estate", path=path, field=f"changes[{i}].account_id")
+        changes.append(change)
+    skipped = tuple(Skipped(finding_id=str(s.get("finding_id")), rule_id=str(s.get("rule_id")),
+                            remediation_id=s.get("remediation_id"),
+                            resource_arn=str(s.get("resource_arn")), reason=str(s.get("reason")))
+                    for s in doc.get("skipped") or () if isinstance(s, Mapping))
+    plan = Plan(plan_id=str(doc.get("plan_id")), created_at=str(doc["created_at"]),
+                estate=estate, changes=tuple(changes), skipped=skipped)
+    if make_plan_id(estate, plan.created_at, plan.changes) != plan.plan_id:
+        raise InputError("plan id does not match its contents (edited plan?)", path=path,
+                         field="plan_id")
+    return plan
+
+
+def read_plan(path: str | Path) -> Plan:
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read plan: {exc.strerror or exc}", path=str(p)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid JSON ({exc})", path=str(p)) from None
+    return plan_from_json(doc, path=str(p))

@@ -1,0 +1,126 @@
+"""Building a plan from findings: pure (no AWS call), deterministic for the same inputs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from types import ModuleType
+from typing import Any, Mapping, Sequence
+
+from remediations import DEFAULT_FOR_RULE, REMEDIATORS
+from remediations.base import PlanContext, PlannedChange, PlanRefused, RemediationConfig
+from scanner.errors import UsageError
+from scanner.findings import Finding, Status
+from scanner.model import Snapshot
+from scanner.remediate.planfile import Plan, Skipped, estate_of, make_plan_id
+
+log = logging.getLogger("secretgraph.remediate")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Selection:
+    """The filters: --rule (rule ids or remediation ids), --finding (ids), --account (ids)."""
+
+    rules: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+    def selects(self, finding: Finding, remediation_id: str | None) -> bool:
+        if self.rules and finding.rule_id not in self.rules and remediation_id not in self.rules:
+            return False
+        if self.findings and finding.id not in self.findings:
+            return False
+        return not self.accounts or finding.resource.account_id in self.accounts
+
+    def explicit(self, finding: Finding) -> bool:
+        """Selected by name, not just by falling inside the defaults."""
+        return finding.id in self.findings or finding.rule_id in self.rules
+
+
+def remediation_id_of(finding: Finding) -> str | None:
+    rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
+    if isinstance(rid, str) and rid:
+        return rid
+    return DEFAULT_FOR_RULE.get(finding.rule_id)
+
+
+def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,
+               selection: Selection, *, now: datetime | None = None,
+               remediators: Mapping[str, ModuleType] | None = None) -> Plan:
+    """Plan a change for every selected FAIL finding that has a remediator.
+
+    Changes on the same target (say one key policy) chain: each later one starts from the
+    state the earlier one leaves. Identical changes from several findings are merged.
+    """
+    table = REMEDIATORS if remediators is None else remediators
+    now = now or datetime.now(timezone.utc)
+    known_ids = {f.id for f in findings}
+    unknown = [f for f in selection.findings if f not in known_ids]
+    if unknown:
+        raise UsageError(f"--finding {', '.join(unknown)}: no such finding in the findings file")
+    changes: list[PlannedChange] = []
+    skipped: list[Skipped] = []
+    overlay: dict[str, dict[str, Any]] = {}
+    ordered = sorted(findings, key=lambda f: (f.resource.account_id, f.resource.arn, f.rule_id,
+                                              f.id))
+    for finding in ordered:
+        if finding.status is not Status.FAIL:
+            continue
+        rid = remediation_id_of(finding)
+        if not selection.selects(finding, rid):
+            continue
+
+        def skip(reason: str) -> None:
+            skipped.append(Skipped(finding_id=finding.id, rule_id=finding.rule_id,
+                                   remediation_id=rid, resource_arn=finding.resource.arn,
+                                   reason=reason))
+
+        if rid is None:
+            skip("no remediation for this rule")
+            continue
+        module = table.get(rid)
+        if module is None:
+            skip(f"unknown remediation id {rid!r}")
+            continue
+        if module.EXPLICIT_ONLY and not selection.explicit(finding):
+            skip(f"{rid} runs only when selected explicitly (--rule {finding.rule_id} or "
+                 f"--finding {finding.id})")
+            continue
+        ctx = PlanContext(config=config, explicitly_selected=selection.explicit(finding),
+                          overlay=overlay)
+        try:
+            planned: list[PlannedChange] = module.plan(finding, snapshot, ctx)
+        except PlanRefused as exc:
+            skip(str(exc))
+            continue
+        if not planned:
+            skip("already in the desired state in the snapshot: nothing to change")
+            continue
+        for change in planned:
+            merged = _merge_duplicate(changes, change)
+            if merged:
+                continue
+            if change.target in overlay and change.policy_diff is None:
+                skip(f"another change in this plan already edits {change.target}")
+                continue
+            changes.append(change)
+            state = dict(change.desired_state)
+            if change.policy_diff is not None:
+                state["policy_text"] = change.policy_diff.after
+            overlay[change.target] = state
+    created_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    estate = estate_of(snapshot)
+    frozen = tuple(changes)
+    return Plan(plan_id=make_plan_id(estate, created_at, frozen), created_at=created_at,
+                estate=estate, changes=frozen, skipped=tuple(skipped))
+
+
+def _merge_duplicate(changes: list[PlannedChange], change: PlannedChange) -> bool:
+    for i, existing in enumerate(changes):
+        if existing.change_id == change.change_id:
+            ids = existing.finding_ids + tuple(f for f in change.finding_ids
+                                               if f not in existing.finding_ids)
+            changes[i] = replace(existing, finding_ids=ids)
+            return True
+    return False
