@@ -1,0 +1,177 @@
+"""The one error classifier: every failed AWS call becomes a kind and a CoverageEntry.
+
+Kinds (scanner.model.ERROR_KINDS):
+
+* ``throttled`` -- the call was throttled and botocore's adaptive retries gave up;
+* ``denied`` -- the credentials may not do this (AccessDenied, UnauthorizedOperation, an
+  expired or invalid token, no credentials at all);
+* ``region_disabled`` -- the region is not enabled for the account (OptInRequired, or a token
+  rejected in an opt-in region, which is how AWS answers for a disabled opt-in region);
+* ``not_found`` -- the resource (or the Organization) does not exist;
+* ``fatal`` -- anything else: endpoint unreachable, unparseable answers (moto's HTTP 500 for an
+  unimplemented operation), validation errors, bugs in AWS's answer.
+
+Retrying is botocore's job (one Config, adaptive mode); this module only names what happened.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+from botocore.parsers import ResponseParserError
+
+from scanner.model import CoverageEntry
+
+THROTTLED_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "RequestThrottled",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+        "TransactionInProgressException",
+    }
+)
+
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedException",
+        "AuthFailure",
+        "AuthorizationError",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidSignatureException",
+        "MissingAuthenticationToken",
+        "NoCredentials",
+        "PartialCredentials",
+    }
+)
+
+#: Codes AWS returns for a token used in an opt-in region the account has not enabled.
+_TOKEN_REJECTED_CODES = frozenset({"InvalidClientTokenId", "UnrecognizedClientException",
+                                   "AuthFailure"})
+
+REGION_DISABLED_CODES = frozenset({"OptInRequired", "InvalidRegion"})
+
+NOT_FOUND_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NoSuchEntityException",
+        "NotFoundException",
+        "NotFound",
+        "NoSuchResourceException",
+        "AWSOrganizationsNotInUseException",
+        "PolicyNotFoundException",
+        "AccountNotFoundException",
+        "ParentNotFoundException",
+        "TargetNotFoundException",
+    }
+)
+
+#: Regions that must be enabled per account before use (AWS "opt-in" regions).
+OPT_IN_REGIONS = frozenset(
+    {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3",
+        "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-west-1",
+        "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1",
+        "me-south-1", "mx-central-1",
+    }
+)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError, or the exception's class name otherwise."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code")
+        if code:
+            return str(code)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return str(status) if status else "ClientError"
+    if isinstance(exc, NoCredentialsError):
+        return "NoCredentials"
+    if isinstance(exc, PartialCredentialsError):
+        return "PartialCredentials"
+    return type(exc).__name__
+
+
+def error_kind(exc: BaseException, *, region: str | None = None) -> str:
+    """Classify an exception raised by a botocore call (see the module docstring)."""
+    code = error_code(exc)
+    if isinstance(exc, ClientError):
+        if code in THROTTLED_CODES:
+            return "throttled"
+        if code in REGION_DISABLED_CODES:
+            return "region_disabled"
+        if code in _TOKEN_REJECTED_CODES and region in OPT_IN_REGIONS:
+            return "region_disabled"
+        if code in DENIED_CODES:
+            return "denied"
+        if code in NOT_FOUND_CODES or code.endswith(".NotFound") or code.endswith("NotFound"):
+            return "not_found"
+        return "fatal"
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return "denied"
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
+                        ResponseParserError, ProfileNotFound, NoRegionError)):
+        return "fatal"
+    return "fatal"
+
+
+def error_message(exc: BaseException) -> str:
+    """A one-line message for the coverage entry."""
+    if isinstance(exc, ClientError):
+        message = exc.response.get("Error", {}).get("Message") or str(exc)
+    else:
+        message = str(exc) or type(exc).__name__
+    return " ".join(str(message).split())[:500]
+
+
+#: Exceptions a collector turns into coverage (ResponseParserError is not a BotoCoreError: it is
+#: what a query-protocol service's HTTP 500 from moto raises). Anything else is a bug (and ReadOnlyViolation,
+#: a SecretgraphError, always stops the scan).
+AWS_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotoCoreError, ResponseParserError)
+
+
+def classify(
+    exc: BaseException,
+    *,
+    account_id: str,
+    region: str,
+    service: str,
+    operation: str,
+    resource_arn: str | None = None,
+) -> CoverageEntry:
+    """The CoverageEntry for one failed call."""
+    return CoverageEntry(
+        account_id=account_id,
+        region=region,
+        service=service,
+        operation=operation,
+        error_code=error_code(exc),
+        error_kind=error_kind(exc, region=region),
+        message=error_message(exc),
+        resource_arn=resource_arn,
+    )

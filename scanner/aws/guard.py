@@ -1,0 +1,44 @@
+"""The read-only guard: a botocore hook on every client the scanner creates.
+
+It runs on ``before-parameter-build`` (before the request is built or sent) and refuses any
+operation outside the declared read set -- the collectors' ``OPERATIONS`` tables plus the two STS
+calls the session layer makes -- by raising scanner.errors.ReadOnlyViolation. GetSecretValue and
+BatchGetSecretValue are refused even if someone adds them to a table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from scanner.errors import ReadOnlyViolation
+
+#: (botocore service name, operation) pairs that are refused whatever the declarations say.
+ALWAYS_REFUSED: frozenset[tuple[str, str]] = frozenset(
+    {("secretsmanager", "GetSecretValue"), ("secretsmanager", "BatchGetSecretValue")}
+)
+
+
+class ReadOnlyGuard:
+    """Refuses every operation that is not in ``allowed`` (and always the secret-value reads)."""
+
+    def __init__(self, allowed: Iterable[tuple[str, str]]) -> None:
+        self.allowed: frozenset[tuple[str, str]] = frozenset(allowed) - ALWAYS_REFUSED
+
+    def check(self, service: str, operation: str) -> None:
+        if (service, operation) in ALWAYS_REFUSED:
+            raise ReadOnlyViolation(
+                f"refused {service}:{operation}: secretgraph never reads secret values"
+            )
+        if (service, operation) not in self.allowed:
+            raise ReadOnlyViolation(
+                f"refused {service}:{operation}: not one of the scanner's declared read operations"
+            )
+
+    def _hook(self, model: Any = None, **_: Any) -> None:
+        self.check(model.service_model.service_name, model.name)
+
+    def install(self, client: Any) -> Any:
+        """Register the guard on one client; returns the client."""
+        client.meta.events.register("before-parameter-build", self._hook,
+                                    unique_id="secretgraph-read-only-guard")
+        return client

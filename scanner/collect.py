@@ -1,0 +1,568 @@
+"""collect(): read an estate into a snapshot file. The only part of a scan that does I/O.
+
+Phases (each runs on the bounded executor; results stream to a temporary directory, one
+folder per account, so memory does not grow with the number of accounts):
+
+1. validate the options (UsageError / CredentialsError: exit 2, nothing scanned), find the
+   home account (GetCallerIdentity) and, with ``org=True``, discover the ACTIVE accounts, OUs
+   and SCPs through Organizations with the scan's own (management) credentials;
+2. assume the audit role in every account except the home account (a failure is a coverage
+   entry and ``AccountSnapshot(assumed=False)``; the rest of the scan goes on);
+3. one unit of work per account x region (Secrets Manager, KMS, EC2, Lambda, Service Quotas)
+   and per account for IAM ("global");
+4. one DescribeSecret per primary secret that a scanned region lists a replica of;
+5. infer the central security account unless it was named, then assemble the snapshot file
+   account by account (SnapshotWriter streams it).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import boto3
+
+from scanner import __version__
+from scanner.aws.calls import CallCounter
+from scanner.aws.errors import AWS_ERRORS, classify
+from scanner.aws.executor import Executor, ThreadPoolExecutor
+from scanner.aws.guard import ReadOnlyGuard
+from scanner.aws.permissions import allowed_operations
+from scanner.aws.session import AwsSessions, ClientSettings, base_session
+from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
+from scanner.collectors.base import Recorder
+from scanner.errors import SecretgraphError, UsageError
+from scanner.model import (
+    AccountSnapshot,
+    CoverageEntry,
+    Organization,
+    RegionSnapshot,
+    ScanMeta,
+    Secret,
+    to_jsonable,
+)
+from scanner.snapshot_io import SnapshotWriter
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+GLOBAL = "global"
+
+SessionFactory = Callable[["CollectOptions"], boto3.Session]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CollectOptions:
+    """What to scan and how. ``out`` is the snapshot file (``.json`` or ``.json.gz``); an
+    existing directory gets ``snapshot.json.gz`` inside it."""
+
+    out: Path
+    regions: tuple[str, ...]
+    accounts: tuple[str, ...] = ()  # empty and org=False: the home account only
+    org: bool = False  # discover ACTIVE accounts through Organizations
+    role_name: str | None = None
+    external_id: str | None = None
+    profile: str | None = None
+    central_account: str | None = None
+    endpoint_url: str | None = None  # default: AWS_ENDPOINT_URL, else AWS
+    max_workers: int = 8
+    max_attempts: int = 8
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    work_dir: Path | None = None  # parent of the temporary per-account directory
+    scan_id: str | None = None
+    extra_known_regions: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows, in every partition (opt-in regions included)."""
+    session = boto3.Session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        for service in ("secretsmanager", "ec2", "kms"):
+            regions.update(session.get_available_regions(service, partition_name=partition))
+    return frozenset(regions)
+
+
+def validate_options(options: CollectOptions) -> None:
+    """UsageError for anything wrong with the request itself (exit 2, nothing scanned)."""
+    if not options.regions:
+        raise UsageError("no regions given (--regions r1,r2)")
+    known = known_regions() | set(options.extra_known_regions)
+    for region in options.regions:
+        if region not in known:
+            raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)")
+    if len(set(options.regions)) != len(options.regions):
+        raise UsageError("a region is listed twice in --regions")
+    for account in options.accounts:
+        if not ACCOUNT_ID.match(account):
+            raise UsageError(f"malformed account id {account!r}: expected 12 digits")
+    if options.central_account is not None and not ACCOUNT_ID.match(options.central_account):
+        raise UsageError(
+            f"malformed --central-account {options.central_account!r}: expected 12 digits"
+        )
+    if options.org and options.accounts:
+        raise UsageError("give --org or --accounts, not both")
+    if options.max_workers < 1:
+        raise UsageError("--max-workers must be at least 1")
+    if options.max_attempts < 1:
+        raise UsageError("max_attempts must be at least 1")
+
+
+def default_session_factory(options: CollectOptions) -> boto3.Session:
+    return base_session(options.profile)
+
+
+def snapshot_path(out: Path) -> Path:
+    out = Path(out)
+    return out / "snapshot.json.gz" if out.is_dir() else out
+
+
+# --------------------------------------------------------------------------- central account
+
+
+_ACCOUNT_IN_PRINCIPAL = re.compile(r"(?:^|:)([0-9]{12})(?::|$)")
+
+
+def policy_grant_accounts(policy: str | None) -> set[str]:
+    """Account ids named by the AWS principals of Allow statements of a resource policy."""
+    if not policy:
+        return set()
+    try:
+        document = json.loads(policy)
+    except ValueError:
+        return set()
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    if isinstance(statements, dict):
+        statements = [statements]
+    accounts: set[str] = set()
+    for statement in statements:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        values: list[Any] = []
+        if isinstance(principal, dict):
+            aws = principal.get("AWS", [])
+            values = aws if isinstance(aws, list) else [aws]
+        for value in values:
+            match = _ACCOUNT_IN_PRINCIPAL.search(str(value))
+            if match:
+                accounts.add(match.group(1))
+    return accounts
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountStats:
+    """What central-account inference looks at (per account, summed over regions)."""
+
+    secrets: int = 0  # primary secrets
+    cmk_secrets: int = 0  # primaries encrypted with a customer-managed key (KmsKeyId set)
+    shared_secrets: int = 0  # primaries whose policy grants principals of another account
+
+    def plus(self, other: "AccountStats") -> "AccountStats":
+        return AccountStats(secrets=self.secrets + other.secrets,
+                            cmk_secrets=self.cmk_secrets + other.cmk_secrets,
+                            shared_secrets=self.shared_secrets + other.shared_secrets)
+
+
+def region_stats(secrets: Iterable[Secret]) -> AccountStats:
+    primaries = [s for s in secrets if not s.is_replica]
+    return AccountStats(
+        secrets=len(primaries),
+        cmk_secrets=sum(1 for s in primaries if s.kms_key_id),
+        shared_secrets=sum(
+            1 for s in primaries if policy_grant_accounts(s.resource_policy) - {s.account_id}
+        ),
+    )
+
+
+def infer_central_account(stats: Mapping[str, AccountStats]) -> str | None:
+    """The account that holds the most secrets shared with other accounts' principals; ties go
+    to the most CMK-encrypted secrets, then the most secrets, then the lowest account id. None
+    when no scanned account holds a secret."""
+    candidates = [(a, s) for a, s in stats.items() if s.secrets > 0]
+    if not candidates:
+        return None
+    best = min(candidates,
+               key=lambda item: (-item[1].shared_secrets, -item[1].cmk_secrets,
+                                 -item[1].secrets, item[0]))
+    return best[0]
+
+
+# --------------------------------------------------------------------------- temp store
+
+
+class PartStore:
+    """Per-account JSON parts in a temporary directory (one small file per unit of work)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, account_id: str, part: str) -> Path:
+        return self.root / account_id / f"{part}.json"
+
+    def put(self, account_id: str, part: str, data: Mapping[str, Any]) -> None:
+        path = self._path(account_id, part)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def get(self, account_id: str, part: str) -> dict[str, Any] | None:
+        path = self._path(account_id, part)
+        if not path.exists():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+
+def _part_names(regions: tuple[str, ...]) -> list[str]:
+    return ["assume", GLOBAL] + list(regions) + [f"{r}.replication" for r in regions]
+
+
+# --------------------------------------------------------------------------- units of work
+
+
+def collect_region(sessions: AwsSessions, account_id: str,
+                   region: str) -> tuple[RegionSnapshot, list[CoverageEntry]]:
+    """Every regional collector for one account-region (EC2 first: Lambda needs its subnets)."""
+    coverage: list[CoverageEntry] = []
+    unread: list[str] = []
+
+    def recorder(service: str) -> Recorder:
+        return Recorder(account_id=account_id, region=region, service=service)
+
+    def client(service: str) -> Any:
+        return sessions.client(service, account_id=account_id, region=region)
+
+    rec = recorder(ec2.SERVICE)
+    network = ec2.transform_network(ec2.fetch_network(client(ec2.SERVICE), rec),
+                                    account_id=account_id, region=region)
+    coverage += rec.coverage
+    if any(v is None for v in network.values()):
+        unread.append(ec2.SERVICE)
+
+    rec = recorder(secretsmanager.SERVICE)
+    secrets = secretsmanager.transform_secrets(
+        secretsmanager.fetch_secrets(client(secretsmanager.SERVICE), rec),
+        account_id=account_id, region=region)
+    coverage += rec.coverage
+    if secrets is None:
+        unread.append(secretsmanager.SERVICE)
+
+    rec = recorder(kms.SERVICE)
+    keys = kms.transform_keys(kms.fetch_keys(client(kms.SERVICE), rec),
+                              account_id=account_id, region=region)
+    coverage += rec.coverage
+    if keys is None:
+        unread.append(kms.SERVICE)
+
+    rec = recorder(lambda_.SERVICE)
+    functions = lambda_.transform_functions(
+        lambda_.fetch_functions(client(lambda_.SERVICE), rec), account_id=account_id,
+        region=region, subnets=network.get("subnets"))
+    coverage += rec.coverage
+    if functions is None:
+        unread.append(lambda_.SERVICE)
+
+    rec = recorder(quotas.SERVICE)
+    quota = quotas.transform_peering_quota(quotas.fetch_peering_quota(client(quotas.SERVICE), rec))
+    coverage += rec.coverage
+    if rec.coverage:
+        unread.append(quotas.SERVICE)
+
+    snapshot = RegionSnapshot(
+        region=region,
+        secrets=secrets or (),
+        kms_keys=keys or (),
+        vpcs=network.get("vpcs") or (),
+        subnets=network.get("subnets") or (),
+        route_tables=network.get("route_tables") or (),
+        peerings=network.get("peerings") or (),
+        security_groups=network.get("security_groups") or (),
+        vpc_endpoints=network.get("vpc_endpoints") or (),
+        nat_gateways=network.get("nat_gateways") or (),
+        lambda_functions=functions or (),
+        quotas=(quota,),
+        unread_services=tuple(unread),
+    )
+    return snapshot, coverage
+
+
+def collect_iam(sessions: AwsSessions, account_id: str,
+                region: str) -> tuple[dict[str, Any] | None, list[CoverageEntry]]:
+    rec = Recorder(account_id=account_id, region=GLOBAL, service=iam.SERVICE)
+    client = sessions.client(iam.SERVICE, account_id=account_id, region=region)
+    snapshot = iam.transform_authorization(iam.fetch_authorization(client, rec),
+                                           account_id=account_id)
+    return (to_jsonable(snapshot) if snapshot is not None else None), rec.coverage
+
+
+def _crash_entry(exc: Exception, account_id: str, region: str, service: str) -> CoverageEntry:
+    """A bug in a collector must not read as an empty account: it becomes a fatal entry."""
+    log.error("collector crashed in %s/%s (%s)", account_id, region, service, exc_info=exc)
+    return CoverageEntry(account_id=account_id, region=region, service=service,
+                         operation="(collector)", error_code=type(exc).__name__,
+                         error_kind="fatal", message=" ".join(str(exc).split())[:500])
+
+
+class _Run:
+    """The state of one collect() call (shared by the units of work)."""
+
+    def __init__(self, options: CollectOptions, sessions: AwsSessions, store: PartStore) -> None:
+        self.options = options
+        self.sessions = sessions
+        self.store = store
+
+    def assume(self, account_id: str) -> tuple[str, bool]:
+        try:
+            self.sessions.credentials(account_id)
+            return account_id, True
+        except AWS_ERRORS as exc:
+            entry = classify(exc, account_id=account_id, region=GLOBAL, service="sts",
+                             operation="AssumeRole",
+                             resource_arn=self.sessions.role_arn(account_id))
+            self.store.put(account_id, "assume", {"coverage": [to_jsonable(entry)]})
+            return account_id, False
+
+    def unit(self, item: tuple[str, str]) -> tuple[str, str, AccountStats, list[tuple[str, str]]]:
+        account_id, region = item
+        try:
+            if region == GLOBAL:
+                iam_json, coverage = collect_iam(self.sessions, account_id,
+                                                 self.options.regions[0])
+                self.store.put(account_id, GLOBAL, {
+                    "iam": iam_json, "coverage": [to_jsonable(c) for c in coverage]})
+                return account_id, region, AccountStats(), []
+            snapshot, coverage = collect_region(self.sessions, account_id, region)
+        except SecretgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            service = iam.SERVICE if region == GLOBAL else "(all)"
+            entry = _crash_entry(exc, account_id, region, service)
+            data: dict[str, Any] = {"coverage": [to_jsonable(entry)]}
+            if region == GLOBAL:
+                data["iam"] = None
+            else:
+                data["region"] = to_jsonable(RegionSnapshot(
+                    region=region, unread_services=("secretsmanager", "kms", "ec2", "lambda",
+                                                    "service-quotas")))
+            self.store.put(account_id, region, data)
+            return account_id, region, AccountStats(), []
+        self.store.put(account_id, region, {"region": to_jsonable(snapshot),
+                                            "coverage": [to_jsonable(c) for c in coverage]})
+        replicas = secretsmanager.replica_arns_of_primaries(snapshot.secrets)
+        return account_id, region, region_stats(snapshot.secrets), replicas
+
+    def replication(self, item: tuple[tuple[str, str], list[str]]) -> None:
+        (account_id, region), arns = item
+        rec = Recorder(account_id=account_id, region=region, service=secretsmanager.SERVICE)
+        try:
+            client = self.sessions.client(secretsmanager.SERVICE, account_id=account_id,
+                                          region=region)
+            raw = secretsmanager.fetch_replication(client, rec, sorted(arns))
+        except SecretgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            rec.coverage.append(_crash_entry(exc, account_id, region, secretsmanager.SERVICE))
+            raw = {"described": {}, "failed": sorted(arns)}
+        patches = secretsmanager.transform_replication(raw)
+        self.store.put(account_id, f"{region}.replication", {
+            "replicas": {arn: (None if value is None else to_jsonable(value))
+                         for arn, value in patches.items()},
+            "coverage": [to_jsonable(c) for c in rec.coverage],
+        })
+
+
+def _assemble_account(store: PartStore, account_id: str, *, name: str | None,
+                      regions: tuple[str, ...], assumed: bool) -> dict[str, Any]:
+    """One account's JSON from its parts (replication results patched into the secrets)."""
+    if not assumed:
+        return to_jsonable(AccountSnapshot(account_id=account_id, name=name, assumed=False,
+                                           iam=None))
+    iam_part = store.get(account_id, GLOBAL) or {}
+    region_json = []
+    for region in regions:
+        part = store.get(account_id, region) or {}
+        data = part.get("region") or to_jsonable(RegionSnapshot(region=region))
+        patch = (store.get(account_id, f"{region}.replication") or {}).get("replicas", {})
+        if patch:
+            for secret in data["secrets"]:
+                if secret["arn"] in patch:
+                    value = patch[secret["arn"]]
+                    secret["replicas"] = value
+                    if value is None:
+                        secret["unread"] = sorted(set(secret["unread"]) | {"replicas"})
+        region_json.append(data)
+    return {"account_id": account_id, "name": name, "regions": region_json,
+            "iam": iam_part.get("iam"), "assumed": True}
+
+
+def _coverage(store: PartStore, accounts: Iterable[str],
+              regions: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    for account_id in accounts:
+        for part in _part_names(regions):
+            for entry in (store.get(account_id, part) or {}).get("coverage", []):
+                yield entry
+
+
+def _now(clock: Callable[[], datetime.datetime] | None) -> str:
+    moment = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def discover_organization(sessions: AwsSessions, home: str,
+                          region: str) -> tuple[Organization, list[CoverageEntry]]:
+    rec = Recorder(account_id=home, region=GLOBAL, service=organizations.SERVICE)
+    raw = organizations.fetch_organization(sessions.home_client(organizations.SERVICE, region),
+                                           rec)
+    failures = {c.operation: c for c in rec.coverage}
+    if raw.get("organization") is None:
+        entry = failures.get("DescribeOrganization")
+        if entry is not None and entry.error_kind == "not_found":
+            raise UsageError(f"--org: account {home} is not in an AWS Organization")
+        detail = f"{entry.error_code}: {entry.message}" if entry else "no organization returned"
+        raise UsageError(f"--org: cannot describe the organization ({detail})")
+    if raw.get("accounts") is None:
+        entry = failures.get("ListAccounts")
+        detail = f"{entry.error_code}: {entry.message}" if entry else "no answer"
+        raise UsageError(f"--org: cannot list the organization's accounts ({detail}); run with "
+                         "management-account or delegated-administrator credentials")
+    organization = organizations.transform_organization(raw)
+    return organization, rec.coverage
+
+
+def collect(
+    options: CollectOptions,
+    *,
+    executor: Executor | None = None,
+    session_factory: SessionFactory | None = None,
+    counter: CallCounter | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
+) -> Path:
+    """Scan and write the snapshot file; returns its path. See the module docstring.
+
+    ``counter`` (optional) receives a count of every operation sent; ``clock`` feeds the
+    timestamps and the credentials' expiry checks (tests).
+    """
+    validate_options(options)
+    base = (session_factory or default_session_factory)(options)
+    settings = ClientSettings(
+        endpoint_url=options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+        max_attempts=options.max_attempts,
+        connect_timeout=options.connect_timeout,
+        read_timeout=options.read_timeout,
+        max_pool_connections=max(10, options.max_workers),
+    )
+    sessions = AwsSessions(
+        base,
+        guard=ReadOnlyGuard(allowed_operations()),
+        settings=settings,
+        counter=counter if counter is not None else CallCounter(),
+        role_name=options.role_name,
+        external_id=options.external_id,
+        sts_region=options.regions[0],
+        clock=clock,
+    )
+    started = _now(clock)
+    home = sessions.home_account()
+
+    organization: Organization | None = None
+    org_coverage: list[CoverageEntry] = []
+    if options.org:
+        organization, org_coverage = discover_organization(sessions, home, options.regions[0])
+        account_ids = organizations.active_account_ids(organization)
+        if not account_ids:
+            raise UsageError("--org: the organization has no ACTIVE account")
+    else:
+        account_ids = options.accounts or (home,)
+    account_ids = tuple(sorted(set(account_ids)))
+    if options.role_name is None and any(a != home for a in account_ids):
+        raise UsageError(f"--role-name is required to scan accounts other than {home} "
+                         "(the account of the scan's own credentials)")
+    if options.central_account and options.central_account not in account_ids:
+        raise UsageError(f"--central-account {options.central_account} is not one of the "
+                         "scanned accounts")
+    names = {a.account_id: a.name for a in organization.accounts} if organization else {}
+
+    pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
+    try:
+        with tempfile.TemporaryDirectory(prefix="secretgraph-collect-",
+                                         dir=options.work_dir) as tmp:
+            store = PartStore(Path(tmp))
+            run = _Run(options, sessions, store)
+            assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
+
+            def units() -> Iterator[tuple[str, str]]:
+                for account_id in account_ids:
+                    if assumed[account_id]:
+                        yield account_id, GLOBAL
+                        for region in options.regions:
+                            yield account_id, region
+
+            stats: dict[str, AccountStats] = {}
+            replicated: dict[tuple[str, str], set[str]] = {}
+            for account_id, _region, region_stat, replicas in pool.map_unordered(run.unit,
+                                                                                 units()):
+                stats[account_id] = stats.get(account_id, AccountStats()).plus(region_stat)
+                for primary_region, primary_arn in replicas:
+                    if primary_region in options.regions:
+                        replicated.setdefault((account_id, primary_region), set()).add(primary_arn)
+            for _ in pool.map_unordered(run.replication,
+                                        ((key, sorted(arns)) for key, arns in
+                                         sorted(replicated.items()))):
+                pass
+
+            central: str | None
+            if options.central_account:
+                central, central_source = options.central_account, "flag"
+            else:
+                central = infer_central_account(stats)
+                central_source = "inferred" if central else "none"
+
+            with SnapshotWriter(snapshot_path(options.out)) as writer:
+                for account_id in account_ids:
+                    writer.write_account(_assemble_account(
+                        store, account_id, name=names.get(account_id),
+                        regions=options.regions, assumed=assumed[account_id]))
+                meta = ScanMeta(
+                    scan_id=options.scan_id or f"scan-{started.replace(':', '')}-"
+                                               f"{uuid.uuid4().hex[:8]}",
+                    started_at=started,
+                    finished_at=_now(clock),
+                    tool_version=__version__,
+                    partition=sessions.partition,
+                    accounts=account_ids,
+                    regions=options.regions,
+                    central_account=central,
+                    central_account_source=central_source,
+                    role_name=options.role_name,
+                    org_id=organization.org_id if organization else None,
+                )
+                coverage: Iterator[Any] = _chain(
+                    (to_jsonable(c) for c in org_coverage),
+                    _coverage(store, account_ids, options.regions))
+                path = writer.finish(meta=meta, organization=organization, coverage=coverage)
+    finally:
+        if executor is None:
+            pool.close()
+    log.info("collected %s account(s) x %s region(s) into %s; API calls: %s",
+             len(account_ids), len(options.regions), path,
+             sessions.counter.counts() if sessions.counter else {})
+    return path
+
+
+def _chain(*iterables: Iterable[Any]) -> Iterator[Any]:
+    for iterable in iterables:
+        yield from iterable

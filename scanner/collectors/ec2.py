@@ -1,0 +1,222 @@
+"""EC2 network inventory of one account-region: VPCs, subnets, route tables, peering
+connections, security groups, VPC endpoints and NAT gateways -- 7 paginated Describe calls when
+each fits one page (AWS_FACTS 2.5). No server-side filters (moto ignores some): every record is
+kept with its status, and consumers filter client-side (e.g. peerings by status). Default VPCs are
+collected with is_default=True; the graph builder drops the unused ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.collectors.base import Recorder, paginate, tag_map
+from scanner.model import (
+    NatGateway,
+    PeeringSide,
+    Route,
+    RouteTable,
+    SecurityGroup,
+    SgRule,
+    Subnet,
+    Vpc,
+    VpcEndpoint,
+    VpcPeering,
+)
+
+SERVICE = "ec2"
+
+OPERATIONS: dict[str, str] = {
+    "DescribeVpcs": "ec2:DescribeVpcs",
+    "DescribeSubnets": "ec2:DescribeSubnets",
+    "DescribeRouteTables": "ec2:DescribeRouteTables",
+    "DescribeVpcPeeringConnections": "ec2:DescribeVpcPeeringConnections",
+    "DescribeSecurityGroups": "ec2:DescribeSecurityGroups",
+    "DescribeVpcEndpoints": "ec2:DescribeVpcEndpoints",
+    "DescribeNatGateways": "ec2:DescribeNatGateways",
+}
+
+#: raw key -> (operation, paginator method, result key, page size)
+LISTINGS: dict[str, tuple[str, str, str, int]] = {
+    "vpcs": ("DescribeVpcs", "describe_vpcs", "Vpcs", 1000),
+    "subnets": ("DescribeSubnets", "describe_subnets", "Subnets", 1000),
+    "route_tables": ("DescribeRouteTables", "describe_route_tables", "RouteTables", 100),
+    "peerings": ("DescribeVpcPeeringConnections", "describe_vpc_peering_connections",
+                 "VpcPeeringConnections", 1000),
+    "security_groups": ("DescribeSecurityGroups", "describe_security_groups", "SecurityGroups",
+                        1000),
+    "vpc_endpoints": ("DescribeVpcEndpoints", "describe_vpc_endpoints", "VpcEndpoints", 1000),
+    "nat_gateways": ("DescribeNatGateways", "describe_nat_gateways", "NatGateways", 1000),
+}
+
+
+def fetch_network(client: Any, rec: Recorder) -> dict[str, Any]:
+    """Each listing, or None for a listing that failed (recorded as coverage)."""
+    raw: dict[str, Any] = {}
+    for key, (operation, method, result_key, page_size) in LISTINGS.items():
+        items, _ = rec.attempt(
+            operation,
+            lambda: paginate(client, method, result_key,
+                             PaginationConfig={"PageSize": page_size}),
+        )
+        raw[key] = items
+    return raw
+
+
+# --------------------------------------------------------------------------- pure transforms
+
+
+def _vpc(item: Mapping[str, Any], account_id: str, region: str) -> Vpc:
+    cidrs = [
+        a["CidrBlock"]
+        for a in item.get("CidrBlockAssociationSet") or []
+        if (a.get("CidrBlockState") or {}).get("State", "associated") == "associated"
+    ]
+    if not cidrs and item.get("CidrBlock"):
+        cidrs = [item["CidrBlock"]]
+    return Vpc(vpc_id=item["VpcId"], account_id=account_id, region=region,
+               cidrs=tuple(cidrs), is_default=bool(item.get("IsDefault", False)),
+               tags=tag_map(item.get("Tags")))
+
+
+def _subnet(item: Mapping[str, Any], account_id: str, region: str) -> Subnet:
+    return Subnet(subnet_id=item["SubnetId"], vpc_id=item["VpcId"], account_id=account_id,
+                  region=region, cidr=item.get("CidrBlock"),
+                  availability_zone=item.get("AvailabilityZone"))
+
+
+def route_target(route: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(target_type, target_id) of one route."""
+    if route.get("VpcPeeringConnectionId"):
+        return "vpc-peering", route["VpcPeeringConnectionId"]
+    if route.get("NatGatewayId"):
+        return "nat-gateway", route["NatGatewayId"]
+    if route.get("TransitGatewayId"):
+        return "transit-gateway", route["TransitGatewayId"]
+    gateway = route.get("GatewayId")
+    if gateway == "local":
+        return "local", "local"
+    if gateway and gateway.startswith("igw-"):
+        return "internet-gateway", gateway
+    if gateway and gateway.startswith("vpce-"):
+        return "vpc-endpoint", gateway
+    for key in ("GatewayId", "InstanceId", "NetworkInterfaceId", "EgressOnlyInternetGatewayId",
+                "CarrierGatewayId", "LocalGatewayId", "CoreNetworkArn"):
+        if route.get(key):
+            return "other", route[key]
+    return "other", None
+
+
+def _route(item: Mapping[str, Any]) -> Route:
+    target_type, target_id = route_target(item)
+    return Route(
+        destination_cidr=item.get("DestinationCidrBlock"),
+        destination_ipv6_cidr=item.get("DestinationIpv6CidrBlock"),
+        destination_prefix_list=item.get("DestinationPrefixListId"),
+        target_type=target_type,
+        target_id=target_id,
+        state=item.get("State", "active"),
+    )
+
+
+def _route_table(item: Mapping[str, Any], account_id: str, region: str) -> RouteTable:
+    associations = item.get("Associations") or []
+    return RouteTable(
+        route_table_id=item["RouteTableId"],
+        vpc_id=item["VpcId"],
+        account_id=account_id,
+        region=region,
+        subnet_ids=tuple(sorted(a["SubnetId"] for a in associations if a.get("SubnetId"))),
+        is_main=any(bool(a.get("Main")) for a in associations),
+        routes=tuple(_route(r) for r in item.get("Routes") or []),
+    )
+
+
+def _side(info: Mapping[str, Any], default_region: str) -> PeeringSide:
+    cidrs = [c["CidrBlock"] for c in info.get("CidrBlockSet") or [] if c.get("CidrBlock")]
+    if not cidrs and info.get("CidrBlock"):
+        cidrs = [info["CidrBlock"]]
+    return PeeringSide(owner_id=str(info.get("OwnerId", "")), vpc_id=str(info.get("VpcId", "")),
+                       region=str(info.get("Region") or default_region), cidrs=tuple(cidrs))
+
+
+def _peering(item: Mapping[str, Any], account_id: str, region: str) -> VpcPeering:
+    return VpcPeering(
+        peering_id=item["VpcPeeringConnectionId"],
+        account_id=account_id,
+        region=region,
+        status=(item.get("Status") or {}).get("Code", "unknown"),
+        requester=_side(item.get("RequesterVpcInfo") or {}, region),
+        accepter=_side(item.get("AccepterVpcInfo") or {}, region),
+    )
+
+
+def _sg_rules(permissions: Any) -> tuple[SgRule, ...]:
+    rules = []
+    for perm in permissions or []:
+        cidrs = [r["CidrIp"] for r in perm.get("IpRanges") or [] if r.get("CidrIp")]
+        cidrs += [r["CidrIpv6"] for r in perm.get("Ipv6Ranges") or [] if r.get("CidrIpv6")]
+        rules.append(
+            SgRule(
+                protocol=str(perm.get("IpProtocol", "-1")),
+                from_port=perm.get("FromPort"),
+                to_port=perm.get("ToPort"),
+                cidrs=tuple(cidrs),
+                group_ids=tuple(g["GroupId"] for g in perm.get("UserIdGroupPairs") or []
+                                if g.get("GroupId")),
+                prefix_list_ids=tuple(p["PrefixListId"] for p in perm.get("PrefixListIds") or []
+                                      if p.get("PrefixListId")),
+            )
+        )
+    return tuple(rules)
+
+
+def _security_group(item: Mapping[str, Any], account_id: str, region: str) -> SecurityGroup:
+    return SecurityGroup(group_id=item["GroupId"], vpc_id=item.get("VpcId", ""),
+                         account_id=account_id, region=region, name=item.get("GroupName"),
+                         ingress=_sg_rules(item.get("IpPermissions")),
+                         egress=_sg_rules(item.get("IpPermissionsEgress")))
+
+
+def _endpoint(item: Mapping[str, Any], account_id: str, region: str) -> VpcEndpoint:
+    return VpcEndpoint(
+        endpoint_id=item["VpcEndpointId"],
+        vpc_id=item["VpcId"],
+        account_id=account_id,
+        region=region,
+        service_name=item.get("ServiceName", ""),
+        endpoint_type=item.get("VpcEndpointType", "Gateway"),
+        state=item.get("State"),
+        private_dns_enabled=bool(item.get("PrivateDnsEnabled", False)),
+        subnet_ids=tuple(item.get("SubnetIds") or ()),
+        security_group_ids=tuple(g["GroupId"] for g in item.get("Groups") or []
+                                 if g.get("GroupId")),
+        route_table_ids=tuple(item.get("RouteTableIds") or ()),
+        policy=item.get("PolicyDocument"),
+    )
+
+
+def _nat(item: Mapping[str, Any], account_id: str, region: str) -> NatGateway:
+    return NatGateway(nat_gateway_id=item["NatGatewayId"], vpc_id=item.get("VpcId", ""),
+                      subnet_id=item.get("SubnetId", ""), account_id=account_id, region=region,
+                      state=item.get("State"), connectivity_type=item.get("ConnectivityType"))
+
+
+_BUILDERS: dict[str, Any] = {
+    "vpcs": _vpc,
+    "subnets": _subnet,
+    "route_tables": _route_table,
+    "peerings": _peering,
+    "security_groups": _security_group,
+    "vpc_endpoints": _endpoint,
+    "nat_gateways": _nat,
+}
+
+
+def transform_network(raw: Mapping[str, Any], *, account_id: str,
+                      region: str) -> dict[str, tuple[Any, ...] | None]:
+    """RegionSnapshot field name -> records (None for a listing that failed)."""
+    out: dict[str, tuple[Any, ...] | None] = {}
+    for key, build in _BUILDERS.items():
+        items = raw.get(key)
+        out[key] = None if items is None else tuple(build(i, account_id, region) for i in items)
+    return out

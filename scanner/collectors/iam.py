@@ -1,0 +1,137 @@
+"""IAM: GetAccountAuthorizationDetails (paginated, 1,000 per page) -- roles, users, groups,
+inline policies, managed policies (default version document) and permission boundaries.
+
+Customer-managed policies are all kept; AWS-managed policies only when something in the account
+attaches them or uses them as a boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.collectors.base import Recorder, policy_document, tag_map
+from scanner.model import IamGroup, IamPrincipal, IamSnapshot, ManagedPolicy
+
+SERVICE = "iam"
+
+OPERATIONS: dict[str, str] = {
+    "GetAccountAuthorizationDetails": "iam:GetAccountAuthorizationDetails",
+}
+
+_LIST_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+
+
+def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
+    def read() -> dict[str, list[Any]]:
+        merged: dict[str, list[Any]] = {key: [] for key in _LIST_KEYS}
+        paginator = client.get_paginator("get_account_authorization_details")
+        for page in paginator.paginate(PaginationConfig={"PageSize": 1000}):
+            for key in _LIST_KEYS:
+                merged[key].extend(page.get(key) or [])
+        return merged
+
+    details, _ = rec.attempt("GetAccountAuthorizationDetails", read)
+    return {"details": details}
+
+
+# --------------------------------------------------------------------------- pure transforms
+
+
+def _inline(items: Any) -> dict[str, Mapping[str, Any]]:
+    out: dict[str, Mapping[str, Any]] = {}
+    for item in items or []:
+        document = policy_document(item.get("PolicyDocument"))
+        out[str(item["PolicyName"])] = document or {}
+    return out
+
+
+def _attached(items: Any) -> tuple[str, ...]:
+    return tuple(sorted(str(a["PolicyArn"]) for a in items or [] if a.get("PolicyArn")))
+
+
+def _boundary(item: Mapping[str, Any]) -> str | None:
+    boundary = item.get("PermissionsBoundary") or {}
+    arn = boundary.get("PermissionsBoundaryArn")
+    return str(arn) if arn else None
+
+
+def _policy_account(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def transform_authorization(raw: Mapping[str, Any], *, account_id: str) -> IamSnapshot | None:
+    details = raw.get("details")
+    if details is None:
+        return None
+    principals: list[IamPrincipal] = []
+    used: set[str] = set()
+    for role in details.get("RoleDetailList", []):
+        principal = IamPrincipal(
+            arn=role["Arn"],
+            name=role["RoleName"],
+            account_id=account_id,
+            principal_type="role",
+            path=role.get("Path", "/"),
+            trust_policy=policy_document(role.get("AssumeRolePolicyDocument")),
+            inline_policies=_inline(role.get("RolePolicyList")),
+            attached_policy_arns=_attached(role.get("AttachedManagedPolicies")),
+            permissions_boundary_arn=_boundary(role),
+            tags=tag_map(role.get("Tags")),
+        )
+        principals.append(principal)
+    for user in details.get("UserDetailList", []):
+        principals.append(
+            IamPrincipal(
+                arn=user["Arn"],
+                name=user["UserName"],
+                account_id=account_id,
+                principal_type="user",
+                path=user.get("Path", "/"),
+                inline_policies=_inline(user.get("UserPolicyList")),
+                attached_policy_arns=_attached(user.get("AttachedManagedPolicies")),
+                permissions_boundary_arn=_boundary(user),
+                group_names=tuple(sorted(user.get("GroupList") or ())),
+                tags=tag_map(user.get("Tags")),
+            )
+        )
+    groups = [
+        IamGroup(
+            arn=group["Arn"],
+            name=group["GroupName"],
+            account_id=account_id,
+            inline_policies=_inline(group.get("GroupPolicyList")),
+            attached_policy_arns=_attached(group.get("AttachedManagedPolicies")),
+        )
+        for group in details.get("GroupDetailList", [])
+    ]
+    for principal in principals:
+        used.update(principal.attached_policy_arns)
+        if principal.permissions_boundary_arn:
+            used.add(principal.permissions_boundary_arn)
+    for group in groups:
+        used.update(group.attached_policy_arns)
+    policies = []
+    for policy in details.get("Policies", []):
+        arn = str(policy["Arn"])
+        owner = _policy_account(arn)
+        aws_managed = owner == "aws"
+        if aws_managed and arn not in used and not policy.get("AttachmentCount"):
+            continue
+        default = next(
+            (v for v in policy.get("PolicyVersionList") or [] if v.get("IsDefaultVersion")), None
+        )
+        policies.append(
+            ManagedPolicy(
+                arn=arn,
+                name=str(policy.get("PolicyName", "")),
+                account_id="aws" if aws_managed else owner or account_id,
+                document=policy_document(default.get("Document")) if default else None,
+                aws_managed=aws_managed,
+            )
+        )
+    return IamSnapshot(
+        principals=tuple(sorted(principals, key=lambda p: p.arn)),
+        groups=tuple(sorted(groups, key=lambda g: g.arn)),
+        policies=tuple(sorted(policies, key=lambda p: p.arn)),
+    )

@@ -1,0 +1,181 @@
+"""KMS: ListKeys and ListAliases once per account-region; per key DescribeKey, and for
+customer-managed keys GetKeyPolicy and GetKeyRotationStatus (so <= 3 calls per CMK).
+
+* Keys targeted by an ``alias/aws/*`` alias are AWS-managed: they are recorded from the listings
+  alone (key_manager "AWS", rotation True as AWS rotates them yearly) with no per-key call.
+  ``alias/aws/*`` TargetKeyIds that ListKeys does not return (moto's fixed fakes) are ignored.
+  DescribeKey is never called on an alias (in moto, describing alias/aws/secretsmanager creates
+  a key).
+* Other keys: DescribeKey gives KeyManager; only CUSTOMER keys get the policy and rotation reads.
+  Rotation is not applicable (and not read) for asymmetric/HMAC keys, imported or custom-key-store
+  material, and keys pending deletion.
+* Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
+  PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from scanner.collectors.base import Recorder, iso, paginate
+from scanner.model import KmsKey
+
+SERVICE = "kms"
+
+OPERATIONS: dict[str, str] = {
+    "ListKeys": "kms:ListKeys",
+    "ListAliases": "kms:ListAliases",
+    "DescribeKey": "kms:DescribeKey",
+    "GetKeyPolicy": "kms:GetKeyPolicy",
+    "GetKeyRotationStatus": "kms:GetKeyRotationStatus",
+}
+
+_NO_ROTATION_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
+
+
+def aws_managed_key_ids(aliases: Sequence[Mapping[str, Any]]) -> set[str]:
+    return {
+        str(a["TargetKeyId"])
+        for a in aliases
+        if str(a.get("AliasName", "")).startswith("alias/aws/") and a.get("TargetKeyId")
+    }
+
+
+def rotation_applicable(meta: Mapping[str, Any]) -> bool:
+    return (
+        meta.get("KeySpec", meta.get("CustomerMasterKeySpec", "SYMMETRIC_DEFAULT"))
+        == "SYMMETRIC_DEFAULT"
+        and meta.get("Origin", "AWS_KMS") == "AWS_KMS"
+        and not meta.get("CustomKeyStoreId")
+        and meta.get("KeyState") not in _NO_ROTATION_STATES
+    )
+
+
+def fetch_keys(client: Any, rec: Recorder) -> dict[str, Any]:
+    keys, failure = rec.attempt(
+        "ListKeys", lambda: paginate(client, "list_keys", "Keys",
+                                     PaginationConfig={"PageSize": 1000})
+    )
+    if keys is None:
+        return {"keys": None}
+    aliases, _ = rec.attempt(
+        "ListAliases", lambda: paginate(client, "list_aliases", "Aliases",
+                                        PaginationConfig={"PageSize": 100})
+    )
+    aws_managed = aws_managed_key_ids(aliases or [])
+    described: dict[str, Any] = {}
+    policies: dict[str, str | None] = {}
+    rotation: dict[str, Any] = {}
+    failed: dict[str, list[str]] = {}
+    for key in keys:
+        arn, key_id = key["KeyArn"], key["KeyId"]
+        if key_id in aws_managed:
+            continue
+        response, failure = rec.attempt(
+            "DescribeKey", lambda: client.describe_key(KeyId=arn), resource_arn=arn
+        )
+        if response is None:
+            failed[arn] = ["key_manager", "key_state", "policy", "rotation_enabled"]
+            continue
+        meta = response["KeyMetadata"]
+        described[arn] = meta
+        if meta.get("KeyManager") != "CUSTOMER":
+            continue
+        policy, failure = rec.attempt(
+            "GetKeyPolicy", lambda: client.get_key_policy(KeyId=arn, PolicyName="default"),
+            resource_arn=arn,
+        )
+        if policy is None:
+            failed.setdefault(arn, []).append("policy")
+        else:
+            policies[arn] = policy.get("Policy")
+        if rotation_applicable(meta):
+            status, failure = rec.attempt(
+                "GetKeyRotationStatus", lambda: client.get_key_rotation_status(KeyId=arn),
+                resource_arn=arn,
+            )
+            if status is None:
+                failed.setdefault(arn, []).append("rotation_enabled")
+            else:
+                rotation[arn] = status
+    return {"keys": keys, "aliases": aliases, "described": described, "policies": policies,
+            "rotation": rotation, "failed": failed}
+
+
+# --------------------------------------------------------------------------- pure transforms
+
+
+def multi_region_topology(arn: str, meta: Mapping[str, Any]) -> tuple[str | None, str | None,
+                                                                      tuple[str, ...]]:
+    """(type, primary ARN, other replica ARNs) derived from ARNs, never MultiRegionKeyType."""
+    if not meta.get("MultiRegion"):
+        return None, None, ()
+    config = meta.get("MultiRegionConfiguration") or {}
+    primary = (config.get("PrimaryKey") or {}).get("Arn")
+    replicas = tuple(sorted(r["Arn"] for r in config.get("ReplicaKeys") or [] if r.get("Arn")))
+    if primary is None:
+        return None, None, replicas
+    kind = "PRIMARY" if primary == arn else "REPLICA"
+    others = tuple(r for r in replicas if r != arn)
+    return kind, primary, others
+
+
+def transform_keys(raw: Mapping[str, Any], *, account_id: str,
+                   region: str) -> tuple[KmsKey, ...] | None:
+    if raw.get("keys") is None:
+        return None
+    aliases_read = raw.get("aliases") is not None
+    aliases: list[Mapping[str, Any]] = raw.get("aliases") or []
+    by_target: dict[str, list[str]] = {}
+    for alias in aliases:
+        if alias.get("TargetKeyId"):
+            by_target.setdefault(str(alias["TargetKeyId"]), []).append(str(alias["AliasName"]))
+    aws_managed = aws_managed_key_ids(aliases)
+    described: Mapping[str, Any] = raw.get("described", {})
+    policies: Mapping[str, str | None] = raw.get("policies", {})
+    rotation: Mapping[str, Any] = raw.get("rotation", {})
+    failed: Mapping[str, list[str]] = raw.get("failed", {})
+    out = []
+    for key in raw["keys"]:
+        arn, key_id = key["KeyArn"], key["KeyId"]
+        names = tuple(sorted(by_target.get(key_id, ())))
+        unread = tuple(failed.get(arn, ())) + (() if aliases_read else ("aliases",))
+        if key_id in aws_managed:
+            out.append(KmsKey(arn=arn, key_id=key_id, account_id=account_id, region=region,
+                              aliases=names, key_manager="AWS", rotation_enabled=True,
+                              unread=unread))
+            continue
+        meta = described.get(arn)
+        if meta is None:
+            out.append(KmsKey(arn=arn, key_id=key_id, account_id=account_id, region=region,
+                              aliases=names, unread=unread))
+            continue
+        kind, primary, replicas = multi_region_topology(arn, meta)
+        status = rotation.get(arn)
+        period = status.get("RotationPeriodInDays") if status else None
+        out.append(
+            KmsKey(
+                arn=arn,
+                key_id=key_id,
+                account_id=account_id,
+                region=region,
+                aliases=names,
+                key_manager=meta.get("KeyManager"),
+                key_state=meta.get("KeyState"),
+                key_spec=meta.get("KeySpec", meta.get("CustomerMasterKeySpec")),
+                key_usage=meta.get("KeyUsage"),
+                origin=meta.get("Origin"),
+                description=meta.get("Description") or None,
+                creation_date=iso(meta.get("CreationDate")),
+                deletion_date=iso(meta.get("DeletionDate")),
+                multi_region=bool(meta.get("MultiRegion", False)),
+                multi_region_type=kind,
+                primary_key_arn=primary,
+                replica_key_arns=replicas,
+                rotation_enabled=bool(status["KeyRotationEnabled"]) if status else None,
+                rotation_period_days=int(period) if period else None,
+                policy=policies.get(arn),
+                unread=unread,
+            )
+        )
+    return tuple(sorted(out, key=lambda k: k.arn))

@@ -1,0 +1,143 @@
+"""Organizations (with management or delegated-administrator credentials, region "global"):
+the organization, its ACTIVE accounts (ListAccounts, 20 per page), the OU tree (roots, then
+ListOrganizationalUnitsForParent and ListAccountsForParent for every root and OU) and the
+service control policies with their targets. When the SCPs cannot be read the Organization
+says policies_read=False (never "no SCPs") and a coverage entry says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.collectors.base import Recorder, paginate
+from scanner.model import ControlPolicy, Organization, OrgAccount, OrgUnit
+
+SERVICE = "organizations"
+
+OPERATIONS: dict[str, str] = {
+    "DescribeOrganization": "organizations:DescribeOrganization",
+    "ListAccounts": "organizations:ListAccounts",
+    "ListRoots": "organizations:ListRoots",
+    "ListOrganizationalUnitsForParent": "organizations:ListOrganizationalUnitsForParent",
+    "ListAccountsForParent": "organizations:ListAccountsForParent",
+    "ListPolicies": "organizations:ListPolicies",
+    "DescribePolicy": "organizations:DescribePolicy",
+    "ListTargetsForPolicy": "organizations:ListTargetsForPolicy",
+}
+
+
+def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    described, _ = rec.attempt("DescribeOrganization", client.describe_organization)
+    raw["organization"] = (described or {}).get("Organization")
+    raw["accounts"], _ = rec.attempt(
+        "ListAccounts", lambda: paginate(client, "list_accounts", "Accounts",
+                                         PaginationConfig={"PageSize": 20})
+    )
+    roots, _ = rec.attempt("ListRoots", lambda: paginate(client, "list_roots", "Roots"))
+    raw["roots"] = roots
+    units: list[dict[str, Any]] = []
+    parents: dict[str, str] = {}
+    queue = [r["Id"] for r in roots or []]
+    while queue:
+        parent = queue.pop(0)
+        children, _ = rec.attempt(
+            "ListOrganizationalUnitsForParent",
+            lambda: paginate(client, "list_organizational_units_for_parent",
+                             "OrganizationalUnits", ParentId=parent),
+        )
+        for unit in children or []:
+            units.append({**unit, "ParentId": parent})
+            queue.append(unit["Id"])
+        accounts, _ = rec.attempt(
+            "ListAccountsForParent",
+            lambda: paginate(client, "list_accounts_for_parent", "Accounts", ParentId=parent,
+                             PaginationConfig={"PageSize": 20}),
+        )
+        for account in accounts or []:
+            parents[account["Id"]] = parent
+    raw["units"] = units
+    raw["parents"] = parents
+    raw["policies"] = _fetch_policies(client, rec)
+    return raw
+
+
+def _fetch_policies(client: Any, rec: Recorder) -> list[dict[str, Any]] | None:
+    summaries, failure = rec.attempt(
+        "ListPolicies", lambda: paginate(client, "list_policies", "Policies",
+                                         Filter="SERVICE_CONTROL_POLICY")
+    )
+    if summaries is None:
+        return None
+    out = []
+    for summary in summaries:
+        policy_id = summary["Id"]
+        described, failure = rec.attempt(
+            "DescribePolicy", lambda: client.describe_policy(PolicyId=policy_id),
+            resource_arn=summary.get("Arn"),
+        )
+        targets, failure2 = rec.attempt(
+            "ListTargetsForPolicy",
+            lambda: paginate(client, "list_targets_for_policy", "Targets", PolicyId=policy_id),
+            resource_arn=summary.get("Arn"),
+        )
+        if described is None or targets is None:
+            return None  # a partial SCP set must not read as the complete set
+        out.append({"summary": summary, "content": described["Policy"].get("Content", ""),
+                    "targets": targets})
+    return out
+
+
+# --------------------------------------------------------------------------- pure transforms
+
+
+def transform_organization(raw: Mapping[str, Any]) -> Organization:
+    org = raw.get("organization") or {}
+    roots = raw.get("roots") or []
+    parents: Mapping[str, str] = raw.get("parents") or {}
+    accounts = tuple(
+        sorted(
+            (
+                OrgAccount(
+                    account_id=str(a["Id"]),
+                    name=a.get("Name"),
+                    email=a.get("Email"),
+                    status=str(a.get("State") or a.get("Status") or "ACTIVE"),
+                    parent_id=parents.get(str(a["Id"])),
+                )
+                for a in raw.get("accounts") or []
+            ),
+            key=lambda a: a.account_id,
+        )
+    )
+    units = tuple(
+        sorted(
+            (OrgUnit(ou_id=u["Id"], name=u.get("Name"), parent_id=u.get("ParentId"))
+             for u in raw.get("units") or []),
+            key=lambda u: u.ou_id,
+        )
+    )
+    policies_raw = raw.get("policies")
+    policies = tuple(
+        ControlPolicy(
+            policy_id=p["summary"]["Id"],
+            name=p["summary"].get("Name", ""),
+            policy_type=p["summary"].get("Type", "SERVICE_CONTROL_POLICY"),
+            content=p["content"],
+            targets=tuple(sorted(t["TargetId"] for t in p["targets"])),
+        )
+        for p in policies_raw or []
+    )
+    return Organization(
+        org_id=org.get("Id"),
+        management_account_id=org.get("MasterAccountId") or org.get("ManagementAccountId"),
+        root_id=roots[0]["Id"] if roots else None,
+        accounts=accounts,
+        units=units,
+        policies=policies,
+        policies_read=policies_raw is not None,
+    )
+
+
+def active_account_ids(organization: Organization) -> tuple[str, ...]:
+    return tuple(a.account_id for a in organization.accounts if a.status == "ACTIVE")

@@ -1,0 +1,163 @@
+"""Secrets Manager: ListSecrets (with IncludePlannedDeletion), one GetResourcePolicy per primary
+secret, and one DescribeSecret per primary that has replicas (for ReplicationStatus).
+
+Calls per account-region: ceil(S/100) ListSecrets + 1 GetResourcePolicy per primary secret that
+is not scheduled for deletion. Replicas are listed in their own region with PrimaryRegion set;
+their policy is read once, on the primary, in the primary's region. A primary "has replicas" when
+a replica of it was listed in one of the scanned regions (ListSecrets does not return
+ReplicationStatus); those primaries get one DescribeSecret each, in a second pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from scanner.collectors.base import Recorder, iso, paginate, tag_map, with_region
+from scanner.model import ReplicaStatus, Secret
+
+SERVICE = "secretsmanager"
+
+#: operation -> IAM action (read by the read-only guard and by scanner.aws.permissions)
+OPERATIONS: dict[str, str] = {
+    "ListSecrets": "secretsmanager:ListSecrets",
+    "GetResourcePolicy": "secretsmanager:GetResourcePolicy",
+    "DescribeSecret": "secretsmanager:DescribeSecret",
+}
+
+
+def is_primary(entry: Mapping[str, Any], region: str) -> bool:
+    primary_region = entry.get("PrimaryRegion")
+    return not primary_region or primary_region == region
+
+
+def fetch_secrets(client: Any, rec: Recorder) -> dict[str, Any]:
+    """ListSecrets (all pages) and GetResourcePolicy for each live primary secret."""
+    listed, failure = rec.attempt(
+        "ListSecrets",
+        lambda: paginate(client, "list_secrets", "SecretList", IncludePlannedDeletion=True,
+                         PaginationConfig={"PageSize": 100}),
+    )
+    if listed is None:
+        return {"secrets": None, "policies": {}, "policy_failed": [], "policy_skipped": []}
+    policies: dict[str, str | None] = {}
+    failed: list[str] = []
+    skipped: list[str] = []
+    for entry in listed:
+        arn = entry["ARN"]
+        if not is_primary(entry, rec.region):
+            continue
+        if entry.get("DeletedDate"):
+            skipped.append(arn)  # AWS refuses most operations on a secret marked for deletion
+            continue
+        response, failure = rec.attempt(
+            "GetResourcePolicy", lambda: client.get_resource_policy(SecretId=arn),
+            resource_arn=arn,
+        )
+        if failure is not None or response is None:
+            failed.append(arn)
+        else:
+            policies[arn] = response.get("ResourcePolicy")
+    return {"secrets": listed, "policies": policies, "policy_failed": failed,
+            "policy_skipped": skipped}
+
+
+def fetch_replication(client: Any, rec: Recorder, primary_arns: Iterable[str]) -> dict[str, Any]:
+    """DescribeSecret for each primary known to have replicas."""
+    described: dict[str, Any] = {}
+    failed: list[str] = []
+    for arn in primary_arns:
+        response, failure = rec.attempt(
+            "DescribeSecret", lambda: client.describe_secret(SecretId=arn), resource_arn=arn
+        )
+        if failure is not None or response is None:
+            failed.append(arn)
+        else:
+            described[arn] = response
+    return {"described": described, "failed": failed}
+
+
+# --------------------------------------------------------------------------- pure transforms
+
+
+def transform_secret(entry: Mapping[str, Any], *, account_id: str, region: str,
+                     policy: str | None = None, unread: tuple[str, ...] = ()) -> Secret:
+    rules = entry.get("RotationRules") or {}
+    days = rules.get("AutomaticallyAfterDays")
+    return Secret(
+        arn=entry["ARN"],
+        name=entry.get("Name", ""),
+        account_id=account_id,
+        region=region,
+        description=entry.get("Description"),
+        kms_key_id=entry.get("KmsKeyId") or None,
+        rotation_enabled=bool(entry.get("RotationEnabled", False)),
+        rotation_lambda_arn=entry.get("RotationLambdaARN") or None,
+        rotation_days=int(days) if days else None,
+        rotation_schedule=rules.get("ScheduleExpression"),
+        rotation_duration=rules.get("Duration"),
+        created=iso(entry.get("CreatedDate")),
+        last_changed=iso(entry.get("LastChangedDate")),
+        last_rotated=iso(entry.get("LastRotatedDate")),
+        last_accessed=iso(entry.get("LastAccessedDate")),
+        next_rotation=iso(entry.get("NextRotationDate")),
+        deleted_date=iso(entry.get("DeletedDate")),
+        owning_service=entry.get("OwningService"),
+        primary_region=entry.get("PrimaryRegion"),
+        tags=tag_map(entry.get("Tags")),
+        version_stages={
+            str(version): tuple(stages)
+            for version, stages in sorted((entry.get("SecretVersionsToStages") or {}).items())
+        },
+        replicas=(),
+        resource_policy=policy,
+        unread=unread,
+    )
+
+
+def transform_secrets(raw: Mapping[str, Any], *, account_id: str,
+                      region: str) -> tuple[Secret, ...] | None:
+    """Secrets of one account-region, or None when the listing itself failed."""
+    if raw.get("secrets") is None:
+        return None
+    failed = set(raw.get("policy_failed", ()))
+    skipped = set(raw.get("policy_skipped", ()))
+    policies: Mapping[str, str | None] = raw.get("policies", {})
+    out = []
+    for entry in raw["secrets"]:
+        arn = entry["ARN"]
+        unread = ("resource_policy",) if arn in failed or arn in skipped else ()
+        out.append(transform_secret(entry, account_id=account_id, region=region,
+                                    policy=policies.get(arn), unread=unread))
+    return tuple(sorted(out, key=lambda s: s.arn))
+
+
+def replica_arns_of_primaries(secrets: Iterable[Secret]) -> list[tuple[str, str]]:
+    """``(primary region, primary ARN)`` for every replica listed here."""
+    out = []
+    for secret in secrets:
+        if secret.is_replica and secret.primary_region:
+            out.append((secret.primary_region, with_region(secret.arn, secret.primary_region)))
+    return out
+
+
+def transform_replica_status(described: Mapping[str, Any]) -> tuple[ReplicaStatus, ...]:
+    return tuple(
+        ReplicaStatus(
+            region=item["Region"],
+            kms_key_id=item.get("KmsKeyId"),
+            status=item.get("Status", "Unknown"),
+            status_message=item.get("StatusMessage"),
+            last_accessed=iso(item.get("LastAccessedDate")),
+        )
+        for item in sorted(described.get("ReplicationStatus") or [], key=lambda r: r["Region"])
+    )
+
+
+def transform_replication(raw: Mapping[str, Any]) -> dict[str, tuple[ReplicaStatus, ...] | None]:
+    """primary ARN -> its ReplicationStatus (None: DescribeSecret failed)."""
+    out: dict[str, tuple[ReplicaStatus, ...] | None] = {
+        arn: transform_replica_status(resp) for arn, resp in raw.get("described", {}).items()
+    }
+    for arn in raw.get("failed", ()):
+        out[arn] = None
+    return out

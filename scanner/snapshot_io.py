@@ -1,0 +1,270 @@
+"""Reading and writing snapshot files.
+
+A snapshot file is the JSON form of scanner.model.Snapshot (``to_jsonable``), gzip-compressed
+when its name ends in ``.gz``, validated on read against the JSON Schema shipped in the package
+(scanner/schemas/snapshot.schema.json, generated from scanner.model by ``generate_schema``;
+``python -m scanner.snapshot_io`` rewrites it). A file that is not JSON, not a snapshot, of another
+schema version, or that breaks the schema raises InputError naming the file and the field.
+
+``SnapshotWriter`` streams: accounts are written one at a time, so collect() never holds the whole
+organisation in memory; ``write_snapshot`` uses the same writer.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import functools
+import gzip
+import io
+import json
+import os
+import sys
+import types
+import typing
+import zlib
+from pathlib import Path
+from typing import IO, Any, Iterable, Mapping, Union
+
+from scanner import model
+from scanner.errors import InputError
+from scanner.model import SCHEMA_VERSION, Snapshot, from_jsonable, to_jsonable
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "snapshot.schema.json"
+SCHEMA_ID = "https://secretgraph.dev/schemas/snapshot.schema.json"
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin = typing.get_origin(tp)
+    if tp is typing.Any:
+        return {}
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        options = [_type_schema(a, defs) for a in args if a is not type(None)]
+        if type(None) in args:
+            options.append({"type": "null"})
+        return options[0] if len(options) == 1 else {"anyOf": options}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        _define(tp, defs)
+        return {"$ref": f"#/$defs/{tp.__name__}"}
+    if origin is tuple:
+        args = typing.get_args(tp)
+        return {"type": "array", "items": _type_schema(args[0], defs) if args else {}}
+    if origin in (collections.abc.Mapping, dict):
+        args = typing.get_args(tp)
+        return {"type": "object",
+                "additionalProperties": _type_schema(args[1], defs) if len(args) == 2 else {}}
+    simple = {str: "string", bool: "boolean", int: "integer", float: "number"}
+    if tp in simple:
+        return {"type": simple[tp]}
+    raise TypeError(f"no JSON Schema mapping for {tp!r}")
+
+
+#: Extra constraints the type hints cannot say.
+_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
+    ("CoverageEntry", "error_kind"): {"enum": list(model.ERROR_KINDS)},
+    ("Snapshot", "schema_version"): {"const": SCHEMA_VERSION},
+    ("AccountSnapshot", "account_id"): {"type": "string", "pattern": "^[0-9]{12}$"},
+    ("Quota", "value"): {"type": "number"},
+}
+
+
+def _define(cls: type, defs: dict[str, Any]) -> None:
+    if cls.__name__ in defs:
+        return
+    defs[cls.__name__] = {}  # placeholder against recursion
+    hints = typing.get_type_hints(cls)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for f in dataclasses.fields(cls):
+        schema = _OVERRIDES.get((cls.__name__, f.name)) or _type_schema(hints[f.name], defs)
+        properties[f.name] = schema
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(f.name)
+    doc = (cls.__doc__ or "").strip().splitlines()
+    definition: dict[str, Any] = {"type": "object", "properties": properties,
+                                  "required": required, "additionalProperties": False}
+    if doc and not doc[0].startswith(cls.__name__ + "("):
+        definition = {"description": doc[0], **definition}
+    defs[cls.__name__] = definition
+
+
+def generate_schema() -> dict[str, Any]:
+    """The snapshot JSON Schema, derived from scanner.model's records."""
+    defs: dict[str, Any] = {}
+    _define(Snapshot, defs)
+    root = defs.pop("Snapshot")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "secretgraph snapshot",
+        "description": f"What one scan read (schema_version {SCHEMA_VERSION}). Generated from "
+        "scanner/model.py by `python -m scanner.snapshot_io`; do not edit by hand.",
+        **{k: v for k, v in root.items() if k != "description"},
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _open_write(path: Path, *, compress: bool) -> IO[str]:
+    if compress:
+        return io.TextIOWrapper(gzip.open(path, "wb", compresslevel=6), encoding="utf-8")
+    return open(path, "w", encoding="utf-8")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class SnapshotWriter:
+    """Streams a snapshot file: ``write_account`` for each account, then ``finish``.
+
+    The file appears (atomically, by rename) only when ``finish`` succeeds.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.partial")
+        self._fh: IO[str] | None = _open_write(self._tmp,
+                                                compress=self.path.name.endswith(".gz"))
+        self._fh.write(f'{{"schema_version":{SCHEMA_VERSION},"accounts":[')
+        self._count = 0
+
+    def write_account(self, account: model.AccountSnapshot | Mapping[str, Any]) -> None:
+        assert self._fh is not None, "snapshot already finished"
+        data = account if isinstance(account, Mapping) else to_jsonable(account)
+        self._fh.write(("," if self._count else "") + "\n" + _dumps(data))
+        self._count += 1
+
+    def finish(self, *, meta: model.ScanMeta, organization: model.Organization | None,
+               coverage: Iterable[model.CoverageEntry | Mapping[str, Any]]) -> Path:
+        assert self._fh is not None, "snapshot already finished"
+        fh = self._fh
+        fh.write('\n],"coverage":[')
+        for i, entry in enumerate(coverage):
+            data = entry if isinstance(entry, Mapping) else to_jsonable(entry)
+            fh.write(("," if i else "") + "\n" + _dumps(data))
+        fh.write('\n],"organization":' + _dumps(to_jsonable(organization)))
+        fh.write(',"meta":' + _dumps(to_jsonable(meta)) + "}\n")
+        fh.close()
+        self._fh = None
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "SnapshotWriter":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._fh is not None:
+            self.abort()
+
+
+def write_snapshot(path: str | os.PathLike[str], snapshot: Snapshot) -> Path:
+    with SnapshotWriter(path) as writer:
+        for account in snapshot.accounts:
+            writer.write_account(account)
+        return writer.finish(meta=snapshot.meta, organization=snapshot.organization,
+                             coverage=snapshot.coverage)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _field_path(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_document(path: str | os.PathLike[str]) -> Any:
+    """The parsed JSON of a (possibly gzipped) file; InputError when unreadable or not JSON."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read()
+        if p.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        return json.loads(data.decode("utf-8"))
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(p)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a snapshot file", path=str(p)) from None
+    except OSError as exc:
+        if isinstance(exc, gzip.BadGzipFile):
+            raise InputError(f"corrupt gzip data ({exc})", path=str(p)) from None
+        raise InputError(f"cannot read ({exc.strerror or exc})", path=str(p)) from None
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"corrupt or truncated gzip data ({exc})", path=str(p)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text: not a snapshot file", path=str(p)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})",
+                         path=str(p)) from None
+
+
+def validate_document(document: Any, *, path: str) -> None:
+    """Raise InputError (naming the field) unless ``document`` is a valid current snapshot."""
+    import jsonschema
+
+    if not isinstance(document, dict) or "schema_version" not in document or "meta" not in document:
+        raise InputError("not a secretgraph snapshot (expected an object with schema_version "
+                         "and meta)", path=path)
+    version = document["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise InputError(f"unsupported snapshot schema_version {version!r} (this secretgraph "
+                         f"reads {SCHEMA_VERSION})", path=path, field="schema_version")
+    validator = jsonschema.Draft202012Validator(load_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        field = _field_path(error.absolute_path) or "(top level)"
+        raise InputError(f"does not match the snapshot schema: {error.message[:300]}",
+                         path=path, field=field)
+
+
+def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+    """Load, validate and rebuild a snapshot; InputError (naming file and field) on bad input."""
+    document = load_document(path)
+    validate_document(document, path=str(path))
+    try:
+        return from_jsonable(Snapshot, document)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"not a valid snapshot: {exc}", path=str(path)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the shipped schema from scanner.model (``--check`` only compares)."""
+    argv = sys.argv[1:] if argv is None else argv
+    text = json.dumps(generate_schema(), indent=2) + "\n"
+    if "--check" in argv:
+        current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+        if current != text:
+            print(f"{SCHEMA_PATH} is out of date: run python -m scanner.snapshot_io")
+            return 1
+        return 0
+    SCHEMA_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
