@@ -1,0 +1,20 @@
+"""Access analysis: who can read each secret, across resource policy, key policy, identity
+policy and organization guardrails."""
+
+from scanner.access.analyze import analyze_access
+from scanner.access.report import (
+    AccessPath,
+    AccessReport,
+    Breadth,
+    GateVerdict,
+    Grant,
+    IdentityWildcard,
+    KeyAccess,
+    SecretAccess,
+)
+from scanner.access.settings import AccessSettings
+
+__all__ = [
+    "AccessPath", "AccessReport", "AccessSettings", "Breadth", "GateVerdict", "Grant",
+    "IdentityWildcard", "KeyAccess", "SecretAccess", "analyze_access",
+]

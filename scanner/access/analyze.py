@@ -1,0 +1,383 @@
+"""analyze_access: who can read each secret, gate by gate; CAN_READ edges; per-secret summary.
+
+Pairs are not tested exhaustively: for each secret the candidates are the principals its
+resource policy names (by ARN or account), and the principals whose identity policies could
+allow the read (principals sharing the same documents are evaluated once). Parsed policies are
+cached by text and evaluations by (policy, request projection), so 1,000 accounts x 20 roles x
+100 secrets stays within seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Iterable
+
+import networkx as nx
+
+from scanner.access.context import (
+    PrincipalFacts,
+    build_request,
+    principal_context,
+    resource_context,
+)
+from scanner.access.gates import GateInputs, KeyFacts, combine
+from scanner.access.grants import NamedPrincipals, named_principals, policy_grants
+from scanner.access.identity import (
+    IdentityEvaluator,
+    IdentityResult,
+    Principal,
+    PrincipalIndex,
+    external_principal,
+    wildcard_grants,
+)
+from scanner.access.report import (
+    AccessPath,
+    AccessReport,
+    Breadth,
+    Grant,
+    IdentityWildcard,
+    KeyAccess,
+    SecretAccess,
+)
+from scanner.access.scp import RCP, SCP, Guardrails, GuardrailResult
+from scanner.access.settings import AccessSettings
+from scanner.graph.schema import EdgeKind, NodeKind, PUBLIC_PRINCIPAL, root_principal
+from scanner.model import Snapshot
+from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
+from scanner.policy.parse import Policy, parse_policy_text
+from scanner.policy.principals import entry_account
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri, all3, any3
+
+_UNUSABLE_STATES = {"Disabled", "PendingDeletion", "PendingImport", "Unavailable",
+                    "PendingReplicaDeletion"}
+_AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
+
+
+class _SecretView:
+    """The facts about one secret (and its key) that every pair needs."""
+
+    def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
+                 key_attrs: dict[str, Any] | None) -> None:
+        self.arn = arn
+        self.name: str | None = attrs.get("name")
+        self.account: str = attrs.get("account_id") or arn.split(":")[4]
+        self.region: str = attrs.get("region") or arn.split(":")[3]
+        self.tags: dict[str, str] = dict(attrs.get("tags") or {})
+        text = attrs.get("resource_policy")
+        self.policy: Policy | None = parse_policy_text(text) if text else None
+        self.policy_unread = "resource_policy" in (attrs.get("unread") or ())
+        kms_ref = attrs.get("kms_key_id")
+        self.key_arn = key_id
+        ka = key_attrs or {}
+        self.aws_managed = (not kms_ref or str(kms_ref).endswith(_AWS_MANAGED_ALIAS)
+                            or bool(ka.get("aws_managed")) or ka.get("key_manager") == "AWS")
+        self.key_account: str = ka.get("account_id") or (
+            key_id.split(":")[4] if key_id and key_id.startswith("arn:") else self.account)
+        key_text = ka.get("policy")
+        self.key_policy: Policy | None = parse_policy_text(key_text) if key_text else None
+        state = ka.get("key_state")
+        self.key_usable = Tri.FALSE if state in _UNUSABLE_STATES else Tri.TRUE
+        self.key_reason: str | None = f"key is {state}" if state in _UNUSABLE_STATES else None
+        if not self.aws_managed and self.key_policy is None:
+            self.key_reason = ("key not collected" if not ka.get("collected", key_attrs
+                                                                    is not None)
+                               else "key policy not collected")
+        self.named = named_principals(self.policy, "secretsmanager:GetSecretValue")
+        self.key_named = named_principals(self.key_policy, "kms:Decrypt")
+
+
+class _Analyzer:
+    def __init__(self, graph: nx.MultiDiGraph, snapshot: Snapshot,
+                 settings: AccessSettings) -> None:
+        self.graph = graph
+        self.snapshot = snapshot
+        self.s = settings
+        self.index = PrincipalIndex(snapshot)
+        self.identity = IdentityEvaluator()
+        self.guard = Guardrails(snapshot.organization)
+        self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._pctx: dict[str, Any] = {}
+        self._groups = self._signature_groups()
+
+    # ------------------------------------------------------------------ indexing
+    def _signature_groups(self) -> list[list[Principal]]:
+        groups: dict[tuple[object, ...], list[Principal]] = {}
+        for p in self.index.principals():
+            if "secretsmanager" in p.mentions or "*" in p.mentions:
+                groups.setdefault(p.signature, []).append(p)
+        return list(groups.values())
+
+    def _principal_ctx(self, p: Principal) -> Any:
+        hit = self._pctx.get(p.arn)
+        if hit is None:
+            hit = principal_context(p.facts, self.s)
+            self._pctx[p.arn] = hit
+        return hit
+
+    # ------------------------------------------------------------------ evaluation
+    def _resource_result(self, policy: Policy, named: NamedPrincipals, request: Request,
+                         facts: PrincipalFacts) -> PolicyResult:
+        acct = facts.account_id
+        specific = facts.principal_type in ("anonymous", "root") or \
+            any((entry_account(a) == acct) for a in named.arns)
+        pkey: object = facts.arn if specific or not policy.statements else \
+            (acct, facts.principal_type, facts.has_boundary)
+        key = (id(policy), request.action, request.resource, pkey,
+               request.projection(policy.condition_keys))
+        hit = self._rp_cache.get(key)
+        if hit is None:
+            hit = evaluate_policy(policy, request, PolicyKind.RESOURCE)
+            self._rp_cache[key] = hit
+        return hit
+
+    def _guardrails(self, p: Principal, sv: _SecretView, req_sm: Request,
+                    req_kms: Request | None) -> GuardrailResult:
+        results = [self.guard.evaluate(SCP, p.account_id, req_sm),
+                   self.guard.evaluate(RCP, sv.account, req_sm)]
+        if req_kms is not None:
+            results.append(self.guard.evaluate(SCP, p.account_id, req_kms))
+            results.append(self.guard.evaluate(RCP, sv.key_account, req_kms))
+        applicable = [r for r in results if r.status != "NOT_APPLICABLE"]
+        if not applicable:
+            return results[0]
+        if all(r.status == "UNKNOWN" and r.allow is Tri.TRUE for r in applicable):
+            return applicable[0]
+        allow = all3(r.allow for r in applicable)
+        deny = any3(r.deny for r in applicable)
+        status = "DENIED" if deny is Tri.TRUE or allow is Tri.FALSE else \
+            "ALLOWED" if allow is Tri.TRUE and deny is Tri.FALSE else "CONDITIONAL"
+        unresolved = tuple(dict.fromkeys(u for r in applicable for u in r.unresolved))
+        reasons = tuple(dict.fromkeys(x for r in applicable for x in r.reasons))
+        return GuardrailResult(status=status, allow=allow, deny=deny, unresolved=unresolved,
+                               reasons=reasons)
+
+    def evaluate_pair(self, p: Principal, sv: _SecretView) -> AccessPath:
+        facts = p.facts
+        cross = facts.account_id != sv.account
+        pctx = self._principal_ctx(p)
+        rctx_sm = resource_context(account_id=sv.account, region=sv.region, tags=sv.tags,
+                                   settings=self.s, kms=False, secret_arn=sv.arn)
+        req_sm = build_request(facts, pctx, rctx_sm, action=self.s.action, resource=sv.arn)
+        req_kms: Request | None = None
+        if not sv.aws_managed and sv.key_arn:
+            rctx_kms = resource_context(account_id=sv.key_account, region=sv.region, tags={},
+                                        settings=self.s, kms=True, secret_arn=sv.arn)
+            req_kms = build_request(facts, pctx, rctx_kms, action=self.s.decrypt_action,
+                                    resource=sv.key_arn)
+        rp = self._resource_result(sv.policy, sv.named, req_sm, facts) if sv.policy else None
+        if rp is None and sv.policy_unread:
+            rp = PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                              unresolved=("resource policy not collected",),
+                              reasons=("resource policy could not be read",))
+        kp = None
+        if req_kms is not None and sv.key_policy is not None:
+            kp = self._resource_result(sv.key_policy, sv.key_named, req_kms, facts)
+        key = KeyFacts(aws_managed=sv.aws_managed, usable=sv.key_usable, policy_result=kp,
+                       reason=sv.key_reason)
+        ids = self.identity.evaluate(p, self.s.action, sv.arn, lambda: req_sm)
+        idk: IdentityResult | None = None
+        if req_kms is not None and sv.key_arn:
+            rk = req_kms
+            idk = self.identity.evaluate(p, self.s.decrypt_action, sv.key_arn, lambda: rk)
+        scp = self._guardrails(p, sv, req_sm, req_kms)
+        c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
+                               id_key=idk, scp=scp, is_user=facts.principal_type == "user"))
+        intended = self._intended(p, sv, c.gates, ids)
+        broken_at = c.blocking if intended and c.decision == "DENIED" else ()
+        return AccessPath(
+            principal=facts.arn, principal_account=facts.account_id,
+            principal_type=facts.principal_type, secret_arn=sv.arn, secret_account=sv.account,
+            decision=c.decision, cross_account=cross, gates=c.gates, conditions=c.conditions,
+            reasons=c.reasons, intended=intended, broken_at=broken_at,
+            in_zone=self.s.in_zone(facts.account_id),
+            allow_listed=facts.account_id in self.s.allowed_external_accounts,
+        )
+
+    def _intended(self, p: Principal, sv: _SecretView, gates: dict[str, Any],
+                  ids: IdentityResult) -> bool:
+        """A policy meant this principal to read this secret: the resource policy names it (or
+        its account), or the resource policy lets it in and its identity policy allows, or its
+        identity policy grants this secret by name (not by a pattern that also covers an
+        unrelated secret of the same account)."""
+        if sv.named.names(p.arn, p.account_id):
+            return True
+        rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL")
+        id_ok = gates["identity_policy"].status in ("ALLOWED", "CONDITIONAL") or \
+            ids.allow is not Tri.FALSE
+        if rp_ok and id_ok:
+            return True
+        if id_ok and p.identity_known:
+            probe = self._wildcard_probe(p, sv)
+            return probe is Tri.FALSE
+        return False
+
+    def _wildcard_probe(self, p: Principal, sv: _SecretView) -> Tri:
+        fake = f"arn:aws:secretsmanager:{sv.region}:{sv.account}:secret:zz-unrelated-000000"
+        req = Request(principal_arn=p.arn, principal_account=p.account_id,
+                      action=self.s.action, resource=fake, principal_type=p.facts.principal_type)
+        return self.identity.evaluate(p, self.s.action, fake, lambda: req).allow
+
+    # ------------------------------------------------------------------ candidates
+    def candidates(self, sv: _SecretView) -> Iterable[Principal]:
+        seen: set[str] = set()
+        named = sv.named
+        for arn in sorted(named.arns):
+            p = self.index.by_arn.get(arn)
+            if p is None:
+                acct = entry_account(arn)
+                ptype = "user" if ":user/" in arn else "role"
+                p = external_principal(arn, acct, ptype)
+            seen.add(p.arn)
+            yield p
+        for acct in sorted(named.accounts):
+            if acct not in self.index.iam_read:
+                root = root_principal(acct)
+                if root not in seen:
+                    seen.add(root)
+                    yield external_principal(root, acct, "root")
+        for group in self._groups:
+            for p in group:
+                if p.arn in seen:
+                    continue
+                seen.add(p.arn)
+                yield p
+        if named.star:
+            yield external_principal(PUBLIC_PRINCIPAL, None, "anonymous")
+
+    # ------------------------------------------------------------------ per secret / key
+    def secret_access(self, sv: _SecretView) -> SecretAccess:
+        paths: list[AccessPath] = []
+        for p in self.candidates(sv):
+            if p.identity_known and not (sv.named.names(p.arn, p.account_id)):
+                # cheap pre-check: a principal not named whose identity cannot allow the read
+                # is not a reader and not an intended one
+                req_factory = self._lazy_sm_request(p, sv)
+                ids = self.identity.evaluate(p, self.s.action, sv.arn, req_factory)
+                if ids.allow is Tri.FALSE and not self.s.record_denied:
+                    continue
+            path = self.evaluate_pair(p, sv)
+            if path.decision != "DENIED" or path.broken_at or self.s.record_denied:
+                paths.append(path)
+        grants = policy_grants(sv.policy, source="resource_policy", action=self.s.action,
+                               resource=sv.arn, settings=self.s, extra_context={})
+        readers = [p for p in paths if p.decision == "ALLOWED" and p.principal_type != "anonymous"]
+        cond = [p for p in paths if p.decision == "CONDITIONAL"]
+        breadth = Breadth(
+            principals=len({p.principal for p in readers}),
+            accounts=len({p.principal_account for p in readers}),
+            conditional_principals=len({p.principal for p in cond}),
+            conditional_accounts=len({p.principal_account for p in cond}),
+            organization_wide=any(g.scope == "organization" for g in grants),
+            public=any(g.scope == "public" for g in grants) or any(
+                p.principal_type == "anonymous" and p.decision != "DENIED" for p in paths),
+        )
+        problems = tuple(sv.policy.problems if sv.policy else ()) + tuple(
+            f"key policy: {x}" for x in (sv.key_policy.problems if sv.key_policy else ()))
+        return SecretAccess(secret_arn=sv.arn, name=sv.name, account_id=sv.account,
+                            region=sv.region, key_arn=sv.key_arn, aws_managed_key=sv.aws_managed,
+                            paths=tuple(sorted(paths, key=lambda x: x.principal)),
+                            grants=tuple(grants), breadth=breadth, problems=problems)
+
+    def _lazy_sm_request(self, p: Principal, sv: _SecretView) -> Any:
+        def make() -> Request:
+            rctx = resource_context(account_id=sv.account, region=sv.region, tags=sv.tags,
+                                    settings=self.s, kms=False, secret_arn=sv.arn)
+            return build_request(p.facts, self._principal_ctx(p), rctx, action=self.s.action,
+                                 resource=sv.arn)
+        return make
+
+    def key_access(self, key_id: str, attrs: dict[str, Any], views: list[_SecretView]) -> \
+            KeyAccess:
+        text = attrs.get("policy")
+        policy = parse_policy_text(text) if text else None
+        region = attrs.get("region") or ""
+        grants = policy_grants(policy, source="key_policy", action=self.s.decrypt_action,
+                               resource=key_id, settings=self.s,
+                               extra_context={"kms:viaservice": (
+                                   f"secretsmanager.{region}.amazonaws.com",)})
+        key_account = attrs.get("account_id") or ""
+        excess: list[Grant] = []
+        for g in grants:
+            if g.scope in ("service",) or g.account_id == key_account:
+                continue
+            covered = any(v.named.star or (g.account_id is not None and
+                                           g.account_id in v.named.accounts) or
+                          g.principal in v.named.arns for v in views)
+            if not covered:
+                excess.append(g)
+        return KeyAccess(key_arn=key_id, account_id=key_account, region=region,
+                         aws_managed=bool(attrs.get("aws_managed")),
+                         collected=bool(attrs.get("collected", True)), grants=tuple(grants),
+                         secrets=tuple(sorted(v.arn for v in views)), excess_grants=tuple(excess),
+                         problems=tuple(policy.problems) if policy else ())
+
+    def identity_wildcards(self) -> list[IdentityWildcard]:
+        out: list[IdentityWildcard] = []
+        for p in self.index.principals():
+            for np in p.policies:
+                if np.policy is None:
+                    continue
+                for label, action in wildcard_grants(np.policy):
+                    out.append(IdentityWildcard(principal=p.arn, account_id=p.account_id,
+                                                policy=np.name, statement=label, action=action))
+        return out
+
+
+def _secret_views(graph: nx.MultiDiGraph) -> list[_SecretView]:
+    views: list[_SecretView] = []
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") != NodeKind.SECRET.value:
+            continue
+        key_id: str | None = None
+        key_attrs: dict[str, Any] | None = None
+        for _, dst, data in graph.out_edges(node, data=True):
+            if data.get("kind") == EdgeKind.ENCRYPTED_BY.value:
+                key_id = dst
+                key_attrs = dict(graph.nodes[dst])
+                break
+        views.append(_SecretView(node, dict(attrs), key_id, key_attrs))
+    return views
+
+
+def _add_edges(graph: nx.MultiDiGraph, report: dict[str, SecretAccess]) -> None:
+    for sa in report.values():
+        for p in sa.paths:
+            if p.principal not in graph:
+                ptype = "public" if p.principal_type == "anonymous" else p.principal_type
+                graph.add_node(p.principal, kind=NodeKind.PRINCIPAL.value,
+                               account_id=p.principal_account, region="global",
+                               principal_type=ptype, external=not p.in_zone)
+            graph.add_edge(p.principal, sa.secret_arn, key=EdgeKind.CAN_READ.value,
+                           kind=EdgeKind.CAN_READ.value, decision=p.decision,
+                           gates=p.gate_statuses(), conditions=list(p.conditions),
+                           reasons=list(p.reasons), broken_at=list(p.broken_at),
+                           cross_account=p.cross_account)
+
+
+def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
+                   settings: AccessSettings) -> AccessReport:
+    """Evaluate every (principal, secret) pair worth considering; add CAN_READ edges."""
+    an = _Analyzer(graph, snapshot, settings)
+    views = _secret_views(graph)
+    secrets = {sv.arn: an.secret_access(sv) for sv in views}
+    by_key: dict[str, list[_SecretView]] = {}
+    for sv in views:
+        if sv.key_arn:
+            by_key.setdefault(sv.key_arn, []).append(sv)
+    keys: dict[str, KeyAccess] = {}
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") == NodeKind.KMS_KEY.value:
+            keys[node] = an.key_access(node, dict(attrs), by_key.get(node, []))
+    _add_edges(graph, secrets)
+    problems = tuple(f"{arn}: {p}" for arn, s in secrets.items() for p in s.problems)
+    return AccessReport(secrets=secrets, keys=keys, identity_wildcards=tuple(an.identity_wildcards()),
+                        settings=_settings_dict(settings), problems=problems)
+
+
+def _settings_dict(s: AccessSettings) -> dict[str, Any]:
+    d = asdict(s)
+    for k, v in d.items():
+        if isinstance(v, frozenset):
+            d[k] = sorted(v)
+    return d

@@ -1,0 +1,112 @@
+"""The request context of a cross- or same-account GetSecretValue, as far as it is known.
+
+Known: the principal (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID when the
+organization is known, aws:PrincipalType, aws:username for users, aws:PrincipalTag/* that the
+role or user carries), the resource (aws:ResourceAccount, aws:ResourceOrgID, aws:ResourceTag/*
+and secretsmanager:ResourceTag/* of the secret, aws:RequestedRegion), and for the kms:Decrypt
+that Secrets Manager makes on the caller's behalf: kms:ViaService =
+secretsmanager.<region>.amazonaws.com, kms:CallerAccount, kms:EncryptionContext:SecretARN,
+aws:CalledVia, aws:ViaAWSService. aws:SecureTransport is true (both endpoints are HTTPS-only).
+aws:SourceAccount / aws:SourceArn are absent (only a service principal acting for a resource
+carries them). Everything else (aws:SourceIp, aws:SourceVpce, aws:CurrentTime, session tags,
+secretsmanager:SecretId, ...) is unknown: a condition on it is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from scanner.access.settings import AccessSettings
+from scanner.policy.request import Request
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PrincipalFacts:
+    arn: str
+    account_id: str | None
+    principal_type: str  # role | user | root | anonymous
+    name: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    has_boundary: bool = False
+
+
+_PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
+
+
+def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
+        dict[str, tuple[str, ...]], set[str], dict[str, frozenset[str]]]:
+    ctx: dict[str, tuple[str, ...]] = {}
+    absent: set[str] = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
+                        "aws:sourceorgpaths", "aws:principalservicename"}
+    excluded: dict[str, frozenset[str]] = {}
+    if p.principal_type == "anonymous":
+        for k in ("aws:principalarn", "aws:principalaccount", "aws:principalorgid",
+                  "aws:principaltype", "aws:userid", "aws:username"):
+            absent.discard(k)
+        return ctx, absent, excluded
+    ctx["aws:principalarn"] = (p.arn,)
+    ctx["aws:principalisawsservice"] = ("false",)
+    if p.account_id:
+        ctx["aws:principalaccount"] = (p.account_id,)
+        ctx["kms:calleraccount"] = (p.account_id,)
+    if settings.org_id and settings.in_zone(p.account_id):
+        ctx["aws:principalorgid"] = (settings.org_id,)
+    elif settings.org_id and settings.org_account_ids:
+        excluded["aws:principalorgid"] = frozenset({settings.org_id})
+    if p.principal_type in _PRINCIPAL_TYPES:
+        ctx["aws:principaltype"] = (_PRINCIPAL_TYPES[p.principal_type],)
+    if p.principal_type == "user" and p.name:
+        ctx["aws:username"] = (p.name,)
+    elif p.principal_type == "role":
+        absent.add("aws:username")
+    for k, v in p.tags.items():
+        ctx[f"aws:principaltag/{k.lower()}"] = (v,)
+    return ctx, absent, excluded
+
+
+def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
+                     settings: AccessSettings, kms: bool, secret_arn: str) -> tuple[
+        dict[str, tuple[str, ...]], tuple[str, ...]]:
+    ctx: dict[str, tuple[str, ...]] = {
+        "aws:securetransport": ("true",),
+        "aws:requestedregion": (region,),
+        "aws:resourceaccount": (account_id,),
+    }
+    if settings.org_id and settings.in_zone(account_id):
+        ctx["aws:resourceorgid"] = (settings.org_id,)
+    prefixes: tuple[str, ...] = ()
+    if kms:
+        ctx["kms:viaservice"] = (f"secretsmanager.{region}.amazonaws.com",)
+        ctx["kms:encryptioncontext:secretarn"] = (secret_arn,)
+        ctx["kms:encryptioncontextkeys"] = ("SecretARN", "SecretVersionId")
+        ctx["aws:viaawsservice"] = ("true",)
+        ctx["aws:calledvia"] = ("secretsmanager.amazonaws.com",)
+        ctx["aws:calledviafirst"] = ("secretsmanager.amazonaws.com",)
+        ctx["aws:calledvialast"] = ("secretsmanager.amazonaws.com",)
+        ctx["kms:encryptionalgorithm"] = ("SYMMETRIC_DEFAULT",)
+    else:
+        ctx["aws:viaawsservice"] = ("false",)
+        for k, v in tags.items():
+            ctx[f"aws:resourcetag/{k.lower()}"] = (v,)
+            ctx[f"secretsmanager:resourcetag/{k.lower()}"] = (v,)
+        prefixes = ("aws:resourcetag/", "secretsmanager:resourcetag/")
+    return ctx, prefixes
+
+
+def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set[str],
+                  dict[str, frozenset[str]]], rctx: tuple[dict[str, tuple[str, ...]],
+                  tuple[str, ...]], *, action: str, resource: str) -> Request:
+    ctx = dict(rctx[0])
+    ctx.update(pctx[0])
+    absent = set(pctx[1])
+    if "kms:viaservice" in ctx:
+        absent.discard("aws:calledvia")
+    else:
+        absent |= {"aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
+                   "kms:viaservice"}
+    return Request(
+        principal_arn=p.arn, principal_account=p.account_id, action=action, resource=resource,
+        principal_type=p.principal_type, has_permissions_boundary=p.has_boundary,
+        context=ctx, absent=frozenset(absent), absent_prefixes=rctx[1], excluded=pctx[2],
+    )

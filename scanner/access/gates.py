@@ -1,0 +1,163 @@
+"""Combine the gates of one (principal, secret) pair into a decision.
+
+IAM User Guide, "Cross-account policy evaluation logic": a request from another account needs the
+resource policy AND the caller's identity policies to allow it. Secrets Manager User Guide,
+"Access secrets across accounts": the KMS key policy must also allow kms:Decrypt, and the caller's
+identity policy must allow kms:Decrypt on the key; a secret encrypted with aws/secretsmanager can
+never be read from another account. Same account: identity policies OR the resource policy (a
+resource policy naming the account only delegates to IAM), and the key policy must allow the
+principal directly, or trust the account (root) and an identity policy must allow kms:Decrypt.
+An explicit Deny anywhere wins; permissions boundaries cap identity grants and resource-policy
+grants to a role (not those naming an IAM user directly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.access.identity import IdentityResult
+from scanner.access.report import GateVerdict
+from scanner.access.scp import GuardrailResult
+from scanner.policy.evaluate import PolicyResult, decide
+from scanner.policy.tri import Tri, all3, any3
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KeyFacts:
+    """What is known about the secret's key."""
+
+    aws_managed: bool
+    usable: Tri  # FALSE: disabled / pending deletion
+    policy_result: PolicyResult | None  # None: policy not collected
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GateInputs:
+    cross_account: bool
+    resource: PolicyResult | None  # None: no resource policy attached
+    key: KeyFacts
+    id_secret: IdentityResult
+    id_key: IdentityResult | None  # None: not needed (AWS-managed key)
+    scp: GuardrailResult
+    is_user: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Combined:
+    decision: str
+    gates: dict[str, GateVerdict]
+    conditions: tuple[str, ...]
+    reasons: tuple[str, ...]
+    blocking: tuple[str, ...]  # gates whose verdict blocks the read
+
+
+def _status(allow: Tri, deny: Tri) -> str:
+    return decide(allow, deny).value
+
+
+def _verdict(allow: Tri, deny: Tri, unresolved: tuple[str, ...],
+             reasons: tuple[str, ...], status: str | None = None) -> GateVerdict:
+    st = status or _status(allow, deny)
+    return GateVerdict(status=st, conditions=unresolved if st in ("CONDITIONAL", "UNKNOWN")
+                       else (), reasons=reasons)
+
+
+def combine(g: GateInputs) -> Combined:
+    rp = g.resource
+    no_policy = Tri.FALSE
+    # ---- resource policy gate
+    if rp is None:
+        rp_allow, rp_direct, rp_deny = no_policy, no_policy, Tri.FALSE
+        rp_reasons: tuple[str, ...] = ("no resource policy attached",)
+        rp_unresolved: tuple[str, ...] = ()
+    else:
+        rp_allow, rp_direct, rp_deny = rp.allow, rp.allow_direct, rp.deny
+        rp_reasons, rp_unresolved = rp.reasons, rp.unresolved
+    ids, idk = g.id_secret, g.id_key
+    # ---- key gate
+    k = g.key
+    if k.aws_managed:
+        key_allow = Tri.FALSE if g.cross_account else Tri.TRUE
+        key_deny = Tri.FALSE
+        key_reasons: tuple[str, ...] = (
+            ("aws/secretsmanager cannot be used from another account",) if g.cross_account else
+            ("aws/secretsmanager allows principals of its own account via Secrets Manager",))
+        key_unresolved: tuple[str, ...] = ()
+        key_status = None
+    elif k.policy_result is None:
+        key_allow, key_deny = Tri.UNKNOWN, Tri.UNKNOWN
+        key_reasons = (k.reason or "key policy not collected",)
+        key_unresolved = (k.reason or "key policy not collected",)
+        key_status = "UNKNOWN"
+    else:
+        kp = k.policy_result
+        key_status = None
+        key_deny = kp.deny
+        key_unresolved = kp.unresolved
+        key_reasons = kp.reasons
+        if g.cross_account:
+            key_allow = kp.allow
+        else:
+            via_iam = all3((kp.allow, idk.allow if idk else Tri.FALSE))
+            key_allow = any3((kp.allow_direct, via_iam))
+            if kp.allow is not Tri.FALSE and kp.allow_direct is not Tri.TRUE and idk and \
+                    idk.allow is Tri.FALSE:
+                key_reasons = key_reasons + ("key policy trusts the account; no identity policy "
+                                             "allows kms:Decrypt on the key",)
+        if k.usable is not Tri.TRUE:
+            key_allow = all3((key_allow, k.usable))
+            key_reasons = key_reasons + (k.reason or "key state unknown",)
+    # ---- identity gate
+    if g.cross_account:
+        parts = [ids.allow] + ([idk.allow] if idk is not None else [])
+        id_allow = all3(parts)
+    else:
+        id_allow = ids.allow
+    id_deny = any3([ids.deny] + ([idk.deny] if idk is not None else []))
+    id_unresolved = ids.unresolved + (idk.unresolved if idk is not None else ())
+    id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
+                                if idk is not None else ())
+    id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
+    # ---- guardrails
+    scp = g.scp
+    # ---- decision
+    if g.cross_account:
+        allow = all3((rp_allow, key_allow, id_allow, scp.allow))
+    else:
+        # a resource policy naming the principal directly suffices in its own account; for a
+        # role that grant is still capped by its permissions boundary
+        rp_same = rp_direct if g.is_user else all3((rp_direct, ids.boundary_allow))
+        allow = all3((any3((id_allow, rp_same)), key_allow, scp.allow))
+        rp_allow = rp_same
+    deny = any3((rp_deny, key_deny, id_deny, scp.deny))
+    gates = {
+        "resource_policy": _verdict(rp_allow, rp_deny, rp_unresolved, rp_reasons,
+                                    "NOT_APPLICABLE" if rp is None and not g.cross_account
+                                    else None),
+        "key_policy": _verdict(key_allow, key_deny, key_unresolved, key_reasons, key_status),
+        "identity_policy": _verdict(id_allow, id_deny, id_unresolved, id_reasons, id_status),
+        "scp": GateVerdict(status=scp.status, conditions=scp.unresolved, reasons=scp.reasons),
+    }
+    decision = _status(allow, deny)
+    blocking: list[str] = []
+    if decision == "DENIED":
+        for name, v in gates.items():
+            if v.status == "DENIED":
+                blocking.append(name)
+        if not g.cross_account and "identity_policy" in blocking and \
+                gates["resource_policy"].status not in ("DENIED", "NOT_APPLICABLE") and \
+                id_deny is not Tri.TRUE:
+            blocking.remove("identity_policy")
+        if not g.cross_account and "resource_policy" in blocking and \
+                gates["identity_policy"].status != "DENIED" and rp_deny is not Tri.TRUE:
+            blocking.remove("resource_policy")
+    conditions: tuple[str, ...] = ()
+    if decision == "CONDITIONAL":
+        conditions = tuple(dict.fromkeys(c for v in gates.values()
+                                         if v.status in ("CONDITIONAL", "UNKNOWN")
+                                         for c in v.conditions))
+    reasons = tuple(f"{name}: {v.status}" + (f" ({'; '.join(v.reasons[:3])})" if v.reasons
+                                             else "") for name, v in gates.items())
+    return Combined(decision=decision, gates=gates, conditions=conditions, reasons=reasons,
+                    blocking=tuple(blocking))

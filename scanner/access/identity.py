@@ -1,0 +1,253 @@
+"""Principals and their identity-based permissions (inline, attached managed, group policies,
+capped by the permissions boundary), indexed by account and by policy signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from scanner.access.context import PrincipalFacts
+from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
+from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
+from scanner.policy.matching import action_matches, arn_matches
+from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri, all3, any3
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NamedPolicy:
+    name: str  # "inline:<name>", a managed policy ARN, or "group:<group>/inline:<name>"
+    policy: Policy | None  # None: the document was not collected
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Principal:
+    facts: PrincipalFacts
+    policies: tuple[NamedPolicy, ...] = ()
+    boundary: NamedPolicy | None = None
+    identity_known: bool = True  # False: IAM of its account was not read, or it is external
+    signature: tuple[object, ...] = ()
+    condition_keys: frozenset[str] = frozenset()
+    mentions: frozenset[str] = frozenset()  # services its Allow statements can reach
+
+    @property
+    def arn(self) -> str:
+        return self.facts.arn
+
+    @property
+    def account_id(self) -> str | None:
+        return self.facts.account_id
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdentityResult:
+    allow: Tri  # identity policies allow, and the boundary (if any) allows
+    deny: Tri
+    boundary_allow: Tri  # TRUE when there is no boundary
+    unresolved: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+UNKNOWN_IDENTITY = IdentityResult(allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                                  boundary_allow=Tri.UNKNOWN,
+                                  unresolved=("identity policies not collected",),
+                                  reasons=("identity policies of this principal were not "
+                                           "collected",))
+
+
+def _services(policy: Policy | None) -> frozenset[str]:
+    if policy is None or policy.problems:
+        return frozenset({"*"})
+    out: set[str] = set()
+    for st in policy.statements:
+        if st.effect != "Allow" or st.problems:
+            if st.problems:
+                out.add("*")
+            continue
+        if st.not_actions is not None:
+            out.add("*")
+        for a in st.actions or ():
+            svc = a.split(":", 1)[0].lower() if ":" in a else "*"
+            out.add("*" if "*" in svc or "?" in svc else svc)
+    return frozenset(out)
+
+
+class PrincipalIndex:
+    """Every IAM principal of the snapshot, by ARN and by account, with its policies parsed."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.by_arn: dict[str, Principal] = {}
+        self.by_account: dict[str, list[Principal]] = {}
+        self.iam_read: set[str] = set()
+        self._policy_ids: dict[int, int] = {}
+        managed: dict[str, ManagedPolicy] = {}
+        groups: dict[tuple[str, str], IamGroup] = {}
+        for acct in snapshot.accounts:
+            if acct.iam is None:
+                continue
+            self.iam_read.add(acct.account_id)
+            for mp in acct.iam.policies:
+                managed[mp.arn] = mp
+            for g in acct.iam.groups:
+                groups[(g.account_id, g.name)] = g
+        for acct in snapshot.accounts:
+            if acct.iam is None:
+                continue
+            for p in acct.iam.principals:
+                principal = self._principal(p, managed, groups)
+                self.by_arn[p.arn] = principal
+                self.by_account.setdefault(p.account_id, []).append(principal)
+
+    def _named(self, name: str, doc: Mapping[str, object] | None) -> NamedPolicy:
+        return NamedPolicy(name=name, policy=parse_policy(doc) if doc is not None else None)
+
+    def _principal(self, p: IamPrincipal, managed: dict[str, ManagedPolicy],
+                   groups: dict[tuple[str, str], IamGroup]) -> Principal:
+        pols = [self._named(f"inline:{n}", d) for n, d in sorted(p.inline_policies.items())]
+        pols += [self._named(a, managed[a].document if a in managed else None)
+                 for a in p.attached_policy_arns]
+        for gname in p.group_names:
+            g = groups.get((p.account_id, gname))
+            if g is None:
+                pols.append(NamedPolicy(name=f"group:{gname}", policy=None))
+                continue
+            pols += [self._named(f"group:{gname}/inline:{n}", d)
+                     for n, d in sorted(g.inline_policies.items())]
+            pols += [self._named(f"group:{gname}/{a}",
+                                 managed[a].document if a in managed else None)
+                     for a in g.attached_policy_arns]
+        boundary = None
+        if p.permissions_boundary_arn:
+            b = p.permissions_boundary_arn
+            boundary = self._named(b, managed[b].document if b in managed else None)
+        keys: set[str] = set()
+        mentions: set[str] = set()
+        for np in pols:
+            mentions |= _services(np.policy)
+            if np.policy is not None:
+                keys |= np.policy.condition_keys
+        if boundary and boundary.policy is not None:
+            keys |= boundary.policy.condition_keys
+        sig = tuple(self._pid(np.policy) for np in pols) + (
+            (-2, self._pid(boundary.policy)) if boundary else ())
+        facts = PrincipalFacts(arn=p.arn, account_id=p.account_id,
+                               principal_type=p.principal_type, name=p.name, tags=dict(p.tags),
+                               has_boundary=boundary is not None)
+        return Principal(facts=facts, policies=tuple(pols), boundary=boundary, signature=sig,
+                         condition_keys=frozenset(keys), mentions=frozenset(mentions))
+
+    def _pid(self, policy: Policy | None) -> int:
+        if policy is None:
+            return -1
+        return self._policy_ids.setdefault(id(policy), len(self._policy_ids))
+
+    def principals(self) -> list[Principal]:
+        return list(self.by_arn.values())
+
+
+class IdentityEvaluator:
+    """Evaluates a principal's identity side, cached by (signature, action, resource, context
+    projection): principals sharing documents are evaluated once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[object, ...], IdentityResult] = {}
+
+    def evaluate(self, principal: Principal, action: str, resource: str,
+                 make_request: Callable[[], Request]) -> IdentityResult:
+        if not principal.identity_known:
+            return UNKNOWN_IDENTITY
+        service = action.split(":", 1)[0].lower()
+        if service not in principal.mentions and "*" not in principal.mentions and \
+                principal.boundary is None:
+            return IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
+                                  reasons=(f"no identity policy allows any {service} action",))
+        request: Request | None = None
+        if principal.condition_keys:
+            request = make_request()
+            key: tuple[object, ...] = (principal.signature, action, resource,
+                                       request.projection(principal.condition_keys))
+        else:
+            key = (principal.signature, action, resource)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        if request is None:
+            request = make_request()
+        result = _evaluate_identity(principal, request)
+        self._cache[key] = result
+        return result
+
+
+def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult:
+    allows: list[Tri] = []
+    denies: list[Tri] = []
+    unresolved: list[str] = []
+    reasons: list[str] = []
+    for np in principal.policies:
+        if np.policy is None:
+            allows.append(Tri.UNKNOWN)
+            denies.append(Tri.UNKNOWN)
+            unresolved.append(f"policy {np.name} not collected")
+            reasons.append(f"{np.name}: document not collected")
+            continue
+        r: PolicyResult = evaluate_policy(np.policy, request, PolicyKind.IDENTITY)
+        allows.append(r.allow)
+        denies.append(r.deny)
+        if r.allow is not Tri.FALSE or r.deny is not Tri.FALSE:
+            unresolved.extend(r.unresolved)
+            reasons.extend(f"{np.name}: {why}" for why in r.reasons
+                           if "implicit deny" not in why)
+    boundary_allow = Tri.TRUE
+    if principal.boundary is not None:
+        b = principal.boundary
+        if b.policy is None:
+            boundary_allow = Tri.UNKNOWN
+            unresolved.append(f"permissions boundary {b.name} not collected")
+        else:
+            br = evaluate_policy(b.policy, request, PolicyKind.IDENTITY)
+            boundary_allow = br.allow
+            denies.append(br.deny)
+            unresolved.extend(br.unresolved)
+            if br.allow is Tri.FALSE:
+                reasons.append(f"permissions boundary {b.name} does not allow {request.action}")
+    allow = all3((any3(allows), boundary_allow))
+    if any3(allows) is Tri.FALSE:
+        reasons.append(f"no identity policy allows {request.action}")
+    return IdentityResult(allow=allow, deny=any3(denies), boundary_allow=boundary_allow,
+                          unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons))
+
+
+WILDCARD_PROBES = {
+    "secretsmanager:GetSecretValue": "arn:aws:secretsmanager:zz-none-0:000000000000:secret:x",
+    "kms:Decrypt": "arn:aws:kms:zz-none-0:000000000000:key/00000000-0000",
+}
+
+
+def wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
+    """(statement label, action) for Allow statements that grant GetSecretValue or kms:Decrypt on
+    every resource (``*`` or a pattern that matches any account's secret / key)."""
+    out: list[tuple[str, str]] = []
+    for st in policy.statements:
+        if st.effect != "Allow" or st.problems:
+            continue
+        for action, probe in WILDCARD_PROBES.items():
+            if st.actions is not None:
+                acts = any(action_matches(a, action) for a in st.actions)
+            else:
+                acts = not any(action_matches(a, action) for a in st.not_actions or ())
+            if not acts:
+                continue
+            if st.resources is not None:
+                res = any(arn_matches(r, probe) for r in st.resources)
+            else:
+                res = not any(arn_matches(r, probe) for r in st.not_resources or ())
+            if res:
+                out.append((st.label, action))
+    return out
+
+
+def external_principal(arn: str, account_id: str | None, principal_type: str) -> Principal:
+    return Principal(facts=PrincipalFacts(arn=arn, account_id=account_id,
+                                          principal_type=principal_type),
+                     identity_known=False, signature=("external", arn))

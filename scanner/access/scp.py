@@ -1,0 +1,140 @@
+"""Organization guardrails: service control policies (caller side) and resource control
+policies (resource side).
+
+Organizations User Guide: an SCP never grants; at every level of the account's path (root, each
+OU, the account) some attached SCP must allow the action, and an explicit Deny at any level
+denies. SCPs do not apply to the management account. RCPs work the same way on the resource's
+account (Secrets Manager and KMS are in scope), for every caller including external ones, and
+do not apply to management-account resources. When the policies were not collected the gate is
+UNKNOWN and does not change the decision (it is reported, not guessed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.model import ControlPolicy, Organization
+from scanner.policy.evaluate import PolicyKind, evaluate_policy
+from scanner.policy.parse import Policy, parse_policy_text
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri, all3, any3
+
+SCP = "SERVICE_CONTROL_POLICY"
+RCP = "RESOURCE_CONTROL_POLICY"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GuardrailResult:
+    status: str  # ALLOWED | DENIED | CONDITIONAL | NOT_APPLICABLE | UNKNOWN
+    allow: Tri
+    deny: Tri
+    unresolved: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+NOT_APPLICABLE = GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE)
+
+
+class Guardrails:
+    def __init__(self, org: Organization | None) -> None:
+        self.org = org
+        self.collected = bool(org and org.policies_read)
+        self._parents: dict[str, str | None] = {}
+        self._by_target: dict[tuple[str, str], list[tuple[ControlPolicy, Policy]]] = {}
+        self.rcps_enabled = False
+        if org is None:
+            return
+        for a in org.accounts:
+            self._parents[a.account_id] = a.parent_id
+        for u in org.units:
+            self._parents[u.ou_id] = u.parent_id
+        for cp in org.policies:
+            parsed = parse_policy_text(cp.content)
+            if cp.policy_type == RCP:
+                self.rcps_enabled = True
+            for t in cp.targets:
+                self._by_target.setdefault((cp.policy_type, t), []).append((cp, parsed))
+        self._cache: dict[tuple[object, ...], GuardrailResult] = {}
+
+    def path(self, account_id: str) -> list[str] | None:
+        """[root, OU..., account] or None when the account's place is not known."""
+        assert self.org is not None
+        if account_id not in self._parents:
+            return None
+        chain = [account_id]
+        node: str | None = self._parents[account_id]
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = self._parents.get(node)
+        if not self.org.root_id or chain[-1] != self.org.root_id:
+            return None
+        return list(reversed(chain))
+
+    def evaluate(self, policy_type: str, account_id: str | None, request: Request) -> \
+            GuardrailResult:
+        if self.org is None:
+            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=("no organization data: guardrails not assessed",))
+        if not self.collected:
+            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=("SCPs/RCPs were not collected: not assessed",))
+        if account_id is None or account_id not in self._parents:
+            return NOT_APPLICABLE
+        if account_id == self.org.management_account_id:
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=("the management account is not subject to "
+                                            f"{'SCPs' if policy_type == SCP else 'RCPs'}",))
+        if policy_type == RCP and not self.rcps_enabled:
+            return NOT_APPLICABLE
+        key = (policy_type, account_id, request.action, request.resource,
+               request.principal_arn if policy_type == RCP else "",
+               request.projection(frozenset(request.context)))
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._evaluate(policy_type, account_id, request)
+            self._cache[key] = hit
+        return hit
+
+    def _evaluate(self, policy_type: str, account_id: str, request: Request) -> GuardrailResult:
+        kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
+        label = "SCP" if policy_type == SCP else "RCP"
+        chain = self.path(account_id)
+        if chain is None:
+            return GuardrailResult(status="UNKNOWN", allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                                   unresolved=(f"{label} path of {account_id} unknown",),
+                                   reasons=(f"the OU path of {account_id} is not known",))
+        level_allows: list[Tri] = []
+        denies: list[Tri] = []
+        unresolved: list[str] = []
+        reasons: list[str] = []
+        for target in chain:
+            attached = self._by_target.get((policy_type, target), [])
+            if not attached:
+                level_allows.append(Tri.UNKNOWN)
+                unresolved.append(f"no {label} attached at {target} in the collected data")
+                continue
+            allows = []
+            for cp, parsed in attached:
+                r = evaluate_policy(parsed, request, kind)
+                allows.append(r.allow)
+                denies.append(r.deny)
+                if r.deny is not Tri.FALSE:
+                    reasons.append(f"{label} {cp.name} at {target}: Deny "
+                                   f"{'applies' if r.deny is Tri.TRUE else 'may apply'}")
+                unresolved.extend(r.unresolved if r.allow is Tri.UNKNOWN or
+                                  r.deny is Tri.UNKNOWN else ())
+            level = any3(allows)
+            level_allows.append(level)
+            if level is Tri.FALSE:
+                reasons.append(f"no {label} at {target} allows {request.action}")
+        allow = all3(level_allows)
+        deny = any3(denies)
+        if deny is Tri.TRUE or allow is Tri.FALSE:
+            status = "DENIED"
+        elif allow is Tri.TRUE and deny is Tri.FALSE:
+            status = "ALLOWED"
+        else:
+            status = "CONDITIONAL"
+        return GuardrailResult(status=status, allow=allow, deny=deny,
+                               unresolved=tuple(dict.fromkeys(unresolved)),
+                               reasons=tuple(reasons))
