@@ -1,17 +1,106 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph baseline init|validate|check`: access baselines (who may read which secret).
+
+* ``init`` writes today's readers (from a snapshot file, or the latest complete scan in the
+  history) as a starting baseline for a person to review.
+* ``validate`` checks a baseline file against its schema (exit 2 with the field on error).
+* ``check`` lists the readers outside a baseline (exit 1 when there are any).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
 
-from scanner.errors import UsageError
+from scanner.commands.history import add_history_argument
+from scanner.errors import InputError, UsageError
+from scanner.history.baseline import baseline_findings, init_baseline, load_baseline
+from scanner.model import Snapshot
 
-HELP = "(not built yet)"
+HELP = "write, validate or check an access baseline (allowed readers per secret)"
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--snapshot", metavar="FILE", help="take readers from this snapshot file")
+    add_history_argument(p)
+    p.add_argument("--scan", metavar="ID",
+                   help="with --history: this scan instead of the latest complete one")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    sub = parser.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
+    init = sub.add_parser("init", help="write today's readers as a baseline for review")
+    _add_source(init)
+    init.add_argument("--out", metavar="FILE", required=True, help="where to write the YAML")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    val = sub.add_parser("validate", help="check a baseline file")
+    val.add_argument("file", metavar="FILE")
+    chk = sub.add_parser("check", help="list readers outside a baseline (exit 1 if any)")
+    chk.add_argument("--baseline", metavar="FILE", required=True)
+    _add_source(chk)
+    chk.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def access_from_snapshot(snapshot: Snapshot) -> Any:
+    """Run the (pure) access analysis on a snapshot."""
+    from scanner.access import AccessSettings, analyze_access
+    from scanner.graph.builder import build_graph
+
+    return analyze_access(build_graph(snapshot), snapshot, AccessSettings.from_snapshot(snapshot))
+
+
+def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
+    """(access report or its JSON, snapshot) from --snapshot or --history."""
+    if args.snapshot:
+        from scanner.snapshot_io import read_snapshot
+
+        snapshot = read_snapshot(args.snapshot)
+        return access_from_snapshot(snapshot), snapshot
+    from scanner.history import open_store
+    from scanner.history.records import resolve_scan_id
+
+    store = open_store(args.history)
+    records = store.list()
+    if args.scan:
+        scan_id = resolve_scan_id(records, args.scan, args.history)
+    else:
+        latest = store.latest_complete()
+        if latest is None:
+            raise InputError("the history holds no complete scan; pass --snapshot FILE",
+                             path=args.history)
+        scan_id = latest.scan_id
+    stored = store.load(scan_id)
+    if stored.access is None:
+        return access_from_snapshot(stored.snapshot), stored.snapshot
+    return stored.access, stored.snapshot
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    if args.baseline_command == "validate":
+        baseline = load_baseline(args.file)
+        print(f"{args.file}: valid ({len(baseline.entries)} secret entries, "
+              f"{len(baseline.allowed_external_accounts)} allowed external accounts)")
+        return 0
+    if args.baseline_command == "check":
+        baseline = load_baseline(args.baseline)  # validated before anything is read
+        access, snapshot = _source(args)
+        findings = baseline_findings(access, baseline, snapshot)
+        if args.format == "json":
+            json.dump([f.to_json() for f in findings], sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            for f in findings:
+                print(f"{f.status.value:<8} {f.resource.arn}  {f.principal}")
+            print(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
+        return 1 if findings else 0
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise UsageError(f"--out {out} exists; pass --force to overwrite it")
+    access, _snapshot = _source(args)
+    text = init_baseline(access)
+    out.write_text(text, encoding="utf-8")
+    n = text.count("\n  - secret:")
+    print(f"wrote {out}: {n} secret(s) with today's readers; review it before use")
+    return 0

@@ -1,14 +1,17 @@
 """Read the effective readers per secret out of an AccessReport JSON (scanner.access).
 
-Accepted shapes (the report's ``to_json()``)::
+Accepted shapes (scanner.access.report.AccessReport.to_dict(), and simpler ones)::
 
-    {"secrets": {"<secret arn>": {"readers": [{"principal": ..., "decision": ..., ...}], ...}}}
-    {"secrets": [{"arn" | "secret_arn": "<secret arn>", "readers": [...], ...}]}
+    {"secrets": {"<arn>": {"paths": [{"principal": ..., "decision": "ALLOWED", "gates": {...}}],
+                           "readers": ["<principal>", ...], ...}}}
+    {"secrets": {"<arn>": {"readers": [{"principal": ..., "decision": ..., ...}], ...}}}
+    {"secrets": [{"arn" | "secret_arn": "<arn>", "readers": [...], ...}]}
 
-A reader's ``decision`` says whether it can read: ``allow``/``allowed`` (any case) reads,
-``unknown`` (or anything containing it) means a gate could not be assessed, anything else
-(deny, broken, partial...) does not read. A secret entry with ``assessed: false`` or a
-non-empty ``missing`` list is not fully assessed.
+``paths`` win over ``readers`` when both are present. A decision ``ALLOWED``/``allow`` reads,
+``CONDITIONAL`` reads under conditions (it counts as a reader), ``unknown`` -- or a DENIED path
+whose gates deny nothing but include an UNKNOWN gate -- means it could not be assessed, and
+anything else does not read. A bare principal string in ``readers`` is an allowed reader. A
+secret entry with ``assessed: false`` or a non-empty ``missing`` list is not fully assessed.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 ALLOW = "allow"
+CONDITIONAL = "conditional"
 UNKNOWN = "unknown"
 DENY = "deny"
+#: decisions under which a principal counts as a reader
+READS = frozenset({ALLOW, CONDITIONAL})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Reader:
     principal: str
-    decision: str  # allow | unknown | deny (normalised)
+    decision: str  # allow | conditional | unknown | deny (normalised)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the report's entry as it was
 
     @property
@@ -48,7 +54,20 @@ def normalise_decision(value: Any) -> str:
         return UNKNOWN
     if text.startswith("allow") or text in ("read", "can_read", "can-read", "yes", "effective"):
         return ALLOW
+    if text.startswith("conditional"):
+        return CONDITIONAL
     return DENY
+
+
+def _path_decision(entry: Mapping[str, Any]) -> str:
+    decision = normalise_decision(entry.get("decision", entry.get("effect")))
+    gates = entry.get("gates")
+    if decision == DENY and isinstance(gates, Mapping):
+        statuses = {str((g.get("status") if isinstance(g, Mapping) else g) or "").upper()
+                    for g in gates.values()}
+        if "UNKNOWN" in statuses and "DENIED" not in statuses:
+            return UNKNOWN
+    return decision
 
 
 def principal_account(principal: str) -> str | None:
@@ -83,15 +102,18 @@ def secrets_access(access_json: Mapping[str, Any] | None) -> dict[str, SecretAcc
         return out
     for arn, entry in _entries(access_json):
         readers: dict[str, Reader] = {}
-        for r in entry.get("readers") or ():
-            if not isinstance(r, Mapping):
+        items = entry.get("paths") if isinstance(entry.get("paths"), list) else \
+            entry.get("readers")
+        for r in items or ():
+            if isinstance(r, str):
+                reader = Reader(principal=r, decision=ALLOW, raw={"principal": r})
+            elif isinstance(r, Mapping):
+                principal = r.get("principal") or r.get("principal_arn") or r.get("arn")
+                if not principal:
+                    continue
+                reader = Reader(principal=str(principal), decision=_path_decision(r), raw=r)
+            else:
                 continue
-            principal = r.get("principal") or r.get("principal_arn") or r.get("arn")
-            if not principal:
-                continue
-            reader = Reader(principal=str(principal),
-                            decision=normalise_decision(r.get("decision", r.get("effect"))),
-                            raw=r)
             prev = readers.get(reader.principal)
             if prev is None or _rank(reader.decision) > _rank(prev.decision):
                 readers[reader.principal] = reader
@@ -101,4 +123,25 @@ def secrets_access(access_json: Mapping[str, Any] | None) -> dict[str, SecretAcc
 
 
 def _rank(decision: str) -> int:
-    return {DENY: 0, UNKNOWN: 1, ALLOW: 2}[decision]
+    return {DENY: 0, UNKNOWN: 1, CONDITIONAL: 2, ALLOW: 3}[decision]
+
+
+def access_json_of(access: Any) -> Mapping[str, Any] | None:
+    """The JSON form of an access report: an AccessReport (via to_dict()), its to_json() text,
+    or a mapping as it is. None stays None."""
+    import json
+
+    if access is None:
+        return None
+    if isinstance(access, Mapping):
+        return access
+    if isinstance(access, (str, bytes)):
+        return dict(json.loads(access))
+    to_dict = getattr(access, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    to_json = getattr(access, "to_json", None)
+    if callable(to_json):
+        value = to_json()
+        return dict(json.loads(value) if isinstance(value, str) else value)
+    raise TypeError(f"not an access report: {type(access).__name__}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterator, Mapping
 
-from scanner.history.access_readers import ALLOW, UNKNOWN, Reader, principal_account, \
+from scanner.history.access_readers import READS, UNKNOWN, Reader, principal_account, \
     secrets_access
 from scanner.history.assessed import Assessment, assess
 from scanner.history.drift import (
@@ -297,7 +297,7 @@ def _diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Ass
             gone_why: str | None = new_a.why_not(account_id=acct, region=region, kind="Secret",
                                                  arn=arn) if acct else \
                 "the secret is absent from the new access report"
-            readers = [r for r in o.readers.values() if r.decision == ALLOW]
+            readers = [r for r in o.readers.values() if r.decision in READS]
             if gone_why and readers:
                 not_assessed.append(NotAssessed(scope="access", subject=arn, reason=gone_why,
                                                 scan="new"))
@@ -315,13 +315,13 @@ def _diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Ass
         old_readers = o.readers if o is not None else {}
         for principal, r in sorted(n.readers.items()):
             prev = old_readers.get(principal)
-            if r.decision == ALLOW and (prev is None or prev.decision != ALLOW):
+            if r.decision in READS and (prev is None or prev.decision not in READS):
                 gained.append(_rc(r, prev))
         for principal, r in sorted(old_readers.items()):
-            if r.decision != ALLOW:
+            if r.decision not in READS:
                 continue
             now = n.readers.get(principal)
-            if now is not None and now.decision == ALLOW:
+            if now is not None and now.decision in READS:
                 continue
             p_acct = principal_account(principal)
             why: str | None = None

@@ -174,6 +174,54 @@ class Drift:
         }
 
 
+def drift_from_json(data: Mapping[str, Any]) -> Drift:
+    """Rebuild a Drift from Drift.to_json() (reports and the pipeline pass the JSON around)."""
+    def ref(d: Mapping[str, Any]) -> ScanRef:
+        return ScanRef(scan_id=str(d["scan_id"]), started_at=str(d["started_at"]),
+                       complete=bool(d["complete"]))
+
+    def reader(d: Mapping[str, Any]) -> ReaderChange:
+        return ReaderChange(principal=d["principal"], decision=d["decision"],
+                            other_decision=d.get("other_decision"), detail=d.get("detail") or {})
+
+    def fchange(d: Mapping[str, Any]) -> FindingChange:
+        return FindingChange(id=d["id"], rule_id=d["rule_id"], title=d.get("title", ""),
+                             severity=d["severity"], status=d["status"],
+                             resource_arn=d["resource_arn"], principal=d.get("principal"),
+                             old_status=d.get("old_status"), old_severity=d.get("old_severity"),
+                             changes=tuple(d.get("changes") or ()))
+
+    def rchange(d: Mapping[str, Any]) -> ResourceChange:
+        return ResourceChange(
+            kind=d["kind"], id=d["id"], account_id=d["account_id"], region=d["region"],
+            change=d["change"],
+            fields=tuple(FieldChange(field=f["field"], old=f.get("old"), new=f.get("new"),
+                                     note=f.get("note")) for f in d.get("fields") or ()),
+            policies=tuple(PolicyChange(field=p["field"], statements=tuple(
+                StatementChange(change=st["change"], sid=st.get("sid"), old=st.get("old"),
+                                new=st.get("new")) for st in p.get("statements") or ()))
+                for p in d.get("policies") or ()))
+
+    findings = data.get("findings") or {}
+    resources = data.get("resources") or {}
+    return Drift(
+        old=ref(data["old"]), new=ref(data["new"]),
+        access=tuple(AccessChange(secret_arn=a["secret_arn"],
+                                  gained=tuple(reader(r) for r in a.get("new_readers") or ()),
+                                  lost=tuple(reader(r) for r in a.get("lost_readers") or ()))
+                     for a in data.get("access") or ()),
+        findings_new=tuple(fchange(f) for f in findings.get("new") or ()),
+        findings_resolved=tuple(fchange(f) for f in findings.get("resolved") or ()),
+        findings_changed=tuple(fchange(f) for f in findings.get("changed") or ()),
+        resources_added=tuple(rchange(r) for r in resources.get("added") or ()),
+        resources_removed=tuple(rchange(r) for r in resources.get("removed") or ()),
+        resources_changed=tuple(rchange(r) for r in resources.get("changed") or ()),
+        not_assessed=tuple(NotAssessed(scope=n["scope"], subject=n["subject"],
+                                       reason=n["reason"], scan=n["scan"])
+                           for n in data.get("not_assessed") or ()),
+    )
+
+
 # --------------------------------------------------------------------------- text
 
 
@@ -190,8 +238,10 @@ def _statement_line(st: StatementChange) -> str:
     return f"      {sign} {label}: {_short(body, 160)}"
 
 
-def render_drift_text(drift: Drift) -> str:
-    """A plain-text report for the terminal, most important first."""
+def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
+    """A plain-text report for the terminal, most important first (a Drift or its JSON)."""
+    if not isinstance(drift, Drift):
+        drift = drift_from_json(drift)
     lines = [f"Drift {drift.old.scan_id} ({drift.old.started_at}) -> "
              f"{drift.new.scan_id} ({drift.new.started_at})"]
     if not drift.new.complete or not drift.old.complete:

@@ -78,8 +78,10 @@ class HistoryStore(Protocol):
     uri: str
 
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
-               access_json: Mapping[str, Any] | None) -> ScanRecord:
-        """Store one scan atomically: either all of it is visible afterwards or none of it."""
+               access_json: Mapping[str, Any] | str | None) -> ScanRecord:
+        """Store one scan atomically: either all of it is visible afterwards or none of it.
+
+        ``access_json``: AccessReport.to_dict(), its to_json() text, or None."""
         ...
 
     def list(self) -> list[ScanRecord]:

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from scanner.errors import InputError
+from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
     ScanRecord,
     StoredScan,
@@ -115,7 +116,7 @@ class S3HistoryStore:
     # ---- HistoryStore ---------------------------------------------------------------------
 
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
-               access_json: Mapping[str, Any] | None) -> ScanRecord:
+               access_json: Mapping[str, Any] | str | None) -> ScanRecord:
         records = self._read_index()  # fails (and writes nothing) on an unreadable/foreign prefix
         if any(r.scan_id == scan_meta.scan_id for r in records):
             raise self._fail(f"scan {scan_meta.scan_id!r} is already recorded")
@@ -123,8 +124,9 @@ class S3HistoryStore:
         rec = make_record(scan_meta, snapshot, document, recorded_at=now)
         payloads: dict[str, Any] = {"snapshot": snapshot_to_json(snapshot),
                                     "document": dict(document)}
-        if access_json is not None:
-            payloads["access"] = dict(access_json)
+        access_doc = access_json_of(access_json)
+        if access_doc is not None:
+            payloads["access"] = dict(access_doc)
         try:
             for name, value in payloads.items():
                 self._client.put_object(

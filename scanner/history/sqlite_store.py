@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from scanner.errors import InputError
+from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
     ScanRecord,
     StoredScan,
@@ -242,11 +243,12 @@ class SqliteHistoryStore:
     # ---- HistoryStore ---------------------------------------------------------------------
 
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
-               access_json: Mapping[str, Any] | None) -> ScanRecord:
+               access_json: Mapping[str, Any] | str | None) -> ScanRecord:
         rec = make_record(scan_meta, snapshot, document, recorded_at=_now())
         snap_blob = encode_blob(snapshot_to_json(snapshot))
         doc_blob = encode_blob(dict(document))
-        access_blob = encode_blob(dict(access_json)) if access_json is not None else None
+        access_doc = access_json_of(access_json)
+        access_blob = encode_blob(dict(access_doc)) if access_doc is not None else None
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -96,12 +96,23 @@ def document(snap: Snapshot, findings: Iterable[Mapping[str, Any]] = ()) -> dict
 
 
 def access(readers: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, Any]:
-    """{secret arn: [(principal, decision), ...]} -> the AccessReport JSON shape."""
-    return {"secrets": {arn: {"readers": [{"principal": p, "decision": d,
-                                           "gates": {"resource": True, "key": True,
-                                                     "identity": True}}
-                                          for p, d in rs]}
-                        for arn, rs in readers.items()}}
+    """{secret arn: [(principal, allow|deny|conditional|unknown), ...]} -> the JSON of
+    scanner.access.report.AccessReport.to_dict() (paths with per-gate verdicts)."""
+    def gates(decision: str) -> dict[str, Any]:
+        status = {"allow": "ALLOWED", "deny": "DENIED", "conditional": "CONDITIONAL",
+                  "unknown": "UNKNOWN"}[decision]
+        return {g: {"status": "ALLOWED" if g != "identity_policy" else status,
+                    "conditions": [], "reasons": []}
+                for g in ("resource_policy", "key_policy", "identity_policy")}
+
+    def decision(d: str) -> str:
+        return {"allow": "ALLOWED", "conditional": "CONDITIONAL"}.get(d, "DENIED")
+
+    return {"secrets": {arn: {"secret_arn": arn,
+                              "readers": sorted(p for p, d in rs if d == "allow"),
+                              "paths": [{"principal": p, "decision": decision(d),
+                                         "gates": gates(d)} for p, d in rs]}
+                        for arn, rs in ((a, list(r)) for a, r in readers.items())}}
 
 
 def stored(snap: Snapshot, doc: Mapping[str, Any] | None = None,

@@ -207,3 +207,11 @@ def test_no_changes() -> None:
                        stored(snap_b, acc=access({DB: [(APP, "allow")]})))
     assert drift.empty
     assert "no changes" in render_drift_text(drift)
+
+
+def test_text_rendering_works_from_the_json_form_too() -> None:
+    old = stored(snapshot("a", T1, [secret("db")]), acc=access({DB: [(APP, "allow")]}))
+    new = stored(snapshot("b", T2, [secret("db", rotation=False)]),
+                 acc=access({DB: [(EXTERNAL, "allow")]}))
+    drift = diff_scans(old, new)
+    assert render_drift_text(drift.to_json()) == render_drift_text(drift)

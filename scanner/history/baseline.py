@@ -1,0 +1,213 @@
+"""Access baselines: the readers a person has reviewed and accepted, per secret.
+
+File format (YAML, validated by scanner/schemas/baseline.schema.json)::
+
+    version: 1
+    allowed_external_accounts: ["999999999999"]      # their principals may read any secret
+    secrets:
+      - secret: "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/db-*"  # ARN or name glob
+        readers:
+          - "arn:aws:iam::222222222222:role/app"     # principal ARN, globs allowed
+          - "333333333333"                            # any principal of this account
+
+A principal that can read a secret (decision ALLOWED or CONDITIONAL) and that no matching entry
+allows is an ``access-outside-baseline`` finding (HIGH, FAIL); one whose access could not be
+decided (a gate UNKNOWN) and that the baseline does not allow is the same finding as UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from scanner.errors import InputError
+from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.history.access_readers import (
+    CONDITIONAL,
+    READS,
+    UNKNOWN,
+    access_json_of,
+    principal_account,
+    secrets_access,
+)
+from scanner.model import Snapshot
+
+RULE_ID = "access-outside-baseline"
+TITLE = "A principal outside the access baseline can read the secret"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BaselineEntry:
+    secret: str  # ARN or name glob
+    readers: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Baseline:
+    path: str
+    entries: tuple[BaselineEntry, ...] = ()
+    allowed_external_accounts: frozenset[str] = frozenset()
+
+    def entries_for(self, arn: str, name: str | None) -> list[BaselineEntry]:
+        return [e for e in self.entries
+                if fnmatch.fnmatchcase(arn, e.secret)
+                or (name is not None and fnmatch.fnmatchcase(name, e.secret))]
+
+    def allows(self, arn: str, name: str | None, principal: str) -> bool:
+        account = principal_account(principal)
+        if account is not None and account in self.allowed_external_accounts:
+            return True
+        for entry in self.entries_for(arn, name):
+            for pattern in entry.readers:
+                if pattern.isdigit() and len(pattern) == 12:
+                    if account == pattern:
+                        return True
+                elif fnmatch.fnmatchcase(principal, pattern):
+                    return True
+        return False
+
+
+def _schema() -> dict[str, Any]:
+    text = resources.files("scanner").joinpath("schemas/baseline.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_baseline(data: Any, path: str) -> Baseline:
+    """Validate already-loaded YAML/JSON data; InputError naming the file and the field."""
+    error = best_match(Draft202012Validator(_schema()).iter_errors(data))
+    if error is not None:
+        raise InputError(error.message, path=path, field=_where(error.absolute_path))
+    entries = tuple(BaselineEntry(secret=e["secret"], readers=tuple(e["readers"]))
+                    for e in data.get("secrets") or ())
+    return Baseline(path=path, entries=entries,
+                    allowed_external_accounts=frozenset(data.get("allowed_external_accounts")
+                                                        or ()))
+
+
+def load_baseline(path: str | Path) -> Baseline:
+    p = str(path)
+    try:
+        text = Path(p).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the baseline: {exc.strerror or exc}", path=p) from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file", path=p) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"{problem}{where}", path=p) from None
+    if data is None:
+        raise InputError("the baseline file is empty", path=p)
+    return parse_baseline(data, p)
+
+
+def _secret_place(arn: str, entry: Mapping[str, Any],
+                  snapshot: Snapshot | None) -> tuple[str | None, str, str]:
+    """(name, account id, region) of a secret, from the report, the snapshot or its ARN."""
+    name = entry.get("name")
+    account = entry.get("account_id")
+    region = entry.get("region")
+    if snapshot is not None and not (name and account and region):
+        for acct in snapshot.accounts:
+            for reg in acct.regions:
+                for s in reg.secrets:
+                    if s.arn == arn:
+                        return s.name, s.account_id, s.region
+    parts = arn.split(":")
+    return (name if isinstance(name, str) else None,
+            str(account or (parts[4] if len(parts) > 4 else "")),
+            str(region or (parts[3] if len(parts) > 3 else "")))
+
+
+def baseline_findings(access_report: Any, baseline: Baseline,
+                      snapshot: Snapshot | None = None) -> list[Finding]:
+    """One finding per (secret, principal) that can read (or may read) outside the baseline."""
+    report = access_json_of(access_report) or {}
+    raw_secrets = report.get("secrets") if isinstance(report.get("secrets"), Mapping) else {}
+    out: list[Finding] = []
+    for arn, sa in sorted(secrets_access(report).items()):
+        entry = raw_secrets.get(arn, {}) if isinstance(raw_secrets, Mapping) else {}
+        name, account, region = _secret_place(arn, entry if isinstance(entry, Mapping) else {},
+                                              snapshot)
+        for principal, reader in sorted(sa.readers.items()):
+            if reader.decision not in READS and reader.decision != UNKNOWN:
+                continue
+            if baseline.allows(arn, name, principal):
+                continue
+            unknown = reader.decision == UNKNOWN
+            evidence: dict[str, Any] = {
+                "principal": principal, "decision": reader.decision,
+                "baseline": baseline.path,
+                "baseline_entries": [e.secret for e in baseline.entries_for(arn, name)],
+            }
+            gates = reader.raw.get("gates")
+            if isinstance(gates, Mapping):
+                evidence["gates"] = {k: (v.get("status") if isinstance(v, Mapping) else v)
+                                     for k, v in gates.items()}
+            if unknown:
+                message = (f"{principal} may be able to read this secret (a gate could not be "
+                           f"assessed) and is not in the baseline {baseline.path}")
+            else:
+                how = " under conditions" if reader.decision == CONDITIONAL else ""
+                message = f"{principal} can read this secret{how} but is not in the baseline " \
+                          f"{baseline.path}"
+            out.append(Finding(
+                id=finding_id(RULE_ID, arn, principal), rule_id=RULE_ID, title=TITLE,
+                severity=Severity.HIGH, status=Status.UNKNOWN if unknown else Status.FAIL,
+                resource=ResourceRef(type="Secret", arn=arn, account_id=account, region=region),
+                message=message, principal=principal, evidence=evidence,
+                remediation={"id": "review-reader", "description":
+                             "Remove the grant that lets this principal read the secret, or "
+                             "add it to the baseline after review."},
+                missing=("access gate verdict",) if unknown else (),
+            ))
+    return out
+
+
+def init_baseline(access_report: Any) -> str:
+    """Today's readers as a baseline YAML, for a person to review before relying on it."""
+    report = access_json_of(access_report) or {}
+    raw = report.get("secrets") if isinstance(report.get("secrets"), Mapping) else {}
+    lines = [
+        "# secretgraph access baseline: generated from the readers seen today.",
+        "# Review every reader before relying on it; delete the ones that should not be here.",
+        "# Readers: principal ARNs (globs allowed) or 12-digit account ids.",
+        "version: 1",
+        "allowed_external_accounts: []",
+    ]
+    accesses = secrets_access(report)
+    if not accesses:
+        lines.append("secrets: []")
+        return "\n".join(lines) + "\n"
+    lines.append("secrets:")
+    for arn, sa in sorted(accesses.items()):
+        entry = raw.get(arn, {}) if isinstance(raw, Mapping) else {}
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        readers = sorted((p, r.decision) for p, r in sa.readers.items() if r.decision in READS)
+        lines.append(f"  - secret: {json.dumps(arn)}" + (f"  # {json.dumps(name)}" if name else ""))
+        if not readers:
+            lines.append("    readers: []")
+            continue
+        lines.append("    readers:")
+        for principal, decision in readers:
+            note = "  # conditional" if decision == CONDITIONAL else ""
+            lines.append(f"      - {json.dumps(principal)}{note}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,136 @@
+"""Access baselines: schema validation with the field named, findings for readers outside it,
+and `baseline init` writing today's readers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scanner.access.report import AccessPath, AccessReport, GateVerdict, SecretAccess
+from scanner.cli import main
+from scanner.errors import InputError
+from scanner.findings import Severity, Status, finding_id
+from scanner.history import open_store
+from scanner.history.baseline import baseline_findings, init_baseline, load_baseline, \
+    parse_baseline
+
+from scanfactory import MEMBER, access, document, secret, secret_arn, snapshot
+
+DB = secret_arn("prod/db")
+API = secret_arn("prod/api")
+APP = f"arn:aws:iam::{MEMBER}:role/app"
+BATCH = f"arn:aws:iam::{MEMBER}:role/batch-nightly"
+VENDOR = "arn:aws:iam::999999999999:role/vendor"
+STRANGER = "arn:aws:iam::888888888888:role/x"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "baseline.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_readers_outside_the_baseline_become_high_findings(tmp_path: Path) -> None:
+    baseline = load_baseline(_write(tmp_path, f"""
+version: 1
+allowed_external_accounts: ["999999999999"]
+secrets:
+  - secret: "prod/*"
+    readers: ["{APP}", "arn:aws:iam::{MEMBER}:role/batch-*"]
+"""))
+    report = access({DB: [(APP, "allow"), (BATCH, "allow"), (VENDOR, "allow"),
+                          (STRANGER, "allow"), ("arn:aws:iam::777777777777:role/y", "deny")],
+                     API: [(STRANGER, "unknown")]})
+    snap = snapshot("s", "2026-11-29T01:00:00Z", [secret("prod/db"), secret("prod/api")])
+    findings = baseline_findings(report, baseline, snap)
+    got = {(f.resource.arn, f.principal, f.status) for f in findings}
+    assert got == {(DB, STRANGER, Status.FAIL), (API, STRANGER, Status.UNKNOWN)}
+    fail = next(f for f in findings if f.status == Status.FAIL)
+    assert fail.rule_id == "access-outside-baseline" and fail.severity == Severity.HIGH
+    assert fail.id == finding_id("access-outside-baseline", DB, STRANGER)
+    assert fail.resource.account_id == "111111111111" and fail.resource.region == "us-east-1"
+    assert fail.evidence["baseline_entries"] == ["prod/*"]
+
+
+def test_account_id_reader_allows_every_principal_of_that_account(tmp_path: Path) -> None:
+    baseline = load_baseline(_write(tmp_path, f"""
+version: 1
+secrets:
+  - secret: "{DB}"
+    readers: ["{MEMBER}"]
+"""))
+    findings = baseline_findings(access({DB: [(APP, "allow"), (BATCH, "conditional")],
+                                         API: [(APP, "allow")]}), baseline)
+    assert [(f.resource.arn, f.principal) for f in findings] == [(API, APP)]
+
+
+def test_real_access_report_objects_are_accepted() -> None:
+    gates = {"resource_policy": GateVerdict(status="ALLOWED"),
+             "key_policy": GateVerdict(status="ALLOWED"),
+             "identity_policy": GateVerdict(status="ALLOWED")}
+    path = AccessPath(principal=STRANGER, principal_account="888888888888",
+                      principal_type="role", secret_arn=DB, secret_account="111111111111",
+                      decision="ALLOWED", cross_account=True, gates=gates)
+    report = AccessReport(secrets={DB: SecretAccess(
+        secret_arn=DB, name="prod/db", account_id="111111111111", region="us-east-1",
+        key_arn=None, aws_managed_key=False, paths=(path,))})
+    baseline = parse_baseline({"version": 1, "secrets": []}, "b.yaml")
+    (f,) = baseline_findings(report, baseline)
+    assert (f.principal, f.evidence["gates"]["key_policy"]) == (STRANGER, "ALLOWED")
+    text = init_baseline(report)
+    assert yaml.safe_load(text)["secrets"] == [{"secret": DB, "readers": [STRANGER]}]
+    assert '# "prod/db"' in text
+
+
+@pytest.mark.parametrize("text, field, words", [
+    ("version: 2\n", "version", "1 was expected"),
+    ("version: 1\nsecrets:\n  - secret: a\n    readers: [x]\n    colour: red\n",
+     "secrets[0]", "colour"),
+    ("version: 1\nsecrets:\n  - secret: a\n", "secrets[0]", "readers"),
+    ("version: 1\nallowed_external_accounts: ['12345']\n", "allowed_external_accounts[0]",
+     "does not match"),
+    ("version: 1\nsecrets:\n  - secret: a\n    readers: [1]\n", "secrets[0].readers[0]",
+     "not of type"),
+])
+def test_bad_baseline_names_file_and_field(tmp_path: Path, text: str, field: str,
+                                           words: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(InputError) as err:
+        load_baseline(path)
+    msg = str(err.value)
+    assert str(path) in msg and f"field {field}" in msg and words in msg
+
+
+def test_bad_yaml_and_missing_file_exit_2_with_one_line(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "version: 1\nsecrets: [\n")
+    assert main(["baseline", "validate", str(path)]) == 2
+    assert main(["baseline", "validate", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and str(path) in err[0] and "line" in err[0]
+    assert "nope.yaml" in err[1]
+
+
+def test_init_from_history_round_trips_through_validate_and_check(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hist = str(tmp_path / "h.db")
+    snap = snapshot("s1", "2026-11-29T01:00:00Z", [secret("prod/db")])
+    open_store(hist).record(snap.meta, snap, document(snap),
+                            access({DB: [(APP, "allow"), (BATCH, "conditional"),
+                                         (STRANGER, "deny")]}))
+    out = tmp_path / "baseline.yaml"
+    assert main(["baseline", "init", "--history", hist, "--out", str(out)]) == 0
+    data = yaml.safe_load(out.read_text())
+    assert data["secrets"] == [{"secret": DB, "readers": sorted([APP, BATCH])}]
+    assert "# conditional" in out.read_text()
+    assert main(["baseline", "validate", str(out)]) == 0
+    assert main(["baseline", "check", "--baseline", str(out), "--history", hist]) == 0
+    assert main(["baseline", "init", "--history", hist, "--out", str(out)]) == 2  # no overwrite
+    snap2 = snapshot("s2", "2026-11-30T01:00:00Z", [secret("prod/db")])
+    open_store(hist).record(snap2.meta, snap2, document(snap2),
+                            access({DB: [(APP, "allow"), (STRANGER, "allow")]}))
+    capsys.readouterr()
+    assert main(["baseline", "check", "--baseline", str(out), "--history", hist]) == 1
+    assert STRANGER in capsys.readouterr().out
