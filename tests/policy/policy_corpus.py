@@ -1,0 +1,732 @@
+"""The policy-evaluation corpus: one row per rule, each citing the AWS documentation it pins.
+
+Sources (AWS IAM User Guide unless noted):
+  EVAL   reference_policies_evaluation-logic.html (explicit deny > allow > implicit deny)
+  ACT    reference_policies_elements_action.html / _notaction.html
+  RES    reference_policies_elements_resource.html / _notresource.html
+  PRIN   reference_policies_elements_principal.html
+  NOTP   reference_policies_elements_notprincipal.html
+  COND   reference_policies_elements_condition_operators.html
+  MULTI  reference_policies_condition-single-vs-multi-valued-context-keys.html
+  LOGIC  reference_policies_condition-logic-multiple-context-keys-or-values.html
+  VARS   reference_policies_variables.html
+  KEYS   reference_policies_condition-keys.html (aws:PrincipalOrgID, aws:PrincipalAccount, ...)
+  KMS    KMS Developer Guide, conditions-kms.html (kms:ViaService, kms:CallerAccount)
+  GRAMMAR reference_policies_grammar.html (Statement object or array; elements)
+  SG     secretgraph rule: malformed or unknown input is never a confident answer
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CENTRAL = "111111111111"
+MEMBER = "222222222222"
+SECRET = f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:app/db-AbCdEf"
+KEY = f"arn:aws:kms:us-east-1:{CENTRAL}:key/1234abcd-0000"
+ROLE = f"arn:aws:iam::{MEMBER}:role/ApplicationRole"
+USER = f"arn:aws:iam::{MEMBER}:user/alice"
+GSV = "secretsmanager:GetSecretValue"
+
+EVAL = "EVAL: explicit Deny overrides any Allow; no applicable Allow = implicit deny"
+ACT = "ACT: Action/NotAction match case-insensitively with * and ? wildcards"
+RES = "RES: Resource/NotResource ARNs match with * and ? wildcards, case-sensitively"
+PRIN = "PRIN: Principal names an account (id or root ARN), a role/user ARN, a session, or *"
+NOTP = "NOTP: Deny+NotPrincipal exempts a principal only if its ARN and its account are listed"
+COND = "COND: a key absent from the context makes a positive operator false, a negated one true"
+IFEX = "COND: ...IfExists is true when the key is absent"
+NULL = "COND: Null true = key absent, false = key present"
+MULTI = "MULTI: ForAnyValue true if any value matches (false if absent); ForAllValues true if " \
+    "every value matches (true if absent)"
+LOGIC = "LOGIC: values of one key are ORed; keys and operators are ANDed"
+VARS = "VARS: ${...} policy variables are substituted only under Version 2012-10-17"
+KEYS = "KEYS: aws:PrincipalOrgID / aws:PrincipalAccount / aws:PrincipalArn come from the principal"
+KMS = "KMS: kms:ViaService is secretsmanager.<region>.amazonaws.com when SM decrypts for a caller"
+GRAMMAR = "GRAMMAR: Statement is an object or an array; Effect is Allow or Deny"
+SG = "SG: malformed or unknown input is never a confident answer (CONDITIONAL with the reason)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    id: str
+    cite: str
+    policy: Any  # document (dict / list / anything) or raw text (str)
+    expect: str  # ALLOWED | DENIED | CONDITIONAL
+    kind: str = "identity"
+    principal: str = ROLE
+    account: str = MEMBER
+    principal_type: str = "role"
+    action: str = GSV
+    resource: str = SECRET
+    context: dict[str, Any] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
+    excluded: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    boundary: bool = False
+    unresolved: tuple[str, ...] = ()  # must be named when CONDITIONAL
+    explicit: bool | None = None  # DENIED by an explicit Deny?
+
+
+def st(effect: str = "Allow", action: Any = GSV, resource: Any = "*", **extra: Any) -> dict:
+    s: dict[str, Any] = {"Effect": effect, "Resource": resource}
+    if action is not None:
+        s["Action"] = action
+    if resource is None:
+        s.pop("Resource")
+    for k, v in extra.items():
+        s[{"principal": "Principal", "not_principal": "NotPrincipal", "condition": "Condition",
+           "not_action": "NotAction", "not_resource": "NotResource", "sid": "Sid"}.get(k, k)] = v
+    return s
+
+
+def pol(*statements: dict, version: str | None = "2012-10-17") -> dict:
+    d: dict[str, Any] = {"Statement": list(statements)}
+    if version:
+        d["Version"] = version
+    return d
+
+
+def cond(op: str, key: str, value: Any, **more: Any) -> dict:
+    return {"Condition": {op: {key: value}}}
+
+
+def allow_if(op: str, key: str, value: Any) -> dict:
+    return pol(st(condition={op: {key: value}}))
+
+
+def rp(principal: Any, **extra: Any) -> dict:
+    return pol(st(principal=principal, **extra))
+
+
+CASES: list[Case] = []
+
+
+def case(**kw: Any) -> None:
+    CASES.append(Case(**kw))
+
+
+# ---------------------------------------------------------------- evaluation logic (EVAL)
+case(id="eval-allow", cite=EVAL, policy=pol(st()), expect="ALLOWED")
+case(id="eval-empty-statements-implicit-deny", cite=EVAL, policy=pol(), expect="DENIED",
+     explicit=False)
+case(id="eval-other-action-implicit-deny", cite=EVAL, policy=pol(st(action="s3:GetObject")),
+     expect="DENIED", explicit=False)
+case(id="eval-deny-overrides-allow", cite=EVAL, policy=pol(st(), st("Deny")), expect="DENIED",
+     explicit=True)
+case(id="eval-deny-first-still-wins", cite=EVAL, policy=pol(st("Deny"), st()), expect="DENIED",
+     explicit=True)
+case(id="eval-deny-only", cite=EVAL, policy=pol(st("Deny")), expect="DENIED", explicit=True)
+case(id="eval-deny-other-action-allow-stands", cite=EVAL,
+     policy=pol(st(), st("Deny", action="secretsmanager:DeleteSecret")), expect="ALLOWED")
+case(id="eval-deny-other-resource-allow-stands", cite=EVAL,
+     policy=pol(st(), st("Deny", resource=f"arn:aws:secretsmanager:*:{CENTRAL}:secret:other-*")),
+     expect="ALLOWED")
+case(id="eval-conditional-deny-makes-allow-conditional", cite=EVAL,
+     policy=pol(st(), st("Deny", condition={"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}})),
+     expect="CONDITIONAL", unresolved=("aws:sourceip",))
+case(id="eval-conditional-deny-without-allow-is-denied", cite=EVAL,
+     policy=pol(st("Deny", condition={"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}})),
+     expect="DENIED", explicit=False)
+case(id="eval-conditional-allow-and-definite-deny", cite=EVAL,
+     policy=pol(st(condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}), st("Deny")),
+     expect="DENIED", explicit=True)
+case(id="eval-two-allows-one-conditional", cite=EVAL,
+     policy=pol(st(condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}), st()),
+     expect="ALLOWED")
+case(id="eval-two-conditional-allows", cite=EVAL,
+     policy=pol(st(condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
+                st(condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}})),
+     expect="CONDITIONAL", unresolved=("aws:sourceip", "aws:sourcevpce"))
+case(id="eval-resolved-false-condition-allow", cite=EVAL,
+     policy=allow_if("StringEquals", "aws:PrincipalAccount", CENTRAL),
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
+
+# ---------------------------------------------------------------- grammar shapes
+case(id="grammar-statement-object", cite=GRAMMAR,
+     policy={"Version": "2012-10-17", "Statement": st()}, expect="ALLOWED")
+case(id="grammar-action-list", cite=GRAMMAR,
+     policy=pol(st(action=["s3:GetObject", GSV])), expect="ALLOWED")
+case(id="grammar-resource-list", cite=GRAMMAR,
+     policy=pol(st(resource=["arn:aws:s3:::b", SECRET])), expect="ALLOWED")
+case(id="grammar-effect-lowercase-invalid", cite=GRAMMAR + "; " + SG,
+     policy=pol(st("allow")), expect="CONDITIONAL")
+case(id="grammar-no-version-still-evaluates", cite=GRAMMAR, policy=pol(st(), version=None),
+     expect="ALLOWED")
+case(id="grammar-sid-ignored", cite=GRAMMAR, policy=pol(st(sid="ReadIt")), expect="ALLOWED")
+case(id="grammar-json-text", cite=GRAMMAR,
+     policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+     expect="ALLOWED")
+
+# ---------------------------------------------------------------- malformed input (SG)
+case(id="malformed-json", cite=SG, policy='{"Version": "2012-10-17", "Statement": [', expect="CONDITIONAL",
+     unresolved=("policy could not be parsed",))
+case(id="malformed-not-object", cite=SG, policy="[1, 2]", expect="CONDITIONAL")
+case(id="malformed-statement-not-list", cite=SG, policy={"Statement": 5}, expect="CONDITIONAL")
+case(id="malformed-missing-statement", cite=SG, policy={"Version": "2012-10-17"},
+     expect="CONDITIONAL")
+case(id="malformed-unknown-policy-element", cite=SG,
+     policy={"Version": "2012-10-17", "Statement": [st()], "Extra": 1}, expect="CONDITIONAL")
+case(id="malformed-unknown-version", cite=SG, policy=pol(st(), version="2099-01-01"),
+     expect="CONDITIONAL")
+case(id="malformed-unknown-statement-element", cite=SG, policy=pol(st(Bogus=1)),
+     expect="CONDITIONAL", unresolved=("statement 0: unknown element(s) Bogus",))
+case(id="malformed-bad-deny-never-confident", cite=SG, policy=pol(st(), st("Deny", Bogus=1)),
+     expect="CONDITIONAL")
+case(id="malformed-statement-is-string", cite=SG, policy={"Statement": ["nope"]},
+     expect="CONDITIONAL")
+case(id="malformed-action-and-notaction", cite=SG,
+     policy=pol(st(not_action="s3:*")), expect="CONDITIONAL")
+case(id="malformed-missing-action", cite=SG, policy=pol(st(action=None)), expect="CONDITIONAL")
+case(id="malformed-action-number", cite=SG, policy=pol(st(action=5)), expect="CONDITIONAL")
+case(id="malformed-condition-not-object", cite=SG, policy=pol(st(condition="x")),
+     expect="CONDITIONAL")
+case(id="malformed-condition-value-object", cite=SG,
+     policy=allow_if("StringEquals", "aws:PrincipalAccount", {"a": 1}), expect="CONDITIONAL")
+case(id="unknown-operator", cite=SG, policy=allow_if("StringSortOf", "aws:PrincipalAccount", MEMBER),
+     expect="CONDITIONAL", unresolved=("unsupported operator StringSortOf",))
+case(id="unknown-operator-in-deny", cite=SG,
+     policy=pol(st(), st("Deny", condition={"Fuzzy": {"aws:PrincipalAccount": MEMBER}})),
+     expect="CONDITIONAL")
+case(id="malformed-numeric-value", cite=SG,
+     policy=allow_if("NumericLessThan", "aws:MultiFactorAuthAge", "soon"),
+     context={"aws:multifactorauthage": ["10"]}, expect="CONDITIONAL")
+case(id="malformed-date-value", cite=SG,
+     policy=allow_if("DateLessThan", "aws:CurrentTime", "tomorrow"),
+     context={"aws:currenttime": ["2026-01-01T00:00:00Z"]}, expect="CONDITIONAL")
+case(id="malformed-ip-value", cite=SG, policy=allow_if("IpAddress", "aws:SourceIp", "10.0.0.0/99"),
+     context={"aws:sourceip": ["10.1.2.3"]}, expect="CONDITIONAL")
+case(id="malformed-null-value", cite=SG, policy=allow_if("Null", "aws:SourceVpce", "maybe"),
+     absent=("aws:sourcevpce",), expect="CONDITIONAL")
+case(id="malformed-identity-with-principal", cite=SG, policy=rp("*"), expect="CONDITIONAL")
+
+# ---------------------------------------------------------------- actions (ACT)
+case(id="action-exact", cite=ACT, policy=pol(st(action=GSV)), expect="ALLOWED")
+case(id="action-case-insensitive", cite=ACT,
+     policy=pol(st(action="SecretsManager:getsecretvalue")), expect="ALLOWED")
+case(id="action-service-wildcard", cite=ACT, policy=pol(st(action="secretsmanager:*")),
+     expect="ALLOWED")
+case(id="action-star", cite=ACT, policy=pol(st(action="*")), expect="ALLOWED")
+case(id="action-prefix-wildcard", cite=ACT, policy=pol(st(action="secretsmanager:Get*")),
+     expect="ALLOWED")
+case(id="action-prefix-wildcard-miss", cite=ACT, policy=pol(st(action="secretsmanager:List*")),
+     expect="DENIED")
+case(id="action-question-mark", cite=ACT,
+     policy=pol(st(action="secretsmanager:GetSecretValu?")), expect="ALLOWED")
+case(id="action-question-mark-one-char-only", cite=ACT,
+     policy=pol(st(action="secretsmanager:GetSecretVal?")), expect="DENIED")
+case(id="action-other-service", cite=ACT, policy=pol(st(action="kms:*")), expect="DENIED")
+case(id="action-service-prefix-not-substring", cite=ACT,
+     policy=pol(st(action="secrets:GetSecretValue")), expect="DENIED")
+case(id="action-middle-wildcard", cite=ACT, policy=pol(st(action="secretsmanager:*Value")),
+     expect="ALLOWED")
+case(id="action-kms-decrypt", cite=ACT, policy=pol(st(action="kms:Decrypt")),
+     action="kms:Decrypt", resource=KEY, expect="ALLOWED")
+case(id="notaction-excludes", cite=ACT,
+     policy=pol(st(action=None, not_action="secretsmanager:GetSecretValue")), expect="DENIED")
+case(id="notaction-includes-others", cite=ACT,
+     policy=pol(st(action=None, not_action="iam:*")), expect="ALLOWED")
+case(id="notaction-wildcard-excludes", cite=ACT,
+     policy=pol(st(action=None, not_action="secretsmanager:*")), expect="DENIED")
+case(id="notaction-deny-everything-but-iam", cite=ACT + "; " + EVAL,
+     policy=pol(st(), st("Deny", action=None, not_action="iam:*")), expect="DENIED",
+     explicit=True)
+case(id="notaction-deny-exempts-listed", cite=ACT + "; " + EVAL,
+     policy=pol(st(), st("Deny", action=None, not_action="secretsmanager:Get*")),
+     expect="ALLOWED")
+
+# ---------------------------------------------------------------- resources (RES)
+case(id="resource-exact", cite=RES, policy=pol(st(resource=SECRET)), expect="ALLOWED")
+case(id="resource-star", cite=RES, policy=pol(st(resource="*")), expect="ALLOWED")
+case(id="resource-name-prefix", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:app/*")),
+     expect="ALLOWED")
+case(id="resource-random-suffix-questionmarks", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:app/db-??????")),
+     expect="ALLOWED")
+case(id="resource-suffix-too-short", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:app/db-?????")),
+     expect="DENIED")
+case(id="resource-region-wildcard", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:*:{CENTRAL}:secret:*")), expect="ALLOWED")
+case(id="resource-other-account", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:*:{MEMBER}:secret:*")), expect="DENIED")
+case(id="resource-other-region", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:eu-west-1:{CENTRAL}:secret:*")),
+     expect="DENIED")
+case(id="resource-case-sensitive", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:APP/*")),
+     expect="DENIED")
+case(id="resource-wildcard-account-segment", cite=RES,
+     policy=pol(st(resource="arn:aws:secretsmanager:us-east-1:*:secret:app/*")),
+     expect="ALLOWED")
+case(id="resource-other-service", cite=RES, policy=pol(st(resource="arn:aws:s3:::*")),
+     expect="DENIED")
+case(id="resource-exact-name-without-suffix-misses", cite=RES,
+     policy=pol(st(resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:app/db")),
+     expect="DENIED")
+case(id="notresource-excludes", cite=RES,
+     policy=pol(st(resource=None, not_resource=f"arn:aws:secretsmanager:*:{CENTRAL}:secret:*")),
+     expect="DENIED")
+case(id="notresource-includes", cite=RES,
+     policy=pol(st(resource=None, not_resource="arn:aws:s3:::*")), expect="ALLOWED")
+case(id="notresource-deny-all-but-app", cite=RES + "; " + EVAL,
+     policy=pol(st(), st("Deny", resource=None,
+                         not_resource=f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*")),
+     expect="ALLOWED")
+case(id="notresource-deny-catches-others", cite=RES + "; " + EVAL,
+     policy=pol(st(), st("Deny", resource=None,
+                         not_resource=f"arn:aws:secretsmanager:*:{CENTRAL}:secret:other/*")),
+     expect="DENIED", explicit=True)
+case(id="identity-statement-without-resource", cite=GRAMMAR + "; " + SG,
+     policy=pol(st(resource=None)), expect="CONDITIONAL")
+case(id="resource-policy-without-resource-is-this-resource", cite=GRAMMAR, kind="resource",
+     policy=pol(st(resource=None, principal="*")), expect="ALLOWED")
+
+# ---------------------------------------------------------------- principals (PRIN)
+case(id="principal-star", cite=PRIN, kind="resource", policy=rp("*"), expect="ALLOWED")
+case(id="principal-aws-star", cite=PRIN, kind="resource", policy=rp({"AWS": "*"}),
+     expect="ALLOWED")
+case(id="principal-role-arn", cite=PRIN, kind="resource", policy=rp({"AWS": ROLE}),
+     expect="ALLOWED")
+case(id="principal-role-arn-list", cite=PRIN, kind="resource",
+     policy=rp({"AWS": [f"arn:aws:iam::{MEMBER}:role/Other", ROLE]}), expect="ALLOWED")
+case(id="principal-other-role", cite=PRIN, kind="resource",
+     policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:role/Other"}), expect="DENIED")
+case(id="principal-account-id", cite=PRIN, kind="resource", policy=rp({"AWS": MEMBER}),
+     expect="ALLOWED")
+case(id="principal-account-root", cite=PRIN, kind="resource",
+     policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:root"}), expect="ALLOWED")
+case(id="principal-other-account", cite=PRIN, kind="resource",
+     policy=rp({"AWS": "333333333333"}), expect="DENIED")
+case(id="principal-user-arn", cite=PRIN, kind="resource", policy=rp({"AWS": USER}),
+     principal=USER, principal_type="user", expect="ALLOWED")
+case(id="principal-user-arn-not-role", cite=PRIN, kind="resource", policy=rp({"AWS": USER}),
+     expect="DENIED")
+case(id="principal-assumed-role-session", cite=PRIN, kind="resource",
+     policy=rp({"AWS": f"arn:aws:sts::{MEMBER}:assumed-role/ApplicationRole/s1"}),
+     expect="CONDITIONAL")
+case(id="principal-assumed-role-other-role", cite=PRIN, kind="resource",
+     policy=rp({"AWS": f"arn:aws:sts::{MEMBER}:assumed-role/Other/s1"}), expect="DENIED")
+case(id="principal-service-not-iam-role", cite=PRIN, kind="resource",
+     policy=rp({"Service": "lambda.amazonaws.com"}), expect="DENIED")
+case(id="principal-federated-not-iam-role", cite=PRIN, kind="resource",
+     policy=rp({"Federated": "cognito-identity.amazonaws.com"}), expect="DENIED")
+case(id="principal-partial-wildcard-invalid", cite=PRIN + "; " + SG, kind="resource",
+     policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:role/*"}), expect="CONDITIONAL")
+case(id="principal-unique-id-deleted", cite=PRIN, kind="resource",
+     policy=rp({"AWS": "AROAEXAMPLEID1234567"}), expect="DENIED")
+case(id="principal-unknown-type", cite=PRIN + "; " + SG, kind="resource",
+     policy=rp({"Robot": "x"}), expect="CONDITIONAL")
+case(id="principal-missing-in-resource-policy", cite=PRIN + "; " + SG, kind="resource",
+     policy=pol(st()), expect="CONDITIONAL")
+case(id="principal-path-role-exact", cite=PRIN, kind="resource",
+     policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:role/team/App"}),
+     principal=f"arn:aws:iam::{MEMBER}:role/team/App", expect="ALLOWED")
+case(id="principal-deny-account-denies-role", cite=PRIN + "; " + EVAL, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", principal={"AWS": MEMBER})), expect="DENIED",
+     explicit=True)
+case(id="principal-anonymous-only-star", cite=PRIN, kind="resource",
+     policy=rp({"AWS": MEMBER}), principal="*", principal_type="anonymous", account="",
+     expect="DENIED")
+case(id="principal-anonymous-star", cite=PRIN, kind="resource", policy=rp("*"),
+     principal="*", principal_type="anonymous", account="", expect="ALLOWED")
+
+# ---------------------------------------------------------------- NotPrincipal (NOTP)
+NP_ALL = {"AWS": [ROLE, f"arn:aws:iam::{MEMBER}:root"]}
+case(id="notprincipal-deny-role-only-listed-still-denied", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": ROLE})), expect="DENIED",
+     explicit=True)
+case(id="notprincipal-deny-role-and-account-needs-session", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal=NP_ALL)), expect="DENIED",
+     explicit=True)
+case(id="notprincipal-deny-with-session-listed-unknown", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": NP_ALL["AWS"] + [
+         f"arn:aws:sts::{MEMBER}:assumed-role/ApplicationRole/app"]})),
+     expect="CONDITIONAL")
+case(id="notprincipal-deny-user-and-account-exempt", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": [
+         USER, f"arn:aws:iam::{MEMBER}:root"]})),
+     principal=USER, principal_type="user", expect="ALLOWED")
+case(id="notprincipal-deny-user-without-account", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": USER})),
+     principal=USER, principal_type="user", expect="DENIED", explicit=True)
+case(id="notprincipal-deny-boundary-always-denied", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": [
+         USER, f"arn:aws:iam::{MEMBER}:root"]})),
+     principal=USER, principal_type="user", boundary=True, expect="DENIED", explicit=True)
+case(id="notprincipal-deny-other-principal-denied", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": [
+         f"arn:aws:iam::{CENTRAL}:role/Admin", f"arn:aws:iam::{CENTRAL}:root"]})),
+     expect="DENIED", explicit=True)
+case(id="notprincipal-deny-star-exempts-all", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal="*")), expect="ALLOWED")
+case(id="notprincipal-allow-everyone-but-listed", cite=NOTP, kind="resource",
+     policy=pol(st(not_principal={"AWS": f"arn:aws:iam::{CENTRAL}:role/Admin"})),
+     expect="ALLOWED")
+case(id="notprincipal-allow-excludes-listed", cite=NOTP, kind="resource",
+     policy=pol(st(not_principal={"AWS": ROLE})), expect="DENIED")
+
+# ---------------------------------------------------------------- string conditions (COND)
+case(id="stringequals-match", cite=COND, policy=allow_if("StringEquals", "aws:PrincipalAccount", MEMBER),
+     context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")
+case(id="stringequals-no-match", cite=COND,
+     policy=allow_if("StringEquals", "aws:PrincipalAccount", CENTRAL),
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
+case(id="stringequals-case-sensitive", cite=COND,
+     policy=allow_if("StringEquals", "aws:PrincipalTag/team", "Payments"),
+     context={"aws:principaltag/team": ["payments"]}, expect="DENIED")
+case(id="stringequalsignorecase", cite=COND,
+     policy=allow_if("StringEqualsIgnoreCase", "aws:PrincipalTag/team", "Payments"),
+     context={"aws:principaltag/team": ["payments"]}, expect="ALLOWED")
+case(id="stringnotequalsignorecase", cite=COND,
+     policy=allow_if("StringNotEqualsIgnoreCase", "aws:PrincipalTag/team", "Payments"),
+     context={"aws:principaltag/team": ["payments"]}, expect="DENIED")
+case(id="condition-key-case-insensitive", cite=COND,
+     policy=allow_if("StringEquals", "AWS:PRINCIPALACCOUNT", MEMBER),
+     context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")
+case(id="operator-case-insensitive", cite=COND,
+     policy=allow_if("stringequals", "aws:PrincipalAccount", MEMBER),
+     context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")
+case(id="stringnotequals-match-false", cite=COND,
+     policy=allow_if("StringNotEquals", "aws:PrincipalAccount", MEMBER),
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
+case(id="stringnotequals-other-true", cite=COND,
+     policy=allow_if("StringNotEquals", "aws:PrincipalAccount", CENTRAL),
+     context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")
+case(id="stringlike-wildcard", cite=COND,
+     policy=allow_if("StringLike", "aws:PrincipalArn", f"arn:aws:iam::{MEMBER}:role/App*"),
+     context={"aws:principalarn": [ROLE]}, expect="ALLOWED")
+case(id="stringlike-miss", cite=COND,
+     policy=allow_if("StringLike", "aws:PrincipalArn", f"arn:aws:iam::{MEMBER}:role/Ops*"),
+     context={"aws:principalarn": [ROLE]}, expect="DENIED")
+case(id="stringnotlike", cite=COND,
+     policy=allow_if("StringNotLike", "aws:PrincipalArn", f"arn:aws:iam::{MEMBER}:role/Ops*"),
+     context={"aws:principalarn": [ROLE]}, expect="ALLOWED")
+case(id="absent-key-positive-false", cite=COND,
+     policy=allow_if("StringEquals", "aws:SourceAccount", CENTRAL), absent=("aws:sourceaccount",),
+     expect="DENIED")
+case(id="absent-key-negated-true", cite=COND,
+     policy=allow_if("StringNotEquals", "aws:SourceAccount", CENTRAL),
+     absent=("aws:sourceaccount",), expect="ALLOWED")
+case(id="absent-key-stringnotlike-true", cite=COND,
+     policy=allow_if("StringNotLike", "aws:SourceArn", "arn:aws:*"), absent=("aws:sourcearn",),
+     expect="ALLOWED")
+case(id="absent-key-arnnotequals-true", cite=COND,
+     policy=allow_if("ArnNotEquals", "aws:SourceArn", "arn:aws:s3:::b"),
+     absent=("aws:sourcearn",), expect="ALLOWED")
+case(id="absent-key-notipaddress-true", cite=COND,
+     policy=allow_if("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"), absent=("aws:sourceip",),
+     expect="ALLOWED")
+case(id="unknown-key-named", cite=COND,
+     policy=allow_if("StringEquals", "aws:SourceVpce", "vpce-123"), expect="CONDITIONAL",
+     unresolved=("aws:sourcevpce",))
+case(id="unknown-key-negated-named", cite=COND,
+     policy=allow_if("StringNotEquals", "aws:SourceVpce", "vpce-123"), expect="CONDITIONAL",
+     unresolved=("aws:sourcevpce",))
+case(id="unknown-key-deny-named", cite=COND + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"StringNotEquals": {"aws:SourceVpce": "vpce-1"}})),
+     expect="CONDITIONAL", unresolved=("aws:sourcevpce",))
+
+# ---------------------------------------------------------------- IfExists
+case(id="ifexists-absent-true", cite=IFEX,
+     policy=allow_if("StringEqualsIfExists", "aws:SourceVpce", "vpce-1"),
+     absent=("aws:sourcevpce",), expect="ALLOWED")
+case(id="ifexists-present-match", cite=IFEX,
+     policy=allow_if("StringEqualsIfExists", "aws:SourceVpce", "vpce-1"),
+     context={"aws:sourcevpce": ["vpce-1"]}, expect="ALLOWED")
+case(id="ifexists-present-mismatch", cite=IFEX,
+     policy=allow_if("StringEqualsIfExists", "aws:SourceVpce", "vpce-1"),
+     context={"aws:sourcevpce": ["vpce-2"]}, expect="DENIED")
+case(id="ifexists-unknown-named", cite=IFEX,
+     policy=allow_if("StringEqualsIfExists", "aws:SourceVpce", "vpce-1"), expect="CONDITIONAL",
+     unresolved=("aws:sourcevpce",))
+case(id="ifexists-deny-absent-applies", cite=IFEX + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"StringNotEqualsIfExists": {
+         "aws:SourceVpce": "vpce-1"}})), absent=("aws:sourcevpce",), expect="DENIED",
+     explicit=True)
+case(id="ifexists-numeric-absent", cite=IFEX,
+     policy=allow_if("NumericLessThanIfExists", "aws:MultiFactorAuthAge", "3600"),
+     absent=("aws:multifactorauthage",), expect="ALLOWED")
+case(id="ifexists-arnlike-present-match", cite=IFEX,
+     policy=allow_if("ArnLikeIfExists", "aws:PrincipalArn", f"arn:aws:iam::{MEMBER}:role/*"),
+     context={"aws:principalarn": [ROLE]}, expect="ALLOWED")
+case(id="ifexists-bool-absent", cite=IFEX,
+     policy=allow_if("BoolIfExists", "aws:MultiFactorAuthPresent", "true"),
+     absent=("aws:multifactorauthpresent",), expect="ALLOWED")
+
+# ---------------------------------------------------------------- Null
+case(id="null-true-absent", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", "true"),
+     absent=("aws:sourcevpce",), expect="ALLOWED")
+case(id="null-true-present", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", "true"),
+     context={"aws:sourcevpce": ["vpce-1"]}, expect="DENIED")
+case(id="null-false-present", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", "false"),
+     context={"aws:sourcevpce": ["vpce-1"]}, expect="ALLOWED")
+case(id="null-false-absent", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", "false"),
+     absent=("aws:sourcevpce",), expect="DENIED")
+case(id="null-unknown-named", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", "true"),
+     expect="CONDITIONAL", unresolved=("aws:sourcevpce",))
+case(id="null-bool-literal", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", True),
+     absent=("aws:sourcevpce",), expect="ALLOWED")
+case(id="null-deny-missing-tag", cite=NULL + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"Null": {"aws:ResourceTag/owner": "true"}})),
+     absent=("aws:resourcetag/owner",), expect="DENIED", explicit=True)
+
+# ---------------------------------------------------------------- ForAnyValue / ForAllValues
+TAGKEYS = "aws:TagKeys"
+case(id="foranyvalue-one-matches", cite=MULTI,
+     policy=allow_if("ForAnyValue:StringEquals", TAGKEYS, ["env", "team"]),
+     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+case(id="foranyvalue-none-match", cite=MULTI,
+     policy=allow_if("ForAnyValue:StringEquals", TAGKEYS, ["env"]),
+     context={"aws:tagkeys": ["team", "cost"]}, expect="DENIED")
+case(id="foranyvalue-absent-false", cite=MULTI,
+     policy=allow_if("ForAnyValue:StringEquals", TAGKEYS, ["env"]), absent=("aws:tagkeys",),
+     expect="DENIED")
+case(id="forallvalues-all-match", cite=MULTI,
+     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env", "team", "cost"]),
+     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+case(id="forallvalues-one-outside", cite=MULTI,
+     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env", "team"]),
+     context={"aws:tagkeys": ["team", "cost"]}, expect="DENIED")
+case(id="forallvalues-absent-true", cite=MULTI,
+     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env"]), absent=("aws:tagkeys",),
+     expect="ALLOWED")
+case(id="forallvalues-unknown-named", cite=MULTI,
+     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env"]), expect="CONDITIONAL",
+     unresolved=("aws:tagkeys",))
+case(id="foranyvalue-stringlike", cite=MULTI,
+     policy=allow_if("ForAnyValue:StringLike", "aws:CalledVia", "secretsmanager.*"),
+     context={"aws:calledvia": ["secretsmanager.amazonaws.com"]}, expect="ALLOWED")
+case(id="forallvalues-stringnotequals", cite=MULTI,
+     policy=allow_if("ForAllValues:StringNotEquals", TAGKEYS, ["secret"]),
+     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+case(id="forallvalues-stringnotequals-hit", cite=MULTI,
+     policy=allow_if("ForAllValues:StringNotEquals", TAGKEYS, ["cost"]),
+     context={"aws:tagkeys": ["team", "cost"]}, expect="DENIED")
+case(id="foranyvalue-stringnotequals", cite=MULTI,
+     policy=allow_if("ForAnyValue:StringNotEquals", TAGKEYS, ["cost"]),
+     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+case(id="foranyvalue-case-insensitive-prefix", cite=MULTI,
+     policy=allow_if("forAnyValue:StringEquals", TAGKEYS, ["team"]),
+     context={"aws:tagkeys": ["team"]}, expect="ALLOWED")
+case(id="foranyvalue-ifexists-absent", cite=MULTI + "; " + IFEX,
+     policy=allow_if("ForAnyValue:StringEqualsIfExists", TAGKEYS, ["team"]),
+     absent=("aws:tagkeys",), expect="ALLOWED")
+
+# ---------------------------------------------------------------- logic (LOGIC)
+case(id="logic-values-ored", cite=LOGIC,
+     policy=allow_if("StringEquals", "aws:PrincipalAccount", [CENTRAL, MEMBER]),
+     context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")
+case(id="logic-keys-anded-one-false", cite=LOGIC,
+     policy=pol(st(condition={"StringEquals": {"aws:PrincipalAccount": MEMBER,
+                                               "aws:PrincipalOrgID": "o-other"}})),
+     context={"aws:principalaccount": [MEMBER], "aws:principalorgid": ["o-abc"]},
+     expect="DENIED")
+case(id="logic-operators-anded", cite=LOGIC,
+     policy=pol(st(condition={"StringEquals": {"aws:PrincipalAccount": MEMBER},
+                              "Bool": {"aws:SecureTransport": "true"}})),
+     context={"aws:principalaccount": [MEMBER], "aws:securetransport": ["true"]},
+     expect="ALLOWED")
+case(id="logic-false-beats-unknown", cite=LOGIC,
+     policy=pol(st(condition={"StringEquals": {"aws:PrincipalAccount": CENTRAL},
+                              "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})),
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
+case(id="logic-true-and-unknown-is-unknown", cite=LOGIC,
+     policy=pol(st(condition={"StringEquals": {"aws:PrincipalAccount": MEMBER},
+                              "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})),
+     context={"aws:principalaccount": [MEMBER]}, expect="CONDITIONAL",
+     unresolved=("aws:sourceip",))
+
+# ---------------------------------------------------------------- typed operators
+case(id="numeric-less-than", cite=COND,
+     policy=allow_if("NumericLessThan", "aws:MultiFactorAuthAge", "3600"),
+     context={"aws:multifactorauthage": ["10"]}, expect="ALLOWED")
+case(id="numeric-greater-than-false", cite=COND,
+     policy=allow_if("NumericGreaterThan", "aws:MultiFactorAuthAge", "3600"),
+     context={"aws:multifactorauthage": ["10"]}, expect="DENIED")
+case(id="numeric-equals-int-value", cite=COND,
+     policy=allow_if("NumericEquals", "s3:max-keys", 10), context={"s3:max-keys": ["10"]},
+     expect="ALLOWED")
+case(id="numeric-not-equals", cite=COND, policy=allow_if("NumericNotEquals", "s3:max-keys", 10),
+     context={"s3:max-keys": ["10"]}, expect="DENIED")
+case(id="numeric-lte-boundary", cite=COND,
+     policy=allow_if("NumericLessThanEquals", "s3:max-keys", "10"),
+     context={"s3:max-keys": ["10"]}, expect="ALLOWED")
+case(id="numeric-gte", cite=COND,
+     policy=allow_if("NumericGreaterThanEquals", "s3:max-keys", "11"),
+     context={"s3:max-keys": ["10"]}, expect="DENIED")
+case(id="date-less-than", cite=COND,
+     policy=allow_if("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
+     context={"aws:currenttime": ["2026-11-29T00:00:00Z"]}, expect="ALLOWED")
+case(id="date-greater-than-false", cite=COND,
+     policy=allow_if("DateGreaterThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
+     context={"aws:currenttime": ["2026-11-29T00:00:00Z"]}, expect="DENIED")
+case(id="date-epoch", cite=COND,
+     policy=allow_if("DateGreaterThanEquals", "aws:EpochTime", "1700000000"),
+     context={"aws:epochtime": ["1800000000"]}, expect="ALLOWED")
+case(id="date-unknown-current-time", cite=COND,
+     policy=allow_if("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
+     expect="CONDITIONAL", unresolved=("aws:currenttime",))
+case(id="date-equals", cite=COND,
+     policy=allow_if("DateEquals", "aws:CurrentTime", "2026-11-29T00:00:00Z"),
+     context={"aws:currenttime": ["2026-11-29T00:00:00+00:00"]}, expect="ALLOWED")
+case(id="date-not-equals", cite=COND,
+     policy=allow_if("DateNotEquals", "aws:CurrentTime", "2026-11-29T00:00:00Z"),
+     context={"aws:currenttime": ["2026-11-29T00:00:00Z"]}, expect="DENIED")
+case(id="bool-true", cite=COND, policy=allow_if("Bool", "aws:SecureTransport", "true"),
+     context={"aws:securetransport": ["true"]}, expect="ALLOWED")
+case(id="bool-json-true", cite=COND, policy=allow_if("Bool", "aws:SecureTransport", True),
+     context={"aws:securetransport": ["true"]}, expect="ALLOWED")
+case(id="bool-false-mismatch", cite=COND, policy=allow_if("Bool", "aws:SecureTransport", "false"),
+     context={"aws:securetransport": ["true"]}, expect="DENIED")
+case(id="bool-deny-insecure-transport", cite=COND + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"Bool": {"aws:SecureTransport": "false"}})),
+     context={"aws:securetransport": ["true"]}, expect="ALLOWED")
+case(id="ip-in-range", cite=COND, policy=allow_if("IpAddress", "aws:SourceIp", "10.0.0.0/8"),
+     context={"aws:sourceip": ["10.1.2.3"]}, expect="ALLOWED")
+case(id="ip-out-of-range", cite=COND, policy=allow_if("IpAddress", "aws:SourceIp", "10.0.0.0/8"),
+     context={"aws:sourceip": ["192.168.1.1"]}, expect="DENIED")
+case(id="notip-out-of-range", cite=COND,
+     policy=allow_if("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"),
+     context={"aws:sourceip": ["192.168.1.1"]}, expect="ALLOWED")
+case(id="ip-list-ored", cite=COND,
+     policy=allow_if("IpAddress", "aws:SourceIp", ["10.0.0.0/8", "192.168.0.0/16"]),
+     context={"aws:sourceip": ["192.168.1.1"]}, expect="ALLOWED")
+case(id="ip-v6", cite=COND, policy=allow_if("IpAddress", "aws:SourceIp", "2001:db8::/32"),
+     context={"aws:sourceip": ["2001:db8::1"]}, expect="ALLOWED")
+case(id="ip-unknown-named", cite=COND,
+     policy=allow_if("IpAddress", "aws:SourceIp", "10.0.0.0/8"), expect="CONDITIONAL",
+     unresolved=("aws:sourceip",))
+case(id="arnequals-wildcard", cite=COND,
+     policy=allow_if("ArnEquals", "aws:PrincipalArn", f"arn:aws:iam::{MEMBER}:role/*"),
+     context={"aws:principalarn": [ROLE]}, expect="ALLOWED")
+case(id="arnlike-other-account", cite=COND,
+     policy=allow_if("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{CENTRAL}:role/*"),
+     context={"aws:principalarn": [ROLE]}, expect="DENIED")
+case(id="arnnotlike", cite=COND,
+     policy=allow_if("ArnNotLike", "aws:PrincipalArn", f"arn:aws:iam::{CENTRAL}:role/*"),
+     context={"aws:principalarn": [ROLE]}, expect="ALLOWED")
+case(id="arnnotequals-match-false", cite=COND,
+     policy=allow_if("ArnNotEquals", "aws:PrincipalArn", ROLE),
+     context={"aws:principalarn": [ROLE]}, expect="DENIED")
+case(id="binary-equals", cite=COND, policy=allow_if("BinaryEquals", "k:bin", "QUJD"),
+     context={"k:bin": ["QUJD"]}, expect="ALLOWED")
+case(id="binary-not-equal", cite=COND, policy=allow_if("BinaryEquals", "k:bin", "QUJD"),
+     context={"k:bin": ["QUJE"]}, expect="DENIED")
+
+# ---------------------------------------------------------------- principal keys (KEYS)
+case(id="orgid-match", cite=KEYS, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+     context={"aws:principalorgid": ["o-abc"]}, expect="ALLOWED")
+case(id="orgid-other-org", cite=KEYS, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+     context={"aws:principalorgid": ["o-zzz"]}, expect="DENIED")
+case(id="orgid-outside-org-excluded", cite=KEYS, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED")
+case(id="orgid-outside-org-notequals", cite=KEYS, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", principal="*", condition={
+         "StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}})),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
+case(id="orgid-unknown-org", cite=KEYS, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+     expect="CONDITIONAL", unresolved=("aws:principalorgid",))
+case(id="orgid-excluded-stringlike-unknown", cite=KEYS, kind="resource",
+     policy=rp("*", condition={"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="CONDITIONAL")
+case(id="principalaccount-list", cite=KEYS, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:PrincipalAccount": [CENTRAL, MEMBER]}}),
+     context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")
+case(id="principalarn-deny-others", cite=KEYS + "; " + EVAL, kind="resource",
+     policy=pol(st(principal={"AWS": MEMBER}), st("Deny", principal="*", condition={
+         "ArnNotEquals": {"aws:PrincipalArn": ROLE}})),
+     context={"aws:principalarn": [ROLE]}, expect="ALLOWED")
+case(id="principalarn-deny-catches-other-role", cite=KEYS + "; " + EVAL, kind="resource",
+     policy=pol(st(principal={"AWS": MEMBER}), st("Deny", principal="*", condition={
+         "ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{MEMBER}:role/Other"}})),
+     context={"aws:principalarn": [ROLE]}, expect="DENIED", explicit=True)
+case(id="sourceaccount-absent-for-principal-call", cite=KEYS + "; " + COND, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:SourceAccount": CENTRAL}}),
+     absent=("aws:sourceaccount",), expect="DENIED")
+
+# ---------------------------------------------------------------- KMS keys (KMS)
+VIA = "secretsmanager.us-east-1.amazonaws.com"
+case(id="kms-viaservice-match", cite=KMS, kind="resource", action="kms:Decrypt", resource=KEY,
+     policy=rp({"AWS": MEMBER}, action="kms:Decrypt",
+               condition={"StringEquals": {"kms:ViaService": VIA}}),
+     context={"kms:viaservice": [VIA]}, expect="ALLOWED")
+case(id="kms-viaservice-other-region", cite=KMS, kind="resource", action="kms:Decrypt",
+     resource=KEY, policy=rp({"AWS": MEMBER}, action="kms:Decrypt", condition={
+         "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}),
+     context={"kms:viaservice": [VIA]}, expect="DENIED")
+case(id="kms-viaservice-like", cite=KMS, kind="resource", action="kms:Decrypt", resource=KEY,
+     policy=rp({"AWS": MEMBER}, action="kms:Decrypt",
+               condition={"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}),
+     context={"kms:viaservice": [VIA]}, expect="ALLOWED")
+case(id="kms-viaservice-absent-direct-call", cite=KMS + "; " + COND, kind="resource",
+     action="kms:Decrypt", resource=KEY,
+     policy=rp({"AWS": MEMBER}, action="kms:Decrypt",
+               condition={"StringEquals": {"kms:ViaService": VIA}}),
+     absent=("kms:viaservice",), expect="DENIED")
+case(id="kms-calleraccount", cite=KMS, kind="resource", action="kms:Decrypt", resource=KEY,
+     policy=rp("*", action="kms:Decrypt",
+               condition={"StringEquals": {"kms:CallerAccount": MEMBER, "kms:ViaService": VIA}}),
+     context={"kms:calleraccount": [MEMBER], "kms:viaservice": [VIA]}, expect="ALLOWED")
+case(id="kms-encryption-context-secretarn", cite=KMS, kind="resource", action="kms:Decrypt",
+     resource=KEY, policy=rp({"AWS": MEMBER}, action="kms:Decrypt", condition={
+         "StringLike": {"kms:EncryptionContext:SecretARN":
+                        f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:app/*"}}),
+     context={"kms:encryptioncontext:secretarn": [SECRET]}, expect="ALLOWED")
+case(id="kms-action-star-grant", cite=KMS + "; " + ACT, kind="resource", action="kms:Decrypt",
+     resource=KEY, policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:root"}, action="kms:*"),
+     expect="ALLOWED")
+case(id="kms-encrypt-only-grant", cite=KMS + "; " + ACT, kind="resource", action="kms:Decrypt",
+     resource=KEY, policy=rp({"AWS": MEMBER}, action=["kms:Encrypt", "kms:GenerateDataKey*"]),
+     expect="DENIED")
+
+# ---------------------------------------------------------------- policy variables (VARS)
+case(id="variable-principal-account-resource", cite=VARS,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:${aws:PrincipalAccount}/*")),
+     resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:{MEMBER}/db-AbCdEf",
+     context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")
+case(id="variable-resolved-mismatch", cite=VARS,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:${aws:PrincipalAccount}/*")),
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
+case(id="variable-unknown-never-guessed", cite=VARS,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:${aws:userid}/*")),
+     expect="CONDITIONAL", unresolved=("${aws:userid}",))
+case(id="variable-in-condition", cite=VARS,
+     policy=allow_if("StringEquals", "aws:ResourceTag/owner", "${aws:username}"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["alice"]}, expect="ALLOWED")
+case(id="variable-in-condition-mismatch", cite=VARS,
+     policy=allow_if("StringEquals", "aws:ResourceTag/owner", "${aws:username}"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["bob"]}, expect="DENIED")
+case(id="variable-literal-under-2008", cite=VARS,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:${aws:PrincipalAccount}/*"),
+                version="2008-10-17"),
+     resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:{MEMBER}/db-AbCdEf",
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
+case(id="variable-escape-not-modelled", cite=VARS + "; " + SG,
+     policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
+     context={"aws:principaltag/x": ["*"]}, expect="CONDITIONAL")
+
+# ---------------------------------------------------------------- SCP / RCP shapes
+case(id="scp-allow-star", cite="Organizations UG: SCPs use Allow/Deny with Action/Resource, "
+     "no Principal", kind="scp", policy=pol(st(action="*")), expect="ALLOWED")
+case(id="scp-deny-secretsmanager", cite="Organizations UG: SCP Deny statements", kind="scp",
+     policy=pol(st(action="*"), st("Deny", action="secretsmanager:*")), expect="DENIED",
+     explicit=True)
+case(id="scp-deny-outside-region", cite="Organizations UG: SCP conditions (aws:RequestedRegion)",
+     kind="scp", policy=pol(st(action="*"), st("Deny", action="*", condition={
+         "StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}})),
+     context={"aws:requestedregion": ["us-east-1"]}, expect="DENIED", explicit=True)
+case(id="scp-with-principal-invalid", cite="Organizations UG: SCPs have no Principal; " + SG,
+     kind="scp", policy=pol(st(action="*", principal="*")), expect="CONDITIONAL")
+case(id="rcp-principal-star-deny-outside-org",
+     cite="Organizations UG: RCPs (Principal *) deny outside-org access", kind="rcp",
+     policy=pol(st(action="*", principal="*"), st("Deny", action="secretsmanager:*",
+                                                   principal="*", condition={
+         "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}})),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
