@@ -1,0 +1,139 @@
+"""Report writers: one explicit table from format name to writer.
+
+``write_reports(analysis, out_dir, formats, drift=None)`` writes each requested format into
+``out_dir`` and returns the paths written. ``analysis`` is a ``scanner.pipeline.Analysis`` (or
+anything with ``document`` and ``graph`` attributes): renderers read the findings document
+(findings.json contract) and, for the HTML pictures and ASFF resource details, the graph.
+Only ``reports.securityhub`` talks to AWS, and only with clients handed to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import networkx as nx
+
+from scanner.errors import UsageError
+
+
+class AnalysisLike(Protocol):
+    @property
+    def document(self) -> Mapping[str, Any]: ...
+
+    @property
+    def graph(self) -> Any: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportContext:
+    document: Mapping[str, Any]
+    graph: nx.MultiDiGraph | None
+    drift: Mapping[str, Any] | None
+    previous_created_at: Mapping[str, str]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Writer:
+    filename: str
+    description: str
+    write: Callable[[ReportContext, Path], Path]
+
+
+def _table(ctx: ReportContext, path: Path) -> Path:
+    from reports.table import render_table
+
+    path.write_text(render_table(ctx.document), encoding="utf-8")
+    return path
+
+
+def _json(ctx: ReportContext, path: Path) -> Path:
+    from reports.json_out import write_findings_json
+
+    return write_findings_json(ctx.document, path)
+
+
+def _html(ctx: ReportContext, path: Path) -> Path:
+    from reports.html import write_html
+
+    return write_html(ctx.document, path, graph=ctx.graph, drift=ctx.drift)
+
+
+def _asff(ctx: ReportContext, path: Path) -> Path:
+    from reports.asff import build_asff, created_at_index, read_asff_file, render_asff
+
+    created = dict(ctx.previous_created_at)
+    if path.exists():  # the previous export in the same place keeps CreatedAt stable
+        for key, value in created_at_index(read_asff_file(path)).items():
+            created.setdefault(key, value)
+    path.write_text(render_asff(build_asff(ctx.document, graph=ctx.graph, created_at=created)),
+                    encoding="utf-8")
+    return path
+
+
+def _ocsf(ctx: ReportContext, path: Path) -> Path:
+    from reports.ocsf import write_ocsf
+
+    return write_ocsf(ctx.document, path)
+
+
+def _junit(ctx: ReportContext, path: Path) -> Path:
+    from reports.junit import write_junit
+
+    return write_junit(ctx.document, path)
+
+
+def _csv(ctx: ReportContext, path: Path) -> Path:
+    from reports.csv_out import write_csv
+
+    return write_csv(ctx.document, path)
+
+
+#: format name -> writer. The order is the order files are written.
+WRITERS: dict[str, Writer] = {
+    "table": Writer(filename="findings.txt", description="text tables by severity and account",
+                    write=_table),
+    "json": Writer(filename="findings.json", description="findings.json (schema-checked)",
+                   write=_json),
+    "html": Writer(filename="report.html", description="self-contained HTML report",
+                   write=_html),
+    "asff": Writer(filename="findings.asff.json",
+                   description="AWS Security Finding Format for Security Hub", write=_asff),
+    "ocsf": Writer(filename="findings.ocsf.jsonl",
+                   description="OCSF Compliance Finding (2003) JSON lines", write=_ocsf),
+    "junit": Writer(filename="junit.xml", description="JUnit XML, one case per rule x resource",
+                    write=_junit),
+    "csv": Writer(filename="findings.csv", description="CSV, one row per finding", write=_csv),
+}
+
+#: the format names, in the order they are written
+FORMATS: tuple[str, ...] = tuple(WRITERS)
+
+
+def parse_formats(text: str | Sequence[str]) -> list[str]:
+    """``"html,json"`` (or a list) -> known format names, in order, without duplicates."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for item in (i.strip().lower() for i in items):
+        if not item:
+            continue
+        if item not in WRITERS:
+            raise UsageError(f"unknown report format {item!r} (known: {', '.join(WRITERS)})")
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def write_reports(analysis: AnalysisLike, out_dir: Path, formats: Sequence[str],
+                  drift: Mapping[str, Any] | None = None, *,
+                  previous_created_at: Mapping[str, str] | None = None) -> list[Path]:
+    """Write every requested format into ``out_dir``; returns the files written, in order."""
+    names = parse_formats(formats)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    graph = getattr(analysis, "graph", None)
+    ctx = ReportContext(document=analysis.document,
+                        graph=graph if isinstance(graph, nx.MultiDiGraph) else None,
+                        drift=drift, previous_created_at=previous_created_at or {})
+    return [WRITERS[name].write(ctx, out_dir / WRITERS[name].filename) for name in names]

@@ -1,17 +1,173 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph export securityhub`: import findings into AWS Security Hub.
+
+Per-account mode (default) imports each finding from the account it belongs to (the audit role
+is assumed there; the credentials' own account is used directly). Central mode imports every
+finding into one central account, with the resource's account in ProductFields. Findings that
+were failing in ``--previous`` and are resolved now are re-imported as PASSED + ARCHIVED.
+
+Exit codes: 0 everything delivered; 3 some findings were not delivered (listed in the delivery
+report); 2 bad usage or input.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
 
-from scanner.errors import UsageError
+from scanner.errors import InputError, UsageError
 
-HELP = "(not built yet)"
+HELP = "export findings to AWS Security Hub (BatchImportFindings, per account or central)"
+
+#: The calls the exporter makes, besides role assumption (see scanner.aws.session.OPERATIONS).
+OPERATIONS: dict[tuple[str, str], str] = {
+    ("securityhub", "BatchImportFindings"): "securityhub:BatchImportFindings",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("target", choices=["securityhub"], help="where to export")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--findings", metavar="FILE", help="a findings.json from a scan")
+    source.add_argument("--asff", metavar="FILE", help="an ASFF file (scan --format asff)")
+    parser.add_argument("--mode", choices=["per-account", "central"], default="per-account",
+                        help="import from each finding's account (default) or all into one")
+    parser.add_argument("--central-account", metavar="ID",
+                        help="the central account for --mode central (default: the scan's)")
+    parser.add_argument("--role-name", metavar="NAME",
+                        help="role assumed in each account to import its findings")
+    parser.add_argument("--external-id", metavar="ID", help="ExternalId for the role")
+    parser.add_argument("--previous", metavar="FILE",
+                        help="the previous complete scan's findings.json or ASFF file: keeps "
+                        "CreatedAt and archives findings resolved since")
+    parser.add_argument("--region", metavar="R",
+                        help="region for account-level findings and STS (default: the scan's first)")
+    parser.add_argument("--profile", metavar="NAME", help="AWS profile for the base credentials")
+    parser.add_argument("--endpoint-url", metavar="URL",
+                        help="AWS endpoint (moto); AWS_ENDPOINT_URL is honoured too")
+    parser.add_argument("--include-passed", action="store_true",
+                        help="also import PASS results (default: only FAIL, UNKNOWN, MUTED and "
+                        "newly resolved)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="build and validate the findings, print the batches, send nothing")
+    parser.add_argument("--report", metavar="FILE", help="write the delivery report (JSON) here")
+
+
+def _load_any(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+    """A findings.json document, or an ASFF list, from ``path``."""
+    from reports.asff import read_asff_file
+    from reports.json_out import read_findings_json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
+    if isinstance(data, dict) and "findings" in data:
+        return read_findings_json(path), None
+    return None, read_asff_file(path)
+
+
+def build_payload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The ASFF findings to send (current + archived), and facts for the summary."""
+    from reports.asff import (
+        archive_resolved,
+        build_asff,
+        created_at_index,
+        read_asff_file,
+        retarget_central,
+    )
+    from reports.json_out import read_findings_json
+
+    previous_asff: list[dict[str, Any]] = []
+    if args.previous:
+        prev_doc, prev_asff = _load_any(Path(args.previous))
+        previous_asff = prev_asff if prev_asff is not None else build_asff(
+            prev_doc or {}, home_region=args.region)
+    created = created_at_index(previous_asff)
+
+    document: dict[str, Any]
+    if args.findings:
+        path = Path(args.findings)
+        document = read_findings_json(path)
+        graph = None
+        snapshot = path.parent / "snapshot.json.gz"
+        if snapshot.exists():
+            from scanner.commands.report import load_graph
+
+            graph = load_graph(snapshot)
+        current = build_asff(document, graph=graph, created_at=created, home_region=args.region)
+    else:
+        current = read_asff_file(Path(args.asff))
+        for f in current:
+            if f.get("Id") in created:
+                f["CreatedAt"] = created[str(f["Id"])]
+        # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
+        # treat it as a complete scan of the accounts and regions it names
+        document = {"scan": {"complete": True}, "coverage": []}
+
+    archived = archive_resolved(previous_asff, current, document) if previous_asff else []
+    archived_ids = {f["Id"] for f in archived}
+    send = [f for f in current if f["Id"] not in archived_ids and (
+        args.include_passed or (f.get("Compliance") or {}).get("Status") != "PASSED")]
+    send += archived
+    if args.mode == "central":
+        central = args.central_account or ((document.get("scan") or {}).get("central_account"))
+        if not central:
+            raise UsageError("--mode central needs --central-account (the scan names none)")
+        if not (len(str(central)) == 12 and str(central).isdigit()):
+            raise UsageError(f"--central-account must be a 12-digit account id, got {central!r}")
+        send = [retarget_central(f, str(central)) for f in send]
+    facts = {"current": len(current), "archived": len(archived), "to_send": len(send)}
+    return send, facts
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    from reports.asff import MAX_BATCH, target_of, validate_asff
+    from reports.securityhub import send_findings
+
+    findings, facts = build_payload(args)
+    targets = sorted({target_of(f) for f in findings})
+    if args.dry_run:
+        invalid = {f["Id"]: validate_asff(f) for f in findings}
+        invalid = {k: v for k, v in invalid.items() if v}
+        batches = sum(-(-sum(1 for f in findings if target_of(f) == t) // MAX_BATCH)
+                      for t in targets)
+        print(f"dry run: {facts['to_send']} findings ({facts['archived']} archived as resolved) "
+              f"in {batches} batch(es) to {len(targets)} account/region target(s); "
+              f"{len(invalid)} invalid")
+        for fid, problems in sorted(invalid.items()):
+            print(f"  invalid {fid}: {'; '.join(problems)}")
+        return 0 if not invalid else 3
+
+    from scanner.aws.guard import ReadOnlyGuard
+    from scanner.aws.session import OPERATIONS as SESSION_OPERATIONS
+    from scanner.aws.session import AwsSessions, ClientSettings, base_session
+
+    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    region = args.region or (targets[0][1] if targets else "us-east-1")
+    sessions = AwsSessions(
+        base_session(args.profile),
+        guard=ReadOnlyGuard(set(SESSION_OPERATIONS) | set(OPERATIONS)),
+        settings=ClientSettings(endpoint_url=endpoint, max_attempts=3),
+        role_name=args.role_name, external_id=args.external_id, sts_region=region,
+    )
+
+    def client_for(account_id: str, target_region: str) -> Any:
+        return sessions.client("securityhub", account_id=account_id, region=target_region)
+
+    report = send_findings(findings, client_for=client_for)
+    summary = (f"Security Hub: {report.delivered} of {report.attempted} findings delivered in "
+               f"{report.requests} request(s) ({facts['archived']} archived as resolved)")
+    print(summary)
+    for u in report.undelivered:
+        print(f"  not delivered {u.id} ({u.account_id} {u.region}): {u.error_code}: "
+              f"{u.message[:300]}", file=sys.stderr)
+    if args.report:
+        Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n",
+                                     encoding="utf-8")
+    return 0 if report.ok else 3

@@ -1,17 +1,102 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph report`: re-render reports from a scan output directory, offline (no AWS).
+
+Reads ``findings.json`` (schema-checked) and, when present, ``snapshot.json.gz`` (for the access
+matrix, the network picture and ASFF resource details) from ``--in``; writes the requested
+formats into ``--out`` (default: the same directory).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
 
-from scanner.errors import UsageError
+import networkx as nx
 
-HELP = "(not built yet)"
+from scanner.errors import InputError
+
+HELP = "re-render reports (html, json, csv, junit, ocsf, asff, table) from a scan output directory"
+
+SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendered:
+    """What the writers need: the findings document and, when a snapshot exists, the graph."""
+
+    document: Mapping[str, Any]
+    graph: nx.MultiDiGraph | None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--in", dest="in_dir", required=True, metavar="DIR",
+                        help="scan output directory holding findings.json (and snapshot.json.gz)")
+    parser.add_argument("--format", default="html", metavar="LIST",
+                        help="comma-separated: table,json,html,asff,ocsf,junit,csv (default html)")
+    parser.add_argument("--out", metavar="DIR", help="where to write (default: the --in directory)")
+    parser.add_argument("--drift", metavar="FILE",
+                        help="drift JSON (secretgraph diff --format json) to include in the HTML")
+    parser.add_argument("--no-snapshot", action="store_true",
+                        help="ignore the snapshot: no access matrix or network picture")
+
+
+def load_graph(snapshot_path: Path) -> nx.MultiDiGraph:
+    """The graph of a stored snapshot, with the CAN_READ edges of the access analysis."""
+    from scanner.access import analyze_access
+    from scanner.engine import load_config
+    from scanner.graph.builder import build_graph
+    from scanner.pipeline import access_settings
+    from scanner.snapshot_io import read_snapshot
+
+    snapshot = read_snapshot(snapshot_path)
+    graph = build_graph(snapshot)
+    analyze_access(graph, snapshot, access_settings(snapshot, load_config(None)))
+    return graph
+
+
+def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
+    from reports.json_out import read_findings_json
+
+    if not in_dir.is_dir():
+        raise InputError("not a directory", path=str(in_dir))
+    document = read_findings_json(in_dir / "findings.json")
+    graph = None
+    if use_snapshot:
+        for name in SNAPSHOT_NAMES:
+            if (in_dir / name).exists():
+                graph = load_graph(in_dir / name)
+                break
+    return Rendered(document=document, graph=graph)
+
+
+def read_drift(path: Path) -> Mapping[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object (drift)", path=str(path))
+    return data
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    from reports import parse_formats, write_reports
+    from reports.table import render_table
+
+    formats = parse_formats(args.format)
+    in_dir = Path(args.in_dir)
+    drift = read_drift(Path(args.drift)) if args.drift else None
+    rendered = load_rendered(in_dir, use_snapshot=not args.no_snapshot)
+    out_dir = Path(args.out) if args.out else in_dir
+    if formats == ["table"] and not args.out:
+        print(render_table(rendered.document), end="")
+        return 0
+    written = write_reports(rendered, out_dir, formats, drift=drift)
+    for path in written:
+        print(path, file=sys.stdout)
+    return 0

@@ -1,0 +1,116 @@
+"""Small pure helpers shared by the renderers: ordering, counting and text hygiene.
+
+Everything in a findings document is treated as hostile text: names, descriptions, tags and
+policies come from the audited accounts. Renderers escape for their own format; the helpers
+here remove what no format can carry safely (control characters, terminal escapes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any, Iterable, Mapping, Sequence
+
+SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+STATUSES: tuple[str, ...] = ("FAIL", "UNKNOWN", "MUTED", "PASS")
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+STATUS_RANK: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
+
+TRUNCATION_MARKER = "… [truncated]"
+
+# C0 controls except tab/newline, DEL, C1 controls: terminal escapes and XML-invalid characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters XML 1.0 cannot carry at all (besides the controls above): lone surrogates, U+FFFE/F.
+_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    """Replace control characters (incl. ESC, so no terminal escape survives) with U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def xml_text(value: Any) -> str:
+    """Text that XML 1.0 can carry: controls and invalid code points replaced with U+FFFD."""
+    return _XML_INVALID.sub("\ufffd", strip_controls(str(value)))
+
+
+def truncate(text: str, limit: int, marker: str = TRUNCATION_MARKER) -> str:
+    """Cut ``text`` to at most ``limit`` characters, ending with ``marker`` when it was cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(marker):
+        return marker[:limit]
+    return text[: limit - len(marker)] + marker
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def findings_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    findings = document.get("findings") or []
+    return [f for f in findings if isinstance(f, Mapping)]
+
+
+def sort_key(finding: Mapping[str, Any]) -> tuple[int, int, str, str, str]:
+    resource = finding.get("resource") or {}
+    return (
+        STATUS_RANK.get(str(finding.get("status")), 9),
+        SEVERITY_RANK.get(str(finding.get("severity")), 9),
+        str(resource.get("account_id", "")),
+        str(finding.get("rule_id", "")),
+        str(resource.get("arn", "")),
+    )
+
+
+def sorted_findings(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return sorted(findings_of(document), key=sort_key)
+
+
+def count_by(findings: Iterable[Mapping[str, Any]], key: str) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for f in findings:
+        if key in ("account_id", "region", "type", "arn"):
+            out[str((f.get("resource") or {}).get(key, ""))] += 1
+        else:
+            out[str(f.get(key, ""))] += 1
+    return out
+
+
+def ordered_counts(counter: Mapping[str, int], order: Sequence[str]) -> list[tuple[str, int]]:
+    """Counts in a fixed order first (zeros included), then anything unexpected, by name."""
+    known = [(k, int(counter.get(k, 0))) for k in order]
+    extra = sorted((k, int(v)) for k, v in counter.items() if k not in order)
+    return known + extra
+
+
+def short_resource(arn: str) -> str:
+    """The readable tail of an ARN (``secret:app/db-AbCdEf`` -> ``app/db-AbCdEf``)."""
+    if not arn.startswith("arn:"):
+        return arn
+    parts = arn.split(":", 5)
+    tail = parts[5] if len(parts) == 6 else arn
+    for prefix in ("secret:", "key/", "role/", "user/", "function:"):
+        if tail.startswith(prefix):
+            return tail[len(prefix):]
+    if "/" in tail:
+        return tail.split("/", 1)[1]
+    return tail
+
+
+def summary_line(document: Mapping[str, Any]) -> str:
+    findings = findings_of(document)
+    status = count_by(findings, "status")
+    failing = [f for f in findings if f.get("status") == "FAIL"]
+    sev = count_by(failing, "severity")
+    scan = document.get("scan") or {}
+    coverage = document.get("coverage") or []
+    sev_text = ", ".join(f"{n} {s}" for s, n in ordered_counts(sev, SEVERITIES) if n)
+    status_text = ", ".join(f"{n} {s}" for s, n in ordered_counts(status, STATUSES) if n)
+    complete = "complete" if scan.get("complete", not coverage) else (
+        f"INCOMPLETE ({len(coverage)} coverage gap{'s' if len(coverage) != 1 else ''})")
+    accounts = len(scan.get("accounts") or [])
+    regions = len(scan.get("regions") or [])
+    return (f"{len(findings)} results ({status_text or 'none'}); failing by severity: "
+            f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s); scan {complete}")

@@ -1,0 +1,577 @@
+"""ASFF (AWS Security Finding Format) for Security Hub: mapping, limits, local validation.
+
+Pure: no AWS calls. ``reports.securityhub`` sends what this module builds.
+
+* Every required field is set; ProductArn is the account's default product
+  ``arn:aws:securityhub:<region>:<account>:product/<account>/default`` (the import must come
+  from that account, or from the central account in central mode).
+* CreatedAt is kept across scans: pass the previous CreatedAt per finding id
+  (``created_at_index`` of a previous ASFF file); new findings take the scan time.
+* Text over an ASFF limit is cut with the marker ``… [truncated]``, never rejected.
+* ``validate_asff`` checks a finding against botocore's service model for BatchImportFindings
+  (required members, types, enums, non-empty strings) and against the documented limits.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import networkx as nx
+
+from reports._common import compact_json, findings_of, short_resource, strip_controls, truncate
+from scanner.errors import InputError
+
+SCHEMA_VERSION = "2018-10-08"
+MAX_FINDING_BYTES = 240 * 1024
+MAX_BATCH = 100
+LIMITS = {
+    "Id": 512, "GeneratorId": 512, "Title": 256, "Description": 1024,
+    "ProductFields.count": 50, "ProductFields.key": 128, "ProductFields.value": 2048,
+    "Types": 50, "Resources": 32, "Resource.Id": 512, "Tags.count": 50, "Tags.key": 128,
+    "Tags.value": 256, "Other.count": 50, "Other.key": 127, "Other.value": 1023,
+    "Recommendation.Text": 512, "RelatedRequirements": 32, "RelatedRequirement": 256,
+    "StatusReason.Description": 2048,
+}
+COMPLIANCE_STATUS = {"FAIL": "FAILED", "PASS": "PASSED", "UNKNOWN": "WARNING", "MUTED": "FAILED"}
+BEST_PRACTICE = "Software and Configuration Checks/AWS Security Best Practices"
+#: rule id -> extra ASFF finding types (namespace/category/classifier), beyond BEST_PRACTICE.
+RULE_TYPES: dict[str, tuple[str, ...]] = {
+    "secret-policy-public": ("Effects/Data Exposure",),
+    "kms-key-policy-public": ("Effects/Data Exposure",),
+    "secret-policy-external-account": ("Effects/Data Exposure",),
+    "secret-policy-overbroad-actions": ("Effects/Data Exposure",),
+    "kms-key-policy-excess-grant": ("Effects/Data Exposure",),
+    "identity-policy-secret-wildcard": ("Effects/Data Exposure",),
+    "secret-cross-account-access-broken": ("Software and Configuration Checks/Availability",),
+    "secret-rotation-disabled": ("Software and Configuration Checks/Credentials Rotation",),
+    "secret-rotation-overdue": ("Software and Configuration Checks/Credentials Rotation",),
+    "secret-rotation-failing": ("Software and Configuration Checks/Credentials Rotation",),
+    "scan-coverage-gap": ("Software and Configuration Checks/Coverage",),
+}
+#: graph node kind (finding resource.type) -> ASFF resource type
+RESOURCE_TYPES: dict[str, str] = {
+    "Secret": "AwsSecretsManagerSecret",
+    "SecretReplica": "AwsSecretsManagerSecret",
+    "KmsKey": "AwsKmsKey",
+    "VpcPeering": "AwsEc2VpcPeeringConnection",
+    "RouteTable": "AwsEc2RouteTable",
+    "Vpc": "AwsEc2Vpc",
+    "Subnet": "AwsEc2Subnet",
+    "SecurityGroup": "AwsEc2SecurityGroup",
+    "LambdaFunction": "AwsLambdaFunction",
+    "Account": "AwsAccount",
+}
+_P_REMEDIATION_URL = "url"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _text(value: Any, limit: int) -> str:
+    text = strip_controls(str(value or "")).strip()
+    return truncate(text, limit) if text else ""
+
+
+def iso(value: str | None, fallback: datetime | None = None) -> str:
+    """An RFC 3339 UTC timestamp as Security Hub expects (``...Z``)."""
+    if value:
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        except ValueError:
+            pass
+    moment = fallback or datetime.now(timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def product_arn(region: str, account_id: str) -> str:
+    return f"arn:aws:securityhub:{region}:{account_id}:product/{account_id}/default"
+
+
+def target_of(finding: Mapping[str, Any]) -> tuple[str, str]:
+    """(account, region) the ASFF finding must be imported into, read from its ProductArn."""
+    parts = str(finding.get("ProductArn", "")).split(":")
+    region = parts[3] if len(parts) > 4 else str(finding.get("Region", ""))
+    return str(finding.get("AwsAccountId", "")), region
+
+
+def _principal_resource(principal: str, region: str) -> dict[str, Any]:
+    if ":role/" in principal:
+        name = principal.rsplit("/", 1)[-1]
+        return {"Type": "AwsIamRole", "Id": _text(principal, 512), "Partition": "aws",
+                "Region": region, "Details": {"AwsIamRole": {"RoleName": _text(name, 512)}}}
+    if ":user/" in principal:
+        name = principal.rsplit("/", 1)[-1]
+        return {"Type": "AwsIamUser", "Id": _text(principal, 512), "Partition": "aws",
+                "Region": region, "Details": {"AwsIamUser": {"UserName": _text(name, 512)}}}
+    return {"Type": "Other", "Id": _text(principal, 512), "Partition": "aws", "Region": region,
+            "Details": {"Other": {"role": "principal"}}}
+
+
+def _tags(node: Mapping[str, Any]) -> dict[str, str]:
+    tags = node.get("tags") or {}
+    out: dict[str, str] = {}
+    if isinstance(tags, Mapping):
+        for k, v in list(tags.items())[: LIMITS["Tags.count"]]:
+            key = _text(k, LIMITS["Tags.key"])
+            if key:
+                out[key] = _text(v, LIMITS["Tags.value"]) or "-"
+    return out
+
+
+def _nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+
+
+def _secret_details(node: Mapping[str, Any]) -> dict[str, Any]:
+    days = node.get("rotation_days")
+    return {"AwsSecretsManagerSecret": _nonempty({
+        "Name": _text(node.get("name"), 512),
+        "Description": _text(node.get("description"), 1024),
+        "KmsKeyId": _text(node.get("kms_key_id") or "alias/aws/secretsmanager", 512),
+        "RotationEnabled": bool(node.get("rotation_enabled", False)),
+        "RotationLambdaArn": _text(node.get("rotation_lambda_arn"), 512),
+        "RotationRules": {"AutomaticallyAfterDays": int(days)} if isinstance(days, int) else None,
+        "Deleted": bool(node.get("deleted_date")),
+    })}
+
+
+def _key_details(node: Mapping[str, Any]) -> dict[str, Any]:
+    details: dict[str, Any] = _nonempty({
+        "AWSAccountId": node.get("account_id"), "KeyId": node.get("key_id"),
+        "KeyManager": node.get("key_manager"), "KeyState": node.get("key_state"),
+        "Origin": node.get("origin"), "Description": _text(node.get("description"), 1024),
+    })
+    if isinstance(node.get("rotation_enabled"), bool):
+        details["KeyRotationStatus"] = node["rotation_enabled"]
+    created = node.get("creation_date")
+    if created:
+        try:
+            details["CreationDate"] = datetime.fromisoformat(
+                str(created).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    return {"AwsKmsKey": details}
+
+
+def _vpc_info(side: Any) -> dict[str, Any]:
+    cidrs = [str(c) for c in (_get(side, "cidrs") or ())]
+    return _nonempty({
+        "OwnerId": _get(side, "owner_id"), "VpcId": _get(side, "vpc_id"),
+        "Region": _get(side, "region"), "CidrBlock": cidrs[0] if cidrs else None,
+        "CidrBlockSet": [{"CidrBlock": c} for c in cidrs],
+    })
+
+
+def _peering_details(node: Mapping[str, Any]) -> dict[str, Any]:
+    return {"AwsEc2VpcPeeringConnection": _nonempty({
+        "VpcPeeringConnectionId": node.get("peering_id"),
+        "Status": {"Code": str(node.get("status") or "unknown")},
+        "RequesterVpcInfo": _vpc_info(node.get("requester") or {}),
+        "AccepterVpcInfo": _vpc_info(node.get("accepter") or {}),
+    })}
+
+
+def _route_table_details(node: Mapping[str, Any]) -> dict[str, Any]:
+    routes = []
+    for r in list(node.get("routes") or ())[:1000]:
+        target_type, target = _get(r, "target_type"), _get(r, "target_id")
+        route = {
+            "DestinationCidrBlock": _get(r, "destination_cidr"),
+            "DestinationIpv6CidrBlock": _get(r, "destination_ipv6_cidr"),
+            "DestinationPrefixListId": _get(r, "destination_prefix_list"),
+            "State": _get(r, "state"),
+            "VpcPeeringConnectionId": target if target_type == "vpc-peering" else None,
+            "NatGatewayId": target if target_type == "nat-gateway" else None,
+            "TransitGatewayId": target if target_type == "transit-gateway" else None,
+            "GatewayId": target if target_type in ("internet-gateway", "local", "vpc-endpoint")
+            else None,
+        }
+        routes.append(_nonempty(route))
+    return {"AwsEc2RouteTable": _nonempty({
+        "RouteTableId": node.get("route_table_id"), "VpcId": node.get("vpc_id"),
+        "OwnerId": node.get("account_id"), "RouteSet": [r for r in routes if r],
+    })}
+
+
+def _vpc_details(node: Mapping[str, Any]) -> dict[str, Any]:
+    return {"AwsEc2Vpc": _nonempty({"CidrBlockAssociationSet": [
+        {"CidrBlock": str(c)} for c in (node.get("cidrs") or ())]})}
+
+
+def _lambda_details(node: Mapping[str, Any]) -> dict[str, Any]:
+    return {"AwsLambdaFunction": _nonempty({
+        "FunctionName": node.get("name"), "Role": node.get("role_arn"),
+        "Runtime": node.get("runtime"),
+        "VpcConfig": _nonempty({"SubnetIds": list(node.get("subnet_ids") or ()),
+                                "SecurityGroupIds": list(node.get("security_group_ids") or ())}),
+    })}
+
+
+_DETAILS = {
+    "AwsSecretsManagerSecret": _secret_details,
+    "AwsKmsKey": _key_details,
+    "AwsEc2VpcPeeringConnection": _peering_details,
+    "AwsEc2RouteTable": _route_table_details,
+    "AwsEc2Vpc": _vpc_details,
+    "AwsLambdaFunction": _lambda_details,
+}
+
+
+def _resource(resource: Mapping[str, Any], graph: nx.MultiDiGraph | None,
+              home_region: str) -> dict[str, Any]:
+    kind = str(resource.get("type") or "")
+    arn = str(resource.get("arn") or "")
+    region = str(resource.get("region") or "")
+    if region in ("", "global"):
+        region = home_region
+    asff_type = RESOURCE_TYPES.get(kind, "Other")
+    if kind == "Principal":
+        out = _principal_resource(arn, region)
+        asff_type = out["Type"]
+    else:
+        out = {"Type": asff_type, "Id": _text(arn, LIMITS["Resource.Id"]), "Partition": "aws",
+               "Region": region}
+    if asff_type == "AwsAccount":
+        out["Id"] = f"AWS::::Account:{resource.get('account_id')}"
+    node: Mapping[str, Any] = {}
+    if graph is not None and arn in graph:
+        node = graph.nodes[arn]
+        tags = _tags(node)
+        if tags:
+            out["Tags"] = tags
+    builder = _DETAILS.get(asff_type)
+    details = builder(node) if builder and node else None
+    if details and any(details.values()):
+        out["Details"] = details
+    elif asff_type == "Other":
+        out["Details"] = {"Other": {"kind": _text(kind or "unknown", LIMITS["Other.value"]),
+                                    "account": _text(resource.get("account_id") or "-", 64)}}
+    return out
+
+
+def _types(rule_id: str) -> list[str]:
+    return [BEST_PRACTICE, *RULE_TYPES.get(rule_id, ())]
+
+
+def _requirements(compliance: Mapping[str, Any]) -> list[str]:
+    reqs = sorted({_text(f"{framework} {req}", LIMITS["RelatedRequirement"])
+                   for framework, items in compliance.items() for req in (items or ())})
+    return [r for r in reqs if r][: LIMITS["RelatedRequirements"]]
+
+
+def _description(finding: Mapping[str, Any]) -> str:
+    parts = [str(finding.get("message") or finding.get("title") or finding.get("rule_id"))]
+    if finding.get("principal"):
+        parts.append(f"Principal: {finding['principal']}.")
+    if finding.get("missing"):
+        parts.append("Not assessed; missing input: " + ", ".join(map(str, finding["missing"])))
+    evidence = finding.get("evidence") or {}
+    if evidence:
+        parts.append("Evidence: " + compact_json(evidence))
+    return _text(" ".join(parts), LIMITS["Description"]) or "secretgraph finding"
+
+
+def _product_fields(finding: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, str]:
+    resource = finding.get("resource") or {}
+    tool = document.get("tool") or {}
+    scan = document.get("scan") or {}
+    fields = {
+        "ProviderName": "secretgraph",
+        "ProviderVersion": str(tool.get("version") or "0"),
+        "secretgraph/rule_id": finding.get("rule_id"),
+        "secretgraph/status": finding.get("status"),
+        "secretgraph/resource_type": resource.get("type"),
+        "secretgraph/resource_account": resource.get("account_id"),
+        "secretgraph/scan_id": scan.get("id"),
+        "secretgraph/principal": finding.get("principal"),
+        "secretgraph/evidence": compact_json(finding.get("evidence")) if finding.get("evidence")
+        else None,
+        "secretgraph/muted_by": compact_json(finding.get("muted_by")) if finding.get("muted_by")
+        else None,
+    }
+    return {k: _text(v, LIMITS["ProductFields.value"]) for k, v in fields.items()
+            if v not in (None, "")}
+
+
+def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
+            graph: nx.MultiDiGraph | None = None, created_at: str | None = None,
+            home_region: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """One findings.json finding as an ASFF finding for its own account (per-account mode)."""
+    scan = document.get("scan") or {}
+    resource = finding.get("resource") or {}
+    home = home_region or (list(scan.get("regions") or []) or ["us-east-1"])[0]
+    region = str(resource.get("region") or "")
+    if region in ("", "global"):
+        region = home
+    account = str(resource.get("account_id") or "")
+    updated = iso(scan.get("finished_at") or scan.get("started_at"), now)
+    status = str(finding.get("status") or "UNKNOWN")
+    rule_id = str(finding.get("rule_id") or "unknown-rule")
+    title = f"{finding.get('title') or rule_id}: {short_resource(str(resource.get('arn', '')))}"
+    remediation = finding.get("remediation") or {}
+    recommendation: dict[str, str] = {
+        "Text": _text(remediation.get("description") or remediation.get("summary")
+                      or f"See the secretgraph documentation for rule {rule_id}.",
+                      LIMITS["Recommendation.Text"])}
+    url = remediation.get(_P_REMEDIATION_URL)
+    if isinstance(url, str) and url.startswith("https://"):
+        recommendation["Url"] = url[:1024]
+    compliance: dict[str, Any] = {"Status": COMPLIANCE_STATUS.get(status, "NOT_AVAILABLE")}
+    reqs = _requirements(finding.get("compliance") or {})
+    if reqs:
+        compliance["RelatedRequirements"] = reqs
+    if status == "UNKNOWN":
+        compliance["StatusReasons"] = [{
+            "ReasonCode": "MISSING_INPUT",
+            "Description": _text("Could not be assessed; missing: " + ", ".join(
+                map(str, finding.get("missing") or ["input"])), LIMITS["StatusReason.Description"]),
+        }]
+    resources = [_resource(resource, graph, home)]
+    if finding.get("principal"):
+        resources.append(_principal_resource(str(finding["principal"]), region))
+    out: dict[str, Any] = {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": _text(finding.get("id"), LIMITS["Id"]),
+        "ProductArn": product_arn(region, account),
+        "ProductName": "secretgraph",
+        "CompanyName": "secretgraph",
+        "Region": region,
+        "GeneratorId": _text(f"secretgraph/{rule_id}", LIMITS["GeneratorId"]),
+        "AwsAccountId": account,
+        "Types": _types(rule_id),
+        "CreatedAt": iso(created_at, None) if created_at else updated,
+        "UpdatedAt": updated,
+        "FirstObservedAt": iso(created_at, None) if created_at else updated,
+        "LastObservedAt": updated,
+        "Severity": {"Label": str(finding.get("severity") or "INFORMATIONAL"),
+                     "Original": str(finding.get("severity") or "INFORMATIONAL")},
+        "Title": _text(title, LIMITS["Title"]),
+        "Description": _description(finding),
+        "Remediation": {"Recommendation": recommendation},
+        "ProductFields": _product_fields(finding, document),
+        "Resources": resources[: LIMITS["Resources"]],
+        "Compliance": compliance,
+        "RecordState": "ACTIVE",
+    }
+    if status == "MUTED":
+        out["Workflow"] = {"Status": "SUPPRESSED"}
+    return fit_size(out)
+
+
+def finding_bytes(finding: Mapping[str, Any]) -> int:
+    return len(json.dumps(finding, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def fit_size(finding: dict[str, Any], limit: int = MAX_FINDING_BYTES) -> dict[str, Any]:
+    """Shrink a finding that is over the per-finding limit: details first, then evidence."""
+    if finding_bytes(finding) <= limit:
+        return finding
+    for res in finding.get("Resources", []):
+        if res.get("Details"):
+            res["Details"] = {"Other": {"details": "omitted: over the 240 KB finding limit"}}
+        res.pop("Tags", None)
+    if finding_bytes(finding) > limit:
+        fields = finding.get("ProductFields", {})
+        for key in list(fields):
+            fields[key] = truncate(fields[key], 256)
+    if finding_bytes(finding) > limit:  # resources beyond the first are the last resort
+        finding["Resources"] = finding["Resources"][:1]
+    return finding
+
+
+def created_at_index(previous: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Finding id -> CreatedAt from a previous ASFF export (to keep CreatedAt across scans)."""
+    return {str(f["Id"]): str(f["CreatedAt"]) for f in previous
+            if isinstance(f, Mapping) and f.get("Id") and f.get("CreatedAt")}
+
+
+def build_asff(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
+               created_at: Mapping[str, str] | None = None, home_region: str | None = None,
+               now: datetime | None = None) -> list[dict[str, Any]]:
+    created = created_at or {}
+    return [to_asff(f, document, graph=graph, created_at=created.get(str(f.get("id"))),
+                    home_region=home_region, now=now) for f in findings_of(document)]
+
+
+def retarget_central(finding: Mapping[str, Any], central_account: str) -> dict[str, Any]:
+    """The same finding imported into the central account; the resource's account stays in
+    ProductFields (``secretgraph/resource_account``)."""
+    out = json.loads(json.dumps(finding))
+    account, region = target_of(finding)
+    fields = out.setdefault("ProductFields", {})
+    fields.setdefault("secretgraph/resource_account", account)
+    out["AwsAccountId"] = central_account
+    out["ProductArn"] = product_arn(region, central_account)
+    return out
+
+
+def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]],
+                     document: Mapping[str, Any], *, now: datetime | None = None
+                     ) -> list[dict[str, Any]]:
+    """Previously failing findings that are resolved now, as PASSED + ARCHIVED ASFF findings.
+
+    A finding missing from the current scan counts as resolved only where the current scan
+    assessed its account and region (a partial scan never archives what it did not read).
+    """
+    current_by_id = {str(f.get("Id")): f for f in current}
+    scan = document.get("scan") or {}
+    gaps = {(str(c.get("account_id")), str(c.get("region")))
+            for c in document.get("coverage") or [] if isinstance(c, Mapping)}
+    accounts = set(map(str, scan.get("accounts") or []))
+    regions = set(map(str, scan.get("regions") or []))
+    complete = bool(scan.get("complete", not gaps))
+    updated = iso(scan.get("finished_at") or scan.get("started_at"), now)
+    out: list[dict[str, Any]] = []
+    for old in previous:
+        if (old.get("Compliance") or {}).get("Status") != "FAILED" or \
+                old.get("RecordState") == "ARCHIVED":
+            continue
+        fid = str(old.get("Id"))
+        now_finding = current_by_id.get(fid)
+        if now_finding is not None:
+            if (now_finding.get("Compliance") or {}).get("Status") != "PASSED":
+                continue
+            base = dict(now_finding)
+        else:
+            res_account = str((old.get("ProductFields") or {}).get(
+                "secretgraph/resource_account") or old.get("AwsAccountId"))
+            res_region = str(((old.get("Resources") or [{}])[0]).get("Region") or "")
+            assessed = complete or (
+                res_account in accounts and res_region in regions
+                and (res_account, res_region) not in gaps and (res_account, "global") not in gaps)
+            if not assessed:
+                continue
+            base = json.loads(json.dumps(old))
+        base["Compliance"] = {**(base.get("Compliance") or {}), "Status": "PASSED"}
+        base["Compliance"].pop("StatusReasons", None)
+        base["RecordState"] = "ARCHIVED"
+        base["UpdatedAt"] = updated
+        base["LastObservedAt"] = updated
+        if old.get("CreatedAt"):
+            base["CreatedAt"] = old["CreatedAt"]
+        fields = dict(base.get("ProductFields") or {})
+        fields["secretgraph/status"] = "RESOLVED"
+        base["ProductFields"] = fields
+        out.append(base)
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@lru_cache(maxsize=1)
+def _finding_shape() -> Any:
+    import botocore.session  # the bundled service model; no credentials, no network
+
+    model = botocore.session.get_session().get_service_model("securityhub")
+    return model.operation_model("BatchImportFindings").input_shape
+
+
+def _walk_model(value: Any, shape: Any, path: str, problems: list[str]) -> None:
+    """Checks botocore's ParamValidator leaves out: enums and the NonEmptyString pattern."""
+    type_name = shape.type_name
+    if type_name == "structure" and isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in shape.members:
+                _walk_model(item, shape.members[key], f"{path}.{key}", problems)
+    elif type_name == "list" and isinstance(value, list):
+        for i, item in enumerate(value):
+            _walk_model(item, shape.member, f"{path}[{i}]", problems)
+    elif type_name == "map" and isinstance(value, Mapping):
+        for key, item in value.items():
+            _walk_model(item, shape.value, f"{path}.{key}", problems)
+    elif type_name == "string" and isinstance(value, str):
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {value!r} is not one of {', '.join(shape.enum)}")
+        if shape.metadata.get("pattern") == ".*\\S.*" and not value.strip():
+            problems.append(f"{path}: must not be empty")
+
+
+def _limit_problems(f: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for key in ("Id", "GeneratorId", "Title", "Description"):
+        if len(str(f.get(key, ""))) > LIMITS[key]:
+            problems.append(f"{key}: longer than {LIMITS[key]} characters")
+    fields = f.get("ProductFields") or {}
+    if len(fields) > LIMITS["ProductFields.count"]:
+        problems.append("ProductFields: more than 50 pairs")
+    for k, v in fields.items():
+        if len(k) > LIMITS["ProductFields.key"] or len(str(v)) > LIMITS["ProductFields.value"]:
+            problems.append(f"ProductFields.{k}: key or value too long")
+    if len(f.get("Types") or []) > LIMITS["Types"]:
+        problems.append("Types: more than 50")
+    resources = f.get("Resources") or []
+    if not 1 <= len(resources) <= LIMITS["Resources"]:
+        problems.append("Resources: needs 1 to 32 resources")
+    for i, r in enumerate(resources):
+        other = ((r.get("Details") or {}).get("Other")) or {}
+        if len(other) > LIMITS["Other.count"] or any(
+                len(k) > LIMITS["Other.key"] or len(str(v)) > LIMITS["Other.value"]
+                for k, v in other.items()):
+            problems.append(f"Resources[{i}].Details.Other: over the map limits")
+        if len(r.get("Tags") or {}) > LIMITS["Tags.count"]:
+            problems.append(f"Resources[{i}].Tags: more than 50")
+    text = ((f.get("Remediation") or {}).get("Recommendation") or {}).get("Text", "")
+    if len(text) > LIMITS["Recommendation.Text"]:
+        problems.append("Remediation.Recommendation.Text: longer than 512 characters")
+    if len((f.get("Compliance") or {}).get("RelatedRequirements") or []) > LIMITS[
+            "RelatedRequirements"]:
+        problems.append("Compliance.RelatedRequirements: more than 32")
+    size = finding_bytes(f)
+    if size > MAX_FINDING_BYTES:
+        problems.append(f"finding is {size} bytes, over the {MAX_FINDING_BYTES} byte limit")
+    if not str(f.get("ProductArn", "")).endswith(f":product/{f.get('AwsAccountId')}/default"):
+        problems.append("ProductArn: not the default product of AwsAccountId")
+    return problems
+
+
+def validate_asff(finding: Mapping[str, Any]) -> list[str]:
+    """Problems that would make BatchImportFindings reject (or silently cut) the finding."""
+    from botocore.validate import ParamValidator
+
+    shape = _finding_shape()
+    report = ParamValidator().validate({"Findings": [finding]}, shape)
+    problems = [line.strip() for line in report.generate_report().splitlines()[1:]
+                if line.strip()] if report.has_errors() else []
+    _walk_model(finding, shape.members["Findings"].member, "Finding", problems)
+    return problems + _limit_problems(finding)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def render_asff(findings: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(list(findings), indent=1, ensure_ascii=False) + "\n"
+
+
+def read_asff_file(path: Path) -> list[dict[str, Any]]:
+    """An ASFF export: a JSON list of findings, or ``{"Findings": [...]}``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
+    if isinstance(data, Mapping) and isinstance(data.get("Findings"), list):
+        data = data["Findings"]
+    if not isinstance(data, list) or not all(isinstance(f, dict) for f in data):
+        raise InputError("expected a JSON list of ASFF findings", path=str(path))
+    for i, f in enumerate(data):
+        for key in ("Id", "AwsAccountId", "ProductArn"):
+            if not f.get(key):
+                raise InputError("ASFF finding lacks a required value", path=str(path),
+                                 field=f"[{i}].{key}")
+    return data

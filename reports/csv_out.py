@@ -1,0 +1,74 @@
+"""CSV: one row per finding, safe to open in a spreadsheet, and readable back losslessly.
+
+Spreadsheet formula injection: a cell starting with ``= + - @ | %``, a tab or a carriage return
+would be run as a formula by Excel or LibreOffice. Such cells (and cells starting with a quote,
+so the escape is reversible) get a leading ``'``; ``read_csv`` removes it again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from reports._common import sorted_findings, strip_controls
+
+COLUMNS: tuple[str, ...] = (
+    "id", "rule_id", "title", "severity", "status", "account_id", "region", "resource_type",
+    "resource_arn", "principal", "message", "remediation", "compliance", "evidence", "missing",
+)
+_FORMULA_START = ("=", "+", "-", "@", "|", "%", "\t", "\r", "'")
+_JSON_COLUMNS = ("remediation", "compliance", "evidence", "missing")
+
+
+def _escape(value: str) -> str:
+    value = strip_controls(value) if value else value
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _unescape(value: str) -> str:
+    return value[1:] if value.startswith("'") else value
+
+
+def _row(f: Mapping[str, Any]) -> dict[str, str]:
+    r = f.get("resource") or {}
+    raw: dict[str, Any] = {
+        "id": f.get("id"), "rule_id": f.get("rule_id"), "title": f.get("title"),
+        "severity": f.get("severity"), "status": f.get("status"),
+        "account_id": r.get("account_id"), "region": r.get("region"),
+        "resource_type": r.get("type"), "resource_arn": r.get("arn"),
+        "principal": f.get("principal") or "", "message": f.get("message") or "",
+    }
+    out = {k: _escape(str(v if v is not None else "")) for k, v in raw.items()}
+    for key, default in (("remediation", {}), ("compliance", {}), ("evidence", {}),
+                         ("missing", [])):
+        out[key] = _escape(json.dumps(f.get(key) or default, sort_keys=True, ensure_ascii=False,
+                                      default=str))
+    return out
+
+
+def render_csv(document: Mapping[str, Any]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for f in sorted_findings(document):
+        writer.writerow(_row(f))
+    return buf.getvalue()
+
+
+def write_csv(document: Mapping[str, Any], path: Path) -> Path:
+    path.write_text(render_csv(document), encoding="utf-8", newline="")
+    return path
+
+
+def read_csv(text: str) -> list[dict[str, Any]]:
+    """Rows back as dicts (JSON columns decoded, formula escapes removed)."""
+    rows: list[dict[str, Any]] = []
+    for raw in csv.DictReader(io.StringIO(text, newline="")):
+        row: dict[str, Any] = {k: _unescape(v or "") for k, v in raw.items()}
+        for key in _JSON_COLUMNS:
+            row[key] = json.loads(row[key]) if row[key] else None
+        rows.append(row)
+    return rows

@@ -1,0 +1,117 @@
+"""The HTML report: one self-contained file (inline CSS, JS and SVG; no external fetches).
+
+Safety model:
+* Jinja2 with ``autoescape=True``: every value from the findings document, the graph or drift
+  is escaped by the template engine; no markup is ever built by string concatenation.
+* The findings table is rendered in the browser from a ``<script type="application/json">``
+  block whose JSON has ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, so no string can close
+  the block; the script only ever uses ``textContent``.
+* A Content-Security-Policy meta tag allows exactly the one inline script and the one inline
+  stylesheet (by SHA-256 hash) and nothing else: no other script, no network, no forms.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+import networkx as nx
+from markupsafe import Markup
+
+from reports._common import SEVERITIES, STATUSES, summary_line
+from reports.html.topology import build_topology
+from reports.html.viewmodel import build_access_matrix, build_drift, build_summary, finding_rows
+
+_JSON_ESCAPES = {
+    "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
+}
+
+
+def json_for_script(value: Any) -> Markup:
+    """JSON that is safe inside a ``<script type="application/json">`` element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    for char, escaped in _JSON_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return Markup(text)
+
+
+def _sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+@lru_cache(maxsize=1)
+def _assets() -> tuple[str, str]:
+    static = resources.files("reports.html").joinpath("static")
+    css = static.joinpath("report.css").read_text(encoding="utf-8")
+    js = static.joinpath("report.js").read_text(encoding="utf-8")
+    return css, js
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports.html", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tojson_script"] = json_for_script
+    return env
+
+
+def content_security_policy(css: str, js: str) -> str:
+    return (
+        "default-src 'none'; "
+        f"script-src {_sha256_source(js)}; "
+        f"style-src {_sha256_source(css)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
+
+
+def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
+                drift: Mapping[str, Any] | None = None,
+                generated_at: datetime | None = None) -> str:
+    css, js = _assets()
+    scan = document.get("scan") or {}
+    summary = build_summary(document)
+    rows = finding_rows(document)
+    data = {
+        "findings": rows,
+        "severities": list(SEVERITIES),
+        "statuses": list(STATUSES),
+    }
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        csp=content_security_policy(css, js),
+        css=Markup(css),
+        js=Markup(js),
+        data=data,
+        document=document,
+        tool=document.get("tool") or {},
+        scan=scan,
+        coverage=[c for c in document.get("coverage") or [] if isinstance(c, Mapping)],
+        summary=summary,
+        summary_line=summary_line(document),
+        matrix=build_access_matrix(graph),
+        topology=build_topology(graph, scan.get("central_account")),
+        drift=build_drift(drift),
+        severities=SEVERITIES,
+        statuses=STATUSES,
+        accounts=sorted({str(r.get("a") or "") for r in rows}),
+        rules=sorted({str(r.get("r") or "") for r in rows}),
+        generated_at=(generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def write_html(document: Mapping[str, Any], path: Path, *, graph: nx.MultiDiGraph | None = None,
+               drift: Mapping[str, Any] | None = None) -> Path:
+    path.write_text(render_html(document, graph=graph, drift=drift), encoding="utf-8")
+    return path

@@ -1,0 +1,305 @@
+"""Pure view models for the HTML report: summary tables, the access matrix and drift.
+
+Everything returned is plain data; the template (autoescaped) turns it into markup.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import networkx as nx
+
+from reports._common import (
+    SEVERITIES,
+    STATUSES,
+    compact_json,
+    count_by,
+    findings_of,
+    ordered_counts,
+    short_resource,
+    truncate,
+)
+
+MATRIX_MAX_ROWS = 150
+MATRIX_MAX_COLS = 60
+DRIFT_MAX_ROWS = 500
+DRIFT_MAX_COLS = 8
+
+
+def _kind(attrs: Mapping[str, Any]) -> str:
+    kind = attrs.get("kind")
+    return str(getattr(kind, "value", kind) or "")
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    total: int
+    by_status: list[tuple[str, int]]
+    failing_by_severity: list[tuple[str, int]]
+    max_severity_count: int
+    by_account: list[dict[str, Any]]  # account, counts per severity (failing), unknown, total
+    by_rule: list[dict[str, Any]]  # rule_id, title, severity, fail, unknown, muted, passed
+    unknown_by_rule: list[tuple[str, int]]
+
+
+def build_summary(document: Mapping[str, Any]) -> Summary:
+    findings = findings_of(document)
+    failing = [f for f in findings if f.get("status") == "FAIL"]
+    by_sev = ordered_counts(count_by(failing, "severity"), SEVERITIES)
+    accounts: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in findings:
+        acct = str((f.get("resource") or {}).get("account_id", ""))
+        status = str(f.get("status"))
+        accounts[acct]["total"] += 1
+        if status == "FAIL":
+            accounts[acct][str(f.get("severity"))] += 1
+        elif status == "UNKNOWN":
+            accounts[acct]["UNKNOWN"] += 1
+    by_account: list[dict[str, Any]] = sorted(
+        ({"account": a, **{s: c.get(s, 0) for s in SEVERITIES}, "unknown": c.get("UNKNOWN", 0),
+          "failing": sum(c.get(s, 0) for s in SEVERITIES), "total": c["total"]}
+         for a, c in accounts.items()),
+        key=lambda r: (-int(r["CRITICAL"]), -int(r["HIGH"]), -int(r["failing"]), str(r["account"])))
+    rules: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        rid = str(f.get("rule_id"))
+        row = rules.setdefault(rid, {"rule_id": rid, "title": str(f.get("title") or rid),
+                                     "severity": str(f.get("severity")), "FAIL": 0,
+                                     "UNKNOWN": 0, "MUTED": 0, "PASS": 0})
+        row[str(f.get("status"))] = row.get(str(f.get("status")), 0) + 1
+    sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
+    by_rule = sorted(rules.values(), key=lambda r: (sev_rank.get(r["severity"], 9), -r["FAIL"],
+                                                    r["rule_id"]))
+    unknown = count_by([f for f in findings if f.get("status") == "UNKNOWN"], "rule_id")
+    return Summary(
+        total=len(findings),
+        by_status=ordered_counts(count_by(findings, "status"), STATUSES),
+        failing_by_severity=by_sev,
+        max_severity_count=max([n for _, n in by_sev] + [1]),
+        by_account=by_account,
+        by_rule=by_rule,
+        unknown_by_rule=sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0])),
+    )
+
+
+# --------------------------------------------------------------------------- findings data
+
+
+def finding_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Compact records for the client-side table (short keys keep 10,000 findings small)."""
+    rows = []
+    for f in findings_of(document):
+        r = f.get("resource") or {}
+        row: dict[str, Any] = {
+            "i": f.get("id"), "r": f.get("rule_id"), "t": f.get("title"),
+            "s": f.get("severity"), "st": f.get("status"), "a": r.get("account_id"),
+            "g": r.get("region"), "ty": r.get("type"), "n": r.get("arn"),
+            "sn": short_resource(str(r.get("arn", ""))), "m": f.get("message") or "",
+        }
+        for short, key in (("p", "principal"), ("e", "evidence"), ("rem", "remediation"),
+                           ("c", "compliance"), ("x", "missing"), ("mu", "muted_by")):
+            if f.get(key):
+                row[short] = f[key]
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------- access matrix
+
+ALLOWING = ("ALLOWED", "CONDITIONAL")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatrixCell:
+    state: str  # allowed | conditional | broken | none
+    symbol: str
+    tip: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatrixRow:
+    account: str
+    principal: str
+    label: str
+    cells: list[MatrixCell]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessMatrix:
+    columns: list[dict[str, str]]  # arn, label, account
+    rows: list[MatrixRow]
+    counts: dict[str, int]
+    hidden_rows: int = 0
+    hidden_cols: int = 0
+    available: bool = True
+
+
+_SYMBOL = {"allowed": "✓", "conditional": "?", "broken": "✗", "none": ""}
+_RANK = {"broken": 0, "allowed": 1, "conditional": 2, "denied": 3}
+
+
+def _edge_state(data: Mapping[str, Any]) -> str:
+    decision = str(data.get("decision") or "").upper()
+    gates = data.get("gates") or {}
+    if decision == "ALLOWED":
+        return "allowed"
+    if decision == "CONDITIONAL":
+        return "conditional"
+    if "broken_at" in data:  # the access analysis says which gates block an intended read
+        return "broken" if data.get("broken_at") else "denied"
+    if any(str(v).upper() in ALLOWING for v in gates.values()):
+        return "broken"
+    return "denied"
+
+
+def _tip(principal: str, secret: str, data: Mapping[str, Any], state: str) -> str:
+    gates = data.get("gates") or {}
+    lines = [f"{principal} → {secret}: {state}"]
+    lines += [f"{gate}: {value}" for gate, value in sorted(gates.items())]
+    if data.get("broken_at"):
+        lines.append("blocked by: " + ", ".join(map(str, data["broken_at"])))
+    if data.get("conditions"):
+        lines.append("conditions: " + ", ".join(map(str, data["conditions"])))
+    for reason in list(data.get("reasons") or [])[:6]:
+        lines.append(f"· {reason}")
+    return truncate("\n".join(lines), 1200)
+
+
+def build_access_matrix(graph: nx.MultiDiGraph | None) -> AccessMatrix:
+    if graph is None:
+        return AccessMatrix(columns=[], rows=[], counts={}, available=False)
+    cells: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+    for u, v, data in graph.edges(data=True):
+        if _kind(data) != "CAN_READ":
+            continue
+        state = _edge_state(data)
+        if state == "denied":
+            continue
+        old = cells.get((u, v))
+        if old is None or _RANK[state] < _RANK[old[0]]:
+            cells[(u, v)] = (state, data)
+    counts = Counter(state for state, _ in cells.values())
+    principals = {u for u, _ in cells}
+    secrets = {v for _, v in cells}
+    broken_secrets = {v for (_, v), (s, _) in cells.items() if s == "broken"}
+    readers = Counter(v for _, v in cells)
+
+    def node(n: str) -> Mapping[str, Any]:
+        return graph.nodes[n] if n in graph else {}
+
+    col_order = sorted(secrets, key=lambda s: (s not in broken_secrets, -readers[s],
+                                               str(node(s).get("name") or s)))
+    shown_cols = sorted(col_order[:MATRIX_MAX_COLS],
+                        key=lambda s: (str(node(s).get("account_id", "")),
+                                       str(node(s).get("name") or short_resource(s))))
+    columns = [{"arn": s, "label": str(node(s).get("name") or short_resource(s)),
+                "account": str(node(s).get("account_id", ""))} for s in shown_cols]
+
+    def principal_account(p: str) -> str:
+        acct = node(p).get("account_id")
+        if acct:
+            return str(acct)
+        parts = p.split(":")
+        return parts[4] if p.startswith("arn:") and len(parts) > 4 and parts[4] else (
+            "public" if p == "*" else "other")
+
+    broken_principals = {u for (u, _), (s, _) in cells.items() if s == "broken"}
+    row_order = sorted(principals, key=lambda p: (p not in broken_principals, principal_account(p), p))
+    shown_rows = sorted(row_order[:MATRIX_MAX_ROWS], key=lambda p: (principal_account(p), p))
+    rows = []
+    for p in shown_rows:
+        label = str(node(p).get("name") or (short_resource(p) if p != "*" else "* (anyone)"))
+        row_cells = []
+        for col in columns:
+            hit = cells.get((p, col["arn"]))
+            if hit is None:
+                row_cells.append(MatrixCell(state="none", symbol="", tip=""))
+            else:
+                state, data = hit
+                row_cells.append(MatrixCell(state=state, symbol=_SYMBOL[state],
+                                            tip=_tip(p, col["label"], data, state)))
+        rows.append(MatrixRow(account=principal_account(p), principal=p, label=label,
+                              cells=row_cells))
+    return AccessMatrix(columns=columns, rows=rows,
+                        counts={k: counts.get(k, 0) for k in ("allowed", "conditional", "broken")},
+                        hidden_rows=max(0, len(principals) - len(shown_rows)),
+                        hidden_cols=max(0, len(secrets) - len(shown_cols)))
+
+
+# --------------------------------------------------------------------------- drift
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftTable:
+    title: str
+    count: int
+    columns: list[str]
+    rows: list[list[str]]
+    hidden: int = 0
+    kind: str = ""  # css hint: added | removed | changed | other
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftView:
+    tables: list[DriftTable] = field(default_factory=list)
+    scalars: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (Mapping, list, tuple)):
+        return truncate(compact_json(value), 400)
+    return truncate("" if value is None else str(value), 400)
+
+
+def _hint(name: str) -> str:
+    low = name.lower()
+    if any(w in low for w in ("new", "added", "gained")):
+        return "added"
+    if any(w in low for w in ("lost", "removed", "resolved", "deleted")):
+        return "removed"
+    if "changed" in low:
+        return "changed"
+    return "other"
+
+
+def _drift_table(title: str, value: Any) -> DriftTable:
+    items: Sequence[Any] = value if isinstance(value, (list, tuple)) else [value]
+    columns: list[str] = []
+    if items and all(isinstance(i, Mapping) for i in items):
+        for item in items:
+            for key in item:
+                if key not in columns and len(columns) < DRIFT_MAX_COLS:
+                    columns.append(str(key))
+        rows = [[_cell(item.get(c)) for c in columns] for item in items[:DRIFT_MAX_ROWS]]
+    else:
+        columns = ["value"]
+        rows = [[_cell(item)] for item in items[:DRIFT_MAX_ROWS]]
+    return DriftTable(title=title, count=len(items), columns=columns, rows=rows,
+                      hidden=max(0, len(items) - DRIFT_MAX_ROWS), kind=_hint(title))
+
+
+def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
+    """Any drift mapping, rendered generically: nested lists become tables, scalars a list."""
+    if drift is None:
+        return None
+    view = DriftView()
+    for key, value in drift.items():
+        label = str(key).replace("_", " ")
+        if isinstance(value, Mapping):
+            for sub, inner in value.items():
+                sub_label = f"{label} · {str(sub).replace('_', ' ')}"
+                if isinstance(inner, (list, tuple, Mapping)):
+                    view.tables.append(_drift_table(sub_label, list(inner) if isinstance(
+                        inner, (list, tuple)) else [inner]))
+                else:
+                    view.scalars.append((sub_label, _cell(inner)))
+        elif isinstance(value, (list, tuple)):
+            view.tables.append(_drift_table(label, value))
+        else:
+            view.scalars.append((label, _cell(value)))
+    return view

@@ -1,0 +1,217 @@
+"""Send ASFF findings to Security Hub with BatchImportFindings.
+
+The only module in ``reports/`` that talks to AWS, and it never creates a client itself:
+callers pass ``client_for(account_id, region)`` (see ``session_client_factory``).
+
+* Batches of at most 100 findings, each finding at most 240 KB (checked locally first, with
+  ``reports.asff.validate_asff``: an invalid finding is reported, never sent).
+* At most ``rate`` requests per second per account and region (Security Hub allows 10/s,
+  burst 30); batches for different accounts are interleaved so one account never waits on
+  another.
+* Throttling and transient errors are retried with exponential backoff; findings listed in
+  ``FailedFindings`` are retried on their own; whatever still fails is in the report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from reports.asff import MAX_BATCH, target_of, validate_asff
+
+RETRYABLE_CODES = frozenset({
+    "TooManyRequestsException", "ThrottlingException", "Throttling", "LimitExceededException",
+    "RequestLimitExceeded", "ServiceUnavailable", "ServiceUnavailableException",
+    "InternalException", "InternalFailure", "InternalServerError", "RequestTimeout", "500", "503",
+})
+
+ClientFor = Callable[[str, str], Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Undelivered:
+    id: str
+    account_id: str
+    region: str
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeliveryReport:
+    attempted: int
+    delivered: int
+    requests: int
+    batches: int
+    max_batch_size: int
+    undelivered: tuple[Undelivered, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.undelivered
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attempted": self.attempted, "delivered": self.delivered,
+            "requests": self.requests, "batches": self.batches,
+            "max_batch_size": self.max_batch_size,
+            "undelivered": [
+                {"id": u.id, "account_id": u.account_id, "region": u.region,
+                 "error_code": u.error_code, "message": u.message} for u in self.undelivered],
+        }
+
+
+def _error_code(exc: BaseException) -> tuple[str, str]:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        err = response.get("Error") or {}
+        code = str(err.get("Code") or type(exc).__name__)
+        return code, str(err.get("Message") or exc)
+    return type(exc).__name__, str(exc)
+
+
+def _retryable(exc: BaseException, code: str) -> bool:
+    if code in RETRYABLE_CODES:
+        return True
+    # botocore connection/read timeouts carry no AWS error code: treat them as transient
+    return type(exc).__name__ in ("EndpointConnectionError", "ConnectTimeoutError",
+                                  "ReadTimeoutError", "ConnectionClosedError")
+
+
+class _RateLimiter:
+    """At most ``rate`` calls per second per key, on one thread (clock and sleep injectable)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next: dict[tuple[str, str], float] = {}
+
+    def ready_at(self, key: tuple[str, str]) -> float:
+        return self._next.get(key, 0.0)
+
+    def wait(self, key: tuple[str, str], not_before: float = 0.0) -> None:
+        due = max(self._next.get(key, 0.0), not_before)
+        now = self._clock()
+        if due > now:
+            self._sleep(due - now)
+        self._next[key] = max(self._clock(), due) + self._interval
+
+
+def send_findings(
+    findings: Sequence[Mapping[str, Any]],
+    *,
+    client_for: ClientFor,
+    rate: float = 10.0,
+    max_attempts: int = 5,
+    base_delay: float = 0.5,
+    max_delay: float = 20.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """Import ``findings`` (ASFF dicts) into Security Hub; report what was not delivered."""
+    undelivered: list[Undelivered] = []
+    groups: "OrderedDict[tuple[str, str], list[Mapping[str, Any]]]" = OrderedDict()
+    for f in findings:
+        account, region = target_of(f)
+        problems = validate_asff(f)
+        if problems:
+            undelivered.append(Undelivered(id=str(f.get("Id")), account_id=account, region=region,
+                                           error_code="InvalidFinding",
+                                           message="; ".join(problems)[:2000]))
+            continue
+        groups.setdefault((account, region), []).append(f)
+
+    # a queue of (key, batch, attempt, not_before) interleaved across accounts and regions
+    queue: deque[tuple[tuple[str, str], list[Mapping[str, Any]], int, float]] = deque()
+    chunks = {key: [items[i:i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)]
+              for key, items in groups.items()}
+    while any(chunks.values()):
+        for key in list(chunks):
+            if chunks[key]:
+                queue.append((key, chunks[key].pop(0), 1, 0.0))
+    batches = len(queue)
+    max_batch = max((len(b) for _, b, _, _ in queue), default=0)
+
+    limiter = _RateLimiter(rate, clock, sleep)
+    clients: dict[tuple[str, str], Any] = {}
+    broken: dict[tuple[str, str], tuple[str, str]] = {}
+    delivered = 0
+    requests = 0
+
+    def give_up(key: tuple[str, str], items: Iterable[Mapping[str, Any]], code: str,
+                message: str) -> None:
+        for f in items:
+            undelivered.append(Undelivered(id=str(f.get("Id")), account_id=key[0],
+                                           region=key[1], error_code=code, message=message))
+
+    def backoff(attempt: int) -> float:
+        return min(max_delay, base_delay * (2 ** (attempt - 1)))
+
+    while queue:
+        # take the entry that may go first (keeps other accounts moving while one backs off)
+        best = min(range(len(queue)),
+                   key=lambda i: max(limiter.ready_at(queue[i][0]), queue[i][3]))
+        queue.rotate(-best)
+        key, batch, attempt, not_before = queue.popleft()
+        if key in broken:
+            give_up(key, batch, *broken[key])
+            continue
+        if key not in clients:
+            try:
+                clients[key] = client_for(*key)
+            except Exception as exc:  # no session for that account: report, never drop
+                broken[key] = _error_code(exc)
+                give_up(key, batch, *broken[key])
+                continue
+        limiter.wait(key, not_before)
+        requests += 1
+        try:
+            response = clients[key].batch_import_findings(Findings=list(batch))
+        except Exception as exc:  # classified below; nothing is swallowed
+            code, message = _error_code(exc)
+            if _retryable(exc, code) and attempt < max_attempts:
+                queue.append((key, batch, attempt + 1, clock() + backoff(attempt)))
+            else:
+                give_up(key, batch, code, message)
+            continue
+        failed = {str(item.get("Id")): item for item in response.get("FailedFindings") or []}
+        delivered += len(batch) - len(failed)
+        if failed:
+            retry = [f for f in batch if str(f.get("Id")) in failed]
+            if attempt < max_attempts:
+                queue.append((key, retry, attempt + 1, clock() + backoff(attempt)))
+            else:
+                for f in retry:
+                    item = failed[str(f.get("Id"))]
+                    give_up(key, [f], str(item.get("ErrorCode") or "FailedFinding"),
+                            str(item.get("ErrorMessage") or ""))
+    return DeliveryReport(attempted=len(findings), delivered=delivered, requests=requests,
+                          batches=batches, max_batch_size=max_batch,
+                          undelivered=tuple(undelivered))
+
+
+def session_client_factory(session_for: Callable[[str], Any], *, config: Any = None,
+                           endpoint_url: str | None = None) -> ClientFor:
+    """``client_for`` from ``session_for(account_id) -> boto3.Session``; sessions and clients
+    are cached per account (and region)."""
+    sessions: dict[str, Any] = {}
+    clients: dict[tuple[str, str], Any] = {}
+
+    def client_for(account_id: str, region: str) -> Any:
+        key = (account_id, region)
+        if key not in clients:
+            if account_id not in sessions:
+                sessions[account_id] = session_for(account_id)
+            kwargs: dict[str, Any] = {"region_name": region}
+            if config is not None:
+                kwargs["config"] = config
+            if endpoint_url:
+                kwargs["endpoint_url"] = endpoint_url
+            clients[key] = sessions[account_id].client("securityhub", **kwargs)
+        return clients[key]
+
+    return client_for
