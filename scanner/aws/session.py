@@ -56,7 +56,7 @@ class ClientSettings:
 def make_config(settings: ClientSettings) -> Config:
     """The one botocore Config: adaptive retries, timeouts, connection pool."""
     return Config(
-        retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+        retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         max_pool_connections=settings.max_pool_connections,

@@ -1,0 +1,91 @@
+"""The audit role's policy is generated from the collectors' declarations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pytest
+
+from scanner.aws import session
+from scanner.aws.permissions import (
+    NEVER_ALLOWED_ACTIONS,
+    allowed_operations,
+    cloudformation_template,
+    iam_policy_document,
+    scanner_policy_document,
+)
+from scanner.commands import iam_policy
+from scanner.collectors import ACCOUNT_COLLECTORS, COLLECTORS, organizations
+
+
+def allowed_actions(document: dict) -> set[str]:
+    return {a for s in document["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+
+
+def test_every_declared_operation_of_an_account_collector_is_in_the_audit_role_policy() -> None:
+    actions = allowed_actions(iam_policy_document())
+    for module in ACCOUNT_COLLECTORS:
+        for operation, action in module.OPERATIONS.items():
+            assert action in actions, f"{module.__name__}.{operation}"
+    assert actions == {a for m in ACCOUNT_COLLECTORS for a in m.OPERATIONS.values()}
+
+
+def test_the_policy_never_allows_reading_secret_values_and_denies_it_explicitly() -> None:
+    document = iam_policy_document()
+    assert not allowed_actions(document) & set(NEVER_ALLOWED_ACTIONS)
+    assert not any("*" in a for a in allowed_actions(document))
+    denies = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+    assert {a for s in denies for a in s["Action"]} == set(NEVER_ALLOWED_ACTIONS)
+
+
+def test_actions_are_well_formed_and_match_their_operation() -> None:
+    for module in COLLECTORS:
+        for operation, action in module.OPERATIONS.items():
+            prefix, _, name = action.partition(":")
+            assert prefix and name == operation, action
+
+
+def test_the_guard_allows_exactly_the_declared_operations() -> None:
+    expected = {(m.SERVICE, op) for m in COLLECTORS for op in m.OPERATIONS}
+    assert allowed_operations() == expected | set(session.OPERATIONS)
+
+
+def test_organizations_discovery_belongs_to_the_scanner_identity_not_the_audit_role() -> None:
+    scanner = allowed_actions(scanner_policy_document("Audit"))
+    assert set(organizations.OPERATIONS.values()) <= scanner
+    assert "sts:AssumeRole" in scanner
+    assert not scanner & set(NEVER_ALLOWED_ACTIONS)
+
+
+def test_the_cloudformation_template_embeds_the_generated_policy() -> None:
+    template = cloudformation_template("SecretgraphAudit")
+    role = template["Resources"]["AuditRole"]["Properties"]
+    assert role["RoleName"] == "SecretgraphAudit"
+    assert role["Policies"][0]["PolicyDocument"] == iam_policy_document()
+
+
+def test_the_cloudformation_template_has_no_cfn_lint_error_or_warning() -> None:
+    from cfnlint.api import lint_all
+
+    matches = lint_all(json.dumps(cloudformation_template()))
+    assert [str(m) for m in matches if m.rule.id[:1] in ("E", "W")] == []
+
+
+def main(argv: list[str]) -> int:
+    """The command as the CLI table runs it (HELP, add_arguments, run)."""
+    parser = argparse.ArgumentParser(prog="secretgraph iam-policy", description=iam_policy.HELP)
+    iam_policy.add_arguments(parser)
+    return iam_policy.run(parser.parse_args(argv[1:]))
+
+
+@pytest.mark.parametrize("argv", [["iam-policy"], ["iam-policy", "--format", "json"]])
+def test_the_iam_policy_command_prints_the_generated_document(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out) == iam_policy_document()
+
+
+def test_the_iam_policy_command_prints_a_template(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["iam-policy", "--format", "cloudformation", "--role-name", "Aud"]) == 0
+    template = json.loads(capsys.readouterr().out)
+    assert template["Resources"]["AuditRole"]["Properties"]["RoleName"] == "Aud"
