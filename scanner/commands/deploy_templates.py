@@ -1,17 +1,25 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph deploy-templates --out DIR`: the CloudFormation templates for the nightly scan.
+
+Writes the central-account stack (schedule, history bucket, topic, function and its role) and
+the StackSet template of the read-only audit role for every member account, whose policy is
+generated from the collectors' declared permissions.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from scanner.errors import UsageError
+from scanner.deploy.templates import render_templates
 
-HELP = "(not built yet)"
+HELP = "write the CloudFormation templates for the scheduled deployment (central + StackSet)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--out", metavar="DIR", required=True,
+                        help="directory to write the templates into (created if missing)")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    for path in render_templates(args.out):
+        print(path)
+    return 0

@@ -1,0 +1,1 @@
+"""The scheduled deployment: the Lambda handler and the CloudFormation templates."""

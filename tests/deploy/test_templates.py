@@ -1,0 +1,116 @@
+"""The deployment templates: cfn-lint clean, least privilege, never a secret value."""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+from cfnlint.api import ManualArgs, lint
+
+from scanner.aws.permissions import iam_policy_document
+from scanner.cli import main
+from scanner.deploy.templates import (
+    CENTRAL_FILE,
+    DEFAULT_SCHEDULE,
+    MEMBER_FILE,
+    central_template,
+    member_template,
+    render_templates,
+)
+
+FORBIDDEN = ("secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue")
+
+
+def _statements(doc: Any) -> Iterator[dict[str, Any]]:
+    """Every policy statement anywhere in a template (Fn::If branches included)."""
+    if isinstance(doc, dict):
+        if "Effect" in doc and ("Action" in doc or "NotAction" in doc):
+            yield doc
+        for value in doc.values():
+            yield from _statements(value)
+    elif isinstance(doc, list):
+        for value in doc:
+            yield from _statements(value)
+
+
+def _actions(st: dict[str, Any]) -> list[str]:
+    actions = st.get("Action", [])
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("templates")
+    return {p.name: p for p in render_templates(out)}
+
+
+@pytest.mark.parametrize("name", [CENTRAL_FILE, MEMBER_FILE])
+def test_cfn_lint_reports_nothing(rendered: dict[str, Path], name: str) -> None:
+    matches = lint(rendered[name].read_text(), config=ManualArgs(regions=["us-east-1"]))
+    assert [str(m) for m in matches] == []
+
+
+@pytest.mark.parametrize("template", [central_template(), member_template()],
+                         ids=["central", "member"])
+def test_no_allow_can_ever_read_a_secret_value(template: dict[str, Any]) -> None:
+    allows = [a for st in _statements(template) if st["Effect"] == "Allow"
+              for a in _actions(st)]
+    assert allows, "the template grants something"
+    for pattern in allows:
+        for forbidden in FORBIDDEN:
+            assert not fnmatch.fnmatchcase(forbidden.lower(), pattern.lower()), pattern
+    denies = {a for st in _statements(template) if st["Effect"] == "Deny" for a in _actions(st)}
+    assert set(FORBIDDEN) <= denies
+
+
+def test_member_role_policy_is_the_generated_read_only_set() -> None:
+    role = member_template()["Resources"]["AuditRole"]["Properties"]
+    (policy,) = role["Policies"]
+    assert policy["PolicyDocument"] == iam_policy_document()
+    verbs = {a.split(":", 1)[1] for st in _statements(policy) if st["Effect"] == "Allow"
+             for a in _actions(st)}
+    assert verbs and all(v.startswith(("Describe", "List", "Get")) for v in verbs), verbs
+
+
+def test_central_bucket_topic_schedule_and_role_are_locked_down() -> None:
+    t = central_template()
+    res = t["Resources"]
+    bucket = res["HistoryBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    (enc,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert enc["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("aws:kms", "AES256")
+    (tls,) = res["HistoryBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport":
+                                                                     "false"}}
+    assert res["NotificationTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "HistoryKey"}
+    assert res["HistoryKey"]["Properties"]["EnableKeyRotation"] is True
+    schedule = res["NightlySchedule"]
+    assert schedule["Type"] == "AWS::Scheduler::Schedule"
+    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+    assert t["Parameters"]["ScheduleExpression"]["Default"] == DEFAULT_SCHEDULE
+    fn = res["ScannerFunction"]["Properties"]
+    assert fn["Code"] == {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
+    assert fn["Handler"] == "scanner.deploy.handler.handler"
+    # the function's own statements: only what the nightly run does
+    own = res["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    granted = sorted(a for st in _statements(own) if st["Effect"] == "Allow"
+                     for a in _actions(st) if not a.startswith("organizations:"))
+    assert granted == ["kms:Decrypt", "kms:GenerateDataKey", "s3:GetObject", "s3:ListBucket",
+                       "s3:PutObject", "securityhub:BatchImportFindings", "sns:Publish",
+                       "sts:AssumeRole"]
+    wild = [st for st in _statements(own) if st["Effect"] == "Allow" and st["Resource"] == "*"]
+    assert all(a.startswith("organizations:") for st in wild for a in _actions(st))
+
+
+def test_deploy_templates_command_writes_both(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy-templates", "--out", str(tmp_path / "cfn")]) == 0
+    written = sorted(p.name for p in (tmp_path / "cfn").iterdir())
+    assert written == sorted([CENTRAL_FILE, MEMBER_FILE])
+    loaded = yaml.safe_load((tmp_path / "cfn" / MEMBER_FILE).read_text())
+    assert loaded["Resources"]["AuditRole"]["Type"] == "AWS::IAM::Role"
+    assert CENTRAL_FILE in capsys.readouterr().out
