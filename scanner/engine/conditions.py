@@ -1,0 +1,507 @@
+"""The condition language of rule files: all / any / not over attribute comparisons, edge
+traversals and named graph predicates, evaluated in three-valued logic.
+
+Every operator is a tiny function in the explicit table ``OPERATORS``; every compiled condition
+is a small class with ``evaluate(ctx, node_id, attrs) -> Result``. The outcome is TRUE (the rule's
+``fail_when`` holds: the resource FAILS), FALSE (it passes) or UNKNOWN (an input was not
+collected; ``Result.missing`` names it). Reasons are kept as cheap tuples and only rendered into
+text for findings that need them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scanner.engine.context import RuleContext
+
+# Three-valued outcomes (ints: they are compared millions of times per scan).
+FALSE = 0
+TRUE = 1
+UNKNOWN = 2
+OUTCOME_NAMES = {FALSE: "false", TRUE: "true", UNKNOWN: "unknown"}
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Result:
+    """The outcome of one condition on one resource, with why.
+
+    ``facts`` are tuples rendered by :func:`render_fact`; ``evidence`` is predicate output;
+    ``principals`` lists the principals a FAIL is about (access rules emit one finding each).
+    """
+
+    outcome: int
+    facts: tuple[tuple[Any, ...], ...] = ()
+    missing: tuple[str, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    principals: tuple[str, ...] = ()
+    #: per principal, the one-line reason (per-principal findings show only their own)
+    principal_messages: Mapping[str, str] = field(default_factory=dict)
+
+
+R_TRUE = Result(outcome=TRUE)
+R_FALSE = Result(outcome=FALSE)
+
+
+def unknown(missing: str, fact: str | None = None) -> Result:
+    return Result(outcome=UNKNOWN, missing=(missing,), facts=((("text", fact),) if fact else ()))
+
+
+def render_fact(fact: tuple[Any, ...]) -> str:
+    tag = fact[0]
+    if tag == "attr":
+        _, path, op, expected, actual, negated = fact
+        shown = _short(actual)
+        exp = "" if expected is None else f" {_short(expected)}"
+        return f"{path} = {shown} ({'not ' if negated else ''}{op}{exp})"
+    if tag == "text":
+        return str(fact[1])
+    return " ".join(str(x) for x in fact[1:])
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- value helpers
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp (``Z`` or offset; date-only allowed) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# --------------------------------------------------------------------------- operators
+#
+# An operator takes (actual, expected, now) and returns TRUE / FALSE / UNKNOWN. ``actual`` is
+# never _ABSENT here (an absent attribute is UNKNOWN before the operator runs). Operators that
+# cannot judge a null value return UNKNOWN: a missing input never passes.
+
+
+OperatorFn = Callable[[Any, Any, datetime], int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Operator:
+    name: str
+    fn: OperatorFn
+    value: str  # what `value` must be: none | any | number | list | string | regex | mapping
+    doc: str
+
+
+def _b(flag: bool) -> int:
+    return TRUE if flag else FALSE
+
+
+def _op_equals(a: Any, e: Any, now: datetime) -> int:
+    return _b(a == e)
+
+
+def _op_not_equals(a: Any, e: Any, now: datetime) -> int:
+    return _b(a != e)
+
+
+def _op_in(a: Any, e: Any, now: datetime) -> int:
+    return _b(a in e)
+
+
+def _op_not_in(a: Any, e: Any, now: datetime) -> int:
+    return _b(a not in e)
+
+
+def _op_exists(a: Any, e: Any, now: datetime) -> int:
+    return _b(a is not None and a != "" and a != [] and a != {})
+
+
+def _op_is_null(a: Any, e: Any, now: datetime) -> int:
+    return _b(a is None)
+
+
+def _op_is_true(a: Any, e: Any, now: datetime) -> int:
+    return UNKNOWN if a is None else _b(a is True)
+
+
+def _op_is_false(a: Any, e: Any, now: datetime) -> int:
+    return UNKNOWN if a is None else _b(a is False)
+
+
+def _num(a: Any) -> float | None:
+    if isinstance(a, bool) or not isinstance(a, (int, float)):
+        return None
+    return float(a)
+
+
+def _op_greater_than(a: Any, e: Any, now: datetime) -> int:
+    n = _num(a)
+    return UNKNOWN if n is None else _b(n > e)
+
+
+def _op_less_than(a: Any, e: Any, now: datetime) -> int:
+    n = _num(a)
+    return UNKNOWN if n is None else _b(n < e)
+
+
+def _op_at_least(a: Any, e: Any, now: datetime) -> int:
+    n = _num(a)
+    return UNKNOWN if n is None else _b(n >= e)
+
+
+def _op_at_most(a: Any, e: Any, now: datetime) -> int:
+    n = _num(a)
+    return UNKNOWN if n is None else _b(n <= e)
+
+
+def _op_contains(a: Any, e: Any, now: datetime) -> int:
+    if a is None:
+        return FALSE
+    return _b(e in a)
+
+
+def _op_not_contains(a: Any, e: Any, now: datetime) -> int:
+    if a is None:
+        return TRUE
+    return _b(e not in a)
+
+
+def _op_lacks_any(a: Any, e: Any, now: datetime) -> int:
+    """TRUE when some expected item is missing from the actual collection."""
+    if a is None:
+        return UNKNOWN
+    have = set(a)
+    return _b(any(item not in have for item in e))
+
+
+def _op_matches(a: Any, e: Any, now: datetime) -> int:
+    if a is None:
+        return FALSE
+    return _b(e.search(str(a)) is not None)
+
+
+def _op_not_matches(a: Any, e: Any, now: datetime) -> int:
+    if a is None:
+        return TRUE
+    return _b(e.search(str(a)) is None)
+
+
+def _op_older_than_days(a: Any, e: Any, now: datetime) -> int:
+    """TRUE when the timestamp is more than ``value`` days before now; null is FALSE (combine
+    with is_null where a missing date means something)."""
+    t = parse_time(a)
+    if t is None:
+        return FALSE
+    return _b(t < now - timedelta(days=float(e)))
+
+
+def _op_in_past(a: Any, e: Any, now: datetime) -> int:
+    t = parse_time(a)
+    if t is None:
+        return FALSE
+    return _b(t < now)
+
+
+def _op_length_at_least(a: Any, e: Any, now: datetime) -> int:
+    if a is None:
+        return FALSE
+    return _b(len(a) >= e)
+
+
+def _op_length_ratio_at_least(a: Any, e: Any, now: datetime) -> int:
+    """len(actual) >= ratio * limit; value is {ratio, limit}. Whitespace counts."""
+    if a is None:
+        return FALSE
+    return _b(len(a) >= float(e["ratio"]) * float(e["limit"]))
+
+
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in (
+        Operator(name="equals", fn=_op_equals, value="any", doc="actual == value"),
+        Operator(name="not_equals", fn=_op_not_equals, value="any", doc="actual != value"),
+        Operator(name="in", fn=_op_in, value="list", doc="actual is one of value"),
+        Operator(name="not_in", fn=_op_not_in, value="list", doc="actual is none of value"),
+        Operator(name="exists", fn=_op_exists, value="none",
+                 doc="actual is set (not null, not empty)"),
+        Operator(name="is_null", fn=_op_is_null, value="none", doc="actual is null (absent in AWS)"),
+        Operator(name="is_true", fn=_op_is_true, value="none",
+                 doc="actual is true; null is unknown"),
+        Operator(name="is_false", fn=_op_is_false, value="none",
+                 doc="actual is false; null is unknown"),
+        Operator(name="greater_than", fn=_op_greater_than, value="number", doc="actual > value"),
+        Operator(name="less_than", fn=_op_less_than, value="number", doc="actual < value"),
+        Operator(name="at_least", fn=_op_at_least, value="number", doc="actual >= value"),
+        Operator(name="at_most", fn=_op_at_most, value="number", doc="actual <= value"),
+        Operator(name="contains", fn=_op_contains, value="any",
+                 doc="value is an item (or substring) of actual"),
+        Operator(name="not_contains", fn=_op_not_contains, value="any",
+                 doc="value is not an item (or substring) of actual"),
+        Operator(name="lacks_any", fn=_op_lacks_any, value="list",
+                 doc="some item of value is missing from actual"),
+        Operator(name="matches", fn=_op_matches, value="regex",
+                 doc="actual matches the regular expression (search)"),
+        Operator(name="not_matches", fn=_op_not_matches, value="regex",
+                 doc="actual does not match the regular expression"),
+        Operator(name="older_than_days", fn=_op_older_than_days, value="number",
+                 doc="timestamp more than value days before the evaluation time; null is false"),
+        Operator(name="in_past", fn=_op_in_past, value="none",
+                 doc="timestamp before the evaluation time; null is false"),
+        Operator(name="length_at_least", fn=_op_length_at_least, value="number",
+                 doc="len(actual) >= value"),
+        Operator(name="length_ratio_at_least", fn=_op_length_ratio_at_least, value="mapping",
+                 doc="len(actual) >= value.ratio * value.limit (characters, whitespace counts)"),
+    )
+}
+
+
+# --------------------------------------------------------------------------- compiled nodes
+
+
+class Condition:
+    """A compiled condition."""
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        raise NotImplementedError
+
+    def attributes(self) -> list[str]:
+        """Top-level attribute names read on the resource itself (for evidence)."""
+        return []
+
+
+class AllOf(Condition):
+    def __init__(self, children: Sequence[Condition]) -> None:
+        self.children = tuple(children)
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        unknowns: list[Result] = []
+        trues: list[Result] = []
+        for child in self.children:
+            r = child.evaluate(ctx, node_id, attrs)
+            if r.outcome == FALSE:
+                return r
+            (trues if r.outcome == TRUE else unknowns).append(r)
+        if unknowns:
+            return _merge(UNKNOWN, unknowns)
+        return _merge(TRUE, trues)
+
+    def attributes(self) -> list[str]:
+        return [a for c in self.children for a in c.attributes()]
+
+
+class AnyOf(Condition):
+    def __init__(self, children: Sequence[Condition]) -> None:
+        self.children = tuple(children)
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        unknowns: list[Result] = []
+        falses: list[Result] = []
+        trues: list[Result] = []
+        for child in self.children:
+            r = child.evaluate(ctx, node_id, attrs)
+            if r.outcome == TRUE:
+                trues.append(r)
+            elif r.outcome == UNKNOWN:
+                unknowns.append(r)
+            else:
+                falses.append(r)
+        if trues:
+            return _merge(TRUE, trues)
+        if unknowns:
+            return _merge(UNKNOWN, unknowns)
+        return _merge(FALSE, falses)
+
+    def attributes(self) -> list[str]:
+        return [a for c in self.children for a in c.attributes()]
+
+
+class Not(Condition):
+    def __init__(self, child: Condition) -> None:
+        self.child = child
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        r = self.child.evaluate(ctx, node_id, attrs)
+        if r.outcome == UNKNOWN:
+            return r
+        facts = tuple(_negate(f) for f in r.facts)
+        return Result(outcome=FALSE if r.outcome == TRUE else TRUE, facts=facts,
+                      missing=r.missing, evidence=r.evidence)
+
+    def attributes(self) -> list[str]:
+        return self.child.attributes()
+
+
+def _negate(fact: tuple[Any, ...]) -> tuple[Any, ...]:
+    if fact[0] == "attr":
+        return fact[:5] + (not fact[5],)
+    if fact[0] == "text":
+        return ("text", f"not ({fact[1]})")
+    return fact
+
+
+def _merge(outcome: int, results: list[Result]) -> Result:
+    if len(results) == 1:
+        r = results[0]
+        return r if r.outcome == outcome else Result(
+            outcome=outcome, facts=r.facts, missing=r.missing, evidence=r.evidence,
+            principals=r.principals, principal_messages=r.principal_messages)
+    facts: list[tuple[Any, ...]] = []
+    missing: list[str] = []
+    evidence: dict[str, Any] = {}
+    principals: list[str] = []
+    messages: dict[str, str] = {}
+    for r in results:
+        messages.update(r.principal_messages)
+        facts.extend(r.facts)
+        missing.extend(m for m in r.missing if m not in missing)
+        evidence.update(r.evidence)
+        principals.extend(p for p in r.principals if p not in principals)
+    return Result(outcome=outcome, facts=tuple(facts), missing=tuple(missing),
+                  evidence=evidence, principals=tuple(principals), principal_messages=messages)
+
+
+def lookup(attrs: Mapping[str, Any], path: Sequence[str]) -> Any:
+    """A dotted attribute path into nested mappings; _ABSENT when a key is not there."""
+    value: Any = attrs
+    for part in path:
+        if isinstance(value, Mapping):
+            value = value.get(part, _ABSENT)
+            if value is _ABSENT:
+                return _ABSENT
+        else:
+            return _ABSENT
+    return value
+
+
+#: Attributes a placeholder node (collected=False) still knows: aws_managed is derived from how
+#: the secret names the key (an ARN or alias that is not aws/secretsmanager).
+_ALWAYS_KNOWN = frozenset({"kind", "account_id", "region", "collected", "unread", "aws_managed"})
+
+
+class Compare(Condition):
+    """``attribute`` ``op`` ``value``: a comparison on the resource's own attribute."""
+
+    def __init__(self, path: str, op: Operator, expected: Any, optional_keys: bool,
+                 if_null: int | None = None, derived_from: str | None = None) -> None:
+        self.path = path
+        self.if_null = if_null
+        self.derived_from = derived_from
+        self.parts = tuple(path.split("."))
+        self.top = self.parts[0]
+        self.op = op
+        self.fn = op.fn
+        self.expected = expected
+        # For dotted paths into free-form maps (tags.<key>), a missing key is null, not unread.
+        self.optional_keys = optional_keys
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        unread = attrs.get("unread")
+        if attrs.get("collected") is False and self.top not in _ALWAYS_KNOWN:
+            return Result(outcome=UNKNOWN, missing=(f"{attrs.get('kind')} {node_id} (not "
+                                                    "collected: placeholder node)",),
+                          facts=(("text", f"{node_id} was not collected"),))
+        if unread and (self.top in unread or self.derived_from in unread):
+            return Result(outcome=UNKNOWN, missing=(f"{self.top} (not read: see coverage)",),
+                          facts=(("text", f"{self.top} was not read"),))
+        if len(self.parts) == 1:
+            actual = attrs.get(self.top, _ABSENT)
+        else:
+            actual = lookup(attrs, self.parts)
+            if actual is _ABSENT and self.optional_keys and self.top in attrs:
+                actual = None
+        if actual is _ABSENT:
+            return Result(outcome=UNKNOWN, missing=(f"{self.path} (not collected)",),
+                          facts=(("text", f"{self.path} was not collected"),))
+        if actual is None and self.if_null is not None:
+            outcome = self.if_null
+        else:
+            outcome = self.fn(actual, self.expected, ctx.now)
+        shown = None if self.op.value == "none" else (
+            self.expected.pattern if isinstance(self.expected, re.Pattern) else self.expected)
+        fact = ("attr", self.path, self.op.name, shown, actual, False)
+        if outcome == UNKNOWN:
+            return Result(outcome=UNKNOWN, facts=(fact,),
+                          missing=(f"{self.path} (null: {self.op.name} cannot be judged)",))
+        return Result(outcome=outcome, facts=(fact,))
+
+    def attributes(self) -> list[str]:
+        return [self.top]
+
+
+IF_NONE = {"false": FALSE, "true": TRUE, "unknown": UNKNOWN}
+
+
+class EdgeCondition(Condition):
+    """Follow edges of one kind (out or in) and test the neighbours: any / all / none of them
+    satisfy ``condition``. ``if_none`` says what no neighbour at all means."""
+
+    def __init__(self, edge_kind: str, direction: str, quantifier: str, target_kind: str | None,
+                 condition: Condition | None, if_none: int) -> None:
+        self.edge_kind = edge_kind
+        self.direction = direction
+        self.quantifier = quantifier
+        self.target_kind = target_kind
+        self.condition = condition
+        self.if_none = if_none
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        neighbours = ctx.index.neighbours(node_id, self.edge_kind, self.direction)
+        nodes = ctx.graph.nodes
+        targets = [n for n in neighbours
+                   if self.target_kind is None or nodes[n].get("kind") == self.target_kind]
+        if not targets:
+            if self.if_none == UNKNOWN:
+                return unknown(f"{self.edge_kind} neighbour of {node_id} (not in the graph)")
+            return Result(outcome=self.if_none,
+                          facts=(("text", f"no {self.edge_kind} {self.direction}-neighbour"),))
+        if self.condition is None:
+            results = [R_TRUE for _ in targets]
+        else:
+            results = []
+            for t in targets:
+                r = self.condition.evaluate(ctx, t, nodes[t])
+                if r.facts:
+                    r = Result(outcome=r.outcome,
+                               facts=tuple(("text", f"{self.edge_kind} -> {t}: {render_fact(f)}")
+                                           for f in r.facts),
+                               missing=r.missing, evidence=r.evidence, principals=r.principals,
+                               principal_messages=r.principal_messages)
+                results.append(r)
+        trues = [r for r in results if r.outcome == TRUE]
+        falses = [r for r in results if r.outcome == FALSE]
+        unknowns = [r for r in results if r.outcome == UNKNOWN]
+        if self.quantifier == "any":
+            if trues:
+                return _merge(TRUE, trues)
+            return _merge(UNKNOWN, unknowns) if unknowns else _merge(FALSE, falses)
+        if self.quantifier == "all":
+            if falses:
+                return _merge(FALSE, falses)
+            return _merge(UNKNOWN, unknowns) if unknowns else _merge(TRUE, trues)
+        # none
+        if trues:
+            return _merge(FALSE, trues)
+        return _merge(UNKNOWN, unknowns) if unknowns else _merge(TRUE, falses)
+
+
+class PredicateCondition(Condition):
+    """A named graph predicate from the explicit table in scanner.engine.predicates."""
+
+    def __init__(self, name: str, fn: Callable[..., Result], args: Mapping[str, Any]) -> None:
+        self.name = name
+        self.fn = fn
+        self.args = dict(args)
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        return self.fn(ctx, node_id, attrs, self.args)

@@ -1,0 +1,126 @@
+"""The engine configuration file (``--config secretgraph.yaml``), validated by
+scanner/schemas/config.schema.json, then checked against the loaded rules (rule ids, parameter
+names and types). Any error is an InputError naming file, rule and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from scanner.engine.validation import first_error, load_schema
+from scanner.errors import InputError
+from scanner.findings import Severity
+
+PEERING_QUOTA_CODE = "L-7E9ECCDB"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RuleOverride:
+    enabled: bool = True
+    severity: Severity | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QuotaOverride:
+    code: str
+    value: float
+    account_id: str | None = None
+    region: str | None = None
+    vpc_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RotationFunction:
+    lambda_arn: str
+    account_id: str | None = None
+    region: str | None = None
+    engine: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EngineConfig:
+    rules: Mapping[str, RuleOverride] = field(default_factory=dict)
+    required_replica_regions: tuple[str, ...] = ()
+    allowed_external_accounts: tuple[str, ...] = ()
+    quotas: tuple[QuotaOverride, ...] = ()
+    rotation_functions: tuple[RotationFunction, ...] = ()
+    emit_pass: bool = True
+    path: str | None = None
+
+    def quota(self, code: str, account_id: str, region: str, vpc_id: str | None = None
+              ) -> float | None:
+        """The most specific override for a quota, or None."""
+        best: tuple[int, float] | None = None
+        for q in self.quotas:
+            if q.code != code:
+                continue
+            if (q.account_id not in (None, account_id) or q.region not in (None, region)
+                    or q.vpc_id not in (None, vpc_id)):
+                continue
+            score = (q.account_id is not None) + (q.region is not None) + 2 * (q.vpc_id is not None)
+            if best is None or score >= best[0]:
+                best = (score, q.value)
+        return None if best is None else best[1]
+
+    def global_parameters(self) -> dict[str, Any]:
+        """Config-wide values rules can take as parameters of the same name."""
+        out: dict[str, Any] = {}
+        if self.required_replica_regions:
+            out["required_regions"] = list(self.required_replica_regions)
+        if self.allowed_external_accounts:
+            out["allowed_accounts"] = list(self.allowed_external_accounts)
+        return out
+
+
+def parse_config(data: Any, *, path: str) -> EngineConfig:
+    """Validate a config document (already parsed YAML) and build the EngineConfig."""
+    if data is None:
+        data = {}
+    error = first_error(data, load_schema("scanner.schemas", "config.schema.json"))
+    if error:
+        where, message = error
+        rule = None
+        parts = where.split(".")
+        if len(parts) >= 2 and parts[0] == "rules":
+            rule = parts[1]
+        raise InputError(message, path=path, rule=rule, field=where)
+    rules = {
+        rule_id: RuleOverride(
+            enabled=bool(o.get("enabled", True)),
+            severity=Severity(o["severity"]) if "severity" in o else None,
+            parameters=dict(o.get("parameters") or {}),
+        )
+        for rule_id, o in (data.get("rules") or {}).items()
+    }
+    return EngineConfig(
+        rules=rules,
+        required_replica_regions=tuple(data.get("required_replica_regions") or ()),
+        allowed_external_accounts=tuple(data.get("allowed_external_accounts") or ()),
+        quotas=tuple(QuotaOverride(**q) for q in data.get("quotas") or ()),
+        rotation_functions=tuple(RotationFunction(**r) for r in data.get("rotation_functions") or ()),
+        emit_pass=bool(data.get("emit_pass", True)),
+        path=path,
+    )
+
+
+def load_config(path: str | Path | None) -> EngineConfig:
+    """Read and validate ``--config``; InputError (exit 2) on any problem, never a default.
+    ``None`` (no --config given) is the default configuration."""
+    if path is None:
+        return EngineConfig()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read config: {exc.strerror or exc}", path=str(p)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+    return parse_config(data, path=str(p))

@@ -1,0 +1,204 @@
+"""What a rule sees while it runs: the graph, the snapshot, access results, its parameters, the
+evaluation time, and indexes built once per run (never per node)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Iterator, Mapping
+
+import networkx as nx
+
+from scanner.engine.config import EngineConfig
+from scanner.graph.schema import GLOBAL, NodeKind, account_node
+from scanner.model import Snapshot
+
+#: A virtual resource kind: one per account (global) and account-region, built from coverage.
+COVERAGE_GROUP = "CoverageGroup"
+
+
+class GraphIndex:
+    """Lazily built lookups over one graph; shared by every rule of a run."""
+
+    def __init__(self, graph: nx.MultiDiGraph, snapshot: Snapshot) -> None:
+        self.graph = graph
+        self.snapshot = snapshot
+        self._succ: Any = graph._succ  # noqa: SLF001 -- hot path, avoids view objects
+        self._pred: Any = graph._pred  # noqa: SLF001
+
+    # ------------------------------------------------------------------ nodes and edges
+    @cached_property
+    def by_kind(self) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+        out: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for node_id, data in self.graph.nodes(data=True):
+            out.setdefault(str(data.get("kind")), []).append((node_id, data))
+        out[COVERAGE_GROUP] = self.coverage_groups
+        return out
+
+    def nodes(self, kind: str) -> list[tuple[str, Mapping[str, Any]]]:
+        return self.by_kind.get(kind, [])
+
+    def neighbours(self, node_id: str, edge_kind: str, direction: str = "out") -> list[str]:
+        adj = self._succ if direction == "out" else self._pred
+        found: list[str] = []
+        for other, keyed in adj.get(node_id, {}).items():
+            for data in keyed.values():
+                if data.get("kind") == edge_kind:
+                    found.append(other)
+                    break
+        return found
+
+    def edges(self, node_id: str, edge_kind: str, direction: str = "out"
+              ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        adj = self._succ if direction == "out" else self._pred
+        for other, keyed in adj.get(node_id, {}).items():
+            for data in keyed.values():
+                if data.get("kind") == edge_kind:
+                    yield other, data
+
+    def attrs(self, node_id: str) -> Mapping[str, Any] | None:
+        data: Mapping[str, Any] | None = self.graph.nodes.get(node_id)
+        return data
+
+    # ------------------------------------------------------------------ coverage
+    @cached_property
+    def unread_services(self) -> dict[tuple[str, str], set[str]]:
+        raw = self.graph.graph.get("unread_services") or {}
+        return {tuple(k): set(v) for k, v in raw.items()}  # type: ignore[misc]
+
+    def service_readable(self, account_id: str, region: str, service: str) -> str | None:
+        """None when ``service`` was listed in account/region; else what is missing."""
+        acct = self.attrs(account_node(account_id))
+        if acct is None or not acct.get("collected", True):
+            return f"account {account_id} (not in the scan)"
+        if acct.get("assumed") is False:
+            return f"account {account_id} (role could not be assumed)"
+        if region != GLOBAL and region not in (acct.get("regions") or [region]):
+            return f"region {region} of account {account_id} (not scanned)"
+        if service in self.unread_services.get((account_id, region), set()):
+            return f"{service} in {account_id}/{region} (listing failed: see coverage)"
+        return None
+
+    @cached_property
+    def coverage_groups(self) -> list[tuple[str, Mapping[str, Any]]]:
+        entries: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for c in self.snapshot.coverage:
+            entries.setdefault((c.account_id, c.region), []).append({
+                "service": c.service, "operation": c.operation, "error_code": c.error_code,
+                "error_kind": c.error_kind, "message": c.message, "resource_arn": c.resource_arn})
+        keys: set[tuple[str, str]] = set(entries)
+        accounts = list(self.snapshot.meta.accounts) + [
+            a.account_id for a in self.snapshot.accounts]
+        for acct in self.snapshot.accounts:
+            for reg in acct.regions:
+                keys.add((acct.account_id, reg.region))
+        for account_id in accounts:
+            keys.add((account_id, GLOBAL))
+        assumed = {a.account_id: a.assumed for a in self.snapshot.accounts}
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        for account_id, region in sorted(keys):
+            group = entries.get((account_id, region), [])
+            node_id = (account_node(account_id) if region == GLOBAL
+                       else f"{account_node(account_id)}/{region}")
+            out.append((node_id, {
+                "kind": COVERAGE_GROUP, "account_id": account_id, "region": region,
+                "resource_type": "Account" if region == GLOBAL else "AccountRegion",
+                "assumed": assumed.get(account_id, False), "entries": group,
+                "entry_count": len(group),
+                "services": sorted({e["service"] for e in group}),
+            }))
+        return out
+
+    # ------------------------------------------------------------------ lookups by AWS id
+    def _index(self, kind: NodeKind, *fields: str) -> dict[tuple[Any, ...], str]:
+        out: dict[tuple[Any, ...], str] = {}
+        for node_id, data in self.nodes(kind.value):
+            out[tuple(data.get(f) for f in fields)] = node_id
+        return out
+
+    @cached_property
+    def vpcs(self) -> dict[tuple[Any, ...], str]:
+        """(account_id, region, vpc_id) -> node."""
+        return self._index(NodeKind.VPC, "account_id", "region", "vpc_id")
+
+    @cached_property
+    def subnets(self) -> dict[tuple[Any, ...], str]:
+        return self._index(NodeKind.SUBNET, "account_id", "region", "subnet_id")
+
+    @cached_property
+    def security_groups(self) -> dict[tuple[Any, ...], str]:
+        return self._index(NodeKind.SECURITY_GROUP, "account_id", "region", "group_id")
+
+    @cached_property
+    def peerings(self) -> dict[str, str]:
+        """pcx id -> node."""
+        return {str(data.get("peering_id")): node_id
+                for node_id, data in self.nodes(NodeKind.VPC_PEERING.value)}
+
+    @cached_property
+    def lambdas(self) -> dict[str, str]:
+        return {str(data.get("arn")): node_id
+                for node_id, data in self.nodes(NodeKind.LAMBDA_FUNCTION.value)}
+
+    @cached_property
+    def route_tables_by_vpc(self) -> dict[tuple[str, str, str], list[str]]:
+        out: dict[tuple[str, str, str], list[str]] = {}
+        for node_id, data in self.nodes(NodeKind.ROUTE_TABLE.value):
+            key = (str(data.get("account_id")), str(data.get("region")), str(data.get("vpc_id")))
+            out.setdefault(key, []).append(node_id)
+        return out
+
+    @cached_property
+    def endpoints_by_vpc(self) -> dict[tuple[str, str, str], list[str]]:
+        out: dict[tuple[str, str, str], list[str]] = {}
+        for node_id, data in self.nodes(NodeKind.VPC_ENDPOINT.value):
+            key = (str(data.get("account_id")), str(data.get("region")), str(data.get("vpc_id")))
+            out.setdefault(key, []).append(node_id)
+        return out
+
+    @cached_property
+    def quotas(self) -> dict[tuple[str, str, str], float]:
+        """(account_id, region, quota code) -> value from the snapshot."""
+        out: dict[tuple[str, str, str], float] = {}
+        for acct in self.snapshot.accounts:
+            for reg in acct.regions:
+                for q in reg.quotas:
+                    out[(acct.account_id, reg.region, q.code)] = q.value
+        return out
+
+    @cached_property
+    def org_accounts(self) -> set[str] | None:
+        """Accounts of the organization, or None when the organization was not read."""
+        org = self.snapshot.organization
+        if org is None or not org.accounts:
+            return None
+        return {a.account_id for a in org.accounts}
+
+    @cached_property
+    def scanned_accounts(self) -> set[str]:
+        return set(self.snapshot.meta.accounts) | {a.account_id for a in self.snapshot.accounts}
+
+    @cached_property
+    def managed_policies(self) -> Mapping[str, Any]:
+        return self.graph.graph.get("managed_policies") or {}
+
+    @cached_property
+    def groups(self) -> dict[tuple[str, str], Mapping[str, Any]]:
+        """(account_id, group name) -> group attributes."""
+        raw: Mapping[str, Mapping[str, Any]] = self.graph.graph.get("groups") or {}
+        return {(str(g.get("account_id")), str(g.get("name"))): g for g in raw.values()}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RuleContext:
+    """Per rule: shared run state plus the rule's resolved parameters and a scratch cache."""
+
+    graph: nx.MultiDiGraph
+    snapshot: Snapshot
+    access: Any  # scanner.access.AccessReport or None when access analysis did not run
+    config: EngineConfig
+    now: datetime
+    index: GraphIndex
+    params: Mapping[str, Any]
+    cache: dict[Any, Any]

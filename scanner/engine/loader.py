@@ -1,0 +1,424 @@
+"""Load rule files: YAML -> JSON Schema (rules/rule.schema.json, errors walked to the branch the
+user meant) -> semantic pass (resource kinds, operators and their values, predicates and their
+arguments, edge kinds, attribute names per kind, parameters and their types, remediation ids)
+-> compiled conditions. Every problem is an InputError naming file, rule and field; a malformed
+rule is never skipped."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import yaml
+
+from scanner.engine.attributes import (
+    DERIVED_FROM,
+    FREEFORM_MAPS,
+    KIND_ATTRIBUTES,
+    attributes_of,
+)
+from scanner.engine.conditions import (
+    IF_NONE,
+    OPERATORS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    EdgeCondition,
+    Not,
+    PredicateCondition,
+)
+from scanner.engine.predicates import PREDICATES
+from scanner.engine.validation import field_path, first_error, load_schema
+from scanner.errors import InputError
+from scanner.findings import Severity
+from scanner.graph.schema import EdgeKind
+
+#: Remediation ids with documented manual steps only (no automated remediator). Automated ids
+#: come from remediations.REMEDIATORS.
+MANUAL_REMEDIATIONS: frozenset[str] = frozenset({
+    "fix-stuck-rotation", "rotate-secret-now", "restore-rotation-function",
+    "fix-rotation-network-path", "shrink-secret-policy", "narrow-secret-policy-actions",
+    "resync-secret-replica", "review-unused-secret", "restrict-public-key-policy",
+    "remove-excess-key-grant", "align-replica-key-policy", "request-peering-quota-increase",
+    "narrow-peering-route", "remove-blackhole-route", "narrow-identity-policy",
+    "restore-scan-access", "repair-cross-account-access",
+})
+
+
+def automated_remediations() -> frozenset[str]:
+    try:
+        from remediations import REMEDIATORS
+    except ImportError:  # the remediation package is optional for the engine
+        return frozenset()
+    return frozenset(REMEDIATORS)
+
+
+def known_remediations() -> frozenset[str]:
+    return MANUAL_REMEDIATIONS | automated_remediations()
+
+
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,),
+    "list": (list, tuple),
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ParamSpec:
+    name: str
+    type: str
+    default: Any
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    resources: tuple[str, ...]
+    description: str
+    rationale: str
+    fail_when: Mapping[str, Any]
+    applies_when: Mapping[str, Any] | None = None
+    per_principal: bool = False
+    parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
+    remediation: Mapping[str, str] = field(default_factory=dict)
+    compliance: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Ruleset:
+    rules: tuple[Rule, ...]
+
+    def get(self, rule_id: str) -> Rule | None:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        return None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.rules)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CompiledRule:
+    rule: Rule
+    params: Mapping[str, Any]
+    applies: Condition | None
+    fail: Condition
+    severity: Severity
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def builtin_rules_dir() -> Path:
+    return Path(str(resources.files("rules")))
+
+
+def rule_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise InputError("not a directory of rule files", path=str(directory))
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_ruleset(extra_dirs: Sequence[str | Path] = (), *, builtin: bool = True) -> Ruleset:
+    """The built-in rules plus every rule file in ``extra_dirs`` (``--rules DIR``)."""
+    paths: list[Path] = []
+    if builtin:
+        paths.extend(rule_files(builtin_rules_dir()))
+    for d in extra_dirs:
+        paths.extend(rule_files(Path(d)))
+    return load_rule_paths(paths)
+
+
+def load_rule_paths(paths: Iterable[Path]) -> Ruleset:
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for p in paths:
+        rule = load_rule_file(p)
+        if rule.id in seen:
+            raise InputError(f"duplicate rule id (also defined in {seen[rule.id]})",
+                             path=str(p), rule=rule.id, field="id")
+        seen[rule.id] = str(p)
+        rules.append(rule)
+    return Ruleset(rules=tuple(rules))
+
+
+def load_rule_file(path: str | Path) -> Rule:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read rule file: {exc.strerror or exc}", path=str(p)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+    return parse_rule(data, path=str(p))
+
+
+def parse_rule(data: Any, *, path: str) -> Rule:
+    rule_id = data.get("id") if isinstance(data, Mapping) else None
+    rid = rule_id if isinstance(rule_id, str) else None
+    error = first_error(data, load_schema("rules", "rule.schema.json"))
+    if error:
+        where, message = error
+        raise InputError(message, path=path, rule=rid, field=where)
+    assert isinstance(data, Mapping) and rid is not None
+    stem = Path(path).stem
+    if stem != rid:
+        raise InputError(f"rule id {rid!r} differs from the file name {stem!r}", path=path,
+                         rule=rid, field="id")
+    resources_ = data["resource"]
+    params = {
+        name: ParamSpec(name=name, type=spec["type"], default=spec["default"],
+                        description=spec["description"], minimum=spec.get("minimum"),
+                        maximum=spec.get("maximum"))
+        for name, spec in (data.get("parameters") or {}).items()
+    }
+    rule = Rule(
+        id=rid, title=data["title"], severity=Severity(data["severity"]),
+        resources=(resources_,) if isinstance(resources_, str) else tuple(resources_),
+        description=data["description"].strip(), rationale=data["rationale"].strip(),
+        fail_when=data["fail_when"], applies_when=data.get("applies_when"),
+        per_principal=bool(data.get("per_principal", False)), parameters=params,
+        remediation=dict(data["remediation"]),
+        compliance={k: tuple(v) for k, v in data["compliance"].items()},
+        references=tuple(data.get("references") or ()), path=path,
+    )
+    check_rule(rule)
+    return rule
+
+
+# --------------------------------------------------------------------------- semantic pass
+
+
+def check_param_value(spec: ParamSpec, value: Any) -> str | None:
+    """None when ``value`` fits the parameter, else what is wrong."""
+    types = _PARAM_TYPES[spec.type]
+    if isinstance(value, bool) and spec.type in ("integer", "number"):
+        return f"must be {spec.type}, got a boolean"
+    if not isinstance(value, types):
+        return f"must be {spec.type}, got {type(value).__name__}"
+    if spec.minimum is not None and isinstance(value, (int, float)) and value < spec.minimum:
+        return f"must be >= {spec.minimum:g}"
+    if spec.maximum is not None and isinstance(value, (int, float)) and value > spec.maximum:
+        return f"must be <= {spec.maximum:g}"
+    return None
+
+
+def check_rule(rule: Rule) -> None:
+    def fail(message: str, where: str) -> InputError:
+        return InputError(message, path=rule.path, rule=rule.id, field=where)
+
+    for i, kind in enumerate(rule.resources):
+        if kind not in KIND_ATTRIBUTES:
+            raise fail(f"unknown resource kind {kind!r} (known: {', '.join(sorted(KIND_ATTRIBUTES))})",
+                       "resource" if len(rule.resources) == 1 else f"resource[{i}]")
+    for name, spec in rule.parameters.items():
+        problem = check_param_value(spec, spec.default)
+        if problem:
+            raise fail(f"default {problem}", f"parameters.{name}.default")
+    rid = str(rule.remediation.get("id"))
+    if rid not in known_remediations():
+        raise fail(f"unknown remediation id {rid!r}", "remediation.id")
+    if rule.applies_when is not None:
+        compile_condition(rule, rule.applies_when, "applies_when", rule.resources,
+                          _defaults(rule))
+    compile_condition(rule, rule.fail_when, "fail_when", rule.resources, _defaults(rule))
+
+
+def _defaults(rule: Rule) -> dict[str, Any]:
+    return {name: spec.default for name, spec in rule.parameters.items()}
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def _resolve(value: Any, params: Mapping[str, Any], rule: Rule, where: str) -> Any:
+    """Replace ``{param: name}`` anywhere in a value by the parameter's value."""
+    if isinstance(value, Mapping):
+        if set(value) == {"param"}:
+            name = value["param"]
+            if name not in params:
+                raise InputError(f"unknown parameter {name!r} (declare it under parameters)",
+                                 path=rule.path, rule=rule.id, field=where)
+            return params[name]
+        return {k: _resolve(v, params, rule, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, params, rule, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _check_operator_value(op_name: str, value: Any, rule: Rule, where: str) -> Any:
+    op = OPERATORS[op_name]
+    bad = InputError
+    if op.value == "none":
+        if value is not None:
+            raise bad(f"operator {op_name} takes no value", path=rule.path, rule=rule.id,
+                      field=where)
+        return None
+    if value is None and op.value != "any":
+        raise bad(f"operator {op_name} needs a value ({op.value})", path=rule.path,
+                  rule=rule.id, field=where)
+    if op.value == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise bad(f"operator {op_name} needs a number, got {value!r}", path=rule.path,
+                  rule=rule.id, field=where)
+    if op.value == "list":
+        if not isinstance(value, (list, tuple)):
+            raise bad(f"operator {op_name} needs a list, got {value!r}", path=rule.path,
+                      rule=rule.id, field=where)
+        return tuple(value)
+    if op.value == "regex":
+        try:
+            return re.compile(str(value))
+        except re.error as exc:
+            raise bad(f"invalid regular expression {value!r}: {exc}", path=rule.path,
+                      rule=rule.id, field=where) from None
+    if op.value == "mapping":
+        if not isinstance(value, Mapping) or set(value) != {"ratio", "limit"} or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
+            raise bad(f"operator {op_name} needs {{ratio: number, limit: number}}, got {value!r}",
+                      path=rule.path, rule=rule.id, field=where)
+    return value
+
+
+def compile_condition(rule: Rule, node: Mapping[str, Any], where: str, kinds: Sequence[str],
+                      params: Mapping[str, Any]) -> Condition:
+    """Compile (and check) a condition tree against the resource kinds it is evaluated on."""
+    if "all" in node:
+        return AllOf([compile_condition(rule, c, f"{where}.all[{i}]", kinds, params)
+                      for i, c in enumerate(node["all"])])
+    if "any" in node:
+        return AnyOf([compile_condition(rule, c, f"{where}.any[{i}]", kinds, params)
+                      for i, c in enumerate(node["any"])])
+    if "not" in node:
+        return Not(compile_condition(rule, node["not"], f"{where}.not", kinds, params))
+    if "attribute" in node:
+        return _compile_compare(rule, node, where, kinds, params)
+    if "edge" in node:
+        return _compile_edge(rule, node, where, params)
+    return _compile_predicate(rule, node, where, kinds, params)
+
+
+def _compile_compare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Sequence[str],
+                     params: Mapping[str, Any]) -> Condition:
+    path = str(node["attribute"])
+    top = path.split(".")[0]
+    for kind in kinds:
+        if top not in attributes_of(kind):
+            raise InputError(f"unknown attribute {top!r} for resource kind {kind}",
+                             path=rule.path, rule=rule.id, field=f"{where}.attribute")
+    op_name = str(node["op"])
+    if op_name not in OPERATORS:
+        raise InputError(f"unknown operator {op_name!r} (known: {', '.join(sorted(OPERATORS))})",
+                         path=rule.path, rule=rule.id, field=f"{where}.op")
+    if "param" in node and "value" in node:
+        raise InputError("give either value or param, not both", path=rule.path, rule=rule.id,
+                         field=where)
+    if "param" in node:
+        raw = _resolve({"param": node["param"]}, params, rule, f"{where}.param")
+    else:
+        raw = _resolve(node.get("value"), params, rule, f"{where}.value")
+    expected = _check_operator_value(op_name, raw, rule, f"{where}.value")
+    if_null = node.get("if_null")
+    return Compare(path, OPERATORS[op_name], expected, optional_keys=top in FREEFORM_MAPS,
+                   if_null=IF_NONE[if_null] if if_null else None, derived_from=DERIVED_FROM.get(top))
+
+
+def _compile_edge(rule: Rule, node: Mapping[str, Any], where: str,
+                  params: Mapping[str, Any]) -> Condition:
+    edge = str(node["edge"])
+    if edge not in {e.value for e in EdgeKind}:
+        raise InputError(f"unknown edge kind {edge!r}", path=rule.path, rule=rule.id,
+                         field=f"{where}.edge")
+    target_kind = node.get("target_kind")
+    if target_kind is not None and target_kind not in KIND_ATTRIBUTES:
+        raise InputError(f"unknown node kind {target_kind!r}", path=rule.path, rule=rule.id,
+                         field=f"{where}.target_kind")
+    inner = None
+    if "where" in node:
+        if target_kind is None:
+            raise InputError("an edge with a where condition needs target_kind (the kind its "
+                             "attributes belong to)", path=rule.path, rule=rule.id,
+                             field=f"{where}.target_kind")
+        inner = compile_condition(rule, node["where"], f"{where}.where", [target_kind], params)
+    quantifier = str(node.get("quantifier", "any"))
+    default_none = {"any": "false", "all": "true", "none": "true"}[quantifier]
+    return EdgeCondition(edge, str(node.get("direction", "out")), quantifier, target_kind, inner,
+                         IF_NONE[str(node.get("if_none", default_none))])
+
+
+def _compile_predicate(rule: Rule, node: Mapping[str, Any], where: str, kinds: Sequence[str],
+                       params: Mapping[str, Any]) -> Condition:
+    name = str(node["predicate"])
+    spec = PREDICATES.get(name)
+    if spec is None:
+        raise InputError(f"unknown predicate {name!r} (known: {', '.join(sorted(PREDICATES))})",
+                         path=rule.path, rule=rule.id, field=f"{where}.predicate")
+    for kind in kinds:
+        if kind not in spec.kinds:
+            raise InputError(f"predicate {name} cannot judge {kind} (only "
+                             f"{', '.join(spec.kinds)})", path=rule.path, rule=rule.id,
+                             field=f"{where}.predicate")
+    args = _resolve(dict(node.get("args") or {}), params, rule, f"{where}.args")
+    for arg, value in args.items():
+        if arg not in spec.args:
+            raise InputError(f"predicate {name} takes no argument {arg!r} (takes: "
+                             f"{', '.join(spec.args) or 'none'})", path=rule.path, rule=rule.id,
+                             field=f"{where}.args.{arg}")
+        pspec = ParamSpec(name=arg, type=spec.args[arg], default=None, description="")
+        problem = check_param_value(pspec, value)
+        if problem:
+            raise InputError(f"argument {arg} {problem}", path=rule.path, rule=rule.id,
+                             field=f"{where}.args.{arg}")
+    return PredicateCondition(name, spec.fn, args)
+
+
+def effective_params(rule: Rule, overrides: Mapping[str, Any], global_params: Mapping[str, Any],
+                     *, source: str | None = None) -> dict[str, Any]:
+    """Defaults < config-wide values of the same name < per-rule config parameters."""
+    params = _defaults(rule)
+    for name, value in global_params.items():
+        if name in params:
+            params[name] = value
+    for name, value in overrides.items():
+        spec = rule.parameters.get(name)
+        where = f"rules.{rule.id}.parameters.{name}"
+        if spec is None:
+            raise InputError(f"rule {rule.id} has no parameter {name!r} (has: "
+                             f"{', '.join(rule.parameters) or 'none'})", path=source,
+                             rule=rule.id, field=where)
+        problem = check_param_value(spec, value)
+        if problem:
+            raise InputError(f"parameter {name} {problem}", path=source, rule=rule.id,
+                             field=where)
+        params[name] = value
+    return params
+
+
+def compile_rule(rule: Rule, params: Mapping[str, Any], severity: Severity | None = None
+                 ) -> CompiledRule:
+    applies = (compile_condition(rule, rule.applies_when, "applies_when", rule.resources, params)
+               if rule.applies_when is not None else None)
+    fail = compile_condition(rule, rule.fail_when, "fail_when", rule.resources, params)
+    return CompiledRule(rule=rule, params=dict(params), applies=applies, fail=fail,
+                        severity=severity or rule.severity)
+
+
+__all__ = ["CompiledRule", "ParamSpec", "Rule", "Ruleset", "compile_rule", "effective_params",
+           "field_path", "known_remediations", "load_rule_file", "load_ruleset", "parse_rule"]

@@ -1,0 +1,54 @@
+"""Intended cross-account access that does not work: a CAN_READ edge (from access analysis)
+from a principal in another account whose secret resource-policy gate is ALLOWED or
+CONDITIONAL -- the owner meant to grant it -- while another gate (key policy, identity policy,
+SCP) is DENIED. UNKNOWN when a gate is UNKNOWN, or when access analysis did not run. A
+principal the resource policy does not name is not "intended" and is left to the other rules.
+One FAIL per principal."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
+from scanner.engine.context import RuleContext
+from scanner.graph.schema import EdgeKind
+
+GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
+_GRANTING = ("ALLOWED", "CONDITIONAL")
+
+
+def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
+                          args: Mapping[str, Any]) -> Result:
+    if ctx.access is None:
+        return Result(outcome=UNKNOWN, missing=("access analysis (not run)",))
+    own = attrs.get("account_id")
+    broken: list[str] = []
+    facts: list[tuple[Any, ...]] = []
+    undecided: list[str] = []
+    details: dict[str, Any] = {}
+    for principal, data in ctx.index.edges(node_id, EdgeKind.CAN_READ.value, "in"):
+        p_account = (ctx.graph.nodes[principal].get("account_id")
+                     if principal in ctx.graph.nodes else None)
+        if p_account == own:
+            continue
+        gates: Mapping[str, Any] = data.get("gates") or {}
+        if str(gates.get("resource_policy")) not in _GRANTING:
+            continue
+        denied = [g for g in GATES[1:] if str(gates.get(g)) == "DENIED"]
+        unknown_gates = [g for g in GATES[1:] if str(gates.get(g)) == "UNKNOWN"]
+        if denied:
+            broken.append(principal)
+            reasons = "; ".join(str(r) for r in data.get("reasons") or ())[:300]
+            facts.append(("text", f"{principal}: granted by the resource policy but denied by "
+                                  f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}"))
+            details[principal] = {g: str(gates.get(g)) for g in GATES}
+        elif unknown_gates:
+            undecided.append(f"{principal}: {', '.join(unknown_gates)}")
+    if broken:
+        return Result(outcome=TRUE, principals=tuple(broken), facts=tuple(facts),
+                      evidence={"gates": details},
+                      principal_messages={p: str(f[1]) for p, f in zip(broken, facts)})
+    if undecided:
+        return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
+    return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
+                                                 "all gates"),))

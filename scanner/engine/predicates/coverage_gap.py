@@ -1,0 +1,23 @@
+"""A coverage group (an account, or an account-region) with calls that could not be completed:
+what they were and why (denied, throttled, region disabled, ...)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.engine.conditions import FALSE, TRUE, Result
+from scanner.engine.context import RuleContext
+
+
+def coverage_gap(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
+                 args: Mapping[str, Any]) -> Result:
+    entries = list(attrs.get("entries") or ())
+    if not entries:
+        return Result(outcome=FALSE, facts=(("text", "everything was read"),))
+    facts = tuple(("text", f"{e.get('service')} {e.get('operation')}: {e.get('error_code')} "
+                           f"({e.get('error_kind')})"
+                           + (f" on {e.get('resource_arn')}" if e.get("resource_arn") else ""))
+                  for e in entries[:8])
+    return Result(outcome=TRUE, facts=facts, evidence={
+        "entries": entries[:100], "entry_count": len(entries),
+        "services": sorted({str(e.get("service")) for e in entries})})

@@ -1,0 +1,26 @@
+"""The secret has no replica in some required region (parameter ``required_regions``, also set
+by the config's ``required_replica_regions``; the secret's own region is never required).
+UNKNOWN when its replication status was not read."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.engine.conditions import FALSE, TRUE, Result, unknown
+from scanner.engine.context import RuleContext
+
+
+def missing_replica_regions(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
+                            args: Mapping[str, Any]) -> Result:
+    required = [r for r in args.get("required_regions") or () if r != attrs.get("region")]
+    if not required:
+        return Result(outcome=FALSE, facts=(("text", "no replica region required"),))
+    if "replicas" in (attrs.get("unread") or ()) or attrs.get("replicas") is None:
+        return unknown("replicas (DescribeSecret ReplicationStatus not read: see coverage)")
+    have = {r.get("region") for r in attrs.get("replicas") or ()}
+    missing = [r for r in required if r not in have]
+    if not missing:
+        return Result(outcome=FALSE, facts=(("text", f"replicated to {', '.join(required)}"),))
+    return Result(outcome=TRUE, facts=(("text", f"no replica in {', '.join(missing)}"),),
+                  evidence={"missing_regions": missing, "replica_regions": sorted(
+                      str(h) for h in have)})

@@ -1,0 +1,45 @@
+"""Active VPC peerings of a VPC against the quota "Active VPC peering connections per VPC"
+(L-7E9ECCDB): the config's override (most specific wins), else the value read from Service
+Quotas in the snapshot, else the AWS default 50. TRUE when count >= warn_ratio * quota.
+UNKNOWN when EC2 in that account-region was not read."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.engine.conditions import FALSE, TRUE, Result, unknown
+from scanner.engine.config import PEERING_QUOTA_CODE
+from scanner.engine.context import RuleContext
+from scanner.graph.schema import EdgeKind
+
+DEFAULT_QUOTA = 50.0
+
+
+def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
+                             args: Mapping[str, Any]) -> Result:
+    acct, region = str(attrs.get("account_id")), str(attrs.get("region"))
+    gap = ctx.index.service_readable(acct, region, "ec2")
+    if gap:
+        return unknown(gap)
+    active = sorted(
+        str(ctx.graph.nodes[p].get("peering_id"))
+        for p in ctx.index.neighbours(node_id, EdgeKind.PEERS.value)
+        if ctx.graph.nodes[p].get("status") == "active")
+    vpc_id = attrs.get("vpc_id")
+    quota = ctx.config.quota(PEERING_QUOTA_CODE, acct, region, str(vpc_id))
+    source = "config"
+    if quota is None:
+        quota = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
+        source = "snapshot"
+    if quota is None:
+        quota, source = DEFAULT_QUOTA, "AWS default"
+    ratio = float(args.get("warn_ratio", 0.8))
+    threshold = ratio * quota
+    evidence = {"active_peerings": len(active), "quota": quota, "quota_source": source,
+                "warn_ratio": ratio}
+    fact = ("text", f"{len(active)} active peerings, quota {quota:g} ({source}), warning at "
+                    f"{threshold:g}")
+    if len(active) >= threshold:
+        evidence["peerings"] = active[:50]
+        return Result(outcome=TRUE, facts=(fact,), evidence=evidence)
+    return Result(outcome=FALSE, facts=(fact,), evidence=evidence)

@@ -1,0 +1,220 @@
+"""Can the secret's rotation Lambda reach (a) the Secrets Manager endpoint and (b) each database
+VPC it serves?
+
+(a) An interface VPC endpoint for ``com.amazonaws.<region>.secretsmanager`` with private DNS in
+    the Lambda's VPC, or, from every one of the Lambda's subnets, a 0.0.0.0/0 route to a NAT
+    gateway. A Lambda outside any VPC reaches the public endpoint.
+(b) Which database VPCs a rotation Lambda serves is explicit: the secret's tag
+    ``secretgraph:db-vpc`` (VPC ids, comma or space separated). Without the tag, every VPC
+    peered with the Lambda's VPC (peering not deleted/rejected/expired/failed) counts as served
+    -- conservative for a shared rotation Lambda; tag the secret to narrow it. Each served VPC
+    needs an **active** peering, a route to the peer CIDR via that peering in the route table of
+    every Lambda subnet, a route back in at least one route table of the database VPC, and a
+    Lambda security group whose egress allows the database CIDR. Database-side security groups
+    are not known to the scanner and are not checked.
+
+The verdict is cached per (Lambda, declared VPCs): thousands of secrets share one Lambda.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
+from scanner.engine.context import RuleContext
+from scanner.engine.predicates._common import overlaps, route_destination
+from scanner.graph.schema import EdgeKind
+
+DB_VPC_TAG = "secretgraph:db-vpc"
+_GONE = {"deleted", "rejected", "expired", "failed", "deleting"}
+
+
+def declared_db_vpcs(tags: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    raw = (tags or {}).get(DB_VPC_TAG)
+    if raw is None:
+        return None
+    return tuple(sorted({p for p in str(raw).replace(",", " ").split() if p}))
+
+
+def rotation_network_path(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
+                          args: Mapping[str, Any]) -> Result:
+    arn = attrs.get("rotation_lambda_arn")
+    if not arn:
+        return Result(outcome=FALSE, facts=(("text", "no rotation function configured"),))
+    fns = ctx.index.neighbours(node_id, EdgeKind.ROTATED_BY.value)
+    if not fns:
+        return unknown(f"rotation function {arn} (not found: see "
+                       "secret-rotation-function-missing)")
+    declared = declared_db_vpcs(attrs.get("tags"))
+    key = ("rotation_network_path", fns[0], declared)
+    cached = ctx.cache.get(key)
+    if cached is None:
+        cached = _assess(ctx, fns[0], declared)
+        ctx.cache[key] = cached
+    result: Result = cached
+    return result
+
+
+class _Verdict:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.missing: list[str] = []
+        self.checked: list[str] = []
+
+    def result(self, evidence: dict[str, Any]) -> Result:
+        evidence["checked"] = self.checked
+        if self.problems:
+            evidence["problems"] = self.problems
+            return Result(outcome=TRUE, facts=tuple(("text", p) for p in self.problems),
+                          evidence=evidence, missing=tuple(self.missing))
+        if self.missing:
+            return Result(outcome=UNKNOWN, missing=tuple(self.missing), evidence=evidence,
+                          facts=tuple(("text", f"not assessed: {m}") for m in self.missing))
+        return Result(outcome=FALSE, evidence=evidence,
+                      facts=(("text", "; ".join(self.checked) or "reachable"),))
+
+
+def _tables_for_subnet(ctx: RuleContext, acct: str, region: str, vpc_id: str,
+                       subnet_id: str) -> list[Mapping[str, Any]]:
+    tables = [ctx.graph.nodes[t] for t in
+              ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])]
+    explicit = [t for t in tables if subnet_id in (t.get("subnet_ids") or ())]
+    return explicit or [t for t in tables if t.get("is_main")]
+
+
+def _has_route(table: Mapping[str, Any], target_type: str, target_id: str | None,
+               cidrs: list[str]) -> bool:
+    for route in table.get("routes") or ():
+        if route.get("target_type") != target_type or route.get("state", "active") != "active":
+            continue
+        if target_id is not None and route.get("target_id") != target_id:
+            continue
+        dest = route_destination(route)
+        if any(overlaps(dest, c) for c in cidrs):
+            return True
+    return False
+
+
+def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Result:
+    f = ctx.graph.nodes[fn]
+    v = _Verdict()
+    acct, region, vpc_id = str(f.get("account_id")), str(f.get("region")), f.get("vpc_id")
+    evidence: dict[str, Any] = {"rotation_function": fn, "lambda_vpc": vpc_id,
+                                "database_vpcs_declared": list(declared) if declared else None}
+    if not vpc_id:
+        v.checked.append("Lambda runs outside a VPC: public Secrets Manager endpoint")
+        if declared:
+            v.problems.append(f"Lambda {fn} is not in a VPC, so it cannot reach database "
+                              f"VPC(s) {', '.join(declared)}")
+        return v.result(evidence)
+    ec2_missing = ctx.index.service_readable(acct, region, "ec2")
+    if ec2_missing:
+        v.missing.append(ec2_missing)
+        return v.result(evidence)
+    subnets = list(f.get("subnet_ids") or ())
+    tables = {sid: _tables_for_subnet(ctx, acct, region, str(vpc_id), sid) for sid in subnets}
+    for sid, ts in tables.items():
+        if not ts:
+            v.problems.append(f"subnet {sid} of the Lambda has no route table")
+    _check_endpoint(ctx, acct, region, str(vpc_id), tables, v)
+    _check_databases(ctx, f, acct, region, str(vpc_id), tables, declared, v, evidence)
+    return v.result(evidence)
+
+
+def _check_endpoint(ctx: RuleContext, acct: str, region: str, vpc_id: str,
+                    tables: Mapping[str, list[Mapping[str, Any]]], v: _Verdict) -> None:
+    for ep in ctx.index.endpoints_by_vpc.get((acct, region, vpc_id), []):
+        e = ctx.graph.nodes[ep]
+        if (str(e.get("service_name", "")).endswith(".secretsmanager")
+                and e.get("endpoint_type") == "Interface" and e.get("private_dns_enabled")
+                and e.get("state") in (None, "available", "Available")):
+            v.checked.append(f"Secrets Manager interface endpoint {e.get('endpoint_id')} "
+                             "with private DNS")
+            return
+    if tables and all(any(_has_route(t, "nat-gateway", None, ["0.0.0.0/0"]) for t in ts)
+                      for ts in tables.values()):
+        v.checked.append("default route to a NAT gateway from every Lambda subnet")
+        return
+    v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no interface "
+                      "endpoint with private DNS and no 0.0.0.0/0 route to a NAT gateway from "
+                      "every Lambda subnet")
+
+
+def _served_peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
+                     ) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
+    """(peering node, peering attrs, own side, peer side) for every peering of the VPC."""
+    out = []
+    if vpc_node is None:
+        return out
+    for p in ctx.index.neighbours(vpc_node, EdgeKind.PEERS.value):
+        pa = ctx.graph.nodes[p]
+        req, acc = pa.get("requester") or {}, pa.get("accepter") or {}
+        if req.get("vpc_id") == vpc_id and req.get("owner_id") == acct:
+            out.append((p, pa, req, acc))
+        else:
+            out.append((p, pa, acc, req))
+    return out
+
+
+def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
+                     vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]],
+                     declared: tuple[str, ...] | None, v: _Verdict,
+                     evidence: dict[str, Any]) -> None:
+    vpc_node = ctx.index.vpcs.get((acct, region, vpc_id))
+    peerings = _served_peerings(ctx, vpc_node, acct, vpc_id)
+    if declared is None:
+        served = [p for p in peerings if p[1].get("status") not in _GONE]
+    else:
+        served = []
+        for db in declared:
+            found = [p for p in peerings if p[3].get("vpc_id") == db]
+            live = [p for p in found if p[1].get("status") not in _GONE]
+            if not live:
+                v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
+                                  f"database VPC {db}")
+            active = [p for p in live if p[1].get("status") == "active"]
+            served.extend((active or live)[:1])
+    evidence["database_vpcs"] = sorted({str(p[3].get("vpc_id")) for p in served})
+    own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
+    sgs = [ctx.index.security_groups.get((acct, region, g))
+           for g in f.get("security_group_ids") or ()]
+    for p, pa, own, peer in served:
+        pcx, peer_vpc = pa.get("peering_id"), peer.get("vpc_id")
+        if pa.get("status") != "active":
+            v.problems.append(f"peering {pcx} to database VPC {peer_vpc} is "
+                              f"{pa.get('status')}, not active")
+            continue
+        peer_cidrs = list(peer.get("cidrs") or [])
+        for sid, ts in tables.items():
+            if ts and not any(_has_route(t, "vpc-peering", pcx, peer_cidrs) for t in ts):
+                v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
+                                  f"{', '.join(peer_cidrs)} via {pcx}")
+        back = list(own.get("cidrs") or own_cidrs)
+        peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
+        missing = ctx.index.service_readable(peer_acct, peer_region, "ec2")
+        if missing:
+            v.missing.append(f"route tables of database VPC {peer_vpc}: {missing}")
+        else:
+            peer_tables = [ctx.graph.nodes[t] for t in ctx.index.route_tables_by_vpc.get(
+                (peer_acct, peer_region, str(peer_vpc)), [])]
+            if not any(_has_route(t, "vpc-peering", pcx, back) for t in peer_tables):
+                v.problems.append(f"database VPC {peer_vpc} has no route back to "
+                                  f"{', '.join(back)} via {pcx}")
+        if any(s is None for s in sgs):
+            v.missing.append(f"security groups {list(f.get('security_group_ids') or ())} of the "
+                             "Lambda (not in the graph)")
+        elif not any(_egress_allows(ctx.graph.nodes[s], peer_cidrs) for s in sgs if s):
+            v.problems.append(f"no security group of the Lambda allows egress to "
+                              f"{', '.join(peer_cidrs)}")
+        v.checked.append(f"database VPC {peer_vpc} via {pcx}")
+
+
+def _egress_allows(sg: Mapping[str, Any], cidrs: list[str]) -> bool:
+    for rule in sg.get("egress") or ():
+        if rule.get("group_ids") or rule.get("prefix_list_ids"):
+            return True
+        if rule.get("protocol") not in ("-1", "tcp", "6"):
+            continue
+        if any(overlaps(c, d) for c in rule.get("cidrs") or () for d in cidrs):
+            return True
+    return False

@@ -1,0 +1,192 @@
+"""Evaluate every rule over every resource of its kind: FAIL / PASS / UNKNOWN per resource.
+
+Indexes are built once per run (GraphIndex); conditions are compiled once per rule; messages
+and evidence are only rendered for findings that are not PASS. A rule that raises on a resource
+does not abort anything: the resources it crashed on are reported in ONE finding of that rule
+with status UNKNOWN saying it crashed, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import traceback
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+import networkx as nx
+
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, render_fact
+from scanner.engine.config import EngineConfig
+from scanner.engine.context import GraphIndex, RuleContext
+from scanner.engine.loader import (
+    CompiledRule,
+    Ruleset,
+    automated_remediations,
+    compile_rule,
+    effective_params,
+)
+from scanner.errors import InputError
+from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.graph.schema import GLOBAL
+from scanner.model import Snapshot
+
+RULE_RESOURCE_TYPE = "Rule"
+_MAX_VALUE_CHARS = 2000
+_MAX_FACTS = 8
+
+
+def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
+    """Config entries must name loaded rules (parameters are checked when rules compile)."""
+    ids = set(ruleset.ids)
+    for rule_id in config.rules:
+        if rule_id not in ids:
+            raise InputError(f"unknown rule id {rule_id!r}", path=config.path, rule=rule_id,
+                             field=f"rules.{rule_id}")
+
+
+def compile_ruleset(ruleset: Ruleset, config: EngineConfig) -> list[CompiledRule]:
+    check_config(config, ruleset)
+    gparams = config.global_parameters()
+    out = []
+    for rule in ruleset.rules:
+        override = config.rules.get(rule.id)
+        if override is not None and not override.enabled:
+            continue
+        params = effective_params(rule, override.parameters if override else {}, gparams,
+                                  source=config.path)
+        out.append(compile_rule(rule, params, override.severity if override else None))
+    return out
+
+
+def evaluate(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: Ruleset,
+             config: EngineConfig | None = None, now: datetime | None = None) -> list[Finding]:
+    """All findings of all enabled rules (pure: same inputs, same findings, same ids)."""
+    config = config or EngineConfig()
+    now = now or datetime.now(timezone.utc)
+    index = GraphIndex(graph, snapshot)
+    findings: list[Finding] = []
+    for compiled in compile_ruleset(ruleset, config):
+        ctx = RuleContext(graph=graph, snapshot=snapshot, access=access, config=config, now=now,
+                          index=index, params=compiled.params, cache={})
+        findings.extend(run_rule(compiled, ctx))
+    return findings
+
+
+class _Static:
+    """What every finding of one rule shares (one object per rule, not per finding)."""
+
+    def __init__(self, compiled: CompiledRule) -> None:
+        rule = compiled.rule
+        self.rule_id = rule.id
+        self.title = rule.title
+        self.severity: Severity = compiled.severity
+        rid = str(rule.remediation.get("id"))
+        self.remediation = {"id": rid, "description": rule.remediation.get("description", ""),
+                            "automated": rid in automated_remediations()}
+        self.compliance = dict(rule.compliance)
+        self.per_principal = rule.per_principal
+
+
+def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
+    static = _Static(compiled)
+    applies, fail = compiled.applies, compiled.fail
+    attributes = sorted(set(fail.attributes()) | set(applies.attributes() if applies else []))
+    emit_pass = ctx.config.emit_pass
+    out: list[Finding] = []
+    crashed: list[tuple[str, BaseException]] = []
+    for kind in compiled.rule.resources:
+        for node_id, attrs in ctx.index.nodes(kind):
+            try:
+                result = _judge(applies, fail, ctx, node_id, attrs)
+                if result is None or (result.outcome == FALSE and not emit_pass):
+                    continue
+                out.extend(_findings(static, node_id, attrs, result, attributes))
+            except Exception as exc:  # a crashing rule becomes a finding, never silence
+                crashed.append((node_id, exc))
+    if crashed:
+        out.append(crash_finding(static, crashed, ctx.snapshot))
+    return out
+
+
+def _judge(applies: Any, fail: Any, ctx: RuleContext, node_id: str,
+           attrs: Mapping[str, Any]) -> Result | None:
+    if applies is not None:
+        scope = applies.evaluate(ctx, node_id, attrs)
+        if scope.outcome == FALSE:
+            return None
+        result: Result = fail.evaluate(ctx, node_id, attrs)
+        if scope.outcome == UNKNOWN and result.outcome != FALSE:
+            return Result(outcome=UNKNOWN, facts=scope.facts + result.facts,
+                          missing=scope.missing + result.missing, evidence=result.evidence)
+        return result
+    result = fail.evaluate(ctx, node_id, attrs)
+    return result
+
+
+def _ref(node_id: str, attrs: Mapping[str, Any]) -> ResourceRef:
+    return ResourceRef(type=str(attrs.get("resource_type") or attrs.get("kind")), arn=node_id,
+                       account_id=str(attrs.get("account_id") or ""),
+                       region=str(attrs.get("region") or GLOBAL))
+
+
+def _clip(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > _MAX_VALUE_CHARS:
+        return f"<{len(value)} characters>"
+    return value
+
+
+def _findings(static: _Static, node_id: str, attrs: Mapping[str, Any], result: Result,
+              attributes: list[str]) -> list[Finding]:
+    ref = _ref(node_id, attrs)
+    if result.outcome == FALSE:
+        return [Finding(id=finding_id(static.rule_id, node_id), rule_id=static.rule_id,
+                        title=static.title, severity=static.severity, status=Status.PASS,
+                        resource=ref, remediation=static.remediation,
+                        compliance=static.compliance)]
+    facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
+    evidence: dict[str, Any] = {"attributes": {a: _clip(attrs.get(a)) for a in attributes
+                                               if a in attrs},
+                                "facts": facts}
+    evidence.update(result.evidence)
+    tags = attrs.get("tags")
+    if tags:
+        evidence["resource_tags"] = dict(tags)
+    if result.outcome == TRUE:
+        message = "; ".join(facts) or static.title
+        status = Status.FAIL
+    else:
+        message = "not assessed: missing " + ", ".join(result.missing or ("input",))
+        status = Status.UNKNOWN
+    principals: tuple[str | None, ...] = (None,)
+    if result.outcome == TRUE and static.per_principal and result.principals:
+        principals = result.principals
+    return [Finding(id=finding_id(static.rule_id, node_id, p), rule_id=static.rule_id,
+                    title=static.title, severity=static.severity, status=status, resource=ref,
+                    message=result.principal_messages.get(p, message) if p else message,
+                    principal=p, evidence=evidence,
+                    remediation=static.remediation, compliance=static.compliance,
+                    missing=tuple(result.missing))
+            for p in principals]
+
+
+def crash_finding(static: _Static, crashed: list[tuple[str, BaseException]],
+                  snapshot: Snapshot) -> Finding:
+    first_node, first = crashed[0]
+    where = traceback.extract_tb(first.__traceback__)[-1] if first.__traceback__ else None
+    location = f" at {where.filename}:{where.lineno}" if where else ""
+    message = (f"rule crashed on {len(crashed)} resource(s): {type(first).__name__}: {first}"
+               f"{location} (first on {first_node}); those resources were not assessed")
+    return Finding(
+        id=finding_id(static.rule_id, f"rule:{static.rule_id}"), rule_id=static.rule_id,
+        title=static.title, severity=static.severity, status=Status.UNKNOWN,
+        resource=ResourceRef(type=RULE_RESOURCE_TYPE, arn=f"rule:{static.rule_id}",
+                             account_id=snapshot.meta.central_account or "", region=GLOBAL),
+        message=message,
+        evidence={"rule_error": True, "exception": f"{type(first).__name__}: {first}",
+                  "resources_not_assessed": len(crashed),
+                  "sample": [n for n, _ in crashed[:20]]},
+        remediation=static.remediation, compliance=static.compliance,
+        missing=(f"rule {static.rule_id} (crashed)",))
+
+
+def is_rule_error(finding: Finding) -> bool:
+    return finding.resource.type == RULE_RESOURCE_TYPE and bool(finding.evidence.get("rule_error"))

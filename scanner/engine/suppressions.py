@@ -1,0 +1,186 @@
+"""Suppressions (a YAML mutelist): entries match findings by rule, account, region, resource
+(globs) and resource tags; each has a mandatory reason and expiry date. A matched FAIL/UNKNOWN
+finding is kept with status MUTED and ``muted_by``; an expired entry stops muting and is itself
+reported as a finding of ``suppression-expired`` (LOW). A malformed file is an InputError naming
+file and field -- never skipped, never treated as empty."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from scanner.engine.validation import first_error, load_schema
+from scanner.errors import InputError
+from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.graph.schema import GLOBAL
+
+EXPIRED_RULE_ID = "suppression-expired"
+EXPIRED_TITLE = "Suppression entry has expired"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Suppression:
+    index: int
+    reason: str
+    expires: dt.date
+    rule: str | None = None
+    account: str | None = None
+    region: str | None = None
+    resource: str | None = None
+    tags: Mapping[str, str] | None = None
+    owner: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the entry (its matchers), independent of its position."""
+        tags = ",".join(f"{k}={v}" for k, v in sorted((self.tags or {}).items()))
+        return "|".join([self.rule or "*", self.account or "*", self.region or "*",
+                         self.resource or "*", tags])
+
+    def active(self, now: dt.datetime) -> bool:
+        return now.astimezone(dt.timezone.utc).date() <= self.expires
+
+    def matches(self, f: Finding) -> bool:
+        if self.rule is not None and not fnmatchcase(f.rule_id, self.rule):
+            return False
+        if self.account is not None and not fnmatchcase(f.resource.account_id, self.account):
+            return False
+        if self.region is not None and not fnmatchcase(f.resource.region, self.region):
+            return False
+        if self.resource is not None and not fnmatchcase(f.resource.arn, self.resource):
+            return False
+        if self.tags:
+            tags = f.evidence.get("resource_tags") or {}
+            for k, pattern in self.tags.items():
+                value = tags.get(k)
+                if value is None or not fnmatchcase(str(value), pattern):
+                    return False
+        return True
+
+    def describe(self, path: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"reason": self.reason, "expires": self.expires.isoformat(),
+                               "entry": self.index}
+        if path:
+            out["file"] = path
+        for name in ("rule", "account", "region", "resource", "owner"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.tags:
+            out["tags"] = dict(self.tags)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Suppressions:
+    entries: tuple[Suppression, ...] = ()
+    path: str | None = None
+
+
+def _stringify_dates(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, Mapping):
+        return {k: _stringify_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stringify_dates(v) for v in value]
+    return value
+
+
+def parse_suppressions(data: Any, *, path: str) -> Suppressions:
+    data = _stringify_dates(data)
+    if data is None:
+        raise InputError("empty suppression file (expected a 'suppressions' list)", path=path)
+    error = first_error(data, load_schema("scanner.schemas", "suppressions.schema.json"))
+    if error:
+        where, message = error
+        raise InputError(message, path=path, rule=_rule_at(data, where), field=where)
+    entries = []
+    for i, raw in enumerate(data["suppressions"]):
+        try:
+            expires = dt.date.fromisoformat(raw["expires"])
+        except ValueError:
+            raise InputError(f"not a valid date: {raw['expires']!r}", path=path,
+                             rule=raw.get("rule"), field=f"suppressions[{i}].expires") from None
+        entries.append(Suppression(
+            index=i, reason=raw["reason"], expires=expires, rule=raw.get("rule"),
+            account=raw.get("account"), region=raw.get("region"),
+            resource=raw.get("resource"), tags=raw.get("tags"), owner=raw.get("owner")))
+    return Suppressions(entries=tuple(entries), path=path)
+
+
+def _rule_at(data: Any, where: str) -> str | None:
+    if isinstance(data, Mapping) and where.startswith("suppressions["):
+        try:
+            idx = int(where.split("[", 1)[1].split("]", 1)[0])
+            rule = data["suppressions"][idx].get("rule")
+            return str(rule) if rule else None
+        except (ValueError, IndexError, AttributeError, KeyError, TypeError):
+            return None
+    return None
+
+
+def load_suppressions(path: str | Path) -> Suppressions:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read suppression file: {exc.strerror or exc}",
+                         path=str(p)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+    return parse_suppressions(data, path=str(p))
+
+
+def suppress(findings: Sequence[Finding], suppressions: Suppressions | None,
+             now: dt.datetime) -> list[Finding]:
+    """Mute matching FAIL/UNKNOWN findings; report expired entries (LOW, FAIL)."""
+    if suppressions is None or not suppressions.entries:
+        return list(findings)
+    active = [s for s in suppressions.entries if s.active(now)]
+    expired = [s for s in suppressions.entries if not s.active(now)]
+    would_match = {s.index: 0 for s in expired}
+    out: list[Finding] = []
+    for f in findings:
+        if f.status in (Status.FAIL, Status.UNKNOWN):
+            entry = next((s for s in active if s.matches(f)), None)
+            if entry is not None:
+                muted = entry.describe(suppressions.path)
+                muted["original_status"] = f.status.value
+                f = dataclasses.replace(f, status=Status.MUTED, muted_by=muted)
+            else:
+                for s in expired:
+                    if s.matches(f):
+                        would_match[s.index] += 1
+        out.append(f)
+    for s in expired:
+        out.append(expired_finding(s, suppressions.path, would_match[s.index]))
+    return out
+
+
+def expired_finding(entry: Suppression, path: str | None, matches: int) -> Finding:
+    arn = f"suppression:{entry.key}"
+    return Finding(
+        id=finding_id(EXPIRED_RULE_ID, arn), rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE,
+        severity=Severity.LOW, status=Status.FAIL,
+        resource=ResourceRef(type="Suppression", arn=arn, account_id=entry.account or "",
+                             region=entry.region or GLOBAL),
+        message=(f"suppression entry {entry.index} of {path or 'the suppression file'} expired "
+                 f"on {entry.expires.isoformat()} (reason: {entry.reason}); it no longer mutes "
+                 f"anything ({matches} finding(s) it would match)"),
+        evidence={"suppression": entry.describe(path), "would_match": matches},
+        remediation={"id": "renew-or-remove-suppression",
+                     "description": "Fix the findings, or renew the entry with a new expiry and "
+                                    "reason after review.", "automated": False},
+        compliance={},
+    )

@@ -1,0 +1,83 @@
+"""JSON Schema validation that names the field the user meant (Custodian-style error walking).
+
+``first_error(instance, schema)`` returns (field path, message) for the most relevant error, or
+None. Inside ``oneOf``/``anyOf`` it picks the branch whose required keys the instance has (the
+branch the user meant) and reports that branch's error, not "is not valid under any schema".
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Mapping
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+
+@lru_cache(maxsize=None)
+def load_schema(package: str, name: str) -> Mapping[str, Any]:
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    schema: Mapping[str, Any] = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def field_path(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _branch_errors(error: ValidationError, root: Mapping[str, Any]) -> ValidationError:
+    """Descend into oneOf/anyOf contexts, choosing the branch the instance was meant for."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        instance = error.instance
+        branches: dict[int, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)  # type: ignore[arg-type]
+        options = error.validator_value if isinstance(error.validator_value, list) else []
+        chosen: list[ValidationError] | None = None
+        if isinstance(instance, Mapping):
+            for idx, subs in sorted(branches.items()):
+                schema = options[idx] if isinstance(idx, int) and idx < len(options) else {}
+                schema = _resolve(schema, root)
+                required = schema.get("required", []) if isinstance(schema, Mapping) else []
+                if required and all(k in instance for k in required):
+                    chosen = subs
+                    break
+        if chosen is None:
+            return error
+        # the deepest error of that branch is the one the user can act on
+        error = max(chosen, key=lambda e: len(list(e.absolute_path)))
+    return error
+
+
+def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
+    if isinstance(schema, Mapping) and "$ref" in schema:
+        ref = str(schema["$ref"])
+        if ref.startswith("#/"):
+            node: Any = root
+            for part in ref[2:].split("/"):
+                if not isinstance(node, Mapping):
+                    return {}
+                node = node.get(part, {})
+            return node
+    return schema
+
+
+def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = list(validator.iter_errors(instance))
+    if not errors:
+        return None
+    chosen = _branch_errors(best_match(errors), schema)
+    message = chosen.message
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return field_path(chosen.absolute_path), message
