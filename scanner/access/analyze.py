@@ -200,6 +200,8 @@ class _Analyzer:
         its account), or the resource policy lets it in and its identity policy allows, or its
         identity policy grants this secret by name (not by a pattern that also covers an
         unrelated secret of the same account)."""
+        if p.facts.principal_type == "anonymous":
+            return False
         if sv.named.names(p.arn, p.account_id):
             return True
         rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL")

@@ -41,9 +41,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
                         "aws:sourceorgpaths", "aws:principalservicename"}
     excluded: dict[str, frozenset[str]] = {}
     if p.principal_type == "anonymous":
-        for k in ("aws:principalarn", "aws:principalaccount", "aws:principalorgid",
-                  "aws:principaltype", "aws:userid", "aws:username"):
-            absent.discard(k)
+        # an anonymous caller carries no principal keys at all
+        absent |= {"aws:principalarn", "aws:principalaccount", "aws:principalorgid",
+                   "aws:principalorgpaths", "aws:principaltype", "aws:userid", "aws:username",
+                   "kms:calleraccount"}
+        ctx["aws:principalisawsservice"] = ("false",)
         return ctx, absent, excluded
     ctx["aws:principalarn"] = (p.arn,)
     ctx["aws:principalisawsservice"] = ("false",)

@@ -100,7 +100,10 @@ def combine(g: GateInputs) -> Combined:
             key_allow = kp.allow
         else:
             via_iam = all3((kp.allow, idk.allow if idk else Tri.FALSE))
-            key_allow = any3((kp.allow_direct, via_iam))
+            direct = kp.allow_direct
+            if not g.is_user and idk is not None:
+                direct = all3((direct, idk.boundary_allow))  # a grant to a role ARN is capped
+            key_allow = any3((direct, via_iam))
             if kp.allow is not Tri.FALSE and kp.allow_direct is not Tri.TRUE and idk and \
                     idk.allow is Tri.FALSE:
                 key_reasons = key_reasons + ("key policy trusts the account; no identity policy "

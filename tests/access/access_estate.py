@@ -82,7 +82,7 @@ def estate(*, secret_policy: str | None, key_policy: str | None = None,
            managed: tuple[ManagedPolicy, ...] = (), key_state: str = "Enabled",
            scps: tuple[ControlPolicy, ...] | None = None, tags: Mapping[str, str] | None = None,
            members: tuple[str, ...] = (MEMBER, MEMBER2), iam_accounts: tuple[str, ...] | None
-           = None) -> Snapshot:
+           = None, management: str = CENTRAL) -> Snapshot:
     """A snapshot: one secret in CENTRAL encrypted by KEY_ARN, roles in the member accounts."""
     secret = Secret(arn=SECRET_ARN, name="app/db", account_id=CENTRAL, region=REGION,
                     kms_key_id=kms_key_id, resource_policy=secret_policy, tags=tags or {})
@@ -99,7 +99,7 @@ def estate(*, secret_policy: str | None, key_policy: str | None = None,
             if acct in iam_accounts else None
         accounts.append(AccountSnapshot(account_id=acct, regions=regions, iam=iam))
     org = Organization(
-        org_id=ORG_ID, management_account_id=CENTRAL, root_id="r-root",
+        org_id=ORG_ID, management_account_id=management, root_id="r-root",
         accounts=tuple(OrgAccount(account_id=a, parent_id="r-root") for a in all_accounts),
         policies=scps or (), policies_read=scps is not None)
     return Snapshot(meta=ScanMeta(scan_id="t", started_at="2026-11-29T00:00:00Z",

@@ -1,0 +1,362 @@
+"""Gate-combination corpus for analyze_access: small estates, one row per documented rule.
+
+Sources: IAM UG "Cross-account policy evaluation logic" (XACCT), Secrets Manager UG "Access
+AWS Secrets Manager secrets from a different account" (SMX), KMS DG "Key policies: allowing
+other accounts / the default key policy" (KMSP: a key policy trusting an account root delegates
+to that account's IAM policies), IAM UG "Permissions boundaries" (PB), Organizations UG "SCP
+evaluation" (SCP) and "Resource control policies" (RCP), and secretgraph's own rules (SG).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+from access_estate import (
+    APP_ROLE,
+    CENTRAL,
+    CENTRAL_ROLE,
+    KEY_ARN,
+    MEMBER,
+    ORG_ID,
+    OTHER_ROLE,
+    OUTSIDER,
+    REGION,
+    SECRET_ARN,
+    allow_read_identity,
+    doc,
+    estate,
+    key_policy_for,
+    role,
+    secret_policy_for,
+    text,
+)
+
+from scanner.access import AccessSettings, analyze_access
+from scanner.graph.builder import build_graph
+from scanner.model import ControlPolicy, IamGroup, IamSnapshot, ManagedPolicy, Snapshot
+
+XACCT = "XACCT: cross-account access needs the resource policy AND the caller's identity policy"
+SMX = "SMX: cross-account GetSecretValue needs secret policy, key policy kms:Decrypt and " \
+    "identity policy on both; aws/secretsmanager cannot be used cross-account"
+KMSP = "KMSP: a key policy naming an account root delegates to that account's IAM policies"
+SAME = "XACCT: within one account, identity policy OR resource policy grants access"
+PB = "PB: a permissions boundary caps identity grants and resource grants to a role, not to a " \
+    "user named directly"
+SCP = "SCP: at every level (root, OU, account) an SCP must allow; a Deny at any level denies; " \
+    "the management account is exempt"
+RCP = "RCP: RCPs cap access to resources in member accounts, for every caller"
+SG = "SG: what was not collected is UNKNOWN / CONDITIONAL, never guessed"
+EVAL = "EVAL: an explicit Deny in any policy overrides every Allow"
+
+MEMBER_ROOT = f"arn:aws:iam::{MEMBER}:root"
+FULL = json.dumps(doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+
+
+def scp(name: str, content: str, *targets: str, kind: str = "SERVICE_CONTROL_POLICY") -> \
+        ControlPolicy:
+    return ControlPolicy(policy_id=f"p-{name}", name=name, policy_type=kind, content=content,
+                         targets=targets)
+
+
+def full_access() -> ControlPolicy:
+    return scp("FullAWSAccess", FULL, "r-root", CENTRAL, MEMBER, "333333333333")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateCase:
+    id: str
+    cite: str
+    build: Callable[[], Snapshot]
+    principal: str
+    expect: str | None  # decision, or None: no path is recorded
+    gates: dict[str, str] = field(default_factory=dict)
+    broken_at: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    allowed_external: frozenset[str] = frozenset()
+
+
+def std(**kw: Any) -> Callable[[], Snapshot]:
+    """The reference pattern, with overrides."""
+    def build() -> Snapshot:
+        args: dict[str, Any] = dict(
+            secret_policy=secret_policy_for(APP_ROLE),
+            key_policy=key_policy_for(MEMBER_ROOT),
+            principals=(role(APP_ROLE, allow_read_identity()), role(OTHER_ROLE, None)),
+        )
+        args.update(kw)
+        return estate(**args)
+    return build
+
+
+def ident(secret_res: str = f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*",
+          kms: bool = True) -> dict[str, Any]:
+    stmts: list[dict[str, Any]] = [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                                    "Resource": secret_res}]
+    if kms:
+        stmts.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})
+    return doc(*stmts)
+
+
+BOUNDARY_NO_SM = ManagedPolicy(arn=f"arn:aws:iam::{MEMBER}:policy/Boundary",
+                               name="Boundary", account_id=MEMBER,
+                               document=doc({"Effect": "Allow", "Action": "s3:*",
+                                             "Resource": "*"}))
+BOUNDARY_ALL = ManagedPolicy(arn=f"arn:aws:iam::{MEMBER}:policy/BoundaryAll",
+                             name="BoundaryAll", account_id=MEMBER,
+                             document=doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+C_BOUNDARY = ManagedPolicy(arn=f"arn:aws:iam::{CENTRAL}:policy/Boundary", name="Boundary",
+                           account_id=CENTRAL,
+                           document=doc({"Effect": "Allow", "Action": ["s3:*", "kms:*"],
+                                         "Resource": "*"}))
+C_BOUNDARY_NO_KMS = ManagedPolicy(arn=f"arn:aws:iam::{CENTRAL}:policy/NoKms", name="NoKms",
+                                  account_id=CENTRAL,
+                                  document=doc({"Effect": "Allow", "Action": "secretsmanager:*",
+                                                "Resource": "*"}))
+CENTRAL_USER = f"arn:aws:iam::{CENTRAL}:user/ops"
+
+
+def with_group() -> Snapshot:
+    snap = estate(secret_policy=secret_policy_for(f"arn:aws:iam::{MEMBER}:user/dev"),
+                  key_policy=key_policy_for(MEMBER_ROOT), principals=())
+    from dataclasses import replace
+
+    user = replace(role(f"arn:aws:iam::{MEMBER}:user/dev"), group_names=("readers",))
+    group = IamGroup(arn=f"arn:aws:iam::{MEMBER}:group/readers", name="readers",
+                     account_id=MEMBER, inline_policies={"read": allow_read_identity()})
+    accounts = tuple(replace(a, iam=IamSnapshot(principals=(user,), groups=(group,)))
+                     if a.account_id == MEMBER else a for a in snap.accounts)
+    return replace(snap, accounts=accounts)
+
+
+SAME_KEY_ROOT_ONLY = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+                           "Action": "kms:*", "Resource": "*"})
+SAME_KEY_DIRECT = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+                        "Action": "kms:*", "Resource": "*"},
+                       {"Effect": "Allow", "Principal": {"AWS": [CENTRAL_ROLE, CENTRAL_USER]},
+                        "Action": "kms:Decrypt", "Resource": "*"})
+
+CASES: list[GateCase] = [
+    GateCase(id="xacct-all-three-allow", cite=SMX, build=std(), principal=APP_ROLE,
+             expect="ALLOWED", gates={"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
+                                      "identity_policy": "ALLOWED"}),
+    GateCase(id="xacct-key-policy-missing-member", cite=SMX, principal=APP_ROLE,
+             build=std(key_policy=key_policy_for(f"arn:aws:iam::{OUTSIDER}:root")),
+             expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-key-root-delegation-needs-identity-kms", cite=KMSP + "; " + SMX,
+             principal=APP_ROLE, build=std(principals=(role(APP_ROLE, ident(kms=False)),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="xacct-key-names-role-still-needs-identity-kms", cite=SMX, principal=APP_ROLE,
+             build=std(key_policy=key_policy_for(APP_ROLE),
+                       principals=(role(APP_ROLE, ident(kms=False)),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="xacct-no-secret-policy", cite=XACCT, principal=APP_ROLE,
+             build=std(secret_policy=None), expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-secret-policy-names-account", cite=XACCT, principal=APP_ROLE,
+             build=std(secret_policy=secret_policy_for(MEMBER)), expect="ALLOWED"),
+    GateCase(id="xacct-account-grant-identity-silent", cite=XACCT, principal=OTHER_ROLE,
+             build=std(secret_policy=secret_policy_for(MEMBER)), expect=None),
+    GateCase(id="xacct-named-role-without-identity", cite=XACCT, principal=OTHER_ROLE,
+             build=std(secret_policy=secret_policy_for(OTHER_ROLE)), expect="DENIED",
+             broken_at=("identity_policy",)),
+    GateCase(id="xacct-aws-managed-key", cite=SMX, principal=APP_ROLE,
+             build=std(kms_key_id=None), expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-aws-managed-key-alias", cite=SMX, principal=APP_ROLE,
+             build=std(kms_key_id="alias/aws/secretsmanager"), expect="DENIED",
+             broken_at=("key_policy",)),
+    GateCase(id="xacct-key-disabled", cite=SMX, principal=APP_ROLE,
+             build=std(key_state="Disabled"), expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-key-pending-deletion", cite=SMX, principal=APP_ROLE,
+             build=std(key_state="PendingDeletion"), expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-key-viaservice-wrong-region", cite=SMX, principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"StringEquals": {
+                                            "kms:ViaService":
+                                                "secretsmanager.eu-west-1.amazonaws.com"}}})),
+             expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-key-star-calleraccount", cite=SMX, principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": "*",
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"StringEquals": {
+                                            "kms:CallerAccount": MEMBER,
+                                            "kms:ViaService":
+                                                f"secretsmanager.{REGION}.amazonaws.com"}}})),
+             expect="ALLOWED"),
+    GateCase(id="xacct-secret-policy-deny-wins", cite=EVAL, principal=APP_ROLE,
+             build=std(secret_policy=text(
+                 {"Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+                  "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+                 {"Effect": "Deny", "Principal": {"AWS": MEMBER},
+                  "Action": "secretsmanager:*", "Resource": "*"})),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-identity-deny-wins", cite=EVAL, principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, doc(
+                 *allow_read_identity()["Statement"],
+                 {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"})),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="xacct-source-ip-conditional", cite=SG, principal=APP_ROLE,
+             build=std(secret_policy=secret_policy_for(APP_ROLE, extra={"Condition": {
+                 "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}})),
+             expect="CONDITIONAL", conditions=("aws:sourceip",)),
+    GateCase(id="xacct-orgid-star-resolved", cite=XACCT, principal=APP_ROLE,
+             build=std(secret_policy=text({"Effect": "Allow", "Principal": "*",
+                                           "Action": "secretsmanager:GetSecretValue",
+                                           "Resource": "*", "Condition": {"StringEquals": {
+                                               "aws:PrincipalOrgID": ORG_ID}}})),
+             expect="ALLOWED"),
+    GateCase(id="xacct-boundary-blocks", cite=PB, principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, allow_read_identity(),
+                                        boundary=BOUNDARY_NO_SM.arn),),
+                       managed=(BOUNDARY_NO_SM,)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="xacct-boundary-allows", cite=PB, principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, allow_read_identity(),
+                                        boundary=BOUNDARY_ALL.arn),),
+                       managed=(BOUNDARY_ALL,)), expect="ALLOWED"),
+    GateCase(id="xacct-attached-managed-policy", cite=XACCT, principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, None, attached=(BOUNDARY_ALL.arn,)),),
+                       managed=(BOUNDARY_ALL,)), expect="ALLOWED"),
+    GateCase(id="xacct-managed-policy-not-collected", cite=SG, principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, None, attached=(
+                 "arn:aws:iam::aws:policy/Unknown",)),)),
+             expect="CONDITIONAL"),
+    GateCase(id="xacct-user-group-policy", cite=XACCT, principal=f"arn:aws:iam::{MEMBER}:user/dev",
+             build=with_group, expect="ALLOWED"),
+    GateCase(id="xacct-member-iam-unread", cite=SG, principal=MEMBER_ROOT,
+             build=std(secret_policy=secret_policy_for(MEMBER), iam_accounts=(CENTRAL,)),
+             expect="CONDITIONAL", gates={"identity_policy": "UNKNOWN"}),
+    GateCase(id="xacct-key-policy-not-collected", cite=SG, principal=APP_ROLE,
+             build=std(key_policy=None), expect="CONDITIONAL", gates={"key_policy": "UNKNOWN"}),
+    GateCase(id="xacct-malformed-secret-policy", cite=SG, principal=APP_ROLE,
+             build=std(secret_policy='{"Statement": ['), expect="CONDITIONAL"),
+    GateCase(id="scp-deny-secretsmanager", cite=SCP, principal=APP_ROLE,
+             build=std(scps=(full_access(), scp("NoSecrets", text(
+                 {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}), MEMBER))),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="scp-deny-kms-decrypt", cite=SCP + "; " + SMX, principal=APP_ROLE,
+             build=std(scps=(full_access(), scp("NoDecrypt", text(
+                 {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}), "r-root"))),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="scp-full-access-allows", cite=SCP, principal=APP_ROLE,
+             build=std(scps=(full_access(),)), expect="ALLOWED", gates={"scp": "ALLOWED"}),
+    GateCase(id="scp-level-without-allow", cite=SCP, principal=APP_ROLE,
+             build=std(scps=(scp("FullAWSAccess", FULL, "r-root", CENTRAL),
+                             scp("OnlyS3", text({"Effect": "Allow", "Action": "s3:*",
+                                                 "Resource": "*"}), MEMBER))),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="scp-level-missing-is-unknown", cite=SCP + "; " + SG, principal=APP_ROLE,
+             build=std(scps=(scp("FullAWSAccess", FULL, "r-root"),)), expect="CONDITIONAL"),
+    GateCase(id="scp-management-account-exempt", cite=SCP, principal=CENTRAL_ROLE,
+             build=std(key_policy=SAME_KEY_DIRECT, principals=(role(CENTRAL_ROLE, ident()),),
+                       scps=(full_access(), scp("NoSecrets", text(
+                           {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}),
+                           "r-root", CENTRAL))),
+             expect="ALLOWED", gates={"scp": "NOT_APPLICABLE"}),
+    GateCase(id="scp-not-collected-reported", cite=SCP + "; " + SG, principal=APP_ROLE,
+             build=std(), expect="ALLOWED", gates={"scp": "UNKNOWN"}),
+    GateCase(id="same-identity-and-key-root-delegation", cite=SAME + "; " + KMSP,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=None, key_policy=SAME_KEY_ROOT_ONLY,
+                       principals=(role(CENTRAL_ROLE, ident()),)),
+             expect="ALLOWED", gates={"resource_policy": "NOT_APPLICABLE"}),
+    GateCase(id="same-root-delegation-without-identity-kms", cite=KMSP, principal=CENTRAL_ROLE,
+             build=std(secret_policy=None, key_policy=SAME_KEY_ROOT_ONLY,
+                       principals=(role(CENTRAL_ROLE, ident(kms=False)),)),
+             expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="same-key-names-role-directly", cite=KMSP, principal=CENTRAL_ROLE,
+             build=std(secret_policy=None, key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, ident(kms=False)),)),
+             expect="ALLOWED"),
+    GateCase(id="same-resource-policy-alone", cite=SAME, principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, None),)),
+             expect="ALLOWED", gates={"identity_policy": "DENIED"}),
+    GateCase(id="same-resource-policy-account-only-delegates", cite=SAME + "; " + KMSP,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(
+                           {"Effect": "Allow", "Action": "s3:*", "Resource": "*"})),)),
+             expect=None),
+    GateCase(id="same-aws-managed-key", cite=SMX, principal=CENTRAL_ROLE,
+             build=std(secret_policy=None, kms_key_id=None,
+                       principals=(role(CENTRAL_ROLE, ident(kms=False)),)),
+             expect="ALLOWED"),
+    GateCase(id="same-role-boundary-caps-resource-grant", cite=PB, principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, None, boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect="DENIED", broken_at=("resource_policy", "identity_policy")),
+    GateCase(id="same-role-boundary-caps-key-grant", cite=PB, principal=CENTRAL_ROLE,
+             build=std(secret_policy=None, key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, ident(kms=False),
+                                        boundary=C_BOUNDARY_NO_KMS.arn),),
+                       managed=(C_BOUNDARY_NO_KMS,)),
+             expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="same-user-named-not-capped-by-boundary", cite=PB, principal=CENTRAL_USER,
+             build=std(secret_policy=secret_policy_for(CENTRAL_USER), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_USER, None, boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect="ALLOWED"),
+    GateCase(id="rcp-deny-outside-org", cite=RCP, principal=f"arn:aws:iam::{OUTSIDER}:role/X",
+             build=std(secret_policy=secret_policy_for(f"arn:aws:iam::{OUTSIDER}:role/X"),
+                       key_policy=key_policy_for(f"arn:aws:iam::{OUTSIDER}:root"),
+                       management="444444444444",
+                       scps=(full_access(),
+                             scp("RCPFull", text({"Effect": "Allow", "Principal": "*",
+                                                  "Action": "*", "Resource": "*"}),
+                                 "r-root", CENTRAL, MEMBER, "333333333333",
+                                 kind="RESOURCE_CONTROL_POLICY"),
+                             scp("RCPOrgOnly", text({
+                                 "Effect": "Deny", "Principal": "*",
+                                 "Action": "secretsmanager:*", "Resource": "*",
+                                 "Condition": {"StringNotEqualsIfExists": {
+                                     "aws:PrincipalOrgID": ORG_ID}}}),
+                                 "r-root", kind="RESOURCE_CONTROL_POLICY"))),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="rcp-not-for-management-account-resources", cite=RCP,
+             principal=f"arn:aws:iam::{OUTSIDER}:role/X",
+             build=std(secret_policy=secret_policy_for(f"arn:aws:iam::{OUTSIDER}:role/X"),
+                       key_policy=key_policy_for(f"arn:aws:iam::{OUTSIDER}:root"),
+                       scps=(full_access(),
+                             scp("RCPOrgOnly", text({
+                                 "Effect": "Deny", "Principal": "*",
+                                 "Action": "secretsmanager:*", "Resource": "*",
+                                 "Condition": {"StringNotEqualsIfExists": {
+                                     "aws:PrincipalOrgID": ORG_ID}}}),
+                                 "r-root", kind="RESOURCE_CONTROL_POLICY"))),
+             expect="CONDITIONAL", gates={"identity_policy": "UNKNOWN"}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_gate_case(case: GateCase) -> None:
+    snap = case.build()
+    graph = build_graph(snap)
+    settings = AccessSettings.from_snapshot(snap,
+                                            allowed_external_accounts=case.allowed_external)
+    report = analyze_access(graph, snap, settings)
+    sa = report.for_secret(SECRET_ARN)
+    assert sa is not None
+    paths = {p.principal: p for p in sa.paths}
+    if case.expect is None:
+        assert case.principal not in paths or paths[case.principal].decision == "DENIED" and \
+            not paths[case.principal].broken_at, (case.cite, paths.get(case.principal))
+        return
+    assert case.principal in paths, (case.cite, sorted(paths))
+    path = paths[case.principal]
+    assert path.decision == case.expect, (case.cite, path.reasons)
+    for gate, status in case.gates.items():
+        assert path.gates[gate].status == status, (case.cite, gate, path.gates[gate])
+    assert path.broken_at == case.broken_at, (case.cite, path.reasons)
+    for name in case.conditions:
+        assert name in path.conditions
+    edges = [d for src, _dst, d in graph.in_edges(SECRET_ARN, data=True)
+             if d["kind"] == "CAN_READ" and src == case.principal]
+    assert edges and edges[0]["decision"] == case.expect
+
+
+def test_corpus_size() -> None:
+    assert len(CASES) >= 35

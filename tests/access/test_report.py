@@ -1,0 +1,180 @@
+"""The per-secret summary: readers, breadth, broken intended access, unintended access; the
+per-key grants; identity wildcards; JSON."""
+
+from __future__ import annotations
+
+import json
+
+from access_estate import (
+    APP_ROLE,
+    APP_ROLE2,
+    CENTRAL,
+    KEY_ARN,
+    MEMBER,
+    MEMBER2,
+    ORG_ID,
+    OTHER_ROLE,
+    OUTSIDER,
+    SECRET_ARN,
+    allow_read_identity,
+    doc,
+    estate,
+    key_policy_for,
+    role,
+    secret_policy_for,
+    text,
+)
+
+from scanner.access import AccessReport, AccessSettings, analyze_access
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot
+
+ORG_STAR = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}})
+PUBLIC = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+               "Resource": "*"})
+BOTH_MEMBERS_KEY = key_policy_for(f"arn:aws:iam::{MEMBER}:root", f"arn:aws:iam::{MEMBER2}:root")
+
+
+def run(snap: Snapshot, **kw: frozenset[str]) -> AccessReport:
+    return analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap, **kw))
+
+
+def readers_estate(secret_policy: str | None, key_policy: str = BOTH_MEMBERS_KEY) -> Snapshot:
+    return estate(secret_policy=secret_policy, key_policy=key_policy,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(APP_ROLE2, allow_read_identity()),
+                              role(OTHER_ROLE, doc({"Effect": "Allow", "Action": "s3:*",
+                                                    "Resource": "*"}))))
+
+
+def test_org_wide_grant_is_not_public_but_its_breadth_is_reported() -> None:
+    sa = run(readers_estate(ORG_STAR)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert {p.principal for p in sa.readers} == {APP_ROLE, APP_ROLE2}
+    assert sa.breadth.principals == 2 and sa.breadth.accounts == 2
+    assert sa.breadth.organization_wide and not sa.breadth.public
+    assert not sa.unintended
+    assert [g.scope for g in sa.grants] == ["organization"]
+    assert "*" not in {p.principal for p in sa.paths}  # anonymous callers have no org id
+
+
+def test_public_grant_is_unintended_even_when_the_key_blocks_it() -> None:
+    sa = run(readers_estate(PUBLIC)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert sa.breadth.public
+    assert [g.unintended for g in sa.unintended] == ["public"]
+    assert "*" not in {p.principal for p in sa.paths}  # the key policy stops anonymous reads
+
+
+def test_public_secret_and_key_give_an_anonymous_path() -> None:
+    public_key = text({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                       "Resource": "*"})
+    sa = run(readers_estate(PUBLIC, key_policy=public_key)).for_secret(SECRET_ARN)
+    assert sa is not None
+    star = [p for p in sa.paths if p.principal == "*"]
+    assert star and star[0].principal_type == "anonymous"
+    assert star[0].decision != "DENIED" and star in ([p for p in sa.unintended_paths
+                                                      if p.principal == "*"],)
+
+
+def test_public_grant_narrowed_only_by_source_ip_stays_public_and_names_the_key() -> None:
+    policy = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*",
+                   "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}})
+    sa = run(readers_estate(policy)).for_secret(SECRET_ARN)
+    assert sa is not None
+    grant = sa.unintended[0]
+    assert grant.scope == "public" and "aws:sourceip" in grant.conditions
+
+
+def test_external_account_is_unintended_unless_allow_listed() -> None:
+    snap = readers_estate(secret_policy_for(APP_ROLE, OUTSIDER))
+    sa = run(snap).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert [(g.principal, g.unintended) for g in sa.unintended] == [
+        (OUTSIDER, "outside-organization")]
+    # the outsider's IAM is unknown: its root is a conditional reader, outside the zone
+    outsider = [p for p in sa.paths if p.principal == f"arn:aws:iam::{OUTSIDER}:root"]
+    assert outsider and outsider[0].decision in ("CONDITIONAL", "DENIED")
+    assert not outsider[0].in_zone
+    listed = run(snap, allowed_external_accounts=frozenset({OUTSIDER})).for_secret(SECRET_ARN)
+    assert listed is not None and not listed.unintended
+
+
+def test_broken_intended_access_names_the_blocking_gate() -> None:
+    # the secret policy grants both member roles, the key policy trusts only MEMBER
+    snap = readers_estate(secret_policy_for(APP_ROLE, APP_ROLE2),
+                          key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"))
+    sa = run(snap).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert [(p.principal, p.broken_at) for p in sa.broken] == [(APP_ROLE2, ("key_policy",))]
+    assert [p.principal for p in sa.readers] == [APP_ROLE]
+
+
+def test_principal_without_any_secrets_permission_is_not_a_path() -> None:
+    sa = run(readers_estate(ORG_STAR)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert OTHER_ROLE not in {p.principal for p in sa.paths}
+
+
+def test_key_report_lists_external_and_excess_grants() -> None:
+    key_policy = key_policy_for(f"arn:aws:iam::{MEMBER}:root", f"arn:aws:iam::{OUTSIDER}:root")
+    report = run(readers_estate(secret_policy_for(APP_ROLE), key_policy=key_policy))
+    key = report.for_key(KEY_ARN)
+    assert key is not None
+    assert [g.principal for g in key.external_grants] == [f"arn:aws:iam::{OUTSIDER}:root"]
+    # MEMBER is granted by the secret policy (by role); OUTSIDER by no secret policy
+    assert [g.account_id for g in key.excess_grants] == [MEMBER, OUTSIDER] or \
+        [g.account_id for g in key.excess_grants] == [OUTSIDER]
+    assert key.secrets == (SECRET_ARN,)
+
+
+def test_public_key_policy_grant() -> None:
+    key_policy = text({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt",
+                       "Resource": "*"})
+    key = run(readers_estate(None, key_policy=key_policy)).for_key(KEY_ARN)
+    assert key is not None and [g.scope for g in key.public_grants] == ["public"]
+
+
+def test_identity_wildcards_are_listed() -> None:
+    wide = doc({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"],
+                "Resource": "*"})
+    snap = estate(secret_policy=None, key_policy=BOTH_MEMBERS_KEY,
+                  principals=(role(APP_ROLE, wide), role(APP_ROLE2, allow_read_identity())))
+    found = {(w.principal, w.action) for w in run(snap).identity_wildcards}
+    assert found == {(APP_ROLE, "secretsmanager:GetSecretValue"), (APP_ROLE, "kms:Decrypt")}
+
+
+def test_report_serialises_to_json_and_looks_up_by_name() -> None:
+    report = run(readers_estate(ORG_STAR))
+    data = json.loads(report.to_json())
+    entry = data["secrets"][SECRET_ARN]
+    assert entry["readers"] == sorted([APP_ROLE, APP_ROLE2])
+    assert entry["breadth"]["organization_wide"] is True
+    app = [p for p in entry["paths"] if p["principal"] == APP_ROLE][0]
+    assert app["gates"]["key_policy"]["status"] == "ALLOWED"
+    assert app["decision"] == "ALLOWED" and app["broken"] is False
+    assert report.for_secret("app/db") is report.for_secret(SECRET_ARN)
+    assert report.readers_of(SECRET_ARN) == frozenset({APP_ROLE, APP_ROLE2})
+    assert {p.secret_arn for p in report.paths_for_principal(APP_ROLE)} == {SECRET_ARN}
+
+
+def test_can_read_edges_carry_gate_verdicts() -> None:
+    snap = readers_estate(ORG_STAR)
+    graph = build_graph(snap)
+    analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    data = graph.get_edge_data(APP_ROLE, SECRET_ARN)["CAN_READ"]
+    assert data["decision"] == "ALLOWED"
+    assert set(data["gates"]) == {"resource_policy", "key_policy", "identity_policy", "scp"}
+    assert data["kind"] == "CAN_READ"
+
+
+def test_same_account_reader_with_aws_managed_key_and_cross_account_blocked() -> None:
+    central_role = f"arn:aws:iam::{CENTRAL}:role/CentralApp"
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), kms_key_id=None,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(central_role, allow_read_identity())))
+    sa = run(snap).for_secret(SECRET_ARN)
+    assert sa is not None and sa.aws_managed_key
+    assert [p.principal for p in sa.readers] == [central_role]
+    assert [(p.principal, p.broken_at) for p in sa.broken] == [(APP_ROLE, ("key_policy",))]

@@ -1,0 +1,98 @@
+"""Properties of the evaluator (hypothesis): monotonicity of Deny and Allow, and indifference to
+statement order and JSON formatting."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.policy import PolicyKind, Request, evaluate_policy, parse_policy_text
+
+ROLE = "arn:aws:iam::222222222222:role/App"
+SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/db-AbCdEf"
+RANK = {"DENIED": 0, "CONDITIONAL": 1, "ALLOWED": 2}
+
+actions = st.sampled_from(["secretsmanager:GetSecretValue", "secretsmanager:*", "*",
+                           "secretsmanager:Get*", "kms:Decrypt", "s3:GetObject",
+                           ["s3:*", "secretsmanager:GetSecretValue"]])
+resources = st.sampled_from(["*", SECRET, "arn:aws:secretsmanager:*:111111111111:secret:app/*",
+                             "arn:aws:secretsmanager:*:222222222222:secret:*",
+                             "arn:aws:s3:::bucket"])
+principals = st.sampled_from(["*", {"AWS": "222222222222"}, {"AWS": ROLE},
+                              {"AWS": "arn:aws:iam::333333333333:root"},
+                              {"Service": "lambda.amazonaws.com"}])
+conditions = st.sampled_from([
+    None,
+    {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}},
+    {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}},
+    {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}},
+    {"Null": {"aws:SourceVpce": "true"}},
+    {"StringEquals": {"aws:PrincipalAccount": ["222222222222"]}},
+    {"ForAnyValue:StringEquals": {"aws:CalledVia": ["secretsmanager.amazonaws.com"]}},
+    {"BogusOperator": {"aws:PrincipalAccount": "1"}},
+])
+
+
+@st.composite
+def statements(draw: Any, effect: str | None = None, resource_policy: bool = True) -> dict:
+    s: dict[str, Any] = {"Effect": effect or draw(st.sampled_from(["Allow", "Deny"])),
+                         "Action": draw(actions), "Resource": draw(resources)}
+    if resource_policy:
+        s["Principal"] = draw(principals)
+    c = draw(conditions)
+    if c is not None:
+        s["Condition"] = c
+    return s
+
+
+policies = st.lists(statements(), min_size=0, max_size=5)
+requests = st.builds(
+    lambda known_org, vpce: Request(
+        principal_arn=ROLE, principal_account="222222222222",
+        action="secretsmanager:GetSecretValue", resource=SECRET,
+        context={"aws:principalaccount": ("222222222222",),
+                 **({"aws:principalorgid": ("o-abc",)} if known_org else {}),
+                 **({"aws:sourcevpce": (vpce,)} if vpce else {})},
+        absent=frozenset() if vpce else frozenset({"aws:sourcevpce"}),
+    ),
+    st.booleans(), st.sampled_from([None, "vpce-1", "vpce-2"]))
+
+
+def _decide(stmts: list[dict], request: Request, text: str | None = None) -> str:
+    doc = {"Version": "2012-10-17", "Statement": stmts}
+    policy = parse_policy_text(text if text is not None else json.dumps(doc))
+    return evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
+
+
+@settings(max_examples=150, deadline=None)
+@given(policies, statements(effect="Deny"), requests)
+def test_adding_a_deny_never_widens_access(stmts: list[dict], deny: dict, req: Request) -> None:
+    assert RANK[_decide(stmts + [deny], req)] <= RANK[_decide(stmts, req)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(policies, statements(effect="Allow"), requests)
+def test_adding_an_allow_never_narrows_access(stmts: list[dict], allow: dict,
+                                              req: Request) -> None:
+    assert RANK[_decide(stmts + [allow], req)] >= RANK[_decide(stmts, req)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(policies, requests, st.randoms(use_true_random=False))
+def test_statement_order_never_matters(stmts: list[dict], req: Request, rnd: Any) -> None:
+    shuffled = list(stmts)
+    rnd.shuffle(shuffled)
+    assert _decide(shuffled, req) == _decide(stmts, req)
+
+
+@settings(max_examples=100, deadline=None)
+@given(policies, requests, st.sampled_from([None, 1, 4]), st.booleans())
+def test_json_formatting_never_matters(stmts: list[dict], req: Request, indent: int | None,
+                                       sort_keys: bool) -> None:
+    doc = {"Version": "2012-10-17", "Statement": stmts}
+    text = json.dumps(doc, indent=indent, sort_keys=sort_keys)
+    assert _decide(stmts, req, text) == _decide(stmts, req)
