@@ -392,6 +392,24 @@ def fit_size(finding: dict[str, Any], limit: int = MAX_FINDING_BYTES) -> dict[st
     return finding
 
 
+def enforce_limits(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an ASFF finding (from any source) with over-long text cut with the marker and
+    the size brought under 240 KB: Security Hub never sees a field over its limit."""
+    out: dict[str, Any] = json.loads(json.dumps(finding, default=str))
+    for key in ("Title", "Description"):
+        if isinstance(out.get(key), str):
+            out[key] = truncate(out[key], LIMITS[key])
+    rec = (out.get("Remediation") or {}).get("Recommendation")
+    if isinstance(rec, dict) and isinstance(rec.get("Text"), str):
+        rec["Text"] = truncate(rec["Text"], LIMITS["Recommendation.Text"])
+    fields = out.get("ProductFields")
+    if isinstance(fields, dict):
+        out["ProductFields"] = {truncate(str(k), LIMITS["ProductFields.key"], "…"):
+                                truncate(str(v), LIMITS["ProductFields.value"])
+                                for k, v in list(fields.items())[: LIMITS["ProductFields.count"]]}
+    return fit_size(out)
+
+
 def created_at_index(previous: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Finding id -> CreatedAt from a previous ASFF export (to keep CreatedAt across scans)."""
     return {str(f["Id"]): str(f["CreatedAt"]) for f in previous
@@ -532,7 +550,8 @@ def _limit_problems(f: Mapping[str, Any]) -> list[str]:
         problems.append("Compliance.RelatedRequirements: more than 32")
     size = finding_bytes(f)
     if size > MAX_FINDING_BYTES:
-        problems.append(f"finding is {size} bytes, over the {MAX_FINDING_BYTES} byte limit")
+        problems.append(f"finding is {size} bytes, over the 240 KB ({MAX_FINDING_BYTES} byte) "
+                        "limit")
     if not str(f.get("ProductArn", "")).endswith(f":product/{f.get('AwsAccountId')}/default"):
         problems.append("ProductArn: not the default product of AwsAccountId")
     return problems
@@ -544,7 +563,7 @@ def validate_asff(finding: Mapping[str, Any]) -> list[str]:
 
     shape = _finding_shape()
     report = ParamValidator().validate({"Findings": [finding]}, shape)
-    problems = [line.strip() for line in report.generate_report().splitlines()[1:]
+    problems = [line.strip() for line in report.generate_report().splitlines()
                 if line.strip()] if report.has_errors() else []
     _walk_model(finding, shape.members["Findings"].member, "Finding", problems)
     return problems + _limit_problems(finding)

@@ -162,7 +162,8 @@ def render_ocsf(document: Mapping[str, Any]) -> str:
         problems = check_event(event)
         if problems:  # an exporter bug, never the user's input: fail loudly
             raise ValueError(f"OCSF event for {finding.get('id')} lacks {', '.join(problems)}")
-        lines.append(json.dumps(event, ensure_ascii=False, sort_keys=True, default=str))
+        # ASCII-only: U+2028/U+2029 or NEL inside a string would split a line for many readers
+        lines.append(json.dumps(event, ensure_ascii=True, sort_keys=True, default=str))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

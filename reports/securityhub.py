@@ -3,8 +3,9 @@
 The only module in ``reports/`` that talks to AWS, and it never creates a client itself:
 callers pass ``client_for(account_id, region)`` (see ``session_client_factory``).
 
-* Batches of at most 100 findings, each finding at most 240 KB (checked locally first, with
-  ``reports.asff.validate_asff``: an invalid finding is reported, never sent).
+* Batches of at most 100 findings, each finding at most 240 KB: text over an ASFF limit is cut
+  with a marker (``reports.asff.enforce_limits``), then every finding is checked locally with
+  ``reports.asff.validate_asff``; one that is still invalid is reported, never sent.
 * At most ``rate`` requests per second per account and region (Security Hub allows 10/s,
   burst 30); batches for different accounts are interleaved so one account never waits on
   another.
@@ -19,7 +20,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from reports.asff import MAX_BATCH, target_of, validate_asff
+from reports.asff import MAX_BATCH, enforce_limits, target_of, validate_asff
 
 RETRYABLE_CODES = frozenset({
     "TooManyRequestsException", "ThrottlingException", "Throttling", "LimitExceededException",
@@ -115,7 +116,8 @@ def send_findings(
     """Import ``findings`` (ASFF dicts) into Security Hub; report what was not delivered."""
     undelivered: list[Undelivered] = []
     groups: "OrderedDict[tuple[str, str], list[Mapping[str, Any]]]" = OrderedDict()
-    for f in findings:
+    for original in findings:
+        f = enforce_limits(original)
         account, region = target_of(f)
         problems = validate_asff(f)
         if problems:

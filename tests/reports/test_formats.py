@@ -1,0 +1,179 @@
+"""Table, findings.json, CSV, JUnit and OCSF renderers on a hostile sample."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from report_sample import HOSTILE, IMG, SCRIPT, sample_document, sample_graph
+from reports import FORMATS, WRITERS, parse_formats, write_reports
+from reports.csv_out import read_csv, render_csv
+from reports.json_out import read_findings_json, validate_document, write_findings_json
+from reports.junit import render_junit
+from reports.ocsf import CLASS_UID, REQUIRED, check_event, render_ocsf, to_ocsf
+from reports.table import render_table
+from scanner.errors import InputError, UsageError
+
+
+class _Analysis:
+    def __init__(self) -> None:
+        self.document = sample_document()
+        self.graph = sample_graph()
+
+
+# --------------------------------------------------------------------------- table
+
+
+def test_table_groups_by_severity_then_account_and_ends_with_a_summary() -> None:
+    text = render_table(sample_document())
+    order = [text.index(f"{s} (") for s in ("CRITICAL", "HIGH", "MEDIUM", "INFORMATIONAL")]
+    assert order == sorted(order)
+    assert "LOW (" not in text  # the only LOW result is a PASS: counted, not listed
+    medium = text[text.index("MEDIUM ("):text.index("INFORMATIONAL (")]
+    assert medium.index("111111111111") < medium.index("444444444444")
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("9 results (6 FAIL, 1 UNKNOWN, 1 MUTED, 1 PASS)")
+    assert "1 CRITICAL, 2 HIGH, 3 MEDIUM" in last and "INCOMPLETE (1 coverage gap)" in last
+    assert "NOT ASSESSED (1)" in text
+
+
+def test_table_strips_terminal_escapes_from_hostile_text() -> None:
+    assert "\x1b" in HOSTILE
+    doc = sample_document()
+    doc["findings"][0]["message"] = "bell\x07 nul\x00 " + HOSTILE
+    text = render_table(doc, width=400)
+    assert not any(ch in text for ch in ("\x1b", "\x07", "\x00"))
+    assert "\ufffd[31mred" in text  # the escape sequence is shown inert
+
+
+def test_table_without_findings_says_so() -> None:
+    doc = sample_document()
+    doc["findings"] = []
+    assert "No failing, unassessed or muted findings." in render_table(doc)
+
+
+# --------------------------------------------------------------------------- findings.json
+
+
+def test_findings_json_round_trips_and_is_schema_checked(tmp_path: Path) -> None:
+    path = write_findings_json(sample_document(), tmp_path / "findings.json")
+    assert read_findings_json(path) == json.loads(json.dumps(sample_document()))
+
+
+def test_findings_json_names_the_bad_field(tmp_path: Path) -> None:
+    doc = sample_document()
+    doc["findings"][2]["severity"] = "SEVERE"
+    with pytest.raises(InputError, match=r"findings/2/severity"):
+        validate_document(doc)
+    bad = tmp_path / "findings.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match="findings.json: not a readable JSON file"):
+        read_findings_json(bad)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def test_csv_round_trips_every_finding_including_hostile_text() -> None:
+    doc = sample_document()
+    rows = read_csv(render_csv(doc))
+    by_id = {r["id"]: r for r in rows}
+    assert len(rows) == len(doc["findings"])
+    for f in doc["findings"]:
+        row = by_id[f["id"]]
+        assert row["rule_id"] == f["rule_id"]
+        assert row["severity"] == f["severity"] and row["status"] == f["status"]
+        assert row["resource_arn"] == f["resource"]["arn"]
+        assert row["evidence"] == f["evidence"]
+        assert row["compliance"] == f["compliance"]
+        assert row["missing"] == f["missing"]
+        # control characters are replaced, everything else survives
+        assert row["message"] == f["message"].replace("\x1b", "\ufffd")
+
+
+def test_csv_cells_cannot_start_a_spreadsheet_formula() -> None:
+    doc = sample_document()
+    doc["findings"][0]["message"] = "=HYPERLINK(\"http://evil\",\"x\")"
+    doc["findings"][1]["message"] = "+1+1"
+    text = render_csv(doc)
+    assert "'=HYPERLINK" in text and "'+1+1" in text
+    messages = {r["message"] for r in read_csv(text)}
+    assert "=HYPERLINK(\"http://evil\",\"x\")" in messages and "+1+1" in messages
+
+
+# --------------------------------------------------------------------------- JUnit
+
+
+def test_junit_has_one_case_per_rule_and_resource() -> None:
+    root = ET.fromstring(render_junit(sample_document()).encode())
+    cases = root.findall("./testsuite/testcase")
+    doc = sample_document()
+    pairs = {(f["rule_id"], f["resource"]["arn"]) for f in doc["findings"]}
+    assert {(c.get("classname"), c.get("name")) for c in cases} == pairs
+    failures = [c for c in cases if c.find("failure") is not None]
+    skipped = [c for c in cases if c.find("skipped") is not None]
+    assert len(failures) == 6  # the six FAIL results
+    assert {c.get("classname") for c in skipped} == {"secret-unused",
+                                                    "secret-policy-external-account"}
+    assert root.get("tests") == str(len(cases)) and root.get("failures") == "6"
+    assert root.get("skipped") == "2"
+    broken = next(c for c in failures if c.get("classname") == "secret-cross-account-access-broken")
+    assert broken.find("failure").get("type") == "HIGH"  # type: ignore[union-attr]
+    assert "ApplicationRole" in (broken.find("failure").text or "")  # type: ignore[union-attr]
+
+
+def test_junit_stays_well_formed_with_control_characters() -> None:
+    doc = sample_document()
+    doc["findings"][0]["message"] = "nul\x00 bell\x07 " + SCRIPT
+    root = ET.fromstring(render_junit(doc).encode())
+    texts = " ".join(e.get("message") or "" for e in root.iter("failure"))
+    assert SCRIPT in texts and "\x00" not in texts
+
+
+# --------------------------------------------------------------------------- OCSF
+
+
+def test_ocsf_lines_are_compliance_findings_with_every_required_attribute() -> None:
+    doc = sample_document()
+    lines = render_ocsf(doc).splitlines()
+    assert len(lines) == len(doc["findings"])
+    for line in lines:
+        event = json.loads(line)
+        assert check_event(event) == []
+        assert event["class_uid"] == CLASS_UID == 2003
+        assert event["category_uid"] == 2 and event["type_uid"] == 200301
+        assert event["metadata"]["version"].startswith("1.")
+    statuses = {json.loads(l)["status_code"]: json.loads(l) for l in lines}
+    assert statuses["FAIL"]["compliance"]["status_id"] == 3
+    assert statuses["PASS"]["compliance"]["status_id"] == 1
+    assert statuses["UNKNOWN"]["compliance"]["status_id"] == 2
+    assert statuses["MUTED"]["status_id"] == 3  # Suppressed
+
+
+def test_ocsf_check_names_missing_required_attributes() -> None:
+    event = to_ocsf(sample_document()["findings"][0], sample_document())
+    del event["finding_info"]["uid"]
+    del event["time"]
+    event["compliance"]["standards"] = []
+    assert set(check_event(event)) >= {"finding_info.uid", "time", "compliance.standards"}
+    assert "metadata.product" in REQUIRED
+
+
+# --------------------------------------------------------------------------- write_reports
+
+
+def test_write_reports_writes_each_format_from_the_table(tmp_path: Path) -> None:
+    written = write_reports(_Analysis(), tmp_path, list(FORMATS))
+    assert [p.name for p in written] == [WRITERS[f].filename for f in FORMATS]
+    assert all(p.stat().st_size > 0 for p in written)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert IMG not in html and 'id="drift"' not in html  # no drift given: no drift section
+
+
+def test_write_reports_rejects_an_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown report format 'pdf'"):
+        write_reports(_Analysis(), tmp_path, ["html", "pdf"])
+    assert parse_formats("html, json,html") == ["html", "json"]
