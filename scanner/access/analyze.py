@@ -9,8 +9,8 @@ cached by text and evaluations by (policy, request projection), so 1,000 account
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterable
 
 import networkx as nx
 
@@ -20,8 +20,8 @@ from scanner.access.context import (
     principal_context,
     resource_context,
 )
-from scanner.access.gates import GateInputs, KeyFacts, combine
-from scanner.access.grants import NamedPrincipals, named_principals, policy_grants
+from scanner.access.gates import Combined, GateInputs, KeyFacts, combine
+from scanner.access.grants import named_principals, policy_grants
 from scanner.access.identity import (
     IdentityEvaluator,
     IdentityResult,
@@ -45,7 +45,7 @@ from scanner.graph.schema import EdgeKind, NodeKind, PUBLIC_PRINCIPAL, root_prin
 from scanner.model import Snapshot
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.parse import Policy, parse_policy_text
-from scanner.policy.principals import entry_account
+from scanner.policy.principals import entry_account, is_account_entry
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
@@ -55,10 +55,10 @@ _AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 
 
 class _SecretView:
-    """The facts about one secret (and its key) that every pair needs."""
+    """The facts about one secret (and its key) that every pair needs, computed once."""
 
     def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
-                 key_attrs: dict[str, Any] | None) -> None:
+                 key_attrs: dict[str, Any] | None, settings: AccessSettings) -> None:
         self.arn = arn
         self.name: str | None = attrs.get("name")
         self.account: str = attrs.get("account_id") or arn.split(":")[4]
@@ -66,7 +66,12 @@ class _SecretView:
         self.tags: dict[str, str] = dict(attrs.get("tags") or {})
         text = attrs.get("resource_policy")
         self.policy: Policy | None = parse_policy_text(text) if text else None
-        self.policy_unread = "resource_policy" in (attrs.get("unread") or ())
+        self.unread_result: PolicyResult | None = None
+        if self.policy is None and "resource_policy" in (attrs.get("unread") or ()):
+            self.unread_result = PolicyResult(
+                allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                unresolved=("resource policy not collected",),
+                reasons=("resource policy could not be read",))
         kms_ref = attrs.get("kms_key_id")
         self.key_arn = key_id
         ka = key_attrs or {}
@@ -77,14 +82,73 @@ class _SecretView:
         key_text = ka.get("policy")
         self.key_policy: Policy | None = parse_policy_text(key_text) if key_text else None
         state = ka.get("key_state")
-        self.key_usable = Tri.FALSE if state in _UNUSABLE_STATES else Tri.TRUE
-        self.key_reason: str | None = f"key is {state}" if state in _UNUSABLE_STATES else None
+        usable = Tri.FALSE if state in _UNUSABLE_STATES else Tri.TRUE
+        reason: str | None = f"key is {state}" if state in _UNUSABLE_STATES else None
         if not self.aws_managed and self.key_policy is None:
-            self.key_reason = ("key not collected" if not ka.get("collected", key_attrs
-                                                                    is not None)
-                               else "key policy not collected")
-        self.named = named_principals(self.policy, "secretsmanager:GetSecretValue")
-        self.key_named = named_principals(self.key_policy, "kms:Decrypt")
+            reason = "key not collected" if key_attrs is None or not ka.get("collected", True) \
+                else "key policy not collected"
+        self.key_facts = KeyFacts(aws_managed=self.aws_managed, usable=usable,
+                                  policy_result=None, reason=reason)
+        self.named = named_principals(self.policy, settings.action)
+        self.key_named = named_principals(self.key_policy, settings.decrypt_action)
+        self.uses_kms = not self.aws_managed and bool(self.key_arn)
+        self.rctx_sm = resource_context(account_id=self.account, region=self.region,
+                                        tags=self.tags, settings=settings, kms=False,
+                                        secret_arn=arn)
+        self.rctx_kms = resource_context(account_id=self.key_account, region=self.region,
+                                         tags={}, settings=settings, kms=True, secret_arn=arn)
+
+
+@dataclass(frozen=True, slots=True)
+class _Refs:
+    """Which principals a policy's Principal elements can single out (for cache keys)."""
+
+    arn_accounts: frozenset[str]
+    account_entries: frozenset[str]
+    per_principal: bool  # NotPrincipal or unrecognised entries: key by principal ARN
+
+
+def _refs(policy: Policy) -> _Refs:
+    arn_accounts: set[str] = set()
+    accounts: set[str] = set()
+    per_principal = False
+    for st in policy.statements:
+        if st.not_principal is not None:
+            per_principal = True
+        if st.principal is None:
+            continue
+        for e in st.principal.aws:
+            acct = entry_account(e)
+            if acct is None:
+                per_principal = True
+            elif is_account_entry(e):
+                accounts.add(acct)
+            else:
+                arn_accounts.add(acct)
+    return _Refs(frozenset(arn_accounts), frozenset(accounts), per_principal)
+
+
+def _project(pctx: Any, keys: tuple[str, ...]) -> tuple[object, ...]:
+    """The principal side of the context, restricted to ``keys`` (what a policy can see)."""
+    ctx, absent, excluded = pctx
+    out: list[object] = []
+    for k in keys:
+        v = ctx.get(k)
+        if v is not None:
+            out.append(v)
+        elif k in excluded:
+            out.append(("!", excluded[k]))
+        elif k in absent:
+            out.append("absent")
+        else:
+            out.append(None)  # decided by the resource side: the same for the whole secret
+    return tuple(out)
+
+
+_NOT_COLLECTED = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                                 reasons=("SCPs/RCPs were not collected: not assessed",))
+_NO_ORG = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                          reasons=("no organization data: guardrails not assessed",))
 
 
 class _Analyzer:
@@ -96,8 +160,20 @@ class _Analyzer:
         self.index = PrincipalIndex(snapshot)
         self.identity = IdentityEvaluator()
         self.guard = Guardrails(snapshot.organization)
+        org = snapshot.organization
+        self.guard_constant: GuardrailResult | None = (
+            _NO_ORG if org is None else _NOT_COLLECTED if not org.policies_read else None)
+        keys: set[str] = set()
+        for cp in (org.policies if org else ()):
+            keys |= parse_policy_text(cp.content).condition_keys
+        self.guard_keys = tuple(sorted(keys))
         self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._guard_cache: dict[tuple[object, ...], GuardrailResult] = {}
+        self._combine_cache: dict[tuple[object, ...], Combined] = {}
+        self._refs: dict[int, _Refs] = {}
+        self._sorted: dict[frozenset[str], tuple[str, ...]] = {}
         self._pctx: dict[str, Any] = {}
+        self._probe: dict[tuple[object, ...], bool] = {}
         self._groups = self._signature_groups()
 
     # ------------------------------------------------------------------ indexing
@@ -115,24 +191,50 @@ class _Analyzer:
             self._pctx[p.arn] = hit
         return hit
 
+    def _keys(self, keys: frozenset[str]) -> tuple[str, ...]:
+        hit = self._sorted.get(keys)
+        if hit is None:
+            hit = tuple(sorted(keys))
+            self._sorted[keys] = hit
+        return hit
+
     # ------------------------------------------------------------------ evaluation
-    def _resource_result(self, policy: Policy, named: NamedPrincipals, request: Request,
-                         facts: PrincipalFacts) -> PolicyResult:
+    def _policy_result(self, policy: Policy, tag: str, sv: _SecretView, facts: PrincipalFacts,
+                       pctx: Any, make: Callable[[], Request]) -> PolicyResult:
+        refs = self._refs.get(id(policy))
+        if refs is None:
+            refs = _refs(policy)
+            self._refs[id(policy)] = refs
         acct = facts.account_id
-        specific = facts.principal_type in ("anonymous", "root") or \
-            any((entry_account(a) == acct) for a in named.arns)
-        pkey: object = facts.arn if specific or not policy.statements else \
-            (acct, facts.principal_type, facts.has_boundary)
-        key = (id(policy), request.action, request.resource, pkey,
-               request.projection(policy.condition_keys))
+        if refs.per_principal or facts.principal_type in ("anonymous", "root") or \
+                acct in refs.arn_accounts:
+            pkey: object = facts.arn
+        else:
+            pkey = (acct if acct in refs.account_entries else "-", facts.principal_type,
+                    facts.has_boundary)
+        key = (id(policy), tag, sv.arn, pkey,
+               _project(pctx, self._keys(policy.condition_keys)))
         hit = self._rp_cache.get(key)
         if hit is None:
-            hit = evaluate_policy(policy, request, PolicyKind.RESOURCE)
+            hit = evaluate_policy(policy, make(), PolicyKind.RESOURCE)
             self._rp_cache[key] = hit
         return hit
 
-    def _guardrails(self, p: Principal, sv: _SecretView, req_sm: Request,
-                    req_kms: Request | None) -> GuardrailResult:
+    def _guardrails(self, p: Principal, sv: _SecretView, pctx: Any,
+                    make_sm: Callable[[], Request],
+                    make_kms: Callable[[], Request]) -> GuardrailResult:
+        if self.guard_constant is not None:
+            return self.guard_constant
+        key = (p.account_id, p.facts.principal_type, sv.arn, _project(pctx, self.guard_keys))
+        hit = self._guard_cache.get(key)
+        if hit is None:
+            hit = self._guardrails_uncached(p, sv, make_sm(), make_kms() if sv.uses_kms
+                                            else None)
+            self._guard_cache[key] = hit
+        return hit
+
+    def _guardrails_uncached(self, p: Principal, sv: _SecretView, req_sm: Request,
+                             req_kms: Request | None) -> GuardrailResult:
         results = [self.guard.evaluate(SCP, p.account_id, req_sm),
                    self.guard.evaluate(RCP, sv.account, req_sm)]
         if req_kms is not None:
@@ -140,9 +242,9 @@ class _Analyzer:
             results.append(self.guard.evaluate(RCP, sv.key_account, req_kms))
         applicable = [r for r in results if r.status != "NOT_APPLICABLE"]
         if not applicable:
-            return results[0]
-        if all(r.status == "UNKNOWN" and r.allow is Tri.TRUE for r in applicable):
-            return applicable[0]
+            reasons = tuple(dict.fromkeys(x for r in results for x in r.reasons))
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=reasons)
         allow = all3(r.allow for r in applicable)
         deny = any3(r.deny for r in applicable)
         status = "DENIED" if deny is Tri.TRUE or allow is Tri.FALSE else \
@@ -156,33 +258,39 @@ class _Analyzer:
         facts = p.facts
         cross = facts.account_id != sv.account
         pctx = self._principal_ctx(p)
-        rctx_sm = resource_context(account_id=sv.account, region=sv.region, tags=sv.tags,
-                                   settings=self.s, kms=False, secret_arn=sv.arn)
-        req_sm = build_request(facts, pctx, rctx_sm, action=self.s.action, resource=sv.arn)
-        req_kms: Request | None = None
-        if not sv.aws_managed and sv.key_arn:
-            rctx_kms = resource_context(account_id=sv.key_account, region=sv.region, tags={},
-                                        settings=self.s, kms=True, secret_arn=sv.arn)
-            req_kms = build_request(facts, pctx, rctx_kms, action=self.s.decrypt_action,
-                                    resource=sv.key_arn)
-        rp = self._resource_result(sv.policy, sv.named, req_sm, facts) if sv.policy else None
-        if rp is None and sv.policy_unread:
-            rp = PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
-                              unresolved=("resource policy not collected",),
-                              reasons=("resource policy could not be read",))
+        s = self.s
+
+        def make_sm() -> Request:
+            return build_request(facts, pctx, sv.rctx_sm, action=s.action, resource=sv.arn)
+
+        def make_kms() -> Request:
+            return build_request(facts, pctx, sv.rctx_kms, action=s.decrypt_action,
+                                 resource=sv.key_arn or "")
+
+        def project(keys: frozenset[str]) -> tuple[object, ...]:
+            return _project(pctx, self._keys(keys))
+
+        rp = self._policy_result(sv.policy, "sm", sv, facts, pctx, make_sm) if sv.policy \
+            else sv.unread_result
         kp = None
-        if req_kms is not None and sv.key_policy is not None:
-            kp = self._resource_result(sv.key_policy, sv.key_named, req_kms, facts)
-        key = KeyFacts(aws_managed=sv.aws_managed, usable=sv.key_usable, policy_result=kp,
-                       reason=sv.key_reason)
-        ids = self.identity.evaluate(p, self.s.action, sv.arn, lambda: req_sm)
+        if sv.uses_kms and sv.key_policy is not None:
+            kp = self._policy_result(sv.key_policy, "kms", sv, facts, pctx, make_kms)
+        ids = self.identity.evaluate(p, s.action, sv.arn, make_sm, project, "sm")
         idk: IdentityResult | None = None
-        if req_kms is not None and sv.key_arn:
-            rk = req_kms
-            idk = self.identity.evaluate(p, self.s.decrypt_action, sv.key_arn, lambda: rk)
-        scp = self._guardrails(p, sv, req_sm, req_kms)
-        c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
-                               id_key=idk, scp=scp, is_user=facts.principal_type == "user"))
+        if sv.uses_kms and sv.key_arn:
+            idk = self.identity.evaluate(p, s.decrypt_action, sv.key_arn, make_kms, project,
+                                         sv.arn)
+        scp = self._guardrails(p, sv, pctx, make_sm, make_kms)
+        is_user = facts.principal_type == "user"
+        ckey = (id(rp), id(kp), id(ids), id(idk), id(scp), cross, is_user, sv.arn)
+        c = self._combine_cache.get(ckey)
+        if c is None:
+            key = sv.key_facts if kp is None else KeyFacts(
+                aws_managed=False, usable=sv.key_facts.usable, policy_result=kp,
+                reason=sv.key_facts.reason)
+            c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
+                                   id_key=idk, scp=scp, is_user=is_user))
+            self._combine_cache[ckey] = c
         intended = self._intended(p, sv, c.gates, ids)
         broken_at = c.blocking if intended and c.decision == "DENIED" else ()
         return AccessPath(
@@ -210,15 +318,35 @@ class _Analyzer:
         if rp_ok and id_ok:
             return True
         if id_ok and p.identity_known:
-            probe = self._wildcard_probe(p, sv)
-            return probe is Tri.FALSE
+            return self._names_secret(p, sv, strict=p.account_id != sv.account)
         return False
 
-    def _wildcard_probe(self, p: Principal, sv: _SecretView) -> Tri:
-        fake = f"arn:aws:secretsmanager:{sv.region}:{sv.account}:secret:zz-unrelated-000000"
-        req = Request(principal_arn=p.arn, principal_account=p.account_id,
-                      action=self.s.action, resource=fake, principal_type=p.facts.principal_type)
-        return self.identity.evaluate(p, self.s.action, fake, lambda: req).allow
+    def _names_secret(self, p: Principal, sv: _SecretView, strict: bool = True) -> bool:
+        """Does the principal's identity grant this secret rather than every secret? It does
+        not when it also grants an unrelated secret of the same account; from another account
+        (``strict``) also not when it grants a sibling under the same path (``app/*`` is a
+        pattern, ``app/db-??????`` names one secret)."""
+        head = (sv.name or "").split("/", 1)[0] + "/" if "/" in (sv.name or "") else ""
+        if not strict:
+            head = "<none>"
+        key = (p.signature, sv.account, sv.region, head)
+        hit = self._probe.get(key)
+        if hit is None:
+            base = f"arn:aws:secretsmanager:{sv.region}:{sv.account}:secret:"
+            hit = True
+            fakes = [base + "zz-unrelated-000000"]
+            if strict:
+                fakes.append(base + head + "zz-sibling-000000")
+            for fake in fakes:
+                req = Request(principal_arn=p.arn, principal_account=p.account_id,
+                              action=self.s.action, resource=fake,
+                              principal_type=p.facts.principal_type)
+                if self.identity.evaluate(p, self.s.action, fake, lambda: req,
+                                          scope="probe").allow is not Tri.FALSE:
+                    hit = False
+                    break
+            self._probe[key] = hit
+        return hit
 
     # ------------------------------------------------------------------ candidates
     def candidates(self, sv: _SecretView) -> Iterable[Principal]:
@@ -250,13 +378,21 @@ class _Analyzer:
     # ------------------------------------------------------------------ per secret / key
     def secret_access(self, sv: _SecretView) -> SecretAccess:
         paths: list[AccessPath] = []
+        rp_closed = not sv.named.star and sv.unread_result is None and not (
+            sv.policy is not None and sv.policy.problems)
         for p in self.candidates(sv):
-            if p.identity_known and not (sv.named.names(p.arn, p.account_id)):
-                # cheap pre-check: a principal not named whose identity cannot allow the read
-                # is not a reader and not an intended one
-                req_factory = self._lazy_sm_request(p, sv)
-                ids = self.identity.evaluate(p, self.s.action, sv.arn, req_factory)
-                if ids.allow is Tri.FALSE and not self.s.record_denied:
+            named = sv.named.names(p.arn, p.account_id)
+            if p.identity_known and not named and not self.s.record_denied:
+                # cheap pre-checks (cached per policy signature): a principal the resource
+                # policy does not name, whose identity cannot allow the read, is neither a
+                # reader nor an intended one; from another account, with a resource policy
+                # that cannot let it in, it only matters if its identity names this secret
+                ids = self.identity.evaluate(p, self.s.action, sv.arn,
+                                             self._sm_request(p, sv), self._projector(p), "sm")
+                if ids.allow is Tri.FALSE:
+                    continue
+                if rp_closed and p.account_id != sv.account and \
+                        not self._names_secret(p, sv):
                     continue
             path = self.evaluate_pair(p, sv)
             if path.decision != "DENIED" or path.broken_at or self.s.record_denied:
@@ -281,13 +417,18 @@ class _Analyzer:
                             paths=tuple(sorted(paths, key=lambda x: x.principal)),
                             grants=tuple(grants), breadth=breadth, problems=problems)
 
-    def _lazy_sm_request(self, p: Principal, sv: _SecretView) -> Any:
+    def _sm_request(self, p: Principal, sv: _SecretView) -> Callable[[], Request]:
         def make() -> Request:
-            rctx = resource_context(account_id=sv.account, region=sv.region, tags=sv.tags,
-                                    settings=self.s, kms=False, secret_arn=sv.arn)
-            return build_request(p.facts, self._principal_ctx(p), rctx, action=self.s.action,
-                                 resource=sv.arn)
+            return build_request(p.facts, self._principal_ctx(p), sv.rctx_sm,
+                                 action=self.s.action, resource=sv.arn)
         return make
+
+    def _projector(self, p: Principal) -> Callable[[frozenset[str]], tuple[object, ...]]:
+        pctx = self._principal_ctx(p)
+
+        def project(keys: frozenset[str]) -> tuple[object, ...]:
+            return _project(pctx, self._keys(keys))
+        return project
 
     def key_access(self, key_id: str, attrs: dict[str, Any], views: list[_SecretView]) -> \
             KeyAccess:
@@ -303,9 +444,9 @@ class _Analyzer:
         for g in grants:
             if g.scope in ("service",) or g.account_id == key_account:
                 continue
-            covered = any(v.named.star or (g.account_id is not None and
-                                           g.account_id in v.named.accounts) or
-                          g.principal in v.named.arns for v in views)
+            covered = any(v.named.star or g.account_id in v.named.accounts or
+                          g.account_id in {entry_account(a) for a in v.named.arns}
+                          for v in views)
             if not covered:
                 excess.append(g)
         return KeyAccess(key_arn=key_id, account_id=key_account, region=region,
@@ -326,7 +467,7 @@ class _Analyzer:
         return out
 
 
-def _secret_views(graph: nx.MultiDiGraph) -> list[_SecretView]:
+def _secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> list[_SecretView]:
     views: list[_SecretView] = []
     for node, attrs in graph.nodes(data=True):
         if attrs.get("kind") != NodeKind.SECRET.value:
@@ -338,7 +479,7 @@ def _secret_views(graph: nx.MultiDiGraph) -> list[_SecretView]:
                 key_id = dst
                 key_attrs = dict(graph.nodes[dst])
                 break
-        views.append(_SecretView(node, dict(attrs), key_id, key_attrs))
+        views.append(_SecretView(node, dict(attrs), key_id, key_attrs, settings))
     return views
 
 
@@ -361,7 +502,7 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
                    settings: AccessSettings) -> AccessReport:
     """Evaluate every (principal, secret) pair worth considering; add CAN_READ edges."""
     an = _Analyzer(graph, snapshot, settings)
-    views = _secret_views(graph)
+    views = _secret_views(graph, settings)
     secrets = {sv.arn: an.secret_access(sv) for sv in views}
     by_key: dict[str, list[_SecretView]] = {}
     for sv in views:

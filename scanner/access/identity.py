@@ -9,7 +9,7 @@ from typing import Callable, Mapping
 from scanner.access.context import PrincipalFacts
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
-from scanner.policy.matching import action_matches, arn_matches
+from scanner.policy.matching import action_matches, arn_matches, glob_match
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
@@ -152,23 +152,28 @@ class IdentityEvaluator:
 
     def __init__(self) -> None:
         self._cache: dict[tuple[object, ...], IdentityResult] = {}
+        self._reach: dict[tuple[object, ...], bool] = {}
 
     def evaluate(self, principal: Principal, action: str, resource: str,
-                 make_request: Callable[[], Request]) -> IdentityResult:
+                 make_request: Callable[[], Request],
+                 project: Callable[[frozenset[str]], tuple[object, ...]] | None = None,
+                 scope: object = None) -> IdentityResult:
+        """``scope`` + ``project`` (the principal-side context restricted to some keys) let the
+        caller avoid building a Request on a cache hit; without them the request is built."""
         if not principal.identity_known:
             return UNKNOWN_IDENTITY
-        service = action.split(":", 1)[0].lower()
-        if service not in principal.mentions and "*" not in principal.mentions and \
-                principal.boundary is None:
-            return IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
-                                  reasons=(f"no identity policy allows any {service} action",))
+        if principal.boundary is None and not self.reachable(principal, action, resource):
+            return _NO_ALLOW
         request: Request | None = None
         if principal.condition_keys:
-            request = make_request()
-            key: tuple[object, ...] = (principal.signature, action, resource,
-                                       request.projection(principal.condition_keys))
+            if project is not None:
+                proj: object = project(principal.condition_keys)
+            else:
+                request = make_request()
+                proj = request.projection(principal.condition_keys)
+            key: tuple[object, ...] = (principal.signature, action, resource, scope, proj)
         else:
-            key = (principal.signature, action, resource)
+            key = (principal.signature, action, resource, scope)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -177,6 +182,47 @@ class IdentityEvaluator:
         result = _evaluate_identity(principal, request)
         self._cache[key] = result
         return result
+
+    def reachable(self, principal: Principal, action: str, resource: str) -> bool:
+        """Could any Allow statement of the principal's policies reach ``action`` on a resource
+        in ``resource``'s account? (A cheap, cached pre-check; False is definite.)"""
+        parts = resource.split(":", 5)
+        account = parts[4] if len(parts) == 6 else "*"
+        key = (principal.signature, action, account)
+        hit = self._reach.get(key)
+        if hit is None:
+            hit = any(_could_allow(np.policy, action, account) for np in principal.policies)
+            self._reach[key] = hit
+        return hit
+
+
+_NO_ALLOW = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
+                           reasons=("no identity policy allows the action on this account's "
+                                    "resources",))
+
+
+def _could_allow(policy: Policy | None, action: str, account: str) -> bool:
+    if policy is None or policy.problems:
+        return True
+    for st in policy.statements:
+        if st.problems:
+            return True
+        if st.effect != "Allow":
+            continue
+        if st.actions is not None and not any(action_matches(a, action) for a in st.actions):
+            continue
+        if st.not_actions is not None and any(action_matches(a, action)
+                                              for a in st.not_actions):
+            continue
+        if st.resources is None:
+            return True
+        for r in st.resources:
+            parts = r.split(":", 5)
+            if r == "*" or len(parts) != 6 or "${" in r or account == "*":
+                return True
+            if glob_match(parts[4], account):
+                return True
+    return False
 
 
 def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult:

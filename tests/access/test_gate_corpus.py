@@ -153,7 +153,11 @@ CASES: list[GateCase] = [
                        principals=(role(APP_ROLE, ident(kms=False)),)),
              expect="DENIED", broken_at=("identity_policy",)),
     GateCase(id="xacct-no-secret-policy", cite=XACCT, principal=APP_ROLE,
-             build=std(secret_policy=None), expect="DENIED", broken_at=("resource_policy",)),
+             build=std(secret_policy=None, principals=(role(APP_ROLE, ident(
+                 secret_res=f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/db-??????")),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-identity-pattern-alone-is-not-intent", cite=XACCT + "; " + SG,
+             principal=APP_ROLE, build=std(secret_policy=None), expect=None),
     GateCase(id="xacct-secret-policy-names-account", cite=XACCT, principal=APP_ROLE,
              build=std(secret_policy=secret_policy_for(MEMBER)), expect="ALLOWED"),
     GateCase(id="xacct-account-grant-identity-silent", cite=XACCT, principal=OTHER_ROLE,

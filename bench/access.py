@@ -1,0 +1,151 @@
+"""Benchmark: analyze_access over a synthetic organization.
+
+1,000 accounts x 20 roles x 100 secrets (in the central account), two customer-managed keys.
+A third of the secrets are readable organization-wide (Principal * + aws:PrincipalOrgID), a
+third name ApplicationRole in ten accounts, a third name fifty account roots. Every member has
+an ApplicationRole (reads the central app/* secrets), an Admin (Action *), a SecretsOps role
+(secretsmanager:* on its own account) and 17 roles without secrets permissions.
+
+Usage: .venv/bin/python bench/access.py [--accounts N] [--roles N] [--secrets N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scanner.access import AccessSettings, analyze_access  # noqa: E402
+from scanner.graph.builder import build_graph  # noqa: E402
+from scanner.model import (  # noqa: E402
+    AccountSnapshot,
+    IamPrincipal,
+    IamSnapshot,
+    KmsKey,
+    Organization,
+    OrgAccount,
+    RegionSnapshot,
+    ScanMeta,
+    Secret,
+    Snapshot,
+)
+
+REGION = "us-east-1"
+CENTRAL = "100000000000"
+ORG_ID = "o-bench00001"
+
+
+def account_id(i: int) -> str:
+    return f"{200000000000 + i:012d}"
+
+
+def make_snapshot(n_accounts: int, n_roles: int, n_secrets: int) -> Snapshot:
+    members = [account_id(i) for i in range(n_accounts)]
+    keys = []
+    for k, grantee in enumerate(("org", "some")):
+        grant: dict[str, object]
+        if grantee == "org":
+            grant = {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                     "Resource": "*", "Condition": {"StringEquals": {
+                         "aws:PrincipalOrgID": ORG_ID,
+                         "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}}}
+        else:
+            grant = {"Effect": "Allow",
+                     "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in members[:50]]},
+                     "Action": "kms:Decrypt", "Resource": "*"}
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+             "Action": "kms:*", "Resource": "*"}, grant]})
+        keys.append(KmsKey(arn=f"arn:aws:kms:{REGION}:{CENTRAL}:key/key-{k}", key_id=f"key-{k}",
+                           account_id=CENTRAL, region=REGION, key_manager="CUSTOMER",
+                           key_state="Enabled", policy=policy))
+    secrets = []
+    for s in range(n_secrets):
+        mode = s % 3
+        if mode == 0:
+            stmt: dict[str, object] = {
+                "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}
+        elif mode == 1:
+            stmt = {"Effect": "Allow", "Principal": {"AWS": [
+                f"arn:aws:iam::{members[(s * 7 + j) % n_accounts]}:role/ApplicationRole"
+                for j in range(10)]}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+        else:
+            stmt = {"Effect": "Allow", "Principal": {"AWS": [
+                members[(s + j) % n_accounts] for j in range(50)]},
+                "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+        secrets.append(Secret(
+            arn=f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/s{s:03d}-AbCdEf",
+            name=f"app/s{s:03d}", account_id=CENTRAL, region=REGION,
+            kms_key_id=keys[0 if mode == 0 else 1].arn,
+            resource_policy=json.dumps({"Version": "2012-10-17", "Statement": [stmt]})))
+    app_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": f"arn:aws:kms:*:{CENTRAL}:key/*"}]}
+    admin_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    s3_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "logs:*"], "Resource": "*"}]}
+    accounts = [AccountSnapshot(account_id=CENTRAL, regions=(RegionSnapshot(
+        region=REGION, secrets=tuple(secrets), kms_keys=tuple(keys)),), iam=IamSnapshot())]
+    for a in members:
+        principals = []
+        for r in range(n_roles):
+            name = ["ApplicationRole", "Admin", "SecretsOps"][r] if r < 3 else f"Worker{r}"
+            if r == 0:
+                pol = app_policy
+            elif r == 1:
+                pol = admin_policy
+            elif r == 2:
+                pol = {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "secretsmanager:*",
+                     "Resource": f"arn:aws:secretsmanager:*:{a}:secret:*"}]}
+            else:
+                pol = s3_policy
+            principals.append(IamPrincipal(arn=f"arn:aws:iam::{a}:role/{name}", name=name,
+                                           account_id=a, principal_type="role",
+                                           inline_policies={"main": pol}))
+        accounts.append(AccountSnapshot(account_id=a, regions=(RegionSnapshot(region=REGION),),
+                                        iam=IamSnapshot(principals=tuple(principals))))
+    all_ids = (CENTRAL, *members)
+    org = Organization(org_id=ORG_ID, management_account_id=None, root_id="r-root",
+                       accounts=tuple(OrgAccount(account_id=a, parent_id="r-root")
+                                      for a in all_ids))
+    return Snapshot(meta=ScanMeta(scan_id="bench", started_at="2026-11-29T00:00:00Z",
+                                  accounts=all_ids, regions=(REGION,), central_account=CENTRAL,
+                                  org_id=ORG_ID),
+                    accounts=tuple(accounts), organization=org)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--accounts", type=int, default=1000)
+    ap.add_argument("--roles", type=int, default=20)
+    ap.add_argument("--secrets", type=int, default=100)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    snap = make_snapshot(args.accounts, args.roles, args.secrets)
+    t1 = time.perf_counter()
+    graph = build_graph(snap)
+    t2 = time.perf_counter()
+    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    t3 = time.perf_counter()
+    paths = sum(len(s.paths) for s in report.secrets.values())
+    readers = sum(len(s.readers) for s in report.secrets.values())
+    broken = sum(len(s.broken) for s in report.secrets.values())
+    pairs = args.accounts * args.roles * args.secrets
+    print(f"estate: {args.accounts} accounts x {args.roles} roles x {args.secrets} secrets "
+          f"= {pairs:,} (principal, secret) pairs")
+    print(f"synthesise {t1 - t0:.2f}s  build_graph {t2 - t1:.2f}s  "
+          f"analyze_access {t3 - t2:.2f}s")
+    print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
