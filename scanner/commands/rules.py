@@ -1,17 +1,69 @@
-"""Placeholder: owned by the helper building this command; replaced, never shipped as is."""
+"""`secretgraph rules list|validate`: show the rule catalog, check rule files.
+
+``rules list [--rules DIR ...] [--format table|json]`` lists the built-in rules plus those of
+each ``--rules`` directory. ``rules validate PATH...`` checks rule files (or directories of
+them): schema, then the semantic pass; the first problem exits 2 naming file, rule and field.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
-from scanner.errors import UsageError
+from tabulate import tabulate
 
-HELP = "(not built yet)"
+from scanner.engine.loader import Ruleset, load_rule_paths, load_ruleset, rule_files
+from scanner.errors import InputError, UsageError
+
+HELP = "list the rules, or validate rule files (exit 2 naming file, rule and field)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    sub = parser.add_subparsers(dest="rules_command", metavar="ACTION")
+    lst = sub.add_parser("list", help="list the built-in rules and those of --rules DIRs")
+    lst.add_argument("--rules", action="append", default=[], metavar="DIR",
+                     help="an extra directory of rule files (repeatable)")
+    lst.add_argument("--format", choices=("table", "json"), default="table")
+    val = sub.add_parser("validate", help="validate rule files or directories of them")
+    val.add_argument("paths", nargs="+", metavar="PATH")
+
+
+def rule_rows(ruleset: Ruleset) -> list[dict[str, object]]:
+    return [{
+        "id": r.id, "severity": r.severity.value, "resource": list(r.resources),
+        "title": r.title, "parameters": {n: p.default for n, p in r.parameters.items()},
+        "remediation": r.remediation.get("id"),
+        "compliance": {k: list(v) for k, v in r.compliance.items()}, "path": r.path,
+    } for r in ruleset.rules]
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    action = getattr(args, "rules_command", None)
+    if action == "list":
+        ruleset = load_ruleset(args.rules)
+        rows = rule_rows(ruleset)
+        if args.format == "json":
+            print(json.dumps(rows, indent=2))
+        else:
+            print(tabulate([[r["id"], r["severity"], ", ".join(r["resource"]),  # type: ignore[arg-type]
+                             r["title"]] for r in rows],
+                           headers=["rule", "severity", "resource", "title"]))
+            print(f"\n{len(rows)} rules")
+        return 0
+    if action == "validate":
+        paths: list[Path] = []
+        for raw in args.paths:
+            p = Path(raw)
+            if p.is_dir():
+                paths.extend(rule_files(p))
+            elif p.is_file():
+                paths.append(p)
+            else:
+                raise InputError("no such file or directory", path=raw)
+        if not paths:
+            raise InputError("no rule files (*.yaml) found", path=", ".join(args.paths))
+        ruleset = load_rule_paths(paths)
+        print(f"{len(ruleset.rules)} rule file(s) valid")
+        return 0
+    raise UsageError("expected an action: secretgraph rules list | validate PATH...")

@@ -1,0 +1,45 @@
+"""Every rule against its fixture folder: tests/rules/<rule_id>/snapshot.json + expected.yaml.
+
+One parametrized test: adding a rule and its folder needs no new test code. Only the rule under
+test runs, and the resources it reports must be exactly the expected ones per status.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.findings import Finding
+from scanner.graph.builder import build_graph
+from rule_fixture import STATUSES, fixture_ids, load_fixture
+
+RULESET = load_ruleset()
+
+
+def run_fixture(rule_id: str) -> tuple[list[Finding], dict[str, set[str]]]:
+    fx = load_fixture(rule_id)
+    rule = RULESET.get(rule_id)
+    assert rule is not None, f"fixture folder {rule_id} has no rule file"
+    graph = build_graph(fx.snapshot)
+    access = None
+    if fx.access:
+        from scanner.access import AccessSettings, analyze_access
+
+        access = analyze_access(graph, fx.snapshot, AccessSettings.from_snapshot(fx.snapshot))
+    config = parse_config(fx.config or {}, path=f"tests/rules/{rule_id}/expected.yaml")
+    findings = evaluate(graph, fx.snapshot, access, Ruleset(rules=(rule,)), config, fx.now)
+    return findings, fx.expected
+
+
+@pytest.mark.parametrize("rule_id", fixture_ids())
+def test_rule_matches_its_fixture(rule_id: str) -> None:
+    findings, expected = run_fixture(rule_id)
+    assert all(f.rule_id == rule_id for f in findings)
+    got = {s: {f.resource.arn for f in findings if f.status.value == s} for s in STATUSES}
+    assert got == expected
+    for f in findings:
+        if f.status.value == "UNKNOWN":
+            assert f.missing, f"UNKNOWN {f.resource.arn} does not name what is missing"
+        if f.status.value == "FAIL":
+            assert f.message, f"FAIL {f.resource.arn} has no message"
