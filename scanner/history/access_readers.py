@@ -46,7 +46,13 @@ class SecretAccess:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+_FAST = {"ALLOWED": "allow", "DENIED": "deny", "CONDITIONAL": "conditional"}
+
+
 def normalise_decision(value: Any) -> str:
+    fast = _FAST.get(value) if type(value) is str else None
+    if fast is not None:
+        return fast
     if value is True:
         return ALLOW
     text = str(value or "").strip().lower()
@@ -61,8 +67,10 @@ def normalise_decision(value: Any) -> str:
 
 def _path_decision(entry: Mapping[str, Any]) -> str:
     decision = normalise_decision(entry.get("decision", entry.get("effect")))
+    if decision != DENY:
+        return decision
     gates = entry.get("gates")
-    if decision == DENY and isinstance(gates, Mapping):
+    if isinstance(gates, Mapping):
         statuses = {str((g.get("status") if isinstance(g, Mapping) else g) or "").upper()
                     for g in gates.values()}
         if "UNKNOWN" in statuses and "DENIED" not in statuses:
@@ -85,7 +93,7 @@ def _entries(access_json: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str,
     secrets = access_json.get("secrets")
     if isinstance(secrets, Mapping):
         for arn, entry in secrets.items():
-            if isinstance(entry, Mapping):
+            if type(entry) is dict or isinstance(entry, Mapping):
                 yield str(arn), entry
     elif isinstance(secrets, list):
         for entry in secrets:
@@ -95,31 +103,35 @@ def _entries(access_json: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str,
                     yield str(arn), entry
 
 
+def raw_entries(access_json: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """secret ARN -> the report's entry for it, unparsed (cheap: for equality checks)."""
+    return dict(_entries(access_json)) if access_json else {}
+
+
+def secret_access(arn: str, entry: Mapping[str, Any]) -> SecretAccess:
+    """One secret's readers from its report entry."""
+    readers: dict[str, Reader] = {}
+    items = entry.get("paths") if isinstance(entry.get("paths"), list) else entry.get("readers")
+    for r in items or ():
+        if type(r) is str:
+            reader = Reader(principal=r, decision=ALLOW, raw={"principal": r})
+        elif type(r) is dict or isinstance(r, Mapping):
+            principal = r.get("principal") or r.get("principal_arn") or r.get("arn")
+            if not principal:
+                continue
+            reader = Reader(principal=str(principal), decision=_path_decision(r), raw=r)
+        else:
+            continue
+        prev = readers.get(reader.principal)
+        if prev is None or _rank(reader.decision) > _rank(prev.decision):
+            readers[reader.principal] = reader
+    assessed = entry.get("assessed", True) is not False and not entry.get("missing")
+    return SecretAccess(secret_arn=arn, readers=readers, assessed=assessed, raw=entry)
+
+
 def secrets_access(access_json: Mapping[str, Any] | None) -> dict[str, SecretAccess]:
     """secret ARN -> its readers. {} for None (no access report recorded)."""
-    out: dict[str, SecretAccess] = {}
-    if not access_json:
-        return out
-    for arn, entry in _entries(access_json):
-        readers: dict[str, Reader] = {}
-        items = entry.get("paths") if isinstance(entry.get("paths"), list) else \
-            entry.get("readers")
-        for r in items or ():
-            if isinstance(r, str):
-                reader = Reader(principal=r, decision=ALLOW, raw={"principal": r})
-            elif isinstance(r, Mapping):
-                principal = r.get("principal") or r.get("principal_arn") or r.get("arn")
-                if not principal:
-                    continue
-                reader = Reader(principal=str(principal), decision=_path_decision(r), raw=r)
-            else:
-                continue
-            prev = readers.get(reader.principal)
-            if prev is None or _rank(reader.decision) > _rank(prev.decision):
-                readers[reader.principal] = reader
-        assessed = entry.get("assessed", True) is not False and not entry.get("missing")
-        out[arn] = SecretAccess(secret_arn=arn, readers=readers, assessed=assessed, raw=entry)
-    return out
+    return {arn: secret_access(arn, entry) for arn, entry in raw_entries(access_json).items()}
 
 
 def _rank(decision: str) -> int:

@@ -8,11 +8,13 @@ place it lives in (scanner.history.assessed); otherwise it is "not assessed".
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 from collections import defaultdict
 from typing import Any, Iterator, Mapping
 
 from scanner.history.access_readers import READS, UNKNOWN, Reader, principal_account, \
-    secrets_access
+    raw_entries, secret_access
 from scanner.history.assessed import Assessment, assess
 from scanner.history.drift import (
     AccessChange,
@@ -107,38 +109,45 @@ def _notes(kind: str, name: str, old: Any, new: Any) -> str | None:
     return None
 
 
+def _fields(rec: Any) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(type(rec))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(rec))
+        _FIELD_NAMES[type(rec)] = names
+    return names
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _compare(kind: str, rid: str, account: str, region: str, old: Any, new: Any,
              not_assessed: list[NotAssessed]) -> ResourceChange | None:
-    old_j: dict[str, Any] = to_jsonable(old)
-    new_j: dict[str, Any] = to_jsonable(new)
-    old_unread = set(old_j.get(_UNREAD) or ())
-    new_unread = set(new_j.get(_UNREAD) or ())
-    if kind == "secret":  # replicas None = ReplicationStatus not read
-        if old_j.get("replicas") is None:
-            old_unread.add("replicas")
-        if new_j.get("replicas") is None:
-            new_unread.add("replicas")
+    """Field-by-field comparison of two records of the same resource (cheap when equal)."""
     skip = VOLATILE.get(kind, frozenset()) | {_UNREAD}
+    differing = [name for name in _fields(old)
+                 if name not in skip and getattr(old, name) != getattr(new, name)]
+    old_unread = set(getattr(old, _UNREAD, ()) or ())
+    new_unread = set(getattr(new, _UNREAD, ()) or ())
+    if kind == "secret":  # replicas None = ReplicationStatus not read
+        if old.replicas is None:
+            old_unread.add("replicas")
+        if new.replicas is None:
+            new_unread.add("replicas")
     fields: list[FieldChange] = []
     policies: list[PolicyChange] = []
-    unread_here: list[str] = []
-    for name in sorted(set(old_j) | set(new_j)):
-        if name in skip:
-            continue
+    unread_here = sorted((old_unread | new_unread) - skip)
+    for name in differing:
         if name in old_unread or name in new_unread:
-            unread_here.append(name)
             continue
-        ov, nv = old_j.get(name), new_j.get(name)
-        if ov == nv:
-            continue
+        ov, nv = to_jsonable(getattr(old, name)), to_jsonable(getattr(new, name))
         if name in POLICY_FIELDS.get(kind, ()):
             stmts = diff_statements(ov, nv)
             if stmts is not None:
                 if stmts:
                     policies.append(PolicyChange(field=name, statements=stmts))
                 continue
-        if name in POLICY_MAP_FIELDS.get(kind, ()) and isinstance(ov, Mapping) \
-                and isinstance(nv, Mapping):
+        if name in POLICY_MAP_FIELDS.get(kind, ()) and isinstance(ov, dict) \
+                and isinstance(nv, dict):
             for pname in sorted(set(ov) | set(nv)):
                 stmts = diff_statements(ov.get(pname), nv.get(pname))
                 if stmts:
@@ -149,7 +158,8 @@ def _compare(kind: str, rid: str, account: str, region: str, old: Any, new: Any,
             continue
         fields.append(FieldChange(field=name, old=ov, new=nv, note=_notes(kind, name, ov, nv)))
     if unread_here:
-        which = ("both" if old_unread & new_unread and set(unread_here) <= old_unread & new_unread
+        both = old_unread & new_unread
+        which = ("both" if set(unread_here) <= both
                  else "old" if set(unread_here) <= old_unread else "new")
         not_assessed.append(NotAssessed(scope="fields", subject=f"{kind} {rid}",
                                         reason="not read: " + ", ".join(unread_here), scan=which))
@@ -201,7 +211,7 @@ def _resources(old: Snapshot, new: Snapshot, old_a: Assessment, new_a: Assessmen
 def _findings(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     out: dict[str, Mapping[str, Any]] = {}
     for f in doc.get("findings") or ():
-        if isinstance(f, Mapping) and f.get("id"):
+        if (type(f) is dict or isinstance(f, Mapping)) and f.get("id"):
             out[str(f["id"])] = f
     return out
 
@@ -225,6 +235,8 @@ def _diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a
     changed: list[FindingChange] = []
     for fid, n in new_f.items():
         o = old_f.get(fid)
+        if o is not None and o == n:
+            continue
         ns, os_ = n.get("status"), (o.get("status") if o else None)
         if ns == "UNKNOWN":
             if os_ in ("FAIL", "MUTED", "PASS"):
@@ -283,7 +295,12 @@ def _diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Ass
         not_assessed.append(NotAssessed(scope="access", subject="all secrets",
                                         reason="no access report recorded", scan=which))
         return []
-    old_s, new_s = secrets_access(old.access), secrets_access(new.access)
+    old_raw, new_raw = raw_entries(old.access), raw_entries(new.access)
+    # an entry equal on both sides cannot hold a change: skip it before parsing anything
+    changed = {arn for arn in set(old_raw) | set(new_raw)
+               if old_raw.get(arn) != new_raw.get(arn)}
+    old_s = {arn: secret_access(arn, old_raw[arn]) for arn in changed if arn in old_raw}
+    new_s = {arn: secret_access(arn, new_raw[arn]) for arn in changed if arn in new_raw}
     secret_where = {s.arn: (a.account_id, r.region) for a in new.snapshot.accounts
                     for r in a.regions for s in r.secrets}
     secret_where_old = {s.arn: (a.account_id, r.region) for a in old.snapshot.accounts
@@ -380,6 +397,18 @@ def _ref(scan: StoredScan) -> ScanRef:
 
 def diff_scans(old: StoredScan, new: StoredScan) -> Drift:
     """The drift from `old` to `new`: access first, then findings, resources, not assessed."""
+    # Two large scans are millions of live objects: the cyclic collector would rescan them
+    # again and again while the diff allocates (and the diff creates no cycles). Pause it.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _diff_scans(old, new)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _diff_scans(old: StoredScan, new: StoredScan) -> Drift:
     old_a, new_a = assess(old.snapshot), assess(new.snapshot)
     not_assessed: list[NotAssessed] = list(_coverage_gaps(old.snapshot, new.snapshot))
     access = _diff_access(old, new, old_a, new_a, not_assessed)
