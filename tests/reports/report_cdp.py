@@ -86,6 +86,15 @@ class Page:
             raise RuntimeError(f"evaluate failed: {result['exceptionDetails']}")
         return result.get("result", {}).get("value")
 
+    def wait_until(self, expression: str, timeout: float = 5.0) -> Any:
+        """Evaluate ``expression`` until it is truthy; returns its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.evaluate(expression)
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(0.05)
+
     def click(self, selector: str) -> None:
         """A real mouse click at the centre of the element matched by ``selector``."""
         box = self.evaluate(

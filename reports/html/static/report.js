@@ -168,8 +168,9 @@
 
   var timer = null;
   search.addEventListener("input", function () {
-    if (timer) { clearTimeout(timer); }
-    timer = setTimeout(refilter, rows.length > 3000 ? 120 : 0);
+    if (timer) { clearTimeout(timer); timer = null; }
+    if (rows.length <= 3000) { refilter(); return; }
+    timer = setTimeout(function () { timer = null; refilter(); }, 120);  // debounce big reports
   });
   account.addEventListener("change", refilter);
   rule.addEventListener("change", refilter);
