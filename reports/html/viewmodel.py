@@ -138,6 +138,17 @@ class AccessMatrix:
     hidden_cols: int = 0
     available: bool = True
 
+    @property
+    def column_groups(self) -> list[tuple[str, int]]:
+        """(account, number of adjacent secret columns of that account), for a header row."""
+        groups: list[tuple[str, int]] = []
+        for col in self.columns:
+            if groups and groups[-1][0] == col["account"]:
+                groups[-1] = (col["account"], groups[-1][1] + 1)
+            else:
+                groups.append((col["account"], 1))
+        return groups
+
 
 _SYMBOL = {"allowed": "✓", "conditional": "?", "broken": "✗", "none": ""}
 _RANK = {"broken": 0, "allowed": 1, "conditional": 2, "denied": 3}
