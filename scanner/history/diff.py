@@ -365,19 +365,27 @@ def _coverage_gaps(old: Snapshot, new: Snapshot) -> Iterator[NotAssessed]:
     def keyed(s: Snapshot) -> dict[tuple[str, str, str, str, str], str]:
         out = {}
         for c in s.coverage:
-            out[(c.account_id, c.region, c.service, c.operation, c.resource_arn or "")] = \
-                f"{c.error_code}: {c.message}"
+            if c.operation == "AssumeRole" and not c.resource_arn:
+                key = (c.account_id, "", "", "AssumeRole", "")  # the account-level gap
+            else:
+                key = (c.account_id, c.region, c.service, c.operation, c.resource_arn or "")
+            out[key] = f"{c.error_code}: {c.message}"
         for acct in s.accounts:
             if not acct.assumed:
-                out[(acct.account_id, "", "", "AssumeRole", "")] = "audit role not assumed"
+                out.setdefault((acct.account_id, "", "", "AssumeRole", ""),
+                               "the audit role could not be assumed")
         return out
 
     o, n = keyed(old), keyed(new)
     for key in sorted(set(o) | set(n)):
         acct, region, service, op, arn = key
         scan = "both" if key in o and key in n else ("old" if key in o else "new")
-        scope = "resource" if arn else ("account" if op == "AssumeRole" else "service")
-        subject = arn or "/".join(p for p in (acct, region, service, op) if p)
+        if arn:
+            scope, subject = "resource", arn
+        elif op == "AssumeRole" and not region:
+            scope, subject = "account", acct
+        else:
+            scope, subject = "service", "/".join(p for p in (acct, region, service, op) if p)
         yield NotAssessed(scope=scope, subject=subject, reason=n.get(key) or o[key], scan=scan)
     old_accts = {a.account_id for a in old.accounts}
     new_accts = {a.account_id for a in new.accounts}

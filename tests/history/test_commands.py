@@ -1,0 +1,91 @@
+"""`secretgraph history list` and `secretgraph diff` on a SQLite history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from scanner.history import open_store
+
+from scanfactory import MEMBER, access, document, finding, secret, secret_arn, snapshot
+
+DB = secret_arn("db")
+APP = f"arn:aws:iam::{MEMBER}:role/app"
+VENDOR = "arn:aws:iam::999999999999:role/vendor"
+
+
+def _history(tmp_path: Path) -> str:
+    path = str(tmp_path / "h.db")
+    store = open_store(path)
+    nights = [
+        ("n1", [secret("db")], [(APP, "allow")], [], ()),
+        ("n2", [secret("db")], [(APP, "allow")], [], (MEMBER,)),  # incomplete
+        ("n3", [secret("db", rotation=False)], [(APP, "allow"), (VENDOR, "allow")],
+         [finding("secret-rotation-disabled", DB)], ()),
+    ]
+    for i, (sid, secrets, readers, findings, not_assumed) in enumerate(nights):
+        snap = snapshot(sid, f"2026-11-2{i}T02:00:00Z", secrets, not_assumed=not_assumed)
+        store.record(snap.meta, snap, document(snap, findings), access({DB: readers}))
+    return path
+
+
+def test_history_list_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hist = _history(tmp_path)
+    assert main(["history", "list", "--history", hist]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:4] == ["scan", "started", "finished", "complete"]
+    rows = [line.split() for line in out[2:]]
+    assert [(r[0], r[3]) for r in rows] == [("n1", "yes"), ("n2", "NO"), ("n3", "yes")]
+    assert main(["history", "list", "--history", hist, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["scan_id"] for s in data["scans"]] == ["n1", "n2", "n3"]
+    assert data["scans"][2]["counts"]["high"] == 1
+
+
+def test_history_list_of_a_missing_file_creates_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", "list", "--history", str(tmp_path / "none.db")]) == 0
+    assert "no scans recorded" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_diff_defaults_to_the_last_two_complete_scans(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hist = _history(tmp_path)
+    assert main(["diff", "--history", hist]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Drift n1 ")  # n2 is incomplete: skipped
+    assert f"+ {VENDOR} can now read" in text
+    assert "rotation switched off" in text
+    assert main(["diff", "n2", "n3", "--history", hist, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n2", "n3")
+    assert data["old"]["complete"] is False
+    assert any(n["scope"] == "account" and n["subject"] == MEMBER for n in data["not_assessed"])
+
+
+def test_diff_writes_out_file(tmp_path: Path) -> None:
+    hist = _history(tmp_path)
+    out = tmp_path / "drift.json"
+    assert main(["diff", "n1", "--history", hist, "--format", "json", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["new"]["scan_id"] == "n3"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["diff", "nope"], "no scan 'nope'"),
+    (["diff", "n", "n3"], "ambiguous"),
+    (["diff", "n3", "n3"], "two different scans"),
+])
+def test_diff_bad_ids_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             argv: list[str], words: str) -> None:
+    hist = _history(tmp_path)
+    assert main([*argv, "--history", hist]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_diff_needs_two_complete_scans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "--history", str(tmp_path / "empty.db")]) == 2
+    assert "needs two complete scans" in capsys.readouterr().err
