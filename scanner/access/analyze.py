@@ -97,6 +97,9 @@ class _SecretView:
                                         secret_arn=arn)
         self.rctx_kms = resource_context(account_id=self.key_account, region=self.region,
                                          tags={}, settings=settings, kms=True, secret_arn=arn)
+        #: identity results for kms:Decrypt differ between secrets of one key only through the
+        #: encryption context (SecretARN) and the region (kms:ViaService)
+        self.kms_scope = (self.region, arn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,9 @@ class _Analyzer:
         self._guard_cache: dict[tuple[object, ...], GuardrailResult] = {}
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
         self._refs: dict[int, _Refs] = {}
+        self._rscopes: dict[tuple[object, ...], object] = {}
+        self._union: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self._pair_cache: dict[tuple[object, ...], tuple[Combined, bool]] = {}
         self._sorted: dict[frozenset[str], tuple[str, ...]] = {}
         self._pctx: dict[str, Any] = {}
         self._probe: dict[tuple[object, ...], bool] = {}
@@ -201,6 +207,17 @@ class _Analyzer:
     # ------------------------------------------------------------------ evaluation
     def _policy_result(self, policy: Policy, tag: str, sv: _SecretView, facts: PrincipalFacts,
                        pctx: Any, make: Callable[[], Request]) -> PolicyResult:
+        pkey = self._pkey(policy, facts)
+        keys = self._keys(policy.condition_keys)
+        key = (id(policy), tag, self._rscope(policy, tag, sv, keys), pkey, _project(pctx, keys))
+        hit = self._rp_cache.get(key)
+        if hit is None:
+            hit = evaluate_policy(policy, make(), PolicyKind.RESOURCE)
+            self._rp_cache[key] = hit
+        return hit
+
+    def _pkey(self, policy: Policy, facts: PrincipalFacts) -> object:
+        """What a policy's Principal elements can tell apart about this principal."""
         refs = self._refs.get(id(policy))
         if refs is None:
             refs = _refs(policy)
@@ -208,16 +225,47 @@ class _Analyzer:
         acct = facts.account_id
         if refs.per_principal or facts.principal_type in ("anonymous", "root") or \
                 acct in refs.arn_accounts:
-            pkey: object = facts.arn
-        else:
-            pkey = (acct if acct in refs.account_entries else "-", facts.principal_type,
-                    facts.has_boundary)
-        key = (id(policy), tag, sv.arn, pkey,
-               _project(pctx, self._keys(policy.condition_keys)))
-        hit = self._rp_cache.get(key)
+            return facts.arn
+        return (acct if acct in refs.account_entries else "-", facts.principal_type,
+                facts.has_boundary)
+
+    def _class_key(self, p: Principal, sv: _SecretView, pctx: Any) -> tuple[object, ...]:
+        """Principals with equal class keys get equal gate verdicts for this secret."""
+        facts = p.facts
+        uk = (p.signature, sv.arn)
+        keys = self._union.get(uk)
+        if keys is None:
+            allk: set[str] = set(p.condition_keys) | set(self.guard_keys)
+            for pol in (sv.policy, sv.key_policy):
+                if pol is not None:
+                    allk |= pol.condition_keys
+            keys = tuple(sorted(allk))
+            self._union[uk] = keys
+        return (
+            sv.arn, p.signature, facts.account_id == sv.account, facts.principal_type,
+            facts.has_boundary, p.identity_known,
+            self._pkey(sv.policy, facts) if sv.policy is not None else None,
+            self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None,
+            p.arn in sv.named.arns, facts.account_id in sv.named.accounts,
+            self.guard.signature(SCP, facts.account_id) if self.guard_constant is None
+            else None,
+            _project(pctx, keys),
+        )
+
+    def _rscope(self, policy: Policy, tag: str, sv: _SecretView,
+                 keys: tuple[str, ...]) -> object:
+        """What the resource side of the request shows the policy: the resource ARN and the
+        values of the keys it uses (so a key policy is evaluated once for all its secrets)."""
+        ck = (id(policy), tag, sv.arn)
+        hit = self._rscopes.get(ck)
         if hit is None:
-            hit = evaluate_policy(policy, make(), PolicyKind.RESOURCE)
-            self._rp_cache[key] = hit
+            rctx = sv.rctx_sm if tag == "sm" else sv.rctx_kms
+            resource = sv.arn if tag == "sm" else sv.key_arn
+            vals = tuple(rctx[0].get(k) if k in rctx[0] else
+                         ("absent" if any(k.startswith(x) for x in rctx[1]) else None)
+                         for k in keys)
+            hit = (resource, vals)
+            self._rscopes[ck] = hit
         return hit
 
     def _guardrails(self, p: Principal, sv: _SecretView, pctx: Any,
@@ -225,7 +273,8 @@ class _Analyzer:
                     make_kms: Callable[[], Request]) -> GuardrailResult:
         if self.guard_constant is not None:
             return self.guard_constant
-        key = (p.account_id, p.facts.principal_type, sv.arn, _project(pctx, self.guard_keys))
+        key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type, sv.arn,
+               _project(pctx, self.guard_keys))
         hit = self._guard_cache.get(key)
         if hit is None:
             hit = self._guardrails_uncached(p, sv, make_sm(), make_kms() if sv.uses_kms
@@ -258,6 +307,25 @@ class _Analyzer:
         facts = p.facts
         cross = facts.account_id != sv.account
         pctx = self._principal_ctx(p)
+        ck = self._class_key(p, sv, pctx)
+        hit = self._pair_cache.get(ck)
+        if hit is None:
+            hit = self._evaluate_class(p, sv, pctx, cross)
+            self._pair_cache[ck] = hit
+        c, intended = hit
+        broken_at = c.blocking if intended and c.decision == "DENIED" else ()
+        return AccessPath(
+            principal=facts.arn, principal_account=facts.account_id,
+            principal_type=facts.principal_type, secret_arn=sv.arn, secret_account=sv.account,
+            decision=c.decision, cross_account=cross, gates=c.gates, conditions=c.conditions,
+            reasons=c.reasons, intended=intended, broken_at=broken_at,
+            in_zone=self.s.in_zone(facts.account_id),
+            allow_listed=facts.account_id in self.s.allowed_external_accounts,
+        )
+
+    def _evaluate_class(self, p: Principal, sv: _SecretView, pctx: Any,
+                        cross: bool) -> tuple[Combined, bool]:
+        facts = p.facts
         s = self.s
 
         def make_sm() -> Request:
@@ -279,10 +347,12 @@ class _Analyzer:
         idk: IdentityResult | None = None
         if sv.uses_kms and sv.key_arn:
             idk = self.identity.evaluate(p, s.decrypt_action, sv.key_arn, make_kms, project,
-                                         sv.arn)
+                                         sv.kms_scope)
         scp = self._guardrails(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
-        ckey = (id(rp), id(kp), id(ids), id(idk), id(scp), cross, is_user, sv.arn)
+        kf = sv.key_facts
+        ckey = (id(rp), id(kp), id(ids), id(idk), id(scp), cross, is_user, kf.aws_managed,
+                kf.usable, kf.reason)
         c = self._combine_cache.get(ckey)
         if c is None:
             key = sv.key_facts if kp is None else KeyFacts(
@@ -291,16 +361,7 @@ class _Analyzer:
             c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
                                    id_key=idk, scp=scp, is_user=is_user))
             self._combine_cache[ckey] = c
-        intended = self._intended(p, sv, c.gates, ids)
-        broken_at = c.blocking if intended and c.decision == "DENIED" else ()
-        return AccessPath(
-            principal=facts.arn, principal_account=facts.account_id,
-            principal_type=facts.principal_type, secret_arn=sv.arn, secret_account=sv.account,
-            decision=c.decision, cross_account=cross, gates=c.gates, conditions=c.conditions,
-            reasons=c.reasons, intended=intended, broken_at=broken_at,
-            in_zone=self.s.in_zone(facts.account_id),
-            allow_listed=facts.account_id in self.s.allowed_external_accounts,
-        )
+        return c, self._intended(p, sv, c.gates, ids)
 
     def _intended(self, p: Principal, sv: _SecretView, gates: dict[str, Any],
                   ids: IdentityResult) -> bool:
@@ -310,12 +371,12 @@ class _Analyzer:
         unrelated secret of the same account)."""
         if p.facts.principal_type == "anonymous":
             return False
-        if sv.named.names(p.arn, p.account_id):
+        if p.arn in sv.named.arns:
             return True
         rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL")
-        id_ok = gates["identity_policy"].status in ("ALLOWED", "CONDITIONAL") or \
+        id_ok = gates["identity_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN") or \
             ids.allow is not Tri.FALSE
-        if rp_ok and id_ok:
+        if (rp_ok or p.account_id in sv.named.accounts) and id_ok:
             return True
         if id_ok and p.identity_known:
             return self._names_secret(p, sv, strict=p.account_id != sv.account)
@@ -348,55 +409,61 @@ class _Analyzer:
             self._probe[key] = hit
         return hit
 
-    # ------------------------------------------------------------------ candidates
-    def candidates(self, sv: _SecretView) -> Iterable[Principal]:
-        seen: set[str] = set()
-        named = sv.named
-        for arn in sorted(named.arns):
-            p = self.index.by_arn.get(arn)
-            if p is None:
-                acct = entry_account(arn)
-                ptype = "user" if ":user/" in arn else "role"
-                p = external_principal(arn, acct, ptype)
-            seen.add(p.arn)
-            yield p
-        for acct in sorted(named.accounts):
-            if acct not in self.index.iam_read:
-                root = root_principal(acct)
-                if root not in seen:
-                    seen.add(root)
-                    yield external_principal(root, acct, "root")
-        for group in self._groups:
-            for p in group:
-                if p.arn in seen:
-                    continue
-                seen.add(p.arn)
-                yield p
-        if named.star:
-            yield external_principal(PUBLIC_PRINCIPAL, None, "anonymous")
-
     # ------------------------------------------------------------------ per secret / key
     def secret_access(self, sv: _SecretView) -> SecretAccess:
         paths: list[AccessPath] = []
-        rp_closed = not sv.named.star and sv.unread_result is None and not (
+        named = sv.named
+        rp_closed = not named.star and sv.unread_result is None and not (
             sv.policy is not None and sv.policy.problems)
-        for p in self.candidates(sv):
-            named = sv.named.names(p.arn, p.account_id)
-            if p.identity_known and not named and not self.s.record_denied:
-                # cheap pre-checks (cached per policy signature): a principal the resource
-                # policy does not name, whose identity cannot allow the read, is neither a
-                # reader nor an intended one; from another account, with a resource policy
-                # that cannot let it in, it only matters if its identity names this secret
-                ids = self.identity.evaluate(p, self.s.action, sv.arn,
-                                             self._sm_request(p, sv), self._projector(p), "sm")
-                if ids.allow is Tri.FALSE:
-                    continue
-                if rp_closed and p.account_id != sv.account and \
-                        not self._names_secret(p, sv):
-                    continue
+        record_all = self.s.record_denied
+
+        def consider(p: Principal) -> None:
             path = self.evaluate_pair(p, sv)
-            if path.decision != "DENIED" or path.broken_at or self.s.record_denied:
+            if path.decision != "DENIED" or path.broken_at or record_all:
                 paths.append(path)
+
+        seen: set[str] = set()
+        for arn in sorted(named.arns):
+            p = self.index.by_arn.get(arn)
+            if p is None:
+                ptype = "user" if ":user/" in arn else "role"
+                p = external_principal(arn, entry_account(arn), ptype)
+            seen.add(p.arn)
+            consider(p)
+        for acct in sorted(named.accounts - self.index.iam_read):
+            consider(external_principal(root_principal(acct), acct, "root"))
+        for group in self._groups:
+            # principals sharing documents (and using no condition keys) share an identity
+            # answer: a group whose identity cannot allow the read is skipped whole
+            first = group[0]
+            shared: IdentityResult | None = None
+            if not first.condition_keys and not record_all:
+                shared = self.identity.evaluate(first, self.s.action, sv.arn,
+                                                self._sm_request(first, sv), None, "sm")
+                if shared.allow is Tri.FALSE:
+                    continue
+            names: bool | None = None
+            for p in group:
+                if p.arn in seen:
+                    continue
+                if not record_all:
+                    if shared is None:
+                        ids = self.identity.evaluate(p, self.s.action, sv.arn,
+                                                     self._sm_request(p, sv), self._projector(p),
+                                                     "sm")
+                        if ids.allow is Tri.FALSE:
+                            continue
+                    if rp_closed and p.account_id != sv.account and \
+                            p.account_id not in named.accounts:
+                        # the resource policy cannot let it in: it matters only if its
+                        # identity names this secret (then the access is intended but broken)
+                        if names is None:
+                            names = self._names_secret(first, sv)
+                        if not names:
+                            continue
+                consider(p)
+        if named.star:
+            consider(external_principal(PUBLIC_PRINCIPAL, None, "anonymous"))
         grants = policy_grants(sv.policy, source="resource_policy", action=self.s.action,
                                resource=sv.arn, settings=self.s, extra_context={})
         readers = [p for p in paths if p.decision == "ALLOWED" and p.principal_type != "anonymous"]

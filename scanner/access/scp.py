@@ -42,6 +42,7 @@ class Guardrails:
         self._parents: dict[str, str | None] = {}
         self._by_target: dict[tuple[str, str], list[tuple[ControlPolicy, Policy]]] = {}
         self.rcps_enabled = False
+        self._sigs: dict[tuple[str, str | None], object] = {}
         if org is None:
             return
         for a in org.accounts:
@@ -55,6 +56,25 @@ class Guardrails:
             for t in cp.targets:
                 self._by_target.setdefault((cp.policy_type, t), []).append((cp, parsed))
         self._cache: dict[tuple[object, ...], GuardrailResult] = {}
+
+    def signature(self, policy_type: str, account_id: str | None) -> object:
+        """What decides this account's guardrails: the policies attached along its path (two
+        accounts with the same signature get the same answer for the same request)."""
+        key = (policy_type, account_id)
+        hit = self._sigs.get(key)
+        if hit is None:
+            if self.org is None or account_id is None or account_id not in self._parents:
+                hit = ("none",)
+            elif account_id == self.org.management_account_id:
+                hit = ("management",)
+            else:
+                chain = self.path(account_id)
+                hit = ("unknown-path", account_id) if chain is None else tuple(
+                    tuple(sorted(cp.policy_id for cp, _ in
+                                 self._by_target.get((policy_type, t), [])))
+                    for t in chain)
+            self._sigs[key] = hit
+        return hit
 
     def path(self, account_id: str) -> list[str] | None:
         """[root, OU..., account] or None when the account's place is not known."""

@@ -74,13 +74,42 @@ def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
     return Match.UNKNOWN, f"unrecognised principal {entry!r}"
 
 
+_INDEX: dict[int, tuple[PrincipalSpec, frozenset[str], frozenset[str], tuple[str, ...]]] = {}
+
+
+def _index(spec: PrincipalSpec) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    """(account ids, exact role/user ARNs, other entries) of a Principal element, cached."""
+    hit = _INDEX.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        accounts, arns, other = set(), set(), []
+        for e in spec.aws:
+            if _ACCOUNT_ID.match(e):
+                accounts.add(e)
+            elif _ROOT.match(e):
+                accounts.add(e.split(":")[4])
+            elif _IAM_ENTITY.match(e) and "*" not in e and "?" not in e:
+                arns.add(e)
+            else:
+                other.append(e)
+        hit = (spec, frozenset(accounts), frozenset(arns), tuple(other))
+        if len(_INDEX) > 100_000:
+            _INDEX.clear()
+        _INDEX[id(spec)] = hit
+    return hit[1], hit[2], hit[3]
+
+
 def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tuple[str, ...]]:
     """For a Principal element: (matches directly, matches at all, reasons)."""
     if spec.star:
         return Tri.TRUE, Tri.TRUE, ()
-    direct, account, unknown = False, False, False
+    if request.principal_type == "anonymous":
+        return Tri.FALSE, Tri.FALSE, ()
+    accounts, arns, others = _index(spec)
+    direct = request.principal_arn in arns
+    account = request.principal_account in accounts
+    unknown = False
     reasons: list[str] = []
-    for entry in spec.aws:
+    for entry in others:
         m, why = match_aws_entry(entry, request)
         if why:
             reasons.append(why)
