@@ -9,6 +9,7 @@ cached by text and evaluations by (policy, request projection), so 1,000 account
 
 from __future__ import annotations
 
+import gc
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable
 
@@ -551,6 +552,7 @@ def _secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> list[_Sec
 
 
 def _add_edges(graph: nx.MultiDiGraph, report: dict[str, SecretAccess]) -> None:
+    statuses: dict[int, dict[str, str]] = {}  # paths sharing one verdict share its summary
     for sa in report.values():
         for p in sa.paths:
             if p.principal not in graph:
@@ -558,16 +560,33 @@ def _add_edges(graph: nx.MultiDiGraph, report: dict[str, SecretAccess]) -> None:
                 graph.add_node(p.principal, kind=NodeKind.PRINCIPAL.value,
                                account_id=p.principal_account, region="global",
                                principal_type=ptype, external=not p.in_zone)
+            gates = statuses.get(id(p.gates))
+            if gates is None:
+                gates = statuses[id(p.gates)] = p.gate_statuses()
             graph.add_edge(p.principal, sa.secret_arn, key=EdgeKind.CAN_READ.value,
                            kind=EdgeKind.CAN_READ.value, decision=p.decision,
-                           gates=p.gate_statuses(), conditions=list(p.conditions),
-                           reasons=list(p.reasons), broken_at=list(p.broken_at),
-                           cross_account=p.cross_account)
+                           gates=dict(gates), conditions=p.conditions, reasons=p.reasons,
+                           broken_at=p.broken_at, cross_account=p.cross_account)
 
 
 def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
                    settings: AccessSettings) -> AccessReport:
-    """Evaluate every (principal, secret) pair worth considering; add CAN_READ edges."""
+    """Evaluate every (principal, secret) pair worth considering; add CAN_READ edges.
+
+    The cyclic garbage collector is paused meanwhile: the analysis allocates many small,
+    acyclic, long-lived objects, and repeated full collections would dominate its run time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze(graph, snapshot, settings)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
+             settings: AccessSettings) -> AccessReport:
     an = _Analyzer(graph, snapshot, settings)
     views = _secret_views(graph, settings)
     secrets = {sv.arn: an.secret_access(sv) for sv in views}

@@ -56,7 +56,21 @@ UNKNOWN_IDENTITY = IdentityResult(allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
                                            "collected",))
 
 
+_SERVICES: dict[int, tuple[Policy, frozenset[str]]] = {}
+
+
 def _services(policy: Policy | None) -> frozenset[str]:
+    if policy is None:
+        return frozenset({"*"})
+    hit = _SERVICES.get(id(policy))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    out = _services_uncached(policy)
+    _SERVICES[id(policy)] = (policy, out)
+    return out
+
+
+def _services_uncached(policy: Policy | None) -> frozenset[str]:
     if policy is None or policy.problems:
         return frozenset({"*"})
     out: set[str] = set()
@@ -270,9 +284,21 @@ WILDCARD_PROBES = {
 }
 
 
+_WILDCARDS: dict[int, tuple[Policy, list[tuple[str, str]]]] = {}
+
+
 def wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
     """(statement label, action) for Allow statements that grant GetSecretValue or kms:Decrypt on
     every resource (``*`` or a pattern that matches any account's secret / key)."""
+    hit = _WILDCARDS.get(id(policy))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    out = _wildcard_grants(policy)
+    _WILDCARDS[id(policy)] = (policy, out)
+    return out
+
+
+def _wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for st in policy.statements:
         if st.effect != "Allow" or st.problems:

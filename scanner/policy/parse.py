@@ -272,6 +272,22 @@ def canonical_text(doc: Mapping[str, Any] | str) -> str:
         return f"<unserialisable policy: {exc}>"
 
 
+_BY_REPR: dict[str, Policy] = {}
+
+
 def parse_policy(doc: Mapping[str, Any] | str) -> Policy:
-    """Parse a policy given as JSON text or as an already-decoded document (cached by text)."""
-    return parse_policy_text(canonical_text(doc))
+    """Parse a policy given as JSON text or as an already-decoded document.
+
+    Cached by text: JSON text as given, a decoded document by its ``repr`` (documents decoded
+    from the same text have the same repr; this is much cheaper than re-serialising them).
+    """
+    if isinstance(doc, str):
+        return parse_policy_text(doc)
+    key = repr(doc)
+    hit = _BY_REPR.get(key)
+    if hit is None:
+        if len(_BY_REPR) > 65536:
+            _BY_REPR.clear()
+        hit = _from_document(doc)
+        _BY_REPR[key] = hit
+    return hit
