@@ -202,7 +202,12 @@ class Verification:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RotationTarget:
+    """A rotation function and schedule, for an account, a region and/or an engine tag value."""
+
     lambda_arn: str
+    account_id: str | None = None
+    region: str | None = None
+    engine: str | None = None
     days: int | None = None  # RotationRules.AutomaticallyAfterDays
     schedule: str | None = None  # RotationRules.ScheduleExpression (rate()/cron())
     duration: str | None = None  # RotationRules.Duration, e.g. "3h"
@@ -210,12 +215,10 @@ class RotationTarget:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RemediationConfig:
-    """The ``remediation:`` section of the config file (scanner/remediate/config.py loads it)."""
+    """What remediators take from ``--config`` (scanner/remediate/config.py loads it)."""
 
-    #: rotation function and schedule: per account, per engine tag value, then a default
-    rotation_by_account: Mapping[str, RotationTarget] = field(default_factory=dict)
-    rotation_by_engine: Mapping[str, RotationTarget] = field(default_factory=dict)
-    rotation_default: RotationTarget | None = None
+    rotations: tuple[RotationTarget, ...] = ()
+    rotation_days: int = 30  # when a rotation entry names no schedule
     engine_tag: str = "engine"
     #: customer-managed key per account and region: {account: {region: key ARN}}
     cmk_by_account_region: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

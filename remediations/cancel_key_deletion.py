@@ -43,10 +43,12 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if key.key_state != "PendingDeletion":
         raise PlanRefused(f"key {key.arn} is {key.key_state}; only PendingDeletion is handled "
                           "(enabling a key someone disabled is a decision for a person)")
+    # the key id, not the ARN: the calls run in the key's own account and region (and moto
+    # resolves only ids for these two operations)
     calls = [ApiCall(service="kms", operation="CancelKeyDeletion", region=key.region,
-                     params={"KeyId": key.arn}),
+                     params={"KeyId": key.key_id}),
              ApiCall(service="kms", operation="EnableKey", region=key.region,
-                     params={"KeyId": key.arn})]
+                     params={"KeyId": key.key_id})]
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=key.account_id,
         region=key.region, resource_arn=key.arn, target=f"key-state:{key.arn}",

@@ -25,14 +25,22 @@ EVIDENCE_KEYS: tuple[str, ...] = ()
 
 
 def rotation_for(secret: Secret, ctx: PlanContext) -> RotationTarget | None:
-    """Per account first, then per engine tag value, then the default."""
-    cfg = ctx.config
-    if secret.account_id in cfg.rotation_by_account:
-        return cfg.rotation_by_account[secret.account_id]
-    engine = secret.tags.get(cfg.engine_tag)
-    if engine is not None and engine in cfg.rotation_by_engine:
-        return cfg.rotation_by_engine[engine]
-    return cfg.rotation_default
+    """The most specific configured function for the secret: account and engine match beat
+    account alone, which beats engine alone, which beats a catch-all entry. The function must
+    be in the secret's region (a rotation Lambda is regional)."""
+    engine = secret.tags.get(ctx.config.engine_tag)
+    best: tuple[int, RotationTarget] | None = None
+    for entry in ctx.config.rotations:
+        if entry.account_id not in (None, secret.account_id):
+            continue
+        if entry.engine not in (None, engine) or entry.region not in (None, secret.region):
+            continue
+        if entry.lambda_arn.split(":")[3:4] != [secret.region]:
+            continue
+        score = 2 * (entry.account_id is not None) + (entry.engine is not None)
+        if best is None or score > best[0]:
+            best = (score, entry)
+    return best[1] if best else None
 
 
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
@@ -43,13 +51,14 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     target = rotation_for(secret, ctx)
     if target is None:
         raise PlanRefused(
-            f"no rotation function configured for account {secret.account_id} or engine "
-            f"{secret.tags.get(ctx.config.engine_tag)!r}: set remediation.rotation in --config")
+            f"no rotation function configured for account {secret.account_id}, region "
+            f"{secret.region}, engine {secret.tags.get(ctx.config.engine_tag)!r}: add one to "
+            "rotation_functions in --config")
     rules: dict[str, Any] = {}
     if target.schedule:
         rules["ScheduleExpression"] = target.schedule
     else:
-        rules["AutomaticallyAfterDays"] = target.days or 30
+        rules["AutomaticallyAfterDays"] = target.days or ctx.config.rotation_days
     if target.duration:
         rules["Duration"] = target.duration
     call = ApiCall(service="secretsmanager", operation="RotateSecret", region=secret.region,

@@ -1,0 +1,82 @@
+"""Fixtures for remediation tests: the moto estate, scanned, with its findings and config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import yaml
+from moto import mock_aws
+from moto.moto_api._internal import mock_random
+
+from remediate_estate import (REMEDIATION_ROLE, Estate, build_estate, config_for, findings_for,
+                              forget_sessions, mgmt_session, scan, write_scan_dir)
+from remediations.base import RemediationConfig
+from scanner.findings import Finding
+from scanner.model import Snapshot
+from scanner.remediate.config import parse_config
+from scanner.snapshot_io import read_snapshot
+from scanner.remediate.sessions import ClientsFactory, remediation_clients
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scanned:
+    estate: Estate
+    snapshot: Snapshot
+    findings: list[Finding]
+    config: RemediationConfig
+    scan_dir: Path
+    config_path: Path
+
+
+@pytest.fixture()
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # no EC2 AMI catalogue per account-region: the estate has no instances, and loading it
+    # costs ~0.5 s per account-region touched
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    forget_sessions()
+    try:
+        with mock_aws(config={"lambda": {"use_docker": False}}):
+            yield
+    finally:
+        forget_sessions()
+
+
+#: the first test's real scan, reused by later tests: the estate is built with moto's random
+#: generator seeded, so every build has the same ids (checked below), and the collector is the
+#: slow part of a test
+_SCAN_CACHE: dict[str, bytes] = {}
+
+
+@pytest.fixture()
+def scanned(aws: None, tmp_path: Path) -> Scanned:
+    mock_random.seed(20261129)
+    estate = build_estate()
+    scan_dir = tmp_path / "scan"
+    if "snapshot" in _SCAN_CACHE:
+        scan_dir.mkdir(parents=True)
+        (scan_dir / "snapshot.json.gz").write_bytes(_SCAN_CACHE["snapshot"])
+        snapshot = read_snapshot(scan_dir / "snapshot.json.gz")
+        seen = {sec.arn for a in snapshot.accounts for r in a.regions for sec in r.secrets}
+        assert estate.shared_secret in seen and estate.plain_secret in seen, \
+            "the seeded estate no longer matches the cached scan"
+    else:
+        snapshot = scan(scan_dir, "scan-before")
+        _SCAN_CACHE["snapshot"] = (scan_dir / "snapshot.json.gz").read_bytes()
+    findings = findings_for(estate)
+    write_scan_dir(scan_dir, snapshot, findings)
+    raw = config_for(estate)
+    config_path = tmp_path / "secretgraph.yaml"
+    config_path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return Scanned(estate=estate, snapshot=snapshot, findings=findings,
+                   config=parse_config(raw, path=str(config_path)), scan_dir=scan_dir,
+                   config_path=config_path)
+
+
+@pytest.fixture()
+def clients(aws: None) -> ClientsFactory:
+    """The remediation role's clients in each account (assumed from the management creds)."""
+    return remediation_clients(role_name=REMEDIATION_ROLE, endpoint_url=None,
+                               base=mgmt_session(), max_attempts=1)
