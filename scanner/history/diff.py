@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import operator
 from collections import defaultdict
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from scanner.history.access_readers import READS, UNKNOWN, Reader, principal_account, \
     raw_entries, secret_access
@@ -118,6 +119,23 @@ def _fields(rec: Any) -> tuple[str, ...]:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_STABLE: dict[tuple[str, type], Callable[[Any], Any]] = {}
+
+
+def _stable(kind: str, rec: Any) -> Any:
+    """The record's non-volatile fields as one tuple (compared at C speed)."""
+    getter = _STABLE.get((kind, type(rec)))
+    if getter is None:
+        skip = VOLATILE.get(kind, frozenset())
+        names = [n for n in _fields(rec) if n not in skip]
+        getter = operator.attrgetter(*names) if len(names) > 1 else \
+            (lambda r, n=names[0]: (getattr(r, n),))
+        _STABLE[(kind, type(rec))] = getter
+    return getter(rec)
+
+
+def _unread_any(rec: Any) -> bool:
+    return bool(getattr(rec, _UNREAD, ())) or getattr(rec, "replicas", ()) is None
 
 
 def _compare(kind: str, rid: str, account: str, region: str, old: Any, new: Any,
@@ -185,7 +203,8 @@ def _resources(old: Snapshot, new: Snapshot, old_a: Assessment, new_a: Assessmen
             else:
                 removed.append(ResourceChange(kind=key[0], id=key[1], account_id=account,
                                               region=region, change="removed"))
-        elif other[4] != rec:
+        elif other[4] != rec and (_unread_any(rec) or _unread_any(other[4])
+                                  or _stable(key[0], rec) != _stable(key[0], other[4])):
             rc = _compare(key[0], key[1], account, region, rec, other[4], not_assessed)
             if rc is not None:
                 changed.append(rc)

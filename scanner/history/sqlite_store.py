@@ -147,7 +147,7 @@ class SqliteHistoryStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.uri = str(self.path)
-        self._checked = False
+        self._checked = False  # the full check passed once; later opens skip quick_check
 
     # ---- checks (read-only) ---------------------------------------------------------------
 
@@ -203,9 +203,11 @@ class SqliteHistoryStore:
                 raise self._fail(
                     f"damaged history file (schema {version}, missing tables "
                     f"{', '.join(sorted(missing)) or 'all'})")
-            problems = [r[0] for r in ro.execute("PRAGMA quick_check").fetchall()]
-            if problems != ["ok"]:
-                raise self._fail(f"corrupted history file ({problems[0]})")
+            if not self._checked:
+                problems = [r[0] for r in ro.execute("PRAGMA quick_check").fetchall()]
+                if problems != ["ok"]:
+                    raise self._fail(f"corrupted history file ({problems[0]})")
+                self._checked = True
             return version
         except sqlite3.DatabaseError as exc:
             raise self._fail(f"corrupted history file ({exc})") from None
