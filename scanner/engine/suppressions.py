@@ -22,6 +22,7 @@ from scanner.graph.schema import GLOBAL
 
 EXPIRED_RULE_ID = "suppression-expired"
 EXPIRED_TITLE = "Suppression entry has expired"
+_MATCHERS = ("rule", "account", "region", "resource", "tags")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,6 +98,12 @@ def parse_suppressions(data: Any, *, path: str) -> Suppressions:
     data = _stringify_dates(data)
     if data is None:
         raise InputError("empty suppression file (expected a 'suppressions' list)", path=path)
+    entries_raw = data.get("suppressions") if isinstance(data, Mapping) else None
+    for i, raw in enumerate(entries_raw if isinstance(entries_raw, list) else ()):
+        if isinstance(raw, Mapping) and not any(k in raw for k in _MATCHERS):
+            raise InputError(f"needs at least one of {', '.join(_MATCHERS)} (an entry without "
+                             "one would mute everything)", path=path,
+                             field=f"suppressions[{i}]")
     error = first_error(data, load_schema("scanner.schemas", "suppressions.schema.json"))
     if error:
         where, message = error

@@ -143,7 +143,7 @@ def _check_endpoint(ctx: RuleContext, acct: str, region: str, vpc_id: str,
 def _served_peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
                      ) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
     """(peering node, peering attrs, own side, peer side) for every peering of the VPC."""
-    out = []
+    out: list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]] = []
     if vpc_node is None:
         return out
     for p in ctx.index.neighbours(vpc_node, EdgeKind.PEERS.value):

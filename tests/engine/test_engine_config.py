@@ -1,0 +1,69 @@
+"""--config secretgraph.yaml: schema-checked, errors name file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import load_config
+from scanner.engine.config import PEERING_QUOTA_CODE
+from scanner.errors import InputError
+from scanner.findings import Severity
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body)
+    return path
+
+
+def test_full_config_loads(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, """
+rules:
+  secret-unused: {severity: LOW, parameters: {days: 30}}
+  secret-rotation-disabled: {enabled: false}
+required_replica_regions: [us-west-2]
+allowed_external_accounts: ["888888888888"]
+quotas:
+  - {code: L-7E9ECCDB, value: 125}
+  - {code: L-7E9ECCDB, value: 100, account_id: "111111111111", vpc_id: vpc-hub}
+rotation_functions:
+  - {engine: postgres, lambda_arn: "arn:aws:lambda:us-east-1:111111111111:function:rot-pg"}
+"""))
+    assert cfg.rules["secret-unused"].severity == Severity.LOW
+    assert cfg.rules["secret-rotation-disabled"].enabled is False
+    assert cfg.global_parameters() == {"required_regions": ["us-west-2"],
+                                       "allowed_accounts": ["888888888888"]}
+    assert cfg.quota(PEERING_QUOTA_CODE, "111111111111", "us-east-1", "vpc-hub") == 100
+    assert cfg.quota(PEERING_QUOTA_CODE, "222222222222", "us-east-1", "vpc-x") == 125
+    assert cfg.rotation_functions[0].engine == "postgres"
+
+
+def test_no_config_is_the_default() -> None:
+    cfg = load_config(None)
+    assert cfg.rules == {} and cfg.emit_pass is True
+
+
+@pytest.mark.parametrize("body,field,rule", [
+    ("rules:\n  secret-unused: {severity: SEVERE}\n", "rules.secret-unused.severity",
+     "secret-unused"),
+    ("rules:\n  secret-unused: {enable: false}\n", "rules.secret-unused", "secret-unused"),
+    ("allowed_external_accounts: ['12345']\n", "allowed_external_accounts[0]", None),
+    ("quotas:\n  - {code: L-7E9ECCDB}\n", "quotas[0]", None),
+    ("required_replica_regions: [mars-north-1x]\n", "required_replica_regions[0]", None),
+    ("emit_passes: true\n", "(top level)", None),
+])
+def test_bad_config_names_file_and_field(tmp_path: Path, body: str, field: str,
+                                         rule: str | None) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert (info.value.path, info.value.field, info.value.rule) == (str(path), field, rule)
+
+
+def test_unreadable_or_invalid_yaml_config(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read config"):
+        load_config(tmp_path / "absent.yaml")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_config(write(tmp_path, "rules: {\n"))

@@ -1,0 +1,133 @@
+"""A malformed rule is never skipped: InputError (exit 2) naming file, rule and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine_helpers import write_rule
+from scanner.cli import main
+from scanner.engine.loader import load_rule_file, load_ruleset
+from scanner.errors import InputError
+
+
+def error_of(path: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        load_rule_file(path)
+    return info.value
+
+
+@pytest.mark.parametrize("fail_when,field,words", [
+    ("{attribute: rotation_enabled, op: is_flase}", "fail_when.op", "unknown operator"),
+    ("{attribute: rotaton_enabled, op: is_false}", "fail_when.attribute", "unknown attribute"),
+    ("{predicate: no_such_predicate}", "fail_when.predicate", "unknown predicate"),
+    ("{predicate: peering_routes_missing}", "fail_when.predicate", "cannot judge Secret"),
+    ("{predicate: policy_public, args: {feld: x}}", "fail_when.args.feld", "no argument"),
+    ("{attribute: created, op: older_than_days, param: max_dayz}", "fail_when.param",
+     "unknown parameter"),
+    ("{attribute: created, op: older_than_days, value: ninety}", "fail_when.value",
+     "needs a number"),
+    ("{attribute: name, op: matches, value: '('}", "fail_when.value", "regular expression"),
+    ("{attribute: name, op: in, value: x}", "fail_when.value", "needs a list"),
+    ("{attribute: name, op: is_null, value: 3}", "fail_when.value", "takes no value"),
+    ("{edge: ENCRYPTS, where: {attribute: key_state, op: exists}}", "fail_when.edge",
+     "unknown edge kind"),
+    ("{edge: ENCRYPTED_BY, target_kind: KmsKey, where: {attribute: nope, op: exists}}",
+     "fail_when.where.attribute", "unknown attribute 'nope' for resource kind KmsKey"),
+    ("{all: [{attribute: name, op: exists}, {attribute: name, op: equals, value: 1, x: 2}]}",
+     "fail_when.all[1]", "Additional properties"),
+    ("{any: []}", "fail_when.any", "should be non-empty"),
+])
+def test_bad_condition_names_file_rule_and_field(tmp_path: Path, fail_when: str, field: str,
+                                                 words: str) -> None:
+    path = write_rule(tmp_path, "my-rule", fail_when)
+    err = error_of(path)
+    assert err.path == str(path)
+    assert err.rule == "my-rule"
+    assert err.field == field
+    assert words in str(err)
+    assert str(err).startswith(f"{path}: rule my-rule: field {field}: ")
+
+
+def test_id_must_equal_the_file_name(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "my-rule", "{attribute: name, op: exists}")
+    renamed = path.rename(tmp_path / "other-name.yaml")
+    err = error_of(renamed)
+    assert (err.rule, err.field) == ("my-rule", "id")
+
+
+def test_missing_required_field_and_bad_severity(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "my-rule", "{attribute: name, op: exists}", severity="SEVERE")
+    err = error_of(path)
+    assert err.field == "severity"
+    path.write_text(path.read_text().replace("title: A test rule for the engine\n", ""))
+    path.write_text(path.read_text().replace("SEVERE", "HIGH"))
+    assert "'title' is a required property" in str(error_of(path))
+
+
+def test_parameter_default_of_the_wrong_type(tmp_path: Path) -> None:
+    extra = ("parameters:\n  max_days: {type: integer, default: soon, description: how long}\n")
+    path = write_rule(tmp_path, "my-rule", "{attribute: created, op: older_than_days, "
+                                            "param: max_days}", extra=extra)
+    err = error_of(path)
+    assert err.field == "parameters.max_days.default"
+
+
+def test_unknown_remediation_id(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "my-rule", "{attribute: name, op: exists}")
+    path.write_text(path.read_text().replace("rotate-secret-now", "wave-a-wand"))
+    assert error_of(path).field == "remediation.id"
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("id: broken\ntitle: [unclosed\n")
+    assert "line" in str(error_of(path))
+
+
+def test_a_bad_file_in_a_user_rule_directory_fails_the_whole_load(tmp_path: Path) -> None:
+    write_rule(tmp_path, "good-rule", "{attribute: name, op: exists}")
+    write_rule(tmp_path, "bad-rule", "{attribute: name, op: nope}")
+    with pytest.raises(InputError) as info:
+        load_ruleset([tmp_path])
+    assert info.value.rule == "bad-rule"
+
+
+def test_a_user_rule_may_not_reuse_a_builtin_id(tmp_path: Path) -> None:
+    write_rule(tmp_path, "secret-unused", "{attribute: name, op: exists}")
+    with pytest.raises(InputError) as info:
+        load_ruleset([tmp_path])
+    assert "duplicate rule id" in str(info.value)
+
+
+def test_user_rule_directory_is_loaded_with_the_builtins(tmp_path: Path) -> None:
+    write_rule(tmp_path, "team-secret-owner-tag", "{attribute: tags.owner, op: is_null}")
+    ids = load_ruleset([tmp_path]).ids
+    assert "team-secret-owner-tag" in ids and "secret-unused" in ids
+
+
+def test_rules_validate_command_exits_2_with_file_rule_and_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_rule(tmp_path, "my-rule", "{attribute: name, op: nope}")
+    assert main(["rules", "validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: rule my-rule: field fail_when.op: unknown operator 'nope'" in err
+    assert "Traceback" not in err
+
+
+def test_rules_validate_accepts_the_builtin_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner.engine.loader import builtin_rules_dir
+
+    assert main(["rules", "validate", str(builtin_rules_dir())]) == 0
+    assert "25 rule file(s) valid" in capsys.readouterr().out
+
+
+def test_rules_list_json_includes_user_rules(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    write_rule(tmp_path, "team-rule", "{attribute: name, op: exists}")
+    assert main(["rules", "list", "--rules", str(tmp_path), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"team-rule", "secret-policy-public"} <= {r["id"] for r in rows}

@@ -1,0 +1,106 @@
+"""findings.json against its shipped schema, and the exit codes with --fail-on."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import pytest
+
+from engine_helpers import NOW, coverage_entry, make_secret, make_snapshot
+from scanner.engine import evaluate, exit_code, findings_document, load_ruleset, suppress
+from scanner.engine.suppressions import Suppression, Suppressions
+from scanner.findings import Severity, Status
+from scanner.graph.builder import build_graph
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("scanner").joinpath("schemas/findings.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def document(*secrets: Any, coverage: tuple[Any, ...] = ()) -> dict[str, Any]:
+    snap = make_snapshot(*secrets, coverage=coverage)
+    findings = evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
+    return findings_document(snap, findings)
+
+
+def test_document_follows_the_contract_and_validates() -> None:
+    doc = document(make_secret("a"), make_secret("b", kms_key_id=None, rotation_enabled=False),
+                   coverage=(coverage_entry(),))
+    jsonschema.Draft202012Validator(schema()).validate(json.loads(json.dumps(doc)))
+    assert doc["schema_version"] == 1
+    assert doc["tool"]["name"] == "secretgraph"
+    assert set(doc["scan"]) >= {"id", "started_at", "finished_at", "accounts", "regions",
+                                "complete"}
+    assert doc["scan"]["complete"] is False
+    assert doc["coverage"][0]["operation"] == "ListFunctions"
+    assert doc["summary"]["total"] == len(doc["findings"])
+    assert doc["summary"]["failing_by_severity"]["MEDIUM"] >= 2
+    first = doc["findings"][0]
+    assert set(first) >= {"id", "rule_id", "title", "severity", "status", "resource", "evidence",
+                          "remediation", "compliance"}
+    assert set(first["resource"]) == {"type", "arn", "account_id", "region"}
+
+
+def test_findings_are_ordered_most_severe_first_and_deterministically() -> None:
+    doc = document(make_secret("a", kms_key_id=None), make_secret("b", rotation_enabled=False))
+    ranks = [Severity(f["severity"]).rank for f in doc["findings"]]
+    assert ranks == sorted(ranks, reverse=True)
+    assert doc == document(make_secret("a", kms_key_id=None),
+                           make_secret("b", rotation_enabled=False))
+
+
+def test_schema_rejects_a_finding_without_resource_account() -> None:
+    doc = document(make_secret("a"))
+    del doc["findings"][0]["resource"]["account_id"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema())
+
+
+def test_exit_0_when_complete_and_nothing_at_or_above_fail_on() -> None:
+    doc = document(make_secret("a"))
+    assert exit_code(doc, Severity.HIGH) == 0
+
+
+def test_exit_1_when_a_fail_is_at_or_above_fail_on() -> None:
+    doc = document(make_secret("a", rotation_enabled=False))  # MEDIUM rules fail
+    assert exit_code(doc, "MEDIUM") == 1
+    assert exit_code(doc, "low") == 1
+    assert exit_code(doc, Severity.HIGH) == 0
+
+
+def test_exit_3_when_incomplete_and_nothing_worse() -> None:
+    doc = document(make_secret("a"), coverage=(coverage_entry(),))
+    assert exit_code(doc, Severity.CRITICAL) == 3
+    worse = document(make_secret("a", rotation_enabled=False), coverage=(coverage_entry(),))
+    assert exit_code(worse, Severity.MEDIUM) == 1
+
+
+def test_muted_findings_do_not_fail_the_run() -> None:
+    snap = make_snapshot(make_secret("a", rotation_enabled=False))
+    findings = evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
+    sup = Suppressions(entries=(Suppression(index=0, reason="accepted risk", expires=NOW.date(),
+                                            rule="secret-rotation-*"),), path="m.yaml")
+    doc = findings_document(snap, suppress(findings, sup, NOW))
+    assert exit_code(doc, Severity.MEDIUM) == 0
+    assert doc["summary"]["by_status"]["MUTED"] >= 1
+    jsonschema.validate(doc, schema())
+
+
+def test_unknown_fail_on_severity_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown severity"):
+        exit_code(document(make_secret("a")), "SEVERE")
+
+
+def test_pass_findings_share_rule_metadata_not_copies() -> None:
+    snap = make_snapshot(make_secret("a"), make_secret("b"))
+    findings = [f for f in evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
+                if f.rule_id == "secret-rotation-disabled"]
+    assert [f.status for f in findings] == [Status.PASS, Status.PASS]
+    assert findings[0].compliance is findings[1].compliance
+    assert dataclasses.asdict(findings[0])["compliance"]["aws-fsbp"] == ("SecretsManager.1",)

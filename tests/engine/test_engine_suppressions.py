@@ -1,0 +1,131 @@
+"""Suppressions: mute with reason and expiry; expired entries stop muting and are reported;
+malformed files are InputErrors, never ignored."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from engine_helpers import A, NOW, R
+from scanner.engine import load_suppressions, suppress
+from scanner.engine.suppressions import EXPIRED_RULE_ID
+from scanner.errors import InputError
+from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+
+ARN = f"arn:aws:secretsmanager:{R}:{A}:secret:legacy-db-AbCdEf"
+
+
+def finding(rule: str = "secret-unused", status: Status = Status.FAIL, arn: str = ARN,
+            tags: dict[str, str] | None = None) -> Finding:
+    return Finding(id=finding_id(rule, arn), rule_id=rule, title="t", severity=Severity.HIGH,
+                   status=status, resource=ResourceRef(type="Secret", arn=arn, account_id=A,
+                                                       region=R),
+                   evidence={"resource_tags": tags} if tags else {})
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "mute.yaml"
+    path.write_text(body)
+    return path
+
+
+def test_matching_entry_mutes_and_records_why(tmp_path: Path) -> None:
+    sup = load_suppressions(write(tmp_path, f"""
+suppressions:
+  - rule: secret-*
+    account: "{A}"
+    resource: "arn:aws:secretsmanager:*:secret:legacy-*"
+    reason: decommissioned in Q1, owner alice
+    expires: 2027-03-31
+"""))
+    out = suppress([finding(), finding(rule="kms-key-policy-public")], sup, NOW)
+    assert [f.status for f in out] == [Status.MUTED, Status.FAIL]
+    assert out[0].muted_by is not None
+    assert out[0].muted_by["reason"] == "decommissioned in Q1, owner alice"
+    assert out[0].muted_by["original_status"] == "FAIL"
+    assert out[0].id == finding().id
+
+
+def test_tags_must_all_match(tmp_path: Path) -> None:
+    sup = load_suppressions(write(tmp_path, """
+suppressions:
+  - tags: {team: legacy, env: "dev*"}
+    reason: legacy dev estate
+    expires: 2027-01-01
+"""))
+    out = suppress([finding(tags={"team": "legacy", "env": "dev-2"}),
+                    finding(tags={"team": "legacy", "env": "prod"}), finding()], sup, NOW)
+    assert [f.status for f in out] == [Status.MUTED, Status.FAIL, Status.FAIL]
+
+
+def test_pass_findings_are_left_alone(tmp_path: Path) -> None:
+    sup = load_suppressions(write(tmp_path, "suppressions:\n  - rule: '*'\n    reason: all\n"
+                                            "    expires: 2027-01-01\n"))
+    assert suppress([finding(status=Status.PASS)], sup, NOW)[0].status == Status.PASS
+
+
+def test_expired_entry_stops_muting_and_is_reported(tmp_path: Path) -> None:
+    sup = load_suppressions(write(tmp_path, """
+suppressions:
+  - rule: secret-unused
+    reason: temporary exception
+    expires: 2026-11-28
+"""))
+    out = suppress([finding()], sup, NOW)
+    assert out[0].status == Status.FAIL
+    expired = [f for f in out if f.rule_id == EXPIRED_RULE_ID]
+    assert len(expired) == 1
+    assert expired[0].severity == Severity.LOW and expired[0].status == Status.FAIL
+    assert "expired on 2026-11-28" in expired[0].message
+    assert expired[0].evidence["would_match"] == 1
+    again = suppress([finding()], sup, NOW)
+    assert [f.id for f in again] == [f.id for f in out]
+
+
+def test_entry_is_active_through_its_expiry_day(tmp_path: Path) -> None:
+    sup = load_suppressions(write(tmp_path, "suppressions:\n  - rule: secret-unused\n"
+                                            "    reason: ok for now\n    expires: 2026-11-29\n"))
+    late = datetime(2026, 11, 29, 23, 59, tzinfo=timezone.utc)
+    assert suppress([finding()], sup, late)[0].status == Status.MUTED
+
+
+@pytest.mark.parametrize("body,field,words", [
+    ("suppressions:\n  - rule: x\n    expires: 2027-01-01\n", "suppressions[0]",
+     "'reason' is a required property"),
+    ("suppressions:\n  - rule: x\n    reason: why\n", "suppressions[0]",
+     "'expires' is a required property"),
+    ("suppressions:\n  - rule: x\n    reason: why\n    expires: soon\n",
+     "suppressions[0].expires", "does not match"),
+    ("suppressions:\n  - rule: x\n    reason: why\n    expires: '2027-02-30'\n",
+     "suppressions[0].expires", "not a valid date"),
+    ("suppressions:\n  - rule: x\n    reason: why\n    expires: 2027-01-01\n    acount: '1'\n",
+     "suppressions[0]", "Additional properties"),
+    ("suppressions:\n  - reason: why\n    expires: 2027-01-01\n", "suppressions[0]",
+     "needs at least one of rule, account, region, resource, tags"),
+    ("mutes: []\n", "(top level)", "'mutes' was unexpected"),
+])
+def test_malformed_suppression_file_names_file_and_field(tmp_path: Path, body: str, field: str,
+                                                         words: str) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as info:
+        load_suppressions(path)
+    assert info.value.path == str(path)
+    assert info.value.field == field
+    assert words in str(info.value)
+
+
+def test_empty_or_unreadable_file_is_an_error_not_an_empty_list(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="empty suppression file"):
+        load_suppressions(write(tmp_path, ""))
+    with pytest.raises(InputError, match="cannot read"):
+        load_suppressions(tmp_path / "absent.yaml")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_suppressions(write(tmp_path, "suppressions: [\n"))
+
+
+def test_muted_finding_serialises_muted_by() -> None:
+    f = dataclasses.replace(finding(), status=Status.MUTED, muted_by={"reason": "r"})
+    assert f.to_json()["muted_by"] == {"reason": "r"}
