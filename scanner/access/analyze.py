@@ -85,6 +85,8 @@ class _SecretView:
         state = ka.get("key_state")
         usable = Tri.FALSE if state in _UNUSABLE_STATES else Tri.TRUE
         reason: str | None = f"key is {state}" if state in _UNUSABLE_STATES else None
+        if state is None and "key_state" in (ka.get("unread") or ()):
+            usable, reason = Tri.UNKNOWN, "key state not read"
         if not self.aws_managed and self.key_policy is None:
             reason = "key not collected" if key_attrs is None or not ka.get("collected", True) \
                 else "key policy not collected"

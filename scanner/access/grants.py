@@ -78,6 +78,37 @@ def _probe(account: str, settings: AccessSettings, action: str, resource: str,
                    absent=frozenset(absent), excluded=excluded)
 
 
+_ACCOUNT_KEYS = {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"}
+_ARN_KEYS = {"aws:principalarn", "aws:sourcearn"}
+_POSITIVE = {"stringequals", "stringlike", "stringequalsignorecase", "arnequals", "arnlike"}
+
+
+def _condition_accounts(st: Statement, source: str, settings: AccessSettings) -> list[Grant]:
+    """A ``*`` grant narrowed by conditions to named accounts: those outside the zone of trust
+    and the allow-list are external grants all the same."""
+    out: list[Grant] = []
+    for c in st.conditions:
+        if c.base not in _POSITIVE or c.qualifier == "forallvalues":
+            continue
+        for v in c.values:
+            if c.key in _ACCOUNT_KEYS:
+                acct: str | None = v if len(v) == 12 and v.isdigit() else None
+            elif c.key in _ARN_KEYS:
+                acct = v.split(":")[4] if v.count(":") >= 5 else None
+            else:
+                continue
+            if acct is None or settings.in_zone(acct):
+                continue
+            listed = acct in settings.allowed_external_accounts
+            out.append(Grant(source=source, statement=st.label, principal=v, scope="account",
+                             account_id=acct, in_zone=False, allow_listed=listed,
+                             conditions=(c.key,),
+                             unintended=None if listed else (
+                                 "not-allow-listed" if settings.allowed_external_accounts
+                                 else "outside-organization")))
+    return out
+
+
 def policy_grants(policy: Policy | None, *, source: str, action: str, resource: str,
                   settings: AccessSettings, extra_context: dict[str, tuple[str, ...]],
                   kind: PolicyKind = PolicyKind.RESOURCE) -> list[Grant]:
@@ -106,6 +137,7 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
                         scope = "organization"
                 out.append(Grant(source=source, statement=st.label, principal="*", scope=scope,
                                  in_zone=True))
+                out.extend(_condition_accounts(st, source, settings))
         if st.principal is None:
             continue
         for e in st.principal.aws:

@@ -177,3 +177,14 @@ def test_same_account_reader_with_aws_managed_key_and_cross_account_blocked() ->
     assert sa is not None and sa.aws_managed_key
     assert [p.principal for p in sa.readers] == [central_role]
     assert [(p.principal, p.broken_at) for p in sa.broken] == [(APP_ROLE, ("key_policy",))]
+
+
+def test_star_narrowed_to_an_external_account_is_an_external_grant() -> None:
+    policy = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                   "Resource": "*", "Condition": {"StringEquals": {
+                       "aws:PrincipalAccount": [MEMBER, OUTSIDER]}}})
+    sa = run(readers_estate(policy)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert [(g.principal, g.unintended) for g in sa.unintended] == [
+        (OUTSIDER, "outside-organization")]
+    assert {p.principal for p in sa.readers} == {APP_ROLE}
