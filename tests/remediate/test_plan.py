@@ -1,0 +1,252 @@
+"""Planning is pure: no AWS call, minimal policy edits, limits checked, refusals explained.
+
+These tests build snapshots by hand (no moto): planning only reads the snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from remediations import REMEDIATORS
+from remediations.base import RemediationConfig, RotationTarget
+from remediations.grant_key_decrypt import statement_sid
+from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.model import (AccountSnapshot, KmsKey, Organization, RegionSnapshot, ScanMeta,
+                           Secret, Snapshot)
+from scanner.remediate.planner import Selection, build_plan
+
+ACCT = "111111111111"
+MEMBER_ROLE = "arn:aws:iam::222222222222:role/App"
+OTHER_ROLE = "arn:aws:iam::333333333333:role/Other"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-0000-0000-0000-000000000001"
+SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:app/db-AbCdEf"
+LAMBDA_ARN = f"arn:aws:lambda:us-east-1:{ACCT}:function:rotate-pg"
+
+UNRELATED = {"Sid": "Keep", "Effect": "Allow", "Principal": {"AWS": MEMBER_ROLE},
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+             "Condition": {"StringLike": {"aws:userid": "AROA*:app-*"}}}
+PUBLIC = {"Sid": "Public", "Effect": "Allow", "Principal": "*",
+          "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+DENY = {"Sid": "DenyDelete", "Effect": "Deny", "Principal": "*",
+        "Action": "secretsmanager:DeleteSecret", "Resource": "*"}
+
+
+def snapshot(*, policy: dict[str, Any] | str | None = None, kms_key_id: str | None = KEY_ARN,
+             key_policy: dict[str, Any] | None = None, tags: dict[str, str] | None = None,
+             rotation: bool = False) -> Snapshot:
+    text = policy if isinstance(policy, str) or policy is None else json.dumps(policy)
+    secret = Secret(arn=SECRET_ARN, name="app/db", account_id=ACCT, region="us-east-1",
+                    kms_key_id=kms_key_id, resource_policy=text, tags=tags or {},
+                    rotation_enabled=rotation)
+    key = KmsKey(arn=KEY_ARN, key_id=KEY_ARN.rsplit("/", 1)[1], account_id=ACCT,
+                 region="us-east-1", key_manager="CUSTOMER", key_state="Enabled",
+                 key_spec="SYMMETRIC_DEFAULT", rotation_enabled=False,
+                 policy=json.dumps(key_policy or {"Version": "2012-10-17", "Statement": [
+                     {"Sid": "Root", "Effect": "Allow",
+                      "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "kms:*",
+                      "Resource": "*"}]}))
+    return Snapshot(
+        meta=ScanMeta(scan_id="scan-1", started_at="2026-11-29T00:00:00Z", accounts=(ACCT,),
+                      regions=("us-east-1",), org_id="o-abcdef1234"),
+        organization=Organization(org_id="o-abcdef1234", management_account_id=ACCT),
+        accounts=(AccountSnapshot(account_id=ACCT, regions=(RegionSnapshot(
+            region="us-east-1", secrets=(secret,), kms_keys=(key,)),)),))
+
+
+def finding(rule_id: str, remediation_id: str, arn: str = SECRET_ARN, rtype: str = "Secret",
+            principal: str | None = None, **evidence: Any) -> Finding:
+    return Finding(id=finding_id(rule_id, arn, principal), rule_id=rule_id, title=rule_id,
+                   severity=Severity.HIGH, status=Status.FAIL,
+                   resource=ResourceRef(type=rtype, arn=arn, account_id=ACCT, region="us-east-1"),
+                   principal=principal, evidence=evidence, remediation={"id": remediation_id})
+
+
+def test_planning_makes_no_aws_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def refuse(self: BaseClient, operation: str, params: Any) -> Any:
+        calls.append(operation)
+        raise AssertionError(f"plan made an AWS call: {operation}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC]},
+                    kms_key_id=None)
+    findings = [finding("secret-policy-public", "restrict-public-secret-policy"),
+                finding("secret-uses-aws-managed-key", "move-secret-to-cmk"),
+                finding("kms-key-rotation-disabled", "enable-key-rotation", arn=KEY_ARN,
+                        rtype="KmsKey")]
+    cfg = RemediationConfig(cmk_by_account_region={ACCT: {"us-east-1": KEY_ARN}})
+
+    plan = build_plan(findings, snap, cfg, Selection())
+
+    assert len(plan.changes) == 3 and calls == []
+
+
+def test_restrict_public_changes_only_the_public_statement() -> None:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC, DENY]})
+
+    plan = build_plan([finding("secret-policy-public", "restrict-public-secret-policy")], snap,
+                      RemediationConfig(), Selection())
+
+    (change,) = plan.changes
+    diff = change.policy_diff
+    assert diff is not None
+    assert [s.op for s in diff.statements] == ["unchanged", "changed", "unchanged"]
+    after = json.loads(diff.after)
+    assert after["Statement"][0] == UNRELATED and after["Statement"][2] == DENY
+    assert after["Statement"][1] == {**PUBLIC, "Condition": {
+        "StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}}
+    (call,) = change.calls
+    assert call.operation == "PutResourcePolicy" and call.params["BlockPublicPolicy"] is True
+    assert call.params["ResourcePolicy"] == diff.after and " " not in diff.after.replace(
+        "o-abcdef1234", "")  # minified
+
+
+def test_restrict_public_refuses_a_policy_that_would_exceed_20480_characters() -> None:
+    filler = [{"Sid": f"S{i}", "Effect": "Allow", "Principal": {"AWS": MEMBER_ROLE},
+               "Action": "secretsmanager:DescribeSecret", "Resource": "*"} for i in range(140)]
+    policy = {"Version": "2012-10-17", "Statement": [PUBLIC, *filler]}
+    short = len(json.dumps(policy, separators=(",", ":")))
+    filler[-1]["Sid"] += "x" * (20_480 - 20 - short)  # 20 characters below the limit
+    text = json.dumps(policy, separators=(",", ":"))
+    assert len(text) == 20_460  # fits now; the added PrincipalOrgID condition does not
+
+    plan = build_plan([finding("secret-policy-public", "restrict-public-secret-policy")],
+                      snapshot(policy=text), RemediationConfig(), Selection())
+
+    assert plan.changes == ()
+    (skip,) = plan.skipped
+    assert "over the 20480 limit" in skip.reason
+
+
+def test_grant_key_decrypt_adds_one_statement_and_keeps_the_others() -> None:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED]})
+
+    plan = build_plan([finding("secret-cross-account-access-broken", "grant-key-decrypt",
+                               principal=MEMBER_ROLE, principal_arns=[MEMBER_ROLE])], snap,
+                      RemediationConfig(), Selection())
+
+    (change,) = plan.changes
+    assert change.resource_arn == KEY_ARN and change.calls[0].operation == "PutKeyPolicy"
+    assert change.policy_diff is not None
+    assert [s.op for s in change.policy_diff.statements] == ["unchanged", "added"]
+    added = change.policy_diff.statements[1].after
+    assert added == {
+        "Sid": statement_sid(SECRET_ARN), "Effect": "Allow", "Principal": {"AWS": MEMBER_ROLE},
+        "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {
+            "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com",
+            "kms:EncryptionContext:SecretARN": SECRET_ARN}}}
+
+
+def test_grant_key_decrypt_never_grants_a_principal_the_secret_policy_does_not() -> None:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED]})
+
+    plan = build_plan([finding("secret-cross-account-access-broken", "grant-key-decrypt",
+                               principal=OTHER_ROLE, principal_arns=[OTHER_ROLE])], snap,
+                      RemediationConfig(), Selection())
+
+    assert plan.changes == ()
+    assert "does not grant " + OTHER_ROLE in plan.skipped[0].reason
+
+
+def test_two_edits_of_one_policy_chain_instead_of_clobbering() -> None:
+    external = {"Sid": "Ext", "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws:iam::999999999999:root", MEMBER_ROLE]},
+                "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [PUBLIC, external]})
+    findings = [finding("secret-policy-public", "restrict-public-secret-policy"),
+                finding("secret-policy-external-account", "remove-external-grant",
+                        principal="999999999999")]
+
+    plan = build_plan(findings, snap, RemediationConfig(),
+                      Selection(rules=("secret-policy-public", "secret-policy-external-account")))
+
+    first, second = plan.changes
+    assert first.remediation_id == "remove-external-grant"  # rule ids sort this one first
+    assert second.pre_state == first.desired_state  # starts where the first one ends
+    final = json.loads(second.calls[0].params["ResourcePolicy"])
+    assert final["Statement"][1]["Principal"] == {"AWS": MEMBER_ROLE}
+    assert final["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == \
+        "o-abcdef1234"
+
+
+def test_enable_rotation_refuses_without_a_configured_function() -> None:
+    plan = build_plan([finding("secret-rotation-disabled", "enable-secret-rotation")],
+                      snapshot(), RemediationConfig(), Selection())
+
+    assert plan.changes == ()
+    assert "no rotation function configured" in plan.skipped[0].reason
+
+
+def test_enable_rotation_picks_the_function_for_the_engine_tag() -> None:
+    cfg = RemediationConfig(rotations=(
+        RotationTarget(lambda_arn=LAMBDA_ARN.replace("rotate-pg", "rotate-any")),
+        RotationTarget(lambda_arn=LAMBDA_ARN, engine="postgres", days=7),
+        RotationTarget(lambda_arn=LAMBDA_ARN.replace("rotate-pg", "rotate-my"), engine="mysql"),
+    ))
+
+    plan = build_plan([finding("secret-rotation-disabled", "enable-secret-rotation")],
+                      snapshot(tags={"engine": "postgres"}), cfg, Selection())
+
+    (call,) = plan.changes[0].calls
+    assert call.params == {"SecretId": SECRET_ARN, "RotationLambdaARN": LAMBDA_ARN,
+                           "RotationRules": {"AutomaticallyAfterDays": 7},
+                           "RotateImmediately": False}
+
+
+def test_move_to_cmk_rotates_when_rotation_is_configured_and_never_touches_the_value() -> None:
+    cfg = RemediationConfig(cmk_by_account_region={ACCT: {"us-east-1": KEY_ARN}})
+    plan = build_plan([finding("secret-uses-aws-managed-key", "move-secret-to-cmk")],
+                      snapshot(kms_key_id=None, rotation=True), cfg, Selection())
+
+    ops = [(c.operation, sorted(c.params)) for c in plan.changes[0].calls]
+    assert ops == [("UpdateSecret", ["KmsKeyId", "SecretId"]), ("RotateSecret", ["SecretId"])]
+
+    unrotated = build_plan([finding("secret-uses-aws-managed-key", "move-secret-to-cmk")],
+                           snapshot(kms_key_id=None), cfg, Selection())
+    assert [c.operation for c in unrotated.changes[0].calls] == ["UpdateSecret"]
+    assert any("keep the old key until the next write" in n or "stay encrypted" in n
+               for n in unrotated.changes[0].notes)
+
+
+def test_filters_select_by_rule_finding_and_account() -> None:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [PUBLIC]})
+    public = finding("secret-policy-public", "restrict-public-secret-policy")
+    rotation = finding("kms-key-rotation-disabled", "enable-key-rotation", arn=KEY_ARN,
+                       rtype="KmsKey")
+
+    by_rule = build_plan([public, rotation], snap, RemediationConfig(),
+                         Selection(rules=("kms-key-rotation-disabled",)))
+    by_finding = build_plan([public, rotation], snap, RemediationConfig(),
+                            Selection(findings=(public.id,)))
+    other_account = build_plan([public, rotation], snap, RemediationConfig(),
+                               Selection(accounts=("999999999999",)))
+
+    assert [c.remediation_id for c in by_rule.changes] == ["enable-key-rotation"]
+    assert [c.remediation_id for c in by_finding.changes] == ["restrict-public-secret-policy"]
+    assert other_account.changes == () and other_account.skipped == ()
+
+
+def test_every_planned_and_undo_call_is_a_declared_permission() -> None:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC]},
+                    kms_key_id=None)
+    cfg = RemediationConfig(cmk_by_account_region={ACCT: {"us-east-1": KEY_ARN}},
+                            rotations=(RotationTarget(lambda_arn=LAMBDA_ARN),))
+    findings = [finding("secret-policy-public", "restrict-public-secret-policy"),
+                finding("secret-uses-aws-managed-key", "move-secret-to-cmk"),
+                finding("secret-rotation-disabled", "enable-secret-rotation"),
+                finding("kms-key-rotation-disabled", "enable-key-rotation", arn=KEY_ARN,
+                        rtype="KmsKey")]
+    plan = build_plan(findings, snap, cfg, Selection())
+    assert len(plan.changes) == 4
+    for change in plan.changes:
+        module = REMEDIATORS[change.remediation_id]
+        undo = module.undo_call(change, {"resource_policy_text": "{}", "kms_key_id": None}) or ()
+        for call in (*change.calls, *undo):
+            assert f"{call.service}:{call.operation}" in module.PERMISSIONS, (
+                change.remediation_id, call.operation)
