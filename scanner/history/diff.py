@@ -248,11 +248,16 @@ def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
 
 def _diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a: Assessment,
                    not_assessed: list[NotAssessed]) -> tuple[list[FindingChange], ...]:
-    old_f, new_f = _findings(old_doc), _findings(new_doc)
+    old_f = _findings(old_doc)
+    seen: set[str] = set()
     new: list[FindingChange] = []
     resolved: list[FindingChange] = []
     changed: list[FindingChange] = []
-    for fid, n in new_f.items():
+    for n in new_doc.get("findings") or ():
+        if not (type(n) is dict or isinstance(n, Mapping)) or not n.get("id"):
+            continue
+        fid = str(n["id"])
+        seen.add(fid)
         o = old_f.get(fid)
         if o is not None and o == n:
             continue
@@ -283,7 +288,7 @@ def _diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a
         if "status" in diffs or (diffs and "FAIL" in (ns, os_)):
             changed.append(_fchange(n, o, tuple(diffs)))
     for fid, o in old_f.items():
-        if fid in new_f or o.get("status") not in ("FAIL", "MUTED"):
+        if fid in seen or o.get("status") not in ("FAIL", "MUTED"):
             continue
         res = o.get("resource") or {}
         why = new_a.why_not(account_id=str(res.get("account_id", "")),
