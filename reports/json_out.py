@@ -12,21 +12,12 @@ import jsonschema
 
 from scanner.errors import InputError
 
-#: The schema shipped by the engine, when it exists, wins over the reports copy.
-_SCHEMA_LOCATIONS: tuple[tuple[str, str], ...] = (
-    ("scanner", "schemas/findings.schema.json"),
-    ("reports", "schemas/findings.schema.json"),
-)
-
-
 @lru_cache(maxsize=1)
 def findings_schema() -> dict[str, Any]:
-    for package, name in _SCHEMA_LOCATIONS:
-        ref = resources.files(package).joinpath(name)
-        if ref.is_file():
-            loaded: dict[str, Any] = json.loads(ref.read_text(encoding="utf-8"))
-            return loaded
-    raise FileNotFoundError("findings.schema.json is not installed")  # packaging bug
+    """The findings.json schema the engine ships (scanner/schemas/findings.schema.json)."""
+    ref = resources.files("scanner").joinpath("schemas/findings.schema.json")
+    loaded: dict[str, Any] = json.loads(ref.read_text(encoding="utf-8"))
+    return loaded
 
 
 def validate_document(document: Mapping[str, Any], *, source: str = "findings.json") -> None:

@@ -183,14 +183,14 @@ def send_findings(
         failed = {str(item.get("Id")): item for item in response.get("FailedFindings") or []}
         delivered += len(batch) - len(failed)
         if failed:
-            retry = [f for f in batch if str(f.get("Id")) in failed]
+            retry = [item for item in batch if str(item.get("Id")) in failed]
             if attempt < max_attempts:
                 queue.append((key, retry, attempt + 1, clock() + backoff(attempt)))
             else:
-                for f in retry:
-                    item = failed[str(f.get("Id"))]
-                    give_up(key, [f], str(item.get("ErrorCode") or "FailedFinding"),
-                            str(item.get("ErrorMessage") or ""))
+                for item in retry:
+                    error = failed[str(item.get("Id"))]
+                    give_up(key, [item], str(error.get("ErrorCode") or "FailedFinding"),
+                            str(error.get("ErrorMessage") or ""))
     return DeliveryReport(attempted=len(findings), delivered=delivered, requests=requests,
                           batches=batches, max_batch_size=max_batch,
                           undelivered=tuple(undelivered))

@@ -91,6 +91,8 @@ def sample_findings() -> list[Finding]:
 
 
 def sample_document() -> dict[str, Any]:
+    from scanner.engine.output import summary
+
     findings = [f.to_json() for f in sample_findings()]
     return {
         "schema_version": 1,
@@ -103,7 +105,7 @@ def sample_document() -> dict[str, Any]:
                       "operation": "AssumeRole", "error_code": "AccessDenied",
                       "error_kind": "denied", "message": "not authorized " + SCRIPT,
                       "resource_arn": None}],
-        "summary": {},
+        "summary": summary(sample_findings()),
         "findings": findings,
     }
 

@@ -1,0 +1,216 @@
+"""`secretgraph report` (offline re-render) and `secretgraph export securityhub` (moto)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from report_sample import CENTRAL, MEMBER_C, sample_document
+from scanner.cli import main
+from scanner.model import (
+    AccountSnapshot,
+    IamPrincipal,
+    IamSnapshot,
+    PeeringSide,
+    RegionSnapshot,
+    Route,
+    RouteTable,
+    ScanMeta,
+    Secret,
+    Snapshot,
+    Vpc,
+    VpcPeering,
+)
+from scanner.snapshot_io import write_snapshot
+
+REGION = "us-east-1"
+MEMBER = "222222222222"
+SECRET = f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/db-AbCdEf"
+ROLE = f"arn:aws:iam::{MEMBER}:role/ApplicationRole"
+
+
+def _snapshot() -> Snapshot:
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "secretsmanager:GetSecretValue",
+        "Resource": "*"}]})
+    peering = VpcPeering(
+        peering_id="pcx-1", account_id=CENTRAL, region=REGION, status="active",
+        requester=PeeringSide(owner_id=CENTRAL, vpc_id="vpc-c", region=REGION,
+                              cidrs=("10.0.0.0/16",)),
+        accepter=PeeringSide(owner_id=MEMBER, vpc_id="vpc-m", region=REGION,
+                             cidrs=("10.1.0.0/16",)))
+    central = AccountSnapshot(account_id=CENTRAL, iam=IamSnapshot(), regions=(RegionSnapshot(
+        region=REGION,
+        secrets=(Secret(arn=SECRET, name="app/db", account_id=CENTRAL, region=REGION,
+                        resource_policy=policy),),
+        vpcs=(Vpc(vpc_id="vpc-c", account_id=CENTRAL, region=REGION, cidrs=("10.0.0.0/16",),
+                  tags={"Name": "<b>central</b>"}),),
+        route_tables=(RouteTable(route_table_id="rtb-c", vpc_id="vpc-c", account_id=CENTRAL,
+                                 region=REGION, is_main=True, routes=(Route(
+                                     destination_cidr="10.1.0.0/16", target_type="vpc-peering",
+                                     target_id="pcx-1"),)),),
+        peerings=(peering,)),))
+    member = AccountSnapshot(account_id=MEMBER, iam=IamSnapshot(principals=(IamPrincipal(
+        arn=ROLE, name="ApplicationRole", account_id=MEMBER, principal_type="role",
+        inline_policies={"read": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"],
+            "Resource": "*"}]}}),)), regions=(RegionSnapshot(
+        region=REGION,
+        vpcs=(Vpc(vpc_id="vpc-m", account_id=MEMBER, region=REGION, cidrs=("10.1.0.0/16",)),),
+        route_tables=(RouteTable(route_table_id="rtb-m", vpc_id="vpc-m", account_id=MEMBER,
+                                 region=REGION, is_main=True),),
+        peerings=(peering,)),))
+    meta = ScanMeta(scan_id="scan-1", started_at="2026-11-29T01:00:00Z",
+                    finished_at="2026-11-29T01:01:00Z", accounts=(CENTRAL, MEMBER),
+                    regions=(REGION,), central_account=CENTRAL)
+    return Snapshot(meta=meta, accounts=(central, member))
+
+
+def _scan_dir(tmp_path: Path, *, snapshot: bool) -> Path:
+    out = tmp_path / "scan"
+    out.mkdir()
+    (out / "findings.json").write_text(json.dumps(sample_document()), encoding="utf-8")
+    if snapshot:
+        write_snapshot(out / "snapshot.json.gz", _snapshot())
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_report_rerenders_from_findings_and_snapshot_without_aws(tmp_path: Path,
+                                                                  capsys: Any) -> None:
+    scan = _scan_dir(tmp_path, snapshot=True)
+    assert main(["report", "--in", str(scan), "--format", "html,csv,junit,ocsf",
+                 "--out", str(tmp_path / "out")]) == 0
+    written = capsys.readouterr().out.split()
+    assert {Path(p).name for p in written} == {"report.html", "findings.csv", "junit.xml",
+                                               "findings.ocsf.jsonl"}
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "pcx-1 · active" in html  # the network picture came from the snapshot
+    assert "&lt;b&gt;central&lt;/b&gt;" in html and "<b>central</b>" not in html
+    assert 'class="matrix"' in html  # the access analysis ran on the snapshot's graph
+
+
+def test_report_without_a_snapshot_says_what_is_missing(tmp_path: Path) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["report", "--in", str(scan), "--format", "html"]) == 0
+    html = (scan / "report.html").read_text(encoding="utf-8")
+    assert "No access graph was available" in html
+
+
+def test_report_table_prints_to_the_terminal(tmp_path: Path, capsys: Any) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["report", "--in", str(scan), "--format", "table"]) == 0
+    assert "CRITICAL (1)" in capsys.readouterr().out
+
+
+def test_report_with_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: Any) -> None:
+    assert main(["report", "--in", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err.strip().endswith("nope: not a directory")
+    scan = _scan_dir(tmp_path, snapshot=False)
+    doc = sample_document()
+    doc["findings"][0]["status"] = "BROKEN"
+    (scan / "findings.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["report", "--in", str(scan)]) == 2
+    err = capsys.readouterr().err
+    assert "findings.json: field findings/0/status" in err and len(err.strip().splitlines()) == 1
+    assert main(["report", "--in", str(scan), "--format", "pdf"]) == 2
+
+
+# --------------------------------------------------------------------------- export
+
+
+def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    # PASS results are left out by default: 8 of 9, to 2 account/region targets
+    assert "dry run: 8 findings (0 archived as resolved) in 2 batch(es) to 2 account/region" in out
+
+
+def _session(account: str) -> boto3.Session:
+    creds = boto3.client("sts", region_name=REGION, aws_access_key_id="testing",
+                         aws_secret_access_key="testing").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/x", RoleSessionName="tests")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                         aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name=REGION)
+
+
+def _stored(account: str) -> dict[str, dict[str, Any]]:
+    page = _session(account).client("securityhub").get_findings(MaxResults=100)
+    return {f["Id"]: f for f in page["Findings"]}
+
+
+@pytest.fixture()
+def hub() -> Any:
+    with mock_aws():
+        for account in (CENTRAL, MEMBER_C):
+            _session(account).client("securityhub").enable_security_hub()
+        yield
+
+
+def test_export_imports_per_account_then_archives_what_was_resolved(
+        hub: None, tmp_path: Path) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False)
+    report = tmp_path / "delivery.json"
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--role-name", "SecretgraphExport", "--region", REGION,
+                 "--report", str(report)]) == 0
+    assert json.loads(report.read_text())["undelivered"] == []
+    central, member = _stored(CENTRAL), _stored(MEMBER_C)
+    assert len(central) == 6 and len(member) == 2  # PASS left out
+    assert {f["AwsAccountId"] for f in member.values()} == {MEMBER_C}
+
+    later = sample_document()
+    later["scan"]["finished_at"] = "2026-11-30T01:04:10Z"
+    later["findings"] = [f for f in later["findings"] if f["rule_id"] != "secret-rotation-disabled"]
+    later_dir = tmp_path / "later"
+    later_dir.mkdir()
+    (later_dir / "findings.json").write_text(json.dumps(later), encoding="utf-8")
+    assert main(["export", "securityhub", "--findings", str(later_dir / "findings.json"),
+                 "--previous", str(scan / "findings.json"), "--role-name", "SecretgraphExport",
+                 "--region", REGION]) == 0
+    after = _stored(CENTRAL)
+    archived = [f for f in after.values() if f["RecordState"] == "ARCHIVED"]
+    assert [f["ProductFields"]["secretgraph/rule_id"] for f in archived] == [
+        "secret-rotation-disabled"]
+    assert archived[0]["Compliance"]["Status"] == "PASSED"
+    # CreatedAt kept from the first export, UpdatedAt moved on
+    still = next(f for f in after.values() if f["RecordState"] == "ACTIVE")
+    assert still["CreatedAt"] == "2026-11-29T01:04:10.000Z"
+    assert still["UpdatedAt"] == "2026-11-30T01:04:10.000Z"
+
+
+def test_export_central_mode_puts_everything_in_one_account(hub: None, tmp_path: Path) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--mode", "central", "--role-name", "SecretgraphExport",
+                 "--region", REGION]) == 0
+    stored = _stored(CENTRAL)
+    assert len(stored) == 8 and _stored(MEMBER_C) == {}
+    assert {f["ProductFields"]["secretgraph/resource_account"] for f in stored.values()} == {
+        CENTRAL, MEMBER_C}
+
+
+def test_export_reports_undelivered_findings_with_exit_3(hub: None, tmp_path: Path,
+                                                         capsys: Any) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False)
+    report = tmp_path / "delivery.json"
+    # no --role-name: no finding can be imported from the account it belongs to
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--region", REGION, "--report", str(report)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("not delivered sgf-") == 8 and "no --role-name given" in err
+    delivery = json.loads(report.read_text())
+    assert delivery["delivered"] == 0 and len(delivery["undelivered"]) == 8
+    assert {u["error_code"] for u in delivery["undelivered"]} == {"CredentialsError"}
+    assert {u["account_id"] for u in delivery["undelivered"]} == {CENTRAL, MEMBER_C}
+    assert _stored(CENTRAL) == {}
