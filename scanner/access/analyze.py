@@ -41,7 +41,7 @@ from scanner.access.report import (
     SecretAccess,
 )
 from scanner.access.scp import RCP, SCP, Guardrails, GuardrailResult
-from scanner.access.settings import AccessSettings
+from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.graph.schema import EdgeKind, NodeKind, PUBLIC_PRINCIPAL, root_principal
 from scanner.model import Snapshot
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
@@ -151,6 +151,14 @@ def _project(pctx: Any, keys: tuple[str, ...]) -> tuple[object, ...]:
     return tuple(out)
 
 
+#: "*": an authenticated principal of an account outside everything known (Secrets Manager and
+#: KMS take no anonymous requests); its own account's administrators control its identity
+#: policies, so that gate is theirs to open.
+_PUBLIC = external_principal(PUBLIC_PRINCIPAL, OUTSIDER_ACCOUNT, "public")
+_OUTSIDER_IDENTITY = IdentityResult(
+    allow=Tri.TRUE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
+    reasons=("a principal outside the organization controls its own identity policies",))
+
 _NOT_COLLECTED = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
                                  reasons=("SCPs/RCPs were not collected: not assessed",))
 _NO_ORG = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
@@ -226,7 +234,7 @@ class _Analyzer:
             refs = _refs(policy)
             self._refs[id(policy)] = refs
         acct = facts.account_id
-        if refs.per_principal or facts.principal_type in ("anonymous", "root") or \
+        if refs.per_principal or facts.principal_type in ("public", "root") or \
                 acct in refs.arn_accounts:
             return facts.arn
         return (acct if acct in refs.account_entries else "-", facts.principal_type,
@@ -245,7 +253,8 @@ class _Analyzer:
             keys = tuple(sorted(allk))
             self._union[uk] = keys
         return (
-            sv.arn, p.signature, facts.account_id == sv.account, facts.principal_type,
+            sv.arn, p.signature, facts.account_id == sv.account,
+            facts.account_id == sv.key_account, facts.principal_type,
             facts.has_boundary, p.identity_known,
             self._pkey(sv.policy, facts) if sv.policy is not None else None,
             self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None,
@@ -347,22 +356,27 @@ class _Analyzer:
         if sv.uses_kms and sv.key_policy is not None:
             kp = self._policy_result(sv.key_policy, "kms", sv, facts, pctx, make_kms)
         ids = self.identity.evaluate(p, s.action, sv.arn, make_sm, project, "sm")
+        if facts.principal_type == "public":
+            ids = _OUTSIDER_IDENTITY
         idk: IdentityResult | None = None
-        if sv.uses_kms and sv.key_arn:
+        if facts.principal_type == "public" and sv.uses_kms:
+            idk = _OUTSIDER_IDENTITY
+        elif sv.uses_kms and sv.key_arn:
             idk = self.identity.evaluate(p, s.decrypt_action, sv.key_arn, make_kms, project,
                                          sv.kms_scope)
         scp = self._guardrails(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
         kf = sv.key_facts
         ckey = (id(rp), id(kp), id(ids), id(idk), id(scp), cross, is_user, kf.aws_managed,
-                kf.usable, kf.reason)
+                kf.usable, kf.reason, facts.account_id != sv.key_account)
         c = self._combine_cache.get(ckey)
         if c is None:
             key = sv.key_facts if kp is None else KeyFacts(
                 aws_managed=False, usable=sv.key_facts.usable, policy_result=kp,
                 reason=sv.key_facts.reason)
             c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
-                                   id_key=idk, scp=scp, is_user=is_user))
+                                   id_key=idk, scp=scp, is_user=is_user,
+                                   key_cross_account=facts.account_id != sv.key_account))
             self._combine_cache[ckey] = c
         return c, self._intended(p, sv, c.gates, ids)
 
@@ -372,7 +386,7 @@ class _Analyzer:
         its account), or the resource policy lets it in and its identity policy allows, or its
         identity policy grants this secret by name (not by a pattern that also covers an
         unrelated secret of the same account)."""
-        if p.facts.principal_type == "anonymous":
+        if p.facts.principal_type == "public":
             return False
         if p.arn in sv.named.arns:
             return True
@@ -466,10 +480,10 @@ class _Analyzer:
                             continue
                 consider(p)
         if named.star:
-            consider(external_principal(PUBLIC_PRINCIPAL, None, "anonymous"))
+            consider(_PUBLIC)
         grants = policy_grants(sv.policy, source="resource_policy", action=self.s.action,
                                resource=sv.arn, settings=self.s, extra_context={})
-        readers = [p for p in paths if p.decision == "ALLOWED" and p.principal_type != "anonymous"]
+        readers = [p for p in paths if p.decision == "ALLOWED" and p.principal_type != "public"]
         cond = [p for p in paths if p.decision == "CONDITIONAL"]
         breadth = Breadth(
             principals=len({p.principal for p in readers}),
@@ -478,7 +492,7 @@ class _Analyzer:
             conditional_accounts=len({p.principal_account for p in cond}),
             organization_wide=any(g.scope == "organization" for g in grants),
             public=any(g.scope == "public" for g in grants) or any(
-                p.principal_type == "anonymous" and p.decision != "DENIED" for p in paths),
+                p.principal_type == "public" and p.decision != "DENIED" for p in paths),
         )
         problems = tuple(sv.policy.problems if sv.policy else ()) + tuple(
             f"key policy: {x}" for x in (sv.key_policy.problems if sv.key_policy else ()))
@@ -558,7 +572,7 @@ def _add_edges(graph: nx.MultiDiGraph, report: dict[str, SecretAccess]) -> None:
     for sa in report.values():
         for p in sa.paths:
             if p.principal not in graph:
-                ptype = "public" if p.principal_type == "anonymous" else p.principal_type
+                ptype = p.principal_type
                 graph.add_node(p.principal, kind=NodeKind.PRINCIPAL.value,
                                account_id=p.principal_account, region="global",
                                principal_type=ptype, external=not p.in_zone)

@@ -25,7 +25,8 @@ from scanner.policy.request import Request
 class PrincipalFacts:
     arn: str
     account_id: str | None
-    principal_type: str  # role | user | root | anonymous
+    #: role | user | root | public ("*": any principal of an account outside everything known)
+    principal_type: str
     name: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     has_boundary: bool = False
@@ -40,14 +41,8 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
     absent: set[str] = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
                         "aws:sourceorgpaths", "aws:principalservicename"}
     excluded: dict[str, frozenset[str]] = {}
-    if p.principal_type == "anonymous":
-        # an anonymous caller carries no principal keys at all
-        absent |= {"aws:principalarn", "aws:principalaccount", "aws:principalorgid",
-                   "aws:principalorgpaths", "aws:principaltype", "aws:userid", "aws:username",
-                   "kms:calleraccount"}
-        ctx["aws:principalisawsservice"] = ("false",)
-        return ctx, absent, excluded
-    ctx["aws:principalarn"] = (p.arn,)
+    if p.principal_type != "public":  # "*": which principal of the outside account: unknown
+        ctx["aws:principalarn"] = (p.arn,)
     ctx["aws:principalisawsservice"] = ("false",)
     if p.account_id:
         ctx["aws:principalaccount"] = (p.account_id,)

@@ -41,6 +41,8 @@ class GateInputs:
     id_key: IdentityResult | None  # None: not needed (AWS-managed key)
     scp: GuardrailResult
     is_user: bool
+    #: the key lives in another account than the principal (normally: same as cross_account)
+    key_cross_account: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,8 +98,11 @@ def combine(g: GateInputs) -> Combined:
         key_deny = kp.deny
         key_unresolved = kp.unresolved
         key_reasons = kp.reasons
-        if g.cross_account:
+        key_cross = g.cross_account if g.key_cross_account is None else g.key_cross_account
+        if key_cross:
             key_allow = kp.allow
+            if not g.cross_account:  # own-account secret on another account's key
+                key_allow = all3((key_allow, idk.allow if idk else Tri.FALSE))
         else:
             via_iam = all3((kp.allow, idk.allow if idk else Tri.FALSE))
             direct = kp.allow_direct

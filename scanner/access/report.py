@@ -108,7 +108,7 @@ class SecretAccess:
     def unintended_paths(self) -> tuple[AccessPath, ...]:
         """Readers (or conditional readers) outside the zone of trust and the allow-list."""
         return tuple(p for p in self.paths if p.decision != "DENIED" and
-                     (p.principal_type == "anonymous" or
+                     (p.principal_type == "public" or
                       (not p.in_zone and not p.allow_listed)))
 
 

@@ -120,7 +120,7 @@ def _note(p: Any) -> str:
         notes.append(f"BROKEN at {', '.join(p.broken_at)}")
     if p.conditions:
         notes.append(f"if: {', '.join(p.conditions)}")
-    if p.principal_type == "anonymous" or (not p.in_zone and not p.allow_listed):
+    if p.principal_type == "public" or (not p.in_zone and not p.allow_listed):
         notes.append("outside the organization")
     return "; ".join(notes)
 

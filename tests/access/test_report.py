@@ -56,7 +56,7 @@ def test_org_wide_grant_is_not_public_but_its_breadth_is_reported() -> None:
     assert sa.breadth.organization_wide and not sa.breadth.public
     assert not sa.unintended
     assert [g.scope for g in sa.grants] == ["organization"]
-    assert "*" not in {p.principal for p in sa.paths}  # anonymous callers have no org id
+    assert "*" not in {p.principal for p in sa.paths}  # outsiders are not in the org
 
 
 def test_public_grant_is_unintended_even_when_the_key_blocks_it() -> None:
@@ -64,18 +64,18 @@ def test_public_grant_is_unintended_even_when_the_key_blocks_it() -> None:
     assert sa is not None
     assert sa.breadth.public
     assert [g.unintended for g in sa.unintended] == ["public"]
-    assert "*" not in {p.principal for p in sa.paths}  # the key policy stops anonymous reads
+    assert "*" not in {p.principal for p in sa.paths}  # the key policy stops outsiders
 
 
-def test_public_secret_and_key_give_an_anonymous_path() -> None:
+def test_public_secret_and_key_let_any_outside_principal_read() -> None:
     public_key = text({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
                        "Resource": "*"})
     sa = run(readers_estate(PUBLIC, key_policy=public_key)).for_secret(SECRET_ARN)
     assert sa is not None
     star = [p for p in sa.paths if p.principal == "*"]
-    assert star and star[0].principal_type == "anonymous"
-    assert star[0].decision != "DENIED" and star in ([p for p in sa.unintended_paths
-                                                      if p.principal == "*"],)
+    assert star and star[0].principal_type == "public"
+    assert star[0].decision == "ALLOWED" and not star[0].in_zone
+    assert star == [p for p in sa.unintended_paths if p.principal == "*"]
 
 
 def test_public_grant_narrowed_only_by_source_ip_stays_public_and_names_the_key() -> None:
