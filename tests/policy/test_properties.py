@@ -68,20 +68,20 @@ def _decide(stmts: list[dict], request: Request, text: str | None = None) -> str
     return evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(policies, statements(effect="Deny"), requests)
 def test_adding_a_deny_never_widens_access(stmts: list[dict], deny: dict, req: Request) -> None:
     assert RANK[_decide(stmts + [deny], req)] <= RANK[_decide(stmts, req)]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(policies, statements(effect="Allow"), requests)
 def test_adding_an_allow_never_narrows_access(stmts: list[dict], allow: dict,
                                               req: Request) -> None:
     assert RANK[_decide(stmts + [allow], req)] >= RANK[_decide(stmts, req)]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(policies, requests, st.randoms(use_true_random=False))
 def test_statement_order_never_matters(stmts: list[dict], req: Request, rnd: Any) -> None:
     shuffled = list(stmts)
@@ -96,3 +96,24 @@ def test_json_formatting_never_matters(stmts: list[dict], req: Request, indent: 
     doc = {"Version": "2012-10-17", "Statement": stmts}
     text = json.dumps(doc, indent=indent, sort_keys=sort_keys)
     assert _decide(stmts, req, text) == _decide(stmts, req)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) |
+    st.sampled_from(["Allow", "Deny", "*", "secretsmanager:*", SECRET, "aws:SourceIp",
+                     "StringEquals", "Statement", "Principal", "Condition", "${aws:username}"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["Version", "Statement", "Effect", "Action", "NotAction", "Resource",
+                         "NotResource", "Principal", "NotPrincipal", "Condition", "AWS", "Sid",
+                         "StringEquals", "ForAnyValue:StringLike", "Null", "aws:SourceVpce",
+                         "x"]), children, max_size=5),
+    max_leaves=20)
+
+
+@settings(max_examples=120, deadline=None)
+@given(json_values, requests, st.sampled_from(list(PolicyKind)))
+def test_any_json_is_evaluated_without_crashing(doc: Any, req: Request, kind: PolicyKind) -> None:
+    policy = parse_policy_text(json.dumps(doc))
+    result = evaluate_policy(policy, req, kind)
+    if policy.problems:  # malformed: never a confident answer
+        assert result.decision.value == "CONDITIONAL" and result.unresolved
