@@ -90,8 +90,11 @@ def load_inputs(options: ScanOptions) -> Inputs:
     """Load and validate every input file; raises InputError (exit 2) on the first bad one."""
     from scanner.history.baseline import load_baseline
 
+    from scanner.engine.runner import compile_ruleset
+
     config = load_config(options.config_path)
     ruleset = load_ruleset(options.rules_dirs)
+    compile_ruleset(ruleset, config)  # parameters and severities checked against the rules
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
         else None
     baseline = load_baseline(options.baseline_path) if options.baseline_path else None
