@@ -18,6 +18,7 @@ folder per account, so memory does not grow with the number of accounts):
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import boto3
+import botocore.loaders
 
 from scanner import __version__
 from scanner.aws.calls import CallCounter
@@ -85,14 +87,17 @@ class CollectOptions:
 # --------------------------------------------------------------------------- validation
 
 
+@functools.lru_cache(maxsize=1)
 def known_regions() -> frozenset[str]:
-    """Every region botocore knows, in every partition (opt-in regions included)."""
-    session = boto3.Session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        for service in ("secretsmanager", "ec2", "kms"):
-            regions.update(session.get_available_regions(service, partition_name=partition))
-    return frozenset(regions)
+    """Every region botocore knows, in every partition (opt-in regions included), from its
+    bundled partitions data (cheap: no service model is loaded)."""
+    data = botocore.loaders.create_loader().load_data("partitions")
+    return frozenset(
+        region
+        for partition in data["partitions"]
+        for region in partition.get("regions", {})
+        if not region.endswith("-global")
+    )
 
 
 def validate_options(options: CollectOptions) -> None:

@@ -23,10 +23,10 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import Credentials, RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from scanner.aws.calls import CallCounter
-from scanner.aws.errors import error_code, error_message
+from scanner.aws.errors import AWS_ERRORS, error_code, error_kind, error_message
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.errors import CredentialsError
 
@@ -136,9 +136,11 @@ class AwsSessions:
             sts = self._make_client(self._base_credentials, "sts", self.sts_region)
             try:
                 self._home = str(sts.get_caller_identity()["Account"])
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
+                what = ("the AWS credentials were rejected"
+                        if error_kind(exc) == "denied" else "could not verify the AWS credentials")
                 raise CredentialsError(
-                    f"the AWS credentials were rejected: {error_code(exc)}: {error_message(exc)}"
+                    f"{what} (sts:GetCallerIdentity {error_code(exc)}: {error_message(exc)})"
                 ) from None
         return self._home
 

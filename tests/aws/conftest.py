@@ -4,6 +4,7 @@ operation fail the way AWS would (moto never denies anything, so denials are stu
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -11,6 +12,10 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
+
+# moto builds ~5,000 AMIs per account-region on first EC2 use (~1 s each time); the scanner
+# never reads AMIs.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 REGION = "us-east-1"
 OTHER_REGION = "us-west-2"
@@ -37,10 +42,25 @@ def account_session(mgmt: boto3.Session, account_id: str) -> boto3.Session:
                          aws_session_token=creds["SessionToken"], region_name=REGION)
 
 
+def fresh_session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name=REGION)
+
+
 @pytest.fixture()
-def estate(mgmt_session: boto3.Session) -> Iterator[Estate]:
+def scan_session() -> boto3.Session:
+    """The scan's own (management-account) session: a fresh one per test, so the hooks a test
+    installs on it never leak into another test."""
+    return fresh_session()
+
+
+@pytest.fixture(scope="module")
+def estate() -> Iterator[Estate]:
     """Management account + security account (a CMK, a secret shared with the member, a
-    replicated secret, a default-key secret, a VPC) + a member account, in an Organization."""
+    replicated secret, a default-key secret, a VPC) + a member account, in an Organization.
+
+    Module-scoped: the scanner never writes, so every test of a module can read the same one."""
+    mgmt_session = fresh_session()
     with mock_aws():
         org = mgmt_session.client("organizations", region_name=REGION)
         org.create_organization(FeatureSet="ALL")
@@ -79,15 +99,21 @@ def fail_call() -> Callable[..., Callable[[boto3.Session], None]]:
     def make(service: str, operation: str, code: str, *, status: int = 403,
              when: Callable[[dict[str, Any]], bool] = lambda params: True,
              message: str = "stubbed failure") -> Callable[[boto3.Session], None]:
-        def hook(model: Any = None, params: Any = None, **_: Any) -> Any:
+        def remember(params: Any = None, context: Any = None, **_: Any) -> None:
+            if context is not None:
+                context["stub_api_params"] = dict(params or {})
+
+        def hook(model: Any = None, context: Any = None, **_: Any) -> Any:
+            api_params = (context or {}).get("stub_api_params", {})
             if model.service_model.service_name == service and model.name == operation \
-                    and when(params or {}):
+                    and when(api_params):
                 return (AWSResponse("https://stub", status, {}, None),
                         {"Error": {"Code": code, "Message": message},
                          "ResponseMetadata": {"HTTPStatusCode": status}})
             return None
 
         def install(session: boto3.Session) -> None:
+            session.events.register("provide-client-params", remember)
             session.events.register("before-call", hook)
 
         return install

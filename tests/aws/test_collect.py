@@ -1,0 +1,173 @@
+"""collect(): a moto Organization scanned end to end through assume_role; failures as coverage;
+bad input as exit-2 errors; the read-only promise checked on the wire."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from conftest import OTHER_REGION, REGION, ROLE, Estate
+
+from scanner.aws.calls import CallCounter
+from scanner.aws.executor import SynchronousExecutor, ThreadPoolExecutor
+from scanner.aws.permissions import allowed_operations
+from scanner.collect import CollectOptions, collect
+from scanner.errors import UsageError
+from scanner.model import Snapshot
+from scanner.snapshot_io import read_snapshot
+
+
+def options(tmp_path: Path, **kwargs: Any) -> CollectOptions:
+    defaults: dict[str, Any] = {"out": tmp_path / "snapshot.json.gz", "regions": (REGION,),
+                                "role_name": ROLE, "max_attempts": 1}
+    return CollectOptions(**{**defaults, **kwargs})
+
+
+def scan(tmp_path: Path, session: boto3.Session, counter: CallCounter | None = None,
+         **kwargs: Any) -> Snapshot:
+    path = collect(options(tmp_path, **kwargs), executor=SynchronousExecutor(),
+                   session_factory=lambda _: session, counter=counter)
+    return read_snapshot(path)
+
+
+def coverage_rows(snapshot: Snapshot) -> set[tuple[Any, ...]]:
+    return {(c.account_id, c.region, c.service, c.operation, c.error_code, c.error_kind,
+             c.resource_arn) for c in snapshot.coverage}
+
+
+def test_an_organization_is_scanned_through_assume_role(
+        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+    counter = CallCounter()
+    pool = ThreadPoolExecutor(4)
+    try:
+        path = collect(options(tmp_path, org=True, regions=(REGION, OTHER_REGION)),
+                       executor=pool, session_factory=lambda _: scan_session, counter=counter)
+    finally:
+        pool.close()
+    snapshot = read_snapshot(path)
+    assert snapshot.coverage == ()
+    assert snapshot.meta.accounts == tuple(sorted((estate.management, estate.security,
+                                                   estate.member)))
+    assert (snapshot.meta.central_account, snapshot.meta.central_account_source) == (
+        estate.security, "inferred")
+    assert snapshot.organization is not None and snapshot.organization.policies_read
+    assert {(a.account_id, a.name, a.assumed) for a in snapshot.accounts} == {
+        (estate.management, "master", True), (estate.security, "security", True),
+        (estate.member, "member-a", True)}
+    security = snapshot.account(estate.security)
+    assert security is not None
+    secrets = {(s.region, s.name, s.kms_key_id, s.is_replica, s.resource_policy is not None)
+               for r in security.regions for s in r.secrets}
+    assert secrets == {(REGION, "db/member-a", estate.key_arn, False, True),
+                       (REGION, "plain", None, False, False),
+                       (OTHER_REGION, "db/member-a", estate.key_arn, True, False)}
+    primary = next(s for s in security.regions[0].secrets if s.name == "db/member-a")
+    assert [r.region for r in primary.replicas or ()] == [OTHER_REGION]
+    counts = counter.counts()
+    # no role is assumed in the management account (the scan's own credentials)
+    assert counts["sts.AssumeRole"] == 2
+    assert counts["secretsmanager.DescribeSecret"] == 1
+    assert counts["secretsmanager.GetResourcePolicy"] == 2
+    assert counts["organizations.ListAccounts"] == 1
+
+
+def test_a_scan_sends_only_declared_reads_and_never_a_secret_value_read(
+        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+    sent: list[tuple[str, str]] = []
+
+    def record(model: Any = None, **_: Any) -> None:  # session-level: sees every client
+        sent.append((model.service_model.service_name, model.name))
+
+    scan_session.events.register("before-call", record)
+    scan(tmp_path, scan_session, org=True, regions=(REGION, OTHER_REGION))
+    assert sent
+    assert set(sent) <= allowed_operations()
+    assert not {op for _, op in sent} & {"GetSecretValue", "BatchGetSecretValue"}
+    assert all(op.startswith(("List", "Get", "Describe", "AssumeRole")) for _, op in sent)
+
+
+def test_a_role_that_cannot_be_assumed_is_coverage_and_the_scan_goes_on(
+        tmp_path: Path, estate: Estate, scan_session: boto3.Session,
+        fail_call: Callable[..., Any]) -> None:
+    fail_call("sts", "AssumeRole", "AccessDenied",
+              when=lambda p: estate.member in p.get("RoleArn", ""))(scan_session)
+    snapshot = scan(tmp_path, scan_session, accounts=(estate.security, estate.member))
+    member = snapshot.account(estate.member)
+    assert member is not None and (member.assumed, member.regions, member.iam) == (False, (), None)
+    assert coverage_rows(snapshot) == {
+        (estate.member, "global", "sts", "AssumeRole", "AccessDenied", "denied",
+         f"arn:aws:iam::{estate.member}:role/{ROLE}")}
+    security = snapshot.account(estate.security)
+    assert security is not None and security.assumed
+    assert {s.name for s in security.regions[0].secrets} == {"db/member-a", "plain"}
+
+
+def test_a_denied_policy_read_marks_that_secret_unread(
+        tmp_path: Path, estate: Estate, scan_session: boto3.Session,
+        fail_call: Callable[..., Any]) -> None:
+    fail_call("secretsmanager", "GetResourcePolicy", "AccessDeniedException",
+              when=lambda p: True)(scan_session)
+    snapshot = scan(tmp_path, scan_session, accounts=(estate.security,))
+    secrets = {s.name: s for s in snapshot.accounts[0].regions[0].secrets}
+    assert secrets["db/member-a"].unread == ("resource_policy",)
+    assert secrets["db/member-a"].resource_policy is None
+    assert coverage_rows(snapshot) == {
+        (estate.security, REGION, "secretsmanager", "GetResourcePolicy",
+         "AccessDeniedException", "denied", arn)
+        for arn in (estate.shared_secret_arn, estate.plain_secret_arn)}
+
+
+def test_throttling_past_retries_and_a_disabled_region_are_coverage(
+        tmp_path: Path, estate: Estate, scan_session: boto3.Session,
+        fail_call: Callable[..., Any]) -> None:
+    fail_call("secretsmanager", "ListSecrets", "ThrottlingException", status=400)(scan_session)
+    fail_call("ec2", "DescribeVpcs", "OptInRequired")(scan_session)
+    snapshot = scan(tmp_path, scan_session, accounts=(estate.security,))
+    region = snapshot.accounts[0].regions[0]
+    assert region.secrets == () and region.vpcs == ()
+    assert set(region.unread_services) == {"secretsmanager", "ec2"}
+    assert region.kms_keys  # the rest of the region was read
+    assert coverage_rows(snapshot) == {
+        (estate.security, REGION, "secretsmanager", "ListSecrets", "ThrottlingException",
+         "throttled", None),
+        (estate.security, REGION, "ec2", "DescribeVpcs", "OptInRequired", "region_disabled",
+         None)}
+
+
+def test_an_endpoint_error_is_coverage(tmp_path: Path, estate: Estate,
+                                       scan_session: boto3.Session) -> None:
+    def unreachable(model: Any = None, **_: Any) -> None:
+        if model.name == "ListKeys":
+            raise EndpointConnectionError(endpoint_url="https://kms.us-east-1.amazonaws.com")
+
+    scan_session.events.register("before-call", unreachable)
+    snapshot = scan(tmp_path, scan_session, accounts=(estate.security,))
+    assert coverage_rows(snapshot) == {
+        (estate.security, REGION, "kms", "ListKeys", "EndpointConnectionError", "fatal", None)}
+    assert "kms" in snapshot.accounts[0].regions[0].unread_services
+
+
+def test_a_named_central_account_is_recorded_as_flagged(
+        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+    snapshot = scan(tmp_path, scan_session, accounts=(estate.security, estate.member),
+                    central_account=estate.member)
+    assert (snapshot.meta.central_account, snapshot.meta.central_account_source) == (
+        estate.member, "flag")
+
+
+def test_without_accounts_or_org_the_home_account_is_scanned_without_a_role(
+        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+    counter = CallCounter()
+    snapshot = scan(tmp_path, scan_session, counter=counter, role_name=None)
+    assert snapshot.meta.accounts == (estate.management,)
+    assert "sts.AssumeRole" not in counter.counts()
+    assert snapshot.organization is None
+
+
+def test_other_accounts_need_a_role_name(tmp_path: Path, estate: Estate,
+                                         scan_session: boto3.Session) -> None:
+    with pytest.raises(UsageError, match="--role-name is required"):
+        scan(tmp_path, scan_session, accounts=(estate.security,), role_name=None)

@@ -1,0 +1,88 @@
+"""collect() input validation (exit 2 before anything is scanned) and the pure central-account
+heuristic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from conftest import REGION, ROLE
+from moto import mock_aws
+
+from scanner.aws.executor import SynchronousExecutor
+from scanner.collect import (
+    AccountStats,
+    CollectOptions,
+    collect,
+    infer_central_account,
+    policy_grant_accounts,
+)
+from scanner.errors import CredentialsError, UsageError
+
+
+def options(tmp_path: Path, **kwargs: Any) -> CollectOptions:
+    defaults: dict[str, Any] = {"out": tmp_path / "snapshot.json.gz", "regions": (REGION,),
+                                "role_name": ROLE, "max_attempts": 1}
+    return CollectOptions(**{**defaults, **kwargs})
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"regions": ("us-east-1", "mars-north-1")}, "unknown region 'mars-north-1'"),
+        ({"regions": ()}, "no regions given"),
+        ({"accounts": ("12345",)}, "malformed account id '12345'"),
+        ({"accounts": ("1234567890ab",)}, "malformed account id"),
+        ({"central_account": "nope"}, "malformed --central-account"),
+        ({"org": True, "accounts": ("111122223333",)}, "not both"),
+        ({"max_workers": 0}, "max-workers"),
+    ],
+)
+def test_bad_options_are_usage_errors_before_any_call(
+        tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:
+    def no_session(_: CollectOptions) -> boto3.Session:
+        raise AssertionError("validation must happen before credentials are touched")
+
+    with pytest.raises(UsageError, match=message):
+        collect(options(tmp_path, **kwargs), session_factory=no_session)
+
+
+def test_an_unknown_profile_is_a_credentials_error(tmp_path: Path) -> None:
+    with pytest.raises(CredentialsError, match="unknown AWS profile 'ghost'"):
+        collect(options(tmp_path, profile="ghost"))
+
+
+def test_org_discovery_needs_an_organization(tmp_path: Path, scan_session: boto3.Session) -> None:
+    with mock_aws():
+        with pytest.raises(UsageError, match="not in an AWS Organization"):
+            collect(options(tmp_path, org=True), executor=SynchronousExecutor(),
+                    session_factory=lambda _: scan_session)
+
+
+# --------------------------------------------------------------------------- central account
+
+
+def test_policy_grant_accounts_reads_allow_principals_only() -> None:
+    policy = ('{"Statement": [{"Effect": "Allow", "Principal": {"AWS": '
+              '["arn:aws:iam::111122223333:role/App", "444455556666"]}},'
+              '{"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::777788889999:root"}}]}')
+    assert policy_grant_accounts(policy) == {"111122223333", "444455556666"}
+    assert policy_grant_accounts("not json") == set()
+    assert policy_grant_accounts(None) == set()
+
+
+def test_the_central_account_is_the_one_sharing_the_most_secrets() -> None:
+    stats = {
+        "111111111111": AccountStats(secrets=40, cmk_secrets=0, shared_secrets=0),
+        "222222222222": AccountStats(secrets=5, cmk_secrets=5, shared_secrets=3),
+        "333333333333": AccountStats(secrets=9, cmk_secrets=9, shared_secrets=1),
+    }
+    assert infer_central_account(stats) == "222222222222"
+    assert infer_central_account({"1" * 12: AccountStats(), "2" * 12: AccountStats()}) is None
+    tie = {"9" * 12: AccountStats(secrets=1), "3" * 12: AccountStats(secrets=1)}
+    assert infer_central_account(tie) == "3" * 12

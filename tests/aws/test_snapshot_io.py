@@ -1,0 +1,134 @@
+"""Snapshot files: round trip (plain and gzip), the shipped schema, and bad files as one-line
+InputErrors naming the file and the field."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner import snapshot_io
+from scanner.errors import InputError
+from scanner.model import (
+    AccountSnapshot,
+    CoverageEntry,
+    KmsKey,
+    Organization,
+    RegionSnapshot,
+    ReplicaStatus,
+    ScanMeta,
+    Secret,
+    Snapshot,
+)
+from scanner.snapshot_io import SnapshotWriter, read_snapshot, write_snapshot
+
+ACCOUNT = "111122223333"
+
+
+def sample() -> Snapshot:
+    secret = Secret(
+        arn=f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db-AbCdEf", name="db",
+        account_id=ACCOUNT, region="us-east-1", kms_key_id="alias/central",
+        tags={"team": "<script>"}, version_stages={"v1": ("AWSCURRENT",)},
+        replicas=(ReplicaStatus(region="us-west-2", kms_key_id=None, status="InSync"),),
+        resource_policy='{"Version": "2012-10-17",  "Statement": []}')
+    key = KmsKey(arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k1", key_id="k1", account_id=ACCOUNT,
+                 region="us-east-1", key_manager="CUSTOMER", rotation_enabled=False)
+    return Snapshot(
+        meta=ScanMeta(scan_id="scan-1", started_at="2026-11-29T01:00:00Z",
+                      accounts=(ACCOUNT,), regions=("us-east-1",), central_account=ACCOUNT,
+                      central_account_source="flag"),
+        accounts=(AccountSnapshot(account_id=ACCOUNT, regions=(
+            RegionSnapshot(region="us-east-1", secrets=(secret,), kms_keys=(key,)),)),
+                  AccountSnapshot(account_id="444455556666", assumed=False, iam=None)),
+        organization=Organization(org_id="o-1", management_account_id=ACCOUNT),
+        coverage=(CoverageEntry(account_id="444455556666", region="global", service="sts",
+                                operation="AssumeRole", error_code="AccessDenied",
+                                error_kind="denied", message="no"),),
+    )
+
+
+@pytest.mark.parametrize("name", ["snapshot.json", "snapshot.json.gz"])
+def test_a_snapshot_round_trips(tmp_path: Path, name: str) -> None:
+    path = write_snapshot(tmp_path / name, sample())
+    assert read_snapshot(path) == sample()
+    raw = path.read_bytes()
+    assert (raw[:2] == b"\x1f\x8b") == name.endswith(".gz")
+
+
+def test_the_policy_text_is_kept_exactly(tmp_path: Path) -> None:
+    snapshot = read_snapshot(write_snapshot(tmp_path / "s.json", sample()))
+    secret = snapshot.accounts[0].regions[0].secrets[0]
+    assert secret.resource_policy == '{"Version": "2012-10-17",  "Statement": []}'
+
+
+def test_the_shipped_schema_is_generated_from_the_model() -> None:
+    shipped = json.loads(snapshot_io.SCHEMA_PATH.read_text())
+    assert shipped == snapshot_io.generate_schema(), \
+        "run `python -m scanner.snapshot_io` to regenerate scanner/schemas/snapshot.schema.json"
+
+
+def test_the_streaming_writer_only_publishes_a_finished_file(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "snapshot.json"
+    with SnapshotWriter(target) as writer:
+        writer.write_account(sample().accounts[0])
+        assert not target.exists()
+    assert not target.exists() and list(target.parent.iterdir()) == []
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_corrupt_gzip_file_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.json.gz", gzip.compress(b'{"schema_version": 1}')[:-8])
+    with pytest.raises(InputError, match=r"s\.json\.gz: corrupt"):
+        read_snapshot(path)
+
+
+def test_a_file_that_is_not_json_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.json", b"<html>not json</html>")
+    with pytest.raises(InputError, match=r"s\.json: not valid JSON \(line 1 column 1"):
+        read_snapshot(path)
+
+
+def test_a_foreign_json_file_is_not_a_snapshot(tmp_path: Path) -> None:
+    path = write(tmp_path, "findings.json", b'{"findings": []}')
+    with pytest.raises(InputError, match="findings.json: not a secretgraph snapshot"):
+        read_snapshot(path)
+
+
+def test_another_schema_version_is_refused_naming_the_field(tmp_path: Path) -> None:
+    data = snapshot_io.to_jsonable(sample())
+    data["schema_version"] = 99
+    path = write(tmp_path, "s.json", json.dumps(data).encode())
+    with pytest.raises(InputError, match="field schema_version: unsupported snapshot "
+                                         "schema_version 99"):
+        read_snapshot(path)
+
+
+def test_a_schema_violation_names_the_field(tmp_path: Path) -> None:
+    data = snapshot_io.to_jsonable(sample())
+    data["accounts"][0]["regions"][0]["secrets"][0]["rotation_enabled"] = "yes"
+    path = write(tmp_path, "s.json", json.dumps(data).encode())
+    with pytest.raises(InputError) as info:
+        read_snapshot(path)
+    assert "field accounts[0].regions[0].secrets[0].rotation_enabled" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    data = snapshot_io.to_jsonable(sample())
+    data["accounts"][0]["surprise"] = 1
+    path = write(tmp_path, "s.json", json.dumps(data).encode())
+    with pytest.raises(InputError, match=r"field accounts\[0\]: .*surprise"):
+        read_snapshot(path)
+
+
+def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_snapshot(tmp_path / "absent.json")
