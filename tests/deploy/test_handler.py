@@ -138,3 +138,28 @@ def test_bad_configuration_is_a_one_line_error(change: dict[str, str], words: st
     env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), **change}
     with pytest.raises(InputError, match=words):
         HandlerConfig.from_env(env)
+
+
+def test_real_pipeline_scan_in_the_handler(aws: dict[str, str]) -> None:
+    """No injected scan: the handler runs scanner.pipeline against moto (one account)."""
+    sm = _client("secretsmanager")
+    sm.create_secret(Name="prod/db", SecretString="never read")
+    env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "false",
+           "SECRETGRAPH_ACCOUNTS": "123456789012", "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
+    deps = Collaborators(env=env)
+    first = handler({}, None, deps=deps)
+    assert first["complete"] is True and first["compared_with"] is None
+    _messages(aws["queue"])  # whatever the first night said
+
+    sm.put_resource_policy(SecretId="prod/db", ResourcePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "Everyone", "Effect": "Allow", "Principal": "*",
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    second = handler({}, None, deps=deps)
+    assert second["compared_with"] == first["scan_id"]
+    assert second["drift"]["resources_changed"] == 1
+    assert second["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert "secret-policy-public" in msg["Message"]
+    history = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3"))
+    assert [r.scan_id for r in history.list()] == [first["scan_id"], second["scan_id"]]
