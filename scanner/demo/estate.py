@@ -23,6 +23,7 @@ from scanner.demo.clients import SEED_ROLE, Clients
 from scanner.demo.expected import ExpectedFinding, expected_findings
 from scanner.demo.organization import MEMBERS, DemoOrg, create_org
 from scanner.demo.server import DEFAULT_SEED, prepare
+from scanner.graph.schema import replica_node
 
 PRIMARY = "us-east-1"
 REPLICA = "us-west-2"
@@ -44,7 +45,10 @@ HUB_CIDR = "10.9.0.0/16"
 #: Active peerings on the hub VPC: 41 of the default quota of 50 (>= 80 %).
 HUB_SPOKES = 41
 #: Tag on a database secret naming the VPC (id) its rotation Lambda must reach.
-DB_VPC_TAG = "secretgraph:database-vpc"
+DB_VPC_TAG = "secretgraph:db-vpc"
+#: Secrets that are not a member database's say so: an empty tag means "serves no database VPC"
+#: (without the tag, every VPC peered with the rotation Lambda's VPC would count as served).
+NO_DATABASE = {DB_VPC_TAG: ""}
 ROTATION_DAYS = 30
 
 
@@ -105,6 +109,7 @@ class _Seeder:
                     pol.trust(service="ec2.amazonaws.com")))["Role"]["Arn"]
                 self.res[f"role:member-{m}/{name}"] = arn
         iam = self.client(self.central, "iam")
+        self.res["principal:external-root"] = pol.root_arn(EXTERNAL_ACCOUNT)
         self.res[f"role:central/{ROTATION_ROLE}"] = iam.create_role(
             RoleName=ROTATION_ROLE,
             AssumeRolePolicyDocument=pol.text(pol.trust(service="lambda.amazonaws.com")),
@@ -137,11 +142,15 @@ class _Seeder:
     def keys(self) -> None:
         owner = self.central
         for m in MEMBERS:
-            policy = pol.key_policy(owner, [self.member_role(m)], REGIONS)
-            primary = self.key(f"central-secrets-member-{m}", policy, multi_region=True)
+            # Each key's grant names its own region's Secrets Manager (kms:ViaService): the
+            # primary serves the secret, the replica key serves the secret's replica.
+            primary = self.key(f"central-secrets-member-{m}",
+                               pol.key_policy(owner, [self.member_role(m)], (PRIMARY,)),
+                               multi_region=True)
             self.res[f"key:member-{m}"] = primary
             self.res[f"key:member-{m}@{REPLICA}"] = self.replicate_key(
-                primary, policy, f"central-secrets-member-{m}")
+                primary, pol.key_policy(owner, [self.member_role(m)], (REPLICA,)),
+                f"central-secrets-member-{m}")
         root_only = pol.key_policy(owner)
         self.res["key:shared"] = self.key("central-shared", root_only)
         self.res[f"key:shared@{REPLICA}"] = self.key("central-shared", root_only, region=REPLICA)
@@ -158,18 +167,19 @@ class _Seeder:
             "Sid": "DecryptForEveryone", "Effect": "Allow", "Principal": "*",
             "Action": "kms:Decrypt", "Resource": "*"}])
         self.res["key:misconfig/public"] = self.key("demo-misconfig-public-policy", public)
-        excess = pol.key_policy(owner, [self.member_role("a"), self.member_role("c")], REGIONS)
+        excess = pol.key_policy(owner, [self.member_role("a"), self.member_role("c")],
+                                (PRIMARY,))
         self.res["key:misconfig/excess-grant"] = self.key("demo-misconfig-excess-grant", excess)
-        external = pol.key_policy(owner, [pol.root_arn(EXTERNAL_ACCOUNT)], REGIONS)
+        external = pol.key_policy(owner, [pol.root_arn(EXTERNAL_ACCOUNT)], (PRIMARY,))
         self.res["key:misconfig/external"] = self.key("demo-misconfig-external", external)
-        drift_primary = pol.key_policy(owner, [self.member_role("b")], REGIONS)
+        drift_primary = pol.key_policy(owner, [self.member_role("b")], (PRIMARY,))
         drift = self.key("demo-misconfig-mrk-drift", drift_primary, multi_region=True)
         self.res["key:misconfig/mrk-drift"] = drift
         self.res[f"key:misconfig/mrk-drift@{REPLICA}"] = self.replicate_key(
             drift, root_only, "demo-misconfig-mrk-drift")
         self.res["key:misconfig/scp-blocked"] = self.key(
             "demo-misconfig-scp-blocked",
-            pol.key_policy(owner, [self.member_role("c", REPORTING_ROLE)], REGIONS))
+            pol.key_policy(owner, [self.member_role("c", REPORTING_ROLE)], (PRIMARY,)))
 
     def break_keys(self) -> None:
         kms = self.client(self.central, "kms")
@@ -308,7 +318,7 @@ class _Seeder:
     def secret(self, name: str, *, key: str | None, replica_key: str | None = "shared",
                policy: str | None = None, rotation: str | None = "rotate-generic",
                region: str = PRIMARY, tags: Mapping[str, str] | None = None,
-               rotation_days: int = ROTATION_DAYS, finish_rotation: bool = True) -> str:
+               finish_rotation: bool = True) -> str:
         """Create a secret (replicated unless replica_key is None), attach its policy and turn on
         rotation without running it (values stay readable, see MOTO_NOTES)."""
         sm = self.client(self.central, "secretsmanager", region)
@@ -316,10 +326,12 @@ class _Seeder:
             "Name": name, "SecretString": '{"username":"app","password":"demo-only"}',
             "Description": f"secretgraph demo: {name}",
             "Tags": [{"Key": k, "Value": v} for k, v in
-                     {"secretgraph-demo": "true", **(tags or {})}.items()],
+                     {"secretgraph-demo": "true", **(NO_DATABASE if tags is None else tags)}
+                     .items()],
         }
         if key is not None:
-            kwargs["KmsKeyId"] = self.res[f"key:{key}"]
+            kwargs["KmsKeyId"] = self.res[f"key:{key}" if region == PRIMARY else
+                                          f"key:{key}@{region}"]
         if replica_key is not None:
             replica: dict[str, str] = {"Region": REPLICA}
             if replica_key != "aws-managed":
@@ -327,12 +339,14 @@ class _Seeder:
             kwargs["AddReplicaRegions"] = [replica]
         arn = str(sm.create_secret(**kwargs)["ARN"])
         self.res[f"secret:{name}"] = arn
+        if replica_key is not None:
+            self.res[f"replica:{name}@{REPLICA}"] = replica_node(arn, REPLICA)
         if policy is not None:
             sm.put_resource_policy(SecretId=arn, ResourcePolicy=policy)
         if rotation is not None:
             token = str(uuid.uuid5(uuid.NAMESPACE_URL, arn))  # deterministic version id
             sm.rotate_secret(SecretId=arn, RotationLambdaARN=self.res[f"lambda:{rotation}"],
-                             RotationRules={"AutomaticallyAfterDays": rotation_days},
+                             RotationRules={"AutomaticallyAfterDays": ROTATION_DAYS},
                              RotateImmediately=False, ClientRequestToken=token)
             if finish_rotation:  # nothing ran the function: drop the label it would have moved
                 sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING",
@@ -350,7 +364,6 @@ class _Seeder:
         mis = "demo/misconfig/"
         self.secret(mis + "aws-managed-key", key=None, replica_key="aws-managed")
         self.secret(mis + "rotation-disabled", key="shared", rotation=None)
-        self.secret(mis + "rotation-overdue", key="shared", rotation_days=365)
         self.secret(mis + "rotation-stuck", key="shared", finish_rotation=False)
         self.secret(mis + "rotation-lambda-missing", key="shared",
                     rotation="rotate-deleted")

@@ -33,8 +33,6 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ("secret-rotation-disabled", MIS + "rotation-disabled", None, "rotation never enabled"),
     ("secret-rotation-disabled", MIS + "replica-conflict@us-west-2", None,
      "the squatting us-west-2 secret that blocks replication has no rotation either"),
-    ("secret-rotation-overdue", MIS + "rotation-overdue", None,
-     "rotation schedule of 365 days: longer than max_days (90)"),
     ("secret-rotation-failing", MIS + "rotation-stuck", None,
      "AWSPENDING left on a version that is not AWSCURRENT"),
     ("secret-rotation-function-missing", MIS + "rotation-lambda-missing", None,
@@ -45,9 +43,10 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
      "resource policy of ~17,500 characters (>= 80 % of 20,480)"),
     ("secret-policy-public", MIS + "public-policy", None,
      "Principal * may call GetSecretValue with no condition"),
-    ("secret-policy-external-account", MIS + "external-account", None,
+    ("secret-policy-external-account", MIS + "external-account", "principal:external-root",
      "grants account 999999999999, which is outside the organization"),
-    ("secret-policy-overbroad-actions", MIS + "overbroad-actions", None,
+    ("secret-policy-overbroad-actions", MIS + "overbroad-actions",
+     "role:member-b/ApplicationRole",
      "grants secretsmanager:* to member B's ApplicationRole"),
     ("secret-cross-account-access-broken", MIS + "broken-access",
      "role:member-b/ApplicationRole",
@@ -55,8 +54,17 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ("secret-cross-account-access-broken", MIS + "scp-blocked", "role:member-c/ReportingRole",
      "all three policies allow member C's ReportingRole; an SCP on member C denies it"),
     ("secret-not-replicated", MIS + "not-replicated", None, "no replica in us-west-2"),
-    ("secret-replica-unhealthy", MIS + "replica-conflict", None,
-     "replication to us-west-2 failed: a secret of that name already exists there"),
+    ("secret-not-replicated", MIS + "replica-conflict", None,
+     "replication to us-west-2 failed (a secret of that name already exists there), so the "
+     "secret has no replica in the required region"),
+    ("secret-uses-aws-managed-key", "replica:demo/misconfig/aws-managed-key@us-west-2", None,
+     "the replica was created without a KmsKeyId: it falls back to aws/secretsmanager"),
+    ("secret-replica-unhealthy", "replica:demo/misconfig/aws-managed-key@us-west-2", None,
+     "a replica on aws/secretsmanager is unusable cross-account"),
+    ("secret-cross-account-access-broken", MIS + "public-policy",
+     "role:member-a/WildcardReaderRole",
+     "two misconfigurations meet: the public secret policy and the wildcard identity policy "
+     "allow member A's WildcardReaderRole, the root-only key policy denies it"),
     ("secret-key-unusable", MIS + "key-disabled", None, "its key is disabled"),
     ("secret-key-unusable", MIS + "key-pending-deletion", None,
      "its key is pending deletion"),
@@ -64,14 +72,11 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
      "customer-managed key without automatic rotation"),
     ("kms-key-policy-public", "key:misconfig/public", None,
      "key policy lets Principal * call kms:Decrypt with no condition"),
-    ("kms-key-policy-excess-grant", "key:misconfig/public", None,
-     "the public grant is also a grant no secret policy matches"),
-    ("kms-key-policy-excess-grant", "key:misconfig/excess-grant", None,
+    ("kms-key-policy-excess-grant", "key:misconfig/excess-grant",
+     "role:member-c/ApplicationRole",
      "grants decrypt to member C's ApplicationRole; the only secret on it grants member A"),
     ("kms-replica-key-policy-drift", "key:misconfig/mrk-drift@us-west-2", None,
      "the us-west-2 replica's policy drops the member B grant its primary has"),
-    ("secret-cross-account-access-broken", MIS + "mrk-drift", "role:member-b/ApplicationRole",
-     "consequence of the drift: member B cannot decrypt the us-west-2 replica"),
     ("vpc-peering-quota-near-limit", "vpc:hub", None,
      "41 active peerings on one VPC: >= 80 % of the default quota of 50"),
     ("vpc-peering-route-missing", "pcx:demo-misconfig-route-missing", None,
@@ -88,6 +93,9 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
 NOT_REPRESENTABLE: Mapping[str, str] = {
     "secret-unused": "moto never sets LastAccessedDate (always null, even after "
     "GetSecretValue), so no secret can look unused for 90 days.",
+    "secret-rotation-overdue": "moto stamps CreatedDate, LastRotatedDate and NextRotationDate "
+    "with the server's clock (NextRotationDate = now + AutomaticallyAfterDays) and no API can "
+    "backdate them, so no secret can be 90 days past its rotation.",
     "scan-coverage-gap": "moto never denies AssumeRole or an API call, and the demo must scan "
     "completely; the rule is exercised with a stubbed session in the tests instead.",
 }

@@ -29,7 +29,7 @@ def replica_keys_kept() -> Iterator[None]:
         replicas = original_create(self, replica_regions, force_overwrite)
         for replica, config in zip(replicas, replica_regions or []):
             key = config.get("KmsKeyId")
-            replica.replica_kms_key_id = key
+            setattr(replica, "replica_kms_key_id", key)
             replica.config["KmsKeyId"] = key or default
         return list(replicas)
 

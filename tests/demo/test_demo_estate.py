@@ -116,8 +116,8 @@ def test_database_secrets_use_member_mrks_rotate_and_replicate(estate: DemoEstat
         key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
         grant = key_policy["Statement"][1]
         assert grant["Principal"] == {"AWS": f"arn:aws:iam::{acct}:role/ApplicationRole"}
-        assert grant["Condition"]["StringEquals"]["kms:ViaService"] == [
-            f"secretsmanager.{PRIMARY}.amazonaws.com", f"secretsmanager.{REPLICA}.amazonaws.com"]
+        assert grant["Condition"]["StringEquals"]["kms:ViaService"] == (
+            f"secretsmanager.{PRIMARY}.amazonaws.com")
         meta = kms.describe_key(KeyId=key)["KeyMetadata"]
         assert meta["MultiRegion"] is True
         assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True

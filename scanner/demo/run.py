@@ -1,0 +1,153 @@
+"""Run the demo: start moto on loopback, seed the estate, scan it through the real pipeline,
+and compare the FAIL findings with what the estate was built to show."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping, TextIO
+
+from scanner.demo.estate import DemoEstate, seed
+from scanner.demo.expected import NOT_REPRESENTABLE
+from scanner.demo.fidelity import replica_keys_kept
+from scanner.demo.server import DemoServer
+from scanner.findings import Finding, Status
+from scanner.pipeline import Analysis, ScanOptions, run_scan
+
+CONFIG = Path(__file__).with_name("secretgraph-demo.yaml")
+#: Written next to the reports: what the estate was built to show (compare with findings.json).
+EXPECTED_FILE = "expected-findings.json"
+FORMATS = ("table", "json", "html", "asff", "ocsf", "junit", "csv")
+#: The demo's credentials: fake, so nothing the demo does can ever reach real AWS.
+DEMO_ENV = {"AWS_ACCESS_KEY_ID": "secretgraph-demo", "AWS_SECRET_ACCESS_KEY": "secretgraph-demo",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+DEMO_UNSET = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL",
+              "MOTO_ACCOUNT_ID")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DemoResult:
+    estate: DemoEstate
+    analysis: Analysis
+    missing: frozenset[tuple[str, str]]  # expected FAIL findings the scan did not produce
+    unexpected: frozenset[tuple[str, str]]  # FAIL findings nobody seeded
+    seed_seconds: float
+    scan_seconds: float
+
+    @property
+    def matched(self) -> bool:
+        return not self.missing and not self.unexpected and self.analysis.snapshot.complete
+
+
+def fail_keys(findings: list[Finding]) -> frozenset[tuple[str, str]]:
+    return frozenset((f.rule_id, f.resource.arn) for f in findings if f.status is Status.FAIL)
+
+
+@contextlib.contextmanager
+def demo_environment() -> Iterator[None]:
+    """Fake credentials, no profile or endpoint from the caller's environment; restored after."""
+    saved = {k: os.environ.get(k) for k in (*DEMO_ENV, *DEMO_UNSET)}
+    os.environ.update(DEMO_ENV)
+    for k in DEMO_UNSET:
+        os.environ.pop(k, None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def scan_options(estate: DemoEstate, out_dir: Path, *, quiet: bool = False) -> ScanOptions:
+    """The options of a real organization scan, pointed at the demo's endpoint."""
+    return ScanOptions(
+        endpoint_url=estate.endpoint_url, org=True, role_name=estate.role_name,
+        regions=estate.regions, central_account=estate.central_account, out_dir=out_dir,
+        formats=FORMATS, config_path=CONFIG, quiet=quiet, max_attempts=2)
+
+
+def scan_estate(estate: DemoEstate, out_dir: Path, *, out: TextIO | None = None,
+                quiet: bool = False) -> tuple[Analysis, float]:
+    started = time.perf_counter()
+    analysis = run_scan(scan_options(estate, out_dir, quiet=quiet), out=out)
+    return analysis, time.perf_counter() - started
+
+
+def compare(estate: DemoEstate, analysis: Analysis
+            ) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    expected = frozenset(e.key for e in estate.expected)
+    got = fail_keys(analysis.findings)
+    return expected - got, got - expected
+
+
+def run_demo(out_dir: Path, *, endpoint_url: str | None = None, out: TextIO | None = None,
+             quiet: bool = False, keep_running: bool = False) -> DemoResult:
+    """Seed and scan. ``endpoint_url``: use that (in-process) moto server instead of starting
+    one. ``keep_running``: leave the server up until Ctrl-C after the scan."""
+    stream = out or sys.stdout
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(demo_environment())
+        if endpoint_url is None:
+            endpoint_url = stack.enter_context(DemoServer())
+        stack.enter_context(replica_keys_kept())
+        started = time.perf_counter()
+        estate = seed(endpoint_url)
+        seed_seconds = time.perf_counter() - started
+        if not quiet:
+            print(f"demo: moto on {endpoint_url}; seeded {len(estate.accounts)} accounts, "
+                  f"{sum(1 for k in estate.resources if k.startswith('secret:'))} secrets in "
+                  f"{seed_seconds:.1f}s ({estate.api_calls} API calls)", file=stream)
+        analysis, scan_seconds = scan_estate(estate, out_dir, out=out, quiet=quiet)
+        write_expected(estate, out_dir / EXPECTED_FILE)
+        missing, unexpected = compare(estate, analysis)
+        result = DemoResult(estate=estate, analysis=analysis, missing=missing,
+                            unexpected=unexpected, seed_seconds=seed_seconds,
+                            scan_seconds=scan_seconds)
+        if keep_running:
+            _wait(endpoint_url, estate, stream)
+    return result
+
+
+def _wait(endpoint_url: str, estate: DemoEstate, stream: TextIO) -> None:
+    print(f"\ndemo: moto keeps running on {endpoint_url} (Ctrl-C to stop). In another shell:\n"
+          f"  AWS_ACCESS_KEY_ID=secretgraph-demo AWS_SECRET_ACCESS_KEY=secretgraph-demo \\\n"
+          f"  secretgraph scan --endpoint-url {endpoint_url} --org --role-name "
+          f"{estate.role_name} --regions {','.join(estate.regions)} --central-account "
+          f"{estate.central_account}", file=stream)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("demo: stopping moto", file=stream)
+
+
+def write_expected(estate: DemoEstate, path: Path) -> None:
+    doc = {
+        "endpoint_url": estate.endpoint_url,
+        "organization": estate.org_id,
+        "management_account": estate.management_account,
+        "central_account": estate.central_account,
+        "members": dict(estate.members),
+        "regions": list(estate.regions),
+        "expected_fail_findings": [
+            {"rule_id": e.rule_id, "resource": e.resource, "principal": e.principal,
+             "why": e.why} for e in estate.expected],
+        "not_representable": dict(NOT_REPRESENTABLE),
+        "resources": dict(estate.resources),
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def render_calls(calls: Mapping[str, int]) -> str:
+    width = max((len(k) for k in calls), default=10)
+    lines = [f"  {k:<{width}}  {v:>5}" for k, v in sorted(calls.items())]
+    lines.append(f"  {'total':<{width}}  {sum(calls.values()):>5}")
+    return "\n".join(lines)
