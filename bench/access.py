@@ -23,6 +23,7 @@ from scanner.access import AccessSettings, analyze_access  # noqa: E402
 from scanner.graph.builder import build_graph  # noqa: E402
 from scanner.model import (  # noqa: E402
     AccountSnapshot,
+    ControlPolicy,
     IamPrincipal,
     IamSnapshot,
     KmsKey,
@@ -43,7 +44,8 @@ def account_id(i: int) -> str:
     return f"{200000000000 + i:012d}"
 
 
-def make_snapshot(n_accounts: int, n_roles: int, n_secrets: int) -> Snapshot:
+def make_snapshot(n_accounts: int, n_roles: int, n_secrets: int, *,
+                  scps: bool = False) -> Snapshot:
     members = [account_id(i) for i in range(n_accounts)]
     keys = []
     for k, grantee in enumerate(("org", "some")):
@@ -113,9 +115,25 @@ def make_snapshot(n_accounts: int, n_roles: int, n_secrets: int) -> Snapshot:
         accounts.append(AccountSnapshot(account_id=a, regions=(RegionSnapshot(region=REGION),),
                                         iam=IamSnapshot(principals=tuple(principals))))
     all_ids = (CENTRAL, *members)
+    policies: tuple[ControlPolicy, ...] = ()
+    if scps:
+        full = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+        deny = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "secretsmanager:DeleteSecret", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {
+                "StringNotEquals": {"aws:RequestedRegion": [REGION, "eu-west-1"]}}}]})
+        policies = (
+            ControlPolicy(policy_id="p-full", name="FullAWSAccess",
+                          policy_type="SERVICE_CONTROL_POLICY", content=full,
+                          targets=("r-root", *all_ids)),
+            ControlPolicy(policy_id="p-guard", name="Guardrails",
+                          policy_type="SERVICE_CONTROL_POLICY", content=deny,
+                          targets=("r-root",)))
     org = Organization(org_id=ORG_ID, management_account_id=None, root_id="r-root",
                        accounts=tuple(OrgAccount(account_id=a, parent_id="r-root")
-                                      for a in all_ids))
+                                      for a in all_ids),
+                       policies=policies, policies_read=scps)
     return Snapshot(meta=ScanMeta(scan_id="bench", started_at="2026-11-29T00:00:00Z",
                                   accounts=all_ids, regions=(REGION,), central_account=CENTRAL,
                                   org_id=ORG_ID),
@@ -127,22 +145,26 @@ def main() -> int:
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--roles", type=int, default=20)
     ap.add_argument("--secrets", type=int, default=100)
+    ap.add_argument("--scps", action="store_true",
+                    help="collected SCPs: FullAWSAccess on every level plus a guardrail SCP")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    snap = make_snapshot(args.accounts, args.roles, args.secrets)
+    snap = make_snapshot(args.accounts, args.roles, args.secrets, scps=args.scps)
     t1 = time.perf_counter()
     graph = build_graph(snap)
     t2 = time.perf_counter()
+    c2 = time.process_time()
     report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
     t3 = time.perf_counter()
+    c3 = time.process_time()
     paths = sum(len(s.paths) for s in report.secrets.values())
     readers = sum(len(s.readers) for s in report.secrets.values())
     broken = sum(len(s.broken) for s in report.secrets.values())
     pairs = args.accounts * args.roles * args.secrets
     print(f"estate: {args.accounts} accounts x {args.roles} roles x {args.secrets} secrets "
-          f"= {pairs:,} (principal, secret) pairs")
+          f"= {pairs:,} (principal, secret) pairs" + (", SCPs collected" if args.scps else ""))
     print(f"synthesise {t1 - t0:.2f}s  build_graph {t2 - t1:.2f}s  "
-          f"analyze_access {t3 - t2:.2f}s")
+          f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU")
     print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}")
     return 0
 
