@@ -229,3 +229,17 @@ def test_identical_payloads_are_stored_once(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 4
     conn.close()
     assert json.loads(json.dumps(store.load("same2").document))["scan"]["id"] == "same"
+
+
+def test_store_uri_schemes(tmp_path: Path) -> None:
+    from scanner.errors import UsageError
+    from scanner.history.s3_store import S3HistoryStore
+
+    assert isinstance(open_store(f"sqlite:{tmp_path / 'a.db'}"), SqliteHistoryStore)
+    assert isinstance(open_store(str(tmp_path / "b.db")), SqliteHistoryStore)
+    s3 = open_store("s3://bucket/some/prefix/", s3_client=object())
+    assert isinstance(s3, S3HistoryStore) and (s3.bucket, s3.prefix) == ("bucket", "some/prefix/")
+    with pytest.raises(UsageError, match="unknown scheme 'ftp'"):
+        open_store("ftp://host/history")
+    with pytest.raises(InputError, match="directory"):
+        SqliteHistoryStore(tmp_path).list()
