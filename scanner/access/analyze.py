@@ -551,20 +551,37 @@ class _Analyzer:
         return out
 
 
-def _secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> list[_SecretView]:
+def _key_of(graph: nx.MultiDiGraph, node: str) -> tuple[str | None, dict[str, Any] | None]:
+    for _, dst, data in graph.out_edges(node, data=True):
+        if data.get("kind") == EdgeKind.ENCRYPTED_BY.value:
+            return dst, dict(graph.nodes[dst])
+    return None, None
+
+
+def _secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
+        list[_SecretView], list[_SecretView]]:
+    """(primary secrets, replicas). A replica carries its primary's resource policy and tags,
+    and is encrypted by its own key in its own region."""
     views: list[_SecretView] = []
+    replicas: list[_SecretView] = []
     for node, attrs in graph.nodes(data=True):
-        if attrs.get("kind") != NodeKind.SECRET.value:
-            continue
-        key_id: str | None = None
-        key_attrs: dict[str, Any] | None = None
-        for _, dst, data in graph.out_edges(node, data=True):
-            if data.get("kind") == EdgeKind.ENCRYPTED_BY.value:
-                key_id = dst
-                key_attrs = dict(graph.nodes[dst])
-                break
-        views.append(_SecretView(node, dict(attrs), key_id, key_attrs, settings))
-    return views
+        kind = attrs.get("kind")
+        if kind == NodeKind.SECRET.value:
+            key_id, key_attrs = _key_of(graph, node)
+            views.append(_SecretView(node, dict(attrs), key_id, key_attrs, settings))
+        elif kind == NodeKind.SECRET_REPLICA.value:
+            primary = attrs.get("primary_arn")
+            if not primary or primary not in graph:
+                continue
+            merged = dict(graph.nodes[primary])
+            region = attrs.get("region") or ""
+            merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
+            parts = str(primary).split(":", 5)
+            arn = attrs.get("replica_arn") or (":".join(parts[:3] + [region] + parts[4:])
+                                               if len(parts) == 6 else node)
+            key_id, key_attrs = _key_of(graph, node)
+            replicas.append(_SecretView(str(arn), merged, key_id, key_attrs, settings))
+    return views, replicas
 
 
 def _add_edges(graph: nx.MultiDiGraph, report: dict[str, SecretAccess]) -> None:
@@ -604,10 +621,11 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
 def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
              settings: AccessSettings) -> AccessReport:
     an = _Analyzer(graph, snapshot, settings)
-    views = _secret_views(graph, settings)
+    views, replica_views = _secret_views(graph, settings)
     secrets = {sv.arn: an.secret_access(sv) for sv in views}
+    replicas = {sv.arn: an.secret_access(sv) for sv in replica_views}
     by_key: dict[str, list[_SecretView]] = {}
-    for sv in views:
+    for sv in views + replica_views:
         if sv.key_arn:
             by_key.setdefault(sv.key_arn, []).append(sv)
     keys: dict[str, KeyAccess] = {}
@@ -616,7 +634,8 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
             keys[node] = an.key_access(node, dict(attrs), by_key.get(node, []))
     _add_edges(graph, secrets)
     problems = tuple(f"{arn}: {p}" for arn, s in secrets.items() for p in s.problems)
-    return AccessReport(secrets=secrets, keys=keys, identity_wildcards=tuple(an.identity_wildcards()),
+    return AccessReport(secrets=secrets, replicas=replicas, keys=keys,
+                        identity_wildcards=tuple(an.identity_wildcards()),
                         settings=_settings_dict(settings), problems=problems)
 
 

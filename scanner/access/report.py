@@ -148,6 +148,9 @@ class IdentityWildcard:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AccessReport:
     secrets: Mapping[str, SecretAccess] = field(default_factory=dict)
+    #: replicas, by replica ARN: the primary's resource policy, the replica's own key and region
+    #: (no CAN_READ edges: those go to primary secrets only)
+    replicas: Mapping[str, SecretAccess] = field(default_factory=dict)
     keys: Mapping[str, KeyAccess] = field(default_factory=dict)
     identity_wildcards: tuple[IdentityWildcard, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -180,6 +183,7 @@ class AccessReport:
         return {
             "settings": to_jsonable(self.settings),
             "secrets": {arn: _secret_dict(s) for arn, s in sorted(self.secrets.items())},
+            "replicas": {arn: _secret_dict(s) for arn, s in sorted(self.replicas.items())},
             "keys": {arn: _key_dict(k) for arn, k in sorted(self.keys.items())},
             "identity_wildcards": [to_jsonable(w) for w in self.identity_wildcards],
             "problems": list(self.problems),

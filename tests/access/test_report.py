@@ -188,3 +188,27 @@ def test_star_narrowed_to_an_external_account_is_an_external_grant() -> None:
     assert [(g.principal, g.unintended) for g in sa.unintended] == [
         (OUTSIDER, "outside-organization")]
     assert {p.principal for p in sa.readers} == {APP_ROLE}
+
+
+def test_replica_on_the_aws_managed_key_breaks_cross_account_reads_in_its_region() -> None:
+    from dataclasses import replace
+
+    from scanner.model import ReplicaStatus
+
+    snap = readers_estate(secret_policy_for(APP_ROLE))
+    accounts = []
+    for acct in snap.accounts:
+        regions = tuple(replace(r, secrets=tuple(
+            replace(s, replicas=(ReplicaStatus(region="eu-west-1", kms_key_id=None,
+                                               status="InSync"),)) for s in r.secrets))
+            for r in acct.regions)
+        accounts.append(replace(acct, regions=regions))
+    report = run(replace(snap, accounts=tuple(accounts)))
+    replica_arn = SECRET_ARN.replace("us-east-1", "eu-west-1")
+    assert set(report.replicas) == {replica_arn}
+    rep = report.replicas[replica_arn]
+    assert rep.aws_managed_key and rep.region == "eu-west-1"
+    assert [(p.principal, p.broken_at) for p in rep.broken] == [(APP_ROLE, ("key_policy",))]
+    primary = report.for_secret(SECRET_ARN)
+    assert primary is not None and [p.principal for p in primary.readers] == [APP_ROLE]
+    assert "replicas" in json.loads(report.to_json())
