@@ -32,7 +32,7 @@ from scanner.errors import InputError
 from scanner.findings import Severity
 from scanner.history.access_readers import access_json_of
 from scanner.history.diff import diff_scans
-from scanner.history.drift import Drift
+from scanner.history.drift import Drift, clean_line
 from scanner.history.records import HistoryStore, StoredScan
 from scanner.history.store import open_store
 
@@ -182,7 +182,7 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
         parts.append(f"{gained} new / {lost} lost readers")
     if new_findings:
         parts.append(f"{len(new_findings)} new HIGH/CRITICAL findings")
-    subject = f"secretgraph: {', '.join(parts) or 'scan finished'}"[:_SNS_SUBJECT_MAX]
+    subject = clean_line(f"secretgraph: {', '.join(parts) or 'scan finished'}")[:_SNS_SUBJECT_MAX]
     lines = [f"secretgraph scan {scan_id} ({'complete' if complete else 'INCOMPLETE'})",
              f"history: {history_uri}", ""]
     if drift is not None:
@@ -204,7 +204,7 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
     if drift is not None and drift.not_assessed:
         lines += ["", f"Not assessed: {len(drift.not_assessed)} item(s); "
                       f"run `secretgraph diff --history {history_uri}` for details"]
-    message = "\n".join(lines) + "\n"
+    message = "\n".join(clean_line(line) for line in lines) + "\n"
     if len(message.encode("utf-8")) > _SNS_MESSAGE_MAX:
         message = message.encode("utf-8")[:_SNS_MESSAGE_MAX].decode("utf-8", "ignore") + \
             "\n... (truncated; see the history)\n"

@@ -225,6 +225,15 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
 # --------------------------------------------------------------------------- text
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0, 32), *range(0x7f, 0xa0)]}
+
+
+def clean_line(line: str) -> str:
+    """Names, tags and policies are hostile input: no control characters reach the terminal
+    (no escape sequences, no forged lines)."""
+    return line.translate(_CONTROL)
+
+
 def _short(value: Any, limit: int = 120) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     text = text.replace("\n", " ")
@@ -249,7 +258,7 @@ def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
         lines.append(f"  note: the {' and '.join(which)} scan is incomplete; see 'Not assessed'")
     if drift.empty:
         lines.append("  no changes")
-        return "\n".join(lines) + "\n"
+        return "\n".join(clean_line(line) for line in lines) + "\n"
 
     lines.append("")
     lines.append(f"Access changes ({drift.summary['new_readers']} new readers, "
@@ -304,4 +313,4 @@ def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
         lines.append(f"Not assessed ({len(drift.not_assessed)}; neither removed nor unchanged)")
         for na in drift.not_assessed:
             lines.append(f"  [{na.scan} scan] {na.scope} {na.subject}: {na.reason}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(clean_line(line) for line in lines) + "\n"

@@ -215,3 +215,13 @@ def test_text_rendering_works_from_the_json_form_too() -> None:
                  acc=access({DB: [(EXTERNAL, "allow")]}))
     drift = diff_scans(old, new)
     assert render_drift_text(drift.to_json()) == render_drift_text(drift)
+
+
+def test_hostile_names_cannot_forge_lines_or_escape_sequences() -> None:
+    evil = "arn:aws:iam::999999999999:role/x\n    - arn:aws:iam::1:role/fake can no longer read\x1b[2J"
+    old = stored(snapshot("a", T1, [secret("db")]), acc=access({DB: []}))
+    new = stored(snapshot("b", T2, [secret("db")]), acc=access({DB: [(evil, "allow")]}))
+    text = render_drift_text(diff_scans(old, new))
+    assert "\x1b" not in text and "\\x1b[2J" in text
+    assert not any(line.lstrip().startswith("- arn:aws:iam::1:role/fake")
+                   for line in text.splitlines())
