@@ -251,7 +251,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                  confirm: Confirm | None = None, out: TextIO | None = None,
                  region: str = "us-east-1") -> RunResult:
     if journal.mode != "apply":
-        raise InputError(f"this is a {journal.mode} journal; only an apply journal can be undone",
+        raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
                          path=journal.path, field="mode")
     applied = [e for e in journal.entries if e.status == "applied"]
     result = RunResult()

@@ -1,0 +1,225 @@
+"""Bad input is refused with a clear one-line error (exit 2) and nothing is changed: a stale
+plan, a plan for another estate, an edited plan, a journal that does not match.
+
+Most of these run offline, with every AWS call made to fail: a refusal that happens before
+anything is sent is the strongest "nothing changed". Two need moto (live identity, undo).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from conftest import Scanned
+from remediate_estate import CENTRAL, MEMBER, REMEDIATION_ROLE, account_session
+from remediate_records import (PUBLIC, UNRELATED, finding, snapshot, write_scan_dir)
+from remediations.base import RemediationConfig
+from scanner.cli import main
+from scanner.errors import InputError
+from scanner.remediate.engine import apply_plan
+from scanner.remediate.journal import read_journal
+from scanner.remediate.planfile import Estate, Plan, estate_of, read_plan, write_plan
+from scanner.remediate.planner import Selection, build_plan
+from scanner.remediate.sessions import ClientsFactory
+
+
+@pytest.fixture()
+def no_aws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS call fails the test; returns the list of attempted operations."""
+    attempted: list[str] = []
+
+    def refuse(self: BaseClient, operation: str, params: Any) -> Any:
+        attempted.append(operation)
+        raise AssertionError(f"unexpected AWS call {operation}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    return attempted
+
+
+def _never(account_id: str) -> Any:
+    raise AssertionError(f"asked for clients in {account_id}")
+
+
+def _offline_plan(now: datetime | None = None) -> Plan:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC]})
+    return build_plan([finding("secret-policy-public", "restrict-public-secret-policy")], snap,
+                      RemediationConfig(), Selection(), now=now)
+
+
+@pytest.fixture()
+def scan_dir(tmp_path: Path) -> Path:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC]})
+    return write_scan_dir(tmp_path / "scan", snap,
+                          [finding("secret-policy-public", "restrict-public-secret-policy")])
+
+
+def test_a_stale_plan_is_refused_before_any_call(tmp_path: Path, no_aws: list[str]) -> None:
+    plan = _offline_plan(now=datetime.now(timezone.utc) - timedelta(hours=30))
+
+    with pytest.raises(InputError, match=r"p.json: field created_at: plan is 30\.\d hours old"):
+        apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=24)
+
+    assert not (tmp_path / "j.jsonl").exists() and no_aws == []
+
+
+def test_a_plan_for_another_organization_is_refused(tmp_path: Path, no_aws: list[str]) -> None:
+    plan = _offline_plan()
+    other = Estate(org_id="o-someoneelse1", account_ids=plan.estate.account_ids,
+                   scan_id="scan-x")
+
+    with pytest.raises(InputError, match="plan is for organization o-abcdef1234 but the scan "
+                                         "is of o-someoneelse1"):
+        apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=24, current_estate=other)
+
+    assert no_aws == []
+
+
+def test_a_plan_for_accounts_the_scan_does_not_cover_is_refused(tmp_path: Path,
+                                                                no_aws: list[str]) -> None:
+    plan = _offline_plan()
+    other = Estate(org_id=plan.estate.org_id, account_ids=("444455556666",), scan_id="scan-x")
+
+    with pytest.raises(InputError, match="covers account.s. 111111111111 that the scan does not"):
+        apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=24, current_estate=other)
+
+
+def test_an_edited_plan_is_refused(tmp_path: Path) -> None:
+    path = write_plan(tmp_path / "plan.json", _offline_plan())
+    doc = json.loads(path.read_text())
+    doc["changes"][0]["pre_state"] = {"anything": "else"}
+    path.write_text(json.dumps(doc))
+
+    with pytest.raises(InputError, match=r"plan.json: field changes\[0\]\.pre_state_digest: "
+                                         "pre-state digest does not match"):
+        read_plan(path)
+
+
+def test_a_plan_edited_consistently_still_fails_its_plan_id(tmp_path: Path) -> None:
+    plan = _offline_plan()
+    (change,) = plan.changes
+    path = write_plan(tmp_path / "plan.json",
+                      replace(plan, changes=(replace(change, region="eu-west-1"),)))
+
+    with pytest.raises(InputError, match="field plan_id: plan id does not match"):
+        read_plan(path)
+
+
+def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.jsonl"
+    path.write_text('{"hello": "world"}\n')
+
+    with pytest.raises(InputError, match="notes.jsonl: field line 1: not a secretgraph "
+                                         "remediation journal"):
+        read_journal(path)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_cli_plan_writes_the_plan_and_calls_nothing(scan_dir: Path, no_aws: list[str],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["remediate", "--in", str(scan_dir)])
+
+    out = capsys.readouterr().out
+    plan = read_plan(scan_dir / "remediation-plan.json")
+    assert rc == 0 and len(plan.changes) == 1 and plan.plan_id in out
+    assert "~ statement 1 (Public): changed" in out and "= statement 0 (Keep): unchanged" in out
+    assert "nothing was changed" in out and no_aws == []
+
+
+def test_cli_stale_plan_exits_2_with_one_line(scan_dir: Path, tmp_path: Path, no_aws: list[str],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_plan(tmp_path / "old-plan.json",
+                      _offline_plan(now=datetime.now(timezone.utc) - timedelta(days=3)))
+
+    rc = main(["remediate", "--plan", str(path), "--in", str(scan_dir), "--apply", "--yes",
+               "--remediation-role-name", REMEDIATION_ROLE])
+
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "old-plan.json: field created_at: plan is 72." in err and no_aws == []
+
+
+def test_cli_bad_config_exits_2_naming_the_field(scan_dir: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("remediation:\n  cmk:\n    '111111111111': {us-east-1: not-an-arn}\n")
+
+    rc = main(["remediate", "--in", str(scan_dir), "--config", str(cfg)])
+
+    assert rc == 2
+    assert "cfg.yaml: field remediation.cmk.111111111111.us-east-1" in capsys.readouterr().err
+
+
+def test_cli_apply_without_yes_needs_a_terminal(scan_dir: Path, no_aws: list[str],
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+
+    rc = main(["remediate", "--in", str(scan_dir), "--apply",
+               "--remediation-role-name", REMEDIATION_ROLE])
+
+    assert rc == 2 and "stdin is not a terminal" in capsys.readouterr().err and no_aws == []
+
+
+def test_cli_refuses_the_audit_role_as_the_remediation_role(
+        scan_dir: Path, no_aws: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["remediate", "--in", str(scan_dir), "--apply", "--yes",
+               "--remediation-role-name", "SecretgraphAudit"])
+
+    assert rc == 2 and "is the audit role of the scan" in capsys.readouterr().err
+    assert no_aws == []
+
+
+# --------------------------------------------------------------------------- on moto
+
+
+def _rotation_enabled(arn: str) -> bool:
+    kms = account_session(CENTRAL).client("kms")
+    return bool(kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"])
+
+
+def test_credentials_acting_in_another_account_are_refused(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config, Selection())
+
+    def crossed(account_id: str) -> Any:
+        return clients(MEMBER if account_id == CENTRAL else CENTRAL)
+
+    with pytest.raises(InputError, match=f"credentials for account {CENTRAL} act in {MEMBER}"):
+        apply_plan(plan, crossed, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=24, current_estate=estate_of(scanned.snapshot))
+
+    assert _rotation_enabled(scanned.estate.cmk_arn) is False
+
+
+def test_cli_apply_then_undo_and_an_undo_journal_is_not_undone_again(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    journal, undo = tmp_path / "journal.jsonl", tmp_path / "undo.jsonl"
+    rc = main(["remediate", "--in", str(scanned.scan_dir), "--config", str(scanned.config_path),
+               "--apply", "--yes", "--remediation-role-name", REMEDIATION_ROLE,
+               "--journal", str(journal)])
+    assert rc == 0, capsys.readouterr().err
+    assert _rotation_enabled(scanned.estate.cmk_arn) is True
+    assert {e.status for e in read_journal(journal).entries} == {"applied"}
+
+    rc = main(["remediate", "--undo", str(journal), "--yes",
+               "--remediation-role-name", REMEDIATION_ROLE, "--journal", str(undo)])
+    assert rc == 0, capsys.readouterr().err
+    assert _rotation_enabled(scanned.estate.cmk_arn) is False
+
+    capsys.readouterr()
+    rc = main(["remediate", "--undo", str(undo), "--yes",
+               "--remediation-role-name", REMEDIATION_ROLE])
+    err = capsys.readouterr().err
+    assert rc == 2 and "field mode: this is the journal of an undo" in err
+    assert _rotation_enabled(scanned.estate.cmk_arn) is False
