@@ -7,6 +7,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from scanner.demo.run import DemoResult
 
 HELP = "scan a built-in demo organization (moto on 127.0.0.1) and write its reports"
 
@@ -23,29 +27,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scanner.demo.run import render_calls, run_demo
+    from scanner.demo.run import demo_stack, seed_and_scan, wait_until_interrupted
 
     out = sys.stdout
-    result = run_demo(args.out, out=out, keep_running=args.keep_running)
+    with demo_stack() as url:
+        result = seed_and_scan(url, args.out, out=out)
+        code = summarize(result, args.out, out)
+        if args.keep_running:
+            wait_until_interrupted(url, result.estate, out)
+    return code
+
+
+def summarize(result: DemoResult, out_dir: Path, out: TextIO) -> int:
+    """Print the scan's API calls, timings and the verdict; 0 when the scan matched exactly."""
+    from scanner.demo.run import EXPECTED_FILE, render_calls
+
     a = result.analysis
     print("\nAPI calls made by the scan (per operation):", file=out)
     print(render_calls(a.api_calls), file=out)
     print(f"\ndemo: seeded in {result.seed_seconds:.1f}s, scanned in {result.scan_seconds:.1f}s; "
-          f"reports in {args.out}", file=out)
-    expected = len(result.estate.expected)
-    print(f"demo: a real scan of this estate would exit {a.exit_code} "
+          f"reports in {out_dir} (what the estate was built to show: {EXPECTED_FILE})", file=out)
+    print(f"demo: `secretgraph scan` on this estate would exit {a.exit_code} "
           f"({_EXIT_MEANING.get(a.exit_code, '?')}): the estate is misconfigured on purpose.",
           file=out)
     if result.matched:
-        print(f"demo: OK - the scan reported exactly the {expected} seeded misconfigurations "
-              "and nothing on the correct parts of the estate.", file=out)
+        print(f"demo: OK - the scan reported exactly the {len(result.estate.expected)} seeded "
+              "misconfigurations and nothing on the correct parts of the estate.", file=out)
         return 0
     if not a.snapshot.complete:
         print(f"demo: the scan was incomplete ({len(a.snapshot.coverage)} coverage entries)",
               file=out)
-    for rule_id, arn in sorted(result.missing):
-        print(f"demo: MISSING expected finding {rule_id} on {arn}", file=out)
-    for rule_id, arn in sorted(result.unexpected):
-        print(f"demo: UNEXPECTED finding {rule_id} on {arn}", file=out)
+    for label, keys in (("MISSING expected", result.missing), ("UNEXPECTED", result.unexpected)):
+        for rule_id, arn, principal in sorted(keys, key=str):
+            who = f" for {principal}" if principal else ""
+            print(f"demo: {label} finding {rule_id} on {arn}{who}", file=out)
     print("demo: the scan did not match the estate's expected findings (see above)", file=out)
     return 1

@@ -22,8 +22,8 @@ class ExpectedFinding:
     why: str = ""
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.rule_id, self.resource)
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.rule_id, self.resource, self.principal)
 
 
 #: (rule_id, resource logical name, principal logical name or None, why)

@@ -19,6 +19,9 @@ from scanner.demo.server import DemoServer
 from scanner.findings import Finding, Status
 from scanner.pipeline import Analysis, ScanOptions, run_scan
 
+#: A FAIL finding as the demo compares it: (rule_id, resource ARN, principal or None).
+Key = tuple[str, str, str | None]
+
 CONFIG = Path(__file__).with_name("secretgraph-demo.yaml")
 #: Written next to the reports: what the estate was built to show (compare with findings.json).
 EXPECTED_FILE = "expected-findings.json"
@@ -35,8 +38,8 @@ DEMO_UNSET = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_END
 class DemoResult:
     estate: DemoEstate
     analysis: Analysis
-    missing: frozenset[tuple[str, str]]  # expected FAIL findings the scan did not produce
-    unexpected: frozenset[tuple[str, str]]  # FAIL findings nobody seeded
+    missing: frozenset[Key]  # expected FAIL findings the scan did not produce
+    unexpected: frozenset[Key]  # FAIL findings nobody seeded
     seed_seconds: float
     scan_seconds: float
 
@@ -45,8 +48,9 @@ class DemoResult:
         return not self.missing and not self.unexpected and self.analysis.snapshot.complete
 
 
-def fail_keys(findings: list[Finding]) -> frozenset[tuple[str, str]]:
-    return frozenset((f.rule_id, f.resource.arn) for f in findings if f.status is Status.FAIL)
+def fail_keys(findings: list[Finding]) -> frozenset[Key]:
+    return frozenset((f.rule_id, f.resource.arn, f.principal) for f in findings
+                     if f.status is Status.FAIL)
 
 
 @contextlib.contextmanager
@@ -82,46 +86,55 @@ def scan_estate(estate: DemoEstate, out_dir: Path, *, out: TextIO | None = None,
 
 
 def compare(estate: DemoEstate, analysis: Analysis
-            ) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+            ) -> tuple[frozenset[Key], frozenset[Key]]:
     expected = frozenset(e.key for e in estate.expected)
     got = fail_keys(analysis.findings)
     return expected - got, got - expected
 
 
-def run_demo(out_dir: Path, *, endpoint_url: str | None = None, out: TextIO | None = None,
-             quiet: bool = False, keep_running: bool = False) -> DemoResult:
-    """Seed and scan. ``endpoint_url``: use that (in-process) moto server instead of starting
-    one. ``keep_running``: leave the server up until Ctrl-C after the scan."""
-    stream = out or sys.stdout
+@contextlib.contextmanager
+def demo_stack(endpoint_url: str | None = None) -> Iterator[str]:
+    """Fake credentials, the moto server (started unless ``endpoint_url`` names an in-process
+    one) and the replica-key fidelity patch; yields the endpoint URL."""
     with contextlib.ExitStack() as stack:
         stack.enter_context(demo_environment())
-        if endpoint_url is None:
-            endpoint_url = stack.enter_context(DemoServer())
+        url = endpoint_url or stack.enter_context(DemoServer())
         stack.enter_context(replica_keys_kept())
-        started = time.perf_counter()
-        estate = seed(endpoint_url)
-        seed_seconds = time.perf_counter() - started
-        if not quiet:
-            print(f"demo: moto on {endpoint_url}; seeded {len(estate.accounts)} accounts, "
-                  f"{sum(1 for k in estate.resources if k.startswith('secret:'))} secrets in "
-                  f"{seed_seconds:.1f}s ({estate.api_calls} API calls)", file=stream)
-        analysis, scan_seconds = scan_estate(estate, out_dir, out=out, quiet=quiet)
-        write_expected(estate, out_dir / EXPECTED_FILE)
-        missing, unexpected = compare(estate, analysis)
-        result = DemoResult(estate=estate, analysis=analysis, missing=missing,
-                            unexpected=unexpected, seed_seconds=seed_seconds,
-                            scan_seconds=scan_seconds)
-        if keep_running:
-            _wait(endpoint_url, estate, stream)
-    return result
+        yield url
 
 
-def _wait(endpoint_url: str, estate: DemoEstate, stream: TextIO) -> None:
+def seed_and_scan(endpoint_url: str, out_dir: Path, *, out: TextIO | None = None,
+                  quiet: bool = False) -> DemoResult:
+    """Seed the estate on ``endpoint_url``, scan it, write the reports and the expected file."""
+    stream = out or sys.stdout
+    started = time.perf_counter()
+    estate = seed(endpoint_url)
+    seed_seconds = time.perf_counter() - started
+    if not quiet:
+        print(f"demo: moto on {endpoint_url}; seeded {len(estate.accounts)} accounts, "
+              f"{sum(1 for k in estate.resources if k.startswith('secret:'))} secrets in "
+              f"{seed_seconds:.1f}s ({estate.api_calls} API calls)", file=stream)
+    analysis, scan_seconds = scan_estate(estate, out_dir, out=out, quiet=quiet)
+    write_expected(estate, out_dir / EXPECTED_FILE)
+    missing, unexpected = compare(estate, analysis)
+    return DemoResult(estate=estate, analysis=analysis, missing=missing, unexpected=unexpected,
+                      seed_seconds=seed_seconds, scan_seconds=scan_seconds)
+
+
+def run_demo(out_dir: Path, *, endpoint_url: str | None = None, out: TextIO | None = None,
+             quiet: bool = False) -> DemoResult:
+    """Start (or reuse) moto, seed and scan; the server stops on return."""
+    with demo_stack(endpoint_url) as url:
+        return seed_and_scan(url, out_dir, out=out, quiet=quiet)
+
+
+def wait_until_interrupted(endpoint_url: str, estate: DemoEstate, stream: TextIO) -> None:
+    """--keep-running: leave moto up (until Ctrl-C) and say how to scan it by hand."""
     print(f"\ndemo: moto keeps running on {endpoint_url} (Ctrl-C to stop). In another shell:\n"
           f"  AWS_ACCESS_KEY_ID=secretgraph-demo AWS_SECRET_ACCESS_KEY=secretgraph-demo \\\n"
           f"  secretgraph scan --endpoint-url {endpoint_url} --org --role-name "
           f"{estate.role_name} --regions {','.join(estate.regions)} --central-account "
-          f"{estate.central_account}", file=stream)
+          f"{estate.central_account} --config {CONFIG}", file=stream)
     try:
         while True:
             time.sleep(3600)
