@@ -40,14 +40,17 @@ def main() -> int:
     snap = make_snapshot(accounts=args.accounts, secrets_per_account=args.secrets,
                          roles_per_account=args.roles)
     t1 = time.perf_counter()
+    print(f"synthetic snapshot: {t1 - t0:.1f}s", flush=True)
     graph = build_graph(snap)
     t2 = time.perf_counter()
+    print(f"graph: {t2 - t1:.1f}s", flush=True)
     access = None
     if not args.no_access:
         from scanner.access import AccessSettings, analyze_access
 
         access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
     t3 = time.perf_counter()
+    print(f"access analysis: {t3 - t2:.1f}s", flush=True)
     before = peak_mb()
     ruleset = load_ruleset()
     now = datetime(2026, 11, 29, tzinfo=timezone.utc)
@@ -60,8 +63,7 @@ def main() -> int:
     by_status = collections.Counter(f.status.value for f in findings)
     print(f"estate: {len(snap.accounts)} accounts, {secrets} secrets, "
           f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
-    print(f"synth {t1 - t0:.1f}s, graph {t2 - t1:.1f}s, access {t3 - t2:.1f}s "
-          f"(peak RSS before rules {before:.0f} MB)")
+    print(f"peak RSS before rules: {before:.0f} MB")
     print(f"rules: {len(ruleset.rules)} rules evaluated in {t5 - t4:.2f}s -> {len(findings)} "
           f"findings {dict(by_status)}")
     print(f"findings document: {t6 - t5:.2f}s; exit code (fail-on HIGH) "

@@ -351,6 +351,9 @@ def _negate(fact: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _merge(outcome: int, results: list[Result]) -> Result:
+    if outcome == FALSE and len(results) > 1:
+        # a passing any/all: its first reason is enough (keeps PASS cheap)
+        results = results[:1]
     if len(results) == 1:
         r = results[0]
         return r if r.outcome == outcome else Result(

@@ -11,8 +11,10 @@ from typing import Any, Iterator, Mapping
 import networkx as nx
 
 from scanner.engine.config import EngineConfig
+from scanner.findings import ResourceRef
 from scanner.graph.schema import GLOBAL, NodeKind, account_node
 from scanner.model import Snapshot
+from scanner.policy import Policy, parse_policy_text
 
 #: A virtual resource kind: one per account (global) and account-region, built from coverage.
 COVERAGE_GROUP = "CoverageGroup"
@@ -26,6 +28,33 @@ class GraphIndex:
         self.snapshot = snapshot
         self._succ: Any = graph._succ  # noqa: SLF001 -- hot path, avoids view objects
         self._pred: Any = graph._pred  # noqa: SLF001
+
+    # ------------------------------------------------------------------ per-run caches
+    @cached_property
+    def _refs(self) -> dict[str, ResourceRef]:
+        return {}
+
+    def ref(self, node_id: str, attrs: Mapping[str, Any]) -> ResourceRef:
+        """One ResourceRef per resource, shared by all its findings."""
+        found = self._refs.get(node_id)
+        if found is None:
+            found = ResourceRef(type=str(attrs.get("resource_type") or attrs.get("kind")),
+                                arn=node_id, account_id=str(attrs.get("account_id") or ""),
+                                region=str(attrs.get("region") or GLOBAL))
+            self._refs[node_id] = found
+        return found
+
+    @cached_property
+    def _policies(self) -> dict[str, Policy]:
+        return {}
+
+    def policy(self, text: str) -> Policy:
+        """Parse a policy once per run (several rules read the same 100,000 policies)."""
+        found = self._policies.get(text)
+        if found is None:
+            found = parse_policy_text(text)
+            self._policies[text] = found
+        return found
 
     # ------------------------------------------------------------------ nodes and edges
     @cached_property

@@ -99,7 +99,8 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
                 result = _judge(applies, fail, ctx, node_id, attrs)
                 if result is None or (result.outcome == FALSE and not emit_pass):
                     continue
-                out.extend(_findings(static, node_id, attrs, result, attributes))
+                out.extend(_findings(static, ctx.index.ref(node_id, attrs), node_id, attrs,
+                                     result, attributes))
             except Exception as exc:  # a crashing rule becomes a finding, never silence
                 crashed.append((node_id, exc))
     if crashed:
@@ -122,21 +123,14 @@ def _judge(applies: Any, fail: Any, ctx: RuleContext, node_id: str,
     return result
 
 
-def _ref(node_id: str, attrs: Mapping[str, Any]) -> ResourceRef:
-    return ResourceRef(type=str(attrs.get("resource_type") or attrs.get("kind")), arn=node_id,
-                       account_id=str(attrs.get("account_id") or ""),
-                       region=str(attrs.get("region") or GLOBAL))
-
-
 def _clip(value: Any) -> Any:
     if isinstance(value, str) and len(value) > _MAX_VALUE_CHARS:
         return f"<{len(value)} characters>"
     return value
 
 
-def _findings(static: _Static, node_id: str, attrs: Mapping[str, Any], result: Result,
-              attributes: list[str]) -> list[Finding]:
-    ref = _ref(node_id, attrs)
+def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[str, Any],
+              result: Result, attributes: list[str]) -> list[Finding]:
     if result.outcome == FALSE:
         return [Finding(id=finding_id(static.rule_id, node_id), rule_id=static.rule_id,
                         title=static.title, severity=static.severity, status=Status.PASS,

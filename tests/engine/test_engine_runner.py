@@ -54,20 +54,24 @@ def test_finding_ids_are_stable_across_evaluations() -> None:
     assert all(f.id.startswith("sgf-") for f in first)
 
 
-def test_per_principal_findings_carry_the_principal_in_id_and_message() -> None:
+def test_per_principal_findings_carry_the_principal_in_id_and_message(tmp_path: Path) -> None:
     policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":'
               '["arn:aws:iam::999999999999:role/a","arn:aws:iam::888888888888:role/b"]},'
               '"Action":"secretsmanager:*","Resource":"*"}]}')
     snap = make_snapshot(make_secret("shared", resource_policy=policy))
-    rules = load_ruleset()
-    only = load_rule_paths([Path(r.path) for r in rules.rules
-                            if r.id == "secret-policy-overbroad-actions"])
-    findings = evaluate(build_graph(snap), snap, None, only, None, NOW)
+    rule = write_rule(tmp_path, "overbroad-per-principal", """
+predicate: secret_policy_overbroad_actions
+args: {allowed_actions: [secretsmanager:GetSecretValue]}
+""", extra="per_principal: true\n")
+    findings = evaluate(build_graph(snap), snap, None, load_rule_paths([rule]), None, NOW)
     assert {f.principal for f in findings} == {"arn:aws:iam::999999999999:role/a",
                                                "arn:aws:iam::888888888888:role/b"}
     assert len({f.id for f in findings}) == 2
     for f in findings:
         assert f.principal and f.principal in f.message
+        other = ({"arn:aws:iam::999999999999:role/a", "arn:aws:iam::888888888888:role/b"}
+                 - {f.principal}).pop()
+        assert other not in f.message
 
 
 def test_config_overrides_severity_parameters_and_disables_rules() -> None:

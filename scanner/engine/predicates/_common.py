@@ -36,8 +36,8 @@ def is_narrowed(st: Statement) -> bool:
     return False
 
 
-def policy_or_unknown(attrs: Mapping[str, Any], field: str, what: str
-                      ) -> tuple[Policy | None, Result | None]:
+def policy_or_unknown(attrs: Mapping[str, Any], field: str, what: str,
+                      ctx: Any = None) -> tuple[Policy | None, Result | None]:
     """The parsed policy in ``field``; (None, UNKNOWN result) when not read or unparseable;
     (None, None) when there is no policy at all."""
     unread = attrs.get("unread") or ()
@@ -49,7 +49,8 @@ def policy_or_unknown(attrs: Mapping[str, Any], field: str, what: str
     text = attrs.get(field)
     if text is None:
         return None, None
-    policy = parse_policy_text(text if isinstance(text, str) else str(text))
+    text = text if isinstance(text, str) else str(text)
+    policy = ctx.index.policy(text) if ctx is not None else parse_policy_text(text)
     if policy.problems:
         return None, Result(outcome=UNKNOWN, missing=(f"{what} (unparseable: "
                                                      f"{'; '.join(policy.problems)[:200]})",))

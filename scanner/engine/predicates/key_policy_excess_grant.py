@@ -35,7 +35,7 @@ def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     secrets = _secrets_of_key(ctx, node_id)
     if not secrets:
         return Result(outcome=FALSE, facts=(("text", "the key encrypts no secret"),))
-    policy, problem = policy_or_unknown(attrs, "policy", "key policy")
+    policy, problem = policy_or_unknown(attrs, "policy", "key policy", ctx)
     if problem is not None:
         return problem
     if policy is None:
@@ -55,7 +55,7 @@ def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     public = False
     for s in secrets:
         sp, sproblem = policy_or_unknown(ctx.graph.nodes[s], "resource_policy",
-                                         f"resource_policy of {s}")
+                                         f"resource_policy of {s}", ctx)
         if sproblem is not None:
             return sproblem
         for st in (sp.statements if sp else ()):

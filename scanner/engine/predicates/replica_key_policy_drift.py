@@ -39,10 +39,11 @@ def replica_key_policy_drift(ctx: RuleContext, node_id: str, attrs: Mapping[str,
     if not primary or primary not in ctx.graph.nodes:
         return unknown(f"primary key {primary or '(unknown)'} (not in the snapshot)")
     pattrs = ctx.graph.nodes[primary]
-    policy, problem = policy_or_unknown(attrs, "policy", "replica key policy")
+    policy, problem = policy_or_unknown(attrs, "policy", "replica key policy", ctx)
     if problem is not None:
         return problem
-    ppolicy, pproblem = policy_or_unknown(pattrs, "policy", f"key policy of primary {primary}")
+    ppolicy, pproblem = policy_or_unknown(pattrs, "policy", f"key policy of primary {primary}",
+                                          ctx)
     if pproblem is not None:
         return pproblem
     if policy is None or ppolicy is None:

@@ -14,7 +14,7 @@ from scanner.engine.predicates._common import account_of, policy_or_unknown
 
 def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                            args: Mapping[str, Any]) -> Result:
-    policy, problem = policy_or_unknown(attrs, "resource_policy", "resource_policy")
+    policy, problem = policy_or_unknown(attrs, "resource_policy", "resource_policy", ctx)
     if problem is not None:
         return problem
     if policy is None:

@@ -5,6 +5,7 @@ principal."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, Result
@@ -21,7 +22,8 @@ SECRETSMANAGER_ACTIONS = tuple(f"secretsmanager:{a}" for a in (
     "UntagResource", "UpdateSecret", "UpdateSecretVersionStage", "ValidateResourcePolicy"))
 
 
-def excess_actions(patterns: tuple[str, ...], allowed: list[str]) -> list[str]:
+@lru_cache(maxsize=4096)
+def excess_actions(patterns: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
     """Concrete Secrets Manager actions the patterns grant beyond ``allowed``."""
     granted = [a for a in SECRETSMANAGER_ACTIONS if any(action_matches(p, a) for p in patterns)]
     extra = [a for a in granted if not any(action_matches(x, a) for x in allowed)]
@@ -34,13 +36,13 @@ def excess_actions(patterns: tuple[str, ...], allowed: list[str]) -> list[str]:
 
 def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                             args: Mapping[str, Any]) -> Result:
-    policy, problem = policy_or_unknown(attrs, "resource_policy", "resource_policy")
+    policy, problem = policy_or_unknown(attrs, "resource_policy", "resource_policy", ctx)
     if problem is not None:
         return problem
     if policy is None:
         return Result(outcome=FALSE, facts=(("text", "no resource policy"),))
     own = attrs.get("account_id")
-    allowed = list(args.get("allowed_actions") or ())
+    allowed = tuple(args.get("allowed_actions") or ())
     principals: list[str] = []
     facts: list[tuple[Any, ...]] = []
     messages: dict[str, str] = {}
@@ -54,7 +56,7 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
         if st.not_actions is not None:
             extra = ["NotAction (everything except " + ", ".join(st.not_actions) + ")"]
         else:
-            extra = excess_actions(st.actions or (), allowed)
+            extra = list(excess_actions(st.actions or (), allowed))
         if extra:
             shown = f"{', '.join(extra[:8])}{' ...' if len(extra) > 8 else ''}"
             for g in grantees:

@@ -15,7 +15,7 @@ from scanner.engine.predicates._common import is_narrowed, policy_or_unknown
 def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                   args: Mapping[str, Any]) -> Result:
     field = str(args.get("field", "resource_policy"))
-    policy, problem = policy_or_unknown(attrs, field, field)
+    policy, problem = policy_or_unknown(attrs, field, field, ctx)
     if problem is not None:
         return problem
     if policy is None:
