@@ -9,6 +9,7 @@ with status UNKNOWN saying it crashed, and the run goes on.
 from __future__ import annotations
 
 import traceback
+from types import MappingProxyType
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -30,6 +31,8 @@ from scanner.graph.schema import GLOBAL
 from scanner.model import Snapshot
 
 RULE_RESOURCE_TYPE = "Rule"
+#: PASS findings share one empty, read-only evidence mapping (1.7M findings at 100k secrets)
+_NO_EVIDENCE: Mapping[str, Any] = MappingProxyType({})
 _MAX_VALUE_CHARS = 2000
 _MAX_FACTS = 8
 
@@ -134,7 +137,7 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     if result.outcome == FALSE:
         return [Finding(id=finding_id(static.rule_id, node_id), rule_id=static.rule_id,
                         title=static.title, severity=static.severity, status=Status.PASS,
-                        resource=ref, remediation=static.remediation,
+                        resource=ref, evidence=_NO_EVIDENCE, remediation=static.remediation,
                         compliance=static.compliance)]
     facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
     evidence: dict[str, Any] = {"attributes": {a: _clip(attrs.get(a)) for a in attributes
