@@ -393,11 +393,16 @@ class _Analyzer:
         rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL")
         id_ok = gates["identity_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN") or \
             ids.allow is not Tri.FALSE
-        if (rp_ok or p.account_id in sv.named.accounts) and id_ok:
-            return True
-        if id_ok and p.identity_known:
-            return self._names_secret(p, sv, strict=p.account_id != sv.account)
-        return False
+        if not id_ok:
+            return False
+        if p.account_id in sv.named.accounts:
+            return True  # the resource policy trusts its account and its IAM allows the read
+        if not p.identity_known:
+            return rp_ok
+        if rp_ok:
+            # let in by a "*" grant: intended unless its identity grants every secret
+            return self._names_secret(p, sv, strict=False)
+        return self._names_secret(p, sv, strict=p.account_id != sv.account)
 
     def _names_secret(self, p: Principal, sv: _SecretView, strict: bool = True) -> bool:
         """Does the principal's identity grant this secret rather than every secret? It does

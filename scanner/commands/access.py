@@ -116,6 +116,8 @@ def render_json(secrets: list[Any], principal: str | None) -> str:
 
 def _note(p: Any) -> str:
     notes = []
+    if not p.cross_account:
+        notes.append("same account (identity OR resource policy)")
     if p.broken_at:
         notes.append(f"BROKEN at {', '.join(p.broken_at)}")
     if p.conditions:
