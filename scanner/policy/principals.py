@@ -131,9 +131,11 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
                           effect: str) -> tuple[Tri, tuple[str, ...]]:
     """Whether a NotPrincipal statement applies to the requester (IAM User Guide, NotPrincipal).
 
-    With Deny, a principal escapes only when its own ARN *and* its account are listed; a role acts
-    through a session, so its assumed-role session ARN must be listed too (which session is
-    unknown: UNKNOWN); a principal with a permissions boundary never escapes.
+    With Deny, a principal escapes only when its own ARN *and* its account are listed (AWS checks
+    the account first, then the principal). A role acts through a session, and AWS may check the
+    assumed-role session too, identified by a session name the scanner does not know: a role
+    listed with its account is UNKNOWN, not exempt. A principal with a permissions boundary
+    never escapes.
     """
     if spec.star:
         return Tri.FALSE, ()
@@ -162,5 +164,8 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
                                  "session",)
         if session_listed:
             return Tri.UNKNOWN, reasons
+        if self_listed:
+            return Tri.UNKNOWN, ("NotPrincipal lists the role and its account: whether its "
+                                 "sessions are exempt depends on the session name",)
         return Tri.TRUE, ()
     return Tri.of(not self_listed), ()

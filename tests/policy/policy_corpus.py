@@ -336,9 +336,14 @@ NP_ALL = {"AWS": [ROLE, f"arn:aws:iam::{MEMBER}:root"]}
 case(id="notprincipal-deny-role-only-listed-still-denied", cite=NOTP, kind="resource",
      policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": ROLE})), expect="DENIED",
      explicit=True)
-case(id="notprincipal-deny-role-and-account-needs-session", cite=NOTP, kind="resource",
-     policy=pol(st(principal="*"), st("Deny", not_principal=NP_ALL)), expect="DENIED",
-     explicit=True)
+case(id="notprincipal-deny-role-and-account-session-unknown", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal=NP_ALL)), expect="CONDITIONAL")
+case(id="notprincipal-deny-account-only-exempts-nobody-specific", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": f"arn:aws:iam::{MEMBER}:root"})),
+     expect="DENIED", explicit=True)
+case(id="notprincipal-deny-root-exempt-when-account-listed", cite=NOTP, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": f"arn:aws:iam::{MEMBER}:root"})),
+     principal=f"arn:aws:iam::{MEMBER}:root", principal_type="root", expect="ALLOWED")
 case(id="notprincipal-deny-with-session-listed-unknown", cite=NOTP, kind="resource",
      policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": NP_ALL["AWS"] + [
          f"arn:aws:sts::{MEMBER}:assumed-role/ApplicationRole/app"]})),
