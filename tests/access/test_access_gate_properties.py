@@ -1,0 +1,106 @@
+"""Properties of the gate combination (hypothesis): more allow never narrows, more deny never
+widens, and an explicit Deny in any gate always denies."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.access.gates import GateInputs, KeyFacts, combine
+from scanner.access.identity import IdentityResult
+from scanner.access.scp import GuardrailResult
+from scanner.policy.evaluate import PolicyResult
+from scanner.policy.tri import Tri
+
+RANK = {"DENIED": 0, "CONDITIONAL": 1, "ALLOWED": 2}
+TRI_RANK = {Tri.FALSE: 0, Tri.UNKNOWN: 1, Tri.TRUE: 2}
+tris = st.sampled_from(list(Tri))
+
+
+@st.composite
+def policy_results(draw: Any) -> PolicyResult:
+    allow = draw(tris)
+    direct = draw(tris)
+    if TRI_RANK[direct] > TRI_RANK[allow]:  # a direct match is also a match
+        direct = allow
+    return PolicyResult(allow=allow, allow_direct=direct, deny=draw(tris))
+
+
+@st.composite
+def identity_results(draw: Any) -> IdentityResult:
+    return IdentityResult(allow=draw(tris), deny=draw(tris), boundary_allow=draw(tris))
+
+
+@st.composite
+def inputs(draw: Any) -> GateInputs:
+    return GateInputs(
+        cross_account=draw(st.booleans()),
+        resource=draw(st.none() | policy_results()),
+        key=KeyFacts(aws_managed=draw(st.booleans()), usable=draw(tris),
+                     policy_result=draw(st.none() | policy_results())),
+        id_secret=draw(identity_results()),
+        id_key=draw(st.none() | identity_results()),
+        scp=GuardrailResult(status="X", allow=draw(tris), deny=draw(tris)),
+        is_user=draw(st.booleans()),
+    )
+
+
+def _raise(t: Tri) -> Tri:
+    return {Tri.FALSE: Tri.UNKNOWN, Tri.UNKNOWN: Tri.TRUE, Tri.TRUE: Tri.TRUE}[t]
+
+
+def _more_allow(g: GateInputs, which: int) -> GateInputs:
+    if which == 0 and g.resource is not None:
+        r = g.resource
+        return replace(g, resource=replace(r, allow=_raise(r.allow),
+                                           allow_direct=_raise(r.allow_direct)))
+    if which == 1 and g.key.policy_result is not None:
+        k = g.key.policy_result
+        return replace(g, key=replace(g.key, policy_result=replace(
+            k, allow=_raise(k.allow), allow_direct=_raise(k.allow_direct))))
+    if which == 2:
+        return replace(g, id_secret=replace(g.id_secret, allow=_raise(g.id_secret.allow)))
+    if which == 3:
+        return replace(g, scp=replace(g.scp, allow=_raise(g.scp.allow)))
+    return g
+
+
+def _more_deny(g: GateInputs, which: int) -> GateInputs:
+    if which == 0 and g.resource is not None:
+        return replace(g, resource=replace(g.resource, deny=_raise(g.resource.deny)))
+    if which == 1 and g.key.policy_result is not None:
+        k = g.key.policy_result
+        return replace(g, key=replace(g.key, policy_result=replace(k, deny=_raise(k.deny))))
+    if which == 2:
+        return replace(g, id_secret=replace(g.id_secret, deny=_raise(g.id_secret.deny)))
+    if which == 3:
+        return replace(g, scp=replace(g.scp, deny=_raise(g.scp.deny)))
+    return g
+
+
+@settings(max_examples=150, deadline=None)
+@given(inputs(), st.integers(0, 3))
+def test_more_allow_never_narrows(g: GateInputs, which: int) -> None:
+    assert RANK[combine(_more_allow(g, which)).decision] >= RANK[combine(g).decision]
+
+
+@settings(max_examples=150, deadline=None)
+@given(inputs(), st.integers(0, 3))
+def test_more_deny_never_widens(g: GateInputs, which: int) -> None:
+    assert RANK[combine(_more_deny(g, which)).decision] <= RANK[combine(g).decision]
+
+
+@settings(max_examples=100, deadline=None)
+@given(inputs(), st.integers(0, 3))
+def test_an_explicit_deny_in_any_gate_denies(g: GateInputs, which: int) -> None:
+    denied = g
+    for _ in range(2):
+        denied = _more_deny(denied, which)
+    if which == 1 and (g.key.policy_result is None or g.key.aws_managed):
+        return  # no key policy evaluated: nothing to deny with
+    if which == 0 and g.resource is None:
+        return
+    assert combine(denied).decision == "DENIED"
