@@ -61,10 +61,6 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
      "the replica was created without a KmsKeyId: it falls back to aws/secretsmanager"),
     ("secret-replica-unhealthy", "replica:demo/misconfig/aws-managed-key@us-west-2", None,
      "a replica on aws/secretsmanager is unusable cross-account"),
-    ("secret-cross-account-access-broken", MIS + "public-policy",
-     "role:member-a/WildcardReaderRole",
-     "two misconfigurations meet: the public secret policy and the wildcard identity policy "
-     "allow member A's WildcardReaderRole, the root-only key policy denies it"),
     ("secret-key-unusable", MIS + "key-disabled", None, "its key is disabled"),
     ("secret-key-unusable", MIS + "key-pending-deletion", None,
      "its key is pending deletion"),

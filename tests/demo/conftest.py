@@ -1,7 +1,13 @@
-"""The demo estate, seeded once per module on the shared moto server (seeding resets it)."""
+"""The demo estate, seeded once per test session on the shared moto server.
+
+Seeding resets the server. The estate's resources are plain data (they stay valid whatever runs
+later, because seeding is deterministic); tests that read the server back use ``estate``, which
+also keeps the demo's moto patches on while they read.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Iterator
 
 import pytest
@@ -11,7 +17,7 @@ from scanner.demo.fidelity import replica_keys_kept
 from scanner.demo.server import SKIP_AMIS_ENV
 
 
-@pytest.fixture(scope="module")
+@contextlib.contextmanager
 def demo_patches() -> Iterator[None]:
     """What ``secretgraph demo`` sets up around its server: no default AMIs, replica keys kept."""
     with pytest.MonkeyPatch.context() as mp, replica_keys_kept():
@@ -19,6 +25,13 @@ def demo_patches() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def seeded(moto_server: str) -> DemoEstate:
+    with demo_patches():
+        return seed(moto_server)
+
+
 @pytest.fixture(scope="module")
-def estate(moto_server: str, demo_patches: None) -> DemoEstate:
-    return seed(moto_server)
+def estate(seeded: DemoEstate) -> Iterator[DemoEstate]:
+    with demo_patches():
+        yield seeded

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from scanner.cli import main
+from scanner.demo.estate import DemoEstate
 from scanner.demo.expected import MISCONFIGURATIONS
 from scanner.demo.run import EXPECTED_FILE
 from scanner.demo.server import SKIP_AMIS_ENV
@@ -77,3 +78,16 @@ def test_scan_is_complete_and_writes_every_format(demo_run: tuple[int, str, Path
     names = {p.name for p in out_dir.iterdir()}
     assert {"findings.json", "snapshot.json.gz", EXPECTED_FILE} <= names
     assert len(names) >= 8, names  # html, asff, ocsf, junit, csv next to them
+
+
+def test_two_seeds_give_the_same_arns(seeded: DemoEstate, demo_run: tuple[int, str, Path]
+                                      ) -> None:
+    """The session's seed and the demo command's own seed (another server, later) agree."""
+    _, _, out_dir = demo_run
+    written = _json(out_dir / EXPECTED_FILE)
+    assert written["resources"] == dict(seeded.resources)
+    assert written["expected_fail_findings"] == [
+        {"rule_id": e.rule_id, "resource": e.resource, "principal": e.principal, "why": e.why}
+        for e in seeded.expected]
+    assert (written["central_account"], written["members"]) == (
+        seeded.central_account, dict(seeded.members))
