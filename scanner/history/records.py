@@ -77,6 +77,11 @@ class HistoryStore(Protocol):
 
     uri: str
 
+    def check(self) -> int:
+        """Validate without modifying anything; InputError (exit 2) on a bad store. Returns the
+        store's schema version (0: nothing stored yet)."""
+        ...
+
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
                access_json: Mapping[str, Any] | str | None) -> ScanRecord:
         """Store one scan atomically: either all of it is visible afterwards or none of it.

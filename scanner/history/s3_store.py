@@ -115,6 +115,9 @@ class S3HistoryStore:
 
     # ---- HistoryStore ---------------------------------------------------------------------
 
+    def check(self) -> int:
+        return INDEX_VERSION if self._read_index() else 0
+
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
                access_json: Mapping[str, Any] | str | None) -> ScanRecord:
         records = self._read_index()  # fails (and writes nothing) on an unreadable/foreign prefix

@@ -43,15 +43,22 @@ def make_s3_client() -> Any:
     return boto3.client("s3", config=Config(retries={"mode": "adaptive", "max_attempts": 8}))
 
 
-def open_store(uri: str, *, s3_client: Any = None) -> HistoryStore:
-    """The store behind `uri`. Opening checks nothing and creates nothing; the first read or
-    write validates (foreign/corrupted -> InputError naming the path, exit 2)."""
+def open_store(uri: str, *, s3_client: Any = None, validate: bool = True) -> HistoryStore:
+    """The store behind `uri`, validated read-only unless `validate` is False: a foreign,
+    corrupted or newer SQLite file, or an unreadable or foreign S3 prefix, raises InputError
+    naming it (exit 2) before anything is scanned, and nothing is modified. Opening never
+    creates anything; the first record() does."""
     if not uri:
         raise UsageError("--history: empty location")
     scheme, sep, rest = uri.partition(":")
+    store: HistoryStore
     if sep and scheme in SCHEMES:
-        return SCHEMES[scheme](rest[2:] if rest.startswith("//") else rest, s3_client)
-    if sep and "://" in uri:
+        store = SCHEMES[scheme](rest[2:] if rest.startswith("//") else rest, s3_client)
+    elif sep and "://" in uri:
         raise UsageError(f"--history: unknown scheme {scheme!r} in {uri!r} "
                          f"(use a file path or one of {', '.join(f'{s}:' for s in SCHEMES)})")
-    return SqliteHistoryStore(uri)
+    else:
+        store = SqliteHistoryStore(uri)
+    if validate:
+        store.check()
+    return store

@@ -74,18 +74,20 @@ def test_crash_before_the_index_leaves_no_half_scan(s3: Any) -> None:
     assert [r.scan_id for r in store.list()] == ["s1", "s2"]
 
 
-def test_missing_bucket_is_a_clear_error(s3: Any) -> None:
-    store = open_store("s3://no-such-bucket/x", s3_client=s3)
+def test_missing_bucket_is_a_clear_error_when_opening(s3: Any) -> None:
     with pytest.raises(InputError) as err:
-        store.list()
+        open_store("s3://no-such-bucket/x", s3_client=s3)
     assert "s3://no-such-bucket/x" in str(err.value) and "NoSuchBucket" in str(err.value)
-    with pytest.raises(InputError):
+    store = open_store("s3://no-such-bucket/x", s3_client=s3, validate=False)
+    with pytest.raises(InputError, match="NoSuchBucket"):
         _record(store, "s1", "2026-11-28T01:00:00Z")
 
 
 def test_foreign_index_is_refused_and_nothing_written(s3: Any) -> None:
     s3.put_object(Bucket=BUCKET, Key="other/index.json", Body=b'{"pages": [1, 2]}')
-    store = open_store(f"s3://{BUCKET}/other", s3_client=s3)
+    with pytest.raises(InputError, match="not a usable secretgraph history"):
+        open_store(f"s3://{BUCKET}/other", s3_client=s3)
+    store = open_store(f"s3://{BUCKET}/other", s3_client=s3, validate=False)
     with pytest.raises(InputError, match="not a usable secretgraph history"):
         _record(store, "s1", "2026-11-28T01:00:00Z")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
@@ -107,6 +109,5 @@ def test_denied_prefix_is_a_clear_error() -> None:
         def list_objects_v2(self, **kw: Any) -> Any:
             return self.get_object()
 
-    store = open_store(f"s3://{BUCKET}/p", s3_client=Denied())
     with pytest.raises(InputError, match="AccessDenied"):
-        store.list()
+        open_store(f"s3://{BUCKET}/p", s3_client=Denied())

@@ -197,6 +197,8 @@ def test_foreign_or_corrupted_file_exits_2_and_is_not_modified(
     with pytest.raises(InputError) as err:
         _scan(SqliteHistoryStore(path), "s9", "2026-11-30T01:00:00Z")
     assert str(path) in str(err.value)
+    with pytest.raises(InputError):
+        open_store(str(path))  # validated on opening, before any scan
 
     assert main(["history", "list", "--history", str(path)]) == 2
     assert main(["diff", "--history", str(path)]) == 2
@@ -237,9 +239,9 @@ def test_store_uri_schemes(tmp_path: Path) -> None:
 
     assert isinstance(open_store(f"sqlite:{tmp_path / 'a.db'}"), SqliteHistoryStore)
     assert isinstance(open_store(str(tmp_path / "b.db")), SqliteHistoryStore)
-    s3 = open_store("s3://bucket/some/prefix/", s3_client=object())
+    s3 = open_store("s3://bucket/some/prefix/", s3_client=object(), validate=False)
     assert isinstance(s3, S3HistoryStore) and (s3.bucket, s3.prefix) == ("bucket", "some/prefix/")
     with pytest.raises(UsageError, match="unknown scheme 'ftp'"):
         open_store("ftp://host/history")
     with pytest.raises(InputError, match="directory"):
-        SqliteHistoryStore(tmp_path).list()
+        open_store(str(tmp_path))
