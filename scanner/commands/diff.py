@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"both sides are scan {old_id!r}; name two different scans",
                          path=args.history)
     drift = diff_scans(store.load(old_id), store.load(new_id))
-    text = (json.dumps(drift.to_json(), indent=2, sort_keys=True, default=str) + "\n"
+    text = (json.dumps(drift.to_json(), indent=2, default=str) + "\n"
             if args.format == "json" else render_drift_text(drift))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -62,6 +62,7 @@ def test_diff_defaults_to_the_last_two_complete_scans(
     assert "rotation switched off" in text
     assert main(["diff", "n2", "n3", "--history", hist, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
+    assert list(data)[:5] == ["schema_version", "old", "new", "summary", "access"]
     assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n2", "n3")
     assert data["old"]["complete"] is False
     assert any(n["scope"] == "account" and n["subject"] == MEMBER for n in data["not_assessed"])
