@@ -7,10 +7,12 @@ functions plan / read_current / apply / verify / undo_call (see remediations/bas
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Mapping
 
 from remediations import (add_peering_route, cancel_key_deletion, enable_key_rotation,
                           enable_secret_rotation, grant_key_decrypt, move_secret_to_cmk,
                           remove_external_grant, replicate_secret, restrict_public_secret_policy)
+from scanner.findings import Finding
 
 #: remediation id -> module
 REMEDIATORS: dict[str, ModuleType] = {
@@ -37,6 +39,36 @@ DEFAULT_FOR_RULE: dict[str, str] = {
     "kms-key-rotation-disabled": "enable-key-rotation",
     "secret-not-replicated": "replicate-secret",
 }
+
+
+#: remediation ids rules emit that stand for several remediators: which one applies depends on
+#: the finding's evidence (see resolve_remediation_id)
+COMPOSITE = {"repair-cross-account-access"}
+
+
+def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
+    """(remediation id, None) for the finding, or (None, why not).
+
+    ``repair-cross-account-access`` (rule secret-cross-account-access-broken) becomes
+    grant-key-decrypt when evidence ``gates[<principal>].key_policy`` is DENIED; an identity
+    policy or SCP that blocks is left to a person.
+    """
+    rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
+    if not isinstance(rid, str) or not rid:
+        rid = DEFAULT_FOR_RULE.get(finding.rule_id)
+        if rid is None:
+            return None, "no remediation for this rule"
+    if rid not in COMPOSITE:
+        return rid, None
+    gates_by_principal = finding.evidence.get("gates")
+    gates = (gates_by_principal.get(finding.principal or "")
+             if isinstance(gates_by_principal, Mapping) else None)
+    if finding.evidence.get("blocking_gate") == "key" or (
+            isinstance(gates, Mapping) and gates.get("key_policy") == "DENIED"):
+        return "grant-key-decrypt", None
+    blocked = ", ".join(sorted(g for g, v in (gates or {}).items() if v == "DENIED")) or "unknown"
+    return None, (f"the gate that blocks is {blocked}, not the key policy: fix the identity "
+                  "policy or SCP by hand")
 
 
 def all_permissions() -> tuple[str, ...]:

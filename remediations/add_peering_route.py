@@ -1,8 +1,11 @@
 """add-peering-route: add the missing route to the peer VPC's CIDR through the peering.
 
-Fixes ``vpc-peering-route-missing``: CreateRoute in the route table on the side that lacks it,
-destination the peer's CIDR, target the (active) peering. Never touches any other route, route
-table or the peering. Reversible: DeleteRoute of exactly that route.
+Fixes ``vpc-peering-route-missing``: CreateRoute on the side that lacks it, destination the
+peer's CIDR, target the (active) peering. With evidence ``route_table_id`` in that table only;
+otherwise, for each side (or evidence ``side``) whose VPC has no route table at all routing a
+peer CIDR through the peering, in every table that side's subnets use (the main table and the
+tables with subnet associations) -- one change per table and CIDR. Never replaces an existing route and
+never touches a route table or the peering otherwise. Reversible: DeleteRoute of that route.
 """
 
 from __future__ import annotations
@@ -40,22 +43,26 @@ def _side_of(pcx: VpcPeering, rtb: RouteTable) -> str:
     raise PlanRefused(f"route table {rtb.route_table_id} is in neither VPC of {pcx.peering_id}")
 
 
-def _route_table(finding: Finding, snapshot: Snapshot, pcx: VpcPeering) -> RouteTable:
-    rtb_id = evidence_str(finding, "route_table_id")
-    if rtb_id:
-        return find_route_table(snapshot, rtb_id)
-    side_name = evidence_str(finding, "side")
-    if side_name not in ("requester", "accepter"):
-        raise PlanRefused("the finding names neither a route table nor a side "
-                          "(evidence route_table_id / side)")
-    side = pcx.requester if side_name == "requester" else pcx.accepter
-    tables = [rtb for acct in snapshot.accounts if acct.account_id == side.owner_id
-              for reg in acct.regions if reg.region == side.region
-              for rtb in reg.route_tables if rtb.vpc_id == side.vpc_id]
-    if len(tables) != 1:
-        raise PlanRefused(f"{len(tables)} route tables in {side.vpc_id}: the finding must name "
-                          "one (evidence route_table_id)")
-    return tables[0]
+def _vpc_tables(snapshot: Snapshot, side: PeeringSide) -> list[RouteTable]:
+    """All route tables of the side's VPC, as scanned."""
+    acct = snapshot.account(side.owner_id)
+    if acct is None:
+        raise PlanRefused(f"account {side.owner_id} (a side of the peering) was not scanned")
+    region = next((r for r in acct.regions if r.region == side.region), None)
+    if region is None or "ec2" in region.unread_services:
+        raise PlanRefused(f"route tables of {side.owner_id}/{side.region} were not read")
+    return [t for t in region.route_tables if t.vpc_id == side.vpc_id]
+
+
+def _in_use(tables: list[RouteTable]) -> list[RouteTable]:
+    """The tables the VPC's subnets use: the main table and those with subnet associations
+    (all of them when none is marked either way)."""
+    return [t for t in tables if t.is_main or t.subnet_ids] or tables
+
+
+def _has_route(tables: list[RouteTable], cidr: str, pcx_id: str) -> bool:
+    return any(r.destination_cidr == cidr and r.target_id == pcx_id and r.state == "active"
+               for t in tables for r in t.routes)
 
 
 def _inside(net: ipaddress.IPv4Network | ipaddress.IPv6Network,
@@ -65,6 +72,13 @@ def _inside(net: ipaddress.IPv4Network | ipaddress.IPv6Network,
     if isinstance(net, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
         return net.subnet_of(outer)
     return False
+
+
+def _destination_of(cidr: str, peer: PeeringSide) -> str:
+    try:
+        return str(ipaddress.ip_network(cidr, strict=False))
+    except ValueError:
+        raise PlanRefused(f"peer VPC {peer.vpc_id} has an invalid CIDR {cidr!r}") from None
 
 
 def _destination(finding: Finding, peer: PeeringSide) -> str:
@@ -89,29 +103,52 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     pcx = find_peering(snapshot, _peering_id(finding))
     if pcx.status != "active":
         raise PlanRefused(f"peering {pcx.peering_id} is {pcx.status}, not active")
-    rtb = _route_table(finding, snapshot, pcx)
-    side = _side_of(pcx, rtb)
-    peer = pcx.accepter if side == "requester" else pcx.requester
-    cidr = _destination(finding, peer)
-    for route in rtb.routes:
-        if route.destination_cidr == cidr:
-            if route.target_id == pcx.peering_id and route.state == "active":
-                return []
+    rtb_id = evidence_str(finding, "route_table_id")
+    side_name = evidence_str(finding, "side")
+    targets: list[tuple[str, RouteTable, str]] = []  # (side, table, cidr)
+    if rtb_id:
+        rtb = find_route_table(snapshot, rtb_id)
+        side = _side_of(pcx, rtb)
+        peer = pcx.accepter if side == "requester" else pcx.requester
+        targets.append((side, rtb, _destination(finding, peer)))
+    else:
+        sides = [side_name] if side_name in ("requester", "accepter") else ["requester",
+                                                                             "accepter"]
+        for name in sides:
+            this = pcx.requester if name == "requester" else pcx.accepter
+            peer = pcx.accepter if name == "requester" else pcx.requester
+            cidrs = [_destination(finding, peer)] if evidence_str(
+                finding, "destination_cidr") else [_destination_of(c, peer) for c in peer.cidrs]
+            tables = _vpc_tables(snapshot, this)
+            for cidr in cidrs:
+                # the side counts as routed when any of its tables routes the CIDR through the
+                # peering (the rule's view); otherwise every table in use gets the route
+                if _has_route(tables, cidr, pcx.peering_id):
+                    continue
+                targets.extend((name, t, cidr) for t in _in_use(tables))
+    changes: list[PlannedChange] = []
+    for side, rtb, cidr in targets:
+        existing = next((r for r in rtb.routes if r.destination_cidr == cidr), None)
+        if existing is not None:
+            if existing.target_id == pcx.peering_id and existing.state == "active":
+                continue
             raise PlanRefused(f"{rtb.route_table_id} already routes {cidr} to "
-                              f"{route.target_id} ({route.state}); not replacing it")
-    call = ApiCall(service="ec2", operation="CreateRoute", region=rtb.region,
-                   params={"RouteTableId": rtb.route_table_id, "DestinationCidrBlock": cidr,
-                           "VpcPeeringConnectionId": pcx.peering_id})
-    return [make_change(
-        remediation_id=REMEDIATION_ID, finding=finding, account_id=rtb.account_id,
-        region=rtb.region,
-        resource_arn=f"arn:aws:ec2:{rtb.region}:{rtb.account_id}:route-table/{rtb.route_table_id}",
-        target=f"route:{rtb.route_table_id}:{cidr}",
-        summary=f"route {cidr} via {pcx.peering_id} in {rtb.route_table_id} ({side} side)",
-        calls=[call], pre_state={"route_target": None},
-        desired_state={"route_target": pcx.peering_id},
-        details={"route_table_id": rtb.route_table_id, "destination_cidr": cidr,
-                 "peering_id": pcx.peering_id, "side": side})]
+                              f"{existing.target_id} ({existing.state}); not replacing it")
+        call = ApiCall(service="ec2", operation="CreateRoute", region=rtb.region,
+                       params={"RouteTableId": rtb.route_table_id, "DestinationCidrBlock": cidr,
+                               "VpcPeeringConnectionId": pcx.peering_id})
+        changes.append(make_change(
+            remediation_id=REMEDIATION_ID, finding=finding, account_id=rtb.account_id,
+            region=rtb.region,
+            resource_arn=f"arn:aws:ec2:{rtb.region}:{rtb.account_id}:route-table/"
+                         f"{rtb.route_table_id}",
+            target=f"route:{rtb.route_table_id}:{cidr}",
+            summary=f"route {cidr} via {pcx.peering_id} in {rtb.route_table_id} ({side} side)",
+            calls=[call], pre_state={"route_target": None},
+            desired_state={"route_target": pcx.peering_id},
+            details={"route_table_id": rtb.route_table_id, "destination_cidr": cidr,
+                     "peering_id": pcx.peering_id, "side": side}))
+    return changes
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

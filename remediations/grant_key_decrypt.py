@@ -63,6 +63,13 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         [finding.principal] if finding.principal else [])
     if not principals:
         raise PlanRefused("the finding names no principal (evidence principal_arns)")
+    inside = set(snapshot.meta.accounts) | {a.account_id for a in snapshot.accounts} | (
+        {a.account_id for a in snapshot.organization.accounts} if snapshot.organization else set())
+    outside = [p for p in principals if principal_account(p) not in inside]
+    if outside:
+        raise PlanRefused(f"{', '.join(outside)} is outside the organization and the scanned "
+                          "accounts: not granting decrypt to it (see "
+                          "secret-policy-external-account)")
     secret_stmts = parse_policy(secret.resource_policy, "secret policy")["Statement"]
     not_granted = [p for p in principals
                    if p == "*" or not _granted_by(secret_stmts, p, "secretsmanager:GetSecretValue")]

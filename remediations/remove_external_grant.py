@@ -16,7 +16,8 @@ from typing import Any, Mapping
 from remediations import _secret_policy
 from remediations.base import (SECRET_POLICY_MAX_CHARS, ApiCall, AppliedChange, Clients,
                                PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               evidence_str, find_secret, make_change, require_read, verify_state)
+                               evidence_list, evidence_str, find_secret, make_change,
+                               require_read, verify_state)
 from remediations.policy_edit import (aws_principals, edit_policy, parse_policy, parsed_or_none,
                                       principal_account, same_principal)
 from scanner.findings import Finding
@@ -27,7 +28,7 @@ PERMISSIONS = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePo
                "secretsmanager:DeleteResourcePolicy")
 REVERSIBLE = True
 EXPLICIT_ONLY = True
-EVIDENCE_KEYS = ("external_principal", "external_account_id")
+EVIDENCE_KEYS = ("external_principal", "external_principals", "external_account_id")
 
 
 def _matches(entry: str, principal: str) -> bool:
@@ -55,10 +56,12 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if not ctx.explicitly_selected:
         raise PlanRefused("remove-external-grant runs only when selected explicitly: "
                           "--rule secret-policy-external-account or --finding ID")
-    principal = (evidence_str(finding, "external_principal") or finding.principal
-                 or evidence_str(finding, "external_account_id"))
-    if not principal or principal == "*":
-        raise PlanRefused("the finding names no external principal (evidence external_principal)")
+    single = (evidence_str(finding, "external_principal") or finding.principal
+              or evidence_str(finding, "external_account_id"))
+    principals = [single] if single else evidence_list(finding, "external_principals")
+    if not principals or "*" in principals:
+        raise PlanRefused("the finding names no external principal (evidence "
+                          "external_principal / external_principals)")
     secret = find_secret(snapshot, finding.resource.arn)
     require_read(secret.unread, ("resource_policy",), f"secret {secret.arn}")
     before_text = _secret_policy.current_text(secret, ctx)
@@ -69,8 +72,11 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
             continue
         if not isinstance(stmt.get("Principal"), Mapping):
             continue
-        if any(_matches(p, principal) for p in aws_principals(stmt)):
-            replacements[i] = without_principal(stmt, principal)
+        if any(_matches(p, x) for p in aws_principals(stmt) for x in principals):
+            edited: dict[str, Any] | None = dict(stmt)
+            for x in principals:
+                edited = without_principal(edited, x) if edited is not None else None
+            replacements[i] = edited
     if not replacements:
         return []
     after, diff = edit_policy("secret-resource-policy", before_text, before, replacements, (),
@@ -86,9 +92,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=_secret_policy.target(secret.arn),
-        summary=f"remove {principal} from {len(replacements)} statement(s)",
+        summary=f"remove {', '.join(principals)} from {len(replacements)} statement(s)",
         calls=[call], pre_state={"resource_policy": parsed_or_none(before_text)},
-        desired_state=desired, details={"principal": principal}, policy_diff=diff,
+        desired_state=desired, details={"principals": principals}, policy_diff=diff,
         notes=["anyone relying on this grant loses access to the secret"])]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any, Mapping, Sequence
 
-from remediations import DEFAULT_FOR_RULE, REMEDIATORS
+from remediations import REMEDIATORS, resolve_remediation_id
 from remediations.base import PlanContext, PlannedChange, PlanRefused, RemediationConfig
 from scanner.errors import UsageError
 from scanner.findings import Finding, Status
@@ -38,13 +38,6 @@ class Selection:
         return finding.id in self.findings or finding.rule_id in self.rules
 
 
-def remediation_id_of(finding: Finding) -> str | None:
-    rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
-    if isinstance(rid, str) and rid:
-        return rid
-    return DEFAULT_FOR_RULE.get(finding.rule_id)
-
-
 def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,
                selection: Selection, *, now: datetime | None = None,
                remediators: Mapping[str, ModuleType] | None = None) -> Plan:
@@ -67,7 +60,7 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     for finding in ordered:
         if finding.status is not Status.FAIL:
             continue
-        rid = remediation_id_of(finding)
+        rid, why_not = resolve_remediation_id(finding)
         if not selection.selects(finding, rid):
             continue
 
@@ -77,7 +70,7 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                                    reason=reason))
 
         if rid is None:
-            skip("no remediation for this rule")
+            skip(why_not or "no remediation for this rule")
             continue
         module = table.get(rid)
         if module is None:

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
-from scanner.model import (AccountSnapshot, KmsKey, Organization, RegionSnapshot, ScanMeta,
-                           Secret, Snapshot)
+from scanner.model import (AccountSnapshot, KmsKey, OrgAccount, Organization, RegionSnapshot,
+                           ScanMeta, Secret, Snapshot)
 from scanner.snapshot_io import write_snapshot
 
 ACCT = "111111111111"
 MEMBER_ROLE = "arn:aws:iam::222222222222:role/App"
-OTHER_ROLE = "arn:aws:iam::333333333333:role/Other"
+OTHER_ROLE = "arn:aws:iam::222222222222:role/Other"
+OUTSIDER_ROLE = "arn:aws:iam::999999999999:role/Partner"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-0000-0000-0000-000000000001"
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:app/db-AbCdEf"
 LAMBDA_ARN = f"arn:aws:lambda:us-east-1:{ACCT}:function:rotate-pg"
@@ -46,7 +47,9 @@ def snapshot(*, policy: dict[str, Any] | str | None = None, kms_key_id: str | No
         meta=ScanMeta(scan_id="scan-1", started_at="2026-11-29T00:00:00Z", accounts=(ACCT,),
                       regions=("us-east-1",), org_id="o-abcdef1234",
                       role_name="SecretgraphAudit"),
-        organization=Organization(org_id="o-abcdef1234", management_account_id=ACCT),
+        organization=Organization(org_id="o-abcdef1234", management_account_id=ACCT,
+                                  accounts=(OrgAccount(account_id=ACCT),
+                                            OrgAccount(account_id="222222222222"))),
         accounts=(AccountSnapshot(account_id=ACCT, regions=(RegionSnapshot(
             region="us-east-1", secrets=(secret,), kms_keys=(key,)),)),))
 

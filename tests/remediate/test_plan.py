@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from remediate_records import (ACCT, DENY, KEY_ARN, LAMBDA_ARN, MEMBER_ROLE, OTHER_ROLE, PUBLIC,
-                                SECRET_ARN, UNRELATED, finding, snapshot)
+from remediate_records import (ACCT, DENY, KEY_ARN, LAMBDA_ARN, MEMBER_ROLE, OTHER_ROLE,
+                                OUTSIDER_ROLE, PUBLIC, SECRET_ARN, UNRELATED, finding, snapshot)
 from remediations import REMEDIATORS
 from remediations.base import RemediationConfig, RotationTarget
 from remediations.grant_key_decrypt import statement_sid
@@ -106,6 +106,36 @@ def test_grant_key_decrypt_never_grants_a_principal_the_secret_policy_does_not()
 
     assert plan.changes == ()
     assert "does not grant " + OTHER_ROLE in plan.skipped[0].reason
+
+
+def test_grant_key_decrypt_never_grants_outside_the_organization() -> None:
+    partner = {**UNRELATED, "Sid": "Partner", "Principal": {"AWS": OUTSIDER_ROLE}}
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, partner]})
+
+    plan = build_plan([finding("secret-cross-account-access-broken", "grant-key-decrypt",
+                               principal=OUTSIDER_ROLE)], snap, RemediationConfig(), Selection())
+
+    assert plan.changes == ()
+    assert "outside the organization" in plan.skipped[0].reason
+
+
+def test_repair_cross_account_access_is_grant_key_decrypt_only_when_the_key_blocks() -> None:
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED]})
+
+    def broken(gates: dict[str, str]) -> Any:
+        return finding("secret-cross-account-access-broken", "repair-cross-account-access",
+                       principal=MEMBER_ROLE, gates={MEMBER_ROLE: gates})
+
+    key_blocks = build_plan([broken({"resource_policy": "ALLOWED", "key_policy": "DENIED",
+                                     "identity_policy": "ALLOWED"})], snap,
+                            RemediationConfig(), Selection())
+    identity_blocks = build_plan([broken({"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
+                                          "identity_policy": "DENIED"})], snap,
+                                 RemediationConfig(), Selection())
+
+    assert [c.remediation_id for c in key_blocks.changes] == ["grant-key-decrypt"]
+    assert identity_blocks.changes == ()
+    assert "the gate that blocks is identity_policy" in identity_blocks.skipped[0].reason
 
 
 def test_two_edits_of_one_policy_chain_instead_of_clobbering() -> None:
