@@ -166,6 +166,11 @@ def main() -> int:
     print(f"synthesise {t1 - t0:.2f}s  build_graph {t2 - t1:.2f}s  "
           f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU")
     print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}")
+    t4 = time.perf_counter()
+    text = report.to_json()
+    t5 = time.perf_counter()
+    print(f"to_json {t5 - t4:.2f}s, {len(text) / 1e6:.1f} MB "
+          f"({len(json.loads(text)['verdicts'])} distinct verdicts)")
     return 0
 
 

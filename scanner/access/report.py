@@ -7,6 +7,7 @@ kms-key-policy-excess-grant and identity-policy-secret-wildcard.
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -180,26 +181,58 @@ class AccessReport:
 
     # ---------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form. Paths carry each gate's status; the gates' reasons and conditions,
+        shared by the many paths that got the same verdict, are in ``verdicts`` (a path's
+        ``verdict`` is its index there)."""
+        verdicts: list[dict[str, Any]] = []
+        index: dict[int, int] = {}
         return {
             "settings": to_jsonable(self.settings),
-            "secrets": {arn: _secret_dict(s) for arn, s in sorted(self.secrets.items())},
-            "replicas": {arn: _secret_dict(s) for arn, s in sorted(self.replicas.items())},
+            "secrets": {arn: _secret_dict(s, verdicts, index)
+                        for arn, s in sorted(self.secrets.items())},
+            "replicas": {arn: _secret_dict(s, verdicts, index)
+                         for arn, s in sorted(self.replicas.items())},
+            "verdicts": verdicts,
             "keys": {arn: _key_dict(k) for arn, k in sorted(self.keys.items())},
             "identity_wildcards": [to_jsonable(w) for w in self.identity_wildcards],
             "problems": list(self.problems),
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+        enabled = gc.isenabled()
+        gc.disable()  # many small acyclic objects: full collections would dominate
+        try:
+            return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+        finally:
+            if enabled:
+                gc.enable()
 
 
 def path_dict(p: AccessPath) -> dict[str, Any]:
+    """One path with every gate's reasons (for a single secret or principal)."""
     d = to_jsonable(p)
     d["broken"] = p.broken
     return dict(d)
 
 
-def _secret_dict(s: SecretAccess) -> dict[str, Any]:
+def _compact_path(p: AccessPath, verdicts: list[dict[str, Any]],
+                  index: dict[int, int]) -> dict[str, Any]:
+    vid = index.get(id(p.gates))
+    if vid is None:
+        vid = index[id(p.gates)] = len(verdicts)
+        verdicts.append({"gates": to_jsonable(p.gates), "reasons": list(p.reasons)})
+    return {
+        "principal": p.principal, "principal_account": p.principal_account,
+        "principal_type": p.principal_type, "decision": p.decision,
+        "cross_account": p.cross_account, "gates": p.gate_statuses(),
+        "conditions": list(p.conditions), "intended": p.intended,
+        "broken_at": list(p.broken_at), "broken": p.broken, "in_zone": p.in_zone,
+        "allow_listed": p.allow_listed, "verdict": vid,
+    }
+
+
+def _secret_dict(s: SecretAccess, verdicts: list[dict[str, Any]],
+                 index: dict[int, int]) -> dict[str, Any]:
     return {
         "secret_arn": s.secret_arn, "name": s.name, "account_id": s.account_id,
         "region": s.region, "key_arn": s.key_arn, "aws_managed_key": s.aws_managed_key,
@@ -209,7 +242,7 @@ def _secret_dict(s: SecretAccess) -> dict[str, Any]:
         "unintended": [to_jsonable(g) for g in s.unintended],
         "breadth": to_jsonable(s.breadth),
         "grants": [to_jsonable(g) for g in s.grants],
-        "paths": [path_dict(p) for p in s.paths],
+        "paths": [_compact_path(p, verdicts, index) for p in s.paths],
         "problems": list(s.problems),
     }
 

@@ -151,8 +151,11 @@ def test_report_serialises_to_json_and_looks_up_by_name() -> None:
     assert entry["readers"] == sorted([APP_ROLE, APP_ROLE2])
     assert entry["breadth"]["organization_wide"] is True
     app = [p for p in entry["paths"] if p["principal"] == APP_ROLE][0]
-    assert app["gates"]["key_policy"]["status"] == "ALLOWED"
+    assert app["gates"]["key_policy"] == "ALLOWED"
     assert app["decision"] == "ALLOWED" and app["broken"] is False
+    verdict = data["verdicts"][app["verdict"]]
+    assert verdict["gates"]["key_policy"]["status"] == "ALLOWED"
+    assert verdict["gates"]["key_policy"]["reasons"]
     assert report.for_secret("app/db") is report.for_secret(SECRET_ARN)
     assert report.readers_of(SECRET_ARN) == frozenset({APP_ROLE, APP_ROLE2})
     assert {p.secret_arn for p in report.paths_for_principal(APP_ROLE)} == {SECRET_ARN}
