@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
                 f"the name is ambiguous ({', '.join(same)}); give the ARN" if same else
                 "no such secret in the snapshot"))
         secrets = [hit]
+    elif args.principal:
+        secrets = [s for s in secrets if any(p.principal == args.principal for p in s.paths)]
     out = render_json(secrets, args.principal) if args.format == "json" else \
         render_table(secrets, args.principal, why=args.why)
     sys.stdout.write(out)
@@ -166,5 +168,6 @@ def render_table(secrets: list[Any], principal: str | None, *, why: bool) -> str
                         lines.append(f"      ? unresolved: {c}")
         lines.append("")
     if not secrets:
-        lines.append("no secrets in the snapshot")
+        lines.append("no access path for this principal" if principal else
+                     "no secrets in the snapshot")
     return "\n".join(lines) + "\n"

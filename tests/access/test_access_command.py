@@ -53,6 +53,13 @@ def test_json_for_one_principal_by_secret_name(snapshot_file: Path,
     assert secret["paths"][0]["gates"]["key_policy"]["status"] == "ALLOWED"
 
 
+def test_principal_filter_lists_only_its_secrets(snapshot_file: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["access", "--snapshot", str(snapshot_file), "--principal",
+                 "arn:aws:iam::222222222222:role/Nobody"]) == 0
+    assert capsys.readouterr().out.strip() == "no access path for this principal"
+
+
 def test_why_prints_the_deciding_statements(snapshot_file: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["access", "--snapshot", str(snapshot_file), "--principal", APP_ROLE2,
