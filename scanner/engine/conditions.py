@@ -432,6 +432,9 @@ class Compare(Condition):
             outcome = self.fn(actual, self.expected, ctx.now)
         shown = None if self.op.value == "none" else (
             self.expected.pattern if isinstance(self.expected, re.Pattern) else self.expected)
+        if self.op.name.startswith("length") and isinstance(actual, (str, list, tuple, dict)):
+            actual = f"<{len(actual)} characters>" if isinstance(actual, str) else (
+                f"<{len(actual)} items>")
         fact = ("attr", self.path, self.op.name, shown, actual, False)
         if outcome == UNKNOWN:
             return Result(outcome=UNKNOWN, facts=(fact,),

@@ -9,7 +9,6 @@ with status UNKNOWN saying it crashed, and the run goes on.
 from __future__ import annotations
 
 import traceback
-from types import MappingProxyType
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -31,8 +30,19 @@ from scanner.graph.schema import GLOBAL
 from scanner.model import Snapshot
 
 RULE_RESOURCE_TYPE = "Rule"
-#: PASS findings share one empty, read-only evidence mapping (1.7M findings at 100k secrets)
-_NO_EVIDENCE: Mapping[str, Any] = MappingProxyType({})
+
+
+class _EmptyEvidence(dict[str, Any]):
+    """An empty dict that refuses writes: PASS findings share one (1.7M at 100k secrets).
+    Still a dict, so copying, pickling and dataclasses.asdict work."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("PASS evidence is shared and read-only")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse  # type: ignore[assignment]
+
+
+_NO_EVIDENCE: Mapping[str, Any] = _EmptyEvidence()
 _MAX_VALUE_CHARS = 2000
 _MAX_FACTS = 8
 

@@ -1,7 +1,9 @@
 """Intended cross-account access that does not work: a CAN_READ edge (from access analysis)
 from a principal in another account whose secret resource-policy gate is ALLOWED or
 CONDITIONAL -- the owner meant to grant it -- while another gate (key policy, identity policy,
-SCP) is DENIED. UNKNOWN when a gate is UNKNOWN, or when access analysis did not run. A
+SCP) is DENIED. UNKNOWN when a gate is UNKNOWN, or when access analysis did not run; the
+identity policies of accounts outside the scan can never be read, so for their principals an
+UNKNOWN identity gate alone is out of scope. A
 principal the resource policy does not name is not "intended" and is left to the other rules.
 One FAIL per principal."""
 
@@ -43,6 +45,10 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                                   f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}"))
             details[principal] = {g: str(gates.get(g)) for g in GATES}
         elif unknown_gates:
+            if (unknown_gates == ["identity_policy"]
+                    and p_account not in ctx.index.scanned_accounts):
+                # a foreign account's identity policies are never readable: out of scope
+                continue
             undecided.append(f"{principal}: {', '.join(unknown_gates)}")
     if broken:
         return Result(outcome=TRUE, principals=tuple(broken), facts=tuple(facts),
