@@ -1,0 +1,86 @@
+"""Readers of each secret in two scans' access reports: new readers and lost readers. A reader
+whose decision became unknown, or whose secret or account was not assessed, is not assessed,
+never lost."""
+
+from __future__ import annotations
+
+from scanner.history.access_readers import READS, UNKNOWN, Reader, principal_account, \
+    raw_entries, secret_access
+from scanner.history.assessed import Assessment
+from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
+from scanner.history.records import StoredScan
+
+def _rc(reader: Reader, other: Reader | None) -> ReaderChange:
+    return ReaderChange(principal=reader.principal, decision=reader.decision,
+                        other_decision=other.decision if other else None, detail=reader.raw)
+
+
+def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Assessment,
+                 not_assessed: list[NotAssessed]) -> list[AccessChange]:
+    if old.access is None or new.access is None:
+        which = "both" if old.access is None and new.access is None else \
+            ("old" if old.access is None else "new")
+        not_assessed.append(NotAssessed(scope="access", subject="all secrets",
+                                        reason="no access report recorded", scan=which))
+        return []
+    old_raw, new_raw = raw_entries(old.access), raw_entries(new.access)
+    # an entry equal on both sides cannot hold a change: skip it before parsing anything
+    changed = {arn for arn in set(old_raw) | set(new_raw)
+               if old_raw.get(arn) != new_raw.get(arn)}
+    old_s = {arn: secret_access(arn, old_raw[arn]) for arn in changed if arn in old_raw}
+    new_s = {arn: secret_access(arn, new_raw[arn]) for arn in changed if arn in new_raw}
+    secret_where = {s.arn: (a.account_id, r.region) for a in new.snapshot.accounts
+                    for r in a.regions for s in r.secrets}
+    secret_where_old = {s.arn: (a.account_id, r.region) for a in old.snapshot.accounts
+                        for r in a.regions for s in r.secrets}
+    changes: list[AccessChange] = []
+    for arn in sorted(set(old_s) | set(new_s)):
+        o, n = old_s.get(arn), new_s.get(arn)
+        if n is None:
+            assert o is not None
+            acct, region = secret_where_old.get(arn, ("", ""))
+            gone_why: str | None = new_a.why_not(account_id=acct, region=region, kind="Secret",
+                                                 arn=arn) if acct else \
+                "the secret is absent from the new access report"
+            readers = [r for r in o.readers.values() if r.decision in READS]
+            if gone_why and readers:
+                not_assessed.append(NotAssessed(scope="access", subject=arn, reason=gone_why,
+                                                scan="new"))
+            continue  # a removed secret shows under resources; its readers go with it
+        if o is None:
+            acct, region = secret_where.get(arn, ("", ""))
+            new_why = old_a.why_not(account_id=acct, region=region, kind="Secret", arn=arn) \
+                if acct else None
+            if new_why:
+                not_assessed.append(NotAssessed(scope="access", subject=arn, reason=new_why,
+                                                scan="old"))
+                continue
+        gained: list[ReaderChange] = []
+        lost: list[ReaderChange] = []
+        old_readers = o.readers if o is not None else {}
+        for principal, r in sorted(n.readers.items()):
+            prev = old_readers.get(principal)
+            if r.decision in READS and (prev is None or prev.decision not in READS):
+                gained.append(_rc(r, prev))
+        for principal, r in sorted(old_readers.items()):
+            if r.decision not in READS:
+                continue
+            now = n.readers.get(principal)
+            if now is not None and now.decision in READS:
+                continue
+            p_acct = principal_account(principal)
+            why: str | None = None
+            if not n.assessed:
+                why = "the secret's access was not fully assessed"
+            elif now is not None and now.decision == UNKNOWN:
+                why = "a gate could not be assessed (decision unknown)"
+            elif p_acct and p_acct in old_a.iam_read and p_acct not in new_a.iam_read:
+                why = f"IAM of account {p_acct} was not read"
+            if why:
+                not_assessed.append(NotAssessed(scope="access", subject=f"{principal} -> {arn}",
+                                                reason=why, scan="new"))
+            else:
+                lost.append(_rc(r, now))
+        if gained or lost:
+            changes.append(AccessChange(secret_arn=arn, gained=tuple(gained), lost=tuple(lost)))
+    return changes

@@ -1,0 +1,85 @@
+"""Findings of two scans, matched by their stable ids: new, resolved, changed. A failing finding
+that became UNKNOWN, or vanished from a scan that did not assess its resource, is not assessed,
+never resolved."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.history.assessed import Assessment
+from scanner.history.drift import FindingChange, NotAssessed
+
+def _findings(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    out: dict[str, Mapping[str, Any]] = {}
+    for f in doc.get("findings") or ():
+        if (type(f) is dict or isinstance(f, Mapping)) and f.get("id"):
+            out[str(f["id"])] = f
+    return out
+
+
+def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
+             changes: tuple[str, ...] = ()) -> FindingChange:
+    res = f.get("resource") or {}
+    return FindingChange(
+        id=str(f["id"]), rule_id=str(f.get("rule_id", "")), title=str(f.get("title", "")),
+        severity=str(f.get("severity", "")), status=str(f.get("status", "")),
+        resource_arn=str(res.get("arn", "")), principal=f.get("principal"),
+        old_status=old.get("status") if old else None,
+        old_severity=old.get("severity") if old else None, changes=changes, finding=f)
+
+
+def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a: Assessment,
+                   not_assessed: list[NotAssessed]) -> tuple[list[FindingChange], ...]:
+    old_f = _findings(old_doc)
+    seen: set[str] = set()
+    new: list[FindingChange] = []
+    resolved: list[FindingChange] = []
+    changed: list[FindingChange] = []
+    for n in new_doc.get("findings") or ():
+        if not (type(n) is dict or isinstance(n, Mapping)) or not n.get("id"):
+            continue
+        fid = str(n["id"])
+        seen.add(fid)
+        o = old_f.get(fid)
+        if o is not None and o == n:
+            continue
+        ns, os_ = n.get("status"), (o.get("status") if o else None)
+        if ns == "UNKNOWN":
+            if os_ in ("FAIL", "MUTED", "PASS"):
+                res = n.get("resource") or {}
+                missing = ", ".join(n.get("missing") or ()) or n.get("message") or "inputs missing"
+                not_assessed.append(NotAssessed(
+                    scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}"
+                    + (f" principal {n.get('principal')}" if n.get("principal") else ""),
+                    reason=f"was {os_}, now UNKNOWN: {missing}", scan="new"))
+            continue
+        if o is None or os_ in ("PASS", "UNKNOWN"):
+            if ns == "FAIL":
+                new.append(_fchange(n, o))
+            continue
+        diffs: list[str] = []
+        if ns != os_:
+            if ns == "PASS" and os_ == "FAIL":
+                resolved.append(_fchange(n, o))
+                continue
+            diffs.append("status")
+        if n.get("severity") != o.get("severity"):
+            diffs.append("severity")
+        if (n.get("evidence") or {}) != (o.get("evidence") or {}):
+            diffs.append("evidence")
+        if "status" in diffs or (diffs and "FAIL" in (ns, os_)):
+            changed.append(_fchange(n, o, tuple(diffs)))
+    for fid, o in old_f.items():
+        if fid in seen or o.get("status") not in ("FAIL", "MUTED"):
+            continue
+        res = o.get("resource") or {}
+        why = new_a.why_not(account_id=str(res.get("account_id", "")),
+                            region=str(res.get("region", "")), kind=str(res.get("type", "")),
+                            arn=res.get("arn"))
+        if why:
+            not_assessed.append(NotAssessed(scope="finding",
+                                            subject=f"{o.get('rule_id')} {res.get('arn')}",
+                                            reason=why, scan="new"))
+        else:
+            resolved.append(_fchange(o, o, ("no longer reported",)))
+    return new, resolved, changed

@@ -1,0 +1,205 @@
+"""Resources in two snapshots, matched by stable ids: added, removed, changed (field by field
+and policy statement by statement). Missing from a scan that did not assess its place: not
+assessed, never removed."""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from collections import defaultdict
+from typing import Any, Callable
+
+from scanner.history.assessed import Assessment
+from scanner.history.drift import FieldChange, NotAssessed, PolicyChange, ResourceChange
+from scanner.history.policy_diff import diff_statements
+from scanner.model import Snapshot, to_jsonable
+
+VOLATILE: dict[str, frozenset[str]] = {
+    "secret": frozenset({"last_accessed", "last_changed", "last_rotated", "next_rotation",
+                         "version_stages"}),
+}
+#: Fields holding a policy document, compared statement by statement.
+POLICY_FIELDS: dict[str, frozenset[str]] = {
+    "secret": frozenset({"resource_policy"}),
+    "kms_key": frozenset({"policy"}),
+    "vpc_endpoint": frozenset({"policy"}),
+    "iam_principal": frozenset({"trust_policy"}),
+    "managed_policy": frozenset({"document"}),
+}
+#: Fields that map policy name -> policy document.
+POLICY_MAP_FIELDS: dict[str, frozenset[str]] = {
+    "iam_principal": frozenset({"inline_policies"}),
+    "iam_group": frozenset({"inline_policies"}),
+}
+#: Field name(s) on a resource that say the field was not read ("unread").
+_UNREAD = "unread"
+
+ResourceKey = tuple[str, str]  # (kind, id)
+Indexed = tuple[str, str, str, str | None, Any]  # account, region, finding-type kind, arn, record
+
+
+def _index(snapshot: Snapshot) -> dict[ResourceKey, Indexed]:
+    out: dict[ResourceKey, Indexed] = {}
+
+    def put(kind: str, rid: str, account: str, region: str, type_kind: str, arn: str | None,
+            rec: Any) -> None:
+        out[(kind, rid)] = (account, region, type_kind, arn, rec)
+
+    for acct in snapshot.accounts:
+        a = acct.account_id
+        for reg in acct.regions:
+            r = reg.region
+            for s in reg.secrets:
+                rid = s.arn if f":{r}:" in s.arn else f"{s.arn} ({r})"
+                put("secret", rid, a, r, "Secret", s.arn, s)
+            for k in reg.kms_keys:
+                put("kms_key", k.arn, a, r, "KmsKey", k.arn, k)
+            for fn in reg.lambda_functions:
+                put("lambda_function", fn.arn, a, r, "LambdaFunction", fn.arn, fn)
+            for kind, items, attr in (
+                ("vpc", reg.vpcs, "vpc_id"), ("subnet", reg.subnets, "subnet_id"),
+                ("route_table", reg.route_tables, "route_table_id"),
+                ("peering", reg.peerings, "peering_id"),
+                ("security_group", reg.security_groups, "group_id"),
+                ("vpc_endpoint", reg.vpc_endpoints, "endpoint_id"),
+                ("nat_gateway", reg.nat_gateways, "nat_gateway_id"),
+            ):
+                for item in items:
+                    put(kind, f"{a}/{r}/{getattr(item, attr)}", a, r, kind, None, item)
+        if acct.iam is not None:
+            for p in acct.iam.principals:
+                put("iam_principal", p.arn, a, "global", "iam_principal", p.arn, p)
+            for g in acct.iam.groups:
+                put("iam_group", g.arn, a, "global", "iam_group", g.arn, g)
+            for mp in acct.iam.policies:
+                put("managed_policy", f"{a}/{mp.arn}", a, "global", "managed_policy", mp.arn, mp)
+    return out
+
+
+def _notes(kind: str, name: str, old: Any, new: Any) -> str | None:
+    if kind == "secret" and name == "rotation_enabled":
+        return "rotation switched off" if old and not new else "rotation switched on"
+    if kind == "secret" and name == "kms_key_id":
+        label = (lambda v: v or "aws/secretsmanager (AWS-managed)")
+        return f"key changed: {label(old)} -> {label(new)}"
+    if kind == "kms_key" and name == "rotation_enabled" and old and new is False:
+        return "key rotation switched off"
+    if kind == "kms_key" and name == "key_state":
+        return f"key state {old} -> {new}"
+    if kind == "peering" and name == "status":
+        return f"peering {old} -> {new}"
+    return None
+
+
+def _fields(rec: Any) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(type(rec))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(rec))
+        _FIELD_NAMES[type(rec)] = names
+    return names
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_STABLE: dict[tuple[str, type], Callable[[Any], Any]] = {}
+
+
+def _stable(kind: str, rec: Any) -> Any:
+    """The record's non-volatile fields as one tuple (compared at C speed)."""
+    getter = _STABLE.get((kind, type(rec)))
+    if getter is None:
+        skip = VOLATILE.get(kind, frozenset())
+        names = [n for n in _fields(rec) if n not in skip]
+        getter = operator.attrgetter(*names) if len(names) > 1 else \
+            (lambda r, n=names[0]: (getattr(r, n),))
+        _STABLE[(kind, type(rec))] = getter
+    return getter(rec)
+
+
+def _unread_any(rec: Any) -> bool:
+    return bool(getattr(rec, _UNREAD, ())) or getattr(rec, "replicas", ()) is None
+
+
+def _compare(kind: str, rid: str, account: str, region: str, old: Any, new: Any,
+             not_assessed: list[NotAssessed]) -> ResourceChange | None:
+    """Field-by-field comparison of two records of the same resource (cheap when equal)."""
+    skip = VOLATILE.get(kind, frozenset()) | {_UNREAD}
+    differing = [name for name in _fields(old)
+                 if name not in skip and getattr(old, name) != getattr(new, name)]
+    old_unread = set(getattr(old, _UNREAD, ()) or ())
+    new_unread = set(getattr(new, _UNREAD, ()) or ())
+    if kind == "secret":  # replicas None = ReplicationStatus not read
+        if old.replicas is None:
+            old_unread.add("replicas")
+        if new.replicas is None:
+            new_unread.add("replicas")
+    fields: list[FieldChange] = []
+    policies: list[PolicyChange] = []
+    unread_here = sorted((old_unread | new_unread) - skip)
+    for name in differing:
+        if name in old_unread or name in new_unread:
+            continue
+        ov, nv = to_jsonable(getattr(old, name)), to_jsonable(getattr(new, name))
+        if name in POLICY_FIELDS.get(kind, ()):
+            stmts = diff_statements(ov, nv)
+            if stmts is not None:
+                if stmts:
+                    policies.append(PolicyChange(field=name, statements=stmts))
+                continue
+        if name in POLICY_MAP_FIELDS.get(kind, ()) and isinstance(ov, dict) \
+                and isinstance(nv, dict):
+            for pname in sorted(set(ov) | set(nv)):
+                stmts = diff_statements(ov.get(pname), nv.get(pname))
+                if stmts:
+                    policies.append(PolicyChange(field=f"{name}.{pname}", statements=stmts))
+                elif stmts is None and ov.get(pname) != nv.get(pname):
+                    fields.append(FieldChange(field=f"{name}.{pname}", old=ov.get(pname),
+                                              new=nv.get(pname)))
+            continue
+        fields.append(FieldChange(field=name, old=ov, new=nv, note=_notes(kind, name, ov, nv)))
+    if unread_here:
+        both = old_unread & new_unread
+        which = ("both" if set(unread_here) <= both
+                 else "old" if set(unread_here) <= old_unread else "new")
+        not_assessed.append(NotAssessed(scope="fields", subject=f"{kind} {rid}",
+                                        reason="not read: " + ", ".join(unread_here), scan=which))
+    if not fields and not policies:
+        return None
+    return ResourceChange(kind=kind, id=rid, account_id=account, region=region, change="changed",
+                          fields=tuple(fields), policies=tuple(policies))
+
+
+def diff_resources(old: Snapshot, new: Snapshot, old_a: Assessment, new_a: Assessment,
+               not_assessed: list[NotAssessed]) -> tuple[list[ResourceChange], ...]:
+    old_i, new_i = _index(old), _index(new)
+    added: list[ResourceChange] = []
+    removed: list[ResourceChange] = []
+    changed: list[ResourceChange] = []
+    unseen: dict[tuple[str, str], int] = defaultdict(int)  # (scan, reason) -> count
+    for key, (account, region, tkind, arn, rec) in old_i.items():
+        other = new_i.get(key)
+        if other is None:
+            why = new_a.why_not(account_id=account, region=region, kind=tkind, arn=arn)
+            if why:
+                unseen[("new", why)] += 1
+            else:
+                removed.append(ResourceChange(kind=key[0], id=key[1], account_id=account,
+                                              region=region, change="removed"))
+        elif other[4] != rec and (_unread_any(rec) or _unread_any(other[4])
+                                  or _stable(key[0], rec) != _stable(key[0], other[4])):
+            rc = _compare(key[0], key[1], account, region, rec, other[4], not_assessed)
+            if rc is not None:
+                changed.append(rc)
+    for key, (account, region, tkind, arn, _rec) in new_i.items():
+        if key in old_i:
+            continue
+        why = old_a.why_not(account_id=account, region=region, kind=tkind, arn=arn)
+        if why:
+            unseen[("old", why)] += 1
+        else:
+            added.append(ResourceChange(kind=key[0], id=key[1], account_id=account,
+                                        region=region, change="added"))
+    for (scan, why), n in sorted(unseen.items()):
+        verb = "seen only in the old scan" if scan == "new" else "seen only in the new scan"
+        not_assessed.append(NotAssessed(scope="resources", subject=f"{n} resource(s) {verb}",
+                                        reason=why, scan=scan))
+    return added, removed, changed
