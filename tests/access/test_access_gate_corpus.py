@@ -211,6 +211,48 @@ CASES: list[GateCase] = [
                                            "Resource": "*", "Condition": {"StringEquals": {
                                                "aws:PrincipalOrgID": ORG_ID}}})),
              expect="ALLOWED"),
+    GateCase(id="xacct-resource-tag-condition-resolved", cite=XACCT + "; tags are listed",
+             principal=APP_ROLE, build=std(tags={"env": "prod"}, principals=(role(APP_ROLE, doc(
+                 {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                  "Condition": {"StringEquals": {"secretsmanager:ResourceTag/env": "prod"}}},
+                 {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})),)),
+             expect="ALLOWED"),
+    GateCase(id="xacct-resource-tag-absent-is-false", cite=XACCT + "; " + SG,
+             principal=APP_ROLE, build=std(tags={"team": "a"}, principals=(role(APP_ROLE, doc(
+                 {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                  "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}},
+                 {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="xacct-key-orgid-condition", cite=SMX + "; aws:PrincipalOrgID",
+             principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": "*",
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"StringEquals": {
+                                            "aws:PrincipalOrgID": ORG_ID}}})),
+             expect="ALLOWED"),
+    GateCase(id="xacct-key-calleraccount-mismatch", cite=SMX + "; kms:CallerAccount",
+             principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": "*",
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"StringEquals": {
+                                            "kms:CallerAccount": "333333333333"}}})),
+             expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-key-encryption-context-other-secret", cite=SMX + "; encryption context",
+             principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"StringLike": {
+                                            "kms:EncryptionContext:SecretARN":
+                                                f"arn:aws:secretsmanager:*:{CENTRAL}:secret:other/*"}}})),
+             expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-source-vpce-deny-conditional", cite=SG + "; " + EVAL, principal=APP_ROLE,
+             build=std(secret_policy=text(
+                 {"Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+                  "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+                 {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
+                  "Resource": "*", "Condition": {"StringNotEquals": {
+                      "aws:SourceVpce": "vpce-0123"}}})),
+             expect="CONDITIONAL", conditions=("aws:sourcevpce",)),
     GateCase(id="xacct-boundary-blocks", cite=PB, principal=APP_ROLE,
              build=std(principals=(role(APP_ROLE, allow_read_identity(),
                                         boundary=BOUNDARY_NO_SM.arn),),
