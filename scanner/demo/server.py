@@ -9,6 +9,8 @@ import urllib.request
 from types import TracebackType
 from typing import Any
 
+from scanner.errors import UsageError
+
 #: Seed for moto's random generator: fixes account ids, key ids, secret ARN suffixes and EC2 ids,
 #: so every demo run gives the same ARNs (as long as the seeding calls are made in one order).
 DEFAULT_SEED = 20261129
@@ -71,7 +73,11 @@ class DemoServer:
         self.url = ""
 
     def __enter__(self) -> str:
-        from moto.server import ThreadedMotoServer  # the demo extra; imported only when used
+        try:
+            from moto.server import ThreadedMotoServer  # the demo extra; imported when used
+        except ImportError as exc:
+            raise UsageError("secretgraph demo needs moto: pip install 'secretgraph[demo]' "
+                             f"({exc})") from None
 
         # werkzeug logs every request, and a traceback for each HTTP 500 (an operation moto does
         # not implement); the scan records those as coverage entries, so keep the terminal clean.

@@ -193,3 +193,21 @@ def test_misconfigured_resources_are_broken_as_labelled(estate: DemoEstate,
     hub_routes = ec2.describe_route_tables(RouteTableIds=[_id(r["rtb:hub"])])["RouteTables"][0]
     assert _id(r["pcx:demo-misconfig-route-blackhole"]) in {
         x.get("VpcPeeringConnectionId") for x in hub_routes["Routes"]}
+
+
+def test_keep_running_waits_until_interrupted_and_says_how_to_scan(
+        seeded: DemoEstate, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from scanner.demo import run
+
+    def interrupt(_: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run.time, "sleep", interrupt)
+    out = io.StringIO()
+    run.wait_until_interrupted("http://127.0.0.1:1234", seeded, out)
+    text = out.getvalue()
+    assert "secretgraph scan --endpoint-url http://127.0.0.1:1234 --org" in text
+    assert f"--central-account {seeded.central_account}" in text
+    assert text.rstrip().endswith("demo: stopping moto")
