@@ -33,9 +33,11 @@ class Selection:
             return False
         return not self.accounts or finding.resource.account_id in self.accounts
 
-    def explicit(self, finding: Finding) -> bool:
-        """Selected by name, not just by falling inside the defaults."""
-        return finding.id in self.findings or finding.rule_id in self.rules
+    def explicit(self, finding: Finding, remediation_id: str | None = None) -> bool:
+        """Selected by name (finding id, rule id or remediation id), not just by falling
+        inside the defaults."""
+        return (finding.id in self.findings or finding.rule_id in self.rules
+                or (remediation_id is not None and remediation_id in self.rules))
 
 
 def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,
@@ -76,11 +78,11 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
         if module is None:
             skip(f"unknown remediation id {rid!r}")
             continue
-        if module.EXPLICIT_ONLY and not selection.explicit(finding):
+        if module.EXPLICIT_ONLY and not selection.explicit(finding, rid):
             skip(f"{rid} runs only when selected explicitly (--rule {finding.rule_id} or "
                  f"--finding {finding.id})")
             continue
-        ctx = PlanContext(config=config, explicitly_selected=selection.explicit(finding),
+        ctx = PlanContext(config=config, explicitly_selected=selection.explicit(finding, rid),
                           overlay=overlay)
         try:
             planned: list[PlannedChange] = module.plan(finding, snapshot, ctx)

@@ -19,12 +19,14 @@ from botocore.client import BaseClient
 from conftest import Scanned
 from remediate_estate import CENTRAL, MEMBER, REMEDIATION_ROLE, account_session
 from remediate_records import (PUBLIC, UNRELATED, finding, snapshot, write_scan_dir)
+from remediations import all_permissions
 from remediations.base import RemediationConfig
 from scanner.cli import main
-from scanner.errors import InputError
+from scanner.errors import InputError, ReadOnlyViolation
 from scanner.remediate.engine import apply_plan
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Estate, Plan, estate_of, read_plan, write_plan
+from scanner.remediate.permissions import remediation_policy_document
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.sessions import ClientsFactory
 
@@ -223,3 +225,24 @@ def test_cli_apply_then_undo_and_an_undo_journal_is_not_undone_again(
     err = capsys.readouterr().err
     assert rc == 2 and "field mode: this is the journal of an undo" in err
     assert _rotation_enabled(scanned.estate.cmk_arn) is False
+
+
+def test_remediation_clients_refuse_undeclared_calls_and_secret_values(
+        clients: ClientsFactory) -> None:
+    sm = clients(CENTRAL).client("secretsmanager", "us-east-1")
+
+    with pytest.raises(ReadOnlyViolation, match="DeleteSecret"):
+        sm.delete_secret(SecretId="app/anything")
+    with pytest.raises(ReadOnlyViolation, match="never reads secret values"):
+        sm.get_secret_value(SecretId="app/anything")
+
+
+def test_the_remediation_role_policy_allows_what_is_declared_and_denies_values() -> None:
+    doc = remediation_policy_document()
+    allowed = {a for s in doc["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    denied = {a for s in doc["Statement"] if s["Effect"] == "Deny" for a in s["Action"]}
+
+    assert allowed == set(all_permissions())
+    assert "secretsmanager:PutResourcePolicy" in allowed and "secretsmanager:DeleteSecret" \
+        not in allowed
+    assert denied == {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
