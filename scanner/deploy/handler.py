@@ -202,7 +202,7 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
             who = f" ({f.get('principal')})" if f.get("principal") else ""
             lines.append(f"  {f.get('severity')} {f.get('rule_id')}: {res.get('arn')}{who}")
     if drift is not None and drift.not_assessed:
-        lines += ["", f"Not assessed: {len(drift.not_assessed)} item(s); "
+        lines += ["", f"Not assessed: {drift.summary['not_assessed']} item(s); "
                       f"run `secretgraph diff --history {history_uri}` for details"]
     message = "\n".join(clean_line(line) for line in lines) + "\n"
     if len(message.encode("utf-8")) > _SNS_MESSAGE_MAX:

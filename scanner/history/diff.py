@@ -15,7 +15,8 @@ from scanner.history.assessed import assess
 from scanner.history.diff_access import diff_access
 from scanner.history.diff_findings import diff_findings
 from scanner.history.diff_resources import diff_resources
-from scanner.history.drift import Drift, FindingChange, NotAssessed, ResourceChange, ScanRef
+from scanner.history.drift import Drift, FindingChange, NotAssessed, ResourceChange, ScanRef, \
+    group_not_assessed
 from scanner.history.records import StoredScan
 from scanner.model import Snapshot
 
@@ -102,5 +103,5 @@ def _diff_scans(old: StoredScan, new: StoredScan) -> Drift:
         resources_added=tuple(sorted(r_added, key=rkey)),
         resources_removed=tuple(sorted(r_removed, key=rkey)),
         resources_changed=tuple(sorted(r_changed, key=rkey)),
-        not_assessed=tuple(not_assessed),
+        not_assessed=group_not_assessed(not_assessed),
     )

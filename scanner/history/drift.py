@@ -112,14 +112,33 @@ class ResourceChange:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NotAssessed:
-    scope: str  # account | region | service | resource | fields | finding | access
+    scope: str  # account | region | service | resource | resources | fields | finding | access
     subject: str  # what: an account id, "acct/region/service", an ARN, a finding id
     reason: str
     scan: str  # old | new | both
+    count: int = 1  # items sharing scope, reason and scan (grouped into one entry)
+    subjects: tuple[str, ...] = ()  # every grouped subject, when count > 1
 
     def to_json(self) -> dict[str, Any]:
         return {"scope": self.scope, "subject": self.subject, "reason": self.reason,
-                "scan": self.scan}
+                "scan": self.scan, "count": self.count, "subjects": list(self.subjects)}
+
+
+def group_not_assessed(items: list[NotAssessed]) -> tuple[NotAssessed, ...]:
+    """One entry per (scope, reason, scan): an unassumed account is one line, not one per
+    finding and reader in it. The grouped subjects stay in ``subjects``."""
+    groups: dict[tuple[str, str, str], list[NotAssessed]] = {}
+    for item in items:
+        groups.setdefault((item.scope, item.reason, item.scan), []).append(item)
+    out = []
+    for (scope, reason, scan), group in groups.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        subjects = tuple(sorted(g.subject for g in group))
+        out.append(NotAssessed(scope=scope, subject=f"{len(group)} items, e.g. {subjects[0]}",
+                               reason=reason, scan=scan, count=len(group), subjects=subjects))
+    return tuple(out)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -146,7 +165,7 @@ class Drift:
             "resources_added": len(self.resources_added),
             "resources_removed": len(self.resources_removed),
             "resources_changed": len(self.resources_changed),
-            "not_assessed": len(self.not_assessed),
+            "not_assessed": sum(n.count for n in self.not_assessed),
         }
 
     @property
@@ -217,7 +236,9 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
         resources_removed=tuple(rchange(r) for r in resources.get("removed") or ()),
         resources_changed=tuple(rchange(r) for r in resources.get("changed") or ()),
         not_assessed=tuple(NotAssessed(scope=n["scope"], subject=n["subject"],
-                                       reason=n["reason"], scan=n["scan"])
+                                       reason=n["reason"], scan=n["scan"],
+                                       count=int(n.get("count", 1)),
+                                       subjects=tuple(n.get("subjects") or ()))
                            for n in data.get("not_assessed") or ()),
     )
 
@@ -310,7 +331,8 @@ def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
 
     if drift.not_assessed:
         lines.append("")
-        lines.append(f"Not assessed ({len(drift.not_assessed)}; neither removed nor unchanged)")
+        lines.append(f"Not assessed ({drift.summary['not_assessed']}; neither removed nor "
+                     "unchanged)")
         for na in drift.not_assessed:
             lines.append(f"  [{na.scan} scan] {na.scope} {na.subject}: {na.reason}")
     return "\n".join(clean_line(line) for line in lines) + "\n"

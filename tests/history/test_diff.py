@@ -225,3 +225,17 @@ def test_hostile_names_cannot_forge_lines_or_escape_sequences() -> None:
     assert "\x1b" not in text and "\\x1b[2J" in text
     assert not any(line.lstrip().startswith("- arn:aws:iam::1:role/fake")
                    for line in text.splitlines())
+
+
+def test_not_assessed_items_are_grouped_by_reason() -> None:
+    member = [secret(f"m{i}", account=MEMBER) for i in range(3)]
+    snap_a = snapshot("a", T1, member)
+    snap_b = snapshot("b", T2, [], not_assumed=(MEMBER,))
+    old_doc = document(snap_a, [finding("secret-rotation-disabled", s.arn, account=MEMBER)
+                                for s in member])
+    drift = diff_scans(stored(snap_a, old_doc), stored(snap_b, document(snap_b)))
+    (grouped,) = [n for n in drift.not_assessed if n.scope == "finding"]
+    assert grouped.count == 3 and sorted(grouped.subjects) == grouped.subjects
+    assert all(s.startswith("secret-rotation-disabled arn:") for s in grouped.subjects)
+    assert drift.summary["not_assessed"] == sum(n.count for n in drift.not_assessed)
+    assert drift.findings_resolved == ()
