@@ -235,7 +235,7 @@ def test_not_assessed_items_are_grouped_by_reason() -> None:
                                 for s in member])
     drift = diff_scans(stored(snap_a, old_doc), stored(snap_b, document(snap_b)))
     (grouped,) = [n for n in drift.not_assessed if n.scope == "finding"]
-    assert grouped.count == 3 and sorted(grouped.subjects) == grouped.subjects
+    assert grouped.count == 3 and tuple(sorted(grouped.subjects)) == grouped.subjects
     assert all(s.startswith("secret-rotation-disabled arn:") for s in grouped.subjects)
     assert drift.summary["not_assessed"] == sum(n.count for n in drift.not_assessed)
     assert drift.findings_resolved == ()
