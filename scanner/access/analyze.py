@@ -45,7 +45,7 @@ from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.graph.schema import EdgeKind, NodeKind, PUBLIC_PRINCIPAL, root_principal
 from scanner.model import Snapshot
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
-from scanner.policy.parse import Policy, parse_policy_text
+from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import entry_account, is_account_entry
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
@@ -62,11 +62,12 @@ class _SecretView:
                  key_attrs: dict[str, Any] | None, settings: AccessSettings) -> None:
         self.arn = arn
         self.name: str | None = attrs.get("name")
-        self.account: str = attrs.get("account_id") or arn.split(":")[4]
-        self.region: str = attrs.get("region") or arn.split(":")[3]
+        parts = arn.split(":", 5) + [""] * 6
+        self.account: str = attrs.get("account_id") or parts[4]
+        self.region: str = attrs.get("region") or parts[3]
         self.tags: dict[str, str] = dict(attrs.get("tags") or {})
         text = attrs.get("resource_policy")
-        self.policy: Policy | None = parse_policy_text(text) if text else None
+        self.policy: Policy | None = parse_policy(text) if text else None
         self.unread_result: PolicyResult | None = None
         if self.policy is None and "resource_policy" in (attrs.get("unread") or ()):
             self.unread_result = PolicyResult(
@@ -79,9 +80,9 @@ class _SecretView:
         self.aws_managed = (not kms_ref or str(kms_ref).endswith(_AWS_MANAGED_ALIAS)
                             or bool(ka.get("aws_managed")) or ka.get("key_manager") == "AWS")
         self.key_account: str = ka.get("account_id") or (
-            key_id.split(":")[4] if key_id and key_id.startswith("arn:") else self.account)
+            key_id.split(":", 5)[4] if key_id and key_id.count(":") >= 5 else self.account)
         key_text = ka.get("policy")
-        self.key_policy: Policy | None = parse_policy_text(key_text) if key_text else None
+        self.key_policy: Policy | None = parse_policy(key_text) if key_text else None
         state = ka.get("key_state")
         usable = Tri.FALSE if state in _UNUSABLE_STATES else Tri.TRUE
         reason: str | None = f"key is {state}" if state in _UNUSABLE_STATES else None
@@ -179,7 +180,7 @@ class _Analyzer:
             _NO_ORG if org is None else _NOT_COLLECTED if not org.policies_read else None)
         keys: set[str] = set()
         for cp in (org.policies if org else ()):
-            keys |= parse_policy_text(cp.content).condition_keys
+            keys |= parse_policy(cp.content).condition_keys
         self.guard_keys = tuple(sorted(keys))
         self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}
         self._guard_cache: dict[tuple[object, ...], GuardrailResult] = {}
@@ -522,7 +523,7 @@ class _Analyzer:
     def key_access(self, key_id: str, attrs: dict[str, Any], views: list[_SecretView]) -> \
             KeyAccess:
         text = attrs.get("policy")
-        policy = parse_policy_text(text) if text else None
+        policy = parse_policy(text) if text else None
         region = attrs.get("region") or ""
         grants = policy_grants(policy, source="key_policy", action=self.s.decrypt_action,
                                resource=key_id, settings=self.s,

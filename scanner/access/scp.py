@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from scanner.model import ControlPolicy, Organization
 from scanner.policy.evaluate import PolicyKind, evaluate_policy
-from scanner.policy.parse import Policy, parse_policy_text
+from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
@@ -50,7 +50,7 @@ class Guardrails:
         for u in org.units:
             self._parents[u.ou_id] = u.parent_id
         for cp in org.policies:
-            parsed = parse_policy_text(cp.content)
+            parsed = parse_policy(cp.content)
             if cp.policy_type == RCP:
                 self.rcps_enabled = True
             for t in cp.targets:

@@ -283,6 +283,11 @@ def parse_policy(doc: Mapping[str, Any] | str) -> Policy:
     """
     if isinstance(doc, str):
         return parse_policy_text(doc)
+    if isinstance(doc, (bytes, bytearray)):
+        try:
+            return parse_policy_text(bytes(doc).decode("utf-8"))
+        except UnicodeDecodeError:
+            return Policy(version=None, problems=("policy is not UTF-8 text",))
     key = repr(doc)
     hit = _BY_REPR.get(key)
     if hit is None:

@@ -215,3 +215,26 @@ def test_replica_on_the_aws_managed_key_breaks_cross_account_reads_in_its_region
     primary = report.for_secret(SECRET_ARN)
     assert primary is not None and [p.principal for p in primary.readers] == [APP_ROLE]
     assert "replicas" in json.loads(report.to_json())
+
+
+def test_hostile_graph_attributes_never_crash_and_never_confident() -> None:
+    import networkx as nx
+
+    from scanner.model import Snapshot as _Snapshot
+
+    snap = readers_estate(None)
+    graph = nx.MultiDiGraph()
+    weird = {"not-an-arn": {"resource_policy": {"Statement": "x"}},
+             "arn:aws:secretsmanager:us-east-1:111111111111:secret:b-1": {"resource_policy": 42},
+             "arn:aws:secretsmanager:us-east-1:111111111111:secret:c-1": {
+                 "resource_policy": "[not json"}}
+    for node, attrs in weird.items():
+        graph.add_node(node, kind="Secret", kms_key_id=KEY_ARN, **attrs)
+        graph.add_edge(node, KEY_ARN, key="ENCRYPTED_BY", kind="ENCRYPTED_BY")
+    graph.add_node(KEY_ARN, kind="KmsKey", account_id=CENTRAL, region="us-east-1",
+                   policy=b"\xff\xfe", collected=True)
+    assert isinstance(snap, _Snapshot)
+    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    for sa in report.secrets.values():
+        assert sa.problems  # the malformed policies are reported
+        assert all(p.decision != "ALLOWED" or not p.cross_account for p in sa.paths)
