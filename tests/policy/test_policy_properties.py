@@ -68,20 +68,20 @@ def _decide(stmts: list[dict], request: Request, text: str | None = None) -> str
     return evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(policies, statements(effect="Deny"), requests)
 def test_adding_a_deny_never_widens_access(stmts: list[dict], deny: dict, req: Request) -> None:
     assert RANK[_decide(stmts + [deny], req)] <= RANK[_decide(stmts, req)]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(policies, statements(effect="Allow"), requests)
 def test_adding_an_allow_never_narrows_access(stmts: list[dict], allow: dict,
                                               req: Request) -> None:
     assert RANK[_decide(stmts + [allow], req)] >= RANK[_decide(stmts, req)]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(policies, requests, st.randoms(use_true_random=False))
 def test_statement_order_never_matters(stmts: list[dict], req: Request, rnd: Any) -> None:
     shuffled = list(stmts)
@@ -89,7 +89,7 @@ def test_statement_order_never_matters(stmts: list[dict], req: Request, rnd: Any
     assert _decide(shuffled, req) == _decide(stmts, req)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(policies, requests, st.sampled_from([None, 1, 4]), st.booleans())
 def test_json_formatting_never_matters(stmts: list[dict], req: Request, indent: int | None,
                                        sort_keys: bool) -> None:
@@ -110,7 +110,7 @@ json_values = st.recursive(
     max_leaves=20)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(json_values, requests, st.sampled_from(list(PolicyKind)))
 def test_any_json_is_evaluated_without_crashing(doc: Any, req: Request, kind: PolicyKind) -> None:
     policy = parse_policy_text(json.dumps(doc))
