@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
                                PlanRefused, Verification, apply_calls, evidence_str,
-                               find_peering, find_route_table, make_change, verify_state)
+                               find_peering, find_route_table, index_of, make_change,
+                               verify_state)
 from scanner.findings import Finding
 from scanner.model import PeeringSide, RouteTable, Snapshot, VpcPeering
 
@@ -45,7 +46,7 @@ def _side_of(pcx: VpcPeering, rtb: RouteTable) -> str:
 
 def _vpc_tables(snapshot: Snapshot, side: PeeringSide) -> list[RouteTable]:
     """All route tables of the side's VPC, as scanned."""
-    acct = snapshot.account(side.owner_id)
+    acct = index_of(snapshot).accounts.get(side.owner_id)
     if acct is None:
         raise PlanRefused(f"account {side.owner_id} (a side of the peering) was not scanned")
     region = next((r for r in acct.regions if r.region == side.region), None)

@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 from botocore import xform_name
 
 from scanner.findings import Finding
-from scanner.model import KmsKey, RouteTable, Secret, Snapshot, VpcPeering
+from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot, VpcPeering
 
 log = logging.getLogger("secretgraph.remediate")
 
@@ -308,52 +308,91 @@ def verify_state(clients: Clients, change: PlannedChange,
 # --------------------------------------------------------------------------- snapshot lookups
 
 
+class SnapshotIndex:
+    """Lookups by id over one snapshot, built once (plans cover thousands of findings)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.secrets: dict[str, Secret] = {}
+        self.keys: dict[str, KmsKey] = {}
+        self.local_keys: dict[tuple[str, str, str], KmsKey] = {}  # (account, region, id/alias)
+        self.route_tables: dict[str, RouteTable] = {}
+        self.peerings: dict[str, VpcPeering] = {}
+        self.accounts: dict[str, AccountSnapshot] = {a.account_id: a for a in snapshot.accounts}
+        self.key_replicas: dict[str, list[KmsKey]] = {}  # primary key ARN -> its replicas
+        #: accounts of the estate: scanned, listed in the scan, or in the organization
+        self.estate_accounts: frozenset[str] = frozenset(
+            set(self.accounts) | set(snapshot.meta.accounts)
+            | ({a.account_id for a in snapshot.organization.accounts}
+               if snapshot.organization else set()))
+        for acct in snapshot.accounts:
+            for reg in acct.regions:
+                for secret in reg.secrets:
+                    if not secret.is_replica:
+                        self.secrets.setdefault(secret.arn, secret)
+                for key in reg.kms_keys:
+                    self.keys.setdefault(key.arn, key)
+                    for ref in (key.key_id, f"key/{key.key_id}", *key.aliases):
+                        self.local_keys.setdefault((key.account_id, key.region, ref), key)
+                    if key.primary_key_arn and key.primary_key_arn != key.arn:
+                        self.key_replicas.setdefault(key.primary_key_arn, []).append(key)
+                for rtb in reg.route_tables:
+                    self.route_tables.setdefault(rtb.route_table_id, rtb)
+                for pcx in reg.peerings:
+                    self.peerings.setdefault(pcx.peering_id, pcx)
+
+
+_INDEX: list[tuple[Snapshot, SnapshotIndex]] = []
+
+
+def index_of(snapshot: Snapshot) -> SnapshotIndex:
+    """The index of this snapshot (the last two are kept; snapshots are immutable)."""
+    for snap, idx in _INDEX:
+        if snap is snapshot:
+            return idx
+    idx = SnapshotIndex(snapshot)
+    _INDEX.insert(0, (snapshot, idx))
+    del _INDEX[2:]
+    return idx
+
+
 def find_secret(snapshot: Snapshot, arn: str) -> Secret:
-    for acct in snapshot.accounts:
-        for reg in acct.regions:
-            for secret in reg.secrets:
-                if secret.arn == arn and not secret.is_replica:
-                    return secret
-    raise PlanRefused(f"secret {arn} is not in the snapshot")
+    secret = index_of(snapshot).secrets.get(arn)
+    if secret is None:
+        raise PlanRefused(f"secret {arn} is not in the snapshot")
+    return secret
 
 
 def find_key(snapshot: Snapshot, key_ref: str, *, account_id: str | None = None,
              region: str | None = None) -> KmsKey:
     """A key by ARN, key id, alias name or alias ARN (an id or alias name resolves in the given
     account and region)."""
+    idx = index_of(snapshot)
+    if key_ref in idx.keys:
+        return idx.keys[key_ref]
     if key_ref.startswith("arn:"):
         account_id, region = arn_account(key_ref), arn_region(key_ref)
-        local_ref = key_ref.split(":", 5)[5]  # key/<id> or alias/<name>
+        local_ref = key_ref.split(":", 5)[5] if key_ref.count(":") >= 5 else key_ref
     else:
         local_ref = key_ref
-    for acct in snapshot.accounts:
-        for reg in acct.regions:
-            for key in reg.kms_keys:
-                if key.arn == key_ref:
-                    return key
-                if account_id not in (None, key.account_id) or region not in (None, key.region):
-                    continue
-                if local_ref in (key.key_id, f"key/{key.key_id}") or local_ref in key.aliases:
-                    return key
+    if account_id and region:
+        key = idx.local_keys.get((account_id, region, local_ref))
+        if key is not None:
+            return key
     raise PlanRefused(f"KMS key {key_ref} is not in the snapshot")
 
 
 def find_route_table(snapshot: Snapshot, route_table_id: str) -> RouteTable:
-    for acct in snapshot.accounts:
-        for reg in acct.regions:
-            for rtb in reg.route_tables:
-                if rtb.route_table_id == route_table_id:
-                    return rtb
-    raise PlanRefused(f"route table {route_table_id} is not in the snapshot")
+    rtb = index_of(snapshot).route_tables.get(route_table_id)
+    if rtb is None:
+        raise PlanRefused(f"route table {route_table_id} is not in the snapshot")
+    return rtb
 
 
 def find_peering(snapshot: Snapshot, peering_id: str) -> VpcPeering:
-    for acct in snapshot.accounts:
-        for reg in acct.regions:
-            for pcx in reg.peerings:
-                if pcx.peering_id == peering_id:
-                    return pcx
-    raise PlanRefused(f"VPC peering {peering_id} is not in the snapshot")
+    pcx = index_of(snapshot).peerings.get(peering_id)
+    if pcx is None:
+        raise PlanRefused(f"VPC peering {peering_id} is not in the snapshot")
+    return pcx
 
 
 def is_aws_managed_key(kms_key_id: str | None) -> bool:

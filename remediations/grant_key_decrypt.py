@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from remediations import _key_state
 from remediations.base import (KEY_POLICY_MAX_BYTES, ApiCall, AppliedChange, Clients,
                                PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               evidence_list, evidence_str, find_key, find_secret,
+                               evidence_list, evidence_str, find_key, find_secret, index_of,
                                is_aws_managed_key, make_change, require_read, verify_state)
 from remediations.policy_edit import (aws_principals, edit_policy, grants_action, parse_policy,
                                       parsed_or_none, principal_account, same_principal)
@@ -63,8 +63,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         [finding.principal] if finding.principal else [])
     if not principals:
         raise PlanRefused("the finding names no principal (evidence principal_arns)")
-    inside = set(snapshot.meta.accounts) | {a.account_id for a in snapshot.accounts} | (
-        {a.account_id for a in snapshot.organization.accounts} if snapshot.organization else set())
+    inside = index_of(snapshot).estate_accounts
     outside = [p for p in principals if principal_account(p) not in inside]
     if outside:
         raise PlanRefused(f"{', '.join(outside)} is outside the organization and the scanned "

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from remediations import _secret_state
 from remediations.base import (AWS_MANAGED_SECRET_KEY, ApiCall, AppliedChange, Clients,
                                PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               find_key, find_secret, is_aws_managed_key, make_change,
+                               find_key, find_secret, index_of, is_aws_managed_key, make_change,
                                require_read, verify_state)
 from scanner.findings import Finding
 from scanner.model import KmsKey, Snapshot
@@ -33,10 +33,10 @@ def target_key(snapshot: Snapshot, ctx: PlanContext, account_id: str, region: st
     configured = ctx.config.cmk_by_account_region.get(account_id, {}).get(region)
     if configured:
         return find_key(snapshot, configured, account_id=account_id, region=region)
+    acct = index_of(snapshot).accounts.get(account_id)
     candidates = [
         key
-        for acct in snapshot.accounts if acct.account_id == account_id
-        for reg in acct.regions if reg.region == region
+        for reg in (acct.regions if acct else ()) if reg.region == region
         for key in reg.kms_keys
         if key.key_manager == "CUSTOMER" and key.key_state == "Enabled"
         and key.key_usage in (None, "ENCRYPT_DECRYPT")

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from remediations import _secret_state
 from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
                                PlanRefused, Verification, apply_calls, evidence_list, find_key,
-                               find_secret, is_aws_managed_key, make_change, verify_state)
+                               find_secret, index_of, is_aws_managed_key, make_change, verify_state)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
 
@@ -37,13 +37,9 @@ def region_key(snapshot: Snapshot, ctx: PlanContext, secret: Secret, region: str
         for arn in primary.replica_key_arns:
             if arn.split(":")[3] == region:
                 return arn
-        for acct in snapshot.accounts:
-            for reg in acct.regions:
-                if reg.region != region:
-                    continue
-                for key in reg.kms_keys:
-                    if key.primary_key_arn == primary.arn and key.arn != primary.arn:
-                        return key.arn
+        for key in index_of(snapshot).key_replicas.get(primary.arn, ()):
+            if key.region == region:
+                return key.arn
     raise PlanRefused(f"no customer-managed key for {secret.account_id}/{region}: set "
                       f"remediation.cmk.{secret.account_id}.{region} in --config (a replica "
                       "without one would use aws/secretsmanager)")
