@@ -34,6 +34,8 @@ def main() -> int:
     ap.add_argument("--secrets", type=int, default=100)
     ap.add_argument("--roles", type=int, default=20)
     ap.add_argument("--no-access", action="store_true", help="skip access analysis")
+    ap.add_argument("--trace-memory", action="store_true",
+                    help="evaluate a second time under tracemalloc: the engine's own peak")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -68,7 +70,18 @@ def main() -> int:
           f"findings {dict(by_status)}")
     print(f"findings document: {t6 - t5:.2f}s; exit code (fail-on HIGH) "
           f"{exit_code(document, 'HIGH')}")
-    print(f"peak RSS (whole process): {peak_mb():.0f} MB")
+    print(f"peak RSS (whole process): {peak_mb():.0f} MB (rules added "
+          f"{max(0.0, peak_mb() - before):.0f} MB over the peak before them)")
+    if args.trace_memory:
+        import tracemalloc
+
+        del findings, document
+        tracemalloc.start()
+        again = evaluate(graph, snap, access, ruleset, None, now)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"engine's own peak allocation (tracemalloc, {len(again)} findings): "
+              f"{peak / 2**20:.0f} MB")
     return 0
 
 
