@@ -14,6 +14,7 @@ Pure: no AWS calls. ``reports.securityhub`` sends what this module builds.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -392,10 +393,28 @@ def fit_size(finding: dict[str, Any], limit: int = MAX_FINDING_BYTES) -> dict[st
     return finding
 
 
-def enforce_limits(finding: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of an ASFF finding (from any source) with over-long text cut with the marker and
-    the size brought under 240 KB: Security Hub never sees a field over its limit."""
-    out: dict[str, Any] = json.loads(json.dumps(finding, default=str))
+def _within_limits(finding: Mapping[str, Any]) -> bool:
+    for key in ("Title", "Description"):
+        if len(str(finding.get(key, ""))) > LIMITS[key]:
+            return False
+    text = ((finding.get("Remediation") or {}).get("Recommendation") or {}).get("Text", "")
+    if len(str(text)) > LIMITS["Recommendation.Text"]:
+        return False
+    fields = finding.get("ProductFields") or {}
+    if len(fields) > LIMITS["ProductFields.count"] or any(
+            len(str(k)) > LIMITS["ProductFields.key"] or len(str(v)) > LIMITS["ProductFields.value"]
+            for k, v in fields.items()):
+        return False
+    return finding_bytes(finding) <= MAX_FINDING_BYTES
+
+
+def enforce_limits(finding: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ASFF finding (from any source) with over-long text cut with the marker and the size
+    brought under 240 KB: Security Hub never sees a field over its limit. A finding already
+    within the limits is returned as is; otherwise a modified copy (the input is untouched)."""
+    if _within_limits(finding):
+        return finding
+    out: dict[str, Any] = copy.deepcopy(dict(finding))
     for key in ("Title", "Description"):
         if isinstance(out.get(key), str):
             out[key] = truncate(out[key], LIMITS[key])

@@ -37,8 +37,10 @@ def chromium_path() -> str:
 
 
 class Page:
+    TIMEOUT = 60.0  # seconds for one CDP answer (a busy shared machine can be slow)
+
     def __init__(self, ws_url: str) -> None:
-        self._ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
+        self._ws = websocket.create_connection(ws_url, timeout=self.TIMEOUT, suppress_origin=True)
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
         for domain in ("Runtime", "Log", "Page"):
@@ -63,12 +65,18 @@ class Page:
             if event.get("method") == method:
                 self.events.remove(event)
                 return event
-        while time.monotonic() < deadline:
-            self._ws.settimeout(max(0.1, deadline - time.monotonic()))
-            message = json.loads(self._ws.recv())
-            if message.get("method") == method:
-                return message
-            self.events.append(message)
+        try:
+            while time.monotonic() < deadline:
+                self._ws.settimeout(max(0.1, deadline - time.monotonic()))
+                try:
+                    message = json.loads(self._ws.recv())
+                except websocket.WebSocketTimeoutException:
+                    break
+                if message.get("method") == method:
+                    return message
+                self.events.append(message)
+        finally:
+            self._ws.settimeout(self.TIMEOUT)
         raise TimeoutError(f"no {method} within {timeout}s")
 
     def navigate(self, url: str) -> float:
@@ -128,6 +136,12 @@ class Page:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
+
+    def metrics(self) -> dict[str, float]:
+        """Chromium's performance counters (TaskDuration, ScriptDuration, LayoutDuration, ...:
+        main-thread seconds, which unlike wall time do not grow with a busy machine)."""
+        self.send("Performance.enable")
+        return {m["name"]: float(m["value"]) for m in self.send("Performance.getMetrics")["metrics"]}
 
     def problems(self) -> list[str]:
         """Console errors, uncaught exceptions and error log entries (CSP violations included)."""
