@@ -85,6 +85,13 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
      "identity policy allows secretsmanager:GetSecretValue on *"),
 )
 
+#: UNKNOWN findings the scan must give (and no others): a rule lacking its input because of a
+#: seeded misconfiguration, never because something could not be read.
+UNKNOWNS: tuple[tuple[str, str, str], ...] = (
+    ("secret-rotation-no-network-path", MIS + "rotation-lambda-missing",
+     "the rotation function is gone, so its network path cannot be assessed"),
+)
+
 #: Catalog rules the demo cannot show on moto 5.2, and why.
 NOT_REPRESENTABLE: Mapping[str, str] = {
     "secret-unused": "moto never sets LastAccessedDate (always null, even after "
@@ -105,3 +112,8 @@ def expected_findings(resources: Mapping[str, str]) -> tuple[ExpectedFinding, ..
             rule_id=rule_id, resource=resources[resource],
             principal=resources[principal] if principal else None, why=why))
     return tuple(out)
+
+
+def expected_unknowns(resources: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """(rule_id, resource ARN) of every UNKNOWN finding the scan must give."""
+    return tuple((rule_id, resources[resource]) for rule_id, resource, _ in UNKNOWNS)

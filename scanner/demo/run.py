@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, TextIO
 
 from scanner.demo.estate import DemoEstate, seed
-from scanner.demo.expected import NOT_REPRESENTABLE
+from scanner.demo.expected import NOT_REPRESENTABLE, expected_unknowns
 from scanner.demo.fidelity import replica_keys_kept
 from scanner.demo.server import DemoServer
 from scanner.findings import Finding, Status
@@ -153,6 +153,9 @@ def write_expected(estate: DemoEstate, path: Path) -> None:
         "expected_fail_findings": [
             {"rule_id": e.rule_id, "resource": e.resource, "principal": e.principal,
              "why": e.why} for e in estate.expected],
+        "expected_unknown_findings": [
+            {"rule_id": rule_id, "resource": arn}
+            for rule_id, arn in expected_unknowns(estate.resources)],
         "not_representable": dict(NOT_REPRESENTABLE),
         "resources": dict(estate.resources),
     }
