@@ -29,6 +29,9 @@ from reports._common import SEVERITIES, STATUSES, summary_line
 from reports.html.topology import build_topology
 from reports.html.viewmodel import build_access_matrix, build_drift, build_summary, finding_rows
 
+#: above this many findings, off-screen sections are laid out lazily (CSS content-visibility)
+BIG_REPORT = 2000
+
 _JSON_ESCAPES = {
     "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
 }
@@ -107,6 +110,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         statuses=STATUSES,
         accounts=sorted({str(r.get("a") or "") for r in rows}),
         rules=sorted({str(r.get("r") or "") for r in rows}),
+        big=len(rows) > BIG_REPORT,
         generated_at=(generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
     )
 
