@@ -57,6 +57,7 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     changes: list[PlannedChange] = []
     skipped: list[Skipped] = []
     overlay: dict[str, dict[str, Any]] = {}
+    position: dict[str, int] = {}  # change id -> index in changes
     ordered = sorted(findings, key=lambda f: (f.resource.account_id, f.resource.arn, f.rule_id,
                                               f.id))
     for finding in ordered:
@@ -93,12 +94,17 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             skip("already in the desired state in the snapshot: nothing to change")
             continue
         for change in planned:
-            merged = _merge_duplicate(changes, change)
-            if merged:
+            if change.change_id in position:  # the same change for another finding: merge
+                i = position[change.change_id]
+                existing = changes[i]
+                ids = existing.finding_ids + tuple(f for f in change.finding_ids
+                                                   if f not in existing.finding_ids)
+                changes[i] = replace(existing, finding_ids=ids)
                 continue
             if change.target in overlay and change.policy_diff is None:
                 skip(f"another change in this plan already edits {change.target}")
                 continue
+            position[change.change_id] = len(changes)
             changes.append(change)
             state = dict(change.desired_state)
             if change.policy_diff is not None:
@@ -109,13 +115,3 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     frozen = tuple(changes)
     return Plan(plan_id=make_plan_id(estate, created_at, frozen), created_at=created_at,
                 estate=estate, changes=frozen, skipped=tuple(skipped))
-
-
-def _merge_duplicate(changes: list[PlannedChange], change: PlannedChange) -> bool:
-    for i, existing in enumerate(changes):
-        if existing.change_id == change.change_id:
-            ids = existing.finding_ids + tuple(f for f in change.finding_ids
-                                               if f not in existing.finding_ids)
-            changes[i] = replace(existing, finding_ids=ids)
-            return True
-    return False
