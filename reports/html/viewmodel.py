@@ -294,12 +294,50 @@ def _drift_table(title: str, value: Any) -> DriftTable:
                       hidden=max(0, len(items) - DRIFT_MAX_ROWS), kind=_hint(title))
 
 
+_READER_LISTS = ("new_readers", "lost_readers", "changed_readers")
+
+
+def _reader_rows(changes: Sequence[Any]) -> list[dict[str, Any]] | None:
+    """Per-secret access changes ({secret_arn, new_readers[], lost_readers[]}) flattened to
+    one row per (secret, principal); None when the list has another shape."""
+    if not changes or not all(isinstance(c, Mapping) and any(k in c for k in _READER_LISTS)
+                              for c in changes):
+        return None
+    rows = []
+    for change in changes:
+        for key in _READER_LISTS:
+            for reader in change.get(key) or ():
+                reader = reader if isinstance(reader, Mapping) else {"principal": reader}
+                detail = reader.get("detail") or {}
+                gates = detail.get("gates") or {}
+                rows.append({
+                    "change": key.replace("_readers", ""),
+                    "secret": change.get("secret_arn") or change.get("secret"),
+                    "principal": reader.get("principal"),
+                    "decision": detail.get("decision") or reader.get("decision"),
+                    "gates": ", ".join(f"{g}: {_get_status(v)}" for g, v in gates.items())
+                    if isinstance(gates, Mapping) else gates,
+                })
+    return rows
+
+
+def _get_status(value: Any) -> str:
+    return str(value.get("status")) if isinstance(value, Mapping) else str(value)
+
+
 def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
-    """Any drift mapping, rendered generically: nested lists become tables, scalars a list."""
+    """Any drift mapping, rendered generically: nested lists become tables, scalars a list.
+    Access changes (per secret, new and lost readers) become one row per reader."""
     if drift is None:
         return None
     view = DriftView()
     for key, value in drift.items():
+        if isinstance(value, (list, tuple)):
+            readers = _reader_rows(value)
+            if readers is not None:
+                view.tables.append(_drift_table(f"{str(key).replace('_', ' ')} · readers",
+                                                readers))
+                continue
         label = str(key).replace("_", " ")
         if isinstance(value, Mapping):
             for sub, inner in value.items():

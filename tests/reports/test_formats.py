@@ -177,3 +177,28 @@ def test_write_reports_rejects_an_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown report format 'pdf'"):
         write_reports(_Analysis(), tmp_path, ["html", "pdf"])
     assert parse_formats("html, json,html") == ["html", "json"]
+
+
+def test_asff_written_again_in_the_same_place_keeps_created_at(tmp_path: Path) -> None:
+    first = _Analysis()
+    write_reports(first, tmp_path, ["asff"])
+    before = {f["Id"]: f["CreatedAt"] for f in json.loads(
+        (tmp_path / "findings.asff.json").read_text(encoding="utf-8"))}
+    later = _Analysis()
+    later.document["scan"]["finished_at"] = "2026-12-24T01:00:00Z"
+    write_reports(later, tmp_path, ["asff"])
+    after = json.loads((tmp_path / "findings.asff.json").read_text(encoding="utf-8"))
+    assert {f["Id"]: f["CreatedAt"] for f in after} == before
+    assert {f["UpdatedAt"] for f in after} == {"2026-12-24T01:00:00.000Z"}
+
+
+def test_an_empty_scan_renders_every_format(tmp_path: Path) -> None:
+    analysis = _Analysis()
+    analysis.document["findings"] = []
+    analysis.document["summary"] = {"total": 0, "by_status": {}, "failing_by_severity": {}}
+    analysis.graph = None  # type: ignore[assignment]
+    written = write_reports(analysis, tmp_path, list(FORMATS))
+    assert len(written) == len(FORMATS)
+    assert (tmp_path / "findings.ocsf.jsonl").read_text() == ""
+    assert ET.fromstring((tmp_path / "junit.xml").read_bytes()).get("tests") == "0"
+    assert "No access graph was available" in (tmp_path / "report.html").read_text()

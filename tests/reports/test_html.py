@@ -164,3 +164,17 @@ def test_ten_thousand_findings_render_quickly_and_small() -> None:
     html = render_html(doc, graph=sample_graph())
     assert len(html.encode()) < 4_000_000
     assert html.count('"i":"sgf-') == 2000
+
+
+def test_drift_access_changes_become_one_row_per_reader() -> None:
+    drift = {"access": [{"secret_arn": SECRET_A, "new_readers": [
+        {"principal": ROLE_B, "decision": "allow",
+         "detail": {"decision": "ALLOWED", "gates": {"key_policy": {"status": "ALLOWED"}}}}],
+        "lost_readers": [{"principal": "arn:aws:iam::1:role/gone", "decision": "allow"}]}]}
+    view = build_drift(drift)
+    assert view is not None
+    table = view.tables[0]
+    assert table.title == "access · readers" and table.count == 2
+    assert table.columns == ["change", "secret", "principal", "decision", "gates"]
+    assert table.rows[0] == ["new", SECRET_A, ROLE_B, "ALLOWED", "key_policy: ALLOWED"]
+    assert table.rows[1][:3] == ["lost", SECRET_A, "arn:aws:iam::1:role/gone"]
