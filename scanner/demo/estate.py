@@ -84,6 +84,8 @@ def _lambda_zip() -> bytes:
 
 
 class _Seeder:
+    """The seeding steps, run in a fixed order by ``seed``; ``res`` collects what they made."""
+
     def __init__(self, clients: Clients, org: DemoOrg) -> None:
         self.c = clients
         self.org = org

@@ -70,6 +70,7 @@ class DemoServer:
     def __init__(self, *, port: int = 0) -> None:
         self._port = port
         self._server: Any = None
+        self._saved_env: str | None = None
         self.url = ""
 
     def __enter__(self) -> str:
@@ -85,6 +86,7 @@ class DemoServer:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         # moto loads ~2,000 default AMIs into every EC2 backend (about 0.7 s per account and
         # region the seed or the scan touches); the demo needs none. Read when a backend is made.
+        self._saved_env = os.environ.get(SKIP_AMIS_ENV)
         os.environ.setdefault(SKIP_AMIS_ENV, "false")
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
         server.start()
@@ -101,3 +103,7 @@ class DemoServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
+            if self._saved_env is None:
+                os.environ.pop(SKIP_AMIS_ENV, None)
+            else:
+                os.environ[SKIP_AMIS_ENV] = self._saved_env
