@@ -134,3 +134,21 @@ def test_init_from_history_round_trips_through_validate_and_check(
     capsys.readouterr()
     assert main(["baseline", "check", "--baseline", str(out), "--history", hist]) == 1
     assert STRANGER in capsys.readouterr().out
+
+
+def test_init_from_a_snapshot_file_runs_the_access_analysis(tmp_path: Path) -> None:
+    from scanner.snapshot_io import write_snapshot
+
+    from scanfactory import CENTRAL, policy, read_statement
+
+    role = f"arn:aws:iam::{CENTRAL}:role/app"
+    snap = snapshot("s1", "2026-11-29T02:00:00Z", [secret(
+        "prod/db", kms_key_id=None, resource_policy=policy(read_statement(role, sid="App")))])
+    write_snapshot(tmp_path / "snap.json", snap)
+    out = tmp_path / "baseline.yaml"
+    assert main(["baseline", "init", "--snapshot", str(tmp_path / "snap.json"),
+                 "--out", str(out)]) == 0
+    data = yaml.safe_load(out.read_text())
+    assert data["secrets"] == [{"secret": secret_arn("prod/db"), "readers": [role]}]
+    assert main(["baseline", "check", "--baseline", str(out),
+                 "--snapshot", str(tmp_path / "snap.json")]) == 0
