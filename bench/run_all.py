@@ -24,6 +24,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "rules.py": ([], ["--accounts", "100"]),
     "history.py": ([], ["--accounts", "100", "--nights", "30"]),
     "reports.py": ([], ["--html-findings", "1000", "--asff-findings", "10000"]),
+    "remediate.py": ([], ["--accounts", "100"]),
 }
 
 
