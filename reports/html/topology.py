@@ -1,7 +1,8 @@
 """Network topology picture: a server-side layout for an inline SVG.
 
-Hub VPCs (the central account's) sit in the left column, the VPCs they peer with in the right
-column. Each peering is a line coloured by its status, with a mark at each end saying whether
+Hub VPCs (the central account's VPCs that host rotation Lambdas, endpoints or NAT gateways,
+peer across accounts, or are peered with by many VPCs) sit in the left column, the VPCs they
+peer with in the right column. Each peering is a line coloured by its status, with a mark at each end saying whether
 that side's route tables have a route through the peering (present / missing / blackhole /
 unknown when the side's route tables were not read). Hub boxes list the Secrets Manager
 endpoint, NAT gateways and rotation Lambdas that decide whether rotation can reach AWS.
@@ -152,10 +153,21 @@ def build_topology(graph: nx.MultiDiGraph | None, central_account: str | None) -
     if not interesting:
         return Topology(width=0, height=0, boxes=[], lines=[], peering_count=0, empty=True)
 
-    hubs = {k for k in interesting if central_account and k[0] == central_account}
+    # hubs: central-account VPCs that matter to rotation (a rotation Lambda, an endpoint or a
+    # NAT), that peer across accounts, or that many VPCs peer with; other VPCs of the central
+    # account (spokes) sit in the right column with the member VPCs.
+    cross: dict[tuple[str, str, str], int] = defaultdict(int)
+    for a, b, _ in links:
+        if a[0] != b[0]:
+            cross[a] += 1
+            cross[b] += 1
+    hubs = {k for k in interesting if central_account and k[0] == central_account
+            and (badges.get(k) or cross.get(k) or degree.get(k, 0) >= 3)}
     if not hubs:
         hubs = {max(interesting, key=lambda k: (degree.get(k, 0), k))}
-    ordered_members = sorted(interesting - hubs, key=lambda k: (k[0], k[1], k[2]))
+    # member accounts' VPCs first, then the central account's own spokes
+    ordered_members = sorted(interesting - hubs,
+                             key=lambda k: (k[0] == central_account, k[0], k[1], k[2]))
     hidden = max(0, len(ordered_members) - MAX_VPCS)
     members = ordered_members[:MAX_VPCS]
 
@@ -176,11 +188,12 @@ def build_topology(graph: nx.MultiDiGraph | None, central_account: str | None) -
                  truncate(", ".join(cidrs) or "CIDR unknown", 48, "…")]
         if attrs is None:
             lines[1] = truncate(lines[1] + " · not scanned", 48, "…")
-        box_badges = [(css, truncate(text, 44, "…")) for css, text in badges.get(key, [])]
+        box_badges = [(css, truncate(text, 40, "…")) for css, text in badges.get(key, [])]
         return VpcBox(key=key, title=title, lines=lines, badges=box_badges,
                       hub=hub, known=attrs is not None)
 
-    hub_boxes = [make_box(k, True) for k in sorted(hubs)]
+    hub_boxes = [make_box(k, True) for k in sorted(
+        hubs, key=lambda k: (not badges.get(k), -cross.get(k, 0), -degree.get(k, 0), k))]
     member_boxes = [make_box(k, False) for k in members]
     for i, box in enumerate(member_boxes):
         box.x, box.y = MEMBER_X, TOP + 24 + i * ROW_H
@@ -194,8 +207,8 @@ def build_topology(graph: nx.MultiDiGraph | None, central_account: str | None) -
         y += box.h + 24
     member_bottom = member_boxes[-1].y + member_boxes[-1].h if member_boxes else 0
     hub_bottom = y - 24
-    if hub_boxes and member_boxes and hub_bottom < member_bottom:  # centre the hub column
-        shift = (member_bottom - hub_bottom) // 2
+    if hub_boxes and member_boxes and hub_bottom < member_bottom and len(member_boxes) <= 8:
+        shift = (member_bottom - hub_bottom) // 2  # a short picture: centre the hub column
         for box in hub_boxes:
             box.y += shift
     by_key = {b.key: b for b in hub_boxes + member_boxes}
