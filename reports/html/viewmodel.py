@@ -208,7 +208,10 @@ def build_access_matrix(graph: nx.MultiDiGraph | None) -> AccessMatrix:
     shown_cols = sorted(col_order[:MATRIX_MAX_COLS],
                         key=lambda s: (str(node(s).get("account_id", "")),
                                        str(node(s).get("name") or short_resource(s))))
-    columns = [{"arn": s, "label": str(node(s).get("name") or short_resource(s)),
+    def tail(name: str, limit: int = 30) -> str:  # the distinctive end of a long secret name
+        return name if len(name) <= limit else "…" + name[-(limit - 1):]
+
+    columns = [{"arn": s, "label": tail(str(node(s).get("name") or short_resource(s))),
                 "account": str(node(s).get("account_id", ""))} for s in shown_cols]
 
     def principal_account(p: str) -> str:
