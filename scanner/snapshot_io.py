@@ -19,6 +19,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import types
 import typing
@@ -44,7 +45,10 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if origin in (Union, types.UnionType):
         args = typing.get_args(tp)
         options = [_type_schema(a, defs) for a in args if a is not type(None)]
-        if type(None) in args:
+        nullable = type(None) in args
+        if len(options) == 1 and nullable and set(options[0]) == {"type"}:
+            return {"type": [options[0]["type"], "null"]}  # ten times faster to validate
+        if nullable:
             options.append({"type": "null"})
         return options[0] if len(options) == 1 else {"anyOf": options}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
@@ -222,6 +226,114 @@ def load_document(path: str | os.PathLike[str]) -> Any:
                          path=str(p)) from None
 
 
+@functools.lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(load_schema())
+
+
+# A compiled checker for the keywords generate_schema() emits. jsonschema needs ~13 s for a
+# 200-account snapshot; this answers valid/invalid in a fraction of that, and jsonschema is then
+# run only on an invalid document, to name the field. Any keyword outside this set makes
+# _fast_check unavailable (None) and jsonschema does all the work.
+_FAST_KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties", "items",
+                            "anyOf", "const", "enum", "pattern", "description", "$ref", "$defs",
+                            "$schema", "$id", "title"})
+
+Check = typing.Callable[[Any], bool]
+
+
+def _is_type(value: Any, name: str) -> bool:
+    if name == "string":
+        return isinstance(value, str)
+    if name == "boolean":
+        return isinstance(value, bool)
+    if name == "null":
+        return value is None
+    if name == "object":
+        return isinstance(value, dict)
+    if name == "array":
+        return isinstance(value, list)
+    if isinstance(value, bool):
+        return False
+    if name == "integer":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if name == "number":
+        return isinstance(value, (int, float))
+    return False
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _compile(schema: Any, defs: Mapping[str, Any], cache: dict[str, Check]) -> Check:
+    if not isinstance(schema, dict) or set(schema) - _FAST_KEYWORDS:
+        raise _Unsupported(str(schema)[:80])
+    checks: list[Check] = []
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        if name not in cache:
+            cache[name] = lambda v: True  # placeholder against recursion (none in practice)
+            cache[name] = _compile(defs[name], defs, cache)
+        checks.append(lambda v, n=name: cache[n](v))  # type: ignore[misc]
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        checks.append(lambda v: any(_is_type(v, n) for n in names))
+    if "const" in schema:
+        const = schema["const"]
+        checks.append(lambda v: v == const and type(v) is type(const))
+    if "enum" in schema:
+        options = list(schema["enum"])
+        checks.append(lambda v: v in options)
+    if "pattern" in schema:
+        regex = re.compile(schema["pattern"])
+        checks.append(lambda v: not isinstance(v, str) or regex.search(v) is not None)
+    if "anyOf" in schema:
+        alternatives = [_compile(a, defs, cache) for a in schema["anyOf"]]
+        checks.append(lambda v: any(a(v) for a in alternatives))
+    if "items" in schema:
+        item = _compile(schema["items"], defs, cache)
+        checks.append(lambda v: not isinstance(v, list) or all(item(i) for i in v))
+    if "properties" in schema or "required" in schema or "additionalProperties" in schema:
+        props = {k: _compile(v, defs, cache) for k, v in schema.get("properties", {}).items()}
+        required = list(schema.get("required", ()))
+        extra = schema.get("additionalProperties", True)
+        extra_check = None if isinstance(extra, bool) else _compile(extra, defs, cache)
+
+        def check_object(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for key in required:
+                if key not in v:
+                    return False
+            for key, value in v.items():
+                prop = props.get(key)
+                if prop is not None:
+                    if not prop(value):
+                        return False
+                elif extra is False:
+                    return False
+                elif extra_check is not None and not extra_check(value):
+                    return False
+            return True
+
+        checks.append(check_object)
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(c(v) for c in checks)
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_check() -> Check | None:
+    schema = load_schema()
+    try:
+        return _compile(schema, schema.get("$defs", {}), {})
+    except (_Unsupported, KeyError, re.error):
+        return None
+
+
 def validate_document(document: Any, *, path: str) -> None:
     """Raise InputError (naming the field) unless ``document`` is a valid current snapshot."""
     import jsonschema
@@ -233,7 +345,10 @@ def validate_document(document: Any, *, path: str) -> None:
     if version != SCHEMA_VERSION:
         raise InputError(f"unsupported snapshot schema_version {version!r} (this secretgraph "
                          f"reads {SCHEMA_VERSION})", path=path, field="schema_version")
-    validator = jsonschema.Draft202012Validator(load_schema())
+    fast = _fast_check()
+    if fast is not None and fast(document):
+        return
+    validator = _validator()
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         field = _field_path(error.absolute_path) or "(top level)"

@@ -132,3 +132,52 @@ def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
 def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_snapshot(tmp_path / "absent.json")
+
+
+def _paths(node: object, path: tuple = ()) -> list[tuple]:
+    out = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, path + (i,))
+    return out
+
+
+def _replace(document: object, path: tuple, value: object) -> object:
+    copy = json.loads(json.dumps(document))
+    if not path:
+        return value
+    node = copy
+    for part in path[:-1]:
+        node = node[part]  # type: ignore[index]
+    node[path[-1]] = value  # type: ignore[index]
+    return copy
+
+
+def test_the_fast_validity_check_agrees_with_jsonschema_on_every_mutation() -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(snapshot_io.load_schema())
+    fast = snapshot_io._fast_check()
+    assert fast is not None
+    document = snapshot_io.to_jsonable(sample())
+    assert fast(document) and validator.is_valid(document)
+    replacements: list[object] = [None, True, 7, 1.5, "text", [], {}, {"unknown": 1}, ["x"]]
+    checked = 0
+    for path in _paths(document):
+        for value in replacements:
+            mutated = _replace(document, path, value)
+            assert fast(mutated) == validator.is_valid(mutated), (path, value)
+            checked += 1
+    for path in _paths(document):
+        if path and isinstance(path[-1], str):  # drop a key / add an unknown sibling
+            parent = json.loads(json.dumps(document))
+            node = parent
+            for part in path[:-1]:
+                node = node[part]  # type: ignore[index]
+            del node[path[-1]]  # type: ignore[union-attr]
+            assert fast(parent) == validator.is_valid(parent), ("missing", path)
+            checked += 1
+    assert checked > 500
