@@ -9,7 +9,6 @@ from typing import Any, Callable
 import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from conftest import OTHER_REGION, REGION, ROLE, Estate
 
 from scanner.aws.calls import CallCounter
 from scanner.aws.executor import SynchronousExecutor, ThreadPoolExecutor
@@ -18,6 +17,12 @@ from scanner.collect import CollectOptions, collect
 from scanner.errors import UsageError
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
+
+# the same values as tests/aws/conftest.py (conftest modules are not importable by name when
+# several test directories run together)
+REGION = "us-east-1"
+OTHER_REGION = "us-west-2"
+ROLE = "OrganizationAccountAccessRole"
 
 
 def options(tmp_path: Path, **kwargs: Any) -> CollectOptions:
@@ -39,7 +44,7 @@ def coverage_rows(snapshot: Snapshot) -> set[tuple[Any, ...]]:
 
 
 def test_an_organization_is_scanned_through_assume_role(
-        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
     counter = CallCounter()
     pool = ThreadPoolExecutor(4)
     try:
@@ -75,7 +80,7 @@ def test_an_organization_is_scanned_through_assume_role(
 
 
 def test_a_scan_sends_only_declared_reads_and_never_a_secret_value_read(
-        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
     sent: list[tuple[str, str]] = []
 
     def record(model: Any = None, **_: Any) -> None:  # session-level: sees every client
@@ -90,7 +95,7 @@ def test_a_scan_sends_only_declared_reads_and_never_a_secret_value_read(
 
 
 def test_a_role_that_cannot_be_assumed_is_coverage_and_the_scan_goes_on(
-        tmp_path: Path, estate: Estate, scan_session: boto3.Session,
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
         fail_call: Callable[..., Any]) -> None:
     fail_call("sts", "AssumeRole", "AccessDenied",
               when=lambda p: estate.member in p.get("RoleArn", ""))(scan_session)
@@ -106,7 +111,7 @@ def test_a_role_that_cannot_be_assumed_is_coverage_and_the_scan_goes_on(
 
 
 def test_a_denied_policy_read_marks_that_secret_unread(
-        tmp_path: Path, estate: Estate, scan_session: boto3.Session,
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
         fail_call: Callable[..., Any]) -> None:
     fail_call("secretsmanager", "GetResourcePolicy", "AccessDeniedException",
               when=lambda p: True)(scan_session)
@@ -121,7 +126,7 @@ def test_a_denied_policy_read_marks_that_secret_unread(
 
 
 def test_throttling_past_retries_and_a_disabled_region_are_coverage(
-        tmp_path: Path, estate: Estate, scan_session: boto3.Session,
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
         fail_call: Callable[..., Any]) -> None:
     fail_call("secretsmanager", "ListSecrets", "ThrottlingException", status=400)(scan_session)
     fail_call("ec2", "DescribeVpcs", "OptInRequired")(scan_session)
@@ -137,7 +142,7 @@ def test_throttling_past_retries_and_a_disabled_region_are_coverage(
          None)}
 
 
-def test_an_endpoint_error_is_coverage(tmp_path: Path, estate: Estate,
+def test_an_endpoint_error_is_coverage(tmp_path: Path, estate: Any,
                                        scan_session: boto3.Session) -> None:
     def unreachable(model: Any = None, **_: Any) -> None:
         if model.name == "ListKeys":
@@ -151,7 +156,7 @@ def test_an_endpoint_error_is_coverage(tmp_path: Path, estate: Estate,
 
 
 def test_a_named_central_account_is_recorded_as_flagged(
-        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
     snapshot = scan(tmp_path, scan_session, accounts=(estate.security, estate.member),
                     central_account=estate.member)
     assert (snapshot.meta.central_account, snapshot.meta.central_account_source) == (
@@ -159,7 +164,7 @@ def test_a_named_central_account_is_recorded_as_flagged(
 
 
 def test_without_accounts_or_org_the_home_account_is_scanned_without_a_role(
-        tmp_path: Path, estate: Estate, scan_session: boto3.Session) -> None:
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
     counter = CallCounter()
     snapshot = scan(tmp_path, scan_session, counter=counter, role_name=None)
     assert snapshot.meta.accounts == (estate.management,)
@@ -167,7 +172,7 @@ def test_without_accounts_or_org_the_home_account_is_scanned_without_a_role(
     assert snapshot.organization is None
 
 
-def test_other_accounts_need_a_role_name(tmp_path: Path, estate: Estate,
+def test_other_accounts_need_a_role_name(tmp_path: Path, estate: Any,
                                          scan_session: boto3.Session) -> None:
     with pytest.raises(UsageError, match="--role-name is required"):
         scan(tmp_path, scan_session, accounts=(estate.security,), role_name=None)

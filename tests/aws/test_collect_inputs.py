@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import REGION, ROLE
 from moto import mock_aws
 
 from scanner.aws.executor import SynchronousExecutor
@@ -20,6 +19,9 @@ from scanner.collect import (
     policy_grant_accounts,
 )
 from scanner.errors import CredentialsError, UsageError
+
+REGION = "us-east-1"
+ROLE = "OrganizationAccountAccessRole"
 
 
 def options(tmp_path: Path, **kwargs: Any) -> CollectOptions:

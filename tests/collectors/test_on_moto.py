@@ -10,11 +10,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from conftest import ACCOUNT, REGION
 
 from scanner.aws.calls import CallCounter
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # what moto maps the static test credentials to
 
 
 def counted(session: boto3.Session, service: str, region: str = REGION) -> tuple[Any, CallCounter]:
