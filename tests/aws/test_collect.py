@@ -176,3 +176,21 @@ def test_other_accounts_need_a_role_name(tmp_path: Path, estate: Any,
                                          scan_session: boto3.Session) -> None:
     with pytest.raises(UsageError, match="--role-name is required"):
         scan(tmp_path, scan_session, accounts=(estate.security,), role_name=None)
+
+
+def test_the_snapshot_does_not_depend_on_the_executor(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    accounts = (estate.security, estate.member)
+    synchronous = scan(tmp_path / "sync", scan_session, accounts=accounts,
+                       regions=(REGION, OTHER_REGION))
+    pool = ThreadPoolExecutor(3)
+    try:
+        threaded = read_snapshot(collect(
+            options(tmp_path / "threads", accounts=accounts, regions=(REGION, OTHER_REGION)),
+            executor=pool, session_factory=lambda _: scan_session))
+    finally:
+        pool.close()
+    assert threaded.accounts == synchronous.accounts
+    assert threaded.coverage == synchronous.coverage
+    assert (threaded.meta.central_account, threaded.meta.accounts) == (
+        synchronous.meta.central_account, synchronous.meta.accounts)
