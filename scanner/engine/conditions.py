@@ -11,7 +11,8 @@ text for findings that need them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
@@ -27,21 +28,34 @@ OUTCOME_NAMES = {FALSE: "false", TRUE: "true", UNKNOWN: "unknown"}
 _ABSENT = object()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 class Result:
     """The outcome of one condition on one resource, with why.
 
     ``facts`` are tuples rendered by :func:`render_fact`; ``evidence`` is predicate output;
-    ``principals`` lists the principals a FAIL is about (access rules emit one finding each).
+    ``principals`` lists the principals a FAIL is about (access rules emit one finding each),
+    ``principal_messages`` the one-line reason per principal. A plain slotted class, not a
+    frozen dataclass: millions are made per scan and nothing mutates them after creation.
     """
 
-    outcome: int
-    facts: tuple[tuple[Any, ...], ...] = ()
-    missing: tuple[str, ...] = ()
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-    principals: tuple[str, ...] = ()
-    #: per principal, the one-line reason (per-principal findings show only their own)
-    principal_messages: Mapping[str, str] = field(default_factory=dict)
+    __slots__ = ("outcome", "facts", "missing", "evidence", "principals", "principal_messages")
+
+    def __init__(self, *, outcome: int, facts: tuple[tuple[Any, ...], ...] = (),
+                 missing: tuple[str, ...] = (), evidence: Mapping[str, Any] = _EMPTY,
+                 principals: tuple[str, ...] = (),
+                 principal_messages: Mapping[str, str] = _EMPTY) -> None:
+        self.outcome = outcome
+        self.facts = facts
+        self.missing = missing
+        self.evidence = evidence
+        self.principals = principals
+        self.principal_messages = principal_messages
+
+    def __repr__(self) -> str:
+        return (f"Result(outcome={OUTCOME_NAMES.get(self.outcome)}, facts={self.facts!r}, "
+                f"missing={self.missing!r})")
 
 
 R_TRUE = Result(outcome=TRUE)

@@ -106,13 +106,24 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
     emit_pass = ctx.config.emit_pass
     out: list[Finding] = []
     crashed: list[tuple[str, BaseException]] = []
+    index = ctx.index
+    rule_id, title, severity = static.rule_id, static.title, static.severity
+    remediation, compliance = static.remediation, static.compliance
     for kind in compiled.rule.resources:
-        for node_id, attrs in ctx.index.nodes(kind):
+        for node_id, attrs in index.nodes(kind):
             try:
                 result = _judge(applies, fail, ctx, node_id, attrs)
-                if result is None or (result.outcome == FALSE and not emit_pass):
+                if result is None:
                     continue
-                out.extend(_findings(static, ctx.index.ref(node_id, attrs), node_id, attrs,
+                if result.outcome == FALSE:  # the hot path: keep PASS findings cheap
+                    if emit_pass:
+                        out.append(Finding(
+                            id=finding_id(rule_id, node_id), rule_id=rule_id, title=title,
+                            severity=severity, status=Status.PASS,
+                            resource=index.ref(node_id, attrs), evidence=_NO_EVIDENCE,
+                            remediation=remediation, compliance=compliance))
+                    continue
+                out.extend(_findings(static, index.ref(node_id, attrs), node_id, attrs,
                                      result, attributes))
             except Exception as exc:  # a crashing rule becomes a finding, never silence
                 crashed.append((node_id, exc))
@@ -144,11 +155,6 @@ def _clip(value: Any) -> Any:
 
 def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[str, Any],
               result: Result, attributes: list[str]) -> list[Finding]:
-    if result.outcome == FALSE:
-        return [Finding(id=finding_id(static.rule_id, node_id), rule_id=static.rule_id,
-                        title=static.title, severity=static.severity, status=Status.PASS,
-                        resource=ref, evidence=_NO_EVIDENCE, remediation=static.remediation,
-                        compliance=static.compliance)]
     facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
     evidence: dict[str, Any] = {"attributes": {a: _clip(attrs.get(a)) for a in attributes
                                                if a in attrs},
