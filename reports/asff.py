@@ -439,7 +439,8 @@ def build_asff(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = N
                created_at: Mapping[str, str] | None = None, home_region: str | None = None,
                now: datetime | None = None) -> list[dict[str, Any]]:
     created = created_at or {}
-    return [to_asff(f, document, graph=graph, created_at=created.get(str(f.get("id"))),
+    return [to_asff(f, document, graph=graph,
+                    created_at=created.get(str(f.get("id"))) or f.get("first_seen"),
                     home_region=home_region, now=now) for f in findings_of(document)]
 
 

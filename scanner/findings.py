@@ -68,6 +68,9 @@ class Finding:
     compliance: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     missing: tuple[str, ...] = ()  # for UNKNOWN: the inputs that were not collected
     muted_by: Mapping[str, Any] | None = None  # the suppression entry when status is MUTED
+    #: when this finding id was first reported (kept across scans through history; it is the
+    #: ASFF CreatedAt). Set by the pipeline, not by rules.
+    first_seen: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -91,6 +94,8 @@ class Finding:
         }
         if self.muted_by is not None:
             out["muted_by"] = dict(self.muted_by)
+        if self.first_seen is not None:
+            out["first_seen"] = self.first_seen
         return out
 
     @classmethod
@@ -111,4 +116,5 @@ class Finding:
             compliance={k: tuple(v) for k, v in (data.get("compliance") or {}).items()},
             missing=tuple(data.get("missing") or ()),
             muted_by=data.get("muted_by"),
+            first_seen=data.get("first_seen"),
         )

@@ -169,22 +169,30 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
     snapshot = read_snapshot(snapshot_path)
     analysis = analyze(snapshot, inputs, fail_on=options.fail_on)
     drift: Mapping[str, Any] | None = None
+    previous = None
     if store is not None:
         from scanner.history.diff import diff_scans
+        from scanner.history.records import StoredScan
 
-        previous = store.latest_complete(before=None)
-        current = store.record(snapshot.meta, snapshot, analysis.document,
-                               analysis.access.to_json())
+        previous_record = store.latest_complete(before=None)
+        previous = store.load(previous_record.scan_id) if previous_record else None
+    document = with_first_seen(analysis.document, previous.document if previous else None)
+    if store is not None:
+        access_json = analysis.access.to_dict()
+        record = store.record(snapshot.meta, snapshot, document, access_json)
         if previous is not None:
-            drift = diff_scans(store.load(previous.scan_id), store.load(current.scan_id)).to_json()
+            current = StoredScan(record=record, snapshot=snapshot, document=document,
+                                 access=access_json)
+            drift = diff_scans(previous, current).to_json()
     analysis = Analysis(
         snapshot=snapshot, graph=analysis.graph, access=analysis.access,
-        findings=analysis.findings, document=analysis.document, exit_code=analysis.exit_code,
+        findings=analysis.findings, document=document, exit_code=analysis.exit_code,
         drift=drift, api_calls=dict(counter.counts()), snapshot_path=snapshot_path,
     )
+    first_seen = {f["id"]: f["first_seen"] for f in document["findings"] if f.get("first_seen")}
     formats = tuple(f for f in options.formats if f != "table")
     write_reports(analysis, out_dir, ("json",) + formats if "json" not in formats else formats,
-                  drift=drift)
+                  drift=drift, previous_created_at=first_seen)
     if not options.quiet and "table" in options.formats:
         from reports.table import render_table
 
@@ -196,6 +204,24 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
         print(f"scan finished in {time.perf_counter() - started:.1f}s; outputs in {out_dir}",
               file=stream)
     return analysis
+
+
+def with_first_seen(document: dict[str, Any],
+                    previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Each finding's ``first_seen``: carried from the previous complete scan when the same
+    finding id was reported there (its first_seen, else that scan's start), else this scan's
+    start. Security Hub's CreatedAt comes from it, so it survives nightly output directories."""
+    started = document.get("scan", {}).get("started_at")
+    earlier: dict[str, str] = {}
+    if previous is not None:
+        prev_started = previous.get("scan", {}).get("started_at")
+        for f in previous.get("findings", ()):
+            seen = f.get("first_seen") or prev_started
+            if seen:
+                earlier[f["id"]] = seen
+    findings = [dict(f, first_seen=earlier.get(f["id"], f.get("first_seen") or started))
+                for f in document.get("findings", ())]
+    return dict(document, findings=findings)
 
 
 def parse_formats(text: str) -> tuple[str, ...]:

@@ -160,3 +160,19 @@ def test_console_script_runs_as_a_module() -> None:
                           text=True, check=True)
     for command in ("scan", "demo", "access", "diff", "remediate", "export", "rules"):
         assert command in done.stdout
+
+
+def test_first_seen_and_asff_created_at_survive_nightly_output_directories(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    seed(moto_endpoint)
+    history = str(tmp_path / "history.db")
+    scan(moto_endpoint, tmp_path / "night1", "--history", history, "--format", "json,asff")
+    scan(moto_endpoint, tmp_path / "night2", "--history", history, "--format", "json,asff")
+    one = json.loads((tmp_path / "night1" / "findings.json").read_text())
+    two = json.loads((tmp_path / "night2" / "findings.json").read_text())
+    first = {f["id"]: f["first_seen"] for f in one["findings"]}
+    assert all(f["first_seen"] == first[f["id"]] for f in two["findings"])
+    assert set(first.values()) == {one["scan"]["started_at"]}
+    asff = json.loads((tmp_path / "night2" / "findings.asff.json").read_text())
+    asff = asff["Findings"] if isinstance(asff, dict) else asff
+    assert asff and all(a["CreatedAt"].startswith(one["scan"]["started_at"][:16]) for a in asff)
