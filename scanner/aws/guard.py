@@ -4,6 +4,9 @@ It runs on ``before-parameter-build`` (before the request is built or sent) and 
 operation outside the declared read set -- the collectors' ``OPERATIONS`` tables plus the two STS
 calls the session layer makes -- by raising scanner.errors.ReadOnlyViolation. GetSecretValue and
 BatchGetSecretValue are refused even if someone adds them to a table.
+
+Remediation and the Security Hub export use the same guard with their own allow-lists; the
+``purpose`` given at construction names whose declared operations were missed in the refusal.
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ ALWAYS_REFUSED: frozenset[tuple[str, str]] = frozenset(
 
 
 class ReadOnlyGuard:
-    """Refuses every operation that is not in ``allowed`` (and always the secret-value reads)."""
+    """Refuses every operation that is not in ``allowed`` (and always the secret-value reads).
 
-    def __init__(self, allowed: Iterable[tuple[str, str]]) -> None:
+    ``purpose`` names the allow-list in the refusal ("scan", "remediation", "Security Hub
+    export", ...).
+    """
+
+    def __init__(self, allowed: Iterable[tuple[str, str]], *, purpose: str = "scan") -> None:
         self.allowed: frozenset[tuple[str, str]] = frozenset(allowed) - ALWAYS_REFUSED
+        self.purpose = purpose
 
     def check(self, service: str, operation: str) -> None:
         if (service, operation) in ALWAYS_REFUSED:
@@ -31,7 +39,8 @@ class ReadOnlyGuard:
             )
         if (service, operation) not in self.allowed:
             raise ReadOnlyViolation(
-                f"refused {service}:{operation}: not one of the scanner's declared read operations"
+                f"refused {service}:{operation}: not one of the declared operations of the "
+                f"{self.purpose}"
             )
 
     def _hook(self, model: Any = None, **_: Any) -> None:

@@ -5,7 +5,9 @@
 * In the account the base credentials belong to (the "home" account), those credentials are
   used directly: no role is assumed there (the management account usually has no audit role).
 * In every other account the audit role ``arn:<partition>:iam::<account>:role/<role_name>`` is
-  assumed once (optionally with an ExternalId). The credentials are cached per account as
+  assumed once (optionally with an ExternalId) under the RoleSessionName ``session_name``
+  (default "secretgraph-audit"; remediation uses "secretgraph-remediate", so its writes are
+  told apart in CloudTrail). The credentials are cached per account as
   botocore ``RefreshableCredentials``, which re-assume the role before they expire, so a scan
   can outlast the one-hour session of a chained role.
 * Every client gets explicit credentials, an explicit region, the endpoint URL (moto, or
@@ -36,6 +38,7 @@ OPERATIONS: dict[tuple[str, str], str] = {
     ("sts", "AssumeRole"): "sts:AssumeRole",
 }
 
+#: The default RoleSessionName (CloudTrail shows it); remediation passes "secretgraph-remediate".
 SESSION_NAME = "secretgraph-audit"
 
 
@@ -105,8 +108,10 @@ class AwsSessions:
         external_id: str | None = None,
         sts_region: str = "us-east-1",
         clock: Callable[[], datetime.datetime] | None = None,
+        session_name: str = SESSION_NAME,
     ) -> None:
         self.base = base
+        self.session_name = session_name
         self.settings = settings or ClientSettings()
         self.guard = guard
         self.counter = counter
@@ -192,7 +197,7 @@ class AwsSessions:
         sts = self._make_client(self._base_credentials, "sts", self.sts_region)
         params: dict[str, Any] = {
             "RoleArn": role_arn,
-            "RoleSessionName": SESSION_NAME,
+            "RoleSessionName": self.session_name,
             "DurationSeconds": self.settings.role_session_seconds,
         }
         if self.external_id:

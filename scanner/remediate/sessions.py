@@ -57,10 +57,10 @@ def remediation_clients(*, role_name: str | None, endpoint_url: str | None,
     """account id -> clients through ``arn:aws:iam::<account>:role/<role_name>``; in the
     account of the base credentials those credentials are used directly."""
     sessions = AwsSessions(base or base_session(),
-                           guard=ReadOnlyGuard(remediation_operations()),
+                           guard=ReadOnlyGuard(remediation_operations(), purpose="remediation"),
                            settings=ClientSettings(endpoint_url=endpoint_url,
                                                    max_attempts=max_attempts),
-                           role_name=role_name)
+                           role_name=role_name, session_name="secretgraph-remediate")
     cache: dict[str, AccountClients] = {}
 
     def factory(account_id: str) -> Clients:

@@ -56,9 +56,36 @@ def test_a_write_through_a_scanner_client_is_refused(mgmt_session: boto3.Session
     with mock_aws():
         client = scanner_sessions(mgmt_session).client("secretsmanager",
                                                        account_id="123456789012", region=REGION)
-        with pytest.raises(ReadOnlyViolation, match="not one of the scanner's declared read"):
+        with pytest.raises(ReadOnlyViolation,
+                           match="CreateSecret: not one of the declared operations of the scan$"):
             client.create_secret(Name="x", SecretString="y")
         with pytest.raises(ReadOnlyViolation):
             scanner_sessions(mgmt_session).client(
                 "ec2", account_id="123456789012", region=REGION).create_vpc(CidrBlock="10.0.0.0/16")
         assert mgmt_session.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+def test_the_refusal_names_the_purpose_of_the_guard_that_refused() -> None:
+    scan = ReadOnlyGuard({("secretsmanager", "ListSecrets")})
+    export = ReadOnlyGuard({("securityhub", "BatchImportFindings")},
+                           purpose="Security Hub export")
+    with pytest.raises(ReadOnlyViolation, match="declared operations of the scan$"):
+        scan.check("secretsmanager", "PutSecretValue")
+    with pytest.raises(ReadOnlyViolation,
+                       match="refused secretsmanager:ListSecrets: not one of the declared "
+                             "operations of the Security Hub export$"):
+        export.check("secretsmanager", "ListSecrets")
+    export.check("securityhub", "BatchImportFindings")
+
+
+def test_remediation_clients_name_remediation_in_a_refusal(mgmt_session: boto3.Session) -> None:
+    from scanner.remediate.sessions import remediation_clients
+
+    with mock_aws():
+        clients = remediation_clients(role_name="Remediate", endpoint_url=None,
+                                      base=mgmt_session)
+        sm = clients("123456789012").client("secretsmanager", REGION)
+        with pytest.raises(ReadOnlyViolation,
+                           match="DeleteSecret: not one of the declared operations of the "
+                                 "remediation$"):
+            sm.delete_secret(SecretId="app/anything")

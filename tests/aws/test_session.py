@@ -68,6 +68,29 @@ def test_the_external_id_is_sent_with_assume_role(mgmt_session: boto3.Session) -
         (f"arn:aws:iam::{OTHER}:role/Audit", "ext-123", 3600)]
 
 
+def test_the_role_session_name_is_a_parameter_so_cloudtrail_tells_audit_from_remediation(
+        mgmt_session: boto3.Session) -> None:
+    with mock_aws():
+        default, _ = make(mgmt_session)
+        named, _ = make(mgmt_session, session_name="secretgraph-remediate")
+        assert caller_arn(default, OTHER) == \
+            f"arn:aws:sts::{OTHER}:assumed-role/Audit/secretgraph-audit"
+        assert caller_arn(named, OTHER) == \
+            f"arn:aws:sts::{OTHER}:assumed-role/Audit/secretgraph-remediate"
+
+
+def test_remediation_assumes_its_role_under_the_remediate_session_name(
+        mgmt_session: boto3.Session) -> None:
+    from scanner.remediate.sessions import remediation_clients
+
+    with mock_aws():
+        clients = remediation_clients(role_name="Remediate", endpoint_url=None,
+                                      base=mgmt_session)
+        sts = clients(OTHER).client("sts", REGION)
+        assert sts.get_caller_identity()["Arn"] == \
+            f"arn:aws:sts::{OTHER}:assumed-role/Remediate/secretgraph-remediate"
+
+
 def test_role_credentials_are_refreshed_before_they_expire(mgmt_session: boto3.Session) -> None:
     now = [datetime.datetime.now(datetime.timezone.utc)]
     clock: Callable[[], datetime.datetime] = lambda: now[0]  # noqa: E731
