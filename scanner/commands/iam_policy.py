@@ -1,39 +1,55 @@
-"""`secretgraph iam-policy`: print the IAM policy the scanner needs, generated from the
-collectors' declared actions (so it can never drift from what the code calls)."""
+"""`secretgraph iam-policy`: print the IAM policies secretgraph needs, generated from the
+declared actions (the collectors' OPERATIONS, the remediators' PERMISSIONS), so they can never
+drift from what the code calls."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from scanner.aws.permissions import (
     cloudformation_template,
     iam_policy_document,
     scanner_policy_document,
 )
+from scanner.errors import UsageError
 
 HELP = "print the audit role's IAM policy, generated from the collectors' declared actions"
+
+TARGETS = ("audit-role", "scanner", "remediation-role")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=("json", "cloudformation"), default="json",
-        help="json: the role's policy document; cloudformation: a template creating the role",
+        help="json: the policy document; cloudformation: a template creating the audit role "
+             "(only with --for audit-role)",
     )
     parser.add_argument(
-        "--for", dest="target", choices=("audit-role", "scanner"), default="audit-role",
-        help="audit-role: the role assumed in every account (default); scanner: what the "
-             "identity running the scan needs (Organizations discovery, sts:AssumeRole)",
+        "--for", dest="target", choices=TARGETS, default="audit-role",
+        help="audit-role: the read-only role assumed in every account (default); scanner: what "
+             "the identity running the scan needs (Organizations discovery, sts:AssumeRole); "
+             "remediation-role: the write role `remediate --apply` assumes (the remediators' "
+             "declared actions, secret-value reads denied)",
     )
     parser.add_argument("--role-name", default="SecretgraphAudit",
                         help="name of the audit role (default SecretgraphAudit)")
 
 
 def run(args: argparse.Namespace) -> int:
+    document: dict[str, Any]
     if args.format == "cloudformation":
+        if args.target != "audit-role":
+            raise UsageError(f"--format cloudformation creates the audit role; it cannot be "
+                             f"combined with --for {args.target} (use --format json)")
         document = cloudformation_template(args.role_name)
     elif args.target == "scanner":
         document = scanner_policy_document(args.role_name)
+    elif args.target == "remediation-role":
+        from scanner.remediate.permissions import remediation_policy_document
+
+        document = remediation_policy_document()
     else:
         document = iam_policy_document()
     print(json.dumps(document, indent=2))

@@ -16,6 +16,7 @@ from scanner.aws.permissions import (
 )
 from scanner.commands import iam_policy
 from scanner.collectors import ACCOUNT_COLLECTORS, COLLECTORS, organizations
+from scanner.errors import UsageError
 
 
 def allowed_actions(document: dict) -> set[str]:
@@ -89,3 +90,24 @@ def test_the_iam_policy_command_prints_a_template(capsys: pytest.CaptureFixture[
     assert main(["iam-policy", "--format", "cloudformation", "--role-name", "Aud"]) == 0
     template = json.loads(capsys.readouterr().out)
     assert template["Resources"]["AuditRole"]["Properties"]["RoleName"] == "Aud"
+
+
+def test_the_iam_policy_command_prints_the_remediation_role_policy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner.remediate.permissions import remediation_policy_document
+
+    assert main(["iam-policy", "--for", "remediation-role"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document == remediation_policy_document()
+    allowed = allowed_actions(document)
+    assert "secretsmanager:PutResourcePolicy" in allowed
+    assert "secretsmanager:PutResourcePolicy" not in allowed_actions(iam_policy_document())
+    assert not allowed & set(NEVER_ALLOWED_ACTIONS)
+    denied = {a for s in document["Statement"] if s["Effect"] == "Deny" for a in s["Action"]}
+    assert denied == set(NEVER_ALLOWED_ACTIONS)
+
+
+@pytest.mark.parametrize("target", ["scanner", "remediation-role"])
+def test_a_cloudformation_template_exists_only_for_the_audit_role(target: str) -> None:
+    with pytest.raises(UsageError, match=f"--for {target}"):
+        main(["iam-policy", "--format", "cloudformation", "--for", target])
