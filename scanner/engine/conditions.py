@@ -321,17 +321,14 @@ class AnyOf(Condition):
     def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
         unknowns: list[Result] = []
         falses: list[Result] = []
-        trues: list[Result] = []
         for child in self.children:
             r = child.evaluate(ctx, node_id, attrs)
             if r.outcome == TRUE:
-                trues.append(r)
-            elif r.outcome == UNKNOWN:
+                return r  # TRUE decides an any: its reason is the finding's reason
+            if r.outcome == UNKNOWN:
                 unknowns.append(r)
             else:
                 falses.append(r)
-        if trues:
-            return _merge(TRUE, trues)
         if unknowns:
             return _merge(UNKNOWN, unknowns)
         return _merge(FALSE, falses)
@@ -421,6 +418,9 @@ class Compare(Condition):
         self.expected = expected
         # For dotted paths into free-form maps (tags.<key>), a missing key is null, not unread.
         self.optional_keys = optional_keys
+        self.shown = None if op.value == "none" else (
+            expected.pattern if isinstance(expected, re.Pattern) else expected)
+        self.is_length = op.name.startswith("length")
 
     def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
         unread = attrs.get("unread")
@@ -444,12 +444,10 @@ class Compare(Condition):
             outcome = self.if_null
         else:
             outcome = self.fn(actual, self.expected, ctx.now)
-        shown = None if self.op.value == "none" else (
-            self.expected.pattern if isinstance(self.expected, re.Pattern) else self.expected)
-        if self.op.name.startswith("length") and isinstance(actual, (str, list, tuple, dict)):
+        if self.is_length and isinstance(actual, (str, list, tuple, dict)):
             actual = f"<{len(actual)} characters>" if isinstance(actual, str) else (
                 f"<{len(actual)} items>")
-        fact = ("attr", self.path, self.op.name, shown, actual, False)
+        fact = ("attr", self.path, self.op.name, self.shown, actual, False)
         if outcome == UNKNOWN:
             return Result(outcome=UNKNOWN, facts=(fact,),
                           missing=(f"{self.path} (null: {self.op.name} cannot be judged)",))
@@ -491,7 +489,7 @@ class EdgeCondition(Condition):
             results = []
             for t in targets:
                 r = self.condition.evaluate(ctx, t, nodes[t])
-                if r.facts:
+                if r.facts and r.outcome != FALSE:
                     r = Result(outcome=r.outcome,
                                facts=tuple(("text", f"{self.edge_kind} -> {t}: {render_fact(f)}")
                                            for f in r.facts),
