@@ -20,7 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synth import make_snapshot  # noqa: E402
-from scanner.engine import evaluate, exit_code, findings_document, load_ruleset  # noqa: E402
+from scanner.engine import (  # noqa: E402
+    evaluate,
+    exit_code,
+    findings_document,
+    load_ruleset,
+    parse_config,
+)
 from scanner.graph.builder import build_graph  # noqa: E402
 
 
@@ -34,6 +40,8 @@ def main() -> int:
     ap.add_argument("--secrets", type=int, default=100)
     ap.add_argument("--roles", type=int, default=20)
     ap.add_argument("--no-access", action="store_true", help="skip access analysis")
+    ap.add_argument("--no-pass", action="store_true",
+                    help="config emit_pass: false (report FAIL and UNKNOWN only)")
     ap.add_argument("--trace-memory", action="store_true",
                     help="evaluate a second time under tracemalloc: the engine's own peak")
     args = ap.parse_args()
@@ -57,7 +65,8 @@ def main() -> int:
     ruleset = load_ruleset()
     now = datetime(2026, 11, 29, tzinfo=timezone.utc)
     t4, c4 = time.perf_counter(), time.process_time()
-    findings = evaluate(graph, snap, access, ruleset, None, now)
+    config = parse_config({"emit_pass": not args.no_pass}, path="(bench)")
+    findings = evaluate(graph, snap, access, ruleset, config, now)
     t5, c5 = time.perf_counter(), time.process_time()
     document = findings_document(snap, findings)
     t6, c6 = time.perf_counter(), time.process_time()
@@ -77,7 +86,7 @@ def main() -> int:
 
         del findings, document
         tracemalloc.start()
-        again = evaluate(graph, snap, access, ruleset, None, now)
+        again = evaluate(graph, snap, access, ruleset, config, now)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"engine's own peak allocation (tracemalloc, {len(again)} findings): "

@@ -74,6 +74,7 @@ def aws_entries(st: Statement) -> tuple[bool, tuple[str, ...]]:
     return st.principal.star, st.principal.aws
 
 
+@lru_cache(maxsize=65536)
 def account_of(entry: str) -> str | None:
     return entry_account(entry)
 
