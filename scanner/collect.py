@@ -10,7 +10,9 @@ folder per account, so memory does not grow with the number of accounts):
    entry and ``AccountSnapshot(assumed=False)``; the rest of the scan goes on);
 3. one unit of work per account x region (Secrets Manager, KMS, EC2, Lambda, Service Quotas)
    and per account for IAM ("global");
-4. one DescribeSecret per primary secret that a scanned region lists a replica of;
+4. one DescribeSecret per primary secret that a scanned region lists a replica of, and per
+   primary lacking a listed replica in one of ``required_replica_regions`` (Failed
+   replications and unscanned regions are seen through its ReplicationStatus);
 5. infer the central security account unless it was named, then assemble the snapshot file
    account by account (SnapshotWriter streams it).
 """
@@ -83,6 +85,9 @@ class CollectOptions:
     work_dir: Path | None = None  # parent of the temporary per-account directory
     scan_id: str | None = None
     extra_known_regions: tuple[str, ...] = field(default_factory=tuple)
+    #: regions every secret must be replicated to (the engine config's required_replica_regions):
+    #: primaries missing a listed replica in one of them get a DescribeSecret too.
+    required_replica_regions: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- validation
@@ -111,6 +116,10 @@ def validate_options(options: CollectOptions) -> None:
             raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)")
     if len(set(options.regions)) != len(options.regions):
         raise UsageError("a region is listed twice in --regions")
+    for region in options.required_replica_regions:
+        if region not in known:
+            raise UsageError(f"unknown region {region!r} in required_replica_regions "
+                             "(not an AWS region botocore knows)")
     for account in options.accounts:
         if not ACCOUNT_ID.match(account):
             raise UsageError(f"malformed account id {account!r}: expected 12 digits")
@@ -380,8 +389,19 @@ class _Run:
         replicas = secretsmanager.replica_arns_of_primaries(snapshot.secrets)
         return account_id, region, region_stats(snapshot.secrets), replicas
 
-    def replication(self, item: tuple[tuple[str, str], list[str]]) -> None:
-        (account_id, region), arns = item
+    def replication(self, item: tuple[tuple[str, str], Mapping[str, Iterable[str]]]) -> None:
+        """DescribeSecret for the primaries of one account-region that need it. ``item``:
+        ((account, region), primary ARN -> the scanned regions listing a replica of it)."""
+        (account_id, region), listed = item
+        part = self.store.get(account_id, region) or {}
+        arns = [
+            secret["arn"] for secret in (part.get("region") or {}).get("secrets", ())
+            if not _is_replica_json(secret) and secretsmanager.needs_replication_status(
+                region=region, listed_in=tuple(listed.get(secret["arn"], ())),
+                required_regions=self.options.required_replica_regions)
+        ]
+        if not arns:
+            return
         rec = Recorder(account_id=account_id, region=region, service=secretsmanager.SERVICE)
         try:
             client = self.sessions.client(secretsmanager.SERVICE, account_id=account_id,
@@ -400,27 +420,43 @@ class _Run:
         })
 
 
+def _is_replica_json(secret: Mapping[str, Any]) -> bool:
+    primary_region = secret.get("primary_region")
+    return bool(primary_region) and primary_region != secret.get("region")
+
+
 def _assemble_account(store: PartStore, account_id: str, *, name: str | None,
-                      regions: tuple[str, ...], assumed: bool) -> dict[str, Any]:
-    """One account's JSON from its parts (replication results patched into the secrets)."""
+                      regions: tuple[str, ...], assumed: bool,
+                      required_replica_regions: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One account's JSON from its parts (replication results patched into the secrets; a
+    primary without one keeps ``replicas=()`` unless ``replicas_unknown``)."""
     if not assumed:
         return to_jsonable(AccountSnapshot(account_id=account_id, name=name, assumed=False,
                                            iam=None))
     iam_part = store.get(account_id, GLOBAL) or {}
-    region_json = []
+    region_data = []
     for region in regions:
         part = store.get(account_id, region) or {}
-        data = part.get("region") or to_jsonable(RegionSnapshot(region=region))
+        region_data.append(part.get("region") or to_jsonable(RegionSnapshot(region=region)))
+    unlisted = [data["region"] for data in region_data
+                if secretsmanager.SERVICE in data.get("unread_services", ())]
+    for data in region_data:
+        region = data["region"]
         patch = (store.get(account_id, f"{region}.replication") or {}).get("replicas", {})
-        if patch:
-            for secret in data["secrets"]:
-                if secret["arn"] in patch:
-                    value = patch[secret["arn"]]
-                    secret["replicas"] = value
-                    if value is None:
-                        secret["unread"] = sorted(set(secret["unread"]) | {"replicas"})
-        region_json.append(data)
-    return {"account_id": account_id, "name": name, "regions": region_json,
+        unknown = secretsmanager.replicas_unknown(
+            region=region, required_regions=required_replica_regions, scanned_regions=regions,
+            unlisted_regions=unlisted)
+        for secret in data["secrets"]:
+            if secret["arn"] in patch:
+                value = patch[secret["arn"]]
+            elif unknown and not _is_replica_json(secret):
+                value = None
+            else:
+                continue
+            secret["replicas"] = value
+            if value is None:
+                secret["unread"] = sorted(set(secret["unread"]) | {"replicas"})
+    return {"account_id": account_id, "name": name, "regions": region_data,
             "iam": iam_part.get("iam"), "assumed": True}
 
 
@@ -527,16 +563,22 @@ def collect(
                             yield account_id, region
 
             stats: dict[str, AccountStats] = {}
-            replicated: dict[tuple[str, str], set[str]] = {}
-            for account_id, _region, region_stat, replicas in pool.map_unordered(run.unit,
-                                                                                 units()):
+            # (account, primary region) -> primary ARN -> scanned regions listing a replica
+            replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
+            for account_id, region, region_stat, replicas in pool.map_unordered(run.unit,
+                                                                                units()):
                 stats[account_id] = stats.get(account_id, AccountStats()).plus(region_stat)
                 for primary_region, primary_arn in replicas:
                     if primary_region in options.regions:
-                        replicated.setdefault((account_id, primary_region), set()).add(primary_arn)
+                        replicated.setdefault((account_id, primary_region), {}).setdefault(
+                            primary_arn, set()).add(region)
+            if options.required_replica_regions:
+                # every primary may lack a required replica: look at every account-region
+                keys = [(a, r) for a in account_ids if assumed[a] for r in options.regions]
+            else:
+                keys = sorted(replicated)
             for _ in pool.map_unordered(run.replication,
-                                        ((key, sorted(arns)) for key, arns in
-                                         sorted(replicated.items()))):
+                                        ((key, replicated.get(key, {})) for key in keys)):
                 pass
 
             central: str | None
@@ -550,7 +592,8 @@ def collect(
                 for account_id in account_ids:
                     writer.write_account(_assemble_account(
                         store, account_id, name=names.get(account_id),
-                        regions=options.regions, assumed=assumed[account_id]))
+                        regions=options.regions, assumed=assumed[account_id],
+                        required_replica_regions=options.required_replica_regions))
                 meta = ScanMeta(
                     scan_id=options.scan_id or f"scan-{started.replace(':', '')}-"
                                                f"{uuid.uuid4().hex[:8]}",

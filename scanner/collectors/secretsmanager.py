@@ -1,16 +1,20 @@
 """Secrets Manager: ListSecrets (with IncludePlannedDeletion), one GetResourcePolicy per primary
-secret, and one DescribeSecret per primary that has replicas (for ReplicationStatus).
+secret, and DescribeSecret (for ReplicationStatus) on the primaries that need it.
 
 Calls per account-region: ceil(S/100) ListSecrets + 1 GetResourcePolicy per primary secret that
 is not scheduled for deletion. Replicas are listed in their own region with PrimaryRegion set;
-their policy is read once, on the primary, in the primary's region. A primary "has replicas" when
-a replica of it was listed in one of the scanned regions (ListSecrets does not return
-ReplicationStatus); those primaries get one DescribeSecret each, in a second pass.
+their policy is read once, on the primary, in the primary's region. ListSecrets does not return
+ReplicationStatus, so a second pass calls DescribeSecret once for every primary that
+``needs_replication_status``: a replica of it is listed in a scanned region, or it lacks a listed
+replica in one of the required replica regions (a replication that Failed never appears in its
+target region; a region may not be scanned). Any other primary reports ``replicas=()`` --
+"no replica in any scanned region, none required" -- unless ``replicas_unknown`` says that
+answer could be false (then ``replicas=None`` and ``unread`` names "replicas").
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from scanner.collectors.base import Recorder, iso, paginate, tag_map, with_region
 from scanner.model import ReplicaStatus, Secret
@@ -62,7 +66,7 @@ def fetch_secrets(client: Any, rec: Recorder) -> dict[str, Any]:
 
 
 def fetch_replication(client: Any, rec: Recorder, primary_arns: Iterable[str]) -> dict[str, Any]:
-    """DescribeSecret for each primary known to have replicas."""
+    """DescribeSecret for each primary given (see ``needs_replication_status``)."""
     described: dict[str, Any] = {}
     failed: list[str] = []
     for arn in primary_arns:
@@ -138,6 +142,36 @@ def replica_arns_of_primaries(secrets: Iterable[Secret]) -> list[tuple[str, str]
         if secret.is_replica and secret.primary_region:
             out.append((secret.primary_region, with_region(secret.arn, secret.primary_region)))
     return out
+
+
+def needs_replication_status(*, region: str, listed_in: Collection[str],
+                             required_regions: Collection[str]) -> bool:
+    """Whether the primary secret in ``region`` gets one DescribeSecret.
+
+    ``listed_in``: the scanned regions whose ListSecrets listed a replica of it. It does when a
+    replica is listed somewhere, or when some required region (its own region never counts)
+    lists none -- so the rules can tell "never replicated there" from "replication Failed or
+    still InProgress", and a required region outside the scan is still answered.
+    """
+    if listed_in:
+        return True
+    return bool(set(required_regions) - {region} - set(listed_in))
+
+
+def replicas_unknown(*, region: str, required_regions: Collection[str],
+                     scanned_regions: Collection[str], unlisted_regions: Collection[str]) -> bool:
+    """For a primary that got no DescribeSecret: True when ``replicas=()`` could be false.
+
+    ``()`` means "no replica listed in any scanned region, and none required". It does not hold
+    when a required region (other than its own) was not scanned, or when a scanned region's
+    ListSecrets failed (``unlisted_regions``: a replica may be there). Regions that are neither
+    scanned nor required are not a reason: the scan did not ask about them, and making every
+    partial scan UNKNOWN would drown the rules. ``needs_replication_status`` describes every
+    primary missing a required region, so with a working DescribeSecret only an unread listing
+    makes this True.
+    """
+    required = set(required_regions) - {region}
+    return bool(required - set(scanned_regions)) or bool(set(unlisted_regions) - {region})
 
 
 def transform_replica_status(described: Mapping[str, Any]) -> tuple[ReplicaStatus, ...]:
