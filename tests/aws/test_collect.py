@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
 from scanner.aws.calls import CallCounter
@@ -194,3 +195,49 @@ def test_the_snapshot_does_not_depend_on_the_executor(
     assert threaded.coverage == synchronous.coverage
     assert (threaded.meta.central_account, threaded.meta.accounts) == (
         synchronous.meta.central_account, synchronous.meta.accounts)
+
+
+def test_a_required_region_outside_the_scan_is_read_from_describe_secret(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    counter = CallCounter()
+    snapshot = scan(tmp_path, scan_session, counter=counter, accounts=(estate.security,),
+                    required_replica_regions=(OTHER_REGION,))
+    secrets = {s.name: s for s in snapshot.accounts[0].regions[0].secrets}
+    assert [r.region for r in secrets["db/member-a"].replicas or ()] == [OTHER_REGION]
+    assert (secrets["plain"].replicas, secrets["plain"].unread) == ((), ())
+    # one per primary missing a listed replica in the required region (both: it is not scanned)
+    assert counter.counts()["secretsmanager.DescribeSecret"] == 2
+
+
+def test_without_required_regions_a_partial_scan_claims_no_replica_and_sends_no_describe(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    counter = CallCounter()
+    snapshot = scan(tmp_path, scan_session, counter=counter, accounts=(estate.security,))
+    secrets = {s.name: s for s in snapshot.accounts[0].regions[0].secrets}
+    # the documented meaning of (): no replica in any scanned region, and none required
+    assert (secrets["db/member-a"].replicas, secrets["db/member-a"].unread) == ((), ())
+    assert "secretsmanager.DescribeSecret" not in counter.counts()
+
+
+def test_a_failed_listing_in_another_region_makes_undescribed_replicas_unread(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    def west_listing_denied(model: Any = None, params: Any = None, **_: Any) -> Any:
+        if model.name == "ListSecrets" and f".{OTHER_REGION}." in params["url"]:
+            return (AWSResponse("https://stub", 400, {}, None),
+                    {"Error": {"Code": "AccessDeniedException", "Message": "stubbed"},
+                     "ResponseMetadata": {"HTTPStatusCode": 400}})
+        return None
+
+    scan_session.events.register("before-call", west_listing_denied)
+    snapshot = scan(tmp_path, scan_session, accounts=(estate.security,),
+                    regions=(REGION, OTHER_REGION))
+    east, west = snapshot.accounts[0].regions
+    assert west.unread_services == ("secretsmanager",)
+    for secret in east.secrets:
+        assert (secret.replicas, secret.unread) == (None, ("replicas",)), secret.name
+
+
+def test_an_unknown_required_replica_region_is_a_usage_error(
+        tmp_path: Path, scan_session: boto3.Session) -> None:
+    with pytest.raises(UsageError, match="'us-nowhere-1' in required_replica_regions"):
+        scan(tmp_path, scan_session, required_replica_regions=("us-nowhere-1",))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.model import ReplicaStatus, Subnet
 
@@ -256,3 +258,32 @@ def test_the_organization_keeps_active_accounts_parents_and_scps() -> None:
     assert [(p.name, p.targets) for p in org.policies] == [("deny-leave", ("ou-1",))]
     unreadable = organizations.transform_organization({**raw, "policies": None})
     assert (unreadable.policies, unreadable.policies_read) == ((), False)
+
+
+@pytest.mark.parametrize(("listed_in", "required", "expected"), [
+    ((), (), False),  # nothing listed, nothing required: () is the answer, no call
+    (("us-west-2",), (), True),  # a listed replica: read its status
+    ((), ("us-west-2",), True),  # never configured, Failed, or in an unscanned region: ask
+    (("us-west-2",), ("us-west-2",), True),
+    (("us-west-2",), ("eu-west-1",), True),
+    ((), (REGION,), False),  # its own region never counts
+])
+def test_which_primaries_get_describe_secret(listed_in: tuple[str, ...],
+                                             required: tuple[str, ...], expected: bool) -> None:
+    assert secretsmanager.needs_replication_status(
+        region=REGION, listed_in=listed_in, required_regions=required) is expected
+
+
+@pytest.mark.parametrize(("required", "scanned", "unlisted", "expected"), [
+    ((), (REGION,), (), False),  # a partial scan with nothing required is no reason
+    ((), (REGION, "us-west-2"), ("us-west-2",), True),  # a replica may hide in that region
+    ((), (REGION,), (REGION,), False),  # its own listing: it was listed, so that one worked
+    (("eu-west-1",), (REGION,), (), True),  # required, not scanned, not described
+    (("eu-west-1",), (REGION, "eu-west-1"), (), False),  # scanned: no replica listed there
+    ((REGION,), (REGION,), (), False),
+])
+def test_when_replicas_cannot_claim_none(required: tuple[str, ...], scanned: tuple[str, ...],
+                                         unlisted: tuple[str, ...], expected: bool) -> None:
+    assert secretsmanager.replicas_unknown(region=REGION, required_regions=required,
+                                           scanned_regions=scanned,
+                                           unlisted_regions=unlisted) is expected
