@@ -124,7 +124,8 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
                     document=document, exit_code=exit_code(document, fail_on))
 
 
-def _collect(options: ScanOptions, out_dir: Path, counter: Any) -> Path:
+def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
+             required_replica_regions: tuple[str, ...] = ()) -> Path:
     from scanner.collect import CollectOptions, collect
 
     return collect(
@@ -140,6 +141,7 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any) -> Path:
             endpoint_url=options.endpoint_url,
             max_workers=options.max_workers,
             max_attempts=options.max_attempts,
+            required_replica_regions=required_replica_regions,
         ),
         counter=counter,
     )
@@ -165,7 +167,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
     if options.snapshot_in is not None:
         snapshot_path = options.snapshot_in
     else:
-        snapshot_path = _collect(options, out_dir, counter)
+        snapshot_path = _collect(options, out_dir, counter,
+                                 required_replica_regions=inputs.config.required_replica_regions)
     snapshot = read_snapshot(snapshot_path)
     analysis = analyze(snapshot, inputs, fail_on=options.fail_on)
     drift: Mapping[str, Any] | None = None
