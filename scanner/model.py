@@ -93,7 +93,8 @@ class Secret:
     tags: Mapping[str, str] = field(default_factory=dict)
     version_stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: DescribeSecret ReplicationStatus on a primary with replicas; () when it has none;
-    #: None when it was not read (see unread).
+    #: None when it was not read (see unread). () without a DescribeSecret means "no replica
+    #: listed in any scanned region, and none required" (docs/collection.md, Replication).
     replicas: tuple[ReplicaStatus, ...] | None = ()
     resource_policy: str | None = None  # exact text; None: no policy attached
     unread: tuple[str, ...] = ()

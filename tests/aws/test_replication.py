@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from scanner.collect import CollectOptions, PartStore, _assemble_account, _Run
@@ -200,3 +201,26 @@ def test_a_failed_replica_becomes_an_unhealthy_secret_replica_not_a_missing_one(
     assert status[("secret-not-replicated", LONELY)] == Status.FAIL
     assert status[("secret-not-replicated", FAILED)] == Status.PASS
     assert status[("secret-replica-unhealthy", replica_node(FAILED, WEST))] == Status.FAIL
+
+
+def test_the_scan_passes_the_configs_required_replica_regions_to_collect(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scanner.collect
+    from scanner.pipeline import ScanOptions, run_scan
+
+    seen: list[CollectOptions] = []
+
+    class Collected(Exception):
+        pass
+
+    def fake_collect(options: CollectOptions, **_: Any) -> Path:
+        seen.append(options)
+        raise Collected
+
+    config = tmp_path / "config.yaml"
+    config.write_text("required_replica_regions: [us-west-2, eu-west-1]\n", encoding="utf-8")
+    monkeypatch.setattr(scanner.collect, "collect", fake_collect)
+    with pytest.raises(Collected):
+        run_scan(ScanOptions(regions=(EAST,), config_path=config, out_dir=tmp_path / "out",
+                             quiet=True))
+    assert [o.required_replica_regions for o in seen] == [(WEST, EU)]
