@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     region = args.region or (targets[0][1] if targets else "us-east-1")
     sessions = AwsSessions(
         base_session(args.profile),
-        guard=ReadOnlyGuard(set(SESSION_OPERATIONS) | set(OPERATIONS)),
+        guard=ReadOnlyGuard(set(SESSION_OPERATIONS) | set(OPERATIONS), purpose="Security Hub export"),
         settings=ClientSettings(endpoint_url=endpoint, max_attempts=3),
         role_name=args.role_name, external_id=args.external_id, sts_region=region,
     )
