@@ -1,6 +1,7 @@
 """The secret has no replica in some required region (parameter ``required_regions``, also set
-by the config's ``required_replica_regions``; the secret's own region is never required).
-UNKNOWN when its replication status was not read."""
+by the config's ``required_replica_regions``; the secret's own region is never required). A
+replication in status Failed left no replica: that region counts as missing. UNKNOWN when the
+replication status was not read."""
 
 from __future__ import annotations
 
@@ -17,10 +18,17 @@ def missing_replica_regions(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
         return Result(outcome=FALSE, facts=(("text", "no replica region required"),))
     if "replicas" in (attrs.get("unread") or ()) or attrs.get("replicas") is None:
         return unknown("replicas (DescribeSecret ReplicationStatus not read: see coverage)")
-    have = {r.get("region") for r in attrs.get("replicas") or ()}
+    replicas = list(attrs.get("replicas") or ())
+    have = {r.get("region") for r in replicas if r.get("status") != "Failed"}
+    failed = {str(r.get("region")): r.get("status_message") for r in replicas
+              if r.get("status") == "Failed"}
     missing = [r for r in required if r not in have]
     if not missing:
         return Result(outcome=FALSE, facts=(("text", f"replicated to {', '.join(required)}"),))
-    return Result(outcome=TRUE, facts=(("text", f"no replica in {', '.join(missing)}"),),
-                  evidence={"missing_regions": missing, "replica_regions": sorted(
-                      str(h) for h in have)})
+    text = f"no replica in {', '.join(missing)}"
+    if any(m in failed for m in missing):
+        text += " (replication failed: " + "; ".join(
+            f"{m}: {failed[m] or 'no message'}" for m in missing if m in failed) + ")"
+    return Result(outcome=TRUE, facts=(("text", text),),
+                  evidence={"missing_regions": missing, "failed_regions": failed,
+                            "replica_regions": sorted(str(h) for h in have)})
