@@ -77,7 +77,9 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             continue
         module = table.get(rid)
         if module is None:
-            skip(f"unknown remediation id {rid!r}")
+            steps = str(finding.remediation.get("description") or "").strip().split("\n")[0]
+            skip(f"{rid} has no automated remediator; manual steps: {steps}" if steps
+                 else f"{rid} has no automated remediator (see the finding's remediation)")
             continue
         if module.EXPLICIT_ONLY and not selection.explicit(finding, rid):
             skip(f"{rid} runs only when selected explicitly (--rule {finding.rule_id} or "
