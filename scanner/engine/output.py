@@ -21,73 +21,92 @@ def scan_complete(snapshot: Snapshot, findings: Sequence[Finding]) -> bool:
     return snapshot.complete and not any(is_rule_error(f) for f in findings)
 
 
+_SEVERITY_VALUE = {s: s.value for s in Severity}
+_STATUS_VALUE = {s: s.value for s in Status}
+_NEG_RANK = {s: -s.rank for s in Severity}
+
+
 def summary(findings: Sequence[Finding]) -> dict[str, Any]:
-    by_status = Counter(f.status.value for f in findings)
-    failing = [f for f in findings if f.status == Status.FAIL]
-    by_severity = Counter(f.severity.value for f in failing)
+    by_status = Counter(f.status for f in findings)
+    failing = [f for f in findings if f.status is Status.FAIL]
+    by_severity = Counter(f.severity for f in failing)
     by_rule = Counter(f.rule_id for f in failing)
     by_account = Counter(f.resource.account_id for f in failing)
     return {
         "total": len(findings),
-        "by_status": {s.value: by_status.get(s.value, 0) for s in Status},
-        "failing_by_severity": {s.value: by_severity.get(s.value, 0)
+        "by_status": {s.value: by_status.get(s, 0) for s in Status},
+        "failing_by_severity": {s.value: by_severity.get(s, 0)
                                 for s in sorted(Severity, key=lambda x: -x.rank)},
         "failing_by_rule": dict(sorted(by_rule.items())),
         "failing_by_account": dict(sorted(by_account.items())),
     }
 
 
+def _order(f: Finding) -> tuple[Any, ...]:
+    r = f.resource
+    return (_NEG_RANK[f.severity], _STATUS_VALUE[f.status], f.rule_id, r.account_id, r.arn,
+            f.principal or "")
+
+
 def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[str, Any]:
+    from scanner.engine.runner import gc_paused
+
     meta = snapshot.meta
-    ordered = sorted(findings, key=lambda f: (-f.severity.rank, f.status.value, f.rule_id,
-                                              f.resource.account_id, f.resource.arn,
-                                              f.principal or ""))
-    return {
-        "schema_version": FINDINGS_SCHEMA_VERSION,
-        "tool": {"name": TOOL_NAME, "version": __version__},
-        "scan": {
-            "id": meta.scan_id,
-            "started_at": meta.started_at,
-            "finished_at": meta.finished_at,
-            "accounts": list(meta.accounts),
-            "regions": list(meta.regions),
-            "complete": scan_complete(snapshot, findings),
-            "central_account": meta.central_account,
-        },
-        "coverage": [to_jsonable(c) for c in snapshot.coverage],
-        "summary": summary(findings),
-        "findings": _serialise(ordered),
-    }
+    with gc_paused():
+        ordered = sorted(findings, key=_order)
+        return {
+            "schema_version": FINDINGS_SCHEMA_VERSION,
+            "tool": {"name": TOOL_NAME, "version": __version__},
+            "scan": {
+                "id": meta.scan_id,
+                "started_at": meta.started_at,
+                "finished_at": meta.finished_at,
+                "accounts": list(meta.accounts),
+                "regions": list(meta.regions),
+                "complete": scan_complete(snapshot, findings),
+                "central_account": meta.central_account,
+            },
+            "coverage": [to_jsonable(c) for c in snapshot.coverage],
+            "summary": summary(findings),
+            "findings": _serialise(ordered),
+        }
 
 
 def _serialise(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    """Finding.to_json, with the parts findings share (resource, rule metadata, empty evidence)
-    built once and shared: at 100,000 secrets the document holds over a million findings."""
+    """Finding.to_json, with the parts findings share (resource, rule metadata, empty evidence
+    and missing) built once and shared: at 100,000 secrets the document holds over a million
+    findings. Shared parts are the same objects in many rows: treat rows as read-only (copy a
+    row's nested value before changing it)."""
+    resources: dict[int, dict[str, Any]] = {}
     shared: dict[int, Any] = {}
-
-    def once(obj: Any, build: Any) -> Any:
-        key = id(obj)
-        found = shared.get(key)
-        if found is None:
-            found = build(obj)
-            shared[key] = found
-        return found
-
+    empty_evidence: dict[str, Any] = {}
+    empty_missing: list[str] = []
+    severity_value, status_value = _SEVERITY_VALUE, _STATUS_VALUE
     out: list[dict[str, Any]] = []
+    append = out.append
     for f in findings:
         r = f.resource
+        resource = resources.get(id(r))
+        if resource is None:
+            resource = resources[id(r)] = {"type": r.type, "arn": r.arn,
+                                           "account_id": r.account_id, "region": r.region}
+        remediation = shared.get(id(f.remediation))
+        if remediation is None:
+            remediation = shared[id(f.remediation)] = dict(f.remediation)
+        compliance = shared.get(id(f.compliance))
+        if compliance is None:
+            compliance = shared[id(f.compliance)] = {k: list(v)
+                                                     for k, v in f.compliance.items()}
+        evidence = f.evidence
         item: dict[str, Any] = {
-            "id": f.id, "rule_id": f.rule_id, "title": f.title, "severity": f.severity.value,
-            "status": f.status.value,
-            "resource": once(r, lambda x: {"type": x.type, "arn": x.arn,
-                                           "account_id": x.account_id, "region": x.region}),
-            "message": f.message, "principal": f.principal,
-            "evidence": once(f.evidence, dict) if not f.evidence else dict(f.evidence),
-            "remediation": once(f.remediation, dict),
-            "compliance": once(f.compliance, lambda c: {k: list(v) for k, v in c.items()}),
-            "missing": list(f.missing),
+            "id": f.id, "rule_id": f.rule_id, "title": f.title,
+            "severity": severity_value[f.severity], "status": status_value[f.status],
+            "resource": resource, "message": f.message, "principal": f.principal,
+            "evidence": dict(evidence) if evidence else empty_evidence,
+            "remediation": remediation, "compliance": compliance,
+            "missing": list(f.missing) if f.missing else empty_missing,
         }
         if f.muted_by is not None:
             item["muted_by"] = dict(f.muted_by)
-        out.append(item)
+        append(item)
     return out

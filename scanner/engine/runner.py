@@ -8,9 +8,11 @@ with status UNKNOWN saying it crashed, and the run goes on.
 
 from __future__ import annotations
 
+import gc
 import traceback
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import networkx as nx
 
@@ -25,7 +27,7 @@ from scanner.engine.loader import (
     effective_params,
 )
 from scanner.errors import InputError
-from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id, make_finding
 from scanner.graph.schema import GLOBAL
 from scanner.model import Snapshot
 
@@ -77,11 +79,27 @@ def evaluate(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: R
     now = now or datetime.now(timezone.utc)
     index = GraphIndex(graph, snapshot)
     findings: list[Finding] = []
-    for compiled in compile_ruleset(ruleset, config):
-        ctx = RuleContext(graph=graph, snapshot=snapshot, access=access, config=config, now=now,
-                          index=index, params=compiled.params, cache={})
-        findings.extend(run_rule(compiled, ctx))
+    with gc_paused():
+        for compiled in compile_ruleset(ruleset, config):
+            ctx = RuleContext(graph=graph, snapshot=snapshot, access=access, config=config,
+                              now=now, index=index, params=compiled.params, cache={})
+            findings.extend(run_rule(compiled, ctx))
     return findings
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a run allocates millions of long-lived objects
+    (findings, their ids, document rows): each full collection would walk all of them again,
+    and they make no reference cycles. Reference counting still frees everything else; the
+    previous state is restored afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Static:
@@ -109,6 +127,7 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
     index = ctx.index
     rule_id, title, severity = static.rule_id, static.title, static.severity
     remediation, compliance = static.remediation, static.compliance
+    append, PASS = out.append, Status.PASS
     for kind in compiled.rule.resources:
         for node_id, attrs in index.nodes(kind):
             try:
@@ -117,11 +136,10 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
                     continue
                 if result.outcome == FALSE:  # the hot path: keep PASS findings cheap
                     if emit_pass:
-                        out.append(Finding(
-                            id=finding_id(rule_id, node_id), rule_id=rule_id, title=title,
-                            severity=severity, status=Status.PASS,
-                            resource=index.ref(node_id, attrs), evidence=_NO_EVIDENCE,
-                            remediation=remediation, compliance=compliance))
+                        append(make_finding(
+                            finding_id(rule_id, node_id), rule_id, title, severity, PASS,
+                            index.ref(node_id, attrs), "", None, _NO_EVIDENCE, remediation,
+                            compliance))
                     continue
                 out.extend(_findings(static, index.ref(node_id, attrs), node_id, attrs,
                                      result, attributes))
@@ -172,12 +190,11 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     principals: tuple[str | None, ...] = (None,)
     if result.outcome == TRUE and static.per_principal and result.principals:
         principals = result.principals
-    return [Finding(id=finding_id(static.rule_id, node_id, p), rule_id=static.rule_id,
-                    title=static.title, severity=static.severity, status=status, resource=ref,
-                    message=result.principal_messages.get(p, message) if p else message,
-                    principal=p, evidence=evidence,
-                    remediation=static.remediation, compliance=static.compliance,
-                    missing=tuple(result.missing))
+    return [make_finding(finding_id(static.rule_id, node_id, p), static.rule_id, static.title,
+                         static.severity, status, ref,
+                         result.principal_messages.get(p, message) if p else message,
+                         p, evidence, static.remediation, static.compliance,
+                         tuple(result.missing))
             for p in principals]
 
 
