@@ -6,13 +6,20 @@ third name ApplicationRole in ten accounts, a third name fifty account roots. Ev
 an ApplicationRole (reads the central app/* secrets), an Admin (Action *), a SecretsOps role
 (secretsmanager:* on its own account) and 17 roles without secrets permissions.
 
-Usage: .venv/bin/python bench/access.py [--accounts N] [--roles N] [--secrets N]
+With ``--synth`` the estate is the project's shared synthetic organization instead
+(``bench/synth.py make_snapshot``: N accounts each holding N secrets and N roles, what
+``bench/rules.py`` and the pipeline see; ~5% of secrets readable organization-wide), and
+``--secrets`` is per account.
+
+Usage: .venv/bin/python bench/access.py [--synth] [--accounts N] [--roles N] [--secrets N]
+                                         [--no-json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -147,9 +154,18 @@ def main() -> int:
     ap.add_argument("--secrets", type=int, default=100)
     ap.add_argument("--scps", action="store_true",
                     help="collected SCPs: FullAWSAccess on every level plus a guardrail SCP")
+    ap.add_argument("--synth", action="store_true",
+                    help="bench/synth.py's organization (--secrets per account)")
+    ap.add_argument("--no-json", action="store_true", help="skip timing to_json()")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    snap = make_snapshot(args.accounts, args.roles, args.secrets, scps=args.scps)
+    if args.synth:
+        from bench.synth import make_snapshot as synth_snapshot
+
+        snap = synth_snapshot(accounts=args.accounts, secrets_per_account=args.secrets,
+                              roles_per_account=args.roles)
+    else:
+        snap = make_snapshot(args.accounts, args.roles, args.secrets, scps=args.scps)
     t1 = time.perf_counter()
     graph = build_graph(snap)
     t2 = time.perf_counter()
@@ -160,12 +176,19 @@ def main() -> int:
     paths = sum(len(s.paths) for s in report.secrets.values())
     readers = sum(len(s.readers) for s in report.secrets.values())
     broken = sum(len(s.broken) for s in report.secrets.values())
-    pairs = args.accounts * args.roles * args.secrets
-    print(f"estate: {args.accounts} accounts x {args.roles} roles x {args.secrets} secrets "
-          f"= {pairs:,} (principal, secret) pairs" + (", SCPs collected" if args.scps else ""))
+    n_secrets = len(report.secrets)
+    pairs = args.accounts * args.roles * n_secrets
+    print(f"estate{' (bench/synth.py)' if args.synth else ''}: {args.accounts} accounts x "
+          f"{args.roles} roles x {n_secrets} secrets = {pairs:,} (principal, secret) pairs"
+          + (", SCPs collected" if args.scps else ""))
     print(f"synthesise {t1 - t0:.2f}s  build_graph {t2 - t1:.2f}s  "
           f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU")
-    print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}")
+    print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}  "
+          f"CAN_READ edges {sum(1 for *_, k in graph.edges(keys=True) if k == 'CAN_READ'):,}")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+          f"(snapshot + graph + report)")
+    if args.no_json:
+        return 0
     t4 = time.perf_counter()
     text = report.to_json()
     t5 = time.perf_counter()

@@ -10,8 +10,8 @@ cached by text and evaluations by (policy, request projection), so 1,000 account
 from __future__ import annotations
 
 import gc
-from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Callable, Iterable, TypeVar
 
 import networkx as nx
 
@@ -49,6 +49,8 @@ from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import entry_account, is_account_entry
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
+
+_T = TypeVar("_T")
 
 _UNUSABLE_STATES = {"Disabled", "PendingDeletion", "PendingImport", "Unavailable",
                     "PendingReplicaDeletion"}
@@ -104,6 +106,27 @@ class _SecretView:
         #: identity results for kms:Decrypt differ between secrets of one key only through the
         #: encryption context (SecretARN) and the region (kms:ViaService)
         self.kms_scope = (self.region, arn)
+        keys: set[str] = set()
+        for pol in (self.policy, self.key_policy):
+            if pol is not None:
+                keys |= pol.condition_keys
+        self.policy_keys: frozenset[str] = frozenset(keys)
+
+
+class _Group:
+    """Principals sharing identity documents (one signature), indexed by account."""
+
+    __slots__ = ("first", "signature", "members", "by_account")
+
+    def __init__(self, first: Principal) -> None:
+        self.first = first
+        self.signature = first.signature
+        self.members: list[Principal] = []
+        self.by_account: dict[str | None, list[Principal]] = {}
+
+    def add(self, p: Principal) -> None:
+        self.members.append(p)
+        self.by_account.setdefault(p.account_id, []).append(p)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +205,8 @@ class _Analyzer:
         for cp in (org.policies if org else ()):
             keys |= parse_policy(cp.content).condition_keys
         self.guard_keys = tuple(sorted(keys))
+        self.guard_policies = bool(org and org.policies)
+        self._interned: dict[object, object] = {}
         self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}
         self._guard_cache: dict[tuple[object, ...], GuardrailResult] = {}
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
@@ -192,15 +217,76 @@ class _Analyzer:
         self._sorted: dict[frozenset[str], tuple[str, ...]] = {}
         self._pctx: dict[str, Any] = {}
         self._probe: dict[tuple[object, ...], bool] = {}
+        self._group_keys: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self._subclass_cache: dict[tuple[object, ...], list[list[Principal]]] = {}
         self._groups = self._signature_groups()
 
     # ------------------------------------------------------------------ indexing
-    def _signature_groups(self) -> list[list[Principal]]:
-        groups: dict[tuple[object, ...], list[Principal]] = {}
+    def _signature_groups(self) -> list[_Group]:
+        groups: dict[tuple[object, ...], _Group] = {}
         for p in self.index.principals():
             if "secretsmanager" in p.mentions or "*" in p.mentions:
-                groups.setdefault(p.signature, []).append(p)
+                g = groups.get(p.signature)
+                if g is None:
+                    g = groups[p.signature] = _Group(p)
+                g.add(p)
         return list(groups.values())
+
+    # ------------------------------------------------------------------ equivalence classes
+    def _special_accounts(self, sv: _SecretView) -> frozenset[str] | None:
+        """Accounts whose principals a policy of this secret can tell apart from the rest of
+        their group (the secret's and key's own accounts, accounts named by ARN or account in
+        its resource or key policy, the management account). ``None``: a policy singles
+        principals out in a way that cannot be indexed by account (NotPrincipal, an
+        unrecognised entry): every candidate is then evaluated on its own."""
+        accts: set[str | None] = {sv.account, sv.key_account, self.s.management_account_id}
+        for pol in (sv.policy, sv.key_policy):
+            if pol is None:
+                continue
+            refs = self._refs_of(pol)
+            if refs.per_principal:
+                return None
+            accts |= refs.arn_accounts | refs.account_entries
+        for named in (sv.named, sv.key_named):
+            accts |= named.accounts
+            accts |= {entry_account(a) for a in named.arns}
+        return frozenset(a for a in accts if a)
+
+    def _class_keys(self, group: _Group, sv: _SecretView) -> tuple[str, ...]:
+        """Every condition key that can tell two principals of ``group`` apart for ``sv``."""
+        ck = (group.signature, sv.policy_keys)
+        hit = self._group_keys.get(ck)
+        if hit is None:
+            hit = tuple(sorted(set(group.first.condition_keys) | set(self.guard_keys)
+                               | sv.policy_keys))
+            self._group_keys[ck] = hit
+        return hit
+
+    def _subclasses(self, group: _Group, keys: tuple[str, ...]) -> list[list[Principal]]:
+        """``group`` split into equivalence classes: principals with the same type, boundary,
+        zone, guardrail path and values of ``keys``. Outside the special accounts of a secret,
+        members of one class get the same verdict (computed per group once per key set)."""
+        ck = (group.signature, keys)
+        hit = self._subclass_cache.get(ck)
+        if hit is None:
+            by: dict[tuple[object, ...], list[Principal]] = {}
+            for p in group.members:
+                f = p.facts
+                k = (f.principal_type, f.has_boundary, p.identity_known,
+                     self.s.in_zone(f.account_id),
+                     f.account_id in self.s.allowed_external_accounts,
+                     self.guard.signature(SCP, f.account_id) if self.guard_constant is None
+                     else None,
+                     _project(self._principal_ctx(p), keys))
+                by.setdefault(k, []).append(p)
+            hit = list(by.values())
+            self._subclass_cache[ck] = hit
+        return hit
+
+    def _intern(self, result: _T) -> _T:
+        """One object per distinct verdict: the combine cache is keyed by identity, so equal
+        results computed for different secrets must be the same object to share it."""
+        return self._interned.setdefault(result, result)  # type: ignore[return-value]
 
     def _principal_ctx(self, p: Principal) -> Any:
         hit = self._pctx.get(p.arn)
@@ -224,16 +310,20 @@ class _Analyzer:
         key = (id(policy), tag, self._rscope(policy, tag, sv, keys), pkey, _project(pctx, keys))
         hit = self._rp_cache.get(key)
         if hit is None:
-            hit = evaluate_policy(policy, make(), PolicyKind.RESOURCE)
+            hit = self._intern(evaluate_policy(policy, make(), PolicyKind.RESOURCE))
             self._rp_cache[key] = hit
         return hit
 
-    def _pkey(self, policy: Policy, facts: PrincipalFacts) -> object:
-        """What a policy's Principal elements can tell apart about this principal."""
+    def _refs_of(self, policy: Policy) -> _Refs:
         refs = self._refs.get(id(policy))
         if refs is None:
             refs = _refs(policy)
             self._refs[id(policy)] = refs
+        return refs
+
+    def _pkey(self, policy: Policy, facts: PrincipalFacts) -> object:
+        """What a policy's Principal elements can tell apart about this principal."""
+        refs = self._refs_of(policy)
         acct = facts.account_id
         if refs.per_principal or facts.principal_type in ("public", "root") or \
                 acct in refs.arn_accounts:
@@ -286,12 +376,17 @@ class _Analyzer:
                     make_kms: Callable[[], Request]) -> GuardrailResult:
         if self.guard_constant is not None:
             return self.guard_constant
-        key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type, sv.arn,
+        # with no SCP / RCP document at all nothing can look at the resource: the answer
+        # depends on the accounts' paths only, and is shared by every secret
+        where: object = sv.arn if self.guard_policies else (
+            self.guard.signature(RCP, sv.account), self.guard.signature(RCP, sv.key_account),
+            sv.uses_kms, sv.region)
+        key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type, where,
                _project(pctx, self.guard_keys))
         hit = self._guard_cache.get(key)
         if hit is None:
-            hit = self._guardrails_uncached(p, sv, make_sm(), make_kms() if sv.uses_kms
-                                            else None)
+            hit = self._intern(self._guardrails_uncached(
+                p, sv, make_sm(), make_kms() if sv.uses_kms else None))
             self._guard_cache[key] = hit
         return hit
 
@@ -356,15 +451,15 @@ class _Analyzer:
         kp = None
         if sv.uses_kms and sv.key_policy is not None:
             kp = self._policy_result(sv.key_policy, "kms", sv, facts, pctx, make_kms)
-        ids = self.identity.evaluate(p, s.action, sv.arn, make_sm, project, "sm")
+        ids = self._intern(self.identity.evaluate(p, s.action, sv.arn, make_sm, project, "sm"))
         if facts.principal_type == "public":
             ids = _OUTSIDER_IDENTITY
         idk: IdentityResult | None = None
         if facts.principal_type == "public" and sv.uses_kms:
             idk = _OUTSIDER_IDENTITY
         elif sv.uses_kms and sv.key_arn:
-            idk = self.identity.evaluate(p, s.decrypt_action, sv.key_arn, make_kms, project,
-                                         sv.kms_scope)
+            idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.key_arn,
+                                                      make_kms, project, sv.kms_scope))
         scp = self._guardrails(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
         kf = sv.key_facts
@@ -402,17 +497,23 @@ class _Analyzer:
             return rp_ok
         if rp_ok:
             # let in by a "*" grant: intended unless its identity grants every secret
-            return self._names_secret(p, sv, strict=False)
-        return self._names_secret(p, sv, strict=p.account_id != sv.account)
+            return self._names_secret(p, sv, strict=False, cross=p.account_id != sv.account)
+        cross = p.account_id != sv.account
+        return self._names_secret(p, sv, strict=cross, cross=cross)
 
-    def _names_secret(self, p: Principal, sv: _SecretView, strict: bool = True) -> bool:
+    def _names_secret(self, p: Principal, sv: _SecretView, strict: bool = True,
+                      cross: bool = False) -> bool:
         """Does the principal's identity grant this secret rather than every secret? It does
         not when it also grants an unrelated secret of the same account; from another account
         (``strict``) also not when it grants a sibling under the same path (``app/*`` is a
-        pattern, ``app/db-??????`` names one secret)."""
+        pattern, ``app/db-??????`` names one secret). For a principal of another account
+        (``cross``) a grant that also covers the same secret name in any other account
+        (``arn:...:*:secret:app-*``) names no secret of this account either."""
         head = (sv.name or "").split("/", 1)[0] + "/" if "/" in (sv.name or "") else ""
         if not strict:
             head = "<none>"
+        if cross and not self._names_any_account(p, sv):
+            return False
         key = (p.signature, sv.account, sv.region, head)
         hit = self._probe.get(key)
         if hit is None:
@@ -429,6 +530,22 @@ class _Analyzer:
                                           scope="probe").allow is not Tri.FALSE:
                     hit = False
                     break
+            self._probe[key] = hit
+        return hit
+
+    def _names_any_account(self, p: Principal, sv: _SecretView) -> bool:
+        """False when the principal's identity grants this secret's name in an account that is
+        not the secret's (an account-wildcard pattern): it does not single this secret out."""
+        tail = sv.arn.split(":", 5)[5] if sv.arn.count(":") >= 5 else sv.arn
+        key = (p.signature, "other-account", sv.region, tail)
+        hit = self._probe.get(key)
+        if hit is None:
+            fake = f"arn:aws:secretsmanager:{sv.region}:{OUTSIDER_ACCOUNT}:{tail}"
+            req = Request(principal_arn=p.arn, principal_account=p.account_id,
+                          action=self.s.action, resource=fake,
+                          principal_type=p.facts.principal_type)
+            hit = self.identity.evaluate(p, self.s.action, fake, lambda: req,
+                                         scope="probe").allow is Tri.FALSE
             self._probe[key] = hit
         return hit
 
@@ -455,10 +572,11 @@ class _Analyzer:
             consider(p)
         for acct in sorted(named.accounts - self.index.iam_read):
             consider(external_principal(root_principal(acct), acct, "root"))
+        special = None if record_all else self._special_accounts(sv)
         for group in self._groups:
             # principals sharing documents (and using no condition keys) share an identity
             # answer: a group whose identity cannot allow the read is skipped whole
-            first = group[0]
+            first = group.first
             shared: IdentityResult | None = None
             if not first.condition_keys and not record_all:
                 shared = self.identity.evaluate(first, self.s.action, sv.arn,
@@ -466,7 +584,11 @@ class _Analyzer:
                 if shared.allow is Tri.FALSE:
                     continue
             names: bool | None = None
-            for p in group:
+            if special is None:
+                members: Iterable[Principal] = group.members
+            else:
+                members = [p for acct in sorted(special) for p in group.by_account.get(acct, ())]
+            for p in members:
                 if p.arn in seen:
                     continue
                 if not record_all:
@@ -481,10 +603,37 @@ class _Analyzer:
                         # the resource policy cannot let it in: it matters only if its
                         # identity names this secret (then the access is intended but broken)
                         if names is None:
-                            names = self._names_secret(first, sv)
+                            names = self._names_secret(first, sv, cross=True)
                         if not names:
                             continue
                 consider(p)
+            if special is None:
+                continue
+            # the rest of the group: cross-account principals no policy of this secret singles
+            # out. One evaluation per equivalence class stands for all its members.
+            if rp_closed:
+                if names is None:
+                    names = self._names_secret(first, sv, cross=True)
+                if not names:
+                    continue  # the resource policy cannot let them in, and nobody meant it to
+            for sub in self._subclasses(group, self._class_keys(group, sv)):
+                rep = next((p for p in sub if p.account_id not in special), None)
+                if rep is None:
+                    continue
+                if shared is None:
+                    ids = self.identity.evaluate(rep, self.s.action, sv.arn,
+                                                 self._sm_request(rep, sv), self._projector(rep),
+                                                 "sm")
+                    if ids.allow is Tri.FALSE:
+                        continue
+                path = self.evaluate_pair(rep, sv)
+                if path.decision == "DENIED" and not path.broken_at:
+                    continue
+                for p in sub:
+                    if p.account_id in special:
+                        continue
+                    paths.append(path if p is rep else replace(
+                        path, principal=p.arn, principal_account=p.account_id))
         if named.star:
             consider(_PUBLIC)
         grants = policy_grants(sv.policy, source="resource_policy", action=self.s.action,

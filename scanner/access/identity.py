@@ -167,6 +167,23 @@ class IdentityEvaluator:
     def __init__(self) -> None:
         self._cache: dict[tuple[object, ...], IdentityResult] = {}
         self._reach: dict[tuple[object, ...], bool] = {}
+        self._patterns: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+
+    def _fingerprint(self, principal: Principal, action: str,
+                     resource: str) -> tuple[bool, ...] | None:
+        """What the principal's documents can see of ``resource``: which of their Resource /
+        NotResource patterns (of statements that can apply to ``action``) match it. Two
+        resources with the same fingerprint get the same answer from documents that use no
+        condition keys. ``None``: not safe (a policy variable, an uncollected or malformed
+        document)."""
+        pk = (principal.signature, action)
+        patterns = self._patterns.get(pk, ())
+        if patterns == ():
+            patterns = _patterns(principal, action)
+            self._patterns[pk] = patterns
+        if patterns is None:
+            return None
+        return tuple(arn_matches(p, resource) for p in patterns)
 
     def evaluate(self, principal: Principal, action: str, resource: str,
                  make_request: Callable[[], Request],
@@ -187,7 +204,9 @@ class IdentityEvaluator:
                 proj = request.projection(principal.condition_keys)
             key: tuple[object, ...] = (principal.signature, action, resource, scope, proj)
         else:
-            key = (principal.signature, action, resource, scope)
+            fp = self._fingerprint(principal, action, resource)
+            key = (principal.signature, action, resource, scope) if fp is None else \
+                (principal.signature, action, "fingerprint", fp)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -213,6 +232,28 @@ class IdentityEvaluator:
 _NO_ALLOW = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
                            reasons=("no identity policy allows the action on this account's "
                                     "resources",))
+
+
+def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
+    docs = [np.policy for np in principal.policies]
+    if principal.boundary is not None:
+        docs.append(principal.boundary.policy)
+    out: list[str] = []
+    for policy in docs:
+        if policy is None or policy.problems or policy.condition_keys:
+            return None
+        for st in policy.statements:
+            if st.problems:
+                return None
+            if st.actions is not None and not any(action_matches(a, action)
+                                                  for a in st.actions):
+                continue
+            pats = st.resources if st.resources is not None else st.not_resources
+            for r in pats or ():
+                if "$" in r:
+                    return None
+                out.append(r)
+    return tuple(dict.fromkeys(out))
 
 
 def _could_allow(policy: Policy | None, action: str, account: str) -> bool:
