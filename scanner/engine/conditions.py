@@ -36,22 +36,27 @@ class Result:
 
     ``facts`` are tuples rendered by :func:`render_fact`; ``evidence`` is predicate output;
     ``principals`` lists the principals a FAIL is about (access rules emit one finding each),
-    ``principal_messages`` the one-line reason per principal. A plain slotted class, not a
+    ``principal_messages`` the one-line reason per principal,
+    ``principal_evidence`` evidence about that principal alone (it replaces ``evidence`` in the
+    principal's finding). A plain slotted class, not a
     frozen dataclass: millions are made per scan and nothing mutates them after creation.
     """
 
-    __slots__ = ("outcome", "facts", "missing", "evidence", "principals", "principal_messages")
+    __slots__ = ("outcome", "facts", "missing", "evidence", "principals", "principal_messages",
+                 "principal_evidence")
 
     def __init__(self, *, outcome: int, facts: tuple[tuple[Any, ...], ...] = (),
                  missing: tuple[str, ...] = (), evidence: Mapping[str, Any] = _EMPTY,
                  principals: tuple[str, ...] = (),
-                 principal_messages: Mapping[str, str] = _EMPTY) -> None:
+                 principal_messages: Mapping[str, str] = _EMPTY,
+                 principal_evidence: Mapping[str, Mapping[str, Any]] = _EMPTY) -> None:
         self.outcome = outcome
         self.facts = facts
         self.missing = missing
         self.evidence = evidence
         self.principals = principals
         self.principal_messages = principal_messages
+        self.principal_evidence = principal_evidence
 
     def __repr__(self) -> str:
         return (f"Result(outcome={OUTCOME_NAMES.get(self.outcome)}, facts={self.facts!r}, "
@@ -369,20 +374,24 @@ def _merge(outcome: int, results: list[Result]) -> Result:
         r = results[0]
         return r if r.outcome == outcome else Result(
             outcome=outcome, facts=r.facts, missing=r.missing, evidence=r.evidence,
-            principals=r.principals, principal_messages=r.principal_messages)
+            principals=r.principals, principal_messages=r.principal_messages,
+            principal_evidence=r.principal_evidence)
     facts: list[tuple[Any, ...]] = []
     missing: list[str] = []
     evidence: dict[str, Any] = {}
     principals: list[str] = []
     messages: dict[str, str] = {}
+    per_principal: dict[str, Mapping[str, Any]] = {}
     for r in results:
         messages.update(r.principal_messages)
+        per_principal.update(r.principal_evidence)
         facts.extend(r.facts)
         missing.extend(m for m in r.missing if m not in missing)
         evidence.update(r.evidence)
         principals.extend(p for p in r.principals if p not in principals)
     return Result(outcome=outcome, facts=tuple(facts), missing=tuple(missing),
-                  evidence=evidence, principals=tuple(principals), principal_messages=messages)
+                  evidence=evidence, principals=tuple(principals), principal_messages=messages,
+                  principal_evidence=per_principal)
 
 
 def lookup(attrs: Mapping[str, Any], path: Sequence[str]) -> Any:
@@ -494,7 +503,8 @@ class EdgeCondition(Condition):
                                facts=tuple(("text", f"{self.edge_kind} -> {t}: {render_fact(f)}")
                                            for f in r.facts),
                                missing=r.missing, evidence=r.evidence, principals=r.principals,
-                               principal_messages=r.principal_messages)
+                               principal_messages=r.principal_messages,
+                               principal_evidence=r.principal_evidence)
                 results.append(r)
         trues = [r for r in results if r.outcome == TRUE]
         falses = [r for r in results if r.outcome == FALSE]

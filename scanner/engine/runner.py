@@ -190,12 +190,21 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     principals: tuple[str | None, ...] = (None,)
     if result.outcome == TRUE and static.per_principal and result.principals:
         principals = result.principals
-    return [make_finding(finding_id(static.rule_id, node_id, p), static.rule_id, static.title,
-                         static.severity, status, ref,
-                         result.principal_messages.get(p, message) if p else message,
-                         p, evidence, static.remediation, static.compliance,
-                         tuple(result.missing))
-            for p in principals]
+    out: list[Finding] = []
+    for p in principals:
+        p_message, p_evidence = message, evidence
+        if p is not None:
+            p_message = result.principal_messages.get(p, message)
+            own = result.principal_evidence.get(p)
+            if own is not None:  # evidence about this principal alone, not its neighbours
+                p_evidence = {k: v for k, v in evidence.items() if k not in result.evidence}
+                p_evidence["facts"] = [p_message]
+                p_evidence.update(own)
+        out.append(make_finding(finding_id(static.rule_id, node_id, p), static.rule_id,
+                                static.title, static.severity, status, ref, p_message, p,
+                                p_evidence, static.remediation, static.compliance,
+                                tuple(result.missing)))
+    return out
 
 
 def crash_finding(static: _Static, crashed: list[tuple[str, BaseException]],

@@ -28,6 +28,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     facts: list[tuple[Any, ...]] = []
     undecided: list[str] = []
     details: dict[str, Any] = {}
+    denied_by: dict[str, list[str]] = {}
     for principal, data in ctx.index.edges(node_id, EdgeKind.CAN_READ.value, "in"):
         p_account = (ctx.graph.nodes[principal].get("account_id")
                      if principal in ctx.graph.nodes else None)
@@ -39,8 +40,12 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
         denied = [g for g in GATES[1:] if str(gates.get(g)) == "DENIED"]
         unknown_gates = [g for g in GATES[1:] if str(gates.get(g)) == "UNKNOWN"]
         if denied:
+            if principal in details:  # several CAN_READ edges of one principal: one finding
+                continue
             broken.append(principal)
-            reasons = "; ".join(str(r) for r in data.get("reasons") or ())[:300]
+            denied_by[principal] = denied
+            reasons = "; ".join(str(r) for r in data.get("reasons") or ())
+            reasons = reasons if len(reasons) <= 300 else reasons[:299] + "…"
             facts.append(("text", f"{principal}: granted by the resource policy but denied by "
                                   f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}"))
             details[principal] = {g: str(gates.get(g)) for g in GATES}
@@ -51,9 +56,12 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                 continue
             undecided.append(f"{principal}: {', '.join(unknown_gates)}")
     if broken:
+        # each principal's finding carries its own gates and reason only
         return Result(outcome=TRUE, principals=tuple(broken), facts=tuple(facts),
                       evidence={"gates": details},
-                      principal_messages={p: str(f[1]) for p, f in zip(broken, facts)})
+                      principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
+                      principal_evidence={p: {"gates": {p: details[p]},
+                                              "denied_by": denied_by[p]} for p in broken})
     if undecided:
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "

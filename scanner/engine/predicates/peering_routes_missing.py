@@ -17,14 +17,15 @@ def peering_routes_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
     req, acc = attrs.get("requester") or {}, attrs.get("accepter") or {}
     problems: list[str] = []
     missing: list[str] = []
+    gaps: list[dict[str, Any]] = []  # per side and peer CIDR: the tables lacking the route
     for name, side, peer in (("requester", req, acc), ("accepter", acc, req)):
         owner, region, vpc = str(side.get("owner_id")), str(side.get("region")), side.get("vpc_id")
         gap = ctx.index.service_readable(owner, region, "ec2")
         if gap:
             missing.append(f"{name} route tables: {gap}")
             continue
-        tables = [ctx.graph.nodes[t]
-                  for t in ctx.index.route_tables_by_vpc.get((owner, region, str(vpc)), [])]
+        table_ids = ctx.index.route_tables_by_vpc.get((owner, region, str(vpc)), [])
+        tables = [ctx.graph.nodes[t] for t in table_ids]
         for cidr in peer.get("cidrs") or ():
             routed = any(
                 r.get("target_id") == pcx and r.get("state", "active") == "active"
@@ -32,9 +33,33 @@ def peering_routes_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                 for t in tables for r in t.get("routes") or ())
             if not routed:
                 problems.append(f"{name} VPC {vpc} ({owner}) has no route to {cidr} via {pcx}")
+                gaps.append({"side": name, "vpc_id": vpc, "account_id": owner,
+                             "region": region, "destination_cidr": cidr,
+                             "route_table_ids": sorted(str(t.get("route_table_id"))
+                                                       for t in tables)})
     if problems:
         return Result(outcome=TRUE, facts=tuple(("text", p) for p in problems),
-                      missing=tuple(missing), evidence={"problems": problems})
+                      missing=tuple(missing), evidence=_evidence(pcx, problems, gaps))
     if missing:
         return Result(outcome=UNKNOWN, missing=tuple(missing))
     return Result(outcome=FALSE, facts=(("text", "both sides route the peer CIDRs"),))
+
+
+def _evidence(pcx: Any, problems: list[str], gaps: list[dict[str, Any]]) -> dict[str, Any]:
+    """What add-peering-route reads (docs/remediation.md): ``peering_id``; ``side``
+    (requester|accepter) and ``destination_cidr`` when every gap shares them; ``route_table_id``:
+    the table lacking the route when there is one, else the list of tables lacking it (the
+    remediator then picks the tables in use). ``gaps`` lists every side/CIDR in full."""
+    evidence: dict[str, Any] = {"peering_id": pcx, "problems": problems, "gaps": gaps}
+    sides = {g["side"] for g in gaps}
+    if len(sides) == 1:
+        evidence["side"] = gaps[0]["side"]
+    cidrs = {g["destination_cidr"] for g in gaps}
+    if len(cidrs) == 1:
+        evidence["destination_cidr"] = gaps[0]["destination_cidr"]
+    tables = sorted({t for g in gaps for t in g["route_table_ids"]})
+    if len(tables) == 1:
+        evidence["route_table_id"] = tables[0]
+    elif tables:
+        evidence["route_table_id"] = tables
+    return evidence

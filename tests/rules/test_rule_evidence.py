@@ -1,0 +1,83 @@
+"""Evidence the remediators read, and per-principal findings that speak of their own principal
+only (built on the rule fixtures, with a second principal added where needed)."""
+
+from __future__ import annotations
+
+import json
+
+from remediations.add_peering_route import EVIDENCE_KEYS
+from rule_fixture import FIXTURES, _fill
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.findings import Finding, Status
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot, from_jsonable
+from test_rule_fixtures import run_fixture
+
+RULESET = load_ruleset()
+ROLE = "arn:aws:iam::222222222222:role/app"
+FOREIGN_ROOT = "arn:aws:iam::999999999999:root"
+
+
+def test_peering_route_missing_names_peering_side_cidr_and_table() -> None:
+    findings, _ = run_fixture("vpc-peering-route-missing")
+    (fail,) = [f for f in findings if f.status is Status.FAIL]
+    # pcx-half: the hub (requester) routes 10.2.0.0/16, the accepter's rtb-m2 lacks 10.0.0.0/16
+    assert fail.evidence["peering_id"] == "pcx-half"
+    assert fail.evidence["side"] == "accepter"
+    assert fail.evidence["destination_cidr"] == "10.0.0.0/16"
+    assert fail.evidence["route_table_id"] == "rtb-m2"
+    assert set(EVIDENCE_KEYS) <= set(fail.evidence)  # what add-peering-route reads
+    assert fail.evidence["gaps"] == [{
+        "side": "accepter", "vpc_id": "vpc-m2", "account_id": "222222222222",
+        "region": "us-east-1", "destination_cidr": "10.0.0.0/16",
+        "route_table_ids": ["rtb-m2"]}]
+
+
+def test_peering_route_missing_on_both_sides_leaves_side_to_the_remediator() -> None:
+    data = json.loads((FIXTURES / "vpc-peering-route-missing" / "snapshot.json").read_text())
+    hub = data["accounts"][0]["regions"][0]["route_tables"][0]
+    hub["routes"] = [r for r in hub["routes"] if r["target_id"] != "pcx-half"]
+    findings = _evaluate("vpc-peering-route-missing", data, access=False)
+    (fail,) = [f for f in findings if f.status is Status.FAIL]
+    assert fail.evidence["peering_id"] == "pcx-half"
+    assert "side" not in fail.evidence and "destination_cidr" not in fail.evidence
+    assert fail.evidence["route_table_id"] == ["rtb-hub", "rtb-m2"]
+    assert [(g["side"], g["destination_cidr"]) for g in fail.evidence["gaps"]] == [
+        ("requester", "10.2.0.0/16"), ("accepter", "10.0.0.0/16")]
+
+
+def test_cross_account_findings_each_speak_of_their_own_principal() -> None:
+    data = json.loads((FIXTURES / "secret-cross-account-access-broken" / "snapshot.json")
+                      .read_text())
+    secret = data["accounts"][0]["regions"][0]["secrets"][1]  # key-denies: key policy denies
+    secret["resource_policy"] = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": [ROLE, FOREIGN_ROOT]},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    findings = _evaluate("secret-cross-account-access-broken", data, access=True)
+    fails = {f.principal: f for f in findings if f.status is Status.FAIL}
+    assert set(fails) == {ROLE, FOREIGN_ROOT}
+    assert len({f.id for f in fails.values()}) == 2
+    for principal, f in fails.items():
+        other = FOREIGN_ROOT if principal == ROLE else ROLE
+        assert list(f.evidence["gates"]) == [principal]
+        assert f.evidence["gates"][principal]["key_policy"] == "DENIED"
+        assert f.evidence["denied_by"] == ["key_policy"]
+        assert f.message.startswith(f"{principal}: granted by the resource policy")
+        assert other not in f.message
+        assert f.evidence["facts"] == [f.message]
+        assert other not in json.dumps(dict(f.evidence))
+
+
+def _evaluate(rule_id: str, data: dict, *, access: bool) -> list[Finding]:
+    snapshot = from_jsonable(Snapshot, _fill(data))
+    graph = build_graph(snapshot)
+    report = None
+    if access:
+        from scanner.access import AccessSettings, analyze_access
+
+        report = analyze_access(graph, snapshot, AccessSettings.from_snapshot(snapshot))
+    rule = RULESET.get(rule_id)
+    assert rule is not None
+    return evaluate(graph, snapshot, report, Ruleset(rules=(rule,)),
+                    parse_config({}, path="(test)"))
