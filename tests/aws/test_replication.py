@@ -177,8 +177,12 @@ def snapshot_of(secrets: dict[str, Secret]) -> Snapshot:
                     accounts=(AccountSnapshot(account_id=ACCOUNT, regions=(region,)),))
 
 
-def test_a_failed_replica_becomes_an_unhealthy_secret_replica_not_a_missing_one(
+def test_a_failed_replication_is_reported_as_a_missing_replica_with_its_reason(
         tmp_path: Path) -> None:
+    """The collector describes the primary, so the Failed status and its message reach the
+    rules. The catalog's split (rules/secret-not-replicated.yaml): a replication in status
+    Failed left no replica, so secret-not-replicated fails and names the failure;
+    secret-replica-unhealthy judges only replicas that exist (no double report)."""
     from scanner.engine import load_ruleset
     from scanner.engine.config import EngineConfig
     from scanner.pipeline import Inputs, analyze
@@ -196,11 +200,15 @@ def test_a_failed_replica_becomes_an_unhealthy_secret_replica_not_a_missing_one(
     inputs = Inputs(ruleset=load_ruleset(()),
                     config=EngineConfig(required_replica_regions=(WEST,)))
     findings = analyze(snapshot, inputs, now=NOW).findings
-    status = {(f.rule_id, f.resource.arn): f.status for f in findings
+    by_key = {(f.rule_id, f.resource.arn): f for f in findings
               if f.rule_id in ("secret-not-replicated", "secret-replica-unhealthy")}
-    assert status[("secret-not-replicated", LONELY)] == Status.FAIL
-    assert status[("secret-not-replicated", FAILED)] == Status.PASS
-    assert status[("secret-replica-unhealthy", replica_node(FAILED, WEST))] == Status.FAIL
+    assert by_key[("secret-not-replicated", LONELY)].status == Status.FAIL
+    failed = by_key[("secret-not-replicated", FAILED)]
+    assert failed.status == Status.FAIL
+    assert "replication failed" in failed.message
+    assert by_key[("secret-not-replicated", REPLICATED)].status == Status.PASS
+    assert ("secret-replica-unhealthy", replica_node(FAILED, WEST)) not in by_key or \
+        by_key[("secret-replica-unhealthy", replica_node(FAILED, WEST))].status != Status.FAIL
 
 
 def test_the_scan_passes_the_configs_required_replica_regions_to_collect(
