@@ -45,7 +45,8 @@ from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.graph.schema import EdgeKind, NodeKind, PUBLIC_PRINCIPAL, root_principal
 from scanner.model import Snapshot
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
-from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.matching import arn_matches
+from scanner.policy.parse import Policy, Statement, parse_policy
 from scanner.policy.principals import entry_account, is_account_entry
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
@@ -138,6 +139,20 @@ class _Refs:
     per_principal: bool  # NotPrincipal or unrecognised entries: key by principal ARN
 
 
+def _open(st: Statement) -> bool:
+    """Can this statement apply to a principal whose account and ARN it does not list? Only a
+    Principal of plain account / ARN entries (and services) rules such a principal out."""
+    spec = st.principal
+    if st.problems or spec is None or st.not_principal is not None:
+        return True
+    if spec.star or spec.problems or spec.canonical_user:
+        return True
+    for e in spec.aws:
+        if "*" in e or "?" in e or entry_account(e) is None:
+            return True
+    return False
+
+
 def _refs(policy: Policy) -> _Refs:
     arn_accounts: set[str] = set()
     accounts: set[str] = set()
@@ -207,7 +222,13 @@ class _Analyzer:
         self.guard_keys = tuple(sorted(keys))
         self.guard_policies = bool(org and org.policies)
         self._interned: dict[object, object] = {}
-        self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}  # key policies
+        #: per-secret caches (resource-policy results, pair classes, resource scopes), emptied
+        #: after each secret so memory stays bounded by the largest secret, not the estate
+        self._secret_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._secret_guard: dict[tuple[object, ...], GuardrailResult] = {}
+        self._shape_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._shapes: dict[int, tuple[object, tuple[str, ...]] | None] = {}
         self._guard_cache: dict[tuple[object, ...], GuardrailResult] = {}
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
         self._refs: dict[int, _Refs] = {}
@@ -307,12 +328,40 @@ class _Analyzer:
                        pctx: Any, make: Callable[[], Request]) -> PolicyResult:
         pkey = self._pkey(policy, facts)
         keys = self._keys(policy.condition_keys)
-        key = (id(policy), tag, self._rscope(policy, tag, sv, keys), pkey, _project(pctx, keys))
-        hit = self._rp_cache.get(key)
+        rscope = self._rscope(policy, tag, sv, keys)
+        proj = _project(pctx, keys)
+        shape = self._shape(policy) if isinstance(pkey, tuple) and pkey[0] == "-" else None
+        if shape is not None:
+            # a principal no Principal element singles out sees only the open statements:
+            # policies that differ in their named grantees share the answer
+            resource = str(rscope[0])  # type: ignore[index]
+            fp = tuple(arn_matches(x, resource) for x in shape[1])
+            key: tuple[object, ...] = (shape, tag, fp, rscope[1], pkey, proj)  # type: ignore[index]
+            cache = self._shape_cache
+        else:
+            key = (id(policy), tag, rscope, pkey, proj)
+            cache = self._rp_cache if tag == "kms" else self._secret_cache
+        hit = cache.get(key)
         if hit is None:
             hit = self._intern(evaluate_policy(policy, make(), PolicyKind.RESOURCE))
-            self._rp_cache[key] = hit
+            cache[key] = hit
         return hit
+
+    def _shape(self, policy: Policy) -> tuple[object, tuple[str, ...]] | None:
+        """(the statements that can apply to a principal no Principal element names, their
+        Resource / NotResource patterns), or None when that cannot be said safely."""
+        pid = id(policy)
+        if pid in self._shapes:
+            return self._shapes[pid]
+        out: tuple[object, tuple[str, ...]] | None = None
+        if not policy.problems and not policy.uses_variables:
+            open_sts = tuple(st for st in policy.statements if _open(st))
+            pats: list[str] = []
+            for st in open_sts:
+                pats.extend(st.resources or st.not_resources or ())
+            out = ((policy.version, open_sts), tuple(dict.fromkeys(pats)))
+        self._shapes[pid] = out
+        return out
 
     def _refs_of(self, policy: Policy) -> _Refs:
         refs = self._refs.get(id(policy))
@@ -334,14 +383,10 @@ class _Analyzer:
     def _class_key(self, p: Principal, sv: _SecretView, pctx: Any) -> tuple[object, ...]:
         """Principals with equal class keys get equal gate verdicts for this secret."""
         facts = p.facts
-        uk = (p.signature, sv.arn)
+        uk = (p.signature, sv.policy_keys)
         keys = self._union.get(uk)
         if keys is None:
-            allk: set[str] = set(p.condition_keys) | set(self.guard_keys)
-            for pol in (sv.policy, sv.key_policy):
-                if pol is not None:
-                    allk |= pol.condition_keys
-            keys = tuple(sorted(allk))
+            keys = tuple(sorted(set(p.condition_keys) | set(self.guard_keys) | sv.policy_keys))
             self._union[uk] = keys
         return (
             sv.arn, p.signature, facts.account_id == sv.account,
@@ -383,11 +428,12 @@ class _Analyzer:
             sv.uses_kms, sv.region)
         key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type, where,
                _project(pctx, self.guard_keys))
-        hit = self._guard_cache.get(key)
+        cache = self._secret_guard if self.guard_policies else self._guard_cache
+        hit = cache.get(key)
         if hit is None:
             hit = self._intern(self._guardrails_uncached(
                 p, sv, make_sm(), make_kms() if sv.uses_kms else None))
-            self._guard_cache[key] = hit
+            cache[key] = hit
         return hit
 
     def _guardrails_uncached(self, p: Principal, sv: _SecretView, req_sm: Request,
@@ -551,6 +597,15 @@ class _Analyzer:
 
     # ------------------------------------------------------------------ per secret / key
     def secret_access(self, sv: _SecretView) -> SecretAccess:
+        try:
+            return self._secret_access(sv)
+        finally:
+            self._secret_cache.clear()
+            self._secret_guard.clear()
+            self._pair_cache.clear()
+            self._rscopes.clear()
+
+    def _secret_access(self, sv: _SecretView) -> SecretAccess:
         paths: list[AccessPath] = []
         named = sv.named
         rp_closed = not named.star and sv.unread_result is None and not (

@@ -38,16 +38,37 @@ def action_matches(pattern: str, action: str) -> bool:
     return glob_match(pattern, action, ignore_case=True)
 
 
+@lru_cache(maxsize=65536)
+def _arn_regex(pattern: str) -> re.Pattern[str] | None:
+    """A six-part ARN pattern as one regex: in the first five segments a wildcard stays within
+    the segment (``[^:]``), in the resource part it spans anything. None: not six parts."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6:
+        return None
+    out: list[str] = []
+    for i, seg in enumerate(parts):
+        last = i == 5
+        for ch in seg:
+            if ch == "*":
+                out.append(".*" if last else "[^:]*")
+            elif ch == "?":
+                out.append("." if last else "[^:]")
+            else:
+                out.append(re.escape(ch))
+        if not last:
+            out.append(":")
+    return re.compile("".join(out), re.DOTALL)
+
+
 def arn_matches(pattern: str, arn: str) -> bool:
     """IAM ARN matching: ``*`` alone matches anything; otherwise per ARN segment."""
     if pattern == "*":
         return True
-    p_parts = pattern.split(":", 5)
-    a_parts = arn.split(":", 5)
-    if len(p_parts) != 6 or len(a_parts) != 6:
+    rx = _arn_regex(pattern)
+    if rx is None or arn.count(":") < 5:
         # not a six-part ARN: compare as one glob (e.g. "arn:aws:secretsmanager:*")
         return glob_match(pattern, arn)
-    return all(glob_match(p, a) for p, a in zip(p_parts, a_parts))
+    return rx.fullmatch(arn) is not None
 
 
 def split_arn(arn: str) -> tuple[str, str, str, str, str] | None:
