@@ -241,6 +241,10 @@ class _Analyzer:
         self._group_keys: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._subclass_cache: dict[tuple[object, ...], list[list[Principal]]] = {}
         self._groups = self._signature_groups()
+        self._static: list[_Group] | None = None
+        self._dynamic: list[_Group] = []
+        self._static_patterns: tuple[str, ...] = ()
+        self._candidates: dict[tuple[bool, ...], list[tuple[_Group, IdentityResult | None]]] = {}
 
     # ------------------------------------------------------------------ indexing
     def _signature_groups(self) -> list[_Group]:
@@ -252,6 +256,36 @@ class _Analyzer:
                     g = groups[p.signature] = _Group(p)
                 g.add(p)
         return list(groups.values())
+
+    def _candidate_groups(self, sv: _SecretView) -> list[tuple[_Group, IdentityResult | None]]:
+        """The groups whose identity documents could allow reading ``sv``, with their shared
+        answer (None: the group uses condition keys, each member is checked). Secrets that
+        match the same Resource patterns of the groups' documents share the list."""
+        if self._static is None:
+            self._static, self._dynamic, pats = [], [], []
+            for g in self._groups:
+                gp = None if g.first.condition_keys else \
+                    self.identity.patterns(g.first, self.s.action)
+                if gp is None:
+                    self._dynamic.append(g)
+                else:
+                    self._static.append(g)
+                    pats.extend(gp)
+            self._static_patterns = tuple(dict.fromkeys(pats))
+        fp = tuple(arn_matches(x, sv.arn) for x in self._static_patterns)
+        hit = self._candidates.get(fp)
+        if hit is None:
+            hit = []
+            for g in self._groups:
+                if g in self._dynamic:
+                    hit.append((g, None))
+                    continue
+                shared = self.identity.evaluate(g.first, self.s.action, sv.arn,
+                                                self._sm_request(g.first, sv), None, "sm")
+                if shared.allow is not Tri.FALSE:
+                    hit.append((g, shared))
+            self._candidates[fp] = hit
+        return hit
 
     # ------------------------------------------------------------------ equivalence classes
     def _special_accounts(self, sv: _SecretView) -> frozenset[str] | None:
@@ -628,16 +662,11 @@ class _Analyzer:
         for acct in sorted(named.accounts - self.index.iam_read):
             consider(external_principal(root_principal(acct), acct, "root"))
         special = None if record_all else self._special_accounts(sv)
-        for group in self._groups:
+        for group, shared in (self._candidate_groups(sv) if not record_all else
+                              [(g, None) for g in self._groups]):
             # principals sharing documents (and using no condition keys) share an identity
             # answer: a group whose identity cannot allow the read is skipped whole
             first = group.first
-            shared: IdentityResult | None = None
-            if not first.condition_keys and not record_all:
-                shared = self.identity.evaluate(first, self.s.action, sv.arn,
-                                                self._sm_request(first, sv), None, "sm")
-                if shared.allow is Tri.FALSE:
-                    continue
             names: bool | None = None
             if special is None:
                 members: Iterable[Principal] = group.members

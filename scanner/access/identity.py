@@ -169,6 +169,16 @@ class IdentityEvaluator:
         self._reach: dict[tuple[object, ...], bool] = {}
         self._patterns: dict[tuple[object, ...], tuple[str, ...] | None] = {}
 
+    def patterns(self, principal: Principal, action: str) -> tuple[str, ...] | None:
+        """The Resource / NotResource patterns of the principal's statements that can apply to
+        ``action`` (None: not safe to reduce a resource to the patterns it matches)."""
+        pk = (principal.signature, action)
+        patterns = self._patterns.get(pk, ())
+        if patterns == ():
+            patterns = _patterns(principal, action)
+            self._patterns[pk] = patterns
+        return patterns
+
     def _fingerprint(self, principal: Principal, action: str,
                      resource: str) -> tuple[bool, ...] | None:
         """What the principal's documents can see of ``resource``: which of their Resource /
@@ -176,11 +186,7 @@ class IdentityEvaluator:
         resources with the same fingerprint get the same answer from documents that use no
         condition keys. ``None``: not safe (a policy variable, an uncollected or malformed
         document)."""
-        pk = (principal.signature, action)
-        patterns = self._patterns.get(pk, ())
-        if patterns == ():
-            patterns = _patterns(principal, action)
-            self._patterns[pk] = patterns
+        patterns = self.patterns(principal, action)
         if patterns is None:
             return None
         return tuple(arn_matches(p, resource) for p in patterns)
