@@ -294,6 +294,11 @@ class Condition:
     def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
         raise NotImplementedError
 
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        """``evaluate(...).outcome`` without building reasons: the engine asks this first and
+        calls ``evaluate`` only when the reasons are needed (most resources pass)."""
+        return self.evaluate(ctx, node_id, attrs).outcome
+
     def attributes(self) -> list[str]:
         """Top-level attribute names read on the resource itself (for evidence)."""
         return []
@@ -314,6 +319,16 @@ class AllOf(Condition):
         if unknowns:
             return _merge(UNKNOWN, unknowns)
         return _merge(TRUE, trues)
+
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        out = TRUE
+        for child in self.children:
+            o = child.outcome(ctx, node_id, attrs)
+            if o == FALSE:
+                return FALSE
+            if o == UNKNOWN:
+                out = UNKNOWN
+        return out
 
     def attributes(self) -> list[str]:
         return [a for c in self.children for a in c.attributes()]
@@ -338,6 +353,16 @@ class AnyOf(Condition):
             return _merge(UNKNOWN, unknowns)
         return _merge(FALSE, falses)
 
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        out = FALSE
+        for child in self.children:
+            o = child.outcome(ctx, node_id, attrs)
+            if o == TRUE:
+                return TRUE
+            if o == UNKNOWN:
+                out = UNKNOWN
+        return out
+
     def attributes(self) -> list[str]:
         return [a for c in self.children for a in c.attributes()]
 
@@ -353,6 +378,10 @@ class Not(Condition):
         facts = tuple(_negate(f) for f in r.facts)
         return Result(outcome=FALSE if r.outcome == TRUE else TRUE, facts=facts,
                       missing=r.missing, evidence=r.evidence)
+
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        o = self.child.outcome(ctx, node_id, attrs)
+        return o if o == UNKNOWN else (FALSE if o == TRUE else TRUE)
 
     def attributes(self) -> list[str]:
         return self.child.attributes()
@@ -382,13 +411,18 @@ def _merge(outcome: int, results: list[Result]) -> Result:
     principals: list[str] = []
     messages: dict[str, str] = {}
     per_principal: dict[str, Mapping[str, Any]] = {}
-    for r in results:
-        messages.update(r.principal_messages)
-        per_principal.update(r.principal_evidence)
+    for r in results:  # most results carry facts only: skip the empty parts
         facts.extend(r.facts)
-        missing.extend(m for m in r.missing if m not in missing)
-        evidence.update(r.evidence)
-        principals.extend(p for p in r.principals if p not in principals)
+        if r.missing:
+            missing.extend(m for m in r.missing if m not in missing)
+        if r.evidence:
+            evidence.update(r.evidence)
+        if r.principals:
+            principals.extend(p for p in r.principals if p not in principals)
+        if r.principal_messages:
+            messages.update(r.principal_messages)
+        if r.principal_evidence:
+            per_principal.update(r.principal_evidence)
     return Result(outcome=outcome, facts=tuple(facts), missing=tuple(missing),
                   evidence=evidence, principals=tuple(principals), principal_messages=messages,
                   principal_evidence=per_principal)
@@ -430,6 +464,8 @@ class Compare(Condition):
         self.shown = None if op.value == "none" else (
             expected.pattern if isinstance(expected, re.Pattern) else expected)
         self.is_length = op.name.startswith("length")
+        self.simple = len(self.parts) == 1
+        self.always_known = self.top in _ALWAYS_KNOWN
 
     def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
         unread = attrs.get("unread")
@@ -461,6 +497,26 @@ class Compare(Condition):
             return Result(outcome=UNKNOWN, facts=(fact,),
                           missing=(f"{self.path} (null: {self.op.name} cannot be judged)",))
         return Result(outcome=outcome, facts=(fact,))
+
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        # the same decisions as evaluate, in the same order, without facts
+        if not self.always_known and attrs.get("collected") is False:
+            return UNKNOWN
+        unread = attrs.get("unread")
+        if unread and (self.top in unread or self.derived_from in unread):
+            return UNKNOWN
+        if self.simple:
+            actual = attrs.get(self.top, _ABSENT)
+        else:
+            actual = lookup(attrs, self.parts)
+            if actual is _ABSENT and self.optional_keys and self.top in attrs:
+                actual = None
+        if actual is _ABSENT:
+            return UNKNOWN
+        if actual is None and self.if_null is not None:
+            return self.if_null
+        outcome: int = self.fn(actual, self.expected, ctx.now)
+        return outcome
 
     def attributes(self) -> list[str]:
         return [self.top]
@@ -522,6 +578,23 @@ class EdgeCondition(Condition):
             return _merge(FALSE, trues)
         return _merge(UNKNOWN, unknowns) if unknowns else _merge(TRUE, falses)
 
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        neighbours = ctx.index.neighbours(node_id, self.edge_kind, self.direction)
+        nodes = ctx.graph.nodes
+        targets = [n for n in neighbours
+                   if self.target_kind is None or nodes[n].get("kind") == self.target_kind]
+        if not targets:
+            return self.if_none
+        if self.condition is None:
+            outcomes = {TRUE}
+        else:
+            outcomes = {self.condition.outcome(ctx, t, nodes[t]) for t in targets}
+        if self.quantifier == "any":
+            return TRUE if TRUE in outcomes else (UNKNOWN if UNKNOWN in outcomes else FALSE)
+        if self.quantifier == "all":
+            return FALSE if FALSE in outcomes else (UNKNOWN if UNKNOWN in outcomes else TRUE)
+        return FALSE if TRUE in outcomes else (UNKNOWN if UNKNOWN in outcomes else TRUE)
+
 
 class PredicateCondition(Condition):
     """A named graph predicate from the explicit table in scanner.engine.predicates."""
@@ -530,6 +603,18 @@ class PredicateCondition(Condition):
         self.name = name
         self.fn = fn
         self.args = dict(args)
+        self._last: tuple[Any, str, Result] | None = None
 
     def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
-        return self.fn(ctx, node_id, attrs, self.args)
+        last = self._last
+        if last is not None and last[0] is ctx and last[1] == node_id:
+            return last[2]
+        result: Result = self.fn(ctx, node_id, attrs, self.args)
+        return result
+
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        # predicates build their reasons as they decide: keep the last result, so the engine's
+        # evaluate right after (for a FAIL/UNKNOWN) does not run the predicate twice
+        result: Result = self.fn(ctx, node_id, attrs, self.args)
+        self._last = (ctx, node_id, result)
+        return result.outcome

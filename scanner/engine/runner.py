@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping
 
 import networkx as nx
 
-from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, render_fact
+from scanner.engine.conditions import FALSE, R_FALSE, TRUE, UNKNOWN, Result, render_fact
 from scanner.engine.config import EngineConfig
 from scanner.engine.context import GraphIndex, RuleContext
 from scanner.engine.loader import (
@@ -152,15 +152,23 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
 
 def _judge(applies: Any, fail: Any, ctx: RuleContext, node_id: str,
            attrs: Mapping[str, Any]) -> Result | None:
+    """None when the rule does not apply; R_FALSE (no reasons) for a PASS; else the full
+    result. Outcomes are decided first without reasons; reasons are built only for FAIL and
+    UNKNOWN (the same answers: ``outcome`` and ``evaluate`` decide alike)."""
     if applies is not None:
-        scope = applies.evaluate(ctx, node_id, attrs)
-        if scope.outcome == FALSE:
+        scope_outcome = applies.outcome(ctx, node_id, attrs)
+        if scope_outcome == FALSE:
             return None
+        if fail.outcome(ctx, node_id, attrs) == FALSE:
+            return R_FALSE
         result: Result = fail.evaluate(ctx, node_id, attrs)
-        if scope.outcome == UNKNOWN and result.outcome != FALSE:
+        if scope_outcome == UNKNOWN:
+            scope = applies.evaluate(ctx, node_id, attrs)
             return Result(outcome=UNKNOWN, facts=scope.facts + result.facts,
                           missing=scope.missing + result.missing, evidence=result.evidence)
         return result
+    if fail.outcome(ctx, node_id, attrs) == FALSE:
+        return R_FALSE
     result = fail.evaluate(ctx, node_id, attrs)
     return result
 

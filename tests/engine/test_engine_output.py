@@ -104,3 +104,32 @@ def test_pass_findings_share_rule_metadata_not_copies() -> None:
     assert [f.status for f in findings] == [Status.PASS, Status.PASS]
     assert findings[0].compliance is findings[1].compliance
     assert dataclasses.asdict(findings[0])["compliance"]["aws-fsbp"] == ("SecretsManager.1",)
+
+
+def test_make_finding_builds_the_same_frozen_finding_as_the_class() -> None:
+    from scanner.findings import Finding, ResourceRef, Severity, Status, make_finding
+
+    ref = ResourceRef(type="Secret", arn="arn:x", account_id="111111111111", region="us-east-1")
+    fast = make_finding("sgf-1", "r", "t", Severity.HIGH, Status.PASS, ref, "", None, None,
+                        {"id": "fix"}, {"nist-800-53-r5": ("AC-3",)})
+    slow = Finding(id="sgf-1", rule_id="r", title="t", severity=Severity.HIGH,
+                   status=Status.PASS, resource=ref, remediation={"id": "fix"},
+                   compliance={"nist-800-53-r5": ("AC-3",)})
+    assert type(fast) is Finding and fast == slow and repr(fast) == repr(slow)
+    assert fast.to_json() == slow.to_json()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.message = "changed"  # type: ignore[misc]
+    muted = dataclasses.replace(fast, status=Status.MUTED)
+    assert muted.status is Status.MUTED and muted.id == fast.id
+
+
+def test_finding_ids_are_stable_and_distinct() -> None:
+    from scanner.findings import finding_id
+
+    a = finding_id("secret-policy-public", "arn:aws:secretsmanager:us-east-1:1:secret:a")
+    assert a == finding_id("secret-policy-public", "arn:aws:secretsmanager:us-east-1:1:secret:a")
+    # the format is part of the contract (Security Hub and history key on it): pinned
+    assert a == "sgf-0f0a21d389e6eab472e074cd07572188"
+    assert a != finding_id("secret-policy-public", "arn:aws:secretsmanager:us-east-1:1:secret:a",
+                           "arn:aws:iam::2:root")
+    assert a != finding_id("secret-unused", "arn:aws:secretsmanager:us-east-1:1:secret:a")
