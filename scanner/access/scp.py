@@ -69,7 +69,8 @@ class Guardrails:
                 hit = ("management",)
             else:
                 chain = self.path(account_id)
-                hit = ("unknown-path", account_id) if chain is None else tuple(
+                # an account whose place is unknown: the same (unknown) answer for all of them
+                hit = ("unknown-path",) if chain is None else tuple(
                     tuple(sorted(cp.policy_id for cp, _ in
                                  self._by_target.get((policy_type, t), [])))
                     for t in chain)
@@ -121,8 +122,9 @@ class Guardrails:
         chain = self.path(account_id)
         if chain is None:
             return GuardrailResult(status="UNKNOWN", allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
-                                   unresolved=(f"{label} path of {account_id} unknown",),
-                                   reasons=(f"the OU path of {account_id} is not known",))
+                                   unresolved=(f"{label} path unknown",),
+                                   reasons=(f"the account's OU path is not known: {label}s "
+                                            "along it not assessed",))
         level_allows: list[Tri] = []
         denies: list[Tri] = []
         unresolved: list[str] = []
