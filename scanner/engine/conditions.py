@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
@@ -97,7 +98,14 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    text = str(value).strip()
+    if isinstance(value, str):
+        return _parse_time_text(value)  # several rules read the same timestamps: parse once
+    return _parse_time_text(str(value))
+
+
+@lru_cache(maxsize=1 << 19)
+def _parse_time_text(value: str) -> datetime:
+    text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)

@@ -182,10 +182,14 @@ def _clip(value: Any) -> Any:
 def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[str, Any],
               result: Result, attributes: list[str]) -> list[Finding]:
     facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
-    evidence: dict[str, Any] = {"attributes": {a: _clip(attrs.get(a)) for a in attributes
-                                               if a in attrs},
-                                "facts": facts}
-    evidence.update(result.evidence)
+    shown: dict[str, Any] = {}
+    for a in attributes:
+        if a in attrs:
+            value = attrs[a]
+            shown[a] = _clip(value) if isinstance(value, str) else value
+    evidence: dict[str, Any] = {"attributes": shown, "facts": facts}
+    if result.evidence:
+        evidence.update(result.evidence)
     tags = attrs.get("tags")
     if tags:
         evidence["resource_tags"] = dict(tags)
@@ -198,6 +202,7 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     principals: tuple[str | None, ...] = (None,)
     if result.outcome == TRUE and static.per_principal and result.principals:
         principals = result.principals
+    missing = result.missing if type(result.missing) is tuple else tuple(result.missing)
     out: list[Finding] = []
     for p in principals:
         p_message, p_evidence = message, evidence
@@ -211,7 +216,7 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
         out.append(make_finding(finding_id(static.rule_id, node_id, p), static.rule_id,
                                 static.title, static.severity, status, ref, p_message, p,
                                 p_evidence, static.remediation, static.compliance,
-                                tuple(result.missing)))
+                                missing))
     return out
 
 
