@@ -1,0 +1,39 @@
+"""One secretgraph.yaml serves both `scan --config` and `remediate --config`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import load_config as load_engine_config
+from scanner.errors import InputError
+from scanner.remediate.config import load_config as load_remediation_config
+
+SHARED = """\
+required_replica_regions: [us-west-2]
+rotation_functions:
+  - {lambda_arn: "arn:aws:lambda:us-east-1:111122223333:function:rotate-pg", engine: postgres}
+remediation:
+  max_plan_age_hours: 12
+  rotation_days: 30
+"""
+
+
+def test_the_engine_accepts_the_remediation_section_and_remediate_reads_it(
+        tmp_path: Path) -> None:
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(SHARED)
+    assert load_engine_config(path).required_replica_regions == ("us-west-2",)
+    remediation = load_remediation_config(path)
+    assert remediation.rotation_days == 30
+    assert remediation.max_plan_age_hours == 12
+    assert remediation.replica_regions == ("us-west-2",)
+
+
+def test_a_bad_remediation_section_is_still_an_error_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text("remediation:\n  rotation_days: 30\n  colour: blue\n")
+    load_engine_config(path)  # the engine leaves the section to remediate
+    with pytest.raises(InputError, match="remediation"):
+        load_remediation_config(path)
