@@ -232,7 +232,7 @@ class _Analyzer:
         self._guard_cache: dict[tuple[object, ...], GuardrailResult] = {}
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
         self._refs: dict[int, _Refs] = {}
-        self._rscopes: dict[tuple[object, ...], object] = {}
+        self._rscopes: dict[tuple[object, ...], tuple[str, tuple[object, ...]]] = {}
         self._union: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._pair_cache: dict[tuple[object, ...], tuple[Combined, bool]] = {}
         self._sorted: dict[frozenset[str], tuple[str, ...]] = {}
@@ -262,7 +262,8 @@ class _Analyzer:
         answer (None: the group uses condition keys, each member is checked). Secrets that
         match the same Resource patterns of the groups' documents share the list."""
         if self._static is None:
-            self._static, self._dynamic, pats = [], [], []
+            pats: list[str] = []
+            self._static, self._dynamic = [], []
             for g in self._groups:
                 gp = None if g.first.condition_keys else \
                     self.identity.patterns(g.first, self.s.action)
@@ -368,9 +369,9 @@ class _Analyzer:
         if shape is not None:
             # a principal no Principal element singles out sees only the open statements:
             # policies that differ in their named grantees share the answer
-            resource = str(rscope[0])  # type: ignore[index]
+            resource, rvals = rscope
             fp = tuple(arn_matches(x, resource) for x in shape[1])
-            key: tuple[object, ...] = (shape, tag, fp, rscope[1], pkey, proj)  # type: ignore[index]
+            key: tuple[object, ...] = (shape, tag, fp, rvals, pkey, proj)
             cache = self._shape_cache
         else:
             key = (id(policy), tag, rscope, pkey, proj)
@@ -435,14 +436,14 @@ class _Analyzer:
         )
 
     def _rscope(self, policy: Policy, tag: str, sv: _SecretView,
-                 keys: tuple[str, ...]) -> object:
+                 keys: tuple[str, ...]) -> tuple[str, tuple[object, ...]]:
         """What the resource side of the request shows the policy: the resource ARN and the
         values of the keys it uses (so a key policy is evaluated once for all its secrets)."""
         ck = (id(policy), tag, sv.arn)
         hit = self._rscopes.get(ck)
         if hit is None:
             rctx = sv.rctx_sm if tag == "sm" else sv.rctx_kms
-            resource = sv.arn if tag == "sm" else sv.key_arn
+            resource = sv.arn if tag == "sm" else (sv.key_arn or "")
             vals = tuple(rctx[0].get(k) if k in rctx[0] else
                          ("absent" if any(k.startswith(x) for x in rctx[1]) else None)
                          for k in keys)
