@@ -6,6 +6,7 @@ from scanner.access.report import (
     AccessPath,
     AccessReport,
     Breadth,
+    ClassVerdict,
     GateVerdict,
     Grant,
     IdentityWildcard,
@@ -15,6 +16,6 @@ from scanner.access.report import (
 from scanner.access.settings import AccessSettings
 
 __all__ = [
-    "AccessPath", "AccessReport", "AccessSettings", "Breadth", "GateVerdict", "Grant",
+    "AccessPath", "AccessReport", "AccessSettings", "Breadth", "ClassVerdict", "GateVerdict", "Grant",
     "IdentityWildcard", "KeyAccess", "SecretAccess", "analyze_access",
 ]

@@ -35,6 +35,7 @@ from scanner.access.report import (
     AccessPath,
     AccessReport,
     Breadth,
+    ClassVerdict,
     Grant,
     IdentityWildcard,
     KeyAccess,
@@ -642,6 +643,7 @@ class _Analyzer:
 
     def _secret_access(self, sv: _SecretView) -> SecretAccess:
         paths: list[AccessPath] = []
+        classes: list[ClassVerdict] = []
         named = sv.named
         rp_closed = not named.star and sv.unread_result is None and not (
             sv.policy is not None and sv.policy.problems)
@@ -712,11 +714,17 @@ class _Analyzer:
                     if ids.allow is Tri.FALSE:
                         continue
                 path = self.evaluate_pair(rep, sv)
-                if path.decision == "DENIED" and not path.broken_at:
+                recorded = path.decision != "DENIED" or bool(path.broken_at)
+                rest = [p for p in sub if p.account_id not in special]
+                if named.star:
+                    classes.append(ClassVerdict(
+                        example=rep.arn, principal_type=rep.facts.principal_type,
+                        principals=len(rest), accounts=len({p.account_id for p in rest}),
+                        decision=path.decision, gates=path.gate_statuses(),
+                        broken_at=path.broken_at, recorded=recorded))
+                if not recorded:
                     continue
-                for p in sub:
-                    if p.account_id in special:
-                        continue
+                for p in rest:
                     paths.append(path if p is rep else replace(
                         path, principal=p.arn, principal_account=p.account_id))
         if named.star:
@@ -739,7 +747,8 @@ class _Analyzer:
         return SecretAccess(secret_arn=sv.arn, name=sv.name, account_id=sv.account,
                             region=sv.region, key_arn=sv.key_arn, aws_managed_key=sv.aws_managed,
                             paths=tuple(sorted(paths, key=lambda x: x.principal)),
-                            grants=tuple(grants), breadth=breadth, problems=problems)
+                            grants=tuple(grants), breadth=breadth, problems=problems,
+                            classes=tuple(classes))
 
     def _sm_request(self, p: Principal, sv: _SecretView) -> Callable[[], Request]:
         def make() -> Request:

@@ -67,6 +67,22 @@ class Grant:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ClassVerdict:
+    """One equivalence class of principals that no policy of the secret singles out, reached
+    through a ``*`` grant (typically organization-wide): evaluated once for all its members.
+    Whatever the decision, it says how far the grant reaches and which gate stops it."""
+
+    example: str  # one member's ARN (the representative that was evaluated)
+    principal_type: str
+    principals: int
+    accounts: int
+    decision: str
+    gates: Mapping[str, str]
+    broken_at: tuple[str, ...] = ()
+    recorded: bool = False  # its members also have their own paths (and CAN_READ edges)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Breadth:
     principals: int = 0
     accounts: int = 0
@@ -88,6 +104,9 @@ class SecretAccess:
     grants: tuple[Grant, ...] = ()
     breadth: Breadth = field(default_factory=Breadth)
     problems: tuple[str, ...] = ()  # parse problems of its resource / key policy
+    #: for a secret whose resource policy has a ``*`` grant: the verdict of each class of
+    #: principals no policy names (members of a recorded class also have their own paths)
+    classes: tuple[ClassVerdict, ...] = ()
 
     @property
     def readers(self) -> tuple[AccessPath, ...]:
@@ -243,6 +262,7 @@ def _secret_dict(s: SecretAccess, verdicts: list[dict[str, Any]],
         "breadth": to_jsonable(s.breadth),
         "grants": [to_jsonable(g) for g in s.grants],
         "paths": [_compact_path(p, verdicts, index) for p in s.paths],
+        "classes": [to_jsonable(c) for c in s.classes],
         "problems": list(s.problems),
     }
 

@@ -1,0 +1,145 @@
+"""Scale: principals are evaluated per equivalence class, an organization-wide grant is
+reported per class (its breadth and the gate that stops it), and the result is the same as
+evaluating every principal on its own."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from access_estate import (
+    CENTRAL,
+    ORG_ID,
+    REGION,
+    SECRET_ARN,
+    allow_read_identity,
+    doc,
+    estate,
+    key_policy_for,
+    role,
+    secret_policy_for,
+    text,
+)
+
+from scanner.access import AccessReport, AccessSettings, analyze_access
+from scanner.graph.builder import build_graph
+from scanner.model import OrgAccount, Snapshot
+
+MEMBERS = tuple(f"{300000000000 + i:012d}" for i in range(12))
+ORG_STAR = {"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}
+ORG_KEY = text({"Sid": "Root", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                "Resource": "*"},
+               {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}})
+
+
+def app(acct: str) -> str:
+    return f"arn:aws:iam::{acct}:role/ApplicationRole"
+
+
+def big_estate(secret_policy: str, key_policy: str, identity: dict[str, object]) -> Snapshot:
+    return estate(secret_policy=secret_policy, key_policy=key_policy, members=MEMBERS,
+                  principals=tuple(role(app(a), identity) for a in MEMBERS))
+
+
+def run(snap: Snapshot, *, record_denied: bool = False) -> AccessReport:
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=record_denied)
+    return analyze_access(build_graph(snap), snap, settings)
+
+
+def test_org_wide_grant_blocked_by_the_key_is_one_class_naming_the_gate() -> None:
+    # the key names one member's root: the other eleven members form one class
+    snap = big_estate(text(ORG_STAR), key_policy_for(f"arn:aws:iam::{MEMBERS[0]}:root"),
+                      allow_read_identity())
+    sa = run(snap).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert {p.principal for p in sa.readers} == {app(MEMBERS[0])}
+    [cls] = sa.classes
+    assert (cls.principals, cls.accounts, cls.decision) == (11, 11, "DENIED")
+    assert cls.gates["key_policy"] == "DENIED" and cls.gates["resource_policy"] == "ALLOWED"
+    # the identity names the central app/* secrets: intended, so each member is broken
+    assert cls.broken_at == ("key_policy",) and cls.recorded
+    assert {p.principal for p in sa.broken} == {app(a) for a in MEMBERS[1:]}
+
+
+def test_org_wide_grant_and_org_wide_key_make_every_member_a_reader() -> None:
+    sa = run(big_estate(text(ORG_STAR), ORG_KEY, allow_read_identity())).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert {p.principal for p in sa.readers} == {app(a) for a in MEMBERS}
+    assert sa.breadth.principals == 12 and sa.breadth.accounts == 12
+    assert sa.breadth.organization_wide and not sa.breadth.public
+    assert [(c.decision, c.principals) for c in sa.classes] == [("ALLOWED", 12)]
+
+
+def test_closed_policy_has_no_classes() -> None:
+    sa = run(big_estate(secret_policy_for(app(MEMBERS[0])), ORG_KEY,
+                        allow_read_identity())).for_secret(SECRET_ARN)
+    assert sa is not None and sa.classes == ()
+
+
+def test_account_wildcard_identity_pattern_is_not_intended_access() -> None:
+    # the resource policy names only MEMBERS[0]; the others' identity grants app/* in every
+    # account: they are not meant to read this secret, so nothing is broken for them
+    wildcard = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                    "Resource": "arn:aws:secretsmanager:*:*:secret:app/*"},
+                   {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+    sa = run(big_estate(secret_policy_for(app(MEMBERS[0])), ORG_KEY,
+                        wildcard)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert {p.principal for p in sa.readers} == {app(MEMBERS[0])}
+    assert sa.broken == ()
+    # naming the central account's app/db secret is meant: every other member is broken
+    exact = allow_read_identity(f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/db-??????")
+    named = run(big_estate(secret_policy_for(app(MEMBERS[0])), ORG_KEY,
+                           exact)).for_secret(SECRET_ARN)
+    assert named is not None
+    assert {p.principal for p in named.broken} == {app(a) for a in MEMBERS[1:]}
+    assert {g for p in named.broken for g in p.broken_at} == {"resource_policy"}
+
+
+def _without_ou_paths(snap: Snapshot) -> Snapshot:
+    org = snap.organization
+    assert org is not None
+    accounts = tuple(OrgAccount(account_id=a.account_id) for a in org.accounts)
+    return replace(snap, organization=replace(org, accounts=accounts, policies_read=True))
+
+
+def _recorded(report: AccessReport) -> dict[tuple[str, str], tuple[object, ...]]:
+    return {(p.principal, p.secret_arn): (p.decision, p.gate_statuses(), p.conditions,
+                                         p.reasons, p.intended, p.broken_at, p.in_zone)
+            for p in report.all_paths() if p.decision != "DENIED" or p.broken_at}
+
+
+def test_class_evaluation_equals_evaluating_every_principal() -> None:
+    mixed = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:*"},
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+    deny_vpce = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": "*", "Condition": {"StringNotEquals": {
+                     "aws:SourceVpce": "vpce-0123456789abcdef0"}}}
+    named = {"Effect": "Allow", "Principal": {"AWS": [app(MEMBERS[3])]},
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+    cases = [
+        big_estate(text(ORG_STAR), key_policy_for(f"arn:aws:iam::{MEMBERS[0]}:root"),
+                   allow_read_identity()),
+        big_estate(text(ORG_STAR, named), ORG_KEY, mixed),
+        big_estate(text(ORG_STAR, deny_vpce), ORG_KEY, allow_read_identity()),
+        _without_ou_paths(big_estate(text(ORG_STAR), ORG_KEY, allow_read_identity())),
+        big_estate(text({**ORG_STAR, "Principal": {"AWS": "*"}}),
+                   key_policy_for(app(MEMBERS[5])), mixed),
+    ]
+    for snap in cases:
+        fast, every = run(snap), run(snap, record_denied=True)
+        assert _recorded(fast), "the case records something"
+        assert _recorded(fast) == _recorded(every)
+
+
+def test_accounts_with_unknown_ou_paths_share_one_class() -> None:
+    snap = _without_ou_paths(big_estate(text(ORG_STAR), ORG_KEY, allow_read_identity()))
+    sa = run(snap).for_secret(SECRET_ARN)
+    assert sa is not None
+    [cls] = sa.classes
+    assert cls.principals == 12 and cls.decision == "CONDITIONAL"
+    assert cls.gates["scp"] == "CONDITIONAL"
+    assert all("SCP path unknown" in p.conditions for p in sa.conditional_readers)
