@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 
 class Severity(str, Enum):
@@ -55,6 +55,18 @@ def finding_id(rule_id: str, resource_arn: str, principal: str | None = None) ->
 
 
 _blake2b = hashlib.blake2b
+
+
+def finding_id_maker(rule_id: str) -> Callable[[str], str]:
+    """finding_id(rule_id, arn) for one rule, with the rule's part of the key prepared once
+    (the engine makes over a million ids per large scan)."""
+    prefix = f"{rule_id}\x1f"
+
+    def make(resource_arn: str) -> str:
+        return "sgf-" + _blake2b(f"{prefix}{resource_arn}\x1f".encode(),
+                                 digest_size=16).hexdigest()
+
+    return make
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

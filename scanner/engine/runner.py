@@ -27,7 +27,15 @@ from scanner.engine.loader import (
     effective_params,
 )
 from scanner.errors import InputError
-from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id, make_finding
+from scanner.findings import (
+    Finding,
+    ResourceRef,
+    Severity,
+    Status,
+    finding_id,
+    finding_id_maker,
+    make_finding,
+)
 from scanner.graph.schema import GLOBAL
 from scanner.model import Snapshot
 
@@ -128,6 +136,7 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
     rule_id, title, severity = static.rule_id, static.title, static.severity
     remediation, compliance = static.remediation, static.compliance
     append, PASS = out.append, Status.PASS
+    pass_id = finding_id_maker(rule_id)
     for kind in compiled.rule.resources:
         for node_id, attrs in index.nodes(kind):
             try:
@@ -137,7 +146,7 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
                 if result.outcome == FALSE:  # the hot path: keep PASS findings cheap
                     if emit_pass:
                         append(make_finding(
-                            finding_id(rule_id, node_id), rule_id, title, severity, PASS,
+                            pass_id(node_id), rule_id, title, severity, PASS,
                             index.ref(node_id, attrs), "", None, _NO_EVIDENCE, remediation,
                             compliance))
                     continue

@@ -133,3 +133,11 @@ def test_finding_ids_are_stable_and_distinct() -> None:
     assert a != finding_id("secret-policy-public", "arn:aws:secretsmanager:us-east-1:1:secret:a",
                            "arn:aws:iam::2:root")
     assert a != finding_id("secret-unused", "arn:aws:secretsmanager:us-east-1:1:secret:a")
+
+
+def test_finding_id_maker_gives_finding_id() -> None:
+    from scanner.findings import finding_id, finding_id_maker
+
+    make = finding_id_maker("secret-unused")
+    for arn in ("arn:aws:secretsmanager:us-east-1:1:secret:a", "", "x\x1fy"):
+        assert make(arn) == finding_id("secret-unused", arn)
