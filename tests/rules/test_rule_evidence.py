@@ -81,3 +81,19 @@ def _evaluate(rule_id: str, data: dict, *, access: bool) -> list[Finding]:
     assert rule is not None
     return evaluate(graph, snapshot, report, Ruleset(rules=(rule,)),
                     parse_config({}, path="(test)"))
+
+
+def test_peering_route_missing_with_two_peer_cidrs_lists_the_table() -> None:
+    data = json.loads((FIXTURES / "vpc-peering-route-missing" / "snapshot.json").read_text())
+    for acct in data["accounts"]:
+        for reg in acct["regions"]:
+            for pcx in reg.get("peerings", []):
+                if pcx["peering_id"] == "pcx-half":
+                    pcx["requester"]["cidrs"] = ["10.0.0.0/16", "10.9.0.0/16"]
+    findings = _evaluate("vpc-peering-route-missing", data, access=False)
+    (fail,) = [f for f in findings if f.status is Status.FAIL]
+    # one side, two CIDRs: no single destination, so no single table either -- the
+    # remediator derives every CIDR for the accepter's tables in use
+    assert fail.evidence["side"] == "accepter"
+    assert "destination_cidr" not in fail.evidence
+    assert fail.evidence["route_table_id"] == ["rtb-m2"]

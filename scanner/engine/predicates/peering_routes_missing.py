@@ -48,8 +48,8 @@ def peering_routes_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
 def _evidence(pcx: Any, problems: list[str], gaps: list[dict[str, Any]]) -> dict[str, Any]:
     """What add-peering-route reads (docs/remediation.md): ``peering_id``; ``side``
     (requester|accepter) and ``destination_cidr`` when every gap shares them; ``route_table_id``:
-    the table lacking the route when there is one, else the list of tables lacking it (the
-    remediator then picks the tables in use). ``gaps`` lists every side/CIDR in full."""
+    the table lacking the route when there is one gap in one table, else the list of tables
+    lacking routes (the remediator then plans each side and CIDR over the tables in use). ``gaps`` lists every side/CIDR in full."""
     evidence: dict[str, Any] = {"peering_id": pcx, "problems": problems, "gaps": gaps}
     sides = {g["side"] for g in gaps}
     if len(sides) == 1:
@@ -58,8 +58,8 @@ def _evidence(pcx: Any, problems: list[str], gaps: list[dict[str, Any]]) -> dict
     if len(cidrs) == 1:
         evidence["destination_cidr"] = gaps[0]["destination_cidr"]
     tables = sorted({t for g in gaps for t in g["route_table_ids"]})
-    if len(tables) == 1:
+    if len(gaps) == 1 and len(tables) == 1:
         evidence["route_table_id"] = tables[0]
-    elif tables:
+    elif tables:  # several gaps: a list, so the remediator plans each side and CIDR itself
         evidence["route_table_id"] = tables
     return evidence
