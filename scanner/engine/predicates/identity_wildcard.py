@@ -42,7 +42,12 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         if doc is None:
             missing.append(f"policy document {label} (not read)")
             continue
-        policy = parse_policy(doc)
+        # the same managed policy document is attached to many principals: parse (and
+        # canonicalise) it once per run; documents live in the graph for the whole run
+        key = ("identity_wildcard.policy", id(doc))
+        policy = ctx.cache.get(key)
+        if policy is None:
+            policy = ctx.cache[key] = parse_policy(doc)
         if policy.problems:
             missing.append(f"policy document {label} (unparseable)")
             continue
