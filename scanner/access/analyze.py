@@ -1,10 +1,13 @@
 """analyze_access: who can read each secret, gate by gate; CAN_READ edges; per-secret summary.
 
-Pairs are not tested exhaustively: for each secret the candidates are the principals its
-resource policy names (by ARN or account), and the principals whose identity policies could
-allow the read (principals sharing the same documents are evaluated once). Parsed policies are
-cached by text and evaluations by (policy, request projection), so 1,000 accounts x 20 roles x
-100 secrets stays within seconds.
+Pairs are not tested exhaustively. Principals sharing identity documents form a group; for each
+secret the candidate groups are those whose identity could allow the read (shared by secrets
+matching the same Resource patterns). Members in the secret's *special* accounts (its own, its
+key's, the accounts its resource / key policy names) are evaluated one by one; the other members
+are split into equivalence classes (same type, boundary, zone, SCP path and condition-key
+values) and one representative per class is evaluated for all. Policy results are cached by
+what the policy can see (for an unnamed principal: its open statements), identity results by
+the Resource patterns the resource matches. See docs/access.md "Scale".
 """
 
 from __future__ import annotations
@@ -834,7 +837,9 @@ def _secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
 
 
 def _add_edges(graph: nx.MultiDiGraph, report: dict[str, SecretAccess]) -> None:
-    statuses: dict[int, dict[str, str]] = {}  # paths sharing one verdict share its summary
+    # paths sharing one verdict share its summary: one dict for all their edges (read-only by
+    # contract, like every graph attribute after the analysis)
+    statuses: dict[int, dict[str, str]] = {}
     for sa in report.values():
         for p in sa.paths:
             if p.principal not in graph:
@@ -847,7 +852,7 @@ def _add_edges(graph: nx.MultiDiGraph, report: dict[str, SecretAccess]) -> None:
                 gates = statuses[id(p.gates)] = p.gate_statuses()
             graph.add_edge(p.principal, sa.secret_arn, key=EdgeKind.CAN_READ.value,
                            kind=EdgeKind.CAN_READ.value, decision=p.decision,
-                           gates=dict(gates), conditions=p.conditions, reasons=p.reasons,
+                           gates=gates, conditions=p.conditions, reasons=p.reasons,
                            broken_at=p.broken_at, cross_account=p.cross_account)
 
 
