@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from scanner.engine.validation import first_error, load_schema
 from scanner.errors import InputError
+from scanner.yamlio import read_yaml
 from scanner.findings import Severity
 
 PEERING_QUOTA_CODE = "L-7E9ECCDB"
@@ -113,14 +113,5 @@ def load_config(path: str | Path | None) -> EngineConfig:
     if path is None:
         return EngineConfig()
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read config: {exc.strerror or exc}", path=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+    data = read_yaml(p, "config")
     return parse_config(data, path=str(p))

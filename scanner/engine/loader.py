@@ -12,7 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
 
 from scanner.engine.attributes import (
     DERIVED_FROM,
@@ -34,6 +33,7 @@ from scanner.engine.conditions import (
 from scanner.engine.predicates import PREDICATES
 from scanner.engine.validation import field_path, first_error, load_schema
 from scanner.errors import InputError
+from scanner.yamlio import read_yaml
 from scanner.findings import Severity
 from scanner.graph.schema import EdgeKind
 
@@ -158,16 +158,7 @@ def load_rule_paths(paths: Iterable[Path]) -> Ruleset:
 
 def load_rule_file(path: str | Path) -> Rule:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read rule file: {exc.strerror or exc}", path=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+    data = read_yaml(p, "rule file")
     return parse_rule(data, path=str(p))
 
 

@@ -13,10 +13,10 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import yaml
 
 from scanner.engine.validation import first_error, load_schema
 from scanner.errors import InputError
+from scanner.yamlio import read_yaml
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
 from scanner.graph.schema import GLOBAL
 
@@ -135,17 +135,7 @@ def _rule_at(data: Any, where: str) -> str | None:
 
 def load_suppressions(path: str | Path) -> Suppressions:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read suppression file: {exc.strerror or exc}",
-                         path=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+    data = read_yaml(p, "suppression file")
     return parse_suppressions(data, path=str(p))
 
 

@@ -26,10 +26,10 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from remediations.base import RemediationConfig, RotationTarget
 from scanner.errors import InputError
+from scanner.yamlio import read_yaml
 
 _SECTION_KEYS = {"org_id", "max_plan_age_hours", "engine_tag", "rotation_days",
                  "rotation_functions", "cmk", "key_rotation_period_days"}
@@ -136,14 +136,5 @@ def load_config(path: str | Path | None) -> RemediationConfig:
     if path is None:
         return RemediationConfig()
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read config: {exc.strerror or exc}", path=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+    data = read_yaml(p, "config")
     return parse_config(data, path=str(p))
