@@ -17,12 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scanner.model import (  # noqa: E402
     AccountSnapshot,
+    ControlPolicy,
     IamPrincipal,
     IamSnapshot,
     KmsKey,
     LambdaFunction,
     Organization,
     OrgAccount,
+    OrgUnit,
     PeeringSide,
     Quota,
     RegionSnapshot,
@@ -190,9 +192,20 @@ def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
                                                   source="default"),)),),
             iam=IamSnapshot(principals=tuple(roles)),
         ))
+    # Every account sits under one OU below the root, and the root carries AWS's default
+    # FullAWSAccess SCP (as in every real organization), so the SCP gate is decidable.
     org = Organization(org_id=ORG_ID, management_account_id=central, root_id="r-synt",
-                       accounts=tuple(OrgAccount(account_id=a, name=f"account-{i}")
+                       accounts=tuple(OrgAccount(account_id=a, name=f"account-{i}",
+                                                 parent_id="ou-synt-members")
                                       for i, a in enumerate(ids)),
+                       units=(OrgUnit(ou_id="ou-synt-members", name="members",
+                                      parent_id="r-synt"),),
+                       policies=(ControlPolicy(
+                           policy_id="p-FullAWSAccess", name="FullAWSAccess",
+                           policy_type="SERVICE_CONTROL_POLICY",
+                           content=json.dumps({"Version": "2012-10-17", "Statement": [
+                               {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+                           targets=("r-synt",)),),
                        policies_read=True)
     return Snapshot(
         meta=ScanMeta(scan_id=f"synthetic-{seed}", started_at="2026-11-29T00:00:00Z",
