@@ -221,9 +221,29 @@ class _Analyzer:
         self.guard_constant: GuardrailResult | None = (
             _NO_ORG if org is None else _NOT_COLLECTED if not org.policies_read else None)
         keys: set[str] = set()
+        pats: list[str] = []
+        resource_blind = True
         for cp in (org.policies if org else ()):
-            keys |= parse_policy(cp.content).condition_keys
+            parsed = parse_policy(cp.content)
+            keys |= parsed.condition_keys
+            if parsed.problems or parsed.uses_variables:
+                resource_blind = False
+            for st in parsed.statements:
+                if st.problems or st.not_principal is not None or (
+                        st.principal is not None and not (st.principal.star and not (
+                            st.principal.aws or st.principal.problems or
+                            st.principal.canonical_user))):
+                    resource_blind = False
+                pats.extend(st.resources or ())
+                pats.extend(st.not_resources or ())
         self.guard_keys = tuple(sorted(keys))
+        #: the Resource / NotResource patterns of every SCP / RCP: a secret is seen by the
+        #: guardrails only through which of them its ARN (and its key's) matches, and the
+        #: resource-side values of their condition keys. None: a document that can see more
+        #: (variables, problems, a Principal other than "*"): key by the secret ARN.
+        self._guard_patterns: tuple[str, ...] | None = (
+            tuple(dict.fromkeys(pats)) if resource_blind else None)
+        self._guard_where: dict[tuple[object, ...], object] = {}
         self.guard_policies = bool(org and org.policies)
         self._interned: dict[object, object] = {}
         self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}  # key policies
@@ -462,17 +482,43 @@ class _Analyzer:
             return self.guard_constant
         # with no SCP / RCP document at all nothing can look at the resource: the answer
         # depends on the accounts' paths only, and is shared by every secret
-        where: object = sv.arn if self.guard_policies else (
+        where: object = self._guard_scope(sv) if self.guard_policies else (
             self.guard.signature(RCP, sv.account), self.guard.signature(RCP, sv.key_account),
             sv.uses_kms, sv.region)
         key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type, where,
                _project(pctx, self.guard_keys))
-        cache = self._secret_guard if self.guard_policies else self._guard_cache
+        cache = self._secret_guard if self.guard_policies and self._guard_patterns is None \
+            else self._guard_cache
         hit = cache.get(key)
         if hit is None:
             hit = self._intern(self._guardrails_uncached(
                 p, sv, make_sm(), make_kms() if sv.uses_kms else None))
             cache[key] = hit
+        return hit
+
+    def _guard_scope(self, sv: _SecretView) -> object:
+        """What the SCP / RCP documents can see of this secret's requests (its own and its
+        key's): the accounts whose RCPs apply, which of their Resource patterns the ARNs match,
+        and the resource-side values of their condition keys. Secrets with equal scopes get
+        equal guardrail answers, so the answer is shared across secrets."""
+        pats = self._guard_patterns
+        if pats is None:
+            return sv.arn
+        ck = (sv.arn, sv.key_arn, sv.uses_kms)
+        hit = self._guard_where.get(ck)
+        if hit is None:
+            key_arn = sv.key_arn or ""
+            vals: list[object] = []
+            for rctx in (sv.rctx_sm, sv.rctx_kms):
+                vals.append(tuple(
+                    rctx[0].get(k) if k in rctx[0] else
+                    ("absent" if any(k.startswith(x) for x in rctx[1]) else None)
+                    for k in self.guard_keys))
+            hit = ("scope", sv.account, sv.key_account, sv.region, sv.uses_kms,
+                   tuple(arn_matches(x, sv.arn) for x in pats),
+                   tuple(arn_matches(x, key_arn) for x in pats) if sv.uses_kms else None,
+                   tuple(vals))
+            self._guard_where[ck] = hit
         return hit
 
     def _guardrails_uncached(self, p: Principal, sv: _SecretView, req_sm: Request,
@@ -643,6 +689,7 @@ class _Analyzer:
             self._secret_guard.clear()
             self._pair_cache.clear()
             self._rscopes.clear()
+            self._guard_where.clear()
 
     def _secret_access(self, sv: _SecretView) -> SecretAccess:
         paths: list[AccessPath] = []

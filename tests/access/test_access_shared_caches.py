@@ -1,0 +1,155 @@
+"""Caches shared across secrets give the same answers as evaluating each secret on its own.
+
+The guardrail (SCP / RCP) answer is shared by secrets the control policies cannot tell apart:
+same accounts, same matches of the policies' Resource patterns, same resource-side condition
+values. Several organizations of many secrets, with control policies that single some secrets
+out by ARN pattern, by tag, by key, and an RCP, are analysed both ways."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from scanner.access import AccessReport, AccessSettings, analyze_access
+from scanner.access.analyze import _Analyzer
+from scanner.access.scp import RCP, SCP
+from scanner.graph.builder import build_graph
+from scanner.model import (
+    AccountSnapshot,
+    ControlPolicy,
+    IamPrincipal,
+    IamSnapshot,
+    KmsKey,
+    Organization,
+    OrgAccount,
+    OrgUnit,
+    RegionSnapshot,
+    ScanMeta,
+    Secret,
+    Snapshot,
+)
+
+REGION = "us-east-1"
+ORG_ID = "o-shared0001"
+READ = "secretsmanager:GetSecretValue"
+ACCOUNTS = tuple(f"{400000000000 + i:012d}" for i in range(6))
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _key_arn(acct: str) -> str:
+    return f"arn:aws:kms:{REGION}:{acct}:key/0000{acct}"
+
+
+def _org_estate(seed: int, controls: tuple[ControlPolicy, ...]) -> Snapshot:
+    rng = random.Random(seed)
+    roles = {a: [f"arn:aws:iam::{a}:role/app-{r}" for r in range(3)] for a in ACCOUNTS}
+    everyone = [r for a in ACCOUNTS for r in roles[a]]
+    accounts = []
+    for n, acct in enumerate(ACCOUNTS):
+        principals = tuple(IamPrincipal(
+            arn=arn, name=f"app-{r}", account_id=acct, principal_type="role",
+            inline_policies={"read": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": READ,
+                 "Resource": f"arn:aws:secretsmanager:{REGION}:*:secret:app-{r}-*" if r else "*"},
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}})
+            for r, arn in enumerate(roles[acct]))
+        key = KmsKey(arn=_key_arn(acct), key_id=f"0000{acct}", account_id=acct, region=REGION,
+                     key_manager="CUSTOMER", key_state="Enabled", policy=_doc(
+                         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+                          "Action": "kms:*", "Resource": "*"},
+                         {"Effect": "Allow", "Principal": {"AWS": rng.sample(everyone, 4)},
+                          "Action": "kms:Decrypt", "Resource": "*"}))
+        secrets = []
+        for s in range(8):
+            arn = f"arn:aws:secretsmanager:{REGION}:{acct}:secret:app-{s % 3}-{s}-Ab12Cd"
+            statements: list[dict[str, Any]] = [
+                {"Effect": "Allow", "Principal": {"AWS": rng.sample(everyone, rng.randint(1, 3))},
+                 "Action": READ, "Resource": "*"}]
+            if s % 4 == 0:
+                statements.append({"Effect": "Allow", "Principal": "*", "Action": READ,
+                                   "Resource": "*", "Condition": {"StringEquals": {
+                                       "aws:PrincipalOrgID": ORG_ID}}})
+            secrets.append(Secret(
+                arn=arn, name=f"app-{s % 3}-{s}", account_id=acct, region=REGION,
+                kms_key_id=_key_arn(acct) if s % 5 else None,
+                tags={"team": f"team-{s % 3}"}, resource_policy=_doc(*statements)))
+        accounts.append(AccountSnapshot(
+            account_id=acct, name=f"account-{n}",
+            regions=(RegionSnapshot(region=REGION, secrets=tuple(secrets), kms_keys=(key,)),),
+            iam=IamSnapshot(principals=principals)))
+    org = Organization(
+        org_id=ORG_ID, management_account_id=ACCOUNTS[0], root_id="r-root",
+        accounts=tuple(OrgAccount(account_id=a, parent_id="ou-a" if i % 2 else "ou-b")
+                       for i, a in enumerate(ACCOUNTS)),
+        units=(OrgUnit(ou_id="ou-a", name="a", parent_id="r-root"),
+               OrgUnit(ou_id="ou-b", name="b", parent_id="r-root")),
+        policies=(ControlPolicy(policy_id="p-full", name="FullAWSAccess", policy_type=SCP,
+                                content=_doc({"Effect": "Allow", "Action": "*",
+                                              "Resource": "*"}),
+                                targets=("r-root", "ou-a", "ou-b") + ACCOUNTS),) + controls,
+        policies_read=True)
+    return Snapshot(meta=ScanMeta(scan_id=f"shared-{seed}", started_at="2026-11-29T00:00:00Z",
+                                  accounts=ACCOUNTS, regions=(REGION,),
+                                  central_account=ACCOUNTS[0], org_id=ORG_ID),
+                    accounts=tuple(accounts), organization=org)
+
+
+def _control(pid: str, kind: str, targets: tuple[str, ...], *st: dict[str, Any]) -> ControlPolicy:
+    return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=_doc(*st),
+                         targets=targets)
+
+
+CONTROLS: dict[str, tuple[ControlPolicy, ...]] = {
+    "full access only": (),
+    "deny by resource pattern": (_control(
+        "p-deny-app1", SCP, ("ou-a",),
+        {"Effect": "Deny", "Action": READ,
+         "Resource": "arn:aws:secretsmanager:*:*:secret:app-1-*"}),),
+    "deny outside a pattern, by tag and by key": (
+        _control("p-notres", SCP, ("ou-b",),
+                 {"Effect": "Deny", "Action": READ,
+                  "NotResource": f"arn:aws:secretsmanager:*:{ACCOUNTS[1]}:secret:*"}),
+        _control("p-tag", SCP, (ACCOUNTS[3],),
+                 {"Effect": "Deny", "Action": READ, "Resource": "*", "Condition": {
+                     "StringEquals": {"aws:ResourceTag/team": "team-2"}}}),
+        _control("p-key", SCP, ("ou-a",),
+                 {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": _key_arn(ACCOUNTS[2])}),
+    ),
+    "resource control policy": (_control(
+        "p-rcp", RCP, ("r-root",),
+        {"Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID},
+                       "Bool": {"aws:PrincipalIsAWSService": "false"}}},
+    ),),
+}
+
+
+def _run(snap: Snapshot, record_denied: bool) -> AccessReport:
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=record_denied)
+    return analyze_access(build_graph(snap), snap, settings)
+
+
+def _paths(report: AccessReport) -> dict[tuple[str, str], tuple[object, ...]]:
+    return {(p.principal, p.secret_arn): (p.decision, p.gate_statuses(), p.conditions,
+                                         p.reasons, p.intended, p.broken_at)
+            for p in report.all_paths()}
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLS))
+@pytest.mark.parametrize("record_denied", [False, True])
+def test_guardrails_shared_across_secrets_equal_per_secret_evaluation(
+        name: str, record_denied: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    snap = _org_estate(seed=len(name), controls=CONTROLS[name])
+    shared = _paths(_run(snap, record_denied))
+    monkeypatch.setattr(_Analyzer, "_guard_scope", lambda self, sv: sv.arn)
+    per_secret = _paths(_run(snap, record_denied))
+    assert shared == per_secret
+    decisions = {v[0] for v in shared.values()}
+    assert "ALLOWED" in decisions and (not record_denied or "DENIED" in decisions)
