@@ -60,3 +60,21 @@ def mgmt_session() -> boto3.Session:
     return boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moto_routers_built_once() -> None:
+    """Build moto's per-process REST routers (Lambda, S3, Security Hub) on one thread first.
+
+    moto compiles each REST service's URL router lazily, through werkzeug, which calls
+    ``ast.parse``; CPython 3.11's parser is not safe to run from several threads at once
+    ("SystemError: AST constructor recursion depth mismatch"). Scans fan out over threads, so
+    the first Lambda call of a test could otherwise race. The routers are cached per process,
+    for mock_aws and the in-process moto server alike.
+    """
+    from moto.core.routing import get_service_router
+
+    for service in ("lambda", "s3", "securityhub"):
+        router = get_service_router(service)
+        protocol = router._service_model.metadata["protocol"]
+        router._get_router(protocol)
