@@ -264,6 +264,8 @@ class _Analyzer:
         self._probe: dict[tuple[object, ...], bool] = {}
         self._group_keys: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._subclass_cache: dict[tuple[object, ...], list[list[Principal]]] = {}
+        #: by id() of a list held by _subclass_cache for the whole run
+        self._counts: dict[int, dict[str | None, int]] = {}
         self._groups = self._signature_groups()
         self._static: list[_Group] | None = None
         self._dynamic: list[_Group] = []
@@ -361,6 +363,16 @@ class _Analyzer:
                 by.setdefault(k, []).append(p)
             hit = list(by.values())
             self._subclass_cache[ck] = hit
+        return hit
+
+    def _account_counts(self, sub: list[Principal]) -> dict[str | None, int]:
+        """How many members of a class (one of the cached _subclasses lists) each account has."""
+        hit = self._counts.get(id(sub))
+        if hit is None:
+            hit = {}
+            for p in sub:
+                hit[p.account_id] = hit.get(p.account_id, 0) + 1
+            self._counts[id(sub)] = hit
         return hit
 
     def _intern(self, result: _T) -> _T:
@@ -765,15 +777,22 @@ class _Analyzer:
                         continue
                 path = self.evaluate_pair(rep, sv)
                 recorded = path.decision != "DENIED" or bool(path.broken_at)
-                rest = [p for p in sub if p.account_id not in special]
                 if named.star:
+                    # counted without walking the class (it spans every account)
+                    counts = self._account_counts(sub)
                     classes.append(ClassVerdict(
                         example=rep.arn, principal_type=rep.facts.principal_type,
-                        principals=len(rest), accounts=len({p.account_id for p in rest}),
+                        principals=len(sub) - sum(counts.get(a, 0) for a in special),
+                        accounts=len(counts) - sum(1 for a in special if a in counts),
                         decision=path.decision, gates=path.gate_statuses(),
                         broken_at=path.broken_at, recorded=recorded))
                 if not recorded:
                     continue
+                counts = self._account_counts(sub)
+                if any(a in counts for a in special):
+                    rest = [p for p in sub if p.facts.account_id not in special]
+                else:
+                    rest = sub  # the usual case: no member in a special account
                 for p in rest:
                     paths.append(path if p is rep else replace(
                         path, principal=p.arn, principal_account=p.account_id))
