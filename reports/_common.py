@@ -112,5 +112,11 @@ def summary_line(document: Mapping[str, Any]) -> str:
         f"INCOMPLETE ({len(coverage)} coverage gap{'s' if len(coverage) != 1 else ''})")
     accounts = len(scan.get("accounts") or [])
     regions = len(scan.get("regions") or [])
+    central = ""
+    if scan.get("central_account"):
+        how = {"inferred": " (inferred)", "flag": ""}.get(
+            str(scan.get("central_account_source")), "")
+        central = f"; central account {scan['central_account']}{how}"
     return (f"{len(findings)} results ({status_text or 'none'}); failing by severity: "
-            f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s); scan {complete}")
+            f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s){central}; "
+            f"scan {complete}")

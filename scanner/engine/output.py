@@ -65,6 +65,7 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[s
                 "regions": list(meta.regions),
                 "complete": scan_complete(snapshot, findings),
                 "central_account": meta.central_account,
+                "central_account_source": meta.central_account_source,
             },
             "coverage": [to_jsonable(c) for c in snapshot.coverage],
             "summary": summary(findings),

@@ -72,6 +72,9 @@ def test_scan_writes_schema_valid_findings_and_exits_by_severity(
     doc = json.loads((tmp_path / "a" / "findings.json").read_text())
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     assert doc["scan"]["complete"] is True
+    # no --central-account: the account holding the shared secrets is inferred, and says so
+    assert (doc["scan"]["central_account"], doc["scan"]["central_account_source"]) == \
+        (estate["member"], "inferred")
     assert {("secret-policy-public", estate["cmk_secret"]),
             ("secret-uses-aws-managed-key", estate["default_key_secret"]),
             ("secret-rotation-disabled", estate["cmk_secret"])} <= fails(doc)
@@ -119,6 +122,7 @@ def test_history_records_scans_and_the_second_scan_shows_drift(
     scan(moto_endpoint, tmp_path / "n2", "--history", history, "--format", "table,json")
     printed = capsys.readouterr().out
     assert "mgmt/new" in printed
+    assert f"central account {estate['member']} (inferred)" in printed
     assert main(["history", "list", "--history", history, "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert len(listed) == 2
