@@ -16,7 +16,7 @@ from pathlib import Path
 from scanner.errors import UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
-from scanner.remediate.inputs import ScanInputs, resolve
+from scanner.remediate.inputs import ScanInputs, from_history, resolve
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan, estate_of, read_plan, write_plan
 from scanner.remediate.planner import Selection, build_plan
@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_argument_group("input")
     src.add_argument("--in", dest="in_dir", metavar="DIR",
                      help="a scan --out directory (findings.json + snapshot.json.gz)")
+    src.add_argument("--history", metavar="PATH|s3://...",
+                     help="remediate the latest complete scan of this history store")
     src.add_argument("--findings", metavar="FILE", help="findings.json (with --snapshot)")
     src.add_argument("--snapshot", metavar="FILE", help="the scan's snapshot (with --findings)")
     src.add_argument("--config", metavar="FILE",
@@ -94,14 +96,19 @@ def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory
 
 def run(args: argparse.Namespace) -> int:
     if args.undo:
-        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot:
+        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot or \
+                args.history:
             raise UsageError("--undo JOURNAL takes no plan, input or --apply")
         return _run_undo(args)
     if args.yes and not args.apply:
         raise UsageError("--yes only makes sense with --apply or --undo")
     config = load_config(args.config)
     inputs: ScanInputs | None = None
-    if args.in_dir or args.findings or args.snapshot or not args.plan:
+    if args.history:
+        if args.in_dir or args.findings or args.snapshot:
+            raise UsageError("give --history, --in DIR, or --findings with --snapshot: one source")
+        inputs = from_history(args.history)
+    elif args.in_dir or args.findings or args.snapshot or not args.plan:
         inputs = resolve(args.in_dir, args.findings, args.snapshot)
     selection = Selection(rules=_split(args.rule), findings=_split(args.finding),
                           accounts=_split(args.account))

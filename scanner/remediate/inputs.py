@@ -34,19 +34,39 @@ def load_findings(path: str | Path) -> tuple[tuple[Finding, ...], str | None]:
         raise InputError(f"cannot read findings: {exc.strerror or exc}", path=str(p)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid JSON ({exc})", path=str(p)) from None
+    return findings_of_document(doc, str(p))
+
+
+def findings_of_document(doc: Any, where: str) -> tuple[tuple[Finding, ...], str | None]:
+    """The findings of a findings.json document (already parsed), and its scan id."""
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
-        raise InputError("not a findings.json document (no findings list)", path=str(p),
+        raise InputError("not a findings.json document (no findings list)", path=where,
                          field="findings")
     out: list[Finding] = []
     for i, item in enumerate(doc["findings"]):
         try:
             out.append(Finding.from_json(item))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InputError(f"malformed finding ({type(exc).__name__}: {exc})", path=str(p),
+            raise InputError(f"malformed finding ({type(exc).__name__}: {exc})", path=where,
                              field=f"findings[{i}]") from None
     scan = doc.get("scan")
     scan_id = scan.get("id") if isinstance(scan, dict) else None
     return tuple(out), scan_id if isinstance(scan_id, str) else None
+
+
+def from_history(uri: str) -> ScanInputs:
+    """The latest complete scan of a history store (SQLite path or s3://bucket/prefix)."""
+    from scanner.history.store import open_store
+
+    store = open_store(uri)
+    record = store.latest_complete(before=None)
+    if record is None:
+        raise InputError("no complete scan in the history to remediate from", path=uri)
+    stored = store.load(record.scan_id)
+    found, scan_id = findings_of_document(dict(stored.document), f"{uri}#{record.scan_id}")
+    return ScanInputs(findings=found, snapshot=stored.snapshot,
+                      findings_path=f"{uri}#{record.scan_id}/findings.json",
+                      snapshot_path=f"{uri}#{record.scan_id}/snapshot", scan_id=scan_id)
 
 
 def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> ScanInputs:

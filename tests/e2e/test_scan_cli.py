@@ -180,3 +180,23 @@ def test_first_seen_and_asff_created_at_survive_nightly_output_directories(
     asff = json.loads((tmp_path / "night2" / "findings.asff.json").read_text())
     asff = asff["Findings"] if isinstance(asff, dict) else asff
     assert asff and all(a["CreatedAt"].startswith(one["scan"]["started_at"][:16]) for a in asff)
+
+
+def test_remediate_plans_from_the_latest_scan_in_history(
+        moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    estate = seed(moto_endpoint)
+    history = str(tmp_path / "history.db")
+    scan(moto_endpoint, tmp_path / "night", "--history", history)
+    capsys.readouterr()
+    plan = tmp_path / "plan.json"
+    assert main(["remediate", "--history", history, "--plan-out", str(plan)]) == 0
+    printed = capsys.readouterr().out
+    assert "nothing was changed" in printed
+    saved = json.loads(plan.read_text())
+    planned = {c["remediation_id"] for c in saved["changes"]}
+    assert "restrict-public-secret-policy" in planned  # the public policy on app/db
+    assert estate["cmk_secret"] in plan.read_text()
+    # one source only, and an empty history is a clear error
+    assert main(["remediate", "--history", history, "--in", str(tmp_path)]) == 2
+    assert main(["remediate", "--history", str(tmp_path / "empty.db")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
