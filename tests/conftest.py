@@ -78,3 +78,12 @@ def _moto_routers_built_once() -> None:
         router = get_service_router(service)
         protocol = router._service_model.metadata["protocol"]
         router._get_router(protocol)
+
+
+# Property tests: the same examples on every run (a CI failure reproduces locally), and no
+# "too slow" health check on a shared 2-core machine.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("secretgraph", derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.load_profile("secretgraph")
