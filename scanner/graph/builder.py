@@ -112,6 +112,18 @@ class _Builder:
     def owned(self, node_id: str, account_id: str) -> None:
         self.edge(node_id, account_node(account_id), EdgeKind.OWNED_BY)
 
+    def add_record(self, node_id: str, kind: NodeKind, record: Any, **extra: Any) -> str:
+        """A node carrying a record's fields (its account and region as the node's own),
+        owned by its account."""
+        attrs = record_attrs(record)
+        account_id, region = attrs.pop("account_id"), attrs.pop("region")
+        self.node(node_id, kind, account_id, region, **extra, **attrs)
+        self.owned(node_id, account_id)
+        return node_id
+
+    def in_vpc(self, node_id: str, account_id: str, region: str, vpc_id: str) -> None:
+        self.edge(node_id, ec2_arn(region, account_id, "vpc", vpc_id), EdgeKind.IN_VPC)
+
     # ------------------------------------------------------------------ build
     def build(self) -> nx.MultiDiGraph:
         snap = self.snapshot
@@ -197,12 +209,8 @@ class _Builder:
                     self.edge(key.arn, key.primary_key_arn, EdgeKind.REPLICA_OF)
 
     def add_key(self, key: KmsKey) -> None:
-        attrs = record_attrs(key)
-        attrs.pop("account_id")
-        attrs.pop("region")
-        self.node(key.arn, NodeKind.KMS_KEY, key.account_id, key.region, collected=True,
-                  aws_managed=key.key_manager == "AWS", **attrs)
-        self.owned(key.arn, key.account_id)
+        self.add_record(key.arn, NodeKind.KMS_KEY, key, collected=True,
+                        aws_managed=key.key_manager == "AWS")
         self.keys_by_arn[key.arn] = key.arn
         self.keys_by_id[(key.account_id, key.region, key.key_id)] = key.arn
         for alias in key.aliases:
@@ -245,11 +253,7 @@ class _Builder:
 
     def add_lambdas(self, reg: RegionSnapshot) -> None:
         for fn in reg.lambda_functions:
-            attrs = record_attrs(fn)
-            attrs.pop("account_id")
-            attrs.pop("region")
-            self.node(fn.arn, NodeKind.LAMBDA_FUNCTION, fn.account_id, fn.region, **attrs)
-            self.owned(fn.arn, fn.account_id)
+            self.add_record(fn.arn, NodeKind.LAMBDA_FUNCTION, fn)
             self.lambdas[fn.arn] = fn.arn
 
     def resolve_lambda(self, arn: str) -> str | None:
@@ -264,14 +268,9 @@ class _Builder:
         for s in reg.secrets:
             if s.is_replica:
                 continue
-            attrs = record_attrs(s)
-            attrs.pop("account_id")
-            attrs.pop("region")
-            replica_regions = sorted({r.region for r in (s.replicas or ())})
-            self.node(s.arn, NodeKind.SECRET, s.account_id, s.region,
-                      aws_managed_key=is_aws_managed_key_ref(s.kms_key_id),
-                      replica_regions=replica_regions, **attrs)
-            self.owned(s.arn, s.account_id)
+            self.add_record(s.arn, NodeKind.SECRET, s,
+                            aws_managed_key=is_aws_managed_key_ref(s.kms_key_id),
+                            replica_regions=sorted({r.region for r in (s.replicas or ())}))
             key = self.resolve_key(s.kms_key_id, s.account_id, s.region)
             self.edge(s.arn, key, EdgeKind.ENCRYPTED_BY, key_ref=s.kms_key_id)
             if s.rotation_lambda_arn:
@@ -346,63 +345,40 @@ class _Builder:
                 if vpc.is_default and key not in used_vpcs:
                     continue
                 kept.add(key)
-                attrs = record_attrs(vpc)
-                attrs.pop("account_id")
-                attrs.pop("region")
-                node_id = ec2_arn(vpc.region, vpc.account_id, "vpc", vpc.vpc_id)
-                self.node(node_id, NodeKind.VPC, vpc.account_id, vpc.region, **attrs)
-                self.owned(node_id, vpc.account_id)
-
-        def vpc_id_of(account: str, region: str, vpc_id: str) -> str:
-            return ec2_arn(region, account, "vpc", vpc_id)
+                self.add_record(ec2_arn(vpc.region, vpc.account_id, "vpc", vpc.vpc_id),
+                                NodeKind.VPC, vpc)
 
         self.add_peerings(regions, kept)
         for _, reg in regions:
             for sn in reg.subnets:
                 if (sn.account_id, sn.region, sn.vpc_id) not in kept:
                     continue
-                node_id = ec2_arn(sn.region, sn.account_id, "subnet", sn.subnet_id)
-                self.node(node_id, NodeKind.SUBNET, sn.account_id, sn.region,
-                          subnet_id=sn.subnet_id, vpc_id=sn.vpc_id, cidr=sn.cidr,
-                          availability_zone=sn.availability_zone)
-                self.owned(node_id, sn.account_id)
-                self.edge(node_id, vpc_id_of(sn.account_id, sn.region, sn.vpc_id),
-                          EdgeKind.IN_VPC)
+                node_id = self.add_record(
+                    ec2_arn(sn.region, sn.account_id, "subnet", sn.subnet_id), NodeKind.SUBNET, sn)
+                self.in_vpc(node_id, sn.account_id, sn.region, sn.vpc_id)
             for sg in reg.security_groups:
                 if (sg.account_id, sg.region, sg.vpc_id) not in kept:
                     continue
-                node_id = ec2_arn(sg.region, sg.account_id, "security-group", sg.group_id)
-                attrs = record_attrs(sg)
-                attrs.pop("account_id")
-                attrs.pop("region")
-                self.node(node_id, NodeKind.SECURITY_GROUP, sg.account_id, sg.region, **attrs)
-                self.owned(node_id, sg.account_id)
-                self.edge(node_id, vpc_id_of(sg.account_id, sg.region, sg.vpc_id),
-                          EdgeKind.IN_VPC)
+                node_id = self.add_record(
+                    ec2_arn(sg.region, sg.account_id, "security-group", sg.group_id),
+                    NodeKind.SECURITY_GROUP, sg)
+                self.in_vpc(node_id, sg.account_id, sg.region, sg.vpc_id)
             for nat in reg.nat_gateways:
-                node_id = ec2_arn(nat.region, nat.account_id, "natgateway", nat.nat_gateway_id)
-                attrs = record_attrs(nat)
-                attrs.pop("account_id")
-                attrs.pop("region")
-                self.node(node_id, NodeKind.NAT_GATEWAY, nat.account_id, nat.region, **attrs)
-                self.owned(node_id, nat.account_id)
-                self.edge(node_id, vpc_id_of(nat.account_id, nat.region, nat.vpc_id),
-                          EdgeKind.IN_VPC)
+                node_id = self.add_record(
+                    ec2_arn(nat.region, nat.account_id, "natgateway", nat.nat_gateway_id),
+                    NodeKind.NAT_GATEWAY, nat)
+                self.in_vpc(node_id, nat.account_id, nat.region, nat.vpc_id)
                 self.link_subnets(node_id, nat.account_id, nat.region, [nat.subnet_id])
             for ep in reg.vpc_endpoints:
-                node_id = ec2_arn(ep.region, ep.account_id, "vpc-endpoint", ep.endpoint_id)
-                attrs = record_attrs(ep)
-                attrs.pop("account_id")
-                attrs.pop("region")
-                self.node(node_id, NodeKind.VPC_ENDPOINT, ep.account_id, ep.region, **attrs)
-                self.owned(node_id, ep.account_id)
-                self.edge(node_id, vpc_id_of(ep.account_id, ep.region, ep.vpc_id),
-                          EdgeKind.IN_VPC)
+                node_id = self.add_record(
+                    ec2_arn(ep.region, ep.account_id, "vpc-endpoint", ep.endpoint_id),
+                    NodeKind.VPC_ENDPOINT, ep)
+                self.in_vpc(node_id, ep.account_id, ep.region, ep.vpc_id)
                 self.link_subnets(node_id, ep.account_id, ep.region, ep.subnet_ids)
                 self.link_sgs(node_id, ep.account_id, ep.region, ep.security_group_ids)
             for fn in reg.lambda_functions:
                 if fn.vpc_id:
-                    vpc_node = vpc_id_of(fn.account_id, fn.region, fn.vpc_id)
+                    vpc_node = ec2_arn(fn.region, fn.account_id, "vpc", fn.vpc_id)
                     if vpc_node in self.g:
                         self.edge(fn.arn, vpc_node, EdgeKind.IN_VPC)
                 self.link_subnets(fn.arn, fn.account_id, fn.region, fn.subnet_ids)
@@ -460,14 +436,10 @@ class _Builder:
         for rt in reg.route_tables:
             if (rt.account_id, rt.region, rt.vpc_id) not in kept:
                 continue
-            node_id = ec2_arn(rt.region, rt.account_id, "route-table", rt.route_table_id)
-            attrs = record_attrs(rt)
-            attrs.pop("account_id")
-            attrs.pop("region")
-            self.node(node_id, NodeKind.ROUTE_TABLE, rt.account_id, rt.region, **attrs)
-            self.owned(node_id, rt.account_id)
-            vpc_node = ec2_arn(rt.region, rt.account_id, "vpc", rt.vpc_id)
-            self.edge(node_id, vpc_node, EdgeKind.IN_VPC)
+            node_id = self.add_record(
+                ec2_arn(rt.region, rt.account_id, "route-table", rt.route_table_id),
+                NodeKind.ROUTE_TABLE, rt)
+            self.in_vpc(node_id, rt.account_id, rt.region, rt.vpc_id)
             for sid in rt.subnet_ids:
                 sn = ec2_arn(rt.region, rt.account_id, "subnet", sid)
                 if sn in self.g:
