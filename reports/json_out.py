@@ -41,8 +41,8 @@ def write_findings_json(document: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
-def read_findings_json(path: Path) -> dict[str, Any]:
-    """Load and validate a findings.json; bad input is an InputError naming the file."""
+def read_json_object(path: Path, what: str = "") -> dict[str, Any]:
+    """A JSON file holding one object; anything else is an InputError naming the file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -50,6 +50,13 @@ def read_findings_json(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
     if not isinstance(data, dict):
-        raise InputError("expected a JSON object", path=str(path))
+        raise InputError(f"expected a JSON object{f' ({what})' if what else ''}",
+                         path=str(path))
+    return data
+
+
+def read_findings_json(path: Path) -> dict[str, Any]:
+    """Load and validate a findings.json; bad input is an InputError naming the file."""
+    data = read_json_object(path)
     validate_document(data, source=str(path))
     return data

@@ -8,7 +8,6 @@ formats into ``--out`` (default: the same directory).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,15 +72,9 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
 
 
 def read_drift(path: Path) -> Mapping[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", path=str(path)) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object (drift)", path=str(path))
-    return data
+    from reports.json_out import read_json_object
+
+    return read_json_object(path, "drift")
 
 
 def run(args: argparse.Namespace) -> int:
