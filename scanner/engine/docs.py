@@ -22,6 +22,22 @@ FRAMEWORKS = {
     "pci-dss-4.0": "PCI DSS 4.0",
 }
 
+#: the snapshot inputs a rule may declare (rule.schema.json ``inputs``), in words
+INPUTS = {
+    "secrets": "the secret listing (ListSecrets)",
+    "secret_policy": "secret resource policies (GetResourcePolicy)",
+    "replication": "replication status (DescribeSecret)",
+    "kms": "the key listing (ListKeys, ListAliases)",
+    "key_metadata": "key metadata (DescribeKey)",
+    "key_policy": "key policies (GetKeyPolicy)",
+    "key_rotation": "key rotation status (GetKeyRotationStatus)",
+    "iam": "IAM principals and policies (GetAccountAuthorizationDetails)",
+    "organizations": "the organization, its accounts and control policies",
+    "ec2": "VPCs, subnets, route tables, peerings, security groups and endpoints",
+    "lambda": "Lambda functions",
+    "quotas": "Service Quotas (the VPC peering quota)",
+}
+
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
@@ -59,6 +75,9 @@ def render(ruleset: Ruleset) -> str:
         logic = {"applies_when": r.applies_when} if r.applies_when else {}
         logic["fail_when"] = r.fail_when
         out += ["```yaml", yaml.safe_dump(dict(logic), sort_keys=False).rstrip(), "```", ""]
+        if r.inputs:
+            out += [f"*Reads:* {', '.join(INPUTS.get(i, i) for i in r.inputs)}. When one of "
+                    "these could not be read, the rule answers UNKNOWN naming it.", ""]
         out.append(f"*Remediation* (`{r.remediation.get('id')}`): "
                    f"{_cell(str(r.remediation.get('description', '')))}")
         if r.compliance:

@@ -92,6 +92,9 @@ class Rule:
     remediation: Mapping[str, str] = field(default_factory=dict)
     compliance: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     references: tuple[str, ...] = ()
+    #: what the rule reads from the snapshot (rule.schema.json ``inputs``): when one of these
+    #: could not be read the rule must answer UNKNOWN naming it, never PASS
+    inputs: tuple[str, ...] = ()
     path: str = ""
 
 
@@ -189,7 +192,8 @@ def parse_rule(data: Any, *, path: str) -> Rule:
         per_principal=bool(data.get("per_principal", False)), parameters=params,
         remediation=dict(data["remediation"]),
         compliance={k: tuple(v) for k, v in data["compliance"].items()},
-        references=tuple(data.get("references") or ()), path=path,
+        references=tuple(data.get("references") or ()), inputs=tuple(data.get("inputs") or ()),
+        path=path,
     )
     check_rule(rule)
     return rule

@@ -1,7 +1,8 @@
 """Intended cross-account access that does not work: a CAN_READ edge (from access analysis)
 from a principal in another account whose secret resource-policy gate is ALLOWED or
 CONDITIONAL -- the owner meant to grant it -- while another gate (key policy, identity policy,
-SCP) is DENIED. UNKNOWN when a gate is UNKNOWN, or when access analysis did not run; the
+SCP) is DENIED. UNKNOWN when the secret's resource policy was not read (intent cannot be
+known), when a gate is UNKNOWN, or when access analysis did not run; the
 identity policies of accounts outside the scan can never be read, so for their principals an
 UNKNOWN identity gate alone is out of scope. A
 principal the resource policy does not name is not "intended" and is left to the other rules.
@@ -13,6 +14,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
+from scanner.engine.predicates._common import policy_or_unknown
 from scanner.graph.schema import EdgeKind
 
 GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
@@ -23,6 +25,9 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                           args: Mapping[str, Any]) -> Result:
     if ctx.access is None:
         return Result(outcome=UNKNOWN, missing=("access analysis (not run)",))
+    _, problem = policy_or_unknown(attrs, "resource_policy", "resource policy", ctx)
+    if problem is not None:
+        return problem
     own = attrs.get("account_id")
     broken: list[str] = []
     facts: list[tuple[Any, ...]] = []

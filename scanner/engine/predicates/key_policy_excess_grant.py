@@ -2,13 +2,15 @@
 encrypted with it grants them GetSecretValue. A key grantee is covered when a secret grants it
 directly, grants its account root, or (for an account-root grantee) grants anyone in that
 account; a public (``*``) secret grant covers everyone. Replicas count through their primary.
-UNKNOWN when a secret's resource policy was not read. One FAIL per excess principal."""
+UNKNOWN when a secret's resource policy, the key policy, or the secret listing of the key's
+account-region was not read (a key that "encrypts no secret" may only look that way because the
+secrets could not be listed). One FAIL per excess principal."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.engine.conditions import FALSE, TRUE, Result
+from scanner.engine.conditions import FALSE, TRUE, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import (
     account_of,
@@ -33,6 +35,10 @@ def _secrets_of_key(ctx: RuleContext, key: str) -> list[str]:
 def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                             args: Mapping[str, Any]) -> Result:
     secrets = _secrets_of_key(ctx, node_id)
+    listing_gap = ctx.index.service_readable(str(attrs.get("account_id")),
+                                             str(attrs.get("region")), "secretsmanager")
+    if listing_gap:
+        return unknown(listing_gap, "the secrets encrypted with the key could not all be listed")
     if not secrets:
         return Result(outcome=FALSE, facts=(("text", "the key encrypts no secret"),))
     policy, problem = policy_or_unknown(attrs, "policy", "key policy", ctx)

@@ -1,7 +1,9 @@
 """Active VPC peerings of a VPC against the quota "Active VPC peering connections per VPC"
 (L-7E9ECCDB): the config's override (most specific wins), else the value read from Service
 Quotas in the snapshot, else the AWS default 50. TRUE when count >= warn_ratio * quota.
-UNKNOWN when EC2 in that account-region was not read."""
+UNKNOWN when EC2 in that account-region was not read. When Service Quotas could not be read
+there (and the config sets no override) the applied quota is unknown: it can be anything up to
+the 125 the quota can be raised to, so only count >= warn_ratio * 125 is a definite FAIL."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from scanner.engine.context import RuleContext
 from scanner.graph.schema import EdgeKind
 
 DEFAULT_QUOTA = 50.0
+MAX_QUOTA = 125.0  # L-7E9ECCDB is adjustable up to 125 (Amazon VPC quotas)
+QUOTAS_SERVICE = "service-quotas"
 
 
 def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -31,9 +35,20 @@ def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str,
     if quota is None:
         quota = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
         source = "snapshot"
-    if quota is None:
-        quota, source = DEFAULT_QUOTA, "AWS default"
     ratio = float(args.get("warn_ratio", 0.8))
+    if quota is None:
+        quota_gap = ctx.index.service_readable(acct, region, QUOTAS_SERVICE)
+        if quota_gap:
+            if len(active) >= ratio * MAX_QUOTA:
+                return Result(outcome=TRUE, facts=(("text", (
+                    f"{len(active)} active peerings: at least {ratio:g} of even the highest "
+                    f"quota ({MAX_QUOTA:g}); the applied quota was not read")),), evidence={
+                    "active_peerings": len(active), "quota": None,
+                    "quota_source": "not read", "warn_ratio": ratio,
+                    "peerings": active[:50]})
+            return unknown(f"the peering quota {PEERING_QUOTA_CODE}: {quota_gap}",
+                           f"{len(active)} active peerings; the applied quota was not read")
+        quota, source = DEFAULT_QUOTA, "AWS default"
     threshold = ratio * quota
     evidence = {"active_peerings": len(active), "quota": quota, "quota_source": source,
                 "warn_ratio": ratio}
