@@ -1,7 +1,7 @@
 """Missing data never yields PASS, for every rule of the catalog.
 
 Each rule declares in ``inputs:`` what it reads from the snapshot. For each rule and each of its
-inputs, the rule's fixture is re-run with that input unread everywhere (tests/rules/
+inputs, the rule's fixture is re-run with that input unread everywhere (tests/helpers/
 unread_inputs.py records the denial the way the collectors do). Then:
 
 * a resource that PASSED now answers UNKNOWN naming what is missing (or is no longer judged,
@@ -22,7 +22,7 @@ from scanner.engine.loader import Ruleset
 from scanner.findings import Finding
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
-from unread_inputs import MAKE_UNREAD
+from helpers.unread_inputs import MAKE_UNREAD
 
 RULESET = load_ruleset()
 CASES = [(r.id, i) for r in RULESET.rules for i in r.inputs

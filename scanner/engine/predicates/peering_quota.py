@@ -32,13 +32,10 @@ def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str,
     vpc_id = attrs.get("vpc_id")
     quota = ctx.config.quota(PEERING_QUOTA_CODE, acct, region, str(vpc_id))
     source = "config"
-    if quota is None:
-        quota = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
-        source = "snapshot"
     ratio = float(args.get("warn_ratio", 0.8))
     if quota is None:
         quota_gap = ctx.index.service_readable(acct, region, QUOTAS_SERVICE)
-        if quota_gap:
+        if quota_gap:  # the snapshot's value is then only the documented default
             if len(active) >= ratio * MAX_QUOTA:
                 return Result(outcome=TRUE, facts=(("text", (
                     f"{len(active)} active peerings: at least {ratio:g} of even the highest "
@@ -48,6 +45,9 @@ def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str,
                     "peerings": active[:50]})
             return unknown(f"the peering quota {PEERING_QUOTA_CODE}: {quota_gap}",
                            f"{len(active)} active peerings; the applied quota was not read")
+        quota = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
+        source = "snapshot"
+    if quota is None:
         quota, source = DEFAULT_QUOTA, "AWS default"
     threshold = ratio * quota
     evidence = {"active_peerings": len(active), "quota": quota, "quota_source": source,

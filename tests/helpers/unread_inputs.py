@@ -16,6 +16,7 @@ from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
     KmsKey,
+    Quota,
     RegionSnapshot,
     Secret,
     Snapshot,
@@ -90,7 +91,7 @@ def _secret_policy(s: object) -> object | None:
 
 def _replication(s: object) -> object | None:
     assert isinstance(s, Secret)
-    if s.is_replica:
+    if s.is_replica or not s.replicas:  # DescribeSecret is read for replicated primaries
         return None
     return replace(s, replicas=None, unread=_unread(s, "replicas"))
 
@@ -147,12 +148,17 @@ def _organizations(snapshot: Snapshot) -> Snapshot:
                    coverage=coverage)
 
 
-def _quotas(snapshot: Snapshot) -> Snapshot:
+def _quota_denied(snapshot: Snapshot) -> Snapshot:
+    """GetServiceQuota denied: the collector keeps the documented default, marked as such, and
+    the service as unread (scanner/collectors/quotas.py)."""
     def change(acct: AccountSnapshot, reg: RegionSnapshot,
                coverage: list[CoverageEntry]) -> RegionSnapshot:
         coverage.append(_denied(acct.account_id, reg.region, "service-quotas",
                                 "GetServiceQuota"))
-        return replace(reg, quotas=())
+        default = Quota(code="L-7E9ECCDB", value=50.0, source="default",
+                        note="Service Quotas could not be read")
+        return replace(reg, quotas=(default,), unread_services=tuple(sorted(
+            {*reg.unread_services, "service-quotas"})))
     return _per_region(snapshot, change)
 
 
@@ -172,5 +178,5 @@ MAKE_UNREAD: dict[str, Callable[[Snapshot], Snapshot]] = {
         "vpcs", "subnets", "route_tables", "peerings", "security_groups", "vpc_endpoints",
         "nat_gateways")),
     "lambda": _listing_failed("lambda", "ListFunctions", ("lambda_functions",)),
-    "quotas": _quotas,
+    "quotas": _quota_denied,
 }
