@@ -320,7 +320,7 @@ class _Seeder:
     def secret(self, name: str, *, key: str | None, replica_key: str | None = "shared",
                policy: str | None = None, rotation: str | None = "rotate-generic",
                region: str = PRIMARY, tags: Mapping[str, str] | None = None,
-               finish_rotation: bool = True) -> str:
+               finish_rotation: bool = True, rotation_days: int = ROTATION_DAYS) -> str:
         """Create a secret (replicated unless replica_key is None), attach its policy and turn on
         rotation without running it (values stay readable, see MOTO_NOTES)."""
         sm = self.client(self.central, "secretsmanager", region)
@@ -348,7 +348,7 @@ class _Seeder:
         if rotation is not None:
             token = str(uuid.uuid5(uuid.NAMESPACE_URL, arn))  # deterministic version id
             sm.rotate_secret(SecretId=arn, RotationLambdaARN=self.res[f"lambda:{rotation}"],
-                             RotationRules={"AutomaticallyAfterDays": ROTATION_DAYS},
+                             RotationRules={"AutomaticallyAfterDays": rotation_days},
                              RotateImmediately=False, ClientRequestToken=token)
             if finish_rotation:  # nothing ran the function: drop the label it would have moved
                 sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING",
@@ -369,6 +369,7 @@ class _Seeder:
         self.secret(mis + "rotation-stuck", key="shared", finish_rotation=False)
         self.secret(mis + "rotation-lambda-missing", key="shared",
                     rotation="rotate-deleted")
+        self.secret(mis + "rotation-schedule-yearly", key="shared", rotation_days=365)
         self.secret(mis + "rotation-no-network", key="shared", rotation="rotate-isolated")
         self.secret(mis + "policy-near-limit", key="shared",
                     policy=pol.padded_secret_policy(pol.role_arn(self.central, ROTATION_ROLE),

@@ -35,6 +35,8 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
      "the squatting us-west-2 secret that blocks replication has no rotation either"),
     ("secret-rotation-failing", MIS + "rotation-stuck", None,
      "AWSPENDING left on a version that is not AWSCURRENT"),
+    ("secret-rotation-overdue", MIS + "rotation-schedule-yearly", None,
+     "rotation is scheduled every 365 days: more than the 90 days allowed between rotations"),
     ("secret-rotation-function-missing", MIS + "rotation-lambda-missing", None,
      "its rotation function was deleted after rotation was configured"),
     ("secret-rotation-no-network-path", MIS + "rotation-no-network", None,
@@ -96,9 +98,6 @@ UNKNOWNS: tuple[tuple[str, str, str], ...] = (
 NOT_REPRESENTABLE: Mapping[str, str] = {
     "secret-unused": "moto never sets LastAccessedDate (always null, even after "
     "GetSecretValue), so no secret can look unused for 90 days.",
-    "secret-rotation-overdue": "moto stamps CreatedDate, LastRotatedDate and NextRotationDate "
-    "with the server's clock (NextRotationDate = now + AutomaticallyAfterDays) and no API can "
-    "backdate them, so no secret can be 90 days past its rotation.",
     "scan-coverage-gap": "moto never denies AssumeRole or an API call, and the demo must scan "
     "completely; the rule is exercised with a stubbed session in the tests instead.",
 }

@@ -26,6 +26,7 @@ from scanner.engine.predicates.replica_key_policy_drift import replica_key_polic
 from scanner.engine.predicates.rotation_function_missing import rotation_function_missing
 from scanner.engine.predicates.rotation_network_path import rotation_network_path
 from scanner.engine.predicates.rotation_pending_stuck import rotation_pending_stuck
+from scanner.engine.predicates.rotation_schedule import rotation_schedule_too_long
 from scanner.engine.predicates.secret_policy_external import secret_policy_external
 from scanner.engine.predicates.secret_policy_overbroad import secret_policy_overbroad
 from scanner.engine.predicates.secret_policy_public import policy_public
@@ -53,6 +54,8 @@ PREDICATES: dict[str, PredicateSpec] = {
     s.name: s
     for s in (
         _spec("rotation_pending_stuck", rotation_pending_stuck, ("Secret",)),
+        _spec("rotation_schedule_too_long", rotation_schedule_too_long, ("Secret",),
+              {"max_days": "integer"}),
         _spec("rotation_function_missing", rotation_function_missing, ("Secret",)),
         _spec("rotation_network_path_broken", rotation_network_path, ("Secret",)),
         _spec("policy_public", policy_public, ("Secret", "KmsKey"), {"field": "string"}),

@@ -1,0 +1,63 @@
+"""How long a rotation schedule allows between rotations (secret-rotation-overdue).
+
+Secrets Manager RotationRules hold AutomaticallyAfterDays (1-1000) or a ScheduleExpression:
+``rate(N days|hours)`` or a six-field ``cron()`` in UTC, never both ("Rotation schedules",
+Secrets Manager User Guide). Cron fields are minutes, hours, day-of-month, month, day-of-week
+(1-7 = SUN-SAT) and year; exactly one of day-of-month / day-of-week is ``?``; ``L``, ``W`` and
+``#`` follow the EventBridge cron reference.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from scanner.engine.predicates.rotation_schedule import ScheduleError, rotation_interval
+
+TODAY = date(2026, 11, 29)
+
+
+@pytest.mark.parametrize(("days", "schedule", "longest"), [
+    (30, None, 30),
+    (365, None, 365),
+    (None, "rate(10 days)", 10),
+    (None, "rate(1 day)", 1),
+    (None, "rate(4 hours)", 4 / 24),
+    (None, "cron(0 16 1,15 * ? *)", 17),       # the 15th to the 1st of a 31-day month
+    (None, "cron(0 8 ? * MON *)", 7),
+    (None, "cron(0 0 1 1 ? *)", 366),          # yearly, across a leap day
+    (None, "cron(0 0 L * ? *)", 31),           # last day of each month
+    (None, "cron(0 0 ? * 6L *)", 35),          # last Friday of each month
+    (None, "cron(0 0 15W * ? *)", 32),         # weekday nearest the 15th
+    (None, "cron(0 0 ? * 6#5 *)", 119),        # fifth Friday: not every month has one
+    (None, "cron(0 0 1 */3 ? *)", 92),         # every third month from January
+    (None, "cron(0 0 1 JAN,JUL ? *)", 184),
+    (None, "cron(0 */4 * * ? *)", 1),          # several a day: at most a day apart
+])
+def test_the_longest_gap_of_a_schedule(days: int | None, schedule: str | None,
+                                       longest: float) -> None:
+    assert rotation_interval(days, schedule, TODAY).days == pytest.approx(longest)
+
+
+def test_a_year_field_that_ends_means_rotation_stops() -> None:
+    assert rotation_interval(None, "cron(0 0 1 1 ? 2026-2027)", TODAY).days == float("inf")
+
+
+@pytest.mark.parametrize("schedule", [
+    "cron(0 0 * * * *)",      # both day fields set
+    "cron(0 0 32 * ? *)",     # no 32nd
+    "cron(0 0 1 * ?)",        # five fields
+    "rate(0 days)",
+    "every day",
+])
+def test_an_expression_aws_would_refuse_is_not_guessed(schedule: str) -> None:
+    with pytest.raises(ScheduleError):
+        rotation_interval(None, schedule, TODAY)
+
+
+def test_no_rules_at_all_is_not_guessed() -> None:
+    with pytest.raises(ScheduleError):
+        rotation_interval(None, None, TODAY)
+    with pytest.raises(ScheduleError):
+        rotation_interval(0, None, TODAY)  # moto's stand-in for a ScheduleExpression
