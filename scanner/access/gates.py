@@ -61,8 +61,10 @@ def _status(allow: Tri, deny: Tri) -> str:
 def _verdict(allow: Tri, deny: Tri, unresolved: tuple[str, ...],
              reasons: tuple[str, ...], status: str | None = None) -> GateVerdict:
     st = status or _status(allow, deny)
-    return GateVerdict(status=st, conditions=unresolved if st in ("CONDITIONAL", "UNKNOWN")
-                       else (), reasons=reasons)
+    # a gate that does not allow may still carry a Deny that applies only under some condition:
+    # that condition is what a CONDITIONAL decision depends on, so it is kept
+    keep = st in ("CONDITIONAL", "UNKNOWN") or (deny is Tri.UNKNOWN and st != "NOT_APPLICABLE")
+    return GateVerdict(status=st, conditions=unresolved if keep else (), reasons=reasons)
 
 
 def combine(g: GateInputs) -> Combined:
@@ -162,9 +164,7 @@ def combine(g: GateInputs) -> Combined:
             blocking.remove("resource_policy")
     conditions: tuple[str, ...] = ()
     if decision == "CONDITIONAL":
-        conditions = tuple(dict.fromkeys(c for v in gates.values()
-                                         if v.status in ("CONDITIONAL", "UNKNOWN")
-                                         for c in v.conditions))
+        conditions = tuple(dict.fromkeys(c for v in gates.values() for c in v.conditions))
     reasons = tuple(f"{name}: {v.status}" + (f" ({'; '.join(v.reasons[:3])})" if v.reasons
                                              else "") for name, v in gates.items())
     return Combined(decision=decision, gates=gates, conditions=conditions, reasons=reasons,

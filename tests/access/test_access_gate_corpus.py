@@ -377,6 +377,76 @@ CASES: list[GateCase] = [
 ]
 
 
+# ---------------------------------------------------------------- explicit Deny on the identity side
+DENY_ANY = "EVAL-DENY: IAM UG, Policy evaluation logic: \"An explicit deny in any of these " \
+    "policies overrides the allow\" -- identity, group and boundary policies included, also " \
+    "when no identity policy allows the request (the resource policy alone grants it)"
+DENY_READ = {"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+DENY_DECRYPT = {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}
+C_BOUNDARY_DENY = ManagedPolicy(arn=f"arn:aws:iam::{CENTRAL}:policy/BoundaryDeny",
+                                name="BoundaryDeny", account_id=CENTRAL,
+                                document=doc({"Effect": "Allow", "Action": "*", "Resource": "*"},
+                                             DENY_READ))
+
+
+def central_user_in_group(group_doc: dict[str, Any]) -> Callable[[], Snapshot]:
+    """CENTRAL_USER named by the secret and key policies; a group policy of its own account."""
+    def build() -> Snapshot:
+        from dataclasses import replace
+
+        snap = estate(secret_policy=secret_policy_for(CENTRAL_USER), key_policy=SAME_KEY_DIRECT,
+                      principals=())
+        user = replace(role(CENTRAL_USER), group_names=("ops",))
+        group = IamGroup(arn=f"arn:aws:iam::{CENTRAL}:group/ops", name="ops", account_id=CENTRAL,
+                         inline_policies={"guard": group_doc})
+        accounts = tuple(replace(a, iam=IamSnapshot(principals=(user,), groups=(group,)))
+                         if a.account_id == CENTRAL else a for a in snap.accounts)
+        return replace(snap, accounts=accounts)
+    return build
+
+
+CASES += [
+    GateCase(id="same-named-role-identity-deny-without-allow", cite=DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(DENY_READ)),)),
+             expect="DENIED", gates={"identity_policy": "DENIED", "resource_policy": "ALLOWED"},
+             broken_at=("identity_policy",)),
+    GateCase(id="same-named-role-identity-deny-decrypt-without-allow", cite=DENY_ANY + "; " + SMX,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(DENY_DECRYPT)),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="same-named-role-deny-with-wildcard-action", cite=DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(
+                           {"Effect": "Deny", "Action": "secretsmanager:Get*",
+                            "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"})),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="same-named-role-deny-other-secret-still-allowed", cite=DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(
+                           {"Effect": "Deny", "Action": "secretsmanager:GetSecretValue",
+                            "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:other/*"})),)),
+             expect="ALLOWED"),
+    GateCase(id="same-named-user-group-deny-without-allow", cite=DENY_ANY,
+             principal=CENTRAL_USER, build=central_user_in_group(doc(DENY_READ)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="same-named-user-group-conditional-deny", cite=DENY_ANY + "; " + SG,
+             principal=CENTRAL_USER, build=central_user_in_group(doc(
+                 dict(DENY_READ, Condition={"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))),
+             expect="CONDITIONAL", conditions=("aws:sourceip",)),
+    GateCase(id="same-named-user-boundary-deny", cite=DENY_ANY + "; " + PB,
+             principal=CENTRAL_USER,
+             build=std(secret_policy=secret_policy_for(CENTRAL_USER), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_USER, None, boundary=C_BOUNDARY_DENY.arn),),
+                       managed=(C_BOUNDARY_DENY,)),
+             expect="DENIED", broken_at=("identity_policy",)),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()
