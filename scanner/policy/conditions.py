@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -106,32 +107,102 @@ OPERATORS: dict[str, tuple[Matcher, bool]] = {
     "arnnotlike": (lambda r, p: arn_matches(p, r), True),
 }
 
-#: operators whose policy value can safely take a substituted variable literally
+#: operators whose policy value is compared literally (a substituted "*" is just a character)
 _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
                  "stringnotequalsignorecase", "arnequals", "arnnotequals"}
+#: the escapes of IAM policy variables: ${*}, ${?} and ${$} stand for the character itself
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+_DEFAULT = re.compile(r"^\s*'((?:[^']|'')*)'\s*$")
 
 
-def substitute(text: str, request: Request) -> tuple[str | None, tuple[str, ...]]:
-    """Replace ``${key}`` policy variables from known context.
+@dataclass(frozen=True, slots=True)
+class Substituted:
+    """A text with its ``${...}`` policy variables replaced.
 
-    Returns (text, ()) when every variable resolved, (None, unresolved keys) otherwise. The
-    escapes ``${*}``, ``${?}``, ``${$}`` and defaults for absent keys are not modelled: they
-    come back unresolved so the caller answers UNKNOWN.
+    ``text`` is None when it cannot be (``unresolved`` names why). ``void``: a variable's key
+    is absent from the request and has no default, so the value matches nothing (IAM User
+    Guide, "IAM policy elements: Variables and tags": "If the key that you specify in a policy
+    condition is not present in the request context, the values do not match").
+    ``literal_wildcard``: a substituted value (or a ${*} / ${?} escape) put a ``*`` or ``?``
+    into the text that is not the policy's own wildcard.
+    """
+
+    text: str | None
+    unresolved: tuple[str, ...] = ()
+    void: bool = False
+    literal_wildcard: bool = False
+
+
+def substitute_variables(text: str, request: Request) -> Substituted:
+    """Replace ``${key}`` and ``${key, 'default'}`` policy variables from known context.
+
+    IAM User Guide, "IAM policy elements: Variables and tags": a variable is replaced by the
+    value of its context key; "If the key ... is not present in the request context" the
+    default value is used when one is given (``${aws:PrincipalTag/team, 'company-wide'}``),
+    else the value matches nothing (void). A key the scanner does not know, or one with
+    several values ("you can't use multivalued context keys as policy variables"), is
+    unresolved: the caller answers UNKNOWN.
     """
     unresolved: list[str] = []
+    void = False
+    wild = False
 
     def repl(m: re.Match[str]) -> str:
-        name = m.group(1).split(",")[0].strip()
-        values = request.values(name) if request.key_state(name) is KeyState.KNOWN else ()
-        if len(values) != 1:
+        nonlocal void, wild
+        inner = m.group(1)
+        if inner.strip() in _ESCAPES:
+            wild |= inner.strip() in ("*", "?")
+            return _ESCAPES[inner.strip()]
+        name, _, rest = inner.partition(",")
+        name = name.strip()
+        default: str | None = None
+        if rest:
+            dm = _DEFAULT.match(rest)
+            if dm is None:
+                unresolved.append(f"${{{inner}}}: malformed default")
+                return ""
+            default = dm.group(1).replace("''", "'")
+        state = request.key_state(name)
+        if state is KeyState.KNOWN and len(request.values(name)) == 1:
+            value = request.values(name)[0]
+        elif state is KeyState.ABSENT:
+            if default is None:
+                void = True
+                return ""
+            value = default
+        else:
             unresolved.append(f"${{{name}}}")
             return ""
-        return values[0]
+        wild |= "*" in value or "?" in value
+        return value
 
     out = _VARIABLE.sub(repl, text)
     if unresolved:
-        return None, tuple(unresolved)
-    return out, ()
+        return Substituted(text=None, unresolved=tuple(unresolved))
+    return Substituted(text=out, void=void, literal_wildcard=wild)
+
+
+def substitute(text: str, request: Request) -> tuple[str | None, tuple[str, ...]]:
+    """(text, ()) when every variable resolved to a value, (None, reasons) otherwise."""
+    sub = substitute_variables(text, request)
+    if sub.text is None:
+        return None, sub.unresolved
+    if sub.void:
+        return None, ("a policy variable's key is absent",)
+    return sub.text, ()
+
+
+def _absent_outcome(clause: ConditionClause, negated: bool) -> Tri:
+    """The clause's truth when its key is absent from the request (IAM User Guide, "Condition
+    operators": a positive operator is false, a negated one true; "...IfExists" is true;
+    "Multivalued context keys": ForAllValues is true, ForAnyValue false)."""
+    if clause.if_exists:
+        return Tri.TRUE
+    if clause.qualifier == "forallvalues":
+        return Tri.TRUE
+    if clause.qualifier == "foranyvalue":
+        return Tri.FALSE
+    return Tri.of(negated)
 
 
 def evaluate_clause(clause: ConditionClause, request: Request,
@@ -139,43 +210,38 @@ def evaluate_clause(clause: ConditionClause, request: Request,
     """(truth, unresolved names) for one operator/key pair."""
     key = clause.key
     if clause.base == "null":
-        if clause.qualifier or clause.if_exists:
-            return Tri.UNKNOWN, (f"unsupported operator {clause.operator}",)
-        wants_absent = [v.strip().lower() for v in clause.values]
-        if any(v not in ("true", "false") for v in wants_absent):
-            return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
-        state = request.key_state(key)
-        if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
-            return Tri.UNKNOWN, (key,)
-        absent = state is KeyState.ABSENT
-        return Tri.of(any((v == "true") == absent for v in wants_absent)), ()
+        return _null(clause, request)
     op = OPERATORS.get(clause.base)
     if op is None:
         return Tri.UNKNOWN, (f"unsupported operator {clause.operator}",)
     matcher, negated = op
+    state = request.key_state(key)
+    # the condition key's own absence decides before any variable in the values is looked at
+    if state is KeyState.ABSENT:
+        return _absent_outcome(clause, negated), ()
     policy_values: list[str] = []
+    has_variables = False
     for v in clause.values:
         if variables and "${" in v:
-            sub, missing = substitute(v, request)
-            if sub is None:
-                return Tri.UNKNOWN, missing
-            if clause.base not in _EXACT_STRING and ("*" in sub or "?" in sub):
+            has_variables = True
+            sub = substitute_variables(v, request)
+            if sub.text is None:
+                return Tri.UNKNOWN, sub.unresolved
+            if sub.void:
+                continue  # this value matches nothing
+            if clause.base not in _EXACT_STRING and sub.literal_wildcard:
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
-            v = sub
+            v = sub.text
         policy_values.append(v)
-    state = request.key_state(key)
-    if state is KeyState.UNKNOWN:
+    if state is KeyState.UNKNOWN or (state is KeyState.EXCLUDED and has_variables):
+        if not policy_values:
+            # every value matches nothing: decided if absent and present agree
+            present = Tri.of(negated)
+            if _absent_outcome(clause, negated) is present:
+                return present, ()
         return Tri.UNKNOWN, (key,)
     if state is KeyState.EXCLUDED:
         return _excluded(clause, request, negated, key)
-    if state is KeyState.ABSENT:
-        if clause.if_exists:
-            return Tri.TRUE, ()
-        if clause.qualifier == "forallvalues":
-            return Tri.TRUE, ()
-        if clause.qualifier == "foranyvalue":
-            return Tri.FALSE, ()
-        return Tri.of(negated), ()
     req_values = request.values(key)
     try:
         def hits(r: str) -> bool:
@@ -193,6 +259,20 @@ def evaluate_clause(clause: ConditionClause, request: Request,
         return Tri.of(not any_hit if negated else any_hit), ()
     except _Unparseable as exc:
         return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}",)
+
+
+def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ...]]:
+    key = clause.key
+    if clause.qualifier or clause.if_exists:
+        return Tri.UNKNOWN, (f"unsupported operator {clause.operator}",)
+    wants_absent = [v.strip().lower() for v in clause.values]
+    if any(v not in ("true", "false") for v in wants_absent):
+        return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
+    state = request.key_state(key)
+    if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
+        return Tri.UNKNOWN, (key,)
+    absent = state is KeyState.ABSENT
+    return Tri.of(any((v == "true") == absent for v in wants_absent)), ()
 
 
 def _excluded(clause: ConditionClause, request: Request, negated: bool,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from scanner.policy.conditions import evaluate_conditions, substitute
+from scanner.policy.conditions import evaluate_conditions, substitute_variables
 from scanner.policy.matching import action_matches, arn_matches
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import match_principal, not_principal_applies
@@ -87,12 +87,26 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
     unresolved: list[str] = []
     for p in patterns:
         if policy.variables_enabled and "${" in p:
-            sub, missing = substitute(p, request)
-            if sub is None:
+            sub = substitute_variables(p, request)
+            if sub.text is None:
                 results.append(Tri.UNKNOWN)
-                unresolved.extend(missing)
+                unresolved.extend(sub.unresolved)
                 continue
-            p = sub
+            if sub.void:
+                # IAM User Guide, "Variables and tags": a variable whose key is not in the
+                # request context does not match. In Resource that pattern matches nothing;
+                # in NotResource "matches nothing" would widen the statement: not guessed
+                if st.not_resources is not None:
+                    results.append(Tri.UNKNOWN)
+                    unresolved.append(f"NotResource {p}: a policy variable's key is absent")
+                else:
+                    results.append(Tri.FALSE)
+                continue
+            if sub.literal_wildcard:
+                results.append(Tri.UNKNOWN)
+                unresolved.append(f"Resource {p}: a variable's value contains a wildcard")
+                continue
+            p = sub.text
         results.append(Tri.of(arn_matches(p, request.resource)))
     hit = any3(results)
     if st.not_resources is not None:

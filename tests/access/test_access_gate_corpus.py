@@ -447,6 +447,36 @@ CASES += [
 ]
 
 
+# ---------------------------------------------------------------- ABAC and policy variables
+ABAC = "VARS: \"If the key that you specify in a policy condition is not present in the request " \
+    "context, the values do not match\" (IAM UG, Variables and tags): an untagged secret " \
+    "under an ABAC identity policy is DENIED, not CONDITIONAL"
+
+
+def abac_identity() -> dict[str, Any]:
+    return doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                "Condition": {"StringEquals": {
+                    "secretsmanager:ResourceTag/team": "${aws:PrincipalTag/team}"}}},
+               {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})
+
+
+def tagged_role(arn: str, policy: dict[str, Any], tags: dict[str, str]) -> Any:
+    from dataclasses import replace
+    return replace(role(arn, policy), tags=tags)
+
+
+CASES += [
+    GateCase(id="abac-untagged-secret-denied", cite=ABAC, principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, abac_identity()),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="abac-tagged-secret-matching-principal-tag", cite=ABAC, principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(),
+                                               {"team": "payments"}),)),
+             expect="ALLOWED"),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()

@@ -717,6 +717,80 @@ case(id="variable-escape-not-modelled", cite=VARS + "; " + SG,
      policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
      context={"aws:principaltag/x": ["*"]}, expect="CONDITIONAL")
 
+VARS_ABSENT = "VARS: \"If the key that you specify in a policy condition is not present in the " \
+    "request context, the values do not match\" (IAM UG, IAM policy elements: Variables and " \
+    "tags) -- a definite answer, not UNKNOWN"
+VARS_DEFAULT = "VARS: \"${aws:PrincipalTag/team, 'company-wide'}\": a default value replaces a " \
+    "variable whose key is absent (IAM UG, Variables and tags, Specifying default values)"
+VARS_WILD = "VARS: a variable can sit next to the policy's own wildcard in StringLike / Resource " \
+    "(IAM UG, Variables and tags: \"arn:aws:s3:::amzn-s3-demo-bucket/${aws:username}/*\")"
+ABAC = "VARS+COND: the condition key's own absence is checked first: an untagged secret under " \
+    "an ABAC policy (ResourceTag = ${aws:PrincipalTag/..}) does not match, whatever the variable"
+OWNER_TAG = "aws:ResourceTag/owner"
+case(id="variable-condition-key-absent-decides-first", cite=ABAC,
+     policy=allow_if("StringEquals", "secretsmanager:ResourceTag/team", "${aws:PrincipalTag/team}"),
+     absent=("secretsmanager:resourcetag/team",), expect="DENIED")
+case(id="variable-condition-key-absent-ifexists-first", cite=ABAC + "; " + IFEX,
+     policy=allow_if("StringEqualsIfExists", "secretsmanager:ResourceTag/team",
+                     "${aws:PrincipalTag/team}"),
+     absent=("secretsmanager:resourcetag/team",), expect="ALLOWED")
+case(id="variable-key-absent-stringequals", cite=VARS_ABSENT,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:username}"),
+     context={"aws:resourcetag/owner": ["alice"]}, absent=("aws:username",), expect="DENIED",
+     explicit=False)
+case(id="variable-key-absent-stringlike", cite=VARS_ABSENT,
+     policy=allow_if("StringLike", OWNER_TAG, "${aws:username}-*"),
+     context={"aws:resourcetag/owner": ["alice-x"]}, absent=("aws:username",), expect="DENIED")
+case(id="variable-key-absent-other-value-still-matches", cite=VARS_ABSENT + "; " + LOGIC,
+     policy=allow_if("StringEquals", OWNER_TAG, ["${aws:username}", "shared"]),
+     context={"aws:resourcetag/owner": ["shared"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-key-absent-negated-holds", cite=VARS_ABSENT + "; " + COND,
+     policy=allow_if("StringNotEquals", OWNER_TAG, "${aws:username}"),
+     context={"aws:resourcetag/owner": ["alice"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-key-absent-deny-does-not-apply", cite=VARS_ABSENT + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"StringEquals": {OWNER_TAG: "${aws:username}"}})),
+     context={"aws:resourcetag/owner": ["alice"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-key-absent-condition-key-unknown", cite=VARS_ABSENT,
+     policy=allow_if("StringEquals", "aws:SourceVpce", "${aws:username}"),
+     absent=("aws:username",), expect="DENIED")
+case(id="variable-key-absent-in-resource", cite=VARS_ABSENT,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:${aws:username}/*")),
+     absent=("aws:username",), expect="DENIED", explicit=False)
+case(id="variable-key-absent-in-notresource-not-guessed", cite=VARS_ABSENT + "; " + SG,
+     policy=pol(st("Deny", resource=None, not_resource="arn:aws:secretsmanager:*:*:secret:"
+                   "${aws:username}/*"), st()),
+     absent=("aws:username",), expect="CONDITIONAL")
+case(id="variable-default-when-absent", cite=VARS_DEFAULT,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:username, 'nobody'}"),
+     context={"aws:resourcetag/owner": ["nobody"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-default-ignored-when-present", cite=VARS_DEFAULT,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:username, 'nobody'}"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["nobody"]}, expect="DENIED")
+case(id="variable-next-to-own-wildcard-condition", cite=VARS_WILD,
+     policy=allow_if("StringLike", OWNER_TAG, "test${aws:username}*"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["testalice-1"]},
+     expect="ALLOWED")
+case(id="variable-next-to-own-wildcard-condition-mismatch", cite=VARS_WILD,
+     policy=allow_if("StringLike", OWNER_TAG, "test${aws:username}*"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["testbob-1"]},
+     expect="DENIED")
+case(id="variable-next-to-own-wildcard-resource", cite=VARS_WILD,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:test${aws:username}*")),
+     resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:testalice-AbCdEf",
+     principal=USER, principal_type="user", context={"aws:username": ["alice"]},
+     expect="ALLOWED")
+case(id="variable-value-with-wildcard-not-guessed", cite=VARS_WILD + "; " + SG,
+     policy=allow_if("StringLike", OWNER_TAG, "test${aws:PrincipalTag/x}"),
+     context={"aws:principaltag/x": ["a*"], "aws:resourcetag/owner": ["testabc"]},
+     expect="CONDITIONAL")
+case(id="variable-multivalued-key-not-substituted", cite=VARS + "; " + SG,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:PrincipalTag/x}"),
+     context={"aws:principaltag/x": ["a", "b"], "aws:resourcetag/owner": ["a"]},
+     expect="CONDITIONAL")
+
 # ---------------------------------------------------------------- SCP / RCP shapes
 case(id="scp-allow-star", cite="Organizations UG: SCPs use Allow/Deny with Action/Resource, "
      "no Principal", kind="scp", policy=pol(st(action="*")), expect="ALLOWED")
