@@ -7,6 +7,11 @@ denies. SCPs do not apply to the management account. RCPs work the same way on t
 account (Secrets Manager and KMS are in scope), for every caller including external ones, and
 do not apply to management-account resources. When the policies were not collected the gate is
 UNKNOWN and does not change the decision (it is reported, not guessed).
+
+Service-linked roles are exempt from both (Organizations User Guide, SCPs: "SCPs do not affect
+service-linked roles"; RCPs, "Resources and entities not restricted by RCPs": actions taken by
+service-linked roles are not restricted by RCPs). A service-linked role is recognised by the
+path AWS reserves for it, ``/aws-service-role/`` (IAM User Guide, "Using service-linked roles").
 """
 
 from __future__ import annotations
@@ -33,6 +38,17 @@ class GuardrailResult:
 
 
 NOT_APPLICABLE = GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE)
+
+
+def is_service_linked_role(arn: str) -> bool:
+    """A role under the path ``/aws-service-role/``: only AWS services create roles there."""
+    return ":role/aws-service-role/" in arn
+
+
+def _slr_exempt(policy_type: str) -> GuardrailResult:
+    label = "SCPs" if policy_type == SCP else "RCPs"
+    return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                           reasons=(f"{label} do not affect service-linked roles",))
 
 
 class Guardrails:
@@ -101,6 +117,8 @@ class Guardrails:
                                    reasons=("SCPs/RCPs were not collected: not assessed",))
         if account_id is None or account_id not in self._parents:
             return NOT_APPLICABLE
+        if request.principal_type == "role" and is_service_linked_role(request.principal_arn):
+            return _slr_exempt(policy_type)
         if account_id == self.org.management_account_id:
             return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
                                    reasons=("the management account is not subject to "

@@ -477,6 +477,49 @@ CASES += [
 ]
 
 
+# ---------------------------------------------------------------- service-linked roles
+SLR = "SLR: Organizations UG: \"SCPs do not affect service-linked roles\"; RCPs, \"Resources and " \
+    "entities not restricted by RCPs\": actions taken by service-linked roles"
+SLR_ROLE = f"arn:aws:iam::{MEMBER}:role/aws-service-role/ops.example.amazonaws.com/" \
+    "AWSServiceRoleForOps"
+NO_SECRETS_SCP = text({"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"})
+RCP_FULL = text({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
+RCP_CENTRAL_ONLY = text({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
+                         "Resource": "*", "Condition": {"StringNotEquals": {
+                             "aws:PrincipalAccount": CENTRAL}}})
+
+
+def rcp_estate(principal: str) -> Callable[[], Snapshot]:
+    return std(secret_policy=secret_policy_for(principal), key_policy=key_policy_for(principal),
+               principals=(role(principal, allow_read_identity()),), management="444444444444",
+               scps=(full_access(),
+                     scp("RCPFull", RCP_FULL, "r-root", CENTRAL, MEMBER, "333333333333",
+                         kind="RESOURCE_CONTROL_POLICY"),
+                     scp("RCPCentralOnly", RCP_CENTRAL_ONLY, "r-root",
+                         kind="RESOURCE_CONTROL_POLICY")))
+
+
+CASES += [
+    GateCase(id="slr-not-affected-by-scp", cite=SLR, principal=SLR_ROLE,
+             build=std(secret_policy=secret_policy_for(SLR_ROLE),
+                       key_policy=key_policy_for(SLR_ROLE),
+                       principals=(role(SLR_ROLE, allow_read_identity()),),
+                       scps=(full_access(), scp("NoSecrets", NO_SECRETS_SCP, MEMBER))),
+             expect="ALLOWED", gates={"scp": "NOT_APPLICABLE"}),
+    GateCase(id="slr-sibling-role-still-denied-by-scp", cite=SLR + "; " + SCP, principal=APP_ROLE,
+             build=std(secret_policy=secret_policy_for(SLR_ROLE, APP_ROLE),
+                       key_policy=key_policy_for(SLR_ROLE, APP_ROLE),
+                       principals=(role(SLR_ROLE, allow_read_identity()),
+                                   role(APP_ROLE, allow_read_identity())),
+                       scps=(full_access(), scp("NoSecrets", NO_SECRETS_SCP, MEMBER))),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="slr-not-affected-by-rcp", cite=SLR + "; " + RCP, principal=SLR_ROLE,
+             build=rcp_estate(SLR_ROLE), expect="ALLOWED", gates={"scp": "NOT_APPLICABLE"}),
+    GateCase(id="rcp-denies-ordinary-role", cite=RCP, principal=APP_ROLE,
+             build=rcp_estate(APP_ROLE), expect="DENIED", broken_at=("scp",)),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()

@@ -117,3 +117,40 @@ def test_any_json_is_evaluated_without_crashing(doc: Any, req: Request, kind: Po
     result = evaluate_policy(policy, req, kind)
     if policy.problems:  # malformed: never a confident answer
         assert result.decision.value == "CONDITIONAL" and result.unresolved
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from([None, "alice", "bob"]),
+       st.sampled_from([None, "alice", "testalice-1", "bob", "nobody"]),
+       st.sampled_from(["StringEquals", "StringLike", "StringNotEquals", "StringNotLike",
+                        "StringEqualsIfExists", "ForAnyValue:StringLike"]),
+       st.sampled_from(["${aws:username}", "test${aws:username}*",
+                        "${aws:username, 'nobody'}", "${aws:username}-*"]),
+       st.sampled_from(["Allow", "Deny"]))
+def test_variables_over_known_keys_are_decided(username: str | None, tag: str | None, op: str,
+                                               value: str, effect: str) -> None:
+    """IAM UG, Variables and tags: with every key known or known absent, a condition with a
+    policy variable is decided (an absent key's value matches nothing, or its default is
+    used) and means the same as the policy with the value written out."""
+    ctx: dict[str, tuple[str, ...]] = {}
+    absent = set()
+    for key, v in (("aws:username", username), ("aws:resourcetag/owner", tag)):
+        if v is None:
+            absent.add(key)
+        else:
+            ctx[key] = (v,)
+    req = Request(principal_arn=ROLE, principal_account="222222222222",
+                  action="secretsmanager:GetSecretValue", resource=SECRET, context=ctx,
+                  absent=frozenset(absent))
+    stmts = [{"Effect": "Allow", "Action": "*", "Resource": "*"}] if effect == "Deny" else []
+    stmts.append({"Effect": effect, "Action": "*", "Resource": "*",
+                  "Condition": {op: {"aws:ResourceTag/owner": value}}})
+    doc = {"Version": "2012-10-17", "Statement": stmts}
+    got = evaluate_policy(parse_policy_text(json.dumps(doc)), req, PolicyKind.IDENTITY)
+    assert got.decision.value != "CONDITIONAL", got
+    if username is not None or "nobody" in value:
+        literal = value.replace("${aws:username, 'nobody'}", username or "nobody").replace(
+            "${aws:username}", username or "")
+        stmts[-1]["Condition"] = {op: {"aws:ResourceTag/owner": literal}}
+        want = evaluate_policy(parse_policy_text(json.dumps(doc)), req, PolicyKind.IDENTITY)
+        assert got.decision == want.decision
