@@ -219,7 +219,8 @@ class _Analyzer:
         self.guard = Guardrails(snapshot.organization)
         org = snapshot.organization
         self.guard_constant: GuardrailResult | None = (
-            _NO_ORG if org is None else _NOT_COLLECTED if not org.policies_read else None)
+            _NO_ORG if org is None else _NOT_COLLECTED if not (org.policies_read or org.rcps_read)
+            else None)
         keys: set[str] = set()
         pats: list[str] = []
         resource_blind = True

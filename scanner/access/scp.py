@@ -55,9 +55,12 @@ class Guardrails:
     def __init__(self, org: Organization | None) -> None:
         self.org = org
         self.collected = bool(org and org.policies_read)
+        #: RCP documents present: read (also in snapshots that predate ``rcps_read``)
+        self.rcps_listed = bool(org and any(cp.policy_type == RCP for cp in org.policies))
+        self.rcps_collected = bool(org and (org.rcps_read or (org.policies_read and
+                                                               self.rcps_listed)))
         self._parents: dict[str, str | None] = {}
         self._by_target: dict[tuple[str, str], list[tuple[ControlPolicy, Policy]]] = {}
-        self.rcps_enabled = False
         self._sigs: dict[tuple[str, str | None], object] = {}
         if org is None:
             return
@@ -67,8 +70,6 @@ class Guardrails:
             self._parents[u.ou_id] = u.parent_id
         for cp in org.policies:
             parsed = parse_policy(cp.content)
-            if cp.policy_type == RCP:
-                self.rcps_enabled = True
             for t in cp.targets:
                 self._by_target.setdefault((cp.policy_type, t), []).append((cp, parsed))
         self._cache: dict[tuple[object, ...], GuardrailResult] = {}
@@ -112,9 +113,13 @@ class Guardrails:
         if self.org is None:
             return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
                                    reasons=("no organization data: guardrails not assessed",))
-        if not self.collected:
-            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
-                                   reasons=("SCPs/RCPs were not collected: not assessed",))
+        label = "SCPs" if policy_type == SCP else "RCPs"
+        enabled = self.org.policy_types_enabled
+        if enabled is not None and policy_type not in enabled:
+            # Organizations User Guide, "Enabling a policy type": a policy type that is not
+            # enabled at the root has no effect
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=(f"{label} are not enabled in the organization",))
         if account_id is None or account_id not in self._parents:
             return NOT_APPLICABLE
         if request.principal_type == "role" and is_service_linked_role(request.principal_arn):
@@ -122,8 +127,14 @@ class Guardrails:
         if account_id == self.org.management_account_id:
             return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
                                    reasons=("the management account is not subject to "
-                                            f"{'SCPs' if policy_type == SCP else 'RCPs'}",))
-        if policy_type == RCP and not self.rcps_enabled:
+                                            f"{label}",))
+        collected = self.collected if policy_type == SCP else self.rcps_collected
+        if not collected:
+            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=(f"{label} were not collected: not assessed",))
+        if policy_type == RCP and not self.rcps_listed:
+            # read, and none exists: the type is not in use (enabling it attaches
+            # RCPFullAWSAccess to the root, every OU and every account)
             return NOT_APPLICABLE
         key = (policy_type, account_id, request.action, request.resource,
                request.principal_arn if policy_type == RCP else "",

@@ -520,6 +520,62 @@ CASES += [
 ]
 
 
+# ---------------------------------------------------------------- RCP collection states
+RCP_STATE = "RCP: Organizations UG: a policy type has effect only when enabled at the root " \
+    "(\"Enabling a policy type\"); RCPs that were not read are UNKNOWN, never \"no RCPs\" (SG)"
+RCP_DENY_ALL_SM = text({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
+                        "Resource": "*"})
+
+
+def org_state(build: Callable[[], Snapshot], **changes: Any) -> Callable[[], Snapshot]:
+    def wrapped() -> Snapshot:
+        from dataclasses import replace
+        snap = build()
+        assert snap.organization is not None
+        return replace(snap, organization=replace(snap.organization, **changes))
+    return wrapped
+
+
+def rcp_deny_estate() -> Callable[[], Snapshot]:
+    return std(management="444444444444",
+               scps=(full_access(),
+                     scp("RCPFull", RCP_FULL, "r-root", CENTRAL, MEMBER, "333333333333",
+                         kind="RESOURCE_CONTROL_POLICY"),
+                     scp("NoSecrets", RCP_DENY_ALL_SM, CENTRAL,
+                         kind="RESOURCE_CONTROL_POLICY")))
+
+
+CASES += [
+    GateCase(id="rcp-collected-deny-applies", cite=RCP, principal=APP_ROLE,
+             build=org_state(rcp_deny_estate(), rcps_read=True,
+                             policy_types_enabled=("RESOURCE_CONTROL_POLICY",
+                                                   "SERVICE_CONTROL_POLICY")),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="rcp-type-not-enabled-has-no-effect", cite=RCP_STATE, principal=APP_ROLE,
+             build=org_state(rcp_deny_estate(), rcps_read=True,
+                             policy_types_enabled=("SERVICE_CONTROL_POLICY",)),
+             expect="ALLOWED", gates={"scp": "ALLOWED"}),
+    GateCase(id="rcp-read-none-exist-not-applicable", cite=RCP_STATE, principal=APP_ROLE,
+             build=org_state(std(management="444444444444", scps=(full_access(),)),
+                             rcps_read=True),
+             expect="ALLOWED", gates={"scp": "ALLOWED"}),
+    GateCase(id="rcp-unread-but-scps-unread-too", cite=RCP_STATE, principal=APP_ROLE,
+             build=org_state(rcp_deny_estate(), policies_read=False, rcps_read=True),
+             expect="DENIED", broken_at=("scp",)),
+]
+
+
+def test_rcps_not_read_are_reported_not_assumed_absent() -> None:
+    """A snapshot whose RCPs were not read (older ones included): the guardrail gate says so
+    instead of treating the organization as one without RCPs."""
+    snap = std(management="444444444444", scps=(full_access(),))()
+    report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    sa = report.for_secret(SECRET_ARN)
+    assert sa is not None
+    path = {p.principal: p for p in sa.paths}[APP_ROLE]
+    assert any("RCPs were not collected" in r for r in path.gates["scp"].reasons)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()
