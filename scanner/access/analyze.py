@@ -79,7 +79,7 @@ class _SecretView:
         if self.policy is None and "resource_policy" in (attrs.get("unread") or ()):
             self.unread_result = PolicyResult(
                 allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
-                unresolved=("resource policy not collected",),
+                allow_session=Tri.UNKNOWN, unresolved=("resource policy not collected",),
                 reasons=("resource policy could not be read",))
         kms_ref = attrs.get("kms_key_id")
         self.key_arn = key_id
@@ -721,7 +721,7 @@ class _Analyzer:
 
         seen: set[str] = set()
         for arn in sorted(named.arns):
-            p = self.index.by_arn.get(arn)
+            p = self.index.by_arn.get(arn) or self.index.role_of_session(arn)
             if p is None:
                 ptype = "user" if ":user/" in arn else "role"
                 p = external_principal(arn, entry_account(arn), ptype)

@@ -11,6 +11,7 @@ from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import action_matches, arn_matches, glob_match
 from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.principals import session_role
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
@@ -112,6 +113,18 @@ class PrincipalIndex:
                 principal = self._principal(p, managed, groups)
                 self.by_arn[p.arn] = principal
                 self.by_account.setdefault(p.account_id, []).append(principal)
+
+    def role_of_session(self, arn: str) -> "Principal | None":
+        """The role an assumed-role session ARN (``arn:aws:sts::ACCT:assumed-role/NAME/SESSION``)
+        belongs to, when its account's IAM was read (role names are unique in an account)."""
+        session = session_role(arn)
+        if session is None:
+            return None
+        account, role_name = session
+        for p in self.by_account.get(account, ()):
+            if p.facts.principal_type == "role" and p.facts.name == role_name:
+                return p
+        return None
 
     def _named(self, name: str, doc: Mapping[str, object] | None) -> NamedPolicy:
         return NamedPolicy(name=name, policy=parse_policy(doc) if doc is not None else None)

@@ -576,6 +576,59 @@ def test_rcps_not_read_are_reported_not_assumed_absent() -> None:
     assert any("RCPs were not collected" in r for r in path.gates["scp"].reasons)
 
 
+# ---------------------------------------------------------------- boundaries and role sessions
+PB_SESSION = "PB: IAM UG, Permissions boundaries for IAM entities / Policy evaluation logic: " \
+    "within one account a resource-based policy granting to the role ARN is limited by the " \
+    "role's boundary; one granting to the assumed-role session ARN is not. The session name " \
+    "is not in the snapshot: CONDITIONAL, never a confident DENIED"
+CENTRAL_SESSION = f"arn:aws:sts::{CENTRAL}:assumed-role/CentralApp/batch-job"
+C_BOUNDARY_S3_ONLY = ManagedPolicy(arn=f"arn:aws:iam::{CENTRAL}:policy/S3Only", name="S3Only",
+                                   account_id=CENTRAL,
+                                   document=doc({"Effect": "Allow", "Action": "s3:*",
+                                                 "Resource": "*"}))
+SAME_KEY_SESSION = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+                         "Action": "kms:*", "Resource": "*"},
+                        {"Effect": "Allow", "Principal": {"AWS": CENTRAL_SESSION},
+                         "Action": "kms:Decrypt", "Resource": "*"})
+STAR_SECRET_POLICY = text({"Effect": "Allow", "Principal": "*",
+                           "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+
+CASES += [
+    GateCase(id="same-session-grant-not-capped-by-boundary", cite=PB_SESSION,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, None, boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect="CONDITIONAL"),
+    GateCase(id="same-session-grants-on-both-policies-past-boundary", cite=PB_SESSION,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_SESSION,
+                       principals=(role(CENTRAL_ROLE, None,
+                                        boundary=C_BOUNDARY_S3_ONLY.arn),),
+                       managed=(C_BOUNDARY_S3_ONLY,)),
+             expect="CONDITIONAL"),
+    GateCase(id="same-role-arn-grant-still-capped", cite=PB_SESSION, principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, None, boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect="DENIED", broken_at=("resource_policy", "identity_policy")),
+    GateCase(id="same-session-grant-explicit-deny-still-wins", cite=PB_SESSION + "; " + DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(DENY_READ), boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect=None),
+    GateCase(id="same-session-grant-without-boundary-is-conditional", cite=PB_SESSION,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_DIRECT, principals=(role(CENTRAL_ROLE, None),)),
+             expect="CONDITIONAL"),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()

@@ -65,6 +65,7 @@ class Case:
     boundary: bool = False
     unresolved: tuple[str, ...] = ()  # must be named when CONDITIONAL
     explicit: bool | None = None  # DENIED by an explicit Deny?
+    session: str | None = None  # expected allow_session (a grant a boundary does not cap)
 
 
 def st(effect: str = "Allow", action: Any = GSV, resource: Any = "*", **extra: Any) -> dict:
@@ -790,6 +791,25 @@ case(id="variable-multivalued-key-not-substituted", cite=VARS + "; " + SG,
      policy=allow_if("StringEquals", OWNER_TAG, "${aws:PrincipalTag/x}"),
      context={"aws:principaltag/x": ["a", "b"], "aws:resourcetag/owner": ["a"]},
      expect="CONDITIONAL")
+
+PB_SESSION = "PB: IAM UG, Permissions boundaries / Policy evaluation logic: a resource policy " \
+    "granting to the assumed-role session ARN is not capped by the role's boundary; the " \
+    "session name is unknown, so a session entry of the role (or *) is UNKNOWN"
+SESSION = f"arn:aws:sts::{MEMBER}:assumed-role/ApplicationRole/batch"
+case(id="session-entry-of-the-role", cite=PB_SESSION + "; " + PRIN, kind="resource",
+     policy=rp({"AWS": SESSION}), expect="CONDITIONAL", session="UNKNOWN")
+case(id="session-entry-of-another-role", cite=PB_SESSION + "; " + PRIN, kind="resource",
+     policy=rp({"AWS": f"arn:aws:sts::{MEMBER}:assumed-role/OtherRole/batch"}),
+     expect="DENIED", session="FALSE")
+case(id="session-star-may-name-the-session", cite=PB_SESSION, kind="resource",
+     policy=rp("*"), expect="ALLOWED", session="UNKNOWN")
+case(id="session-role-arn-is-not-a-session-grant", cite=PB_SESSION, kind="resource",
+     policy=rp({"AWS": ROLE}), expect="ALLOWED", session="FALSE")
+case(id="session-user-never-has-one", cite=PB_SESSION, kind="resource", policy=rp("*"),
+     principal=USER, principal_type="user", expect="ALLOWED", session="FALSE")
+case(id="session-grant-false-condition", cite=PB_SESSION + "; " + COND, kind="resource",
+     policy=rp({"AWS": SESSION}, condition={"StringEquals": {"aws:PrincipalAccount": CENTRAL}}),
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED", session="FALSE")
 
 # ---------------------------------------------------------------- SCP / RCP shapes
 case(id="scp-allow-star", cite="Organizations UG: SCPs use Allow/Deny with Action/Resource, "
