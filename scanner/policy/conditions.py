@@ -4,7 +4,13 @@ Rules pinned (IAM User Guide, "Condition operators" and "Multivalued context key
 
 * A key absent from the request makes a positive operator false and a negated operator
   (StringNotEquals, ArnNotLike, NotIpAddress, ...) true; ``...IfExists`` makes it true.
-* ``Null``: "true" holds when the key is absent, "false" when it is present.
+* ``Null``: "true" holds when the key is absent, "false" when it is present; a ForAnyValue /
+  ForAllValues qualifier does not change that (Null compares no values).
+* ARN operators (ArnEquals, ArnLike and their negations) compare ARNs: a request value that is
+  not an ARN matches neither the positive nor the negated operator (the behaviour measured by
+  public simulators' suites: cloud-copilot/iam-simulate "should return false if not a valid
+  request arn" for ArnLike and ArnNotLike; principalmapper, validated against the IAM policy
+  simulator, ArnNotLike on "test2" is false).
 * Values listed for one key are ORed; keys and operators in one block are ANDed.
 * ``ForAnyValue``: true when at least one request value matches (false when the key is absent);
   ``ForAllValues``: true when every request value matches (true when the key is absent).
@@ -110,6 +116,15 @@ OPERATORS: dict[str, tuple[Matcher, bool]] = {
 #: operators whose policy value is compared literally (a substituted "*" is just a character)
 _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
                  "stringnotequalsignorecase", "arnequals", "arnnotequals"}
+#: ARN condition operators (IAM User Guide, "Amazon Resource Name (ARN) condition operators")
+_ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
+
+
+def _is_arn(value: str) -> bool:
+    """Six colon-separated parts starting with ``arn``: what an ARN operator can compare."""
+    return value.startswith("arn:") and value.count(":") >= 5
+
+
 #: the escapes of IAM policy variables: ${*}, ${?} and ${$} stand for the character itself
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 _DEFAULT = re.compile(r"^\s*'((?:[^']|'')*)'\s*$")
@@ -243,27 +258,43 @@ def evaluate_clause(clause: ConditionClause, request: Request,
     if state is KeyState.EXCLUDED:
         return _excluded(clause, request, negated, key)
     req_values = request.values(key)
+    arn_op = clause.base in _ARN_OPERATORS
     try:
+        def valid(r: str) -> bool:
+            # an ARN operator on a request value that is not an ARN matches neither way
+            return not arn_op or _is_arn(r)
+
         def hits(r: str) -> bool:
-            return any(matcher(r, p) for p in policy_values)
+            return valid(r) and any(matcher(r, p) for p in policy_values)
+
+        def misses(r: str) -> bool:
+            return valid(r) and not hits(r)
 
         if clause.qualifier == "forallvalues":
             if negated:
-                return Tri.of(all(not hits(r) for r in req_values)), ()
+                return Tri.of(all(misses(r) for r in req_values)), ()
             return Tri.of(all(hits(r) for r in req_values)), ()
         if clause.qualifier == "foranyvalue":
             if negated:
-                return Tri.of(any(not hits(r) for r in req_values)), ()
+                return Tri.of(any(misses(r) for r in req_values)), ()
             return Tri.of(any(hits(r) for r in req_values)), ()
-        any_hit = any(hits(r) for r in req_values)
-        return Tri.of(not any_hit if negated else any_hit), ()
+        if negated:
+            return Tri.of(all(misses(r) for r in req_values)), ()
+        return Tri.of(any(hits(r) for r in req_values)), ()
     except _Unparseable as exc:
         return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}",)
 
 
 def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ...]]:
+    """IAM User Guide, "Condition operator to check existence of condition keys": "Use a Null
+    condition operator to check if a condition key is absent at the time of authorization".
+    Null compares no values, so a ForAnyValue / ForAllValues qualifier has nothing to range
+    over: ``ForAnyValue:Null`` and ``ForAllValues:Null`` answer as ``Null`` (the behaviour
+    measured by public simulators' suites, e.g. cloud-copilot/iam-simulate "should treat
+    ForAnyValue:Null the same as Null"). ``NullIfExists`` does not exist ("You can add IfExists
+    to the end of any condition operator name except the Null condition"): UNKNOWN."""
     key = clause.key
-    if clause.qualifier or clause.if_exists:
+    if clause.if_exists:
         return Tri.UNKNOWN, (f"unsupported operator {clause.operator}",)
     wants_absent = [v.strip().lower() for v in clause.values]
     if any(v not in ("true", "false") for v in wants_absent):

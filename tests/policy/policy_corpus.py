@@ -811,6 +811,56 @@ case(id="session-grant-false-condition", cite=PB_SESSION + "; " + COND, kind="re
      policy=rp({"AWS": SESSION}, condition={"StringEquals": {"aws:PrincipalAccount": CENTRAL}}),
      context={"aws:principalaccount": [MEMBER]}, expect="DENIED", session="FALSE")
 
+ARN_OPS = "COND: ARN operators compare ARNs; a request value that is not an ARN matches neither " \
+    "ArnLike nor ArnNotLike (measured: cloud-copilot/iam-simulate \"should return false if not " \
+    "a valid request arn\"; principalmapper, validated against the IAM policy simulator)"
+NULL_SET = "COND: \"Use a Null condition operator to check if a condition key is absent at the " \
+    "time of authorization\"; Null compares no values, so ForAnyValue:/ForAllValues:Null " \
+    "answer as Null (measured: iam-simulate \"should treat ForAnyValue:Null the same as Null\")"
+SRC_ARN = "aws:SourceArn"
+case(id="arnlike-value-not-an-arn", cite=ARN_OPS, policy=allow_if("ArnLike", SRC_ARN, "*"),
+     context={"aws:sourcearn": ["test2"]}, expect="DENIED")
+case(id="arnnotlike-value-not-an-arn", cite=ARN_OPS,
+     policy=allow_if("ArnNotLike", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     context={"aws:sourcearn": ["test2"]}, expect="DENIED")
+case(id="arnnotequals-value-not-an-arn", cite=ARN_OPS,
+     policy=allow_if("ArnNotEquals", SRC_ARN, "arn:aws:iam::123456789012:user/test1"),
+     context={"aws:sourcearn": ["arn:::bucket-name"]}, expect="DENIED")
+case(id="arnlike-value-too-few-parts", cite=ARN_OPS,
+     policy=allow_if("ArnLike", SRC_ARN, "arn:*"),
+     context={"aws:sourcearn": ["arn:::bucket-name"]}, expect="DENIED")
+case(id="arnnotlike-deny-on-non-arn-does-not-apply", cite=ARN_OPS + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"ArnNotLike": {SRC_ARN: "arn:aws:iam::*:role/*"}})),
+     context={"aws:sourcearn": ["not-an-arn"]}, expect="ALLOWED")
+case(id="arnnotlike-valid-arn-still-negates", cite=ARN_OPS,
+     policy=allow_if("ArnNotLike", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     context={"aws:sourcearn": ["arn:aws:iam::000000000000:user/test2"]}, expect="ALLOWED")
+case(id="arnnotlike-ifexists-absent-still-true", cite=ARN_OPS + "; " + IFEX,
+     policy=allow_if("ArnNotLikeIfExists", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     absent=("aws:sourcearn",), expect="ALLOWED")
+case(id="forallvalues-arnnotlike-one-value-not-an-arn", cite=ARN_OPS + "; " + MULTI,
+     policy=allow_if("ForAllValues:ArnNotLike", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     context={"aws:sourcearn": ["arn:aws:iam::000000000000:user/x", "junk"]}, expect="DENIED")
+case(id="null-foranyvalue-absent", cite=NULL_SET,
+     policy=allow_if("ForAnyValue:Null", "aws:CalledVia", "true"), absent=("aws:calledvia",),
+     expect="ALLOWED")
+case(id="null-forallvalues-absent", cite=NULL_SET,
+     policy=allow_if("ForAllValues:Null", "aws:CalledVia", "true"), absent=("aws:calledvia",),
+     expect="ALLOWED")
+case(id="null-foranyvalue-present-false", cite=NULL_SET,
+     policy=allow_if("ForAnyValue:Null", "aws:CalledVia", "false"),
+     context={"aws:calledvia": ["secretsmanager.amazonaws.com"]}, expect="ALLOWED")
+case(id="null-forallvalues-present-true", cite=NULL_SET,
+     policy=allow_if("ForAllValues:Null", "aws:CalledVia", "true"),
+     context={"aws:calledvia": ["secretsmanager.amazonaws.com"]}, expect="DENIED")
+case(id="null-foranyvalue-deny-missing-tag", cite=NULL_SET + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"ForAnyValue:Null": {"aws:ResourceTag/owner":
+                                                                  "true"}})),
+     absent=("aws:resourcetag/owner",), expect="DENIED", explicit=True)
+case(id="null-ifexists-not-an-operator", cite=NULL_SET + "; " + SG,
+     policy=allow_if("NullIfExists", "aws:CalledVia", "true"), absent=("aws:calledvia",),
+     expect="CONDITIONAL")
+
 # ---------------------------------------------------------------- SCP / RCP shapes
 case(id="scp-allow-star", cite="Organizations UG: SCPs use Allow/Deny with Action/Resource, "
      "no Principal", kind="scp", policy=pol(st(action="*")), expect="ALLOWED")
