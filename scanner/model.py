@@ -352,6 +352,10 @@ class Organization:
     units: tuple[OrgUnit, ...] = ()
     policies: tuple[ControlPolicy, ...] = ()
     policies_read: bool = False  # False: SCPs could not be read; never treat as "no SCPs"
+    #: False: RCPs were not read (or the snapshot predates their collection): never "no RCPs"
+    rcps_read: bool = False
+    #: the policy types enabled at the root (ListRoots PolicyTypes); None: not read
+    policy_types_enabled: tuple[str, ...] | None = None
 
 
 # --------------------------------------------------------------------------- snapshot

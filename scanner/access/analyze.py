@@ -44,7 +44,7 @@ from scanner.access.report import (
     KeyAccess,
     SecretAccess,
 )
-from scanner.access.scp import RCP, SCP, Guardrails, GuardrailResult
+from scanner.access.scp import RCP, SCP, Guardrails, GuardrailResult, is_service_linked_role
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.graph.schema import EdgeKind, NodeKind, PUBLIC_PRINCIPAL, root_principal
 from scanner.model import Snapshot
@@ -79,7 +79,7 @@ class _SecretView:
         if self.policy is None and "resource_policy" in (attrs.get("unread") or ()):
             self.unread_result = PolicyResult(
                 allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
-                unresolved=("resource policy not collected",),
+                allow_session=Tri.UNKNOWN, unresolved=("resource policy not collected",),
                 reasons=("resource policy could not be read",))
         kms_ref = attrs.get("kms_key_id")
         self.key_arn = key_id
@@ -219,7 +219,8 @@ class _Analyzer:
         self.guard = Guardrails(snapshot.organization)
         org = snapshot.organization
         self.guard_constant: GuardrailResult | None = (
-            _NO_ORG if org is None else _NOT_COLLECTED if not org.policies_read else None)
+            _NO_ORG if org is None else _NOT_COLLECTED if not (org.policies_read or org.rcps_read)
+            else None)
         keys: set[str] = set()
         pats: list[str] = []
         resource_blind = True
@@ -354,7 +355,8 @@ class _Analyzer:
             by: dict[tuple[object, ...], list[Principal]] = {}
             for p in group.members:
                 f = p.facts
-                k = (f.principal_type, f.has_boundary, p.identity_known,
+                k = (f.principal_type, is_service_linked_role(f.arn), f.has_boundary,
+                     p.identity_known,
                      self.s.in_zone(f.account_id),
                      f.account_id in self.s.allowed_external_accounts,
                      self.guard.signature(SCP, f.account_id) if self.guard_constant is None
@@ -462,7 +464,7 @@ class _Analyzer:
         return (
             sv.arn, p.signature, facts.account_id == sv.account,
             facts.account_id == sv.key_account, facts.principal_type,
-            facts.has_boundary, p.identity_known,
+            is_service_linked_role(facts.arn), facts.has_boundary, p.identity_known,
             self._pkey(sv.policy, facts) if sv.policy is not None else None,
             self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None,
             p.arn in sv.named.arns, facts.account_id in sv.named.accounts,
@@ -497,7 +499,8 @@ class _Analyzer:
         where: object = self._guard_scope(sv) if self.guard_policies else (
             self.guard.signature(RCP, sv.account), self.guard.signature(RCP, sv.key_account),
             sv.uses_kms, sv.region)
-        key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type, where,
+        key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type,
+               is_service_linked_role(p.arn), where,
                _project(pctx, self.guard_keys))
         cache = self._secret_guard if self.guard_policies and self._guard_patterns is None \
             else self._guard_cache
@@ -718,7 +721,7 @@ class _Analyzer:
 
         seen: set[str] = set()
         for arn in sorted(named.arns):
-            p = self.index.by_arn.get(arn)
+            p = self.index.by_arn.get(arn) or self.index.role_of_session(arn)
             if p is None:
                 ptype = "user" if ":user/" in arn else "role"
                 p = external_principal(arn, entry_account(arn), ptype)

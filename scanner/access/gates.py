@@ -7,8 +7,12 @@ identity policy must allow kms:Decrypt on the key; a secret encrypted with aws/s
 never be read from another account. Same account: identity policies OR the resource policy (a
 resource policy naming the account only delegates to IAM), and the key policy must allow the
 principal directly, or trust the account (root) and an identity policy must allow kms:Decrypt.
-An explicit Deny anywhere wins; permissions boundaries cap identity grants and resource-policy
-grants to a role (not those naming an IAM user directly).
+An explicit Deny anywhere wins (identity, group and boundary policies included, whether or not an
+identity Allow matched). Permissions boundaries cap identity grants, and resource-policy grants to
+a role ARN, but not grants naming an IAM user directly or naming the role's assumed-role session
+(IAM User Guide, "Permissions boundaries for IAM entities"): a grant that may name the session
+(a session ARN, or ``*``) past a boundary that does not allow is CONDITIONAL -- the session name
+is not in the snapshot -- never a confident DENIED.
 """
 
 from __future__ import annotations
@@ -61,8 +65,10 @@ def _status(allow: Tri, deny: Tri) -> str:
 def _verdict(allow: Tri, deny: Tri, unresolved: tuple[str, ...],
              reasons: tuple[str, ...], status: str | None = None) -> GateVerdict:
     st = status or _status(allow, deny)
-    return GateVerdict(status=st, conditions=unresolved if st in ("CONDITIONAL", "UNKNOWN")
-                       else (), reasons=reasons)
+    # a gate that does not allow may still carry a Deny that applies only under some condition:
+    # that condition is what a CONDITIONAL decision depends on, so it is kept
+    keep = st in ("CONDITIONAL", "UNKNOWN") or (deny is Tri.UNKNOWN and st != "NOT_APPLICABLE")
+    return GateVerdict(status=st, conditions=unresolved if keep else (), reasons=reasons)
 
 
 def combine(g: GateInputs) -> Combined:
@@ -71,10 +77,12 @@ def combine(g: GateInputs) -> Combined:
     # ---- resource policy gate
     if rp is None:
         rp_allow, rp_direct, rp_deny = no_policy, no_policy, Tri.FALSE
+        rp_session = Tri.FALSE
         rp_reasons: tuple[str, ...] = ("no resource policy attached",)
         rp_unresolved: tuple[str, ...] = ()
     else:
         rp_allow, rp_direct, rp_deny = rp.allow, rp.allow_direct, rp.deny
+        rp_session = rp.allow_session
         rp_reasons, rp_unresolved = rp.reasons, rp.unresolved
     ids, idk = g.id_secret, g.id_key
     # ---- key gate
@@ -107,7 +115,8 @@ def combine(g: GateInputs) -> Combined:
             via_iam = all3((kp.allow, idk.allow if idk else Tri.FALSE))
             direct = kp.allow_direct
             if not g.is_user and idk is not None:
-                direct = all3((direct, idk.boundary_allow))  # a grant to a role ARN is capped
+                # a grant to a role ARN is capped by its boundary, one to its session is not
+                direct = any3((all3((direct, idk.boundary_allow)), kp.allow_session))
             key_allow = any3((direct, via_iam))
             if kp.allow is not Tri.FALSE and kp.allow_direct is not Tri.TRUE and idk and \
                     idk.allow is Tri.FALSE:
@@ -134,8 +143,10 @@ def combine(g: GateInputs) -> Combined:
         allow = all3((rp_allow, key_allow, id_allow, scp.allow))
     else:
         # a resource policy naming the principal directly suffices in its own account; for a
-        # role that grant is still capped by its permissions boundary
-        rp_same = rp_direct if g.is_user else all3((rp_direct, ids.boundary_allow))
+        # role that grant is still capped by its permissions boundary, unless it names the
+        # role's session
+        rp_same = rp_direct if g.is_user else any3((all3((rp_direct, ids.boundary_allow)),
+                                                    rp_session))
         allow = all3((any3((id_allow, rp_same)), key_allow, scp.allow))
         rp_allow = rp_same
     deny = any3((rp_deny, key_deny, id_deny, scp.deny))
@@ -162,9 +173,7 @@ def combine(g: GateInputs) -> Combined:
             blocking.remove("resource_policy")
     conditions: tuple[str, ...] = ()
     if decision == "CONDITIONAL":
-        conditions = tuple(dict.fromkeys(c for v in gates.values()
-                                         if v.status in ("CONDITIONAL", "UNKNOWN")
-                                         for c in v.conditions))
+        conditions = tuple(dict.fromkeys(c for v in gates.values() for c in v.conditions))
     reasons = tuple(f"{name}: {v.status}" + (f" ({'; '.join(v.reasons[:3])})" if v.reasons
                                              else "") for name, v in gates.items())
     return Combined(decision=decision, gates=gates, conditions=conditions, reasons=reasons,

@@ -11,6 +11,7 @@ from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import action_matches, arn_matches, glob_match
 from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.principals import session_role
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
@@ -113,6 +114,18 @@ class PrincipalIndex:
                 self.by_arn[p.arn] = principal
                 self.by_account.setdefault(p.account_id, []).append(principal)
 
+    def role_of_session(self, arn: str) -> "Principal | None":
+        """The role an assumed-role session ARN (``arn:aws:sts::ACCT:assumed-role/NAME/SESSION``)
+        belongs to, when its account's IAM was read (role names are unique in an account)."""
+        session = session_role(arn)
+        if session is None:
+            return None
+        account, role_name = session
+        for p in self.by_account.get(account, ()):
+            if p.facts.principal_type == "role" and p.facts.name == role_name:
+                return p
+        return None
+
     def _named(self, name: str, doc: Mapping[str, object] | None) -> NamedPolicy:
         return NamedPolicy(name=name, policy=parse_policy(doc) if doc is not None else None)
 
@@ -199,7 +212,11 @@ class IdentityEvaluator:
         caller avoid building a Request on a cache hit; without them the request is built."""
         if not principal.identity_known:
             return UNKNOWN_IDENTITY
-        if principal.boundary is None and not self.reachable(principal, action, resource):
+        if principal.boundary is None and not self.reachable(principal, action, resource) \
+                and not self.may_deny(principal, action):
+            # IAM User Guide, "Policy evaluation logic": an explicit Deny in any applicable
+            # policy overrides every Allow -- so the shortcut is taken only when no Deny
+            # statement of the principal's policies can match the action
             return _NO_ALLOW
         request: Request | None = None
         if principal.condition_keys:
@@ -221,6 +238,16 @@ class IdentityEvaluator:
         result = _evaluate_identity(principal, request)
         self._cache[key] = result
         return result
+
+    def may_deny(self, principal: Principal, action: str) -> bool:
+        """Could a Deny statement of the principal's policies (its own, its groups') match
+        ``action``? (Cached; False is definite: no Deny statement names the action.)"""
+        key = (principal.signature, action, "deny")
+        hit = self._reach.get(key)
+        if hit is None:
+            hit = any(_could_deny(np.policy, action) for np in principal.policies)
+            self._reach[key] = hit
+        return hit
 
     def reachable(self, principal: Principal, action: str, resource: str) -> bool:
         """Could any Allow statement of the principal's policies reach ``action`` on a resource
@@ -260,6 +287,23 @@ def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
                     return None
                 out.append(r)
     return tuple(dict.fromkeys(out))
+
+
+def _could_deny(policy: Policy | None, action: str) -> bool:
+    if policy is None or policy.problems:
+        return True
+    for st in policy.statements:
+        if st.problems or st.effect not in ("Allow", "Deny"):
+            return True
+        if st.effect != "Deny":
+            continue
+        if st.actions is not None and not any(action_matches(a, action) for a in st.actions):
+            continue
+        if st.not_actions is not None and any(action_matches(a, action)
+                                              for a in st.not_actions):
+            continue
+        return True
+    return False
 
 
 def _could_allow(policy: Policy | None, action: str, account: str) -> bool:

@@ -7,6 +7,11 @@ denies. SCPs do not apply to the management account. RCPs work the same way on t
 account (Secrets Manager and KMS are in scope), for every caller including external ones, and
 do not apply to management-account resources. When the policies were not collected the gate is
 UNKNOWN and does not change the decision (it is reported, not guessed).
+
+Service-linked roles are exempt from both (Organizations User Guide, SCPs: "SCPs do not affect
+service-linked roles"; RCPs, "Resources and entities not restricted by RCPs": actions taken by
+service-linked roles are not restricted by RCPs). A service-linked role is recognised by the
+path AWS reserves for it, ``/aws-service-role/`` (IAM User Guide, "Using service-linked roles").
 """
 
 from __future__ import annotations
@@ -35,13 +40,27 @@ class GuardrailResult:
 NOT_APPLICABLE = GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE)
 
 
+def is_service_linked_role(arn: str) -> bool:
+    """A role under the path ``/aws-service-role/``: only AWS services create roles there."""
+    return ":role/aws-service-role/" in arn
+
+
+def _slr_exempt(policy_type: str) -> GuardrailResult:
+    label = "SCPs" if policy_type == SCP else "RCPs"
+    return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                           reasons=(f"{label} do not affect service-linked roles",))
+
+
 class Guardrails:
     def __init__(self, org: Organization | None) -> None:
         self.org = org
         self.collected = bool(org and org.policies_read)
+        #: RCP documents present: read (also in snapshots that predate ``rcps_read``)
+        self.rcps_listed = bool(org and any(cp.policy_type == RCP for cp in org.policies))
+        self.rcps_collected = bool(org and (org.rcps_read or (org.policies_read and
+                                                               self.rcps_listed)))
         self._parents: dict[str, str | None] = {}
         self._by_target: dict[tuple[str, str], list[tuple[ControlPolicy, Policy]]] = {}
-        self.rcps_enabled = False
         self._sigs: dict[tuple[str, str | None], object] = {}
         if org is None:
             return
@@ -51,8 +70,6 @@ class Guardrails:
             self._parents[u.ou_id] = u.parent_id
         for cp in org.policies:
             parsed = parse_policy(cp.content)
-            if cp.policy_type == RCP:
-                self.rcps_enabled = True
             for t in cp.targets:
                 self._by_target.setdefault((cp.policy_type, t), []).append((cp, parsed))
         self._cache: dict[tuple[object, ...], GuardrailResult] = {}
@@ -96,16 +113,28 @@ class Guardrails:
         if self.org is None:
             return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
                                    reasons=("no organization data: guardrails not assessed",))
-        if not self.collected:
-            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
-                                   reasons=("SCPs/RCPs were not collected: not assessed",))
+        label = "SCPs" if policy_type == SCP else "RCPs"
+        enabled = self.org.policy_types_enabled
+        if enabled is not None and policy_type not in enabled:
+            # Organizations User Guide, "Enabling a policy type": a policy type that is not
+            # enabled at the root has no effect
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=(f"{label} are not enabled in the organization",))
         if account_id is None or account_id not in self._parents:
             return NOT_APPLICABLE
+        if request.principal_type == "role" and is_service_linked_role(request.principal_arn):
+            return _slr_exempt(policy_type)
         if account_id == self.org.management_account_id:
             return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
                                    reasons=("the management account is not subject to "
-                                            f"{'SCPs' if policy_type == SCP else 'RCPs'}",))
-        if policy_type == RCP and not self.rcps_enabled:
+                                            f"{label}",))
+        collected = self.collected if policy_type == SCP else self.rcps_collected
+        if not collected:
+            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=(f"{label} were not collected: not assessed",))
+        if policy_type == RCP and not self.rcps_listed:
+            # read, and none exists: the type is not in use (enabling it attaches
+            # RCPFullAWSAccess to the root, every OU and every account)
             return NOT_APPLICABLE
         key = (policy_type, account_id, request.action, request.resource,
                request.principal_arn if policy_type == RCP else "",

@@ -1,8 +1,12 @@
 """Organizations (with management or delegated-administrator credentials, region "global"):
 the organization, its ACTIVE accounts (ListAccounts, 20 per page), the OU tree (roots, then
-ListOrganizationalUnitsForParent and ListAccountsForParent for every root and OU) and the
-service control policies with their targets. When the SCPs cannot be read the Organization
-says policies_read=False (never "no SCPs") and a coverage entry says why.
+ListOrganizationalUnitsForParent and ListAccountsForParent for every root and OU), the policy
+types enabled at the root (ListRoots ``PolicyTypes``), and the service control policies and
+resource control policies with their targets (ListPolicies with Filter SERVICE_CONTROL_POLICY,
+then RESOURCE_CONTROL_POLICY; DescribePolicy; ListTargetsForPolicy -- the same three
+permissions serve both types). When the SCPs cannot be read the Organization says
+policies_read=False (never "no SCPs"); when the RCPs cannot be read, rcps_read=False (never "no
+RCPs"); a coverage entry says why.
 """
 
 from __future__ import annotations
@@ -58,14 +62,20 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
             parents[account["Id"]] = parent
     raw["units"] = units
     raw["parents"] = parents
-    raw["policies"] = _fetch_policies(client, rec)
+    raw["policies"] = _fetch_policies(client, rec, SCP_TYPE)
+    raw["rcps"] = _fetch_policies(client, rec, RCP_TYPE)
     return raw
 
 
-def _fetch_policies(client: Any, rec: Recorder) -> list[dict[str, Any]] | None:
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+RCP_TYPE = "RESOURCE_CONTROL_POLICY"
+
+
+def _fetch_policies(client: Any, rec: Recorder,
+                    policy_type: str) -> list[dict[str, Any]] | None:
     summaries, failure = rec.attempt(
         "ListPolicies", lambda: paginate(client, "list_policies", "Policies",
-                                         Filter="SERVICE_CONTROL_POLICY")
+                                         Filter=policy_type)
     )
     if summaries is None:
         return None
@@ -82,7 +92,7 @@ def _fetch_policies(client: Any, rec: Recorder) -> list[dict[str, Any]] | None:
             resource_arn=summary.get("Arn"),
         )
         if described is None or targets is None:
-            return None  # a partial SCP set must not read as the complete set
+            return None  # a partial policy set must not read as the complete set
         out.append({"summary": summary, "content": described["Policy"].get("Content", ""),
                     "targets": targets})
     return out
@@ -118,16 +128,22 @@ def transform_organization(raw: Mapping[str, Any]) -> Organization:
         )
     )
     policies_raw = raw.get("policies")
+    rcps_raw = raw.get("rcps")
     policies = tuple(
         ControlPolicy(
             policy_id=p["summary"]["Id"],
             name=p["summary"].get("Name", ""),
-            policy_type=p["summary"].get("Type", "SERVICE_CONTROL_POLICY"),
+            policy_type=p["summary"].get("Type", default_type),
             content=p["content"],
             targets=tuple(sorted(t["TargetId"] for t in p["targets"])),
         )
-        for p in policies_raw or []
+        for listed, default_type in ((policies_raw, SCP_TYPE), (rcps_raw, RCP_TYPE))
+        for p in listed or []
     )
+    enabled: tuple[str, ...] | None = None
+    if roots and isinstance(roots[0].get("PolicyTypes"), list):
+        enabled = tuple(sorted(str(t.get("Type")) for t in roots[0]["PolicyTypes"]
+                               if t.get("Status") == "ENABLED"))
     return Organization(
         org_id=org.get("Id"),
         management_account_id=org.get("MasterAccountId") or org.get("ManagementAccountId"),
@@ -136,6 +152,8 @@ def transform_organization(raw: Mapping[str, Any]) -> Organization:
         units=units,
         policies=policies,
         policies_read=policies_raw is not None,
+        rcps_read=rcps_raw is not None,
+        policy_types_enabled=enabled,
     )
 
 

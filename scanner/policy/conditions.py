@@ -4,7 +4,13 @@ Rules pinned (IAM User Guide, "Condition operators" and "Multivalued context key
 
 * A key absent from the request makes a positive operator false and a negated operator
   (StringNotEquals, ArnNotLike, NotIpAddress, ...) true; ``...IfExists`` makes it true.
-* ``Null``: "true" holds when the key is absent, "false" when it is present.
+* ``Null``: "true" holds when the key is absent, "false" when it is present; a ForAnyValue /
+  ForAllValues qualifier does not change that (Null compares no values).
+* ARN operators (ArnEquals, ArnLike and their negations) compare ARNs: a request value that is
+  not an ARN matches neither the positive nor the negated operator (the behaviour measured by
+  public simulators' suites: cloud-copilot/iam-simulate "should return false if not a valid
+  request arn" for ArnLike and ArnNotLike; principalmapper, validated against the IAM policy
+  simulator, ArnNotLike on "test2" is false).
 * Values listed for one key are ORed; keys and operators in one block are ANDed.
 * ``ForAnyValue``: true when at least one request value matches (false when the key is absent);
   ``ForAllValues``: true when every request value matches (true when the key is absent).
@@ -17,6 +23,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -106,32 +113,111 @@ OPERATORS: dict[str, tuple[Matcher, bool]] = {
     "arnnotlike": (lambda r, p: arn_matches(p, r), True),
 }
 
-#: operators whose policy value can safely take a substituted variable literally
+#: operators whose policy value is compared literally (a substituted "*" is just a character)
 _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
                  "stringnotequalsignorecase", "arnequals", "arnnotequals"}
+#: ARN condition operators (IAM User Guide, "Amazon Resource Name (ARN) condition operators")
+_ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
 
 
-def substitute(text: str, request: Request) -> tuple[str | None, tuple[str, ...]]:
-    """Replace ``${key}`` policy variables from known context.
+def _is_arn(value: str) -> bool:
+    """Six colon-separated parts starting with ``arn``: what an ARN operator can compare."""
+    return value.startswith("arn:") and value.count(":") >= 5
 
-    Returns (text, ()) when every variable resolved, (None, unresolved keys) otherwise. The
-    escapes ``${*}``, ``${?}``, ``${$}`` and defaults for absent keys are not modelled: they
-    come back unresolved so the caller answers UNKNOWN.
+
+#: the escapes of IAM policy variables: ${*}, ${?} and ${$} stand for the character itself
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+_DEFAULT = re.compile(r"^\s*'((?:[^']|'')*)'\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Substituted:
+    """A text with its ``${...}`` policy variables replaced.
+
+    ``text`` is None when it cannot be (``unresolved`` names why). ``void``: a variable's key
+    is absent from the request and has no default, so the value matches nothing (IAM User
+    Guide, "IAM policy elements: Variables and tags": "If the key that you specify in a policy
+    condition is not present in the request context, the values do not match").
+    ``literal_wildcard``: a substituted value (or a ${*} / ${?} escape) put a ``*`` or ``?``
+    into the text that is not the policy's own wildcard.
+    """
+
+    text: str | None
+    unresolved: tuple[str, ...] = ()
+    void: bool = False
+    literal_wildcard: bool = False
+
+
+def substitute_variables(text: str, request: Request) -> Substituted:
+    """Replace ``${key}`` and ``${key, 'default'}`` policy variables from known context.
+
+    IAM User Guide, "IAM policy elements: Variables and tags": a variable is replaced by the
+    value of its context key; "If the key ... is not present in the request context" the
+    default value is used when one is given (``${aws:PrincipalTag/team, 'company-wide'}``),
+    else the value matches nothing (void). A key the scanner does not know, or one with
+    several values ("you can't use multivalued context keys as policy variables"), is
+    unresolved: the caller answers UNKNOWN.
     """
     unresolved: list[str] = []
+    void = False
+    wild = False
 
     def repl(m: re.Match[str]) -> str:
-        name = m.group(1).split(",")[0].strip()
-        values = request.values(name) if request.key_state(name) is KeyState.KNOWN else ()
-        if len(values) != 1:
+        nonlocal void, wild
+        inner = m.group(1)
+        if inner.strip() in _ESCAPES:
+            wild |= inner.strip() in ("*", "?")
+            return _ESCAPES[inner.strip()]
+        name, _, rest = inner.partition(",")
+        name = name.strip()
+        default: str | None = None
+        if rest:
+            dm = _DEFAULT.match(rest)
+            if dm is None:
+                unresolved.append(f"${{{inner}}}: malformed default")
+                return ""
+            default = dm.group(1).replace("''", "'")
+        state = request.key_state(name)
+        if state is KeyState.KNOWN and len(request.values(name)) == 1:
+            value = request.values(name)[0]
+        elif state is KeyState.ABSENT:
+            if default is None:
+                void = True
+                return ""
+            value = default
+        else:
             unresolved.append(f"${{{name}}}")
             return ""
-        return values[0]
+        wild |= "*" in value or "?" in value
+        return value
 
     out = _VARIABLE.sub(repl, text)
     if unresolved:
-        return None, tuple(unresolved)
-    return out, ()
+        return Substituted(text=None, unresolved=tuple(unresolved))
+    return Substituted(text=out, void=void, literal_wildcard=wild)
+
+
+def substitute(text: str, request: Request) -> tuple[str | None, tuple[str, ...]]:
+    """(text, ()) when every variable resolved to a value, (None, reasons) otherwise."""
+    sub = substitute_variables(text, request)
+    if sub.text is None:
+        return None, sub.unresolved
+    if sub.void:
+        return None, ("a policy variable's key is absent",)
+    return sub.text, ()
+
+
+def _absent_outcome(clause: ConditionClause, negated: bool) -> Tri:
+    """The clause's truth when its key is absent from the request (IAM User Guide, "Condition
+    operators": a positive operator is false, a negated one true; "...IfExists" is true;
+    "Multivalued context keys": ForAllValues is true, ForAnyValue false)."""
+    if clause.if_exists:
+        return Tri.TRUE
+    if clause.qualifier == "forallvalues":
+        return Tri.TRUE
+    if clause.qualifier == "foranyvalue":
+        return Tri.FALSE
+    return Tri.of(negated)
 
 
 def evaluate_clause(clause: ConditionClause, request: Request,
@@ -139,60 +225,85 @@ def evaluate_clause(clause: ConditionClause, request: Request,
     """(truth, unresolved names) for one operator/key pair."""
     key = clause.key
     if clause.base == "null":
-        if clause.qualifier or clause.if_exists:
-            return Tri.UNKNOWN, (f"unsupported operator {clause.operator}",)
-        wants_absent = [v.strip().lower() for v in clause.values]
-        if any(v not in ("true", "false") for v in wants_absent):
-            return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
-        state = request.key_state(key)
-        if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
-            return Tri.UNKNOWN, (key,)
-        absent = state is KeyState.ABSENT
-        return Tri.of(any((v == "true") == absent for v in wants_absent)), ()
+        return _null(clause, request)
     op = OPERATORS.get(clause.base)
     if op is None:
         return Tri.UNKNOWN, (f"unsupported operator {clause.operator}",)
     matcher, negated = op
+    state = request.key_state(key)
+    # the condition key's own absence decides before any variable in the values is looked at
+    if state is KeyState.ABSENT:
+        return _absent_outcome(clause, negated), ()
     policy_values: list[str] = []
+    has_variables = False
     for v in clause.values:
         if variables and "${" in v:
-            sub, missing = substitute(v, request)
-            if sub is None:
-                return Tri.UNKNOWN, missing
-            if clause.base not in _EXACT_STRING and ("*" in sub or "?" in sub):
+            has_variables = True
+            sub = substitute_variables(v, request)
+            if sub.text is None:
+                return Tri.UNKNOWN, sub.unresolved
+            if sub.void:
+                continue  # this value matches nothing
+            if clause.base not in _EXACT_STRING and sub.literal_wildcard:
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
-            v = sub
+            v = sub.text
         policy_values.append(v)
-    state = request.key_state(key)
-    if state is KeyState.UNKNOWN:
+    if state is KeyState.UNKNOWN or (state is KeyState.EXCLUDED and has_variables):
+        if not policy_values:
+            # every value matches nothing: decided if absent and present agree
+            present = Tri.of(negated)
+            if _absent_outcome(clause, negated) is present:
+                return present, ()
         return Tri.UNKNOWN, (key,)
     if state is KeyState.EXCLUDED:
         return _excluded(clause, request, negated, key)
-    if state is KeyState.ABSENT:
-        if clause.if_exists:
-            return Tri.TRUE, ()
-        if clause.qualifier == "forallvalues":
-            return Tri.TRUE, ()
-        if clause.qualifier == "foranyvalue":
-            return Tri.FALSE, ()
-        return Tri.of(negated), ()
     req_values = request.values(key)
+    arn_op = clause.base in _ARN_OPERATORS
     try:
+        def valid(r: str) -> bool:
+            # an ARN operator on a request value that is not an ARN matches neither way
+            return not arn_op or _is_arn(r)
+
         def hits(r: str) -> bool:
-            return any(matcher(r, p) for p in policy_values)
+            return valid(r) and any(matcher(r, p) for p in policy_values)
+
+        def misses(r: str) -> bool:
+            return valid(r) and not hits(r)
 
         if clause.qualifier == "forallvalues":
             if negated:
-                return Tri.of(all(not hits(r) for r in req_values)), ()
+                return Tri.of(all(misses(r) for r in req_values)), ()
             return Tri.of(all(hits(r) for r in req_values)), ()
         if clause.qualifier == "foranyvalue":
             if negated:
-                return Tri.of(any(not hits(r) for r in req_values)), ()
+                return Tri.of(any(misses(r) for r in req_values)), ()
             return Tri.of(any(hits(r) for r in req_values)), ()
-        any_hit = any(hits(r) for r in req_values)
-        return Tri.of(not any_hit if negated else any_hit), ()
+        if negated:
+            return Tri.of(all(misses(r) for r in req_values)), ()
+        return Tri.of(any(hits(r) for r in req_values)), ()
     except _Unparseable as exc:
         return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}",)
+
+
+def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ...]]:
+    """IAM User Guide, "Condition operator to check existence of condition keys": "Use a Null
+    condition operator to check if a condition key is absent at the time of authorization".
+    Null compares no values, so a ForAnyValue / ForAllValues qualifier has nothing to range
+    over: ``ForAnyValue:Null`` and ``ForAllValues:Null`` answer as ``Null`` (the behaviour
+    measured by public simulators' suites, e.g. cloud-copilot/iam-simulate "should treat
+    ForAnyValue:Null the same as Null"). ``NullIfExists`` does not exist ("You can add IfExists
+    to the end of any condition operator name except the Null condition"): UNKNOWN."""
+    key = clause.key
+    if clause.if_exists:
+        return Tri.UNKNOWN, (f"unsupported operator {clause.operator}",)
+    wants_absent = [v.strip().lower() for v in clause.values]
+    if any(v not in ("true", "false") for v in wants_absent):
+        return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
+    state = request.key_state(key)
+    if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
+        return Tri.UNKNOWN, (key,)
+    absent = state is KeyState.ABSENT
+    return Tri.of(any((v == "true") == absent for v in wants_absent)), ()
 
 
 def _excluded(clause: ConditionClause, request: Request, negated: bool,

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from scanner.policy.conditions import evaluate_conditions, substitute
+from scanner.policy.conditions import evaluate_conditions, substitute_variables
 from scanner.policy.matching import action_matches, arn_matches
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.principals import match_principal, not_principal_applies
+from scanner.policy.principals import match_principal, not_principal_applies, session_match
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
@@ -38,12 +38,15 @@ class PolicyResult:
     """What one policy says about one request.
 
     ``allow``: some Allow statement applies; ``allow_direct``: one applies that names the
-    principal itself (or ``*``) rather than its account; ``deny``: some Deny statement applies.
+    principal itself (or ``*``) rather than its account; ``deny``: some Deny statement applies;
+    ``allow_session``: one applies that names (or may name) the requesting role's session -- a
+    grant a permissions boundary does not cap (see principals.session_match).
     """
 
     allow: Tri
     allow_direct: Tri
     deny: Tri
+    allow_session: Tri = Tri.FALSE
     unresolved: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
@@ -65,7 +68,8 @@ def decide(allow: Tri, deny: Tri) -> Decision:
     return Decision.CONDITIONAL
 
 
-UNKNOWN_RESULT = PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN)
+UNKNOWN_RESULT = PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                              allow_session=Tri.UNKNOWN)
 
 
 def _action_part(st: Statement, action: str) -> Tri:
@@ -87,12 +91,26 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
     unresolved: list[str] = []
     for p in patterns:
         if policy.variables_enabled and "${" in p:
-            sub, missing = substitute(p, request)
-            if sub is None:
+            sub = substitute_variables(p, request)
+            if sub.text is None:
                 results.append(Tri.UNKNOWN)
-                unresolved.extend(missing)
+                unresolved.extend(sub.unresolved)
                 continue
-            p = sub
+            if sub.void:
+                # IAM User Guide, "Variables and tags": a variable whose key is not in the
+                # request context does not match. In Resource that pattern matches nothing;
+                # in NotResource "matches nothing" would widen the statement: not guessed
+                if st.not_resources is not None:
+                    results.append(Tri.UNKNOWN)
+                    unresolved.append(f"NotResource {p}: a policy variable's key is absent")
+                else:
+                    results.append(Tri.FALSE)
+                continue
+            if sub.literal_wildcard:
+                results.append(Tri.UNKNOWN)
+                unresolved.append(f"Resource {p}: a variable's value contains a wildcard")
+                continue
+            p = sub.text
         results.append(Tri.of(arn_matches(p, request.resource)))
     hit = any3(results)
     if st.not_resources is not None:
@@ -119,22 +137,36 @@ def _principal_part(st: Statement, request: Request,
 def evaluate_statement(st: Statement, request: Request, policy: Policy,
                        kind: PolicyKind) -> tuple[Tri, Tri, tuple[str, ...]]:
     """(applies, applies directly, unresolved names/reasons)."""
+    applies, direct, _session, unresolved = _statement(st, request, policy, kind)
+    return applies, direct, unresolved
+
+
+_NO = (Tri.FALSE, Tri.FALSE, Tri.FALSE, ())
+
+
+def _statement(st: Statement, request: Request, policy: Policy,
+               kind: PolicyKind) -> tuple[Tri, Tri, Tri, tuple[str, ...]]:
+    """(applies, applies directly, applies to the role session, unresolved names/reasons)."""
     if st.problems:
-        return Tri.UNKNOWN, Tri.UNKNOWN, tuple(f"{st.label}: {p}" for p in st.problems)
+        return Tri.UNKNOWN, Tri.UNKNOWN, Tri.UNKNOWN, tuple(f"{st.label}: {p}"
+                                                             for p in st.problems)
     action = _action_part(st, request.action)
     if action is Tri.FALSE:
-        return Tri.FALSE, Tri.FALSE, ()
+        return _NO
     resource, r_unresolved = _resource_part(st, request, policy, kind)
     if resource is Tri.FALSE:
-        return Tri.FALSE, Tri.FALSE, ()
+        return _NO
     direct, anyway, p_reasons = _principal_part(st, request, kind)
     if anyway is Tri.FALSE:
-        return Tri.FALSE, Tri.FALSE, ()
+        return _NO
     cond, c_unresolved = evaluate_conditions(st.conditions, request, policy.variables_enabled)
     applies = all3((action, resource, anyway, cond))
     applies_direct = all3((action, resource, direct, cond))
+    session = Tri.FALSE
+    if kind is PolicyKind.RESOURCE and st.principal is not None:
+        session = all3((action, resource, session_match(st.principal, request), cond))
     unresolved = r_unresolved + p_reasons + c_unresolved if applies is Tri.UNKNOWN else ()
-    return applies, applies_direct, unresolved
+    return applies, applies_direct, session, unresolved
 
 
 def evaluate_policy(policy: Policy, request: Request,
@@ -142,16 +174,18 @@ def evaluate_policy(policy: Policy, request: Request,
     """Evaluate ``policy`` for ``request``. Pure; callers cache by (policy, request projection)."""
     if policy.problems:
         return PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                            allow_session=Tri.UNKNOWN,
                             unresolved=("policy could not be parsed",), problems=policy.problems,
                             reasons=tuple(f"policy: {p}" for p in policy.problems))
     allows: list[Tri] = []
     directs: list[Tri] = []
+    sessions: list[Tri] = []
     denies: list[Tri] = []
     unresolved: list[str] = []
     reasons: list[str] = []
     problems: list[str] = []
     for st in policy.statements:
-        applies, direct, names = evaluate_statement(st, request, policy, kind)
+        applies, direct, session, names = _statement(st, request, policy, kind)
         problems.extend(f"{st.label}: {p}" for p in st.problems)
         if applies is Tri.FALSE:
             continue
@@ -166,14 +200,17 @@ def evaluate_policy(policy: Policy, request: Request,
         elif st.effect == "Allow":
             allows.append(applies)
             directs.append(direct)
+            sessions.append(session)
         else:  # invalid effect: could be either
             denies.append(Tri.UNKNOWN)
             allows.append(Tri.UNKNOWN)
             directs.append(Tri.UNKNOWN)
+            sessions.append(Tri.UNKNOWN)
     if not allows:
         reasons.append("no Allow statement applies (implicit deny)")
     return PolicyResult(
         allow=any3(allows), allow_direct=any3(directs), deny=any3(denies),
+        allow_session=any3(sessions),
         unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons),
         problems=tuple(problems),
     )

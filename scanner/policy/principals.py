@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from scanner.policy.matching import glob_match
 from scanner.policy.parse import PrincipalSpec
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri
@@ -37,6 +38,12 @@ def entry_account(entry: str) -> str | None:
         if m:
             return m.group(1)
     return None
+
+
+def session_role(entry: str) -> tuple[str, str] | None:
+    """(account, role name) of an assumed-role session ARN, or None."""
+    m = _ASSUMED.match(entry)
+    return (m.group(1), m.group(2)) if m else None
 
 
 def is_account_entry(entry: str) -> bool:
@@ -125,6 +132,29 @@ def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tu
     if unknown:
         return Tri.UNKNOWN, Tri.UNKNOWN, tuple(reasons)
     return Tri.FALSE, Tri.FALSE, ()
+
+
+def session_match(spec: PrincipalSpec, request: Request) -> Tri:
+    """Does a Principal element grant to the requesting role's *session* (the assumed-role
+    session ARN) rather than to the role?
+
+    IAM User Guide, "Permissions boundaries for IAM entities" / "Policy evaluation logic": within
+    one account, a resource-based policy that grants to the role ARN is limited by the role's
+    permissions boundary, one that grants to the assumed-role session ARN is not. The session
+    name is not in the snapshot, so an entry naming a session of this role is UNKNOWN, and so is
+    ``*`` (it names every session too). FALSE for users, roots and anything else.
+    """
+    if request.principal_type != "role":
+        return Tri.FALSE
+    if spec.star:
+        return Tri.UNKNOWN
+    role = _role_name(request.principal_arn)
+    for e in spec.aws:
+        m = _ASSUMED.match(e)
+        if m and m.group(1) == request.principal_account and role is not None and \
+                glob_match(m.group(2), role):
+            return Tri.UNKNOWN
+    return Tri.FALSE
 
 
 def not_principal_applies(spec: PrincipalSpec, request: Request,

@@ -377,6 +377,258 @@ CASES: list[GateCase] = [
 ]
 
 
+# ---------------------------------------------------------------- explicit Deny on the identity side
+DENY_ANY = "EVAL-DENY: IAM UG, Policy evaluation logic: \"An explicit deny in any of these " \
+    "policies overrides the allow\" -- identity, group and boundary policies included, also " \
+    "when no identity policy allows the request (the resource policy alone grants it)"
+DENY_READ = {"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+DENY_DECRYPT = {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}
+C_BOUNDARY_DENY = ManagedPolicy(arn=f"arn:aws:iam::{CENTRAL}:policy/BoundaryDeny",
+                                name="BoundaryDeny", account_id=CENTRAL,
+                                document=doc({"Effect": "Allow", "Action": "*", "Resource": "*"},
+                                             DENY_READ))
+
+
+def central_user_in_group(group_doc: dict[str, Any]) -> Callable[[], Snapshot]:
+    """CENTRAL_USER named by the secret and key policies; a group policy of its own account."""
+    def build() -> Snapshot:
+        from dataclasses import replace
+
+        snap = estate(secret_policy=secret_policy_for(CENTRAL_USER), key_policy=SAME_KEY_DIRECT,
+                      principals=())
+        user = replace(role(CENTRAL_USER), group_names=("ops",))
+        group = IamGroup(arn=f"arn:aws:iam::{CENTRAL}:group/ops", name="ops", account_id=CENTRAL,
+                         inline_policies={"guard": group_doc})
+        accounts = tuple(replace(a, iam=IamSnapshot(principals=(user,), groups=(group,)))
+                         if a.account_id == CENTRAL else a for a in snap.accounts)
+        return replace(snap, accounts=accounts)
+    return build
+
+
+CASES += [
+    GateCase(id="same-named-role-identity-deny-without-allow", cite=DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(DENY_READ)),)),
+             expect="DENIED", gates={"identity_policy": "DENIED", "resource_policy": "ALLOWED"},
+             broken_at=("identity_policy",)),
+    GateCase(id="same-named-role-identity-deny-decrypt-without-allow", cite=DENY_ANY + "; " + SMX,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(DENY_DECRYPT)),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="same-named-role-deny-with-wildcard-action", cite=DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(
+                           {"Effect": "Deny", "Action": "secretsmanager:Get*",
+                            "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"})),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="same-named-role-deny-other-secret-still-allowed", cite=DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(
+                           {"Effect": "Deny", "Action": "secretsmanager:GetSecretValue",
+                            "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:other/*"})),)),
+             expect="ALLOWED"),
+    GateCase(id="same-named-user-group-deny-without-allow", cite=DENY_ANY,
+             principal=CENTRAL_USER, build=central_user_in_group(doc(DENY_READ)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="same-named-user-group-conditional-deny", cite=DENY_ANY + "; " + SG,
+             principal=CENTRAL_USER, build=central_user_in_group(doc(
+                 dict(DENY_READ, Condition={"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))),
+             expect="CONDITIONAL", conditions=("aws:sourceip",)),
+    GateCase(id="same-named-user-boundary-deny", cite=DENY_ANY + "; " + PB,
+             principal=CENTRAL_USER,
+             build=std(secret_policy=secret_policy_for(CENTRAL_USER), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_USER, None, boundary=C_BOUNDARY_DENY.arn),),
+                       managed=(C_BOUNDARY_DENY,)),
+             expect="DENIED", broken_at=("identity_policy",)),
+]
+
+
+# ---------------------------------------------------------------- ABAC and policy variables
+ABAC = "VARS: \"If the key that you specify in a policy condition is not present in the request " \
+    "context, the values do not match\" (IAM UG, Variables and tags): an untagged secret " \
+    "under an ABAC identity policy is DENIED, not CONDITIONAL"
+
+
+def abac_identity() -> dict[str, Any]:
+    return doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                "Condition": {"StringEquals": {
+                    "secretsmanager:ResourceTag/team": "${aws:PrincipalTag/team}"}}},
+               {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})
+
+
+def tagged_role(arn: str, policy: dict[str, Any], tags: dict[str, str]) -> Any:
+    from dataclasses import replace
+    return replace(role(arn, policy), tags=tags)
+
+
+CASES += [
+    GateCase(id="abac-untagged-secret-denied", cite=ABAC, principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, abac_identity()),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="abac-tagged-secret-matching-principal-tag", cite=ABAC, principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(),
+                                               {"team": "payments"}),)),
+             expect="ALLOWED"),
+]
+
+
+# ---------------------------------------------------------------- service-linked roles
+SLR = "SLR: Organizations UG: \"SCPs do not affect service-linked roles\"; RCPs, \"Resources and " \
+    "entities not restricted by RCPs\": actions taken by service-linked roles"
+SLR_ROLE = f"arn:aws:iam::{MEMBER}:role/aws-service-role/ops.example.amazonaws.com/" \
+    "AWSServiceRoleForOps"
+NO_SECRETS_SCP = text({"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"})
+RCP_FULL = text({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
+RCP_CENTRAL_ONLY = text({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
+                         "Resource": "*", "Condition": {"StringNotEquals": {
+                             "aws:PrincipalAccount": CENTRAL}}})
+
+
+def rcp_estate(principal: str) -> Callable[[], Snapshot]:
+    return std(secret_policy=secret_policy_for(principal), key_policy=key_policy_for(principal),
+               principals=(role(principal, allow_read_identity()),), management="444444444444",
+               scps=(full_access(),
+                     scp("RCPFull", RCP_FULL, "r-root", CENTRAL, MEMBER, "333333333333",
+                         kind="RESOURCE_CONTROL_POLICY"),
+                     scp("RCPCentralOnly", RCP_CENTRAL_ONLY, "r-root",
+                         kind="RESOURCE_CONTROL_POLICY")))
+
+
+CASES += [
+    GateCase(id="slr-not-affected-by-scp", cite=SLR, principal=SLR_ROLE,
+             build=std(secret_policy=secret_policy_for(SLR_ROLE),
+                       key_policy=key_policy_for(SLR_ROLE),
+                       principals=(role(SLR_ROLE, allow_read_identity()),),
+                       scps=(full_access(), scp("NoSecrets", NO_SECRETS_SCP, MEMBER))),
+             expect="ALLOWED", gates={"scp": "NOT_APPLICABLE"}),
+    GateCase(id="slr-sibling-role-still-denied-by-scp", cite=SLR + "; " + SCP, principal=APP_ROLE,
+             build=std(secret_policy=secret_policy_for(SLR_ROLE, APP_ROLE),
+                       key_policy=key_policy_for(SLR_ROLE, APP_ROLE),
+                       principals=(role(SLR_ROLE, allow_read_identity()),
+                                   role(APP_ROLE, allow_read_identity())),
+                       scps=(full_access(), scp("NoSecrets", NO_SECRETS_SCP, MEMBER))),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="slr-not-affected-by-rcp", cite=SLR + "; " + RCP, principal=SLR_ROLE,
+             build=rcp_estate(SLR_ROLE), expect="ALLOWED", gates={"scp": "NOT_APPLICABLE"}),
+    GateCase(id="rcp-denies-ordinary-role", cite=RCP, principal=APP_ROLE,
+             build=rcp_estate(APP_ROLE), expect="DENIED", broken_at=("scp",)),
+]
+
+
+# ---------------------------------------------------------------- RCP collection states
+RCP_STATE = "RCP: Organizations UG: a policy type has effect only when enabled at the root " \
+    "(\"Enabling a policy type\"); RCPs that were not read are UNKNOWN, never \"no RCPs\" (SG)"
+RCP_DENY_ALL_SM = text({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
+                        "Resource": "*"})
+
+
+def org_state(build: Callable[[], Snapshot], **changes: Any) -> Callable[[], Snapshot]:
+    def wrapped() -> Snapshot:
+        from dataclasses import replace
+        snap = build()
+        assert snap.organization is not None
+        return replace(snap, organization=replace(snap.organization, **changes))
+    return wrapped
+
+
+def rcp_deny_estate() -> Callable[[], Snapshot]:
+    return std(management="444444444444",
+               scps=(full_access(),
+                     scp("RCPFull", RCP_FULL, "r-root", CENTRAL, MEMBER, "333333333333",
+                         kind="RESOURCE_CONTROL_POLICY"),
+                     scp("NoSecrets", RCP_DENY_ALL_SM, CENTRAL,
+                         kind="RESOURCE_CONTROL_POLICY")))
+
+
+CASES += [
+    GateCase(id="rcp-collected-deny-applies", cite=RCP, principal=APP_ROLE,
+             build=org_state(rcp_deny_estate(), rcps_read=True,
+                             policy_types_enabled=("RESOURCE_CONTROL_POLICY",
+                                                   "SERVICE_CONTROL_POLICY")),
+             expect="DENIED", broken_at=("scp",)),
+    GateCase(id="rcp-type-not-enabled-has-no-effect", cite=RCP_STATE, principal=APP_ROLE,
+             build=org_state(rcp_deny_estate(), rcps_read=True,
+                             policy_types_enabled=("SERVICE_CONTROL_POLICY",)),
+             expect="ALLOWED", gates={"scp": "ALLOWED"}),
+    GateCase(id="rcp-read-none-exist-not-applicable", cite=RCP_STATE, principal=APP_ROLE,
+             build=org_state(std(management="444444444444", scps=(full_access(),)),
+                             rcps_read=True),
+             expect="ALLOWED", gates={"scp": "ALLOWED"}),
+    GateCase(id="rcp-unread-but-scps-unread-too", cite=RCP_STATE, principal=APP_ROLE,
+             build=org_state(rcp_deny_estate(), policies_read=False, rcps_read=True),
+             expect="DENIED", broken_at=("scp",)),
+]
+
+
+def test_rcps_not_read_are_reported_not_assumed_absent() -> None:
+    """A snapshot whose RCPs were not read (older ones included): the guardrail gate says so
+    instead of treating the organization as one without RCPs."""
+    snap = std(management="444444444444", scps=(full_access(),))()
+    report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    sa = report.for_secret(SECRET_ARN)
+    assert sa is not None
+    path = {p.principal: p for p in sa.paths}[APP_ROLE]
+    assert any("RCPs were not collected" in r for r in path.gates["scp"].reasons)
+
+
+# ---------------------------------------------------------------- boundaries and role sessions
+PB_SESSION = "PB: IAM UG, Permissions boundaries for IAM entities / Policy evaluation logic: " \
+    "within one account a resource-based policy granting to the role ARN is limited by the " \
+    "role's boundary; one granting to the assumed-role session ARN is not. The session name " \
+    "is not in the snapshot: CONDITIONAL, never a confident DENIED"
+CENTRAL_SESSION = f"arn:aws:sts::{CENTRAL}:assumed-role/CentralApp/batch-job"
+C_BOUNDARY_S3_ONLY = ManagedPolicy(arn=f"arn:aws:iam::{CENTRAL}:policy/S3Only", name="S3Only",
+                                   account_id=CENTRAL,
+                                   document=doc({"Effect": "Allow", "Action": "s3:*",
+                                                 "Resource": "*"}))
+SAME_KEY_SESSION = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+                         "Action": "kms:*", "Resource": "*"},
+                        {"Effect": "Allow", "Principal": {"AWS": CENTRAL_SESSION},
+                         "Action": "kms:Decrypt", "Resource": "*"})
+STAR_SECRET_POLICY = text({"Effect": "Allow", "Principal": "*",
+                           "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+
+CASES += [
+    GateCase(id="same-session-grant-not-capped-by-boundary", cite=PB_SESSION,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, None, boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect="CONDITIONAL"),
+    GateCase(id="same-session-grants-on-both-policies-past-boundary", cite=PB_SESSION,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_SESSION,
+                       principals=(role(CENTRAL_ROLE, None,
+                                        boundary=C_BOUNDARY_S3_ONLY.arn),),
+                       managed=(C_BOUNDARY_S3_ONLY,)),
+             expect="CONDITIONAL"),
+    GateCase(id="same-role-arn-grant-still-capped", cite=PB_SESSION, principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, None, boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect="DENIED", broken_at=("resource_policy", "identity_policy")),
+    GateCase(id="same-session-grant-explicit-deny-still-wins", cite=PB_SESSION + "; " + DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_DIRECT,
+                       principals=(role(CENTRAL_ROLE, doc(DENY_READ), boundary=C_BOUNDARY.arn),),
+                       managed=(C_BOUNDARY,)),
+             expect=None),
+    GateCase(id="same-session-grant-without-boundary-is-conditional", cite=PB_SESSION,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
+                       key_policy=SAME_KEY_DIRECT, principals=(role(CENTRAL_ROLE, None),)),
+             expect="CONDITIONAL"),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()

@@ -26,7 +26,11 @@ def policy_results(draw: Any) -> PolicyResult:
     direct = draw(tris)
     if TRI_RANK[direct] > TRI_RANK[allow]:  # a direct match is also a match
         direct = allow
-    return PolicyResult(allow=allow, allow_direct=direct, deny=draw(tris))
+    session = draw(tris)
+    if TRI_RANK[session] > TRI_RANK[direct]:  # a session match is a direct match
+        session = direct
+    return PolicyResult(allow=allow, allow_direct=direct, deny=draw(tris),
+                        allow_session=session)
 
 
 @st.composite
@@ -56,11 +60,13 @@ def _more_allow(g: GateInputs, which: int) -> GateInputs:
     if which == 0 and g.resource is not None:
         r = g.resource
         return replace(g, resource=replace(r, allow=_raise(r.allow),
-                                           allow_direct=_raise(r.allow_direct)))
+                                           allow_direct=_raise(r.allow_direct),
+                                           allow_session=_raise(r.allow_session)))
     if which == 1 and g.key.policy_result is not None:
         k = g.key.policy_result
         return replace(g, key=replace(g.key, policy_result=replace(
-            k, allow=_raise(k.allow), allow_direct=_raise(k.allow_direct))))
+            k, allow=_raise(k.allow), allow_direct=_raise(k.allow_direct),
+            allow_session=_raise(k.allow_session))))
     if which == 2:
         return replace(g, id_secret=replace(g.id_secret, allow=_raise(g.id_secret.allow)))
     if which == 3:
@@ -104,3 +110,28 @@ def test_an_explicit_deny_in_any_gate_denies(g: GateInputs, which: int) -> None:
     if which == 0 and g.resource is None:
         return
     assert combine(denied).decision == "DENIED"
+
+
+PB_SESSION = "IAM UG, Permissions boundaries: a resource-based policy granting to the role ARN " \
+    "is capped by the boundary, one granting to the assumed-role session ARN is not"
+
+
+@settings(max_examples=150, deadline=None)
+@given(inputs())
+def test_a_possible_session_grant_past_a_boundary_is_never_a_confident_denial(
+        g: GateInputs) -> None:
+    """PB_SESSION: same account, a role, a resource policy that may name its session (a
+    session ARN or "*": allow_session UNKNOWN), a boundary that does not allow, no Deny, the
+    key and guardrails open: the answer depends on the session name -- CONDITIONAL."""
+    rp = PolicyResult(allow=Tri.TRUE, allow_direct=Tri.TRUE, deny=Tri.FALSE,
+                      allow_session=Tri.UNKNOWN)
+    ids = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.FALSE)
+    g = replace(g, cross_account=False, is_user=False, resource=rp, id_secret=ids,
+                id_key=None, key=KeyFacts(aws_managed=True, usable=Tri.TRUE, policy_result=None),
+                scp=GuardrailResult(status="ALLOWED", allow=Tri.TRUE, deny=Tri.FALSE))
+    assert combine(g).decision == "CONDITIONAL"
+    # the same grant to the role ARN only (no session): capped, DENIED
+    capped = replace(g, resource=replace(rp, allow_session=Tri.FALSE))
+    assert combine(capped).decision == "DENIED"
+    # a user named directly is not capped at all
+    assert combine(replace(capped, is_user=True)).decision == "ALLOWED"

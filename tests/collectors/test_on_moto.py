@@ -244,5 +244,52 @@ def test_unreadable_scps_say_so(aws: boto3.Session) -> None:
                                                       "AccessDeniedException"))
     rec = recorder("organizations", "global")
     org = organizations.transform_organization(organizations.fetch_organization(client, rec))
-    assert (org.policies, org.policies_read) == ((), False)
+    assert (org.policies, org.policies_read, org.rcps_read) == ((), False, False)
+    # one entry per policy type: SCPs and RCPs are both listed with ListPolicies
+    assert [(c.operation, c.error_kind) for c in rec.coverage] == [("ListPolicies", "denied")] * 2
+
+
+def test_organizations_collects_resource_control_policies(aws: boto3.Session) -> None:
+    """Organizations ListPolicies Filter=RESOURCE_CONTROL_POLICY, alongside the SCPs; the
+    root's enabled policy types say whether RCPs are in force."""
+    setup = aws.client("organizations")
+    setup.create_organization(FeatureSet="ALL")
+    root = setup.list_roots()["Roots"][0]["Id"]
+    setup.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+    rcp = setup.create_policy(Name="org-only", Type="RESOURCE_CONTROL_POLICY", Description="d",
+                              Content=json.dumps({"Version": "2012-10-17", "Statement": [
+                                  {"Effect": "Deny", "Principal": "*",
+                                   "Action": "secretsmanager:*", "Resource": "*"}]}))
+    setup.attach_policy(PolicyId=rcp["Policy"]["PolicySummary"]["Id"], TargetId=root)
+    rec = recorder("organizations", "global")
+    org = organizations.transform_organization(
+        organizations.fetch_organization(aws.client("organizations"), rec))
+    assert rec.coverage == []
+    assert org.rcps_read and org.policies_read
+    assert org.policy_types_enabled is not None
+    assert "RESOURCE_CONTROL_POLICY" in org.policy_types_enabled
+    rcps = {p.name: p.targets for p in org.policies
+            if p.policy_type == "RESOURCE_CONTROL_POLICY"}
+    assert rcps["org-only"] == (root,)
+    assert any(p.policy_type == "SERVICE_CONTROL_POLICY" for p in org.policies)
+
+
+def test_denied_rcp_listing_is_coverage_not_no_rcps(aws: boto3.Session) -> None:
+    aws.client("organizations").create_organization(FeatureSet="ALL")
+    client = aws.client("organizations")
+
+    def deny_rcps(model: Any = None, params: Any = None, **_: Any) -> Any:
+        body = (params or {}).get("body") or b""
+        body = body if isinstance(body, bytes) else str(body).encode()
+        if model.name == "ListPolicies" and b"RESOURCE_CONTROL_POLICY" in body:
+            return (AWSResponse("https://stub", 400, {}, None),
+                    {"Error": {"Code": "AccessDeniedException", "Message": "stub"},
+                     "ResponseMetadata": {"HTTPStatusCode": 400}})
+        return None
+
+    client.meta.events.register("before-call", deny_rcps)
+    rec = recorder("organizations", "global")
+    org = organizations.transform_organization(organizations.fetch_organization(client, rec))
+    assert org.policies_read and not org.rcps_read
+    assert all(p.policy_type == "SERVICE_CONTROL_POLICY" for p in org.policies)
     assert [(c.operation, c.error_kind) for c in rec.coverage] == [("ListPolicies", "denied")]

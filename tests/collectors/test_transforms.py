@@ -287,3 +287,25 @@ def test_when_replicas_cannot_claim_none(required: tuple[str, ...], scanned: tup
     assert secretsmanager.replicas_unknown(region=REGION, required_regions=required,
                                            scanned_regions=scanned,
                                            unlisted_regions=unlisted) is expected
+
+
+def test_the_organization_keeps_rcps_and_enabled_policy_types() -> None:
+    raw = {
+        "organization": {"Id": "o-1", "MasterAccountId": ACCT},
+        "roots": [{"Id": "r-1", "PolicyTypes": [
+            {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
+            {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"},
+            {"Type": "TAG_POLICY", "Status": "PENDING_DISABLE"}]}],
+        "policies": [],
+        "rcps": [{"summary": {"Id": "p-r", "Name": "org-only",
+                              "Type": "RESOURCE_CONTROL_POLICY"},
+                  "content": '{"Statement": []}', "targets": [{"TargetId": "r-1"}]}],
+    }
+    org = organizations.transform_organization(raw)
+    assert (org.policies_read, org.rcps_read) == (True, True)
+    assert org.policy_types_enabled == ("RESOURCE_CONTROL_POLICY", "SERVICE_CONTROL_POLICY")
+    assert [(p.name, p.policy_type, p.targets) for p in org.policies] == [
+        ("org-only", "RESOURCE_CONTROL_POLICY", ("r-1",))]
+    # an older raw document (no RCPs listed, roots without PolicyTypes): RCPs not read
+    older = organizations.transform_organization({**raw, "rcps": None, "roots": [{"Id": "r-1"}]})
+    assert (older.rcps_read, older.policy_types_enabled, older.policies) == (False, None, ())

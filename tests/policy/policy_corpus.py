@@ -65,6 +65,7 @@ class Case:
     boundary: bool = False
     unresolved: tuple[str, ...] = ()  # must be named when CONDITIONAL
     explicit: bool | None = None  # DENIED by an explicit Deny?
+    session: str | None = None  # expected allow_session (a grant a boundary does not cap)
 
 
 def st(effect: str = "Allow", action: Any = GSV, resource: Any = "*", **extra: Any) -> dict:
@@ -716,6 +717,149 @@ case(id="variable-literal-under-2008", cite=VARS,
 case(id="variable-escape-not-modelled", cite=VARS + "; " + SG,
      policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
      context={"aws:principaltag/x": ["*"]}, expect="CONDITIONAL")
+
+VARS_ABSENT = "VARS: \"If the key that you specify in a policy condition is not present in the " \
+    "request context, the values do not match\" (IAM UG, IAM policy elements: Variables and " \
+    "tags) -- a definite answer, not UNKNOWN"
+VARS_DEFAULT = "VARS: \"${aws:PrincipalTag/team, 'company-wide'}\": a default value replaces a " \
+    "variable whose key is absent (IAM UG, Variables and tags, Specifying default values)"
+VARS_WILD = "VARS: a variable can sit next to the policy's own wildcard in StringLike / Resource " \
+    "(IAM UG, Variables and tags: \"arn:aws:s3:::amzn-s3-demo-bucket/${aws:username}/*\")"
+ABAC = "VARS+COND: the condition key's own absence is checked first: an untagged secret under " \
+    "an ABAC policy (ResourceTag = ${aws:PrincipalTag/..}) does not match, whatever the variable"
+OWNER_TAG = "aws:ResourceTag/owner"
+case(id="variable-condition-key-absent-decides-first", cite=ABAC,
+     policy=allow_if("StringEquals", "secretsmanager:ResourceTag/team", "${aws:PrincipalTag/team}"),
+     absent=("secretsmanager:resourcetag/team",), expect="DENIED")
+case(id="variable-condition-key-absent-ifexists-first", cite=ABAC + "; " + IFEX,
+     policy=allow_if("StringEqualsIfExists", "secretsmanager:ResourceTag/team",
+                     "${aws:PrincipalTag/team}"),
+     absent=("secretsmanager:resourcetag/team",), expect="ALLOWED")
+case(id="variable-key-absent-stringequals", cite=VARS_ABSENT,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:username}"),
+     context={"aws:resourcetag/owner": ["alice"]}, absent=("aws:username",), expect="DENIED",
+     explicit=False)
+case(id="variable-key-absent-stringlike", cite=VARS_ABSENT,
+     policy=allow_if("StringLike", OWNER_TAG, "${aws:username}-*"),
+     context={"aws:resourcetag/owner": ["alice-x"]}, absent=("aws:username",), expect="DENIED")
+case(id="variable-key-absent-other-value-still-matches", cite=VARS_ABSENT + "; " + LOGIC,
+     policy=allow_if("StringEquals", OWNER_TAG, ["${aws:username}", "shared"]),
+     context={"aws:resourcetag/owner": ["shared"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-key-absent-negated-holds", cite=VARS_ABSENT + "; " + COND,
+     policy=allow_if("StringNotEquals", OWNER_TAG, "${aws:username}"),
+     context={"aws:resourcetag/owner": ["alice"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-key-absent-deny-does-not-apply", cite=VARS_ABSENT + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"StringEquals": {OWNER_TAG: "${aws:username}"}})),
+     context={"aws:resourcetag/owner": ["alice"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-key-absent-condition-key-unknown", cite=VARS_ABSENT,
+     policy=allow_if("StringEquals", "aws:SourceVpce", "${aws:username}"),
+     absent=("aws:username",), expect="DENIED")
+case(id="variable-key-absent-in-resource", cite=VARS_ABSENT,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:${aws:username}/*")),
+     absent=("aws:username",), expect="DENIED", explicit=False)
+case(id="variable-key-absent-in-notresource-not-guessed", cite=VARS_ABSENT + "; " + SG,
+     policy=pol(st("Deny", resource=None, not_resource="arn:aws:secretsmanager:*:*:secret:"
+                   "${aws:username}/*"), st()),
+     absent=("aws:username",), expect="CONDITIONAL")
+case(id="variable-default-when-absent", cite=VARS_DEFAULT,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:username, 'nobody'}"),
+     context={"aws:resourcetag/owner": ["nobody"]}, absent=("aws:username",), expect="ALLOWED")
+case(id="variable-default-ignored-when-present", cite=VARS_DEFAULT,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:username, 'nobody'}"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["nobody"]}, expect="DENIED")
+case(id="variable-next-to-own-wildcard-condition", cite=VARS_WILD,
+     policy=allow_if("StringLike", OWNER_TAG, "test${aws:username}*"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["testalice-1"]},
+     expect="ALLOWED")
+case(id="variable-next-to-own-wildcard-condition-mismatch", cite=VARS_WILD,
+     policy=allow_if("StringLike", OWNER_TAG, "test${aws:username}*"),
+     principal=USER, principal_type="user",
+     context={"aws:username": ["alice"], "aws:resourcetag/owner": ["testbob-1"]},
+     expect="DENIED")
+case(id="variable-next-to-own-wildcard-resource", cite=VARS_WILD,
+     policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:test${aws:username}*")),
+     resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:testalice-AbCdEf",
+     principal=USER, principal_type="user", context={"aws:username": ["alice"]},
+     expect="ALLOWED")
+case(id="variable-value-with-wildcard-not-guessed", cite=VARS_WILD + "; " + SG,
+     policy=allow_if("StringLike", OWNER_TAG, "test${aws:PrincipalTag/x}"),
+     context={"aws:principaltag/x": ["a*"], "aws:resourcetag/owner": ["testabc"]},
+     expect="CONDITIONAL")
+case(id="variable-multivalued-key-not-substituted", cite=VARS + "; " + SG,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:PrincipalTag/x}"),
+     context={"aws:principaltag/x": ["a", "b"], "aws:resourcetag/owner": ["a"]},
+     expect="CONDITIONAL")
+
+PB_SESSION = "PB: IAM UG, Permissions boundaries / Policy evaluation logic: a resource policy " \
+    "granting to the assumed-role session ARN is not capped by the role's boundary; the " \
+    "session name is unknown, so a session entry of the role (or *) is UNKNOWN"
+SESSION = f"arn:aws:sts::{MEMBER}:assumed-role/ApplicationRole/batch"
+case(id="session-entry-of-the-role", cite=PB_SESSION + "; " + PRIN, kind="resource",
+     policy=rp({"AWS": SESSION}), expect="CONDITIONAL", session="UNKNOWN")
+case(id="session-entry-of-another-role", cite=PB_SESSION + "; " + PRIN, kind="resource",
+     policy=rp({"AWS": f"arn:aws:sts::{MEMBER}:assumed-role/OtherRole/batch"}),
+     expect="DENIED", session="FALSE")
+case(id="session-star-may-name-the-session", cite=PB_SESSION, kind="resource",
+     policy=rp("*"), expect="ALLOWED", session="UNKNOWN")
+case(id="session-role-arn-is-not-a-session-grant", cite=PB_SESSION, kind="resource",
+     policy=rp({"AWS": ROLE}), expect="ALLOWED", session="FALSE")
+case(id="session-user-never-has-one", cite=PB_SESSION, kind="resource", policy=rp("*"),
+     principal=USER, principal_type="user", expect="ALLOWED", session="FALSE")
+case(id="session-grant-false-condition", cite=PB_SESSION + "; " + COND, kind="resource",
+     policy=rp({"AWS": SESSION}, condition={"StringEquals": {"aws:PrincipalAccount": CENTRAL}}),
+     context={"aws:principalaccount": [MEMBER]}, expect="DENIED", session="FALSE")
+
+ARN_OPS = "COND: ARN operators compare ARNs; a request value that is not an ARN matches neither " \
+    "ArnLike nor ArnNotLike (measured: cloud-copilot/iam-simulate \"should return false if not " \
+    "a valid request arn\"; principalmapper, validated against the IAM policy simulator)"
+NULL_SET = "COND: \"Use a Null condition operator to check if a condition key is absent at the " \
+    "time of authorization\"; Null compares no values, so ForAnyValue:/ForAllValues:Null " \
+    "answer as Null (measured: iam-simulate \"should treat ForAnyValue:Null the same as Null\")"
+SRC_ARN = "aws:SourceArn"
+case(id="arnlike-value-not-an-arn", cite=ARN_OPS, policy=allow_if("ArnLike", SRC_ARN, "*"),
+     context={"aws:sourcearn": ["test2"]}, expect="DENIED")
+case(id="arnnotlike-value-not-an-arn", cite=ARN_OPS,
+     policy=allow_if("ArnNotLike", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     context={"aws:sourcearn": ["test2"]}, expect="DENIED")
+case(id="arnnotequals-value-not-an-arn", cite=ARN_OPS,
+     policy=allow_if("ArnNotEquals", SRC_ARN, "arn:aws:iam::123456789012:user/test1"),
+     context={"aws:sourcearn": ["arn:::bucket-name"]}, expect="DENIED")
+case(id="arnlike-value-too-few-parts", cite=ARN_OPS,
+     policy=allow_if("ArnLike", SRC_ARN, "arn:*"),
+     context={"aws:sourcearn": ["arn:::bucket-name"]}, expect="DENIED")
+case(id="arnnotlike-deny-on-non-arn-does-not-apply", cite=ARN_OPS + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"ArnNotLike": {SRC_ARN: "arn:aws:iam::*:role/*"}})),
+     context={"aws:sourcearn": ["not-an-arn"]}, expect="ALLOWED")
+case(id="arnnotlike-valid-arn-still-negates", cite=ARN_OPS,
+     policy=allow_if("ArnNotLike", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     context={"aws:sourcearn": ["arn:aws:iam::000000000000:user/test2"]}, expect="ALLOWED")
+case(id="arnnotlike-ifexists-absent-still-true", cite=ARN_OPS + "; " + IFEX,
+     policy=allow_if("ArnNotLikeIfExists", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     absent=("aws:sourcearn",), expect="ALLOWED")
+case(id="forallvalues-arnnotlike-one-value-not-an-arn", cite=ARN_OPS + "; " + MULTI,
+     policy=allow_if("ForAllValues:ArnNotLike", SRC_ARN, "arn:aws:iam::*:user/test1"),
+     context={"aws:sourcearn": ["arn:aws:iam::000000000000:user/x", "junk"]}, expect="DENIED")
+case(id="null-foranyvalue-absent", cite=NULL_SET,
+     policy=allow_if("ForAnyValue:Null", "aws:CalledVia", "true"), absent=("aws:calledvia",),
+     expect="ALLOWED")
+case(id="null-forallvalues-absent", cite=NULL_SET,
+     policy=allow_if("ForAllValues:Null", "aws:CalledVia", "true"), absent=("aws:calledvia",),
+     expect="ALLOWED")
+case(id="null-foranyvalue-present-false", cite=NULL_SET,
+     policy=allow_if("ForAnyValue:Null", "aws:CalledVia", "false"),
+     context={"aws:calledvia": ["secretsmanager.amazonaws.com"]}, expect="ALLOWED")
+case(id="null-forallvalues-present-true", cite=NULL_SET,
+     policy=allow_if("ForAllValues:Null", "aws:CalledVia", "true"),
+     context={"aws:calledvia": ["secretsmanager.amazonaws.com"]}, expect="DENIED")
+case(id="null-foranyvalue-deny-missing-tag", cite=NULL_SET + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"ForAnyValue:Null": {"aws:ResourceTag/owner":
+                                                                  "true"}})),
+     absent=("aws:resourcetag/owner",), expect="DENIED", explicit=True)
+case(id="null-ifexists-not-an-operator", cite=NULL_SET + "; " + SG,
+     policy=allow_if("NullIfExists", "aws:CalledVia", "true"), absent=("aws:calledvia",),
+     expect="CONDITIONAL")
 
 # ---------------------------------------------------------------- SCP / RCP shapes
 case(id="scp-allow-star", cite="Organizations UG: SCPs use Allow/Deny with Action/Resource, "

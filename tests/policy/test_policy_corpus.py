@@ -43,6 +43,8 @@ def test_policy_case(case: Case) -> None:
             assert name in result.unresolved, (name, result.unresolved)
     if case.explicit is not None:
         assert result.explicit_deny is case.explicit
+    if case.session is not None:
+        assert result.allow_session.value == case.session, (case.cite, result)
 
 
 def test_parse_accepts_mapping_and_text_alike() -> None:

@@ -117,3 +117,74 @@ def test_any_json_is_evaluated_without_crashing(doc: Any, req: Request, kind: Po
     result = evaluate_policy(policy, req, kind)
     if policy.problems:  # malformed: never a confident answer
         assert result.decision.value == "CONDITIONAL" and result.unresolved
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from([None, "alice", "bob"]),
+       st.sampled_from([None, "alice", "testalice-1", "bob", "nobody"]),
+       st.sampled_from(["StringEquals", "StringLike", "StringNotEquals", "StringNotLike",
+                        "StringEqualsIfExists", "ForAnyValue:StringLike"]),
+       st.sampled_from(["${aws:username}", "test${aws:username}*",
+                        "${aws:username, 'nobody'}", "${aws:username}-*"]),
+       st.sampled_from(["Allow", "Deny"]))
+def test_variables_over_known_keys_are_decided(username: str | None, tag: str | None, op: str,
+                                               value: str, effect: str) -> None:
+    """IAM UG, Variables and tags: with every key known or known absent, a condition with a
+    policy variable is decided (an absent key's value matches nothing, or its default is
+    used) and means the same as the policy with the value written out."""
+    ctx: dict[str, tuple[str, ...]] = {}
+    absent = set()
+    for key, v in (("aws:username", username), ("aws:resourcetag/owner", tag)):
+        if v is None:
+            absent.add(key)
+        else:
+            ctx[key] = (v,)
+    req = Request(principal_arn=ROLE, principal_account="222222222222",
+                  action="secretsmanager:GetSecretValue", resource=SECRET, context=ctx,
+                  absent=frozenset(absent))
+    stmts = [{"Effect": "Allow", "Action": "*", "Resource": "*"}] if effect == "Deny" else []
+    stmts.append({"Effect": effect, "Action": "*", "Resource": "*",
+                  "Condition": {op: {"aws:ResourceTag/owner": value}}})
+    doc = {"Version": "2012-10-17", "Statement": stmts}
+    got = evaluate_policy(parse_policy_text(json.dumps(doc)), req, PolicyKind.IDENTITY)
+    assert got.decision.value != "CONDITIONAL", got
+    if username is not None or "nobody" in value:
+        literal = value.replace("${aws:username, 'nobody'}", username or "nobody").replace(
+            "${aws:username}", username or "")
+        stmts[-1]["Condition"] = {op: {"aws:ResourceTag/owner": literal}}
+        want = evaluate_policy(parse_policy_text(json.dumps(doc)), req, PolicyKind.IDENTITY)
+        assert got.decision == want.decision
+
+
+def _one(cond: dict, ctx: dict[str, tuple[str, ...]], absent: frozenset[str]) -> str:
+    doc = {"Version": "2012-10-17",
+           "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": cond}]}
+    req = Request(principal_arn=ROLE, principal_account="222222222222",
+                  action="secretsmanager:GetSecretValue", resource=SECRET, context=ctx,
+                  absent=absent)
+    return evaluate_policy(parse_policy_text(json.dumps(doc)), req,
+                           PolicyKind.IDENTITY).decision.value
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(["ArnLike", "ArnEquals", "ArnNotLike", "ArnNotEquals"]),
+       st.sampled_from(["*", "arn:*", "arn:aws:iam::*:role/*", ROLE]),
+       st.text(alphabet="arn:x*/", max_size=12).filter(
+           lambda v: not (v.startswith("arn:") and v.count(":") >= 5)))
+def test_arn_operators_never_match_a_value_that_is_not_an_arn(op: str, pattern: str,
+                                                             value: str) -> None:
+    """ARN operators compare ARNs: neither the operator nor its negation holds for a value that
+    is not one (measured by public simulators' suites; see conditions.py)."""
+    assert _one({op: {"aws:SourceArn": pattern}}, {"aws:sourcearn": (value,)},
+                frozenset()) == "DENIED"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["ForAnyValue:", "ForAllValues:"]), st.sampled_from(["true", "false"]),
+       st.sampled_from([None, ("a",), ("a", "b")]))
+def test_a_set_qualifier_never_changes_null(qualifier: str, want: str,
+                                            values: tuple[str, ...] | None) -> None:
+    ctx = {"aws:tagkeys": values} if values else {}
+    absent = frozenset() if values else frozenset({"aws:tagkeys"})
+    assert _one({qualifier + "Null": {"aws:TagKeys": want}}, ctx, absent) == \
+        _one({"Null": {"aws:TagKeys": want}}, ctx, absent)
