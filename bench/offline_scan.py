@@ -80,7 +80,7 @@ def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) ->
     """The same steps as scanner.pipeline.run_scan, each timed (CPU seconds)."""
     from reports import write_reports
     from scanner.engine import parse_config
-    from scanner.pipeline import Inputs, analyze_stages, load_inputs, ScanOptions
+    from scanner.pipeline import Inputs, ScanOptions, analyze, load_inputs
     from scanner.snapshot_io import read_snapshot
 
     inputs = load_inputs(ScanOptions(snapshot_in=snapshot_path))
@@ -91,7 +91,7 @@ def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) ->
     c1 = _cpu()
     print(f"  read snapshot: {c1 - c0:.1f}s CPU", flush=True)
     timings: dict[str, float] = {}
-    analysis = analyze_stages(snapshot, inputs, timings=timings)
+    analysis = analyze(snapshot, inputs, timings=timings)
     for name, seconds in timings.items():
         print(f"  {name}: {seconds:.1f}s CPU", flush=True)
     c2 = _cpu()

@@ -88,7 +88,7 @@ def dumps(document: Mapping[str, Any]) -> str:
 
 
 #: one encoder for every row (json.dumps with options builds a new encoder per call)
-_ROW = json.JSONEncoder(ensure_ascii=False, default=str, separators=(", ", ": "))
+_ROW = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.json"
