@@ -54,6 +54,12 @@ def _json(ctx: ReportContext, path: Path) -> Path:
     return write_findings_json(ctx.document, path)
 
 
+def _jsonl(ctx: ReportContext, path: Path) -> Path:
+    from reports.json_out import write_findings_jsonl
+
+    return write_findings_jsonl(ctx.document, path)
+
+
 def _html(ctx: ReportContext, path: Path) -> Path:
     from reports.html import write_html
 
@@ -96,6 +102,9 @@ WRITERS: dict[str, Writer] = {
                     write=_table),
     "json": Writer(filename="findings.json", description="findings.json (schema-checked)",
                    write=_json),
+    "jsonl": Writer(filename="findings.jsonl",
+                    description="JSON Lines: one findings.json finding per line",
+                    write=_jsonl),
     "html": Writer(filename="report.html", description="self-contained HTML report",
                    write=_html),
     "asff": Writer(filename="findings.asff.json",

@@ -100,8 +100,10 @@ def short_resource(arn: str) -> str:
 
 
 def summary_line(document: Mapping[str, Any]) -> str:
+    from scanner.engine.output import status_counts
+
     findings = findings_of(document)
-    status = count_by(findings, "status")
+    status = status_counts(document)
     failing = [f for f in findings if f.get("status") == "FAIL"]
     sev = count_by(failing, "severity")
     scan = document.get("scan") or {}
@@ -117,6 +119,6 @@ def summary_line(document: Mapping[str, Any]) -> str:
         how = {"inferred": " (inferred)", "flag": ""}.get(
             str(scan.get("central_account_source")), "")
         central = f"; central account {scan['central_account']}{how}"
-    return (f"{len(findings)} results ({status_text or 'none'}); failing by severity: "
+    return (f"{sum(status.values())} results ({status_text or 'none'}); failing by severity: "
             f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s){central}; "
             f"scan {complete}")

@@ -463,8 +463,11 @@ def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Ma
 
     A finding missing from the current scan counts as resolved only where the current scan
     assessed its account and region (a partial scan never archives what it did not read).
+    A PASSED finding in ``current`` counts as missing: PASS results are itemised only with
+    ``scan --emit-pass``, and what is archived must not depend on that.
     """
-    current_by_id = {str(f.get("Id")): f for f in current}
+    current_by_id = {str(f.get("Id")): f for f in current
+                     if (f.get("Compliance") or {}).get("Status") != "PASSED"}
     scan = document.get("scan") or {}
     gaps = {(str(c.get("account_id")), str(c.get("region")))
             for c in document.get("coverage") or [] if isinstance(c, Mapping)}
@@ -478,21 +481,17 @@ def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Ma
                 old.get("RecordState") == "ARCHIVED":
             continue
         fid = str(old.get("Id"))
-        now_finding = current_by_id.get(fid)
-        if now_finding is not None:
-            if (now_finding.get("Compliance") or {}).get("Status") != "PASSED":
-                continue
-            base = dict(now_finding)
-        else:
-            res_account = str((old.get("ProductFields") or {}).get(
-                "secretgraph/resource_account") or old.get("AwsAccountId"))
-            res_region = str(((old.get("Resources") or [{}])[0]).get("Region") or "")
-            assessed = complete or (
-                res_account in accounts and res_region in regions
-                and (res_account, res_region) not in gaps and (res_account, "global") not in gaps)
-            if not assessed:
-                continue
-            base = json.loads(json.dumps(old))
+        if fid in current_by_id:
+            continue
+        res_account = str((old.get("ProductFields") or {}).get(
+            "secretgraph/resource_account") or old.get("AwsAccountId"))
+        res_region = str(((old.get("Resources") or [{}])[0]).get("Region") or "")
+        assessed = complete or (
+            res_account in accounts and res_region in regions
+            and (res_account, res_region) not in gaps and (res_account, "global") not in gaps)
+        if not assessed:
+            continue
+        base = json.loads(json.dumps(old))
         base["Compliance"] = {**(base.get("Compliance") or {}), "Status": "PASSED"}
         base["Compliance"].pop("StatusReasons", None)
         base["RecordState"] = "ARCHIVED"

@@ -171,3 +171,28 @@ def make_finding(id: str, rule_id: str, title: str, severity: Severity, status: 
     f.__class__ = Finding
     out: Finding = f
     return out
+
+
+#: A rule's PASS summary lists the resources that passed when there are at most this many.
+PASS_RESOURCES_MAX = 100
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PassSummary:
+    """The PASS results of one rule when they are not itemised (findings.json ``passed``):
+    how many resources passed, and which ones when there are at most ``PASS_RESOURCES_MAX``.
+    Itemised or not, every rule that evaluated anything has one (count 0 when nothing passed),
+    so the count is the same whether ``emit_pass`` is on or off."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    count: int
+    resources: tuple[str, ...] | None  # resource ARNs in evaluation order; None above the max
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule_id": self.rule_id, "title": self.title,
+                               "severity": self.severity.value, "count": self.count}
+        if self.resources is not None:
+            out["resources"] = sorted(self.resources)
+        return out

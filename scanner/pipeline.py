@@ -10,6 +10,7 @@ scanned or stored.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 import time
@@ -24,7 +25,6 @@ from scanner.engine import (
     Config,
     RuleSet,
     Suppressions,
-    evaluate,
     exit_code,
     findings_document,
     load_config,
@@ -60,6 +60,7 @@ class ScanOptions:
     baseline_path: Path | None = None
     history: str | None = None  # SQLite path or s3://bucket/prefix
     snapshot_in: Path | None = None  # evaluate this snapshot instead of scanning
+    emit_pass: bool = False  # itemise every PASS result (as the config's emit_pass: true)
     quiet: bool = False
 
 
@@ -93,6 +94,8 @@ def load_inputs(options: ScanOptions) -> Inputs:
     from scanner.engine.runner import compile_ruleset
 
     config = load_config(options.config_path)
+    if options.emit_pass and not config.emit_pass:
+        config = dataclasses.replace(config, emit_pass=True)
     ruleset = load_ruleset(options.rules_dirs)
     compile_ruleset(ruleset, config)  # parameters and severities checked against the rules
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
@@ -107,19 +110,33 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
 
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
-            fail_on: Severity = Severity.HIGH) -> Analysis:
-    """Pure: graph, access, rules, suppressions, baseline, findings document, exit code."""
+            fail_on: Severity = Severity.HIGH,
+            timings: dict[str, float] | None = None) -> Analysis:
+    """Pure: graph, access, rules, suppressions, baseline, findings document, exit code.
+    ``timings`` (when given) receives the CPU seconds of each step (bench/offline_scan.py)."""
+    from scanner.engine.runner import evaluate_rules
+
+    clock = time.process_time
+    t0 = clock()
     now = now or dt.datetime.now(dt.timezone.utc)
     graph = build_graph(snapshot)
+    t1 = clock()
     access = analyze_access(graph, snapshot, access_settings(snapshot, inputs.config))
-    findings = evaluate(graph, snapshot, access, inputs.ruleset, inputs.config, now)
+    t2 = clock()
+    evaluation = evaluate_rules(graph, snapshot, access, inputs.ruleset, inputs.config, now)
+    findings = evaluation.findings
+    t3 = clock()
     if inputs.baseline is not None:
         from scanner.history.baseline import baseline_findings
 
         findings = findings + list(baseline_findings(access, inputs.baseline, snapshot))
     if inputs.suppressions is not None:
         findings = suppress(findings, inputs.suppressions, now)
-    document = findings_document(snapshot, findings)
+    document = findings_document(snapshot, findings, evaluation.passed,
+                                 pass_itemised=inputs.config.emit_pass)
+    if timings is not None:
+        timings.update({"graph": t1 - t0, "access analysis": t2 - t1, "rules": t3 - t2,
+                        "suppressions, baseline, document": clock() - t3})
     return Analysis(snapshot=snapshot, graph=graph, access=access, findings=findings,
                     document=document, exit_code=exit_code(document, fail_on))
 
@@ -213,17 +230,25 @@ def with_first_seen(document: dict[str, Any],
                     previous: Mapping[str, Any] | None) -> dict[str, Any]:
     """Each finding's ``first_seen``: carried from the previous complete scan when the same
     finding id was reported there (its first_seen, else that scan's start), else this scan's
-    start. Security Hub's CreatedAt comes from it, so it survives nightly output directories."""
+    start. Security Hub's CreatedAt comes from it, so it survives nightly output directories.
+    A previous PASS row carries its first_seen only to a PASS row: whether the previous scan
+    itemised PASS results (``--emit-pass``) never changes a FAIL, UNKNOWN or MUTED row."""
     started = document.get("scan", {}).get("started_at")
     earlier: dict[str, str] = {}
+    earlier_pass: dict[str, str] = {}
     if previous is not None:
         prev_started = previous.get("scan", {}).get("started_at")
         for f in previous.get("findings", ()):
             seen = f.get("first_seen") or prev_started
             if seen:
-                earlier[f["id"]] = seen
-    findings = [dict(f, first_seen=earlier.get(f["id"], f.get("first_seen") or started))
-                for f in document.get("findings", ())]
+                (earlier_pass if f.get("status") == "PASS" else earlier)[f["id"]] = seen
+    findings = []
+    for f in document.get("findings", ()):
+        fid = f["id"]
+        seen = earlier.get(fid)
+        if seen is None and f.get("status") == "PASS":
+            seen = earlier_pass.get(fid)
+        findings.append(dict(f, first_seen=seen or f.get("first_seen") or started))
     return dict(document, findings=findings)
 
 

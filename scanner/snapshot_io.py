@@ -239,7 +239,7 @@ def _validator() -> Any:
 # _fast_check unavailable (None) and jsonschema does all the work.
 _FAST_KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties", "items",
                             "anyOf", "const", "enum", "pattern", "description", "$ref", "$defs",
-                            "$schema", "$id", "title"})
+                            "$schema", "$id", "title", "minLength", "minimum"})
 
 Check = typing.Callable[[Any], bool]
 
@@ -290,6 +290,13 @@ def _compile(schema: Any, defs: Mapping[str, Any], cache: dict[str, Check]) -> C
     if "pattern" in schema:
         regex = re.compile(schema["pattern"])
         checks.append(lambda v: not isinstance(v, str) or regex.search(v) is not None)
+    if "minLength" in schema:
+        shortest = int(schema["minLength"])
+        checks.append(lambda v: not isinstance(v, str) or len(v) >= shortest)
+    if "minimum" in schema:
+        least = schema["minimum"]
+        checks.append(lambda v: isinstance(v, bool) or not isinstance(v, (int, float))
+                      or v >= least)
     if "anyOf" in schema:
         alternatives = [_compile(a, defs, cache) for a in schema["anyOf"]]
         checks.append(lambda v: any(a(v) for a in alternatives))
@@ -325,13 +332,20 @@ def _compile(schema: Any, defs: Mapping[str, Any], cache: dict[str, Check]) -> C
     return lambda v: all(c(v) for c in checks)
 
 
-@functools.lru_cache(maxsize=1)
-def _fast_check() -> Check | None:
-    schema = load_schema()
+def compile_check(schema: Mapping[str, Any], defs: Mapping[str, Any] | None = None
+                  ) -> Check | None:
+    """A fast valid/invalid answer for ``schema`` (``defs``: where its ``$ref``s point, default
+    its own ``$defs``), or None when it uses a keyword this compiler does not know. Run
+    jsonschema on what it rejects to name the field."""
     try:
-        return _compile(schema, schema.get("$defs", {}), {})
+        return _compile(schema, schema.get("$defs", {}) if defs is None else defs, {})
     except (_Unsupported, KeyError, re.error):
         return None
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_check() -> Check | None:
+    return compile_check(load_schema())
 
 
 def validate_document(document: Any, *, path: str) -> None:

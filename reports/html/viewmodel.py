@@ -72,13 +72,23 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
                                      "severity": str(f.get("severity")), "FAIL": 0,
                                      "UNKNOWN": 0, "MUTED": 0, "PASS": 0})
         row[str(f.get("status"))] = row.get(str(f.get("status")), 0) + 1
+    from scanner.engine.output import pass_counts, status_counts
+
+    passed = pass_counts(document)
+    if passed is not None:  # PASS per rule from the summary, itemised or not
+        for entry in (document.get("passed") or {}).get("by_rule") or ():
+            rid = str(entry.get("rule_id"))
+            row = rules.setdefault(rid, {"rule_id": rid, "title": str(entry.get("title") or rid),
+                                         "severity": str(entry.get("severity")), "FAIL": 0,
+                                         "UNKNOWN": 0, "MUTED": 0, "PASS": 0})
+            row["PASS"] = passed.get(rid, 0)
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     by_rule = sorted(rules.values(), key=lambda r: (sev_rank.get(r["severity"], 9), -r["FAIL"],
                                                     r["rule_id"]))
     unknown = count_by([f for f in findings if f.get("status") == "UNKNOWN"], "rule_id")
     return Summary(
-        total=len(findings),
-        by_status=ordered_counts(count_by(findings, "status"), STATUSES),
+        total=sum(status_counts(document).values()),
+        by_status=ordered_counts(status_counts(document), STATUSES),
         failing_by_severity=by_sev,
         max_severity_count=max([n for _, n in by_sev] + [1]),
         by_account=by_account,

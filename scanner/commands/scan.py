@@ -37,8 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--out", metavar="DIR", type=Path, default=Path("secretgraph-out"),
                      help="output directory (default ./secretgraph-out)")
     out.add_argument("--format", default="table,json",
-                     help="comma-separated: table,json,html,asff,ocsf,junit,csv "
+                     help="comma-separated: table,json,jsonl,html,asff,ocsf,junit,csv "
                      "(default table,json; findings.json is always written)")
+    out.add_argument("--emit-pass", action="store_true",
+                     help="itemise every PASS result in findings.json and the reports "
+                     "(default: PASS results are counted per rule; config emit_pass: true)")
     out.add_argument("--fail-on", default="HIGH", metavar="SEVERITY",
                      help="exit 1 when a FAIL finding is at or above this severity "
                      "(CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL; default HIGH)")
@@ -81,6 +84,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         baseline_path=args.baseline,
         history=args.history,
         snapshot_in=args.snapshot,
+        emit_pass=args.emit_pass,
     )
 
 

@@ -48,7 +48,8 @@ class EngineConfig:
     allowed_external_accounts: tuple[str, ...] = ()
     quotas: tuple[QuotaOverride, ...] = ()
     rotation_functions: tuple[RotationFunction, ...] = ()
-    emit_pass: bool = True
+    #: itemise every PASS result in findings.json (default: a PASS summary per rule)
+    emit_pass: bool = False
     path: str | None = None
 
     def quota(self, code: str, account_id: str, region: str, vpc_id: str | None = None
@@ -102,7 +103,7 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         allowed_external_accounts=tuple(data.get("allowed_external_accounts") or ()),
         quotas=tuple(QuotaOverride(**q) for q in data.get("quotas") or ()),
         rotation_functions=tuple(RotationFunction(**r) for r in data.get("rotation_functions") or ()),
-        emit_pass=bool(data.get("emit_pass", True)),
+        emit_pass=bool(data.get("emit_pass", False)),
         path=path,
     )
 

@@ -1,13 +1,18 @@
 """findings.json (DESIGN.md contract): schema_version, tool, scan, coverage, findings, plus a
-summary block. The JSON Schema ships as scanner/schemas/findings.schema.json."""
+summary block and the PASS summary per rule (``passed``). The JSON Schema ships as
+scanner/schemas/findings.schema.json.
+
+By default PASS results are not itemised: ``passed`` holds each rule's PASS count (and the
+resources when there are few); ``emit_pass`` itemises them in ``findings`` as well. The summary
+counts are the same either way."""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from scanner import __version__
-from scanner.findings import Finding, Severity, Status
+from scanner.findings import PASS_RESOURCES_MAX, Finding, PassSummary, Severity, Status
 from scanner.model import Snapshot, to_jsonable
 
 FINDINGS_SCHEMA_VERSION = 1
@@ -26,14 +31,20 @@ _STATUS_VALUE = {s: s.value for s in Status}
 _NEG_RANK = {s: -s.rank for s in Severity}
 
 
-def summary(findings: Sequence[Finding]) -> dict[str, Any]:
+def summary(findings: Sequence[Finding],
+            passed: Sequence[PassSummary] | None = None) -> dict[str, Any]:
+    """Counts over every result: itemised findings, and with ``passed`` the PASS results of the
+    per-rule summaries in place of the itemised PASS findings (the same number when they are
+    itemised too)."""
     by_status = Counter(f.status for f in findings)
+    if passed is not None:
+        by_status[Status.PASS] = sum(p.count for p in passed)
     failing = [f for f in findings if f.status is Status.FAIL]
     by_severity = Counter(f.severity for f in failing)
     by_rule = Counter(f.rule_id for f in failing)
     by_account = Counter(f.resource.account_id for f in failing)
     return {
-        "total": len(findings),
+        "total": sum(by_status.values()),
         "by_status": {s.value: by_status.get(s, 0) for s in Status},
         "failing_by_severity": {s.value: by_severity.get(s, 0)
                                 for s in sorted(Severity, key=lambda x: -x.rank)},
@@ -48,13 +59,18 @@ def _order(f: Finding) -> tuple[Any, ...]:
             f.principal or "")
 
 
-def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[str, Any]:
+def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
+                      passed: Sequence[PassSummary] | None = None, *,
+                      pass_itemised: bool | None = None) -> dict[str, Any]:
+    """The findings.json document. ``passed`` (from ``evaluate_rules``) adds the ``passed``
+    block; ``pass_itemised`` says whether ``findings`` holds every PASS result too (default:
+    whether it holds any)."""
     from scanner.engine.runner import gc_paused
 
     meta = snapshot.meta
     with gc_paused():
         ordered = sorted(findings, key=_order)
-        return {
+        document: dict[str, Any] = {
             "schema_version": FINDINGS_SCHEMA_VERSION,
             "tool": {"name": TOOL_NAME, "version": __version__},
             "scan": {
@@ -68,9 +84,17 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[s
                 "central_account_source": meta.central_account_source,
             },
             "coverage": [to_jsonable(c) for c in snapshot.coverage],
-            "summary": summary(findings),
-            "findings": _serialise(ordered),
+            "summary": summary(findings, passed),
         }
+        if passed is not None:
+            if pass_itemised is None:
+                pass_itemised = any(f.status is Status.PASS for f in findings)
+            document["passed"] = {"itemised": pass_itemised,
+                                  "resources_max": PASS_RESOURCES_MAX,
+                                  "by_rule": [p.to_json() for p in
+                                              sorted(passed, key=lambda p: p.rule_id)]}
+        document["findings"] = _serialise(ordered)
+        return document
 
 
 class _Row:
@@ -131,3 +155,29 @@ def _serialise(findings: Sequence[Finding]) -> list[dict[str, Any]]:
             item["muted_by"] = dict(f.muted_by)
         append(item)
     return out
+
+
+def pass_counts(document: Mapping[str, Any]) -> dict[str, int] | None:
+    """PASS results per rule id from a document's ``passed`` block (None without one: a
+    document written before PASS summaries, whose PASS results are all itemised)."""
+    passed = document.get("passed")
+    if not isinstance(passed, Mapping):
+        return None
+    out: dict[str, int] = {}
+    for entry in passed.get("by_rule") or ():
+        if isinstance(entry, Mapping) and entry.get("rule_id"):
+            out[str(entry["rule_id"])] = int(entry.get("count") or 0)
+    return out
+
+
+def status_counts(document: Mapping[str, Any]) -> Counter[str]:
+    """Results per status of a findings document, PASS included whether or not PASS results
+    are itemised (the one place that knows how to count them)."""
+    counts: Counter[str] = Counter()
+    for f in document.get("findings") or ():
+        if isinstance(f, Mapping):
+            counts[str(f.get("status", ""))] += 1
+    by_rule = pass_counts(document)
+    if by_rule is not None:
+        counts["PASS"] = sum(by_rule.values())
+    return counts

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import traceback
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
@@ -28,7 +29,9 @@ from scanner.engine.loader import (
 )
 from scanner.errors import InputError
 from scanner.findings import (
+    PASS_RESOURCES_MAX,
     Finding,
+    PassSummary,
     ResourceRef,
     Severity,
     Status,
@@ -80,19 +83,39 @@ def compile_ruleset(ruleset: Ruleset, config: EngineConfig) -> list[CompiledRule
     return out
 
 
-def evaluate(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: Ruleset,
-             config: EngineConfig | None = None, now: datetime | None = None) -> list[Finding]:
-    """All findings of all enabled rules (pure: same inputs, same findings, same ids)."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Evaluation:
+    """What the rules said: the itemised findings (FAIL and UNKNOWN, and PASS when the config's
+    ``emit_pass`` is on) and every rule's PASS summary (always, itemised or not)."""
+
+    findings: list[Finding]
+    passed: tuple[PassSummary, ...]
+
+
+def evaluate_rules(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: Ruleset,
+                   config: EngineConfig | None = None, now: datetime | None = None
+                   ) -> Evaluation:
+    """All findings of all enabled rules, and their PASS summaries (pure: same inputs, same
+    findings, same ids)."""
     config = config or EngineConfig()
     now = now or datetime.now(timezone.utc)
     index = GraphIndex(graph, snapshot)
     findings: list[Finding] = []
+    passed: list[PassSummary] = []
     with gc_paused():
         for compiled in compile_ruleset(ruleset, config):
             ctx = RuleContext(graph=graph, snapshot=snapshot, access=access, config=config,
                               now=now, index=index, params=compiled.params, cache={})
-            findings.extend(run_rule(compiled, ctx))
-    return findings
+            found, summary = run_rule(compiled, ctx)
+            findings.extend(found)
+            passed.append(summary)
+    return Evaluation(findings=findings, passed=tuple(passed))
+
+
+def evaluate(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: Ruleset,
+             config: EngineConfig | None = None, now: datetime | None = None) -> list[Finding]:
+    """The itemised findings of ``evaluate_rules`` (PASS ones only with ``emit_pass``)."""
+    return evaluate_rules(graph, snapshot, access, ruleset, config, now).findings
 
 
 @contextmanager
@@ -125,7 +148,9 @@ class _Static:
         self.per_principal = rule.per_principal
 
 
-def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
+def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], PassSummary]:
+    """One rule over every resource of its kinds: its findings (PASS ones only when
+    ``emit_pass``) and its PASS summary."""
     static = _Static(compiled)
     applies, fail = compiled.applies, compiled.fail
     attributes = sorted(set(fail.attributes()) | set(applies.attributes() if applies else []))
@@ -137,6 +162,8 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
     remediation, compliance = static.remediation, static.compliance
     append, PASS = out.append, Status.PASS
     pass_id = finding_id_maker(rule_id)
+    passed: list[str] = []  # the ARNs of the resources that passed, up to the max (+1)
+    pass_count = 0
     for kind in compiled.rule.resources:
         for node_id, attrs in index.nodes(kind):
             try:
@@ -144,6 +171,9 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
                 if result is None:
                     continue
                 if result.outcome == FALSE:  # the hot path: keep PASS findings cheap
+                    pass_count += 1
+                    if pass_count <= PASS_RESOURCES_MAX:
+                        passed.append(node_id)
                     if emit_pass:
                         append(make_finding(
                             pass_id(node_id), rule_id, title, severity, PASS,
@@ -156,7 +186,9 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> list[Finding]:
                 crashed.append((node_id, exc))
     if crashed:
         out.append(crash_finding(static, crashed, ctx.snapshot))
-    return out
+    summary = PassSummary(rule_id=rule_id, title=title, severity=severity, count=pass_count,
+                          resources=tuple(passed) if pass_count <= PASS_RESOURCES_MAX else None)
+    return out, summary
 
 
 def _judge(applies: Any, fail: Any, ctx: RuleContext, node_id: str,

@@ -1,6 +1,11 @@
 """Findings of two scans, matched by their stable ids: new, resolved, changed. A failing finding
 that became UNKNOWN, or vanished from a scan that did not assess its resource, is not assessed,
-never resolved."""
+never resolved.
+
+PASS rows play no part: findings.json itemises them only with ``--emit-pass``, and drift must
+not depend on that. A finding that was FAIL or MUTED is resolved when the new scan no longer
+reports it (no FAIL, MUTED or UNKNOWN row with its id) and the new scan assessed its resource
+(account, region, service and resource read: ``Assessment.why_not``)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from scanner.history.drift import FindingChange, NotAssessed
 def _findings(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     out: dict[str, Mapping[str, Any]] = {}
     for f in doc.get("findings") or ():
-        if (type(f) is dict or isinstance(f, Mapping)) and f.get("id"):
+        if (type(f) is dict or isinstance(f, Mapping)) and f.get("id") \
+                and f.get("status") != "PASS":
             out[str(f["id"])] = f
     return out
 
@@ -35,17 +41,14 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
     new: list[FindingChange] = []
     resolved: list[FindingChange] = []
     changed: list[FindingChange] = []
-    for n in new_doc.get("findings") or ():
-        if not (type(n) is dict or isinstance(n, Mapping)) or not n.get("id"):
-            continue
-        fid = str(n["id"])
+    for fid, n in _findings(new_doc).items():
         seen.add(fid)
         o = old_f.get(fid)
         if o is not None and o == n:
             continue
         ns, os_ = n.get("status"), (o.get("status") if o else None)
         if ns == "UNKNOWN":
-            if os_ in ("FAIL", "MUTED", "PASS"):
+            if os_ in ("FAIL", "MUTED"):
                 res = n.get("resource") or {}
                 missing = ", ".join(n.get("missing") or ()) or n.get("message") or "inputs missing"
                 not_assessed.append(NotAssessed(
@@ -53,15 +56,12 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                     + (f" principal {n.get('principal')}" if n.get("principal") else ""),
                     reason=f"was {os_}, now UNKNOWN: {missing}", scan="new"))
             continue
-        if o is None or os_ in ("PASS", "UNKNOWN"):
+        if o is None or os_ == "UNKNOWN":
             if ns == "FAIL":
                 new.append(_fchange(n, o))
             continue
         diffs: list[str] = []
         if ns != os_:
-            if ns == "PASS" and os_ == "FAIL":
-                resolved.append(_fchange(n, o))
-                continue
             diffs.append("status")
         if n.get("severity") != o.get("severity"):
             diffs.append("severity")

@@ -139,14 +139,16 @@ def count_findings(document: Mapping[str, Any]) -> dict[str, int]:
     findings = document.get("findings")
     if not isinstance(findings, list):
         return counts
+    from scanner.engine.output import status_counts
+
+    for status, n in status_counts(document).items():
+        if status.lower() in counts:
+            counts[status.lower()] += n
     for f in findings:
-        if not isinstance(f, Mapping):
+        if not isinstance(f, Mapping) or f.get("status") != "FAIL":
             continue
-        status = str(f.get("status", "")).lower()
-        if status in counts:
-            counts[status] += 1
         sev = str(f.get("severity", "")).lower()
-        if status == "fail" and sev in counts:
+        if sev in counts:
             counts[sev] += 1
     counts["coverage_gaps"] = len(document.get("coverage") or ())
     return counts

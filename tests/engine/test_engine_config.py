@@ -42,7 +42,7 @@ rotation_functions:
 
 def test_no_config_is_the_default() -> None:
     cfg = load_config(None)
-    assert cfg.rules == {} and cfg.emit_pass is True
+    assert cfg.rules == {} and cfg.emit_pass is False
 
 
 @pytest.mark.parametrize("body,field,rule", [

@@ -11,7 +11,14 @@ import jsonschema
 import pytest
 
 from engine_helpers import NOW, coverage_entry, make_secret, make_snapshot
-from scanner.engine import evaluate, exit_code, findings_document, load_ruleset, suppress
+from scanner.engine import (
+    evaluate,
+    exit_code,
+    findings_document,
+    load_ruleset,
+    parse_config,
+    suppress,
+)
 from scanner.engine.suppressions import Suppression, Suppressions
 from scanner.findings import Severity, Status
 from scanner.graph.builder import build_graph
@@ -99,8 +106,9 @@ def test_unknown_fail_on_severity_is_refused() -> None:
 
 def test_pass_findings_share_rule_metadata_not_copies() -> None:
     snap = make_snapshot(make_secret("a"), make_secret("b"))
-    findings = [f for f in evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
-                if f.rule_id == "secret-rotation-disabled"]
+    emit_pass = parse_config({"emit_pass": True}, path="c.yaml")
+    findings = [f for f in evaluate(build_graph(snap), snap, None, load_ruleset(), emit_pass,
+                                    NOW) if f.rule_id == "secret-rotation-disabled"]
     assert [f.status for f in findings] == [Status.PASS, Status.PASS]
     assert findings[0].compliance is findings[1].compliance
     assert dataclasses.asdict(findings[0])["compliance"]["aws-fsbp"] == ("SecretsManager.1",)

@@ -18,6 +18,9 @@ from scanner.findings import Severity, Status
 from scanner.graph.builder import build_graph
 
 
+EMIT_PASS = parse_config({"emit_pass": True}, path="c.yaml")
+
+
 def snapshot_and_graph():  # type: ignore[no-untyped-def]
     snap = make_snapshot(make_secret("on"), make_secret("off", rotation_enabled=False))
     return snap, build_graph(snap)
@@ -33,7 +36,7 @@ def test_a_crashing_rule_becomes_one_unknown_finding_and_the_run_goes_on(
     crash = write_rule(tmp_path, "crashy", "{predicate: rotation_pending_stuck}")
     fine = write_rule(tmp_path, "rotation-off", "{attribute: rotation_enabled, op: is_false}")
     snap, graph = snapshot_and_graph()
-    findings = evaluate(graph, snap, None, load_rule_paths([crash, fine]), None, NOW)
+    findings = evaluate(graph, snap, None, load_rule_paths([crash, fine]), EMIT_PASS, NOW)
     crashed = [f for f in findings if f.rule_id == "crashy"]
     assert len(crashed) == 1
     assert crashed[0].status == Status.UNKNOWN
@@ -78,7 +81,7 @@ def test_config_overrides_severity_parameters_and_disables_rules() -> None:
     snap = make_snapshot(make_secret("idle", last_accessed="2026-10-01T00:00:00Z"))
     graph = build_graph(snap)
     rules = load_ruleset()
-    default = [f for f in evaluate(graph, snap, None, rules, None, NOW)
+    default = [f for f in evaluate(graph, snap, None, rules, EMIT_PASS, NOW)
                if f.rule_id == "secret-unused"]
     assert default[0].status == Status.PASS  # 59 days < 90
     config = parse_config({"rules": {
@@ -115,6 +118,20 @@ def test_emit_pass_false_keeps_only_fail_and_unknown() -> None:
     config = parse_config({"emit_pass": False}, path="c.yaml")
     findings = evaluate(graph, snap, None, load_ruleset(), config, NOW)
     assert findings and all(f.status != Status.PASS for f in findings)
+
+
+def test_pass_summary_counts_what_emit_pass_itemises() -> None:
+    from scanner.engine.runner import evaluate_rules
+
+    snap, graph = snapshot_and_graph()
+    summarised = evaluate_rules(graph, snap, None, load_ruleset(), None, NOW)
+    itemised = evaluate_rules(graph, snap, None, load_ruleset(), EMIT_PASS, NOW)
+    assert summarised.passed == itemised.passed
+    assert [f for f in itemised.findings if f.status != Status.PASS] == summarised.findings
+    passes = [f for f in itemised.findings if f.status == Status.PASS]
+    assert sum(p.count for p in summarised.passed) == len(passes) > 0
+    rotation = next(p for p in summarised.passed if p.rule_id == "secret-rotation-disabled")
+    assert (rotation.count, rotation.resources) == (1, (secret_arn("on"),))
 
 
 def test_required_replica_regions_from_config_reach_the_rule() -> None:

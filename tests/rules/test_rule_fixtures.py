@@ -10,6 +10,7 @@ import pytest
 
 from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.loader import Ruleset
+from scanner.engine.runner import evaluate_rules
 from scanner.findings import Finding
 from scanner.graph.builder import build_graph
 from rule_fixture import STATUSES, fixture_ids, load_fixture
@@ -27,8 +28,17 @@ def run_fixture(rule_id: str) -> tuple[list[Finding], dict[str, set[str]]]:
         from scanner.access import AccessSettings, analyze_access
 
         access = analyze_access(graph, fx.snapshot, AccessSettings.from_snapshot(fx.snapshot))
-    config = parse_config(fx.config or {}, path=f"tests/rules/{rule_id}/expected.yaml")
+    where = f"tests/rules/{rule_id}/expected.yaml"
+    config = parse_config({**(fx.config or {}), "emit_pass": True}, path=where)
     findings = evaluate(graph, fx.snapshot, access, Ruleset(rules=(rule,)), config, fx.now)
+    # PASS results not itemised (the default) are in the rule's PASS summary instead
+    summarised = evaluate_rules(graph, fx.snapshot, access, Ruleset(rules=(rule,)),
+                                parse_config({**(fx.config or {}), "emit_pass": False},
+                                             path=where), fx.now)
+    assert [f for f in findings if f.status.value != "PASS"] == summarised.findings
+    (passed,) = summarised.passed
+    assert set(passed.resources or ()) == {f.resource.arn for f in findings
+                                           if f.status.value == "PASS"}
     return findings, fx.expected
 
 

@@ -62,9 +62,9 @@ class _Verdict:
         self.checked: list[str] = []
 
     def result(self, evidence: dict[str, Any]) -> Result:
-        evidence["checked"] = self.checked
+        evidence["checked"] = _capped(evidence, "checked", self.checked)
         if self.problems:
-            evidence["problems"] = self.problems
+            evidence["problems"] = _capped(evidence, "problems", self.problems)
             return Result(outcome=TRUE, facts=tuple(("text", p) for p in self.problems),
                           evidence=evidence, missing=tuple(self.missing))
         if self.missing:
@@ -72,6 +72,19 @@ class _Verdict:
                           facts=tuple(("text", f"not assessed: {m}") for m in self.missing))
         return Result(outcome=FALSE, evidence=evidence,
                       facts=(("text", "; ".join(self.checked) or "reachable"),))
+
+
+#: evidence lists longer than this keep their first entries and say how many there are: a
+#: shared rotation Lambda peered with 1,000 VPCs must not put 1,000 lines into each of the
+#: 100,000 findings that share its verdict (the facts and the message are capped the same way)
+EVIDENCE_LIST_MAX = 5
+
+
+def _capped(evidence: dict[str, Any], name: str, items: list[str]) -> list[str]:
+    if len(items) <= EVIDENCE_LIST_MAX:
+        return items
+    evidence[f"{name}_total"] = len(items)
+    return items[:EVIDENCE_LIST_MAX]
 
 
 def _tables_for_subnet(ctx: RuleContext, acct: str, region: str, vpc_id: str,
@@ -174,7 +187,8 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                                   f"database VPC {db}")
             active = [p for p in live if p[1].get("status") == "active"]
             served.extend((active or live)[:1])
-    evidence["database_vpcs"] = sorted({str(p[3].get("vpc_id")) for p in served})
+    evidence["database_vpcs"] = _capped(evidence, "database_vpcs",
+                                        sorted({str(p[3].get("vpc_id")) for p in served}))
     own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
     sgs = [ctx.index.security_groups.get((acct, region, g))
            for g in f.get("security_group_ids") or ()]
