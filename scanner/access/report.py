@@ -21,6 +21,7 @@ from scanner.access.verdicts import (  # noqa: F401 -- re-exported: the report's
     Grant,
     IdentityWildcard,
     KeyAccess,
+    Reach,
     SecretAccess,
 )
 from scanner.model import to_jsonable
@@ -124,8 +125,15 @@ def _secret_dict(s: SecretAccess, verdicts: list[dict[str, Any]],
         "grants": [to_jsonable(g) for g in s.grants],
         "paths": [_compact_path(p, verdicts, index) for p in s.paths],
         "classes": [to_jsonable(c) for c in s.classes],
+        "reach": [_reach_dict(r) for r in s.reach],
         "problems": list(s.problems),
     }
+
+
+def _reach_dict(r: Reach) -> dict[str, Any]:
+    d = dict(to_jsonable(r))
+    d["label"] = r.label
+    return d
 
 
 def _key_dict(k: KeyAccess) -> dict[str, Any]:

@@ -79,6 +79,45 @@ class ClassVerdict:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Reach:
+    """A class of readers a grant reaches without naming them one by one: everyone (a ``*``
+    grant an outsider can use), the organization (a ``*`` grant: every principal of the zone
+    of trust that no policy of the secret names), every principal of the secret's own account
+    (a ``*`` grant lets them in without any identity policy), or the principals of an account
+    the policy names as a whole (its root or id). Its members that the snapshot holds are also
+    individual paths; ``unassessed_accounts`` are accounts of the class whose IAM was not read
+    (their principals are unknown, the class's decision covers them through a stand-in)."""
+
+    subject: str  # "*" | "organization:<org id or 'zone'>" | "account:<id>" (stable: drift key)
+    scope: str  # public | organization | own-account | account
+    decision: str  # ALLOWED | CONDITIONAL | DENIED: the best decision of any member
+    #: principals of the snapshot in the class that read (ALLOWED) / read conditionally;
+    #: None for everyone (not countable)
+    principals: int | None = None
+    conditional_principals: int | None = None
+    accounts: int | None = None  # accounts with at least one (conditional) reader
+    unassessed_accounts: tuple[str, ...] = ()
+    blocked_by: tuple[str, ...] = ()  # for DENIED: the gates that stop the class
+    statements: tuple[str, ...] = ()  # the resource-policy statements that open it
+
+    @property
+    def reads(self) -> bool:
+        return self.decision in ("ALLOWED", "CONDITIONAL")
+
+    @property
+    def label(self) -> str:
+        kind, _, rest = self.subject.partition(":")
+        if self.subject == "*":
+            return "everyone (any AWS principal of any account)"
+        if kind == "organization":
+            return f"the whole organization ({rest})" if rest != "zone" else \
+                "every account of the zone of trust"
+        if self.scope == "own-account":
+            return f"every principal of the secret's own account {rest}"
+        return f"principals of account {rest}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Breadth:
     principals: int = 0
     accounts: int = 0
@@ -103,6 +142,13 @@ class SecretAccess:
     #: for a secret whose resource policy has a ``*`` grant: the verdict of each class of
     #: principals no policy names (members of a recorded class also have their own paths)
     classes: tuple[ClassVerdict, ...] = ()
+    #: the classes of readers its ``*`` and account-wide grants reach (see ``Reach``)
+    reach: tuple[Reach, ...] = ()
+
+    @property
+    def reader_classes(self) -> tuple[Reach, ...]:
+        """The reach classes whose members read (ALLOWED or CONDITIONAL)."""
+        return tuple(r for r in self.reach if r.reads)
 
     @property
     def readers(self) -> tuple[AccessPath, ...]:

@@ -62,3 +62,39 @@ def test_excess_grant_rule_agrees_with_the_access_report() -> None:
          "arn:aws:iam::999999999999:role/vendor")}
     unread = report.for_key("arn:aws:kms:us-east-1:111111111111:key/k-unk")
     assert unread is not None and unread.missing and not unread.excess_grants
+
+
+def test_findings_evidence_names_the_reader_classes() -> None:
+    """secret-policy-public's evidence says who the "*" grant actually reaches."""
+    import json as _json
+    from dataclasses import replace
+
+    from scanner.graph.builder import build_graph
+    from scanner.model import AccountSnapshot, IamPrincipal, IamSnapshot, RegionSnapshot, \
+        ScanMeta, Secret, Snapshot
+
+    acct, region = "111111111111", "us-east-1"
+    arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:pub-AbCdEf"
+    public = _json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+        "Resource": "*"}]})
+    worker = IamPrincipal(arn=f"arn:aws:iam::{acct}:role/Worker", name="Worker",
+                          account_id=acct, principal_type="role")
+    snap = Snapshot(meta=ScanMeta(scan_id="e", started_at="2026-11-29T00:00:00Z",
+                                  accounts=(acct,), regions=(region,)),
+                    accounts=(AccountSnapshot(account_id=acct, iam=IamSnapshot(
+                        principals=(worker,)), regions=(RegionSnapshot(region=region, secrets=(
+                            Secret(arn=arn, name="pub", account_id=acct, region=region,
+                                   resource_policy=public),)),)),))
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    rule = RULESET.get("secret-policy-public")
+    assert rule is not None
+    [fail] = [f for f in evaluate(graph, snap, access, Ruleset(rules=(rule,)),
+                                  parse_config({}, path="(test)"), replace(
+                                      load_fixture("secret-policy-public")).now)
+              if f.status.value == "FAIL"]
+    classes = {c["subject"]: c for c in fail.evidence["reader_classes"]}
+    assert classes[f"account:{acct}"]["decision"] == "ALLOWED"
+    assert classes[f"account:{acct}"]["principals"] == 1
+    assert classes["*"]["decision"] == "DENIED" and "key_policy" in classes["*"]["blocked_by"]

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
+from scanner.engine.predicates._access import with_reader_classes
 
 _GRANTING = ("ALLOWED", "CONDITIONAL")
 
@@ -60,10 +61,11 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     if broken:
         # each principal's finding carries its own gates and reason only
         return Result(outcome=TRUE, principals=tuple(broken), facts=tuple(facts),
-                      evidence={"gates": details},
+                      evidence=with_reader_classes(ctx, node_id, {"gates": details}),
                       principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
-                      principal_evidence={p: {"gates": {p: details[p]},
-                                              "denied_by": denied_by[p]} for p in broken})
+                      principal_evidence={p: with_reader_classes(
+                          ctx, node_id, {"gates": {p: details[p]}, "denied_by": denied_by[p]})
+                          for p in broken})
     if undecided:
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
