@@ -32,6 +32,7 @@ class ReportContext:
     graph: nx.MultiDiGraph | None
     drift: Mapping[str, Any] | None
     previous_created_at: Mapping[str, str]
+    access: Any = None  # scanner.access.AccessReport (typed verdicts) when it is at hand
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -63,7 +64,7 @@ def _jsonl(ctx: ReportContext, path: Path) -> Path:
 def _html(ctx: ReportContext, path: Path) -> Path:
     from reports.html import write_html
 
-    return write_html(ctx.document, path, graph=ctx.graph, drift=ctx.drift)
+    return write_html(ctx.document, path, graph=ctx.graph, drift=ctx.drift, access=ctx.access)
 
 
 def _asff(ctx: ReportContext, path: Path) -> Path:
@@ -144,5 +145,6 @@ def write_reports(analysis: AnalysisLike, out_dir: Path, formats: Sequence[str],
     graph = getattr(analysis, "graph", None)
     ctx = ReportContext(document=analysis.document,
                         graph=graph if isinstance(graph, nx.MultiDiGraph) else None,
-                        drift=drift, previous_created_at=previous_created_at or {})
+                        drift=drift, previous_created_at=previous_created_at or {},
+                        access=getattr(analysis, "access", None))
     return [WRITERS[name].write(ctx, out_dir / WRITERS[name].filename) for name in names]

@@ -81,7 +81,7 @@ def content_security_policy(css: str, js: str) -> str:
 
 def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
                 drift: Mapping[str, Any] | None = None,
-                generated_at: datetime | None = None) -> str:
+                generated_at: datetime | None = None, access: Any = None) -> str:
     css, js = _assets()
     scan = document.get("scan") or {}
     summary = build_summary(document)
@@ -103,7 +103,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         coverage=[c for c in document.get("coverage") or [] if isinstance(c, Mapping)],
         summary=summary,
         summary_line=summary_line(document),
-        matrix=build_access_matrix(graph),
+        matrix=build_access_matrix(graph, access),
         topology=build_topology(graph, scan.get("central_account")),
         drift=build_drift(drift),
         severities=SEVERITIES,
@@ -116,6 +116,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
 
 
 def write_html(document: Mapping[str, Any], path: Path, *, graph: nx.MultiDiGraph | None = None,
-               drift: Mapping[str, Any] | None = None) -> Path:
-    path.write_text(render_html(document, graph=graph, drift=drift), encoding="utf-8")
+               drift: Mapping[str, Any] | None = None, access: Any = None) -> Path:
+    path.write_text(render_html(document, graph=graph, drift=drift, access=access),
+                    encoding="utf-8")
     return path

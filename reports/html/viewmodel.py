@@ -147,6 +147,9 @@ class AccessMatrix:
     hidden_rows: int = 0
     hidden_cols: int = 0
     available: bool = True
+    #: classes of readers reached through "*", organization-wide and account-wide grants
+    #: (the access analysis' SecretAccess.reach): secret, arn, label, decision, counts
+    reach: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def column_groups(self) -> list[tuple[str, int]]:
@@ -191,9 +194,26 @@ def _tip(principal: str, secret: str, data: Mapping[str, Any], state: str) -> st
     return truncate("\n".join(lines), 1200)
 
 
-def build_access_matrix(graph: nx.MultiDiGraph | None) -> AccessMatrix:
+def build_reach(access: Any) -> list[dict[str, str]]:
+    """The reader classes that read (ALLOWED / CONDITIONAL), everyone first."""
+    rows: list[tuple[tuple[int, str], dict[str, str]]] = []
+    rank = {"public": 0, "organization": 1, "own-account": 2, "account": 3}
+    for sa in (getattr(access, "secrets", None) or {}).values():
+        for r in sa.reader_classes:
+            counts = "" if r.principals is None else (
+                f"{r.principals} read, {r.conditional_principals} conditionally, in "
+                f"{r.accounts} account(s)" + (f"; IAM not read in {len(r.unassessed_accounts)}"
+                                              if r.unassessed_accounts else ""))
+            rows.append(((rank.get(r.scope, 4), sa.secret_arn), {
+                "secret": str(sa.name or sa.secret_arn), "arn": sa.secret_arn,
+                "label": r.label, "decision": r.decision, "counts": counts}))
+    return [row for _, row in sorted(rows, key=lambda x: x[0])][:MATRIX_MAX_ROWS]
+
+
+def build_access_matrix(graph: nx.MultiDiGraph | None, access: Any = None) -> AccessMatrix:
     if graph is None:
-        return AccessMatrix(columns=[], rows=[], counts={}, available=False)
+        return AccessMatrix(columns=[], rows=[], counts={}, available=False,
+                            reach=build_reach(access))
     cells: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
     for u, v, data in graph.edges(data=True):
         if _kind(data) != "CAN_READ":
@@ -252,7 +272,8 @@ def build_access_matrix(graph: nx.MultiDiGraph | None) -> AccessMatrix:
     return AccessMatrix(columns=columns, rows=rows,
                         counts={k: counts.get(k, 0) for k in ("allowed", "conditional", "broken")},
                         hidden_rows=max(0, len(principals) - len(shown_rows)),
-                        hidden_cols=max(0, len(secrets) - len(shown_cols)))
+                        hidden_cols=max(0, len(secrets) - len(shown_cols)),
+                        reach=build_reach(access))
 
 
 # --------------------------------------------------------------------------- drift

@@ -11,11 +11,12 @@ from scanner.access.report import (
     Grant,
     IdentityWildcard,
     KeyAccess,
+    Reach,
     SecretAccess,
 )
 from scanner.access.settings import AccessSettings
 
 __all__ = [
     "AccessPath", "AccessReport", "AccessSettings", "Breadth", "ClassVerdict", "GateVerdict", "Grant",
-    "IdentityWildcard", "KeyAccess", "SecretAccess", "analyze_access",
+    "IdentityWildcard", "KeyAccess", "Reach", "SecretAccess", "analyze_access",
 ]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.access.context import PrincipalFacts, principal_context
-from scanner.access.report import Grant
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
+from scanner.access.verdicts import Grant
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import Policy, Statement

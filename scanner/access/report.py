@@ -12,157 +12,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from scanner.access.verdicts import (  # noqa: F401 -- re-exported: the report's vocabulary
+    GATES,
+    AccessPath,
+    Breadth,
+    ClassVerdict,
+    GateVerdict,
+    Grant,
+    IdentityWildcard,
+    KeyAccess,
+    Reach,
+    SecretAccess,
+)
 from scanner.model import to_jsonable
-
-GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class GateVerdict:
-    status: str  # ALLOWED | DENIED | CONDITIONAL | NOT_APPLICABLE | UNKNOWN
-    conditions: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AccessPath:
-    """One (principal, secret) pair and the verdict of every gate."""
-
-    principal: str
-    principal_account: str | None
-    principal_type: str
-    secret_arn: str
-    secret_account: str
-    decision: str  # ALLOWED | DENIED | CONDITIONAL
-    cross_account: bool
-    gates: Mapping[str, GateVerdict]
-    conditions: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = ()
-    intended: bool = False  # some policy names this principal (or its account) for this secret
-    broken_at: tuple[str, ...] = ()  # gates that block an intended read
-    in_zone: bool = True  # principal's account inside the organization (zone of trust)
-    allow_listed: bool = False
-
-    @property
-    def broken(self) -> bool:
-        return bool(self.broken_at)
-
-    def gate_statuses(self) -> dict[str, str]:
-        return {k: v.status for k, v in self.gates.items()}
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Grant:
-    """One principal entry of an Allow statement in a secret or key policy."""
-
-    source: str  # resource_policy | key_policy
-    statement: str
-    principal: str  # the entry as written ("*", account id, ARN, service name)
-    scope: str  # public | organization | restricted | account | principal | service | federated
-    account_id: str | None = None
-    in_zone: bool = False
-    allow_listed: bool = False
-    conditions: tuple[str, ...] = ()  # conditions that keep an outsider's access unresolved
-    unintended: str | None = None  # public | outside-organization | not-allow-listed
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ClassVerdict:
-    """One equivalence class of principals that no policy of the secret singles out, reached
-    through a ``*`` grant (typically organization-wide): evaluated once for all its members.
-    Whatever the decision, it says how far the grant reaches and which gate stops it."""
-
-    example: str  # one member's ARN (the representative that was evaluated)
-    principal_type: str
-    principals: int
-    accounts: int
-    decision: str
-    gates: Mapping[str, str]
-    broken_at: tuple[str, ...] = ()
-    recorded: bool = False  # its members also have their own paths (and CAN_READ edges)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Breadth:
-    principals: int = 0
-    accounts: int = 0
-    conditional_principals: int = 0
-    conditional_accounts: int = 0
-    organization_wide: bool = False
-    public: bool = False
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SecretAccess:
-    secret_arn: str
-    name: str | None
-    account_id: str
-    region: str
-    key_arn: str | None
-    aws_managed_key: bool
-    paths: tuple[AccessPath, ...] = ()
-    grants: tuple[Grant, ...] = ()
-    breadth: Breadth = field(default_factory=Breadth)
-    problems: tuple[str, ...] = ()  # parse problems of its resource / key policy
-    #: for a secret whose resource policy has a ``*`` grant: the verdict of each class of
-    #: principals no policy names (members of a recorded class also have their own paths)
-    classes: tuple[ClassVerdict, ...] = ()
-
-    @property
-    def readers(self) -> tuple[AccessPath, ...]:
-        return tuple(p for p in self.paths if p.decision == "ALLOWED")
-
-    @property
-    def conditional_readers(self) -> tuple[AccessPath, ...]:
-        return tuple(p for p in self.paths if p.decision == "CONDITIONAL")
-
-    @property
-    def broken(self) -> tuple[AccessPath, ...]:
-        return tuple(p for p in self.paths if p.broken_at)
-
-    @property
-    def unintended(self) -> tuple[Grant, ...]:
-        return tuple(g for g in self.grants if g.unintended)
-
-    @property
-    def unintended_paths(self) -> tuple[AccessPath, ...]:
-        """Readers (or conditional readers) outside the zone of trust and the allow-list."""
-        return tuple(p for p in self.paths if p.decision != "DENIED" and
-                     (p.principal_type == "public" or
-                      (not p.in_zone and not p.allow_listed)))
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class KeyAccess:
-    key_arn: str
-    account_id: str
-    region: str
-    aws_managed: bool
-    collected: bool
-    grants: tuple[Grant, ...] = ()  # kms:Decrypt grants of the key policy
-    secrets: tuple[str, ...] = ()  # secrets encrypted with it
-    #: key-policy decrypt grants to other accounts / principals that no secret policy of its
-    #: secrets grants (kms-key-policy-excess-grant)
-    excess_grants: tuple[Grant, ...] = ()
-    problems: tuple[str, ...] = ()
-
-    @property
-    def public_grants(self) -> tuple[Grant, ...]:
-        return tuple(g for g in self.grants if g.scope == "public")
-
-    @property
-    def external_grants(self) -> tuple[Grant, ...]:
-        return tuple(g for g in self.grants if g.unintended in ("outside-organization",
-                                                               "not-allow-listed"))
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class IdentityWildcard:
-    principal: str
-    account_id: str | None
-    policy: str
-    statement: str
-    action: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -263,8 +125,15 @@ def _secret_dict(s: SecretAccess, verdicts: list[dict[str, Any]],
         "grants": [to_jsonable(g) for g in s.grants],
         "paths": [_compact_path(p, verdicts, index) for p in s.paths],
         "classes": [to_jsonable(c) for c in s.classes],
+        "reach": [_reach_dict(r) for r in s.reach],
         "problems": list(s.problems),
     }
+
+
+def _reach_dict(r: Reach) -> dict[str, Any]:
+    d = dict(to_jsonable(r))
+    d["label"] = r.label
+    return d
 
 
 def _key_dict(k: KeyAccess) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Reads a snapshot (``--snapshot FILE``, or ``--from-dir DIR`` holding a scan's snapshot.json.gz),
 builds the graph, runs the access analysis and prints, per secret, every principal worth
 knowing about: readers, conditional readers (with the conditions the scanner could not
-resolve), and intended readers that a gate blocks. Nothing talks to AWS.
+resolve), and intended readers that a gate blocks; and the classes of readers a ``*``,
+organization-wide or account-wide grant reaches (everyone, the organization, the secret's own
+account, a named account), with their counts. Nothing talks to AWS.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ def render_json(secrets: list[Any], principal: str | None) -> str:
             "region": sa.region, "key_arn": sa.key_arn, "aws_managed_key": sa.aws_managed_key,
             "breadth": to_jsonable(sa.breadth),
             "unintended": [to_jsonable(g) for g in sa.unintended],
+            "reach": [dict(to_jsonable(r), label=r.label) for r in sa.reach],
             "paths": [path_dict(p) for p in _paths(sa, principal)],
             "problems": list(sa.problems),
         })
@@ -129,6 +132,21 @@ def _note(p: Any) -> str:
     return "; ".join(notes)
 
 
+def _reach_line(r: Any) -> str:
+    """One class of readers a "*" or account-wide grant reaches, with its counts."""
+    if r.principals is None:
+        counts = ""
+    else:
+        counts = (f": {r.principals} principal(s) read, {r.conditional_principals} "
+                  f"conditionally, in {r.accounts} account(s)")
+    extra = ""
+    if r.unassessed_accounts:
+        extra += f"; IAM not read in {len(r.unassessed_accounts)} account(s)"
+    if r.blocked_by:
+        extra += f"; blocked by {', '.join(r.blocked_by)}"
+    return f"{r.label} -> {r.decision}{counts}{extra}"
+
+
 def render_table(secrets: list[Any], principal: str | None, *, why: bool) -> str:
     lines: list[str] = []
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
@@ -141,6 +159,8 @@ def render_table(secrets: list[Any], principal: str | None, *, why: bool) -> str
                      f"conditional: {b.conditional_principals}"
                      + ("; organization-wide grant" if b.organization_wide else "")
                      + ("; PUBLIC grant" if b.public else ""))
+        for r in sa.reach:
+            lines.append(f"  reach: {_reach_line(r)}")
         for g in sa.unintended:
             cond = f" (unless: {', '.join(g.conditions)})" if g.conditions else ""
             lines.append(f"  unintended: {g.principal} [{g.unintended}] in {g.statement}{cond}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import networkx as nx
 
@@ -15,6 +15,9 @@ from scanner.findings import ResourceRef
 from scanner.graph.schema import GLOBAL, NodeKind, account_node
 from scanner.model import Snapshot
 from scanner.policy import Policy, parse_policy_text
+
+if TYPE_CHECKING:
+    from scanner.access.report import AccessReport
 
 #: A virtual resource kind: one per account (global) and account-region, built from coverage.
 COVERAGE_GROUP = "CoverageGroup"
@@ -225,7 +228,9 @@ class RuleContext:
 
     graph: nx.MultiDiGraph
     snapshot: Snapshot
-    access: Any  # scanner.access.AccessReport or None when access analysis did not run
+    #: the typed verdicts of the access analysis (None: it did not run). Rules read these,
+    #: never the CAN_READ edges' attribute dictionaries.
+    access: AccessReport | None
     config: EngineConfig
     now: datetime
     index: GraphIndex

@@ -7,7 +7,11 @@ Accepted shapes (scanner.access.report.AccessReport.to_dict(), and simpler ones)
     {"secrets": {"<arn>": {"readers": [{"principal": ..., "decision": ..., ...}], ...}}}
     {"secrets": [{"arn" | "secret_arn": "<arn>", "readers": [...], ...}]}
 
-``paths`` win over ``readers`` when both are present. A decision ``ALLOWED``/``allow`` reads,
+``paths`` win over ``readers`` when both are present. ``reach`` entries (classes of readers a
+``*``, organization-wide or account-wide grant reaches: ``{"subject": "*" |
+"organization:<id>" | "account:<id>", "decision": ..., "label": ...}``) are readers too, keyed
+by their subject: a secret that becomes readable by everyone or by the whole organization
+gains a reader even when no principal of the snapshot is new. A decision ``ALLOWED``/``allow`` reads,
 ``CONDITIONAL`` reads under conditions (it counts as a reader), ``unknown`` -- or a DENIED path
 whose gates deny nothing but include an UNKNOWN gate -- means it could not be assessed, and
 anything else does not read. A bare principal string in ``readers`` is an allowed reader. A
@@ -78,6 +82,11 @@ def _path_decision(entry: Mapping[str, Any]) -> str:
     return decision
 
 
+def is_class_subject(principal: str) -> bool:
+    """A reach class ("*", "organization:<id>", "account:<id>"), not one principal."""
+    return principal == "*" or principal.startswith(("organization:", "account:"))
+
+
 def principal_account(principal: str) -> str | None:
     """The 12-digit account of an ARN, ``<acct>`` or ``account:<acct>`` principal."""
     if principal.startswith("arn:"):
@@ -122,6 +131,13 @@ def secret_access(arn: str, entry: Mapping[str, Any]) -> SecretAccess:
             reader = Reader(principal=str(principal), decision=_path_decision(r), raw=r)
         else:
             continue
+        prev = readers.get(reader.principal)
+        if prev is None or _rank(reader.decision) > _rank(prev.decision):
+            readers[reader.principal] = reader
+    for r in entry.get("reach") or ():
+        if not isinstance(r, Mapping) or not r.get("subject"):
+            continue
+        reader = Reader(principal=str(r["subject"]), decision=_path_decision(r), raw=r)
         prev = readers.get(reader.principal)
         if prev is None or _rank(reader.decision) > _rank(prev.decision):
             readers[reader.principal] = reader

@@ -1,11 +1,14 @@
-"""Readers of each secret in two scans' access reports: new readers and lost readers. A reader
-whose decision became unknown, or whose secret or account was not assessed, is not assessed,
-never lost."""
+"""Readers of each secret in two scans' access reports: new readers and lost readers.
+
+Classes of readers (everyone, the organization, a whole account: the access report's
+``reach``) are readers too and come first: a secret that became readable by everyone is the
+first line. A reader whose decision became unknown, or whose secret or account was not
+assessed, is not assessed, never lost."""
 
 from __future__ import annotations
 
-from scanner.history.access_readers import READS, UNKNOWN, Reader, principal_account, \
-    raw_entries, secret_access
+from scanner.history.access_readers import READS, UNKNOWN, Reader, is_class_subject, \
+    principal_account, raw_entries, secret_access
 from scanner.history.assessed import Assessment
 from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
 from scanner.history.records import StoredScan
@@ -58,11 +61,11 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
         gained: list[ReaderChange] = []
         lost: list[ReaderChange] = []
         old_readers = o.readers if o is not None else {}
-        for principal, r in sorted(n.readers.items()):
+        for principal, r in sorted(n.readers.items(), key=_classes_first):
             prev = old_readers.get(principal)
             if r.decision in READS and (prev is None or prev.decision not in READS):
                 gained.append(_rc(r, prev))
-        for principal, r in sorted(old_readers.items()):
+        for principal, r in sorted(old_readers.items(), key=_classes_first):
             if r.decision not in READS:
                 continue
             now = n.readers.get(principal)
@@ -83,4 +86,14 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
                 lost.append(_rc(r, now))
         if gained or lost:
             changes.append(AccessChange(secret_arn=arn, gained=tuple(gained), lost=tuple(lost)))
+    # a secret that became readable by everyone / the organization / a whole account first
+    changes.sort(key=lambda c: not any(is_class_subject(r.principal) for r in c.gained))
     return changes
+
+
+def _classes_first(item: tuple[str, Reader]) -> tuple[int, str]:
+    """Everyone, then the organization, then whole accounts, then single principals."""
+    p = item[0]
+    rank = 0 if p == "*" else 1 if p.startswith("organization:") else \
+        2 if p.startswith("account:") else 3
+    return rank, p

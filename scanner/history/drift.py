@@ -268,6 +268,23 @@ def _statement_line(st: StatementChange) -> str:
     return f"      {sign} {label}: {_short(body, 160)}"
 
 
+def _who(r: ReaderChange) -> str:
+    """A principal, or a class of readers by its label (everyone, the organization, ...)."""
+    label = r.detail.get("label") if r.detail.get("subject") == r.principal else None
+    return f"{label} [{r.principal}]" if label else r.principal
+
+
+def _counts(r: ReaderChange) -> str:
+    if r.detail.get("subject") != r.principal or r.detail.get("principals") is None:
+        return ""
+    d = r.detail
+    extra = f", {len(d['unassessed_accounts'])} account(s) not assessed" \
+        if d.get("unassessed_accounts") else ""
+    return (f": {d.get('principals', 0)} principal(s) of the snapshot read, "
+            f"{d.get('conditional_principals', 0)} conditionally, in {d.get('accounts', 0)} "
+            f"account(s){extra}")
+
+
 def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
     """A plain-text report for the terminal, most important first (a Drift or its JSON)."""
     if not isinstance(drift, Drift):
@@ -288,10 +305,10 @@ def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
         lines.append(f"  {ac.secret_arn}")
         for r in ac.gained:
             was = f" (was {r.other_decision})" if r.other_decision else ""
-            lines.append(f"    + {r.principal} can now read [{r.decision}]{was}")
+            lines.append(f"    + {_who(r)} can now read [{r.decision}]{was}{_counts(r)}")
         for r in ac.lost:
             now = f" (now {r.other_decision})" if r.other_decision else ""
-            lines.append(f"    - {r.principal} can no longer read{now}")
+            lines.append(f"    - {_who(r)} can no longer read{now}")
     if not drift.access:
         lines.append("  none")
 

@@ -89,3 +89,26 @@ def test_malformed_snapshot_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     bad.write_text('{"meta": ')
     assert main(["access", "--snapshot", str(bad)]) == 2
     assert "snapshot.json" in capsys.readouterr().err
+
+
+def test_reader_classes_of_a_public_secret_are_shown(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from access_estate import CENTRAL, doc, text
+
+    public = text({"Effect": "Allow", "Principal": "*",
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    worker = f"arn:aws:iam::{CENTRAL}:role/Worker"
+    snap = estate(secret_policy=public, kms_key_id=None,
+                  principals=(role(worker, doc({"Effect": "Allow", "Action": "s3:*",
+                                                "Resource": "*"})),))
+    path = write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    assert main(["access", "--snapshot", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"reach: every principal of the secret's own account {CENTRAL} -> ALLOWED: " \
+           "1 principal(s) read" in out
+    assert "reach: everyone (any AWS principal of any account) -> DENIED" in out
+    assert next(line for line in out.splitlines() if worker in line).split()[1] == "ALLOWED"
+    assert main(["access", "--snapshot", str(path), "--format", "json"]) == 0
+    [secret] = json.loads(capsys.readouterr().out)["secrets"]
+    assert {(r["subject"], r["decision"]) for r in secret["reach"]} >= {
+        (f"account:{CENTRAL}", "ALLOWED"), ("*", "DENIED")}

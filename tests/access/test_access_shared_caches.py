@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from scanner.access import AccessReport, AccessSettings, analyze_access
-from scanner.access.analyze import _Analyzer
+from scanner.access.guard_share import SharedGuardrails
 from scanner.access.scp import RCP, SCP
 from scanner.graph.builder import build_graph
 from scanner.model import (
@@ -148,7 +148,7 @@ def test_guardrails_shared_across_secrets_equal_per_secret_evaluation(
         name: str, record_denied: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     snap = _org_estate(seed=len(name), controls=CONTROLS[name])
     shared = _paths(_run(snap, record_denied))
-    monkeypatch.setattr(_Analyzer, "_guard_scope", lambda self, sv: sv.arn)
+    monkeypatch.setattr(SharedGuardrails, "scope", lambda self, sv: sv.arn)
     per_secret = _paths(_run(snap, record_denied))
     assert shared == per_secret
     decisions = {v[0] for v in shared.values()}

@@ -39,7 +39,8 @@ def _statuses(rule_id: str, snapshot: Snapshot) -> dict[str, Finding]:
         from scanner.access import AccessSettings, analyze_access
 
         access = analyze_access(graph, snapshot, AccessSettings.from_snapshot(snapshot))
-    config = parse_config(fx.config or {}, path=f"tests/rules/{rule_id}/expected.yaml")
+    config = parse_config({**(fx.config or {}), "emit_pass": True},
+                          path=f"tests/rules/{rule_id}/expected.yaml")
     findings = evaluate(graph, snapshot, access, Ruleset(rules=(rule,)), config, fx.now)
     return {f"{f.resource.arn}|{f.principal or ''}": f for f in findings if f.rule_id == rule_id}
 

@@ -6,6 +6,7 @@ import ipaddress
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
+from scanner.access.graph_io import policy_input
 from scanner.engine.conditions import UNKNOWN, Result
 from scanner.policy import Policy, Statement, parse_policy_text
 from scanner.policy.matching import action_matches
@@ -40,21 +41,15 @@ def policy_or_unknown(attrs: Mapping[str, Any], field: str, what: str,
                       ctx: Any = None) -> tuple[Policy | None, Result | None]:
     """The parsed policy in ``field``; (None, UNKNOWN result) when not read or unparseable;
     (None, None) when there is no policy at all."""
+    parse = ctx.index.policy if ctx is not None else parse_policy_text
+    policy, missing = policy_input(attrs, field, what, parse)
+    if missing is None:
+        return policy, None
     unread = attrs.get("unread") or ()
     if field in unread or "key" in unread or attrs.get("collected") is False:
-        return None, Result(outcome=UNKNOWN, missing=(f"{what} (not read: see coverage)",),
+        return None, Result(outcome=UNKNOWN, missing=(missing,),
                             facts=(("text", f"{what} was not read"),))
-    if field not in attrs:
-        return None, Result(outcome=UNKNOWN, missing=(f"{what} (not collected)",))
-    text = attrs.get(field)
-    if text is None:
-        return None, None
-    text = text if isinstance(text, str) else str(text)
-    policy = ctx.index.policy(text) if ctx is not None else parse_policy_text(text)
-    if policy.problems:
-        return None, Result(outcome=UNKNOWN, missing=(f"{what} (unparseable: "
-                                                     f"{'; '.join(policy.problems)[:200]})",))
-    return policy, None
+    return None, Result(outcome=UNKNOWN, missing=(missing,))
 
 
 def statement_actions_match(st: Statement, patterns: Iterable[str]) -> bool:

@@ -1,8 +1,9 @@
-"""Intended cross-account access that does not work: a CAN_READ edge (from access analysis)
-from a principal in another account whose secret resource-policy gate is ALLOWED or
-CONDITIONAL -- the owner meant to grant it -- while another gate (key policy, identity policy,
-SCP) is DENIED. UNKNOWN when the secret's resource policy was not read (intent cannot be
-known), when a gate is UNKNOWN, or when access analysis did not run; the
+"""Intended cross-account access that does not work: an access path (the access analysis'
+typed verdict, ``SecretAccess.paths``) from a principal in another account whose secret
+resource-policy gate is ALLOWED or CONDITIONAL -- the owner meant to grant it -- while another
+gate (key policy, identity policy, SCP) is DENIED. UNKNOWN when the secret's resource policy was
+not read (intent cannot be known), when a gate is UNKNOWN, or when access analysis did not run;
+the
 identity policies of accounts outside the scan can never be read, so for their principals an
 UNKNOWN identity gate alone is out of scope. A
 principal the resource policy does not name is not "intended" and is left to the other rules.
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
+from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
-from scanner.graph.schema import EdgeKind
 
-GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
 _GRANTING = ("ALLOWED", "CONDITIONAL")
 
 
@@ -28,32 +29,35 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     _, problem = policy_or_unknown(attrs, "resource_policy", "resource policy", ctx)
     if problem is not None:
         return problem
-    own = attrs.get("account_id")
+    sa = ctx.access.secrets.get(node_id)
+    if sa is None:
+        return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
+    own = sa.account_id
     broken: list[str] = []
     facts: list[tuple[Any, ...]] = []
     undecided: list[str] = []
     details: dict[str, Any] = {}
     denied_by: dict[str, list[str]] = {}
-    for principal, data in ctx.index.edges(node_id, EdgeKind.CAN_READ.value, "in"):
-        p_account = (ctx.graph.nodes[principal].get("account_id")
-                     if principal in ctx.graph.nodes else None)
+    for path in sa.paths:
+        principal = path.principal
+        p_account = path.principal_account
         if p_account == own:
             continue
-        gates: Mapping[str, Any] = data.get("gates") or {}
-        if str(gates.get("resource_policy")) not in _GRANTING:
+        gates = path.gates
+        if gates["resource_policy"].status not in _GRANTING:
             continue
-        denied = [g for g in GATES[1:] if str(gates.get(g)) == "DENIED"]
-        unknown_gates = [g for g in GATES[1:] if str(gates.get(g)) == "UNKNOWN"]
+        denied = [g for g in GATES[1:] if gates[g].status == "DENIED"]
+        unknown_gates = [g for g in GATES[1:] if gates[g].status == "UNKNOWN"]
         if denied:
-            if principal in details:  # several CAN_READ edges of one principal: one finding
+            if principal in details:  # several paths of one principal: one finding
                 continue
             broken.append(principal)
             denied_by[principal] = denied
-            reasons = "; ".join(str(r) for r in data.get("reasons") or ())
+            reasons = "; ".join(path.reasons)
             reasons = reasons if len(reasons) <= 300 else reasons[:299] + "…"
             facts.append(("text", f"{principal}: granted by the resource policy but denied by "
                                   f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}"))
-            details[principal] = {g: str(gates.get(g)) for g in GATES}
+            details[principal] = {g: gates[g].status for g in GATES}
         elif unknown_gates:
             if (unknown_gates == ["identity_policy"]
                     and p_account not in ctx.index.scanned_accounts):
@@ -63,10 +67,11 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     if broken:
         # each principal's finding carries its own gates and reason only
         return Result(outcome=TRUE, principals=tuple(broken), facts=tuple(facts),
-                      evidence={"gates": details},
+                      evidence=with_reader_classes(ctx, node_id, {"gates": details}),
                       principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
-                      principal_evidence={p: {"gates": {p: details[p]},
-                                              "denied_by": denied_by[p]} for p in broken})
+                      principal_evidence={p: with_reader_classes(
+                          ctx, node_id, {"gates": {p: details[p]}, "denied_by": denied_by[p]})
+                          for p in broken})
     if undecided:
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "

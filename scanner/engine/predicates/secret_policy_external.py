@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
+from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import account_of, policy_or_unknown
 
 
@@ -41,7 +42,9 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                     for e in external}
         return Result(outcome=TRUE, principals=tuple(external),
                       facts=tuple(("text", messages[e]) for e in external),
-                      evidence={"external_principals": external}, principal_messages=messages)
+                      evidence=with_reader_classes(ctx, node_id,
+                                                   {"external_principals": external}),
+                      principal_messages=messages)
     if undecided:
         return Result(outcome=UNKNOWN, missing=("organization accounts (Organizations not read)",),
                       facts=(("text", f"cannot tell whether {', '.join(undecided)} are in the "

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
+from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import is_narrowed, policy_or_unknown
 
 
@@ -32,4 +33,4 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     return Result(outcome=TRUE, principals=("*",),
                   facts=(("text", f"{field} allows everyone without a narrowing condition: "
                                   f"{', '.join(public)}"),),
-                  evidence={"statements": public})
+                  evidence=with_reader_classes(ctx, node_id, {"statements": public}))

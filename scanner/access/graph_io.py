@@ -1,0 +1,167 @@
+"""The access analysis' graph I/O: what it reads of each secret (and its key) from the graph,
+and the CAN_READ edges it writes back (for the graph's readers: reports and ``report``; the
+rule engine reads the typed verdicts instead)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import networkx as nx
+
+from scanner.access.context import resource_context
+from scanner.access.gates import KeyFacts
+from scanner.access.grants import named_principals
+from scanner.access.settings import AccessSettings
+from scanner.access.verdicts import SecretAccess
+from scanner.graph.schema import EdgeKind, NodeKind
+from scanner.policy.evaluate import PolicyResult
+from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.tri import Tri
+
+def policy_input(attrs: Mapping[str, Any], field: str, what: str,
+                 parse: Callable[[str], Policy] = parse_policy) -> tuple[
+                     Policy | None, str | None]:
+    """A policy attribute of a graph node as an input: (policy, None); (None, None) when there
+    is no policy at all; (None, what is missing) when it was not read, not collected or cannot
+    be parsed. The one reading of "was this policy read" (rules and access analysis)."""
+    unread = attrs.get("unread") or ()
+    if field in unread or "key" in unread or attrs.get("collected") is False:
+        return None, f"{what} (not read: see coverage)"
+    if field not in attrs:
+        return None, f"{what} (not collected)"
+    text = attrs.get(field)
+    if text is None:
+        return None, None
+    policy = parse(text if isinstance(text, str) else str(text))
+    if policy.problems:
+        return None, f"{what} (unparseable: {'; '.join(policy.problems)[:200]})"
+    return policy, None
+
+
+_UNUSABLE_STATES = {"Disabled", "PendingDeletion", "PendingImport", "Unavailable",
+                    "PendingReplicaDeletion"}
+_AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
+
+
+class SecretView:
+    """The facts about one secret (and its key) that every pair needs, computed once."""
+
+    def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
+                 key_attrs: dict[str, Any] | None, settings: AccessSettings) -> None:
+        self.arn = arn
+        #: the secret whose resource policy this view carries (itself, or a replica's primary)
+        self.primary_arn: str = str(attrs.get("primary_arn") or arn)
+        self.name: str | None = attrs.get("name")
+        #: what is missing of its resource policy as an input (None: read, or there is none)
+        self.policy_missing = policy_input(attrs, "resource_policy",
+                                           f"resource_policy of {self.primary_arn}")[1]
+        parts = arn.split(":", 5) + [""] * 6
+        self.account: str = attrs.get("account_id") or parts[4]
+        self.region: str = attrs.get("region") or parts[3]
+        self.tags: dict[str, str] = dict(attrs.get("tags") or {})
+        text = attrs.get("resource_policy")
+        self.policy: Policy | None = parse_policy(text) if text else None
+        self.unread_result: PolicyResult | None = None
+        #: the resource policy was not read (coverage): rules reading the view answer UNKNOWN
+        self.policy_unread = self.policy is None and "resource_policy" in (
+            attrs.get("unread") or ())
+        if self.policy_unread:
+            self.unread_result = PolicyResult(
+                allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                allow_session=Tri.UNKNOWN,
+                unresolved=("resource policy not collected",),
+                reasons=("resource policy could not be read",))
+        kms_ref = attrs.get("kms_key_id")
+        self.key_arn = key_id
+        ka = key_attrs or {}
+        self.aws_managed = (not kms_ref or str(kms_ref).endswith(_AWS_MANAGED_ALIAS)
+                            or bool(ka.get("aws_managed")) or ka.get("key_manager") == "AWS")
+        self.key_account: str = ka.get("account_id") or (
+            key_id.split(":", 5)[4] if key_id and key_id.count(":") >= 5 else self.account)
+        key_text = ka.get("policy")
+        self.key_policy: Policy | None = parse_policy(key_text) if key_text else None
+        state = ka.get("key_state")
+        usable = Tri.FALSE if state in _UNUSABLE_STATES else Tri.TRUE
+        reason: str | None = f"key is {state}" if state in _UNUSABLE_STATES else None
+        if state is None and "key_state" in (ka.get("unread") or ()):
+            usable, reason = Tri.UNKNOWN, "key state not read"
+        if not self.aws_managed and self.key_policy is None:
+            reason = "key not collected" if key_attrs is None or not ka.get("collected", True) \
+                else "key policy not collected"
+        self.key_facts = KeyFacts(aws_managed=self.aws_managed, usable=usable,
+                                  policy_result=None, reason=reason)
+        self.named = named_principals(self.policy, settings.action)
+        self.key_named = named_principals(self.key_policy, settings.decrypt_action)
+        self.uses_kms = not self.aws_managed and bool(self.key_arn)
+        self.rctx_sm = resource_context(account_id=self.account, region=self.region,
+                                        tags=self.tags, settings=settings, kms=False,
+                                        secret_arn=arn)
+        self.rctx_kms = resource_context(account_id=self.key_account, region=self.region,
+                                         tags={}, settings=settings, kms=True, secret_arn=arn)
+        #: identity results for kms:Decrypt differ between secrets of one key only through the
+        #: encryption context (SecretARN) and the region (kms:ViaService)
+        self.kms_scope = (self.region, arn)
+        keys: set[str] = set()
+        for pol in (self.policy, self.key_policy):
+            if pol is not None:
+                keys |= pol.condition_keys
+        self.policy_keys: frozenset[str] = frozenset(keys)
+
+
+def _key_of(graph: nx.MultiDiGraph, node: str) -> tuple[str | None, dict[str, Any] | None]:
+    for _, dst, data in graph.out_edges(node, data=True):
+        if data.get("kind") == EdgeKind.ENCRYPTED_BY.value:
+            return dst, dict(graph.nodes[dst])
+    return None, None
+
+
+def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
+        list[SecretView], list[SecretView]]:
+    """(primary secrets, replicas). A replica carries its primary's resource policy and tags,
+    and is encrypted by its own key in its own region."""
+    views: list[SecretView] = []
+    replicas: list[SecretView] = []
+    for node, attrs in graph.nodes(data=True):
+        kind = attrs.get("kind")
+        if kind == NodeKind.SECRET.value:
+            key_id, key_attrs = _key_of(graph, node)
+            views.append(SecretView(node, dict(attrs), key_id, key_attrs, settings))
+        elif kind == NodeKind.SECRET_REPLICA.value:
+            primary = attrs.get("primary_arn")
+            if not primary or primary not in graph:
+                continue
+            merged = dict(graph.nodes[primary])
+            merged["primary_arn"] = primary
+            region = attrs.get("region") or ""
+            merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
+            parts = str(primary).split(":", 5)
+            arn = attrs.get("replica_arn") or (":".join(parts[:3] + [region] + parts[4:])
+                                               if len(parts) == 6 else node)
+            key_id, key_attrs = _key_of(graph, node)
+            replicas.append(SecretView(str(arn), merged, key_id, key_attrs, settings))
+    return views, replicas
+
+
+def key_nodes(graph: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:
+    return [(node, dict(attrs)) for node, attrs in graph.nodes(data=True)
+            if attrs.get("kind") == NodeKind.KMS_KEY.value]
+
+
+def add_can_read_edges(graph: nx.MultiDiGraph, report: Mapping[str, SecretAccess]) -> None:
+    # paths sharing one verdict share its summary: one dict for all their edges (read-only by
+    # contract, like every graph attribute after the analysis)
+    statuses: dict[int, dict[str, str]] = {}
+    for sa in report.values():
+        for p in sa.paths:
+            if p.principal not in graph:
+                ptype = p.principal_type
+                graph.add_node(p.principal, kind=NodeKind.PRINCIPAL.value,
+                               account_id=p.principal_account, region="global",
+                               principal_type=ptype, external=not p.in_zone)
+            gates = statuses.get(id(p.gates))
+            if gates is None:
+                gates = statuses[id(p.gates)] = p.gate_statuses()
+            graph.add_edge(p.principal, sa.secret_arn, key=EdgeKind.CAN_READ.value,
+                           kind=EdgeKind.CAN_READ.value, decision=p.decision,
+                           gates=gates, conditions=p.conditions, reasons=p.reasons,
+                           broken_at=p.broken_at, cross_account=p.cross_account)

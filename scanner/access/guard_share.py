@@ -1,0 +1,134 @@
+"""Guardrail (SCP / RCP) answers shared across principals and secrets that the control
+policies cannot tell apart. The evaluation itself is scanner.access.scp; this module decides
+what the answer may be keyed by (see docs/access.md "Shared guardrails")."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from scanner.access.classes import Interner, project
+from scanner.access.graph_io import SecretView
+from scanner.access.identity import Principal
+from scanner.access.scp import RCP, SCP, Guardrails, GuardrailResult, is_service_linked_role
+from scanner.model import Organization
+from scanner.policy.matching import arn_matches
+from scanner.policy.parse import parse_policy
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri, all3, any3
+
+_NOT_COLLECTED = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                                 reasons=("SCPs/RCPs were not collected: not assessed",))
+_NO_ORG = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
+                          reasons=("no organization data: guardrails not assessed",))
+
+
+class SharedGuardrails:
+    def __init__(self, org: Organization | None, interner: Interner) -> None:
+        self.guard = Guardrails(org)
+        self._intern = interner
+        #: the same answer for every pair: no organization, or its policies were not read
+        self.constant: GuardrailResult | None = (
+            _NO_ORG if org is None else _NOT_COLLECTED if not (org.policies_read or org.rcps_read)
+            else None)
+        keys: set[str] = set()
+        pats: list[str] = []
+        resource_blind = True
+        for cp in (org.policies if org else ()):
+            parsed = parse_policy(cp.content)
+            keys |= parsed.condition_keys
+            if parsed.problems or parsed.uses_variables:
+                resource_blind = False
+            for st in parsed.statements:
+                if st.problems or st.not_principal is not None or (
+                        st.principal is not None and not (st.principal.star and not (
+                            st.principal.aws or st.principal.problems or
+                            st.principal.canonical_user))):
+                    resource_blind = False
+                pats.extend(st.resources or ())
+                pats.extend(st.not_resources or ())
+        self.keys = tuple(sorted(keys))
+        #: the Resource / NotResource patterns of every SCP / RCP: a secret is seen by the
+        #: guardrails only through which of them its ARN (and its key's) matches, and the
+        #: resource-side values of their condition keys. None: a document that can see more
+        #: (variables, problems, a Principal other than "*"): key by the secret ARN.
+        self.patterns: tuple[str, ...] | None = (
+            tuple(dict.fromkeys(pats)) if resource_blind else None)
+        self.has_policies = bool(org and org.policies)
+        self._where: dict[tuple[object, ...], object] = {}
+        self._secret_cache: dict[tuple[object, ...], GuardrailResult] = {}
+        self._cache: dict[tuple[object, ...], GuardrailResult] = {}
+
+    def scp_signature(self, account_id: str | None) -> object:
+        """What tells principals of two accounts apart for the SCPs (None: nothing does)."""
+        return self.guard.signature(SCP, account_id) if self.constant is None else None
+
+    def end_secret(self) -> None:
+        self._where.clear()
+        self._secret_cache.clear()
+
+    def result(self, p: Principal, sv: SecretView, pctx: Any, make_sm: Callable[[], Request],
+               make_kms: Callable[[], Request]) -> GuardrailResult:
+        if self.constant is not None:
+            return self.constant
+        # with no SCP / RCP document at all nothing can look at the resource: the answer
+        # depends on the accounts' paths only, and is shared by every secret
+        where: object = self.scope(sv) if self.has_policies else (
+            self.guard.signature(RCP, sv.account), self.guard.signature(RCP, sv.key_account),
+            sv.uses_kms, sv.region)
+        key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type,
+               is_service_linked_role(p.arn), where,
+               project(pctx, self.keys))
+        cache = self._secret_cache if self.has_policies and self.patterns is None \
+            else self._cache
+        hit = cache.get(key)
+        if hit is None:
+            hit = self._intern(self._uncached(p, sv, make_sm(),
+                                              make_kms() if sv.uses_kms else None))
+            cache[key] = hit
+        return hit
+
+    def scope(self, sv: SecretView) -> object:
+        """What the SCP / RCP documents can see of this secret's requests (its own and its
+        key's): the accounts whose RCPs apply, which of their Resource patterns the ARNs match,
+        and the resource-side values of their condition keys. Secrets with equal scopes get
+        equal guardrail answers, so the answer is shared across secrets."""
+        pats = self.patterns
+        if pats is None:
+            return sv.arn
+        ck = (sv.arn, sv.key_arn, sv.uses_kms)
+        hit = self._where.get(ck)
+        if hit is None:
+            key_arn = sv.key_arn or ""
+            vals: list[object] = []
+            for rctx in (sv.rctx_sm, sv.rctx_kms):
+                vals.append(tuple(
+                    rctx[0].get(k) if k in rctx[0] else
+                    ("absent" if any(k.startswith(x) for x in rctx[1]) else None)
+                    for k in self.keys))
+            hit = ("scope", sv.account, sv.key_account, sv.region, sv.uses_kms,
+                   tuple(arn_matches(x, sv.arn) for x in pats),
+                   tuple(arn_matches(x, key_arn) for x in pats) if sv.uses_kms else None,
+                   tuple(vals))
+            self._where[ck] = hit
+        return hit
+
+    def _uncached(self, p: Principal, sv: SecretView, req_sm: Request,
+                  req_kms: Request | None) -> GuardrailResult:
+        g = self.guard
+        results = [g.evaluate(SCP, p.account_id, req_sm), g.evaluate(RCP, sv.account, req_sm)]
+        if req_kms is not None:
+            results.append(g.evaluate(SCP, p.account_id, req_kms))
+            results.append(g.evaluate(RCP, sv.key_account, req_kms))
+        applicable = [r for r in results if r.status != "NOT_APPLICABLE"]
+        if not applicable:
+            reasons = tuple(dict.fromkeys(x for r in results for x in r.reasons))
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=reasons)
+        allow = all3(r.allow for r in applicable)
+        deny = any3(r.deny for r in applicable)
+        status = "DENIED" if deny is Tri.TRUE or allow is Tri.FALSE else \
+            "ALLOWED" if allow is Tri.TRUE and deny is Tri.FALSE else "CONDITIONAL"
+        unresolved = tuple(dict.fromkeys(u for r in applicable for u in r.unresolved))
+        reasons = tuple(dict.fromkeys(x for r in applicable for x in r.reasons))
+        return GuardrailResult(status=status, allow=allow, deny=deny, unresolved=unresolved,
+                               reasons=reasons)

@@ -1,0 +1,305 @@
+"""One (principal, secret) pair: each gate's verdict, combined, and whether a policy meant the
+principal to read the secret. Results are cached by what each policy can see (for a principal
+no Principal element singles out: the policy's open statements), identity results by the
+Resource patterns the resource matches, whole pair verdicts by the principal's class key."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from scanner.access.classes import Contexts, Interner, PolicyRefs, PrincipalContext, \
+    is_open, project
+from scanner.access.context import PrincipalFacts, build_request
+from scanner.access.gates import Combined, GateInputs, KeyFacts, combine
+from scanner.access.graph_io import SecretView
+from scanner.access.guard_share import SharedGuardrails
+from scanner.access.identity import IdentityEvaluator, IdentityResult, Principal, \
+    external_principal
+from scanner.access.scp import is_service_linked_role
+from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
+from scanner.access.verdicts import AccessPath, GateVerdict
+from scanner.graph.schema import PUBLIC_PRINCIPAL
+from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
+from scanner.policy.matching import arn_matches
+from scanner.policy.parse import Policy
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri
+
+#: "*": an authenticated principal of an account outside everything known (Secrets Manager and
+#: KMS take no anonymous requests); its own account's administrators control its identity
+#: policies, so that gate is theirs to open.
+PUBLIC = external_principal(PUBLIC_PRINCIPAL, OUTSIDER_ACCOUNT, "public")
+_OUTSIDER_IDENTITY = IdentityResult(
+    allow=Tri.TRUE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
+    reasons=("a principal outside the organization controls its own identity policies",))
+
+#: a pair verdict: the combined gates and whether the read was intended
+PairVerdict = tuple[Combined, bool]
+
+
+class PairEvaluator:
+    def __init__(self, settings: AccessSettings, identity: IdentityEvaluator,
+                 guardrails: SharedGuardrails, contexts: Contexts, refs: PolicyRefs,
+                 interner: Interner) -> None:
+        self.s = settings
+        self.identity = identity
+        self.guardrails = guardrails
+        self.contexts = contexts
+        self.refs = refs
+        self._intern = interner
+        self._rp_cache: dict[tuple[object, ...], PolicyResult] = {}  # key policies
+        #: per-secret caches (resource-policy results, pair classes, resource scopes), emptied
+        #: after each secret so memory stays bounded by the largest secret, not the estate
+        self._secret_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._pair_cache: dict[tuple[object, ...], PairVerdict] = {}
+        self._rscopes: dict[tuple[object, ...], tuple[str, tuple[object, ...]]] = {}
+        self._shape_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._shapes: dict[int, tuple[object, tuple[str, ...]] | None] = {}
+        self._combine_cache: dict[tuple[object, ...], Combined] = {}
+        self._union: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self._probe: dict[tuple[object, ...], bool] = {}
+
+    def end_secret(self) -> None:
+        self._secret_cache.clear()
+        self._pair_cache.clear()
+        self._rscopes.clear()
+        self.guardrails.end_secret()
+
+    def sm_request(self, p: Principal, sv: SecretView) -> Callable[[], Request]:
+        def make() -> Request:
+            return build_request(p.facts, self.contexts.principal(p), sv.rctx_sm,
+                                 action=self.s.action, resource=sv.arn)
+        return make
+
+    # ------------------------------------------------------------------ policy results
+    def _policy_result(self, policy: Policy, tag: str, sv: SecretView, facts: PrincipalFacts,
+                       pctx: PrincipalContext, make: Callable[[], Request]) -> PolicyResult:
+        pkey = self._pkey(policy, facts)
+        keys = self.contexts.keys(policy.condition_keys)
+        rscope = self._rscope(policy, tag, sv, keys)
+        proj = project(pctx, keys)
+        shape = self._shape(policy) if isinstance(pkey, tuple) and pkey[0] == "-" else None
+        if shape is not None:
+            # a principal no Principal element singles out sees only the open statements:
+            # policies that differ in their named grantees share the answer
+            resource, rvals = rscope
+            fp = tuple(arn_matches(x, resource) for x in shape[1])
+            key: tuple[object, ...] = (shape, tag, fp, rvals, pkey, proj)
+            cache = self._shape_cache
+        else:
+            key = (id(policy), tag, rscope, pkey, proj)
+            cache = self._rp_cache if tag == "kms" else self._secret_cache
+        hit = cache.get(key)
+        if hit is None:
+            hit = self._intern(evaluate_policy(policy, make(), PolicyKind.RESOURCE))
+            cache[key] = hit
+        return hit
+
+    def _shape(self, policy: Policy) -> tuple[object, tuple[str, ...]] | None:
+        """(the statements that can apply to a principal no Principal element names, their
+        Resource / NotResource patterns), or None when that cannot be said safely."""
+        pid = id(policy)
+        if pid in self._shapes:
+            return self._shapes[pid]
+        out: tuple[object, tuple[str, ...]] | None = None
+        if not policy.problems and not policy.uses_variables:
+            open_sts = tuple(st for st in policy.statements if is_open(st))
+            pats: list[str] = []
+            for st in open_sts:
+                pats.extend(st.resources or st.not_resources or ())
+            out = ((policy.version, open_sts), tuple(dict.fromkeys(pats)))
+        self._shapes[pid] = out
+        return out
+
+    def _pkey(self, policy: Policy, facts: PrincipalFacts) -> object:
+        """What a policy's Principal elements can tell apart about this principal."""
+        refs = self.refs(policy)
+        acct = facts.account_id
+        if refs.per_principal or facts.principal_type in ("public", "root") or \
+                acct in refs.arn_accounts:
+            return facts.arn
+        return (acct if acct in refs.account_entries else "-", facts.principal_type,
+                facts.has_boundary)
+
+    def _class_key(self, p: Principal, sv: SecretView,
+                   pctx: PrincipalContext) -> tuple[object, ...]:
+        """Principals with equal class keys get equal gate verdicts for this secret."""
+        facts = p.facts
+        uk = (p.signature, sv.policy_keys)
+        keys = self._union.get(uk)
+        if keys is None:
+            keys = tuple(sorted(set(p.condition_keys) | set(self.guardrails.keys)
+                                | sv.policy_keys))
+            self._union[uk] = keys
+        return (
+            sv.arn, p.signature, facts.account_id == sv.account,
+            facts.account_id == sv.key_account, facts.principal_type,
+            is_service_linked_role(facts.arn), facts.has_boundary, p.identity_known,
+            self._pkey(sv.policy, facts) if sv.policy is not None else None,
+            self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None,
+            p.arn in sv.named.arns, facts.account_id in sv.named.accounts,
+            self.guardrails.scp_signature(facts.account_id),
+            project(pctx, keys),
+        )
+
+    def _rscope(self, policy: Policy, tag: str, sv: SecretView,
+                keys: tuple[str, ...]) -> tuple[str, tuple[object, ...]]:
+        """What the resource side of the request shows the policy: the resource ARN and the
+        values of the keys it uses (so a key policy is evaluated once for all its secrets)."""
+        ck = (id(policy), tag, sv.arn)
+        hit = self._rscopes.get(ck)
+        if hit is None:
+            rctx = sv.rctx_sm if tag == "sm" else sv.rctx_kms
+            resource = sv.arn if tag == "sm" else (sv.key_arn or "")
+            vals = tuple(rctx[0].get(k) if k in rctx[0] else
+                         ("absent" if any(k.startswith(x) for x in rctx[1]) else None)
+                         for k in keys)
+            hit = (resource, vals)
+            self._rscopes[ck] = hit
+        return hit
+
+    # ------------------------------------------------------------------ the pair
+    def verdict(self, p: Principal, sv: SecretView) -> PairVerdict:
+        """The pair's combined gates and intent, shared by its class for this secret."""
+        pctx = self.contexts.principal(p)
+        ck = self._class_key(p, sv, pctx)
+        hit = self._pair_cache.get(ck)
+        if hit is None:
+            hit = self._evaluate_class(p, sv, pctx, p.facts.account_id != sv.account)
+            self._pair_cache[ck] = hit
+        return hit
+
+    def path(self, p: Principal, sv: SecretView, verdict: PairVerdict) -> AccessPath:
+        c, intended = verdict
+        facts = p.facts
+        broken_at = c.blocking if intended and c.decision == "DENIED" else ()
+        return AccessPath(
+            principal=facts.arn, principal_account=facts.account_id,
+            principal_type=facts.principal_type, secret_arn=sv.arn, secret_account=sv.account,
+            decision=c.decision, cross_account=facts.account_id != sv.account, gates=c.gates,
+            conditions=c.conditions, reasons=c.reasons, intended=intended, broken_at=broken_at,
+            in_zone=self.s.in_zone(facts.account_id),
+            allow_listed=facts.account_id in self.s.allowed_external_accounts,
+        )
+
+    def evaluate_pair(self, p: Principal, sv: SecretView) -> AccessPath:
+        return self.path(p, sv, self.verdict(p, sv))
+
+    def _evaluate_class(self, p: Principal, sv: SecretView, pctx: PrincipalContext,
+                        cross: bool) -> PairVerdict:
+        facts = p.facts
+        s = self.s
+
+        def make_sm() -> Request:
+            return build_request(facts, pctx, sv.rctx_sm, action=s.action, resource=sv.arn)
+
+        def make_kms() -> Request:
+            return build_request(facts, pctx, sv.rctx_kms, action=s.decrypt_action,
+                                 resource=sv.key_arn or "")
+
+        def proj(keys: frozenset[str]) -> tuple[object, ...]:
+            return project(pctx, self.contexts.keys(keys))
+
+        rp = self._policy_result(sv.policy, "sm", sv, facts, pctx, make_sm) if sv.policy \
+            else sv.unread_result
+        kp = None
+        if sv.uses_kms and sv.key_policy is not None:
+            kp = self._policy_result(sv.key_policy, "kms", sv, facts, pctx, make_kms)
+        ids = self._intern(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
+        if facts.principal_type == "public":
+            ids = _OUTSIDER_IDENTITY
+        idk: IdentityResult | None = None
+        if facts.principal_type == "public" and sv.uses_kms:
+            idk = _OUTSIDER_IDENTITY
+        elif sv.uses_kms and sv.key_arn:
+            idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.key_arn,
+                                                      make_kms, proj, sv.kms_scope))
+        scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)
+        is_user = facts.principal_type == "user"
+        kf = sv.key_facts
+        ckey = (id(rp), id(kp), id(ids), id(idk), id(scp), cross, is_user, kf.aws_managed,
+                kf.usable, kf.reason, facts.account_id != sv.key_account)
+        c = self._combine_cache.get(ckey)
+        if c is None:
+            key = sv.key_facts if kp is None else KeyFacts(
+                aws_managed=False, usable=sv.key_facts.usable, policy_result=kp,
+                reason=sv.key_facts.reason)
+            c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
+                                   id_key=idk, scp=scp, is_user=is_user,
+                                   key_cross_account=facts.account_id != sv.key_account))
+            self._combine_cache[ckey] = c
+        return c, self._intended(p, sv, c.gates, ids)
+
+    # ------------------------------------------------------------------ intent
+    def _intended(self, p: Principal, sv: SecretView, gates: dict[str, GateVerdict],
+                  ids: IdentityResult) -> bool:
+        """A policy meant this principal to read this secret: the resource policy names it (or
+        its account), or the resource policy lets it in and its identity policy allows, or its
+        identity policy grants this secret by name (not by a pattern that also covers an
+        unrelated secret of the same account)."""
+        if p.facts.principal_type == "public":
+            return False
+        if p.arn in sv.named.arns:
+            return True
+        rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL")
+        id_ok = gates["identity_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN") or \
+            ids.allow is not Tri.FALSE
+        if not id_ok:
+            return False
+        if p.account_id in sv.named.accounts:
+            return True  # the resource policy trusts its account and its IAM allows the read
+        if not p.identity_known:
+            return rp_ok
+        if rp_ok:
+            # let in by a "*" grant: intended unless its identity grants every secret
+            return self.names_secret(p, sv, strict=False, cross=p.account_id != sv.account)
+        cross = p.account_id != sv.account
+        return self.names_secret(p, sv, strict=cross, cross=cross)
+
+    def names_secret(self, p: Principal, sv: SecretView, strict: bool = True,
+                     cross: bool = False) -> bool:
+        """Does the principal's identity grant this secret rather than every secret? It does
+        not when it also grants an unrelated secret of the same account; from another account
+        (``strict``) also not when it grants a sibling under the same path (``app/*`` is a
+        pattern, ``app/db-??????`` names one secret). For a principal of another account
+        (``cross``) a grant that also covers the same secret name in any other account
+        (``arn:...:*:secret:app-*``) names no secret of this account either."""
+        head = (sv.name or "").split("/", 1)[0] + "/" if "/" in (sv.name or "") else ""
+        if not strict:
+            head = "<none>"
+        if cross and not self._names_any_account(p, sv):
+            return False
+        key = (p.signature, sv.account, sv.region, head)
+        hit = self._probe.get(key)
+        if hit is None:
+            base = f"arn:aws:secretsmanager:{sv.region}:{sv.account}:secret:"
+            hit = True
+            fakes = [base + "zz-unrelated-000000"]
+            if strict:
+                fakes.append(base + head + "zz-sibling-000000")
+            for fake in fakes:
+                req = Request(principal_arn=p.arn, principal_account=p.account_id,
+                              action=self.s.action, resource=fake,
+                              principal_type=p.facts.principal_type)
+                if self.identity.evaluate(p, self.s.action, fake, lambda: req,
+                                          scope="probe").allow is not Tri.FALSE:
+                    hit = False
+                    break
+            self._probe[key] = hit
+        return hit
+
+    def _names_any_account(self, p: Principal, sv: SecretView) -> bool:
+        """False when the principal's identity grants this secret's name in an account that is
+        not the secret's (an account-wildcard pattern): it does not single this secret out."""
+        tail = sv.arn.split(":", 5)[5] if sv.arn.count(":") >= 5 else sv.arn
+        key = (p.signature, "other-account", sv.region, tail)
+        hit = self._probe.get(key)
+        if hit is None:
+            fake = f"arn:aws:secretsmanager:{sv.region}:{OUTSIDER_ACCOUNT}:{tail}"
+            req = Request(principal_arn=p.arn, principal_account=p.account_id,
+                          action=self.s.action, resource=fake,
+                          principal_type=p.facts.principal_type)
+            hit = self.identity.evaluate(p, self.s.action, fake, lambda: req,
+                                         scope="probe").allow is Tri.FALSE
+            self._probe[key] = hit
+        return hit

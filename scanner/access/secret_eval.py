@@ -1,0 +1,269 @@
+"""Per secret: which principals are worth evaluating, their paths, the classes a ``*`` grant
+reaches, the grants and the breadth. Pairs are never enumerated blindly: see
+scanner.access.classes for the groups and classes, scanner.access.pair_eval for one pair."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Iterable, Mapping
+
+from scanner.access.classes import ClassIndex
+from scanner.access.grants import policy_grants
+from scanner.access.graph_io import SecretView
+from scanner.access.identity import Principal, PrincipalIndex, external_principal
+from scanner.access.pair_eval import PUBLIC, PairEvaluator
+from scanner.access.settings import AccessSettings
+from scanner.access.verdicts import (
+    GATES,
+    AccessPath,
+    Breadth,
+    ClassVerdict,
+    Grant,
+    Reach,
+    SecretAccess,
+)
+from scanner.graph.schema import PUBLIC_PRINCIPAL, root_principal
+from scanner.policy.principals import entry_account
+from scanner.policy.tri import Tri
+
+
+class SecretEvaluator:
+    def __init__(self, settings: AccessSettings, index: PrincipalIndex, classes: ClassIndex,
+                 pairs: PairEvaluator) -> None:
+        self.s = settings
+        self.index = index
+        self.classes = classes
+        self.pairs = pairs
+
+    def secret_access(self, sv: SecretView) -> SecretAccess:
+        try:
+            return self._secret_access(sv)
+        finally:
+            self.pairs.end_secret()
+
+    def _secret_access(self, sv: SecretView) -> SecretAccess:
+        pairs, classes_ix, identity = self.pairs, self.classes, self.classes.identity
+        paths: list[AccessPath] = []
+        classes: list[ClassVerdict] = []
+        named = sv.named
+        rp_closed = not named.star and sv.unread_result is None and not (
+            sv.policy is not None and sv.policy.problems)
+        record_all = self.s.record_denied
+
+        evaluated: list[AccessPath] = []  # every pair evaluated one by one, recorded or not
+        considered: set[str] = set()
+
+        def consider(p: Principal) -> AccessPath:
+            path = pairs.evaluate_pair(p, sv)
+            considered.add(p.arn)
+            evaluated.append(path)
+            if path.decision != "DENIED" or path.broken_at or record_all:
+                paths.append(path)
+            return path
+
+        seen: set[str] = set()
+        for arn in sorted(named.arns):
+            p = self.index.by_arn.get(arn) or self.index.role_of_session(arn)
+            if p is None:
+                ptype = "user" if ":user/" in arn else "role"
+                p = external_principal(arn, entry_account(arn), ptype)
+            seen.add(p.arn)
+            consider(p)
+        for acct in sorted(named.accounts - self.index.iam_read):
+            consider(external_principal(root_principal(acct), acct, "root"))
+        special = None if record_all else classes_ix.special_accounts(sv)
+        for group, shared in (classes_ix.candidate_groups(sv) if not record_all else
+                              [(g, None) for g in classes_ix.groups]):
+            # principals sharing documents (and using no condition keys) share an identity
+            # answer: a group whose identity cannot allow the read is skipped whole
+            first = group.first
+            names: bool | None = None
+            if special is None:
+                members: Iterable[Principal] = group.members
+            else:
+                members = [p for acct in sorted(special) for p in group.by_account.get(acct, ())]
+            for p in members:
+                if p.arn in seen:
+                    continue
+                if not record_all:
+                    if shared is None:
+                        ids = identity.evaluate(p, self.s.action, sv.arn,
+                                                pairs.sm_request(p, sv),
+                                                pairs.contexts.projector(p), "sm")
+                        if ids.allow is Tri.FALSE:
+                            continue
+                    if rp_closed and p.account_id != sv.account and \
+                            p.account_id not in named.accounts:
+                        # the resource policy cannot let it in: it matters only if its
+                        # identity names this secret (then the access is intended but broken)
+                        if names is None:
+                            names = pairs.names_secret(first, sv, cross=True)
+                        if not names:
+                            continue
+                consider(p)
+            if special is None:
+                continue
+            # the rest of the group: cross-account principals no policy of this secret singles
+            # out. One evaluation per equivalence class stands for all its members.
+            if rp_closed:
+                if names is None:
+                    names = pairs.names_secret(first, sv, cross=True)
+                if not names:
+                    continue  # the resource policy cannot let them in, and nobody meant it to
+            for sub in classes_ix.subclasses(group, classes_ix.class_keys(group, sv)):
+                rep = next((p for p in sub if p.account_id not in special), None)
+                if rep is None:
+                    continue
+                if shared is None:
+                    ids = identity.evaluate(rep, self.s.action, sv.arn,
+                                            pairs.sm_request(rep, sv),
+                                            pairs.contexts.projector(rep), "sm")
+                    if ids.allow is Tri.FALSE:
+                        continue
+                path = pairs.evaluate_pair(rep, sv)
+                recorded = path.decision != "DENIED" or bool(path.broken_at)
+                if named.star:
+                    # counted without walking the class (it spans every account)
+                    counts = classes_ix.account_counts(sub)
+                    classes.append(ClassVerdict(
+                        example=rep.arn, principal_type=rep.facts.principal_type,
+                        principals=len(sub) - sum(counts.get(a, 0) for a in special),
+                        accounts=len(counts) - sum(1 for a in special if a in counts),
+                        decision=path.decision, gates=path.gate_statuses(),
+                        broken_at=path.broken_at, recorded=recorded))
+                if not recorded:
+                    continue
+                counts = classes_ix.account_counts(sub)
+                if any(a in counts for a in special):
+                    rest = [p for p in sub if p.facts.account_id not in special]
+                else:
+                    rest = sub  # the usual case: no member in a special account
+                for p in rest:
+                    paths.append(path if p is rep else replace(
+                        path, principal=p.arn, principal_account=p.account_id))
+        public: AccessPath | None = None
+        if named.star:
+            # a "*" grant needs no identity policy in the secret's own account: every principal
+            # of that account is a candidate, whatever its identity policies mention
+            for p in self.index.by_account.get(sv.account, ()):
+                if p.arn not in considered:
+                    consider(p)
+            public = consider(PUBLIC)
+        grants = policy_grants(sv.policy, source="resource_policy", action=self.s.action,
+                               resource=sv.arn, settings=self.s, extra_context={})
+        reach = self._reach(sv, grants, paths, evaluated, classes, public)
+        readers = [p for p in paths if p.decision == "ALLOWED" and p.principal_type != "public"]
+        cond = [p for p in paths if p.decision == "CONDITIONAL"]
+        breadth = Breadth(
+            principals=len({p.principal for p in readers}),
+            accounts=len({p.principal_account for p in readers}),
+            conditional_principals=len({p.principal for p in cond}),
+            conditional_accounts=len({p.principal_account for p in cond}),
+            organization_wide=any(g.scope == "organization" for g in grants),
+            public=any(g.scope == "public" for g in grants) or any(
+                p.principal_type == "public" and p.decision != "DENIED" for p in paths),
+        )
+        problems = tuple(sv.policy.problems if sv.policy else ()) + tuple(
+            f"key policy: {x}" for x in (sv.key_policy.problems if sv.key_policy else ()))
+        return SecretAccess(secret_arn=sv.arn, name=sv.name, account_id=sv.account,
+                            region=sv.region, key_arn=sv.key_arn, aws_managed_key=sv.aws_managed,
+                            paths=tuple(sorted(paths, key=lambda x: x.principal)),
+                            grants=tuple(grants), breadth=breadth, problems=problems,
+                            classes=tuple(classes), reach=reach)
+
+    # ------------------------------------------------------------------ reach
+    def _reach(self, sv: SecretView, grants: list[Grant], paths: list[AccessPath],
+               evaluated: list[AccessPath], classes: list[ClassVerdict],
+               public: AccessPath | None) -> tuple[Reach, ...]:
+        """The classes of readers the secret's ``*`` and account-wide grants reach, with
+        counts (see verdicts.Reach)."""
+        named = sv.named
+        out: list[Reach] = []
+        open_sts = tuple(dict.fromkeys(g.statement for g in grants
+                                       if g.scope in ("public", "organization", "restricted")))
+        if public is not None and (any(g.scope == "public" for g in grants) or (
+                sv.policy is not None and sv.policy.problems)):
+            out.append(Reach(subject=PUBLIC_PRINCIPAL, scope="public", decision=public.decision,
+                             blocked_by=_denied_gates([public.gate_statuses()])
+                             if public.decision == "DENIED" else (),
+                             statements=tuple(g.statement for g in grants
+                                              if g.scope == "public")))
+        singled = named.arns
+
+        def members(acct_filter: Callable[[str | None], bool]) -> tuple[
+                list[AccessPath], list[AccessPath]]:
+            rec = [p for p in paths if p.principal_type not in ("public", "root")
+                   and acct_filter(p.principal_account) and p.principal not in singled]
+            ev = [p for p in evaluated if p.principal_type != "public"
+                  and acct_filter(p.principal_account) and p.principal not in singled]
+            return rec, ev
+
+        if public is not None and self.s.org_account_ids:
+            def in_org(a: str | None) -> bool:
+                return self.s.in_zone(a) and a != sv.account and a not in named.accounts
+            rec, ev = members(in_org)
+            unassessed = tuple(sorted(a for a in self.s.org_account_ids
+                                      if in_org(a) and a not in self.index.iam_read))
+            stand_in = self._stand_in(sv, unassessed)
+            out.append(_summary(
+                f"organization:{self.s.org_id or 'zone'}", "organization", rec,
+                [p.gate_statuses() for p in ev if p.principal_type != "root"]
+                + [c.gates for c in classes], [p.decision for p in ev] +
+                [c.decision for c in classes], unassessed, stand_in, open_sts))
+        if public is not None:
+            acct = sv.account
+            rec, ev = members(lambda a: a == acct)
+            unassessed = () if acct in self.index.iam_read else (acct,)
+            out.append(_summary(f"account:{acct}", "own-account", rec,
+                                [p.gate_statuses() for p in ev], [p.decision for p in ev],
+                                unassessed, self._stand_in(sv, unassessed), open_sts))
+        for acct in sorted(named.accounts - {sv.account}):
+            rec, ev = members(lambda a, x=acct: a == x)  # type: ignore[misc]
+            unassessed = () if acct in self.index.iam_read else (acct,)
+            stand_in = next((p for p in evaluated if p.principal_type == "root"
+                             and p.principal_account == acct), None)
+            out.append(_summary(
+                f"account:{acct}", "account", rec,
+                [p.gate_statuses() for p in ev if p.principal_type != "root"],
+                [p.decision for p in ev if p.principal_type != "root"], unassessed, stand_in,
+                tuple(dict.fromkeys(g.statement for g in grants if g.account_id == acct
+                                    and g.scope == "account"))))
+        return tuple(out)
+
+    def _stand_in(self, sv: SecretView, unassessed: tuple[str, ...]) -> AccessPath | None:
+        """The verdict for a principal of an account whose IAM was not read (the first one:
+        they are alike but for their account)."""
+        if not unassessed:
+            return None
+        acct = unassessed[0]
+        return self.pairs.evaluate_pair(
+            external_principal(root_principal(acct), acct, "root"), sv)
+
+
+_BEST = {"ALLOWED": 0, "CONDITIONAL": 1, "DENIED": 2}
+
+
+def _denied_gates(gate_maps: Iterable[Mapping[str, str]]) -> tuple[str, ...]:
+    found = {g for gm in gate_maps for g, st in gm.items() if st == "DENIED"}
+    return tuple(g for g in GATES if g in found)
+
+
+def _summary(subject: str, scope: str, recorded: list[AccessPath],
+             gate_maps: list[Mapping[str, str]], decisions: list[str],
+             unassessed: tuple[str, ...], stand_in: AccessPath | None,
+             statements: tuple[str, ...]) -> Reach:
+    readers = [p for p in recorded if p.decision == "ALLOWED"]
+    cond = [p for p in recorded if p.decision == "CONDITIONAL"]
+    if stand_in is not None:
+        decisions = decisions + [stand_in.decision]
+        gate_maps = gate_maps + [stand_in.gate_statuses()]
+    decision = min(decisions, key=lambda d: _BEST.get(d, 2), default="DENIED")
+    blocked: tuple[str, ...] = ()
+    if decision == "DENIED":
+        # members nobody evaluated were left out because their identity cannot allow the read
+        blocked = _denied_gates(gate_maps) or ("identity_policy",)
+    return Reach(subject=subject, scope=scope, decision=decision,
+                 principals=len({p.principal for p in readers}),
+                 conditional_principals=len({p.principal for p in cond}),
+                 accounts=len({p.principal_account for p in readers + cond}),
+                 unassessed_accounts=unassessed, blocked_by=blocked, statements=statements)

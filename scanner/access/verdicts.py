@@ -1,0 +1,215 @@
+"""The typed verdicts of the access analysis: what each gate says for one (principal, secret)
+pair, the grants of a secret or key policy, the classes of principals a ``*`` grant reaches,
+and the per-secret and per-key summaries. Frozen, keyword-only dataclasses: the rule engine,
+the reports, the ``access`` command and history read these (never dictionaries written into
+the graph). ``scanner.access.report.AccessReport`` holds them and serialises them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GateVerdict:
+    status: str  # ALLOWED | DENIED | CONDITIONAL | NOT_APPLICABLE | UNKNOWN
+    conditions: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccessPath:
+    """One (principal, secret) pair and the verdict of every gate."""
+
+    principal: str
+    principal_account: str | None
+    principal_type: str
+    secret_arn: str
+    secret_account: str
+    decision: str  # ALLOWED | DENIED | CONDITIONAL
+    cross_account: bool
+    gates: Mapping[str, GateVerdict]
+    conditions: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    intended: bool = False  # some policy names this principal (or its account) for this secret
+    broken_at: tuple[str, ...] = ()  # gates that block an intended read
+    in_zone: bool = True  # principal's account inside the organization (zone of trust)
+    allow_listed: bool = False
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.broken_at)
+
+    def gate_statuses(self) -> dict[str, str]:
+        return {k: v.status for k, v in self.gates.items()}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Grant:
+    """One principal entry of an Allow statement in a secret or key policy."""
+
+    source: str  # resource_policy | key_policy
+    statement: str
+    principal: str  # the entry as written ("*", account id, ARN, service name)
+    scope: str  # public | organization | restricted | account | principal | service | federated
+    account_id: str | None = None
+    in_zone: bool = False
+    allow_listed: bool = False
+    conditions: tuple[str, ...] = ()  # conditions that keep an outsider's access unresolved
+    unintended: str | None = None  # public | outside-organization | not-allow-listed
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClassVerdict:
+    """One equivalence class of principals that no policy of the secret singles out, reached
+    through a ``*`` grant (typically organization-wide): evaluated once for all its members.
+    Whatever the decision, it says how far the grant reaches and which gate stops it."""
+
+    example: str  # one member's ARN (the representative that was evaluated)
+    principal_type: str
+    principals: int
+    accounts: int
+    decision: str
+    gates: Mapping[str, str]
+    broken_at: tuple[str, ...] = ()
+    recorded: bool = False  # its members also have their own paths (and CAN_READ edges)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reach:
+    """A class of readers a grant reaches without naming them one by one: everyone (a ``*``
+    grant an outsider can use), the organization (a ``*`` grant: every principal of the zone
+    of trust that no policy of the secret names), every principal of the secret's own account
+    (a ``*`` grant lets them in without any identity policy), or the principals of an account
+    the policy names as a whole (its root or id). Its members that the snapshot holds are also
+    individual paths; ``unassessed_accounts`` are accounts of the class whose IAM was not read
+    (their principals are unknown, the class's decision covers them through a stand-in)."""
+
+    subject: str  # "*" | "organization:<org id or 'zone'>" | "account:<id>" (stable: drift key)
+    scope: str  # public | organization | own-account | account
+    decision: str  # ALLOWED | CONDITIONAL | DENIED: the best decision of any member
+    #: principals of the snapshot in the class that read (ALLOWED) / read conditionally;
+    #: None for everyone (not countable)
+    principals: int | None = None
+    conditional_principals: int | None = None
+    accounts: int | None = None  # accounts with at least one (conditional) reader
+    unassessed_accounts: tuple[str, ...] = ()
+    blocked_by: tuple[str, ...] = ()  # for DENIED: the gates that stop the class
+    statements: tuple[str, ...] = ()  # the resource-policy statements that open it
+
+    @property
+    def reads(self) -> bool:
+        return self.decision in ("ALLOWED", "CONDITIONAL")
+
+    @property
+    def label(self) -> str:
+        kind, _, rest = self.subject.partition(":")
+        if self.subject == "*":
+            return "everyone (any AWS principal of any account)"
+        if kind == "organization":
+            return f"the whole organization ({rest})" if rest != "zone" else \
+                "every account of the zone of trust"
+        if self.scope == "own-account":
+            return f"every principal of the secret's own account {rest}"
+        return f"principals of account {rest}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Breadth:
+    principals: int = 0
+    accounts: int = 0
+    conditional_principals: int = 0
+    conditional_accounts: int = 0
+    organization_wide: bool = False
+    public: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SecretAccess:
+    secret_arn: str
+    name: str | None
+    account_id: str
+    region: str
+    key_arn: str | None
+    aws_managed_key: bool
+    paths: tuple[AccessPath, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    breadth: Breadth = field(default_factory=Breadth)
+    problems: tuple[str, ...] = ()  # parse problems of its resource / key policy
+    #: for a secret whose resource policy has a ``*`` grant: the verdict of each class of
+    #: principals no policy names (members of a recorded class also have their own paths)
+    classes: tuple[ClassVerdict, ...] = ()
+    #: the classes of readers its ``*`` and account-wide grants reach (see ``Reach``)
+    reach: tuple[Reach, ...] = ()
+
+    @property
+    def reader_classes(self) -> tuple[Reach, ...]:
+        """The reach classes whose members read (ALLOWED or CONDITIONAL)."""
+        return tuple(r for r in self.reach if r.reads)
+
+    @property
+    def readers(self) -> tuple[AccessPath, ...]:
+        return tuple(p for p in self.paths if p.decision == "ALLOWED")
+
+    @property
+    def conditional_readers(self) -> tuple[AccessPath, ...]:
+        return tuple(p for p in self.paths if p.decision == "CONDITIONAL")
+
+    @property
+    def broken(self) -> tuple[AccessPath, ...]:
+        return tuple(p for p in self.paths if p.broken_at)
+
+    @property
+    def unintended(self) -> tuple[Grant, ...]:
+        return tuple(g for g in self.grants if g.unintended)
+
+    @property
+    def unintended_paths(self) -> tuple[AccessPath, ...]:
+        """Readers (or conditional readers) outside the zone of trust and the allow-list."""
+        return tuple(p for p in self.paths if p.decision != "DENIED" and
+                     (p.principal_type == "public" or
+                      (not p.in_zone and not p.allow_listed)))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KeyAccess:
+    key_arn: str
+    account_id: str
+    region: str
+    aws_managed: bool
+    collected: bool
+    grants: tuple[Grant, ...] = ()  # kms:Decrypt grants of the key policy
+    secrets: tuple[str, ...] = ()  # secrets encrypted with it
+    #: the secrets whose resource policies its grants are compared with (a replica counts
+    #: through its primary)
+    primaries: tuple[str, ...] = ()
+    #: key-policy decrypt grants to principals of other accounts that no secret encrypted with
+    #: it grants GetSecretValue: not the principal itself, not its account (root or id), not,
+    #: for an account grantee, anyone in that account; a public secret grant covers everyone
+    #: (kms-key-policy-excess-grant). One grant per principal entry, in policy order.
+    excess_grants: tuple[Grant, ...] = ()
+    #: inputs the excess grants depend on that were not read (the key policy, a secret's
+    #: resource policy): while not empty, excess_grants is not a verdict
+    missing: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def public_grants(self) -> tuple[Grant, ...]:
+        return tuple(g for g in self.grants if g.scope == "public")
+
+    @property
+    def external_grants(self) -> tuple[Grant, ...]:
+        return tuple(g for g in self.grants if g.unintended in ("outside-organization",
+                                                               "not-allow-listed"))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdentityWildcard:
+    principal: str
+    account_id: str | None
+    policy: str
+    statement: str
+    action: str

@@ -1,0 +1,100 @@
+"""The rules that judge access read the access analysis' typed verdicts: removing the CAN_READ
+edges from the graph changes nothing, and kms-key-policy-excess-grant says exactly what the
+access report's KeyAccess.excess_grants says."""
+
+from __future__ import annotations
+
+import pytest
+
+from rule_fixture import load_fixture
+from scanner.access import AccessSettings, analyze_access
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.schema import EdgeKind
+
+RULESET = load_ruleset()
+ACCESS_RULES = ("secret-cross-account-access-broken", "kms-key-policy-excess-grant")
+
+
+def _findings(rule_id: str, *, drop_edges: bool, with_access: bool = True) -> set[tuple[str, ...]]:
+    fx = load_fixture(rule_id)
+    rule = RULESET.get(rule_id)
+    assert rule is not None
+    from scanner.graph.builder import build_graph
+
+    graph = build_graph(fx.snapshot)
+    access = analyze_access(graph, fx.snapshot, AccessSettings.from_snapshot(fx.snapshot)) \
+        if with_access else None
+    if drop_edges:
+        graph.remove_edges_from([(u, v, k) for u, v, k in graph.edges(keys=True)
+                                 if k == EdgeKind.CAN_READ.value])
+    found = evaluate(graph, fx.snapshot, access, Ruleset(rules=(rule,)),
+                     parse_config({"emit_pass": True}, path="(test)"), fx.now)
+    return {(f.resource.arn, f.status.value, f.principal or "", *f.missing) for f in found}
+
+
+@pytest.mark.parametrize("rule_id", ACCESS_RULES)
+def test_access_rules_read_typed_verdicts_not_graph_edges(rule_id: str) -> None:
+    with_edges = _findings(rule_id, drop_edges=False)
+    assert {s for _, s, *_ in with_edges} >= {"FAIL", "PASS", "UNKNOWN"}
+    assert _findings(rule_id, drop_edges=True) == with_edges
+
+
+@pytest.mark.parametrize("rule_id", ACCESS_RULES)
+def test_access_rules_without_access_analysis_are_unknown(rule_id: str) -> None:
+    found = _findings(rule_id, drop_edges=False, with_access=False)
+    assert found and {s for _, s, *_ in found} <= {"UNKNOWN", "PASS"}
+    assert any("access analysis (not run)" in f for f in found)
+
+
+def test_excess_grant_rule_agrees_with_the_access_report() -> None:
+    fx = load_fixture("kms-key-policy-excess-grant")
+    from scanner.graph.builder import build_graph
+
+    report = analyze_access(build_graph(fx.snapshot), fx.snapshot,
+                            AccessSettings.from_snapshot(fx.snapshot))
+    rule_fails = {(arn, p) for arn, s, p, *_ in _findings("kms-key-policy-excess-grant",
+                                                         drop_edges=False) if s == "FAIL"}
+    report_fails = {(k.key_arn, g.principal) for k in report.keys.values()
+                    for g in k.excess_grants}
+    assert rule_fails == report_fails == {
+        ("arn:aws:kms:us-east-1:111111111111:key/k-excess",
+         "arn:aws:iam::999999999999:role/vendor")}
+    unread = report.for_key("arn:aws:kms:us-east-1:111111111111:key/k-unk")
+    assert unread is not None and unread.missing and not unread.excess_grants
+
+
+def test_findings_evidence_names_the_reader_classes() -> None:
+    """secret-policy-public's evidence says who the "*" grant actually reaches."""
+    import json as _json
+    from dataclasses import replace
+
+    from scanner.graph.builder import build_graph
+    from scanner.model import AccountSnapshot, IamPrincipal, IamSnapshot, RegionSnapshot, \
+        ScanMeta, Secret, Snapshot
+
+    acct, region = "111111111111", "us-east-1"
+    arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:pub-AbCdEf"
+    public = _json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+        "Resource": "*"}]})
+    worker = IamPrincipal(arn=f"arn:aws:iam::{acct}:role/Worker", name="Worker",
+                          account_id=acct, principal_type="role")
+    snap = Snapshot(meta=ScanMeta(scan_id="e", started_at="2026-11-29T00:00:00Z",
+                                  accounts=(acct,), regions=(region,)),
+                    accounts=(AccountSnapshot(account_id=acct, iam=IamSnapshot(
+                        principals=(worker,)), regions=(RegionSnapshot(region=region, secrets=(
+                            Secret(arn=arn, name="pub", account_id=acct, region=region,
+                                   resource_policy=public),)),)),))
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    rule = RULESET.get("secret-policy-public")
+    assert rule is not None
+    [fail] = [f for f in evaluate(graph, snap, access, Ruleset(rules=(rule,)),
+                                  parse_config({}, path="(test)"), replace(
+                                      load_fixture("secret-policy-public")).now)
+              if f.status.value == "FAIL"]
+    classes = {c["subject"]: c for c in fail.evidence["reader_classes"]}
+    assert classes[f"account:{acct}"]["decision"] == "ALLOWED"
+    assert classes[f"account:{acct}"]["principals"] == 1
+    assert classes["*"]["decision"] == "DENIED" and "key_policy" in classes["*"]["blocked_by"]
