@@ -570,7 +570,7 @@ def collect(
             run = _Run(options, sessions, store)
             assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
             if progress is not None:
-                progress.phase("collect", unit="account x Region",
+                progress.phase("collect", unit="accounts x Regions",
                                total=sum(len(options.regions) + 1
                                          for a in account_ids if assumed[a]))
 

@@ -65,21 +65,20 @@ class Progress:
             )
             from rich.progress import Progress as RichProgress
 
-            self._bar = RichProgress(
-                TextColumn("[bold]{task.description:<8}"),
-                BarColumn(bar_width=24),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[unit]}"),
-                TextColumn("{task.fields[calls]}"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=Console(file=self.stream, stderr=self.stream is sys.stderr),
-                transient=True,
-                refresh_per_second=4,
-            )
+            console = Console(file=self.stream, stderr=self.stream is sys.stderr)
+            wide = console.width >= 110  # 80 columns must fit: the unit only when there is room
+            columns: list[Any] = [TextColumn("[bold]{task.description:<7}"),
+                                  MofNCompleteColumn(),
+                                  BarColumn(bar_width=16 if wide else 8)]
+            if wide:
+                columns.append(TextColumn("{task.fields[unit]}"))
+            columns += [TextColumn("{task.fields[calls]}"), TimeElapsedColumn(),
+                        TextColumn("ETA"), TimeRemainingColumn()]
+            self._bar = RichProgress(*columns, console=console, transient=True,
+                                     refresh_per_second=4)
             self._bar.start()
-            self._task = self._bar.add_task("start", total=None, unit="", calls="")
+            self._task = self._bar.add_task("start", total=None, unit="",
+                                            calls=self._calls_text())
             _route_logs_through(self._bar.console)
         self._watchdog = threading.Thread(target=self._watch, name="secretgraph-watchdog",
                                           daemon=True)
@@ -117,7 +116,7 @@ class Progress:
 
     def _calls_text(self) -> str:
         c = self.counter
-        return f"{c.total()} calls, {c.throttles()} throttled, {c.retries()} retries"
+        return f"{c.total()} calls {c.throttles()} throttled {c.retries()} retries"
 
     # ----------------------------------------------------------------- watchdog
 
