@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "report": "scanner.commands.report",
     "iam-policy": "scanner.commands.iam_policy",
     "deploy-templates": "scanner.commands.deploy_templates",
+    "completion": "scanner.commands.completion",
 }
 
 

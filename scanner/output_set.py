@@ -75,8 +75,17 @@ class OutputSet:
                              f"({exc.strerror or exc})") from None
         return self
 
-    def commit(self) -> list[Path]:
-        """Move the staged files into place; returns their final paths."""
+    def carry_over(self, name: str) -> None:
+        """Copy ``--out/name`` into the staging folder, for a writer that reads the previous
+        version of its file (the ASFF writer keeps CreatedAt of findings it exported before)."""
+        previous = self.out_dir / name
+        if previous.is_file():
+            shutil.copyfile(previous, self.staging / name)
+
+    def commit(self, *, remove_stale: bool = True) -> list[Path]:
+        """Move the staged files into place; returns their final paths. ``remove_stale``:
+        also remove the outputs of a previous set that this set does not have (a scan); off
+        when only some formats are re-rendered (`secretgraph report`)."""
         staged = sorted(p for p in self.staging.iterdir() if p.is_file())
         names = {p.name for p in staged}
         with deferred_interrupt():
@@ -85,7 +94,7 @@ class OutputSet:
                 target = self.out_dir / path.name
                 os.replace(path, target)
                 self.written.append(target)
-            for stale in output_names() - names:
+            for stale in (output_names() - names) if remove_stale else ():
                 (self.out_dir / stale).unlink(missing_ok=True)
         return list(self.written)
 

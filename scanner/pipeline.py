@@ -188,6 +188,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
     started = time.perf_counter()
     with OutputSet(out_dir) as outputs:
         try:
+            if "asff" in options.formats:
+                outputs.carry_over("findings.asff.json")
             analysis = _scan_into(
                 options, inputs, store, outputs.staging, progress)
             written = outputs.commit()
@@ -288,6 +290,11 @@ def _scan_into(options: ScanOptions, inputs: Inputs, store: Any, staging: Path,
     return analysis
 
 
+#: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)
+NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                           "ConnectionClosedError", "ProxyConnectionError"})
+
+
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
                  *, history: str | None = None) -> str:
     """The one line every scan ends with: what was scanned, what was found, where it went."""
@@ -298,6 +305,7 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     severities = {k: v for k, v in summary.get("failing_by_severity", {}).items() if v}
     by_sev = ", ".join(f"{v} {k}" for k, v in severities.items())
     gaps = len(doc.get("coverage", ()))
+    unreachable = sum(1 for c in doc.get("coverage", ()) if c.get("error_code") in NETWORK_CODES)
     calls = sum(analysis.api_calls.values())
     parts = [
         f"scan {'complete' if scan.get('complete') else 'INCOMPLETE'}: "
@@ -305,7 +313,8 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         "Region(s)",
         f"{status.get('FAIL', 0)} FAIL" + (f" ({by_sev})" if by_sev else ""),
         f"{status.get('UNKNOWN', 0)} UNKNOWN",
-        f"{gaps} coverage gap(s)",
+        f"{gaps} coverage gap(s)" + (f" ({unreachable} unreachable: network)"
+                                     if unreachable else ""),
         f"{calls} API calls in {seconds:.1f}s",
         f"outputs in {out_dir} ({', '.join(p.name for p in written)})",
     ]
