@@ -115,12 +115,12 @@ ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 def check_role_name(name: str, flag: str = "--role-name") -> str:
     """A role *name* (not an ARN, not a path): UsageError otherwise."""
+    hint = ("; for a role with a path use --role-arn "
+            "'arn:aws:iam::{account_id}:role/PATH/NAME'" if flag == "--role-name" else "")
     if name.startswith("arn:"):
-        raise UsageError(f"{flag} takes a role name, not an ARN ({name}); for a role with a "
-                         "path use --role-arn 'arn:aws:iam::{account_id}:role/PATH/NAME'")
+        raise UsageError(f"{flag} takes a role name, not an ARN ({name}){hint}")
     if "/" in name:
-        raise UsageError(f"{flag} takes a role name without a path ({name}); use --role-arn "
-                         "'arn:aws:iam::{account_id}:role/PATH/NAME' for a path")
+        raise UsageError(f"{flag} takes a role name without a path ({name}){hint}")
     if not ROLE_NAME.match(name):
         raise UsageError(f"{flag} {name!r} is not a valid IAM role name")
     return name
