@@ -14,7 +14,7 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from scanner.errors import SecretgraphError
+from scanner.errors import Interrupted, SecretgraphError
 
 #: name -> module. Order is the order shown in --help.
 COMMANDS: dict[str, str] = {
@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "report": "scanner.commands.report",
     "iam-policy": "scanner.commands.iam_policy",
     "deploy-templates": "scanner.commands.deploy_templates",
+    "completion": "scanner.commands.completion",
 }
 
 
@@ -37,13 +38,39 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage already; keep its message to one line plus usage."""
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """--debug, -v/--verbose, -q/--quiet and --log-format: accepted before the command and
+    after it (on a sub-command, a flag not given leaves the top-level value alone)."""
+    default: object = False if top else argparse.SUPPRESS
+    group = parser.add_argument_group("output and logging")
+    group.add_argument("--debug", action="store_true", default=default,
+                       help="debug logs (credentials are redacted) and tracebacks")
+    group.add_argument("-v", "--verbose", action="store_true", default=default,
+                       help="more detail: info logs, per-operation API call counts")
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
+                       help="no progress display, tables or summary; errors only")
+    group.add_argument("--log-format", choices=("text", "json"),
+                       default="text" if top else argparse.SUPPRESS,
+                       help="log lines as text (default) or one JSON object per line")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:  # argparse keeps sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found.append(child)
+                found.extend(_subparsers(child))
+    return found
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser = _Parser(
         prog="secretgraph",
         description="Audit an AWS Organization's centralized Secrets Manager estate.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    _add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules: dict[str, ModuleType] = {}
     for name, module_name in COMMANDS.items():
@@ -51,16 +78,29 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         modules[name] = module
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
+    for child in _subparsers(parser):
+        _add_global_options(child, top=False)
     return parser, modules
 
 
+def _log_level(args: argparse.Namespace) -> int:
+    if args.debug:
+        return logging.DEBUG
+    if args.verbose:
+        return logging.INFO
+    if args.quiet:
+        return logging.ERROR
+    return logging.WARNING
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from scanner.logging_setup import configure
+
     parser, modules = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    if args.quiet and (args.verbose or args.debug):
+        parser.error("-q/--quiet cannot be combined with -v/--verbose or --debug")
+    configure(level=_log_level(args), fmt=args.log_format)
     if args.version:
         from scanner import __version__
 
@@ -72,20 +112,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(modules[args.command].run(args))
     except SecretgraphError as exc:
-        print(f"secretgraph {args.command}: error: {exc}", file=sys.stderr)
+        _error(args, f"secretgraph {args.command}: error: {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("secretgraph: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        message = exc.message if isinstance(exc, Interrupted) else "interrupted"
+        print(f"secretgraph {args.command}: {message}", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: one line, and the traceback only with --debug
+        from scanner.aws.errors import credentials_problem
+
+        problem = credentials_problem(exc, profile=getattr(args, "profile", None))
+        if problem:  # raised somewhere no command expected it: still one plain line
+            _error(args, f"secretgraph {args.command}: error: {problem}")
+            return 2
         if args.debug:
             raise
-        print(
-            f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
-            "(run with --debug for the traceback)",
-            file=sys.stderr,
-        )
+        _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
+                     "(run with --debug for the traceback)")
         return 2
+
+
+def _error(args: argparse.Namespace, line: str) -> None:
+    """The one error line (redacted, like every log line)."""
+    from scanner.logging_setup import redact
+
+    print(redact(line), file=sys.stderr)
 
 
 def entry() -> None:  # pragma: no cover

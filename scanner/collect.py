@@ -19,6 +19,7 @@ folder per account, so memory does not grow with the number of accounts):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import gc
@@ -41,7 +42,7 @@ from scanner.aws.errors import AWS_ERRORS, classify
 from scanner.aws.executor import Executor, ThreadPoolExecutor
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.permissions import allowed_operations
-from scanner.aws.session import AwsSessions, ClientSettings, base_session
+from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
 from scanner.errors import SecretgraphError, UsageError
@@ -74,10 +75,14 @@ class CollectOptions:
     accounts: tuple[str, ...] = ()  # empty and org=False: the home account only
     org: bool = False  # discover ACTIVE accounts through Organizations
     role_name: str | None = None
+    role_arn: str | None = None  # template with {account_id}; wins over role_name
     external_id: str | None = None
     profile: str | None = None
     central_account: str | None = None
     endpoint_url: str | None = None  # default: AWS_ENDPOINT_URL, else AWS
+    #: scan the Regions enabled for the home account (ec2:DescribeRegions); ``regions`` then
+    #: holds the one Region to ask in
+    all_regions: bool = False
     max_workers: int = 8
     max_attempts: int = 8
     connect_timeout: float = 10.0
@@ -501,11 +506,13 @@ def collect(
     session_factory: SessionFactory | None = None,
     counter: CallCounter | None = None,
     clock: Callable[[], datetime.datetime] | None = None,
+    progress: Any = None,
 ) -> Path:
     """Scan and write the snapshot file; returns its path. See the module docstring.
 
     ``counter`` (optional) receives a count of every operation sent; ``clock`` feeds the
-    timestamps and the credentials' expiry checks (tests).
+    timestamps and the credentials' expiry checks (tests); ``progress`` (a
+    scanner.progress.Progress) is told the phase and each account x Region done.
     """
     validate_options(options)
     base = (session_factory or default_session_factory)(options)
@@ -522,12 +529,17 @@ def collect(
         settings=settings,
         counter=counter if counter is not None else CallCounter(),
         role_name=options.role_name,
+        role_arn=options.role_arn,
         external_id=options.external_id,
         sts_region=options.regions[0],
         clock=clock,
     )
     started = _now(clock)
     home = sessions.home_account()
+    if options.all_regions:
+        options = dataclasses.replace(options, all_regions=False,
+                                      regions=sessions.enabled_regions(options.regions[0]))
+        validate_options(options)
 
     organization: Organization | None = None
     org_coverage: list[CoverageEntry] = []
@@ -539,7 +551,8 @@ def collect(
     else:
         account_ids = options.accounts or (home,)
     account_ids = tuple(sorted(set(account_ids)))
-    if options.role_name is None and any(a != home for a in account_ids):
+    if options.role_name is None and options.role_arn is None and \
+            any(a != home for a in account_ids):
         raise UsageError(f"--role-name is required to scan accounts other than {home} "
                          "(the account of the scan's own credentials)")
     if options.central_account and options.central_account not in account_ids:
@@ -548,12 +561,18 @@ def collect(
     names = {a.account_id: a.name for a in organization.accounts} if organization else {}
 
     pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
-    try:
-        with tempfile.TemporaryDirectory(prefix="secretgraph-collect-",
-                                         dir=options.work_dir) as tmp:
+    # the pool is shut down (its workers stopped at their next API call when interrupted)
+    # before the temporary folder is removed, so no worker writes into a folder being deleted
+    with tempfile.TemporaryDirectory(prefix="secretgraph-collect-",
+                                     dir=options.work_dir) as tmp:
+        try:
             store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
             assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
+            if progress is not None:
+                progress.phase("collect", unit="accounts x Regions",
+                               total=sum(len(options.regions) + 1
+                                         for a in account_ids if assumed[a]))
 
             def units() -> Iterator[tuple[str, str]]:
                 for account_id in account_ids:
@@ -568,6 +587,8 @@ def collect(
             for account_id, region, region_stat, replicas in pool.map_unordered(run.unit,
                                                                                 units()):
                 stats[account_id] = stats.get(account_id, AccountStats()).plus(region_stat)
+                if progress is not None:
+                    progress.advance()
                 for primary_region, primary_arn in replicas:
                     if primary_region in options.regions:
                         replicated.setdefault((account_id, primary_region), {}).setdefault(
@@ -605,16 +626,20 @@ def collect(
                     regions=options.regions,
                     central_account=central,
                     central_account_source=central_source,
-                    role_name=options.role_name,
+                    role_name=options.role_name or (
+                        role_name_of(options.role_arn) if options.role_arn else None),
                     org_id=organization.org_id if organization else None,
                 )
                 coverage: Iterator[Any] = _chain(
                     (to_jsonable(c) for c in org_coverage),
                     _coverage(store, account_ids, options.regions))
                 path = writer.finish(meta=meta, organization=organization, coverage=coverage)
-    finally:
-        if executor is None:
-            pool.close()
+        except BaseException:
+            sessions.cancel()
+            raise
+        finally:
+            if executor is None:
+                pool.close()
     log.info("collected %s account(s) x %s region(s) into %s; API calls: %s",
              len(account_ids), len(options.regions), path,
              sessions.counter.counts() if sessions.counter else {})

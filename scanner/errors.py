@@ -36,3 +36,25 @@ class CredentialsError(SecretgraphError):
 
 class ReadOnlyViolation(SecretgraphError):
     """An operation outside the declared read-only set was attempted during a scan."""
+
+
+class OutputError(SecretgraphError):
+    """The reports could not be written (the previous outputs are left as they were). Exit 2,
+    or 3 when the scan itself was incomplete."""
+
+    def __init__(self, message: str, *, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with the one line saying what was (not) written. The CLI exits 130."""
+
+    def __init__(self, message: str = "interrupted; nothing was written") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Cancelled(BaseException):
+    """Raised in a worker thread's next API call once the scan was interrupted (not an
+    Exception, so no collector records it as a crash)."""

@@ -15,6 +15,7 @@ import datetime as dt
 import sys
 import time
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence, TextIO
 
@@ -45,10 +46,12 @@ class ScanOptions:
     accounts: tuple[str, ...] = ()
     org: bool = False
     role_name: str | None = None
+    role_arn: str | None = None  # template with {account_id}; wins over role_name
     external_id: str | None = None
     profile: str | None = None
     central_account: str | None = None
     endpoint_url: str | None = None
+    all_regions: bool = False  # regions = the home account's enabled Regions
     max_workers: int = 8
     max_attempts: int = 8
     out_dir: Path | None = None
@@ -111,18 +114,25 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
             fail_on: Severity = Severity.HIGH,
-            timings: dict[str, float] | None = None) -> Analysis:
+            timings: dict[str, float] | None = None, progress: Any = None) -> Analysis:
     """Pure: graph, access, rules, suppressions, baseline, findings document, exit code.
-    ``timings`` (when given) receives the CPU seconds of each step (bench/offline_scan.py)."""
+    ``timings`` (when given) receives the CPU seconds of each step (bench/offline_scan.py);
+    ``progress`` (scanner.progress.Progress) is told each phase."""
     from scanner.engine.runner import evaluate_rules
 
     clock = time.process_time
     t0 = clock()
     now = now or dt.datetime.now(dt.timezone.utc)
+    if progress is not None:
+        progress.phase("graph")
     graph = build_graph(snapshot)
     t1 = clock()
+    if progress is not None:
+        progress.phase("access")
     access = analyze_access(graph, snapshot, access_settings(snapshot, inputs.config))
     t2 = clock()
+    if progress is not None:
+        progress.phase("rules")
     evaluation = evaluate_rules(graph, snapshot, access, inputs.ruleset, inputs.config, now)
     findings = evaluation.findings
     t3 = clock()
@@ -142,7 +152,7 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
 
 
 def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
-             required_replica_regions: tuple[str, ...] = ()) -> Path:
+             required_replica_regions: tuple[str, ...] = (), progress: Any = None) -> Path:
     from scanner.collect import CollectOptions, collect
 
     return collect(
@@ -152,23 +162,36 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
             accounts=options.accounts,
             org=options.org,
             role_name=options.role_name,
+            role_arn=options.role_arn,
             external_id=options.external_id,
             profile=options.profile,
             central_account=options.central_account,
             endpoint_url=options.endpoint_url,
+            all_regions=options.all_regions,
             max_workers=options.max_workers,
             max_attempts=options.max_attempts,
             required_replica_regions=required_replica_regions,
         ),
         counter=counter,
+        progress=progress,
     )
 
 
-def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
-    """Scan (or load ``snapshot_in``), analyse, record history, write the reports."""
-    from reports import write_reports
+def run_scan(options: ScanOptions, *, out: TextIO | None = None,
+             progress: Any = None) -> Analysis:
+    """Scan (or load ``snapshot_in``), analyse, write the reports as one set, then record the
+    scan in the history.
+
+    Everything is written into a staging folder beside ``out_dir`` (scanner.output_set) and
+    moved into place only when every report was written; the history records the scan only
+    after that. Ctrl-C raises Interrupted saying what was written; a report that cannot be
+    written raises OutputError (exit 2, or 3 when the scan was incomplete) and leaves the
+    previous outputs as they were.
+    """
     from scanner.aws.calls import CallCounter
-    from scanner.snapshot_io import read_snapshot
+    from scanner.errors import Interrupted
+    from scanner.output_set import OutputSet
+    from scanner.progress import Progress
 
     stream = out or sys.stdout
     inputs = load_inputs(options)
@@ -178,52 +201,144 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
 
         store = open_store(options.history)
     out_dir = options.out_dir or Path("secretgraph-out")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counter = CallCounter()
+    progress = progress or Progress(CallCounter())
     started = time.perf_counter()
-    if options.snapshot_in is not None:
-        snapshot_path = options.snapshot_in
-    else:
-        snapshot_path = _collect(options, out_dir, counter,
-                                 required_replica_regions=inputs.config.required_replica_regions)
-    snapshot = read_snapshot(snapshot_path)
-    analysis = analyze(snapshot, inputs, fail_on=options.fail_on)
-    drift: Mapping[str, Any] | None = None
-    previous = None
+    with OutputSet(out_dir) as outputs:
+        try:
+            if "asff" in options.formats:
+                outputs.carry_over("findings.asff.json")
+            analysis = _scan_into(
+                options, inputs, store, outputs.staging, progress)
+            written = outputs.commit()
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; nothing was written "
+                              f"({out_dir} is as it was)") from None
+    recorded = False
     if store is not None:
-        from scanner.history.diff import diff_scans
-        from scanner.history.records import StoredScan
+        try:
+            access_json = analysis.access.to_dict()
+            store.record(analysis.snapshot.meta, analysis.snapshot, analysis.document,
+                         access_json)
+            recorded = True
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted; the reports were written to {out_dir}, the scan "
+                              f"was not recorded in the history {options.history}") from None
+    analysis = dataclass_replace(analysis, snapshot_path=out_dir / analysis.snapshot_path.name
+                                 if analysis.snapshot_path else None)
+    if not options.quiet:
+        if "table" in options.formats:
+            from reports.table import render_table
 
-        previous_record = store.latest_complete(before=None)
-        previous = store.load(previous_record.scan_id) if previous_record else None
-    document = with_first_seen(analysis.document, previous.document if previous else None)
-    if store is not None:
-        access_json = analysis.access.to_dict()
-        record = store.record(snapshot.meta, snapshot, document, access_json)
-        if previous is not None:
-            current = StoredScan(record=record, snapshot=snapshot, document=document,
-                                 access=access_json)
-            drift = diff_scans(previous, current).to_json()
-    analysis = Analysis(
-        snapshot=snapshot, graph=analysis.graph, access=analysis.access,
-        findings=analysis.findings, document=document, exit_code=analysis.exit_code,
-        drift=drift, api_calls=dict(counter.counts()), snapshot_path=snapshot_path,
-    )
-    first_seen = {f["id"]: f["first_seen"] for f in document["findings"] if f.get("first_seen")}
-    formats = tuple(f for f in options.formats if f != "table")
-    write_reports(analysis, out_dir, ("json",) + formats if "json" not in formats else formats,
-                  drift=drift, previous_created_at=first_seen)
-    if not options.quiet and "table" in options.formats:
-        from reports.table import render_table
+            print(render_table(analysis.document), file=stream)
+            if analysis.drift is not None:
+                from scanner.history.drift import render_drift_text
 
-        print(render_table(analysis.document), file=stream)
-        if drift is not None:
-            from scanner.history.drift import render_drift_text
-
-            print(render_drift_text(drift), file=stream)
-        print(f"scan finished in {time.perf_counter() - started:.1f}s; outputs in {out_dir}",
-              file=stream)
+                print(render_drift_text(analysis.drift), file=stream)
+        print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
+                           history=options.history if recorded else None), file=stream)
     return analysis
+
+
+def _scan_into(options: ScanOptions, inputs: Inputs, store: Any, staging: Path,
+               progress: Any) -> Analysis:
+    """Collect (or copy ``snapshot_in``), analyse and write every report into ``staging``."""
+    import shutil
+
+    from reports import write_reports
+    from scanner.errors import OutputError, SecretgraphError
+    from scanner.snapshot_io import read_snapshot
+
+    with progress:
+        if options.snapshot_in is not None:
+            name = "snapshot.json.gz" if str(options.snapshot_in).endswith(".gz") \
+                else "snapshot.json"
+            snapshot_path = staging / name
+            try:
+                shutil.copyfile(options.snapshot_in, snapshot_path)
+            except OSError as exc:
+                from scanner.errors import InputError
+
+                raise InputError(f"cannot read the snapshot ({exc.strerror or exc})",
+                                 path=str(options.snapshot_in)) from None
+        else:
+            snapshot_path = _collect(
+                options, staging, progress.counter, progress=progress,
+                required_replica_regions=inputs.config.required_replica_regions)
+        snapshot = read_snapshot(snapshot_path)
+        analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress)
+        drift: Mapping[str, Any] | None = None
+        previous = None
+        if store is not None:
+            previous_record = store.latest_complete(before=None)
+            previous = store.load(previous_record.scan_id) if previous_record else None
+        document = with_first_seen(analysis.document,
+                                   previous.document if previous else None)
+        if previous is not None:
+            from scanner.history.diff import diff_scans
+            from scanner.history.records import StoredScan, make_record
+
+            record = make_record(snapshot.meta, snapshot, document,
+                                 recorded_at=dt.datetime.now(dt.timezone.utc).isoformat())
+            current = StoredScan(record=record, snapshot=snapshot, document=document,
+                                 access=analysis.access.to_dict())
+            drift = diff_scans(previous, current).to_json()
+        analysis = Analysis(
+            snapshot=snapshot, graph=analysis.graph, access=analysis.access,
+            findings=analysis.findings, document=document, exit_code=analysis.exit_code,
+            drift=drift, api_calls=dict(progress.counter.counts()),
+            snapshot_path=snapshot_path,
+        )
+        first_seen = {f["id"]: f["first_seen"] for f in document["findings"]
+                      if f.get("first_seen")}
+        formats = tuple(f for f in options.formats if f != "table")
+        progress.phase("reports")
+        try:
+            write_reports(analysis, staging,
+                          ("json",) + formats if "json" not in formats else formats,
+                          drift=drift, previous_created_at=first_seen)
+        except SecretgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- one line, the previous set stays
+            complete = bool(document.get("scan", {}).get("complete"))
+            raise OutputError(
+                f"could not write the reports ({type(exc).__name__}: {exc}); the previous "
+                f"outputs in {options.out_dir or 'secretgraph-out'} are unchanged",
+                exit_code=2 if complete else 3) from exc
+    return analysis
+
+
+#: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)
+NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                           "ConnectionClosedError", "ProxyConnectionError"})
+
+
+def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
+                 *, history: str | None = None) -> str:
+    """The one line every scan ends with: what was scanned, what was found, where it went."""
+    doc = analysis.document
+    scan = doc.get("scan", {})
+    summary = doc.get("summary", {})
+    status = summary.get("by_status", {})
+    severities = {k: v for k, v in summary.get("failing_by_severity", {}).items() if v}
+    by_sev = ", ".join(f"{v} {k}" for k, v in severities.items())
+    gaps = len(doc.get("coverage", ()))
+    unreachable = sum(1 for c in doc.get("coverage", ()) if c.get("error_code") in NETWORK_CODES)
+    calls = sum(analysis.api_calls.values())
+    parts = [
+        f"scan {'complete' if scan.get('complete') else 'INCOMPLETE'}: "
+        f"{len(scan.get('accounts', ()))} account(s) x {len(scan.get('regions', ()))} "
+        "Region(s)",
+        f"{status.get('FAIL', 0)} FAIL" + (f" ({by_sev})" if by_sev else ""),
+        f"{status.get('UNKNOWN', 0)} UNKNOWN",
+        f"{gaps} coverage gap(s)" + (f" ({unreachable} unreachable: network)"
+                                     if unreachable else ""),
+        f"{calls} API calls in {seconds:.1f}s",
+        f"outputs in {out_dir} ({', '.join(p.name for p in written)})",
+    ]
+    if history:
+        parts.append(f"recorded in {history}")
+    parts.append(f"exit {analysis.exit_code}")
+    return "; ".join(parts)
 
 
 def with_first_seen(document: dict[str, Any],
@@ -265,7 +380,10 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def parse_list(text: str | None) -> tuple[str, ...]:
-    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
+    """``"a,b c"`` -> ("a", "b", "c"): items separated by commas and/or spaces."""
+    import re
+
+    return tuple(x for x in re.split(r"[,\s]+", text or "") if x)
 
 
 def paths(values: Sequence[str] | None) -> tuple[Path, ...]:

@@ -1,10 +1,27 @@
-"""A per-operation API call counter (a botocore ``before-call`` hook; thread-safe)."""
+"""A per-operation API call counter (botocore event hooks; thread-safe).
+
+Besides the logical calls per operation it counts HTTP attempts (so retries = attempts - calls),
+throttling answers, and keeps the calls in flight with their account and Region, so a progress
+display can show them and a watchdog can name a call that hangs.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class InFlight:
+    """A call that was sent and has not answered yet."""
+
+    operation: str  # "service.Operation"
+    account_id: str | None
+    region: str | None
+    started: float  # time.monotonic()
 
 
 class CallCounter:
@@ -13,15 +30,52 @@ class CallCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._attempts = 0
+        self._throttles = 0
+        self._in_flight: dict[int, InFlight] = {}
 
     def _hook(self, model: Any = None, **_: Any) -> None:
         key = f"{model.service_model.service_name}.{model.name}"
         with self._lock:
             self._counts[key] += 1
 
-    def install(self, client: Any) -> Any:
-        client.meta.events.register("before-call", self._hook,
-                                    unique_id="secretgraph-call-counter")
+    def install(self, client: Any, *, account_id: str | None = None) -> Any:
+        events = client.meta.events
+        region = client.meta.region_name
+        events.register("before-call", self._hook, unique_id="secretgraph-call-counter")
+
+        def started(model: Any = None, context: Any = None, **_: Any) -> None:
+            if context is None:
+                return
+            call = InFlight(operation=f"{model.service_model.service_name}.{model.name}",
+                            account_id=account_id, region=region, started=time.monotonic())
+            with self._lock:
+                self._in_flight[id(context)] = call
+
+        def ended(context: Any = None, **_: Any) -> None:
+            with self._lock:
+                self._in_flight.pop(id(context), None)
+
+        def attempt(**_: Any) -> None:
+            with self._lock:
+                self._attempts += 1
+
+        def needs_retry(response: Any = None, **_: Any) -> None:
+            from scanner.aws.errors import THROTTLED_CODES
+
+            if isinstance(response, tuple) and len(response) == 2 and \
+                    isinstance(response[1], dict):
+                code = response[1].get("Error", {}).get("Code")
+                if code in THROTTLED_CODES:
+                    with self._lock:
+                        self._throttles += 1
+            return None
+
+        events.register("before-call", started, unique_id="secretgraph-in-flight-start")
+        events.register("after-call", ended, unique_id="secretgraph-in-flight-end")
+        events.register("after-call-error", ended, unique_id="secretgraph-in-flight-error")
+        events.register("before-send", attempt, unique_id="secretgraph-attempts")
+        events.register("needs-retry", needs_retry, unique_id="secretgraph-throttles")
         return client
 
     def counts(self) -> dict[str, int]:
@@ -32,3 +86,18 @@ class CallCounter:
     def total(self) -> int:
         with self._lock:
             return sum(self._counts.values())
+
+    def retries(self) -> int:
+        """HTTP attempts beyond the first of each call (throttling, timeouts, 5xx)."""
+        with self._lock:
+            return max(0, self._attempts - sum(self._counts.values()))
+
+    def throttles(self) -> int:
+        """Answers that were throttling errors (each one was retried or became coverage)."""
+        with self._lock:
+            return self._throttles
+
+    def in_flight(self) -> list[InFlight]:
+        """Calls sent and not answered yet, oldest first."""
+        with self._lock:
+            return sorted(self._in_flight.values(), key=lambda c: c.started)

@@ -175,3 +175,42 @@ def classify(
         message=error_message(exc),
         resource_arn=resource_arn,
     )
+
+
+#: botocore errors raised when the network, not AWS, failed (nothing answered).
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (EndpointConnectionError, ConnectTimeoutError,
+                                                   ReadTimeoutError)
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """The endpoint could not be reached or did not answer (DNS, refused, timeout, proxy)."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    return isinstance(exc, NETWORK_ERRORS + (BotoConnectionError,))
+
+
+def is_sso_expired(exc: BaseException) -> bool:
+    """An IAM Identity Center (SSO) session that is missing or expired: ``aws sso login``."""
+    from botocore.exceptions import (
+        SSOError,
+        SSOTokenLoadError,
+        TokenRetrievalError,
+        UnauthorizedSSOTokenError,
+    )
+
+    return isinstance(exc, (SSOTokenLoadError, UnauthorizedSSOTokenError, TokenRetrievalError,
+                            SSOError))
+
+
+def credentials_problem(exc: BaseException, *, profile: str | None,
+                        action: str = "sts:GetCallerIdentity") -> str | None:
+    """The one line for an error that means the scan cannot start with these credentials or
+    this network; None when ``exc`` is something else."""
+    if is_sso_expired(exc):
+        name = profile or "default"
+        return (f"the AWS SSO session for profile {name!r} is missing or expired; run: "
+                f"aws sso login --profile {name}")
+    if is_network_error(exc):
+        return (f"cannot reach AWS ({action}): {error_message(exc)} (a network failure, not a "
+                "credentials problem: check connectivity, proxy and --endpoint-url)")
+    return None

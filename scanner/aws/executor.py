@@ -65,4 +65,6 @@ class ThreadPoolExecutor:
                 yield future.result()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        """Wait for the running items; items not started yet are cancelled (an interrupted
+        scan stops at once instead of working through its queue)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -28,14 +29,23 @@ from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from scanner.aws.calls import CallCounter
-from scanner.aws.errors import AWS_ERRORS, error_code, error_kind, error_message
+from scanner.aws.errors import (
+    AWS_ERRORS,
+    credentials_problem,
+    error_code,
+    error_kind,
+    error_message,
+)
 from scanner.aws.guard import ReadOnlyGuard
-from scanner.errors import CredentialsError
+from scanner.errors import Cancelled, CredentialsError, UsageError
+from scanner.logging_setup import register_secret
 
 #: The calls this module makes (the guard allows them; the caller's policy needs AssumeRole).
 OPERATIONS: dict[tuple[str, str], str] = {
     ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
     ("sts", "AssumeRole"): "sts:AssumeRole",
+    # `scan --regions all`: the Regions enabled for the account
+    ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
 }
 
 #: The default RoleSessionName (CloudTrail shows it); remediation passes "secretgraph-remediate".
@@ -75,13 +85,64 @@ def base_session(profile: str | None = None) -> boto3.Session:
     except ProfileNotFound as exc:
         raise CredentialsError(f"unknown AWS profile {profile!r} ({exc})") from None
     except BotoCoreError as exc:
-        raise CredentialsError(f"could not load AWS credentials: {exc}") from None
+        problem = credentials_problem(exc, profile=profile or _profile_name())
+        raise CredentialsError(problem or f"could not load AWS credentials: {exc}") from None
     if credentials is None:
         where = f"profile {profile!r}" if profile else "the standard credential chain"
         raise CredentialsError(
             f"no AWS credentials found in {where} (environment, ~/.aws files, SSO, instance role)"
         )
     return session
+
+
+def _profile_name() -> str | None:
+    import os
+
+    return os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+
+
+def profile_region(profile: str | None = None) -> str | None:
+    """The Region of the profile (or AWS_REGION / AWS_DEFAULT_REGION): the default Region."""
+    try:
+        session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    except ProfileNotFound as exc:
+        raise CredentialsError(f"unknown AWS profile {profile!r} ({exc})") from None
+    return session.region_name or None
+
+
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+def check_role_name(name: str, flag: str = "--role-name") -> str:
+    """A role *name* (not an ARN, not a path): UsageError otherwise."""
+    hint = ("; for a role with a path use --role-arn "
+            "'arn:aws:iam::{account_id}:role/PATH/NAME'" if flag == "--role-name" else "")
+    if name.startswith("arn:"):
+        raise UsageError(f"{flag} takes a role name, not an ARN ({name}){hint}")
+    if "/" in name:
+        raise UsageError(f"{flag} takes a role name without a path ({name}){hint}")
+    if not ROLE_NAME.match(name):
+        raise UsageError(f"{flag} {name!r} is not a valid IAM role name")
+    return name
+
+
+ROLE_ARN_TEMPLATE = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov|\{partition\}):iam::\{account_id\}:role/"
+    r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+
+
+def check_role_arn_template(template: str) -> str:
+    """``arn:aws:iam::{account_id}:role/path/Name``; UsageError otherwise."""
+    if not ROLE_ARN_TEMPLATE.match(template):
+        raise UsageError(f"--role-arn {template!r}: expected a template like "
+                         "'arn:aws:iam::{account_id}:role/path/Audit' ({account_id} is "
+                         "replaced by each account's id)")
+    return template
+
+
+def role_name_of(template: str) -> str:
+    """The role name of an ARN template (its last path element)."""
+    return template.rsplit("/", 1)[-1]
 
 
 class _FixedCredentialProvider:
@@ -109,6 +170,7 @@ class AwsSessions:
         sts_region: str = "us-east-1",
         clock: Callable[[], datetime.datetime] | None = None,
         session_name: str = SESSION_NAME,
+        role_arn: str | None = None,
     ) -> None:
         self.base = base
         self.session_name = session_name
@@ -116,7 +178,11 @@ class AwsSessions:
         self.guard = guard
         self.counter = counter
         self.role_name = role_name
+        #: an ARN template with ``{account_id}`` (and optionally ``{partition}``); wins over
+        #: role_name
+        self.role_arn_template = role_arn
         self.external_id = external_id
+        self._cancelled = threading.Event()
         self.sts_region = sts_region
         self._clock = clock
         self._config = make_config(self.settings)
@@ -127,6 +193,7 @@ class AwsSessions:
         if credentials is None:
             raise CredentialsError("no AWS credentials found in the standard credential chain")
         self._base_credentials: Credentials = credentials
+        self._register_secrets(credentials)
         self._lock = threading.Lock()
         self._account_locks: dict[str, threading.Lock] = {}
         self._cache: dict[str, Credentials] = {}
@@ -142,6 +209,9 @@ class AwsSessions:
             try:
                 self._home = str(sts.get_caller_identity()["Account"])
             except AWS_ERRORS as exc:
+                problem = credentials_problem(exc, profile=self.base.profile_name)
+                if problem:
+                    raise CredentialsError(problem) from None
                 what = ("the AWS credentials were rejected"
                         if error_kind(exc) == "denied" else "could not verify the AWS credentials")
                 raise CredentialsError(
@@ -150,6 +220,9 @@ class AwsSessions:
         return self._home
 
     def role_arn(self, account_id: str) -> str:
+        if self.role_arn_template:
+            return self.role_arn_template.format(account_id=account_id,
+                                                 partition=self.partition)
         if not self.role_name:
             raise CredentialsError(
                 f"no --role-name given: cannot assume a role in account {account_id}"
@@ -203,6 +276,7 @@ class AwsSessions:
         if self.external_id:
             params["ExternalId"] = self.external_id
         creds = sts.assume_role(**params)["Credentials"]
+        register_secret(creds["SecretAccessKey"], creds["SessionToken"])
         expiration = creds["Expiration"]
         if isinstance(expiration, datetime.datetime):
             if expiration.tzinfo is None:
@@ -221,13 +295,46 @@ class AwsSessions:
 
     def client(self, service: str, *, account_id: str, region: str) -> Any:
         """A guarded, counted client acting in ``account_id`` and ``region``."""
-        return self._make_client(self.credentials(account_id), service, region)
+        return self._make_client(self.credentials(account_id), service, region,
+                                 account_id=account_id)
+
+    def enabled_regions(self, region: str) -> tuple[str, ...]:
+        """The Regions enabled for the home account (ec2:DescribeRegions, which lists only
+        enabled Regions unless AllRegions is set), sorted. UsageError when they cannot be read:
+        `--regions all` then has nothing to go on."""
+        client = self.home_client("ec2", region)
+        try:
+            answer = client.describe_regions()
+        except AWS_ERRORS as exc:
+            problem = credentials_problem(exc, profile=self.base.profile_name,
+                                          action="ec2:DescribeRegions")
+            raise UsageError(problem or "--regions all: cannot list the account's enabled "
+                             f"Regions (ec2:DescribeRegions {error_code(exc)}: "
+                             f"{error_message(exc)}); name the Regions instead") from None
+        return tuple(sorted(r["RegionName"] for r in answer.get("Regions", ())))
+
+    def cancel(self) -> None:
+        """Stop: every client's next API call raises Cancelled (the scan was interrupted)."""
+        self._cancelled.set()
+
+    def _check_cancelled(self, **_: Any) -> None:
+        if self._cancelled.is_set():
+            raise Cancelled()
+
+    def _register_secrets(self, credentials: Credentials) -> None:
+        try:
+            frozen = credentials.get_frozen_credentials()
+        except Exception:  # noqa: BLE001 -- e.g. an SSO token that is gone; reported later
+            return
+        register_secret(frozen.secret_key, frozen.token)
 
     def home_client(self, service: str, region: str) -> Any:
         """A client with the base credentials (Organizations discovery from the management account)."""
-        return self._make_client(self._base_credentials, service, region)
+        return self._make_client(self._base_credentials, service, region,
+                                 account_id=self._home)
 
-    def _make_client(self, credentials: Credentials, service: str, region: str) -> Any:
+    def _make_client(self, credentials: Credentials, service: str, region: str, *,
+                     account_id: str | None = None) -> Any:
         session = botocore.session.Session(event_hooks=self._events,
                                            include_builtin_handlers=False)
         session.register_component("data_loader", self._loader)
@@ -239,6 +346,8 @@ class AwsSessions:
             config=self._config,
         )
         self.guard.install(client)
+        client.meta.events.register("before-call", self._check_cancelled,
+                                    unique_id="secretgraph-cancel")
         if self.counter is not None:
-            self.counter.install(client)
+            self.counter.install(client, account_id=account_id)
         return client

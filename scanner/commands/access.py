@@ -1,6 +1,6 @@
 """`secretgraph access`: who can read which secret, and why, gate by gate.
 
-Reads a snapshot (``--snapshot FILE``, or ``--from-dir DIR`` holding a scan's snapshot.json.gz),
+Reads a snapshot (``--in DIR``, a scan's output folder; ``--snapshot FILE``; or ``--history``),
 builds the graph, runs the access analysis and prints, per secret, every principal worth
 knowing about: readers, conditional readers (with the conditions the scanner could not
 resolve), and intended readers that a gate blocks; and the classes of readers a ``*``,
@@ -26,16 +26,23 @@ SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--secret", metavar="ARN|NAME",
-                        help="only this secret (its ARN, or its name when that is unique)")
-    parser.add_argument("--principal", metavar="ARN",
-                        help="only this principal (role / user ARN, account root, or '*')")
+    parser.add_argument("--secret", metavar="NAME|ARN|PREFIX",
+                        help="only this secret: the name shown in reports, its ARN (a "
+                             "replica's ARN too), or a unique prefix of either")
+    parser.add_argument("--region", metavar="R",
+                        help="with --secret NAME: the Region of the copy (primary or replica)")
+    parser.add_argument("--principal", metavar="ARN|NAME|ACCOUNT",
+                        help="only these principals: a role / user ARN, a role or user name "
+                             "(in every account), an account id, or '*'")
     src = parser.add_mutually_exclusive_group()
+    src.add_argument("--in", dest="in_dir", metavar="DIR",
+                     help="a scan output folder (the --out of a scan, holding snapshot.json.gz)")
     src.add_argument("--snapshot", metavar="FILE",
                      help="a snapshot file written by `secretgraph scan` (.json or .json.gz)")
-    src.add_argument("--from-dir", metavar="DIR",
-                     help="a scan output directory holding snapshot.json.gz. One of --snapshot "
-                          "or --from-dir is required (reading the history is not supported)")
+    src.add_argument("--history", metavar="PATH|s3://...",
+                     help="the latest complete scan (or --scan ID) of this history store")
+    parser.add_argument("--scan", metavar="ID",
+                        help="with --history: this scan instead of the latest complete one")
     parser.add_argument("--allowed-external-accounts", metavar="ID,...", default="",
                         help="accounts outside the organization that may be granted access")
     parser.add_argument("--all", action="store_true",
@@ -46,17 +53,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
-def _snapshot_path(args: argparse.Namespace) -> Path:
+def _snapshot(args: argparse.Namespace) -> Any:
+    """The snapshot named by --in, --snapshot or --history (with --scan)."""
+    from scanner.snapshot_io import read_snapshot
+
+    if args.scan and not args.history:
+        raise UsageError("--scan ID needs --history")
     if args.snapshot:
-        return Path(args.snapshot)
-    if args.from_dir:
-        base = Path(args.from_dir)
+        return read_snapshot(Path(args.snapshot))
+    if args.in_dir:
+        base = Path(args.in_dir)
         for name in SNAPSHOT_NAMES:
             if (base / name).is_file():
-                return base / name
-        raise UsageError(f"{base}: no snapshot.json.gz in this directory "
-                         "(pass the --out directory of a scan)")
-    raise UsageError("give --snapshot FILE or --from-dir DIR (the scan's --out directory)")
+                return read_snapshot(base / name)
+        raise UsageError(f"--in {base}: no snapshot.json.gz in this folder "
+                         "(pass the --out folder of a scan)")
+    if args.history:
+        from scanner.history import open_store
+        from scanner.history.records import resolve_scan_id
+
+        store = open_store(args.history)
+        if args.scan:
+            scan_id = resolve_scan_id(store.list(), args.scan, args.history)
+        else:
+            latest = store.latest_complete()
+            if latest is None:
+                raise UsageError(f"--history {args.history}: no complete scan recorded")
+            scan_id = latest.scan_id
+        return store.load(scan_id).snapshot
+    raise UsageError("give --in DIR (a scan's output folder), --snapshot FILE or "
+                     "--history PATH")
 
 
 def _accounts(text: str) -> frozenset[str]:
@@ -67,41 +93,122 @@ def _accounts(text: str) -> frozenset[str]:
     return ids
 
 
+def _closest(query: str, candidates: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(query, sorted(set(candidates)), n=5, cutoff=0.4)
+    if not close:
+        low = query.lower()
+        close = sorted({c for c in candidates if low in c.lower()})[:5]
+    return f"; closest: {', '.join(close)}" if close else ""
+
+
+def find_secret(report: Any, query: str, region: str | None = None) -> Any:
+    """The one secret (or replica) named by ``query``: ARN, name, or a unique prefix of
+    either. UsageError (exit 2) naming the closest matches, or the candidates when several
+    copies match."""
+    everything = list(report.secrets.values()) + list(report.replicas.values())
+    if region:
+        everything = [s for s in everything if s.region == region]
+    for sa in everything:
+        if sa.secret_arn == query:
+            return sa
+    named = [s for s in everything if s.name == query]
+    if not named:
+        named = [s for s in everything
+                 if (s.name or "").startswith(query) or s.secret_arn.startswith(query)]
+        if len({s.name for s in named}) > 1 and not query.startswith("arn:"):
+            raise UsageError(f"--secret {query!r} is the prefix of several secrets ("
+                             f"{', '.join(sorted({s.name or s.secret_arn for s in named})[:6])})"
+                             "; give more of the name or the ARN")
+    primaries = [s for s in named if s.secret_arn in report.secrets]
+    if len(named) > 1 and len(primaries) == 1 and not region:
+        return primaries[0]  # the name is the primary's; its replicas are named by ARN/Region
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise UsageError(f"--secret {query!r} matches {len(named)} secrets; give the ARN or "
+                         f"--region: {', '.join(sorted(s.secret_arn for s in named))}")
+    names = [s.name for s in everything if s.name] + [s.secret_arn for s in everything]
+    where = f" in {region}" if region else ""
+    raise UsageError(f"--secret {query!r}: no such secret{where} in the scan"
+                     + _closest(query, names))
+
+
+def _principal_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1] if ":" in arn else arn
+
+
+def find_principals(report: Any, query: str, snapshot: Any = None) -> frozenset[str]:
+    """Principals named by ``query``: an exact principal (ARN, ``*``), a role or user name (in
+    any account), or an account id (its root and every principal of it). The candidates are
+    the principals of the access paths and the IAM roles and users of the snapshot. UsageError
+    with the closest names when nothing matches."""
+    known = {p.principal: p.principal_account
+             for sa in list(report.secrets.values()) + list(report.replicas.values())
+             for p in sa.paths}
+    for account in (snapshot.accounts if snapshot is not None else ()):
+        for principal in (account.iam.principals if account.iam else ()):
+            known.setdefault(principal.arn, principal.account_id)
+    if query in known:
+        return frozenset({query})
+    if len(query) == 12 and query.isdigit():
+        hits = {p for p, account in known.items() if account == query or f"::{query}:" in p}
+    else:
+        hits = {p for p in known if _principal_name(p) == query}
+    if hits:
+        return frozenset(hits)
+    raise UsageError(f"--principal {query!r}: no principal by that ARN, name or account in the "
+                     "scan" + _closest(query, [_principal_name(p) for p in known] + list(known)))
+
+
+def key_aliases(snapshot: Any) -> dict[str, str]:
+    """KMS key ARN -> its first alias (customer aliases before AWS ones)."""
+    aliases: dict[str, str] = {}
+    for account in snapshot.accounts:
+        for region in account.regions:
+            for key in region.kms_keys:
+                names = sorted(key.aliases, key=lambda a: (a.startswith("alias/aws/"), a))
+                if names:
+                    aliases[key.arn] = names[0]
+    return aliases
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from scanner.access import AccessSettings, analyze_access
     from scanner.graph.builder import build_graph
-    from scanner.snapshot_io import read_snapshot
 
     allowed = _accounts(args.allowed_external_accounts)
-    snapshot = read_snapshot(_snapshot_path(args))
+    snapshot = _snapshot(args)
     settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed)
     if args.all:
         settings = replace(settings, record_denied=True)
     report = analyze_access(build_graph(snapshot), snapshot, settings)
     secrets = list(report.secrets.values())
+    principals = find_principals(report, args.principal, snapshot) if args.principal else None
     if args.secret:
-        hit = report.for_secret(args.secret)
-        if hit is None:
-            same = [s.secret_arn for s in secrets if s.name == args.secret]
-            raise UsageError(f"--secret {args.secret!r}: " + (
-                f"the name is ambiguous ({', '.join(same)}); give the ARN" if same else
-                "no such secret in the snapshot"))
-        secrets = [hit]
-    elif args.principal:
-        secrets = [s for s in secrets if any(p.principal == args.principal for p in s.paths)]
-    out = render_json(secrets, args.principal) if args.format == "json" else \
-        render_table(secrets, args.principal, why=args.why)
+        secrets = [find_secret(report, args.secret, args.region)]
+    elif args.region:
+        secrets = [s for s in secrets + list(report.replicas.values())
+                   if s.region == args.region]
+    if principals is not None and not args.secret:
+        secrets = [s for s in secrets if any(p.principal in principals for p in s.paths)]
+    aliases = key_aliases(snapshot)
+    out = render_json(secrets, principals, aliases) if args.format == "json" else \
+        render_table(secrets, principals, aliases, why=args.why,
+                     replicas=len(report.replicas), single=bool(args.secret or args.region))
     sys.stdout.write(out)
     return 0
 
 
-def _paths(sa: Any, principal: str | None) -> list[Any]:
-    return [p for p in sa.paths if principal is None or p.principal == principal]
+def _paths(sa: Any, principals: frozenset[str] | None) -> list[Any]:
+    return [p for p in sa.paths if principals is None or p.principal in principals]
 
 
-def render_json(secrets: list[Any], principal: str | None) -> str:
+def render_json(secrets: list[Any], principals: frozenset[str] | None,
+                aliases: dict[str, str] | None = None) -> str:
     from scanner.access.report import path_dict
     from scanner.model import to_jsonable
 
@@ -109,11 +216,13 @@ def render_json(secrets: list[Any], principal: str | None) -> str:
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
         data.append({
             "secret_arn": sa.secret_arn, "name": sa.name, "account_id": sa.account_id,
-            "region": sa.region, "key_arn": sa.key_arn, "aws_managed_key": sa.aws_managed_key,
+            "region": sa.region, "key_arn": sa.key_arn,
+            "key_alias": (aliases or {}).get(sa.key_arn or ""),
+            "aws_managed_key": sa.aws_managed_key,
             "breadth": to_jsonable(sa.breadth),
             "unintended": [to_jsonable(g) for g in sa.unintended],
             "reach": [dict(to_jsonable(r), label=r.label) for r in sa.reach],
-            "paths": [path_dict(p) for p in _paths(sa, principal)],
+            "paths": [path_dict(p) for p in _paths(sa, principals)],
             "problems": list(sa.problems),
         })
     return json.dumps({"secrets": data}, indent=2, sort_keys=True) + "\n"
@@ -147,11 +256,16 @@ def _reach_line(r: Any) -> str:
     return f"{r.label} -> {r.decision}{counts}{extra}"
 
 
-def render_table(secrets: list[Any], principal: str | None, *, why: bool) -> str:
+def render_table(secrets: list[Any], principals: frozenset[str] | None,
+                 aliases: dict[str, str] | None = None, *, why: bool,
+                 replicas: int = 0, single: bool = False) -> str:
     lines: list[str] = []
+    principal = ", ".join(sorted(principals)) if principals is not None else None
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
-        paths = _paths(sa, principal)
-        key = "aws/secretsmanager (AWS-managed)" if sa.aws_managed_key else (sa.key_arn or "?")
+        paths = _paths(sa, principals)
+        alias = (aliases or {}).get(sa.key_arn or "")
+        key = "aws/secretsmanager (AWS-managed)" if sa.aws_managed_key else (
+            f"{alias} ({sa.key_arn})" if alias else (sa.key_arn or "?"))
         b = sa.breadth
         lines.append(f"{sa.secret_arn}")
         lines.append(f"  key: {key}")
@@ -190,4 +304,7 @@ def render_table(secrets: list[Any], principal: str | None, *, why: bool) -> str
     if not secrets:
         lines.append("no access path for this principal" if principal else
                      "no secrets in the snapshot")
+    elif replicas and principals is None and not single:
+        lines.append(f"{replicas} replica(s) not listed: query one with --secret ARN, or "
+                     "--secret NAME --region R")
     return "\n".join(lines) + "\n"

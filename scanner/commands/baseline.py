@@ -33,14 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
     init = sub.add_parser("init", help="write today's readers as a baseline for review")
     _add_source(init)
-    init.add_argument("--out", metavar="FILE", required=True, help="where to write the YAML")
+    init.add_argument("--output-file", metavar="FILE", required=True,
+                      help="where to write the YAML")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     val = sub.add_parser("validate", help="check a baseline file")
     val.add_argument("file", metavar="FILE")
     chk = sub.add_parser("check", help="list readers outside a baseline (exit 1 if any)")
     chk.add_argument("--baseline", metavar="FILE", required=True)
     _add_source(chk)
-    chk.add_argument("--format", choices=("text", "json"), default="text")
+    chk.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def access_from_snapshot(snapshot: Snapshot) -> Any:
@@ -95,9 +96,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{f.status.value:<8} {f.resource.arn}  {f.principal}")
             print(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
         return 1 if findings else 0
-    out = Path(args.out)
+    out = Path(args.output_file)
     if out.exists() and not args.force:
-        raise UsageError(f"--out {out} exists; pass --force to overwrite it")
+        raise UsageError(f"--output-file {out} exists; pass --force to overwrite it")
     access, _snapshot = _source(args)
     text = init_baseline(access)
     out.write_text(text, encoding="utf-8")

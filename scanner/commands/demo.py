@@ -32,19 +32,41 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     with demo_stack() as url:
         result = seed_and_scan(url, args.out, out=out)
-        code = summarize(result, args.out, out)
+        code = summarize(result, args.out, out, verbose=args.verbose)
         if args.keep_running:
             wait_until_interrupted(url, result.estate, out)
     return code
 
 
-def summarize(result: DemoResult, out_dir: Path, out: TextIO) -> int:
-    """Print the scan's API calls, timings and the verdict; 0 when the scan matched exactly."""
+def next_steps(result: DemoResult, out_dir: Path) -> str:
+    """What to try next on the demo's outputs: the report, `access` on a seeded broken secret,
+    `remediate` for a plan, and `diff` after a second scan."""
+    secrets = result.analysis.access.secrets
+    broken = sorted((getattr(secrets.get(f.resource.arn), "name", None) or f.resource.arn)
+                    for f in result.analysis.findings
+                    if f.rule_id == "secret-cross-account-access-broken"
+                    and f.status.value == "FAIL")
+    report = out_dir / "report.html"
+    lines = ["", "Next:",
+             f"  open the report             {report.absolute().as_uri()}"]
+    if broken:
+        lines.append(f"  why a grant does not work   secretgraph access --in {out_dir} "
+                     f"--secret {broken[0]} --why")
+    lines += [f"  plan the fixes (no changes) secretgraph remediate --in {out_dir}",
+              "  see what changed over time  secretgraph demo --keep-running, scan it twice "
+              "with --history demo.db, then: secretgraph diff --history demo.db"]
+    return "\n".join(lines)
+
+
+def summarize(result: DemoResult, out_dir: Path, out: TextIO, *, verbose: bool = False) -> int:
+    """Print the timings, the verdict and what to try next (the scan's API calls per
+    operation with --verbose); 0 when the scan matched exactly."""
     from scanner.demo.run import EXPECTED_FILE, render_calls
 
     a = result.analysis
-    print("\nAPI calls made by the scan (per operation):", file=out)
-    print(render_calls(a.api_calls), file=out)
+    if verbose:
+        print("\nAPI calls made by the scan (per operation):", file=out)
+        print(render_calls(a.api_calls), file=out)
     print(f"\ndemo: seeded in {result.seed_seconds:.1f}s, scanned in {result.scan_seconds:.1f}s; "
           f"reports in {out_dir} (what the estate was built to show: {EXPECTED_FILE})", file=out)
     print(f"demo: `secretgraph scan` on this estate would exit {a.exit_code} "
@@ -53,6 +75,7 @@ def summarize(result: DemoResult, out_dir: Path, out: TextIO) -> int:
     if result.matched:
         print(f"demo: OK - the scan reported exactly the {len(result.estate.expected)} seeded "
               "misconfigurations and nothing on the correct parts of the estate.", file=out)
+        print(next_steps(result, out_dir), file=out)
         return 0
     if not a.snapshot.complete:
         print(f"demo: the scan was incomplete ({len(a.snapshot.coverage)} coverage entries)",

@@ -26,8 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scan_b", nargs="?", metavar="SCAN_B",
                         help="the newer scan (default: the latest complete scan)")
     add_history_argument(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--out", metavar="FILE", help="write the drift here instead of stdout")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--output-file", metavar="FILE",
+                        help="write the drift to this file instead of stdout")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
     drift = diff_scans(store.load(old_id), store.load(new_id))
     text = (json.dumps(drift.to_json(), indent=2, default=str) + "\n"
             if args.format == "json" else render_drift_text(drift))
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
+    if args.output_file:
+        with open(args.output_file, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:
         sys.stdout.write(text)

@@ -57,6 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ap.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     ap.add_argument("--remediation-role-name", metavar="NAME",
                     help="the write role assumed in each account (never the audit role)")
+    ap.add_argument("--profile", metavar="NAME",
+                    help="AWS profile for the starting credentials (like scan)")
+    ap.add_argument("--external-id", metavar="ID",
+                    help="ExternalId for AssumeRole of the remediation role")
     ap.add_argument("--endpoint-url", metavar="URL",
                     help="AWS endpoint (e.g. a moto server); AWS_ENDPOINT_URL is honoured too")
     ap.add_argument("--undo", metavar="JOURNAL", help="revert what the journal of an apply did")
@@ -90,8 +94,13 @@ def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory
     if audit_role and args.remediation_role_name == audit_role:
         raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
                          "remediation needs its own write role")
+    if args.remediation_role_name:
+        from scanner.aws.session import check_role_name
+
+        check_role_name(args.remediation_role_name, "--remediation-role-name")
     return remediation_clients(role_name=args.remediation_role_name,
-                               endpoint_url=args.endpoint_url)
+                               endpoint_url=args.endpoint_url, profile=args.profile,
+                               external_id=args.external_id)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -89,7 +89,18 @@ def run(args: argparse.Namespace) -> int:
     if formats == ["table"] and not args.out:
         print(render_table(rendered.document), end="")
         return 0
-    written = write_reports(rendered, out_dir, formats, drift=drift)
+    from scanner.errors import Interrupted
+    from scanner.output_set import OutputSet
+
+    with OutputSet(out_dir) as outputs:
+        try:
+            if "asff" in formats:
+                outputs.carry_over("findings.asff.json")
+            write_reports(rendered, outputs.staging, formats, drift=drift)
+            written = outputs.commit(remove_stale=False)
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted; nothing was written ({out_dir} is as it "
+                              "was)") from None
     for path in written:
         print(path, file=sys.stdout)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from scanner.errors import UsageError
@@ -19,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "delegated-admin credentials)")
     who.add_argument("--accounts", metavar="ID,...", help="comma-separated account ids")
     who.add_argument("--regions", metavar="R,...", required=False,
-                     help="comma-separated regions (default: AWS_DEFAULT_REGION)")
+                     help="Regions, separated by commas or spaces, or 'all' for the Regions "
+                     "enabled in the account (default: the profile's Region)")
     who.add_argument("--central-account", metavar="ID",
                      help="the central security account (inferred and reported when omitted)")
     who.add_argument("--snapshot", metavar="FILE", type=Path,
@@ -27,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     how = parser.add_argument_group("credentials")
     how.add_argument("--profile", help="AWS profile for the starting credentials")
     how.add_argument("--role-name", metavar="NAME",
-                     help="role assumed in every account other than the starting one")
+                     help="role assumed in every account other than the starting one (a "
+                     "name; for a role with a path use --role-arn)")
+    how.add_argument("--role-arn", metavar="TEMPLATE",
+                     help="role ARN template, e.g. 'arn:aws:iam::{account_id}:role/path/Audit'")
     how.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
     how.add_argument("--endpoint-url", metavar="URL",
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
@@ -51,22 +56,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--suppressions", metavar="FILE", type=Path, help="mutelist YAML")
     out.add_argument("--baseline", metavar="FILE", type=Path, help="access baseline YAML")
     out.add_argument("--history", metavar="PATH|s3://...",
-                     help="history store: SQLite file or s3://bucket/prefix")
+                     default=os.environ.get("SECRETGRAPH_HISTORY") or None,
+                     help="record the scan in this history store: SQLite file or "
+                     "s3://bucket/prefix (default: $SECRETGRAPH_HISTORY; none when unset)")
+
+
+def resolve_regions(text: str | None, profile: str | None,
+                    required: bool = True) -> tuple[tuple[str, ...], bool]:
+    """(Regions, all_regions) from --regions: a list (commas or spaces), 'all' (then the one
+    Region to ask is the profile's, else us-east-1), or nothing (the profile's Region)."""
+    from scanner.aws.session import profile_region
+
+    regions = parse_list(text)
+    if regions and [r.lower() for r in regions] == ["all"]:
+        return (profile_region(profile) or "us-east-1",), True
+    if "all" in (r.lower() for r in regions):
+        raise UsageError("--regions all stands alone (it means every enabled Region)")
+    if not regions:
+        default = profile_region(profile)
+        regions = (default,) if default else ()
+    if not regions and required:
+        raise UsageError("no Region: give --regions r1,r2 (or 'all'), or set one in the "
+                         "profile (aws configure set region ...) or AWS_REGION")
+    return regions, False
 
 
 def options_from_args(args: argparse.Namespace) -> ScanOptions:
-    import os
+    from scanner.aws.session import check_role_arn_template, check_role_name
 
     try:
         fail_on = Severity.parse(args.fail_on)
     except ValueError as exc:
         raise UsageError(f"--fail-on: {exc}") from None
-    regions = parse_list(args.regions) or parse_list(os.environ.get("AWS_DEFAULT_REGION")
-                                                     or os.environ.get("AWS_REGION"))
-    if not regions and args.snapshot is None:
-        raise UsageError("no regions: give --regions r1,r2 (or set AWS_DEFAULT_REGION)")
+    if args.role_name and args.role_arn:
+        raise UsageError("give --role-name or --role-arn, not both")
+    if args.role_name:
+        check_role_name(args.role_name)
+    if args.role_arn:
+        check_role_arn_template(args.role_arn)
+    regions, all_regions = resolve_regions(args.regions, args.profile,
+                                           required=args.snapshot is None)
     return ScanOptions(
         regions=regions,
+        all_regions=all_regions,
+        role_arn=args.role_arn,
         accounts=parse_list(args.accounts),
         org=args.org,
         role_name=args.role_name,
@@ -85,9 +118,20 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         history=args.history,
         snapshot_in=args.snapshot,
         emit_pass=args.emit_pass,
+        quiet=args.quiet,
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    analysis = run_scan(options_from_args(args))
+    from scanner.aws.calls import CallCounter
+    from scanner.progress import Progress
+
+    options = options_from_args(args)
+    progress = Progress.for_terminal(CallCounter(), quiet=args.quiet)
+    analysis = run_scan(options, progress=progress)
+    if args.verbose and not args.quiet:
+        from scanner.demo.run import render_calls
+
+        print("\nAPI calls (per operation):")
+        print(render_calls(analysis.api_calls))
     return analysis.exit_code

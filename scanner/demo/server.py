@@ -77,8 +77,8 @@ class DemoServer:
         try:
             from moto.server import ThreadedMotoServer  # the demo extra; imported when used
         except ImportError as exc:
-            raise UsageError("secretgraph demo needs moto: pip install 'secretgraph[demo]' "
-                             f"({exc})") from None
+            raise UsageError("secretgraph demo needs moto's server: pip install "
+                             f"'moto[server]>=5.1,<6' ({exc})") from None
 
         # werkzeug logs every request, and a traceback for each HTTP 500 (an operation moto does
         # not implement); the scan records those as coverage entries, so keep the terminal clean.

@@ -53,14 +53,16 @@ class AccountClients:
 
 def remediation_clients(*, role_name: str | None, endpoint_url: str | None,
                         base: boto3.Session | None = None,
-                        max_attempts: int = 4) -> ClientsFactory:
+                        max_attempts: int = 4, profile: str | None = None,
+                        external_id: str | None = None) -> ClientsFactory:
     """account id -> clients through ``arn:aws:iam::<account>:role/<role_name>``; in the
     account of the base credentials those credentials are used directly."""
-    sessions = AwsSessions(base or base_session(),
+    sessions = AwsSessions(base or base_session(profile),
                            guard=ReadOnlyGuard(remediation_operations(), purpose="remediation"),
                            settings=ClientSettings(endpoint_url=endpoint_url,
                                                    max_attempts=max_attempts),
-                           role_name=role_name, session_name="secretgraph-remediate")
+                           role_name=role_name, external_id=external_id,
+                           session_name="secretgraph-remediate")
     cache: dict[str, AccountClients] = {}
 
     def factory(account_id: str) -> Clients:

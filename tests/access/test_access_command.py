@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from access_estate import (
     APP_ROLE,
     APP_ROLE2,
+    CENTRAL,
+    KEY_ARN,
     MEMBER,
+    REGION,
     SECRET_ARN,
     allow_read_identity,
     estate,
@@ -44,7 +48,7 @@ def test_table_shows_each_gate_and_the_broken_reader(snapshot_file: Path,
 
 def test_json_for_one_principal_by_secret_name(snapshot_file: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["access", "--from-dir", str(snapshot_file.parent), "--secret", "app/db",
+    code = main(["access", "--in", str(snapshot_file.parent), "--secret", "app/db",
                  "--principal", APP_ROLE, "--format", "json"])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
@@ -53,11 +57,39 @@ def test_json_for_one_principal_by_secret_name(snapshot_file: Path,
     assert secret["paths"][0]["gates"]["key_policy"]["status"] == "ALLOWED"
 
 
-def test_principal_filter_lists_only_its_secrets(snapshot_file: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_principal_exits_2_with_the_closest_matches(
+        snapshot_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["access", "--snapshot", str(snapshot_file), "--principal",
-                 "arn:aws:iam::222222222222:role/Nobody"]) == 0
-    assert capsys.readouterr().out.strip() == "no access path for this principal"
+                 "arn:aws:iam::222222222222:role/Nobody"]) == 2
+    err = capsys.readouterr().err
+    assert "no principal by that ARN, name or account" in err and len(err.splitlines()) == 1
+    wanted = APP_ROLE.rsplit("/", 1)[-1]
+    assert main(["access", "--snapshot", str(snapshot_file), "--principal",
+                 wanted[:-1]]) == 2
+    assert f"closest: {wanted}" in capsys.readouterr().err
+
+
+def test_a_principal_by_name_or_account_and_a_secret_by_prefix(
+        snapshot_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = APP_ROLE.rsplit("/", 1)[-1]
+    assert main(["access", "--snapshot", str(snapshot_file), "--principal", name,
+                 "--format", "json"]) == 0
+    [secret] = json.loads(capsys.readouterr().out)["secrets"]
+    # a name means that role in every account that has one
+    assert {p["principal"] for p in secret["paths"]} == \
+        {a for a in (APP_ROLE, APP_ROLE2) if a.endswith("/" + name)}
+    account = APP_ROLE2.split(":")[4]
+    assert account != APP_ROLE.split(":")[4]
+    assert main(["access", "--snapshot", str(snapshot_file), "--principal", account,
+                 "--format", "json"]) == 0
+    [secret] = json.loads(capsys.readouterr().out)["secrets"]
+    assert {p["principal"] for p in secret["paths"]} == {APP_ROLE2}
+    assert main(["access", "--snapshot", str(snapshot_file), "--secret", "app/d",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["secrets"][0]["secret_arn"] == SECRET_ARN
+    assert main(["access", "--snapshot", str(snapshot_file), "--secret", SECRET_ARN[:-4],
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["secrets"][0]["secret_arn"] == SECRET_ARN
 
 
 def test_why_prints_the_deciding_statements(snapshot_file: Path,
@@ -69,10 +101,12 @@ def test_why_prints_the_deciding_statements(snapshot_file: Path,
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["access"], "give --snapshot FILE or --from-dir DIR"),
+    (["access"], "give --in DIR"),
     (["access", "--snapshot", "/nonexistent/snap.json.gz"], "/nonexistent/snap.json.gz"),
-    (["access", "--from-dir", "/nonexistent"], "no snapshot.json.gz"),
+    (["access", "--in", "/nonexistent"], "no snapshot.json.gz"),
     (["access", "--snapshot", "{snap}", "--secret", "nope"], "no such secret"),
+    (["access", "--snapshot", "{snap}", "--secret", "app/dbb"], "closest: app/db"),
+    (["access", "--snapshot", "{snap}", "--scan", "x"], "--scan ID needs --history"),
     (["access", "--snapshot", "{snap}", "--allowed-external-accounts", "12"],
      "not a 12-digit account id"),
 ])
@@ -112,3 +146,63 @@ def test_reader_classes_of_a_public_secret_are_shown(tmp_path: Path,
     [secret] = json.loads(capsys.readouterr().out)["secrets"]
     assert {(r["subject"], r["decision"]) for r in secret["reach"]} >= {
         (f"account:{CENTRAL}", "ALLOWED"), ("*", "DENIED")}
+
+
+def replica_estate() -> Any:
+    """The estate with a replica of app/db in eu-west-1 and an alias on the primary's key."""
+    from dataclasses import replace
+
+    from scanner.model import RegionSnapshot, ReplicaStatus
+
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE),
+                  key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"),
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    accounts = []
+    for account in snap.accounts:
+        if account.account_id == CENTRAL:
+            region = account.regions[0]
+            primary = replace(region.secrets[0], replicas=(
+                ReplicaStatus(region="eu-west-1", kms_key_id=None, status="InSync"),))
+            key = replace(region.kms_keys[0], aliases=("alias/app-secrets",))
+            replica = replace(primary, arn=REPLICA_ARN, region="eu-west-1",
+                              primary_region=REGION, replicas=(), kms_key_id=None)
+            account = replace(account, regions=(
+                replace(region, secrets=(primary,), kms_keys=(key,)),
+                RegionSnapshot(region="eu-west-1", secrets=(replica,))))
+        accounts.append(account)
+    return replace(snap, accounts=tuple(accounts),
+                   meta=replace(snap.meta, regions=(REGION, "eu-west-1")))
+
+
+REPLICA_ARN = SECRET_ARN.replace(REGION, "eu-west-1")
+
+
+def test_replicas_can_be_queried_and_keys_show_their_alias(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_snapshot(tmp_path / "snapshot.json.gz", replica_estate())
+    assert main(["access", "--in", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"key: alias/app-secrets ({KEY_ARN})" in out
+    assert "1 replica(s) not listed" in out and REPLICA_ARN not in out
+    for argv in (["--secret", REPLICA_ARN], ["--secret", "app/db", "--region", "eu-west-1"]):
+        assert main(["access", "--snapshot", str(path), "--format", "json", *argv]) == 0
+        [secret] = json.loads(capsys.readouterr().out)["secrets"]
+        assert (secret["secret_arn"], secret["region"]) == (REPLICA_ARN, "eu-west-1")
+    # the name alone is the primary's
+    assert main(["access", "--snapshot", str(path), "--format", "json", "--secret",
+                 "app/db"]) == 0
+    [secret] = json.loads(capsys.readouterr().out)["secrets"]
+    assert secret["secret_arn"] == SECRET_ARN and secret["key_alias"] == "alias/app-secrets"
+
+
+def test_access_reads_a_scan_from_the_history(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner.engine.output import findings_document
+    from scanner.history import open_store
+
+    snap = replica_estate()
+    history = str(tmp_path / "h.db")
+    open_store(history).record(snap.meta, snap, findings_document(snap, []), None)
+    assert main(["access", "--history", history, "--secret", "app/db", "--format",
+                 "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["secrets"][0]["secret_arn"] == SECRET_ARN

@@ -142,3 +142,96 @@ def test_rejected_credentials_are_a_credentials_error(
         sessions, _ = make(mgmt_session)
         with pytest.raises(CredentialsError, match="InvalidClientTokenId"):
             sessions.home_account()
+
+
+def test_remediation_takes_the_profile_and_external_id(mgmt_session: boto3.Session,
+                                                       tmp_path: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.remediate.sessions import remediation_clients
+
+    sent: list[dict[str, Any]] = []
+    mgmt_session.events.register("provide-client-params.sts.AssumeRole",
+                                 lambda params, **_: sent.append(dict(params)))
+    with mock_aws():
+        clients = remediation_clients(role_name="Remediate", endpoint_url=None,
+                                      base=mgmt_session, external_id="ext-123")
+        clients(OTHER).client("sts", REGION).get_caller_identity()
+    assert [p.get("ExternalId") for p in sent] == ["ext-123"]
+    with pytest.raises(CredentialsError, match="no-such-profile"):
+        remediation_clients(role_name="R", endpoint_url=None, profile="no-such-profile")
+
+
+def test_a_role_arn_template_covers_paths(mgmt_session: boto3.Session) -> None:
+    from scanner.aws.session import check_role_arn_template, check_role_name
+    from scanner.errors import UsageError
+
+    with mock_aws():
+        sessions, _ = make(mgmt_session, role_arn="arn:aws:iam::{account_id}:role/sec/Audit")
+        assert sessions.role_arn(OTHER) == f"arn:aws:iam::{OTHER}:role/sec/Audit"
+        assert caller_arn(sessions, OTHER) == \
+            f"arn:aws:sts::{OTHER}:assumed-role/Audit/secretgraph-audit"
+    for bad in ("arn:aws:iam::111122223333:role/Audit", "Audit", "arn:aws:iam::{id}:role/A"):
+        with pytest.raises(UsageError, match="--role-arn"):
+            check_role_arn_template(bad)
+    with pytest.raises(UsageError, match="not an ARN"):
+        check_role_name("arn:aws:iam::111122223333:role/Audit")
+    assert check_role_name("Audit+Role=1,x.y@z-_") == "Audit+Role=1,x.y@z-_"
+
+
+def test_an_expired_sso_session_is_one_line_naming_aws_sso_login(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile corp]\nsso_start_url = https://example.awsapps.com/start\n"
+                      "sso_region = us-east-1\nsso_account_id = 123456789012\n"
+                      "sso_role_name = Audit\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no cached SSO token under ~/.aws/sso/cache
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(CredentialsError) as caught:
+        sessions = AwsSessions(base_session("corp"), guard=ReadOnlyGuard(allowed_operations()),
+                               settings=ClientSettings(endpoint_url="http://127.0.0.1:9"))
+        sessions.home_account()
+    message = str(caught.value)
+    assert "aws sso login --profile corp" in message and "\n" not in message
+
+
+def test_an_unreachable_endpoint_is_a_network_error_not_a_credentials_one(
+        mgmt_session: boto3.Session) -> None:
+    sessions = AwsSessions(mgmt_session, guard=ReadOnlyGuard(allowed_operations()),
+                           settings=ClientSettings(endpoint_url="http://127.0.0.1:9",
+                                                   max_attempts=1, connect_timeout=1))
+    with pytest.raises(CredentialsError) as caught:
+        sessions.home_account()
+    message = str(caught.value)
+    assert message.startswith("cannot reach AWS (sts:GetCallerIdentity)")
+    assert "not a credentials problem" in message and "rejected" not in message
+
+
+def test_a_hanging_call_is_named_with_account_region_and_operation(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import time
+
+    from scanner.aws.calls import InFlight
+    from scanner.progress import Progress
+
+    counter = CallCounter()
+    progress = Progress(counter, hang_after=30)
+    started = time.monotonic() - 31
+    counter._in_flight[1] = InFlight(operation="secretsmanager.ListSecrets",
+                                     account_id=OTHER, region="eu-west-1", started=started)
+    with caplog.at_level("WARNING"):
+        first = progress.check_hanging()
+        again = progress.check_hanging()  # not repeated until another 30 s passed
+        later = progress.check_hanging(now=started + 61)
+    assert len(first) == 1 and again == [] and len(later) == 1
+    assert f"secretsmanager.ListSecrets in account {OTHER} Region eu-west-1 after 31s" in first[0]
+    assert caplog.records[0].region == "eu-west-1"  # type: ignore[attr-defined]
+
+
+def test_the_counter_tracks_calls_in_flight_and_retries(mgmt_session: boto3.Session) -> None:
+    with mock_aws():
+        sessions, counter = make(mgmt_session)
+        sessions.home_account()
+        assert counter.in_flight() == [] and counter.total() == 1 and counter.retries() == 0

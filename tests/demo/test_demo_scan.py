@@ -28,7 +28,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
     stdout = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout):
         mp.setenv(SKIP_AMIS_ENV, "false")
-        code = main(["demo", "--out", str(out_dir)])
+        code = main(["demo", "--out", str(out_dir), "--verbose"])
     return code, stdout.getvalue(), out_dir
 
 
@@ -41,8 +41,22 @@ def test_demo_exits_zero_and_says_it_found_what_was_seeded(demo_run: tuple[int, 
     code, text, _ = demo_run
     assert code == 0, text
     assert f"exactly the {len(MISCONFIGURATIONS)} seeded misconfigurations" in text
-    assert "API calls made by the scan (per operation):" in text
+    assert "API calls made by the scan (per operation):" in text  # --verbose
     assert "secretsmanager.ListSecrets" in text
+    # it ends with what to try next, on a seeded broken secret
+    tail = text[text.index("\nNext:"):]
+    assert "report.html" in tail and "secretgraph remediate --in" in tail
+    assert "--secret demo/misconfig/broken-access --why" in tail
+    assert "secretgraph diff --history" in tail
+
+
+def test_the_suggested_access_command_explains_the_broken_secret(
+        demo_run: tuple[int, str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _, text, out_dir = demo_run
+    line = next(x for x in text.splitlines() if "secretgraph access --in" in x)
+    argv = line.split("secretgraph ", 1)[1].split()
+    assert main(argv) == 0
+    assert "BROKEN at" in capsys.readouterr().out
 
 
 def test_scan_fails_exactly_the_seeded_misconfigurations(demo_run: tuple[int, str, Path]

@@ -121,13 +121,13 @@ def test_init_from_history_round_trips_through_validate_and_check(
                             access({DB: [(APP, "allow"), (BATCH, "conditional"),
                                          (STRANGER, "deny")]}))
     out = tmp_path / "baseline.yaml"
-    assert main(["baseline", "init", "--history", hist, "--out", str(out)]) == 0
+    assert main(["baseline", "init", "--history", hist, "--output-file", str(out)]) == 0
     data = yaml.safe_load(out.read_text())
     assert data["secrets"] == [{"secret": DB, "readers": sorted([APP, BATCH])}]
     assert "# conditional" in out.read_text()
     assert main(["baseline", "validate", str(out)]) == 0
     assert main(["baseline", "check", "--baseline", str(out), "--history", hist]) == 0
-    assert main(["baseline", "init", "--history", hist, "--out", str(out)]) == 2  # no overwrite
+    assert main(["baseline", "init", "--history", hist, "--output-file", str(out)]) == 2  # no overwrite
     snap2 = snapshot("s2", "2026-11-30T01:00:00Z", [secret("prod/db")])
     open_store(hist).record(snap2.meta, snap2, document(snap2),
                             access({DB: [(APP, "allow"), (STRANGER, "allow")]}))
@@ -147,7 +147,7 @@ def test_init_from_a_snapshot_file_runs_the_access_analysis(tmp_path: Path) -> N
     write_snapshot(tmp_path / "snap.json", snap)
     out = tmp_path / "baseline.yaml"
     assert main(["baseline", "init", "--snapshot", str(tmp_path / "snap.json"),
-                 "--out", str(out)]) == 0
+                 "--output-file", str(out)]) == 0
     data = yaml.safe_load(out.read_text())
     assert data["secrets"] == [{"secret": secret_arn("prod/db"), "readers": [role]}]
     assert main(["baseline", "check", "--baseline", str(out),

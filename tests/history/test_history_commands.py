@@ -71,7 +71,7 @@ def test_diff_defaults_to_the_last_two_complete_scans(
 def test_diff_writes_out_file(tmp_path: Path) -> None:
     hist = _history(tmp_path)
     out = tmp_path / "drift.json"
-    assert main(["diff", "n1", "--history", hist, "--format", "json", "--out", str(out)]) == 0
+    assert main(["diff", "n1", "--history", hist, "--format", "json", "--output-file", str(out)]) == 0
     assert json.loads(out.read_text())["new"]["scan_id"] == "n3"
 
 

@@ -1,0 +1,144 @@
+"""Logging for every secretgraph command: levels, text or JSON lines, and credential redaction.
+
+``configure(level=..., fmt="text"|"json")`` installs one handler on the root logger (stderr).
+Every line goes through :func:`redact` *after* it has been formatted, traceback included, so
+nothing a library logs (botocore's debug output prints request headers, signed canonical
+requests and whole response bodies, AssumeRole's credentials among them) reaches the terminal
+or CloudWatch with a secret access key, a session token, an ``Authorization`` or
+``X-Amz-Security-Token`` header, or an SSO access token in it. Redaction runs at every level,
+not only at DEBUG.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import re
+import sys
+from typing import Any, TextIO
+
+REDACTED = "***"
+
+#: Field and header names whose values are credentials (the name is kept, the value goes).
+#: ``token`` alone is matched only as a whole word, so ``NextToken`` pagination stays readable.
+_SECRET_NAMES = (
+    r"SecretAccessKey|secretAccessKey|aws_secret_access_key|secret_access_key|secret_key|"
+    r"SessionToken|sessionToken|aws_session_token|session_token|security_token|"
+    r"X-Amz-Security-Token|x-amz-security-token|X-Amz-Signature|x-amz-signature|"
+    r"accessToken|refreshToken|clientSecret|access_token|refresh_token|client_secret|"
+    r"Authorization|authorization|SecretString|SecretBinary|token|Token|Signature|signature"
+)
+_NAME = rf"(?<![A-Za-z0-9_-])(?:{_SECRET_NAMES})(?![A-Za-z0-9_-])"
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # <SecretAccessKey>value</SecretAccessKey> (query/XML protocol bodies: STS AssumeRole)
+    (re.compile(rf"(<({_SECRET_NAMES})>)[^<]*(</\2>)"), rf"\1{REDACTED}\3"),
+    # "SessionToken": "value", 'Authorization': b'value' (JSON bodies, Python dict reprs);
+    # a value may be a bytes literal, and the key may be quoted with ' or " (or escaped \")
+    (re.compile(rf"({_NAME}\\?[\"']?\s*[:=]\s*b?(\\?[\"']))(?:(?!\2).)*(\2)", re.DOTALL),
+     rf"\1{REDACTED}\3"),
+    # x-amz-security-token:value (canonical request), X-Amz-Security-Token=value&... (query
+    # strings), Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=... (header lines)
+    (re.compile(rf"({_NAME}\s*[:=]\s*)(?![\"'\s])(?:AWS4-HMAC-SHA256 [^\n\"']*|[^\s&,;\"'<>)}}\]]+)"),
+     rf"\1{REDACTED}"),
+    # botocore.auth: "Signature:\n<hex>"
+    (re.compile(r"(Signature:\s*\n)[0-9a-f]{64}"), rf"\1{REDACTED}"),
+)
+
+#: values registered at run time (the starting credentials, assumed roles' keys): removed
+#: wherever they appear, whatever shape a library logs them in.
+_KNOWN: set[str] = set()
+_KNOWN_RE: re.Pattern[str] | None = None
+
+
+def register_secret(*values: str | None) -> None:
+    """Redact these exact strings from every later log line (credentials the tool handles)."""
+    global _KNOWN_RE
+    added = {v for v in values if v and len(v) >= 8} - _KNOWN
+    if not added:
+        return
+    _KNOWN.update(added)
+    _KNOWN_RE = re.compile("|".join(re.escape(v) for v in sorted(_KNOWN, key=len, reverse=True)))
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential value replaced by ``***``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    known = _KNOWN_RE
+    if known is not None:
+        text = known.sub(REDACTED, text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """``LEVEL logger: message`` (traceback included), redacted."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (Lambda, CloudWatch Logs Insights), redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+            .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        for key in ("account_id", "region", "operation", "phase", "event"):
+            value = getattr(record, key, None)
+            if value is not None:
+                entry[key] = redact(str(value))
+        return json.dumps(entry, sort_keys=False, default=str)
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one root handler this module installs (so configure() can replace it). While a
+    progress display is shown, lines are printed through its console, above the bar."""
+
+    console: Any = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        console = _Handler.console
+        if console is None:
+            super().emit(record)
+            return
+        try:
+            console.print(self.format(record), markup=False, highlight=False,
+                          soft_wrap=True)
+        except Exception:  # noqa: BLE001 -- logging must never raise
+            self.handleError(record)
+
+
+def set_console(console: Any) -> None:
+    """Route log lines through a rich console (None: straight to the stream again)."""
+    _Handler.console = console
+
+
+def configure(*, level: int = logging.WARNING, fmt: str = "text",
+              stream: TextIO | None = None) -> logging.Handler:
+    """Install the redacting handler on the root logger (replacing one installed before)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _Handler):
+            root.removeHandler(handler)
+    handler = _Handler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    if level > logging.DEBUG:
+        # botocore's INFO lines ("Found credentials in ...") are noise below --debug
+        logging.getLogger("botocore").setLevel(logging.WARNING)
+    else:
+        logging.getLogger("botocore").setLevel(logging.NOTSET)
+    return handler

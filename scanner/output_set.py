@@ -1,0 +1,128 @@
+"""Writing a scan's outputs as one set: staged beside ``--out``, moved into place together.
+
+    with OutputSet(out_dir) as outputs:          # UsageError (exit 2) for an unusable --out
+        write everything into outputs.staging    # a failure or Ctrl-C here: --out untouched
+        outputs.commit()                         # the files replace the previous set
+
+* The staging folder is a hidden sibling of ``--out`` (same file system, so every move is a
+  rename). It is removed on every way out: success, error, Ctrl-C.
+* ``commit()`` moves each staged file into ``--out`` (``os.replace``: each file is replaced
+  atomically) and removes the files of a previous set that the new set does not have, so a
+  rescan into the same folder never leaves a 41-account ``report.html`` beside a 1-account
+  ``findings.json``. Files that are not outputs of a scan (a remediation plan, journals, the
+  user's own files) are left alone. Ctrl-C is held back until the moves are done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+from scanner.errors import UsageError
+
+#: Every file name a scan may write into --out (the report writers' files and the snapshot).
+SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
+
+
+def output_names() -> frozenset[str]:
+    from reports import WRITERS
+
+    return frozenset(w.filename for w in WRITERS.values()) | frozenset(SNAPSHOT_NAMES)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """UsageError when ``out_dir`` cannot be an output folder (a file, or not writable)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir}: exists and is not a directory")
+    parent = _existing_parent(out_dir)
+    if not parent.is_dir():
+        raise UsageError(f"--out {out_dir}: {parent} is not a directory")
+    target = out_dir if out_dir.is_dir() else parent
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out_dir}: {target} is not writable")
+
+
+def _existing_parent(path: Path) -> Path:
+    path = path.absolute()
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path("/")
+
+
+class OutputSet:
+    """See the module docstring."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.staging: Path = Path()
+        self.written: list[Path] = []
+
+    def __enter__(self) -> "OutputSet":
+        check_out_dir(self.out_dir)
+        try:
+            self.out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-",
+                                                 dir=self.out_dir.absolute().parent))
+        except OSError as exc:
+            raise UsageError(f"--out {self.out_dir}: cannot write there "
+                             f"({exc.strerror or exc})") from None
+        return self
+
+    def carry_over(self, name: str) -> None:
+        """Copy ``--out/name`` into the staging folder, for a writer that reads the previous
+        version of its file (the ASFF writer keeps CreatedAt of findings it exported before)."""
+        previous = self.out_dir / name
+        if previous.is_file():
+            shutil.copyfile(previous, self.staging / name)
+
+    def commit(self, *, remove_stale: bool = True) -> list[Path]:
+        """Move the staged files into place; returns their final paths. ``remove_stale``:
+        also remove the outputs of a previous set that this set does not have (a scan); off
+        when only some formats are re-rendered (`secretgraph report`)."""
+        staged = sorted(p for p in self.staging.iterdir() if p.is_file())
+        names = {p.name for p in staged}
+        with deferred_interrupt():
+            self.out_dir.mkdir(exist_ok=True)
+            for path in staged:
+                target = self.out_dir / path.name
+                os.replace(path, target)
+                self.written.append(target)
+            for stale in (output_names() - names) if remove_stale else ():
+                (self.out_dir / stale).unlink(missing_ok=True)
+        return list(self.written)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.staging != Path():
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+class deferred_interrupt:
+    """Hold SIGINT back for the duration of the block (main thread only), then raise it."""
+
+    def __init__(self) -> None:
+        self._received = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self._received = True
+
+    def __enter__(self) -> "deferred_interrupt":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            if self._received and exc is None:
+                raise KeyboardInterrupt
+

@@ -1,0 +1,166 @@
+"""What a scan is doing, while it does it: a progress display and a hanging-call watchdog.
+
+* On a terminal (stderr is a TTY, no ``--quiet``) a rich progress line shows the phase
+  (collect, access, rules, reports), accounts x Regions done out of the total, API calls,
+  throttles and retries so far, elapsed time and ETA. It is silent otherwise (cron, CI, Lambda),
+  where the log lines and the one-line summary tell the story.
+* The watchdog (always on) logs a warning naming the call, account and Region of an API call
+  that has not answered after ``hang_after`` seconds, and again each time that much more has
+  passed, so a hanging endpoint is not minutes of silence. botocore's own connect and read
+  timeouts still end the call; it then becomes a coverage entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import Any, TextIO
+
+from scanner.aws.calls import CallCounter
+
+log = logging.getLogger("secretgraph.progress")
+
+#: the phases of a scan, in order
+PHASES = ("collect", "graph", "access", "rules", "reports")
+
+
+class Progress:
+    """Progress of one scan. ``phase()`` starts a phase, ``advance()`` counts units of work."""
+
+    def __init__(self, counter: CallCounter | None = None, *, enabled: bool = False,
+                 stream: TextIO | None = None, hang_after: float = 30.0) -> None:
+        self.counter = counter or CallCounter()
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.hang_after = hang_after
+        self.current = ""
+        self.total: int | None = None
+        self.done = 0
+        self._bar: Any = None
+        self._task: Any = None
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self._warned: dict[tuple[str, str | None, str | None, float], int] = {}
+
+    @classmethod
+    def for_terminal(cls, counter: CallCounter | None = None, *, quiet: bool = False,
+                     stream: TextIO | None = None) -> "Progress":
+        stream = stream or sys.stderr
+        return cls(counter, enabled=not quiet and _isatty(stream), stream=stream)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> "Progress":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            console = Console(file=self.stream, stderr=self.stream is sys.stderr)
+            wide = console.width >= 110  # 80 columns must fit: the unit only when there is room
+            columns: list[Any] = [TextColumn("[bold]{task.description:<7}"),
+                                  MofNCompleteColumn(),
+                                  BarColumn(bar_width=16 if wide else 8)]
+            if wide:
+                columns.append(TextColumn("{task.fields[unit]}"))
+            columns += [TextColumn("{task.fields[calls]}"), TimeElapsedColumn(),
+                        TextColumn("ETA"), TimeRemainingColumn()]
+            self._bar = RichProgress(*columns, console=console, transient=True,
+                                     refresh_per_second=4)
+            self._bar.start()
+            self._task = self._bar.add_task("start", total=None, unit="",
+                                            calls=self._calls_text())
+            _route_logs_through(self._bar.console)
+        self._watchdog = threading.Thread(target=self._watch, name="secretgraph-watchdog",
+                                          daemon=True)
+        self._watchdog.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=2)
+            self._watchdog = None
+        if self._bar is not None:
+            _route_logs_through(None)
+            self._bar.stop()
+            self._bar = None
+
+    # ----------------------------------------------------------------- phases
+
+    def phase(self, name: str, *, total: int | None = None, unit: str = "") -> None:
+        """Start phase ``name`` (collect: ``total`` account x Region units)."""
+        self.current, self.total, self.done = name, total, 0
+        log.debug("phase %s%s", name, f" ({total} {unit})" if total is not None else "")
+        if self._bar is not None:
+            self._bar.reset(self._task, total=total, description=name, unit=unit,
+                            calls=self._calls_text())
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if self._bar is not None:
+            self._bar.update(self._task, advance=n, calls=self._calls_text())
+
+    def _calls_text(self) -> str:
+        c = self.counter
+        return f"{c.total()} calls {c.throttles()} throttled {c.retries()} retries"
+
+    # ----------------------------------------------------------------- watchdog
+
+    def _watch(self) -> None:
+        interval = max(0.2, min(5.0, self.hang_after / 4))
+        while not self._stop.wait(interval):
+            self.check_hanging()
+            if self._bar is not None:
+                self._bar.update(self._task, calls=self._calls_text())
+
+    def check_hanging(self, now: float | None = None) -> list[str]:
+        """Warn about calls older than ``hang_after`` (once per further ``hang_after``)."""
+        now = time.monotonic() if now is None else now
+        warned: list[str] = []
+        for call in self.counter.in_flight():
+            waited = now - call.started
+            if waited < self.hang_after:
+                continue
+            key = (call.operation, call.account_id, call.region, call.started)
+            times = int(waited // self.hang_after)
+            if self._warned.get(key, 0) >= times:
+                continue
+            self._warned[key] = times
+            where = " ".join(x for x in (call.account_id and f"account {call.account_id}",
+                                         call.region and f"Region {call.region}") if x)
+            message = (f"no answer from {call.operation} in {where or 'the home account'} "
+                       f"after {waited:.0f}s (endpoint hanging or unreachable?); still waiting "
+                       "for the timeout")
+            log.warning("%s", message, extra={"account_id": call.account_id,
+                                              "region": call.region,
+                                              "operation": call.operation})
+            warned.append(message)
+        return warned
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _route_logs_through(console: Any) -> None:
+    """While the bar is shown, log lines go through rich's console (printed above the bar)."""
+    from scanner.logging_setup import set_console
+
+    set_console(console)
