@@ -130,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
     from reports.asff import MAX_BATCH, target_of, validate_asff
     from reports.securityhub import send_findings
 
+    if args.role_name:
+        from scanner.aws.session import check_role_name
+
+        check_role_name(args.role_name, "export --role-name")
     findings, facts = build_payload(args)
     targets = sorted({target_of(f) for f in findings})
     if args.dry_run:
