@@ -149,7 +149,8 @@ def session_match(spec: PrincipalSpec, request: Request) -> Tri:
     if spec.star:
         return Tri.UNKNOWN
     role = _role_name(request.principal_arn)
-    for e in spec.aws:
+    _accounts, _arns, others = _index(spec)  # session entries are never account / IAM ARNs
+    for e in others:
         m = _ASSUMED.match(e)
         if m and m.group(1) == request.principal_account and role is not None and \
                 glob_match(m.group(2), role):

@@ -135,3 +135,45 @@ def test_a_possible_session_grant_past_a_boundary_is_never_a_confident_denial(
     assert combine(capped).decision == "DENIED"
     # a user named directly is not capped at all
     assert combine(replace(capped, is_user=True)).decision == "ALLOWED"
+
+
+IDENTITY_STATEMENTS = [
+    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+    {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+    {"Effect": "Allow", "Action": "secretsmanager:*",
+     "Resource": "arn:aws:secretsmanager:*:111111111111:secret:other/*"},
+    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(IDENTITY_STATEMENTS), max_size=3), st.booleans(),
+       st.sampled_from(["secretsmanager:GetSecretValue", "secretsmanager:*", "*"]))
+def test_an_identity_deny_applies_whatever_the_allows(allows: list[dict[str, Any]],
+                                                      in_group: bool, deny_action: str) -> None:
+    """IAM UG, Policy evaluation logic: an explicit Deny in any identity policy (own or
+    group) overrides every Allow -- also when no Allow matches the request at all."""
+    from access_estate import SECRET_ARN, doc, estate, role
+
+    from scanner.access.identity import IdentityEvaluator, PrincipalIndex
+    from scanner.model import IamGroup, IamSnapshot
+    from scanner.policy.request import Request
+
+    arn = "arn:aws:iam::111111111111:user/ops"
+    deny = {"Effect": "Deny", "Action": deny_action, "Resource": "*"}
+    own = doc(*allows) if in_group else doc(*allows, deny)
+    user = replace(role(arn, own if own["Statement"] else None),
+                   group_names=("g",) if in_group else ())
+    groups = (IamGroup(arn="arn:aws:iam::111111111111:group/g", name="g",
+                       account_id="111111111111", inline_policies={"d": doc(deny)}),) \
+        if in_group else ()
+    snap = estate(secret_policy=None)
+    snap = replace(snap, accounts=tuple(
+        replace(a, iam=IamSnapshot(principals=(user,), groups=groups))
+        if a.account_id == "111111111111" else a for a in snap.accounts))
+    principal = PrincipalIndex(snap).by_arn[arn]
+    req = Request(principal_arn=arn, principal_account="111111111111",
+                  action="secretsmanager:GetSecretValue", resource=SECRET_ARN,
+                  principal_type="user")
+    result = IdentityEvaluator().evaluate(principal, req.action, SECRET_ARN, lambda: req)
+    assert result.deny is Tri.TRUE
