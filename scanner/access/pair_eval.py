@@ -53,6 +53,7 @@ class PairEvaluator:
         self._secret_cache: dict[tuple[object, ...], PolicyResult] = {}
         self._pair_cache: dict[tuple[object, ...], PairVerdict] = {}
         self._rscopes: dict[tuple[object, ...], tuple[str, tuple[object, ...]]] = {}
+        self._shape_fps: dict[tuple[object, ...], tuple[bool, ...]] = {}
         self._shape_cache: dict[tuple[object, ...], PolicyResult] = {}
         self._shapes: dict[int, tuple[object, tuple[str, ...]] | None] = {}
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
@@ -63,6 +64,7 @@ class PairEvaluator:
         self._secret_cache.clear()
         self._pair_cache.clear()
         self._rscopes.clear()
+        self._shape_fps.clear()
         self.guardrails.end_secret()
 
     def sm_request(self, p: Principal, sv: SecretView) -> Callable[[], Request]:
@@ -72,9 +74,10 @@ class PairEvaluator:
         return make
 
     # ------------------------------------------------------------------ policy results
-    def _policy_result(self, policy: Policy, tag: str, sv: SecretView, facts: PrincipalFacts,
+    def _policy_result(self, policy: Policy, tag: str, sv: SecretView, pkey: object,
                        pctx: PrincipalContext, make: Callable[[], Request]) -> PolicyResult:
-        pkey = self._pkey(policy, facts)
+        """``pkey``: what the policy's Principal elements tell apart about the principal
+        (``_pkey``, computed once per pair by the caller)."""
         keys = self.contexts.keys(policy.condition_keys)
         rscope = self._rscope(policy, tag, sv, keys)
         proj = project(pctx, keys)
@@ -82,8 +85,8 @@ class PairEvaluator:
         if shape is not None:
             # a principal no Principal element singles out sees only the open statements:
             # policies that differ in their named grantees share the answer
-            resource, rvals = rscope
-            fp = tuple(arn_matches(x, resource) for x in shape[1])
+            rvals = rscope[1]
+            fp = self._shape_fp(policy, tag, shape[1], rscope[0])
             key: tuple[object, ...] = (shape, tag, fp, rvals, pkey, proj)
             cache = self._shape_cache
         else:
@@ -93,6 +96,16 @@ class PairEvaluator:
         if hit is None:
             hit = self._intern(evaluate_policy(policy, make(), PolicyKind.RESOURCE))
             cache[key] = hit
+        return hit
+
+    def _shape_fp(self, policy: Policy, tag: str, patterns: tuple[str, ...],
+                  resource: str) -> tuple[bool, ...]:
+        """Which of the open statements' Resource patterns the resource matches (once per
+        policy and secret)."""
+        ck = (id(policy), tag, "fp")
+        hit = self._shape_fps.get(ck)
+        if hit is None:
+            hit = self._shape_fps[ck] = tuple(arn_matches(x, resource) for x in patterns)
         return hit
 
     def _shape(self, policy: Policy) -> tuple[object, tuple[str, ...]] | None:
@@ -121,8 +134,8 @@ class PairEvaluator:
         return (acct if acct in refs.account_entries else "-", facts.principal_type,
                 facts.has_boundary)
 
-    def _class_key(self, p: Principal, sv: SecretView,
-                   pctx: PrincipalContext) -> tuple[object, ...]:
+    def _class_key(self, p: Principal, sv: SecretView, pctx: PrincipalContext,
+                   pk_rp: object, pk_kp: object) -> tuple[object, ...]:
         """Principals with equal class keys get equal gate verdicts for this secret."""
         facts = p.facts
         uk = (p.signature, sv.policy_keys)
@@ -135,9 +148,7 @@ class PairEvaluator:
             sv.arn, p.signature, facts.account_id == sv.account,
             facts.account_id == sv.key_account, facts.principal_type,
             is_service_linked_role(facts.arn), facts.has_boundary, p.identity_known,
-            self._pkey(sv.policy, facts) if sv.policy is not None else None,
-            self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None,
-            p.arn in sv.named.arns, facts.account_id in sv.named.accounts,
+            pk_rp, pk_kp, p.arn in sv.named.arns, facts.account_id in sv.named.accounts,
             self.guardrails.scp_signature(facts.account_id),
             project(pctx, keys),
         )
@@ -162,10 +173,14 @@ class PairEvaluator:
     def verdict(self, p: Principal, sv: SecretView) -> PairVerdict:
         """The pair's combined gates and intent, shared by its class for this secret."""
         pctx = self.contexts.principal(p)
-        ck = self._class_key(p, sv, pctx)
+        facts = p.facts
+        pk_rp = self._pkey(sv.policy, facts) if sv.policy is not None else None
+        pk_kp = self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None
+        ck = self._class_key(p, sv, pctx, pk_rp, pk_kp)
         hit = self._pair_cache.get(ck)
         if hit is None:
-            hit = self._evaluate_class(p, sv, pctx, p.facts.account_id != sv.account)
+            hit = self._evaluate_class(p, sv, pctx, facts.account_id != sv.account, pk_rp,
+                                       pk_kp)
             self._pair_cache[ck] = hit
         return hit
 
@@ -186,7 +201,7 @@ class PairEvaluator:
         return self.path(p, sv, self.verdict(p, sv))
 
     def _evaluate_class(self, p: Principal, sv: SecretView, pctx: PrincipalContext,
-                        cross: bool) -> PairVerdict:
+                        cross: bool, pk_rp: object, pk_kp: object) -> PairVerdict:
         facts = p.facts
         s = self.s
 
@@ -200,11 +215,11 @@ class PairEvaluator:
         def proj(keys: frozenset[str]) -> tuple[object, ...]:
             return project(pctx, self.contexts.keys(keys))
 
-        rp = self._policy_result(sv.policy, "sm", sv, facts, pctx, make_sm) if sv.policy \
+        rp = self._policy_result(sv.policy, "sm", sv, pk_rp, pctx, make_sm) if sv.policy \
             else sv.unread_result
         kp = None
         if sv.uses_kms and sv.key_policy is not None:
-            kp = self._policy_result(sv.key_policy, "kms", sv, facts, pctx, make_kms)
+            kp = self._policy_result(sv.key_policy, "kms", sv, pk_kp, pctx, make_kms)
         ids = self._intern(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
         if facts.principal_type == "public":
             ids = _OUTSIDER_IDENTITY
