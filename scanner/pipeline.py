@@ -37,6 +37,10 @@ from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 
 
+#: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
+TERMINAL_ROWS = 200
+
+
 @dataclass(frozen=True, kw_only=True)
 class ScanOptions:
     """Everything `secretgraph scan` (and `demo`, and the scheduled Lambda) needs."""
@@ -216,7 +220,7 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
     if not options.quiet and "table" in options.formats:
         from reports.table import render_table
 
-        print(render_table(analysis.document), file=stream)
+        print(render_table(analysis.document, max_rows=TERMINAL_ROWS), file=stream)
         if drift is not None:
             from scanner.history.drift import render_drift_text
 
