@@ -36,17 +36,55 @@ def _finding_validator() -> Any:
                                                  **{"$defs": schema["$defs"]}))
 
 
-@lru_cache(maxsize=1)
-def _finding_check() -> Callable[[Any], bool]:
-    """A compiled valid/invalid test for one finding (jsonschema then names what is wrong)."""
-    from scanner.snapshot_io import compile_check
+#: finding members that many rows share as one object (scanner/engine/output.py builds each
+#: resource, remediation and compliance mapping once): checked once per object per write
+_SHARED_MEMBERS = frozenset({"resource", "remediation", "compliance"})
 
-    schema = findings_schema()
-    check = compile_check(schema["$defs"]["finding"], schema["$defs"])
-    if check is not None:
-        return check
-    validator = _finding_validator()
-    return lambda row: bool(validator.is_valid(row))
+
+class _RowCheck:
+    """Valid/invalid for one finding row, compiled from the schema's finding definition;
+    jsonschema then names what is wrong with a row this rejects. Members shared between rows
+    are checked once per object (the object is kept, so its id cannot be reused meanwhile)."""
+
+    def __init__(self) -> None:
+        from scanner.snapshot_io import compile_check
+
+        schema = findings_schema()
+        finding, defs = schema["$defs"]["finding"], schema["$defs"]
+        self.required = tuple(finding.get("required", ()))
+        self.closed = finding.get("additionalProperties") is False
+        self.members: dict[str, Callable[[Any], bool]] = {}
+        for name, sub in finding.get("properties", {}).items():
+            check = compile_check(sub, defs)
+            if check is None:
+                validator = jsonschema.Draft202012Validator(dict(sub, **{"$defs": defs}))
+                check = validator.is_valid
+            self.members[name] = check
+        self.seen: dict[int, Any] = {}
+
+    def __call__(self, row: Any) -> bool:
+        if not isinstance(row, dict):
+            return False
+        for name in self.required:
+            if name not in row:
+                return False
+        members, seen = self.members, self.seen
+        for name, value in row.items():
+            check = members.get(name)
+            if check is None:
+                if self.closed:
+                    return False
+                continue
+            if name in _SHARED_MEMBERS:
+                if seen.get(id(value)) is value:
+                    continue
+                if not check(value):
+                    return False
+                if isinstance(value, (dict, list)):
+                    seen[id(value)] = value
+            elif not check(value):
+                return False
+        return True
 
 
 def _raise_first(errors: Iterable[Any], source: str, prefix: tuple[Any, ...] = ()) -> None:
@@ -69,9 +107,11 @@ def validate_header(document: Mapping[str, Any], *, source: str = "findings.json
     _raise_first(_header_validator().iter_errors(header), source)
 
 
-def validate_finding(row: Any, index: int, *, source: str = "findings.json") -> None:
-    """One finding row against the schema's finding definition; InputError names the field."""
-    if not _finding_check()(row):
+def validate_finding(row: Any, index: int, *, source: str = "findings.json",
+                     check: Callable[[Any], bool] | None = None) -> None:
+    """One finding row against the schema's finding definition; InputError names the field.
+    ``check``: a ``_RowCheck`` reused across the rows of one document (faster)."""
+    if not (check or _RowCheck())(row):
         _raise_first(_finding_validator().iter_errors(row), source, ("findings", index))
 
 
@@ -79,8 +119,9 @@ def validate_document(document: Mapping[str, Any], *, source: str = "findings.js
     """Raise InputError naming the first offending field when the document breaks the schema:
     the header first, then each finding on its own (no whole-document validation pass)."""
     validate_header(document, source=source)
+    check = _RowCheck()
     for i, row in enumerate(document.get("findings") or ()):
-        validate_finding(row, i, source=source)
+        validate_finding(row, i, source=source, check=check)
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -101,8 +142,9 @@ def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.j
     rows = document.get("findings") or ()
     yield text[:-2] + (",\n" if header else "\n") + '  "findings": ['
     encode = _ROW.encode
+    check = _RowCheck()
     for i, row in enumerate(rows):
-        validate_finding(row, i, source=source)
+        validate_finding(row, i, source=source, check=check)
         yield ("\n    " if i == 0 else ",\n    ") + encode(row)
     yield "\n  ]\n}\n" if rows else "]\n}\n"
 
@@ -111,9 +153,8 @@ def write_findings_json(document: Mapping[str, Any], path: Path) -> Path:
     """Stream the document to ``path`` (through a temporary file, renamed when complete)."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as out:
-            for piece in iter_findings_json(document, source=str(path)):
-                out.write(piece)
+        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
+            out.writelines(iter_findings_json(document, source=str(path)))
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -124,11 +165,12 @@ def write_findings_jsonl(document: Mapping[str, Any], path: Path) -> Path:
     """JSON Lines for pipelines: one finding (the findings.json row, validated) per line."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as out:
+        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
             encode = json.JSONEncoder(ensure_ascii=True, default=str,
                                       separators=(",", ":")).encode
+            check = _RowCheck()
             for i, row in enumerate(document.get("findings") or ()):
-                validate_finding(row, i, source=str(path))
+                validate_finding(row, i, source=str(path), check=check)
                 out.write(encode(row))
                 out.write("\n")
         tmp.replace(path)

@@ -38,6 +38,10 @@ from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 
 
+#: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
+TERMINAL_ROWS = 200
+
+
 @dataclass(frozen=True, kw_only=True)
 class ScanOptions:
     """Everything `secretgraph scan` (and `demo`, and the scheduled Lambda) needs."""
@@ -229,7 +233,7 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
         if "table" in options.formats:
             from reports.table import render_table
 
-            print(render_table(analysis.document), file=stream)
+            print(render_table(analysis.document, max_rows=TERMINAL_ROWS), file=stream)
             if analysis.drift is not None:
                 from scanner.history.drift import render_drift_text
 
@@ -347,7 +351,8 @@ def with_first_seen(document: dict[str, Any],
     finding id was reported there (its first_seen, else that scan's start), else this scan's
     start. Security Hub's CreatedAt comes from it, so it survives nightly output directories.
     A previous PASS row carries its first_seen only to a PASS row: whether the previous scan
-    itemised PASS results (``--emit-pass``) never changes a FAIL, UNKNOWN or MUTED row."""
+    itemised PASS results (``--emit-pass``) never changes a FAIL, UNKNOWN or MUTED row.
+    The rows of ``document`` are updated in place (they are this scan's own rows)."""
     started = document.get("scan", {}).get("started_at")
     earlier: dict[str, str] = {}
     earlier_pass: dict[str, str] = {}
@@ -357,13 +362,13 @@ def with_first_seen(document: dict[str, Any],
             seen = f.get("first_seen") or prev_started
             if seen:
                 (earlier_pass if f.get("status") == "PASS" else earlier)[f["id"]] = seen
-    findings = []
-    for f in document.get("findings", ()):
+    findings = document.get("findings", [])
+    for f in findings:  # in place: a second copy of a million rows is a gigabyte
         fid = f["id"]
         seen = earlier.get(fid)
         if seen is None and f.get("status") == "PASS":
             seen = earlier_pass.get(fid)
-        findings.append(dict(f, first_seen=seen or f.get("first_seen") or started))
+        f["first_seen"] = seen or f.get("first_seen") or started
     return dict(document, findings=findings)
 
 
