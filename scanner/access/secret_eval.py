@@ -67,6 +67,8 @@ class SecretEvaluator:
             if p is None:
                 ptype = "user" if ":user/" in arn else "role"
                 p = external_principal(arn, entry_account(arn), ptype)
+            if p.arn in seen:
+                continue  # a role named by its ARN and by a session ARN: one path
             seen.add(p.arn)
             consider(p)
         for acct in sorted(named.accounts - self.index.iam_read):

@@ -113,9 +113,11 @@ OPERATORS: dict[str, tuple[Matcher, bool]] = {
     "arnnotlike": (lambda r, p: arn_matches(p, r), True),
 }
 
-#: operators whose policy value is compared literally (a substituted "*" is just a character)
+#: operators whose policy value is compared literally (a substituted "*" is just a character);
+#: ArnEquals is not one of them: it takes wildcards like ArnLike (IAM User Guide, "ARN condition
+#: operators")
 _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
-                 "stringnotequalsignorecase", "arnequals", "arnnotequals"}
+                 "stringnotequalsignorecase"}
 #: ARN condition operators (IAM User Guide, "Amazon Resource Name (ARN) condition operators")
 _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
 

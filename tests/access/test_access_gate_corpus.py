@@ -621,6 +621,12 @@ CASES += [
                        principals=(role(CENTRAL_ROLE, doc(DENY_READ), boundary=C_BOUNDARY.arn),),
                        managed=(C_BOUNDARY,)),
              expect=None),
+    GateCase(id="same-role-and-session-named-one-path", cite=PB_SESSION + "; " + SAME,
+             principal=CENTRAL_ROLE,
+             build=std(secret_policy=secret_policy_for(CENTRAL_ROLE, CENTRAL_SESSION,
+                                                       CENTRAL_SESSION + "-2"),
+                       key_policy=SAME_KEY_DIRECT, principals=(role(CENTRAL_ROLE, None),)),
+             expect="ALLOWED"),
     GateCase(id="same-session-grant-without-boundary-is-conditional", cite=PB_SESSION,
              principal=CENTRAL_ROLE,
              build=std(secret_policy=secret_policy_for(CENTRAL_SESSION),
@@ -638,6 +644,7 @@ def test_gate_case(case: GateCase) -> None:
     report = analyze_access(graph, snap, settings)
     sa = report.for_secret(SECRET_ARN)
     assert sa is not None
+    assert len({p.principal for p in sa.paths}) == len(sa.paths), "one path per principal"
     paths = {p.principal: p for p in sa.paths}
     if case.expect is None:
         assert case.principal not in paths or paths[case.principal].decision == "DENIED" and \

@@ -861,6 +861,13 @@ case(id="null-ifexists-not-an-operator", cite=NULL_SET + "; " + SG,
      policy=allow_if("NullIfExists", "aws:CalledVia", "true"), absent=("aws:calledvia",),
      expect="CONDITIONAL")
 
+case(id="variable-value-with-wildcard-in-arnequals-not-guessed", cite=VARS_WILD + "; " + SG,
+     policy=allow_if("ArnEquals", "aws:PrincipalArn", "arn:aws:iam::*:role/${aws:PrincipalTag/r}"),
+     context={"aws:principaltag/r": ["*"], "aws:principalarn": [ROLE]}, expect="CONDITIONAL")
+case(id="variable-value-with-wildcard-in-stringequals-is-literal", cite=VARS_WILD,
+     policy=allow_if("StringEquals", OWNER_TAG, "${aws:PrincipalTag/x}"),
+     context={"aws:principaltag/x": ["a*"], "aws:resourcetag/owner": ["abc"]}, expect="DENIED")
+
 # ---------------------------------------------------------------- SCP / RCP shapes
 case(id="scp-allow-star", cite="Organizations UG: SCPs use Allow/Deny with Action/Resource, "
      "no Principal", kind="scp", policy=pol(st(action="*")), expect="ALLOWED")
