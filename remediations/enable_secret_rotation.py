@@ -15,6 +15,7 @@ from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, Pla
                                make_change, require_read, verify_state)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
+from scanner.policy.arn import arn_region
 
 REMEDIATION_ID = "enable-secret-rotation"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:RotateSecret",
@@ -35,7 +36,7 @@ def rotation_for(secret: Secret, ctx: PlanContext) -> RotationTarget | None:
             continue
         if entry.engine not in (None, engine) or entry.region not in (None, secret.region):
             continue
-        if entry.lambda_arn.split(":")[3:4] != [secret.region]:
+        if arn_region(entry.lambda_arn) != secret.region:
             continue
         score = 2 * (entry.account_id is not None) + (entry.engine is not None)
         if best is None or score > best[0]:

@@ -17,6 +17,7 @@ from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, Pla
                                find_secret, index_of, is_aws_managed_key, make_change, verify_state)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
+from scanner.policy.arn import arn_region
 
 REMEDIATION_ID = "replicate-secret"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions",
@@ -35,7 +36,7 @@ def region_key(snapshot: Snapshot, ctx: PlanContext, secret: Secret, region: str
         primary = find_key(snapshot, secret.kms_key_id, account_id=secret.account_id,
                            region=secret.region)
         for arn in primary.replica_key_arns:
-            if arn.split(":")[3] == region:
+            if arn_region(arn) == region:
                 return arn
         for key in index_of(snapshot).key_replicas.get(primary.arn, ()):
             if key.region == region:

@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+from scanner.policy.arn import arn_resource
+
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 STATUSES: tuple[str, ...] = ("FAIL", "UNKNOWN", "MUTED", "PASS")
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
@@ -89,8 +91,7 @@ def short_resource(arn: str) -> str:
     """The readable tail of an ARN (``secret:app/db-AbCdEf`` -> ``app/db-AbCdEf``)."""
     if not arn.startswith("arn:"):
         return arn
-    parts = arn.split(":", 5)
-    tail = parts[5] if len(parts) == 6 else arn
+    tail = arn_resource(arn)
     for prefix in ("secret:", "key/", "role/", "user/", "function:"):
         if tail.startswith(prefix):
             return tail[len(prefix):]

@@ -48,6 +48,8 @@ from scanner.access.scp import RCP, SCP, Guardrails, GuardrailResult
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.graph.schema import EdgeKind, NodeKind, PUBLIC_PRINCIPAL, root_principal
 from scanner.model import Snapshot
+from scanner.policy.arn import arn_account, arn_region, arn_resource, parse_arn, with_region
+from scanner.policy.exposure import excess_key_grants
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy, Statement, parse_policy
@@ -69,9 +71,8 @@ class _SecretView:
                  key_attrs: dict[str, Any] | None, settings: AccessSettings) -> None:
         self.arn = arn
         self.name: str | None = attrs.get("name")
-        parts = arn.split(":", 5) + [""] * 6
-        self.account: str = attrs.get("account_id") or parts[4]
-        self.region: str = attrs.get("region") or parts[3]
+        self.account: str = attrs.get("account_id") or arn_account(arn) or ""
+        self.region: str = attrs.get("region") or arn_region(arn) or ""
         self.tags: dict[str, str] = dict(attrs.get("tags") or {})
         text = attrs.get("resource_policy")
         self.policy: Policy | None = parse_policy(text) if text else None
@@ -87,7 +88,7 @@ class _SecretView:
         self.aws_managed = (not kms_ref or str(kms_ref).endswith(_AWS_MANAGED_ALIAS)
                             or bool(ka.get("aws_managed")) or ka.get("key_manager") == "AWS")
         self.key_account: str = ka.get("account_id") or (
-            key_id.split(":", 5)[4] if key_id and key_id.count(":") >= 5 else self.account)
+            arn_account(key_id) if key_id else None) or self.account
         key_text = ka.get("policy")
         self.key_policy: Policy | None = parse_policy(key_text) if key_text else None
         state = ka.get("key_state")
@@ -679,7 +680,7 @@ class _Analyzer:
     def _names_any_account(self, p: Principal, sv: _SecretView) -> bool:
         """False when the principal's identity grants this secret's name in an account that is
         not the secret's (an account-wildcard pattern): it does not single this secret out."""
-        tail = sv.arn.split(":", 5)[5] if sv.arn.count(":") >= 5 else sv.arn
+        tail = arn_resource(sv.arn)
         key = (p.signature, "other-account", sv.region, tail)
         hit = self._probe.get(key)
         if hit is None:
@@ -842,15 +843,9 @@ class _Analyzer:
                                extra_context={"kms:viaservice": (
                                    f"secretsmanager.{region}.amazonaws.com",)})
         key_account = attrs.get("account_id") or ""
-        excess: list[Grant] = []
-        for g in grants:
-            if g.scope in ("service",) or g.account_id == key_account:
-                continue
-            covered = any(v.named.star or g.account_id in v.named.accounts or
-                          g.account_id in {entry_account(a) for a in v.named.arns}
-                          for v in views)
-            if not covered:
-                excess.append(g)
+        matched = {(m.label, p) for m in excess_key_grants(
+            policy, [v.policy for v in views], key_account=key_account) for p in m.principals}
+        excess: list[Grant] = [g for g in grants if (g.statement, g.principal) in matched]
         return KeyAccess(key_arn=key_id, account_id=key_account, region=region,
                          aws_managed=bool(attrs.get("aws_managed")),
                          collected=bool(attrs.get("collected", True)), grants=tuple(grants),
@@ -894,9 +889,8 @@ def _secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
             merged = dict(graph.nodes[primary])
             region = attrs.get("region") or ""
             merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
-            parts = str(primary).split(":", 5)
-            arn = attrs.get("replica_arn") or (":".join(parts[:3] + [region] + parts[4:])
-                                               if len(parts) == 6 else node)
+            arn = attrs.get("replica_arn") or (with_region(str(primary), region)
+                                               if parse_arn(str(primary)) else node)
             key_id, key_attrs = _key_of(graph, node)
             replicas.append(_SecretView(str(arn), merged, key_id, key_attrs, settings))
     return views, replicas
@@ -964,4 +958,5 @@ def _settings_dict(s: AccessSettings) -> dict[str, Any]:
     for k, v in d.items():
         if isinstance(v, frozenset):
             d[k] = sorted(v)
+    d["zone"] = s.trust_zone.to_json()
     return d

@@ -85,7 +85,7 @@ def evaluate(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: R
     """All findings of all enabled rules (pure: same inputs, same findings, same ids)."""
     config = config or EngineConfig()
     now = now or datetime.now(timezone.utc)
-    index = GraphIndex(graph, snapshot)
+    index = GraphIndex(graph, snapshot, trusted_accounts=config.trusted_accounts)
     findings: list[Finding] = []
     with gc_paused():
         for compiled in compile_ruleset(ruleset, config):
