@@ -100,6 +100,26 @@ def short_resource(arn: str) -> str:
     return tail
 
 
+def trust_zone_line(document: Mapping[str, Any]) -> str:
+    """Which trust zone the verdicts used and where it came from (``scan.trust_zone``)."""
+    zone = (document.get("scan") or {}).get("trust_zone")
+    if not isinstance(zone, Mapping):
+        return "trust zone: not recorded in this findings file"
+    parts = []
+    sources = list(zone.get("sources") or ())
+    if "organization" in sources:
+        parts.append(f"organization ({zone.get('organization_accounts', '?')})")
+    else:
+        parts.append("no organization (Organizations not read: any other account is outside)")
+    if "scanned_accounts" in sources:
+        parts.append(f"scanned accounts ({zone.get('scanned_accounts', '?')})")
+    if "config" in sources:
+        trusted = list(zone.get("trusted_accounts") or ())
+        parts.append(f"config trusted_accounts ({len(trusted)})")
+    return (f"trust zone: {zone.get('accounts_count', '?')} account(s) from "
+            + " + ".join(parts))
+
+
 def summary_line(document: Mapping[str, Any]) -> str:
     findings = findings_of(document)
     status = count_by(findings, "status")

@@ -13,6 +13,7 @@ from reports._common import (
     strip_controls,
     summary_line,
     truncate,
+    trust_zone_line,
 )
 
 #: Statuses listed row by row; PASS results are only counted in the summary line.
@@ -63,5 +64,6 @@ def render_table(document: Mapping[str, Any], *, width: int = 60) -> str:
         blocks.append(f"NOT ASSESSED ({len(gaps)})\n" + tabulate(
             gaps, headers=("Account", "Region", "Service", "Operation", "Error"), tablefmt="simple",
             disable_numparse=True))
-    blocks.append(strip_controls(summary_line(document)))
+    blocks.append(strip_controls(trust_zone_line(document)) + "\n"
+                  + strip_controls(summary_line(document)))
     return "\n\n".join(blocks) + "\n"

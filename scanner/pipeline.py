@@ -35,6 +35,7 @@ from scanner.engine import (
 from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
+from scanner.policy.trust_zone import trust_zone
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +104,8 @@ def load_inputs(options: ScanOptions) -> Inputs:
 
 def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
     return AccessSettings.from_snapshot(
-        snapshot, allowed_external_accounts=frozenset(config.allowed_external_accounts))
+        snapshot, allowed_external_accounts=frozenset(config.allowed_external_accounts),
+        trusted_accounts=config.trusted_accounts)
 
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
@@ -119,7 +121,8 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
         findings = findings + list(baseline_findings(access, inputs.baseline, snapshot))
     if inputs.suppressions is not None:
         findings = suppress(findings, inputs.suppressions, now)
-    document = findings_document(snapshot, findings)
+    document = findings_document(snapshot, findings,
+                                 trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts))
     return Analysis(snapshot=snapshot, graph=graph, access=access, findings=findings,
                     document=document, exit_code=exit_code(document, fail_on))
 

@@ -565,7 +565,10 @@ class _Analyzer:
             hit = self._evaluate_class(p, sv, pctx, cross)
             self._pair_cache[ck] = hit
         c, intended = hit
-        broken_at = c.blocking if intended and c.decision == "DENIED" else ()
+        # a grant outside the trust zone and the allow-list is not intended access that is
+        # broken: secret-policy-external-account reports it (with the gate that blocks it)
+        broken_at = c.blocking if intended and c.decision == "DENIED" and \
+            self.s.allowed(facts.account_id) else ()
         return AccessPath(
             principal=facts.arn, principal_account=facts.account_id,
             principal_type=facts.principal_type, secret_arn=sv.arn, secret_account=sv.account,
@@ -714,7 +717,9 @@ class _Analyzer:
 
         def consider(p: Principal) -> None:
             path = self.evaluate_pair(p, sv)
-            if path.decision != "DENIED" or path.broken_at or record_all:
+            # a grant outside the trust zone stays visible although a gate blocks it
+            if path.decision != "DENIED" or path.broken_at or record_all or (
+                    path.intended and not path.in_zone):
                 paths.append(path)
 
         seen: set[str] = set()

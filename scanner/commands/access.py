@@ -35,7 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="a scan output directory holding snapshot.json.gz. One of --snapshot "
                           "or --from-dir is required (reading the history is not supported)")
     parser.add_argument("--allowed-external-accounts", metavar="ID,...", default="",
-                        help="accounts outside the organization that may be granted access")
+                        help="accounts outside the trust zone that may be granted access")
+    parser.add_argument("--trusted-accounts", metavar="ID,...", default="",
+                        help="accounts inside the trust zone besides the organization and the "
+                             "scanned accounts (the config's trusted_accounts)")
     parser.add_argument("--all", action="store_true",
                         help="also list principals whose read is DENIED without any gate "
                              "allowing it (normally left out)")
@@ -57,11 +60,11 @@ def _snapshot_path(args: argparse.Namespace) -> Path:
     raise UsageError("give --snapshot FILE or --from-dir DIR (the scan's --out directory)")
 
 
-def _accounts(text: str) -> frozenset[str]:
+def _accounts(text: str, flag: str = "--allowed-external-accounts") -> frozenset[str]:
     ids = frozenset(a.strip() for a in text.split(",") if a.strip())
     bad = sorted(a for a in ids if not (len(a) == 12 and a.isdigit()))
     if bad:
-        raise UsageError(f"--allowed-external-accounts: not a 12-digit account id: {bad[0]}")
+        raise UsageError(f"{flag}: not a 12-digit account id: {bad[0]}")
     return ids
 
 
@@ -74,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
 
     allowed = _accounts(args.allowed_external_accounts)
     snapshot = read_snapshot(_snapshot_path(args))
-    settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed)
+    trusted = _accounts(args.trusted_accounts, "--trusted-accounts")
+    settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed,
+                                            trusted_accounts=trusted)
     if args.all:
         settings = replace(settings, record_denied=True)
     report = analyze_access(build_graph(snapshot), snapshot, settings)

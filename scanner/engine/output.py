@@ -9,6 +9,8 @@ from typing import Any, Sequence
 from scanner import __version__
 from scanner.findings import Finding, Severity, Status
 from scanner.model import Snapshot, to_jsonable
+from scanner.policy.trust_zone import TrustZone
+from scanner.policy.trust_zone import trust_zone as snapshot_zone
 
 FINDINGS_SCHEMA_VERSION = 1
 TOOL_NAME = "secretgraph"
@@ -48,10 +50,13 @@ def _order(f: Finding) -> tuple[Any, ...]:
             f.principal or "")
 
 
-def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[str, Any]:
+def findings_document(snapshot: Snapshot, findings: Sequence[Finding], *,
+                      trust_zone: TrustZone | None = None) -> dict[str, Any]:
+    """The document; ``trust_zone`` defaults to the snapshot's zone without trusted_accounts."""
     from scanner.engine.runner import gc_paused
 
     meta = snapshot.meta
+    zone = trust_zone if trust_zone is not None else snapshot_zone(snapshot)
     with gc_paused():
         ordered = sorted(findings, key=_order)
         return {
@@ -66,6 +71,7 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[s
                 "complete": scan_complete(snapshot, findings),
                 "central_account": meta.central_account,
                 "central_account_source": meta.central_account_source,
+                "trust_zone": zone.to_json(),
             },
             "coverage": [to_jsonable(c) for c in snapshot.coverage],
             "summary": summary(findings),
