@@ -273,10 +273,12 @@ def excess_key_grants(key_policy: Policy | None, secret_policies: Iterable[Polic
                       action: str = DECRYPT_ACTION) -> tuple[StatementMatch, ...]:
     """Key statements letting principals of other accounts ``action`` (kms:Decrypt) that no
     secret encrypted with the key grants GetSecretValue -- named in Principal, or named by a
-    condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...)."""
-    if key_policy is None:
+    condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...).
+    A key that encrypts no secret has none (it is not a secret's key: out of scope)."""
+    policies = list(secret_policies)
+    if key_policy is None or not policies:
         return ()
-    granted = secret_grants(secret_policies)
+    granted = secret_grants(policies)
     out: list[StatementMatch] = []
     for st in key_policy.statements:
         if not _allows(st) or not acts_on(st, (action,)):
