@@ -15,7 +15,7 @@ from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, Pla
                                make_change, require_read, verify_state)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
-from scanner.policy.arn import arn_region, arn_resource
+from scanner.policy.arn import arn_region, function_name
 
 REMEDIATION_ID = "enable-secret-rotation"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:RotateSecret",
@@ -72,8 +72,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-rotation:{secret.arn}",
-        summary=f"enable rotation with {arn_resource(target.lambda_arn).split(':')[-1]} "
-                f"({schedule})",
+        summary=f"enable rotation with {function_name(target.lambda_arn)} ({schedule})",
         calls=[call], pre_state={"rotation_enabled": False}, desired_state=desired,
         details={"rotation_rules": rules},
         notes=["RotateImmediately=False: the first rotation runs in the next rotation window"])]

@@ -41,7 +41,7 @@ from scanner.model import (
     Snapshot,
     to_jsonable,
 )
-from scanner.policy.arn import parse_arn, with_region
+from scanner.policy.arn import parse_arn, unqualified_function, with_region
 
 AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 _EDGE_VALUES = {k: k.value for k in EdgeKind}
@@ -256,10 +256,8 @@ class _Builder:
     def resolve_lambda(self, arn: str) -> str | None:
         if arn in self.lambdas:
             return arn
-        parsed = parse_arn(arn)
-        if parsed is not None and parsed.resource.count(":") == 2:  # qualified: version, alias
-            return self.lambdas.get(arn.rsplit(":", 1)[0])
-        return None
+        unqualified, qualifier = unqualified_function(arn)  # qualified: a version or alias
+        return self.lambdas.get(unqualified) if qualifier is not None else None
 
     def add_secrets(self, reg: RegionSnapshot) -> None:
         for s in reg.secrets:

@@ -56,6 +56,27 @@ def arn_resource(text: str) -> str:
     return arn.resource if arn is not None else text
 
 
+def unqualified_function(text: str) -> tuple[str, str | None]:
+    """A Lambda function ARN without its version/alias qualifier, and the qualifier
+    (``arn:aws:lambda:r:a:function:name:live`` -> (``...:function:name``, ``live``))."""
+    arn = parse_arn(text)
+    if arn is None or not arn.resource.startswith("function:"):
+        return text, None
+    parts = arn.resource.split(":", 2)
+    if len(parts) == 3:
+        return str(Arn(arn.partition, arn.service, arn.region, arn.account,
+                       f"function:{parts[1]}")), parts[2]
+    return text, None
+
+
+def function_name(text: str) -> str:
+    """The function name of a Lambda ARN (the text itself when it is not one)."""
+    arn = parse_arn(unqualified_function(text)[0])
+    if arn is None or not arn.resource.startswith("function:"):
+        return text
+    return arn.resource[len("function:"):]
+
+
 def with_region(text: str, region: str) -> str:
     """The same ARN in another region (how AWS names a secret's replicas and MRK replicas)."""
     arn = parse_arn(text)
