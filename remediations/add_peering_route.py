@@ -11,14 +11,16 @@ never touches a route table or the peering otherwise. Reversible: DeleteRoute of
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import Any, Mapping
 
+from remediations import _snapshot_edit
 from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
                                PlanRefused, Verification, apply_calls, evidence_str,
                                find_peering, find_route_table, index_of, make_change,
                                verify_state)
 from scanner.findings import Finding
-from scanner.model import PeeringSide, RouteTable, Snapshot, VpcPeering
+from scanner.model import PeeringSide, Route, RouteTable, Snapshot, VpcPeering
 
 REMEDIATION_ID = "add-peering-route"
 PERMISSIONS = ("ec2:DescribeRouteTables", "ec2:CreateRoute", "ec2:DeleteRoute")
@@ -126,6 +128,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                 # peering (the rule's view); otherwise every table in use gets the route
                 if _has_route(tables, cidr, pcx.peering_id):
                     continue
+                if not tables:
+                    raise PlanRefused(f"{name} VPC {this.vpc_id} has no route table in the "
+                                      f"snapshot: no table to add the route to {cidr}")
                 targets.extend((name, t, cidr) for t in _in_use(tables))
     changes: list[PlannedChange] = []
     for side, rtb, cidr in targets:
@@ -150,6 +155,17 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
             details={"route_table_id": rtb.route_table_id, "destination_cidr": cidr,
                      "peering_id": pcx.peering_id, "side": side}))
     return changes
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the table routes the CIDR via the
+    peering."""
+    route = Route(destination_cidr=change.details["destination_cidr"], target_type="vpc-peering",
+                  target_id=change.details["peering_id"], state="active")
+    rtb_id = change.details["route_table_id"]
+    return _snapshot_edit.edit_records(
+        snapshot, change.account_id, "route_tables", lambda t: t.route_table_id == rtb_id,
+        lambda t: replace(t, routes=tuple(t.routes) + (route,)))
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

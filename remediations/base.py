@@ -29,6 +29,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 from botocore import xform_name
 
 from scanner.findings import Finding
+from scanner.policy.arn import arn_account, arn_region, arn_resource
 from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot, VpcPeering
 
 log = logging.getLogger("secretgraph.remediate")
@@ -226,6 +227,8 @@ class RemediationConfig:
     replica_regions: tuple[str, ...] = ()
     #: organization id for aws:PrincipalOrgID (default: the snapshot's organization)
     org_id: str | None = None
+    #: the config's top-level ``trusted_accounts``: part of the trust zone
+    trusted_accounts: tuple[str, ...] = ()
     key_rotation_period_days: int | None = None
     max_plan_age_hours: float = 24.0
 
@@ -319,11 +322,6 @@ class SnapshotIndex:
         self.peerings: dict[str, VpcPeering] = {}
         self.accounts: dict[str, AccountSnapshot] = {a.account_id: a for a in snapshot.accounts}
         self.key_replicas: dict[str, list[KmsKey]] = {}  # primary key ARN -> its replicas
-        #: accounts of the estate: scanned, listed in the scan, or in the organization
-        self.estate_accounts: frozenset[str] = frozenset(
-            set(self.accounts) | set(snapshot.meta.accounts)
-            | ({a.account_id for a in snapshot.organization.accounts}
-               if snapshot.organization else set()))
         for acct in snapshot.accounts:
             for reg in acct.regions:
                 for secret in reg.secrets:
@@ -371,7 +369,7 @@ def find_key(snapshot: Snapshot, key_ref: str, *, account_id: str | None = None,
         return idx.keys[key_ref]
     if key_ref.startswith("arn:"):
         account_id, region = arn_account(key_ref), arn_region(key_ref)
-        local_ref = key_ref.split(":", 5)[5] if key_ref.count(":") >= 5 else key_ref
+        local_ref = arn_resource(key_ref)
     else:
         local_ref = key_ref
     if account_id and region:
@@ -433,12 +431,3 @@ def make_change(*, remediation_id: str, finding: Finding, account_id: str, regio
         details=dict(details or {}), policy_diff=policy_diff, notes=tuple(notes),
         reversible=reversible)
 
-
-def arn_account(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 and parts[4] else None
-
-
-def arn_region(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 5 and parts[3] else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _key_state
+from remediations import _key_state, _snapshot_edit
 from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
                                PlanRefused, Verification, apply_calls, evidence_str, find_key,
                                find_secret, is_aws_managed_key, make_change, verify_state)
@@ -57,6 +57,13 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         notes=["CancelKeyDeletion leaves the key Disabled; EnableKey makes it usable again",
                f"deletion was scheduled for {key.deletion_date or 'an unknown date'}"],
         reversible=False)]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the key Enabled, no deletion date."""
+    return _snapshot_edit.replace_records(
+        snapshot, change.account_id, "kms_keys", lambda k: k.arn == change.resource_arn,
+        key_state="Enabled", deletion_date=None)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

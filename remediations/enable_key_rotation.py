@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _key_state
+from remediations import _key_state, _snapshot_edit
 from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
                                PlanRefused, Verification, apply_calls, find_key, make_change,
                                require_read, verify_state)
@@ -46,6 +46,16 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         region=key.region, resource_arn=key.arn, target=f"key-rotation:{key.arn}",
         summary="enable automatic key rotation", calls=[call],
         pre_state={"rotation_enabled": False}, desired_state={"rotation_enabled": True})]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the key rotates."""
+    period = change.calls[0].params.get("RotationPeriodInDays")
+    edits: dict[str, Any] = {"rotation_enabled": True}
+    if period:
+        edits["rotation_period_days"] = period
+    return _snapshot_edit.replace_records(
+        snapshot, change.account_id, "kms_keys", lambda k: k.arn == change.resource_arn, **edits)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

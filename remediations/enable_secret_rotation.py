@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _secret_state
+from remediations import _secret_state, _snapshot_edit
 from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
                                PlanRefused, RotationTarget, Verification, apply_calls, find_secret,
                                make_change, require_read, verify_state)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
+from scanner.policy.arn import arn_region, function_name
 
 REMEDIATION_ID = "enable-secret-rotation"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:RotateSecret",
@@ -35,7 +36,7 @@ def rotation_for(secret: Secret, ctx: PlanContext) -> RotationTarget | None:
             continue
         if entry.engine not in (None, engine) or entry.region not in (None, secret.region):
             continue
-        if entry.lambda_arn.split(":")[3:4] != [secret.region]:
+        if arn_region(entry.lambda_arn) != secret.region:
             continue
         score = 2 * (entry.account_id is not None) + (entry.engine is not None)
         if best is None or score > best[0]:
@@ -71,9 +72,22 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-rotation:{secret.arn}",
-        summary=f"enable rotation with {target.lambda_arn.split(':')[-1]} ({schedule})",
+        summary=f"enable rotation with {function_name(target.lambda_arn)} ({schedule})",
         calls=[call], pre_state={"rotation_enabled": False}, desired_state=desired,
+        details={"rotation_rules": rules},
         notes=["RotateImmediately=False: the first rotation runs in the next rotation window"])]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): rotation on, with the function and
+    schedule RotateSecret sets."""
+    rules = change.details.get("rotation_rules") or {}
+    return _snapshot_edit.replace_records(
+        snapshot, change.account_id, "secrets", lambda s: s.arn == change.resource_arn,
+        rotation_enabled=True, rotation_lambda_arn=change.desired_state["rotation_lambda_arn"],
+        rotation_days=rules.get("AutomaticallyAfterDays"),
+        rotation_schedule=rules.get("ScheduleExpression"),
+        rotation_duration=rules.get("Duration"))
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

@@ -13,15 +13,16 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Mapping
 
-from remediations import _key_state
+from remediations import _key_state, _snapshot_edit
 from remediations.base import (KEY_POLICY_MAX_BYTES, ApiCall, AppliedChange, Clients,
                                PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               evidence_list, evidence_str, find_key, find_secret, index_of,
+                               evidence_list, evidence_str, find_key, find_secret,
                                is_aws_managed_key, make_change, require_read, verify_state)
 from remediations.policy_edit import (aws_principals, edit_policy, grants_action, parse_policy,
                                       parsed_or_none, principal_account, same_principal)
 from scanner.findings import Finding
 from scanner.model import Snapshot
+from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "grant-key-decrypt"
 PERMISSIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
@@ -63,12 +64,11 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         [finding.principal] if finding.principal else [])
     if not principals:
         raise PlanRefused("the finding names no principal (evidence principal_arns)")
-    inside = index_of(snapshot).estate_accounts
-    outside = [p for p in principals if principal_account(p) not in inside]
+    zone = trust_zone(snapshot, ctx.config.trusted_accounts)
+    outside = [p for p in principals if not zone.contains(principal_account(p))]
     if outside:
-        raise PlanRefused(f"{', '.join(outside)} is outside the organization and the scanned "
-                          "accounts: not granting decrypt to it (see "
-                          "secret-policy-external-account)")
+        raise PlanRefused(f"{', '.join(outside)} is outside the trust zone ({zone.describe()}): "
+                          "never completing a grant to it (see secret-policy-external-account)")
     secret_stmts = parse_policy(secret.resource_policy, "secret policy")["Statement"]
     not_granted = [p for p in principals
                    if p == "*" or not _granted_by(secret_stmts, p, "secretsmanager:GetSecretValue")]
@@ -114,6 +114,15 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         calls=[call], pre_state={"key_policy": parsed_or_none(before_text)}, desired_state={"key_policy": after},
         details={"secret_arn": secret.arn, "principals": missing},
         policy_diff=diff)]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the key with the edited policy."""
+    if change.policy_diff is None:
+        raise ValueError(f"change {change.change_id} carries no policy edit")
+    text = change.policy_diff.after
+    return _snapshot_edit.replace_records(snapshot, change.account_id, "kms_keys",
+                                          lambda k: k.arn == change.resource_arn, policy=text)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

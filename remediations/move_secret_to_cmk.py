@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _secret_state
+from remediations import _secret_state, _snapshot_edit
 from remediations.base import (AWS_MANAGED_SECRET_KEY, ApiCall, AppliedChange, Clients,
                                PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
                                find_key, find_secret, index_of, is_aws_managed_key, make_change,
@@ -77,6 +77,13 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         summary=f"encrypt with {(key.aliases or (key.arn,))[0]} instead of aws/secretsmanager",
         calls=calls, pre_state={"kms_key_id": None}, desired_state={"kms_key_id": key.arn},
         details={"key_arn": key.arn}, notes=notes)]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the secret encrypted with the key."""
+    return _snapshot_edit.replace_records(
+        snapshot, change.account_id, "secrets", lambda s: s.arn == change.resource_arn,
+        kms_key_id=change.desired_state["kms_key_id"])
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""Pure helpers for minimal policy edits: parse, statement-level diff, principals, size."""
+"""Pure helpers for minimal policy edits: parse, statement-level diff, principals, size.
+
+Which statements to edit is never decided here: remediators take them from the concept
+functions of scanner/policy/exposure.py, the ones the rules use."""
 
 from __future__ import annotations
 
@@ -7,16 +10,8 @@ import json
 from typing import Any, Mapping, Sequence
 
 from remediations.base import PlanRefused, PolicyDiff, StatementDiff
-
-#: Condition keys that narrow a Principal "*" statement to a known population.
-NARROWING_CONDITION_KEYS = frozenset(k.lower() for k in (
-    "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalAccount", "aws:PrincipalArn",
-    "aws:SourceAccount", "aws:SourceArn", "aws:SourceVpce", "aws:SourceVpc", "aws:SourceOrgID",
-    "aws:userid", "kms:CallerAccount",
-))
-
-_NEGATED_OPERATORS = ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike",
-                      "ForAnyValue:StringNotEquals", "ForAllValues:StringNotEquals")
+from scanner.policy import Policy, arn, parse_policy_text
+from scanner.policy.matching import action_matches
 
 
 def parse_policy(text: str | None, what: str) -> dict[str, Any]:
@@ -125,26 +120,6 @@ def aws_principals(stmt: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def is_public_allow(stmt: Mapping[str, Any]) -> bool:
-    """An Allow whose principal is everyone and that no condition narrows."""
-    if stmt.get("Effect") != "Allow" or "*" not in aws_principals(stmt):
-        return False
-    return not has_narrowing_condition(stmt)
-
-
-def has_narrowing_condition(stmt: Mapping[str, Any]) -> bool:
-    cond = stmt.get("Condition")
-    if not isinstance(cond, Mapping):
-        return False
-    for operator, entries in cond.items():
-        if not isinstance(entries, Mapping) or str(operator).startswith(_NEGATED_OPERATORS):
-            continue
-        for key, value in entries.items():
-            if str(key).lower() in NARROWING_CONDITION_KEYS and value not in ("*", ["*"], None):
-                return True
-    return False
-
-
 def actions_of(stmt: Mapping[str, Any]) -> list[str]:
     action = stmt.get("Action")
     if isinstance(action, str):
@@ -156,19 +131,20 @@ def actions_of(stmt: Mapping[str, Any]) -> list[str]:
 
 def grants_action(stmt: Mapping[str, Any], action: str) -> bool:
     """Whether the statement's Action (with * wildcards) covers ``action`` (case-insensitive)."""
-    import fnmatch
-
-    return any(fnmatch.fnmatchcase(action.lower(), pattern.lower())
-               for pattern in actions_of(stmt))
+    return any(action_matches(pattern, action) for pattern in actions_of(stmt))
 
 
-def principal_account(principal: str) -> str | None:
-    if principal.isdigit() and len(principal) == 12:
-        return principal
-    parts = principal.split(":")
-    if len(parts) >= 6 and parts[2] in ("iam", "sts") and parts[4].isdigit():
-        return parts[4]
-    return None
+def parsed(text: str | None, what: str) -> Policy:
+    """The policy as scanner.policy parses it (what the rules see); PlanRefused when that parse
+    finds problems, so a remediator never edits a policy the rules could not judge."""
+    policy = parse_policy_text(text) if text and text.strip() else parse_policy_text(
+        '{"Version": "2012-10-17", "Statement": []}')
+    if policy.problems:
+        raise PlanRefused(f"{what}: {'; '.join(policy.problems)[:200]}; not editing it")
+    return policy
+
+
+principal_account = arn.principal_account
 
 
 def same_principal(a: str, b: str) -> bool:
@@ -176,5 +152,5 @@ def same_principal(a: str, b: str) -> bool:
     if a == b:
         return True
     acct_a, acct_b = principal_account(a), principal_account(b)
-    roots = {f"arn:aws:iam::{acct_a}:root", acct_a}
+    roots = {arn.root_arn(str(acct_a)), acct_a}
     return acct_a is not None and acct_a == acct_b and a in roots and b in roots

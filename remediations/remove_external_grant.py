@@ -18,10 +18,12 @@ from remediations.base import (SECRET_POLICY_MAX_CHARS, ApiCall, AppliedChange, 
                                PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
                                evidence_list, evidence_str, find_secret, make_change,
                                require_read, verify_state)
-from remediations.policy_edit import (aws_principals, edit_policy, parse_policy, parsed_or_none,
-                                      principal_account, same_principal)
+from remediations.policy_edit import (aws_principals, edit_policy, parse_policy, parsed,
+                                      parsed_or_none, same_principal)
 from scanner.findings import Finding
 from scanner.model import Snapshot
+from scanner.policy.exposure import outside_zone_grants
+from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "remove-external-grant"
 PERMISSIONS = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy",
@@ -32,8 +34,6 @@ EVIDENCE_KEYS = ("external_principal", "external_principals", "external_account_
 
 
 def _matches(entry: str, principal: str) -> bool:
-    if principal.isdigit() and len(principal) == 12:
-        return principal_account(entry) == principal
     return same_principal(entry, principal)
 
 
@@ -52,6 +52,29 @@ def without_principal(stmt: Mapping[str, Any], principal: str) -> dict[str, Any]
     return out
 
 
+def without_condition_value(stmt: Mapping[str, Any], key: str,
+                            value: str) -> dict[str, Any] | None:
+    """The ``*`` statement without ``value`` in its ``key`` condition; None when the condition
+    would be left empty (dropping it would open the statement to everyone)."""
+    out = copy.deepcopy(dict(stmt))
+    cond = dict(out.get("Condition") or {})
+    for operator, block in list(cond.items()):
+        if not isinstance(block, Mapping):
+            continue
+        block = dict(block)
+        for k in list(block):
+            if str(k).lower() != key:
+                continue
+            values = block[k] if isinstance(block[k], list) else [block[k]]
+            kept = [v for v in values if str(v) != value]
+            if not kept:
+                return None
+            block[k] = kept[0] if len(kept) == 1 else kept
+        cond[operator] = block
+    out["Condition"] = cond
+    return out
+
+
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
     if not ctx.explicitly_selected:
         raise PlanRefused("remove-external-grant runs only when selected explicitly: "
@@ -66,17 +89,24 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     require_read(secret.unread, ("resource_policy",), f"secret {secret.arn}")
     before_text = _secret_policy.current_text(secret, ctx)
     before = parse_policy(before_text, f"resource policy of {secret.arn}")
+    zone = trust_zone(snapshot, ctx.config.trusted_accounts)
+    matches = [m for m in outside_zone_grants(
+        parsed(before_text, f"resource policy of {secret.arn}"),
+        own_account=secret.account_id, zone=zone)
+        if any(_matches(p, x) for p in m.principals for x in principals)]
     replacements: dict[int, Mapping[str, Any] | None] = {}
-    for i, stmt in enumerate(before["Statement"]):
-        if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
+    for m in matches:
+        edited: dict[str, Any] | None = dict(replacements.get(m.index) or
+                                             before["Statement"][m.index])
+        if m.index in replacements and replacements[m.index] is None:
             continue
-        if not isinstance(stmt.get("Principal"), Mapping):
-            continue
-        if any(_matches(p, x) for p in aws_principals(stmt) for x in principals):
-            edited: dict[str, Any] | None = dict(stmt)
-            for x in principals:
-                edited = without_principal(edited, x) if edited is not None else None
-            replacements[i] = edited
+        for x in principals:
+            for entry in m.principals:
+                if edited is None or not _matches(entry, x):
+                    continue
+                edited = (without_condition_value(edited, str(m.condition_key), entry)
+                          if m.via == "condition" else without_principal(edited, entry))
+        replacements[m.index] = edited
     if not replacements:
         return []
     after, diff = edit_policy("secret-resource-policy", before_text, before, replacements, (),
@@ -94,8 +124,14 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         region=secret.region, resource_arn=secret.arn, target=_secret_policy.target(secret.arn),
         summary=f"remove {', '.join(principals)} from {len(replacements)} statement(s)",
         calls=[call], pre_state={"resource_policy": parsed_or_none(before_text)},
-        desired_state=desired, details={"principals": principals}, policy_diff=diff,
-        notes=["anyone relying on this grant loses access to the secret"])]
+        desired_state=desired,
+        details={"principals": principals, "statement_indexes": sorted(replacements)},
+        policy_diff=diff, notes=["anyone relying on this grant loses access to the secret"])]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the secret with the edited policy."""
+    return _secret_policy.apply_to_snapshot(change, snapshot)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

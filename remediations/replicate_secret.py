@@ -9,14 +9,16 @@ never overwritten. Not reversible by this tool: removing a replica deletes a sec
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
-from remediations import _secret_state
+from remediations import _secret_state, _snapshot_edit
 from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
                                PlanRefused, Verification, apply_calls, evidence_list, find_key,
                                find_secret, index_of, is_aws_managed_key, make_change, verify_state)
 from scanner.findings import Finding
-from scanner.model import Secret, Snapshot
+from scanner.model import ReplicaStatus, Secret, Snapshot
+from scanner.policy.arn import arn_region, with_region
 
 REMEDIATION_ID = "replicate-secret"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions",
@@ -35,7 +37,7 @@ def region_key(snapshot: Snapshot, ctx: PlanContext, secret: Secret, region: str
         primary = find_key(snapshot, secret.kms_key_id, account_id=secret.account_id,
                            region=secret.region)
         for arn in primary.replica_key_arns:
-            if arn.split(":")[3] == region:
+            if arn_region(arn) == region:
                 return arn
         for key in index_of(snapshot).key_replicas.get(primary.arn, ()):
             if key.region == region:
@@ -49,7 +51,10 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     secret = find_secret(snapshot, finding.resource.arn)
     if secret.replicas is None or "replicas" in secret.unread:
         raise PlanRefused(f"replication status of {secret.arn} was not read; rescan first")
-    have = {r.region for r in secret.replicas} | {secret.region}
+    # a Failed replication left no replica (as secret-not-replicated counts it); adding the
+    # region again needs RemoveRegionsFromReplication first, a decision for a person
+    failed = sorted(r.region for r in secret.replicas if r.status == "Failed")
+    have = {r.region for r in secret.replicas if r.status != "Failed"} | {secret.region}
     wanted = evidence_list(finding, "missing_regions") or list(ctx.config.replica_regions)
     if not wanted:
         raise PlanRefused("no region to replicate to (evidence missing_regions, or "
@@ -57,6 +62,10 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     missing = sorted(r for r in dict.fromkeys(wanted) if r not in have)
     if not missing:
         return []
+    retry = [r for r in missing if r in failed]
+    if retry:
+        raise PlanRefused(f"replication to {', '.join(retry)} failed: remove the region from "
+                          "replication (RemoveRegionsFromReplication) and replicate again")
     regions = [{"Region": r, "KmsKeyId": region_key(snapshot, ctx, secret, r)} for r in missing]
     call = ApiCall(service="secretsmanager", operation="ReplicateSecretToRegions",
                    region=secret.region,
@@ -71,6 +80,23 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         desired_state={f"replica:{r}": True for r in missing},
         details={"regions": missing}, reversible=False,
         notes=["undo is not offered: removing a replica deletes a secret"])]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the primary lists each new replica InSync
+    with its key, and each replica region holds the replica."""
+    keys = {r["Region"]: r["KmsKeyId"] for r in change.calls[0].params["AddReplicaRegions"]}
+    primary = find_secret(snapshot, change.resource_arn)
+    statuses = tuple(primary.replicas or ()) + tuple(
+        ReplicaStatus(region=r, kms_key_id=k, status="InSync") for r, k in keys.items())
+    out = _snapshot_edit.replace_records(snapshot, change.account_id, "secrets",
+                                         lambda s: s.arn == primary.arn, replicas=statuses)
+    for region, key in keys.items():
+        replica = replace(primary, arn=with_region(primary.arn, region), region=region,
+                          kms_key_id=key, primary_region=primary.region, replicas=(),
+                          rotation_lambda_arn=primary.rotation_lambda_arn)
+        out = _snapshot_edit.add_records(out, change.account_id, region, "secrets", (replica,))
+    return out
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

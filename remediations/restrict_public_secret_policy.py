@@ -1,8 +1,9 @@
 """restrict-public-secret-policy: narrow ``Principal: "*"`` statements to the organization.
 
-Fixes ``secret-policy-public``. Adds ``StringEquals aws:PrincipalOrgID = <org id>`` to each Allow
-statement that grants everyone with no narrowing condition; every other statement is kept as it
-was. The minified result is checked against the 20,480-character limit and written with
+Fixes ``secret-policy-public``. Adds ``StringEquals aws:PrincipalOrgID = <org id>`` to exactly
+the statements the rule reports (scanner.policy.exposure.public_statements: Allow to ``*`` or
+with NotPrincipal, with no narrowing condition -- an ``...IfExists`` one does not narrow); every
+other statement is kept as it was. The minified result is checked against the 20,480-character limit and written with
 ``BlockPublicPolicy=True``. Reversible: PutResourcePolicy with the previous text.
 """
 
@@ -15,9 +16,10 @@ from remediations import _secret_policy
 from remediations.base import (SECRET_POLICY_MAX_CHARS, ApiCall, AppliedChange, Clients,
                                PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
                                find_secret, make_change, require_read, verify_state)
-from remediations.policy_edit import edit_policy, is_public_allow, parse_policy, parsed_or_none
+from remediations.policy_edit import edit_policy, parse_policy, parsed, parsed_or_none
 from scanner.findings import Finding
 from scanner.model import Snapshot
+from scanner.policy.exposure import public_statements, statement_indexes
 
 REMEDIATION_ID = "restrict-public-secret-policy"
 PERMISSIONS = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy",
@@ -39,7 +41,9 @@ def org_id_for(snapshot: Snapshot, ctx: PlanContext) -> str:
 def restrict(stmt: Mapping[str, Any], org_id: str) -> dict[str, Any]:
     out = copy.deepcopy(dict(stmt))
     cond = dict(out.get("Condition") or {})
-    equals = dict(cond.get("StringEquals") or {})
+    # condition keys are case-insensitive: one aws:PrincipalOrgID entry, set to the org
+    equals = {k: v for k, v in dict(cond.get("StringEquals") or {}).items()
+              if str(k).lower() != "aws:principalorgid"}
     equals["aws:PrincipalOrgID"] = org_id
     cond["StringEquals"] = equals
     out["Condition"] = cond
@@ -51,8 +55,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     require_read(secret.unread, ("resource_policy",), f"secret {secret.arn}")
     before_text = _secret_policy.current_text(secret, ctx)
     before = parse_policy(before_text, f"resource policy of {secret.arn}")
-    public = [i for i, s in enumerate(before["Statement"])
-              if isinstance(s, Mapping) and is_public_allow(s)]
+    public = statement_indexes(public_statements(
+        parsed(before_text, f"resource policy of {secret.arn}")))
     if not public:
         return []
     org_id = org_id_for(snapshot, ctx)
@@ -71,6 +75,11 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         desired_state={"resource_policy": after},
         details={"statement_indexes": public, "org_id": org_id}, policy_diff=diff,
         notes=[f"size after: {diff.size_after} of {diff.size_limit} characters"])]
+
+
+def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the change leaves it (pure): the secret with the edited policy."""
+    return _secret_policy.apply_to_snapshot(change, snapshot)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

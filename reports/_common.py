@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+from scanner.policy.arn import arn_resource
+
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 STATUSES: tuple[str, ...] = ("FAIL", "UNKNOWN", "MUTED", "PASS")
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
@@ -89,14 +91,33 @@ def short_resource(arn: str) -> str:
     """The readable tail of an ARN (``secret:app/db-AbCdEf`` -> ``app/db-AbCdEf``)."""
     if not arn.startswith("arn:"):
         return arn
-    parts = arn.split(":", 5)
-    tail = parts[5] if len(parts) == 6 else arn
+    tail = arn_resource(arn)
     for prefix in ("secret:", "key/", "role/", "user/", "function:"):
         if tail.startswith(prefix):
             return tail[len(prefix):]
     if "/" in tail:
         return tail.split("/", 1)[1]
     return tail
+
+
+def trust_zone_line(document: Mapping[str, Any]) -> str:
+    """Which trust zone the verdicts used and where it came from (``scan.trust_zone``)."""
+    zone = (document.get("scan") or {}).get("trust_zone")
+    if not isinstance(zone, Mapping):
+        return "trust zone: not recorded in this findings file"
+    parts = []
+    sources = list(zone.get("sources") or ())
+    if "organization" in sources:
+        parts.append(f"organization ({zone.get('organization_accounts', '?')})")
+    else:
+        parts.append("no organization (Organizations not read: any other account is outside)")
+    if "scanned_accounts" in sources:
+        parts.append(f"scanned accounts ({zone.get('scanned_accounts', '?')})")
+    if "config" in sources:
+        trusted = list(zone.get("trusted_accounts") or ())
+        parts.append(f"config trusted_accounts ({len(trusted)})")
+    return (f"trust zone: {zone.get('accounts_count', '?')} account(s) from "
+            + " + ".join(parts))
 
 
 def summary_line(document: Mapping[str, Any]) -> str:

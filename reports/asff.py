@@ -25,6 +25,7 @@ import networkx as nx
 
 from reports._common import compact_json, findings_of, short_resource, strip_controls, truncate
 from scanner.errors import InputError
+from scanner.policy.arn import parse_arn
 
 SCHEMA_VERSION = "2018-10-08"
 MAX_FINDING_BYTES = 240 * 1024
@@ -103,8 +104,8 @@ def product_arn(region: str, account_id: str) -> str:
 
 def target_of(finding: Mapping[str, Any]) -> tuple[str, str]:
     """(account, region) the ASFF finding must be imported into, read from its ProductArn."""
-    parts = str(finding.get("ProductArn", "")).split(":")
-    region = parts[3] if len(parts) > 4 else str(finding.get("Region", ""))
+    parsed = parse_arn(str(finding.get("ProductArn", "")))
+    region = parsed.region if parsed is not None else str(finding.get("Region", ""))
     return str(finding.get("AwsAccountId", "")), region
 
 

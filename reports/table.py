@@ -12,6 +12,7 @@ from reports._common import (
     strip_controls,
     summary_line,
     truncate,
+    trust_zone_line,
 )
 
 #: Statuses listed row by row; PASS results are only counted in the summary line.
@@ -102,5 +103,6 @@ def render_table(document: Mapping[str, Any], *, width: int = 60,
                  _cell(c.get("error_code"), 28)] for c in coverage if isinstance(c, Mapping)]
         blocks.append(f"NOT ASSESSED ({len(gaps)})\n" + simple_table(
             gaps, headers=("Account", "Region", "Service", "Operation", "Error")))
-    blocks.append(strip_controls(summary_line(document)))
+    blocks.append(strip_controls(trust_zone_line(document)) + "\n"
+                  + strip_controls(summary_line(document)))
     return "\n\n".join(blocks) + "\n"

@@ -36,6 +36,7 @@ from scanner.engine import (
 from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
+from scanner.policy.trust_zone import trust_zone
 
 
 #: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
@@ -113,7 +114,8 @@ def load_inputs(options: ScanOptions) -> Inputs:
 
 def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
     return AccessSettings.from_snapshot(
-        snapshot, allowed_external_accounts=frozenset(config.allowed_external_accounts))
+        snapshot, allowed_external_accounts=frozenset(config.allowed_external_accounts),
+        trusted_accounts=config.trusted_accounts)
 
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
@@ -147,7 +149,8 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     if inputs.suppressions is not None:
         findings = suppress(findings, inputs.suppressions, now)
     document = findings_document(snapshot, findings, evaluation.passed,
-                                 pass_itemised=inputs.config.emit_pass)
+                                 pass_itemised=inputs.config.emit_pass,
+                                 trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts))
     if timings is not None:
         timings.update({"graph": t1 - t0, "access analysis": t2 - t1, "rules": t3 - t2,
                         "suppressions, baseline, document": clock() - t3})

@@ -25,7 +25,7 @@ import jinja2
 import networkx as nx
 from markupsafe import Markup
 
-from reports._common import SEVERITIES, STATUSES, summary_line
+from reports._common import SEVERITIES, STATUSES, summary_line, trust_zone_line
 from reports.html.topology import build_topology
 from reports.html.viewmodel import build_access_matrix, build_drift, build_summary, finding_rows
 
@@ -103,6 +103,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         coverage=[c for c in document.get("coverage") or [] if isinstance(c, Mapping)],
         summary=summary,
         summary_line=summary_line(document),
+        trust_zone_line=trust_zone_line(document),
         matrix=build_access_matrix(graph, access),
         topology=build_topology(graph, scan.get("central_account")),
         drift=build_drift(drift),

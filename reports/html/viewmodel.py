@@ -21,6 +21,7 @@ from reports._common import (
     short_resource,
     truncate,
 )
+from scanner.policy.arn import arn_account
 
 MATRIX_MAX_ROWS = 150
 MATRIX_MAX_COLS = 60
@@ -248,9 +249,7 @@ def build_access_matrix(graph: nx.MultiDiGraph | None, access: Any = None) -> Ac
         acct = node(p).get("account_id")
         if acct:
             return str(acct)
-        parts = p.split(":")
-        return parts[4] if p.startswith("arn:") and len(parts) > 4 and parts[4] else (
-            "public" if p == "*" else "other")
+        return arn_account(p) or ("public" if p == "*" else "other")
 
     broken_principals = {u for (u, _), (s, _) in cells.items() if s == "broken"}
     row_order = sorted(principals, key=lambda p: (p not in broken_principals, principal_account(p), p))

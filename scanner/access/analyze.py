@@ -83,4 +83,5 @@ def _settings_dict(s: AccessSettings) -> dict[str, Any]:
     for k, v in d.items():
         if isinstance(v, frozenset):
             d[k] = sorted(v)
+    d["zone"] = s.trust_zone.to_json()
     return d

@@ -47,7 +47,7 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
     if p.account_id:
         ctx["aws:principalaccount"] = (p.account_id,)
         ctx["kms:calleraccount"] = (p.account_id,)
-    if settings.org_id and settings.in_zone(p.account_id):
+    if settings.org_id and settings.in_org(p.account_id):
         ctx["aws:principalorgid"] = (settings.org_id,)
     elif settings.org_id and settings.org_account_ids:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
@@ -70,7 +70,7 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         "aws:requestedregion": (region,),
         "aws:resourceaccount": (account_id,),
     }
-    if settings.org_id and settings.in_zone(account_id):
+    if settings.org_id and settings.in_org(account_id):
         ctx["aws:resourceorgid"] = (settings.org_id,)
     prefixes: tuple[str, ...] = ()
     if kms:

@@ -1,9 +1,10 @@
 """Who a secret or key policy grants an action to, and whether that is unintended.
 
-A ``*`` (or NotPrincipal) grant is *public* unless its conditions shut out a principal from an
-unknown account outside the organization; if they do but let in a principal of the
-organization, it is *organization*-wide (not public; its breadth is reported). A grant to an
-account or principal outside the organization and the allow-list is unintended.
+A ``*`` (or NotPrincipal) grant is *public* unless a condition narrows it
+(scanner.policy.exposure.public_statements); a narrowed one that lets in a principal of the
+organization through aws:PrincipalOrgID is *organization*-wide (not public; its breadth is
+reported). A grant to an account or principal outside the trust zone and the allow-list
+(scanner.policy.exposure.outside_zone_grants) is unintended.
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.access.context import PrincipalFacts, principal_context
-from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
+from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
+from scanner.policy.exposure import (
+    StatementMatch,
+    condition_accounts,
+    everyone,
+    outside_zone_grants,
+    public_statements,
+)
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import entry_account, is_account_entry
@@ -78,85 +86,70 @@ def _probe(account: str, settings: AccessSettings, action: str, resource: str,
                    absent=frozenset(absent), excluded=excluded)
 
 
-_ACCOUNT_KEYS = {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"}
-_ARN_KEYS = {"aws:principalarn", "aws:sourcearn"}
-_POSITIVE = {"stringequals", "stringlike", "stringequalsignorecase", "arnequals", "arnlike"}
-
-
-def _condition_accounts(st: Statement, source: str, settings: AccessSettings) -> list[Grant]:
-    """A ``*`` grant narrowed by conditions to named accounts: those outside the zone of trust
-    and the allow-list are external grants all the same."""
-    out: list[Grant] = []
-    for c in st.conditions:
-        if c.base not in _POSITIVE or c.qualifier == "forallvalues":
-            continue
-        for v in c.values:
-            if c.key in _ACCOUNT_KEYS:
-                acct: str | None = v if len(v) == 12 and v.isdigit() else None
-            elif c.key in _ARN_KEYS:
-                acct = v.split(":")[4] if v.count(":") >= 5 else None
-            else:
-                continue
-            if acct is None or settings.in_zone(acct):
-                continue
-            listed = acct in settings.allowed_external_accounts
-            out.append(Grant(source=source, statement=st.label, principal=v, scope="account",
-                             account_id=acct, in_zone=False, allow_listed=listed,
-                             conditions=(c.key,),
-                             unintended=None if listed else (
-                                 "not-allow-listed" if settings.allowed_external_accounts
-                                 else "outside-organization")))
-    return out
-
-
 def policy_grants(policy: Policy | None, *, source: str, action: str, resource: str,
                   settings: AccessSettings, extra_context: dict[str, tuple[str, ...]],
                   kind: PolicyKind = PolicyKind.RESOURCE) -> list[Grant]:
+    """Every principal entry of the policy's Allow statements for ``action``. Which statements
+    are public and which principals are outside the trust zone is decided by
+    scanner.policy.exposure (the same statements the rules report and remediation edits)."""
     if policy is None or policy.problems:
         return []
+    zone = settings.trust_zone
+    public = {m.index for m in public_statements(policy)}
+    outside: dict[tuple[int, str], StatementMatch] = {}
+    for m in outside_zone_grants(policy, own_account=None, zone=zone):
+        for e in m.principals:
+            outside.setdefault((m.index, e), m)
+    listed_accounts = settings.allowed_external_accounts
+
+    def unintended(acct: str | None) -> str | None:
+        if acct in listed_accounts:
+            return None
+        return "not-allow-listed" if listed_accounts else "outside-organization"
+
     out: list[Grant] = []
     member = next(iter(sorted(settings.org_account_ids)), None)
     for st in policy.statements:
         if st.effect != "Allow" or not _acts(st, action) or st.problems:
             continue
-        if st.not_principal is not None or (st.principal is not None and st.principal.star):
-            outsider = _probe(OUTSIDER_ACCOUNT, settings, action, resource, extra_context)
-            applies, _, names = evaluate_statement(st, outsider, policy, kind)
-            if applies is not Tri.FALSE:
+        if everyone(st):
+            if st.index in public:
                 out.append(Grant(source=source, statement=st.label,
                                  principal="*" if st.not_principal is None else
-                                 "NotPrincipal", scope="public", conditions=names,
+                                 "NotPrincipal", scope="public",
+                                 conditions=tuple(sorted({c.key for c in st.conditions})),
                                  unintended="public"))
             else:
                 scope = "restricted"
-                if member is not None:
+                if member is not None and settings.org_id and \
+                        any(c.key == "aws:principalorgid" for c in st.conditions):
                     probe = _probe(member, settings, action, resource, extra_context)
                     inside, _, _ = evaluate_statement(st, probe, policy, kind)
-                    if inside is not Tri.FALSE and settings.org_id and \
-                            any(c.key == "aws:principalorgid" for c in st.conditions):
+                    if inside is not Tri.FALSE:
                         scope = "organization"
                 out.append(Grant(source=source, statement=st.label, principal="*", scope=scope,
                                  in_zone=True))
-                out.extend(_condition_accounts(st, source, settings))
+                for c in st.conditions:
+                    for v, acct in condition_accounts(c):
+                        if (st.index, v) not in outside:
+                            continue
+                        out.append(Grant(source=source, statement=st.label, principal=v,
+                                         scope="account", account_id=acct, in_zone=False,
+                                         allow_listed=acct in listed_accounts,
+                                         conditions=(c.key,), unintended=unintended(acct)))
         if st.principal is None:
             continue
         for e in st.principal.aws:
-            acct = entry_account(e)
-            if acct is None:
+            entry_acct = entry_account(e)
+            if entry_acct is None:
                 continue
-            in_zone = settings.in_zone(acct)
-            listed = acct in settings.allowed_external_accounts
-            unintended = None
-            if not in_zone and not listed:
-                probe = _probe(acct, settings, action, resource, extra_context)
-                applies, _, _ = evaluate_statement(st, probe, policy, kind)
-                if applies is not Tri.FALSE:
-                    unintended = "not-allow-listed" if settings.allowed_external_accounts \
-                        else "outside-organization"
+            acct = entry_acct
+            is_out = (st.index, e) in outside
             out.append(Grant(source=source, statement=st.label, principal=e,
                              scope="account" if is_account_entry(e) else "principal",
-                             account_id=acct, in_zone=in_zone, allow_listed=listed,
-                             unintended=unintended))
+                             account_id=acct, in_zone=zone.contains(acct),
+                             allow_listed=acct in listed_accounts,
+                             unintended=unintended(acct) if is_out else None))
         for svc in st.principal.service:
             out.append(Grant(source=source, statement=st.label, principal=svc, scope="service"))
         for fed in st.principal.federated:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 
 import networkx as nx
 
+from scanner.policy.arn import arn_account, arn_region, parse_arn, with_region
 from scanner.access.context import resource_context
 from scanner.access.gates import KeyFacts
 from scanner.access.grants import named_principals
@@ -55,9 +56,8 @@ class SecretView:
         #: what is missing of its resource policy as an input (None: read, or there is none)
         self.policy_missing = policy_input(attrs, "resource_policy",
                                            f"resource_policy of {self.primary_arn}")[1]
-        parts = arn.split(":", 5) + [""] * 6
-        self.account: str = attrs.get("account_id") or parts[4]
-        self.region: str = attrs.get("region") or parts[3]
+        self.account: str = attrs.get("account_id") or arn_account(arn) or ""
+        self.region: str = attrs.get("region") or arn_region(arn) or ""
         self.tags: dict[str, str] = dict(attrs.get("tags") or {})
         text = attrs.get("resource_policy")
         self.policy: Policy | None = parse_policy(text) if text else None
@@ -77,7 +77,7 @@ class SecretView:
         self.aws_managed = (not kms_ref or str(kms_ref).endswith(_AWS_MANAGED_ALIAS)
                             or bool(ka.get("aws_managed")) or ka.get("key_manager") == "AWS")
         self.key_account: str = ka.get("account_id") or (
-            key_id.split(":", 5)[4] if key_id and key_id.count(":") >= 5 else self.account)
+            arn_account(key_id) if key_id else None) or self.account
         key_text = ka.get("policy")
         self.key_policy: Policy | None = parse_policy(key_text) if key_text else None
         state = ka.get("key_state")
@@ -134,9 +134,8 @@ def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
             merged["primary_arn"] = primary
             region = attrs.get("region") or ""
             merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
-            parts = str(primary).split(":", 5)
-            arn = attrs.get("replica_arn") or (":".join(parts[:3] + [region] + parts[4:])
-                                               if len(parts) == 6 else node)
+            arn = attrs.get("replica_arn") or (with_region(str(primary), region)
+                                               if parse_arn(str(primary)) else node)
             key_id, key_attrs = _key_of(graph, node)
             replicas.append(SecretView(str(arn), merged, key_id, key_attrs, settings))
     return views, replicas

@@ -8,6 +8,7 @@ from typing import Callable, Mapping
 
 from scanner.access.context import PrincipalFacts
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
+from scanner.policy.arn import parse_arn
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import action_matches, arn_matches, glob_match
 from scanner.policy.parse import Policy, parse_policy
@@ -252,8 +253,8 @@ class IdentityEvaluator:
     def reachable(self, principal: Principal, action: str, resource: str) -> bool:
         """Could any Allow statement of the principal's policies reach ``action`` on a resource
         in ``resource``'s account? (A cheap, cached pre-check; False is definite.)"""
-        parts = resource.split(":", 5)
-        account = parts[4] if len(parts) == 6 else "*"
+        parsed = parse_arn(resource)
+        account = parsed.account if parsed is not None else "*"
         key = (principal.signature, action, account)
         hit = self._reach.get(key)
         if hit is None:
@@ -322,10 +323,10 @@ def _could_allow(policy: Policy | None, action: str, account: str) -> bool:
         if st.resources is None:
             return True
         for r in st.resources:
-            parts = r.split(":", 5)
-            if r == "*" or len(parts) != 6 or "${" in r or account == "*":
+            parsed = parse_arn(r)
+            if r == "*" or parsed is None or "${" in r or account == "*":
                 return True
-            if glob_match(parts[4], account):
+            if glob_match(parsed.account, account):
                 return True
     return False
 

@@ -11,8 +11,9 @@ from scanner.access.graph_io import SecretView, policy_input
 from scanner.access.identity import PrincipalIndex, wildcard_grants
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant, IdentityWildcard, KeyAccess
-from scanner.policy.parse import parse_policy
-from scanner.policy.principals import entry_account
+from scanner.policy.arn import principal_account
+from scanner.policy.exposure import excess_key_grants
+from scanner.policy.parse import Policy, parse_policy
 
 
 def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
@@ -34,31 +35,31 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
                      collected=bool(attrs.get("collected", True)), grants=tuple(grants),
                      secrets=tuple(sorted(v.arn for v in views)),
                      primaries=tuple(sorted({v.primary_arn for v in views})),
-                     excess_grants=() if missing or not views else _excess(grants, key_account,
-                                                                         views),
+                     excess_grants=() if missing or not views or policy is None else _excess(
+                         policy, grants, key_account, views),
                      missing=tuple(missing),
                      problems=tuple(policy.problems) if policy else ())
 
 
-def _excess(grants: list[Grant], key_account: str, views: list[SecretView]) -> tuple[Grant, ...]:
-    """Grants to a principal or account of another account that no secret covers."""
-    if any(v.named.star for v in views):
-        return ()  # a secret grants everyone
-    arns: set[str] = set()
-    accounts: set[str] = set()  # granted as a whole (id or root)
-    arn_accounts: set[str] = set()  # someone in them is granted
-    for v in views:
-        arns |= v.named.arns
-        accounts |= v.named.accounts
-        arn_accounts |= {a for a in (entry_account(x) for x in v.named.arns) if a}
+def _excess(policy: Policy, grants: list[Grant], key_account: str,
+            views: list[SecretView]) -> tuple[Grant, ...]:
+    """The key's grants that scanner.policy.exposure.excess_key_grants matches (one home for
+    "excess key grant": the rule, this report and remediation agree), one per principal. A
+    principal named only by a condition of a ``*`` statement keeps the grant that statement
+    gives it, or gets one of scope ``account``."""
+    by_entry = {(g.statement, g.principal): g for g in grants}
     out: dict[str, Grant] = {}
-    for g in grants:
-        if g.scope not in ("account", "principal") or g.account_id in (None, key_account):
-            continue
-        covered = g.account_id in accounts or g.principal in arns or (
-            g.scope == "account" and g.account_id in arn_accounts)
-        if not covered and g.principal not in out:
-            out[g.principal] = g
+    primaries: dict[str, Policy | None] = {}
+    for v in views:  # replicas carry their primary's policy: count each primary once
+        primaries.setdefault(v.primary_arn, v.policy)
+    for m in excess_key_grants(policy, list(primaries.values()), key_account=key_account):
+        for p in m.principals:
+            if p in out:
+                continue
+            out[p] = by_entry.get((m.label, p)) or Grant(
+                source="key_policy", statement=m.label, principal=p, scope="account",
+                account_id=principal_account(p), in_zone=False,
+                conditions=(m.condition_key,) if m.condition_key else ())
     return tuple(out.values())
 
 

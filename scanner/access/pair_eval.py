@@ -19,6 +19,7 @@ from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.access.verdicts import AccessPath, GateVerdict
 from scanner.graph.schema import PUBLIC_PRINCIPAL
+from scanner.policy.arn import arn_resource
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy
@@ -187,7 +188,10 @@ class PairEvaluator:
     def path(self, p: Principal, sv: SecretView, verdict: PairVerdict) -> AccessPath:
         c, intended = verdict
         facts = p.facts
-        broken_at = c.blocking if intended and c.decision == "DENIED" else ()
+        # a grant outside the trust zone and the allow-list is not intended access that is
+        # broken: secret-policy-external-account reports it (with the gate that blocks it)
+        broken_at = c.blocking if intended and c.decision == "DENIED" and \
+            self.s.allowed(facts.account_id) else ()
         return AccessPath(
             principal=facts.arn, principal_account=facts.account_id,
             principal_type=facts.principal_type, secret_arn=sv.arn, secret_account=sv.account,
@@ -306,7 +310,7 @@ class PairEvaluator:
     def _names_any_account(self, p: Principal, sv: SecretView) -> bool:
         """False when the principal's identity grants this secret's name in an account that is
         not the secret's (an account-wildcard pattern): it does not single this secret out."""
-        tail = sv.arn.split(":", 5)[5] if sv.arn.count(":") >= 5 else sv.arn
+        tail = arn_resource(sv.arn)
         key = (p.signature, "other-account", sv.region, tail)
         hit = self._probe.get(key)
         if hit is None:

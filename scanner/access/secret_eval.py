@@ -57,7 +57,9 @@ class SecretEvaluator:
             path = pairs.evaluate_pair(p, sv)
             considered.add(p.arn)
             evaluated.append(path)
-            if path.decision != "DENIED" or path.broken_at or record_all:
+            # a grant outside the trust zone stays visible although a gate blocks it
+            if path.decision != "DENIED" or path.broken_at or record_all or (
+                    path.intended and not path.in_zone):
                 paths.append(path)
             return path
 

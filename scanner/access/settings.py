@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Iterable
 
 from scanner.model import Snapshot
+from scanner.policy.trust_zone import TrustZone, trust_zone
 
 #: an account id that is never real: stands for "some principal outside everything we know"
 OUTSIDER_ACCOUNT = "000000000000"
@@ -12,14 +14,17 @@ OUTSIDER_ACCOUNT = "000000000000"
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AccessSettings:
-    """``org_account_ids``: the zone of trust (the organization's accounts, or the scanned
-    accounts when there is no organization). ``allowed_external_accounts``: accounts outside it
-    that may be granted access without being reported as unintended."""
+    """``org_account_ids``: the accounts assumed to be in the organization ``org_id`` (its
+    accounts, or the scanned accounts when it was not read): they get ``aws:PrincipalOrgID``.
+    ``zone``: the trust zone (scanner/policy/trust_zone.py) -- who is "inside".
+    ``allowed_external_accounts``: accounts outside it that may be granted access without being
+    reported as unintended."""
 
     org_account_ids: frozenset[str] = frozenset()
     org_id: str | None = None
     management_account_id: str | None = None
     allowed_external_accounts: frozenset[str] = frozenset()
+    zone: TrustZone | None = field(default=None)
     action: str = "secretsmanager:GetSecretValue"
     decrypt_action: str = "kms:Decrypt"
     #: also record paths that are DENIED without any gate allowing them (noise; off by default)
@@ -27,18 +32,31 @@ class AccessSettings:
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, *,
-                      allowed_external_accounts: frozenset[str] = frozenset()) -> "AccessSettings":
+                      allowed_external_accounts: frozenset[str] = frozenset(),
+                      trusted_accounts: Iterable[str] = ()) -> "AccessSettings":
         org = snapshot.organization
-        accounts = frozenset(a.account_id for a in org.accounts) if org and org.accounts else \
-            frozenset(snapshot.meta.accounts) | frozenset(a.account_id for a in snapshot.accounts)
+        zone = trust_zone(snapshot, trusted_accounts)
         return cls(
-            org_account_ids=accounts,
+            org_account_ids=zone.organization if zone.organization is not None
+            else zone.scanned,
             org_id=(org.org_id if org else None) or snapshot.meta.org_id,
             management_account_id=org.management_account_id if org else None,
             allowed_external_accounts=frozenset(allowed_external_accounts),
+            zone=zone,
         )
 
+    @property
+    def trust_zone(self) -> TrustZone:
+        """The zone; settings built by hand without one use ``org_account_ids``."""
+        return self.zone if self.zone is not None else TrustZone.of(
+            organization=None, scanned=self.org_account_ids)
+
+    def in_org(self, account_id: str | None) -> bool:
+        return account_id is not None and account_id in self.org_account_ids
+
     def in_zone(self, account_id: str | None) -> bool:
+        if self.zone is not None:
+            return self.zone.contains(account_id)
         return account_id is not None and account_id in self.org_account_ids
 
     def allowed(self, account_id: str | None) -> bool:

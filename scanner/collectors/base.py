@@ -92,19 +92,3 @@ def policy_document(value: Any) -> Mapping[str, Any] | None:
     return parsed if isinstance(parsed, dict) else {"_raw": parsed}
 
 
-def arn_region(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 5 else ""
-
-
-def arn_account(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 else ""
-
-
-def with_region(arn: str, region: str) -> str:
-    """The same ARN in another region (how AWS names a secret's replicas)."""
-    parts = arn.split(":")
-    if len(parts) > 5:
-        parts[3] = region
-    return ":".join(parts)

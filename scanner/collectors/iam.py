@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from scanner.collectors.base import Recorder, policy_document, tag_map
 from scanner.model import IamGroup, IamPrincipal, IamSnapshot, ManagedPolicy
+from scanner.policy.arn import arn_account
 
 SERVICE = "iam"
 
@@ -56,8 +57,7 @@ def _boundary(item: Mapping[str, Any]) -> str | None:
 
 
 def _policy_account(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 4 else ""
+    return arn_account(arn) or ""
 
 
 def transform_authorization(raw: Mapping[str, Any], *, account_id: str) -> IamSnapshot | None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Collection, Iterable, Mapping
 
-from scanner.collectors.base import Recorder, iso, paginate, tag_map, with_region
+from scanner.collectors.base import Recorder, iso, paginate, tag_map
+from scanner.policy.arn import with_region
 from scanner.model import ReplicaStatus, Secret
 
 SERVICE = "secretsmanager"

@@ -44,7 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scan", metavar="ID",
                         help="with --history: this scan instead of the latest complete one")
     parser.add_argument("--allowed-external-accounts", metavar="ID,...", default="",
-                        help="accounts outside the organization that may be granted access")
+                        help="accounts outside the trust zone that may be granted access")
+    parser.add_argument("--trusted-accounts", metavar="ID,...", default="",
+                        help="accounts inside the trust zone besides the organization and the "
+                             "scanned accounts (the config's trusted_accounts)")
     parser.add_argument("--all", action="store_true",
                         help="also list principals whose read is DENIED without any gate "
                              "allowing it (normally left out)")
@@ -85,11 +88,11 @@ def _snapshot(args: argparse.Namespace) -> Any:
                      "--history PATH")
 
 
-def _accounts(text: str) -> frozenset[str]:
+def _accounts(text: str, flag: str = "--allowed-external-accounts") -> frozenset[str]:
     ids = frozenset(a.strip() for a in text.split(",") if a.strip())
     bad = sorted(a for a in ids if not (len(a) == 12 and a.isdigit()))
     if bad:
-        raise UsageError(f"--allowed-external-accounts: not a 12-digit account id: {bad[0]}")
+        raise UsageError(f"{flag}: not a 12-digit account id: {bad[0]}")
     return ids
 
 
@@ -182,7 +185,9 @@ def run(args: argparse.Namespace) -> int:
 
     allowed = _accounts(args.allowed_external_accounts)
     snapshot = _snapshot(args)
-    settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed)
+    trusted = _accounts(args.trusted_accounts, "--trusted-accounts")
+    settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed,
+                                            trusted_accounts=trusted)
     if args.all:
         settings = replace(settings, record_denied=True)
     report = analyze_access(build_graph(snapshot), snapshot, settings)

@@ -46,6 +46,8 @@ class EngineConfig:
     rules: Mapping[str, RuleOverride] = field(default_factory=dict)
     required_replica_regions: tuple[str, ...] = ()
     allowed_external_accounts: tuple[str, ...] = ()
+    #: accounts inside the trust zone besides the organization and the scanned accounts
+    trusted_accounts: tuple[str, ...] = ()
     quotas: tuple[QuotaOverride, ...] = ()
     rotation_functions: tuple[RotationFunction, ...] = ()
     #: itemise every PASS result in findings.json (default: a PASS summary per rule)
@@ -101,6 +103,7 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         rules=rules,
         required_replica_regions=tuple(data.get("required_replica_regions") or ()),
         allowed_external_accounts=tuple(data.get("allowed_external_accounts") or ()),
+        trusted_accounts=tuple(data.get("trusted_accounts") or ()),
         quotas=tuple(QuotaOverride(**q) for q in data.get("quotas") or ()),
         rotation_functions=tuple(RotationFunction(**r) for r in data.get("rotation_functions") or ()),
         emit_pass=bool(data.get("emit_pass", False)),

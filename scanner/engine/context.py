@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import networkx as nx
 
@@ -15,6 +15,7 @@ from scanner.findings import ResourceRef
 from scanner.graph.schema import GLOBAL, NodeKind, account_node
 from scanner.model import Snapshot
 from scanner.policy import Policy, parse_policy_text
+from scanner.policy.trust_zone import TrustZone, trust_zone
 
 if TYPE_CHECKING:
     from scanner.access.report import AccessReport
@@ -26,9 +27,11 @@ COVERAGE_GROUP = "CoverageGroup"
 class GraphIndex:
     """Lazily built lookups over one graph; shared by every rule of a run."""
 
-    def __init__(self, graph: nx.MultiDiGraph, snapshot: Snapshot) -> None:
+    def __init__(self, graph: nx.MultiDiGraph, snapshot: Snapshot, *,
+                 trusted_accounts: Iterable[str] = ()) -> None:
         self.graph = graph
         self.snapshot = snapshot
+        self.trusted_accounts = frozenset(trusted_accounts)
         self._succ: Any = graph._succ  # noqa: SLF001 -- hot path, avoids view objects
         self._pred: Any = graph._pred  # noqa: SLF001
 
@@ -200,16 +203,13 @@ class GraphIndex:
         return out
 
     @cached_property
-    def org_accounts(self) -> set[str] | None:
-        """Accounts of the organization, or None when the organization was not read."""
-        org = self.snapshot.organization
-        if org is None or not org.accounts:
-            return None
-        return {a.account_id for a in org.accounts}
+    def scanned_accounts(self) -> set[str]:
+        return set(self.trust_zone.scanned)
 
     @cached_property
-    def scanned_accounts(self) -> set[str]:
-        return set(self.snapshot.meta.accounts) | {a.account_id for a in self.snapshot.accounts}
+    def trust_zone(self) -> TrustZone:
+        """The trust zone of this run (organization, scanned accounts, config)."""
+        return trust_zone(self.snapshot, self.trusted_accounts)
 
     @cached_property
     def managed_policies(self) -> Mapping[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any, Mapping, Sequence
 from scanner import __version__
 from scanner.findings import PASS_RESOURCES_MAX, Finding, PassSummary, Severity, Status
 from scanner.model import Snapshot, to_jsonable
+from scanner.policy.trust_zone import TrustZone
+from scanner.policy.trust_zone import trust_zone as snapshot_zone
 
 FINDINGS_SCHEMA_VERSION = 1
 TOOL_NAME = "secretgraph"
@@ -61,13 +63,16 @@ def _order(f: Finding) -> tuple[Any, ...]:
 
 def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                       passed: Sequence[PassSummary] | None = None, *,
-                      pass_itemised: bool | None = None) -> dict[str, Any]:
+                      pass_itemised: bool | None = None,
+                      trust_zone: TrustZone | None = None) -> dict[str, Any]:
     """The findings.json document. ``passed`` (from ``evaluate_rules``) adds the ``passed``
     block; ``pass_itemised`` says whether ``findings`` holds every PASS result too (default:
-    whether it holds any)."""
+    whether it holds any); ``trust_zone`` defaults to the snapshot's zone without
+    trusted_accounts."""
     from scanner.engine.runner import gc_paused
 
     meta = snapshot.meta
+    zone = trust_zone if trust_zone is not None else snapshot_zone(snapshot)
     with gc_paused():
         ordered = sorted(findings, key=_order)
         document: dict[str, Any] = {
@@ -82,6 +87,7 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                 "complete": scan_complete(snapshot, findings),
                 "central_account": meta.central_account,
                 "central_account_source": meta.central_account_source,
+                "trust_zone": zone.to_json(),
             },
             "coverage": [to_jsonable(c) for c in snapshot.coverage],
             "summary": summary(findings, passed),

@@ -99,7 +99,7 @@ def evaluate_rules(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, rule
     findings, same ids)."""
     config = config or EngineConfig()
     now = now or datetime.now(timezone.utc)
-    index = GraphIndex(graph, snapshot)
+    index = GraphIndex(graph, snapshot, trusted_accounts=config.trusted_accounts)
     findings: list[Finding] = []
     passed: list[PassSummary] = []
     with gc_paused():

@@ -41,6 +41,7 @@ from scanner.model import (
     Snapshot,
     to_jsonable,
 )
+from scanner.policy.arn import parse_arn, unqualified_function, with_region
 
 AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 _EDGE_VALUES = {k: k.value for k in EdgeKind}
@@ -81,11 +82,8 @@ def is_aws_managed_key_ref(key_ref: str | None) -> bool:
 
 def primary_arn_of(replica: Secret) -> str:
     """The primary's ARN: a replica's ARN differs only in its region field."""
-    parts = replica.arn.split(":", 5)
-    if len(parts) == 6 and replica.primary_region:
-        parts[3] = replica.primary_region
-        return ":".join(parts)
-    return replica.arn
+    return with_region(replica.arn, replica.primary_region) if replica.primary_region \
+        else replica.arn
 
 
 class _Builder:
@@ -228,10 +226,9 @@ class _Builder:
             return node_id
         assert key_ref is not None
         ref_account, ref_region, ref = account_id, region, key_ref
-        if key_ref.startswith("arn:"):
-            parts = key_ref.split(":", 5)
-            if len(parts) == 6:
-                ref_region, ref_account, ref = parts[3], parts[4], parts[5]
+        parsed = parse_arn(key_ref)
+        if parsed is not None:
+            ref_region, ref_account, ref = parsed.region, parsed.account, parsed.resource
         found: str | None = None
         if key_ref in self.keys_by_arn:
             found = key_ref
@@ -259,10 +256,8 @@ class _Builder:
     def resolve_lambda(self, arn: str) -> str | None:
         if arn in self.lambdas:
             return arn
-        parts = arn.split(":")
-        if len(parts) == 8:  # qualified: version or alias
-            return self.lambdas.get(":".join(parts[:7]))
-        return None
+        unqualified, qualifier = unqualified_function(arn)  # qualified: a version or alias
+        return self.lambdas.get(unqualified) if qualifier is not None else None
 
     def add_secrets(self, reg: RegionSnapshot) -> None:
         for s in reg.secrets:

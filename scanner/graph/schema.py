@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from scanner.policy.arn import root_arn
+
 
 class NodeKind(str, Enum):
     ACCOUNT = "Account"
@@ -105,7 +107,7 @@ def account_node(account_id: str) -> str:
 
 
 def root_principal(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:root"
+    return root_arn(account_id)
 
 
 def service_principal(service: str) -> str:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+from scanner.policy.arn import resource_account
+
 ALLOW = "allow"
 CONDITIONAL = "conditional"
 UNKNOWN = "unknown"
@@ -89,13 +91,9 @@ def is_class_subject(principal: str) -> bool:
 
 def principal_account(principal: str) -> str | None:
     """The 12-digit account of an ARN, ``<acct>`` or ``account:<acct>`` principal."""
-    if principal.startswith("arn:"):
-        parts = principal.split(":")
-        if len(parts) > 4 and parts[4].isdigit():
-            return parts[4]
-        return None
-    tail = principal.rsplit(":", 1)[-1]
-    return tail if len(tail) == 12 and tail.isdigit() else None
+    if principal.startswith("account:"):
+        principal = principal[len("account:"):]
+    return resource_account(principal)
 
 
 def _entries(access_json: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

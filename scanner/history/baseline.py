@@ -39,6 +39,7 @@ from scanner.history.access_readers import (
     secrets_access,
 )
 from scanner.model import Snapshot
+from scanner.policy.arn import arn_account, arn_region
 
 RULE_ID = "access-outside-baseline"
 TITLE = "A principal outside the access baseline can read the secret"
@@ -131,10 +132,9 @@ def _secret_place(arn: str, entry: Mapping[str, Any],
                 for s in reg.secrets:
                     if s.arn == arn:
                         return s.name, s.account_id, s.region
-    parts = arn.split(":")
     return (name if isinstance(name, str) else None,
-            str(account or (parts[4] if len(parts) > 4 else "")),
-            str(region or (parts[3] if len(parts) > 3 else "")))
+            str(account or arn_account(arn) or ""),
+            str(region or arn_region(arn) or ""))
 
 
 def baseline_findings(access_report: Any, baseline: Baseline,

@@ -70,10 +70,3 @@ def arn_matches(pattern: str, arn: str) -> bool:
         return glob_match(pattern, arn)
     return rx.fullmatch(arn) is not None
 
-
-def split_arn(arn: str) -> tuple[str, str, str, str, str] | None:
-    """(partition, service, region, account, resource) or None when not an ARN."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    return parts[1], parts[2], parts[3], parts[4], parts[5]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from scanner.policy.arn import principal_account
 from scanner.policy.matching import glob_match
 from scanner.policy.parse import PrincipalSpec
 from scanner.policy.request import Request
@@ -31,13 +32,7 @@ class Match(str, Enum):
 
 def entry_account(entry: str) -> str | None:
     """The account an AWS principal entry belongs to (None for ``*``, services, unique ids)."""
-    if _ACCOUNT_ID.match(entry):
-        return entry
-    for rx in (_ROOT, _IAM_ENTITY, _ASSUMED):
-        m = rx.match(entry)
-        if m:
-            return m.group(1)
-    return None
+    return principal_account(entry)
 
 
 def session_role(entry: str) -> tuple[str, str] | None:
@@ -64,7 +59,7 @@ def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
     if request.principal_type == "anonymous":
         return Match.NONE, None
     if _ACCOUNT_ID.match(entry) or _ROOT.match(entry):
-        acct = entry if _ACCOUNT_ID.match(entry) else entry.split(":")[4]
+        acct = principal_account(entry)
         return (Match.ACCOUNT if acct == request.principal_account else Match.NONE), None
     if "*" in entry or "?" in entry:
         return Match.UNKNOWN, f"wildcard inside principal {entry!r} is not valid IAM"
@@ -93,7 +88,7 @@ def _index(spec: PrincipalSpec) -> tuple[frozenset[str], frozenset[str], tuple[s
             if _ACCOUNT_ID.match(e):
                 accounts.add(e)
             elif _ROOT.match(e):
-                accounts.add(e.split(":")[4])
+                accounts.add(str(principal_account(e)))
             elif _IAM_ENTITY.match(e) and "*" not in e and "?" not in e:
                 arns.add(e)
             else:

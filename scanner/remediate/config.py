@@ -123,13 +123,18 @@ def parse_config(data: Any, *, path: str) -> RemediationConfig:
     if period is not None and not (isinstance(period, int) and 90 <= period <= 2560):
         raise _fail(path, "remediation.key_rotation_period_days",
                     "expected an integer from 90 to 2560")
+    trusted = data.get("trusted_accounts") or []
+    if not isinstance(trusted, list) or not all(isinstance(a, str) and _ACCOUNT.match(a)
+                                                for a in trusted):
+        raise _fail(path, "trusted_accounts", "expected a list of 12-digit account ids")
     tag = section.get("engine_tag", "engine")
     if not isinstance(tag, str) or not tag:
         raise _fail(path, "remediation.engine_tag", "expected a tag key")
     return RemediationConfig(
         rotations=tuple(rotations), rotation_days=days, engine_tag=tag,
         cmk_by_account_region=cmk, replica_regions=tuple(replicas), org_id=org_id,
-        key_rotation_period_days=period, max_plan_age_hours=float(age))
+        key_rotation_period_days=period, max_plan_age_hours=float(age),
+        trusted_accounts=tuple(trusted))
 
 
 def load_config(path: str | Path | None) -> RemediationConfig:

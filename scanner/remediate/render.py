@@ -7,11 +7,12 @@ import json
 from tabulate import tabulate
 
 from remediations.base import PlannedChange, PolicyDiff
+from scanner.policy.arn import arn_resource
 from scanner.remediate.planfile import Plan
 
 
 def _resource(arn: str) -> str:
-    return arn.split(":", 5)[-1] if arn.startswith("arn:") else arn
+    return arn_resource(arn)
 
 
 def render_plan(plan: Plan, *, show_skipped: bool = True) -> str:

@@ -149,3 +149,20 @@ def test_finding_id_maker_gives_finding_id() -> None:
     make = finding_id_maker("secret-unused")
     for arn in ("arn:aws:secretsmanager:us-east-1:1:secret:a", "", "x\x1fy"):
         assert make(arn) == finding_id("secret-unused", arn)
+
+
+def test_document_says_which_trust_zone_was_used_and_where_it_came_from() -> None:
+    from scanner.policy.trust_zone import trust_zone
+
+    snap = make_snapshot(make_secret("a"))
+    findings = evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
+    plain = findings_document(snap, findings)["scan"]["trust_zone"]
+    assert plain["sources"][-1] == "scanned_accounts" and "config" not in plain["sources"]
+    assert plain["accounts_count"] == len(trust_zone(snap).accounts)
+    doc = findings_document(snap, findings,
+                            trust_zone=trust_zone(snap, ("999999999999", "888888888888")))
+    jsonschema.Draft202012Validator(schema()).validate(json.loads(json.dumps(doc)))
+    zone = doc["scan"]["trust_zone"]
+    assert zone["sources"][-1] == "config"
+    assert zone["trusted_accounts"] == ["888888888888", "999999999999"]
+    assert zone["accounts_count"] == plain["accounts_count"] + 2

@@ -116,7 +116,7 @@ def test_grant_key_decrypt_never_grants_outside_the_organization() -> None:
                                principal=OUTSIDER_ROLE)], snap, RemediationConfig(), Selection())
 
     assert plan.changes == ()
-    assert "outside the organization" in plan.skipped[0].reason
+    assert "outside the trust zone" in plan.skipped[0].reason
 
 
 def test_repair_cross_account_access_is_grant_key_decrypt_only_when_the_key_blocks() -> None:

@@ -40,6 +40,20 @@ def test_table_groups_by_severity_then_account_and_ends_with_a_summary() -> None
     assert "NOT ASSESSED (1)" in text
 
 
+def test_table_and_html_say_which_trust_zone_the_verdicts_used() -> None:
+    from reports.html import render_html
+
+    doc = sample_document()
+    assert "trust zone: not recorded" in render_table(doc)
+    doc["scan"]["trust_zone"] = {"accounts_count": 5, "sources": ["scanned_accounts", "config"],
+                                 "organization_read": False, "organization_accounts": None,
+                                 "scanned_accounts": 4, "trusted_accounts": ["999999999999"]}
+    line = ("trust zone: 5 account(s) from no organization (Organizations not read: any other "
+            "account is outside) + scanned accounts (4) + config trusted_accounts (1)")
+    assert line in render_table(doc)
+    assert line in render_html(doc)
+
+
 def test_table_strips_terminal_escapes_from_hostile_text() -> None:
     assert "\x1b" in HOSTILE
     doc = sample_document()

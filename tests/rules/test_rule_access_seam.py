@@ -59,7 +59,11 @@ def test_excess_grant_rule_agrees_with_the_access_report() -> None:
                     for g in k.excess_grants}
     assert rule_fails == report_fails == {
         ("arn:aws:kms:us-east-1:111111111111:key/k-excess",
-         "arn:aws:iam::999999999999:role/vendor")}
+         "arn:aws:iam::999999999999:role/vendor"),
+        # named only by kms:CallerAccount in a "*" statement
+        ("arn:aws:kms:us-east-1:111111111111:key/k-caller", "999999999999"),
+        ("arn:aws:kms:us-east-1:111111111111:key/k-other-role",
+         "arn:aws:iam::222222222222:role/other")}
     unread = report.for_key("arn:aws:kms:us-east-1:111111111111:key/k-unk")
     assert unread is not None and unread.missing and not unread.excess_grants
 

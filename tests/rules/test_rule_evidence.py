@@ -16,7 +16,10 @@ from test_rule_fixtures import run_fixture
 
 RULESET = load_ruleset()
 ROLE = "arn:aws:iam::222222222222:role/app"
-FOREIGN_ROOT = "arn:aws:iam::999999999999:root"
+#: a member of the organization whose account is not scanned (its IAM cannot be read)
+FOREIGN_ROOT = "arn:aws:iam::333333333333:root"
+#: an account outside the trust zone (not in the organization, not scanned, not trusted)
+OUTSIDER_ROOT = "arn:aws:iam::999999999999:root"
 
 
 def test_peering_route_missing_names_peering_side_cidr_and_table() -> None:
@@ -69,18 +72,72 @@ def test_cross_account_findings_each_speak_of_their_own_principal() -> None:
         assert other not in json.dumps(dict(f.evidence))
 
 
-def _evaluate(rule_id: str, data: dict, *, access: bool) -> list[Finding]:
+def test_outside_grant_blocked_by_the_key_is_an_external_grant_not_broken_access() -> None:
+    """Issue 10 section 3: a principal outside the zone whose grant the key policy blocks is
+    reported by secret-policy-external-account (with the blocking gate), never as intended
+    access that is broken -- and remediate never offers to complete it."""
+    from remediations.base import RemediationConfig
+    from scanner.remediate.planner import Selection, build_plan
+
+    data = json.loads((FIXTURES / "secret-cross-account-access-broken" / "snapshot.json")
+                      .read_text())
+    secret = data["accounts"][0]["regions"][0]["secrets"][1]  # key-denies: key policy denies
+    secret["resource_policy"] = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "Vendor", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROOT},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    broken = _evaluate("secret-cross-account-access-broken", data, access=True)
+    assert not [f for f in broken if f.principal == OUTSIDER_ROOT]
+    external = _evaluate("secret-policy-external-account", data, access=True)
+    (fail,) = [f for f in external if f.status is Status.FAIL]
+    assert fail.principal == OUTSIDER_ROOT and fail.resource.arn == secret["arn"]
+    assert fail.evidence["blocked_by"] == ["key_policy"]
+    assert fail.evidence["gates"]["key_policy"] == "DENIED"
+    assert "currently blocked by key_policy" in fail.message
+    assert fail.evidence["matched_statements"] == [
+        {"index": 0, "sid": "Vendor", "principals": [OUTSIDER_ROOT], "via": "principal"}]
+    snapshot = from_jsonable(Snapshot, _fill(data))
+    plan = build_plan(broken + external, snapshot, RemediationConfig(),
+                      Selection(rules=("secret-cross-account-access-broken",
+                                       "grant-key-decrypt")))
+    assert not [c for c in plan.changes if c.remediation_id == "grant-key-decrypt"]
+
+
+def test_single_account_scan_reports_a_grant_to_another_account_as_fail() -> None:
+    """Without an organization every account but the scanned ones is outside: FAIL, not
+    UNKNOWN (issue 10 section 3)."""
+    data = json.loads((FIXTURES / "secret-policy-external-account" / "snapshot.json")
+                      .read_text())
+    data.pop("organization", None)
+    findings = _evaluate("secret-policy-external-account", data, access=False)
+    fails = {f.principal for f in findings if f.status is Status.FAIL}
+    assert "arn:aws:iam::999999999999:role/vendor" in fails
+    # a member account of the (unread) organization is outside too, unless trusted
+    assert "arn:aws:iam::222222222222:role/app" in fails
+    assert not [f for f in findings if f.status is Status.UNKNOWN
+                and "organization" in " ".join(f.missing)]
+    trusted = _evaluate("secret-policy-external-account", data, access=False,
+                        config={"trusted_accounts": ["222222222222"]})
+    assert "arn:aws:iam::222222222222:role/app" not in {
+        f.principal for f in trusted if f.status is Status.FAIL}
+    (one,) = [f for f in trusted if f.principal == "arn:aws:iam::999999999999:role/vendor"]
+    assert one.evidence["trust_zone"]["sources"] == ["scanned_accounts", "config"]
+    assert one.evidence["trust_zone"]["trusted_accounts"] == ["222222222222"]
+
+
+def _evaluate(rule_id: str, data: dict, *, access: bool,
+              config: dict | None = None) -> list[Finding]:
     snapshot = from_jsonable(Snapshot, _fill(data))
     graph = build_graph(snapshot)
     report = None
     if access:
         from scanner.access import AccessSettings, analyze_access
 
-        report = analyze_access(graph, snapshot, AccessSettings.from_snapshot(snapshot))
+        report = analyze_access(graph, snapshot, AccessSettings.from_snapshot(
+            snapshot, trusted_accounts=(config or {}).get("trusted_accounts") or ()))
     rule = RULESET.get(rule_id)
     assert rule is not None
     return evaluate(graph, snapshot, report, Ruleset(rules=(rule,)),
-                    parse_config({}, path="(test)"))
+                    parse_config(config or {}, path="(test)"))
 
 
 def test_peering_route_missing_with_two_peer_cidrs_lists_the_table() -> None:

@@ -5,9 +5,10 @@ gate (key policy, identity policy, SCP) is DENIED. UNKNOWN when the secret's res
 not read (intent cannot be known), when a gate is UNKNOWN, or when access analysis did not run;
 the
 identity policies of accounts outside the scan can never be read, so for their principals an
-UNKNOWN identity gate alone is out of scope. A
-principal the resource policy does not name is not "intended" and is left to the other rules.
-One FAIL per principal."""
+UNKNOWN identity gate alone is out of scope. A principal the resource policy does not name is
+not "intended" and is left to the other rules; nor is a principal outside the trust zone and the
+config's allowed_external_accounts: secret-policy-external-account reports that grant, with the
+gate that blocks it, and remediation never completes it. One FAIL per principal."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     if sa is None:
         return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
     own = sa.account_id
+    zone = ctx.index.trust_zone
+    allowed = set(ctx.config.allowed_external_accounts)
     broken: list[str] = []
     facts: list[tuple[Any, ...]] = []
     undecided: list[str] = []
@@ -43,6 +46,8 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
         p_account = path.principal_account
         if p_account == own:
             continue
+        if not zone.contains(p_account) and p_account not in allowed:
+            continue  # outside the zone: not intended access (secret-policy-external-account)
         gates = path.gates
         if gates["resource_policy"].status not in _GRANTING:
             continue

@@ -8,8 +8,8 @@ from typing import Any, Iterator, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._common import statement_actions_match
 from scanner.policy import parse_policy
+from scanner.policy.exposure import acts_on
 
 ACTIONS = ("secretsmanager:GetSecretValue", "kms:Decrypt")
 
@@ -57,7 +57,7 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             everything = st.not_resources is not None or "*" in (st.resources or ())
             if not everything:
                 continue
-            matched = [a for a in ACTIONS if statement_actions_match(st, (a,))]
+            matched = [a for a in ACTIONS if acts_on(st, (a,))]
             if matched:
                 hits.append(f"{label} {st.label}: {', '.join(matched)} on *")
     if hits:

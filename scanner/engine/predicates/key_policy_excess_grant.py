@@ -1,14 +1,16 @@
 """A key that encrypts secrets lets principals of other accounts kms:Decrypt although no secret
 encrypted with it grants them GetSecretValue. A key grantee is covered when a secret grants it
 directly, grants its account root, or (for an account-root grantee) grants anyone in that
-account; a public (``*``) secret grant covers everyone. Replicas count through their primary.
-UNKNOWN when the key policy, a secret's resource policy, or the secret listing of the key's
-account-region was not read (a key that "encrypts no secret" may only look that way because the
-secrets could not be listed), or when access analysis did not run. One FAIL per excess
-principal.
+account; a public (``*`` or NotPrincipal) secret grant covers everyone. A ``*`` key statement
+narrowed to named accounts (kms:CallerAccount, aws:PrincipalAccount, ...) grants each of them.
+Replicas count through their primary. UNKNOWN when the key policy, a secret's resource policy,
+or the secret listing of the key's account-region was not read (a key that "encrypts no secret"
+may only look that way because the secrets could not be listed), or when access analysis did
+not run. One FAIL per excess principal.
 
-The verdict is the access analysis' (``KeyAccess.excess_grants``, scanner/access/key_report.py):
-the access report and this rule cannot disagree."""
+The verdict is the access analysis' (``KeyAccess.excess_grants``, scanner/access/key_report.py),
+whose statements are those of scanner.policy.exposure.excess_key_grants: the access report, this
+rule and remediation cannot disagree."""
 
 from __future__ import annotations
 
@@ -43,6 +45,9 @@ def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     return Result(outcome=TRUE, principals=tuple(excess),
                   facts=(("text", f"kms:Decrypt granted to {', '.join(excess)} but no secret "
                                   f"encrypted with the key grants them (secrets: {len(secrets)})"),),
-                  evidence={"excess_principals": excess, "secrets": secrets[:20]},
+                  evidence={"excess_principals": excess, "secrets": secrets[:20],
+                            "matched_statements": [{"statement": g.statement,
+                                                    "principal": g.principal}
+                                                   for g in key.excess_grants]},
                   principal_messages={e: f"kms:Decrypt granted to {e} but no secret encrypted "
                                          f"with the key grants it" for e in excess})

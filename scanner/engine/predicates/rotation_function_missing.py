@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from scanner.engine.conditions import FALSE, TRUE, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.graph.schema import EdgeKind
+from scanner.policy.arn import parse_arn
 
 
 def rotation_function_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -17,11 +18,11 @@ def rotation_function_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str
         return Result(outcome=FALSE, facts=(("text", "no rotation function configured"),))
     if ctx.index.neighbours(node_id, EdgeKind.ROTATED_BY.value):
         return Result(outcome=FALSE, facts=(("text", f"rotation function {arn} exists"),))
-    parts = str(arn).split(":")
-    if len(parts) < 7 or parts[2] != "lambda":
+    parsed = parse_arn(str(arn))
+    if parsed is None or parsed.service != "lambda" or not parsed.resource.startswith("function:"):
         return Result(outcome=TRUE, facts=(("text", f"rotation_lambda_arn {arn!r} is not a "
                                                     "Lambda function ARN"),))
-    region, account = parts[3], parts[4]
+    region, account = parsed.region, parsed.account
     missing = ctx.index.service_readable(account, region, "lambda")
     if missing:
         return unknown(missing, f"cannot tell whether {arn} exists: {missing}")

@@ -1,16 +1,37 @@
-"""The secret's resource policy allows principals of an account outside the organization and
-outside the allow-list (parameter ``allowed_accounts``, also set by the config's
-``allowed_external_accounts``). When the organization was not read, accounts outside the scan
-are UNKNOWN rather than external. One FAIL per external principal."""
+"""The secret's resource policy allows principals of an account outside the trust zone (the
+organization when read, the scanned accounts and the config's ``trusted_accounts``: see
+scanner/policy/trust_zone.py) and outside the allow-list (parameter ``allowed_accounts``, also set
+by the config's ``allowed_external_accounts``). Without an organization any other account is
+outside. A principal is named in Principal or in a narrowing condition of a ``*`` statement
+(aws:PrincipalAccount, aws:PrincipalArn, ...); the statements are those of
+scanner.policy.exposure.outside_zone_grants. The grant is reported whether or not another gate
+(key policy, identity policy, SCP) currently blocks it; the evidence names the blocking gates.
+One FAIL per external principal."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
+from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
-from scanner.engine.predicates._common import account_of, policy_or_unknown
+from scanner.engine.predicates._common import policy_or_unknown
+from scanner.policy.arn import principal_account, resource_account, root_arn
+from scanner.policy.exposure import outside_zone_grants, principals_of
+
+
+def _gates(ctx: RuleContext, secret: str, entry: str) -> dict[str, str] | None:
+    """The gate verdicts of the principal's access path, when access analysis ran."""
+    report = getattr(ctx.access, "secrets", None)
+    sa = report.get(secret) if isinstance(report, Mapping) else None
+    if sa is None:
+        return None
+    acct = principal_account(entry) or resource_account(entry)
+    wanted = {entry} | ({root_arn(acct)} if acct and entry in (acct, root_arn(acct)) else set())
+    for path in sa.paths:
+        if path.principal in wanted:
+            return dict(path.gate_statuses())
+    return None
 
 
 def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -20,35 +41,30 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         return problem
     if policy is None:
         return Result(outcome=FALSE, facts=(("text", "no resource policy"),))
-    own = attrs.get("account_id")
-    allowed = set(args.get("allowed_accounts") or ())
-    org = ctx.index.org_accounts
-    external: list[str] = []
-    undecided: list[str] = []
-    for st in policy.statements:
-        if st.effect != "Allow" or st.principal is None:
-            continue
-        for entry in st.principal.aws:
-            acct = account_of(entry)
-            if acct is None or acct == own or acct in allowed:
-                continue
-            if org is not None:
-                if acct not in org and entry not in external:
-                    external.append(entry)
-            elif acct not in ctx.index.scanned_accounts and entry not in undecided:
-                undecided.append(entry)
-    if external:
-        messages = {e: f"grants {e} (account outside the organization and the allow-list)"
-                    for e in external}
-        return Result(outcome=TRUE, principals=tuple(external),
-                      facts=tuple(("text", messages[e]) for e in external),
-                      evidence=with_reader_classes(ctx, node_id,
-                                                   {"external_principals": external}),
-                      principal_messages=messages)
-    if undecided:
-        return Result(outcome=UNKNOWN, missing=("organization accounts (Organizations not read)",),
-                      facts=(("text", f"cannot tell whether {', '.join(undecided)} are in the "
-                                      "organization"),),
-                      evidence={"undecided_principals": undecided})
-    return Result(outcome=FALSE, facts=(("text", "grants only accounts of the organization or "
-                                                 "the allow-list"),))
+    zone = ctx.index.trust_zone
+    matches = outside_zone_grants(policy, own_account=attrs.get("account_id"), zone=zone,
+                                  allowed=args.get("allowed_accounts") or ())
+    if not matches:
+        return Result(outcome=FALSE, facts=(("text", "grants only accounts of the trust zone "
+                                                     "or the allow-list"),))
+    external = principals_of(matches)
+    messages: dict[str, str] = {}
+    per: dict[str, dict[str, Any]] = {}
+    for e in external:
+        stmts = [m for m in matches if e in m.principals]
+        where = ", ".join(m.label + (f" (condition {m.condition_key})" if m.condition_key
+                                     else "") for m in stmts)
+        gates = _gates(ctx, node_id, e)
+        blocked = sorted(g for g, v in (gates or {}).items() if v == "DENIED")
+        text = f"grants {e} (account outside the trust zone and the allow-list) in {where}"
+        if blocked:
+            text += f"; currently blocked by {', '.join(blocked)}"
+        messages[e] = text
+        per[e] = {"external_principal": e,
+                  "matched_statements": [m.to_json() for m in stmts],
+                  "gates": gates, "blocked_by": blocked, "trust_zone": zone.to_json()}
+    return Result(outcome=TRUE, principals=tuple(external),
+                  facts=tuple(("text", messages[e]) for e in external),
+                  evidence=with_reader_classes(ctx, node_id, {
+                      "external_principals": external, "trust_zone": zone.to_json()}),
+                  principal_messages=messages, principal_evidence=per)

@@ -1,7 +1,9 @@
 """An Allow in a resource policy (secret or key) to everyone -- Principal ``*`` or
 ``{"AWS": "*"}``, or Allow with NotPrincipal -- without a condition that narrows who
 (aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceVpce, kms:CallerAccount,
-...). Args: field (policy attribute, default resource_policy)."""
+...). An ``...IfExists`` condition does not narrow (it is true when the key is absent). The
+statements are those of scanner.policy.exposure.public_statements. Args: field (policy
+attribute, default resource_policy)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from typing import Any, Mapping
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
-from scanner.engine.predicates._common import is_narrowed, policy_or_unknown
+from scanner.engine.predicates._common import policy_or_unknown
+from scanner.policy.exposure import public_statements
 
 
 def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -21,16 +24,13 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return problem
     if policy is None:
         return Result(outcome=FALSE, facts=(("text", f"no {field}"),))
-    public = []
-    for st in policy.statements:
-        if st.effect != "Allow":
-            continue
-        everyone = (st.principal is not None and st.principal.star) or st.not_principal is not None
-        if everyone and not is_narrowed(st):
-            public.append(st.label)
-    if not public:
+    matches = public_statements(policy)
+    if not matches:
         return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {field}"),))
+    labels = [m.label for m in matches]
     return Result(outcome=TRUE, principals=("*",),
                   facts=(("text", f"{field} allows everyone without a narrowing condition: "
-                                  f"{', '.join(public)}"),),
-                  evidence=with_reader_classes(ctx, node_id, {"statements": public}))
+                                  f"{', '.join(labels)}"),),
+                  evidence=with_reader_classes(ctx, node_id, {
+                      "statements": labels,
+                      "matched_statements": [m.to_json() for m in matches]}))

@@ -1,0 +1,309 @@
+"""Exposure concepts of resource policies, each defined once, each returning the statements it
+matched (index and Sid), so that a rule, the access report and a remediator talk about -- and
+edit -- exactly the same statements.
+
+* ``public_statements``: Allow to everyone (``Principal: "*"``, ``{"AWS": "*"}`` or
+  ``NotPrincipal``) that no condition narrows to a known population.
+* ``outside_zone_grants``: Allow to principals of accounts outside the trust zone
+  (scanner/policy/trust_zone.py) and the allow-list -- named in Principal, or named in a
+  narrowing condition of a ``*`` statement (``aws:PrincipalAccount``, ``kms:CallerAccount``,
+  ``aws:PrincipalArn``, ...).
+* ``overbroad_grants``: Allow to other accounts (or everyone) of Secrets Manager actions beyond
+  the allowed read actions, or Allow with NotAction.
+* ``excess_key_grants``: a key policy's kms:Decrypt to principals of other accounts that no
+  secret encrypted with the key grants GetSecretValue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Sequence
+
+from scanner.policy.arn import principal_account, resource_account, root_arn
+from scanner.policy.matching import action_matches
+from scanner.policy.parse import ConditionClause, Policy, Statement
+from scanner.policy.trust_zone import TrustZone
+
+#: Condition keys that restrict *who* can use an Allow (an org, an account, a principal, a
+#: network path). A statement with a positive condition on one of these is "narrowed". A
+#: condition narrows only when it fails for a request that lacks the key: ``...IfExists`` and
+#: ``Null`` do not ("...IfExists: if the key is not present, the condition evaluates to true",
+#: IAM User Guide, condition operators), nor do negated operators or the value ``*``.
+#: ``aws:SourceIp`` is not one: it limits where a request comes from, not whose it is -- a
+#: principal of any account calling from that range matches.
+NARROWING_KEYS = frozenset({
+    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
+    "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
+    "aws:sourcevpce", "aws:sourcevpc", "aws:userid", "aws:principalservicename",
+    "kms:calleraccount", "aws:resourceorgid",
+})
+_NEGATED = ("stringnot", "arnnot", "notipaddress")
+#: keys whose values name an account, and keys whose values are ARNs naming one
+ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
+ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+_POSITIVE = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals",
+                       "arnlike"})
+
+READ_ACTION = "secretsmanager:GetSecretValue"
+DECRYPT_ACTION = "kms:Decrypt"
+EVERYONE = "*"
+
+SECRETSMANAGER_ACTIONS = tuple(f"secretsmanager:{a}" for a in (
+    "BatchGetSecretValue", "CancelRotateSecret", "CreateSecret", "DeleteResourcePolicy",
+    "DeleteSecret", "DescribeSecret", "GetRandomPassword", "GetResourcePolicy", "GetSecretValue",
+    "ListResourcePolicies", "ListSecretVersionIds", "ListSecrets", "PutResourcePolicy",
+    "PutSecretValue", "RemoveRegionsFromReplication", "ReplicateSecretToRegions",
+    "RestoreSecret", "RotateSecret", "StopReplicationToReplica", "TagResource",
+    "UntagResource", "UpdateSecret", "UpdateSecretVersionStage", "ValidateResourcePolicy"))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatementMatch:
+    """One statement a concept matched.
+
+    ``principals``: the principal entries concerned (``*`` for everyone); ``via``: where they are
+    named -- ``principal`` (Principal element), ``everyone`` (``*`` or NotPrincipal) or
+    ``condition`` (the values of ``condition_key`` in a ``*`` statement); ``actions``: for
+    over-broad grants, the actions granted beyond the allowed ones.
+    """
+
+    index: int
+    sid: str | None
+    principals: tuple[str, ...] = ()
+    via: str = "principal"
+    condition_key: str | None = None
+    actions: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "sid": self.sid,
+                               "principals": list(self.principals), "via": self.via}
+        if self.condition_key:
+            out["condition_key"] = self.condition_key
+        if self.actions:
+            out["actions"] = list(self.actions)
+        return out
+
+
+def _match(st: Statement, **kw: Any) -> StatementMatch:
+    return StatementMatch(index=st.index, sid=st.sid, **kw)
+
+
+def statement_indexes(matches: Iterable[StatementMatch]) -> list[int]:
+    return sorted({m.index for m in matches})
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def narrows(c: ConditionClause) -> bool:
+    """Whether one condition clause shuts out a request that lacks its key."""
+    if c.key not in NARROWING_KEYS:
+        return False
+    if c.base.startswith(_NEGATED) or c.if_exists or c.base == "null":
+        return False
+    return not any(v.strip() in ("*", "") for v in c.values)
+
+
+def is_narrowed(st: Statement) -> bool:
+    return any(narrows(c) for c in st.conditions)
+
+
+def everyone(st: Statement) -> bool:
+    """Principal ``*`` / ``{"AWS": "*"}``, or NotPrincipal (everyone but those listed)."""
+    return (st.principal is not None and st.principal.star) or st.not_principal is not None
+
+
+def acts_on(st: Statement, patterns: Iterable[str]) -> bool:
+    """Could the statement cover any action matching one of ``patterns`` (concrete names)?"""
+    pats = list(patterns)
+    if st.actions is not None:
+        return any(action_matches(a, p) for a in st.actions for p in pats)
+    if st.not_actions is not None:
+        return any(not any(action_matches(n, p) for n in st.not_actions) for p in pats)
+    return False
+
+
+def _allows(st: Statement) -> bool:
+    return st.effect == "Allow"
+
+
+def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
+    """(value, account) pairs a positive condition clause names (account ids, or ARNs)."""
+    if c.base not in _POSITIVE or c.qualifier == "forallvalues" or c.if_exists:
+        return []
+    out = []
+    for v in c.values:
+        if c.key in ACCOUNT_KEYS:
+            acct = v if len(v) == 12 and v.isdigit() else None
+        elif c.key in ARN_KEYS:
+            acct = resource_account(v)
+        else:
+            continue
+        if acct is not None:
+            out.append((v, acct))
+    return out
+
+
+# --------------------------------------------------------------------------- concepts
+
+
+def public_statements(policy: Policy | None) -> tuple[StatementMatch, ...]:
+    """Allow statements to everyone that no condition narrows."""
+    if policy is None:
+        return ()
+    return tuple(_match(st, principals=(EVERYONE,), via="everyone")
+                 for st in policy.statements
+                 if _allows(st) and everyone(st) and not is_narrowed(st))
+
+
+def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone: TrustZone,
+                        allowed: Iterable[str] = ()) -> tuple[StatementMatch, ...]:
+    """Allow statements naming principals of accounts outside the zone and ``allowed``.
+
+    A principal entry names its account (an account id or root ARN: anyone there the account
+    lets in). A ``*`` statement narrowed by a condition to listed accounts grants each of them.
+    """
+    if policy is None:
+        return ()
+    ok = frozenset(allowed)
+
+    def outside(acct: str | None) -> bool:
+        return (acct is not None and acct != own_account and not zone.contains(acct)
+                and acct not in ok)
+
+    out: list[StatementMatch] = []
+    for st in policy.statements:
+        if not _allows(st):
+            continue
+        if st.principal is not None:
+            named = tuple(e for e in st.principal.aws if outside(principal_account(e)))
+            if named:
+                out.append(_match(st, principals=named))
+        if everyone(st):
+            for c in st.conditions:
+                named = tuple(v for v, acct in condition_accounts(c) if outside(acct))
+                if named:
+                    out.append(_match(st, principals=named, via="condition",
+                                      condition_key=c.key))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def excess_actions(patterns: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Concrete Secrets Manager actions the patterns grant beyond ``allowed`` (and unknown
+    ``secretsmanager:`` names that ``allowed`` does not cover)."""
+    granted = [a for a in SECRETSMANAGER_ACTIONS if any(action_matches(p, a) for p in patterns)]
+    extra = [a for a in granted if not any(action_matches(x, a) for x in allowed)]
+    unknown_names = [p for p in patterns if "*" not in p and "?" not in p
+                     and p.lower().startswith("secretsmanager:")
+                     and not any(p.lower() == a.lower() for a in SECRETSMANAGER_ACTIONS)
+                     and not any(action_matches(x, p) for x in allowed)]
+    return tuple(extra + unknown_names)
+
+
+def overbroad_grants(policy: Policy | None, *, own_account: str | None,
+                     allowed_actions: Sequence[str]) -> tuple[StatementMatch, ...]:
+    """Allow statements granting other accounts or everyone more than ``allowed_actions``."""
+    if policy is None:
+        return ()
+    allowed = tuple(allowed_actions)
+    out: list[StatementMatch] = []
+    for st in policy.statements:
+        if not _allows(st) or not st.has_principal_element:
+            continue
+        grantees = ([EVERYONE] if everyone(st) else []) + [
+            e for e in (st.principal.aws if st.principal is not None else ())
+            if principal_account(e) not in (None, own_account)]
+        if not grantees:
+            continue
+        if st.not_actions is not None:
+            extra: tuple[str, ...] = (
+                "NotAction (everything except " + ", ".join(st.not_actions) + ")",)
+        else:
+            extra = excess_actions(st.actions or (), allowed)
+        if extra:
+            out.append(_match(st, principals=tuple(grantees), actions=extra))
+    return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SecretGrants:
+    """Who the secrets of one key grant ``secretsmanager:GetSecretValue``."""
+
+    everyone: bool
+    principals: frozenset[str]
+    accounts: frozenset[str]  # accounts of every named principal
+
+    def covers(self, entry: str) -> bool:
+        """Whether a key grantee is granted by some secret: directly, through its account
+        root, or -- for an account grantee -- through anyone in that account."""
+        if self.everyone:
+            return True
+        acct = principal_account(entry)
+        if acct is None:
+            return entry in self.principals
+        if entry in self.principals or acct in self.principals or \
+                root_arn(acct) in self.principals:
+            return True
+        return entry in (acct, root_arn(acct)) and acct in self.accounts
+
+
+def secret_grants(policies: Iterable[Policy | None], action: str = READ_ACTION) -> SecretGrants:
+    every = False
+    principals: set[str] = set()
+    for policy in policies:
+        for st in (policy.statements if policy is not None else ()):
+            if not _allows(st) or not acts_on(st, (action,)):
+                continue
+            if everyone(st):
+                every = True  # Principal "*" or NotPrincipal: anyone may be granted
+            if st.principal is not None:
+                principals.update(st.principal.aws)
+    accounts = frozenset(a for a in (principal_account(p) for p in principals) if a)
+    return SecretGrants(everyone=every, principals=frozenset(principals), accounts=accounts)
+
+
+def excess_key_grants(key_policy: Policy | None, secret_policies: Iterable[Policy | None], *,
+                      key_account: str | None,
+                      action: str = DECRYPT_ACTION) -> tuple[StatementMatch, ...]:
+    """Key statements letting principals of other accounts ``action`` (kms:Decrypt) that no
+    secret encrypted with the key grants GetSecretValue -- named in Principal, or named by a
+    condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...).
+    A key that encrypts no secret has none (it is not a secret's key: out of scope)."""
+    policies = list(secret_policies)
+    if key_policy is None or not policies:
+        return ()
+    granted = secret_grants(policies)
+    out: list[StatementMatch] = []
+    for st in key_policy.statements:
+        if not _allows(st) or not acts_on(st, (action,)):
+            continue
+        if st.principal is not None:
+            excess = tuple(e for e in st.principal.aws
+                           if principal_account(e) not in (None, key_account)
+                           and not granted.covers(e))
+            if excess:
+                out.append(_match(st, principals=excess))
+        if everyone(st):
+            for c in st.conditions:
+                excess = tuple(v for v, acct in condition_accounts(c)
+                               if acct != key_account and not granted.covers(
+                                   v if c.key in ARN_KEYS else acct))
+                if excess:
+                    out.append(_match(st, principals=excess, via="condition",
+                                      condition_key=c.key))
+    return tuple(out)
+
+
+def principals_of(matches: Iterable[StatementMatch]) -> list[str]:
+    """The principals of the matches, each once, in order."""
+    seen: dict[str, None] = {}
+    for m in matches:
+        for p in m.principals:
+            seen.setdefault(p, None)
+    return list(seen)

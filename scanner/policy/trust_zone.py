@@ -1,0 +1,95 @@
+"""The trust zone: the accounts whose principals are "inside" (DESIGN.md contract).
+
+The zone is the organization's accounts (when Organizations was read) plus the scanned accounts
+plus the config's ``trusted_accounts``. Any other account is outside -- also in a single-account
+scan without an organization: whether an account is outside never depends on whether
+Organizations could be read. Rules, the access analysis, remediation, the reports and the diff
+all take the zone from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from scanner.model import Snapshot
+
+ORGANIZATION = "organization"
+SCANNED_ACCOUNTS = "scanned_accounts"
+CONFIG = "config"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrustZone:
+    """``organization``: the organization's accounts, or None when it was not read."""
+
+    organization: frozenset[str] | None
+    scanned: frozenset[str]
+    trusted: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, *, organization: Iterable[str] | None, scanned: Iterable[str],
+           trusted: Iterable[str] = ()) -> "TrustZone":
+        org = frozenset(organization) if organization is not None else None
+        scanned_set, trusted_set = frozenset(scanned), frozenset(trusted)
+        return cls(organization=org, scanned=scanned_set, trusted=trusted_set,
+                   accounts=(org or frozenset()) | scanned_set | trusted_set)
+
+    def contains(self, account_id: str | None) -> bool:
+        return account_id is not None and account_id in self.accounts
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Where the zone's accounts came from, in the order they are added."""
+        out = []
+        if self.organization is not None:
+            out.append(ORGANIZATION)
+        if self.scanned:
+            out.append(SCANNED_ACCOUNTS)
+        if self.trusted:
+            out.append(CONFIG)
+        return tuple(out)
+
+    def source_of(self, account_id: str) -> str | None:
+        """Why an account is inside (the first source that has it), None when outside."""
+        if self.organization is not None and account_id in self.organization:
+            return ORGANIZATION
+        if account_id in self.scanned:
+            return SCANNED_ACCOUNTS
+        if account_id in self.trusted:
+            return CONFIG
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """``scan.trust_zone`` of findings.json (counts, not the 10,000 account ids)."""
+        return {
+            "accounts_count": len(self.accounts),
+            "sources": list(self.sources),
+            "organization_read": self.organization is not None,
+            "organization_accounts": (len(self.organization) if self.organization is not None
+                                      else None),
+            "scanned_accounts": len(self.scanned),
+            "trusted_accounts": sorted(self.trusted),
+        }
+
+    def describe(self) -> str:
+        """One line for the terminal and HTML summaries."""
+        parts = []
+        if self.organization is not None:
+            parts.append(f"organization ({len(self.organization)})")
+        else:
+            parts.append("no organization (Organizations not read)")
+        parts.append(f"scanned accounts ({len(self.scanned)})")
+        if self.trusted:
+            parts.append(f"config trusted_accounts ({len(self.trusted)})")
+        return f"{len(self.accounts)} account(s): " + " + ".join(parts)
+
+
+def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> TrustZone:
+    """The zone of a snapshot, with the config's ``trusted_accounts``."""
+    org = snapshot.organization
+    organization = [a.account_id for a in org.accounts] if org and org.accounts else None
+    scanned = set(snapshot.meta.accounts) | {a.account_id for a in snapshot.accounts}
+    return TrustZone.of(organization=organization, scanned=scanned, trusted=trusted_accounts)
+
