@@ -222,7 +222,7 @@ class SecretEvaluator:
                                 [p.gate_statuses() for p in ev], [p.decision for p in ev],
                                 unassessed, self._stand_in(sv, unassessed), open_sts))
         for acct in sorted(named.accounts - {sv.account}):
-            rec, ev = members(lambda a, x=acct: a == x)  # type: ignore[misc]
+            rec, ev = members(_in_account(acct))
             unassessed = () if acct in self.index.iam_read else (acct,)
             stand_in = next((p for p in evaluated if p.principal_type == "root"
                              and p.principal_account == acct), None)
@@ -245,6 +245,12 @@ class SecretEvaluator:
 
 
 _BEST = {"ALLOWED": 0, "CONDITIONAL": 1, "DENIED": 2}
+
+
+def _in_account(acct: str) -> Callable[[str | None], bool]:
+    def test(a: str | None) -> bool:
+        return a == acct
+    return test
 
 
 def _denied_gates(gate_maps: Iterable[Mapping[str, str]]) -> tuple[str, ...]:

@@ -102,3 +102,33 @@ def test_findings_evidence_names_the_reader_classes() -> None:
     assert classes[f"account:{acct}"]["decision"] == "ALLOWED"
     assert classes[f"account:{acct}"]["principals"] == 1
     assert classes["*"]["decision"] == "DENIED" and "key_policy" in classes["*"]["blocked_by"]
+
+
+def test_excess_grant_is_unknown_when_the_key_policy_was_not_read() -> None:
+    """kms:GetKeyPolicy denied: the key report has no verdict, the rule answers UNKNOWN naming
+    the key policy, never PASS (issue 10 §5)."""
+    from dataclasses import replace
+
+    from scanner.graph.builder import build_graph
+
+    fx = load_fixture("kms-key-policy-excess-grant")
+    accounts = []
+    for acct in fx.snapshot.accounts:
+        regions = tuple(replace(r, kms_keys=tuple(
+            replace(k, policy=None, unread=("policy",)) for k in r.kms_keys))
+            for r in acct.regions)
+        accounts.append(replace(acct, regions=regions))
+    snap = replace(fx.snapshot, accounts=tuple(accounts))
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    rule = RULESET.get("kms-key-policy-excess-grant")
+    assert rule is not None
+    found = evaluate(graph, snap, access, Ruleset(rules=(rule,)), parse_config({}, path="(t)"),
+                     fx.now)
+    by_key = {f.resource.arn: f for f in found}
+    for arn in ("arn:aws:kms:us-east-1:111111111111:key/k-excess",
+                "arn:aws:kms:us-east-1:111111111111:key/k-ok"):
+        assert by_key[arn].status.value == "UNKNOWN"
+        assert any("key policy" in m for m in by_key[arn].missing)
+    # a key that encrypts nothing has nothing to compare: PASS stays PASS
+    assert by_key["arn:aws:kms:us-east-1:111111111111:key/k-unused"].status.value == "PASS"
