@@ -1,7 +1,8 @@
 """Remediators: one module per remediation id, listed in one explicit table.
 
 Each module offers REMEDIATION_ID, PERMISSIONS, REVERSIBLE, EXPLICIT_ONLY, EVIDENCE_KEYS and the
-functions plan / read_current / apply / verify / undo_call (see remediations/base.py).
+functions plan / apply_to_snapshot / read_current / apply / verify / undo_call (see
+remediations/base.py).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ A remediator is a module with these names (see ``remediations/__init__.py`` for 
   ``EVIDENCE_KEYS`` (the finding evidence keys it reads; everything else comes from the snapshot);
 * ``plan(finding, snapshot, ctx) -> list[PlannedChange]`` -- pure, no AWS call; raises
   ``PlanRefused`` with a one-line reason when it will not plan;
+* ``apply_to_snapshot(change, snapshot) -> Snapshot`` -- pure: the snapshot as the change leaves
+  it (tests/remediate/test_plan_fixes_offline.py re-evaluates the rules on it);
 * ``read_current(clients, change) -> dict`` -- re-reads the state the change is about, in the
   same shape as ``change.pre_state`` / ``change.desired_state``;
 * ``apply(clients, change) -> AppliedChange``, ``verify(clients, change) -> Verification``,

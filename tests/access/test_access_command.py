@@ -109,6 +109,8 @@ def test_why_prints_the_deciding_statements(snapshot_file: Path,
     (["access", "--snapshot", "{snap}", "--scan", "x"], "--scan ID needs --history"),
     (["access", "--snapshot", "{snap}", "--allowed-external-accounts", "12"],
      "not a 12-digit account id"),
+    (["access", "--snapshot", "{snap}", "--trusted-accounts", "12"],
+     "--trusted-accounts: not a 12-digit account id"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, snapshot_file: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:

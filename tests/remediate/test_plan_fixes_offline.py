@@ -128,6 +128,11 @@ def check(case: Case) -> list[str]:
     return planned
 
 
+@pytest.mark.parametrize("remediation_id", sorted(REMEDIATORS))
+def test_every_remediator_says_what_its_change_does_to_a_snapshot(remediation_id: str) -> None:
+    assert callable(getattr(REMEDIATORS[remediation_id], "apply_to_snapshot", None))
+
+
 def _fixture_cases() -> Iterator[Case]:
     import sys
 

@@ -37,3 +37,15 @@ def test_a_bad_remediation_section_is_still_an_error_naming_the_field(tmp_path: 
     load_engine_config(path)  # the engine leaves the section to remediate
     with pytest.raises(InputError, match="remediation"):
         load_remediation_config(path)
+
+
+def test_trusted_accounts_are_one_zone_for_the_scan_and_remediate(tmp_path: Path) -> None:
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(SHARED + "trusted_accounts: ['444455556666']\n")
+    assert load_engine_config(path).trusted_accounts == ("444455556666",)
+    assert load_remediation_config(path).trusted_accounts == ("444455556666",)
+    path.write_text("trusted_accounts: ['4444']\n")
+    with pytest.raises(InputError, match="trusted_accounts"):
+        load_engine_config(path)
+    with pytest.raises(InputError, match="trusted_accounts"):
+        load_remediation_config(path)
