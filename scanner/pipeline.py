@@ -32,6 +32,7 @@ from scanner.engine import (
     load_suppressions,
     suppress,
 )
+from scanner.engine.loader import RuleScope, resolve_scope, select_rules
 from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
@@ -56,6 +57,7 @@ class ScanOptions:
     fail_on: Severity = Severity.HIGH
     config_path: Path | None = None
     rules_dirs: tuple[Path, ...] = ()
+    scope: RuleScope = field(default_factory=RuleScope)  # --rules/--exclude-rules/...
     suppressions_path: Path | None = None
     baseline_path: Path | None = None
     history: str | None = None  # SQLite path or s3://bucket/prefix
@@ -69,6 +71,7 @@ class Inputs:
 
     ruleset: RuleSet
     config: Config
+    scope: RuleScope = field(default_factory=RuleScope)  # compliance keys resolved
     suppressions: Suppressions | None = None
     baseline: Any = None
 
@@ -94,11 +97,14 @@ def load_inputs(options: ScanOptions) -> Inputs:
 
     config = load_config(options.config_path)
     ruleset = load_ruleset(options.rules_dirs)
-    compile_ruleset(ruleset, config)  # parameters and severities checked against the rules
+    compile_ruleset(ruleset, config)  # config entries name loaded rules, before scoping
+    scope = resolve_scope(ruleset, options.scope)
+    ruleset = select_rules(ruleset, scope)  # parameters and severities checked against the rules
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
         else None
     baseline = load_baseline(options.baseline_path) if options.baseline_path else None
-    return Inputs(ruleset=ruleset, config=config, suppressions=suppressions, baseline=baseline)
+    return Inputs(ruleset=ruleset, config=config, suppressions=suppressions, baseline=baseline,
+                  scope=scope)
 
 
 def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
@@ -119,7 +125,11 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
         findings = findings + list(baseline_findings(access, inputs.baseline, snapshot))
     if inputs.suppressions is not None:
         findings = suppress(findings, inputs.suppressions, now)
-    document = findings_document(snapshot, findings)
+    if inputs.scope.severities:  # --severity: only these severities are reported
+        wanted = frozenset(inputs.scope.severities)
+        findings = [f for f in findings if f.severity in wanted]
+    document = findings_document(snapshot, findings, rules=inputs.ruleset.ids,
+                                 scope=inputs.scope.to_json())
     return Analysis(snapshot=snapshot, graph=graph, access=access, findings=findings,
                     document=document, exit_code=exit_code(document, fail_on))
 

@@ -4,7 +4,7 @@ summary block. The JSON Schema ships as scanner/schemas/findings.schema.json."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from scanner import __version__
 from scanner.findings import Finding, Severity, Status
@@ -48,13 +48,17 @@ def _order(f: Finding) -> tuple[Any, ...]:
             f.principal or "")
 
 
-def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[str, Any]:
+def findings_document(snapshot: Snapshot, findings: Sequence[Finding], *,
+                      rules: Sequence[str] | None = None,
+                      scope: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``rules``: the ids of the rules evaluated (``scan.rules``); ``scope``: the scan's
+    ``--rules/--exclude-rules/--severity/--compliance`` restrictions (``scan.scope``)."""
     from scanner.engine.runner import gc_paused
 
     meta = snapshot.meta
     with gc_paused():
         ordered = sorted(findings, key=_order)
-        return {
+        document: dict[str, Any] = {
             "schema_version": FINDINGS_SCHEMA_VERSION,
             "tool": {"name": TOOL_NAME, "version": __version__},
             "scan": {
@@ -69,8 +73,13 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[s
             },
             "coverage": [to_jsonable(c) for c in snapshot.coverage],
             "summary": summary(findings),
-            "findings": _serialise(ordered),
+            "findings": _serialise(ordered, snapshot.account_names()),
         }
+    if rules is not None:
+        document["scan"]["rules"] = list(rules)
+    if scope:
+        document["scan"]["scope"] = dict(scope)
+    return document
 
 
 class _Row:
@@ -97,15 +106,18 @@ class _Row:
         self.missing = missing
 
 
-def _serialise(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+def _serialise(findings: Sequence[Finding],
+               account_names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Finding.to_json, with the parts findings share (resource, rule metadata, empty evidence
     and missing) built once and shared: at 100,000 secrets the document holds over a million
     findings. Shared parts are the same objects in many rows: treat rows as read-only (copy a
-    row's nested value before changing it)."""
+    row's nested value before changing it). ``resource.account_name`` is the reference's own
+    name, else ``account_names[account_id]``, else null."""
     resources: dict[int, dict[str, Any]] = {}
     shared: dict[int, Any] = {}
     empty_evidence: dict[str, Any] = {}
     empty_missing: list[str] = []
+    names = account_names or {}
     severity_value, status_value = _SEVERITY_VALUE, _STATUS_VALUE
     out: list[dict[str, Any]] = []
     append = out.append
@@ -113,8 +125,9 @@ def _serialise(findings: Sequence[Finding]) -> list[dict[str, Any]]:
         r = f.resource
         resource = resources.get(id(r))
         if resource is None:
-            resource = resources[id(r)] = {"type": r.type, "arn": r.arn,
-                                           "account_id": r.account_id, "region": r.region}
+            resource = resources[id(r)] = {
+                "type": r.type, "arn": r.arn, "account_id": r.account_id, "region": r.region,
+                "account_name": r.account_name or names.get(r.account_id)}
         remediation = shared.get(id(f.remediation))
         if remediation is None:
             remediation = shared[id(f.remediation)] = dict(f.remediation)

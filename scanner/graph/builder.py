@@ -162,7 +162,7 @@ class _Builder:
     def add_accounts(self, unread: dict[tuple[str, str], set[str]]) -> None:
         snap = self.snapshot
         org = snap.organization
-        names = {a.account_id: a.name for a in org.accounts} if org else {}
+        names = snap.account_names()
         mgmt = org.management_account_id if org else None
         ids = [a.account_id for a in snap.accounts]
         ids += [a for a in snap.meta.accounts if a not in ids]
@@ -175,7 +175,7 @@ class _Builder:
                     per_region[region] = sorted(services)
             self.node(
                 account_node(account_id), NodeKind.ACCOUNT, account_id, GLOBAL,
-                name=(acct.name if acct and acct.name else names.get(account_id)),
+                name=names.get(account_id),
                 assumed=bool(acct.assumed) if acct else False,
                 collected=acct is not None,
                 iam_read=bool(acct and acct.iam is not None),
