@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from fnmatch import fnmatchcase
+from string import Formatter
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -28,6 +29,7 @@ from scanner.engine.conditions import (
     AnyOf,
     Compare,
     Condition,
+    Described,
     EdgeCondition,
     Not,
     PredicateCondition,
@@ -293,6 +295,38 @@ def _check_operator_value(op_name: str, value: Any, rule: Rule, where: str) -> A
 def compile_condition(rule: Rule, node: Mapping[str, Any], where: str, kinds: Sequence[str],
                       params: Mapping[str, Any]) -> Condition:
     """Compile (and check) a condition tree against the resource kinds it is evaluated on."""
+    condition = _compile_bare(rule, node, where, kinds, params)
+    if "message" in node:
+        template = str(node["message"])
+        _check_message(rule, template, f"{where}.message", kinds)
+        return Described(condition, template, params)
+    return condition
+
+
+def _check_message(rule: Rule, template: str, where: str, kinds: Sequence[str]) -> None:
+    """A message's ``{placeholders}`` must name an attribute of every kind it is read on, or
+    a parameter of the rule; no format specs (the values are rendered as plain text)."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(template)
+                  if name is not None]
+    except ValueError as exc:
+        raise InputError(f"malformed message template: {exc}", path=rule.path, rule=rule.id,
+                         field=where) from None
+    for name, spec, conv in fields:
+        if spec or conv or not name:
+            raise InputError(f"message placeholder {{{name}}} takes no format spec, conversion "
+                             "or position", path=rule.path, rule=rule.id, field=where)
+        if name in rule.parameters:
+            continue
+        for kind in kinds:
+            if name not in attributes_of(kind):
+                raise InputError(f"message placeholder {{{name}}} is neither a parameter nor an "
+                                 f"attribute of {kind}", path=rule.path, rule=rule.id,
+                                 field=where)
+
+
+def _compile_bare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Sequence[str],
+                  params: Mapping[str, Any]) -> Condition:
     if "all" in node:
         return AllOf([compile_condition(rule, c, f"{where}.all[{i}]", kinds, params)
                       for i, c in enumerate(node["all"])])
