@@ -68,6 +68,44 @@ def sorted_findings(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return sorted(findings_of(document), key=sort_key)
 
 
+def rule_status_counts(document: Mapping[str, Any]) -> dict[str, Counter[str]]:
+    """rule id -> results per status. Itemised findings are counted; where the document
+    summarises PASS results per rule instead of itemising them (``summary.by_rule`` as
+    ``{rule: {status: n}}`` or ``summary.passed_by_rule`` as ``{rule: n}``), the summary's
+    figure is used for PASS (never less than what is itemised)."""
+    out: dict[str, Counter[str]] = {}
+    for f in findings_of(document):
+        out.setdefault(str(f.get("rule_id")), Counter())[str(f.get("status"))] += 1
+    summary = document.get("summary") or {}
+    passed: dict[str, int] = {}
+    by_rule = summary.get("by_rule") if isinstance(summary, Mapping) else None
+    if isinstance(by_rule, Mapping):
+        for rid, counts in by_rule.items():
+            if isinstance(counts, Mapping) and isinstance(counts.get("PASS"), int):
+                passed[str(rid)] = counts["PASS"]
+    passed_by_rule = summary.get("passed_by_rule") if isinstance(summary, Mapping) else None
+    if isinstance(passed_by_rule, Mapping):
+        passed.update({str(k): v for k, v in passed_by_rule.items() if isinstance(v, int)})
+    for rid, n in passed.items():
+        counter = out.setdefault(rid, Counter())
+        counter["PASS"] = max(counter["PASS"], n)
+    return out
+
+
+def status_totals(document: Mapping[str, Any]) -> Counter[str]:
+    """Results per status for the whole document: the summary's ``by_status`` when present
+    (it counts PASS results that are summarised rather than itemised), else counted."""
+    summary = document.get("summary") or {}
+    by_status = summary.get("by_status") if isinstance(summary, Mapping) else None
+    counted = count_by(findings_of(document), "status")
+    if isinstance(by_status, Mapping) and all(isinstance(v, int) for v in by_status.values()):
+        totals: Counter[str] = Counter({str(k): int(v) for k, v in by_status.items()})
+        for status, n in counted.items():  # never fewer than what is itemised
+            totals[status] = max(totals[status], n)
+        return totals
+    return counted
+
+
 def count_by(findings: Iterable[Mapping[str, Any]], key: str) -> Counter[str]:
     out: Counter[str] = Counter()
     for f in findings:
@@ -101,7 +139,8 @@ def short_resource(arn: str) -> str:
 
 def summary_line(document: Mapping[str, Any]) -> str:
     findings = findings_of(document)
-    status = count_by(findings, "status")
+    status = status_totals(document)
+    total = sum(status.values())
     failing = [f for f in findings if f.get("status") == "FAIL"]
     sev = count_by(failing, "severity")
     scan = document.get("scan") or {}
@@ -117,6 +156,12 @@ def summary_line(document: Mapping[str, Any]) -> str:
         how = {"inferred": " (inferred)", "flag": ""}.get(
             str(scan.get("central_account_source")), "")
         central = f"; central account {scan['central_account']}{how}"
-    return (f"{len(findings)} results ({status_text or 'none'}); failing by severity: "
+    return (f"{total} results ({status_text or 'none'}); failing by severity: "
             f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s){central}; "
             f"scan {complete}")
+
+
+def account_label(account_id: Any, name: Any = None) -> str:
+    """``prod-payments (111122223333)`` when the account has a name, else the id."""
+    acct = str(account_id or "")
+    return f"{name} ({acct})" if name and str(name) != acct else acct

@@ -23,6 +23,9 @@ MEMBER_A = "222222222222"
 MEMBER_B = "333333333333"
 MEMBER_C = "444444444444"
 REGION = "us-east-1"
+#: account names as the snapshot reads them (one hostile: names come from the audited org)
+ACCOUNT_NAMES = {CENTRAL: "security-central", MEMBER_A: "payments-prod", MEMBER_B: "ledger-prod",
+                 MEMBER_C: "sandbox " + IMG}
 
 
 def secret_arn(account: str, name: str) -> str:
@@ -47,7 +50,8 @@ def _finding(rule: str, title: str, severity: Severity, status: Status, rtype: s
              missing: tuple[str, ...] = (), muted_by: dict[str, Any] | None = None) -> Finding:
     return Finding(
         id=finding_id(rule, arn, principal), rule_id=rule, title=title, severity=severity,
-        status=status, resource=ResourceRef(type=rtype, arn=arn, account_id=account, region=region),
+        status=status, resource=ResourceRef(type=rtype, arn=arn, account_id=account, region=region,
+                             account_name=ACCOUNT_NAMES.get(account)),
         message=message, principal=principal, evidence=evidence or {},
         remediation={"id": rule.replace("-", "_"), "description": f"Fix {rule}. {HOSTILE}"},
         compliance={"CIS AWS 3.0": ("2.1.1",), "secretgraph": (rule,)},
@@ -113,7 +117,8 @@ def sample_document() -> dict[str, Any]:
 def sample_graph() -> nx.MultiDiGraph:
     g = nx.MultiDiGraph()
     for acct in (CENTRAL, MEMBER_A, MEMBER_B, MEMBER_C):
-        g.add_node(f"account:{acct}", kind=NodeKind.ACCOUNT, account_id=acct, region="global")
+        g.add_node(f"account:{acct}", kind=NodeKind.ACCOUNT, account_id=acct, region="global",
+                   name=ACCOUNT_NAMES[acct])
     for arn, name in ((SECRET_A, "app-a/db"), (SECRET_B, "app-b/db"), (SECRET_EVIL, "evil" + IMG)):
         g.add_node(arn, kind=NodeKind.SECRET, arn=arn, name=name, account_id=CENTRAL,
                    region=REGION, description=HOSTILE, kms_key_id=KEY, rotation_enabled=True,

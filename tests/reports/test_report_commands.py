@@ -107,7 +107,7 @@ def test_report_without_a_snapshot_says_what_is_missing(tmp_path: Path) -> None:
 def test_report_table_prints_to_the_terminal(tmp_path: Path, capsys: Any) -> None:
     scan = _scan_dir(tmp_path, snapshot=False)
     assert main(["report", "--in", str(scan), "--format", "table"]) == 0
-    assert "CRITICAL (1)" in capsys.readouterr().out
+    assert "CRITICAL: 1 failing" in capsys.readouterr().out
 
 
 def test_report_with_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: Any) -> None:
