@@ -163,6 +163,11 @@ class _Builder:
         snap = self.snapshot
         org = snap.organization
         names = snap.account_names()
+        units = {u.ou_id: u.name or u.ou_id for u in org.units} if org else {}
+        if org and org.root_id:
+            units[org.root_id] = "Root"
+        ou_of = {a.account_id: units.get(a.parent_id or "", a.parent_id)
+                 for a in org.accounts} if org else {}
         mgmt = org.management_account_id if org else None
         ids = [a.account_id for a in snap.accounts]
         ids += [a for a in snap.meta.accounts if a not in ids]
@@ -176,6 +181,7 @@ class _Builder:
             self.node(
                 account_node(account_id), NodeKind.ACCOUNT, account_id, GLOBAL,
                 name=names.get(account_id),
+                ou=ou_of.get(account_id),  # the parent OU's name (None: root or not read)
                 assumed=bool(acct.assumed) if acct else False,
                 collected=acct is not None,
                 iam_read=bool(acct and acct.iam is not None),

@@ -39,6 +39,7 @@ KEY = f"arn:aws:kms:{REGION}:{CENTRAL}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROLE_A = f"arn:aws:iam::{MEMBER_A}:role/ApplicationRole"
 ROLE_B = f"arn:aws:iam::{MEMBER_B}:role/ApplicationRole"
 ROLE_EVIL = f"arn:aws:iam::{MEMBER_C}:role/{SCRIPT}"
+ROTATION_FN = f"arn:aws:lambda:{REGION}:{CENTRAL}:function:rotate-db"
 PCX_OK = "pcx-0aaa"
 PCX_NOROUTE = "pcx-0bbb"
 PCX_PENDING = "pcx-0ccc"
@@ -194,8 +195,11 @@ def sample_graph() -> nx.MultiDiGraph:
                private_dns_enabled=True, state="available")
     g.add_node(ec2_arn(REGION, CENTRAL, "natgateway", "nat-1"), kind=NodeKind.NAT_GATEWAY,
                vpc_id="vpc-central", account_id=CENTRAL, region=REGION, state="available")
-    g.add_node(f"arn:aws:lambda:{REGION}:{CENTRAL}:function:rotate-db", kind=NodeKind.LAMBDA_FUNCTION,
-               name="rotate-db" + IMG, account_id=CENTRAL, region=REGION, vpc_id="vpc-central")
+    g.add_node(ROTATION_FN, kind=NodeKind.LAMBDA_FUNCTION,
+               name="rotate-db" + IMG, account_id=CENTRAL, region=REGION, vpc_id="vpc-central",
+               subnet_ids=["subnet-1"], security_group_ids=["sg-1"])
+    g.nodes[SECRET_A]["rotation_lambda_arn"] = ROTATION_FN  # rotates app-a/db (in vpc-b's DB)
+    g.add_edge(SECRET_A, ROTATION_FN, kind=EdgeKind.ROTATED_BY)
     return g
 
 
