@@ -188,7 +188,8 @@ def _compliance_blocks(document: Mapping[str, Any], width: int) -> list[str]:
         totals = ", ".join(f"{n} {s}" for s, n in fw.status_counts.items() if n)
         rows = [[c.control, c.status, str(c.counts["FAIL"]), str(c.counts["UNKNOWN"]),
                  str(c.counts["PASS"]), ", ".join(c.rules)] for c in fw.controls]
-        blocks.append(f"COMPLIANCE {strip_controls(fw.key)}: {len(fw.controls)} controls "
+        n = len(fw.controls)
+        blocks.append(f"COMPLIANCE {strip_controls(fw.key)}: {n} control{'s' if n != 1 else ''} "
                       f"({totals})\n" + fit_table(
                           [Col("Control", 7, 16, 2), Col("Status", 7, 12, 1),
                            Col("Fail", 4, 6, 1), Col("Unknown", 7, 7, 1), Col("Pass", 4, 6, 1),

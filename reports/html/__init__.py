@@ -134,7 +134,8 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         verdicts=VERDICTS,
         network=build_network(graph, document, central_account=scan.get("central_account"),
                               account_names=names),
-        compliance=build_compliance(document),
+        compliance=build_compliance(document, [str(k) for k in (scan.get("scope") or {}).get(
+            "compliance") or ()] or None),
         central_label=account_label(scan.get("central_account"),
                                     names.get(str(scan.get("central_account")))),
         drift=build_drift(drift),

@@ -138,7 +138,7 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 def load_ruleset(extra_dirs: Sequence[str | Path] = (), *, builtin: bool = True) -> Ruleset:
-    """The built-in rules plus every rule file in ``extra_dirs`` (``--rules DIR``)."""
+    """The built-in rules plus every rule file in ``extra_dirs`` (``--rules-dir DIR``)."""
     paths: list[Path] = []
     if builtin:
         paths.extend(rule_files(builtin_rules_dir()))

@@ -69,6 +69,17 @@ def test_table_fits_the_terminal_width(width: int, monkeypatch: pytest.MonkeyPat
     assert "111111111111" in text  # ... with their ids
 
 
+def test_table_summarises_controls_when_scoped_to_a_framework() -> None:
+    doc = sample_document()
+    assert "COMPLIANCE" not in render_table(doc, width=100)
+    doc["scan"]["scope"] = {"compliance": ["CIS AWS 3.0"]}
+    text = render_table(doc, width=80)
+    assert "COMPLIANCE CIS AWS 3.0: 1 control (1 FAIL)" in text
+    row = next(line for line in text.splitlines() if line.startswith("2.1.1"))
+    assert row.split()[:5] == ["2.1.1", "FAIL", "6", "1", "1"]
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
 def test_table_detail_is_plain_language_from_the_finding_message() -> None:
     doc = sample_document()
     text = render_table(doc, width=200)

@@ -252,3 +252,12 @@ def test_drift_access_changes_become_one_row_per_reader() -> None:
     assert table.columns == ["change", "secret", "principal", "decision", "gates"]
     assert table.rows[0] == ["new", SECRET_A, ROLE_B, "ALLOWED", "key_policy: ALLOWED"]
     assert table.rows[1][:3] == ["lost", SECRET_A, "arn:aws:iam::1:role/gone"]
+
+
+def test_a_scan_scoped_to_a_framework_shows_only_its_controls() -> None:
+    doc = sample_document()
+    doc["scan"]["scope"] = {"compliance": ["CIS AWS 3.0"]}
+    html = render_html(doc, graph=sample_graph())
+    assert '<span class="fw-name mono">CIS AWS 3.0</span>' in html
+    assert '<span class="fw-name mono">secretgraph</span>' not in html
+    assert '<span class="fw-name mono">secretgraph</span>' in _html()
