@@ -155,7 +155,11 @@ def summary_line(document: Mapping[str, Any]) -> str:
     if scan.get("central_account"):
         how = {"inferred": " (inferred)", "flag": ""}.get(
             str(scan.get("central_account_source")), "")
-        central = f"; central account {scan['central_account']}{how}"
+        acct = str(scan["central_account"])
+        name = next((str((f.get("resource") or {}).get("account_name")) for f in findings
+                     if (f.get("resource") or {}).get("account_id") == acct
+                     and (f.get("resource") or {}).get("account_name")), None)
+        central = f"; central account {account_label(acct, name)}{how}"
     return (f"{total} results ({status_text or 'none'}); failing by severity: "
             f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s){central}; "
             f"scan {complete}")
