@@ -80,6 +80,18 @@ class SpokeGroup:
     count: int = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class Satellite:
+    """One spoke group drawn around its hub: a circle with the group's count and symbol."""
+    x: float
+    y: float
+    r: float
+    state: str
+    symbol: str
+    count: int
+    label: str
+
+
 @dataclass(kw_only=True)
 class Hub:
     vpc: str
@@ -90,6 +102,25 @@ class Hub:
     badges: list[tuple[str, str]]  # (state, text)
     groups: list[SpokeGroup]
     spokes: int
+
+    @property
+    def satellites(self) -> list[Satellite]:
+        """The picture: the hub in the middle (at 110, 110 of a 220 x 220 box), each spoke
+        group a circle around it sized by its count; nothing but counts is drawn in it."""
+        import math
+
+        shown = self.groups[:8]
+        if not shown:
+            return []
+        biggest = max(g.count for g in shown)
+        out = []
+        for i, g in enumerate(shown):
+            angle = -math.pi / 2 + 2 * math.pi * i / len(shown)
+            r = 14 + 10 * math.sqrt(g.count / biggest)
+            out.append(Satellite(x=round(110 + 78 * math.cos(angle), 1),
+                                 y=round(110 + 78 * math.sin(angle), 1), r=round(r, 1),
+                                 state=g.state, symbol=g.symbol, count=g.count, label=g.label))
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,6 +355,9 @@ def _hop(kind: str, text: str, problem: str = "", unknown: str = "") -> Hop:
 def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
                    account_names: Mapping[str, str]) -> list[RotationPath]:
     found = _problems(document)
+    evaluated = (document.get("scan") or {}).get("rules")
+    not_judged = "" if evaluated is None or "secret-rotation-no-network-path" in evaluated \
+        else "not judged: secret-rotation-no-network-path was not evaluated in this scan"
     nodes = graph.nodes
     index: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, vpc key) -> nodes
     peerings_of: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -345,7 +379,7 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
         if key not in problem_cache:  # secrets rotated by one Lambda share their problems
             problem_cache[key] = _Problems(key)
         problems = problem_cache[key]
-        unknown = "; ".join(entry.get("unknown") or [])
+        unknown = "; ".join(entry.get("unknown") or []) or not_judged
         acct = str(attrs.get("account_id") or "")
         label = f"{attrs.get('name') or short_resource(s)} · {account_names.get(acct) or acct}"
         hops = [_hop("Secret", label)]
@@ -376,7 +410,8 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
                if endpoint else
                "NAT gateway " + ", ".join(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
                if nat else "no endpoint or NAT gateway in the VPC")
-        hops.append(_hop("Secrets Manager", how, problems.saying("Secrets Manager endpoint")))
+        hops.append(_hop("Secrets Manager", how, problems.saying("Secrets Manager endpoint"),
+                         not_judged))
         if vpc not in served_cache:
             served_cache[vpc] = {_other_vpc(p, vpc): p for p in sorted(
                 peerings_of.get(vpc, []), key=lambda p: str(p.get("peering_id")))}
@@ -396,7 +431,8 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
             pcx_problem = problems.naming(pcx)
             db_problem = problems.naming(peer_vpc, without=pcx)
             peer_acct = _other_account(p, vpc)
-            hops.append(_hop("Peering", f"{pcx} ({p.get('status') or 'unknown'})", pcx_problem))
+            hops.append(_hop("Peering", f"{pcx} ({p.get('status') or 'unknown'})", pcx_problem,
+                             not_judged))
             hops.append(_hop("Database VPC", f"{peer_vpc} · "
                              f"{account_names.get(peer_acct) or peer_acct}", db_problem))
         for db in dbs or ():

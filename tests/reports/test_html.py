@@ -182,6 +182,10 @@ def test_network_is_hub_and_spoke_with_counted_groups() -> None:
         "peering pending-acceptance: not usable yet": ("pending", 1, [PCX_PENDING]),
     }
     assert hub.groups[0].state == "broken"  # the broken group first
+    sats = hub.satellites  # the picture: one circle per group, around the hub, inside the box
+    assert [(s.state, s.count) for s in sats] == [(g.state, g.count) for g in hub.groups]
+    assert all(0 <= s.x - s.r and s.x + s.r <= 220 and 0 <= s.y - s.r and s.y + s.r <= 220
+               for s in sats)
     assert build_network(None, sample_document(), central_account=None,
                          account_names={}).empty
 
@@ -261,3 +265,14 @@ def test_a_scan_scoped_to_a_framework_shows_only_its_controls() -> None:
     assert '<span class="fw-name mono">CIS AWS 3.0</span>' in html
     assert '<span class="fw-name mono">secretgraph</span>' not in html
     assert '<span class="fw-name mono">secretgraph</span>' in _html()
+
+
+def test_rotation_path_hops_are_unknown_when_the_rule_was_scoped_out() -> None:
+    doc = sample_document()
+    doc["scan"]["rules"] = ["secret-rotation-disabled"]
+    view = build_network(sample_graph(), doc, central_account=CENTRAL,
+                         account_names=ACCOUNT_NAMES)
+    path = next(p for p in view.paths if p.secret_arn == SECRET_A)
+    states = {h.kind: h.state for h in path.hops}
+    assert states["Secrets Manager"] == "unknown" and states["Peering"] == "unknown"
+    assert path.state == "unknown"
