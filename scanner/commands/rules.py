@@ -13,8 +13,6 @@ import argparse
 import json
 from pathlib import Path
 
-from tabulate import tabulate
-
 from scanner.engine.loader import (
     RuleScope,
     Ruleset,
@@ -63,15 +61,14 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(rows, indent=2))
             return 0
-        if framework is None:
-            table = [[r.id, r.severity.value, ", ".join(r.resources), r.title]
-                     for r in ruleset.rules]
-            headers = ["rule", "severity", "resource", "title"]
-        else:
-            table = [[r.id, r.severity.value, ", ".join(r.compliance[framework]), r.title]
-                     for r in ruleset.rules]
-            headers = ["rule", "severity", f"{framework} controls", "title"]
-        print(tabulate(table, headers=headers, disable_numparse=True))
+        from reports.table import Col, fit_table, terminal_width
+
+        third = "resource" if framework is None else f"{framework} controls"
+        table = [[r.id, r.severity.value, ", ".join(r.resources) if framework is None
+                  else ", ".join(r.compliance[framework]), r.title] for r in ruleset.rules]
+        print(fit_table([Col("rule", 14, 40, 3), Col("severity", 8, 13, 1),
+                         Col(third, 8, 30, 3), Col("title", 16, 90, 4, give=0.5)],
+                        table, max(60, terminal_width())))
         what = f" mapped to {framework}" if framework else ""
         print(f"\n{len(rows)} rule{'s' if len(rows) != 1 else ''}{what}")
         return 0
