@@ -43,9 +43,9 @@ class Writer:
 
 
 def _table(ctx: ReportContext, path: Path) -> Path:
-    from reports.table import render_table
+    from reports.table import DEFAULT_WIDTH, render_table
 
-    path.write_text(render_table(ctx.document), encoding="utf-8")
+    path.write_text(render_table(ctx.document, width=DEFAULT_WIDTH), encoding="utf-8")
     return path
 
 

@@ -70,6 +70,29 @@ def sorted_findings(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return sorted(findings_of(document), key=sort_key)
 
 
+def rule_status_counts(document: Mapping[str, Any]) -> dict[str, Counter[str]]:
+    """rule id -> results per status. Itemised findings are counted; PASS results summarised
+    per rule instead of itemised (the document's ``passed`` block, read by
+    scanner.engine.output.pass_counts) are counted from there."""
+    from scanner.engine.output import pass_counts
+
+    out: dict[str, Counter[str]] = {}
+    for f in findings_of(document):
+        out.setdefault(str(f.get("rule_id")), Counter())[str(f.get("status"))] += 1
+    for rid, n in (pass_counts(document) or {}).items():
+        counter = out.setdefault(rid, Counter())
+        counter["PASS"] = max(counter["PASS"], n)
+    return out
+
+
+def status_totals(document: Mapping[str, Any]) -> Counter[str]:
+    """Results per status for the whole document, PASS included whether itemised or
+    summarised (scanner.engine.output.status_counts is the one place that counts them)."""
+    from scanner.engine.output import status_counts
+
+    return status_counts(document)
+
+
 def count_by(findings: Iterable[Mapping[str, Any]], key: str) -> Counter[str]:
     out: Counter[str] = Counter()
     for f in findings:
@@ -125,6 +148,7 @@ def summary_line(document: Mapping[str, Any]) -> str:
 
     findings = findings_of(document)
     status = status_counts(document)
+    total = sum(status.values())
     failing = [f for f in findings if f.get("status") == "FAIL"]
     sev = count_by(failing, "severity")
     scan = document.get("scan") or {}
@@ -139,7 +163,17 @@ def summary_line(document: Mapping[str, Any]) -> str:
     if scan.get("central_account"):
         how = {"inferred": " (inferred)", "flag": ""}.get(
             str(scan.get("central_account_source")), "")
-        central = f"; central account {scan['central_account']}{how}"
-    return (f"{sum(status.values())} results ({status_text or 'none'}); failing by severity: "
+        acct = str(scan["central_account"])
+        name = next((str((f.get("resource") or {}).get("account_name")) for f in findings
+                     if (f.get("resource") or {}).get("account_id") == acct
+                     and (f.get("resource") or {}).get("account_name")), None)
+        central = f"; central account {account_label(acct, name)}{how}"
+    return (f"{total} results ({status_text or 'none'}); failing by severity: "
             f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s){central}; "
             f"scan {complete}")
+
+
+def account_label(account_id: Any, name: Any = None) -> str:
+    """``prod-payments (111122223333)`` when the account has a name, else the id."""
+    acct = str(account_id or "")
+    return f"{name} ({acct})" if name and str(name) != acct else acct

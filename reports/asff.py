@@ -36,7 +36,7 @@ LIMITS = {
     "Types": 50, "Resources": 32, "Resource.Id": 512, "Tags.count": 50, "Tags.key": 128,
     "Tags.value": 256, "Other.count": 50, "Other.key": 127, "Other.value": 1023,
     "Recommendation.Text": 512, "RelatedRequirements": 32, "RelatedRequirement": 256,
-    "StatusReason.Description": 2048,
+    "StatusReason.Description": 2048, "AwsAccountName": 50,
 }
 COMPLIANCE_STATUS = {"FAIL": "FAILED", "PASS": "PASSED", "UNKNOWN": "WARNING", "MUTED": "FAILED"}
 BEST_PRACTICE = "Software and Configuration Checks/AWS Security Best Practices"
@@ -297,6 +297,7 @@ def _product_fields(finding: Mapping[str, Any], document: Mapping[str, Any]) -> 
         "secretgraph/status": finding.get("status"),
         "secretgraph/resource_type": resource.get("type"),
         "secretgraph/resource_account": resource.get("account_id"),
+        "secretgraph/resource_account_name": resource.get("account_name"),
         "secretgraph/scan_id": scan.get("id"),
         "secretgraph/principal": finding.get("principal"),
         "secretgraph/evidence": compact_json(finding.get("evidence")) if finding.get("evidence")
@@ -368,6 +369,9 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
         "Compliance": compliance,
         "RecordState": "ACTIVE",
     }
+    account_name = _text(resource.get("account_name") or "", LIMITS["AwsAccountName"]).strip()
+    if account_name:  # ASFF AwsAccountName: "The AWS account name that the finding applies to."
+        out["AwsAccountName"] = account_name
     if status == "MUTED":
         out["Workflow"] = {"Status": "SUPPRESSED"}
     return fit_size(out)
@@ -447,11 +451,15 @@ def build_asff(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = N
 
 def retarget_central(finding: Mapping[str, Any], central_account: str) -> dict[str, Any]:
     """The same finding imported into the central account; the resource's account stays in
-    ProductFields (``secretgraph/resource_account``)."""
+    ProductFields (``secretgraph/resource_account``, ``secretgraph/resource_account_name``).
+    AwsAccountName is dropped: it would name another account than AwsAccountId."""
     out = json.loads(json.dumps(finding))
     account, region = target_of(finding)
     fields = out.setdefault("ProductFields", {})
     fields.setdefault("secretgraph/resource_account", account)
+    name = out.pop("AwsAccountName", None)
+    if name:
+        fields.setdefault("secretgraph/resource_account_name", name)
     out["AwsAccountId"] = central_account
     out["ProductArn"] = product_arn(region, central_account)
     return out

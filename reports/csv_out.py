@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from reports._common import sorted_findings, strip_controls
 
 COLUMNS: tuple[str, ...] = (
-    "id", "rule_id", "title", "severity", "status", "account_id", "region", "resource_type",
+    "id", "rule_id", "title", "severity", "status", "account_id", "account_name", "region", "resource_type",
     "resource_arn", "principal", "message", "remediation", "compliance", "evidence", "missing",
 )
 _FORMULA_START = ("=", "+", "-", "@", "|", "%", "\t", "\r", "'")
@@ -37,7 +37,8 @@ def _row(f: Mapping[str, Any]) -> dict[str, str]:
     raw: dict[str, Any] = {
         "id": f.get("id"), "rule_id": f.get("rule_id"), "title": f.get("title"),
         "severity": f.get("severity"), "status": f.get("status"),
-        "account_id": r.get("account_id"), "region": r.get("region"),
+        "account_id": r.get("account_id"), "account_name": r.get("account_name"),
+        "region": r.get("region"),
         "resource_type": r.get("type"), "resource_arn": r.get("arn"),
         "principal": f.get("principal") or "", "message": f.get("message") or "",
     }

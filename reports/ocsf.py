@@ -115,14 +115,18 @@ def to_ocsf(finding: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str
         "cloud": {
             "provider": "AWS",
             "region": resource.get("region"),
-            "account": {"uid": resource.get("account_id"), "type_id": 10, "type": "AWS Account"},
+            "account": {"uid": resource.get("account_id"), "type_id": 10, "type": "AWS Account",
+                        **({"name": resource["account_name"]}
+                           if resource.get("account_name") else {})},
         },
         "resources": [{
             "uid": resource.get("arn"),
             "type": resource.get("type"),
             "region": resource.get("region"),
             "cloud_partition": "aws",
-            "owner": {"account": {"uid": resource.get("account_id")}},
+            "owner": {"account": {"uid": resource.get("account_id"),
+                                  **({"name": resource["account_name"]}
+                                     if resource.get("account_name") else {})}},
         }],
         "remediation": {"desc": str(remediation.get("description") or "See the rule documentation.")},
         "unmapped": {"evidence": finding.get("evidence") or {},

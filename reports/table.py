@@ -1,108 +1,207 @@
-"""Terminal table: failing and unassessed findings grouped by severity, then account."""
+"""Terminal table: failing, unassessed and muted findings grouped by severity, rows ordered by
+account; the coverage gaps; per-control compliance when the scan was scoped to a framework; a
+summary line. Everything is fitted to the terminal width ($COLUMNS; 80 columns work): long
+cells wrap onto more lines (at most a few, ending in …; findings.json has the full text), never
+past the right edge."""
 
 from __future__ import annotations
 
+import shutil
+import textwrap
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from reports._common import (
     SEVERITIES,
-    findings_of,
     short_resource,
-    sort_key,
+    sorted_findings,
     strip_controls,
     summary_line,
-    truncate,
     trust_zone_line,
 )
 
 #: Statuses listed row by row; PASS results are only counted in the summary line.
 SHOWN_STATUSES = ("FAIL", "UNKNOWN", "MUTED")
-_HEADERS = ("Account", "Region", "Status", "Rule", "Resource", "Detail")
+#: the width used when there is no terminal to ask (files, pipes without $COLUMNS)
+DEFAULT_WIDTH = 120
+MIN_WIDTH = 60
+_GAP = 2  # tabulate's "simple" format puts two spaces between columns
 
 
-def _first_rows(f: Mapping[str, Any]) -> tuple[str, bool, str, str]:
-    """The order of the rows a capped table keeps (the table's own order, uncut cells)."""
-    resource = f.get("resource") or {}
-    return (str(resource.get("account_id") or ""), f.get("status") != "FAIL",
-            str(f.get("rule_id") or ""), short_resource(str(resource.get("arn", ""))))
+@dataclass(frozen=True, slots=True)
+class Col:
+    header: str
+    min: int  # never narrower than this
+    max: int  # never wider than this
+    lines: int  # at most this many lines per cell
+    give: float = 1.0  # how readily it gives up width when the table is too wide
 
 
-def simple_table(rows: Sequence[Sequence[str]], *, headers: Sequence[str]) -> str:
-    """The ``simple`` layout of the tabulate package (header, dashes, left-aligned columns two
-    spaces apart, no trailing blanks) for text cells, in one pass: tabulate's per-cell type
-    detection took seconds per 10,000 rows."""
-    widths = [len(h) + 2 for h in headers]
+def terminal_width() -> int:
+    """$COLUMNS, else the terminal's width, else DEFAULT_WIDTH."""
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+
+
+def _clean(value: Any) -> str:
+    return " ".join(strip_controls(str(value or "")).split())
+
+
+def _wrap(text: str, width: int, lines: int) -> str:
+    """Wrap on spaces and hyphens (long ids are cut) into at most ``lines`` lines; a cut part
+    ends in …. In a cell of several parts (name, then id) the first part gives way, so the
+    last part (the id) always shows."""
+    parts = [textwrap.wrap(p, width, break_long_words=True, break_on_hyphens=True) or [""]
+             for p in text.split("\n")]
+    for part in parts[:-1]:
+        while sum(len(p) for p in parts) > lines and len(part) > 1:
+            part.pop()
+            part[-1] = part[-1][: max(0, width - 1)] + "…"
+    out = [line for part in parts for line in part]
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][: max(0, width - 1)] + "…"
+    return "\n".join(out)
+
+
+def _widths(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Each column's natural width (its longest line, within min..max), shrunk from the widest
+    flexible columns until the table fits ``width``."""
+    natural = []
+    for i, col in enumerate(cols):
+        longest = max([len(col.header)] + [len(line) for r in rows for line in r[i].split("\n")])
+        natural.append(max(col.min, min(col.max, longest)))
+    avail = width - _GAP * (len(cols) - 1)
+    widths = list(natural)
+    while sum(widths) > avail:
+        slack = [w - c.min for w, c in zip(widths, cols)]
+        i = max(range(len(cols)), key=lambda k: (slack[k] * cols[k].give, k))
+        if slack[i] <= 0:
+            break
+        widths[i] -= 1
+    return widths
+
+
+def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> str:
+    """A plain text table no wider than ``width``: a header, a rule of dashes, and each row on
+    as many lines as its tallest wrapped cell."""
+    widths = _widths(cols, rows, width)
+    gap = " " * _GAP
+
+    def lines(cells: Sequence[str]) -> list[str]:
+        split = [cell.split("\n") for cell in cells]
+        height = max(len(parts) for parts in split)
+        return [gap.join((parts[i] if i < len(parts) else "").ljust(w)
+                         for parts, w in zip(split, widths)).rstrip() for i in range(height)]
+
+    out = lines([_wrap(c.header, w, 2) for c, w in zip(cols, widths)])
+    out.append(gap.join("-" * w for w in widths))
     for row in rows:
-        for i, cell in enumerate(row):
-            if len(cell) > widths[i]:
-                widths[i] = len(cell)
-    last = len(widths) - 1
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(widths[i]) if i < last else c
-                         for i, c in enumerate(cells)).rstrip()
-
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths)]
-                     + [line(r) for r in rows])
+        out += lines([_wrap(cell, w, c.lines) for cell, w, c in zip(row, widths, cols)])
+    return "\n".join(out)
 
 
-def _cell(value: Any, limit: int) -> str:
-    return truncate(strip_controls(str(value or "")).replace("\n", " "), limit, "…")
+def _detail(f: Mapping[str, Any]) -> str:
+    detail = _clean(f.get("message") or f.get("title"))
+    principal = _clean(f.get("principal"))
+    if principal and principal not in detail:
+        detail = f"{short_resource(principal)}: {detail}"
+    return detail
 
 
-def _row(f: Mapping[str, Any], width: int) -> list[str]:
-    resource = f.get("resource") or {}
-    detail = f.get("message") or f.get("title") or ""
-    if f.get("principal"):
-        detail = f"{f['principal']}: {detail}"
-    return [
-        _cell(resource.get("account_id"), 14),
-        _cell(resource.get("region"), 16),
-        _cell(f.get("status"), 8),
-        _cell(f.get("rule_id"), 40),
-        _cell(short_resource(str(resource.get("arn", ""))), 48),
-        _cell(detail, width),
-    ]
+def _account(resource: Mapping[str, Any]) -> str:
+    acct = _clean(resource.get("account_id"))
+    name = _clean(resource.get("account_name"))
+    return f"{name}\n{acct}" if name and name != acct else acct
 
 
-def render_table(document: Mapping[str, Any], *, width: int = 60,
+def _heading(severity: str, statuses: Mapping[str, int]) -> str:
+    parts = [f"{n} {label}" for label, n in (("failing", statuses.get("FAIL", 0)),
+                                             ("unknown", statuses.get("UNKNOWN", 0)),
+                                             ("muted", statuses.get("MUTED", 0))) if n]
+    return f"{strip_controls(severity)}: {', '.join(parts)}"
+
+
+def render_table(document: Mapping[str, Any], *, width: int | None = None,
                  max_rows: int | None = None) -> str:
-    """The findings as text tables, one per severity, rows ordered by account; then a summary.
-
-    ``max_rows``: at most this many rows per severity (the first by account, FAIL first, rule
-    and resource), then a line saying how many more there are; the terminal of a scan of a
-    large organization gets the first rows, findings.json and the other formats get them all.
+    """The findings as text tables, one per severity, rows ordered by account; then coverage
+    gaps, compliance controls (when scoped to a framework), the trust zone and a summary line.
+    ``max_rows`` caps the rows per severity (the terminal of a large scan); findings.json and
+    the reports have them all.
 
     Every cell is stripped of control characters so a hostile name cannot drive the terminal.
     """
-    shown_by_severity: dict[str, list[Mapping[str, Any]]] = {s: [] for s in SEVERITIES}
-    for f in findings_of(document):
-        if f.get("status") in SHOWN_STATUSES:
-            shown_by_severity.setdefault(str(f.get("severity")), []).append(f)
-    blocks: list[str] = []
-    for severity, found in shown_by_severity.items():
-        if not found:
+    width = max(MIN_WIDTH, width or terminal_width())
+    narrow = width < 100  # in narrower terminals the region goes under the resource
+    cols = [Col("Account", 12, 24, 3)]
+    if not narrow:
+        cols.append(Col("Region", 9, 14, 1))
+    cols += [Col("Status", 7, 7, 1), Col("Rule", 10, 40, 3), Col("Resource", 9, 48, 3),
+             Col("Detail", 12, 100, 4, give=0.4)]
+    by_severity: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {s: [] for s in SEVERITIES}
+    statuses: dict[str, dict[str, int]] = {}
+    for f in sorted_findings(document):
+        status = str(f.get("status"))
+        if status not in SHOWN_STATUSES:
             continue
-        left_out = 0
-        if max_rows is not None and len(found) > max_rows:
-            found = sorted(found, key=_first_rows)[:max_rows]
-            left_out = len(shown_by_severity[severity]) - max_rows
-        found.sort(key=sort_key)
-        rows = [_row(f, width) for f in found]
-        rows.sort(key=lambda r: (r[0], r[2] != "FAIL", r[3], r[4]))
-        more = (f"\n... and {left_out} more {strip_controls(severity)} rows (all are in "
-                "findings.json)") if left_out else ""
-        blocks.append(f"{strip_controls(severity)} ({len(rows) + left_out})\n"
-                      + simple_table(rows, headers=_HEADERS) + more)
+        resource = f.get("resource") or {}
+        severity = str(f.get("severity"))
+        counts = statuses.setdefault(severity, {})
+        counts[status] = counts.get(status, 0) + 1
+        name = short_resource(_clean(resource.get("arn")))
+        region = _clean(resource.get("region"))
+        row = [_account(resource)]
+        row += [region] if not narrow else []
+        row += [status, _clean(f.get("rule_id")), f"{name}\n({region})" if narrow else name,
+                _detail(f)]
+        key = (_clean(resource.get("account_id")), str(status != "FAIL"),
+               _clean(f.get("rule_id")), name)
+        by_severity.setdefault(severity, []).append((key, row))
+    blocks: list[str] = []
+    for severity, keyed in by_severity.items():
+        if not keyed:
+            continue
+        rows = [row for _, row in sorted(keyed, key=lambda kr: kr[0])]
+        more = ""
+        if max_rows is not None and len(rows) > max_rows:
+            more = (f"\n... {len(rows) - max_rows} more {severity} row(s): see findings.json "
+                    "or report.html")
+            rows = rows[:max_rows]
+        blocks.append(_heading(severity, statuses.get(severity, {})) + "\n"
+                      + fit_table(cols, rows, width) + more)
     if not blocks:
         blocks.append("No failing, unassessed or muted findings.")
-    coverage = document.get("coverage") or []
+    coverage = [c for c in document.get("coverage") or [] if isinstance(c, Mapping)]
     if coverage:
-        gaps = [[_cell(c.get("account_id"), 14), _cell(c.get("region"), 16),
-                 _cell(c.get("service"), 16), _cell(c.get("operation"), 28),
-                 _cell(c.get("error_code"), 28)] for c in coverage if isinstance(c, Mapping)]
-        blocks.append(f"NOT ASSESSED ({len(gaps)})\n" + simple_table(
-            gaps, headers=("Account", "Region", "Service", "Operation", "Error")))
-    blocks.append(strip_controls(trust_zone_line(document)) + "\n"
-                  + strip_controls(summary_line(document)))
+        gaps = [[_clean(c.get("account_id")), _clean(c.get("region")), _clean(c.get("service")),
+                 _clean(c.get("operation")), _clean(c.get("error_code"))] for c in coverage]
+        blocks.append(f"NOT ASSESSED: {len(gaps)} account x region x call"
+                      f"{'s' if len(gaps) != 1 else ''}\n" + fit_table(
+                          [Col("Account", 12, 12, 1), Col("Region", 9, 14, 1),
+                           Col("Service", 7, 16, 1), Col("Operation", 9, 30, 2),
+                           Col("Error", 9, 40, 2)], gaps, width))
+    blocks += _compliance_blocks(document, width)
+    blocks.append(textwrap.fill(strip_controls(trust_zone_line(document)), width) + "\n"
+                  + textwrap.fill(strip_controls(summary_line(document)), width))
     return "\n\n".join(blocks) + "\n"
+
+
+def _compliance_blocks(document: Mapping[str, Any], width: int) -> list[str]:
+    """Per-control pass/fail/unknown for the frameworks the scan was scoped to."""
+    scope = (document.get("scan") or {}).get("scope") or {}
+    frameworks = [str(k) for k in scope.get("compliance") or ()]
+    if not frameworks:
+        return []
+    from reports.compliance import build_compliance
+
+    blocks = []
+    for fw in build_compliance(document, frameworks):
+        totals = ", ".join(f"{n} {s}" for s, n in fw.status_counts.items() if n)
+        rows = [[c.control, c.status, str(c.counts["FAIL"]), str(c.counts["UNKNOWN"]),
+                 str(c.counts["PASS"]), ", ".join(c.rules)] for c in fw.controls]
+        n = len(fw.controls)
+        blocks.append(f"COMPLIANCE {strip_controls(fw.key)}: {n} control{'s' if n != 1 else ''} "
+                      f"({totals})\n" + fit_table(
+                          [Col("Control", 7, 16, 2), Col("Status", 7, 12, 1),
+                           Col("Fail", 4, 6, 1), Col("Unknown", 7, 7, 1), Col("Pass", 4, 6, 1),
+                           Col("Rules", 16, 80, 6)], rows, width))
+    return blocks

@@ -45,6 +45,7 @@ class ResourceRef:
     arn: str
     account_id: str
     region: str  # "global" for account-level resources
+    account_name: str | None = None  # the account's name, when the scan read one
 
 
 def finding_id(rule_id: str, resource_arn: str, principal: str | None = None) -> str:
@@ -100,6 +101,7 @@ class Finding:
                 "arn": self.resource.arn,
                 "account_id": self.resource.account_id,
                 "region": self.resource.region,
+                "account_name": self.resource.account_name,
             },
             "message": self.message,
             "principal": self.principal,
@@ -124,7 +126,7 @@ class Finding:
             severity=Severity(data["severity"]),
             status=Status(data["status"]),
             resource=ResourceRef(type=r["type"], arn=r["arn"], account_id=r["account_id"],
-                                 region=r["region"]),
+                                 region=r["region"], account_name=r.get("account_name")),
             message=data.get("message", ""),
             principal=data.get("principal"),
             evidence=data.get("evidence") or {},

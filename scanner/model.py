@@ -422,6 +422,13 @@ class Snapshot:
                 return acct
         return None
 
+    def account_names(self) -> dict[str, str]:
+        """Account id -> name: the name read with the account, else the Organizations name."""
+        names = {a.account_id: a.name for a in (self.organization.accounts
+                                                if self.organization else ()) if a.name}
+        names.update({a.account_id: a.name for a in self.accounts if a.name})
+        return names
+
 
 # --------------------------------------------------------------------------- (de)serialisation
 

@@ -33,6 +33,7 @@ from scanner.engine import (
     load_suppressions,
     suppress,
 )
+from scanner.engine.loader import RuleScope, resolve_scope, select_rules
 from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
@@ -64,6 +65,7 @@ class ScanOptions:
     fail_on: Severity = Severity.HIGH
     config_path: Path | None = None
     rules_dirs: tuple[Path, ...] = ()
+    scope: RuleScope = field(default_factory=RuleScope)  # --rules/--exclude-rules/...
     suppressions_path: Path | None = None
     baseline_path: Path | None = None
     history: str | None = None  # SQLite path or s3://bucket/prefix
@@ -78,6 +80,7 @@ class Inputs:
 
     ruleset: RuleSet
     config: Config
+    scope: RuleScope = field(default_factory=RuleScope)  # compliance keys resolved
     suppressions: Suppressions | None = None
     baseline: Any = None
 
@@ -105,11 +108,14 @@ def load_inputs(options: ScanOptions) -> Inputs:
     if options.emit_pass and not config.emit_pass:
         config = dataclasses.replace(config, emit_pass=True)
     ruleset = load_ruleset(options.rules_dirs)
-    compile_ruleset(ruleset, config)  # parameters and severities checked against the rules
+    compile_ruleset(ruleset, config)  # config entries name loaded rules, before scoping
+    scope = resolve_scope(ruleset, options.scope)
+    ruleset = select_rules(ruleset, scope)  # parameters and severities checked against the rules
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
         else None
     baseline = load_baseline(options.baseline_path) if options.baseline_path else None
-    return Inputs(ruleset=ruleset, config=config, suppressions=suppressions, baseline=baseline)
+    return Inputs(ruleset=ruleset, config=config, suppressions=suppressions, baseline=baseline,
+                  scope=scope)
 
 
 def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
@@ -148,9 +154,15 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
         findings = findings + list(baseline_findings(access, inputs.baseline, snapshot))
     if inputs.suppressions is not None:
         findings = suppress(findings, inputs.suppressions, now)
-    document = findings_document(snapshot, findings, evaluation.passed,
+    passed = evaluation.passed
+    if inputs.scope.severities:  # --severity: only these severities are reported
+        wanted = frozenset(inputs.scope.severities)
+        findings = [f for f in findings if f.severity in wanted]
+        passed = tuple(p for p in passed if p.severity in wanted)
+    document = findings_document(snapshot, findings, passed,
                                  pass_itemised=inputs.config.emit_pass,
-                                 trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts))
+                                 trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
+                                 rules=inputs.ruleset.ids, scope=inputs.scope.to_json())
     if timings is not None:
         timings.update({"graph": t1 - t0, "access analysis": t2 - t1, "rules": t3 - t2,
                         "suppressions, baseline, document": clock() - t3})

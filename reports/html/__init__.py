@@ -25,9 +25,12 @@ import jinja2
 import networkx as nx
 from markupsafe import Markup
 
-from reports._common import SEVERITIES, STATUSES, summary_line, trust_zone_line
-from reports.html.topology import build_topology
-from reports.html.viewmodel import build_access_matrix, build_drift, build_summary, finding_rows
+from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, summary_line,
+                             trust_zone_line)
+from reports.compliance import build_compliance
+from reports.html.access_view import VERDICTS, build_access_view
+from reports.html.network import build_network
+from reports.html.viewmodel import build_drift, build_reach, build_summary, finding_rows
 
 #: above this many findings, off-screen sections are laid out lazily (CSS content-visibility)
 BIG_REPORT = 2000
@@ -79,6 +82,29 @@ def content_security_policy(css: str, js: str) -> str:
     )
 
 
+def account_directory(document: Mapping[str, Any], graph: nx.MultiDiGraph | None
+                      ) -> tuple[dict[str, str], dict[str, str]]:
+    """(account id -> name, account id -> OU name): from the graph's Account nodes, and the
+    findings' ``resource.account_name`` when the report is rendered without a graph."""
+    names: dict[str, str] = {}
+    ous: dict[str, str] = {}
+    for f in findings_of(document):
+        r = f.get("resource") or {}
+        if r.get("account_name") and r.get("account_id"):
+            names.setdefault(str(r["account_id"]), str(r["account_name"]))
+    if graph is not None:
+        for _, attrs in graph.nodes(data=True):
+            kind = attrs.get("kind")
+            if str(getattr(kind, "value", kind)) != "Account":
+                continue
+            acct = str(attrs.get("account_id") or "")
+            if attrs.get("name"):
+                names[acct] = str(attrs["name"])
+            if attrs.get("ou"):
+                ous[acct] = str(attrs["ou"])
+    return names, ous
+
+
 def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
                 drift: Mapping[str, Any] | None = None,
                 generated_at: datetime | None = None, access: Any = None) -> str:
@@ -86,6 +112,8 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
     scan = document.get("scan") or {}
     summary = build_summary(document)
     rows = finding_rows(document)
+    names, ous = account_directory(document, graph)
+    account_options = sorted({str(r.get("a") or "") for r in rows})
     data = {
         "findings": rows,
         "severities": list(SEVERITIES),
@@ -104,12 +132,19 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         summary=summary,
         summary_line=summary_line(document),
         trust_zone_line=trust_zone_line(document),
-        matrix=build_access_matrix(graph, access),
-        topology=build_topology(graph, scan.get("central_account")),
+        reach=build_reach(access),
+        access=build_access_view(graph, account_names=names, account_ous=ous),
+        verdicts=VERDICTS,
+        network=build_network(graph, document, central_account=scan.get("central_account"),
+                              account_names=names),
+        compliance=build_compliance(document, [str(k) for k in (scan.get("scope") or {}).get(
+            "compliance") or ()] or None),
+        central_label=account_label(scan.get("central_account"),
+                                    names.get(str(scan.get("central_account")))),
         drift=build_drift(drift),
         severities=SEVERITIES,
         statuses=STATUSES,
-        accounts=sorted({str(r.get("a") or "") for r in rows}),
+        accounts=[(a, account_label(a, names.get(a))) for a in account_options],
         rules=sorted({str(r.get("r") or "") for r in rows}),
         big=len(rows) > BIG_REPORT,
         generated_at=(generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),

@@ -1,4 +1,5 @@
-"""Pure view models for the HTML report: summary tables, the access matrix and drift.
+"""Pure view models for the HTML report: summary tables, findings rows, access-edge states and
+drift (the access view is reports/html/access_view.py, the network view reports/html/network.py).
 
 Everything returned is plain data; the template (autoescaped) turns it into markup.
 """
@@ -18,13 +19,13 @@ from reports._common import (
     count_by,
     findings_of,
     ordered_counts,
+    rule_status_counts,
     short_resource,
+    status_totals,
     truncate,
 )
 from scanner.policy.arn import arn_account
 
-MATRIX_MAX_ROWS = 150
-MATRIX_MAX_COLS = 60
 DRIFT_MAX_ROWS = 500
 DRIFT_MAX_COLS = 8
 
@@ -43,7 +44,7 @@ class Summary:
     by_status: list[tuple[str, int]]
     failing_by_severity: list[tuple[str, int]]
     max_severity_count: int
-    by_account: list[dict[str, Any]]  # account, counts per severity (failing), unknown, total
+    by_account: list[dict[str, Any]]  # account, name, counts per severity (failing), unknown, total
     by_rule: list[dict[str, Any]]  # rule_id, title, severity, fail, unknown, muted, passed
     unknown_by_rule: list[tuple[str, int]]
 
@@ -53,8 +54,12 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
     failing = [f for f in findings if f.get("status") == "FAIL"]
     by_sev = ordered_counts(count_by(failing, "severity"), SEVERITIES)
     accounts: dict[str, Counter[str]] = defaultdict(Counter)
+    names: dict[str, str] = {}
     for f in findings:
-        acct = str((f.get("resource") or {}).get("account_id", ""))
+        resource = f.get("resource") or {}
+        acct = str(resource.get("account_id", ""))
+        if resource.get("account_name"):
+            names[acct] = str(resource["account_name"])
         status = str(f.get("status"))
         accounts[acct]["total"] += 1
         if status == "FAIL":
@@ -62,7 +67,7 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
         elif status == "UNKNOWN":
             accounts[acct]["UNKNOWN"] += 1
     by_account: list[dict[str, Any]] = sorted(
-        ({"account": a, **{s: c.get(s, 0) for s in SEVERITIES}, "unknown": c.get("UNKNOWN", 0),
+        ({"account": a, "name": names.get(a, ""), **{s: c.get(s, 0) for s in SEVERITIES}, "unknown": c.get("UNKNOWN", 0),
           "failing": sum(c.get(s, 0) for s in SEVERITIES), "total": c["total"]}
          for a, c in accounts.items()),
         key=lambda r: (-int(r["CRITICAL"]), -int(r["HIGH"]), -int(r["failing"]), str(r["account"])))
@@ -87,9 +92,10 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
     by_rule = sorted(rules.values(), key=lambda r: (sev_rank.get(r["severity"], 9), -r["FAIL"],
                                                     r["rule_id"]))
     unknown = count_by([f for f in findings if f.get("status") == "UNKNOWN"], "rule_id")
+    totals = status_totals(document)
     return Summary(
-        total=sum(status_counts(document).values()),
-        by_status=ordered_counts(status_counts(document), STATUSES),
+        total=sum(totals.values()),
+        by_status=ordered_counts(totals, STATUSES),
         failing_by_severity=by_sev,
         max_severity_count=max([n for _, n in by_sev] + [1]),
         by_account=by_account,
@@ -110,6 +116,7 @@ def finding_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             "i": f.get("id"), "r": f.get("rule_id"), "t": f.get("title"),
             "s": f.get("severity"), "st": f.get("status"), "a": r.get("account_id"),
             "g": r.get("region"), "ty": r.get("type"), "n": r.get("arn"),
+            "an": r.get("account_name") or "",
             "sn": short_resource(str(r.get("arn", ""))), "m": f.get("message") or "",
         }
         for short, key in (("p", "principal"), ("e", "evidence"), ("rem", "remediation"),
@@ -120,52 +127,9 @@ def finding_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-# --------------------------------------------------------------------------- access matrix
+# --------------------------------------------------------------------------- access edges
 
 ALLOWING = ("ALLOWED", "CONDITIONAL")
-
-
-@dataclass(frozen=True, kw_only=True)
-class MatrixCell:
-    state: str  # allowed | conditional | broken | none
-    symbol: str
-    tip: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class MatrixRow:
-    account: str
-    principal: str
-    label: str
-    cells: list[MatrixCell]
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccessMatrix:
-    columns: list[dict[str, str]]  # arn, label, account
-    rows: list[MatrixRow]
-    counts: dict[str, int]
-    hidden_rows: int = 0
-    hidden_cols: int = 0
-    available: bool = True
-    #: classes of readers reached through "*", organization-wide and account-wide grants
-    #: (the access analysis' SecretAccess.reach): secret, arn, label, decision, counts
-    reach: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def column_groups(self) -> list[tuple[str, int]]:
-        """(account, number of adjacent secret columns of that account), for a header row."""
-        groups: list[tuple[str, int]] = []
-        for col in self.columns:
-            if groups and groups[-1][0] == col["account"]:
-                groups[-1] = (col["account"], groups[-1][1] + 1)
-            else:
-                groups.append((col["account"], 1))
-        return groups
-
-
-_SYMBOL = {"allowed": "✓", "conditional": "?", "broken": "✗", "none": ""}
-_RANK = {"broken": 0, "allowed": 1, "conditional": 2, "denied": 3}
 
 
 def _edge_state(data: Mapping[str, Any]) -> str:
@@ -180,99 +144,6 @@ def _edge_state(data: Mapping[str, Any]) -> str:
     if any(str(v).upper() in ALLOWING for v in gates.values()):
         return "broken"
     return "denied"
-
-
-def _tip(principal: str, secret: str, data: Mapping[str, Any], state: str) -> str:
-    gates = data.get("gates") or {}
-    lines = [f"{principal} → {secret}: {state}"]
-    lines += [f"{gate}: {value}" for gate, value in sorted(gates.items())]
-    if data.get("broken_at"):
-        lines.append("blocked by: " + ", ".join(map(str, data["broken_at"])))
-    if data.get("conditions"):
-        lines.append("conditions: " + ", ".join(map(str, data["conditions"])))
-    for reason in list(data.get("reasons") or [])[:6]:
-        lines.append(f"· {reason}")
-    return truncate("\n".join(lines), 1200)
-
-
-def build_reach(access: Any) -> list[dict[str, str]]:
-    """The reader classes that read (ALLOWED / CONDITIONAL), everyone first."""
-    rows: list[tuple[tuple[int, str], dict[str, str]]] = []
-    rank = {"public": 0, "organization": 1, "own-account": 2, "account": 3}
-    for sa in (getattr(access, "secrets", None) or {}).values():
-        for r in sa.reader_classes:
-            counts = "" if r.principals is None else (
-                f"{r.principals} read, {r.conditional_principals} conditionally, in "
-                f"{r.accounts} account(s)" + (f"; IAM not read in {len(r.unassessed_accounts)}"
-                                              if r.unassessed_accounts else ""))
-            rows.append(((rank.get(r.scope, 4), sa.secret_arn), {
-                "secret": str(sa.name or sa.secret_arn), "arn": sa.secret_arn,
-                "label": r.label, "decision": r.decision, "counts": counts}))
-    return [row for _, row in sorted(rows, key=lambda x: x[0])][:MATRIX_MAX_ROWS]
-
-
-def build_access_matrix(graph: nx.MultiDiGraph | None, access: Any = None) -> AccessMatrix:
-    if graph is None:
-        return AccessMatrix(columns=[], rows=[], counts={}, available=False,
-                            reach=build_reach(access))
-    cells: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
-    for u, v, data in graph.edges(data=True):
-        if _kind(data) != "CAN_READ":
-            continue
-        state = _edge_state(data)
-        if state == "denied":
-            continue
-        old = cells.get((u, v))
-        if old is None or _RANK[state] < _RANK[old[0]]:
-            cells[(u, v)] = (state, data)
-    counts = Counter(state for state, _ in cells.values())
-    principals = {u for u, _ in cells}
-    secrets = {v for _, v in cells}
-    broken_secrets = {v for (_, v), (s, _) in cells.items() if s == "broken"}
-    readers = Counter(v for _, v in cells)
-
-    def node(n: str) -> Mapping[str, Any]:
-        return graph.nodes[n] if n in graph else {}
-
-    col_order = sorted(secrets, key=lambda s: (s not in broken_secrets, -readers[s],
-                                               str(node(s).get("name") or s)))
-    shown_cols = sorted(col_order[:MATRIX_MAX_COLS],
-                        key=lambda s: (str(node(s).get("account_id", "")),
-                                       str(node(s).get("name") or short_resource(s))))
-    def tail(name: str, limit: int = 30) -> str:  # the distinctive end of a long secret name
-        return name if len(name) <= limit else "…" + name[-(limit - 1):]
-
-    columns = [{"arn": s, "label": tail(str(node(s).get("name") or short_resource(s))),
-                "account": str(node(s).get("account_id", ""))} for s in shown_cols]
-
-    def principal_account(p: str) -> str:
-        acct = node(p).get("account_id")
-        if acct:
-            return str(acct)
-        return arn_account(p) or ("public" if p == "*" else "other")
-
-    broken_principals = {u for (u, _), (s, _) in cells.items() if s == "broken"}
-    row_order = sorted(principals, key=lambda p: (p not in broken_principals, principal_account(p), p))
-    shown_rows = sorted(row_order[:MATRIX_MAX_ROWS], key=lambda p: (principal_account(p), p))
-    rows = []
-    for p in shown_rows:
-        label = str(node(p).get("name") or (short_resource(p) if p != "*" else "* (anyone)"))
-        row_cells = []
-        for col in columns:
-            hit = cells.get((p, col["arn"]))
-            if hit is None:
-                row_cells.append(MatrixCell(state="none", symbol="", tip=""))
-            else:
-                state, data = hit
-                row_cells.append(MatrixCell(state=state, symbol=_SYMBOL[state],
-                                            tip=_tip(p, col["label"], data, state)))
-        rows.append(MatrixRow(account=principal_account(p), principal=p, label=label,
-                              cells=row_cells))
-    return AccessMatrix(columns=columns, rows=rows,
-                        counts={k: counts.get(k, 0) for k in ("allowed", "conditional", "broken")},
-                        hidden_rows=max(0, len(principals) - len(shown_rows)),
-                        hidden_cols=max(0, len(secrets) - len(shown_cols)),
-                        reach=build_reach(access))
 
 
 # --------------------------------------------------------------------------- drift
@@ -385,3 +256,24 @@ def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
         else:
             view.scalars.append((label, _cell(value)))
     return view
+
+
+#: rows of the reader-class table (the rest: `secretgraph access`)
+REACH_MAX_ROWS = 150
+
+
+def build_reach(access: Any) -> list[dict[str, str]]:
+    """The reader classes a ``*``, organization-wide or account-wide grant lets read
+    (ALLOWED / CONDITIONAL; the access report's ``reach``), everyone first."""
+    rows: list[tuple[tuple[int, str], dict[str, str]]] = []
+    rank = {"public": 0, "organization": 1, "own-account": 2, "account": 3}
+    for sa in (getattr(access, "secrets", None) or {}).values():
+        for r in sa.reader_classes:
+            counts = "" if r.principals is None else (
+                f"{r.principals} read, {r.conditional_principals} conditionally, in "
+                f"{r.accounts} account(s)" + (f"; IAM not read in {len(r.unassessed_accounts)}"
+                                              if r.unassessed_accounts else ""))
+            rows.append(((rank.get(r.scope, 4), sa.secret_arn), {
+                "secret": str(sa.name or sa.secret_arn), "arn": sa.secret_arn,
+                "label": r.label, "decision": r.decision, "counts": counts}))
+    return [row for _, row in sorted(rows, key=lambda x: x[0])][:REACH_MAX_ROWS]

@@ -1,8 +1,10 @@
 """`secretgraph rules list|validate`: show the rule catalog, check rule files.
 
-``rules list [--rules DIR ...] [--format table|json]`` lists the built-in rules plus those of
-each ``--rules`` directory. ``rules validate PATH...`` checks rule files (or directories of
-them): schema, then the semantic pass; the first problem exits 2 naming file, rule and field.
+``rules list [--rules-dir DIR ...] [--compliance FRAMEWORK] [--format table|json]`` lists the
+built-in rules plus those of each ``--rules-dir`` directory; with ``--compliance`` only the rules
+mapped to that framework, with their controls. ``rules validate PATH...`` checks rule files (or
+directories of them): schema, then the semantic pass; the first problem exits 2 naming file,
+rule and field.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ import argparse
 import json
 from pathlib import Path
 
-from tabulate import tabulate
-
-from scanner.engine.loader import Ruleset, load_rule_paths, load_ruleset, rule_files
+from scanner.engine.loader import (
+    RuleScope,
+    Ruleset,
+    load_rule_paths,
+    load_ruleset,
+    resolve_framework,
+    rule_files,
+    select_rules,
+)
 from scanner.errors import InputError, UsageError
 
 HELP = "list the rules, or validate rule files (exit 2 naming file, rule and field)"
@@ -21,9 +29,12 @@ HELP = "list the rules, or validate rule files (exit 2 naming file, rule and fie
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="rules_command", metavar="ACTION")
-    lst = sub.add_parser("list", help="list the built-in rules and those of --rules DIRs")
-    lst.add_argument("--rules", action="append", default=[], metavar="DIR",
-                     help="an extra directory of rule files (repeatable)")
+    lst = sub.add_parser("list", help="list the built-in rules and those of --rules-dir DIRs")
+    lst.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
+                     dest="rules_dir", help="an extra directory of rule files (repeatable)")
+    lst.add_argument("--compliance", metavar="FRAMEWORK",
+                     help="only the rules mapped to this framework (e.g. aws-fsbp, "
+                     "nist-800-53-r5, pci-dss-4.0, cis-aws), with their controls")
     lst.add_argument("--format", choices=("table", "json"), default="table")
     val = sub.add_parser("validate", help="validate rule files or directories of them")
     val.add_argument("paths", nargs="+", metavar="PATH")
@@ -41,15 +52,25 @@ def rule_rows(ruleset: Ruleset) -> list[dict[str, object]]:
 def run(args: argparse.Namespace) -> int:
     action = getattr(args, "rules_command", None)
     if action == "list":
-        ruleset = load_ruleset(args.rules)
+        ruleset = load_ruleset(args.rules_dir)
+        framework = None
+        if args.compliance:
+            framework = resolve_framework(args.compliance, ruleset)
+            ruleset = select_rules(ruleset, RuleScope(compliance=(framework,)))
         rows = rule_rows(ruleset)
         if args.format == "json":
             print(json.dumps(rows, indent=2))
-        else:
-            print(tabulate([[r["id"], r["severity"], ", ".join(r["resource"]),  # type: ignore[arg-type]
-                             r["title"]] for r in rows],
-                           headers=["rule", "severity", "resource", "title"]))
-            print(f"\n{len(rows)} rules")
+            return 0
+        from reports.table import Col, fit_table, terminal_width
+
+        third = "resource" if framework is None else f"{framework} controls"
+        table = [[r.id, r.severity.value, ", ".join(r.resources) if framework is None
+                  else ", ".join(r.compliance[framework]), r.title] for r in ruleset.rules]
+        print(fit_table([Col("rule", 14, 40, 3), Col("severity", 8, 13, 1),
+                         Col(third, 8, 30, 3), Col("title", 16, 90, 4, give=0.5)],
+                        table, max(60, terminal_width())))
+        what = f" mapped to {framework}" if framework else ""
+        print(f"\n{len(rows)} rule{'s' if len(rows) != 1 else ''}{what}")
         return 0
     if action == "validate":
         paths: list[Path] = []

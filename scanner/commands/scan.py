@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from scanner.engine.loader import RuleScope
 from scanner.errors import UsageError
 from scanner.findings import Severity
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
@@ -51,8 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="exit 1 when a FAIL finding is at or above this severity "
                      "(CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL; default HIGH)")
     out.add_argument("--config", metavar="FILE", type=Path, help="secretgraph.yaml")
-    out.add_argument("--rules", metavar="DIR", action="append",
-                     help="extra rule directory (repeatable)")
+    out.add_argument("--rules-dir", metavar="DIR", action="append", dest="rules_dir",
+                     help="an extra directory of rule files (repeatable)")
+    add_scope_arguments(parser)
     out.add_argument("--suppressions", metavar="FILE", type=Path, help="mutelist YAML")
     out.add_argument("--baseline", metavar="FILE", type=Path, help="access baseline YAML")
     out.add_argument("--history", metavar="PATH|s3://...",
@@ -79,6 +81,44 @@ def resolve_regions(text: str | None, profile: str | None,
         raise UsageError("no Region: give --regions r1,r2 (or 'all'), or set one in the "
                          "profile (aws configure set region ...) or AWS_REGION")
     return regions, False
+
+
+def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
+    """Prowler-style scoping: which rules run and which results are reported."""
+    scope = parser.add_argument_group(
+        "scope", "which rules run and which results are reported (rule ids may be globs; "
+        "an unknown id or framework exits 2 naming the closest matches)")
+    scope.add_argument("--rules", metavar="ID,...", action="append", default=[],
+                       help="run only these rules (ids or globs such as 'secret-rotation-*')")
+    scope.add_argument("--exclude-rules", metavar="ID,...", action="append", default=[],
+                       help="skip these rules (ids or globs)")
+    scope.add_argument("--severity", metavar="SEV,...", action="append", default=[],
+                       help="report only results of these severities (e.g. CRITICAL,HIGH)")
+    scope.add_argument("--compliance", metavar="FRAMEWORK", action="append", default=[],
+                       help="run only the rules mapped to this framework (aws-fsbp, "
+                       "nist-800-53-r5, pci-dss-4.0, cis-aws, aws-config; see `secretgraph "
+                       "rules list --compliance X`) and summarise its controls")
+
+
+def _items(values: list[str]) -> tuple[str, ...]:
+    """Repeated and/or comma- or space-separated flag values, in order, without duplicates."""
+    out: list[str] = []
+    for value in values:
+        for item in value.replace(",", " ").split():
+            if item not in out:
+                out.append(item)
+    return tuple(out)
+
+
+def scope_from_args(args: argparse.Namespace) -> RuleScope:
+    severities: list[Severity] = []
+    for text in _items(args.severity):
+        try:
+            severities.append(Severity.parse(text))
+        except ValueError as exc:
+            raise UsageError(f"--severity: {exc}") from None
+    return RuleScope(include=_items(args.rules), exclude=_items(args.exclude_rules),
+                     severities=tuple(severities), compliance=_items(args.compliance))
 
 
 def options_from_args(args: argparse.Namespace) -> ScanOptions:
@@ -112,7 +152,8 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         formats=parse_formats(args.format),
         fail_on=fail_on,
         config_path=args.config,
-        rules_dirs=paths(args.rules),
+        rules_dirs=paths(args.rules_dir),
+        scope=scope_from_args(args),
         suppressions_path=args.suppressions,
         baseline_path=args.baseline,
         history=args.history,

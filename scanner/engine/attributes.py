@@ -28,7 +28,7 @@ def _fields(cls: type) -> frozenset[str]:
 
 
 KIND_ATTRIBUTES: dict[str, frozenset[str]] = {
-    "Account": frozenset({"name", "assumed", "collected", "iam_read", "is_central",
+    "Account": frozenset({"name", "ou", "assumed", "collected", "iam_read", "is_central",
                           "is_management", "unread_services", "regions"}),
     "Secret": _fields(Secret) | {"aws_managed_key", "replica_regions"},
     "SecretReplica": frozenset({"primary_arn", "name", "kms_key_id", "status", "status_message",

@@ -73,6 +73,7 @@ def unknown(missing: str, fact: str | None = None) -> Result:
 
 
 def render_fact(fact: tuple[Any, ...]) -> str:
+    """The technical form of a fact, for evidence (``rotation_enabled = False (is_false)``)."""
     tag = fact[0]
     if tag == "attr":
         _, path, op, expected, actual, negated = fact
@@ -81,7 +82,64 @@ def render_fact(fact: tuple[Any, ...]) -> str:
         return f"{path} = {shown} ({'not ' if negated else ''}{op}{exp})"
     if tag == "text":
         return str(fact[1])
+    if tag == "say":  # ("say", plain text, the facts it summarises)
+        return "; ".join(render_fact(f) for f in fact[2]) or str(fact[1])
     return " ".join(str(x) for x in fact[1:])
+
+
+def render_plain(fact: tuple[Any, ...]) -> str:
+    """The plain-language form of a fact, for a finding's message (``rotation is disabled``):
+    the rule's own ``message`` where the condition has one, else a sentence made from the
+    attribute and its operator."""
+    tag = fact[0]
+    if tag == "say":
+        return str(fact[1])
+    if tag == "attr":
+        _, path, op, expected, actual, negated = fact
+        label = path.replace("_", " ").replace(".", " ")
+        phrase = _PLAIN.get(op, "is {a} ({op} {e})").format(
+            a=plain_value(actual), e=plain_value(expected), op=op.replace("_", " "),
+            n=len(actual) if isinstance(actual, (str, list, tuple)) else "?")
+        return f"not: {label} {phrase}" if negated else f"{label} {phrase}"
+    return render_fact(fact)
+
+
+#: operator -> how a true comparison reads after the attribute's name ({a}: the value,
+#: {e}: what it was compared with, {n}: the value's length)
+_PLAIN: dict[str, str] = {
+    "equals": "is {a}", "not_equals": "is {a}, not {e}", "in": "is {a}", "not_in": "is {a}",
+    "exists": "is set ({a})", "is_null": "is not set", "is_true": "is true",
+    "is_false": "is false", "greater_than": "is {a}, more than {e}",
+    "less_than": "is {a}, less than {e}", "at_least": "is {a}, at least {e}",
+    "at_most": "is {a}, at most {e}", "contains": "includes {e}",
+    "not_contains": "does not include {e}", "lacks_any": "lacks some of {e}",
+    "matches": "is {a}", "not_matches": "is {a}",
+    "older_than_days": "was {a}, more than {e} days ago", "in_past": "was {a}, in the past",
+    "length_at_least": "is {n} characters long (limit {e})",
+    "length_ratio_at_least": "is {n} characters long",
+}
+
+
+def plain_value(value: Any, limit: int = 60) -> str:
+    """A value as a reader says it: dates without time, booleans and nulls as words."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, re.Pattern):
+        return str(value.pattern)
+    if isinstance(value, str):
+        if _ISO_DATE.match(value):
+            return value[:10]
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain_value(v, limit) for v in value) or "none"
+    return _short(value, limit)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -400,7 +458,57 @@ def _negate(fact: tuple[Any, ...]) -> tuple[Any, ...]:
         return fact[:5] + (not fact[5],)
     if fact[0] == "text":
         return ("text", f"not ({fact[1]})")
+    if fact[0] == "say":  # a message says when its condition holds, not when it does not
+        return ("text", f"not ({render_fact(fact)})")
     return fact
+
+
+def _via(edge_kind: str, target: str, fact: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A neighbour's fact, prefixed with the edge it was reached by (a message stays plain)."""
+    text = ("text", f"{edge_kind} -> {target}: {render_fact(fact)}")
+    return ("say", fact[1], (text,)) if fact[0] == "say" else text
+
+
+class Described(Condition):
+    """A condition with the rule's plain-language ``message``: when it holds, its facts are
+    summarised by the message (placeholders filled from the resource's attributes and the
+    rule's parameters); the technical facts stay in the evidence."""
+
+    def __init__(self, child: Condition, template: str, params: Mapping[str, Any]) -> None:
+        self.child = child
+        self.template = template
+        self.params = params
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        r = self.child.evaluate(ctx, node_id, attrs)
+        if r.outcome != TRUE:
+            return r
+        values = _Placeholders(attrs, self.params)
+        text = self.template.format_map(values)
+        return Result(outcome=TRUE, facts=(("say", text, r.facts),), missing=r.missing,
+                      evidence=r.evidence, principals=r.principals,
+                      principal_messages=r.principal_messages,
+                      principal_evidence=r.principal_evidence)
+
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        return self.child.outcome(ctx, node_id, attrs)
+
+    def attributes(self) -> list[str]:
+        return self.child.attributes()
+
+
+class _Placeholders(dict):  # type: ignore[type-arg]
+    """``{name}`` in a message: the resource's attribute, else the rule's parameter."""
+
+    def __init__(self, attrs: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.attrs = attrs
+        self.params = params
+
+    def __missing__(self, key: str) -> str:
+        if key in self.attrs:
+            return plain_value(self.attrs[key])
+        return plain_value(self.params.get(key))
 
 
 def _merge(outcome: int, results: list[Result]) -> Result:
@@ -564,8 +672,7 @@ class EdgeCondition(Condition):
                 r = self.condition.evaluate(ctx, t, nodes[t])
                 if r.facts and r.outcome != FALSE:
                     r = Result(outcome=r.outcome,
-                               facts=tuple(("text", f"{self.edge_kind} -> {t}: {render_fact(f)}")
-                                           for f in r.facts),
+                               facts=tuple(_via(self.edge_kind, t, f) for f in r.facts),
                                missing=r.missing, evidence=r.evidence, principals=r.principals,
                                principal_messages=r.principal_messages,
                                principal_evidence=r.principal_evidence)

@@ -99,6 +99,14 @@ def render(ruleset: Ruleset) -> str:
     out += ["", "A compare may set `if_null: false|true|unknown` to say what a null value means. "
             "An attribute that was not read (`unread`) or is absent from a placeholder node "
             "always makes the comparison UNKNOWN.", "",
+            "Any condition may carry a `message`: what it means in plain language when it holds "
+            "(`{attribute: rotation_enabled, op: is_false, message: rotation is disabled}`). It "
+            "becomes the finding's message, shown in the terminal table and the reports; the "
+            "technical facts (`rotation_enabled = False (is_false)`) stay in `evidence.facts`. "
+            "`{name}` in a message is replaced by the resource's attribute or the rule's "
+            "parameter of that name (dates as `YYYY-MM-DD`); a placeholder that is neither is "
+            "an error naming the rule and field. A comparison without a message reads as the "
+            "attribute's name and the operator (`rotation enabled is false`).", "",
             "## Graph predicates", "", "| predicate | resource kinds | arguments | what it "
             "answers |", "| --- | --- | --- | --- |"]
     for spec in PREDICATES.values():

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import get_close_matches
+from fnmatch import fnmatchcase
+from string import Formatter
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -26,13 +29,14 @@ from scanner.engine.conditions import (
     AnyOf,
     Compare,
     Condition,
+    Described,
     EdgeCondition,
     Not,
     PredicateCondition,
 )
 from scanner.engine.predicates import PREDICATES
 from scanner.engine.validation import field_path, first_error, load_schema
-from scanner.errors import InputError
+from scanner.errors import InputError, UsageError
 from scanner.yamlio import read_yaml
 from scanner.findings import Severity
 from scanner.graph.schema import EdgeKind
@@ -137,7 +141,7 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 def load_ruleset(extra_dirs: Sequence[str | Path] = (), *, builtin: bool = True) -> Ruleset:
-    """The built-in rules plus every rule file in ``extra_dirs`` (``--rules DIR``)."""
+    """The built-in rules plus every rule file in ``extra_dirs`` (``--rules-dir DIR``)."""
     paths: list[Path] = []
     if builtin:
         paths.extend(rule_files(builtin_rules_dir()))
@@ -295,6 +299,38 @@ def _check_operator_value(op_name: str, value: Any, rule: Rule, where: str) -> A
 def compile_condition(rule: Rule, node: Mapping[str, Any], where: str, kinds: Sequence[str],
                       params: Mapping[str, Any]) -> Condition:
     """Compile (and check) a condition tree against the resource kinds it is evaluated on."""
+    condition = _compile_bare(rule, node, where, kinds, params)
+    if "message" in node:
+        template = str(node["message"])
+        _check_message(rule, template, f"{where}.message", kinds)
+        return Described(condition, template, params)
+    return condition
+
+
+def _check_message(rule: Rule, template: str, where: str, kinds: Sequence[str]) -> None:
+    """A message's ``{placeholders}`` must name an attribute of every kind it is read on, or
+    a parameter of the rule; no format specs (the values are rendered as plain text)."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(template)
+                  if name is not None]
+    except ValueError as exc:
+        raise InputError(f"malformed message template: {exc}", path=rule.path, rule=rule.id,
+                         field=where) from None
+    for name, spec, conv in fields:
+        if spec or conv or not name:
+            raise InputError(f"message placeholder {{{name}}} takes no format spec, conversion "
+                             "or position", path=rule.path, rule=rule.id, field=where)
+        if name in rule.parameters:
+            continue
+        for kind in kinds:
+            if name not in attributes_of(kind):
+                raise InputError(f"message placeholder {{{name}}} is neither a parameter nor an "
+                                 f"attribute of {kind}", path=rule.path, rule=rule.id,
+                                 field=where)
+
+
+def _compile_bare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Sequence[str],
+                  params: Mapping[str, Any]) -> Condition:
     if "all" in node:
         return AllOf([compile_condition(rule, c, f"{where}.all[{i}]", kinds, params)
                       for i, c in enumerate(node["all"])])
@@ -415,5 +451,107 @@ def compile_rule(rule: Rule, params: Mapping[str, Any], severity: Severity | Non
                         severity=severity or rule.severity)
 
 
+# --------------------------------------------------------------------------- scoping
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RuleScope:
+    """Which rules a scan evaluates and which results it reports (``scan --rules``,
+    ``--exclude-rules``, ``--severity``, ``--compliance``; empty means no restriction)."""
+
+    include: tuple[str, ...] = ()  # rule ids or globs
+    exclude: tuple[str, ...] = ()  # rule ids or globs
+    severities: tuple[Severity, ...] = ()  # only results of these severities are reported
+    compliance: tuple[str, ...] = ()  # framework keys (resolved by resolve_framework)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.include or self.exclude or self.severities or self.compliance)
+
+    def to_json(self) -> dict[str, list[str]]:
+        """The non-empty parts, for findings.json ``scan.scope``."""
+        out = {"include": list(self.include), "exclude": list(self.exclude),
+               "severities": [s.value for s in self.severities],
+               "compliance": list(self.compliance)}
+        return {k: v for k, v in out.items() if v}
+
+
+def frameworks(ruleset: Ruleset) -> tuple[str, ...]:
+    """Every compliance framework key some rule maps to (aws-fsbp, nist-800-53-r5, ...)."""
+    return tuple(sorted({k for r in ruleset.rules for k in r.compliance}))
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    """``; closest: a, b`` -- the choices nearest to ``word``, as wholes or by their leading
+    words (``pcx`` is near ``pci-dss-4.0``), or nothing when none is near."""
+    by_head: dict[str, str] = {}
+    for choice in choices:
+        parts = choice.split("-")
+        for n in range(1, len(parts)):
+            by_head.setdefault("-".join(parts[:n]), choice)
+    close = get_close_matches(word, choices, n=3, cutoff=0.6)
+    for head in get_close_matches(word, list(by_head), n=3, cutoff=0.6):
+        if by_head[head] not in close:
+            close.append(by_head[head])
+    return f"; closest: {', '.join(close[:3])}" if close else ""
+
+
+def resolve_framework(name: str, ruleset: Ruleset, flag: str = "--compliance") -> str:
+    """A framework key from what a user typed: the exact key (any case), or a unique key that
+    starts with it or whose first word it is (``fsbp`` -> ``aws-fsbp``, ``pci`` ->
+    ``pci-dss-4.0``). Anything else is a UsageError naming it with the closest keys."""
+    known = frameworks(ruleset)
+    low = name.strip().lower()
+    if low in known:
+        return low
+    hits = [k for k in known if k.startswith(low) or low in k.split("-")
+            or k.replace("aws-", "", 1).startswith(low)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise UsageError(f"{flag}: {name!r} is ambiguous: {', '.join(hits)}")
+    raise UsageError(f"{flag}: unknown compliance framework {name!r} (known: "
+                     f"{', '.join(known)}){_suggest(low, known)}")
+
+
+def _matching(patterns: Sequence[str], ids: Sequence[str], flag: str) -> set[str]:
+    """Rule ids matched by ids or globs; a pattern that matches nothing is a UsageError."""
+    out: set[str] = set()
+    for pattern in patterns:
+        hits = {i for i in ids if fnmatchcase(i, pattern)}
+        if not hits:
+            kind = "pattern" if any(c in pattern for c in "*?[") else "rule id"
+            raise UsageError(f"{flag}: unknown {kind} {pattern!r}{_suggest(pattern, ids)} "
+                             "(see `secretgraph rules list`)")
+        out |= hits
+    return out
+
+
+def resolve_scope(ruleset: Ruleset, scope: RuleScope) -> RuleScope:
+    """The same scope with each compliance name resolved to its framework key."""
+    if not scope.compliance:
+        return scope
+    keys = tuple(dict.fromkeys(resolve_framework(c, ruleset) for c in scope.compliance))
+    return RuleScope(include=scope.include, exclude=scope.exclude, severities=scope.severities,
+                     compliance=keys)
+
+
+def select_rules(ruleset: Ruleset, scope: RuleScope) -> Ruleset:
+    """The rules a scoped scan evaluates: ``include`` (all when empty) minus ``exclude``,
+    restricted to rules mapped to one of the ``compliance`` frameworks. Unknown ids, patterns
+    or frameworks are UsageErrors (exit 2) naming them with the closest matches."""
+    ids = ruleset.ids
+    chosen = _matching(scope.include, ids, "--rules") if scope.include else set(ids)
+    chosen -= _matching(scope.exclude, ids, "--exclude-rules")
+    if scope.compliance:
+        keys = {resolve_framework(c, ruleset) for c in scope.compliance}
+        chosen = {r.id for r in ruleset.rules if r.id in chosen and keys & set(r.compliance)}
+    if not chosen:
+        raise UsageError("the rule selection is empty (check --rules, --exclude-rules and "
+                         "--compliance)")
+    return Ruleset(rules=tuple(r for r in ruleset.rules if r.id in chosen))
+
+
 __all__ = ["CompiledRule", "ParamSpec", "Rule", "Ruleset", "compile_rule", "effective_params",
-           "field_path", "known_remediations", "load_rule_file", "load_ruleset", "parse_rule"]
+           "field_path", "frameworks", "known_remediations", "load_rule_file", "load_ruleset",
+           "parse_rule", "resolve_framework", "resolve_scope", "RuleScope", "select_rules"]

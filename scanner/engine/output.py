@@ -64,11 +64,14 @@ def _order(f: Finding) -> tuple[Any, ...]:
 def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                       passed: Sequence[PassSummary] | None = None, *,
                       pass_itemised: bool | None = None,
-                      trust_zone: TrustZone | None = None) -> dict[str, Any]:
+                      trust_zone: TrustZone | None = None,
+                      rules: Sequence[str] | None = None,
+                      scope: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The findings.json document. ``passed`` (from ``evaluate_rules``) adds the ``passed``
     block; ``pass_itemised`` says whether ``findings`` holds every PASS result too (default:
     whether it holds any); ``trust_zone`` defaults to the snapshot's zone without
-    trusted_accounts."""
+    trusted_accounts; ``rules``: the ids of the rules evaluated (``scan.rules``); ``scope``: the
+    scan's ``--rules/--exclude-rules/--severity/--compliance`` restrictions (``scan.scope``)."""
     from scanner.engine.runner import gc_paused
 
     meta = snapshot.meta
@@ -99,8 +102,12 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                                   "resources_max": PASS_RESOURCES_MAX,
                                   "by_rule": [p.to_json() for p in
                                               sorted(passed, key=lambda p: p.rule_id)]}
-        document["findings"] = _serialise(ordered)
-        return document
+        document["findings"] = _serialise(ordered, snapshot.account_names())
+    if rules is not None:
+        document["scan"]["rules"] = list(rules)
+    if scope:
+        document["scan"]["scope"] = dict(scope)
+    return document
 
 
 class _Row:
@@ -127,15 +134,18 @@ class _Row:
         self.missing = missing
 
 
-def _serialise(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+def _serialise(findings: Sequence[Finding],
+               account_names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Finding.to_json, with the parts findings share (resource, rule metadata, empty evidence
     and missing) built once and shared: at 100,000 secrets the document holds over a million
     findings. Shared parts are the same objects in many rows: treat rows as read-only (copy a
-    row's nested value before changing it)."""
+    row's nested value before changing it). ``resource.account_name`` is the reference's own
+    name, else ``account_names[account_id]``, else null."""
     resources: dict[int, dict[str, Any]] = {}
     shared: dict[int, Any] = {}
     empty_evidence: dict[str, Any] = {}
     empty_missing: list[str] = []
+    names = account_names or {}
     severity_value, status_value = _SEVERITY_VALUE, _STATUS_VALUE
     out: list[dict[str, Any]] = []
     append = out.append
@@ -143,8 +153,9 @@ def _serialise(findings: Sequence[Finding]) -> list[dict[str, Any]]:
         r = f.resource
         resource = resources.get(id(r))
         if resource is None:
-            resource = resources[id(r)] = {"type": r.type, "arn": r.arn,
-                                           "account_id": r.account_id, "region": r.region}
+            resource = resources[id(r)] = {
+                "type": r.type, "arn": r.arn, "account_id": r.account_id, "region": r.region,
+                "account_name": r.account_name or names.get(r.account_id)}
         remediation = shared.get(id(f.remediation))
         if remediation is None:
             remediation = shared[id(f.remediation)] = dict(f.remediation)

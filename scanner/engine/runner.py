@@ -17,7 +17,15 @@ from typing import Any, Iterator, Mapping
 
 import networkx as nx
 
-from scanner.engine.conditions import FALSE, R_FALSE, TRUE, UNKNOWN, Result, render_fact
+from scanner.engine.conditions import (
+    FALSE,
+    R_FALSE,
+    TRUE,
+    UNKNOWN,
+    Result,
+    render_fact,
+    render_plain,
+)
 from scanner.engine.config import EngineConfig
 from scanner.engine.context import GraphIndex, RuleContext
 from scanner.engine.loader import (
@@ -234,8 +242,9 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     tags = attrs.get("tags")
     if tags:
         evidence["resource_tags"] = dict(tags)
-    if result.outcome == TRUE:
-        message = "; ".join(facts) or static.title
+    if result.outcome == TRUE:  # the message speaks plainly; the evidence keeps the facts
+        message = "; ".join(dict.fromkeys(render_plain(f) for f in result.facts[:_MAX_FACTS])) \
+            or static.title
         status = Status.FAIL
     else:
         message = "not assessed: missing " + ", ".join(result.missing or ("input",))

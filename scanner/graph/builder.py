@@ -160,7 +160,12 @@ class _Builder:
     def add_accounts(self, unread: dict[tuple[str, str], set[str]]) -> None:
         snap = self.snapshot
         org = snap.organization
-        names = {a.account_id: a.name for a in org.accounts} if org else {}
+        names = snap.account_names()
+        units = {u.ou_id: u.name or u.ou_id for u in org.units} if org else {}
+        if org and org.root_id:
+            units[org.root_id] = "Root"
+        ou_of = {a.account_id: units.get(a.parent_id or "", a.parent_id)
+                 for a in org.accounts} if org else {}
         mgmt = org.management_account_id if org else None
         ids = [a.account_id for a in snap.accounts]
         ids += [a for a in snap.meta.accounts if a not in ids]
@@ -173,7 +178,8 @@ class _Builder:
                     per_region[region] = sorted(services)
             self.node(
                 account_node(account_id), NodeKind.ACCOUNT, account_id, GLOBAL,
-                name=(acct.name if acct and acct.name else names.get(account_id)),
+                name=names.get(account_id),
+                ou=ou_of.get(account_id),  # the parent OU's name (None: root or not read)
                 assumed=bool(acct.assumed) if acct else False,
                 collected=acct is not None,
                 iam_read=bool(acct and acct.iam is not None),

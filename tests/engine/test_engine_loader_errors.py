@@ -128,6 +128,6 @@ def test_rules_list_json_includes_user_rules(tmp_path: Path,
     import json
 
     write_rule(tmp_path, "team-rule", "{attribute: name, op: exists}")
-    assert main(["rules", "list", "--rules", str(tmp_path), "--format", "json"]) == 0
+    assert main(["rules", "list", "--rules-dir", str(tmp_path), "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {"team-rule", "secret-policy-public"} <= {r["id"] for r in rows}

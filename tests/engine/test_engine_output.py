@@ -51,7 +51,29 @@ def test_document_follows_the_contract_and_validates() -> None:
     first = doc["findings"][0]
     assert set(first) >= {"id", "rule_id", "title", "severity", "status", "resource", "evidence",
                           "remediation", "compliance"}
-    assert set(first["resource"]) == {"type", "arn", "account_id", "region"}
+    assert set(first["resource"]) == {"type", "arn", "account_id", "region", "account_name"}
+    assert first["resource"]["account_name"] is None  # the snapshot read no name
+
+
+def test_resource_account_name_comes_from_the_snapshot_and_organization() -> None:
+    from scanner.model import OrgAccount, Organization
+
+    snap = make_snapshot(make_secret("a", rotation_enabled=False))
+    account = snap.accounts[0].account_id
+    named = dataclasses.replace(snap, organization=Organization(
+        org_id="o-1", management_account_id=account,
+        accounts=(OrgAccount(account_id=account, name="security-central"),)))
+    findings = evaluate(build_graph(named), named, None, load_ruleset(), None, NOW)
+    doc = findings_document(named, findings, rules=("secret-rotation-disabled",),
+                            scope={"severities": ["MEDIUM"]})
+    jsonschema.Draft202012Validator(schema()).validate(json.loads(json.dumps(doc)))
+    assert {f["resource"]["account_name"] for f in doc["findings"]} == {"security-central"}
+    assert doc["scan"]["rules"] == ["secret-rotation-disabled"]
+    assert doc["scan"]["scope"] == {"severities": ["MEDIUM"]}
+    # the name read with the account wins over the Organizations name
+    own = dataclasses.replace(named, accounts=(dataclasses.replace(named.accounts[0],
+                                                                   name="own-name"),))
+    assert own.account_names() == {account: "own-name"}
 
 
 def test_findings_are_ordered_most_severe_first_and_deterministically() -> None:

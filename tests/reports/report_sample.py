@@ -23,6 +23,9 @@ MEMBER_A = "222222222222"
 MEMBER_B = "333333333333"
 MEMBER_C = "444444444444"
 REGION = "us-east-1"
+#: account names as the snapshot reads them (one hostile: names come from the audited org)
+ACCOUNT_NAMES = {CENTRAL: "security-central", MEMBER_A: "payments-prod", MEMBER_B: "ledger-prod",
+                 MEMBER_C: "sandbox " + IMG}
 
 
 def secret_arn(account: str, name: str) -> str:
@@ -36,6 +39,7 @@ KEY = f"arn:aws:kms:{REGION}:{CENTRAL}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROLE_A = f"arn:aws:iam::{MEMBER_A}:role/ApplicationRole"
 ROLE_B = f"arn:aws:iam::{MEMBER_B}:role/ApplicationRole"
 ROLE_EVIL = f"arn:aws:iam::{MEMBER_C}:role/{SCRIPT}"
+ROTATION_FN = f"arn:aws:lambda:{REGION}:{CENTRAL}:function:rotate-db"
 PCX_OK = "pcx-0aaa"
 PCX_NOROUTE = "pcx-0bbb"
 PCX_PENDING = "pcx-0ccc"
@@ -47,7 +51,8 @@ def _finding(rule: str, title: str, severity: Severity, status: Status, rtype: s
              missing: tuple[str, ...] = (), muted_by: dict[str, Any] | None = None) -> Finding:
     return Finding(
         id=finding_id(rule, arn, principal), rule_id=rule, title=title, severity=severity,
-        status=status, resource=ResourceRef(type=rtype, arn=arn, account_id=account, region=region),
+        status=status, resource=ResourceRef(type=rtype, arn=arn, account_id=account, region=region,
+                             account_name=ACCOUNT_NAMES.get(account)),
         message=message, principal=principal, evidence=evidence or {},
         remediation={"id": rule.replace("-", "_"), "description": f"Fix {rule}. {HOSTILE}"},
         compliance={"CIS AWS 3.0": ("2.1.1",), "secretgraph": (rule,)},
@@ -113,7 +118,8 @@ def sample_document() -> dict[str, Any]:
 def sample_graph() -> nx.MultiDiGraph:
     g = nx.MultiDiGraph()
     for acct in (CENTRAL, MEMBER_A, MEMBER_B, MEMBER_C):
-        g.add_node(f"account:{acct}", kind=NodeKind.ACCOUNT, account_id=acct, region="global")
+        g.add_node(f"account:{acct}", kind=NodeKind.ACCOUNT, account_id=acct, region="global",
+                   name=ACCOUNT_NAMES[acct])
     for arn, name in ((SECRET_A, "app-a/db"), (SECRET_B, "app-b/db"), (SECRET_EVIL, "evil" + IMG)):
         g.add_node(arn, kind=NodeKind.SECRET, arn=arn, name=name, account_id=CENTRAL,
                    region=REGION, description=HOSTILE, kms_key_id=KEY, rotation_enabled=True,
@@ -189,8 +195,11 @@ def sample_graph() -> nx.MultiDiGraph:
                private_dns_enabled=True, state="available")
     g.add_node(ec2_arn(REGION, CENTRAL, "natgateway", "nat-1"), kind=NodeKind.NAT_GATEWAY,
                vpc_id="vpc-central", account_id=CENTRAL, region=REGION, state="available")
-    g.add_node(f"arn:aws:lambda:{REGION}:{CENTRAL}:function:rotate-db", kind=NodeKind.LAMBDA_FUNCTION,
-               name="rotate-db" + IMG, account_id=CENTRAL, region=REGION, vpc_id="vpc-central")
+    g.add_node(ROTATION_FN, kind=NodeKind.LAMBDA_FUNCTION,
+               name="rotate-db" + IMG, account_id=CENTRAL, region=REGION, vpc_id="vpc-central",
+               subnet_ids=["subnet-1"], security_group_ids=["sg-1"])
+    g.nodes[SECRET_A]["rotation_lambda_arn"] = ROTATION_FN  # rotates app-a/db (in vpc-b's DB)
+    g.add_edge(SECRET_A, ROTATION_FN, kind=EdgeKind.ROTATED_BY)
     return g
 
 

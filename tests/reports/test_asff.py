@@ -197,3 +197,15 @@ def test_a_complete_scan_archives_everything_that_disappeared() -> None:
     failed_before = [f for f in previous if f["Compliance"]["Status"] == "FAILED"]
     assert len(archived) == len(failed_before) == 7
     assert json.loads(json.dumps(archived))  # plain JSON
+
+
+def test_account_names_travel_as_aws_account_name_and_stay_behind_in_central_mode() -> None:
+    findings = build_asff(sample_document(), graph=sample_graph())
+    central_owned = [f for f in findings if f["AwsAccountId"] == CENTRAL]
+    assert central_owned and {f["AwsAccountName"] for f in central_owned} == {"security-central"}
+    hostile = [f for f in findings if f["AwsAccountId"] == MEMBER_C]
+    assert hostile and all(len(f["AwsAccountName"]) <= LIMITS["AwsAccountName"] for f in hostile)
+    moved = retarget_central(hostile[0], "999999999999")
+    assert "AwsAccountName" not in moved  # it would name another account than AwsAccountId
+    assert moved["ProductFields"]["secretgraph/resource_account_name"].startswith("sandbox")
+    assert validate_asff(moved) == []

@@ -14,6 +14,7 @@ from reports.csv_out import read_csv, render_csv
 from reports.json_out import read_findings_json, validate_document, write_findings_json
 from reports.junit import render_junit
 from reports.ocsf import CLASS_UID, REQUIRED, check_event, render_ocsf, to_ocsf
+from reports._common import SEVERITIES
 from reports.table import render_table
 from scanner.errors import InputError, UsageError
 
@@ -28,16 +29,62 @@ class _Analysis:
 
 
 def test_table_groups_by_severity_then_account_and_ends_with_a_summary() -> None:
-    text = render_table(sample_document())
-    order = [text.index(f"{s} (") for s in ("CRITICAL", "HIGH", "MEDIUM", "INFORMATIONAL")]
+    text = render_table(sample_document(), width=120)
+    order = [text.index(f"\n{s}: ") if not text.startswith(f"{s}: ") else 0
+             for s in ("CRITICAL", "HIGH", "MEDIUM", "INFORMATIONAL")]
     assert order == sorted(order)
-    assert "LOW (" not in text  # the only LOW result is a PASS: counted, not listed
-    medium = text[text.index("MEDIUM ("):text.index("INFORMATIONAL (")]
+    assert "LOW: " not in text  # the only LOW result is a PASS: counted, not listed
+    medium = text[text.index("MEDIUM: "):text.index("INFORMATIONAL: ")]
     assert medium.index("111111111111") < medium.index("444444444444")
-    last = text.strip().splitlines()[-1]
-    assert last.startswith("9 results (6 FAIL, 1 UNKNOWN, 1 MUTED, 1 PASS)")
-    assert "1 CRITICAL, 2 HIGH, 3 MEDIUM" in last and "INCOMPLETE (1 coverage gap)" in last
-    assert "NOT ASSESSED (1)" in text
+    summary = text.strip().split("\n\n")[-1].replace("\n", " ")
+    assert summary.startswith("9 results (6 FAIL, 1 UNKNOWN, 1 MUTED, 1 PASS)")
+    assert "1 CRITICAL, 2 HIGH, 3 MEDIUM" in summary and "INCOMPLETE (1 coverage gap)" in summary
+    assert "NOT ASSESSED: 1 account x region x call" in text
+
+
+def test_table_headings_agree_with_the_summary() -> None:
+    doc = sample_document()
+    text = render_table(doc, width=120)
+    summary = doc["summary"]
+    for severity, failing in summary["failing_by_severity"].items():
+        heading = [line for line in text.splitlines() if line.startswith(f"{severity}: ")]
+        if failing:
+            assert heading and heading[0].startswith(f"{severity}: {failing} failing"), severity
+    listed = sum(int(word) for line in text.splitlines() if ": " in line and
+                 line.split(":")[0] in SEVERITIES for word, label in
+                 zip(line.split(": ", 1)[1].replace(",", "").split()[::2],
+                     line.split(": ", 1)[1].replace(",", "").split()[1::2]))
+    statuses = summary["by_status"]
+    assert listed == statuses["FAIL"] + statuses["UNKNOWN"] + statuses["MUTED"]
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 160])
+def test_table_fits_the_terminal_width(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = sample_document()
+    doc["findings"][0]["message"] = "x" * 500 + " a-very-long-unbroken-identifier" * 10
+    monkeypatch.setenv("COLUMNS", str(width))
+    text = render_table(doc)  # the width comes from $COLUMNS
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "security-" in text and "sandbox" in text  # account names shown
+    assert "111111111111" in text  # ... with their ids
+
+
+def test_table_summarises_controls_when_scoped_to_a_framework() -> None:
+    doc = sample_document()
+    assert "COMPLIANCE" not in render_table(doc, width=100)
+    doc["scan"]["scope"] = {"compliance": ["CIS AWS 3.0"]}
+    text = render_table(doc, width=80)
+    assert "COMPLIANCE CIS AWS 3.0: 1 control (1 FAIL)" in text
+    row = next(line for line in text.splitlines() if line.startswith("2.1.1"))
+    assert row.split()[:5] == ["2.1.1", "FAIL", "6", "1", "1"]
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_table_detail_is_plain_language_from_the_finding_message() -> None:
+    doc = sample_document()
+    text = render_table(doc, width=200)
+    assert "RotationEnabled is false" in text
+    assert "(is_false)" not in text
 
 
 def test_table_and_html_say_which_trust_zone_the_verdicts_used() -> None:
@@ -216,3 +263,16 @@ def test_an_empty_scan_renders_every_format(tmp_path: Path) -> None:
     assert (tmp_path / "findings.ocsf.jsonl").read_text() == ""
     assert ET.fromstring((tmp_path / "junit.xml").read_bytes()).get("tests") == "0"
     assert "No access graph was available" in (tmp_path / "report.html").read_text()
+
+
+def test_account_names_in_csv_ocsf_and_findings_json(tmp_path: Path) -> None:
+    doc = sample_document()
+    rows = read_csv(render_csv(doc))
+    assert {r["account_name"] for r in rows} >= {"security-central"}
+    events = [json.loads(line) for line in render_ocsf(doc).splitlines()]
+    names = {e["cloud"]["account"].get("name") for e in events}
+    assert "security-central" in names
+    assert all(e["resources"][0]["owner"]["account"].get("name") == e["cloud"]["account"].get(
+        "name") for e in events)
+    path = write_findings_json(doc, tmp_path / "findings.json")
+    assert read_findings_json(path)["findings"][0]["resource"]["account_name"]

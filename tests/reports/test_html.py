@@ -11,6 +11,8 @@ from html.parser import HTMLParser
 import networkx as nx
 
 from report_sample import (
+    ACCOUNT_NAMES,
+    CENTRAL,
     IMG,
     MEMBER_B,
     PCX_NOROUTE,
@@ -25,8 +27,10 @@ from report_sample import (
     sample_graph,
 )
 from reports.html import json_for_script, render_html
-from reports.html.topology import build_topology
-from reports.html.viewmodel import build_access_matrix, build_drift
+from reports.compliance import build_compliance
+from reports.html.access_view import build_access_view
+from reports.html.network import build_network
+from reports.html.viewmodel import build_drift
 
 
 def _html(drift: bool = True) -> str:
@@ -93,55 +97,129 @@ def test_the_file_is_self_contained() -> None:
 
 def test_sections_are_present_and_drift_only_when_given() -> None:
     html = _html()
-    for section in ("summary", "findings", "access", "network", "coverage", "drift"):
+    for section in ("summary", "findings", "access", "network", "compliance", "coverage",
+                    "drift"):
         assert f'<section id="{section}"' in html
     assert '<section id="drift"' not in _html(drift=False)
     assert "AssumeRole" in html and "incomplete scan" in html
 
 
-def test_access_matrix_marks_allowed_conditional_and_broken() -> None:
-    matrix = build_access_matrix(sample_graph())
-    assert matrix.counts == {"allowed": 3, "conditional": 1, "broken": 1}
-    cells = {(row.principal, col["arn"]): cell for row in matrix.rows
-             for col, cell in zip(matrix.columns, row.cells)}
-    broken = cells[(ROLE_B, SECRET_A)]
-    assert broken.state == "broken" and "key_policy: DENIED" in broken.tip
-    # a principal every gate denies is not drawn as an access at all
-    assert all(c.state != "denied" for c in cells.values())
-    assert any(row.principal == "*" for row in matrix.rows)
+def test_access_view_groups_readers_by_account_with_verdict_words() -> None:
+    view = build_access_view(sample_graph(), account_names=ACCOUNT_NAMES,
+                             account_ous={MEMBER_B: "Workloads"})
+    assert view.totals == {"broken": 1, "allowed": 3, "conditional": 1}
+    groups = {g.key: g for g in view.groups}
+    broken = groups[f"account:{MEMBER_B}"]
+    assert view.groups[0] is broken  # groups with broken reads first
+    assert broken.label == f"ledger-prod ({MEMBER_B})" and broken.ou == "Workloads"
+    assert broken.counts["broken"] == 1 and "broken" in broken.flags.split()
+    pair = broken.pairs[0]
+    assert (pair.principal_arn, pair.secret_arn, pair.symbol) == (ROLE_B, SECRET_A, "✗")
+    assert pair.why == "blocked by key_policy"
+    assert groups["class:everyone"].kind == "public" and "public" in groups[
+        "class:everyone"].flags
+    assert view.filter_counts == {"outside": 0, "broken": 1, "public": 1}
+    # a principal every gate denies is not an access at all
+    assert all(p.state != "denied" for g in view.groups for p in g.pairs)
 
 
-def test_access_matrix_uses_the_analysis_broken_at_when_present() -> None:
+def test_access_view_classes_and_outsiders_are_rows_of_their_own() -> None:
+    g = nx.MultiDiGraph()
+    g.add_node("s", kind="Secret", name="s", account_id="111111111111")
+    g.add_node("arn:aws:iam::999999999999:root", kind="Principal", account_id="999999999999",
+               external=True)
+    g.add_node("*", kind="Principal", account_id="")
+    g.add_edge("arn:aws:iam::999999999999:root", "s", kind="CAN_READ", decision="ALLOWED")
+    g.add_edge("*", "s", kind="CAN_READ", decision="CONDITIONAL",
+               conditions=["aws:PrincipalOrgID"])
+    g.add_node("org-class", kind="Principal", principal_class="organization")
+    g.add_edge("org-class", "s", kind="CAN_READ", decision="ALLOWED")
+    view = build_access_view(g, account_names={})
+    kinds = {grp.key: grp.kind for grp in view.groups}
+    assert kinds == {"outside:999999999999": "outside", "class:organization": "org"}
+    org = next(grp for grp in view.groups if grp.kind == "org")
+    assert org.principals == 2 and org.label.startswith("whole organization")
+    assert view.filter_counts["outside"] == 1 and view.filter_counts["public"] == 1
+
+
+def test_access_view_uses_the_analysis_broken_at_when_present() -> None:
     g = nx.MultiDiGraph()
     g.add_node("s", kind="Secret", name="s", account_id="1")
     g.add_node("p", kind="Principal", account_id="2")
     g.add_edge("p", "s", kind="CAN_READ", decision="DENIED", broken_at=[],
                gates={"resource_policy": "ALLOWED", "key_policy": "DENIED"})
-    assert build_access_matrix(g).rows == []  # not intended: plain denial, not broken
+    assert build_access_view(g, account_names={}).groups == []  # a plain denial
     g.add_edge("p", "s", kind="CAN_READ", decision="DENIED", broken_at=["key_policy"],
                gates={"resource_policy": "ALLOWED", "key_policy": "DENIED"})
-    assert build_access_matrix(g).counts["broken"] == 1
+    assert build_access_view(g, account_names={}).totals["broken"] == 1
 
 
-def test_topology_shows_peering_status_and_routes_per_side() -> None:
-    topo = build_topology(sample_graph(), "111111111111")
-    hubs = [b for b in topo.boxes if b.hub]
-    assert [b.key[2] for b in hubs] == ["vpc-central"]
-    assert any("Secrets Manager endpoint (private DNS)" in text for _, text in hubs[0].badges)
-    assert any("NAT gateway" in text for _, text in hubs[0].badges)
-    lines = {line.label.split(" ")[0]: line for line in topo.lines}
-    assert {k: (v.css, [m.state for m in v.marks]) for k, v in lines.items()} == {
-        PCX_OK: ("active", ["present", "present"]),
-        PCX_NOROUTE: ("active", ["present", "missing"]),
-        PCX_PENDING: ("pending", ["blackhole", "unknown"]),
+def _with_rotation_finding() -> dict:  # type: ignore[type-arg]
+    doc = sample_document()
+    doc["findings"].append({
+        "id": "sgf-rotation-path", "rule_id": "secret-rotation-no-network-path",
+        "title": "Rotation cannot reach", "severity": "HIGH", "status": "FAIL",
+        "resource": {"type": "Secret", "arn": SECRET_A, "account_id": CENTRAL,
+                     "region": "us-east-1", "account_name": "security-central"},
+        "message": "no route back", "principal": None,
+        "evidence": {"problems": [f"database VPC vpc-b has no route back to 10.0.0.0/16 via "
+                                  f"{PCX_NOROUTE}"], "database_vpcs": ["vpc-b"]},
+        "remediation": {}, "compliance": {}, "missing": []})
+    return doc
+
+
+def test_network_is_hub_and_spoke_with_counted_groups() -> None:
+    view = build_network(sample_graph(), sample_document(), central_account=CENTRAL,
+                         account_names=ACCOUNT_NAMES)
+    assert [h.vpc for h in view.hubs] == ["vpc-central"]
+    hub = view.hubs[0]
+    assert hub.spokes == 3
+    assert any("Secrets Manager endpoint with private DNS" in t for _, t in hub.badges)
+    groups = {g.label: (g.state, g.count, [s.peering for s in g.spokes]) for g in hub.groups}
+    assert groups == {
+        "active, routes on both sides": ("ok", 1, [PCX_OK]),
+        "active, route missing on the spoke": ("broken", 1, [PCX_NOROUTE]),
+        "peering pending-acceptance: not usable yet": ("pending", 1, [PCX_PENDING]),
     }
-    member_b = next(b for b in topo.boxes if b.key[0] == MEMBER_B)
-    assert member_b.title.startswith(IMG[:20])  # raw text: the template escapes it
+    assert hub.groups[0].state == "broken"  # the broken group first
+    sats = hub.satellites  # the picture: one circle per group, around the hub, inside the box
+    assert [(s.state, s.count) for s in sats] == [(g.state, g.count) for g in hub.groups]
+    assert all(0 <= s.x - s.r and s.x + s.r <= 220 and 0 <= s.y - s.r and s.y + s.r <= 220
+               for s in sats)
+    assert build_network(None, sample_document(), central_account=None,
+                         account_names={}).empty
 
 
-def test_topology_without_network_data_is_empty() -> None:
-    assert build_topology(None, None).empty
-    assert build_topology(nx.MultiDiGraph(), None).empty
+def test_rotation_path_marks_the_broken_hop() -> None:
+    view = build_network(sample_graph(), _with_rotation_finding(), central_account=CENTRAL,
+                         account_names=ACCOUNT_NAMES)
+    path = next(p for p in view.paths if p.secret_arn == SECRET_A)
+    assert path.state == "broken"
+    kinds = [(h.kind, h.state) for h in path.hops]
+    assert kinds == [("Secret", "ok"), ("Rotation Lambda", "ok"), ("Network", "ok"),
+                     ("Secrets Manager", "ok"), ("Peering", "broken"), ("Database VPC", "ok")]
+    peering = path.hops[4]
+    assert PCX_NOROUTE in peering.text and "no route back" in peering.problem
+    assert "vpce" in path.hops[3].text or "endpoint" in path.hops[3].text
+
+
+def test_compliance_summarises_controls_from_the_findings() -> None:
+    doc = sample_document()
+    frameworks = {fw.key: fw for fw in build_compliance(doc)}
+    cis = frameworks["CIS AWS 3.0"]
+    control = cis.controls[0]
+    assert control.control == "2.1.1" and control.status == "FAIL"
+    assert control.counts["FAIL"] == 6 and control.counts["PASS"] == 1
+    assert set(control.failing) >= {f["id"] for f in doc["findings"] if f["status"] == "FAIL"}
+
+
+def test_compliance_takes_pass_counts_from_a_per_rule_summary() -> None:
+    doc = sample_document()
+    doc["findings"] = [f for f in doc["findings"] if f["rule_id"] == "kms-key-rotation-disabled"]
+    doc["findings"][0]["status"] = "PASS"
+    doc["summary"]["passed_by_rule"] = {"kms-key-rotation-disabled": 40}
+    fw = {f.key: f for f in build_compliance(doc)}["CIS AWS 3.0"]
+    assert fw.controls[0].status == "PASS" and fw.controls[0].counts["PASS"] == 40
 
 
 def test_drift_is_rendered_generically() -> None:
@@ -178,3 +256,23 @@ def test_drift_access_changes_become_one_row_per_reader() -> None:
     assert table.columns == ["change", "secret", "principal", "decision", "gates"]
     assert table.rows[0] == ["new", SECRET_A, ROLE_B, "ALLOWED", "key_policy: ALLOWED"]
     assert table.rows[1][:3] == ["lost", SECRET_A, "arn:aws:iam::1:role/gone"]
+
+
+def test_a_scan_scoped_to_a_framework_shows_only_its_controls() -> None:
+    doc = sample_document()
+    doc["scan"]["scope"] = {"compliance": ["CIS AWS 3.0"]}
+    html = render_html(doc, graph=sample_graph())
+    assert '<span class="fw-name mono">CIS AWS 3.0</span>' in html
+    assert '<span class="fw-name mono">secretgraph</span>' not in html
+    assert '<span class="fw-name mono">secretgraph</span>' in _html()
+
+
+def test_rotation_path_hops_are_unknown_when_the_rule_was_scoped_out() -> None:
+    doc = sample_document()
+    doc["scan"]["rules"] = ["secret-rotation-disabled"]
+    view = build_network(sample_graph(), doc, central_account=CENTRAL,
+                         account_names=ACCOUNT_NAMES)
+    path = next(p for p in view.paths if p.secret_arn == SECRET_A)
+    states = {h.kind: h.state for h in path.hops}
+    assert states["Secrets Manager"] == "unknown" and states["Peering"] == "unknown"
+    assert path.state == "unknown"

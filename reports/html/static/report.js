@@ -25,7 +25,7 @@
 
   // lower-cased search text per row, computed once
   var hay = rows.map(function (r) {
-    return [r.r, r.t, r.n, r.a, r.g, r.p || "", r.m, r.ty, r.s, r.st].join(" \u0001 ").toLowerCase();
+    return [r.r, r.t, r.n, r.a, r.an || "", r.g, r.p || "", r.m, r.ty, r.s, r.st].join(" \u0001 ").toLowerCase();
   });
 
   function pressed(chips, attr) {
@@ -114,7 +114,10 @@
     if (r.p) { sub = r.p + (sub ? " · " + sub : ""); }
     if (sub) { res.appendChild(el("div", "sub", sub)); }
     tr.appendChild(res);
-    tr.appendChild(el("td", "acct mono", r.a));
+    var ac = el("td", "acct");
+    if (r.an) { ac.appendChild(el("div", "", r.an)); }
+    ac.appendChild(el("div", r.an ? "sub mono" : "mono", r.a));
+    tr.appendChild(ac);
     tr.appendChild(el("td", "reg", r.g));
     var tog = el("td", "tog");
     var btn = el("button", "toggle", state.open[r.i] ? "Hide" : "Details");
@@ -204,4 +207,51 @@
     render();
   });
   render();
+
+  // Access view: show every reader group, or only those with a flag (outside / broken /
+  // public), by toggling the hidden attribute; the groups themselves are server-rendered.
+  var filters = Array.prototype.slice.call(document.querySelectorAll(".af"));
+  var groups = Array.prototype.slice.call(document.querySelectorAll("#sg-access details.ag"));
+  var accessEmpty = document.getElementById("sg-access-empty");
+  filters.forEach(function (b) {
+    b.addEventListener("click", function () {
+      var flag = b.getAttribute("data-filter");
+      filters.forEach(function (o) { o.setAttribute("aria-pressed", o === b ? "true" : "false"); });
+      var shown = 0;
+      groups.forEach(function (g) {
+        var flags = " " + (g.getAttribute("data-flags") || "") + " ";
+        var show = !flag || flags.indexOf(" " + flag + " ") >= 0;
+        g.hidden = !show;
+        if (show) { shown += 1; }
+      });
+      if (accessEmpty) { accessEmpty.hidden = shown !== 0; }
+    });
+  });
+
+  // Rotation path: the selected secret's hops.
+  var pathSelect = document.getElementById("sg-path");
+  if (pathSelect) {
+    pathSelect.addEventListener("change", function () {
+      var chosen = pathSelect.options[pathSelect.selectedIndex];
+      Array.prototype.slice.call(document.querySelectorAll("#sg-paths ol.path")).forEach(
+        function (ol) {
+          ol.hidden = ol.id !== pathSelect.value;
+          if (!ol.hidden) {  // one route serves many secrets: name the one chosen
+            ol.querySelector(".sg-path-secret").textContent = chosen.getAttribute("data-label");
+          }
+        });
+    });
+  }
+
+  // Compliance: a rule name shows the findings behind the control.
+  Array.prototype.slice.call(document.querySelectorAll(".rule-ref")).forEach(function (b) {
+    b.addEventListener("click", function () {
+      var id = b.getAttribute("data-rule");
+      var known = Array.prototype.some.call(rule.options, function (o) { return o.value === id; });
+      rule.value = known ? id : "";
+      stChips.forEach(function (c) { c.setAttribute("aria-pressed", "true"); });
+      refilter();
+      document.getElementById("findings").scrollIntoView();
+    });
+  });
 }());

@@ -1,0 +1,31 @@
+# secretgraph as a container image: the same wheel `pip wheel .` builds from this checkout,
+# installed into a slim Python, run as an unprivileged user with `secretgraph` as entrypoint.
+# No AWS credentials are baked in: pass them at run time (task role, instance profile, or
+# -e AWS_... / -v ~/.aws:/home/secretgraph/.aws:ro), e.g.
+#   docker build -t secretgraph .
+#   docker run --rm -e AWS_PROFILE=audit -v ~/.aws:/home/secretgraph/.aws:ro \
+#     -v "$PWD/out:/out" secretgraph scan --org --role-name SecretgraphAudit --out /out
+# The organization-scale Fargate task runs this image with `collect ...` / `scan --from-parts`.
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY setup.cfg pyproject.toml README.md ./
+COPY scanner ./scanner
+COPY rules ./rules
+COPY remediations ./remediations
+COPY reports ./reports
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin secretgraph
+COPY --from=build /wheels /wheels
+# the package's own wheel, no extras: the scanner needs no moto or test tools at run time
+RUN pip install --no-cache-dir /wheels/secretgraph-*.whl && rm -rf /wheels
+USER 10001:10001
+WORKDIR /home/secretgraph
+ENTRYPOINT ["secretgraph"]
+CMD ["--help"]

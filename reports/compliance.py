@@ -1,0 +1,124 @@
+"""Compliance view: per framework control, PASS / FAIL / UNKNOWN with the rules and findings
+behind it. One home for the table, the HTML report and anything else that summarises controls.
+
+A control's status is the worst of its rules' results: FAIL when any rule mapped to it has a
+failing finding, else UNKNOWN when any result could not be assessed, else PASS when some result
+passed (or was muted: a muted failure is an accepted risk, not a pass, so it is counted apart),
+else NO_RESOURCES when its rules ran and found nothing to judge. Rules that were not evaluated
+(scoped out with ``--rules``/``--exclude-rules``/``--compliance``) do not count. PASS counts come
+from the document's per-rule summary when PASS results are summarised instead of itemised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+from reports._common import findings_of, rule_status_counts
+
+CONTROL_STATUSES: tuple[str, ...] = ("FAIL", "UNKNOWN", "PASS", "NO_RESOURCES")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Control:
+    framework: str
+    control: str
+    status: str  # FAIL | UNKNOWN | PASS | NO_RESOURCES
+    counts: dict[str, int]  # results of its rules per status (FAIL, UNKNOWN, MUTED, PASS)
+    rules: list[str]
+    failing: list[str] = field(default_factory=list)  # ids of its FAIL/UNKNOWN findings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Framework:
+    key: str
+    controls: list[Control]
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        got = Counter(c.status for c in self.controls)
+        return {s: got.get(s, 0) for s in CONTROL_STATUSES}
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> dict[str, dict[str, tuple[str, ...]]]:
+    """rule id -> {framework: controls} of the built-in rules (for rules whose results are
+    all summarised, so no itemised finding carries the mapping)."""
+    from scanner.engine.loader import load_ruleset
+
+    return {r.id: dict(r.compliance) for r in load_ruleset().rules}
+
+
+def rule_mappings(document: Mapping[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """rule id -> {framework: controls}: from the findings, else the built-in catalog."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for f in findings_of(document):
+        rid = str(f.get("rule_id"))
+        if rid not in out and isinstance(f.get("compliance"), Mapping):
+            out[rid] = {str(k): tuple(map(str, v or ())) for k, v in f["compliance"].items()}
+    catalog = _catalog()
+    for rid in _evaluated_rules(document):
+        if rid not in out and rid in catalog:
+            out[rid] = dict(catalog[rid])
+    return out
+
+
+def _evaluated_rules(document: Mapping[str, Any]) -> list[str]:
+    scan = document.get("scan") or {}
+    rules = scan.get("rules")
+    if isinstance(rules, list):
+        return [str(r) for r in rules]
+    return sorted({str(f.get("rule_id")) for f in findings_of(document)})
+
+
+def _status(counts: Mapping[str, int]) -> str:
+    if counts.get("FAIL"):
+        return "FAIL"
+    if counts.get("UNKNOWN"):
+        return "UNKNOWN"
+    if counts.get("PASS") or counts.get("MUTED"):
+        return "PASS"
+    return "NO_RESOURCES"
+
+
+def build_compliance(document: Mapping[str, Any],
+                     frameworks: Sequence[str] | None = None) -> list[Framework]:
+    """Every framework (or only ``frameworks``) with its controls, worst first."""
+    mappings = rule_mappings(document)
+    evaluated = set(_evaluated_rules(document))
+    per_rule = rule_status_counts(document)
+    failing_ids: dict[str, list[str]] = defaultdict(list)
+    for f in findings_of(document):
+        if f.get("status") in ("FAIL", "UNKNOWN"):
+            failing_ids[str(f.get("rule_id"))].append(str(f.get("id")))
+    controls: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for rid, mapping in mappings.items():
+        if rid not in evaluated:
+            continue
+        for fw, items in mapping.items():
+            if frameworks and fw not in frameworks:
+                continue
+            for control in items:
+                controls[(fw, control)].append(rid)
+    by_fw: dict[str, list[Control]] = defaultdict(list)
+    for (fw, control), rules in controls.items():
+        counts: Counter[str] = Counter()
+        for rid in rules:
+            counts.update(per_rule.get(rid, {}))
+        by_fw[fw].append(Control(
+            framework=fw, control=control, status=_status(counts),
+            counts={s: counts.get(s, 0) for s in ("FAIL", "UNKNOWN", "MUTED", "PASS")},
+            rules=sorted(rules), failing=[i for rid in sorted(rules) for i in failing_ids[rid]]))
+    rank = {s: i for i, s in enumerate(CONTROL_STATUSES)}
+    return [Framework(key=fw, controls=sorted(items, key=lambda c: (rank[c.status],
+                                                                     _natural(c.control))))
+            for fw, items in sorted(by_fw.items())]
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    """``IA-5`` < ``IA-5(1)`` < ``IA-12``; ``8.3.9`` < ``8.3.10``."""
+    import re
+
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))

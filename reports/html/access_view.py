@@ -1,0 +1,170 @@
+"""The access view at organization scale: who can read which secret, aggregated by the
+reader's account (with its OU), with a drill-down to the principals and their verdicts.
+
+Each group is one reader account -- or one class of reader that is not an account: everyone
+(``*``), the whole organization (``*`` narrowed by aws:PrincipalOrgID / PrincipalOrgPaths), or an
+account outside the organization. Verdicts are words and symbols, not colours alone, so they
+read without hovering: ✓ allowed, ? conditional, ✗ broken (some gates allow and another blocks an
+intended read). Everything returned is plain data; the template escapes it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import networkx as nx
+
+from reports._common import account_label, short_resource, truncate
+from reports.html.viewmodel import _edge_state, _kind
+
+#: per group, at most this many principal x secret pairs are listed (broken first)
+PAIRS_PER_GROUP = 60
+#: at most this many groups are listed (groups with broken reads, outsiders and public first)
+MAX_GROUPS = 1000
+VERDICTS: tuple[tuple[str, str, str], ...] = (
+    ("broken", "✗", "broken: some gates allow the read, another blocks it"),
+    ("allowed", "✓", "allowed: every gate allows the read"),
+    ("conditional", "?", "conditional: allowed only when a policy condition holds"),
+)
+SYMBOL = {state: symbol for state, symbol, _ in VERDICTS}
+_ORG_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "aws:resourceorgid")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pair:
+    principal: str  # label
+    principal_arn: str
+    secret: str  # label
+    secret_arn: str
+    state: str  # broken | allowed | conditional
+    symbol: str
+    why: str  # the gates that block (broken) or the conditions (conditional)
+
+
+@dataclass(kw_only=True)
+class AccessGroup:
+    key: str
+    label: str
+    kind: str  # account | outside | public | org
+    ou: str
+    counts: dict[str, int]
+    principals: int
+    secrets: int
+    pairs: list[Pair] = field(default_factory=list)
+    hidden_pairs: int = 0
+
+    @property
+    def flags(self) -> str:
+        """Space-separated filter flags: outside, broken, public (org-wide or everyone)."""
+        out = []
+        if self.kind == "outside":
+            out.append("outside")
+        if self.counts.get("broken"):
+            out.append("broken")
+        if self.kind in ("public", "org"):
+            out.append("public")
+        return " ".join(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessView:
+    groups: list[AccessGroup]
+    totals: dict[str, int]
+    filter_counts: dict[str, int]
+    hidden_groups: int = 0
+    available: bool = True
+
+
+def _conditions_text(data: Mapping[str, Any]) -> str:
+    return ", ".join(map(str, data.get("conditions") or ()))
+
+
+def _reader_class(principal: str, node: Mapping[str, Any], data: Mapping[str, Any],
+                  names: Mapping[str, str], ous: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """(group key, label, kind, OU) for a reader. A principal class from the access analysis
+    (``principal_class`` on the node or the edge: everyone / organization) wins."""
+    cls = str(data.get("principal_class") or node.get("principal_class") or "").lower()
+    conditions = _conditions_text(data).lower()
+    if cls in ("organization", "org", "whole-organization") or (
+            principal == "*" and any(k in conditions for k in _ORG_KEYS)):
+        return "class:organization", "whole organization (any principal in it)", "org", ""
+    if cls in ("everyone", "public", "anyone") or principal == "*":
+        return "class:everyone", "everyone (public)", "public", ""
+    acct = str(node.get("account_id") or "")
+    if not acct and principal.startswith("arn:"):
+        parts = principal.split(":")
+        acct = parts[4] if len(parts) > 4 else ""
+    if node.get("external"):  # outside the trust zone (the access analysis decides)
+        return f"outside:{acct}", f"{acct or principal} (outside the organization)", \
+            "outside", ""
+    return f"account:{acct}", account_label(acct, names.get(acct)), "account", ous.get(acct, "")
+
+
+def build_access_view(graph: nx.MultiDiGraph | None, *, account_names: Mapping[str, str],
+                      account_ous: Mapping[str, str] | None = None) -> AccessView:
+    if graph is None:
+        return AccessView(groups=[], totals={}, filter_counts={}, available=False)
+    ous = account_ous or {}
+    best: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+    rank = {"broken": 0, "allowed": 1, "conditional": 2}
+    for u, v, data in graph.edges(data=True):
+        if _kind(data) != "CAN_READ":
+            continue
+        state = _edge_state(data)
+        if state not in rank:
+            continue
+        old = best.get((u, v))
+        if old is None or rank[state] < rank[old[0]]:
+            best[(u, v)] = (state, data)
+    nodes = graph.nodes
+    groups: dict[str, AccessGroup] = {}
+    members: dict[str, list[tuple[str, str, str, Mapping[str, Any]]]] = defaultdict(list)
+    for (p, s), (state, data) in best.items():
+        node = nodes[p] if p in graph else {}
+        key, label, kind, ou = _reader_class(p, node, data, account_names, ous)
+        if key not in groups:
+            groups[key] = AccessGroup(key=key, label=label, kind=kind, ou=ou,
+                                      counts={"broken": 0, "allowed": 0, "conditional": 0},
+                                      principals=0, secrets=0)
+        groups[key].counts[state] += 1
+        members[key].append((p, s, state, data))
+    for key, pairs in members.items():
+        group = groups[key]
+        group.principals = len({p for p, _, _, _ in pairs})
+        group.secrets = len({s for _, s, _, _ in pairs})
+        pairs.sort(key=lambda t: (rank[t[2]], t[0], t[1]))
+        for p, s, state, data in pairs[:PAIRS_PER_GROUP]:
+            pnode = nodes[p] if p in graph else {}
+            snode = nodes[s] if s in graph else {}
+            sacct = str(snode.get("account_id") or "")
+            secret = str(snode.get("name") or short_resource(s))
+            if sacct:
+                secret += f" · {account_names.get(sacct) or sacct}"
+            why = ""
+            if state == "broken":
+                blocked = ", ".join(map(str, data.get("broken_at") or ())) or ", ".join(
+                    g for g, val in (data.get("gates") or {}).items()
+                    if str(val).upper() not in ("ALLOWED", "CONDITIONAL", "NOT_APPLICABLE"))
+                why = f"blocked by {blocked}" if blocked else "blocked"
+            elif state == "conditional":
+                why = "if " + (_conditions_text(data) or "a condition holds")
+            group.pairs.append(Pair(
+                principal=truncate(str(pnode.get("name") or (
+                    "*" if p == "*" else short_resource(p))), 80, "…"),
+                principal_arn=p, secret=truncate(secret, 90, "…"), secret_arn=s, state=state,
+                symbol=SYMBOL[state], why=truncate(why, 200, "…")))
+        group.hidden_pairs = max(0, len(pairs) - PAIRS_PER_GROUP)
+    kind_rank = {"public": 0, "org": 1, "outside": 2, "account": 3}
+    ordered = sorted(groups.values(), key=lambda g: (
+        -g.counts["broken"], kind_rank[g.kind], g.ou, g.label))
+    totals: Counter[str] = Counter()
+    for g in groups.values():
+        totals.update(g.counts)
+    filter_counts = {flag: sum(1 for g in groups.values() if flag in g.flags.split())
+                     for flag in ("outside", "broken", "public")}
+    return AccessView(groups=ordered[:MAX_GROUPS],
+                      totals={k: totals.get(k, 0) for k in ("broken", "allowed", "conditional")},
+                      filter_counts=filter_counts,
+                      hidden_groups=max(0, len(ordered) - MAX_GROUPS))

@@ -1,0 +1,469 @@
+"""The network view at organization scale, and the traced rotation path of each secret.
+
+Hub and spoke: each hub VPC (a VPC of the central account that peers, hosts a rotation Lambda,
+a Secrets Manager endpoint or a NAT gateway) is one card; the VPCs peered with it (spokes) are
+grouped by what matters -- the peering's status and whether both sides route through it -- and
+counted, with the spokes of each group listed when it is opened. Nothing is drawn as crossing
+lines, so 50 or 5,000 peerings stay readable.
+
+Rotation paths: for a secret with rotation, the hops secret -> rotation Lambda -> its VPC,
+subnets and security groups -> the Secrets Manager endpoint or a NAT gateway -> each peering ->
+the database VPC. A hop is marked broken when the rotation rules say so (their findings name
+the problem: secret-rotation-function-missing, secret-rotation-no-network-path), unknown when
+the rule could not assess it, ok otherwise. The reachability logic lives in the rule's
+predicate; this module only lays its verdict along the path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import networkx as nx
+
+from reports._common import account_label, findings_of, short_resource, truncate
+from reports.html.viewmodel import _kind
+
+MAX_SPOKES_LISTED = 200  # per group
+MAX_PATHS = 500  # traced secrets (broken first)
+MAX_HOPS = 24  # beyond this, hops are counted instead of listed
+_STATE_SYMBOL = {"ok": "✓", "broken": "✗", "unknown": "?", "pending": "…"}
+
+Key = tuple[str, str, str]  # account, region, vpc id
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _status_css(status: str) -> str:
+    if status == "active":
+        return "active"
+    if status in ("pending-acceptance", "initiating-request", "provisioning"):
+        return "pending"
+    return "broken"
+
+
+def _route_state(routes_by_vpc: Mapping[Key, list[Any]], side: Key, pcx: str) -> str:
+    """present | missing | blackhole (a route via the peering, not active) | unknown (the
+    side's route tables were not read)."""
+    tables = routes_by_vpc.get(side)
+    if tables is None:
+        return "unknown"
+    states = [str(_get(r, "state") or "active") for r in tables if _get(r, "target_id") == pcx]
+    if not states:
+        return "missing"
+    return "present" if "active" in states else "blackhole"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spoke:
+    vpc: str
+    account: str
+    cidrs: str
+    peering: str
+    status: str
+    hub_route: str  # present | missing | blackhole | unknown
+    spoke_route: str
+
+
+@dataclass(kw_only=True)
+class SpokeGroup:
+    label: str
+    state: str  # ok | broken | pending | unknown
+    symbol: str
+    spokes: list[Spoke] = field(default_factory=list)
+    count: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Satellite:
+    """One spoke group drawn around its hub: a circle with the group's count and symbol."""
+    x: float
+    y: float
+    r: float
+    state: str
+    symbol: str
+    count: int
+    label: str
+
+
+@dataclass(kw_only=True)
+class Hub:
+    vpc: str
+    title: str
+    account: str
+    region: str
+    cidrs: str
+    badges: list[tuple[str, str]]  # (state, text)
+    groups: list[SpokeGroup]
+    spokes: int
+
+    @property
+    def satellites(self) -> list[Satellite]:
+        """The picture: the hub in the middle (at 110, 110 of a 220 x 220 box), each spoke
+        group a circle around it sized by its count; nothing but counts is drawn in it."""
+        import math
+
+        shown = self.groups[:8]
+        if not shown:
+            return []
+        biggest = max(g.count for g in shown)
+        out = []
+        for i, g in enumerate(shown):
+            angle = -math.pi / 2 + 2 * math.pi * i / len(shown)
+            r = 14 + 10 * math.sqrt(g.count / biggest)
+            out.append(Satellite(x=round(110 + 78 * math.cos(angle), 1),
+                                 y=round(110 + 78 * math.sin(angle), 1), r=round(r, 1),
+                                 state=g.state, symbol=g.symbol, count=g.count, label=g.label))
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hop:
+    kind: str  # Secret | Rotation Lambda | Network | Secrets Manager | Peering | Database VPC
+    text: str
+    state: str  # ok | broken | unknown
+    symbol: str
+    problem: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RotationPath:
+    secret_arn: str
+    label: str
+    state: str  # the worst hop
+    hops: list[Hop]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathChoice:
+    label: str
+    state: str
+    symbol: str
+    route: int  # index into NetworkView.routes
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkView:
+    hubs: list[Hub]
+    other_peerings: int
+    paths: list[RotationPath]
+    hidden_paths: int = 0
+    empty: bool = True
+
+    @property
+    def choices(self) -> list[PathChoice]:
+        """One choice per traced secret; secrets whose hops after the secret are the same
+        (one rotation Lambda serves many secrets) share one rendered route."""
+        return self._shared()[0]
+
+    @property
+    def routes(self) -> list[list[Hop]]:
+        """The distinct hop lists after the secret, rendered once each."""
+        return self._shared()[1]
+
+    def _shared(self) -> tuple[list[PathChoice], list[list[Hop]]]:
+        seen: dict[tuple[Hop, ...], int] = {}
+        routes: list[list[Hop]] = []
+        choices = []
+        for path in self.paths:
+            tail = tuple(path.hops[1:])
+            if tail not in seen:
+                seen[tail] = len(routes)
+                routes.append(list(tail))
+            choices.append(PathChoice(label=path.label, state=path.state,
+                                      symbol=_STATE_SYMBOL[path.state], route=seen[tail]))
+        return choices, routes
+
+
+def _side_key(side: Any) -> Key:
+    return (str(_get(side, "owner_id", "")), str(_get(side, "region", "")),
+            str(_get(side, "vpc_id", "")))
+
+
+def _group_of(status: str, hub_route: str, spoke_route: str) -> tuple[str, str]:
+    css = _status_css(status)
+    if css == "pending":
+        return f"peering {status}: not usable yet", "pending"
+    if css == "broken":
+        return f"peering {status}: no traffic passes", "broken"
+    routes = {hub_route, spoke_route}
+    if routes == {"present"}:
+        return "active, routes on both sides", "ok"
+    if "blackhole" in routes:
+        return "active, a route is a blackhole", "broken"
+    if "missing" in routes:
+        side = "hub" if hub_route == "missing" else "spoke"
+        if hub_route == spoke_route:
+            side = "both sides"
+        return f"active, route missing on the {side}", "broken"
+    return "active, route tables not read", "unknown"
+
+
+def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
+                  central_account: str | None, account_names: Mapping[str, str]) -> NetworkView:
+    if graph is None:
+        return NetworkView(hubs=[], other_peerings=0, paths=[])
+    vpcs: dict[Key, Mapping[str, Any]] = {}
+    routes: dict[Key, list[Any]] = {}
+    badges: dict[Key, list[tuple[str, str]]] = defaultdict(list)
+    peerings: list[Mapping[str, Any]] = []
+    for _, attrs in graph.nodes(data=True):
+        kind = _kind(attrs)
+        key = (str(attrs.get("account_id", "")), str(attrs.get("region", "")),
+               str(attrs.get("vpc_id", "")))
+        if kind == "Vpc":
+            vpcs[key] = attrs
+        elif kind == "VpcPeering":
+            peerings.append(attrs)
+        elif kind == "RouteTable":
+            routes.setdefault(key, []).extend(list(attrs.get("routes") or ()))
+        elif kind == "VpcEndpoint" and "secretsmanager" in str(attrs.get("service_name") or ""):
+            ok = bool(attrs.get("private_dns_enabled"))
+            badges[key].append(("ok" if ok else "broken", "Secrets Manager endpoint" + (
+                " with private DNS" if ok else " without private DNS")))
+        elif kind == "NatGateway":
+            state = str(attrs.get("state") or "available")
+            badges[key].append(("ok" if state == "available" else "broken",
+                                f"NAT gateway ({state})"))
+        elif kind == "LambdaFunction" and attrs.get("vpc_id"):
+            badges[key].append(("lambda", f"λ {attrs.get('name') or 'function'}"))
+    links = [(_side_key(p.get("requester")), _side_key(p.get("accepter")), p) for p in peerings]
+    degree: dict[Key, int] = defaultdict(int)
+    for a, b, _ in links:
+        degree[a] += 1
+        degree[b] += 1
+    hubs = {k for k in set(degree) | set(badges)
+            if central_account and k[0] == central_account and (degree.get(k) or badges.get(k))}
+    if not hubs and degree:
+        hubs = {max(degree, key=lambda k: (degree[k], k))}
+    by_hub: dict[Key, list[tuple[Key, Mapping[str, Any]]]] = defaultdict(list)
+    other = 0
+    for a, b, p in links:
+        if a in hubs:
+            by_hub[a].append((b, p))
+        elif b in hubs:
+            by_hub[b].append((a, p))
+        else:
+            other += 1
+
+    def name_of(key: Key) -> str:
+        tags = (vpcs.get(key) or {}).get("tags") or {}
+        name = str(tags.get("Name") or "") if isinstance(tags, Mapping) else ""
+        return f"{name} ({key[2]})" if name else key[2] or "unknown VPC"
+
+    def cidrs_of(key: Key, side: Any = None) -> str:
+        attrs = vpcs.get(key)
+        cidrs = (attrs or {}).get("cidrs") or (_get(side, "cidrs") if side is not None else ())
+        return ", ".join(map(str, cidrs or ())) or "CIDR unknown"
+
+    hub_cards: list[Hub] = []
+    for hub in sorted(hubs, key=lambda k: (-degree.get(k, 0), k)):
+        groups: dict[str, SpokeGroup] = {}
+        for spoke, p in by_hub.get(hub, []):
+            pcx, status = str(p.get("peering_id") or ""), str(p.get("status") or "unknown")
+            hub_route = _route_state(routes, hub, pcx) if hub in vpcs else "unknown"
+            spoke_route = _route_state(routes, spoke, pcx) if spoke in vpcs else "unknown"
+            label, state = _group_of(status, hub_route, spoke_route)
+            group = groups.setdefault(label, SpokeGroup(label=label, state=state,
+                                                        symbol=_STATE_SYMBOL[state]))
+            group.count += 1
+            if len(group.spokes) < MAX_SPOKES_LISTED:
+                side = p.get("accepter") if _side_key(p.get("accepter")) == spoke else \
+                    p.get("requester")
+                group.spokes.append(Spoke(
+                    vpc=truncate(name_of(spoke), 60, "…"),
+                    account=truncate(account_label(spoke[0], account_names.get(spoke[0])), 60,
+                                     "…") + ("" if spoke in vpcs else " · not scanned"),
+                    cidrs=truncate(cidrs_of(spoke, side), 80, "…"), peering=pcx, status=status,
+                    hub_route=hub_route, spoke_route=spoke_route))
+        rank = {"broken": 0, "pending": 1, "unknown": 2, "ok": 3}
+        for g in groups.values():
+            g.spokes.sort(key=lambda s: (s.account, s.vpc))
+        hub_cards.append(Hub(
+            vpc=hub[2], title=truncate(name_of(hub), 60, "…"),
+            account=truncate(account_label(hub[0], account_names.get(hub[0])), 60, "…"),
+            region=hub[1], cidrs=truncate(cidrs_of(hub), 80, "…"),
+            badges=[(s, truncate(t, 60, "…")) for s, t in badges.get(hub, [])][:12],
+            groups=sorted(groups.values(), key=lambda g: (rank[g.state], -g.count, g.label)),
+            spokes=len(by_hub.get(hub, []))))
+    paths = rotation_paths(graph, document, account_names)
+    return NetworkView(hubs=hub_cards, other_peerings=other, paths=paths[:MAX_PATHS],
+                       hidden_paths=max(0, len(paths) - MAX_PATHS),
+                       empty=not hub_cards and not paths)
+
+
+# --------------------------------------------------------------------------- rotation paths
+
+
+def _problems(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """secret arn -> what the rotation rules found: {'missing_function': message,
+    'problems': [...], 'unknown': [...], 'database_vpcs': [...]}."""
+    out: dict[str, dict[str, Any]] = defaultdict(dict)
+    for f in findings_of(document):
+        rid = f.get("rule_id")
+        if rid not in ("secret-rotation-no-network-path", "secret-rotation-function-missing"):
+            continue
+        arn = str((f.get("resource") or {}).get("arn") or "")
+        evidence = f.get("evidence") or {}
+        entry = out[arn]
+        if f.get("status") == "UNKNOWN":
+            entry.setdefault("unknown", []).extend(map(str, f.get("missing") or ["input"]))
+        elif f.get("status") in ("FAIL", "MUTED"):
+            if rid == "secret-rotation-function-missing":
+                entry["missing_function"] = str(f.get("message") or "function not found")
+            else:
+                entry.setdefault("problems", []).extend(
+                    map(str, evidence.get("problems") or [f.get("message") or ""]))
+        if isinstance(evidence.get("database_vpcs"), list):
+            entry["database_vpcs"] = [str(v) for v in evidence["database_vpcs"]]
+    return out
+
+
+_IDS = re.compile(r"\b(?:pcx|vpc|subnet|sg)-[0-9a-zA-Z]+")
+
+
+class _Problems:
+    """A secret's rotation problems, found by the resource ids they name (pcx-, vpc-, ...)
+    or by a phrase, without rescanning every problem for every hop."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.all = list(problems)
+        self.by_id: dict[str, list[str]] = defaultdict(list)
+        for p in self.all:
+            for found in set(_IDS.findall(p)):
+                self.by_id[found].append(p)
+
+    def naming(self, rid: str, *, without: str = "") -> str:
+        return "; ".join(p for p in self.by_id.get(rid, ()) if not without or without not in p)
+
+    def saying(self, *phrases: str) -> str:
+        return "; ".join(p for p in self.all if any(ph in p for ph in phrases))
+
+
+def _hop(kind: str, text: str, problem: str = "", unknown: str = "") -> Hop:
+    state = "broken" if problem else ("unknown" if unknown else "ok")
+    return Hop(kind=kind, text=truncate(text, 160, "…"), state=state,
+               symbol=_STATE_SYMBOL[state], problem=truncate(problem or unknown, 400, "…"))
+
+
+def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
+                   account_names: Mapping[str, str]) -> list[RotationPath]:
+    found = _problems(document)
+    evaluated = (document.get("scan") or {}).get("rules")
+    not_judged = "" if evaluated is None or "secret-rotation-no-network-path" in evaluated \
+        else "not judged: secret-rotation-no-network-path was not evaluated in this scan"
+    nodes = graph.nodes
+    index: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, vpc key) -> nodes
+    peerings_of: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for n, attrs in graph.nodes(data=True):
+        kind = _kind(attrs)
+        if kind in ("VpcEndpoint", "NatGateway"):
+            index[(kind, str(attrs.get("vpc_id", "")))].append(n)
+        elif kind == "VpcPeering":
+            for side in ("requester", "accepter"):
+                peerings_of[str(_get(attrs.get(side), "vpc_id", ""))].append(attrs)
+    out: list[RotationPath] = []
+    served_cache: dict[str, dict[str, Mapping[str, Any]]] = {}  # vpc -> other vpc -> peering
+    problem_cache: dict[tuple[str, ...], _Problems] = {}
+    for s, attrs in graph.nodes(data=True):
+        if _kind(attrs) != "Secret" or not attrs.get("rotation_lambda_arn"):
+            continue
+        entry = found.get(s, {})
+        key = tuple(entry.get("problems") or ())
+        if key not in problem_cache:  # secrets rotated by one Lambda share their problems
+            problem_cache[key] = _Problems(key)
+        problems = problem_cache[key]
+        unknown = "; ".join(entry.get("unknown") or []) or not_judged
+        acct = str(attrs.get("account_id") or "")
+        label = f"{attrs.get('name') or short_resource(s)} · {account_names.get(acct) or acct}"
+        hops = [_hop("Secret", label)]
+        fns = [v for _, v, d in graph.out_edges(s, data=True) if _kind(d) == "ROTATED_BY"]
+        fn_arn = str(attrs.get("rotation_lambda_arn"))
+        if entry.get("missing_function") or not fns:
+            hops.append(_hop("Rotation Lambda", short_resource(fn_arn),
+                             entry.get("missing_function") or "the function was not found"))
+            out.append(_path(s, label, hops))
+            continue
+        fn = nodes[fns[0]]
+        hops.append(_hop("Rotation Lambda", str(fn.get("name") or short_resource(fns[0]))))
+        vpc = str(fn.get("vpc_id") or "")
+        if not vpc:
+            hops.append(_hop("Network", "not in a VPC: the public Secrets Manager endpoint",
+                             problems.saying("not in a VPC")))
+            out.append(_path(s, label, hops))
+            continue
+        subnets = ", ".join(map(str, fn.get("subnet_ids") or ())) or "none"
+        sgs = ", ".join(map(str, fn.get("security_group_ids") or ())) or "none"
+        hops.append(_hop("Network", f"VPC {vpc} · subnets {subnets} · security groups {sgs}",
+                         problems.saying("has no route table", "security group"),
+                         unknown if unknown and not problems.all else ""))
+        endpoint = [nodes[e] for e in index[("VpcEndpoint", vpc)]
+                    if "secretsmanager" in str(nodes[e].get("service_name") or "")]
+        nat = index[("NatGateway", vpc)]
+        how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
+               if endpoint else
+               "NAT gateway " + ", ".join(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
+               if nat else "no endpoint or NAT gateway in the VPC")
+        hops.append(_hop("Secrets Manager", how, problems.saying("Secrets Manager endpoint"),
+                         not_judged))
+        if vpc not in served_cache:
+            served_cache[vpc] = {_other_vpc(p, vpc): p for p in sorted(
+                peerings_of.get(vpc, []), key=lambda p: str(p.get("peering_id")))}
+        peers = served_cache[vpc]
+        dbs = entry.get("database_vpcs")
+        wanted = list(peers) if dbs is None else [d for d in dbs if d in peers]
+        fine = more_broken = 0
+        for peer_vpc in wanted:
+            p = peers[peer_vpc]
+            pcx = str(p.get("peering_id") or "")
+            if len(hops) > MAX_HOPS:  # a long path counts the rest instead of listing it
+                if pcx in problems.by_id or peer_vpc in problems.by_id:
+                    more_broken += 1
+                else:
+                    fine += 1
+                continue
+            pcx_problem = problems.naming(pcx)
+            db_problem = problems.naming(peer_vpc, without=pcx)
+            peer_acct = _other_account(p, vpc)
+            hops.append(_hop("Peering", f"{pcx} ({p.get('status') or 'unknown'})", pcx_problem,
+                             not_judged))
+            hops.append(_hop("Database VPC", f"{peer_vpc} · "
+                             f"{account_names.get(peer_acct) or peer_acct}", db_problem))
+        for db in dbs or ():
+            if db not in peers:
+                hops.append(_hop("Database VPC", db, problems.naming(db) or
+                                 "no peering to this database VPC"))
+        if more_broken:
+            hops.append(_hop("Database VPCs", f"{more_broken} more database VPC(s)",
+                             f"{more_broken} more database VPC(s) cannot be reached: the "
+                             "secret-rotation-no-network-path finding lists every problem"))
+        if fine:
+            hops.append(_hop("Database VPCs", f"{fine} more database VPC(s) reached through "
+                             "active peerings with routes on both sides"))
+        out.append(_path(s, label, hops))
+    rank = {"broken": 0, "unknown": 1, "ok": 2}
+    return sorted(out, key=lambda p: (rank[p.state], p.label))
+
+
+def _other_vpc(p: Mapping[str, Any], vpc: str) -> str:
+    req, acc = p.get("requester"), p.get("accepter")
+    return str(_get(acc, "vpc_id", "") if _get(req, "vpc_id", "") == vpc else _get(req, "vpc_id", ""))
+
+
+def _other_account(p: Mapping[str, Any], vpc: str) -> str:
+    req, acc = p.get("requester"), p.get("accepter")
+    return str(_get(acc, "owner_id", "") if _get(req, "vpc_id", "") == vpc
+               else _get(req, "owner_id", ""))
+
+
+def _path(secret: str, label: str, hops: Sequence[Hop]) -> RotationPath:
+    states = {h.state for h in hops}
+    state = "broken" if "broken" in states else ("unknown" if "unknown" in states else "ok")
+    return RotationPath(secret_arn=secret, label=truncate(label, 120, "…"), state=state,
+                        hops=list(hops))
