@@ -92,19 +92,24 @@ def test_correct_parts_of_the_estate_pass(demo_run: tuple[int, str, Path]) -> No
     resources = _json(out_dir / EXPECTED_FILE)["resources"]
     correct = {arn: name for name, arn in resources.items()
                if name.startswith(CORRECT_PREFIXES)}
-    findings = _json(out_dir / "findings.json")["findings"]
-    on_correct = [f for f in findings if f["resource"]["arn"] in correct]
+    document = _json(out_dir / "findings.json")
+    on_correct = [f for f in document["findings"] if f["resource"]["arn"] in correct]
     assert [(correct[f["resource"]["arn"]], f["rule_id"], f["status"]) for f in on_correct
             if f["status"] != "PASS"] == []
-    assessed = {correct[f["resource"]["arn"]] for f in on_correct}
+    # PASS results are counted per rule, with their resources (the demo is small enough)
+    by_rule = document["passed"]["by_rule"]
+    assert all("resources" in entry for entry in by_rule if entry["count"])
+    passed = {(entry["rule_id"], arn) for entry in by_rule
+              for arn in entry.get("resources") or ()}
+    assessed = {correct[arn] for _, arn in passed if arn in correct}
     must_be_assessed = {n for n in correct.values()
                         if n.startswith(("secret:", "replica:", "key:", "pcx:"))}
     assert must_be_assessed <= assessed
     for m in "abc":
         secret = resources[f"secret:prod/member-{m}/db"]
-        passed = {f["rule_id"] for f in on_correct if f["resource"]["arn"] == secret}
+        rules = {rule for rule, arn in passed if arn == secret}
         assert {"secret-rotation-no-network-path", "secret-uses-aws-managed-key",
-                "secret-cross-account-access-broken"} <= passed
+                "secret-cross-account-access-broken"} <= rules
 
 
 def test_scan_is_complete_and_writes_every_format(demo_run: tuple[int, str, Path]) -> None:
