@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from access_estate import (
+from helpers.access_estate import (
     APP_ROLE,
     APP_ROLE2,
     MEMBER,

@@ -4,8 +4,6 @@ Security Hub import. Only the scan itself is replaced (by nights of a small esta
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator
 
@@ -17,8 +15,7 @@ from scanner.deploy.handler import Collaborators, HandlerConfig, handler
 from scanner.errors import InputError
 from scanner.history import open_store
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "history"))
-from scanfactory import MEMBER, access, document, finding, secret, secret_arn, snapshot  # noqa: E402
+from helpers.scanfactory import MEMBER, access, document, finding, secret, secret_arn, snapshot
 
 BUCKET = "secretgraph-history-central"
 REGION = "us-east-1"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Scanned
-from remediate_estate import (CENTRAL, CENTRAL_CIDR, EXTERNAL, MEMBER, MEMBER_APP_ROLE, REGION,
+from helpers.remediate_estate import Scanned
+from helpers.remediate_estate import (CENTRAL, CENTRAL_CIDR, EXTERNAL, MEMBER, MEMBER_APP_ROLE, REGION,
                               REPLICA_REGION, account_session, findings_for, scan)
 from scanner.errors import InputError
 from scanner.remediate.engine import apply_plan, undo_journal

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from remediate_records import (ACCT, DENY, KEY_ARN, LAMBDA_ARN, MEMBER_ROLE, OTHER_ROLE,
+from helpers.remediate_records import (ACCT, DENY, KEY_ARN, LAMBDA_ARN, MEMBER_ROLE, OTHER_ROLE,
                                 OUTSIDER_ROLE, PUBLIC, SECRET_ARN, UNRELATED, finding, snapshot)
 from remediations import REMEDIATORS
 from remediations.base import RemediationConfig, RotationTarget

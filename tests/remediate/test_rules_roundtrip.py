@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from conftest import Scanned
-from remediate_estate import REGION, REPLICA_REGION, scan
+from helpers.remediate_estate import Scanned
+from helpers.remediate_estate import REGION, REPLICA_REGION, scan
 from scanner.findings import Finding, Status
 from scanner.model import Snapshot
 from scanner.pipeline import ScanOptions, analyze, load_inputs

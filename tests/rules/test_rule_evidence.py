@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from remediations.add_peering_route import EVIDENCE_KEYS
-from rule_fixture import FIXTURES, _fill
+from helpers.rule_fixture import FIXTURES, _fill
 from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.loader import Ruleset
 from scanner.findings import Finding, Status

@@ -12,7 +12,7 @@ from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.loader import Ruleset
 from scanner.findings import Finding
 from scanner.graph.builder import build_graph
-from rule_fixture import STATUSES, fixture_ids, load_fixture
+from helpers.rule_fixture import STATUSES, fixture_ids, load_fixture
 
 RULESET = load_ruleset()
 

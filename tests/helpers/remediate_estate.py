@@ -22,6 +22,7 @@ import botocore.session
 from scanner.aws.executor import SynchronousExecutor
 from scanner.collect import CollectOptions, collect
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from remediations.base import RemediationConfig
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
 
@@ -236,3 +237,15 @@ def write_scan_dir(out_dir: Path, snapshot: Snapshot, findings: list[Finding]) -
            "coverage": [], "findings": [f.to_json() for f in findings]}
     (out_dir / "findings.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return out_dir
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scanned:
+    """The estate built in moto, scanned: what the ``scanned`` fixture gives a test."""
+
+    estate: Estate
+    snapshot: Snapshot
+    findings: list[Finding]
+    config: RemediationConfig
+    scan_dir: Path
+    config_path: Path
