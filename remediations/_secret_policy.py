@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from remediations import _secret_state
-from remediations.base import ApiCall, Clients, PlanContext, PlannedChange, PlanRefused
+from scanner.changes import ApiCall, Clients, PlanContext, PlanRefused, PlannedChange
 from scanner.model import Secret
 
 

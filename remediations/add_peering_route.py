@@ -11,14 +11,15 @@ never touches a route table or the peering otherwise. Reversible: DeleteRoute of
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import Any, Mapping
 
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, evidence_str,
-                               find_peering, find_route_table, index_of, make_change,
-                               verify_state)
+from remediations.base import evidence_str, find_peering, find_route_table, index_of
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_route_table)
 from scanner.findings import Finding
-from scanner.model import PeeringSide, RouteTable, Snapshot, VpcPeering
+from scanner.model import PeeringSide, Route, RouteTable, Snapshot, VpcPeering
 
 REMEDIATION_ID = "add-peering-route"
 PERMISSIONS = ("ec2:DescribeRouteTables", "ec2:CreateRoute", "ec2:DeleteRoute")
@@ -178,3 +179,12 @@ def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall
     return (ApiCall(service="ec2", operation="DeleteRoute", region=change.region,
                     params={"RouteTableId": change.details["route_table_id"],
                             "DestinationCidrBlock": change.details["destination_cidr"]}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The route table with the new active route through the peering."""
+    route = Route(destination_cidr=change.details["destination_cidr"], target_type="vpc-peering",
+                  target_id=change.details["peering_id"], state="active")
+    return with_route_table(snapshot, change.account_id, change.region,
+                            change.details["route_table_id"],
+                            lambda t: replace(t, routes=t.routes + (route,)))

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from remediations import _key_state
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, evidence_str, find_key,
-                               find_secret, is_aws_managed_key, make_change, verify_state)
+from remediations.base import evidence_str, find_key, find_secret, is_aws_managed_key
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_key)
 from scanner.findings import Finding
 from scanner.model import KmsKey, Snapshot
 
@@ -73,3 +74,8 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return None
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """CancelKeyDeletion then EnableKey: the key is Enabled, with no deletion date."""
+    return with_key(snapshot, change.resource_arn, key_state="Enabled", deletion_date=None)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from remediations import _key_state
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, find_key, make_change,
-                               require_read, verify_state)
+from remediations.base import find_key, require_read
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_key)
 from scanner.findings import Finding
 from scanner.model import Snapshot
 
@@ -63,3 +64,11 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return (ApiCall(service="kms", operation="DisableKeyRotation", region=change.region,
                     params={"KeyId": change.resource_arn}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    period = change.calls[0].params.get("RotationPeriodInDays")
+    fields: dict[str, Any] = {"rotation_enabled": True}
+    if period:
+        fields["rotation_period_days"] = int(period)
+    return with_key(snapshot, change.resource_arn, **fields)

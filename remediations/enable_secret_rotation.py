@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from remediations import _secret_state
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, RotationTarget, Verification, apply_calls, find_secret,
-                               make_change, require_read, verify_state)
+from remediations.base import find_secret, require_read
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, RotationTarget, Verification, apply_calls, make_change,
+                             verify_state, with_secret)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
 
@@ -91,3 +92,13 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return (ApiCall(service="secretsmanager", operation="CancelRotateSecret",
                     region=change.region, params={"SecretId": change.resource_arn}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """Rotation on, with the function and schedule RotateSecret sets."""
+    rules = change.calls[0].params.get("RotationRules") or {}
+    return with_secret(snapshot, change.resource_arn, rotation_enabled=True,
+                       rotation_lambda_arn=change.desired_state["rotation_lambda_arn"],
+                       rotation_days=rules.get("AutomaticallyAfterDays"),
+                       rotation_schedule=rules.get("ScheduleExpression"),
+                       rotation_duration=rules.get("Duration"))

@@ -14,10 +14,11 @@ import hashlib
 from typing import Any, Mapping
 
 from remediations import _key_state
-from remediations.base import (KEY_POLICY_MAX_BYTES, ApiCall, AppliedChange, Clients,
-                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               evidence_list, evidence_str, find_key, find_secret, index_of,
-                               is_aws_managed_key, make_change, require_read, verify_state)
+from remediations.base import (KEY_POLICY_MAX_BYTES, evidence_list, evidence_str, find_key,
+                               find_secret, index_of, is_aws_managed_key, require_read)
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_key)
 from remediations.policy_edit import (aws_principals, edit_policy, grants_action, parse_policy,
                                       parsed_or_none, principal_account, same_principal)
 from scanner.findings import Finding
@@ -135,3 +136,9 @@ def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall
     return (ApiCall(service="kms", operation="PutKeyPolicy", region=change.region,
                     params={"KeyId": change.resource_arn, "PolicyName": "default",
                             "Policy": text}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The key with the policy text PutKeyPolicy writes."""
+    assert change.policy_diff is not None
+    return with_key(snapshot, change.resource_arn, policy=change.policy_diff.after)

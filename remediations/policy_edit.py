@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any, Mapping, Sequence
 
-from remediations.base import PlanRefused, PolicyDiff, StatementDiff
+from scanner.changes import PlanRefused, PolicyDiff, StatementDiff
 
 #: Condition keys that narrow a Principal "*" statement to a known population.
 NARROWING_CONDITION_KEYS = frozenset(k.lower() for k in (

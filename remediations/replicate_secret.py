@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from remediations import _secret_state
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, evidence_list, find_key,
-                               find_secret, index_of, is_aws_managed_key, make_change, verify_state)
+from remediations.base import evidence_list, find_key, find_secret, index_of, is_aws_managed_key
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_secret)
 from scanner.findings import Finding
-from scanner.model import Secret, Snapshot
+from scanner.model import ReplicaStatus, Secret, Snapshot
 
 REMEDIATION_ID = "replicate-secret"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions",
@@ -89,3 +90,13 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return None
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The secret with an InSync replica, on the planned key, in each new region."""
+    secret = find_secret(snapshot, change.resource_arn)
+    added = tuple(ReplicaStatus(region=str(r["Region"]), kms_key_id=r.get("KmsKeyId"),
+                                status="InSync")
+                  for r in change.calls[0].params["AddReplicaRegions"])
+    return with_secret(snapshot, change.resource_arn,
+                       replicas=tuple(secret.replicas or ()) + added)

@@ -12,9 +12,10 @@ import copy
 from typing import Any, Mapping
 
 from remediations import _secret_policy
-from remediations.base import (SECRET_POLICY_MAX_CHARS, ApiCall, AppliedChange, Clients,
-                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               find_secret, make_change, require_read, verify_state)
+from remediations.base import SECRET_POLICY_MAX_CHARS, find_secret, require_read
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_secret)
 from remediations.policy_edit import edit_policy, is_public_allow, parse_policy, parsed_or_none
 from scanner.findings import Finding
 from scanner.model import Snapshot
@@ -87,3 +88,11 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return _secret_policy.undo_calls(change, before)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The secret with the resource policy the change writes (none after DeleteResourcePolicy)."""
+    if any(c.operation == "DeleteResourcePolicy" for c in change.calls):
+        return with_secret(snapshot, change.resource_arn, resource_policy=None)
+    assert change.policy_diff is not None
+    return with_secret(snapshot, change.resource_arn, resource_policy=change.policy_diff.after)

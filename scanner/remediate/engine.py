@@ -23,8 +23,7 @@ from typing import Any, Callable, Mapping, Sequence, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from remediations import REMEDIATORS
-from remediations.base import (ApiCall, PlannedChange, differences, execute, matches,
-                               state_digest)
+from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, SecretgraphError
 from scanner.remediate.journal import Journal, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any, Mapping
 
 from remediations import REMEDIATORS
-from remediations.base import PlannedChange, now_iso
+from scanner.changes import PlannedChange, now_iso
 from scanner.errors import InputError
 
 JOURNAL_KIND = "secretgraph-remediation-journal"

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from remediations.base import PlannedChange, canonical_json, state_digest
+from scanner.changes import PlannedChange, canonical_json, state_digest
 from scanner.errors import InputError
 from scanner.model import Snapshot
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from types import ModuleType
 from typing import Any, Mapping, Sequence
 
 from remediations import REMEDIATORS, resolve_remediation_id
-from remediations.base import PlanContext, PlannedChange, PlanRefused, RemediationConfig
+from scanner.changes import PlanContext, PlannedChange, PlanRefused, RemediationConfig, Remediator
 from scanner.errors import UsageError
 from scanner.findings import Finding, Status
 from scanner.model import Snapshot
@@ -42,7 +41,7 @@ class Selection:
 
 def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,
                selection: Selection, *, now: datetime | None = None,
-               remediators: Mapping[str, ModuleType] | None = None) -> Plan:
+               remediators: Mapping[str, Remediator] | None = None) -> Plan:
     """Plan a change for every selected FAIL finding that has a remediator.
 
     Changes on the same target (say one key policy) chain: each later one starts from the

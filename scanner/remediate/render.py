@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from remediations.base import PlannedChange, PolicyDiff
+from scanner.changes import PlannedChange, PolicyDiff
 from scanner.remediate.planfile import Plan
 
 

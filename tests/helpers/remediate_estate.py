@@ -22,7 +22,7 @@ import botocore.session
 from scanner.aws.executor import SynchronousExecutor
 from scanner.collect import CollectOptions, collect
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
-from remediations.base import RemediationConfig
+from scanner.changes import RemediationConfig
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
 

@@ -12,7 +12,7 @@ from moto.moto_api._internal import mock_random
 
 from helpers.remediate_estate import (REMEDIATION_ROLE, Scanned, build_estate, config_for, findings_for,
                               forget_sessions, mgmt_session, scan, write_scan_dir)
-from remediations.base import RemediationConfig
+from scanner.changes import RemediationConfig
 from scanner.findings import Finding
 from scanner.model import Snapshot
 from scanner.remediate.config import parse_config
