@@ -1,7 +1,15 @@
-"""The scan pipeline: collect -> snapshot -> graph -> access -> rules -> history -> outputs.
+"""The scan pipeline, and the only orchestrator of it:
+collect (or load) -> snapshot -> graph -> access -> rules -> history (first_seen) -> outputs
+-> export.
 
-Only ``collect`` talks to AWS. ``analyze`` is pure: the same snapshot and inputs give the same
-findings, so a stored snapshot can be re-evaluated offline with new rules.
+Every way of running a scan goes through ``run_scan``: the CLI ``scan`` and ``demo``, the nightly
+Lambda (scanner/deploy/handler.py) and the organization-scale tasks; ``export securityhub``
+builds its payload with ``securityhub_payload``, the export stage of ``run_scan``. So history
+always carries ``first_seen`` forward, and Security Hub's CreatedAt / FirstObservedAt stay put
+from one night to the next.
+
+Only ``collect`` and the export stage talk to AWS. ``analyze`` is pure: the same snapshot and
+inputs give the same findings, so a stored snapshot can be re-evaluated offline with new rules.
 
 Every user input (rule directories, config, suppressions, baseline, history store) is loaded and
 validated *before* anything is scanned: a bad file ends the command with exit 2 and nothing is
@@ -13,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TextIO
 
 import networkx as nx
 
@@ -35,6 +43,10 @@ from scanner.engine import (
 from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
+
+if TYPE_CHECKING:
+    from scanner.history.drift import Drift
+    from scanner.history.records import ScanRecord
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +96,30 @@ class Analysis:
     drift: Mapping[str, Any] | None = None
     api_calls: Mapping[str, int] = field(default_factory=dict)
     snapshot_path: Path | None = None
+    history: "HistoryOutcome | None" = None  # set when a history store was given
+    securityhub: Mapping[str, Any] | None = None  # the export stage's delivery report
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryOutcome:
+    """What the history stage did: the record stored, and what it was compared with."""
+
+    record: "ScanRecord"
+    previous: "ScanRecord | None"
+    drift: "Drift | None"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecurityHubTarget:
+    """The export stage: where findings go (the caller builds the clients: it owns the
+    credentials). ``mode`` central imports everything into ``central_account``; per-account
+    imports each finding from its own account."""
+
+    client_for: Callable[[str, str], Any]  # (account id, region) -> securityhub client
+    mode: str = "central"
+    central_account: str | None = None
+    include_passed: bool = False
+    home_region: str | None = None
 
 
 def load_inputs(options: ScanOptions) -> Inputs:
@@ -147,8 +183,15 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
     )
 
 
-def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
-    """Scan (or load ``snapshot_in``), analyse, record history, write the reports."""
+def run_scan(options: ScanOptions, *, out: TextIO | None = None,
+             securityhub: SecurityHubTarget | None = None,
+             snapshot_source: Callable[[Path], Path] | None = None) -> Analysis:
+    """Collect (or load ``snapshot_in``), analyse, record history with first_seen, write the
+    reports, export. Every input is validated, and the history store opened, before anything
+    is scanned.
+
+    ``snapshot_source(out_dir) -> snapshot file`` replaces collection (e.g. merging the parts of
+    a sharded collection, or a test's snapshot); it runs where collection would."""
     from reports import write_reports
     from scanner.aws.calls import CallCounter
     from scanner.snapshot_io import read_snapshot
@@ -156,46 +199,45 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
     stream = out or sys.stdout
     inputs = load_inputs(options)
     store = None
+    previous_record = None
     if options.history:
         from scanner.history.store import open_store
 
         store = open_store(options.history)
+        previous_record = store.latest_complete(before=None)  # an unreadable store fails here
     out_dir = options.out_dir or Path("secretgraph-out")
     out_dir.mkdir(parents=True, exist_ok=True)
     counter = CallCounter()
     started = time.perf_counter()
     if options.snapshot_in is not None:
         snapshot_path = options.snapshot_in
+    elif snapshot_source is not None:
+        snapshot_path = snapshot_source(out_dir)
     else:
         snapshot_path = _collect(options, out_dir, counter,
                                  required_replica_regions=inputs.config.required_replica_regions)
     snapshot = read_snapshot(snapshot_path)
     analysis = analyze(snapshot, inputs, fail_on=options.fail_on)
-    drift: Mapping[str, Any] | None = None
-    previous = None
-    if store is not None:
-        from scanner.history.diff import diff_scans
-        from scanner.history.records import StoredScan
-
-        previous_record = store.latest_complete(before=None)
-        previous = store.load(previous_record.scan_id) if previous_record else None
+    previous = store.load(previous_record.scan_id) if store and previous_record else None
     document = with_first_seen(analysis.document, previous.document if previous else None)
+    drift: Mapping[str, Any] | None = None
+    history: HistoryOutcome | None = None
     if store is not None:
-        access_json = analysis.access.to_dict()
-        record = store.record(snapshot.meta, snapshot, document, access_json)
-        if previous is not None:
-            current = StoredScan(record=record, snapshot=snapshot, document=document,
-                                 access=access_json)
-            drift = diff_scans(previous, current).to_json()
+        history = record_history(store, snapshot, document, analysis.access, previous)
+        drift = history.drift.to_json() if history.drift is not None else None
     analysis = Analysis(
         snapshot=snapshot, graph=analysis.graph, access=analysis.access,
         findings=analysis.findings, document=document, exit_code=analysis.exit_code,
         drift=drift, api_calls=dict(counter.counts()), snapshot_path=snapshot_path,
+        history=history,
     )
     first_seen = {f["id"]: f["first_seen"] for f in document["findings"] if f.get("first_seen")}
     formats = tuple(f for f in options.formats if f != "table")
     write_reports(analysis, out_dir, ("json",) + formats if "json" not in formats else formats,
                   drift=drift, previous_created_at=first_seen)
+    if securityhub is not None:
+        analysis = replace(analysis, securityhub=export_securityhub(
+            analysis, previous.document if previous else None, securityhub))
     if not options.quiet and "table" in options.formats:
         from reports.table import render_table
 
@@ -207,6 +249,83 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
         print(f"scan finished in {time.perf_counter() - started:.1f}s; outputs in {out_dir}",
               file=stream)
     return analysis
+
+
+def record_history(store: Any, snapshot: Snapshot, document: Mapping[str, Any], access: Any,
+                   previous: Any) -> HistoryOutcome:
+    """Store this scan (its document already carries first_seen) and diff it against the
+    previous complete scan."""
+    from scanner.history.access_readers import access_json_of
+    from scanner.history.diff import diff_scans
+    from scanner.history.records import StoredScan
+
+    access_json = access_json_of(access)
+    record = store.record(snapshot.meta, snapshot, document, access_json)
+    drift = None
+    if previous is not None:
+        current = StoredScan(record=record, snapshot=snapshot, document=document,
+                             access=access_json)
+        drift = diff_scans(previous, current)
+    return HistoryOutcome(record=record, previous=previous.record if previous else None,
+                          drift=drift)
+
+
+def securityhub_payload(document: Mapping[str, Any], *, graph: Any = None,
+                        current_asff: list[dict[str, Any]] | None = None,
+                        previous_asff: Sequence[Mapping[str, Any]] = (),
+                        mode: str = "per-account", central_account: str | None = None,
+                        include_passed: bool = False, home_region: str | None = None,
+                        ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The ASFF findings to send and counts (current, archived, to_send).
+
+    CreatedAt / FirstObservedAt: the previous export's CreatedAt for the same id, else the
+    finding's ``first_seen`` (carried by the history stage). Findings failing in the previous
+    export and resolved now are sent as PASSED + ARCHIVED (only where this scan assessed them).
+    """
+    from reports.asff import archive_resolved, build_asff, created_at_index, retarget_central
+
+    created = created_at_index(previous_asff)
+    if current_asff is None:
+        current = build_asff(document, graph=graph, created_at=created, home_region=home_region)
+    else:
+        current = current_asff
+        for f in current:
+            if f.get("Id") in created:
+                f["CreatedAt"] = f["FirstObservedAt"] = created[str(f["Id"])]
+    archived = archive_resolved(previous_asff, current, document) if previous_asff else []
+    archived_ids = {f["Id"] for f in archived}
+    send = [f for f in current if f["Id"] not in archived_ids and (
+        include_passed or (f.get("Compliance") or {}).get("Status") != "PASSED")]
+    send += archived
+    if mode == "central":
+        central = central_account or ((document.get("scan") or {}).get("central_account"))
+        if not central:
+            from scanner.errors import UsageError
+
+            raise UsageError("--mode central needs --central-account (the scan names none)")
+        if not (len(str(central)) == 12 and str(central).isdigit()):
+            from scanner.errors import UsageError
+
+            raise UsageError(f"--central-account must be a 12-digit account id, got {central!r}")
+        send = [retarget_central(f, str(central)) for f in send]
+    return send, {"current": len(current), "archived": len(archived), "to_send": len(send)}
+
+
+def export_securityhub(analysis: Analysis, previous_document: Mapping[str, Any] | None,
+                       target: SecurityHubTarget) -> dict[str, Any]:
+    """The export stage: this scan's findings (CreatedAt from first_seen) and the previous
+    complete scan's findings resolved since (archived), sent in batches."""
+    from reports.asff import build_asff
+    from reports.securityhub import send_findings
+
+    previous_asff = build_asff(previous_document, home_region=target.home_region) \
+        if previous_document is not None else []
+    findings, facts = securityhub_payload(
+        analysis.document, graph=analysis.graph, previous_asff=previous_asff, mode=target.mode,
+        central_account=target.central_account or analysis.snapshot.meta.central_account,
+        include_passed=target.include_passed, home_region=target.home_region)
+    report = send_findings(findings, client_for=target.client_for).to_json()
+    return {**report, **facts}
 
 
 def with_first_seen(document: dict[str, Any],
