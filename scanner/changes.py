@@ -147,6 +147,11 @@ class PlannedChange:
     policy_diff: PolicyDiff | None = None
     notes: tuple[str, ...] = ()
     reversible: bool = True
+    #: the predicted effect on access and findings (scanner/remediate/effects.py), set by the
+    #: planner: readers_gained / readers_lost / findings_resolved / findings_created, accepted
+    #: (the access changes the user accepted), companions; or companion_of (a change planned
+    #: to keep the readers another one would lose)
+    effect: Mapping[str, Any] | None = None
 
     @property
     def pre_state_digest(self) -> str:
@@ -163,6 +168,7 @@ class PlannedChange:
             "desired_state": dict(self.desired_state), "details": dict(self.details),
             "policy_diff": self.policy_diff.to_json() if self.policy_diff else None,
             "notes": list(self.notes), "reversible": self.reversible,
+            "effect": dict(self.effect) if self.effect is not None else None,
         }
 
     @classmethod
@@ -180,6 +186,7 @@ class PlannedChange:
             policy_diff=PolicyDiff.from_json(diff) if diff else None,
             notes=tuple(str(n) for n in data.get("notes") or ()),
             reversible=bool(data.get("reversible", True)),
+            effect=dict(data["effect"]) if isinstance(data.get("effect"), Mapping) else None,
         )
 
 
