@@ -77,5 +77,10 @@ def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall
 
 
 def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
-    """CancelKeyDeletion then EnableKey: the key is Enabled, with no deletion date."""
-    return with_key(snapshot, change.resource_arn, key_state="Enabled", deletion_date=None)
+    """CancelKeyDeletion then EnableKey: the key is Enabled, with no deletion date. Its rotation
+    status was not read while deletion was pending, so it stays unknown until a rescan."""
+    key = find_key(snapshot, change.resource_arn)
+    unread = key.unread if key.rotation_enabled is not None or "rotation_enabled" in key.unread \
+        else key.unread + ("rotation_enabled",)
+    return with_key(snapshot, change.resource_arn, key_state="Enabled", deletion_date=None,
+                    unread=unread)

@@ -95,6 +95,9 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
                    finding_ids: tuple[str, ...], rule_id: str) -> PlannedChange:
     """The key-policy edit that lets ``missing`` decrypt ``secret`` through Secrets Manager
     (also planned as the companion that keeps a secret's readers when it moves to this key)."""
+    require_read(key.unread, ("policy",), f"key {key.arn}")
+    if key.key_manager != "CUSTOMER":
+        raise PlanRefused(f"key {key.arn} is not customer-managed")
     target = f"key-policy:{key.arn}"
     before_text = _current_policy(key, ctx)
     before = parse_policy(before_text, f"key policy of {key.arn}")

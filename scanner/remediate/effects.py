@@ -4,13 +4,16 @@ Every planned change is applied to an in-memory copy of the snapshot (the remedi
 ``simulate``), then access analysis and the rules run again (``scanner.pipeline.analyze``, the
 same code as a scan). Per change the plan records:
 
-* readers gained and lost: principal, secret, and the verdict of every gate;
-* findings resolved (failing before, not after) and created (failing after, not before).
+* readers gained and lost: principal, secret, and the verdict of every gate; and readers at
+  risk: still readers, but a gate that allowed them becomes UNKNOWN (not proven kept);
+* findings resolved (failing before, not after) and created (failing after, not before);
+* findings that become UNKNOWN: the change makes a rule apply whose input the scan could not
+  read (a key whose deletion is cancelled: its rotation status); the rescan tells.
 
 A change is **refused** (listed as not planned, with the readers affected) when it
 
-* removes a reader that is intended: any reader inside the trust zone, except the principals
-  the change exists to remove; or
+* removes a reader that is intended (or puts it at risk): any reader inside the trust zone,
+  except the principals the change exists to remove; or
 * adds a reader outside the trust zone (public, or an account outside the organization, the
   scanned accounts and the allow-list: the access analysis' own ``unintended_paths`` test).
 
@@ -51,6 +54,7 @@ class EstateView:
     snapshot: Snapshot
     access: AccessReport
     failing: Mapping[str, Finding]
+    unknown: Mapping[str, Finding]
 
     def readers(self) -> dict[tuple[str, str], AccessPath]:
         return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
@@ -68,7 +72,9 @@ def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
 
     analysis = analyze(snapshot, inputs)
     return EstateView(snapshot=snapshot, access=analysis.access,
-                      failing={f.id: f for f in analysis.findings if f.status is Status.FAIL})
+                      failing={f.id: f for f in analysis.findings if f.status is Status.FAIL},
+                      unknown={f.id: f for f in analysis.findings
+                               if f.status is Status.UNKNOWN})
 
 
 def _reader_json(path: AccessPath) -> dict[str, Any]:
@@ -88,6 +94,13 @@ def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
     old, new = before.readers(), after.readers()
     gained = [_reader_json(new[k]) for k in sorted(set(new) - set(old))]
     lost = [_reader_json(old[k]) for k in sorted(set(old) - set(new))]
+    at_risk = []  # readers kept, but a gate that allowed them is now UNKNOWN: not proven kept
+    for k in sorted(set(old) & set(new)):
+        went = sorted(g for g, v in new[k].gates.items()
+                      if v.status == "UNKNOWN" and k in old
+                      and (old[k].gates.get(g) is None or old[k].gates[g].status != "UNKNOWN"))
+        if went:
+            at_risk.append(dict(_reader_json(new[k]), unknown_gates=went))
     outside = after.outside()
     for r in gained:
         r["outside_trust_zone"] = (r["secret_arn"], r["principal"]) in outside
@@ -95,8 +108,11 @@ def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
                                                                  - set(after.failing))]
     created = [_finding_json(after.failing[i]) for i in sorted(set(after.failing)
                                                                - set(before.failing))]
-    return {"readers_gained": gained, "readers_lost": lost, "findings_resolved": resolved,
-            "findings_created": created}
+    unknown = [_finding_json(after.unknown[i]) for i in sorted(set(after.unknown)
+                                                               - set(before.unknown))]
+    return {"readers_gained": gained, "readers_lost": lost, "readers_at_risk": at_risk,
+            "findings_resolved": resolved,
+            "findings_created": created, "findings_unknown": unknown}
 
 
 def _targets(change: PlannedChange) -> set[str]:
@@ -114,6 +130,11 @@ def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
         if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
             continue  # the reader the change is meant to remove, or one outside the zone
         out.append(f"{r['principal']} loses read access to {r['secret_arn']}")
+    for r in effect.get("readers_at_risk") or ():
+        if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
+            continue
+        out.append(f"{r['principal']} may lose read access to {r['secret_arn']} (the "
+                   f"{', '.join(r['unknown_gates'])} gate becomes UNKNOWN)")
     for r in effect["readers_gained"]:
         if r["outside_trust_zone"]:
             out.append(f"{r['principal']} (outside the trust zone) gains read access to "
@@ -160,8 +181,9 @@ class Predictor:
             after = self._simulate(group)
             effect = effect_between(self.view, after)
             problems = violations(change, effect)
-            if problems and self.companion is not None and effect["readers_lost"]:
-                extra = self.companion(change, self.view.snapshot, effect["readers_lost"])
+            threatened = [*effect["readers_lost"], *effect["readers_at_risk"]]
+            if problems and self.companion is not None and threatened:
+                extra = self.companion(change, self.view.snapshot, threatened)
                 if extra:
                     with_extra = self._simulate([*extra, change])
                     extra_effect = effect_between(self.view, with_extra)

@@ -77,12 +77,17 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
         yield f"  + reader {r['principal']}{zone} -> {r['secret_arn']} ({_gates(r)})"
     for r in lost:
         yield f"  - reader {r['principal']} -> {r['secret_arn']} (was: {_gates(r)})"
+    for r in effect.get("readers_at_risk") or ():
+        yield (f"  ? reader {r['principal']} -> {r['secret_arn']}: "
+               f"{', '.join(r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
     for f in resolved:
         yield f"  resolved {f['rule_id']} {f['resource_arn']}" + (
             f" ({f['principal']})" if f.get("principal") else "")
     for f in created:
         yield f"  created  {f['rule_id']} {f['resource_arn']}" + (
             f" ({f['principal']})" if f.get("principal") else "")
+    for f in effect.get("findings_unknown") or ():
+        yield f"  unknown  {f['rule_id']} {f['resource_arn']} (its input is read by the next scan)"
     for text in effect.get("accepted") or ():
         yield f"  accepted with --accept-access-change: {text}"
     if effect.get("companions"):
