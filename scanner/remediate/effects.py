@@ -32,7 +32,9 @@ The trust-zone check is the access analysis' (scanner/access: ``AccessPath.in_zo
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -154,9 +156,41 @@ Companion = Callable[[PlannedChange, Snapshot, Sequence[Mapping[str, Any]]],
                      list[PlannedChange]]
 
 
+_ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+
+
+def scope_of(changes: Sequence[PlannedChange], snapshot: Snapshot) -> frozenset[str]:
+    """The accounts whose resources a change can affect: its own, every account its calls,
+    states and policies name (principals, keys), and both sides of a peering it routes through.
+    The rest of the estate evaluates the same before and after, so it is left out of the
+    re-analysis (IAM and the organization stay whole: readers and the zone need them)."""
+    accounts: set[str] = set()
+    for change in changes:
+        accounts.add(change.account_id)
+        accounts.update(_ACCOUNT.findall(json.dumps(change.to_json(), sort_keys=True)))
+        peering = change.details.get("peering_id")
+        if peering:
+            for acct in snapshot.accounts:
+                for reg in acct.regions:
+                    for pcx in reg.peerings:
+                        if pcx.peering_id == peering:
+                            accounts.update((pcx.requester.owner_id, pcx.accepter.owner_id))
+    return frozenset(accounts)
+
+
+def scoped(snapshot: Snapshot, accounts: frozenset[str]) -> Snapshot:
+    """The snapshot with the regional resources of other accounts left out."""
+    return replace(snapshot, accounts=tuple(
+        a if a.account_id in accounts else replace(a, regions=()) for a in snapshot.accounts))
+
+
 class Predictor:
     """Admits the changes of a plan one by one, in plan order: each is simulated on the estate
-    the changes admitted before it leave, and kept (with its effect) or refused."""
+    the changes admitted before it leave, and kept (with its effect) or refused.
+
+    Each change is evaluated on its scope (``scope_of``): before and after are analysed over
+    the accounts it can affect, not the whole organization (a plan for 1,000 accounts would
+    otherwise re-analyse the organization once per change)."""
 
     def __init__(self, snapshot: Snapshot, inputs: Any, table: Mapping[str, Remediator], *,
                  accepted: frozenset[str] = frozenset(),
@@ -165,28 +199,39 @@ class Predictor:
         self.table = table
         self.accepted = accepted
         self.companion = companion
-        self.initial = self.view = view_of(snapshot, inputs)
+        self.snapshot = snapshot  # the estate with every admitted change applied
+        #: the last scoped analysis of ``snapshot``: reused when the next change has the same
+        #: scope (a plan is ordered by account, so neighbours usually do)
+        self._cached: tuple[frozenset[str], Snapshot, EstateView] | None = None
 
-    def _simulate(self, changes: Sequence[PlannedChange]) -> EstateView:
-        snap = self.view.snapshot
+    def _before(self, scope: frozenset[str]) -> EstateView:
+        if self._cached is not None and self._cached[0] == scope \
+                and self._cached[1] is self.snapshot:
+            return self._cached[2]
+        return replace(view_of(scoped(self.snapshot, scope), self.inputs), snapshot=self.snapshot)
+
+    def _simulate(self, changes: Sequence[PlannedChange], scope: frozenset[str]) -> EstateView:
+        snap = self.snapshot
         for c in changes:
             snap = self.table[c.remediation_id].simulate(snap, c)
-        return view_of(snap, self.inputs)
+        return replace(view_of(scoped(snap, scope), self.inputs), snapshot=snap)
 
     def admit(self, change: PlannedChange) -> tuple[list[PlannedChange], Refusal | None]:
         """(the changes to plan, in apply order: companions first, each with its effect;
         or a refusal)."""
         try:
             group = [change]
-            after = self._simulate(group)
-            effect = effect_between(self.view, after)
+            scope = scope_of(group, self.snapshot)
+            before = self._before(scope)
+            after = self._simulate(group, scope)
+            effect = effect_between(before, after)
             problems = violations(change, effect)
             threatened = [*effect["readers_lost"], *effect["readers_at_risk"]]
             if problems and self.companion is not None and threatened:
-                extra = self.companion(change, self.view.snapshot, threatened)
-                if extra:
-                    with_extra = self._simulate([*extra, change])
-                    extra_effect = effect_between(self.view, with_extra)
+                extra = self.companion(change, self.snapshot, threatened)
+                if extra and scope_of(extra, self.snapshot) <= scope:
+                    with_extra = self._simulate([*extra, change], scope)
+                    extra_effect = effect_between(before, with_extra)
                     if not violations(change, extra_effect):
                         group, after, effect, problems = [*extra, change], with_extra, \
                             extra_effect, []
@@ -200,6 +245,7 @@ class Predictor:
                 + f" (to accept exactly this: --accept-access-change {change.change_id})"))
         record = dict(effect, accepted=sorted(problems) if accepted_here else [],
                       companions=[c.change_id for c in group if c is not change])
-        self.view = after
+        self.snapshot = after.snapshot
+        self._cached = (scope, after.snapshot, after)
         return [replace(c, effect=record if c is change else {"companion_of": change.change_id})
                 for c in group], None
