@@ -3,8 +3,9 @@ collect (or load) -> snapshot -> graph -> access -> rules -> history (first_seen
 -> export.
 
 Every way of running a scan goes through ``run_scan``: the CLI ``scan`` and ``demo``, the nightly
-Lambda (scanner/deploy/handler.py) and the organization-scale tasks; ``export securityhub``
-builds its payload with ``securityhub_payload``, the export stage of ``run_scan``. So history
+Lambda (scanner/deploy/handler.py); the organization-scale merge of collected parts plugs in as
+``snapshot_source`` (it replaces collection, everything after it is shared). ``export
+securityhub`` builds its payload with ``securityhub_payload``, the export stage of ``run_scan``. So history
 always carries ``first_seen`` forward, and Security Hub's CreatedAt / FirstObservedAt stay put
 from one night to the next.
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from helpers.remediate_records import ACCT, KEY_ARN, OUTSIDER_ROLE, SECRET_ARN, finding, snapshot
+from helpers.remediate_records import (ACCT, KEY_ARN, OUTSIDER_ROLE, SECRET_ARN, finding, snapshot,
+                                      write_scan_dir)
+from scanner.cli import main
 from scanner.changes import RemediationConfig
 from scanner.errors import UsageError
 from scanner.model import IamPrincipal, IamSnapshot, Snapshot
@@ -124,3 +127,30 @@ def test_hostile_names_are_escaped_in_the_html_plan() -> None:
         replace(c, summary="<img src=x onerror=alert(1)>") for c in plan.changes))
     page = render_plan_html(hostile)
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_cli_lists_the_refused_change_and_plans_it_when_accepted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = _with_reader(snapshot(kms_key_id=None))
+    (acct,) = snap.accounts
+    (region,) = acct.regions
+    (key,) = region.kms_keys
+    snap = replace(snap, accounts=(replace(acct, regions=(replace(region, kms_keys=(
+        replace(key, policy=None, unread=("policy",)),)),)),))
+    scan_dir = write_scan_dir(tmp_path / "scan", snap, [MOVE])
+
+    assert main(["remediate", "--in", str(scan_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "0 change(s)" in text and "may lose read access" in text
+    refused = json.loads((scan_dir / "remediation-plan.json").read_text())["skipped"][0]
+    assert refused["effect"]["readers_at_risk"][0]["principal"] == READER
+    assert (scan_dir / "remediation-plan.md").exists()
+    assert (scan_dir / "remediation-plan.html").exists()
+
+    assert main(["remediate", "--in", str(scan_dir), "--accept-access-change",
+                 refused["change_id"]]) == 0
+    text = capsys.readouterr().out
+    assert "1 change(s)" in text and "accepted with --accept-access-change" in text
+    assert main(["remediate", "--in", str(scan_dir), "--accept-access-change",
+                 "chg-not-in-plan"]) == 2
+    assert "chg-not-in-plan: no such change" in capsys.readouterr().err
