@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synth import make_snapshot  # noqa: E402
-from remediations.base import RemediationConfig, RotationTarget  # noqa: E402
+from scanner.changes import RemediationConfig, RotationTarget  # noqa: E402
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id  # noqa: E402
 from scanner.model import Snapshot  # noqa: E402
 from scanner.remediate.planfile import read_plan, write_plan  # noqa: E402

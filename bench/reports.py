@@ -4,7 +4,7 @@
 
 HTML: renders a findings document (synthetic findings with realistic evidence) plus the graph
 of a synthetic organisation (access matrix and network picture), then loads the file in
-headless Chromium (tests/reports/report_cdp.py) and times the load event (the table is built
+headless Chromium (tests/helpers/report_cdp.py) and times the load event (the table is built
 before it). Targets (issue 5): <= 5 s to render, <= 20 MB, <= 5 s to load.
 
 ASFF: maps 100,000 findings to ASFF and pushes them through the Security Hub sender with a
@@ -24,7 +24,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "reports"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/helpers (report_cdp)
 
 from bench.synth import make_snapshot  # noqa: E402
 from reports.asff import MAX_FINDING_BYTES, build_asff, finding_bytes  # noqa: E402
@@ -93,7 +93,7 @@ def bench_html(n: int, browser: bool) -> bool:
     print(f"html: {n} findings (+ graph of 50 accounts) rendered in {render_s:.2f} s wall "
           f"({render_cpu:.2f} s CPU), {size_mb:.1f} MB  [targets <= 5 s, <= 20 MB]")
     if browser:
-        from report_cdp import Chromium
+        from helpers.report_cdp import Chromium
 
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "report.html"

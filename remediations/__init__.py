@@ -1,22 +1,23 @@
 """Remediators: one module per remediation id, listed in one explicit table.
 
-Each module offers REMEDIATION_ID, PERMISSIONS, REVERSIBLE, EXPLICIT_ONLY, EVIDENCE_KEYS and the
-functions plan / apply_to_snapshot / read_current / apply / verify / undo_call (see
-remediations/base.py).
+Each module satisfies scanner.changes.Remediator (REMEDIATION_ID, PERMISSIONS, REVERSIBLE,
+EXPLICIT_ONLY, EVIDENCE_KEYS and plan / simulate / read_current / apply / verify / undo_call);
+mypy checks the table against it. Which remediator fixes a finding is the rule's YAML
+``remediation.id``, carried on the finding: there is no rule -> remediator table in code.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Mapping
 
 from remediations import (add_peering_route, cancel_key_deletion, enable_key_rotation,
                           enable_secret_rotation, grant_key_decrypt, move_secret_to_cmk,
                           remove_external_grant, replicate_secret, restrict_public_secret_policy)
+from scanner.changes import Remediator
 from scanner.findings import Finding
 
 #: remediation id -> module
-REMEDIATORS: dict[str, ModuleType] = {
+REMEDIATORS: dict[str, Remediator] = {
     "enable-secret-rotation": enable_secret_rotation,
     "move-secret-to-cmk": move_secret_to_cmk,
     "grant-key-decrypt": grant_key_decrypt,
@@ -27,20 +28,6 @@ REMEDIATORS: dict[str, ModuleType] = {
     "cancel-key-deletion": cancel_key_deletion,
     "replicate-secret": replicate_secret,
 }
-
-#: rule id -> remediation id, used only when a finding carries no remediation id. Rules whose
-#: remediation depends on the evidence (secret-cross-account-access-broken) are not listed, and
-#: remove-external-grant is planned only when the finding is selected explicitly.
-DEFAULT_FOR_RULE: dict[str, str] = {
-    "secret-rotation-disabled": "enable-secret-rotation",
-    "secret-uses-aws-managed-key": "move-secret-to-cmk",
-    "secret-policy-public": "restrict-public-secret-policy",
-    "secret-policy-external-account": "remove-external-grant",
-    "vpc-peering-route-missing": "add-peering-route",
-    "kms-key-rotation-disabled": "enable-key-rotation",
-    "secret-not-replicated": "replicate-secret",
-}
-
 
 #: remediation ids rules emit that stand for several remediators: which one applies depends on
 #: the finding's evidence (see resolve_remediation_id)
@@ -56,9 +43,8 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
     """
     rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
     if not isinstance(rid, str) or not rid:
-        rid = DEFAULT_FOR_RULE.get(finding.rule_id)
-        if rid is None:
-            return None, "no remediation for this rule"
+        # the rule's YAML (remediation.id) is the one map from rule to remediator
+        return None, "the finding names no remediation (its rule has no remediation.id)"
     if rid not in COMPOSITE:
         return rid, None
     gates_by_principal = finding.evidence.get("gates")

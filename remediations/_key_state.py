@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from remediations.base import Clients
+from scanner.changes import Clients
 from remediations.policy_edit import parsed_or_none
 
 

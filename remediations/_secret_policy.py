@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _secret_state, _snapshot_edit
-from remediations.base import ApiCall, Clients, PlanContext, PlannedChange, PlanRefused
-from scanner.model import Secret, Snapshot
+from remediations import _secret_state
+from scanner.changes import ApiCall, Clients, PlanContext, PlanRefused, PlannedChange
+from scanner.model import Secret
 
 
 def target(secret_arn: str) -> str:
@@ -23,14 +23,6 @@ def current_text(secret: Secret, ctx: PlanContext) -> str | None:
     if secret.is_replica:
         raise PlanRefused("a replica's resource policy follows its primary; edit the primary")
     return secret.resource_policy
-
-
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot with the secret's policy as the change writes it (pure)."""
-    if change.policy_diff is None:
-        raise ValueError(f"change {change.change_id} carries no policy edit")
-    return _snapshot_edit.set_secret_policy(snapshot, change.account_id, change.resource_arn,
-                                            change.policy_diff.after)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from remediations.base import Clients, is_aws_managed_key
+from remediations.base import is_aws_managed_key
+from scanner.changes import Clients
 from remediations.policy_edit import parsed_or_none
 
 

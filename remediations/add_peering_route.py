@@ -14,11 +14,10 @@ import ipaddress
 from dataclasses import replace
 from typing import Any, Mapping
 
-from remediations import _snapshot_edit
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, evidence_str,
-                               find_peering, find_route_table, index_of, make_change,
-                               verify_state)
+from remediations.base import evidence_str, find_peering, find_route_table, index_of
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_route_table)
 from scanner.findings import Finding
 from scanner.model import PeeringSide, Route, RouteTable, Snapshot, VpcPeering
 
@@ -157,17 +156,6 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return changes
 
 
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): the table routes the CIDR via the
-    peering."""
-    route = Route(destination_cidr=change.details["destination_cidr"], target_type="vpc-peering",
-                  target_id=change.details["peering_id"], state="active")
-    rtb_id = change.details["route_table_id"]
-    return _snapshot_edit.edit_records(
-        snapshot, change.account_id, "route_tables", lambda t: t.route_table_id == rtb_id,
-        lambda t: replace(t, routes=tuple(t.routes) + (route,)))
-
-
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     rtb_id = change.details["route_table_id"]
     cidr = change.details["destination_cidr"]
@@ -194,3 +182,12 @@ def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall
     return (ApiCall(service="ec2", operation="DeleteRoute", region=change.region,
                     params={"RouteTableId": change.details["route_table_id"],
                             "DestinationCidrBlock": change.details["destination_cidr"]}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The route table with the new active route through the peering."""
+    route = Route(destination_cidr=change.details["destination_cidr"], target_type="vpc-peering",
+                  target_id=change.details["peering_id"], state="active")
+    return with_route_table(snapshot, change.account_id, change.region,
+                            change.details["route_table_id"],
+                            lambda t: replace(t, routes=t.routes + (route,)))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _key_state, _snapshot_edit
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, evidence_str, find_key,
-                               find_secret, is_aws_managed_key, make_change, verify_state)
+from remediations import _key_state
+from remediations.base import evidence_str, find_key, find_secret, is_aws_managed_key
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_key)
 from scanner.findings import Finding
 from scanner.model import KmsKey, Snapshot
 
@@ -59,13 +60,6 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         reversible=False)]
 
 
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): the key Enabled, no deletion date."""
-    return _snapshot_edit.replace_records(
-        snapshot, change.account_id, "kms_keys", lambda k: k.arn == change.resource_arn,
-        key_state="Enabled", deletion_date=None)
-
-
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return _key_state.key_state(clients, change.resource_arn, change.region)
 
@@ -80,3 +74,13 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return None
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """CancelKeyDeletion then EnableKey: the key is Enabled, with no deletion date. Its rotation
+    status was not read while deletion was pending, so it stays unknown until a rescan."""
+    key = find_key(snapshot, change.resource_arn)
+    unread = key.unread if key.rotation_enabled is not None or "rotation_enabled" in key.unread \
+        else key.unread + ("rotation_enabled",)
+    return with_key(snapshot, change.resource_arn, key_state="Enabled", deletion_date=None,
+                    unread=unread)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _key_state, _snapshot_edit
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, find_key, make_change,
-                               require_read, verify_state)
+from remediations import _key_state
+from remediations.base import find_key, require_read
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_key)
 from scanner.findings import Finding
 from scanner.model import Snapshot
 
@@ -48,16 +49,6 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         pre_state={"rotation_enabled": False}, desired_state={"rotation_enabled": True})]
 
 
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): the key rotates."""
-    period = change.calls[0].params.get("RotationPeriodInDays")
-    edits: dict[str, Any] = {"rotation_enabled": True}
-    if period:
-        edits["rotation_period_days"] = period
-    return _snapshot_edit.replace_records(
-        snapshot, change.account_id, "kms_keys", lambda k: k.arn == change.resource_arn, **edits)
-
-
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return _key_state.rotation(clients, change.resource_arn, change.region)
 
@@ -73,3 +64,11 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return (ApiCall(service="kms", operation="DisableKeyRotation", region=change.region,
                     params={"KeyId": change.resource_arn}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    period = change.calls[0].params.get("RotationPeriodInDays")
+    fields: dict[str, Any] = {"rotation_enabled": True}
+    if period:
+        fields["rotation_period_days"] = int(period)
+    return with_key(snapshot, change.resource_arn, **fields)

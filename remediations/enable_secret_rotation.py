@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _secret_state, _snapshot_edit
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, RotationTarget, Verification, apply_calls, find_secret,
-                               make_change, require_read, verify_state)
+from remediations import _secret_state
+from remediations.base import find_secret, require_read
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, RotationTarget, Verification, apply_calls, make_change,
+                             verify_state, with_secret)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
 from scanner.policy.arn import arn_region, function_name
@@ -78,18 +79,6 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         notes=["RotateImmediately=False: the first rotation runs in the next rotation window"])]
 
 
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): rotation on, with the function and
-    schedule RotateSecret sets."""
-    rules = change.details.get("rotation_rules") or {}
-    return _snapshot_edit.replace_records(
-        snapshot, change.account_id, "secrets", lambda s: s.arn == change.resource_arn,
-        rotation_enabled=True, rotation_lambda_arn=change.desired_state["rotation_lambda_arn"],
-        rotation_days=rules.get("AutomaticallyAfterDays"),
-        rotation_schedule=rules.get("ScheduleExpression"),
-        rotation_duration=rules.get("Duration"))
-
-
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return _secret_state.describe(clients, change.resource_arn, change.region)
 
@@ -105,3 +94,13 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return (ApiCall(service="secretsmanager", operation="CancelRotateSecret",
                     region=change.region, params={"SecretId": change.resource_arn}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """Rotation on, with the function and schedule RotateSecret sets."""
+    rules = change.calls[0].params.get("RotationRules") or {}
+    return with_secret(snapshot, change.resource_arn, rotation_enabled=True,
+                       rotation_lambda_arn=change.desired_state["rotation_lambda_arn"],
+                       rotation_days=rules.get("AutomaticallyAfterDays"),
+                       rotation_schedule=rules.get("ScheduleExpression"),
+                       rotation_duration=rules.get("Duration"))

@@ -11,17 +11,18 @@ not grant are never added. Reversible: PutKeyPolicy with the previous text.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from remediations import _key_state, _snapshot_edit
-from remediations.base import (KEY_POLICY_MAX_BYTES, ApiCall, AppliedChange, Clients,
-                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               evidence_list, evidence_str, find_key, find_secret,
-                               is_aws_managed_key, make_change, require_read, verify_state)
+from remediations import _key_state
+from remediations.base import (KEY_POLICY_MAX_BYTES, evidence_list, evidence_str, find_key,
+                               find_secret, index_of, is_aws_managed_key, require_read)
 from remediations.policy_edit import (aws_principals, edit_policy, grants_action, parse_policy,
                                       parsed_or_none, principal_account, same_principal)
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, change_id,
+                             verify_state, with_key)
 from scanner.findings import Finding
-from scanner.model import Snapshot
+from scanner.model import KmsKey, Secret, Snapshot
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "grant-key-decrypt"
@@ -75,14 +76,32 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if not_granted:
         raise PlanRefused(f"the secret policy does not grant {', '.join(not_granted)}: "
                           "not granting decrypt to it")
-    target = f"key-policy:{key.arn}"
-    before_text = ctx.overlay.get(target, {}).get("policy_text", key.policy)
-    before = parse_policy(before_text, f"key policy of {key.arn}")
-    stmts = before["Statement"]
-    missing = [p for p in principals if not _granted_by(stmts, p, "kms:Decrypt")]
+    missing = [p for p in principals if not _granted_by(
+        parse_policy(_current_policy(key, ctx), f"key policy of {key.arn}")["Statement"],
+        p, "kms:Decrypt")]
     if not missing:
         raise PlanRefused(f"the key policy of {key.arn} already allows kms:Decrypt to "
                           f"{', '.join(principals)}: the block is elsewhere (a Deny or condition)")
+    return [decrypt_change(secret, key, missing, ctx, finding_ids=(finding.id,),
+                           rule_id=finding.rule_id)]
+
+
+def _current_policy(key: KmsKey, ctx: PlanContext) -> str | None:
+    text = ctx.overlay.get(f"key-policy:{key.arn}", {}).get("policy_text", key.policy)
+    return text if isinstance(text, str) or text is None else str(text)
+
+
+def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: PlanContext, *,
+                   finding_ids: tuple[str, ...], rule_id: str) -> PlannedChange:
+    """The key-policy edit that lets ``missing`` decrypt ``secret`` through Secrets Manager
+    (also planned as the companion that keeps a secret's readers when it moves to this key)."""
+    require_read(key.unread, ("policy",), f"key {key.arn}")
+    if key.key_manager != "CUSTOMER":
+        raise PlanRefused(f"key {key.arn} is not customer-managed")
+    target = f"key-policy:{key.arn}"
+    before_text = _current_policy(key, ctx)
+    before = parse_policy(before_text, f"key policy of {key.arn}")
+    stmts = before["Statement"]
     sid = statement_sid(secret.arn)
     replacements: dict[int, Mapping[str, Any] | None] = {}
     appended: list[Mapping[str, Any]] = []
@@ -96,7 +115,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     else:
         appended.append({
             "Sid": sid, "Effect": "Allow",
-            "Principal": {"AWS": missing[0] if len(missing) == 1 else missing},
+            "Principal": {"AWS": missing[0] if len(missing) == 1 else list(missing)},
             "Action": "kms:Decrypt", "Resource": "*",
             "Condition": {"StringEquals": {
                 "kms:ViaService": f"secretsmanager.{secret.region}.amazonaws.com",
@@ -106,23 +125,15 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                               KEY_POLICY_MAX_BYTES, use_bytes=True)
     call = ApiCall(service="kms", operation="PutKeyPolicy", region=key.region,
                    params={"KeyId": key.arn, "PolicyName": "default", "Policy": diff.after})
-    return [make_change(
-        remediation_id=REMEDIATION_ID, finding=finding, account_id=key.account_id,
+    return PlannedChange(
+        change_id=change_id(REMEDIATION_ID, target, [call]), remediation_id=REMEDIATION_ID,
+        finding_ids=finding_ids, rule_id=rule_id, account_id=key.account_id,
         region=key.region, resource_arn=key.arn, target=target,
         summary=f"allow kms:Decrypt via Secrets Manager for {', '.join(missing)} "
                 f"(secret {secret.name})",
-        calls=[call], pre_state={"key_policy": parsed_or_none(before_text)}, desired_state={"key_policy": after},
-        details={"secret_arn": secret.arn, "principals": missing},
-        policy_diff=diff)]
-
-
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): the key with the edited policy."""
-    if change.policy_diff is None:
-        raise ValueError(f"change {change.change_id} carries no policy edit")
-    text = change.policy_diff.after
-    return _snapshot_edit.replace_records(snapshot, change.account_id, "kms_keys",
-                                          lambda k: k.arn == change.resource_arn, policy=text)
+        calls=(call,), pre_state={"key_policy": parsed_or_none(before_text)},
+        desired_state={"key_policy": after},
+        details={"secret_arn": secret.arn, "principals": list(missing)}, policy_diff=diff)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
@@ -144,3 +155,9 @@ def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall
     return (ApiCall(service="kms", operation="PutKeyPolicy", region=change.region,
                     params={"KeyId": change.resource_arn, "PolicyName": "default",
                             "Policy": text}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The key with the policy text PutKeyPolicy writes."""
+    assert change.policy_diff is not None
+    return with_key(snapshot, change.resource_arn, policy=change.policy_diff.after)

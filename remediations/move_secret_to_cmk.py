@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _secret_state, _snapshot_edit
-from remediations.base import (AWS_MANAGED_SECRET_KEY, ApiCall, AppliedChange, Clients,
-                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               find_key, find_secret, index_of, is_aws_managed_key, make_change,
-                               require_read, verify_state)
+from remediations import _secret_state
+from remediations.base import (AWS_MANAGED_SECRET_KEY, find_key, find_secret, index_of,
+                               is_aws_managed_key, require_read)
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_secret)
 from scanner.findings import Finding
 from scanner.model import KmsKey, Snapshot
 
@@ -79,13 +80,6 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         details={"key_arn": key.arn}, notes=notes)]
 
 
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): the secret encrypted with the key."""
-    return _snapshot_edit.replace_records(
-        snapshot, change.account_id, "secrets", lambda s: s.arn == change.resource_arn,
-        kms_key_id=change.desired_state["kms_key_id"])
-
-
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return _secret_state.describe(clients, change.resource_arn, change.region)
 
@@ -102,3 +96,8 @@ def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall
     previous = before.get("kms_key_id") or AWS_MANAGED_SECRET_KEY
     return (ApiCall(service="secretsmanager", operation="UpdateSecret", region=change.region,
                     params={"SecretId": change.resource_arn, "KmsKeyId": previous}),)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The secret encrypted with the new key (what DescribeSecret will say after UpdateSecret)."""
+    return with_secret(snapshot, change.resource_arn, kms_key_id=change.details["key_arn"])

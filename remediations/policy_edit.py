@@ -9,7 +9,7 @@ import copy
 import json
 from typing import Any, Mapping, Sequence
 
-from remediations.base import PlanRefused, PolicyDiff, StatementDiff
+from scanner.changes import PlanRefused, PolicyDiff, StatementDiff
 from scanner.policy import Policy, arn, parse_policy_text
 from scanner.policy.matching import action_matches
 

@@ -14,12 +14,13 @@ import copy
 from typing import Any, Mapping
 
 from remediations import _secret_policy
-from remediations.base import (SECRET_POLICY_MAX_CHARS, ApiCall, AppliedChange, Clients,
-                               PlanContext, PlannedChange, PlanRefused, Verification, apply_calls,
-                               evidence_list, evidence_str, find_secret, make_change,
-                               require_read, verify_state)
+from remediations.base import (SECRET_POLICY_MAX_CHARS, evidence_list, evidence_str, find_secret,
+                               require_read)
 from remediations.policy_edit import (aws_principals, edit_policy, parse_policy, parsed,
                                       parsed_or_none, same_principal)
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_secret)
 from scanner.findings import Finding
 from scanner.model import Snapshot
 from scanner.policy.exposure import outside_zone_grants
@@ -129,11 +130,6 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         policy_diff=diff, notes=["anyone relying on this grant loses access to the secret"])]
 
 
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): the secret with the edited policy."""
-    return _secret_policy.apply_to_snapshot(change, snapshot)
-
-
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return _secret_policy.read_current(clients, change)
 
@@ -148,3 +144,11 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return _secret_policy.undo_calls(change, before)
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The secret with the resource policy the change writes (none after DeleteResourcePolicy)."""
+    if any(c.operation == "DeleteResourcePolicy" for c in change.calls):
+        return with_secret(snapshot, change.resource_arn, resource_policy=None)
+    assert change.policy_diff is not None
+    return with_secret(snapshot, change.resource_arn, resource_policy=change.policy_diff.after)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
-from remediations import _secret_state, _snapshot_edit
-from remediations.base import (ApiCall, AppliedChange, Clients, PlanContext, PlannedChange,
-                               PlanRefused, Verification, apply_calls, evidence_list, find_key,
-                               find_secret, index_of, is_aws_managed_key, make_change, verify_state)
+from remediations import _secret_state
+from remediations.base import evidence_list, find_key, find_secret, index_of, is_aws_managed_key
+from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
+                             PlannedChange, Verification, apply_calls, make_change, verify_state,
+                             with_secret)
 from scanner.findings import Finding
 from scanner.model import ReplicaStatus, Secret, Snapshot
 from scanner.policy.arn import arn_region, with_region
@@ -82,23 +83,6 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         notes=["undo is not offered: removing a replica deletes a secret"])]
 
 
-def apply_to_snapshot(change: PlannedChange, snapshot: Snapshot) -> Snapshot:
-    """The snapshot as the change leaves it (pure): the primary lists each new replica InSync
-    with its key, and each replica region holds the replica."""
-    keys = {r["Region"]: r["KmsKeyId"] for r in change.calls[0].params["AddReplicaRegions"]}
-    primary = find_secret(snapshot, change.resource_arn)
-    statuses = tuple(primary.replicas or ()) + tuple(
-        ReplicaStatus(region=r, kms_key_id=k, status="InSync") for r, k in keys.items())
-    out = _snapshot_edit.replace_records(snapshot, change.account_id, "secrets",
-                                         lambda s: s.arn == primary.arn, replicas=statuses)
-    for region, key in keys.items():
-        replica = replace(primary, arn=with_region(primary.arn, region), region=region,
-                          kms_key_id=key, primary_region=primary.region, replicas=(),
-                          rotation_lambda_arn=primary.rotation_lambda_arn)
-        out = _snapshot_edit.add_records(out, change.account_id, region, "secrets", (replica,))
-    return out
-
-
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     present = set(_secret_state.describe(clients, change.resource_arn,
                                          change.region)["replica_regions"])
@@ -115,3 +99,13 @@ def verify(clients: Clients, change: PlannedChange) -> Verification:
 
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:
     return None
+
+
+def simulate(snapshot: Snapshot, change: PlannedChange) -> Snapshot:
+    """The secret with an InSync replica, on the planned key, in each new region."""
+    secret = find_secret(snapshot, change.resource_arn)
+    added = tuple(ReplicaStatus(region=str(r["Region"]), kms_key_id=r.get("KmsKeyId"),
+                                status="InSync")
+                  for r in change.calls[0].params["AddReplicaRegions"])
+    return with_secret(snapshot, change.resource_arn,
+                       replicas=tuple(secret.replicas or ()) + added)

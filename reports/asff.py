@@ -504,6 +504,10 @@ def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Ma
         base["Compliance"] = {**(base.get("Compliance") or {}), "Status": "PASSED"}
         base["Compliance"].pop("StatusReasons", None)
         base["RecordState"] = "ARCHIVED"
+        # Workflow RESOLVED: taken when Security Hub first sees the finding; on a finding it
+        # already holds, Workflow is the customer's (changed with BatchUpdateFindings, AWS_FACTS
+        # section 4), and Security Hub resets it to NEW if the finding comes back ACTIVE.
+        base["Workflow"] = {"Status": "RESOLVED"}
         base["UpdatedAt"] = updated
         base["LastObservedAt"] = updated
         if old.get("CreatedAt"):

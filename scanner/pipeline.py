@@ -1,7 +1,16 @@
-"""The scan pipeline: collect -> snapshot -> graph -> access -> rules -> history -> outputs.
+"""The scan pipeline, and the only orchestrator of it:
+collect (or load) -> snapshot -> graph -> access -> rules -> history (first_seen) -> outputs
+-> export.
 
-Only ``collect`` talks to AWS. ``analyze`` is pure: the same snapshot and inputs give the same
-findings, so a stored snapshot can be re-evaluated offline with new rules.
+Every way of running a scan goes through ``run_scan``: the CLI ``scan`` and ``demo``, the nightly
+Lambda (scanner/deploy/handler.py); the organization-scale merge of collected parts plugs in as
+``snapshot_source`` (it replaces collection, everything after it is shared). ``export
+securityhub`` builds its payload with ``securityhub_payload``, the export stage of ``run_scan``. So history
+always carries ``first_seen`` forward, and Security Hub's CreatedAt / FirstObservedAt stay put
+from one night to the next.
+
+Only ``collect`` and the export stage talk to AWS. ``analyze`` is pure: the same snapshot and
+inputs give the same findings, so a stored snapshot can be re-evaluated offline with new rules.
 
 Every user input (rule directories, config, suppressions, baseline, history store) is loaded and
 validated *before* anything is scanned: a bad file ends the command with exit 2 and nothing is
@@ -14,10 +23,9 @@ import dataclasses
 import datetime as dt
 import sys
 import time
-from dataclasses import dataclass, field
-from dataclasses import replace as dataclass_replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TextIO
 
 import networkx as nx
 
@@ -42,6 +50,10 @@ from scanner.policy.trust_zone import trust_zone
 
 #: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
 TERMINAL_ROWS = 200
+
+if TYPE_CHECKING:
+    from scanner.history.drift import Drift
+    from scanner.history.records import ScanRecord
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +108,30 @@ class Analysis:
     drift: Mapping[str, Any] | None = None
     api_calls: Mapping[str, int] = field(default_factory=dict)
     snapshot_path: Path | None = None
+    history: "HistoryOutcome | None" = None  # set when a history store was given
+    securityhub: Mapping[str, Any] | None = None  # the export stage's delivery report
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryOutcome:
+    """What the history stage did: the record stored, and what it was compared with."""
+
+    record: "ScanRecord"
+    previous: "ScanRecord | None"
+    drift: "Drift | None"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecurityHubTarget:
+    """The export stage: where findings go (the caller builds the clients: it owns the
+    credentials). ``mode`` central imports everything into ``central_account``; per-account
+    imports each finding from its own account."""
+
+    client_for: Callable[[str, str], Any]  # (account id, region) -> securityhub client
+    mode: str = "central"
+    central_account: str | None = None
+    include_passed: bool = False
+    home_region: str | None = None
 
 
 def load_inputs(options: ScanOptions) -> Inputs:
@@ -197,10 +233,15 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
 
 
 def run_scan(options: ScanOptions, *, out: TextIO | None = None,
-             progress: Any = None) -> Analysis:
-    """Scan (or load ``snapshot_in``), analyse, write the reports as one set, then record the
-    scan in the history.
+             progress: Any = None, securityhub: SecurityHubTarget | None = None,
+             snapshot_source: Callable[[Path], Path] | None = None) -> Analysis:
+    """The one orchestrator (the CLI scan, the demo, the nightly Lambda and the
+    organization-scale analysis task all call it): collect (or load ``snapshot_in``, or take
+    ``snapshot_source(staging)``: e.g. the merged parts of a sharded collection), analyse,
+    write the reports as one set, record the scan in the history with first_seen carried,
+    export to Security Hub.
 
+    Every input is validated, and the history store opened, before anything is scanned.
     Everything is written into a staging folder beside ``out_dir`` (scanner.output_set) and
     moved into place only when every report was written; the history records the scan only
     after that. Ctrl-C raises Interrupted saying what was written; a report that cannot be
@@ -215,10 +256,13 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
     stream = out or sys.stdout
     inputs = load_inputs(options)
     store = None
+    previous = None
     if options.history:
         from scanner.history.store import open_store
 
         store = open_store(options.history)
+        previous_record = store.latest_complete(before=None)  # an unreadable store fails here
+        previous = store.load(previous_record.scan_id) if previous_record else None
     out_dir = options.out_dir or Path("secretgraph-out")
     progress = progress or Progress(CallCounter())
     started = time.perf_counter()
@@ -226,8 +270,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
         try:
             if "asff" in options.formats:
                 outputs.carry_over("findings.asff.json")
-            analysis = _scan_into(
-                options, inputs, store, outputs.staging, progress)
+            analysis, drift = _scan_into(options, inputs, previous, outputs.staging, progress,
+                                         snapshot_source)
             written = outputs.commit()
         except KeyboardInterrupt:
             raise Interrupted("interrupted; nothing was written "
@@ -235,15 +279,18 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
     recorded = False
     if store is not None:
         try:
-            access_json = analysis.access.to_dict()
-            store.record(analysis.snapshot.meta, analysis.snapshot, analysis.document,
-                         access_json)
+            history = record_history(store, analysis.snapshot, analysis.document,
+                                     analysis.access, previous, drift=drift)
+            analysis = replace(analysis, history=history)
             recorded = True
         except KeyboardInterrupt:
             raise Interrupted(f"interrupted; the reports were written to {out_dir}, the scan "
                               f"was not recorded in the history {options.history}") from None
-    analysis = dataclass_replace(analysis, snapshot_path=out_dir / analysis.snapshot_path.name
-                                 if analysis.snapshot_path else None)
+    analysis = replace(analysis, snapshot_path=out_dir / analysis.snapshot_path.name
+                       if analysis.snapshot_path else None)
+    if securityhub is not None:
+        analysis = replace(analysis, securityhub=export_securityhub(
+            analysis, previous.document if previous else None, securityhub))
     if not options.quiet:
         if "table" in options.formats:
             from reports.table import render_table
@@ -258,15 +305,19 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
     return analysis
 
 
-def _scan_into(options: ScanOptions, inputs: Inputs, store: Any, staging: Path,
-               progress: Any) -> Analysis:
-    """Collect (or copy ``snapshot_in``), analyse and write every report into ``staging``."""
+def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Path,
+               progress: Any, snapshot_source: Callable[[Path], Path] | None = None
+               ) -> tuple[Analysis, "Drift | None"]:
+    """Collect (or copy ``snapshot_in``, or ``snapshot_source``), analyse, carry first_seen
+    from ``previous`` (the last complete scan of the history), diff against it and write every
+    report into ``staging``."""
     import shutil
 
     from reports import write_reports
     from scanner.errors import OutputError, SecretgraphError
     from scanner.snapshot_io import read_snapshot
 
+    drift: Drift | None = None
     with progress:
         if options.snapshot_in is not None:
             name = "snapshot.json.gz" if str(options.snapshot_in).endswith(".gz") \
@@ -279,33 +330,31 @@ def _scan_into(options: ScanOptions, inputs: Inputs, store: Any, staging: Path,
 
                 raise InputError(f"cannot read the snapshot ({exc.strerror or exc})",
                                  path=str(options.snapshot_in)) from None
+        elif snapshot_source is not None:
+            snapshot_path = snapshot_source(staging)
         else:
             snapshot_path = _collect(
                 options, staging, progress.counter, progress=progress,
                 required_replica_regions=inputs.config.required_replica_regions)
         snapshot = read_snapshot(snapshot_path)
         analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress)
-        drift: Mapping[str, Any] | None = None
-        previous = None
-        if store is not None:
-            previous_record = store.latest_complete(before=None)
-            previous = store.load(previous_record.scan_id) if previous_record else None
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None)
         if previous is not None:
+            from scanner.history.access_readers import access_json_of
             from scanner.history.diff import diff_scans
             from scanner.history.records import StoredScan, make_record
 
             record = make_record(snapshot.meta, snapshot, document,
                                  recorded_at=dt.datetime.now(dt.timezone.utc).isoformat())
             current = StoredScan(record=record, snapshot=snapshot, document=document,
-                                 access=analysis.access.to_dict())
-            drift = diff_scans(previous, current).to_json()
+                                 access=access_json_of(analysis.access))
+            drift = diff_scans(previous, current)
         analysis = Analysis(
             snapshot=snapshot, graph=analysis.graph, access=analysis.access,
             findings=analysis.findings, document=document, exit_code=analysis.exit_code,
-            drift=drift, api_calls=dict(progress.counter.counts()),
-            snapshot_path=snapshot_path,
+            drift=drift.to_json() if drift is not None else None,
+            api_calls=dict(progress.counter.counts()), snapshot_path=snapshot_path,
         )
         first_seen = {f["id"]: f["first_seen"] for f in document["findings"]
                       if f.get("first_seen")}
@@ -314,7 +363,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, store: Any, staging: Path,
         try:
             write_reports(analysis, staging,
                           ("json",) + formats if "json" not in formats else formats,
-                          drift=drift, previous_created_at=first_seen)
+                          drift=analysis.drift, previous_created_at=first_seen)
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- one line, the previous set stays
@@ -323,7 +372,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, store: Any, staging: Path,
                 f"could not write the reports ({type(exc).__name__}: {exc}); the previous "
                 f"outputs in {options.out_dir or 'secretgraph-out'} are unchanged",
                 exit_code=2 if complete else 3) from exc
-    return analysis
+    return analysis, drift
 
 
 #: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)
@@ -359,6 +408,80 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     parts.append(f"exit {analysis.exit_code}")
     return "; ".join(parts)
 
+def record_history(store: Any, snapshot: Snapshot, document: Mapping[str, Any], access: Any,
+                   previous: Any, *, drift: "Drift | None" = None) -> HistoryOutcome:
+    """Store this scan (its document already carries first_seen) and diff it against the
+    previous complete scan (unless ``drift``, that diff, was computed already)."""
+    from scanner.history.access_readers import access_json_of
+    from scanner.history.diff import diff_scans
+    from scanner.history.records import StoredScan
+
+    access_json = access_json_of(access)
+    record = store.record(snapshot.meta, snapshot, document, access_json)
+    if drift is None and previous is not None:
+        current = StoredScan(record=record, snapshot=snapshot, document=document,
+                             access=access_json)
+        drift = diff_scans(previous, current)
+    return HistoryOutcome(record=record, previous=previous.record if previous else None,
+                          drift=drift)
+
+
+def securityhub_payload(document: Mapping[str, Any], *, graph: Any = None,
+                        current_asff: list[dict[str, Any]] | None = None,
+                        previous_asff: Sequence[Mapping[str, Any]] = (),
+                        mode: str = "per-account", central_account: str | None = None,
+                        include_passed: bool = False, home_region: str | None = None,
+                        ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The ASFF findings to send and counts (current, archived, to_send).
+
+    CreatedAt / FirstObservedAt: the previous export's CreatedAt for the same id, else the
+    finding's ``first_seen`` (carried by the history stage). Findings failing in the previous
+    export and resolved now are sent as PASSED + ARCHIVED (only where this scan assessed them).
+    """
+    from reports.asff import archive_resolved, build_asff, created_at_index, retarget_central
+
+    created = created_at_index(previous_asff)
+    if current_asff is None:
+        current = build_asff(document, graph=graph, created_at=created, home_region=home_region)
+    else:
+        current = current_asff
+        for f in current:
+            if f.get("Id") in created:
+                f["CreatedAt"] = f["FirstObservedAt"] = created[str(f["Id"])]
+    archived = archive_resolved(previous_asff, current, document) if previous_asff else []
+    archived_ids = {f["Id"] for f in archived}
+    send = [f for f in current if f["Id"] not in archived_ids and (
+        include_passed or (f.get("Compliance") or {}).get("Status") != "PASSED")]
+    send += archived
+    if mode == "central":
+        central = central_account or ((document.get("scan") or {}).get("central_account"))
+        if not central:
+            from scanner.errors import UsageError
+
+            raise UsageError("--mode central needs --central-account (the scan names none)")
+        if not (len(str(central)) == 12 and str(central).isdigit()):
+            from scanner.errors import UsageError
+
+            raise UsageError(f"--central-account must be a 12-digit account id, got {central!r}")
+        send = [retarget_central(f, str(central)) for f in send]
+    return send, {"current": len(current), "archived": len(archived), "to_send": len(send)}
+
+
+def export_securityhub(analysis: Analysis, previous_document: Mapping[str, Any] | None,
+                       target: SecurityHubTarget) -> dict[str, Any]:
+    """The export stage: this scan's findings (CreatedAt from first_seen) and the previous
+    complete scan's findings resolved since (archived), sent in batches."""
+    from reports.asff import build_asff
+    from reports.securityhub import send_findings
+
+    previous_asff = build_asff(previous_document, home_region=target.home_region) \
+        if previous_document is not None else []
+    findings, facts = securityhub_payload(
+        analysis.document, graph=analysis.graph, previous_asff=previous_asff, mode=target.mode,
+        central_account=target.central_account or analysis.snapshot.meta.central_account,
+        include_passed=target.include_passed, home_region=target.home_region)
+    report = send_findings(findings, client_for=target.client_for).to_json()
+    return {**report, **facts}
 
 def with_first_seen(document: dict[str, Any],
                     previous: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -62,22 +62,34 @@ def mgmt_session() -> boto3.Session:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One clear error instead of hundreds of setup errors when moto is out of range."""
+    from helpers.moto_check import declared_moto, installed_moto, moto_problem
+
+    problem = moto_problem(installed_moto(), declared_moto())
+    if problem is not None:
+        raise pytest.UsageError(problem)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _moto_routers_built_once() -> None:
-    """Build moto's per-process REST routers (Lambda, S3, Security Hub) on one thread first.
+    """Route one request per REST-JSON service the scanner calls (Lambda, Security Hub) through
+    moto on one thread first, using only moto's public ``mock_aws``.
 
     moto compiles each REST service's URL router lazily, through werkzeug, which calls
     ``ast.parse``; CPython 3.11's parser is not safe to run from several threads at once
     ("SystemError: AST constructor recursion depth mismatch"). Scans fan out over threads, so
-    the first Lambda call of a test could otherwise race. The routers are cached per process,
-    for mock_aws and the in-process moto server alike.
+    the first Lambda call of a test could otherwise race. moto keeps the routers per process,
+    for mock_aws and the in-process moto server alike, so one request each here is enough
+    (S3 has its own dispatcher and builds no such router).
     """
-    from moto.core.routing import get_service_router
+    from moto import mock_aws
 
-    for service in ("lambda", "s3", "securityhub"):
-        router = get_service_router(service)
-        protocol = router._service_model.metadata["protocol"]
-        router._get_router(protocol)
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name="us-east-1")
+    with mock_aws():
+        session.client("lambda").list_functions()
+        session.client("securityhub").enable_security_hub()
 
 
 # Property tests: the same examples on every run (a CI failure reproduces locally), and no

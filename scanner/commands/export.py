@@ -73,57 +73,38 @@ def _load_any(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]] |
 
 
 def build_payload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The ASFF findings to send (current + archived), and facts for the summary."""
-    from reports.asff import (
-        archive_resolved,
-        build_asff,
-        created_at_index,
-        read_asff_file,
-        retarget_central,
-    )
+    """Load the findings (and the previous export), then build the payload with the pipeline's
+    export stage (scanner.pipeline.securityhub_payload): current + archived."""
+    from reports.asff import build_asff, read_asff_file
     from reports.json_out import read_findings_json
+    from scanner.pipeline import securityhub_payload
 
     previous_asff: list[dict[str, Any]] = []
     if args.previous:
         prev_doc, prev_asff = _load_any(Path(args.previous))
         previous_asff = prev_asff if prev_asff is not None else build_asff(
             prev_doc or {}, home_region=args.region)
-    created = created_at_index(previous_asff)
 
     document: dict[str, Any]
+    graph = None
+    current_asff: list[dict[str, Any]] | None = None
     if args.findings:
         path = Path(args.findings)
         document = read_findings_json(path)
-        graph = None
         snapshot = path.parent / "snapshot.json.gz"
         if snapshot.exists():
             from scanner.commands.report import load_graph
 
             graph = load_graph(snapshot)
-        current = build_asff(document, graph=graph, created_at=created, home_region=args.region)
     else:
-        current = read_asff_file(Path(args.asff))
-        for f in current:
-            if f.get("Id") in created:
-                f["CreatedAt"] = created[str(f["Id"])]
+        current_asff = read_asff_file(Path(args.asff))
         # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
         # treat it as a complete scan of the accounts and regions it names
         document = {"scan": {"complete": True}, "coverage": []}
-
-    archived = archive_resolved(previous_asff, current, document) if previous_asff else []
-    archived_ids = {f["Id"] for f in archived}
-    send = [f for f in current if f["Id"] not in archived_ids and (
-        args.include_passed or (f.get("Compliance") or {}).get("Status") != "PASSED")]
-    send += archived
-    if args.mode == "central":
-        central = args.central_account or ((document.get("scan") or {}).get("central_account"))
-        if not central:
-            raise UsageError("--mode central needs --central-account (the scan names none)")
-        if not (len(str(central)) == 12 and str(central).isdigit()):
-            raise UsageError(f"--central-account must be a 12-digit account id, got {central!r}")
-        send = [retarget_central(f, str(central)) for f in send]
-    facts = {"current": len(current), "archived": len(archived), "to_send": len(send)}
-    return send, facts
+    return securityhub_payload(
+        document, graph=graph, current_asff=current_asff, previous_asff=previous_asff,
+        mode=args.mode, central_account=args.central_account,
+        include_passed=args.include_passed, home_region=args.region)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         from scanner.aws.session import check_role_name
 
         check_role_name(args.role_name, "export --role-name")
-    findings, facts = build_payload(args)
+    findings, facts = build_payload(args)  # facts: current, archived, to_send
     targets = sorted({target_of(f) for f in findings})
     if args.dry_run:
         invalid = {f["Id"]: validate_asff(f) for f in findings}

@@ -20,7 +20,7 @@ from scanner.remediate.inputs import ScanInputs, from_history, resolve
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan, estate_of, read_plan, write_plan
 from scanner.remediate.planner import Selection, build_plan
-from scanner.remediate.render import render_plan
+from scanner.remediate.render import render_plan, render_plan_html, render_plan_markdown
 from scanner.remediate.sessions import ClientsFactory, remediation_clients
 
 HELP = "plan fixes for the findings (default), --apply them, or --undo a journal"
@@ -52,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pl.add_argument("--plan-out", metavar="FILE",
                     help=f"where to save the plan (default: <--in DIR or .>/{PLAN_NAME})")
     pl.add_argument("--plan", metavar="FILE", help="use this saved plan instead of planning")
+    pl.add_argument("--accept-access-change", action="append", default=[], metavar="CHANGE_ID",
+                    help="plan this change although it removes a reader or adds one from "
+                         "outside the trust zone (the plan lists such changes as not planned, "
+                         "with their id and the readers affected); repeatable")
     ap = parser.add_argument_group("apply and undo")
     ap.add_argument("--apply", action="store_true", help="make the changes (asks first)")
     ap.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -123,19 +127,25 @@ def run(args: argparse.Namespace) -> int:
                           accounts=_split(args.account))
     base_dir = Path(args.in_dir) if args.in_dir else Path(".")
     if args.plan:
-        if selection.rules or selection.findings or selection.accounts:
-            raise UsageError("--rule/--finding/--account select what to plan; a saved --plan is "
-                             "applied as it is")
+        if selection.rules or selection.findings or selection.accounts or \
+                args.accept_access_change:
+            raise UsageError("--rule/--finding/--account/--accept-access-change shape a new "
+                             "plan; a saved --plan is applied as it is")
         plan: Plan = read_plan(args.plan)
         plan_path = str(args.plan)
     else:
         assert inputs is not None
-        plan = build_plan(inputs.findings, inputs.snapshot, config, selection)
+        from scanner.pipeline import ScanOptions, load_inputs
+
+        rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None))
+        plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
+                          accept_access_changes=_split(args.accept_access_change))
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
         write_plan(plan_path, plan)
+        write_renderings(plan_path, plan)
     print(render_plan(plan))
     if not args.plan:
-        print(f"\nplan saved to {plan_path}")
+        print(f"\nplan saved to {plan_path} (also as .md and .html)")
     if not args.apply:
         if plan.changes:
             print("nothing was changed; review the plan, then run again with --plan "
@@ -154,6 +164,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"journal: {result.journal_path} "
               f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
     return 0 if result.ok else 1
+
+
+def write_renderings(plan_path: str, plan: Plan) -> None:
+    """The plan as markdown and HTML next to the plan file (remediation-plan.md / .html)."""
+    base = Path(plan_path)
+    stem = base.with_suffix("") if base.suffix == ".json" else base
+    stem.with_name(stem.name + ".md").write_text(render_plan_markdown(plan), encoding="utf-8")
+    stem.with_name(stem.name + ".html").write_text(render_plan_html(plan), encoding="utf-8")
 
 
 def _run_undo(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The scheduled Lambda: scan, record history in S3, export to Security Hub, notify on drift.
+"""The scheduled Lambda: one run of scanner.pipeline (collect, evaluate, record history in S3
+with first_seen, export to Security Hub), then a notification on drift.
 
 Configuration comes from the environment (set by the central template)::
 
@@ -13,9 +14,14 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_CENTRAL_ACCOUNT  this account's id (Security Hub import target)
     SECRETGRAPH_NOTIFY_SEVERITIES  default "CRITICAL,HIGH"
 
-Every collaborator that touches AWS (the scan, the store, the publisher, the Security Hub
-exporter) is a field of ``Collaborators``, so tests run the handler on moto with the real store
-and publisher and a scan of their choosing.
+The handler does not orchestrate: ``scanner.pipeline.run_scan`` is the only orchestrator, so the
+nightly run records history exactly as ``secretgraph scan --history`` does (first_seen carried
+forward: Security Hub's CreatedAt / FirstObservedAt survive the nights) and archives what was
+resolved. The scan's working folder (/tmp/secretgraph-*) is removed after every run, failed
+ones included. The collaborators that touch AWS outside the pipeline (the SNS publisher, the
+Security Hub client, the caller identity) are fields of ``Collaborators``; so is
+``snapshot_for``, which tests use to evaluate a snapshot of their choosing instead of
+collecting.
 """
 
 from __future__ import annotations
@@ -23,18 +29,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from scanner.errors import InputError
 from scanner.findings import Severity
-from scanner.history.access_readers import access_json_of
-from scanner.history.diff import diff_scans
 from scanner.history.drift import Drift, clean_line
-from scanner.history.records import HistoryStore, StoredScan
-from scanner.history.store import open_store
+
+if TYPE_CHECKING:
+    from scanner.pipeline import ScanOptions
 
 log = logging.getLogger("secretgraph.deploy")
 
@@ -102,60 +108,44 @@ class HandlerConfig:
 # --------------------------------------------------------------------------- collaborators
 
 
-def pipeline_scan(config: HandlerConfig) -> Any:
-    """The real scan: scanner.pipeline.run_scan without history (the handler records it)."""
-    from scanner.pipeline import ScanOptions, run_scan
-
-    out_dir = Path(tempfile.mkdtemp(prefix="secretgraph-", dir=tempfile.gettempdir()))
-    return run_scan(ScanOptions(
-        regions=config.regions, accounts=config.accounts, org=config.org,
-        role_name=config.role_name, external_id=config.external_id,
-        central_account=config.central_account, out_dir=out_dir, formats=("json",),
-        quiet=True, history=None))
-
-
 def sns_publisher(topic_arn: str, subject: str, message: str) -> None:
     import boto3
 
     boto3.client("sns").publish(TopicArn=topic_arn, Subject=subject, Message=message)
 
 
-def securityhub_central_export(analysis: Any, previous: StoredScan | None,
-                               config: HandlerConfig) -> Mapping[str, Any]:
-    """Import this scan's findings into the central account's Security Hub, and archive the
-    findings that a complete scan no longer reports (reports.asff / reports.securityhub)."""
+def securityhub_client(account_id: str, region: str) -> Any:
+    """The Lambda's own Security Hub (central mode imports everything into this account)."""
     import boto3
 
-    from reports.asff import archive_resolved, build_asff, retarget_central
-    from reports.securityhub import send_findings
+    return boto3.client("securityhub", region_name=region)
 
-    central = config.central_account or analysis.snapshot.meta.central_account
-    if not central:
-        central = boto3.client("sts").get_caller_identity()["Account"]
-    current = [retarget_central(f, central)
-               for f in build_asff(analysis.document, graph=getattr(analysis, "graph", None))]
-    findings = list(current)
-    if previous is not None:
-        earlier = [retarget_central(f, central) for f in build_asff(previous.document)]
-        findings += archive_resolved(earlier, current, analysis.document)
-    clients: dict[str, Any] = {}
 
-    def client_for(account_id: str, region: str) -> Any:
-        if region not in clients:
-            clients[region] = boto3.client("securityhub", region_name=region)
-        return clients[region]
+def caller_account() -> str:
+    import boto3
 
-    return send_findings(findings, client_for=client_for).to_json()
+    return str(boto3.client("sts").get_caller_identity()["Account"])
 
 
 @dataclass(frozen=True, kw_only=True)
 class Collaborators:
-    scan: Callable[[HandlerConfig], Any] = pipeline_scan
-    open_store: Callable[[str], HistoryStore] = open_store
     publish: Callable[[str, str, str], None] = sns_publisher
-    export_securityhub: Callable[[Any, StoredScan | None, HandlerConfig], Mapping[str, Any]] = \
-        securityhub_central_export
+    securityhub_client: Callable[[str, str], Any] = securityhub_client
+    caller_account: Callable[[], str] = caller_account
+    #: None: collect with the audit role. Otherwise (config, work dir) -> a snapshot file that
+    #: the pipeline evaluates instead of collecting (it runs where collection would).
+    snapshot_for: Callable[[HandlerConfig, Path], Path] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+def scan_options(config: HandlerConfig, work_dir: Path) -> "ScanOptions":
+    from scanner.pipeline import ScanOptions
+
+    return ScanOptions(
+        regions=config.regions, accounts=config.accounts, org=config.org,
+        role_name=config.role_name, external_id=config.external_id,
+        central_account=config.central_account, out_dir=work_dir, formats=("json",),
+        quiet=True, history=config.history_uri)
 
 
 # --------------------------------------------------------------------------- notification
@@ -215,25 +205,36 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
 
 
 def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
-    """Scan, record, diff against the previous complete scan, export, notify."""
-    store = deps.open_store(config.history_uri)
-    previous_record = store.latest_complete()  # fails early (exit 2 equivalent) if unreadable
-    analysis = deps.scan(config)
-    snapshot = analysis.snapshot
-    record = store.record(snapshot.meta, snapshot, analysis.document,
-                          access_json_of(analysis.access))
-    previous = store.load(previous_record.scan_id) if previous_record is not None else None
-    drift = diff_scans(previous, store.load(record.scan_id)) if previous is not None else None
+    """One pipeline run (collect, evaluate, record, export), then notify; the work folder is
+    removed whatever happens."""
+    from scanner.pipeline import SecurityHubTarget, run_scan
+
+    target = None
+    if config.securityhub == "central":
+        target = SecurityHubTarget(client_for=deps.securityhub_client, mode="central",
+                                   central_account=config.central_account
+                                   or deps.caller_account(),
+                                   home_region=config.regions[0])
+    work_dir = Path(tempfile.mkdtemp(prefix="secretgraph-", dir=tempfile.gettempdir()))
+    try:
+        source = deps.snapshot_for
+        analysis = run_scan(scan_options(config, work_dir), securityhub=target,
+                            snapshot_source=(lambda out_dir: source(config, out_dir))
+                            if source is not None else None)
+    finally:
+        _remove(work_dir)
+    history = analysis.history
+    assert history is not None  # the handler always gives the pipeline a history store
+    record, drift = history.record, history.drift
     new_findings, drift_used = _notable(drift, analysis.document, config.notify_severities)
     result: dict[str, Any] = {
         "scan_id": record.scan_id, "complete": record.complete, "counts": dict(record.counts),
         "history": config.history_uri,
-        "compared_with": previous_record.scan_id if previous_record is not None else None,
+        "compared_with": history.previous.scan_id if history.previous is not None else None,
         "drift": drift.summary if drift is not None else None,
-        "notified": False, "securityhub": None,
+        "notified": False,
+        "securityhub": dict(analysis.securityhub) if analysis.securityhub is not None else None,
     }
-    if config.securityhub == "central":
-        result["securityhub"] = dict(deps.export_securityhub(analysis, previous, config))
     has_access_changes = bool(drift_used is not None and drift_used.access)
     if config.sns_topic_arn and (new_findings or has_access_changes):
         subject, message = notification(scan_id=record.scan_id, complete=record.complete,
@@ -243,6 +244,14 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
         result["notified"] = True
     log.info("secretgraph scheduled scan: %s", json.dumps(result, default=str))
     return result
+
+
+def _remove(work_dir: Path) -> None:
+    """Remove the run's folder; a failure is logged (the next cold start gets a clean /tmp)."""
+    try:
+        shutil.rmtree(work_dir)
+    except OSError as exc:
+        log.warning("could not remove %s: %s", work_dir, exc)
 
 
 def handler(event: Mapping[str, Any], context: Any, *,

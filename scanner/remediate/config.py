@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
-from remediations.base import RemediationConfig, RotationTarget
+from scanner.changes import RemediationConfig, RotationTarget
 from scanner.errors import InputError
 from scanner.yamlio import read_yaml
 

@@ -23,8 +23,7 @@ from typing import Any, Callable, Mapping, Sequence, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from remediations import REMEDIATORS
-from remediations.base import (ApiCall, PlannedChange, differences, execute, matches,
-                               state_digest)
+from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, SecretgraphError
 from scanner.remediate.journal import Journal, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
@@ -115,14 +114,18 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                              field="estate.org_id")
 
 
-def _first_per_target(changes: Sequence[PlannedChange]) -> list[PlannedChange]:
-    seen: set[str] = set()
-    out = []
+def _chains(changes: Sequence[PlannedChange]) -> dict[str, list[PlannedChange]]:
+    """target -> the plan's changes to it, in order (edits of one policy chain)."""
+    chains: dict[str, list[PlannedChange]] = {}
     for c in changes:
-        if c.target not in seen:
-            seen.add(c.target)
-            out.append(c)
-    return out
+        chains.setdefault(c.target, []).append(c)
+    return chains
+
+
+def _later(change: PlannedChange, chains: Mapping[str, list[PlannedChange]]
+           ) -> list[PlannedChange]:
+    chain = chains.get(change.target, [])
+    return chain[chain.index(change) + 1:] if change in chain else []
 
 
 def _read(change: PlannedChange, clients_for: ClientsFactory) -> dict[str, Any]:
@@ -132,16 +135,18 @@ def _read(change: PlannedChange, clients_for: ClientsFactory) -> dict[str, Any]:
 
 def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
               path: str) -> None:
-    """Every target must still be in the state the plan was built on (or already fixed)."""
+    """Every target must still be in the state the plan was built on, or in a state a change
+    of the plan leads to (already fixed, or a chain of edits partly applied)."""
     drifted: list[str] = []
-    for change in _first_per_target(changes):
+    for chain in _chains(changes).values():
+        change = chain[0]
         try:
             current = _read(change, clients_for)
         except (ClientError, BotoCoreError) as exc:
             drifted.append(f"{change.change_id} ({change.resource_arn}): cannot re-read: "
                            f"{_err(exc)}")
             continue
-        if matches(change.desired_state, current):
+        if any(matches(c.desired_state, current) for c in chain):
             continue
         if not matches(change.pre_state, current):
             keys = ", ".join(differences(change.pre_state, current))
@@ -178,9 +183,10 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     journal = JournalWriter(journal_path, mode="apply", plan_id=plan.plan_id,
                             estate=plan.estate.to_json(), source=plan_path)
     result.journal_path = journal_path
+    chains = _chains(plan.changes)
     try:
         for change in plan.changes:
-            status = _apply_one(change, clients_for, journal, out)
+            status = _apply_one(change, clients_for, journal, out, later=_later(change, chains))
             result.add(status)
             if status not in ("applied", "noop"):
                 result.stopped = f"{change.change_id}: {status}"
@@ -192,7 +198,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
 
 
 def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: JournalWriter,
-               out: TextIO | None) -> str:
+               out: TextIO | None, later: Sequence[PlannedChange] = ()) -> str:
     module = REMEDIATORS[change.remediation_id]
     clients = clients_for(change.account_id)
     label = f"{change.change_id} {change.remediation_id} {change.resource_arn}"
@@ -207,6 +213,13 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
         journal.change(change, status="noop", before=before, after=before,
                        message="already in the desired state")
         _say(out, f"no-op    {label}: already in the desired state")
+        return "noop"
+    past = next((c for c in later if matches(c.desired_state, before)), None)
+    if past is not None:
+        journal.change(change, status="noop", before=before, after=None,
+                       message=f"already past this change: {past.change_id} of this plan, "
+                               "which builds on it, is in place")
+        _say(out, f"no-op    {label}: already past it ({past.change_id} is in place)")
         return "noop"
     if not matches(change.pre_state, before):
         keys = ", ".join(differences(change.pre_state, before))

@@ -3,7 +3,9 @@
 Each change line holds the planned change, what the resource looked like just before
 (``before``, with exact policy texts) and just after (``after``), and the status:
 applied | noop | refused | failed | verify-failed (undo journals: undone | noop | failed |
-verify-failed | not-reversible). ``--undo JOURNAL`` reads an apply journal back.
+verify-failed | not-reversible). In an apply journal, a change line with an ``after`` also has
+``prediction``: the state the plan predicted, whether the re-read state matches it, and which
+keys differ. ``--undo JOURNAL`` reads an apply journal back.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Mapping
 
 from remediations import REMEDIATORS
-from remediations.base import PlannedChange, now_iso
+from scanner.changes import PlannedChange, differences, now_iso
 from scanner.errors import InputError
 
 JOURNAL_KIND = "secretgraph-remediation-journal"
@@ -26,6 +28,7 @@ class JournalWriter:
     def __init__(self, path: str | Path, *, mode: str, plan_id: str,
                  estate: Mapping[str, Any], source: str | None = None) -> None:
         self.path = Path(path)
+        self.mode = mode
         if self.path.exists():
             raise InputError("journal already exists; give a new --journal path",
                              path=str(self.path))
@@ -44,9 +47,17 @@ class JournalWriter:
     def change(self, change: PlannedChange, *, status: str, before: Mapping[str, Any] | None,
                after: Mapping[str, Any] | None, message: str = "") -> None:
         self._seq += 1
-        self._write({"type": "change", "seq": self._seq, "at": now_iso(), "status": status,
-                     "change": change.to_json(), "before": dict(before) if before else None,
-                     "after": dict(after) if after else None, "message": message})
+        record: dict[str, Any] = {
+            "type": "change", "seq": self._seq, "at": now_iso(), "status": status,
+            "change": change.to_json(), "before": dict(before) if before else None,
+            "after": dict(after) if after else None, "message": message}
+        if after is not None and self.mode == "apply":
+            # the re-read state against the state the plan predicted (change.effect holds the
+            # predicted readers and findings; the rescan checks those)
+            diff = differences(change.desired_state, after)
+            record["prediction"] = {"predicted_state": dict(change.desired_state),
+                                    "matches": not diff, "differences": diff}
+        self._write(record)
 
     def close(self, summary: Mapping[str, int]) -> None:
         self._write({"type": "end", "finished_at": now_iso(), "summary": dict(summary)})

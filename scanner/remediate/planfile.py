@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from remediations.base import PlannedChange, canonical_json, state_digest
+from scanner.changes import PlannedChange, canonical_json, state_digest
 from scanner.errors import InputError
 from scanner.model import Snapshot
 
@@ -53,11 +53,16 @@ class Skipped:
     remediation_id: str | None
     resource_arn: str
     reason: str
+    #: a change that was planned and then refused for its effect on access: its id (what
+    #: --accept-access-change takes) and the predicted effect (readers affected)
+    change_id: str | None = None
+    effect: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"finding_id": self.finding_id, "rule_id": self.rule_id,
                 "remediation_id": self.remediation_id, "resource_arn": self.resource_arn,
-                "reason": self.reason}
+                "reason": self.reason, "change_id": self.change_id,
+                "effect": dict(self.effect) if self.effect is not None else None}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -137,7 +142,10 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
         changes.append(change)
     skipped = tuple(Skipped(finding_id=str(s.get("finding_id")), rule_id=str(s.get("rule_id")),
                             remediation_id=s.get("remediation_id"),
-                            resource_arn=str(s.get("resource_arn")), reason=str(s.get("reason")))
+                            resource_arn=str(s.get("resource_arn")), reason=str(s.get("reason")),
+                            change_id=s.get("change_id"),
+                            effect=s.get("effect") if isinstance(s.get("effect"), Mapping)
+                            else None)
                     for s in doc.get("skipped") or () if isinstance(s, Mapping))
     plan = Plan(plan_id=str(doc.get("plan_id")), created_at=str(doc["created_at"]),
                 estate=estate, changes=tuple(changes), skipped=skipped)

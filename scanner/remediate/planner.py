@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from types import ModuleType
 from typing import Any, Mapping, Sequence
 
 from remediations import REMEDIATORS, resolve_remediation_id
-from remediations.base import PlanContext, PlannedChange, PlanRefused, RemediationConfig
+from scanner.changes import PlanContext, PlannedChange, PlanRefused, RemediationConfig, Remediator
 from scanner.errors import UsageError
 from scanner.findings import Finding, Status
 from scanner.model import Snapshot
+from scanner.remediate.effects import Predictor
 from scanner.remediate.planfile import Plan, Skipped, estate_of, make_plan_id
 
 log = logging.getLogger("secretgraph.remediate")
@@ -42,11 +42,17 @@ class Selection:
 
 def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,
                selection: Selection, *, now: datetime | None = None,
-               remediators: Mapping[str, ModuleType] | None = None) -> Plan:
+               remediators: Mapping[str, Remediator] | None = None, inputs: Any = None,
+               accept_access_changes: Sequence[str] = ()) -> Plan:
     """Plan a change for every selected FAIL finding that has a remediator.
 
     Changes on the same target (say one key policy) chain: each later one starts from the
     state the earlier one leaves. Identical changes from several findings are merged.
+
+    Then every change's effect on access and findings is predicted (scanner/remediate/effects:
+    ``inputs`` are the rules and config to evaluate with, scanner.pipeline.Inputs; default: the
+    built-in rule pack), and a change that would take a reader away or let one in from outside
+    the trust zone is refused unless its id is in ``accept_access_changes``.
     """
     table = REMEDIATORS if remediators is None else remediators
     now = now or datetime.now(timezone.utc)
@@ -54,9 +60,16 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     unknown = [f for f in selection.findings if f not in known_ids]
     if unknown:
         raise UsageError(f"--finding {', '.join(unknown)}: no such finding in the findings file")
+    if inputs is None:
+        from scanner.pipeline import ScanOptions, load_inputs
+
+        inputs = load_inputs(ScanOptions())
     changes: list[PlannedChange] = []
     skipped: list[Skipped] = []
     overlay: dict[str, dict[str, Any]] = {}
+    predictor = Predictor(snapshot, inputs, table, accepted=frozenset(accept_access_changes),
+                          companion=lambda change, before, lost: companions(
+                              change, before, lost, config, overlay))
     position: dict[str, int] = {}  # change id -> index in changes
     ordered = sorted(findings, key=lambda f: (f.resource.account_id, f.resource.arn, f.rule_id,
                                               f.id))
@@ -106,14 +119,54 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             if change.target in overlay and change.policy_diff is None:
                 skip(f"another change in this plan already edits {change.target}")
                 continue
-            position[change.change_id] = len(changes)
-            changes.append(change)
-            state = dict(change.desired_state)
-            if change.policy_diff is not None:
-                state["policy_text"] = change.policy_diff.after
-            overlay[change.target] = state
+            admitted, refusal = predictor.admit(change)
+            if refusal is not None:
+                skipped.extend(Skipped(finding_id=fid, rule_id=change.rule_id,
+                                       remediation_id=change.remediation_id,
+                                       resource_arn=change.resource_arn, reason=refusal.reason,
+                                       change_id=change.change_id, effect=refusal.effect)
+                               for fid in change.finding_ids)
+                continue
+            for kept in admitted:
+                position[kept.change_id] = len(changes)
+                changes.append(kept)
+                state = dict(kept.desired_state)
+                if kept.policy_diff is not None:
+                    state["policy_text"] = kept.policy_diff.after
+                overlay[kept.target] = state
+    unused = sorted(set(accept_access_changes) - {c.change_id for c in changes}
+                    - {s.change_id for s in skipped})
+    if unused:
+        raise UsageError(f"--accept-access-change {', '.join(unused)}: no such change in this "
+                         "plan")
     created_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     estate = estate_of(snapshot)
     frozen = tuple(changes)
     return Plan(plan_id=make_plan_id(estate, created_at, frozen), created_at=created_at,
                 estate=estate, changes=frozen, skipped=tuple(skipped))
+
+
+def companions(change: PlannedChange, snapshot: Snapshot, lost: Sequence[Mapping[str, Any]],
+               config: RemediationConfig,
+               overlay: Mapping[str, Mapping[str, Any]]) -> list[PlannedChange]:
+    """Changes that keep the readers ``change`` would lose, planned from ``snapshot`` (the
+    estate just before ``change``). For move-secret-to-cmk: the key-policy statement that lets
+    the secret's current readers decrypt with the new key (grant-key-decrypt)."""
+    if change.remediation_id != "move-secret-to-cmk":
+        return []
+    from remediations.base import find_key, find_secret
+    from remediations.grant_key_decrypt import decrypt_change
+
+    principals = sorted({str(r["principal"]) for r in lost
+                         if r["secret_arn"] == change.resource_arn and r["principal"] != "*"})
+    if not principals:
+        return []
+    try:
+        secret = find_secret(snapshot, change.resource_arn)
+        key = find_key(snapshot, str(change.details["key_arn"]))
+        return [decrypt_change(secret, key, principals,
+                               PlanContext(config=config, overlay=overlay),
+                               finding_ids=change.finding_ids, rule_id=change.rule_id)]
+    except PlanRefused as exc:
+        log.info("no companion for %s: %s", change.change_id, exc)
+        return []

@@ -1,12 +1,17 @@
-"""Showing a plan to a person: one table row per change, then the calls and policy diffs."""
+"""Showing a plan to a person: one table row per change, then the calls, the policy diffs and
+the predicted effect on access (readers gained / lost, gate by gate) and on findings (resolved /
+created). The same content three ways: the terminal text, markdown and a self-contained HTML
+page (every value escaped)."""
 
 from __future__ import annotations
 
+import html
 import json
+from typing import Any, Iterator, Mapping
 
 from tabulate import tabulate
 
-from remediations.base import PlannedChange, PolicyDiff
+from scanner.changes import PlannedChange, PolicyDiff
 from scanner.policy.arn import arn_resource
 from scanner.remediate.planfile import Plan
 
@@ -49,7 +54,104 @@ def render_change(number: int, change: PlannedChange) -> list[str]:
         out.extend(render_policy_diff(change.policy_diff))
     for note in change.notes:
         out.append(f"    note: {note}")
+    out.extend(f"    {line}" for line in effect_lines(change.effect))
     return out
+
+
+def _gates(reader: Mapping[str, Any]) -> str:
+    return ", ".join(f"{g}={v}" for g, v in (reader.get("gates") or {}).items()) or "no gates"
+
+
+def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
+    """The predicted effect of one change, as plain lines."""
+    if not effect:
+        return
+    if effect.get("companion_of"):
+        yield f"effect: planned with {effect['companion_of']} to keep its readers (below)"
+        return
+    gained, lost = effect.get("readers_gained") or [], effect.get("readers_lost") or []
+    resolved, created = effect.get("findings_resolved") or [], effect.get("findings_created") or []
+    yield (f"effect: readers +{len(gained)} -{len(lost)}; findings resolved {len(resolved)}, "
+           f"created {len(created)}")
+    for r in gained:
+        zone = " OUTSIDE the trust zone" if r.get("outside_trust_zone") else ""
+        yield f"  + reader {r['principal']}{zone} -> {r['secret_arn']} ({_gates(r)})"
+    for r in lost:
+        yield f"  - reader {r['principal']} -> {r['secret_arn']} (was: {_gates(r)})"
+    for r in effect.get("readers_at_risk") or ():
+        yield (f"  ? reader {r['principal']} -> {r['secret_arn']}: "
+               f"{', '.join(r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
+    for f in resolved:
+        yield f"  resolved {f['rule_id']} {f['resource_arn']}" + (
+            f" ({f['principal']})" if f.get("principal") else "")
+    for f in created:
+        yield f"  created  {f['rule_id']} {f['resource_arn']}" + (
+            f" ({f['principal']})" if f.get("principal") else "")
+    for f in effect.get("findings_unknown") or ():
+        yield f"  unknown  {f['rule_id']} {f['resource_arn']} (its input is read by the next scan)"
+    for text in effect.get("accepted") or ():
+        yield f"  accepted with --accept-access-change: {text}"
+    if effect.get("companions"):
+        yield f"  together with {', '.join(effect['companions'])} (keeps the readers)"
+
+
+def render_plan_markdown(plan: Plan) -> str:
+    """The plan as markdown: a table of changes, then per change its calls and effect."""
+    def cell(text: Any) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = [f"# Remediation plan {plan.plan_id}", "",
+             f"Created {plan.created_at} from scan {cell(plan.estate.scan_id)}, organization "
+             f"{cell(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).", ""]
+    if plan.changes:
+        lines += ["| # | change | remediation | account | resource | summary | readers +/- | "
+                  "findings resolved/created |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for i, c in enumerate(plan.changes, start=1):
+            e = c.effect or {}
+            lines.append(
+                f"| {i} | `{c.change_id}` | {c.remediation_id} | {c.account_id} | "
+                f"{cell(_resource(c.resource_arn))} | {cell(c.summary)} | "
+                f"+{len(e.get('readers_gained') or [])} / -{len(e.get('readers_lost') or [])} | "
+                f"{len(e.get('findings_resolved') or [])} / "
+                f"{len(e.get('findings_created') or [])} |")
+        for i, c in enumerate(plan.changes, start=1):
+            lines += ["", f"## {i}. {c.remediation_id} on {cell(c.resource_arn)}", "", "```"]
+            lines += render_change(i, c)
+            lines += ["```"]
+    if plan.skipped:
+        lines += ["", "## Not planned", "", "| rule | resource | change | why |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| {s.rule_id} | {cell(_resource(s.resource_arn))} | "
+                  f"{cell(s.change_id or '-')} | {cell(s.reason)} |" for s in plan.skipped]
+    return "\n".join(lines) + "\n"
+
+
+def render_plan_html(plan: Plan) -> str:
+    """The plan as one self-contained HTML page (no script; every value escaped)."""
+    e = html.escape
+    rows = []
+    for i, c in enumerate(plan.changes, start=1):
+        body = "\n".join(render_change(i, c))
+        rows.append(f"<section><h2>{i}. {e(c.remediation_id)} on {e(c.resource_arn)}</h2>"
+                    f"<p>{e(c.summary)}</p><pre>{e(body)}</pre></section>")
+    skipped = "".join(
+        f"<tr><td>{e(s.rule_id)}</td><td>{e(s.resource_arn)}</td>"
+        f"<td>{e(s.change_id or '-')}</td><td>{e(s.reason)}</td></tr>" for s in plan.skipped)
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'\">"
+        f"<title>Remediation plan {e(plan.plan_id)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;"
+        "overflow-x:auto}td,th{border:1px solid #ccc;padding:.3em;vertical-align:top}"
+        "table{border-collapse:collapse}</style></head><body>"
+        f"<h1>Remediation plan {e(plan.plan_id)}</h1>"
+        f"<p>Created {e(plan.created_at)} from scan {e(plan.estate.scan_id)}, organization "
+        f"{e(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).</p>"
+        + "".join(rows)
+        + (f"<h2>Not planned</h2><table><tr><th>rule</th><th>resource</th><th>change</th>"
+           f"<th>why</th></tr>{skipped}</table>" if plan.skipped else "")
+        + "</body></html>\n")
 
 
 def render_policy_diff(diff: PolicyDiff) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import boto3
 
 from remediations import REMEDIATORS
-from remediations.base import Clients
+from scanner.changes import Clients
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.session import AwsSessions, ClientSettings, base_session
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from access_estate import (
+from helpers.access_estate import (
     APP_ROLE,
     APP_ROLE2,
     CENTRAL,
@@ -129,7 +129,7 @@ def test_malformed_snapshot_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_reader_classes_of_a_public_secret_are_shown(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from access_estate import CENTRAL, doc, text
+    from helpers.access_estate import CENTRAL, doc, text
 
     public = text({"Effect": "Allow", "Principal": "*",
                    "Action": "secretsmanager:GetSecretValue", "Resource": "*"})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pytest
-from access_estate import (
+from helpers.access_estate import (
     APP_ROLE,
     CENTRAL,
     CENTRAL_ROLE,

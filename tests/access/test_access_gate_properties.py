@@ -153,7 +153,7 @@ def test_an_identity_deny_applies_whatever_the_allows(allows: list[dict[str, Any
                                                       in_group: bool, deny_action: str) -> None:
     """IAM UG, Policy evaluation logic: an explicit Deny in any identity policy (own or
     group) overrides every Allow -- also when no Allow matches the request at all."""
-    from access_estate import SECRET_ARN, doc, estate, role
+    from helpers.access_estate import SECRET_ARN, doc, estate, role
 
     from scanner.access.identity import IdentityEvaluator, PrincipalIndex
     from scanner.model import IamGroup, IamSnapshot

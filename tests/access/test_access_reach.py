@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from access_estate import (
+from helpers.access_estate import (
     APP_ROLE,
     APP_ROLE2,
     CENTRAL,
@@ -97,7 +97,7 @@ def test_org_wide_grant_with_an_org_wide_key_reaches_the_organization() -> None:
     reach = _reach(report)
     assert reach[f"organization:{ORG_ID}"][1] == "DENIED"
     assert reach[f"account:{CENTRAL}"][1] == "ALLOWED"
-    from access_estate import KEY_ARN
+    from helpers.access_estate import KEY_ARN
     report = run(_estate(ORG_STAR, kms_key_id=KEY_ARN, key_policy=ORG_KEY))
     reach = _reach(report)
     assert reach[f"organization:{ORG_ID}"] == ("organization", "ALLOWED", 2, 2)
@@ -108,7 +108,7 @@ def test_org_wide_grant_with_an_org_wide_key_reaches_the_organization() -> None:
 
 
 def test_accounts_whose_iam_was_not_read_are_counted_as_unassessed() -> None:
-    from access_estate import KEY_ARN
+    from helpers.access_estate import KEY_ARN
     report = run(_estate(ORG_STAR, kms_key_id=KEY_ARN, key_policy=ORG_KEY,
                          iam_accounts=(CENTRAL, MEMBER)))
     sa = report.for_secret(SECRET_ARN)
@@ -119,7 +119,7 @@ def test_accounts_whose_iam_was_not_read_are_counted_as_unassessed() -> None:
 
 
 def test_account_wide_grant_is_a_class_of_that_account() -> None:
-    from access_estate import KEY_ARN
+    from helpers.access_estate import KEY_ARN
     policy = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
                    "Action": READ, "Resource": "*"})
     report = run(_estate(policy, kms_key_id=KEY_ARN,
@@ -134,7 +134,7 @@ def test_account_wide_grant_is_a_class_of_that_account() -> None:
 
 
 def test_same_account_readers_equal_per_principal_evaluation() -> None:
-    from access_estate import KEY_ARN
+    from helpers.access_estate import KEY_ARN
     for snap in (_estate(PUBLIC), _estate(ORG_STAR, kms_key_id=KEY_ARN, key_policy=ORG_KEY),
                  _estate(PUBLIC, kms_key_id=KEY_ARN, key_policy=ORG_KEY)):
         fast, every = run(snap), run(snap, record_denied=True)

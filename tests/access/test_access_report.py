@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from access_estate import (
+from helpers.access_estate import (
     APP_ROLE,
     APP_ROLE2,
     CENTRAL,

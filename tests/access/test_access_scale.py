@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from access_estate import (
+from helpers.access_estate import (
     CENTRAL,
     ORG_ID,
     REGION,

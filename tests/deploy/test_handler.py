@@ -1,30 +1,32 @@
 """The scheduled Lambda end to end on moto: history in S3, SNS notification on drift,
-Security Hub import. Only the scan itself is replaced (by nights of a small estate)."""
+Security Hub import. The handler runs scanner.pipeline (the only orchestrator); tests either let
+it collect from moto or hand it snapshots built with helpers.scanfactory (``snapshot_for``)."""
 
 from __future__ import annotations
 
 import json
-import sys
+import tempfile
+import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Iterator
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from helpers.scanfactory import CENTRAL, MEMBER, policy, read_statement, secret, secret_arn, snapshot
 from scanner.deploy.handler import Collaborators, HandlerConfig, handler
 from scanner.errors import InputError
 from scanner.history import open_store
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "history"))
-from scanfactory import MEMBER, access, document, finding, secret, secret_arn, snapshot  # noqa: E402
+from scanner.model import KmsKey
+from scanner.snapshot_io import write_snapshot
 
 BUCKET = "secretgraph-history-central"
 REGION = "us-east-1"
 DB = secret_arn("prod/db")
 APP = f"arn:aws:iam::{MEMBER}:role/app"
 VENDOR = "arn:aws:iam::999999999999:role/vendor"
+KEY = f"arn:aws:kms:{REGION}:{CENTRAL}:key/k1"
 
 
 def _client(service: str) -> Any:
@@ -55,11 +57,24 @@ def _env(topic: str, securityhub: str = "off") -> dict[str, str]:
     }
 
 
-def _night(n: int, *, readers: list[tuple[str, str]], failing: list[str]) -> SimpleNamespace:
-    snap = snapshot(f"night-{n}", f"2026-11-{20 + n:02d}T02:00:00Z", [secret("prod/db")])
-    doc = document(snap, [finding(rule, DB, severity="HIGH") for rule in failing])
-    return SimpleNamespace(snapshot=snap, document=doc, access=access({DB: readers}),
-                           graph=None)
+def _night(n: int, readers: list[str]) -> Any:
+    """A snapshot of night ``n``: prod/db without rotation, its policy and key granting
+    ``readers`` read and decrypt."""
+    key_policy = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+                         "Action": "kms:*", "Resource": "*"},
+                        {"Effect": "Allow", "Principal": {"AWS": readers},
+                         "Action": "kms:Decrypt", "Resource": "*"})
+    key = KmsKey(arn=KEY, key_id="k1", account_id=CENTRAL, region=REGION, key_manager="CUSTOMER",
+                 key_state="Enabled", rotation_enabled=True, policy=key_policy)
+    snap = snapshot(f"night-{n}", f"2026-11-{20 + n:02d}T02:00:00Z",
+                    [secret("prod/db", rotation=False,
+                            resource_policy=policy(*(read_statement(r) for r in readers)))],
+                    keys=[key])
+
+    def write(config: HandlerConfig, work_dir: Path) -> Path:
+        return write_snapshot(work_dir / "snapshot.json.gz", snap)
+
+    return write
 
 
 def _messages(queue: str) -> list[dict[str, Any]]:
@@ -69,62 +84,84 @@ def _messages(queue: str) -> list[dict[str, Any]]:
 
 
 def test_three_nights_record_history_and_notify_only_on_drift(aws: dict[str, str]) -> None:
-    nights = iter([
-        _night(1, readers=[(APP, "allow")], failing=["secret-rotation-disabled"]),
-        _night(2, readers=[(APP, "allow")], failing=["secret-rotation-disabled"]),
-        _night(3, readers=[(APP, "allow"), (VENDOR, "allow")],
-               failing=["secret-rotation-disabled", "secret-policy-external-account"]),
-    ])
-    deps = Collaborators(scan=lambda config: next(nights), env=_env(aws["topic"]))
+    nights = iter([_night(1, [APP]), _night(2, [APP]), _night(3, [APP, VENDOR])])
+    env = {**_env(aws["topic"]), "SECRETGRAPH_NOTIFY_SEVERITIES": "CRITICAL,HIGH,MEDIUM"}
 
-    first = handler({"source": "secretgraph-schedule"}, None, deps=deps)
+    def run_night() -> dict[str, Any]:
+        night = next(nights)
+        return handler({"source": "secretgraph-schedule"}, None,
+                       deps=Collaborators(snapshot_for=night, env=env))
+
+    first = run_night()
     assert first["compared_with"] is None and first["notified"] is True
     (msg,) = _messages(aws["queue"])
     assert "first recorded scan" in msg["Message"]
-    assert "secret-rotation-disabled" in msg["Message"]
+    assert "secret-rotation-disabled" in msg["Message"]  # MEDIUM, FAIL on the first night
 
-    second = handler({}, None, deps=deps)
+    second = run_night()
     assert second["compared_with"] == "night-1" and second["notified"] is False
     assert _messages(aws["queue"]) == []
 
-    third = handler({}, None, deps=deps)
+    third = run_night()
     assert third["compared_with"] == "night-2" and third["notified"] is True
-    assert third["drift"]["new_readers"] == 1 and third["drift"]["findings_new"] == 1
+    assert third["drift"]["new_readers"] == 1
     (msg,) = _messages(aws["queue"])
-    assert msg["Subject"].startswith("secretgraph: 1 new / 0 lost readers, 1 new HIGH")
+    assert msg["Subject"].startswith("secretgraph: 1 new / 0 lost readers")
     body = msg["Message"]
-    assert body.index("Access changes") < body.index("New findings")
     assert f"+ {VENDOR} can now read" in body
-    assert "secret-policy-external-account" in body
     assert "secret-rotation-disabled" not in body  # not new: no repeat alarm
 
     history = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3"))
     assert [r.scan_id for r in history.list()] == ["night-1", "night-2", "night-3"]
     assert history.load("night-3").access is not None
+    # history carries first_seen: the finding of night 1 is still first seen on night 1
+    rotation = [f for f in history.load("night-3").document["findings"]
+                if f["rule_id"] == "secret-rotation-disabled"]
+    assert rotation and rotation[0]["first_seen"] == "2026-11-21T02:00:00Z"
     keys = {o["Key"] for o in _client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert "nightly/index.json" in keys and "nightly/scans/night-3/snapshot.json.gz" in keys
-
-
-def test_security_hub_import_in_central_mode(aws: dict[str, str]) -> None:
-    night = _night(1, readers=[(APP, "allow")], failing=["secret-rotation-disabled"])
-    deps = Collaborators(scan=lambda config: night, env=_env(aws["topic"], "central"))
-    result = handler({}, None, deps=deps)
-    assert result["securityhub"]["delivered"] == 1, result["securityhub"]
-    found = _client("securityhub").get_findings()["Findings"]
-    assert [f["AwsAccountId"] for f in found] == ["111111111111"]
 
 
 def test_unreadable_history_fails_before_scanning(aws: dict[str, str]) -> None:
     scanned: list[HandlerConfig] = []
 
-    def scan(config: HandlerConfig) -> Any:
+    def snapshot_for(config: HandlerConfig, work_dir: Path) -> Path:
         scanned.append(config)
         raise AssertionError("must not scan")
 
     env = {**_env(aws["topic"]), "SECRETGRAPH_HISTORY_URI": "s3://no-such-bucket/x"}
     with pytest.raises(InputError, match="no-such-bucket"):
-        handler({}, None, deps=Collaborators(scan=scan, env=env))
+        handler({}, None, deps=Collaborators(snapshot_for=snapshot_for, env=env))
     assert scanned == []
+
+
+def _work_dirs() -> set[Path]:
+    tmp = Path(tempfile.gettempdir())
+    return set(tmp.glob("secretgraph-*")) | set(tmp.glob(".secretgraph-*"))
+
+
+def test_the_work_folder_is_removed_after_a_run_and_after_a_failure(
+        aws: dict[str, str]) -> None:
+    before = _work_dirs()
+    seen: list[Path] = []
+
+    def night(config: HandlerConfig, work_dir: Path) -> Path:
+        seen.append(work_dir)
+        return _night(1, [APP])(config, work_dir)
+
+    handler({}, None, deps=Collaborators(snapshot_for=night, env=_env(aws["topic"])))
+
+    def broken(config: HandlerConfig, work_dir: Path) -> Path:
+        seen.append(work_dir)
+        (work_dir / "partial.json").write_text("{}", encoding="utf-8")
+        raise RuntimeError("collection failed half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        handler({}, None, deps=Collaborators(snapshot_for=broken, env=_env(aws["topic"])))
+    # collection writes into the staging folder beside the handler's work folder
+    assert len(seen) == 2 and all(d.name.startswith(".secretgraph-") for d in seen)
+    assert not any(d.exists() for d in seen)
+    assert _work_dirs() - before == set()
 
 
 @pytest.mark.parametrize("change, words", [
@@ -163,3 +200,53 @@ def test_real_pipeline_scan_in_the_handler(aws: dict[str, str]) -> None:
     assert "secret-policy-public" in msg["Message"]
     history = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3"))
     assert [r.scan_id for r in history.list()] == [first["scan_id"], second["scan_id"]]
+
+
+def _hub_findings() -> dict[str, dict[str, Any]]:
+    found = _client("securityhub").get_findings(MaxResults=100)["Findings"]
+    return {f["Id"]: f for f in found}
+
+
+def test_two_nights_keep_created_at_and_archive_what_was_fixed(aws: dict[str, str]) -> None:
+    """Night 1: prod/db is public and not rotated. Between the nights the public policy is
+    removed. Night 2: the unchanged finding keeps CreatedAt / FirstObservedAt while UpdatedAt /
+    LastObservedAt move; the fixed one is archived and resolved."""
+    sm = _client("secretsmanager")
+    sm.create_secret(Name="prod/db", SecretString="never read")
+    sm.put_resource_policy(SecretId="prod/db", ResourcePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "Everyone", "Effect": "Allow", "Principal": "*",
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    env = {**_env(aws["topic"], "central"), "SECRETGRAPH_ORG_MODE": "false",
+           "SECRETGRAPH_ACCOUNTS": "123456789012",
+           "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
+    deps = Collaborators(env=env)
+
+    first = handler({}, None, deps=deps)
+    assert first["securityhub"]["undelivered"] == [], first["securityhub"]
+    night1 = _hub_findings()
+    by_rule = {f["GeneratorId"].rsplit("/", 1)[-1]: f for f in night1.values()}
+    public, rotation = by_rule["secret-policy-public"], by_rule["secret-rotation-disabled"]
+    assert public["Compliance"]["Status"] == "FAILED" and public["RecordState"] == "ACTIVE"
+    assert rotation["Compliance"]["Status"] == "FAILED"
+
+    time.sleep(1.1)  # the scan times have a resolution of one second
+    sm.delete_resource_policy(SecretId="prod/db")
+    second = handler({}, None, deps=deps)
+    assert second["compared_with"] == first["scan_id"]
+    assert second["securityhub"]["archived"] == 1, second["securityhub"]
+    night2 = _hub_findings()
+
+    kept = night2[rotation["Id"]]
+    assert kept["RecordState"] == "ACTIVE" and kept["Compliance"]["Status"] == "FAILED"
+    assert kept["CreatedAt"] == rotation["CreatedAt"]
+    assert kept["FirstObservedAt"] == rotation["FirstObservedAt"]
+    assert kept["UpdatedAt"] > rotation["UpdatedAt"]
+    assert kept["LastObservedAt"] > rotation["LastObservedAt"]
+
+    fixed = night2[public["Id"]]
+    assert fixed["RecordState"] == "ARCHIVED"
+    assert fixed["Workflow"]["Status"] == "RESOLVED"
+    assert fixed["Compliance"]["Status"] == "PASSED"
+    assert fixed["CreatedAt"] == public["CreatedAt"]
+    assert fixed["UpdatedAt"] > public["UpdatedAt"]

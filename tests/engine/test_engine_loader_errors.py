@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_helpers import write_rule
+from helpers.engine_helpers import write_rule
 from scanner.cli import main
 from scanner.engine.loader import load_rule_file, load_ruleset
 from scanner.errors import InputError

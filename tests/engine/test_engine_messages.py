@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_helpers import NOW, make_secret, make_snapshot, write_rule
+from helpers.engine_helpers import NOW, make_secret, make_snapshot, write_rule
 from scanner.engine import evaluate, load_ruleset
 from scanner.engine.loader import load_rule_file
 from scanner.errors import InputError

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from engine_helpers import NOW, coverage_entry, make_secret, make_snapshot
+from helpers.engine_helpers import NOW, coverage_entry, make_secret, make_snapshot
 from scanner.engine import (
     evaluate,
     exit_code,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_helpers import NOW, coverage_entry, make_secret, make_snapshot, secret_arn, write_rule
+from helpers.engine_helpers import NOW, coverage_entry, make_secret, make_snapshot, secret_arn, write_rule
 from scanner.engine import evaluate, findings_document, load_ruleset, parse_config
 from scanner.engine.conditions import Result
 from scanner.engine.context import RuleContext

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_helpers import make_secret, make_snapshot
+from helpers.engine_helpers import make_secret, make_snapshot
 from scanner.cli import main
 from scanner.engine import load_ruleset
 from scanner.engine.loader import RuleScope, frameworks, resolve_framework, resolve_scope, select_rules

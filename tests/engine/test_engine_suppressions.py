@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_helpers import A, NOW, R
+from helpers.engine_helpers import A, NOW, R
 from scanner.engine import load_suppressions, suppress
 from scanner.engine.suppressions import EXPIRED_RULE_ID
 from scanner.errors import InputError

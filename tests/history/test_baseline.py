@@ -16,7 +16,7 @@ from scanner.history import open_store
 from scanner.history.baseline import baseline_findings, init_baseline, load_baseline, \
     parse_baseline
 
-from scanfactory import MEMBER, access, document, secret, secret_arn, snapshot
+from helpers.scanfactory import MEMBER, access, document, secret, secret_arn, snapshot
 
 DB = secret_arn("prod/db")
 API = secret_arn("prod/api")
@@ -139,7 +139,7 @@ def test_init_from_history_round_trips_through_validate_and_check(
 def test_init_from_a_snapshot_file_runs_the_access_analysis(tmp_path: Path) -> None:
     from scanner.snapshot_io import write_snapshot
 
-    from scanfactory import CENTRAL, policy, read_statement
+    from helpers.scanfactory import CENTRAL, policy, read_statement
 
     role = f"arn:aws:iam::{CENTRAL}:role/app"
     snap = snapshot("s1", "2026-11-29T02:00:00Z", [secret(

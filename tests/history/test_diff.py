@@ -6,7 +6,7 @@ from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
 from scanner.model import CoverageEntry, KmsKey
 
-from scanfactory import (
+from helpers.scanfactory import (
     CENTRAL,
     MEMBER,
     access,

@@ -13,7 +13,7 @@ from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
 from scanner.model import IamPrincipal, IamSnapshot, KmsKey, Organization, OrgAccount, Snapshot
 
-from scanfactory import CENTRAL, MEMBER, REGION, policy, read_statement, secret, secret_arn, \
+from helpers.scanfactory import CENTRAL, MEMBER, REGION, policy, read_statement, secret, secret_arn, \
     snapshot, stored
 
 ORG = "o-drift0001"

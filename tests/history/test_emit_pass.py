@@ -17,7 +17,7 @@ from scanner.history.diff import diff_scans
 from scanner.pipeline import Inputs, ScanOptions, analyze, load_inputs
 from scanner.remediate.inputs import findings_of_document
 
-from scanfactory import secret, snapshot, stored
+from helpers.scanfactory import secret, snapshot, stored
 
 NOW = dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc)
 T1, T2 = "2026-11-28T01:00:00Z", "2026-11-29T01:00:00Z"

@@ -10,7 +10,7 @@ import pytest
 from scanner.cli import main
 from scanner.history import open_store
 
-from scanfactory import MEMBER, access, document, finding, secret, secret_arn, snapshot
+from helpers.scanfactory import MEMBER, access, document, finding, secret, secret_arn, snapshot
 
 DB = secret_arn("db")
 APP = f"arn:aws:iam::{MEMBER}:role/app"

@@ -8,7 +8,7 @@ import pytest
 from scanner.cli import main
 from scanner.history import open_store
 
-from scanfactory import document, secret, snapshot
+from helpers.scanfactory import document, secret, snapshot
 
 pytestmark = pytest.mark.e2e
 

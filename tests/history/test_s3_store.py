@@ -13,7 +13,7 @@ from scanner.errors import InputError
 from scanner.history import open_store
 from scanner.history.s3_store import S3HistoryStore
 
-from scanfactory import access, document, finding, secret, secret_arn, snapshot
+from helpers.scanfactory import access, document, finding, secret, secret_arn, snapshot
 
 BUCKET = "central-secretgraph-history"
 

@@ -20,7 +20,7 @@ from scanner.history import sqlite_store
 from scanner.history.records import encode_blob, snapshot_to_json
 from scanner.history.sqlite_store import APPLICATION_ID, SCHEMA_VERSION, SqliteHistoryStore
 
-from scanfactory import CENTRAL, access, document, finding, secret, secret_arn, snapshot
+from helpers.scanfactory import CENTRAL, access, document, finding, secret, secret_arn, snapshot
 
 
 def _scan(store: SqliteHistoryStore, scan_id: str, started: str, *, complete: bool = True) -> None:
@@ -106,12 +106,10 @@ def test_process_killed_mid_write_leaves_earlier_scans_intact(tmp_path: Path) ->
     path = tmp_path / "h.db"
     store = SqliteHistoryStore(path)
     _scan(store, "s1", "2026-11-27T01:00:00Z")
-    here = Path(__file__).parent
     script = textwrap.dedent(f"""
-        import os, sys
-        sys.path.insert(0, {str(here)!r})
+        import os
         from scanner.history import sqlite_store
-        from scanfactory import snapshot, document, secret
+        from helpers.scanfactory import snapshot, document, secret
         real = sqlite_store._put_blob
         def die(conn, data):
             real(conn, data)
@@ -120,8 +118,11 @@ def test_process_killed_mid_write_leaves_earlier_scans_intact(tmp_path: Path) ->
         snap = snapshot("s2", "2026-11-28T01:00:00Z", [secret("db")])
         sqlite_store.SqliteHistoryStore({str(path)!r}).record(snap.meta, snap, document(snap), None)
     """)
+    tests_dir = str(Path(__file__).resolve().parents[1])  # tests/helpers is a package there
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (tests_dir, os.environ.get("PYTHONPATH", "")) if p))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=env)
     assert proc.returncode == 9, proc.stderr
     records = SqliteHistoryStore(path).list()
     assert [r.scan_id for r in records] == ["s1"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from policy_corpus import CASES, Case
+from helpers.policy_corpus import CASES, Case
 
 from scanner.policy import PolicyKind, Request, evaluate_policy, parse_policy, parse_policy_text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -11,24 +10,14 @@ import yaml
 from moto import mock_aws
 from moto.moto_api._internal import mock_random
 
-from remediate_estate import (REMEDIATION_ROLE, Estate, build_estate, config_for, findings_for,
+from helpers.remediate_estate import (REMEDIATION_ROLE, Scanned, build_estate, config_for, findings_for,
                               forget_sessions, mgmt_session, scan, write_scan_dir)
-from remediations.base import RemediationConfig
+from scanner.changes import RemediationConfig
 from scanner.findings import Finding
 from scanner.model import Snapshot
 from scanner.remediate.config import parse_config
 from scanner.snapshot_io import read_snapshot
 from scanner.remediate.sessions import ClientsFactory, remediation_clients
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scanned:
-    estate: Estate
-    snapshot: Snapshot
-    findings: list[Finding]
-    config: RemediationConfig
-    scan_dir: Path
-    config_path: Path
 
 
 @pytest.fixture()

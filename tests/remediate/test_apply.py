@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Scanned
-from remediate_estate import (CENTRAL, CENTRAL_CIDR, EXTERNAL, MEMBER, MEMBER_APP_ROLE, REGION,
-                              REPLICA_REGION, account_session, findings_for, scan)
+from helpers.remediate_estate import Scanned
+from helpers.remediate_estate import (CENTRAL, CENTRAL_CIDR, EXTERNAL, MEMBER, MEMBER_APP_ROLE, REGION,
+                              REPLICA_REGION, REPORTING_ROLE, account_session, findings_for, scan)
 from scanner.errors import InputError
 from scanner.remediate.engine import apply_plan, undo_journal
 from scanner.remediate.journal import read_journal
@@ -81,8 +81,13 @@ def test_apply_fixes_the_estate_and_a_rescan_shows_it(scanned: Scanned, clients:
     assert key.rotation_enabled is True
     key_policy = json.loads(key.policy)
     assert key_policy["Statement"][0]["Sid"] == "EnableRoot"
-    grant = key_policy["Statement"][1]
-    assert grant["Principal"] == {"AWS": MEMBER_APP_ROLE} and grant["Action"] == "kms:Decrypt"
+    # the member's statement, and the one that keeps ReportingRole reading app/plain after its
+    # move to the CMK (planned with the move: issue 14)
+    (grant,) = [s for s in key_policy["Statement"][1:]
+                if s["Principal"] == {"AWS": MEMBER_APP_ROLE}]
+    assert grant["Action"] == "kms:Decrypt"
+    assert [s["Principal"] for s in key_policy["Statement"][1:]
+            if s["Principal"] != {"AWS": MEMBER_APP_ROLE}] == [{"AWS": REPORTING_ROLE}]
     assert grant["Condition"]["StringEquals"]["kms:ViaService"] == \
         f"secretsmanager.{REGION}.amazonaws.com"
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from conftest import Scanned
-from remediate_estate import CENTRAL, MEMBER, REMEDIATION_ROLE, account_session
-from remediate_records import (PUBLIC, UNRELATED, finding, snapshot, write_scan_dir)
+from helpers.remediate_estate import Scanned
+from helpers.remediate_estate import CENTRAL, MEMBER, REMEDIATION_ROLE, account_session
+from helpers.remediate_records import (PUBLIC, UNRELATED, finding, snapshot, write_scan_dir)
 from remediations import all_permissions
-from remediations.base import RemediationConfig
+from scanner.changes import RemediationConfig
 from scanner.cli import main
 from scanner.errors import InputError, ReadOnlyViolation
 from scanner.remediate.engine import apply_plan

@@ -7,7 +7,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from remediate_records import write_scan_dir
+from helpers.remediate_records import write_scan_dir
 from scanner.cli import main
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
 from scanner.model import AccountSnapshot, KmsKey, RegionSnapshot, ScanMeta, Snapshot

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from remediate_records import (ACCT, DENY, KEY_ARN, LAMBDA_ARN, MEMBER_ROLE, OTHER_ROLE,
+from helpers.remediate_records import (ACCT, DENY, KEY_ARN, LAMBDA_ARN, MEMBER_ROLE, OTHER_ROLE,
                                 OUTSIDER_ROLE, PUBLIC, SECRET_ARN, UNRELATED, finding, snapshot)
 from remediations import REMEDIATORS
-from remediations.base import RemediationConfig, RotationTarget
+from scanner.changes import RemediationConfig, RotationTarget
 from remediations.grant_key_decrypt import statement_sid
 from scanner.remediate.planner import Selection, build_plan
 

@@ -2,7 +2,7 @@
 
 Over every rule fixture (tests/rules/*/snapshot.json) and the demo estate: evaluate the whole
 catalog, plan every FAIL whose remediation is automated, apply each planned change to the
-snapshot in memory (the remediator's pure ``apply_to_snapshot``), evaluate again. The finding the
+snapshot in memory (the remediator's pure ``simulate``), evaluate again. The finding the
 change was planned for is gone -- its rule PASSes for that resource -- and no other FAIL or
 UNKNOWN finding appears. A remediator that plans nothing for a FAIL ("already in the desired
 state") while the rule still fails is exactly the disagreement this catches.
@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 from remediations import REMEDIATORS, resolve_remediation_id
-from remediations.base import RemediationConfig, RotationTarget
+from scanner.changes import RemediationConfig, RotationTarget
 from scanner.access import AccessSettings, analyze_access
 from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.config import EngineConfig
@@ -35,7 +35,6 @@ RULESET = load_ruleset()
 #: deletion is not subject to the rotation rule (and its rotation status cannot be read);
 #: restored, it is (the same follow-up as in test_rules_roundtrip.py)
 FOLLOW_UPS = {"cancel-key-deletion": {"kms-key-rotation-disabled"}}
-FIXTURES = Path(__file__).resolve().parents[1] / "rules"
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def _remediation_config(snapshot: Snapshot, before: list[Finding]) -> Remediatio
 
 def _apply(plan: Plan, snapshot: Snapshot) -> Snapshot:
     for change in plan.changes:
-        snapshot = REMEDIATORS[change.remediation_id].apply_to_snapshot(change, snapshot)
+        snapshot = REMEDIATORS[change.remediation_id].simulate(snapshot, change)
     return snapshot
 
 
@@ -130,14 +129,11 @@ def check(case: Case) -> list[str]:
 
 @pytest.mark.parametrize("remediation_id", sorted(REMEDIATORS))
 def test_every_remediator_says_what_its_change_does_to_a_snapshot(remediation_id: str) -> None:
-    assert callable(getattr(REMEDIATORS[remediation_id], "apply_to_snapshot", None))
+    assert callable(getattr(REMEDIATORS[remediation_id], "simulate", None))
 
 
 def _fixture_cases() -> Iterator[Case]:
-    import sys
-
-    sys.path.insert(0, str(FIXTURES))
-    from rule_fixture import fixture_ids, load_fixture
+    from helpers.rule_fixture import fixture_ids, load_fixture
 
     for rule_id in fixture_ids():
         fx = load_fixture(rule_id)

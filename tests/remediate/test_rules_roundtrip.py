@@ -6,12 +6,14 @@ still there; the only new findings are the ones the fix itself makes visible, na
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 
-from conftest import Scanned
-from remediate_estate import EXTERNAL, REGION, REPLICA_REGION, scan
+from helpers.remediate_estate import Scanned
+from helpers.remediate_estate import EXTERNAL, REGION, REPLICA_REGION, REPORTING_ROLE, scan
+from scanner.access.report import AccessReport
 from scanner.findings import Finding, Status
 from scanner.model import Snapshot
 from scanner.pipeline import ScanOptions, analyze, load_inputs
@@ -70,3 +72,72 @@ def test_findings_the_plan_fixes_are_gone_on_the_rescan(scanned: Scanned, client
     second = build_plan(list(after.values()), snapshot_after, scanned.config, Selection())
     assert [(c.remediation_id, c.resource_arn) for c in second.changes] == \
         [("enable-key-rotation", arn) for arn in sorted(restored)]
+
+
+def _readers(access: AccessReport) -> set[tuple[str, str]]:
+    return {(s.secret_arn, p.principal) for s in access.secrets.values() for p in s.paths
+            if p.decision in ("ALLOWED", "CONDITIONAL")}
+
+
+def test_plan_apply_rescan_gives_the_predicted_findings_and_readers(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """Issue 14: the plan predicts, per change, the readers gained / lost and the findings
+    resolved / created; after apply, a rescan shows exactly that, and no reader is lost."""
+    raw = yaml.safe_load(scanned.config_path.read_text())
+    engine_config = tmp_path / "engine.yaml"
+    engine_config.write_text(yaml.safe_dump({k: v for k, v in raw.items() if k != "remediation"}))
+    inputs = load_inputs(ScanOptions(config_path=engine_config))
+    snapshot = scan(tmp_path / "before", "scan-effects-before", regions=BOTH_REGIONS)
+    before = analyze(snapshot, inputs)
+    assert (scanned.estate.plain_secret, REPORTING_ROLE) in _readers(before.access)
+    failing = [f for f in before.findings if f.status is Status.FAIL]
+
+    plan = build_plan(failing, snapshot, scanned.config, Selection(), inputs=inputs)
+    by_id = {c.change_id: c for c in plan.changes}
+    move = next(c for c in plan.changes if c.remediation_id == "move-secret-to-cmk")
+    assert move.effect is not None and move.effect["readers_lost"] == []
+    (companion,) = move.effect["companions"]  # the key policy statement for ReportingRole
+    assert by_id[companion].details["principals"] == [REPORTING_ROLE]
+    assert plan.changes.index(by_id[companion]) < plan.changes.index(move)
+
+    predicted_readers = _readers(before.access)
+    predicted_failing = {f.id for f in failing}
+    predicted_unknown: set[str] = set()  # findings whose input the scan could not read
+    for change in plan.changes:
+        effect = change.effect or {}
+        predicted_readers |= {(r["secret_arn"], r["principal"])
+                              for r in effect.get("readers_gained") or ()}
+        predicted_readers -= {(r["secret_arn"], r["principal"])
+                              for r in effect.get("readers_lost") or ()}
+        predicted_failing -= {f["id"] for f in effect.get("findings_resolved") or ()}
+        predicted_failing |= {f["id"] for f in effect.get("findings_created") or ()}
+        predicted_unknown |= {f["id"] for f in effect.get("findings_unknown") or ()}
+    lost = [r for c in plan.changes for r in (c.effect or {}).get("readers_lost") or ()]
+    assert all(not r["in_zone"] or r["principal"] == "*" for r in lost), lost
+
+    result = apply_plan(plan, clients, journal_path=str(tmp_path / "journal.jsonl"),
+                        plan_path="plan.json", max_age_hours=24,
+                        current_estate=estate_of(snapshot))
+    assert result.ok, result
+    journal = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
+    assert all(r["prediction"]["matches"] for r in journal
+               if r.get("type") == "change" and r["status"] == "applied"), journal
+
+    after = analyze(scan(tmp_path / "after", "scan-effects-after", regions=BOTH_REGIONS), inputs)
+    assert _readers(after.access) == predicted_readers
+    assert (scanned.estate.plain_secret, REPORTING_ROLE) in _readers(after.access)
+    actual_failing = {f.id: f for f in after.findings if f.status is Status.FAIL}
+    # moto leaves the AWSPENDING copy that RotateSecret(RotateImmediately=False) makes for its
+    # testSecret step; AWS removes it after the test (MOTO_NOTES.md, rotation): the one rule
+    # result that differs from AWS, so the one not predicted
+    moto_only = {fid for fid, f in actual_failing.items()
+                 if f.rule_id == "secret-rotation-failing" and fid not in predicted_failing}
+    assert moto_only == {fid for fid, f in actual_failing.items()
+                         if f.rule_id == "secret-rotation-failing"}
+    # a rule the plan predicted UNKNOWN (its input unread, e.g. the rotation status of a key
+    # whose deletion is cancelled) may now answer either way; everything else is as predicted
+    assert set(actual_failing) - moto_only - predicted_unknown == predicted_failing
+    restored = {c.resource_arn for c in plan.changes if c.remediation_id == "cancel-key-deletion"}
+    assert {(actual_failing[i].rule_id, actual_failing[i].resource.arn)
+            for i in predicted_unknown & set(actual_failing)} == \
+        {("kms-key-rotation-disabled", arn) for arn in restored}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from report_sample import (
+from helpers.report_sample import (
     CENTRAL,
     KEY,
     MEMBER_C,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from report_sample import HOSTILE, IMG, SCRIPT, sample_document, sample_graph
+from helpers.report_sample import HOSTILE, IMG, SCRIPT, sample_document, sample_graph
 from reports import FORMATS, WRITERS, parse_formats, write_reports
 from reports.csv_out import read_csv, render_csv
 from reports.json_out import read_findings_json, validate_document, write_findings_json

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import networkx as nx
 
-from report_sample import (
+from helpers.report_sample import (
     ACCOUNT_NAMES,
     CENTRAL,
     IMG,

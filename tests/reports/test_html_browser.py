@@ -10,8 +10,8 @@ from typing import Iterator
 
 import pytest
 
-from report_cdp import Chromium, Page
-from report_sample import SCRIPT, sample_document, sample_drift, sample_graph
+from helpers.report_cdp import Chromium, Page
+from helpers.report_sample import SCRIPT, sample_document, sample_drift, sample_graph
 from reports.html import write_html
 
 pytestmark = pytest.mark.browser

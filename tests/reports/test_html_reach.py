@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from report_sample import sample_document, sample_graph
+from helpers.report_sample import sample_document, sample_graph
 from reports.html import render_html
 from scanner.access import AccessSettings, analyze_access
 from scanner.graph.builder import build_graph

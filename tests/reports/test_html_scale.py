@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from report_cdp import Chromium, Page
+from helpers.report_cdp import Chromium, Page
 from reports.html import write_html
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from report_sample import CENTRAL, MEMBER_C, sample_document
+from helpers.report_sample import CENTRAL, MEMBER_C, sample_document
 from scanner.cli import main
 from scanner.model import (
     AccountSnapshot,

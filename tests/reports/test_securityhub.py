@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from report_sample import sample_document
+from helpers.report_sample import sample_document
 from reports.asff import archive_resolved, build_asff, retarget_central
 from reports.securityhub import send_findings, session_client_factory
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from reports.table import render_table, simple_table
-from report_sample import sample_document
+from helpers.report_sample import sample_document
 
 
 def test_simple_table_is_tabulates_simple_layout() -> None:

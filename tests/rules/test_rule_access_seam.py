@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from rule_fixture import load_fixture
+from helpers.rule_fixture import load_fixture
 from scanner.access import AccessSettings, analyze_access
 from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.loader import Ruleset

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from rule_fixture import FIXTURES, load_fixture
+from helpers.rule_fixture import FIXTURES, load_fixture
 from scanner.engine.loader import (
     MANUAL_REMEDIATIONS,
     automated_remediations,

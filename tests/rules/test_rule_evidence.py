@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from remediations.add_peering_route import EVIDENCE_KEYS
-from rule_fixture import FIXTURES, _fill
+from helpers.rule_fixture import FIXTURES, _fill
 from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.loader import Ruleset
 from scanner.findings import Finding, Status
@@ -76,7 +76,7 @@ def test_outside_grant_blocked_by_the_key_is_an_external_grant_not_broken_access
     """Issue 10 section 3: a principal outside the zone whose grant the key policy blocks is
     reported by secret-policy-external-account (with the blocking gate), never as intended
     access that is broken -- and remediate never offers to complete it."""
-    from remediations.base import RemediationConfig
+    from scanner.changes import RemediationConfig
     from scanner.remediate.planner import Selection, build_plan
 
     data = json.loads((FIXTURES / "secret-cross-account-access-broken" / "snapshot.json")

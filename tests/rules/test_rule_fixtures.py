@@ -13,7 +13,7 @@ from scanner.engine.loader import Ruleset
 from scanner.engine.runner import evaluate_rules
 from scanner.findings import Finding
 from scanner.graph.builder import build_graph
-from rule_fixture import STATUSES, fixture_ids, load_fixture
+from helpers.rule_fixture import STATUSES, fixture_ids, load_fixture
 
 RULESET = load_ruleset()
 

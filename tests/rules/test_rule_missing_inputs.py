@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from rule_fixture import FIXTURES, load_fixture
+from helpers.rule_fixture import FIXTURES, load_fixture
 from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.loader import Ruleset
 from scanner.findings import Finding

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from rule_fixture import fixture_ids, load_fixture
+from helpers.rule_fixture import fixture_ids, load_fixture
 from scanner.engine import load_ruleset, parse_config
 from scanner.engine.context import GraphIndex, RuleContext
 from scanner.engine.runner import compile_ruleset

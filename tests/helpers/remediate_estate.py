@@ -22,6 +22,7 @@ import botocore.session
 from scanner.aws.executor import SynchronousExecutor
 from scanner.collect import CollectOptions, collect
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.changes import RemediationConfig
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
 
@@ -36,6 +37,10 @@ SCANNED_REGIONS = (REGION,)
 AUDIT_ROLE = "SecretgraphAudit"
 REMEDIATION_ROLE = "SecretgraphRemediation"
 MEMBER_APP_ROLE = f"arn:aws:iam::{MEMBER}:role/AppRole"
+#: a same-account role reading app/plain through its identity policy alone: it reads while the
+#: secret is on aws/secretsmanager, and loses access if the secret moves to a CMK whose policy
+#: only delegates to IAM (the case issue 14 reports)
+REPORTING_ROLE = f"arn:aws:iam::{CENTRAL}:role/ReportingRole"
 CENTRAL_CIDR = "10.0.0.0/16"
 MEMBER_CIDR = "10.1.0.0/16"
 
@@ -164,6 +169,15 @@ def build_estate() -> Estate:
     ec2m.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx_id)
     ec2c.create_route(RouteTableId=rtb_c, DestinationCidrBlock=MEMBER_CIDR,
                       VpcPeeringConnectionId=pcx_id)
+    iam = central.client("iam")
+    iam.create_role(RoleName="ReportingRole", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName="ReportingRole", PolicyName="read-plain",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                            "Resource": plain}]}))
     return Estate(cmk_arn=cmk["Arn"], cmk_west_arn=west["Arn"], doomed_key_arn=doomed["Arn"],
                   plain_secret=plain, shared_secret=shared, unreplicated_secret=unreplicated,
                   doomed_secret=doomed_secret, rotation_lambda=fn, central_rtb=rtb_c,
@@ -236,3 +250,15 @@ def write_scan_dir(out_dir: Path, snapshot: Snapshot, findings: list[Finding]) -
            "coverage": [], "findings": [f.to_json() for f in findings]}
     (out_dir / "findings.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return out_dir
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scanned:
+    """The estate built in moto, scanned: what the ``scanned`` fixture gives a test."""
+
+    estate: Estate
+    snapshot: Snapshot
+    findings: list[Finding]
+    config: RemediationConfig
+    scan_dir: Path
+    config_path: Path

@@ -19,7 +19,7 @@ import yaml
 
 from scanner.model import Snapshot, from_jsonable
 
-FIXTURES = Path(__file__).resolve().parent
+FIXTURES = Path(__file__).resolve().parents[1] / "rules"  # tests/rules/<rule_id>/
 DEFAULT_NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
 STATUSES = ("FAIL", "PASS", "UNKNOWN")
 

@@ -1,0 +1,251 @@
+"""What a plan does to access, predicted before anything is applied; and refusing what breaks it.
+
+Every planned change is applied to an in-memory copy of the snapshot (the remediator's pure
+``simulate``), then access analysis and the rules run again (``scanner.pipeline.analyze``, the
+same code as a scan). Per change the plan records:
+
+* readers gained and lost: principal, secret, and the verdict of every gate; and readers at
+  risk: still readers, but a gate that allowed them becomes UNKNOWN (not proven kept);
+* findings resolved (failing before, not after) and created (failing after, not before);
+* findings that become UNKNOWN: the change makes a rule apply whose input the scan could not
+  read (a key whose deletion is cancelled: its rotation status); the rescan tells.
+
+A change is **refused** (listed as not planned, with the readers affected) when it
+
+* removes a reader that is intended (or puts it at risk): any reader inside the trust zone,
+  except the principals the change exists to remove; or
+* adds a reader outside the trust zone (public, or an account outside the organization, the
+  scanned accounts and the allow-list: the access analysis' own ``unintended_paths`` test).
+
+unless the user accepts that exact change with ``--accept-access-change CHANGE_ID``. Where a
+companion change keeps every reader, both are planned together: ``move-secret-to-cmk`` gets the
+key-policy statement that lets the secret's current readers decrypt with the new key
+(``grant-key-decrypt``), ordered before the move so no reader is ever without access. Readers of
+a secret on ``aws/secretsmanager`` are all in the secret's own account (no other account can use
+that key), and a key policy that names a same-account principal is enough on its own, so no
+identity-policy addition is needed to keep them.
+
+The trust-zone check is the access analysis' (scanner/access: ``AccessPath.in_zone`` /
+``allow_listed`` / ``principal_type == "public"``, from AccessSettings built by
+``scanner.pipeline.access_settings``), made in ``_violations`` below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping, Sequence
+
+from scanner.access.report import AccessPath, AccessReport
+from scanner.changes import PlanRefused, PlannedChange, Remediator
+from scanner.findings import Finding, Status
+from scanner.model import Snapshot
+
+log = logging.getLogger("secretgraph.remediate")
+
+#: gate decisions under which a principal reads a secret
+_READS = ("ALLOWED", "CONDITIONAL")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EstateView:
+    """One snapshot, analysed: its readers and its failing findings."""
+
+    snapshot: Snapshot
+    access: AccessReport
+    failing: Mapping[str, Finding]
+    unknown: Mapping[str, Finding]
+
+    def readers(self) -> dict[tuple[str, str], AccessPath]:
+        return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
+                for p in s.paths if p.decision in _READS}
+
+    def outside(self) -> set[tuple[str, str]]:
+        """(secret, principal) of readers outside the trust zone and the allow-list."""
+        return {(s.secret_arn, p.principal) for s in self.access.secrets.values()
+                for p in s.unintended_paths}
+
+
+def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
+    """Access analysis and the rules over ``snapshot`` (``inputs``: scanner.pipeline.Inputs)."""
+    from scanner.pipeline import analyze
+
+    analysis = analyze(snapshot, inputs)
+    return EstateView(snapshot=snapshot, access=analysis.access,
+                      failing={f.id: f for f in analysis.findings if f.status is Status.FAIL},
+                      unknown={f.id: f for f in analysis.findings
+                               if f.status is Status.UNKNOWN})
+
+
+def _reader_json(path: AccessPath) -> dict[str, Any]:
+    return {"secret_arn": path.secret_arn, "principal": path.principal,
+            "principal_account": path.principal_account, "decision": path.decision,
+            "gates": {gate: v.status for gate, v in sorted(path.gates.items())},
+            "in_zone": path.in_zone}
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {"id": f.id, "rule_id": f.rule_id, "resource_arn": f.resource.arn,
+            "principal": f.principal, "severity": f.severity.value}
+
+
+def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
+    """The effect of going from ``before`` to ``after`` (JSON, sorted)."""
+    old, new = before.readers(), after.readers()
+    gained = [_reader_json(new[k]) for k in sorted(set(new) - set(old))]
+    lost = [_reader_json(old[k]) for k in sorted(set(old) - set(new))]
+    at_risk = []  # readers kept, but a gate that allowed them is now UNKNOWN: not proven kept
+    for k in sorted(set(old) & set(new)):
+        went = sorted(g for g, v in new[k].gates.items()
+                      if v.status == "UNKNOWN" and k in old
+                      and (old[k].gates.get(g) is None or old[k].gates[g].status != "UNKNOWN"))
+        if went:
+            at_risk.append(dict(_reader_json(new[k]), unknown_gates=went))
+    outside = after.outside()
+    for r in gained:
+        r["outside_trust_zone"] = (r["secret_arn"], r["principal"]) in outside
+    resolved = [_finding_json(before.failing[i]) for i in sorted(set(before.failing)
+                                                                 - set(after.failing))]
+    created = [_finding_json(after.failing[i]) for i in sorted(set(after.failing)
+                                                               - set(before.failing))]
+    unknown = [_finding_json(after.unknown[i]) for i in sorted(set(after.unknown)
+                                                               - set(before.unknown))]
+    return {"readers_gained": gained, "readers_lost": lost, "readers_at_risk": at_risk,
+            "findings_resolved": resolved,
+            "findings_created": created, "findings_unknown": unknown}
+
+
+def _targets(change: PlannedChange) -> set[str]:
+    """The principals a change exists to remove (remove-external-grant names them)."""
+    names = change.details.get("principals") if change.remediation_id == \
+        "remove-external-grant" else None
+    return {str(p) for p in names} if isinstance(names, (list, tuple)) else set()
+
+
+def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
+    """Why the effect is not acceptable without an explicit --accept-access-change."""
+    out: list[str] = []
+    targets = _targets(change)
+    for r in effect["readers_lost"]:
+        if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
+            continue  # the reader the change is meant to remove, or one outside the zone
+        out.append(f"{r['principal']} loses read access to {r['secret_arn']}")
+    for r in effect.get("readers_at_risk") or ():
+        if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
+            continue
+        out.append(f"{r['principal']} may lose read access to {r['secret_arn']} (the "
+                   f"{', '.join(r['unknown_gates'])} gate becomes UNKNOWN)")
+    for r in effect["readers_gained"]:
+        if r["outside_trust_zone"]:
+            out.append(f"{r['principal']} (outside the trust zone) gains read access to "
+                       f"{r['secret_arn']}")
+    return out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Refusal:
+    change: PlannedChange
+    reason: str
+    effect: Mapping[str, Any] | None
+
+
+#: (change, the estate just before it, the readers it would lose) -> changes that keep them
+Companion = Callable[[PlannedChange, Snapshot, Sequence[Mapping[str, Any]]],
+                     list[PlannedChange]]
+
+
+_ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+
+
+def scope_of(changes: Sequence[PlannedChange], snapshot: Snapshot) -> frozenset[str]:
+    """The accounts whose resources a change can affect: its own, every account its calls,
+    states and policies name (principals, keys), and both sides of a peering it routes through.
+    The rest of the estate evaluates the same before and after, so it is left out of the
+    re-analysis (IAM and the organization stay whole: readers and the zone need them)."""
+    accounts: set[str] = set()
+    for change in changes:
+        accounts.add(change.account_id)
+        accounts.update(_ACCOUNT.findall(json.dumps(change.to_json(), sort_keys=True)))
+        peering = change.details.get("peering_id")
+        if peering:
+            for acct in snapshot.accounts:
+                for reg in acct.regions:
+                    for pcx in reg.peerings:
+                        if pcx.peering_id == peering:
+                            accounts.update((pcx.requester.owner_id, pcx.accepter.owner_id))
+    return frozenset(accounts)
+
+
+def scoped(snapshot: Snapshot, accounts: frozenset[str]) -> Snapshot:
+    """The snapshot with the regional resources of other accounts left out."""
+    return replace(snapshot, accounts=tuple(
+        a if a.account_id in accounts else replace(a, regions=()) for a in snapshot.accounts))
+
+
+class Predictor:
+    """Admits the changes of a plan one by one, in plan order: each is simulated on the estate
+    the changes admitted before it leave, and kept (with its effect) or refused.
+
+    Each change is evaluated on its scope (``scope_of``): before and after are analysed over
+    the accounts it can affect, not the whole organization (a plan for 1,000 accounts would
+    otherwise re-analyse the organization once per change)."""
+
+    def __init__(self, snapshot: Snapshot, inputs: Any, table: Mapping[str, Remediator], *,
+                 accepted: frozenset[str] = frozenset(),
+                 companion: Companion | None = None) -> None:
+        self.inputs = inputs
+        self.table = table
+        self.accepted = accepted
+        self.companion = companion
+        self.snapshot = snapshot  # the estate with every admitted change applied
+        #: the last scoped analysis of ``snapshot``: reused when the next change has the same
+        #: scope (a plan is ordered by account, so neighbours usually do)
+        self._cached: tuple[frozenset[str], Snapshot, EstateView] | None = None
+
+    def _before(self, scope: frozenset[str]) -> EstateView:
+        if self._cached is not None and self._cached[0] == scope \
+                and self._cached[1] is self.snapshot:
+            return self._cached[2]
+        return replace(view_of(scoped(self.snapshot, scope), self.inputs), snapshot=self.snapshot)
+
+    def _simulate(self, changes: Sequence[PlannedChange], scope: frozenset[str]) -> EstateView:
+        snap = self.snapshot
+        for c in changes:
+            snap = self.table[c.remediation_id].simulate(snap, c)
+        return replace(view_of(scoped(snap, scope), self.inputs), snapshot=snap)
+
+    def admit(self, change: PlannedChange) -> tuple[list[PlannedChange], Refusal | None]:
+        """(the changes to plan, in apply order: companions first, each with its effect;
+        or a refusal)."""
+        try:
+            group = [change]
+            scope = scope_of(group, self.snapshot)
+            before = self._before(scope)
+            after = self._simulate(group, scope)
+            effect = effect_between(before, after)
+            problems = violations(change, effect)
+            threatened = [*effect["readers_lost"], *effect["readers_at_risk"]]
+            if problems and self.companion is not None and threatened:
+                extra = self.companion(change, self.snapshot, threatened)
+                if extra and scope_of(extra, self.snapshot) <= scope:
+                    with_extra = self._simulate([*extra, change], scope)
+                    extra_effect = effect_between(before, with_extra)
+                    if not violations(change, extra_effect):
+                        group, after, effect, problems = [*extra, change], with_extra, \
+                            extra_effect, []
+        except PlanRefused as exc:
+            return [], Refusal(change=change, effect=None,
+                               reason=f"cannot predict its effect: {exc}")
+        accepted_here = bool(problems) and change.change_id in self.accepted
+        if problems and not accepted_here:
+            return [], Refusal(change=change, effect=effect, reason=(
+                "breaks access: " + "; ".join(problems)
+                + f" (to accept exactly this: --accept-access-change {change.change_id})"))
+        record = dict(effect, accepted=sorted(problems) if accepted_here else [],
+                      companions=[c.change_id for c in group if c is not change])
+        self.snapshot = after.snapshot
+        self._cached = (scope, after.snapshot, after)
+        return [replace(c, effect=record if c is change else {"companion_of": change.change_id})
+                for c in group], None

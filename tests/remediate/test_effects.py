@@ -1,0 +1,156 @@
+"""Issue 14: every plan shows its effect on access and findings, and refuses to break a reader.
+
+Offline: hand-made snapshots (helpers.remediate_records) and the real rules and access analysis.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from helpers.remediate_records import (ACCT, KEY_ARN, OUTSIDER_ROLE, SECRET_ARN, finding, snapshot,
+                                      write_scan_dir)
+from scanner.cli import main
+from scanner.changes import RemediationConfig
+from scanner.errors import UsageError
+from scanner.model import IamPrincipal, IamSnapshot, Snapshot
+from scanner.remediate.planfile import plan_from_json
+from scanner.remediate.planner import Selection, build_plan
+from scanner.remediate.render import render_plan, render_plan_html, render_plan_markdown
+
+READER = f"arn:aws:iam::{ACCT}:role/Reader"
+CONFIG = RemediationConfig()
+MOVE = finding("secret-uses-aws-managed-key", "move-secret-to-cmk")
+
+
+def _with_reader(snap: Snapshot) -> Snapshot:
+    """A same-account role that reads the secret through its identity policy alone."""
+    reader = IamPrincipal(arn=READER, name="Reader", account_id=ACCT, principal_type="role",
+                          inline_policies={"read": {"Version": "2012-10-17", "Statement": [{
+                              "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                              "Resource": SECRET_ARN}]}})
+    (acct,) = snap.accounts
+    return replace(snap, accounts=(replace(acct, iam=IamSnapshot(principals=(reader,))),))
+
+
+def _readers(effect: dict | None, key: str) -> list[str]:
+    return [r["principal"] for r in (effect or {}).get(key) or ()]
+
+
+def test_moving_to_a_cmk_keeps_the_reader_with_a_companion_key_policy_change() -> None:
+    snap = _with_reader(snapshot(kms_key_id=None))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    grant, move = plan.changes
+    assert (grant.remediation_id, move.remediation_id) == ("grant-key-decrypt",
+                                                           "move-secret-to-cmk")
+    assert grant.details["principals"] == [READER] and grant.resource_arn == KEY_ARN
+    assert grant.effect == {"companion_of": move.change_id}
+    assert move.effect is not None
+    assert move.effect["readers_lost"] == [] and move.effect["companions"] == [grant.change_id]
+    assert [f["rule_id"] for f in move.effect["findings_resolved"]] == \
+        ["secret-uses-aws-managed-key"]
+    assert plan.skipped == ()
+
+
+def test_a_change_that_loses_a_reader_is_refused_unless_accepted() -> None:
+    snap = _with_reader(snapshot(kms_key_id=None))
+    # no companion: the key's policy cannot be edited (not readable in the scan)
+    (acct,) = snap.accounts
+    (region,) = acct.regions
+    (key,) = region.kms_keys
+    snap = replace(snap, accounts=(replace(acct, regions=(replace(region, kms_keys=(
+        replace(key, policy=None, unread=("policy",)),)),)),))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    assert plan.changes == ()
+    (refused,) = plan.skipped
+    assert refused.change_id and refused.remediation_id == "move-secret-to-cmk"
+    # its key policy unread, the new key's gate is UNKNOWN: the reader is not proven kept
+    why = f"{READER} may lose read access to {SECRET_ARN} (the key_policy gate becomes UNKNOWN)"
+    assert why in refused.reason
+    assert f"--accept-access-change {refused.change_id}" in refused.reason
+    (risk,) = (refused.effect or {})["readers_at_risk"]
+    assert risk["principal"] == READER and risk["gates"]["key_policy"] == "UNKNOWN", \
+        "the readers affected are shown gate by gate"
+
+    accepted = build_plan([MOVE], snap, CONFIG, Selection(),
+                          accept_access_changes=[refused.change_id])
+    (move,) = accepted.changes
+    assert move.effect is not None
+    assert _readers(dict(move.effect), "readers_at_risk") == [READER]
+    assert move.effect["accepted"] == [why]
+    with pytest.raises(UsageError, match="chg-0000"):
+        build_plan([MOVE], snap, CONFIG, Selection(), accept_access_changes=["chg-0000"])
+
+
+def test_a_change_that_lets_in_a_reader_from_outside_the_zone_is_refused() -> None:
+    """The secret policy names an outsider, harmless while the secret is on aws/secretsmanager
+    (no other account can use that key); the target CMK grants the outsider decrypt."""
+    grant = {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROLE},
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+    key_policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROLE},
+         "Action": "kms:Decrypt", "Resource": "*"}]}
+    snap = snapshot(kms_key_id=None, key_policy=key_policy,
+                    policy={"Version": "2012-10-17", "Statement": [grant]})
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    assert plan.changes == ()
+    (refused,) = plan.skipped
+    assert f"{OUTSIDER_ROLE} (outside the trust zone) gains read access" in refused.reason
+    gained = (refused.effect or {})["readers_gained"]
+    assert [(r["principal"], r["outside_trust_zone"]) for r in gained] == [(OUTSIDER_ROLE, True)]
+
+
+def test_the_effect_is_in_the_plan_file_the_terminal_markdown_and_html() -> None:
+    snap = _with_reader(snapshot(kms_key_id=None))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    again = plan_from_json(json.loads(json.dumps(plan.to_json())), path="plan.json")
+    assert [c.effect for c in again.changes] == [c.effect for c in plan.changes]
+    text = render_plan(plan)
+    assert "effect: readers +0 -0; findings resolved 1, created 0" in text
+    assert "resolved secret-uses-aws-managed-key" in text
+    assert "planned with" in text  # the companion says whose readers it keeps
+    markdown = render_plan_markdown(plan)
+    assert "| readers +/- |" in markdown and "resolved secret-uses-aws-managed-key" in markdown
+    page = render_plan_html(plan)
+    assert "resolved secret-uses-aws-managed-key" in page and "<script" not in page
+
+
+def test_hostile_names_are_escaped_in_the_html_plan() -> None:
+    snap = _with_reader(snapshot(kms_key_id=None))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    hostile = replace(plan, changes=tuple(
+        replace(c, summary="<img src=x onerror=alert(1)>") for c in plan.changes))
+    page = render_plan_html(hostile)
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_cli_lists_the_refused_change_and_plans_it_when_accepted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = _with_reader(snapshot(kms_key_id=None))
+    (acct,) = snap.accounts
+    (region,) = acct.regions
+    (key,) = region.kms_keys
+    snap = replace(snap, accounts=(replace(acct, regions=(replace(region, kms_keys=(
+        replace(key, policy=None, unread=("policy",)),)),)),))
+    scan_dir = write_scan_dir(tmp_path / "scan", snap, [MOVE])
+
+    assert main(["remediate", "--in", str(scan_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "0 change(s)" in text and "may lose read access" in text
+    refused = json.loads((scan_dir / "remediation-plan.json").read_text())["skipped"][0]
+    assert refused["effect"]["readers_at_risk"][0]["principal"] == READER
+    assert (scan_dir / "remediation-plan.md").exists()
+    assert (scan_dir / "remediation-plan.html").exists()
+
+    assert main(["remediate", "--in", str(scan_dir), "--accept-access-change",
+                 refused["change_id"]]) == 0
+    text = capsys.readouterr().out
+    assert "1 change(s)" in text and "accepted with --accept-access-change" in text
+    assert main(["remediate", "--in", str(scan_dir), "--accept-access-change",
+                 "chg-not-in-plan"]) == 2
+    assert "chg-not-in-plan: no such change" in capsys.readouterr().err
