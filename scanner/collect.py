@@ -30,7 +30,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import boto3
 import botocore.loaders
@@ -55,6 +55,9 @@ from scanner.model import (
     to_jsonable,
 )
 from scanner.snapshot_io import SnapshotWriter
+
+if TYPE_CHECKING:
+    from scanner.shards import PartsStore, Shard, ShardManifest
 
 log = logging.getLogger(__name__)
 
@@ -494,20 +497,9 @@ def discover_organization(sessions: AwsSessions, home: str,
     return organization, rec.coverage
 
 
-def collect(
-    options: CollectOptions,
-    *,
-    executor: Executor | None = None,
-    session_factory: SessionFactory | None = None,
-    counter: CallCounter | None = None,
-    clock: Callable[[], datetime.datetime] | None = None,
-) -> Path:
-    """Scan and write the snapshot file; returns its path. See the module docstring.
-
-    ``counter`` (optional) receives a count of every operation sent; ``clock`` feeds the
-    timestamps and the credentials' expiry checks (tests).
-    """
-    validate_options(options)
+def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
+              counter: CallCounter | None,
+              clock: Callable[[], datetime.datetime] | None) -> AwsSessions:
     base = (session_factory or default_session_factory)(options)
     settings = ClientSettings(
         endpoint_url=options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
@@ -516,7 +508,7 @@ def collect(
         read_timeout=options.read_timeout,
         max_pool_connections=max(10, options.max_workers),
     )
-    sessions = AwsSessions(
+    return AwsSessions(
         base,
         guard=ReadOnlyGuard(allowed_operations()),
         settings=settings,
@@ -526,9 +518,21 @@ def collect(
         sts_region=options.regions[0],
         clock=clock,
     )
-    started = _now(clock)
-    home = sessions.home_account()
 
+
+@dataclass(frozen=True, kw_only=True)
+class _Targets:
+    """The accounts a run must cover (after Organizations discovery, when asked for)."""
+
+    home: str
+    account_ids: tuple[str, ...]
+    organization: Organization | None
+    org_coverage: list[CoverageEntry]
+    names: Mapping[str, str | None]
+
+
+def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
+    home = sessions.home_account()
     organization: Organization | None = None
     org_coverage: list[CoverageEntry] = []
     if options.org:
@@ -546,6 +550,63 @@ def collect(
         raise UsageError(f"--central-account {options.central_account} is not one of the "
                          "scanned accounts")
     names = {a.account_id: a.name for a in organization.accounts} if organization else {}
+    return _Targets(home=home, account_ids=account_ids, organization=organization,
+                    org_coverage=org_coverage, names=names)
+
+
+def _collect_accounts(run: _Run, pool: Executor,
+                      account_ids: tuple[str, ...]) -> tuple[dict[str, bool],
+                                                             dict[str, AccountStats]]:
+    """Phases 2-4 for ``account_ids``: assume, units of work, replication (parts in the store).
+    Every phase stays inside one account, which is what lets shards split by account."""
+    options = run.options
+    assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
+
+    def units() -> Iterator[tuple[str, str]]:
+        for account_id in account_ids:
+            if assumed[account_id]:
+                yield account_id, GLOBAL
+                for region in options.regions:
+                    yield account_id, region
+
+    stats: dict[str, AccountStats] = {a: AccountStats() for a in account_ids}
+    # (account, primary region) -> primary ARN -> scanned regions listing a replica
+    replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for account_id, region, region_stat, replicas in pool.map_unordered(run.unit, units()):
+        stats[account_id] = stats[account_id].plus(region_stat)
+        for primary_region, primary_arn in replicas:
+            if primary_region in options.regions:
+                replicated.setdefault((account_id, primary_region), {}).setdefault(
+                    primary_arn, set()).add(region)
+    if options.required_replica_regions:
+        # every primary may lack a required replica: look at every account-region
+        keys = [(a, r) for a in account_ids if assumed[a] for r in options.regions]
+    else:
+        keys = sorted(replicated)
+    for _ in pool.map_unordered(run.replication,
+                                ((key, replicated.get(key, {})) for key in keys)):
+        pass
+    return assumed, stats
+
+
+def collect(
+    options: CollectOptions,
+    *,
+    executor: Executor | None = None,
+    session_factory: SessionFactory | None = None,
+    counter: CallCounter | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
+) -> Path:
+    """Scan and write the snapshot file; returns its path. See the module docstring.
+
+    ``counter`` (optional) receives a count of every operation sent; ``clock`` feeds the
+    timestamps and the credentials' expiry checks (tests).
+    """
+    validate_options(options)
+    sessions = _sessions(options, session_factory, counter, clock)
+    started = _now(clock)
+    targets = _targets(options, sessions)
+    account_ids = targets.account_ids
 
     pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
     try:
@@ -553,33 +614,7 @@ def collect(
                                          dir=options.work_dir) as tmp:
             store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
-            assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
-
-            def units() -> Iterator[tuple[str, str]]:
-                for account_id in account_ids:
-                    if assumed[account_id]:
-                        yield account_id, GLOBAL
-                        for region in options.regions:
-                            yield account_id, region
-
-            stats: dict[str, AccountStats] = {}
-            # (account, primary region) -> primary ARN -> scanned regions listing a replica
-            replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
-            for account_id, region, region_stat, replicas in pool.map_unordered(run.unit,
-                                                                                units()):
-                stats[account_id] = stats.get(account_id, AccountStats()).plus(region_stat)
-                for primary_region, primary_arn in replicas:
-                    if primary_region in options.regions:
-                        replicated.setdefault((account_id, primary_region), {}).setdefault(
-                            primary_arn, set()).add(region)
-            if options.required_replica_regions:
-                # every primary may lack a required replica: look at every account-region
-                keys = [(a, r) for a in account_ids if assumed[a] for r in options.regions]
-            else:
-                keys = sorted(replicated)
-            for _ in pool.map_unordered(run.replication,
-                                        ((key, replicated.get(key, {})) for key in keys)):
-                pass
+            assumed, stats = _collect_accounts(run, pool, account_ids)
 
             central: str | None
             if options.central_account:
@@ -591,7 +626,7 @@ def collect(
             with SnapshotWriter(snapshot_path(options.out)) as writer:
                 for account_id in account_ids:
                     writer.write_account(_assemble_account(
-                        store, account_id, name=names.get(account_id),
+                        store, account_id, name=targets.names.get(account_id),
                         regions=options.regions, assumed=assumed[account_id],
                         required_replica_regions=options.required_replica_regions))
                 meta = ScanMeta(
@@ -606,12 +641,13 @@ def collect(
                     central_account=central,
                     central_account_source=central_source,
                     role_name=options.role_name,
-                    org_id=organization.org_id if organization else None,
+                    org_id=targets.organization.org_id if targets.organization else None,
                 )
                 coverage: Iterator[Any] = _chain(
-                    (to_jsonable(c) for c in org_coverage),
+                    (to_jsonable(c) for c in targets.org_coverage),
                     _coverage(store, account_ids, options.regions))
-                path = writer.finish(meta=meta, organization=organization, coverage=coverage)
+                path = writer.finish(meta=meta, organization=targets.organization,
+                                     coverage=coverage)
     finally:
         if executor is None:
             pool.close()
@@ -619,6 +655,140 @@ def collect(
              len(account_ids), len(options.regions), path,
              sessions.counter.counts() if sessions.counter else {})
     return path
+
+
+# --------------------------------------------------------------------------- shards
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShardRequest:
+    """Which part of a run this process collects, and where its parts go (scanner.shards).
+
+    ``shard`` picks accounts by the stable partition; ``label`` (used by the workflow, whose
+    batches are explicit ``--accounts`` lists) names the manifest instead. ``expected`` is the
+    run's whole account list when the caller already knows it (the workflow's discovery step);
+    otherwise it is this process's own discovery (``--org``) or ``--accounts``.
+    """
+
+    run_id: str
+    parts: "PartsStore"
+    shard: "Shard | None" = None
+    label: str | None = None
+    expected: tuple[str, ...] = ()
+
+
+def collect_shard(
+    options: CollectOptions,
+    request: ShardRequest,
+    *,
+    executor: Executor | None = None,
+    session_factory: SessionFactory | None = None,
+    counter: CallCounter | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
+) -> "ShardManifest":
+    """Collect the accounts of one shard: one part per account, then the shard manifest.
+
+    Each part is written atomically as soon as its account is assembled, so a shard that is
+    retried overwrites its parts cleanly and a crashed shard leaves whole parts or none.
+    """
+    import time
+
+    from scanner.shards import ShardManifest, encode_part, part_key, partition, write_manifest
+
+    validate_options(options)
+    t0 = time.perf_counter()
+    counter = counter if counter is not None else CallCounter()
+    sessions = _sessions(options, session_factory, counter, clock)
+    started = _now(clock)
+    targets = _targets(options, sessions)
+    mine = partition(targets.account_ids, request.shard) if request.shard else \
+        targets.account_ids
+    pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
+    try:
+        with tempfile.TemporaryDirectory(prefix="secretgraph-shard-",
+                                         dir=options.work_dir) as tmp:
+            store = PartStore(Path(tmp))
+            run = _Run(options, sessions, store)
+            assumed, stats = _collect_accounts(run, pool, mine)
+            coverage_counts: dict[str, int] = {}
+            for account_id in mine:
+                account = _assemble_account(
+                    store, account_id, name=targets.names.get(account_id),
+                    regions=options.regions, assumed=assumed[account_id],
+                    required_replica_regions=options.required_replica_regions)
+                s = stats[account_id]
+                entries = list(_coverage(store, (account_id,), options.regions))
+                coverage_counts[account_id] = len(entries)
+                request.parts.write(part_key(request.run_id, account_id), encode_part(
+                    run_id=request.run_id, account=account, coverage=entries,
+                    stats={"secrets": s.secrets, "cmk_secrets": s.cmk_secrets,
+                           "shared_secrets": s.shared_secrets},
+                    collected_at=_now(clock), seconds=time.perf_counter() - t0))
+    finally:
+        if executor is None:
+            pool.close()
+    label = request.label or (request.shard.name if request.shard else "all")
+    manifest = ShardManifest(
+        run_id=request.run_id,
+        shard=str(request.shard) if request.shard else label,
+        accounts=mine,
+        expected_accounts=request.expected or targets.account_ids,
+        regions=options.regions,
+        partition=sessions.partition,
+        role_name=options.role_name,
+        home_account=targets.home,
+        central_account=options.central_account,
+        organization=to_jsonable(targets.organization) if targets.organization else None,
+        org_coverage=tuple(to_jsonable(c) for c in targets.org_coverage),
+        api_calls=counter.counts(),
+        started_at=started,
+        finished_at=_now(clock),
+        seconds=round(time.perf_counter() - t0, 3),
+        coverage=coverage_counts,
+    )
+    write_manifest(request.parts, manifest, label)
+    log.info("shard %s of run %s: %s account(s) into %s", manifest.shard, request.run_id,
+             len(mine), request.parts.uri)
+    return manifest
+
+
+def _shard_process(args: tuple[CollectOptions, str, int, int]) -> dict[str, Any]:
+    """One process of ``collect_processes`` (top level, so it pickles)."""
+    from scanner.shards import Shard, open_parts
+
+    options, location, index, count = args
+    logging.getLogger().setLevel(logging.WARNING)
+    manifest = collect_shard(options, ShardRequest(run_id="local", parts=open_parts(location),
+                                                   shard=Shard(index=index, count=count)))
+    return manifest.to_json()
+
+
+def collect_processes(options: CollectOptions, processes: int,
+                      counter: CallCounter | None = None) -> Path:
+    """``scan --processes N``: the shard partition on one machine, one shard per process,
+    merged into ``options.out`` exactly as ``scan --from-parts`` merges a run."""
+    import concurrent.futures
+    import multiprocessing
+
+    from scanner.shards import LocalParts, merge_parts
+
+    validate_options(options)
+    if processes < 1:
+        raise UsageError("--processes must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
+                                     dir=options.work_dir) as tmp:
+        context = multiprocessing.get_context("spawn")
+        jobs = [(options, tmp, i, processes) for i in range(1, processes + 1)]
+        with concurrent.futures.ProcessPoolExecutor(max_workers=processes,
+                                                    mp_context=context) as pool:
+            for _ in pool.map(_shard_process, jobs):
+                pass
+        scan_id = options.scan_id or f"scan-{_now(None).replace(':', '')}-{uuid.uuid4().hex[:8]}"
+        result = merge_parts(LocalParts(Path(tmp)), "local", snapshot_path(options.out),
+                             central_account=options.central_account, scan_id=scan_id)
+    if counter is not None:
+        counter.add(result.api_calls)
+    return result.path
 
 
 def _chain(*iterables: Iterable[Any]) -> Iterator[Any]:

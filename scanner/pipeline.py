@@ -60,6 +60,9 @@ class ScanOptions:
     baseline_path: Path | None = None
     history: str | None = None  # SQLite path or s3://bucket/prefix
     snapshot_in: Path | None = None  # evaluate this snapshot instead of scanning
+    parts_in: str | None = None  # merge the parts of one sharded run (dir or s3://) instead
+    run_id: str | None = None  # which run under parts_in (default: the only one)
+    processes: int = 1  # > 1: collect in that many processes (the shard partition)
     quiet: bool = False
 
 
@@ -126,25 +129,35 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
 
 def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
              required_replica_regions: tuple[str, ...] = ()) -> Path:
-    from scanner.collect import CollectOptions, collect
+    """The snapshot of this scan: collected in this process, in ``processes`` shard
+    processes, or merged from the parts of a sharded run (``parts_in``)."""
+    from scanner.collect import CollectOptions, collect, collect_processes
 
-    return collect(
-        CollectOptions(
-            out=out_dir / "snapshot.json.gz",
-            regions=options.regions,
-            accounts=options.accounts,
-            org=options.org,
-            role_name=options.role_name,
-            external_id=options.external_id,
-            profile=options.profile,
-            central_account=options.central_account,
-            endpoint_url=options.endpoint_url,
-            max_workers=options.max_workers,
-            max_attempts=options.max_attempts,
-            required_replica_regions=required_replica_regions,
-        ),
-        counter=counter,
+    if options.parts_in is not None:
+        from scanner.shards import merge_parts, open_parts
+
+        merged = merge_parts(open_parts(options.parts_in), options.run_id,
+                             out_dir / "snapshot.json.gz",
+                             central_account=options.central_account)
+        counter.add(merged.api_calls)
+        return merged.path
+    collect_options = CollectOptions(
+        out=out_dir / "snapshot.json.gz",
+        regions=options.regions,
+        accounts=options.accounts,
+        org=options.org,
+        role_name=options.role_name,
+        external_id=options.external_id,
+        profile=options.profile,
+        central_account=options.central_account,
+        endpoint_url=options.endpoint_url,
+        max_workers=options.max_workers,
+        max_attempts=options.max_attempts,
+        required_replica_regions=required_replica_regions,
     )
+    if options.processes > 1:
+        return collect_processes(collect_options, options.processes, counter=counter)
+    return collect(collect_options, counter=counter)
 
 
 def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:

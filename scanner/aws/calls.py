@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any
+from typing import Any, Mapping
 
 
 class CallCounter:
@@ -23,6 +23,11 @@ class CallCounter:
         client.meta.events.register("before-call", self._hook,
                                     unique_id="secretgraph-call-counter")
         return client
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        """Add counts made elsewhere (the shards of ``scan --processes``)."""
+        with self._lock:
+            self._counts.update(counts)
 
     def counts(self) -> dict[str, int]:
         """``{"service.Operation": n}``, sorted by name."""

@@ -13,6 +13,23 @@ HELP = "scan the organization (or --accounts) and report findings"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    who, how = add_collect_arguments(parser)
+    who.add_argument("--snapshot", metavar="FILE", type=Path,
+                     help="evaluate a stored snapshot offline instead of scanning")
+    who.add_argument("--from-parts", metavar="DIR|s3://...",
+                     help="merge the parts of a sharded run (secretgraph collect) instead of "
+                     "scanning; a missing account makes the scan incomplete (exit 3)")
+    who.add_argument("--run-id", metavar="ID",
+                     help="with --from-parts: the run to merge (default: the only one)")
+    how.add_argument("--processes", type=int, default=1, metavar="N",
+                     help="collect in N processes, one shard of the accounts each (default 1)")
+    add_output_arguments(parser)
+
+
+def add_collect_arguments(
+        parser: argparse.ArgumentParser) -> tuple[argparse._ArgumentGroup,
+                                                  argparse._ArgumentGroup]:
+    """The what-to-scan and credential flags (shared with `secretgraph collect`)."""
     who = parser.add_argument_group("what to scan")
     who.add_argument("--org", action="store_true",
                      help="discover ACTIVE accounts through Organizations (management or "
@@ -22,8 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="comma-separated regions (default: AWS_DEFAULT_REGION)")
     who.add_argument("--central-account", metavar="ID",
                      help="the central security account (inferred and reported when omitted)")
-    who.add_argument("--snapshot", metavar="FILE", type=Path,
-                     help="evaluate a stored snapshot offline instead of scanning")
     how = parser.add_argument_group("credentials")
     how.add_argument("--profile", help="AWS profile for the starting credentials")
     how.add_argument("--role-name", metavar="NAME",
@@ -33,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
     how.add_argument("--max-workers", type=int, default=8,
                      help="parallel account x region workers (default 8)")
+    return who, how
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("inputs and outputs")
     out.add_argument("--out", metavar="DIR", type=Path, default=Path("secretgraph-out"),
                      help="output directory (default ./secretgraph-out)")
@@ -60,7 +79,16 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         raise UsageError(f"--fail-on: {exc}") from None
     regions = parse_list(args.regions) or parse_list(os.environ.get("AWS_DEFAULT_REGION")
                                                      or os.environ.get("AWS_REGION"))
-    if not regions and args.snapshot is None:
+    if args.snapshot is not None and args.from_parts is not None:
+        raise UsageError("give --snapshot or --from-parts, not both")
+    if args.run_id is not None and args.from_parts is None:
+        raise UsageError("--run-id needs --from-parts")
+    if args.processes < 1:
+        raise UsageError("--processes must be at least 1")
+    if args.processes > 1 and (args.snapshot is not None or args.from_parts is not None):
+        raise UsageError("--processes applies to a scan that collects, not to "
+                         "--snapshot or --from-parts")
+    if not regions and args.snapshot is None and args.from_parts is None:
         raise UsageError("no regions: give --regions r1,r2 (or set AWS_DEFAULT_REGION)")
     return ScanOptions(
         regions=regions,
@@ -81,6 +109,9 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         baseline_path=args.baseline,
         history=args.history,
         snapshot_in=args.snapshot,
+        parts_in=args.from_parts,
+        run_id=args.run_id,
+        processes=args.processes,
     )
 
 
