@@ -19,6 +19,7 @@ folder per account, so memory does not grow with the number of accounts):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import gc
@@ -41,6 +42,7 @@ from scanner.aws.errors import AWS_ERRORS, classify
 from scanner.aws.executor import Executor, ThreadPoolExecutor
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.permissions import allowed_operations
+from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, Bucket, install_policy_pacing, make_bucket
 from scanner.aws.session import AwsSessions, ClientSettings, base_session
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
@@ -91,6 +93,11 @@ class CollectOptions:
     #: regions every secret must be replicated to (the engine config's required_replica_regions):
     #: primaries missing a listed replica in one of them get a DescribeSecret too.
     required_replica_regions: tuple[str, ...] = ()
+    #: client-side pace of GetResourcePolicy per account and Region (AWS's bucket: 50/s,
+    #: shared with the organization's own PutResourcePolicy calls; scanner.aws.ratelimit)
+    policy_tps: float = DEFAULT_POLICY_TPS
+    #: share that pace between processes through lock files here (scan --processes)
+    rate_dir: Path | None = None
 
 
 # --------------------------------------------------------------------------- validation
@@ -136,6 +143,8 @@ def validate_options(options: CollectOptions) -> None:
         raise UsageError("--max-workers must be at least 1")
     if options.max_attempts < 1:
         raise UsageError("max_attempts must be at least 1")
+    if not options.policy_tps > 0:
+        raise UsageError("--policy-tps must be a positive number")
 
 
 def default_session_factory(options: CollectOptions) -> boto3.Session:
@@ -252,8 +261,8 @@ def _part_names(regions: tuple[str, ...]) -> list[str]:
 # --------------------------------------------------------------------------- units of work
 
 
-def collect_region(sessions: AwsSessions, account_id: str,
-                   region: str) -> tuple[RegionSnapshot, list[CoverageEntry]]:
+def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
+                   pacing: Bucket | None = None) -> tuple[RegionSnapshot, list[CoverageEntry]]:
     """Every regional collector for one account-region (EC2 first: Lambda needs its subnets)."""
     coverage: list[CoverageEntry] = []
     unread: list[str] = []
@@ -262,7 +271,10 @@ def collect_region(sessions: AwsSessions, account_id: str,
         return Recorder(account_id=account_id, region=region, service=service)
 
     def client(service: str) -> Any:
-        return sessions.client(service, account_id=account_id, region=region)
+        made = sessions.client(service, account_id=account_id, region=region)
+        if pacing is not None and service == secretsmanager.SERVICE:
+            install_policy_pacing(made, pacing, account_id=account_id, region=region)
+        return made
 
     rec = recorder(ec2.SERVICE)
     network = ec2.transform_network(ec2.fetch_network(client(ec2.SERVICE), rec),
@@ -342,6 +354,7 @@ class _Run:
         self.options = options
         self.sessions = sessions
         self.store = store
+        self.pacing = make_bucket(options.policy_tps, options.rate_dir)
 
     def assume(self, account_id: str) -> tuple[str, bool]:
         try:
@@ -372,7 +385,8 @@ class _Run:
                 self.store.put(account_id, GLOBAL, {
                     "iam": iam_json, "coverage": [to_jsonable(c) for c in coverage]})
                 return account_id, region, AccountStats(), []
-            snapshot, coverage = collect_region(self.sessions, account_id, region)
+            snapshot, coverage = collect_region(self.sessions, account_id, region,
+                                                pacing=self.pacing)
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
@@ -778,7 +792,8 @@ def collect_processes(options: CollectOptions, processes: int,
     with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
                                      dir=options.work_dir) as tmp:
         context = multiprocessing.get_context("spawn")
-        jobs = [(options, tmp, i, processes) for i in range(1, processes + 1)]
+        shared = dataclasses.replace(options, rate_dir=Path(tmp) / "rate")
+        jobs = [(shared, tmp, i, processes) for i in range(1, processes + 1)]
         with concurrent.futures.ProcessPoolExecutor(max_workers=processes,
                                                     mp_context=context) as pool:
             for _ in pool.map(_shard_process, jobs):

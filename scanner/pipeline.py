@@ -63,6 +63,7 @@ class ScanOptions:
     parts_in: str | None = None  # merge the parts of one sharded run (dir or s3://) instead
     run_id: str | None = None  # which run under parts_in (default: the only one)
     processes: int = 1  # > 1: collect in that many processes (the shard partition)
+    policy_tps: float = 25.0  # client-side pace of GetResourcePolicy per account and Region
     quiet: bool = False
 
 
@@ -154,6 +155,7 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
         max_workers=options.max_workers,
         max_attempts=options.max_attempts,
         required_replica_regions=required_replica_regions,
+        policy_tps=options.policy_tps,
     )
     if options.processes > 1:
         return collect_processes(collect_options, options.processes, counter=counter)

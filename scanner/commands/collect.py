@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         org=args.org, role_name=args.role_name, external_id=args.external_id,
         profile=args.profile, central_account=args.central_account,
         endpoint_url=args.endpoint_url, max_workers=args.max_workers,
-        required_replica_regions=config.required_replica_regions)
+        required_replica_regions=config.required_replica_regions,
+        policy_tps=args.policy_tps)
     parts = open_parts(args.parts, kms_key_id=args.parts_kms_key)
     manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts, shard=shard))
     print(f"shard {manifest.shard} of run {run_id}: {len(manifest.accounts)} account(s) of "

@@ -48,6 +48,10 @@ def add_collect_arguments(
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
     how.add_argument("--max-workers", type=int, default=8,
                      help="parallel account x region workers (default 8)")
+    how.add_argument("--policy-tps", type=float, default=25.0, metavar="N",
+                     help="GetResourcePolicy requests per second per account and Region "
+                     "(default 25: half of AWS's 50/s bucket, which the organization's own "
+                     "PutResourcePolicy calls share)")
     return who, how
 
 
@@ -112,6 +116,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         parts_in=args.from_parts,
         run_id=args.run_id,
         processes=args.processes,
+        policy_tps=args.policy_tps,
     )
 
 
