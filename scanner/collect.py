@@ -59,6 +59,7 @@ from scanner.model import (
 from scanner.snapshot_io import SnapshotWriter
 
 if TYPE_CHECKING:
+    from scanner.incremental import PolicyCarry
     from scanner.shards import PartsStore, Shard, ShardManifest
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ class CollectOptions:
     policy_tps: float = DEFAULT_POLICY_TPS
     #: share that pace between processes through lock files here (scan --processes)
     rate_dir: Path | None = None
+    #: incremental collection: the last complete scan's policies that may be carried
+    carry: "PolicyCarry | None" = None
 
 
 # --------------------------------------------------------------------------- validation
@@ -262,8 +265,11 @@ def _part_names(regions: tuple[str, ...]) -> list[str]:
 
 
 def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
-                   pacing: Bucket | None = None) -> tuple[RegionSnapshot, list[CoverageEntry]]:
-    """Every regional collector for one account-region (EC2 first: Lambda needs its subnets)."""
+                   pacing: Bucket | None = None, carry: "PolicyCarry | None" = None,
+                   clock: Callable[[], datetime.datetime] | None = None,
+                   ) -> tuple[RegionSnapshot, list[CoverageEntry]]:
+    """Every regional collector for one account-region (EC2 first: Lambda needs its subnets).
+    With ``carry``, unchanged secret policies come from the last complete scan."""
     coverage: list[CoverageEntry] = []
     unread: list[str] = []
 
@@ -284,8 +290,17 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
         unread.append(ec2.SERVICE)
 
     rec = recorder(secretsmanager.SERVICE)
+    moment = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
+    reuse: secretsmanager.Carry | None = None
+    if carry is not None:
+        tonight = carry.moment(moment)
+
+        def reuse(entry: Mapping[str, Any]) -> tuple[str | None, str] | None:
+            kept = carry.reuse(entry, tonight)
+            return None if kept is None else (kept.policy, kept.read_at)
     secrets = secretsmanager.transform_secrets(
-        secretsmanager.fetch_secrets(client(secretsmanager.SERVICE), rec),
+        secretsmanager.fetch_secrets(client(secretsmanager.SERVICE), rec, carry=reuse,
+                                     read_at=_now(lambda: moment)),
         account_id=account_id, region=region)
     coverage += rec.coverage
     if secrets is None:
@@ -355,6 +370,7 @@ class _Run:
         self.sessions = sessions
         self.store = store
         self.pacing = make_bucket(options.policy_tps, options.rate_dir)
+        self.clock: Callable[[], datetime.datetime] | None = None
 
     def assume(self, account_id: str) -> tuple[str, bool]:
         try:
@@ -386,7 +402,8 @@ class _Run:
                     "iam": iam_json, "coverage": [to_jsonable(c) for c in coverage]})
                 return account_id, region, AccountStats(), []
             snapshot, coverage = collect_region(self.sessions, account_id, region,
-                                                pacing=self.pacing)
+                                                pacing=self.pacing, carry=self.options.carry,
+                                                clock=self.clock)
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
@@ -628,6 +645,7 @@ def collect(
                                          dir=options.work_dir) as tmp:
             store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
+            run.clock = clock
             assumed, stats = _collect_accounts(run, pool, account_ids)
 
             central: str | None
@@ -723,6 +741,7 @@ def collect_shard(
                                          dir=options.work_dir) as tmp:
             store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
+            run.clock = clock
             assumed, stats = _collect_accounts(run, pool, mine)
             coverage_counts: dict[str, int] = {}
             for account_id in mine:

@@ -64,6 +64,8 @@ class ScanOptions:
     run_id: str | None = None  # which run under parts_in (default: the only one)
     processes: int = 1  # > 1: collect in that many processes (the shard partition)
     policy_tps: float = 25.0  # client-side pace of GetResourcePolicy per account and Region
+    #: with history: re-read every carried policy at least this often (1: carry nothing)
+    full_refresh_days: int = 7
     quiet: bool = False
 
 
@@ -129,10 +131,12 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
 
 
 def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
-             required_replica_regions: tuple[str, ...] = ()) -> Path:
+             required_replica_regions: tuple[str, ...] = (),
+             previous: Snapshot | None = None) -> Path:
     """The snapshot of this scan: collected in this process, in ``processes`` shard
     processes, or merged from the parts of a sharded run (``parts_in``)."""
     from scanner.collect import CollectOptions, collect, collect_processes
+    from scanner.incremental import PolicyCarry
 
     if options.parts_in is not None:
         from scanner.shards import merge_parts, open_parts
@@ -156,6 +160,8 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
         max_attempts=options.max_attempts,
         required_replica_regions=required_replica_regions,
         policy_tps=options.policy_tps,
+        carry=(PolicyCarry.from_snapshot(previous, full_refresh_days=options.full_refresh_days)
+               if previous is not None else None),
     )
     if options.processes > 1:
         return collect_processes(collect_options, options.processes, counter=counter)
@@ -179,21 +185,23 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None) -> Analysis:
     out_dir.mkdir(parents=True, exist_ok=True)
     counter = CallCounter()
     started = time.perf_counter()
+    previous = None
+    if store is not None:
+        # read before collecting: its policies may be carried (incremental collection)
+        previous_record = store.latest_complete(before=None)
+        previous = store.load(previous_record.scan_id) if previous_record else None
     if options.snapshot_in is not None:
         snapshot_path = options.snapshot_in
     else:
         snapshot_path = _collect(options, out_dir, counter,
-                                 required_replica_regions=inputs.config.required_replica_regions)
+                                 required_replica_regions=inputs.config.required_replica_regions,
+                                 previous=previous.snapshot if previous else None)
     snapshot = read_snapshot(snapshot_path)
     analysis = analyze(snapshot, inputs, fail_on=options.fail_on)
     drift: Mapping[str, Any] | None = None
-    previous = None
     if store is not None:
         from scanner.history.diff import diff_scans
         from scanner.history.records import StoredScan
-
-        previous_record = store.latest_complete(before=None)
-        previous = store.load(previous_record.scan_id) if previous_record else None
     document = with_first_seen(analysis.document, previous.document if previous else None)
     if store is not None:
         access_json = analysis.access.to_dict()

@@ -21,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "scanning; a missing account makes the scan incomplete (exit 3)")
     who.add_argument("--run-id", metavar="ID",
                      help="with --from-parts: the run to merge (default: the only one)")
+    how.add_argument("--full-refresh-days", type=int, default=7, metavar="N",
+                     help="with --history: an unchanged secret policy is carried from the last "
+                     "complete scan, and re-read at least every N nights (default 7; 1 reads "
+                     "every policy every night)")
     how.add_argument("--processes", type=int, default=1, metavar="N",
                      help="collect in N processes, one shard of the accounts each (default 1)")
     add_output_arguments(parser)
@@ -87,6 +91,8 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         raise UsageError("give --snapshot or --from-parts, not both")
     if args.run_id is not None and args.from_parts is None:
         raise UsageError("--run-id needs --from-parts")
+    if args.full_refresh_days < 1:
+        raise UsageError("--full-refresh-days must be at least 1")
     if args.processes < 1:
         raise UsageError("--processes must be at least 1")
     if args.processes > 1 and (args.snapshot is not None or args.from_parts is not None):
@@ -117,6 +123,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         run_id=args.run_id,
         processes=args.processes,
         policy_tps=args.policy_tps,
+        full_refresh_days=args.full_refresh_days,
     )
 
 
