@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Collection, Iterable, Mapping
 
-from scanner.collectors.base import Recorder, iso, paginate, tag_map, with_region
+from scanner.collectors.base import Mapper, Recorder, iso, paginate, tag_map, with_region
 from scanner.model import ReplicaStatus, Secret
 
 SERVICE = "secretsmanager"
@@ -40,7 +40,7 @@ Carry = Callable[[Mapping[str, Any]], "tuple[str | None, str] | None"]
 
 
 def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
-                  read_at: str | None = None) -> dict[str, Any]:
+                  read_at: str | None = None, mapper: Mapper = map) -> dict[str, Any]:
     """ListSecrets (all pages) and GetResourcePolicy for each live primary secret, except the
     ones ``carry`` answers from an earlier scan (incremental collection). ``read_at`` stamps
     the policies read now."""
@@ -55,6 +55,7 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
     carried: dict[str, str] = {}
     failed: list[str] = []
     skipped: list[str] = []
+    to_read: list[str] = []
     for entry in listed:
         arn = entry["ARN"]
         if not is_primary(entry, rec.region):
@@ -66,11 +67,17 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
         if kept is not None:
             policies[arn], carried[arn] = kept
             continue
+        to_read.append(arn)
+
+    def read(arn: str) -> tuple[str, Any]:
         response, failure = rec.attempt(
             "GetResourcePolicy", lambda: client.get_resource_policy(SecretId=arn),
             resource_arn=arn,
         )
-        if failure is not None or response is None:
+        return arn, (None if failure is not None else response)
+
+    for arn, response in mapper(read, to_read):
+        if response is None:
             failed.append(arn)
         else:
             policies[arn] = response.get("ResourcePolicy")
