@@ -3,10 +3,12 @@
     python bench/collection.py [--latency-ms 60] [--runs 1] [--out out/bench-collection]
 
 1. The demo estate (5 accounts x 2 Regions) on a moto server, collected three ways through the
-   real CLI, each with and without simulated latency (bench/latency/sitecustomize.py: a botocore
-   ``before-send`` hook that sleeps in every process): ``scan``, ``scan --processes 2``, and
-   3 x ``collect --shard I/3`` + ``scan --from-parts`` (shards run one after another here; their
-   own times are reported, the longest is the wall time of a parallel run).
+   collection code, each with and without simulated latency (a botocore ``before-send`` hook
+   that sleeps; in child processes through bench/latency/sitecustomize.py): ``collect`` (with
+   and without the parallel reads inside a unit), ``collect_processes(2)``, and 3 x
+   ``collect_shard`` + ``merge_parts`` (shards run one after another here; the longest is the
+   wall time of a parallel run). And the whole ``scan`` of the demo (collect, analyse, reports)
+   in a fresh process, for the wall-time ratio.
 2. The cost per account-Region, and its extrapolation to 1,000 and 5,000 accounts x 4 Regions
    for the single Lambda (one process, 8 threads, 900 s limit), one machine (--processes N) and
    Step Functions (MaxConcurrency collector invocations), next to the floor that the 50-per-
@@ -36,42 +38,87 @@ from scanner.demo.estate import seed  # noqa: E402
 from scanner.demo.server import SKIP_AMIS_ENV  # noqa: E402
 
 
-def cli(args: list[str], latency_ms: float) -> tuple[float, int]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench" / "latency"), str(ROOT)])
-    env["BENCH_LATENCY_MS"] = str(latency_ms)
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "scanner.cli", *args], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode not in (0, 1, 3):
-        raise SystemExit(f"{args[0]} failed ({done.returncode}): {done.stderr[-500:]}")
-    return time.perf_counter() - started, done.returncode
+def latency_factory(latency_ms: float) -> Any:
+    """A session factory whose sessions sleep ``latency_ms`` before every request."""
+    import boto3
+
+    def factory(_: Any) -> Any:
+        session = boto3.Session()
+        if latency_ms > 0:
+            session.events.register("before-send",
+                                    lambda **_: time.sleep(latency_ms / 1000.0),
+                                    unique_id="bench-simulated-latency")
+        return session
+
+    return factory
 
 
-def paths(endpoint: str, estate: Any, out: Path, latency: float) -> dict[str, Any]:
-    common = ["--org", "--role-name", estate.role_name, "--regions", ",".join(estate.regions),
-              "--endpoint-url", endpoint, "--central-account", estate.central_account]
-    scan = ["scan", *common, "--config", str(CONFIG), "--format", "json", "--fail-on",
-            "CRITICAL"]
-    tag = f"{int(latency)}ms"
+def timed(fn: Any, runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def paths(endpoint: str, estate: Any, out: Path, latency: float, runs: int) -> dict[str, Any]:
+    """Collection only (the analysis after it does no I/O): best of ``runs``."""
+    import dataclasses
+
+    from scanner.collect import CollectOptions, ShardRequest, collect, collect_processes, \
+        collect_shard
+    from scanner.shards import LocalParts, Shard, merge_parts
+
+    options = CollectOptions(out=out / "snapshot.json.gz", regions=estate.regions, org=True,
+                             role_name=estate.role_name, endpoint_url=endpoint,
+                             central_account=estate.central_account, max_attempts=2)
+    factory = latency_factory(latency)
     result: dict[str, Any] = {}
-    result["scan"], _ = cli([*scan, "--out", str(out / f"scan-{tag}")], latency)
-    result["processes_2"], _ = cli([*scan, "--processes", "2", "--out",
-                                    str(out / f"proc-{tag}")], latency)
-    parts = out / f"parts-{tag}"
-    shards = []
+    result["scan"] = timed(lambda: collect(options, session_factory=factory), runs)
+    result["scan_serial_inside_units"] = timed(lambda: collect(
+        dataclasses.replace(options, inner_workers=1), session_factory=factory), runs)
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench" / "latency"), str(ROOT)])
+    os.environ["BENCH_LATENCY_MS"] = str(latency)
+    result["processes_2"] = timed(lambda: collect_processes(options, 2), runs)
+    os.environ.pop("BENCH_LATENCY_MS")
+    shards: list[float] = []
     for i in (1, 2, 3):
-        seconds, _ = cli(["collect", *common, "--config", str(CONFIG), "--shard", f"{i}/3",
-                          "--run-id", "bench", "--parts", str(parts)], latency)
-        shards.append(seconds)
-    merge, _ = cli(["scan", "--from-parts", str(parts), "--config", str(CONFIG), "--format",
-                    "json", "--fail-on", "CRITICAL", "--out", str(out / f"merged-{tag}")],
-                   latency)
+        request = ShardRequest(run_id=f"bench-{int(latency)}", parts=LocalParts(out / "parts"),
+                               shard=Shard(index=i, count=3))
+        shards.append(timed(lambda: collect_shard(options, request, session_factory=factory),
+                            runs))
     result["shards"] = shards
-    result["merge"] = merge
-    result["sharded_parallel_wall"] = max(shards) + merge
-    result["sharded_machine_seconds"] = sum(shards) + merge
-    return result
+    result["merge"] = timed(lambda: merge_parts(LocalParts(out / "parts"),
+                                                f"bench-{int(latency)}",
+                                                out / "merged.json.gz"), runs)
+    result["sharded_parallel_wall"] = max(shards) + result["merge"]
+    result["sharded_machine_seconds"] = sum(shards) + result["merge"]
+    return {k: (round(v, 2) if isinstance(v, float) else [round(x, 2) for x in v])
+            for k, v in result.items()}
+
+
+def full_scan(endpoint: str, estate: Any, out: Path, latency: float, runs: int) -> float:
+    """The whole `scan` (collect, analyse, every report) through the pipeline, best of runs."""
+    import dataclasses
+
+    from scanner.demo.run import scan_options
+    from scanner.pipeline import run_scan
+
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench" / "latency"), str(ROOT)])
+    options = dataclasses.replace(scan_options(estate, out, quiet=True), formats=("json",))
+
+    def once() -> None:
+        # the latency hook goes in through the environment of a child process
+        env = dict(os.environ, BENCH_LATENCY_MS=str(latency))
+        done = subprocess.run([sys.executable, "-c", (
+            "import sys, pickle; from scanner.pipeline import run_scan; "
+            "run_scan(pickle.loads(sys.stdin.buffer.read()))")],
+            input=__import__("pickle").dumps(options), env=env, capture_output=True)
+        if done.returncode != 0:
+            raise SystemExit(done.stderr.decode()[-800:])
+
+    return round(timed(once, runs), 2)
 
 
 def nightly_policy_reads(secrets: int = 10_000, changed: float = 0.01,
@@ -125,6 +172,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--latency-ms", type=float, default=60.0)
     ap.add_argument("--out", type=Path, default=Path("out/bench-collection"))
+    ap.add_argument("--runs", type=int, default=2, help="best of this many runs")
     ap.add_argument("--skip-scans", action="store_true", help="only the nightly-calls figure")
     args = ap.parse_args()
     os.environ.setdefault(SKIP_AMIS_ENV, "false")
@@ -135,7 +183,10 @@ def main() -> int:
             account_regions = len(estate.accounts) * len(estate.regions)
             report["account_regions"] = account_regions
             for latency in (0.0, args.latency_ms):
-                report[f"{int(latency)}ms"] = paths(endpoint, estate, args.out, latency)
+                report[f"{int(latency)}ms"] = paths(endpoint, estate, args.out, latency,
+                                                    args.runs)
+                report[f"{int(latency)}ms"]["full_scan_process"] = full_scan(
+                    endpoint, estate, args.out / "scan", latency, args.runs)
         slow = report[f"{int(args.latency_ms)}ms"]
         fast = report["0ms"]
         cost = {"scan": slow["scan"] / account_regions,
@@ -143,7 +194,11 @@ def main() -> int:
                 "shard": sum(slow["shards"]) / account_regions,
                 "merge": slow["merge"] / account_regions}
         report["cost_per_account_region_s"] = {k: round(v, 3) for k, v in cost.items()}
-        report["latency_ratio_scan"] = round(slow["scan"] / fast["scan"], 2)
+        report["latency_ratio_collect"] = round(slow["scan"] / fast["scan"], 2)
+        report["latency_ratio_collect_serial_units"] = round(
+            slow["scan_serial_inside_units"] / fast["scan_serial_inside_units"], 2)
+        report["latency_ratio_full_scan"] = round(
+            slow["full_scan_process"] / fast["full_scan_process"], 2)
         report["extrapolation"] = extrapolate(cost)
     reads = nightly_policy_reads()
     report["nightly_get_resource_policy_10000_secrets_1pct"] = {
