@@ -12,7 +12,8 @@ import argparse
 
 from scanner.deploy.templates import render_templates
 
-HELP = "write the CloudFormation templates for the scheduled deployment (central + StackSet)"
+HELP = ("write the CloudFormation templates for the scheduled deployment (central, "
+        "organization scale, member StackSet)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
