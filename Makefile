@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test typecheck bench clean browser
+.PHONY: demo test typecheck bench clean browser lambda-zip
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## The Lambda deployment package (zip) of every deployment (single function and organization
+## scale): the package and its dependencies, for the python3.11 runtime on this platform
+## (build on Linux x86_64, or in the public.ecr.aws/lambda/python:3.11 image).
+LAMBDA_DIR := build/lambda-package
+LAMBDA_ZIP := build/secretgraph-lambda.zip
+lambda-zip: $(STAMP)
+	rm -rf $(LAMBDA_DIR) $(LAMBDA_ZIP)
+	$(BIN)/python -m pip install --quiet --no-compile --target $(LAMBDA_DIR) .
+	rm -rf $(LAMBDA_DIR)/bin
+	$(BIN)/python -c "import shutil; shutil.make_archive('$(basename $(LAMBDA_ZIP))', 'zip', '$(LAMBDA_DIR)')"
+	@echo "$(LAMBDA_ZIP)"
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -19,6 +19,7 @@ from scanner.errors import Interrupted, SecretgraphError
 #: name -> module. Order is the order shown in --help.
 COMMANDS: dict[str, str] = {
     "scan": "scanner.commands.scan",
+    "collect": "scanner.commands.collect",
     "demo": "scanner.commands.demo",
     "access": "scanner.commands.access",
     "diff": "scanner.commands.diff",

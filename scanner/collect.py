@@ -20,6 +20,7 @@ folder per account, so memory does not grow with the number of accounts):
 from __future__ import annotations
 
 import dataclasses
+import dataclasses
 import datetime
 import functools
 import gc
@@ -31,7 +32,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import boto3
 import botocore.loaders
@@ -42,6 +43,7 @@ from scanner.aws.errors import AWS_ERRORS, classify
 from scanner.aws.executor import Executor, ThreadPoolExecutor
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.permissions import allowed_operations
+from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, Bucket, install_policy_pacing, make_bucket
 from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
@@ -56,6 +58,10 @@ from scanner.model import (
     to_jsonable,
 )
 from scanner.snapshot_io import SnapshotWriter
+
+if TYPE_CHECKING:
+    from scanner.incremental import PolicyCarry
+    from scanner.shards import PartsStore, Shard, ShardManifest
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +99,15 @@ class CollectOptions:
     #: regions every secret must be replicated to (the engine config's required_replica_regions):
     #: primaries missing a listed replica in one of them get a DescribeSecret too.
     required_replica_regions: tuple[str, ...] = ()
+    #: client-side pace of GetResourcePolicy per account and Region (AWS's bucket: 50/s,
+    #: shared with the organization's own PutResourcePolicy calls; scanner.aws.ratelimit)
+    policy_tps: float = DEFAULT_POLICY_TPS
+    #: share that pace between processes through lock files here (scan --processes)
+    rate_dir: Path | None = None
+    #: incremental collection: the last complete scan's policies that may be carried
+    carry: "PolicyCarry | None" = None
+    #: reads at once inside one account-region (services and per-resource reads); 1: serial
+    inner_workers: int = 4
 
 
 # --------------------------------------------------------------------------- validation
@@ -138,6 +153,8 @@ def validate_options(options: CollectOptions) -> None:
         raise UsageError("--max-workers must be at least 1")
     if options.max_attempts < 1:
         raise UsageError("max_attempts must be at least 1")
+    if not options.policy_tps > 0:
+        raise UsageError("--policy-tps must be a positive number")
 
 
 def default_session_factory(options: CollectOptions) -> boto3.Session:
@@ -254,53 +271,91 @@ def _part_names(regions: tuple[str, ...]) -> list[str]:
 # --------------------------------------------------------------------------- units of work
 
 
-def collect_region(sessions: AwsSessions, account_id: str,
-                   region: str) -> tuple[RegionSnapshot, list[CoverageEntry]]:
-    """Every regional collector for one account-region (EC2 first: Lambda needs its subnets)."""
-    coverage: list[CoverageEntry] = []
+def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
+                   pacing: Bucket | None = None, carry: "PolicyCarry | None" = None,
+                   clock: Callable[[], datetime.datetime] | None = None,
+                   inner_workers: int = 4,
+                   ) -> tuple[RegionSnapshot, list[CoverageEntry]]:
+    """Every regional collector for one account-region. With ``carry``, unchanged secret
+    policies come from the last complete scan.
+
+    The five services are read at once, and the per-secret and per-key reads of Secrets
+    Manager and KMS run ``inner_workers`` at a time (results in input order; 1: one after
+    another): with 20-80 ms per request, a unit's wall time is then its longest chain, not the
+    sum of its calls. Transforms run afterwards on this thread (Lambda needs EC2's subnets).
+    """
+    import concurrent.futures
+
     unread: list[str] = []
 
     def recorder(service: str) -> Recorder:
         return Recorder(account_id=account_id, region=region, service=service)
 
     def client(service: str) -> Any:
-        return sessions.client(service, account_id=account_id, region=region)
+        made = sessions.client(service, account_id=account_id, region=region)
+        if pacing is not None and service == secretsmanager.SERVICE:
+            install_policy_pacing(made, pacing, account_id=account_id, region=region)
+        return made
 
-    rec = recorder(ec2.SERVICE)
-    network = ec2.transform_network(ec2.fetch_network(client(ec2.SERVICE), rec),
-                                    account_id=account_id, region=region)
-    coverage += rec.coverage
+    moment = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
+    reuse: secretsmanager.Carry | None = None
+    if carry is not None:
+        tonight = carry.moment(moment)
+
+        def reuse(entry: Mapping[str, Any]) -> tuple[str | None, str] | None:
+            kept = carry.reuse(entry, tonight)
+            return None if kept is None else (kept.policy, kept.read_at)
+
+    recs = {name: recorder(name) for name in (ec2.SERVICE, secretsmanager.SERVICE, kms.SERVICE,
+                                              lambda_.SERVICE, quotas.SERVICE)}
+    parallel = inner_workers > 1
+    services = concurrent.futures.ThreadPoolExecutor(5 if parallel else 1,
+                                                     thread_name_prefix="secretgraph-service")
+    reads = concurrent.futures.ThreadPoolExecutor(max(1, inner_workers),
+                                                  thread_name_prefix="secretgraph-read")
+    mapper: Any = reads.map if parallel else map
+    try:
+        futures = {
+            ec2.SERVICE: services.submit(ec2.fetch_network, client(ec2.SERVICE),
+                                         recs[ec2.SERVICE]),
+            secretsmanager.SERVICE: services.submit(
+                secretsmanager.fetch_secrets, client(secretsmanager.SERVICE),
+                recs[secretsmanager.SERVICE], carry=reuse, read_at=_now(lambda: moment),
+                mapper=mapper),
+            kms.SERVICE: services.submit(kms.fetch_keys, client(kms.SERVICE), recs[kms.SERVICE],
+                                         mapper=mapper),
+            lambda_.SERVICE: services.submit(lambda_.fetch_functions, client(lambda_.SERVICE),
+                                             recs[lambda_.SERVICE]),
+            quotas.SERVICE: services.submit(quotas.fetch_peering_quota, client(quotas.SERVICE),
+                                            recs[quotas.SERVICE]),
+        }
+        raw = {name: future.result() for name, future in futures.items()}
+    finally:
+        services.shutdown(wait=True)
+        reads.shutdown(wait=True)
+
+    network = ec2.transform_network(raw[ec2.SERVICE], account_id=account_id, region=region)
     if any(v is None for v in network.values()):
         unread.append(ec2.SERVICE)
-
-    rec = recorder(secretsmanager.SERVICE)
-    secrets = secretsmanager.transform_secrets(
-        secretsmanager.fetch_secrets(client(secretsmanager.SERVICE), rec),
-        account_id=account_id, region=region)
-    coverage += rec.coverage
+    secrets = secretsmanager.transform_secrets(raw[secretsmanager.SERVICE],
+                                               account_id=account_id, region=region)
     if secrets is None:
         unread.append(secretsmanager.SERVICE)
-
-    rec = recorder(kms.SERVICE)
-    keys = kms.transform_keys(kms.fetch_keys(client(kms.SERVICE), rec),
-                              account_id=account_id, region=region)
-    coverage += rec.coverage
+    keys = kms.transform_keys(raw[kms.SERVICE], account_id=account_id, region=region)
     if keys is None:
         unread.append(kms.SERVICE)
-
-    rec = recorder(lambda_.SERVICE)
-    functions = lambda_.transform_functions(
-        lambda_.fetch_functions(client(lambda_.SERVICE), rec), account_id=account_id,
-        region=region, subnets=network.get("subnets"))
-    coverage += rec.coverage
+    functions = lambda_.transform_functions(raw[lambda_.SERVICE], account_id=account_id,
+                                            region=region, subnets=network.get("subnets"))
     if functions is None:
         unread.append(lambda_.SERVICE)
-
-    rec = recorder(quotas.SERVICE)
-    quota = quotas.transform_peering_quota(quotas.fetch_peering_quota(client(quotas.SERVICE), rec))
-    coverage += rec.coverage
-    if rec.coverage:
+    quota = quotas.transform_peering_quota(raw[quotas.SERVICE])
+    if recs[quotas.SERVICE].coverage:
         unread.append(quotas.SERVICE)
+    # coverage in a fixed order (service by service), whatever order the threads finished in
+    coverage = [entry for name in (ec2.SERVICE, secretsmanager.SERVICE, kms.SERVICE,
+                                   lambda_.SERVICE, quotas.SERVICE)
+                for entry in sorted(recs[name].coverage,
+                                    key=lambda c: (c.operation, c.resource_arn or ""))]
 
     snapshot = RegionSnapshot(
         region=region,
@@ -344,6 +399,8 @@ class _Run:
         self.options = options
         self.sessions = sessions
         self.store = store
+        self.pacing = make_bucket(options.policy_tps, options.rate_dir)
+        self.clock: Callable[[], datetime.datetime] | None = None
 
     def assume(self, account_id: str) -> tuple[str, bool]:
         try:
@@ -374,7 +431,10 @@ class _Run:
                 self.store.put(account_id, GLOBAL, {
                     "iam": iam_json, "coverage": [to_jsonable(c) for c in coverage]})
                 return account_id, region, AccountStats(), []
-            snapshot, coverage = collect_region(self.sessions, account_id, region)
+            snapshot, coverage = collect_region(self.sessions, account_id, region,
+                                                pacing=self.pacing, carry=self.options.carry,
+                                                clock=self.clock,
+                                                inner_workers=self.options.inner_workers)
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
@@ -499,22 +559,9 @@ def discover_organization(sessions: AwsSessions, home: str,
     return organization, rec.coverage
 
 
-def collect(
-    options: CollectOptions,
-    *,
-    executor: Executor | None = None,
-    session_factory: SessionFactory | None = None,
-    counter: CallCounter | None = None,
-    clock: Callable[[], datetime.datetime] | None = None,
-    progress: Any = None,
-) -> Path:
-    """Scan and write the snapshot file; returns its path. See the module docstring.
-
-    ``counter`` (optional) receives a count of every operation sent; ``clock`` feeds the
-    timestamps and the credentials' expiry checks (tests); ``progress`` (a
-    scanner.progress.Progress) is told the phase and each account x Region done.
-    """
-    validate_options(options)
+def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
+              counter: CallCounter | None,
+              clock: Callable[[], datetime.datetime] | None) -> AwsSessions:
     base = (session_factory or default_session_factory)(options)
     settings = ClientSettings(
         endpoint_url=options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
@@ -523,7 +570,7 @@ def collect(
         read_timeout=options.read_timeout,
         max_pool_connections=max(10, options.max_workers),
     )
-    sessions = AwsSessions(
+    return AwsSessions(
         base,
         guard=ReadOnlyGuard(allowed_operations()),
         settings=settings,
@@ -534,13 +581,31 @@ def collect(
         sts_region=options.regions[0],
         clock=clock,
     )
-    started = _now(clock)
-    home = sessions.home_account()
-    if options.all_regions:
-        options = dataclasses.replace(options, all_regions=False,
-                                      regions=sessions.enabled_regions(options.regions[0]))
-        validate_options(options)
 
+
+def resolve_regions(options: CollectOptions, sessions: AwsSessions) -> CollectOptions:
+    """``--regions all``: the Regions enabled for the home account (ec2:DescribeRegions)."""
+    if not options.all_regions:
+        return options
+    options = dataclasses.replace(options, all_regions=False,
+                                  regions=sessions.enabled_regions(options.regions[0]))
+    validate_options(options)
+    return options
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Targets:
+    """The accounts a run must cover (after Organizations discovery, when asked for)."""
+
+    home: str
+    account_ids: tuple[str, ...]
+    organization: Organization | None
+    org_coverage: list[CoverageEntry]
+    names: Mapping[str, str | None]
+
+
+def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
+    home = sessions.home_account()
     organization: Organization | None = None
     org_coverage: list[CoverageEntry] = []
     if options.org:
@@ -559,6 +624,71 @@ def collect(
         raise UsageError(f"--central-account {options.central_account} is not one of the "
                          "scanned accounts")
     names = {a.account_id: a.name for a in organization.accounts} if organization else {}
+    return _Targets(home=home, account_ids=account_ids, organization=organization,
+                    org_coverage=org_coverage, names=names)
+
+
+def _collect_accounts(run: _Run, pool: Executor, account_ids: tuple[str, ...],
+                      progress: Any = None) -> tuple[dict[str, bool], dict[str, AccountStats]]:
+    """Phases 2-4 for ``account_ids``: assume, units of work, replication (parts in the store).
+    Every phase stays inside one account, which is what lets shards split by account.
+    ``progress`` (a scanner.progress.Progress) is told the phase and each account x Region."""
+    options = run.options
+    assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
+    if progress is not None:
+        progress.phase("collect", unit="accounts x Regions",
+                       total=sum(len(options.regions) + 1 for a in account_ids if assumed[a]))
+
+    def units() -> Iterator[tuple[str, str]]:
+        for account_id in account_ids:
+            if assumed[account_id]:
+                yield account_id, GLOBAL
+                for region in options.regions:
+                    yield account_id, region
+
+    stats: dict[str, AccountStats] = {a: AccountStats() for a in account_ids}
+    # (account, primary region) -> primary ARN -> scanned regions listing a replica
+    replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for account_id, region, region_stat, replicas in pool.map_unordered(run.unit, units()):
+        stats[account_id] = stats[account_id].plus(region_stat)
+        if progress is not None:
+            progress.advance()
+        for primary_region, primary_arn in replicas:
+            if primary_region in options.regions:
+                replicated.setdefault((account_id, primary_region), {}).setdefault(
+                    primary_arn, set()).add(region)
+    if options.required_replica_regions:
+        # every primary may lack a required replica: look at every account-region
+        keys = [(a, r) for a in account_ids if assumed[a] for r in options.regions]
+    else:
+        keys = sorted(replicated)
+    for _ in pool.map_unordered(run.replication,
+                                ((key, replicated.get(key, {})) for key in keys)):
+        pass
+    return assumed, stats
+
+
+def collect(
+    options: CollectOptions,
+    *,
+    executor: Executor | None = None,
+    session_factory: SessionFactory | None = None,
+    counter: CallCounter | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
+    progress: Any = None,
+) -> Path:
+    """Scan and write the snapshot file; returns its path. See the module docstring.
+
+    ``counter`` (optional) receives a count of every operation sent; ``clock`` feeds the
+    timestamps and the credentials' expiry checks (tests); ``progress`` (a
+    scanner.progress.Progress) is told the phase and each account x Region done.
+    """
+    validate_options(options)
+    sessions = _sessions(options, session_factory, counter, clock)
+    started = _now(clock)
+    options = resolve_regions(options, sessions)
+    targets = _targets(options, sessions)
+    account_ids = targets.account_ids
 
     pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
     # the pool is shut down (its workers stopped at their next API call when interrupted)
@@ -568,39 +698,8 @@ def collect(
         try:
             store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
-            assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
-            if progress is not None:
-                progress.phase("collect", unit="accounts x Regions",
-                               total=sum(len(options.regions) + 1
-                                         for a in account_ids if assumed[a]))
-
-            def units() -> Iterator[tuple[str, str]]:
-                for account_id in account_ids:
-                    if assumed[account_id]:
-                        yield account_id, GLOBAL
-                        for region in options.regions:
-                            yield account_id, region
-
-            stats: dict[str, AccountStats] = {}
-            # (account, primary region) -> primary ARN -> scanned regions listing a replica
-            replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
-            for account_id, region, region_stat, replicas in pool.map_unordered(run.unit,
-                                                                                units()):
-                stats[account_id] = stats.get(account_id, AccountStats()).plus(region_stat)
-                if progress is not None:
-                    progress.advance()
-                for primary_region, primary_arn in replicas:
-                    if primary_region in options.regions:
-                        replicated.setdefault((account_id, primary_region), {}).setdefault(
-                            primary_arn, set()).add(region)
-            if options.required_replica_regions:
-                # every primary may lack a required replica: look at every account-region
-                keys = [(a, r) for a in account_ids if assumed[a] for r in options.regions]
-            else:
-                keys = sorted(replicated)
-            for _ in pool.map_unordered(run.replication,
-                                        ((key, replicated.get(key, {})) for key in keys)):
-                pass
+            run.clock = clock
+            assumed, stats = _collect_accounts(run, pool, account_ids, progress)
 
             central: str | None
             if options.central_account:
@@ -612,7 +711,7 @@ def collect(
             with SnapshotWriter(snapshot_path(options.out)) as writer:
                 for account_id in account_ids:
                     writer.write_account(_assemble_account(
-                        store, account_id, name=names.get(account_id),
+                        store, account_id, name=targets.names.get(account_id),
                         regions=options.regions, assumed=assumed[account_id],
                         required_replica_regions=options.required_replica_regions))
                 meta = ScanMeta(
@@ -628,12 +727,13 @@ def collect(
                     central_account_source=central_source,
                     role_name=options.role_name or (
                         role_name_of(options.role_arn) if options.role_arn else None),
-                    org_id=organization.org_id if organization else None,
+                    org_id=targets.organization.org_id if targets.organization else None,
                 )
                 coverage: Iterator[Any] = _chain(
-                    (to_jsonable(c) for c in org_coverage),
+                    (to_jsonable(c) for c in targets.org_coverage),
                     _coverage(store, account_ids, options.regions))
-                path = writer.finish(meta=meta, organization=organization, coverage=coverage)
+                path = writer.finish(meta=meta, organization=targets.organization,
+                                     coverage=coverage)
         except BaseException:
             sessions.cancel()
             raise
@@ -644,6 +744,144 @@ def collect(
              len(account_ids), len(options.regions), path,
              sessions.counter.counts() if sessions.counter else {})
     return path
+
+
+# --------------------------------------------------------------------------- shards
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShardRequest:
+    """Which part of a run this process collects, and where its parts go (scanner.shards).
+
+    ``shard`` picks accounts by the stable partition; ``label`` (used by the workflow, whose
+    batches are explicit ``--accounts`` lists) names the manifest instead. ``expected`` is the
+    run's whole account list when the caller already knows it (the workflow's discovery step);
+    otherwise it is this process's own discovery (``--org``) or ``--accounts``.
+    """
+
+    run_id: str
+    parts: "PartsStore"
+    shard: "Shard | None" = None
+    label: str | None = None
+    expected: tuple[str, ...] = ()
+
+
+def collect_shard(
+    options: CollectOptions,
+    request: ShardRequest,
+    *,
+    executor: Executor | None = None,
+    session_factory: SessionFactory | None = None,
+    counter: CallCounter | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
+) -> "ShardManifest":
+    """Collect the accounts of one shard: one part per account, then the shard manifest.
+
+    Each part is written atomically as soon as its account is assembled, so a shard that is
+    retried overwrites its parts cleanly and a crashed shard leaves whole parts or none.
+    """
+    import time
+
+    from scanner.shards import ShardManifest, encode_part, part_key, partition, write_manifest
+
+    validate_options(options)
+    t0 = time.perf_counter()
+    counter = counter if counter is not None else CallCounter()
+    sessions = _sessions(options, session_factory, counter, clock)
+    started = _now(clock)
+    options = resolve_regions(options, sessions)
+    targets = _targets(options, sessions)
+    mine = partition(targets.account_ids, request.shard) if request.shard else \
+        targets.account_ids
+    pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
+    try:
+        with tempfile.TemporaryDirectory(prefix="secretgraph-shard-",
+                                         dir=options.work_dir) as tmp:
+            store = PartStore(Path(tmp))
+            run = _Run(options, sessions, store)
+            run.clock = clock
+            assumed, stats = _collect_accounts(run, pool, mine)
+            coverage_counts: dict[str, int] = {}
+            for account_id in mine:
+                account = _assemble_account(
+                    store, account_id, name=targets.names.get(account_id),
+                    regions=options.regions, assumed=assumed[account_id],
+                    required_replica_regions=options.required_replica_regions)
+                s = stats[account_id]
+                entries = list(_coverage(store, (account_id,), options.regions))
+                coverage_counts[account_id] = len(entries)
+                request.parts.write(part_key(request.run_id, account_id), encode_part(
+                    run_id=request.run_id, account=account, coverage=entries,
+                    stats={"secrets": s.secrets, "cmk_secrets": s.cmk_secrets,
+                           "shared_secrets": s.shared_secrets},
+                    collected_at=_now(clock), seconds=time.perf_counter() - t0))
+    finally:
+        if executor is None:
+            pool.close()
+    label = request.label or (request.shard.name if request.shard else "all")
+    manifest = ShardManifest(
+        run_id=request.run_id,
+        shard=str(request.shard) if request.shard else label,
+        accounts=mine,
+        expected_accounts=request.expected or targets.account_ids,
+        regions=options.regions,
+        partition=sessions.partition,
+        role_name=options.role_name or (
+            role_name_of(options.role_arn) if options.role_arn else None),
+        home_account=targets.home,
+        central_account=options.central_account,
+        organization=to_jsonable(targets.organization) if targets.organization else None,
+        org_coverage=tuple(to_jsonable(c) for c in targets.org_coverage),
+        api_calls=counter.counts(),
+        started_at=started,
+        finished_at=_now(clock),
+        seconds=round(time.perf_counter() - t0, 3),
+        coverage=coverage_counts,
+    )
+    write_manifest(request.parts, manifest, label)
+    log.info("shard %s of run %s: %s account(s) into %s", manifest.shard, request.run_id,
+             len(mine), request.parts.uri)
+    return manifest
+
+
+def _shard_process(args: tuple[CollectOptions, str, int, int]) -> dict[str, Any]:
+    """One process of ``collect_processes`` (top level, so it pickles)."""
+    from scanner.shards import Shard, open_parts
+
+    options, location, index, count = args
+    logging.getLogger().setLevel(logging.WARNING)
+    manifest = collect_shard(options, ShardRequest(run_id="local", parts=open_parts(location),
+                                                   shard=Shard(index=index, count=count)))
+    return manifest.to_json()
+
+
+def collect_processes(options: CollectOptions, processes: int,
+                      counter: CallCounter | None = None) -> Path:
+    """``scan --processes N``: the shard partition on one machine, one shard per process,
+    merged into ``options.out`` exactly as ``scan --from-parts`` merges a run."""
+    import concurrent.futures
+    import multiprocessing
+
+    from scanner.shards import LocalParts, merge_parts
+
+    validate_options(options)
+    if processes < 1:
+        raise UsageError("--processes must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
+                                     dir=options.work_dir) as tmp:
+        context = multiprocessing.get_context("spawn")
+        shared = dataclasses.replace(options, rate_dir=Path(tmp) / "rate")
+        jobs = [(shared, tmp, i, processes) for i in range(1, processes + 1)]
+        with concurrent.futures.ProcessPoolExecutor(max_workers=processes,
+                                                    mp_context=context) as pool:
+            for _ in pool.map(_shard_process, jobs):
+                pass
+        scan_id = options.scan_id or f"scan-{_now(None).replace(':', '')}-{uuid.uuid4().hex[:8]}"
+        result = merge_parts(LocalParts(Path(tmp)), "local", snapshot_path(options.out),
+                             central_account=options.central_account, scan_id=scan_id)
+    if counter is not None:
+        counter.add(result.api_calls)
+    return result.path
 
 
 def _chain(*iterables: Iterable[Any]) -> Iterator[Any]:

@@ -98,6 +98,12 @@ class Secret:
     replicas: tuple[ReplicaStatus, ...] | None = ()
     resource_policy: str | None = None  # exact text; None: no policy attached
     unread: tuple[str, ...] = ()
+    #: field -> when it was read from AWS (``resource_policy``: the start of the read of its
+    #: account-region); absent in snapshots written before incremental collection
+    read_at: Mapping[str, str] = field(default_factory=dict)
+    #: fields carried from an earlier complete scan instead of read tonight (incremental
+    #: collection with --history; docs/collection.md); ``read_at`` says when they were read
+    carried: tuple[str, ...] = ()
 
     @property
     def is_replica(self) -> bool:

@@ -83,6 +83,12 @@ class ScanOptions:
     history: str | None = None  # SQLite path or s3://bucket/prefix
     snapshot_in: Path | None = None  # evaluate this snapshot instead of scanning
     emit_pass: bool = False  # itemise every PASS result (as the config's emit_pass: true)
+    parts_in: str | None = None  # merge the parts of one sharded run (dir or s3://) instead
+    run_id: str | None = None  # which run under parts_in (default: the only one)
+    processes: int = 1  # > 1: collect in that many processes (the shard partition)
+    policy_tps: float = 25.0  # client-side pace of GetResourcePolicy per account and Region
+    #: with history: re-read every carried policy at least this often (1: carry nothing)
+    full_refresh_days: int = 7
     quiet: bool = False
 
 
@@ -207,29 +213,43 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
 
 
 def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
-             required_replica_regions: tuple[str, ...] = (), progress: Any = None) -> Path:
-    from scanner.collect import CollectOptions, collect
+             required_replica_regions: tuple[str, ...] = (), progress: Any = None,
+             previous: Snapshot | None = None) -> Path:
+    """The snapshot of this scan: collected in this process, in ``processes`` shard
+    processes, or merged from the parts of a sharded run (``parts_in``)."""
+    from scanner.collect import CollectOptions, collect, collect_processes
+    from scanner.incremental import PolicyCarry
 
-    return collect(
-        CollectOptions(
-            out=out_dir / "snapshot.json.gz",
-            regions=options.regions,
-            accounts=options.accounts,
-            org=options.org,
-            role_name=options.role_name,
-            role_arn=options.role_arn,
-            external_id=options.external_id,
-            profile=options.profile,
-            central_account=options.central_account,
-            endpoint_url=options.endpoint_url,
-            all_regions=options.all_regions,
-            max_workers=options.max_workers,
-            max_attempts=options.max_attempts,
-            required_replica_regions=required_replica_regions,
-        ),
-        counter=counter,
-        progress=progress,
+    if options.parts_in is not None:
+        from scanner.shards import merge_parts, open_parts
+
+        merged = merge_parts(open_parts(options.parts_in), options.run_id,
+                             out_dir / "snapshot.json.gz",
+                             central_account=options.central_account)
+        counter.add(merged.api_calls)
+        return merged.path
+    collect_options = CollectOptions(
+        out=out_dir / "snapshot.json.gz",
+        regions=options.regions,
+        accounts=options.accounts,
+        org=options.org,
+        role_name=options.role_name,
+        role_arn=options.role_arn,
+        external_id=options.external_id,
+        profile=options.profile,
+        central_account=options.central_account,
+        endpoint_url=options.endpoint_url,
+        all_regions=options.all_regions,
+        max_workers=options.max_workers,
+        max_attempts=options.max_attempts,
+        required_replica_regions=required_replica_regions,
+        policy_tps=options.policy_tps,
+        carry=(PolicyCarry.from_snapshot(previous, full_refresh_days=options.full_refresh_days)
+               if previous is not None else None),
     )
+    if options.processes > 1:
+        return collect_processes(collect_options, options.processes, counter=counter)
+    return collect(collect_options, counter=counter, progress=progress)
 
 
 def run_scan(options: ScanOptions, *, out: TextIO | None = None,
@@ -261,7 +281,9 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
         from scanner.history.store import open_store
 
         store = open_store(options.history)
-        previous_record = store.latest_complete(before=None)  # an unreadable store fails here
+        # read before collecting: an unreadable store fails here, and the last complete scan's
+        # policies may be carried (incremental collection)
+        previous_record = store.latest_complete(before=None)
         previous = store.load(previous_record.scan_id) if previous_record else None
     out_dir = options.out_dir or Path("secretgraph-out")
     progress = progress or Progress(CallCounter())
@@ -335,7 +357,8 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
         else:
             snapshot_path = _collect(
                 options, staging, progress.counter, progress=progress,
-                required_replica_regions=inputs.config.required_replica_regions)
+                required_replica_regions=inputs.config.required_replica_regions,
+                previous=previous.snapshot if previous else None)
         snapshot = read_snapshot(snapshot_path)
         analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress)
         document = with_first_seen(analysis.document,

@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +77,11 @@ class CallCounter:
         events.register("before-send", attempt, unique_id="secretgraph-attempts")
         events.register("needs-retry", needs_retry, unique_id="secretgraph-throttles")
         return client
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        """Add counts made elsewhere (the shards of ``scan --processes``)."""
+        with self._lock:
+            self._counts.update(counts)
 
     def counts(self) -> dict[str, int]:
         """``{"service.Operation": n}``, sorted by name."""

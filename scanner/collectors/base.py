@@ -8,12 +8,16 @@ from __future__ import annotations
 import datetime
 import json
 import urllib.parse
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from scanner.aws.errors import AWS_ERRORS, classify
 from scanner.model import CoverageEntry
 
 T = TypeVar("T")
+
+#: How a collector runs its per-resource reads: ``map`` (one after another) or an executor's
+#: ordered map (in parallel, results in input order). scanner.collect passes a bounded pool.
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
 
 class Recorder:

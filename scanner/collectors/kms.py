@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from scanner.collectors.base import Recorder, iso, paginate
+from scanner.collectors.base import Mapper, Recorder, iso, paginate
 from scanner.model import KmsKey
 
 SERVICE = "kms"
@@ -51,7 +51,7 @@ def rotation_applicable(meta: Mapping[str, Any]) -> bool:
     )
 
 
-def fetch_keys(client: Any, rec: Recorder) -> dict[str, Any]:
+def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str, Any]:
     keys, failure = rec.attempt(
         "ListKeys", lambda: paginate(client, "list_keys", "Keys",
                                      PaginationConfig={"PageSize": 1000})
@@ -67,37 +67,49 @@ def fetch_keys(client: Any, rec: Recorder) -> dict[str, Any]:
     policies: dict[str, str | None] = {}
     rotation: dict[str, Any] = {}
     failed: dict[str, list[str]] = {}
-    for key in keys:
-        arn, key_id = key["KeyArn"], key["KeyId"]
-        if key_id in aws_managed:
-            continue
+    def read(key: Mapping[str, Any]) -> dict[str, Any]:
+        """DescribeKey, then for a CMK its policy and rotation status (one key's reads)."""
+        arn = key["KeyArn"]
+        out: dict[str, Any] = {"arn": arn, "failed": []}
         response, failure = rec.attempt(
             "DescribeKey", lambda: client.describe_key(KeyId=arn), resource_arn=arn
         )
         if response is None:
-            failed[arn] = ["key_manager", "key_state", "policy", "rotation_enabled"]
-            continue
+            out["failed"] = ["key_manager", "key_state", "policy", "rotation_enabled"]
+            return out
         meta = response["KeyMetadata"]
-        described[arn] = meta
+        out["meta"] = meta
         if meta.get("KeyManager") != "CUSTOMER":
-            continue
+            return out
         policy, failure = rec.attempt(
             "GetKeyPolicy", lambda: client.get_key_policy(KeyId=arn, PolicyName="default"),
             resource_arn=arn,
         )
         if policy is None:
-            failed.setdefault(arn, []).append("policy")
+            out["failed"].append("policy")
         else:
-            policies[arn] = policy.get("Policy")
+            out["policy"] = policy.get("Policy")
         if rotation_applicable(meta):
             status, failure = rec.attempt(
                 "GetKeyRotationStatus", lambda: client.get_key_rotation_status(KeyId=arn),
                 resource_arn=arn,
             )
             if status is None:
-                failed.setdefault(arn, []).append("rotation_enabled")
+                out["failed"].append("rotation_enabled")
             else:
-                rotation[arn] = status
+                out["rotation"] = status
+        return out
+
+    for one in mapper(read, [k for k in keys if k["KeyId"] not in aws_managed]):
+        arn = one["arn"]
+        if "meta" in one:
+            described[arn] = one["meta"]
+        if "policy" in one:
+            policies[arn] = one["policy"]
+        if "rotation" in one:
+            rotation[arn] = one["rotation"]
+        if one["failed"]:
+            failed[arn] = one["failed"]
     return {"keys": keys, "aliases": aliases, "described": described, "policies": policies,
             "rotation": rotation, "failed": failed}
 

@@ -14,9 +14,9 @@ answer could be false (then ``replicas=None`` and ``unread`` names "replicas").
 
 from __future__ import annotations
 
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any, Callable, Collection, Iterable, Mapping
 
-from scanner.collectors.base import Recorder, iso, paginate, tag_map
+from scanner.collectors.base import Mapper, Recorder, iso, paginate, tag_map
 from scanner.policy.arn import with_region
 from scanner.model import ReplicaStatus, Secret
 
@@ -35,8 +35,16 @@ def is_primary(entry: Mapping[str, Any], region: str) -> bool:
     return not primary_region or primary_region == region
 
 
-def fetch_secrets(client: Any, rec: Recorder) -> dict[str, Any]:
-    """ListSecrets (all pages) and GetResourcePolicy for each live primary secret."""
+#: ListSecrets entry -> (policy, read_at) to carry instead of a GetResourcePolicy, or None
+#: (scanner.incremental.PolicyCarry.reuse)
+Carry = Callable[[Mapping[str, Any]], "tuple[str | None, str] | None"]
+
+
+def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
+                  read_at: str | None = None, mapper: Mapper = map) -> dict[str, Any]:
+    """ListSecrets (all pages) and GetResourcePolicy for each live primary secret, except the
+    ones ``carry`` answers from an earlier scan (incremental collection). ``read_at`` stamps
+    the policies read now."""
     listed, failure = rec.attempt(
         "ListSecrets",
         lambda: paginate(client, "list_secrets", "SecretList", IncludePlannedDeletion=True,
@@ -45,8 +53,10 @@ def fetch_secrets(client: Any, rec: Recorder) -> dict[str, Any]:
     if listed is None:
         return {"secrets": None, "policies": {}, "policy_failed": [], "policy_skipped": []}
     policies: dict[str, str | None] = {}
+    carried: dict[str, str] = {}
     failed: list[str] = []
     skipped: list[str] = []
+    to_read: list[str] = []
     for entry in listed:
         arn = entry["ARN"]
         if not is_primary(entry, rec.region):
@@ -54,16 +64,26 @@ def fetch_secrets(client: Any, rec: Recorder) -> dict[str, Any]:
         if entry.get("DeletedDate"):
             skipped.append(arn)  # AWS refuses most operations on a secret marked for deletion
             continue
+        kept = carry(entry) if carry is not None else None
+        if kept is not None:
+            policies[arn], carried[arn] = kept
+            continue
+        to_read.append(arn)
+
+    def read(arn: str) -> tuple[str, Any]:
         response, failure = rec.attempt(
             "GetResourcePolicy", lambda: client.get_resource_policy(SecretId=arn),
             resource_arn=arn,
         )
-        if failure is not None or response is None:
+        return arn, (None if failure is not None else response)
+
+    for arn, response in mapper(read, to_read):
+        if response is None:
             failed.append(arn)
         else:
             policies[arn] = response.get("ResourcePolicy")
     return {"secrets": listed, "policies": policies, "policy_failed": failed,
-            "policy_skipped": skipped}
+            "policy_skipped": skipped, "policy_carried": carried, "read_at": read_at}
 
 
 def fetch_replication(client: Any, rec: Recorder, primary_arns: Iterable[str]) -> dict[str, Any]:
@@ -85,7 +105,9 @@ def fetch_replication(client: Any, rec: Recorder, primary_arns: Iterable[str]) -
 
 
 def transform_secret(entry: Mapping[str, Any], *, account_id: str, region: str,
-                     policy: str | None = None, unread: tuple[str, ...] = ()) -> Secret:
+                     policy: str | None = None, unread: tuple[str, ...] = (),
+                     read_at: Mapping[str, str] | None = None,
+                     carried: tuple[str, ...] = ()) -> Secret:
     rules = entry.get("RotationRules") or {}
     days = rules.get("AutomaticallyAfterDays")
     return Secret(
@@ -116,6 +138,8 @@ def transform_secret(entry: Mapping[str, Any], *, account_id: str, region: str,
         replicas=(),
         resource_policy=policy,
         unread=unread,
+        read_at=dict(read_at or {}),
+        carried=carried,
     )
 
 
@@ -127,12 +151,23 @@ def transform_secrets(raw: Mapping[str, Any], *, account_id: str,
     failed = set(raw.get("policy_failed", ()))
     skipped = set(raw.get("policy_skipped", ()))
     policies: Mapping[str, str | None] = raw.get("policies", {})
+    carried: Mapping[str, str] = raw.get("policy_carried") or {}
+    now: str | None = raw.get("read_at")
     out = []
     for entry in raw["secrets"]:
         arn = entry["ARN"]
         unread = ("resource_policy",) if arn in failed or arn in skipped else ()
+        stamps: dict[str, str]
+        kept: tuple[str, ...]
+        if arn in carried:
+            stamps, kept = {"resource_policy": carried[arn]}, ("resource_policy",)
+        elif arn in policies and now:
+            stamps, kept = {"resource_policy": now}, ()
+        else:
+            stamps, kept = {}, ()
         out.append(transform_secret(entry, account_id=account_id, region=region,
-                                    policy=policies.get(arn), unread=unread))
+                                    policy=policies.get(arn), unread=unread, read_at=stamps,
+                                    carried=kept))
     return tuple(sorted(out, key=lambda s: s.arn))
 
 

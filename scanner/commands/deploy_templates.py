@@ -1,7 +1,8 @@
 """`secretgraph deploy-templates --out DIR`: the CloudFormation templates for the nightly scan.
 
-Writes the central-account stack (schedule, history bucket, topic, function and its role) and
-the StackSet template of the read-only audit role for every member account, whose policy is
+Writes the central-account stack (schedule, history bucket, topic, function and its role), the
+organization-scale variant of it (Step Functions Distributed Map; docs/deployment.md) and the
+StackSet template of the read-only audit role for every member account, whose policy is
 generated from the collectors' declared permissions.
 """
 
@@ -11,7 +12,8 @@ import argparse
 
 from scanner.deploy.templates import render_templates
 
-HELP = "write the CloudFormation templates for the scheduled deployment (central + StackSet)"
+HELP = ("write the CloudFormation templates for the scheduled deployment (central, "
+        "organization scale, member StackSet)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

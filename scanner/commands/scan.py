@@ -15,6 +15,27 @@ HELP = "scan the organization (or --accounts) and report findings"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    who, how = add_collect_arguments(parser)
+    who.add_argument("--snapshot", metavar="FILE", type=Path,
+                     help="evaluate a stored snapshot offline instead of scanning")
+    who.add_argument("--from-parts", metavar="DIR|s3://...",
+                     help="merge the parts of a sharded run (secretgraph collect) instead of "
+                     "scanning; a missing account makes the scan incomplete (exit 3)")
+    who.add_argument("--run-id", metavar="ID",
+                     help="with --from-parts: the run to merge (default: the only one)")
+    how.add_argument("--full-refresh-days", type=int, default=7, metavar="N",
+                     help="with --history: an unchanged secret policy is carried from the last "
+                     "complete scan, and re-read at least every N nights (default 7; 1 reads "
+                     "every policy every night)")
+    how.add_argument("--processes", type=int, default=1, metavar="N",
+                     help="collect in N processes, one shard of the accounts each (default 1)")
+    add_output_arguments(parser)
+
+
+def add_collect_arguments(
+        parser: argparse.ArgumentParser) -> tuple[argparse._ArgumentGroup,
+                                                  argparse._ArgumentGroup]:
+    """The what-to-scan and credential flags (shared with `secretgraph collect`)."""
     who = parser.add_argument_group("what to scan")
     who.add_argument("--org", action="store_true",
                      help="discover ACTIVE accounts through Organizations (management or "
@@ -25,8 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "enabled in the account (default: the profile's Region)")
     who.add_argument("--central-account", metavar="ID",
                      help="the central security account (inferred and reported when omitted)")
-    who.add_argument("--snapshot", metavar="FILE", type=Path,
-                     help="evaluate a stored snapshot offline instead of scanning")
     how = parser.add_argument_group("credentials")
     how.add_argument("--profile", help="AWS profile for the starting credentials")
     how.add_argument("--role-name", metavar="NAME",
@@ -39,6 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
     how.add_argument("--max-workers", type=int, default=8,
                      help="parallel account x region workers (default 8)")
+    how.add_argument("--policy-tps", type=float, default=25.0, metavar="N",
+                     help="GetResourcePolicy requests per second per account and Region "
+                     "(default 25: half of AWS's 50/s bucket, which the organization's own "
+                     "PutResourcePolicy calls share)")
+    return who, how
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("inputs and outputs")
     out.add_argument("--out", metavar="DIR", type=Path, default=Path("secretgraph-out"),
                      help="output directory (default ./secretgraph-out)")
@@ -134,8 +161,19 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         check_role_name(args.role_name)
     if args.role_arn:
         check_role_arn_template(args.role_arn)
-    regions, all_regions = resolve_regions(args.regions, args.profile,
-                                           required=args.snapshot is None)
+    if args.snapshot is not None and args.from_parts is not None:
+        raise UsageError("give --snapshot or --from-parts, not both")
+    if args.run_id is not None and args.from_parts is None:
+        raise UsageError("--run-id needs --from-parts")
+    if args.full_refresh_days < 1:
+        raise UsageError("--full-refresh-days must be at least 1")
+    if args.processes < 1:
+        raise UsageError("--processes must be at least 1")
+    if args.processes > 1 and (args.snapshot is not None or args.from_parts is not None):
+        raise UsageError("--processes applies to a scan that collects, not to "
+                         "--snapshot or --from-parts")
+    regions, all_regions = resolve_regions(
+        args.regions, args.profile, required=args.snapshot is None and args.from_parts is None)
     return ScanOptions(
         regions=regions,
         all_regions=all_regions,
@@ -160,6 +198,11 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         snapshot_in=args.snapshot,
         emit_pass=args.emit_pass,
         quiet=args.quiet,
+        parts_in=args.from_parts,
+        run_id=args.run_id,
+        processes=args.processes,
+        policy_tps=args.policy_tps,
+        full_refresh_days=args.full_refresh_days,
     )
 
 

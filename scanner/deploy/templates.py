@@ -15,6 +15,7 @@ can read them) and returns the paths.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -330,8 +331,435 @@ def render_templates(out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, template in ((CENTRAL_FILE, central_template()), (MEMBER_FILE, member_template())):
+    for name, template in ((CENTRAL_FILE, central_template()), (MEMBER_FILE, member_template()),
+                           (ORG_SCALE_FILE, org_scale_template())):
         path = out / name
         path.write_text(to_yaml(template), encoding="utf-8")
         written.append(path)
     return written
+
+
+# --------------------------------------------------------------------------- organization scale
+
+ORG_SCALE_FILE = "secretgraph-org-scale.yaml"
+TASKS = "scanner.deploy.tasks"
+#: Errors of the Lambda service itself (not of our code) and throttling: retried with backoff.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+LAMBDA_TRANSIENT = ["Lambda.ServiceException", "Lambda.AWSLambdaException",
+                    "Lambda.SdkClientException", "Lambda.TooManyRequestsException",
+                    "Lambda.ClientExecutionTimeoutException"]
+THROTTLED = ["ThrottlingException", "TooManyRequestsException", "Lambda.ThrottlingException"]
+
+
+def _retry() -> list[dict[str, Any]]:
+    return [
+        {"ErrorEquals": LAMBDA_TRANSIENT + THROTTLED, "IntervalSeconds": 2, "MaxAttempts": 6,
+         "BackoffRate": 2.0, "MaxDelaySeconds": 60, "JitterStrategy": "FULL"},
+        {"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 5, "MaxAttempts": 1},
+    ]
+
+
+def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
+                         fargate: bool = False) -> dict[str, Any]:
+    """The Standard workflow (Amazon States Language). ``list_accounts``, ``collect`` and
+    ``analyze`` are function ARNs (strings or intrinsics); with ``fargate`` the analysis runs
+    as an ECS task (``${Cluster}``, ``${TaskDefinition}``, ``${Subnets}``... substitutions).
+
+    Map parameters come from the execution input (the schedule's Input): ``batch_size``,
+    ``max_concurrency``, ``tolerated_failure_percentage``.
+    """
+    collect_batch = {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": collect, "Payload.$": "$"},
+        "ResultSelector": {"accounts.$": "$.Payload.accounts",
+                           "incomplete.$": "$.Payload.incomplete"},
+        "Retry": _retry(),
+        # the batch's accounts become coverage entries in the analysis; the run goes on
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                   "Next": "RecordFailedBatch"}],
+        "End": True,
+    }
+    payload = {"run_id.$": "$.discovery.run_id", "results.$": "$.results"}
+    analyze_state: dict[str, Any]
+    if fargate:
+        analyze_state = {
+            "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
+            "Parameters": {
+                "LaunchType": "FARGATE", "Cluster": "${Cluster}",
+                "TaskDefinition": "${TaskDefinition}",
+                "NetworkConfiguration": {"AwsvpcConfiguration": {
+                    "Subnets": ["${Subnet}"], "SecurityGroups": ["${SecurityGroup}"],
+                    "AssignPublicIp": "DISABLED"}},
+                "Overrides": {"ContainerOverrides": [{
+                    "Name": "analyze",
+                    "Environment": [
+                        {"Name": "RUN_ID", "Value.$": "$.discovery.run_id"},
+                        {"Name": "FAILURES", "Value.$": "States.JsonToString($.results)"}]}]}},
+            "Retry": [{"ErrorEquals": ["ECS.AmazonECSException", "States.Timeout"],
+                       "IntervalSeconds": 30, "MaxAttempts": 2, "BackoffRate": 2.0}],
+            "End": True}
+    else:
+        analyze_state = {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": analyze, "Payload": payload},
+            "ResultSelector": {"result.$": "$.Payload"},
+            "Retry": _retry(), "End": True}
+    return {
+        "Comment": "secretgraph organization-scale scan: discover, collect per account batch "
+                   "(Distributed Map), merge and analyse",
+        "StartAt": "ListAccounts",
+        "States": {
+            "ListAccounts": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": list_accounts,
+                               "Payload": {"run_id.$": "$$.Execution.Name"}},
+                "ResultSelector": {"run_id.$": "$.Payload.run_id",
+                                   "accounts.$": "$.Payload.accounts"},
+                "ResultPath": "$.discovery", "Retry": _retry(), "Next": "CollectAccounts"},
+            "CollectAccounts": {
+                "Type": "Map",
+                "ItemsPath": "$.discovery.accounts",
+                "ItemBatcher": {"MaxItemsPerBatchPath": "$.batch_size",
+                                "BatchInput": {"run_id.$": "$.discovery.run_id"}},
+                "MaxConcurrencyPath": "$.max_concurrency",
+                "ToleratedFailurePercentagePath": "$.tolerated_failure_percentage",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "CollectBatch",
+                    "States": {
+                        "CollectBatch": collect_batch,
+                        "RecordFailedBatch": {"Type": "Pass", "End": True},
+                    }},
+                "ResultPath": "$.results",
+                "Next": "Analyze"},
+            "Analyze": analyze_state,
+        },
+    }
+
+
+def _lambda(name: str, handler: str, description: str, *, memory: Any, timeout: int,
+            env: dict[str, Any], role: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "DependsOn": [f"{name}LogGroup"],
+        "Properties": {
+            "FunctionName": _sub(f"${{AWS::StackName}}-{name.lower()}"),
+            "Description": description, "Runtime": "python3.11", "Handler": handler,
+            "Code": {"S3Bucket": _ref("CodeBucket"), "S3Key": _ref("CodeKey")},
+            "Role": _getatt(role, "Arn"), "Timeout": timeout, "MemorySize": memory,
+            "EphemeralStorage": {"Size": 4096},
+            "Environment": {"Variables": env}}}
+
+
+def _log_group(name: str) -> dict[str, Any]:
+    return {"Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {"LogGroupName": _sub(f"/aws/lambda/${{AWS::StackName}}-{name.lower()}"),
+                           "RetentionInDays": 365}}
+
+
+def _role(service: str, statements: list[Any], *extra: dict[str, Any],
+          source_account: bool = True) -> dict[str, Any]:
+    trust: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service},
+                             "Action": "sts:AssumeRole"}
+    if source_account:
+        trust["Condition"] = {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}
+    return {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+        "Policies": [{"PolicyName": "secretgraph", "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": statements}}, *extra]}}
+
+
+def org_scale_template() -> dict[str, Any]:
+    """The organization-scale stack: the central stack's bucket, key and topic, plus a Standard
+    workflow (Distributed Map) started by EventBridge Scheduler, three task functions, an
+    optional ECS Fargate analysis task and an optional CloudTrail-driven re-read marker."""
+    base = central_template()
+    params = dict(base["Parameters"])
+    params.update({
+        "BatchSize": {"Type": "Number", "Default": 10, "MinValue": 1, "MaxValue": 100,
+                      "Description": "Accounts per collector invocation (ItemBatcher)"},
+        "MaxConcurrency": {"Type": "Number", "Default": 40, "MinValue": 1, "MaxValue": 1000,
+                           "Description": "Collector invocations at once (Distributed Map)"},
+        "ToleratedFailurePercentage": {
+            "Type": "Number", "Default": 10, "MinValue": 0, "MaxValue": 100,
+            "Description": "Map runs whose failed batches exceed this fail the execution "
+                           "(caught batches are coverage entries and do not count)"},
+        "PolicyTps": {"Type": "Number", "Default": 25, "MinValue": 1, "MaxValue": 45,
+                      "Description": "GetResourcePolicy per second per account and Region "
+                                     "(AWS's bucket: 50, shared with PutResourcePolicy)"},
+        "AnalysisRunner": {"Type": "String", "Default": "lambda",
+                           "AllowedValues": ["lambda", "fargate"],
+                           "Description": "Where the merge and analysis run: Lambda (up to "
+                                          "10 GB) or an ECS Fargate task"},
+        "AnalysisMemory": {"Type": "Number", "Default": 4096, "MinValue": 1024,
+                           "MaxValue": 10240, "Description": "Analysis function memory (MB)"},
+        "AnalysisImage": {"Type": "String", "Default": "",
+                          "Description": "Container image of the package (AnalysisRunner "
+                                         "fargate)"},
+        "AnalysisSubnet": {"Type": "String", "Default": "",
+                           "Description": "Private subnet of the Fargate task"},
+        "AnalysisSecurityGroup": {"Type": "String", "Default": "",
+                                  "Description": "Security group of the Fargate task"},
+        "PartsRetentionDays": {"Type": "Number", "Default": 14, "MinValue": 1,
+                               "Description": "Days to keep the parts of a run"},
+        "ReReadOnChange": {"Type": "String", "Default": "false",
+                           "AllowedValues": ["true", "false"],
+                           "Description": "CloudTrail rule: mark resources whose policy "
+                                          "changed for re-read in the next run"},
+    })
+    conditions = dict(base["Conditions"])
+    conditions.update({
+        "UseFargate": {"Fn::Equals": [_ref("AnalysisRunner"), "fargate"]},
+        "ReRead": {"Fn::Equals": [_ref("ReReadOnChange"), "true"]},
+    })
+    keep = ("HistoryKey", "HistoryKeyAlias", "HistoryBucketPolicy", "NotificationTopic",
+            "NotificationTopicPolicy", "NotificationEmail")
+    resources: dict[str, Any] = {k: base["Resources"][k] for k in keep}
+    bucket = json.loads(json.dumps(base["Resources"]["HistoryBucket"]))
+    bucket["Properties"]["LifecycleConfiguration"]["Rules"].append({
+        "Id": "ExpireOldParts", "Status": "Enabled",
+        "Prefix": _sub("${HistoryPrefix}/parts/"),
+        "ExpirationInDays": _ref("PartsRetentionDays"),
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 1}})
+    resources["HistoryBucket"] = bucket
+
+    key_arn = _getatt("HistoryKey", "Arn")
+    bucket_arn = _getatt("HistoryBucket", "Arn")
+    parts_arn = _sub("${HistoryBucket.Arn}/${HistoryPrefix}/parts/*")
+    history_arn = _sub("${HistoryBucket.Arn}/${HistoryPrefix}/*")
+    parts_uri = _sub("s3://${HistoryBucket}/${HistoryPrefix}/parts")
+    env = {
+        "SECRETGRAPH_ROLE_NAME": _ref("AuditRoleName"),
+        "SECRETGRAPH_EXTERNAL_ID": _ref("ExternalId"),
+        "SECRETGRAPH_REGIONS": _ref("Regions"),
+        "SECRETGRAPH_ORG_MODE": _ref("OrgMode"),
+        "SECRETGRAPH_ACCOUNTS": _ref("Accounts"),
+        "SECRETGRAPH_HISTORY_URI": _sub("s3://${HistoryBucket}/${HistoryPrefix}"),
+        "SECRETGRAPH_SNS_TOPIC_ARN": _ref("NotificationTopic"),
+        "SECRETGRAPH_SECURITYHUB": _ref("SecurityHubMode"),
+        "SECRETGRAPH_CENTRAL_ACCOUNT": _ref("AWS::AccountId"),
+        "SECRETGRAPH_PARTS_URI": parts_uri,
+        "SECRETGRAPH_PARTS_KMS_KEY": key_arn,
+        "SECRETGRAPH_POLICY_TPS": _ref("PolicyTps"),
+    }
+    deny_values = {"Sid": "NeverReadSecretValues", "Effect": "Deny",
+                   "Action": list(NEVER_ALLOWED), "Resource": "*"}
+    use_key = {"Sid": "UseHistoryKey", "Effect": "Allow",
+               "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn}
+    list_parts = {"Sid": "ListParts", "Effect": "Allow", "Action": "s3:ListBucket",
+                  "Resource": bucket_arn,
+                  "Condition": {"StringLike": {"s3:prefix": [_sub("${HistoryPrefix}/*")]}}}
+
+    def logs(name: str) -> dict[str, Any]:
+        return {"PolicyName": "write-own-logs", "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": _sub(f"${{{name}LogGroup.Arn}}")}]}}
+
+    read_only = {"PolicyName": "secretgraph-read-only", "PolicyDocument": _read_only_policy()}
+    # discovery: Organizations, the parts (write its manifest); no audit role needed
+    resources["ListAccountsRole"] = _role("lambda.amazonaws.com", [
+        {"Sid": "DiscoverOrganization", "Effect": "Allow",
+         "Action": _scanner_discovery_actions(), "Resource": "*"},
+        {"Sid": "WriteManifest", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": parts_arn},
+        use_key, deny_values], logs("ListAccounts"))
+    # collectors: assume the audit role, read (the central account with their own role),
+    # write parts; they never read the history
+    resources["CollectRole"] = _role("lambda.amazonaws.com", [
+        {"Sid": "AssumeAuditRoleInMembers", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Resource": _sub("arn:${AWS::Partition}:iam::*:role/${AuditRoleName}")},
+        {"Sid": "WriteParts", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": parts_arn},
+        use_key, deny_values], read_only, logs("Collect"))
+    analysis_statements: list[Any] = [
+        list_parts,
+        {"Sid": "ReadPartsReadWriteHistory", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject"], "Resource": history_arn},
+        use_key,
+        {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish",
+         "Resource": _ref("NotificationTopic")},
+        {"Fn::If": ["SecurityHubOn", {
+            "Sid": "ImportFindings", "Effect": "Allow",
+            "Action": "securityhub:BatchImportFindings",
+            "Resource": _sub("arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:"
+                             "product/${AWS::AccountId}/default")}, _ref("AWS::NoValue")]},
+        deny_values]
+    resources["AnalyzeRole"] = _role("lambda.amazonaws.com", analysis_statements,
+                                     logs("Analyze"))
+    for name, handler, desc, memory, timeout, role in (
+            ("ListAccounts", f"{TASKS}.list_accounts", "secretgraph: discover the accounts",
+             512, 300, "ListAccountsRole"),
+            ("Collect", f"{TASKS}.collect_batch", "secretgraph: collect a batch of accounts",
+             2048, 900, "CollectRole"),
+            ("Analyze", f"{TASKS}.analyze", "secretgraph: merge, evaluate, record, notify",
+             _ref("AnalysisMemory"), 900, "AnalyzeRole")):
+        resources[f"{name}LogGroup"] = _log_group(name)
+        resources[f"{name}Function"] = _lambda(name, handler, desc, memory=memory,
+                                               timeout=timeout, env=env, role=role)
+
+    # ECS Fargate analysis (AnalysisRunner fargate): same package, same environment
+    resources["AnalysisCluster"] = {
+        "Type": "AWS::ECS::Cluster", "Condition": "UseFargate",
+        "Properties": {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]}}
+    resources["AnalysisTaskLogGroup"] = {
+        "Type": "AWS::Logs::LogGroup", "Condition": "UseFargate",
+        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {"LogGroupName": _sub("/ecs/${AWS::StackName}-analyze"),
+                       "RetentionInDays": 365}}
+    resources["AnalysisExecutionRole"] = {
+        "Type": "AWS::IAM::Role", "Condition": "UseFargate",
+        "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": [_sub("arn:${AWS::Partition}:iam::aws:policy/service-role/"
+                                       "AmazonECSTaskExecutionRolePolicy")]}}
+    resources["AnalysisTaskRole"] = {
+        **_role("ecs-tasks.amazonaws.com", analysis_statements), "Condition": "UseFargate"}
+    container_env = [{"Name": k, "Value": v} for k, v in env.items()]
+    resources["AnalysisTaskDefinition"] = {
+        "Type": "AWS::ECS::TaskDefinition", "Condition": "UseFargate",
+        "Properties": {
+            "RequiresCompatibilities": ["FARGATE"], "NetworkMode": "awsvpc",
+            "Cpu": "4096", "Memory": "30720",
+            "EphemeralStorage": {"SizeInGiB": 50},
+            "ExecutionRoleArn": _getatt("AnalysisExecutionRole", "Arn"),
+            "TaskRoleArn": _getatt("AnalysisTaskRole", "Arn"),
+            "ContainerDefinitions": [{
+                "Name": "analyze", "Image": _ref("AnalysisImage"), "Essential": True,
+                "Command": ["python", "-m", "scanner.deploy.tasks", "analyze"],
+                "Environment": container_env,
+                "LogConfiguration": {"LogDriver": "awslogs", "Options": {
+                    "awslogs-group": _ref("AnalysisTaskLogGroup"),
+                    "awslogs-region": _ref("AWS::Region"),
+                    "awslogs-stream-prefix": "analyze"}}}]}}
+
+    functions = [_getatt(f"{n}Function", "Arn") for n in ("ListAccounts", "Collect", "Analyze")]
+    invoke_targets = functions + [_sub(f"${{{n}Function.Arn}}:*")
+                                  for n in ("ListAccounts", "Collect", "Analyze")]
+    sm_statements: list[Any] = [
+        {"Sid": "InvokeTasks", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+         "Resource": invoke_targets},
+        # a Distributed Map starts child executions of its own state machine
+        {"Sid": "RunChildWorkflows", "Effect": "Allow", "Action": "states:StartExecution",
+         "Resource": _sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                          "stateMachine:${AWS::StackName}-nightly")},
+        {"Sid": "ManageChildWorkflows", "Effect": "Allow",
+         "Action": ["states:DescribeExecution", "states:StopExecution"],
+         "Resource": _sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                          "execution:${AWS::StackName}-nightly/*")},
+        {"Fn::If": ["UseFargate", {
+            "Sid": "RunAnalysisTask", "Effect": "Allow", "Action": "ecs:RunTask",
+            "Resource": _ref("AnalysisTaskDefinition")}, _ref("AWS::NoValue")]},
+        {"Fn::If": ["UseFargate", {
+            "Sid": "WatchAnalysisTask", "Effect": "Allow",
+            "Action": ["ecs:StopTask", "ecs:DescribeTasks"], "Resource": "*",
+            "Condition": {"ArnEquals": {"ecs:cluster": _getatt("AnalysisCluster", "Arn")}}},
+            _ref("AWS::NoValue")]},
+        {"Fn::If": ["UseFargate", {
+            "Sid": "SyncRunTaskRule", "Effect": "Allow",
+            "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            "Resource": _sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+                             "rule/StepFunctionsGetEventsForECSTaskRule")},
+            _ref("AWS::NoValue")]},
+        {"Fn::If": ["UseFargate", {
+            "Sid": "PassAnalysisRoles", "Effect": "Allow", "Action": "iam:PassRole",
+            "Resource": [_getatt("AnalysisTaskRole", "Arn"),
+                         _getatt("AnalysisExecutionRole", "Arn")]}, _ref("AWS::NoValue")]},
+    ]
+    resources["StateMachineRole"] = _role("states.amazonaws.com", sm_statements)
+    lambda_def = org_scale_definition(list_accounts="${ListAccounts}", collect="${Collect}",
+                                      analyze="${Analyze}")
+    fargate_def = org_scale_definition(list_accounts="${ListAccounts}", collect="${Collect}",
+                                       analyze="${Analyze}", fargate=True)
+    subs = {"ListAccounts": _getatt("ListAccountsFunction", "Arn"),
+            "Collect": _getatt("CollectFunction", "Arn"),
+            "Analyze": _getatt("AnalyzeFunction", "Arn"),
+            "Cluster": {"Fn::If": ["UseFargate", _getatt("AnalysisCluster", "Arn"), "none"]},
+            "TaskDefinition": {"Fn::If": ["UseFargate", _ref("AnalysisTaskDefinition"),
+                                          "none"]},
+            "Subnet": _ref("AnalysisSubnet"), "SecurityGroup": _ref("AnalysisSecurityGroup")}
+    resources["StateMachineLogGroup"] = {
+        "Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {"LogGroupName": _sub("/aws/vendedlogs/states/${AWS::StackName}-nightly"),
+                       "RetentionInDays": 365}}
+    sm_statements.append({
+        "Sid": "DeliverLogs", "Effect": "Allow",
+        "Action": ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                   "logs:DeleteLogDelivery", "logs:ListLogDeliveries",
+                   "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+                   "logs:DescribeLogGroups"],
+        "Resource": "*"})
+    resources["NightlyStateMachine"] = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "StateMachineName": _sub("${AWS::StackName}-nightly"),
+            "StateMachineType": "STANDARD",
+            "RoleArn": _getatt("StateMachineRole", "Arn"),
+            "Definition": {"Fn::If": ["UseFargate", fargate_def, lambda_def]},
+            "DefinitionSubstitutions": subs,
+            "LoggingConfiguration": {
+                "Level": "ERROR", "IncludeExecutionData": False,
+                "Destinations": [{"CloudWatchLogsLogGroup": {
+                    "LogGroupArn": _getatt("StateMachineLogGroup", "Arn")}}]},
+            "TracingConfiguration": {"Enabled": True}}}
+    resources["ScheduleRole"] = _role("scheduler.amazonaws.com", [{
+        "Effect": "Allow", "Action": "states:StartExecution",
+        "Resource": _ref("NightlyStateMachine")}])
+    resources["NightlySchedule"] = {
+        "Type": "AWS::Scheduler::Schedule",
+        "Properties": {
+            "Description": "secretgraph nightly organization-scale scan",
+            "ScheduleExpression": _ref("ScheduleExpression"),
+            "ScheduleExpressionTimezone": _ref("ScheduleTimezone"),
+            "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
+            "Target": {
+                "Arn": _ref("NightlyStateMachine"), "RoleArn": _getatt("ScheduleRole", "Arn"),
+                "Input": _sub('{"batch_size": ${BatchSize}, "max_concurrency": '
+                              '${MaxConcurrency}, "tolerated_failure_percentage": '
+                              '${ToleratedFailurePercentage}}'),
+                "RetryPolicy": {"MaximumRetryAttempts": 0}}}}
+    # optional: policy changes in the central account are recorded for the next run's re-read
+    resources["ReReadQueue"] = {
+        "Type": "AWS::SQS::Queue", "Condition": "ReRead",
+        "Properties": {"KmsMasterKeyId": _ref("HistoryKey"),
+                       "MessageRetentionPeriod": 1209600}}
+    resources["ReReadQueuePolicy"] = {
+        "Type": "AWS::SQS::QueuePolicy", "Condition": "ReRead",
+        "Properties": {"Queues": [_ref("ReReadQueue")], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{
+                "Sid": "FromTheRule", "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                "Resource": _getatt("ReReadQueue", "Arn"),
+                "Condition": {"ArnEquals": {"aws:SourceArn": _getatt("ReReadRule", "Arn")}}}]}}}
+    resources["ReReadRule"] = {
+        "Type": "AWS::Events::Rule", "Condition": "ReRead",
+        "Properties": {
+            "Description": "secretgraph: secret and key policy changes to re-read next run",
+            "State": "ENABLED",
+            "EventPattern": {
+                "source": ["aws.secretsmanager", "aws.kms"],
+                "detail-type": ["AWS API Call via CloudTrail"],
+                "detail": {"eventName": ["PutResourcePolicy", "DeleteResourcePolicy",
+                                         "UpdateSecret", "PutKeyPolicy"]}},
+            "Targets": [{"Id": "re-read-queue", "Arn": _getatt("ReReadQueue", "Arn")}]}}
+    outputs = {
+        "HistoryUri": {"Description": "secretgraph --history for this deployment",
+                       "Value": _sub("s3://${HistoryBucket}/${HistoryPrefix}")},
+        "PartsUri": {"Description": "secretgraph scan --from-parts for a run",
+                     "Value": parts_uri},
+        "StateMachineArn": {"Value": _ref("NightlyStateMachine")},
+        "CollectRoleArn": {"Description": "TrustedPrincipalArn for the member StackSet",
+                           "Value": _getatt("CollectRole", "Arn")},
+        "TopicArn": {"Value": _ref("NotificationTopic")},
+    }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "secretgraph organization-scale scan: EventBridge Scheduler -> Step "
+                       "Functions Distributed Map (generated by `secretgraph deploy-templates`)",
+        "Parameters": params, "Conditions": conditions, "Resources": resources,
+        "Outputs": outputs,
+    }

@@ -16,7 +16,7 @@ from scanner.model import Snapshot, to_jsonable
 
 VOLATILE: dict[str, frozenset[str]] = {
     "secret": frozenset({"last_accessed", "last_changed", "last_rotated", "next_rotation",
-                         "version_stages"}),
+                         "version_stages", "read_at", "carried"}),
 }
 #: Fields holding a policy document, compared statement by statement.
 POLICY_FIELDS: dict[str, frozenset[str]] = {

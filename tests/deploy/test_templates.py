@@ -16,6 +16,7 @@ from scanner.deploy.templates import (
     CENTRAL_FILE,
     DEFAULT_SCHEDULE,
     MEMBER_FILE,
+    ORG_SCALE_FILE,
     central_template,
     member_template,
     render_templates,
@@ -106,11 +107,11 @@ def test_central_bucket_topic_schedule_and_role_are_locked_down() -> None:
     assert all(a.startswith("organizations:") for st in wild for a in _actions(st))
 
 
-def test_deploy_templates_command_writes_both(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_deploy_templates_command_writes_all_three(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy-templates", "--out", str(tmp_path / "cfn")]) == 0
     written = sorted(p.name for p in (tmp_path / "cfn").iterdir())
-    assert written == sorted([CENTRAL_FILE, MEMBER_FILE])
+    assert written == sorted([CENTRAL_FILE, MEMBER_FILE, ORG_SCALE_FILE])
     loaded = yaml.safe_load((tmp_path / "cfn" / MEMBER_FILE).read_text())
     assert loaded["Resources"]["AuditRole"]["Type"] == "AWS::IAM::Role"
     assert CENTRAL_FILE in capsys.readouterr().out

@@ -1,0 +1,63 @@
+"""`secretgraph collect`: one shard of an organization-scale run (DESIGN.md contract).
+
+Takes scan's what-to-scan and credential flags, plus ``--shard I/N`` (a stable partition by
+account id), ``--run-id ID`` (shared by every shard of one run) and ``--parts DIR|s3://...``.
+Writes one snapshot part per account and a shard manifest; ``secretgraph scan --from-parts``
+merges the run. Exit 0 when the shard's accounts were read completely, 3 when something in
+them could not be read (the coverage is in the parts), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from scanner.commands.scan import add_collect_arguments
+from scanner.errors import UsageError
+from scanner.pipeline import parse_list
+
+HELP = "collect one shard of a sharded run into snapshot parts (merge with scan --from-parts)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_collect_arguments(parser)
+    shard = parser.add_argument_group("shard protocol")
+    shard.add_argument("--shard", metavar="I/N", default="1/1",
+                       help="collect shard I of N (1-based; default 1/1, every account)")
+    shard.add_argument("--run-id", metavar="ID", required=True,
+                       help="the run this shard belongs to (the same for every shard)")
+    shard.add_argument("--parts", metavar="DIR|s3://...", required=True,
+                       help="where the parts go: a directory or s3://bucket/prefix")
+    shard.add_argument("--parts-kms-key", metavar="KEY",
+                       help="with s3://: encrypt the parts with this KMS key (SSE-KMS)")
+    shard.add_argument("--config", metavar="FILE",
+                       help="secretgraph.yaml (for required_replica_regions)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scanner.collect import CollectOptions, ShardRequest, collect_shard
+    from scanner.engine import load_config
+    from scanner.shards import check_run_id, open_parts, parse_shard
+
+    shard = parse_shard(args.shard)
+    run_id = check_run_id(args.run_id)
+    regions = parse_list(args.regions) or parse_list(os.environ.get("AWS_DEFAULT_REGION")
+                                                     or os.environ.get("AWS_REGION"))
+    if not regions:
+        raise UsageError("no regions: give --regions r1,r2 (or set AWS_DEFAULT_REGION)")
+    config = load_config(Path(args.config) if args.config else None)
+    options = CollectOptions(
+        out=Path(os.devnull), regions=regions, accounts=parse_list(args.accounts),
+        org=args.org, role_name=args.role_name, external_id=args.external_id,
+        profile=args.profile, central_account=args.central_account,
+        endpoint_url=args.endpoint_url, max_workers=args.max_workers,
+        required_replica_regions=config.required_replica_regions,
+        policy_tps=args.policy_tps)
+    parts = open_parts(args.parts, kms_key_id=args.parts_kms_key)
+    manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts, shard=shard))
+    print(f"shard {manifest.shard} of run {run_id}: {len(manifest.accounts)} account(s) of "
+          f"{len(manifest.expected_accounts)} written to {parts.uri} "
+          f"({sum((manifest.api_calls or {}).values())} API calls, {manifest.seconds:.1f}s)")
+    return 3 if manifest.incomplete else 0

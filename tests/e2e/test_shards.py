@@ -1,0 +1,182 @@
+"""The shard protocol end to end (DESIGN.md contract), against a moto server on 127.0.0.1.
+
+`scan`, `scan --processes 2` and 3 x `collect --shard I/3` + `scan --from-parts` must give the
+same findings (rule, resource, principal, status), on the demo estate and on a 50-account
+organization; the sharded path may send more requests than one scan only for the organization
+discovery each shard repeats. A shard that never ran leaves its accounts as coverage entries:
+the merged scan is incomplete and exits 3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import boto3
+import pytest
+
+from scanner.cli import main
+from scanner.demo.estate import seed
+from scanner.demo.fidelity import replica_keys_kept
+from scanner.demo.run import CONFIG, scan_options
+from scanner.demo.server import SKIP_AMIS_ENV
+from scanner.findings import Finding
+from scanner.pipeline import Analysis, ScanOptions, run_scan
+from scanner.shards import LocalParts, partition, read_manifests, shard_of, Shard
+
+pytestmark = pytest.mark.e2e
+
+REGION = "us-east-1"
+ROLE = "OrganizationAccountAccessRole"
+
+Key = tuple[str, str, str | None, str]
+
+
+def keys(findings: Iterable[Finding]) -> set[Key]:
+    return {(f.rule_id, f.resource.arn, f.principal, f.status.value) for f in findings}
+
+
+def discovery(operation: str) -> bool:
+    """What every shard repeats: who am I, and which accounts does the organization hold."""
+    return operation.startswith("organizations.") or operation == "sts.GetCallerIdentity"
+
+
+def assert_only_discovery_repeated(single: Mapping[str, int], sharded: Mapping[str, int],
+                                   shards: int) -> None:
+    assert set(sharded) == set(single)
+    for operation, count in single.items():
+        extra = (shards - 1) * count if discovery(operation) else 0
+        assert sharded[operation] == count + extra, operation
+
+
+def three_ways(options: ScanOptions, tmp_path: Path,
+               collect_args: list[str]) -> tuple[Analysis, Analysis, Analysis, dict[str, int]]:
+    """(scan, scan --processes 2, 3 x collect --shard + scan --from-parts, the shards' calls)."""
+    single = run_scan(dataclasses.replace(options, out_dir=tmp_path / "single", quiet=True,
+                                          formats=("json",)))
+    processes = run_scan(dataclasses.replace(options, out_dir=tmp_path / "processes",
+                                             processes=2, quiet=True, formats=("json",)))
+    parts = tmp_path / "parts"
+    for i in (1, 2, 3):
+        assert main(["collect", *collect_args, "--shard", f"{i}/3", "--run-id", "night-1",
+                     "--parts", str(parts)]) in (0, 3)
+    merged = run_scan(dataclasses.replace(options, out_dir=tmp_path / "merged", quiet=True,
+                                          formats=("json",), parts_in=str(parts),
+                                          run_id="night-1", org=False, regions=()))
+    manifests = read_manifests(LocalParts(parts), "night-1")
+    assert sorted(m.shard for m in manifests) == ["1/3", "2/3", "3/3"]
+    calls: dict[str, int] = {}
+    for m in manifests:
+        for op, n in (m.api_calls or {}).items():
+            calls[op] = calls.get(op, 0) + n
+    return single, processes, merged, calls
+
+
+def test_partition_is_stable_and_covers_every_account_once() -> None:
+    accounts = [f"{n:012d}" for n in range(1000, 1400)]
+    shards = [partition(accounts, Shard(index=i, count=3)) for i in (1, 2, 3)]
+    assert sorted(a for s in shards for a in s) == sorted(accounts)
+    assert all(len(s) > 100 for s in shards)  # roughly even
+    # an account's shard does not depend on which other accounts exist
+    assert partition(accounts[:10], Shard(index=2, count=3)) == \
+        tuple(a for a in sorted(accounts[:10]) if shard_of(a, 3) == 2)
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "3", "a/b", "1/0"])
+def test_bad_shard_is_usage_error(text: str, capsys: pytest.CaptureFixture[str],
+                                  tmp_path: Path) -> None:
+    assert main(["collect", "--regions", REGION, "--shard", text, "--run-id", "r",
+                 "--parts", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--shard" in err and "Traceback" not in err
+
+
+def test_demo_estate_same_findings_three_ways(moto_endpoint: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SKIP_AMIS_ENV, "false")
+    with replica_keys_kept():
+        estate = seed(moto_endpoint)
+        options = dataclasses.replace(scan_options(estate, tmp_path), max_attempts=2)
+        collect_args = ["--org", "--role-name", estate.role_name, "--regions",
+                        ",".join(estate.regions), "--endpoint-url", moto_endpoint,
+                        "--central-account", estate.central_account, "--config", str(CONFIG)]
+        single, processes, merged, calls = three_ways(options, tmp_path, collect_args)
+    assert single.snapshot.complete
+    assert keys(single.findings) == keys(processes.findings) == keys(merged.findings)
+    assert len(keys(single.findings)) > 50
+    assert single.exit_code == processes.exit_code == merged.exit_code
+    assert merged.snapshot.meta.central_account == estate.central_account
+    assert merged.snapshot.meta.accounts == single.snapshot.meta.accounts
+    assert_only_discovery_repeated(single.api_calls, calls, 3)
+    assert_only_discovery_repeated(single.api_calls, processes.api_calls, 2)
+
+
+# --------------------------------------------------------------------------- 50 accounts
+
+
+def _client(endpoint: str, service: str, creds: Mapping[str, str] | None = None) -> Any:
+    keys_ = dict(creds or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"})
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint, **keys_)
+
+
+def seed_wide(endpoint: str, members: int) -> list[str]:
+    """An organization of ``members`` member accounts; every fifth one holds a CMK secret
+    shared with the next account, the others one default-key secret."""
+    org = _client(endpoint, "organizations")
+    org.create_organization(FeatureSet="ALL")
+    ids = [org.create_account(AccountName=f"m{n}", Email=f"m{n}@example.com")[
+        "CreateAccountStatus"]["AccountId"] for n in range(members)]
+    sts = _client(endpoint, "sts")
+    for n, account in enumerate(ids):
+        c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}",
+                            RoleSessionName="seed")["Credentials"]
+        creds = {"aws_access_key_id": c["AccessKeyId"],
+                 "aws_secret_access_key": c["SecretAccessKey"],
+                 "aws_session_token": c["SessionToken"]}
+        sm = _client(endpoint, "secretsmanager", creds)
+        if n % 5 == 0:
+            key = _client(endpoint, "kms", creds).create_key()["KeyMetadata"]["Arn"]
+            arn = sm.create_secret(Name=f"app/{n}", SecretString="x", KmsKeyId=key)["ARN"]
+            peer = ids[(n + 1) % len(ids)]
+            sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{peer}:root"},
+                    "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+        else:
+            sm.create_secret(Name=f"plain/{n}", SecretString="x")
+    return ids
+
+
+def test_fifty_accounts_same_findings_and_a_missing_shard_is_exit_3(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    ids = seed_wide(moto_endpoint, 50)
+    options = ScanOptions(regions=(REGION,), org=True, role_name=ROLE,
+                          endpoint_url=moto_endpoint, max_attempts=1, max_workers=8)
+    collect_args = ["--org", "--role-name", ROLE, "--regions", REGION,
+                    "--endpoint-url", moto_endpoint]
+    single, processes, merged, calls = three_ways(options, tmp_path, collect_args)
+    assert len(single.snapshot.accounts) == 51  # the management account and 50 members
+    assert single.snapshot.complete and merged.snapshot.complete
+    assert keys(single.findings) == keys(processes.findings) == keys(merged.findings)
+    assert_only_discovery_repeated(single.api_calls, calls, 3)
+
+    # the same run without shard 2 of 3 (it never ran): its accounts are coverage, exit 3
+    import shutil
+
+    parts = tmp_path / "partial"
+    shutil.copytree(tmp_path / "parts", parts)
+    lost = set(partition([*ids, "123456789012"], Shard(index=2, count=3)))
+    for account in lost:
+        (parts / "night-1" / "accounts" / f"{account}.json.gz").unlink()
+    (parts / "night-1" / "shards" / "0002-of-0003.json").unlink()
+    out = tmp_path / "partial-scan"
+    code = main(["scan", "--from-parts", str(parts), "--out", str(out), "--format", "json",
+                 "--fail-on", "CRITICAL"])
+    doc = json.loads((out / "findings.json").read_text())
+    assert lost
+    gaps = {c["account_id"] for c in doc["coverage"] if c["error_code"] == "PartMissing"}
+    assert gaps == lost
+    assert doc["scan"]["complete"] is False
+    assert code == 3
