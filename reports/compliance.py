@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
-from reports._common import findings_of, rule_status_counts
+from reports._common import account_label, findings_of, rule_status_counts, short_resource
+
+#: per control, at most this many of the findings behind it are listed (the rest are counted)
+BEHIND_MAX = 20
 
 CONTROL_STATUSES: tuple[str, ...] = ("FAIL", "UNKNOWN", "PASS", "NO_RESOURCES")
 
@@ -29,6 +32,8 @@ class Control:
     counts: dict[str, int]  # results of its rules per status (FAIL, UNKNOWN, MUTED, PASS)
     rules: list[str]
     failing: list[str] = field(default_factory=list)  # ids of its FAIL/UNKNOWN findings
+    #: the first BEHIND_MAX of those findings as shown: status, rule, resource, account, message
+    behind: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,9 +95,19 @@ def build_compliance(document: Mapping[str, Any],
     evaluated = set(_evaluated_rules(document))
     per_rule = rule_status_counts(document)
     failing_ids: dict[str, list[str]] = defaultdict(list)
+    failing_rows: dict[str, list[dict[str, str]]] = defaultdict(list)
     for f in findings_of(document):
         if f.get("status") in ("FAIL", "UNKNOWN"):
-            failing_ids[str(f.get("rule_id"))].append(str(f.get("id")))
+            rid = str(f.get("rule_id"))
+            failing_ids[rid].append(str(f.get("id")))
+            resource = f.get("resource") or {}
+            failing_rows[rid].append({
+                "status": str(f.get("status")), "rule_id": rid,
+                "resource": short_resource(str(resource.get("arn") or "")),
+                "arn": str(resource.get("arn") or ""),
+                "account": account_label(resource.get("account_id"),
+                                         resource.get("account_name")),
+                "message": str(f.get("message") or f.get("title") or "")})
     controls: dict[tuple[str, str], list[str]] = defaultdict(list)
     for rid, mapping in mappings.items():
         if rid not in evaluated:
@@ -110,7 +125,8 @@ def build_compliance(document: Mapping[str, Any],
         by_fw[fw].append(Control(
             framework=fw, control=control, status=_status(counts),
             counts={s: counts.get(s, 0) for s in ("FAIL", "UNKNOWN", "MUTED", "PASS")},
-            rules=sorted(rules), failing=[i for rid in sorted(rules) for i in failing_ids[rid]]))
+            rules=sorted(rules), failing=[i for rid in sorted(rules) for i in failing_ids[rid]],
+            behind=[row for rid in sorted(rules) for row in failing_rows[rid]][:BEHIND_MAX]))
     rank = {s: i for i, s in enumerate(CONTROL_STATUSES)}
     return [Framework(key=fw, controls=sorted(items, key=lambda c: (rank[c.status],
                                                                      _natural(c.control))))

@@ -18,6 +18,7 @@ import networkx as nx
 
 from reports._common import account_label, short_resource, truncate
 from reports.html.viewmodel import _edge_state, _kind
+from scanner.policy.arn import principal_account
 
 #: per group, at most this many principal x secret pairs are listed (broken first)
 PAIRS_PER_GROUP = 60
@@ -69,12 +70,24 @@ class AccessGroup:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OuSummary:
+    """The reader accounts of one organizational unit, rolled up."""
+
+    ou: str
+    accounts: int
+    principals: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, kw_only=True)
 class AccessView:
     groups: list[AccessGroup]
     totals: dict[str, int]
     filter_counts: dict[str, int]
     hidden_groups: int = 0
     available: bool = True
+    #: reader accounts per OU (broken first); empty when the scan recorded no OU
+    ous: list[OuSummary] = field(default_factory=list)
 
 
 def _conditions_text(data: Mapping[str, Any]) -> str:
@@ -92,10 +105,7 @@ def _reader_class(principal: str, node: Mapping[str, Any], data: Mapping[str, An
         return "class:organization", "whole organization (any principal in it)", "org", ""
     if cls in ("everyone", "public", "anyone") or principal == "*":
         return "class:everyone", "everyone (public)", "public", ""
-    acct = str(node.get("account_id") or "")
-    if not acct and principal.startswith("arn:"):
-        parts = principal.split(":")
-        acct = parts[4] if len(parts) > 4 else ""
+    acct = str(node.get("account_id") or principal_account(principal) or "")
     if node.get("external"):  # outside the trust zone (the access analysis decides)
         return f"outside:{acct}", f"{acct or principal} (outside the organization)", \
             "outside", ""
@@ -167,4 +177,30 @@ def build_access_view(graph: nx.MultiDiGraph | None, *, account_names: Mapping[s
     return AccessView(groups=ordered[:MAX_GROUPS],
                       totals={k: totals.get(k, 0) for k in ("broken", "allowed", "conditional")},
                       filter_counts=filter_counts,
-                      hidden_groups=max(0, len(ordered) - MAX_GROUPS))
+                      hidden_groups=max(0, len(ordered) - MAX_GROUPS),
+                      ous=ou_rollup(groups.values()))
+
+
+#: the label of reader accounts whose OU the scan did not record
+NO_OU = "(no OU recorded)"
+
+
+def ou_rollup(groups: Any) -> list[OuSummary]:
+    """Reader accounts aggregated by organizational unit (the level above the account rows).
+    Empty when no reader account has an OU: there is nothing to roll up."""
+    accounts = [g for g in groups if g.kind == "account"]
+    if not any(g.ou for g in accounts):
+        return []
+    by_ou: dict[str, list[AccessGroup]] = defaultdict(list)
+    for g in accounts:
+        by_ou[g.ou or NO_OU].append(g)
+    out = []
+    for ou, members in by_ou.items():
+        counts: Counter[str] = Counter()
+        for g in members:
+            counts.update(g.counts)
+        out.append(OuSummary(ou=ou, accounts=len(members),
+                             principals=sum(g.principals for g in members),
+                             counts={k: counts.get(k, 0)
+                                     for k in ("broken", "allowed", "conditional")}))
+    return sorted(out, key=lambda o: (-o.counts["broken"], o.ou == NO_OU, o.ou))

@@ -27,7 +27,7 @@ from helpers.report_sample import (
     sample_graph,
 )
 from reports.html import json_for_script, render_html
-from reports.compliance import build_compliance
+from reports.compliance import BEHIND_MAX, build_compliance
 from reports.html.access_view import build_access_view
 from reports.html.network import build_network
 from reports.html.viewmodel import build_drift
@@ -211,13 +211,20 @@ def test_compliance_summarises_controls_from_the_findings() -> None:
     assert control.control == "2.1.1" and control.status == "FAIL"
     assert control.counts["FAIL"] == 6 and control.counts["PASS"] == 1
     assert set(control.failing) >= {f["id"] for f in doc["findings"] if f["status"] == "FAIL"}
+    # the findings behind the control are listed with it (at most BEHIND_MAX)
+    assert control.behind and all(b["status"] in ("FAIL", "UNKNOWN") for b in control.behind)
+    assert {b["rule_id"] for b in control.behind} <= set(control.rules)
+    assert len(control.behind) == min(len(control.failing), BEHIND_MAX)
 
 
 def test_compliance_takes_pass_counts_from_a_per_rule_summary() -> None:
     doc = sample_document()
     doc["findings"] = [f for f in doc["findings"] if f["rule_id"] == "kms-key-rotation-disabled"]
     doc["findings"][0]["status"] = "PASS"
-    doc["summary"]["passed_by_rule"] = {"kms-key-rotation-disabled": 40}
+    # findings.json's per-rule PASS summary (PASS results counted, not itemised)
+    doc["passed"] = {"itemised": False, "resources_max": 100, "by_rule": [
+        {"rule_id": "kms-key-rotation-disabled", "title": "t", "severity": "MEDIUM",
+         "count": 40}]}
     fw = {f.key: f for f in build_compliance(doc)}["CIS AWS 3.0"]
     assert fw.controls[0].status == "PASS" and fw.controls[0].counts["PASS"] == 40
 
