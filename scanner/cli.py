@@ -119,6 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.message if isinstance(exc, Interrupted) else "interrupted"
         print(f"secretgraph {args.command}: {message}", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`secretgraph rules list | head`): stop quietly, as CLI tools do;
+        # stdout is pointed at /dev/null so the interpreter's final flush cannot fail again
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE
     except Exception as exc:  # a bug: one line, and the traceback only with --debug
         from scanner.aws.errors import credentials_problem
 
