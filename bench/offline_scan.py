@@ -79,8 +79,9 @@ def run_child(snapshot: Path, out_dir: Path, formats: str, emit_pass: bool) -> i
 def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) -> None:
     """The same steps as scanner.pipeline.run_scan, each timed (CPU seconds)."""
     from reports import write_reports
+    from reports.table import render_table
     from scanner.engine import parse_config
-    from scanner.pipeline import Inputs, ScanOptions, analyze, load_inputs
+    from scanner.pipeline import TERMINAL_ROWS, Inputs, ScanOptions, analyze, load_inputs
     from scanner.snapshot_io import read_snapshot
 
     inputs = load_inputs(ScanOptions(snapshot_in=snapshot_path))
@@ -95,9 +96,14 @@ def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) ->
     for name, seconds in timings.items():
         print(f"  {name}: {seconds:.1f}s CPU", flush=True)
     c2 = _cpu()
-    written = write_reports(analysis, out_dir, formats.split(","))
+    # as run_scan: findings.json always, the other formats but the table as files, and the
+    # table on the terminal (capped)
+    names = [f for f in formats.split(",") if f != "table"]
+    written = write_reports(analysis, out_dir, names if "json" in names else ["json", *names])
+    text = render_table(analysis.document, max_rows=TERMINAL_ROWS) if "table" in formats else ""
     c3 = _cpu()
-    print(f"  reports ({', '.join(p.name for p in written)}): {c3 - c2:.1f}s CPU")
+    print(f"  reports ({', '.join(p.name for p in written)}"
+          f"{', terminal table' if text else ''}): {c3 - c2:.1f}s CPU")
     print(f"  peak RSS (this process): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -22,6 +22,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "demo.py": ([], []),
     "access.py": ([], ["--accounts", "100"]),
     "rules.py": ([], ["--accounts", "100"]),
+    "offline_scan.py": ([], ["--accounts", "100"]),
     "history.py": ([], ["--accounts", "100", "--nights", "30"]),
     "reports.py": ([], ["--html-findings", "1000", "--asff-findings", "10000"]),
     "remediate.py": ([], ["--accounts", "100"]),

@@ -170,6 +170,10 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], P
     remediation, compliance = static.remediation, static.compliance
     append, PASS = out.append, Status.PASS
     pass_id = finding_id_maker(rule_id)
+    # facts rendered once per Result: predicates cache one Result for many resources (one
+    # rotation Lambda's verdict for 100,000 secrets); the Result is kept with its facts so
+    # that its id is not reused while the rule runs
+    rendered: dict[int, tuple[Result, list[str], str]] = {}
     passed: list[str] = []  # the ARNs of the resources that passed, up to the max (+1)
     pass_count = 0
     for kind in compiled.rule.resources:
@@ -189,7 +193,7 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], P
                             compliance))
                     continue
                 out.extend(_findings(static, index.ref(node_id, attrs), node_id, attrs,
-                                     result, attributes))
+                                     result, attributes, rendered))
             except Exception as exc:  # a crashing rule becomes a finding, never silence
                 crashed.append((node_id, exc))
     if crashed:
@@ -229,8 +233,22 @@ def _clip(value: Any) -> Any:
 
 
 def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[str, Any],
-              result: Result, attributes: list[str]) -> list[Finding]:
-    facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
+              result: Result, attributes: list[str],
+              rendered: dict[int, tuple[Result, list[str], str]] | None = None
+              ) -> list[Finding]:
+    known = rendered.get(id(result)) if rendered is not None else None
+    if known is not None and known[0] is result:
+        facts, message = known[1], known[2]
+    else:
+        facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
+        if result.outcome == TRUE:  # the message speaks plainly; the evidence keeps the facts
+            message = "; ".join(dict.fromkeys(
+                render_plain(f) for f in result.facts[:_MAX_FACTS])) or static.title
+        else:
+            message = "not assessed: missing " + ", ".join(result.missing or ("input",))
+        if rendered is not None:
+            rendered[id(result)] = (result, facts, message)
+    status = Status.FAIL if result.outcome == TRUE else Status.UNKNOWN
     shown: dict[str, Any] = {}
     for a in attributes:
         if a in attrs:
@@ -241,14 +259,7 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
         evidence.update(result.evidence)
     tags = attrs.get("tags")
     if tags:
-        evidence["resource_tags"] = dict(tags)
-    if result.outcome == TRUE:  # the message speaks plainly; the evidence keeps the facts
-        message = "; ".join(dict.fromkeys(render_plain(f) for f in result.facts[:_MAX_FACTS])) \
-            or static.title
-        status = Status.FAIL
-    else:
-        message = "not assessed: missing " + ", ".join(result.missing or ("input",))
-        status = Status.UNKNOWN
+        evidence["resource_tags"] = tags if type(tags) is dict else dict(tags)
     principals: tuple[str | None, ...] = (None,)
     if result.outcome == TRUE and static.per_principal and result.principals:
         principals = result.principals
