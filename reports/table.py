@@ -180,8 +180,8 @@ def render_table(document: Mapping[str, Any], *, width: int | None = None,
                            Col("Service", 7, 16, 1), Col("Operation", 9, 30, 2),
                            Col("Error", 9, 40, 2)], gaps, width))
     blocks += _compliance_blocks(document, width)
-    blocks.append(textwrap.fill(strip_controls(trust_zone_line(document)), width) + "\n"
-                  + textwrap.fill(strip_controls(summary_line(document)), width))
+    blocks.append(textwrap.fill(strip_controls(trust_zone_line(document)), width))
+    blocks.append(textwrap.fill(strip_controls(summary_line(document)), width))
     return "\n\n".join(blocks) + "\n"
 
 

@@ -120,9 +120,8 @@ class Dispatcher:
         self.calls: list[tuple[str, tuple[str, ...]]] = []
         self.published: list[tuple[str, str]] = []
         self.deps = tasks.TaskDeps(
-            env=env, handler=Collaborators(env=env, open_store=open_store,
-                                           publish=lambda arn, s, m: self.published.append((s, m)),
-                                           export_securityhub=lambda *a: {}))
+            env=env, handler=Collaborators(
+                env=env, publish=lambda arn, s, m: self.published.append((s, m))))
 
     def __call__(self, backend: Any, function_name: str, qualifier: Any, body: Any,
                  headers: Any, response_headers: Any) -> bytes:
