@@ -98,7 +98,8 @@ def test_demo_estate_same_findings_three_ways(moto_endpoint: str, tmp_path: Path
     monkeypatch.setenv(SKIP_AMIS_ENV, "false")
     with replica_keys_kept():
         estate = seed(moto_endpoint)
-        options = dataclasses.replace(scan_options(estate, tmp_path), max_attempts=2)
+        options = dataclasses.replace(scan_options(estate, tmp_path), max_attempts=2,
+                                      emit_pass=True)  # compare PASS results too
         collect_args = ["--org", "--role-name", estate.role_name, "--regions",
                         ",".join(estate.regions), "--endpoint-url", moto_endpoint,
                         "--central-account", estate.central_account, "--config", str(CONFIG)]
@@ -152,7 +153,7 @@ def seed_wide(endpoint: str, members: int) -> list[str]:
 def test_fifty_accounts_same_findings_and_a_missing_shard_is_exit_3(
         moto_endpoint: str, tmp_path: Path) -> None:
     ids = seed_wide(moto_endpoint, 50)
-    options = ScanOptions(regions=(REGION,), org=True, role_name=ROLE,
+    options = ScanOptions(regions=(REGION,), org=True, role_name=ROLE, emit_pass=True,
                           endpoint_url=moto_endpoint, max_attempts=1, max_workers=8)
     collect_args = ["--org", "--role-name", ROLE, "--regions", REGION,
                     "--endpoint-url", moto_endpoint]
