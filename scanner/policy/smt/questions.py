@@ -1,0 +1,360 @@
+"""The exposure questions, answered with a proof or a witness.
+
+1. ``outside_read``: can a principal outside the trust zone read this secret --
+   ``secretsmanager:GetSecretValue`` on it AND the ``kms:Decrypt`` Secrets Manager makes on its
+   key for that caller?
+2. ``outside_decrypt``: can a principal outside the zone call ``kms:Decrypt`` with this key,
+   in any way (directly, any encryption context, any service or none)?
+3. ``reader_context``: for one reader the evaluator found CONDITIONAL: under which request
+   context exactly is the read allowed (or: proven never)?
+
+Cross-account evaluation (IAM User Guide, "Cross-account policy evaluation logic"; Secrets
+Manager User Guide, "Access secrets across accounts"; see scanner/access/gates.py): the
+resource policy AND the key policy AND the caller's identity policies AND the resource
+account's RCPs must allow, and no explicit Deny may apply. The caller's identity policies
+live in its own account, outside the zone: the question assumes they allow (the outsider
+writes them). SCPs of our organization do not apply to an outside account; RCPs do ("RCPs
+apply to ... principals external to your organization").
+
+Answers: ``PROVEN_NONE`` (unsat: no request in the encoded domain gets through),
+``WITNESS`` (a concrete request, replayed through the three-valued evaluator gate by gate,
+every gate ALLOWED), or ``UNKNOWN`` with the reason (solver timeout, not-encoded policy
+parts that a candidate request leans on, a replay the evaluator does not confirm, inputs
+that were not read).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import z3
+
+from scanner.access.context import PrincipalFacts, build_request, principal_context
+from scanner.access.graph_io import SecretView
+from scanner.access.scp import RCP, Guardrails
+from scanner.access.settings import AccessSettings
+from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy
+from scanner.policy.parse import Policy
+from scanner.policy.request import Request
+from scanner.policy.smt.encode import Encoder, NotEncoded, Principal
+from scanner.policy.tri import Tri
+
+PROVEN_NONE = "PROVEN_NONE"
+WITNESS = "WITNESS"
+UNKNOWN = "UNKNOWN"
+
+DEFAULT_TIMEOUT_S = 10.0
+
+#: keys describing the principal: one value for every request of a question
+SHARED_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+                         "aws:principaltype", "aws:username", "aws:principalisawsservice",
+                         "aws:principalorgid", "aws:principalorgpaths"})
+SHARED_PREFIXES = ("aws:principaltag/",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Answer:
+    question: str  # outside-read | outside-decrypt | reader-context
+    subject: str  # the secret or key ARN (and principal for reader-context)
+    status: str  # PROVEN_NONE | WITNESS | UNKNOWN
+    reason: str
+    witness: dict[str, Any] | None = None
+    not_encoded: tuple[str, ...] = ()
+    seconds: float = 0.0
+    replay: dict[str, str] = field(default_factory=dict)  # gate -> evaluator decision
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "subject": self.subject, "status": self.status,
+                "reason": self.reason, "witness": self.witness,
+                "not_encoded": list(self.not_encoded), "seconds": round(self.seconds, 3),
+                "replay": dict(self.replay)}
+
+
+@dataclass
+class _Gate:
+    name: str
+    policy: Policy
+    kind: PolicyKind
+    scope: str
+    template: Request
+
+
+def _outsider_template(settings: AccessSettings, rctx: tuple[dict[str, tuple[str, ...]],
+                                                             tuple[str, ...]],
+                       action: str, resource: str) -> Request:
+    """The request facts of an outside caller as context.py builds them (the principal's own
+    keys are replaced by the symbolic principal's)."""
+    facts = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
+                           account_id="000000000000", principal_type="role")
+    ctx, absent, excluded = principal_context(facts, settings)
+    for k in ("aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+              "aws:principaltype"):
+        ctx.pop(k, None)
+    absent.discard("aws:username")
+    if settings.org_id:
+        excluded["aws:principalorgid"] = frozenset({settings.org_id})
+    return build_request(facts, (ctx, absent, excluded), rctx, action=action,
+                         resource=resource)
+
+
+def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req: Request,
+                 p: Principal, scope: str, notes: list[str]) -> z3.BoolRef:
+    """Guardrails._evaluate for RCPs as a formula: every level of the resource account's path
+    needs an Allow, a Deny anywhere denies. Where the evaluator does not assess RCPs (no
+    organization data, not collected, not enabled, management account) they do not block,
+    as in the evaluator, and the answer says so."""
+    org = guardrails.org if guardrails else None
+    if guardrails is None or org is None:
+        notes.append("no organization data: RCPs not assessed")
+        return z3.BoolVal(True)
+    enabled = org.policy_types_enabled
+    if enabled is not None and RCP not in enabled:
+        return z3.BoolVal(True)
+    if account not in guardrails._parents or account == org.management_account_id:
+        return z3.BoolVal(True)
+    if not guardrails.rcps_collected:
+        notes.append("RCPs were not collected: not assessed")
+        return z3.BoolVal(True)
+    if not guardrails.rcps_listed:
+        return z3.BoolVal(True)
+    chain = guardrails.path(account)
+    if chain is None:
+        return enc.fresh(f"{scope}: the account's OU path is not known (RCPs)")
+    levels, denies = [], []
+    for target in chain:
+        attached = guardrails._by_target.get((RCP, target), [])
+        if not attached:
+            levels.append(enc.fresh(f"{scope}: no RCP attached at {target} in the data"))
+            continue
+        allows = []
+        for cp, parsed in attached:
+            f = enc.policy(parsed, req, p, PolicyKind.RCP, f"{scope} RCP {cp.name}",
+                           SHARED_KEYS, SHARED_PREFIXES)
+            allows.append(f.allow)
+            denies.append(f.deny)
+        levels.append(z3.Or(*allows))
+    return z3.And(z3.And(*levels), z3.Not(z3.Or(*denies)) if denies else z3.BoolVal(True))
+
+
+def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float) -> tuple[str, z3.ModelRef | None]:
+    solver = z3.Solver()
+    solver.set("timeout", int(timeout_s * 1000))
+    solver.add(*enc.facts)
+    solver.add(goal)
+    r = solver.check()
+    if r == z3.sat:
+        return "sat", solver.model()
+    return ("unsat", None) if r == z3.unsat else (f"unknown ({solver.reason_unknown()})", None)
+
+
+def _witness_dict(p: Principal, reqs: dict[str, Request]) -> dict[str, Any]:
+    first = next(iter(reqs.values()))
+    return {
+        "principal": first.principal_arn, "principal_account": first.principal_account,
+        "principal_type": first.principal_type,
+        "permissions_boundary": first.has_permissions_boundary,
+        "requests": {name: {"action": r.action, "resource": r.resource,
+                            "context": {k: list(v) for k, v in sorted(r.context.items())},
+                            "absent": sorted(r.absent)} for name, r in reqs.items()},
+    }
+
+
+def _outside(p: Principal, settings: AccessSettings) -> list[Any]:
+    zone = sorted(settings.org_account_ids | settings.allowed_external_accounts)
+    return [p.account != z3.StringVal(a) for a in zone]
+
+
+def _orgpath_facts(enc: Encoder, settings: AccessSettings) -> None:
+    """An outside account's organization paths never start with our organization id."""
+    kv = enc._keys.get(("shared", "aws:principalorgpaths"))
+    if kv is None or not settings.org_id or kv.kind != "str":
+        return
+    for i, v in enumerate(kv.vals):
+        enc.facts.append(z3.Implies(kv.count > i, z3.Not(
+            z3.PrefixOf(z3.StringVal(f"{settings.org_id}/"), v))))
+
+
+def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef],
+         settings: AccessSettings, guardrails: Guardrails | None,
+         rcp_accounts: dict[str, str], timeout_s: float,
+         partition: str = "aws") -> Answer:
+    start = time.perf_counter()
+    enc = Encoder()
+    enc.plan_policies([g.policy for g in gates] + _rcp_policies(guardrails),
+                      [g.template for g in gates])
+    p, pfacts = Principal.symbolic("p", partition)
+    enc.facts += pfacts + _outside(p, settings)
+    notes: list[str] = []
+    parts: list[z3.BoolRef] = list(extra)
+    try:
+        for g in gates:
+            f = enc.policy(g.policy, g.template, p, g.kind, g.scope, SHARED_KEYS,
+                           SHARED_PREFIXES)
+            parts += [f.allow, z3.Not(f.deny)]
+            if g.name in rcp_accounts:
+                parts.append(_rcp_formula(enc, guardrails, rcp_accounts[g.name], g.template,
+                                          p, g.scope, notes))
+    except NotEncoded as exc:  # a key compared as two types, an unparseable known value
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"not encoded: {exc}", seconds=time.perf_counter() - start)
+    _orgpath_facts(enc, settings)
+    result, model = _solve(enc, z3.And(*parts), timeout_s)
+    seconds = time.perf_counter() - start
+    caveat = ("; " + "; ".join(dict.fromkeys(notes))) if notes else ""
+    if result == "unsat":
+        return Answer(question=question, subject=subject, status=PROVEN_NONE,
+                      reason="no request from outside the zone is allowed (unsat)" + caveat,
+                      not_encoded=tuple(enc.not_encoded), seconds=seconds)
+    if model is None:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"solver: {result} (timeout {timeout_s:g}s per question)",
+                      not_encoded=tuple(enc.not_encoded), seconds=seconds)
+    reqs = {g.name: enc.model_request(model, g.scope, g.template, p, SHARED_KEYS,
+                                      SHARED_PREFIXES) for g in gates}
+    replay = {}
+    for g in gates:
+        replay[g.name] = evaluate_policy(g.policy, reqs[g.name], g.kind).decision.value
+        if g.name in rcp_accounts and guardrails is not None:
+            replay[f"{g.name} RCPs"] = guardrails.evaluate(RCP, rcp_accounts[g.name],
+                                                           reqs[g.name]).status
+    confirmed = all(v in (Decision.ALLOWED.value, "NOT_APPLICABLE", "ALLOWED")
+                    or (k.endswith("RCPs") and v == "UNKNOWN") for k, v in replay.items())
+    witness = _witness_dict(p, reqs)
+    if confirmed:
+        return Answer(question=question, subject=subject, status=WITNESS,
+                      reason="this request from outside the zone is allowed (replayed through "
+                             "the evaluator: every gate ALLOWED)" + caveat,
+                      witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                      replay=replay)
+    return Answer(question=question, subject=subject, status=UNKNOWN,
+                  reason="a candidate request was found but the evaluator does not confirm it "
+                         "(it leans on a part that is not encoded)",
+                  witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                  replay=replay)
+
+
+def _rcp_policies(guardrails: Guardrails | None) -> list[Policy]:
+    if guardrails is None:
+        return []
+    return [parsed for (ptype, _), pairs in guardrails._by_target.items() if ptype == RCP
+            for _, parsed in pairs]
+
+
+def _partition(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrails | None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+    """Question 1 for one secret (or replica)."""
+    q, subject = "outside-read", sv.arn
+    if sv.aws_managed:
+        return Answer(question=q, subject=subject, status=PROVEN_NONE,
+                      reason="encrypted with aws/secretsmanager: never readable from another "
+                             "account (Secrets Manager User Guide, cross-account access)")
+    if sv.policy is None:
+        if sv.policy_unread or sv.policy_missing:
+            return Answer(question=q, subject=subject, status=UNKNOWN,
+                          reason=f"input missing: {sv.policy_missing or 'resource policy'}")
+        return Answer(question=q, subject=subject, status=PROVEN_NONE,
+                      reason="no resource policy: another account can be granted nothing")
+    if sv.key_policy is None:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason=f"input missing: {sv.key_facts.reason or 'key policy'}")
+    if sv.key_facts.usable is Tri.FALSE:
+        return Answer(question=q, subject=subject, status=PROVEN_NONE,
+                      reason=sv.key_facts.reason or "the key is not usable")
+    extra: list[z3.BoolRef] = []
+    if sv.key_facts.usable is Tri.UNKNOWN:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason=sv.key_facts.reason or "key state not read")
+    sm = _outsider_template(settings, sv.rctx_sm, settings.action, sv.arn)
+    kms = _outsider_template(settings, sv.rctx_kms, settings.decrypt_action, sv.key_arn or "")
+    gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
+             _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
+    return _ask(q, subject, gates, extra, settings, guardrails,
+                {"secret": sv.account, "key": sv.key_account}, timeout_s, _partition(sv.arn))
+
+
+def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
+                         region: str) -> Request:
+    """kms:Decrypt on the key by any route: the via-service, encryption-context and
+    called-via keys are free (any value, or absent)."""
+    facts = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
+                           account_id="000000000000", principal_type="role")
+    ctx, absent, excluded = principal_context(facts, settings)
+    for k in ("aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+              "aws:principaltype"):
+        ctx.pop(k, None)
+    absent.discard("aws:username")
+    if settings.org_id:
+        excluded["aws:principalorgid"] = frozenset({settings.org_id})
+    ctx.update({"aws:securetransport": ("true",), "aws:requestedregion": (region,),
+                "aws:resourceaccount": (account,)})
+    if settings.org_id and settings.in_zone(account):
+        ctx["aws:resourceorgid"] = (settings.org_id,)
+    return Request(principal_arn=facts.arn, principal_account=None,
+                   action=settings.decrypt_action, resource=key_arn, principal_type="role",
+                   context=ctx, absent=frozenset(absent), excluded=excluded)
+
+
+def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, region: str,
+                    settings: AccessSettings, guardrails: Guardrails | None,
+                    timeout_s: float = DEFAULT_TIMEOUT_S, missing: str | None = None) -> Answer:
+    """Question 2 for one customer-managed key."""
+    q = "outside-decrypt"
+    if key_policy is None:
+        return Answer(question=q, subject=key_arn, status=UNKNOWN,
+                      reason=f"input missing: {missing or 'key policy'}")
+    tmpl = key_decrypt_template(settings, key_arn, account, region)
+    return _ask(q, key_arn, [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
+                [], settings, guardrails, {"key": account}, timeout_s, _partition(key_arn))
+
+
+# ---------------------------------------------------------------------------- one policy
+@dataclass(frozen=True, kw_only=True)
+class PolicyCheck:
+    """What the solver says about one policy for one request whose unknown keys are free."""
+
+    decision: str  # ALLOWED | DENIED | CONDITIONAL | UNKNOWN
+    exact: bool  # no part was left not encoded
+    not_encoded: tuple[str, ...] = ()
+    witness: Request | None = None  # an allowed completion of the request, when one exists
+
+
+def check_policy(policy: Policy, request: Request, kind: PolicyKind,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> PolicyCheck:
+    """ALLOWED: every completion of the request's unknown keys is allowed (proven); DENIED: none
+    is (proven); CONDITIONAL: some are, some are not (only when everything was encoded);
+    UNKNOWN: not encoded parts or a timeout leave it open."""
+    enc = Encoder()
+    enc.plan_policies([policy], [request])
+    try:
+        p = Principal.of_request(request)
+        f = enc.policy(policy, request, p, kind, "policy")
+    except NotEncoded as exc:
+        return PolicyCheck(decision="UNKNOWN", exact=False, not_encoded=(str(exc),))
+    allowed = z3.And(f.allow, z3.Not(f.deny))
+    can_allow, model = _solve(enc, allowed, timeout_s)
+    can_refuse, _ = _solve(enc, z3.Not(allowed), timeout_s)
+    exact = not enc.not_encoded
+    witness = enc.model_request(model, "policy", request, p, frozenset(), ()) \
+        if model is not None else None
+    if can_allow == "unsat":
+        decision = "DENIED"
+    elif can_refuse == "unsat":
+        decision = "ALLOWED"
+    elif can_allow == "sat" and can_refuse == "sat" and exact:
+        decision = "CONDITIONAL"
+    else:
+        decision = "UNKNOWN"
+    return PolicyCheck(decision=decision, exact=exact, not_encoded=tuple(enc.not_encoded),
+                       witness=witness)
+
+
+def answers_for(views: Iterable[SecretView], settings: AccessSettings,
+                guardrails: Guardrails | None, timeout_s: float) -> list[Answer]:
+    return [outside_read(sv, settings, guardrails, timeout_s) for sv in views]
