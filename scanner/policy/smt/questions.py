@@ -358,3 +358,66 @@ def check_policy(policy: Policy, request: Request, kind: PolicyKind,
 def answers_for(views: Iterable[SecretView], settings: AccessSettings,
                 guardrails: Guardrails | None, timeout_s: float) -> list[Answer]:
     return [outside_read(sv, settings, guardrails, timeout_s) for sv in views]
+
+
+# ---------------------------------------------------------------------------- a whole estate
+@dataclass(frozen=True, kw_only=True)
+class SecretProof:
+    secret_arn: str
+    key_arn: str | None
+    read: Answer
+    decrypt: Answer | None  # None: AWS-managed key (or no key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"secret_arn": self.secret_arn, "key_arn": self.key_arn,
+                "outside_read": self.read.to_dict(),
+                "outside_decrypt": self.decrypt.to_dict() if self.decrypt else None}
+
+
+class Prover:
+    """Asks the questions for the secrets of one snapshot. Answers are memoized by policy
+    shape: the policy texts and the request facts a question is built from, so secrets (and
+    replicas, and keys shared by many secrets) with the same shape are solved once."""
+
+    def __init__(self, graph: Any, snapshot: Any, settings: AccessSettings,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        from scanner.access.graph_io import secret_views
+
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.guardrails = Guardrails(snapshot.organization)
+        primaries, replicas = secret_views(graph, settings)
+        self.views = {sv.arn: sv for sv in primaries + replicas}
+        self._memo: dict[tuple[object, ...], Answer] = {}
+        self.solved = 0
+        self.reused = 0
+
+    def _memoized(self, key: tuple[object, ...], ask: Any) -> Answer:
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = ask()
+            self.solved += 1
+        else:
+            self.reused += 1
+        return hit
+
+    def secret(self, arn: str) -> SecretProof:
+        sv = self.views[arn]
+        shape = (id(sv.policy), id(sv.key_policy), sv.arn, sv.key_arn, sv.aws_managed,
+                 sv.key_facts.usable, sv.policy_missing,
+                 tuple(sorted(sv.rctx_sm[0].items())), tuple(sorted(sv.rctx_kms[0].items())))
+        read = self._memoized(("read",) + shape,
+                              lambda: outside_read(sv, self.settings, self.guardrails,
+                                                   self.timeout_s))
+        decrypt = None
+        if sv.uses_kms and sv.key_arn:
+            decrypt = self.key(sv.key_arn, sv.key_policy, sv.key_account, sv.region,
+                               sv.key_facts.reason)
+        return SecretProof(secret_arn=arn, key_arn=sv.key_arn, read=read, decrypt=decrypt)
+
+    def key(self, key_arn: str, policy: Policy | None, account: str, region: str,
+            missing: str | None = None) -> Answer:
+        return self._memoized(
+            ("decrypt", key_arn, id(policy), account, region),
+            lambda: outside_decrypt(key_arn, policy, account, region, self.settings,
+                                    self.guardrails, self.timeout_s, missing))
