@@ -149,8 +149,14 @@ def arn_re(pattern: str) -> z3.ReRef:
 #: conditions._is_arn: starts with "arn:" and has at least five colons
 _IS_ARN = z3.Concat(_lit("arn:"), z3.Loop(z3.Concat(_ANY, _lit(":")), 4, 4), _ANY)
 _DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
-_NO_SLASH = z3.Plus(z3.Intersect(_ANY_CHAR, z3.Complement(z3.Re("/"))))
-_IAM_PATH = z3.Union(_lit(""), z3.Concat(_ANY, _lit("/")))
+#: IAM User Guide, "IAM object quotas" / CreateRole: names are 1-64 of [A-Za-z0-9+=,.@_-];
+#: a path is "/" or "/"-separated segments of ASCII "!" through DEL (in the ARN: without the
+#: leading "/")
+_NAME_CHAR = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"),
+                      *[z3.Re(c) for c in "+=,.@_-"])
+_NO_SLASH = z3.Loop(_NAME_CHAR, 1, 64)
+_PATH_CHAR = z3.Intersect(z3.Range("!", "\x7f"), z3.Complement(z3.Re("/")))
+_IAM_PATH = z3.Star(z3.Concat(z3.Plus(_PATH_CHAR), _lit("/")))
 
 
 # ---------------------------------------------------------------------------- values
@@ -730,7 +736,12 @@ def _value_text(kind: str, model: z3.ModelRef, v: Any) -> str:
                 return datetime.fromtimestamp(int(frac), tz=timezone.utc).strftime(
                     "%Y-%m-%dT%H:%M:%SZ")
         return text
-    return str(val.as_string())
+    return _unescape(str(val.as_string()))
+
+
+def _unescape(text: str) -> str:
+    """z3 prints characters outside printable ASCII as \\u{hex}."""
+    return re.sub(r"\\u\{([0-9a-fA-F]{1,6})\}", lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _decimal(frac: Fraction) -> str:

@@ -26,7 +26,7 @@ that were not read).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 import z3
@@ -138,14 +138,25 @@ def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req:
     return z3.And(z3.And(*levels), z3.Not(z3.Or(*denies)) if denies else z3.BoolVal(True))
 
 
-def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float) -> tuple[str, z3.ModelRef | None]:
+def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float,
+           prefer: tuple[z3.BoolRef, ...] = ()) -> tuple[str, z3.ModelRef | None]:
+    """sat / unsat / unknown (why), and a model when sat. ``prefer``: facts that make a
+    witness simpler to read (no permissions boundary, ...), kept when still satisfiable."""
     solver = z3.Solver()
     solver.set("timeout", int(timeout_s * 1000))
     solver.add(*enc.facts)
     solver.add(goal)
     r = solver.check()
     if r == z3.sat:
-        return "sat", solver.model()
+        model = solver.model()
+        for fact in prefer:
+            solver.push()
+            solver.add(fact)
+            if solver.check() == z3.sat:
+                model = solver.model()
+            else:
+                solver.pop()
+        return "sat", model
     return ("unsat", None) if r == z3.unsat else (f"unknown ({solver.reason_unknown()})", None)
 
 
@@ -179,13 +190,23 @@ def _orgpath_facts(enc: Encoder, settings: AccessSettings) -> None:
 def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef],
          settings: AccessSettings, guardrails: Guardrails | None,
          rcp_accounts: dict[str, str], timeout_s: float,
-         partition: str = "aws") -> Answer:
+         partition: str = "aws", concrete: bool = False) -> Answer:
+    """Is there a request (one per gate, sharing the principal and its keys) that every gate
+    allows? ``concrete``: the principal is the templates' own; else any principal outside the
+    zone."""
     start = time.perf_counter()
     enc = Encoder()
     enc.plan_policies([g.policy for g in gates] + _rcp_policies(guardrails),
                       [g.template for g in gates])
-    p, pfacts = Principal.symbolic("p", partition)
-    enc.facts += pfacts + _outside(p, settings)
+    if concrete:
+        try:
+            p = Principal.of_request(gates[0].template)
+        except NotEncoded as exc:
+            return Answer(question=question, subject=subject, status=UNKNOWN,
+                          reason=f"not encoded: {exc}")
+    else:
+        p, pfacts = Principal.symbolic("p", partition)
+        enc.facts += pfacts + _outside(p, settings)
     notes: list[str] = []
     parts: list[z3.BoolRef] = list(extra)
     try:
@@ -200,12 +221,14 @@ def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef
         return Answer(question=question, subject=subject, status=UNKNOWN,
                       reason=f"not encoded: {exc}", seconds=time.perf_counter() - start)
     _orgpath_facts(enc, settings)
-    result, model = _solve(enc, z3.And(*parts), timeout_s)
+    prefer = () if concrete else (z3.Not(p.boundary), p.ptype == 0)
+    result, model = _solve(enc, z3.And(*parts), timeout_s, prefer)
     seconds = time.perf_counter() - start
     caveat = ("; " + "; ".join(dict.fromkeys(notes))) if notes else ""
+    who = "for this principal" if concrete else "from outside the zone"
     if result == "unsat":
         return Answer(question=question, subject=subject, status=PROVEN_NONE,
-                      reason="no request from outside the zone is allowed (unsat)" + caveat,
+                      reason=f"no request {who} is allowed (unsat)" + caveat,
                       not_encoded=tuple(enc.not_encoded), seconds=seconds)
     if model is None:
         return Answer(question=question, subject=subject, status=UNKNOWN,
@@ -222,10 +245,13 @@ def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef
     confirmed = all(v in (Decision.ALLOWED.value, "NOT_APPLICABLE", "ALLOWED")
                     or (k.endswith("RCPs") and v == "UNKNOWN") for k, v in replay.items())
     witness = _witness_dict(p, reqs)
+    for g in gates:  # the keys the policies look at: what the witness is about
+        witness["requests"][g.name]["decisive"] = sorted(
+            {name for (slot, name) in enc._keys if slot in (g.scope, "shared")})
     if confirmed:
         return Answer(question=question, subject=subject, status=WITNESS,
-                      reason="this request from outside the zone is allowed (replayed through "
-                             "the evaluator: every gate ALLOWED)" + caveat,
+                      reason=f"this request {who} is allowed (replayed through the "
+                             "evaluator: every gate ALLOWED)" + caveat,
                       witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
                       replay=replay)
     return Answer(question=question, subject=subject, status=UNKNOWN,
@@ -312,6 +338,61 @@ def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, regio
     tmpl = key_decrypt_template(settings, key_arn, account, region)
     return _ask(q, key_arn, [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
                 [], settings, guardrails, {"key": account}, timeout_s, _partition(key_arn))
+
+
+def reader_context(sv: SecretView, path: Any, facts: PrincipalFacts, settings: AccessSettings,
+                   guardrails: Guardrails | None,
+                   timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+    """Question 3 for one CONDITIONAL reader: the exact request context under which its read
+    is allowed, or a proof that none is. Encoded for cross-account readers whose identity and
+    SCP gates are definite ALLOWED (the resource policy, key policy and RCPs are encoded);
+    anything else is UNKNOWN with the reason."""
+    q, subject = "reader-context", f"{path.principal} -> {sv.arn}"
+    if not path.cross_account:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason="not encoded: same-account reads (identity OR resource policy, "
+                             "boundaries, sessions)")
+    statuses = path.gate_statuses()
+    caveats = []
+    for gate in ("identity_policy", "scp"):
+        verdict = path.gates[gate]
+        if gate == "scp" and verdict.status == "UNKNOWN" and \
+                any("not assessed" in r for r in verdict.reasons):
+            # not collected: the evaluator lets it pass (allow TRUE), so does the proof
+            caveats.append("; ".join(r for r in verdict.reasons if "not assessed" in r))
+            continue
+        if statuses.get(gate) not in ("ALLOWED", "NOT_APPLICABLE"):
+            return Answer(question=q, subject=subject, status=UNKNOWN,
+                          reason=f"not encoded: the {gate} gate is {statuses.get(gate)} "
+                                 "(identity policies and SCPs are not encoded)")
+    if sv.policy is None or sv.key_policy is None or sv.aws_managed:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason="input missing: resource or key policy")
+    pctx = principal_context(facts, settings)
+    sm = build_request(facts, pctx, sv.rctx_sm, action=settings.action, resource=sv.arn)
+    kms = build_request(facts, pctx, sv.rctx_kms, action=settings.decrypt_action,
+                        resource=sv.key_arn or "")
+    gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
+             _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
+    answer = _ask(q, subject, gates, [], settings, guardrails,
+                  {"secret": sv.account, "key": sv.key_account}, timeout_s,
+                  _partition(sv.arn), concrete=True)
+    if caveats and answer.status != UNKNOWN:
+        answer = replace(answer, reason=f"{answer.reason}; {'; '.join(caveats)}")
+    return answer
+
+
+def principal_facts(snapshot: Any, arn: str, account: str | None,
+                    principal_type: str) -> PrincipalFacts:
+    """What the snapshot knows of a principal (tags, boundary), as the access analysis uses."""
+    for acct in snapshot.accounts:
+        for ip in (acct.iam.principals if acct.iam else ()):
+            if ip.arn == arn:
+                return PrincipalFacts(arn=arn, account_id=ip.account_id,
+                                      principal_type=ip.principal_type, name=ip.name,
+                                      tags=dict(ip.tags),
+                                      has_boundary=ip.permissions_boundary_arn is not None)
+    return PrincipalFacts(arn=arn, account_id=account, principal_type=principal_type)
 
 
 # ---------------------------------------------------------------------------- one policy
@@ -414,6 +495,20 @@ class Prover:
             decrypt = self.key(sv.key_arn, sv.key_policy, sv.key_account, sv.region,
                                sv.key_facts.reason)
         return SecretProof(secret_arn=arn, key_arn=sv.key_arn, read=read, decrypt=decrypt)
+
+    def readers(self, snapshot: Any, sa: Any) -> list[Answer]:
+        """Question 3 for every CONDITIONAL reader of the secret ``sa`` (a SecretAccess)."""
+        sv = self.views[sa.secret_arn]
+        out = []
+        for path in sa.paths:
+            if path.decision != "CONDITIONAL" or path.principal_type not in ("role", "user",
+                                                                              "root"):
+                continue
+            facts = principal_facts(snapshot, path.principal, path.principal_account,
+                                    path.principal_type)
+            out.append(reader_context(sv, path, facts, self.settings, self.guardrails,
+                                      self.timeout_s))
+        return out
 
     def key(self, key_arn: str, policy: Policy | None, account: str, region: str,
             missing: str | None = None) -> Answer:
