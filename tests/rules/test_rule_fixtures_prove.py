@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from helpers.prove_crosscheck import OUTSIDER, cross_check
 from rule_fixture import fixture_ids, load_fixture
 
 from scanner.access import AccessSettings
-from scanner.access.context import PrincipalFacts, build_request, principal_context
+from scanner.access.context import build_request, principal_context
 from scanner.access.graph_io import secret_views
 from scanner.access.scp import Guardrails
 from scanner.graph.builder import build_graph
@@ -21,50 +22,15 @@ from scanner.policy.smt.questions import PROVEN_NONE, check_policy, outside_read
 OPEN_KEY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
      "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}}]})
-OUTSIDER = PrincipalFacts(arn="arn:aws:iam::999999999999:role/outsider",
-                          account_id="999999999999", principal_type="role")
-
-
-def _principals(snapshot) -> list[PrincipalFacts]:  # type: ignore[no-untyped-def]
-    out = [OUTSIDER]
-    for acct in snapshot.accounts:
-        for ip in (acct.iam.principals if acct.iam else ()):
-            out.append(PrincipalFacts(arn=ip.arn, account_id=ip.account_id,
-                                      principal_type=ip.principal_type, name=ip.name,
-                                      tags=dict(ip.tags),
-                                      has_boundary=ip.permissions_boundary_arn is not None))
-    return out[:12]
 
 
 def test_solver_never_contradicts_the_evaluator_on_rule_fixtures() -> None:
     compared = 0
     failures: list[str] = []
     for rule_id in fixture_ids():
-        fx = load_fixture(rule_id)
-        settings = AccessSettings.from_snapshot(fx.snapshot)
-        graph = build_graph(fx.snapshot)
-        primaries, replicas = secret_views(graph, settings)
-        for sv in primaries + replicas:
-            for facts in _principals(fx.snapshot):
-                pctx = principal_context(facts, settings)
-                checks = [(sv.policy, build_request(facts, pctx, sv.rctx_sm,
-                                                    action=settings.action, resource=sv.arn))]
-                if sv.uses_kms:
-                    checks.append((sv.key_policy, build_request(
-                        facts, pctx, sv.rctx_kms, action=settings.decrypt_action,
-                        resource=sv.key_arn or "")))
-                for policy, req in checks:
-                    if policy is None:
-                        continue
-                    ev = evaluate_policy(policy, req, PolicyKind.RESOURCE).decision.value
-                    if ev == "CONDITIONAL":
-                        continue
-                    sol = check_policy(policy, req, PolicyKind.RESOURCE, timeout_s=20)
-                    compared += 1
-                    if sol.decision not in (ev, "UNKNOWN") or (
-                            sol.decision == "UNKNOWN" and not sol.not_encoded):
-                        failures.append(f"{rule_id} {sv.arn} {facts.arn} {req.action}: "
-                                        f"evaluator {ev}, solver {sol.decision}")
+        n, bad = cross_check(load_fixture(rule_id).snapshot, rule_id)
+        compared += n
+        failures += bad
     assert not failures, "\n".join(failures)
     assert compared >= 50, compared
 
