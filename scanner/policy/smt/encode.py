@@ -154,7 +154,7 @@ _DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
 #: leading "/")
 _NAME_CHAR = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"),
                       *[z3.Re(c) for c in "+=,.@_-"])
-_NO_SLASH = z3.Loop(_NAME_CHAR, 1, 64)
+_NO_SLASH = z3.Plus(_NAME_CHAR)  # and at most 64 long (a length constraint)
 _PATH_CHAR = z3.Intersect(z3.Range("!", "\x7f"), z3.Complement(z3.Re("/")))
 _IAM_PATH = z3.Star(z3.Concat(z3.Plus(_PATH_CHAR), _lit("/")))
 
@@ -206,6 +206,7 @@ class Principal:
     ptype: z3.ArithRef
     boundary: z3.BoolRef
     name: z3.SeqRef | None = None  # user name (aws:username) when symbolic
+    path: z3.SeqRef | None = None
     concrete: Request | None = None
 
     @classmethod
@@ -216,13 +217,14 @@ class Principal:
         head = z3.Concat(z3.StringVal(f"arn:{partition}:iam::"), acct)
         facts = [
             z3.InRe(acct, _DIGITS12), ptype >= ROLE, ptype <= ROOT,
-            z3.InRe(path, _IAM_PATH), z3.InRe(name, _NO_SLASH),
+            z3.InRe(path, _IAM_PATH), z3.InRe(name, _NO_SLASH), z3.Length(name) <= 64,
             z3.Implies(ptype == ROLE, arn == z3.Concat(head, z3.StringVal(":role/"), path, name)),
             z3.Implies(ptype == USER, arn == z3.Concat(head, z3.StringVal(":user/"), path, name)),
             z3.Implies(ptype == ROOT, arn == z3.Concat(head, z3.StringVal(":root"))),
             z3.Implies(ptype == ROOT, boundary == False),  # noqa: E712 (z3 expression)
         ]
-        return cls(arn=arn, account=acct, ptype=ptype, boundary=boundary, name=name), facts
+        return cls(arn=arn, account=acct, ptype=ptype, boundary=boundary, name=name,
+                   path=path), facts
 
     @classmethod
     def of_request(cls, request: Request) -> "Principal":
