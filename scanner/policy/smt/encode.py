@@ -547,19 +547,29 @@ class Encoder:
         pvals = [self._policy_value(c, v, request, principal, scope, variables, shared,
                                     shared_prefixes) for v in c.values]
 
+        # an ARN operator matches only values that are ARNs (conditions._is_arn); a symbolic
+        # principal's ARN always is one, and a six-part pattern starting "arn:" implies it
+        arn_known = c.key == "aws:principalarn" and principal.concrete is None
+
+        def is_arn(r: Any) -> z3.BoolRef:
+            return z3.BoolVal(True) if arn_known else z3.InRe(r, _IS_ARN)
+
+        implied = all(isinstance(pv, str) and pv.startswith("arn:") and pv.count(":") >= 5
+                      for pv, _ in pvals)
+
         def hits(r: Any) -> z3.BoolRef:
             alts = [z3.And(defined, self._match_value(c.base, kv.kind, r, pv))
                     for pv, defined in pvals]
             hit = z3.Or(*alts) if alts else z3.BoolVal(False)
-            if c.base in _ARN_OPS:
-                hit = z3.And(z3.InRe(r, _IS_ARN), hit)
+            if c.base in _ARN_OPS and not implied:
+                hit = z3.And(is_arn(r), hit)
             return hit
 
         def misses(r: Any) -> z3.BoolRef:
             miss = z3.Not(z3.Or(*[z3.And(d, self._match_value(c.base, kv.kind, r, pv))
                                   for pv, d in pvals]) if pvals else z3.BoolVal(False))
             if c.base in _ARN_OPS:
-                miss = z3.And(z3.InRe(r, _IS_ARN), miss)
+                miss = z3.And(is_arn(r), miss)
             return miss
 
         def all_(f: Any) -> z3.BoolRef:

@@ -153,8 +153,11 @@ def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float,
     solver.add(goal)
     if prefer:
         solver.set("timeout", max(1, int(timeout_s * 300)))  # 30% of the budget
-        if solver.check(*prefer) == z3.sat:
+        solver.push()
+        solver.add(*prefer)
+        if solver.check() == z3.sat:
             return "sat", solver.model()
+        solver.pop()
     left = deadline - time.perf_counter()
     if left <= 0.001:
         return "unknown (timeout)", None
