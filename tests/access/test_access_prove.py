@@ -163,3 +163,14 @@ def test_outside_decrypt_of_the_key() -> None:
     locked = prove(public(), key_policy=key_policy_for(f"arn:aws:iam::{CENTRAL}:root"))
     assert locked.decrypt is not None and locked.decrypt.status == PROVEN_NONE
     assert KEY_ARN == locked.key_arn
+
+
+def test_a_question_out_of_time_is_unknown_with_the_reason() -> None:
+    snap = estate(secret_policy=public({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"},
+                                        "ArnLike": {"aws:PrincipalArn":
+                                                    "arn:aws:iam::*:role/a*b*c*"}}),
+                  key_policy=PUBLIC_KEY)
+    settings = AccessSettings.from_snapshot(snap)
+    answer = Prover(build_graph(snap), snap, settings, timeout_s=0.001).secret(SECRET_ARN).read
+    assert answer.status == UNKNOWN, answer
+    assert "out of time" in answer.reason, answer.reason

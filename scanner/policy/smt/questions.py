@@ -160,12 +160,15 @@ def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float,
         solver.pop()
     left = deadline - time.perf_counter()
     if left <= 0.001:
-        return "unknown (timeout)", None
+        return "timeout", None
     solver.set("timeout", max(1, int(left * 1000)))
     r = solver.check()
     if r == z3.sat:
         return "sat", solver.model()
-    return ("unsat", None) if r == z3.unsat else (f"unknown ({solver.reason_unknown()})", None)
+    if r == z3.unsat:
+        return "unsat", None
+    why = solver.reason_unknown()
+    return ("timeout" if why in ("timeout", "canceled") else f"unknown ({why})"), None
 
 
 def _witness_dict(p: Principal, reqs: dict[str, Request]) -> dict[str, Any]:
@@ -241,7 +244,8 @@ def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef
                       not_encoded=tuple(enc.not_encoded), seconds=seconds)
     if model is None:
         return Answer(question=question, subject=subject, status=UNKNOWN,
-                      reason=f"solver: {result} (timeout {timeout_s:g}s per question)",
+                      reason=(f"solver: out of time ({timeout_s:g}s per question: "
+                              "--prove-timeout)" if result == "timeout" else f"solver: {result}"),
                       not_encoded=tuple(enc.not_encoded), seconds=seconds)
     reqs = {g.name: enc.model_request(model, g.scope, g.template, p, SHARED_KEYS,
                                       SHARED_PREFIXES) for g in gates}
