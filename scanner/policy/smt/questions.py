@@ -183,9 +183,19 @@ def _witness_dict(p: Principal, reqs: dict[str, Request]) -> dict[str, Any]:
     }
 
 
-def _outside(p: Principal, settings: AccessSettings) -> list[Any]:
-    zone = sorted(settings.org_account_ids | settings.allowed_external_accounts)
-    return [p.account != z3.StringVal(a) for a in zone]
+def zone_of(settings: AccessSettings, snapshot: Any = None) -> frozenset[str]:
+    """The trust zone (DESIGN.md): the organization's accounts, the scanned accounts and the
+    accounts allowed by configuration (``--allowed-external-accounts``). On main this is
+    ``scanner/policy/trust_zone.py``; this is the one place here that computes it."""
+    zone = settings.org_account_ids | settings.allowed_external_accounts
+    if snapshot is not None:
+        zone |= frozenset(snapshot.meta.accounts) | frozenset(
+            a.account_id for a in snapshot.accounts)
+    return zone
+
+
+def _outside(p: Principal, zone: frozenset[str]) -> list[Any]:
+    return [p.account != z3.StringVal(a) for a in sorted(zone)]
 
 
 def _orgpath_facts(enc: Encoder, settings: AccessSettings) -> None:
@@ -201,7 +211,8 @@ def _orgpath_facts(enc: Encoder, settings: AccessSettings) -> None:
 def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef],
          settings: AccessSettings, guardrails: Guardrails | None,
          rcp_accounts: dict[str, str], timeout_s: float,
-         partition: str = "aws", concrete: bool = False) -> Answer:
+         partition: str = "aws", concrete: bool = False,
+         zone: frozenset[str] | None = None) -> Answer:
     """Is there a request (one per gate, sharing the principal and its keys) that every gate
     allows? ``concrete``: the principal is the templates' own; else any principal outside the
     zone."""
@@ -217,7 +228,7 @@ def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef
                           reason=f"not encoded: {exc}")
     else:
         p, pfacts = Principal.symbolic("p", partition)
-        enc.facts += pfacts + _outside(p, settings)
+        enc.facts += pfacts + _outside(p, zone_of(settings) if zone is None else zone)
     notes: list[str] = []
     parts: list[z3.BoolRef] = list(extra)
     try:
@@ -287,7 +298,8 @@ def _partition(arn: str) -> str:
 
 
 def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrails | None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+                 timeout_s: float = DEFAULT_TIMEOUT_S,
+                 zone: frozenset[str] | None = None) -> Answer:
     """Question 1 for one secret (or replica)."""
     q, subject = "outside-read", sv.arn
     if sv.aws_managed:
@@ -315,7 +327,8 @@ def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrail
     gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
              _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
     return _ask(q, subject, gates, extra, settings, guardrails,
-                {"secret": sv.account, "key": sv.key_account}, timeout_s, _partition(sv.arn))
+                {"secret": sv.account, "key": sv.key_account}, timeout_s, _partition(sv.arn),
+                zone=zone)
 
 
 def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
@@ -342,7 +355,8 @@ def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
 
 def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, region: str,
                     settings: AccessSettings, guardrails: Guardrails | None,
-                    timeout_s: float = DEFAULT_TIMEOUT_S, missing: str | None = None) -> Answer:
+                    timeout_s: float = DEFAULT_TIMEOUT_S, missing: str | None = None,
+                    zone: frozenset[str] | None = None) -> Answer:
     """Question 2 for one customer-managed key."""
     q = "outside-decrypt"
     if key_policy is None:
@@ -350,7 +364,8 @@ def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, regio
                       reason=f"input missing: {missing or 'key policy'}")
     tmpl = key_decrypt_template(settings, key_arn, account, region)
     return _ask(q, key_arn, [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
-                [], settings, guardrails, {"key": account}, timeout_s, _partition(key_arn))
+                [], settings, guardrails, {"key": account}, timeout_s, _partition(key_arn),
+                zone=zone)
 
 
 def reader_context(sv: SecretView, path: Any, facts: PrincipalFacts, settings: AccessSettings,
@@ -480,6 +495,7 @@ class Prover:
         self.settings = settings
         self.timeout_s = timeout_s
         self.guardrails = Guardrails(snapshot.organization)
+        self.zone = zone_of(settings, snapshot)
         primaries, replicas = secret_views(graph, settings)
         self.views = {sv.arn: sv for sv in primaries + replicas}
         self._memo: dict[tuple[object, ...], Answer] = {}
@@ -502,7 +518,7 @@ class Prover:
                  tuple(sorted(sv.rctx_sm[0].items())), tuple(sorted(sv.rctx_kms[0].items())))
         read = self._memoized(("read",) + shape,
                               lambda: outside_read(sv, self.settings, self.guardrails,
-                                                   self.timeout_s))
+                                                   self.timeout_s, self.zone))
         decrypt = None
         if sv.uses_kms and sv.key_arn:
             decrypt = self.key(sv.key_arn, sv.key_policy, sv.key_account, sv.region,
@@ -528,4 +544,4 @@ class Prover:
         return self._memoized(
             ("decrypt", key_arn, id(policy), account, region),
             lambda: outside_decrypt(key_arn, policy, account, region, self.settings,
-                                    self.guardrails, self.timeout_s, missing))
+                                    self.guardrails, self.timeout_s, missing, self.zone))
