@@ -174,3 +174,35 @@ def test_a_question_out_of_time_is_unknown_with_the_reason() -> None:
     answer = Prover(build_graph(snap), snap, settings, timeout_s=0.001).secret(SECRET_ARN).read
     assert answer.status == UNKNOWN, answer
     assert "out of time" in answer.reason, answer.reason
+
+
+def test_a_proof_is_shared_by_secrets_of_the_same_shape_a_witness_is_not() -> None:
+    from dataclasses import replace as dc_replace
+
+    org_only = public({"StringEquals": {"aws:PrincipalOrgID": ORG_ID}})
+    snap = estate(secret_policy=org_only, key_policy=PUBLIC_KEY)
+    central = next(a for a in snap.accounts if a.account_id == CENTRAL)
+    region = central.regions[0]
+    base = region.secrets[0]
+    twin = dc_replace(base, arn=SECRET_ARN.replace("app/db", "app/twin"), name="app/twin")
+    ip_only = public({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})
+    open1 = dc_replace(base, arn=SECRET_ARN.replace("app/db", "app/open1"), name="app/open1",
+                       resource_policy=ip_only)
+    open2 = dc_replace(base, arn=SECRET_ARN.replace("app/db", "app/open2"), name="app/open2",
+                       resource_policy=ip_only)
+    region = dc_replace(region, secrets=(base, twin, open1, open2))
+    central = dc_replace(central, regions=(region,))
+    snap = dc_replace(snap, accounts=tuple(central if a.account_id == CENTRAL else a
+                                           for a in snap.accounts))
+    prover = Prover(build_graph(snap), snap, AccessSettings.from_snapshot(snap), timeout_s=20)
+    first = prover.secret(base.arn).read
+    solved = prover.solved
+    second = prover.secret(twin.arn).read
+    assert first.status == second.status == PROVEN_NONE
+    assert prover.solved == solved, "the twin's proof is the first secret's"
+    assert second.subject == twin.arn and base.arn in second.reason
+    w1, w2 = prover.secret(open1.arn).read, prover.secret(open2.arn).read
+    assert w1.status == w2.status == WITNESS
+    assert w2.witness["requests"]["secret"]["resource"] == open2.arn  # type: ignore[index]
+    assert w2.witness["requests"]["key"]["context"][  # type: ignore[index]
+        "kms:encryptioncontext:secretarn"] == [open2.arn]

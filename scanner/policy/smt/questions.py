@@ -35,7 +35,7 @@ from scanner.access.context import PrincipalFacts, build_request, principal_cont
 from scanner.access.graph_io import SecretView
 from scanner.access.scp import RCP, Guardrails
 from scanner.access.settings import AccessSettings
-from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy
+from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
 from scanner.policy.smt.encode import Encoder, NotEncoded, Principal
@@ -499,6 +499,7 @@ class Prover:
         primaries, replicas = secret_views(graph, settings)
         self.views = {sv.arn: sv for sv in primaries + replicas}
         self._memo: dict[tuple[object, ...], Answer] = {}
+        self._proofs: dict[tuple[object, ...], Answer] = {}
         self.solved = 0
         self.reused = 0
 
@@ -511,14 +512,46 @@ class Prover:
             self.reused += 1
         return hit
 
+    def _shape(self, sv: SecretView) -> tuple[object, ...] | None:
+        """What the outside-read question of ``sv`` depends on, without the secret's ARN: the
+        policies, the request facts, and whether each statement's Resource matches the
+        secret. None when a policy looks at the encryption context (it holds the ARN)."""
+        rcps = _rcp_policies(self.guardrails)
+        for pol in [sv.policy, sv.key_policy] + rcps:
+            if pol is not None and any(k.startswith("kms:encryptioncontext") or
+                                       k == "secretsmanager:secretid"
+                                       for k in pol.condition_keys):
+                return None
+        probe = Request(principal_arn="", principal_account=None, action=self.settings.action,
+                        resource=sv.arn)
+        matches = tuple(_resource_part(st, probe, pol, kind)[0].value
+                        for pol, kind in [(sv.policy, PolicyKind.RESOURCE)] +
+                        [(r, PolicyKind.RCP) for r in rcps] if pol is not None
+                        for st in pol.statements)
+        kms_ctx = {k: v for k, v in sv.rctx_kms[0].items()
+                   if k != "kms:encryptioncontext:secretarn"}
+        return (id(sv.policy), id(sv.key_policy), sv.key_arn, sv.account, sv.key_account,
+                sv.region, sv.aws_managed, sv.key_facts.usable, sv.policy_missing,
+                tuple(sorted(sv.rctx_sm[0].items())), sv.rctx_sm[1],
+                tuple(sorted(kms_ctx.items())), matches)
+
     def secret(self, arn: str) -> SecretProof:
+        """Outside read (and the key's outside decrypt) for one secret. A proof is shared by
+        every secret of the same shape (it holds for each: nothing in the question tells them
+        apart); a witness names its secret, so another secret of the shape is solved anew."""
         sv = self.views[arn]
-        shape = (id(sv.policy), id(sv.key_policy), sv.arn, sv.key_arn, sv.aws_managed,
-                 sv.key_facts.usable, sv.policy_missing,
-                 tuple(sorted(sv.rctx_sm[0].items())), tuple(sorted(sv.rctx_kms[0].items())))
-        read = self._memoized(("read",) + shape,
-                              lambda: outside_read(sv, self.settings, self.guardrails,
-                                                   self.timeout_s, self.zone))
+        shape = self._shape(sv)
+        hit = self._proofs.get(shape) if shape is not None else None
+        if hit is not None:
+            self.reused += 1
+            read = replace(hit, subject=sv.arn,
+                           reason=f"{hit.reason} (the proof of {hit.subject}: same shape)")
+        else:
+            read = self._memoized(("read", sv.arn, shape),
+                                  lambda: outside_read(sv, self.settings, self.guardrails,
+                                                       self.timeout_s, self.zone))
+            if shape is not None and read.status == PROVEN_NONE:
+                self._proofs[shape] = read
         decrypt = None
         if sv.uses_kms and sv.key_arn:
             decrypt = self.key(sv.key_arn, sv.key_policy, sv.key_account, sv.region,
