@@ -52,7 +52,8 @@ def test_prove_json_gives_a_witness_that_replays_allowed(
     read = proof["outside_read"]
     assert read["status"] == "WITNESS", read
     w = read["witness"]
-    assert w["principal_account"] not in proof["zone"]
+    assert w["principal_account"] not in ("111111111111", MEMBER, "333333333333")
+    assert proof["zone_accounts"] == 3
     secret_req = w["requests"]["secret"]
     assert secret_req["context"]["aws:sourceip"][0].startswith("198.51.100.")
     req = Request(principal_arn=w["principal"], principal_account=w["principal_account"],
