@@ -206,3 +206,27 @@ def test_a_proof_is_shared_by_secrets_of_the_same_shape_a_witness_is_not() -> No
     assert w2.witness["requests"]["secret"]["resource"] == open2.arn  # type: ignore[index]
     assert w2.witness["requests"]["key"]["context"][  # type: ignore[index]
         "kms:encryptioncontext:secretarn"] == [open2.arn]
+
+
+def test_hostile_text_in_policies_never_crashes_the_prover() -> None:
+    weird = "\u0000\u202e\U0001f600'\"<script>\\u{41}*?"
+    policy = text({"Effect": "Allow", "Principal": "*", "Action": GSV, "Resource": "*",
+                   "Condition": {"StringLike": {f"aws:PrincipalTag/{weird}": weird},
+                                 "StringEqualsIgnoreCase": {"aws:SourceVpce": weird},
+                                 "ArnLike": {"aws:SourceArn": f"arn:aws:{weird}:*"}}},
+                  {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{OUTSIDER}:role/{weird}"},
+                   "Action": "*", "Resource": "*",
+                   "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "1e400"}}})
+    p = prove(policy)
+    assert p.read.status in (PROVEN_NONE, WITNESS, UNKNOWN)
+    assert p.read.reason
+
+
+def test_backslashes_in_policies_are_literal_for_the_solver() -> None:
+    """z3 reads \\u{..} escapes in string literals: a policy's backslash must stay one."""
+    policy = public({"StringEquals": {"aws:PrincipalTag/team": "a\\u{41}"}})
+    p = prove(policy)
+    assert p.read.status == WITNESS, p.read
+    ctx = p.read.witness["requests"]["secret"]["context"]  # type: ignore[index]
+    assert ctx["aws:principaltag/team"] == ["a\\u{41}"]
+    _replay(p, policy, PUBLIC_KEY)

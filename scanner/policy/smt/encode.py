@@ -85,6 +85,20 @@ def key_type(base: str) -> str:
     return "str"
 
 
+def sval(text: str) -> z3.SeqRef:
+    """A z3 string literal of ``text`` exactly: z3 reads escape sequences (``\\u{41}``) in
+    literals, so every backslash is written as the escape of a backslash."""
+    return z3.StringVal(text.replace("\\", "\\u{5c}"))
+
+
+def model_string(model: z3.ModelRef, expr: Any) -> str:
+    """The model's value of a string expression, character by character (z3's printed form
+    escapes some characters and not others)."""
+    n = model.eval(z3.Length(expr), model_completion=True).as_long()
+    return "".join(chr(model.eval(z3.StrToCode(z3.SubString(expr, i, 1)),
+                                  model_completion=True).as_long()) for i in range(n))
+
+
 # ---------------------------------------------------------------------------- regexes
 _RE = z3.ReSort(z3.StringSort())
 _ANY_CHAR = z3.AllChar(_RE)
@@ -93,7 +107,7 @@ _NOT_COLON = z3.Intersect(_ANY_CHAR, z3.Complement(z3.Re(":")))
 
 
 def _lit(text: str) -> z3.ReRef:
-    return z3.Re(z3.StringVal(text))
+    return z3.Re(sval(text))
 
 
 def _concat(parts: list[z3.ReRef]) -> z3.ReRef:
@@ -128,7 +142,7 @@ def ignore_case_re(text: str) -> z3.ReRef:
         if ch.lower() != ch.upper():
             parts.append(z3.Union(z3.Re(ch.lower()), z3.Re(ch.upper())))
         else:
-            parts.append(z3.Re(ch))
+            parts.append(_lit(ch))
     return _concat(parts)
 
 
@@ -183,17 +197,17 @@ def literal_value(kind: str, text: str) -> Any:
     """A known request value as a z3 value of ``kind`` (NotEncoded when it does not parse)."""
     try:
         if kind == "str":
-            return z3.StringVal(text)
+            return sval(text)
         if kind == "bool":
-            return z3.StringVal(text.strip().lower())
+            return sval(text.strip().lower())
         if kind == "num":
             return z3.RealVal(Fraction(_num(text)))
         if kind == "date":
             return z3.RealVal(Fraction(_date(text)))
         v6, n = _ip_parts(text)
         return (z3.BoolVal(v6), z3.BitVecVal(n, 128))
-    except (_Unparseable, ValueError):
-        raise NotEncoded(f"request value {text!r} is not a {kind}") from None
+    except (_Unparseable, ValueError, OverflowError):  # OverflowError: inf has no ratio
+        raise NotEncoded(f"value {text[:40]!r} is not a finite {kind}") from None
 
 
 @dataclass
@@ -214,13 +228,13 @@ class Principal:
         arn, acct = z3.String(f"{tag}.arn"), z3.String(f"{tag}.account")
         ptype, boundary = z3.Int(f"{tag}.type"), z3.Bool(f"{tag}.boundary")
         path, name = z3.String(f"{tag}.path"), z3.String(f"{tag}.name")
-        head = z3.Concat(z3.StringVal(f"arn:{partition}:iam::"), acct)
+        head = z3.Concat(sval(f"arn:{partition}:iam::"), acct)
         facts = [
             z3.InRe(acct, _DIGITS12), ptype >= ROLE, ptype <= ROOT,
             z3.InRe(path, _IAM_PATH), z3.InRe(name, _NO_SLASH), z3.Length(name) <= 64,
-            z3.Implies(ptype == ROLE, arn == z3.Concat(head, z3.StringVal(":role/"), path, name)),
-            z3.Implies(ptype == USER, arn == z3.Concat(head, z3.StringVal(":user/"), path, name)),
-            z3.Implies(ptype == ROOT, arn == z3.Concat(head, z3.StringVal(":root"))),
+            z3.Implies(ptype == ROLE, arn == z3.Concat(head, sval(":role/"), path, name)),
+            z3.Implies(ptype == USER, arn == z3.Concat(head, sval(":user/"), path, name)),
+            z3.Implies(ptype == ROOT, arn == z3.Concat(head, sval(":root"))),
             z3.Implies(ptype == ROOT, boundary == False),  # noqa: E712 (z3 expression)
         ]
         return cls(arn=arn, account=acct, ptype=ptype, boundary=boundary, name=name,
@@ -231,8 +245,8 @@ class Principal:
         if request.principal_type not in ("role", "user", "root"):
             raise NotEncoded(f"principal type {request.principal_type}")
         ptype = {"role": ROLE, "user": USER, "root": ROOT}[request.principal_type]
-        return cls(arn=z3.StringVal(request.principal_arn),
-                   account=z3.StringVal(request.principal_account or ""),
+        return cls(arn=sval(request.principal_arn),
+                   account=sval(request.principal_account or ""),
                    ptype=z3.IntVal(ptype), boundary=z3.BoolVal(request.has_permissions_boundary),
                    concrete=request)
 
@@ -329,7 +343,7 @@ class Encoder:
         self.facts += [count >= 0, count <= bound]
         for v in vals:
             if kind == "bool":
-                self.facts.append(z3.Or(v == z3.StringVal("true"), v == z3.StringVal("false")))
+                self.facts.append(z3.Or(v == sval("true"), v == sval("false")))
             if kind == "ip":
                 six, bits = v
                 self.facts.append(z3.Implies(z3.Not(six), z3.Extract(127, 32, bits) == 0))
@@ -368,14 +382,14 @@ class Encoder:
         elif kv.name in ("aws:principalaccount", "kms:calleraccount"):
             self.facts += [one, kv.vals[0] == p.account]
         elif kv.name == "aws:principaltype":
-            self.facts += [one] + [z3.Implies(p.ptype == t, kv.vals[0] == z3.StringVal(v))
+            self.facts += [one] + [z3.Implies(p.ptype == t, kv.vals[0] == sval(v))
                                    for t, v in _PTYPE_CONTEXT.items()]
         elif kv.name == "aws:username":
             assert p.name is not None
             self.facts += [z3.If(p.ptype == USER, z3.And(one, kv.vals[0] == p.name),
                                  kv.count == 0)]
         elif kv.name == "aws:principalisawsservice":
-            self.facts += [one, kv.vals[0] == z3.StringVal("false")]
+            self.facts += [one, kv.vals[0] == sval("false")]
 
     # ------------------------------------------------------------------ policies
     def policy(self, policy: Policy, request: Request, principal: Principal, kind: PolicyKind,
@@ -462,7 +476,7 @@ class Encoder:
         for e in spec.aws:
             if re.match(r"^\d{12}$", e) or re.match(r"^arn:aws[\w-]*:iam::\d{12}:root$", e):
                 acct = e if e.isdigit() else e.split(":")[4]
-                account.append(p.account == z3.StringVal(acct))
+                account.append(p.account == sval(acct))
                 continue
             m = _ASSUMED.match(e)
             if m:
@@ -472,15 +486,15 @@ class Encoder:
                         sessions.append(z3.BoolVal(True))
                 else:
                     assert p.name is not None
-                    sessions.append(z3.And(p.account == z3.StringVal(m.group(1)),
-                                           p.ptype == ROLE, p.name == z3.StringVal(m.group(2))))
+                    sessions.append(z3.And(p.account == sval(m.group(1)),
+                                           p.ptype == ROLE, p.name == sval(m.group(2))))
                 continue
             if "*" in e or "?" in e:
                 raise NotEncoded(f"wildcard inside principal {e!r} is not valid IAM")
             if _UNIQUE_ID.match(e):
                 continue  # a deleted principal: matches nothing
             if _IAM_ENTITY.match(e):
-                direct.append(p.arn == z3.StringVal(e))
+                direct.append(p.arn == sval(e))
                 continue
             raise NotEncoded(f"unrecognised principal {e!r}")
         return direct, account, sessions
@@ -598,7 +612,7 @@ class Encoder:
                     c.base in ("stringequalsignorecase", "stringnotequalsignorecase"):
                 return text, z3.BoolVal(True)  # matched as a pattern / text
             if kind == "bool":
-                return z3.StringVal(text.strip().lower()), z3.BoolVal(True)
+                return sval(text.strip().lower()), z3.BoolVal(True)
             return literal_value(kind, text), z3.BoolVal(True)
         if c.base not in ("stringequals", "stringnotequals"):
             if not self._concrete(request, principal, text):
@@ -616,11 +630,11 @@ class Encoder:
         pos = 0
         for m in _VARIABLE.finditer(text):
             if m.start() > pos:
-                pieces.append(z3.StringVal(text[pos:m.start()]))
+                pieces.append(sval(text[pos:m.start()]))
             pos = m.end()
             inner = m.group(1)
             if inner.strip() in _ESCAPES:
-                pieces.append(z3.StringVal(_ESCAPES[inner.strip()]))
+                pieces.append(sval(_ESCAPES[inner.strip()]))
                 continue
             name, _, rest = inner.partition(",")
             name = name.strip().lower()
@@ -638,9 +652,9 @@ class Encoder:
                 defined.append(kv.count == 1)
                 pieces.append(kv.vals[0])
             else:
-                pieces.append(z3.If(kv.count == 1, kv.vals[0], z3.StringVal(default)))
+                pieces.append(z3.If(kv.count == 1, kv.vals[0], sval(default)))
         if pos < len(text):
-            pieces.append(z3.StringVal(text[pos:]))
+            pieces.append(sval(text[pos:]))
         value = pieces[0] if len(pieces) == 1 else z3.Concat(*pieces)
         return value, z3.And(*defined) if defined else z3.BoolVal(True)
 
@@ -671,7 +685,7 @@ class Encoder:
             if p == "*":
                 return z3.BoolVal(True)
             if "*" not in p and "?" not in p:
-                return r == z3.StringVal(p)
+                return r == sval(p)
             return z3.InRe(r, glob_re(p))
         if base in _ARN_OPS:
             return z3.BoolVal(True) if p == "*" else z3.InRe(r, arn_re(p))
@@ -706,8 +720,8 @@ class Encoder:
         absent = set(template.absent)
         if principal.concrete is None:
             ptype = model.eval(principal.ptype, model_completion=True).as_long()
-            arn = model.eval(principal.arn, model_completion=True).as_string()
-            account = model.eval(principal.account, model_completion=True).as_string()
+            arn = model_string(model, principal.arn)
+            account = model_string(model, principal.account)
             boundary = z3.is_true(model.eval(principal.boundary, model_completion=True))
             kind = PTYPE_NAMES[ptype]
         else:
@@ -748,12 +762,7 @@ def _value_text(kind: str, model: z3.ModelRef, v: Any) -> str:
                 return datetime.fromtimestamp(int(frac), tz=timezone.utc).strftime(
                     "%Y-%m-%dT%H:%M:%SZ")
         return text
-    return _unescape(str(val.as_string()))
-
-
-def _unescape(text: str) -> str:
-    """z3 prints characters outside printable ASCII as \\u{hex}."""
-    return re.sub(r"\\u\{([0-9a-fA-F]{1,6})\}", lambda m: chr(int(m.group(1), 16)), text)
+    return model_string(model, v)
 
 
 def _decimal(frac: Fraction) -> str:

@@ -38,7 +38,7 @@ from scanner.access.settings import AccessSettings
 from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
-from scanner.policy.smt.encode import Encoder, NotEncoded, Principal
+from scanner.policy.smt.encode import Encoder, NotEncoded, Principal, sval
 from scanner.policy.tri import Tri
 
 PROVEN_NONE = "PROVEN_NONE"
@@ -195,7 +195,7 @@ def zone_of(settings: AccessSettings, snapshot: Any = None) -> frozenset[str]:
 
 
 def _outside(p: Principal, zone: frozenset[str]) -> list[Any]:
-    return [p.account != z3.StringVal(a) for a in sorted(zone)]
+    return [p.account != sval(a) for a in sorted(zone)]
 
 
 def _orgpath_facts(enc: Encoder, settings: AccessSettings) -> None:
@@ -205,7 +205,7 @@ def _orgpath_facts(enc: Encoder, settings: AccessSettings) -> None:
         return
     for i, v in enumerate(kv.vals):
         enc.facts.append(z3.Implies(kv.count > i, z3.Not(
-            z3.PrefixOf(z3.StringVal(f"{settings.org_id}/"), v))))
+            z3.PrefixOf(sval(f"{settings.org_id}/"), v))))
 
 
 def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef],
@@ -213,6 +213,21 @@ def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef
          rcp_accounts: dict[str, str], timeout_s: float,
          partition: str = "aws", concrete: bool = False,
          zone: frozenset[str] | None = None) -> Answer:
+    """_solve_question; a z3 error (a value z3 cannot represent, ...) is UNKNOWN with the
+    reason, never a crash."""
+    try:
+        return _solve_question(question, subject, gates, extra, settings, guardrails,
+                               rcp_accounts, timeout_s, partition, concrete, zone)
+    except z3.Z3Exception as exc:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"solver error: {str(exc)[:200]}")
+
+
+def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef],
+                    settings: AccessSettings, guardrails: Guardrails | None,
+                    rcp_accounts: dict[str, str], timeout_s: float,
+                    partition: str = "aws", concrete: bool = False,
+                    zone: frozenset[str] | None = None) -> Answer:
     """Is there a request (one per gate, sharing the principal and its keys) that every gate
     allows? ``concrete``: the principal is the templates' own; else any principal outside the
     zone."""
@@ -244,7 +259,7 @@ def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef
                       reason=f"not encoded: {exc}", seconds=time.perf_counter() - start)
     _orgpath_facts(enc, settings)
     prefer = () if concrete or p.path is None else (z3.Not(p.boundary), p.ptype == 0,
-                                                      p.path == z3.StringVal(""))
+                                                      p.path == sval(""))
     result, model = _solve(enc, z3.And(*parts), timeout_s, prefer)
     seconds = time.perf_counter() - start
     caveat = ("; " + "; ".join(dict.fromkeys(notes))) if notes else ""
@@ -444,11 +459,11 @@ def check_policy(policy: Policy, request: Request, kind: PolicyKind,
     try:
         p = Principal.of_request(request)
         f = enc.policy(policy, request, p, kind, "policy")
-    except NotEncoded as exc:
-        return PolicyCheck(decision="UNKNOWN", exact=False, not_encoded=(str(exc),))
-    allowed = z3.And(f.allow, z3.Not(f.deny))
-    can_allow, model = _solve(enc, allowed, timeout_s)
-    can_refuse, _ = _solve(enc, z3.Not(allowed), timeout_s)
+        allowed = z3.And(f.allow, z3.Not(f.deny))
+        can_allow, model = _solve(enc, allowed, timeout_s)
+        can_refuse, _ = _solve(enc, z3.Not(allowed), timeout_s)
+    except (NotEncoded, z3.Z3Exception) as exc:
+        return PolicyCheck(decision="UNKNOWN", exact=False, not_encoded=(str(exc)[:200],))
     exact = not enc.not_encoded
     witness = enc.model_request(model, "policy", request, p, frozenset(), ()) \
         if model is not None else None
