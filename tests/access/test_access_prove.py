@@ -230,3 +230,35 @@ def test_backslashes_in_policies_are_literal_for_the_solver() -> None:
     ctx = p.read.witness["requests"]["secret"]["context"]  # type: ignore[index]
     assert ctx["aws:principaltag/team"] == ["a\\u{41}"]
     _replay(p, policy, PUBLIC_KEY)
+
+
+def test_a_same_account_reader_is_proven_out_by_the_key_alone_or_left_unknown() -> None:
+    from access_estate import CENTRAL_ROLE, allow_read_identity, role
+
+    def reader(key_policy: str) -> Any:
+        snap = estate(secret_policy=None, key_policy=key_policy,
+                      principals=(role(CENTRAL_ROLE, allow_read_identity()),))
+        settings = AccessSettings.from_snapshot(snap)
+        from scanner.access import analyze_access
+
+        graph = build_graph(snap)
+        report = analyze_access(graph, snap, settings)
+        sa = report.secrets[SECRET_ARN]
+        [path] = [p for p in sa.paths if p.principal == CENTRAL_ROLE]
+        assert path.decision == "CONDITIONAL", path
+        [answer] = [a for a in Prover(graph, snap, settings, timeout_s=20).readers(snap, sa)
+                    if a.subject.startswith(CENTRAL_ROLE)]
+        return answer
+
+    def key(*statements: dict[str, Any]) -> str:
+        return text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+                     "Action": "kms:*", "Resource": "*",
+                     "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}, *statements)
+
+    contradiction = reader(key({"Effect": "Deny", "Principal": "*", "Action": "kms:*",
+                                "Resource": "*",
+                                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}))
+    assert contradiction.status == PROVEN_NONE, contradiction
+    possible = reader(key())
+    assert possible.status == UNKNOWN and "same account" in possible.reason, possible
+    assert possible.witness is not None  # the candidate request is shown

@@ -79,6 +79,8 @@ class _Gate:
     kind: PolicyKind
     scope: str
     template: Request
+    #: only its Deny statements constrain (same account: identity OR resource policy allows)
+    deny_only: bool = False
 
 
 def _outsider_template(settings: AccessSettings, rctx: tuple[dict[str, tuple[str, ...]],
@@ -250,7 +252,7 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
         for g in gates:
             f = enc.policy(g.policy, g.template, p, g.kind, g.scope, SHARED_KEYS,
                            SHARED_PREFIXES)
-            parts += [f.allow, z3.Not(f.deny)]
+            parts += [z3.Not(f.deny)] if g.deny_only else [f.allow, z3.Not(f.deny)]
             if g.name in rcp_accounts:
                 parts.append(_rcp_formula(enc, guardrails, rcp_accounts[g.name], g.template,
                                           p, g.scope, notes))
@@ -387,39 +389,59 @@ def reader_context(sv: SecretView, path: Any, facts: PrincipalFacts, settings: A
                    guardrails: Guardrails | None,
                    timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
     """Question 3 for one CONDITIONAL reader: the exact request context under which its read
-    is allowed, or a proof that none is. Encoded for cross-account readers whose identity and
-    SCP gates are definite ALLOWED (the resource policy, key policy and RCPs are encoded);
-    anything else is UNKNOWN with the reason."""
+    is allowed, or a proof that none is. The resource policy, the key policy and the RCPs are
+    encoded. Where that is everything that decides the read (cross-account, identity and SCP
+    gates definite ALLOWED) the answer is a witness or a proof; otherwise they are necessary
+    conditions only (same account: the key policy must allow and no Deny apply): unsat is
+    still a proof, a satisfying request is UNKNOWN (a candidate), naming what is missing."""
     q, subject = "reader-context", f"{path.principal} -> {sv.arn}"
-    if not path.cross_account:
-        return Answer(question=q, subject=subject, status=UNKNOWN,
-                      reason="not encoded: same-account reads (identity OR resource policy, "
-                             "boundaries, sessions)")
     statuses = path.gate_statuses()
-    caveats = []
+    caveats: list[str] = []
+    #: gates that decide the read but are not encoded: then only necessary conditions are
+    #: encoded -- an unsat answer is still a proof, a satisfying request is only a candidate
+    missing: list[str] = []
+    if not path.cross_account:
+        missing.append("identity OR resource policy (same account), boundaries, sessions")
     for gate in ("identity_policy", "scp"):
         verdict = path.gates[gate]
         if gate == "scp" and verdict.status == "UNKNOWN" and \
                 any("not assessed" in r for r in verdict.reasons):
             # not collected: the evaluator lets it pass (allow TRUE), so does the proof
             caveats.append("; ".join(r for r in verdict.reasons if "not assessed" in r))
-            continue
-        if statuses.get(gate) not in ("ALLOWED", "NOT_APPLICABLE"):
-            return Answer(question=q, subject=subject, status=UNKNOWN,
-                          reason=f"not encoded: the {gate} gate is {statuses.get(gate)} "
-                                 "(identity policies and SCPs are not encoded)")
-    if sv.policy is None or sv.key_policy is None or sv.aws_managed:
+        elif statuses.get(gate) not in ("ALLOWED", "NOT_APPLICABLE"):
+            missing.append(f"the {gate} gate ({statuses.get(gate)}: identity policies and "
+                           "SCPs are not encoded)")
+    if sv.key_policy is None and not sv.aws_managed:
         return Answer(question=q, subject=subject, status=UNKNOWN,
-                      reason="input missing: resource or key policy")
+                      reason="input missing: key policy")
+    if sv.policy is None and path.cross_account:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason="input missing: resource policy")
     pctx = principal_context(facts, settings)
     sm = build_request(facts, pctx, sv.rctx_sm, action=settings.action, resource=sv.arn)
     kms = build_request(facts, pctx, sv.rctx_kms, action=settings.decrypt_action,
                         resource=sv.key_arn or "")
-    gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
-             _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
+    gates = []
+    if sv.policy is not None:
+        gates.append(_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm,
+                           deny_only=not path.cross_account))
+    if sv.key_policy is not None and not sv.aws_managed:
+        # same account too: every way the key gate passes needs the key policy to allow
+        gates.append(_Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms))
+    if not gates:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason="not encoded: " + "; ".join(missing))
     answer = _ask(q, subject, gates, [], settings, guardrails,
-                  {"secret": sv.account, "key": sv.key_account}, timeout_s,
-                  _partition(sv.arn), concrete=True)
+                  {g.name: (sv.account if g.name == "secret" else sv.key_account)
+                   for g in gates}, timeout_s, _partition(sv.arn), concrete=True)
+    if missing and answer.status == WITNESS:
+        answer = replace(answer, status=UNKNOWN,
+                         reason="the encoded gates allow this candidate request, but not "
+                                "everything that decides the read is encoded: "
+                                + "; ".join(missing))
+    elif missing and answer.status == PROVEN_NONE:
+        answer = replace(answer, reason=f"{answer.reason}: the encoded gates alone rule the "
+                                        "read out")
     if caveats and answer.status != UNKNOWN:
         answer = replace(answer, reason=f"{answer.reason}; {'; '.join(caveats)}")
     return answer
