@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 import z3
 
@@ -499,11 +499,6 @@ def check_policy(policy: Policy, request: Request, kind: PolicyKind,
         decision = "UNKNOWN"
     return PolicyCheck(decision=decision, exact=exact, not_encoded=tuple(enc.not_encoded),
                        witness=witness)
-
-
-def answers_for(views: Iterable[SecretView], settings: AccessSettings,
-                guardrails: Guardrails | None, timeout_s: float) -> list[Answer]:
-    return [outside_read(sv, settings, guardrails, timeout_s) for sv in views]
 
 
 # ---------------------------------------------------------------------------- a whole estate
