@@ -54,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--why", action="store_true",
                         help="print each gate's reasons (the statements that decided it)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--prove", metavar="NAME|ARN|PREFIX",
+                        help="prove who outside the zone can read this secret (and decrypt "
+                             "with its key): a proof, or a witness request; needs z3 "
+                             "(pip install 'secretgraph[prove]')")
+    parser.add_argument("--prove-timeout", metavar="SECONDS", type=float, default=10.0,
+                        help="with --prove: solver time per question (default 10); a timeout "
+                             "answers UNKNOWN")
 
 
 def _snapshot(args: argparse.Namespace) -> Any:
@@ -184,13 +191,28 @@ def run(args: argparse.Namespace) -> int:
     from scanner.graph.builder import build_graph
 
     allowed = _accounts(args.allowed_external_accounts)
+    prove = getattr(args, "prove", None)
+    if prove:
+        from scanner.policy.smt import require_z3
+
+        require_z3()  # before reading anything: one line, exit 2
+        if not args.prove_timeout > 0:
+            raise UsageError("--prove-timeout must be a positive number of seconds")
     snapshot = _snapshot(args)
     trusted = _accounts(args.trusted_accounts, "--trusted-accounts")
     settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed,
                                             trusted_accounts=trusted)
     if args.all:
         settings = replace(settings, record_denied=True)
-    report = analyze_access(build_graph(snapshot), snapshot, settings)
+    graph = build_graph(snapshot)
+    report = analyze_access(graph, snapshot, settings)
+    if prove:
+        from scanner.policy.smt.render import prove_secret
+
+        target = find_secret(report, prove, args.region)
+        sys.stdout.write(prove_secret(graph, snapshot, settings, target, fmt=args.format,
+                                      timeout_s=args.prove_timeout))
+        return 0
     secrets = list(report.secrets.values())
     principals = find_principals(report, args.principal, snapshot) if args.principal else None
     if args.secret:

@@ -1,0 +1,780 @@
+"""Encode parsed policies as z3 constraints over a symbolic request.
+
+The encoding mirrors the three-valued evaluator (``scanner/policy/evaluate.py``,
+``conditions.py``, ``principals.py``) rule for rule; each rule's AWS source is cited there.
+Where the evaluator knows a value, the encoding uses that value; where it would answer UNKNOWN
+because a key is not known, the encoding leaves the key free (present with any value(s), or
+absent). What the encoding cannot express exactly (a policy variable inside a pattern, an
+assumed-role session principal, a partial wildcard in a principal, BinaryEquals, ...) is *not
+encoded*: the part becomes a fresh unconstrained boolean and the reason is recorded. A fresh
+boolean can only widen both sides, so an unsat answer stays a proof; a sat answer that may lean
+on one is not trusted until its witness is replayed through the evaluator.
+
+Domain of a symbolic request (what a real AWS request can carry), documented in docs/access.md:
+
+* a key is absent or has values; single-valued keys carry at most one value. A key is treated
+  as multivalued when AWS documents it so (``MULTIVALUED``) or a policy uses a set operator on
+  it; it then carries at most (number of clauses on it + 1) values, enough for every
+  combination of clauses (each existential clause needs one value, universal ones hold on any
+  subset), so a proof over the bounded sets holds for every set;
+* a key compared with Numeric* / Date* operators carries numbers (dates as epoch seconds), one
+  compared with IpAddress carries IP addresses, one compared with Bool carries ``true`` or
+  ``false``; a key compared as two different types is not encoded;
+* a symbolic principal is an IAM role, user or account root of a 12-digit account in the
+  secret's partition (Secrets Manager and KMS take no anonymous requests).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Iterable
+
+import z3
+
+from scanner.policy.conditions import (
+    _EXACT_STRING,
+    OPERATORS,
+    _date,
+    _num,
+    _Unparseable,
+    substitute_variables,
+)
+from scanner.policy.evaluate import PolicyKind, _action_part, _resource_part
+from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
+from scanner.policy.principals import _ASSUMED, _IAM_ENTITY, _UNIQUE_ID, Match, match_aws_entry
+from scanner.policy.request import KeyState, Request
+from scanner.policy.tri import Tri
+
+#: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
+MULTIVALUED = frozenset({
+    "aws:calledvia", "aws:principalorgpaths", "aws:tagkeys", "aws:principalservicenameslist",
+    "kms:encryptioncontextkeys", "secretsmanager:addreplicaregions",
+})
+
+_STRING_OPS = {"stringequals", "stringnotequals", "stringequalsignorecase",
+               "stringnotequalsignorecase", "stringlike", "stringnotlike"}
+_ARN_OPS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
+_NUM_OPS = {o for o in OPERATORS if o.startswith("numeric")}
+_DATE_OPS = {o for o in OPERATORS if o.startswith("date")}
+_IP_OPS = {"ipaddress", "notipaddress"}
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT = re.compile(r"^\s*'((?:[^']|'')*)'\s*$")
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+ROLE, USER, ROOT = 0, 1, 2
+PTYPE_NAMES = {ROLE: "role", USER: "user", ROOT: "root"}
+_PTYPE_CONTEXT = {ROLE: "AssumedRole", USER: "User", ROOT: "Account"}
+
+
+class NotEncoded(Exception):
+    """A part of a policy the encoding cannot express exactly (the message says which)."""
+
+
+def key_type(base: str) -> str:
+    if base in _NUM_OPS:
+        return "num"
+    if base in _DATE_OPS:
+        return "date"
+    if base in _IP_OPS:
+        return "ip"
+    if base == "bool":
+        return "bool"
+    return "str"
+
+
+def sval(text: str) -> z3.SeqRef:
+    """A z3 string literal of ``text`` exactly: z3 reads escape sequences (``\\u{41}``) in
+    literals, so every backslash is written as the escape of a backslash."""
+    return z3.StringVal(text.replace("\\", "\\u{5c}"))
+
+
+def model_string(model: z3.ModelRef, expr: Any) -> str:
+    """The model's value of a string expression, character by character (z3's printed form
+    escapes some characters and not others)."""
+    n = model.eval(z3.Length(expr), model_completion=True).as_long()
+    return "".join(chr(model.eval(z3.StrToCode(z3.SubString(expr, i, 1)),
+                                  model_completion=True).as_long()) for i in range(n))
+
+
+# ---------------------------------------------------------------------------- regexes
+_RE = z3.ReSort(z3.StringSort())
+_ANY_CHAR = z3.AllChar(_RE)
+_ANY = z3.Star(_ANY_CHAR)
+_NOT_COLON = z3.Intersect(_ANY_CHAR, z3.Complement(z3.Re(":")))
+
+
+def _lit(text: str) -> z3.ReRef:
+    return z3.Re(sval(text))
+
+
+def _concat(parts: list[z3.ReRef]) -> z3.ReRef:
+    if not parts:
+        return _lit("")
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def glob_re(pattern: str, *, segment: bool = False) -> z3.ReRef:
+    """``*`` any run, ``?`` one character (``segment``: never a colon), the rest literal."""
+    parts: list[z3.ReRef] = []
+    buf = ""
+    for ch in pattern:
+        if ch in "*?":
+            if buf:
+                parts.append(_lit(buf))
+                buf = ""
+            one = _NOT_COLON if segment else _ANY_CHAR
+            parts.append(z3.Star(one) if ch == "*" else one)
+        else:
+            buf += ch
+    if buf:
+        parts.append(_lit(buf))
+    return _concat(parts)
+
+
+def ignore_case_re(text: str) -> z3.ReRef:
+    if not text.isascii():
+        raise NotEncoded("a case-insensitive comparison with non-ASCII text")
+    parts = []
+    for ch in text:
+        if ch.lower() != ch.upper():
+            parts.append(z3.Union(z3.Re(ch.lower()), z3.Re(ch.upper())))
+        else:
+            parts.append(_lit(ch))
+    return _concat(parts)
+
+
+def arn_re(pattern: str) -> z3.ReRef:
+    """matching.arn_matches for a pattern that is not ``*``, as a regex over the ARN (valid
+    ARNs: the caller requires ``is_arn``)."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6:
+        return glob_re(pattern)
+    out: list[z3.ReRef] = []
+    for i, seg in enumerate(parts):
+        out.append(glob_re(seg, segment=i < 5))
+        if i < 5:
+            out.append(_lit(":"))
+    return _concat(out)
+
+
+#: conditions._is_arn: starts with "arn:" and has at least five colons
+_IS_ARN = z3.Concat(_lit("arn:"), z3.Loop(z3.Concat(_ANY, _lit(":")), 4, 4), _ANY)
+_DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
+#: IAM User Guide, "IAM object quotas" / CreateRole: names are 1-64 of [A-Za-z0-9+=,.@_-];
+#: a path is "/" or "/"-separated segments of ASCII "!" through DEL (in the ARN: without the
+#: leading "/")
+_NAME_CHAR = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"),
+                      *[z3.Re(c) for c in "+=,.@_-"])
+_NO_SLASH = z3.Plus(_NAME_CHAR)  # and at most 64 long (a length constraint)
+_PATH_CHAR = z3.Intersect(z3.Range("!", "\x7f"), z3.Complement(z3.Re("/")))
+_IAM_PATH = z3.Star(z3.Concat(z3.Plus(_PATH_CHAR), _lit("/")))
+
+
+# ---------------------------------------------------------------------------- values
+def _ip_parts(text: str) -> tuple[bool, int]:
+    addr = ipaddress.ip_address(text.strip().split("/")[0])
+    return addr.version == 6, int(addr)
+
+
+@dataclass
+class KeyVar:
+    """One condition key of one request: how many values it has (0 = absent) and the values."""
+
+    name: str
+    kind: str  # str | num | date | ip | bool
+    count: z3.ArithRef
+    vals: list[Any]  # z3 exprs; for ip: (is_v6 BoolRef, BitVecRef 128)
+
+    @property
+    def present(self) -> z3.BoolRef:
+        return self.count >= 1
+
+
+def literal_value(kind: str, text: str) -> Any:
+    """A known request value as a z3 value of ``kind`` (NotEncoded when it does not parse)."""
+    try:
+        if kind == "str":
+            return sval(text)
+        if kind == "bool":
+            return sval(text.strip().lower())
+        if kind == "num":
+            return z3.RealVal(Fraction(_num(text)))
+        if kind == "date":
+            return z3.RealVal(Fraction(_date(text)))
+        v6, n = _ip_parts(text)
+        return (z3.BoolVal(v6), z3.BitVecVal(n, 128))
+    except (_Unparseable, ValueError, OverflowError):  # OverflowError: inf has no ratio
+        raise NotEncoded(f"value {text[:40]!r} is not a finite {kind}") from None
+
+
+@dataclass
+class Principal:
+    """The requesting principal: symbolic (an IAM role / user / root of some account) or the
+    concrete one of a Request."""
+
+    arn: z3.SeqRef
+    account: z3.SeqRef
+    ptype: z3.ArithRef
+    boundary: z3.BoolRef
+    name: z3.SeqRef | None = None  # user name (aws:username) when symbolic
+    path: z3.SeqRef | None = None
+    concrete: Request | None = None
+
+    @classmethod
+    def symbolic(cls, tag: str, partition: str = "aws") -> tuple["Principal", list[Any]]:
+        arn, acct = z3.String(f"{tag}.arn"), z3.String(f"{tag}.account")
+        ptype, boundary = z3.Int(f"{tag}.type"), z3.Bool(f"{tag}.boundary")
+        path, name = z3.String(f"{tag}.path"), z3.String(f"{tag}.name")
+        head = z3.Concat(sval(f"arn:{partition}:iam::"), acct)
+        facts = [
+            z3.InRe(acct, _DIGITS12), ptype >= ROLE, ptype <= ROOT,
+            z3.InRe(path, _IAM_PATH), z3.InRe(name, _NO_SLASH), z3.Length(name) <= 64,
+            z3.Implies(ptype == ROLE, arn == z3.Concat(head, sval(":role/"), path, name)),
+            z3.Implies(ptype == USER, arn == z3.Concat(head, sval(":user/"), path, name)),
+            z3.Implies(ptype == ROOT, arn == z3.Concat(head, sval(":root"))),
+            z3.Implies(ptype == ROOT, boundary == False),  # noqa: E712 (z3 expression)
+        ]
+        return cls(arn=arn, account=acct, ptype=ptype, boundary=boundary, name=name,
+                   path=path), facts
+
+    @classmethod
+    def of_request(cls, request: Request) -> "Principal":
+        if request.principal_type not in ("role", "user", "root"):
+            raise NotEncoded(f"principal type {request.principal_type}")
+        ptype = {"role": ROLE, "user": USER, "root": ROOT}[request.principal_type]
+        return cls(arn=sval(request.principal_arn),
+                   account=sval(request.principal_account or ""),
+                   ptype=z3.IntVal(ptype), boundary=z3.BoolVal(request.has_permissions_boundary),
+                   concrete=request)
+
+
+#: context keys that describe the principal: symbolic principals define them
+PRINCIPAL_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+                            "aws:principaltype", "aws:username", "aws:principalisawsservice"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyFormulas:
+    allow: z3.BoolRef
+    direct: z3.BoolRef
+    deny: z3.BoolRef
+
+
+@dataclass
+class Encoder:
+    """Builds the constraints of one question. ``shared``: keys that describe the principal
+    and are the same in every request of the question (principal tags, org id, org paths)."""
+
+    plan: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (kind, bound)
+    facts: list[Any] = field(default_factory=list)  # domain constraints
+    not_encoded: list[str] = field(default_factory=list)
+    _fresh: int = 0
+    _keys: dict[tuple[str, str], KeyVar] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ planning
+    def plan_policies(self, policies: Iterable[Policy], known: Iterable[Request] = ()) -> None:
+        """Decide each key's type and value bound from every clause of ``policies``."""
+        kinds: dict[str, set[str]] = {}
+        clauses: dict[str, int] = {}
+        multi: set[str] = set()
+        for policy in policies:
+            for st in policy.statements:
+                for c in st.conditions:
+                    clauses[c.key] = clauses.get(c.key, 0) + 1
+                    if c.qualifier:
+                        multi.add(c.key)
+                    if c.base != "null":
+                        kinds.setdefault(c.key, set()).add(key_type(c.base))
+                    for v in c.values:
+                        for m in _VARIABLE.finditer(v):
+                            name = m.group(1).split(",")[0].strip().lower()
+                            if name not in _ESCAPES:
+                                kinds.setdefault(name, set()).add("str")
+                                clauses[name] = clauses.get(name, 0) + 1
+        for req in known:
+            for k, vals in req.context.items():
+                if len(vals) > 1:
+                    multi.add(k)
+                    clauses[k] = max(clauses.get(k, 0), len(vals))
+        for k, n in clauses.items():
+            ks = kinds.get(k, {"str"})
+            kind = next(iter(ks)) if len(ks) == 1 else "mixed"
+            bound = n + 1 if (k in MULTIVALUED or k in multi) else 1
+            self.plan[k] = (kind, bound)
+
+    # ------------------------------------------------------------------ keys
+    def fresh(self, why: str) -> z3.BoolRef:
+        """An unconstrained boolean standing for a part that is not encoded."""
+        self._fresh += 1
+        if why not in self.not_encoded:
+            self.not_encoded.append(why)
+        return z3.Bool(f"unencoded.{self._fresh}")
+
+    def key(self, scope: str, name: str, request: Request, principal: Principal,
+            shared: bool) -> KeyVar:
+        """The key ``name`` of the request ``scope`` (created once, constrained by what the
+        request says about it: known values, absent, excluded values, or nothing)."""
+        slot = ("shared" if shared else scope, name)
+        hit = self._keys.get(slot)
+        if hit is not None:
+            return hit
+        kind, bound = self.plan.get(name, ("str", 1))
+        if kind == "mixed":
+            raise NotEncoded(f"{name} is compared as different types")
+        state = request.key_state(name)
+        symbolic_principal = principal.concrete is None
+        if symbolic_principal and name in PRINCIPAL_KEYS:
+            state = KeyState.KNOWN  # defined by the principal below
+        known = request.values(name) if state is KeyState.KNOWN else ()
+        bound = max(bound, len(known), 1)
+        tag = f"{slot[0]}.{name}"
+        count = z3.Int(f"{tag}#")
+        if kind == "ip":
+            vals: list[Any] = [(z3.Bool(f"{tag}[{i}].v6"), z3.BitVec(f"{tag}[{i}]", 128))
+                               for i in range(bound)]
+        else:
+            sort = z3.RealSort() if kind in ("num", "date") else z3.StringSort()
+            vals = [z3.Const(f"{tag}[{i}]", sort) for i in range(bound)]
+        kv = KeyVar(name=name, kind=kind, count=count, vals=vals)
+        self._keys[slot] = kv
+        self.facts += [count >= 0, count <= bound]
+        for v in vals:
+            if kind == "bool":
+                self.facts.append(z3.Or(v == sval("true"), v == sval("false")))
+            if kind == "ip":
+                six, bits = v
+                self.facts.append(z3.Implies(z3.Not(six), z3.Extract(127, 32, bits) == 0))
+        if symbolic_principal and name in PRINCIPAL_KEYS:
+            self._principal_key(kv, principal)
+        elif state is KeyState.KNOWN:
+            self.facts.append(count == len(known))
+            for v, text in zip(vals, known):
+                self.facts.append(self._eq(kind, v, literal_value(kind, text)))
+        elif state is KeyState.ABSENT:
+            self.facts.append(count == 0)
+        elif state is KeyState.EXCLUDED:
+            for i, v in enumerate(vals):
+                for text in request.excluded[name]:
+                    try:
+                        lit = literal_value(kind, text)
+                    except NotEncoded:
+                        continue
+                    self.facts.append(z3.Implies(count > i, z3.Not(self._eq(kind, v, lit))))
+        return kv
+
+    @staticmethod
+    def _eq(kind: str, a: Any, b: Any) -> z3.BoolRef:
+        if kind == "ip":
+            return z3.And(a[0] == b[0], a[1] == b[1])
+        return a == b
+
+    def _principal_key(self, kv: KeyVar, p: Principal) -> None:
+        """The keys a symbolic principal defines (as scanner/access/context.py does for a
+        concrete one)."""
+        if kv.kind not in ("str", "bool"):
+            raise NotEncoded(f"{kv.name} compared as a {kv.kind}")
+        one = kv.count == 1
+        if kv.name == "aws:principalarn":
+            self.facts += [one, kv.vals[0] == p.arn]
+        elif kv.name in ("aws:principalaccount", "kms:calleraccount"):
+            self.facts += [one, kv.vals[0] == p.account]
+        elif kv.name == "aws:principaltype":
+            self.facts += [one] + [z3.Implies(p.ptype == t, kv.vals[0] == sval(v))
+                                   for t, v in _PTYPE_CONTEXT.items()]
+        elif kv.name == "aws:username":
+            assert p.name is not None
+            self.facts += [z3.If(p.ptype == USER, z3.And(one, kv.vals[0] == p.name),
+                                 kv.count == 0)]
+        elif kv.name == "aws:principalisawsservice":
+            self.facts += [one, kv.vals[0] == sval("false")]
+
+    # ------------------------------------------------------------------ policies
+    def policy(self, policy: Policy, request: Request, principal: Principal, kind: PolicyKind,
+               scope: str, shared: frozenset[str] = frozenset(),
+               shared_prefixes: tuple[str, ...] = ()) -> PolicyFormulas:
+        """evaluate.evaluate_policy as formulas: (some Allow applies, some Allow naming the
+        principal itself applies, some Deny applies)."""
+        if policy.problems:
+            why = f"{scope}: policy problems: {'; '.join(policy.problems)[:120]}"
+            a = self.fresh(why)
+            return PolicyFormulas(allow=a, direct=z3.And(a, self.fresh(why)),
+                                  deny=self.fresh(why))
+        allows, directs, denies = [], [], []
+        for st in policy.statements:
+            applies, direct = self._statement(st, policy, request, principal, kind, scope,
+                                              shared, shared_prefixes)
+            if st.effect == "Deny":
+                denies.append(applies)
+            else:
+                allows.append(applies)
+                directs.append(direct)
+        return PolicyFormulas(allow=z3.Or(*allows) if allows else z3.BoolVal(False),
+                              direct=z3.Or(*directs) if directs else z3.BoolVal(False),
+                              deny=z3.Or(*denies) if denies else z3.BoolVal(False))
+
+    def _statement(self, st: Statement, policy: Policy, request: Request, principal: Principal,
+                   kind: PolicyKind, scope: str, shared: frozenset[str],
+                   shared_prefixes: tuple[str, ...]) -> tuple[z3.BoolRef, z3.BoolRef]:
+        where = f"{scope} {st.label}"
+        if st.problems or st.effect not in ("Allow", "Deny"):
+            a = self.fresh(f"{where}: {'; '.join(st.problems)[:120]}")
+            return a, z3.And(a, self.fresh(where))
+        if _action_part(st, request.action) is not Tri.TRUE:
+            return z3.BoolVal(False), z3.BoolVal(False)
+        patterns = (st.resources or ()) + (st.not_resources or ())
+        if policy.variables_enabled and any("${" in p for p in patterns) and \
+                not all(self._concrete(request, principal, t) for t in patterns):
+            resource: z3.BoolRef = self.fresh(f"{where}: a policy variable in Resource")
+        else:
+            r, _ = _resource_part(st, request, policy, kind)
+            if r is Tri.FALSE:
+                return z3.BoolVal(False), z3.BoolVal(False)
+            resource = z3.BoolVal(True) if r is Tri.TRUE else self.fresh(
+                f"{where}: Resource not decidable")
+        try:
+            direct, anyway = self._principal(st, principal, kind)
+        except NotEncoded as exc:
+            anyway = self.fresh(f"{where}: {exc}")
+            direct = z3.And(anyway, self.fresh(f"{where}: {exc}"))
+        conds = []
+        for c in st.conditions:
+            try:
+                shared_key = c.key in shared or c.key.startswith(shared_prefixes)
+                conds.append(self.clause(c, request, principal, scope, policy.variables_enabled,
+                                         shared_key, shared, shared_prefixes))
+            except NotEncoded as exc:
+                conds.append(self.fresh(f"{where}: {c.operator} {c.key}: {exc}"))
+        cond = z3.And(*conds) if conds else z3.BoolVal(True)
+        return z3.And(resource, anyway, cond), z3.And(resource, direct, cond)
+
+    # ------------------------------------------------------------------ principals
+    def _principal(self, st: Statement, p: Principal,
+                   kind: PolicyKind) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """(matches directly, matches at all), as evaluate._principal_part."""
+        if kind in (PolicyKind.IDENTITY, PolicyKind.SCP):
+            if st.has_principal_element:
+                raise NotEncoded(f"{kind.value} policy statement has a Principal")
+            return z3.BoolVal(True), z3.BoolVal(True)
+        if st.principal is not None:
+            return self._match(st.principal, p)
+        if st.not_principal is not None:
+            a = self._not_principal(st.not_principal, p, st.effect)
+            return a, a
+        raise NotEncoded("statement without Principal")
+
+    def _entries(self, spec: PrincipalSpec, p: Principal) -> tuple[
+            list[z3.BoolRef], list[z3.BoolRef], list[z3.BoolRef]]:
+        """(direct matches, account matches, may-name-a-session conditions) of the AWS entries
+        (principals.match_aws_entry): an assumed-role session entry may name the requesting
+        role's session when account and role name agree -- which session is not known."""
+        direct: list[z3.BoolRef] = []
+        account: list[z3.BoolRef] = []
+        sessions: list[z3.BoolRef] = []
+        for e in spec.aws:
+            if re.match(r"^\d{12}$", e) or re.match(r"^arn:aws[\w-]*:iam::\d{12}:root$", e):
+                acct = e if e.isdigit() else e.split(":")[4]
+                account.append(p.account == sval(acct))
+                continue
+            m = _ASSUMED.match(e)
+            if m:
+                if p.concrete is not None:
+                    hit, _ = match_aws_entry(e, p.concrete)
+                    if hit is Match.UNKNOWN:
+                        sessions.append(z3.BoolVal(True))
+                else:
+                    assert p.name is not None
+                    sessions.append(z3.And(p.account == sval(m.group(1)),
+                                           p.ptype == ROLE, p.name == sval(m.group(2))))
+                continue
+            if "*" in e or "?" in e:
+                raise NotEncoded(f"wildcard inside principal {e!r} is not valid IAM")
+            if _UNIQUE_ID.match(e):
+                continue  # a deleted principal: matches nothing
+            if _IAM_ENTITY.match(e):
+                direct.append(p.arn == sval(e))
+                continue
+            raise NotEncoded(f"unrecognised principal {e!r}")
+        return direct, account, sessions
+
+    def _match(self, spec: PrincipalSpec, p: Principal) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """principals.match_principal: (directly, at all); a session entry that may name the
+        principal's session is UNKNOWN (a fresh boolean)."""
+        if spec.star:
+            return z3.BoolVal(True), z3.BoolVal(True)
+        direct, account, sessions = self._entries(spec, p)
+        if sessions:
+            maybe = self.fresh("a Principal entry names one session of the role")
+            direct = direct + [z3.And(z3.Or(*sessions), maybe)]
+        d = z3.Or(*direct) if direct else z3.BoolVal(False)
+        a = z3.Or(*account) if account else z3.BoolVal(False)
+        return d, z3.Or(d, a)
+
+    def _not_principal(self, spec: PrincipalSpec, p: Principal, effect: str) -> z3.BoolRef:
+        """principals.not_principal_applies."""
+        if spec.star:
+            return z3.BoolVal(False)
+        direct, account, sessions = self._entries(spec, p)
+        self_listed = z3.Or(*direct) if direct else z3.BoolVal(False)
+        acct_listed = z3.Or(*account) if account else z3.BoolVal(False)
+        session_listed = z3.Or(*sessions) if sessions else z3.BoolVal(False)
+        if effect != "Deny":
+            if sessions:
+                raise NotEncoded("Allow with NotPrincipal naming a session")
+            return z3.Not(z3.Or(self_listed, acct_listed))
+        # a role listed with its account (or its session listed): exempt or not depends on
+        # the session name, which is not known
+        role_unknown = self.fresh("NotPrincipal lists a role (or its session) and its account")
+        return z3.If(p.boundary, z3.BoolVal(True),
+                     z3.If(p.ptype == ROOT, z3.Not(acct_listed),
+                           z3.If(z3.Not(acct_listed), z3.BoolVal(True),
+                                 z3.If(p.ptype == USER, z3.Not(self_listed),
+                                       z3.If(z3.Or(self_listed, session_listed), role_unknown,
+                                             z3.BoolVal(True))))))
+
+    # ------------------------------------------------------------------ conditions
+    def clause(self, c: ConditionClause, request: Request, principal: Principal, scope: str,
+               variables: bool, shared_key: bool, shared: frozenset[str] = frozenset(),
+               shared_prefixes: tuple[str, ...] = ()) -> z3.BoolRef:
+        """conditions.evaluate_clause as a formula."""
+        kv = self.key(scope, c.key, request, principal, shared_key)
+        if c.base == "null":
+            if c.if_exists:
+                raise NotEncoded(f"unsupported operator {c.operator}")
+            wants = [v.strip().lower() for v in c.values]
+            if any(v not in ("true", "false") for v in wants):
+                raise NotEncoded("Null value must be true or false")
+            absent = kv.count == 0
+            return z3.Or(*[absent if v == "true" else z3.Not(absent) for v in wants])
+        op = OPERATORS.get(c.base)
+        if op is None or c.base == "binaryequals":
+            raise NotEncoded(f"operator {c.operator}")
+        negated = op[1]
+        if c.if_exists or c.qualifier == "forallvalues":
+            absent_outcome = True
+        elif c.qualifier == "foranyvalue":
+            absent_outcome = False
+        else:
+            absent_outcome = negated
+        pvals = [self._policy_value(c, v, request, principal, scope, variables, shared,
+                                    shared_prefixes) for v in c.values]
+
+        # an ARN operator matches only values that are ARNs (conditions._is_arn); a symbolic
+        # principal's ARN always is one, and a six-part pattern starting "arn:" implies it
+        arn_known = c.key == "aws:principalarn" and principal.concrete is None
+
+        def is_arn(r: Any) -> z3.BoolRef:
+            return z3.BoolVal(True) if arn_known else z3.InRe(r, _IS_ARN)
+
+        implied = all(isinstance(pv, str) and pv.startswith("arn:") and pv.count(":") >= 5
+                      for pv, _ in pvals)
+
+        def hits(r: Any) -> z3.BoolRef:
+            alts = [z3.And(defined, self._match_value(c.base, kv.kind, r, pv))
+                    for pv, defined in pvals]
+            hit = z3.Or(*alts) if alts else z3.BoolVal(False)
+            if c.base in _ARN_OPS and not implied:
+                hit = z3.And(is_arn(r), hit)
+            return hit
+
+        def misses(r: Any) -> z3.BoolRef:
+            miss = z3.Not(z3.Or(*[z3.And(d, self._match_value(c.base, kv.kind, r, pv))
+                                  for pv, d in pvals]) if pvals else z3.BoolVal(False))
+            if c.base in _ARN_OPS:
+                miss = z3.And(is_arn(r), miss)
+            return miss
+
+        def all_(f: Any) -> z3.BoolRef:
+            return z3.And(*[z3.Implies(kv.count > i, f(v)) for i, v in enumerate(kv.vals)])
+
+        def any_(f: Any) -> z3.BoolRef:
+            return z3.Or(*[z3.And(kv.count > i, f(v)) for i, v in enumerate(kv.vals)])
+
+        if c.qualifier == "forallvalues":
+            present = all_(misses if negated else hits)
+        elif c.qualifier == "foranyvalue":
+            present = any_(misses if negated else hits)
+        else:
+            present = all_(misses) if negated else any_(hits)
+        return z3.If(kv.count == 0, z3.BoolVal(absent_outcome), present)
+
+    def _policy_value(self, c: ConditionClause, text: str, request: Request,
+                      principal: Principal, scope: str, variables: bool, shared: frozenset[str],
+                      shared_prefixes: tuple[str, ...]) -> tuple[Any, z3.BoolRef]:
+        """(the value, when it is defined): a literal, or a policy variable substituted
+        (conditions.substitute_variables): a key absent without a default matches nothing."""
+        kind = self.plan.get(c.key, ("str", 1))[0]
+        if not (variables and "${" in text):
+            if c.base in ("stringlike", "stringnotlike") or c.base in _ARN_OPS or \
+                    c.base in _IP_OPS or \
+                    c.base in ("stringequalsignorecase", "stringnotequalsignorecase"):
+                return text, z3.BoolVal(True)  # matched as a pattern / text
+            if kind == "bool":
+                return sval(text.strip().lower()), z3.BoolVal(True)
+            return literal_value(kind, text), z3.BoolVal(True)
+        if c.base not in ("stringequals", "stringnotequals"):
+            if not self._concrete(request, principal, text):
+                raise NotEncoded(f"a policy variable in {c.operator}")
+            sub = substitute_variables(text, request)
+            if sub.text is None:
+                raise NotEncoded(f"unresolved {', '.join(sub.unresolved)}")
+            if sub.void:
+                return text, z3.BoolVal(False)  # matches nothing
+            if sub.literal_wildcard and c.base not in _EXACT_STRING:
+                raise NotEncoded(f"a variable in {c.operator} expands to a pattern")
+            return sub.text, z3.BoolVal(True)
+        pieces: list[z3.SeqRef] = []
+        defined: list[z3.BoolRef] = []
+        pos = 0
+        for m in _VARIABLE.finditer(text):
+            if m.start() > pos:
+                pieces.append(sval(text[pos:m.start()]))
+            pos = m.end()
+            inner = m.group(1)
+            if inner.strip() in _ESCAPES:
+                pieces.append(sval(_ESCAPES[inner.strip()]))
+                continue
+            name, _, rest = inner.partition(",")
+            name = name.strip().lower()
+            default: str | None = None
+            if rest:
+                dm = _DEFAULT.match(rest)
+                if dm is None:
+                    raise NotEncoded(f"malformed default in ${{{inner}}}")
+                default = dm.group(1).replace("''", "'")
+            share = name in shared or name.startswith(shared_prefixes)
+            kv = self.key(scope, name, request, principal, share)
+            if kv.kind != "str" or len(kv.vals) != 1:
+                raise NotEncoded(f"policy variable ${{{name}}} over a multivalued or typed key")
+            if default is None:
+                defined.append(kv.count == 1)
+                pieces.append(kv.vals[0])
+            else:
+                pieces.append(z3.If(kv.count == 1, kv.vals[0], sval(default)))
+        if pos < len(text):
+            pieces.append(sval(text[pos:]))
+        value = pieces[0] if len(pieces) == 1 else z3.Concat(*pieces)
+        return value, z3.And(*defined) if defined else z3.BoolVal(True)
+
+    @staticmethod
+    def _concrete(request: Request, principal: Principal, text: str) -> bool:
+        """Every policy variable in ``text`` is over a key the request fixes (known or absent):
+        it is substituted as the evaluator does, before encoding."""
+        for m in _VARIABLE.finditer(text):
+            name = m.group(1).split(",")[0].strip().lower()
+            if name in _ESCAPES:
+                continue
+            if principal.concrete is None and name in PRINCIPAL_KEYS:
+                return False
+            if request.key_state(name) not in (KeyState.KNOWN, KeyState.ABSENT):
+                return False
+        return True
+
+    def _match_value(self, base: str, kind: str, r: Any, p: Any) -> z3.BoolRef:
+        """One request value against one policy value (conditions.OPERATORS)."""
+        if base in _STRING_OPS or base in _ARN_OPS:
+            if kind != "str":
+                raise NotEncoded(f"{base} on a {kind} key")
+        if base in ("stringequals", "stringnotequals"):
+            return r == p
+        if base in ("stringequalsignorecase", "stringnotequalsignorecase"):
+            return z3.InRe(r, ignore_case_re(p))
+        if base in ("stringlike", "stringnotlike"):
+            if p == "*":
+                return z3.BoolVal(True)
+            if "*" not in p and "?" not in p:
+                return r == sval(p)
+            return z3.InRe(r, glob_re(p))
+        if base in _ARN_OPS:
+            return z3.BoolVal(True) if p == "*" else z3.InRe(r, arn_re(p))
+        if base == "bool":
+            return r == p
+        if base in _IP_OPS:
+            try:
+                net = ipaddress.ip_network(str(p).strip(), strict=False)
+            except ValueError:
+                raise NotEncoded(f"not an IP address or CIDR: {p!r}") from None
+            six, bits = r
+            mask = int(net.netmask)
+            return z3.And(six == (net.version == 6),
+                          (bits & z3.BitVecVal(mask, 128)) ==
+                          z3.BitVecVal(int(net.network_address), 128))
+        if kind not in ("num", "date"):
+            raise NotEncoded(f"{base} on a {kind} key")
+        name = base.removeprefix("numeric").removeprefix("date")
+        return {
+            "equals": lambda: r == p, "notequals": lambda: r == p,
+            "lessthan": lambda: r < p, "lessthanequals": lambda: r <= p,
+            "greaterthan": lambda: r > p, "greaterthanequals": lambda: r >= p,
+        }[name]()
+
+    # ------------------------------------------------------------------ models
+    def model_request(self, model: z3.ModelRef, scope: str, template: Request,
+                      principal: Principal, shared: frozenset[str],
+                      shared_prefixes: tuple[str, ...]) -> Request:
+        """The concrete request a model describes: the template's facts, the principal, and
+        every key the policies mention set to its model value(s) or absent."""
+        ctx = {k: v for k, v in template.context.items()}
+        absent = set(template.absent)
+        if principal.concrete is None:
+            ptype = model.eval(principal.ptype, model_completion=True).as_long()
+            arn = model_string(model, principal.arn)
+            account = model_string(model, principal.account)
+            boundary = z3.is_true(model.eval(principal.boundary, model_completion=True))
+            kind = PTYPE_NAMES[ptype]
+        else:
+            arn, account = template.principal_arn, template.principal_account or ""
+            boundary, kind = template.has_permissions_boundary, template.principal_type
+        for (slot, name), kv in self._keys.items():
+            if slot not in (scope, "shared"):
+                continue
+            if slot == "shared" and not (name in shared or name.startswith(shared_prefixes)):
+                continue
+            n = model.eval(kv.count, model_completion=True).as_long()
+            if n == 0:
+                ctx.pop(name, None)
+                absent.add(name)
+                continue
+            absent.discard(name)
+            ctx[name] = tuple(_value_text(kv.kind, model, v) for v in kv.vals[:n])
+        return Request(principal_arn=arn, principal_account=account, action=template.action,
+                       resource=template.resource, principal_type=kind,
+                       has_permissions_boundary=boundary, context=ctx,
+                       absent=frozenset(absent), absent_prefixes=template.absent_prefixes,
+                       excluded={k: v for k, v in template.excluded.items()
+                                 if k not in ctx and k not in absent})
+
+
+def _value_text(kind: str, model: z3.ModelRef, v: Any) -> str:
+    if kind == "ip":
+        six = z3.is_true(model.eval(v[0], model_completion=True))
+        n = model.eval(v[1], model_completion=True).as_long()
+        return str(ipaddress.IPv6Address(n) if six else ipaddress.IPv4Address(n & 0xFFFFFFFF))
+    val = model.eval(v, model_completion=True)
+    if kind in ("num", "date"):
+        frac = Fraction(val.numerator_as_long(), val.denominator_as_long())
+        text = _decimal(frac)
+        if kind == "date":
+            from datetime import datetime, timezone
+            if frac.denominator == 1 and -62135596800 < frac < 253402300800:
+                return datetime.fromtimestamp(int(frac), tz=timezone.utc).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ")
+        return text
+    return model_string(model, v)
+
+
+def _decimal(frac: Fraction) -> str:
+    """Exact decimal text when the fraction has one, else the nearest float."""
+    d = frac.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d != 1:
+        return repr(float(frac))
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return format(Decimal(frac.numerator) / Decimal(frac.denominator), "f")

@@ -1,0 +1,609 @@
+"""The exposure questions, answered with a proof or a witness.
+
+1. ``outside_read``: can a principal outside the trust zone read this secret --
+   ``secretsmanager:GetSecretValue`` on it AND the ``kms:Decrypt`` Secrets Manager makes on its
+   key for that caller?
+2. ``outside_decrypt``: can a principal outside the zone call ``kms:Decrypt`` with this key,
+   in any way (directly, any encryption context, any service or none)?
+3. ``reader_context``: for one reader the evaluator found CONDITIONAL: under which request
+   context exactly is the read allowed (or: proven never)?
+
+Cross-account evaluation (IAM User Guide, "Cross-account policy evaluation logic"; Secrets
+Manager User Guide, "Access secrets across accounts"; see scanner/access/gates.py): the
+resource policy AND the key policy AND the caller's identity policies AND the resource
+account's RCPs must allow, and no explicit Deny may apply. The caller's identity policies
+live in its own account, outside the zone: the question assumes they allow (the outsider
+writes them). SCPs of our organization do not apply to an outside account; RCPs do ("RCPs
+apply to ... principals external to your organization").
+
+Answers: ``PROVEN_NONE`` (unsat: no request in the encoded domain gets through),
+``WITNESS`` (a concrete request, replayed through the three-valued evaluator gate by gate,
+every gate ALLOWED), or ``UNKNOWN`` with the reason (solver timeout, not-encoded policy
+parts that a candidate request leans on, a replay the evaluator does not confirm, inputs
+that were not read).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import z3
+
+from scanner.access.context import PrincipalFacts, build_request, principal_context
+from scanner.access.graph_io import SecretView
+from scanner.access.scp import RCP, Guardrails
+from scanner.access.settings import AccessSettings
+from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
+from scanner.policy.parse import Policy
+from scanner.policy.request import Request
+from scanner.policy.smt.encode import Encoder, NotEncoded, Principal, sval
+from scanner.policy.tri import Tri
+
+PROVEN_NONE = "PROVEN_NONE"
+WITNESS = "WITNESS"
+UNKNOWN = "UNKNOWN"
+
+DEFAULT_TIMEOUT_S = 10.0
+
+#: keys describing the principal: one value for every request of a question
+SHARED_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+                         "aws:principaltype", "aws:username", "aws:principalisawsservice",
+                         "aws:principalorgid", "aws:principalorgpaths"})
+SHARED_PREFIXES = ("aws:principaltag/",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Answer:
+    question: str  # outside-read | outside-decrypt | reader-context
+    subject: str  # the secret or key ARN (and principal for reader-context)
+    status: str  # PROVEN_NONE | WITNESS | UNKNOWN
+    reason: str
+    witness: dict[str, Any] | None = None
+    not_encoded: tuple[str, ...] = ()
+    seconds: float = 0.0
+    replay: dict[str, str] = field(default_factory=dict)  # gate -> evaluator decision
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "subject": self.subject, "status": self.status,
+                "reason": self.reason, "witness": self.witness,
+                "not_encoded": list(self.not_encoded), "seconds": round(self.seconds, 3),
+                "replay": dict(self.replay)}
+
+
+@dataclass
+class _Gate:
+    name: str
+    policy: Policy
+    kind: PolicyKind
+    scope: str
+    template: Request
+    #: only its Deny statements constrain (same account: identity OR resource policy allows)
+    deny_only: bool = False
+
+
+def _outsider_template(settings: AccessSettings, rctx: tuple[dict[str, tuple[str, ...]],
+                                                             tuple[str, ...]],
+                       action: str, resource: str) -> Request:
+    """The request facts of an outside caller as context.py builds them (the principal's own
+    keys are replaced by the symbolic principal's)."""
+    facts = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
+                           account_id="000000000000", principal_type="role")
+    ctx, absent, excluded = principal_context(facts, settings)
+    for k in ("aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+              "aws:principaltype"):
+        ctx.pop(k, None)
+    absent.discard("aws:username")
+    if settings.org_id:
+        excluded["aws:principalorgid"] = frozenset({settings.org_id})
+    return build_request(facts, (ctx, absent, excluded), rctx, action=action,
+                         resource=resource)
+
+
+def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req: Request,
+                 p: Principal, scope: str, notes: list[str]) -> z3.BoolRef:
+    """Guardrails._evaluate for RCPs as a formula: every level of the resource account's path
+    needs an Allow, a Deny anywhere denies. Where the evaluator does not assess RCPs (no
+    organization data, not collected, not enabled, management account) they do not block,
+    as in the evaluator, and the answer says so."""
+    org = guardrails.org if guardrails else None
+    if guardrails is None or org is None:
+        notes.append("no organization data: RCPs not assessed")
+        return z3.BoolVal(True)
+    enabled = org.policy_types_enabled
+    if enabled is not None and RCP not in enabled:
+        return z3.BoolVal(True)
+    if account not in guardrails._parents or account == org.management_account_id:
+        return z3.BoolVal(True)
+    if not guardrails.rcps_collected:
+        notes.append("RCPs were not collected: not assessed")
+        return z3.BoolVal(True)
+    if not guardrails.rcps_listed:
+        return z3.BoolVal(True)
+    chain = guardrails.path(account)
+    if chain is None:
+        return enc.fresh(f"{scope}: the account's OU path is not known (RCPs)")
+    levels, denies = [], []
+    for target in chain:
+        attached = guardrails._by_target.get((RCP, target), [])
+        if not attached:
+            levels.append(enc.fresh(f"{scope}: no RCP attached at {target} in the data"))
+            continue
+        allows = []
+        for cp, parsed in attached:
+            f = enc.policy(parsed, req, p, PolicyKind.RCP, f"{scope} RCP {cp.name}",
+                           SHARED_KEYS, SHARED_PREFIXES)
+            allows.append(f.allow)
+            denies.append(f.deny)
+        levels.append(z3.Or(*allows))
+    return z3.And(z3.And(*levels), z3.Not(z3.Or(*denies)) if denies else z3.BoolVal(True))
+
+
+def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float,
+           prefer: tuple[z3.BoolRef, ...] = ()) -> tuple[str, z3.ModelRef | None]:
+    """sat / unsat / unknown (why), and a model when sat, within ``timeout_s`` in all.
+
+    ``prefer``: facts that narrow the search to simple requests (a role without a permissions
+    boundary or IAM path): tried first, with part of the time -- string constraints over the
+    principal ARN solve much faster there, and a witness found there is as good as any (it is
+    replayed). Only when that finds nothing is the whole domain searched: its unsat is the
+    proof."""
+    deadline = time.perf_counter() + timeout_s
+    solver = z3.Solver()
+    solver.add(*enc.facts)
+    solver.add(goal)
+    if prefer:
+        solver.set("timeout", max(1, int(timeout_s * 300)))  # 30% of the budget
+        solver.push()
+        solver.add(*prefer)
+        if solver.check() == z3.sat:
+            return "sat", solver.model()
+        solver.pop()
+    left = deadline - time.perf_counter()
+    if left <= 0.001:
+        return "timeout", None
+    solver.set("timeout", max(1, int(left * 1000)))
+    r = solver.check()
+    if r == z3.sat:
+        return "sat", solver.model()
+    if r == z3.unsat:
+        return "unsat", None
+    why = solver.reason_unknown()
+    return ("timeout" if why in ("timeout", "canceled") else f"unknown ({why})"), None
+
+
+def _witness_dict(p: Principal, reqs: dict[str, Request]) -> dict[str, Any]:
+    first = next(iter(reqs.values()))
+    return {
+        "principal": first.principal_arn, "principal_account": first.principal_account,
+        "principal_type": first.principal_type,
+        "permissions_boundary": first.has_permissions_boundary,
+        "requests": {name: {"action": r.action, "resource": r.resource,
+                            "context": {k: list(v) for k, v in sorted(r.context.items())},
+                            "absent": sorted(r.absent)} for name, r in reqs.items()},
+    }
+
+
+def zone_of(settings: AccessSettings, snapshot: Any = None) -> frozenset[str]:
+    """The accounts a proof treats as inside: the trust zone (scanner/policy/trust_zone.py, the
+    one home of "outside": organization + scanned accounts + trusted_accounts) plus the accounts
+    the configuration allows (``allowed_external_accounts``), as the access report does.
+    ``snapshot`` is accepted for callers that have one; the settings already carry its zone."""
+    return settings.trust_zone.accounts | settings.allowed_external_accounts
+
+
+def _outside(p: Principal, zone: frozenset[str]) -> list[Any]:
+    return [p.account != sval(a) for a in sorted(zone)]
+
+
+def _orgpath_facts(enc: Encoder, settings: AccessSettings) -> None:
+    """An outside account's organization paths never start with our organization id."""
+    kv = enc._keys.get(("shared", "aws:principalorgpaths"))
+    if kv is None or not settings.org_id or kv.kind != "str":
+        return
+    for i, v in enumerate(kv.vals):
+        enc.facts.append(z3.Implies(kv.count > i, z3.Not(
+            z3.PrefixOf(sval(f"{settings.org_id}/"), v))))
+
+
+def _ask(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef],
+         settings: AccessSettings, guardrails: Guardrails | None,
+         rcp_accounts: dict[str, str], timeout_s: float,
+         partition: str = "aws", concrete: bool = False,
+         zone: frozenset[str] | None = None) -> Answer:
+    """_solve_question; a z3 error (a value z3 cannot represent, ...) is UNKNOWN with the
+    reason, never a crash."""
+    try:
+        return _solve_question(question, subject, gates, extra, settings, guardrails,
+                               rcp_accounts, timeout_s, partition, concrete, zone)
+    except z3.Z3Exception as exc:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"solver error: {str(exc)[:200]}")
+
+
+def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list[z3.BoolRef],
+                    settings: AccessSettings, guardrails: Guardrails | None,
+                    rcp_accounts: dict[str, str], timeout_s: float,
+                    partition: str = "aws", concrete: bool = False,
+                    zone: frozenset[str] | None = None) -> Answer:
+    """Is there a request (one per gate, sharing the principal and its keys) that every gate
+    allows? ``concrete``: the principal is the templates' own; else any principal outside the
+    zone."""
+    start = time.perf_counter()
+    enc = Encoder()
+    enc.plan_policies([g.policy for g in gates] + _rcp_policies(guardrails),
+                      [g.template for g in gates])
+    if concrete:
+        try:
+            p = Principal.of_request(gates[0].template)
+        except NotEncoded as exc:
+            return Answer(question=question, subject=subject, status=UNKNOWN,
+                          reason=f"not encoded: {exc}")
+    else:
+        p, pfacts = Principal.symbolic("p", partition)
+        enc.facts += pfacts + _outside(p, zone_of(settings) if zone is None else zone)
+    notes: list[str] = []
+    parts: list[z3.BoolRef] = list(extra)
+    try:
+        for g in gates:
+            f = enc.policy(g.policy, g.template, p, g.kind, g.scope, SHARED_KEYS,
+                           SHARED_PREFIXES)
+            parts += [z3.Not(f.deny)] if g.deny_only else [f.allow, z3.Not(f.deny)]
+            if g.name in rcp_accounts:
+                parts.append(_rcp_formula(enc, guardrails, rcp_accounts[g.name], g.template,
+                                          p, g.scope, notes))
+    except NotEncoded as exc:  # a key compared as two types, an unparseable known value
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"not encoded: {exc}", seconds=time.perf_counter() - start)
+    _orgpath_facts(enc, settings)
+    prefer = () if concrete or p.path is None else (z3.Not(p.boundary), p.ptype == 0,
+                                                      p.path == sval(""))
+    result, model = _solve(enc, z3.And(*parts), timeout_s, prefer)
+    seconds = time.perf_counter() - start
+    caveat = ("; " + "; ".join(dict.fromkeys(notes))) if notes else ""
+    who = "for this principal" if concrete else "from outside the zone"
+    if result == "unsat":
+        return Answer(question=question, subject=subject, status=PROVEN_NONE,
+                      reason=f"no request {who} is allowed (unsat)" + caveat,
+                      not_encoded=tuple(enc.not_encoded), seconds=seconds)
+    if model is None:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=(f"solver: out of time ({timeout_s:g}s per question: "
+                              "--prove-timeout)" if result == "timeout" else f"solver: {result}"),
+                      not_encoded=tuple(enc.not_encoded), seconds=seconds)
+    reqs = {g.name: enc.model_request(model, g.scope, g.template, p, SHARED_KEYS,
+                                      SHARED_PREFIXES) for g in gates}
+    replay = {}
+    for g in gates:
+        replay[g.name] = evaluate_policy(g.policy, reqs[g.name], g.kind).decision.value
+        if g.name in rcp_accounts and guardrails is not None:
+            replay[f"{g.name} RCPs"] = guardrails.evaluate(RCP, rcp_accounts[g.name],
+                                                           reqs[g.name]).status
+    confirmed = all(v in (Decision.ALLOWED.value, "NOT_APPLICABLE", "ALLOWED")
+                    or (k.endswith("RCPs") and v == "UNKNOWN") for k, v in replay.items())
+    witness = _witness_dict(p, reqs)
+    for g in gates:  # the keys the policies look at: what the witness is about
+        witness["requests"][g.name]["decisive"] = sorted(
+            {name for (slot, name) in enc._keys if slot in (g.scope, "shared")})
+    if confirmed:
+        return Answer(question=question, subject=subject, status=WITNESS,
+                      reason=f"this request {who} is allowed (replayed through the "
+                             "evaluator: every gate ALLOWED)" + caveat,
+                      witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                      replay=replay)
+    return Answer(question=question, subject=subject, status=UNKNOWN,
+                  reason="a candidate request was found but the evaluator does not confirm it "
+                         "(it leans on a part that is not encoded)",
+                  witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                  replay=replay)
+
+
+def _rcp_policies(guardrails: Guardrails | None) -> list[Policy]:
+    if guardrails is None:
+        return []
+    return [parsed for (ptype, _), pairs in guardrails._by_target.items() if ptype == RCP
+            for _, parsed in pairs]
+
+
+def _partition(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrails | None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S,
+                 zone: frozenset[str] | None = None) -> Answer:
+    """Question 1 for one secret (or replica)."""
+    q, subject = "outside-read", sv.arn
+    if sv.aws_managed:
+        return Answer(question=q, subject=subject, status=PROVEN_NONE,
+                      reason="encrypted with aws/secretsmanager: never readable from another "
+                             "account (Secrets Manager User Guide, cross-account access)")
+    if sv.policy is None:
+        if sv.policy_unread or sv.policy_missing:
+            return Answer(question=q, subject=subject, status=UNKNOWN,
+                          reason=f"input missing: {sv.policy_missing or 'resource policy'}")
+        return Answer(question=q, subject=subject, status=PROVEN_NONE,
+                      reason="no resource policy: another account can be granted nothing")
+    if sv.key_policy is None:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason=f"input missing: {sv.key_facts.reason or 'key policy'}")
+    if sv.key_facts.usable is Tri.FALSE:
+        return Answer(question=q, subject=subject, status=PROVEN_NONE,
+                      reason=sv.key_facts.reason or "the key is not usable")
+    extra: list[z3.BoolRef] = []
+    if sv.key_facts.usable is Tri.UNKNOWN:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason=sv.key_facts.reason or "key state not read")
+    sm = _outsider_template(settings, sv.rctx_sm, settings.action, sv.arn)
+    kms = _outsider_template(settings, sv.rctx_kms, settings.decrypt_action, sv.key_arn or "")
+    gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
+             _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
+    return _ask(q, subject, gates, extra, settings, guardrails,
+                {"secret": sv.account, "key": sv.key_account}, timeout_s, _partition(sv.arn),
+                zone=zone)
+
+
+def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
+                         region: str) -> Request:
+    """kms:Decrypt on the key by any route: the via-service, encryption-context and
+    called-via keys are free (any value, or absent)."""
+    facts = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
+                           account_id="000000000000", principal_type="role")
+    ctx, absent, excluded = principal_context(facts, settings)
+    for k in ("aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+              "aws:principaltype"):
+        ctx.pop(k, None)
+    absent.discard("aws:username")
+    if settings.org_id:
+        excluded["aws:principalorgid"] = frozenset({settings.org_id})
+    ctx.update({"aws:securetransport": ("true",), "aws:requestedregion": (region,),
+                "aws:resourceaccount": (account,)})
+    if settings.org_id and settings.in_zone(account):
+        ctx["aws:resourceorgid"] = (settings.org_id,)
+    return Request(principal_arn=facts.arn, principal_account=None,
+                   action=settings.decrypt_action, resource=key_arn, principal_type="role",
+                   context=ctx, absent=frozenset(absent), excluded=excluded)
+
+
+def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, region: str,
+                    settings: AccessSettings, guardrails: Guardrails | None,
+                    timeout_s: float = DEFAULT_TIMEOUT_S, missing: str | None = None,
+                    zone: frozenset[str] | None = None) -> Answer:
+    """Question 2 for one customer-managed key."""
+    q = "outside-decrypt"
+    if key_policy is None:
+        return Answer(question=q, subject=key_arn, status=UNKNOWN,
+                      reason=f"input missing: {missing or 'key policy'}")
+    tmpl = key_decrypt_template(settings, key_arn, account, region)
+    return _ask(q, key_arn, [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
+                [], settings, guardrails, {"key": account}, timeout_s, _partition(key_arn),
+                zone=zone)
+
+
+def reader_context(sv: SecretView, path: Any, facts: PrincipalFacts, settings: AccessSettings,
+                   guardrails: Guardrails | None,
+                   timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+    """Question 3 for one CONDITIONAL reader: the exact request context under which its read
+    is allowed, or a proof that none is. The resource policy, the key policy and the RCPs are
+    encoded. Where that is everything that decides the read (cross-account, identity and SCP
+    gates definite ALLOWED) the answer is a witness or a proof; otherwise they are necessary
+    conditions only (same account: the key policy must allow and no Deny apply): unsat is
+    still a proof, a satisfying request is UNKNOWN (a candidate), naming what is missing."""
+    q, subject = "reader-context", f"{path.principal} -> {sv.arn}"
+    statuses = path.gate_statuses()
+    caveats: list[str] = []
+    #: gates that decide the read but are not encoded: then only necessary conditions are
+    #: encoded -- an unsat answer is still a proof, a satisfying request is only a candidate
+    missing: list[str] = []
+    if not path.cross_account:
+        missing.append("identity OR resource policy (same account), boundaries, sessions")
+    for gate in ("identity_policy", "scp"):
+        verdict = path.gates[gate]
+        if gate == "scp" and verdict.status == "UNKNOWN" and \
+                any("not assessed" in r for r in verdict.reasons):
+            # not collected: the evaluator lets it pass (allow TRUE), so does the proof
+            caveats.append("; ".join(r for r in verdict.reasons if "not assessed" in r))
+        elif statuses.get(gate) not in ("ALLOWED", "NOT_APPLICABLE"):
+            missing.append(f"the {gate} gate ({statuses.get(gate)}: identity policies and "
+                           "SCPs are not encoded)")
+    if sv.key_policy is None and not sv.aws_managed:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason="input missing: key policy")
+    if sv.policy is None and path.cross_account:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason="input missing: resource policy")
+    pctx = principal_context(facts, settings)
+    sm = build_request(facts, pctx, sv.rctx_sm, action=settings.action, resource=sv.arn)
+    kms = build_request(facts, pctx, sv.rctx_kms, action=settings.decrypt_action,
+                        resource=sv.key_arn or "")
+    gates = []
+    if sv.policy is not None:
+        gates.append(_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm,
+                           deny_only=not path.cross_account))
+    if sv.key_policy is not None and not sv.aws_managed:
+        # same account too: every way the key gate passes needs the key policy to allow
+        gates.append(_Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms))
+    if not gates:
+        return Answer(question=q, subject=subject, status=UNKNOWN,
+                      reason="not encoded: " + "; ".join(missing))
+    answer = _ask(q, subject, gates, [], settings, guardrails,
+                  {g.name: (sv.account if g.name == "secret" else sv.key_account)
+                   for g in gates}, timeout_s, _partition(sv.arn), concrete=True)
+    if missing and answer.status == WITNESS:
+        answer = replace(answer, status=UNKNOWN,
+                         reason="the encoded gates allow this candidate request, but not "
+                                "everything that decides the read is encoded: "
+                                + "; ".join(missing))
+    elif missing and answer.status == PROVEN_NONE:
+        answer = replace(answer, reason=f"{answer.reason}: the encoded gates alone rule the "
+                                        "read out")
+    if caveats and answer.status != UNKNOWN:
+        answer = replace(answer, reason=f"{answer.reason}; {'; '.join(caveats)}")
+    return answer
+
+
+def principal_facts(snapshot: Any, arn: str, account: str | None,
+                    principal_type: str) -> PrincipalFacts:
+    """What the snapshot knows of a principal (tags, boundary), as the access analysis uses."""
+    for acct in snapshot.accounts:
+        for ip in (acct.iam.principals if acct.iam else ()):
+            if ip.arn == arn:
+                return PrincipalFacts(arn=arn, account_id=ip.account_id,
+                                      principal_type=ip.principal_type, name=ip.name,
+                                      tags=dict(ip.tags),
+                                      has_boundary=ip.permissions_boundary_arn is not None)
+    return PrincipalFacts(arn=arn, account_id=account, principal_type=principal_type)
+
+
+# ---------------------------------------------------------------------------- one policy
+@dataclass(frozen=True, kw_only=True)
+class PolicyCheck:
+    """What the solver says about one policy for one request whose unknown keys are free."""
+
+    decision: str  # ALLOWED | DENIED | CONDITIONAL | UNKNOWN
+    exact: bool  # no part was left not encoded
+    not_encoded: tuple[str, ...] = ()
+    witness: Request | None = None  # an allowed completion of the request, when one exists
+
+
+def check_policy(policy: Policy, request: Request, kind: PolicyKind,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> PolicyCheck:
+    """ALLOWED: every completion of the request's unknown keys is allowed (proven); DENIED: none
+    is (proven); CONDITIONAL: some are, some are not (only when everything was encoded);
+    UNKNOWN: not encoded parts or a timeout leave it open."""
+    enc = Encoder()
+    enc.plan_policies([policy], [request])
+    try:
+        p = Principal.of_request(request)
+        f = enc.policy(policy, request, p, kind, "policy")
+        allowed = z3.And(f.allow, z3.Not(f.deny))
+        can_allow, model = _solve(enc, allowed, timeout_s)
+        can_refuse, _ = _solve(enc, z3.Not(allowed), timeout_s)
+    except (NotEncoded, z3.Z3Exception) as exc:
+        return PolicyCheck(decision="UNKNOWN", exact=False, not_encoded=(str(exc)[:200],))
+    exact = not enc.not_encoded
+    witness = enc.model_request(model, "policy", request, p, frozenset(), ()) \
+        if model is not None else None
+    if can_allow == "unsat":
+        decision = "DENIED"
+    elif can_refuse == "unsat":
+        decision = "ALLOWED"
+    elif can_allow == "sat" and can_refuse == "sat" and exact:
+        decision = "CONDITIONAL"
+    else:
+        decision = "UNKNOWN"
+    return PolicyCheck(decision=decision, exact=exact, not_encoded=tuple(enc.not_encoded),
+                       witness=witness)
+
+
+# ---------------------------------------------------------------------------- a whole estate
+@dataclass(frozen=True, kw_only=True)
+class SecretProof:
+    secret_arn: str
+    key_arn: str | None
+    read: Answer
+    decrypt: Answer | None  # None: AWS-managed key (or no key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"secret_arn": self.secret_arn, "key_arn": self.key_arn,
+                "outside_read": self.read.to_dict(),
+                "outside_decrypt": self.decrypt.to_dict() if self.decrypt else None}
+
+
+class Prover:
+    """Asks the questions for the secrets of one snapshot. Answers are memoized by policy
+    shape: the policy texts and the request facts a question is built from, so secrets (and
+    replicas, and keys shared by many secrets) with the same shape are solved once."""
+
+    def __init__(self, graph: Any, snapshot: Any, settings: AccessSettings,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        from scanner.access.graph_io import secret_views
+
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.guardrails = Guardrails(snapshot.organization)
+        self.zone = zone_of(settings, snapshot)
+        primaries, replicas = secret_views(graph, settings)
+        self.views = {sv.arn: sv for sv in primaries + replicas}
+        self._memo: dict[tuple[object, ...], Answer] = {}
+        self._proofs: dict[tuple[object, ...], Answer] = {}
+        self.solved = 0
+        self.reused = 0
+
+    def _memoized(self, key: tuple[object, ...], ask: Any) -> Answer:
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = ask()
+            self.solved += 1
+        else:
+            self.reused += 1
+        return hit
+
+    def _shape(self, sv: SecretView) -> tuple[object, ...] | None:
+        """What the outside-read question of ``sv`` depends on, without the secret's ARN: the
+        policies, the request facts, and whether each statement's Resource matches the
+        secret. None when a policy looks at the encryption context (it holds the ARN)."""
+        rcps = _rcp_policies(self.guardrails)
+        for pol in [sv.policy, sv.key_policy] + rcps:
+            if pol is not None and any(k.startswith("kms:encryptioncontext") or
+                                       k == "secretsmanager:secretid"
+                                       for k in pol.condition_keys):
+                return None
+        probe = Request(principal_arn="", principal_account=None, action=self.settings.action,
+                        resource=sv.arn)
+        matches = tuple(_resource_part(st, probe, pol, kind)[0].value
+                        for pol, kind in [(sv.policy, PolicyKind.RESOURCE)] +
+                        [(r, PolicyKind.RCP) for r in rcps] if pol is not None
+                        for st in pol.statements)
+        kms_ctx = {k: v for k, v in sv.rctx_kms[0].items()
+                   if k != "kms:encryptioncontext:secretarn"}
+        return (id(sv.policy), id(sv.key_policy), sv.key_arn, sv.account, sv.key_account,
+                sv.region, sv.aws_managed, sv.key_facts.usable, sv.policy_missing,
+                tuple(sorted(sv.rctx_sm[0].items())), sv.rctx_sm[1],
+                tuple(sorted(kms_ctx.items())), matches)
+
+    def secret(self, arn: str) -> SecretProof:
+        """Outside read (and the key's outside decrypt) for one secret. A proof is shared by
+        every secret of the same shape (it holds for each: nothing in the question tells them
+        apart); a witness names its secret, so another secret of the shape is solved anew."""
+        sv = self.views[arn]
+        shape = self._shape(sv)
+        hit = self._proofs.get(shape) if shape is not None else None
+        if hit is not None:
+            self.reused += 1
+            read = replace(hit, subject=sv.arn,
+                           reason=f"{hit.reason} (the proof of {hit.subject}: same shape)")
+        else:
+            read = self._memoized(("read", sv.arn, shape),
+                                  lambda: outside_read(sv, self.settings, self.guardrails,
+                                                       self.timeout_s, self.zone))
+            if shape is not None and read.status == PROVEN_NONE:
+                self._proofs[shape] = read
+        decrypt = None
+        if sv.uses_kms and sv.key_arn:
+            decrypt = self.key(sv.key_arn, sv.key_policy, sv.key_account, sv.region,
+                               sv.key_facts.reason)
+        return SecretProof(secret_arn=arn, key_arn=sv.key_arn, read=read, decrypt=decrypt)
+
+    def readers(self, snapshot: Any, sa: Any) -> list[Answer]:
+        """Question 3 for every CONDITIONAL reader of the secret ``sa`` (a SecretAccess)."""
+        sv = self.views[sa.secret_arn]
+        out = []
+        for path in sa.paths:
+            if path.decision != "CONDITIONAL" or path.principal_type not in ("role", "user",
+                                                                              "root"):
+                continue
+            facts = principal_facts(snapshot, path.principal, path.principal_account,
+                                    path.principal_type)
+            out.append(reader_context(sv, path, facts, self.settings, self.guardrails,
+                                      self.timeout_s))
+        return out
+
+    def key(self, key_arn: str, policy: Policy | None, account: str, region: str,
+            missing: str | None = None) -> Answer:
+        return self._memoized(
+            ("decrypt", key_arn, id(policy), account, region),
+            lambda: outside_decrypt(key_arn, policy, account, region, self.settings,
+                                    self.guardrails, self.timeout_s, missing, self.zone))

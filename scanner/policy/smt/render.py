@@ -1,0 +1,71 @@
+"""`secretgraph access --prove SECRET`: the answers for one secret, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scanner.access.settings import AccessSettings
+from scanner.policy.smt.questions import Answer, Prover
+
+_TITLES = {
+    "outside-read": "outside the zone, read (GetSecretValue + kms:Decrypt via Secrets Manager)",
+    "outside-decrypt": "outside the zone, kms:Decrypt with the key (any route)",
+    "reader-context": "conditional reader",
+}
+
+
+def prove_secret(graph: Any, snapshot: Any, settings: AccessSettings, sa: Any, *, fmt: str,
+                 timeout_s: float) -> str:
+    prover = Prover(graph, snapshot, settings, timeout_s=timeout_s)
+    proof = prover.secret(sa.secret_arn)
+    readers = prover.readers(snapshot, sa)
+    if fmt == "json":
+        data = proof.to_dict()
+        data["readers"] = [a.to_dict() for a in readers]
+        data["zone_accounts"] = len(prover.zone)  # a count: the zone can be 10,000 accounts
+        data["solver"] = {"solved": prover.solved, "reused": prover.reused,
+                          "timeout_s": timeout_s}
+        return json.dumps({"proofs": [data]}, indent=2, sort_keys=True) + "\n"
+    lines = [sa.secret_arn, f"  key: {proof.key_arn or 'aws/secretsmanager (AWS-managed)'}"]
+    for answer in [proof.read] + ([proof.decrypt] if proof.decrypt else []) + readers:
+        lines.extend(_answer_lines(answer))
+    lines.append(f"  solver: {prover.solved} question(s) solved, {prover.reused} reused, "
+                 f"timeout {timeout_s:g}s per question")
+    return "\n".join(lines) + "\n"
+
+
+def _answer_lines(a: Answer) -> list[str]:
+    title = _TITLES.get(a.question, a.question)
+    if a.question == "reader-context":
+        title = f"{title} {a.subject.split(' -> ')[0]}"
+    out = [f"  {title}: {a.status}", f"    {a.reason} ({a.seconds:.2f}s)"]
+    w = a.witness
+    if w is not None:
+        label = "witness" if a.status == "WITNESS" else "candidate (not confirmed)"
+        out.append(f"    {label}: {w['principal']} ({w['principal_type']} in account "
+                   f"{w['principal_account']}"
+                   + (", with a permissions boundary" if w["permissions_boundary"] else "")
+                   + ")")
+        for name, r in w["requests"].items():
+            # the keys the policies look at (the rest of the context is the scan's facts)
+            decisive = set(r.get("decisive") or ())
+            ctx = "; ".join(f"{k}={','.join(_show(x) for x in v)}"
+                            for k, v in r["context"].items() if k in decisive)
+            absent = [k for k in r["absent"] if k in decisive]
+            out.append(f"      {name}: {r['action']} on {r['resource']}")
+            if ctx:
+                out.append(f"        context: {ctx}")
+            if absent:
+                out.append(f"        absent: {', '.join(absent)}")
+        if a.replay:
+            out.append("    replayed: " + ", ".join(f"{k} {v}" for k, v in a.replay.items()))
+    for n in a.not_encoded:
+        out.append(f"    not encoded: {n}")
+    return out
+
+
+def _show(value: str) -> str:
+    """A context value as typed: quoted when empty or not plain printable text."""
+    plain = value and value.isprintable() and not any(c in value for c in ",; \"")
+    return value if plain else json.dumps(value)
