@@ -99,9 +99,21 @@ def render_plain(fact: tuple[Any, ...]) -> str:
         label = path.replace("_", " ").replace(".", " ")
         phrase = _PLAIN.get(op, "is {a} ({op} {e})").format(
             a=plain_value(actual), e=plain_value(expected), op=op.replace("_", " "),
-            n=len(actual) if isinstance(actual, (str, list, tuple)) else "?")
+            n=_length_of(actual))
         return f"not: {label} {phrase}" if negated else f"{label} {phrase}"
     return render_fact(fact)
+
+
+_LENGTH_SUMMARY = re.compile(r"<(\d+) (?:characters|items)>")
+
+
+def _length_of(actual: Any) -> Any:
+    """The length a length comparison measured: its fact keeps ``<N characters>`` (the value
+    itself can be 20,000 characters), so N is read back from there."""
+    if isinstance(actual, str):
+        m = _LENGTH_SUMMARY.fullmatch(actual)
+        return int(m.group(1)) if m else len(actual)
+    return len(actual) if isinstance(actual, (list, tuple)) else "?"
 
 
 #: operator -> how a true comparison reads after the attribute's name ({a}: the value,

@@ -66,3 +66,13 @@ def test_bad_messages_name_rule_and_field(tmp_path: Path, message: str, words: s
         load_rule_file(path)
     text = str(info.value)
     assert words in text and "rule test-bad-message" in text and "fail_when.message" in text
+
+
+def test_a_length_comparison_says_the_length_it_measured() -> None:
+    """The fact of a length comparison keeps "<N characters>", not the 20,000-character value:
+    the message says N (the demo's near-limit policy once read "18 characters long")."""
+    from scanner.engine.conditions import render_plain
+
+    fact = ("attr", "resource_policy", "length_ratio_at_least", {"ratio": 0.8, "limit": 20480},
+            "<17500 characters>", False)
+    assert render_plain(fact) == "resource policy is 17500 characters long"
