@@ -38,12 +38,20 @@ def action_matches(pattern: str, action: str) -> bool:
     return glob_match(pattern, action, ignore_case=True)
 
 
+def arn_pattern_segments(pattern: str) -> list[str] | None:
+    """The six segments of an ARN *pattern* (wildcards allowed in each; the resource segment
+    keeps its colons), or None when it has fewer. The one place that splits ARN patterns
+    (scanner/policy/arn.py splits ARNs)."""
+    parts = pattern.split(":", 5)
+    return parts if len(parts) == 6 else None
+
+
 @lru_cache(maxsize=65536)
 def _arn_regex(pattern: str) -> re.Pattern[str] | None:
     """A six-part ARN pattern as one regex: in the first five segments a wildcard stays within
     the segment (``[^:]``), in the resource part it spans anything. None: not six parts."""
-    parts = pattern.split(":", 5)
-    if len(parts) != 6:
+    parts = arn_pattern_segments(pattern)
+    if parts is None:
         return None
     out: list[str] = []
     for i, seg in enumerate(parts):

@@ -188,6 +188,11 @@ def test_real_pipeline_scan_in_the_handler(aws: dict[str, str]) -> None:
     assert first["complete"] is True and first["compared_with"] is None
     _messages(aws["queue"])  # whatever the first night said
 
+    time.sleep(1.1)  # the scan times have a resolution of one second
+    # AWS moves LastChangedDate when a secret is modified; moto does not on PutResourcePolicy
+    # (tests/aws/test_incremental.py pins that), so the change is marked the way AWS marks it:
+    # without it the second night may carry the first night's policy (incremental collection)
+    sm.update_secret(SecretId="prod/db", Description="made public between the nights")
     sm.put_resource_policy(SecretId="prod/db", ResourcePolicy=json.dumps({
         "Version": "2012-10-17", "Statement": [{
             "Sid": "Everyone", "Effect": "Allow", "Principal": "*",

@@ -42,7 +42,9 @@ from scanner.policy.conditions import (
     _Unparseable,
     substitute_variables,
 )
+from scanner.policy.arn import principal_account
 from scanner.policy.evaluate import PolicyKind, _action_part, _resource_part
+from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
 from scanner.policy.principals import _ASSUMED, _IAM_ENTITY, _UNIQUE_ID, Match, match_aws_entry
 from scanner.policy.request import KeyState, Request
@@ -149,8 +151,8 @@ def ignore_case_re(text: str) -> z3.ReRef:
 def arn_re(pattern: str) -> z3.ReRef:
     """matching.arn_matches for a pattern that is not ``*``, as a regex over the ARN (valid
     ARNs: the caller requires ``is_arn``)."""
-    parts = pattern.split(":", 5)
-    if len(parts) != 6:
+    parts = arn_pattern_segments(pattern)
+    if parts is None:
         return glob_re(pattern)
     out: list[z3.ReRef] = []
     for i, seg in enumerate(parts):
@@ -475,7 +477,7 @@ class Encoder:
         sessions: list[z3.BoolRef] = []
         for e in spec.aws:
             if re.match(r"^\d{12}$", e) or re.match(r"^arn:aws[\w-]*:iam::\d{12}:root$", e):
-                acct = e if e.isdigit() else e.split(":")[4]
+                acct = principal_account(e) or e
                 account.append(p.account == sval(acct))
                 continue
             m = _ASSUMED.match(e)

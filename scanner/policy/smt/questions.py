@@ -35,6 +35,7 @@ from scanner.access.context import PrincipalFacts, build_request, principal_cont
 from scanner.access.graph_io import SecretView
 from scanner.access.scp import RCP, Guardrails
 from scanner.access.settings import AccessSettings
+from scanner.policy.arn import parse_arn
 from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
@@ -307,8 +308,8 @@ def _rcp_policies(guardrails: Guardrails | None) -> list[Policy]:
 
 
 def _partition(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+    parsed = parse_arn(arn)
+    return parsed.partition if parsed is not None and parsed.partition else "aws"
 
 
 def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrails | None,
