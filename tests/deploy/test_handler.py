@@ -237,6 +237,8 @@ def test_two_nights_keep_created_at_and_archive_what_was_fixed(aws: dict[str, st
 
     time.sleep(1.1)  # the scan times have a resolution of one second
     sm.delete_resource_policy(SecretId="prod/db")
+    # AWS marks the modification in LastChangedDate; moto does not on DeleteResourcePolicy
+    sm.update_secret(SecretId="prod/db", Description="made private between the nights")
     second = handler({}, None, deps=deps)
     assert second["compared_with"] == first["scan_id"]
     assert second["securityhub"]["archived"] == 1, second["securityhub"]
