@@ -301,7 +301,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
     recorded = False
     if store is not None:
         try:
-            history = record_history(store, analysis.snapshot, analysis.document,
+            history = record_history(store, analysis.snapshot,
+                                     with_outputs(analysis.document, out_dir, written),
                                      analysis.access, previous, drift=drift)
             analysis = replace(analysis, history=history)
             recorded = True
@@ -505,6 +506,16 @@ def export_securityhub(analysis: Analysis, previous_document: Mapping[str, Any] 
         include_passed=target.include_passed, home_region=target.home_region)
     report = send_findings(findings, client_for=target.client_for).to_json()
     return {**report, **facts}
+
+def with_outputs(document: Mapping[str, Any], out_dir: Path,
+                 written: Sequence[Path]) -> dict[str, Any]:
+    """The document as the history records it: ``scan.outputs`` says where the reports went
+    and that the whole set was written (the history records a scan only after that)."""
+    scan = dict(document.get("scan") or {})
+    scan["outputs"] = {"status": "written", "folder": str(out_dir),
+                       "files": sorted(p.name for p in written)}
+    return {**document, "scan": scan}
+
 
 def with_first_seen(document: dict[str, Any],
                     previous: Mapping[str, Any] | None) -> dict[str, Any]:

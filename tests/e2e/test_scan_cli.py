@@ -129,6 +129,13 @@ def test_history_records_scans_and_the_second_scan_shows_drift(
     listed = json.loads(capsys.readouterr().out)
     assert len(listed) == 2
     assert estate["member"]
+    # the history records each scan after its reports were written, with their status
+    from scanner.history import open_store
+
+    store = open_store(history)
+    outputs = [store.load(r.scan_id).document["scan"]["outputs"] for r in store.list()]
+    assert [o["folder"] for o in outputs] == [str(tmp_path / "n1"), str(tmp_path / "n2")]
+    assert all(o["status"] == "written" and "findings.json" in o["files"] for o in outputs)
 
 
 @pytest.mark.parametrize("args, needle", [
