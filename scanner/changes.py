@@ -394,63 +394,47 @@ def _edit_regions(snapshot: Snapshot, account_id: str, region: str,
     return replace(snapshot, accounts=tuple(accounts))
 
 
+def _with_record(snapshot: Snapshot, account_id: str, region: str, field_name: str,
+                 match: Callable[[Any], bool], edit_record: Callable[[Any], Any],
+                 what: str) -> Snapshot:
+    """The snapshot with every record of ``RegionSnapshot.<field_name>`` that ``match``
+    accepts replaced by ``edit_record(record)``; PlanRefused when none matched."""
+    hit: list[Any] = []
+
+    def edit(reg: RegionSnapshot) -> RegionSnapshot:
+        out = []
+        for r in getattr(reg, field_name):
+            if match(r):
+                r = edit_record(r)
+                hit.append(r)
+            out.append(r)
+        return replace(reg, **{field_name: tuple(out)})  # type: ignore[arg-type]
+
+    snapshot = _edit_regions(snapshot, account_id, region, edit)
+    if not hit:
+        raise PlanRefused(f"{what} is not in the snapshot")
+    return snapshot
+
+
 def with_secret(snapshot: Snapshot, arn: str, **changes: Any) -> Snapshot:
     """The snapshot with the primary secret ``arn`` changed (replica records follow the
     primary's resource policy, so they get a changed ``resource_policy`` too)."""
-    account_id, region = arn_account(arn) or "", arn_region(arn) or ""
-    hit: list[Secret] = []
-
-    def edit(reg: RegionSnapshot) -> RegionSnapshot:
-        out = []
-        for s in reg.secrets:
-            if s.arn == arn and not s.is_replica:
-                s = replace(s, **changes)
-                hit.append(s)
-            out.append(s)
-        return replace(reg, secrets=tuple(out))
-
-    snapshot = _edit_regions(snapshot, account_id, region, edit)
-    if not hit:
-        raise PlanRefused(f"secret {arn} is not in the snapshot")
-    return snapshot
+    return _with_record(snapshot, arn_account(arn) or "", arn_region(arn) or "", "secrets",
+                        lambda s: s.arn == arn and not s.is_replica,
+                        lambda s: replace(s, **changes), f"secret {arn}")
 
 
 def with_key(snapshot: Snapshot, arn: str, **changes: Any) -> Snapshot:
-    account_id, region = arn_account(arn) or "", arn_region(arn) or ""
-    hit: list[KmsKey] = []
-
-    def edit(reg: RegionSnapshot) -> RegionSnapshot:
-        out = []
-        for k in reg.kms_keys:
-            if k.arn == arn:
-                k = replace(k, **changes)
-                hit.append(k)
-            out.append(k)
-        return replace(reg, kms_keys=tuple(out))
-
-    snapshot = _edit_regions(snapshot, account_id, region, edit)
-    if not hit:
-        raise PlanRefused(f"KMS key {arn} is not in the snapshot")
-    return snapshot
+    return _with_record(snapshot, arn_account(arn) or "", arn_region(arn) or "", "kms_keys",
+                        lambda k: k.arn == arn, lambda k: replace(k, **changes),
+                        f"KMS key {arn}")
 
 
 def with_route_table(snapshot: Snapshot, account_id: str, region: str, route_table_id: str,
                      edit_table: Callable[[RouteTable], RouteTable]) -> Snapshot:
-    hit: list[RouteTable] = []
-
-    def edit(reg: RegionSnapshot) -> RegionSnapshot:
-        out = []
-        for t in reg.route_tables:
-            if t.route_table_id == route_table_id:
-                t = edit_table(t)
-                hit.append(t)
-            out.append(t)
-        return replace(reg, route_tables=tuple(out))
-
-    snapshot = _edit_regions(snapshot, account_id, region, edit)
-    if not hit:
-        raise PlanRefused(f"route table {route_table_id} is not in the snapshot")
-    return snapshot
+    return _with_record(snapshot, account_id, region, "route_tables",
+                        lambda t: t.route_table_id == route_table_id, edit_table,
+                        f"route table {route_table_id}")
 
 
 def with_inline_policy(snapshot: Snapshot, principal_arn: str, name: str,

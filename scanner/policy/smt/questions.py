@@ -84,11 +84,9 @@ class _Gate:
     deny_only: bool = False
 
 
-def _outsider_template(settings: AccessSettings, rctx: tuple[dict[str, tuple[str, ...]],
-                                                             tuple[str, ...]],
-                       action: str, resource: str) -> Request:
-    """The request facts of an outside caller as context.py builds them (the principal's own
-    keys are replaced by the symbolic principal's)."""
+def _outsider_context(settings: AccessSettings) -> tuple[PrincipalFacts, Any, Any, Any]:
+    """An outside caller's facts and request context as context.py builds them, with the
+    principal's own keys left to the solver (the symbolic principal supplies them)."""
     facts = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
                            account_id="000000000000", principal_type="role")
     ctx, absent, excluded = principal_context(facts, settings)
@@ -98,6 +96,15 @@ def _outsider_template(settings: AccessSettings, rctx: tuple[dict[str, tuple[str
     absent.discard("aws:username")
     if settings.org_id:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
+    return facts, ctx, absent, excluded
+
+
+def _outsider_template(settings: AccessSettings, rctx: tuple[dict[str, tuple[str, ...]],
+                                                             tuple[str, ...]],
+                       action: str, resource: str) -> Request:
+    """The request facts of an outside caller as context.py builds them (the principal's own
+    keys are replaced by the symbolic principal's)."""
+    facts, ctx, absent, excluded = _outsider_context(settings)
     return build_request(facts, (ctx, absent, excluded), rctx, action=action,
                          resource=resource)
 
@@ -350,15 +357,7 @@ def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
                          region: str) -> Request:
     """kms:Decrypt on the key by any route: the via-service, encryption-context and
     called-via keys are free (any value, or absent)."""
-    facts = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
-                           account_id="000000000000", principal_type="role")
-    ctx, absent, excluded = principal_context(facts, settings)
-    for k in ("aws:principalarn", "aws:principalaccount", "kms:calleraccount",
-              "aws:principaltype"):
-        ctx.pop(k, None)
-    absent.discard("aws:username")
-    if settings.org_id:
-        excluded["aws:principalorgid"] = frozenset({settings.org_id})
+    facts, ctx, absent, excluded = _outsider_context(settings)
     ctx.update({"aws:securetransport": ("true",), "aws:requestedregion": (region,),
                 "aws:resourceaccount": (account,)})
     if settings.org_id and settings.in_zone(account):
