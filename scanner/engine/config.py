@@ -52,6 +52,10 @@ class EngineConfig:
     rotation_functions: tuple[RotationFunction, ...] = ()
     #: itemise every PASS result in findings.json (default: a PASS summary per rule)
     emit_pass: bool = False
+    #: ask the SMT solver where the evaluator cannot decide the exposure rules (z3 needed)
+    prove: bool = False
+    #: solver time per question, seconds
+    prove_timeout: float = 10.0
     path: str | None = None
 
     def quota(self, code: str, account_id: str, region: str, vpc_id: str | None = None
@@ -107,6 +111,8 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         quotas=tuple(QuotaOverride(**q) for q in data.get("quotas") or ()),
         rotation_functions=tuple(RotationFunction(**r) for r in data.get("rotation_functions") or ()),
         emit_pass=bool(data.get("emit_pass", False)),
+        prove=bool(data.get("prove", False)),
+        prove_timeout=float(data.get("prove_timeout", 10.0)),
         path=path,
     )
 

@@ -6,7 +6,11 @@ outside. A principal is named in Principal or in a narrowing condition of a ``*`
 (aws:PrincipalAccount, aws:PrincipalArn, ...); the statements are those of
 scanner.policy.exposure.outside_zone_grants. The grant is reported whether or not another gate
 (key policy, identity policy, SCP) currently blocks it; the evidence names the blocking gates.
-One FAIL per external principal."""
+One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
+request of it gets through the statements naming it (and the policy's Deny statements, and
+the RCPs): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the request in the
+evidence) or PROVEN_NONE (the principal is not reported); a solver UNKNOWN keeps the FAIL, with
+the reason in the evidence (scanner/policy/smt/use.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
+from scanner.engine.predicates._prove import prover
 from scanner.policy.arn import principal_account, resource_account, root_arn
 from scanner.policy.exposure import outside_zone_grants, principals_of
 
@@ -48,6 +53,22 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         return Result(outcome=FALSE, facts=(("text", "grants only accounts of the trust zone "
                                                      "or the allow-list"),))
     external = principals_of(matches)
+    proofs: dict[str, Any] = {}
+    solver = prover(ctx)
+    if solver is not None:
+        allowed = frozenset(str(a) for a in args.get("allowed_accounts") or ())
+        for e in external:
+            proofs[e] = solver.secret_policy(
+                node_id, policy, [m.index for m in matches if e in m.principals],
+                principal=e, inside=allowed)
+        closed = [e for e in external if proofs[e].verdict is False]
+        external = [e for e in external if proofs[e].verdict is not False]
+        if not external:
+            return Result(outcome=FALSE, facts=(("text", "grants accounts outside the trust "
+                                                 "zone, but no request of theirs gets through "
+                                                 "(proven)"),),
+                          evidence={"proofs": {e: proofs[e].evidence(node_id, "secret")
+                                               for e in closed}})
     messages: dict[str, str] = {}
     per: dict[str, dict[str, Any]] = {}
     for e in external:
@@ -59,10 +80,15 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         text = f"grants {e} (account outside the trust zone and the allow-list) in {where}"
         if blocked:
             text += f"; currently blocked by {', '.join(blocked)}"
+        proof = proofs.get(e)
+        if proof is not None and proof.decided_by != "evaluator":
+            text += f" ({proof.summary})"
         messages[e] = text
         per[e] = {"external_principal": e,
                   "matched_statements": [m.to_json() for m in stmts],
                   "gates": gates, "blocked_by": blocked, "trust_zone": zone.to_json()}
+        if proof is not None:
+            per[e]["proof"] = proof.evidence(node_id, "secret")
     return Result(outcome=TRUE, principals=tuple(external),
                   facts=tuple(("text", messages[e]) for e in external),
                   evidence=with_reader_classes(ctx, node_id, {

@@ -3,7 +3,12 @@
 (aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceVpce, kms:CallerAccount,
 ...). An ``...IfExists`` condition does not narrow (it is true when the key is absent). The
 statements are those of scanner.policy.exposure.public_statements. Args: field (policy
-attribute, default resource_policy)."""
+attribute, default resource_policy). With the config's ``prove`` on, whether some request from
+an account outside the zone that the policy does not name gets through those statements (and
+the policy's Deny statements, and the RCPs): the evaluator's ALLOWED for a representative
+outside request, else the SMT solver's WITNESS (FAIL, the request in the evidence) or
+PROVEN_NONE (PASS); a solver UNKNOWN keeps the FAIL, with the reason in the evidence
+(scanner/policy/smt/use.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
+from scanner.engine.predicates._prove import prover
 from scanner.policy.exposure import public_statements
 
 
@@ -28,9 +34,25 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     if not matches:
         return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {field}"),))
     labels = [m.label for m in matches]
-    return Result(outcome=TRUE, principals=("*",),
-                  facts=(("text", f"{field} allows everyone without a narrowing condition: "
-                                  f"{', '.join(labels)}"),),
-                  evidence=with_reader_classes(ctx, node_id, {
-                      "statements": labels,
-                      "matched_statements": [m.to_json() for m in matches]}))
+    text = f"{field} allows everyone without a narrowing condition: {', '.join(labels)}"
+    evidence: dict[str, Any] = {"statements": labels,
+                                "matched_statements": [m.to_json() for m in matches]}
+    solver = prover(ctx)
+    if solver is not None:
+        indexes = [m.index for m in matches]
+        if field == "resource_policy":
+            proof = solver.secret_policy(node_id, policy, indexes)
+            show = "secret"
+        else:
+            proof = solver.key_policy(node_id, policy, indexes,
+                                      str(attrs.get("account_id") or ""),
+                                      str(attrs.get("region") or ""))
+            show = "key"
+        evidence["proof"] = proof.evidence(node_id, show)
+        if proof.verdict is False:
+            return Result(outcome=FALSE, facts=(("text", f"{text}, but no request from "
+                                                 f"outside gets through them (proven)"),),
+                          evidence=evidence)
+        text = f"{text} ({proof.summary})" if proof.decided_by != "evaluator" else text
+    return Result(outcome=TRUE, principals=("*",), facts=(("text", text),),
+                  evidence=with_reader_classes(ctx, node_id, evidence))
