@@ -83,6 +83,8 @@ class ScanOptions:
     history: str | None = None  # SQLite path or s3://bucket/prefix
     snapshot_in: Path | None = None  # evaluate this snapshot instead of scanning
     emit_pass: bool = False  # itemise every PASS result (as the config's emit_pass: true)
+    prove: bool = False  # ask the SMT solver (as the config's prove: true)
+    prove_timeout: float | None = None  # solver seconds per question (config prove_timeout)
     parts_in: str | None = None  # merge the parts of one sharded run (dir or s3://) instead
     run_id: str | None = None  # which run under parts_in (default: the only one)
     processes: int = 1  # > 1: collect in that many processes (the shard partition)
@@ -149,6 +151,14 @@ def load_inputs(options: ScanOptions) -> Inputs:
     config = load_config(options.config_path)
     if options.emit_pass and not config.emit_pass:
         config = dataclasses.replace(config, emit_pass=True)
+    if options.prove and not config.prove:
+        config = dataclasses.replace(config, prove=True)
+    if options.prove_timeout is not None:
+        config = dataclasses.replace(config, prove_timeout=options.prove_timeout)
+    if config.prove:
+        from scanner.policy.smt import require_z3
+
+        require_z3()  # before anything is read: one line, exit 2
     ruleset = load_ruleset(options.rules_dirs)
     compile_ruleset(ruleset, config)  # config entries name loaded rules, before scoping
     scope = resolve_scope(ruleset, options.scope)

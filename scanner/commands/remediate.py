@@ -56,6 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="plan this change although it removes a reader or adds one from "
                          "outside the trust zone (the plan lists such changes as not planned, "
                          "with their id and the readers affected); repeatable")
+    pl.add_argument("--prove", action="store_true",
+                    help="prove each change to a secret or key policy: after it, can anyone "
+                         "outside the trust zone still read (a proof, or a witness request "
+                         "flagged in the plan)? Config prove: true; needs pip install "
+                         "'secretgraph[prove]'")
+    pl.add_argument("--prove-timeout", metavar="SECONDS", type=float, default=None,
+                    help="with --prove: solver time per question (default 10)")
     ap = parser.add_argument_group("apply and undo")
     ap.add_argument("--apply", action="store_true", help="make the changes (asks first)")
     ap.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -137,7 +144,10 @@ def run(args: argparse.Namespace) -> int:
         assert inputs is not None
         from scanner.pipeline import ScanOptions, load_inputs
 
-        rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None))
+        if args.prove_timeout is not None and not args.prove_timeout > 0:
+            raise UsageError("--prove-timeout must be a positive number of seconds")
+        rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None,
+                                        prove=args.prove, prove_timeout=args.prove_timeout))
         plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
                           accept_access_changes=_split(args.accept_access_change))
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)

@@ -79,6 +79,14 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                      help="exit 1 when a FAIL finding is at or above this severity "
                      "(CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL; default HIGH)")
     out.add_argument("--config", metavar="FILE", type=Path, help="secretgraph.yaml")
+    out.add_argument("--prove", action="store_true",
+                     help="ask the SMT solver where the evaluator cannot decide "
+                     "secret-policy-public, secret-policy-external-account and "
+                     "kms-key-policy-public: a witness or a proof in the evidence (config "
+                     "prove: true; needs pip install 'secretgraph[prove]')")
+    out.add_argument("--prove-timeout", metavar="SECONDS", type=float, default=None,
+                     help="with --prove: solver time per question (default 10, config "
+                     "prove_timeout); a timeout keeps the rule's own answer")
     out.add_argument("--rules-dir", metavar="DIR", action="append", dest="rules_dir",
                      help="an extra directory of rule files (repeatable)")
     add_scope_arguments(parser)
@@ -165,6 +173,8 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         raise UsageError("give --snapshot or --from-parts, not both")
     if args.run_id is not None and args.from_parts is None:
         raise UsageError("--run-id needs --from-parts")
+    if args.prove_timeout is not None and not args.prove_timeout > 0:
+        raise UsageError("--prove-timeout must be a positive number of seconds")
     if args.full_refresh_days < 1:
         raise UsageError("--full-refresh-days must be at least 1")
     if args.processes < 1:
@@ -197,6 +207,8 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         history=args.history,
         snapshot_in=args.snapshot,
         emit_pass=args.emit_pass,
+        prove=args.prove,
+        prove_timeout=args.prove_timeout,
         quiet=args.quiet,
         parts_in=args.from_parts,
         run_id=args.run_id,

@@ -57,6 +57,7 @@ class EstateView:
     access: AccessReport
     failing: Mapping[str, Finding]
     unknown: Mapping[str, Finding]
+    graph: Any = None  # the analysed graph (the solver asks its questions over it)
 
     def readers(self) -> dict[tuple[str, str], AccessPath]:
         return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
@@ -73,7 +74,7 @@ def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
     from scanner.pipeline import analyze
 
     analysis = analyze(snapshot, inputs)
-    return EstateView(snapshot=snapshot, access=analysis.access,
+    return EstateView(snapshot=snapshot, access=analysis.access, graph=analysis.graph,
                       failing={f.id: f for f in analysis.findings if f.status is Status.FAIL},
                       unknown={f.id: f for f in analysis.findings
                                if f.status is Status.UNKNOWN})
@@ -141,6 +142,49 @@ def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
         if r["outside_trust_zone"]:
             out.append(f"{r['principal']} (outside the trust zone) gains read access to "
                        f"{r['secret_arn']}")
+    return out
+
+
+#: the targets whose change decides who outside the zone can read a secret or use a key
+_SECRET_TARGETS = ("secret-policy:", "secret-kms:")
+_KEY_TARGETS = ("key-policy:",)
+#: remediations that exist to close an exposure: an outside reader left is "not closed"
+CLOSING = frozenset({"restrict-public-secret-policy", "remove-external-grant"})
+
+
+def prove_after(change: PlannedChange, after: EstateView, inputs: Any) -> dict[str, Any] | None:
+    """With the config's ``prove`` on: the solver's answer, on the estate after ``change``,
+    to "can anyone outside the trust zone still read the secret (decrypt with the key)?"
+    (scanner/policy/smt/use.py ``plan_proof``). ``outside_reader``: PROVEN_NONE (a proof
+    that none remains), WITNESS (one does: the request is in ``answers``) or UNKNOWN (with
+    the reason). For a change that exists to close an exposure a witness is flagged: the
+    plan does not close it. None when prove is off or the change edits neither."""
+    config = getattr(inputs, "config", None)
+    if config is None or not getattr(config, "prove", False) or after.graph is None:
+        return None
+    secret = key = None
+    if change.target.startswith(_SECRET_TARGETS):
+        secret = change.resource_arn
+    elif change.target.startswith(_KEY_TARGETS):
+        key = change.resource_arn
+    else:
+        return None
+    from scanner.pipeline import access_settings
+    from scanner.policy.smt.use import plan_proof
+
+    proof = plan_proof(after.graph, after.snapshot, access_settings(after.snapshot, config),
+                       secret_arn=secret, key_arn=key, timeout_s=config.prove_timeout)
+    closes = proof.pop("closes")
+    out: dict[str, Any] = {
+        "question": "after this change, can anyone outside the trust zone read the secret"
+                    if secret else "after this change, can anyone outside the trust zone "
+                                   "decrypt with the key",
+        "outside_reader": {True: "PROVEN_NONE", False: "WITNESS", None: "UNKNOWN"}[closes],
+        **proof}
+    if closes is False and change.remediation_id in CLOSING:
+        who = next((a["witness"]["principal"] for a in proof["answers"]
+                    if a.get("witness")), "a principal outside the zone")
+        out["flag"] = f"the plan does not close the exposure: {who} can still read"
     return out
 
 
@@ -245,6 +289,9 @@ class Predictor:
                 + f" (to accept exactly this: --accept-access-change {change.change_id})"))
         record = dict(effect, accepted=sorted(problems) if accepted_here else [],
                       companions=[c.change_id for c in group if c is not change])
+        proof = prove_after(change, after, self.inputs)
+        if proof is not None:  # a field of its own: plans without --prove read as before
+            record["proof"] = proof
         self.snapshot = after.snapshot
         self._cached = (scope, after.snapshot, after)
         return [replace(c, effect=record if c is change else {"companion_of": change.change_id})

@@ -93,6 +93,27 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
         yield f"  accepted with --accept-access-change: {text}"
     if effect.get("companions"):
         yield f"  together with {', '.join(effect['companions'])} (keeps the readers)"
+    proof = effect.get("proof")
+    if isinstance(proof, Mapping):
+        yield from proof_lines(proof)
+
+
+def proof_lines(proof: Mapping[str, Any]) -> Iterator[str]:
+    """The solver's answer after the change (remediate --prove)."""
+    yield f"  proof: {proof.get('question')}? {proof.get('outside_reader')}"
+    if proof.get("flag"):
+        yield f"  !! {proof['flag']}"
+    for a in proof.get("answers") or ():
+        yield f"    {a.get('question')} {a.get('subject')}: {a.get('status')} ({a.get('reason')})"
+        w = a.get("witness")
+        if w:
+            req = w.get("request") or {}
+            ctx = "; ".join(f"{k}={','.join(map(str, v))}"
+                            for k, v in (req.get("context") or {}).items())
+            yield (f"      witness: {w.get('principal')} ({w.get('principal_type')} in account "
+                   f"{w.get('principal_account')})" + (f", {ctx}" if ctx else ""))
+    if proof.get("reason"):
+        yield f"    {proof['reason']}"
 
 
 def render_plan_markdown(plan: Plan) -> str:

@@ -1,0 +1,223 @@
+"""Issue 15, use: the exposure rules take the solver's answer where the evaluator cannot decide.
+
+Each rule has a fixture folder tests/rules/<rule_id>/prove/ (config ``prove: true``) whose
+resources all FAIL without the solver (the statements match the rule's concept) and split into
+FAIL-with-witness and PASS-with-proof with it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import pytest
+
+from helpers.rule_fixture import FIXTURES, STATUSES, load_fixture
+
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.context import GraphIndex, RuleContext
+from scanner.engine.loader import Ruleset
+from scanner.engine.predicates import PREDICATES
+from scanner.engine.runner import is_rule_error
+from scanner.errors import UsageError
+from scanner.findings import Finding
+from scanner.graph.builder import build_graph
+from scanner.pipeline import ScanOptions, load_inputs
+from scanner.policy.smt import questions, use
+
+RULESET = load_ruleset()
+PROVE_RULES = ("secret-policy-public", "kms-key-policy-public", "secret-policy-external-account")
+SHOW = {"kms-key-policy-public": "key"}
+
+
+def run(rule_id: str, *, prove: bool = True, folder: str = "prove") -> tuple[
+        list[Finding], dict[str, set[str]]]:
+    fx = load_fixture(f"{rule_id}/{folder}")
+    rule = RULESET.get(rule_id)
+    assert rule is not None
+    config = parse_config({**(fx.config or {}), "prove": prove, "emit_pass": True},
+                          path=f"tests/rules/{rule_id}/{folder}/expected.yaml")
+    findings = evaluate(build_graph(fx.snapshot), fx.snapshot, None, Ruleset(rules=(rule,)),
+                        config, fx.now)
+    return findings, fx.expected
+
+
+def proofs_of(f: Finding) -> dict[str, Any]:
+    proof = f.evidence.get("proof")
+    assert isinstance(proof, dict), f"{f.resource.arn}: no proof in the evidence"
+    return proof
+
+
+def test_every_prove_rule_has_a_prove_fixture_folder() -> None:
+    for rule_id in PROVE_RULES:
+        assert (FIXTURES / rule_id / "prove" / "snapshot.json").exists(), rule_id
+
+
+@pytest.mark.parametrize("rule_id", PROVE_RULES)
+def test_the_solver_decides_what_the_evaluator_cannot(rule_id: str) -> None:
+    findings, expected = run(rule_id)
+    got = {s: {f.resource.arn for f in findings if f.status.value == s} for s in STATUSES}
+    assert got == expected
+    assert expected["FAIL"] and expected["PASS"], "the fixture shows both outcomes"
+    by_solver = 0
+    for f in findings:
+        if f.status.value != "FAIL":
+            continue
+        proof = proofs_of(f)
+        assert proof["status"] == questions.WITNESS, (f.resource.arn, proof)
+        witness = proof["witness"]
+        assert witness["principal_account"] and witness["principal"]
+        request = witness["request"]
+        assert request["resource"] == f.resource.arn
+        assert all(v != "DENIED" for v in proof["replay"].values()), \
+            "the witness replays ALLOWED through the evaluator"
+        if proof["decided_by"] == "solver":
+            by_solver += 1
+            assert proof["evaluator"] in ("CONDITIONAL", "DENIED"), proof
+            assert "solver: WITNESS" in f.message
+            # the witness names the request values the conditions looked at
+            assert request["context"] or request["absent"], proof
+        else:
+            assert proof["evaluator"] == "ALLOWED"
+    assert by_solver >= 2
+
+
+@pytest.mark.parametrize("rule_id", PROVE_RULES)
+def test_without_prove_the_same_resources_all_fail_as_before(rule_id: str) -> None:
+    findings, expected = run(rule_id, prove=False)
+    failing = {f.resource.arn for f in findings if f.status.value == "FAIL"}
+    assert failing == expected["FAIL"] | expected["PASS"]
+    assert not any("proof" in f.evidence for f in findings)
+
+
+def _predicate_result(rule_id: str, arn: str) -> Any:
+    """The predicate's own Result for one resource (PASS findings carry no evidence: the
+    proof of a PASS is in the Result)."""
+    fx = load_fixture(f"{rule_id}/prove")
+    rule = RULESET.get(rule_id)
+    assert rule is not None
+    graph = build_graph(fx.snapshot)
+    config = parse_config({**(fx.config or {})}, path="prove")
+    ctx = RuleContext(graph=graph, snapshot=fx.snapshot, access=None, config=config,
+                      now=fx.now, index=GraphIndex(graph, fx.snapshot), params={}, cache={})
+    fail = rule.fail_when
+    spec = PREDICATES[fail["predicate"]]
+    args = {k: (v if not isinstance(v, dict) else []) for k, v in
+            (fail.get("args") or {}).items()}
+    return spec.fn(ctx, arn, graph.nodes[arn], args)
+
+
+@pytest.mark.parametrize("rule_id", PROVE_RULES)
+def test_a_pass_carries_the_proof(rule_id: str) -> None:
+    expected = load_fixture(f"{rule_id}/prove").expected
+    for arn in expected["PASS"]:
+        result = _predicate_result(rule_id, arn)
+        assert result.outcome == 0, arn  # FALSE
+        proofs = [result.evidence["proof"]] if "proof" in result.evidence else \
+            list(result.evidence["proofs"].values())
+        assert proofs and all(p["status"] == questions.PROVEN_NONE and
+                              p["decided_by"] == "solver" for p in proofs), (arn, proofs)
+        assert "(proven)" in result.facts[0][1]
+
+
+def test_answers_are_memoized_by_policy_shape() -> None:
+    fx = load_fixture("secret-policy-public/prove")
+    graph = build_graph(fx.snapshot)
+    from scanner.access import AccessSettings
+
+    prover = use.RuleProver(graph, fx.snapshot, AccessSettings.from_snapshot(fx.snapshot))
+    arns = sorted(fx.expected["FAIL"])
+    first, second = arns[0], arns[1]
+    policy = prover.view(first).policy  # type: ignore[union-attr]
+    assert policy is not None
+    a = prover.secret_policy(first, policy, [0])
+    b = prover.secret_policy(second, policy, [0])  # the same statements asked of another
+    assert (prover.solved, prover.reused) == (1, 1)
+    assert a.answer is b.answer and b.shared_with == first
+    assert b.evidence(second, "secret")["witness"]["request"]["resource"] == second
+    assert b.evidence(second, "secret")["same_shape_as"] == first
+
+
+def test_a_solver_timeout_keeps_the_rules_fail_with_the_reason(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def out_of_time(sv: Any, *args: Any, **kwargs: Any) -> questions.Answer:
+        return questions.Answer(question="outside-read", subject=sv.arn,
+                                status=questions.UNKNOWN,
+                                reason="solver: out of time (10s per question: --prove-timeout)")
+
+    monkeypatch.setattr(use, "outside_read", out_of_time)
+    findings, expected = run("secret-policy-public")
+    assert {f.resource.arn for f in findings if f.status.value == "FAIL"} == \
+        expected["FAIL"] | expected["PASS"]
+    conditional = [f for f in findings if proofs_of(f)["evaluator"] != "ALLOWED"]
+    assert conditional
+    for f in conditional:
+        proof = proofs_of(f)
+        assert proof["status"] == questions.UNKNOWN and proof["decided_by"] == "none"
+        assert "out of time" in proof["reason"] and "solver: UNKNOWN" in f.message
+
+
+def test_a_disagreement_is_a_rule_error_naming_both_answers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def proven_none(sv: Any, *args: Any, **kwargs: Any) -> questions.Answer:
+        return questions.Answer(question="outside-read", subject=sv.arn,
+                                status=questions.PROVEN_NONE, reason="no request (unsat)")
+
+    monkeypatch.setattr(use, "outside_read", proven_none)  # a wrong solver, for the test
+    findings, _ = run("secret-policy-public")
+    errors = [f for f in findings if is_rule_error(f)]
+    assert len(errors) == 1
+    assert "evaluator says ALLOWED" in errors[0].message and "PROVEN_NONE" in errors[0].message
+    plain = "arn:aws:secretsmanager:us-east-1:111111111111:secret:plain-AbCdEf"
+    assert plain not in {f.resource.arn for f in findings if f.status.value in ("FAIL", "PASS")}
+
+
+def test_prove_without_z3_is_one_clear_line_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "z3", None)  # import z3 -> ImportError
+    with pytest.raises(UsageError) as err:
+        load_inputs(ScanOptions(prove=True))
+    assert err.value.exit_code == 2
+    assert "secretgraph[prove]" in str(err.value) and "\n" not in str(err.value)
+    load_inputs(ScanOptions())  # off: z3 is never asked for
+
+
+def test_scan_prove_flag_and_config_turn_it_on(tmp_path: Any) -> None:
+    cfg = tmp_path / "secretgraph.yaml"
+    cfg.write_text("prove: true\nprove_timeout: 3\n", encoding="utf-8")
+    on = load_inputs(ScanOptions(config_path=cfg)).config
+    assert on.prove and on.prove_timeout == 3
+    flag = load_inputs(ScanOptions(prove=True, prove_timeout=2.5)).config
+    assert flag.prove and flag.prove_timeout == 2.5
+    assert not load_inputs(ScanOptions()).config.prove
+
+
+def test_scan_cli_prove_runs_the_solver_on_a_snapshot(tmp_path: Any) -> None:
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    fx = load_fixture("secret-policy-public/prove")
+    path = tmp_path / "snapshot.json.gz"
+    write_snapshot(path, fx.snapshot)
+    out = tmp_path / "out"
+    code = main(["scan", "--snapshot", str(path), "--out", str(out), "--prove",
+                 "--rules", "secret-policy-public", "--format", "json", "--quiet"])
+    assert code == 1  # CRITICAL findings
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    failing = {f["resource"]["arn"] for f in doc["findings"] if f["status"] == "FAIL"}
+    assert failing == fx.expected["FAIL"]
+    assert all(f["evidence"]["proof"]["status"] == "WITNESS" for f in doc["findings"]
+               if f["status"] == "FAIL")
+
+
+def test_solver_and_evaluator_agree_on_the_prove_fixtures() -> None:
+    """The cross-check of test_rule_fixtures_prove, on these folders too."""
+    from helpers.prove_crosscheck import cross_check
+
+    compared, failures = 0, []
+    for rule_id in ("secret-policy-public", "secret-policy-external-account"):
+        n, bad = cross_check(load_fixture(f"{rule_id}/prove").snapshot, rule_id)
+        compared += n
+        failures += bad
+    assert not failures, "\n".join(failures)
+    assert compared >= 10, compared
