@@ -1,0 +1,91 @@
+"""Issue 15, use: with prove on, a planned change to a secret or key policy carries the solver's
+answer to "after it, can anyone outside the trust zone still read?" -- a proof, or a witness
+that is flagged when the change exists to close the exposure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from helpers.remediate_records import ACCT, KEY_ARN, MEMBER_ROLE, PUBLIC, finding, snapshot
+from scanner.changes import RemediationConfig
+from scanner.pipeline import ScanOptions, load_inputs
+from scanner.remediate.planfile import plan_from_json
+from scanner.remediate.planner import Selection, build_plan
+from scanner.remediate.render import render_plan, render_plan_html
+
+#: the key lets every caller decrypt via Secrets Manager: the secret's policy decides
+OPEN_KEY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"},
+     "Action": "kms:*", "Resource": "*"},
+    {"Sid": "ViaSecretsManager", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+     "Resource": "*",
+     "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}}]}
+VENDOR_GRANT = {"Sid": "Vendor", "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::999999999999:role/vendor"},
+                "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+MEMBER = {"Sid": "Member", "Effect": "Allow", "Principal": {"AWS": MEMBER_ROLE},
+          "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+PROVE = load_inputs(ScanOptions(prove=True))
+
+
+def _plan(policy: dict[str, Any], inputs: Any = PROVE) -> Any:
+    snap = snapshot(policy=policy, key_policy=OPEN_KEY)
+    return build_plan([finding("secret-policy-public", "restrict-public-secret-policy")], snap,
+                      RemediationConfig(), Selection(rules=("secret-policy-public",)),
+                      inputs=inputs)
+
+
+def test_restricting_a_public_policy_is_proven_to_leave_no_outside_reader() -> None:
+    plan = _plan({"Version": "2012-10-17", "Statement": [MEMBER, PUBLIC]})
+    (change,) = plan.changes
+    proof = (change.effect or {})["proof"]
+    assert proof["outside_reader"] == "PROVEN_NONE"
+    assert "flag" not in proof
+    (answer,) = proof["answers"]
+    assert answer["question"] == "outside-read" and answer["status"] == "PROVEN_NONE"
+    assert "proof:" in render_plan(plan) and "PROVEN_NONE" in render_plan(plan)
+
+
+def test_a_plan_that_leaves_an_outside_reader_is_flagged_with_the_witness() -> None:
+    plan = _plan({"Version": "2012-10-17", "Statement": [PUBLIC, VENDOR_GRANT]})
+    (change,) = plan.changes
+    proof = (change.effect or {})["proof"]
+    assert proof["outside_reader"] == "WITNESS"
+    (answer,) = proof["answers"]
+    assert answer["witness"]["principal"] == "arn:aws:iam::999999999999:role/vendor"
+    assert proof["flag"] == ("the plan does not close the exposure: "
+                             "arn:aws:iam::999999999999:role/vendor can still read")
+    text = render_plan(plan)
+    assert "!! the plan does not close the exposure" in text
+    assert "witness: arn:aws:iam::999999999999:role/vendor" in text
+    assert "!! the plan does not close the exposure" in render_plan_html(plan)
+
+
+def test_the_proof_is_a_field_of_its_own_and_the_plan_file_reads_back() -> None:
+    proven = _plan({"Version": "2012-10-17", "Statement": [PUBLIC, VENDOR_GRANT]})
+    plain = _plan({"Version": "2012-10-17", "Statement": [PUBLIC, VENDOR_GRANT]},
+                  inputs=load_inputs(ScanOptions()))
+    (with_proof,), (without,) = proven.changes, plain.changes
+    assert "proof" not in (without.effect or {})
+    assert {k: v for k, v in (with_proof.effect or {}).items() if k != "proof"} == \
+        dict(without.effect or {}), "prove adds a field and changes nothing else"
+    assert with_proof.calls == without.calls
+    doc = json.loads(json.dumps(proven.to_json()))
+    again = plan_from_json(doc, path="plan.json")
+    assert again.plan_id == proven.plan_id
+    assert (again.changes[0].effect or {})["proof"] == (with_proof.effect or {})["proof"]
+
+
+def test_a_key_policy_change_is_asked_about_the_key() -> None:
+    from scanner.policy.smt.use import plan_proof
+    from scanner.graph.builder import build_graph
+    from scanner.pipeline import access_settings
+
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [MEMBER]},
+                    key_policy=OPEN_KEY)
+    proof = plan_proof(build_graph(snap), snap, access_settings(snap, PROVE.config),
+                       key_arn=KEY_ARN)
+    (answer,) = proof["answers"]
+    assert answer["question"] == "outside-decrypt" and answer["status"] == "WITNESS"
+    assert proof["closes"] is False
