@@ -44,11 +44,10 @@ from scanner.access.context import PrincipalFacts, build_request, principal_cont
 from scanner.access.graph_io import SecretView, secret_views
 from scanner.access.scp import Guardrails
 from scanner.access.settings import AccessSettings
-from scanner.policy.arn import parse_arn, principal_account, resource_account
+from scanner.policy.arn import parse_arn, principal_account, resource_account, root_arn
 from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
 from scanner.policy.exposure import condition_accounts
 from scanner.policy.parse import Policy, Statement, parse_policy
-from scanner.policy.principals import is_account_entry
 from scanner.policy.request import Request
 from scanner.policy.smt.questions import (
     DEFAULT_TIMEOUT_S,
@@ -247,10 +246,12 @@ class RuleProver:
         else:
             acct = principal_account(principal) or resource_account(principal) or ""
             zone = (self.zone | inside | named) - {acct}
-            ptype = "root" if is_account_entry(principal) else _principal_type(principal)
-            facts = principal_facts(self.snapshot, principal, acct, ptype) if ptype else \
-                PrincipalFacts(arn=f"arn:{_partition(arn)}:iam::{acct}:root", account_id=acct,
-                               principal_type="root")
+            ptype = _principal_type(principal)
+            if ptype is not None and not any(c in principal for c in "*?"):
+                facts = principal_facts(self.snapshot, principal, acct, ptype)
+            else:  # an account, or a pattern: its root stands in (the solver is not bound)
+                facts = PrincipalFacts(arn=root_arn(acct, _partition(arn)), account_id=acct,
+                                       principal_type="root")
         request = build_request(facts, principal_context(facts, self.settings), sv.rctx_sm,
                                 action=self.settings.action, resource=sv.arn)
         evaluator = evaluate_policy(cut, request, PolicyKind.RESOURCE).decision.value
@@ -324,12 +325,12 @@ def plan_proof(graph: Any, snapshot: Any, settings: AccessSettings, *,
     answers: list[Answer] = []
     if secret_arn is not None and secret_arn in prover.views:
         answers.append(prover.secret(secret_arn).read)
-    if key_arn is not None:
-        for node, attrs in graph.nodes(data=True):
-            if node == key_arn and attrs.get("policy"):
-                answers.append(prover.key(key_arn, parse_policy(str(attrs["policy"])),
-                                          str(attrs.get("account_id") or ""),
-                                          str(attrs.get("region") or "")))
+    attrs = graph.nodes.get(key_arn) if key_arn is not None else None
+    if key_arn is not None and attrs is not None:
+        text = attrs.get("policy")
+        answers.append(prover.key(key_arn, parse_policy(str(text)) if text else None,
+                                  str(attrs.get("account_id") or ""),
+                                  str(attrs.get("region") or ""), "key policy not read"))
     if not answers:
         return {"closes": None, "answers": [],
                 "reason": "nothing the solver can ask about (resource not in the estate)"}
