@@ -89,3 +89,25 @@ def test_a_key_policy_change_is_asked_about_the_key() -> None:
     (answer,) = proof["answers"]
     assert answer["question"] == "outside-decrypt" and answer["status"] == "WITNESS"
     assert proof["closes"] is False
+
+
+def test_remediate_prove_on_the_command_line(tmp_path: Any, capsys: Any,
+                                             monkeypatch: Any) -> None:
+    import sys
+
+    from helpers.remediate_records import write_scan_dir
+    from scanner.cli import main
+
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [PUBLIC, VENDOR_GRANT]},
+                    key_policy=OPEN_KEY)
+    scan_dir = write_scan_dir(tmp_path / "scan", snap,
+                              [finding("secret-policy-public", "restrict-public-secret-policy")])
+    assert main(["remediate", "--in", str(scan_dir), "--prove"]) == 0
+    assert "!! the plan does not close the exposure" in capsys.readouterr().out
+    doc = json.loads((scan_dir / "remediation-plan.json").read_text(encoding="utf-8"))
+    assert doc["changes"][0]["effect"]["proof"]["outside_reader"] == "WITNESS"
+
+    monkeypatch.setitem(sys.modules, "z3", None)  # not installed: one line, exit 2
+    assert main(["remediate", "--in", str(scan_dir), "--prove"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "secretgraph[prove]" in err[0]

@@ -221,3 +221,18 @@ def test_solver_and_evaluator_agree_on_the_prove_fixtures() -> None:
         failures += bad
     assert not failures, "\n".join(failures)
     assert compared >= 10, compared
+
+
+def test_scan_prove_without_z3_exits_2_with_one_line(tmp_path: Any, capsys: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    path = tmp_path / "snapshot.json.gz"
+    write_snapshot(path, load_fixture("secret-policy-public/prove").snapshot)
+    monkeypatch.setitem(sys.modules, "z3", None)
+    assert main(["scan", "--snapshot", str(path), "--out", str(tmp_path / "out"), "--prove",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "secretgraph[prove]" in err[0]
+    assert not (tmp_path / "out" / "findings.json").exists()
