@@ -9,8 +9,9 @@ request get through them?* The solver answers with the public questions of
 ``questions.py``:
 
 * a secret's policy: ``outside_read`` on the secret, its resource policy cut down to those
-  statements, its key treated as open to every caller via Secrets Manager (the key policy is
-  judged by ``kms-key-policy-public``; the grant is reported whatever another gate says);
+  statements, its key treated as open to every caller and outside the reach of our RCPs (the
+  key policy is judged by ``kms-key-policy-public``; the grant is reported whatever another
+  gate says);
 * a key's policy: ``outside_decrypt`` on the key, its policy cut down the same way.
 
 The accounts the question treats as inside: the trust zone and the allow-list
@@ -18,8 +19,8 @@ The accounts the question treats as inside: the trust zone and the allow-list
 only a named account can make is an external grant, not a public one) and, for one external
 principal, every other named account (the witness is then a principal of that account).
 
-The three-valued evaluator stays the primary source. It is asked the same question for one
-representative outside request (a role of an unnamed account with every request key unknown;
+The three-valued evaluator stays the primary source. It is asked the same question (the same
+statements, and the RCPs) for one representative outside request (a role of an unnamed account with every request key unknown;
 for an external principal, that principal). ALLOWED is a definite "yes" (that request gets
 through). Anything else is not an answer for *every* outside request, and the solver decides:
 WITNESS (a concrete request, replayed through the evaluator), PROVEN_NONE, or UNKNOWN (time
@@ -42,11 +43,11 @@ from typing import Any, Iterable, Mapping
 
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.graph_io import SecretView, secret_views
-from scanner.access.scp import Guardrails
+from scanner.access.scp import RCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, principal_account, resource_account, root_arn
 from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
-from scanner.policy.exposure import condition_accounts
+from scanner.policy.exposure import ACCOUNT_KEYS, ARN_KEYS
 from scanner.policy.parse import Policy, Statement, parse_policy
 from scanner.policy.request import Request
 from scanner.policy.smt.questions import (
@@ -63,11 +64,13 @@ from scanner.policy.smt.questions import (
 )
 from scanner.policy.tri import Tri
 
-#: the key policy a secret-policy question assumes: every caller may decrypt via Secrets
-#: Manager (the secret's own policy then decides; the key is judged by its own rule)
+#: the key policy a secret-policy question assumes: every caller may decrypt (the secret's
+#: own policy then decides; the key is judged by its own rule)
 OPEN_KEY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
-     "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}}]})
+    {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]})
+#: the account the open key is placed in: outside every organization, so no RCP of ours
+#: applies to it (the RCPs of the secret's account still apply to the secret's request)
+NOWHERE = "000000000000"
 
 #: the representative outside caller of the evaluator's question (an unnamed account)
 REPRESENTATIVE = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
@@ -143,8 +146,9 @@ def compact_witness(witness: Mapping[str, Any], show: str, resource: str) -> dic
 
 
 def named_accounts(policy: Policy | None) -> frozenset[str]:
-    """Every account a policy names: principal entries, and account ids / ARNs in positive
-    conditions (scanner/policy/exposure.py ``condition_accounts``)."""
+    """Every account a policy names: principal entries, and the account ids / ARNs compared
+    with an account or ARN key (scanner/policy/exposure.py ``ACCOUNT_KEYS``, ``ARN_KEYS``)
+    under any operator -- an account a policy mentions is not "anyone"."""
     out: set[str] = set()
     for st in (policy.statements if policy is not None else ()):
         for spec in (st.principal, st.not_principal):
@@ -153,7 +157,8 @@ def named_accounts(policy: Policy | None) -> frozenset[str]:
                 if acct:
                     out.add(acct)
         for c in st.conditions:
-            out.update(acct for _, acct in condition_accounts(c))
+            if c.key in ACCOUNT_KEYS or c.key in ARN_KEYS:
+                out.update(a for a in (resource_account(v) for v in c.values) if a)
     return frozenset(out)
 
 
@@ -201,7 +206,7 @@ class RuleProver:
         out.policy = policy
         out.key_policy = parse_policy(OPEN_KEY)
         out.aws_managed = False
-        out.key_account = sv.account
+        out.key_account = NOWHERE
         out.key_facts = replace(sv.key_facts, aws_managed=False, usable=Tri.TRUE, reason=None)
         if not out.key_arn:
             out.key_arn = f"arn:{_partition(sv.arn)}:kms:{sv.region}:{sv.account}:key/open"
@@ -221,6 +226,19 @@ class RuleProver:
                         resource=resource)
         return tuple(_resource_part(st, probe, policy, PolicyKind.RESOURCE)[0].value
                      for st in policy.statements)
+
+    def _evaluator(self, policy: Policy, request: Request, account: str) -> str:
+        """The three-valued evaluator's answer to the same question for one request: the
+        policy, and the RCPs of the resource's account (not assessed: they do not block, as
+        in the access analysis and the solver)."""
+        decision = evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
+        rcp = self.guardrails.evaluate(RCP, account, request)
+        if rcp.status in ("ALLOWED", "NOT_APPLICABLE") or (
+                rcp.allow is Tri.TRUE and rcp.deny is Tri.FALSE):
+            return decision
+        if rcp.status == "DENIED" or decision == "DENIED":
+            return "DENIED"
+        return "CONDITIONAL" if rcp.status == "CONDITIONAL" else "UNKNOWN"
 
     # ------------------------------------------------------------------ questions
     def secret_policy(self, arn: str, policy: Policy, indexes: Iterable[int], *,
@@ -254,7 +272,7 @@ class RuleProver:
                                        principal_type="root")
         request = build_request(facts, principal_context(facts, self.settings), sv.rctx_sm,
                                 action=self.settings.action, resource=sv.arn)
-        evaluator = evaluate_policy(cut, request, PolicyKind.RESOURCE).decision.value
+        evaluator = self._evaluator(cut, request, sv.account)
         shape: tuple[object, ...] = (
             "secret", cut.statements, zone - self.zone, sv.account, sv.region,
             tuple(sorted(sv.rctx_sm[0].items())), sv.rctx_sm[1],
@@ -274,7 +292,7 @@ class RuleProver:
         cut = restrict(policy, indexes)
         zone = self.zone | named_accounts(policy)
         template = key_decrypt_template(self.settings, key_arn, account, region)
-        evaluator = evaluate_policy(cut, template, PolicyKind.RESOURCE).decision.value
+        evaluator = self._evaluator(cut, template, account)
         shape: tuple[object, ...] = (
             "key", cut.statements, zone - self.zone, account, region,
             self._matches(cut, self.settings.decrypt_action, key_arn))
