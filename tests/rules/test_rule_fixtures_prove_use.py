@@ -236,3 +236,9 @@ def test_scan_prove_without_z3_exits_2_with_one_line(tmp_path: Any, capsys: Any,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "secretgraph[prove]" in err[0]
     assert not (tmp_path / "out" / "findings.json").exists()
+
+
+def test_the_same_inputs_give_the_same_findings_with_prove() -> None:
+    first, _ = run("secret-policy-external-account")
+    again, _ = run("secret-policy-external-account")
+    assert [f.to_json() for f in first] == [f.to_json() for f in again]
