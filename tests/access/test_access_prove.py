@@ -232,7 +232,10 @@ def test_backslashes_in_policies_are_literal_for_the_solver() -> None:
     _replay(p, policy, PUBLIC_KEY)
 
 
-def test_a_same_account_reader_is_proven_out_by_the_key_alone_or_left_unknown() -> None:
+def test_a_same_account_reader_is_proven_out_or_gets_its_exact_context() -> None:
+    """Same account, no resource policy: the identity policy grants, the key policy trusts the
+    account from 10.0.0.0/8 only -- the read's exact context is a source IP in that range (the
+    identity side is encoded: a witness, replayed ALLOWED, no longer a candidate)."""
     from helpers.access_estate import CENTRAL_ROLE, allow_read_identity, role
 
     def reader(key_policy: str) -> Any:
@@ -260,5 +263,7 @@ def test_a_same_account_reader_is_proven_out_by_the_key_alone_or_left_unknown() 
                                 "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}))
     assert contradiction.status == PROVEN_NONE, contradiction
     possible = reader(key())
-    assert possible.status == UNKNOWN and "same account" in possible.reason, possible
-    assert possible.witness is not None  # the candidate request is shown
+    assert possible.status == WITNESS, possible
+    assert possible.replay["decision"] == "ALLOWED"
+    ip = possible.witness["requests"]["key"]["context"]["aws:sourceip"][0]  # type: ignore[index]
+    assert ip.startswith("10."), ip

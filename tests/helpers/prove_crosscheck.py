@@ -57,3 +57,44 @@ def cross_check(snapshot: Any, label: str) -> tuple[int, list[str]]:
                     failures.append(f"{label} {sv.arn} {facts.arn} {req.action}: "
                                     f"evaluator {ev}, solver {sol.decision}")
     return compared, failures
+
+
+def cross_check_pairs(snapshot: Any, label: str, limit: int = 12,
+                      timeout_s: float = 20) -> tuple[int, list[str]]:
+    """Every gate at once: for each (principal, secret) pair the access analysis decides
+    definitely (ALLOWED / DENIED) -- identity policies, boundaries, SCPs and RCPs included --
+    the solver's verdict over every completion of the unknown keys (``check_pair``) must be
+    the same, or UNKNOWN naming what is not encoded. Returns (compared, disagreements naming
+    both answers)."""
+    from scanner.access import analyze_access
+    from scanner.access.identity import PrincipalIndex
+    from scanner.access.scp import Guardrails
+    from scanner.policy.smt.questions import check_pair, principal_of
+
+    settings = AccessSettings.from_snapshot(snapshot)
+    graph = build_graph(snapshot)
+    report = analyze_access(graph, snapshot, settings)
+    primaries, replicas = secret_views(graph, settings)
+    views = {sv.arn: sv for sv in primaries + replicas}
+    index = PrincipalIndex(snapshot)
+    guardrails = Guardrails(snapshot.organization)
+    compared = 0
+    failures: list[str] = []
+    for arn, sa in sorted(report.secrets.items()):
+        sv = views.get(arn)
+        if sv is None:
+            continue
+        paths = [p for p in sa.paths if p.principal_type in ("role", "user", "root")]
+        for path in paths[:limit]:
+            if path.decision not in ("ALLOWED", "DENIED"):
+                continue
+            principal = principal_of(snapshot, path.principal, path.principal_account,
+                                     path.principal_type, index)
+            sol = check_pair(sv, principal, settings, guardrails, timeout_s=timeout_s)
+            compared += 1
+            if sol.decision not in (path.decision, "UNKNOWN") or (
+                    sol.decision == "UNKNOWN" and not sol.not_encoded):
+                failures.append(f"{label} {arn} {path.principal}: evaluator {path.decision} "
+                                f"(gates {path.gate_statuses()}), solver {sol.decision} "
+                                f"(not encoded: {list(sol.not_encoded)[:3]})")
+    return compared, failures

@@ -46,7 +46,14 @@ from scanner.policy.arn import principal_account
 from scanner.policy.evaluate import PolicyKind, _action_part, _resource_part
 from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
-from scanner.policy.principals import _ASSUMED, _IAM_ENTITY, _UNIQUE_ID, Match, match_aws_entry
+from scanner.policy.principals import (
+    _ASSUMED,
+    _IAM_ENTITY,
+    _UNIQUE_ID,
+    Match,
+    match_aws_entry,
+    session_match,
+)
 from scanner.policy.request import KeyState, Request
 from scanner.policy.tri import Tri
 
@@ -263,6 +270,9 @@ class PolicyFormulas:
     allow: z3.BoolRef
     direct: z3.BoolRef
     deny: z3.BoolRef
+    #: some Allow naming (or possibly naming) the requesting role's session applies
+    #: (evaluate.PolicyResult.allow_session); only built when asked for (``sessions=True``)
+    session: z3.BoolRef = field(default_factory=lambda: z3.BoolVal(False))
 
 
 @dataclass
@@ -396,36 +406,66 @@ class Encoder:
     # ------------------------------------------------------------------ policies
     def policy(self, policy: Policy, request: Request, principal: Principal, kind: PolicyKind,
                scope: str, shared: frozenset[str] = frozenset(),
-               shared_prefixes: tuple[str, ...] = ()) -> PolicyFormulas:
+               shared_prefixes: tuple[str, ...] = (), *, label: str | None = None,
+               sessions: bool = False) -> PolicyFormulas:
         """evaluate.evaluate_policy as formulas: (some Allow applies, some Allow naming the
-        principal itself applies, some Deny applies)."""
+        principal itself applies, some Deny applies; with ``sessions``: some Allow naming the
+        role's session applies). ``scope`` names the request (policies evaluated on one
+        request share its keys); ``label`` names the policy in not-encoded reasons (default:
+        the scope)."""
+        where = label or scope
         if policy.problems:
-            why = f"{scope}: policy problems: {'; '.join(policy.problems)[:120]}"
+            why = f"{where}: policy problems: {'; '.join(policy.problems)[:120]}"
             a = self.fresh(why)
             return PolicyFormulas(allow=a, direct=z3.And(a, self.fresh(why)),
-                                  deny=self.fresh(why))
-        allows, directs, denies = [], [], []
+                                  deny=self.fresh(why),
+                                  session=z3.And(a, self.fresh(why)) if sessions
+                                  else z3.BoolVal(False))
+        allows, directs, denies, sess = [], [], [], []
         for st in policy.statements:
-            applies, direct = self._statement(st, policy, request, principal, kind, scope,
-                                              shared, shared_prefixes)
+            applies, direct, body = self._statement(st, policy, request, principal, kind, scope,
+                                                    shared, shared_prefixes, where)
             if st.effect == "Deny":
                 denies.append(applies)
             else:
                 allows.append(applies)
                 directs.append(direct)
+                if sessions:
+                    sess.append(z3.And(body, self._session(st, principal, kind, where)))
         return PolicyFormulas(allow=z3.Or(*allows) if allows else z3.BoolVal(False),
                               direct=z3.Or(*directs) if directs else z3.BoolVal(False),
-                              deny=z3.Or(*denies) if denies else z3.BoolVal(False))
+                              deny=z3.Or(*denies) if denies else z3.BoolVal(False),
+                              session=z3.Or(*sess) if sess else z3.BoolVal(False))
+
+    def _session(self, st: Statement, p: Principal, kind: PolicyKind,
+                 where: str) -> z3.BoolRef:
+        """principals.session_match (IAM User Guide, "Permissions boundaries for IAM
+        entities": a resource-based policy granting to the assumed-role session ARN is not
+        capped by the role's boundary, one granting to the role ARN is): which session makes
+        the request is not in the snapshot, so an entry that may name it (a session ARN of
+        this role, or ``*``) is not encoded."""
+        if kind is not PolicyKind.RESOURCE or st.principal is None:
+            return z3.BoolVal(False)
+        if st.problems or st.effect not in ("Allow", "Deny"):
+            return self.fresh(f"{where} {st.label}: {'; '.join(st.problems)[:120]}")
+        if p.concrete is None:
+            raise NotEncoded("a session grant for a symbolic principal")
+        if session_match(st.principal, p.concrete) is Tri.FALSE:
+            return z3.BoolVal(False)
+        return self.fresh(f"{where} {st.label}: the grant may name the role's session (which "
+                          "session asks is not in the snapshot)")
 
     def _statement(self, st: Statement, policy: Policy, request: Request, principal: Principal,
                    kind: PolicyKind, scope: str, shared: frozenset[str],
-                   shared_prefixes: tuple[str, ...]) -> tuple[z3.BoolRef, z3.BoolRef]:
-        where = f"{scope} {st.label}"
+                   shared_prefixes: tuple[str, ...], label: str | None = None) -> tuple[
+                       z3.BoolRef, z3.BoolRef, z3.BoolRef]:
+        """(applies, applies directly, the action / resource / condition parts)."""
+        where = f"{label or scope} {st.label}"
         if st.problems or st.effect not in ("Allow", "Deny"):
             a = self.fresh(f"{where}: {'; '.join(st.problems)[:120]}")
-            return a, z3.And(a, self.fresh(where))
+            return a, z3.And(a, self.fresh(where)), a
         if _action_part(st, request.action) is not Tri.TRUE:
-            return z3.BoolVal(False), z3.BoolVal(False)
+            return z3.BoolVal(False), z3.BoolVal(False), z3.BoolVal(False)
         patterns = (st.resources or ()) + (st.not_resources or ())
         if policy.variables_enabled and any("${" in p for p in patterns) and \
                 not all(self._concrete(request, principal, t) for t in patterns):
@@ -433,7 +473,7 @@ class Encoder:
         else:
             r, _ = _resource_part(st, request, policy, kind)
             if r is Tri.FALSE:
-                return z3.BoolVal(False), z3.BoolVal(False)
+                return z3.BoolVal(False), z3.BoolVal(False), z3.BoolVal(False)
             resource = z3.BoolVal(True) if r is Tri.TRUE else self.fresh(
                 f"{where}: Resource not decidable")
         try:
@@ -450,7 +490,8 @@ class Encoder:
             except NotEncoded as exc:
                 conds.append(self.fresh(f"{where}: {c.operator} {c.key}: {exc}"))
         cond = z3.And(*conds) if conds else z3.BoolVal(True)
-        return z3.And(resource, anyway, cond), z3.And(resource, direct, cond)
+        return z3.And(resource, anyway, cond), z3.And(resource, direct, cond), \
+            z3.And(resource, cond)
 
     # ------------------------------------------------------------------ principals
     def _principal(self, st: Statement, p: Principal,

@@ -33,12 +33,15 @@ import z3
 
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.graph_io import SecretView
-from scanner.access.scp import RCP, Guardrails
+from scanner.access.identity import Principal as IamPrincipal
+from scanner.access.identity import PrincipalIndex, external_principal
+from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
-from scanner.policy.arn import parse_arn
+from scanner.policy.arn import parse_arn, principal_account
 from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
+from scanner.policy.smt import pair as _pair
 from scanner.policy.smt.encode import Encoder, NotEncoded, Principal, sval
 from scanner.policy.tri import Tri
 
@@ -140,8 +143,9 @@ def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req:
             continue
         allows = []
         for cp, parsed in attached:
-            f = enc.policy(parsed, req, p, PolicyKind.RCP, f"{scope} RCP {cp.name}",
-                           SHARED_KEYS, SHARED_PREFIXES)
+            # on the gate's own request: the RCP sees the same keys as the gate's policy
+            f = enc.policy(parsed, req, p, PolicyKind.RCP, scope, SHARED_KEYS,
+                           SHARED_PREFIXES, label=f"{scope} RCP {cp.name}")
             allows.append(f.allow)
             denies.append(f.deny)
         levels.append(z3.Or(*allows))
@@ -264,7 +268,8 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
     except NotEncoded as exc:  # a key compared as two types, an unparseable known value
         return Answer(question=question, subject=subject, status=UNKNOWN,
                       reason=f"not encoded: {exc}", seconds=time.perf_counter() - start)
-    _orgpath_facts(enc, settings)
+    if not concrete:  # a fact about outside accounts only: a reader may be in the organization
+        _orgpath_facts(enc, settings)
     prefer = () if concrete or p.path is None else (z3.Not(p.boundary), p.ptype == 0,
                                                       p.path == sval(""))
     result, model = _solve(enc, z3.And(*parts), timeout_s, prefer)
@@ -382,16 +387,155 @@ def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, regio
                 zone=zone)
 
 
+def _pair_requests(sv: SecretView, facts: PrincipalFacts,
+                   settings: AccessSettings) -> tuple[Request, Request | None]:
+    """The principal's two requests as the access analysis builds them (pair_eval)."""
+    pctx = principal_context(facts, settings)
+    sm = build_request(facts, pctx, sv.rctx_sm, action=settings.action, resource=sv.arn)
+    kms = build_request(facts, pctx, sv.rctx_kms, action=settings.decrypt_action,
+                        resource=sv.key_arn or "") if sv.uses_kms else None
+    return sm, kms
+
+
+def _read_problem(enc: Encoder, sv: SecretView, principal: IamPrincipal,
+                  settings: AccessSettings, guardrails: Guardrails | None) -> tuple[
+                      z3.BoolRef, Principal, dict[str, Request], list[str]]:
+    """(the read formula, the principal, the templates by gate, notes)."""
+    sm, kms = _pair_requests(sv, principal.facts, settings)
+    templates = {"secret": sm} | ({"key": kms} if kms is not None else {})
+    enc.plan_policies(_pair.policies_of(sv, principal, guardrails), list(templates.values()))
+    p = Principal.of_request(sm)
+    notes: list[str] = []
+    goal = _pair.read_formula(enc, sv, principal, guardrails, sm, kms, p, notes)
+    return goal, p, templates, notes
+
+
+_SCOPES = {"secret": _pair.SM, "key": _pair.KMS}
+
+
+def principal_read(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
+                   guardrails: Guardrails | None, timeout_s: float = DEFAULT_TIMEOUT_S, *,
+                   question: str = "principal-read", subject: str | None = None) -> Answer:
+    """Can this named principal read this secret (GetSecretValue and the kms:Decrypt Secrets
+    Manager makes for it)? Every gate is encoded (``pair.read_formula``): the resource
+    policy, the key policy, the principal's identity policies and permissions boundary (from
+    the snapshot, as scanner/access resolves them: ``PrincipalIndex``), the SCPs of its
+    account's path and the RCPs of the resource accounts' paths, with the same-account and
+    cross-account logic of ``gates.combine``. The answer is a proof that no request context
+    lets it read, or a witness -- the context under which it reads, replayed through the
+    evaluator (every gate combined: ALLOWED) --, or UNKNOWN naming what is not encoded."""
+    facts = principal.facts
+    subject = subject or f"{facts.arn} -> {sv.arn}"
+    if facts.principal_type not in ("role", "user", "root"):
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"not encoded: principal type {facts.principal_type}")
+    start = time.perf_counter()
+    enc = Encoder()
+    try:
+        goal, p, templates, notes = _read_problem(enc, sv, principal, settings, guardrails)
+        result, model = _solve(enc, goal, timeout_s)
+    except NotEncoded as exc:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"not encoded: {exc}", seconds=time.perf_counter() - start)
+    except z3.Z3Exception as exc:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"solver error: {str(exc)[:200]}")
+    seconds = time.perf_counter() - start
+    caveat = ("; " + "; ".join(dict.fromkeys(notes))) if notes else ""
+    gated = "identity policies, boundary, SCPs and RCPs included"
+    if result == "unsat":
+        return Answer(question=question, subject=subject, status=PROVEN_NONE,
+                      reason=f"no request context lets this principal read ({gated}; unsat)"
+                             + caveat, not_encoded=tuple(enc.not_encoded), seconds=seconds)
+    if model is None:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=(f"solver: out of time ({timeout_s:g}s per question: "
+                              "--prove-timeout)" if result == "timeout" else f"solver: {result}"),
+                      not_encoded=tuple(enc.not_encoded), seconds=seconds)
+    reqs = {name: enc.model_request(model, _SCOPES[name], t, p, _pair.SHARED_KEYS,
+                                    _pair.SHARED_PREFIXES) for name, t in templates.items()}
+    combined = _pair.replay(sv, principal, settings,
+                            guardrails.org if guardrails else None, reqs["secret"],
+                            reqs.get("key"))
+    replay = {gate: v.status for gate, v in combined.gates.items()}
+    replay["decision"] = combined.decision
+    witness = _witness_dict(p, reqs)
+    for name in reqs:
+        witness["requests"][name]["decisive"] = sorted(
+            {key for (slot, key) in enc._keys if slot in (_SCOPES[name], "shared")})
+    if combined.decision == "ALLOWED":
+        return Answer(question=question, subject=subject, status=WITNESS,
+                      reason=f"this request context lets the principal read ({gated}; "
+                             "replayed through the evaluator: ALLOWED)" + caveat,
+                      witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                      replay=replay)
+    return Answer(question=question, subject=subject, status=UNKNOWN,
+                  reason=f"a candidate request context was found but the evaluator answers "
+                         f"{combined.decision} for it (it leans on a part that is not encoded)",
+                  witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                  replay=replay)
+
+
+def check_pair(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
+               guardrails: Guardrails | None,
+               timeout_s: float = DEFAULT_TIMEOUT_S) -> "PolicyCheck":
+    """The solver's verdict on one (principal, secret) read, every gate included, over every
+    completion of the request's unknown keys: ALLOWED (every completion reads), DENIED (none
+    does), CONDITIONAL (some do, some do not; only when everything was encoded), UNKNOWN (not
+    encoded parts or a timeout). The cross-checks compare it with the access analysis."""
+    enc = Encoder()
+    try:
+        goal, _p, _t, _notes = _read_problem(enc, sv, principal, settings, guardrails)
+        can_allow, _ = _solve(enc, goal, timeout_s)
+        can_refuse, _ = _solve(enc, z3.Not(goal), timeout_s)
+    except (NotEncoded, z3.Z3Exception) as exc:
+        return PolicyCheck(decision="UNKNOWN", exact=False, not_encoded=(str(exc)[:200],))
+    exact = not enc.not_encoded
+    if can_allow == "unsat":
+        decision = "DENIED"
+    elif can_refuse == "unsat":
+        decision = "ALLOWED"
+    elif can_allow == "sat" and can_refuse == "sat" and exact:
+        decision = "CONDITIONAL"
+    else:
+        decision = "UNKNOWN"
+    return PolicyCheck(decision=decision, exact=exact, not_encoded=tuple(enc.not_encoded))
+
+
+def principal_of(snapshot: Any, arn: str, account: str | None = None,
+                 principal_type: str | None = None,
+                 index: PrincipalIndex | None = None) -> IamPrincipal:
+    """The principal as the access analysis resolves it: with its identity policies, groups'
+    policies and boundary when its account's IAM was read (``PrincipalIndex``), else an
+    external principal whose identity side is not known."""
+    index = index if index is not None else PrincipalIndex(snapshot)
+    hit = index.by_arn.get(arn)
+    if hit is not None:
+        return hit
+    ptype = principal_type or ("user" if ":user/" in arn else "root" if arn.endswith(":root")
+                               else "role")
+    return external_principal(arn, account or principal_account(arn), ptype)
+
+
 def reader_context(sv: SecretView, path: Any, facts: PrincipalFacts, settings: AccessSettings,
                    guardrails: Guardrails | None,
-                   timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+                   timeout_s: float = DEFAULT_TIMEOUT_S, *,
+                   principal: IamPrincipal | None = None) -> Answer:
     """Question 3 for one CONDITIONAL reader: the exact request context under which its read
-    is allowed, or a proof that none is. The resource policy, the key policy and the RCPs are
-    encoded. Where that is everything that decides the read (cross-account, identity and SCP
-    gates definite ALLOWED) the answer is a witness or a proof; otherwise they are necessary
-    conditions only (same account: the key policy must allow and no Deny apply): unsat is
-    still a proof, a satisfying request is UNKNOWN (a candidate), naming what is missing."""
+    is allowed, or a proof that none is.
+
+    With ``principal`` (the reader as the access analysis resolved it: identity policies,
+    boundary; ``principal_of``) every gate is encoded, SCPs and the same-account logic
+    included (``principal_read``). Without it only the resource policy, the key policy and
+    the RCPs are: where that is everything that decides the read (cross-account, identity
+    and SCP gates definite ALLOWED) the answer is a witness or a proof; otherwise they are
+    necessary conditions only (same account: the key policy must allow and no Deny apply):
+    unsat is still a proof, a satisfying request is UNKNOWN (a candidate), naming what is
+    missing."""
     q, subject = "reader-context", f"{path.principal} -> {sv.arn}"
+    if principal is not None:
+        return principal_read(sv, principal, settings, guardrails, timeout_s, question=q,
+                              subject=subject)
     statuses = path.gate_statuses()
     caveats: list[str] = []
     #: gates that decide the read but are not encoded: then only necessary conditions are
@@ -529,8 +673,18 @@ class Prover:
         self.views = {sv.arn: sv for sv in primaries + replicas}
         self._memo: dict[tuple[object, ...], Answer] = {}
         self._proofs: dict[tuple[object, ...], Answer] = {}
+        self.snapshot = snapshot
+        self._index: PrincipalIndex | None = None
         self.solved = 0
         self.reused = 0
+
+    @property
+    def index(self) -> PrincipalIndex:
+        """The snapshot's principals with their identity policies and boundaries, built on
+        first use (as the access analysis builds it)."""
+        if self._index is None:
+            self._index = PrincipalIndex(self.snapshot)
+        return self._index
 
     def _memoized(self, key: tuple[object, ...], ask: Any) -> Answer:
         hit = self._memo.get(key)
@@ -588,18 +742,78 @@ class Prover:
         return SecretProof(secret_arn=arn, key_arn=sv.key_arn, read=read, decrypt=decrypt)
 
     def readers(self, snapshot: Any, sa: Any) -> list[Answer]:
-        """Question 3 for every CONDITIONAL reader of the secret ``sa`` (a SecretAccess)."""
+        """Question 3 for every CONDITIONAL reader of the secret ``sa`` (a SecretAccess), every
+        gate encoded: its identity policies, boundary and SCP chain as the access analysis
+        resolves them (``principal_of``)."""
         sv = self.views[sa.secret_arn]
         out = []
         for path in sa.paths:
             if path.decision != "CONDITIONAL" or path.principal_type not in ("role", "user",
                                                                               "root"):
                 continue
-            facts = principal_facts(snapshot, path.principal, path.principal_account,
-                                    path.principal_type)
-            out.append(reader_context(sv, path, facts, self.settings, self.guardrails,
-                                      self.timeout_s))
+            principal = principal_of(snapshot, path.principal, path.principal_account,
+                                     path.principal_type, self.index)
+            out.append(self._principal_answer(sv, principal, "reader-context",
+                                              f"{path.principal} -> {sv.arn}"))
         return out
+
+    def principal(self, secret_arn: str, principal_arn: str) -> Answer:
+        """Can the named principal ``principal_arn`` read the secret? (``principal_read``: its
+        identity policies, boundary and SCPs from the snapshot; a principal of an account
+        whose IAM was not read has an identity side that is not encoded.) The outside
+        question for the same secret is ``secret(arn).read``."""
+        sv = self.views[secret_arn]
+        principal = principal_of(self.snapshot, principal_arn, index=self.index)
+        return self._principal_answer(sv, principal, "principal-read",
+                                      f"{principal_arn} -> {sv.arn}")
+
+    def _principal_shape(self, sv: SecretView, principal: IamPrincipal) -> tuple[
+            object, ...] | None:
+        """What a named principal's read of ``sv`` depends on besides the secret's shape: the
+        principal (its ARN, type, tags, boundary), its identity documents and boundary, which
+        of their statements' Resource patterns match the secret and the key, and the SCPs on
+        its account's path (the guardrails' documents are in the secret's shape). None when a
+        document can see more (policy variables, the encryption context)."""
+        shape = self._shape(sv)
+        if shape is None:
+            return None
+        docs = _pair.identity_policies(principal) + _pair.guardrail_policies(self.guardrails)
+        for pol in docs:
+            if pol.uses_variables or any(k.startswith("kms:encryptioncontext") or
+                                         k == "secretsmanager:secretid"
+                                         for k in pol.condition_keys):
+                return None
+        probes = [(sv.arn, self.settings.action)] + (
+            [(sv.key_arn, self.settings.decrypt_action)] if sv.uses_kms and sv.key_arn else [])
+        matches = tuple(
+            _resource_part(st, Request(principal_arn="", principal_account=None, action=act,
+                                       resource=res), pol, PolicyKind.IDENTITY)[0].value
+            for res, act in probes for pol in docs for st in pol.statements)
+        facts = principal.facts
+        return (shape, facts.arn, facts.principal_type, tuple(sorted(facts.tags.items())),
+                facts.has_boundary, principal.identity_known, principal.signature,
+                self.guardrails.signature(SCP, facts.account_id), matches)
+
+    def _principal_answer(self, sv: SecretView, principal: IamPrincipal, question: str,
+                          subject: str) -> Answer:
+        """principal_read, memoized by shape: a proof holds for every secret of the same
+        shape (and the same principal shape); a witness names its secret: solved anew."""
+        pshape = self._principal_shape(sv, principal)
+        key = ("principal", question, pshape) if pshape is not None else None
+        hit = self._proofs.get(key) if key is not None else None
+        if hit is not None:
+            self.reused += 1
+            if hit.subject == subject:
+                return hit
+            return replace(hit, subject=subject,
+                           reason=f"{hit.reason} (the proof of {hit.subject}: same shape)")
+        answer = self._memoized(
+            ("principal", question, sv.arn, principal.arn, pshape),
+            lambda: principal_read(sv, principal, self.settings, self.guardrails,
+                                   self.timeout_s, question=question, subject=subject))
+        if key is not None and answer.status == PROVEN_NONE:
+            self._proofs[key] = answer
+        return answer
 
     def key(self, key_arn: str, policy: Policy | None, account: str, region: str,
             missing: str | None = None) -> Answer:

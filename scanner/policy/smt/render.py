@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable
 
 from scanner.access.settings import AccessSettings
 from scanner.policy.smt.questions import Answer, Prover
@@ -12,23 +12,30 @@ _TITLES = {
     "outside-read": "outside the zone, read (GetSecretValue + kms:Decrypt via Secrets Manager)",
     "outside-decrypt": "outside the zone, kms:Decrypt with the key (any route)",
     "reader-context": "conditional reader",
+    "principal-read": "named principal",
 }
 
 
 def prove_secret(graph: Any, snapshot: Any, settings: AccessSettings, sa: Any, *, fmt: str,
-                 timeout_s: float) -> str:
+                 timeout_s: float, principals: Iterable[str] = ()) -> str:
+    """The outside questions, every CONDITIONAL reader's exact context, and (``principals``,
+    from ``--principal``) whether each named principal can read the secret -- readers and
+    named principals with their identity policies, boundary and SCPs encoded."""
     prover = Prover(graph, snapshot, settings, timeout_s=timeout_s)
     proof = prover.secret(sa.secret_arn)
     readers = prover.readers(snapshot, sa)
+    named = [prover.principal(sa.secret_arn, arn) for arn in sorted(principals)
+             if arn != "*"]
     if fmt == "json":
         data = proof.to_dict()
         data["readers"] = [a.to_dict() for a in readers]
+        data["principals"] = [a.to_dict() for a in named]
         data["zone_accounts"] = len(prover.zone)  # a count: the zone can be 10,000 accounts
         data["solver"] = {"solved": prover.solved, "reused": prover.reused,
                           "timeout_s": timeout_s}
         return json.dumps({"proofs": [data]}, indent=2, sort_keys=True) + "\n"
     lines = [sa.secret_arn, f"  key: {proof.key_arn or 'aws/secretsmanager (AWS-managed)'}"]
-    for answer in [proof.read] + ([proof.decrypt] if proof.decrypt else []) + readers:
+    for answer in [proof.read] + ([proof.decrypt] if proof.decrypt else []) + readers + named:
         lines.extend(_answer_lines(answer))
     lines.append(f"  solver: {prover.solved} question(s) solved, {prover.reused} reused, "
                  f"timeout {timeout_s:g}s per question")
@@ -37,7 +44,7 @@ def prove_secret(graph: Any, snapshot: Any, settings: AccessSettings, sa: Any, *
 
 def _answer_lines(a: Answer) -> list[str]:
     title = _TITLES.get(a.question, a.question)
-    if a.question == "reader-context":
+    if a.question in ("reader-context", "principal-read"):
         title = f"{title} {a.subject.split(' -> ')[0]}"
     out = [f"  {title}: {a.status}", f"    {a.reason} ({a.seconds:.2f}s)"]
     w = a.witness

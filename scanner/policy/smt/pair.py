@@ -1,0 +1,323 @@
+"""One named principal reading one secret: every gate of the access analysis as formulas.
+
+This is ``scanner/access/gates.combine`` (and ``identity._evaluate_identity``,
+``scp.Guardrails.evaluate``, ``guard_share.SharedGuardrails._uncached``) over a symbolic
+request context, for a concrete principal whose identity policies, permissions boundary and
+SCP chain are in the snapshot. Each rule cites the AWS sentence it implements; the evaluator
+cites the same ones. Two requests: ``secretsmanager:GetSecretValue`` on the secret (scope
+``SM``) and the ``kms:Decrypt`` Secrets Manager makes on the caller's behalf (scope ``KMS``);
+every policy evaluated on one request shares that request's keys, the principal's keys are
+shared by both.
+
+What the evaluator cannot decide the encoding does not decide either: an input that was not
+read (identity policies of an account whose IAM was not read, a managed policy document not
+collected, a key policy not collected, a resource policy not read, an OU path not known, a
+level of the path with no policy in the data) becomes a fresh boolean with the reason in
+``Encoder.not_encoded`` -- so an unsat answer is still a proof, and a satisfying request is a
+witness only once the evaluator, replaying it, answers ALLOWED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import z3
+
+from scanner.access.classes import Interner
+from scanner.access.gates import Combined, GateInputs, KeyFacts, combine
+from scanner.access.graph_io import SecretView
+from scanner.access.guard_share import SharedGuardrails
+from scanner.access.identity import IdentityEvaluator
+from scanner.access.identity import Principal as IamPrincipal
+from scanner.access.scp import RCP, SCP, Guardrails, is_service_linked_role
+from scanner.access.settings import AccessSettings
+from scanner.model import Organization
+from scanner.policy.evaluate import PolicyKind, evaluate_policy
+from scanner.policy.parse import Policy
+from scanner.policy.request import Request
+from scanner.policy.smt.encode import Encoder, Principal
+from scanner.policy.tri import Tri
+
+SM = "secret request"
+KMS = "key request"
+
+#: keys describing the principal: one value for both requests (as questions.SHARED_KEYS)
+SHARED_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
+                         "aws:principaltype", "aws:username", "aws:principalisawsservice",
+                         "aws:principalorgid", "aws:principalorgpaths"})
+SHARED_PREFIXES = ("aws:principaltag/",)
+
+_T, _F = z3.BoolVal(True), z3.BoolVal(False)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A gate as formulas: (some Allow holds, some Deny applies)."""
+
+    allow: z3.BoolRef
+    deny: z3.BoolRef
+
+
+@dataclass(frozen=True)
+class IdentityFormulas:
+    allow: z3.BoolRef  # an identity policy allows and the boundary (if any) allows
+    deny: z3.BoolRef  # a Deny in an identity policy, a group's policy or the boundary
+    boundary_allow: z3.BoolRef  # TRUE without a boundary
+
+
+# ---------------------------------------------------------------------------- policies used
+def identity_policies(principal: IamPrincipal) -> list[Policy]:
+    out = [np.policy for np in principal.policies if np.policy is not None]
+    if principal.boundary is not None and principal.boundary.policy is not None:
+        out.append(principal.boundary.policy)
+    return out
+
+
+def guardrail_policies(guardrails: Guardrails | None) -> list[Policy]:
+    if guardrails is None:
+        return []
+    return [parsed for pairs in guardrails._by_target.values() for _, parsed in pairs]
+
+
+# ---------------------------------------------------------------------------- identity side
+def identity(enc: Encoder, principal: IamPrincipal, req: Request, p: Principal, scope: str,
+             label: str) -> IdentityFormulas:
+    """identity._evaluate_identity as formulas. IAM User Guide, "Policy evaluation logic":
+    "an identity-based policy ... must allow the request" and "a permissions boundary ...
+    [an] implicit deny in a permissions boundary" caps it (the effective permissions are the
+    intersection of identity policies and boundary); "an explicit deny in any of these
+    policies overrides the allow" -- the boundary's Deny statements included."""
+    who = principal.arn
+    if not principal.identity_known:
+        why = f"{label}: identity policies of {who} were not collected (its account's IAM " \
+              "was not read)"
+        return IdentityFormulas(allow=enc.fresh(why), deny=enc.fresh(why),
+                                boundary_allow=enc.fresh(why))
+    allows: list[z3.BoolRef] = []
+    denies: list[z3.BoolRef] = []
+    for np in principal.policies:
+        if np.policy is None:
+            why = f"{label}: {np.name} of {who}: document not collected"
+            allows.append(enc.fresh(why))
+            denies.append(enc.fresh(why))
+            continue
+        f = enc.policy(np.policy, req, p, PolicyKind.IDENTITY, scope, SHARED_KEYS,
+                       SHARED_PREFIXES, label=f"{label} {np.name}")
+        allows.append(f.allow)
+        denies.append(f.deny)
+    boundary_allow: z3.BoolRef = _T
+    if principal.boundary is not None:
+        b = principal.boundary
+        if b.policy is None:
+            boundary_allow = enc.fresh(f"{label}: permissions boundary {b.name} of {who} not "
+                                       "collected")
+        else:
+            f = enc.policy(b.policy, req, p, PolicyKind.IDENTITY, scope, SHARED_KEYS,
+                           SHARED_PREFIXES, label=f"{label} boundary {b.name}")
+            boundary_allow = f.allow
+            denies.append(f.deny)
+    any_allow = z3.Or(*allows) if allows else _F
+    return IdentityFormulas(allow=z3.And(any_allow, boundary_allow),
+                            deny=z3.Or(*denies) if denies else _F,
+                            boundary_allow=boundary_allow)
+
+
+# ---------------------------------------------------------------------------- guardrails
+def guardrail(enc: Encoder, guardrails: Guardrails | None, policy_type: str,
+              account: str | None, req: Request, p: Principal, scope: str,
+              notes: list[str]) -> Gate | None:
+    """scp.Guardrails.evaluate as formulas; None: the policy type does not apply (the gate
+    is NOT_APPLICABLE, or not assessed: it does not block, as in the evaluator, and ``notes``
+    says so).
+
+    Organizations User Guide, SCPs: "SCPs don't affect users or roles in the management
+    account"; "SCPs do not affect service-linked roles"; for a permission to be allowed "it
+    must be allowed by ... every SCP [level] from the root through each OU in the direct path
+    to the account" and an explicit Deny at any level denies. RCPs (same guide, "Resource
+    control policies"): the same inheritance on the resource's account, "RCPs apply to ...
+    principals external to your organization", not to resources of the management account,
+    not to service-linked roles."""
+    label = "SCP" if policy_type == SCP else "RCP"
+    org = guardrails.org if guardrails else None
+    if guardrails is None or org is None:
+        notes.append("no organization data: guardrails not assessed")
+        return None
+    enabled = org.policy_types_enabled
+    if enabled is not None and policy_type not in enabled:
+        return None  # "a policy type that is not enabled at the root has no effect"
+    if account is None or account not in guardrails._parents:
+        return None
+    if p.concrete is not None and p.concrete.principal_type == "role" and \
+            is_service_linked_role(p.concrete.principal_arn):
+        return None
+    if account == org.management_account_id:
+        return None
+    collected = guardrails.collected if policy_type == SCP else guardrails.rcps_collected
+    if not collected:
+        notes.append(f"{label}s were not collected: not assessed")
+        return None
+    if policy_type == RCP and not guardrails.rcps_listed:
+        return None
+    chain = guardrails.path(account)
+    if chain is None:
+        why = f"{scope}: the OU path of {account} is not known ({label}s)"
+        return Gate(allow=enc.fresh(why), deny=enc.fresh(why))
+    kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
+    levels: list[z3.BoolRef] = []
+    denies: list[z3.BoolRef] = []
+    for target in chain:
+        attached = guardrails._by_target.get((policy_type, target), [])
+        if not attached:
+            levels.append(enc.fresh(f"{scope}: no {label} attached at {target} in the data"))
+            continue
+        allows = []
+        for cp, parsed in attached:
+            f = enc.policy(parsed, req, p, kind, scope, SHARED_KEYS, SHARED_PREFIXES,
+                           label=f"{scope} {label} {cp.name}")
+            allows.append(f.allow)
+            denies.append(f.deny)
+        levels.append(z3.Or(*allows))
+    return Gate(allow=z3.And(*levels), deny=z3.Or(*denies) if denies else _F)
+
+
+def guardrails_gate(enc: Encoder, guardrails: Guardrails | None, sv: SecretView,
+                    account: str | None, sm: Request, kms: Request | None, p: Principal,
+                    notes: list[str]) -> Gate:
+    """guard_share.SharedGuardrails._uncached: the caller account's SCPs on both requests,
+    the secret account's RCPs on GetSecretValue, the key account's RCPs on kms:Decrypt."""
+    parts = [guardrail(enc, guardrails, SCP, account, sm, p, SM, notes),
+             guardrail(enc, guardrails, RCP, sv.account, sm, p, SM, notes)]
+    if kms is not None:
+        parts += [guardrail(enc, guardrails, SCP, account, kms, p, KMS, notes),
+                  guardrail(enc, guardrails, RCP, sv.key_account, kms, p, KMS, notes)]
+    applicable = [g for g in parts if g is not None]
+    if not applicable:
+        return Gate(allow=_T, deny=_F)
+    return Gate(allow=z3.And(*[g.allow for g in applicable]),
+                deny=z3.Or(*[g.deny for g in applicable]))
+
+
+# ---------------------------------------------------------------------------- the pair
+def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
+                 guardrails: Guardrails | None, sm: Request, kms: Request | None,
+                 p: Principal, notes: list[str]) -> z3.BoolRef:
+    """gates.combine as one formula: the read is allowed and no explicit Deny applies."""
+    facts = principal.facts
+    cross = facts.account_id != sv.account
+    is_user = facts.principal_type == "user"
+    # the session grants matter only past a boundary (without one, any grant that may name
+    # the session names the role directly too: evaluate._statement)
+    sessions = facts.principal_type == "role" and facts.has_boundary
+
+    # ---- resource policy
+    if sv.policy is None and sv.unread_result is not None:
+        why = "resource policy: not read (see coverage)"
+        rp_allow, rp_direct, rp_deny = enc.fresh(why), enc.fresh(why), enc.fresh(why)
+        rp_session: z3.BoolRef = enc.fresh(why) if sessions else _F
+    elif sv.policy is None:
+        rp_allow = rp_direct = rp_deny = rp_session = _F  # no resource policy attached
+    else:
+        f = enc.policy(sv.policy, sm, p, PolicyKind.RESOURCE, SM, SHARED_KEYS, SHARED_PREFIXES,
+                       label="resource policy", sessions=sessions and not cross)
+        rp_allow, rp_direct, rp_deny, rp_session = f.allow, f.direct, f.deny, f.session
+
+    ids = identity(enc, principal, sm, p, SM, "identity (GetSecretValue)")
+    idk: IdentityFormulas | None = None
+
+    # ---- key policy. Secrets Manager User Guide, "Access secrets across accounts": the key
+    # policy must allow kms:Decrypt for the caller and "the identity policy ... must allow
+    # kms:Decrypt on the key"; "you can't use the AWS managed key aws/secretsmanager" across
+    # accounts. KMS Developer Guide, "Key policies": in its own account a key policy that
+    # allows the account (root) delegates to IAM policies; one naming the principal suffices.
+    kf = sv.key_facts
+    if kf.aws_managed:
+        key_allow: z3.BoolRef = _F if cross else _T
+        key_deny: z3.BoolRef = _F
+    elif kms is None:  # no key ARN known
+        why = f"key: {kf.reason or 'not known'}"
+        key_allow, key_deny = enc.fresh(why), enc.fresh(why)
+    else:
+        idk = identity(enc, principal, kms, p, KMS, "identity (kms:Decrypt)")
+        key_cross = facts.account_id != sv.key_account
+        if sv.key_policy is None:
+            why = f"key policy: {kf.reason or 'not collected'}"
+            key_allow, key_deny = enc.fresh(why), enc.fresh(why)
+        else:
+            kp = enc.policy(sv.key_policy, kms, p, PolicyKind.RESOURCE, KMS, SHARED_KEYS,
+                            SHARED_PREFIXES, label="key policy",
+                            sessions=sessions and not key_cross)
+            key_deny = kp.deny
+            if key_cross:
+                key_allow = kp.allow
+                if not cross:  # own-account secret on another account's key
+                    key_allow = z3.And(key_allow, idk.allow)
+            else:
+                via_iam = z3.And(kp.allow, idk.allow)
+                direct = kp.direct
+                if not is_user:
+                    # a grant to a role ARN is capped by its boundary, one to its session is
+                    # not (IAM User Guide, "Permissions boundaries for IAM entities")
+                    direct = z3.Or(z3.And(direct, idk.boundary_allow), kp.session)
+                key_allow = z3.Or(direct, via_iam)
+            if kf.usable is Tri.FALSE:
+                key_allow = _F
+            elif kf.usable is Tri.UNKNOWN:
+                key_allow = z3.And(key_allow, enc.fresh(f"key: {kf.reason or 'state unknown'}"))
+
+    # ---- identity gate. IAM User Guide, "Cross-account policy evaluation logic": "the
+    # identity-based policy in the trusted account must also allow" -- for the secret and the
+    # key; same account, the identity policies alone may grant.
+    id_allow = z3.And(ids.allow, idk.allow) if cross and idk is not None else ids.allow
+    id_deny = z3.Or(ids.deny, idk.deny) if idk is not None else ids.deny
+
+    guard = guardrails_gate(enc, guardrails, sv, facts.account_id, sm, kms, p, notes)
+
+    # ---- decision. IAM User Guide, "Policy evaluation logic": "an explicit deny in any of
+    # these policies overrides the allow". Cross account: the resource policy AND the caller's
+    # identity policies ("Cross-account policy evaluation logic"). Same account: "identity-
+    # based policies OR resource-based policies" -- a resource-policy grant naming the
+    # account only delegates to IAM; one naming a role ARN is capped by the role's boundary,
+    # one naming the user or the role's session is not ("Permissions boundaries for IAM
+    # entities").
+    if cross:
+        allow = z3.And(rp_allow, key_allow, id_allow, guard.allow)
+    else:
+        rp_same = rp_direct if is_user else z3.Or(z3.And(rp_direct, ids.boundary_allow),
+                                                  rp_session)
+        allow = z3.And(z3.Or(id_allow, rp_same), key_allow, guard.allow)
+    deny = z3.Or(rp_deny, key_deny, id_deny, guard.deny)
+    return z3.And(allow, z3.Not(deny))
+
+
+def policies_of(sv: SecretView, principal: IamPrincipal,
+                guardrails: Guardrails | None) -> list[Policy]:
+    """Every document the read formula may encode (to plan key types and bounds)."""
+    out = [pol for pol in (sv.policy, sv.key_policy) if pol is not None]
+    return out + identity_policies(principal) + guardrail_policies(guardrails)
+
+
+# ---------------------------------------------------------------------------- replay
+def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
+           org: Organization | None, sm: Request, kms: Request | None) -> Combined:
+    """The three-valued evaluator on the witness's two requests, gate by gate, combined the
+    way the access analysis combines them (pair_eval.PairEvaluator._evaluate_class)."""
+    facts = principal.facts
+    rp = evaluate_policy(sv.policy, sm, PolicyKind.RESOURCE) if sv.policy is not None \
+        else sv.unread_result
+    kp = evaluate_policy(sv.key_policy, kms, PolicyKind.RESOURCE) \
+        if sv.uses_kms and sv.key_policy is not None and kms is not None else None
+    ie = IdentityEvaluator()
+    ids = ie.evaluate(principal, settings.action, sv.arn, lambda: sm)
+    idk = ie.evaluate(principal, settings.decrypt_action, sv.key_arn or "",
+                      lambda: kms) if sv.uses_kms and sv.key_arn and kms is not None else None
+    shared = SharedGuardrails(org, Interner())
+    pctx = (dict(sm.context), set(sm.absent), dict(sm.excluded))
+    scp = shared.result(principal, sv, pctx, lambda: sm,
+                        lambda: kms if kms is not None else sm)
+    key = sv.key_facts if kp is None else KeyFacts(
+        aws_managed=False, usable=sv.key_facts.usable, policy_result=kp,
+        reason=sv.key_facts.reason)
+    return combine(GateInputs(cross_account=facts.account_id != sv.account, resource=rp,
+                              key=key, id_secret=ids, id_key=idk, scp=scp,
+                              is_user=facts.principal_type == "user",
+                              key_cross_account=facts.account_id != sv.key_account))
