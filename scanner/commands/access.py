@@ -56,8 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--prove", metavar="NAME|ARN|PREFIX",
                         help="prove who outside the zone can read this secret (and decrypt "
-                             "with its key): a proof, or a witness request; needs z3 "
-                             "(pip install 'secretgraph[prove]')")
+                             "with its key), and under which context each conditional reader "
+                             "(with --principal: each named principal) reads it: a proof, or "
+                             "a witness request; needs z3 (pip install 'secretgraph[prove]')")
     parser.add_argument("--prove-timeout", metavar="SECONDS", type=float, default=10.0,
                         help="with --prove: solver time per question (default 10); a timeout "
                              "answers UNKNOWN")
@@ -210,8 +211,9 @@ def run(args: argparse.Namespace) -> int:
         from scanner.policy.smt.render import prove_secret
 
         target = find_secret(report, prove, args.region)
+        named = find_principals(report, args.principal, snapshot) if args.principal else ()
         sys.stdout.write(prove_secret(graph, snapshot, settings, target, fmt=args.format,
-                                      timeout_s=args.prove_timeout))
+                                      timeout_s=args.prove_timeout, principals=named))
         return 0
     secrets = list(report.secrets.values())
     principals = find_principals(report, args.principal, snapshot) if args.principal else None

@@ -112,3 +112,27 @@ def test_bad_timeout_exits_2(scan_dir: Path, capsys: pytest.CaptureFixture[str])
                  "--prove-timeout", "0"]) == 2
     assert "--prove-timeout" in capsys.readouterr().err
     assert MEMBER  # the estate's member account holds the reader
+
+
+def test_prove_a_named_principal_with_its_identity_and_boundary(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--prove SECRET --principal X: can X read the secret, with X's identity policy (here: only
+    from one VPC endpoint) encoded -- the witness names that endpoint and replays ALLOWED."""
+    identity = allow_read_identity()
+    identity["Statement"][0]["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-0abc"}}
+    snap = estate(secret_policy=SECRET_POLICY, key_policy=KEY_POLICY,
+                  principals=(role(APP_ROLE, identity),))
+    write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    assert main(["access", "--in", str(tmp_path), "--prove", "app/db", "--principal",
+                 "ApplicationRole", "--format", "json"]) == 0
+    [proof] = json.loads(capsys.readouterr().out)["proofs"]
+    [named] = proof["principals"]
+    assert named["question"] == "principal-read" and named["subject"].startswith(APP_ROLE)
+    assert named["status"] == "WITNESS", named
+    assert named["replay"]["decision"] == "ALLOWED"
+    assert named["witness"]["requests"]["secret"]["context"]["aws:sourcevpce"] == ["vpce-0abc"]
+    assert main(["access", "--in", str(tmp_path), "--prove", "app/db", "--principal",
+                 APP_ROLE]) == 0
+    out = capsys.readouterr().out
+    assert f"named principal {APP_ROLE}: WITNESS" in out
+    assert "aws:sourcevpce=vpce-0abc" in out

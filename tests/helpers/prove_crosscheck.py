@@ -71,7 +71,10 @@ def cross_check_pairs(snapshot: Any, label: str, limit: int = 12,
     from scanner.access.scp import Guardrails
     from scanner.policy.smt.questions import check_pair, principal_of
 
-    settings = AccessSettings.from_snapshot(snapshot)
+    from dataclasses import replace
+
+    # every pair, also those DENIED without any gate allowing (compared as DENIED too)
+    settings = replace(AccessSettings.from_snapshot(snapshot), record_denied=True)
     graph = build_graph(snapshot)
     report = analyze_access(graph, snapshot, settings)
     primaries, replicas = secret_views(graph, settings)
