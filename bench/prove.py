@@ -7,7 +7,14 @@ combined), all encrypted by one customer-managed key (its decrypt question is as
 then reused: memoized by shape). Each secret's "outside read" question is solved once; the
 same N secrets asked again are all memo hits.
 
-Usage: .venv/bin/python bench/prove.py [--shapes N] [--timeout S] [--no-json]
+With ``--readers``, every secret also gets one named reader: a role in a member account whose
+identity policy grants that secret under its own conditions (some roles with a permissions
+boundary), under an SCP chain (root, OU, account) whose OU level denies reads outside VPC
+endpoints unless the role carries a tag: the access analysis finds each reader CONDITIONAL,
+and ``Prover.readers`` asks question 3 for it (resource policy, key policy, identity policy,
+boundary, SCPs and RCPs encoded).
+
+Usage: .venv/bin/python bench/prove.py [--shapes N] [--timeout S] [--readers] [--no-json]
 Prints wall-clock and CPU seconds per 1,000 distinct shapes (CPU is the figure to compare on
 a shared machine), per question (median, p95, max), the answers'
 statuses, and peak RSS.
@@ -31,9 +38,14 @@ from scanner.access import AccessSettings  # noqa: E402
 from scanner.graph.builder import build_graph  # noqa: E402
 from scanner.model import (  # noqa: E402
     AccountSnapshot,
+    ControlPolicy,
+    IamPrincipal,
+    IamSnapshot,
     KmsKey,
+    ManagedPolicy,
     Organization,
     OrgAccount,
+    OrgUnit,
     RegionSnapshot,
     ScanMeta,
     Secret,
@@ -116,12 +128,113 @@ def estate(n: int, seed: int = 7) -> Snapshot:
                     accounts=accounts, organization=org)
 
 
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def reader_estate(n: int, seed: int = 11) -> Snapshot:
+    """``estate(n)`` plus one named reader per secret (see the module docstring)."""
+    base = estate(n, seed)
+    rnd = random.Random(seed)
+    by_account: dict[str, list[IamPrincipal]] = {m: [] for m in MEMBERS}
+    boundary_arn = "arn:aws:iam::aws:policy/BenchBoundary"
+    for i in range(n):
+        acct = MEMBERS[i % len(MEMBERS)]
+        cond = rnd.choice([
+            {"StringEquals": {"aws:SourceVpce": f"vpce-{i:08x}"}},
+            {"IpAddress": {"aws:SourceIp": f"10.{i % 250}.0.0/16"}},
+            {"DateLessThan": {"aws:CurrentTime": f"20{30 + i % 60}-01-01T00:00:00Z"}},
+            {"Bool": {"aws:SecureTransport": "true"}, "StringEquals": {
+                "aws:RequestedRegion": REGION}},
+        ])
+        ident = _doc({"Effect": "Allow", "Action": GSV,
+                      "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:s{i}-*",
+                      "Condition": cond},
+                     {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})
+        tags = {"team": "payments"} if rnd.random() < 0.5 else {}
+        by_account[acct].append(IamPrincipal(
+            arn=f"arn:aws:iam::{acct}:role/reader-{i}", name=f"reader-{i}", account_id=acct,
+            principal_type="role", inline_policies={"read": ident}, tags=tags,
+            permissions_boundary_arn=boundary_arn if rnd.random() < 0.3 else None))
+    boundary = ManagedPolicy(arn=boundary_arn, name="BenchBoundary", account_id="aws",
+                             document=_doc({"Effect": "Allow", "Action": ["secretsmanager:Get*",
+                                                                          "kms:Decrypt"],
+                                            "Resource": "*",
+                                            "Condition": {"StringEquals": {
+                                                "aws:RequestedRegion": REGION}}}))
+    full = json.dumps(_doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    guard = json.dumps(_doc({"Effect": "Deny", "Action": GSV, "Resource": "*", "Condition": {
+        "StringNotEqualsIfExists": {"aws:SourceVpce": ["vpce-00000001", "vpce-00000002"]},
+        "StringNotEquals": {"aws:PrincipalTag/team": "payments"}}}))
+    ou = "ou-bench-1"
+    accounts = tuple(
+        a if a.account_id == CENTRAL else AccountSnapshot(
+            account_id=a.account_id, regions=a.regions,
+            iam=IamSnapshot(principals=tuple(by_account[a.account_id]), policies=(boundary,)))
+        for a in base.accounts)
+    org = base.organization
+    assert org is not None
+    org = Organization(
+        org_id=ORG, management_account_id=CENTRAL, root_id="r-root",
+        accounts=tuple(OrgAccount(account_id=a, parent_id="r-root" if a == CENTRAL else ou)
+                       for a in [CENTRAL] + MEMBERS),
+        units=(OrgUnit(ou_id=ou, name="bench", parent_id="r-root"),),
+        policies=(ControlPolicy(policy_id="p-full", name="FullAWSAccess",
+                                policy_type="SERVICE_CONTROL_POLICY", content=full,
+                                targets=tuple(["r-root", ou] + MEMBERS)),
+                  ControlPolicy(policy_id="p-guard", name="vpce-or-team",
+                                policy_type="SERVICE_CONTROL_POLICY", content=guard,
+                                targets=(ou,))),
+        policies_read=True)
+    return Snapshot(meta=base.meta, accounts=accounts, organization=org)
+
+
+def readers_main(args: argparse.Namespace) -> int:
+    from scanner.access import analyze_access
+
+    snap = reader_estate(args.shapes)
+    settings = AccessSettings.from_snapshot(snap)
+    graph = build_graph(snap)
+    report = analyze_access(graph, snap, settings)
+    prover = Prover(graph, snap, settings, timeout_s=args.timeout)
+    arns = sorted(report.secrets)
+    times: list[float] = []
+    statuses: dict[str, int] = {}
+    start = time.perf_counter()
+    cpu0 = time.process_time()
+    for arn in arns:
+        for a in prover.readers(snap, report.secrets[arn]):
+            times.append(a.seconds)
+            statuses[a.status] = statuses.get(a.status, 0) + 1
+    cold = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
+    times.sort()
+    n = max(len(times), 1)
+    out = {
+        "reader_questions": len(times), "seconds_total": round(cold, 2),
+        "seconds_per_1000_questions": round(cold / n * 1000, 1),
+        "cpu_seconds_per_1000_questions": round(cpu / n * 1000, 1),
+        "question_seconds": {"median": round(statistics.median(times), 3) if times else 0,
+                             "p95": round(times[int(0.95 * (len(times) - 1))], 3)
+                             if times else 0, "max": round(times[-1], 3) if times else 0},
+        "statuses": statuses, "solved": prover.solved, "reused": prover.reused,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "timeout_s": args.timeout,
+    }
+    print(out if args.no_json else json.dumps(out, indent=2))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shapes", type=int, default=1000)
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--no-json", action="store_true")
+    ap.add_argument("--readers", action="store_true",
+                    help="question 3 for one named conditional reader per secret")
     args = ap.parse_args()
+    if args.readers:
+        return readers_main(args)
     snap = estate(args.shapes)
     settings = AccessSettings.from_snapshot(snap)
     prover = Prover(build_graph(snap), snap, settings, timeout_s=args.timeout)

@@ -254,3 +254,22 @@ def test_a_readers_proof_is_shared_by_secrets_of_the_same_shape() -> None:
     assert prover.solved == solved, "the twin's proof is the first secret's"
     assert twin.arn in second.subject and SECRET_ARN in second.reason
     assert REGION in SECRET_ARN
+
+
+def test_a_member_principals_org_path_is_its_accounts_place_in_the_organization() -> None:
+    """aws:PrincipalOrgPaths of a principal in a member account is that account's path
+    (o-id/r-root/.../): a condition on another OU is proven out, one on its own path holds."""
+    from helpers.access_estate import ORG_ID
+
+    def ask(pattern: str) -> Answer:
+        _snap, _report, prover = setup(
+            secret_policy=secret_policy_for(MEMBER_ROOT, extra={"Condition": {
+                "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": pattern}}}),
+            key_policy=key_policy_for(MEMBER_ROOT), principals=(role(APP_ROLE, identity()),))
+        return prover.principal(SECRET_ARN, APP_ROLE)
+
+    elsewhere = ask(f"{ORG_ID}/r-root/ou-other/*")
+    assert elsewhere.status == PROVEN_NONE, elsewhere
+    own = ask(f"{ORG_ID}/r-root/*")
+    assert own.status == WITNESS, own
+    assert context(own)["aws:principalorgpaths"] == [f"{ORG_ID}/r-root/"]

@@ -407,7 +407,36 @@ def _read_problem(enc: Encoder, sv: SecretView, principal: IamPrincipal,
     p = Principal.of_request(sm)
     notes: list[str] = []
     goal = _pair.read_formula(enc, sv, principal, guardrails, sm, kms, p, notes)
+    _member_orgpath_facts(enc, settings, guardrails, principal.facts.account_id)
     return goal, p, templates, notes
+
+
+def member_org_path(settings: AccessSettings, guardrails: Guardrails | None,
+                    account: str | None) -> str | None:
+    """The ``aws:PrincipalOrgPaths`` value of a principal of a member account whose place in
+    the organization is known: ``o-id/r-root/ou-.../`` (IAM User Guide, global condition
+    keys, aws:PrincipalOrgPaths: "the AWS Organizations path for the principal who is
+    making the request", e.g. ``o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/``)."""
+    if guardrails is None or guardrails.org is None or not settings.org_id or account is None:
+        return None
+    chain = guardrails.path(account) if account in guardrails._parents else None
+    if chain is None:
+        return None
+    return f"{settings.org_id}/" + "".join(f"{node}/" for node in chain[:-1])
+
+
+def _member_orgpath_facts(enc: Encoder, settings: AccessSettings,
+                          guardrails: Guardrails | None, account: str | None) -> None:
+    """A named principal of an organization account has that account's path as its one
+    ``aws:PrincipalOrgPaths`` value: a fact of the snapshot (the organization tree), where
+    the evaluator, not using the tree, leaves the key unknown -- a fact can only narrow the
+    requests, so it never contradicts a definite verdict, and a witness carries the value
+    for its replay."""
+    kv = enc._keys.get(("shared", "aws:principalorgpaths"))
+    path = member_org_path(settings, guardrails, account)
+    if kv is None or path is None or kv.kind != "str":
+        return
+    enc.facts += [kv.count == 1, kv.vals[0] == sval(path)]
 
 
 _SCOPES = {"secret": _pair.SM, "key": _pair.KMS}
