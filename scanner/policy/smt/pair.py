@@ -82,11 +82,11 @@ def guardrail_policies(guardrails: Guardrails | None) -> list[Policy]:
 # ---------------------------------------------------------------------------- identity side
 def identity(enc: Encoder, principal: IamPrincipal, req: Request, p: Principal, scope: str,
              label: str) -> IdentityFormulas:
-    """identity._evaluate_identity as formulas. IAM User Guide, "Policy evaluation logic":
-    "an identity-based policy ... must allow the request" and "a permissions boundary ...
-    [an] implicit deny in a permissions boundary" caps it (the effective permissions are the
-    intersection of identity policies and boundary); "an explicit deny in any of these
-    policies overrides the allow" -- the boundary's Deny statements included."""
+    """identity._evaluate_identity as formulas. IAM User Guide, "Permissions boundaries for
+    IAM entities": "An entity's permissions boundary allows it to perform only the actions
+    that are allowed by both its identity-based policies and its permissions boundaries."
+    "How AWS enforcement code logic evaluates requests": "An explicit deny overrides an
+    explicit allow." -- a Deny in any of its policies, its groups' or its boundary."""
     who = principal.arn
     if not principal.identity_known:
         why = f"{label}: identity policies of {who} were not collected (its account's IAM " \
@@ -130,13 +130,15 @@ def guardrail(enc: Encoder, guardrails: Guardrails | None, policy_type: str,
     is NOT_APPLICABLE, or not assessed: it does not block, as in the evaluator, and ``notes``
     says so).
 
-    Organizations User Guide, SCPs: "SCPs don't affect users or roles in the management
-    account"; "SCPs do not affect service-linked roles"; for a permission to be allowed "it
-    must be allowed by ... every SCP [level] from the root through each OU in the direct path
-    to the account" and an explicit Deny at any level denies. RCPs (same guide, "Resource
-    control policies"): the same inheritance on the resource's account, "RCPs apply to ...
-    principals external to your organization", not to resources of the management account,
-    not to service-linked roles."""
+    IAM User Guide, "How AWS enforcement code logic evaluates requests": "SCPs apply to
+    principals of the account where the SCPs are attached" and "RCPs apply to resources of
+    the account where the RCPs are attached"; "If the enforcement code does not find any
+    applicable Allow statements in the SCPs [RCPs], then the enforcement code returns a final
+    decision of Deny." Organizations User Guide: an Allow is needed at every level of the
+    account's path (root, each OU, the account), a Deny at any level denies; SCPs do not
+    affect the management account or service-linked roles; RCPs do not apply to the
+    management account's resources or to service-linked roles, and do apply to principals
+    outside the organization (as scanner/access/scp.py, which cites the same)."""
     label = "SCP" if policy_type == SCP else "RCP"
     org = guardrails.org if guardrails else None
     if guardrails is None or org is None:
@@ -264,21 +266,27 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
             elif kf.usable is Tri.UNKNOWN:
                 key_allow = z3.And(key_allow, enc.fresh(f"key: {kf.reason or 'state unknown'}"))
 
-    # ---- identity gate. IAM User Guide, "Cross-account policy evaluation logic": "the
-    # identity-based policy in the trusted account must also allow" -- for the secret and the
-    # key; same account, the identity policies alone may grant.
+    # ---- identity gate. IAM User Guide, "Access management for AWS resources": "If you need
+    # to make a request in a different account, a policy in the other account must allow you
+    # to access the resource. And the IAM entity that you use to make the request must have an
+    # identity-based policy that allows the request." -- for the secret and for the key.
     id_allow = z3.And(ids.allow, idk.allow) if cross and idk is not None else ids.allow
     id_deny = z3.Or(ids.deny, idk.deny) if idk is not None else ids.deny
 
     guard = guardrails_gate(enc, guardrails, sv, facts.account_id, sm, kms, p, notes)
 
-    # ---- decision. IAM User Guide, "Policy evaluation logic": "an explicit deny in any of
-    # these policies overrides the allow". Cross account: the resource policy AND the caller's
-    # identity policies ("Cross-account policy evaluation logic"). Same account: "identity-
-    # based policies OR resource-based policies" -- a resource-policy grant naming the
-    # account only delegates to IAM; one naming a role ARN is capped by the role's boundary,
-    # one naming the user or the role's session is not ("Permissions boundaries for IAM
-    # entities").
+    # ---- decision. "An explicit deny overrides an explicit allow." Cross account: the
+    # resource policy AND the caller's identity policies (above). Same account ("Policy
+    # evaluation for requests within a single account"): "If either the identity-based policy
+    # or the resource-based policy within the same account allows the request and the other
+    # doesn't, the request is still allowed" -- a grant naming the account only delegates to
+    # IAM; and ("Permissions boundaries for IAM entities") "an implicit deny in a permissions
+    # boundary does limit the permissions granted to the ARN of the underlying IAM role ... by
+    # the resource-based policy. However, if the resource-based policy grants permission
+    # directly to the session principal (assumed-role ARN ...), an implicit deny in the
+    # permissions boundary does not limit those permissions"; "an implicit deny in a
+    # permissions boundary does not limit the permissions granted to an IAM user by a
+    # resource-based policy".
     if cross:
         allow = z3.And(rp_allow, key_allow, id_allow, guard.allow)
     else:
