@@ -109,3 +109,25 @@ def test_solver_agrees_with_the_evaluator_where_it_is_definite(stmts: list[dict]
     if chk.decision in ("CONDITIONAL", "ALLOWED") and chk.witness is not None:
         replay = evaluate_policy(policy, chk.witness, PolicyKind.RESOURCE).decision.value
         assert replay == "ALLOWED", (chk.witness, replay)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([PolicyKind.IDENTITY, PolicyKind.SCP]),
+       st.lists(statement(), min_size=1, max_size=4), request())
+def test_identity_policies_boundaries_and_scps_agree_too(kind: PolicyKind, stmts: list[dict],
+                                                         req: Request) -> None:
+    """The same property for the documents without a Principal element: identity policies
+    (and boundaries, evaluated the same way) and SCPs."""
+    for s in stmts:
+        s.pop("Principal", None)
+    policy = parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": stmts}))
+    ev = evaluate_policy(policy, req, kind).decision.value
+    chk = check_policy(policy, req, kind, timeout_s=30)
+    if ev != "CONDITIONAL":
+        assert chk.decision in (ev, "UNKNOWN"), f"{kind.value}: evaluator {ev}, solver " \
+                                                f"{chk.decision}"
+        if chk.decision == "UNKNOWN":
+            assert chk.not_encoded, "an UNKNOWN solver answer names what is not encoded"
+    if chk.decision in ("CONDITIONAL", "ALLOWED") and chk.witness is not None:
+        replay = evaluate_policy(policy, chk.witness, kind).decision.value
+        assert replay == "ALLOWED", (chk.witness, replay)
