@@ -267,3 +267,24 @@ def test_a_same_account_reader_is_proven_out_or_gets_its_exact_context() -> None
     assert possible.replay["decision"] == "ALLOWED"
     ip = possible.witness["requests"]["key"]["context"]["aws:sourceip"][0]  # type: ignore[index]
     assert ip.startswith("10."), ip
+
+
+def test_an_rcp_reads_the_same_request_as_the_resource_policy() -> None:
+    """The RCPs of the secret's account are evaluated on the GetSecretValue request itself: an
+    RCP allowing only from 10.0.0.0/8 and a resource policy allowing only from
+    203.0.113.0/24 leave no request -- a proof, not a candidate the replay rejects."""
+    full = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+    perimeter = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
+         "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]})
+    rcps = (ControlPolicy(policy_id="p-full", name="RCPFullAWSAccess",
+                          policy_type="RESOURCE_CONTROL_POLICY", content=full,
+                          targets=("r-root", CENTRAL)),
+            ControlPolicy(policy_id="p-ip", name="network-perimeter",
+                          policy_type="RESOURCE_CONTROL_POLICY", content=perimeter,
+                          targets=("r-root",)))
+    p = prove(public({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}), scps=rcps,
+              management="999999999990")
+    assert p.read.status == PROVEN_NONE, p.read
+    assert not p.read.not_encoded
