@@ -20,7 +20,6 @@ folder per account, so memory does not grow with the number of accounts):
 from __future__ import annotations
 
 import dataclasses
-import dataclasses
 import datetime
 import functools
 import gc
@@ -793,6 +792,8 @@ def collect_shard(
     targets = _targets(options, sessions)
     mine = partition(targets.account_ids, request.shard) if request.shard else \
         targets.account_ids
+    if options.carry is not None:  # only this shard's policies travel on
+        options = dataclasses.replace(options, carry=options.carry.for_accounts(mine))
     pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
     try:
         with tempfile.TemporaryDirectory(prefix="secretgraph-shard-",

@@ -54,6 +54,7 @@ TERMINAL_ROWS = 200
 if TYPE_CHECKING:
     from scanner.history.drift import Drift
     from scanner.history.records import ScanRecord
+    from scanner.incremental import PolicyCarry
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,11 +225,11 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
 
 def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
              required_replica_regions: tuple[str, ...] = (), progress: Any = None,
-             previous: Snapshot | None = None) -> Path:
+             carry: "PolicyCarry | None" = None) -> Path:
     """The snapshot of this scan: collected in this process, in ``processes`` shard
-    processes, or merged from the parts of a sharded run (``parts_in``)."""
+    processes, or merged from the parts of a sharded run (``parts_in``). ``carry``: what
+    incremental collection may reuse (scanner.incremental.load_carry of the history)."""
     from scanner.collect import CollectOptions, collect, collect_processes
-    from scanner.incremental import PolicyCarry
 
     if options.parts_in is not None:
         from scanner.shards import merge_parts, open_parts
@@ -254,8 +255,7 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
         max_attempts=options.max_attempts,
         required_replica_regions=required_replica_regions,
         policy_tps=options.policy_tps,
-        carry=(PolicyCarry.from_snapshot(previous, full_refresh_days=options.full_refresh_days)
-               if previous is not None else None),
+        carry=carry,
     )
     if options.processes > 1:
         return collect_processes(collect_options, options.processes, counter=counter)
@@ -287,6 +287,7 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
     inputs = load_inputs(options)
     store = None
     previous = None
+    carry = None
     if options.history:
         from scanner.history.store import open_store
 
@@ -295,6 +296,12 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
         # policies may be carried (incremental collection)
         previous_record = store.latest_complete(before=None)
         previous = store.load(previous_record.scan_id) if previous_record else None
+        if previous is not None and options.parts_in is None and options.snapshot_in is None \
+                and snapshot_source is None:
+            from scanner.incremental import load_carry
+
+            carry = load_carry(store, full_refresh_days=options.full_refresh_days,
+                               previous=previous.snapshot)
     out_dir = options.out_dir or Path("secretgraph-out")
     progress = progress or Progress(CallCounter())
     started = time.perf_counter()
@@ -303,7 +310,7 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
             if "asff" in options.formats:
                 outputs.carry_over("findings.asff.json")
             analysis, drift = _scan_into(options, inputs, previous, outputs.staging, progress,
-                                         snapshot_source)
+                                         snapshot_source, carry=carry)
             written = outputs.commit()
         except KeyboardInterrupt:
             raise Interrupted("interrupted; nothing was written "
@@ -339,8 +346,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
 
 
 def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Path,
-               progress: Any, snapshot_source: Callable[[Path], Path] | None = None
-               ) -> tuple[Analysis, "Drift | None"]:
+               progress: Any, snapshot_source: Callable[[Path], Path] | None = None,
+               *, carry: "PolicyCarry | None" = None) -> tuple[Analysis, "Drift | None"]:
     """Collect (or copy ``snapshot_in``, or ``snapshot_source``), analyse, carry first_seen
     from ``previous`` (the last complete scan of the history), diff against it and write every
     report into ``staging``."""
@@ -369,7 +376,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
             snapshot_path = _collect(
                 options, staging, progress.counter, progress=progress,
                 required_replica_regions=inputs.config.required_replica_regions,
-                previous=previous.snapshot if previous else None)
+                carry=carry)
         snapshot = read_snapshot(snapshot_path)
         analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress)
         document = with_first_seen(analysis.document,

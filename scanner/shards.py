@@ -5,6 +5,8 @@ Layout of one run under ``LOCATION`` (a directory or ``s3://bucket/prefix``)::
 
     <run id>/accounts/<account id>.json.gz   one part per account (written atomically)
     <run id>/shards/<shard>.json             one manifest per shard (written after its parts)
+    <run id>/carry/<account id>.json.gz      what incremental collection may carry for the
+                                             account (written by the workflow's discovery step)
 
 A part holds one account exactly as a single ``collect`` would have written it into the
 snapshot, its coverage entries and the figures central-account inference needs. A manifest holds
@@ -216,6 +218,10 @@ def open_parts(location: str, *, s3_client: Any = None,
 
 def part_key(run_id: str, account_id: str) -> str:
     return f"{run_id}/accounts/{account_id}.json.gz"
+
+
+def carry_key(run_id: str, account_id: str) -> str:
+    return f"{run_id}/carry/{account_id}.json.gz"
 
 
 def manifest_key(run_id: str, shard_name: str) -> str:

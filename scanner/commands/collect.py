@@ -3,7 +3,9 @@
 Takes scan's what-to-scan and credential flags, plus ``--shard I/N`` (a stable partition by
 account id), ``--run-id ID`` (shared by every shard of one run) and ``--parts DIR|s3://...``.
 Writes one snapshot part per account and a shard manifest; ``secretgraph scan --from-parts``
-merges the run. Exit 0 when the shard's accounts were read completely, 3 when something in
+merges the run. With ``--history`` the shard collects incrementally, exactly as ``scan
+--history`` does: an unchanged secret policy is carried from the store's last complete scan
+(the store is only read; ``scan --from-parts --history`` records the run). Exit 0 when the shard's accounts were read completely, 3 when something in
 them could not be read (the coverage is in the parts), 2 on bad usage.
 """
 
@@ -32,6 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="with s3://: encrypt the parts with this KMS key (SSE-KMS)")
     shard.add_argument("--config", metavar="FILE",
                        help="secretgraph.yaml (for required_replica_regions)")
+    inc = parser.add_argument_group("incremental collection")
+    inc.add_argument("--history", metavar="PATH|s3://...",
+                     default=os.environ.get("SECRETGRAPH_HISTORY") or None,
+                     help="carry unchanged secret policies from the last complete scan of this "
+                     "history store (read only; default: $SECRETGRAPH_HISTORY; none when unset)")
+    inc.add_argument("--full-refresh-days", type=int, default=7, metavar="N",
+                     help="with --history: re-read every policy at least every N nights "
+                     "(default 7; 1 reads every policy)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,14 +57,22 @@ def run(args: argparse.Namespace) -> int:
                                                      or os.environ.get("AWS_REGION"))
     if not regions:
         raise UsageError("no regions: give --regions r1,r2 (or set AWS_DEFAULT_REGION)")
+    if args.full_refresh_days < 1:
+        raise UsageError("--full-refresh-days must be at least 1")
     config = load_config(Path(args.config) if args.config else None)
+    carry = None
+    if args.history:
+        from scanner.history.store import open_store
+        from scanner.incremental import load_carry
+
+        carry = load_carry(open_store(args.history), full_refresh_days=args.full_refresh_days)
     options = CollectOptions(
         out=Path(os.devnull), regions=regions, accounts=parse_list(args.accounts),
         org=args.org, role_name=args.role_name, external_id=args.external_id,
         profile=args.profile, central_account=args.central_account,
         endpoint_url=args.endpoint_url, max_workers=args.max_workers,
         required_replica_regions=config.required_replica_regions,
-        policy_tps=args.policy_tps)
+        policy_tps=args.policy_tps, carry=carry)
     parts = open_parts(args.parts, kms_key_id=args.parts_kms_key)
     manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts, shard=shard))
     print(f"shard {manifest.shard} of run {run_id}: {len(manifest.accounts)} account(s) of "

@@ -9,12 +9,20 @@ Configuration comes from the same environment variables as the single-function d
     SECRETGRAPH_PARTS_URI        s3://bucket/prefix of the parts (required)
     SECRETGRAPH_PARTS_KMS_KEY    KMS key the parts are encrypted with (the history key)
     SECRETGRAPH_POLICY_TPS       GetResourcePolicy pace per account and Region (default 25)
+    SECRETGRAPH_REREAD_QUEUE_URL the CloudTrail rule's queue (optional, ReReadOnChange)
+    SECRETGRAPH_FULL_REFRESH_DAYS re-read every secret policy at least this often (default 7)
 
 * ``list_accounts``: discovers the organization (or takes SECRETGRAPH_ACCOUNTS) and writes the
   run's discovery manifest, whose expected account list the merge checks the parts against.
   The run id is the execution's name, so a redriven execution writes to the same run.
+  Incremental collection is prepared here, once per run: the re-read queue is drained into the
+  history's re-read marks (written before a message is deleted, so none is lost), and the
+  policies the last complete scan read are written, with the marks, as one carry file per
+  account into the run (``<run>/carry/<account>.json.gz``). The collectors read only that:
+  they have no access to the history.
 * ``collect_batch``: ``collect_shard`` for the accounts of one ItemBatcher batch: one part per
-  account, one manifest per batch. A retried batch overwrites its parts.
+  account, one manifest per batch. A retried batch overwrites its parts. With the run's carry
+  files, unchanged secret policies are carried as ``scan --history`` carries them.
 * ``analyze``: records the batches the Map's Catch gave up on (their accounts become coverage
   entries: the scan is incomplete, never silently smaller), then runs the single-function
   handler's ``run`` with a scan that merges the parts through scanner.pipeline. It also runs as
@@ -47,6 +55,8 @@ class TaskConfig:
     parts_uri: str
     parts_kms_key: str | None = None
     policy_tps: float = 25.0
+    reread_queue_url: str | None = None
+    full_refresh_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "TaskConfig":
@@ -62,9 +72,16 @@ class TaskConfig:
                 from None
         if not tps > 0:
             raise InputError("SECRETGRAPH_POLICY_TPS must be positive")
+        days_text = (env.get("SECRETGRAPH_FULL_REFRESH_DAYS") or "7").strip()
+        if not days_text.isdigit() or int(days_text) < 1:
+            raise InputError("SECRETGRAPH_FULL_REFRESH_DAYS must be a whole number of days "
+                             f"(at least 1), not {days_text!r}")
         return cls(scan=HandlerConfig.from_env(env), parts_uri=parts,
                    parts_kms_key=(env.get("SECRETGRAPH_PARTS_KMS_KEY") or None),
-                   policy_tps=tps)
+                   policy_tps=tps,
+                   reread_queue_url=(env.get("SECRETGRAPH_REREAD_QUEUE_URL") or "").strip()
+                   or None,
+                   full_refresh_days=int(days_text))
 
 
 def _default_parts(config: TaskConfig) -> Any:
@@ -73,12 +90,26 @@ def _default_parts(config: TaskConfig) -> Any:
     return open_parts(config.parts_uri, kms_key_id=config.parts_kms_key)
 
 
+def _default_history(config: TaskConfig) -> Any:
+    from scanner.history.store import open_store
+
+    return open_store(config.scan.history_uri)
+
+
+def _default_sqs(config: TaskConfig) -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
 @dataclass(frozen=True, kw_only=True)
 class TaskDeps:
     """What touches AWS, replaceable in tests (the defaults are the real thing)."""
 
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     parts: Callable[[TaskConfig], Any] = _default_parts
+    history: Callable[[TaskConfig], Any] = _default_history  # the run's history store
+    sqs: Callable[[TaskConfig], Any] = _default_sqs  # the re-read queue's client
     session_factory: Any = None  # scanner.collect SessionFactory; None: the standard chain
     handler: Collaborators | None = None  # the analysis step's collaborators
 
@@ -127,8 +158,117 @@ def list_accounts(event: Mapping[str, Any], context: Any = None, *,
         organization=to_jsonable(targets.organization) if targets.organization else None,
         org_coverage=tuple(to_jsonable(c) for c in targets.org_coverage),
         api_calls=counter.counts())
-    write_manifest(deps.parts(config), manifest, "discovery")
+    parts = deps.parts(config)
+    prepare_carry(config, deps, parts, run_id, targets.account_ids)
+    write_manifest(parts, manifest, "discovery")
     return {"run_id": run_id, "accounts": [{"account_id": a} for a in targets.account_ids]}
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+#: ReceiveMessage rounds per run at most (10 messages each); the rest waits for the next run
+MAX_RECEIVES = 1000
+
+
+def marks_of_event(event: Mapping[str, Any]) -> list[Any]:
+    """The re-read marks of one CloudTrail event as EventBridge delivers it: the secret (or key)
+    the call named, in its account and Region, at the event's time. An event naming nothing
+    gives no mark."""
+    import datetime
+
+    from scanner.history.records import ReReadMark
+    from scanner.incremental import stamp
+
+    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+    assert isinstance(detail, Mapping)
+    request = detail.get("requestParameters") or {}
+    response = detail.get("responseElements") or {}
+    names: list[str] = []
+    for source in (request, response):
+        if isinstance(source, Mapping):
+            names += [str(source[k]) for k in ("secretId", "keyId", "arn", "aRN", "ARN", "name")
+                      if source.get(k)]
+    for resource in detail.get("resources") or event.get("resources") or ():
+        if isinstance(resource, Mapping) and resource.get("ARN"):
+            names.append(str(resource["ARN"]))
+        elif isinstance(resource, str):
+            names.append(resource)
+    when = str(detail.get("eventTime") or event.get("time") or "")
+    try:
+        moment = datetime.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        moment = datetime.datetime.now(datetime.timezone.utc)  # unknown: marks everything read
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    account = str(detail.get("recipientAccountId") or event.get("account") or "") or None
+    region = str(detail.get("awsRegion") or event.get("region") or "") or None
+    source = f"cloudtrail {detail.get('eventName') or 'event'}"
+    return [ReReadMark(resource=name, marked_at=stamp(moment), source=source,
+                       account_id=account, region=region) for name in dict.fromkeys(names)]
+
+
+def drain_reread_queue(config: TaskConfig, deps: "TaskDeps", store: Any) -> int:
+    """Move the CloudTrail rule's messages into the history's re-read marks; the number of
+    messages consumed. Marks are written before their messages are deleted: a crash in
+    between re-reads a little too much the next night, and never carries a changed policy."""
+    if not config.reread_queue_url:
+        return 0
+    sqs = deps.sqs(config)
+    consumed = 0
+    for _ in range(MAX_RECEIVES):
+        got = sqs.receive_message(QueueUrl=config.reread_queue_url, MaxNumberOfMessages=10,
+                                  WaitTimeSeconds=1, VisibilityTimeout=300)
+        messages = got.get("Messages") or []
+        if not messages:
+            break
+        marks = []
+        for message in messages:
+            try:
+                event = json.loads(message.get("Body") or "{}")
+            except ValueError:
+                event = None
+            if not isinstance(event, Mapping):
+                log.warning("re-read queue: message %s is not an EventBridge event; dropped",
+                            message.get("MessageId"))
+                continue
+            marks += marks_of_event(event)
+        store.mark_reread(marks)
+        sqs.delete_message_batch(QueueUrl=config.reread_queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+        consumed += len(messages)
+    if consumed:
+        log.info("re-read queue: %s change event(s) recorded as re-read marks", consumed)
+    return consumed
+
+
+def prepare_carry(config: TaskConfig, deps: "TaskDeps", parts: Any, run_id: str,
+                  accounts: Sequence[str]) -> None:
+    """Drain the re-read queue into the history, then write each account's carry file."""
+    from scanner.incremental import load_carry
+    from scanner.shards import carry_key
+
+    store = deps.history(config)
+    drain_reread_queue(config, deps, store)
+    carry = load_carry(store, full_refresh_days=config.full_refresh_days)
+    for account, mine in carry.by_account(accounts).items():
+        parts.write(carry_key(run_id, account), mine.to_bytes())
+
+
+def read_carry(parts: Any, run_id: str, accounts: Sequence[str]) -> Any:
+    """The carry of a batch's accounts, or None when the run has none (every policy is read)."""
+    from scanner.incremental import PolicyCarry
+    from scanner.shards import carry_key
+
+    carry: PolicyCarry | None = None
+    for account in accounts:
+        key = carry_key(run_id, account)
+        data = parts.read(key)
+        if data is None:
+            continue
+        mine = PolicyCarry.from_bytes(data, where=f"{parts.uri}/{key}")
+        carry = mine if carry is None else carry.merged(mine)
+    return carry
 
 
 def collect_batch(event: Mapping[str, Any], context: Any = None, *,
@@ -143,9 +283,11 @@ def collect_batch(event: Mapping[str, Any], context: Any = None, *,
     accounts = sorted({str(item["account_id"]) for item in event.get("Items") or ()})
     if not accounts:
         raise InputError("the batch holds no account")
+    parts = deps.parts(config)
+    options = dataclasses.replace(_collect_options(config, accounts),
+                                  carry=read_carry(parts, run_id, accounts))
     manifest = collect_shard(
-        _collect_options(config, accounts),
-        ShardRequest(run_id=run_id, parts=deps.parts(config), label=f"batch-{accounts[0]}"),
+        options, ShardRequest(run_id=run_id, parts=parts, label=f"batch-{accounts[0]}"),
         session_factory=deps.session_factory)
     return {"accounts": list(manifest.accounts),
             "incomplete": sorted(a for a, n in (manifest.coverage or {}).items() if n)}

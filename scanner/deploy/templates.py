@@ -157,7 +157,12 @@ def central_template() -> dict[str, Any]:
                 "LifecycleConfiguration": {"Rules": [{
                     "Id": "ExpireSupersededVersions", "Status": "Enabled",
                     "NoncurrentVersionExpiration": {
-                        "NoncurrentDays": _ref("HistoryRetentionDays")}}]}}},
+                        "NoncurrentDays": _ref("HistoryRetentionDays")}}, {
+                    # re-read marks matter only while a policy read before them may be carried
+                    # (full_refresh_days, 7 by default)
+                    "Id": "ExpireOldReReadMarks", "Status": "Enabled",
+                    "Prefix": _sub("${HistoryPrefix}/marks/"), "ExpirationInDays": 30,
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]}}},
         "HistoryBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {
@@ -513,9 +518,18 @@ def org_scale_template() -> dict[str, Any]:
         "UseFargate": {"Fn::Equals": [_ref("AnalysisRunner"), "fargate"]},
         "ReRead": {"Fn::Equals": [_ref("ReReadOnChange"), "true"]},
     })
-    keep = ("HistoryKey", "HistoryKeyAlias", "HistoryBucketPolicy", "NotificationTopic",
+    keep = ("HistoryKeyAlias", "HistoryBucketPolicy", "NotificationTopic",
             "NotificationTopicPolicy", "NotificationEmail")
     resources: dict[str, Any] = {k: base["Resources"][k] for k in keep}
+    history_key = json.loads(json.dumps(base["Resources"]["HistoryKey"]))
+    # EventBridge writes the CloudTrail rule's messages into the queue, encrypted with this key
+    history_key["Properties"]["KeyPolicy"]["Statement"].append({"Fn::If": ["ReRead", {
+        "Sid": "EventBridgeEncryptsReReadQueue", "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}},
+        _ref("AWS::NoValue")]})
+    resources["HistoryKey"] = history_key
     bucket = json.loads(json.dumps(base["Resources"]["HistoryBucket"]))
     bucket["Properties"]["LifecycleConfiguration"]["Rules"].append({
         "Id": "ExpireOldParts", "Status": "Enabled",
@@ -542,6 +556,7 @@ def org_scale_template() -> dict[str, Any]:
         "SECRETGRAPH_PARTS_URI": parts_uri,
         "SECRETGRAPH_PARTS_KMS_KEY": key_arn,
         "SECRETGRAPH_POLICY_TPS": _ref("PolicyTps"),
+        "SECRETGRAPH_REREAD_QUEUE_URL": {"Fn::If": ["ReRead", _ref("ReReadQueue"), ""]},
     }
     deny_values = {"Sid": "NeverReadSecretValues", "Effect": "Deny",
                    "Action": list(NEVER_ALLOWED), "Resource": "*"}
@@ -558,20 +573,35 @@ def org_scale_template() -> dict[str, Any]:
                 "Resource": _sub(f"${{{name}LogGroup.Arn}}")}]}}
 
     read_only = {"PolicyName": "secretgraph-read-only", "PolicyDocument": _read_only_policy()}
-    # discovery: Organizations, the parts (write its manifest); no audit role needed
+    # discovery: Organizations, the parts (its manifest and the run's carry files); it reads
+    # the history (the last complete scan and its re-read marks) and, with ReReadOnChange,
+    # moves the queue's change events into re-read marks; no audit role needed
     resources["ListAccountsRole"] = _role("lambda.amazonaws.com", [
         {"Sid": "DiscoverOrganization", "Effect": "Allow",
          "Action": _scanner_discovery_actions(), "Resource": "*"},
-        {"Sid": "WriteManifest", "Effect": "Allow", "Action": "s3:PutObject",
+        {"Sid": "WriteManifestAndCarry", "Effect": "Allow", "Action": "s3:PutObject",
          "Resource": parts_arn},
+        list_parts,
+        {"Sid": "ReadHistory", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": history_arn},
+        {"Fn::If": ["ReRead", {
+            "Sid": "WriteReReadMarks", "Effect": "Allow", "Action": "s3:PutObject",
+            "Resource": _sub("${HistoryBucket.Arn}/${HistoryPrefix}/marks/*")},
+            _ref("AWS::NoValue")]},
+        {"Fn::If": ["ReRead", {
+            "Sid": "ConsumeReReadQueue", "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+            "Resource": _getatt("ReReadQueue", "Arn")}, _ref("AWS::NoValue")]},
         use_key, deny_values], logs("ListAccounts"))
     # collectors: assume the audit role, read (the central account with their own role),
-    # write parts; they never read the history
+    # read their accounts' carry files, write parts; they never read the history
     resources["CollectRole"] = _role("lambda.amazonaws.com", [
         {"Sid": "AssumeAuditRoleInMembers", "Effect": "Allow", "Action": "sts:AssumeRole",
          "Resource": _sub("arn:${AWS::Partition}:iam::*:role/${AuditRoleName}")},
         {"Sid": "WriteParts", "Effect": "Allow", "Action": "s3:PutObject",
          "Resource": parts_arn},
+        {"Sid": "ReadCarry", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": _sub("${HistoryBucket.Arn}/${HistoryPrefix}/parts/*/carry/*")},
         use_key, deny_values], read_only, logs("Collect"))
     analysis_statements: list[Any] = [
         list_parts,

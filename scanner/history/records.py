@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from typing import Any, Mapping, Protocol, Sequence
 
 from scanner.model import ScanMeta, Snapshot, from_jsonable, to_jsonable
 
@@ -63,6 +63,33 @@ class ScanRecord:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ReReadMark:
+    """A resource whose policy changed, or may have, at ``marked_at``: a policy read before
+    that moment is not carried by incremental collection (scanner.incremental). Written by
+    ``remediate --apply`` for what it changed and by the organization-scale stack's CloudTrail
+    rule; never deleted by a scan (a mark older than every carried read matters no more).
+
+    ``resource`` is what the change named: a secret ARN, a partial ARN or a secret name (then
+    ``account_id`` and ``region`` say where), or a KMS key ARN."""
+
+    resource: str
+    marked_at: str  # ISO 8601, UTC
+    source: str  # "remediate <plan id>", "cloudtrail PutResourcePolicy", ...
+    account_id: str | None = None
+    region: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resource": self.resource, "marked_at": self.marked_at, "source": self.source,
+                "account_id": self.account_id, "region": self.region}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ReReadMark":
+        return cls(resource=str(data["resource"]), marked_at=str(data["marked_at"]),
+                   source=str(data.get("source") or ""),
+                   account_id=data.get("account_id") or None, region=data.get("region") or None)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StoredScan:
     """A recorded scan with its payloads, as `diff_scans` takes it."""
 
@@ -99,6 +126,14 @@ class HistoryStore(Protocol):
 
     def latest_complete(self, before: str | None = None) -> ScanRecord | None:
         """The newest complete scan, or the newest complete one recorded before scan `before`."""
+        ...
+
+    def mark_reread(self, marks: "Sequence[ReReadMark]") -> None:
+        """Record resources to read again whatever their change markers say (atomically)."""
+        ...
+
+    def reread_marks(self, since: str | None = None) -> "tuple[ReReadMark, ...]":
+        """The re-read marks, oldest first; only those marked at or after ``since``."""
         ...
 
 

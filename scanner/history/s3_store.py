@@ -6,6 +6,9 @@ Layout under ``s3://bucket/prefix/``::
     scans/<scan id>/findings.json.gz
     scans/<scan id>/access.json.gz       (when an access report was recorded)
     index.json                           (written LAST: the list of recorded scans)
+    marks/<marked at>-<random>.json      re-read marks, one object per writer (never rewritten,
+                                         so concurrent writers never lose one another's marks;
+                                         the deployment's lifecycle rule expires old ones)
 
 A scan becomes visible only when ``index.json`` names it, and the index is written after the
 payloads, so a crash mid-write leaves at most unreferenced objects, never a half scan. The
@@ -17,11 +20,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from scanner.errors import InputError
 from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
+    ReReadMark,
     ScanRecord,
     StoredScan,
     decode_blob,
@@ -36,6 +40,7 @@ from scanner.model import ScanMeta, Snapshot
 
 INDEX_FORMAT = "secretgraph-history"
 INDEX_VERSION = 1
+MARKS_FORMAT = "secretgraph-reread-marks"
 _PAYLOADS = {"snapshot": "snapshot.json.gz", "document": "findings.json.gz",
              "access": "access.json.gz"}
 
@@ -173,3 +178,44 @@ class S3HistoryStore:
 
     def latest_complete(self, before: str | None = None) -> ScanRecord | None:
         return pick_latest_complete(self._read_index(), before)
+
+    def mark_reread(self, marks: Sequence[ReReadMark]) -> None:
+        if not marks:
+            return
+        import uuid
+
+        first = min(m.marked_at for m in marks)
+        stamp = "".join(c for c in first if c.isalnum())
+        body = json.dumps({"format": MARKS_FORMAT, "marks": [m.to_json() for m in marks]},
+                          sort_keys=True, separators=(",", ":"))
+        key = self._key("marks", f"{stamp}-{uuid.uuid4().hex[:12]}.json")
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=body.encode("utf-8"),
+                                    ContentType="application/json")
+        except Exception as exc:
+            raise self._fail(f"cannot write the re-read marks ({_error_code(exc)}: {exc})") \
+                from None
+
+    def reread_marks(self, since: str | None = None) -> tuple[ReReadMark, ...]:
+        marks: "list[ReReadMark]" = []
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            keys = [o["Key"] for page in paginator.paginate(Bucket=self.bucket,
+                                                            Prefix=self._key("marks/"))
+                    for o in page.get("Contents") or ()]
+            for key in keys:
+                body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                try:
+                    doc = json.loads(body)
+                    if doc.get("format") != MARKS_FORMAT:
+                        raise ValueError("not a secretgraph re-read marks object")
+                    marks += [ReReadMark.from_json(m) for m in doc.get("marks") or ()]
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    raise self._fail(f"damaged re-read marks {key} ({exc})") from None
+        except InputError:
+            raise
+        except Exception as exc:
+            raise self._fail(f"cannot read the re-read marks ({_error_code(exc)}: {exc})") \
+                from None
+        return tuple(sorted((m for m in marks if since is None or m.marked_at >= since),
+                            key=lambda m: m.marked_at))

@@ -23,11 +23,12 @@ import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from scanner.errors import InputError
 from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
+    ReReadMark,
     ScanRecord,
     StoredScan,
     count_findings,
@@ -96,15 +97,27 @@ def _migration_2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX scans_started ON scans (started_at, seq)")
 
 
+def _migration_3(conn: sqlite3.Connection) -> None:
+    """Re-read marks: resources whose policy changed outside a scan (remediate --apply)."""
+    conn.execute(
+        "CREATE TABLE reread_marks (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " resource TEXT NOT NULL, marked_at TEXT NOT NULL, source TEXT NOT NULL,"
+        " account_id TEXT, region TEXT)"
+    )
+    conn.execute("CREATE INDEX reread_marks_at ON reread_marks (marked_at)")
+
+
 #: version -> (description, step). Append only; never edit a shipped step.
 MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None]]] = {
     1: ("scans table with inline payloads", _migration_1),
     2: ("content-addressed blobs; counts and metadata per scan", _migration_2),
+    3: ("re-read marks for incremental collection", _migration_3),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
 #: tables each schema version must have (a file missing them is damaged).
-_TABLES = {1: {"scans", "migrations"}, 2: {"scans", "migrations", "blobs"}}
+_TABLES = {1: {"scans", "migrations"}, 2: {"scans", "migrations", "blobs"},
+           3: {"scans", "migrations", "blobs", "reread_marks"}}
 
 
 def _put_blob(conn: sqlite3.Connection, data: bytes) -> str:
@@ -324,6 +337,37 @@ class SqliteHistoryStore:
 
     def latest_complete(self, before: str | None = None) -> ScanRecord | None:
         return pick_latest_complete(self.list(), before)
+
+    def mark_reread(self, marks: Sequence[ReReadMark]) -> None:
+        if not marks:
+            return
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT INTO reread_marks (resource, marked_at, source, account_id, region)"
+                    " VALUES (?,?,?,?,?)",
+                    [(m.resource, m.marked_at, m.source, m.account_id, m.region) for m in marks])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+
+    def reread_marks(self, since: str | None = None) -> tuple[ReReadMark, ...]:
+        conn = self._connect_read()
+        if conn is None:
+            return ()
+        try:
+            rows = conn.execute(
+                "SELECT resource, marked_at, source, account_id, region FROM reread_marks"
+                " WHERE marked_at >= ? ORDER BY marked_at, seq", (since or "",)).fetchall()
+        finally:
+            conn.close()
+        return tuple(ReReadMark(resource=r, marked_at=at, source=src, account_id=a, region=g)
+                     for r, at, src, a, g in rows)
 
 
 def _row_record(row: Any) -> ScanRecord:
