@@ -142,3 +142,138 @@ def test_an_incomplete_previous_scan_carries_nothing() -> None:
                                                 error_code="AccessDenied", error_kind="denied",
                                                 message="no"),))
     assert PolicyCarry.from_snapshot(snapshot).policies == {}
+
+
+# --------------------------------------------------------------------------- re-read marks
+
+
+ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:app/db-AbCdEf"
+READ_AT = "2026-01-01T00:00:00Z"
+QUIET = datetime.datetime(2026, 1, 2, 12, tzinfo=datetime.timezone.utc)
+
+
+def entry(arn: str = ARN, name: str = "app/db") -> dict[str, Any]:
+    return {"ARN": arn, "Name": name,
+            "LastChangedDate": datetime.datetime(2025, 12, 1, tzinfo=datetime.timezone.utc)}
+
+
+def carry_of(*marks: Any) -> PolicyCarry:
+    from scanner.incremental import CarriedPolicy
+
+    carry = PolicyCarry(policies={ARN: CarriedPolicy(policy='{"Statement": []}',
+                                                     read_at=READ_AT)})
+    return carry.with_marks(marks)
+
+
+def mark(resource: str, at: str, **kw: Any) -> Any:
+    from scanner.history.records import ReReadMark
+
+    return ReReadMark(resource=resource, marked_at=at, source="test", **kw)
+
+
+def quiet_for(arn: str) -> datetime.datetime:
+    return quiet_night([arn], datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+
+
+def test_a_mark_after_the_read_forces_a_read_and_an_older_one_does_not() -> None:
+    night = quiet_for(ARN)
+    assert carry_of().reuse(entry(), night) is not None  # unmarked: carried
+    assert carry_of(mark(ARN, "2026-01-01T00:00:01Z")).reuse(entry(), night) is None
+    assert carry_of(mark(ARN, READ_AT)).reuse(entry(), night) is None  # same moment: read
+    assert carry_of(mark(ARN, "2025-12-31T23:59:59Z")).reuse(entry(), night) is not None
+    # the latest of several marks counts
+    later = carry_of(mark(ARN, "2025-12-30T00:00:00Z"), mark(ARN, "2026-01-01T05:00:00Z"))
+    assert later.reuse(entry(), night) is None
+
+
+@pytest.mark.parametrize("resource,where", [
+    ("app/db", {"account_id": "111122223333", "region": "us-east-1"}),  # CloudTrail secretId
+    ("arn:aws:secretsmanager:us-east-1:111122223333:secret:app/db", {}),  # partial ARN
+    (ARN, {}),
+])
+def test_a_mark_names_the_secret_by_arn_partial_arn_or_name(resource: str,
+                                                            where: dict[str, str]) -> None:
+    marked = carry_of(mark(resource, "2026-01-01T06:00:00Z", **where))
+    assert marked.reuse(entry(), quiet_for(ARN)) is None
+
+
+def test_a_name_mark_in_another_account_or_region_does_not_match() -> None:
+    night = quiet_for(ARN)
+    for where in ({"account_id": "444455556666", "region": "us-east-1"},
+                  {"account_id": "111122223333", "region": "eu-west-1"}):
+        assert carry_of(mark("app/db", "2026-01-01T06:00:00Z", **where)).reuse(
+            entry(), night) is not None
+
+
+def test_a_carry_travels_per_account_as_bytes_and_merges_back() -> None:
+    from scanner.incremental import CarriedPolicy
+
+    other = "arn:aws:secretsmanager:us-east-1:444455556666:secret:b-XyZ123"
+    carry = dataclasses.replace(carry_of(mark(ARN, "2026-01-01T06:00:00Z")), policies={
+        ARN: CarriedPolicy(policy="p1", read_at=READ_AT),
+        other: CarriedPolicy(policy=None, read_at=READ_AT)}, full_refresh_days=5)
+    split = carry.by_account(["111122223333", "444455556666", "777788889999"])
+    assert set(split["111122223333"].policies) == {ARN}
+    assert split["777788889999"].policies == {}
+    back = [PolicyCarry.from_bytes(c.to_bytes(), where="x") for c in split.values()]
+    merged = back[0].merged(back[1]).merged(back[2])
+    assert merged == carry
+    assert split["111122223333"] == carry.for_accounts(["111122223333"])
+
+
+def test_a_damaged_carry_file_is_an_input_error_naming_it() -> None:
+    from scanner.errors import InputError
+
+    with pytest.raises(InputError, match="damaged carry file") as info:
+        PolicyCarry.from_bytes(b"not gzip", where="s3://b/p/run/carry/1.json.gz")
+    assert "s3://b/p/run/carry/1.json.gz" in str(info.value)
+
+
+def test_sqlite_history_keeps_marks_and_load_carry_applies_them(tmp_path: Path) -> None:
+    from scanner.history.store import open_store
+    from scanner.incremental import load_carry
+
+    store = open_store(str(tmp_path / "h.db"))
+    assert store.reread_marks() == ()  # no file yet, none created
+    assert not (tmp_path / "h.db").exists()
+    store.mark_reread([mark(ARN, "2026-01-01T06:00:00.000000Z"),
+                       mark("other", "2025-01-01T00:00:00.000000Z",
+                            account_id="111122223333", region="us-east-1")])
+    assert [m.resource for m in store.reread_marks()] == ["other", ARN]
+    assert [m.resource for m in store.reread_marks(since="2025-06-01")] == [ARN]
+    assert load_carry(store).policies == {}  # no complete scan: nothing carried
+
+
+def test_s3_history_keeps_marks_from_concurrent_writers() -> None:
+    from scanner.history.store import open_store
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="history-bucket")
+        one = open_store("s3://history-bucket/sg", s3_client=s3)
+        two = open_store("s3://history-bucket/sg", s3_client=s3)
+        one.mark_reread([mark(ARN, "2026-01-01T06:00:00.000000Z")])
+        two.mark_reread([mark("app/x", "2026-01-01T05:00:00.000000Z",
+                              account_id="111122223333", region="us-east-1")])
+        marks = one.reread_marks()
+        assert [(m.resource, m.account_id) for m in marks] == [
+            ("app/x", "111122223333"), (ARN, None)]
+        assert one.reread_marks(since="2026-01-01T05:30") == (marks[1],)
+        assert one.list() == []  # marks are not scans
+
+
+def test_a_marked_secret_is_read_again_in_a_real_collection(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    from scanner.incremental import stamp
+
+    first, _ = run(tmp_path, scan_session, "n1")
+    started = datetime.datetime.fromisoformat(first.meta.started_at.replace("Z", "+00:00"))
+    night = quiet_night(sorted(secrets(first)), started)
+    read_at = secrets(first)[estate.shared_secret_arn].read_at["resource_policy"]
+    moment = datetime.datetime.fromisoformat(read_at.replace("Z", "+00:00"))
+    carry = PolicyCarry.from_snapshot(first).with_marks([
+        mark(estate.shared_secret_arn, stamp(moment + datetime.timedelta(seconds=1)))])
+    second, reads = run(tmp_path, scan_session, "n2", carry=carry, at=night)
+    assert reads == 1
+    assert secrets(second)[estate.shared_secret_arn].carried == ()
+    assert secrets(second)[estate.plain_secret_arn].carried == ("resource_policy",)
