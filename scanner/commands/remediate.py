@@ -12,8 +12,9 @@ import argparse
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from scanner.errors import UsageError
+from scanner.errors import InputError, SecretgraphError, UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
@@ -169,11 +170,42 @@ def run(args: argparse.Namespace) -> int:
     result = apply_plan(plan, clients, journal_path=journal, plan_path=plan_path,
                         max_age_hours=config.max_plan_age_hours,
                         current_estate=estate_of(inputs.snapshot) if inputs else None,
-                        confirm=confirm, out=sys.stdout)
+                        confirm=confirm, out=sys.stdout,
+                        changed=_reread_hook(args, f"remediate apply {plan.plan_id}"))
     if result.journal_path:
         print(f"journal: {result.journal_path} "
               f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
     return 0 if result.ok else 1
+
+
+def _reread_hook(args: argparse.Namespace, source: str) -> Any:
+    """Record what was changed as re-read marks in the history (--history, else
+    $SECRETGRAPH_HISTORY), so the next incremental scan reads those policies again. The store
+    is opened (and checked) before anything is changed; without one, a note says what the next
+    scan relies on."""
+    import os
+
+    from scanner.history.store import open_store
+    from scanner.remediate.engine import reread_marker
+
+    uri = args.history or os.environ.get("SECRETGRAPH_HISTORY")
+    if not uri:
+        print("note: no history store (--history or $SECRETGRAPH_HISTORY): the changed "
+              "resources are not marked for re-read; an incremental scan relies on their "
+              "LastChangedDate (or run it with --full-refresh-days 1)", file=sys.stderr)
+        return None
+    store = open_store(uri)
+    mark = reread_marker(store, source)
+
+    def changed(changes: Any) -> None:
+        try:
+            mark(changes)
+        except SecretgraphError as exc:
+            raise InputError(f"the changes were made, but they could not be marked for re-read "
+                             f"({exc}); run the next scan with --full-refresh-days 1",
+                             path=uri) from None
+        print(f"marked {len(changes)} changed resource(s) for re-read in {uri}")
+    return changed
 
 
 def write_renderings(plan_path: str, plan: Plan) -> None:
@@ -190,7 +222,8 @@ def _run_undo(args: argparse.Namespace) -> int:
     clients = _clients(args, None)
     out_path = args.journal or str(Path(args.undo).with_suffix("")) + f".undo-{_stamp()}.jsonl"
     result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
-                          out=sys.stdout)
+                          out=sys.stdout,
+                          changed=_reread_hook(args, f"remediate undo {journal.plan_id}"))
     if result.journal_path:
         print(f"undo journal: {result.journal_path} "
               f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")

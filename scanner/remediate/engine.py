@@ -11,6 +11,10 @@ apply_plan:
 
 undo_journal reverts the applied, reversible changes of a journal, newest first, after checking
 that every one of them still looks like the journal's "after" (else nothing is changed).
+
+Both end by calling ``changed`` (when given) with every change they wrote to AWS, or tried to:
+the CLI records those resources as re-read marks in the history (``reread_marker``), so the
+next incremental scan reads their policies instead of carrying the ones it read before.
 """
 
 from __future__ import annotations
@@ -32,6 +36,24 @@ from scanner.remediate.sessions import ClientsFactory
 log = logging.getLogger("secretgraph.remediate")
 
 Confirm = Callable[[str], bool]
+#: told, after an apply or undo, of every change that wrote to AWS or tried to
+Changed = Callable[[Sequence[PlannedChange]], None]
+#: statuses after which a resource may differ from what the last scan read
+WROTE = frozenset({"applied", "verify-failed", "failed", "undone"})
+
+
+def reread_marker(store: Any, source: str) -> Changed:
+    """A ``changed`` hook that records the changed resources as re-read marks in ``store`` (a
+    scanner.history store), stamped after the changes."""
+    from scanner.history.records import ReReadMark
+    from scanner.incremental import stamp
+
+    def mark(changes: Sequence[PlannedChange]) -> None:
+        at = stamp()
+        store.mark_reread([ReReadMark(resource=c.resource_arn, marked_at=at, source=source,
+                                      account_id=c.account_id)
+                           for c in {c.resource_arn: c for c in changes}.values()])
+    return mark
 
 
 @dataclass(kw_only=True)
@@ -163,7 +185,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
 def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, plan_path: str,
                max_age_hours: float, current_estate: Estate | None = None,
                confirm: Confirm | None = None, now: datetime | None = None,
-               out: TextIO | None = None, region: str = "us-east-1") -> RunResult:
+               out: TextIO | None = None, region: str = "us-east-1",
+               changed: Changed | None = None) -> RunResult:
     now = now or datetime.now(timezone.utc)
     check_age(plan, now=now, max_age_hours=max_age_hours, path=plan_path)
     check_estate(plan.estate, current_estate, path=plan_path)
@@ -184,16 +207,21 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                             estate=plan.estate.to_json(), source=plan_path)
     result.journal_path = journal_path
     chains = _chains(plan.changes)
+    wrote: list[PlannedChange] = []
     try:
         for change in plan.changes:
             status = _apply_one(change, clients_for, journal, out, later=_later(change, chains))
             result.add(status)
+            if status in WROTE:
+                wrote.append(change)
             if status not in ("applied", "noop"):
                 result.stopped = f"{change.change_id}: {status}"
                 _say(out, f"stopping: {change.change_id} {status}; later changes not attempted")
                 break
     finally:
         journal.close(result.counts)
+        if changed is not None and wrote:
+            changed(wrote)
     return result
 
 
@@ -262,7 +290,7 @@ def _undo_expected_before(change: PlannedChange, before: Mapping[str, Any]) -> d
 
 def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_path: str,
                  confirm: Confirm | None = None, out: TextIO | None = None,
-                 region: str = "us-east-1") -> RunResult:
+                 region: str = "us-east-1", changed: Changed | None = None) -> RunResult:
     if journal.mode != "apply":
         raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
                          path=journal.path, field="mode")
@@ -317,15 +345,20 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     writer = JournalWriter(undo_journal_path, mode="undo", plan_id=journal.plan_id,
                            estate=journal.estate, source=journal.path)
     result.journal_path = undo_journal_path
+    wrote: list[PlannedChange] = []
     try:
         for e in reversible:
             status = _undo_one(e.change, e.before or {}, e.after or {}, clients_for, writer, out)
             result.add(status)
+            if status in WROTE:
+                wrote.append(e.change)
             if status not in ("undone", "noop"):
                 result.stopped = f"{e.change.change_id}: {status}"
                 break
     finally:
         writer.close(result.counts)
+        if changed is not None and wrote:
+            changed(wrote)
     return result
 
 
