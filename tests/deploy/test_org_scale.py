@@ -241,3 +241,154 @@ def test_throttled_batches_are_retried_with_backoff(workflow: dict[str, Any]) ->
     assert result["complete"] is True and result["failed_accounts"] == []
     # two throttled attempts, then the one that worked
     assert workflow["dispatcher"].calls.count(("collect", (slow,))) == 3
+
+
+# --------------------------------------------------------------------------- re-read on change
+
+
+def test_reread_queue_wiring_in_the_template() -> None:
+    t = org_scale_template()
+    res = t["Resources"]
+    assert t["Conditions"]["ReRead"] == {"Fn::Equals": [{"Ref": "ReReadOnChange"}, "true"]}
+    rule = res["ReReadRule"]["Properties"]
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReReadQueue", "Arn"]}
+    # every function gets the queue's URL (empty without ReReadOnChange)
+    for name in ("ListAccounts", "Collect", "Analyze"):
+        env = res[f"{name}Function"]["Properties"]["Environment"]["Variables"]
+        assert env["SECRETGRAPH_REREAD_QUEUE_URL"] == {
+            "Fn::If": ["ReRead", {"Ref": "ReReadQueue"}, ""]}
+    # only discovery consumes the queue and writes marks into the history
+    consumers = {name for name in res if name.endswith("Role") and any(
+        "sqs:ReceiveMessage" in _actions(st) for st in _statements(res[name]))}
+    assert consumers == {"ListAccountsRole"}
+    discovery = list(_statements(res["ListAccountsRole"]))
+    (consume,) = [st for st in discovery if "sqs:DeleteMessage" in _actions(st)]
+    assert consume["Resource"] == {"Fn::GetAtt": ["ReReadQueue", "Arn"]}
+    (marks,) = [st for st in discovery if st.get("Sid") == "WriteReReadMarks"]
+    assert marks["Resource"] == {"Fn::Sub": "${HistoryBucket.Arn}/${HistoryPrefix}/marks/*"}
+    # collectors read their carry files and nothing else of the bucket
+    reads = [st["Resource"] for st in _statements(res["CollectRole"])
+             if "s3:GetObject" in _actions(st)]
+    assert reads == [{"Fn::Sub": "${HistoryBucket.Arn}/${HistoryPrefix}/parts/*/carry/*"}]
+    # EventBridge may encrypt into the queue (it uses the history key)
+    key_statements = res["HistoryKey"]["Properties"]["KeyPolicy"]["Statement"]
+    (events,) = [s["Fn::If"][1] for s in key_statements if "Fn::If" in s]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    rules = res["HistoryBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert any(r["Id"] == "ExpireOldReReadMarks" for r in rules)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement.get("Action", [])
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _rule_to_queue() -> str:
+    """The template's CloudTrail rule, in moto, delivering to a queue; the queue's URL."""
+    sqs, events = _client("sqs"), _client("events")
+    url = sqs.create_queue(QueueName="reread")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    pattern = org_scale_template()["Resources"]["ReReadRule"]["Properties"]["EventPattern"]
+    events.put_rule(Name="reread", EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule="reread", Targets=[{"Id": "q", "Arn": arn}])
+    return url
+
+
+def _cloudtrail(event_name: str, account: str, **detail: Any) -> None:
+    """A CloudTrail API-call event as EventBridge sees it (moto takes aws.* sources)."""
+    body = {"eventName": event_name, "awsRegion": REGION, "recipientAccountId": account,
+            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1)),
+            **detail}
+    source = "aws.kms" if event_name == "PutKeyPolicy" else "aws.secretsmanager"
+    got = _client("events").put_events(Entries=[{
+        "Source": source, "DetailType": "AWS API Call via CloudTrail",
+        "Detail": json.dumps(body)}])
+    assert got["FailedEntryCount"] == 0
+
+
+def test_discovery_turns_the_queue_into_history_marks_and_carry_files(
+        workflow: dict[str, Any]) -> None:
+    from scanner.incremental import PolicyCarry
+    from scanner.shards import carry_key
+
+    dispatcher = workflow["dispatcher"]
+    url = _rule_to_queue()
+    dispatcher.env["SECRETGRAPH_REREAD_QUEUE_URL"] = url
+    member, other = workflow["members"][:2]
+    arn = f"arn:aws:secretsmanager:{REGION}:{other}:secret:app/db-AbCdEf"
+    _cloudtrail("PutResourcePolicy", member, requestParameters={"secretId": "app/db"})
+    _cloudtrail("UpdateSecret", other, requestParameters={"secretId": arn},
+                responseElements={"arn": arn, "name": "app/db"})
+    _cloudtrail("GetSecretValue", member, requestParameters={"secretId": "app/db"})  # filtered
+    _client("sqs").send_message(QueueUrl=url, MessageBody="not an event")
+
+    result = tasks.list_accounts({"run_id": "night-x"}, None, deps=dispatcher.deps)
+    accounts = [a["account_id"] for a in result["accounts"]]
+    marks = open_store(f"s3://{BUCKET}/secretgraph").reread_marks()
+    assert {(m.resource, m.account_id, m.source) for m in marks} == {
+        ("app/db", member, "cloudtrail PutResourcePolicy"),
+        (arn, other, "cloudtrail UpdateSecret"), ("app/db", other, "cloudtrail UpdateSecret")}
+    # the queue is drained (the message that is no event is dropped, with a log line)
+    assert "Messages" not in _client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0)
+    # every account of the run has a carry file (no complete scan yet: nothing to carry, every
+    # policy is read)
+    parts = open_parts(f"s3://{BUCKET}/secretgraph/parts")
+    for account in accounts:
+        data = parts.read(carry_key("night-x", account))
+        assert data is not None
+        assert PolicyCarry.from_bytes(data, where=account).policies == {}
+
+
+def _member_client(account: str, service: str) -> Any:
+    c = _client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}",
+                                   RoleSessionName="change")["Credentials"]
+    return _client(service, {"aws_access_key_id": c["AccessKeyId"],
+                             "aws_secret_access_key": c["SecretAccessKey"],
+                             "aws_session_token": c["SessionToken"]})
+
+
+def test_two_nights_a_policy_changed_in_between_is_read_the_rest_carried(
+        workflow: dict[str, Any]) -> None:
+    import datetime
+
+    from scanner.incremental import refresh_night
+    from scanner.policy.arn import arn_account
+
+    dispatcher = workflow["dispatcher"]
+    dispatcher.env["SECRETGRAPH_REREAD_QUEUE_URL"] = _rule_to_queue()
+    described, history = execute(workflow["arn"], "night-1")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    store = open_store(f"s3://{BUCKET}/secretgraph")
+    first = {s.arn: s for a in store.load("night-1").snapshot.accounts for r in a.regions
+             for s in r.secrets}
+    assert len(first) == 3 and all(s.carried == () for s in first.values())
+
+    # a member changes its secret's policy (moto leaves LastChangedDate alone, as AWS may):
+    # only the CloudTrail event says so
+    changed = workflow["members"][0]
+    time.sleep(1.1)
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{workflow['members'][1]}:root"},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
+    _member_client(changed, "secretsmanager").put_resource_policy(
+        SecretId="app/db", ResourcePolicy=json.dumps(policy))
+    _cloudtrail("PutResourcePolicy", changed, requestParameters={"secretId": "app/db"})
+
+    described, history = execute(workflow["arn"], "night-2")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    assert json.loads(described["output"])["result"]["complete"] is True
+    second = {s.arn: s for a in store.load("night-2").snapshot.accounts for r in a.regions
+              for s in r.secrets}
+    assert set(second) == set(first)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    for arn, secret in second.items():
+        if arn_account(arn) == changed:
+            assert secret.carried == ()
+            assert json.loads(secret.resource_policy or "{}") == policy
+        elif refresh_night(arn, today, 7):
+            assert secret.carried == ()  # tonight is its rolling refresh
+        else:
+            assert secret.carried == ("resource_policy",)
+            assert secret.read_at == first[arn].read_at
+            assert secret.resource_policy == first[arn].resource_policy
