@@ -181,3 +181,106 @@ def test_fifty_accounts_same_findings_and_a_missing_shard_is_exit_3(
     assert gaps == lost
     assert doc["scan"]["complete"] is False
     assert code == 3
+
+
+# --------------------------------------------------------------------------- two nights
+
+
+def _member(endpoint: str, account: str, service: str) -> Any:
+    c = _client(endpoint, "sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}",
+                                             RoleSessionName="change")["Credentials"]
+    return _client(endpoint, service, {"aws_access_key_id": c["AccessKeyId"],
+                                       "aws_secret_access_key": c["SecretAccessKey"],
+                                       "aws_session_token": c["SessionToken"]})
+
+
+def _grant(account: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+
+
+def _secrets(analysis: Analysis) -> dict[str, Any]:
+    return {s.arn: s for a in analysis.snapshot.accounts for r in a.regions for s in r.secrets
+            if not s.is_replica}
+
+
+def test_two_nights_incremental_three_ways_equal_a_full_scan(moto_endpoint: str,
+                                                             tmp_path: Path) -> None:
+    """Night 1 reads everything into the history. Between the nights one policy changes with
+    nothing but a re-read mark to say so (moto, like AWS's documentation, gives no
+    LastChangedDate move for PutResourcePolicy), one changes with UpdateSecret (LastChangedDate
+    moves) and one secret is deleted. Night 2, incremental, as `scan --history`, `scan
+    --processes 2 --history` and 3 x `collect --history --shard` + `scan --from-parts
+    --history`, finds exactly what a full scan without history finds, with fewer policy reads."""
+    import datetime
+    import shutil
+    import time
+
+    from scanner.history.records import ReReadMark
+    from scanner.history.store import open_store
+    from scanner.incremental import refresh_night, stamp
+
+    ids = seed_wide(moto_endpoint, 9)
+    base = ScanOptions(regions=(REGION,), org=True, role_name=ROLE, emit_pass=True,
+                       endpoint_url=moto_endpoint, max_attempts=1, max_workers=8, quiet=True,
+                       formats=("json",))
+    night_1 = tmp_path / "night-1.db"
+    first = run_scan(dataclasses.replace(base, out_dir=tmp_path / "n1", history=str(night_1)))
+    assert first.snapshot.complete and len(_secrets(first)) == 9
+
+    time.sleep(1.1)  # moto's LastChangedDate has whole seconds
+    marked_sm = _member(moto_endpoint, ids[0], "secretsmanager")
+    marked = marked_sm.describe_secret(SecretId="app/0")["ARN"]
+    marked_sm.put_resource_policy(SecretId="app/0", ResourcePolicy=_grant(ids[3]))
+    open_store(str(night_1)).mark_reread([ReReadMark(
+        resource=marked, marked_at=stamp(), source="test", account_id=ids[0])])
+    updated_sm = _member(moto_endpoint, ids[5], "secretsmanager")
+    updated = updated_sm.describe_secret(SecretId="app/5")["ARN"]
+    updated_sm.update_secret(SecretId="app/5", Description="moved")
+    updated_sm.put_resource_policy(SecretId="app/5", ResourcePolicy=_grant(ids[8]))
+    deleted_sm = _member(moto_endpoint, ids[2], "secretsmanager")
+    deleted = deleted_sm.describe_secret(SecretId="plain/2")["ARN"]
+    deleted_sm.delete_secret(SecretId="plain/2", ForceDeleteWithoutRecovery=True)
+
+    stores = {way: tmp_path / f"{way}.db" for way in ("single", "processes", "sharded")}
+    for copy in stores.values():
+        shutil.copyfile(night_1, copy)
+    full = run_scan(dataclasses.replace(base, out_dir=tmp_path / "full"))
+    single = run_scan(dataclasses.replace(base, out_dir=tmp_path / "single",
+                                          history=str(stores["single"])))
+    processes = run_scan(dataclasses.replace(base, out_dir=tmp_path / "processes", processes=2,
+                                             history=str(stores["processes"])))
+    parts = tmp_path / "parts"
+    for i in (1, 2, 3):
+        assert main(["collect", "--org", "--role-name", ROLE, "--regions", REGION,
+                     "--endpoint-url", moto_endpoint, "--history", str(stores["sharded"]),
+                     "--shard", f"{i}/3", "--run-id", "night-2", "--parts", str(parts)]) == 0
+    sharded = run_scan(dataclasses.replace(base, out_dir=tmp_path / "sharded",
+                                           parts_in=str(parts), run_id="night-2", org=False,
+                                           regions=(), history=str(stores["sharded"])))
+
+    assert full.snapshot.complete
+    assert keys(full.findings) != keys(first.findings)  # the changes show
+    for night_2 in (single, processes, sharded):
+        assert keys(night_2.findings) == keys(full.findings)
+        assert night_2.snapshot.complete and night_2.exit_code == full.exit_code
+        got, now = _secrets(night_2), _secrets(full)
+        assert deleted not in got and set(got) == set(now)
+        for arn in (marked, updated):
+            assert got[arn].carried == ()
+            assert got[arn].resource_policy == now[arn].resource_policy
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        for arn, secret in got.items():
+            if arn in (marked, updated):
+                continue
+            carried = not refresh_night(arn, today, 7)
+            assert secret.carried == (("resource_policy",) if carried else ()), arn
+            assert secret.resource_policy == now[arn].resource_policy
+        # recorded as the second scan of its history
+        assert night_2.history is not None and night_2.history.previous is not None
+    reads = "secretsmanager.GetResourcePolicy"
+    sharded_reads = sum((m.api_calls or {}).get(reads, 0)
+                        for m in read_manifests(LocalParts(parts), "night-2"))
+    assert single.api_calls[reads] == processes.api_calls[reads] == sharded_reads
+    assert sharded_reads < full.api_calls[reads] == 8
