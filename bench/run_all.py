@@ -26,6 +26,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "history.py": ([], ["--accounts", "100", "--nights", "30"]),
     "reports.py": ([], ["--html-findings", "1000", "--asff-findings", "10000"]),
     "remediate.py": ([], ["--accounts", "100"]),
+    "carry.py": ([], ["--accounts", "100"]),
 }
 
 

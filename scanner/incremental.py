@@ -68,6 +68,14 @@ def mark_keys(resource: str, account_id: str | None = None,
     return frozenset(keys)
 
 
+def _mark_account(key: str) -> str | None:
+    """The account a mark key belongs to (None for a key that names none)."""
+    if key.startswith("name:"):
+        return key[len("name:"):].partition(":")[0] or None
+    arn = parse_arn(key)
+    return arn.account if arn is not None and arn.account else None
+
+
 def _entry_keys(entry: Mapping[str, Any]) -> tuple[str, ...]:
     arn = str(entry.get("ARN"))
     parsed = parse_arn(arn)
@@ -130,11 +138,12 @@ class PolicyCarry:
         return replace(self, marks=merged)
 
     def for_accounts(self, accounts: Collection[str]) -> "PolicyCarry":
-        """Only the policies of ``accounts`` (a shard's, a batch's); marks and force stay."""
+        """Only the policies and marks of ``accounts`` (a shard's, a batch's)."""
         wanted = set(accounts)
         return replace(self, policies={
             arn: p for arn, p in self.policies.items()
-            if (parsed := parse_arn(arn)) is not None and parsed.account in wanted})
+            if (parsed := parse_arn(arn)) is not None and parsed.account in wanted},
+            marks={k: at for k, at in self.marks.items() if _mark_account(k) in wanted})
 
     def by_account(self, accounts: Collection[str]) -> dict[str, "PolicyCarry"]:
         """``for_accounts((a,))`` for each of ``accounts``, in one pass over the policies."""
@@ -143,7 +152,12 @@ class PolicyCarry:
             parsed = parse_arn(arn)
             if parsed is not None and parsed.account in grouped:
                 grouped[parsed.account][arn] = carried
-        return {a: replace(self, policies=p) for a, p in grouped.items()}
+        marks: dict[str, dict[str, str]] = {a: {} for a in accounts}
+        for key, at in self.marks.items():
+            account = _mark_account(key)
+            if account in marks:
+                marks[account][key] = at
+        return {a: replace(self, policies=p, marks=marks[a]) for a, p in grouped.items()}
 
     def to_bytes(self) -> bytes:
         """Gzipped JSON (the organization-scale workflow hands it to its collectors)."""
