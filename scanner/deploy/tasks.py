@@ -208,21 +208,23 @@ def marks_of_event(event: Mapping[str, Any]) -> list[Any]:
                        account_id=account, region=region) for name in dict.fromkeys(names)]
 
 
-def drain_reread_queue(config: TaskConfig, deps: "TaskDeps", store: Any) -> int:
-    """Move the CloudTrail rule's messages into the history's re-read marks; the number of
-    messages consumed. Marks are written before their messages are deleted: a crash in
-    between re-reads a little too much the next night, and never carries a changed policy."""
+def drain_reread_queue(config: TaskConfig, deps: "TaskDeps", store: Any, *,
+                       max_receives: int = MAX_RECEIVES) -> tuple[int, bool]:
+    """Move the CloudTrail rule's messages into the history's re-read marks: (messages
+    consumed, whether the queue was emptied). Marks are written before their messages are
+    deleted: a crash in between re-reads a little too much the next night, and never carries
+    a changed policy."""
     if not config.reread_queue_url:
-        return 0
+        return 0, True
     sqs = deps.sqs(config)
     consumed = 0
-    for _ in range(MAX_RECEIVES):
+    for _ in range(max_receives):
         got = sqs.receive_message(QueueUrl=config.reread_queue_url, MaxNumberOfMessages=10,
                                   WaitTimeSeconds=1, VisibilityTimeout=300)
         messages = got.get("Messages") or []
         if not messages:
             break
-        marks = []
+        marks: list[Any] = []
         for message in messages:
             try:
                 event = json.loads(message.get("Body") or "{}")
@@ -237,20 +239,27 @@ def drain_reread_queue(config: TaskConfig, deps: "TaskDeps", store: Any) -> int:
         sqs.delete_message_batch(QueueUrl=config.reread_queue_url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
         consumed += len(messages)
+    else:
+        log.warning("re-read queue: %s change event(s) recorded, more are waiting", consumed)
+        return consumed, False
     if consumed:
         log.info("re-read queue: %s change event(s) recorded as re-read marks", consumed)
-    return consumed
+    return consumed, True
 
 
 def prepare_carry(config: TaskConfig, deps: "TaskDeps", parts: Any, run_id: str,
                   accounts: Sequence[str]) -> None:
-    """Drain the re-read queue into the history, then write each account's carry file."""
-    from scanner.incremental import load_carry
+    """Drain the re-read queue into the history, then write each account's carry file (empty
+    ones when the queue could not be emptied: every policy is read)."""
+    from scanner.incremental import PolicyCarry, load_carry
     from scanner.shards import carry_key
 
     store = deps.history(config)
-    drain_reread_queue(config, deps, store)
-    carry = load_carry(store, full_refresh_days=config.full_refresh_days)
+    _, drained = drain_reread_queue(config, deps, store, max_receives=MAX_RECEIVES)
+    if drained:
+        carry = load_carry(store, full_refresh_days=config.full_refresh_days)
+    else:  # a change may still be waiting in the queue: carry nothing tonight
+        carry = PolicyCarry(full_refresh_days=config.full_refresh_days)
     for account, mine in carry.by_account(accounts).items():
         parts.write(carry_key(run_id, account), mine.to_bytes())
 

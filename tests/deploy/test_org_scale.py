@@ -392,3 +392,31 @@ def test_two_nights_a_policy_changed_in_between_is_read_the_rest_carried(
             assert secret.carried == ("resource_policy",)
             assert secret.read_at == first[arn].read_at
             assert secret.resource_policy == first[arn].resource_policy
+
+
+def test_a_queue_not_emptied_tonight_carries_nothing(workflow: dict[str, Any],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.incremental import PolicyCarry
+    from scanner.shards import carry_key
+
+    dispatcher = workflow["dispatcher"]
+    described, history = execute(workflow["arn"], "night-1")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    url = _rule_to_queue()
+    dispatcher.env["SECRETGRAPH_REREAD_QUEUE_URL"] = url
+    member = workflow["members"][0]
+    for _ in range(15):  # more than one ReceiveMessage takes
+        _cloudtrail("PutResourcePolicy", member, requestParameters={"secretId": "app/db"})
+    parts = open_parts(f"s3://{BUCKET}/secretgraph/parts")
+
+    def carried(run_id: str) -> int:
+        tasks.list_accounts({"run_id": run_id}, None, deps=dispatcher.deps)
+        return sum(len(PolicyCarry.from_bytes(parts.read(carry_key(run_id, a)) or b"",
+                                              where=a).policies)
+                   for a in [*workflow["members"], "123456789012"])
+
+    monkeypatch.setattr(tasks, "MAX_RECEIVES", 1)
+    assert carried("night-2") == 0  # events still waiting: every policy is read
+    monkeypatch.setattr(tasks, "MAX_RECEIVES", 1000)
+    assert carried("night-3") == 3  # the queue emptied: the three policies may be carried
+    assert "Messages" not in _client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0)

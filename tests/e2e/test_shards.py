@@ -93,6 +93,21 @@ def test_bad_shard_is_usage_error(text: str, capsys: pytest.CaptureFixture[str],
     assert "--shard" in err and "Traceback" not in err
 
 
+def test_collect_history_problems_are_usage_errors_before_anything_is_read(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.db"
+    foreign.write_text("not a history")
+    base = ["collect", "--regions", REGION, "--shard", "1/2", "--run-id", "r",
+            "--parts", str(tmp_path / "parts")]
+    assert main([*base, "--history", str(foreign)]) == 2
+    err = capsys.readouterr().err
+    assert str(foreign) in err and "not a secretgraph history file" in err
+    assert "Traceback" not in err
+    assert main([*base, "--history", str(tmp_path / "h.db"), "--full-refresh-days", "0"]) == 2
+    assert "--full-refresh-days must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "parts").exists()
+
+
 def test_demo_estate_same_findings_three_ways(moto_endpoint: str, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SKIP_AMIS_ENV, "false")
