@@ -180,8 +180,8 @@ def marks_of_event(event: Mapping[str, Any]) -> list[Any]:
     from scanner.history.records import ReReadMark
     from scanner.incremental import stamp
 
-    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
-    assert isinstance(detail, Mapping)
+    raw = event.get("detail")
+    detail: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     request = detail.get("requestParameters") or {}
     response = detail.get("responseElements") or {}
     names: list[str] = []

@@ -420,3 +420,22 @@ def test_a_queue_not_emptied_tonight_carries_nothing(workflow: dict[str, Any],
     monkeypatch.setattr(tasks, "MAX_RECEIVES", 1000)
     assert carried("night-3") == 3  # the queue emptied: the three policies may be carried
     assert "Messages" not in _client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0)
+
+
+def test_marks_of_an_event_name_what_the_call_named_at_the_event_time() -> None:
+    key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    (mark,) = tasks.marks_of_event({
+        "account": "111122223333", "region": "us-east-1", "time": "2026-05-01T10:00:05Z",
+        "detail": {"eventName": "PutKeyPolicy", "eventTime": "2026-05-01T10:00:00Z",
+                   "requestParameters": {"keyId": key, "policyName": "default"},
+                   "resources": [{"ARN": key, "accountId": "111122223333"}]}})
+    assert (mark.resource, mark.marked_at, mark.source, mark.account_id, mark.region) == (
+        key, "2026-05-01T10:00:00.000000Z", "cloudtrail PutKeyPolicy", "111122223333",
+        "us-east-1")
+    # an event that names nothing marks nothing; one without a time is marked now
+    assert tasks.marks_of_event({"detail": {"eventName": "UpdateSecret"}}) == []
+    from scanner.incremental import stamp
+
+    before = stamp()
+    (late,) = tasks.marks_of_event({"detail": {"requestParameters": {"secretId": "x"}}})
+    assert late.marked_at >= before
