@@ -181,8 +181,8 @@ def run(args: argparse.Namespace) -> int:
 def _reread_hook(args: argparse.Namespace, source: str) -> Any:
     """Record what was changed as re-read marks in the history (--history, else
     $SECRETGRAPH_HISTORY), so the next incremental scan reads those policies again. The store
-    is opened (and checked) before anything is changed; without one, a note says what the next
-    scan relies on."""
+    is opened (and checked) before anything is changed; without one, a note says (once something
+    was changed) what the next scan relies on."""
     import os
 
     from scanner.history.store import open_store
@@ -190,10 +190,11 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
 
     uri = args.history or os.environ.get("SECRETGRAPH_HISTORY")
     if not uri:
-        print("note: no history store (--history or $SECRETGRAPH_HISTORY): the changed "
-              "resources are not marked for re-read; an incremental scan relies on their "
-              "LastChangedDate (or run it with --full-refresh-days 1)", file=sys.stderr)
-        return None
+        def note(changes: Any) -> None:
+            print("note: no history store (--history or $SECRETGRAPH_HISTORY): the changed "
+                  "resources are not marked for re-read; an incremental scan relies on their "
+                  "LastChangedDate (or run it with --full-refresh-days 1)", file=sys.stderr)
+        return note
     store = open_store(uri)
     mark = reread_marker(store, source)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers.remediate_estate import (AUDIT_ROLE, CENTRAL, MEMBER, REMEDIATION_ROLE,
-                                      SCANNED_REGIONS, Scanned, mgmt_session)
+                                      SCANNED_REGIONS, Scanned, mgmt_session, scan)
 from scanner.aws.executor import SynchronousExecutor
 from scanner.cli import main
 from scanner.collect import CollectOptions, collect
@@ -54,6 +54,8 @@ def test_apply_marks_what_it_changed_and_the_next_incremental_scan_reads_it(
         scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
     shared = scanned.estate.shared_secret
     store = open_store(str(tmp_path / "history.db"))
+    # last night's scan of this estate (the fixture's snapshot may be an earlier test's)
+    last_night = scan(tmp_path / "last-night", "last-night")
     plan = build_plan(scanned.findings, scanned.snapshot, scanned.config,
                       Selection(rules=(POLICY_FIX,)))
     assert [c.resource_arn for c in plan.changes] == [shared]
@@ -65,10 +67,10 @@ def test_apply_marks_what_it_changed_and_the_next_incremental_scan_reads_it(
     (mark,) = store.reread_marks()
     assert (mark.resource, mark.account_id, mark.source) == (
         shared, CENTRAL, f"remediate apply {plan.plan_id}")
-    before = _secret(scanned.snapshot, shared)
+    before = _secret(last_night, shared)
     assert mark.marked_at > before.read_at["resource_policy"]
 
-    carry = PolicyCarry.from_snapshot(scanned.snapshot)
+    carry = PolicyCarry.from_snapshot(last_night)
     carry = PolicyCarry(policies=carry.policies,
                         now=_quiet_night(shared, before.read_at["resource_policy"]))
     # without the mark the pre-remediation policy would be carried (nothing else says it changed)
