@@ -256,7 +256,7 @@ def load_carry(store: "HistoryStore", *, full_refresh_days: int = DEFAULT_FULL_R
         record = store.latest_complete(before=None)
         if record is None:
             return PolicyCarry(full_refresh_days=full_refresh_days)
-        previous = store.load(record.scan_id).snapshot
+        previous = store.load_snapshot(record.scan_id)
     carry = PolicyCarry.from_snapshot(previous, full_refresh_days=full_refresh_days)
     if not carry.policies:
         return carry

@@ -619,8 +619,9 @@ def org_scale_template() -> dict[str, Any]:
     resources["AnalyzeRole"] = _role("lambda.amazonaws.com", analysis_statements,
                                      logs("Analyze"))
     for name, handler, desc, memory, timeout, role in (
+            # it reads the last complete snapshot for incremental collection
             ("ListAccounts", f"{TASKS}.list_accounts", "secretgraph: discover the accounts",
-             512, 300, "ListAccountsRole"),
+             2048, 900, "ListAccountsRole"),
             ("Collect", f"{TASKS}.collect_batch", "secretgraph: collect a batch of accounts",
              2048, 900, "CollectRole"),
             ("Analyze", f"{TASKS}.analyze", "secretgraph: merge, evaluate, record, notify",

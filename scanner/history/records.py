@@ -128,6 +128,10 @@ class HistoryStore(Protocol):
         """The newest complete scan, or the newest complete one recorded before scan `before`."""
         ...
 
+    def load_snapshot(self, scan_id: str) -> Snapshot:
+        """Only the snapshot of one scan (incremental collection needs no more)."""
+        ...
+
     def mark_reread(self, marks: "Sequence[ReReadMark]") -> None:
         """Record resources to read again whatever their change markers say (atomically)."""
         ...

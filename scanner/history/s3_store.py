@@ -152,11 +152,19 @@ class S3HistoryStore:
         return self._read_index()
 
     def load(self, scan_id: str) -> StoredScan:
+        return self._load(scan_id, tuple(_PAYLOADS))
+
+    def load_snapshot(self, scan_id: str) -> Snapshot:
+        return self._load(scan_id, ("snapshot",)).snapshot
+
+    def _load(self, scan_id: str, wanted: tuple[str, ...]) -> StoredScan:
         records = {r.scan_id: r for r in self._read_index()}
         if scan_id not in records:
             raise self._fail(f"no scan {scan_id!r} in the history")
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"document": {}, "access": None}
         for name, filename in _PAYLOADS.items():
+            if name not in wanted:
+                continue
             key = self._key("scans", scan_id, filename)
             try:
                 body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -304,6 +304,23 @@ class SqliteHistoryStore:
             conn.close()
         return [_row_record(row) for row in rows]
 
+    def load_snapshot(self, scan_id: str) -> Snapshot:
+        conn = self._connect_read()
+        if conn is None:
+            raise self._fail(f"no scan {scan_id!r}: the history is empty")
+        try:
+            row = conn.execute(
+                "SELECT b.data FROM scans s JOIN blobs b ON b.digest = s.snapshot_digest"
+                " WHERE s.scan_id = ?", (scan_id,)).fetchone()
+        finally:
+            conn.close()
+        if row is None:
+            raise self._fail(f"no scan {scan_id!r} in the history")
+        try:
+            return snapshot_from_json(decode_blob(row[0]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise self._fail(f"damaged payload for scan {scan_id!r} ({exc})") from None
+
     def load(self, scan_id: str) -> StoredScan:
         conn = self._connect_read()
         if conn is None:
