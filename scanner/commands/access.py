@@ -114,10 +114,11 @@ def _closest(query: str, candidates: list[str]) -> str:
     return f"; closest: {', '.join(close)}" if close else ""
 
 
-def find_secret(report: Any, query: str, region: str | None = None) -> Any:
+def find_secret(report: Any, query: str, region: str | None = None,
+                flag: str = "--secret") -> Any:
     """The one secret (or replica) named by ``query``: ARN, name, or a unique prefix of
-    either. UsageError (exit 2) naming the closest matches, or the candidates when several
-    copies match."""
+    either. UsageError (exit 2, naming ``flag``, the option the user gave it with) naming the
+    closest matches, or the candidates when several copies match."""
     everything = list(report.secrets.values()) + list(report.replicas.values())
     if region:
         everything = [s for s in everything if s.region == region]
@@ -129,7 +130,7 @@ def find_secret(report: Any, query: str, region: str | None = None) -> Any:
         named = [s for s in everything
                  if (s.name or "").startswith(query) or s.secret_arn.startswith(query)]
         if len({s.name for s in named}) > 1 and not query.startswith("arn:"):
-            raise UsageError(f"--secret {query!r} is the prefix of several secrets ("
+            raise UsageError(f"{flag} {query!r} is the prefix of several secrets ("
                              f"{', '.join(sorted({s.name or s.secret_arn for s in named})[:6])})"
                              "; give more of the name or the ARN")
     primaries = [s for s in named if s.secret_arn in report.secrets]
@@ -138,11 +139,11 @@ def find_secret(report: Any, query: str, region: str | None = None) -> Any:
     if len(named) == 1:
         return named[0]
     if named:
-        raise UsageError(f"--secret {query!r} matches {len(named)} secrets; give the ARN or "
+        raise UsageError(f"{flag} {query!r} matches {len(named)} secrets; give the ARN or "
                          f"--region: {', '.join(sorted(s.secret_arn for s in named))}")
     names = [s.name for s in everything if s.name] + [s.secret_arn for s in everything]
     where = f" in {region}" if region else ""
-    raise UsageError(f"--secret {query!r}: no such secret{where} in the scan"
+    raise UsageError(f"{flag} {query!r}: no such secret{where} in the scan"
                      + _closest(query, names))
 
 
@@ -210,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
     if prove:
         from scanner.policy.smt.render import prove_secret
 
-        target = find_secret(report, prove, args.region)
+        target = find_secret(report, prove, args.region, flag="--prove")
         named = find_principals(report, args.principal, snapshot) if args.principal else ()
         sys.stdout.write(prove_secret(graph, snapshot, settings, target, fmt=args.format,
                                       timeout_s=args.prove_timeout, principals=named))
