@@ -127,18 +127,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
-    except Exception as exc:  # a bug: one line, and the traceback only with --debug
+    except OSError as exc:
         from scanner.aws.errors import credentials_problem
 
-        problem = credentials_problem(exc, profile=getattr(args, "profile", None))
-        if problem:  # raised somewhere no command expected it: still one plain line
-            _error(args, f"secretgraph {args.command}: error: {problem}")
-            return 2
-        if args.debug:
-            raise
-        _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
-                     "(run with --debug for the traceback)")
+        if exc.filename is None or args.debug or credentials_problem(
+                exc, profile=getattr(args, "profile", None)):  # not about a file, or --debug
+            return _unexpected(args, exc)
+        # a file or folder the user named could not be read or written (a missing parent
+        # folder, a file where a folder should be, no permission, a full disk)
+        where = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else f"{exc.filename}"
+        _error(args, f"secretgraph {args.command}: error: {where}: "
+                     f"{exc.strerror or type(exc).__name__}")
         return 2
+    except Exception as exc:
+        return _unexpected(args, exc)
+
+
+def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
+    """A bug: one line, and the traceback only with --debug."""
+    from scanner.aws.errors import credentials_problem
+
+    problem = credentials_problem(exc, profile=getattr(args, "profile", None))
+    if problem:  # raised somewhere no command expected it: still one plain line
+        _error(args, f"secretgraph {args.command}: error: {problem}")
+        return 2
+    if args.debug:
+        raise exc
+    _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
+                 "(run with --debug for the traceback)")
+    return 2
 
 
 def _error(args: argparse.Namespace, line: str) -> None:

@@ -13,6 +13,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from scanner.commands._outputs import output_file
 from scanner.errors import UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
@@ -119,9 +120,15 @@ def run(args: argparse.Namespace) -> int:
         if args.apply or args.plan or args.in_dir or args.findings or args.snapshot or \
                 args.history:
             raise UsageError("--undo JOURNAL takes no plan, input or --apply")
+        if args.journal:
+            output_file(args.journal, "--journal")
         return _run_undo(args)
     if args.yes and not args.apply:
         raise UsageError("--yes only makes sense with --apply or --undo")
+    if args.plan_out and not args.plan:  # checked before planning, created like --out
+        output_file(args.plan_out, "--plan-out")
+    if args.journal:
+        output_file(args.journal, "--journal")
     config = load_config(args.config)
     inputs: ScanInputs | None = None
     if args.history:
