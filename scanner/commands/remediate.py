@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -160,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
         write_plan(plan_path, plan)
         write_renderings(plan_path, plan)
-    print(render_plan(plan))
+    print(render_plan(plan, width=_terminal_width()))
     if not args.plan:
         print(f"\nplan saved to {plan_path} (also as .md and .html)")
     if not args.apply:
@@ -181,6 +182,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"journal: {result.journal_path} "
               f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
     return 0 if result.ok else 1
+
+
+def _terminal_width() -> int | None:
+    """The terminal's columns ($COLUMNS first) when stdout is one; None (tables as wide as they
+    are) when it is a file or a pipe."""
+    import shutil
+
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def write_renderings(plan_path: str, plan: Plan) -> None:
