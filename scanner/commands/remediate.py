@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scanner.commands._outputs import output_file
-from scanner.errors import UsageError
+from scanner.errors import Interrupted, UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
@@ -97,7 +97,13 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
                          "terminal; review the plan and add --yes")
 
     def ask(question: str) -> bool:
-        answer = input(f"{question} Type 'yes' to continue: ")
+        # on stderr, the terminal: stdout may be a file (`--apply > apply.log`)
+        try:
+            print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
+            raise Interrupted("interrupted at the confirmation; nothing was changed") from None
         return answer.strip().lower() == "yes"
 
     return ask

@@ -34,3 +34,41 @@ def test_the_plan_summary_and_what_is_not_planned_fit_80_columns(tmp_path: Path)
     too_wide = [line for line in summary + not_planned if len(line) > 80]
     assert too_wide == [], "\n".join(too_wide)
     assert "nothing was changed" in run.text
+
+
+
+# `remediate --apply` up to the question: the engine's checks of the live accounts (which
+# need the real resources) are replaced by asking the question as the engine does
+APPLY_UP_TO_THE_QUESTION = (
+    "-c",
+    "import sys\n"
+    "import scanner.commands.remediate as remediate\n"
+    "from scanner.cli import main\n"
+    "def apply_plan(plan, clients, *, confirm, **kwargs):\n"
+    "    confirm(f'Apply {len(plan.changes)} change(s) of plan {plan.plan_id} to 1 account(s)?')\n"
+    "    raise AssertionError('not interrupted')\n"
+    "remediate.apply_plan = apply_plan\n"
+    "sys.exit(main(sys.argv[1:]))\n")
+
+
+def test_the_apply_question_is_seen_when_stdout_goes_to_a_file(tmp_path: Path) -> None:
+    """`remediate --plan P --apply > apply.log`: the question is on the terminal, not in the
+    log, and Ctrl-C at it says that nothing was changed (exit 130, no traceback)."""
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=PUBLIC))
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    assert main(["remediate", "--in", str(scan_dir), "-q"]) == 0
+    log = tmp_path / "apply.log"
+    run = run_in_tty(["remediate", "--plan", str(scan_dir / "remediation-plan.json"), "--apply",
+                      "--remediation-role-name", "Remediator",
+                      "--endpoint-url", "http://127.0.0.1:9"],
+                     python=APPLY_UP_TO_THE_QUESTION, stdout_path=str(log),
+                     ctrl_c_when=r"Type 'yes' to continue: $", timeout=60)
+    assert run.interrupted, run.text
+    assert "Type 'yes' to continue:" in run.text
+    assert run.exit_code == 130, run.text
+    assert "Traceback" not in run.text
+    assert run.text.rstrip().splitlines()[-1] == \
+        "secretgraph remediate: interrupted at the confirmation; nothing was changed"
+    assert "Type 'yes'" not in log.read_text(encoding="utf-8")

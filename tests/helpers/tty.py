@@ -33,9 +33,11 @@ def plain(screen: str) -> str:
 
 def run_in_tty(args: Sequence[str], *, env: dict[str, str] | None = None, cols: int = 80,
                rows: int = 40, ctrl_c_when: str | None = None, timeout: float = 300.0,
-               cwd: str | None = None) -> TtyRun:
-    """``python -m scanner ARGS`` on a terminal ``cols`` wide; with ``ctrl_c_when`` (a regular
-    expression), Ctrl-C is typed once the output (escapes removed) matches it."""
+               cwd: str | None = None, stdout_path: str | None = None,
+               python: Sequence[str] = ("-m", "scanner")) -> TtyRun:
+    """``python -m scanner ARGS`` on a terminal ``cols`` wide (stdout into ``stdout_path``
+    instead, as ``> FILE`` does); with ``ctrl_c_when`` (a regular expression), Ctrl-C is typed
+    once the output (escapes removed) matches it."""
     import fcntl
     import termios
 
@@ -45,10 +47,12 @@ def run_in_tty(args: Sequence[str], *, env: dict[str, str] | None = None, cols: 
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
             if cwd:
                 os.chdir(cwd)
+            if stdout_path:
+                os.dup2(os.open(stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 1)
             environment = dict(env if env is not None else os.environ)
             environment["COLUMNS"] = str(cols)
             environment["LINES"] = str(rows)
-            os.execve(sys.executable, [sys.executable, "-m", "scanner", *args], environment)
+            os.execve(sys.executable, [sys.executable, *python, *args], environment)
         finally:
             os._exit(127)
     output = b""
