@@ -4,6 +4,7 @@ before any work, their folder created like ``--out``'s; one line and exit 2 othe
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from scanner.errors import UsageError
@@ -23,3 +24,16 @@ def output_file(path: str | Path, flag: str) -> Path:
         raise UsageError(f"{flag} {p}: {existing} is not writable")
     p.parent.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def terminal_width() -> int | None:
+    """The terminal's columns ($COLUMNS first) when stdout is one; None (tables as wide as
+    they are) when it is a file or a pipe."""
+    import shutil
+
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns

@@ -18,6 +18,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
@@ -227,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         secrets = [s for s in secrets if any(p.principal in principals for p in s.paths)]
     aliases = key_aliases(snapshot)
     out = render_json(secrets, principals, aliases) if args.format == "json" else \
-        render_table(secrets, principals, aliases, why=args.why,
+        render_table(secrets, principals, aliases, why=args.why, width=terminal_width(),
                      replicas=len(report.replicas), single=bool(args.secret or args.region))
     sys.stdout.write(out)
     return 0
@@ -288,7 +289,9 @@ def _reach_line(r: Any) -> str:
 
 def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  aliases: dict[str, str] | None = None, *, why: bool,
-                 replicas: int = 0, single: bool = False) -> str:
+                 replicas: int = 0, single: bool = False, width: int | None = None) -> str:
+    """The access of each secret as text; in a terminal narrower than the principals' table
+    (``width``), one principal per line with its gates under it."""
     lines: list[str] = []
     principal = ", ".join(sorted(principals)) if principals is not None else None
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
@@ -320,7 +323,18 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  p.gates["scp"].status, _note(p)] for p in paths]
         table = tabulate(rows, headers=["principal", "decision", "resource", "key",
                                         "identity", "scp", "notes"], tablefmt="simple")
-        lines.extend("  " + line for line in table.splitlines())
+        if width is None or max(len(line) for line in table.splitlines()) + 2 <= width:
+            lines.extend("  " + line for line in table.splitlines())
+        else:
+            import textwrap
+
+            for principal_arn, decision, resource, key_gate, identity, scp, note in rows:
+                lines.append(f"  {principal_arn}: {decision}")
+                lines.extend(textwrap.wrap(
+                    f"resource {resource}, key {key_gate}, identity {identity}, scp {scp}"
+                    + (f"; {note}" if note else ""), width=max(40, width - 6),
+                    initial_indent="      ", subsequent_indent="      ",
+                    break_on_hyphens=False))
         if why:
             for p in paths:
                 lines.append(f"  why {p.principal}:")

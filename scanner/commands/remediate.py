@@ -9,12 +9,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scanner.commands._outputs import output_file
+from scanner.commands._outputs import output_file, terminal_width
 from scanner.errors import Interrupted, UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
@@ -167,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
         write_plan(plan_path, plan)
         write_renderings(plan_path, plan)
-    print(render_plan(plan, width=_terminal_width()))
+    print(render_plan(plan, width=terminal_width()))
     if not args.plan:
         print(f"\nplan saved to {plan_path} (also as .md and .html)")
     if not args.apply:
@@ -188,16 +187,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"journal: {result.journal_path} "
               f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
     return 0 if result.ok else 1
-
-
-def _terminal_width() -> int | None:
-    """The terminal's columns ($COLUMNS first) when stdout is one; None (tables as wide as they
-    are) when it is a file or a pipe."""
-    import shutil
-
-    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
-        return None
-    return shutil.get_terminal_size((100, 24)).columns
 
 
 def write_renderings(plan_path: str, plan: Plan) -> None:
