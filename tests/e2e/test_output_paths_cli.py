@@ -28,6 +28,9 @@ def a_file(tmp_path: Path) -> Path:
     (["remediate", "--in", "{tmp}", "--plan-out", "{file}/plan.json"], "--plan-out"),
     (["remediate", "--undo", "{tmp}/j.jsonl", "--journal", "{file}/undo.jsonl"], "--journal"),
     (["deploy-templates", "--out", "{file}/templates"], "--out"),
+    # checked before anything is delivered to Security Hub
+    (["export", "securityhub", "--findings", "{tmp}/findings.json", "--endpoint-url",
+      "http://127.0.0.1:9", "--report", "{file}/delivery.json"], "--report"),
 ])
 def test_an_output_under_a_file_is_one_line_naming_the_option(
         argv: list[str], flag: str, tmp_path: Path, a_file: Path,
