@@ -56,7 +56,7 @@ def add_collect_arguments(
     how.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
     how.add_argument("--endpoint-url", metavar="URL",
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
-    how.add_argument("--max-workers", type=int, default=8,
+    how.add_argument("--max-workers", type=int, default=8, metavar="N",
                      help="parallel account x region workers (default 8)")
     how.add_argument("--policy-tps", type=float, default=25.0, metavar="N",
                      help="GetResourcePolicy requests per second per account and Region "
