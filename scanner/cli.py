@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
+import threading
 from types import ModuleType
-from typing import Sequence
+from typing import Any, Sequence
 
 from scanner.errors import Interrupted, SecretgraphError
 
@@ -110,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    terminated: list[int] = []
+    previous = _stop_on_sigterm(terminated)
     try:
         return int(modules[args.command].run(args))
     except SecretgraphError as exc:
@@ -117,8 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:
         message = exc.message if isinstance(exc, Interrupted) else "interrupted"
+        if terminated:  # SIGTERM (systemd stop, timeout, kill): the same clean stop as Ctrl-C
+            message = "terminated" + message.removeprefix("interrupted")
         print(f"secretgraph {args.command}: {message}", file=sys.stderr)
-        return 130
+        return 143 if terminated else 130
     except BrokenPipeError:
         # the reader went away (`secretgraph rules list | head`): stop quietly, as CLI tools do;
         # stdout is pointed at /dev/null so the interpreter's final flush cannot fail again
@@ -141,6 +147,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:
         return _unexpected(args, exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm(terminated: list[int]) -> Any:
+    """SIGTERM stops a command the way Ctrl-C does (temporary folders removed, outputs and
+    history left as they were), then exits 143. Returns the handler it replaced (None when
+    not on the main thread, where Python cannot set one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: Any) -> None:
+        if not terminated:
+            terminated.append(signum)
+            raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
