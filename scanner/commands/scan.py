@@ -182,6 +182,10 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
     if args.processes > 1 and (args.snapshot is not None or args.from_parts is not None):
         raise UsageError("--processes applies to a scan that collects, not to "
                          "--snapshot or --from-parts")
+    if args.history and "://" not in args.history:  # a local SQLite file the scan writes
+        from scanner.commands._outputs import output_file
+
+        output_file(args.history, "--history")  # its folder created, as --out's is
     regions, all_regions = resolve_regions(
         args.regions, args.profile, required=args.snapshot is None and args.from_parts is None)
     return ScanOptions(

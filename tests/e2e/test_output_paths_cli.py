@@ -84,3 +84,14 @@ def test_any_file_the_system_refuses_is_one_line_without_a_traceback(
     assert main(["report", "--in", "somewhere"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "secretgraph report: error: /var/reports/findings.json: No space left on device"]
+
+
+def test_a_scan_history_in_a_new_folder_is_created_like_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    history = tmp_path / "state" / "secretgraph.db"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), "-q",
+                 "--history", str(history)]) in (0, 1)
+    assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
+    assert '"complete": true' in capsys.readouterr().out
