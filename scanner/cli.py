@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.message if isinstance(exc, Interrupted) else "interrupted"
         if terminated:  # SIGTERM (systemd stop, timeout, kill): the same clean stop as Ctrl-C
             message = "terminated" + message.removeprefix("interrupted")
-        print(f"secretgraph {args.command}: {message}", file=sys.stderr)
+        _error(args, f"secretgraph {args.command}: {message}", logging.WARNING)
         return 143 if terminated else 130
     except BrokenPipeError:
         # the reader went away (`secretgraph rules list | head`): stop quietly, as CLI tools do;
@@ -182,10 +182,16 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     return 2
 
 
-def _error(args: argparse.Namespace, line: str) -> None:
-    """The one error line (redacted, like every log line)."""
-    from scanner.logging_setup import redact
+def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> None:
+    """The one error line (redacted, like every log line); with --log-format json, one JSON
+    object like every other log line, so a log pipeline parses it too."""
+    from scanner.logging_setup import JsonFormatter, redact
 
+    if getattr(args, "log_format", "text") == "json":
+        record = logging.makeLogRecord({"name": "secretgraph", "msg": line, "levelno": level,
+                                        "levelname": logging.getLevelName(level)})
+        print(JsonFormatter().format(record), file=sys.stderr)
+        return
     print(redact(line), file=sys.stderr)
 
 

@@ -41,3 +41,19 @@ def test_a_yaml_syntax_error_says_what_is_wrong_not_only_where(
     assert err.startswith(f"secretgraph scan: error: {config}: not valid YAML (line 2): "
                           "expected ',' or ']'")
     assert len(err.splitlines()) == 1
+
+
+def test_with_json_logs_the_error_line_is_json_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A log pipeline reading --log-format json parses the line that says why the run
+    stopped, like every other line."""
+    import json
+
+    missing = tmp_path / "secretgraph.yaml"
+    code = main(_scan(tmp_path, "--config", str(missing), "--log-format", "json"))
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR"
+    assert entry["message"] == (f"secretgraph scan: error: {missing}: cannot read config: "
+                                "No such file or directory")
