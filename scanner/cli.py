@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
+import threading
 from types import ModuleType
-from typing import Sequence
+from typing import Any, Sequence
 
 from scanner.errors import Interrupted, SecretgraphError
 
@@ -110,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    terminated: list[int] = []
+    previous = _stop_on_sigterm(terminated)
     try:
         return int(modules[args.command].run(args))
     except SecretgraphError as exc:
@@ -117,8 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:
         message = exc.message if isinstance(exc, Interrupted) else "interrupted"
-        print(f"secretgraph {args.command}: {message}", file=sys.stderr)
-        return 130
+        if terminated:  # SIGTERM (systemd stop, timeout, kill): the same clean stop as Ctrl-C
+            message = "terminated" + message.removeprefix("interrupted")
+        _error(args, f"secretgraph {args.command}: {message}", logging.WARNING)
+        return 143 if terminated else 130
     except BrokenPipeError:
         # the reader went away (`secretgraph rules list | head`): stop quietly, as CLI tools do;
         # stdout is pointed at /dev/null so the interpreter's final flush cannot fail again
@@ -127,24 +133,65 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
-    except Exception as exc:  # a bug: one line, and the traceback only with --debug
+    except OSError as exc:
         from scanner.aws.errors import credentials_problem
 
-        problem = credentials_problem(exc, profile=getattr(args, "profile", None))
-        if problem:  # raised somewhere no command expected it: still one plain line
-            _error(args, f"secretgraph {args.command}: error: {problem}")
-            return 2
-        if args.debug:
-            raise
-        _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
-                     "(run with --debug for the traceback)")
+        if exc.filename is None or args.debug or credentials_problem(
+                exc, profile=getattr(args, "profile", None)):  # not about a file, or --debug
+            return _unexpected(args, exc)
+        # a file or folder the user named could not be read or written (a missing parent
+        # folder, a file where a folder should be, no permission, a full disk)
+        where = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else f"{exc.filename}"
+        _error(args, f"secretgraph {args.command}: error: {where}: "
+                     f"{exc.strerror or type(exc).__name__}")
         return 2
+    except Exception as exc:
+        return _unexpected(args, exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
-def _error(args: argparse.Namespace, line: str) -> None:
-    """The one error line (redacted, like every log line)."""
-    from scanner.logging_setup import redact
+def _stop_on_sigterm(terminated: list[int]) -> Any:
+    """SIGTERM stops a command the way Ctrl-C does (temporary folders removed, outputs and
+    history left as they were), then exits 143. Returns the handler it replaced (None when
+    not on the main thread, where Python cannot set one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
 
+    def stop(signum: int, frame: Any) -> None:
+        if not terminated:
+            terminated.append(signum)
+            raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
+    """A bug: one line, and the traceback only with --debug."""
+    from scanner.aws.errors import credentials_problem
+
+    problem = credentials_problem(exc, profile=getattr(args, "profile", None))
+    if problem:  # raised somewhere no command expected it: still one plain line
+        _error(args, f"secretgraph {args.command}: error: {problem}")
+        return 2
+    if args.debug:
+        raise exc
+    _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
+                 "(run with --debug for the traceback)")
+    return 2
+
+
+def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> None:
+    """The one error line (redacted, like every log line); with --log-format json, one JSON
+    object like every other log line, so a log pipeline parses it too."""
+    from scanner.logging_setup import JsonFormatter, redact
+
+    if getattr(args, "log_format", "text") == "json":
+        record = logging.makeLogRecord({"name": "secretgraph", "msg": line, "levelno": level,
+                                        "levelname": logging.getLevelName(level)})
+        print(JsonFormatter().format(record), file=sys.stderr)
+        return
     print(redact(line), file=sys.stderr)
 
 

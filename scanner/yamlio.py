@@ -21,8 +21,26 @@ def read_yaml(path: str | Path, what: str) -> Any:
         reason = getattr(exc, "strerror", None) or exc
         raise InputError(f"cannot read {what}: {reason}", path=str(p)) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InputError(f"not valid YAML{where}", path=str(p)) from None
+        problem = getattr(exc, "problem", None)
+        raise InputError(f"not valid YAML{where}{': ' + problem if problem else ''}",
+                         path=str(p)) from None
+
+
+class _Loader(yaml.SafeLoader):
+    """yaml.safe_load's loader, except that an impossible date (``expires: 2027-13-01``) is a
+    YAML error at its line rather than a bare ValueError from datetime."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid date ({exc})",
+                node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)

@@ -18,6 +18,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
@@ -114,10 +115,11 @@ def _closest(query: str, candidates: list[str]) -> str:
     return f"; closest: {', '.join(close)}" if close else ""
 
 
-def find_secret(report: Any, query: str, region: str | None = None) -> Any:
+def find_secret(report: Any, query: str, region: str | None = None,
+                flag: str = "--secret") -> Any:
     """The one secret (or replica) named by ``query``: ARN, name, or a unique prefix of
-    either. UsageError (exit 2) naming the closest matches, or the candidates when several
-    copies match."""
+    either. UsageError (exit 2, naming ``flag``, the option the user gave it with) naming the
+    closest matches, or the candidates when several copies match."""
     everything = list(report.secrets.values()) + list(report.replicas.values())
     if region:
         everything = [s for s in everything if s.region == region]
@@ -129,7 +131,7 @@ def find_secret(report: Any, query: str, region: str | None = None) -> Any:
         named = [s for s in everything
                  if (s.name or "").startswith(query) or s.secret_arn.startswith(query)]
         if len({s.name for s in named}) > 1 and not query.startswith("arn:"):
-            raise UsageError(f"--secret {query!r} is the prefix of several secrets ("
+            raise UsageError(f"{flag} {query!r} is the prefix of several secrets ("
                              f"{', '.join(sorted({s.name or s.secret_arn for s in named})[:6])})"
                              "; give more of the name or the ARN")
     primaries = [s for s in named if s.secret_arn in report.secrets]
@@ -138,11 +140,11 @@ def find_secret(report: Any, query: str, region: str | None = None) -> Any:
     if len(named) == 1:
         return named[0]
     if named:
-        raise UsageError(f"--secret {query!r} matches {len(named)} secrets; give the ARN or "
+        raise UsageError(f"{flag} {query!r} matches {len(named)} secrets; give the ARN or "
                          f"--region: {', '.join(sorted(s.secret_arn for s in named))}")
     names = [s.name for s in everything if s.name] + [s.secret_arn for s in everything]
     where = f" in {region}" if region else ""
-    raise UsageError(f"--secret {query!r}: no such secret{where} in the scan"
+    raise UsageError(f"{flag} {query!r}: no such secret{where} in the scan"
                      + _closest(query, names))
 
 
@@ -210,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     if prove:
         from scanner.policy.smt.render import prove_secret
 
-        target = find_secret(report, prove, args.region)
+        target = find_secret(report, prove, args.region, flag="--prove")
         named = find_principals(report, args.principal, snapshot) if args.principal else ()
         sys.stdout.write(prove_secret(graph, snapshot, settings, target, fmt=args.format,
                                       timeout_s=args.prove_timeout, principals=named))
@@ -226,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         secrets = [s for s in secrets if any(p.principal in principals for p in s.paths)]
     aliases = key_aliases(snapshot)
     out = render_json(secrets, principals, aliases) if args.format == "json" else \
-        render_table(secrets, principals, aliases, why=args.why,
+        render_table(secrets, principals, aliases, why=args.why, width=terminal_width(),
                      replicas=len(report.replicas), single=bool(args.secret or args.region))
     sys.stdout.write(out)
     return 0
@@ -287,7 +289,9 @@ def _reach_line(r: Any) -> str:
 
 def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  aliases: dict[str, str] | None = None, *, why: bool,
-                 replicas: int = 0, single: bool = False) -> str:
+                 replicas: int = 0, single: bool = False, width: int | None = None) -> str:
+    """The access of each secret as text; in a terminal narrower than the principals' table
+    (``width``), one principal per line with its gates under it."""
     lines: list[str] = []
     principal = ", ".join(sorted(principals)) if principals is not None else None
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
@@ -319,7 +323,18 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  p.gates["scp"].status, _note(p)] for p in paths]
         table = tabulate(rows, headers=["principal", "decision", "resource", "key",
                                         "identity", "scp", "notes"], tablefmt="simple")
-        lines.extend("  " + line for line in table.splitlines())
+        if width is None or max(len(line) for line in table.splitlines()) + 2 <= width:
+            lines.extend("  " + line for line in table.splitlines())
+        else:
+            import textwrap
+
+            for principal_arn, decision, resource, key_gate, identity, scp, note in rows:
+                lines.append(f"  {principal_arn}: {decision}")
+                lines.extend(textwrap.wrap(
+                    f"resource {resource}, key {key_gate}, identity {identity}, scp {scp}"
+                    + (f"; {note}" if note else ""), width=max(40, width - 6),
+                    initial_indent="      ", subsequent_indent="      ",
+                    break_on_hyphens=False))
         if why:
             for p in paths:
                 lines.append(f"  why {p.principal}:")

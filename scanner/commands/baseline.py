@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from scanner.commands._outputs import output_file
 from scanner.commands.history import add_history_argument
 from scanner.errors import InputError, UsageError
 from scanner.history.baseline import baseline_findings, init_baseline, load_baseline
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output_file)
     if out.exists() and not args.force:
         raise UsageError(f"--output-file {out} exists; pass --force to overwrite it")
+    output_file(out, "--output-file")  # before reading the scan: a bad path fails at once
     access, _snapshot = _source(args)
     text = init_baseline(access)
     out.write_text(text, encoding="utf-8")

@@ -22,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scanner.output_set import check_out_dir
+
+    check_out_dir(Path(args.out))  # a file, or under one: one line, exit 2
     for path in render_templates(args.out):
         print(path)
     return 0

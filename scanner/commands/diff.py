@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from scanner.commands._outputs import output_file
 from scanner.commands.history import add_history_argument
 from scanner.errors import InputError
 from scanner.history import open_store
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    target = output_file(args.output_file, "--output-file") if args.output_file else None
     store = open_store(args.history)
     records = store.list()
     complete = [r for r in records if r.complete]
@@ -55,9 +57,8 @@ def run(args: argparse.Namespace) -> int:
     drift = diff_scans(store.load(old_id), store.load(new_id))
     text = (json.dumps(drift.to_json(), indent=2, default=str) + "\n"
             if args.format == "json" else render_drift_text(drift))
-    if args.output_file:
-        with open(args.output_file, "w", encoding="utf-8") as fh:
-            fh.write(text)
+    if target is not None:
+        target.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
     return 0

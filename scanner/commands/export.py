@@ -115,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
         from scanner.aws.session import check_role_name
 
         check_role_name(args.role_name, "export --role-name")
+    if args.report:  # before delivering anything: a bad path must not fail after the import
+        from scanner.commands._outputs import output_file
+
+        output_file(args.report, "--report")
     findings, facts = build_payload(args)  # facts: current, archived, to_send
     targets = sorted({target_of(f) for f in findings})
     if args.dry_run:

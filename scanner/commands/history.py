@@ -9,6 +9,7 @@ import sys
 
 from tabulate import tabulate
 
+from scanner.commands._outputs import terminal_width
 from scanner.history import DEFAULT_HISTORY, open_store
 
 HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix)"
@@ -43,6 +44,17 @@ def run(args: argparse.Namespace) -> int:
              len(r.accounts), r.counts.get("critical", 0), r.counts.get("high", 0),
              r.counts.get("fail", 0), r.counts.get("unknown", 0), r.counts.get("coverage_gaps", 0)]
             for r in records]
-    print(tabulate(rows, headers=["scan", "started", "finished", "complete", "accounts",
-                                  "critical", "high", "fail", "unknown", "gaps"]))
+    table = tabulate(rows, headers=["scan", "started", "finished", "complete", "accounts",
+                                    "critical", "high", "fail", "unknown", "gaps"])
+    width = terminal_width()
+    if width is not None and max(len(line) for line in table.splitlines()) > width:
+        # the scan id holds its start time: the times give way, the counts stay
+        head = ["complete", "accts", "crit", "high", "fail", "unkn", "gaps"]
+        first = max(len(str(r[0])) for r in rows)
+        table = "\n".join(
+            [f"{'scan':<{first}}  " + " ".join(f"{h:>5}" if h != "complete" else h
+                                              for h in head)]
+            + [f"{r[0]:<{first}}  {r[3]:<8} " + " ".join(f"{v:>5}" for v in r[4:])
+               for r in rows])
+    print(table)
     return 0

@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from scanner.errors import InputError, SecretgraphError, UsageError
+from scanner.commands._outputs import output_file, terminal_width
+from scanner.errors import InputError, Interrupted, SecretgraphError, UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
@@ -96,7 +97,13 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
                          "terminal; review the plan and add --yes")
 
     def ask(question: str) -> bool:
-        answer = input(f"{question} Type 'yes' to continue: ")
+        # on stderr, the terminal: stdout may be a file (`--apply > apply.log`)
+        try:
+            print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
+            raise Interrupted("interrupted at the confirmation; nothing was changed") from None
         return answer.strip().lower() == "yes"
 
     return ask
@@ -120,9 +127,15 @@ def run(args: argparse.Namespace) -> int:
         if args.apply or args.plan or args.in_dir or args.findings or args.snapshot or \
                 args.history:
             raise UsageError("--undo JOURNAL takes no plan, input or --apply")
+        if args.journal:
+            output_file(args.journal, "--journal")
         return _run_undo(args)
     if args.yes and not args.apply:
         raise UsageError("--yes only makes sense with --apply or --undo")
+    if args.plan_out and not args.plan:  # checked before planning, created like --out
+        output_file(args.plan_out, "--plan-out")
+    if args.journal:
+        output_file(args.journal, "--journal")
     config = load_config(args.config)
     inputs: ScanInputs | None = None
     if args.history:
@@ -154,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
         write_plan(plan_path, plan)
         write_renderings(plan_path, plan)
-    print(render_plan(plan))
+    print(render_plan(plan, width=terminal_width()))
     if not args.plan:
         print(f"\nplan saved to {plan_path} (also as .md and .html)")
     if not args.apply:

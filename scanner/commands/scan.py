@@ -56,7 +56,7 @@ def add_collect_arguments(
     how.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
     how.add_argument("--endpoint-url", metavar="URL",
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
-    how.add_argument("--max-workers", type=int, default=8,
+    how.add_argument("--max-workers", type=int, default=8, metavar="N",
                      help="parallel account x region workers (default 8)")
     how.add_argument("--policy-tps", type=float, default=25.0, metavar="N",
                      help="GetResourcePolicy requests per second per account and Region "
@@ -182,6 +182,10 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
     if args.processes > 1 and (args.snapshot is not None or args.from_parts is not None):
         raise UsageError("--processes applies to a scan that collects, not to "
                          "--snapshot or --from-parts")
+    if args.history and "://" not in args.history:  # a local SQLite file the scan writes
+        from scanner.commands._outputs import output_file
+
+        output_file(args.history, "--history")  # its folder created, as --out's is
     regions, all_regions = resolve_regions(
         args.regions, args.profile, required=args.snapshot is None and args.from_parts is None)
     return ScanOptions(

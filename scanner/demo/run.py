@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, TextIO
+from typing import Any, Iterator, Mapping, TextIO
 
 from scanner.demo.estate import DemoEstate, seed
 from scanner.demo.expected import NOT_REPRESENTABLE, expected_unknowns
@@ -79,9 +79,10 @@ def scan_options(estate: DemoEstate, out_dir: Path, *, quiet: bool = False) -> S
 
 
 def scan_estate(estate: DemoEstate, out_dir: Path, *, out: TextIO | None = None,
-                quiet: bool = False) -> tuple[Analysis, float]:
+                quiet: bool = False, progress: Any = None) -> tuple[Analysis, float]:
+    """Scan the seeded estate (``progress``: the scan's progress display, as `scan` has)."""
     started = time.perf_counter()
-    analysis = run_scan(scan_options(estate, out_dir, quiet=quiet), out=out)
+    analysis = run_scan(scan_options(estate, out_dir, quiet=quiet), out=out, progress=progress)
     return analysis, time.perf_counter() - started
 
 
@@ -104,7 +105,7 @@ def demo_stack(endpoint_url: str | None = None) -> Iterator[str]:
 
 
 def seed_and_scan(endpoint_url: str, out_dir: Path, *, out: TextIO | None = None,
-                  quiet: bool = False) -> DemoResult:
+                  quiet: bool = False, progress: Any = None) -> DemoResult:
     """Seed the estate on ``endpoint_url``, scan it, write the reports and the expected file."""
     stream = out or sys.stdout
     started = time.perf_counter()
@@ -114,7 +115,8 @@ def seed_and_scan(endpoint_url: str, out_dir: Path, *, out: TextIO | None = None
         print(f"demo: moto on {endpoint_url}; seeded {len(estate.accounts)} accounts, "
               f"{sum(1 for k in estate.resources if k.startswith('secret:'))} secrets in "
               f"{seed_seconds:.1f}s ({estate.api_calls} API calls)", file=stream)
-    analysis, scan_seconds = scan_estate(estate, out_dir, out=out, quiet=quiet)
+    analysis, scan_seconds = scan_estate(estate, out_dir, out=out, quiet=quiet,
+                                         progress=progress)
     write_expected(estate, out_dir / EXPECTED_FILE)
     missing, unexpected = compare(estate, analysis)
     return DemoResult(estate=estate, analysis=analysis, missing=missing, unexpected=unexpected,

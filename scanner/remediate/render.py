@@ -20,15 +20,23 @@ def _resource(arn: str) -> str:
     return arn_resource(arn)
 
 
-def render_plan(plan: Plan, *, show_skipped: bool = True) -> str:
+def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = None) -> str:
+    """The plan as terminal text. ``width`` (the terminal's columns): a table that would be
+    wider is shown as a list instead, its long text wrapped to the width."""
     lines = [f"Plan {plan.plan_id} (created {plan.created_at}, scan {plan.estate.scan_id}, "
              f"organization {plan.estate.org_id or '-'}): {len(plan.changes)} change(s)"]
     if plan.changes:
         rows = [[i + 1, c.remediation_id, c.account_id, c.region, _resource(c.resource_arn),
                  c.summary, "yes" if c.reversible else "no"]
                 for i, c in enumerate(plan.changes)]
-        lines.append(tabulate(rows, headers=["#", "remediation", "account", "region", "resource",
-                                             "change", "undo"], tablefmt="simple"))
+        table = tabulate(rows, headers=["#", "remediation", "account", "region", "resource",
+                                        "change", "undo"], tablefmt="simple")
+        if _fits(table, width):
+            lines.append(table)
+        else:
+            for n, remediation, account, region, resource, summary, undo in rows:
+                lines.append(f"{n:>3}  {remediation}  {account} {region}  undo: {undo}")
+                lines.extend(_wrapped(f"{resource}: {summary}", width))
         for i, change in enumerate(plan.changes):
             lines.append("")
             lines.extend(render_change(i + 1, change))
@@ -36,8 +44,26 @@ def render_plan(plan: Plan, *, show_skipped: bool = True) -> str:
         lines.append("")
         lines.append(f"Not planned ({len(plan.skipped)}):")
         rows = [[s.rule_id, _resource(s.resource_arn), s.reason] for s in plan.skipped]
-        lines.append(tabulate(rows, headers=["rule", "resource", "why"], tablefmt="simple"))
+        table = tabulate(rows, headers=["rule", "resource", "why"], tablefmt="simple")
+        if _fits(table, width):
+            lines.append(table)
+        else:
+            for rule_id, resource, reason in rows:
+                lines.append(f"  {rule_id} on {resource}")
+                lines.extend(_wrapped(str(reason), width))
     return "\n".join(lines)
+
+
+def _fits(table: str, width: int | None) -> bool:
+    return width is None or max(len(line) for line in table.splitlines()) <= width
+
+
+def _wrapped(text: str, width: int | None, indent: str = "      ") -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=max(40, (width or 100) - len(indent)),
+                         initial_indent=indent, subsequent_indent=indent,
+                         break_on_hyphens=False) or [indent.rstrip()]
 
 
 def render_change(number: int, change: PlannedChange) -> list[str]:

@@ -1,0 +1,39 @@
+"""Single files a command writes (``--output-file``, ``--plan-out``, ``--journal``): checked
+before any work, their folder created like ``--out``'s; one line and exit 2 otherwise."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from scanner.errors import UsageError
+
+
+def output_file(path: str | Path, flag: str) -> Path:
+    """``path`` ready to be written: not a folder, under folders (created when missing)."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{flag} {p}: is a folder; name a file")
+    existing = p.absolute().parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {p}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {p}: {existing} is not writable")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def terminal_width() -> int | None:
+    """The terminal's columns ($COLUMNS first) when stdout is one; None (tables as wide as
+    they are) when it is a file or a pipe."""
+    import shutil
+
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns

@@ -1,0 +1,39 @@
+"""`secretgraph access` mistakes a user makes: the error names the option they typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.access_estate import APP_ROLE, allow_read_identity, estate, role, text
+from helpers.tty import run_in_tty
+
+from scanner.cli import main
+from scanner.snapshot_io import write_snapshot
+
+
+def test_an_unknown_secret_given_to_prove_is_reported_against_prove(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("z3")
+    write_snapshot(tmp_path / "snapshot.json.gz", estate(secret_policy=None))
+    assert main(["access", "--in", str(tmp_path), "--prove", "app/dbx"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("secretgraph access: error: --prove 'app/dbx': no such secret "
+                           "in the scan; closest: app/db"), line
+
+
+def test_who_can_read_fits_an_80_column_terminal(tmp_path: Path) -> None:
+    policy = text({"Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    write_snapshot(tmp_path / "snapshot.json.gz",
+                   estate(secret_policy=policy, principals=(role(APP_ROLE, allow_read_identity()),)))
+    run = run_in_tty(["access", "--in", str(tmp_path), "--secret", "app/db"], cols=80,
+                     timeout=120)
+    assert run.exit_code == 0, run.text
+    lines = run.text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"  {APP_ROLE}: "))
+    assert lines[at + 1].startswith("      resource ALLOWED, key UNKNOWN, identity ALLOWED, "
+                                    "scp ")  # the key policy of this estate was not read
+    assert [line for line in lines[at:] if len(line) > 80] == []
+    # a file or a pipe keeps the table (scripts parse it)
+    assert main(["access", "--in", str(tmp_path), "--secret", "app/db"]) == 0

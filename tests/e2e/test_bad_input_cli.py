@@ -1,0 +1,59 @@
+"""Bad input files as a user writes them: one line naming the file (and line or field),
+exit 2, never an internal error or a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+
+
+def _scan(tmp_path: Path, *extra: str) -> list[str]:
+    return ["scan", "--snapshot", str(tmp_path / "snapshot.json"), "--out",
+            str(tmp_path / "out"), "-q", *extra]
+
+
+def test_an_impossible_expiry_date_in_the_suppressions_names_the_file_and_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suppressions = tmp_path / "suppressions.yaml"
+    suppressions.write_text("suppressions:\n"
+                            "  - rule: secret-rotation-disabled\n"
+                            "    reason: legacy app retires in Q1\n"
+                            "    expires: 2027-13-01\n", encoding="utf-8")
+    code = main(_scan(tmp_path, "--suppressions", str(suppressions)))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == [
+        f"secretgraph scan: error: {suppressions}: not valid YAML (line 4): "
+        "'2027-13-01' is not a valid date (month must be in 1..12)"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_yaml_syntax_error_says_what_is_wrong_not_only_where(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text("required_replica_regions: [us-west-2\n", encoding="utf-8")
+    code = main(_scan(tmp_path, "--config", str(config)))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"secretgraph scan: error: {config}: not valid YAML (line 2): "
+                          "expected ',' or ']'")
+    assert len(err.splitlines()) == 1
+
+
+def test_with_json_logs_the_error_line_is_json_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A log pipeline reading --log-format json parses the line that says why the run
+    stopped, like every other line."""
+    import json
+
+    missing = tmp_path / "secretgraph.yaml"
+    code = main(_scan(tmp_path, "--config", str(missing), "--log-format", "json"))
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR"
+    assert entry["message"] == (f"secretgraph scan: error: {missing}: cannot read config: "
+                                "No such file or directory")

@@ -1,0 +1,40 @@
+"""`secretgraph demo` as a first-time user runs it: in an 80-column terminal, pressing Ctrl-C
+while it scans, or with -q in a script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers.tty import run_in_tty
+
+
+def test_on_a_terminal_the_demo_says_what_it_builds_shows_progress_and_stops_on_ctrl_c(
+        tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    run = run_in_tty(["demo", "--out", str(out)], ctrl_c_when=r"collect +\d+/\d+",
+                     timeout=240)
+    text = run.text
+    assert run.interrupted, text
+    # the first thing on the screen says what is being built (seeding takes a while)
+    assert text.lstrip().startswith("demo: starting moto on 127.0.0.1 and building the demo "
+                                    "organization"), text
+    assert "seeded 5 accounts" in text
+    assert run.exit_code == 130, text
+    assert "Traceback" not in text
+    assert text.rstrip().splitlines()[-1] == \
+        f"secretgraph demo: interrupted; nothing was written ({out} is as it was)"
+    assert not out.exists()
+
+
+def test_demo_quiet_prints_nothing_when_the_scan_matches(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "scanner", "demo", "-q", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr == ""
+    assert (out / "findings.json").is_file() and (out / "report.html").is_file()

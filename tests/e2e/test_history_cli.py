@@ -1,0 +1,27 @@
+"""`secretgraph history list` in an 80-column terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.access_estate import estate
+from helpers.tty import run_in_tty
+
+from scanner.cli import main
+from scanner.snapshot_io import write_snapshot
+
+
+def test_history_list_fits_80_columns_and_keeps_every_count(tmp_path: Path) -> None:
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    history = tmp_path / "h.db"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), "-q",
+                 "--history", str(history)]) in (0, 1)
+    run = run_in_tty(["history", "list", "--history", str(history)], cols=80, timeout=120)
+    assert run.exit_code == 0, run.text
+    lines = run.text.splitlines()
+    assert lines[0].split() == ["scan", "complete", "accts", "crit", "high", "fail", "unkn",
+                                "gaps"]
+    [row] = lines[1:]
+    assert row.split()[1:] == ["yes", "3", "0", "0", "1", "1", "0"]  # the estate's counts
+    assert [line for line in lines if len(line) > 80] == []

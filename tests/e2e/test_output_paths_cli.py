@@ -1,0 +1,97 @@
+"""Files a command writes, named the way users get them wrong: a folder, a path under a file,
+a folder that does not exist yet. One line naming the option and the path, exit 2, nothing
+half-written; a missing folder is created, as `--out` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.access_estate import estate
+
+from scanner import cli
+from scanner.cli import main
+from scanner.snapshot_io import write_snapshot
+
+
+@pytest.fixture()
+def a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a folder\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["diff", "--history", "{tmp}/h.db", "--output-file", "{file}/drift.json"], "--output-file"),
+    (["baseline", "init", "--snapshot", "{tmp}/s.json", "--output-file", "{file}/b.yaml"],
+     "--output-file"),
+    (["remediate", "--in", "{tmp}", "--plan-out", "{file}/plan.json"], "--plan-out"),
+    (["remediate", "--undo", "{tmp}/j.jsonl", "--journal", "{file}/undo.jsonl"], "--journal"),
+    (["deploy-templates", "--out", "{file}/templates"], "--out"),
+    # checked before anything is delivered to Security Hub
+    (["export", "securityhub", "--findings", "{tmp}/findings.json", "--endpoint-url",
+      "http://127.0.0.1:9", "--report", "{file}/delivery.json"], "--report"),
+])
+def test_an_output_under_a_file_is_one_line_naming_the_option(
+        argv: list[str], flag: str, tmp_path: Path, a_file: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    args = [a.format(tmp=tmp_path, file=a_file) for a in argv]
+    assert main(args) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    target = args[args.index(flag) + 1]
+    assert line.endswith(f"error: {flag} {target}: {a_file} is not a directory"), line
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["diff", "--history", "{tmp}/h.db", "--output-file", "{tmp}"], "--output-file"),
+    (["remediate", "--in", "{tmp}", "--plan-out", "{tmp}"], "--plan-out"),
+])
+def test_a_folder_given_for_an_output_file_is_one_line(
+        argv: list[str], flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = sorted(tmp_path.iterdir())
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith(f"error: {flag} {tmp_path}: is a folder; name a file"), line
+    assert sorted(tmp_path.iterdir()) == before  # no stray temporary file
+
+
+def test_deploy_templates_into_a_file_is_one_line(
+        a_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy-templates", "--out", str(a_file)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph deploy-templates: error: --out {a_file}: exists and is not a directory"]
+
+
+def test_a_missing_folder_of_an_output_file_is_created(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    target = tmp_path / "baselines" / "2026" / "access.yaml"
+    assert main(["baseline", "init", "--snapshot", str(snapshot),
+                 "--output-file", str(target)]) == 0
+    assert target.is_file()
+    assert capsys.readouterr().out.startswith(f"wrote {target}:")
+
+
+def test_any_file_the_system_refuses_is_one_line_without_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The safety net for a path no command checked: the OS error, naming the file."""
+    def full_disk(args: object) -> int:
+        raise OSError(28, "No space left on device", "/var/reports/findings.json")
+
+    _parser, modules = cli.build_parser()
+    monkeypatch.setattr(modules["report"], "run", full_disk)
+    assert main(["report", "--in", "somewhere"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "secretgraph report: error: /var/reports/findings.json: No space left on device"]
+
+
+def test_a_scan_history_in_a_new_folder_is_created_like_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    history = tmp_path / "state" / "secretgraph.db"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), "-q",
+                 "--history", str(history)]) in (0, 1)
+    assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
+    assert '"complete": true' in capsys.readouterr().out

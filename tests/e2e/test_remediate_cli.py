@@ -1,0 +1,74 @@
+"""`secretgraph remediate` (the plan, nothing applied) read in an 80-column terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers.access_estate import estate
+from helpers.tty import run_in_tty
+
+from scanner.cli import main
+from scanner.snapshot_io import write_snapshot
+
+PUBLIC = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "Everyone", "Effect": "Allow", "Principal": "*",
+     "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+
+
+def test_the_plan_summary_and_what_is_not_planned_fit_80_columns(tmp_path: Path) -> None:
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=PUBLIC))
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    run = run_in_tty(["remediate", "--in", str(scan_dir)], cols=80, timeout=120)
+    assert run.exit_code == 0, run.text
+    lines = run.text.splitlines()
+    summary = lines[1:lines.index(next(line for line in lines if line.startswith("[1] ")))]
+    not_planned = lines[lines.index(next(line for line in lines
+                                         if line.startswith("Not planned"))):
+                        lines.index(next(line for line in lines
+                                         if line.startswith("plan saved to ")))]
+    assert any("restrict-public-secret-policy" in line for line in summary)
+    assert any("secret-rotation-disabled" in line for line in not_planned)
+    too_wide = [line for line in summary + not_planned if len(line) > 80]
+    assert too_wide == [], "\n".join(too_wide)
+    assert "nothing was changed" in run.text
+
+
+
+# `remediate --apply` up to the question: the engine's checks of the live accounts (which
+# need the real resources) are replaced by asking the question as the engine does
+APPLY_UP_TO_THE_QUESTION = (
+    "-c",
+    "import sys\n"
+    "import scanner.commands.remediate as remediate\n"
+    "from scanner.cli import main\n"
+    "def apply_plan(plan, clients, *, confirm, **kwargs):\n"
+    "    confirm(f'Apply {len(plan.changes)} change(s) of plan {plan.plan_id} to 1 account(s)?')\n"
+    "    raise AssertionError('not interrupted')\n"
+    "remediate.apply_plan = apply_plan\n"
+    "sys.exit(main(sys.argv[1:]))\n")
+
+
+def test_the_apply_question_is_seen_when_stdout_goes_to_a_file(tmp_path: Path) -> None:
+    """`remediate --plan P --apply > apply.log`: the question is on the terminal, not in the
+    log, and Ctrl-C at it says that nothing was changed (exit 130, no traceback)."""
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=PUBLIC))
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    assert main(["remediate", "--in", str(scan_dir), "-q"]) == 0
+    log = tmp_path / "apply.log"
+    run = run_in_tty(["remediate", "--plan", str(scan_dir / "remediation-plan.json"), "--apply",
+                      "--remediation-role-name", "Remediator",
+                      "--endpoint-url", "http://127.0.0.1:9"],
+                     python=APPLY_UP_TO_THE_QUESTION, stdout_path=str(log),
+                     ctrl_c_when=r"Type 'yes' to continue: $", timeout=60)
+    assert run.interrupted, run.text
+    assert "Type 'yes' to continue:" in run.text
+    assert run.exit_code == 130, run.text
+    assert "Traceback" not in run.text
+    assert run.text.rstrip().splitlines()[-1] == \
+        "secretgraph remediate: interrupted at the confirmation; nothing was changed"
+    assert "Type 'yes'" not in log.read_text(encoding="utf-8")

@@ -1,0 +1,54 @@
+"""SIGTERM (systemd stopping the nightly unit, `timeout`, `kill`) stops a scan as cleanly as
+Ctrl-C: one line, no traceback, no temporary folder left, the outputs and the history as they
+were; exit 143 (128 + SIGTERM)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from e2e.test_scan_cli import ROLE, seed
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sigterm_mid_scan_exits_143_and_leaves_nothing_behind(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    seed(moto_endpoint)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "out"
+    history = work / "h.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--org", "--role-name", ROLE,
+         "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
+         "--max-workers", "1", "--endpoint-url", moto_endpoint, "--out", str(out),
+         "--format", "json,html", "--history", str(history)],
+        env=dict(os.environ, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp.glob("secretgraph-collect-*")):  # collecting now
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert stderr.strip().splitlines() == [
+        f"secretgraph scan: terminated; nothing was written ({out} is as it was)"]
+    assert stdout == ""
+    assert list(tmp.iterdir()) == []  # the collection folder was removed
+    assert [p.name for p in work.iterdir() if p.name != "h.db"] == []  # no staging folder
+    if history.exists():
+        from scanner.history import open_store
+
+        assert open_store(str(history)).list() == []
