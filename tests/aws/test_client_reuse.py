@@ -165,3 +165,14 @@ def test_collect_releases_every_account_once_its_work_is_done(
     assert accounts <= set(released)
     assert set(live_after) == {0}
     assert gc.get_freeze_count() == 0
+
+
+def test_clients_share_one_cache_of_event_name_aliases(mgmt_session: boto3.Session) -> None:
+    with mock_aws():
+        sessions = make(mgmt_session)
+        kms = sessions.client("kms", account_id=HOME, region=REGION)
+        ec2 = sessions.client("ec2", account_id=HOME, region="eu-west-1")
+        kms.list_keys()
+        # what one client aliased, the next one finds (botocore's copies start empty)
+        assert ec2.meta.events._alias_name_cache is kms.meta.events._alias_name_cache
+        assert "before-call.kms.ListKeys" in ec2.meta.events._alias_name_cache
