@@ -42,7 +42,7 @@ from scanner.aws.errors import AWS_ERRORS, classify
 from scanner.aws.executor import Executor, ThreadPoolExecutor
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.permissions import allowed_operations
-from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, Bucket, install_policy_pacing, make_bucket
+from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, make_bucket
 from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
@@ -271,7 +271,7 @@ def _part_names(regions: tuple[str, ...]) -> list[str]:
 
 
 def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
-                   pacing: Bucket | None = None, carry: "PolicyCarry | None" = None,
+                   carry: "PolicyCarry | None" = None,
                    clock: Callable[[], datetime.datetime] | None = None,
                    inner_workers: int = 4,
                    ) -> tuple[RegionSnapshot, list[CoverageEntry]]:
@@ -291,10 +291,8 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
         return Recorder(account_id=account_id, region=region, service=service)
 
     def client(service: str) -> Any:
-        made = sessions.client(service, account_id=account_id, region=region)
-        if pacing is not None and service == secretsmanager.SERVICE:
-            install_policy_pacing(made, pacing, account_id=account_id, region=region)
-        return made
+        # Secrets Manager's client paces GetResourcePolicy (the sessions' bucket)
+        return sessions.client(service, account_id=account_id, region=region)
 
     moment = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
     reuse: secretsmanager.Carry | None = None
@@ -398,7 +396,6 @@ class _Run:
         self.options = options
         self.sessions = sessions
         self.store = store
-        self.pacing = make_bucket(options.policy_tps, options.rate_dir)
         self.clock: Callable[[], datetime.datetime] | None = None
 
     def assume(self, account_id: str) -> tuple[str, bool]:
@@ -413,13 +410,7 @@ class _Run:
             return account_id, False
 
     def unit(self, item: tuple[str, str]) -> tuple[str, str, AccountStats, list[tuple[str, str]]]:
-        try:
-            return self._unit(item)
-        finally:
-            # botocore clients are reference cycles (their event handlers point back at them)
-            # and each holds a generated class of ~100 KB-2 MB: collect them now, or peak memory
-            # follows the garbage collector's schedule instead of the number of workers.
-            gc.collect()
+        return self._unit(item)
 
     def _unit(self, item: tuple[str, str]) -> tuple[str, str, AccountStats, list[tuple[str, str]]]:
         account_id, region = item
@@ -431,7 +422,7 @@ class _Run:
                     "iam": iam_json, "coverage": [to_jsonable(c) for c in coverage]})
                 return account_id, region, AccountStats(), []
             snapshot, coverage = collect_region(self.sessions, account_id, region,
-                                                pacing=self.pacing, carry=self.options.carry,
+                                                carry=self.options.carry,
                                                 clock=self.clock,
                                                 inner_workers=self.options.inner_workers)
         except SecretgraphError:
@@ -453,9 +444,10 @@ class _Run:
         replicas = secretsmanager.replica_arns_of_primaries(snapshot.secrets)
         return account_id, region, region_stats(snapshot.secrets), replicas
 
-    def replication(self, item: tuple[tuple[str, str], Mapping[str, Iterable[str]]]) -> None:
+    def replication(self, item: tuple[tuple[str, str], Mapping[str, Iterable[str]]]) -> str:
         """DescribeSecret for the primaries of one account-region that need it. ``item``:
-        ((account, region), primary ARN -> the scanned regions listing a replica of it)."""
+        ((account, region), primary ARN -> the scanned regions listing a replica of it).
+        Returns the account."""
         (account_id, region), listed = item
         part = self.store.get(account_id, region) or {}
         arns = [
@@ -465,7 +457,7 @@ class _Run:
                 required_regions=self.options.required_replica_regions)
         ]
         if not arns:
-            return
+            return account_id
         rec = Recorder(account_id=account_id, region=region, service=secretsmanager.SERVICE)
         try:
             client = self.sessions.client(secretsmanager.SERVICE, account_id=account_id,
@@ -482,6 +474,30 @@ class _Run:
                          for arn, value in patches.items()},
             "coverage": [to_jsonable(c) for c in rec.coverage],
         })
+        return account_id
+
+
+class _Release:
+    """Counts an account's units of work in one phase; after its last one the account's
+    clients are released (``AwsSessions.release``), so the clients alive follow the accounts
+    in flight, not the accounts scanned.
+
+    botocore clients are reference cycles (their event handlers point back at them) holding a
+    generated class of ~100 KB-2 MB each: the released ones are collected at once, or peak
+    memory would follow the garbage collector's schedule instead of the accounts in flight.
+    """
+
+    def __init__(self, sessions: AwsSessions, accounts: Iterable[str]) -> None:
+        self.sessions = sessions
+        self.left: dict[str, int] = {}
+        for account_id in accounts:
+            self.left[account_id] = self.left.get(account_id, 0) + 1
+
+    def done(self, account_id: str) -> None:
+        self.left[account_id] -= 1
+        if not self.left[account_id]:
+            self.sessions.release(account_id)
+            gc.collect()
 
 
 def _is_replica_json(secret: Mapping[str, Any]) -> bool:
@@ -579,6 +595,8 @@ def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
         external_id=options.external_id,
         sts_region=options.regions[0],
         clock=clock,
+        # the client-side pace of GetResourcePolicy, on every Secrets Manager client
+        pacing=make_bucket(options.policy_tps, options.rate_dir),
     )
 
 
@@ -632,6 +650,18 @@ def _collect_accounts(run: _Run, pool: Executor, account_ids: tuple[str, ...],
     """Phases 2-4 for ``account_ids``: assume, units of work, replication (parts in the store).
     Every phase stays inside one account, which is what lets shards split by account.
     ``progress`` (a scanner.progress.Progress) is told the phase and each account x Region."""
+    with run.sessions.settled_heap(COLLECTOR_SERVICES):
+        return _collect_accounts_settled(run, pool, account_ids, progress)
+
+
+#: The services of the per-account units of work (their models are loaded before any unit).
+COLLECTOR_SERVICES = (iam.SERVICE, ec2.SERVICE, secretsmanager.SERVICE, kms.SERVICE,
+                      lambda_.SERVICE, quotas.SERVICE)
+
+
+def _collect_accounts_settled(run: _Run, pool: Executor, account_ids: tuple[str, ...],
+                              progress: Any = None
+                              ) -> tuple[dict[str, bool], dict[str, AccountStats]]:
     options = run.options
     assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
     if progress is not None:
@@ -648,7 +678,9 @@ def _collect_accounts(run: _Run, pool: Executor, account_ids: tuple[str, ...],
     stats: dict[str, AccountStats] = {a: AccountStats() for a in account_ids}
     # (account, primary region) -> primary ARN -> scanned regions listing a replica
     replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
+    release = _Release(run.sessions, (account_id for account_id, _ in units()))
     for account_id, region, region_stat, replicas in pool.map_unordered(run.unit, units()):
+        release.done(account_id)
         stats[account_id] = stats[account_id].plus(region_stat)
         if progress is not None:
             progress.advance()
@@ -661,9 +693,10 @@ def _collect_accounts(run: _Run, pool: Executor, account_ids: tuple[str, ...],
         keys = [(a, r) for a in account_ids if assumed[a] for r in options.regions]
     else:
         keys = sorted(replicated)
-    for _ in pool.map_unordered(run.replication,
-                                ((key, replicated.get(key, {})) for key in keys)):
-        pass
+    release = _Release(run.sessions, (account_id for account_id, _ in keys))
+    for account_id in pool.map_unordered(run.replication,
+                                         ((key, replicated.get(key, {})) for key in keys)):
+        release.done(account_id)
     return assumed, stats
 
 

@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 import pytest
@@ -34,14 +34,15 @@ def secrets(snapshot: Snapshot) -> dict[str, Secret]:
 
 
 def run(tmp_path: Path, session: boto3.Session, name: str, *, carry: PolicyCarry | None = None,
-        at: datetime.datetime | None = None) -> tuple[Snapshot, int]:
+        at: datetime.datetime | None = None,
+        clock: Callable[[], datetime.datetime] | None = None) -> tuple[Snapshot, int]:
     counter = CallCounter()
     if carry is not None and at is not None:
         carry = dataclasses.replace(carry, now=at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     path = collect(CollectOptions(out=tmp_path / f"{name}.json.gz", regions=(REGION,),
                                   role_name=ROLE, org=True, max_attempts=1, carry=carry),
                    executor=SynchronousExecutor(), session_factory=lambda _: session,
-                   counter=counter)
+                   counter=counter, clock=clock)
     return read_snapshot(path), counter.counts().get(POLICY_CALL, 0)
 
 
@@ -71,7 +72,10 @@ def test_moto_does_not_move_last_changed_date_on_put_resource_policy() -> None:
 def test_unchanged_policies_are_carried_and_say_so(
         tmp_path: Path, estate: Any, scan_session: boto3.Session,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    first, reads = run(tmp_path, scan_session, "n1")
+    # LastChangedDate and read_at have whole seconds: a first read in the second the estate
+    # was made would not be newer than the change (so never carried); read two minutes later
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)
+    first, reads = run(tmp_path, scan_session, "n1", clock=lambda: later)
     assert reads == 2  # the two primary secrets of the security account
     read_at = {arn: s.read_at["resource_policy"] for arn, s in secrets(first).items()}
     assert set(read_at) == {estate.shared_secret_arn, estate.plain_secret_arn}
