@@ -1,6 +1,6 @@
 """The access analysis' graph I/O: what it reads of each secret (and its key) from the graph,
-and the CAN_READ edges it writes back (for the graph's readers: reports and ``report``; the
-rule engine reads the typed verdicts instead)."""
+and the Principal nodes of readers it adds (no verdict goes into the graph: rules, reports and
+``report`` read the typed verdicts)."""
 
 from __future__ import annotations
 
@@ -146,21 +146,13 @@ def key_nodes(graph: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:
             if attrs.get("kind") == NodeKind.KMS_KEY.value]
 
 
-def add_can_read_edges(graph: nx.MultiDiGraph, report: Mapping[str, SecretAccess]) -> None:
-    # paths sharing one verdict share its summary: one dict for all their edges (read-only by
-    # contract, like every graph attribute after the analysis)
-    statuses: dict[int, dict[str, str]] = {}
+def add_reader_nodes(graph: nx.MultiDiGraph, report: Mapping[str, SecretAccess]) -> None:
+    """A Principal node for every recorded reader the graph does not hold yet (a principal of
+    an account whose IAM was not read, an outsider, ``*``), so rules over principals see it.
+    The verdicts themselves stay in the typed report: no edge is written."""
     for sa in report.values():
         for p in sa.paths:
             if p.principal not in graph:
-                ptype = p.principal_type
                 graph.add_node(p.principal, kind=NodeKind.PRINCIPAL.value,
                                account_id=p.principal_account, region="global",
-                               principal_type=ptype, external=not p.in_zone)
-            gates = statuses.get(id(p.gates))
-            if gates is None:
-                gates = statuses[id(p.gates)] = p.gate_statuses()
-            graph.add_edge(p.principal, sa.secret_arn, key=EdgeKind.CAN_READ.value,
-                           kind=EdgeKind.CAN_READ.value, decision=p.decision,
-                           gates=gates, conditions=p.conditions, reasons=p.reasons,
-                           broken_at=p.broken_at, cross_account=p.cross_account)
+                               principal_type=p.principal_type, external=not p.in_zone)

@@ -660,9 +660,6 @@ def test_gate_case(case: GateCase) -> None:
     assert path.broken_at == case.broken_at, (case.cite, path.reasons)
     for name in case.conditions:
         assert name in path.conditions
-    edges = [d for src, _dst, d in graph.in_edges(SECRET_ARN, data=True)
-             if d["kind"] == "CAN_READ" and src == case.principal]
-    assert edges and edges[0]["decision"] == case.expect
 
 
 def test_corpus_size() -> None:
