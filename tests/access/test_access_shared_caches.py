@@ -162,13 +162,18 @@ def test_guardrails_shared_across_secrets_equal_per_secret_evaluation(
 
 
 def _synth(accounts: int, secrets: int, roles: int) -> Snapshot:
-    import sys
+    """bench/synth.py's organization (loaded by path: bench/ is not a test helper)."""
+    import importlib.util
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from bench.synth import make_snapshot
-
-    return make_snapshot(accounts=accounts, secrets_per_account=secrets, roles_per_account=roles)
+    path = Path(__file__).resolve().parents[2] / "bench" / "synth.py"
+    spec = importlib.util.spec_from_file_location("bench_synth", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    snap: Snapshot = module.make_snapshot(accounts=accounts, secrets_per_account=secrets,
+                                          roles_per_account=roles)
+    return snap
 
 
 @pytest.mark.parametrize("name", sorted(CONTROLS) + ["bench/synth.py"])
