@@ -39,6 +39,11 @@ _OUTSIDER_IDENTITY = IdentityResult(
 PairVerdict = tuple[Combined, bool]
 
 
+def _open(pkey: object) -> bool:
+    """A ``_pkey`` that says no Principal element singles the principal out."""
+    return isinstance(pkey, tuple) and pkey[0] == "-"
+
+
 class PairEvaluator:
     def __init__(self, settings: AccessSettings, identity: IdentityEvaluator,
                  guardrails: SharedGuardrails, contexts: Contexts, refs: PolicyRefs,
@@ -72,6 +77,9 @@ class PairEvaluator:
         self._shared_pairs: dict[tuple[object, ...], PairVerdict] = {}
         self._look_ids: dict[tuple[object, ...], int] = {}
         self._looks: dict[tuple[object, ...], int | None] = {}  # per secret
+        self._own_flags: dict[str, tuple[bool, bool]] = {}  # per secret
+        #: (look, principal ARN) -> verdict, for roles and users of the secret's own account
+        self._by_principal: dict[tuple[int, str], PairVerdict] = {}
 
     def end_secret(self) -> None:
         self._secret_cache.clear()
@@ -79,6 +87,7 @@ class PairEvaluator:
         self._rscopes.clear()
         self._shape_fps.clear()
         self._looks.clear()
+        self._own_flags.clear()
         self.guardrails.end_secret()
 
     def sm_request(self, p: Principal, sv: SecretView) -> Callable[[], Request]:
@@ -249,11 +258,23 @@ class PairEvaluator:
     # ------------------------------------------------------------------ the pair
     def verdict(self, p: Principal, sv: SecretView) -> PairVerdict:
         """The pair's combined gates and intent, shared by its class for this secret."""
-        pctx = self.contexts.principal(p)
         facts = p.facts
+        fast: tuple[int, str] | None = None
+        if facts.account_id == sv.account and facts.principal_type in ("role", "user") and \
+                not p.condition_keys:
+            # a role or user of the secret's own account: whether a policy of the secret
+            # singles it out is the same for all of them (``_own_open``); with a look, the
+            # principal and the look decide its class key, so the verdict is looked up first
+            look = self._look(p, sv, *self._own_open(sv))
+            if look is not None:
+                fast = (look, facts.arn)
+                hit = self._by_principal.get(fast)
+                if hit is not None:
+                    return hit
+        pctx = self.contexts.principal(p)
         pk_rp = self._pkey(sv.policy, facts) if sv.policy is not None else None
         pk_kp = self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None
-        look = self._look(p, sv, pk_rp, pk_kp)
+        look = self._look(p, sv, _open(pk_rp), _open(pk_kp))
         cache = self._pair_cache if look is None else self._shared_pairs
         ck = self._class_key(p, sv, pctx, pk_rp, pk_kp, sv.arn if look is None else look)
         hit = cache.get(ck)
@@ -261,9 +282,26 @@ class PairEvaluator:
             hit = self._evaluate_class(p, sv, pctx, facts.account_id != sv.account, pk_rp,
                                        pk_kp)
             cache[ck] = hit
+        if fast is not None and look is not None:
+            self._by_principal[fast] = hit
         return hit
 
-    def _look(self, p: Principal, sv: SecretView, pk_rp: object, pk_kp: object) -> int | None:
+    def _own_open(self, sv: SecretView) -> tuple[bool, bool]:
+        """Whether the secret's resource policy and key policy leave a role or user of the
+        secret's own account unnamed (``_pkey`` gives it the "-" key): no NotPrincipal or
+        unrecognised entry, no ARN of that account, not the account itself."""
+        hit = self._own_flags.get(sv.arn)
+        if hit is None:
+            def unnamed(policy: Policy | None) -> bool:
+                if policy is None:
+                    return False
+                refs = self.refs(policy)
+                return not refs.per_principal and sv.account not in refs.arn_accounts and \
+                    sv.account not in refs.account_entries
+            hit = self._own_flags[sv.arn] = (unnamed(sv.policy), unnamed(sv.key_policy))
+        return hit
+
+    def _look(self, p: Principal, sv: SecretView, open_rp: bool, open_kp: bool) -> int | None:
         """For a principal of the secret's own account whose gates see the secret only through
         values other secrets share, an id of those values: the secret's resource policy as an
         unnamed principal sees it (its open statements, which of their Resource patterns the
@@ -278,8 +316,6 @@ class PairEvaluator:
         see the ARN itself."""
         if p.facts.account_id != sv.account or p.condition_keys:
             return None
-        open_rp = isinstance(pk_rp, tuple) and pk_rp[0] == "-"
-        open_kp = isinstance(pk_kp, tuple) and pk_kp[0] == "-"
         lk = (p.signature, open_rp, open_kp)
         if lk in self._looks:
             return self._looks[lk]
