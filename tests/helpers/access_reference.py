@@ -13,7 +13,8 @@ from scanner.access.report import AccessReport, path_dict
 
 
 def use_reference_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No pair verdict shared across secrets (``_look``), no resource-policy result shared
+    """No pair verdict shared across secrets (``_look``; also the (look, principal) look-up
+    of own-account roles and users, which goes through it), no resource-policy result shared
     across policies naming the same principal (``_named_key``). (Guardrail answers shared
     across secrets are compared with per-secret ones in test_access_shared_caches.py.)"""
     monkeypatch.setattr(PairEvaluator, "_look", lambda self, *args: None)
