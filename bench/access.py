@@ -184,7 +184,7 @@ def main() -> int:
     print(f"synthesise {t1 - t0:.2f}s  build_graph {t2 - t1:.2f}s  "
           f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU")
     print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}  "
-          f"CAN_READ edges {sum(1 for *_, k in graph.edges(keys=True) if k == 'CAN_READ'):,}")
+          f"graph nodes {graph.number_of_nodes():,}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
           f"(snapshot + graph + report)")
     if args.no_json:

@@ -83,10 +83,10 @@ def bench_html(n: int, browser: bool) -> bool:
     document = synthetic_document(n)
     snap = make_snapshot(accounts=50, secrets_per_account=10, roles_per_account=5)
     graph = build_graph(snap)
-    analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
     render_html({"findings": [], "scan": {}}, graph=None)  # template compiled once per process
     t0, c0 = time.perf_counter(), time.process_time()
-    html = render_html(document, graph=graph)
+    html = render_html(document, graph=graph, access=access)
     render_s, render_cpu = time.perf_counter() - t0, time.process_time() - c0
     size_mb = len(html.encode("utf-8")) / 1e6
     ok = render_s <= 5 and size_mb <= 20

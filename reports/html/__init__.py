@@ -133,7 +133,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         summary_line=summary_line(document),
         trust_zone_line=trust_zone_line(document),
         reach=build_reach(access),
-        access=build_access_view(graph, account_names=names, account_ous=ous),
+        access=build_access_view(graph, access, account_names=names, account_ous=ous),
         verdicts=VERDICTS,
         network=build_network(graph, document, central_account=scan.get("central_account"),
                               account_names=names),

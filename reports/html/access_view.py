@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import networkx as nx
 
 from reports._common import account_label, short_resource, truncate
-from reports.html.viewmodel import _edge_state, _kind
+from scanner.access.verdicts import AccessPath
 from scanner.policy.arn import principal_account
+
+if TYPE_CHECKING:
+    from scanner.access.report import AccessReport
 
 #: per group, at most this many principal x secret pairs are listed (broken first)
 PAIRS_PER_GROUP = 60
@@ -90,76 +93,84 @@ class AccessView:
     ous: list[OuSummary] = field(default_factory=list)
 
 
-def _conditions_text(data: Mapping[str, Any]) -> str:
-    return ", ".join(map(str, data.get("conditions") or ()))
-
-
-def _reader_class(principal: str, node: Mapping[str, Any], data: Mapping[str, Any],
-                  names: Mapping[str, str], ous: Mapping[str, str]) -> tuple[str, str, str, str]:
-    """(group key, label, kind, OU) for a reader. A principal class from the access analysis
-    (``principal_class`` on the node or the edge: everyone / organization) wins."""
-    cls = str(data.get("principal_class") or node.get("principal_class") or "").lower()
-    conditions = _conditions_text(data).lower()
-    if cls in ("organization", "org", "whole-organization") or (
-            principal == "*" and any(k in conditions for k in _ORG_KEYS)):
-        return "class:organization", "whole organization (any principal in it)", "org", ""
-    if cls in ("everyone", "public", "anyone") or principal == "*":
+def _reader_class(path: AccessPath, node: Mapping[str, Any], names: Mapping[str, str],
+                  ous: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """(group key, label, kind, OU) for a reader: everyone (``*``), the whole organization
+    (``*`` narrowed by an organization condition), an account outside the trust zone, or an
+    account of the organization."""
+    principal = path.principal
+    if principal == "*":
+        conditions = ", ".join(path.conditions).lower()
+        if any(k in conditions for k in _ORG_KEYS):
+            return "class:organization", "whole organization (any principal in it)", "org", ""
         return "class:everyone", "everyone (public)", "public", ""
-    acct = str(node.get("account_id") or principal_account(principal) or "")
-    if node.get("external"):  # outside the trust zone (the access analysis decides)
+    acct = str(node.get("account_id") or path.principal_account or
+               principal_account(principal) or "")
+    if node.get("external") or (not node and not path.in_zone):
+        # outside the trust zone (the access analysis decides)
         return f"outside:{acct}", f"{acct or principal} (outside the organization)", \
             "outside", ""
     return f"account:{acct}", account_label(acct, names.get(acct)), "account", ous.get(acct, "")
 
 
-def build_access_view(graph: nx.MultiDiGraph | None, *, account_names: Mapping[str, str],
+def path_state(p: AccessPath) -> str:
+    """allowed | conditional | broken (some gates allow, another blocks an intended read) |
+    denied."""
+    if p.decision == "ALLOWED":
+        return "allowed"
+    if p.decision == "CONDITIONAL":
+        return "conditional"
+    return "broken" if p.broken_at else "denied"
+
+
+def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None, *,
+                      account_names: Mapping[str, str],
                       account_ous: Mapping[str, str] | None = None) -> AccessView:
-    if graph is None:
+    """The view of the access analysis' typed verdicts (``access``); the graph only names the
+    principals and secrets."""
+    if access is None:
         return AccessView(groups=[], totals={}, filter_counts={}, available=False)
     ous = account_ous or {}
-    best: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
     rank = {"broken": 0, "allowed": 1, "conditional": 2}
-    for u, v, data in graph.edges(data=True):
-        if _kind(data) != "CAN_READ":
-            continue
-        state = _edge_state(data)
-        if state not in rank:
-            continue
-        old = best.get((u, v))
-        if old is None or rank[state] < rank[old[0]]:
-            best[(u, v)] = (state, data)
-    nodes = graph.nodes
+    # one verdict per (principal, secret): the last path recorded for the pair
+    best: dict[tuple[str, str], tuple[str, AccessPath]] = {}
+    for sa in access.secrets.values():
+        for rec in sa.paths:
+            state = path_state(rec)
+            if state in rank:
+                best[(rec.principal, sa.secret_arn)] = (state, rec)
+            else:
+                best.pop((rec.principal, sa.secret_arn), None)
+    nodes: Any = graph.nodes if graph is not None else {}
     groups: dict[str, AccessGroup] = {}
-    members: dict[str, list[tuple[str, str, str, Mapping[str, Any]]]] = defaultdict(list)
-    for (p, s), (state, data) in best.items():
-        node = nodes[p] if p in graph else {}
-        key, label, kind, ou = _reader_class(p, node, data, account_names, ous)
+    members: dict[str, list[tuple[str, str, str, AccessPath]]] = defaultdict(list)
+    for (p, s), (state, path) in best.items():
+        node = nodes[p] if p in nodes else {}
+        key, label, kind, ou = _reader_class(path, node, account_names, ous)
         if key not in groups:
             groups[key] = AccessGroup(key=key, label=label, kind=kind, ou=ou,
                                       counts={"broken": 0, "allowed": 0, "conditional": 0},
                                       principals=0, secrets=0)
         groups[key].counts[state] += 1
-        members[key].append((p, s, state, data))
+        members[key].append((p, s, state, path))
     for key, pairs in members.items():
         group = groups[key]
         group.principals = len({p for p, _, _, _ in pairs})
         group.secrets = len({s for _, s, _, _ in pairs})
         pairs.sort(key=lambda t: (rank[t[2]], t[0], t[1]))
-        for p, s, state, data in pairs[:PAIRS_PER_GROUP]:
-            pnode = nodes[p] if p in graph else {}
-            snode = nodes[s] if s in graph else {}
+        for p, s, state, path in pairs[:PAIRS_PER_GROUP]:
+            pnode = nodes[p] if p in nodes else {}
+            snode = nodes[s] if s in nodes else {}
             sacct = str(snode.get("account_id") or "")
             secret = str(snode.get("name") or short_resource(s))
             if sacct:
                 secret += f" · {account_names.get(sacct) or sacct}"
             why = ""
             if state == "broken":
-                blocked = ", ".join(map(str, data.get("broken_at") or ())) or ", ".join(
-                    g for g, val in (data.get("gates") or {}).items()
-                    if str(val).upper() not in ("ALLOWED", "CONDITIONAL", "NOT_APPLICABLE"))
+                blocked = ", ".join(path.broken_at)
                 why = f"blocked by {blocked}" if blocked else "blocked"
             elif state == "conditional":
-                why = "if " + (_conditions_text(data) or "a condition holds")
+                why = "if " + (", ".join(path.conditions) or "a condition holds")
             group.pairs.append(Pair(
                 principal=truncate(str(pnode.get("name") or (
                     "*" if p == "*" else short_resource(p))), 80, "…"),

@@ -1,7 +1,6 @@
-"""analyze_access: who can read each secret, gate by gate; CAN_READ edges; per-secret summary.
+"""analyze_access: who can read each secret, gate by gate; per-secret summary.
 
-The pieces: scanner.access.graph_io (what is read from the graph, the CAN_READ edges written
-back), scanner.access.classes (groups and equivalence classes of principals),
+The pieces: scanner.access.graph_io (what is read from the graph, the reader nodes added), scanner.access.classes (groups and equivalence classes of principals),
 scanner.access.pair_eval (one pair's gates), scanner.access.guard_share (guardrail answers
 shared across secrets), scanner.access.secret_eval (one secret's paths, classes, grants),
 scanner.access.key_report (per key) and scanner.access.verdicts (the typed results).
@@ -17,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from scanner.access.classes import ClassIndex, Contexts, Interner, PolicyRefs
-from scanner.access.graph_io import SecretView, add_can_read_edges, key_nodes, secret_views
+from scanner.access.graph_io import SecretView, add_reader_nodes, key_nodes, secret_views
 from scanner.access.guard_share import SharedGuardrails
 from scanner.access.identity import IdentityEvaluator, PrincipalIndex
 from scanner.access.key_report import identity_wildcards, key_access
@@ -31,7 +30,8 @@ from scanner.model import Snapshot
 
 def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
                    settings: AccessSettings) -> AccessReport:
-    """Evaluate every (principal, secret) pair worth considering; add CAN_READ edges.
+    """Evaluate every (principal, secret) pair worth considering. The verdicts are the typed
+    report; the graph only gains a Principal node for each reader it did not hold.
 
     The cyclic garbage collector is paused meanwhile: the analysis allocates many small,
     acyclic, long-lived objects, and repeated full collections would dominate its run time.
@@ -71,7 +71,7 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
             by_key.setdefault(sv.key_arn, []).append(sv)
     keys: dict[str, KeyAccess] = {node: key_access(node, attrs, by_key.get(node, []), settings)
                                   for node, attrs in key_nodes(graph)}
-    add_can_read_edges(graph, secrets)
+    add_reader_nodes(graph, secrets)
     problems = tuple(f"{arn}: {p}" for arn, s in secrets.items() for p in s.problems)
     return AccessReport(secrets=secrets, replicas=replicas, keys=keys,
                         identity_wildcards=tuple(identity_wildcards(ev.index)),

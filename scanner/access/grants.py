@@ -10,6 +10,7 @@ reported). A grant to an account or principal outside the trust zone and the all
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from scanner.access.context import PrincipalFacts, principal_context
 from scanner.access.settings import AccessSettings
@@ -86,6 +87,13 @@ def _probe(account: str, settings: AccessSettings, action: str, resource: str,
                    absent=frozenset(absent), excluded=excluded)
 
 
+@lru_cache(maxsize=8)
+def first_account(accounts: frozenset[str]) -> str | None:
+    """The lowest account id of the set (a stand-in member of the organization); once per set,
+    not once per secret (a frozenset's hash is computed once)."""
+    return min(accounts, default=None)
+
+
 def policy_grants(policy: Policy | None, *, source: str, action: str, resource: str,
                   settings: AccessSettings, extra_context: dict[str, tuple[str, ...]],
                   kind: PolicyKind = PolicyKind.RESOURCE) -> list[Grant]:
@@ -108,7 +116,7 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
         return "not-allow-listed" if listed_accounts else "outside-organization"
 
     out: list[Grant] = []
-    member = next(iter(sorted(settings.org_account_ids)), None)
+    member = first_account(settings.org_account_ids)
     for st in policy.statements:
         if st.effect != "Allow" or not _acts(st, action) or st.problems:
             continue

@@ -1,6 +1,6 @@
 """The access analysis' graph I/O: what it reads of each secret (and its key) from the graph,
-and the CAN_READ edges it writes back (for the graph's readers: reports and ``report``; the
-rule engine reads the typed verdicts instead)."""
+and the Principal nodes of readers it adds (no verdict goes into the graph: rules, reports and
+``report`` read the typed verdicts)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import networkx as nx
 from scanner.policy.arn import arn_account, arn_region, parse_arn, with_region
 from scanner.access.context import resource_context
 from scanner.access.gates import KeyFacts
-from scanner.access.grants import named_principals
+from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import SecretAccess
 from scanner.graph.schema import EdgeKind, NodeKind
@@ -48,7 +48,9 @@ class SecretView:
     """The facts about one secret (and its key) that every pair needs, computed once."""
 
     def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
-                 key_attrs: dict[str, Any] | None, settings: AccessSettings) -> None:
+                 key_attrs: dict[str, Any] | None, settings: AccessSettings,
+                 named: Callable[[Policy | None, str], NamedPrincipals] = named_principals
+                 ) -> None:
         self.arn = arn
         #: the secret whose resource policy this view carries (itself, or a replica's primary)
         self.primary_arn: str = str(attrs.get("primary_arn") or arn)
@@ -90,8 +92,8 @@ class SecretView:
                 else "key policy not collected"
         self.key_facts = KeyFacts(aws_managed=self.aws_managed, usable=usable,
                                   policy_result=None, reason=reason)
-        self.named = named_principals(self.policy, settings.action)
-        self.key_named = named_principals(self.key_policy, settings.decrypt_action)
+        self.named = named(self.policy, settings.action)
+        self.key_named = named(self.key_policy, settings.decrypt_action)
         self.uses_kms = not self.aws_managed and bool(self.key_arn)
         self.rctx_sm = resource_context(account_id=self.account, region=self.region,
                                         tags=self.tags, settings=settings, kms=False,
@@ -108,11 +110,32 @@ class SecretView:
         self.policy_keys: frozenset[str] = frozenset(keys)
 
 
-def _key_of(graph: nx.MultiDiGraph, node: str) -> tuple[str | None, dict[str, Any] | None]:
-    for _, dst, data in graph.out_edges(node, data=True):
-        if data.get("kind") == EdgeKind.ENCRYPTED_BY.value:
-            return dst, dict(graph.nodes[dst])
-    return None, None
+class _Shared:
+    """What secrets sharing a key or a policy document share: the key node's attributes (one
+    copy per key) and each policy's named principals (per parsed policy and action)."""
+
+    def __init__(self, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
+        self._keys: dict[str, dict[str, Any]] = {}
+        #: by id() of a parsed policy that a SecretView keeps alive for the whole analysis
+        self._named: dict[tuple[int, str], tuple[Policy | None, NamedPrincipals]] = {}
+
+    def key_of(self, node: str) -> tuple[str | None, dict[str, Any] | None]:
+        graph = self.graph
+        for _, dst, data in graph.out_edges(node, data=True):
+            if data.get("kind") == EdgeKind.ENCRYPTED_BY.value:
+                attrs = self._keys.get(dst)
+                if attrs is None:
+                    attrs = self._keys[dst] = dict(graph.nodes[dst])
+                return dst, attrs
+        return None, None
+
+    def named(self, policy: Policy | None, action: str) -> NamedPrincipals:
+        ck = (id(policy), action)
+        hit = self._named.get(ck)
+        if hit is None or hit[0] is not policy:
+            hit = self._named[ck] = (policy, named_principals(policy, action))
+        return hit[1]
 
 
 def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
@@ -121,11 +144,13 @@ def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
     and is encrypted by its own key in its own region."""
     views: list[SecretView] = []
     replicas: list[SecretView] = []
+    shared = _Shared(graph)
     for node, attrs in graph.nodes(data=True):
         kind = attrs.get("kind")
         if kind == NodeKind.SECRET.value:
-            key_id, key_attrs = _key_of(graph, node)
-            views.append(SecretView(node, dict(attrs), key_id, key_attrs, settings))
+            key_id, key_attrs = shared.key_of(node)
+            views.append(SecretView(node, attrs, key_id, key_attrs, settings,
+                                    shared.named))
         elif kind == NodeKind.SECRET_REPLICA.value:
             primary = attrs.get("primary_arn")
             if not primary or primary not in graph:
@@ -136,8 +161,9 @@ def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
             merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
             arn = attrs.get("replica_arn") or (with_region(str(primary), region)
                                                if parse_arn(str(primary)) else node)
-            key_id, key_attrs = _key_of(graph, node)
-            replicas.append(SecretView(str(arn), merged, key_id, key_attrs, settings))
+            key_id, key_attrs = shared.key_of(node)
+            replicas.append(SecretView(str(arn), merged, key_id, key_attrs, settings,
+                                       shared.named))
     return views, replicas
 
 
@@ -146,21 +172,13 @@ def key_nodes(graph: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:
             if attrs.get("kind") == NodeKind.KMS_KEY.value]
 
 
-def add_can_read_edges(graph: nx.MultiDiGraph, report: Mapping[str, SecretAccess]) -> None:
-    # paths sharing one verdict share its summary: one dict for all their edges (read-only by
-    # contract, like every graph attribute after the analysis)
-    statuses: dict[int, dict[str, str]] = {}
+def add_reader_nodes(graph: nx.MultiDiGraph, report: Mapping[str, SecretAccess]) -> None:
+    """A Principal node for every recorded reader the graph does not hold yet (a principal of
+    an account whose IAM was not read, an outsider, ``*``), so rules over principals see it.
+    The verdicts themselves stay in the typed report: no edge is written."""
     for sa in report.values():
         for p in sa.paths:
             if p.principal not in graph:
-                ptype = p.principal_type
                 graph.add_node(p.principal, kind=NodeKind.PRINCIPAL.value,
                                account_id=p.principal_account, region="global",
-                               principal_type=ptype, external=not p.in_zone)
-            gates = statuses.get(id(p.gates))
-            if gates is None:
-                gates = statuses[id(p.gates)] = p.gate_statuses()
-            graph.add_edge(p.principal, sa.secret_arn, key=EdgeKind.CAN_READ.value,
-                           kind=EdgeKind.CAN_READ.value, decision=p.decision,
-                           gates=gates, conditions=p.conditions, reasons=p.reasons,
-                           broken_at=p.broken_at, cross_account=p.cross_account)
+                               principal_type=p.principal_type, external=not p.in_zone)

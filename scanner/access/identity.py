@@ -193,8 +193,8 @@ class IdentityEvaluator:
             self._patterns[pk] = patterns
         return patterns
 
-    def _fingerprint(self, principal: Principal, action: str,
-                     resource: str) -> tuple[bool, ...] | None:
+    def fingerprint(self, principal: Principal, action: str,
+                    resource: str) -> tuple[bool, ...] | None:
         """What the principal's documents can see of ``resource``: which of their Resource /
         NotResource patterns (of statements that can apply to ``action``) match it. Two
         resources with the same fingerprint get the same answer from documents that use no
@@ -228,7 +228,7 @@ class IdentityEvaluator:
                 proj = request.projection(principal.condition_keys)
             key: tuple[object, ...] = (principal.signature, action, resource, scope, proj)
         else:
-            fp = self._fingerprint(principal, action, resource)
+            fp = self.fingerprint(principal, action, resource)
             key = (principal.signature, action, resource, scope) if fp is None else \
                 (principal.signature, action, "fingerprint", fp)
         hit = self._cache.get(key)

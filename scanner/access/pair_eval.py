@@ -23,6 +23,7 @@ from scanner.policy.arn import arn_resource
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy
+from scanner.policy.principals import principal_index
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri
 
@@ -36,6 +37,11 @@ _OUTSIDER_IDENTITY = IdentityResult(
 
 #: a pair verdict: the combined gates and whether the read was intended
 PairVerdict = tuple[Combined, bool]
+
+
+def _open(pkey: object) -> bool:
+    """A ``_pkey`` that says no Principal element singles the principal out."""
+    return isinstance(pkey, tuple) and pkey[0] == "-"
 
 
 class PairEvaluator:
@@ -60,12 +66,28 @@ class PairEvaluator:
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
         self._union: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._probe: dict[tuple[object, ...], bool] = {}
+        #: resource-policy results for principals a Principal element names, shared across
+        #: policies that differ only in the other names (``_named_key``)
+        self._named_cache: dict[tuple[object, ...], PolicyResult] = {}
+        self._plains: dict[int, tuple[int, tuple[tuple[frozenset[str], frozenset[str]] | None,
+                                                 ...], tuple[str, ...]] | None] = {}
+        self._bodies: dict[tuple[object, ...], int] = {}
+        #: pair verdicts shared across secrets (principals of the secret's own account that no
+        #: policy of it singles out), keyed by the secret's look (``_look``) instead of its ARN
+        self._shared_pairs: dict[tuple[object, ...], PairVerdict] = {}
+        self._look_ids: dict[tuple[object, ...], int] = {}
+        self._looks: dict[tuple[object, ...], int | None] = {}  # per secret
+        self._own_flags: dict[str, tuple[bool, bool]] = {}  # per secret
+        #: (look, principal ARN) -> verdict, for roles and users of the secret's own account
+        self._by_principal: dict[tuple[int, str], PairVerdict] = {}
 
     def end_secret(self) -> None:
         self._secret_cache.clear()
         self._pair_cache.clear()
         self._rscopes.clear()
         self._shape_fps.clear()
+        self._looks.clear()
+        self._own_flags.clear()
         self.guardrails.end_secret()
 
     def sm_request(self, p: Principal, sv: SecretView) -> Callable[[], Request]:
@@ -76,7 +98,8 @@ class PairEvaluator:
 
     # ------------------------------------------------------------------ policy results
     def _policy_result(self, policy: Policy, tag: str, sv: SecretView, pkey: object,
-                       pctx: PrincipalContext, make: Callable[[], Request]) -> PolicyResult:
+                       pctx: PrincipalContext, make: Callable[[], Request],
+                       facts: PrincipalFacts) -> PolicyResult:
         """``pkey``: what the policy's Principal elements tell apart about the principal
         (``_pkey``, computed once per pair by the caller)."""
         keys = self.contexts.keys(policy.condition_keys)
@@ -91,13 +114,74 @@ class PairEvaluator:
             key: tuple[object, ...] = (shape, tag, fp, rvals, pkey, proj)
             cache = self._shape_cache
         else:
-            key = (id(policy), tag, rscope, pkey, proj)
-            cache = self._rp_cache if tag == "kms" else self._secret_cache
+            named = self._named_key(policy, tag, rscope, facts)
+            if named is not None:
+                # a principal the Principal elements single out: policies that differ only in
+                # whom else they name share the answer
+                key = (named, proj)
+                cache = self._named_cache
+            else:
+                key = (id(policy), tag, rscope, pkey, proj)
+                cache = self._rp_cache if tag == "kms" else self._secret_cache
         hit = cache.get(key)
         if hit is None:
             hit = self._intern(evaluate_policy(policy, make(), PolicyKind.RESOURCE))
             cache[key] = hit
         return hit
+
+    def _named_key(self, policy: Policy, tag: str, rscope: tuple[str, tuple[object, ...]],
+                   facts: PrincipalFacts) -> tuple[object, ...] | None:
+        """What ``evaluate_policy`` can see of this policy for this principal when every
+        Principal element is ``*`` or plain account ids, account roots and IAM ARNs: each
+        statement without its Principal element (``_plain``), whether the principal's ARN or
+        account is among the statement's entries, which Resource patterns the resource
+        matches, the resource-side condition values, the principal's type and boundary (the
+        principal side of the conditions is the caller's projection). IAM User Guide,
+        "Principal": an account id or root entry matches every principal of the account, an
+        IAM ARN that principal only. None when the policy cannot be reduced so."""
+        plain = self._plain(policy)
+        if plain is None:
+            return None
+        body, specs, patterns = plain
+        arn, acct = facts.arn, facts.account_id
+        flags = tuple(None if spec is None else (arn in spec[1], acct in spec[0])
+                      for spec in specs)
+        fp = self._shape_fp(policy, tag + ":all", patterns, rscope[0])
+        return (body, tag, flags, fp, rscope[1], facts.principal_type, facts.has_boundary)
+
+    def _plain(self, policy: Policy) -> tuple[int, tuple[tuple[frozenset[str], frozenset[str]]
+                                                      | None, ...], tuple[str, ...]] | None:
+        """(an id of the policy's statements without their Principal elements, each
+        statement's (accounts, ARNs) entries or None for ``*`` / no Principal element, every
+        statement's Resource / NotResource patterns), or None: policy problems or variables,
+        a NotPrincipal, an entry that is not an account or IAM ARN (wildcards, sessions,
+        services, unrecognised), where matching needs more than membership."""
+        pid = id(policy)
+        if pid in self._plains:
+            return self._plains[pid]
+        out = None
+        if not policy.problems and not policy.uses_variables:
+            specs: list[tuple[frozenset[str], frozenset[str]] | None] = []
+            bodies: list[tuple[object, ...]] = []
+            pats: list[str] = []
+            for st in policy.statements:
+                spec = st.principal
+                if st.not_principal is not None or (spec is not None and (
+                        spec.problems or spec.service or
+                        (not spec.star and principal_index(spec)[2]))):
+                    break
+                specs.append(None if spec is None or spec.star else principal_index(spec)[:2])
+                bodies.append((st.index, st.sid, st.effect, spec is None,
+                               spec is not None and spec.star, st.actions, st.not_actions,
+                               st.resources, st.not_resources, st.conditions, st.problems))
+                pats.extend(st.resources if st.resources is not None else
+                            st.not_resources or ())
+            else:
+                body = (policy.version, policy.variables_enabled, tuple(bodies))
+                out = (self._bodies.setdefault(body, len(self._bodies)), tuple(specs),
+                       tuple(pats))
+        self._plains[pid] = out
+        return out
 
     def _shape_fp(self, policy: Policy, tag: str, patterns: tuple[str, ...],
                   resource: str) -> tuple[bool, ...]:
@@ -136,8 +220,9 @@ class PairEvaluator:
                 facts.has_boundary)
 
     def _class_key(self, p: Principal, sv: SecretView, pctx: PrincipalContext,
-                   pk_rp: object, pk_kp: object) -> tuple[object, ...]:
-        """Principals with equal class keys get equal gate verdicts for this secret."""
+                   pk_rp: object, pk_kp: object, look: object) -> tuple[object, ...]:
+        """Principals with equal class keys get equal gate verdicts for this secret (``look``:
+        its ARN, or what ``_look`` says the pair's gates can see of it)."""
         facts = p.facts
         uk = (p.signature, sv.policy_keys)
         keys = self._union.get(uk)
@@ -146,7 +231,7 @@ class PairEvaluator:
                                 | sv.policy_keys))
             self._union[uk] = keys
         return (
-            sv.arn, p.signature, facts.account_id == sv.account,
+            look, p.signature, facts.account_id == sv.account,
             facts.account_id == sv.key_account, facts.principal_type,
             is_service_linked_role(facts.arn), facts.has_boundary, p.identity_known,
             pk_rp, pk_kp, p.arn in sv.named.arns, facts.account_id in sv.named.accounts,
@@ -173,17 +258,116 @@ class PairEvaluator:
     # ------------------------------------------------------------------ the pair
     def verdict(self, p: Principal, sv: SecretView) -> PairVerdict:
         """The pair's combined gates and intent, shared by its class for this secret."""
-        pctx = self.contexts.principal(p)
         facts = p.facts
+        fast: tuple[int, str] | None = None
+        if facts.account_id == sv.account and facts.principal_type in ("role", "user") and \
+                not p.condition_keys:
+            # a role or user of the secret's own account: whether a policy of the secret
+            # singles it out is the same for all of them (``_own_open``); with a look, the
+            # principal and the look decide its class key, so the verdict is looked up first
+            look = self._look(p, sv, *self._own_open(sv))
+            if look is not None:
+                fast = (look, facts.arn)
+                hit = self._by_principal.get(fast)
+                if hit is not None:
+                    return hit
+        pctx = self.contexts.principal(p)
         pk_rp = self._pkey(sv.policy, facts) if sv.policy is not None else None
         pk_kp = self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None
-        ck = self._class_key(p, sv, pctx, pk_rp, pk_kp)
-        hit = self._pair_cache.get(ck)
+        look = self._look(p, sv, _open(pk_rp), _open(pk_kp))
+        cache = self._pair_cache if look is None else self._shared_pairs
+        ck = self._class_key(p, sv, pctx, pk_rp, pk_kp, sv.arn if look is None else look)
+        hit = cache.get(ck)
         if hit is None:
             hit = self._evaluate_class(p, sv, pctx, facts.account_id != sv.account, pk_rp,
                                        pk_kp)
-            self._pair_cache[ck] = hit
+            cache[ck] = hit
+        if fast is not None and look is not None:
+            self._by_principal[fast] = hit
         return hit
+
+    def _own_open(self, sv: SecretView) -> tuple[bool, bool]:
+        """Whether the secret's resource policy and key policy leave a role or user of the
+        secret's own account unnamed (``_pkey`` gives it the "-" key): no NotPrincipal or
+        unrecognised entry, no ARN of that account, not the account itself."""
+        hit = self._own_flags.get(sv.arn)
+        if hit is None:
+            def unnamed(policy: Policy | None) -> bool:
+                if policy is None:
+                    return False
+                refs = self.refs(policy)
+                return not refs.per_principal and sv.account not in refs.arn_accounts and \
+                    sv.account not in refs.account_entries
+            hit = self._own_flags[sv.arn] = (unnamed(sv.policy), unnamed(sv.key_policy))
+        return hit
+
+    def _look(self, p: Principal, sv: SecretView, open_rp: bool, open_kp: bool) -> int | None:
+        """For a principal of the secret's own account whose gates see the secret only through
+        values other secrets share, an id of those values: the secret's resource policy as an
+        unnamed principal sees it (its open statements, which of their Resource patterns the
+        ARN matches, the resource-side condition values), its key policy (the same, or the
+        policy and its resource scope), which of the principal's identity Resource patterns
+        the ARN and the key match, the guardrails' scope of the secret, the key's facts, the
+        account and region (intent probes). Pairs with equal looks and equal class keys get
+        equal verdicts, so the verdict is shared across such secrets. None (the verdict stays
+        per secret): another account (intent then reads the secret's name), identity
+        condition keys or documents that cannot be reduced to patterns, a principal a policy
+        singles out, a policy that cannot be reduced to its open statements, guardrails that
+        see the ARN itself."""
+        if p.facts.account_id != sv.account or p.condition_keys:
+            return None
+        lk = (p.signature, open_rp, open_kp)
+        if lk in self._looks:
+            return self._looks[lk]
+        look = self._look_of(p, sv, open_rp, open_kp)
+        out = None if look is None else self._look_ids.setdefault(look, len(self._look_ids))
+        self._looks[lk] = out
+        return out
+
+    def _look_of(self, p: Principal, sv: SecretView, open_rp: bool,
+                 open_kp: bool) -> tuple[object, ...] | None:
+        s = self.s
+        if p.identity_known:
+            sm_fp = self.identity.fingerprint(p, s.action, sv.arn)
+            if sm_fp is None:
+                return None
+            kms_fp = self.identity.fingerprint(p, s.decrypt_action, sv.key_arn) \
+                if sv.uses_kms and sv.key_arn else ()
+            if kms_fp is None:
+                return None
+        else:
+            sm_fp = kms_fp = ()
+        if sv.policy is None:
+            rp_part: tuple[object, ...] = ("none", sv.unread_result is not None)
+        else:
+            shape = self._shape(sv.policy) if open_rp else None
+            if shape is None:
+                return None
+            keys = self.contexts.keys(sv.policy.condition_keys)
+            rscope = self._rscope(sv.policy, "sm", sv, keys)
+            rp_part = ("open", shape, self._shape_fp(sv.policy, "sm", shape[1], rscope[0]),
+                       rscope[1])
+        kp_part: tuple[object, ...] = ()
+        if sv.uses_kms and sv.key_policy is not None:
+            kp = sv.key_policy
+            keys = self.contexts.keys(kp.condition_keys)
+            rscope = self._rscope(kp, "kms", sv, keys)
+            kshape = self._shape(kp) if open_kp else None
+            kp_part = ("id", id(kp), rscope) if kshape is None else (
+                "open", kshape, self._shape_fp(kp, "kms", kshape[1], rscope[0]), rscope[1])
+        g = self.guardrails
+        if g.constant is not None:
+            where: object = None
+        elif g.has_policies:
+            if g.patterns is None:
+                return None  # the guardrails see the secret's ARN
+            where = g.scope(sv)
+        else:
+            where = ("no-policies", sv.account, sv.key_account, sv.uses_kms, sv.region)
+        kf = sv.key_facts
+        return (sv.account, sv.region, sv.key_arn, sv.key_account, sv.uses_kms,
+                kf.aws_managed, kf.usable, kf.reason, sv.policy_keys, sm_fp, kms_fp,
+                rp_part, kp_part, where)
 
     def path(self, p: Principal, sv: SecretView, verdict: PairVerdict) -> AccessPath:
         c, intended = verdict
@@ -219,11 +403,11 @@ class PairEvaluator:
         def proj(keys: frozenset[str]) -> tuple[object, ...]:
             return project(pctx, self.contexts.keys(keys))
 
-        rp = self._policy_result(sv.policy, "sm", sv, pk_rp, pctx, make_sm) if sv.policy \
-            else sv.unread_result
+        rp = self._policy_result(sv.policy, "sm", sv, pk_rp, pctx, make_sm, facts) \
+            if sv.policy else sv.unread_result
         kp = None
         if sv.uses_kms and sv.key_policy is not None:
-            kp = self._policy_result(sv.key_policy, "kms", sv, pk_kp, pctx, make_kms)
+            kp = self._policy_result(sv.key_policy, "kms", sv, pk_kp, pctx, make_kms, facts)
         ids = self._intern(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
         if facts.principal_type == "public":
             ids = _OUTSIDER_IDENTITY

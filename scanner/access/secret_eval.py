@@ -34,6 +34,10 @@ class SecretEvaluator:
         self.index = index
         self.classes = classes
         self.pairs = pairs
+        #: organization accounts of the zone whose IAM was not read, sorted (once per run, not
+        #: once per secret: a secret's unassessed accounts are these minus its own and named)
+        self._unread_zone = tuple(sorted(a for a in settings.org_account_ids
+                                         if settings.in_zone(a) and a not in index.iam_read))
 
     def secret_access(self, sv: SecretView) -> SecretAccess:
         try:
@@ -206,8 +210,7 @@ class SecretEvaluator:
             def in_org(a: str | None) -> bool:
                 return self.s.in_zone(a) and a != sv.account and a not in named.accounts
             rec, ev = members(in_org)
-            unassessed = tuple(sorted(a for a in self.s.org_account_ids
-                                      if in_org(a) and a not in self.index.iam_read))
+            unassessed = tuple(a for a in self._unread_zone if in_org(a))
             stand_in = self._stand_in(sv, unassessed)
             out.append(_summary(
                 f"organization:{self.s.org_id or 'zone'}", "organization", rec,

@@ -24,10 +24,12 @@ SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
 
 @dataclass(frozen=True, kw_only=True)
 class Rendered:
-    """What the writers need: the findings document and, when a snapshot exists, the graph."""
+    """What the writers need: the findings document and, when a snapshot exists, the graph
+    and the access analysis' typed verdicts (``scanner.access.AccessReport``)."""
 
     document: Mapping[str, Any]
     graph: nx.MultiDiGraph | None
+    access: Any = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ignore the snapshot: no access matrix or network picture")
 
 
-def load_graph(snapshot_path: Path) -> nx.MultiDiGraph:
-    """The graph of a stored snapshot, with the CAN_READ edges of the access analysis."""
+def load_graph(snapshot_path: Path) -> tuple[nx.MultiDiGraph, Any]:
+    """The graph of a stored snapshot and its access report (the typed verdicts)."""
     from scanner.access import analyze_access
     from scanner.engine import load_config
     from scanner.graph.builder import build_graph
@@ -52,8 +54,8 @@ def load_graph(snapshot_path: Path) -> nx.MultiDiGraph:
 
     snapshot = read_snapshot(snapshot_path)
     graph = build_graph(snapshot)
-    analyze_access(graph, snapshot, access_settings(snapshot, load_config(None)))
-    return graph
+    access = analyze_access(graph, snapshot, access_settings(snapshot, load_config(None)))
+    return graph, access
 
 
 def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
@@ -62,13 +64,13 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
     if not in_dir.is_dir():
         raise InputError("not a directory", path=str(in_dir))
     document = read_findings_json(in_dir / "findings.json")
-    graph = None
+    graph, access = None, None
     if use_snapshot:
         for name in SNAPSHOT_NAMES:
             if (in_dir / name).exists():
-                graph = load_graph(in_dir / name)
+                graph, access = load_graph(in_dir / name)
                 break
-    return Rendered(document=document, graph=graph)
+    return Rendered(document=document, graph=graph, access=access)
 
 
 def read_drift(path: Path) -> Mapping[str, Any]:

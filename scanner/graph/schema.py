@@ -41,7 +41,6 @@ class EdgeKind(str, Enum):
     ROUTES_TO = "ROUTES_TO"
     PEERS = "PEERS"
     PROTECTED_BY = "PROTECTED_BY"
-    CAN_READ = "CAN_READ"
 
 
 NODE_DESCRIPTIONS: dict[NodeKind, str] = {
@@ -93,10 +92,6 @@ EDGE_DESCRIPTIONS: dict[EdgeKind, str] = {
     EdgeKind.PEERS: "Vpc -> VpcPeering with attribute side (requester|accepter); the peering "
     "links both VPCs, whichever account they are in.",
     EdgeKind.PROTECTED_BY: "LambdaFunction / VpcEndpoint -> SecurityGroup.",
-    EdgeKind.CAN_READ: "Principal -> Secret, derived by access analysis. Attributes: decision "
-    "(ALLOWED|DENIED|CONDITIONAL), gates {resource_policy, key_policy, identity_policy, scp}: each "
-    "ALLOWED|DENIED|CONDITIONAL|NOT_APPLICABLE|UNKNOWN, conditions (unresolved condition keys), "
-    "reasons.",
 }
 
 GLOBAL = "global"

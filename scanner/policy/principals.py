@@ -100,6 +100,11 @@ def _index(spec: PrincipalSpec) -> tuple[frozenset[str], frozenset[str], tuple[s
     return hit[1], hit[2], hit[3]
 
 
+#: the public name of the index: (account ids, exact role/user ARNs, other entries) -- what
+#: match_principal compares a request with (scanner.access.pair_eval keys results by it)
+principal_index = _index
+
+
 def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tuple[str, ...]]:
     """For a Principal element: (matches directly, matches at all, reasons)."""
     if spec.star:

@@ -161,14 +161,23 @@ def test_report_serialises_to_json_and_looks_up_by_name() -> None:
     assert {p.secret_arn for p in report.paths_for_principal(APP_ROLE)} == {SECRET_ARN}
 
 
-def test_can_read_edges_carry_gate_verdicts() -> None:
-    snap = readers_estate(ORG_STAR)
+def test_verdicts_stay_in_the_report_and_only_unknown_readers_become_nodes() -> None:
+    snap = readers_estate(secret_policy_for(APP_ROLE, OUTSIDER))
     graph = build_graph(snap)
-    analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
-    data = graph.get_edge_data(APP_ROLE, SECRET_ARN)["CAN_READ"]
-    assert data["decision"] == "ALLOWED"
-    assert set(data["gates"]) == {"resource_policy", "key_policy", "identity_policy", "scp"}
-    assert data["kind"] == "CAN_READ"
+    edges = sorted(graph.edges(keys=True))
+    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    assert sorted(graph.edges(keys=True)) == edges  # no verdict is written into the graph
+    sa = report.for_secret(SECRET_ARN)
+    assert sa is not None
+    path = next(p for p in sa.paths if p.principal == APP_ROLE)
+    assert path.decision == "ALLOWED"
+    assert set(path.gates) == {"resource_policy", "key_policy", "identity_policy", "scp"}
+    # the outsider's root is a recorded reader the snapshot does not hold: a Principal node,
+    # outside the zone, so rules over principals see it
+    root = f"arn:aws:iam::{OUTSIDER}:root"
+    assert any(p.principal == root for p in sa.paths)
+    node = graph.nodes[root]
+    assert (node["kind"], node["account_id"], node["external"]) == ("Principal", OUTSIDER, True)
 
 
 def test_same_account_reader_with_aws_managed_key_and_cross_account_blocked() -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from helpers.access_reference import full_report, use_reference_evaluation
 
 from scanner.access import AccessReport, AccessSettings, analyze_access
 from scanner.access.guard_share import SharedGuardrails
@@ -47,7 +48,10 @@ def _key_arn(acct: str) -> str:
     return f"arn:aws:kms:{REGION}:{acct}:key/0000{acct}"
 
 
-def _org_estate(seed: int, controls: tuple[ControlPolicy, ...]) -> Snapshot:
+def _org_estate(seed: int, controls: tuple[ControlPolicy, ...], *,
+                scoped: bool = False) -> Snapshot:
+    """``scoped``: the grants name a Resource pattern (``app-N-*``) that some of the secrets
+    match and others do not, instead of ``*``."""
     rng = random.Random(seed)
     roles = {a: [f"arn:aws:iam::{a}:role/app-{r}" for r in range(3)] for a in ACCOUNTS}
     everyone = [r for a in ACCOUNTS for r in roles[a]]
@@ -69,9 +73,11 @@ def _org_estate(seed: int, controls: tuple[ControlPolicy, ...]) -> Snapshot:
         secrets = []
         for s in range(8):
             arn = f"arn:aws:secretsmanager:{REGION}:{acct}:secret:app-{s % 3}-{s}-Ab12Cd"
+            resource = f"arn:aws:secretsmanager:{REGION}:*:secret:app-{rng.randint(0, 2)}-*" \
+                if scoped else "*"
             statements: list[dict[str, Any]] = [
                 {"Effect": "Allow", "Principal": {"AWS": rng.sample(everyone, rng.randint(1, 3))},
-                 "Action": READ, "Resource": "*"}]
+                 "Action": READ, "Resource": resource}]
             if s % 4 == 0:
                 statements.append({"Effect": "Allow", "Principal": "*", "Action": READ,
                                    "Resource": "*", "Condition": {"StringEquals": {
@@ -153,3 +159,57 @@ def test_guardrails_shared_across_secrets_equal_per_secret_evaluation(
     assert shared == per_secret
     decisions = {v[0] for v in shared.values()}
     assert "ALLOWED" in decisions and (not record_denied or "DENIED" in decisions)
+
+
+def _synth(accounts: int, secrets: int, roles: int) -> Snapshot:
+    """bench/synth.py's organization (loaded by path: bench/ is not a test helper)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "synth.py"
+    spec = importlib.util.spec_from_file_location("bench_synth", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    snap: Snapshot = module.make_snapshot(accounts=accounts, secrets_per_account=secrets,
+                                          roles_per_account=roles)
+    return snap
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLS) + ["bench/synth.py"])
+@pytest.mark.parametrize("record_denied", [False, True])
+def test_own_account_verdicts_shared_across_secrets_equal_per_secret_evaluation(
+        name: str, record_denied: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair verdict of a principal of the secret's own account is shared by secrets with the
+    same look (scanner.access.pair_eval.PairEvaluator._look): the report is the one evaluating
+    each secret's pairs on their own gives."""
+    from scanner.access.pair_eval import PairEvaluator
+
+    snap = _synth(12, 25, 9) if name == "bench/synth.py" else \
+        _org_estate(seed=len(name), controls=CONTROLS[name])
+    shared_ids: list[int | None] = []
+    look = PairEvaluator._look
+
+    def spy(self: PairEvaluator, *args: Any) -> int | None:
+        out = look(self, *args)
+        shared_ids.append(out)
+        return out
+
+    monkeypatch.setattr(PairEvaluator, "_look", spy)
+    shared = full_report(_run(snap, record_denied))
+    assert any(i is not None for i in shared_ids), "some verdicts are shared"
+    monkeypatch.setattr(PairEvaluator, "_look", lambda self, *args: None)
+    assert shared == full_report(_run(snap, record_denied))
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLS) + ["resource-scoped grants",
+                                                   "bench/synth.py"])
+def test_optimised_analysis_equals_the_reference_evaluation(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cross-secret shortcut at once (helpers.access_reference) changes nothing."""
+    snap = _synth(12, 25, 9) if name == "bench/synth.py" else \
+        _org_estate(seed=3, controls=(), scoped=True) if name == "resource-scoped grants" \
+        else _org_estate(seed=len(name), controls=CONTROLS[name])
+    optimised = full_report(_run(snap, False))
+    use_reference_evaluation(monkeypatch)
+    assert optimised == full_report(_run(snap, False))

@@ -11,7 +11,9 @@ from typing import Any
 import networkx as nx
 
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.access.report import AccessPath, AccessReport, GateVerdict, SecretAccess
 from scanner.graph.schema import EdgeKind, NodeKind, ec2_arn
+from scanner.policy.arn import principal_account
 
 IMG = "<img src=x onerror=window.__pwned=1>"
 SCRIPT = "</script><script>window.__pwned=1</script>"
@@ -135,21 +137,6 @@ def sample_graph() -> nx.MultiDiGraph:
     g.add_node("*", kind=NodeKind.PRINCIPAL, account_id="", region="global",
                principal_type="public")
 
-    def can_read(p: str, s: str, decision: str, **gates: str) -> None:
-        full = {"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
-                "identity_policy": "ALLOWED", "scp": "NOT_APPLICABLE", **gates}
-        g.add_edge(p, s, kind=EdgeKind.CAN_READ, decision=decision, gates=full,
-                   conditions=["aws:PrincipalOrgID"] if decision == "CONDITIONAL" else [],
-                   reasons=[f"reason with {IMG}"])
-
-    can_read(ROLE_A, SECRET_A, "ALLOWED")
-    can_read(ROLE_B, SECRET_A, "DENIED", key_policy="DENIED")
-    can_read(ROLE_A, SECRET_B, "CONDITIONAL", resource_policy="CONDITIONAL")
-    can_read(ROLE_EVIL, SECRET_EVIL, "ALLOWED")
-    can_read("*", SECRET_EVIL, "ALLOWED")
-    can_read(ROLE_B, SECRET_B, "DENIED", resource_policy="DENIED", key_policy="DENIED",
-             identity_policy="DENIED")
-
     vpcs = {CENTRAL: ("vpc-central", "10.0.0.0/16", SCRIPT), MEMBER_A: ("vpc-a", "10.1.0.0/16", "db-a"),
             MEMBER_B: ("vpc-b", "10.2.0.0/16", IMG), MEMBER_C: ("vpc-c", "10.3.0.0/16", "db-c")}
     for acct, (vid, cidr, name) in vpcs.items():
@@ -215,3 +202,33 @@ def sample_drift() -> dict[str, Any]:
         "not_assessed": [{"account_id": MEMBER_C, "reason": "AssumeRole denied " + SVG}],
         "previous_scan": "scan-2026-11-28T01:00:00Z",
     }
+
+
+def sample_access() -> AccessReport:
+    """The access analysis' verdicts for the sample graph: a reader, a broken intended read
+    (the key blocks it), a conditional reader, a hostile-named reader, ``*`` and a plain
+    denial."""
+    paths: dict[str, list[AccessPath]] = {SECRET_A: [], SECRET_B: [], SECRET_EVIL: []}
+
+    def path(p: str, s: str, decision: str, broken_at: tuple[str, ...] = (), **gates: str) -> None:
+        full = {"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
+                "identity_policy": "ALLOWED", "scp": "NOT_APPLICABLE", **gates}
+        account = "" if p == "*" else principal_account(p) or ""
+        paths[s].append(AccessPath(
+            principal=p, principal_account=account or None,
+            principal_type="public" if p == "*" else "role", secret_arn=s,
+            secret_account=CENTRAL, decision=decision, cross_account=account != CENTRAL,
+            gates={g: GateVerdict(status=st) for g, st in full.items()},
+            conditions=("aws:PrincipalOrgID",) if decision == "CONDITIONAL" else (),
+            reasons=(f"reason with {IMG}",), intended=bool(broken_at), broken_at=broken_at))
+
+    path(ROLE_A, SECRET_A, "ALLOWED")
+    path(ROLE_B, SECRET_A, "DENIED", ("key_policy",), key_policy="DENIED")
+    path(ROLE_A, SECRET_B, "CONDITIONAL", resource_policy="CONDITIONAL")
+    path(ROLE_EVIL, SECRET_EVIL, "ALLOWED")
+    path("*", SECRET_EVIL, "ALLOWED")
+    path(ROLE_B, SECRET_B, "DENIED", resource_policy="DENIED", key_policy="DENIED",
+         identity_policy="DENIED")
+    return AccessReport(secrets={s: SecretAccess(
+        secret_arn=s, name=None, account_id=CENTRAL, region=REGION, key_arn=KEY,
+        aws_managed_key=False, paths=tuple(ps)) for s, ps in paths.items()})

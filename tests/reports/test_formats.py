@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.report_sample import HOSTILE, IMG, SCRIPT, sample_document, sample_graph
+from helpers.report_sample import HOSTILE, IMG, SCRIPT, sample_access, sample_document, \
+    sample_graph
 from reports import FORMATS, WRITERS, parse_formats, write_reports
 from reports.csv_out import read_csv, render_csv
 from reports.json_out import read_findings_json, validate_document, write_findings_json
@@ -23,6 +24,7 @@ class _Analysis:
     def __init__(self) -> None:
         self.document = sample_document()
         self.graph = sample_graph()
+        self.access = sample_access()
 
 
 # --------------------------------------------------------------------------- table
@@ -258,11 +260,12 @@ def test_an_empty_scan_renders_every_format(tmp_path: Path) -> None:
     analysis.document["findings"] = []
     analysis.document["summary"] = {"total": 0, "by_status": {}, "failing_by_severity": {}}
     analysis.graph = None  # type: ignore[assignment]
+    analysis.access = None  # type: ignore[assignment]
     written = write_reports(analysis, tmp_path, list(FORMATS))
     assert len(written) == len(FORMATS)
     assert (tmp_path / "findings.ocsf.jsonl").read_text() == ""
     assert ET.fromstring((tmp_path / "junit.xml").read_bytes()).get("tests") == "0"
-    assert "No access graph was available" in (tmp_path / "report.html").read_text()
+    assert "No access analysis was available" in (tmp_path / "report.html").read_text()
 
 
 def test_account_names_in_csv_ocsf_and_findings_json(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from helpers.report_sample import (
     SCRIPT,
     SECRET_A,
     SVG,
+    sample_access,
     sample_document,
     sample_drift,
     sample_graph,
@@ -29,12 +30,13 @@ from helpers.report_sample import (
 from reports.html import json_for_script, render_html
 from reports.compliance import BEHIND_MAX, build_compliance
 from reports.html.access_view import build_access_view
+from scanner.access.report import AccessPath, AccessReport, GateVerdict, SecretAccess
 from reports.html.network import build_network
 from reports.html.viewmodel import build_drift
 
 
 def _html(drift: bool = True) -> str:
-    return render_html(sample_document(), graph=sample_graph(),
+    return render_html(sample_document(), graph=sample_graph(), access=sample_access(),
                        drift=sample_drift() if drift else None)
 
 
@@ -105,7 +107,7 @@ def test_sections_are_present_and_drift_only_when_given() -> None:
 
 
 def test_access_view_groups_readers_by_account_with_verdict_words() -> None:
-    view = build_access_view(sample_graph(), account_names=ACCOUNT_NAMES,
+    view = build_access_view(sample_graph(), sample_access(), account_names=ACCOUNT_NAMES,
                              account_ous={MEMBER_B: "Workloads"})
     assert view.totals == {"broken": 1, "allowed": 3, "conditional": 1}
     groups = {g.key: g for g in view.groups}
@@ -123,35 +125,62 @@ def test_access_view_groups_readers_by_account_with_verdict_words() -> None:
     assert all(p.state != "denied" for g in view.groups for p in g.pairs)
 
 
+def _path(principal: str, decision: str, *, account: str | None, in_zone: bool = True,
+          conditions: tuple[str, ...] = (), broken_at: tuple[str, ...] = ()) -> AccessPath:
+    return AccessPath(principal=principal, principal_account=account,
+                      principal_type="public" if principal == "*" else "role", secret_arn="s",
+                      secret_account="111111111111", decision=decision, cross_account=True,
+                      gates={"resource_policy": GateVerdict(status="ALLOWED"),
+                             "key_policy": GateVerdict(status="DENIED" if broken_at else
+                                                       "ALLOWED")},
+                      conditions=conditions, broken_at=broken_at, intended=bool(broken_at),
+                      in_zone=in_zone)
+
+
+def _report(*paths: AccessPath) -> AccessReport:
+    return AccessReport(secrets={"s": SecretAccess(
+        secret_arn="s", name="s", account_id="111111111111", region="us-east-1", key_arn=None,
+        aws_managed_key=True, paths=paths)})
+
+
 def test_access_view_classes_and_outsiders_are_rows_of_their_own() -> None:
     g = nx.MultiDiGraph()
     g.add_node("s", kind="Secret", name="s", account_id="111111111111")
     g.add_node("arn:aws:iam::999999999999:root", kind="Principal", account_id="999999999999",
                external=True)
     g.add_node("*", kind="Principal", account_id="")
-    g.add_edge("arn:aws:iam::999999999999:root", "s", kind="CAN_READ", decision="ALLOWED")
-    g.add_edge("*", "s", kind="CAN_READ", decision="CONDITIONAL",
-               conditions=["aws:PrincipalOrgID"])
-    g.add_node("org-class", kind="Principal", principal_class="organization")
-    g.add_edge("org-class", "s", kind="CAN_READ", decision="ALLOWED")
-    view = build_access_view(g, account_names={})
+    view = build_access_view(g, _report(
+        _path("arn:aws:iam::999999999999:root", "ALLOWED", account="999999999999",
+              in_zone=False),
+        _path("*", "CONDITIONAL", account=None, conditions=("aws:PrincipalOrgID",))),
+        account_names={})
     kinds = {grp.key: grp.kind for grp in view.groups}
     assert kinds == {"outside:999999999999": "outside", "class:organization": "org"}
     org = next(grp for grp in view.groups if grp.kind == "org")
-    assert org.principals == 2 and org.label.startswith("whole organization")
+    assert org.principals == 1 and org.label.startswith("whole organization")
     assert view.filter_counts["outside"] == 1 and view.filter_counts["public"] == 1
+    # a reader the graph does not hold is placed by the verdict's own zone
+    alone = build_access_view(None, _report(_path("arn:aws:iam::888888888888:role/x",
+                                                  "ALLOWED", account="888888888888",
+                                                  in_zone=False)), account_names={})
+    assert [grp.key for grp in alone.groups] == ["outside:888888888888"]
 
 
-def test_access_view_uses_the_analysis_broken_at_when_present() -> None:
+def test_access_view_uses_the_analysis_broken_at() -> None:
     g = nx.MultiDiGraph()
     g.add_node("s", kind="Secret", name="s", account_id="1")
     g.add_node("p", kind="Principal", account_id="2")
-    g.add_edge("p", "s", kind="CAN_READ", decision="DENIED", broken_at=[],
-               gates={"resource_policy": "ALLOWED", "key_policy": "DENIED"})
-    assert build_access_view(g, account_names={}).groups == []  # a plain denial
-    g.add_edge("p", "s", kind="CAN_READ", decision="DENIED", broken_at=["key_policy"],
-               gates={"resource_policy": "ALLOWED", "key_policy": "DENIED"})
-    assert build_access_view(g, account_names={}).totals["broken"] == 1
+    # a plain denial is not an access at all
+    assert build_access_view(g, _report(_path("p", "DENIED", account="2")),
+                             account_names={}).groups == []
+    view = build_access_view(g, _report(_path("p", "DENIED", account="2",
+                                              broken_at=("key_policy",))), account_names={})
+    assert view.totals["broken"] == 1
+    assert view.groups[0].pairs[0].why == "blocked by key_policy"
+
+
+def test_access_view_is_unavailable_without_the_analysis() -> None:
+    assert not build_access_view(nx.MultiDiGraph(), None, account_names={}).available
 
 
 def _with_rotation_finding() -> dict:  # type: ignore[type-arg]

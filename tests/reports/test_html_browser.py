@@ -11,7 +11,8 @@ from typing import Iterator
 import pytest
 
 from helpers.report_cdp import Chromium, Page
-from helpers.report_sample import SCRIPT, sample_document, sample_drift, sample_graph
+from helpers.report_sample import SCRIPT, sample_access, sample_document, sample_drift, \
+    sample_graph
 from reports.html import write_html
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,8 @@ ROWS = "document.querySelectorAll('#sg-rows tr.sg-row').length"
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("html") / "report.html"
-    return write_html(sample_document(), path, graph=sample_graph(), drift=sample_drift())
+    return write_html(sample_document(), path, graph=sample_graph(), drift=sample_drift(),
+                      access=sample_access())
 
 
 @pytest.fixture(scope="module")

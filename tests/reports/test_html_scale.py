@@ -34,7 +34,8 @@ def _report(tmp: Path, accounts: int) -> Path:
 
     snap = _synth().make_snapshot(accounts=accounts, secrets_per_account=2, roles_per_account=2)
     analysis = analyze(snap, Inputs(ruleset=load_ruleset(), config=load_config(None)))
-    return write_html(analysis.document, tmp / f"report-{accounts}.html", graph=analysis.graph)
+    return write_html(analysis.document, tmp / f"report-{accounts}.html", graph=analysis.graph,
+                      access=analysis.access)
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,7 @@ def test_report_without_a_snapshot_says_what_is_missing(tmp_path: Path) -> None:
     scan = _scan_dir(tmp_path, snapshot=False)
     assert main(["report", "--in", str(scan), "--format", "html"]) == 0
     html = (scan / "report.html").read_text(encoding="utf-8")
-    assert "No access graph was available" in html
+    assert "No access analysis was available" in html
 
 
 def test_report_table_prints_to_the_terminal(tmp_path: Path, capsys: Any) -> None:

@@ -1,0 +1,27 @@
+"""The reference evaluation of the access analysis: every cross-secret shortcut turned off, so
+each secret's pairs are evaluated on their own (per-secret caches only). Tests compare the
+optimised analysis with it, report for report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scanner.access.pair_eval import PairEvaluator
+from scanner.access.report import AccessReport, path_dict
+
+
+def use_reference_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pair verdict shared across secrets (``_look``; also the (look, principal) look-up
+    of own-account roles and users, which goes through it), no resource-policy result shared
+    across policies naming the same principal (``_named_key``). (Guardrail answers shared
+    across secrets are compared with per-secret ones in test_access_shared_caches.py.)"""
+    monkeypatch.setattr(PairEvaluator, "_look", lambda self, *args: None)
+    monkeypatch.setattr(PairEvaluator, "_named_key", lambda self, *args: None)
+
+
+def full_report(report: AccessReport) -> tuple[str, dict[tuple[str, str], Any]]:
+    """The whole report: its JSON and every path with every gate's reasons."""
+    return report.to_json(), {(p.principal, p.secret_arn): path_dict(p)
+                              for p in report.all_paths()}
