@@ -109,7 +109,7 @@ class Compactor:
         if not rest:
             return evidence
         text = _ENCODE(rest)
-        if len(text) < 64:  # a reference would save little
+        if len(text) < 40:  # a reference ("$shared":"eN") would save little
             return evidence
         digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
         if digest not in self.seen:

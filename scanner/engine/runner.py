@@ -265,13 +265,16 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
         principals = result.principals
     missing = result.missing if type(result.missing) is tuple else tuple(result.missing)
     out: list[Finding] = []
+    base: dict[str, Any] | None = None  # the evidence about the resource, for each principal
     for p in principals:
         p_message, p_evidence = message, evidence
         if p is not None:
             p_message = result.principal_messages.get(p, message)
             own = result.principal_evidence.get(p)
             if own is not None:  # evidence about this principal alone, not its neighbours
-                p_evidence = {k: v for k, v in evidence.items() if k not in result.evidence}
+                if base is None:
+                    base = {k: v for k, v in evidence.items() if k not in result.evidence}
+                p_evidence = dict(base)
                 p_evidence["facts"] = [p_message]
                 p_evidence.update(own)
         out.append(make_finding(finding_id(static.rule_id, node_id, p), static.rule_id,

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import with_reader_classes
+from scanner.engine.predicates._access import reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 
 _GRANTING = ("ALLOWED", "CONDITIONAL")
@@ -70,12 +70,20 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                 continue
             undecided.append(f"{principal}: {', '.join(unknown_gates)}")
     if broken:
-        # each principal's finding carries its own gates and reason only
+        # each principal's finding carries its own gates and reason only; the secret's reader
+        # classes are built once and shared by its principals' evidence (read-only)
+        classes = reader_classes(ctx, node_id)
+
+        def with_classes(evidence: dict[str, Any]) -> dict[str, Any]:
+            if classes:
+                evidence["reader_classes"] = classes
+            return evidence
+
         return Result(outcome=TRUE, principals=tuple(broken), facts=tuple(facts),
-                      evidence=with_reader_classes(ctx, node_id, {"gates": details}),
+                      evidence=with_classes({"gates": details}),
                       principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
-                      principal_evidence={p: with_reader_classes(
-                          ctx, node_id, {"gates": {p: details[p]}, "denied_by": denied_by[p]})
+                      principal_evidence={p: with_classes(
+                          {"gates": {p: details[p]}, "denied_by": denied_by[p]})
                           for p in broken})
     if undecided:
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
