@@ -41,6 +41,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     undecided: list[str] = []
     details: dict[str, Any] = {}
     denied_by: dict[str, list[str]] = {}
+    interned: dict[Any, Any] = ctx.cache.setdefault("interned", {})
     for path in sa.paths:
         principal = path.principal
         p_account = path.principal_account
@@ -57,12 +58,17 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
             if principal in details:  # several paths of one principal: one finding
                 continue
             broken.append(principal)
-            denied_by[principal] = denied
             reasons = "; ".join(path.reasons)
             reasons = reasons if len(reasons) <= 300 else reasons[:299] + "…"
-            facts.append(("text", f"{principal}: granted by the resource policy but denied by "
-                                  f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}"))
-            details[principal] = {g: gates[g].status for g in GATES}
+            text = (f"{principal}: granted by the resource policy but denied by "
+                    f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}")
+            statuses = tuple(gates[g].status for g in GATES)
+            # one principal is often denied alike on many secrets: its text and verdicts are
+            # held once (read-only values shared by the findings)
+            facts.append(("text", interned.setdefault(text, text)))
+            details[principal] = interned.setdefault(
+                (principal, statuses), dict(zip(GATES, statuses)))
+            denied_by[principal] = interned.setdefault(tuple(denied), denied)
         elif unknown_gates:
             if (unknown_gates == ["identity_policy"]
                     and p_account not in ctx.index.scanned_accounts):
