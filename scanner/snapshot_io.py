@@ -264,6 +264,11 @@ def _is_type(value: Any, name: str) -> bool:
     return False
 
 
+#: JSON Schema types that are exactly one Python type each (as ``_is_type`` decides them)
+_PLAIN_TYPES: dict[str, type] = {"string": str, "boolean": bool, "null": type(None),
+                                 "object": dict, "array": list}
+
+
 class _Unsupported(Exception):
     pass
 
@@ -280,7 +285,11 @@ def _compile(schema: Any, defs: Mapping[str, Any], cache: dict[str, Check]) -> C
         checks.append(lambda v, n=name: cache[n](v))  # type: ignore[misc]
     if "type" in schema:
         names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        checks.append(lambda v: any(_is_type(v, n) for n in names))
+        if set(names) <= set(_PLAIN_TYPES):  # no integer/number: one isinstance answers
+            plain = tuple(_PLAIN_TYPES[n] for n in names)
+            checks.append(lambda v: isinstance(v, plain))
+        else:
+            checks.append(lambda v: any(_is_type(v, n) for n in names))
     if "const" in schema:
         const = schema["const"]
         checks.append(lambda v: v == const and type(v) is type(const))
@@ -329,6 +338,9 @@ def _compile(schema: Any, defs: Mapping[str, Any], cache: dict[str, Check]) -> C
         checks.append(check_object)
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
     return lambda v: all(c(v) for c in checks)
 
 
