@@ -158,7 +158,8 @@ def expand_rows(rows: Iterable[Any], rules: Mapping[str, Any], names: Mapping[st
         if not isinstance(row, dict):
             yield row  # the row check names it
             continue
-        rule = rules.get(row.get("rule_id"), {})
+        rule_id = row.get("rule_id")
+        rule = rules.get(rule_id, {}) if isinstance(rule_id, str) else {}
         if not isinstance(rule, dict):
             raise InputError("expected an object", path=source,
                              field=f"rules/{row.get('rule_id')}")
@@ -173,7 +174,9 @@ def expand_rows(rows: Iterable[Any], rules: Mapping[str, Any], names: Mapping[st
             evidence.update(piece)
         resource = row.get("resource")
         if isinstance(resource, dict) and "account_name" not in resource:
-            resource = dict(resource, account_name=names.get(resource.get("account_id")))
+            account = resource.get("account_id")
+            resource = dict(resource, account_name=names.get(account)
+                            if isinstance(account, str) else None)
         full: dict[str, Any] = {
             "id": row.get("id"), "rule_id": row.get("rule_id"),
             "title": row["title"] if "title" in row else rule.get("title"),

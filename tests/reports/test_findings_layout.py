@@ -139,3 +139,15 @@ def test_a_version_1_file_with_complete_rows_still_reads(tmp_path: Path) -> None
     path.write_text(json.dumps(doc))
     assert read_findings_json(path) == as_read(doc)
     assert load_findings(path) == findings_of_document(doc, "memory")
+
+
+def test_a_malformed_compact_row_is_an_input_error_naming_the_field(tmp_path: Path) -> None:
+    doc = analyze(estate(), inputs(), now=NOW).document
+    path = write_findings_json(doc, tmp_path / "findings.json")
+    raw = json.loads(path.read_text())
+    raw["findings"][0]["rule_id"] = ["not", "a", "string"]
+    raw["findings"][1]["resource"]["account_id"] = {"not": "a string"}
+    path.write_text(json.dumps(raw))
+    with pytest.raises(InputError) as err:
+        read_findings_json(path)
+    assert "field findings/0" in str(err.value) and "\n" not in str(err.value)
