@@ -37,6 +37,17 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _rss() -> str:
+    """This process' resident memory now and at its peak (MB)."""
+    now = 0
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                now = int(line.split()[1]) // 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return f"RSS {now} MB, peak {peak} MB"
+
+
 def synth_snapshot(accounts: int, secrets: int, roles: int, out: Path) -> Path:
     """bench/synth.py's organization as a snapshot file (written once, then reused)."""
     from bench.synth import make_snapshot
@@ -90,11 +101,17 @@ def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) ->
     c0 = _cpu()
     snapshot = read_snapshot(snapshot_path)
     c1 = _cpu()
-    print(f"  read snapshot: {c1 - c0:.1f}s CPU", flush=True)
+    print(f"  read snapshot: {c1 - c0:.1f}s CPU; {_rss()}", flush=True)
     timings: dict[str, float] = {}
-    analysis = analyze(snapshot, inputs, timings=timings)
+
+    class PhaseMemory:  # analyze() tells its progress each phase: note the memory then
+        def phase(self, name: str) -> None:
+            print(f"  before {name}: {_rss()}", flush=True)
+
+    analysis = analyze(snapshot, inputs, timings=timings, progress=PhaseMemory())
     for name, seconds in timings.items():
         print(f"  {name}: {seconds:.1f}s CPU", flush=True)
+    print(f"  after the document: {_rss()}", flush=True)
     c2 = _cpu()
     # as run_scan: findings.json always, the other formats but the table as files, and the
     # table on the terminal (capped)
@@ -103,9 +120,7 @@ def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) ->
     text = render_table(analysis.document, max_rows=TERMINAL_ROWS) if "table" in formats else ""
     c3 = _cpu()
     print(f"  reports ({', '.join(p.name for p in written)}"
-          f"{', terminal table' if text else ''}): {c3 - c2:.1f}s CPU")
-    print(f"  peak RSS (this process): "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+          f"{', terminal table' if text else ''}): {c3 - c2:.1f}s CPU; {_rss()}")
 
 
 def main() -> int:

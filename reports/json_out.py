@@ -1,8 +1,11 @@
 """findings.json: the machine-readable result of a scan (DESIGN.md contract), schema-checked.
 
 The file is written as a stream: the header (schema_version, tool, scan, coverage, summary,
-passed), then the findings one per line, each checked against the schema's finding definition
-as it is written. ``--format jsonl`` writes the same rows one per line without the header."""
+passed, and the layout's rules and account_names), then the findings one per line, each checked
+against the schema's finding definition as it is written, then the evidence several rows share.
+On disk the rows are compact (schema_version 2, scanner/engine/layout.py); read_findings_json
+returns them complete. ``--format jsonl`` writes the complete rows one per line without the
+header."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import jsonschema
 
+from scanner.engine.layout import expand_document
+from scanner.engine.runner import gc_paused
 from scanner.errors import InputError
 
 @lru_cache(maxsize=1)
@@ -117,8 +122,10 @@ def validate_finding(row: Any, index: int, *, source: str = "findings.json",
 
 def validate_document(document: Mapping[str, Any], *, source: str = "findings.json") -> None:
     """Raise InputError naming the first offending field when the document breaks the schema:
-    the header first, then each finding on its own (no whole-document validation pass)."""
+    the header first, then each finding on its own, complete (no whole-document validation
+    pass). A schema_version 2 document is checked as read_findings_json returns it."""
     validate_header(document, source=source)
+    document = expand_document(document, source=source)
     check = _RowCheck()
     for i, row in enumerate(document.get("findings") or ()):
         validate_finding(row, i, source=source, check=check)
@@ -134,19 +141,40 @@ _ROW = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.json"
                        ) -> Iterator[str]:
-    """findings.json as text, piece by piece: the header indented, then one finding per line,
-    each validated as it is written (no second copy of the document is built)."""
+    """findings.json as text, piece by piece, in the on-disk layout (schema_version 2,
+    scanner/engine/layout.py): the header indented with the ``rules`` catalogue and the
+    ``account_names``, then one compact finding per line, each complete row validated before
+    it is compacted, then ``evidence_shared`` (no second copy of the document is built)."""
+    from scanner.engine.layout import (
+        FILE_SCHEMA_VERSION,
+        Compactor,
+        account_names,
+        rules_catalogue,
+        shared_json,
+    )
+
+    document = expand_document(document, source=source)
     validate_header(document, source=source)
-    header = {k: v for k, v in document.items() if k != "findings"}
-    text = json.dumps(header, indent=2, ensure_ascii=False, default=str)
     rows = document.get("findings") or ()
-    yield text[:-2] + (",\n" if header else "\n") + '  "findings": ['
+    header = {k: v for k, v in document.items() if k != "findings"}
+    header["schema_version"] = FILE_SCHEMA_VERSION
+    rules = rules_catalogue(rows)
+    names = account_names(rows)
+    header["rules"] = rules
+    header["account_names"] = names
+    text = json.dumps(header, indent=2, ensure_ascii=False, default=str)
+    yield text[:-2] + ",\n" + '  "findings": ['
     encode = _ROW.encode
     check = _RowCheck()
-    for i, row in enumerate(rows):
-        validate_finding(row, i, source=source, check=check)
-        yield ("\n    " if i == 0 else ",\n    ") + encode(row)
-    yield "\n  ]\n}\n" if rows else "]\n}\n"
+    compact = Compactor(rules, names)
+    # no cyclic garbage collection while the rows are written: each full collection would walk
+    # every object of the scan again (millions at 100,000 secrets); rows make no cycles
+    with gc_paused():
+        for i, row in enumerate(rows):
+            validate_finding(row, i, source=source, check=check)
+            yield ("\n    " if i == 0 else ",\n    ") + encode(compact.row(row))
+    yield ("\n  ],\n" if rows else "],\n") + '  "evidence_shared": ' \
+        + shared_json(compact.shared) + "\n}\n"
 
 
 def write_findings_json(document: Mapping[str, Any], path: Path) -> Path:
@@ -169,10 +197,11 @@ def write_findings_jsonl(document: Mapping[str, Any], path: Path) -> Path:
             encode = json.JSONEncoder(ensure_ascii=True, default=str,
                                       separators=(",", ":")).encode
             check = _RowCheck()
-            for i, row in enumerate(document.get("findings") or ()):
-                validate_finding(row, i, source=str(path), check=check)
-                out.write(encode(row))
-                out.write("\n")
+            with gc_paused():
+                for i, row in enumerate(document.get("findings") or ()):
+                    validate_finding(row, i, source=str(path), check=check)
+                    out.write(encode(row))
+                    out.write("\n")
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -194,7 +223,12 @@ def read_json_object(path: Path, what: str = "") -> dict[str, Any]:
 
 
 def read_findings_json(path: Path) -> dict[str, Any]:
-    """Load and validate a findings.json; bad input is an InputError naming the file."""
+    """Load and validate a findings.json; bad input is an InputError naming the file. The
+    document comes back with complete rows (schema_version 1) whichever layout the file has."""
     data = read_json_object(path)
-    validate_document(data, source=str(path))
-    return data
+    validate_header(data, source=str(path))
+    document = expand_document(data, source=str(path))
+    check = _RowCheck()
+    for i, row in enumerate(document.get("findings") or ()):
+        validate_finding(row, i, source=str(path), check=check)
+    return document

@@ -8,12 +8,10 @@ with status UNKNOWN saying it crashed, and the run goes on.
 
 from __future__ import annotations
 
-import gc
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import networkx as nx
 
@@ -47,6 +45,7 @@ from scanner.findings import (
     finding_id_maker,
     make_finding,
 )
+from scanner.gcpause import gc_paused
 from scanner.graph.schema import GLOBAL
 from scanner.model import Snapshot
 
@@ -124,21 +123,6 @@ def evaluate(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: R
              config: EngineConfig | None = None, now: datetime | None = None) -> list[Finding]:
     """The itemised findings of ``evaluate_rules`` (PASS ones only with ``emit_pass``)."""
     return evaluate_rules(graph, snapshot, access, ruleset, config, now).findings
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a run allocates millions of long-lived objects
-    (findings, their ids, document rows): each full collection would walk all of them again,
-    and they make no reference cycles. Reference counting still frees everything else; the
-    previous state is restored afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Static:
@@ -265,13 +249,16 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
         principals = result.principals
     missing = result.missing if type(result.missing) is tuple else tuple(result.missing)
     out: list[Finding] = []
+    base: dict[str, Any] | None = None  # the evidence about the resource, for each principal
     for p in principals:
         p_message, p_evidence = message, evidence
         if p is not None:
             p_message = result.principal_messages.get(p, message)
             own = result.principal_evidence.get(p)
             if own is not None:  # evidence about this principal alone, not its neighbours
-                p_evidence = {k: v for k, v in evidence.items() if k not in result.evidence}
+                if base is None:
+                    base = {k: v for k, v in evidence.items() if k not in result.evidence}
+                p_evidence = dict(base)
                 p_evidence["facts"] = [p_message]
                 p_evidence.update(own)
         out.append(make_finding(finding_id(static.rule_id, node_id, p), static.rule_id,

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 import networkx as nx
 
+from scanner.gcpause import gc_paused
 from scanner.graph.schema import (
     GLOBAL,
     EdgeKind,
@@ -477,8 +478,11 @@ class _Builder:
 
 
 def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
-    """The estate graph of a snapshot (pure; the same snapshot always gives the same graph)."""
-    return _Builder(snapshot).build()
+    """The estate graph of a snapshot (pure; the same snapshot always gives the same graph).
+    Built with cyclic GC paused: millions of node and edge dicts, no cycles (5.9 -> 2.9 s CPU
+    at 100,000 secrets)."""
+    with gc_paused():
+        return _Builder(snapshot).build()
 
 
 def nodes_of_kind(graph: nx.MultiDiGraph, kind: NodeKind) -> list[str]:

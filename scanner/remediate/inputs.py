@@ -38,7 +38,12 @@ def load_findings(path: str | Path) -> tuple[tuple[Finding, ...], str | None]:
 
 
 def findings_of_document(doc: Any, where: str) -> tuple[tuple[Finding, ...], str | None]:
-    """The findings of a findings.json document (already parsed), and its scan id."""
+    """The findings of a findings.json document (already parsed, either layout), and its scan
+    id."""
+    from scanner.engine.layout import expand_document
+
+    if isinstance(doc, dict):
+        doc = expand_document(doc, source=where)
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise InputError("not a findings.json document (no findings list)", path=where,
                          field="findings")

@@ -181,3 +181,15 @@ def test_the_fast_validity_check_agrees_with_jsonschema_on_every_mutation() -> N
             assert fast(parent) == validator.is_valid(parent), ("missing", path)
             checked += 1
     assert checked > 500
+
+
+def test_reading_builds_the_same_records_as_the_models_own_decoder(tmp_path: Path) -> None:
+    from helpers.access_estate import estate, secret_policy_for
+
+    from scanner.model import Snapshot, from_jsonable
+
+    rich = estate(secret_policy=secret_policy_for("arn:aws:iam::222222222222:role/app"))
+    for snapshot in (sample(), rich):
+        data = json.loads(json.dumps(snapshot_io.to_jsonable(snapshot)))
+        path = write(tmp_path, "s.json", json.dumps(data).encode())
+        assert read_snapshot(path) == from_jsonable(Snapshot, data) == snapshot

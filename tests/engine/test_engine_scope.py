@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers.engine_helpers import make_secret, make_snapshot
+from reports.json_out import read_findings_json
 from scanner.cli import main
 from scanner.engine import load_ruleset
 from scanner.engine.loader import RuleScope, frameworks, resolve_framework, resolve_scope, select_rules
@@ -75,7 +76,7 @@ def _scan(tmp_path: Path, *flags: str) -> tuple[int, dict]:
     out = tmp_path / "out"
     code = main(["scan", "--snapshot", str(_snapshot(tmp_path)), "--out", str(out),
                  "--format", "json", "--fail-on", "CRITICAL", *flags])
-    return code, json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    return code, read_findings_json(out / "findings.json")
 
 
 def test_scan_rules_and_severity_flags_scope_the_document(tmp_path: Path) -> None:

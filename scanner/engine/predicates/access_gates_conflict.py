@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import with_reader_classes
+from scanner.engine.predicates._access import reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 
 _GRANTING = ("ALLOWED", "CONDITIONAL")
@@ -41,6 +41,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     undecided: list[str] = []
     details: dict[str, Any] = {}
     denied_by: dict[str, list[str]] = {}
+    interned: dict[Any, Any] = ctx.cache.setdefault("interned", {})
     for path in sa.paths:
         principal = path.principal
         p_account = path.principal_account
@@ -57,12 +58,17 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
             if principal in details:  # several paths of one principal: one finding
                 continue
             broken.append(principal)
-            denied_by[principal] = denied
             reasons = "; ".join(path.reasons)
             reasons = reasons if len(reasons) <= 300 else reasons[:299] + "…"
-            facts.append(("text", f"{principal}: granted by the resource policy but denied by "
-                                  f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}"))
-            details[principal] = {g: gates[g].status for g in GATES}
+            text = (f"{principal}: granted by the resource policy but denied by "
+                    f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}")
+            statuses = tuple(gates[g].status for g in GATES)
+            # one principal is often denied alike on many secrets: its text and verdicts are
+            # held once (read-only values shared by the findings)
+            facts.append(("text", interned.setdefault(text, text)))
+            details[principal] = interned.setdefault(
+                (principal, statuses), dict(zip(GATES, statuses)))
+            denied_by[principal] = interned.setdefault(tuple(denied), denied)
         elif unknown_gates:
             if (unknown_gates == ["identity_policy"]
                     and p_account not in ctx.index.scanned_accounts):
@@ -70,12 +76,20 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                 continue
             undecided.append(f"{principal}: {', '.join(unknown_gates)}")
     if broken:
-        # each principal's finding carries its own gates and reason only
+        # each principal's finding carries its own gates and reason only; the secret's reader
+        # classes are built once and shared by its principals' evidence (read-only)
+        classes = reader_classes(ctx, node_id)
+
+        def with_classes(evidence: dict[str, Any]) -> dict[str, Any]:
+            if classes:
+                evidence["reader_classes"] = classes
+            return evidence
+
         return Result(outcome=TRUE, principals=tuple(broken), facts=tuple(facts),
-                      evidence=with_reader_classes(ctx, node_id, {"gates": details}),
+                      evidence=with_classes({"gates": details}),
                       principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
-                      principal_evidence={p: with_reader_classes(
-                          ctx, node_id, {"gates": {p: details[p]}, "denied_by": denied_by[p]})
+                      principal_evidence={p: with_classes(
+                          {"gates": {p: details[p]}, "denied_by": denied_by[p]})
                           for p in broken})
     if undecided:
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
