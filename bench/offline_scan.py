@@ -3,6 +3,7 @@
     python bench/offline_scan.py [--accounts 1000] [--secrets 100]       # bench/synth.py's org
     python bench/offline_scan.py --snapshot big.json.gz                   # any snapshot file
     python bench/offline_scan.py ... [--emit-pass] [--format table,json] [--stages]
+    python bench/offline_scan.py ... --findings-layout compact            # scan's flag
 
 The scan runs in a child process (`python -m scanner scan --snapshot FILE --out DIR`, default
 outputs unless --format is given); its CPU time (user + system) and peak resident memory come
@@ -62,9 +63,10 @@ def synth_snapshot(accounts: int, secrets: int, roles: int, out: Path) -> Path:
     return path
 
 
-def run_child(snapshot: Path, out_dir: Path, formats: str, emit_pass: bool) -> int:
+def run_child(snapshot: Path, out_dir: Path, formats: str, emit_pass: bool,
+              layout: str = "complete") -> int:
     cmd = [sys.executable, "-m", "scanner", "scan", "--snapshot", str(snapshot),
-           "--out", str(out_dir), "--format", formats]
+           "--out", str(out_dir), "--format", formats, "--findings-layout", layout]
     if emit_pass:
         cmd.append("--emit-pass")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -78,7 +80,7 @@ def run_child(snapshot: Path, out_dir: Path, formats: str, emit_pass: bool) -> i
         print(f"scan failed with exit code {done.returncode}")
         return 1
     print(f"scan --snapshot {snapshot.name} --format {formats}"
-          f"{' --emit-pass' if emit_pass else ''}: exit {done.returncode}, {wall:.1f}s wall, "
+          f"{' --emit-pass' if emit_pass else ''} --findings-layout {layout}: exit {done.returncode}, {wall:.1f}s wall, "
           f"{usage.ru_utime + usage.ru_stime:.1f}s CPU, peak RSS "
           f"{usage.ru_maxrss / 1024:.0f} MB")
     for f in sorted(out_dir.iterdir()):
@@ -87,7 +89,8 @@ def run_child(snapshot: Path, out_dir: Path, formats: str, emit_pass: bool) -> i
     return 0
 
 
-def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) -> None:
+def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool,
+           layout: str = "complete") -> None:
     """The same steps as scanner.pipeline.run_scan, each timed (CPU seconds)."""
     from reports import write_reports
     from reports.table import render_table
@@ -116,7 +119,8 @@ def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool) ->
     # as run_scan: findings.json always, the other formats but the table as files, and the
     # table on the terminal (capped)
     names = [f for f in formats.split(",") if f != "table"]
-    written = write_reports(analysis, out_dir, names if "json" in names else ["json", *names])
+    written = write_reports(analysis, out_dir, names if "json" in names else ["json", *names],
+                            findings_layout=layout)
     text = render_table(analysis.document, max_rows=TERMINAL_ROWS) if "table" in formats else ""
     c3 = _cpu()
     print(f"  reports ({', '.join(p.name for p in written)}"
@@ -131,6 +135,8 @@ def main() -> int:
     ap.add_argument("--roles", type=int, default=20, help="roles per account (synthetic)")
     ap.add_argument("--format", default="table,json", help="scan --format (default table,json)")
     ap.add_argument("--emit-pass", action="store_true", help="scan --emit-pass")
+    ap.add_argument("--findings-layout", choices=("complete", "compact"), default="complete",
+                    help="scan --findings-layout (default complete)")
     ap.add_argument("--stages", action="store_true",
                     help="also time each step in this process (after the child scan)")
     ap.add_argument("--no-child", action="store_true", help="only --stages")
@@ -145,11 +151,12 @@ def main() -> int:
             for f in out_dir.iterdir():
                 if f.is_file():
                     f.unlink()
-        if run_child(snapshot, out_dir, args.format, args.emit_pass):
+        if run_child(snapshot, out_dir, args.format, args.emit_pass, args.findings_layout):
             return 1
     if args.stages or args.no_child:
         print("stages (in this process):", flush=True)
-        stages(snapshot, args.out / "stages", args.format, args.emit_pass)
+        stages(snapshot, args.out / "stages", args.format, args.emit_pass,
+               args.findings_layout)
     return 0
 
 

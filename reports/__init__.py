@@ -33,6 +33,8 @@ class ReportContext:
     drift: Mapping[str, Any] | None
     previous_created_at: Mapping[str, str]
     access: Any = None  # scanner.access.AccessReport (typed verdicts) when it is at hand
+    #: findings.json layout: "complete" (the contract's rows) or "compact" (schema_version 2)
+    findings_layout: str = "complete"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -52,7 +54,7 @@ def _table(ctx: ReportContext, path: Path) -> Path:
 def _json(ctx: ReportContext, path: Path) -> Path:
     from reports.json_out import write_findings_json
 
-    return write_findings_json(ctx.document, path)
+    return write_findings_json(ctx.document, path, compact=ctx.findings_layout == "compact")
 
 
 def _jsonl(ctx: ReportContext, path: Path) -> Path:
@@ -137,8 +139,10 @@ def parse_formats(text: str | Sequence[str]) -> list[str]:
 
 def write_reports(analysis: AnalysisLike, out_dir: Path, formats: Sequence[str],
                   drift: Mapping[str, Any] | None = None, *,
-                  previous_created_at: Mapping[str, str] | None = None) -> list[Path]:
-    """Write every requested format into ``out_dir``; returns the files written, in order."""
+                  previous_created_at: Mapping[str, str] | None = None,
+                  findings_layout: str = "complete") -> list[Path]:
+    """Write every requested format into ``out_dir``; returns the files written, in order.
+    ``findings_layout``: findings.json with complete rows (default) or "compact"."""
     names = parse_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -146,5 +150,6 @@ def write_reports(analysis: AnalysisLike, out_dir: Path, formats: Sequence[str],
     ctx = ReportContext(document=analysis.document,
                         graph=graph if isinstance(graph, nx.MultiDiGraph) else None,
                         drift=drift, previous_created_at=previous_created_at or {},
-                        access=getattr(analysis, "access", None))
+                        access=getattr(analysis, "access", None),
+                        findings_layout=findings_layout)
     return [WRITERS[name].write(ctx, out_dir / WRITERS[name].filename) for name in names]

@@ -131,20 +131,27 @@ def validate_document(document: Mapping[str, Any], *, source: str = "findings.js
         validate_finding(row, i, source=source, check=check)
 
 
-def dumps(document: Mapping[str, Any]) -> str:
-    return "".join(iter_findings_json(document))
+def dumps(document: Mapping[str, Any], *, compact: bool = False) -> str:
+    return "".join(iter_findings_json(document, compact=compact))
 
 
 #: one encoder for every row (json.dumps with options builds a new encoder per call)
 _ROW = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
-def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.json"
-                       ) -> Iterator[str]:
-    """findings.json as text, piece by piece, in the on-disk layout (schema_version 2,
-    scanner/engine/layout.py): the header indented with the ``rules`` catalogue and the
-    ``account_names``, then one compact finding per line, each complete row validated before
-    it is compacted, then ``evidence_shared`` (no second copy of the document is built)."""
+def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.json",
+                       compact: bool = False) -> Iterator[str]:
+    """findings.json as text, piece by piece: the header indented, then one finding per line,
+    each validated as it is written (no second copy of the document is built).
+
+    By default (the DESIGN.md contract, schema_version 1) every row is complete. ``compact``
+    (``findings_layout: compact``) writes the layout of scanner/engine/layout.py
+    (schema_version 2): the header with the ``rules`` catalogue and the ``account_names``, one
+    compact row per line, each complete row validated before it is compacted, then
+    ``evidence_shared``."""
+    if not compact:
+        yield from _iter_complete(document, source=source)
+        return
     from scanner.engine.layout import (
         FILE_SCHEMA_VERSION,
         Compactor,
@@ -166,23 +173,50 @@ def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.j
     yield text[:-2] + ",\n" + '  "findings": ['
     encode = _ROW.encode
     check = _RowCheck()
-    compact = Compactor(rules, names)
+    compactor = Compactor(rules, names)
     # no cyclic garbage collection while the rows are written: each full collection would walk
     # every object of the scan again (millions at 100,000 secrets); rows make no cycles
     with gc_paused():
         for i, row in enumerate(rows):
             validate_finding(row, i, source=source, check=check)
-            yield ("\n    " if i == 0 else ",\n    ") + encode(compact.row(row))
+            yield ("\n    " if i == 0 else ",\n    ") + encode(compactor.row(row))
     yield ("\n  ],\n" if rows else "],\n") + '  "evidence_shared": ' \
-        + shared_json(compact.shared) + "\n}\n"
+        + shared_json(compactor.shared) + "\n}\n"
 
 
-def write_findings_json(document: Mapping[str, Any], path: Path) -> Path:
-    """Stream the document to ``path`` (through a temporary file, renamed when complete)."""
+def _iter_complete(document: Mapping[str, Any], *, source: str) -> Iterator[str]:
+    """The version-1 file: the header indented, then one complete row per line."""
+    from scanner.engine.layout import expand_document
+
+    document = expand_document(document, source=source)
+    validate_header(document, source=source)
+    header = {k: v for k, v in document.items() if k != "findings"}
+    text = json.dumps(header, indent=2, ensure_ascii=False, default=str)
+    rows = document.get("findings") or ()
+    yield text[:-2] + (",\n" if header else "\n") + '  "findings": ['
+    encode = _ROW.encode
+    check = _RowCheck()
+    # no cyclic garbage collection while the rows are written: each full collection would walk
+    # every object of the scan again (millions at 100,000 secrets); rows make no cycles
+    with gc_paused():
+        for i, row in enumerate(rows):
+            validate_finding(row, i, source=source, check=check)
+            yield ("\n    " if i == 0 else ",\n    ") + encode(row)
+    yield "\n  ]\n}\n" if rows else "]\n}\n"
+
+
+#: findings.json layouts (config ``findings_layout``, ``scan --findings-layout``)
+LAYOUTS = ("complete", "compact")
+
+
+def write_findings_json(document: Mapping[str, Any], path: Path, *,
+                        compact: bool = False) -> Path:
+    """Stream the document to ``path`` (through a temporary file, renamed when complete);
+    ``compact``: schema_version 2 (scanner/engine/layout.py), else complete rows."""
     tmp = path.with_name(path.name + ".tmp")
     try:
         with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
-            out.writelines(iter_findings_json(document, source=str(path)))
+            out.writelines(iter_findings_json(document, source=str(path), compact=compact))
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

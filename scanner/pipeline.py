@@ -84,6 +84,7 @@ class ScanOptions:
     history: str | None = None  # SQLite path or s3://bucket/prefix
     snapshot_in: Path | None = None  # evaluate this snapshot instead of scanning
     emit_pass: bool = False  # itemise every PASS result (as the config's emit_pass: true)
+    findings_layout: str | None = None  # findings.json "complete"/"compact" (config's, if None)
     prove: bool = False  # ask the SMT solver (as the config's prove: true)
     prove_timeout: float | None = None  # solver seconds per question (config prove_timeout)
     parts_in: str | None = None  # merge the parts of one sharded run (dir or s3://) instead
@@ -152,6 +153,8 @@ def load_inputs(options: ScanOptions) -> Inputs:
     config = load_config(options.config_path)
     if options.emit_pass and not config.emit_pass:
         config = dataclasses.replace(config, emit_pass=True)
+    if options.findings_layout is not None:
+        config = dataclasses.replace(config, findings_layout=options.findings_layout)
     if options.prove and not config.prove:
         config = dataclasses.replace(config, prove=True)
     if options.prove_timeout is not None:
@@ -404,7 +407,8 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
         try:
             write_reports(analysis, staging,
                           ("json",) + formats if "json" not in formats else formats,
-                          drift=analysis.drift, previous_created_at=first_seen)
+                          drift=analysis.drift, previous_created_at=first_seen,
+                          findings_layout=inputs.config.findings_layout)
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- one line, the previous set stays

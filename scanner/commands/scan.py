@@ -75,6 +75,10 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--emit-pass", action="store_true",
                      help="itemise every PASS result in findings.json and the reports "
                      "(default: PASS results are counted per rule; config emit_pass: true)")
+    out.add_argument("--findings-layout", choices=("complete", "compact"), default=None,
+                     help="findings.json rows: complete (default, every member on every row) "
+                     "or compact (rule metadata and shared evidence written once; "
+                     "config findings_layout)")
     out.add_argument("--fail-on", default="HIGH", metavar="SEVERITY",
                      help="exit 1 when a FAIL finding is at or above this severity "
                      "(CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL; default HIGH)")
@@ -211,6 +215,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         history=args.history,
         snapshot_in=args.snapshot,
         emit_pass=args.emit_pass,
+        findings_layout=args.findings_layout,
         prove=args.prove,
         prove_timeout=args.prove_timeout,
         quiet=args.quiet,

@@ -52,6 +52,9 @@ class EngineConfig:
     rotation_functions: tuple[RotationFunction, ...] = ()
     #: itemise every PASS result in findings.json (default: a PASS summary per rule)
     emit_pass: bool = False
+    #: findings.json on disk: "complete" rows (the contract, schema_version 1) or "compact"
+    #: (schema_version 2: rule metadata, account names and shared evidence written once)
+    findings_layout: str = "complete"
     #: ask the SMT solver where the evaluator cannot decide the exposure rules (z3 needed)
     prove: bool = False
     #: solver time per question, seconds
@@ -111,6 +114,7 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         quotas=tuple(QuotaOverride(**q) for q in data.get("quotas") or ()),
         rotation_functions=tuple(RotationFunction(**r) for r in data.get("rotation_functions") or ()),
         emit_pass=bool(data.get("emit_pass", False)),
+        findings_layout=str(data.get("findings_layout", "complete")),
         prove=bool(data.get("prove", False)),
         prove_timeout=float(data.get("prove_timeout", 10.0)),
         path=path,

@@ -1,6 +1,8 @@
-"""findings.json on disk (schema_version 2, scanner/engine/layout.py): rule metadata, account
-names and evidence many rows share are written once, and reading the file gives back the
-complete document -- everything reports, drift, Security Hub and remediation read."""
+"""findings.json on disk. By default every row is complete (the DESIGN.md contract,
+schema_version 1). With ``findings_layout: compact`` (schema_version 2,
+scanner/engine/layout.py) rule metadata, account names and evidence many rows share are
+written once, and reading the file gives back the complete document -- everything reports,
+drift, Security Hub and remediation read."""
 
 from __future__ import annotations
 
@@ -50,11 +52,45 @@ def as_read(doc: dict[str, Any]) -> Any:
     return json.loads(json.dumps(doc))
 
 
+#: the members every finding row has on disk by default (DESIGN.md findings.json contract)
+CONTRACT_MEMBERS = {"id", "rule_id", "title", "severity", "status", "resource", "evidence",
+                    "remediation", "compliance"}
+
+
 @pytest.mark.parametrize("emit_pass", [False, True])
-def test_the_file_is_compact_and_reads_back_as_the_complete_document(
+def test_by_default_every_row_on_disk_carries_every_contract_member(
         tmp_path: Path, emit_pass: bool) -> None:
     doc = analyze(estate(), inputs(emit_pass), now=NOW).document
     path = write_findings_json(doc, tmp_path / "findings.json")
+    raw = json.loads(path.read_text())
+    jsonschema.validate(raw, findings_schema())
+    assert raw["schema_version"] == 1
+    assert "rules" not in raw and "evidence_shared" not in raw
+    assert raw["findings"] and all(CONTRACT_MEMBERS <= set(f) for f in raw["findings"])
+    assert not any("$shared" in f["evidence"] for f in raw["findings"])
+    assert all("account_name" in f["resource"] for f in raw["findings"])
+    assert raw == as_read(doc)
+    assert read_findings_json(path) == as_read(doc)
+
+
+def test_the_layout_is_chosen_by_the_config_or_the_scan_flag(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("findings_layout: compact\n")
+    assert load_inputs(ScanOptions(config_path=config)).config.findings_layout == "compact"
+    assert load_inputs(ScanOptions(config_path=config, findings_layout="complete")
+                       ).config.findings_layout == "complete"
+    assert load_inputs(ScanOptions()).config.findings_layout == "complete"
+    config.write_text("findings_layout: tiny\n")
+    with pytest.raises(InputError) as err:
+        load_inputs(ScanOptions(config_path=config))
+    assert "findings_layout" in str(err.value)
+
+
+@pytest.mark.parametrize("emit_pass", [False, True])
+def test_the_compact_file_writes_rule_metadata_once_and_reads_back_complete(
+        tmp_path: Path, emit_pass: bool) -> None:
+    doc = analyze(estate(), inputs(emit_pass), now=NOW).document
+    path = write_findings_json(doc, tmp_path / "findings.json", compact=True)
     raw = json.loads(path.read_text())
     jsonschema.validate(raw, findings_schema())
     assert raw["schema_version"] == 2 and doc["schema_version"] == 1
@@ -76,8 +112,8 @@ def test_reports_drift_security_hub_and_remediation_read_the_same_from_the_file(
         tmp_path: Path) -> None:
     old = analyze(estate("a", T1), inputs(), now=NOW).document
     new = analyze(estate("b", T2, rotation=True), inputs(), now=NOW).document
-    read_old = read_findings_json(write_findings_json(old, tmp_path / "old.json"))
-    path = write_findings_json(new, tmp_path / "findings.json")
+    read_old = read_findings_json(write_findings_json(old, tmp_path / "old.json", compact=True))
+    path = write_findings_json(new, tmp_path / "findings.json", compact=True)
     read_new = read_findings_json(path)
     assert build_asff(read_new) == build_asff(as_read(new))
     assert render_table(read_new) == render_table(new)
@@ -109,7 +145,7 @@ def test_a_row_that_differs_from_its_rule_or_account_keeps_its_own_members(
                  message="not the facts", facts=["one", "two"], account_name=None),
     ]
     doc = findings_document(estate(), findings)
-    raw_path = write_findings_json(doc, tmp_path / "findings.json")
+    raw_path = write_findings_json(doc, tmp_path / "findings.json", compact=True)
     raw = json.loads(raw_path.read_text())
     rows = {f["resource"]["arn"]: f for f in raw["findings"]}
     first, second = rows[secret_arn("a")], rows[secret_arn("b")]
@@ -123,7 +159,7 @@ def test_a_row_that_differs_from_its_rule_or_account_keeps_its_own_members(
 
 def test_evidence_naming_a_missing_shared_entry_is_an_input_error(tmp_path: Path) -> None:
     doc = analyze(estate(), inputs(), now=NOW).document
-    path = write_findings_json(doc, tmp_path / "findings.json")
+    path = write_findings_json(doc, tmp_path / "findings.json", compact=True)
     raw = json.loads(path.read_text())
     index = next(i for i, f in enumerate(raw["findings"]) if "$shared" in f["evidence"])
     raw["findings"][index]["evidence"]["$shared"] = "e999"
@@ -143,7 +179,7 @@ def test_a_version_1_file_with_complete_rows_still_reads(tmp_path: Path) -> None
 
 def test_a_malformed_compact_row_is_an_input_error_naming_the_field(tmp_path: Path) -> None:
     doc = analyze(estate(), inputs(), now=NOW).document
-    path = write_findings_json(doc, tmp_path / "findings.json")
+    path = write_findings_json(doc, tmp_path / "findings.json", compact=True)
     raw = json.loads(path.read_text())
     raw["findings"][0]["rule_id"] = ["not", "a", "string"]
     raw["findings"][1]["resource"]["account_id"] = {"not": "a string"}
