@@ -25,6 +25,7 @@ class InputError(SecretgraphError):
                              f"field {field}" if field else None) if p]
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.detail = message  # without the file / rule / field prefix
         self.path = path
         self.rule = rule
         self.field = field

@@ -357,7 +357,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
     import shutil
 
     from reports import write_reports
-    from scanner.errors import OutputError, SecretgraphError
+    from scanner.errors import InputError, OutputError, SecretgraphError
     from scanner.snapshot_io import read_snapshot
 
     drift: Drift | None = None
@@ -369,8 +369,6 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
             try:
                 shutil.copyfile(options.snapshot_in, snapshot_path)
             except OSError as exc:
-                from scanner.errors import InputError
-
                 raise InputError(f"cannot read the snapshot ({exc.strerror or exc})",
                                  path=str(options.snapshot_in)) from None
         elif snapshot_source is not None:
@@ -380,7 +378,14 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
                 options, staging, progress.counter, progress=progress,
                 required_replica_regions=inputs.config.required_replica_regions,
                 carry=carry)
-        snapshot = read_snapshot(snapshot_path)
+        try:
+            snapshot = read_snapshot(snapshot_path)
+        except InputError as exc:
+            if options.snapshot_in is None or exc.path != str(snapshot_path):
+                raise
+            # the staging copy is ours: name the file the user gave
+            raise InputError(exc.detail, path=str(options.snapshot_in), rule=exc.rule,
+                             field=exc.field) from None
         analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress)
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None)

@@ -57,3 +57,21 @@ def test_with_json_logs_the_error_line_is_json_too(
     assert entry["level"] == "ERROR"
     assert entry["message"] == (f"secretgraph scan: error: {missing}: cannot read config: "
                                 "No such file or directory")
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("snapshot.json", b"not json", "not valid JSON (line 1 column 1"),
+    ("snapshot.json", b'{"schema_version": 1}', "not a secretgraph snapshot"),
+    ("snapshot.json.gz", b"\x1f\x8b\x08\x00garbage", "snapshot"),
+])
+def test_a_malformed_snapshot_is_named_as_the_user_gave_it_not_its_staging_copy(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes,
+        says: str) -> None:
+    snapshot = tmp_path / name
+    snapshot.write_bytes(content)
+    code = main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), "-q"])
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line.startswith(f"secretgraph scan: error: {snapshot}: ")
+    assert says in line and ".staging" not in line and "Traceback" not in line
+    assert not (tmp_path / "out" / "findings.json").exists()
