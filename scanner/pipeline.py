@@ -308,6 +308,7 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
     out_dir = options.out_dir or Path("secretgraph-out")
     progress = progress or Progress(CallCounter())
     started = time.perf_counter()
+    existed = out_dir.exists()
     with OutputSet(out_dir) as outputs:
         try:
             if "asff" in options.formats:
@@ -317,7 +318,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
             written = outputs.commit()
         except KeyboardInterrupt:
             raise Interrupted("interrupted; nothing was written "
-                              f"({out_dir} is as it was)") from None
+                              + (f"({out_dir} is as it was)" if existed
+                                 else f"({out_dir} was not created)")) from None
     recorded = False
     if store is not None:
         try:

@@ -290,7 +290,7 @@ def test_ctrl_c_mid_scan_exits_130_and_leaves_nothing_behind(
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines() == [
-        f"secretgraph scan: interrupted; nothing was written ({out} is as it was)"]
+        f"secretgraph scan: interrupted; nothing was written ({out} was not created)"]
     assert "Traceback" not in stderr and stdout == ""
     assert list(tmp.iterdir()) == []  # the collection folder was removed
     assert sorted(p.name for p in work.iterdir()) == ["h.db"] or list(work.iterdir()) == []

@@ -18,14 +18,18 @@ from e2e.test_scan_cli import ROLE, seed
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.parametrize("out_exists", [False, True])
 def test_sigterm_mid_scan_exits_143_and_leaves_nothing_behind(
-        moto_endpoint: str, tmp_path: Path) -> None:
+        moto_endpoint: str, tmp_path: Path, out_exists: bool) -> None:
     seed(moto_endpoint)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     work = tmp_path / "work"
     work.mkdir()
     out = work / "out"
+    if out_exists:  # last night's reports
+        out.mkdir()
+        (out / "findings.json").write_text("last night", encoding="utf-8")
     history = work / "h.db"
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", "scan", "--org", "--role-name", ROLE,
@@ -43,11 +47,18 @@ def test_sigterm_mid_scan_exits_143_and_leaves_nothing_behind(
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
+    said = "is as it was" if out_exists else "was not created"
     assert stderr.strip().splitlines() == [
-        f"secretgraph scan: terminated; nothing was written ({out} is as it was)"]
+        f"secretgraph scan: terminated; nothing was written ({out} {said})"]
+    if out_exists:
+        assert [p.name for p in out.iterdir()] == ["findings.json"]
+        assert (out / "findings.json").read_text(encoding="utf-8") == "last night"
+    else:
+        assert not out.exists()
     assert stdout == ""
     assert list(tmp.iterdir()) == []  # the collection folder was removed
-    assert [p.name for p in work.iterdir() if p.name != "h.db"] == []  # no staging folder
+    # no staging folder
+    assert [p.name for p in work.iterdir() if p.name not in ("h.db", "out")] == []
     if history.exists():
         from scanner.history import open_store
 
