@@ -76,8 +76,14 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
     errors = list(validator.iter_errors(instance))
     if not errors:
         return None
+    if instance is None:
+        return field_path(()), "the file is empty (or holds only comments); a mapping is expected"
     chosen = _branch_errors(best_match(errors), schema)
     message = chosen.message
+    if chosen.validator == "additionalProperties" and isinstance(chosen.schema, Mapping) \
+            and "parameters" in (chosen.schema.get("properties") or {}):
+        # rules.<id>.max_days: the user meant rules.<id>.parameters.max_days
+        message += "; a rule's parameters go under its `parameters:` mapping"
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message

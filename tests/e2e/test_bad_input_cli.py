@@ -75,3 +75,27 @@ def test_a_malformed_snapshot_is_named_as_the_user_gave_it_not_its_staging_copy(
     assert line.startswith(f"secretgraph scan: error: {snapshot}: ")
     assert says in line and ".staging" not in line and "Traceback" not in line
     assert not (tmp_path / "out" / "findings.json").exists()
+
+
+def test_an_empty_rule_file_says_it_is_empty(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "mine.yaml").write_text("# to do\n", encoding="utf-8")
+    code = main(["rules", "validate", str(rules / "mine.yaml")])
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line == (f"secretgraph rules: error: {rules / 'mine.yaml'}: field (top level): "
+                    "the file is empty (or holds only comments); a mapping is expected")
+
+
+def test_a_rule_parameter_outside_parameters_says_where_it_goes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text("rules:\n  secret-rotation-overdue:\n    max_days: 30\n", encoding="utf-8")
+    code = main(_scan(tmp_path, "--config", str(config)))
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line.startswith(f"secretgraph scan: error: {config}: ")
+    assert "rules.secret-rotation-overdue" in line and "'max_days' was unexpected" in line
+    assert line.endswith("a rule's parameters go under its `parameters:` mapping")
