@@ -36,7 +36,10 @@ def run(rule_id: str, *, prove: bool = True, folder: str = "prove") -> tuple[
     fx = load_fixture(f"{rule_id}/{folder}")
     rule = RULESET.get(rule_id)
     assert rule is not None
-    config = parse_config({**(fx.config or {}), "prove": prove, "emit_pass": True},
+    # a generous solver time (a fixture's own prove_timeout wins): on a loaded machine the
+    # default 10 s can run out, and a timeout is a different (UNKNOWN) answer
+    config = parse_config({"prove_timeout": 120, **(fx.config or {}), "prove": prove,
+                           "emit_pass": True},
                           path=f"tests/rules/{rule_id}/{folder}/expected.yaml")
     findings = evaluate(build_graph(fx.snapshot), fx.snapshot, None, Ruleset(rules=(rule,)),
                         config, fx.now)
