@@ -141,7 +141,10 @@ def _work_dirs() -> set[Path]:
 
 
 def test_the_work_folder_is_removed_after_a_run_and_after_a_failure(
-        aws: dict[str, str]) -> None:
+        aws: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a temporary folder of this test's own: other processes (parallel tests) make and remove
+    # secretgraph-* folders in the shared one while this runs
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     before = _work_dirs()
     seen: list[Path] = []
 
