@@ -11,16 +11,24 @@ With ``--synth`` the estate is the project's shared synthetic organization inste
 ``bench/rules.py`` and the pipeline see; ~5% of secrets readable organization-wide), and
 ``--secrets`` is per account.
 
+``--processes N``: the analysis over N secret shards (scanner.access.shards; the threshold is
+lowered to 1 secret per process so every size is sharded). CPU is this process's plus its
+ended children's; memory is sampled every 50 ms over the process tree (RSS summed, and PSS
+summed: the children share the parent's snapshot and graph copy-on-write, which RSS counts
+once per process).
+
 Usage: .venv/bin/python bench/access.py [--synth] [--accounts N] [--roles N] [--secrets N]
-                                         [--no-json]
+                                         [--processes N] [--no-json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -147,6 +155,60 @@ def make_snapshot(n_accounts: int, n_roles: int, n_secrets: int, *,
                     accounts=tuple(accounts), organization=org)
 
 
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class TreeMemory:
+    """Peak summed RSS and PSS of this process and its children, sampled (Linux /proc)."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        self.every = every
+        self.peak_rss = self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            pids = [me] + _children(me)
+            rss = pss = 0
+            for pid in pids:
+                rss += _field(f"/proc/{pid}/status", "VmRSS:")
+                pss += _field(f"/proc/{pid}/smaps_rollup", "Pss:")
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self._stop.wait(self.every)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _field(path: str, name: str) -> int:
+    """A ``kB`` field of a /proc file, in bytes (0 if the process is gone)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(name):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=1000)
@@ -156,8 +218,14 @@ def main() -> int:
                     help="collected SCPs: FullAWSAccess on every level plus a guardrail SCP")
     ap.add_argument("--synth", action="store_true",
                     help="bench/synth.py's organization (--secrets per account)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="analyse over N secret shards in N processes (default 1)")
     ap.add_argument("--no-json", action="store_true", help="skip timing to_json()")
     args = ap.parse_args()
+    if args.processes > 1:
+        from scanner.access import shards
+
+        shards.MIN_SECRETS_PER_PROCESS = 1
     t0 = time.perf_counter()
     if args.synth:
         from bench.synth import make_snapshot as synth_snapshot
@@ -168,11 +236,17 @@ def main() -> int:
         snap = make_snapshot(args.accounts, args.roles, args.secrets, scps=args.scps)
     t1 = time.perf_counter()
     graph = build_graph(snap)
+    load0 = os.getloadavg()[0]
+    sampler = TreeMemory()
+    sampler.start()
     t2 = time.perf_counter()
-    c2 = time.process_time()
-    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    c2 = time.process_time() + _children_cpu()
+    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap),
+                            processes=args.processes)
     t3 = time.perf_counter()
-    c3 = time.process_time()
+    c3 = time.process_time() + _children_cpu()
+    sampler.stop()
+    load1 = os.getloadavg()[0]
     paths = sum(len(s.paths) for s in report.secrets.values())
     readers = sum(len(s.readers) for s in report.secrets.values())
     broken = sum(len(s.broken) for s in report.secrets.values())
@@ -182,7 +256,10 @@ def main() -> int:
           f"{args.roles} roles x {n_secrets} secrets = {pairs:,} (principal, secret) pairs"
           + (", SCPs collected" if args.scps else ""))
     print(f"synthesise {t1 - t0:.2f}s  build_graph {t2 - t1:.2f}s  "
-          f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU")
+          f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU (processes "
+          f"{args.processes}, parent + children; load {load0:.2f} -> {load1:.2f})")
+    print(f"during the analysis: peak RSS summed over the process tree "
+          f"{sampler.peak_rss / 1e6:.0f} MB, peak PSS summed {sampler.peak_pss / 1e6:.0f} MB")
     print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}  "
           f"graph nodes {graph.number_of_nodes():,}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
