@@ -240,3 +240,17 @@ def test_a_failing_shard_fails_the_analysis(no_threshold: None,
     monkeypatch.setattr(SecretEvaluator, "secret_access", boom)
     with pytest.raises(shards.ShardError, match="boom in a shard"):
         _run(snap, 2)
+
+
+def test_a_path_survives_pickling_whole() -> None:
+    """AccessPath.__reduce__ lists the fields in the constructor's order."""
+    import dataclasses
+    import pickle
+
+    from scanner.access.verdicts import AccessPath, GateVerdict
+
+    values: dict[str, Any] = {f.name: f"v-{f.name}" for f in dataclasses.fields(AccessPath)}
+    values["gates"] = {"scp": GateVerdict(status="ALLOWED", reasons=("r",))}
+    path = AccessPath(**values)
+    assert pickle.loads(pickle.dumps(path)) == path
+    assert all(getattr(pickle.loads(pickle.dumps(path)), k) == v for k, v in values.items())
