@@ -43,16 +43,20 @@ def shard_count(processes: int, secrets: int) -> int:
     return max(1, min(processes, secrets // MIN_SECRETS_PER_PROCESS))
 
 
-def split(n_items: int, shards: int) -> list[range]:
-    """Contiguous, nearly equal ranges covering ``range(n_items)`` in order."""
-    base, extra = divmod(n_items, shards)
-    out: list[range] = []
-    start = 0
-    for i in range(shards):
-        end = start + base + (1 if i < extra else 0)
-        out.append(range(start, end))
-        start = end
-    return out
+#: the parent's shard, relative to a child's: the parent also reads the secrets (their views,
+#: ~15 % of the analysis), unpickles the children's answers and builds the key report, so a
+#: shard of equal size would finish last (1,000 accounts, 2 processes: parent 26 s CPU, child
+#: 18 s with equal shards)
+PARENT_WEIGHT = 0.8
+
+
+def split(n_items: int, shards: int, first_weight: float = 1.0) -> list[range]:
+    """Contiguous ranges covering ``range(n_items)`` in order: the first of weight
+    ``first_weight``, the others of weight 1."""
+    total = first_weight + shards - 1
+    bounds = [0] + [round(n_items * (first_weight + i) / total) for i in range(shards - 1)] + \
+        [n_items]
+    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
 
 
 def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView],
@@ -61,7 +65,7 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView],
     have evaluated anything yet (the children inherit it as it is)."""
     if shards <= 1:
         return [ev.secret_access(sv) for sv in views]
-    ranges = split(len(views), shards)
+    ranges = split(len(views), shards, PARENT_WEIGHT)
     ctx = multiprocessing.get_context("fork")
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     try:

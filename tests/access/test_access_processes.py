@@ -219,7 +219,12 @@ def test_small_estates_stay_in_one_process() -> None:
     assert shards.shard_count(2, 2 * shards.MIN_SECRETS_PER_PROCESS) == 2
     assert shards.shard_count(8, 3 * shards.MIN_SECRETS_PER_PROCESS) == 3
     assert shards.shard_count(1, 10**6) == 1
-    assert [list(r) for r in shards.split(7, 3)] == [[0, 1, 2], [3, 4], [5, 6]]
+    assert [list(r) for r in shards.split(7, 3)] == [[0, 1], [2, 3, 4], [5, 6]]
+    assert [len(r) for r in shards.split(900, 2, 0.8)] == [400, 500]
+    for n in range(12):
+        for k in range(1, 5):
+            ranges = shards.split(n, k, 0.8)
+            assert len(ranges) == k and [i for r in ranges for i in r] == list(range(n))
 
 
 def test_a_failing_shard_fails_the_analysis(no_threshold: None,
