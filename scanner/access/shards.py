@@ -29,7 +29,7 @@ from scanner.access.verdicts import SecretAccess
 
 #: below this many secrets per process a shard's share of the caches' warm-up and the
 #: pickling cost more than the second core saves (docs/scale.md, "Access analysis")
-MIN_SECRETS_PER_PROCESS = 5_000
+MIN_SECRETS_PER_PROCESS = 25_000
 
 
 class ShardError(RuntimeError):

@@ -29,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "every policy every night)")
     how.add_argument("--processes", type=int, default=1, metavar="N",
                      help="collect in N processes, one shard of the accounts each, and "
-                     "analyse access over N shards of the secrets (from 10,000 secrets; with "
-                     "--snapshot or --from-parts: the analysis only) (default 1)")
+                     "analyse access over N shards of the secrets (from 25,000 secrets per "
+                     "process; with --snapshot or --from-parts: the analysis only) "
+                     "(default 1)")
     add_output_arguments(parser)
 
 
