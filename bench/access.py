@@ -233,6 +233,9 @@ def main() -> int:
                     help="bench/synth.py's organization (--secrets per account)")
     ap.add_argument("--processes", type=int, default=1,
                     help="analyse over N secret shards in N processes (default 1)")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="do not sample the process tree's memory (the monitor reads "
+                    "smaps_rollup, which walks the processes' pages)")
     ap.add_argument("--no-json", action="store_true", help="skip timing to_json()")
     args = ap.parse_args()
     if args.processes > 1:
@@ -251,7 +254,8 @@ def main() -> int:
     graph = build_graph(snap)
     load0 = os.getloadavg()[0]
     sampler = TreeMemory()
-    sampler.start()
+    if not args.no_memory:
+        sampler.start()
     t2 = time.perf_counter()
     p2, k2 = time.process_time(), _children_cpu()
     c2 = p2 + k2
@@ -260,7 +264,8 @@ def main() -> int:
     t3 = time.perf_counter()
     p3, k3 = time.process_time(), _children_cpu()
     c3 = p3 + k3
-    sampler.stop()  # after the CPU figures: the monitor's own CPU is not in them
+    if not args.no_memory:
+        sampler.stop()  # after the CPU figures: the monitor's own CPU is not in them
     load1 = os.getloadavg()[0]
     paths = sum(len(s.paths) for s in report.secrets.values())
     readers = sum(len(s.readers) for s in report.secrets.values())
