@@ -259,3 +259,22 @@ def test_a_path_survives_pickling_whole() -> None:
     path = AccessPath(**values)
     assert pickle.loads(pickle.dumps(path)) == path
     assert all(getattr(pickle.loads(pickle.dumps(path)), k) == v for k, v in values.items())
+
+
+def test_scan_snapshot_with_processes_writes_the_same_findings(
+        tmp_path: Path, no_threshold: None) -> None:
+    """`scan --snapshot FILE --processes 2` is accepted (the analysis only) and writes the
+    findings of one process."""
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = tmp_path / "snapshot.json.gz"
+    write_snapshot(snap, guarded_estate())
+    docs = []
+    for n in ("1", "2"):
+        out = tmp_path / f"p{n}"
+        main(["scan", "--snapshot", str(snap), "--processes", n, "--out", str(out),
+              "--format", "json", "--emit-pass"])
+        docs.append(json.loads((out / "findings.json").read_text()))
+    assert docs[0]["findings"] and docs[1]["findings"] == docs[0]["findings"]
+    assert docs[1]["summary"] == docs[0]["summary"]
