@@ -44,7 +44,7 @@ def shard_count(processes: int, secrets: int) -> int:
 
 
 #: the parent's shard, relative to a child's: the parent also reads the secrets (their views,
-#: ~15 % of the analysis), unpickles the children's answers and builds the key report, so a
+#: ~18 % of the analysis), unpickles the children's answers and builds the key report, so a
 #: shard of equal size would finish last (1,000 accounts, 2 processes: parent 26 s CPU, child
 #: 18 s with equal shards)
 PARENT_WEIGHT = 0.8
