@@ -12,6 +12,11 @@ copy-on-write (nothing is pickled on the way in) and sends back its ``SecretAcce
 pickled, through a pipe. The parent evaluates the first shard meanwhile. A child that fails
 or dies fails the analysis (never a partial report). Without ``fork`` (Windows, macOS'
 default spawn would have to pickle the whole snapshot) the analysis runs in one process.
+
+``scan`` forks while its progress watchdog thread runs. A forked child has only the thread
+that forked, so a lock another thread held stays held in it: the child therefore only
+evaluates (scanner.access and scanner.policy neither log nor print) and writes to its pipe,
+then leaves with ``os._exit``.
 """
 
 from __future__ import annotations
