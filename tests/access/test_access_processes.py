@@ -278,3 +278,24 @@ def test_scan_snapshot_with_processes_writes_the_same_findings(
         docs.append(json.loads((out / "findings.json").read_text()))
     assert docs[0]["findings"] and docs[1]["findings"] == docs[0]["findings"]
     assert docs[1]["summary"] == docs[0]["summary"]
+
+
+def test_a_shard_process_that_dies_fails_the_analysis(no_threshold: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that ends without an answer (killed, out of memory) is an error, not a gap."""
+    import os
+
+    from scanner.access.secret_eval import SecretEvaluator
+
+    snap = guarded_estate()
+    original = SecretEvaluator.secret_access
+    last = secret_views(build_graph(snap), AccessSettings.from_snapshot(snap))[0][-1].arn
+
+    def die(self: SecretEvaluator, sv: Any) -> Any:
+        if sv.arn == last:
+            os._exit(9)
+        return original(self, sv)
+
+    monkeypatch.setattr(SecretEvaluator, "secret_access", die)
+    with pytest.raises(shards.ShardError, match="ended without an answer .exit code 9"):
+        _run(snap, 2)
