@@ -11,16 +11,25 @@ With ``--synth`` the estate is the project's shared synthetic organization inste
 ``bench/rules.py`` and the pipeline see; ~5% of secrets readable organization-wide), and
 ``--secrets`` is per account.
 
+``--processes N``: the analysis over N secret shards (scanner.access.shards; the threshold is
+lowered to 1 secret per process so every size is sharded). CPU is this process's plus its
+ended children's; memory is sampled every 0.2 s over the process tree (RSS summed, and PSS
+summed: the children share the parent's snapshot and graph copy-on-write, which RSS counts
+once per process).
+
 Usage: .venv/bin/python bench/access.py [--synth] [--accounts N] [--roles N] [--secrets N]
-                                         [--no-json]
+                                         [--processes N] [--no-json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -147,7 +156,73 @@ def make_snapshot(n_accounts: int, n_roles: int, n_secrets: int, *,
                     accounts=tuple(accounts), organization=org)
 
 
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class TreeMemory:
+    """Peak summed RSS and PSS of this process and its children, sampled every 0.2 s by a
+    separate monitor process (reading smaps_rollup costs CPU: not this process's, and the
+    monitor is reaped after the CPU figures are taken)."""
+
+    def __init__(self) -> None:
+        self.peak_rss = self.peak_pss = 0
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen([sys.executable, __file__, "--monitor", str(os.getpid())],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def stop(self) -> None:
+        assert self._proc is not None
+        out, _ = self._proc.communicate("")
+        self.peak_rss, self.peak_pss = (int(x) for x in out.split())
+
+
+def monitor(root: int) -> None:
+    """Sample until stdin closes, then print the peaks (bytes)."""
+    done = threading.Event()
+
+    def wait_for_eof() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=wait_for_eof, daemon=True).start()
+    me = os.getpid()
+    peak_rss = peak_pss = 0
+    while not done.is_set():
+        pids = [root] + [c for c in _children(root) if c != me]
+        peak_rss = max(peak_rss, sum(_field(f"/proc/{p}/status", "VmRSS:") for p in pids))
+        peak_pss = max(peak_pss, sum(_field(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids))
+        done.wait(0.2)
+    print(peak_rss, peak_pss)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _field(path: str, name: str) -> int:
+    """A ``kB`` field of a /proc file, in bytes (0 if the process is gone)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(name):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--monitor"]:
+        monitor(int(sys.argv[2]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--roles", type=int, default=20)
@@ -156,8 +231,17 @@ def main() -> int:
                     help="collected SCPs: FullAWSAccess on every level plus a guardrail SCP")
     ap.add_argument("--synth", action="store_true",
                     help="bench/synth.py's organization (--secrets per account)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="analyse over N secret shards in N processes (default 1)")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="do not sample the process tree's memory (the monitor reads "
+                    "smaps_rollup, which walks the processes' pages)")
     ap.add_argument("--no-json", action="store_true", help="skip timing to_json()")
     args = ap.parse_args()
+    if args.processes > 1:
+        from scanner.access import shards
+
+        shards.MIN_SECRETS_PER_PROCESS = 1
     t0 = time.perf_counter()
     if args.synth:
         from bench.synth import make_snapshot as synth_snapshot
@@ -168,11 +252,21 @@ def main() -> int:
         snap = make_snapshot(args.accounts, args.roles, args.secrets, scps=args.scps)
     t1 = time.perf_counter()
     graph = build_graph(snap)
+    load0 = os.getloadavg()[0]
+    sampler = TreeMemory()
+    if not args.no_memory:
+        sampler.start()
     t2 = time.perf_counter()
-    c2 = time.process_time()
-    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    p2, k2 = time.process_time(), _children_cpu()
+    c2 = p2 + k2
+    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap),
+                            processes=args.processes)
     t3 = time.perf_counter()
-    c3 = time.process_time()
+    p3, k3 = time.process_time(), _children_cpu()
+    c3 = p3 + k3
+    if not args.no_memory:
+        sampler.stop()  # after the CPU figures: the monitor's own CPU is not in them
+    load1 = os.getloadavg()[0]
     paths = sum(len(s.paths) for s in report.secrets.values())
     readers = sum(len(s.readers) for s in report.secrets.values())
     broken = sum(len(s.broken) for s in report.secrets.values())
@@ -182,7 +276,12 @@ def main() -> int:
           f"{args.roles} roles x {n_secrets} secrets = {pairs:,} (principal, secret) pairs"
           + (", SCPs collected" if args.scps else ""))
     print(f"synthesise {t1 - t0:.2f}s  build_graph {t2 - t1:.2f}s  "
-          f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU")
+          f"analyze_access {t3 - t2:.2f}s wall, {c3 - c2:.2f}s CPU (processes "
+          f"{args.processes}, parent + children; load {load0:.2f} -> {load1:.2f})")
+    print(f"CPU: this process {p3 - p2:.2f}s, children {k3 - k2:.2f}s (they run side by side: "
+          f"on two idle cores the wall time would be about the larger)")
+    print(f"during the analysis: peak RSS summed over the process tree "
+          f"{sampler.peak_rss / 1e6:.0f} MB, peak PSS summed {sampler.peak_pss / 1e6:.0f} MB")
     print(f"recorded paths {paths:,}  readers {readers:,}  broken {broken:,}  "
           f"graph nodes {graph.number_of_nodes():,}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "

@@ -89,7 +89,9 @@ class ScanOptions:
     prove_timeout: float | None = None  # solver seconds per question (config prove_timeout)
     parts_in: str | None = None  # merge the parts of one sharded run (dir or s3://) instead
     run_id: str | None = None  # which run under parts_in (default: the only one)
-    processes: int = 1  # > 1: collect in that many processes (the shard partition)
+    #: > 1: collect in that many processes (the shard partition; not with snapshot_in or
+    #: parts_in) and analyse access over that many secret shards (scanner.access.shards)
+    processes: int = 1
     policy_tps: float = 25.0  # client-side pace of GetResourcePolicy per account and Region
     #: with history: re-read every carried policy at least this often (1: carry nothing)
     full_refresh_days: int = 7
@@ -182,10 +184,13 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
             fail_on: Severity = Severity.HIGH,
-            timings: dict[str, float] | None = None, progress: Any = None) -> Analysis:
+            timings: dict[str, float] | None = None, progress: Any = None,
+            processes: int = 1) -> Analysis:
     """Pure: graph, access, rules, suppressions, baseline, findings document, exit code.
-    ``timings`` (when given) receives the CPU seconds of each step (bench/offline_scan.py);
-    ``progress`` (scanner.progress.Progress) is told each phase."""
+    ``timings`` (when given) receives the CPU seconds of each step (bench/offline_scan.py;
+    the access analysis' includes its shard processes'); ``progress``
+    (scanner.progress.Progress) is told each phase; ``processes``: the access analysis' secret
+    shards (the result is the same for any number)."""
     from scanner.engine.runner import evaluate_rules
 
     clock = time.process_time
@@ -195,10 +200,13 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
         progress.phase("graph")
     graph = build_graph(snapshot)
     t1 = clock()
+    c1 = _children_cpu()
     if progress is not None:
         progress.phase("access")
-    access = analyze_access(graph, snapshot, access_settings(snapshot, inputs.config))
+    access = analyze_access(graph, snapshot, access_settings(snapshot, inputs.config),
+                            processes=processes)
     t2 = clock()
+    shards_cpu = _children_cpu() - c1
     if progress is not None:
         progress.phase("rules")
     evaluation = evaluate_rules(graph, snapshot, access, inputs.ruleset, inputs.config, now)
@@ -220,10 +228,18 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
                                  trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
                                  rules=inputs.ruleset.ids, scope=inputs.scope.to_json())
     if timings is not None:
-        timings.update({"graph": t1 - t0, "access analysis": t2 - t1, "rules": t3 - t2,
-                        "suppressions, baseline, document": clock() - t3})
+        timings.update({"graph": t1 - t0, "access analysis": t2 - t1 + shards_cpu,
+                        "rules": t3 - t2, "suppressions, baseline, document": clock() - t3})
     return Analysis(snapshot=snapshot, graph=graph, access=access, findings=findings,
                     document=document, exit_code=exit_code(document, fail_on))
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the ended child processes (the access analysis' shards)."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
@@ -388,7 +404,8 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
             # the staging copy is ours: name the file the user gave
             raise InputError(exc.detail, path=str(options.snapshot_in), rule=exc.rule,
                              field=exc.field) from None
-        analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress)
+        analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress,
+                           processes=options.processes)
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None)
         if previous is not None:

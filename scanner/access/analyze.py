@@ -24,14 +24,20 @@ from scanner.access.pair_eval import PairEvaluator
 from scanner.access.report import AccessReport
 from scanner.access.secret_eval import SecretEvaluator
 from scanner.access.settings import AccessSettings
+from scanner.access.shards import evaluate_sharded, shard_count
 from scanner.access.verdicts import KeyAccess
 from scanner.model import Snapshot
 
 
 def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
-                   settings: AccessSettings) -> AccessReport:
+                   settings: AccessSettings, *, processes: int = 1) -> AccessReport:
     """Evaluate every (principal, secret) pair worth considering. The verdicts are the typed
     report; the graph only gains a Principal node for each reader it did not hold.
+
+    ``processes`` > 1: the secrets are split into that many contiguous shards, evaluated in
+    this process and ``processes - 1`` forked children (scanner.access.shards; only above
+    ``shards.MIN_SECRETS_PER_PROCESS`` secrets per process, and only where ``fork`` exists).
+    The report is the same whatever the split.
 
     The cyclic garbage collector is paused meanwhile: the analysis allocates many small,
     acyclic, long-lived objects, and repeated full collections would dominate its run time.
@@ -39,7 +45,7 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(graph, snapshot, settings)
+        return _analyze(graph, snapshot, settings, processes)
     finally:
         if enabled:
             gc.enable()
@@ -60,13 +66,15 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings) -> SecretEvalua
 
 
 def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
-             settings: AccessSettings) -> AccessReport:
-    ev = make_evaluator(snapshot, settings)
+             settings: AccessSettings, processes: int) -> AccessReport:
     views, replica_views = secret_views(graph, settings)
-    secrets = {sv.arn: ev.secret_access(sv) for sv in views}
-    replicas = {sv.arn: ev.secret_access(sv) for sv in replica_views}
+    work = views + replica_views
+    ev = make_evaluator(snapshot, settings)
+    results = evaluate_sharded(ev, work, shard_count(processes, len(work)))
+    secrets = {sv.arn: r for sv, r in zip(views, results)}
+    replicas = {sv.arn: r for sv, r in zip(replica_views, results[len(views):])}
     by_key: dict[str, list[SecretView]] = {}
-    for sv in views + replica_views:
+    for sv in work:
         if sv.key_arn:
             by_key.setdefault(sv.key_arn, []).append(sv)
     keys: dict[str, KeyAccess] = {node: key_access(node, attrs, by_key.get(node, []), settings)

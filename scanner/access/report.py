@@ -66,7 +66,7 @@ class AccessReport:
         shared by the many paths that got the same verdict, are in ``verdicts`` (a path's
         ``verdict`` is its index there)."""
         verdicts: list[dict[str, Any]] = []
-        index: dict[int, int] = {}
+        index = _VerdictIndex()
         return {
             "settings": to_jsonable(self.settings),
             "secrets": {arn: _secret_dict(s, verdicts, index)
@@ -96,12 +96,29 @@ def path_dict(p: AccessPath) -> dict[str, Any]:
     return dict(d)
 
 
+class _VerdictIndex:
+    """Each distinct verdict once in ``verdicts``: found by the identity of the path's gates
+    first (paths that got the same verdict share the object), then by value, so equal
+    verdicts computed apart (by two evaluators, or in two processes of a sharded run) are one
+    entry and the JSON does not depend on how the analysis was split."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, int] = {}
+        self.by_value: dict[object, int] = {}
+        self.keep: list[object] = []  # the gates whose id() is a key: alive until the end
+
+
 def _compact_path(p: AccessPath, verdicts: list[dict[str, Any]],
-                  index: dict[int, int]) -> dict[str, Any]:
-    vid = index.get(id(p.gates))
+                  index: _VerdictIndex) -> dict[str, Any]:
+    vid = index.by_id.get(id(p.gates))
     if vid is None:
-        vid = index[id(p.gates)] = len(verdicts)
-        verdicts.append({"gates": to_jsonable(p.gates), "reasons": list(p.reasons)})
+        value = (tuple(p.gates.items()), p.reasons)
+        vid = index.by_value.get(value)
+        if vid is None:
+            vid = index.by_value[value] = len(verdicts)
+            verdicts.append({"gates": to_jsonable(p.gates), "reasons": list(p.reasons)})
+        index.by_id[id(p.gates)] = vid
+        index.keep.append(p.gates)
     return {
         "principal": p.principal, "principal_account": p.principal_account,
         "principal_type": p.principal_type, "decision": p.decision,
@@ -113,7 +130,7 @@ def _compact_path(p: AccessPath, verdicts: list[dict[str, Any]],
 
 
 def _secret_dict(s: SecretAccess, verdicts: list[dict[str, Any]],
-                 index: dict[int, int]) -> dict[str, Any]:
+                 index: _VerdictIndex) -> dict[str, Any]:
     return {
         "secret_arn": s.secret_arn, "name": s.name, "account_id": s.account_id,
         "region": s.region, "key_arn": s.key_arn, "aws_managed_key": s.aws_managed_key,

@@ -40,6 +40,20 @@ class GuardrailResult:
 NOT_APPLICABLE = GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE)
 
 
+def level_name(policy_type: str, depth: int, levels: int, target_id: str) -> str:
+    """A level of an account's path as the reasons name it: the root by its id, an OU by its
+    depth, the account as the caller's (SCPs) or the resource's (RCPs). Never an OU or account
+    id: a guardrail answer is shared by every account with the same policies along its path
+    (``Guardrails.signature``), so the text must hold for each of them, whichever was
+    evaluated first (and so in any process of a sharded run)."""
+    whose = "the caller's" if policy_type == SCP else "the resource's"
+    if depth == 0:
+        return f"the root {target_id}"
+    if depth == levels - 1:
+        return f"{whose} account"
+    return f"{whose} OU at depth {depth}"
+
+
 def is_service_linked_role(arn: str) -> bool:
     """A role under the path ``/aws-service-role/``: only AWS services create roles there."""
     return ":role/aws-service-role/" in arn
@@ -158,8 +172,9 @@ class Guardrails:
         denies: list[Tri] = []
         unresolved: list[str] = []
         reasons: list[str] = []
-        for target in chain:
-            attached = self._by_target.get((policy_type, target), [])
+        for depth, target_id in enumerate(chain):
+            attached = self._by_target.get((policy_type, target_id), [])
+            target = level_name(policy_type, depth, len(chain), target_id)
             if not attached:
                 level_allows.append(Tri.UNKNOWN)
                 unresolved.append(f"no {label} attached at {target} in the collected data")

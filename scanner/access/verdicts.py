@@ -7,7 +7,8 @@ the graph). ``scanner.access.report.AccessReport`` holds them and serialises the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Mapping
 
 GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
@@ -45,6 +46,27 @@ class AccessPath:
 
     def gate_statuses(self) -> dict[str, str]:
         return {k: v.status for k, v in self.gates.items()}
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled as its values, rebuilt by the constructor: half the time of the default
+        (per-field ``__setstate__``) for the paths a shard's process sends back."""
+        return _access_path, _PATH_VALUES(self)
+
+
+_PATH_VALUES = attrgetter(*(f.name for f in fields(AccessPath)))
+
+
+def _access_path(principal: str, principal_account: str | None, principal_type: str,
+                 secret_arn: str, secret_account: str, decision: str, cross_account: bool,
+                 gates: Mapping[str, GateVerdict], conditions: tuple[str, ...],
+                 reasons: tuple[str, ...], intended: bool, broken_at: tuple[str, ...],
+                 in_zone: bool, allow_listed: bool) -> AccessPath:
+    return AccessPath(principal=principal, principal_account=principal_account,
+                      principal_type=principal_type, secret_arn=secret_arn,
+                      secret_account=secret_account, decision=decision,
+                      cross_account=cross_account, gates=gates, conditions=conditions,
+                      reasons=reasons, intended=intended, broken_at=broken_at,
+                      in_zone=in_zone, allow_listed=allow_listed)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

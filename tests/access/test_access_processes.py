@@ -1,0 +1,301 @@
+"""Access analysis over secret shards in several processes (``scan --processes N``) gives the
+report one process gives: the same JSON, every path with every gate's reasons, and the same
+findings end to end.
+
+The estates: bench/synth.py's organization, and an organization whose accounts sit in
+different OUs with the same control policies along their paths (so guardrail answers are
+shared across accounts), with levels that have no SCP / RCP in the data, an OU that denies,
+an RCP, and secrets in every account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.access_reference import full_report
+
+from scanner.access import AccessReport, AccessSettings, analyze_access, shards
+from scanner.access.analyze import make_evaluator
+from scanner.access.graph_io import secret_views
+from scanner.access.scp import RCP, SCP
+from scanner.graph.builder import build_graph
+from scanner.model import (
+    AccountSnapshot,
+    ControlPolicy,
+    IamPrincipal,
+    IamSnapshot,
+    KmsKey,
+    Organization,
+    OrgAccount,
+    OrgUnit,
+    RegionSnapshot,
+    ScanMeta,
+    Secret,
+    Snapshot,
+)
+from scanner.pipeline import ScanOptions, analyze, load_inputs
+
+REGION = "us-east-1"
+ORG_ID = "o-procs00001"
+READ = "secretsmanager:GetSecretValue"
+MANAGEMENT = "500000000000"
+#: (account, parent): two OUs with the same policies and a nested one under each
+PLACES = {f"{500000000001 + i:012d}": ("ou-a", "ou-b", "ou-a1", "ou-b1")[i % 4]
+          for i in range(10)}
+NOW = dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc)
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _control(pid: str, kind: str, targets: tuple[str, ...], *st: dict[str, Any]) -> ControlPolicy:
+    return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=_doc(*st),
+                         targets=targets)
+
+
+def guarded_estate() -> Snapshot:
+    accounts = tuple(PLACES)
+    everyone = [f"arn:aws:iam::{a}:role/app-{r}" for a in accounts for r in range(3)]
+    snaps = []
+    for n, acct in enumerate((MANAGEMENT, *accounts)):
+        principals = tuple(IamPrincipal(
+            arn=f"arn:aws:iam::{acct}:role/app-{r}", name=f"app-{r}", account_id=acct,
+            principal_type="role", inline_policies={"read": {
+                "Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": READ, "Resource": "*"},
+                    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}})
+            for r in range(3))
+        key_arn = f"arn:aws:kms:{REGION}:{acct}:key/k-{acct}"
+        key = KmsKey(arn=key_arn, key_id=f"k-{acct}", account_id=acct, region=REGION,
+                     key_manager="CUSTOMER", key_state="Enabled", policy=_doc(
+                         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+                          "Action": "kms:*", "Resource": "*"},
+                         {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                          "Resource": "*", "Condition": {"StringEquals": {
+                              "aws:PrincipalOrgID": ORG_ID}}}))
+        secrets = []
+        for s in range(6):
+            grantees = [everyone[(n * 7 + s * 5 + j) % len(everyone)] for j in range(4)]
+            statements: list[dict[str, Any]] = [
+                {"Effect": "Allow", "Principal": {"AWS": grantees}, "Action": READ,
+                 "Resource": "*"}]
+            if s % 3 == 0:
+                statements.append({"Effect": "Allow", "Principal": "*", "Action": READ,
+                                   "Resource": "*", "Condition": {"StringEquals": {
+                                       "aws:PrincipalOrgID": ORG_ID}}})
+            secrets.append(Secret(
+                arn=f"arn:aws:secretsmanager:{REGION}:{acct}:secret:app-{s}-Ab12Cd",
+                name=f"app-{s}", account_id=acct, region=REGION,
+                kms_key_id=key_arn if s % 4 else None, tags={"team": f"team-{s % 2}"},
+                resource_policy=_doc(*statements)))
+        snaps.append(AccountSnapshot(
+            account_id=acct, name=f"account-{n}",
+            regions=(RegionSnapshot(region=REGION, secrets=tuple(secrets), kms_keys=(key,)),),
+            iam=IamSnapshot(principals=principals)))
+    full = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    # FullAWSAccess everywhere except at half the accounts: "no SCP attached" there
+    attached = ("r-root", "ou-a", "ou-b", "ou-a1", "ou-b1") + accounts[::2]
+    controls = (
+        _control("p-full", SCP, attached, full),
+        _control("p-deny-team1", SCP, ("ou-a1", "ou-b1"),
+                 {"Effect": "Deny", "Action": READ, "Resource": "*",
+                  "Condition": {"StringEquals": {"aws:ResourceTag/team": "team-1"}}}),
+        _control("p-vpce", SCP, ("ou-a", "ou-b"),
+                 {"Effect": "Deny", "Action": READ, "Resource": "*",
+                  "Condition": {"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}}),
+        _control("p-rcp-full", RCP, ("r-root", "ou-a", "ou-b", "ou-a1", "ou-b1") + accounts[1::2],
+                 {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
+        _control("p-rcp", RCP, ("r-root",),
+                 {"Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
+                  "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID},
+                                "Bool": {"aws:PrincipalIsAWSService": "false"}}}),
+    )
+    org = Organization(
+        org_id=ORG_ID, management_account_id=MANAGEMENT, root_id="r-root",
+        accounts=(OrgAccount(account_id=MANAGEMENT, parent_id="r-root"),) + tuple(
+            OrgAccount(account_id=a, parent_id=p) for a, p in PLACES.items()),
+        units=(OrgUnit(ou_id="ou-a", name="a", parent_id="r-root"),
+               OrgUnit(ou_id="ou-b", name="b", parent_id="r-root"),
+               OrgUnit(ou_id="ou-a1", name="a1", parent_id="ou-a"),
+               OrgUnit(ou_id="ou-b1", name="b1", parent_id="ou-b")),
+        policies=controls, policies_read=True, rcps_read=True)
+    ids = (MANAGEMENT, *accounts)
+    return Snapshot(meta=ScanMeta(scan_id="procs", started_at="2026-11-29T00:00:00Z",
+                                  accounts=ids, regions=(REGION,), central_account=MANAGEMENT,
+                                  org_id=ORG_ID),
+                    accounts=tuple(snaps), organization=org)
+
+
+def synth(accounts: int, secrets: int, roles: int) -> Snapshot:
+    """bench/synth.py's organization (loaded by path: bench/ is not a test helper)."""
+    path = Path(__file__).resolve().parents[2] / "bench" / "synth.py"
+    spec = importlib.util.spec_from_file_location("bench_synth", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    snap: Snapshot = module.make_snapshot(accounts=accounts, secrets_per_account=secrets,
+                                          roles_per_account=roles)
+    return snap
+
+
+ESTATES = {"guardrails by OU": guarded_estate, "bench/synth.py": lambda: synth(12, 25, 9)}
+
+
+def _run(snap: Snapshot, processes: int, record_denied: bool = False) -> AccessReport:
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=record_denied)
+    return analyze_access(build_graph(snap), snap, settings, processes=processes)
+
+
+@pytest.fixture
+def no_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shard even the small test estates."""
+    monkeypatch.setattr(shards, "MIN_SECRETS_PER_PROCESS", 1)
+
+
+def test_the_estate_has_guardrail_answers_shared_across_accounts() -> None:
+    """The reasons that used to name the first account evaluated are there, naming levels."""
+    reasons = {r for p in _run(guarded_estate(), 1, True).all_paths()
+               for g in p.gates.values() for r in (*g.reasons, *g.conditions)}
+    text = "\n".join(sorted(reasons))
+    assert "no SCP attached at the caller's account in the collected data" in text
+    assert "no RCP attached at the resource's account in the collected data" in text
+    assert "SCP p-deny-team1 at the caller's OU at depth 2: Deny applies" in text
+    assert "SCP p-vpce at the caller's OU at depth 1: Deny may apply" in text
+    assert not any(a in text for a in PLACES) and "ou-" not in text
+
+
+@pytest.mark.parametrize("name", sorted(ESTATES))
+@pytest.mark.parametrize("record_denied", [False, True])
+def test_report_with_processes_equals_one_process(name: str, record_denied: bool,
+                                                  no_threshold: None) -> None:
+    snap = ESTATES[name]()
+    one = full_report(_run(snap, 1, record_denied))
+    assert one[1], "paths recorded"
+    assert full_report(_run(snap, 2, record_denied)) == one
+    assert full_report(_run(snap, 3, record_denied)) == one
+
+
+@pytest.mark.parametrize("name", sorted(ESTATES))
+def test_secrets_evaluated_in_any_order_or_split_get_the_same_answers(name: str) -> None:
+    """The property sharding rests on, without processes: an evaluator's answer for a secret
+    does not depend on which secrets it evaluated before (reversed order, every split in
+    two), the verdicts compared whole."""
+    snap = ESTATES[name]()
+    graph = build_graph(snap)
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    views, replicas = secret_views(graph, settings)
+    work = views + replicas
+    ev = make_evaluator(snap, settings)
+    forward = [ev.secret_access(sv) for sv in work]
+    ev = make_evaluator(snap, settings)
+    backward = [ev.secret_access(sv) for sv in reversed(work)][::-1]
+    assert backward == forward
+    for cut in range(1, len(work), max(1, len(work) // 7)):
+        ev_a, ev_b = make_evaluator(snap, settings), make_evaluator(snap, settings)
+        tail = [ev_b.secret_access(sv) for sv in work[cut:]]
+        assert [ev_a.secret_access(sv) for sv in work[:cut]] + tail == forward
+
+
+@pytest.mark.parametrize("name", sorted(ESTATES))
+def test_findings_with_processes_equal_one_process(name: str, no_threshold: None) -> None:
+    """End to end: the findings document (PASS itemised) is the same."""
+    snap = ESTATES[name]()
+    inputs = load_inputs(ScanOptions(emit_pass=True))
+    one = analyze(snap, inputs, now=NOW)
+    two = analyze(snap, inputs, now=NOW, processes=2)
+    assert json.dumps(two.document, sort_keys=True) == json.dumps(one.document, sort_keys=True)
+    assert one.document["findings"]
+    assert two.access.to_json() == one.access.to_json()
+
+
+def test_small_estates_stay_in_one_process() -> None:
+    assert shards.shard_count(2, 2 * shards.MIN_SECRETS_PER_PROCESS - 1) == 1
+    assert shards.shard_count(2, 2 * shards.MIN_SECRETS_PER_PROCESS) == 2
+    assert shards.shard_count(8, 3 * shards.MIN_SECRETS_PER_PROCESS) == 3
+    assert shards.shard_count(1, 10**6) == 1
+    assert [list(r) for r in shards.split(7, 3)] == [[0, 1], [2, 3, 4], [5, 6]]
+    assert [len(r) for r in shards.split(900, 2, 0.8)] == [400, 500]
+    for n in range(12):
+        for k in range(1, 5):
+            ranges = shards.split(n, k, 0.8)
+            assert len(ranges) == k and [i for r in ranges for i in r] == list(range(n))
+
+
+def test_a_failing_shard_fails_the_analysis(no_threshold: None,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard's process that raises is never a partial report."""
+    from scanner.access.secret_eval import SecretEvaluator
+
+    snap = guarded_estate()
+    original = SecretEvaluator.secret_access
+    # the last secret: in the last shard, a child's
+    last = secret_views(build_graph(snap), AccessSettings.from_snapshot(snap))[0][-1].arn
+
+    def boom(self: SecretEvaluator, sv: Any) -> Any:
+        if sv.arn == last:
+            raise ValueError("boom in a shard")
+        return original(self, sv)
+
+    monkeypatch.setattr(SecretEvaluator, "secret_access", boom)
+    with pytest.raises(shards.ShardError, match="boom in a shard"):
+        _run(snap, 2)
+
+
+def test_a_path_survives_pickling_whole() -> None:
+    """AccessPath.__reduce__ lists the fields in the constructor's order."""
+    import dataclasses
+    import pickle
+
+    from scanner.access.verdicts import AccessPath, GateVerdict
+
+    values: dict[str, Any] = {f.name: f"v-{f.name}" for f in dataclasses.fields(AccessPath)}
+    values["gates"] = {"scp": GateVerdict(status="ALLOWED", reasons=("r",))}
+    path = AccessPath(**values)
+    assert pickle.loads(pickle.dumps(path)) == path
+    assert all(getattr(pickle.loads(pickle.dumps(path)), k) == v for k, v in values.items())
+
+
+def test_scan_snapshot_with_processes_writes_the_same_findings(
+        tmp_path: Path, no_threshold: None) -> None:
+    """`scan --snapshot FILE --processes 2` is accepted (the analysis only) and writes the
+    findings of one process."""
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = tmp_path / "snapshot.json.gz"
+    write_snapshot(snap, guarded_estate())
+    docs = []
+    for n in ("1", "2"):
+        out = tmp_path / f"p{n}"
+        main(["scan", "--snapshot", str(snap), "--processes", n, "--out", str(out),
+              "--format", "json", "--emit-pass"])
+        docs.append(json.loads((out / "findings.json").read_text()))
+    assert docs[0]["findings"] and docs[1]["findings"] == docs[0]["findings"]
+    assert docs[1]["summary"] == docs[0]["summary"]
+
+
+def test_a_shard_process_that_dies_fails_the_analysis(no_threshold: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that ends without an answer (killed, out of memory) is an error, not a gap."""
+    import os
+
+    from scanner.access.secret_eval import SecretEvaluator
+
+    snap = guarded_estate()
+    original = SecretEvaluator.secret_access
+    last = secret_views(build_graph(snap), AccessSettings.from_snapshot(snap))[0][-1].arn
+
+    def die(self: SecretEvaluator, sv: Any) -> Any:
+        if sv.arn == last:
+            os._exit(9)
+        return original(self, sv)
+
+    monkeypatch.setattr(SecretEvaluator, "secret_access", die)
+    with pytest.raises(shards.ShardError, match="ended without an answer .exit code 9"):
+        _run(snap, 2)
