@@ -176,3 +176,31 @@ def test_clients_share_one_cache_of_event_name_aliases(mgmt_session: boto3.Sessi
         # what one client aliased, the next one finds (botocore's copies start empty)
         assert ec2.meta.events._alias_name_cache is kms.meta.events._alias_name_cache
         assert "before-call.kms.ListKeys" in ec2.meta.events._alias_name_cache
+
+
+def test_clients_of_one_service_share_its_class_and_model_and_keep_their_own_hooks(
+        mgmt_session: boto3.Session) -> None:
+    import botocore.client
+
+    creator = botocore.client.ClientCreator
+    with mock_aws():
+        counter = CallCounter()
+        sessions = make(mgmt_session, counter=counter)
+        home = sessions.client("secretsmanager", account_id=HOME, region=REGION)
+        other = sessions.client("secretsmanager", account_id=OTHER, region="eu-west-1")
+        kms = sessions.client("kms", account_id=OTHER, region="eu-west-1")
+        assert type(other) is type(home) and type(kms) is not type(home)
+        assert other.meta.service_model is home.meta.service_model
+        # per-client values stay per client: Region, credentials, the handlers
+        assert (home.meta.region_name, other.meta.region_name) == (REGION, "eu-west-1")
+        assert home._request_signer._credentials is not other._request_signer._credentials
+        assert home.meta.events is not other.meta.events
+        for client in (home, other):
+            with pytest.raises(ReadOnlyViolation, match="GetSecretValue"):
+                client.get_secret_value(SecretId="db")
+        other.list_secrets()
+        assert counter.counts()["secretsmanager.ListSecrets"] == 1
+    # botocore's own ClientCreator is back once a client is made
+    assert botocore.client.ClientCreator is creator
+    plain = fresh().client("secretsmanager")
+    assert type(plain) is not type(home)
