@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import gc
 import re
@@ -39,7 +40,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, DataNotFoundError, ProfileNotFound
-from botocore.hooks import EventAliaser
+from botocore.hooks import EventAliaser, HierarchicalEmitter
 from botocore.model import ServiceModel
 from botocore.utils import EVENT_ALIASES
 
@@ -199,6 +200,57 @@ class _ClientClasses:
         #: (service, api_version asked for) -> [the loader's JSON model, its ServiceModel,
         #: the client class or None]
         self.services: dict[tuple[str, str | None], list[Any]] = {}
+        #: service -> (the handlers' lookup cache when pruned, the pruned handlers' aliaser)
+        self.events: dict[str, tuple[Any, EventAliaser]] = {}
+
+    def client_events(self, handlers: HierarchicalEmitter, service_model: Any) -> EventAliaser:
+        """The handlers a client of ``service_model`` copies: ``handlers`` without the ones
+        registered for other services (see ``_prune``). Made again once ``handlers`` changed
+        (botocore replaces its lookup cache on every register and unregister)."""
+        seen = handlers._lookup_cache
+        cached = self.events.get(service_model.service_name)
+        if cached is None or cached[0] is not seen:
+            cached = (seen, EventAliaser(_prune(handlers, service_model)))
+            self.events[service_model.service_name] = cached
+        return cached[1]
+
+
+#: botocore's events that a client emits as ``EVENT.SERVICE-ID.OPERATION`` (docs events as
+#: ``docs.SECTION.SERVICE.OPERATION...``): a handler registered under another service's name
+#: there is never called by the client.
+_PER_SERVICE_EVENTS = frozenset({
+    "after-call", "after-call-error", "before-call", "before-endpoint-resolution",
+    "before-parameter-build", "before-parse", "before-send", "before-sign", "choose-signer",
+    "creating-client-class", "getattr", "needs-retry", "provide-client-params",
+    "request-created", "response-received"})
+
+
+def _prune(handlers: HierarchicalEmitter, service_model: Any) -> HierarchicalEmitter:
+    """A copy of ``handlers`` without the branches of other services under the events of
+    ``_PER_SERVICE_EVENTS`` and ``docs``.
+
+    Every client copies its session's handler table (botocore's and boto3's: about 200 trie
+    nodes, most of them for S3 and other services), then registers its own. The copy cost
+    about 0.5 ms a client, and the copies were most of the objects the garbage collector walks
+    after each account's release. A client only emits its own service's events, so the
+    branches of the others are dead weight in its copy."""
+    service_id = service_model.service_id.hyphenize()
+    names = {"*", service_model.service_name, service_id}
+    names |= {EVENT_ALIASES.get(name, name) for name in names}
+    pruned: HierarchicalEmitter = copy.copy(handlers)
+    for event, node in pruned._handlers._root["children"].items():
+        if event == "docs":
+            branches = list(node["children"].values())
+        elif event in _PER_SERVICE_EVENTS:
+            branches = [node]
+        else:
+            continue
+        for branch in branches:
+            children = branch["children"]
+            for name in [name for name in children if name not in names]:
+                del children[name]
+    pruned._lookup_cache = {}  # the copy's was its original's
+    return pruned
 
 
 class _SessionEvents(EventAliaser):
@@ -215,6 +267,8 @@ class _CachingClientCreator(botocore.client.ClientCreator):  # type: ignore[misc
     ``_ClientClasses`` of its event emitter (an emitter that is not a ``_SessionEvents``:
     botocore's own behaviour)."""
 
+    _event_emitter: Any  # botocore's (the session's)
+
     def _classes(self) -> _ClientClasses | None:
         return getattr(self._event_emitter, "client_classes", None)
 
@@ -230,6 +284,18 @@ class _CachingClientCreator(botocore.client.ClientCreator):  # type: ignore[misc
             entry = [json_model, super()._load_service_model(service_name, api_version), None]
             classes.services[(service_name, api_version)] = entry
         return entry[1]
+
+    def _get_client_args(self, service_model: Any, *args: Any, **kwargs: Any) -> Any:
+        """botocore's, with the pruned handlers of the service for the client to copy."""
+        classes = self._classes()
+        if classes is None:
+            return super()._get_client_args(service_model, *args, **kwargs)
+        session_events = self._event_emitter
+        self._event_emitter = classes.client_events(session_events._emitter, service_model)
+        try:
+            return super()._get_client_args(service_model, *args, **kwargs)
+        finally:
+            self._event_emitter = session_events
 
     def _create_client_class(self, service_name: str, service_model: Any) -> Any:
         classes = self._classes()

@@ -204,3 +204,32 @@ def test_clients_of_one_service_share_its_class_and_model_and_keep_their_own_hoo
     assert botocore.client.ClientCreator is creator
     plain = fresh().client("secretsmanager")
     assert type(plain) is not type(home)
+
+
+def test_clients_copy_only_their_services_handlers_and_see_later_registrations(
+        mgmt_session: boto3.Session) -> None:
+    with mock_aws():
+        sessions = make(mgmt_session)
+        seen: list[str] = []
+        mgmt_session.events.register("before-call.kms", lambda **_: seen.append("kms"))
+        mgmt_session.events.register("before-call", lambda **_: seen.append("any"))
+        first = sessions.client("kms", account_id=HOME, region=REGION)
+        seen.clear()  # the GetCallerIdentity of the home account
+        first.list_keys()
+        assert seen == ["kms", "any"]
+        # registered after the first kms client: the next one has it, for kms only
+        mgmt_session.events.register("before-call.kms.ListKeys",
+                                     lambda **_: seen.append("later"))
+        mgmt_session.events.register("before-call.secrets-manager",
+                                     lambda **_: seen.append("secrets"))
+        seen.clear()
+        sessions.client("kms", account_id=HOME, region="eu-west-1").list_keys()
+        assert seen == ["later", "kms", "any"]
+        seen.clear()
+        sessions.client("secretsmanager", account_id=HOME, region=REGION).list_secrets()
+        assert seen == ["secrets", "any"]
+        # the other services' branches are not copied into a client (S3's, for one)
+        base = mgmt_session._session.get_component("event_emitter")._emitter
+        assert "s3" in base._handlers._root["children"]["before-call"]["children"]
+        events = first.meta.events._emitter._handlers._root["children"]
+        assert set(events["before-call"]["children"]) == {"kms"}
