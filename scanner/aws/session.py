@@ -201,16 +201,17 @@ class _ClientClasses:
         #: the client class or None]
         self.services: dict[tuple[str, str | None], list[Any]] = {}
         #: service -> (the handlers' lookup cache when pruned, the pruned handlers' aliaser)
-        self.events: dict[str, tuple[Any, EventAliaser]] = {}
+        self.events: dict[str, tuple[Any, "_SharedAliases"]] = {}
 
-    def client_events(self, handlers: HierarchicalEmitter, service_model: Any) -> EventAliaser:
+    def client_events(self, handlers: HierarchicalEmitter,
+                      service_model: Any) -> "_SharedAliases":
         """The handlers a client of ``service_model`` copies: ``handlers`` without the ones
         registered for other services (see ``_prune``). Made again once ``handlers`` changed
         (botocore replaces its lookup cache on every register and unregister)."""
         seen = handlers._lookup_cache
         cached = self.events.get(service_model.service_name)
         if cached is None or cached[0] is not seen:
-            cached = (seen, EventAliaser(_prune(handlers, service_model)))
+            cached = (seen, _SharedAliases(_prune(handlers, service_model)))
             self.events[service_model.service_name] = cached
         return cached[1]
 
@@ -253,8 +254,25 @@ def _prune(handlers: HierarchicalEmitter, service_model: Any) -> HierarchicalEmi
     return pruned
 
 
-class _SessionEvents(EventAliaser):
-    """The event emitter of the sessions made here: botocore's aliaser over the base session's
+class _SharedAliases(EventAliaser):
+    """botocore's event aliaser, with the process's cache of event-name aliases, which its
+    copies (every client's) share.
+
+    botocore's copies start with an empty cache: a new client's first use of each event name
+    ("before-call.secrets-manager.ListSecrets", ...) walked botocore's alias table again, about
+    70 times per client, a tenth of the demo collection's CPU. The alias of a name depends on
+    nothing but the name and that table, so one cache serves every client."""
+
+    def __init__(self, emitter: Any) -> None:
+        super().__init__(emitter)
+        self._alias_name_cache = _ALIASES
+
+    def __copy__(self) -> "_SharedAliases":
+        return _SharedAliases(copy.copy(self._emitter))
+
+
+class _SessionEvents(_SharedAliases):
+    """The event emitter of the sessions made here: the aliaser over the base session's
     handlers, carrying the sessions' ``_ClientClasses`` for ``_CachingClientCreator``."""
 
     def __init__(self, emitter: Any, classes: _ClientClasses) -> None:
@@ -586,21 +604,6 @@ class AwsSessions:
             self._botocore_sessions[owner] = session
         return session
 
-    def _share_alias_cache(self, client: Any) -> None:
-        """Give the client's event aliaser the process's cache of event-name aliases.
-
-        Every client copies its session's EventAliaser, and the copy starts with an empty
-        cache: its first use of each event name ("before-call.secrets-manager.ListSecrets",
-        ...) walks botocore's alias table again, about 70 times per client, a tenth of the
-        demo collection's CPU. The alias of a name depends on nothing but the name and that
-        table, so one cache serves every client. (botocore has no public seam for this; when
-        the aliaser looks different, the client keeps its own cache.)"""
-        events = client.meta.events
-        cache = getattr(events, "_alias_name_cache", None)
-        if isinstance(cache, dict) and getattr(events, "_event_aliases", None) == EVENT_ALIASES:
-            _ALIASES.update(cache)
-            events._alias_name_cache = _ALIASES
-
     def _make_client(self, session: botocore.session.Session, service: str, region: str, *,
                      account_id: str | None = None) -> Any:
         """A new client with every hook: the guard, cancel, the counter and the pacing."""
@@ -611,7 +614,6 @@ class AwsSessions:
                 endpoint_url=self.settings.endpoint_url,
                 config=self._config,
             )
-        self._share_alias_cache(client)
         self.guard.install(client)
         client.meta.events.register("before-call", self._check_cancelled,
                                     unique_id="secretgraph-cancel")
