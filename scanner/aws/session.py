@@ -31,6 +31,7 @@ import datetime
 import gc
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -400,6 +401,7 @@ class AwsSessions:
         self._botocore_sessions: dict[str, botocore.session.Session] = {}
         self._clients: dict[tuple[str, str | None, str, str], Any] = {}
         self._classes = _ClientClasses()
+        self._released_sessions: list[weakref.ref[botocore.session.Session]] = []
         self.partition = base.get_partition_for_region(sts_region)
 
     # ----------------------------------------------------------------- identity
@@ -502,25 +504,41 @@ class AwsSessions:
         owner = _BASE if credentials is self._base_credentials else account_id
         return self._client(owner, credentials, service, region, account_id=account_id)
 
-    def release(self, account_id: str) -> None:
+    def release(self, account_id: str) -> int:
         """Forget the clients (and botocore session) made for ``account_id``: its work is done.
         The credentials stay cached; a later ``client`` call makes a new client. Threads still
-        holding a released client may go on using it."""
+        holding a released client may go on using it.
+
+        Returns how many of the released clients are still alive afterwards: held by a thread,
+        or by a reference cycle, which only the garbage collector frees. (A client made here
+        is in none: its class and service model are shared, see ``_ClientClasses``; botocore's
+        per-client class was.) A botocore session is always in cycles: ``lingering`` counts
+        the released ones not collected yet."""
         with _CLIENT_CREATION:
-            for key in [k for k in self._clients if k[1] == account_id]:
-                del self._clients[key]
+            released = [weakref.ref(self._clients.pop(key))
+                        for key in [k for k in self._clients if k[1] == account_id]]
             if not any(k[0] == account_id for k in self._clients):
-                self._botocore_sessions.pop(account_id, None)
+                session = self._botocore_sessions.pop(account_id, None)
+                if session is not None:
+                    self._released_sessions.append(weakref.ref(session))
+        return sum(1 for client in released if client() is not None)
+
+    def lingering(self) -> int:
+        """How many released botocore sessions are still alive (about 60 KB each, in reference
+        cycles until the next full garbage collection)."""
+        with _CLIENT_CREATION:
+            self._released_sessions = [s for s in self._released_sessions if s() is not None]
+            return len(self._released_sessions)
 
     @contextlib.contextmanager
     def settled_heap(self, services: Iterable[str]) -> Iterator[None]:
         """Load the models of ``services`` into the shared loader, then freeze every object
         alive (``gc.freeze``) until the block ends.
 
-        Released clients are reference cycles, so each account's release is followed by a full
-        garbage collection, which walks every tracked object: with the service models loaded
-        (EC2's alone is over 100,000 objects) that took about 85 ms a time, a quarter of the
-        demo scan's client CPU. Frozen, the models and modules are not walked (about 5 ms).
+        Every full garbage collection (automatic ones, and the one after a release that left a
+        client alive) walks every tracked object: with the service models loaded (EC2's alone
+        is over 100,000 objects) that took about 85 ms a time. Frozen, the models and modules
+        are not walked.
         No client made in the block is frozen; anything that was garbage at the freeze is
         collected after ``gc.unfreeze`` at the end."""
         with _CLIENT_CREATION:  # the loader is not thread-safe either

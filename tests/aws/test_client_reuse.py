@@ -151,10 +151,11 @@ def test_collect_releases_every_account_once_its_work_is_done(
     live_after: list[int] = []
     original = AwsSessions.release
 
-    def spy(self: AwsSessions, account_id: str) -> None:
-        original(self, account_id)
+    def spy(self: AwsSessions, account_id: str) -> int:
+        alive = original(self, account_id)
         released.append(account_id)
         live_after.append(sum(1 for key in self._clients if key[1] == account_id))
+        return alive
 
     monkeypatch.setattr(AwsSessions, "release", spy)
     collect(CollectOptions(out=tmp_path / "s.json.gz", regions=(REGION,), role_name=ROLE,
@@ -233,3 +234,31 @@ def test_clients_copy_only_their_services_handlers_and_see_later_registrations(
         assert "s3" in base._handlers._root["children"]["before-call"]["children"]
         events = first.meta.events._emitter._handlers._root["children"]
         assert set(events["before-call"]["children"]) == {"kms"}
+
+
+def test_a_released_client_is_freed_at_once_without_a_garbage_collection(
+        mgmt_session: boto3.Session) -> None:
+    import weakref
+
+    with mock_aws():
+        sessions = make(mgmt_session)
+        client = sessions.client("secretsmanager", account_id=OTHER, region=REGION)
+        list(client.get_paginator("list_secrets").paginate())
+        with pytest.raises(ReadOnlyViolation):
+            client.get_secret_value(SecretId="db")
+        gone = weakref.ref(client)
+        del client
+        gc.disable()
+        try:
+            # nothing left alive: the collection after a release is not needed
+            assert sessions.release(OTHER) == 0
+            assert gone() is None
+            # the account's botocore session waits for a collection (it is in cycles)
+            assert sessions.lingering() == 1
+            gc.collect()
+            assert sessions.lingering() == 0
+        finally:
+            gc.enable()
+        held = sessions.client("kms", account_id=OTHER, region=REGION)
+        assert sessions.release(OTHER) == 1  # a thread still holds it
+        assert held.list_keys()["Keys"] == []
