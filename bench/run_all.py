@@ -27,6 +27,8 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "reports.py": ([], ["--html-findings", "1000", "--asff-findings", "10000"]),
     "remediate.py": ([], ["--accounts", "100"]),
     "carry.py": ([], ["--accounts", "100"]),
+    "demo_rss.py": ([], ["--runs", "1"]),
+    "client_cpu.py": ([], ["--runs", "1"]),
 }
 
 

@@ -151,10 +151,11 @@ def test_collect_releases_every_account_once_its_work_is_done(
     live_after: list[int] = []
     original = AwsSessions.release
 
-    def spy(self: AwsSessions, account_id: str) -> None:
-        original(self, account_id)
+    def spy(self: AwsSessions, account_id: str) -> int:
+        alive = original(self, account_id)
         released.append(account_id)
         live_after.append(sum(1 for key in self._clients if key[1] == account_id))
+        return alive
 
     monkeypatch.setattr(AwsSessions, "release", spy)
     collect(CollectOptions(out=tmp_path / "s.json.gz", regions=(REGION,), role_name=ROLE,
@@ -176,3 +177,88 @@ def test_clients_share_one_cache_of_event_name_aliases(mgmt_session: boto3.Sessi
         # what one client aliased, the next one finds (botocore's copies start empty)
         assert ec2.meta.events._alias_name_cache is kms.meta.events._alias_name_cache
         assert "before-call.kms.ListKeys" in ec2.meta.events._alias_name_cache
+
+
+def test_clients_of_one_service_share_its_class_and_model_and_keep_their_own_hooks(
+        mgmt_session: boto3.Session) -> None:
+    import botocore.client
+
+    creator = botocore.client.ClientCreator
+    with mock_aws():
+        counter = CallCounter()
+        sessions = make(mgmt_session, counter=counter)
+        home = sessions.client("secretsmanager", account_id=HOME, region=REGION)
+        other = sessions.client("secretsmanager", account_id=OTHER, region="eu-west-1")
+        kms = sessions.client("kms", account_id=OTHER, region="eu-west-1")
+        assert type(other) is type(home) and type(kms) is not type(home)
+        assert other.meta.service_model is home.meta.service_model
+        # per-client values stay per client: Region, credentials, the handlers
+        assert (home.meta.region_name, other.meta.region_name) == (REGION, "eu-west-1")
+        assert home._request_signer._credentials is not other._request_signer._credentials
+        assert home.meta.events is not other.meta.events
+        for client in (home, other):
+            with pytest.raises(ReadOnlyViolation, match="GetSecretValue"):
+                client.get_secret_value(SecretId="db")
+        other.list_secrets()
+        assert counter.counts()["secretsmanager.ListSecrets"] == 1
+    # botocore's own ClientCreator is back once a client is made
+    assert botocore.client.ClientCreator is creator
+    plain = fresh().client("secretsmanager")
+    assert type(plain) is not type(home)
+
+
+def test_clients_copy_only_their_services_handlers_and_see_later_registrations(
+        mgmt_session: boto3.Session) -> None:
+    with mock_aws():
+        sessions = make(mgmt_session)
+        seen: list[str] = []
+        mgmt_session.events.register("before-call.kms", lambda **_: seen.append("kms"))
+        mgmt_session.events.register("before-call", lambda **_: seen.append("any"))
+        first = sessions.client("kms", account_id=HOME, region=REGION)
+        seen.clear()  # the GetCallerIdentity of the home account
+        first.list_keys()
+        assert seen == ["kms", "any"]
+        # registered after the first kms client: the next one has it, for kms only
+        mgmt_session.events.register("before-call.kms.ListKeys",
+                                     lambda **_: seen.append("later"))
+        mgmt_session.events.register("before-call.secrets-manager",
+                                     lambda **_: seen.append("secrets"))
+        seen.clear()
+        sessions.client("kms", account_id=HOME, region="eu-west-1").list_keys()
+        assert seen == ["later", "kms", "any"]
+        seen.clear()
+        sessions.client("secretsmanager", account_id=HOME, region=REGION).list_secrets()
+        assert seen == ["secrets", "any"]
+        # the other services' branches are not copied into a client (S3's, for one)
+        base = mgmt_session._session.get_component("event_emitter")._emitter
+        assert "s3" in base._handlers._root["children"]["before-call"]["children"]
+        events = first.meta.events._emitter._handlers._root["children"]
+        assert set(events["before-call"]["children"]) == {"kms"}
+
+
+def test_a_released_client_is_freed_at_once_without_a_garbage_collection(
+        mgmt_session: boto3.Session) -> None:
+    import weakref
+
+    with mock_aws():
+        sessions = make(mgmt_session)
+        client = sessions.client("secretsmanager", account_id=OTHER, region=REGION)
+        list(client.get_paginator("list_secrets").paginate())
+        with pytest.raises(ReadOnlyViolation):
+            client.get_secret_value(SecretId="db")
+        gone = weakref.ref(client)
+        del client
+        gc.disable()
+        try:
+            # nothing left alive: the collection after a release is not needed
+            assert sessions.release(OTHER) == 0
+            assert gone() is None
+            # the account's botocore session waits for a collection (it is in cycles)
+            assert sessions.lingering() == 1
+            gc.collect()
+            assert sessions.lingering() == 0
+        finally:
+            gc.enable()
+        held = sessions.client("kms", account_id=OTHER, region=REGION)
+        assert sessions.release(OTHER) == 1  # a thread still holds it
+        assert held.list_keys()["Keys"] == []
