@@ -149,7 +149,9 @@ def write_reports(analysis: AnalysisLike, out_dir: Path, formats: Sequence[str],
     graph = getattr(analysis, "graph", None)
     ctx = ReportContext(document=analysis.document,
                         graph=graph if isinstance(graph, nx.MultiDiGraph) else None,
-                        drift=drift, previous_created_at=previous_created_at or {},
+                        drift=drift,
+                        previous_created_at={} if previous_created_at is None
+                        else previous_created_at,  # not ``or``: that would ask its length
                         access=getattr(analysis, "access", None),
                         findings_layout=findings_layout)
     return [WRITERS[name].write(ctx, out_dir / WRITERS[name].filename) for name in names]

@@ -49,7 +49,9 @@ _SHARED_MEMBERS = frozenset({"resource", "remediation", "compliance"})
 class _RowCheck:
     """Valid/invalid for one finding row, compiled from the schema's finding definition;
     jsonschema then names what is wrong with a row this rejects. Members shared between rows
-    are checked once per object (the object is kept, so its id cannot be reused meanwhile)."""
+    are checked once per object (the object is kept, so its id cannot be reused meanwhile), and
+    a string member is not checked again when it is the very string the last row that passed
+    the check had there."""
 
     def __init__(self) -> None:
         from scanner.snapshot_io import compile_check
@@ -66,6 +68,10 @@ class _RowCheck:
                 check = validator.is_valid
             self.members[name] = check
         self.seen: dict[int, Any] = {}
+        #: per member, the last string that passed: the rows of one rule share their rule id,
+        #: title, severity and status strings (one object each), often the message and
+        #: principal too, and a string cannot change
+        self.last: dict[str, str] = {}
 
     def __call__(self, row: Any) -> bool:
         if not isinstance(row, dict):
@@ -73,8 +79,10 @@ class _RowCheck:
         for name in self.required:
             if name not in row:
                 return False
-        members, seen = self.members, self.seen
+        members, seen, last = self.members, self.seen, self.last
         for name, value in row.items():
+            if last.get(name) is value:  # the very string a previous row had here: checked
+                continue
             check = members.get(name)
             if check is None:
                 if self.closed:
@@ -89,6 +97,8 @@ class _RowCheck:
                     seen[id(value)] = value
             elif not check(value):
                 return False
+            elif type(value) is str:
+                last[name] = value
         return True
 
 

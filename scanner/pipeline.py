@@ -25,7 +25,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TextIO
 
 import networkx as nx
 
@@ -424,8 +424,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
             drift=drift.to_json() if drift is not None else None,
             api_calls=dict(progress.counter.counts()), snapshot_path=snapshot_path,
         )
-        first_seen = {f["id"]: f["first_seen"] for f in document["findings"]
-                      if f.get("first_seen")}
+        first_seen = _FirstSeenIndex(document["findings"])
         formats = tuple(f for f in options.formats if f != "table")
         progress.phase("reports")
         try:
@@ -560,6 +559,30 @@ def with_outputs(document: Mapping[str, Any], out_dir: Path,
     scan["outputs"] = {"status": "written", "folder": str(out_dir),
                        "files": sorted(p.name for p in written)}
     return {**document, "scan": scan}
+
+
+class _FirstSeenIndex(Mapping[str, str]):
+    """Finding id -> first_seen of this scan's rows, built when first read: only the ASFF
+    export reads it, and at 500,000 rows the index is 15 MB held while every report is
+    written (the peak of a large scan)."""
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self._rows = rows
+        self._index: dict[str, str] | None = None
+
+    def _built(self) -> dict[str, str]:
+        if self._index is None:
+            self._index = {f["id"]: f["first_seen"] for f in self._rows if f.get("first_seen")}
+        return self._index
+
+    def __getitem__(self, key: str) -> str:
+        return self._built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
 
 
 def with_first_seen(document: dict[str, Any],

@@ -159,13 +159,21 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], P
     # that its id is not reused while the rule runs
     rendered: dict[int, tuple[Result, list[str], str]] = {}
     passed: list[str] = []  # the ARNs of the resources that passed, up to the max (+1)
-    pass_count = 0
+    pass_count = judged = 0
+    # while most resources pass, ask fail_when for its outcome first and build the reasons
+    # only for those that do not; once most fail (secret-rotation-overdue fails on every
+    # synthetic secret) that decides twice, so evaluate at once (outcome and evaluate decide
+    # alike: the same verdicts)
+    direct = False
     for kind in compiled.rule.resources:
         for node_id, attrs in index.nodes(kind):
             try:
-                result = _judge(applies, fail, ctx, node_id, attrs)
+                result = _judge(applies, fail, ctx, node_id, attrs, direct)
                 if result is None:
                     continue
+                judged += 1
+                if not judged & 63:
+                    direct = (judged - pass_count) * 2 > judged
                 if result.outcome == FALSE:  # the hot path: keep PASS findings cheap
                     pass_count += 1
                     if pass_count <= PASS_RESOURCES_MAX:
@@ -188,22 +196,32 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], P
 
 
 def _judge(applies: Any, fail: Any, ctx: RuleContext, node_id: str,
-           attrs: Mapping[str, Any]) -> Result | None:
+           attrs: Mapping[str, Any], direct: bool = False) -> Result | None:
     """None when the rule does not apply; R_FALSE (no reasons) for a PASS; else the full
     result. Outcomes are decided first without reasons; reasons are built only for FAIL and
-    UNKNOWN (the same answers: ``outcome`` and ``evaluate`` decide alike)."""
+    UNKNOWN (the same answers: ``outcome`` and ``evaluate`` decide alike). ``direct``: most
+    resources of this rule fail, so ``fail_when`` is evaluated at once, reasons and all."""
     if applies is not None:
         scope_outcome = applies.outcome(ctx, node_id, attrs)
         if scope_outcome == FALSE:
             return None
-        if fail.outcome(ctx, node_id, attrs) == FALSE:
+        result: Result
+        if direct:
+            result = fail.evaluate(ctx, node_id, attrs)
+            if result.outcome == FALSE:
+                return R_FALSE
+        elif fail.outcome(ctx, node_id, attrs) == FALSE:
             return R_FALSE
-        result: Result = fail.evaluate(ctx, node_id, attrs)
+        else:
+            result = fail.evaluate(ctx, node_id, attrs)
         if scope_outcome == UNKNOWN:
             scope = applies.evaluate(ctx, node_id, attrs)
             return Result(outcome=UNKNOWN, facts=scope.facts + result.facts,
                           missing=scope.missing + result.missing, evidence=result.evidence)
         return result
+    if direct:
+        result = fail.evaluate(ctx, node_id, attrs)
+        return R_FALSE if result.outcome == FALSE else result
     if fail.outcome(ctx, node_id, attrs) == FALSE:
         return R_FALSE
     result = fail.evaluate(ctx, node_id, attrs)

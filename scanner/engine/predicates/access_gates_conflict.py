@@ -21,6 +21,7 @@ from scanner.engine.predicates._access import reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 
 _GRANTING = ("ALLOWED", "CONDITIONAL")
+_OTHER_GATES = GATES[1:]  # the gates after the resource policy's
 
 
 def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -52,8 +53,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
         gates = path.gates
         if gates["resource_policy"].status not in _GRANTING:
             continue
-        denied = [g for g in GATES[1:] if gates[g].status == "DENIED"]
-        unknown_gates = [g for g in GATES[1:] if gates[g].status == "UNKNOWN"]
+        denied = [g for g in _OTHER_GATES if gates[g].status == "DENIED"]
         if denied:
             if principal in details:  # several paths of one principal: one finding
                 continue
@@ -62,14 +62,18 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
             reasons = reasons if len(reasons) <= 300 else reasons[:299] + "…"
             text = (f"{principal}: granted by the resource policy but denied by "
                     f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}")
-            statuses = tuple(gates[g].status for g in GATES)
+            statuses = tuple([gates[g].status for g in GATES])
             # one principal is often denied alike on many secrets: its text and verdicts are
             # held once (read-only values shared by the findings)
             facts.append(("text", interned.setdefault(text, text)))
-            details[principal] = interned.setdefault(
-                (principal, statuses), dict(zip(GATES, statuses)))
+            verdicts = interned.get((principal, statuses))
+            if verdicts is None:
+                verdicts = interned[(principal, statuses)] = dict(zip(GATES, statuses))
+            details[principal] = verdicts
             denied_by[principal] = interned.setdefault(tuple(denied), denied)
-        elif unknown_gates:
+            continue
+        unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
+        if unknown_gates:
             if (unknown_gates == ["identity_policy"]
                     and p_account not in ctx.index.scanned_accounts):
                 # a foreign account's identity policies are never readable: out of scope
