@@ -159,50 +159,24 @@ def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.j
     (schema_version 2): the header with the ``rules`` catalogue and the ``account_names``, one
     compact row per line, each complete row validated before it is compacted, then
     ``evidence_shared``."""
-    if not compact:
-        yield from _iter_complete(document, source=source)
-        return
-    from scanner.engine.layout import (
-        FILE_SCHEMA_VERSION,
-        Compactor,
-        account_names,
-        rules_catalogue,
-        shared_json,
-    )
-
     document = expand_document(document, source=source)
     validate_header(document, source=source)
     rows = document.get("findings") or ()
     header = {k: v for k, v in document.items() if k != "findings"}
-    header["schema_version"] = FILE_SCHEMA_VERSION
-    rules = rules_catalogue(rows)
-    names = account_names(rows)
-    header["rules"] = rules
-    header["account_names"] = names
+    compactor = None
+    if compact:
+        from scanner.engine.layout import (
+            FILE_SCHEMA_VERSION,
+            Compactor,
+            account_names,
+            rules_catalogue,
+        )
+
+        header["schema_version"] = FILE_SCHEMA_VERSION
+        header["rules"] = rules_catalogue(rows)
+        header["account_names"] = account_names(rows)
+        compactor = Compactor(header["rules"], header["account_names"])
     text = json.dumps(header, indent=2, ensure_ascii=False, default=str)
-    yield text[:-2] + ",\n" + '  "findings": ['
-    encode = _ROW.encode
-    check = _RowCheck()
-    compactor = Compactor(rules, names)
-    # no cyclic garbage collection while the rows are written: each full collection would walk
-    # every object of the scan again (millions at 100,000 secrets); rows make no cycles
-    with gc_paused():
-        for i, row in enumerate(rows):
-            validate_finding(row, i, source=source, check=check)
-            yield ("\n    " if i == 0 else ",\n    ") + encode(compactor.row(row))
-    yield ("\n  ],\n" if rows else "],\n") + '  "evidence_shared": ' \
-        + shared_json(compactor.shared) + "\n}\n"
-
-
-def _iter_complete(document: Mapping[str, Any], *, source: str) -> Iterator[str]:
-    """The version-1 file: the header indented, then one complete row per line."""
-    from scanner.engine.layout import expand_document
-
-    document = expand_document(document, source=source)
-    validate_header(document, source=source)
-    header = {k: v for k, v in document.items() if k != "findings"}
-    text = json.dumps(header, indent=2, ensure_ascii=False, default=str)
-    rows = document.get("findings") or ()
     yield text[:-2] + (",\n" if header else "\n") + '  "findings": ['
     encode = _ROW.encode
     check = _RowCheck()
@@ -211,12 +185,15 @@ def _iter_complete(document: Mapping[str, Any], *, source: str) -> Iterator[str]
     with gc_paused():
         for i, row in enumerate(rows):
             validate_finding(row, i, source=source, check=check)
-            yield ("\n    " if i == 0 else ",\n    ") + encode(row)
-    yield "\n  ]\n}\n" if rows else "]\n}\n"
+            yield ("\n    " if i == 0 else ",\n    ") \
+                + encode(row if compactor is None else compactor.row(row))
+    close = "\n  ]" if rows else "]"
+    if compactor is None:
+        yield close + "\n}\n"
+    else:
+        from scanner.engine.layout import shared_json
 
-
-#: findings.json layouts (config ``findings_layout``, ``scan --findings-layout``)
-LAYOUTS = ("complete", "compact")
+        yield close + ',\n  "evidence_shared": ' + shared_json(compactor.shared) + "\n}\n"
 
 
 def write_findings_json(document: Mapping[str, Any], path: Path, *,

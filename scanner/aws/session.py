@@ -554,7 +554,7 @@ class AwsSessions:
                     self._loader.load_service_model(service, "paginators-1",
                                                     model["metadata"]["apiVersion"])
                 except DataNotFoundError:
-                    pass
+                    continue  # a service without paginators: nothing more to load
         gc.freeze()
         try:
             yield

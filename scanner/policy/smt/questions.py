@@ -520,15 +520,21 @@ def check_pair(sv: SecretView, principal: IamPrincipal, settings: AccessSettings
     except (NotEncoded, z3.Z3Exception) as exc:
         return PolicyCheck(decision="UNKNOWN", exact=False, not_encoded=(str(exc)[:200],))
     exact = not enc.not_encoded
-    if can_allow == "unsat":
-        decision = "DENIED"
-    elif can_refuse == "unsat":
-        decision = "ALLOWED"
-    elif can_allow == "sat" and can_refuse == "sat" and exact:
-        decision = "CONDITIONAL"
-    else:
-        decision = "UNKNOWN"
+    decision = _decision(can_allow, can_refuse, exact)
     return PolicyCheck(decision=decision, exact=exact, not_encoded=tuple(enc.not_encoded))
+
+
+def _decision(can_allow: str, can_refuse: str, exact: bool) -> str:
+    """The evaluator's four answers from the two solver checks: no allowing request ->
+    DENIED; no refusing request -> ALLOWED; both exist and everything was encoded ->
+    CONDITIONAL; otherwise (a timeout, or a part not encoded) UNKNOWN."""
+    if can_allow == "unsat":
+        return "DENIED"
+    if can_refuse == "unsat":
+        return "ALLOWED"
+    if can_allow == "sat" and can_refuse == "sat" and exact:
+        return "CONDITIONAL"
+    return "UNKNOWN"
 
 
 def principal_of(snapshot: Any, arn: str, account: str | None = None,
@@ -659,14 +665,7 @@ def check_policy(policy: Policy, request: Request, kind: PolicyKind,
     exact = not enc.not_encoded
     witness = enc.model_request(model, "policy", request, p, frozenset(), ()) \
         if model is not None else None
-    if can_allow == "unsat":
-        decision = "DENIED"
-    elif can_refuse == "unsat":
-        decision = "ALLOWED"
-    elif can_allow == "sat" and can_refuse == "sat" and exact:
-        decision = "CONDITIONAL"
-    else:
-        decision = "UNKNOWN"
+    decision = _decision(can_allow, can_refuse, exact)
     return PolicyCheck(decision=decision, exact=exact, not_encoded=tuple(enc.not_encoded),
                        witness=witness)
 
