@@ -207,8 +207,8 @@ class ClassIndex:
             pats: list[str] = []
             self._static, self._dynamic = [], []
             for g in self.groups:
-                gp = None if g.first.condition_keys else \
-                    self.identity.patterns(g.first, self.s.action)
+                # None when a statement that can apply to the action reads the context
+                gp = self.identity.patterns(g.first, self.s.action)
                 if gp is None:
                     self._dynamic.append(g)
                 else:

@@ -9,9 +9,9 @@ from typing import Callable, Mapping
 from scanner.access.context import PrincipalFacts
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.policy.arn import parse_arn
-from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
+from scanner.policy.evaluate import PolicyKind, PolicyResult, action_part, evaluate_policy
 from scanner.policy.matching import action_matches, arn_matches, glob_match
-from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.parse import Policy, parse_policy, statement_keys
 from scanner.policy.principals import session_role
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
@@ -182,6 +182,20 @@ class IdentityEvaluator:
         self._cache: dict[tuple[object, ...], IdentityResult] = {}
         self._reach: dict[tuple[object, ...], bool] = {}
         self._patterns: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+        self._keys: dict[tuple[object, ...], frozenset[str]] = {}
+
+    def condition_keys(self, principal: Principal, action: str) -> frozenset[str]:
+        """The context keys the principal's documents read for ``action``: those of the
+        statements whose Action / NotAction can match it (a statement for another action never
+        applies, so its conditions cannot change the answer). Cached by signature."""
+        if not principal.condition_keys:
+            return principal.condition_keys
+        pk = (principal.signature, action)
+        hit = self._keys.get(pk)
+        if hit is None:
+            hit = _action_keys(principal, action)
+            self._keys[pk] = hit
+        return hit
 
     def patterns(self, principal: Principal, action: str) -> tuple[str, ...] | None:
         """The Resource / NotResource patterns of the principal's statements that can apply to
@@ -220,12 +234,13 @@ class IdentityEvaluator:
             # statement of the principal's policies can match the action
             return _NO_ALLOW
         request: Request | None = None
-        if principal.condition_keys:
+        keys = self.condition_keys(principal, action)
+        if keys:
             if project is not None:
-                proj: object = project(principal.condition_keys)
+                proj: object = project(keys)
             else:
                 request = make_request()
-                proj = request.projection(principal.condition_keys)
+                proj = request.projection(keys)
             key: tuple[object, ...] = (principal.signature, action, resource, scope, proj)
         else:
             fp = self.fingerprint(principal, action, resource)
@@ -268,20 +283,39 @@ _NO_ALLOW = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.T
                                     "resources",))
 
 
-def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
+def _documents(principal: Principal) -> list[Policy | None]:
     docs = [np.policy for np in principal.policies]
     if principal.boundary is not None:
         docs.append(principal.boundary.policy)
+    return docs
+
+
+def _action_keys(principal: Principal, action: str) -> frozenset[str]:
+    keys: set[str] = set()
+    for policy in _documents(principal):
+        if policy is None or policy.problems:
+            continue  # answered UNKNOWN whatever the context
+        for st in policy.statements:
+            if st.problems:
+                keys |= policy.condition_keys
+                break
+            if action_part(st, action) is not Tri.FALSE:
+                keys |= statement_keys(st)[0]
+    return frozenset(keys)
+
+
+def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
     out: list[str] = []
-    for policy in docs:
-        if policy is None or policy.problems or policy.condition_keys:
+    for policy in _documents(principal):
+        if policy is None or policy.problems:
             return None
         for st in policy.statements:
             if st.problems:
                 return None
-            if st.actions is not None and not any(action_matches(a, action)
-                                                  for a in st.actions):
-                continue
+            if action_part(st, action) is Tri.FALSE:
+                continue  # cannot apply to this action: its conditions do not matter
+            if st.conditions:
+                return None
             pats = st.resources if st.resources is not None else st.not_resources
             for r in pats or ():
                 if "$" in r:

@@ -72,7 +72,12 @@ UNKNOWN_RESULT = PolicyResult(allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=
                               allow_session=Tri.UNKNOWN)
 
 
-def _action_part(st: Statement, action: str) -> Tri:
+def action_part(st: Statement, action: str) -> Tri:
+    """Does the statement's Action / NotAction match ``action``? FALSE: the statement cannot
+    apply to a request for ``action``, whatever its resource, principal or context (IAM User
+    Guide, "IAM JSON policy elements: Action": "The Action element describes the specific
+    action or actions that will be allowed or denied"; "NotAction": "explicitly matches
+    everything except the specified list of actions")."""
     if st.actions is not None:
         return Tri.of(any(action_matches(p, action) for p in st.actions))
     if st.not_actions is not None:
@@ -150,7 +155,7 @@ def _statement(st: Statement, request: Request, policy: Policy,
     if st.problems:
         return Tri.UNKNOWN, Tri.UNKNOWN, Tri.UNKNOWN, tuple(f"{st.label}: {p}"
                                                              for p in st.problems)
-    action = _action_part(st, request.action)
+    action = action_part(st, request.action)
     if action is Tri.FALSE:
         return _NO
     resource, r_unresolved = _resource_part(st, request, policy, kind)

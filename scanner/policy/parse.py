@@ -213,6 +213,26 @@ def _variable_keys(text: str) -> set[str]:
     return keys
 
 
+def statement_keys(st: Statement) -> tuple[frozenset[str], bool]:
+    """The lower-case context keys one statement reads (its Condition keys and the keys of the
+    policy variables in its condition values and Resource / NotResource), and whether it uses
+    a policy variable. A policy's ``condition_keys`` is the union over its statements."""
+    keys: set[str] = set()
+    uses_variables = False
+    for c in st.conditions:
+        keys.add(c.key)
+        for v in c.values:
+            if "${" in v:
+                uses_variables = True
+                keys |= _variable_keys(v)
+    for group in (st.resources, st.not_resources):
+        for r in group or ():
+            if "${" in r:
+                uses_variables = True
+                keys |= _variable_keys(r)
+    return frozenset(keys), uses_variables
+
+
 def _from_document(doc: Any) -> Policy:
     if not isinstance(doc, Mapping):
         return Policy(version=None, problems=("policy is not a JSON object",))
@@ -236,17 +256,9 @@ def _from_document(doc: Any) -> Policy:
     keys: set[str] = set()
     uses_variables = False
     for st in statements:
-        for c in st.conditions:
-            keys.add(c.key)
-            for v in c.values:
-                if "${" in v:
-                    uses_variables = True
-                    keys |= _variable_keys(v)
-        for group in (st.resources, st.not_resources):
-            for r in group or ():
-                if "${" in r:
-                    uses_variables = True
-                    keys |= _variable_keys(r)
+        st_keys, st_variables = statement_keys(st)
+        keys |= st_keys
+        uses_variables = uses_variables or st_variables
     return Policy(version=version if isinstance(version, str) else None, statements=statements,
                   problems=tuple(problems), condition_keys=frozenset(keys),
                   uses_variables=uses_variables)

@@ -21,6 +21,7 @@ from helpers.access_estate import (
 )
 
 from scanner.access import AccessReport, AccessSettings, analyze_access
+from scanner.access.identity import IdentityEvaluator, PrincipalIndex
 from scanner.graph.builder import build_graph
 from scanner.model import OrgAccount, Snapshot
 
@@ -120,9 +121,21 @@ def test_class_evaluation_equals_evaluating_every_principal() -> None:
                      "aws:SourceVpce": "vpce-0123456789abcdef0"}}}
     named = {"Effect": "Allow", "Principal": {"AWS": [app(MEMBERS[3])]},
              "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+    # a condition on the kms:Decrypt statement only: the read's identity answer is shared by
+    # the group, the decrypt's is per principal
+    via_service = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                       "Resource": f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:*"},
+                      {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                       "Condition": {"StringEquals": {
+                           "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com",
+                           "aws:PrincipalTag/team": "app"}}})
     cases = [
         big_estate(text(ORG_STAR), key_policy_for(f"arn:aws:iam::{MEMBERS[0]}:root"),
                    allow_read_identity()),
+        estate(secret_policy=text(ORG_STAR), key_policy=ORG_KEY, members=MEMBERS,
+               principals=tuple(replace(role(app(a), via_service),
+                                        tags={"team": "app"} if i % 2 else {})
+                                for i, a in enumerate(MEMBERS))),
         big_estate(text(ORG_STAR, named), ORG_KEY, mixed),
         big_estate(text(ORG_STAR, deny_vpce), ORG_KEY, allow_read_identity()),
         _without_ou_paths(big_estate(text(ORG_STAR), ORG_KEY, allow_read_identity())),
@@ -143,3 +156,34 @@ def test_accounts_with_unknown_ou_paths_share_one_class() -> None:
     assert cls.principals == 12 and cls.decision == "CONDITIONAL"
     assert cls.gates["scp"] == "CONDITIONAL"
     assert all("SCP path unknown" in p.conditions for p in sa.conditional_readers)
+
+
+def test_conditions_of_a_statement_for_another_action_do_not_split_the_identity_answer() -> None:
+    # the demo's member roles: a read statement without conditions, a decrypt statement with
+    # kms:ViaService. The read's identity answer is shared by every principal with these
+    # documents (one fingerprint); the decrypt's reads the context.
+    identity = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                    "Resource": f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/*"},
+                   {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                    "Condition": {"StringEquals": {
+                        "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}}},
+                   {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}})
+    snap = big_estate(text(ORG_STAR), ORG_KEY, identity)
+    p = PrincipalIndex(snap).by_arn[app(MEMBERS[0])]
+    ev = IdentityEvaluator()
+    # the Deny's NotAction covers both actions: its key counts for both
+    assert ev.condition_keys(p, "secretsmanager:GetSecretValue") == {
+        "aws:multifactorauthpresent"}
+    assert ev.condition_keys(p, "kms:Decrypt") == {"kms:viaservice",
+                                                   "aws:multifactorauthpresent"}
+    assert ev.condition_keys(p, "s3:GetObject") == frozenset()
+    assert ev.patterns(p, "s3:GetObject") == ()
+    assert ev.patterns(p, "secretsmanager:GetSecretValue") is None  # the Deny reads MFA
+    no_deny = doc(*identity["Statement"][:2])
+    q = PrincipalIndex(big_estate(text(ORG_STAR), ORG_KEY, no_deny)).by_arn[app(MEMBERS[0])]
+    ev = IdentityEvaluator()  # signatures are numbered per index: one evaluator per index
+    assert ev.condition_keys(q, "secretsmanager:GetSecretValue") == frozenset()
+    assert ev.patterns(q, "secretsmanager:GetSecretValue") == (
+        f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/*",)
+    assert ev.patterns(q, "kms:Decrypt") is None

@@ -43,7 +43,7 @@ from scanner.policy.conditions import (
     substitute_variables,
 )
 from scanner.policy.arn import principal_account
-from scanner.policy.evaluate import PolicyKind, _action_part, _resource_part
+from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
 from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
 from scanner.policy.principals import (
@@ -464,7 +464,7 @@ class Encoder:
         if st.problems or st.effect not in ("Allow", "Deny"):
             a = self.fresh(f"{where}: {'; '.join(st.problems)[:120]}")
             return a, z3.And(a, self.fresh(where)), a
-        if _action_part(st, request.action) is not Tri.TRUE:
+        if action_part(st, request.action) is not Tri.TRUE:
             return z3.BoolVal(False), z3.BoolVal(False), z3.BoolVal(False)
         patterns = (st.resources or ()) + (st.not_resources or ())
         if policy.variables_enabled and any("${" in p for p in patterns) and \
