@@ -2,7 +2,7 @@
 bench/synth.py's).
 
     python bench/grow.py out/demo/snapshot.json.gz out/big.json.gz [--accounts 1000]
-                         [--secrets 100000] [--org-wide 0.05]
+                         [--secrets 100000] [--org-wide 0.05] [--identity prefix|group]
 
 Start from the snapshot of a real scan (``secretgraph demo`` writes one to out/demo/), then:
 
@@ -10,8 +10,12 @@ Start from the snapshot of a real scan (``secretgraph demo`` writes one to out/d
   copy of each per group), until there are ``--accounts`` accounts besides the originals. A copy
   keeps its roles, users, identity policies and network, with a new account id, new ids for the
   VPCs, subnets, route tables, security groups and peerings it owns, and its identity policies'
-  secret ARNs widened to the secret's name prefix (``NAME*``) so that they also cover the copies
-  of that secret. The organization lists the copies under the same parents, and SCPs that
+  secret ARNs widened so that they also cover copies of that secret. ``--identity prefix``
+  (default) widens to the secret's name prefix (``NAME*``): every copy of a role names every
+  copy of its secrets, including the copies granted to other groups, so the intended-but-broken
+  pairs grow with accounts x secrets. ``--identity group`` widens to the copies granted to the
+  copy's own group (``NAME-gG-*``, the copies are then named ``NAME-gG-cC``): a role reads
+  what its account was granted. The organization lists the copies under the same parents, and SCPs that
   target an original also target its copies.
 * **central secrets**: the central account's secrets (all its regions) are copied, round robin,
   until there are ``--secrets`` secrets. Copy ``c`` belongs to group ``1 + c % groups``: every
@@ -62,7 +66,8 @@ def _key_id(original: str, group: int) -> str:
     return original[:-12] + f"{group:012x}" if len(original) >= 12 else f"{original}-{group}"
 
 
-def grow(doc: dict[str, Any], *, accounts: int, secrets: int, org_wide: float) -> dict[str, Any]:
+def grow(doc: dict[str, Any], *, accounts: int, secrets: int, org_wide: float,
+         identity: str = "prefix") -> dict[str, Any]:
     meta = doc["meta"]
     central = meta["central_account"]
     by_id = {a["account_id"]: a for a in doc["accounts"]}
@@ -93,7 +98,8 @@ def grow(doc: dict[str, Any], *, accounts: int, secrets: int, org_wide: float) -
             owned = set(_EC2_ID.findall(text))
             ec2 = {f"{p}-{h}": f"{p}-{h[:-4]}{g:04x}" for p, h in owned}
             text = _replace_all(text, {**amap, **kmap, **ec2})
-            text = _SECRET_ARN.sub(lambda m: m.group(1) + "*", text)
+            widen = "*" if identity == "prefix" else f"-g{g}-*"
+            text = _SECRET_ARN.sub(lambda m: m.group(1) + widen, text)
             copy = json.loads(text)
             copy["name"] = f"{copy.get('name') or original}-g{g}"
             new_accounts.append(copy)
@@ -127,8 +133,9 @@ def grow(doc: dict[str, Any], *, accounts: int, secrets: int, org_wide: float) -
         text = _replace_all(json.dumps(template), {**account_map(g), **key_map(g)})
         copy = json.loads(text)
         name = template["name"]
-        copy["name"] = f"{name}-c{c}"
-        copy["arn"] = template["arn"].replace(f":secret:{name}-", f":secret:{name}-c{c}-")
+        tail = f"c{c}" if identity == "prefix" else f"g{g}-c{c}"
+        copy["name"] = f"{name}-{tail}"
+        copy["arn"] = template["arn"].replace(f":secret:{name}-", f":secret:{name}-{tail}-")
         if every and org_id and c % every == 0:
             policy = json.loads(copy["resource_policy"]) if copy.get("resource_policy") else {
                 "Version": "2012-10-17", "Statement": []}
@@ -155,10 +162,13 @@ def main() -> int:
     ap.add_argument("--secrets", type=int, default=100000, help="secrets in all")
     ap.add_argument("--org-wide", type=float, default=0.05,
                     help="share of the secret copies with an organization-wide grant")
+    ap.add_argument("--identity", choices=("prefix", "group"), default="prefix",
+                    help="what a member copy's identity policies name: every copy of their "
+                         "secrets (prefix) or the copies granted to its group (group)")
     args = ap.parse_args()
     started = time.perf_counter()
     doc = grow(load_document(args.source), accounts=args.accounts, secrets=args.secrets,
-               org_wide=args.org_wide)
+               org_wide=args.org_wide, identity=args.identity)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(args.out, "wt", encoding="utf-8", compresslevel=1) as out:
         json.dump(doc, out, separators=(",", ":"))

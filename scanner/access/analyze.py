@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 import networkx as nx
 
@@ -19,6 +19,7 @@ from scanner.access.classes import ClassIndex, Contexts, Interner, PolicyRefs
 from scanner.access.graph_io import SecretView, add_reader_nodes, key_nodes, secret_views
 from scanner.access.guard_share import SharedGuardrails
 from scanner.access.identity import IdentityEvaluator, PrincipalIndex
+from scanner.access.key_views import KeyViews
 from scanner.access.key_report import identity_wildcards, key_access
 from scanner.access.pair_eval import PairEvaluator
 from scanner.access.report import AccessReport
@@ -27,6 +28,7 @@ from scanner.access.settings import AccessSettings
 from scanner.access.shards import evaluate_sharded, shard_count
 from scanner.access.verdicts import KeyAccess
 from scanner.model import Snapshot
+from scanner.policy.parse import Policy, parse_policy
 
 
 def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
@@ -51,12 +53,14 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
             gc.enable()
 
 
-def make_evaluator(snapshot: Snapshot, settings: AccessSettings) -> SecretEvaluator:
-    """The per-secret evaluator and everything it shares across secrets."""
+def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
+                   work: Sequence[SecretView]) -> SecretEvaluator:
+    """The per-secret evaluator for the secret views ``work`` and everything it shares across
+    secrets."""
     index = PrincipalIndex(snapshot)
     identity = IdentityEvaluator()
     interner = Interner()
-    contexts = Contexts(settings)
+    contexts = Contexts(settings, KeyViews(_policies(snapshot, index, work)))
     refs = PolicyRefs()
     guardrails = SharedGuardrails(snapshot.organization, interner)
     pairs = PairEvaluator(settings, identity, guardrails, contexts, refs, interner)
@@ -69,7 +73,7 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
              settings: AccessSettings, processes: int) -> AccessReport:
     views, replica_views = secret_views(graph, settings)
     work = views + replica_views
-    ev = make_evaluator(snapshot, settings)
+    ev = make_evaluator(snapshot, settings, work)
     results = evaluate_sharded(ev, work, shard_count(processes, len(work)))
     secrets = {sv.arn: r for sv, r in zip(views, results)}
     replicas = {sv.arn: r for sv, r in zip(replica_views, results[len(views):])}
@@ -84,6 +88,21 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
     return AccessReport(secrets=secrets, replicas=replicas, keys=keys,
                         identity_wildcards=tuple(identity_wildcards(ev.index)),
                         settings=_settings_dict(settings), problems=problems)
+
+
+def _policies(snapshot: Snapshot, index: PrincipalIndex,
+              work: Sequence[SecretView]) -> Iterator[Policy | None]:
+    """Every policy the analysis evaluates with a principal's context (see KeyViews)."""
+    for p in index.principals():
+        for np in p.policies:
+            yield np.policy
+        if p.boundary is not None:
+            yield p.boundary.policy
+    for sv in work:
+        yield sv.policy
+        yield sv.key_policy
+    for cp in snapshot.organization.policies if snapshot.organization else ():
+        yield parse_policy(cp.content)
 
 
 def _settings_dict(s: AccessSettings) -> dict[str, Any]:

@@ -16,9 +16,10 @@ from typing import Any, Callable, TypeVar
 from scanner.access.context import principal_context
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import IdentityEvaluator, IdentityResult, Principal, PrincipalIndex
+from scanner.access.key_views import KeyViews
 from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import AccessSettings
-from scanner.policy.matching import arn_matches
+from scanner.policy.matching import PatternIndex
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import entry_account, is_account_entry
 from scanner.policy.request import Request
@@ -26,7 +27,8 @@ from scanner.policy.tri import Tri
 
 _T = TypeVar("_T")
 
-#: the principal side of a request context: (known values, absent keys, excluded values)
+#: the principal side of a request context: (known values, absent keys, excluded values, the
+#: values' views)
 PrincipalContext = Any
 
 
@@ -42,11 +44,14 @@ class Interner:
 
 
 def project(pctx: PrincipalContext, keys: tuple[str, ...]) -> tuple[object, ...]:
-    """The principal side of the context, restricted to ``keys`` (what a policy can see)."""
-    ctx, absent, excluded = pctx
+    """The principal side of the context, restricted to ``keys`` (what a policy can see): a
+    value's view where it has one (scanner.access.key_views), else the value."""
+    ctx, absent, excluded, views = pctx
     out: list[object] = []
     for k in keys:
-        v = ctx.get(k)
+        v = views.get(k)
+        if v is None:
+            v = ctx.get(k)
         if v is not None:
             out.append(v)
         elif k in excluded:
@@ -61,15 +66,17 @@ def project(pctx: PrincipalContext, keys: tuple[str, ...]) -> tuple[object, ...]
 class Contexts:
     """Principal contexts (built once per principal) and sorted key tuples (once per set)."""
 
-    def __init__(self, settings: AccessSettings) -> None:
+    def __init__(self, settings: AccessSettings, views: KeyViews | None = None) -> None:
         self.s = settings
+        self.views = views
         self._pctx: dict[str, PrincipalContext] = {}
         self._sorted: dict[frozenset[str], tuple[str, ...]] = {}
 
     def principal(self, p: Principal) -> PrincipalContext:
         hit = self._pctx.get(p.arn)
         if hit is None:
-            hit = principal_context(p.facts, self.s)
+            ctx, absent, excluded = principal_context(p.facts, self.s)
+            hit = (ctx, absent, excluded, self.views.view(ctx) if self.views else {})
             self._pctx[p.arn] = hit
         return hit
 
@@ -180,10 +187,11 @@ class ClassIndex:
         self.scp_signature = scp_signature
         self.sm_request = sm_request
         self.groups = self._signature_groups()
-        self._static: list[Group] | None = None
-        self._dynamic: list[Group] = []
-        self._static_patterns: tuple[str, ...] = ()
-        self._candidates: dict[tuple[bool, ...], list[tuple[Group, IdentityResult | None]]] = {}
+        self._pattern_index: PatternIndex | None = None
+        self._dynamic: set[int] = set()  # group ids that use condition keys for the action
+        self._always: list[int] = []  # group ids that are candidates for every secret
+        self._allowed_by: dict[int, list[int]] = {}  # Allow pattern id -> group ids
+        self._candidates: dict[frozenset[int], list[tuple[Group, IdentityResult | None]]] = {}
         self._group_keys: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._subclass_cache: dict[tuple[object, ...], list[list[Principal]]] = {}
         #: by id() of a list held by _subclass_cache for the whole run
@@ -201,34 +209,53 @@ class ClassIndex:
 
     def candidate_groups(self, sv: SecretView) -> list[tuple[Group, IdentityResult | None]]:
         """The groups whose identity documents could allow reading ``sv``, with their shared
-        answer (None: the group uses condition keys, each member is checked). Secrets that
-        match the same Resource patterns of the groups' documents share the list."""
-        if self._static is None:
-            pats: list[str] = []
-            self._static, self._dynamic = [], []
-            for g in self.groups:
-                # None when a statement that can apply to the action reads the context
-                gp = self.identity.patterns(g.first, self.s.action)
-                if gp is None:
-                    self._dynamic.append(g)
-                else:
-                    self._static.append(g)
-                    pats.extend(gp)
-            self._static_patterns = tuple(dict.fromkeys(pats))
-        fp = tuple(arn_matches(x, sv.arn) for x in self._static_patterns)
-        hit = self._candidates.get(fp)
+        answer (None: the group uses condition keys, each member is checked), in group order.
+        Only groups with an Allow Resource pattern matching the ARN (found through a
+        ``PatternIndex``, not by trying every group) and groups that cannot be reduced to
+        patterns are evaluated. Secrets that match the same patterns share the list."""
+        if self._pattern_index is None:
+            self._index_patterns()
+        assert self._pattern_index is not None
+        matched = self._pattern_index.matching(sv.arn)
+        hit = self._candidates.get(matched)
         if hit is None:
+            gids = set(self._always)
+            for pid in matched:
+                gids.update(self._allowed_by.get(pid, ()))
             hit = []
-            for g in self.groups:
-                if g in self._dynamic:
+            for gid in sorted(gids):
+                g = self.groups[gid]
+                if gid in self._dynamic:
                     hit.append((g, None))
                     continue
                 shared = self.identity.evaluate(g.first, self.s.action, sv.arn,
                                                 self.sm_request(g.first, sv), None, "sm")
                 if shared.allow is not Tri.FALSE:
                     hit.append((g, shared))
-            self._candidates[fp] = hit
+            self._candidates[matched] = hit
         return hit
+
+    def _index_patterns(self) -> None:
+        """Every static group's Resource patterns in one index (the cache key: which of them
+        a secret's ARN matches decides every static group's answer), and which groups each
+        Allow pattern makes candidates; groups reduced to no patterns are always candidates."""
+        ids: dict[str, int] = {}
+        for gid, g in enumerate(self.groups):
+            # None when a statement that can apply to the action reads the context
+            gp = self.identity.patterns(g.first, self.s.action)
+            if gp is None:
+                self._dynamic.add(gid)
+                self._always.append(gid)
+                continue
+            for pat in gp:
+                ids.setdefault(pat, len(ids))
+            allow = self.identity.allow_patterns(g.first, self.s.action)
+            if allow is None:
+                self._always.append(gid)
+                continue
+            for pat in allow:
+                self._allowed_by.setdefault(ids[pat], []).append(gid)
+        self._pattern_index = PatternIndex(tuple(ids))
 
     def special_accounts(self, sv: SecretView) -> frozenset[str] | None:
         """Accounts whose principals a policy of this secret can tell apart from the rest of

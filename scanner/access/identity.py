@@ -207,6 +207,19 @@ class IdentityEvaluator:
             self._patterns[pk] = patterns
         return patterns
 
+    def allow_patterns(self, principal: Principal, action: str) -> tuple[str, ...] | None:
+        """The Resource patterns of the principal's identity Allow statements that can apply to
+        ``action``: a resource none of them matches is not allowed by its identity policies
+        (IAM User Guide, "Policy evaluation logic": without an applicable Allow the request is
+        implicitly denied). None: a statement that can apply uses NotResource, has no Resource,
+        or cannot be read -- any resource may be allowed."""
+        pk = (principal.signature, action, "allow")
+        if pk in self._patterns:
+            return self._patterns[pk]
+        out = _allow_patterns(principal, action)
+        self._patterns[pk] = out
+        return out
+
     def fingerprint(self, principal: Principal, action: str,
                     resource: str) -> tuple[bool, ...] | None:
         """What the principal's documents can see of ``resource``: which of their Resource /
@@ -302,6 +315,23 @@ def _action_keys(principal: Principal, action: str) -> frozenset[str]:
             if action_part(st, action) is not Tri.FALSE:
                 keys |= statement_keys(st)[0]
     return frozenset(keys)
+
+
+def _allow_patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
+    out: list[str] = []
+    for np in principal.policies:
+        policy = np.policy
+        if policy is None or policy.problems:
+            return None
+        for st in policy.statements:
+            if st.problems or st.effect not in ("Allow", "Deny"):
+                return None
+            if st.effect != "Allow" or action_part(st, action) is Tri.FALSE:
+                continue
+            if st.resources is None or any("${" in r for r in st.resources):
+                return None
+            out.extend(st.resources)
+    return tuple(dict.fromkeys(out))
 
 
 def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:

@@ -122,7 +122,7 @@ _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
 _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
 
 
-def _is_arn(value: str) -> bool:
+def is_arn_value(value: str) -> bool:
     """Six colon-separated parts starting with ``arn``: what an ARN operator can compare."""
     return value.startswith("arn:") and value.count(":") >= 5
 
@@ -264,7 +264,7 @@ def evaluate_clause(clause: ConditionClause, request: Request,
     try:
         def valid(r: str) -> bool:
             # an ARN operator on a request value that is not an ARN matches neither way
-            return not arn_op or _is_arn(r)
+            return not arn_op or is_arn_value(r)
 
         def hits(r: str) -> bool:
             return valid(r) and any(matcher(r, p) for p in policy_values)

@@ -78,3 +78,38 @@ def arn_matches(pattern: str, arn: str) -> bool:
         return glob_match(pattern, arn)
     return rx.fullmatch(arn) is not None
 
+
+
+def literal_prefix(pattern: str) -> str:
+    """The characters of a pattern before its first wildcard: every value it matches (as an
+    ARN or as a glob, both anchored and case-sensitive) starts with them."""
+    cut = len(pattern)
+    for w in ("*", "?"):
+        i = pattern.find(w)
+        if i != -1 and i < cut:
+            cut = i
+    return pattern[:cut]
+
+
+class PatternIndex:
+    """Which of many ARN patterns match an ARN, without trying every pattern: patterns are
+    bucketed by their literal prefix, and only the buckets of the ARN's own prefixes are tried
+    (with ``arn_matches``). Answers are the indices of the matching patterns."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.patterns = patterns
+        self._buckets: dict[str, list[int]] = {}
+        for i, p in enumerate(patterns):
+            self._buckets.setdefault(literal_prefix(p), []).append(i)
+        self._lengths = tuple(sorted({len(k) for k in self._buckets}))
+
+    def matching(self, arn: str) -> frozenset[int]:
+        out: list[int] = []
+        buckets = self._buckets
+        for n in self._lengths:
+            if n > len(arn):
+                break
+            hit = buckets.get(arn[:n])
+            if hit is not None:
+                out.extend(i for i in hit if arn_matches(self.patterns[i], arn))
+        return frozenset(out)

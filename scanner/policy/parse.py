@@ -204,7 +204,8 @@ def _parse_statement(index: int, raw: Any) -> Statement:
     )
 
 
-def _variable_keys(text: str) -> set[str]:
+def variable_keys(text: str) -> set[str]:
+    """The lower-case context keys of the policy variables in ``text`` (``${aws:username}``)."""
     keys = set()
     for m in _VARIABLE.finditer(text):
         name = m.group(1).split(",")[0].strip().lower()
@@ -224,12 +225,12 @@ def statement_keys(st: Statement) -> tuple[frozenset[str], bool]:
         for v in c.values:
             if "${" in v:
                 uses_variables = True
-                keys |= _variable_keys(v)
+                keys |= variable_keys(v)
     for group in (st.resources, st.not_resources):
         for r in group or ():
             if "${" in r:
                 uses_variables = True
-                keys |= _variable_keys(r)
+                keys |= variable_keys(r)
     return frozenset(keys), uses_variables
 
 

@@ -191,13 +191,13 @@ def test_secrets_evaluated_in_any_order_or_split_get_the_same_answers(name: str)
     settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
     views, replicas = secret_views(graph, settings)
     work = views + replicas
-    ev = make_evaluator(snap, settings)
+    ev = make_evaluator(snap, settings, work)
     forward = [ev.secret_access(sv) for sv in work]
-    ev = make_evaluator(snap, settings)
+    ev = make_evaluator(snap, settings, work)
     backward = [ev.secret_access(sv) for sv in reversed(work)][::-1]
     assert backward == forward
     for cut in range(1, len(work), max(1, len(work) // 7)):
-        ev_a, ev_b = make_evaluator(snap, settings), make_evaluator(snap, settings)
+        ev_a, ev_b = make_evaluator(snap, settings, work), make_evaluator(snap, settings, work)
         tail = [ev_b.secret_access(sv) for sv in work[cut:]]
         assert [ev_a.secret_access(sv) for sv in work[:cut]] + tail == forward
 

@@ -129,9 +129,18 @@ def test_class_evaluation_equals_evaluating_every_principal() -> None:
                        "Condition": {"StringEquals": {
                            "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com",
                            "aws:PrincipalTag/team": "app"}}})
+    # a Deny on aws:PrincipalArn that some members' roles match: the ARN's view (which
+    # patterns it matches), not the ARN, tells the classes apart
+    deny_arn = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*", "Condition": {"ArnNotLike": {
+                    "aws:PrincipalArn": "arn:aws:iam::*:role/Application*"}}}
+    ops_and_app = tuple(role(app(a) if i % 3 else f"arn:aws:iam::{a}:role/OpsRole",
+                             allow_read_identity()) for i, a in enumerate(MEMBERS))
     cases = [
         big_estate(text(ORG_STAR), key_policy_for(f"arn:aws:iam::{MEMBERS[0]}:root"),
                    allow_read_identity()),
+        estate(secret_policy=text(ORG_STAR, deny_arn), key_policy=ORG_KEY, members=MEMBERS,
+               principals=ops_and_app),
         estate(secret_policy=text(ORG_STAR), key_policy=ORG_KEY, members=MEMBERS,
                principals=tuple(replace(role(app(a), via_service),
                                         tags={"team": "app"} if i % 2 else {})
@@ -187,3 +196,19 @@ def test_conditions_of_a_statement_for_another_action_do_not_split_the_identity_
     assert ev.patterns(q, "secretsmanager:GetSecretValue") == (
         f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/*",)
     assert ev.patterns(q, "kms:Decrypt") is None
+
+
+def test_a_condition_on_the_principal_arn_splits_members_by_what_it_matches_not_by_arn() -> None:
+    deny_others = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                   "Resource": "*", "Condition": {"ArnNotLike": {
+                       "aws:PrincipalArn": "arn:aws:iam::*:role/Application*"}}}
+    principals = tuple(role(app(a) if i % 3 else f"arn:aws:iam::{a}:role/OpsRole",
+                            allow_read_identity()) for i, a in enumerate(MEMBERS))
+    snap = estate(secret_policy=text(ORG_STAR, deny_others), key_policy=ORG_KEY,
+                  members=MEMBERS, principals=principals)
+    sa = run(snap).for_secret(SECRET_ARN)
+    assert sa is not None
+    # eight ApplicationRoles (one class), four OpsRoles (another): two classes, not twelve
+    assert sorted((c.decision, c.principals) for c in sa.classes) == [
+        ("ALLOWED", 8), ("DENIED", 4)]
+    assert {p.principal for p in sa.readers} == {app(a) for i, a in enumerate(MEMBERS) if i % 3}

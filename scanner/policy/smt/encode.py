@@ -169,7 +169,7 @@ def arn_re(pattern: str) -> z3.ReRef:
     return _concat(out)
 
 
-#: conditions._is_arn: starts with "arn:" and has at least five colons
+#: conditions.is_arn_value: starts with "arn:" and has at least five colons
 _IS_ARN = z3.Concat(_lit("arn:"), z3.Loop(z3.Concat(_ANY, _lit(":")), 4, 4), _ANY)
 _DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
 #: IAM User Guide, "IAM object quotas" / CreateRole: names are 1-64 of [A-Za-z0-9+=,.@_-];
@@ -604,7 +604,7 @@ class Encoder:
         pvals = [self._policy_value(c, v, request, principal, scope, variables, shared,
                                     shared_prefixes) for v in c.values]
 
-        # an ARN operator matches only values that are ARNs (conditions._is_arn); a symbolic
+        # an ARN operator matches only values that are ARNs (conditions.is_arn_value); a symbolic
         # principal's ARN always is one, and a six-part pattern starting "arn:" implies it
         arn_known = c.key == "aws:principalarn" and principal.concrete is None
 

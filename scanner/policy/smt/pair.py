@@ -319,7 +319,8 @@ def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
     idk = ie.evaluate(principal, settings.decrypt_action, sv.key_arn or "",
                       lambda: kms) if sv.uses_kms and sv.key_arn and kms is not None else None
     shared = SharedGuardrails(org, Interner())
-    pctx = (dict(sm.context), set(sm.absent), dict(sm.excluded))
+    # the principal context as scanner.access.classes.Contexts holds it, without value views
+    pctx: tuple[object, ...] = (dict(sm.context), set(sm.absent), dict(sm.excluded), {})
     scp = shared.result(principal, sv, pctx, lambda: sm,
                         lambda: kms if kms is not None else sm)
     key = sv.key_facts if kp is None else KeyFacts(
