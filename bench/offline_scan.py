@@ -16,7 +16,7 @@ owned by scanner/access), the rules, and the findings document with the reports.
 targets at 1,000 accounts / 100,000 secrets: <= 60 s CPU and <= 2 GB peak for the whole scan;
 rules <= 15 s; document and reports <= 15 s; access analysis <= 10 s.
 
-A synthetic snapshot is written once to out/bench-offline/ and reused.
+A synthetic snapshot is written once a day to out/bench-offline/ and reused that day.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def synth_snapshot(accounts: int, secrets: int, roles: int, out: Path) -> Path:
     from bench.synth import make_snapshot
     from scanner.snapshot_io import write_snapshot
 
-    path = out / f"synth-{accounts}x{secrets}x{roles}.json.gz"
+    # per day: the synthetic dates are relative to the day it was made (bench/synth.py)
+    day = time.strftime("%Y%m%d", time.gmtime())
+    path = out / f"synth-{accounts}x{secrets}x{roles}-{day}.json.gz"
     if not path.exists():
         started = time.perf_counter()
         write_snapshot(path, make_snapshot(accounts=accounts, secrets_per_account=secrets,

@@ -14,7 +14,7 @@ import collections
 import resource
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -63,7 +63,7 @@ def main() -> int:
     print(f"access analysis: {t3 - t2:.1f}s", flush=True)
     before = peak_mb()
     ruleset = load_ruleset()
-    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    now = datetime.fromisoformat(snap.meta.started_at.replace("Z", "+00:00"))
     t4, c4 = time.perf_counter(), time.process_time()
     config = parse_config({"emit_pass": not args.no_pass}, path="(bench)")
     findings = evaluate(graph, snap, access, ruleset, config, now)

@@ -4,10 +4,16 @@ key policies, member VPCs peered with a central VPC), deterministic for a given 
 
     from bench.synth import make_snapshot
     snap = make_snapshot(accounts=1000, secrets_per_account=100, roles_per_account=20)
+
+Dates are relative to ``day`` (default: today, UTC): the scan ran that day, secrets were
+rotated 28 days before and are next due 2 days after it. (They used to be fixed in November
+2026: from 2026-12-01 on, every rotated secret was overdue when scanned "now", which turned
+the estate into 90,000 extra FAIL rows at 1,000 accounts.)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import sys
@@ -92,8 +98,14 @@ def _key_policy(acct: str, grantees: list[str]) -> str:
     })
 
 
+def _stamp(day: dt.date, days: int, time: str = "00:00:00") -> str:
+    return f"{(day + dt.timedelta(days=days)).isoformat()}T{time}Z"
+
+
 def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
-                  roles_per_account: int = 20, seed: int = 0) -> Snapshot:
+                  roles_per_account: int = 20, seed: int = 0,
+                  day: dt.date | None = None) -> Snapshot:
+    day = day or dt.datetime.now(dt.timezone.utc).date()
     rng = random.Random(seed)
     ids = [account_id(i) for i in range(accounts)]
     central = ids[0]
@@ -137,11 +149,11 @@ def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
                 rotation_lambda_arn=(f"arn:aws:lambda:{REGION}:{central}:function:rotate"
                                      if rotated else None),
                 rotation_days=30 if rotated else None,
-                created="2026-01-01T00:00:00Z",
-                last_changed="2026-11-01T00:00:00Z",
-                last_rotated="2026-11-01T00:00:00Z" if rotated else None,
-                next_rotation="2026-12-01T00:00:00Z" if rotated else None,
-                last_accessed="2026-11-28T00:00:00Z",
+                created=_stamp(day, -300),
+                last_changed=_stamp(day, -28),
+                last_rotated=_stamp(day, -28) if rotated else None,
+                next_rotation=_stamp(day, 2) if rotated else None,
+                last_accessed=_stamp(day, -1),
                 primary_region=REGION,
                 tags={"team": f"team-{s % 9}", "env": "prod"},
                 version_stages={"v1": ("AWSCURRENT",), "v0": ("AWSPREVIOUS",)},
@@ -208,8 +220,8 @@ def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
                            targets=("r-synt",)),),
                        policies_read=True)
     return Snapshot(
-        meta=ScanMeta(scan_id=f"synthetic-{seed}", started_at="2026-11-29T00:00:00Z",
-                      finished_at="2026-11-29T00:10:00Z", accounts=tuple(ids),
+        meta=ScanMeta(scan_id=f"synthetic-{seed}", started_at=_stamp(day, 0),
+                      finished_at=_stamp(day, 0, "00:10:00"), accounts=tuple(ids),
                       regions=(REGION,), central_account=central,
                       central_account_source="flag", org_id=ORG_ID),
         accounts=tuple(out), organization=org,
