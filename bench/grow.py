@@ -2,7 +2,7 @@
 bench/synth.py's).
 
     python bench/grow.py out/demo/snapshot.json.gz out/big.json.gz [--accounts 1000]
-                         [--secrets 100000] [--org-wide 0.05] [--identity prefix|group]
+                         [--secrets 100000] [--org-wide 0.05] [--identity prefix|group|exact]
 
 Start from the snapshot of a real scan (``secretgraph demo`` writes one to out/demo/), then:
 
@@ -15,7 +15,8 @@ Start from the snapshot of a real scan (``secretgraph demo`` writes one to out/d
   copy of its secrets, including the copies granted to other groups, so the intended-but-broken
   pairs grow with accounts x secrets. ``--identity group`` widens to the copies granted to the
   copy's own group (``NAME-gG-*``, the copies are then named ``NAME-gG-cC``): a role reads
-  what its account was granted. The organization lists the copies under the same parents, and SCPs that
+  what its account was granted. ``--identity exact`` leaves the copied identity policies as
+  they are (they name the original secrets only). The organization lists the copies under the same parents, and SCPs that
   target an original also target its copies.
 * **central secrets**: the central account's secrets (all its regions) are copied, round robin,
   until there are ``--secrets`` secrets. Copy ``c`` belongs to group ``1 + c % groups``: every
@@ -98,8 +99,9 @@ def grow(doc: dict[str, Any], *, accounts: int, secrets: int, org_wide: float,
             owned = set(_EC2_ID.findall(text))
             ec2 = {f"{p}-{h}": f"{p}-{h[:-4]}{g:04x}" for p, h in owned}
             text = _replace_all(text, {**amap, **kmap, **ec2})
-            widen = "*" if identity == "prefix" else f"-g{g}-*"
-            text = _SECRET_ARN.sub(lambda m: m.group(1) + widen, text)
+            if identity != "exact":
+                widen = "*" if identity == "prefix" else f"-g{g}-*"
+                text = _SECRET_ARN.sub(lambda m: m.group(1) + widen, text)
             copy = json.loads(text)
             copy["name"] = f"{copy.get('name') or original}-g{g}"
             new_accounts.append(copy)
@@ -133,7 +135,7 @@ def grow(doc: dict[str, Any], *, accounts: int, secrets: int, org_wide: float,
         text = _replace_all(json.dumps(template), {**account_map(g), **key_map(g)})
         copy = json.loads(text)
         name = template["name"]
-        tail = f"c{c}" if identity == "prefix" else f"g{g}-c{c}"
+        tail = f"g{g}-c{c}" if identity == "group" else f"c{c}"
         copy["name"] = f"{name}-{tail}"
         copy["arn"] = template["arn"].replace(f":secret:{name}-", f":secret:{name}-{tail}-")
         if every and org_id and c % every == 0:
@@ -162,9 +164,10 @@ def main() -> int:
     ap.add_argument("--secrets", type=int, default=100000, help="secrets in all")
     ap.add_argument("--org-wide", type=float, default=0.05,
                     help="share of the secret copies with an organization-wide grant")
-    ap.add_argument("--identity", choices=("prefix", "group"), default="prefix",
+    ap.add_argument("--identity", choices=("prefix", "group", "exact"), default="prefix",
                     help="what a member copy's identity policies name: every copy of their "
-                         "secrets (prefix) or the copies granted to its group (group)")
+                         "secrets (prefix), the copies granted to its group (group), or the "
+                         "original secrets only, as copied (exact)")
     args = ap.parse_args()
     started = time.perf_counter()
     doc = grow(load_document(args.source), accounts=args.accounts, secrets=args.secrets,
