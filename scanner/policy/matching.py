@@ -68,10 +68,32 @@ def _arn_regex(pattern: str) -> re.Pattern[str] | None:
     return re.compile("".join(out), re.DOTALL)
 
 
+@lru_cache(maxsize=65536)
+def _arn_literal(pattern: str) -> tuple[int, str]:
+    """Patterns that need no regex: (1, P) when the pattern has no wildcard (it matches P
+    only), (2, P) when its only wildcard is a final ``*`` inside the resource part (it matches
+    the ARNs that start with P), (0, "") otherwise."""
+    if "?" in pattern:
+        return 0, ""
+    star = pattern.find("*")
+    if star == -1:
+        return 1, pattern
+    if star == len(pattern) - 1 and pattern.count(":", 0, star) >= 5:
+        return 2, pattern[:-1]
+    return 0, ""
+
+
 def arn_matches(pattern: str, arn: str) -> bool:
     """IAM ARN matching: ``*`` alone matches anything; otherwise per ARN segment."""
     if pattern == "*":
         return True
+    kind, literal = _arn_literal(pattern)
+    if kind == 1:
+        return arn == literal  # what both the regex and the glob below answer
+    if kind == 2:
+        # the regex is the literal then ".*" in the resource part; an ARN that starts with
+        # five colons' worth of literal is a six-part ARN, so the glob branch cannot apply
+        return arn.startswith(literal)
     rx = _arn_regex(pattern)
     if rx is None or arn.count(":") < 5:
         # not a six-part ARN: compare as one glob (e.g. "arn:aws:secretsmanager:*")
