@@ -44,6 +44,10 @@ def _open(pkey: object) -> bool:
     return isinstance(pkey, tuple) and pkey[0] == "-"
 
 
+#: the one key of a Decrypt request that differs between the secrets of one key and region
+_SECRET_CONTEXT = "kms:encryptioncontext:secretarn"
+
+
 class PairEvaluator:
     def __init__(self, settings: AccessSettings, identity: IdentityEvaluator,
                  guardrails: SharedGuardrails, contexts: Contexts, refs: PolicyRefs,
@@ -416,7 +420,7 @@ class PairEvaluator:
             idk = _OUTSIDER_IDENTITY
         elif sv.uses_kms and sv.key_arn:
             idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.key_arn,
-                                                      make_kms, proj, sv.kms_scope))
+                                                      make_kms, proj, self._kms_scope(p, sv)))
         scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
         kf = sv.key_facts
@@ -432,6 +436,16 @@ class PairEvaluator:
                                    key_cross_account=facts.account_id != sv.key_account))
             self._combine_cache[ckey] = c
         return c, self._intended(p, sv, c.gates, ids)
+
+    def _kms_scope(self, p: Principal, sv: SecretView) -> tuple[str, ...]:
+        """What the resource side of the Decrypt request shows the principal's identity
+        policies beyond the key ARN: the region (kms:ViaService, aws:RequestedRegion), and the
+        secret's ARN only when a statement for kms:Decrypt reads the encryption context's
+        SecretARN (scanner.access.context.resource_context: nothing else of the secret is in
+        the Decrypt request)."""
+        if _SECRET_CONTEXT in self.identity.condition_keys(p, self.s.decrypt_action):
+            return sv.kms_scope
+        return (sv.region,)
 
     # ------------------------------------------------------------------ intent
     def _intended(self, p: Principal, sv: SecretView, gates: dict[str, GateVerdict],
