@@ -279,7 +279,10 @@ def test_ctrl_c_mid_scan_exits_130_and_leaves_nothing_behind(
          "--max-workers", "1", "--endpoint-url", moto_endpoint, "--out", str(out),
          "--format", "json,html", "--history", str(history)],
         env=dict(os.environ, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        # SIGINT at its default as in a terminal, also when the test run itself was started
+        # in the background (it would then inherit SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not list(tmp.glob("secretgraph-collect-*")):  # collecting now
         assert proc.poll() is None, proc.communicate()

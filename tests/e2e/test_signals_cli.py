@@ -63,3 +63,55 @@ def test_sigterm_mid_scan_exits_143_and_leaves_nothing_behind(
         from scanner.history import open_store
 
         assert open_store(str(history)).list() == []
+
+
+def test_a_scan_started_with_sigint_ignored_keeps_ignoring_it(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    """``nohup`` or a background job of a script: SIGINT is not meant for the scan. Sent over
+    and over while it runs, it changes nothing: the scan completes and writes its reports.
+    (The block that holds SIGINT back while outputs are promoted is checked on its own
+    below: a signal rarely lands in it here.)"""
+    seed(moto_endpoint)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--org", "--role-name", ROLE,
+         "--regions", "us-east-1,us-west-2", "--max-workers", "1",
+         "--endpoint-url", moto_endpoint, "--out", str(out), "--format", "json,html", "-q"],
+        env=dict(os.environ, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    deadline = time.monotonic() + 120
+    sent = 0
+    while proc.poll() is None:
+        assert time.monotonic() < deadline
+        if list(tmp.glob("secretgraph-collect-*")) or sent:
+            proc.send_signal(signal.SIGINT)
+            sent += 1
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert sent > 0, "the scan was running when SIGINT was sent"
+    assert proc.returncode in (0, 1), stderr
+    assert "interrupted" not in stderr and "Traceback" not in stderr
+    assert (out / "findings.json").is_file() and (out / "report.html").is_file()
+
+
+def test_the_block_that_holds_sigint_back_raises_it_after_but_leaves_an_ignored_one_ignored(
+) -> None:
+    from scanner.output_set import deferred_interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with pytest.raises(KeyboardInterrupt):
+            with deferred_interrupt():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)  # held back: the block goes on
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with deferred_interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

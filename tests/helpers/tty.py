@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import sys
 import time
@@ -52,6 +53,10 @@ def run_in_tty(args: Sequence[str], *, env: dict[str, str] | None = None, cols: 
             environment = dict(env if env is not None else os.environ)
             environment["COLUMNS"] = str(cols)
             environment["LINES"] = str(rows)
+            # as an interactive shell starts a foreground job: Ctrl-C at its default, also when
+            # this test run was itself started in the background (an asynchronous command of a
+            # non-interactive shell inherits SIGINT ignored, and Python keeps it ignored)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.execve(sys.executable, [sys.executable, *python, *args], environment)
         finally:
             os._exit(127)
