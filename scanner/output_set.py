@@ -115,7 +115,7 @@ class deferred_interrupt:
         self._received = True
 
     def __enter__(self) -> "deferred_interrupt":
-        # a process started with SIGINT ignored (nohup, a background job of a script) keeps
+        # a process started with SIGINT ignored (a `&` background job of a script) keeps
         # ignoring it: the block must not turn it into an interruption
         if threading.current_thread() is threading.main_thread() and \
                 signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:

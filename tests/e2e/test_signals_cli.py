@@ -67,10 +67,10 @@ def test_sigterm_mid_scan_exits_143_and_leaves_nothing_behind(
 
 def test_a_scan_started_with_sigint_ignored_keeps_ignoring_it(
         moto_endpoint: str, tmp_path: Path) -> None:
-    """``nohup`` or a background job of a script: SIGINT is not meant for the scan. Sent over
-    and over while it runs, it changes nothing: the scan completes and writes its reports.
-    (The block that holds SIGINT back while outputs are promoted is checked on its own
-    below: a signal rarely lands in it here.)"""
+    """A ``&`` background job of a script (its shell starts it with SIGINT ignored): SIGINT
+    is not meant for the scan. Sent over and over while it runs, it changes nothing: the scan
+    completes and writes its reports. (The block that holds SIGINT back while outputs are
+    promoted is checked on its own below: a signal rarely lands in it here.)"""
     seed(moto_endpoint)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
