@@ -52,7 +52,8 @@ def compact_json(value: Any) -> str:
 
 def findings_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     findings = document.get("findings") or []
-    return [f for f in findings if isinstance(f, Mapping)]
+    # ``type(f) is dict`` first: an ABC isinstance check costs about a microsecond a row
+    return [f for f in findings if type(f) is dict or isinstance(f, Mapping)]
 
 
 def sort_key(finding: Mapping[str, Any]) -> tuple[int, int, str, str, str]:
