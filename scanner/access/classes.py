@@ -66,7 +66,7 @@ def project(pctx: PrincipalContext, keys: tuple[str, ...]) -> tuple[object, ...]
 class Contexts:
     """Principal contexts (built once per principal) and sorted key tuples (once per set)."""
 
-    def __init__(self, settings: AccessSettings, views: KeyViews | None = None) -> None:
+    def __init__(self, settings: AccessSettings, views: KeyViews) -> None:
         self.s = settings
         self.views = views
         self._pctx: dict[str, PrincipalContext] = {}
@@ -76,7 +76,7 @@ class Contexts:
         hit = self._pctx.get(p.arn)
         if hit is None:
             ctx, absent, excluded = principal_context(p.facts, self.s)
-            hit = (ctx, absent, excluded, self.views.view(ctx) if self.views else {})
+            hit = (ctx, absent, excluded, self.views.view(ctx))
             self._pctx[p.arn] = hit
         return hit
 
@@ -187,10 +187,10 @@ class ClassIndex:
         self.scp_signature = scp_signature
         self.sm_request = sm_request
         self.groups = self._signature_groups()
-        self._pattern_index: PatternIndex | None = None
         self._dynamic: set[int] = set()  # group ids that use condition keys for the action
         self._always: list[int] = []  # group ids that are candidates for every secret
         self._allowed_by: dict[int, list[int]] = {}  # Allow pattern id -> group ids
+        self._pattern_index = self._index_patterns()
         self._candidates: dict[frozenset[int], list[tuple[Group, IdentityResult | None]]] = {}
         self._group_keys: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._subclass_cache: dict[tuple[object, ...], list[list[Principal]]] = {}
@@ -213,9 +213,6 @@ class ClassIndex:
         Only groups with an Allow Resource pattern matching the ARN (found through a
         ``PatternIndex``, not by trying every group) and groups that cannot be reduced to
         patterns are evaluated. Secrets that match the same patterns share the list."""
-        if self._pattern_index is None:
-            self._index_patterns()
-        assert self._pattern_index is not None
         matched = self._pattern_index.matching(sv.arn)
         hit = self._candidates.get(matched)
         if hit is None:
@@ -235,7 +232,7 @@ class ClassIndex:
             self._candidates[matched] = hit
         return hit
 
-    def _index_patterns(self) -> None:
+    def _index_patterns(self) -> PatternIndex:
         """Every static group's Resource patterns in one index (the cache key: which of them
         a secret's ARN matches decides every static group's answer), and which groups each
         Allow pattern makes candidates; groups reduced to no patterns are always candidates."""
@@ -255,7 +252,7 @@ class ClassIndex:
                 continue
             for pat in allow:
                 self._allowed_by.setdefault(ids[pat], []).append(gid)
-        self._pattern_index = PatternIndex(tuple(ids))
+        return PatternIndex(tuple(ids))
 
     def special_accounts(self, sv: SecretView) -> frozenset[str] | None:
         """Accounts whose principals a policy of this secret can tell apart from the rest of

@@ -73,13 +73,11 @@ def _arn_literal(pattern: str) -> tuple[int, str]:
     """Patterns that need no regex: (1, P) when the pattern has no wildcard (it matches P
     only), (2, P) when its only wildcard is a final ``*`` inside the resource part (it matches
     the ARNs that start with P), (0, "") otherwise."""
-    if "?" in pattern:
-        return 0, ""
-    star = pattern.find("*")
-    if star == -1:
+    literal = literal_prefix(pattern)
+    if literal == pattern:
         return 1, pattern
-    if star == len(pattern) - 1 and pattern.count(":", 0, star) >= 5:
-        return 2, pattern[:-1]
+    if pattern == literal + "*" and literal.count(":") >= 5:
+        return 2, literal
     return 0, ""
 
 

@@ -10,14 +10,15 @@ an RCP, and secrets in every account."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
+from helpers.access_estate import text
 from helpers.access_reference import full_report
+from helpers.bench_synth import synth_snapshot
 
 from scanner.access import AccessReport, AccessSettings, analyze_access, shards
 from scanner.access.analyze import make_evaluator
@@ -50,12 +51,8 @@ PLACES = {f"{500000000001 + i:012d}": ("ou-a", "ou-b", "ou-a1", "ou-b1")[i % 4]
 NOW = dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc)
 
 
-def _doc(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 def _control(pid: str, kind: str, targets: tuple[str, ...], *st: dict[str, Any]) -> ControlPolicy:
-    return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=_doc(*st),
+    return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=text(*st),
                          targets=targets)
 
 
@@ -73,7 +70,7 @@ def guarded_estate() -> Snapshot:
             for r in range(3))
         key_arn = f"arn:aws:kms:{REGION}:{acct}:key/k-{acct}"
         key = KmsKey(arn=key_arn, key_id=f"k-{acct}", account_id=acct, region=REGION,
-                     key_manager="CUSTOMER", key_state="Enabled", policy=_doc(
+                     key_manager="CUSTOMER", key_state="Enabled", policy=text(
                          {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
                           "Action": "kms:*", "Resource": "*"},
                          {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
@@ -93,7 +90,7 @@ def guarded_estate() -> Snapshot:
                 arn=f"arn:aws:secretsmanager:{REGION}:{acct}:secret:app-{s}-Ab12Cd",
                 name=f"app-{s}", account_id=acct, region=REGION,
                 kms_key_id=key_arn if s % 4 else None, tags={"team": f"team-{s % 2}"},
-                resource_policy=_doc(*statements)))
+                resource_policy=text(*statements)))
         snaps.append(AccountSnapshot(
             account_id=acct, name=f"account-{n}",
             regions=(RegionSnapshot(region=REGION, secrets=tuple(secrets), kms_keys=(key,)),),
@@ -133,15 +130,7 @@ def guarded_estate() -> Snapshot:
 
 
 def synth(accounts: int, secrets: int, roles: int) -> Snapshot:
-    """bench/synth.py's organization (loaded by path: bench/ is not a test helper)."""
-    path = Path(__file__).resolve().parents[2] / "bench" / "synth.py"
-    spec = importlib.util.spec_from_file_location("bench_synth", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    snap: Snapshot = module.make_snapshot(accounts=accounts, secrets_per_account=secrets,
-                                          roles_per_account=roles)
-    return snap
+    return synth_snapshot(accounts, secrets, roles)
 
 
 ESTATES = {"guardrails by OU": guarded_estate, "bench/synth.py": lambda: synth(12, 25, 9)}
@@ -162,12 +151,12 @@ def test_the_estate_has_guardrail_answers_shared_across_accounts() -> None:
     """The reasons that used to name the first account evaluated are there, naming levels."""
     reasons = {r for p in _run(guarded_estate(), 1, True).all_paths()
                for g in p.gates.values() for r in (*g.reasons, *g.conditions)}
-    text = "\n".join(sorted(reasons))
-    assert "no SCP attached at the caller's account in the collected data" in text
-    assert "no RCP attached at the resource's account in the collected data" in text
-    assert "SCP p-deny-team1 at the caller's OU at depth 2: Deny applies" in text
-    assert "SCP p-vpce at the caller's OU at depth 1: Deny may apply" in text
-    assert not any(a in text for a in PLACES) and "ou-" not in text
+    said = "\n".join(sorted(reasons))
+    assert "no SCP attached at the caller's account in the collected data" in said
+    assert "no RCP attached at the resource's account in the collected data" in said
+    assert "SCP p-deny-team1 at the caller's OU at depth 2: Deny applies" in said
+    assert "SCP p-vpce at the caller's OU at depth 1: Deny may apply" in said
+    assert not any(a in said for a in PLACES) and "ou-" not in said
 
 
 @pytest.mark.parametrize("name", sorted(ESTATES))
@@ -227,22 +216,31 @@ def test_small_estates_stay_in_one_process() -> None:
             assert len(ranges) == k and [i for r in ranges for i in r] == list(range(n))
 
 
+def _on_the_last_secret(monkeypatch: pytest.MonkeyPatch, snap: Snapshot,
+                        act: Callable[[], None]) -> None:
+    """``act`` runs when the last secret is evaluated: in the last shard, a child's."""
+    from scanner.access.secret_eval import SecretEvaluator
+
+    original = SecretEvaluator.secret_access
+    last = secret_views(build_graph(snap), AccessSettings.from_snapshot(snap))[0][-1].arn
+
+    def patched(self: SecretEvaluator, sv: Any) -> Any:
+        if sv.arn == last:
+            act()
+        return original(self, sv)
+
+    monkeypatch.setattr(SecretEvaluator, "secret_access", patched)
+
+
 def test_a_failing_shard_fails_the_analysis(no_threshold: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A shard's process that raises is never a partial report."""
-    from scanner.access.secret_eval import SecretEvaluator
-
     snap = guarded_estate()
-    original = SecretEvaluator.secret_access
-    # the last secret: in the last shard, a child's
-    last = secret_views(build_graph(snap), AccessSettings.from_snapshot(snap))[0][-1].arn
 
-    def boom(self: SecretEvaluator, sv: Any) -> Any:
-        if sv.arn == last:
-            raise ValueError("boom in a shard")
-        return original(self, sv)
+    def boom() -> None:
+        raise ValueError("boom in a shard")
 
-    monkeypatch.setattr(SecretEvaluator, "secret_access", boom)
+    _on_the_last_secret(monkeypatch, snap, boom)
     with pytest.raises(shards.ShardError, match="boom in a shard"):
         _run(snap, 2)
 
@@ -285,17 +283,7 @@ def test_a_shard_process_that_dies_fails_the_analysis(no_threshold: None,
     """A child that ends without an answer (killed, out of memory) is an error, not a gap."""
     import os
 
-    from scanner.access.secret_eval import SecretEvaluator
-
     snap = guarded_estate()
-    original = SecretEvaluator.secret_access
-    last = secret_views(build_graph(snap), AccessSettings.from_snapshot(snap))[0][-1].arn
-
-    def die(self: SecretEvaluator, sv: Any) -> Any:
-        if sv.arn == last:
-            os._exit(9)
-        return original(self, sv)
-
-    monkeypatch.setattr(SecretEvaluator, "secret_access", die)
+    _on_the_last_secret(monkeypatch, snap, lambda: os._exit(9))
     with pytest.raises(shards.ShardError, match="ended without an answer .exit code 9"):
         _run(snap, 2)

@@ -44,6 +44,18 @@ def big_estate(secret_policy: str, key_policy: str, identity: dict[str, object])
                   principals=tuple(role(app(a), identity) for a in MEMBERS))
 
 
+def _ops_and_app_estate() -> Snapshot:
+    """Every third member has an OpsRole instead of its ApplicationRole (same documents); the
+    org-wide grant is denied to any role not named Application*."""
+    deny_others = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                   "Resource": "*", "Condition": {"ArnNotLike": {
+                       "aws:PrincipalArn": "arn:aws:iam::*:role/Application*"}}}
+    principals = tuple(role(app(a) if i % 3 else f"arn:aws:iam::{a}:role/OpsRole",
+                            allow_read_identity()) for i, a in enumerate(MEMBERS))
+    return estate(secret_policy=text(ORG_STAR, deny_others), key_policy=ORG_KEY,
+                  members=MEMBERS, principals=principals)
+
+
 def run(snap: Snapshot, *, record_denied: bool = False) -> AccessReport:
     settings = replace(AccessSettings.from_snapshot(snap), record_denied=record_denied)
     return analyze_access(build_graph(snap), snap, settings)
@@ -129,18 +141,12 @@ def test_class_evaluation_equals_evaluating_every_principal() -> None:
                        "Condition": {"StringEquals": {
                            "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com",
                            "aws:PrincipalTag/team": "app"}}})
-    # a Deny on aws:PrincipalArn that some members' roles match: the ARN's view (which
-    # patterns it matches), not the ARN, tells the classes apart
-    deny_arn = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
-                "Resource": "*", "Condition": {"ArnNotLike": {
-                    "aws:PrincipalArn": "arn:aws:iam::*:role/Application*"}}}
-    ops_and_app = tuple(role(app(a) if i % 3 else f"arn:aws:iam::{a}:role/OpsRole",
-                             allow_read_identity()) for i, a in enumerate(MEMBERS))
     cases = [
         big_estate(text(ORG_STAR), key_policy_for(f"arn:aws:iam::{MEMBERS[0]}:root"),
                    allow_read_identity()),
-        estate(secret_policy=text(ORG_STAR, deny_arn), key_policy=ORG_KEY, members=MEMBERS,
-               principals=ops_and_app),
+        # a Deny on aws:PrincipalArn that some members' roles match: the ARN's view (which
+        # patterns it matches), not the ARN, tells the classes apart
+        _ops_and_app_estate(),
         estate(secret_policy=text(ORG_STAR), key_policy=ORG_KEY, members=MEMBERS,
                principals=tuple(replace(role(app(a), via_service),
                                         tags={"team": "app"} if i % 2 else {})
@@ -199,14 +205,7 @@ def test_conditions_of_a_statement_for_another_action_do_not_split_the_identity_
 
 
 def test_a_condition_on_the_principal_arn_splits_members_by_what_it_matches_not_by_arn() -> None:
-    deny_others = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
-                   "Resource": "*", "Condition": {"ArnNotLike": {
-                       "aws:PrincipalArn": "arn:aws:iam::*:role/Application*"}}}
-    principals = tuple(role(app(a) if i % 3 else f"arn:aws:iam::{a}:role/OpsRole",
-                            allow_read_identity()) for i, a in enumerate(MEMBERS))
-    snap = estate(secret_policy=text(ORG_STAR, deny_others), key_policy=ORG_KEY,
-                  members=MEMBERS, principals=principals)
-    sa = run(snap).for_secret(SECRET_ARN)
+    sa = run(_ops_and_app_estate()).for_secret(SECRET_ARN)
     assert sa is not None
     # eight ApplicationRoles (one class), four OpsRoles (another): two classes, not twelve
     assert sorted((c.decision, c.principals) for c in sa.classes) == [

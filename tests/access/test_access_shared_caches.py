@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from helpers.access_reference import full_report, use_reference_evaluation
+from helpers.bench_synth import synth_snapshot
 
 from scanner.access import AccessReport, AccessSettings, analyze_access
 from scanner.access.guard_share import SharedGuardrails
@@ -162,18 +163,7 @@ def test_guardrails_shared_across_secrets_equal_per_secret_evaluation(
 
 
 def _synth(accounts: int, secrets: int, roles: int) -> Snapshot:
-    """bench/synth.py's organization (loaded by path: bench/ is not a test helper)."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "bench" / "synth.py"
-    spec = importlib.util.spec_from_file_location("bench_synth", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    snap: Snapshot = module.make_snapshot(accounts=accounts, secrets_per_account=secrets,
-                                          roles_per_account=roles)
-    return snap
+    return synth_snapshot(accounts, secrets, roles)
 
 
 @pytest.mark.parametrize("name", sorted(CONTROLS) + ["bench/synth.py"])

@@ -96,17 +96,13 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs(wheel: Path, tmp_path: Pa
 
 
 def _small_snapshot() -> str:
-    import importlib.util
     import json
+
+    from helpers.bench_synth import synth_snapshot
 
     from scanner.model import to_jsonable
 
-    spec = importlib.util.spec_from_file_location("bench_synth", REPO / "bench" / "synth.py")
-    assert spec and spec.loader
-    synth = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(synth)
-    snap = synth.make_snapshot(accounts=2, secrets_per_account=2, roles_per_account=1)
-    return json.dumps(to_jsonable(snap))
+    return json.dumps(to_jsonable(synth_snapshot(2, 2, 1)))
 
 
 def test_the_dockerfile_builds_and_installs_this_packages_wheel() -> None:

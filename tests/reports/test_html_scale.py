@@ -5,12 +5,12 @@ access filters and the rotation-path picker work. Screenshots go to tests/artifa
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
+from helpers.bench_synth import synth_snapshot
 from helpers.report_cdp import Chromium, Page
 from reports.html import write_html
 
@@ -20,19 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 
-def _synth() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_synth", REPO / "bench" / "synth.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _report(tmp: Path, accounts: int) -> Path:
     from scanner.engine import load_config, load_ruleset
     from scanner.pipeline import Inputs, analyze
 
-    snap = _synth().make_snapshot(accounts=accounts, secrets_per_account=2, roles_per_account=2)
+    snap = synth_snapshot(accounts, 2, 2)
     analysis = analyze(snap, Inputs(ruleset=load_ruleset(), config=load_config(None)))
     return write_html(analysis.document, tmp / f"report-{accounts}.html", graph=analysis.graph,
                       access=analysis.access)
