@@ -509,10 +509,17 @@ class PairEvaluator:
         """False when the principal's identity grants this secret's name in an account that is
         not the secret's (an account-wildcard pattern): it does not single this secret out."""
         tail = arn_resource(sv.arn)
-        key = (p.signature, "other-account", sv.region, tail)
+        fake = f"arn:aws:secretsmanager:{sv.region}:{OUTSIDER_ACCOUNT}:{tail}"
+        identity = self.identity
+        # documents whose statements for the action read no condition keys see the probe only
+        # through which of their Resource patterns it matches: keyed as IdentityEvaluator
+        # keys their answers, not by the secret's name
+        fp = None if identity.condition_keys(p, self.s.action) else \
+            identity.fingerprint(p, self.s.action, fake)
+        key = (p.signature, "other-account", sv.region, tail) if fp is None else \
+            (p.signature, "other-account", fp)
         hit = self._probe.get(key)
         if hit is None:
-            fake = f"arn:aws:secretsmanager:{sv.region}:{OUTSIDER_ACCOUNT}:{tail}"
             req = Request(principal_arn=p.arn, principal_account=p.account_id,
                           action=self.s.action, resource=fake,
                           principal_type=p.facts.principal_type)

@@ -211,3 +211,65 @@ def test_a_condition_on_the_principal_arn_splits_members_by_what_it_matches_not_
     assert sorted((c.decision, c.principals) for c in sa.classes) == [
         ("ALLOWED", 8), ("DENIED", 4)]
     assert {p.principal for p in sa.readers} == {app(a) for i, a in enumerate(MEMBERS) if i % 3}
+
+
+def test_outside_account_probe_is_keyed_by_the_patterns_it_matches() -> None:
+    """Intent's probe "does the identity grant this secret's name in another account?"
+    (``PairEvaluator._names_any_account``) is cached by which Resource patterns the probe ARN
+    matches, for documents whose statements for the action read no condition keys: its
+    answers equal evaluating each secret's probe on its own, with one cache entry per
+    fingerprint instead of one per secret."""
+    from scanner.access.analyze import make_evaluator
+    from scanner.access.graph_io import secret_views
+    from scanner.access.settings import OUTSIDER_ACCOUNT
+    from scanner.model import Secret
+    from scanner.policy.request import Request
+    from scanner.policy.tri import Tri
+
+    read = "secretsmanager:GetSecretValue"
+    identities = {
+        "AnyAccount": {"Resource": "arn:aws:secretsmanager:*:*:secret:app/*"},
+        "Central": {"Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"},
+        "Everything": {"Resource": "*"},
+        "NotDb": {"NotResource": "arn:aws:secretsmanager:*:*:secret:db/*"},
+        "Tagged": {"Resource": "arn:aws:secretsmanager:*:*:secret:app/*",
+                   "Condition": {"StringEquals": {"aws:ResourceTag/team": "a"}}},
+    }
+    member = MEMBERS[0]
+    snap = estate(secret_policy=None, members=(member,), principals=tuple(
+        role(f"arn:aws:iam::{member}:role/{name}", doc(dict(st, Effect="Allow", Action=read)))
+        for name, st in identities.items()))
+    names = ("app/a", "app/b", "db/c", "other")
+    central = snap.accounts[0]
+    region = replace(central.regions[0], secrets=tuple(
+        Secret(arn=f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:{n}-Ab12Cd", name=n,
+               account_id=CENTRAL, region=REGION) for n in names))
+    snap = replace(snap, accounts=(replace(central, regions=(region,)),) + snap.accounts[1:])
+    settings = AccessSettings.from_snapshot(snap)
+    views, _ = secret_views(build_graph(snap), settings)
+    ev = make_evaluator(snap, settings, views)
+
+    answers: dict[str, list[bool]] = {}
+    for name in identities:
+        p = ev.index.by_arn[f"arn:aws:iam::{member}:role/{name}"]
+        got = [ev.pairs._names_any_account(p, sv) for sv in views]
+        expected = []
+        for sv in views:
+            probe = sv.arn.replace(f":{CENTRAL}:", f":{OUTSIDER_ACCOUNT}:")
+            req = Request(principal_arn=p.arn, principal_account=p.account_id, action=read,
+                          resource=probe, principal_type="role")
+            fresh = IdentityEvaluator().evaluate(p, read, probe, lambda: req, scope="probe")
+            expected.append(fresh.allow is Tri.FALSE)
+        assert got == expected, name
+        answers[name] = got
+    # app/a, app/b, db/c, other: True = the identity singles out this account's secret
+    assert answers == {
+        "AnyAccount": [False, False, True, True],
+        "Central": [True, True, True, True],
+        "Everything": [False, False, False, False],
+        "NotDb": [False, False, True, False],
+        "Tagged": [False, False, True, True],
+    }
+    everything = ev.index.by_arn[f"arn:aws:iam::{member}:role/Everything"]
+    assert len([k for k in ev.pairs._probe
+                if k[0] == everything.signature and k[1] == "other-account"]) == 1
