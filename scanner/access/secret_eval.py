@@ -5,7 +5,7 @@ scanner.access.classes for the groups and classes, scanner.access.pair_eval for 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from scanner.access.classes import ClassIndex
 from scanner.access.grants import policy_grants
@@ -23,6 +23,8 @@ from scanner.access.verdicts import (
     SecretAccess,
 )
 from scanner.graph.schema import PUBLIC_PRINCIPAL, root_principal
+from scanner.policy.matching import arn_matches
+from scanner.policy.parse import Policy
 from scanner.policy.principals import entry_account
 from scanner.policy.tri import Tri
 
@@ -38,6 +40,10 @@ class SecretEvaluator:
         #: once per secret: a secret's unassessed accounts are these minus its own and named)
         self._unread_zone = tuple(sorted(a for a in settings.org_account_ids
                                          if settings.in_zone(a) and a not in index.iam_read))
+        #: by id() of a resource policy a SecretView keeps alive for the whole analysis:
+        #: (the policy, its Resource / NotResource patterns, grants by which of them match)
+        self._grant_cache: dict[int, tuple[Policy, tuple[str, ...],
+                                           dict[tuple[bool, ...], tuple[Grant, ...]]]] = {}
 
     def secret_access(self, sv: SecretView) -> SecretAccess:
         try:
@@ -157,8 +163,7 @@ class SecretEvaluator:
                 if p.arn not in considered:
                     consider(p)
             public = consider(PUBLIC)
-        grants = policy_grants(sv.policy, source="resource_policy", action=self.s.action,
-                               resource=sv.arn, settings=self.s, extra_context={})
+        grants = self._grants(sv)
         reach = self._reach(sv, grants, paths, evaluated, classes, public)
         readers = [p for p in paths if p.decision == "ALLOWED" and p.principal_type != "public"]
         cond = [p for p in paths if p.decision == "CONDITIONAL"]
@@ -179,8 +184,35 @@ class SecretEvaluator:
                             grants=tuple(grants), breadth=breadth, problems=problems,
                             classes=tuple(classes), reach=reach)
 
+    def _grants(self, sv: SecretView) -> tuple[Grant, ...]:
+        """``policy_grants`` of the secret's resource policy. It reads the secret's ARN only
+        through the Resource / NotResource elements of the statements it probes (an org-wide
+        grant is evaluated for a stand-in member: its principal, action, resource and
+        conditions, with no resource-side context), so the answer is shared by the secrets
+        whose policy is the same parsed document and whose ARN matches the same of its
+        patterns. A policy with variables is evaluated per secret."""
+        pol = sv.policy
+        if pol is None:
+            return ()
+        if pol.uses_variables:
+            return tuple(self._policy_grants(sv))
+        entry = self._grant_cache.get(id(pol))
+        if entry is None or entry[0] is not pol:
+            pats = tuple(dict.fromkeys(x for st in pol.statements
+                                       for x in (st.resources or st.not_resources or ())))
+            entry = self._grant_cache[id(pol)] = (pol, pats, {})
+        fp = tuple(arn_matches(x, sv.arn) for x in entry[1])
+        hit = entry[2].get(fp)
+        if hit is None:
+            hit = entry[2][fp] = tuple(self._policy_grants(sv))
+        return hit
+
+    def _policy_grants(self, sv: SecretView) -> list[Grant]:
+        return policy_grants(sv.policy, source="resource_policy", action=self.s.action,
+                             resource=sv.arn, settings=self.s, extra_context={})
+
     # ------------------------------------------------------------------ reach
-    def _reach(self, sv: SecretView, grants: list[Grant], paths: list[AccessPath],
+    def _reach(self, sv: SecretView, grants: Sequence[Grant], paths: list[AccessPath],
                evaluated: list[AccessPath], classes: list[ClassVerdict],
                public: AccessPath | None) -> tuple[Reach, ...]:
         """The classes of readers the secret's ``*`` and account-wide grants reach, with

@@ -273,3 +273,35 @@ def test_outside_account_probe_is_keyed_by_the_patterns_it_matches() -> None:
     everything = ev.index.by_arn[f"arn:aws:iam::{member}:role/Everything"]
     assert len([k for k in ev.pairs._probe
                 if k[0] == everything.signature and k[1] == "other-account"]) == 1
+
+
+def test_grants_are_shared_by_secrets_matching_the_same_resource_patterns() -> None:
+    """Secrets with one resource policy document share its grants when their ARNs match the
+    same of its Resource patterns; an org-wide statement scoped to one secret's ARN makes
+    that secret's grant organization-wide and leaves the other's restricted, as evaluating
+    each secret's grants on its own says."""
+    from scanner.access.analyze import make_evaluator
+    from scanner.access.grants import policy_grants
+    from scanner.access.graph_io import secret_views
+    from scanner.model import Secret
+
+    scoped = dict(ORG_STAR, Resource=f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/a-*")
+    policy = text(scoped)
+    snap = estate(secret_policy=None, members=MEMBERS[:2])
+    central = snap.accounts[0]
+    region = replace(central.regions[0], secrets=tuple(
+        Secret(arn=f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:{n}-Ab12Cd", name=n,
+               account_id=CENTRAL, region=REGION, resource_policy=policy)
+        for n in ("app/a", "app/b", "app/a-2")))
+    snap = replace(snap, accounts=(replace(central, regions=(region,)),) + snap.accounts[1:])
+    settings = AccessSettings.from_snapshot(snap)
+    views, _ = secret_views(build_graph(snap), settings)
+    ev = make_evaluator(snap, settings, views)
+    got = [ev.secret_access(sv).grants for sv in views]
+    assert got == [tuple(policy_grants(sv.policy, source="resource_policy",
+                                       action=settings.action, resource=sv.arn,
+                                       settings=settings, extra_context={}))
+                   for sv in views]
+    assert [[g.scope for g in grants] for grants in got] == [
+        ["organization"], ["restricted"], ["organization"]]
+    assert got[0] is got[2]  # one answer for the two secrets app/a-* matches
