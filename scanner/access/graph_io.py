@@ -39,6 +39,9 @@ def policy_input(attrs: Mapping[str, Any], field: str, what: str,
     return policy, None
 
 
+_ENCRYPTED_BY = EdgeKind.ENCRYPTED_BY.value
+_SECRET = NodeKind.SECRET.value
+_SECRET_REPLICA = NodeKind.SECRET_REPLICA.value
 _UNUSABLE_STATES = {"Disabled", "PendingDeletion", "PendingImport", "Unavailable",
                     "PendingReplicaDeletion"}
 _AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
@@ -46,6 +49,11 @@ _AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 
 class SecretView:
     """The facts about one secret (and its key) that every pair needs, computed once."""
+
+    __slots__ = ("arn", "primary_arn", "name", "policy_missing", "account", "region", "tags",
+                 "policy", "unread_result", "policy_unread", "key_arn", "aws_managed",
+                 "key_account", "key_policy", "key_facts", "named", "key_named", "uses_kms",
+                 "rctx_sm", "rctx_kms", "kms_scope", "policy_keys")
 
     def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
                  key_attrs: dict[str, Any] | None, settings: AccessSettings,
@@ -122,12 +130,16 @@ class _Shared:
 
     def key_of(self, node: str) -> tuple[str | None, dict[str, Any] | None]:
         graph = self.graph
-        for _, dst, data in graph.out_edges(node, data=True):
-            if data.get("kind") == EdgeKind.ENCRYPTED_BY.value:
-                attrs = self._keys.get(dst)
-                if attrs is None:
-                    attrs = self._keys[dst] = dict(graph.nodes[dst])
-                return dst, attrs
+        # the adjacency dict behind graph.succ (succ[node][dst] holds the edges' data by edge
+        # key, in the order out_edges walks), read without its read-only view wrappers: this
+        # runs once per secret
+        for dst, edges in graph._succ[node].items():
+            for data in edges.values():
+                if data.get("kind") == _ENCRYPTED_BY:
+                    attrs = self._keys.get(dst)
+                    if attrs is None:
+                        attrs = self._keys[dst] = dict(graph.nodes[dst])
+                    return dst, attrs
         return None, None
 
     def named(self, policy: Policy | None, action: str) -> NamedPrincipals:
@@ -147,11 +159,11 @@ def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
     shared = _Shared(graph)
     for node, attrs in graph.nodes(data=True):
         kind = attrs.get("kind")
-        if kind == NodeKind.SECRET.value:
+        if kind == _SECRET:
             key_id, key_attrs = shared.key_of(node)
             views.append(SecretView(node, attrs, key_id, key_attrs, settings,
                                     shared.named))
-        elif kind == NodeKind.SECRET_REPLICA.value:
+        elif kind == _SECRET_REPLICA:
             primary = attrs.get("primary_arn")
             if not primary or primary not in graph:
                 continue
