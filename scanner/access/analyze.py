@@ -66,7 +66,12 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
     pairs = PairEvaluator(settings, identity, guardrails, contexts, refs, interner)
     classes = ClassIndex(index, identity, settings, contexts, refs, guardrails.keys,
                          guardrails.scp_signature, pairs.sm_request)
-    return SecretEvaluator(settings, index, classes, pairs)
+    uses: dict[int, int] = {}
+    for sv in work:
+        if sv.policy is not None:
+            uses[id(sv.policy)] = uses.get(id(sv.policy), 0) + 1
+    return SecretEvaluator(settings, index, classes, pairs,
+                           frozenset(pid for pid, n in uses.items() if n > 1))
 
 
 def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,

@@ -31,8 +31,11 @@ from scanner.policy.tri import Tri
 
 class SecretEvaluator:
     def __init__(self, settings: AccessSettings, index: PrincipalIndex, classes: ClassIndex,
-                 pairs: PairEvaluator) -> None:
+                 pairs: PairEvaluator, shared_policies: frozenset[int] = frozenset()) -> None:
         self.s = settings
+        #: id() of the parsed resource policies more than one secret carries (their grants are
+        #: cached; a policy of one secret is not kept twice)
+        self._shared_policies = shared_policies
         self.index = index
         self.classes = classes
         self.pairs = pairs
@@ -190,11 +193,12 @@ class SecretEvaluator:
         grant is evaluated for a stand-in member: its principal, action, resource and
         conditions, with no resource-side context), so the answer is shared by the secrets
         whose policy is the same parsed document and whose ARN matches the same of its
-        patterns. A policy with variables is evaluated per secret."""
+        patterns. A policy with variables, or carried by one secret only, is evaluated per
+        secret."""
         pol = sv.policy
         if pol is None:
             return ()
-        if pol.uses_variables:
+        if pol.uses_variables or id(pol) not in self._shared_policies:
             return tuple(self._policy_grants(sv))
         entry = self._grant_cache.get(id(pol))
         if entry is None or entry[0] is not pol:
