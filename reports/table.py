@@ -6,6 +6,7 @@ past the right edge."""
 
 from __future__ import annotations
 
+import heapq
 import shutil
 import textwrap
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from typing import Any, Mapping, Sequence
 
 from reports._common import (
     SEVERITIES,
+    findings_of,
     short_resource,
-    sorted_findings,
+    sort_key,
     strip_controls,
     summary_line,
     trust_zone_line,
@@ -133,6 +135,10 @@ def _heading(severity: str, statuses: Mapping[str, int]) -> str:
     return f"{strip_controls(severity)}: {', '.join(parts)}"
 
 
+def _first(pair: tuple[tuple[Any, ...], Mapping[str, Any]]) -> tuple[Any, ...]:
+    return pair[0]
+
+
 def render_table(document: Mapping[str, Any], *, width: int | None = None,
                  max_rows: int | None = None) -> str:
     """``_render_table`` with cyclic GC paused: at 100,000 secrets every full collection walks
@@ -157,7 +163,7 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
         cols.append(Col("Region", 9, 14, 1))
     cols += [Col("Status", 7, 7, 1), Col("Rule", 10, 40, 3), Col("Resource", 9, 48, 3),
              Col("Detail", 12, 100, 4, give=0.4)]
-    by_severity: dict[str, list[tuple[tuple[str, ...], Mapping[str, Any]]]] = {
+    by_severity: dict[str, list[tuple[tuple[Any, ...], Mapping[str, Any]]]] = {
         s: [] for s in SEVERITIES}
     statuses: dict[str, dict[str, int]] = {}
     # the order is decided for every row, the cells are built only for the rows shown; rows
@@ -183,7 +189,9 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
             out = names[arn] = short_resource(_clean(arn))
         return out
 
-    for f in sorted_findings(document):
+    # one sort per severity, by what is shown (account, failing first, rule, resource name),
+    # then as sorted_findings orders, then in document order
+    for f in findings_of(document):
         status = str(f.get("status"))
         if status not in SHOWN_STATUSES:
             continue
@@ -192,18 +200,20 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
         counts = statuses.setdefault(severity, {})
         counts[status] = counts.get(status, 0) + 1
         key = (clean(resource.get("account_id")), str(status != "FAIL"),
-               clean(f.get("rule_id")), short_name(resource.get("arn")))
+               clean(f.get("rule_id")), short_name(resource.get("arn"))) + sort_key(f)
         by_severity.setdefault(severity, []).append((key, f))
     blocks: list[str] = []
     for severity, keyed in by_severity.items():
         if not keyed:
             continue
-        ordered = [f for _, f in sorted(keyed, key=lambda kf: kf[0])]
         more = ""
-        if max_rows is not None and len(ordered) > max_rows:
-            more = (f"\n... {len(ordered) - max_rows} more {severity} row(s): see findings.json "
+        if max_rows is not None and len(keyed) > max_rows:
+            more = (f"\n... {len(keyed) - max_rows} more {severity} row(s): see findings.json "
                     "or report.html")
-            ordered = ordered[:max_rows]
+            # the rows shown, without sorting the rest (the same rows as sorted()[:max_rows])
+            ordered = [f for _, f in heapq.nsmallest(max_rows, keyed, key=_first)]
+        else:
+            ordered = [f for _, f in sorted(keyed, key=_first)]
         rows = [_row(f, narrow) for f in ordered]
         blocks.append(_heading(severity, statuses.get(severity, {})) + "\n"
                       + fit_table(cols, rows, width) + more)

@@ -21,3 +21,35 @@ def test_capped_table_keeps_the_first_rows_and_says_how_many_more() -> None:
             assert f"more {severity} row(s)" not in full
     assert render_table(doc, width=120, max_rows=10_000) == full
     assert capped.splitlines()[-1] == full.splitlines()[-1]  # the summary line
+
+
+def test_capped_table_shows_the_first_rows_of_the_full_order() -> None:
+    """The cap picks the rows the full table would show first (by account, failing first,
+    rule, resource; then status and ARN; then document order), without sorting the rest."""
+    import copy
+    import random
+
+    doc = sample_document()
+    base = next(f for f in doc["findings"] if f["status"] == "FAIL")
+    rows = []
+    for i in range(60):
+        f = copy.deepcopy(base)
+        f["id"] = f"sgf-{i:032x}"
+        f["resource"]["account_id"] = f"{100000000000 + i % 4:012d}"
+        f["resource"]["arn"] = f"arn:aws:secretsmanager:us-east-1:{f['resource']['account_id']}" \
+                               f":secret:app-{i % 3}-AbCdEf"
+        f["status"] = ("FAIL", "UNKNOWN", "MUTED")[i % 5 % 3]
+        f["message"] = f"principal number {i}"  # ties on everything else: document order
+        rows.append(f)
+    random.Random(7).shuffle(rows)
+    doc = dict(doc, findings=rows)
+
+    def lines(text: str) -> list[str]:
+        first_block = text.split("\n\n")[0]
+        return [" ".join(x.split()) for x in first_block.splitlines()[3:]
+                if "principal number" in x]
+
+    full = lines(render_table(doc, width=400))
+    assert len(full) == 60
+    for cap in (1, 7, 59):
+        assert lines(render_table(doc, width=400, max_rows=cap)) == full[:cap]
