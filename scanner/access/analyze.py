@@ -24,6 +24,7 @@ from scanner.access.key_report import identity_wildcards, key_access
 from scanner.access.pair_eval import PairEvaluator
 from scanner.access.report import AccessReport
 from scanner.access.secret_eval import SecretEvaluator
+from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
 from scanner.access.shards import evaluate_sharded, shard_count
 from scanner.access.verdicts import KeyAccess
@@ -70,8 +71,9 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
     for sv in work:
         if sv.policy is not None:
             uses[id(sv.policy)] = uses.get(id(sv.policy), 0) + 1
-    return SecretEvaluator(settings, index, classes, pairs,
-                           frozenset(pid for pid, n in uses.items() if n > 1))
+    shared = frozenset(pid for pid, n in uses.items() if n > 1)
+    return SecretEvaluator(settings, index, classes, pairs, shared,
+                           SecretMemo(settings, index, pairs, shared))
 
 
 def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,

@@ -296,7 +296,9 @@ _NO_ALLOW = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.T
                                     "resources",))
 
 
-def _documents(principal: Principal) -> list[Policy | None]:
+def identity_documents(principal: Principal) -> list[Policy | None]:
+    """The documents of the principal's identity side: its policies (its own, its groups')
+    and its permissions boundary."""
     docs = [np.policy for np in principal.policies]
     if principal.boundary is not None:
         docs.append(principal.boundary.policy)
@@ -305,7 +307,7 @@ def _documents(principal: Principal) -> list[Policy | None]:
 
 def _action_keys(principal: Principal, action: str) -> frozenset[str]:
     keys: set[str] = set()
-    for policy in _documents(principal):
+    for policy in identity_documents(principal):
         if policy is None or policy.problems:
             continue  # answered UNKNOWN whatever the context
         for st in policy.statements:
@@ -336,7 +338,7 @@ def _allow_patterns(principal: Principal, action: str) -> tuple[str, ...] | None
 
 def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
     out: list[str] = []
-    for policy in _documents(principal):
+    for policy in identity_documents(principal):
         if policy is None or policy.problems:
             return None
         for st in policy.statements:

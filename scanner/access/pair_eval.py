@@ -46,6 +46,8 @@ def _open(pkey: object) -> bool:
 
 #: the one key of a Decrypt request that differs between the secrets of one key and region
 _SECRET_CONTEXT = "kms:encryptioncontext:secretarn"
+#: ``PairEvaluator.where``: the guardrails see the secret's ARN itself
+SEES_ARN = object()
 
 
 class PairEvaluator:
@@ -359,19 +361,26 @@ class PairEvaluator:
             kshape = self._shape(kp) if open_kp else None
             kp_part = ("id", id(kp), rscope) if kshape is None else (
                 "open", kshape, self._shape_fp(kp, "kms", kshape[1], rscope[0]), rscope[1])
-        g = self.guardrails
-        if g.constant is not None:
-            where: object = None
-        elif g.has_policies:
-            if g.patterns is None:
-                return None  # the guardrails see the secret's ARN
-            where = g.scope(sv)
-        else:
-            where = ("no-policies", sv.account, sv.key_account, sv.uses_kms, sv.region)
+        where = self.where(sv)
+        if where is SEES_ARN:
+            return None  # the guardrails see the secret's ARN
         kf = sv.key_facts
         return (sv.account, sv.region, sv.key_arn, sv.key_account, sv.uses_kms,
                 kf.aws_managed, kf.usable, kf.reason, sv.policy_keys, sm_fp, kms_fp,
                 rp_part, kp_part, where)
+
+    def where(self, sv: SecretView) -> object:
+        """What the guardrails see of the secret: nothing (no organization, or its policies
+        not read), their scope (``SharedGuardrails.scope``), the accounts' paths when there
+        is no SCP / RCP document, or ``SEES_ARN``: a document that sees the ARN itself."""
+        g = self.guardrails
+        if g.constant is not None:
+            return None
+        if g.has_policies:
+            if g.patterns is None:
+                return SEES_ARN
+            return g.scope(sv)
+        return ("no-policies", sv.account, sv.key_account, sv.uses_kms, sv.region)
 
     def path(self, p: Principal, sv: SecretView, verdict: PairVerdict) -> AccessPath:
         c, intended = verdict

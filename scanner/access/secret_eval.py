@@ -12,6 +12,7 @@ from scanner.access.grants import policy_grants
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal, PrincipalIndex, external_principal
 from scanner.access.pair_eval import PUBLIC, PairEvaluator
+from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import (
     GATES,
@@ -31,8 +32,11 @@ from scanner.policy.tri import Tri
 
 class SecretEvaluator:
     def __init__(self, settings: AccessSettings, index: PrincipalIndex, classes: ClassIndex,
-                 pairs: PairEvaluator, shared_policies: frozenset[int] = frozenset()) -> None:
+                 pairs: PairEvaluator, shared_policies: frozenset[int] = frozenset(),
+                 memo: SecretMemo | None = None) -> None:
         self.s = settings
+        #: whole-secret verdicts shared by secrets that differ only in ARN and name
+        self.memo = memo
         #: id() of the parsed resource policies more than one secret carries (their grants are
         #: cached; a policy of one secret is not kept twice)
         self._shared_policies = shared_policies
@@ -49,10 +53,19 @@ class SecretEvaluator:
                                            dict[tuple[bool, ...], tuple[Grant, ...]]]] = {}
 
     def secret_access(self, sv: SecretView) -> SecretAccess:
+        memo = self.memo
+        key = memo.key(sv) if memo is not None else None
+        if memo is not None and key is not None:
+            hit = memo.get(key, sv)
+            if hit is not None:
+                return hit
         try:
-            return self._secret_access(sv)
+            out = self._secret_access(sv)
         finally:
             self.pairs.end_secret()
+        if memo is not None and key is not None:
+            memo.memo[key] = out
+        return out
 
     def _secret_access(self, sv: SecretView) -> SecretAccess:
         pairs, classes_ix, identity = self.pairs, self.classes, self.classes.identity
