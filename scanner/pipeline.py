@@ -349,20 +349,29 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
                               f"was not recorded in the history {options.history}") from None
     analysis = replace(analysis, snapshot_path=out_dir / analysis.snapshot_path.name
                        if analysis.snapshot_path else None)
-    if securityhub is not None:
-        analysis = replace(analysis, securityhub=export_securityhub(
-            analysis, previous.document if previous else None, securityhub))
-    if not options.quiet:
-        if "table" in options.formats:
-            from reports.table import render_table
+    exported = securityhub is None
+    try:
+        if securityhub is not None:
+            analysis = replace(analysis, securityhub=export_securityhub(
+                analysis, previous.document if previous else None, securityhub))
+            exported = True
+        if not options.quiet:
+            if "table" in options.formats:
+                from reports.table import render_table
 
-            print(render_table(analysis.document, max_rows=TERMINAL_ROWS), file=stream)
-            if analysis.drift is not None:
-                from scanner.history.drift import render_drift_text
+                print(render_table(analysis.document, max_rows=TERMINAL_ROWS), file=stream)
+                if analysis.drift is not None:
+                    from scanner.history.drift import render_drift_text
 
-                print(render_drift_text(analysis.drift), file=stream)
-        print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
-                           history=options.history if recorded else None), file=stream)
+                    print(render_drift_text(analysis.drift), file=stream)
+            print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
+                               history=options.history if recorded else None), file=stream)
+    except KeyboardInterrupt:
+        # the reports are in place: say so, and what did not finish
+        raise Interrupted(
+            f"interrupted; the reports were written to {out_dir}"
+            + (f", the scan was recorded in the history {options.history}" if recorded else "")
+            + ("" if exported else ", the Security Hub export did not finish")) from None
     return analysis
 
 

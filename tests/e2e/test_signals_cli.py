@@ -115,3 +115,28 @@ def test_the_block_that_holds_sigint_back_raises_it_after_but_leaves_an_ignored_
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_ctrl_c_after_the_outputs_are_in_place_says_they_were_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted while the terminal table is printed (the reports already promoted), the
+    scan says where they are instead of a bare "interrupted"."""
+    import reports.table
+    from helpers.bench_synth import synth_snapshot
+
+    from scanner.errors import Interrupted
+    from scanner.pipeline import ScanOptions, run_scan
+    from scanner.snapshot_io import write_snapshot
+
+    snapshot = tmp_path / "snap.json.gz"
+    write_snapshot(snapshot, synth_snapshot(3, 4, 2))
+
+    def interrupted(*args: object, **kwargs: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reports.table, "render_table", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(Interrupted) as caught:
+        run_scan(ScanOptions(snapshot_in=snapshot, out_dir=out, formats=("table", "json")))
+    assert caught.value.message == f"interrupted; the reports were written to {out}"
+    assert (out / "findings.json").is_file()
