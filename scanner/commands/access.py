@@ -131,9 +131,10 @@ def find_secret(report: Any, query: str, region: str | None = None,
         named = [s for s in everything
                  if (s.name or "").startswith(query) or s.secret_arn.startswith(query)]
         if len({s.name for s in named}) > 1 and not query.startswith("arn:"):
-            raise UsageError(f"{flag} {query!r} is the prefix of several secrets ("
-                             f"{', '.join(sorted({s.name or s.secret_arn for s in named})[:6])})"
-                             "; give more of the name or the ARN")
+            shown = sorted({s.name or s.secret_arn for s in named})
+            more = f", and {len(shown) - 6} more" if len(shown) > 6 else ""
+            raise UsageError(f"{flag} {query!r} is the prefix of {len(shown)} secrets ("
+                             f"{', '.join(shown[:6])}{more}); give more of the name or the ARN")
     primaries = [s for s in named if s.secret_arn in report.secrets]
     if len(named) > 1 and len(primaries) == 1 and not region:
         return primaries[0]  # the name is the primary's; its replicas are named by ARN/Region

@@ -208,3 +208,22 @@ def test_access_reads_a_scan_from_the_history(tmp_path: Path,
     assert main(["access", "--history", history, "--secret", "app/db", "--format",
                  "json"]) == 0
     assert json.loads(capsys.readouterr().out)["secrets"][0]["secret_arn"] == SECRET_ARN
+
+
+def test_a_prefix_of_many_secrets_says_how_many_and_shows_the_first_sorted() -> None:
+    from types import SimpleNamespace
+
+    from scanner.commands.access import find_secret
+    from scanner.errors import UsageError
+
+    names = [f"app/db-{i:02d}" for i in range(9, -1, -1)]
+    secrets = {f"arn:aws:secretsmanager:us-east-1:111111111111:secret:{n}-AbCdEf":
+               SimpleNamespace(secret_arn=f"arn:aws:secretsmanager:us-east-1:111111111111:"
+                                          f"secret:{n}-AbCdEf", name=n, region="us-east-1")
+               for n in names}
+    report = SimpleNamespace(secrets=secrets, replicas={})
+    with pytest.raises(UsageError) as caught:
+        find_secret(report, "app/db")
+    assert str(caught.value) == (
+        "--secret 'app/db' is the prefix of 10 secrets (app/db-00, app/db-01, app/db-02, "
+        "app/db-03, app/db-04, app/db-05, and 4 more); give more of the name or the ARN")
