@@ -71,8 +71,10 @@ class OutputSet:
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-",
                                                  dir=self.out_dir.absolute().parent))
         except OSError as exc:
-            raise UsageError(f"--out {self.out_dir}: cannot write there "
-                             f"({exc.strerror or exc})") from None
+            # the staging folder goes beside --out: name the folder that refused it
+            raise UsageError(f"--out {self.out_dir}: cannot write in "
+                             f"{self.out_dir.absolute().parent} (outputs are staged beside "
+                             f"--out: {exc.strerror or exc})") from None
         return self
 
     def carry_over(self, name: str) -> None:

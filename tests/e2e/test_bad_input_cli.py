@@ -99,3 +99,25 @@ def test_a_rule_parameter_outside_parameters_says_where_it_goes(
     assert line.startswith(f"secretgraph scan: error: {config}: ")
     assert "rules.secret-rotation-overdue" in line and "'max_days' was unexpected" in line
     assert line.endswith("a rule's parameters go under its `parameters:` mapping")
+
+
+def test_an_out_whose_parent_refuses_the_staging_folder_names_that_parent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--out ro/w where w is writable but ro is not: the outputs are staged beside --out, so the
+    error names ro (root ignores file modes, so the refusal is simulated)."""
+    import tempfile
+
+    from scanner.errors import UsageError
+    from scanner.output_set import OutputSet
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    out = tmp_path / "ro" / "w"
+    out.mkdir(parents=True)
+    with pytest.raises(UsageError) as caught:
+        with OutputSet(out):
+            pass
+    assert str(caught.value) == (f"--out {out}: cannot write in {tmp_path / 'ro'} (outputs "
+                                 "are staged beside --out: Permission denied)")
