@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from types import ModuleType
-from typing import Any, Sequence
+from typing import NoReturn, Any, Sequence
 
 from scanner.errors import Interrupted, SecretgraphError
 
@@ -38,7 +38,28 @@ COMMANDS: dict[str, str] = {
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage already; keep its message to one line plus usage."""
+    """Bad usage: one error line naming the command and where its usage is (argparse printed
+    the whole usage block first, 17 lines for ``scan``); exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """"unrecognized arguments: ..." with the closest option of the command for a mistyped
+    flag."""
+    import difflib
+
+    options = [o for a in parser._actions for o in a.option_strings]
+    hints = []
+    for arg in extra:
+        flag = arg.split("=", 1)[0]
+        if flag.startswith("-"):
+            close = difflib.get_close_matches(flag, options, n=1, cutoff=0.8)
+            if close:
+                hints.append(f"{flag}: did you mean {close[0]}?")
+    return "unrecognized arguments: " + " ".join(extra) + (
+        "; " + "; ".join(hints) if hints else "")
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -100,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from scanner.logging_setup import configure
 
     parser, modules = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # reported by the command's parser (argparse reports them as the top level's)
+        command = next((c for c in _subparsers(parser)
+                        if args.command and c.prog == f"{parser.prog} {args.command}"), parser)
+        command.error(_unrecognized(command, extra))
     if args.quiet and (args.verbose or args.debug):
         parser.error("-q/--quiet cannot be combined with -v/--verbose or --debug")
     configure(level=_log_level(args), fmt=args.log_format)

@@ -121,3 +121,21 @@ def test_an_out_whose_parent_refuses_the_staging_folder_names_that_parent(
             pass
     assert str(caught.value) == (f"--out {out}: cannot write in {tmp_path / 'ro'} (outputs "
                                  "are staged beside --out: Permission denied)")
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["scan", "--snapshot", "x.json.gz", "--frmat", "json"],
+     "secretgraph scan: error: unrecognized arguments: --frmat json; --frmat: did you mean "
+     "--format? (see `secretgraph scan --help`)"),
+    (["scan", "--processes", "abc"],
+     "secretgraph scan: error: argument --processes: invalid int value: 'abc' "
+     "(see `secretgraph scan --help`)"),
+    (["--bogus"], "secretgraph: error: unrecognized arguments: --bogus "
+                  "(see `secretgraph --help`)"),
+])
+def test_bad_usage_is_one_line_naming_the_command(
+        argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == says + "\n"
