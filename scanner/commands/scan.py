@@ -180,6 +180,17 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         raise UsageError("give --snapshot or --from-parts, not both")
     if args.run_id is not None and args.from_parts is None:
         raise UsageError("--run-id needs --from-parts")
+    if args.snapshot is not None or args.from_parts is not None:
+        # what to read and how: nothing is read from AWS, so these would be silently ignored
+        given = [flag for flag, value in (
+            ("--org", args.org), ("--accounts", args.accounts), ("--regions", args.regions),
+            ("--role-name", args.role_name), ("--role-arn", args.role_arn),
+            ("--external-id", args.external_id)) if value]
+        if given:
+            source = "--snapshot" if args.snapshot is not None else "--from-parts"
+            raise UsageError(f"{', '.join(given)}: what to collect and how; {source} "
+                             "evaluates what was already collected (drop "
+                             f"{'them' if len(given) > 1 else 'it'})")
     if args.prove_timeout is not None and not args.prove_timeout > 0:
         raise UsageError("--prove-timeout must be a positive number of seconds")
     if args.full_refresh_days < 1:

@@ -139,3 +139,14 @@ def test_bad_usage_is_one_line_naming_the_command(
         main(argv)
     assert caught.value.code == 2
     assert capsys.readouterr().err == says + "\n"
+
+
+def test_collection_flags_with_a_snapshot_are_refused_not_ignored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(tmp_path / "s.json.gz"), "--org", "--regions",
+                 "eu-west-9", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "secretgraph scan: error: --org, --regions: what to collect and how; --snapshot "
+        "evaluates what was already collected (drop them)")
+    assert not out.exists()
