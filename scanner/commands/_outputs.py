@@ -3,11 +3,20 @@ before any work, their folder created like ``--out``'s; one line and exit 2 othe
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 
 from scanner.errors import UsageError
+
+
+def out_folder(text: str) -> Path:
+    """An output folder argument (``--out``): an empty one (``--out ''``, an unset shell
+    variable) would write into the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty: give a folder (it is created if needed)")
+    return Path(text)
 
 
 def output_file(path: str | Path, flag: str) -> Path:

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from scanner.commands._outputs import out_folder
+
 if TYPE_CHECKING:
     from scanner.demo.run import DemoResult
 
@@ -20,7 +22,7 @@ _EXIT_MEANING = {0: "complete, nothing at or above --fail-on",
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", metavar="DIR", type=Path, default=Path("out/demo"),
+    parser.add_argument("--out", metavar="DIR", type=out_folder, default=Path("out/demo"),
                         help="output directory for the snapshot and reports (default out/demo)")
     parser.add_argument("--keep-running", action="store_true",
                         help="after the scan, keep moto running so you can scan it yourself")

@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from scanner.commands._outputs import out_folder
 from scanner.engine.loader import RuleScope
 from scanner.errors import UsageError
 from scanner.findings import Severity
@@ -70,7 +71,7 @@ def add_collect_arguments(
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("inputs and outputs")
-    out.add_argument("--out", metavar="DIR", type=Path, default=Path("secretgraph-out"),
+    out.add_argument("--out", metavar="DIR", type=out_folder, default=Path("secretgraph-out"),
                      help="output directory (default ./secretgraph-out)")
     out.add_argument("--format", default="table,json",
                      help="comma-separated: table,json,jsonl,html,asff,ocsf,junit,csv "

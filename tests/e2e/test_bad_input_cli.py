@@ -150,3 +150,16 @@ def test_collection_flags_with_a_snapshot_are_refused_not_ignored(
         "secretgraph scan: error: --org, --regions: what to collect and how; --snapshot "
         "evaluates what was already collected (drop them)")
     assert not out.exists()
+
+
+def test_an_empty_out_is_refused_rather_than_writing_into_the_current_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        main(["scan", "--snapshot", "s.json.gz", "--out", ""])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == (
+        "secretgraph scan: error: argument --out: empty: give a folder (it is created if "
+        "needed) (see `secretgraph scan --help`)\n")
+    assert list(tmp_path.iterdir()) == []
