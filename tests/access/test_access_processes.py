@@ -133,7 +133,15 @@ def synth(accounts: int, secrets: int, roles: int) -> Snapshot:
     return synth_snapshot(accounts, secrets, roles)
 
 
-ESTATES = {"guardrails by OU": guarded_estate, "bench/synth.py": lambda: synth(12, 25, 9)}
+def copies() -> Snapshot:
+    """Copies of a few policy documents: secrets that share whole verdicts (SecretMemo)."""
+    from access.test_access_secret_memo import _estate
+
+    return _estate(())
+
+
+ESTATES = {"guardrails by OU": guarded_estate, "bench/synth.py": lambda: synth(12, 25, 9),
+           "copies sharing whole verdicts": copies}
 
 
 def _run(snap: Snapshot, processes: int, record_denied: bool = False) -> AccessReport:
