@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -38,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     if not records:
-        print(f"no scans recorded in {args.history}")
+        missing = "://" not in args.history and not Path(args.history).exists()
+        print(f"no scans recorded in {args.history}" + (
+            f" (no such file yet: a scan with --history {args.history} creates it)"
+            if missing else ""))
         return 0
     rows = [[r.scan_id, r.started_at, r.finished_at or "-", "yes" if r.complete else "NO",
              len(r.accounts), r.counts.get("critical", 0), r.counts.get("high", 0),
