@@ -20,6 +20,7 @@ from tabulate import tabulate
 
 from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
+from scanner.graph.schema import PUBLIC_PRINCIPAL
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
 
@@ -164,7 +165,8 @@ def find_principals(report: Any, query: str, snapshot: Any = None) -> frozenset[
     for account in (snapshot.accounts if snapshot is not None else ()):
         for principal in (account.iam.principals if account.iam else ()):
             known.setdefault(principal.arn, principal.account_id)
-    if query in known:
+    if query in known or query == PUBLIC_PRINCIPAL:
+        # "*" (anyone) is always a principal to ask about, recorded on a path or not
         return frozenset({query})
     if len(query) == 12 and query.isdigit():
         hits = {p for p, account in known.items() if account == query or f"::{query}:" in p}

@@ -227,3 +227,13 @@ def test_a_prefix_of_many_secrets_says_how_many_and_shows_the_first_sorted() -> 
     assert str(caught.value) == (
         "--secret 'app/db' is the prefix of 10 secrets (app/db-00, app/db-01, app/db-02, "
         "app/db-03, app/db-04, app/db-05, and 4 more); give more of the name or the ARN")
+
+
+def test_star_is_always_a_principal_to_ask_about(snapshot_file: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """--principal '*' (anyone) answers with its paths, or none, not "no principal by that
+    name" when no path records it."""
+    assert main(["access", "--snapshot", str(snapshot_file), "--principal", "*",
+                 "--format", "json"]) == 0
+    secrets = json.loads(capsys.readouterr().out)["secrets"]
+    assert all(p["principal"] == "*" for s in secrets for p in s["paths"])
