@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from types import ModuleType
-from typing import NoReturn, Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from scanner.errors import Interrupted, SecretgraphError
 

@@ -10,6 +10,7 @@ See docs/access.md "Scale".
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from dataclasses import asdict
 from typing import Any, Iterator, Sequence
 
@@ -67,10 +68,9 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
     pairs = PairEvaluator(settings, identity, guardrails, contexts, refs, interner)
     classes = ClassIndex(index, identity, settings, contexts, refs, guardrails.keys,
                          guardrails.scp_signature, pairs.sm_request)
-    uses: dict[int, int] = {}
-    for sv in work:
-        if sv.policy is not None:
-            uses[id(sv.policy)] = uses.get(id(sv.policy), 0) + 1
+    # the parsed resource policies more than one secret carries (by id(): each SecretView
+    # keeps its policy alive for the whole analysis)
+    uses = Counter(id(sv.policy) for sv in work if sv.policy is not None)
     shared = frozenset(pid for pid, n in uses.items() if n > 1)
     return SecretEvaluator(settings, index, classes, pairs, shared,
                            SecretMemo(settings, index, pairs, shared))

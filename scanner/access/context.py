@@ -62,6 +62,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
     return ctx, absent, excluded
 
 
+#: the Decrypt request's encryption-context key that names the secret (the one value of a
+#: Decrypt request that differs between the secrets of one key and region)
+SECRET_ARN_CONTEXT = "kms:encryptioncontext:secretarn"
+
+
 def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
                      settings: AccessSettings, kms: bool, secret_arn: str) -> tuple[
         dict[str, tuple[str, ...]], tuple[str, ...]]:
@@ -75,7 +80,7 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
     prefixes: tuple[str, ...] = ()
     if kms:
         ctx["kms:viaservice"] = (f"secretsmanager.{region}.amazonaws.com",)
-        ctx["kms:encryptioncontext:secretarn"] = (secret_arn,)
+        ctx[SECRET_ARN_CONTEXT] = (secret_arn,)
         ctx["kms:encryptioncontextkeys"] = ("SecretARN", "SecretVersionId")
         ctx["aws:viaawsservice"] = ("true",)
         ctx["aws:calledvia"] = ("secretsmanager.amazonaws.com",)

@@ -296,9 +296,7 @@ _NO_ALLOW = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.T
                                     "resources",))
 
 
-def identity_documents(principal: Principal) -> list[Policy | None]:
-    """The documents of the principal's identity side: its policies (its own, its groups')
-    and its permissions boundary."""
+def _documents(principal: Principal) -> list[Policy | None]:
     docs = [np.policy for np in principal.policies]
     if principal.boundary is not None:
         docs.append(principal.boundary.policy)
@@ -307,7 +305,7 @@ def identity_documents(principal: Principal) -> list[Policy | None]:
 
 def _action_keys(principal: Principal, action: str) -> frozenset[str]:
     keys: set[str] = set()
-    for policy in identity_documents(principal):
+    for policy in _documents(principal):
         if policy is None or policy.problems:
             continue  # answered UNKNOWN whatever the context
         for st in policy.statements:
@@ -336,9 +334,13 @@ def _allow_patterns(principal: Principal, action: str) -> tuple[str, ...] | None
     return tuple(dict.fromkeys(out))
 
 
-def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
+def _patterns(principal: Principal, action: str, *,
+              with_conditions: bool = False) -> tuple[str, ...] | None:
+    """The Resource / NotResource patterns of the principal's statements that can apply to
+    ``action``; None for a document with problems, a variable in a pattern, or (unless
+    ``with_conditions``) a statement with conditions."""
     out: list[str] = []
-    for policy in identity_documents(principal):
+    for policy in _documents(principal):
         if policy is None or policy.problems:
             return None
         for st in policy.statements:
@@ -346,7 +348,7 @@ def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
                 return None
             if action_part(st, action) is Tri.FALSE:
                 continue  # cannot apply to this action: its conditions do not matter
-            if st.conditions:
+            if st.conditions and not with_conditions:
                 return None
             pats = st.resources if st.resources is not None else st.not_resources
             for r in pats or ():
@@ -354,6 +356,13 @@ def _patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
                     return None
                 out.append(r)
     return tuple(dict.fromkeys(out))
+
+
+def identity_patterns(principal: Principal, action: str) -> tuple[str, ...] | None:
+    """Every Resource / NotResource pattern of the principal's statements that can apply to
+    ``action``, conditions or not (everything its documents can see of a resource's ARN);
+    None when a document cannot be reduced so."""
+    return _patterns(principal, action, with_conditions=True)
 
 
 def _could_deny(policy: Policy | None, action: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Callable
 
 from scanner.access.classes import Contexts, Interner, PolicyRefs, PrincipalContext, \
     is_open, project
-from scanner.access.context import PrincipalFacts, build_request
+from scanner.access.context import SECRET_ARN_CONTEXT, PrincipalFacts, build_request
 from scanner.access.gates import Combined, GateInputs, KeyFacts, combine
 from scanner.access.graph_io import SecretView
 from scanner.access.guard_share import SharedGuardrails
@@ -44,8 +44,6 @@ def _open(pkey: object) -> bool:
     return isinstance(pkey, tuple) and pkey[0] == "-"
 
 
-#: the one key of a Decrypt request that differs between the secrets of one key and region
-_SECRET_CONTEXT = "kms:encryptioncontext:secretarn"
 #: ``PairEvaluator.where``: the guardrails see the secret's ARN itself
 SEES_ARN = object()
 
@@ -452,7 +450,7 @@ class PairEvaluator:
         secret's ARN only when a statement for kms:Decrypt reads the encryption context's
         SecretARN (scanner.access.context.resource_context: nothing else of the secret is in
         the Decrypt request)."""
-        if _SECRET_CONTEXT in self.identity.condition_keys(p, self.s.decrypt_action):
+        if SECRET_ARN_CONTEXT in self.identity.condition_keys(p, self.s.decrypt_action):
             return sv.kms_scope
         return (sv.region,)
 
@@ -490,9 +488,7 @@ class PairEvaluator:
         pattern, ``app/db-??????`` names one secret). For a principal of another account
         (``cross``) a grant that also covers the same secret name in any other account
         (``arn:...:*:secret:app-*``) names no secret of this account either."""
-        head = (sv.name or "").split("/", 1)[0] + "/" if "/" in (sv.name or "") else ""
-        if not strict:
-            head = "<none>"
+        head = name_head(sv.name) if strict else "<none>"
         if cross and not self._names_any_account(p, sv):
             return False
         key = (p.signature, sv.account, sv.region, head)
@@ -517,15 +513,14 @@ class PairEvaluator:
     def _names_any_account(self, p: Principal, sv: SecretView) -> bool:
         """False when the principal's identity grants this secret's name in an account that is
         not the secret's (an account-wildcard pattern): it does not single this secret out."""
-        tail = arn_resource(sv.arn)
-        fake = f"arn:aws:secretsmanager:{sv.region}:{OUTSIDER_ACCOUNT}:{tail}"
+        fake = outside_probe(sv)
         identity = self.identity
         # documents whose statements for the action read no condition keys see the probe only
         # through which of their Resource patterns it matches: keyed as IdentityEvaluator
         # keys their answers, not by the secret's name
         fp = None if identity.condition_keys(p, self.s.action) else \
             identity.fingerprint(p, self.s.action, fake)
-        key = (p.signature, "other-account", sv.region, tail) if fp is None else \
+        key = (p.signature, "other-account", fake) if fp is None else \
             (p.signature, "other-account", fp)
         hit = self._probe.get(key)
         if hit is None:
@@ -536,3 +531,16 @@ class PairEvaluator:
                                          scope="probe").allow is Tri.FALSE
             self._probe[key] = hit
         return hit
+
+
+def name_head(name: str | None) -> str:
+    """The first path segment of a secret's name with its slash (``app/`` of ``app/db``), or ""
+    when the name has none: the intent probes' sibling lives under it."""
+    name = name or ""
+    return name.split("/", 1)[0] + "/" if "/" in name else ""
+
+
+def outside_probe(sv: SecretView) -> str:
+    """The secret's name in an account outside everything known: the ARN intent probes to see
+    whether an identity grants the name in every account (``_names_any_account``)."""
+    return f"arn:aws:secretsmanager:{sv.region}:{OUTSIDER_ACCOUNT}:{arn_resource(sv.arn)}"

@@ -25,7 +25,7 @@ from scanner.access.verdicts import (
 )
 from scanner.graph.schema import PUBLIC_PRINCIPAL, root_principal
 from scanner.policy.matching import arn_matches
-from scanner.policy.parse import Policy
+from scanner.policy.parse import Policy, resource_patterns
 from scanner.policy.principals import entry_account
 from scanner.policy.tri import Tri
 
@@ -48,8 +48,8 @@ class SecretEvaluator:
         self._unread_zone = tuple(sorted(a for a in settings.org_account_ids
                                          if settings.in_zone(a) and a not in index.iam_read))
         #: by id() of a resource policy a SecretView keeps alive for the whole analysis:
-        #: (the policy, its Resource / NotResource patterns, grants by which of them match)
-        self._grant_cache: dict[int, tuple[Policy, tuple[str, ...],
+        #: (the policy, its grants by which of its Resource / NotResource patterns match)
+        self._grant_cache: dict[int, tuple[Policy,
                                            dict[tuple[bool, ...], tuple[Grant, ...]]]] = {}
 
     def secret_access(self, sv: SecretView) -> SecretAccess:
@@ -215,13 +215,11 @@ class SecretEvaluator:
             return tuple(self._policy_grants(sv))
         entry = self._grant_cache.get(id(pol))
         if entry is None or entry[0] is not pol:
-            pats = tuple(dict.fromkeys(x for st in pol.statements
-                                       for x in (st.resources or st.not_resources or ())))
-            entry = self._grant_cache[id(pol)] = (pol, pats, {})
-        fp = tuple(arn_matches(x, sv.arn) for x in entry[1])
-        hit = entry[2].get(fp)
+            entry = self._grant_cache[id(pol)] = (pol, {})
+        fp = tuple(arn_matches(x, sv.arn) for x in resource_patterns(pol))
+        hit = entry[1].get(fp)
         if hit is None:
-            hit = entry[2][fp] = tuple(self._policy_grants(sv))
+            hit = entry[1][fp] = tuple(self._policy_grants(sv))
         return hit
 
     def _policy_grants(self, sv: SecretView) -> list[Grant]:

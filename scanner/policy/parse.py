@@ -85,6 +85,13 @@ class Policy:
         return self.version == VERSION_2012
 
 
+def resource_patterns(policy: Policy) -> tuple[str, ...]:
+    """Every Resource / NotResource pattern of the policy's statements, each once, in order:
+    the only elements through which an evaluation reads the request's resource ARN."""
+    return tuple(dict.fromkeys(x for st in policy.statements
+                               for x in (st.resources or st.not_resources or ())))
+
+
 def _strings(value: Any, element: str, problems: list[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from helpers.access_estate import text
+from helpers.access_estate import control, text
 from helpers.access_reference import full_report
 from helpers.bench_synth import synth_snapshot
+from helpers.copies_estate import copies_estate
 
 from scanner.access import AccessReport, AccessSettings, analyze_access, shards
 from scanner.access.analyze import make_evaluator
@@ -27,7 +28,6 @@ from scanner.access.scp import RCP, SCP
 from scanner.graph.builder import build_graph
 from scanner.model import (
     AccountSnapshot,
-    ControlPolicy,
     IamPrincipal,
     IamSnapshot,
     KmsKey,
@@ -49,11 +49,6 @@ MANAGEMENT = "500000000000"
 PLACES = {f"{500000000001 + i:012d}": ("ou-a", "ou-b", "ou-a1", "ou-b1")[i % 4]
           for i in range(10)}
 NOW = dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc)
-
-
-def _control(pid: str, kind: str, targets: tuple[str, ...], *st: dict[str, Any]) -> ControlPolicy:
-    return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=text(*st),
-                         targets=targets)
 
 
 def guarded_estate() -> Snapshot:
@@ -99,16 +94,16 @@ def guarded_estate() -> Snapshot:
     # FullAWSAccess everywhere except at half the accounts: "no SCP attached" there
     attached = ("r-root", "ou-a", "ou-b", "ou-a1", "ou-b1") + accounts[::2]
     controls = (
-        _control("p-full", SCP, attached, full),
-        _control("p-deny-team1", SCP, ("ou-a1", "ou-b1"),
+        control("p-full", SCP, attached, full),
+        control("p-deny-team1", SCP, ("ou-a1", "ou-b1"),
                  {"Effect": "Deny", "Action": READ, "Resource": "*",
                   "Condition": {"StringEquals": {"aws:ResourceTag/team": "team-1"}}}),
-        _control("p-vpce", SCP, ("ou-a", "ou-b"),
+        control("p-vpce", SCP, ("ou-a", "ou-b"),
                  {"Effect": "Deny", "Action": READ, "Resource": "*",
                   "Condition": {"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}}),
-        _control("p-rcp-full", RCP, ("r-root", "ou-a", "ou-b", "ou-a1", "ou-b1") + accounts[1::2],
+        control("p-rcp-full", RCP, ("r-root", "ou-a", "ou-b", "ou-a1", "ou-b1") + accounts[1::2],
                  {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
-        _control("p-rcp", RCP, ("r-root",),
+        control("p-rcp", RCP, ("r-root",),
                  {"Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
                   "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID},
                                 "Bool": {"aws:PrincipalIsAWSService": "false"}}}),
@@ -135,9 +130,7 @@ def synth(accounts: int, secrets: int, roles: int) -> Snapshot:
 
 def copies() -> Snapshot:
     """Copies of a few policy documents: secrets that share whole verdicts (SecretMemo)."""
-    from access.test_access_secret_memo import _estate
-
-    return _estate(())
+    return copies_estate(())
 
 
 ESTATES = {"guardrails by OU": guarded_estate, "bench/synth.py": lambda: synth(12, 25, 9),

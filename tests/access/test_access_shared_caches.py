@@ -7,12 +7,12 @@ out by ARN pattern, by tag, by key, and an RCP, are analysed both ways."""
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from helpers.access_estate import control, text
 from helpers.access_reference import full_report, use_reference_evaluation
 from helpers.bench_synth import synth_snapshot
 
@@ -41,10 +41,6 @@ READ = "secretsmanager:GetSecretValue"
 ACCOUNTS = tuple(f"{400000000000 + i:012d}" for i in range(6))
 
 
-def _doc(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 def _key_arn(acct: str) -> str:
     return f"arn:aws:kms:{REGION}:{acct}:key/0000{acct}"
 
@@ -66,7 +62,7 @@ def _org_estate(seed: int, controls: tuple[ControlPolicy, ...], *,
                 {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}})
             for r, arn in enumerate(roles[acct]))
         key = KmsKey(arn=_key_arn(acct), key_id=f"0000{acct}", account_id=acct, region=REGION,
-                     key_manager="CUSTOMER", key_state="Enabled", policy=_doc(
+                     key_manager="CUSTOMER", key_state="Enabled", policy=text(
                          {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
                           "Action": "kms:*", "Resource": "*"},
                          {"Effect": "Allow", "Principal": {"AWS": rng.sample(everyone, 4)},
@@ -86,7 +82,7 @@ def _org_estate(seed: int, controls: tuple[ControlPolicy, ...], *,
             secrets.append(Secret(
                 arn=arn, name=f"app-{s % 3}-{s}", account_id=acct, region=REGION,
                 kms_key_id=_key_arn(acct) if s % 5 else None,
-                tags={"team": f"team-{s % 3}"}, resource_policy=_doc(*statements)))
+                tags={"team": f"team-{s % 3}"}, resource_policy=text(*statements)))
         accounts.append(AccountSnapshot(
             account_id=acct, name=f"account-{n}",
             regions=(RegionSnapshot(region=REGION, secrets=tuple(secrets), kms_keys=(key,)),),
@@ -98,7 +94,7 @@ def _org_estate(seed: int, controls: tuple[ControlPolicy, ...], *,
         units=(OrgUnit(ou_id="ou-a", name="a", parent_id="r-root"),
                OrgUnit(ou_id="ou-b", name="b", parent_id="r-root")),
         policies=(ControlPolicy(policy_id="p-full", name="FullAWSAccess", policy_type=SCP,
-                                content=_doc({"Effect": "Allow", "Action": "*",
+                                content=text({"Effect": "Allow", "Action": "*",
                                               "Resource": "*"}),
                                 targets=("r-root", "ou-a", "ou-b") + ACCOUNTS),) + controls,
         policies_read=True)
@@ -108,28 +104,23 @@ def _org_estate(seed: int, controls: tuple[ControlPolicy, ...], *,
                     accounts=tuple(accounts), organization=org)
 
 
-def _control(pid: str, kind: str, targets: tuple[str, ...], *st: dict[str, Any]) -> ControlPolicy:
-    return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=_doc(*st),
-                         targets=targets)
-
-
 CONTROLS: dict[str, tuple[ControlPolicy, ...]] = {
     "full access only": (),
-    "deny by resource pattern": (_control(
+    "deny by resource pattern": (control(
         "p-deny-app1", SCP, ("ou-a",),
         {"Effect": "Deny", "Action": READ,
          "Resource": "arn:aws:secretsmanager:*:*:secret:app-1-*"}),),
     "deny outside a pattern, by tag and by key": (
-        _control("p-notres", SCP, ("ou-b",),
+        control("p-notres", SCP, ("ou-b",),
                  {"Effect": "Deny", "Action": READ,
                   "NotResource": f"arn:aws:secretsmanager:*:{ACCOUNTS[1]}:secret:*"}),
-        _control("p-tag", SCP, (ACCOUNTS[3],),
+        control("p-tag", SCP, (ACCOUNTS[3],),
                  {"Effect": "Deny", "Action": READ, "Resource": "*", "Condition": {
                      "StringEquals": {"aws:ResourceTag/team": "team-2"}}}),
-        _control("p-key", SCP, ("ou-a",),
+        control("p-key", SCP, ("ou-a",),
                  {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": _key_arn(ACCOUNTS[2])}),
     ),
-    "resource control policy": (_control(
+    "resource control policy": (control(
         "p-rcp", RCP, ("r-root",),
         {"Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
          "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID},

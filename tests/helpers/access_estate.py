@@ -43,6 +43,13 @@ def text(*statements: Mapping[str, Any]) -> str:
     return json.dumps(doc(*statements))
 
 
+def control(pid: str, kind: str, targets: tuple[str, ...],
+            *statements: Mapping[str, Any]) -> ControlPolicy:
+    """An SCP or RCP (``kind``) attached to ``targets``."""
+    return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=text(*statements),
+                         targets=targets)
+
+
 def allow_read_identity(secret: str = f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*",
                         key: str = f"arn:aws:kms:*:{CENTRAL}:key/*") -> dict[str, Any]:
     return doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret},
