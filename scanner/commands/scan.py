@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scanner.commands._outputs import out_folder
 from scanner.engine.loader import RuleScope
-from scanner.errors import UsageError
+from scanner.errors import Interrupted, UsageError
 from scanner.findings import Severity
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
 
@@ -245,10 +245,21 @@ def run(args: argparse.Namespace) -> int:
 
     options = options_from_args(args)
     progress = Progress.for_terminal(CallCounter(), quiet=args.quiet)
-    analysis = run_scan(options, progress=progress)
-    if args.verbose and not args.quiet:
-        from scanner.demo.run import render_calls
+    finished = False
+    try:
+        analysis = run_scan(options, progress=progress)
+        finished = True
+        if args.verbose and not args.quiet:
+            from scanner.demo.run import render_calls
 
-        print("\nAPI calls (per operation):")
-        print(render_calls(analysis.api_calls))
-    return analysis.exit_code
+            print("\nAPI calls (per operation):")
+            print(render_calls(analysis.api_calls))
+        code = analysis.exit_code
+        # freeing a large scan takes seconds: here, where an interruption is reported as such
+        del analysis
+    except KeyboardInterrupt as exc:
+        if not finished or isinstance(exc, Interrupted):
+            raise
+        raise Interrupted("interrupted after the scan finished; its reports are in "
+                          f"{options.out_dir}") from None
+    return code

@@ -140,3 +140,25 @@ def test_ctrl_c_after_the_outputs_are_in_place_says_they_were_written(
         run_scan(ScanOptions(snapshot_in=snapshot, out_dir=out, formats=("table", "json")))
     assert caught.value.message == f"interrupted; the reports were written to {out}"
     assert (out / "findings.json").is_file()
+
+
+def test_ctrl_c_after_the_scan_finished_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Interrupted once the scan has returned (freeing a large scan takes seconds): exit 130,
+    saying the scan finished and where its reports are, not a bare "interrupted"."""
+    import scanner.commands.scan
+    from scanner.cli import main
+
+    class Finished:
+        api_calls: dict[str, int] = {}
+
+        @property
+        def exit_code(self) -> int:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(scanner.commands.scan, "run_scan", lambda *a, **k: Finished())
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(tmp_path / "s.json.gz"), "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip().endswith(
+        f"secretgraph scan: interrupted after the scan finished; its reports are in {out}")
