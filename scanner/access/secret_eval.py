@@ -102,6 +102,11 @@ class SecretEvaluator:
         for acct in sorted(named.accounts - self.index.iam_read):
             consider(external_principal(root_principal(acct), acct, "root"))
         special = None if record_all else classes_ix.special_accounts(sv)
+        special_sorted = sorted(special) if special is not None else []
+        # the special accounts whose principals the resource policy can let in however their
+        # identity reads (the secret's own and the accounts it names): a cross-account member
+        # elsewhere is considered only when its group's identity names this secret
+        trusted = [a for a in special_sorted if a == sv.account or a in named.accounts]
         for group, shared in (classes_ix.candidate_groups(sv) if not record_all else
                               [(g, None) for g in classes_ix.groups]):
             # principals sharing documents (and using no condition keys) share an identity
@@ -111,7 +116,15 @@ class SecretEvaluator:
             if special is None:
                 members: Iterable[Principal] = group.members
             else:
-                members = [p for acct in sorted(special) for p in group.by_account.get(acct, ())]
+                accts = special_sorted
+                if rp_closed:
+                    # asked once per group here rather than at its first cross-account member:
+                    # the same answer (it is asked after the loop anyway), and a group that
+                    # does not name the secret skips its cross-account members unvisited
+                    names = pairs.names_secret(first, sv, cross=True)
+                    if not names:
+                        accts = trusted
+                members = [p for acct in accts for p in group.by_account.get(acct, ())]
             for p in members:
                 if p.arn in seen:
                     continue
