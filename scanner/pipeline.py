@@ -365,7 +365,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
 
                     print(render_drift_text(analysis.drift), file=stream)
             print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
-                               history=options.history if recorded else None), file=stream)
+                               history=options.history if recorded else None,
+                               width=_terminal_columns(stream)), file=stream)
     except KeyboardInterrupt:
         # the reports are in place: say so, and what did not finish
         raise Interrupted(
@@ -457,9 +458,44 @@ NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "Re
                            "ConnectionClosedError", "ProxyConnectionError"})
 
 
+def _terminal_columns(stream: TextIO) -> int | None:
+    """The terminal's width when ``stream`` is one ($COLUMNS first), else None."""
+    import shutil
+
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def fit_parts(parts: Sequence[str], width: int | None) -> str:
+    """``parts`` joined by "; " on one line, or, with a ``width`` (a terminal), broken between
+    parts into lines of at most ``width`` characters where the parts allow it, continuation
+    lines indented by two spaces. Logs and pipes (no width) keep the one line to grep."""
+    if width is None:
+        return "; ".join(parts)
+    lines: list[str] = []
+    current = ""
+    for i, part in enumerate(parts):
+        piece = part + (";" if i < len(parts) - 1 else "")
+        if not current:
+            current = ("  " if lines else "") + piece
+        elif len(current) + 1 + len(piece) <= width:
+            current += " " + piece
+        else:
+            lines.append(current)
+            current = "  " + piece
+    if current:
+        lines.append(current)
+    return "\n".join(lines)
+
+
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
-                 *, history: str | None = None) -> str:
-    """The one line every scan ends with: what was scanned, what was found, where it went."""
+                 *, history: str | None = None, width: int | None = None) -> str:
+    """The line every scan ends with: what was scanned, what was found, where it went (one
+    line for logs; in a terminal, ``width``, broken between its parts to fit)."""
     doc = analysis.document
     scan = doc.get("scan", {})
     summary = doc.get("summary", {})
@@ -483,7 +519,7 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     if history:
         parts.append(f"recorded in {history}")
     parts.append(f"exit {analysis.exit_code}")
-    return "; ".join(parts)
+    return fit_parts(parts, width)
 
 def record_history(store: Any, snapshot: Snapshot, document: Mapping[str, Any], access: Any,
                    previous: Any, *, drift: "Drift | None" = None) -> HistoryOutcome:

@@ -1,0 +1,46 @@
+"""The line a scan ends with: one line in logs and pipes (nightly jobs grep it), broken between
+its parts to fit a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.access_estate import estate
+from helpers.tty import run_in_tty
+
+from scanner.pipeline import fit_parts
+from scanner.snapshot_io import write_snapshot
+
+
+def test_the_summary_fits_an_80_column_terminal_and_stays_one_line_in_a_file(
+        tmp_path: Path) -> None:
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    args = ["scan", "--snapshot", "snapshot.json.gz", "--out", "reports/nightly-2026-12-03",
+            "--format", "json"]
+    run = run_in_tty(args, cols=80, timeout=120, cwd=str(tmp_path))
+    assert run.exit_code in (0, 1, 3), run.text
+    lines = run.text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("scan "))
+    summary = lines[at:]
+    assert len(summary) > 1 and all(len(line) <= 80 for line in summary), summary
+    assert all(line.startswith("  ") for line in summary[1:])
+    assert summary[-1].endswith(f"exit {run.exit_code}")
+
+    # the second night: ./reports exists now, and `python -m scanner` (which puts the current
+    # folder first on sys.path) must still import secretgraph's own `reports` package
+    assert (tmp_path / "reports").is_dir()
+    logged = tmp_path / "stdout.log"
+    piped = run_in_tty(args, cols=80, timeout=120, stdout_path=str(logged), cwd=str(tmp_path))
+    [line] = [x for x in logged.read_text().splitlines() if x.startswith("scan ")]
+    assert line == " ".join(x.strip() for x in summary)  # the same words, on one line
+    assert piped.exit_code == run.exit_code
+
+
+def test_parts_are_kept_whole_and_a_part_wider_than_the_terminal_gets_a_line_of_its_own() -> None:
+    parts = ["scan complete: 2 account(s)", "3 FAIL", "x" * 30, "exit 1"]
+    assert fit_parts(parts, None) == "scan complete: 2 account(s); 3 FAIL; " + "x" * 30 + "; exit 1"
+    assert fit_parts(parts, 40).splitlines() == [
+        "scan complete: 2 account(s); 3 FAIL;", "  " + "x" * 30 + "; exit 1"]
+    assert fit_parts(parts, 20).splitlines() == [
+        "scan complete: 2 account(s);", "  3 FAIL;", "  " + "x" * 30 + ";", "  exit 1"]
