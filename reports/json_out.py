@@ -142,16 +142,41 @@ def validate_document(document: Mapping[str, Any], *, source: str = "findings.js
 
 
 def dumps(document: Mapping[str, Any], *, compact: bool = False) -> str:
-    return "".join(iter_findings_json(document, compact=compact))
+    return b"".join(iter_findings_json(document, compact=compact)).decode("utf-8")
 
 
 #: one encoder for every row (json.dumps with options builds a new encoder per call)
 _ROW = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover -- a platform without an orjson wheel: the stdlib
+    _orjson = None  # type: ignore[assignment]
+
+#: orjson hands dataclasses and dates to ``default`` (str) as the stdlib encoder does, instead
+#: of writing them its own way; enums and str subclasses it writes as their value, as json does
+_ORJSON_OPTIONS = (_orjson.OPT_PASSTHROUGH_DATACLASS | _orjson.OPT_PASSTHROUGH_DATETIME) \
+    if _orjson is not None else 0
+
+
+def encode_row(row: Any) -> bytes:
+    """One findings.json row, compact, in UTF-8: the value ``_ROW`` (json, ``ensure_ascii``
+    off, ``default=str``) writes, about four times faster through orjson. The text can differ
+    only in how a float is spelled (``0.00001`` for json's ``1e-05``: the same number) and in
+    non-finite numbers (null where json writes NaN, which is not JSON). Whatever orjson refuses
+    (a dict key that is not a string, an integer beyond 64 bits, nesting deeper than 254) goes
+    through the stdlib encoder, as before."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(row, default=str, option=_ORJSON_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            pass
+    return _ROW.encode(row).encode("utf-8")
+
 
 def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.json",
-                       compact: bool = False) -> Iterator[str]:
-    """findings.json as text, piece by piece: the header indented, then one finding per line,
+                       compact: bool = False) -> Iterator[bytes]:
+    """findings.json in UTF-8, piece by piece: the header indented, then one finding per line,
     each validated as it is written (no second copy of the document is built).
 
     By default (the DESIGN.md contract, schema_version 1) every row is complete. ``compact``
@@ -177,23 +202,24 @@ def iter_findings_json(document: Mapping[str, Any], *, source: str = "findings.j
         header["account_names"] = account_names(rows)
         compactor = Compactor(header["rules"], header["account_names"])
     text = json.dumps(header, indent=2, ensure_ascii=False, default=str)
-    yield text[:-2] + (",\n" if header else "\n") + '  "findings": ['
-    encode = _ROW.encode
+    yield (text[:-2] + (",\n" if header else "\n") + '  "findings": [').encode("utf-8")
+    encode = encode_row
     check = _RowCheck()
     # no cyclic garbage collection while the rows are written: each full collection would walk
     # every object of the scan again (millions at 100,000 secrets); rows make no cycles
     with gc_paused():
         for i, row in enumerate(rows):
             validate_finding(row, i, source=source, check=check)
-            yield ("\n    " if i == 0 else ",\n    ") \
-                + encode(row if compactor is None else compactor.row(row))
+            yield b"\n    " if i == 0 else b",\n    "
+            yield encode(row if compactor is None else compactor.row(row))
     close = "\n  ]" if rows else "]"
     if compactor is None:
-        yield close + "\n}\n"
+        yield (close + "\n}\n").encode("utf-8")
     else:
         from scanner.engine.layout import shared_json
 
-        yield close + ',\n  "evidence_shared": ' + shared_json(compactor.shared) + "\n}\n"
+        yield (close + ',\n  "evidence_shared": ' + shared_json(compactor.shared)
+               + "\n}\n").encode("utf-8")
 
 
 def write_findings_json(document: Mapping[str, Any], path: Path, *,
@@ -202,7 +228,7 @@ def write_findings_json(document: Mapping[str, Any], path: Path, *,
     ``compact``: schema_version 2 (scanner/engine/layout.py), else complete rows."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
+        with tmp.open("wb", buffering=1 << 20) as out:
             out.writelines(iter_findings_json(document, source=str(path), compact=compact))
         tmp.replace(path)
     finally:
