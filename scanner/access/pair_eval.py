@@ -17,7 +17,7 @@ from scanner.access.identity import IdentityEvaluator, IdentityResult, Principal
     external_principal
 from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
-from scanner.access.verdicts import AccessPath, GateVerdict
+from scanner.access.verdicts import AccessPath, GateVerdict, make_path
 from scanner.graph.schema import PUBLIC_PRINCIPAL
 from scanner.policy.arn import arn_resource
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
@@ -387,14 +387,11 @@ class PairEvaluator:
         # broken: secret-policy-external-account reports it (with the gate that blocks it)
         broken_at = c.blocking if intended and c.decision == "DENIED" and \
             self.s.allowed(facts.account_id) else ()
-        return AccessPath(
-            principal=facts.arn, principal_account=facts.account_id,
-            principal_type=facts.principal_type, secret_arn=sv.arn, secret_account=sv.account,
-            decision=c.decision, cross_account=facts.account_id != sv.account, gates=c.gates,
-            conditions=c.conditions, reasons=c.reasons, intended=intended, broken_at=broken_at,
-            in_zone=self.s.in_zone(facts.account_id),
-            allow_listed=facts.account_id in self.s.allowed_external_accounts,
-        )
+        return make_path(
+            facts.arn, facts.account_id, facts.principal_type, sv.arn, sv.account, c.decision,
+            facts.account_id != sv.account, c.gates, c.conditions, c.reasons, intended,
+            broken_at, self.s.in_zone(facts.account_id),
+            facts.account_id in self.s.allowed_external_accounts)
 
     def evaluate_pair(self, p: Principal, sv: SecretView) -> AccessPath:
         return self.path(p, sv, self.verdict(p, sv))

@@ -4,7 +4,6 @@ scanner.access.classes for the groups and classes, scanner.access.pair_eval for 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 from scanner.access.classes import ClassIndex
@@ -22,6 +21,7 @@ from scanner.access.verdicts import (
     Grant,
     Reach,
     SecretAccess,
+    path_with,
 )
 from scanner.graph.schema import PUBLIC_PRINCIPAL, root_principal
 from scanner.policy.matching import arn_matches
@@ -182,7 +182,7 @@ class SecretEvaluator:
                 else:
                     rest = sub  # the usual case: no member in a special account
                 for p in rest:
-                    paths.append(path if p is rep else replace(
+                    paths.append(path if p is rep else path_with(
                         path, principal=p.arn, principal_account=p.account_id))
         public: AccessPath | None = None
         if named.star:

@@ -37,7 +37,7 @@ from scanner.access.graph_io import SecretView
 from scanner.access.identity import PrincipalIndex, identity_patterns
 from scanner.access.pair_eval import SEES_ARN, PairEvaluator, name_head, outside_probe
 from scanner.access.settings import AccessSettings
-from scanner.access.verdicts import SecretAccess
+from scanner.access.verdicts import SecretAccess, path_with
 from scanner.policy.matching import PatternIndex, arn_matches
 from scanner.policy.parse import resource_patterns
 
@@ -84,7 +84,7 @@ def rebase(sa: SecretAccess, sv: SecretView) -> SecretAccess:
     """Another secret's verdicts for this one: only its ARN and name differ."""
     arn = sv.arn
     return replace(sa, secret_arn=arn, name=sv.name,
-                   paths=tuple(replace(p, secret_arn=arn) for p in sa.paths))
+                   paths=tuple(path_with(p, secret_arn=arn) for p in sa.paths))
 
 
 def _identity_patterns(index: PrincipalIndex, settings: AccessSettings

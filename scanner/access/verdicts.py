@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import Mapping
+from typing import Any, Mapping
 
 GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
 
@@ -56,17 +56,53 @@ class AccessPath:
 _PATH_VALUES = attrgetter(*(f.name for f in fields(AccessPath)))
 
 
-def _access_path(principal: str, principal_account: str | None, principal_type: str,
-                 secret_arn: str, secret_account: str, decision: str, cross_account: bool,
-                 gates: Mapping[str, GateVerdict], conditions: tuple[str, ...],
-                 reasons: tuple[str, ...], intended: bool, broken_at: tuple[str, ...],
-                 in_zone: bool, allow_listed: bool) -> AccessPath:
-    return AccessPath(principal=principal, principal_account=principal_account,
-                      principal_type=principal_type, secret_arn=secret_arn,
-                      secret_account=secret_account, decision=decision,
-                      cross_account=cross_account, gates=gates, conditions=conditions,
-                      reasons=reasons, intended=intended, broken_at=broken_at,
-                      in_zone=in_zone, allow_listed=allow_listed)
+class _PathSlots:
+    """AccessPath's slots without its frozen ``__setattr__``: a path is built field by field,
+    then becomes an AccessPath by assigning ``__class__`` (the layouts are identical), as
+    scanner.findings.make_finding does. 0.3 us instead of the dataclass __init__'s 1.8 us,
+    which sets each of the 14 fields through object.__setattr__; a 100,000-secret estate
+    makes about a million paths."""
+
+    __slots__ = AccessPath.__slots__  # type: ignore[attr-defined]
+
+
+def make_path(principal: str, principal_account: str | None, principal_type: str,
+              secret_arn: str, secret_account: str, decision: str, cross_account: bool,
+              gates: Mapping[str, GateVerdict], conditions: tuple[str, ...],
+              reasons: tuple[str, ...], intended: bool, broken_at: tuple[str, ...],
+              in_zone: bool, allow_listed: bool) -> AccessPath:
+    """AccessPath(...) for hot paths, every field given in declaration order: the same
+    frozen AccessPath (equal to one the class builds, usable with ``dataclasses.replace``)."""
+    p: Any = _PathSlots()
+    p.principal = principal
+    p.principal_account = principal_account
+    p.principal_type = principal_type
+    p.secret_arn = secret_arn
+    p.secret_account = secret_account
+    p.decision = decision
+    p.cross_account = cross_account
+    p.gates = gates
+    p.conditions = conditions
+    p.reasons = reasons
+    p.intended = intended
+    p.broken_at = broken_at
+    p.in_zone = in_zone
+    p.allow_listed = allow_listed
+    p.__class__ = AccessPath
+    out: AccessPath = p
+    return out
+
+
+def path_with(path: AccessPath, **changes: Any) -> AccessPath:
+    """``dataclasses.replace(path, **changes)`` through ``make_path``."""
+    values = dict(zip(_PATH_FIELDS, _PATH_VALUES(path)))
+    values.update(changes)
+    return make_path(**values)
+
+
+_PATH_FIELDS = tuple(f.name for f in fields(AccessPath))
+#: the unpickler's constructor (``AccessPath.__reduce__``)
+_access_path = make_path
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -260,6 +260,26 @@ def test_a_path_survives_pickling_whole() -> None:
     assert all(getattr(pickle.loads(pickle.dumps(path)), k) == v for k, v in values.items())
 
 
+def test_a_path_built_by_make_path_is_the_one_the_class_builds() -> None:
+    """make_path (the hot path's constructor) and path_with give frozen AccessPaths equal,
+    field for field, to the dataclass's own."""
+    import dataclasses
+    import pickle
+
+    from scanner.access.verdicts import AccessPath, GateVerdict, make_path, path_with
+
+    values: dict[str, Any] = {f.name: f"v-{f.name}" for f in dataclasses.fields(AccessPath)}
+    values["gates"] = {"scp": GateVerdict(status="ALLOWED", reasons=("r",))}
+    built = make_path(*values.values())
+    assert type(built) is AccessPath and built == AccessPath(**values)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.decision = "DENIED"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(built)) == built
+    moved = path_with(built, principal="p2", secret_arn="s2")
+    assert moved == dataclasses.replace(built, principal="p2", secret_arn="s2")
+    assert built.principal == "v-principal"
+
+
 def test_scan_snapshot_with_processes_writes_the_same_findings(
         tmp_path: Path, no_threshold: None) -> None:
     """`scan --snapshot FILE --processes 2` is accepted (the analysis only) and writes the
