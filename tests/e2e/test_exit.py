@@ -1,0 +1,56 @@
+"""The console command ends without the interpreter's teardown (seconds after a 100,000-secret
+scan): what it printed or wrote is all there, and the exit code is the command's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers.access_estate import estate
+
+from scanner.snapshot_io import write_snapshot
+
+
+def _python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+
+
+def test_buffered_output_to_a_pipe_is_flushed_and_the_code_kept(tmp_path: Path) -> None:
+    done = _python("import logging, sys\n"
+                   "from scanner.cli import exit_now\n"
+                   "logging.basicConfig(stream=sys.stderr)\n"
+                   "print('x' * 100000)\n"  # more than one buffer, the rest still buffered
+                   "print('last line')\n"
+                   "logging.getLogger('t').warning('logged')\n"
+                   "exit_now(5)\n", tmp_path)
+    assert done.returncode == 5
+    assert done.stdout.splitlines() == ["x" * 100000, "last line"]
+    assert "logged" in done.stderr
+
+
+def test_a_thread_still_working_is_waited_for(tmp_path: Path) -> None:
+    done = _python("import threading, time\n"
+                   "from scanner.cli import exit_now\n"
+                   "def work():\n"
+                   "    time.sleep(0.5)\n"
+                   "    open('written.txt', 'w').write('done')\n"
+                   "threading.Thread(target=work).start()\n"
+                   "exit_now(3)\n", tmp_path)
+    assert done.returncode == 3
+    assert (tmp_path / "written.txt").read_text() == "done"
+
+
+def test_a_scan_run_as_a_command_leaves_complete_outputs(tmp_path: Path) -> None:
+    write_snapshot(tmp_path / "snapshot.json.gz", estate(secret_policy=None))
+    done = subprocess.run([sys.executable, "-m", "scanner", "scan", "--snapshot",
+                           "snapshot.json.gz", "--out", "out", "--format", "json,html"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    [line] = done.stdout.splitlines()
+    assert line.startswith("scan ") and line.endswith(f"exit {done.returncode}"), done.stderr
+    document = json.loads((tmp_path / "out" / "findings.json").read_text())
+    assert document["findings"] and (tmp_path / "out" / "report.html").read_text().rstrip() \
+        .endswith("</html>")
+    assert not [p for p in (tmp_path).iterdir() if "staging" in p.name]
