@@ -81,6 +81,10 @@ class PairEvaluator:
         self._shared_pairs: dict[tuple[object, ...], PairVerdict] = {}
         self._look_ids: dict[tuple[object, ...], int] = {}
         self._looks: dict[tuple[object, ...], int | None] = {}  # per secret
+        #: the secret's part of its looks (``_look_base``): ids by value for the run, and
+        #: this secret's by (open_rp, open_kp)
+        self._base_ids: dict[tuple[object, ...], int] = {}
+        self._bases: dict[tuple[bool, bool], int | None] = {}  # per secret
         self._own_flags: dict[str, tuple[bool, bool]] = {}  # per secret
         #: (look, principal ARN) -> verdict, for roles and users of the secret's own account
         self._by_principal: dict[tuple[int, str], PairVerdict] = {}
@@ -91,6 +95,7 @@ class PairEvaluator:
         self._rscopes.clear()
         self._shape_fps.clear()
         self._looks.clear()
+        self._bases.clear()
         self._own_flags.clear()
         self.guardrails.end_secret()
 
@@ -279,6 +284,12 @@ class PairEvaluator:
         pk_rp = self._pkey(sv.policy, facts) if sv.policy is not None else None
         pk_kp = self._pkey(sv.key_policy, facts) if sv.key_policy is not None else None
         look = self._look(p, sv, _open(pk_rp), _open(pk_kp))
+        if look is None and (type(pk_rp) is str or type(pk_kp) is str):
+            # a policy of the secret tells this principal apart from every other (``_pkey``:
+            # its ARN), so its class for this secret is itself: no class key to build, no
+            # class to share (a named grantee of another account, an account root)
+            return self._evaluate_class(p, sv, pctx, facts.account_id != sv.account, pk_rp,
+                                        pk_kp)
         cache = self._pair_cache if look is None else self._shared_pairs
         ck = self._class_key(p, sv, pctx, pk_rp, pk_kp, sv.arn if look is None else look)
         hit = cache.get(ck)
@@ -341,6 +352,24 @@ class PairEvaluator:
                 return None
         else:
             sm_fp = kms_fp = ()
+        base = self._look_base(sv, open_rp, open_kp)
+        return None if base is None else (base, sm_fp, kms_fp)
+
+    def _look_base(self, sv: SecretView, open_rp: bool, open_kp: bool) -> int | None:
+        """The part of a look that is the secret's, whoever the principal (an id, once per
+        secret and pair of flags; equal ids for equal values)."""
+        bk = (open_rp, open_kp)
+        if bk in self._bases:
+            return self._bases[bk]
+        out: int | None = None
+        base = self._look_base_of(sv, open_rp, open_kp)
+        if base is not None:
+            out = self._base_ids.setdefault(base, len(self._base_ids))
+        self._bases[bk] = out
+        return out
+
+    def _look_base_of(self, sv: SecretView, open_rp: bool,
+                      open_kp: bool) -> tuple[object, ...] | None:
         if sv.policy is None:
             rp_part: tuple[object, ...] = ("none", sv.unread_result is not None)
         else:
@@ -364,8 +393,7 @@ class PairEvaluator:
             return None  # the guardrails see the secret's ARN
         kf = sv.key_facts
         return (sv.account, sv.region, sv.key_arn, sv.key_account, sv.uses_kms,
-                kf.aws_managed, kf.usable, kf.reason, sv.policy_keys, sm_fp, kms_fp,
-                rp_part, kp_part, where)
+                kf.aws_managed, kf.usable, kf.reason, sv.policy_keys, rp_part, kp_part, where)
 
     def where(self, sv: SecretView) -> object:
         """What the guardrails see of the secret: nothing (no organization, or its policies
