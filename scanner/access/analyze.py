@@ -34,9 +34,16 @@ from scanner.policy.parse import Policy, parse_policy
 
 
 def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
-                   settings: AccessSettings, *, processes: int = 1) -> AccessReport:
+                   settings: AccessSettings, *, processes: int = 1,
+                   only: frozenset[str] | None = None) -> AccessReport:
     """Evaluate every (principal, secret) pair worth considering. The verdicts are the typed
     report; the graph only gains a Principal node for each reader it did not hold.
+
+    ``only``: the ARNs (primary or replica) of the secrets to evaluate, for a question about
+    one secret (`secretgraph access --secret`): each gets the verdict it gets among all (the
+    evaluator is built over every secret as usual: the same condition-key views and shared
+    policies), the others are left out, and so is the key report (it summarises every
+    secret of a key).
 
     ``processes`` > 1: the secrets are split into that many contiguous shards, evaluated in
     this process and ``processes - 1`` forked children (scanner.access.shards; only above
@@ -49,7 +56,7 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(graph, snapshot, settings, processes)
+        return _analyze(graph, snapshot, settings, processes, only)
     finally:
         if enabled:
             gc.enable()
@@ -76,11 +83,15 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
                            SecretMemo(settings, index, pairs, shared))
 
 
-def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
-             settings: AccessSettings, processes: int) -> AccessReport:
+def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSettings,
+             processes: int, only: frozenset[str] | None = None) -> AccessReport:
     views, replica_views = secret_views(graph, settings)
     work = views + replica_views
     ev = make_evaluator(snapshot, settings, work)
+    if only is not None:
+        views = [sv for sv in views if sv.arn in only]
+        replica_views = [sv for sv in replica_views if sv.arn in only]
+        work = views + replica_views
     results = evaluate_sharded(ev, work, shard_count(processes, len(work)))
     secrets = {sv.arn: r for sv, r in zip(views, results)}
     replicas = {sv.arn: r for sv, r in zip(replica_views, results[len(views):])}
@@ -88,8 +99,9 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot,
     for sv in work:
         if sv.key_arn:
             by_key.setdefault(sv.key_arn, []).append(sv)
-    keys: dict[str, KeyAccess] = {node: key_access(node, attrs, by_key.get(node, []), settings)
-                                  for node, attrs in key_nodes(graph)}
+    keys: dict[str, KeyAccess] = {} if only is not None else {
+        node: key_access(node, attrs, by_key.get(node, []), settings)
+        for node, attrs in key_nodes(graph)}
     add_reader_nodes(graph, secrets)
     problems = tuple(f"{arn}: {p}" for arn, s in secrets.items() for p in s.problems)
     return AccessReport(secrets=secrets, replicas=replicas, keys=keys,

@@ -4,7 +4,7 @@ and the Principal nodes of readers it adds (no verdict goes into the graph: rule
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import networkx as nx
 
@@ -67,7 +67,7 @@ class SecretView:
         self.policy_missing = policy_input(attrs, "resource_policy",
                                            f"resource_policy of {self.primary_arn}")[1]
         self.account: str = attrs.get("account_id") or arn_account(arn) or ""
-        self.region: str = attrs.get("region") or arn_region(arn) or ""
+        self.region: str = copy_region(arn, attrs)
         self.tags: dict[str, str] = dict(attrs.get("tags") or {})
         text = attrs.get("resource_policy")
         self.policy: Policy | None = parse_policy(text) if text else None
@@ -150,19 +150,15 @@ class _Shared:
         return hit[1]
 
 
-def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
-        list[SecretView], list[SecretView]]:
-    """(primary secrets, replicas). A replica carries its primary's resource policy and tags,
-    and is encrypted by its own key in its own region."""
-    views: list[SecretView] = []
-    replicas: list[SecretView] = []
-    shared = _Shared(graph)
+def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, Any], bool]]:
+    """(ARN, graph node, attributes, is a replica) of every secret and replica, in graph order.
+    A replica's attributes are its primary's with the replica's region, key and primary ARN
+    (it carries its primary's resource policy and tags); a replica whose primary is not in the
+    graph is left out."""
     for node, attrs in graph.nodes(data=True):
         kind = attrs.get("kind")
         if kind == _SECRET:
-            key_id, key_attrs = shared.key_of(node)
-            views.append(SecretView(node, attrs, key_id, key_attrs, settings,
-                                    shared.named))
+            yield node, node, attrs, False
         elif kind == _SECRET_REPLICA:
             primary = attrs.get("primary_arn")
             if not primary or primary not in graph:
@@ -173,9 +169,25 @@ def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
             merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
             arn = attrs.get("replica_arn") or (with_region(str(primary), region)
                                                if parse_arn(str(primary)) else node)
-            key_id, key_attrs = shared.key_of(node)
-            replicas.append(SecretView(str(arn), merged, key_id, key_attrs, settings,
-                                       shared.named))
+            yield str(arn), node, merged, True
+
+
+def copy_region(arn: str, attrs: Mapping[str, Any]) -> str:
+    """The region of a secret or replica (``secret_copies``), as SecretView has it."""
+    return attrs.get("region") or arn_region(arn) or ""
+
+
+def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
+        list[SecretView], list[SecretView]]:
+    """(primary secrets, replicas). A replica carries its primary's resource policy and tags,
+    and is encrypted by its own key in its own region."""
+    views: list[SecretView] = []
+    replicas: list[SecretView] = []
+    shared = _Shared(graph)
+    for arn, node, attrs, is_replica in secret_copies(graph):
+        key_id, key_attrs = shared.key_of(node)
+        (replicas if is_replica else views).append(
+            SecretView(arn, attrs, key_id, key_attrs, settings, shared.named))
     return views, replicas
 
 

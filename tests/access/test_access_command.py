@@ -21,6 +21,7 @@ from helpers.access_estate import (
     role,
     secret_policy_for,
 )
+from helpers.access_estate import REPLICA_ARN, replica_estate
 
 from scanner.cli import main
 from scanner.snapshot_io import write_snapshot
@@ -150,33 +151,6 @@ def test_reader_classes_of_a_public_secret_are_shown(tmp_path: Path,
         (f"account:{CENTRAL}", "ALLOWED"), ("*", "DENIED")}
 
 
-def replica_estate() -> Any:
-    """The estate with a replica of app/db in eu-west-1 and an alias on the primary's key."""
-    from dataclasses import replace
-
-    from scanner.model import RegionSnapshot, ReplicaStatus
-
-    snap = estate(secret_policy=secret_policy_for(APP_ROLE),
-                  key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"),
-                  principals=(role(APP_ROLE, allow_read_identity()),))
-    accounts = []
-    for account in snap.accounts:
-        if account.account_id == CENTRAL:
-            region = account.regions[0]
-            primary = replace(region.secrets[0], replicas=(
-                ReplicaStatus(region="eu-west-1", kms_key_id=None, status="InSync"),))
-            key = replace(region.kms_keys[0], aliases=("alias/app-secrets",))
-            replica = replace(primary, arn=REPLICA_ARN, region="eu-west-1",
-                              primary_region=REGION, replicas=(), kms_key_id=None)
-            account = replace(account, regions=(
-                replace(region, secrets=(primary,), kms_keys=(key,)),
-                RegionSnapshot(region="eu-west-1", secrets=(replica,))))
-        accounts.append(account)
-    return replace(snap, accounts=tuple(accounts),
-                   meta=replace(snap.meta, regions=(REGION, "eu-west-1")))
-
-
-REPLICA_ARN = SECRET_ARN.replace(REGION, "eu-west-1")
 
 
 def test_replicas_can_be_queried_and_keys_show_their_alias(
