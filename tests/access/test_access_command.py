@@ -203,6 +203,24 @@ def test_a_prefix_of_many_secrets_says_how_many_and_shows_the_first_sorted() -> 
         "app/db-03, app/db-04, app/db-05, and 4 more); give more of the name or the ARN")
 
 
+def test_a_name_in_many_accounts_shows_six_arns_and_the_count() -> None:
+    from types import SimpleNamespace
+
+    from scanner.commands.access import find_secret
+    from scanner.errors import UsageError
+
+    arns = [f"arn:aws:secretsmanager:us-east-1:{100000000000 + i}:secret:app/db-AbCdEf"
+            for i in range(1000)]
+    report = SimpleNamespace(secrets={a: SimpleNamespace(secret_arn=a, name="app/db",
+                                                         region="us-east-1") for a in arns},
+                             replicas={})
+    with pytest.raises(UsageError) as caught:
+        find_secret(report, "app/db")
+    assert str(caught.value) == (
+        "--secret 'app/db' matches 1000 secrets; give the ARN or --region: "
+        + ", ".join(arns[:6]) + ", and 994 more")
+
+
 def test_star_is_always_a_principal_to_ask_about(snapshot_file: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """--principal '*' (anyone) answers with its paths, or none, not "no principal by that
