@@ -141,4 +141,7 @@ def configure(*, level: int = logging.WARNING, fmt: str = "text",
         logging.getLogger("botocore").setLevel(logging.WARNING)
     else:
         logging.getLogger("botocore").setLevel(logging.NOTSET)
+    # botocore.hooks says at DEBUG how it renames its own event names, a dozen lines for every
+    # session ("Changing event name from ... to ..."): nothing about the scan, even at --debug
+    logging.getLogger("botocore.hooks").setLevel(logging.INFO)
     return handler

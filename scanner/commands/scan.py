@@ -202,8 +202,10 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         from scanner.commands._outputs import output_file
 
         output_file(args.history, "--history")  # its folder created, as --out's is
-    regions, all_regions = resolve_regions(
-        args.regions, args.profile, required=args.snapshot is None and args.from_parts is None)
+    # offline (--snapshot, --from-parts) nothing is collected: no Region to resolve, and no
+    # AWS session to open for the profile's default (--regions is refused above)
+    offline = args.snapshot is not None or args.from_parts is not None
+    regions, all_regions = ((), False) if offline else resolve_regions(args.regions, args.profile)
     return ScanOptions(
         regions=regions,
         all_regions=all_regions,
