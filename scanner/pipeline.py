@@ -204,12 +204,14 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     if progress is not None:
         progress.phase("access")
     access = analyze_access(graph, snapshot, access_settings(snapshot, inputs.config),
-                            processes=processes)
+                            processes=processes,
+                            progress=None if progress is None else progress.counts("secrets"))
     t2 = clock()
     shards_cpu = _children_cpu() - c1
     if progress is not None:
         progress.phase("rules")
-    evaluation = evaluate_rules(graph, snapshot, access, inputs.ruleset, inputs.config, now)
+    evaluation = evaluate_rules(graph, snapshot, access, inputs.ruleset, inputs.config, now,
+                                progress=None if progress is None else progress.counts("rules"))
     findings = evaluation.findings
     t3 = clock()
     if inputs.baseline is not None:

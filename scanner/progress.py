@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from scanner.aws.calls import CallCounter
 
@@ -59,21 +59,37 @@ class Progress:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
+                ProgressColumn,
                 TextColumn,
                 TimeElapsedColumn,
                 TimeRemainingColumn,
             )
             from rich.progress import Progress as RichProgress
+            from rich.text import Text
+
+            class Counted(ProgressColumn):
+                """``column``'s cell while the phase has a total; empty before (no "0/?",
+                no ETA for a phase that cannot know it)."""
+
+                def __init__(self, column: Any, label: str = "") -> None:
+                    super().__init__()
+                    self.column, self.label = column, label
+
+                def render(self, task: Any) -> Any:
+                    if task.total is None:
+                        return Text("")
+                    cell = self.column.render(task)
+                    return Text(self.label) + cell if self.label else cell
 
             console = Console(file=self.stream, stderr=self.stream is sys.stderr)
             wide = console.width >= 110  # 80 columns must fit: the unit only when there is room
             columns: list[Any] = [TextColumn("[bold]{task.description:<7}"),
-                                  MofNCompleteColumn(),
+                                  Counted(MofNCompleteColumn()),
                                   BarColumn(bar_width=16 if wide else 8)]
             if wide:
                 columns.append(TextColumn("{task.fields[unit]}"))
             columns += [TextColumn("{task.fields[calls]}"), TimeElapsedColumn(),
-                        TextColumn("ETA"), TimeRemainingColumn()]
+                        Counted(TimeRemainingColumn(), "ETA ")]
             self._bar = RichProgress(*columns, console=console, transient=True,
                                      refresh_per_second=4)
             self._bar.start()
@@ -106,16 +122,30 @@ class Progress:
         self.current, self.total, self.done = name, total, 0
         log.debug("phase %s%s", name, f" ({total} {unit})" if total is not None else "")
         if self._bar is not None:
-            self._bar.reset(self._task, total=total, description=name, unit=unit,
-                            calls=self._calls_text())
+            # a task per phase: rich's reset() keeps the previous total when given None
+            self._bar.remove_task(self._task)
+            self._task = self._bar.add_task(name, total=total, unit=unit,
+                                            calls=self._calls_text())
 
     def advance(self, n: int = 1) -> None:
         self.done += n
         if self._bar is not None:
             self._bar.update(self._task, advance=n, calls=self._calls_text())
 
+    def counts(self, unit: str) -> Callable[[int, int], None]:
+        """A reporter for the current phase's work counted as it goes: told (done, total)
+        (the access analysis' secrets, the rules) it shows ``done/total`` and an ETA."""
+        def report(done: int, total: int) -> None:
+            self.total, self.done = total, done
+            if self._bar is not None:
+                self._bar.update(self._task, total=total, completed=done, unit=unit,
+                                 calls=self._calls_text())
+        return report
+
     def _calls_text(self) -> str:
         c = self.counter
+        if not c.total() and self.current != "collect":
+            return ""  # an offline scan (--snapshot) or a phase after a scan without calls
         return f"{c.total()} calls {c.throttles()} throttled {c.retries()} retries"
 
     # ----------------------------------------------------------------- watchdog

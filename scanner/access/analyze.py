@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from dataclasses import asdict
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import networkx as nx
 
@@ -35,7 +35,8 @@ from scanner.policy.parse import Policy, parse_policy
 
 def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
                    settings: AccessSettings, *, processes: int = 1,
-                   only: frozenset[str] | None = None) -> AccessReport:
+                   only: frozenset[str] | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> AccessReport:
     """Evaluate every (principal, secret) pair worth considering. The verdicts are the typed
     report; the graph only gains a Principal node for each reader it did not hold.
 
@@ -44,6 +45,8 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     evaluator is built over every secret as usual: the same condition-key views and shared
     policies), the others are left out, and so is the key report (it summarises every
     secret of a key).
+
+    ``progress``: told (secrets done, secrets) as the analysis goes.
 
     ``processes`` > 1: the secrets are split into that many contiguous shards, evaluated in
     this process and ``processes - 1`` forked children (scanner.access.shards; only above
@@ -56,7 +59,7 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(graph, snapshot, settings, processes, only)
+        return _analyze(graph, snapshot, settings, processes, only, progress)
     finally:
         if enabled:
             gc.enable()
@@ -84,7 +87,8 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
 
 
 def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSettings,
-             processes: int, only: frozenset[str] | None = None) -> AccessReport:
+             processes: int, only: frozenset[str] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> AccessReport:
     views, replica_views = secret_views(graph, settings)
     work = views + replica_views
     ev = make_evaluator(snapshot, settings, work)
@@ -92,7 +96,10 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSetting
         views = [sv for sv in views if sv.arn in only]
         replica_views = [sv for sv in replica_views if sv.arn in only]
         work = views + replica_views
-    results = evaluate_sharded(ev, work, shard_count(processes, len(work)))
+    total = len(work)
+    results = evaluate_sharded(ev, work, shard_count(processes, total),
+                               progress=None if progress is None else
+                               (lambda done: progress(done, total)))
     secrets = {sv.arn: r for sv, r in zip(views, results)}
     replicas = {sv.arn: r for sv, r in zip(replica_views, results[len(views):])}
     by_key: dict[str, list[SecretView]] = {}

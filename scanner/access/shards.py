@@ -26,7 +26,7 @@ import os
 import pickle
 import traceback
 from multiprocessing.connection import Connection
-from typing import Sequence
+from typing import Callable, Iterable, Sequence
 
 from scanner.access.graph_io import SecretView
 from scanner.access.secret_eval import SecretEvaluator
@@ -64,12 +64,32 @@ def split(n_items: int, shards: int, first_weight: float = 1.0) -> list[range]:
     return [range(a, b) for a, b in zip(bounds, bounds[1:])]
 
 
-def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView],
-                     shards: int) -> list[SecretAccess]:
+#: how many secrets between two progress reports (a report costs a terminal update)
+PROGRESS_EVERY = 500
+
+
+def _evaluate(ev: SecretEvaluator, views: Sequence[SecretView], indices: Iterable[int],
+              progress: Callable[[int], None] | None, base: int = 0) -> list[SecretAccess]:
+    """``ev.secret_access`` of ``views[i]`` for each index, telling ``progress`` how many are
+    done (plus ``base``) every ``PROGRESS_EVERY`` secrets."""
+    if progress is None:
+        return [ev.secret_access(views[i]) for i in indices]
+    out: list[SecretAccess] = []
+    for i in indices:
+        out.append(ev.secret_access(views[i]))
+        if not len(out) % PROGRESS_EVERY:
+            progress(base + len(out))
+    progress(base + len(out))
+    return out
+
+
+def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView], shards: int, *,
+                     progress: Callable[[int], None] | None = None) -> list[SecretAccess]:
     """``[ev.secret_access(sv) for sv in views]``, over ``shards`` processes. ``ev`` must not
-    have evaluated anything yet (the children inherit it as it is)."""
+    have evaluated anything yet (the children inherit it as it is). ``progress``: told how
+    many secrets are done (this process's as it goes, a child's when its answer arrives)."""
     if shards <= 1:
-        return [ev.secret_access(sv) for sv in views]
+        return _evaluate(ev, views, range(len(views)), progress)
     ranges = split(len(views), shards, PARENT_WEIGHT)
     ctx = multiprocessing.get_context("fork")
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
@@ -81,7 +101,7 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView],
             child.start()
             send.close()
             children.append((child, recv))
-        results = [ev.secret_access(views[i]) for i in ranges[0]]
+        results = _evaluate(ev, views, ranges[0], progress)
         for (proc, recv), r in zip(children, ranges[1:]):
             try:
                 data = recv.recv_bytes()
@@ -98,6 +118,8 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView],
                 raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1}: "
                                  f"{len(payload)} answers for {len(r)} secrets")
             results.extend(payload)
+            if progress is not None:
+                progress(len(results))
         return results
     finally:
         for proc, recv in children:
