@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import shutil
 import textwrap
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -49,6 +50,7 @@ def _clean(value: Any) -> str:
     return " ".join(strip_controls(str(value or "")).split())
 
 
+@lru_cache(maxsize=65536)
 def _wrap(text: str, width: int, lines: int) -> str:
     """Wrap on spaces and hyphens (long ids are cut) into at most ``lines`` lines; a cut part
     ends in …. In a cell of several parts (name, then id) the first part gives way, so the
