@@ -13,6 +13,10 @@ if sys.path and sys.path[0] in ("", os.getcwd()) and \
         Path(sys.path[0] or ".").resolve() != Path(__file__).resolve().parent.parent:
     del sys.path[0]
 
-from scanner.cli import entry  # noqa: E402
+try:
+    from scanner.cli import entry  # noqa: E402
+except KeyboardInterrupt:  # Ctrl-C while starting: nothing started, no traceback
+    sys.stderr.write("secretgraph: interrupted before the command started\n")
+    os._exit(130)
 
 entry()

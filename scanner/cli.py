@@ -222,7 +222,14 @@ def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> N
 
 
 def entry() -> None:  # pragma: no cover
-    exit_now(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        # Ctrl-C while the commands are still being imported, before main's own handler:
+        # nothing has started, one line as for any other interruption
+        print("secretgraph: interrupted before the command started", file=sys.stderr)
+        code = 130
+    exit_now(code)
 
 
 def exit_now(code: int) -> NoReturn:

@@ -22,6 +22,7 @@ from tabulate import tabulate
 from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
 from scanner.graph.schema import PUBLIC_PRINCIPAL
+from scanner.policy.arn import arn_account
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
 
@@ -138,12 +139,24 @@ def find_secret(report: Any, query: str, region: str | None = None,
     either. UsageError (exit 2, naming ``flag``, the option the user gave it with) naming the
     closest matches, or the candidates when several copies match."""
     everything = list(report.secrets.values()) + list(report.replicas.values())
+    asked, given_region = query, region
+    if "#" in query and not region:
+        # the name as the reports show a replica: "<ARN or name with suffix>#<region>"
+        query, _, region = query.rpartition("#")
     if region:
         everything = [s for s in everything if s.region == region]
     for sa in everything:
         if sa.secret_arn == query:
             return sa
     named = [s for s in everything if s.name == query]
+    if not named:
+        # the name as the reports show it: the ARN's resource with its random suffix
+        # (a replica's node id, ``<primary ARN>#<region>``: the same name in that Region)
+        wanted = _shown_name(query) if query.startswith("arn:") else query
+        named = [s for s in everything if _shown_name(s.secret_arn) == wanted and (
+            not query.startswith("arn:") or arn_account(s.secret_arn) == arn_account(query))]
+        if len(named) == 1:
+            return named[0]
     if not named:
         named = [s for s in everything
                  if (s.name or "").startswith(query) or s.secret_arn.startswith(query)]
@@ -160,12 +173,24 @@ def find_secret(report: Any, query: str, region: str | None = None,
     if named:
         arns = sorted(s.secret_arn for s in named)
         more = f", and {len(arns) - 6} more" if len(arns) > 6 else ""
-        raise UsageError(f"{flag} {query!r} matches {len(named)} secrets; give the ARN or "
-                         f"--region: {', '.join(arns[:6])}{more}")
+        # --region helps only when the copies are in several Regions
+        how = "the ARN or --region" if len({s.region for s in named}) > 1 and not region \
+            else "the ARN (or the name with its suffix, as the reports show it)"
+        raise UsageError(f"{flag} {asked!r} matches {len(named)} secrets; give {how}: "
+                         f"{', '.join(arns[:6])}{more}")
     names = [s.name for s in everything if s.name] + [s.secret_arn for s in everything]
     where = f" in {region}" if region else ""
-    raise UsageError(f"{flag} {query!r}: no such secret{where} in the scan"
+    if region and not given_region and not everything:
+        where = f" in {region} (a Region the scan does not hold)"
+    raise UsageError(f"{flag} {asked!r}: no such secret{where} in the scan"
                      + _closest(query, names))
+
+
+def _shown_name(arn: str) -> str:
+    """A secret as the reports name it (``app/db-AbCdEf``)."""
+    from reports._common import short_resource
+
+    return short_resource(arn)
 
 
 @dataclass(frozen=True)
@@ -181,6 +206,9 @@ class _Copies:
 
     secrets: dict[str, _Copy]
     replicas: dict[str, _Copy]
+
+    def everything(self) -> list[_Copy]:
+        return list(self.secrets.values()) + list(self.replicas.values())
 
 
 def _copies(graph: Any) -> _Copies:
@@ -261,6 +289,11 @@ def run(args: argparse.Namespace) -> int:
     # every path to know the principals
     asked = prove or args.secret
     only = None
+    if args.region:
+        held = {c.region for c in _copies(graph).everything()}
+        if args.region not in held:
+            raise UsageError(f"--region {args.region!r}: the scan holds no secret there "
+                             f"(its Regions with secrets: {', '.join(sorted(held)) or 'none'})")
     if asked:
         arn = find_secret(_copies(graph), asked, args.region,
                           flag="--prove" if prove else "--secret").secret_arn

@@ -216,9 +216,33 @@ def test_a_name_in_many_accounts_shows_six_arns_and_the_count() -> None:
                              replicas={})
     with pytest.raises(UsageError) as caught:
         find_secret(report, "app/db")
+    # all in one Region: --region cannot tell them apart, so it is not suggested
     assert str(caught.value) == (
-        "--secret 'app/db' matches 1000 secrets; give the ARN or --region: "
-        + ", ".join(arns[:6]) + ", and 994 more")
+        "--secret 'app/db' matches 1000 secrets; give the ARN (or the name with its suffix, "
+        "as the reports show it): " + ", ".join(arns[:6]) + ", and 994 more")
+
+
+def test_the_name_the_reports_show_finds_the_secret_and_its_replica(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Reports name a secret by its ARN's resource (``app/db-AbCdEf``) and a replica by that
+    and its Region (``app/db-AbCdEf#eu-west-1``): both are accepted as --secret."""
+    path = write_snapshot(tmp_path / "snapshot.json.gz", replica_estate())
+    shown = SECRET_ARN.rsplit(":", 1)[1]
+    for query, arn in ((shown, SECRET_ARN), (f"{shown}#eu-west-1", REPLICA_ARN),
+                       (f"{SECRET_ARN}#eu-west-1", REPLICA_ARN)):
+        assert main(["access", "--snapshot", str(path), "--format", "json", "--secret",
+                     query]) == 0
+        [secret] = json.loads(capsys.readouterr().out)["secrets"]
+        assert secret["secret_arn"] == arn, query
+
+
+def test_a_region_without_secrets_is_refused_naming_the_scans_regions(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_snapshot(tmp_path / "snapshot.json.gz", replica_estate())
+    assert main(["access", "--snapshot", str(path), "--region", "eu-west-1x"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith("--region 'eu-west-1x': the scan holds no secret there (its Regions "
+                         f"with secrets: eu-west-1, {REGION})")
 
 
 def test_star_is_always_a_principal_to_ask_about(snapshot_file: Path,

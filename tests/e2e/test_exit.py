@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers.access_estate import estate
 
 from scanner.snapshot_io import write_snapshot
@@ -54,3 +55,26 @@ def test_a_scan_run_as_a_command_leaves_complete_outputs(tmp_path: Path) -> None
     assert document["findings"] and (tmp_path / "out" / "report.html").read_text().rstrip() \
         .endswith("</html>")
     assert not [p for p in (tmp_path).iterdir() if "staging" in p.name]
+
+
+@pytest.mark.parametrize("after", [0.1, 0.4])
+def test_ctrl_c_while_the_command_starts_is_one_line_and_130(after: float,
+                                                             tmp_path: Path) -> None:
+    """Ctrl-C in the first half second (the commands' modules still importing) printed a
+    KeyboardInterrupt traceback."""
+    import signal
+    import time
+
+    write_snapshot(tmp_path / "snapshot.json.gz", estate(secret_policy=None))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--snapshot", "snapshot.json.gz", "--out",
+         "out"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode in (0, 1):
+        pytest.skip("the scan finished before the signal arrived")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err
