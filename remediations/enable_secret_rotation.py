@@ -52,10 +52,12 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         return []
     target = rotation_for(secret, ctx)
     if target is None:
+        engine = secret.tags.get(ctx.config.engine_tag)
+        which = f"engine {engine!r}" if engine else \
+            f"no engine (the secret has no {ctx.config.engine_tag!r} tag)"
         raise PlanRefused(
             f"no rotation function configured for account {secret.account_id}, region "
-            f"{secret.region}, engine {secret.tags.get(ctx.config.engine_tag)!r}: add one to "
-            "rotation_functions in --config")
+            f"{secret.region}, {which}: add one to rotation_functions in --config")
     rules: dict[str, Any] = {}
     if target.schedule:
         rules["ScheduleExpression"] = target.schedule

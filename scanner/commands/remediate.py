@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -162,6 +163,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--prove-timeout must be a positive number of seconds")
         rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None,
                                         prove=args.prove, prove_timeout=args.prove_timeout))
+        check_selection(selection, rules.ruleset, inputs)  # before the saved plan is replaced
+        if not args.plan_out and not os.access(base_dir, os.W_OK | os.X_OK):
+            raise UsageError(f"the plan cannot be saved in {base_dir} (not writable); give "
+                             f"--plan-out FILE")
         plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
                           accept_access_changes=_split(args.accept_access_change))
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
@@ -189,6 +194,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"journal: {result.journal_path} "
               f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
     return 0 if result.ok else 1
+
+
+def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> None:
+    """A selector that names nothing is a mistake, not an empty plan: an unknown rule or
+    remediation id (with the closest ids), an account id that is not one or not the scan's,
+    a finding id the scan does not have. UsageError (exit 2) before anything is written."""
+    from scanner.engine.loader import suggest
+
+    known = sorted({r.id for r in ruleset.rules}
+                   | {str(r.remediation.get("id")) for r in ruleset.rules
+                      if r.remediation.get("id")})
+    for rule in selection.rules:
+        if rule not in known:
+            raise UsageError(f"--rule: unknown rule or remediation id {rule!r}"
+                             f"{suggest(rule, known)} (see `secretgraph rules list`)")
+    scanned = {a.account_id for a in inputs.snapshot.accounts}
+    for account in selection.accounts:
+        if not (len(account) == 12 and account.isdigit()):
+            raise UsageError(f"--account: not a 12-digit account id: {account!r}")
+        if account not in scanned:
+            raise UsageError(f"--account {account}: not an account of the scan")
+    ids = {f.id for f in inputs.findings}
+    for finding in selection.findings:
+        if finding not in ids:
+            raise UsageError(f"--finding {finding!r}: no such finding in the scan")
 
 
 def _reread_hook(args: argparse.Namespace, source: str) -> Any:

@@ -481,7 +481,7 @@ def frameworks(ruleset: Ruleset) -> tuple[str, ...]:
     return tuple(sorted({k for r in ruleset.rules for k in r.compliance}))
 
 
-def _suggest(word: str, choices: Sequence[str]) -> str:
+def suggest(word: str, choices: Sequence[str]) -> str:
     """``; closest: a, b`` -- the choices nearest to ``word``, as wholes or by their leading
     words (``pcx`` is near ``pci-dss-4.0``), or nothing when none is near."""
     by_head: dict[str, str] = {}
@@ -511,7 +511,7 @@ def resolve_framework(name: str, ruleset: Ruleset, flag: str = "--compliance") -
     if hits:
         raise UsageError(f"{flag}: {name!r} is ambiguous: {', '.join(hits)}")
     raise UsageError(f"{flag}: unknown compliance framework {name!r} (known: "
-                     f"{', '.join(known)}){_suggest(low, known)}")
+                     f"{', '.join(known)}){suggest(low, known)}")
 
 
 def _matching(patterns: Sequence[str], ids: Sequence[str], flag: str) -> set[str]:
@@ -521,7 +521,7 @@ def _matching(patterns: Sequence[str], ids: Sequence[str], flag: str) -> set[str
         hits = {i for i in ids if fnmatchcase(i, pattern)}
         if not hits:
             kind = "pattern" if any(c in pattern for c in "*?[") else "rule id"
-            raise UsageError(f"{flag}: unknown {kind} {pattern!r}{_suggest(pattern, ids)} "
+            raise UsageError(f"{flag}: unknown {kind} {pattern!r}{suggest(pattern, ids)} "
                              "(see `secretgraph rules list`)")
         out |= hits
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from helpers.access_estate import estate
 from helpers.tty import run_in_tty
 
@@ -72,3 +73,52 @@ def test_the_apply_question_is_seen_when_stdout_goes_to_a_file(tmp_path: Path) -
     assert run.text.rstrip().splitlines()[-1] == \
         "secretgraph remediate: interrupted at the confirmation; nothing was changed"
     assert "Type 'yes'" not in log.read_text(encoding="utf-8")
+
+
+def test_a_selector_that_names_nothing_is_refused_and_the_saved_plan_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--rule / --account / --finding with a typo planned 0 changes, exit 0, and replaced the
+    saved plan with an empty one."""
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=PUBLIC))
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    assert main(["remediate", "--in", str(scan_dir)]) == 0
+    saved = (scan_dir / "remediation-plan.json").read_text()
+    assert json.loads(saved)["changes"]
+    capsys.readouterr()
+    for argv, error in (
+            (["--rule", "secret-polcy-public"], "--rule: unknown rule or remediation id "
+             "'secret-polcy-public'; closest: secret-policy-public"),
+            (["--account", "12"], "--account: not a 12-digit account id: '12'"),
+            (["--account", "999999999999"], "--account 999999999999: not an account of the "
+             "scan"),
+            (["--finding", "sgf-nope"], "--finding 'sgf-nope': no such finding in the scan")):
+        assert main(["remediate", "--in", str(scan_dir), *argv]) == 2
+        [line] = capsys.readouterr().err.splitlines()
+        assert error in line, line
+    assert (scan_dir / "remediation-plan.json").read_text() == saved
+    # a rule's remediation id selects as its rule id does
+    assert main(["remediate", "--in", str(scan_dir), "--rule", "secret-policy-public"]) == 0
+
+
+def test_a_scan_folder_that_cannot_hold_the_plan_is_named_with_the_way_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only --in folder failed naming the plan's internal .tmp file."""
+    import scanner.commands.remediate as remediate
+
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=PUBLIC))
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    capsys.readouterr()
+    real = remediate.os.access
+    monkeypatch.setattr(remediate.os, "access",
+                        lambda p, mode: False if Path(p) == scan_dir else real(p, mode))
+    assert main(["remediate", "--in", str(scan_dir)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith(f"the plan cannot be saved in {scan_dir} (not writable); give "
+                         "--plan-out FILE")
+    assert main(["remediate", "--in", str(scan_dir), "--plan-out",
+                 str(tmp_path / "plan.json")]) == 0
