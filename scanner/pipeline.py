@@ -323,6 +323,11 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
 
             carry = load_carry(store, full_refresh_days=options.full_refresh_days,
                                previous=previous.snapshot)
+    # a stored snapshot re-evaluated into the store that holds it would fail to be recorded
+    # after its reports were written: it is refused once the snapshot is read, before them
+    recorded_ids = frozenset(r.scan_id for r in store.list()) \
+        if store is not None and (options.snapshot_in is not None or
+                                  options.parts_in is not None) else frozenset()
     out_dir = options.out_dir or Path("secretgraph-out")
     progress = progress or Progress(CallCounter())
     started = time.perf_counter()
@@ -332,7 +337,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
             if "asff" in options.formats:
                 outputs.carry_over("findings.asff.json")
             analysis, drift = _scan_into(options, inputs, previous, outputs.staging, progress,
-                                         snapshot_source, carry=carry)
+                                         snapshot_source, carry=carry,
+                                         recorded=recorded_ids)
             written = outputs.commit()
         except KeyboardInterrupt:
             raise Interrupted("interrupted; nothing was written "
@@ -380,14 +386,15 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
 
 def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Path,
                progress: Any, snapshot_source: Callable[[Path], Path] | None = None,
-               *, carry: "PolicyCarry | None" = None) -> tuple[Analysis, "Drift | None"]:
+               *, carry: "PolicyCarry | None" = None,
+               recorded: frozenset[str] = frozenset()) -> tuple[Analysis, "Drift | None"]:
     """Collect (or copy ``snapshot_in``, or ``snapshot_source``), analyse, carry first_seen
     from ``previous`` (the last complete scan of the history), diff against it and write every
     report into ``staging``."""
     import shutil
 
     from reports import write_reports
-    from scanner.errors import InputError, OutputError, SecretgraphError
+    from scanner.errors import InputError, OutputError, SecretgraphError, UsageError
     from scanner.snapshot_io import read_snapshot
 
     drift: Drift | None = None
@@ -416,6 +423,11 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
             # the staging copy is ours: name the file the user gave
             raise InputError(exc.detail, path=str(options.snapshot_in), rule=exc.rule,
                              field=exc.field) from None
+        if snapshot.meta.scan_id in recorded:
+            raise UsageError(
+                f"--history {options.history}: scan {snapshot.meta.scan_id!r} (this snapshot) "
+                "is already recorded there; re-evaluate it without --history, or record it "
+                "in another history store")
         analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress,
                            processes=options.processes)
         document = with_first_seen(analysis.document,

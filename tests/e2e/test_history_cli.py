@@ -1,9 +1,10 @@
-"""`secretgraph history list` in an 80-column terminal."""
+"""`secretgraph history list` in an 80-column terminal; a stored snapshot and its history."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers.access_estate import estate
 from helpers.tty import run_in_tty
 
@@ -25,3 +26,20 @@ def test_history_list_fits_80_columns_and_keeps_every_count(tmp_path: Path) -> N
     [row] = lines[1:]
     assert row.split()[1:] == ["yes", "3", "0", "0", "1", "1", "0"]  # the estate's counts
     assert [line for line in lines if len(line) > 80] == []
+
+
+def test_a_snapshot_already_in_the_history_is_refused_before_any_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Re-evaluating a recorded snapshot into the same store wrote the reports, then failed
+    to record (exit 2, documented as 'nothing was scanned')."""
+    snapshot = write_snapshot(tmp_path / "snapshot.json.gz", estate(secret_policy=None))
+    history = str(tmp_path / "h.db")
+    args = ["scan", "--snapshot", str(snapshot), "--history", history, "-q", "--out"]
+    assert main([*args, str(tmp_path / "first")]) in (0, 1)
+    capsys.readouterr()
+    assert main([*args, str(tmp_path / "again")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "is already recorded there; re-evaluate it without --history" in line
+    assert not (tmp_path / "again").exists()
+    assert main(["scan", "--snapshot", str(snapshot), "-q", "--out",
+                 str(tmp_path / "again")]) in (0, 1)
