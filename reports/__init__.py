@@ -134,6 +134,8 @@ def parse_formats(text: str | Sequence[str]) -> list[str]:
             raise UsageError(f"unknown report format {item!r} (known: {', '.join(WRITERS)})")
         if item not in out:
             out.append(item)
+    if not out:
+        raise UsageError(f"no report format given (known: {', '.join(WRITERS)})")
     return out
 
 

@@ -672,15 +672,10 @@ def with_first_seen(document: dict[str, Any],
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    from reports import FORMATS
+    """--format: reports.parse_formats (known names, in order, no duplicates, not empty)."""
+    from reports import parse_formats as parse
 
-    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
-    for f in formats:
-        if f not in FORMATS:
-            from scanner.errors import UsageError
-
-            raise UsageError(f"unknown format {f!r} (expected some of {', '.join(FORMATS)})")
-    return formats
+    return tuple(parse(text))
 
 
 def parse_list(text: str | None) -> tuple[str, ...]:

@@ -78,6 +78,9 @@ def _snapshot(args: argparse.Namespace) -> Any:
         return read_snapshot(Path(args.snapshot))
     if args.in_dir:
         base = Path(args.in_dir)
+        if not base.is_dir():
+            raise UsageError(f"--in {base}: " + ("no such folder" if not base.exists()
+                                                 else "not a folder (pass a scan's --out)"))
         for name in SNAPSHOT_NAMES:
             if (base / name).is_file():
                 return read_snapshot(base / name)

@@ -35,8 +35,10 @@ class Rendered:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--in", dest="in_dir", required=True, metavar="DIR",
                         help="scan output directory holding findings.json (and snapshot.json.gz)")
+    from reports import FORMATS
+
     parser.add_argument("--format", default="html", metavar="LIST",
-                        help="comma-separated: table,json,html,asff,ocsf,junit,csv (default html)")
+                        help=f"comma-separated: {','.join(FORMATS)} (default html)")
     parser.add_argument("--out", metavar="DIR", help="where to write (default: the --in directory)")
     parser.add_argument("--drift", metavar="FILE",
                         help="drift JSON (secretgraph diff --format json) to include in the HTML")
@@ -62,7 +64,8 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
     from reports.json_out import read_findings_json
 
     if not in_dir.is_dir():
-        raise InputError("not a directory", path=str(in_dir))
+        raise InputError("no such folder" if not in_dir.exists() else "not a directory",
+                         path=str(in_dir))
     document = read_findings_json(in_dir / "findings.json")
     graph, access = None, None
     if use_snapshot:

@@ -37,3 +37,12 @@ def test_who_can_read_fits_an_80_column_terminal(tmp_path: Path) -> None:
     assert [line for line in lines[at:] if len(line) > 80] == []
     # a file or a pipe keeps the table (scripts parse it)
     assert main(["access", "--in", str(tmp_path), "--secret", "app/db"]) == 0
+
+
+def test_a_folder_that_is_not_there_is_named_as_missing(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["access", "--in", str(tmp_path / "nope")],
+                 ["report", "--in", str(tmp_path / "nope")]):
+        assert main(argv) == 2
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.endswith("no such folder"), line

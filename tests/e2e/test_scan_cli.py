@@ -144,7 +144,8 @@ def test_history_records_scans_and_the_second_scan_shows_drift(
     (["--org", "--accounts", "123456789012", "--regions", REGION], "not both"),
     (["--profile", "no-such-profile", "--regions", REGION], "no-such-profile"),
     (["--fail-on", "SEVERE", "--regions", REGION], "--fail-on"),
-    (["--format", "pdf", "--regions", REGION], "unknown format"),
+    (["--format", "pdf", "--regions", REGION], "unknown report format 'pdf'"),
+    (["--format", "", "--regions", REGION], "no report format given"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(args: list[str], needle: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:

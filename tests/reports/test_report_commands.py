@@ -113,7 +113,10 @@ def test_report_table_prints_to_the_terminal(tmp_path: Path, capsys: Any) -> Non
 
 def test_report_with_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: Any) -> None:
     assert main(["report", "--in", str(tmp_path / "nope")]) == 2
-    assert capsys.readouterr().err.strip().endswith("nope: not a directory")
+    assert capsys.readouterr().err.strip().endswith("nope: no such folder")
+    (tmp_path / "afile").write_text("x")
+    assert main(["report", "--in", str(tmp_path / "afile")]) == 2
+    assert capsys.readouterr().err.strip().endswith("afile: not a directory")
     scan = _scan_dir(tmp_path, snapshot=False)
     doc = sample_document()
     doc["findings"][0]["status"] = "BROKEN"
