@@ -54,6 +54,12 @@ def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str,
                 "warn_ratio": ratio}
     fact = ("text", f"{len(active)} active peerings, quota {quota:g} ({source}), warning at "
                     f"{threshold:g}")
+    if len(active) > quota:
+        # AWS refuses peerings beyond the applied quota: more than it means the quota known
+        # here is not the one applied (raised since, or a config override below it)
+        fact = ("text", f"{len(active)} active peerings, over the quota {quota:g} ({source}): "
+                        "the quota applied must be higher than the one known here")
+        evidence["over_quota"] = True
     if len(active) >= threshold:
         evidence["peerings"] = active[:50]
         return Result(outcome=TRUE, facts=(fact,), evidence=evidence)
