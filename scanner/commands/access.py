@@ -385,7 +385,20 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  replicas: int = 0, single: bool = False, width: int | None = None) -> str:
     """The access of each secret as text; in a terminal narrower than the principals' table
     (``width``), one principal per line with its gates under it."""
+    import textwrap
+
     lines: list[str] = []
+
+    def emit(text: str, indent: str = "  ", more: str = "      ") -> None:
+        """One line, or in a terminal (``width``) wrapped to it between words (an ARN is
+        never cut), continuation lines indented by ``more``."""
+        if width is None or len(indent) + len(text) <= width:
+            lines.append(indent + text)
+            return
+        lines.extend(textwrap.wrap(text, width=max(40, width), initial_indent=indent,
+                                   subsequent_indent=more, break_long_words=False,
+                                   break_on_hyphens=False))
+
     principal = ", ".join(sorted(principals)) if principals is not None else None
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
         paths = _paths(sa, principals)
@@ -394,18 +407,18 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
             f"{alias} ({sa.key_arn})" if alias else (sa.key_arn or "?"))
         b = sa.breadth
         lines.append(f"{sa.secret_arn}")
-        lines.append(f"  key: {key}")
-        lines.append(f"  readers: {b.principals} principal(s) in {b.accounts} account(s); "
-                     f"conditional: {b.conditional_principals}"
-                     + ("; organization-wide grant" if b.organization_wide else "")
-                     + ("; PUBLIC grant" if b.public else ""))
+        emit(f"key: {key}")
+        emit(f"readers: {b.principals} principal(s) in {b.accounts} account(s); "
+             f"conditional: {b.conditional_principals}"
+             + ("; organization-wide grant" if b.organization_wide else "")
+             + ("; PUBLIC grant" if b.public else ""))
         for r in sa.reach:
-            lines.append(f"  reach: {_reach_line(r)}")
+            emit(f"reach: {_reach_line(r)}")
         for g in sa.unintended:
             cond = f" (unless: {', '.join(g.conditions)})" if g.conditions else ""
-            lines.append(f"  unintended: {g.principal} [{g.unintended}] in {g.statement}{cond}")
+            emit(f"unintended: {g.principal} [{g.unintended}] in {g.statement}{cond}")
         for problem in sa.problems:
-            lines.append(f"  policy problem: {problem}")
+            emit(f"policy problem: {problem}")
         if not paths:
             lines.append("  (no principal to show)" if principal is None else
                          f"  {principal}: no access path recorded (not a reader, not intended)")
@@ -419,8 +432,6 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         if width is None or max(len(line) for line in table.splitlines()) + 2 <= width:
             lines.extend("  " + line for line in table.splitlines())
         else:
-            import textwrap
-
             for principal_arn, decision, resource, key_gate, identity, scp, note in rows:
                 lines.append(f"  {principal_arn}: {decision}")
                 lines.extend(textwrap.wrap(
@@ -434,9 +445,9 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                 for name, gate in p.gates.items():
                     lines.append(f"    {name}: {gate.status}")
                     for r in gate.reasons:
-                        lines.append(f"      - {r}")
+                        emit(f"- {r}", "      ", "        ")
                     for c in gate.conditions:
-                        lines.append(f"      ? unresolved: {c}")
+                        emit(f"? unresolved: {c}", "      ", "        ")
         lines.append("")
     if not secrets:
         lines.append("no access path for this principal" if principal else

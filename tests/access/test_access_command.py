@@ -104,7 +104,7 @@ def test_why_prints_the_deciding_statements(snapshot_file: Path,
 @pytest.mark.parametrize("argv, message", [
     (["access"], "give --in DIR"),
     (["access", "--snapshot", "/nonexistent/snap.json.gz"], "/nonexistent/snap.json.gz"),
-    (["access", "--in", "/nonexistent"], "no snapshot.json.gz"),
+    (["access", "--in", "/nonexistent"], "--in /nonexistent: no such folder"),
     (["access", "--snapshot", "{snap}", "--secret", "nope"], "no such secret"),
     (["access", "--snapshot", "{snap}", "--secret", "app/dbb"], "closest: app/db"),
     (["access", "--snapshot", "{snap}", "--scan", "x"], "--scan ID needs --history"),

@@ -46,3 +46,20 @@ def test_a_folder_that_is_not_there_is_named_as_missing(tmp_path: Path,
         assert main(argv) == 2
         [line] = capsys.readouterr().err.splitlines()
         assert line.endswith("no such folder"), line
+
+
+def test_reach_and_why_lines_are_wrapped_to_80_columns(tmp_path: Path) -> None:
+    """The key, readers, reach and --why reason lines ran to 160 characters at 80 columns;
+    only an ARN, which is never cut, may still be wider."""
+    policy = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                   "Resource": "*", "Condition": {"StringEquals": {
+                       "aws:PrincipalOrgID": "o-exampleorgid"}}})
+    write_snapshot(tmp_path / "snapshot.json.gz",
+                   estate(secret_policy=policy, principals=(role(APP_ROLE, allow_read_identity()),)))
+    run = run_in_tty(["access", "--in", str(tmp_path), "--secret", "app/db", "--why"], cols=80,
+                     timeout=120)
+    assert run.exit_code == 0, run.text
+    lines = run.text.splitlines()
+    assert any(line.startswith("  reach: ") for line in lines)
+    wide = [line for line in lines if len(line) > 80]
+    assert all(len(line.split()) == 1 for line in wide), wide
