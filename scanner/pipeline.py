@@ -371,7 +371,8 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 if analysis.drift is not None:
                     from scanner.history.drift import render_drift_text
 
-                    print(render_drift_text(analysis.drift), file=stream)
+                    print(render_drift_text(analysis.drift, width=_terminal_columns(stream)),
+                          file=stream)
             print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
                                history=options.history if recorded else None,
                                width=_terminal_columns(stream)), file=stream)

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from scanner.commands._outputs import output_file
+from scanner.commands._outputs import output_file, terminal_width
 from scanner.commands.history import add_history_argument
 from scanner.errors import InputError
 from scanner.history import open_store
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
                          path=args.history)
     drift = diff_scans(store.load(old_id), store.load(new_id))
     text = (json.dumps(drift.to_json(), indent=2, default=str) + "\n"
-            if args.format == "json" else render_drift_text(drift))
+            if args.format == "json" else
+            render_drift_text(drift, width=None if target is not None else terminal_width()))
     if target is not None:
         target.write_text(text, encoding="utf-8")
     else:

@@ -285,8 +285,9 @@ def _counts(r: ReaderChange) -> str:
             f"account(s){extra}")
 
 
-def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
-    """A plain-text report for the terminal, most important first (a Drift or its JSON)."""
+def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None) -> str:
+    """A plain-text report for the terminal, most important first (a Drift or its JSON);
+    ``width`` (a terminal's): longer lines wrapped between words, continuations indented."""
     if not isinstance(drift, Drift):
         drift = drift_from_json(drift)
     lines = [f"Drift {drift.old.scan_id} ({drift.old.started_at}) -> "
@@ -352,4 +353,17 @@ def render_drift_text(drift: Drift | Mapping[str, Any]) -> str:
                      "unchanged)")
         for na in drift.not_assessed:
             lines.append(f"  [{na.scan} scan] {na.scope} {na.subject}: {na.reason}")
-    return "\n".join(clean_line(line) for line in lines) + "\n"
+    return "\n".join(_fit(clean_line(line), width) for line in lines) + "\n"
+
+
+def _fit(line: str, width: int | None) -> str:
+    """``line`` wrapped to ``width`` between words (an ARN is never cut), continuation lines
+    indented four spaces deeper than the line."""
+    if width is None or len(line) <= width:
+        return line
+    import textwrap
+
+    indent = line[:len(line) - len(line.lstrip())]
+    return "\n".join(textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
+                                   subsequent_indent=indent + "    ", break_long_words=False,
+                                   break_on_hyphens=False))

@@ -239,3 +239,17 @@ def test_not_assessed_items_are_grouped_by_reason() -> None:
     assert all(s.startswith("secret-rotation-disabled arn:") for s in grouped.subjects)
     assert drift.summary["not_assessed"] == sum(n.count for n in drift.not_assessed)
     assert drift.findings_resolved == ()
+
+
+def test_in_a_terminal_long_drift_lines_are_wrapped_and_keep_every_word() -> None:
+    """`diff` at 80 columns printed lines of up to 194 characters; only an ARN (never cut)
+    may still be wider."""
+    old = stored(snapshot("a", T1, [secret("db")]),
+                 acc=access({DB: [(APP, "allow"), (OTHER, "allow")]}))
+    new = stored(snapshot("b", T2, [secret("db")]),
+                 acc=access({DB: [(APP, "allow"), (OTHER, "deny"), (EXTERNAL, "allow")]}))
+    drift = diff_scans(old, new)
+    wide, narrow = render_drift_text(drift), render_drift_text(drift, width=60)
+    assert any(len(line) > 60 for line in wide.splitlines())
+    assert all(len(line) <= 60 or len(line.split()) == 1 for line in narrow.splitlines())
+    assert narrow.split() == wide.split()
