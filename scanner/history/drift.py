@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from scanner.history.policy_diff import StatementChange
+from scanner.textfit import fit_line
 
 DRIFT_SCHEMA_VERSION = 1
 
@@ -353,17 +354,4 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
                      "unchanged)")
         for na in drift.not_assessed:
             lines.append(f"  [{na.scan} scan] {na.scope} {na.subject}: {na.reason}")
-    return "\n".join(_fit(clean_line(line), width) for line in lines) + "\n"
-
-
-def _fit(line: str, width: int | None) -> str:
-    """``line`` wrapped to ``width`` between words (an ARN is never cut), continuation lines
-    indented four spaces deeper than the line."""
-    if width is None or len(line) <= width:
-        return line
-    import textwrap
-
-    indent = line[:len(line) - len(line.lstrip())]
-    return "\n".join(textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
-                                   subsequent_indent=indent + "    ", break_long_words=False,
-                                   break_on_hyphens=False))
+    return "\n".join(fit_line(clean_line(line), width) for line in lines) + "\n"

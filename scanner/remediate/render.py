@@ -14,6 +14,7 @@ from tabulate import tabulate
 from scanner.changes import PlannedChange, PolicyDiff
 from scanner.policy.arn import arn_resource
 from scanner.remediate.planfile import Plan
+from scanner.textfit import fit_line
 
 
 def _resource(arn: str) -> str:
@@ -23,8 +24,9 @@ def _resource(arn: str) -> str:
 def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = None) -> str:
     """The plan as terminal text. ``width`` (the terminal's columns): a table that would be
     wider is shown as a list instead, its long text wrapped to the width."""
-    lines = [f"Plan {plan.plan_id} (created {plan.created_at}, scan {plan.estate.scan_id}, "
-             f"organization {plan.estate.org_id or '-'}): {len(plan.changes)} change(s)"]
+    lines = [fit_line(f"Plan {plan.plan_id} (created {plan.created_at}, scan "
+                      f"{plan.estate.scan_id}, organization {plan.estate.org_id or '-'}): "
+                      f"{len(plan.changes)} change(s)", width)]
     if plan.changes:
         rows = [[i + 1, c.remediation_id, c.account_id, c.region, _resource(c.resource_arn),
                  c.summary, "yes" if c.reversible else "no"]
@@ -39,7 +41,7 @@ def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = No
                 lines.extend(_wrapped(f"{resource}: {summary}", width))
         for i, change in enumerate(plan.changes):
             lines.append("")
-            lines.extend(render_change(i + 1, change))
+            lines.extend(render_change(i + 1, change, width=width))
     if show_skipped and plan.skipped:
         lines.append("")
         lines.append(f"Not planned ({len(plan.skipped)}):")
@@ -66,7 +68,9 @@ def _wrapped(text: str, width: int | None, indent: str = "      ") -> list[str]:
                          break_on_hyphens=False) or [indent.rstrip()]
 
 
-def render_change(number: int, change: PlannedChange) -> list[str]:
+def render_change(number: int, change: PlannedChange, *, width: int | None = None) -> list[str]:
+    """One change as lines; ``width`` (a terminal's): each line but the policy diff wrapped
+    to it between words."""
     out = [f"[{number}] {change.change_id} {change.remediation_id} on {change.resource_arn}",
            f"    findings: {', '.join(change.finding_ids)}"]
     for call in change.calls:
@@ -76,11 +80,12 @@ def render_change(number: int, change: PlannedChange) -> list[str]:
         shown = json.dumps(params, sort_keys=True)
         out.append(f"    call {call.service}:{call.operation} in {call.region} {shown}"
                    + (f" + {', '.join(hidden)} (the policy after, below)" if hidden else ""))
+    out = [fit_line(line, width) for line in out]
     if change.policy_diff is not None:
         out.extend(render_policy_diff(change.policy_diff))
     for note in change.notes:
-        out.append(f"    note: {note}")
-    out.extend(f"    {line}" for line in effect_lines(change.effect))
+        out.append(fit_line(f"    note: {note}", width))
+    out.extend(fit_line(f"    {line}", width) for line in effect_lines(change.effect))
     return out
 
 

@@ -35,6 +35,12 @@ def test_the_plan_summary_and_what_is_not_planned_fit_80_columns(tmp_path: Path)
     too_wide = [line for line in summary + not_planned if len(line) > 80]
     assert too_wide == [], "\n".join(too_wide)
     assert "nothing was changed" in run.text
+    # the header and each change's detail (calls, notes, effect) are wrapped too: what is
+    # still wider is one word (an ARN, never cut) or the policy diff's JSON
+    details = lines[:lines.index(next(line for line in lines if line.startswith("Not planned")))]
+    wide = [line for line in details if len(line) > 80 and len(line.split()) > 1
+            and not line.lstrip().startswith(("+", "-", "{", "}", '"'))]
+    assert wide == [], "\n".join(wide)
 
 
 
