@@ -27,6 +27,7 @@ import resource
 import subprocess
 import sys
 import time
+from typing import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +113,9 @@ def stages(snapshot_path: Path, out_dir: Path, formats: str, emit_pass: bool,
     class PhaseMemory:  # analyze() tells its progress each phase: note the memory then
         def phase(self, name: str) -> None:
             print(f"  before {name}: {_rss()}", flush=True)
+
+        def counts(self, unit: str) -> Callable[[int, int], None]:
+            return lambda done, total: None  # the work counted within a phase: not shown
 
     analysis = analyze(snapshot, inputs, timings=timings, progress=PhaseMemory())
     for name, seconds in timings.items():

@@ -189,7 +189,8 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     """Pure: graph, access, rules, suppressions, baseline, findings document, exit code.
     ``timings`` (when given) receives the CPU seconds of each step (bench/offline_scan.py;
     the access analysis' includes its shard processes'); ``progress``
-    (scanner.progress.Progress) is told each phase; ``processes``: the access analysis' secret
+    (scanner.progress.Progress: ``phase`` and ``counts``) is told each phase and, within
+    access and rules, the work done; ``processes``: the access analysis' secret
     shards (the result is the same for any number)."""
     from scanner.engine.runner import evaluate_rules
 
