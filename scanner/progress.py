@@ -1,9 +1,10 @@
 """What a scan is doing, while it does it: a progress display and a hanging-call watchdog.
 
 * On a terminal (stderr is a TTY, no ``--quiet``) a rich progress line shows the phase
-  (collect, access, rules, reports), accounts x Regions done out of the total, API calls,
-  throttles and retries so far, elapsed time and ETA. It is silent otherwise (cron, CI, Lambda),
-  where the log lines and the one-line summary tell the story.
+  (collect, graph, access, rules, reports), the work done out of the total where the phase
+  counts it (collect's accounts x Regions, access's secrets, the rules) with an ETA, API calls,
+  throttles and retries when the scan makes calls, and the elapsed time. It is silent
+  otherwise (cron, CI, Lambda), where the log lines and the one-line summary tell the story.
 * The watchdog (always on) logs a warning naming the call, account and Region of an API call
   that has not answered after ``hang_after`` seconds, and again each time that much more has
   passed, so a hanging endpoint is not minutes of silence. botocore's own connect and read
