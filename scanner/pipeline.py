@@ -417,6 +417,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
                 options, staging, progress.counter, progress=progress,
                 required_replica_regions=inputs.config.required_replica_regions,
                 carry=carry)
+        progress.phase("read")  # the snapshot (seconds at 100,000 secrets)
         try:
             snapshot = read_snapshot(snapshot_path)
         except InputError as exc:

@@ -1,7 +1,7 @@
 """What a scan is doing, while it does it: a progress display and a hanging-call watchdog.
 
 * On a terminal (stderr is a TTY, no ``--quiet``) a rich progress line shows the phase
-  (collect, graph, access, rules, reports), the work done out of the total where the phase
+  (collect, read, graph, access, rules, reports), the work done out of the total where the phase
   counts it (collect's accounts x Regions, access's secrets, the rules) with an ETA, API calls,
   throttles and retries when the scan makes calls, and the elapsed time. It is silent
   otherwise (cron, CI, Lambda), where the log lines and the one-line summary tell the story.
@@ -25,7 +25,7 @@ from scanner.aws.calls import CallCounter
 log = logging.getLogger("secretgraph.progress")
 
 #: the phases of a scan, in order
-PHASES = ("collect", "graph", "access", "rules", "reports")
+PHASES = ("collect", "read", "graph", "access", "rules", "reports")
 
 
 class Progress:
