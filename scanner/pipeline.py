@@ -287,6 +287,18 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
 def run_scan(options: ScanOptions, *, out: TextIO | None = None,
              progress: Any = None, securityhub: SecurityHubTarget | None = None,
              snapshot_source: Callable[[Path], Path] | None = None) -> Analysis:
+    """``_run_scan`` with the long-lived objects of each step frozen out of the cyclic
+    collector's sight until the scan is over (scanner.gcpause.freezing)."""
+    from scanner.gcpause import freezing
+
+    with freezing():
+        return _run_scan(options, out=out, progress=progress, securityhub=securityhub,
+                         snapshot_source=snapshot_source)
+
+
+def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
+              progress: Any = None, securityhub: SecurityHubTarget | None = None,
+              snapshot_source: Callable[[Path], Path] | None = None) -> Analysis:
     """The one orchestrator (the CLI scan, the demo, the nightly Lambda and the
     organization-scale analysis task all call it): collect (or load ``snapshot_in``, or take
     ``snapshot_source(staging)``: e.g. the merged parts of a sharded collection), analyse,

@@ -9,7 +9,6 @@ See docs/access.md "Scale".
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from dataclasses import asdict
 from typing import Any, Callable, Iterator, Sequence
@@ -29,6 +28,7 @@ from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
 from scanner.access.shards import evaluate_sharded, shard_count
 from scanner.access.verdicts import KeyAccess
+from scanner.gcpause import gc_paused
 from scanner.model import Snapshot
 from scanner.policy.parse import Policy, parse_policy
 
@@ -56,13 +56,8 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     The cyclic garbage collector is paused meanwhile: the analysis allocates many small,
     acyclic, long-lived objects, and repeated full collections would dominate its run time.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _analyze(graph, snapshot, settings, processes, only, progress)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
