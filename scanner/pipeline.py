@@ -46,6 +46,7 @@ from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 from scanner.policy.trust_zone import trust_zone
+from scanner.textfit import stream_columns
 
 
 #: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
@@ -384,11 +385,11 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 if analysis.drift is not None:
                     from scanner.history.drift import render_drift_text
 
-                    print(render_drift_text(analysis.drift, width=_terminal_columns(stream)),
+                    print(render_drift_text(analysis.drift, width=stream_columns(stream)),
                           file=stream)
             print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
                                history=options.history if recorded else None,
-                               width=_terminal_columns(stream)), file=stream)
+                               width=stream_columns(stream)), file=stream)
     except KeyboardInterrupt:
         # the reports are in place: say so, and what did not finish
         raise Interrupted(
@@ -485,18 +486,6 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
 #: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)
 NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
                            "ConnectionClosedError", "ProxyConnectionError"})
-
-
-def _terminal_columns(stream: TextIO) -> int | None:
-    """The terminal's width when ``stream`` is one ($COLUMNS first), else None."""
-    import shutil
-
-    try:
-        if not stream.isatty():
-            return None
-    except (AttributeError, ValueError):
-        return None
-    return shutil.get_terminal_size((100, 24)).columns
 
 
 def fit_parts(parts: Sequence[str], width: int | None) -> str:

@@ -37,12 +37,7 @@ def output_file(path: str | Path, flag: str) -> Path:
 
 def terminal_width() -> int | None:
     """The terminal's columns ($COLUMNS first) when stdout is one; None (tables as wide as
-    they are) when it is a file or a pipe."""
-    import shutil
+    they are) when it is a file or a pipe (scanner.textfit.stream_columns)."""
+    from scanner.textfit import stream_columns
 
-    try:
-        if not sys.stdout.isatty():
-            return None
-    except (AttributeError, ValueError):
-        return None
-    return shutil.get_terminal_size((100, 24)).columns
+    return stream_columns(sys.stdout)
