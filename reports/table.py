@@ -211,7 +211,7 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
         more = ""
         if max_rows is not None and len(keyed) > max_rows:
             more = (f"\n... {len(keyed) - max_rows} more {severity} row(s): see findings.json "
-                    "or report.html")
+                    "(or report.html, written with --format html)")
             # the rows shown, without sorting the rest (the same rows as sorted()[:max_rows])
             ordered = [f for _, f in heapq.nsmallest(max_rows, keyed, key=_first)]
         else:

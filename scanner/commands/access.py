@@ -143,9 +143,13 @@ def find_secret(report: Any, query: str, region: str | None = None,
     closest matches, or the candidates when several copies match."""
     everything = list(report.secrets.values()) + list(report.replicas.values())
     asked, given_region = query, region
-    if "#" in query and not region:
+    if "#" in query:
         # the name as the reports show a replica: "<ARN or name with suffix>#<region>"
-        query, _, region = query.rpartition("#")
+        query, _, named_region = query.rpartition("#")
+        if region and region != named_region:
+            raise UsageError(f"{flag} {asked!r} names Region {named_region}, --region says "
+                             f"{region}: give one")
+        region = named_region
     if region:
         everything = [s for s in everything if s.region == region]
     for sa in everything:
@@ -176,15 +180,22 @@ def find_secret(report: Any, query: str, region: str | None = None,
     if named:
         arns = sorted(s.secret_arn for s in named)
         more = f", and {len(arns) - 6} more" if len(arns) > 6 else ""
-        # --region helps only when the copies are in several Regions
-        how = "the ARN or --region" if len({s.region for s in named}) > 1 and not region \
-            else "the ARN (or the name with its suffix, as the reports show it)"
-        raise UsageError(f"{flag} {asked!r} matches {len(named)} secrets; give {how}: "
+        # --region helps only when the copies are in several Regions; the name with its suffix
+        # only when the copies' suffixes differ
+        accounts = len({arn_account(s.secret_arn) for s in named})
+        if len({s.region for s in named}) > 1 and not region:
+            how = "the ARN or --region"
+        elif len({_shown_name(s.secret_arn) for s in named}) > 1:
+            how = "the ARN (or the name with its suffix, as the reports show it)"
+        else:
+            how = "the ARN"
+        where = f" in {accounts} accounts" if accounts > 1 else ""
+        raise UsageError(f"{flag} {asked!r} matches {len(named)} secrets{where}; give {how}: "
                          f"{', '.join(arns[:6])}{more}")
     names = [s.name for s in everything if s.name] + [s.secret_arn for s in everything]
     where = f" in {region}" if region else ""
     if region and not given_region and not everything:
-        where = f" in {region} (a Region the scan does not hold)"
+        raise UsageError(f"{flag} {asked!r}: the scan holds no secret in {region}")
     raise UsageError(f"{flag} {asked!r}: no such secret{where} in the scan"
                      + _closest(query, names))
 
@@ -290,6 +301,8 @@ def run(args: argparse.Namespace) -> int:
     # one secret asked about: find it first (a typo is answered in seconds, not after the
     # whole estate's analysis), then evaluate that secret alone unless --principal needs
     # every path to know the principals
+    if prove and args.secret:
+        raise UsageError("--prove names the secret to prove; give it without --secret")
     asked = prove or args.secret
     only = None
     if args.region:

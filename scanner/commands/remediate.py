@@ -170,6 +170,12 @@ def run(args: argparse.Namespace) -> int:
         plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
                           accept_access_changes=_split(args.accept_access_change))
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
+        if (selection.rules or selection.findings or selection.accounts) and \
+                not plan.changes and not plan.skipped:
+            # a selection that picks no failing finding is not a new plan: the saved one stays
+            print(f"no FAIL finding of the scan matches the selection; nothing to plan "
+                  f"({plan_path} is unchanged)")
+            return 0
         write_plan(plan_path, plan)
         write_renderings(plan_path, plan)
     print(render_plan(plan, width=terminal_width()))

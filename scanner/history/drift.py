@@ -301,8 +301,8 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         return "\n".join(clean_line(line) for line in lines) + "\n"
 
     lines.append("")
-    lines.append(f"Access changes ({drift.summary['new_readers']} new readers, "
-                 f"{drift.summary['lost_readers']} lost readers)")
+    lines.append(f"Access changes ({drift.summary['new_readers']} new reader(s), "
+                 f"{drift.summary['lost_readers']} lost reader(s))")
     for ac in drift.access:
         lines.append(f"  {ac.secret_arn}")
         for r in ac.gained:

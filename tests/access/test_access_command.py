@@ -216,10 +216,10 @@ def test_a_name_in_many_accounts_shows_six_arns_and_the_count() -> None:
                              replicas={})
     with pytest.raises(UsageError) as caught:
         find_secret(report, "app/db")
-    # all in one Region: --region cannot tell them apart, so it is not suggested
+    # all in one Region and with one suffix: only the ARN tells them apart
     assert str(caught.value) == (
-        "--secret 'app/db' matches 1000 secrets; give the ARN (or the name with its suffix, "
-        "as the reports show it): " + ", ".join(arns[:6]) + ", and 994 more")
+        "--secret 'app/db' matches 1000 secrets in 1000 accounts; give the ARN: "
+        + ", ".join(arns[:6]) + ", and 994 more")
 
 
 def test_the_name_the_reports_show_finds_the_secret_and_its_replica(
@@ -234,6 +234,20 @@ def test_the_name_the_reports_show_finds_the_secret_and_its_replica(
                      query]) == 0
         [secret] = json.loads(capsys.readouterr().out)["secrets"]
         assert secret["secret_arn"] == arn, query
+
+
+def test_a_replicas_region_and_region_must_agree_and_prove_takes_no_secret(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_snapshot(tmp_path / "snapshot.json.gz", replica_estate())
+    shown = SECRET_ARN.rsplit(":", 1)[1]
+    assert main(["access", "--snapshot", str(path), "--secret", f"{shown}#eu-west-1",
+                 "--region", REGION]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith(f"names Region eu-west-1, --region says {REGION}: give one")
+    assert main(["access", "--snapshot", str(path), "--secret", "app/db", "--prove",
+                 "app/db"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith("--prove names the secret to prove; give it without --secret")
 
 
 def test_a_region_without_secrets_is_refused_naming_the_scans_regions(
