@@ -46,7 +46,7 @@ from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 from scanner.policy.trust_zone import trust_zone
-from scanner.textfit import stream_columns
+from scanner.textfit import fit_parts, stream_columns
 
 
 #: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
@@ -486,28 +486,6 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
 #: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)
 NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
                            "ConnectionClosedError", "ProxyConnectionError"})
-
-
-def fit_parts(parts: Sequence[str], width: int | None) -> str:
-    """``parts`` joined by "; " on one line, or, with a ``width`` (a terminal), broken between
-    parts into lines of at most ``width`` characters where the parts allow it, continuation
-    lines indented by two spaces. Logs and pipes (no width) keep the one line to grep."""
-    if width is None:
-        return "; ".join(parts)
-    lines: list[str] = []
-    current = ""
-    for i, part in enumerate(parts):
-        piece = part + (";" if i < len(parts) - 1 else "")
-        if not current:
-            current = ("  " if lines else "") + piece
-        elif len(current) + 1 + len(piece) <= width:
-            current += " " + piece
-        else:
-            lines.append(current)
-            current = "  " + piece
-    if current:
-        lines.append(current)
-    return "\n".join(lines)
 
 
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,

@@ -1,12 +1,13 @@
 """Fitting text lines to a terminal's width: one definition of "the terminal's width" for the
-commands and the scan's summary, and of wrapping a long line (diff, remediate)."""
+commands and the scan's summary, of wrapping a long line (access, diff, remediate) and of
+breaking the scan's summary between its parts."""
 
 from __future__ import annotations
 
 import shutil
 import sys
 import textwrap
-from typing import TextIO
+from typing import Sequence, TextIO
 
 
 def stream_columns(stream: TextIO | None = None) -> int | None:
@@ -30,3 +31,25 @@ def fit_line(line: str, width: int | None, *, more: str = "    ") -> str:
     return "\n".join(textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
                                    subsequent_indent=indent + more, break_long_words=False,
                                    break_on_hyphens=False)) or line
+
+
+def fit_parts(parts: Sequence[str], width: int | None) -> str:
+    """``parts`` joined by "; " on one line, or, with a ``width`` (a terminal), broken between
+    parts into lines of at most ``width`` characters where the parts allow it, continuation
+    lines indented by two spaces. Logs and pipes (no width) keep the one line to grep."""
+    if width is None:
+        return "; ".join(parts)
+    lines: list[str] = []
+    current = ""
+    for i, part in enumerate(parts):
+        piece = part + (";" if i < len(parts) - 1 else "")
+        if not current:
+            current = ("  " if lines else "") + piece
+        elif len(current) + 1 + len(piece) <= width:
+            current += " " + piece
+        else:
+            lines.append(current)
+            current = "  " + piece
+    if current:
+        lines.append(current)
+    return "\n".join(lines)

@@ -22,7 +22,9 @@ from tabulate import tabulate
 from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
 from scanner.graph.schema import PUBLIC_PRINCIPAL
+from reports._common import short_resource
 from scanner.policy.arn import arn_account
+from scanner.textfit import fit_line
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
 
@@ -159,8 +161,8 @@ def find_secret(report: Any, query: str, region: str | None = None,
     if not named:
         # the name as the reports show it: the ARN's resource with its random suffix
         # (a replica's node id, ``<primary ARN>#<region>``: the same name in that Region)
-        wanted = _shown_name(query) if query.startswith("arn:") else query
-        named = [s for s in everything if _shown_name(s.secret_arn) == wanted and (
+        wanted = short_resource(query) if query.startswith("arn:") else query
+        named = [s for s in everything if short_resource(s.secret_arn) == wanted and (
             not query.startswith("arn:") or arn_account(s.secret_arn) == arn_account(query))]
         if len(named) == 1:
             return named[0]
@@ -185,7 +187,7 @@ def find_secret(report: Any, query: str, region: str | None = None,
         accounts = len({arn_account(s.secret_arn) for s in named})
         if len({s.region for s in named}) > 1 and not region:
             how = "the ARN or --region"
-        elif len({_shown_name(s.secret_arn) for s in named}) > 1:
+        elif len({short_resource(s.secret_arn) for s in named}) > 1:
             how = "the ARN (or the name with its suffix, as the reports show it)"
         else:
             how = "the ARN"
@@ -198,13 +200,6 @@ def find_secret(report: Any, query: str, region: str | None = None,
         raise UsageError(f"{flag} {asked!r}: the scan holds no secret in {region}")
     raise UsageError(f"{flag} {asked!r}: no such secret{where} in the scan"
                      + _closest(query, names))
-
-
-def _shown_name(arn: str) -> str:
-    """A secret as the reports name it (``app/db-AbCdEf``)."""
-    from reports._common import short_resource
-
-    return short_resource(arn)
 
 
 @dataclass(frozen=True)
@@ -305,13 +300,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--prove names the secret to prove; give it without --secret")
     asked = prove or args.secret
     only = None
+    copies = _copies(graph) if args.region or asked else None
     if args.region:
-        held = {c.region for c in _copies(graph).everything()}
+        assert copies is not None
+        held = {c.region for c in copies.everything()}
         if args.region not in held:
             raise UsageError(f"--region {args.region!r}: the scan holds no secret there "
                              f"(its Regions with secrets: {', '.join(sorted(held)) or 'none'})")
     if asked:
-        arn = find_secret(_copies(graph), asked, args.region,
+        assert copies is not None
+        arn = find_secret(copies, asked, args.region,
                           flag="--prove" if prove else "--secret").secret_arn
         only = None if args.principal else frozenset({arn})
     report = analyze_access(graph, snapshot, settings, only=only)
@@ -402,15 +400,10 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
 
     lines: list[str] = []
 
-    def emit(text: str, indent: str = "  ", more: str = "      ") -> None:
-        """One line, or in a terminal (``width``) wrapped to it between words (an ARN is
-        never cut), continuation lines indented by ``more``."""
-        if width is None or len(indent) + len(text) <= width:
-            lines.append(indent + text)
-            return
-        lines.extend(textwrap.wrap(text, width=max(40, width), initial_indent=indent,
-                                   subsequent_indent=more, break_long_words=False,
-                                   break_on_hyphens=False))
+    def emit(text: str, indent: str = "  ", more: str = "    ") -> None:
+        """One line, or in a terminal (``width``) wrapped to it (textfit.fit_line),
+        continuation lines ``more`` deeper."""
+        lines.extend(fit_line(indent + text, width, more=more).split("\n"))
 
     principal = ", ".join(sorted(principals)) if principals is not None else None
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
@@ -458,9 +451,9 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                 for name, gate in p.gates.items():
                     lines.append(f"    {name}: {gate.status}")
                     for r in gate.reasons:
-                        emit(f"- {r}", "      ", "        ")
+                        emit(f"- {r}", "      ", "  ")
                     for c in gate.conditions:
-                        emit(f"? unresolved: {c}", "      ", "        ")
+                        emit(f"? unresolved: {c}", "      ", "  ")
         lines.append("")
     if not secrets:
         lines.append("no access path for this principal" if principal else

@@ -8,7 +8,7 @@ from pathlib import Path
 from helpers.access_estate import estate
 from helpers.tty import run_in_tty
 
-from scanner.pipeline import fit_parts
+from scanner.textfit import fit_parts
 from scanner.snapshot_io import write_snapshot
 
 

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 import reports.json_out as json_out
 from reports.json_out import _ROW, encode_row, read_findings_json, write_findings_json
 
-pytest.importorskip("orjson")
 
 
 def stdlib(value: Any) -> bytes:
