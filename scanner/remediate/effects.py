@@ -201,6 +201,23 @@ Companion = Callable[[PlannedChange, Snapshot, Sequence[Mapping[str, Any]]],
 
 
 _ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+#: a KMS key ARN anywhere in a change (the key a secret moves to, a replica's key, ...)
+_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
+#: targets that edit one secret (its resource_arn) or one key (its resource_arn)
+_ONE_SECRET = ("secret-policy:", "secret-kms:", "secret-rotation:", "secret-replicas:")
+_ONE_KEY = ("key-policy:", "key-state:", "key-rotation:")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a change's re-analysis covers: the regional resources of ``accounts`` (IAM and
+    the organization stay whole: readers and the trust zone need them); within them only the
+    secrets in ``secrets`` (primary ARNs; their replicas follow) and the keys in ``keys`` when
+    those are not None."""
+
+    accounts: frozenset[str]
+    secrets: frozenset[str] | None = None
+    keys: frozenset[str] | None = None
 
 
 def scope_of(changes: Sequence[PlannedChange], snapshot: Snapshot) -> frozenset[str]:
@@ -222,19 +239,147 @@ def scope_of(changes: Sequence[PlannedChange], snapshot: Snapshot) -> frozenset[
     return frozenset(accounts)
 
 
-def scoped(snapshot: Snapshot, accounts: frozenset[str]) -> Snapshot:
-    """The snapshot with the regional resources of other accounts left out."""
+class KeyUse:
+    """Which secrets each KMS key encrypts and which keys each secret uses (a replica counts
+    for its primary), read from the estate's graph (``ENCRYPTED_BY``: the builder's own key
+    resolution of ARNs, ids and aliases), with each multi-Region key's family.
+
+    A change to one secret's policy, key, rotation or replicas changes that secret's access
+    and findings, and the findings of the keys it uses that read their secrets (in the
+    built-in rules kms-key-policy-excess-grant: a decrypt grant is excess when no secret of
+    the key grants it); a change to a key changes its own findings, those of its multi-Region
+    family (kms-replica-key-policy-drift compares a replica with its primary) and those of its
+    secrets. ``scope`` keeps exactly those secrets and keys. Secrets do not see one another
+    otherwise: access analysis evaluates each secret on its own (scanner/access), and every
+    secret rule judges one secret."""
+
+    def __init__(self, graph: Any, ruleset: Any) -> None:
+        from scanner.graph.schema import EdgeKind, NodeKind
+
+        secret_kinds = (NodeKind.SECRET.value, NodeKind.SECRET_REPLICA.value)
+        nodes = graph.nodes
+        self.users: dict[str, set[str]] = {}  # key node -> primary secret ARNs
+        self.keys_of: dict[str, set[str]] = {}  # primary secret ARN -> key nodes
+        self.family: dict[str, set[str]] = {}  # key node -> its multi-Region family
+        self.aws_managed: set[str] = set()
+        self.account: dict[str, str] = {}  # key node -> its account
+        for src, dst, kind in graph.edges(data="kind"):
+            if kind == EdgeKind.ENCRYPTED_BY.value:
+                attrs = nodes[src]
+                if attrs.get("kind") not in secret_kinds:
+                    continue
+                primary = str(attrs.get("primary_arn") or src)
+                self.users.setdefault(dst, set()).add(primary)
+                self.keys_of.setdefault(primary, set()).add(dst)
+                if nodes[dst].get("aws_managed"):
+                    self.aws_managed.add(dst)
+                self.account[dst] = str(nodes[dst].get("account_id"))
+            elif kind == EdgeKind.REPLICA_OF.value and \
+                    nodes[src].get("kind") == NodeKind.KMS_KEY.value:
+                self.account[src] = str(nodes[src].get("account_id"))
+                self.account[dst] = str(nodes[dst].get("account_id"))
+                fam = self.family.get(dst, {dst}) | self.family.get(src, {src})
+                for k in fam:
+                    self.family[k] = fam
+        #: keys whose findings read their secrets: every rule over keys may (a custom rule
+        #: can walk ENCRYPTED_BY), AWS-managed keys only when such a rule can apply to them
+        key_rules = [r for r in ruleset.rules if "KmsKey" in r.resources]
+        self.customer_closure = bool(key_rules)
+        self.aws_closure = any(not _skips_aws_managed(r.applies_when) for r in key_rules)
+
+    def _closed(self, key: str) -> bool:
+        return self.aws_closure if key in self.aws_managed else self.customer_closure
+
+    def scope(self, changes: Sequence[PlannedChange], accounts: frozenset[str]) -> Scope:
+        """The re-analysis of ``changes`` (``accounts``: ``scope_of``): the secrets and keys
+        they can affect, with the accounts of those keys; every secret and key of the
+        accounts when a change edits something else (a route: the rotation paths of every
+        secret of its accounts)."""
+        secrets: set[str] = set()
+        keys: set[str] = set()
+        for c in changes:
+            if c.target.startswith(_ONE_SECRET):
+                secrets.add(c.resource_arn)
+            elif c.target.startswith(_ONE_KEY):
+                keys.add(c.resource_arn)
+            else:
+                return Scope(accounts=accounts)
+            keys.update(_KEY_ARN.findall(json.dumps(c.to_json(), sort_keys=True)))
+        for s in secrets:
+            keys.update(self.keys_of.get(s, ()))
+        keys = {f for k in keys for f in self.family.get(k, {k})}
+        for k in list(keys):
+            if self._closed(k):
+                secrets.update(self.users.get(k, ()))
+        for s in secrets:  # the keys of the secrets kept: their own findings read them
+            keys.update(self.keys_of.get(s, ()))
+        return Scope(accounts=accounts | {self.account[k] for k in keys if k in self.account},
+                     secrets=frozenset(secrets), keys=frozenset(keys))
+
+    def admitted(self, changes: Sequence[PlannedChange]) -> None:
+        """After ``changes`` are applied: a secret they edit may now use a key they name."""
+        for c in changes:
+            if c.target.startswith(_ONE_SECRET):
+                for k in _KEY_ARN.findall(json.dumps(c.to_json(), sort_keys=True)):
+                    self.users.setdefault(k, set()).add(c.resource_arn)
+                    self.keys_of.setdefault(c.resource_arn, set()).add(k)
+
+
+def _skips_aws_managed(applies_when: Mapping[str, Any] | None) -> bool:
+    """The rule's applies_when excludes AWS-managed keys outright."""
+    test = {"attribute": "aws_managed", "op": "is_false"}
+    if not isinstance(applies_when, Mapping):
+        return False
+    if dict(applies_when) == test:
+        return True
+    every = applies_when.get("all")
+    return isinstance(every, list) and any(isinstance(x, Mapping) and dict(x) == test
+                                           for x in every)
+
+
+def scoped(snapshot: Snapshot, scope: Scope | frozenset[str]) -> Snapshot:
+    """The snapshot with the regional resources of other accounts left out, and within the
+    scope's accounts the secrets and keys it does not keep."""
+    if not isinstance(scope, Scope):
+        scope = Scope(accounts=scope)
+    from scanner.policy.arn import with_region
+
+    def region(reg: Any) -> Any:
+        if scope.secrets is None:
+            return reg
+        keep = scope.secrets
+        # a replica listed here: its ARN is its primary's with this region (primary_arn_of)
+        replicas = {with_region(a, reg.region) for a in keep}
+        keys = scope.keys or frozenset()
+        return replace(reg, secrets=tuple(
+            s for s in reg.secrets if s.arn in keep or (s.arn in replicas and s.is_replica)),
+            kms_keys=tuple(k for k in reg.kms_keys if k.arn in keys))
+
     return replace(snapshot, accounts=tuple(
-        a if a.account_id in accounts else replace(a, regions=()) for a in snapshot.accounts))
+        replace(a, regions=tuple(region(r) for r in a.regions))
+        if a.account_id in scope.accounts else replace(a, regions=())
+        for a in snapshot.accounts))
+
+
+def within(inner: Scope, outer: Scope) -> bool:
+    """Everything ``inner`` re-analyses, ``outer`` does too."""
+    if not inner.accounts <= outer.accounts:
+        return False
+    if outer.secrets is None:
+        return True
+    return inner.secrets is not None and inner.secrets <= outer.secrets and \
+        (inner.keys or frozenset()) <= (outer.keys or frozenset())
 
 
 class Predictor:
     """Admits the changes of a plan one by one, in plan order: each is simulated on the estate
     the changes admitted before it leave, and kept (with its effect) or refused.
 
-    Each change is evaluated on its scope (``scope_of``): before and after are analysed over
-    the accounts it can affect, not the whole organization (a plan for 1,000 accounts would
-    otherwise re-analyse the organization once per change)."""
+    Each change is evaluated on its scope (``Scope``): before and after are analysed over the
+    accounts it can affect (``scope_of``) and, for a change to one secret or one key, only over
+    the secrets and keys it can affect (``KeyUse``), not the whole organization: a plan for
+    1,000 accounts, or for 10,000 secrets in one central account, would otherwise re-analyse
+    all of them once per change."""
 
     def __init__(self, snapshot: Snapshot, inputs: Any, table: Mapping[str, Remediator], *,
                  accepted: frozenset[str] = frozenset(),
@@ -246,15 +391,24 @@ class Predictor:
         self.snapshot = snapshot  # the estate with every admitted change applied
         #: the last scoped analysis of ``snapshot``: reused when the next change has the same
         #: scope (a plan is ordered by account, so neighbours usually do)
-        self._cached: tuple[frozenset[str], Snapshot, EstateView] | None = None
+        self._cached: tuple[Scope, Snapshot, EstateView] | None = None
+        self._key_use: KeyUse | None = None  # built at the first change
 
-    def _before(self, scope: frozenset[str]) -> EstateView:
+    def scope(self, changes: Sequence[PlannedChange]) -> Scope:
+        accounts = scope_of(changes, self.snapshot)
+        if self._key_use is None:
+            from scanner.graph.builder import build_graph
+
+            self._key_use = KeyUse(build_graph(self.snapshot), self.inputs.ruleset)
+        return self._key_use.scope(changes, accounts)
+
+    def _before(self, scope: Scope) -> EstateView:
         if self._cached is not None and self._cached[0] == scope \
                 and self._cached[1] is self.snapshot:
             return self._cached[2]
         return replace(view_of(scoped(self.snapshot, scope), self.inputs), snapshot=self.snapshot)
 
-    def _simulate(self, changes: Sequence[PlannedChange], scope: frozenset[str]) -> EstateView:
+    def _simulate(self, changes: Sequence[PlannedChange], scope: Scope) -> EstateView:
         snap = self.snapshot
         for c in changes:
             snap = self.table[c.remediation_id].simulate(snap, c)
@@ -265,7 +419,7 @@ class Predictor:
         or a refusal)."""
         try:
             group = [change]
-            scope = scope_of(group, self.snapshot)
+            scope = self.scope(group)
             before = self._before(scope)
             after = self._simulate(group, scope)
             effect = effect_between(before, after)
@@ -273,7 +427,7 @@ class Predictor:
             threatened = [*effect["readers_lost"], *effect["readers_at_risk"]]
             if problems and self.companion is not None and threatened:
                 extra = self.companion(change, self.snapshot, threatened)
-                if extra and scope_of(extra, self.snapshot) <= scope:
+                if extra and within(self.scope(extra), scope):
                     with_extra = self._simulate([*extra, change], scope)
                     extra_effect = effect_between(before, with_extra)
                     if not violations(change, extra_effect):
@@ -294,5 +448,7 @@ class Predictor:
             record["proof"] = proof
         self.snapshot = after.snapshot
         self._cached = (scope, after.snapshot, after)
+        if self._key_use is not None:
+            self._key_use.admitted(group)
         return [replace(c, effect=record if c is change else {"companion_of": change.change_id})
                 for c in group], None

@@ -14,7 +14,7 @@ import pytest
 from helpers.remediate_records import (ACCT, KEY_ARN, OUTSIDER_ROLE, SECRET_ARN, finding, snapshot,
                                       write_scan_dir)
 from scanner.cli import main
-from scanner.changes import RemediationConfig
+from scanner.changes import PlannedChange, RemediationConfig
 from scanner.errors import UsageError
 from scanner.model import IamPrincipal, IamSnapshot, Snapshot
 from scanner.remediate.planfile import plan_from_json
@@ -154,3 +154,49 @@ def test_cli_lists_the_refused_change_and_plans_it_when_accepted(
     assert main(["remediate", "--in", str(scan_dir), "--accept-access-change",
                  "chg-not-in-plan"]) == 2
     assert "chg-not-in-plan: no such change" in capsys.readouterr().err
+
+
+def test_a_change_is_re_analysed_over_the_secrets_and_keys_it_can_affect() -> None:
+    """A secret's change: the secret, its key and that key's other secrets (the key's findings
+    read them); a key's change: the key and its secrets; a route: its accounts whole."""
+    from scanner.changes import make_change
+    from scanner.engine import load_ruleset
+    from scanner.graph.builder import build_graph
+    from scanner.model import Secret
+    from scanner.remediate.effects import KeyUse, Scope, scoped
+
+    snap = snapshot()
+    (acct,) = snap.accounts
+    (region,) = acct.regions
+    (secret_a,) = region.secrets
+    (key,) = region.kms_keys
+    other_key = replace(key, arn=KEY_ARN[:-1] + "2", key_id=key.key_id[:-1] + "2")
+    base = SECRET_ARN.rsplit(":", 1)[0]
+
+    def secret(name: str, key_ref: str | None) -> Secret:
+        return replace(secret_a, arn=f"{base}:{name}-AbCdEf", name=name, kms_key_id=key_ref)
+
+    b, c, d = secret("app/b", KEY_ARN), secret("app/c", None), secret("app/d", other_key.arn)
+    snap = replace(snap, accounts=(replace(acct, regions=(replace(
+        region, secrets=(secret_a, b, c, d), kms_keys=(key, other_key)),)),))
+    use = KeyUse(build_graph(snap), load_ruleset())
+
+    def change(target: str, arn: str, **details: str) -> PlannedChange:
+        return make_change(remediation_id="x", finding=MOVE, account_id=ACCT, region="us-east-1",
+                           resource_arn=arn, target=f"{target}:{arn}", summary="", calls=(),
+                           pre_state={}, desired_state={}, details=details)
+
+    accounts = frozenset({ACCT})
+    on_a = use.scope([change("secret-policy", SECRET_ARN)], accounts)
+    assert on_a.secrets == {SECRET_ARN, b.arn} and on_a.keys == {KEY_ARN}
+    on_c = use.scope([change("secret-policy", c.arn)], accounts)
+    assert on_c.secrets == {c.arn}, "the AWS-managed key's secrets: no built-in rule reads them"
+    moved = use.scope([change("secret-kms", c.arn, key_arn=other_key.arn)], accounts)
+    assert moved.secrets == {c.arn, d.arn} and other_key.arn in (moved.keys or ())
+    assert use.scope([change("key-rotation", other_key.arn)], accounts).secrets == {d.arn}
+    assert use.scope([change("route", "rtb-1")], accounts) == Scope(accounts=accounts)
+
+    kept = scoped(snap, on_a)
+    (kept_region,) = kept.accounts[0].regions
+    assert [s.arn for s in kept_region.secrets] == [SECRET_ARN, b.arn]
+    assert [k.arn for k in kept_region.kms_keys] == [KEY_ARN]

@@ -183,3 +183,34 @@ def test_every_planned_fix_makes_its_rule_pass_on_the_demo_estate(demo_case: Cas
     assert {"secret-policy-public", "secret-cross-account-access-broken",
             "vpc-peering-route-missing", "secret-rotation-disabled"} <= rules, rules
 
+
+
+def _plan_json(case: Case, scope: str, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The whole plan of the case's automated FAILs, predicted with the re-analysis scoped to
+    the secrets and keys a change can affect ("secrets") or to its accounts ("accounts")."""
+    from scanner.remediate import effects
+
+    before = _findings(case, case.snapshot)
+    failing = [f for f in before if f.status is Status.FAIL and _automated(f)]
+    config = _remediation_config(case.snapshot, before)
+    with monkeypatch.context() as mp:
+        if scope == "accounts":
+            mp.setattr(effects.KeyUse, "scope",
+                       lambda self, changes, accounts: effects.Scope(accounts=accounts))
+        plan = build_plan(failing, case.snapshot, config,
+                          Selection(rules=tuple(sorted({f.rule_id for f in failing}))),
+                          now=case.now)
+    return plan.to_json()
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_CASES) + ["demo"])
+def test_a_plan_predicted_over_the_secrets_a_change_touches_equals_one_over_its_accounts(
+        name: str, demo_case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each change is re-analysed over the secrets and keys it can affect (a secret, its keys
+    and their secrets): the effects, refusals and companions are the ones a re-analysis of
+    its whole accounts gives."""
+    case = demo_case if name == "demo" else FIXTURE_CASES[name]
+    fine = _plan_json(case, "secrets", monkeypatch)
+    assert fine == _plan_json(case, "accounts", monkeypatch)
+    if name == "demo":
+        assert len(fine["changes"]) >= 5, "the demo plans changes to compare"
