@@ -131,7 +131,12 @@ def parse_formats(text: str | Sequence[str]) -> list[str]:
         if not item:
             continue
         if item not in WRITERS:
-            raise UsageError(f"unknown report format {item!r} (known: {', '.join(WRITERS)})")
+            from difflib import get_close_matches
+
+            near = get_close_matches(item, list(WRITERS), n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise UsageError(f"unknown report format {item!r} ({hint}known: "
+                             f"{', '.join(WRITERS)})")
         if item not in out:
             out.append(item)
     if not out:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sel.add_argument("--finding", action="append", default=[], metavar="ID",
                      help="only this finding id; repeatable or comma-separated")
     sel.add_argument("--account", action="append", default=[], metavar="A",
-                     help="only findings in this account; repeatable or comma-separated")
+                     help="only findings in this account (id or name); repeatable or "
+                          "comma-separated")
     pl = parser.add_argument_group("plan")
     pl.add_argument("--plan-out", metavar="FILE",
                     help=f"where to save the plan (default: <--in DIR or .>/{PLAN_NAME})")
@@ -163,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--prove-timeout must be a positive number of seconds")
         rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None,
                                         prove=args.prove, prove_timeout=args.prove_timeout))
-        check_selection(selection, rules.ruleset, inputs)  # before the saved plan is replaced
+        # before the saved plan is replaced
+        selection = check_selection(selection, rules.ruleset, inputs)
         if not args.plan_out and not os.access(base_dir, os.W_OK | os.X_OK):
             raise UsageError(f"the plan cannot be saved in {base_dir} (not writable); give "
                              f"--plan-out FILE")
@@ -202,10 +205,12 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> None:
-    """A selector that names nothing is a mistake, not an empty plan: an unknown rule or
-    remediation id (with the closest ids), an account id that is not one or not the scan's,
-    a finding id the scan does not have. UsageError (exit 2) before anything is written."""
+def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> Selection:
+    """The selection with account names resolved to ids. A selector that names nothing is a
+    mistake, not an empty plan: an unknown rule or remediation id (with the closest ids), an
+    account that is neither an id nor a name of the scan's accounts (a name several accounts
+    carry is refused), a finding id the scan does not have. UsageError (exit 2) before
+    anything is written."""
     from scanner.engine.loader import suggest
 
     known = sorted({r.id for r in ruleset.rules}
@@ -216,15 +221,27 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> N
             raise UsageError(f"--rule: unknown rule or remediation id {rule!r}"
                              f"{suggest(rule, known)} (see `secretgraph rules list`)")
     scanned = {a.account_id for a in inputs.snapshot.accounts}
+    named = {i: n for i, n in inputs.snapshot.account_names().items() if i in scanned}
+    accounts: list[str] = []
     for account in selection.accounts:
-        if not (len(account) == 12 and account.isdigit()):
-            raise UsageError(f"--account: not a 12-digit account id: {account!r}")
-        if account not in scanned:
-            raise UsageError(f"--account {account}: not an account of the scan")
+        if len(account) == 12 and account.isdigit():
+            if account not in scanned:
+                raise UsageError(f"--account {account}: not an account of the scan")
+            accounts.append(account)
+            continue
+        by_name = sorted(i for i, n in named.items() if n == account)
+        if len(by_name) > 1:
+            raise UsageError(f"--account {account!r}: the name of {len(by_name)} accounts "
+                             f"({', '.join(by_name)}); give the account id")
+        if not by_name:
+            raise UsageError(f"--account {account!r}: neither a 12-digit account id nor the "
+                             f"name of an account of the scan{suggest(account, sorted(set(named.values())))}")
+        accounts.append(by_name[0])
     ids = {f.id for f in inputs.findings}
     for finding in selection.findings:
         if finding not in ids:
             raise UsageError(f"--finding {finding!r}: no such finding in the scan")
+    return replace(selection, accounts=tuple(dict.fromkeys(accounts)))
 
 
 def _reread_hook(args: argparse.Namespace, source: str) -> Any:

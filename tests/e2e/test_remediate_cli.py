@@ -96,7 +96,8 @@ def test_a_selector_that_names_nothing_is_refused_and_the_saved_plan_kept(
     for argv, error in (
             (["--rule", "secret-polcy-public"], "--rule: unknown rule or remediation id "
              "'secret-polcy-public'; closest: secret-policy-public"),
-            (["--account", "12"], "--account: not a 12-digit account id: '12'"),
+            (["--account", "12"], "--account '12': neither a 12-digit account id nor the name "
+             "of an account of the scan"),
             (["--account", "999999999999"], "--account 999999999999: not an account of the "
              "scan"),
             (["--finding", "sgf-nope"], "--finding 'sgf-nope': no such finding in the scan")):
@@ -110,6 +111,33 @@ def test_a_selector_that_names_nothing_is_refused_and_the_saved_plan_kept(
     assert (scan_dir / "remediation-plan.json").read_text() == saved
     # a rule's remediation id selects as its rule id does
     assert main(["remediate", "--in", str(scan_dir), "--rule", "secret-policy-public"]) == 0
+
+
+def test_account_names_select_as_their_ids_do(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """--account took ids only, although every report shows account names."""
+    from dataclasses import replace
+
+    snap = estate(secret_policy=PUBLIC)
+    central, *others = snap.accounts
+    snap = replace(snap, accounts=(replace(central, name="security"),
+                                   *(replace(a, name="workloads") for a in others)))
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, snap)
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    assert main(["remediate", "--in", str(scan_dir), "--account", central.account_id]) == 0
+    by_id = json.loads((scan_dir / "remediation-plan.json").read_text())["changes"]
+    assert by_id
+    assert main(["remediate", "--in", str(scan_dir), "--account", "security"]) == 0
+    assert json.loads((scan_dir / "remediation-plan.json").read_text())["changes"] == by_id
+    capsys.readouterr()
+    assert len(others) == 2, "two accounts share a name"
+    assert main(["remediate", "--in", str(scan_dir), "--account", "workloads"]) == 2
+    assert "the name of 2 accounts" in capsys.readouterr().err
+    assert main(["remediate", "--in", str(scan_dir), "--account", "securty"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "closest: security" in line, line
 
 
 def test_a_scan_folder_that_cannot_hold_the_plan_is_named_with_the_way_out(

@@ -242,6 +242,15 @@ def test_write_reports_rejects_an_unknown_format(tmp_path: Path) -> None:
     assert parse_formats("html, json,html") == ["html", "json"]
 
 
+def test_a_mistyped_format_is_answered_with_the_closest_one() -> None:
+    with pytest.raises(UsageError, match=r"unknown report format 'htm' \(did you mean html\? "
+                                         r"known: "):
+        parse_formats("json,htm")
+    with pytest.raises(UsageError) as err:
+        parse_formats("pdf")
+    assert "did you mean" not in str(err.value)
+
+
 def test_asff_written_again_in_the_same_place_keeps_created_at(tmp_path: Path) -> None:
     first = _Analysis()
     write_reports(first, tmp_path, ["asff"])
