@@ -170,7 +170,7 @@ def summary_line(document: Mapping[str, Any]) -> str:
                      and (f.get("resource") or {}).get("account_name")), None)
         central = f"; central account {account_label(acct, name)}{how}"
     return (f"{total} results ({status_text or 'none'}); failing by severity: "
-            f"{sev_text or 'none'}; {accounts} account(s) x {regions} region(s){central}; "
+            f"{sev_text or 'none'}; {accounts} account(s) x {regions} Region(s){central}; "
             f"scan {complete}")
 
 

@@ -210,7 +210,8 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
 
 def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> None:
     """The one error line (redacted, like every log line); with --log-format json, one JSON
-    object like every other log line, so a log pipeline parses it too."""
+    object like every other log line, so a log pipeline parses it too. On a terminal the line
+    is broken between words at the terminal's width."""
     from scanner.logging_setup import JsonFormatter, redact
 
     if getattr(args, "log_format", "text") == "json":
@@ -218,7 +219,13 @@ def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> N
                                         "levelname": logging.getLevelName(level)})
         print(JsonFormatter().format(record), file=sys.stderr)
         return
-    print(redact(line), file=sys.stderr)
+    from scanner.textfit import fit_line, stream_columns
+
+    # on a terminal, broken between words at its width (an ARN is never cut); one line in a
+    # file or a pipe, where it is grepped
+    width = stream_columns(sys.stderr)
+    print("\n".join(fit_line(part, width) for part in redact(line).split("\n")),
+          file=sys.stderr)
 
 
 def entry() -> None:  # pragma: no cover

@@ -780,7 +780,7 @@ def collect(
         finally:
             if executor is None:
                 pool.close()
-    log.info("collected %s account(s) x %s region(s) into %s; API calls: %s",
+    log.info("collected %s account(s) x %s Region(s) into %s; API calls: %s",
              len(account_ids), len(options.regions), path,
              sessions.counter.counts() if sessions.counter else {})
     return path

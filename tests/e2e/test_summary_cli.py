@@ -44,3 +44,22 @@ def test_parts_are_kept_whole_and_a_part_wider_than_the_terminal_gets_a_line_of_
         "scan complete: 2 account(s); 3 FAIL;", "  " + "x" * 30 + "; exit 1"]
     assert fit_parts(parts, 20).splitlines() == [
         "scan complete: 2 account(s);", "  3 FAIL;", "  " + "x" * 30 + ";", "  exit 1"]
+
+
+def test_an_error_is_broken_between_words_on_a_terminal_and_one_line_in_a_pipe(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    args = ["scan", "--snapshot", str(tmp_path / "missing-snapshot-of-last-night.json.gz"),
+            "--format", "json,htm", "--out", str(tmp_path / "out")]
+    run = run_in_tty(args, cols=80, timeout=120)
+    assert run.exit_code == 2
+    lines = [x for x in run.text.splitlines() if x.strip()]
+    assert len(lines) > 1 and all(len(x) <= 80 for x in lines), lines
+    assert "did you mean html?" in " ".join(lines)
+    piped = subprocess.run([sys.executable, "-m", "scanner", *args], capture_output=True,
+                           text=True, timeout=120)
+    assert piped.returncode == 2
+    [line] = piped.stderr.splitlines()
+    assert line == " ".join(x.strip() for x in lines)
