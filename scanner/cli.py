@@ -39,7 +39,13 @@ COMMANDS: dict[str, str] = {
 
 class _Parser(argparse.ArgumentParser):
     """Bad usage: one error line naming the command and where its usage is (argparse printed
-    the whole usage block first, 17 lines for ``scan``); exit 2."""
+    the whole usage block first, 17 lines for ``scan``); exit 2. A long option is never taken
+    by a prefix of its name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # no prefixes of long options: `remediate --ap` must not mean --apply
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")

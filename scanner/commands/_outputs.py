@@ -21,6 +21,8 @@ def out_folder(text: str) -> Path:
 
 def output_file(path: str | Path, flag: str) -> Path:
     """``path`` ready to be written: not a folder, under folders (created when missing)."""
+    if not str(path).strip():
+        raise UsageError(f"{flag}: empty path; name a file")
     p = Path(path)
     if p.is_dir():
         raise UsageError(f"{flag} {p}: is a folder; name a file")

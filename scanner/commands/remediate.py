@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.commands._outputs import output_file, terminal_width
+from scanner.textfit import fit_line, stream_columns
 from scanner.errors import InputError, Interrupted, SecretgraphError, UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
@@ -84,7 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="where to write the journal (default: next to the plan / journal)")
 
 
-def _split(values: list[str]) -> tuple[str, ...]:
+def _split(values: list[str], flag: str) -> tuple[str, ...]:
+    """Repeated and comma-separated values. A value that names nothing (``--finding ""``, an
+    unset shell variable) is refused: an empty selector must not select everything."""
+    for item in values:
+        if not any(v.strip() for v in item.split(",")):
+            raise UsageError(f"{flag}: empty value {item!r} (it would select nothing, and an "
+                             f"empty selection plans every finding)")
     return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
 
 
@@ -135,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_undo(args)
     if args.yes and not args.apply:
         raise UsageError("--yes only makes sense with --apply or --undo")
-    if args.plan_out and not args.plan:  # checked before planning, created like --out
+    if args.plan_out is not None and not args.plan:  # checked before planning, created like --out
         output_file(args.plan_out, "--plan-out")
     if args.journal:
         output_file(args.journal, "--journal")
@@ -147,8 +154,10 @@ def run(args: argparse.Namespace) -> int:
         inputs = from_history(args.history)
     elif args.in_dir or args.findings or args.snapshot or not args.plan:
         inputs = resolve(args.in_dir, args.findings, args.snapshot)
-    selection = Selection(rules=_split(args.rule), findings=_split(args.finding),
-                          accounts=_split(args.account))
+    selection = Selection(rules=_split(args.rule, "--rule"),
+                          findings=_split(args.finding, "--finding"),
+                          accounts=_split(args.account, "--account"))
+    args_accepted = _split(args.accept_access_change, "--accept-access-change")
     base_dir = Path(args.in_dir) if args.in_dir else Path(".")
     if args.plan:
         if selection.rules or selection.findings or selection.accounts or \
@@ -170,14 +179,30 @@ def run(args: argparse.Namespace) -> int:
         if not args.plan_out and not os.access(base_dir, os.W_OK | os.X_OK):
             raise UsageError(f"the plan cannot be saved in {base_dir} (not writable); give "
                              f"--plan-out FILE")
+        if not inputs.snapshot.complete:
+            print(fit_line(f"note: the scan is incomplete ({len(inputs.snapshot.coverage)} "
+                           "coverage gap(s)): what it could not read is UNKNOWN, and a "
+                           "change's predicted effect there is not proven; rescan before "
+                           "--apply", stream_columns(sys.stderr)), file=sys.stderr)
         plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
-                          accept_access_changes=_split(args.accept_access_change))
+                          accept_access_changes=args_accepted)
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
+        for change in plan.changes:
+            if change.change_id in args_accepted and not (change.effect or {}).get("accepted"):
+                print(f"note: --accept-access-change {change.change_id}: that change breaks "
+                      "no access; nothing to accept", file=sys.stderr)
         if (selection.rules or selection.findings or selection.accounts) and \
-                not plan.changes and not plan.skipped:
-            # a selection that picks no failing finding is not a new plan: the saved one stays
-            print(f"no FAIL finding of the scan matches the selection; nothing to plan "
-                  f"({plan_path} is unchanged)")
+                not plan.changes:
+            # a selection that plans no change is not a new plan: the saved one stays
+            kept = f"{plan_path} is unchanged" if Path(plan_path).exists() else \
+                "no plan saved"
+            if not plan.skipped:
+                print(f"no FAIL finding of the scan matches the selection; nothing to plan "
+                      f"({kept})")
+                return 0
+            print(render_plan(plan, width=terminal_width()))
+            print(fit_line(f"\nno change planned for this selection ({kept})",
+                           stream_columns()))
             return 0
         write_plan(plan_path, plan)
         write_renderings(plan_path, plan)
@@ -186,8 +211,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nplan saved to {plan_path} (also as .md and .html)")
     if not args.apply:
         if plan.changes:
-            print("nothing was changed; review the plan, then run again with --plan "
-                  f"{plan_path} --apply")
+            print(fit_line("nothing was changed; review the plan, then run again with "
+                           f"--plan {plan_path} --apply", stream_columns()))
         return 0
     confirm = _confirm(args)
     audit_role = inputs.snapshot.meta.role_name if inputs else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from scanner.changes import PlannedChange, canonical_json, state_digest
-from scanner.errors import InputError
+from scanner.errors import InputError, UsageError
 from scanner.model import Snapshot
 
 PLAN_KIND = "secretgraph-remediation-plan"
@@ -90,11 +91,16 @@ def make_plan_id(estate: Estate, created_at: str, changes: tuple[PlannedChange, 
 
 def write_plan(path: str | Path, plan: Plan) -> Path:
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, p)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n",
+                       encoding="utf-8")
+        os.replace(tmp, p)
+    except OSError as exc:  # named by the plan's path, not the temporary file's
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write the plan to {p}: {exc.strerror or exc}") from None
     return p
 
 

@@ -160,3 +160,67 @@ def test_a_scan_folder_that_cannot_hold_the_plan_is_named_with_the_way_out(
                          "--plan-out FILE")
     assert main(["remediate", "--in", str(scan_dir), "--plan-out",
                  str(tmp_path / "plan.json")]) == 0
+
+
+def test_empty_selectors_abbreviations_and_selections_that_plan_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: `--finding ""` (an unset variable in a cron line) planned every
+    finding; `--ap` was taken for --apply; a selection whose findings are all "not planned"
+    replaced the reviewed plan with an empty one; accepting a change that breaks nothing said
+    nothing; a plan from an incomplete scan did not say so."""
+    from dataclasses import replace
+
+    from scanner.model import CoverageEntry
+
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=PUBLIC))
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    assert main(["remediate", "--in", str(scan_dir)]) == 0
+    plan_file = scan_dir / "remediation-plan.json"
+    saved = plan_file.read_text()
+    planned = [c["change_id"] for c in json.loads(saved)["changes"]]
+    assert planned
+    capsys.readouterr()
+    for flag, value in (("--finding", ""), ("--rule", ","), ("--account", " "),
+                        ("--accept-access-change", "")):
+        assert main(["remediate", "--in", str(scan_dir), flag, value]) == 2
+        assert f"{flag}: empty value" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["remediate", "--in", str(scan_dir), "--ap"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --ap" in capsys.readouterr().err
+    assert main(["remediate", "--in", str(scan_dir), "--plan-out", ""]) == 2
+    assert "--plan-out: empty path" in capsys.readouterr().err
+    assert plan_file.read_text() == saved
+
+    # rotation has no configured function: the finding is listed as not planned, and the
+    # reviewed plan stays
+    assert main(["remediate", "--in", str(scan_dir), "--rule", "secret-rotation-disabled"]) == 0
+    out = capsys.readouterr().out
+    assert "secret-rotation-disabled" in out and \
+        f"no change planned for this selection ({plan_file} is unchanged)" in out
+    assert plan_file.read_text() == saved
+
+    assert main(["remediate", "--in", str(scan_dir), "--accept-access-change", planned[0]]) == 0
+    assert f"--accept-access-change {planned[0]}: that change breaks no access" in \
+        capsys.readouterr().err
+
+    gap = CoverageEntry(account_id="222222222222", region="global", service="iam",
+                        operation="GetAccountAuthorizationDetails", error_code="AccessDenied",
+                        error_kind="denied", message="denied")
+    write_snapshot(snapshot, replace(estate(secret_policy=PUBLIC), coverage=(gap,)))
+    incomplete = tmp_path / "incomplete"
+    main(["scan", "--snapshot", str(snapshot), "--out", str(incomplete), "-q"])
+    assert main(["remediate", "--in", str(incomplete)]) == 0
+    assert "note: the scan is incomplete (1 coverage gap(s))" in capsys.readouterr().err
+
+
+def test_a_plan_that_cannot_be_written_is_named_by_its_own_path(tmp_path: Path) -> None:
+    from scanner.errors import UsageError
+    from scanner.remediate.planfile import Plan, estate_of, write_plan
+
+    plan = Plan(plan_id="plan-1", created_at="2026-12-03T00:00:00Z",
+                estate=estate_of(estate(secret_policy=PUBLIC)), changes=(), skipped=())
+    with pytest.raises(UsageError, match=r"cannot write the plan to /proc/plan\.json: "):
+        write_plan("/proc/plan.json", plan)
