@@ -52,8 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sel.add_argument("--finding", action="append", default=[], metavar="ID",
                      help="only this finding id; repeatable or comma-separated")
     sel.add_argument("--account", action="append", default=[], metavar="A",
-                     help="only findings in this account (id or name); repeatable or "
-                          "comma-separated")
+                     help="only findings in this account, and changes planned in it for "
+                          "findings elsewhere (id or name); repeatable or comma-separated")
     pl = parser.add_argument_group("plan")
     pl.add_argument("--plan-out", metavar="FILE",
                     help=f"where to save the plan (default: <--in DIR or .>/{PLAN_NAME})")

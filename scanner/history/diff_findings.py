@@ -1,6 +1,7 @@
 """Findings of two scans, matched by their stable ids: new, resolved, changed. A failing finding
 that became UNKNOWN, or vanished from a scan that did not assess its resource, is not assessed,
-never resolved.
+never resolved; a finding that was not failing and became UNKNOWN is listed as not assessed
+too (what could be decided last night cannot be tonight).
 
 PASS rows play no part: findings.json itemises them only with ``--emit-pass``, and drift must
 not depend on that. A finding that was FAIL or MUTED is resolved when the new scan no longer
@@ -48,13 +49,15 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
             continue
         ns, os_ = n.get("status"), (o.get("status") if o else None)
         if ns == "UNKNOWN":
-            if os_ in ("FAIL", "MUTED"):
+            if os_ != "UNKNOWN":
+                # failing or not before (a PASS is not itemised): tonight it cannot be decided
                 res = n.get("resource") or {}
                 missing = ", ".join(n.get("missing") or ()) or n.get("message") or "inputs missing"
+                was = os_ if os_ in ("FAIL", "MUTED") else "not failing"
                 not_assessed.append(NotAssessed(
                     scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}"
                     + (f" principal {n.get('principal')}" if n.get("principal") else ""),
-                    reason=f"was {os_}, now UNKNOWN: {missing}", scan="new"))
+                    reason=f"was {was}, now UNKNOWN: {missing}", scan="new"))
             continue
         if o is None or os_ == "UNKNOWN":
             if ns == "FAIL":

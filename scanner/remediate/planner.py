@@ -27,11 +27,13 @@ class Selection:
     accounts: tuple[str, ...] = ()
 
     def selects(self, finding: Finding, remediation_id: str | None) -> bool:
+        """By rule and finding id (the accounts are ``in_accounts``, also asked of changes)."""
         if self.rules and finding.rule_id not in self.rules and remediation_id not in self.rules:
             return False
-        if self.findings and finding.id not in self.findings:
-            return False
-        return not self.accounts or finding.resource.account_id in self.accounts
+        return not self.findings or finding.id in self.findings
+
+    def in_accounts(self, account_id: str) -> bool:
+        return not self.accounts or account_id in self.accounts
 
     def explicit(self, finding: Finding, remediation_id: str | None = None) -> bool:
         """Selected by name (finding id, rule id or remediation id), not just by falling
@@ -79,8 +81,13 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
         rid, why_not = resolve_remediation_id(finding)
         if not selection.selects(finding, rid):
             continue
+        # --account selects a finding in the account, and a change in the account planned for
+        # a finding elsewhere (a route in a member account for a peering of the central one)
+        mine = selection.in_accounts(finding.resource.account_id)
 
         def skip(reason: str) -> None:
+            if not mine:
+                return  # a finding of another account: not selected, so not "not planned"
             skipped.append(Skipped(finding_id=finding.id, rule_id=finding.rule_id,
                                    remediation_id=rid, resource_arn=finding.resource.arn,
                                    reason=reason))
@@ -108,6 +115,8 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
         if not planned:
             skip("already in the desired state in the snapshot: nothing to change")
             continue
+        if not mine:
+            planned = [c for c in planned if selection.in_accounts(c.account_id)]
         for change in planned:
             if change.change_id in position:  # the same change for another finding: merge
                 i = position[change.change_id]

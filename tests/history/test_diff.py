@@ -84,6 +84,23 @@ def test_failing_finding_that_became_unknown_is_not_resolved() -> None:
     assert ("fields", "new") in {(n.scope, n.scan) for n in drift.not_assessed}
 
 
+def test_a_finding_that_passed_and_became_unknown_is_listed_as_not_assessed() -> None:
+    """A new user's trial: 7 findings went from PASS (not itemised) to UNKNOWN and the drift
+    showed none of them."""
+    snap_a = snapshot("a", T1, [secret("db")])
+    snap_b = snapshot("b", T2, [secret("db", unread=("resource_policy",))])
+    old_doc = document(snap_a, [])
+    new_doc = document(snap_b, [finding("secret-policy-public", DB, status="UNKNOWN")])
+    drift = diff_scans(stored(snap_a, old_doc), stored(snap_b, new_doc))
+    assert drift.findings_new == () and drift.findings_resolved == ()
+    [item] = [n for n in drift.not_assessed if n.scope == "finding"]
+    assert item.subject.startswith("secret-policy-public ") and item.scan == "new"
+    assert item.reason.startswith("was not failing, now UNKNOWN")
+    # still UNKNOWN the next night: not listed again
+    again = diff_scans(stored(snap_b, new_doc), stored(snap_b, new_doc))
+    assert not [n for n in again.not_assessed if n.scope == "finding"]
+
+
 def test_account_not_assumed_tonight_is_not_assessed_never_removed() -> None:
     member_secret = secret("member-db", account=MEMBER)
     member_arn = member_secret.arn

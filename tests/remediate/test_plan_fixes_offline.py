@@ -214,3 +214,28 @@ def test_a_plan_predicted_over_the_secrets_a_change_touches_equals_one_over_its_
     assert fine == _plan_json(case, "accounts", monkeypatch)
     if name == "demo":
         assert len(fine["changes"]) >= 5, "the demo plans changes to compare"
+
+
+def test_an_account_selects_the_changes_planned_in_it_for_findings_elsewhere(
+        demo_case: Case) -> None:
+    """A new user's trial: the demo's plan shows add-peering-route changes in a member account
+    (the route tables are there; the peering finding is the central account's), and
+    --account <that member> planned nothing."""
+    before = _findings(demo_case, demo_case.snapshot)
+    failing = [f for f in before if f.status is Status.FAIL and _automated(f)]
+    config = _remediation_config(demo_case.snapshot, before)
+    whole = build_plan(failing, demo_case.snapshot, config, Selection(), now=demo_case.now)
+    by_finding = {fid: f for f in failing for fid in [f.id]}
+    elsewhere = [c for c in whole.changes
+                 if any(by_finding[fid].resource.account_id != c.account_id
+                        for fid in c.finding_ids if fid in by_finding)]
+    assert elsewhere, "the demo plans a change outside its finding's account"
+    member = elsewhere[0].account_id
+    selected = build_plan(failing, demo_case.snapshot, config, Selection(accounts=(member,)),
+                          now=demo_case.now)
+    assert elsewhere[0].change_id in {c.change_id for c in selected.changes}
+    assert all(c.account_id == member or any(
+        by_finding[fid].resource.account_id == member for fid in c.finding_ids)
+        for c in selected.changes)
+    assert all(by_finding[s.finding_id].resource.account_id == member
+               for s in selected.skipped if s.finding_id in by_finding)
