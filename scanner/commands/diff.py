@@ -1,7 +1,8 @@
 """`secretgraph diff [SCAN_A] [SCAN_B]`: what changed between two recorded scans.
 
 Without ids: the last two complete scans. With one id: that scan (the older side) against the
-latest complete scan. Ids may be unique prefixes, or `latest`.
+latest complete scan; the latest itself (`latest`) against the complete scan before it. Ids may
+be unique prefixes, or `latest`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ HELP = "show what changed between two recorded scans (default: the last two comp
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scan_a", nargs="?", metavar="SCAN_A",
-                        help="the older scan (id, unique id prefix, or 'latest')")
+                        help="the older scan (id, unique id prefix, or 'latest'; alone, "
+                             "'latest' is compared with the complete scan before it)")
     parser.add_argument("scan_b", nargs="?", metavar="SCAN_B",
                         help="the newer scan (default: the latest complete scan)")
     add_history_argument(parser)
@@ -49,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
             new_id = resolve_scan_id(records, args.scan_b, args.history)
         elif complete:
             new_id = complete[-1].scan_id
+            if old_id == new_id:
+                # `diff latest` (or the latest's id) alone: what changed in that scan, against
+                # the complete scan before it
+                if len(complete) < 2:
+                    raise InputError(f"scan {new_id!r} is the only complete scan; there is "
+                                     "nothing before it to compare with", path=args.history)
+                old_id = complete[-2].scan_id
         else:
             raise InputError("no complete scan to compare with", path=args.history)
     if old_id == new_id:

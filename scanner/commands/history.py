@@ -24,14 +24,27 @@ def add_history_argument(parser: argparse.ArgumentParser) -> None:
         help="the history store (default: $SECRETGRAPH_HISTORY or %(default)s)")
 
 
+def _options(parser: argparse.ArgumentParser) -> None:
+    # defaults left out (SUPPRESS): given before or after ACTION, an option is kept (argparse
+    # lets a sub-parser's default overwrite what the parent parsed); run() fills them in
+    parser.add_argument("--history", metavar="PATH|s3://BUCKET/PREFIX", default=argparse.SUPPRESS,
+                        help="the history store (default: $SECRETGRAPH_HISTORY or "
+                             f"{DEFAULT_HISTORY})")
+    parser.add_argument("--format", choices=("table", "json"), default=argparse.SUPPRESS,
+                        help="table (default) or json")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="history_command", metavar="ACTION", required=True)
-    lst = sub.add_parser("list", help="list recorded scans, oldest first")
-    add_history_argument(lst)
-    lst.add_argument("--format", choices=("table", "json"), default="table")
+    _options(parser)  # `history --history FILE` lists, as `history list --history FILE` does
+    sub = parser.add_subparsers(dest="history_command", metavar="ACTION")
+    lst = sub.add_parser("list", help="list recorded scans, oldest first (the default ACTION)")
+    _options(lst)
 
 
 def run(args: argparse.Namespace) -> int:
+    history = getattr(args, "history", None) or os.environ.get("SECRETGRAPH_HISTORY",
+                                                               DEFAULT_HISTORY)
+    args.history, args.format = history, getattr(args, "format", "table")
     records = open_store(args.history).list()
     if args.format == "json":
         json.dump({"history": args.history, "scans": [r.to_json() for r in records]},

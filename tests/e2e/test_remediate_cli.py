@@ -76,7 +76,7 @@ def test_the_apply_question_is_seen_when_stdout_goes_to_a_file(tmp_path: Path) -
     assert "Type 'yes' to continue:" in run.text
     assert run.exit_code == 130, run.text
     assert "Traceback" not in run.text
-    assert run.text.rstrip().splitlines()[-1] == \
+    assert run.last_message("secretgraph remediate:") == \
         "secretgraph remediate: interrupted at the confirmation; nothing was changed"
     assert "Type 'yes'" not in log.read_text(encoding="utf-8")
 

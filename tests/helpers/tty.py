@@ -26,6 +26,13 @@ class TtyRun:
         """The output without terminal escape sequences and carriage returns."""
         return plain(self.screen).replace("\r", "")
 
+    def last_message(self, prefix: str) -> str:
+        """The last line starting with ``prefix`` and the lines after it, joined: a message
+        the terminal's width broke between words, as one line."""
+        lines = self.text.rstrip().splitlines()
+        at = max(i for i, line in enumerate(lines) if line.startswith(prefix))
+        return " ".join(line.strip() for line in lines[at:])
+
 
 def plain(screen: str) -> str:
     """``screen`` without its terminal escape sequences (colours, cursor movements)."""

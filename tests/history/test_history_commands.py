@@ -45,6 +45,21 @@ def test_history_list_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert data["scans"][2]["counts"]["high"] == 1
 
 
+def test_history_without_an_action_lists_and_options_go_before_or_after_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`history --history FILE` said "invalid choice: 'FILE' (choose from 'list')"."""
+    hist = _history(tmp_path)
+    outputs = []
+    for argv in (["history", "--history", hist], ["history", "--history", hist, "list"],
+                 ["history", "list", "--history", hist]):
+        assert main(argv) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2] and "n3" in outputs[0]
+    assert main(["history", "--format", "json", "--history", hist, "list"]) == 0
+    assert [s["scan_id"] for s in json.loads(capsys.readouterr().out)["scans"]] == \
+        ["n1", "n2", "n3"]
+
+
 def test_history_list_of_a_missing_file_creates_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "none.db"
@@ -70,6 +85,22 @@ def test_diff_defaults_to_the_last_two_complete_scans(
     assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n2", "n3")
     assert data["old"]["complete"] is False
     assert any(n["scope"] == "account" and n["subject"] == MEMBER for n in data["not_assessed"])
+
+
+def test_diff_latest_alone_is_what_changed_in_the_latest_scan(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`diff latest`, offered by --help, always failed: 'both sides are scan n3'."""
+    hist = _history(tmp_path)
+    for name in ("latest", "n3"):
+        assert main(["diff", name, "--history", hist, "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n1", "n3")
+    only = str(tmp_path / "one.db")
+    store = open_store(only)
+    snap = snapshot("s1", "2026-11-20T02:00:00Z", [secret("db")])
+    store.record(snap.meta, snap, document(snap, []), access({DB: []}))
+    assert main(["diff", "latest", "--history", only]) == 2
+    assert "the only complete scan" in capsys.readouterr().err
 
 
 def test_diff_writes_out_file(tmp_path: Path) -> None:
