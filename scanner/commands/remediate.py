@@ -38,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--in", dest="in_dir", metavar="DIR",
                      help="a scan --out directory (findings.json + snapshot.json.gz)")
     src.add_argument("--history", metavar="PATH|s3://...",
-                     help="remediate the latest complete scan of this history store")
+                     help="remediate the latest complete scan of this history store; "
+                          "beside --in with --apply, only the store where the changed "
+                          "resources are marked for re-read")
     src.add_argument("--findings", metavar="FILE", help="findings.json (with --snapshot)")
     src.add_argument("--snapshot", metavar="FILE", help="the scan's snapshot (with --findings)")
     src.add_argument("--config", metavar="FILE",
@@ -148,11 +150,15 @@ def run(args: argparse.Namespace) -> int:
         output_file(args.journal, "--journal")
     config = load_config(args.config)
     inputs: ScanInputs | None = None
-    if args.history:
-        if args.in_dir or args.findings or args.snapshot:
-            raise UsageError("give --history, --in DIR, or --findings with --snapshot: one source")
+    files = bool(args.in_dir or args.findings or args.snapshot)
+    if args.history and not files:
         inputs = from_history(args.history)
-    elif args.in_dir or args.findings or args.snapshot or not args.plan:
+    elif args.history and not args.apply:
+        raise UsageError("give --history, --in DIR, or --findings with --snapshot: one source "
+                         "(with --apply, --history beside --in names only the store where the "
+                         "changes are marked for re-read)")
+    elif files or not args.plan:
+        # with --apply, a --history beside them is the store for the re-read marks only
         inputs = resolve(args.in_dir, args.findings, args.snapshot)
     selection = Selection(rules=_split(args.rule, "--rule"),
                           findings=_split(args.finding, "--finding"),

@@ -139,3 +139,22 @@ def test_cli_apply_without_a_history_says_what_the_next_scan_relies_on(
                "--journal", str(tmp_path / "j.jsonl")])
     assert rc == 0
     assert "not marked for re-read" in capsys.readouterr().err
+
+
+def test_cli_apply_with_in_takes_history_as_the_store_for_the_marks(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docs name `--history` for the re-read marks; beside --in it was refused as a second
+    source, so only $SECRETGRAPH_HISTORY worked."""
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    history = tmp_path / "marks.db"
+    args = ["remediate", "--in", str(scanned.scan_dir), "--config", str(scanned.config_path),
+            "--rule", POLICY_FIX, "--history", str(history)]
+    assert main(args) == 2  # planning only: two sources
+    assert "one source" in capsys.readouterr().err
+    rc = main([*args, "--apply", "--yes", "--remediation-role-name", REMEDIATION_ROLE,
+               "--journal", str(tmp_path / "j.jsonl")])
+    assert rc == 0
+    assert f"marked 1 changed resource(s) for re-read in {history}" in capsys.readouterr().out
+    assert {m.resource for m in open_store(str(history)).reread_marks()} == \
+        {scanned.estate.shared_secret}
