@@ -262,6 +262,31 @@ def _short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _list_items(old: Any, new: Any) -> tuple[list[Any], list[Any]] | None:
+    """(the items only ``new`` holds, the items only ``old`` holds) of two lists (a route
+    table's routes, a VPC's CIDRs): shown one by one, not as two long lists cut at the same
+    width (two route lists that differ in their last route looked identical). None when
+    either is not a list."""
+    if not isinstance(old, list) or not isinstance(new, list):
+        return None
+
+    def canon(x: Any) -> str:
+        return json.dumps(x, sort_keys=True, default=str)
+
+    before, after = {canon(x) for x in old}, {canon(x) for x in new}
+    return ([x for x in new if canon(x) not in before],
+            [x for x in old if canon(x) not in after])
+
+
+def _item(value: Any) -> str:
+    """A list item on one line: a mapping as its set fields (``destination_cidr=10.9.0.0/16,
+    target_id=pcx-...``)."""
+    if isinstance(value, Mapping):
+        return _short(", ".join(f"{k}={_short(v, 60)}" for k, v in value.items()
+                                if v not in (None, "", [], {})), 200)
+    return _short(value, 200)
+
+
 def _statement_line(st: StatementChange) -> str:
     sign = {"added": "+", "removed": "-", "changed": "~"}[st.change]
     label = f"Sid {st.sid}" if st.sid else "statement"
@@ -343,7 +368,15 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         lines.append(f"  changed  {rc.kind} {rc.id}")
         for fc in rc.fields:
             note = f"  ({fc.note})" if fc.note else ""
-            lines.append(f"      {fc.field}: {_short(fc.old, 60)} -> {_short(fc.new, 60)}{note}")
+            listed = _list_items(fc.old, fc.new)
+            if listed is None:
+                lines.append(f"      {fc.field}: {_short(fc.old, 60)} -> {_short(fc.new, 60)}"
+                             f"{note}")
+                continue
+            plus, minus = listed
+            lines.append(f"      {fc.field}: {len(plus)} added, {len(minus)} removed{note}")
+            lines.extend(f"        + {_item(x)}" for x in plus)
+            lines.extend(f"        - {_item(x)}" for x in minus)
         for pc in rc.policies:
             lines.append(f"    {pc.field}:")
             lines.extend(_statement_line(st) for st in pc.statements)

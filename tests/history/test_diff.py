@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
-from scanner.model import CoverageEntry, KmsKey
+from scanner.model import CoverageEntry, KmsKey, Snapshot
 
 from helpers.scanfactory import (
     CENTRAL,
@@ -215,6 +215,35 @@ def test_key_policy_and_rotation_of_kms_keys() -> None:
     assert [(f.field, f.note) for f in rc.fields] == [("rotation_enabled",
                                                       "key rotation switched off")]
     assert [(s.change, s.sid) for s in rc.policies[0].statements] == [("added", "Decrypt")]
+
+
+def test_a_route_added_to_a_table_is_shown_route_by_route() -> None:
+    """Two route lists cut at 60 characters looked identical: the added route was only in the
+    JSON."""
+    from dataclasses import replace
+
+    from scanner.model import Route, RouteTable
+
+    local = Route(destination_cidr="172.19.0.0/16", target_type="local", target_id="local")
+    added = Route(destination_cidr="10.9.0.0/16", target_type="vpc-peering",
+                  target_id="pcx-0123456789abcdef0")
+
+    def with_routes(snap_id: str, started: str, routes: tuple[Route, ...]) -> Snapshot:
+        snap = snapshot(snap_id, started, [secret("db")])
+        central, *rest = snap.accounts
+        (region,) = central.regions
+        table = RouteTable(route_table_id="rtb-1", vpc_id="vpc-1", account_id=CENTRAL,
+                           region="us-east-1", routes=routes)
+        return replace(snap, accounts=(replace(central, regions=(replace(
+            region, route_tables=(table,)),)), *rest))
+
+    drift = diff_scans(stored(with_routes("a", T1, (local,))),
+                       stored(with_routes("b", T2, (local, added))))
+    text = render_drift_text(drift)
+    assert "      routes: 1 added, 0 removed" in text
+    assert "        + destination_cidr=10.9.0.0/16, target_type=vpc-peering, " \
+        "target_id=pcx-0123456789abcdef0" in text
+    assert "172.19.0.0/16" not in text  # the route both scans hold is not repeated
 
 
 def test_no_changes() -> None:
