@@ -41,15 +41,20 @@ def run(args: argparse.Namespace) -> int:
     with demo_stack() as url:
         result = seed_and_scan(url, args.out, out=out, quiet=quiet,
                                progress=Progress.for_terminal(CallCounter(), quiet=quiet))
-        code = summarize(result, args.out, out, verbose=args.verbose, quiet=quiet)
+        code = summarize(result, args.out, out, verbose=args.verbose, quiet=quiet,
+                         keep_running=bool(args.keep_running))
         if args.keep_running:
             wait_until_interrupted(url, result.estate, out)
     return code
 
 
-def next_steps(result: DemoResult, out_dir: Path) -> str:
+def next_steps(result: DemoResult, out_dir: Path, *, keep_running: bool = False) -> str:
     """What to try next on the demo's outputs: the report, `access` on a seeded broken secret,
-    `remediate` for a plan, and `diff` after a second scan."""
+    `remediate` for a plan, a scan of the snapshot again (with the demo's config: without it,
+    its required replica Regions are not checked), and `diff` after a second scan (not offered
+    with --keep-running: what to run against the live estate follows)."""
+    from scanner.demo.run import CONFIG
+
     secrets = result.analysis.access.secrets
     broken = sorted((getattr(secrets.get(f.resource.arn), "name", None) or f.resource.arn)
                     for f in result.analysis.findings
@@ -62,13 +67,16 @@ def next_steps(result: DemoResult, out_dir: Path) -> str:
         lines.append(f"  why a grant does not work   secretgraph access --in {out_dir} "
                      f"--secret {broken[0]} --why")
     lines += [f"  plan the fixes (no changes) secretgraph remediate --in {out_dir}",
-              "  see what changed over time  secretgraph demo --keep-running, scan it twice "
-              "with --history demo.db, then: secretgraph diff --history demo.db"]
+              f"  scan the snapshot again     secretgraph scan --snapshot "
+              f"{out_dir / 'snapshot.json.gz'} --config {CONFIG} --out {out_dir}-again"]
+    if not keep_running:
+        lines.append("  see what changed over time  secretgraph demo --keep-running, scan it "
+                     "twice with --history demo.db, then: secretgraph diff --history demo.db")
     return "\n".join(lines)
 
 
 def summarize(result: DemoResult, out_dir: Path, out: TextIO, *, verbose: bool = False,
-              quiet: bool = False) -> int:
+              quiet: bool = False, keep_running: bool = False) -> int:
     """Print the timings, the verdict and what to try next (the scan's API calls per
     operation with --verbose); 0 when the scan matched exactly. With ``quiet`` only a
     mismatch is printed (on stderr)."""
@@ -90,7 +98,12 @@ def summarize(result: DemoResult, out_dir: Path, out: TextIO, *, verbose: bool =
     if result.matched:
         print(f"demo: OK - the scan reported exactly the {len(result.estate.expected)} seeded "
               "misconfigurations and nothing on the correct parts of the estate.", file=out)
-        print(next_steps(result, out_dir), file=out)
+        from scanner.textfit import fit_line, stream_columns
+
+        width = stream_columns(out)
+        print("\n".join(fit_line(line, width) for line in
+                        next_steps(result, out_dir, keep_running=keep_running).split("\n")),
+              file=out)
         return 0
     if not a.snapshot.complete:
         print(f"demo: the scan was incomplete ({len(a.snapshot.coverage)} coverage entries)",

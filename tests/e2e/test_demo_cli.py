@@ -38,3 +38,21 @@ def test_demo_quiet_prints_nothing_when_the_scan_matches(tmp_path: Path) -> None
     assert proc.stdout == ""
     assert proc.stderr == ""
     assert (out / "findings.json").is_file() and (out / "report.html").is_file()
+
+
+def test_next_steps_rescan_with_the_demo_config_and_offer_the_live_estate_only_once() -> None:
+    """A new user re-scanned the demo's snapshot as suggested and lost two findings: the
+    required replica Regions are in the demo's config, which the hint did not name. Under
+    --keep-running the hint offered `demo --keep-running` again."""
+    from types import SimpleNamespace
+
+    from scanner.commands.demo import next_steps
+    from scanner.demo.run import CONFIG
+
+    result = SimpleNamespace(analysis=SimpleNamespace(access=SimpleNamespace(secrets={}),
+                                                      findings=[]))
+    text = next_steps(result, Path("out/demo"))  # type: ignore[arg-type]
+    assert f"secretgraph scan --snapshot out/demo/snapshot.json.gz --config {CONFIG}" in text
+    assert "demo --keep-running" in text
+    live = next_steps(result, Path("out/demo"), keep_running=True)  # type: ignore[arg-type]
+    assert "demo --keep-running" not in live and f"--config {CONFIG}" in live
