@@ -102,6 +102,13 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                  else f"{rid} has no automated remediator (see the finding's remediation)")
             continue
         if module.EXPLICIT_ONLY and not selection.explicit(finding, rid):
+            # the hint to select it is offered only when selecting it would plan something
+            try:
+                module.plan(finding, snapshot, PlanContext(
+                    config=config, explicitly_selected=True, overlay=overlay))
+            except PlanRefused as exc:
+                skip(str(exc))
+                continue
             skip(f"{rid} runs only when selected explicitly (--rule {finding.rule_id} or "
                  f"--finding {finding.id})")
             continue

@@ -224,3 +224,24 @@ def test_a_plan_that_cannot_be_written_is_named_by_its_own_path(tmp_path: Path) 
                 estate=estate_of(estate(secret_policy=PUBLIC)), changes=(), skipped=())
     with pytest.raises(UsageError, match=r"cannot write the plan to /proc/plan\.json: "):
         write_plan("/proc/plan.json", plan)
+
+
+def test_a_fix_that_could_not_plan_anything_is_not_offered_for_explicit_selection(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The plan said 'remove-external-grant runs only when selected explicitly (--rule ...)';
+    selecting it answered that the policy would be left empty: a dead end. The reason comes
+    first now."""
+    only_outsider = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Vendor", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::999999999999:role/Vendor"},
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=only_outsider))
+    scan_dir = tmp_path / "scan"
+    main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"])
+    capsys.readouterr()
+    assert main(["remediate", "--in", str(scan_dir)]) == 0
+    plan = json.loads((scan_dir / "remediation-plan.json").read_text())
+    [skipped] = [s for s in plan["skipped"] if s["rule_id"] == "secret-policy-external-account"]
+    assert "empty policy" in skipped["reason"]
+    assert "selected explicitly" not in skipped["reason"]
