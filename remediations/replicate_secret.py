@@ -43,9 +43,16 @@ def region_key(snapshot: Snapshot, ctx: PlanContext, secret: Secret, region: str
         for key in index_of(snapshot).key_replicas.get(primary.arn, ()):
             if key.region == region:
                 return key.arn
-    raise PlanRefused(f"no customer-managed key for {secret.account_id}/{region}: set "
-                      f"remediation.cmk.{secret.account_id}.{region} in --config (a replica "
-                      "without one would use aws/secretsmanager)")
+    # the key is not guessed among the region's keys: say what is missing, and what is there
+    there = sum(1 for a in snapshot.accounts if a.account_id == secret.account_id
+                for r in a.regions if r.region == region for k in r.kms_keys
+                if k.key_manager == "CUSTOMER" and k.key_state == "Enabled")
+    why = ("the secret's key has no multi-Region replica there" if secret.kms_key_id
+           and not is_aws_managed_key(secret.kms_key_id) else "the secret is on aws/secretsmanager")
+    raise PlanRefused(f"no key chosen for the replica in {secret.account_id}/{region} ({why}, "
+                      f"and {there} enabled customer-managed key(s) there are not picked by "
+                      f"guess): set remediation.cmk.{secret.account_id}.{region} in --config "
+                      "(a replica without one would use aws/secretsmanager)")
 
 
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:

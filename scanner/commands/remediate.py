@@ -265,8 +265,9 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
             raise UsageError(f"--account {account!r}: the name of {len(by_name)} accounts "
                              f"({', '.join(by_name)}); give the account id")
         if not by_name:
+            near = suggest(account, sorted(set(named.values())))
             raise UsageError(f"--account {account!r}: neither a 12-digit account id nor the "
-                             f"name of an account of the scan{suggest(account, sorted(set(named.values())))}")
+                             f"name of an account of the scan{near}")
         accounts.append(by_name[0])
     ids = {f.id for f in inputs.findings}
     for finding in selection.findings:
