@@ -74,8 +74,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         summary=f"limit {len(public)} public statement(s) to organization {org_id}",
         calls=[call], pre_state={"resource_policy": parsed_or_none(before_text)},
         desired_state={"resource_policy": after},
-        details={"statement_indexes": public, "org_id": org_id}, policy_diff=diff,
-        notes=[f"size after: {diff.size_after} of {diff.size_limit} characters"])]
+        details={"statement_indexes": public, "org_id": org_id}, policy_diff=diff)]
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
