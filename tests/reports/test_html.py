@@ -9,6 +9,7 @@ import re
 from html.parser import HTMLParser
 
 import networkx as nx
+import pytest
 
 from helpers.report_sample import (
     ACCOUNT_NAMES,
@@ -312,3 +313,39 @@ def test_rotation_path_hops_are_unknown_when_the_rule_was_scoped_out() -> None:
     states = {h.kind: h.state for h in path.hops}
     assert states["Secrets Manager"] == "unknown" and states["Peering"] == "unknown"
     assert path.state == "unknown"
+
+
+def test_a_report_of_more_findings_than_a_browser_opens_shares_its_table_between_rules(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 1,000 accounts report.html held all 345,000 findings: 740 MB that no browser opens.
+    Over the cap every rule keeps the same share, FAIL first; the counts cover them all."""
+    import copy
+
+    import reports.html as html
+    from reports.html import capped_rows
+
+    doc = sample_document()
+    base = [f for f in doc["findings"] if f["status"] == "FAIL"][0]
+    many = []
+    for i in range(300):  # one rule with 300 findings, half UNKNOWN
+        f = copy.deepcopy(base)
+        f["id"], f["rule_id"] = f"sgf-big-{i:04d}", "big-rule"
+        f["status"] = "UNKNOWN" if i % 2 else "FAIL"
+        f["resource"]["arn"] = f"{f['resource']['arn']}-{i:04d}"
+        many.append(f)
+    doc["findings"] = doc["findings"] + many
+    total = len(doc["findings"])
+    monkeypatch.setattr(html, "HTML_ROWS_MAX", 60)
+    page = render_html(doc)
+    data = json.loads(re.search(r'id="sg-data">(.*?)</script>', page, re.S).group(1)
+                      .replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&"))
+    rows = data["findings"]
+    assert len(rows) <= 60
+    others = {f["rule_id"] for f in doc["findings"]} - {"big-rule"}
+    assert others <= {r["r"] for r in rows}, "every other rule keeps all its rows"
+    big = [r for r in rows if r["r"] == "big-rule"]
+    assert big and all(r["st"] == "FAIL" for r in big), "FAIL first"
+    assert f"This table holds {len(rows)} of the {total} findings" in page
+
+    small = [{"r": "a", "st": "FAIL"}, {"r": "b", "st": "FAIL"}]
+    assert capped_rows(small, 60) == (small, None)
