@@ -471,18 +471,18 @@ def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Ma
     """Previously failing findings that are resolved now, as PASSED + ARCHIVED ASFF findings.
 
     A finding missing from the current scan counts as resolved only where the current scan
-    assessed its account and region (a partial scan never archives what it did not read).
+    assessed it: its account, Region, service and resource read, its rule evaluated and its
+    severity reported (scanner.history.assessed, the same test as drift's: a scan of some
+    accounts, or one run with --severity or --exclude-rules, never archives the others).
     A PASSED finding in ``current`` counts as missing: PASS results are itemised only with
     ``scan --emit-pass``, and what is archived must not depend on that.
     """
+    from scanner.history.assessed import assess_document
+
     current_by_id = {str(f.get("Id")): f for f in current
                      if (f.get("Compliance") or {}).get("Status") != "PASSED"}
     scan = document.get("scan") or {}
-    gaps = {(str(c.get("account_id")), str(c.get("region")))
-            for c in document.get("coverage") or [] if isinstance(c, Mapping)}
-    accounts = set(map(str, scan.get("accounts") or []))
-    regions = set(map(str, scan.get("regions") or []))
-    complete = bool(scan.get("complete", not gaps))
+    assessed = assess_document(document)
     updated = iso(scan.get("finished_at") or scan.get("started_at"), now)
     out: list[dict[str, Any]] = []
     for old in previous:
@@ -492,13 +492,14 @@ def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Ma
         fid = str(old.get("Id"))
         if fid in current_by_id:
             continue
-        res_account = str((old.get("ProductFields") or {}).get(
-            "secretgraph/resource_account") or old.get("AwsAccountId"))
-        res_region = str(((old.get("Resources") or [{}])[0]).get("Region") or "")
-        assessed = complete or (
-            res_account in accounts and res_region in regions
-            and (res_account, res_region) not in gaps and (res_account, "global") not in gaps)
-        if not assessed:
+        fields = old.get("ProductFields") or {}
+        res_account = str(fields.get("secretgraph/resource_account") or old.get("AwsAccountId"))
+        resource = (old.get("Resources") or [{}])[0]
+        if assessed.why_not(account_id=res_account, region=str(resource.get("Region") or ""),
+                            kind=str(fields.get("secretgraph/resource_type") or ""),
+                            arn=str(resource.get("Id") or "") or None,
+                            rule_id=fields.get("secretgraph/rule_id"),
+                            severity=(old.get("Severity") or {}).get("Label")):
             continue
         base = json.loads(json.dumps(old))
         base["Compliance"] = {**(base.get("Compliance") or {}), "Status": "PASSED"}

@@ -3,12 +3,18 @@
 A resource missing from a scan counts as removed only when that scan read the place it lived
 in: the account was assumed, the region was scanned, the service's listing there succeeded
 (no ``unread_services`` entry, no coverage entry without a resource ARN), IAM was read for IAM
-things, and no coverage entry names the resource itself.
+things, and no coverage entry names the resource itself. A finding missing from a scan counts
+as resolved only when, besides, the scan evaluated its rule and reported its severity (a scan
+run with ``--exclude-rules`` or ``--severity`` says nothing about the others).
+
+The one definition for drift (scanner/history) and for archiving in Security Hub
+(reports/asff.py ``archive_resolved``, which has the findings document only: ``assess_document``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 from scanner.model import Snapshot
 
@@ -47,10 +53,29 @@ class Assessment:
     regions: frozenset[tuple[str, str]]  # (account, region) scanned
     service_gaps: frozenset[tuple[str, str, str]] = field(default_factory=frozenset)
     resource_gaps: frozenset[str] = field(default_factory=frozenset)  # resource ARNs
+    #: the rules the scan evaluated (findings.json ``scan.rules``; None: not recorded)
+    rules: frozenset[str] | None = None
+    #: the only severities it reported (``scan.scope.severities``, --severity; None: all)
+    severities: frozenset[str] | None = None
+
+    def out_of_scope(self, rule_id: str | None, severity: str | None) -> str | None:
+        """Why the scan says nothing about findings of this rule or severity, or None."""
+        if rule_id is not None and self.rules is not None and rule_id not in self.rules:
+            return f"rule {rule_id} was not evaluated by the scan"
+        if severity is not None and self.severities is not None and \
+                severity.upper() not in self.severities:
+            return (f"the scan reported {', '.join(sorted(self.severities))} findings only, "
+                    f"not {severity.upper()}")
+        return None
 
     def why_not(self, *, account_id: str, region: str, kind: str,
-                arn: str | None = None) -> str | None:
-        """None when the scan assessed this place; otherwise the reason it did not."""
+                arn: str | None = None, rule_id: str | None = None,
+                severity: str | None = None) -> str | None:
+        """None when the scan assessed this place (and, for a finding, evaluated its rule and
+        reported its severity); otherwise the reason it did not."""
+        out = self.out_of_scope(rule_id, severity)
+        if out:
+            return out
         if account_id not in self.accounts_scanned:
             return f"account {account_id} was not in the scan"
         if account_id not in self.accounts_assumed:
@@ -99,3 +124,45 @@ def assess(snapshot: Snapshot) -> Assessment:
                       iam_read=frozenset(iam_read), regions=frozenset(regions),
                       service_gaps=frozenset(service_gaps),
                       resource_gaps=frozenset(resource_gaps))
+
+
+def with_scope(assessment: Assessment, document: Mapping[str, Any]) -> Assessment:
+    """``assessment`` with the rules and severities of the scan's findings document."""
+    scan = document.get("scan") or {}
+    rules = scan.get("rules")
+    severities = (scan.get("scope") or {}).get("severities")
+    return replace(assessment,
+                   rules=frozenset(map(str, rules)) if isinstance(rules, list) else None,
+                   severities=frozenset(str(s).upper() for s in severities)
+                   if isinstance(severities, list) and severities else None)
+
+
+def assess_document(document: Mapping[str, Any]) -> Assessment:
+    """What the scan behind a findings document assessed, from the document alone: its
+    accounts and Regions, read as ``assess`` reads the snapshot's coverage (an STS entry: the
+    role was not assumed; IAM: IAM not read; another service without a resource: its listing
+    failed; a resource ARN: that resource), plus its rules and severities."""
+    scan = document.get("scan") or {}
+    accounts = frozenset(str(a) for a in scan.get("accounts") or ())
+    regions = [str(r) for r in scan.get("regions") or ()]
+    assumed, iam_read = set(accounts), set(accounts)
+    service_gaps: set[tuple[str, str, str]] = set()
+    resource_gaps: set[str] = set()
+    for entry in document.get("coverage") or ():
+        if not isinstance(entry, Mapping):
+            continue
+        acct, region = str(entry.get("account_id")), str(entry.get("region"))
+        service = str(entry.get("service"))
+        if entry.get("resource_arn"):
+            resource_gaps.add(str(entry["resource_arn"]))
+        elif service == "iam":
+            iam_read.discard(acct)
+        elif service == "sts":
+            assumed.discard(acct)
+        else:
+            service_gaps.add((acct, region, service))
+    return with_scope(Assessment(
+        accounts_scanned=accounts, accounts_assumed=frozenset(assumed),
+        iam_read=frozenset(iam_read) & frozenset(assumed),
+        regions=frozenset((a, r) for a in accounts for r in regions),
+        service_gaps=frozenset(service_gaps), resource_gaps=frozenset(resource_gaps)), document)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from typing import Iterator
 
-from scanner.history.assessed import assess
+from scanner.history.assessed import assess, with_scope
 from scanner.history.diff_access import diff_access
 from scanner.history.diff_findings import diff_findings
 from scanner.history.diff_resources import diff_resources
@@ -80,11 +80,12 @@ def diff_scans(old: StoredScan, new: StoredScan) -> Drift:
 
 
 def _diff_scans(old: StoredScan, new: StoredScan) -> Drift:
-    old_a, new_a = assess(old.snapshot), assess(new.snapshot)
+    old_a = with_scope(assess(old.snapshot), old.document)
+    new_a = with_scope(assess(new.snapshot), new.document)
     not_assessed: list[NotAssessed] = list(_coverage_gaps(old.snapshot, new.snapshot))
     access = diff_access(old, new, old_a, new_a, not_assessed)
     f_new, f_resolved, f_changed = diff_findings(old.document, new.document, new_a,
-                                                  not_assessed)
+                                                  not_assessed, old_a=old_a)
     r_added, r_removed, r_changed = diff_resources(old.snapshot, new.snapshot, old_a, new_a,
                                                not_assessed)
     sev_rank = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFORMATIONAL": 4}

@@ -36,7 +36,10 @@ def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
 
 
 def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a: Assessment,
-                   not_assessed: list[NotAssessed]) -> tuple[list[FindingChange], ...]:
+                   not_assessed: list[NotAssessed], *, old_a: Assessment | None = None
+                   ) -> tuple[list[FindingChange], ...]:
+    """``old_a``: what the old scan assessed; a failing finding whose rule or severity it
+    did not report is not "new" tonight (it is listed as not assessed by the old scan)."""
     old_f = _findings(old_doc)
     seen: set[str] = set()
     new: list[FindingChange] = []
@@ -61,7 +64,15 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
             continue
         if o is None or os_ == "UNKNOWN":
             if ns == "FAIL":
-                new.append(_fchange(n, o))
+                res = n.get("resource") or {}
+                why = None if old_a is None or o is not None else old_a.out_of_scope(
+                    str(n.get("rule_id", "")), str(n.get("severity", "")))
+                if why:
+                    not_assessed.append(NotAssessed(
+                        scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}",
+                        reason=why, scan="old"))
+                else:
+                    new.append(_fchange(n, o))
             continue
         diffs: list[str] = []
         if ns != os_:
@@ -78,7 +89,8 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
         res = o.get("resource") or {}
         why = new_a.why_not(account_id=str(res.get("account_id", "")),
                             region=str(res.get("region", "")), kind=str(res.get("type", "")),
-                            arn=res.get("arn"))
+                            arn=res.get("arn"), rule_id=str(o.get("rule_id", "")),
+                            severity=str(o.get("severity", "")))
         if why:
             not_assessed.append(NotAssessed(scope="finding",
                                             subject=f"{o.get('rule_id')} {res.get('arn')}",

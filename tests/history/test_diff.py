@@ -101,6 +101,31 @@ def test_a_finding_that_passed_and_became_unknown_is_listed_as_not_assessed() ->
     assert not [n for n in again.not_assessed if n.scope == "finding"]
 
 
+def test_a_scan_limited_to_some_severities_or_rules_resolves_nothing_outside_them() -> None:
+    """A new user's trial: the second night run with --severity CRITICAL listed every HIGH
+    finding as resolved, and the next full night as new again."""
+    snap_a = snapshot("a", T1, [secret("db")])
+    snap_b = snapshot("b", T2, [secret("db")])
+    full = document(snap_a, [finding("secret-policy-public", DB, severity="HIGH")])
+    critical_only = document(snap_b, [])
+    critical_only["scan"]["scope"] = {"severities": ["CRITICAL"]}
+    drift = diff_scans(stored(snap_a, full), stored(snap_b, critical_only))
+    assert drift.findings_resolved == ()
+    [item] = [n for n in drift.not_assessed if n.scope == "finding"]
+    assert item.reason == "the scan reported CRITICAL findings only, not HIGH"
+    # the next full night: the finding is not "new", the scan before did not report HIGH
+    again = diff_scans(stored(snap_b, critical_only), stored(snap_a, full))
+    assert again.findings_new == ()
+    assert [n.scan for n in again.not_assessed if n.scope == "finding"] == ["old"]
+
+    without_rule = document(snap_b, [])
+    without_rule["scan"]["rules"] = ["secret-rotation-disabled"]
+    drift = diff_scans(stored(snap_a, full), stored(snap_b, without_rule))
+    assert drift.findings_resolved == ()
+    assert any(n.reason == "rule secret-policy-public was not evaluated by the scan"
+               for n in drift.not_assessed)
+
+
 def test_account_not_assumed_tonight_is_not_assessed_never_removed() -> None:
     member_secret = secret("member-db", account=MEMBER)
     member_arn = member_secret.arn

@@ -209,3 +209,35 @@ def test_account_names_travel_as_aws_account_name_and_stay_behind_in_central_mod
     assert "AwsAccountName" not in moved  # it would name another account than AwsAccountId
     assert moved["ProductFields"]["secretgraph/resource_account_name"].startswith("sandbox")
     assert validate_asff(moved) == []
+
+
+def test_a_scan_of_some_accounts_rules_or_severities_archives_nothing_outside_them() -> None:
+    """A new user's trial: a complete scan of one account archived every finding of the
+    others, and one run with --severity CRITICAL archived every HIGH finding (drift agreed
+    with neither: the test is now scanner.history.assessed's, for both)."""
+    previous = build_asff(sample_document())
+    failed = [f for f in previous if f["Compliance"]["Status"] == "FAILED"]
+
+    def account(f: dict) -> str:
+        return f["ProductFields"]["secretgraph/resource_account"]
+
+    def later(**scan: object) -> dict:
+        doc = sample_document()
+        doc["scan"].update(complete=True, **scan)
+        doc["coverage"], doc["findings"] = [], []
+        return doc
+
+    one = later(accounts=[CENTRAL])
+    archived = archive_resolved(previous, [], one)
+    assert archived and {account(f) for f in archived} == {CENTRAL}
+    assert len(archived) == len([f for f in failed if account(f) == CENTRAL])
+
+    severities = sorted({f["Severity"]["Label"] for f in failed})
+    only = severities[0]
+    archived = archive_resolved(previous, [], later(scope={"severities": [only]}))
+    assert archived and {f["Severity"]["Label"] for f in archived} == {only}
+
+    rules = sorted({f["ProductFields"]["secretgraph/rule_id"] for f in failed})
+    archived = archive_resolved(previous, [], later(rules=rules[1:]))
+    assert archived and rules[0] not in {f["ProductFields"]["secretgraph/rule_id"]
+                                         for f in archived}
