@@ -105,7 +105,9 @@ class GraphIndex:
     def service_readable(self, account_id: str, region: str, service: str) -> str | None:
         """None when ``service`` was listed in account/region; else what is missing."""
         acct = self.attrs(account_node(account_id))
-        if acct is None or not acct.get("collected", True):
+        # an account node without attributes was made by an edge to it (a peering's other
+        # side owned by an account outside the scan), not by the scan
+        if not acct or not acct.get("collected", True):
             return f"account {account_id} (not in the scan)"
         if acct.get("assumed") is False:
             return f"account {account_id} (role could not be assumed)"
