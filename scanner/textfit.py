@@ -4,6 +4,8 @@ breaking the scan's summary between its parts."""
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import sys
 import textwrap
@@ -53,3 +55,16 @@ def fit_parts(parts: Sequence[str], width: int | None) -> str:
     if current:
         lines.append(current)
     return "\n".join(lines)
+
+
+#: every control character but the newline: escape sequences, carriage returns, tabs
+_UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text for a terminal with every control character but the newline shown as U+FFFD: the
+    names, tags, Sids and principals in it come from the audited accounts, and an escape
+    sequence or carriage return among them must not recolour or rewrite the screen (where a
+    value is rendered alone, scanner.policy.parse.statement_label and the table's cleaning
+    also take out its newlines)."""
+    return _UNSAFE.sub("\ufffd", text)

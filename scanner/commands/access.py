@@ -24,7 +24,7 @@ from scanner.errors import UsageError
 from scanner.graph.schema import PUBLIC_PRINCIPAL
 from reports._common import short_resource
 from scanner.policy.arn import arn_account
-from scanner.textfit import fit_line
+from scanner.textfit import fit_line, terminal_safe
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
 
@@ -318,8 +318,9 @@ def run(args: argparse.Namespace) -> int:
 
         target = find_secret(report, prove, args.region, flag="--prove")
         named = find_principals(report, args.principal, snapshot) if args.principal else ()
-        sys.stdout.write(prove_secret(graph, snapshot, settings, target, fmt=args.format,
-                                      timeout_s=args.prove_timeout, principals=named))
+        proof = prove_secret(graph, snapshot, settings, target, fmt=args.format,
+                             timeout_s=args.prove_timeout, principals=named)
+        sys.stdout.write(proof if args.format == "json" else terminal_safe(proof))
         return 0
     secrets = list(report.secrets.values())
     principals = find_principals(report, args.principal, snapshot) if args.principal else None
@@ -332,8 +333,9 @@ def run(args: argparse.Namespace) -> int:
         secrets = [s for s in secrets if any(p.principal in principals for p in s.paths)]
     aliases = key_aliases(snapshot)
     out = render_json(secrets, principals, aliases) if args.format == "json" else \
-        render_table(secrets, principals, aliases, why=args.why, width=terminal_width(),
-                     replicas=len(report.replicas), single=bool(args.secret or args.region))
+        terminal_safe(render_table(secrets, principals, aliases, why=args.why,
+                                   width=terminal_width(), replicas=len(report.replicas),
+                                   single=bool(args.secret or args.region)))
     sys.stdout.write(out)
     return 0
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.commands._outputs import output_file, terminal_width
-from scanner.textfit import fit_line, stream_columns
+from scanner.textfit import fit_line, stream_columns, terminal_safe
 from scanner.errors import InputError, Interrupted, SecretgraphError, UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
@@ -206,13 +206,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"no FAIL finding of the scan matches the selection; nothing to plan "
                       f"({kept})")
                 return 0
-            print(render_plan(plan, width=terminal_width()))
+            print(terminal_safe(render_plan(plan, width=terminal_width())))
             print(fit_line(f"\nno change planned for this selection ({kept})",
                            stream_columns()))
             return 0
         write_plan(plan_path, plan)
         write_renderings(plan_path, plan)
-    print(render_plan(plan, width=terminal_width()))
+    print(terminal_safe(render_plan(plan, width=terminal_width())))
     if not args.plan:
         print(f"\nplan saved to {plan_path} (also as .md and .html)")
     if not args.apply:

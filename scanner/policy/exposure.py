@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 
 from scanner.policy.arn import principal_account, resource_account, root_arn
 from scanner.policy.matching import action_matches
-from scanner.policy.parse import ConditionClause, Policy, Statement
+from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.trust_zone import TrustZone
 
 #: Condition keys that restrict *who* can use an Allow (an org, an account, a principal, a
@@ -77,7 +77,7 @@ class StatementMatch:
 
     @property
     def label(self) -> str:
-        return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
+        return statement_label(self.index, self.sid)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "sid": self.sid,

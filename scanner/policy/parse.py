@@ -24,6 +24,19 @@ POLICY_ELEMENTS = frozenset({"Version", "Id", "Statement"})
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
+#: control characters, newlines and tabs included: a Sid is text from the audited account
+_LABEL_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def statement_label(index: int, sid: str | None) -> str:
+    """``statement 3 (AppRead)``: how reasons, findings and plans name a statement. The Sid is
+    hostile input: its control characters (an escape sequence, a newline that would forge a
+    line of output) are shown as U+FFFD."""
+    if not sid:
+        return f"statement {index}"
+    return f"statement {index} ({_LABEL_CONTROLS.sub(chr(0xFFFD), sid)})"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PrincipalSpec:
     """The Principal / NotPrincipal element. ``star``: ``"*"`` or ``{"AWS": "*"}``."""
@@ -64,7 +77,7 @@ class Statement:
 
     @property
     def label(self) -> str:
-        return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
+        return statement_label(self.index, self.sid)
 
     @property
     def has_principal_element(self) -> bool:

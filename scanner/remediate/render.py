@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from scanner.changes import PlannedChange, PolicyDiff
 from scanner.policy.arn import arn_resource
+from scanner.policy.parse import statement_label
 from scanner.remediate.planfile import Plan
 from scanner.textfit import fit_line
 
@@ -210,7 +211,7 @@ def render_policy_diff(diff: PolicyDiff) -> list[str]:
     out = [f"    {diff.kind}: {diff.size_after} of {diff.size_limit} "
            f"{'bytes' if diff.kind == 'kms-key-policy' else 'characters'} after the change"]
     for s in diff.statements:
-        label = f"statement {s.index}" + (f" ({s.sid})" if s.sid else "")
+        label = statement_label(s.index, s.sid)
         if s.op == "unchanged":
             out.append(f"      = {label}: unchanged")
             continue

@@ -245,3 +245,24 @@ def test_a_fix_that_could_not_plan_anything_is_not_offered_for_explicit_selectio
     [skipped] = [s for s in plan["skipped"] if s["rule_id"] == "secret-policy-external-account"]
     assert "empty policy" in skipped["reason"]
     assert "selected explicitly" not in skipped["reason"]
+
+
+def test_hostile_sids_reach_neither_access_nor_remediate_output_raw(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: a Sid with an escape sequence and a newline came out raw in
+    `access --why` and in the plan (6 ESC bytes, and a forged line '=1+1)')."""
+    sid = "Ev\x1b[31mil</script>\n=1+1\r"
+    hostile = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": sid, "Effect": "Allow", "Principal": "*",
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=hostile))
+    scan_dir = tmp_path / "scan"
+    main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"])
+    capsys.readouterr()
+    for argv in (["access", "--in", str(scan_dir), "--why"], ["remediate", "--in", str(scan_dir)]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "Ev\ufffd[31mil</script>\ufffd=1+1\ufffd" in out, argv
+        assert "\x1b" not in out and "\r" not in out
+        assert not any(line.startswith("=1+1") for line in out.splitlines())
