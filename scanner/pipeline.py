@@ -38,6 +38,7 @@ from scanner.engine import (
     findings_document,
     load_config,
     load_ruleset,
+    check_suppressions,
     load_suppressions,
     suppress,
 )
@@ -168,10 +169,12 @@ def load_inputs(options: ScanOptions) -> Inputs:
         require_z3()  # before anything is read: one line, exit 2
     ruleset = load_ruleset(options.rules_dirs)
     compile_ruleset(ruleset, config)  # config entries name loaded rules, before scoping
-    scope = resolve_scope(ruleset, options.scope)
-    ruleset = select_rules(ruleset, scope)  # parameters and severities checked against the rules
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
         else None
+    if suppressions is not None:  # entries name loaded rules, before scoping too
+        check_suppressions(suppressions, ruleset.ids)
+    scope = resolve_scope(ruleset, options.scope)
+    ruleset = select_rules(ruleset, scope)  # parameters and severities checked against the rules
     baseline = load_baseline(options.baseline_path) if options.baseline_path else None
     return Inputs(ruleset=ruleset, config=config, suppressions=suppressions, baseline=baseline,
                   scope=scope)

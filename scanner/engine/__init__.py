@@ -12,7 +12,7 @@ from scanner.engine.exit_codes import exit_code
 from scanner.engine.loader import Rule, Ruleset, load_rule_file, load_ruleset
 from scanner.engine.output import findings_document
 from scanner.engine.runner import evaluate
-from scanner.engine.suppressions import Suppressions, load_suppressions, suppress
+from scanner.engine.suppressions import Suppressions, check_suppressions, load_suppressions, suppress
 
 #: Names the pipeline uses.
 Config = EngineConfig
@@ -21,5 +21,5 @@ RuleSet = Ruleset
 __all__ = [
     "Config", "EngineConfig", "Rule", "RuleSet", "Ruleset", "Suppressions", "evaluate",
     "exit_code", "findings_document", "load_config", "load_rule_file", "load_ruleset",
-    "load_suppressions", "parse_config", "suppress",
+    "check_suppressions", "load_suppressions", "parse_config", "suppress",
 ]

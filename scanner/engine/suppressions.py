@@ -133,6 +133,27 @@ def _rule_at(data: Any, where: str) -> str | None:
     return None
 
 
+def check_suppressions(suppressions: Suppressions, rule_ids: Sequence[str]) -> None:
+    """An entry that can match nothing, or everything, is a mistake, not a mute: InputError
+    (exit 2) naming the file and the entry when its ``rule`` matches none of the loaded rules
+    (a typo would mute nothing, silently; the closest ids are named), or when every matcher it
+    has is only ``*`` (it would mute every finding: the check at parse time, for a wildcard)."""
+    from scanner.engine.loader import suggest
+
+    known = [*rule_ids, EXPIRED_RULE_ID]
+    for e in suppressions.entries:
+        field = f"suppressions[{e.index}]"
+        given = [v for v in (e.rule, e.account, e.region, e.resource) if v is not None]
+        if not e.tags and given and all(set(v) <= {"*"} for v in given):
+            raise InputError("every matcher of this entry is '*': it would mute every finding; "
+                             "name the rules, accounts, Regions or resources it is for",
+                             path=suppressions.path, field=field)
+        if e.rule is not None and not any(fnmatchcase(r, e.rule) for r in known):
+            raise InputError(f"rule {e.rule!r} matches no rule of the scan, so the entry would "
+                             f"mute nothing{suggest(e.rule, known)}", path=suppressions.path,
+                             rule=e.rule, field=f"{field}.rule")
+
+
 def load_suppressions(path: str | Path) -> Suppressions:
     p = Path(path)
     data = read_yaml(p, "suppression file")

@@ -129,3 +129,27 @@ def test_empty_or_unreadable_file_is_an_error_not_an_empty_list(tmp_path: Path) 
 def test_muted_finding_serialises_muted_by() -> None:
     f = dataclasses.replace(finding(), status=Status.MUTED, muted_by={"reason": "r"})
     assert f.to_json()["muted_by"] == {"reason": "r"}
+
+
+@pytest.mark.parametrize("entry, words", [
+    ("rule: secret-rotaton-disabled", "matches no rule of the scan, so the entry would mute "
+     "nothing; closest: secret-rotation-disabled"),
+    ("rule: '*'", "every matcher of this entry is '*'"),
+    ("rule: '*'\n    account: '*'", "every matcher of this entry is '*'"),
+])
+def test_an_entry_that_mutes_nothing_or_everything_is_refused_naming_the_file(
+        tmp_path: Path, entry: str, words: str) -> None:
+    """A new user's trial: a mistyped rule muted nothing without a word, and `rule: '*'` muted
+    all 27 results and turned the scan's exit code to 0."""
+    from scanner.errors import InputError
+    from scanner.pipeline import ScanOptions, load_inputs
+
+    path = write(tmp_path, f"suppressions:\n  - {entry}\n    reason: accepted risk\n    expires: 2099-01-01\n")
+    with pytest.raises(InputError) as err:
+        load_inputs(ScanOptions(suppressions_path=path))
+    assert words in str(err.value) and str(path) in str(err.value)
+    # a glob that names rules, and a wildcard narrowed by another matcher, are fine
+    ok = write(tmp_path, "suppressions:\n  - rule: 'secret-rotation-*'\n    reason: accepted risk\n"
+                         "    expires: 2099-01-01\n  - rule: '*'\n    account: '111111111111'\n"
+                         "    reason: accepted risk\n    expires: 2099-01-01\n")
+    assert load_inputs(ScanOptions(suppressions_path=ok)).suppressions is not None
