@@ -59,6 +59,11 @@ def scanner_policy_document(role_name: str = "SecretgraphAudit") -> dict[str, An
              "Action": declared_actions((organizations,)), "Resource": "*"},
             {"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": ["sts:AssumeRole"],
              "Resource": f"arn:aws:iam::*:role/{role_name}"},
+            # `scan --regions all` lists the Regions enabled for the scanning identity's account
+            {"Sid": "ListEnabledRegions", "Effect": "Allow",
+             "Action": sorted(a for a in session.OPERATIONS.values()
+                              if a not in ("sts:AssumeRole", "sts:GetCallerIdentity")),
+             "Resource": "*"},
             {"Sid": "NeverReadSecretValues", "Effect": "Deny",
              "Action": list(NEVER_ALLOWED_ACTIONS), "Resource": "*"},
         ],

@@ -56,6 +56,10 @@ def test_organizations_discovery_belongs_to_the_scanner_identity_not_the_audit_r
     assert set(organizations.OPERATIONS.values()) <= scanner
     assert "sts:AssumeRole" in scanner
     assert not scanner & set(NEVER_ALLOWED_ACTIONS)
+    # `scan --regions all` calls it with the scanning identity's own credentials (a new
+    # user's trial found it missing)
+    assert "ec2:DescribeRegions" in scanner
+    assert set(session.OPERATIONS.values()) - {"sts:GetCallerIdentity"} <= scanner
 
 
 def test_the_cloudformation_template_embeds_the_generated_policy() -> None:
