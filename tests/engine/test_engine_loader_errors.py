@@ -123,6 +123,23 @@ def test_rules_validate_accepts_the_builtin_pack(capsys: pytest.CaptureFixture[s
     assert "25 rule file(s) valid" in capsys.readouterr().out
 
 
+def test_rules_validate_refuses_what_scan_refuses_a_built_in_id_reused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: `rules validate` called a custom rule with a built-in id valid;
+    `scan --rules-dir` then exited 2 on it."""
+    import shutil
+
+    from scanner.engine.loader import builtin_rules_dir
+
+    copy = tmp_path / "secret-rotation-disabled.yaml"
+    shutil.copy(builtin_rules_dir() / "secret-rotation-disabled.yaml", copy)
+    assert main(["rules", "validate", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{copy}: rule secret-rotation-disabled: field id: duplicate rule id (also defined " \
+        "in " in err
+    assert main(["rules", "list", "--rules-dir", str(tmp_path)]) == 2
+
+
 def test_rules_list_json_includes_user_rules(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     import json
