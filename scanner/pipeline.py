@@ -155,6 +155,12 @@ def load_inputs(options: ScanOptions) -> Inputs:
     from scanner.engine.runner import compile_ruleset
 
     config = load_config(options.config_path)
+    if options.config_path is not None:
+        # the file's remediation: section too: a config is checked whole before anything is
+        # scanned (a typo there was accepted by scan and refused by remediate the next day)
+        from scanner.remediate.config import load_config as load_remediation_config
+
+        load_remediation_config(options.config_path)
     if options.emit_pass and not config.emit_pass:
         config = dataclasses.replace(config, emit_pass=True)
     if options.findings_layout is not None:

@@ -67,3 +67,17 @@ def test_unreadable_or_invalid_yaml_config(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.yaml")
     with pytest.raises(InputError, match="not valid YAML"):
         load_config(write(tmp_path, "rules: {\n"))
+
+
+def test_scan_checks_the_config_file_whole_remediation_section_included(tmp_path: Path) -> None:
+    """A new user's trial: `remediation: {org-id: ...}` passed `scan --config` and was refused
+    by `remediate --config` the next morning."""
+    from scanner.errors import InputError
+    from scanner.pipeline import ScanOptions, load_inputs
+
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text("remediation:\n  org-id: o-abc123def4\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"field remediation: unknown key\(s\) \['org-id'\]"):
+        load_inputs(ScanOptions(config_path=path))
+    path.write_text("remediation:\n  org_id: o-abc123def4\n", encoding="utf-8")
+    assert load_inputs(ScanOptions(config_path=path)).config.path == str(path)
