@@ -146,6 +146,17 @@ def run(args: argparse.Namespace) -> int:
         role_name=args.role_name, external_id=args.external_id, sts_region=region,
     )
 
+    if not args.role_name and targets:
+        # without a role only the caller's own account can be imported into: say so once,
+        # before anything is sent, instead of one failure per finding (exit 3)
+        home = sessions.home_account()
+        others = sorted({account for account, _ in targets if account != home})
+        if others:
+            raise UsageError(
+                f"the findings go to {len(others)} account(s) other than the caller's "
+                f"({home}): {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}; give "
+                "--role-name ROLE (assumed in each), or --mode central")
+
     def client_for(account_id: str, target_region: str) -> Any:
         return sessions.client("securityhub", account_id=account_id, region=target_region)
 

@@ -193,6 +193,22 @@ def test_export_imports_per_account_then_archives_what_was_resolved(
     assert still["UpdatedAt"] == "2026-11-30T01:04:10.000Z"
 
 
+def test_export_without_a_role_to_other_accounts_is_one_usage_error_before_sending(
+        hub: None, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: without --role-name, 29 findings failed one by one
+    ('CredentialsError: no --role-name given') and the export exited 3, which nightly
+    alerting reads as a partial delivery."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--region", REGION]) == 2
+    err = capsys.readouterr().err
+    assert "other than the caller's" in err and "give --role-name ROLE" in err
+    assert len(err.strip().splitlines()) == 1
+    assert _stored(CENTRAL) == {} and _stored(MEMBER_C) == {}
+
+
 def test_export_central_mode_puts_everything_in_one_account(hub: None, tmp_path: Path) -> None:
     scan = _scan_dir(tmp_path, snapshot=False)
     assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
@@ -204,17 +220,28 @@ def test_export_central_mode_puts_everything_in_one_account(hub: None, tmp_path:
         CENTRAL, MEMBER_C}
 
 
-def test_export_reports_undelivered_findings_with_exit_3(hub: None, tmp_path: Path,
-                                                         capsys: Any) -> None:
+def test_export_reports_undelivered_findings_with_exit_3(
+        hub: None, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.aws.session import AwsSessions
+    from scanner.errors import CredentialsError
+
     scan = _scan_dir(tmp_path, snapshot=False)
     report = tmp_path / "delivery.json"
-    # no --role-name: no finding can be imported from the account it belongs to
+    client = AwsSessions.client
+
+    def refused(self: Any, service: str, *, account_id: str, region: str) -> Any:
+        if account_id == MEMBER_C:  # the role cannot be assumed there
+            raise CredentialsError(f"cannot assume the role in {account_id}")
+        return client(self, service, account_id=account_id, region=region)
+
+    monkeypatch.setattr(AwsSessions, "client", refused)
     assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
-                 "--region", REGION, "--report", str(report)]) == 3
+                 "--role-name", "SecretgraphExport", "--region", REGION,
+                 "--report", str(report)]) == 3
     err = capsys.readouterr().err
-    assert err.count("not delivered sgf-") == 8 and "no --role-name given" in err
+    assert err.count("not delivered sgf-") == 2 and "cannot assume the role" in err
     delivery = json.loads(report.read_text())
-    assert delivery["delivered"] == 0 and len(delivery["undelivered"]) == 8
+    assert delivery["delivered"] == 6 and len(delivery["undelivered"]) == 2
     assert {u["error_code"] for u in delivery["undelivered"]} == {"CredentialsError"}
-    assert {u["account_id"] for u in delivery["undelivered"]} == {CENTRAL, MEMBER_C}
-    assert _stored(CENTRAL) == {}
+    assert {u["account_id"] for u in delivery["undelivered"]} == {MEMBER_C}
+    assert _stored(MEMBER_C) == {}
