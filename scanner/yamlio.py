@@ -43,4 +43,19 @@ class _Loader(yaml.SafeLoader):
                 node.start_mark) from None
 
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        """A key given twice in one mapping is an error at its line (YAML leaves it to the
+        reader; PyYAML silently kept the last value, so half of a config could vanish)."""
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice in one mapping (also at line "
+                        f"{seen[key] + 1})", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)

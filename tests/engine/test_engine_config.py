@@ -81,3 +81,16 @@ def test_scan_checks_the_config_file_whole_remediation_section_included(tmp_path
         load_inputs(ScanOptions(config_path=path))
     path.write_text("remediation:\n  org_id: o-abc123def4\n", encoding="utf-8")
     assert load_inputs(ScanOptions(config_path=path)).config.path == str(path)
+
+
+def test_a_key_given_twice_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """A new user's trial: `rules.secret-unused` given twice kept the last one silently."""
+    from scanner.engine import load_config
+    from scanner.errors import InputError
+
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text("rules:\n  secret-unused:\n    enabled: false\n  secret-unused:\n"
+                    "    severity: LOW\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"not valid YAML \(line 4\): key 'secret-unused' "
+                                         r"appears twice in one mapping \(also at line 2\)"):
+        load_config(path)
