@@ -124,13 +124,29 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         invalid = {f["Id"]: validate_asff(f) for f in findings}
         invalid = {k: v for k, v in invalid.items() if v}
-        batches = sum(-(-sum(1 for f in findings if target_of(f) == t) // MAX_BATCH)
-                      for t in targets)
+        from collections import Counter
+
+        per_target = Counter(target_of(f) for f in findings)
+        batches = sum(-(-n // MAX_BATCH) for n in per_target.values())
         print(f"dry run: {facts['to_send']} findings ({facts['archived']} archived as resolved) "
               f"in {batches} batch(es) to {len(targets)} account/region target(s); "
               f"{len(invalid)} invalid")
+        shown = targets if args.verbose or len(targets) <= 20 else targets[:20]
+        for account, region in shown:
+            n = per_target[(account, region)]
+            print(f"  {account} {region}: {n} finding(s) in {-(-n // MAX_BATCH)} batch(es)")
+        if len(shown) < len(targets):
+            print(f"  ... {len(targets) - len(shown)} more target(s) (-v lists them all)")
         for fid, problems in sorted(invalid.items()):
             print(f"  invalid {fid}: {'; '.join(problems)}")
+        if args.report:  # what would be sent, as the report of a real export says what was
+            Path(args.report).write_text(json.dumps({
+                "dry_run": True, "findings": facts["to_send"], "archived": facts["archived"],
+                "targets": [{"account_id": a, "region": r, "findings": per_target[(a, r)],
+                             "batches": -(-per_target[(a, r)] // MAX_BATCH)}
+                            for a, r in targets],
+                "invalid": {k: v for k, v in sorted(invalid.items())}}, indent=2) + "\n",
+                encoding="utf-8")
         return 0 if not invalid else 3
 
     from scanner.aws.guard import ReadOnlyGuard

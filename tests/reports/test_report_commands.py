@@ -137,6 +137,14 @@ def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any) 
     out = capsys.readouterr().out
     # PASS results are left out by default: 8 of 9, to 2 account/region targets
     assert "dry run: 8 findings (0 archived as resolved) in 2 batch(es) to 2 account/region" in out
+    # the batches, per target, on the screen and in --report (it wrote nothing)
+    assert f"  {CENTRAL} {REGION}: 6 finding(s) in 1 batch(es)" in out
+    report = tmp_path / "dry.json"
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--dry-run", "--report", str(report)]) == 0
+    planned = json.loads(report.read_text())
+    assert planned["dry_run"] is True and planned["findings"] == 8
+    assert sum(t["findings"] for t in planned["targets"]) == 8
 
 
 def _session(account: str) -> boto3.Session:
