@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -88,11 +89,26 @@ def _where(path: Any) -> str:
     return out or "(top level)"
 
 
+#: what a reader can be: a principal ARN (IAM or STS, globs allowed in every part), an account
+#: id, or one of the subjects access reach names (account:<id>, organization:<id>, *)
+_READER = re.compile(r"\*|[0-9]{12}|account:(?:[0-9]{12}|\*)|organization:\S+"
+                     r"|arn:aws[a-z-]*:(?:iam|sts)::(?:[0-9]{12}|[0-9*?\[\]-]*[*?\[][0-9*?\[\]-]*)"
+                     r":\S+")
+
+
 def parse_baseline(data: Any, path: str) -> Baseline:
     """Validate already-loaded YAML/JSON data; InputError naming the file and the field."""
     error = best_match(Draft202012Validator(_schema()).iter_errors(data))
     if error is not None:
         raise InputError(error.message, path=path, field=_where(error.absolute_path))
+    for i, e in enumerate(data.get("secrets") or ()):
+        for j, reader in enumerate(e["readers"]):
+            if not _READER.fullmatch(str(reader)):
+                raise InputError(
+                    f"not a reader: {reader!r} (a principal ARN, globs allowed; a 12-digit "
+                    "account id; account:<id>, organization:<id> or * for the readers a grant "
+                    "to a whole account, the organization or everyone reaches); it could never "
+                    "match", path=path, field=f"secrets[{i}].readers[{j}]")
     entries = tuple(BaselineEntry(secret=e["secret"], readers=tuple(e["readers"]))
                     for e in data.get("secrets") or ())
     return Baseline(path=path, entries=entries,
@@ -189,7 +205,9 @@ def init_baseline(access_report: Any) -> str:
     lines = [
         "# secretgraph access baseline: generated from the readers seen today.",
         "# Review every reader before relying on it; delete the ones that should not be here.",
-        "# Readers: principal ARNs (globs allowed) or 12-digit account ids.",
+        "# Readers: principal ARNs (globs allowed), 12-digit account ids, or account:<id>,",
+        "# organization:<id> and * for what a grant to a whole account, the organization or",
+        "# everyone reaches.",
         "version: 1",
         "allowed_external_accounts: []",
     ]

@@ -93,6 +93,11 @@ def test_real_access_report_objects_are_accepted() -> None:
      "does not match"),
     ("version: 1\nsecrets:\n  - secret: a\n    readers: [1]\n", "secrets[0].readers[0]",
      "not of type"),
+    # a new user's trial: readers that could never match were accepted
+    ("version: 1\nsecrets:\n  - secret: a\n    readers: ['12345']\n", "secrets[0].readers[0]",
+     "not a reader: '12345'"),
+    ("version: 1\nsecrets:\n  - secret: a\n    readers: ['111111111111', "
+     "'arn:aws:iam::1:role/x']\n", "secrets[0].readers[1]", "it could never match"),
 ])
 def test_bad_baseline_names_file_and_field(tmp_path: Path, text: str, field: str,
                                            words: str) -> None:
