@@ -91,7 +91,8 @@ def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> S
     elif findings and snapshot:
         findings_path, snapshot_path = Path(findings), Path(snapshot)
     else:
-        raise UsageError("remediate needs --in DIR, or --findings FILE and --snapshot FILE")
+        raise UsageError("remediate needs --in DIR (a scan's --out), --history STORE (its latest "
+                         "complete scan), or --findings FILE and --snapshot FILE")
     found, scan_id = load_findings(findings_path)
     snap_obj = read_snapshot(snapshot_path)
     if scan_id and scan_id != snap_obj.meta.scan_id:
