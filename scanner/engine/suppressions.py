@@ -85,8 +85,12 @@ class Suppressions:
 
 
 def _stringify_dates(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
+    if isinstance(value, dt.datetime):
+        # a time of day is not the documented YYYY-MM-DD: kept whole, it is refused below (cut
+        # to its date it would expire on another day than written, across time zones)
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {k: _stringify_dates(v) for k, v in value.items()}
     if isinstance(value, list):

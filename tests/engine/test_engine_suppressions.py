@@ -153,3 +153,14 @@ def test_an_entry_that_mutes_nothing_or_everything_is_refused_naming_the_file(
                          "    expires: 2099-01-01\n  - rule: '*'\n    account: '111111111111'\n"
                          "    reason: accepted risk\n    expires: 2099-01-01\n")
     assert load_inputs(ScanOptions(suppressions_path=ok)).suppressions is not None
+
+
+def test_an_expiry_with_a_time_of_day_is_refused_not_cut_to_its_date(tmp_path: Path) -> None:
+    """`expires: 2027-03-31T10:00:00Z` was accepted as 2027-03-31; the documented form is
+    YYYY-MM-DD (a time in another zone could fall on another day)."""
+    from scanner.errors import InputError
+
+    path = write(tmp_path, "suppressions:\n  - rule: secret-unused\n    reason: accepted risk\n"
+                           "    expires: 2027-03-31T10:00:00Z\n")
+    with pytest.raises(InputError, match=r"suppressions\[0\]\.expires"):
+        load_suppressions(path)
