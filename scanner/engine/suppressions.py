@@ -144,7 +144,10 @@ def check_suppressions(suppressions: Suppressions, rule_ids: Sequence[str]) -> N
     has is only ``*`` (it would mute every finding: the check at parse time, for a wildcard)."""
     from scanner.engine.loader import suggest
 
-    known = [*rule_ids, EXPIRED_RULE_ID]
+    from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
+
+    # the loaded rules, and the findings the scan makes itself (an access baseline's)
+    known = [*rule_ids, BASELINE_RULE_ID]
     for e in suppressions.entries:
         field = f"suppressions[{e.index}]"
         given = [v for v in (e.rule, e.account, e.region, e.resource) if v is not None]

@@ -151,7 +151,9 @@ def test_an_entry_that_mutes_nothing_or_everything_is_refused_naming_the_file(
     # a glob that names rules, and a wildcard narrowed by another matcher, are fine
     ok = write(tmp_path, "suppressions:\n  - rule: 'secret-rotation-*'\n    reason: accepted risk\n"
                          "    expires: 2099-01-01\n  - rule: '*'\n    account: '111111111111'\n"
-                         "    reason: accepted risk\n    expires: 2099-01-01\n")
+                         "    reason: accepted risk\n    expires: 2099-01-01\n"
+                         "  - rule: access-outside-baseline\n    reason: accepted risk\n"
+                         "    expires: 2099-01-01\n")
     assert load_inputs(ScanOptions(suppressions_path=ok)).suppressions is not None
 
 
