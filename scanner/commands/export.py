@@ -95,7 +95,7 @@ def build_payload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[
         if snapshot.exists():
             from scanner.commands.report import load_graph
 
-            graph, _ = load_graph(snapshot)
+            graph, _ = load_graph(snapshot, access=False)  # resource details and tags
     else:
         current_asff = read_asff_file(Path(args.asff))
         # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
