@@ -320,7 +320,11 @@ def run(args: argparse.Namespace) -> int:
         named = find_principals(report, args.principal, snapshot) if args.principal else ()
         proof = prove_secret(graph, snapshot, settings, target, fmt=args.format,
                              timeout_s=args.prove_timeout, principals=named)
-        sys.stdout.write(proof if args.format == "json" else terminal_safe(proof))
+        if args.format != "json":  # words kept whole, broken at the terminal's width
+            width = terminal_width()
+            proof = "\n".join(fit_line(line, width) for line in
+                              terminal_safe(proof).split("\n"))
+        sys.stdout.write(proof)
         return 0
     secrets = list(report.secrets.values())
     principals = find_principals(report, args.principal, snapshot) if args.principal else None

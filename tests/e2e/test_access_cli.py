@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,25 @@ def test_reach_and_why_lines_are_wrapped_to_80_columns(tmp_path: Path) -> None:
     assert any(line.startswith("  reach: ") for line in lines)
     wide = [line for line in lines if len(line) > 80]
     assert all(len(line.split()) == 1 for line in wide), wide
+
+
+def test_a_proof_fits_an_80_column_terminal_and_keeps_its_lines_in_a_pipe(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: `access --prove` printed 147-column lines in an 80-column terminal."""
+    pytest.importorskip("z3")
+    policy = text({"Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    write_snapshot(tmp_path / "snapshot.json.gz",
+                   estate(secret_policy=policy, principals=(role(APP_ROLE, allow_read_identity()),)))
+    run = run_in_tty(["access", "--in", str(tmp_path), "--prove", "app/db"], cols=80,
+                     timeout=180)
+    assert run.exit_code == 0, run.text
+    wide = [line for line in run.text.splitlines() if len(line) > 80]
+    assert all(len(line.split()) == 1 for line in wide), wide  # only a word longer than 80
+    assert main(["access", "--in", str(tmp_path), "--prove", "app/db"]) == 0
+    piped = capsys.readouterr().out
+
+    def words(text: str) -> str:  # the same words, the solver's timings aside
+        return re.sub(r"\(\d+\.\d+s\)", "", " ".join(text.split()))
+
+    assert words(piped) == words(run.text[run.text.index(piped.split()[0]):])
