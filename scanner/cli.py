@@ -225,13 +225,11 @@ def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> N
                                         "levelname": logging.getLevelName(level)})
         print(JsonFormatter().format(record), file=sys.stderr)
         return
-    from scanner.textfit import fit_line, stream_columns
+    from scanner.textfit import fit_text, stream_columns
 
     # on a terminal, broken between words at its width (an ARN is never cut); one line in a
     # file or a pipe, where it is grepped
-    width = stream_columns(sys.stderr)
-    print("\n".join(fit_line(part, width) for part in redact(line).split("\n")),
-          file=sys.stderr)
+    print(fit_text(redact(line), stream_columns(sys.stderr)), file=sys.stderr)
 
 
 def entry() -> None:  # pragma: no cover

@@ -34,11 +34,11 @@ from scanner.engine import (
     Config,
     RuleSet,
     Suppressions,
+    check_suppressions,
     exit_code,
     findings_document,
     load_config,
     load_ruleset,
-    check_suppressions,
     load_suppressions,
     suppress,
 )
@@ -178,7 +178,10 @@ def load_inputs(options: ScanOptions) -> Inputs:
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
         else None
     if suppressions is not None:  # entries name loaded rules, before scoping too
-        check_suppressions(suppressions, ruleset.ids)
+        from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
+
+        # the loaded rules, and the findings the scan makes itself (an access baseline's)
+        check_suppressions(suppressions, [*ruleset.ids, BASELINE_RULE_ID])
     scope = resolve_scope(ruleset, options.scope)
     ruleset = select_rules(ruleset, scope)  # parameters and severities checked against the rules
     baseline = load_baseline(options.baseline_path) if options.baseline_path else None

@@ -5,7 +5,6 @@ breaking the scan's summary between its parts."""
 from __future__ import annotations
 
 import re
-
 import shutil
 import sys
 import textwrap
@@ -57,14 +56,21 @@ def fit_parts(parts: Sequence[str], width: int | None) -> str:
     return "\n".join(lines)
 
 
-#: every control character but the newline: escape sequences, carriage returns, tabs
-_UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+def fit_text(text: str, width: int | None) -> str:
+    """Every line of ``text`` through ``fit_line``."""
+    return "\n".join(fit_line(line, width) for line in text.split("\n"))
 
 
-def terminal_safe(text: str) -> str:
-    """Text for a terminal with every control character but the newline shown as U+FFFD: the
-    names, tags, Sids and principals in it come from the audited accounts, and an escape
-    sequence or carriage return among them must not recolour or rewrite the screen (where a
-    value is rendered alone, scanner.policy.parse.statement_label and the table's cleaning
-    also take out its newlines)."""
-    return _UNSAFE.sub("\ufffd", text)
+#: every control character (escape sequences, carriage returns, tabs), with and without the
+#: newline
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str, *, newlines: bool = True) -> str:
+    """Text for a terminal with every control character shown as U+FFFD (the newline too
+    unless ``newlines``): the names, tags, Sids and principals in it come from the audited
+    accounts, and an escape sequence or carriage return among them must not recolour or
+    rewrite the screen; a single value (a Sid: scanner.policy.parse.statement_label) loses
+    its newlines too, so it cannot forge a line."""
+    return (_CONTROLS_BUT_NEWLINE if newlines else _CONTROLS).sub("\ufffd", text)

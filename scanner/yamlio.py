@@ -42,7 +42,6 @@ class _Loader(yaml.SafeLoader):
                 None, None, f"{node.value!r} is not a valid date ({exc})",
                 node.start_mark) from None
 
-
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
         """A key given twice in one mapping is an error at its line (YAML leaves it to the
         reader; PyYAML silently kept the last value, so half of a config could vanish)."""

@@ -33,7 +33,11 @@ def output_file(path: str | Path, flag: str) -> Path:
         raise UsageError(f"{flag} {p}: {existing} is not a directory")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"{flag} {p}: {existing} is not writable")
-    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # /proc and the like: writable by the mode bits, yet no folder
+        raise UsageError(f"{flag} {p}: cannot create {p.parent} "
+                         f"({exc.strerror or exc})") from None
     return p
 
 

@@ -24,7 +24,7 @@ from scanner.errors import UsageError
 from scanner.graph.schema import PUBLIC_PRINCIPAL
 from reports._common import short_resource
 from scanner.policy.arn import arn_account
-from scanner.textfit import fit_line, terminal_safe
+from scanner.textfit import fit_line, fit_text, terminal_safe
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
 
@@ -321,9 +321,7 @@ def run(args: argparse.Namespace) -> int:
         proof = prove_secret(graph, snapshot, settings, target, fmt=args.format,
                              timeout_s=args.prove_timeout, principals=named)
         if args.format != "json":  # words kept whole, broken at the terminal's width
-            width = terminal_width()
-            proof = "\n".join(fit_line(line, width) for line in
-                              terminal_safe(proof).split("\n"))
+            proof = fit_text(terminal_safe(proof), terminal_width())
         sys.stdout.write(proof)
         return 0
     secrets = list(report.secrets.values())

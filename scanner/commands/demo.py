@@ -98,12 +98,10 @@ def summarize(result: DemoResult, out_dir: Path, out: TextIO, *, verbose: bool =
     if result.matched:
         print(f"demo: OK - the scan reported exactly the {len(result.estate.expected)} seeded "
               "misconfigurations and nothing on the correct parts of the estate.", file=out)
-        from scanner.textfit import fit_line, stream_columns
+        from scanner.textfit import fit_text, stream_columns
 
-        width = stream_columns(out)
-        print("\n".join(fit_line(line, width) for line in
-                        next_steps(result, out_dir, keep_running=keep_running).split("\n")),
-              file=out)
+        print(fit_text(next_steps(result, out_dir, keep_running=keep_running),
+                       stream_columns(out)), file=out)
         return 0
     if not a.snapshot.complete:
         print(f"demo: the scan was incomplete ({len(a.snapshot.coverage)} coverage entries)",

@@ -127,14 +127,18 @@ def run(args: argparse.Namespace) -> int:
         from collections import Counter
 
         per_target = Counter(target_of(f) for f in findings)
-        batches = sum(-(-n // MAX_BATCH) for n in per_target.values())
+
+        def batches_of(n: int) -> int:
+            return -(-n // MAX_BATCH)
+
+        batches = sum(batches_of(n) for n in per_target.values())
         print(f"dry run: {facts['to_send']} findings ({facts['archived']} archived as resolved) "
               f"in {batches} batch(es) to {len(targets)} account/region target(s); "
               f"{len(invalid)} invalid")
         shown = targets if args.verbose or len(targets) <= 20 else targets[:20]
         for account, region in shown:
             n = per_target[(account, region)]
-            print(f"  {account} {region}: {n} finding(s) in {-(-n // MAX_BATCH)} batch(es)")
+            print(f"  {account} {region}: {n} finding(s) in {batches_of(n)} batch(es)")
         if len(shown) < len(targets):
             print(f"  ... {len(targets) - len(shown)} more target(s) (-v lists them all)")
         for fid, problems in sorted(invalid.items()):
@@ -143,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             Path(args.report).write_text(json.dumps({
                 "dry_run": True, "findings": facts["to_send"], "archived": facts["archived"],
                 "targets": [{"account_id": a, "region": r, "findings": per_target[(a, r)],
-                             "batches": -(-per_target[(a, r)] // MAX_BATCH)}
+                             "batches": batches_of(per_target[(a, r)])}
                             for a, r in targets],
                 "invalid": {k: v for k, v in sorted(invalid.items())}}, indent=2) + "\n",
                 encoding="utf-8")

@@ -11,25 +11,29 @@ from pathlib import Path
 from tabulate import tabulate
 
 from scanner.commands._outputs import terminal_width
+from scanner.textfit import fit_line
 from scanner.history import DEFAULT_HISTORY, open_store
 
 HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix)"
 
 
-def add_history_argument(parser: argparse.ArgumentParser) -> None:
-    """--history, shared by history, diff and baseline."""
+def default_history() -> str:
+    return os.environ.get("SECRETGRAPH_HISTORY", DEFAULT_HISTORY)
+
+
+def add_history_argument(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """--history, shared by history, diff and baseline (``suppress``: no default in the
+    namespace when it is not given; the caller takes ``default_history()``)."""
     parser.add_argument(
         "--history", metavar="PATH|s3://BUCKET/PREFIX",
-        default=os.environ.get("SECRETGRAPH_HISTORY", DEFAULT_HISTORY),
-        help="the history store (default: $SECRETGRAPH_HISTORY or %(default)s)")
+        default=argparse.SUPPRESS if suppress else default_history(),
+        help=f"the history store (default: $SECRETGRAPH_HISTORY or {default_history()})")
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
     # defaults left out (SUPPRESS): given before or after ACTION, an option is kept (argparse
     # lets a sub-parser's default overwrite what the parent parsed); run() fills them in
-    parser.add_argument("--history", metavar="PATH|s3://BUCKET/PREFIX", default=argparse.SUPPRESS,
-                        help="the history store (default: $SECRETGRAPH_HISTORY or "
-                             f"{DEFAULT_HISTORY})")
+    add_history_argument(parser, suppress=True)
     parser.add_argument("--format", choices=("table", "json"), default=argparse.SUPPRESS,
                         help="table (default) or json")
 
@@ -42,9 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    history = getattr(args, "history", None) or os.environ.get("SECRETGRAPH_HISTORY",
-                                                               DEFAULT_HISTORY)
-    args.history, args.format = history, getattr(args, "format", "table")
+    args.history = getattr(args, "history", None) or default_history()
+    args.format = getattr(args, "format", "table")
     records = open_store(args.history).list()
     if args.format == "json":
         json.dump({"history": args.history, "scans": [r.to_json() for r in records]},
@@ -53,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not records:
         missing = "://" not in args.history and not Path(args.history).exists()
-        print(f"no scans recorded in {args.history}" + (
+        print(fit_line(f"no scans recorded in {args.history}" + (
             f" (no such file yet: a scan with --history {args.history} creates it)"
-            if missing else ""))
+            if missing else ""), terminal_width()))
         return 0
     rows = [[r.scan_id, r.started_at, r.finished_at or "-", "yes" if r.complete else "NO",
              len(r.accounts), r.counts.get("critical", 0), r.counts.get("high", 0),

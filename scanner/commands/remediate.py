@@ -166,8 +166,7 @@ def run(args: argparse.Namespace) -> int:
     args_accepted = _split(args.accept_access_change, "--accept-access-change")
     base_dir = Path(args.in_dir) if args.in_dir else Path(".")
     if args.plan:
-        if selection.rules or selection.findings or selection.accounts or \
-                args.accept_access_change:
+        if selection.given or args.accept_access_change:
             raise UsageError("--rule/--finding/--account/--accept-access-change shape a new "
                              "plan; a saved --plan is applied as it is")
         plan: Plan = read_plan(args.plan)
@@ -197,8 +196,7 @@ def run(args: argparse.Namespace) -> int:
             if change.change_id in args_accepted and not (change.effect or {}).get("accepted"):
                 print(f"note: --accept-access-change {change.change_id}: that change breaks "
                       "no access; nothing to accept", file=sys.stderr)
-        if (selection.rules or selection.findings or selection.accounts) and \
-                not plan.changes:
+        if selection.given and not plan.changes:
             # a selection that plans no change is not a new plan: the saved one stays
             kept = f"{plan_path} is unchanged" if Path(plan_path).exists() else \
                 "no plan saved"

@@ -85,13 +85,11 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError("no such file or directory", path=raw)
         if not paths:
             raise InputError("no rule files (*.yaml) found", path=", ".join(args.paths))
-        ruleset = load_rule_paths(paths)
-        # loaded beside the built-in rules, as `scan --rules-dir` loads them: a custom rule
-        # that reuses a built-in id is refused there, so it is here
+        # custom rules are loaded beside the built-in ones, as `scan --rules-dir` loads them:
+        # a custom rule that reuses a built-in id is refused there, so it is here
         builtin_files = {f.resolve() for f in rule_files(builtin_rules_dir())}
         custom = [f for f in paths if f.resolve() not in builtin_files]
-        if custom:
-            load_rule_paths([*sorted(builtin_files), *custom])
-        print(f"{len(ruleset.rules)} rule file(s) valid")
+        load_rule_paths([*sorted(builtin_files), *custom] if custom else paths)
+        print(f"{len(paths)} rule file(s) valid")
         return 0
     raise UsageError("expected an action: secretgraph rules list | validate PATH...")

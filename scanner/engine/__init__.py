@@ -12,7 +12,8 @@ from scanner.engine.exit_codes import exit_code
 from scanner.engine.loader import Rule, Ruleset, load_rule_file, load_ruleset
 from scanner.engine.output import findings_document
 from scanner.engine.runner import evaluate
-from scanner.engine.suppressions import Suppressions, check_suppressions, load_suppressions, suppress
+from scanner.engine.suppressions import (Suppressions, check_suppressions, load_suppressions,
+                                         suppress)
 
 #: Names the pipeline uses.
 Config = EngineConfig

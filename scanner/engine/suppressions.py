@@ -85,11 +85,9 @@ class Suppressions:
 
 
 def _stringify_dates(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        # a time of day is not the documented YYYY-MM-DD: kept whole, it is refused below (cut
-        # to its date it would expire on another day than written, across time zones)
-        return value.isoformat()
     if isinstance(value, dt.date):
+        # a datetime keeps its time of day, which is not the documented YYYY-MM-DD and is
+        # refused below (cut to its date it would expire on another day than written)
         return value.isoformat()
     if isinstance(value, Mapping):
         return {k: _stringify_dates(v) for k, v in value.items()}
@@ -139,15 +137,13 @@ def _rule_at(data: Any, where: str) -> str | None:
 
 def check_suppressions(suppressions: Suppressions, rule_ids: Sequence[str]) -> None:
     """An entry that can match nothing, or everything, is a mistake, not a mute: InputError
-    (exit 2) naming the file and the entry when its ``rule`` matches none of the loaded rules
-    (a typo would mute nothing, silently; the closest ids are named), or when every matcher it
-    has is only ``*`` (it would mute every finding: the check at parse time, for a wildcard)."""
+    (exit 2) naming the file and the entry when its ``rule`` matches none of ``rule_ids`` (the
+    ids of the findings the scan can make; a typo would mute nothing, silently; the closest
+    ids are named), or when every matcher it has is only ``*`` (it would mute every finding:
+    the check at parse time, for a wildcard)."""
     from scanner.engine.loader import suggest
 
-    from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
-
-    # the loaded rules, and the findings the scan makes itself (an access baseline's)
-    known = [*rule_ids, BASELINE_RULE_ID]
+    known = list(rule_ids)
     for e in suppressions.entries:
         field = f"suppressions[{e.index}]"
         given = [v for v in (e.rule, e.account, e.region, e.resource) if v is not None]

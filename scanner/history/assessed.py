@@ -14,7 +14,7 @@ The one definition for drift (scanner/history) and for archiving in Security Hub
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from scanner.model import Snapshot
 
@@ -111,19 +111,28 @@ def assess(snapshot: Snapshot) -> Assessment:
             for svc in reg.unread_services:
                 service_gaps.add((acct.account_id, reg.region, svc))
     resource_gaps: set[str] = set()
-    for entry in snapshot.coverage:
-        if entry.resource_arn:
-            resource_gaps.add(entry.resource_arn)
-        elif entry.service == "iam":
-            iam_read.discard(entry.account_id)
-        elif entry.service == "sts":
-            assumed.discard(entry.account_id)
-        else:
-            service_gaps.add((entry.account_id, entry.region, entry.service))
+    _read_coverage(((c.account_id, c.region, c.service, c.resource_arn)
+                    for c in snapshot.coverage), assumed, iam_read, service_gaps, resource_gaps)
     return Assessment(accounts_scanned=frozenset(scanned), accounts_assumed=frozenset(assumed),
                       iam_read=frozenset(iam_read), regions=frozenset(regions),
                       service_gaps=frozenset(service_gaps),
                       resource_gaps=frozenset(resource_gaps))
+
+
+def _read_coverage(entries: Iterable[tuple[str, str, str, str | None]], assumed: set[str],
+                   iam_read: set[str], service_gaps: set[tuple[str, str, str]],
+                   resource_gaps: set[str]) -> None:
+    """What coverage entries (account, region, service, resource ARN) say was not read: that
+    resource; IAM; the role (STS); or the service's listing in that account and region."""
+    for account, region, service, resource_arn in entries:
+        if resource_arn:
+            resource_gaps.add(resource_arn)
+        elif service == "iam":
+            iam_read.discard(account)
+        elif service == "sts":
+            assumed.discard(account)
+        else:
+            service_gaps.add((account, region, service))
 
 
 def with_scope(assessment: Assessment, document: Mapping[str, Any]) -> Assessment:
@@ -148,19 +157,10 @@ def assess_document(document: Mapping[str, Any]) -> Assessment:
     assumed, iam_read = set(accounts), set(accounts)
     service_gaps: set[tuple[str, str, str]] = set()
     resource_gaps: set[str] = set()
-    for entry in document.get("coverage") or ():
-        if not isinstance(entry, Mapping):
-            continue
-        acct, region = str(entry.get("account_id")), str(entry.get("region"))
-        service = str(entry.get("service"))
-        if entry.get("resource_arn"):
-            resource_gaps.add(str(entry["resource_arn"]))
-        elif service == "iam":
-            iam_read.discard(acct)
-        elif service == "sts":
-            assumed.discard(acct)
-        else:
-            service_gaps.add((acct, region, service))
+    _read_coverage(((str(c.get("account_id")), str(c.get("region")), str(c.get("service")),
+                     str(c["resource_arn"]) if c.get("resource_arn") else None)
+                    for c in document.get("coverage") or () if isinstance(c, Mapping)),
+                   assumed, iam_read, service_gaps, resource_gaps)
     return with_scope(Assessment(
         accounts_scanned=accounts, accounts_assumed=frozenset(assumed),
         iam_read=frozenset(iam_read) & frozenset(assumed),

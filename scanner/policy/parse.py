@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
+from scanner.textfit import terminal_safe
+
 VERSION_2012 = "2012-10-17"
 VERSION_2008 = "2008-10-17"
 
@@ -24,17 +26,13 @@ POLICY_ELEMENTS = frozenset({"Version", "Id", "Statement"})
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
-#: control characters, newlines and tabs included: a Sid is text from the audited account
-_LABEL_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def statement_label(index: int, sid: str | None) -> str:
     """``statement 3 (AppRead)``: how reasons, findings and plans name a statement. The Sid is
     hostile input: its control characters (an escape sequence, a newline that would forge a
     line of output) are shown as U+FFFD."""
     if not sid:
         return f"statement {index}"
-    return f"statement {index} ({_LABEL_CONTROLS.sub(chr(0xFFFD), sid)})"
+    return f"statement {index} ({terminal_safe(sid, newlines=False)})"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -208,6 +208,11 @@ _ONE_SECRET = ("secret-policy:", "secret-kms:", "secret-rotation:", "secret-repl
 _ONE_KEY = ("key-policy:", "key-state:", "key-rotation:")
 
 
+def _named_keys(change: PlannedChange) -> list[str]:
+    """The KMS key ARNs a change names anywhere (its calls, states, details)."""
+    return _KEY_ARN.findall(json.dumps(change.to_json(), sort_keys=True))
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a change's re-analysis covers: the regional resources of ``accounts`` (IAM and
@@ -304,7 +309,7 @@ class KeyUse:
                 keys.add(c.resource_arn)
             else:
                 return Scope(accounts=accounts)
-            keys.update(_KEY_ARN.findall(json.dumps(c.to_json(), sort_keys=True)))
+            keys.update(_named_keys(c))
         for s in secrets:
             keys.update(self.keys_of.get(s, ()))
         keys = {f for k in keys for f in self.family.get(k, {k})}
@@ -320,7 +325,7 @@ class KeyUse:
         """After ``changes`` are applied: a secret they edit may now use a key they name."""
         for c in changes:
             if c.target.startswith(_ONE_SECRET):
-                for k in _KEY_ARN.findall(json.dumps(c.to_json(), sort_keys=True)):
+                for k in _named_keys(c):
                     self.users.setdefault(k, set()).add(c.resource_arn)
                     self.keys_of.setdefault(c.resource_arn, set()).add(k)
 
@@ -337,11 +342,9 @@ def _skips_aws_managed(applies_when: Mapping[str, Any] | None) -> bool:
                                            for x in every)
 
 
-def scoped(snapshot: Snapshot, scope: Scope | frozenset[str]) -> Snapshot:
+def scoped(snapshot: Snapshot, scope: Scope) -> Snapshot:
     """The snapshot with the regional resources of other accounts left out, and within the
     scope's accounts the secrets and keys it does not keep."""
-    if not isinstance(scope, Scope):
-        scope = Scope(accounts=scope)
     from scanner.policy.arn import with_region
 
     def region(reg: Any) -> Any:

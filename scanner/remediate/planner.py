@@ -32,6 +32,11 @@ class Selection:
             return False
         return not self.findings or finding.id in self.findings
 
+    @property
+    def given(self) -> bool:
+        """Any selector given (none: every finding)."""
+        return bool(self.rules or self.findings or self.accounts)
+
     def in_accounts(self, account_id: str) -> bool:
         return not self.accounts or account_id in self.accounts
 
@@ -102,6 +107,8 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                  else f"{rid} has no automated remediator (see the finding's remediation)")
             continue
         if module.EXPLICIT_ONLY and not selection.explicit(finding, rid):
+            if not mine:
+                continue  # nothing to say about a finding the selection leaves out
             # the hint to select it is offered only when selecting it would plan something
             try:
                 module.plan(finding, snapshot, PlanContext(

@@ -15,7 +15,6 @@ from scanner.snapshot_io import write_snapshot
 
 def test_an_unknown_secret_given_to_prove_is_reported_against_prove(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("z3")
     write_snapshot(tmp_path / "snapshot.json.gz", estate(secret_policy=None))
     assert main(["access", "--in", str(tmp_path), "--prove", "app/dbx"]) == 2
     [line] = capsys.readouterr().err.splitlines()
@@ -23,11 +22,17 @@ def test_an_unknown_secret_given_to_prove_is_reported_against_prove(
                            "in the scan; closest: app/db"), line
 
 
-def test_who_can_read_fits_an_80_column_terminal(tmp_path: Path) -> None:
+def _app_reads_the_secret(folder: Path) -> None:
+    """A snapshot in ``folder`` where the member's application role reads app/db: the secret
+    policy names it, its identity policy allows the read."""
     policy = text({"Effect": "Allow", "Principal": {"AWS": APP_ROLE},
                    "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
-    write_snapshot(tmp_path / "snapshot.json.gz",
+    write_snapshot(folder / "snapshot.json.gz",
                    estate(secret_policy=policy, principals=(role(APP_ROLE, allow_read_identity()),)))
+
+
+def test_who_can_read_fits_an_80_column_terminal(tmp_path: Path) -> None:
+    _app_reads_the_secret(tmp_path)
     run = run_in_tty(["access", "--in", str(tmp_path), "--secret", "app/db"], cols=80,
                      timeout=120)
     assert run.exit_code == 0, run.text
@@ -69,11 +74,7 @@ def test_reach_and_why_lines_are_wrapped_to_80_columns(tmp_path: Path) -> None:
 def test_a_proof_fits_an_80_column_terminal_and_keeps_its_lines_in_a_pipe(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A new user's trial: `access --prove` printed 147-column lines in an 80-column terminal."""
-    pytest.importorskip("z3")
-    policy = text({"Effect": "Allow", "Principal": {"AWS": APP_ROLE},
-                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
-    write_snapshot(tmp_path / "snapshot.json.gz",
-                   estate(secret_policy=policy, principals=(role(APP_ROLE, allow_read_identity()),)))
+    _app_reads_the_secret(tmp_path)
     run = run_in_tty(["access", "--in", str(tmp_path), "--prove", "app/db"], cols=80,
                      timeout=180)
     assert run.exit_code == 0, run.text

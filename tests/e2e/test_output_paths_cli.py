@@ -95,3 +95,14 @@ def test_a_scan_history_in_a_new_folder_is_created_like_out(
                  "--history", str(history)]) in (0, 1)
     assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
     assert '"complete": true' in capsys.readouterr().out
+
+
+def test_a_folder_the_system_cannot_create_is_one_line_naming_the_option(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """/proc passes the mode-bit check for root, and creating a folder in it fails: the error
+    named only '/proc/x', not the option."""
+    assert main(["remediate", "--findings", "f.json", "--snapshot", "s.json.gz",
+                 "--plan-out", "/proc/x/plan.json"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    # as root: cannot create /proc/x; otherwise: /proc is not writable
+    assert line.startswith("secretgraph remediate: error: --plan-out /proc/x/plan.json: "), line

@@ -226,6 +226,15 @@ def test_a_plan_that_cannot_be_written_is_named_by_its_own_path(tmp_path: Path) 
         write_plan("/proc/plan.json", plan)
 
 
+def _scanned(tmp_path: Path, secret_policy: str) -> Path:
+    """The scan folder of the access estate with this secret policy."""
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=secret_policy))
+    scan_dir = tmp_path / "scan"
+    main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"])
+    return scan_dir
+
+
 def test_a_fix_that_could_not_plan_anything_is_not_offered_for_explicit_selection(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The plan said 'remove-external-grant runs only when selected explicitly (--rule ...)';
@@ -235,10 +244,7 @@ def test_a_fix_that_could_not_plan_anything_is_not_offered_for_explicit_selectio
         {"Sid": "Vendor", "Effect": "Allow",
          "Principal": {"AWS": "arn:aws:iam::999999999999:role/Vendor"},
          "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
-    snapshot = tmp_path / "snapshot.json.gz"
-    write_snapshot(snapshot, estate(secret_policy=only_outsider))
-    scan_dir = tmp_path / "scan"
-    main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"])
+    scan_dir = _scanned(tmp_path, only_outsider)
     capsys.readouterr()
     assert main(["remediate", "--in", str(scan_dir)]) == 0
     plan = json.loads((scan_dir / "remediation-plan.json").read_text())
@@ -255,10 +261,7 @@ def test_hostile_sids_reach_neither_access_nor_remediate_output_raw(
     hostile = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": sid, "Effect": "Allow", "Principal": "*",
          "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
-    snapshot = tmp_path / "snapshot.json.gz"
-    write_snapshot(snapshot, estate(secret_policy=hostile))
-    scan_dir = tmp_path / "scan"
-    main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"])
+    scan_dir = _scanned(tmp_path, hostile)
     capsys.readouterr()
     for argv in (["access", "--in", str(scan_dir), "--why"], ["remediate", "--in", str(scan_dir)]):
         assert main(argv) == 0
