@@ -24,12 +24,17 @@ def _findings(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return out
 
 
+#: the status a resolved finding carries in drift (its last status is ``old_status``)
+RESOLVED = "RESOLVED"
+
+
 def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
-             changes: tuple[str, ...] = ()) -> FindingChange:
+             changes: tuple[str, ...] = (), *, status: str | None = None) -> FindingChange:
     res = f.get("resource") or {}
     return FindingChange(
         id=str(f["id"]), rule_id=str(f.get("rule_id", "")), title=str(f.get("title", "")),
-        severity=str(f.get("severity", "")), status=str(f.get("status", "")),
+        severity=str(f.get("severity", "")),
+        status=status if status is not None else str(f.get("status", "")),
         resource_arn=str(res.get("arn", "")), principal=f.get("principal"),
         old_status=old.get("status") if old else None,
         old_severity=old.get("severity") if old else None, changes=changes, finding=f)
@@ -96,5 +101,7 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                                             subject=f"{o.get('rule_id')} {res.get('arn')}",
                                             reason=why, scan="new"))
         else:
-            resolved.append(_fchange(o, o, ("no longer reported",)))
+            # status RESOLVED whatever tonight holds (a PASS row only with --emit-pass, or the
+            # resource gone): drift reads the same with or without --emit-pass
+            resolved.append(_fchange(o, o, ("no longer reported",), status=RESOLVED))
     return new, resolved, changed

@@ -73,6 +73,17 @@ def test_findings_new_resolved_changed() -> None:
                                                   "LOW", "MEDIUM")]
 
 
+def test_resolved_finding_reads_resolved_in_json_whether_or_not_pass_is_itemised() -> None:
+    snap_a = snapshot("a", T1, [secret("db")])
+    snap_b = snapshot("b", T2, [secret("db")])
+    old_doc = document(snap_a, [finding("secret-rotation-disabled", DB)])
+    for new_rows in ([], [finding("secret-rotation-disabled", DB, status="PASS")]):
+        drift = diff_scans(stored(snap_a, old_doc), stored(snap_b, document(snap_b, new_rows)))
+        (row,) = drift.to_json()["findings"]["resolved"]
+        assert (row["rule_id"], row["status"], row["old_status"]) == \
+            ("secret-rotation-disabled", "RESOLVED", "FAIL")
+
+
 def test_failing_finding_that_became_unknown_is_not_resolved() -> None:
     snap_a = snapshot("a", T1, [secret("db")])
     snap_b = snapshot("b", T2, [secret("db", unread=("resource_policy",))])
