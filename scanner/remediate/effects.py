@@ -84,7 +84,7 @@ def _reader_json(path: AccessPath) -> dict[str, Any]:
     return {"secret_arn": path.secret_arn, "principal": path.principal,
             "principal_account": path.principal_account, "decision": path.decision,
             "gates": {gate: v.status for gate, v in sorted(path.gates.items())},
-            "in_zone": path.in_zone}
+            "cross_account": path.cross_account, "in_zone": path.in_zone}
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:

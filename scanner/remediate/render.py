@@ -91,7 +91,12 @@ def render_change(number: int, change: PlannedChange, *, width: int | None = Non
 
 
 def _gates(reader: Mapping[str, Any]) -> str:
-    return ", ".join(f"{g}={v}" for g, v in (reader.get("gates") or {}).items()) or "no gates"
+    gates = ", ".join(f"{g}={v}" for g, v in (reader.get("gates") or {}).items()) or "no gates"
+    if reader.get("cross_account") is False:
+        # "Policy evaluation for requests within a single account": the identity policy OR the
+        # resource policy allows; a resource_policy=DENIED reader is no contradiction
+        gates += "; same account: identity OR resource policy"
+    return gates
 
 
 def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:

@@ -19,7 +19,8 @@ from scanner.errors import UsageError
 from scanner.model import IamPrincipal, IamSnapshot, Snapshot
 from scanner.remediate.planfile import plan_from_json
 from scanner.remediate.planner import Selection, build_plan
-from scanner.remediate.render import render_plan, render_plan_html, render_plan_markdown
+from scanner.remediate.render import (effect_lines, render_plan, render_plan_html,
+                                      render_plan_markdown)
 
 READER = f"arn:aws:iam::{ACCT}:role/Reader"
 CONFIG = RemediationConfig()
@@ -74,6 +75,12 @@ def test_a_change_that_loses_a_reader_is_refused_unless_accepted() -> None:
     (risk,) = (refused.effect or {})["readers_at_risk"]
     assert risk["principal"] == READER and risk["gates"]["key_policy"] == "UNKNOWN", \
         "the readers affected are shown gate by gate"
+
+    assert risk["cross_account"] is False
+    (line,) = [ln for ln in effect_lines(refused.effect) if READER in ln]
+    assert "resource_policy=NOT_APPLICABLE" in line and \
+        line.endswith("; same account: identity OR resource policy)"), \
+        "a same-account reader needs no resource-policy grant, and the plan says so"
 
     accepted = build_plan([MOVE], snap, CONFIG, Selection(),
                           accept_access_changes=[refused.change_id])
