@@ -19,7 +19,7 @@ import json
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 
@@ -309,6 +309,20 @@ def _product_fields(finding: Mapping[str, Any], document: Mapping[str, Any]) -> 
             if v not in (None, "")}
 
 
+def asff_id(finding: Mapping[str, Any]) -> str:
+    """The ASFF Id of a findings.json finding."""
+    return _text(finding.get("id"), LIMITS["Id"])
+
+
+def _created(created_at: str | None, updated: str) -> str:
+    return iso(created_at, None) if created_at else updated
+
+
+def _updated(document: Mapping[str, Any], now: datetime | None) -> str:
+    scan = document.get("scan") or {}
+    return iso(scan.get("finished_at") or scan.get("started_at"), now)
+
+
 def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
             graph: nx.MultiDiGraph | None = None, created_at: str | None = None,
             home_region: str | None = None, now: datetime | None = None) -> dict[str, Any]:
@@ -320,7 +334,7 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
     if region in ("", "global"):
         region = home
     account = str(resource.get("account_id") or "")
-    updated = iso(scan.get("finished_at") or scan.get("started_at"), now)
+    updated = _updated(document, now)
     status = str(finding.get("status") or "UNKNOWN")
     rule_id = str(finding.get("rule_id") or "unknown-rule")
     title = f"{finding.get('title') or rule_id}: {short_resource(str(resource.get('arn', '')))}"
@@ -347,7 +361,7 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
         resources.append(_principal_resource(str(finding["principal"]), region))
     out: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": _text(finding.get("id"), LIMITS["Id"]),
+        "Id": asff_id(finding),
         "ProductArn": product_arn(region, account),
         "ProductName": "secretgraph",
         "CompanyName": "secretgraph",
@@ -355,9 +369,9 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
         "GeneratorId": _text(f"secretgraph/{rule_id}", LIMITS["GeneratorId"]),
         "AwsAccountId": account,
         "Types": _types(rule_id),
-        "CreatedAt": iso(created_at, None) if created_at else updated,
+        "CreatedAt": _created(created_at, updated),
         "UpdatedAt": updated,
-        "FirstObservedAt": iso(created_at, None) if created_at else updated,
+        "FirstObservedAt": _created(created_at, updated),
         "LastObservedAt": updated,
         "Severity": {"Label": str(finding.get("severity") or "INFORMATIONAL"),
                      "Original": str(finding.get("severity") or "INFORMATIONAL")},
@@ -440,6 +454,19 @@ def created_at_index(previous: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             if isinstance(f, Mapping) and f.get("Id") and f.get("CreatedAt")}
 
 
+def created_at_of_rows(rows: Iterable[Mapping[str, Any]], document: Mapping[str, Any], *,
+                       now: datetime | None = None) -> dict[str, str]:
+    """``created_at_index(build_asff(document))`` for findings.json rows read one at a time
+    (``document``: their header), without building their ASFF findings."""
+    updated = _updated(document, now)
+    out: dict[str, str] = {}
+    for f in rows:
+        fid = asff_id(f)
+        if fid:
+            out[fid] = _created(f.get("first_seen"), updated)
+    return out
+
+
 def build_asff(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
                created_at: Mapping[str, str] | None = None, home_region: str | None = None,
                now: datetime | None = None) -> list[dict[str, Any]]:
@@ -465,7 +492,8 @@ def retarget_central(finding: Mapping[str, Any], central_account: str) -> dict[s
     return out
 
 
-def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]],
+def archive_resolved(previous: Iterable[Mapping[str, Any]],
+                     current: Iterable[Mapping[str, Any]] | AbstractSet[str],
                      document: Mapping[str, Any], *, now: datetime | None = None
                      ) -> list[dict[str, Any]]:
     """Previously failing findings that are resolved now, as PASSED + ARCHIVED ASFF findings.
@@ -475,12 +503,15 @@ def archive_resolved(previous: Sequence[Mapping[str, Any]], current: Sequence[Ma
     severity reported (scanner.history.assessed, the same test as drift's: a scan of some
     accounts, or one run with --severity or --exclude-rules, never archives the others).
     A PASSED finding in ``current`` counts as missing: PASS results are itemised only with
-    ``scan --emit-pass``, and what is archived must not depend on that.
+    ``scan --emit-pass``, and what is archived must not depend on that. ``current`` may also
+    be the set of ids of the current findings that are not PASSED (a streamed export).
+    ``document``: the current findings document; its header is enough.
     """
     from scanner.history.assessed import assess_document
 
-    current_by_id = {str(f.get("Id")): f for f in current
-                     if (f.get("Compliance") or {}).get("Status") != "PASSED"}
+    current_by_id = current if isinstance(current, AbstractSet) else {
+        str(f.get("Id")) for f in current
+        if (f.get("Compliance") or {}).get("Status") != "PASSED"}
     scan = document.get("scan") or {}
     assessed = assess_document(document)
     updated = iso(scan.get("finished_at") or scan.get("started_at"), now)

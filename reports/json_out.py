@@ -269,6 +269,113 @@ def read_json_object(path: Path, what: str = "") -> dict[str, Any]:
     return data
 
 
+#: the line that opens the rows in the file iter_findings_json writes
+_ROWS_OPEN = b'"findings": ['
+
+
+def stream_findings_json(path: Path) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The header (every member but ``findings``, validated) and the complete rows of a
+    findings.json, each validated as it is read, without holding the document: at 100,000
+    secrets the whole document is about 3 GB of Python objects for 725 MB of text.
+
+    Rows are read one per line from a file as iter_findings_json writes it (complete rows,
+    schema_version 1). Any other layout (compact rows, whose shared evidence follows them; a
+    file re-indented by another tool) is read whole by read_findings_json, with the same
+    result. A file cut short or a row that is not JSON is an InputError naming the file and
+    the line."""
+    source = str(path)
+    header, first, handle, line_no = _open_rows(path)
+    if header is None:
+        document = read_findings_json(path)
+        return document, iter(document.pop("findings", None) or [])
+    validate_header({**header, "findings": []}, source=source)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        check = _RowCheck()
+        n, line, number = 0, first, line_no
+        with handle:
+            while True:
+                text = line.strip()
+                if not text:
+                    raise InputError(f"line {number}: the file ends inside the findings list",
+                                     path=source)
+                if text.startswith(b"]"):
+                    rest = (text[1:] + handle.read()).strip()
+                    if rest != b"}":
+                        raise InputError(f"line {number}: expected the end of the document "
+                                         "after the findings", path=source)
+                    return
+                row = _row_of(text, number, source)
+                validate_finding(row, n, source=source, check=check)
+                yield row
+                n += 1
+                line, number = handle.readline(), number + 1
+
+    return header, rows()
+
+
+def streamed_header(path: Path) -> dict[str, Any] | None:
+    """The header of a findings.json that stream_findings_json reads one row at a time; None
+    for a file of any other layout or content."""
+    header, _, handle, _ = _open_rows(path)
+    if handle is not None:
+        handle.close()
+    return header
+
+
+def _row_of(text: bytes, number: int, source: str) -> Any:
+    try:
+        return _loads(text[:-1] if text.endswith(b",") else text)
+    except ValueError as exc:  # json.JSONDecodeError and orjson.JSONDecodeError
+        raise InputError(f"line {number}: not a finding row: {exc}", path=source) from None
+
+
+def _loads(text: bytes) -> Any:
+    return _orjson.loads(text) if _orjson is not None else json.loads(text)
+
+
+def _open_rows(path: Path) -> tuple[dict[str, Any] | None, bytes, Any, int]:
+    """(header, the first row's line, the open file, its line number) for a file in the
+    streamed layout; (None, b"", None, 0) for any other."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
+    head: list[bytes] = []
+    number = 0
+    try:
+        for line in handle:
+            number += 1
+            stripped = line.rstrip()
+            if number == 1 and stripped != b"{":
+                break  # not the layout iter_findings_json writes
+            if stripped.endswith(_ROWS_OPEN) and stripped.strip() == _ROWS_OPEN:
+                text = b"".join(head).rstrip().rstrip(b",") + b"\n}"
+                try:
+                    header = json.loads(text.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    break
+                first = handle.readline()
+                if not isinstance(header, dict) or header.get("schema_version") != 1 \
+                        or "findings" in header:
+                    break
+                stripped_first = first.strip()
+                if not stripped_first.startswith(b"]"):
+                    try:  # a row spread over several lines: not this layout
+                        _row_of(stripped_first, number + 1, str(path))
+                    except InputError:
+                        break
+                return header, first, handle, number + 1
+            head.append(line)
+    except OSError as exc:
+        handle.close()
+        raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
+    handle.close()
+    return None, b"", None, 0
+
+
 def read_findings_json(path: Path) -> dict[str, Any]:
     """Load and validate a findings.json; bad input is an InputError naming the file. The
     document comes back with complete rows (schema_version 1) whichever layout the file has."""

@@ -20,7 +20,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from reports.asff import MAX_BATCH, enforce_limits, target_of, validate_asff
+from reports.asff import MAX_BATCH
+from reports.hub_payload import Prepared, prepare
 
 RETRYABLE_CODES = frozenset({
     "TooManyRequestsException", "ThrottlingException", "Throttling", "LimitExceededException",
@@ -103,7 +104,7 @@ class _RateLimiter:
 
 
 def send_findings(
-    findings: Sequence[Mapping[str, Any]],
+    findings: Sequence[Mapping[str, Any] | Prepared],
     *,
     client_for: ClientFor,
     rate: float = 10.0,
@@ -113,22 +114,21 @@ def send_findings(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
-    """Import ``findings`` (ASFF dicts) into Security Hub; report what was not delivered."""
+    """Import ``findings`` (ASFF dicts, or reports.hub_payload.Prepared: held as JSON until
+    their batch is sent) into Security Hub; report what was not delivered."""
     undelivered: list[Undelivered] = []
-    groups: "OrderedDict[tuple[str, str], list[Mapping[str, Any]]]" = OrderedDict()
+    groups: "OrderedDict[tuple[str, str], list[Prepared]]" = OrderedDict()
     for original in findings:
-        f = enforce_limits(original)
-        account, region = target_of(f)
-        problems = validate_asff(f)
-        if problems:
-            undelivered.append(Undelivered(id=str(f.get("Id")), account_id=account, region=region,
-                                           error_code="InvalidFinding",
-                                           message="; ".join(problems)[:2000]))
+        p = original if isinstance(original, Prepared) else prepare(original)
+        if p.problems:
+            undelivered.append(Undelivered(id=p.id, account_id=p.target[0],
+                                           region=p.target[1], error_code="InvalidFinding",
+                                           message="; ".join(p.problems)[:2000]))
             continue
-        groups.setdefault((account, region), []).append(f)
+        groups.setdefault(p.target, []).append(p)
 
     # a queue of (key, batch, attempt, not_before) interleaved across accounts and regions
-    queue: deque[tuple[tuple[str, str], list[Mapping[str, Any]], int, float]] = deque()
+    queue: deque[tuple[tuple[str, str], list[Prepared], int, float]] = deque()
     chunks = {key: [items[i:i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)]
               for key, items in groups.items()}
     while any(chunks.values()):
@@ -144,10 +144,10 @@ def send_findings(
     delivered = 0
     requests = 0
 
-    def give_up(key: tuple[str, str], items: Iterable[Mapping[str, Any]], code: str,
+    def give_up(key: tuple[str, str], items: Iterable[Prepared], code: str,
                 message: str) -> None:
-        for f in items:
-            undelivered.append(Undelivered(id=str(f.get("Id")), account_id=key[0],
+        for p in items:
+            undelivered.append(Undelivered(id=p.id, account_id=key[0],
                                            region=key[1], error_code=code, message=message))
 
     def backoff(attempt: int) -> float:
@@ -172,7 +172,8 @@ def send_findings(
         limiter.wait(key, not_before)
         requests += 1
         try:
-            response = clients[key].batch_import_findings(Findings=list(batch))
+            response = clients[key].batch_import_findings(
+                Findings=[p.finding() for p in batch])
         except Exception as exc:  # classified below; nothing is swallowed
             code, message = _error_code(exc)
             if _retryable(exc, code) and attempt < max_attempts:
@@ -183,12 +184,12 @@ def send_findings(
         failed = {str(item.get("Id")): item for item in response.get("FailedFindings") or []}
         delivered += len(batch) - len(failed)
         if failed:
-            retry = [item for item in batch if str(item.get("Id")) in failed]
+            retry = [item for item in batch if item.id in failed]
             if attempt < max_attempts:
                 queue.append((key, retry, attempt + 1, clock() + backoff(attempt)))
             else:
                 for item in retry:
-                    error = failed[str(item.get("Id"))]
+                    error = failed[item.id]
                     give_up(key, [item], str(error.get("ErrorCode") or "FailedFinding"),
                             str(error.get("ErrorMessage") or ""))
     return DeliveryReport(attempted=len(findings), delivered=delivered, requests=requests,

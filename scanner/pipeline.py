@@ -552,40 +552,20 @@ def securityhub_payload(document: Mapping[str, Any], *, graph: Any = None,
                         previous_asff: Sequence[Mapping[str, Any]] = (),
                         mode: str = "per-account", central_account: str | None = None,
                         include_passed: bool = False, home_region: str | None = None,
-                        ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The ASFF findings to send and counts (current, archived, to_send).
+                        ) -> tuple[list[Any], dict[str, int]]:
+    """The ASFF findings to send (reports.hub_payload.Prepared) and counts (current, archived,
+    to_send), from a whole findings document; reports.hub_payload.build_payload says how
+    CreatedAt is kept and what is archived. ``export securityhub`` streams its files into
+    the same function."""
+    from reports._common import findings_of
+    from reports.hub_payload import Previous, build_payload
 
-    CreatedAt / FirstObservedAt: the previous export's CreatedAt for the same id, else the
-    finding's ``first_seen`` (carried by the history stage). Findings failing in the previous
-    export and resolved now are sent as PASSED + ARCHIVED (only where this scan assessed them).
-    """
-    from reports.asff import archive_resolved, build_asff, created_at_index, retarget_central
-
-    created = created_at_index(previous_asff)
-    if current_asff is None:
-        current = build_asff(document, graph=graph, created_at=created, home_region=home_region)
-    else:
-        current = current_asff
-        for f in current:
-            if f.get("Id") in created:
-                f["CreatedAt"] = f["FirstObservedAt"] = created[str(f["Id"])]
-    archived = archive_resolved(previous_asff, current, document) if previous_asff else []
-    archived_ids = {f["Id"] for f in archived}
-    send = [f for f in current if f["Id"] not in archived_ids and (
-        include_passed or (f.get("Compliance") or {}).get("Status") != "PASSED")]
-    send += archived
-    if mode == "central":
-        central = central_account or ((document.get("scan") or {}).get("central_account"))
-        if not central:
-            from scanner.errors import UsageError
-
-            raise UsageError("--mode central needs --central-account (the scan names none)")
-        if not (len(str(central)) == 12 and str(central).isdigit()):
-            from scanner.errors import UsageError
-
-            raise UsageError(f"--central-account must be a 12-digit account id, got {central!r}")
-        send = [retarget_central(f, str(central)) for f in send]
-    return send, {"current": len(current), "archived": len(archived), "to_send": len(send)}
+    header = {k: v for k, v in document.items() if k != "findings"}
+    return build_payload(
+        header, findings_of(document) if current_asff is None else None, graph=graph,
+        current_asff=current_asff, previous=Previous(asff=previous_asff),
+        mode=mode, central_account=central_account, include_passed=include_passed,
+        home_region=home_region)
 
 
 def export_securityhub(analysis: Analysis, previous_document: Mapping[str, Any] | None,

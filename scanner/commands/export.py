@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="FILE", help="write the delivery report (JSON) here")
 
 
-def _load_any(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
-    """A findings.json document, or an ASFF list, from ``path``."""
+def _previous(path: Path, home_region: str | None) -> Any:
+    """The previous export (``--previous``): a findings.json, read as a stream each time it
+    is needed when it has the layout scan writes, or an ASFF file."""
     from reports.asff import read_asff_file
-    from reports.json_out import read_findings_json
+    from reports.hub_payload import Previous
+    from reports.json_out import read_findings_json, stream_findings_json, streamed_header
 
+    header = streamed_header(path)
+    if header is not None:
+        return Previous(header=header, rows=lambda: stream_findings_json(path)[1],
+                        home_region=home_region)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -68,47 +75,43 @@ def _load_any(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]] |
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
     if isinstance(data, dict) and "findings" in data:
-        return read_findings_json(path), None
-    return None, read_asff_file(path)
+        document = read_findings_json(path)
+        rows = document.pop("findings", None) or []
+        return Previous(header=document, rows=lambda: rows, home_region=home_region)
+    return Previous(asff=read_asff_file(path))
 
 
-def build_payload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Load the findings (and the previous export), then build the payload with the pipeline's
-    export stage (scanner.pipeline.securityhub_payload): current + archived."""
-    from reports.asff import build_asff, read_asff_file
-    from reports.json_out import read_findings_json
-    from scanner.pipeline import securityhub_payload
+def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
+    """Read the findings (and the previous export) one at a time and build the payload with
+    the export stage's reports.hub_payload.build_payload: current + archived, each finding
+    held as JSON until it is sent (reports.hub_payload.Prepared)."""
+    from reports.asff import read_asff_file
+    from reports.hub_payload import Previous
+    from reports.hub_payload import build_payload as payload
+    from reports.json_out import stream_findings_json
 
-    previous_asff: list[dict[str, Any]] = []
-    if args.previous:
-        prev_doc, prev_asff = _load_any(Path(args.previous))
-        previous_asff = prev_asff if prev_asff is not None else build_asff(
-            prev_doc or {}, home_region=args.region)
-
-    document: dict[str, Any]
-    graph = None
-    current_asff: list[dict[str, Any]] | None = None
+    previous = _previous(Path(args.previous), args.region) if args.previous else Previous()
+    build = partial(payload, previous=previous, mode=args.mode,
+                      central_account=args.central_account,
+                      include_passed=args.include_passed, home_region=args.region)
     if args.findings:
         path = Path(args.findings)
-        document = read_findings_json(path)
+        header, rows = stream_findings_json(path)
+        graph = None
         snapshot = path.parent / "snapshot.json.gz"
         if snapshot.exists():
             from scanner.commands.report import load_graph
 
             graph, _ = load_graph(snapshot, access=False)  # resource details and tags
-    else:
-        current_asff = read_asff_file(Path(args.asff))
-        # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
-        # treat it as a complete scan of the accounts and regions it names
-        document = {"scan": {"complete": True}, "coverage": []}
-    return securityhub_payload(
-        document, graph=graph, current_asff=current_asff, previous_asff=previous_asff,
-        mode=args.mode, central_account=args.central_account,
-        include_passed=args.include_passed, home_region=args.region)
+        return build(header, rows, graph=graph)
+    # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
+    # treat it as a complete scan of the accounts and regions it names
+    return build({"scan": {"complete": True}, "coverage": []}, None,
+                   current_asff=read_asff_file(Path(args.asff)))
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports.asff import MAX_BATCH, target_of, validate_asff
+    from reports.asff import MAX_BATCH
     from reports.securityhub import send_findings
 
     if args.role_name:
@@ -120,13 +123,13 @@ def run(args: argparse.Namespace) -> int:
 
         output_file(args.report, "--report")
     findings, facts = build_payload(args)  # facts: current, archived, to_send
-    targets = sorted({target_of(f) for f in findings})
+    targets = sorted({p.target for p in findings})
     if args.dry_run:
-        invalid = {f["Id"]: validate_asff(f) for f in findings}
-        invalid = {k: v for k, v in invalid.items() if v}
+        # checked as send_findings checks them: after the ASFF limits are enforced
+        invalid = {p.id: list(p.problems) for p in findings if p.problems}
         from collections import Counter
 
-        per_target = Counter(target_of(f) for f in findings)
+        per_target = Counter(p.target for p in findings)
 
         def batches_of(n: int) -> int:
             return -(-n // MAX_BATCH)

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from helpers.report_sample import CENTRAL, MEMBER_C, sample_document
+from reports.json_out import write_findings_json
 from scanner.cli import main
 from scanner.model import (
     AccountSnapshot,
@@ -72,10 +73,22 @@ def _snapshot() -> Snapshot:
     return Snapshot(meta=meta, accounts=(central, member))
 
 
-def _scan_dir(tmp_path: Path, *, snapshot: bool) -> Path:
+#: findings.json as scan writes it (header, then one row per line: read as a stream), or as
+#: one line of JSON (another tool's copy: read whole), or compact (shared evidence at the end)
+LAYOUTS = ("scan", "one-line", "compact")
+
+
+def _write_findings(path: Path, document: dict[str, Any], layout: str = "one-line") -> None:
+    if layout == "one-line":
+        path.write_text(json.dumps(document), encoding="utf-8")
+    else:
+        write_findings_json(document, path, compact=layout == "compact")
+
+
+def _scan_dir(tmp_path: Path, *, snapshot: bool, layout: str = "one-line") -> Path:
     out = tmp_path / "scan"
     out.mkdir()
-    (out / "findings.json").write_text(json.dumps(sample_document()), encoding="utf-8")
+    _write_findings(out / "findings.json", sample_document(), layout)
     if snapshot:
         write_snapshot(out / "snapshot.json.gz", _snapshot())
     return out
@@ -131,8 +144,10 @@ def test_report_with_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: An
 # --------------------------------------------------------------------------- export
 
 
-def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any) -> None:
-    scan = _scan_dir(tmp_path, snapshot=False)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any,
+                                                   layout: str) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False, layout=layout)
     assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
                  "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -170,9 +185,10 @@ def hub() -> Any:
         yield
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_export_imports_per_account_then_archives_what_was_resolved(
-        hub: None, tmp_path: Path) -> None:
-    scan = _scan_dir(tmp_path, snapshot=False)
+        hub: None, tmp_path: Path, layout: str) -> None:
+    scan = _scan_dir(tmp_path, snapshot=False, layout=layout)
     report = tmp_path / "delivery.json"
     assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
                  "--role-name", "SecretgraphExport", "--region", REGION,
@@ -187,7 +203,7 @@ def test_export_imports_per_account_then_archives_what_was_resolved(
     later["findings"] = [f for f in later["findings"] if f["rule_id"] != "secret-rotation-disabled"]
     later_dir = tmp_path / "later"
     later_dir.mkdir()
-    (later_dir / "findings.json").write_text(json.dumps(later), encoding="utf-8")
+    _write_findings(later_dir / "findings.json", later, layout)
     assert main(["export", "securityhub", "--findings", str(later_dir / "findings.json"),
                  "--previous", str(scan / "findings.json"), "--role-name", "SecretgraphExport",
                  "--region", REGION]) == 0

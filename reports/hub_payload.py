@@ -1,0 +1,154 @@
+"""The Security Hub payload, built one finding at a time: what ``export securityhub`` and the
+scan's export stage send (this scan's findings, and the previous export's failing findings
+resolved since, archived).
+
+Each ASFF finding is held as its JSON text (``Prepared``), its limits enforced, validated and
+its target known, and becomes a dict again only in the batch that sends it: at 100,000 secrets
+(345,809 findings) the ASFF dicts alone took 2.6 GB, and the findings document they were built
+from another 2.1 GB (docs/scale.md). The current findings may be a stream of findings.json
+rows (reports.json_out.stream_findings_json), and a previous findings.json is read twice as
+a stream (once for the CreatedAt of each finding, once for what it reported failing) rather
+than held.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from reports.asff import (
+    COMPLIANCE_STATUS,
+    archive_resolved,
+    asff_id,
+    created_at_index,
+    created_at_of_rows,
+    enforce_limits,
+    retarget_central,
+    target_of,
+    to_asff,
+    validate_asff,
+)
+from reports.json_out import encode_row
+from scanner.errors import UsageError
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover -- the stdlib decoder, as reports.json_out does
+    _orjson = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One ASFF finding ready to send: limits enforced, checked against the Security Hub model
+    (``problems``: empty when valid), and its (account, Region) target."""
+
+    id: str
+    target: tuple[str, str]
+    problems: tuple[str, ...]
+    blob: bytes  # the finding, JSON, deflated
+
+    def finding(self) -> dict[str, Any]:
+        text = zlib.decompress(self.blob)
+        return _orjson.loads(text) if _orjson is not None else json.loads(text)
+
+
+def prepare(finding: Mapping[str, Any]) -> Prepared:
+    f = enforce_limits(finding)
+    # deflated: 4 KB of JSON a finding at 100,000 secrets becomes about 1 KB, and the bytes
+    # object is exactly that long (orjson's own keeps its buffer: about 9 KB a finding)
+    return Prepared(id=str(f.get("Id")), target=target_of(f),
+                    problems=tuple(validate_asff(f)), blob=zlib.compress(encode_row(f), 1))
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous export: an ASFF list, or a findings.json's header and a way to read its
+    rows again (each call starts over)."""
+
+    asff: Sequence[Mapping[str, Any]] = ()
+    header: Mapping[str, Any] | None = None
+    rows: Callable[[], Iterable[Mapping[str, Any]]] | None = None
+    home_region: str | None = None
+
+    def created(self) -> dict[str, str]:
+        """Finding id -> the CreatedAt the previous export gave it."""
+        if self.rows is None or self.header is None:
+            return created_at_index(self.asff)
+        return created_at_of_rows(self.rows(), self.header)
+
+    def failing(self, failing_now: set[str]) -> Iterator[Mapping[str, Any]]:
+        """The previous export's ASFF findings that may be archived: those not failing now
+        (archive_resolved keeps the FAILED, not archived, assessed ones)."""
+        if self.rows is None or self.header is None:
+            yield from self.asff
+            return
+        for row in self.rows():
+            if COMPLIANCE_STATUS.get(str(row.get("status"))) == "FAILED" and \
+                    asff_id(row) not in failing_now:
+                yield to_asff(row, self.header, created_at=row.get("first_seen"),
+                              home_region=self.home_region)
+
+
+def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] | None, *,
+                  graph: Any = None, current_asff: Iterable[Mapping[str, Any]] | None = None,
+                  previous: Previous = Previous(), mode: str = "per-account",
+                  central_account: str | None = None, include_passed: bool = False,
+                  home_region: str | None = None) -> tuple[list[Prepared], dict[str, int]]:
+    """The findings to send and counts (current, archived, to_send).
+
+    ``header``: the findings document (its rows are not read from it); ``rows`` its findings,
+    or ``current_asff`` an ASFF export instead. CreatedAt / FirstObservedAt: the previous
+    export's CreatedAt for the same id, else the finding's ``first_seen`` (carried by the
+    history stage). Findings failing in the previous export and resolved now are sent as
+    PASSED + ARCHIVED (only where this scan assessed them: reports.asff.archive_resolved)."""
+    central = None
+    if mode == "central":
+        central = central_account or ((header.get("scan") or {}).get("central_account"))
+        if not central:
+            raise UsageError("--mode central needs --central-account (the scan names none)")
+        if not (len(str(central)) == 12 and str(central).isdigit()):
+            raise UsageError(f"--central-account must be a 12-digit account id, got {central!r}")
+
+    def ready(f: Mapping[str, Any]) -> Prepared:
+        return prepare(retarget_central(f, str(central)) if central else f)
+
+    created = previous.created()
+    current_n = 0
+    failing_now: set[str] = set()  # ids of the current findings that are not PASSED
+    #: in the findings' order; a PASSED one (sent only with include_passed) is flagged: the
+    #: previous export's finding of the same id archived below replaces it
+    current: list[tuple[bool, Prepared]] = []
+    if current_asff is None:
+        asff: Iterable[Mapping[str, Any]] = (
+            to_asff(f, header, graph=graph,
+                    created_at=created.get(str(f.get("id"))) or f.get("first_seen"),
+                    home_region=home_region)
+            for f in rows or () if isinstance(f, Mapping))
+    else:
+        asff = _with_created(current_asff, created)
+    for f in asff:
+        current_n += 1
+        if (f.get("Compliance") or {}).get("Status") == "PASSED":
+            if include_passed:
+                current.append((True, ready(f)))
+            continue
+        failing_now.add(str(f.get("Id")))
+        current.append((False, ready(f)))
+    archived = archive_resolved(previous.failing(failing_now), failing_now, header) \
+        if previous.asff or previous.rows is not None else []
+    archived_ids = {str(f["Id"]) for f in archived}
+    send = [p for was_passed, p in current if not (was_passed and p.id in archived_ids)]
+    del current
+    send += [ready(f) for f in archived]
+    return send, {"current": current_n, "archived": len(archived), "to_send": len(send)}
+
+
+def _with_created(findings: Iterable[Mapping[str, Any]], created: Mapping[str, str]
+                  ) -> Iterator[Mapping[str, Any]]:
+    for f in findings:
+        fid = str(f.get("Id"))
+        if fid in created:
+            f = {**f, "CreatedAt": created[fid], "FirstObservedAt": created[fid]}
+        yield f

@@ -1,0 +1,105 @@
+"""findings.json read one row at a time (export securityhub at organization scale), and the
+Security Hub payload built from such a stream equal to the one built from the whole document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.report_sample import sample_document
+from reports.asff import build_asff
+from reports.hub_payload import Previous, build_payload
+from reports.json_out import read_findings_json, stream_findings_json, write_findings_json
+from scanner.errors import InputError
+
+
+def _written(tmp_path: Path, document: dict[str, Any], layout: str = "scan") -> Path:
+    path = tmp_path / f"findings-{layout}.json"
+    if layout == "indented":  # another tool's copy: rows over several lines
+        path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    else:
+        write_findings_json(document, path, compact=layout == "compact")
+    return path
+
+
+@pytest.mark.parametrize("layout", ["scan", "compact", "indented"])
+def test_streamed_rows_and_header_are_what_the_whole_read_gives(tmp_path: Path,
+                                                                 layout: str) -> None:
+    path = _written(tmp_path, sample_document(), layout)
+    whole = read_findings_json(path)
+    header, rows = stream_findings_json(path)
+    assert list(rows) == whole.pop("findings") and len(whole) > 3
+    assert header == whole
+
+
+def test_rows_are_read_as_they_are_asked_for(tmp_path: Path) -> None:
+    path = _written(tmp_path, sample_document())
+    lines = path.read_bytes().split(b"\n")
+    first = lines.index(b'  "findings": [') + 1
+    lines[first + 2] = b"    {not json,"
+    path.write_bytes(b"\n".join(lines))
+    _, rows = stream_findings_json(path)
+    assert next(rows)["id"] and next(rows)["id"]  # the rows before the bad line come out
+    with pytest.raises(InputError, match=rf"findings-scan.json: line {first + 3}: not a finding "
+                                         "row"):
+        next(rows)
+
+
+def test_a_file_cut_short_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    path = _written(tmp_path, sample_document())
+    text = path.read_bytes()
+    path.write_bytes(text[: text.rindex(b"\n    {")])  # the last rows and the end are lost
+    _, rows = stream_findings_json(path)
+    with pytest.raises(InputError, match="findings-scan.json: line .*: the file ends inside "
+                                         "the findings list"):
+        list(rows)
+
+
+def test_a_row_the_schema_refuses_is_an_input_error(tmp_path: Path) -> None:
+    document = sample_document()
+    document["findings"][1] = {**document["findings"][1], "severity": "URGENT"}
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps(document), encoding="utf-8")  # refused whole by the writer
+    lines = [json.dumps({k: v for k, v in document.items() if k != "findings"},
+                        indent=2)[:-2] + ',\n  "findings": [']
+    lines += [f"    {json.dumps(row)}," for row in document["findings"]]
+    lines[-1] = lines[-1].rstrip(",")
+    path.write_text("\n".join(lines) + "\n  ]\n}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"findings.json: .*URGENT"):
+        list(stream_findings_json(path)[1])
+
+
+def _sent(findings: list[Any]) -> list[dict[str, Any]]:
+    return [p.finding() for p in findings]
+
+
+@pytest.mark.parametrize("mode,include_passed", [("per-account", False), ("central", True)])
+def test_the_payload_from_streams_is_the_payload_from_whole_documents(
+        tmp_path: Path, mode: str, include_passed: bool) -> None:
+    before = sample_document()
+    before["scan"]["finished_at"] = "2026-11-28T01:00:00Z"
+    for row in before["findings"]:
+        row["first_seen"] = "2026-11-01T00:00:00Z"
+    now = sample_document()
+    dropped = [f["id"] for f in now["findings"] if f["status"] == "FAIL"][:2]
+    now["findings"] = [f for f in now["findings"] if f["id"] not in dropped]
+    prev_path, now_path = _written(tmp_path, before), tmp_path / "now.json"
+    write_findings_json(now, now_path)
+
+    header, rows = stream_findings_json(now_path)
+    prev_header, _ = stream_findings_json(prev_path)
+    options: dict[str, Any] = {"mode": mode, "include_passed": include_passed,
+                               "central_account": "999999999999" if mode == "central" else None}
+    streamed, facts = build_payload(header, rows, previous=Previous(
+        header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]), **options)
+    whole, whole_facts = build_payload(
+        {k: v for k, v in now.items() if k != "findings"}, now["findings"],
+        previous=Previous(asff=build_asff(before)), **options)
+    assert _sent(streamed) == _sent(whole) and facts == whole_facts
+    archived = [f for f in _sent(streamed) if f["RecordState"] == "ARCHIVED"]
+    assert sorted(f["Id"] for f in archived) == sorted(dropped)
+    kept = [f for f in _sent(streamed) if f["RecordState"] == "ACTIVE"]
+    assert kept and {f["CreatedAt"] for f in kept} == {"2026-11-01T00:00:00.000Z"}
