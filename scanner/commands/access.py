@@ -278,8 +278,15 @@ def run(args: argparse.Namespace) -> int:
     from scanner.access import AccessSettings, analyze_access
     from scanner.graph.builder import build_graph
 
-    allowed = _accounts(args.allowed_external_accounts)
     prove = getattr(args, "prove", None)
+    for flag, value in (("--secret", args.secret), ("--prove", prove),
+                        ("--principal", args.principal), ("--region", args.region),
+                        ("--scan", args.scan)):
+        # an unset shell variable must not turn a question about one secret into a listing
+        # of all of them (exit 0, and no proof)
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag}: empty value {value!r}; name what to select")
+    allowed = _accounts(args.allowed_external_accounts)
     if prove:
         from scanner.policy.smt import require_z3
 
@@ -404,10 +411,17 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
 
     lines: list[str] = []
 
+    def add(line: str) -> None:
+        """One line: names, ARNs, Sids and reasons come from the audited accounts, and a
+        newline among them must not forge a line of its own (nor a control character
+        rewrite the screen)."""
+        lines.append(terminal_safe(line, newlines=False))
+
     def emit(text: str, indent: str = "  ", more: str = "    ") -> None:
         """One line, or in a terminal (``width``) wrapped to it (textfit.fit_line),
         continuation lines ``more`` deeper."""
-        lines.extend(fit_line(indent + text, width, more=more).split("\n"))
+        lines.extend(fit_line(indent + terminal_safe(text, newlines=False), width,
+                              more=more).split("\n"))
 
     principal = ", ".join(sorted(principals)) if principals is not None else None
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
@@ -416,7 +430,7 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         key = "aws/secretsmanager (AWS-managed)" if sa.aws_managed_key else (
             f"{alias} ({sa.key_arn})" if alias else (sa.key_arn or "?"))
         b = sa.breadth
-        lines.append(f"{sa.secret_arn}")
+        add(f"{sa.secret_arn}")
         emit(f"key: {key}")
         emit(f"readers: {b.principals} principal(s) in {b.accounts} account(s); "
              f"conditional: {b.conditional_principals}"
@@ -430,20 +444,21 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         for problem in sa.problems:
             emit(f"policy problem: {problem}")
         if not paths:
-            lines.append("  (no principal to show)" if principal is None else
+            add("  (no principal to show)" if principal is None else
                          f"  {principal}: no access path recorded (not a reader, not intended)")
-            lines.append("")
+            add("")
             continue
-        rows = [[p.principal, p.decision, p.gates["resource_policy"].status,
-                 p.gates["key_policy"].status, p.gates["identity_policy"].status,
-                 p.gates["scp"].status, _note(p)] for p in paths]
+        rows = [[terminal_safe(cell, newlines=False) for cell in (
+            p.principal, p.decision, p.gates["resource_policy"].status,
+            p.gates["key_policy"].status, p.gates["identity_policy"].status,
+            p.gates["scp"].status, _note(p))] for p in paths]
         table = tabulate(rows, headers=["principal", "decision", "resource", "key",
                                         "identity", "scp", "notes"], tablefmt="simple")
         if width is None or max(len(line) for line in table.splitlines()) + 2 <= width:
             lines.extend("  " + line for line in table.splitlines())
         else:
             for principal_arn, decision, resource, key_gate, identity, scp, note in rows:
-                lines.append(f"  {principal_arn}: {decision}")
+                add(f"  {principal_arn}: {decision}")
                 lines.extend(textwrap.wrap(
                     f"resource {resource}, key {key_gate}, identity {identity}, scp {scp}"
                     + (f"; {note}" if note else ""), width=max(40, width - 6),
@@ -451,18 +466,18 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                     break_on_hyphens=False))
         if why:
             for p in paths:
-                lines.append(f"  why {p.principal}:")
+                add(f"  why {p.principal}:")
                 for name, gate in p.gates.items():
-                    lines.append(f"    {name}: {gate.status}")
+                    add(f"    {name}: {gate.status}")
                     for r in gate.reasons:
                         emit(f"- {r}", "      ", "  ")
                     for c in gate.conditions:
                         emit(f"? unresolved: {c}", "      ", "  ")
-        lines.append("")
+        add("")
     if not secrets:
-        lines.append("no access path for this principal" if principal else
+        add("no access path for this principal" if principal else
                      "no secrets in the snapshot")
     elif replicas and principals is None and not single:
-        lines.append(f"{replicas} replica(s) not listed: query one with --secret ARN, or "
+        add(f"{replicas} replica(s) not listed: query one with --secret ARN, or "
                      "--secret NAME --region R")
     return "\n".join(lines) + "\n"

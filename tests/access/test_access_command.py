@@ -112,6 +112,11 @@ def test_why_prints_the_deciding_statements(snapshot_file: Path,
      "not a 12-digit account id"),
     (["access", "--snapshot", "{snap}", "--trusted-accounts", "12"],
      "--trusted-accounts: not a 12-digit account id"),
+    # an unset shell variable: not every secret listed with exit 0, nor a proof of nothing
+    (["access", "--snapshot", "{snap}", "--secret", ""], "--secret: empty value ''"),
+    (["access", "--snapshot", "{snap}", "--prove", " "], "--prove: empty value ' '"),
+    (["access", "--snapshot", "{snap}", "--principal", ""], "--principal: empty value"),
+    (["access", "--snapshot", "{snap}", "--region", ""], "--region: empty value"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, snapshot_file: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -267,3 +272,18 @@ def test_star_is_always_a_principal_to_ask_about(snapshot_file: Path,
                  "--format", "json"]) == 0
     secrets = json.loads(capsys.readouterr().out)["secrets"]
     assert all(p["principal"] == "*" for s in secrets for p in s["paths"])
+
+
+def test_a_newline_or_escape_in_a_secret_name_cannot_forge_a_line(
+        snapshot_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    hostile = SECRET_ARN.replace("app/db", "app/db\nFAKE LINE\x1b[2J")
+    text = gzip.decompress(snapshot_file.read_bytes()).decode()
+    evil = tmp_path / "evil.json"
+    evil.write_text(text.replace(SECRET_ARN, json.dumps(hostile)[1:-1]))
+    for extra in ([], ["--why"]):
+        assert main(["access", "--snapshot", str(evil), *extra]) == 0
+        out = capsys.readouterr().out
+        assert "FAKE LINE" in out and "\x1b" not in out
+        assert not any(line.startswith("FAKE") for line in out.splitlines()), out
