@@ -105,6 +105,9 @@ class Rule:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Ruleset:
     rules: tuple[Rule, ...]
+    #: rules loaded but left out by a scoped scan's --rules / --exclude-rules / --compliance:
+    #: a config entry may still name them (it is unused, not unknown)
+    left_out: frozenset[str] = frozenset()
 
     def get(self, rule_id: str) -> Rule | None:
         for r in self.rules:
@@ -549,7 +552,8 @@ def select_rules(ruleset: Ruleset, scope: RuleScope) -> Ruleset:
     if not chosen:
         raise UsageError("the rule selection is empty (check --rules, --exclude-rules and "
                          "--compliance)")
-    return Ruleset(rules=tuple(r for r in ruleset.rules if r.id in chosen))
+    return Ruleset(rules=tuple(r for r in ruleset.rules if r.id in chosen),
+                   left_out=ruleset.left_out | (set(ids) - chosen))
 
 
 __all__ = ["CompiledRule", "ParamSpec", "Rule", "Ruleset", "compile_rule", "effective_params",

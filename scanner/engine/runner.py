@@ -68,8 +68,9 @@ _MAX_FACTS = 8
 
 
 def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
-    """Config entries must name loaded rules (parameters are checked when rules compile)."""
-    ids = set(ruleset.ids)
+    """Config entries must name loaded rules (parameters are checked when rules compile); a
+    rule a scoped scan left out is loaded (ruleset.left_out)."""
+    ids = set(ruleset.ids) | ruleset.left_out
     for rule_id in config.rules:
         if rule_id not in ids:
             raise InputError(f"unknown rule id {rule_id!r}", path=config.path, rule=rule_id,

@@ -92,6 +92,17 @@ def test_scan_rules_and_severity_flags_scope_the_document(tmp_path: Path) -> Non
     assert "secret-rotation-disabled" in rules
 
 
+@pytest.mark.parametrize("scope", [("--rules", "secret-rotation-*"),
+                                   ("--exclude-rules", "vpc-*")])
+def test_a_config_tuning_a_rule_the_scope_leaves_out_is_valid(tmp_path: Path,
+                                                              scope: tuple[str, str]) -> None:
+    """One config for every night: a scoped scan must not call its rules unknown."""
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text("rules:\n  vpc-peering-quota-near-limit:\n    severity: MEDIUM\n")
+    code, doc = _scan(tmp_path, *scope, "--config", str(config))
+    assert code in (0, 1) and "vpc-peering-quota-near-limit" not in doc["scan"]["rules"]
+
+
 def test_scan_compliance_flag_records_the_framework_key(tmp_path: Path) -> None:
     code, doc = _scan(tmp_path, "--compliance", "fsbp")
     assert code == 0
