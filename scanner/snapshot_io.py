@@ -67,12 +67,28 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     raise TypeError(f"no JSON Schema mapping for {tp!r}")
 
 
+#: An ISO-8601 date or date and time, as datetime.fromisoformat reads it (after "Z" ->
+#: "+00:00"): month 01-12, day 01-31, an optional time and offset.
+TIMESTAMP_PATTERN = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+                     r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
+                     r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
+
 #: Extra constraints the type hints cannot say.
 _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("CoverageEntry", "error_kind"): {"enum": list(model.ERROR_KINDS)},
     ("Snapshot", "schema_version"): {"const": SCHEMA_VERSION},
     ("AccountSnapshot", "account_id"): {"type": "string", "pattern": "^[0-9]{12}$"},
     ("Quota", "value"): {"type": "number"},
+    # timestamps the rules compare (model: "ISO-8601 strings in UTC"): a value no rule can
+    # read is bad input naming its field, not a rule that crashes on it
+    **{(cls, name): {"type": ["string", "null"], "pattern": TIMESTAMP_PATTERN}
+       for cls, names in (("Secret", ("created", "last_changed", "last_rotated",
+                                      "last_accessed", "next_rotation", "deleted_date")),
+                          ("ReplicaStatus", ("last_accessed",)),
+                          ("KmsKey", ("creation_date", "deletion_date")),
+                          ("ScanMeta", ("finished_at",)))
+       for name in names},
+    ("ScanMeta", "started_at"): {"type": "string", "pattern": TIMESTAMP_PATTERN},
 }
 
 
@@ -378,7 +394,11 @@ def validate_document(document: Any, *, path: str) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         field = _field_path(error.absolute_path) or "(top level)"
-        raise InputError(f"does not match the snapshot schema: {error.message[:300]}",
+        message = error.message
+        if error.validator == "pattern" and error.validator_value == TIMESTAMP_PATTERN:
+            message = (f"{error.instance!r:.80} is not an ISO-8601 timestamp "
+                       "(such as 2026-11-29T01:00:00Z)")
+        raise InputError(f"does not match the snapshot schema: {message[:300]}",
                          path=path, field=field)
 
 

@@ -121,6 +121,30 @@ def test_a_schema_violation_names_the_field(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("field,value", [("last_rotated", "not-a-date"),
+                                         ("created", "2026-13-01T00:00:00Z"),
+                                         ("next_rotation", "")])
+def test_a_timestamp_no_rule_can_read_names_the_field(tmp_path: Path, field: str,
+                                                      value: str) -> None:
+    """Not a rule crash at evaluation time: bad input, exit 2, before anything is judged."""
+    data = snapshot_io.to_jsonable(sample())
+    data["accounts"][0]["regions"][0]["secrets"][0][field] = value
+    path = write(tmp_path, "s.json", json.dumps(data).encode())
+    with pytest.raises(InputError, match=rf"field accounts\[0\].regions\[0\].secrets\[0\]"
+                                         rf".{field}: .*'{value}' is not an ISO-8601 timestamp"):
+        read_snapshot(path)
+
+
+def test_timestamps_in_the_forms_the_collectors_write_are_read() -> None:
+    import re
+    from datetime import datetime
+
+    pattern = re.compile(snapshot_io.TIMESTAMP_PATTERN)
+    for text in ("2026-11-29T01:00:00Z", "2026-11-29T01:00:00+00:00", "2026-11-29",
+                 "2026-11-29T01:00:00.123456+00:00", "2026-11-29 01:00:00", "2026-11-29T01:00Z"):
+        assert pattern.search(text) and datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
     data = snapshot_io.to_jsonable(sample())
     data["accounts"][0]["surprise"] = 1
