@@ -25,8 +25,8 @@ import jinja2
 import networkx as nx
 from markupsafe import Markup
 
-from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, summary_line,
-                             trust_zone_line)
+from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, strip_controls,
+                             summary_line, trust_zone_line)
 from reports.compliance import build_compliance
 from reports.html.access_view import VERDICTS, build_access_view
 from reports.html.network import build_network
@@ -72,9 +72,19 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_no_controls,
     )
     env.filters["tojson_script"] = json_for_script
     return env
+
+
+def _no_controls(value: Any) -> Any:
+    """Every text the page shows without control characters (an ESC from a coverage message
+    or a tag is no markup, but it has no place in HTML either: U+FFFD, as in CSV and XML);
+    markup the templates build (Markup, the JSON of the script block) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_controls(value)
+    return value
 
 
 def content_security_policy(css: str, js: str) -> str:

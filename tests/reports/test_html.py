@@ -63,6 +63,10 @@ def test_hostile_strings_never_appear_as_markup() -> None:
     scripts = [dict(attrs) for tag, attrs in parser.tags if tag == "script"]
     assert scripts == [{"type": "application/json", "id": "sg-data"}, {}]
     assert "&lt;img src=x onerror=window.__pwned=1&gt;" in html  # shown as text
+    # a control character (the sample's ESC in names, tags and coverage messages) is shown
+    # as U+FFFD, as in CSV and XML: none reaches the page
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", html)
+    assert "\ufffd[31mred" in html
 
 
 def test_embedded_json_cannot_close_its_script_element() -> None:
