@@ -137,7 +137,9 @@ def secret_access(arn: str, entry: Mapping[str, Any]) -> SecretAccess:
             continue
         reader = Reader(principal=str(r["subject"]), decision=_path_decision(r), raw=r)
         prev = readers.get(reader.principal)
-        if prev is None or _rank(reader.decision) > _rank(prev.decision):
+        # the "*" path and the "*" class decide alike: the class entry wins a tie, for its
+        # label and counts ("everyone ... [*] can now read: N principal(s) ...")
+        if prev is None or _rank(reader.decision) >= _rank(prev.decision):
             readers[reader.principal] = reader
     assessed = entry.get("assessed", True) is not False and not entry.get("missing")
     return SecretAccess(secret_arn=arn, readers=readers, assessed=assessed, raw=entry)

@@ -14,8 +14,10 @@ from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
 from scanner.history.records import StoredScan
 
 def _rc(reader: Reader, other: Reader | None) -> ReaderChange:
+    # a path's "verdict" indexes the access report's verdict list, which drift does not carry
+    detail = {k: v for k, v in reader.raw.items() if k != "verdict"}
     return ReaderChange(principal=reader.principal, decision=reader.decision,
-                        other_decision=other.decision if other else None, detail=reader.raw)
+                        other_decision=other.decision if other else None, detail=detail)
 
 
 def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Assessment,

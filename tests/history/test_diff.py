@@ -42,6 +42,32 @@ def test_new_and_lost_readers_come_first_in_json_and_text() -> None:
     assert f"+ {EXTERNAL} can now read" in text and f"- {OTHER} can no longer read" in text
 
 
+def test_a_secret_open_to_everyone_reads_as_the_class_with_its_counts() -> None:
+    """The "*" path and the "*" reach class decide alike: drift shows the class, labelled and
+    counted, and no index into the access report's verdicts (drift does not carry them)."""
+    label = "everyone (any AWS principal of any account)"
+
+    def public(decision: str) -> dict:
+        acc = access({DB: [("*", decision)]})
+        acc["secrets"][DB]["paths"][0]["verdict"] = 0
+        acc["secrets"][DB]["reach"] = [{
+            "subject": "*", "scope": "public", "label": label, "principals": 3,
+            "conditional_principals": 0, "accounts": 2, "unassessed_accounts": [],
+            "decision": {"allow": "ALLOWED", "deny": "DENIED"}[decision]}]
+        return acc
+
+    drift = diff_scans(stored(snapshot("a", T1, [secret("db")]), acc=public("deny")),
+                       stored(snapshot("b", T2, [secret("db")]), acc=public("allow")))
+    (change,) = drift.access
+    (gained,) = change.gained
+    assert gained.principal == "*" and gained.detail["label"] == label
+    text = render_drift_text(drift)
+    assert f"+ {label} [*] can now read [allow] (was deny): 3 principal(s) of the snapshot " \
+        "read" in text
+    assert all("verdict" not in r["detail"] for a in drift.to_json()["access"]
+               for r in a["new_readers"])
+
+
 def test_reader_whose_decision_became_unknown_is_not_assessed_not_lost() -> None:
     old = stored(snapshot("a", T1, [secret("db")]), acc=access({DB: [(APP, "allow")]}))
     new = stored(snapshot("b", T2, [secret("db")]), acc=access({DB: [(APP, "unknown")]}))
