@@ -32,6 +32,7 @@ from reports.asff import (
 )
 from reports.json_out import encode_row
 from scanner.errors import UsageError
+from scanner.gcpause import gc_paused
 
 try:
     import orjson as _orjson
@@ -128,14 +129,15 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
             for f in rows or () if isinstance(f, Mapping))
     else:
         asff = _with_created(current_asff, created)
-    for f in asff:
-        current_n += 1
-        if (f.get("Compliance") or {}).get("Status") == "PASSED":
-            if include_passed:
-                current.append((True, ready(f)))
-            continue
-        failing_now.add(str(f.get("Id")))
-        current.append((False, ready(f)))
+    with gc_paused():  # a Prepared per finding, long-lived, no cycles (scanner.gcpause)
+        for f in asff:
+            current_n += 1
+            if (f.get("Compliance") or {}).get("Status") == "PASSED":
+                if include_passed:
+                    current.append((True, ready(f)))
+                continue
+            failing_now.add(str(f.get("Id")))
+            current.append((False, ready(f)))
     archived = archive_resolved(previous.failing(failing_now), failing_now, header) \
         if previous.asff or previous.rows is not None else []
     archived_ids = {str(f["Id"]) for f in archived}

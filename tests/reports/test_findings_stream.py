@@ -12,6 +12,7 @@ import pytest
 from helpers.report_sample import sample_document
 from reports.asff import build_asff
 from reports.hub_payload import Previous, build_payload
+from reports import json_out
 from reports.json_out import read_findings_json, stream_findings_json, write_findings_json
 from scanner.errors import InputError
 
@@ -29,7 +30,8 @@ def _written(tmp_path: Path, document: dict[str, Any], layout: str = "scan") -> 
 def test_streamed_rows_and_header_are_what_the_whole_read_gives(tmp_path: Path,
                                                                  layout: str) -> None:
     path = _written(tmp_path, sample_document(), layout)
-    whole = read_findings_json(path)
+    whole = json_out._read_whole(path)  # the file parsed whole, as before streaming
+    assert read_findings_json(path) == whole
     header, rows = stream_findings_json(path)
     assert list(rows) == whole.pop("findings") and len(whole) > 3
     assert header == whole
