@@ -121,8 +121,11 @@ class NotAssessed:
     subjects: tuple[str, ...] = ()  # every grouped subject, when count > 1
 
     def to_json(self) -> dict[str, Any]:
+        # ``subjects`` lists every subject, one or many (``subject`` is the line's text: for a
+        # group, "N items, e.g. ...")
         return {"scope": self.scope, "subject": self.subject, "reason": self.reason,
-                "scan": self.scan, "count": self.count, "subjects": list(self.subjects)}
+                "scan": self.scan, "count": self.count,
+                "subjects": list(self.subjects) or [self.subject]}
 
 
 def group_not_assessed(items: list[NotAssessed]) -> tuple[NotAssessed, ...]:
@@ -239,7 +242,8 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
         not_assessed=tuple(NotAssessed(scope=n["scope"], subject=n["subject"],
                                        reason=n["reason"], scan=n["scan"],
                                        count=int(n.get("count", 1)),
-                                       subjects=tuple(n.get("subjects") or ()))
+                                       subjects=tuple(n.get("subjects") or ())
+                                       if int(n.get("count", 1)) > 1 else ())
                            for n in data.get("not_assessed") or ()),
     )
 
@@ -355,6 +359,8 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
                     parts.append(f"severity {f.old_severity} -> {f.severity}")
                 parts += [c for c in f.changes if c not in ("status", "severity")]
                 extra = f" ({', '.join(parts)})"
+            elif label == "new" and f.old_status:
+                extra = f" (was {f.old_status})"  # could not be decided last time
             lines.append(f"  {label:<8} {f.severity:<13} {f.rule_id}  {f.resource_arn}{who}{extra}")
 
     lines.append("")

@@ -138,6 +138,19 @@ def test_a_finding_that_passed_and_became_unknown_is_listed_as_not_assessed() ->
     assert not [n for n in again.not_assessed if n.scope == "finding"]
 
 
+def test_a_finding_that_was_unknown_and_now_fails_is_new_and_says_so() -> None:
+    snap_a = snapshot("a", T1, [secret("db", unread=("resource_policy",))])
+    snap_b = snapshot("b", T2, [secret("db")])
+    old_doc = document(snap_a, [finding("secret-policy-public", DB, status="UNKNOWN")])
+    new_doc = document(snap_b, [finding("secret-policy-public", DB)])
+    drift = diff_scans(stored(snap_a, old_doc), stored(snap_b, new_doc))
+    (new,) = drift.findings_new
+    assert new.old_status == "UNKNOWN"  # the JSON's old_status, and the text says it too
+    line = next(ln for ln in render_drift_text(drift).splitlines() if ln.lstrip().startswith(
+        "new "))
+    assert line.endswith(f"{DB} (was UNKNOWN)")
+
+
 def test_a_scan_limited_to_some_severities_or_rules_resolves_nothing_outside_them() -> None:
     """A new user's trial: the second night run with --severity CRITICAL listed every HIGH
     finding as resolved, and the next full night as new again."""
@@ -345,6 +358,9 @@ def test_not_assessed_items_are_grouped_by_reason() -> None:
     (grouped,) = [n for n in drift.not_assessed if n.scope == "finding"]
     assert grouped.count == 3 and tuple(sorted(grouped.subjects)) == grouped.subjects
     assert all(s.startswith("secret-rotation-disabled arn:") for s in grouped.subjects)
+    # the JSON lists every subject whatever the count: a group's, and a single item's
+    for entry in drift.to_json()["not_assessed"]:
+        assert len(entry["subjects"]) == entry["count"]
     assert drift.summary["not_assessed"] == sum(n.count for n in drift.not_assessed)
     assert drift.findings_resolved == ()
 
