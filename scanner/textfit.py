@@ -51,6 +51,9 @@ def fit_parts(parts: Sequence[str], width: int | None) -> str:
         else:
             lines.append(current)
             current = "  " + piece
+        if len(current) > width:  # one part wider than the terminal: broken between words
+            *whole, current = fit_line(current, width, more="  ").split("\n")
+            lines.extend(whole)
     if current:
         lines.append(current)
     return "\n".join(lines)

@@ -46,6 +46,17 @@ def test_parts_are_kept_whole_and_a_part_wider_than_the_terminal_gets_a_line_of_
         "scan complete: 2 account(s);", "  3 FAIL;", "  " + "x" * 30 + ";", "  exit 1"]
 
 
+def test_a_part_with_words_wider_than_the_terminal_is_broken_between_them() -> None:
+    """A new user's trial: 'outputs in DIR (eight file names)' made a 145-column line."""
+    files = ", ".join(["findings.asff.json", "findings.csv", "findings.json", "findings.jsonl",
+                       "findings.ocsf.jsonl", "junit.xml", "report.html", "snapshot.json.gz"])
+    parts = ["scan INCOMPLETE: 5 account(s) x 2 Region(s)", "3 UNKNOWN",
+             f"outputs in o_inc ({files})", "exit 3"]
+    lines = fit_parts(parts, 80).splitlines()
+    assert all(len(x) <= 80 for x in lines), lines
+    assert " ".join(x.strip() for x in lines) == "; ".join(parts)
+
+
 def test_an_error_is_broken_between_words_on_a_terminal_and_one_line_in_a_pipe(
         tmp_path: Path) -> None:
     import subprocess
