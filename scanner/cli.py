@@ -207,8 +207,13 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     if problem:  # raised somewhere no command expected it: still one plain line
         _error(args, f"secretgraph {args.command}: error: {problem}")
         return 2
-    if args.debug:
-        raise exc
+    if args.debug:  # the traceback, and still exit 2 (an escaping exception exits 1, which
+        # means "findings at or above --fail-on")
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+        _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc}")
+        return 2
     _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
                  "(run with --debug for the traceback)")
     return 2

@@ -353,7 +353,7 @@ def _read_part(store: PartsStore, run_id: str, account_id: str) -> dict[str, Any
         return None
     try:
         data = json.loads(gzip.decompress(body))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: a gzip stream cut short
         raise InputError(f"damaged part ({exc})", path=where) from None
     if not isinstance(data, dict) or data.get("format") != PART_FORMAT:
         raise InputError("not a secretgraph snapshot part", path=where)

@@ -6,8 +6,9 @@
   It never allows secretsmanager:GetSecretValue or BatchGetSecretValue, and it carries an explicit
   Deny of both so the role stays unable to read values even if a broad policy (e.g. ReadOnlyAccess)
   is attached to it later.
-* ``scanner_policy_document()`` -- what the identity running the scan needs in the management
-  account: Organizations discovery and sts:AssumeRole into the audit role.
+* ``scanner_policy_document()`` -- what the identity running the scan needs: Organizations
+  discovery, sts:AssumeRole into the audit role, and the audit role's read set for its own
+  account (scanned with its own credentials).
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def iam_policy_document() -> dict[str, Any]:
 
 
 def scanner_policy_document(role_name: str = "SecretgraphAudit") -> dict[str, Any]:
-    """The scanning identity's policy (management account): discovery + assuming the role."""
+    """The scanning identity's policy: discovery, assuming the audit role, and the audit role's
+    read set, because the identity's own account is scanned with its own credentials (no role
+    is assumed there: DESIGN.md, docs/collection.md)."""
+    own_account = [dict(st) for st in iam_policy_document()["Statement"]
+                   if st["Effect"] == "Allow"]
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -64,6 +69,7 @@ def scanner_policy_document(role_name: str = "SecretgraphAudit") -> dict[str, An
              "Action": sorted(a for a in session.OPERATIONS.values()
                               if a not in ("sts:AssumeRole", "sts:GetCallerIdentity")),
              "Resource": "*"},
+            *own_account,
             {"Sid": "NeverReadSecretValues", "Effect": "Deny",
              "Action": list(NEVER_ALLOWED_ACTIONS), "Resource": "*"},
         ],

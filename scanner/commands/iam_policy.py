@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scanner.aws.session import check_role_name
+
+    check_role_name(args.role_name)  # a name CloudFormation and IAM accept, as scan checks it
     document: dict[str, Any]
     if args.format == "cloudformation":
         if args.target != "audit-role":

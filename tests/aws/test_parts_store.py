@@ -59,6 +59,10 @@ def test_bad_locations_and_damaged_parts_are_one_line_errors(tmp_path: Path) -> 
     store.write(part_key("r", "111122223333"), b"not gzip")
     with pytest.raises(InputError, match="damaged part"):
         merge_parts(store, "r", tmp_path / "out.json.gz")
+    # a part cut short (a copy interrupted): the same one line, not an internal error
+    store.write(part_key("r", "111122223333"), gzip.compress(b'{"format": "x"}' * 50)[:40])
+    with pytest.raises(InputError, match="damaged part"):
+        merge_parts(store, "r", tmp_path / "out.json.gz")
     store.write(part_key("r", "111122223333"), gzip.compress(json.dumps(
         {"format": "secretgraph-part", "run_id": "other", "account_id": "111122223333"}
     ).encode()))

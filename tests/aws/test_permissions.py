@@ -60,6 +60,9 @@ def test_organizations_discovery_belongs_to_the_scanner_identity_not_the_audit_r
     # user's trial found it missing)
     assert "ec2:DescribeRegions" in scanner
     assert set(session.OPERATIONS.values()) - {"sts:GetCallerIdentity"} <= scanner
+    # its own account is scanned with its own credentials (no role assumed there): the audit
+    # role's read set, and the same Deny (a new user's trial found only discovery here)
+    assert allowed_actions(iam_policy_document()) <= scanner
 
 
 def test_the_cloudformation_template_embeds_the_generated_policy() -> None:
@@ -109,6 +112,14 @@ def test_the_iam_policy_command_prints_the_remediation_role_policy(
     assert not allowed & set(NEVER_ALLOWED_ACTIONS)
     denied = {a for s in document["Statement"] if s["Effect"] == "Deny" for a in s["Action"]}
     assert denied == set(NEVER_ALLOWED_ACTIONS)
+
+
+@pytest.mark.parametrize("name", ["bad name", "", "path/Role", "arn:aws:iam::1:role/x"])
+def test_a_role_name_iam_would_refuse_is_a_usage_error(name: str) -> None:
+    """Not a template cfn-lint (and CloudFormation) refuses, nor a policy for role/."""
+    for fmt in ("cloudformation", "json"):
+        with pytest.raises(UsageError, match="--role-name"):
+            main(["iam-policy", "--format", fmt, "--role-name", name])
 
 
 @pytest.mark.parametrize("target", ["scanner", "remediation-role"])

@@ -301,3 +301,20 @@ def test_ctrl_c_mid_scan_exits_130_and_leaves_nothing_behind(
         from scanner.history import open_store
 
         assert open_store(str(history)).list() == []
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_an_internal_error_exits_2_with_or_without_debug(
+        debug: list[str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--debug adds the traceback; the exit status stays 2 (1 means findings at --fail-on)."""
+    import scanner.commands.rules as rules_command
+
+    def broken(args: object) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(rules_command, "run", broken)
+    assert main(["rules", "list", *debug]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: a bug" in err
+    assert ("Traceback" in err) == bool(debug)
