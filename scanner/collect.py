@@ -836,9 +836,12 @@ def collect_shard(
     if options.carry is not None:  # only this shard's policies travel on
         options = dataclasses.replace(options, carry=options.carry.for_accounts(mine))
     pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
-    try:
-        with tempfile.TemporaryDirectory(prefix="secretgraph-shard-",
-                                         dir=options.work_dir) as tmp:
+    # as in collect(): the pool is shut down (its workers stopped at their next API call when
+    # interrupted) before the temporary folder is removed, so no worker writes into a folder
+    # being deleted and no collected data is left behind
+    with tempfile.TemporaryDirectory(prefix="secretgraph-shard-",
+                                     dir=options.work_dir) as tmp:
+        try:
             store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
             run.clock = clock
@@ -857,9 +860,12 @@ def collect_shard(
                     stats={"secrets": s.secrets, "cmk_secrets": s.cmk_secrets,
                            "shared_secrets": s.shared_secrets},
                     collected_at=_now(clock), seconds=time.perf_counter() - t0))
-    finally:
-        if executor is None:
-            pool.close()
+        except BaseException:
+            sessions.cancel()
+            raise
+        finally:
+            if executor is None:
+                pool.close()
     label = request.label or (request.shard.name if request.shard else "all")
     manifest = ShardManifest(
         run_id=request.run_id,

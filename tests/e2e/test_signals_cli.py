@@ -162,3 +162,33 @@ def test_ctrl_c_after_the_scan_finished_says_so(
     assert main(["scan", "--snapshot", str(tmp_path / "s.json.gz"), "--out", str(out)]) == 130
     assert capsys.readouterr().err.strip().endswith(
         f"secretgraph scan: interrupted after the scan finished; its reports are in {out}")
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_collect_of_a_shard_interrupted_leaves_no_collected_data_behind(
+        moto_endpoint: str, tmp_path: Path, sig: signal.Signals, code: int) -> None:
+    """A new user's trial: Ctrl-C during `collect --shard` left the collected estate in
+    $TMPDIR (the folder was removed before the workers stopped), once with exit 2."""
+    seed(moto_endpoint)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    parts = tmp_path / "parts"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "collect", "--org", "--role-name", ROLE,
+         "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
+         "--max-workers", "2", "--endpoint-url", moto_endpoint, "--shard", "1/1",
+         "--run-id", "r1", "--parts", str(parts)],
+        env=dict(os.environ, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp.glob("secretgraph-shard-*")):  # collecting now
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert list(tmp.iterdir()) == []  # nothing collected is left in the temporary folder
+    assert not list(parts.rglob("*manifest*")) if parts.exists() else True
