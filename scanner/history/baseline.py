@@ -168,7 +168,6 @@ def baseline_findings(access_report: Any, baseline: Baseline,
                 continue
             if baseline.allows(arn, name, principal):
                 continue
-            unknown = reader.decision == UNKNOWN
             evidence: dict[str, Any] = {
                 "principal": principal, "decision": reader.decision,
                 "baseline": baseline.path,
@@ -178,6 +177,10 @@ def baseline_findings(access_report: Any, baseline: Baseline,
             if isinstance(gates, Mapping):
                 evidence["gates"] = {k: (v.get("status") if isinstance(v, Mapping) else v)
                                      for k, v in gates.items()}
+            # a gate UNKNOWN (an account whose IAM was not read, say) leaves the read undecided
+            # even where the path's decision reads CONDITIONAL: UNKNOWN, never FAIL
+            unknown = reader.decision == UNKNOWN or "UNKNOWN" in (evidence.get("gates") or {}
+                                                                   ).values()
             if unknown:
                 message = (f"{principal} may be able to read this secret (a gate could not be "
                            f"assessed) and is not in the baseline {baseline.path}")

@@ -54,6 +54,19 @@ secrets:
     assert fail.evidence["baseline_entries"] == ["prod/*"]
 
 
+def test_a_conditional_reader_with_a_gate_unknown_is_unknown_not_fail(tmp_path: Path) -> None:
+    """A new user's trial: a member account whose part was missing (IAM not read) gave its
+    role a CONDITIONAL path with identity_policy UNKNOWN, and the baseline check said FAIL."""
+    baseline = load_baseline(_write(tmp_path, 'version: 1\nsecrets:\n  - secret: "prod/*"\n'
+                                              '    readers: []\n'))
+    report = access({DB: [(STRANGER, "conditional"), (VENDOR, "conditional")]})
+    report["secrets"][DB]["paths"][0]["gates"]["identity_policy"]["status"] = "UNKNOWN"
+    snap = snapshot("s", "2026-11-29T01:00:00Z", [secret("prod/db")])
+    got = {(f.principal, f.status, f.missing) for f in baseline_findings(report, baseline, snap)}
+    assert got == {(STRANGER, Status.UNKNOWN, ("access gate verdict",)),
+                   (VENDOR, Status.FAIL, ())}
+
+
 def test_account_id_reader_allows_every_principal_of_that_account(tmp_path: Path) -> None:
     baseline = load_baseline(_write(tmp_path, f"""
 version: 1
