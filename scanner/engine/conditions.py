@@ -237,8 +237,14 @@ def _op_is_false(a: Any, e: Any, now: datetime) -> int:
 
 
 def _num(a: Any) -> float | None:
-    if isinstance(a, bool) or not isinstance(a, (int, float)):
+    """A number to compare; None (null: cannot be judged) for null. Any other value is a
+    rule that compares the wrong attribute (a name, a date): a rule error finding naming the
+    value, as ``contains`` on a boolean or ``older_than_days`` on a name are, never an UNKNOWN
+    that calls the value null."""
+    if a is None:
         return None
+    if isinstance(a, bool) or not isinstance(a, (int, float)):
+        raise TypeError(f"a number comparison on a {type(a).__name__} value ({a!r:.60})")
     return float(a)
 
 

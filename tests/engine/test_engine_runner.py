@@ -47,6 +47,19 @@ def test_a_crashing_rule_becomes_one_unknown_finding_and_the_run_goes_on(
     assert findings_document(snap, findings)["scan"]["complete"] is False
 
 
+def test_a_number_comparison_on_a_name_is_a_rule_error_not_a_null(tmp_path: Path) -> None:
+    """A new user's trial: greater_than on `name` gave an UNKNOWN per secret saying the name
+    was null, and a complete scan."""
+    wrong = write_rule(tmp_path, "custom-wrong", "{attribute: name, op: greater_than, value: 5}")
+    snap, graph = snapshot_and_graph()
+    findings = evaluate(graph, snap, None, load_rule_paths([wrong]), EMIT_PASS, NOW)
+    (error,) = findings
+    assert error.status == Status.UNKNOWN and "null" not in error.message
+    assert "crashed on 2 resource(s): TypeError: a number comparison on a str value" in \
+        error.message
+    assert findings_document(snap, findings)["scan"]["complete"] is False
+
+
 def test_finding_ids_are_stable_across_evaluations() -> None:
     snap, graph = snapshot_and_graph()
     rules = load_ruleset()
