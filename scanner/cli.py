@@ -230,11 +230,13 @@ def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> N
                                         "levelname": logging.getLevelName(level)})
         print(JsonFormatter().format(record), file=sys.stderr)
         return
-    from scanner.textfit import fit_text, stream_columns
+    from scanner.textfit import fit_text, stream_columns, terminal_safe
 
     # on a terminal, broken between words at its width (an ARN is never cut); one line in a
-    # file or a pipe, where it is grepped
-    print(fit_text(redact(line), stream_columns(sys.stderr)), file=sys.stderr)
+    # file or a pipe, where it is grepped. Names in it (a rule id, a file, a field) come from
+    # the user's files: no control character, no newline that would forge a line
+    print(fit_text(terminal_safe(redact(line), newlines=False), stream_columns(sys.stderr)),
+          file=sys.stderr)
 
 
 def entry() -> None:  # pragma: no cover

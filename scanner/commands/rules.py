@@ -63,10 +63,13 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=2))
             return 0
         from reports.table import Col, fit_table, terminal_width
+        from scanner.textfit import terminal_safe
 
         third = "resource" if framework is None else f"{framework} controls"
         table = [[r.id, r.severity.value, ", ".join(r.resources) if framework is None
                   else ", ".join(r.compliance[framework]), r.title] for r in ruleset.rules]
+        # a custom rule's title is the user's text: no escape sequence reaches the terminal
+        table = [[terminal_safe(cell, newlines=False) for cell in row] for row in table]
         print(fit_table([Col("rule", 14, 40, 3), Col("severity", 8, 13, 1),
                          Col(third, 8, 30, 3), Col("title", 16, 90, 4, give=0.5)],
                         table, max(60, terminal_width())))

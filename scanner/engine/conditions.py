@@ -343,7 +343,9 @@ OPERATORS: dict[str, Operator] = {
                  doc="actual is true; null is unknown"),
         Operator(name="is_false", fn=_op_is_false, value="none",
                  doc="actual is false; null is unknown"),
-        Operator(name="greater_than", fn=_op_greater_than, value="number", doc="actual > value"),
+        Operator(name="greater_than", fn=_op_greater_than, value="number",
+                 doc="actual > value (null is unknown; a value that is not a number -- a "
+                     "name, a date -- is a rule error)"),
         Operator(name="less_than", fn=_op_less_than, value="number", doc="actual < value"),
         Operator(name="at_least", fn=_op_at_least, value="number", doc="actual >= value"),
         Operator(name="at_most", fn=_op_at_most, value="number", doc="actual <= value"),

@@ -148,8 +148,16 @@ def load_ruleset(extra_dirs: Sequence[str | Path] = (), *, builtin: bool = True)
     paths: list[Path] = []
     if builtin:
         paths.extend(rule_files(builtin_rules_dir()))
+    seen: set[Path] = set()
     for d in extra_dirs:
-        paths.extend(rule_files(Path(d)))
+        where = Path(d).resolve()
+        if where in seen:  # the same folder given twice: its rules once, not "duplicate id"
+            continue
+        seen.add(where)
+        found = rule_files(Path(d))
+        if not found:  # a mistyped folder or a failed checkout must not mean "no custom rule"
+            raise InputError("no rule files (*.yaml, *.yml) in this directory", path=str(d))
+        paths.extend(found)
     return load_rule_paths(paths)
 
 

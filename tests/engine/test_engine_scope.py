@@ -130,3 +130,35 @@ def test_rules_list_compliance_shows_the_controls(capsys: pytest.CaptureFixture[
     assert "vpc-peering-route-missing" not in out
     assert main(["rules", "list", "--compliance", "nope"]) == 2
     assert "unknown compliance framework 'nope'" in capsys.readouterr().err
+
+
+def test_an_empty_rules_dir_is_refused_and_one_given_twice_is_read_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: scan ran without a word on a folder holding no rule, and a folder
+    given twice was 'duplicate rule id (also defined in <the same file>)'."""
+    empty = tmp_path / "rules-empty"
+    empty.mkdir()
+    code = main(["scan", "--snapshot", str(_snapshot(tmp_path)), "--out", str(tmp_path / "o"),
+                 "--rules-dir", str(empty)])
+    assert code == 2 and "no rule files" in capsys.readouterr().err
+    custom = tmp_path / "rules-custom"
+    custom.mkdir()
+    builtin = (Path(__file__).parents[2] / "rules" / "secret-rotation-disabled.yaml").read_text()
+    (custom / "custom-ok.yaml").write_text(builtin.replace(
+        "id: secret-rotation-disabled", "id: custom-ok").replace(
+        "title: Secret rotation is not enabled", 'title: "Custom \\e[31mred"'))
+    assert load_ruleset([custom, custom]).ids.count("custom-ok") == 1
+    assert main(["rules", "list", "--rules-dir", str(custom)]) == 0
+    out = capsys.readouterr().out
+    assert "custom-ok" in out and "\x1b" not in out
+
+
+def test_an_error_naming_a_hostile_rule_id_prints_no_control_character(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suppressions = tmp_path / "suppressions.yaml"
+    suppressions.write_text('version: 1\nsuppressions:\n  - rule: "secret-rotation-disabled'
+                            '\\e[31m\\nFAKE"\n    reason: x\n')
+    code = main(["scan", "--snapshot", str(_snapshot(tmp_path)), "--out", str(tmp_path / "o"),
+                 "--suppressions", str(suppressions)])
+    err = capsys.readouterr().err
+    assert code == 2 and "\x1b" not in err and len(err.strip().splitlines()) == 1, err
