@@ -156,9 +156,10 @@ def test_an_empty_rules_dir_is_refused_and_one_given_twice_is_read_once(
 def test_an_error_naming_a_hostile_rule_id_prints_no_control_character(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     suppressions = tmp_path / "suppressions.yaml"
-    suppressions.write_text('version: 1\nsuppressions:\n  - rule: "secret-rotation-disabled'
+    suppressions.write_text('suppressions:\n  - rule: "secret-rotation-disabled'
                             '\\e[31m\\nFAKE"\n    reason: x\n')
     code = main(["scan", "--snapshot", str(_snapshot(tmp_path)), "--out", str(tmp_path / "o"),
                  "--suppressions", str(suppressions)])
     err = capsys.readouterr().err
-    assert code == 2 and "\x1b" not in err and len(err.strip().splitlines()) == 1, err
+    assert code == 2 and "rule secret-rotation-disabled\ufffd[31m\ufffdFAKE" in err, err
+    assert "\x1b" not in err and len(err.strip().splitlines()) == 1, err
