@@ -135,9 +135,12 @@ def run(args: argparse.Namespace) -> int:
             return -(-n // MAX_BATCH)
 
         batches = sum(batches_of(n) for n in per_target.values())
-        print(f"dry run: {facts['to_send']} findings ({facts['archived']} archived as resolved) "
-              f"in {batches} batch(es) to {len(targets)} account/region target(s); "
-              f"{len(invalid)} invalid")
+        from scanner.textfit import fit_parts, stream_columns
+
+        print(fit_parts([f"dry run: {facts['to_send']} findings ({facts['archived']} archived "
+                         f"as resolved) in {batches} batch(es) to {len(targets)} "
+                         "account/region target(s)",
+                         f"{len(invalid)} invalid"], stream_columns(sys.stdout)))
         shown = targets if args.verbose or len(targets) <= 20 else targets[:20]
         for account, region in shown:
             n = per_target[(account, region)]
@@ -186,7 +189,9 @@ def run(args: argparse.Namespace) -> int:
     report = send_findings(findings, client_for=client_for)
     summary = (f"Security Hub: {report.delivered} of {report.attempted} findings delivered in "
                f"{report.requests} request(s) ({facts['archived']} archived as resolved)")
-    print(summary)
+    from scanner.textfit import fit_line, stream_columns
+
+    print(fit_line(summary, stream_columns(sys.stdout), more="  "))
     for u in report.undelivered:
         print(f"  not delivered {u.id} ({u.account_id} {u.region}): {u.error_code}: "
               f"{u.message[:300]}", file=sys.stderr)

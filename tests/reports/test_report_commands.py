@@ -163,6 +163,19 @@ def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any,
     assert sum(t["findings"] for t in planned["targets"]) == 8
 
 
+def test_export_dry_run_fits_an_80_column_terminal(tmp_path: Path) -> None:
+    from helpers.tty import run_in_tty
+
+    scan = _scan_dir(tmp_path, snapshot=False, layout="scan")
+    run = run_in_tty(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                      "--dry-run", "--previous", str(scan / "findings.json")], cols=80,
+                     timeout=120)
+    assert run.exit_code == 0, run.text
+    lines = [x for x in run.text.splitlines() if x.strip()]
+    assert lines[0].startswith("dry run: 8 findings") and all(len(x) <= 80 for x in lines), \
+        lines
+
+
 def _session(account: str) -> boto3.Session:
     creds = boto3.client("sts", region_name=REGION, aws_access_key_id="testing",
                          aws_secret_access_key="testing").assume_role(
