@@ -24,6 +24,7 @@ from scanner.errors import UsageError
 from scanner.graph.schema import PUBLIC_PRINCIPAL
 from reports._common import short_resource
 from scanner.policy.arn import arn_account
+from scanner.graph.schema import aws_managed_key_arn
 from scanner.textfit import fit_line, fit_text, terminal_safe
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
@@ -362,7 +363,10 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
         data.append({
             "secret_arn": sa.secret_arn, "name": sa.name, "account_id": sa.account_id,
-            "region": sa.region, "key_arn": sa.key_arn,
+            "region": sa.region,
+            # the AWS-managed key as its alias ARN, not the graph's id for it
+            "key_arn": aws_managed_key_arn(sa.key_arn, sa.secret_arn.split(":")[1])
+            if sa.aws_managed_key and sa.key_arn else sa.key_arn,
             "key_alias": (aliases or {}).get(sa.key_arn or ""),
             "aws_managed_key": sa.aws_managed_key,
             "breadth": to_jsonable(sa.breadth),

@@ -116,6 +116,16 @@ def aws_managed_key_node(account_id: str, region: str) -> str:
     return f"{account_id}:{region}:alias/aws/secretsmanager"
 
 
+def aws_managed_key_arn(node_id: str, partition: str = "aws") -> str:
+    """What users see for the node of an account-Region's aws/secretsmanager key: the alias
+    ARN (``arn:aws:kms:REGION:ACCOUNT:alias/aws/secretsmanager``); any other id as it is."""
+    account, _, rest = node_id.partition(":")
+    region, _, alias = rest.partition(":")
+    if alias != "alias/aws/secretsmanager" or not account.isdigit():
+        return node_id
+    return f"arn:{partition}:kms:{region}:{account}:{alias}"
+
+
 def replica_node(primary_arn: str, region: str) -> str:
     return f"{primary_arn}#{region}"
 

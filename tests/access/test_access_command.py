@@ -287,3 +287,15 @@ def test_a_newline_or_escape_in_a_secret_name_cannot_forge_a_line(
         out = capsys.readouterr().out
         assert "FAKE LINE" in out and "\x1b" not in out
         assert not any(line.startswith("FAKE") for line in out.splitlines()), out
+
+
+def test_the_aws_managed_key_is_named_by_its_alias_arn_in_json(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: key_arn read '<account>:<region>:alias/aws/secretsmanager', the
+    graph's id for the key, which is not an ARN."""
+    path = write_snapshot(tmp_path / "snapshot.json.gz",
+                          estate(secret_policy=None, kms_key_id=None))
+    assert main(["access", "--snapshot", str(path), "--format", "json"]) == 0
+    [secret] = json.loads(capsys.readouterr().out)["secrets"]
+    assert secret["aws_managed_key"] is True
+    assert secret["key_arn"] == f"arn:aws:kms:{REGION}:{CENTRAL}:alias/aws/secretsmanager"
