@@ -196,7 +196,9 @@ def expired_finding(entry: Suppression, path: str | None, matches: int) -> Findi
         severity=Severity.LOW, status=Status.FAIL,
         resource=ResourceRef(type="Suppression", arn=arn, account_id=entry.account or "",
                              region=entry.region or GLOBAL),
-        message=(f"suppression entry {entry.index} of {path or 'the suppression file'} expired "
+        # counted from 1 for people, with the file's field path (suppressions[i], from 0)
+        message=(f"suppression entry {entry.index + 1} (suppressions[{entry.index}]) of "
+                 f"{path or 'the suppression file'} expired "
                  f"on {entry.expires.isoformat()} (reason: {entry.reason}); it no longer mutes "
                  f"anything ({matches} finding(s) it would match)"),
         evidence={"suppression": entry.describe(path), "would_match": matches},

@@ -80,6 +80,8 @@ suppressions:
     assert len(expired) == 1
     assert expired[0].severity == Severity.LOW and expired[0].status == Status.FAIL
     assert "expired on 2026-11-28" in expired[0].message
+    # counted from 1, with the file's field path (a user read "entry 1" as the first entry)
+    assert expired[0].message.startswith("suppression entry 1 (suppressions[0]) of ")
     assert expired[0].evidence["would_match"] == 1
     again = suppress([finding()], sup, NOW)
     assert [f.id for f in again] == [f.id for f in out]
