@@ -46,20 +46,27 @@ def run(args: argparse.Namespace) -> int:
                 f"complete of {len(records)}", path=args.history)
         old_id, new_id = complete[-2].scan_id, complete[-1].scan_id
     else:
+        position = {r.scan_id: i for i, r in enumerate(records)}  # oldest first
         old_id = resolve_scan_id(records, args.scan_a, args.history)
         if args.scan_b is not None:
             new_id = resolve_scan_id(records, args.scan_b, args.history)
-        elif complete:
+            if position[old_id] > position[new_id]:
+                # always old -> new: the other way round, what appeared would read "resolved"
+                print(f"note: {old_id} is the newer scan; comparing {new_id} -> {old_id}",
+                      file=sys.stderr)
+                old_id, new_id = new_id, old_id
+        elif complete and position[old_id] < position[complete[-1].scan_id]:
             new_id = complete[-1].scan_id
-            if old_id == new_id:
-                # `diff latest` (or the latest's id) alone: what changed in that scan, against
-                # the complete scan before it
-                if len(complete) < 2:
-                    raise InputError(f"scan {new_id!r} is the only complete scan; there is "
-                                     "nothing before it to compare with", path=args.history)
-                old_id = complete[-2].scan_id
         else:
-            raise InputError("no complete scan to compare with", path=args.history)
+            # `diff latest` (or the id of the latest complete scan, or of a scan after it --
+            # an incomplete one) alone: what changed in that scan, against the complete scan
+            # before it
+            new_id = old_id
+            before = [r for r in complete if position[r.scan_id] < position[new_id]]
+            if not before:
+                raise InputError(f"scan {new_id!r} has no complete scan before it to compare "
+                                 "with", path=args.history)
+            old_id = before[-1].scan_id
     if old_id == new_id:
         raise InputError(f"both sides are scan {old_id!r}; name two different scans",
                          path=args.history)

@@ -100,7 +100,28 @@ def test_diff_latest_alone_is_what_changed_in_the_latest_scan(
     snap = snapshot("s1", "2026-11-20T02:00:00Z", [secret("db")])
     store.record(snap.meta, snap, document(snap, []), access({DB: []}))
     assert main(["diff", "latest", "--history", only]) == 2
-    assert "the only complete scan" in capsys.readouterr().err
+    assert "no complete scan before it" in capsys.readouterr().err
+
+
+def test_diff_latest_when_the_latest_scan_is_incomplete_and_sides_in_time_order(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: with the newest scan incomplete, `diff latest` compared it as the
+    OLD side with the last complete scan, so what appeared in it read "resolved"."""
+    hist = _history(tmp_path)
+    store = open_store(hist)
+    snap = snapshot("n4", "2026-11-23T02:00:00Z", [secret("db", rotation=False)],
+                    not_assumed=(MEMBER,))
+    store.record(snap.meta, snap, document(snap, []), access({DB: [(APP, "allow")]}))
+    assert main(["diff", "latest", "--history", hist, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n3", "n4")
+    assert data["new"]["complete"] is False
+    # the newer scan named first: compared old -> new all the same, and said
+    assert main(["diff", "n3", "n1", "--history", hist, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n1", "n3")
+    assert "note: n3 is the newer scan; comparing n1 -> n3" in captured.err
 
 
 def test_diff_writes_out_file(tmp_path: Path) -> None:
