@@ -36,8 +36,11 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     quiet = bool(args.quiet)
     if not quiet:  # building the estate takes a while: say so before it starts
-        print("demo: starting moto on 127.0.0.1 and building the demo organization "
-              "(5 accounts, 2 Regions; this takes a minute or less)", file=out, flush=True)
+        from scanner.textfit import fit_line, stream_columns
+
+        print(fit_line("demo: starting moto on 127.0.0.1 and building the demo organization "
+                       "(5 accounts, 2 Regions; this takes a minute or less)",
+                       stream_columns(out), more="  "), file=out, flush=True)
     with demo_stack() as url:
         result = seed_and_scan(url, args.out, out=out, quiet=quiet,
                                progress=Progress.for_terminal(CallCounter(), quiet=quiet))
@@ -48,11 +51,33 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def next_steps(result: DemoResult, out_dir: Path, *, keep_running: bool = False) -> str:
+def program() -> str:
+    """How to run secretgraph from here: ``secretgraph`` when it is on the PATH, else the
+    script beside this Python (``.venv/bin/secretgraph`` after ``make demo``, which does not
+    activate the virtual environment)."""
+    import os
+    import shutil
+
+    if shutil.which("secretgraph"):
+        return "secretgraph"
+    script = Path(sys.executable).parent / "secretgraph"
+    if not script.exists():
+        return "secretgraph"
+    try:
+        shown = os.path.relpath(script)
+    except ValueError:  # another drive
+        shown = str(script)
+    return shown if not shown.startswith("..") else str(script)
+
+
+def next_steps(result: DemoResult, out_dir: Path, *, keep_running: bool = False,
+               prog: str = "secretgraph") -> str:
     """What to try next on the demo's outputs: the report, `access` on a seeded broken secret,
     `remediate` for a plan, a scan of the snapshot again (with the demo's config: without it,
     its required replica Regions are not checked), and `diff` after a second scan (not offered
-    with --keep-running: what to run against the live estate follows)."""
+    with --keep-running: what to run against the live estate follows). Each command is on a
+    line of its own, as it is typed (``prog``: how secretgraph is run here), and is never
+    wrapped: pasted, a wrapped command loses its arguments."""
     from scanner.demo.run import CONFIG
 
     secrets = result.analysis.access.secrets
@@ -61,17 +86,21 @@ def next_steps(result: DemoResult, out_dir: Path, *, keep_running: bool = False)
                     if f.rule_id == "secret-cross-account-access-broken"
                     and f.status.value == "FAIL")
     report = out_dir / "report.html"
-    lines = ["", "Next:",
-             f"  open the report             {report.absolute().as_uri()}"]
+    steps = [("open the report", report.absolute().as_uri())]
     if broken:
-        lines.append(f"  why a grant does not work   secretgraph access --in {out_dir} "
-                     f"--secret {broken[0]} --why")
-    lines += [f"  plan the fixes (no changes) secretgraph remediate --in {out_dir}",
-              f"  scan the snapshot again     secretgraph scan --snapshot "
-              f"{out_dir / 'snapshot.json.gz'} --config {CONFIG} --out {out_dir}-again"]
+        steps.append(("why a grant does not work",
+                      f"{prog} access --in {out_dir} --secret {broken[0]} --why"))
+    steps += [("plan the fixes (no changes)", f"{prog} remediate --in {out_dir}"),
+              ("scan the snapshot again", f"{prog} scan --snapshot "
+               f"{out_dir / 'snapshot.json.gz'} --config {CONFIG} --out {out_dir}-again")]
     if not keep_running:
-        lines.append("  see what changed over time  secretgraph demo --keep-running, scan it "
-                     "twice with --history demo.db, then: secretgraph diff --history demo.db")
+        steps.append(("keep the estate running (until Ctrl-C) to scan it again",
+                      f"{prog} demo --keep-running"))
+        steps.append(("after two scans of it with --history demo.db, what changed",
+                      f"{prog} diff --history demo.db"))
+    lines = ["", "Next:"]
+    for label, command in steps:
+        lines += [f"  {label}:", f"    {command}"]
     return "\n".join(lines)
 
 
@@ -90,18 +119,23 @@ def summarize(result: DemoResult, out_dir: Path, out: TextIO, *, verbose: bool =
     if verbose:
         print("\nAPI calls made by the scan (per operation):", file=out)
         print(render_calls(a.api_calls), file=out)
-    print(f"\ndemo: seeded in {result.seed_seconds:.1f}s, scanned in {result.scan_seconds:.1f}s; "
-          f"reports in {out_dir} (what the estate was built to show: {EXPECTED_FILE})", file=out)
-    print(f"demo: `secretgraph scan` on this estate would exit {a.exit_code} "
-          f"({_EXIT_MEANING.get(a.exit_code, '?')}): the estate is misconfigured on purpose.",
-          file=out)
-    if result.matched:
-        print(f"demo: OK - the scan reported exactly the {len(result.estate.expected)} seeded "
-              "misconfigurations and nothing on the correct parts of the estate.", file=out)
-        from scanner.textfit import fit_text, stream_columns
+    from scanner.textfit import fit_line, stream_columns
 
-        print(fit_text(next_steps(result, out_dir, keep_running=keep_running),
-                       stream_columns(out)), file=out)
+    width = stream_columns(out)
+
+    def say(text: str) -> None:  # broken between words on a terminal, one line in a log
+        print(fit_line(text, width, more="  "), file=out)
+
+    print(file=out)
+    say(f"demo: seeded in {result.seed_seconds:.1f}s, scanned in {result.scan_seconds:.1f}s; "
+        f"reports in {out_dir} (what the estate was built to show: {EXPECTED_FILE})")
+    say(f"demo: `secretgraph scan` on this estate would exit {a.exit_code} "
+        f"({_EXIT_MEANING.get(a.exit_code, '?')}): the estate is misconfigured on purpose.")
+    if result.matched:
+        say(f"demo: OK - the scan reported exactly the {len(result.estate.expected)} seeded "
+            "misconfigurations and nothing on the correct parts of the estate.")
+        print(next_steps(result, out_dir, keep_running=keep_running, prog=program()),
+              file=out)
         return 0
     if not a.snapshot.complete:
         print(f"demo: the scan was incomplete ({len(a.snapshot.coverage)} coverage entries)",

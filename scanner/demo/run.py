@@ -112,9 +112,12 @@ def seed_and_scan(endpoint_url: str, out_dir: Path, *, out: TextIO | None = None
     estate = seed(endpoint_url)
     seed_seconds = time.perf_counter() - started
     if not quiet:
-        print(f"demo: moto on {endpoint_url}; seeded {len(estate.accounts)} accounts, "
-              f"{sum(1 for k in estate.resources if k.startswith('secret:'))} secrets in "
-              f"{seed_seconds:.1f}s ({estate.api_calls} API calls)", file=stream)
+        from scanner.textfit import fit_line, stream_columns
+
+        print(fit_line(f"demo: moto on {endpoint_url}; seeded {len(estate.accounts)} accounts, "
+                       f"{sum(1 for k in estate.resources if k.startswith('secret:'))} secrets "
+                       f"in {seed_seconds:.1f}s ({estate.api_calls} API calls)",
+                       stream_columns(stream), more="  "), file=stream)
     analysis, scan_seconds = scan_estate(estate, out_dir, out=out, quiet=quiet,
                                          progress=progress)
     write_expected(estate, out_dir / EXPECTED_FILE)

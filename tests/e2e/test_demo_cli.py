@@ -56,3 +56,23 @@ def test_next_steps_rescan_with_the_demo_config_and_offer_the_live_estate_only_o
     assert "demo --keep-running" in text
     live = next_steps(result, Path("out/demo"), keep_running=True)  # type: ignore[arg-type]
     assert "demo --keep-running" not in live and f"--config {CONFIG}" in live
+
+
+def test_next_steps_are_commands_as_typed_each_on_a_line_of_its_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: at 80 columns the commands were wrapped (pasted, the first line
+    lost its arguments), and `secretgraph` was not on the PATH after `make demo`."""
+    import os
+    from types import SimpleNamespace
+
+    from scanner.commands import demo
+
+    result = SimpleNamespace(analysis=SimpleNamespace(access=SimpleNamespace(secrets={}),
+                                                      findings=[]))
+    text = demo.next_steps(result, Path("out/demo"), prog=".venv/bin/secretgraph")  # type: ignore[arg-type]
+    commands = [x.strip() for x in text.splitlines() if x.startswith("    ")]
+    assert len(commands) >= 4
+    assert all(c.startswith((".venv/bin/secretgraph ", "file://")) for c in commands), commands
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    shown = demo.program()
+    assert shown.endswith("secretgraph") and os.access(shown, os.X_OK)
