@@ -102,7 +102,10 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
         if snapshot.exists():
             from scanner.commands.report import load_graph
 
-            graph, _ = load_graph(snapshot, access=False)  # resource details and tags
+            scan = header.get("scan")
+            scan_id = scan.get("id") if isinstance(scan, dict) else None
+            graph, _ = load_graph(snapshot, access=False,  # resource details and tags
+                                  scan_id=str(scan_id) if scan_id else None)
         return build(header, rows, graph=graph)
     # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
     # treat it as a complete scan of the accounts and regions it names

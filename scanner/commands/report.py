@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import networkx as nx
 
-from scanner.errors import InputError
+from scanner.errors import InputError, UsageError
 
 HELP = "re-render reports (html, json, csv, junit, ocsf, asff, table) from a scan output directory"
 
@@ -46,10 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ignore the snapshot: no access matrix or network picture")
 
 
-def load_graph(snapshot_path: Path, *, access: bool = True) -> tuple[nx.MultiDiGraph, Any]:
+def load_graph(snapshot_path: Path, *, access: bool = True,
+               scan_id: str | None = None) -> tuple[nx.MultiDiGraph, Any]:
     """The graph of a stored snapshot and its access report (the typed verdicts); without
     ``access`` the report is None and the analysis is not run (ASFF reads the resources' nodes
-    only: at 100,000 secrets the analysis is 35 s and a gigabyte)."""
+    only: at 100,000 secrets the analysis is 35 s and a gigabyte). ``scan_id``: the scan the
+    findings beside it come from; a snapshot of another scan is an InputError (its readers
+    and resources would be shown beside findings they do not belong to)."""
     from scanner.access import analyze_access
     from scanner.engine import load_config
     from scanner.graph.builder import build_graph
@@ -57,6 +60,10 @@ def load_graph(snapshot_path: Path, *, access: bool = True) -> tuple[nx.MultiDiG
     from scanner.snapshot_io import read_snapshot
 
     snapshot = read_snapshot(snapshot_path)
+    if scan_id is not None and snapshot.meta.scan_id != scan_id:
+        raise InputError(f"is the snapshot of scan {snapshot.meta.scan_id!r}, but findings.json "
+                         f"beside it is of scan {scan_id!r}: not the same scan (give the "
+                         "folder of one scan, or --no-snapshot)", path=str(snapshot_path))
     graph = build_graph(snapshot)
     if not access:
         return graph, None
@@ -75,9 +82,16 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
     if use_snapshot:
         for name in SNAPSHOT_NAMES:
             if (in_dir / name).exists():
-                graph, access = load_graph(in_dir / name)
+                graph, access = load_graph(in_dir / name,
+                                           scan_id=_scan_id(document))
                 break
     return Rendered(document=document, graph=graph, access=access)
+
+
+def _scan_id(document: Mapping[str, Any]) -> str | None:
+    scan = document.get("scan")
+    value = scan.get("id") if isinstance(scan, Mapping) else None
+    return str(value) if value else None
 
 
 def read_drift(path: Path) -> Mapping[str, Any]:
@@ -93,7 +107,17 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     in_dir = Path(args.in_dir)
     drift = read_drift(Path(args.drift)) if args.drift else None
+    if drift is not None and "html" not in formats:
+        raise UsageError("--drift is shown in the html report only; add html to --format")
     rendered = load_rendered(in_dir, use_snapshot=not args.no_snapshot)
+    if drift is not None:
+        new = drift.get("new")
+        drift_scan = new.get("scan_id") if isinstance(new, Mapping) else None
+        scan_id = _scan_id(rendered.document)
+        if drift_scan and scan_id and drift_scan != scan_id:
+            raise InputError(f"is the drift up to scan {drift_scan!r}, but the report is of "
+                             f"scan {scan_id!r} (secretgraph diff ... {scan_id} gives its "
+                             "drift)", path=str(args.drift))
     out_dir = Path(args.out) if args.out else in_dir
     if formats == ["table"] and not args.out:
         print(render_table(rendered.document), end="")

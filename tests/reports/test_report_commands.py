@@ -67,7 +67,7 @@ def _snapshot() -> Snapshot:
         route_tables=(RouteTable(route_table_id="rtb-m", vpc_id="vpc-m", account_id=MEMBER,
                                  region=REGION, is_main=True),),
         peerings=(peering,)),))
-    meta = ScanMeta(scan_id="scan-1", started_at="2026-11-29T01:00:00Z",
+    meta = ScanMeta(scan_id=sample_document()["scan"]["id"], started_at="2026-11-29T01:00:00Z",
                     finished_at="2026-11-29T01:01:00Z", accounts=(CENTRAL, MEMBER),
                     regions=(REGION,), central_account=CENTRAL)
     return Snapshot(meta=meta, accounts=(central, member))
@@ -161,6 +161,32 @@ def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any,
     planned = json.loads(report.read_text())
     assert planned["dry_run"] is True and planned["findings"] == 8
     assert sum(t["findings"] for t in planned["targets"]) == 8
+
+
+def test_report_refuses_a_snapshot_or_a_drift_of_another_scan(
+        tmp_path: Path, capsys: Any) -> None:
+    """A new user's trial: the HTML showed another scan's readers beside this scan's
+    findings, and a drift up to another scan as 'since the previous scan'."""
+    scan = _scan_dir(tmp_path, snapshot=True)
+    other = tmp_path / "other.json.gz"
+    snap = _snapshot()
+    write_snapshot(other, Snapshot(meta=ScanMeta(scan_id="scan-other", started_at="2026-11-30"
+                                                 "T01:00:00Z"), accounts=snap.accounts))
+    (scan / "snapshot.json.gz").write_bytes(other.read_bytes())
+    assert main(["report", "--in", str(scan), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "snapshot of scan 'scan-other'" in err and "not the same scan" in err
+    assert main(["report", "--in", str(scan), "--no-snapshot", "--out",
+                 str(tmp_path / "o")]) == 0
+    capsys.readouterr()
+    drift = tmp_path / "drift.json"
+    drift.write_text(json.dumps({"old": {"scan_id": "a"}, "new": {"scan_id": "b"}}))
+    assert main(["report", "--in", str(scan), "--no-snapshot", "--drift", str(drift),
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "drift up to scan 'b'" in capsys.readouterr().err
+    assert main(["report", "--in", str(scan), "--no-snapshot", "--drift", str(drift),
+                 "--format", "csv", "--out", str(tmp_path / "o")]) == 2
+    assert "--drift is shown in the html report only" in capsys.readouterr().err
 
 
 def test_export_dry_run_fits_an_80_column_terminal(tmp_path: Path) -> None:
