@@ -30,10 +30,28 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
     return sorted(o for a in parser._actions for o in a.option_strings)
 
 
+def _positional_choices(parser: argparse.ArgumentParser) -> list[str]:
+    """The values of positional arguments with choices (``export securityhub``, ``completion
+    bash``): the word the command needs next."""
+    return sorted(str(c) for a in parser._actions
+                  if not a.option_strings and a.choices is not None
+                  and not isinstance(a, argparse._SubParsersAction) for c in a.choices)
+
+
+def _valued_options(parser: argparse.ArgumentParser, found: set[str]) -> None:
+    """Every option that takes a value, in every command: the word after it is that value,
+    never a command name (``scan --out scan``)."""
+    for a in parser._actions:
+        if a.option_strings and a.nargs != 0:
+            found.update(a.option_strings)
+    for child in _children(parser).values():
+        _valued_options(child, found)
+
+
 def _words(parser: argparse.ArgumentParser, prefix: str, table: dict[str, str]) -> None:
     """table: 'cmd' / 'cmd action' -> the words completing after it."""
     children = _children(parser)
-    table[prefix] = " ".join(sorted(children) + _options(parser))
+    table[prefix] = " ".join(sorted(children) + _positional_choices(parser) + _options(parser))
     for name, child in children.items():
         _words(child, f"{prefix} {name}".strip(), table)
 
@@ -43,6 +61,8 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
     _words(parser, "", table)
     cases = "\n".join(f"        {shlex.quote(key or '_')}) words={shlex.quote(value)} ;;"
                       for key, value in sorted(table.items()))
+    valued: set[str] = set()
+    _valued_options(parser, valued)
     return f"""# secretgraph completion (bash). Load with: source <(secretgraph completion bash)
 _secretgraph() {{
     local cur prev path="" word words i
@@ -51,6 +71,9 @@ _secretgraph() {{
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${{COMP_WORDS[i]}}"
         [[ "$word" == -* ]] && continue
+        case "${{COMP_WORDS[i-1]}}" in  # the value of an option, not a command
+            {"|".join(sorted(valued))}) continue ;;
+        esac
         case "$word" in
             {"|".join(sorted(set(k.split()[-1] for k in table if k)))})
                 path="${{path:+$path }}$word" ;;

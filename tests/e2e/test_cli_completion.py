@@ -27,6 +27,11 @@ def test_bash_completion(capsys: pytest.CaptureFixture[str]) -> None:
     assert complete(script, "secretgraph", "rules", "") [:2] == ["list", "validate"]
     assert "--format" in complete(script, "secretgraph", "rules", "list", "--fo")
     assert complete(script, "secretgraph", "access", "--i") == ["--in"]
+    # a new user's trial: the word a command needs next, and a value that is a command name
+    assert complete(script, "secretgraph", "export", "") [0] == "securityhub"
+    assert set(complete(script, "secretgraph", "completion", "")) >= {"bash", "zsh"}
+    assert "--format" in complete(script, "secretgraph", "scan", "--out", "scan", "--fo")
+    assert "--format" in complete(script, "secretgraph", "report", "--in", "report", "--for")
 
 
 def test_zsh_completion_goes_through_bashcompinit(capsys: pytest.CaptureFixture[str]) -> None:
