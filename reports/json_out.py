@@ -293,6 +293,7 @@ def stream_findings_json(path: Path) -> tuple[dict[str, Any], Iterator[dict[str,
     def rows() -> Iterator[dict[str, Any]]:
         check = _RowCheck()
         n, line, number = 0, first, line_no
+        counts: dict[str, int] = {}
         with handle:
             while True:
                 text = line.strip()
@@ -304,14 +305,38 @@ def stream_findings_json(path: Path) -> tuple[dict[str, Any], Iterator[dict[str,
                     if rest != b"}":
                         raise InputError(f"line {number}: expected the end of the document "
                                          "after the findings", path=source)
+                    check_counts(header, counts, source=source)
                     return
                 row = _row_of(text, number, source)
                 validate_finding(row, n, source=source, check=check)
+                status = row.get("status")
+                counts[status] = counts.get(status, 0) + 1
                 yield row
                 n += 1
                 line, number = handle.readline(), number + 1
 
     return header, rows()
+
+
+#: the statuses findings.json always itemises (PASS only with --emit-pass)
+_ITEMISED = ("FAIL", "UNKNOWN", "MUTED")
+
+
+def check_counts(header: Mapping[str, Any], counts: Mapping[str, int], *,
+                 source: str) -> None:
+    """The rows hold as many FAIL, UNKNOWN and MUTED results as the summary counts: a file
+    whose rows were edited away or lost (valid JSON all the same) is refused, not reported
+    with totals that disagree with its own rows."""
+    summary = header.get("summary")
+    by_status = summary.get("by_status") if isinstance(summary, Mapping) else None
+    if not isinstance(by_status, Mapping):
+        return
+    for status in _ITEMISED:
+        said = by_status.get(status)
+        if isinstance(said, int) and said != counts.get(status, 0):
+            raise InputError(f"the summary counts {said} {status} result(s) but the file holds "
+                             f"{counts.get(status, 0)} {status} row(s): it was edited or cut "
+                             "short", path=source, field="summary.by_status")
 
 
 def streamed_header(path: Path) -> dict[str, Any] | None:
@@ -396,6 +421,9 @@ def _read_whole(path: Path) -> dict[str, Any]:
     validate_header(data, source=str(path))
     document = expand_document(data, source=str(path))
     check = _RowCheck()
+    counts: dict[str, int] = {}
     for i, row in enumerate(document.get("findings") or ()):
         validate_finding(row, i, source=str(path), check=check)
+        counts[row.get("status")] = counts.get(row.get("status"), 0) + 1
+    check_counts(document, counts, source=str(path))
     return document

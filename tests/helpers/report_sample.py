@@ -232,3 +232,15 @@ def sample_access() -> AccessReport:
     return AccessReport(secrets={s: SecretAccess(
         secret_arn=s, name=None, account_id=CENTRAL, region=REGION, key_arn=KEY,
         aws_managed_key=False, paths=tuple(ps)) for s, ps in paths.items()})
+
+
+def drop_findings(document: dict[str, Any], drop: Any) -> dict[str, Any]:
+    """``document`` without the rows ``drop(row)`` selects, its summary counting the rest (a
+    findings.json whose rows disagree with its summary is refused when read)."""
+    kept = [f for f in document["findings"] if not drop(f)]
+    by_status = document["summary"]["by_status"]
+    for f in document["findings"]:
+        if drop(f) and f["status"] in by_status:
+            by_status[f["status"]] -= 1
+    document["findings"] = kept
+    return document

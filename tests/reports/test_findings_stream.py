@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpers.report_sample import sample_document
+from helpers.report_sample import drop_findings, sample_document
 from reports.asff import build_asff
 from reports.hub_payload import Previous, build_payload
 from reports import json_out
@@ -60,6 +60,24 @@ def test_a_file_cut_short_is_an_input_error_naming_it(tmp_path: Path) -> None:
         list(rows)
 
 
+@pytest.mark.parametrize("layout", ["scan", "indented"])
+def test_rows_lost_from_a_valid_file_are_refused_by_the_summary(tmp_path: Path,
+                                                                layout: str) -> None:
+    """A new user's trial: 14 rows dropped from findings.json (still valid JSON) gave a report
+    whose totals disagreed with its own rows."""
+    document = sample_document()
+    path = _written(tmp_path, document, layout)
+    data = json.loads(path.read_text())
+    fail = next(i for i, f in enumerate(data["findings"]) if f["status"] == "FAIL")
+    del data["findings"][fail]
+    path.write_text(json.dumps(data, indent=2 if layout == "indented" else None))
+    if layout == "scan":  # as scan writes it, so it is read as a stream
+        write_findings_json(data, path)
+    with pytest.raises(InputError, match=r"summary counts \d+ FAIL result\(s\) but the file "
+                                         r"holds \d+ FAIL row\(s\)"):
+        read_findings_json(path)
+
+
 def test_a_row_the_schema_refuses_is_an_input_error(tmp_path: Path) -> None:
     document = sample_document()
     document["findings"][1] = {**document["findings"][1], "severity": "URGENT"}
@@ -87,7 +105,7 @@ def test_the_payload_from_streams_is_the_payload_from_whole_documents(
         row["first_seen"] = "2026-11-01T00:00:00Z"
     now = sample_document()
     dropped = [f["id"] for f in now["findings"] if f["status"] == "FAIL"][:2]
-    now["findings"] = [f for f in now["findings"] if f["id"] not in dropped]
+    drop_findings(now, lambda f: f["id"] in dropped)
     prev_path, now_path = _written(tmp_path, before), tmp_path / "now.json"
     write_findings_json(now, now_path)
 
