@@ -27,6 +27,7 @@ import datetime
 import gzip
 import hashlib
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol
 from scanner import __version__
 from scanner.errors import InputError, UsageError
 from scanner.model import AccountSnapshot, CoverageEntry, ScanMeta, to_jsonable
+
+log = logging.getLogger(__name__)
 
 PART_FORMAT = "secretgraph-part"
 MANIFEST_FORMAT = "secretgraph-shard"
@@ -412,6 +415,12 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
                          f"({sorted(', '.join(r) for r in regions_seen)})",
                          path=f"{store.uri}/{run_id}")
     regions = next(iter(regions_seen)) if regions_seen else ()
+    counts = sorted({m.shard.rsplit("/", 1)[1] for m in manifests
+                     if "/" in m.shard and m.shard.rsplit("/", 1)[1].isdigit()}, key=int)
+    if len(counts) > 1:  # collected twice with different --shard counts: say so
+        log.warning("run %s was collected with different shard counts (%s): each account's "
+                    "newest part is used, and the API call totals add up both collections",
+                    run_id, ", ".join(counts))
     reasons: dict[str, str] = {}
     for m in manifests:
         reasons.update(m.failed_accounts or {})

@@ -84,3 +84,17 @@ def test_run_id_is_needed_when_the_location_holds_several_runs(tmp_path: Path) -
     # run b has no part for its one account: the merge says so instead of dropping it
     result = merge_parts(store, "b", tmp_path / "out.json.gz")
     assert result.missing == ("111122223333",)
+
+
+def test_a_run_collected_with_two_shard_counts_is_merged_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A new user's trial: `collect --shard 1/2` into a run collected as 3 shards merged
+    without a word, and its API call total counted both collections."""
+    store = LocalParts(tmp_path)
+    for shard, name in (("1/3", "0001-of-0003"), ("1/2", "0001-of-0002")):
+        write_manifest(store, ShardManifest(run_id="r", shard=shard, accounts=(),
+                                            expected_accounts=("111122223333",),
+                                            regions=("us-east-1",)), name)
+    with caplog.at_level("WARNING", logger="scanner.shards"):
+        merge_parts(store, "r", tmp_path / "out.json.gz")
+    assert "collected with different shard counts (2, 3)" in caplog.text
