@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import jinja2
 import networkx as nx
@@ -125,10 +125,13 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
     css, js = _assets()
     scan = document.get("scan") or {}
     summary = build_summary(document)
-    every = finding_rows(document)
-    rows, per_rule = capped_rows(every, HTML_ROWS_MAX)
+    every = findings_of(document)
+    kept, per_rule = capped(every, HTML_ROWS_MAX, rule=lambda f: str(f.get("rule_id") or ""),
+                            rank=_finding_rank)
+    rows = finding_rows(kept)
     names, ous = account_directory(document, graph)
-    account_options = sorted({str(r.get("a") or "") for r in every})
+    account_options = sorted({str((f.get("resource") or {}).get("account_id") or "")
+                              for f in every})
     data = {
         "findings": rows,
         "severities": list(SEVERITIES),
@@ -160,7 +163,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         severities=SEVERITIES,
         statuses=STATUSES,
         accounts=[(a, account_label(a, names.get(a))) for a in account_options],
-        rules=sorted({str(r.get("r") or "") for r in every}),
+        rules=sorted({str(f.get("rule_id") or "") for f in every}),
         big=len(rows) > BIG_REPORT,
         rows_total=len(every), rows_shown=len(rows), rows_per_rule=per_rule,
         generated_at=(generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
@@ -169,19 +172,30 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _STATUS_RANK = {"FAIL": 0, "UNKNOWN": 1, "MUTED": 2, "PASS": 3}
+_T = TypeVar("_T")
 
 
-def capped_rows(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int | None]:
-    """(the rows the table holds, the most one rule keeps or None when all are kept). Over
-    ``limit``, every rule keeps the same share (a rule with fewer rows keeps them all and its
-    unused share goes to the others), so a rule with 80,000 rows does not push out the others;
-    within a rule FAIL comes first, then UNKNOWN, MUTED and PASS, by account and resource. The
-    table keeps the order of the rows it was given."""
-    if len(rows) <= limit:
-        return rows, None
+def _finding_rank(f: Mapping[str, Any]) -> tuple[int, int, str, str]:
+    resource = f.get("resource") or {}
+    return (_STATUS_RANK.get(str(f.get("status")), 4),
+            _SEVERITY_RANK.get(str(f.get("severity")), 9),
+            str(resource.get("account_id") or ""), str(resource.get("arn") or ""))
+
+
+def capped(items: Sequence[_T], limit: int, *, rule: Callable[[_T], str],
+           rank: Callable[[_T], Any]) -> tuple[list[_T], int | None]:
+    """(the items the table holds, the most one rule keeps or None when all are kept). Over
+    ``limit``, every rule keeps the same share (a rule with fewer items keeps them all and its
+    unused share goes to the others), so a rule with 80,000 findings does not push out the
+    others; within a rule FAIL comes first, then UNKNOWN, MUTED and PASS, by account and
+    resource (``rank``). The table keeps the order of the items it was given. Applied to the
+    findings before their table rows are built: at 100,000 secrets only 20,000 of 345,809
+    rows are."""
+    if len(items) <= limit:
+        return list(items), None
     by_rule: dict[str, list[int]] = {}
-    for i, r in enumerate(rows):
-        by_rule.setdefault(str(r.get("r") or ""), []).append(i)
+    for i, item in enumerate(items):
+        by_rule.setdefault(rule(item), []).append(i)
     sizes = sorted(len(v) for v in by_rule.values())
     left, share, n = limit, 0, len(sizes)
     for k, size in enumerate(sizes):  # water-filling: the largest share that fits the limit
@@ -194,13 +208,10 @@ def capped_rows(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, 
     keep: list[int] = []
     for indexes in by_rule.values():
         if len(indexes) > share:
-            indexes = sorted(indexes, key=lambda i: (
-                _STATUS_RANK.get(str(rows[i].get("st")), 4),
-                _SEVERITY_RANK.get(str(rows[i].get("s")), 9), str(rows[i].get("a") or ""),
-                str(rows[i].get("n") or "")))[:share]
+            indexes = sorted(indexes, key=lambda i: rank(items[i]))[:share]
         keep.extend(indexes)
     keep.sort()
-    return [rows[i] for i in keep], share
+    return [items[i] for i in keep], share
 
 
 def write_html(document: Mapping[str, Any], path: Path, *, graph: nx.MultiDiGraph | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 
@@ -107,10 +107,11 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
 # --------------------------------------------------------------------------- findings data
 
 
-def finding_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Compact records for the client-side table (short keys keep 10,000 findings small)."""
+def finding_rows(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Compact records for the client-side table (short keys keep 10,000 findings small), for
+    the findings it holds (reports.html.capped)."""
     rows = []
-    for f in findings_of(document):
+    for f in findings:
         r = f.get("resource") or {}
         row: dict[str, Any] = {
             "i": f.get("id"), "r": f.get("rule_id"), "t": f.get("title"),

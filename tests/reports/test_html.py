@@ -326,7 +326,7 @@ def test_a_report_of_more_findings_than_a_browser_opens_shares_its_table_between
     import copy
 
     import reports.html as html
-    from reports.html import capped_rows
+    from reports.html import capped
 
     doc = sample_document()
     base = [f for f in doc["findings"] if f["status"] == "FAIL"][0]
@@ -352,4 +352,4 @@ def test_a_report_of_more_findings_than_a_browser_opens_shares_its_table_between
     assert f"This table holds {len(rows)} of the {total} findings" in page
 
     small = [{"r": "a", "st": "FAIL"}, {"r": "b", "st": "FAIL"}]
-    assert capped_rows(small, 60) == (small, None)
+    assert capped(small, 60, rule=lambda r: r["r"], rank=lambda r: r["st"]) == (small, None)
