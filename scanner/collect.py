@@ -29,6 +29,7 @@ import os
 import re
 import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
@@ -708,6 +709,29 @@ def _collect_accounts_settled(run: _Run, pool: Executor, account_ids: tuple[str,
     return assumed, stats
 
 
+@contextmanager
+def _working_run(options: CollectOptions, sessions: AwsSessions, executor: Executor | None,
+                 clock: Callable[[], datetime.datetime] | None, prefix: str
+                 ) -> Iterator[tuple[PartStore, "_Run", Executor]]:
+    """A collection's temporary folder (its store), run and worker pool. On the way out, also
+    when interrupted, the sessions are cancelled (the workers stop at their next API call) and
+    the pool is shut down *before* the folder is removed: no worker writes into a folder being
+    deleted, and no collected data is left behind (``collect``, ``collect_shard``)."""
+    pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=options.work_dir) as tmp:
+        try:
+            store = PartStore(Path(tmp))
+            run = _Run(options, sessions, store)
+            run.clock = clock
+            yield store, run, pool
+        except BaseException:
+            sessions.cancel()
+            raise
+        finally:
+            if executor is None:
+                pool.close()
+
+
 def collect(
     options: CollectOptions,
     *,
@@ -730,56 +754,43 @@ def collect(
     targets = _targets(options, sessions)
     account_ids = targets.account_ids
 
-    pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
-    # the pool is shut down (its workers stopped at their next API call when interrupted)
-    # before the temporary folder is removed, so no worker writes into a folder being deleted
-    with tempfile.TemporaryDirectory(prefix="secretgraph-collect-",
-                                     dir=options.work_dir) as tmp:
-        try:
-            store = PartStore(Path(tmp))
-            run = _Run(options, sessions, store)
-            run.clock = clock
-            assumed, stats = _collect_accounts(run, pool, account_ids, progress)
+    with _working_run(options, sessions, executor, clock,
+                      "secretgraph-collect-") as (store, run, pool):
+        assumed, stats = _collect_accounts(run, pool, account_ids, progress)
 
-            central: str | None
-            if options.central_account:
-                central, central_source = options.central_account, "flag"
-            else:
-                central = infer_central_account(stats)
-                central_source = "inferred" if central else "none"
+        central: str | None
+        if options.central_account:
+            central, central_source = options.central_account, "flag"
+        else:
+            central = infer_central_account(stats)
+            central_source = "inferred" if central else "none"
 
-            with SnapshotWriter(snapshot_path(options.out)) as writer:
-                for account_id in account_ids:
-                    writer.write_account(_assemble_account(
-                        store, account_id, name=targets.names.get(account_id),
-                        regions=options.regions, assumed=assumed[account_id],
-                        required_replica_regions=options.required_replica_regions))
-                meta = ScanMeta(
-                    scan_id=options.scan_id or f"scan-{started.replace(':', '')}-"
-                                               f"{uuid.uuid4().hex[:8]}",
-                    started_at=started,
-                    finished_at=_now(clock),
-                    tool_version=__version__,
-                    partition=sessions.partition,
-                    accounts=account_ids,
-                    regions=options.regions,
-                    central_account=central,
-                    central_account_source=central_source,
-                    role_name=options.role_name or (
-                        role_name_of(options.role_arn) if options.role_arn else None),
-                    org_id=targets.organization.org_id if targets.organization else None,
-                )
-                coverage: Iterator[Any] = _chain(
-                    (to_jsonable(c) for c in targets.org_coverage),
-                    _coverage(store, account_ids, options.regions))
-                path = writer.finish(meta=meta, organization=targets.organization,
-                                     coverage=coverage)
-        except BaseException:
-            sessions.cancel()
-            raise
-        finally:
-            if executor is None:
-                pool.close()
+        with SnapshotWriter(snapshot_path(options.out)) as writer:
+            for account_id in account_ids:
+                writer.write_account(_assemble_account(
+                    store, account_id, name=targets.names.get(account_id),
+                    regions=options.regions, assumed=assumed[account_id],
+                    required_replica_regions=options.required_replica_regions))
+            meta = ScanMeta(
+                scan_id=options.scan_id or f"scan-{started.replace(':', '')}-"
+                                           f"{uuid.uuid4().hex[:8]}",
+                started_at=started,
+                finished_at=_now(clock),
+                tool_version=__version__,
+                partition=sessions.partition,
+                accounts=account_ids,
+                regions=options.regions,
+                central_account=central,
+                central_account_source=central_source,
+                role_name=options.role_name or (
+                    role_name_of(options.role_arn) if options.role_arn else None),
+                org_id=targets.organization.org_id if targets.organization else None,
+            )
+            coverage: Iterator[Any] = _chain(
+                (to_jsonable(c) for c in targets.org_coverage),
+                _coverage(store, account_ids, options.regions))
+            path = writer.finish(meta=meta, organization=targets.organization,
+                                 coverage=coverage)
     log.info("collected %s account(s) x %s Region(s) into %s; API calls: %s",
              len(account_ids), len(options.regions), path,
              sessions.counter.counts() if sessions.counter else {})
@@ -835,37 +846,23 @@ def collect_shard(
         targets.account_ids
     if options.carry is not None:  # only this shard's policies travel on
         options = dataclasses.replace(options, carry=options.carry.for_accounts(mine))
-    pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
-    # as in collect(): the pool is shut down (its workers stopped at their next API call when
-    # interrupted) before the temporary folder is removed, so no worker writes into a folder
-    # being deleted and no collected data is left behind
-    with tempfile.TemporaryDirectory(prefix="secretgraph-shard-",
-                                     dir=options.work_dir) as tmp:
-        try:
-            store = PartStore(Path(tmp))
-            run = _Run(options, sessions, store)
-            run.clock = clock
-            assumed, stats = _collect_accounts(run, pool, mine)
-            coverage_counts: dict[str, int] = {}
-            for account_id in mine:
-                account = _assemble_account(
-                    store, account_id, name=targets.names.get(account_id),
-                    regions=options.regions, assumed=assumed[account_id],
-                    required_replica_regions=options.required_replica_regions)
-                s = stats[account_id]
-                entries = list(_coverage(store, (account_id,), options.regions))
-                coverage_counts[account_id] = len(entries)
-                request.parts.write(part_key(request.run_id, account_id), encode_part(
-                    run_id=request.run_id, account=account, coverage=entries,
-                    stats={"secrets": s.secrets, "cmk_secrets": s.cmk_secrets,
-                           "shared_secrets": s.shared_secrets},
-                    collected_at=_now(clock), seconds=time.perf_counter() - t0))
-        except BaseException:
-            sessions.cancel()
-            raise
-        finally:
-            if executor is None:
-                pool.close()
+    with _working_run(options, sessions, executor, clock,
+                      "secretgraph-shard-") as (store, run, pool):
+        assumed, stats = _collect_accounts(run, pool, mine)
+        coverage_counts: dict[str, int] = {}
+        for account_id in mine:
+            account = _assemble_account(
+                store, account_id, name=targets.names.get(account_id),
+                regions=options.regions, assumed=assumed[account_id],
+                required_replica_regions=options.required_replica_regions)
+            s = stats[account_id]
+            entries = list(_coverage(store, (account_id,), options.regions))
+            coverage_counts[account_id] = len(entries)
+            request.parts.write(part_key(request.run_id, account_id), encode_part(
+                run_id=request.run_id, account=account, coverage=entries,
+                stats={"secrets": s.secrets, "cmk_secrets": s.cmk_secrets,
+                       "shared_secrets": s.shared_secrets},
+                collected_at=_now(clock), seconds=time.perf_counter() - t0))
     label = request.label or (request.shard.name if request.shard else "all")
     manifest = ShardManifest(
         run_id=request.run_id,
