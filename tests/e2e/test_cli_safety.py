@@ -262,9 +262,8 @@ def test_ctrl_c_mid_scan_exits_130_and_leaves_nothing_behind(
         moto_endpoint: str, tmp_path: Path) -> None:
     """A real process, a real SIGINT while it collects."""
     import signal
-    import subprocess
-    import sys
-    import time
+
+    from helpers.interrupt import signal_while_working, start
 
     seed(moto_endpoint)
     tmp = tmp_path / "tmp"
@@ -273,24 +272,11 @@ def test_ctrl_c_mid_scan_exits_130_and_leaves_nothing_behind(
     work.mkdir()
     out = work / "out"
     history = work / "h.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "scan", "--org", "--role-name", ROLE,
-         "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
-         "--max-workers", "1", "--endpoint-url", moto_endpoint, "--out", str(out),
-         "--format", "json,html", "--history", str(history)],
-        env=dict(os.environ, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-        # SIGINT at its default as in a terminal, also when the test run itself was started
-        # in the background (it would then inherit SIGINT ignored)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 60
-    while not list(tmp.glob("secretgraph-collect-*")):  # collecting now
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    proc = start(["scan", "--org", "--role-name", ROLE,
+                  "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
+                  "--max-workers", "1", "--endpoint-url", moto_endpoint, "--out", str(out),
+                  "--format", "json,html", "--history", str(history)], tmp)
+    stdout, stderr = signal_while_working(proc, tmp, "secretgraph-collect-*", signal.SIGINT)
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines() == [
         f"secretgraph scan: interrupted; nothing was written ({out} was not created)"]

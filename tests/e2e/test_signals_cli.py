@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from e2e.test_scan_cli import ROLE, seed
+from helpers.interrupt import signal_while_working, start
 
 pytestmark = pytest.mark.e2e
 
@@ -31,21 +32,11 @@ def test_sigterm_mid_scan_exits_143_and_leaves_nothing_behind(
         out.mkdir()
         (out / "findings.json").write_text("last night", encoding="utf-8")
     history = work / "h.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "scan", "--org", "--role-name", ROLE,
-         "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
-         "--max-workers", "1", "--endpoint-url", moto_endpoint, "--out", str(out),
-         "--format", "json,html", "--history", str(history)],
-        env=dict(os.environ, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(tmp.glob("secretgraph-collect-*")):  # collecting now
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=60)
+    proc = start(["scan", "--org", "--role-name", ROLE,
+                  "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
+                  "--max-workers", "1", "--endpoint-url", moto_endpoint, "--out", str(out),
+                  "--format", "json,html", "--history", str(history)], tmp)
+    stdout, stderr = signal_while_working(proc, tmp, "secretgraph-collect-*", signal.SIGTERM)
     assert proc.returncode == 143, stderr
     said = "is as it was" if out_exists else "was not created"
     assert stderr.strip().splitlines() == [
@@ -173,22 +164,12 @@ def test_collect_of_a_shard_interrupted_leaves_no_collected_data_behind(
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     parts = tmp_path / "parts"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "collect", "--org", "--role-name", ROLE,
-         "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
-         "--max-workers", "2", "--endpoint-url", moto_endpoint, "--shard", "1/1",
-         "--run-id", "r1", "--parts", str(parts)],
-        env=dict(os.environ, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(tmp.glob("secretgraph-shard-*")):  # collecting now
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    time.sleep(0.5)
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=60)
+    proc = start(["collect", "--org", "--role-name", ROLE,
+                  "--regions", "us-east-1,us-west-2,eu-west-1,eu-central-1,ap-south-1",
+                  "--max-workers", "2", "--endpoint-url", moto_endpoint, "--shard", "1/1",
+                  "--run-id", "r1", "--parts", str(parts)], tmp)
+    _, stderr = signal_while_working(proc, tmp, "secretgraph-shard-*", sig)
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert list(tmp.iterdir()) == []  # nothing collected is left in the temporary folder
-    assert not list(parts.rglob("*manifest*")) if parts.exists() else True
+    assert not parts.exists() or not list(parts.rglob("*manifest*"))
