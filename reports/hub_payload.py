@@ -13,7 +13,6 @@ than held.
 
 from __future__ import annotations
 
-import json
 import zlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,14 +29,9 @@ from reports.asff import (
     to_asff,
     validate_asff,
 )
-from reports.json_out import encode_row
+from reports.json_out import decode_row, encode_row
 from scanner.errors import UsageError
 from scanner.gcpause import gc_paused
-
-try:
-    import orjson as _orjson
-except ImportError:  # pragma: no cover -- the stdlib decoder, as reports.json_out does
-    _orjson = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +45,8 @@ class Prepared:
     blob: bytes  # the finding, JSON, deflated
 
     def finding(self) -> dict[str, Any]:
-        text = zlib.decompress(self.blob)
-        return _orjson.loads(text) if _orjson is not None else json.loads(text)
+        finding: dict[str, Any] = decode_row(zlib.decompress(self.blob))
+        return finding
 
 
 def prepare(finding: Mapping[str, Any]) -> Prepared:

@@ -348,15 +348,21 @@ def streamed_header(path: Path) -> dict[str, Any] | None:
     return header
 
 
-def _row_of(text: bytes, number: int, source: str) -> Any:
-    text = text[:-1] if text.endswith(b",") else text
+def decode_row(text: bytes) -> Any:
+    """One row's JSON (``encode_row``'s, or any): through orjson, and what it refuses (an
+    integer beyond 64 bits, NaN as the stdlib writes it) through the stdlib, as a whole read
+    does. A ValueError (or RecursionError) when it is not JSON."""
     if _orjson is not None:
         try:
             return _orjson.loads(text)
-        except ValueError:  # orjson.JSONDecodeError; what it refuses (an integer beyond 64
-            pass  # bits, NaN as the stdlib writes it) the stdlib reads, as a whole read does
+        except ValueError:  # orjson.JSONDecodeError
+            pass
+    return json.loads(text)
+
+
+def _row_of(text: bytes, number: int, source: str) -> Any:
     try:
-        return json.loads(text)
+        return decode_row(text[:-1] if text.endswith(b",") else text)
     except (ValueError, RecursionError) as exc:  # json.JSONDecodeError, UnicodeDecodeError
         raise InputError(f"line {number}: not a finding row: {exc}", path=source) from None
 

@@ -415,12 +415,13 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
                          f"({sorted(', '.join(r) for r in regions_seen)})",
                          path=f"{store.uri}/{run_id}")
     regions = next(iter(regions_seen)) if regions_seen else ()
-    counts = sorted({m.shard.rsplit("/", 1)[1] for m in manifests
-                     if "/" in m.shard and m.shard.rsplit("/", 1)[1].isdigit()}, key=int)
+    # a manifest's shard is "I/N" (or a workflow batch's label)
+    counts = sorted({int(match.group(2)) for m in manifests
+                     if (match := _SHARD.match(m.shard or "")) is not None})
     if len(counts) > 1:  # collected twice with different --shard counts: say so
         log.warning("run %s was collected with different shard counts (%s): each account's "
                     "newest part is used, and the API call totals add up both collections",
-                    run_id, ", ".join(counts))
+                    run_id, ", ".join(map(str, counts)))
     reasons: dict[str, str] = {}
     for m in manifests:
         reasons.update(m.failed_accounts or {})

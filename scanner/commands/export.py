@@ -100,12 +100,10 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
         graph = None
         snapshot = path.parent / "snapshot.json.gz"
         if snapshot.exists():
-            from scanner.commands.report import load_graph
+            from scanner.commands.report import load_graph, scan_id_of
 
-            scan = header.get("scan")
-            scan_id = scan.get("id") if isinstance(scan, dict) else None
             graph, _ = load_graph(snapshot, access=False,  # resource details and tags
-                                  scan_id=str(scan_id) if scan_id else None)
+                                  scan_id=scan_id_of(header))
         return build(header, rows, graph=graph)
     # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
     # treat it as a complete scan of the accounts and regions it names

@@ -83,12 +83,13 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
         for name in SNAPSHOT_NAMES:
             if (in_dir / name).exists():
                 graph, access = load_graph(in_dir / name,
-                                           scan_id=_scan_id(document))
+                                           scan_id=scan_id_of(document))
                 break
     return Rendered(document=document, graph=graph, access=access)
 
 
-def _scan_id(document: Mapping[str, Any]) -> str | None:
+def scan_id_of(document: Mapping[str, Any]) -> str | None:
+    """The id of the scan a findings document (or its header) is of."""
     scan = document.get("scan")
     value = scan.get("id") if isinstance(scan, Mapping) else None
     return str(value) if value else None
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if drift is not None:
         new = drift.get("new")
         drift_scan = new.get("scan_id") if isinstance(new, Mapping) else None
-        scan_id = _scan_id(rendered.document)
+        scan_id = scan_id_of(rendered.document)
         if drift_scan and scan_id and drift_scan != scan_id:
             raise InputError(f"is the drift up to scan {drift_scan!r}, but the report is of "
                              f"scan {scan_id!r} (secretgraph diff ... {scan_id} gives its "
