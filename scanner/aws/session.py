@@ -59,6 +59,7 @@ from scanner.aws.errors import (
 )
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
+from scanner.aws.responses import check_answer
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
 
@@ -628,7 +629,8 @@ class AwsSessions:
 
     def _make_client(self, session: botocore.session.Session, service: str, region: str, *,
                      account_id: str | None = None) -> Any:
-        """A new client with every hook: the guard, cancel, the counter and the pacing."""
+        """A new client with every hook: the guard, cancel, the answer check
+        (scanner.aws.responses), the counter and the pacing."""
         with _caching_client_creator():
             client = session.create_client(
                 service,
@@ -639,6 +641,8 @@ class AwsSessions:
         self.guard.install(client)
         client.meta.events.register("before-call", self._check_cancelled,
                                     unique_id="secretgraph-cancel")
+        client.meta.events.register("before-parse", check_answer,
+                                    unique_id="secretgraph-check-answer")
         if self.counter is not None:
             self.counter.install(client, account_id=account_id)
         if self.pacing is not None and service == "secretsmanager" and account_id is not None:
