@@ -6,7 +6,7 @@ role or user carries), the resource (aws:ResourceAccount, aws:ResourceOrgID, aws
 and secretsmanager:ResourceTag/* of the secret, aws:RequestedRegion), and for the kms:Decrypt
 that Secrets Manager makes on the caller's behalf: kms:ViaService =
 secretsmanager.<region>.amazonaws.com, kms:CallerAccount, kms:EncryptionContext:SecretARN,
-aws:CalledVia, aws:ViaAWSService. aws:SecureTransport is true (both endpoints are HTTPS-only).
+aws:ViaAWSService (aws:CalledVia* are unknown there, absent on the GetSecretValue). aws:SecureTransport is true (both endpoints are HTTPS-only).
 aws:SourceAccount / aws:SourceArn are absent (only a service principal acting for a resource
 carries them). Everything else (aws:SourceIp, aws:SourceVpce, aws:CurrentTime, session tags,
 secretsmanager:SecretId, ...) is unknown: a condition on it is reported, never guessed.
@@ -83,9 +83,10 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         ctx[SECRET_ARN_CONTEXT] = (secret_arn,)
         ctx["kms:encryptioncontextkeys"] = ("SecretARN", "SecretVersionId")
         ctx["aws:viaawsservice"] = ("true",)
-        ctx["aws:calledvia"] = ("secretsmanager.amazonaws.com",)
-        ctx["aws:calledviafirst"] = ("secretsmanager.amazonaws.com",)
-        ctx["aws:calledvialast"] = ("secretsmanager.amazonaws.com",)
+        # aws:CalledVia / CalledViaFirst / CalledViaLast: IAM User Guide, "aws:CalledVia": the
+        # key is in the request when "a service that supports aws:CalledVia" makes it for the
+        # principal; Secrets Manager's Decrypt is not documented as one, nor as one without
+        # it: unknown (neither a value nor absent), so a condition on them is CONDITIONAL
         ctx["kms:encryptionalgorithm"] = ("SYMMETRIC_DEFAULT",)
     else:
         ctx["aws:viaawsservice"] = ("false",)
@@ -102,9 +103,7 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
     ctx = dict(rctx[0])
     ctx.update(pctx[0])
     absent = set(pctx[1])
-    if "kms:viaservice" in ctx:
-        absent.discard("aws:calledvia")
-    else:
+    if "kms:viaservice" not in ctx:  # the caller's own GetSecretValue: no service between
         absent |= {"aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
                    "kms:viaservice"}
     return Request(

@@ -4,7 +4,9 @@ IAM User Guide, "Cross-account policy evaluation logic": a request from another 
 resource policy AND the caller's identity policies to allow it. Secrets Manager User Guide,
 "Access secrets across accounts": the KMS key policy must also allow kms:Decrypt, and the caller's
 identity policy must allow kms:Decrypt on the key; a secret encrypted with aws/secretsmanager can
-never be read from another account. Same account: identity policies OR the resource policy (a
+never be read from another account, and in its own account the caller's Denies, boundary and
+SCPs judge its kms:Decrypt too (IAM User Guide, "Forward access sessions": the service that
+receives the FAS request "also checks the permissions of the same IAM principal"). Same account: identity policies OR the resource policy (a
 resource policy naming the account only delegates to IAM), and the key policy must allow the
 principal directly, or trust the account (root) and an identity policy must allow kms:Decrypt.
 An explicit Deny anywhere wins (identity, group and boundary policies included, whether or not an
@@ -42,7 +44,10 @@ class GateInputs:
     resource: PolicyResult | None  # None: no resource policy attached
     key: KeyFacts
     id_secret: IdentityResult
-    id_key: IdentityResult | None  # None: not needed (AWS-managed key)
+    #: the caller's identity for kms:Decrypt on the key (None: no Decrypt judged -- another
+    #: account's caller of aws/secretsmanager, ``*``, a key not collected); for
+    #: aws/secretsmanager only its Deny and boundary count
+    id_key: IdentityResult | None
     scp: GuardrailResult
     is_user: bool
     #: the key lives in another account than the principal (normally: same as cross_account)
@@ -95,6 +100,16 @@ def combine(g: GateInputs) -> Combined:
             ("aws/secretsmanager allows principals of its own account via Secrets Manager",))
         key_unresolved: tuple[str, ...] = ()
         key_status = None
+        if not g.cross_account and not g.is_user and idk is not None and \
+                idk.boundary_allow is not Tri.TRUE:
+            # its key policy grants "*" (kms:CallerAccount, kms:ViaService): past a boundary
+            # that does not allow kms:Decrypt that grant may name the role's session, as for a
+            # customer key with the same policy (module docstring)
+            key_allow = any3((idk.boundary_allow, Tri.UNKNOWN))
+            key_reasons = key_reasons + ("the permissions boundary does not allow kms:Decrypt; "
+                                         "the key policy's * grant may name the role's session",)
+            key_unresolved = ("which session the aws/secretsmanager key policy's * grant "
+                              "names past the permissions boundary",)
     elif k.policy_result is None:
         key_allow, key_deny = Tri.UNKNOWN, Tri.UNKNOWN
         key_reasons = (k.reason or "key policy not collected",)
@@ -132,9 +147,11 @@ def combine(g: GateInputs) -> Combined:
     else:
         id_allow = ids.allow
     id_deny = any3([ids.deny] + ([idk.deny] if idk is not None else []))
-    id_unresolved = ids.unresolved + (idk.unresolved if idk is not None else ())
+    # for aws/secretsmanager only the Decrypt's Denies matter (no identity Allow is needed)
+    idk_shown = idk is not None and not (k.aws_managed and idk.deny is Tri.FALSE)
+    id_unresolved = ids.unresolved + (idk.unresolved if idk is not None and idk_shown else ())
     id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
-                                if idk is not None else ())
+                                if idk is not None and idk_shown else ())
     id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
     # ---- guardrails
     scp = g.scp

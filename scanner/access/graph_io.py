@@ -42,6 +42,7 @@ def policy_input(attrs: Mapping[str, Any], field: str, what: str,
 _ENCRYPTED_BY = EdgeKind.ENCRYPTED_BY.value
 _SECRET = NodeKind.SECRET.value
 _SECRET_REPLICA = NodeKind.SECRET_REPLICA.value
+_KMS_KEY = NodeKind.KMS_KEY.value
 _UNUSABLE_STATES = {"Disabled", "PendingDeletion", "PendingImport", "Unavailable",
                     "PendingReplicaDeletion"}
 _AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
@@ -53,12 +54,12 @@ class SecretView:
     __slots__ = ("arn", "primary_arn", "name", "policy_missing", "account", "region", "tags",
                  "policy", "unread_result", "policy_unread", "key_arn", "aws_managed",
                  "key_account", "key_policy", "key_facts", "named", "key_named", "uses_kms",
-                 "rctx_sm", "rctx_kms", "kms_scope", "policy_keys")
+                 "decrypt_arn", "rctx_sm", "rctx_kms", "kms_scope", "policy_keys")
 
     def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
                  key_attrs: dict[str, Any] | None, settings: AccessSettings,
-                 named: Callable[[Policy | None, str], NamedPrincipals] = named_principals
-                 ) -> None:
+                 named: Callable[[Policy | None, str], NamedPrincipals] = named_principals,
+                 managed_key: Callable[[str, str], str | None] | None = None) -> None:
         self.arn = arn
         #: the secret whose resource policy this view carries (itself, or a replica's primary)
         self.primary_arn: str = str(attrs.get("primary_arn") or arn)
@@ -103,6 +104,17 @@ class SecretView:
         self.named = named(self.policy, settings.action)
         self.key_named = named(self.key_policy, settings.decrypt_action)
         self.uses_kms = not self.aws_managed and bool(self.key_arn)
+        #: the key ARN of the kms:Decrypt that Secrets Manager makes with the caller's
+        #: credentials (forward access session), which the caller's identity policies and SCPs
+        #: judge: the customer key's, or for aws/secretsmanager the ARN of that key as collected
+        #: (``managed_key``) -- when it was not, a stand-in of the form of every key ARN of the
+        #: account and region (a Deny on ``*`` or ``key/*`` sees it; one naming that key's id
+        #: does not: docs/access.md). None: no key to decrypt with (not collected).
+        self.decrypt_arn: str | None = self.key_arn if self.uses_kms else None
+        if self.aws_managed:
+            found = key_id if key_id and key_id.startswith("arn:") else \
+                managed_key(self.key_account, self.region) if managed_key else None
+            self.decrypt_arn = found or managed_key_stand_in(self.region, self.key_account)
         self.rctx_sm = resource_context(account_id=self.account, region=self.region,
                                         tags=self.tags, settings=settings, kms=False,
                                         secret_arn=arn)
@@ -127,6 +139,7 @@ class _Shared:
         self._keys: dict[str, dict[str, Any]] = {}
         #: by id() of a parsed policy that a SecretView keeps alive for the whole analysis
         self._named: dict[tuple[int, str], tuple[Policy | None, NamedPrincipals]] = {}
+        self._managed: dict[tuple[str, str], str] | None = None
 
     def key_of(self, node: str) -> tuple[str | None, dict[str, Any] | None]:
         graph = self.graph
@@ -141,6 +154,13 @@ class _Shared:
                         attrs = self._keys[dst] = dict(graph.nodes[dst])
                     return dst, attrs
         return None, None
+
+    def managed_key(self, account: str, region: str) -> str | None:
+        """The collected aws/secretsmanager key of an account and region (``managed_key_arns``,
+        read from the graph the first time a secret on that key asks)."""
+        if self._managed is None:
+            self._managed = managed_key_arns(self.graph)
+        return self._managed.get((account, region))
 
     def named(self, policy: Policy | None, action: str) -> NamedPrincipals:
         ck = (id(policy), action)
@@ -187,8 +207,27 @@ def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
     for arn, node, attrs, is_replica in secret_copies(graph):
         key_id, key_attrs = shared.key_of(node)
         (replicas if is_replica else views).append(
-            SecretView(arn, attrs, key_id, key_attrs, settings, shared.named))
+            SecretView(arn, attrs, key_id, key_attrs, settings, shared.named,
+                       shared.managed_key))
     return views, replicas
+
+
+def managed_key_arns(graph: nx.MultiDiGraph) -> dict[tuple[str, str], str]:
+    """(account, region) -> the ARN of the collected key that ``alias/aws/secretsmanager``
+    targets (ListAliases' TargetKeyId, listed by ListKeys: scanner.collectors.kms)."""
+    out: dict[tuple[str, str], str] = {}
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") == _KMS_KEY and attrs.get("aws_managed") and \
+                _AWS_MANAGED_ALIAS in (attrs.get("aliases") or ()) and \
+                str(attrs.get("arn") or node).startswith("arn:"):
+            out[(str(attrs.get("account_id") or ""), str(attrs.get("region") or ""))] = \
+                str(attrs.get("arn") or node)
+    return out
+
+
+def managed_key_stand_in(region: str, account: str) -> str:
+    """The key ARN a Decrypt with aws/secretsmanager names when that key was not collected."""
+    return f"arn:aws:kms:{region}:{account}:key/aws-secretsmanager-key-not-collected"
 
 
 def key_nodes(graph: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:

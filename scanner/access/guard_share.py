@@ -74,7 +74,7 @@ class SharedGuardrails:
         # depends on the accounts' paths only, and is shared by every secret
         where: object = self.scope(sv) if self.has_policies else (
             self.guard.signature(RCP, sv.account), self.guard.signature(RCP, sv.key_account),
-            sv.uses_kms, sv.region)
+            sv.uses_kms, sv.aws_managed, sv.region)
         key = (self.guard.signature(SCP, p.account_id), p.facts.principal_type,
                is_service_linked_role(p.arn), where,
                project(pctx, self.keys))
@@ -83,7 +83,7 @@ class SharedGuardrails:
         hit = cache.get(key)
         if hit is None:
             hit = self._intern(self._uncached(p, sv, make_sm(),
-                                              make_kms() if sv.uses_kms else None))
+                                              make_kms() if sv.decrypt_arn else None))
             cache[key] = hit
         return hit
 
@@ -95,10 +95,10 @@ class SharedGuardrails:
         pats = self.patterns
         if pats is None:
             return sv.arn
-        ck = (sv.arn, sv.key_arn, sv.uses_kms)
+        ck = (sv.arn, sv.decrypt_arn, sv.uses_kms)
         hit = self._where.get(ck)
         if hit is None:
-            key_arn = sv.key_arn or ""
+            key_arn = sv.decrypt_arn or ""
             vals: list[object] = []
             for rctx in (sv.rctx_sm, sv.rctx_kms):
                 vals.append(tuple(
@@ -106,8 +106,8 @@ class SharedGuardrails:
                     ("absent" if any(k.startswith(x) for x in rctx[1]) else None)
                     for k in self.keys))
             hit = ("scope", sv.account, sv.key_account, sv.region, sv.uses_kms,
-                   tuple(arn_matches(x, sv.arn) for x in pats),
-                   tuple(arn_matches(x, key_arn) for x in pats) if sv.uses_kms else None,
+                   sv.aws_managed, tuple(arn_matches(x, sv.arn) for x in pats),
+                   tuple(arn_matches(x, key_arn) for x in pats) if key_arn else None,
                    tuple(vals))
             self._where[ck] = hit
         return hit
@@ -117,8 +117,12 @@ class SharedGuardrails:
         g = self.guard
         results = [g.evaluate(SCP, p.account_id, req_sm), g.evaluate(RCP, sv.account, req_sm)]
         if req_kms is not None:
+            # the Decrypt is the caller's (a forward access session): its SCPs judge it, for
+            # aws/secretsmanager too; RCPs do not apply to AWS managed keys (KMS Developer
+            # Guide, "Resource control policies")
             results.append(g.evaluate(SCP, p.account_id, req_kms))
-            results.append(g.evaluate(RCP, sv.key_account, req_kms))
+            if not sv.aws_managed:
+                results.append(g.evaluate(RCP, sv.key_account, req_kms))
         applicable = [r for r in results if r.status != "NOT_APPLICABLE"]
         if not applicable:
             reasons = tuple(dict.fromkeys(x for r in results for x in r.reasons))

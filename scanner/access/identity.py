@@ -160,7 +160,8 @@ class PrincipalIndex:
         sig = tuple(self._pid(np.policy) for np in pols) + (
             (-2, self._pid(boundary.policy)) if boundary else ())
         facts = PrincipalFacts(arn=p.arn, account_id=p.account_id,
-                               principal_type=p.principal_type, name=p.name, tags=dict(p.tags),
+                               principal_type=p.principal_type, name=p.name,
+                               tags=dict(p.tags) if tags_are_final(p) else {},
                                has_boundary=boundary is not None)
         return Principal(facts=facts, policies=tuple(pols), boundary=boundary, signature=sig,
                          condition_keys=frozenset(keys), mentions=frozenset(mentions))
@@ -490,3 +491,30 @@ def external_principal(arn: str, account_id: str | None, principal_type: str) ->
     return Principal(facts=PrincipalFacts(arn=arn, account_id=account_id,
                                           principal_type=principal_type),
                      identity_known=False, signature=("external", arn))
+
+
+def tags_are_final(p: IamPrincipal) -> bool:
+    """Whether the principal's IAM tags are the values of ``aws:PrincipalTag/*`` in its
+    requests. IAM User Guide, "Pass session tags in AWS STS": a role session's principal tags
+    are its session tags, the transitive tags it inherits and the role's tags, and "session
+    tags override a role or user tag with the same key"; passing any of them needs
+    ``sts:TagSession`` in the role's trust policy. A user's tags are final; a role's only when
+    its trust policy was read and allows no ``sts:TagSession`` -- otherwise a tag is unknown
+    (a condition on it CONDITIONAL), as are tags the role does not carry."""
+    if p.principal_type != "role":
+        return True
+    if not p.trust_policy:
+        return False
+    policy = parse_policy(dict(p.trust_policy))
+    if policy.problems:
+        return False
+    for st in policy.statements:
+        if st.effect != "Allow":
+            continue
+        if st.actions is not None and any(action_matches(a, "sts:TagSession")
+                                          for a in st.actions):
+            return False
+        if st.not_actions is not None and not any(action_matches(a, "sts:TagSession")
+                                                  for a in st.not_actions):
+            return False
+    return True

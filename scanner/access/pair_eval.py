@@ -346,8 +346,8 @@ class PairEvaluator:
             sm_fp = self.identity.fingerprint(p, s.action, sv.arn)
             if sm_fp is None:
                 return None
-            kms_fp = self.identity.fingerprint(p, s.decrypt_action, sv.key_arn) \
-                if sv.uses_kms and sv.key_arn else ()
+            kms_fp = self.identity.fingerprint(p, s.decrypt_action, sv.decrypt_arn) \
+                if sv.decrypt_arn else ()
             if kms_fp is None:
                 return None
         else:
@@ -406,7 +406,8 @@ class PairEvaluator:
             if g.patterns is None:
                 return SEES_ARN
             return g.scope(sv)
-        return ("no-policies", sv.account, sv.key_account, sv.uses_kms, sv.region)
+        return ("no-policies", sv.account, sv.key_account, sv.uses_kms, sv.aws_managed,
+                sv.region)
 
     def path(self, p: Principal, sv: SecretView, verdict: PairVerdict) -> AccessPath:
         c, intended = verdict
@@ -434,7 +435,7 @@ class PairEvaluator:
 
         def make_kms() -> Request:
             return build_request(facts, pctx, sv.rctx_kms, action=s.decrypt_action,
-                                 resource=sv.key_arn or "")
+                                 resource=sv.decrypt_arn or "")
 
         def proj(keys: frozenset[str]) -> tuple[object, ...]:
             return project(pctx, self.contexts.keys(keys))
@@ -452,6 +453,15 @@ class PairEvaluator:
             idk = _OUTSIDER_IDENTITY
         elif sv.uses_kms and sv.key_arn:
             idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.key_arn,
+                                                      make_kms, proj, self._kms_scope(p, sv)))
+        elif sv.aws_managed and sv.decrypt_arn and not cross and \
+                facts.principal_type != "public":
+            # aws/secretsmanager: Secrets Manager decrypts with the caller's credentials (IAM
+            # User Guide, "Forward access sessions": "The service that receives a subsequent FAS
+            # request also checks the permissions of the same IAM principal"), so the caller's
+            # Denies and boundary judge that Decrypt too; no identity Allow is needed, the key
+            # policy grants the account's principals (gates.combine)
+            idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.decrypt_arn,
                                                       make_kms, proj, self._kms_scope(p, sv)))
         scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"

@@ -456,6 +456,13 @@ ABAC = "VARS: \"If the key that you specify in a policy condition is not present
     "under an ABAC identity policy is DENIED, not CONDITIONAL"
 
 
+SESSION_TAGS = "TAGS: IAM UG, Pass session tags in AWS STS: a role session's principal tags are " \
+    "its session tags, inherited transitive tags and the role's tags, and \"session tags " \
+    "override a role or user tag with the same key\"; passing them needs sts:TagSession in " \
+    "the role's trust policy -- a role whose trust policy allows it (or was not read) has " \
+    "unknown principal tags: CONDITIONAL"
+
+
 def abac_identity() -> dict[str, Any]:
     return doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
                 "Condition": {"StringEquals": {
@@ -463,9 +470,19 @@ def abac_identity() -> dict[str, Any]:
                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})
 
 
-def tagged_role(arn: str, policy: dict[str, Any], tags: dict[str, str]) -> Any:
+#: a trust policy that lets no session carry tags (no sts:TagSession): the role's tags are
+#: its principal tags
+TRUST_NO_TAGS = doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                     "Action": "sts:AssumeRole"})
+#: one that lets the assumer pass session tags, which override the role's tags
+TRUST_TAG_SESSION = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+                         "Action": ["sts:AssumeRole", "sts:TagSession"]})
+
+
+def tagged_role(arn: str, policy: dict[str, Any], tags: dict[str, str],
+                trust: dict[str, Any] | None = TRUST_NO_TAGS) -> Any:
     from dataclasses import replace
-    return replace(role(arn, policy), tags=tags)
+    return replace(role(arn, policy), tags=tags, trust_policy=trust)
 
 
 CASES += [
@@ -477,6 +494,27 @@ CASES += [
                        principals=(tagged_role(APP_ROLE, abac_identity(),
                                                {"team": "payments"}),)),
              expect="ALLOWED"),
+    GateCase(id="abac-role-tag-overridable-by-session-tag", cite=SESSION_TAGS,
+             principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "payments"},
+                                               trust=TRUST_TAG_SESSION),)),
+             expect="CONDITIONAL"),
+    GateCase(id="abac-role-tag-mismatch-overridable-by-session-tag", cite=SESSION_TAGS,
+             principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "other"},
+                                               trust=TRUST_TAG_SESSION),)),
+             expect="CONDITIONAL"),
+    GateCase(id="abac-role-tag-trust-not-read", cite=SESSION_TAGS, principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "payments"},
+                                               trust=None),)),
+             expect="CONDITIONAL"),
+    GateCase(id="abac-role-tag-mismatch-final", cite=SESSION_TAGS, principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "other"}),)),
+             expect="DENIED", broken_at=("identity_policy",)),
 ]
 
 
@@ -638,6 +676,89 @@ CASES += [
 ]
 
 
+# ---------------------------------------------------------------- aws/secretsmanager's Decrypt
+FAS = "FAS: IAM UG, Forward access sessions: Secrets Manager decrypts with the caller's " \
+    "credentials, and \"the service that receives a subsequent FAS request also checks the " \
+    "permissions of the same IAM principal\" -- identity Denies, boundary and SCPs judge the " \
+    "kms:Decrypt of a secret on aws/secretsmanager too (no identity Allow is needed: its key " \
+    "policy grants the account's principals); KMS DG: RCPs do not apply to AWS managed keys"
+CALLED_VIA = "CALLEDVIA: IAM UG, aws:CalledVia: present when \"a service that supports " \
+    "aws:CalledVia\" makes the request for the principal; Secrets Manager's Decrypt is not " \
+    "documented either way: unknown, a condition on it is CONDITIONAL"
+MANAGED_READ = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+
+
+def managed(*statements: dict[str, Any], **kw: Any) -> Callable[[], Snapshot]:
+    """A same-account reader of a secret on aws/secretsmanager (no resource policy)."""
+    return std(secret_policy=None, kms_key_id=None,
+               principals=(role(CENTRAL_ROLE, doc(MANAGED_READ, *statements),
+                                boundary=kw.pop("boundary", None)),), **kw)
+
+
+def off_management(*policies: ControlPolicy) -> dict[str, Any]:
+    """SCPs that apply to CENTRAL (the management account is elsewhere)."""
+    return {"management": "444444444444", "scps": (full_access(),) + policies}
+
+
+CASES += [
+    GateCase(id="same-aws-managed-key-no-identity-kms-needed", cite=FAS, principal=CENTRAL_ROLE,
+             build=managed(), expect="ALLOWED"),
+    GateCase(id="same-aws-managed-key-identity-deny-decrypt", cite=FAS + "; " + DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=managed({"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}),
+             expect=None),
+    GateCase(id="same-aws-managed-key-identity-deny-kms-star", cite=FAS + "; " + DENY_ANY,
+             principal=CENTRAL_ROLE,
+             build=managed({"Effect": "Deny", "Action": "kms:*",
+                            "Resource": f"arn:aws:kms:*:{CENTRAL}:key/*"}),
+             expect=None),
+    GateCase(id="same-aws-managed-key-deny-on-another-key", cite=FAS, principal=CENTRAL_ROLE,
+             build=managed({"Effect": "Deny", "Action": "kms:Decrypt", "Resource": KEY_ARN}),
+             expect="ALLOWED"),
+    GateCase(id="same-aws-managed-key-scp-deny-decrypt", cite=FAS + "; " + SCP,
+             principal=CENTRAL_ROLE,
+             build=managed(**off_management(scp("NoDecrypt", text(
+                 {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}), "r-root"))),
+             expect=None),
+    GateCase(id="same-aws-managed-key-scp-deny-exempts-service-calls", cite=FAS + "; " + SCP,
+             principal=CENTRAL_ROLE,
+             build=managed(**off_management(scp("NoDirectDecrypt", text(
+                 {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*",
+                  "Condition": {"BoolIfExists": {"aws:ViaAWSService": "false"}}}), "r-root"))),
+             expect="ALLOWED"),
+    GateCase(id="same-aws-managed-key-scp-allow-list-without-kms", cite=FAS + "; " + SCP,
+             principal=CENTRAL_ROLE,
+             build=managed(management="444444444444", scps=(
+                 scp("FullAWSAccess", FULL, "r-root"),
+                 scp("OnlySecrets", text({"Effect": "Allow", "Action": "secretsmanager:*",
+                                          "Resource": "*"}), CENTRAL))),
+             expect=None),
+    GateCase(id="same-aws-managed-key-rcp-does-not-apply", cite=FAS + "; " + RCP,
+             principal=CENTRAL_ROLE,
+             build=managed(**off_management(
+                 scp("RCPFull", text({"Effect": "Allow", "Principal": "*", "Action": "*",
+                                      "Resource": "*"}), "r-root", CENTRAL,
+                     kind="RESOURCE_CONTROL_POLICY"),
+                 scp("RCPNoDecrypt", text({"Effect": "Deny", "Principal": "*",
+                                           "Action": "kms:Decrypt", "Resource": "*"}),
+                     "r-root", kind="RESOURCE_CONTROL_POLICY"))),
+             expect="ALLOWED"),
+    GateCase(id="same-aws-managed-key-boundary-without-kms", cite=FAS + "; " + PB_SESSION,
+             principal=CENTRAL_ROLE,
+             build=managed(boundary=C_BOUNDARY_NO_KMS.arn, managed=(C_BOUNDARY_NO_KMS,)),
+             expect="CONDITIONAL", gates={"key_policy": "CONDITIONAL"}),
+    GateCase(id="xacct-key-policy-on-called-via-is-conditional", cite=CALLED_VIA,
+             principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"ForAnyValue:StringEquals": {
+                                            "aws:CalledVia": "secretsmanager.amazonaws.com"}}})),
+             expect="CONDITIONAL", gates={"key_policy": "CONDITIONAL"}),
+    GateCase(id="xacct-aws-managed-key-stays-denied", cite=SMX, principal=APP_ROLE,
+             build=std(kms_key_id=None, key_policy=None), expect="DENIED",
+             broken_at=("key_policy",)),
+]
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()
@@ -678,3 +799,34 @@ def test_gate_case_optimised_equals_reference(case: GateCase,
 
 def test_corpus_size() -> None:
     assert len(CASES) >= 35
+
+
+def test_a_deny_naming_the_collected_aws_managed_key_denies_its_secrets() -> None:
+    """With aws/secretsmanager's key collected (ListAliases' TargetKeyId, ListKeys), the Decrypt
+    names that key's ARN: a Deny naming it applies, one naming another key does not."""
+    from dataclasses import replace
+
+    from scanner.model import KmsKey
+
+    managed_arn = f"arn:aws:kms:{REGION}:{CENTRAL}:key/0000aaaa-1111-2222-3333-444455556666"
+
+    def with_managed_key(snap: Snapshot) -> Snapshot:
+        key = KmsKey(arn=managed_arn, key_id=managed_arn.rsplit("/", 1)[1], account_id=CENTRAL,
+                     region=REGION, aliases=("alias/aws/secretsmanager",), key_manager="AWS",
+                     rotation_enabled=True)
+        accounts = tuple(replace(a, regions=tuple(
+            replace(r, kms_keys=r.kms_keys + (key,)) for r in a.regions))
+            if a.account_id == CENTRAL else a for a in snap.accounts)
+        return replace(snap, accounts=accounts)
+
+    def decision(deny_resource: str) -> str | None:
+        snap = with_managed_key(managed({"Effect": "Deny", "Action": "kms:Decrypt",
+                                         "Resource": deny_resource})())
+        report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+        sa = report.for_secret(SECRET_ARN)
+        assert sa is not None
+        paths = {p.principal: p for p in sa.paths}
+        return paths[CENTRAL_ROLE].decision if CENTRAL_ROLE in paths else None
+
+    assert decision(managed_arn) in (None, "DENIED")
+    assert decision(KEY_ARN) == "ALLOWED"

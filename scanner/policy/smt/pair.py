@@ -186,12 +186,16 @@ def guardrails_gate(enc: Encoder, guardrails: Guardrails | None, sv: SecretView,
                     account: str | None, sm: Request, kms: Request | None, p: Principal,
                     notes: list[str]) -> Gate:
     """guard_share.SharedGuardrails._uncached: the caller account's SCPs on both requests,
-    the secret account's RCPs on GetSecretValue, the key account's RCPs on kms:Decrypt."""
+    the secret account's RCPs on GetSecretValue, the key account's RCPs on kms:Decrypt (not
+    for aws/secretsmanager)."""
     parts = [guardrail(enc, guardrails, SCP, account, sm, p, SM, notes),
              guardrail(enc, guardrails, RCP, sv.account, sm, p, SM, notes)]
     if kms is not None:
-        parts += [guardrail(enc, guardrails, SCP, account, kms, p, KMS, notes),
-                  guardrail(enc, guardrails, RCP, sv.key_account, kms, p, KMS, notes)]
+        # the Decrypt is the caller's: its SCPs judge it; RCPs do not apply to AWS managed
+        # keys (KMS Developer Guide, "Resource control policies")
+        parts.append(guardrail(enc, guardrails, SCP, account, kms, p, KMS, notes))
+        if not sv.aws_managed:
+            parts.append(guardrail(enc, guardrails, RCP, sv.key_account, kms, p, KMS, notes))
     applicable = [g for g in parts if g is not None]
     if not applicable:
         return Gate(allow=_T, deny=_F)
@@ -235,6 +239,16 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
     if kf.aws_managed:
         key_allow: z3.BoolRef = _F if cross else _T
         key_deny: z3.BoolRef = _F
+        if not cross and kms is not None:
+            # IAM User Guide, "Forward access sessions": the Decrypt Secrets Manager makes is
+            # judged by the caller's own policies too -- its Denies (the identity gate below)
+            # and, for a role, its boundary: the key policy's "*" grant past a boundary that
+            # does not allow kms:Decrypt may name the session (gates.combine)
+            idk = identity(enc, principal, kms, p, KMS, "identity (kms:Decrypt)")
+            if not is_user:
+                key_allow = z3.Or(idk.boundary_allow, enc.fresh(
+                    "which session the aws/secretsmanager key policy's * grant names past "
+                    "the permissions boundary") if sessions else _F)
     elif kms is None:  # no key ARN known
         why = f"key: {kf.reason or 'not known'}"
         key_allow, key_deny = enc.fresh(why), enc.fresh(why)
@@ -318,6 +332,9 @@ def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
     ids = ie.evaluate(principal, settings.action, sv.arn, lambda: sm)
     idk = ie.evaluate(principal, settings.decrypt_action, sv.key_arn or "",
                       lambda: kms) if sv.uses_kms and sv.key_arn and kms is not None else None
+    if sv.aws_managed and sv.decrypt_arn and kms is not None and \
+            facts.account_id == sv.account:
+        idk = ie.evaluate(principal, settings.decrypt_action, sv.decrypt_arn, lambda: kms)
     shared = SharedGuardrails(org, Interner())
     # the principal context as scanner.access.classes.Contexts holds it, without value views
     pctx: tuple[object, ...] = (dict(sm.context), set(sm.absent), dict(sm.excluded), {})

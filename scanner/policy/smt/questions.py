@@ -34,7 +34,7 @@ import z3
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal as IamPrincipal
-from scanner.access.identity import PrincipalIndex, external_principal
+from scanner.access.identity import PrincipalIndex, external_principal, tags_are_final
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, principal_account
@@ -393,7 +393,7 @@ def _pair_requests(sv: SecretView, facts: PrincipalFacts,
     pctx = principal_context(facts, settings)
     sm = build_request(facts, pctx, sv.rctx_sm, action=settings.action, resource=sv.arn)
     kms = build_request(facts, pctx, sv.rctx_kms, action=settings.decrypt_action,
-                        resource=sv.key_arn or "") if sv.uses_kms else None
+                        resource=sv.decrypt_arn or "") if sv.decrypt_arn else None
     return sm, kms
 
 
@@ -631,7 +631,7 @@ def principal_facts(snapshot: Any, arn: str, account: str | None,
             if ip.arn == arn:
                 return PrincipalFacts(arn=arn, account_id=ip.account_id,
                                       principal_type=ip.principal_type, name=ip.name,
-                                      tags=dict(ip.tags),
+                                      tags=dict(ip.tags) if tags_are_final(ip) else {},
                                       has_boundary=ip.permissions_boundary_arn is not None)
     return PrincipalFacts(arn=arn, account_id=account, principal_type=principal_type)
 
