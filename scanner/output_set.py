@@ -7,7 +7,10 @@
 * The staging folder is a hidden sibling of ``--out`` (same file system, so every move is a
   rename). It is removed on every way out: success, error, Ctrl-C.
 * ``commit()`` moves each staged file into ``--out`` (``os.replace``: each file is replaced
-  atomically) and removes the files of a previous set that the new set does not have, so a
+  atomically), keeping each previous version in the staging folder until every move is done:
+  a move that fails (a folder in the way of ``report.html``, a file that cannot be replaced)
+  puts the previous versions back, so ``--out`` never holds two scans' files (OutputError,
+  exit 2). It then removes the files of a previous set that the new set does not have, so a
   rescan into the same folder never leaves a 41-account ``report.html`` beside a 1-account
   ``findings.json``. Files that are not outputs of a scan (a remediation plan, journals, the
   user's own files) are left alone. Ctrl-C is held back until the moves are done.
@@ -24,7 +27,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from scanner.errors import UsageError
+from scanner.errors import OutputError, UsageError
 
 #: Every file name a scan may write into --out (the report writers' files and the snapshot).
 SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
@@ -90,12 +93,32 @@ class OutputSet:
         when only some formats are re-rendered (`secretgraph report`)."""
         staged = sorted(p for p in self.staging.iterdir() if p.is_file())
         names = {p.name for p in staged}
+        for path in staged:  # what a rename cannot replace, found before anything moves
+            target = self.out_dir / path.name
+            if target.is_dir() or (target.exists() and not target.is_file()):
+                raise OutputError(f"--out {self.out_dir}: {target} is in the way (not a "
+                                  "file); nothing was written, the previous outputs are as "
+                                  "they were")
         with deferred_interrupt():
             self.out_dir.mkdir(exist_ok=True)
-            for path in staged:
-                target = self.out_dir / path.name
-                os.replace(path, target)
-                self.written.append(target)
+            previous = self.staging / ".previous"
+            previous.mkdir()
+            moved: list[tuple[Path, Path | None]] = []  # (target, its previous version)
+            try:
+                for path in staged:
+                    target = self.out_dir / path.name
+                    kept: Path | None = None
+                    if target.exists():
+                        kept = previous / path.name
+                        os.replace(target, kept)
+                    moved.append((target, kept))
+                    os.replace(path, target)
+            except OSError as exc:
+                _roll_back(moved)
+                raise OutputError(f"--out {self.out_dir}: cannot write {exc.filename or ''} "
+                                  f"({exc.strerror or exc}); nothing was written, the "
+                                  "previous outputs are as they were") from None
+            self.written.extend(target for target, _ in moved)
             for stale in (output_names() - names) if remove_stale else ():
                 (self.out_dir / stale).unlink(missing_ok=True)
         return list(self.written)
@@ -104,6 +127,18 @@ class OutputSet:
                  tb: TracebackType | None) -> None:
         if self.staging != Path():
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _roll_back(moved: list[tuple[Path, Path | None]]) -> None:
+    """Undo ``commit``'s moves: each new file removed, each previous version put back."""
+    for target, kept in reversed(moved):
+        try:
+            if kept is not None:
+                os.replace(kept, target)
+            else:
+                target.unlink(missing_ok=True)
+        except OSError:
+            pass  # best effort: the error that stopped the commit is what is reported
 
 
 class deferred_interrupt:

@@ -326,7 +326,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     previous outputs as they were.
     """
     from scanner.aws.calls import CallCounter
-    from scanner.errors import Interrupted
+    from scanner.errors import Interrupted, OutputError
     from scanner.output_set import OutputSet
     from scanner.progress import Progress
 
@@ -365,7 +365,11 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
             analysis, drift = _scan_into(options, inputs, previous, outputs.staging, progress,
                                          snapshot_source, carry=carry,
                                          recorded=recorded_ids)
-            written = outputs.commit()
+            try:
+                written = outputs.commit()
+            except OutputError as exc:  # the previous set is back in place
+                complete = bool(analysis.document.get("scan", {}).get("complete"))
+                raise OutputError(str(exc), exit_code=2 if complete else 3) from None
         except KeyboardInterrupt:
             raise Interrupted("interrupted; nothing was written "
                               + (f"({out_dir} is as it was)" if existed

@@ -106,3 +106,60 @@ def test_a_folder_the_system_cannot_create_is_one_line_naming_the_option(
     [line] = capsys.readouterr().err.splitlines()
     # as root: cannot create /proc/x; otherwise: /proc is not writable
     assert line.startswith("secretgraph remediate: error: --plan-out /proc/x/plan.json: "), line
+
+
+def test_a_folder_in_the_way_of_one_report_leaves_the_previous_set_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """report.html replaced by a folder: the new scan's files must not land beside the old
+    snapshot (findings.json of one scan, snapshot.json.gz of another, which `report --in`
+    then refuses). One line, exit 2, --out exactly as it was."""
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(out), "-q",
+                 "--format", "json,html"]) in (0, 1)
+    (out / "report.html").unlink()
+    (out / "report.html").mkdir()
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(out), "-q",
+                 "--format", "json,html"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "report.html is in the way" in err[0], err
+    assert "nothing was written" in err[0] and "Traceback" not in err[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert not [p for p in tmp_path.iterdir() if ".staging" in p.name]
+
+
+def test_a_move_that_fails_half_way_puts_the_previous_files_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from scanner.errors import OutputError
+    from scanner.output_set import OutputSet
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("findings.json", "report.html", "snapshot.json.gz"):
+        (out / name).write_text(f"old {name}", encoding="utf-8")
+    real_replace = os.replace
+    failed: list[str] = []
+
+    def fail_on_snapshot(src: object, dst: object) -> None:
+        # the new snapshot cannot take its place (once: putting the old one back works)
+        if ".staging-" in str(src) and ".previous" not in str(src) and \
+                str(dst).endswith("out/snapshot.json.gz") and not failed:
+            failed.append(str(dst))
+            raise PermissionError(13, "Permission denied", str(dst))
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    with pytest.raises(OutputError) as caught:
+        with OutputSet(out) as outputs:
+            for name in ("findings.json", "report.html", "snapshot.json.gz"):
+                (outputs.staging / name).write_text(f"new {name}", encoding="utf-8")
+            monkeypatch.setattr(os, "replace", fail_on_snapshot)
+            outputs.commit()
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert "Permission denied" in str(caught.value)
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
+        name: f"old {name}" for name in ("findings.json", "report.html", "snapshot.json.gz")}
