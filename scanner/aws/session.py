@@ -106,7 +106,8 @@ def base_session(profile: str | None = None) -> boto3.Session:
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
         credentials = session.get_credentials()
     except ProfileNotFound as exc:
-        raise CredentialsError(f"unknown AWS profile {profile!r} ({exc})") from None
+        raise CredentialsError(
+            f"unknown AWS profile {profile or _profile_name()!r} ({exc})") from None
     except BotoCoreError as exc:
         problem = credentials_problem(exc, profile=profile or _profile_name())
         raise CredentialsError(problem or f"could not load AWS credentials: {exc}") from None
@@ -129,7 +130,8 @@ def profile_region(profile: str | None = None) -> str | None:
     try:
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
     except ProfileNotFound as exc:
-        raise CredentialsError(f"unknown AWS profile {profile!r} ({exc})") from None
+        raise CredentialsError(
+            f"unknown AWS profile {profile or _profile_name()!r} ({exc})") from None
     return session.region_name or None
 
 

@@ -113,6 +113,10 @@ def resolve_regions(text: str | None, profile: str | None,
     from scanner.aws.session import profile_region
 
     regions = parse_list(text)
+    if text is not None and not regions:
+        # an empty list (--regions "" from an unset variable) is not "the default Region"
+        raise UsageError("--regions: empty; give r1,r2 or 'all' (leave the option out for the "
+                         "profile's Region)")
     if regions and [r.lower() for r in regions] == ["all"]:
         return (profile_region(profile) or "us-east-1",), True
     if "all" in (r.lower() for r in regions):
@@ -201,7 +205,11 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
     if args.history and "://" not in args.history:  # a local SQLite file the scan writes
         from scanner.commands._outputs import output_file
 
-        output_file(args.history, "--history")  # its folder created, as --out's is
+        history = output_file(args.history, "--history")  # its folder created, as --out's
+        if history.is_file() and not os.access(history, os.R_OK | os.W_OK):
+            # found now, not after the scan: SQLite writes the file itself
+            raise UsageError(f"--history {history}: the file is not writable (the scan is "
+                             "recorded in it); nothing was scanned")
     # offline (--snapshot, --from-parts) nothing is collected: no Region to resolve, and no
     # AWS session to open for the profile's default (--regions is refused above)
     offline = args.snapshot is not None or args.from_parts is not None

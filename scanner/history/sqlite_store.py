@@ -219,11 +219,11 @@ class SqliteHistoryStore:
             if not self._checked:
                 problems = [r[0] for r in ro.execute("PRAGMA quick_check").fetchall()]
                 if problems != ["ok"]:
-                    raise self._fail(f"corrupted history file ({problems[0]})")
+                    raise self._fail(f"corrupted history file ({_one_line(problems[0])})")
                 self._checked = True
             return version
         except sqlite3.DatabaseError as exc:
-            raise self._fail(f"corrupted history file ({exc})") from None
+            raise self._fail(f"corrupted history file ({_one_line(exc)})") from None
         finally:
             ro.close()
 
@@ -395,3 +395,9 @@ def _row_record(row: Any) -> ScanRecord:
         regions=tuple(json.loads(regions)),
         counts={str(k): int(v) for k, v in json.loads(counts).items()},
     )
+
+
+def _one_line(value: object) -> str:
+    """SQLite's message on one line (quick_check's has a newline after its "*** in database
+    main ***" heading, which the terminal would show as U+FFFD)."""
+    return " ".join(str(value).split())

@@ -163,3 +163,26 @@ def test_an_empty_out_is_refused_rather_than_writing_into_the_current_folder(
         "secretgraph scan: error: argument --out: empty: give a folder (it is created if "
         "needed) (see `secretgraph scan --help`)\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_regions_list_is_refused_not_read_as_the_default_region(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--regions "$REGIONS"` with the variable unset scanned the profile's Region, exit 1: a
+    nightly job would not have noticed that it scans one Region instead of its list."""
+    out = tmp_path / "out"
+    assert main(["scan", "--regions", "", "--accounts", "111111111111", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "secretgraph scan: error: --regions: empty; give r1,r2 or 'all' (leave the option out "
+        "for the profile's Region)")
+    assert not out.exists()
+
+
+def test_an_unknown_profile_from_the_environment_is_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.aws.session import base_session
+    from scanner.errors import CredentialsError
+
+    monkeypatch.setenv("AWS_PROFILE", "nosuch")
+    with pytest.raises(CredentialsError) as caught:
+        base_session(None)
+    assert str(caught.value).startswith("unknown AWS profile 'nosuch' (")

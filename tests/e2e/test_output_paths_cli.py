@@ -163,3 +163,28 @@ def test_a_move_that_fails_half_way_puts_the_previous_files_back(
     assert "Permission denied" in str(caught.value)
     assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
         name: f"old {name}" for name in ("findings.json", "report.html", "snapshot.json.gz")}
+
+
+def test_a_history_file_that_cannot_be_written_is_refused_before_scanning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A read-only history file was found after the whole scan ("internal error:
+    OperationalError: attempt to write a readonly database"), the reports already written.
+    (Root ignores file modes: the refusal is simulated.)"""
+    import os
+
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    history = tmp_path / "h.db"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "o1"), "-q",
+                 "--history", str(history)]) in (0, 1)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == history
+                        and mode & os.W_OK else real_access(p, mode, **kw))
+    capsys.readouterr()
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "o2"), "-q",
+                 "--history", str(history)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"secretgraph scan: error: --history {history}: the file is not writable "
+                   "(the scan is recorded in it); nothing was scanned")
+    assert not (tmp_path / "o2").exists()
