@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, NoReturn, Sequence
 
 from scanner.errors import Interrupted, SecretgraphError
+from scanner.progress import stop_live
 
 #: name -> module. Order is the order shown in --help.
 COMMANDS: dict[str, str] = {
@@ -225,6 +226,7 @@ def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> N
     is broken between words at the terminal's width."""
     from scanner.logging_setup import JsonFormatter, redact
 
+    stop_live()  # no frame of a progress bar after this line, and the cursor shown again
     if getattr(args, "log_format", "text") == "json":
         record = logging.makeLogRecord({"name": "secretgraph", "msg": line, "levelno": level,
                                         "levelname": logging.getLevelName(level)})

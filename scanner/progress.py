@@ -55,6 +55,17 @@ class Progress:
     # ----------------------------------------------------------------- lifecycle
 
     def __enter__(self) -> "Progress":
+        try:
+            self._start()
+        except BaseException:
+            # Ctrl-C while the bar starts: ``with`` never calls __exit__, so the bar's refresh
+            # thread would go on drawing (after the "interrupted" line) with the cursor hidden
+            self.close()
+            raise
+        return self
+
+    def _start(self) -> None:
+        _LIVE.append(self)
         if self.enabled:
             from rich.console import Console
             from rich.progress import (
@@ -100,21 +111,29 @@ class Progress:
         self._watchdog = threading.Thread(target=self._watch, name="secretgraph-watchdog",
                                           daemon=True)
         self._watchdog.start()
-        return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
 
     def close(self) -> None:
+        """Stop the watchdog and take the bar off the screen, the cursor shown again (safe to
+        call twice, and from ``stop_live`` after an interruption)."""
         self._stop.set()
+        if self in _LIVE:
+            _LIVE.remove(self)
         if self._watchdog is not None:
             self._watchdog.join(timeout=2)
             self._watchdog = None
-        if self._bar is not None:
-            _route_logs_through(None)
-            self._bar.stop()
-            self._bar = None
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            try:
+                _route_logs_through(None)
+            finally:
+                try:
+                    bar.stop()
+                finally:
+                    bar.console.show_cursor(True)
 
     # ----------------------------------------------------------------- phases
 
@@ -181,6 +200,21 @@ class Progress:
                                               "operation": call.operation})
             warned.append(message)
         return warned
+
+
+#: the progress displays started and not closed yet (``stop_live``)
+_LIVE: list[Progress] = []
+
+
+def stop_live() -> None:
+    """Close every progress display still on the screen: the CLI calls it before it prints
+    an error or "interrupted", so no frame of the bar is drawn after that line and the
+    terminal's cursor is shown again."""
+    for progress in list(_LIVE):
+        try:
+            progress.close()
+        except Exception:  # noqa: BLE001 -- the error being reported matters more
+            pass
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -47,3 +47,50 @@ def test_collect_shows_its_calls() -> None:
         progress.advance(4)
         frame = _frame(progress, stream)
         assert "4/10" in frame and "0 calls 0 throttled 0 retries" in frame
+
+
+def test_ctrl_c_while_the_bar_starts_takes_it_off_and_shows_the_cursor(
+        monkeypatch: "pytest.MonkeyPatch") -> None:
+    """Ctrl-C between the bar's start and the ``with`` block: __exit__ is never called, so the
+    bar went on drawing after "interrupted" and the terminal's cursor stayed hidden (8 of 8
+    Ctrl-C at the display's start in a new-user trial)."""
+    import time
+
+    import pytest
+
+    from scanner import progress as progress_module
+
+    real = progress_module._route_logs_through
+
+    def interrupted(console: object) -> None:
+        if console is not None:  # Ctrl-C once, as the bar takes over the log lines
+            raise KeyboardInterrupt
+        real(console)
+
+    stream = _Terminal()
+    bar = Progress(enabled=True, stream=stream)
+    monkeypatch.setattr(progress_module, "_route_logs_through", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with bar:
+            pass
+    written = stream.getvalue()
+    assert written.rfind("\x1b[?25h") > written.rfind("\x1b[?25l") >= 0
+    assert progress_module._LIVE == []
+    time.sleep(0.6)  # the refresh thread (4 frames a second) is gone
+    assert stream.getvalue() == written
+
+
+def test_the_cli_takes_a_live_bar_off_before_its_error_line() -> None:
+    import time
+
+    from scanner.progress import _LIVE, stop_live
+
+    stream = _Terminal()
+    bar = Progress(enabled=True, stream=stream)
+    bar.__enter__()  # as a command interrupted before its own ``with`` ends
+    assert _LIVE == [bar]
+    stop_live()
+    written = stream.getvalue()
+    assert written.rfind("\x1b[?25h") > written.rfind("\x1b[?25l")
+    time.sleep(0.6)
+    assert stream.getvalue() == written and _LIVE == []
