@@ -672,7 +672,13 @@ def _collect_accounts_settled(run: _Run, pool: Executor, account_ids: tuple[str,
                               progress: Any = None
                               ) -> tuple[dict[str, bool], dict[str, AccountStats]]:
     options = run.options
-    assumed: dict[str, bool] = dict(pool.map_unordered(run.assume, account_ids))
+    if progress is not None:  # a role per account: seconds to minutes at 1,000 accounts
+        progress.phase("assume", unit="accounts", total=len(account_ids))
+    assumed: dict[str, bool] = {}
+    for account_id, ok in pool.map_unordered(run.assume, account_ids):
+        assumed[account_id] = ok
+        if progress is not None:
+            progress.advance()
     if progress is not None:
         progress.phase("collect", unit="accounts x Regions",
                        total=sum(len(options.regions) + 1 for a in account_ids if assumed[a]))

@@ -56,7 +56,7 @@ def test_debug_never_prints_credentials(
     seed(moto_endpoint)
     capsys.readouterr()
     monkeypatch.setattr(logging_setup, "_KNOWN", set())
-    monkeypatch.setattr(logging_setup, "_KNOWN_RE", None)
+    monkeypatch.setattr(logging_setup, "_BY_HEAD", {})
     if not registry:  # the patterns alone must catch every shape botocore logs
         monkeypatch.setattr(session_module, "register_secret", lambda *values: None)
     code = main(["scan", "--org", "--role-name", ROLE, "--regions", REGION,
