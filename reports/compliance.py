@@ -4,7 +4,10 @@ behind it. One home for the table, the HTML report and anything else that summar
 A control's status is the worst of its rules' results: FAIL when any rule mapped to it has a
 failing finding, else UNKNOWN when any result could not be assessed, else PASS when some result
 passed (or was muted: a muted failure is an accepted risk, not a pass, so it is counted apart),
-else NO_RESOURCES when its rules ran and found nothing to judge. Rules that were not evaluated
+else NO_RESOURCES when its rules ran and found nothing to judge. A control whose rules read a
+listing the scan could not make (a coverage entry of their input's service: ListSecrets denied,
+IAM not read, an account whose role could not be assumed) is UNKNOWN, not PASS or NO_RESOURCES:
+its resources may be there, unjudged. Rules that were not evaluated
 (scoped out with ``--rules``/``--exclude-rules``/``--compliance``) do not count. PASS counts come
 from the document's per-rule summary when PASS results are summarised instead of itemised.
 """
@@ -34,6 +37,9 @@ class Control:
     failing: list[str] = field(default_factory=list)  # ids of its FAIL/UNKNOWN findings
     #: the first BEHIND_MAX of those findings as shown: status, rule, resource, account, message
     behind: list[dict[str, str]] = field(default_factory=list)
+    #: what its rules read and the scan could not (``service Operation: account Region``, from
+    #: the coverage): such a control is UNKNOWN, never PASS or NO_RESOURCES
+    not_assessed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,10 +84,54 @@ def _evaluated_rules(document: Mapping[str, Any]) -> list[str]:
     return sorted({str(f.get("rule_id")) for f in findings_of(document)})
 
 
-def _status(counts: Mapping[str, int]) -> str:
+#: rule.schema.json ``inputs`` -> the service whose calls read it (scanner.engine.docs.INPUTS)
+SERVICE_OF_INPUT: dict[str, str] = {
+    "secrets": "secretsmanager", "secret_policy": "secretsmanager",
+    "replication": "secretsmanager", "kms": "kms", "key_metadata": "kms", "key_policy": "kms",
+    "key_rotation": "kms", "iam": "iam", "organizations": "organizations", "ec2": "ec2",
+    "lambda": "lambda", "quotas": "service-quotas",
+}
+#: a coverage entry of these services means the account itself was not read (every rule)
+_WHOLE_ACCOUNT = frozenset({"sts"})
+
+
+@lru_cache(maxsize=1)
+def _input_services() -> dict[str, frozenset[str]]:
+    """rule id -> the services its declared inputs are read from (built-in rules)."""
+    from scanner.engine.loader import load_ruleset
+
+    return {r.id: frozenset(SERVICE_OF_INPUT[i] for i in r.inputs if i in SERVICE_OF_INPUT)
+            for r in load_ruleset().rules}
+
+
+def _listing_gaps(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """service -> the calls of a whole listing the scan could not make (coverage entries
+    without a resource: a resource's own gap is an UNKNOWN result of its own)."""
+    gaps: dict[str, list[str]] = defaultdict(list)
+    for c in document.get("coverage") or ():
+        if not isinstance(c, Mapping) or c.get("resource_arn"):
+            continue
+        service = str(c.get("service") or "")
+        where = " ".join(str(x) for x in (c.get("account_id"), c.get("region")) if x)
+        gaps[service].append(f"{service} {c.get('operation') or ''}: {where}".strip())
+    return gaps
+
+
+def _not_assessed(rules: Sequence[str], gaps: Mapping[str, list[str]]) -> list[str]:
+    services = _input_services()
+    out: list[str] = []
+    for svc in _WHOLE_ACCOUNT:
+        out += gaps.get(svc, [])
+    wanted = set().union(*(services.get(r, frozenset()) for r in rules)) if rules else set()
+    for svc in sorted(wanted):
+        out += gaps.get(svc, [])
+    return list(dict.fromkeys(out))
+
+
+def _status(counts: Mapping[str, int], not_assessed: Sequence[str] = ()) -> str:
     if counts.get("FAIL"):
         return "FAIL"
-    if counts.get("UNKNOWN"):
+    if counts.get("UNKNOWN") or not_assessed:
         return "UNKNOWN"
     if counts.get("PASS") or counts.get("MUTED"):
         return "PASS"
@@ -118,12 +168,14 @@ def build_compliance(document: Mapping[str, Any],
             for control in items:
                 controls[(fw, control)].append(rid)
     by_fw: dict[str, list[Control]] = defaultdict(list)
+    gaps = _listing_gaps(document)
     for (fw, control), rules in controls.items():
         counts: Counter[str] = Counter()
         for rid in rules:
             counts.update(per_rule.get(rid, {}))
+        unread = _not_assessed(rules, gaps) if gaps else []
         by_fw[fw].append(Control(
-            framework=fw, control=control, status=_status(counts),
+            framework=fw, control=control, status=_status(counts, unread), not_assessed=unread,
             counts={s: counts.get(s, 0) for s in ("FAIL", "UNKNOWN", "MUTED", "PASS")},
             rules=sorted(rules), failing=[i for rid in sorted(rules) for i in failing_ids[rid]],
             behind=[row for rid in sorted(rules) for row in failing_rows[rid]][:BEHIND_MAX]))

@@ -247,12 +247,18 @@ def _compliance_blocks(document: Mapping[str, Any], width: int) -> list[str]:
     blocks = []
     for fw in build_compliance(document, frameworks):
         totals = ", ".join(f"{n} {s}" for s, n in fw.status_counts.items() if n)
-        rows = [[c.control, c.status, str(c.counts["FAIL"]), str(c.counts["UNKNOWN"]),
+        rows = [[c.control, c.status + ("*" if c.not_assessed and c.status != "FAIL" else ""),
+                 str(c.counts["FAIL"]), str(c.counts["UNKNOWN"]),
                  str(c.counts["PASS"]), ", ".join(c.rules)] for c in fw.controls]
         n = len(fw.controls)
+        note = ""
+        if any(c.not_assessed and c.status != "FAIL" for c in fw.controls):
+            note = "\n" + textwrap.fill(
+                "* its rules read what the scan could not (see NOT ASSESSED): its resources "
+                "may be there, unjudged", width)
         blocks.append(f"COMPLIANCE {strip_controls(fw.key)}: {n} control{'s' if n != 1 else ''} "
                       f"({totals})\n" + fit_table(
-                          [Col("Control", 7, 16, 2), Col("Status", 7, 12, 1),
+                          [Col("Control", 7, 16, 2), Col("Status", 8, 12, 1),
                            Col("Fail", 4, 6, 1), Col("Unknown", 7, 7, 1), Col("Pass", 4, 6, 1),
-                           Col("Rules", 16, 80, 6)], rows, width))
+                           Col("Rules", 16, 80, 6)], rows, width) + note)
     return blocks

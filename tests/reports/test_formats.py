@@ -288,3 +288,17 @@ def test_account_names_in_csv_ocsf_and_findings_json(tmp_path: Path) -> None:
         "name") for e in events)
     path = write_findings_json(doc, tmp_path / "findings.json")
     assert read_findings_json(path)["findings"][0]["resource"]["account_name"]
+
+
+def test_a_control_unknown_for_want_of_a_listing_is_marked_in_the_table() -> None:
+    doc = sample_document()
+    doc["findings"] = [dict(f, status="PASS") for f in doc["findings"]
+                       if f["rule_id"] == "kms-key-rotation-disabled"][:1]
+    doc["coverage"] = [{"account_id": "111111111111", "region": "us-east-1", "service": "kms",
+                        "operation": "ListKeys", "error_code": "AccessDenied",
+                        "error_kind": "denied", "message": "no", "resource_arn": None}]
+    doc["scan"]["scope"] = {"compliance": ["CIS AWS 3.0"]}
+    text = render_table(doc, width=80)
+    row = next(line for line in text.splitlines() if line.startswith("2.1.1"))
+    assert row.split()[:2] == ["2.1.1", "UNKNOWN*"]
+    assert "* its rules read what the scan could not (see NOT ASSESSED)" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import base64
 import hashlib
 import json
@@ -259,8 +261,47 @@ def test_compliance_takes_pass_counts_from_a_per_rule_summary() -> None:
     doc["passed"] = {"itemised": False, "resources_max": 100, "by_rule": [
         {"rule_id": "kms-key-rotation-disabled", "title": "t", "severity": "MEDIUM",
          "count": 40}]}
+    doc["coverage"] = []  # every account read (an unread one makes the control UNKNOWN)
     fw = {f.key: f for f in build_compliance(doc)}["CIS AWS 3.0"]
     assert fw.controls[0].status == "PASS" and fw.controls[0].counts["PASS"] == 40
+
+
+def _only_passing(rule_id: str) -> dict[str, Any]:
+    doc = sample_document()
+    doc["findings"] = [dict(f, status="PASS") for f in doc["findings"]
+                       if f["rule_id"] == rule_id][:1]
+    doc["coverage"] = []
+    return doc
+
+
+def test_a_control_whose_listing_was_not_read_is_unknown_not_pass_or_no_resources() -> None:
+    """ListSecrets throttled in one Region: no secret there, so no result at all -- the control
+    said NO_RESOURCES (or PASS from the other Regions) while its secrets went unjudged."""
+    doc = _only_passing("secret-rotation-disabled")
+    gap = {"account_id": "111111111111", "region": "us-east-1", "service": "secretsmanager",
+           "operation": "ListSecrets", "error_code": "ThrottlingException",
+           "error_kind": "throttled", "message": "rate exceeded", "resource_arn": None}
+    before = {f.key: f for f in build_compliance(doc)}["CIS AWS 3.0"].controls[0]
+    assert before.status == "PASS" and not before.not_assessed
+    doc["coverage"] = [gap]
+    control = {f.key: f for f in build_compliance(doc)}["CIS AWS 3.0"].controls[0]
+    assert control.status == "UNKNOWN"
+    assert control.not_assessed == ["secretsmanager ListSecrets: 111111111111 us-east-1"]
+    assert control.counts["UNKNOWN"] == 0  # no result was UNKNOWN: the listing was
+    html = render_html(doc)
+    assert "not assessed: 1 listing(s) not read" in html
+    # a gap in a service the control's rules do not read changes nothing
+    doc["coverage"] = [dict(gap, service="lambda", operation="ListFunctions")]
+    assert {f.key: f for f in build_compliance(doc)}["CIS AWS 3.0"].controls[0].status == "PASS"
+
+
+def test_an_account_that_could_not_be_assumed_leaves_every_control_unknown() -> None:
+    doc = _only_passing("kms-key-rotation-disabled")
+    doc["coverage"] = [{"account_id": "444444444444", "region": "global", "service": "sts",
+                        "operation": "AssumeRole", "error_code": "AccessDenied",
+                        "error_kind": "denied", "message": "no", "resource_arn": None}]
+    for fw in build_compliance(doc):
+        assert {c.status for c in fw.controls} == {"UNKNOWN"}
 
 
 def test_drift_is_rendered_generically() -> None:
