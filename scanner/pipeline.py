@@ -334,6 +334,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     inputs = load_inputs(options)
     store = None
     previous = None
+    newest_document: Mapping[str, Any] | None = None
     carry = None
     if options.history:
         from scanner.history.store import open_store
@@ -343,6 +344,13 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         # policies may be carried (incremental collection)
         previous_record = store.latest_complete(before=None)
         previous = store.load(previous_record.scan_id) if previous_record else None
+        # the newest scan when it is not that one (an incomplete night): what it reported
+        # keeps its first_seen too, or a finding first seen in an incomplete night would be
+        # "new" again every night until a complete one (and re-sent, its CreatedAt moved)
+        records = store.list()
+        if records and (previous_record is None or
+                        records[-1].scan_id != previous_record.scan_id):
+            newest_document = store.load(records[-1].scan_id).document
         if previous is not None and options.parts_in is None and options.snapshot_in is None \
                 and snapshot_source is None:
             from scanner.incremental import load_carry
@@ -364,7 +372,8 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 outputs.carry_over("findings.asff.json")
             analysis, drift = _scan_into(options, inputs, previous, outputs.staging, progress,
                                          snapshot_source, carry=carry,
-                                         recorded=recorded_ids)
+                                         recorded=recorded_ids,
+                                         newest_document=newest_document)
             try:
                 written = outputs.commit()
             except OutputError as exc:  # the previous set is back in place
@@ -418,10 +427,13 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
 def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Path,
                progress: Any, snapshot_source: Callable[[Path], Path] | None = None,
                *, carry: "PolicyCarry | None" = None,
-               recorded: frozenset[str] = frozenset()) -> tuple[Analysis, "Drift | None"]:
+               recorded: frozenset[str] = frozenset(),
+               newest_document: Mapping[str, Any] | None = None
+               ) -> tuple[Analysis, "Drift | None"]:
     """Collect (or copy ``snapshot_in``, or ``snapshot_source``), analyse, carry first_seen
-    from ``previous`` (the last complete scan of the history), diff against it and write every
-    report into ``staging``."""
+    from ``previous`` (the last complete scan of the history) and ``newest_document`` (the
+    newest scan's, when incomplete), diff against ``previous`` and write every report into
+    ``staging``."""
     import shutil
 
     from reports import write_reports
@@ -463,7 +475,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, previous: Any, staging: Pat
         analysis = analyze(snapshot, inputs, fail_on=options.fail_on, progress=progress,
                            processes=options.processes)
         document = with_first_seen(analysis.document,
-                                   previous.document if previous else None)
+                                   previous.document if previous else None, newest_document)
         if previous is not None:
             from scanner.history.access_readers import access_json_of
             from scanner.history.diff import diff_scans
@@ -622,23 +634,29 @@ class _FirstSeenIndex(Mapping[str, str]):
         return len(self._built())
 
 
-def with_first_seen(document: dict[str, Any],
-                    previous: Mapping[str, Any] | None) -> dict[str, Any]:
+def with_first_seen(document: dict[str, Any], previous: Mapping[str, Any] | None,
+                    *later: Mapping[str, Any] | None) -> dict[str, Any]:
     """Each finding's ``first_seen``: carried from the previous complete scan when the same
     finding id was reported there (its first_seen, else that scan's start), else this scan's
-    start. Security Hub's CreatedAt comes from it, so it survives nightly output directories.
+    start. ``later``: scans recorded since that one (incomplete): the earliest first_seen of
+    the scans that reported the id wins. Security Hub's CreatedAt comes from it, so it survives nightly output directories.
     A previous PASS row carries its first_seen only to a PASS row: whether the previous scan
     itemised PASS results (``--emit-pass``) never changes a FAIL, UNKNOWN or MUTED row.
     The rows of ``document`` are updated in place (they are this scan's own rows)."""
     started = document.get("scan", {}).get("started_at")
     earlier: dict[str, str] = {}
     earlier_pass: dict[str, str] = {}
-    if previous is not None:
-        prev_started = previous.get("scan", {}).get("started_at")
-        for f in previous.get("findings", ()):
+    for prev in (previous, *later):
+        if prev is None:
+            continue
+        prev_started = prev.get("scan", {}).get("started_at")
+        for f in prev.get("findings", ()):
             seen = f.get("first_seen") or prev_started
             if seen:
-                (earlier_pass if f.get("status") == "PASS" else earlier)[f["id"]] = seen
+                into = earlier_pass if f.get("status") == "PASS" else earlier
+                known = into.get(f["id"])
+                if known is None or str(seen) < str(known):
+                    into[f["id"]] = seen
     findings = document.get("findings", [])
     for f in findings:  # in place: a second copy of a million rows is a gigabyte
         fid = f["id"]

@@ -146,3 +146,60 @@ def test_diff_bad_ids_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 def test_diff_needs_two_complete_scans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "--history", str(tmp_path / "empty.db")]) == 2
     assert "needs two complete scans" in capsys.readouterr().err
+
+
+def test_diff_without_ids_says_when_newer_scans_are_incomplete(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """1,000-account trial: with a few accounts out of reach every night, `diff` (the morning
+    command of docs/deployment.md) went on showing the same old drift between the last two
+    complete scans, exit 0, without a word about the newer nights."""
+    hist = _history(tmp_path)
+    store = open_store(hist)
+    assert main(["diff", "--history", hist, "--format", "json"]) == 0
+    assert "note:" not in capsys.readouterr().err  # n3 is the newest: nothing to say
+    for sid, day in (("n4", "23"), ("n5", "24")):
+        snap = snapshot(sid, f"2026-11-{day}T02:00:00Z", [secret("db", rotation=False)],
+                        not_assumed=(MEMBER,))
+        store.record(snap.meta, snap, document(snap, []), access({DB: [(APP, "allow")]}))
+    assert main(["diff", "--history", hist, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n1", "n3")
+    assert captured.err.startswith("note: 2 newer scan(s) are incomplete (the latest: n5, ")
+    assert "`secretgraph diff latest` shows what changed in the newest" in captured.err
+
+
+def test_a_finding_first_seen_in_an_incomplete_night_keeps_that_first_seen(
+        tmp_path: Path) -> None:
+    """1,000-account trial: first_seen was carried from the last complete scan only, so with
+    a few accounts out of reach every night the same findings were "new" every night (and
+    their Security Hub CreatedAt moved)."""
+    from dataclasses import replace
+
+    from helpers.access_estate import estate
+
+    from scanner.model import CoverageEntry
+    from scanner.snapshot_io import write_snapshot
+
+    base = estate(secret_policy=None)
+    gap = CoverageEntry(account_id="999999999999", region="global", service="sts",
+                        operation="AssumeRole", error_code="AccessDenied",
+                        error_kind="denied", message="no")
+    hist = str(tmp_path / "h.db")
+    firsts: list[dict[str, str]] = []
+    for sid, started, coverage in (("n1", "2026-11-20T02:00:00Z", (gap,)),
+                                   ("n2", "2026-11-21T02:00:00Z", (gap,)),
+                                   ("n3", "2026-11-22T02:00:00Z", ())):
+        snap = replace(base, meta=replace(base.meta, scan_id=sid, started_at=started),
+                       coverage=coverage)
+        path = tmp_path / f"{sid}.json.gz"
+        write_snapshot(path, snap)
+        out = tmp_path / sid
+        assert main(["scan", "--snapshot", str(path), "--out", str(out), "-q",
+                     "--history", hist]) in (0, 1, 3)
+        rows = json.loads((out / "findings.json").read_text())["findings"]
+        firsts.append({f["id"]: f["first_seen"] for f in rows if f["status"] == "FAIL"})
+    common = set(firsts[0]) & set(firsts[1]) & set(firsts[2])
+    assert common  # the secret's findings, every night (the coverage gap's only while open)
+    for night in firsts[1:]:
+        assert all(night[i] == "2026-11-20T02:00:00Z" for i in common), night
