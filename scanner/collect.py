@@ -831,6 +831,7 @@ def collect_shard(
     session_factory: SessionFactory | None = None,
     counter: CallCounter | None = None,
     clock: Callable[[], datetime.datetime] | None = None,
+    progress: Any = None,
 ) -> "ShardManifest":
     """Collect the accounts of one shard: one part per account, then the shard manifest.
 
@@ -854,7 +855,7 @@ def collect_shard(
         options = dataclasses.replace(options, carry=options.carry.for_accounts(mine))
     with _working_run(options, sessions, executor, clock,
                       "secretgraph-shard-") as (store, run, pool):
-        assumed, stats = _collect_accounts(run, pool, mine)
+        assumed, stats = _collect_accounts(run, pool, mine, progress)
         coverage_counts: dict[str, int] = {}
         for account_id in mine:
             account = _assemble_account(

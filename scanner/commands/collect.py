@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from typing import Any
 
 from scanner.commands.scan import add_collect_arguments
 from scanner.errors import UsageError
@@ -74,8 +76,41 @@ def run(args: argparse.Namespace) -> int:
         required_replica_regions=config.required_replica_regions,
         policy_tps=args.policy_tps, carry=carry)
     parts = open_parts(args.parts, kms_key_id=args.parts_kms_key)
-    manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts, shard=shard))
+    from scanner.aws.calls import CallCounter
+    from scanner.progress import Progress
+
+    counter = CallCounter()
+    with Progress.for_terminal(counter, quiet=args.quiet) as progress:
+        manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts, shard=shard),
+                                 counter=counter, progress=progress)
     print(f"shard {manifest.shard} of run {run_id}: {len(manifest.accounts)} account(s) of "
           f"{len(manifest.expected_accounts)} written to {parts.uri} "
           f"({sum((manifest.api_calls or {}).values())} API calls, {manifest.seconds:.1f}s)")
+    if manifest.incomplete:
+        print(incomplete_line(manifest), file=sys.stderr)
     return 3 if manifest.incomplete else 0
+
+
+#: accounts named in the line that says why a shard is incomplete (the rest are counted)
+NAMED_MAX = 8
+
+
+def incomplete_line(manifest: Any) -> str:
+    """Why a shard exits 3: the accounts it could not read completely (their number of
+    coverage gaps), those that failed outright, the organization's own gaps."""
+    gaps = sorted((a, n) for a, n in (manifest.coverage or {}).items() if n)
+    failed = sorted((manifest.failed_accounts or {}).items())
+    parts = []
+    if gaps:
+        named = ", ".join(f"{a} ({n})" for a, n in gaps[:NAMED_MAX])
+        more = f" and {len(gaps) - NAMED_MAX} more" if len(gaps) > NAMED_MAX else ""
+        parts.append(f"{len(gaps)} account(s) not read completely (coverage gaps): "
+                     f"{named}{more}")
+    if failed:
+        named = ", ".join(f"{a} ({why})" for a, why in failed[:NAMED_MAX])
+        more = f" and {len(failed) - NAMED_MAX} more" if len(failed) > NAMED_MAX else ""
+        parts.append(f"{len(failed)} account(s) failed: {named}{more}")
+    if manifest.org_coverage:
+        parts.append(f"{len(manifest.org_coverage)} organization call(s) failed")
+    return ("incomplete: " + "; ".join(parts) + ". `secretgraph scan --from-parts` names "
+            "each call and its error")

@@ -299,3 +299,24 @@ def test_two_nights_incremental_three_ways_equal_a_full_scan(moto_endpoint: str,
                         for m in read_manifests(LocalParts(parts), "night-2"))
     assert single.api_calls[reads] == processes.api_calls[reads] == sharded_reads
     assert sharded_reads < full.api_calls[reads] == 8
+
+
+def test_an_incomplete_shard_says_which_accounts_and_why_it_exits_3() -> None:
+    """1,000-account trial: a shard with unreadable accounts printed only its usual summary
+    and exited 3; which accounts, and why, appeared only after the merge."""
+    from scanner.commands.collect import incomplete_line
+    from scanner.shards import ShardManifest
+
+    accounts = tuple(f"{n:012d}" for n in range(1, 13))
+    manifest = ShardManifest(run_id="night4", shard="1/4", accounts=accounts,
+                             expected_accounts=accounts, regions=("us-east-1",),
+                             coverage={a: (1 if int(a) <= 10 else 0)
+                                       for a in accounts},
+                             failed_accounts={"000000000012": "Lambda timed out"})
+    assert manifest.incomplete
+    line = incomplete_line(manifest)
+    assert line.startswith("incomplete: 10 account(s) not read completely (coverage gaps): "
+                           "000000000001 (1), ")
+    assert "000000000008 (1) and 2 more" in line
+    assert "1 account(s) failed: 000000000012 (Lambda timed out)" in line
+    assert line.endswith("`secretgraph scan --from-parts` names each call and its error")
