@@ -529,21 +529,38 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     gaps = len(doc.get("coverage", ()))
     unreachable = sum(1 for c in doc.get("coverage", ()) if c.get("error_code") in NETWORK_CODES)
     calls = sum(analysis.api_calls.values())
+    not_read = {c.get("account_id") for c in doc.get("coverage", ())
+                if c.get("service") == "sts" and c.get("operation") == "AssumeRole"}
     parts = [
         f"scan {'complete' if scan.get('complete') else 'INCOMPLETE'}: "
-        f"{len(scan.get('accounts', ()))} account(s) x {len(scan.get('regions', ()))} "
-        "Region(s)",
+        f"{len(scan.get('accounts', ()))} account(s)"
+        + (f" ({len(not_read)} not read: role not assumed)" if not_read else "")
+        + f" x {len(scan.get('regions', ()))} Region(s)",
         f"{status.get('FAIL', 0)} FAIL" + (f" ({by_sev})" if by_sev else ""),
         f"{status.get('UNKNOWN', 0)} UNKNOWN",
         f"{gaps} coverage gap(s)" + (f" ({unreachable} unreachable: network)"
                                      if unreachable else ""),
         f"{calls} API calls in {seconds:.1f}s",
-        f"outputs in {out_dir} ({', '.join(p.name for p in written)})",
     ]
+    carried = _carried_policies(analysis.snapshot)
+    if carried:
+        # incremental collection: a policy changed without a new LastChangedDate is seen at
+        # its next re-read, so the report says how much of it was not read tonight
+        parts.append(f"{carried} secret polic{'y' if carried == 1 else 'ies'} carried from "
+                     "the last complete scan, not re-read (--full-refresh-days)")
+    parts.append(f"outputs in {out_dir} ({', '.join(p.name for p in written)})")
     if history:
         parts.append(f"recorded in {history}")
     parts.append(f"exit {analysis.exit_code}")
     return fit_parts(parts, width)
+
+def _carried_policies(snapshot: Snapshot | None) -> int:
+    """Secrets whose resource policy the scan carried instead of reading (scanner.incremental)."""
+    if snapshot is None:
+        return 0
+    return sum(1 for a in snapshot.accounts for r in a.regions for s in r.secrets
+               if "resource_policy" in (s.carried or ()))
+
 
 def record_history(store: Any, snapshot: Snapshot, document: Mapping[str, Any], access: Any,
                    previous: Any, *, drift: "Drift | None" = None) -> HistoryOutcome:

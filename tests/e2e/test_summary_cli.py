@@ -74,3 +74,31 @@ def test_an_error_is_broken_between_words_on_a_terminal_and_one_line_in_a_pipe(
     assert piped.returncode == 2
     [line] = piped.stderr.splitlines()
     assert line == " ".join(x.strip() for x in lines)
+
+
+def test_the_summary_names_unread_accounts_and_carried_policies(
+        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    """1,000-account trial: an incomplete night said '1001 account(s)' (10 were not read),
+    and nothing said that last night's policies were reused for most secrets."""
+    from dataclasses import replace
+
+    import pytest  # noqa: F401  (the fixture's type)
+
+    from scanner.cli import main
+    from scanner.model import CoverageEntry
+
+    snap = estate(secret_policy=None)
+    gap = CoverageEntry(account_id="999999999999", region="global", service="sts",
+                        operation="AssumeRole", error_code="AccessDenied", error_kind="denied",
+                        message="no")
+    accounts = tuple(replace(a, regions=tuple(
+        replace(r, secrets=tuple(replace(s, carried=("resource_policy",)) for s in r.secrets))
+        for r in a.regions)) for a in snap.accounts)
+    path = tmp_path / "s.json.gz"
+    write_snapshot(path, replace(snap, accounts=accounts, coverage=(gap,)))
+    assert main(["scan", "--snapshot", str(path), "--out", str(tmp_path / "o")]) in (1, 3)
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("scan ")]
+    assert line.startswith(f"scan INCOMPLETE: {len(snap.meta.accounts)} account(s) (1 not "
+                           "read: role not assumed) x 1 Region(s)")
+    assert "; 1 secret policy carried from the last complete scan, not re-read " \
+        "(--full-refresh-days); outputs in" in line
