@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 COVERAGE_GROUP = "CoverageGroup"
 
 
+#: the kinds whose nodes are left unjudged while scheduled for deletion
+_SECRET_KINDS = frozenset({"Secret", "SecretReplica"})
+
 class GraphIndex:
     """Lazily built lookups over one graph; shared by every rule of a run."""
 
@@ -65,8 +68,14 @@ class GraphIndex:
     # ------------------------------------------------------------------ nodes and edges
     @cached_property
     def by_kind(self) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+        """The nodes each rule judges, by kind. A secret scheduled for deletion (DeletedDate)
+        is not judged: Secrets Manager refuses to read it or its policy ("marked for
+        deletion"), so it has no reader to protect and nothing to rotate, and its rules
+        answered UNKNOWN every night for a policy no one could read."""
         out: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for node_id, data in self.graph.nodes(data=True):
+            if data.get("deleted_date") and data.get("kind") in _SECRET_KINDS:
+                continue
             out.setdefault(str(data.get("kind")), []).append((node_id, data))
         out[COVERAGE_GROUP] = self.coverage_groups
         return out

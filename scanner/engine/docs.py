@@ -54,7 +54,9 @@ def render(ruleset: Ruleset) -> str:
         "UNKNOWN (an input was not collected; the finding names what is missing). `fail_when` "
         "is true for a failing resource; `applies_when` limits which resources are judged. "
         "Parameters can be changed per rule in `--config` (`rules.<id>.parameters`). Compliance "
-        "mappings are indicative: they name the controls a rule helps evidence.",
+        "mappings are indicative: they name the controls a rule helps evidence. A secret "
+        "scheduled for deletion is not judged by any rule: Secrets Manager refuses to read it "
+        "or its policy until it is restored.",
         "",
         "| rule | severity | resource | title |",
         "| --- | --- | --- | --- |",
