@@ -44,6 +44,12 @@ def arn_account(text: str) -> str | None:
     return arn.account if arn is not None and arn.account else None
 
 
+def arn_partition(text: str) -> str | None:
+    """The partition of an ARN (``aws``, ``aws-us-gov``, ``aws-cn``), or None."""
+    arn = parse_arn(text)
+    return arn.partition if arn else None
+
+
 def arn_region(text: str) -> str | None:
     """The region field of an ARN (None when not an ARN or the field is empty: IAM, S3)."""
     arn = parse_arn(text)

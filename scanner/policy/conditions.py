@@ -308,20 +308,47 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     return Tri.of(any((v == "true") == absent for v in wants_absent)), ()
 
 
+#: keys whose values AWS defines in lower case only, so a case-insensitive comparison with an
+#: excluded value decides as the exact one does (Organizations API Reference, Organization
+#: ``Id``: "^o-[a-z0-9]{10,32}$")
+LOWER_CASE_VALUES = frozenset({"aws:principalorgid", "aws:resourceorgid"})
+
+
 def _excluded(clause: ConditionClause, request: Request, negated: bool,
               key: str) -> tuple[Tri, tuple[str, ...]]:
     """The key's value is unknown (or absent) but known to be none of ``excluded[key]``.
 
-    Only exact string comparisons against excluded values can be decided: StringEquals on them
-    is false, StringNotEquals on them is true (also when the key is absent).
+    Decided when every value of the clause can only match an excluded value: a string
+    compared exactly (StringEquals; StringLike without ``*`` or ``?``, which IAM matches
+    literally; the IgnoreCase forms for keys whose values are lower case). Then the positive
+    operators are false and the negated ones true, also when the key is absent -- IAM User
+    Guide, "Condition operators": a missing key makes a positive operator false and a negated
+    one true. With a qualifier (the key seen as a set of at most one value): ForAnyValue with
+    a positive operator is false (no value matches, also for the empty set), ForAllValues with
+    a negated one true (every value, or none, differs); the other combinations depend on
+    whether the key is present, which is not known.
     """
     excluded = request.excluded[key]
-    exact = clause.base in ("stringequals", "stringnotequals")
-    if exact and not clause.qualifier and all(v in excluded for v in clause.values):
-        if negated:
-            return Tri.TRUE, ()
-        return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
-    return Tri.UNKNOWN, (key,)
+    base = clause.base
+    if base in ("stringequals", "stringnotequals"):
+        literal = all(v in excluded for v in clause.values)
+    elif base in ("stringlike", "stringnotlike"):
+        literal = all("*" not in v and "?" not in v and v in excluded for v in clause.values)
+    elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
+            key in LOWER_CASE_VALUES:
+        folded = {e.lower() for e in excluded}
+        literal = all(v.lower() in folded for v in clause.values)
+    else:
+        literal = False
+    if not literal:
+        return Tri.UNKNOWN, (key,)
+    if clause.qualifier == "foranyvalue":
+        return (Tri.UNKNOWN, (key,)) if negated or clause.if_exists else (Tri.FALSE, ())
+    if clause.qualifier == "forallvalues":
+        return (Tri.TRUE, ()) if negated else (Tri.UNKNOWN, (key,))
+    if negated:
+        return Tri.TRUE, ()
+    return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
 
 
 def evaluate_conditions(clauses: tuple[ConditionClause, ...], request: Request,

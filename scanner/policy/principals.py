@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from scanner.policy.arn import principal_account
+from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.matching import glob_match
 from scanner.policy.parse import PrincipalSpec
 from scanner.policy.request import Request
@@ -52,6 +52,16 @@ def _role_name(arn: str) -> str | None:
     return None
 
 
+def _same_partition(entry: str, request: Request) -> bool:
+    """An ARN entry names an account of the request's partition (a bare account id does: it
+    is read in the policy's partition). IAM User Guide, "IAM identifiers": partitions are
+    separate, the same account id in ``arn:aws-us-gov`` is another principal. Outside the
+    commercial partition the index leaves root entries to this test (``_index``)."""
+    ours = arn_partition(entry)
+    theirs = arn_partition(request.principal_arn) if request.principal_arn else None
+    return ours is None or theirs is None or ours == theirs
+
+
 def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
     """(match, reason when not a plain yes/no)."""
     if entry == "*":
@@ -60,6 +70,8 @@ def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
         return Match.NONE, None
     if _ACCOUNT_ID.match(entry) or _ROOT.match(entry):
         acct = principal_account(entry)
+        if acct == request.principal_account and not _same_partition(entry, request):
+            return Match.NONE, None  # an account of another partition (aws-us-gov, aws-cn)
         return (Match.ACCOUNT if acct == request.principal_account else Match.NONE), None
     if "*" in entry or "?" in entry:
         return Match.UNKNOWN, f"wildcard inside principal {entry!r} is not valid IAM"
@@ -87,7 +99,7 @@ def _index(spec: PrincipalSpec) -> tuple[frozenset[str], frozenset[str], tuple[s
         for e in spec.aws:
             if _ACCOUNT_ID.match(e):
                 accounts.add(e)
-            elif _ROOT.match(e):
+            elif _ROOT.match(e) and e.startswith("arn:aws:"):
                 accounts.add(str(principal_account(e)))
             elif _IAM_ENTITY.match(e) and "*" not in e and "?" not in e:
                 arns.add(e)

@@ -299,6 +299,10 @@ case(id="principal-account-root", cite=PRIN, kind="resource",
      policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:root"}), expect="ALLOWED")
 case(id="principal-other-account", cite=PRIN, kind="resource",
      policy=rp({"AWS": "333333333333"}), expect="DENIED")
+case(id="principal-account-root-of-another-partition",
+     cite=PRIN + "; IAM UG, IAM identifiers: partitions are separate (arn:aws-us-gov is not "
+     "arn:aws)", kind="resource",
+     policy=rp({"AWS": f"arn:aws-us-gov:iam::{MEMBER}:root"}), expect="DENIED")
 case(id="principal-user-arn", cite=PRIN, kind="resource", policy=rp({"AWS": USER}),
      principal=USER, principal_type="user", expect="ALLOWED")
 case(id="principal-user-arn-not-role", cite=PRIN, kind="resource", policy=rp({"AWS": USER}),
@@ -640,6 +644,30 @@ case(id="orgid-unknown-org", cite=KEYS, kind="resource",
 case(id="orgid-excluded-stringlike-unknown", cite=KEYS, kind="resource",
      policy=rp("*", condition={"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
      excluded={"aws:principalorgid": ("o-abc",)}, expect="CONDITIONAL")
+ORGID_EXCLUDED = KEYS + "; IAM UG, Condition operators: StringLike without * or ? matches " \
+    "literally, a missing key makes positive operators (ForAnyValue too) false; " \
+    "Organizations API: an organization id is ^o-[a-z0-9]{10,32}$ (lower case)"
+case(id="orgid-excluded-stringlike-literal", cite=ORGID_EXCLUDED, kind="resource",
+     policy=rp("*", condition={"StringLike": {"aws:PrincipalOrgID": "o-abc"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED")
+case(id="orgid-excluded-ignorecase", cite=ORGID_EXCLUDED, kind="resource",
+     policy=rp("*", condition={"StringEqualsIgnoreCase": {"aws:PrincipalOrgID": "O-ABC"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED")
+case(id="orgid-excluded-foranyvalue", cite=ORGID_EXCLUDED, kind="resource",
+     policy=rp("*", condition={"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED")
+case(id="orgid-excluded-forallvalues-notequals", cite=ORGID_EXCLUDED, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", principal="*", condition={
+         "ForAllValues:StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}})),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
+case(id="orgid-excluded-foranyvalue-ifexists-unknown", cite=ORGID_EXCLUDED, kind="resource",
+     policy=rp("*", condition={"ForAnyValue:StringEqualsIfExists": {
+         "aws:PrincipalOrgID": "o-abc"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="CONDITIONAL")
+case(id="orgid-excluded-notlike-literal", cite=ORGID_EXCLUDED, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", principal="*", condition={
+         "StringNotLike": {"aws:PrincipalOrgID": "o-abc"}})),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
 case(id="principalaccount-list", cite=KEYS, kind="resource",
      policy=rp("*", condition={"StringEquals": {"aws:PrincipalAccount": [CENTRAL, MEMBER]}}),
      context={"aws:principalaccount": [MEMBER]}, expect="ALLOWED")

@@ -35,6 +35,7 @@ from typing import Any, Iterable
 import z3
 
 from scanner.policy.conditions import (
+    LOWER_CASE_VALUES,
     _EXACT_STRING,
     OPERATORS,
     _date,
@@ -42,7 +43,7 @@ from scanner.policy.conditions import (
     _Unparseable,
     substitute_variables,
 )
-from scanner.policy.arn import principal_account
+from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
 from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
@@ -172,6 +173,8 @@ def arn_re(pattern: str) -> z3.ReRef:
 #: conditions.is_arn_value: starts with "arn:" and has at least five colons
 _IS_ARN = z3.Concat(_lit("arn:"), z3.Loop(z3.Concat(_ANY, _lit(":")), 4, 4), _ANY)
 _DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
+#: an organization id (Organizations API Reference: ^o-[a-z0-9]{10,32}$)
+_ORG_ID = z3.Concat(z3.Re("o-"), z3.Loop(z3.Union(z3.Range("a", "z"), z3.Range("0", "9")), 10, 32))
 #: IAM User Guide, "IAM object quotas" / CreateRole: names are 1-64 of [A-Za-z0-9+=,.@_-];
 #: a path is "/" or "/"-separated segments of ASCII "!" through DEL (in the ARN: without the
 #: leading "/")
@@ -369,6 +372,9 @@ class Encoder:
             self.facts.append(count == 0)
         elif state is KeyState.EXCLUDED:
             for i, v in enumerate(vals):
+                if name in LOWER_CASE_VALUES and kind == "str":
+                    # an organization id: ^o-[a-z0-9]{10,32}$ (conditions._excluded)
+                    self.facts.append(z3.Implies(count > i, z3.InRe(v, _ORG_ID)))
                 for text in request.excluded[name]:
                     try:
                         lit = literal_value(kind, text)
@@ -519,7 +525,11 @@ class Encoder:
         for e in spec.aws:
             if re.match(r"^\d{12}$", e) or re.match(r"^arn:aws[\w-]*:iam::\d{12}:root$", e):
                 acct = principal_account(e) or e
-                account.append(p.account == sval(acct))
+                same = p.account == sval(acct)
+                partition = arn_partition(e)
+                if partition:  # principals._same_partition: partitions are separate
+                    same = z3.And(same, z3.PrefixOf(sval(f"arn:{partition}:"), p.arn))
+                account.append(same)
                 continue
             m = _ASSUMED.match(e)
             if m:
