@@ -1,7 +1,7 @@
 """The request context of a cross- or same-account GetSecretValue, as far as it is known.
 
 Known: the principal (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID when the
-organization is known, aws:PrincipalType, aws:username for users, aws:PrincipalTag/* that the
+organization is known, aws:PrincipalOrgPaths when its account's place in it is, aws:PrincipalType, aws:username for users, aws:PrincipalTag/* that the
 role or user carries), the resource (aws:ResourceAccount, aws:ResourceOrgID, aws:ResourceTag/*
 and secretsmanager:ResourceTag/* of the secret, aws:RequestedRegion), and for the kms:Decrypt
 that Secrets Manager makes on the caller's behalf: kms:ViaService =
@@ -30,6 +30,9 @@ class PrincipalFacts:
     name: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     has_boundary: bool = False
+    #: ``aws:PrincipalOrgPaths`` of its account (scanner.access.scp.org_paths; None: its
+    #: place in the organization is not known)
+    org_path: str | None = None
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
@@ -49,6 +52,8 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         ctx["kms:calleraccount"] = (p.account_id,)
     if settings.org_id and settings.in_org(p.account_id):
         ctx["aws:principalorgid"] = (settings.org_id,)
+        if p.org_path:
+            ctx["aws:principalorgpaths"] = (p.org_path,)
     elif settings.org_id and settings.org_account_ids:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
     if p.principal_type in _PRINCIPAL_TYPES:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from scanner.access.context import PrincipalFacts
+from scanner.access.scp import org_paths
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.policy.arn import parse_arn
 from scanner.policy.evaluate import PolicyKind, PolicyResult, action_part, evaluate_policy
@@ -97,6 +98,8 @@ class PrincipalIndex:
         self.by_account: dict[str, list[Principal]] = {}
         self.iam_read: set[str] = set()
         self._policy_ids: dict[int, int] = {}
+        org = snapshot.organization
+        self._org_paths = org_paths(org, (org.org_id if org else None) or snapshot.meta.org_id)
         managed: dict[str, ManagedPolicy] = {}
         groups: dict[tuple[str, str], IamGroup] = {}
         for acct in snapshot.accounts:
@@ -162,7 +165,8 @@ class PrincipalIndex:
         facts = PrincipalFacts(arn=p.arn, account_id=p.account_id,
                                principal_type=p.principal_type, name=p.name,
                                tags=dict(p.tags) if tags_are_final(p) else {},
-                               has_boundary=boundary is not None)
+                               has_boundary=boundary is not None,
+                               org_path=self._org_paths.get(p.account_id))
         return Principal(facts=facts, policies=tuple(pols), boundary=boundary, signature=sig,
                          condition_keys=frozenset(keys), mentions=frozenset(mentions))
 

@@ -17,6 +17,7 @@ path AWS reserves for it, ``/aws-service-role/`` (IAM User Guide, "Using service
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from scanner.model import ControlPolicy, Organization
 from scanner.policy.evaluate import PolicyKind, evaluate_policy
@@ -111,16 +112,7 @@ class Guardrails:
     def path(self, account_id: str) -> list[str] | None:
         """[root, OU..., account] or None when the account's place is not known."""
         assert self.org is not None
-        if account_id not in self._parents:
-            return None
-        chain = [account_id]
-        node: str | None = self._parents[account_id]
-        while node is not None and node not in chain:
-            chain.append(node)
-            node = self._parents.get(node)
-        if not self.org.root_id or chain[-1] != self.org.root_id:
-            return None
-        return list(reversed(chain))
+        return org_chain(self._parents, self.org.root_id, account_id)
 
     def evaluate(self, policy_type: str, account_id: str | None, request: Request) -> \
             GuardrailResult:
@@ -204,3 +196,36 @@ class Guardrails:
         return GuardrailResult(status=status, allow=allow, deny=deny,
                                unresolved=tuple(dict.fromkeys(unresolved)),
                                reasons=tuple(reasons))
+
+
+def org_chain(parents: Mapping[str, str | None], root_id: str | None,
+              account_id: str) -> list[str] | None:
+    """[root, OU..., account] from the organization's parent links, or None when the account's
+    place is not known (not listed, a link missing, no root)."""
+    if account_id not in parents:
+        return None
+    chain = [account_id]
+    node: str | None = parents[account_id]
+    while node is not None and node not in chain:
+        chain.append(node)
+        node = parents.get(node)
+    if not root_id or chain[-1] != root_id:
+        return None
+    return list(reversed(chain))
+
+
+def org_paths(org: Organization | None, org_id: str | None) -> dict[str, str]:
+    """Account -> its ``aws:PrincipalOrgPaths`` value, ``o-id/r-root/ou-.../`` (IAM User
+    Guide, global condition keys: "the AWS Organizations path for the principal who is making
+    the request", e.g. ``o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/``), for every
+    account whose place in the organization is known."""
+    if org is None or not org_id:
+        return {}
+    parents: dict[str, str | None] = {a.account_id: a.parent_id for a in org.accounts}
+    parents.update({u.ou_id: u.parent_id for u in org.units})
+    out: dict[str, str] = {}
+    for a in org.accounts:
+        chain = org_chain(parents, org.root_id, a.account_id)
+        if chain is not None:
+            out[a.account_id] = f"{org_id}/" + "".join(f"{node}/" for node in chain[:-1])
+    return out

@@ -682,6 +682,9 @@ FAS = "FAS: IAM UG, Forward access sessions: Secrets Manager decrypts with the c
     "permissions of the same IAM principal\" -- identity Denies, boundary and SCPs judge the " \
     "kms:Decrypt of a secret on aws/secretsmanager too (no identity Allow is needed: its key " \
     "policy grants the account's principals); KMS DG: RCPs do not apply to AWS managed keys"
+ORG_PATHS = "ORGPATHS: IAM UG, aws:PrincipalOrgPaths: \"the AWS Organizations path for the " \
+    "principal who is making the request\" (o-id/r-root/ou-.../): known from the collected " \
+    "organization tree for a member account"
 CALLED_VIA = "CALLEDVIA: IAM UG, aws:CalledVia: present when \"a service that supports " \
     "aws:CalledVia\" makes the request for the principal; Secrets Manager's Decrypt is not " \
     "documented either way: unknown, a condition on it is CONDITIONAL"
@@ -754,6 +757,18 @@ CASES += [
                                         "Condition": {"ForAnyValue:StringEquals": {
                                             "aws:CalledVia": "secretsmanager.amazonaws.com"}}})),
              expect="CONDITIONAL", gates={"key_policy": "CONDITIONAL"}),
+    GateCase(id="xacct-org-paths-grant-to-a-member", cite=ORG_PATHS, principal=APP_ROLE,
+             build=std(secret_policy=text({
+                 "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": "*", "Condition": {"ForAnyValue:StringLike": {
+                     "aws:PrincipalOrgPaths": f"{ORG_ID}/r-root/*"}}})),
+             expect="ALLOWED", gates={"resource_policy": "ALLOWED"}),
+    GateCase(id="xacct-org-paths-grant-to-another-ou", cite=ORG_PATHS, principal=APP_ROLE,
+             build=std(secret_policy=text({
+                 "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": "*", "Condition": {"ForAnyValue:StringLike": {
+                     "aws:PrincipalOrgPaths": f"{ORG_ID}/r-root/ou-other/*"}}})),
+             expect=None),
     GateCase(id="xacct-aws-managed-key-stays-denied", cite=SMX, principal=APP_ROLE,
              build=std(kms_key_id=None, key_policy=None), expect="DENIED",
              broken_at=("key_policy",)),

@@ -428,10 +428,9 @@ def member_org_path(settings: AccessSettings, guardrails: Guardrails | None,
 def _member_orgpath_facts(enc: Encoder, settings: AccessSettings,
                           guardrails: Guardrails | None, account: str | None) -> None:
     """A named principal of an organization account has that account's path as its one
-    ``aws:PrincipalOrgPaths`` value: a fact of the snapshot (the organization tree), where
-    the evaluator, not using the tree, leaves the key unknown -- a fact can only narrow the
-    requests, so it never contradicts a definite verdict, and a witness carries the value
-    for its replay."""
+    ``aws:PrincipalOrgPaths`` value: a fact of the snapshot (the organization tree, as the
+    evaluator reads it: scanner.access.scp.org_paths); a witness carries the value for its
+    replay."""
     kv = enc._keys.get(("shared", "aws:principalorgpaths"))
     path = member_org_path(settings, guardrails, account)
     if kv is None or path is None or kv.kind != "str":
