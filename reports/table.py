@@ -11,6 +11,7 @@ import shutil
 import textwrap
 from functools import lru_cache
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from reports._common import (
@@ -142,15 +143,16 @@ def _first(pair: tuple[tuple[Any, ...], Mapping[str, Any]]) -> tuple[Any, ...]:
 
 
 def render_table(document: Mapping[str, Any], *, width: int | None = None,
-                 max_rows: int | None = None) -> str:
+                 max_rows: int | None = None, html: Path | None = None) -> str:
     """``_render_table`` with cyclic GC paused: at 100,000 secrets every full collection walks
-    the whole scan in memory again (14 of 15 s CPU); the table makes no cycles."""
+    the whole scan in memory again (14 of 15 s CPU); the table makes no cycles. ``html``: the
+    report.html the scan wrote, named where rows are left out."""
     with gc_paused():
-        return _render_table(document, width=width, max_rows=max_rows)
+        return _render_table(document, width=width, max_rows=max_rows, html=html)
 
 
 def _render_table(document: Mapping[str, Any], *, width: int | None = None,
-                  max_rows: int | None = None) -> str:
+                  max_rows: int | None = None, html: Path | None = None) -> str:
     """The findings as text tables, one per severity, rows ordered by account; then coverage
     gaps, compliance controls (when scoped to a framework), the trust zone and a summary line.
     ``max_rows`` caps the rows per severity (the terminal of a large scan); findings.json and
@@ -211,7 +213,8 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
         more = ""
         if max_rows is not None and len(keyed) > max_rows:
             more = (f"\n... {len(keyed) - max_rows} more {severity} row(s): see findings.json "
-                    "(or report.html, written with --format html)")
+                    + (f"or {html}" if html is not None
+                       else "(or report.html, written with --format html)"))
             # the rows shown, without sorting the rest (the same rows as sorted()[:max_rows])
             ordered = [f for _, f in heapq.nsmallest(max_rows, keyed, key=_first)]
         else:

@@ -406,7 +406,9 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
             if "table" in options.formats:
                 from reports.table import render_table
 
-                print(render_table(analysis.document, max_rows=TERMINAL_ROWS), file=stream)
+                html = next((p for p in written if p.name == "report.html"), None)
+                print(render_table(analysis.document, max_rows=TERMINAL_ROWS, html=html),
+                      file=stream)
                 if analysis.drift is not None:
                     from scanner.history.drift import render_drift_text
 

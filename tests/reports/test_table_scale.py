@@ -53,3 +53,16 @@ def test_capped_table_shows_the_first_rows_of_the_full_order() -> None:
     assert len(full) == 60
     for cap in (1, 7, 59):
         assert lines(render_table(doc, width=400, max_rows=cap)) == full[:cap]
+
+
+def test_the_rows_left_out_point_at_the_report_the_scan_wrote() -> None:
+    """1,000-account trial: the hint said 'or report.html, written with --format html' also
+    when the scan had written it."""
+    from pathlib import Path
+
+    doc = sample_document()
+    without = render_table(doc, width=120, max_rows=1)
+    assert "see findings.json (or report.html, written with --format html)" in without
+    written = render_table(doc, width=120, max_rows=1, html=Path("nightly/report.html"))
+    assert "see findings.json or nightly/report.html" in written
+    assert "written with --format html" not in written
