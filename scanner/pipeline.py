@@ -416,7 +416,8 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                           file=stream)
             print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
                                history=options.history if recorded else None,
-                               width=stream_columns(stream)), file=stream)
+                               width=stream_columns(stream),
+                               merged=options.parts_in is not None), file=stream)
     except KeyboardInterrupt:
         # the reports are in place: say so, and what did not finish
         raise Interrupted(
@@ -519,7 +520,8 @@ NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "Re
 
 
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
-                 *, history: str | None = None, width: int | None = None) -> str:
+                 *, history: str | None = None, width: int | None = None,
+                 merged: bool = False) -> str:
     """The line every scan ends with: what was scanned, what was found, where it went (one
     line for logs; in a terminal, ``width``, broken between its parts to fit)."""
     doc = analysis.document
@@ -542,7 +544,8 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         f"{status.get('UNKNOWN', 0)} UNKNOWN",
         f"{gaps} coverage gap(s)" + (f" ({unreachable} unreachable: network)"
                                      if unreachable else ""),
-        f"{calls} API calls in {seconds:.1f}s",
+        f"{calls} API calls by the shards; merged and evaluated in {seconds:.1f}s" if merged
+        else f"{calls} API calls in {seconds:.1f}s",
     ]
     carried = _carried_policies(analysis.snapshot)
     if carried:

@@ -166,7 +166,7 @@ def seed_wide(endpoint: str, members: int) -> list[str]:
 
 
 def test_fifty_accounts_same_findings_and_a_missing_shard_is_exit_3(
-        moto_endpoint: str, tmp_path: Path) -> None:
+        moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ids = seed_wide(moto_endpoint, 50)
     options = ScanOptions(regions=(REGION,), org=True, role_name=ROLE, emit_pass=True,
                           endpoint_url=moto_endpoint, max_attempts=1, max_workers=8)
@@ -191,6 +191,9 @@ def test_fifty_accounts_same_findings_and_a_missing_shard_is_exit_3(
     code = main(["scan", "--from-parts", str(parts), "--out", str(out), "--format", "json",
                  "--fail-on", "CRITICAL"])
     doc = json.loads((out / "findings.json").read_text())
+    # the shards made the calls, the merge did not (it said "N API calls in 2.0s")
+    [summary] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("scan ")]
+    assert " API calls by the shards; merged and evaluated in " in summary
     assert lost
     gaps = {c["account_id"] for c in doc["coverage"] if c["error_code"] == "PartMissing"}
     assert gaps == lost
