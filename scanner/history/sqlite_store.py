@@ -193,9 +193,9 @@ class SqliteHistoryStore:
                 f"written by a newer secretgraph (history schema {head_version}; this version "
                 f"reads up to {SCHEMA_VERSION}); upgrade secretgraph")
         try:
-            ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            ro = self._open_read_only()
         except sqlite3.Error as exc:
-            raise self._fail(f"cannot open the history file: {exc}") from None
+            raise self._fail(f"cannot open the history file: {_one_line(exc)}") from None
         try:
             app_id = int(ro.execute("PRAGMA application_id").fetchone()[0])
             version = int(ro.execute("PRAGMA user_version").fetchone()[0])
@@ -250,10 +250,42 @@ class SqliteHistoryStore:
         return conn
 
     def _connect_read(self) -> sqlite3.Connection | None:
-        """None when there is no history yet (reading never creates a file)."""
-        if self.check() == 0:
+        """None when there is no history yet (reading never creates a file). A store this
+        process may not write (a read-only file or folder: `history list` and `diff` by an
+        auditor) is read through a read-only connection; a current one needs no migration."""
+        version = self.check()
+        if version == 0:
             return None
+        if version == SCHEMA_VERSION and not self._writable():
+            return self._connect_read_only()
         return self._connect()
+
+    def _writable(self) -> bool:
+        folder = self.path.absolute().parent
+        return os.access(self.path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        try:
+            return self._open_read_only()
+        except sqlite3.Error as exc:
+            raise self._fail(f"cannot open the history file read-only: "
+                             f"{_one_line(exc)}") from None
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A read-only connection: ``mode=ro``; where SQLite cannot read that way (a WAL-mode
+        file without its ``-shm`` in a folder this process may not write: "attempt to write a
+        readonly database"), ``immutable=1`` -- nobody can change the file there either."""
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            conn.execute("PRAGMA schema_version").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            if self._writable():
+                raise
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
 
     # ---- HistoryStore ---------------------------------------------------------------------
 

@@ -248,3 +248,22 @@ def test_store_uri_schemes(tmp_path: Path) -> None:
         open_store("ftp://host/history")
     with pytest.raises(InputError, match="directory"):
         open_store(str(tmp_path))
+
+
+def test_a_store_this_process_may_not_write_is_read_read_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`history list` / `diff` on a healthy file in a folder the auditor may not write said
+    "corrupted history file (attempt to write a readonly database)": reading opened the file
+    read-write (WAL mode, migrations). (Root ignores file modes: the refusal is simulated.)"""
+    path = tmp_path / "h.db"
+    _scan(SqliteHistoryStore(path), "s1", "2026-11-27T01:00:00Z")
+    _scan(SqliteHistoryStore(path), "s2", "2026-11-28T01:00:00Z")
+    before = _digest(path)
+    monkeypatch.setattr(SqliteHistoryStore, "_writable", lambda self: False)
+    store = SqliteHistoryStore(path)
+    assert [r.scan_id for r in store.list()] == ["s1", "s2"]
+    assert store.load("s2").record.scan_id == "s2"
+    assert main(["history", "list", "--history", str(path)]) == 0
+    assert "s2" in capsys.readouterr().out
+    assert _digest(path) == before
