@@ -182,7 +182,9 @@ class Progress:
         now = time.monotonic() if now is None else now
         warned: list[str] = []
         for call in self.counter.in_flight():
-            waited = now - call.started
+            # from its last answer: a call backing off after throttling is not hanging, and
+            # named as hanging it hid the call that was (a new-user trial)
+            waited = now - (call.answered if call.answered is not None else call.started)
             if waited < self.hang_after:
                 continue
             key = (call.operation, call.account_id, call.region, call.started)
@@ -192,9 +194,11 @@ class Progress:
             self._warned[key] = times
             where = " ".join(x for x in (call.account_id and f"account {call.account_id}",
                                          call.region and f"Region {call.region}") if x)
+            retried = f" (its last retry: {call.throttled} throttling answer(s) before)" \
+                if call.throttled else ""
             message = (f"no answer from {call.operation} in {where or 'the home account'} "
-                       f"after {waited:.0f}s (endpoint hanging or unreachable?); still waiting "
-                       "for the timeout")
+                       f"after {waited:.0f}s{retried} (endpoint hanging or unreachable?); "
+                       "still waiting for the timeout")
             log.warning("%s", message, extra={"account_id": call.account_id,
                                               "region": call.region,
                                               "operation": call.operation})

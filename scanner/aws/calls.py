@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 
@@ -22,6 +22,10 @@ class InFlight:
     account_id: str | None
     region: str | None
     started: float  # time.monotonic()
+    #: when its last attempt was answered (a throttling error, a 5xx) and botocore began to
+    #: back off and retry; None: no answer yet. A call retrying is waiting, not hanging
+    answered: float | None = None
+    throttled: int = 0  # of those answers, throttling errors
 
 
 class CallCounter:
@@ -60,15 +64,22 @@ class CallCounter:
             with self._lock:
                 self._attempts += 1
 
-        def needs_retry(response: Any = None, **_: Any) -> None:
+        def needs_retry(response: Any = None, request_dict: Any = None, **_: Any) -> None:
             from scanner.aws.errors import THROTTLED_CODES
 
+            throttled = False
             if isinstance(response, tuple) and len(response) == 2 and \
                     isinstance(response[1], dict):
                 code = response[1].get("Error", {}).get("Code")
-                if code in THROTTLED_CODES:
-                    with self._lock:
-                        self._throttles += 1
+                throttled = code in THROTTLED_CODES
+            context = request_dict.get("context") if isinstance(request_dict, dict) else None
+            with self._lock:
+                if throttled:
+                    self._throttles += 1
+                call = self._in_flight.get(id(context)) if context is not None else None
+                if call is not None and response is not None:
+                    self._in_flight[id(context)] = replace(
+                        call, answered=time.monotonic(), throttled=call.throttled + throttled)
             return None
 
         events.register("before-call", started, unique_id="secretgraph-in-flight-start")

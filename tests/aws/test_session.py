@@ -235,3 +235,33 @@ def test_the_counter_tracks_calls_in_flight_and_retries(mgmt_session: boto3.Sess
         sessions, counter = make(mgmt_session)
         sessions.home_account()
         assert counter.in_flight() == [] and counter.total() == 1 and counter.retries() == 0
+
+
+def test_a_call_backing_off_after_throttling_is_not_named_as_hanging(
+        mgmt_session: boto3.Session) -> None:
+    """New-user trial: with ListSecrets throttled (answered, retrying) and kms.ListKeys really
+    hanging, the warning named ListSecrets only: the wait was counted from the first send."""
+    from scanner.progress import Progress
+
+    counter = CallCounter()
+    client = mgmt_session.client("secretsmanager", region_name="us-east-1")
+    counter.install(client, account_id=OTHER)
+    events = client.meta.events
+    model = client.meta.service_model.operation_model("ListSecrets")
+    context: dict[str, object] = {}
+    events.emit("before-call.secrets-manager.ListSecrets", model=model, context=context,
+                params={}, request_signer=None)
+    [call] = counter.in_flight()
+    assert call.answered is None
+    events.emit("needs-retry.secrets-manager.ListSecrets",
+                response=(None, {"Error": {"Code": "ThrottlingException"}}), endpoint=None,
+                operation=model, attempts=1, caught_exception=None,
+                request_dict={"context": context})
+    [call] = counter.in_flight()
+    assert call.throttled == 1 and call.answered is not None and counter.throttles() == 1
+    progress = Progress(counter, hang_after=30)
+    # sent 40 s ago, answered (throttled) 10 s ago and backing off: not hanging
+    assert call.answered - call.started < 1
+    assert progress.check_hanging(now=call.answered + 10) == []
+    [warned] = progress.check_hanging(now=call.answered + 31)
+    assert "after 31s (its last retry: 1 throttling answer(s) before)" in warned
