@@ -41,9 +41,11 @@ def run(args: argparse.Namespace) -> int:
     complete = [r for r in records if r.complete]
     if args.scan_a is None:
         if len(complete) < 2:
+            hint = ("; scans are recorded only by `secretgraph scan --history "
+                    f"{args.history}` (or with $SECRETGRAPH_HISTORY set)") if not records else ""
             raise InputError(
                 f"needs two complete scans to compare; the history holds {len(complete)} "
-                f"complete of {len(records)}", path=args.history)
+                f"complete of {len(records)}{hint}", path=args.history)
         old_id, new_id = complete[-2].scan_id, complete[-1].scan_id
         newer = records[[r.scan_id for r in records].index(new_id) + 1:]
         if newer:

@@ -203,3 +203,14 @@ def test_a_finding_first_seen_in_an_incomplete_night_keeps_that_first_seen(
     assert common  # the secret's findings, every night (the coverage gap's only while open)
     for night in firsts[1:]:
         assert all(night[i] == "2026-11-20T02:00:00Z" for i in common), night
+
+
+def test_diff_of_an_empty_history_says_how_scans_get_there(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial: `scan` records nothing without --history, `diff` reads
+    secretgraph-history.db by default: 'the history holds 0 complete of 0' and no way on."""
+    hist = str(tmp_path / "none.db")
+    assert main(["diff", "--history", hist]) == 2
+    err = capsys.readouterr().err
+    assert "holds 0 complete of 0; scans are recorded only by `secretgraph scan --history " \
+        f"{hist}` (or with $SECRETGRAPH_HISTORY set)" in err
