@@ -28,10 +28,14 @@ def _coverage_gaps(old: Snapshot, new: Snapshot) -> Iterator[NotAssessed]:
     def keyed(s: Snapshot) -> dict[tuple[str, str, str, str, str], str]:
         out = {}
         for c in s.coverage:
-            if c.operation == "AssumeRole" and not c.resource_arn:
-                key = (c.account_id, "", "", "AssumeRole", "")  # the account-level gap
-            else:
-                key = (c.account_id, c.region, c.service, c.operation, c.resource_arn or "")
+            if c.operation == "AssumeRole":
+                # the account-level gap (its entry names the role ARN: listed once, as the
+                # account, not again as a resource); the code without the message, which
+                # names the account, so that accounts refused alike are told in one line
+                key = (c.account_id, "", "", "AssumeRole", "")
+                out[key] = f"the audit role could not be assumed ({c.error_code})"
+                continue
+            key = (c.account_id, c.region, c.service, c.operation, c.resource_arn or "")
             out[key] = f"{c.error_code}: {c.message}"
         for acct in s.accounts:
             if not acct.assumed:

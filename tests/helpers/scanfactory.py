@@ -72,7 +72,9 @@ def snapshot(scan_id: str, started: str, secrets: Iterable[Secret] = (), *,
     for acct in sorted(not_assumed):
         cov.append(CoverageEntry(account_id=acct, region="global", service="sts",
                                  operation="AssumeRole", error_code="AccessDenied",
-                                 error_kind="denied", message="not authorized"))
+                                 error_kind="denied", message="not authorized",
+                                 # as the collector records it: the role it could not assume
+                                 resource_arn=f"arn:aws:iam::{acct}:role/SecretgraphAudit"))
     return Snapshot(meta=ScanMeta(scan_id=scan_id, started_at=started, finished_at=started,
                                   accounts=tuple(accounts), regions=(REGION,)),
                     accounts=tuple(accts), coverage=tuple(cov))

@@ -194,6 +194,11 @@ def test_account_not_assumed_tonight_is_not_assessed_never_removed() -> None:
     assert "could not be assumed" in reasons[("finding", "new")]
     assert "could not be assumed" in reasons[("access", "new")]
     assert ("account", "new") in reasons  # the AssumeRole gap itself
+    # ... once: its coverage entry names the role's ARN, and was listed again as a resource
+    # (1,000-account trial: every refused account twice)
+    assert [n.subject for n in drift.not_assessed if n.scope in ("account", "resource")] == \
+        [MEMBER]
+    assert reasons[("account", "new")] == "the audit role could not be assumed (AccessDenied)"
     text = render_drift_text(drift)
     assert "  removed " not in text
     assert "not assessed" in text.lower() and "could not be assumed" in text
