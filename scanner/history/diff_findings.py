@@ -84,7 +84,7 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
             diffs.append("status")
         if n.get("severity") != o.get("severity"):
             diffs.append("severity")
-        if (n.get("evidence") or {}) != (o.get("evidence") or {}):
+        if _judged(n.get("evidence")) != _judged(o.get("evidence")):
             diffs.append("evidence")
         if "status" in diffs or (diffs and "FAIL" in (ns, os_)):
             changed.append(_fchange(n, o, tuple(diffs)))
@@ -105,3 +105,19 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
             # resource gone): drift reads the same with or without --emit-pass
             resolved.append(_fchange(o, o, ("no longer reported",), status=RESOLVED))
     return new, resolved, changed
+
+
+#: evidence members that count what the scan could not read (drift's "Not assessed" says
+#: that): a change in them alone is no change of the finding
+_UNASSESSED_COUNTS = frozenset({"unassessed_accounts"})
+
+
+def _judged(evidence: Any) -> Any:
+    """``evidence`` without the counts of what was not assessed (at any depth): one more
+    unreachable account had marked every organization-wide finding "changed (evidence)"
+    (1,000-account trial)."""
+    if isinstance(evidence, dict):
+        return {k: _judged(v) for k, v in evidence.items() if k not in _UNASSESSED_COUNTS}
+    if isinstance(evidence, list):
+        return [_judged(v) for v in evidence]
+    return evidence if evidence is not None else {}

@@ -382,3 +382,26 @@ def test_in_a_terminal_long_drift_lines_are_wrapped_and_keep_every_word() -> Non
     assert any(len(line) > 60 for line in wide.splitlines())
     assert all(len(line) <= 60 or len(line.split()) == 1 for line in narrow.splitlines())
     assert narrow.split() == wide.split()
+
+
+def test_a_count_of_unassessed_accounts_alone_is_no_change_of_a_finding() -> None:
+    """1,000-account trial: one more unreachable account marked every organization-wide
+    finding "changed (evidence)": its reader classes count the accounts not assessed, which
+    'Not assessed' reports already. Other evidence still counts."""
+    db = secret_arn("db")
+
+    def evidence(unassessed: int, principals: int) -> dict[str, object]:
+        return {"reader_classes": [{"subject": "organization:o-x", "principals": principals,
+                                    "unassessed_accounts": unassessed}]}
+
+    def drift(old: dict[str, object], new: dict[str, object]) -> object:
+        snap_a, snap_b = snapshot("a", T1, [secret("db")]), snapshot("b", T2, [secret("db")])
+        return diff_scans(
+            stored(snap_a, document(snap_a, [finding("secret-policy-public", db,
+                                                     evidence=old)]), access({})),
+            stored(snap_b, document(snap_b, [finding("secret-policy-public", db,
+                                                     evidence=new)]), access({})))
+
+    assert drift(evidence(0, 5), evidence(10, 5)).findings_changed == ()  # type: ignore
+    [changed] = drift(evidence(0, 5), evidence(0, 6)).findings_changed  # type: ignore
+    assert changed.changes == ("evidence",)
