@@ -204,6 +204,23 @@ def find_secret(report: Any, query: str, region: str | None = None,
                      + _closest(query, names))
 
 
+def _unlisted_hint(snapshot: Any) -> str:
+    """Where the scan could not list secrets (an account whose role was not assumed, a
+    ListSecrets that failed): a secret asked about may be there (1,000-account trial: "no such
+    secret" for a secret of an account that was not read, without a word about it)."""
+    accounts = sorted({c.account_id for c in snapshot.coverage if c.operation == "AssumeRole"})
+    listings = sorted({f"{c.account_id}/{c.region}" for c in snapshot.coverage
+                       if c.operation == "ListSecrets" and not c.resource_arn})
+    parts = []
+    if accounts:
+        parts.append(f"{len(accounts)} account(s) were not read (role not assumed: "
+                     f"{', '.join(accounts[:4])}{', ...' if len(accounts) > 4 else ''})")
+    if listings:
+        parts.append(f"ListSecrets failed in {len(listings)} account-Region(s) "
+                     f"({', '.join(listings[:4])}{', ...' if len(listings) > 4 else ''})")
+    return f"; the scan did not list every secret: {'; '.join(parts)}" if parts else ""
+
+
 @dataclass(frozen=True)
 class _Copy:
     secret_arn: str
@@ -318,8 +335,11 @@ def run(args: argparse.Namespace) -> int:
                              f"(its Regions with secrets: {', '.join(sorted(held)) or 'none'})")
     if asked:
         assert copies is not None
-        arn = find_secret(copies, asked, args.region,
-                          flag="--prove" if prove else "--secret").secret_arn
+        try:
+            arn = find_secret(copies, asked, args.region,
+                              flag="--prove" if prove else "--secret").secret_arn
+        except UsageError as exc:
+            raise UsageError(f"{exc}{_unlisted_hint(snapshot)}") from None
         only = None if args.principal else frozenset({arn})
     report = analyze_access(graph, snapshot, settings, only=only)
     if prove:

@@ -22,6 +22,26 @@ def test_an_unknown_secret_given_to_prove_is_reported_against_prove(
                            "in the scan; closest: app/db"), line
 
 
+def test_an_unknown_secret_in_a_scan_that_did_not_list_everything_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """1,000-account trial: a secret of an account whose role was not assumed got "no such
+    secret in the scan" and nothing about the accounts the scan could not read."""
+    from dataclasses import replace
+
+    from scanner.model import CoverageEntry
+
+    gap = CoverageEntry(account_id="444444444444", region="global", service="sts",
+                        operation="AssumeRole", error_code="AccessDenied", error_kind="denied",
+                        message="no", resource_arn="arn:aws:iam::444444444444:role/Audit")
+    write_snapshot(tmp_path / "snapshot.json.gz",
+                   replace(estate(secret_policy=None), coverage=(gap,)))
+    assert main(["access", "--in", str(tmp_path), "--secret", "local/2"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "no such secret in the scan" in line
+    assert line.endswith("; the scan did not list every secret: 1 account(s) were not read "
+                         "(role not assumed: 444444444444)"), line
+
+
 def _app_reads_the_secret(folder: Path) -> None:
     """A snapshot in ``folder`` where the member's application role reads app/db: the secret
     policy names it, its identity policy allows the read."""
