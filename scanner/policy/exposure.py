@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
-from scanner.policy.arn import principal_account, resource_account, root_arn
+from scanner.policy.arn import arn_account, principal_account, resource_account, root_arn
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.trust_zone import TrustZone
@@ -42,6 +42,8 @@ _NEGATED = ("stringnot", "arnnot", "notipaddress")
 #: keys whose values name an account, and keys whose values are ARNs naming one
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+_ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid", "aws:resourceorgid"})
+_ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 _POSITIVE = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals",
                        "arnlike"})
 
@@ -101,12 +103,30 @@ def statement_indexes(matches: Iterable[StatementMatch]) -> list[int]:
 
 
 def narrows(c: ConditionClause) -> bool:
-    """Whether one condition clause shuts out a request that lacks its key."""
+    """Whether one condition clause shuts out a request that lacks its key, and lets in only
+    a known population: every value names its account or organization literally. A pattern
+    with a wildcard there (``arn:aws:iam::*:role/Reader``, ``1111*``, ``o-*``) lets in
+    principals of accounts anyone can create -- a role named Reader in any account matches --
+    so it narrows nothing (a ground-truth trial: such a statement was not public)."""
     if c.key not in NARROWING_KEYS:
         return False
     if c.base.startswith(_NEGATED) or c.if_exists or c.base == "null":
         return False
-    return not any(v.strip() in ("*", "") for v in c.values)
+    return all(_names_who(c.key, v.strip()) for v in c.values)
+
+
+def _names_who(key: str, value: str) -> bool:
+    """The value names its account (or organization) without a wildcard."""
+    if value in ("*", ""):
+        return False
+    if key in ARN_KEYS:
+        account = arn_account(value)
+        return account is not None and not any(ch in account for ch in "*?")
+    if key in ACCOUNT_KEYS or key in _ORG_KEYS:
+        return not any(ch in value for ch in "*?")
+    if key in _ORG_PATH_KEYS:
+        return not any(ch in value.split("/", 1)[0] for ch in "*?")
+    return True
 
 
 def is_narrowed(st: Statement) -> bool:
