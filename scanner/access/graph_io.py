@@ -54,7 +54,8 @@ class SecretView:
     __slots__ = ("arn", "primary_arn", "name", "policy_missing", "account", "region", "tags",
                  "policy", "unread_result", "policy_unread", "key_arn", "aws_managed",
                  "key_account", "key_policy", "key_facts", "named", "key_named", "uses_kms",
-                 "decrypt_arn", "rctx_sm", "rctx_kms", "kms_scope", "policy_keys")
+                 "decrypt_arn", "rctx_sm", "rctx_kms", "kms_scope", "policy_keys",
+                 "scheduled_deletion")
 
     def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
                  key_attrs: dict[str, Any] | None, settings: AccessSettings,
@@ -70,6 +71,8 @@ class SecretView:
         self.account: str = attrs.get("account_id") or arn_account(arn) or ""
         self.region: str = copy_region(arn, attrs)
         self.tags: dict[str, str] = dict(attrs.get("tags") or {})
+        #: DeletedDate set: Secrets Manager refuses to read it or its policy until restored
+        self.scheduled_deletion = bool(attrs.get("deleted_date"))
         text = attrs.get("resource_policy")
         self.policy: Policy | None = parse_policy(text) if text else None
         self.unread_result: PolicyResult | None = None

@@ -26,17 +26,28 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
                            extra_context={"kms:viaservice": (
                                f"secretsmanager.{region}.amazonaws.com",)})
     key_account = attrs.get("account_id") or ""
+    # a secret scheduled for deletion grants no one (it cannot be read, nor its policy)
+    views = [v for v in views if not v.scheduled_deletion]
     missing: list[str] = []
+    excess: tuple[Grant, ...] = ()
     if views:
-        missing.extend(m for m in (policy_input(attrs, "policy", "key policy")[1],) if m)
-        missing.extend(dict.fromkeys(v.policy_missing for v in views if v.policy_missing))
+        key_missing = policy_input(attrs, "policy", "key policy")[1]
+        secrets_missing = list(dict.fromkeys(v.policy_missing for v in views
+                                             if v.policy_missing))
+        if key_missing:
+            missing = [key_missing, *secrets_missing]
+        elif policy is not None:
+            excess = _excess(policy, grants, key_account, views)
+            # a secret policy not read can only cover more of the key's grants: with none in
+            # excess over the policies read, none is over all of them (a definite PASS)
+            if excess and secrets_missing:
+                missing, excess = secrets_missing, ()
     return KeyAccess(key_arn=key_id, account_id=key_account, region=region,
                      aws_managed=bool(attrs.get("aws_managed")),
                      collected=bool(attrs.get("collected", True)), grants=tuple(grants),
                      secrets=tuple(sorted(v.arn for v in views)),
                      primaries=tuple(sorted({v.primary_arn for v in views})),
-                     excess_grants=() if missing or not views or policy is None else _excess(
-                         policy, grants, key_account, views),
+                     excess_grants=excess,
                      missing=tuple(missing),
                      problems=tuple(policy.problems) if policy else ())
 

@@ -3,10 +3,12 @@ encrypted with it grants them GetSecretValue. A key grantee is covered when a se
 directly, grants its account root, or (for an account-root grantee) grants anyone in that
 account; a public (``*`` or NotPrincipal) secret grant covers everyone. A ``*`` key statement
 narrowed to named accounts (kms:CallerAccount, aws:PrincipalAccount, ...) grants each of them.
-Replicas count through their primary. UNKNOWN when the key policy, a secret's resource policy,
-or the secret listing of the key's account-region was not read (a key that "encrypts no secret"
-may only look that way because the secrets could not be listed), or when access analysis did
-not run. One FAIL per excess principal.
+Replicas count through their primary; a secret scheduled for deletion grants no one. UNKNOWN
+when the key policy or the secret listing of the key's account-region was not read (a key that
+"encrypts no secret" may only look that way because the secrets could not be listed), when a
+grant is in excess over the secret policies read and some were not (they might cover it; with
+none in excess an unread policy cannot change that: PASS), or when access analysis did not run.
+One FAIL per excess principal.
 
 The verdict is the access analysis' (``KeyAccess.excess_grants``, scanner/access/key_report.py),
 whose statements are those of scanner.policy.exposure.excess_key_grants: the access report, this
