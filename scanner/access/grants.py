@@ -19,6 +19,7 @@ from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.exposure import (
     StatementMatch,
     condition_accounts,
+    condition_organizations,
     everyone,
     outside_zone_grants,
     public_statements,
@@ -145,6 +146,12 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
                                          scope="account", account_id=acct, in_zone=False,
                                          allow_listed=acct in listed_accounts,
                                          conditions=(c.key,), unintended=unintended(acct)))
+                    for v in condition_organizations(c, zone.org_id):
+                        # every account of another organization (outside_zone_grants)
+                        out.append(Grant(source=source, statement=st.label, principal=v,
+                                         scope="other-organization", in_zone=False,
+                                         conditions=(c.key,),
+                                         unintended="outside-organization"))
         if st.principal is None:
             continue
         for e in st.principal.aws:

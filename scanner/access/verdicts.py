@@ -112,7 +112,9 @@ class Grant:
     source: str  # resource_policy | key_policy
     statement: str
     principal: str  # the entry as written ("*", account id, ARN, service name)
-    scope: str  # public | organization | restricted | account | principal | service | federated
+    #: public | organization | restricted | account | principal | service | federated |
+    #: other-organization (every account of an organization that is not ours)
+    scope: str
     account_id: str | None = None
     in_zone: bool = False
     allow_listed: bool = False

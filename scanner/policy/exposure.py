@@ -7,7 +7,8 @@ edit -- exactly the same statements.
 * ``outside_zone_grants``: Allow to principals of accounts outside the trust zone
   (scanner/policy/trust_zone.py) and the allow-list -- named in Principal, or named in a
   narrowing condition of a ``*`` statement (``aws:PrincipalAccount``, ``kms:CallerAccount``,
-  ``aws:PrincipalArn``, ...).
+  ``aws:PrincipalArn``, ...), or a whole other organization named by ``aws:PrincipalOrgID``
+  or ``aws:PrincipalOrgPaths`` (the value itself is the principal).
 * ``overbroad_grants``: Allow to other accounts (or everyone) of Secrets Manager actions beyond
   the allowed read actions, or Allow with NotAction.
 * ``excess_key_grants``: a key policy's kms:Decrypt to principals of other accounts that no
@@ -207,9 +208,26 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
         if everyone(st):
             for c in st.conditions:
                 named = tuple(v for v, acct in condition_accounts(c) if outside(acct))
+                named += condition_organizations(c, zone.org_id)
                 if named:
                     out.append(_match(st, principals=named, via="condition",
                                       condition_key=c.key))
+    return tuple(out)
+
+
+def condition_organizations(c: ConditionClause, own_org: str | None) -> tuple[str, ...]:
+    """The organizations other than ``own_org`` a positive condition clause lets in by name
+    (aws:PrincipalOrgID values, the organization of aws:PrincipalOrgPaths values): every
+    account of such an organization is outside the trust zone. None without our own
+    organization's id (the organization not read: a named one may be ours)."""
+    if own_org is None or c.base not in _POSITIVE or c.qualifier == "forallvalues" or \
+            c.if_exists or c.key not in ("aws:principalorgid", "aws:principalorgpaths"):
+        return ()
+    out = []
+    for v in c.values:
+        org = v.split("/", 1)[0] if c.key == "aws:principalorgpaths" else v
+        if org and not any(ch in org for ch in "*?$") and org.lower() != own_org.lower():
+            out.append(v)
     return tuple(out)
 
 

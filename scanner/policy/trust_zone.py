@@ -27,14 +27,18 @@ class TrustZone:
     scanned: frozenset[str]
     trusted: frozenset[str] = frozenset()
     accounts: frozenset[str] = frozenset()
+    #: the organization's id when it was read: another organization named in a condition
+    #: (aws:PrincipalOrgID) is outside
+    org_id: str | None = None
 
     @classmethod
     def of(cls, *, organization: Iterable[str] | None, scanned: Iterable[str],
-           trusted: Iterable[str] = ()) -> "TrustZone":
+           trusted: Iterable[str] = (), org_id: str | None = None) -> "TrustZone":
         org = frozenset(organization) if organization is not None else None
         scanned_set, trusted_set = frozenset(scanned), frozenset(trusted)
         return cls(organization=org, scanned=scanned_set, trusted=trusted_set,
-                   accounts=(org or frozenset()) | scanned_set | trusted_set)
+                   accounts=(org or frozenset()) | scanned_set | trusted_set,
+                   org_id=org_id if org is not None else None)
 
     def contains(self, account_id: str | None) -> bool:
         return account_id is not None and account_id in self.accounts
@@ -91,5 +95,6 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
     org = snapshot.organization
     organization = [a.account_id for a in org.accounts] if org and org.accounts else None
     scanned = set(snapshot.meta.accounts) | {a.account_id for a in snapshot.accounts}
-    return TrustZone.of(organization=organization, scanned=scanned, trusted=trusted_accounts)
+    return TrustZone.of(organization=organization, scanned=scanned, trusted=trusted_accounts,
+                        org_id=org.org_id if org else None)
 

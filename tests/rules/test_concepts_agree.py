@@ -51,6 +51,6 @@ def test_access_report_and_rules_agree(fixture: str) -> None:
     assert {a: s for a, s in public_access.items() if s} == public_rule
 
     outside = {(arn, g.principal) for arn, sa in access.secrets.items() for g in sa.unintended
-               if g.scope in ("account", "principal")
+               if g.scope in ("account", "principal", "other-organization")
                and ("secret-policy-external-account", arn) in judged}
     assert outside == failing("secret-policy-external-account")

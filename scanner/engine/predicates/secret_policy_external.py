@@ -58,11 +58,13 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
     if solver is not None:
         allowed = frozenset(str(a) for a in args.get("allowed_accounts") or ())
         for e in external:
+            if is_organization(e):
+                continue  # a whole organization: no one principal to put to the solver
             proofs[e] = solver.secret_policy(
                 node_id, policy, [m.index for m in matches if e in m.principals],
                 principal=e, inside=allowed)
-        closed = [e for e in external if proofs[e].verdict is False]
-        external = [e for e in external if proofs[e].verdict is not False]
+        closed = [e for e in external if e in proofs and proofs[e].verdict is False]
+        external = [e for e in external if e not in proofs or proofs[e].verdict is not False]
         if not external:
             return Result(outcome=FALSE, facts=(("text", "grants accounts outside the trust "
                                                  "zone, but no request of theirs gets through "
@@ -77,7 +79,9 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                                      else "") for m in stmts)
         gates = _gates(ctx, node_id, e)
         blocked = sorted(g for g, v in (gates or {}).items() if v == "DENIED")
-        text = f"grants {e} (account outside the trust zone and the allow-list) in {where}"
+        what = "every account of another organization" if is_organization(e) else \
+            "account outside the trust zone and the allow-list"
+        text = f"grants {e} ({what}) in {where}"
         if blocked:
             text += f"; currently blocked by {', '.join(blocked)}"
         proof = proofs.get(e)
@@ -94,3 +98,9 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                   evidence=with_reader_classes(ctx, node_id, {
                       "external_principals": external, "trust_zone": zone.to_json()}),
                   principal_messages=messages, principal_evidence=per)
+
+
+def is_organization(entry: str) -> bool:
+    """An organization id (``o-...``) or path (``o-.../r-.../``), as outside_zone_grants names
+    another organization."""
+    return entry.startswith("o-")
