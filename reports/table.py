@@ -42,6 +42,9 @@ class Col:
     give: float = 1.0  # how readily it gives up width when the table is too wide
 
 
+#: what ends a cell cut to fit
+_CUT = "…"
+
 def terminal_width() -> int:
     """$COLUMNS, else the terminal's width, else DEFAULT_WIDTH."""
     return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
@@ -61,11 +64,11 @@ def _wrap(text: str, width: int, lines: int) -> str:
     for part in parts[:-1]:
         while sum(len(p) for p in parts) > lines and len(part) > 1:
             part.pop()
-            part[-1] = part[-1][: max(0, width - 1)] + "…"
+            part[-1] = part[-1][: max(0, width - 1)] + _CUT
     out = [line for part in parts for line in part]
     if len(out) > lines:
         out = out[:lines]
-        out[-1] = out[-1][: max(0, width - 1)] + "…"
+        out[-1] = out[-1][: max(0, width - 1)] + _CUT
     return "\n".join(out)
 
 
@@ -207,6 +210,7 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
                clean(f.get("rule_id")), short_name(resource.get("arn"))) + sort_key(f)
         by_severity.setdefault(severity, []).append((key, f))
     blocks: list[str] = []
+    cut = False
     for severity, keyed in by_severity.items():
         if not keyed:
             continue
@@ -220,10 +224,14 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
         else:
             ordered = [f for _, f in sorted(keyed, key=_first)]
         rows = [_row(f, narrow) for f in ordered]
-        blocks.append(_heading(severity, statuses.get(severity, {})) + "\n"
-                      + fit_table(cols, rows, width) + more)
+        table = fit_table(cols, rows, width)
+        cut = cut or _CUT in table
+        blocks.append(_heading(severity, statuses.get(severity, {})) + "\n" + table + more)
     if not blocks:
         blocks.append("No failing, unassessed or muted findings.")
+    elif cut:  # where the whole text is (a new-user trial at 80 columns lost the key part)
+        blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit the terminal: findings.json "
+                                    "and report.html hold it whole.", width))
     coverage = [c for c in document.get("coverage") or [] if isinstance(c, Mapping)]
     if coverage:
         gaps = [[_clean(c.get("account_id")), _clean(c.get("region")), _clean(c.get("service")),

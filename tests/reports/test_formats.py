@@ -302,3 +302,17 @@ def test_a_control_unknown_for_want_of_a_listing_is_marked_in_the_table() -> Non
     row = next(line for line in text.splitlines() if line.startswith("2.1.1"))
     assert row.split()[:2] == ["2.1.1", "UNKNOWN*"]
     assert "* its rules read what the scan could not (see NOT ASSESSED)" in text
+
+
+def test_cells_cut_to_fit_say_where_the_whole_text_is() -> None:
+    """New-user trial at 80 columns: Detail cut at 4 lines lost the part that mattered
+    ("currently blocked by key_policy"), with nothing saying where the rest was."""
+    doc = sample_document()
+    doc["findings"][0]["message"] = "granted by the resource policy but " * 20 + \
+        "currently blocked by key_policy"
+    narrow = render_table(doc, width=80)
+    assert "…" in narrow
+    assert "… marks text cut to fit the terminal: findings.json and report.html hold it " \
+        "whole." in " ".join(narrow.split())
+    wide = render_table({**doc, "findings": doc["findings"][1:2]}, width=400)
+    assert "marks text cut" not in wide
