@@ -32,18 +32,18 @@ from scanner.policy.trust_zone import TrustZone
 #: ``Null`` do not ("...IfExists: if the key is not present, the condition evaluates to true",
 #: IAM User Guide, condition operators), nor do negated operators or the value ``*``.
 #: ``aws:SourceIp`` is not one: it limits where a request comes from, not whose it is -- a
-#: principal of any account calling from that range matches.
+#: principal of any account calling from that range matches. Nor is ``aws:ResourceOrgID``: it
+#: is the organization of the secret itself (always ours), not of the caller.
 NARROWING_KEYS = frozenset({
     "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
     "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
     "aws:sourcevpce", "aws:sourcevpc", "aws:userid", "aws:principalservicename",
-    "kms:calleraccount", "aws:resourceorgid",
+    "kms:calleraccount",
 })
 _NEGATED = ("stringnot", "arnnot", "notipaddress")
 #: keys whose values name an account, and keys whose values are ARNs naming one
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
-_ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid", "aws:resourceorgid"})
 _ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 _POSITIVE = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals",
                        "arnlike"})
@@ -113,21 +113,27 @@ def narrows(c: ConditionClause) -> bool:
         return False
     if c.base.startswith(_NEGATED) or c.if_exists or c.base == "null":
         return False
+    if c.qualifier == "forallvalues":
+        # IAM User Guide, set operators: ForAllValues "also returns true if there are no
+        # context keys in the request" -- a principal outside any organization gets in
+        return False
     return all(_names_who(c.key, v.strip()) for v in c.values)
 
 
 def _names_who(key: str, value: str) -> bool:
-    """The value names its account (or organization) without a wildcard."""
-    if value in ("*", ""):
+    """The value names its account (or organization, endpoint, principal) literally: no
+    wildcard where the account or organization is, and no policy variable (replaced with the
+    request's own value, ``${aws:PrincipalAccount}`` matches every caller)."""
+    if value in ("*", "") or "${" in value:
         return False
     if key in ARN_KEYS:
         account = arn_account(value)
         return account is not None and not any(ch in account for ch in "*?")
-    if key in ACCOUNT_KEYS or key in _ORG_KEYS:
-        return not any(ch in value for ch in "*?")
     if key in _ORG_PATH_KEYS:
         return not any(ch in value.split("/", 1)[0] for ch in "*?")
-    return True
+    # account ids, organization ids, endpoints, VPCs, user ids (``*:alice`` is a session
+    # named alice in any account): a wildcard anywhere lets in whom no one named
+    return not any(ch in value for ch in "*?")
 
 
 def is_narrowed(st: Statement) -> bool:

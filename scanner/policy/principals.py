@@ -126,6 +126,11 @@ def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tu
     accounts, arns, others = _index(spec)
     direct = request.principal_arn in arns
     account = request.principal_account in accounts
+    if account and arn_partition(request.principal_arn or "") not in (None, "aws"):
+        # the index holds arn:aws roots with the bare ids: another partition's principal
+        # matches only a bare id or a root of its own partition (_same_partition)
+        account = any(match_aws_entry(e, request)[0] is Match.ACCOUNT for e in spec.aws
+                      if _ACCOUNT_ID.match(e) or _ROOT.match(e))
     unknown = False
     reasons: list[str] = []
     for entry in others:

@@ -299,6 +299,10 @@ case(id="principal-account-root", cite=PRIN, kind="resource",
      policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:root"}), expect="ALLOWED")
 case(id="principal-other-account", cite=PRIN, kind="resource",
      policy=rp({"AWS": "333333333333"}), expect="DENIED")
+case(id="principal-gov-caller-against-a-commercial-root",
+     cite=PRIN + "; IAM UG, IAM identifiers: partitions are separate", kind="resource",
+     policy=rp({"AWS": f"arn:aws:iam::{MEMBER}:root"}),
+     principal=f"arn:aws-us-gov:iam::{MEMBER}:role/ApplicationRole", expect="DENIED")
 case(id="principal-account-root-of-another-partition",
      cite=PRIN + "; IAM UG, IAM identifiers: partitions are separate (arn:aws-us-gov is not "
      "arn:aws)", kind="resource",
