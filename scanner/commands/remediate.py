@@ -136,9 +136,11 @@ def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory
 
 def run(args: argparse.Namespace) -> int:
     if args.undo:
-        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot or \
-                args.history:
-            raise UsageError("--undo JOURNAL takes no plan, input or --apply")
+        # --history beside --undo is the store where the undone resources are marked for
+        # re-read (docs/remediation.md), as beside --apply
+        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot:
+            raise UsageError("--undo JOURNAL takes no plan, input or --apply (--history names "
+                             "the store where the undone resources are marked for re-read)")
         if args.journal:
             output_file(args.journal, "--journal")
         return _run_undo(args)
