@@ -244,9 +244,12 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
     anything is written."""
     from scanner.engine.loader import suggest
 
+    from remediations import REMEDIATORS
+
     known = sorted({r.id for r in ruleset.rules}
                    | {str(r.remediation.get("id")) for r in ruleset.rules
-                      if r.remediation.get("id")})
+                      if r.remediation.get("id")}
+                   | set(REMEDIATORS))  # the remediators too (grant-key-decrypt)
     for rule in selection.rules:
         if rule not in known:
             raise UsageError(f"--rule: unknown rule or remediation id {rule!r}"

@@ -27,10 +27,18 @@ class Selection:
     accounts: tuple[str, ...] = ()
 
     def selects(self, finding: Finding, remediation_id: str | None) -> bool:
-        """By rule and finding id (the accounts are ``in_accounts``, also asked of changes)."""
-        if self.rules and finding.rule_id not in self.rules and remediation_id not in self.rules:
+        """By rule and finding id (the accounts are ``in_accounts``, also asked of changes).
+        A remediation id names the remediator the finding resolves to (``grant-key-decrypt``)
+        or the one its rule declares (``repair-cross-account-access``)."""
+        if self.rules and not self._named(finding, remediation_id):
             return False
         return not self.findings or finding.id in self.findings
+
+    def _named(self, finding: Finding, remediation_id: str | None) -> bool:
+        declared = finding.remediation.get("id") if isinstance(finding.remediation,
+                                                                 Mapping) else None
+        return finding.rule_id in self.rules or remediation_id in self.rules or \
+            declared in self.rules
 
     @property
     def given(self) -> bool:
@@ -43,8 +51,7 @@ class Selection:
     def explicit(self, finding: Finding, remediation_id: str | None = None) -> bool:
         """Selected by name (finding id, rule id or remediation id), not just by falling
         inside the defaults."""
-        return (finding.id in self.findings or finding.rule_id in self.rules
-                or (remediation_id is not None and remediation_id in self.rules))
+        return finding.id in self.findings or self._named(finding, remediation_id)
 
 
 def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,

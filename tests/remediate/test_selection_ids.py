@@ -1,0 +1,32 @@
+"""--rule takes rule ids and remediation ids: the one the rule declares
+(``repair-cross-account-access``) and the remediator a finding resolves to
+(``grant-key-decrypt``). Both had failed: the first planned nothing, the second was refused as
+an unknown id (new-user trial)."""
+
+from __future__ import annotations
+
+from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.remediate.planner import Selection
+
+ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/db-AbCdEf"
+PRINCIPAL = "arn:aws:iam::222222222222:role/app"
+
+
+def _broken() -> Finding:
+    rule = "secret-cross-account-access-broken"
+    return Finding(id=finding_id(rule, ARN, PRINCIPAL), rule_id=rule, title=rule,
+                   severity=Severity.MEDIUM, status=Status.FAIL,
+                   resource=ResourceRef(type="Secret", arn=ARN, account_id="111111111111",
+                                        region="us-east-1"),
+                   principal=PRINCIPAL, remediation={"id": "repair-cross-account-access"},
+                   evidence={"gates": {PRINCIPAL: {"key_policy": "DENIED"}}})
+
+
+def test_the_declared_and_the_resolved_remediation_ids_both_select() -> None:
+    finding = _broken()
+    for named in ("secret-cross-account-access-broken", "repair-cross-account-access",
+                  "grant-key-decrypt"):
+        selection = Selection(rules=(named,))
+        assert selection.selects(finding, "grant-key-decrypt"), named
+        assert selection.explicit(finding, "grant-key-decrypt"), named
+    assert not Selection(rules=("move-secret-to-cmk",)).selects(finding, "grant-key-decrypt")
