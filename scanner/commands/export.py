@@ -17,7 +17,7 @@ import os
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from scanner.errors import InputError, UsageError
 
@@ -97,6 +97,8 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
     if args.findings:
         path = Path(args.findings)
         header, rows = stream_findings_json(path)
+        if previous.header is not None:
+            check_previous(header, previous.header, Path(args.previous))
         graph = None
         snapshot = path.parent / "snapshot.json.gz"
         if snapshot.exists():
@@ -109,6 +111,24 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
     # treat it as a complete scan of the accounts and regions it names
     return build({"scan": {"complete": True}, "coverage": []}, None,
                    current_asff=read_asff_file(Path(args.asff)))
+
+
+def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],
+                   path: Path) -> None:
+    """``--previous`` must be an earlier scan of the same estate: given a newer one (the
+    arguments swapped), the findings still failing in it but absent from the older export were
+    archived as resolved; given a scan of other accounts (another organization), its findings
+    would be archived in accounts this export never covered."""
+    now, before = current.get("scan") or {}, previous.get("scan") or {}
+    ours, theirs = set(now.get("accounts") or ()), set(before.get("accounts") or ())
+    if ours and theirs and not ours & theirs:
+        raise InputError("is a scan of other accounts than the findings exported (no account "
+                         "in common): give the previous export of this estate", path=str(path))
+    started, earlier = str(now.get("started_at") or ""), str(before.get("started_at") or "")
+    if started and earlier and earlier > started:
+        raise InputError(f"is a scan started {earlier}, after the one exported (started "
+                         f"{started}): --previous is the export before this one (were the two "
+                         "files given the other way round?)", path=str(path))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -256,6 +256,15 @@ def test_export_imports_per_account_then_archives_what_was_resolved(
     assert still["CreatedAt"] == "2026-11-29T01:04:10.000Z"
     assert still["UpdatedAt"] == "2026-11-30T01:04:10.000Z"
 
+    # the two files the other way round (a new-user trial): the newer scan as --previous
+    # archived findings still failing in it; refused, nothing sent
+    later["scan"]["started_at"] = "2026-11-30T01:00:00Z"
+    _write_findings(later_dir / "findings.json", later, layout)
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--previous", str(later_dir / "findings.json"), "--role-name",
+                 "SecretgraphExport", "--region", REGION]) == 2
+    assert _stored(CENTRAL) == after
+
 
 def test_export_without_a_role_to_other_accounts_is_one_usage_error_before_sending(
         hub: None, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
