@@ -108,9 +108,13 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
                                   scan_id=scan_id_of(header))
         return build(header, rows, graph=graph)
     # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
-    # treat it as a complete scan of the accounts and regions it names
-    return build({"scan": {"complete": True}, "coverage": []}, None,
-                   current_asff=read_asff_file(Path(args.asff)))
+    # treat it as a complete scan of the accounts and regions it names (without them every
+    # previous finding read as "account not in the scan", and nothing was ever archived)
+    current = read_asff_file(Path(args.asff))
+    accounts = sorted({str(f.get("AwsAccountId")) for f in current if f.get("AwsAccountId")})
+    regions = sorted({str(f.get("Region")) for f in current if f.get("Region")})
+    return build({"scan": {"complete": True, "accounts": accounts, "regions": regions},
+                  "coverage": []}, None, current_asff=current)
 
 
 def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],

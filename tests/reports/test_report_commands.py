@@ -226,7 +226,7 @@ def hub() -> Any:
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_export_imports_per_account_then_archives_what_was_resolved(
-        hub: None, tmp_path: Path, layout: str) -> None:
+        hub: None, tmp_path: Path, layout: str, capsys: pytest.CaptureFixture[str]) -> None:
     scan = _scan_dir(tmp_path, snapshot=False, layout=layout)
     report = tmp_path / "delivery.json"
     assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
@@ -264,6 +264,17 @@ def test_export_imports_per_account_then_archives_what_was_resolved(
                  "--previous", str(later_dir / "findings.json"), "--role-name",
                  "SecretgraphExport", "--region", REGION]) == 2
     assert _stored(CENTRAL) == after
+
+    # the current export given as ASFF with a previous findings.json archived nothing (no
+    # account of the ASFF file counted as scanned)
+    later["scan"]["started_at"] = "2026-11-29T01:00:00Z"
+    _write_findings(later_dir / "findings.json", later, layout)
+    assert main(["report", "--in", str(later_dir), "--no-snapshot", "--format", "asff"]) == 0
+    capsys.readouterr()
+    assert main(["export", "securityhub", "--asff", str(later_dir / "findings.asff.json"),
+                 "--previous", str(scan / "findings.json"), "--dry-run",
+                 "--region", REGION]) == 0
+    assert "(1 archived as resolved)" in capsys.readouterr().out
 
 
 def test_export_without_a_role_to_other_accounts_is_one_usage_error_before_sending(
