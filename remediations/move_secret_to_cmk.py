@@ -4,7 +4,8 @@ Fixes ``secret-uses-aws-managed-key`` on a primary secret. UpdateSecret with onl
 (never a value: the secret value is never read or written). New versions use the new key; the
 existing versions keep the old key until the next write, so when rotation is configured the
 change also calls RotateSecret to write a new version now. Reversible: UpdateSecret back to the
-previous key (aws/secretsmanager when there was none).
+previous key (aws/secretsmanager when there was none); the version RotateSecret wrote stays (the
+plan says so).
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if secret.rotation_enabled:
         calls.append(ApiCall(service="secretsmanager", operation="RotateSecret",
                              region=secret.region, params={"SecretId": secret.arn}))
-        notes = ["rotation is configured: RotateSecret writes a new version under the new key now"]
+        notes = ["rotation is configured: RotateSecret writes a new version under the new key now",
+                 "undo sets the key back only: the version RotateSecret wrote (a new credential) "
+                 "stays, encrypted with the new key, until the next write"]
     else:
         notes = ["existing secret versions stay encrypted with aws/secretsmanager until the next "
                  "write (rotation or PutSecretValue); cross-account readers need that new version"]

@@ -190,6 +190,9 @@ def test_move_to_cmk_rotates_when_rotation_is_configured_and_never_touches_the_v
 
     ops = [(c.operation, sorted(c.params)) for c in plan.changes[0].calls]
     assert ops == [("UpdateSecret", ["KmsKeyId", "SecretId"]), ("RotateSecret", ["SecretId"])]
+    # undo cannot take back the version RotateSecret writes: the plan says so (a new-user
+    # trial found undo reporting "undone" without a word about it)
+    assert any("undo sets the key back only" in n for n in plan.changes[0].notes)
 
     unrotated = build_plan([finding("secret-uses-aws-managed-key", "move-secret-to-cmk")],
                            snapshot(kms_key_id=None), cfg, Selection())
