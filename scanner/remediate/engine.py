@@ -85,8 +85,13 @@ def check_age(plan: Plan, *, now: datetime, max_age_hours: float, path: str) -> 
     created = parse_time(plan.created_at, path=path, field="created_at")
     age = (now - created).total_seconds() / 3600
     if age > max_age_hours:
-        raise InputError(f"plan is {age:.1f} hours old (more than {max_age_hours:g}): the estate "
-                         "may have changed; build a new plan", path=path, field="created_at")
+        # minutes below a few hours: "0.1 hours old (more than 0.1)" read as a contradiction
+        told = f"{age * 60:.0f} minutes" if age < 3 else f"{age:.1f} hours"
+        limit = f"{max_age_hours * 60:g} minutes" if max_age_hours < 3 else \
+            f"{max_age_hours:g} hours"
+        raise InputError(f"plan is {told} old (more than {limit}, max_plan_age_hours): the "
+                         "estate may have changed; build a new plan from a new scan",
+                         path=path, field="created_at")
     if age < -0.1:
         raise InputError("plan was created in the future", path=path, field="created_at")
 

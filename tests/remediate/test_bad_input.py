@@ -71,6 +71,16 @@ def test_a_stale_plan_is_refused_before_any_call(tmp_path: Path, no_aws: list[st
     assert not (tmp_path / "j.jsonl").exists() and no_aws == []
 
 
+def test_a_plan_a_few_minutes_too_old_says_so_in_minutes(tmp_path: Path,
+                                                          no_aws: list[str]) -> None:
+    """A new user's trial: max_plan_age_hours 0.1 said "plan is 0.1 hours old (more than 0.1)"."""
+    plan = _offline_plan(now=datetime.now(timezone.utc) - timedelta(minutes=8))
+    with pytest.raises(InputError, match=r"plan is [78] minutes old \(more than 6 minutes, "
+                                         r"max_plan_age_hours\)"):
+        apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=0.1)
+
+
 def test_a_plan_for_another_organization_is_refused(tmp_path: Path, no_aws: list[str]) -> None:
     plan = _offline_plan()
     other = Estate(org_id="o-someoneelse1", account_ids=plan.estate.account_ids,
