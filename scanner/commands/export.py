@@ -143,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
         from scanner.aws.session import check_role_name
 
         check_role_name(args.role_name, "export --role-name")
+    if args.region:
+        from scanner.collect import known_regions
+
+        if args.region not in known_regions():
+            # found when sending, as an internal error, after a dry run had routed to it
+            raise UsageError(f"--region {args.region!r}: not an AWS Region botocore knows")
     if args.report:  # before delivering anything: a bad path must not fail after the import
         from scanner.commands._outputs import output_file
 

@@ -355,3 +355,13 @@ def test_export_builds_the_same_asff_without_running_the_access_analysis(
     when = datetime(2026, 12, 3, tzinfo=timezone.utc)
     first = build_asff(doc, graph=with_access, now=when)
     assert first and first == build_asff(doc, graph=without, now=when)
+
+
+def test_export_refuses_a_region_aws_does_not_have_before_anything(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: --region xx-fake-1 was routed to in a dry run (exit 0) and failed
+    when sending, as an internal error."""
+    scan = _scan_dir(tmp_path, snapshot=False, layout="scan")
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--dry-run", "--region", "xx-fake-1"]) == 2
+    assert "--region 'xx-fake-1': not an AWS Region botocore knows" in capsys.readouterr().err
