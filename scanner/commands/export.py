@@ -99,6 +99,11 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
         header, rows = stream_findings_json(path)
         if previous.header is not None:
             check_previous(header, previous.header, Path(args.previous))
+        passed = header.get("passed")
+        if args.include_passed and isinstance(passed, Mapping) and \
+                passed.get("itemised") is False:
+            print("note: --include-passed: this findings.json summarises its PASS results "
+                  "(scan without --emit-pass): there are none to import", file=sys.stderr)
         graph = None
         snapshot = path.parent / "snapshot.json.gz"
         if snapshot.exists():

@@ -365,3 +365,21 @@ def test_export_refuses_a_region_aws_does_not_have_before_anything(
     assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
                  "--dry-run", "--region", "xx-fake-1"]) == 2
     assert "--region 'xx-fake-1': not an AWS Region botocore knows" in capsys.readouterr().err
+
+
+def test_include_passed_on_summarised_passes_says_there_are_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: --include-passed on a scan run without --emit-pass imported
+    nothing more, without a word."""
+    doc = sample_document()
+    passes = [f for f in doc["findings"] if f["status"] == "PASS"]
+    doc["findings"] = [f for f in doc["findings"] if f["status"] != "PASS"]
+    doc["passed"] = {"itemised": False, "resources_max": 100, "by_rule": [
+        {"rule_id": f["rule_id"], "title": f["title"], "severity": f["severity"], "count": 1}
+        for f in passes]}
+    path = tmp_path / "findings.json"
+    _write_findings(path, doc, "scan")
+    assert main(["export", "securityhub", "--findings", str(path), "--dry-run",
+                 "--include-passed"]) == 0
+    assert "--include-passed: this findings.json summarises its PASS results" in \
+        capsys.readouterr().err
