@@ -135,11 +135,16 @@ def run_demo(out_dir: Path, *, endpoint_url: str | None = None, out: TextIO | No
 
 def wait_until_interrupted(endpoint_url: str, estate: DemoEstate, stream: TextIO) -> None:
     """--keep-running: leave moto up (until Ctrl-C) and say how to scan it by hand."""
-    print(f"\ndemo: moto keeps running on {endpoint_url} (Ctrl-C to stop). In another shell:\n"
+    print(f"\ndemo: moto keeps running on {endpoint_url} (Ctrl-C to stop). In another shell, "
+          "scan it (again after a change, then `secretgraph diff --history demo.db`):\n"
           f"  AWS_ACCESS_KEY_ID=secretgraph-demo AWS_SECRET_ACCESS_KEY=secretgraph-demo \\\n"
           f"  secretgraph scan --endpoint-url {endpoint_url} --org --role-name "
           f"{estate.role_name} --regions {','.join(estate.regions)} --central-account "
-          f"{estate.central_account} --config {CONFIG}", file=stream)
+          f"{estate.central_account} --config {CONFIG} --out demo-live --history demo.db "
+          "--full-refresh-days 1\n"
+          "  (--full-refresh-days 1 reads every secret policy each time: moto does not move a "
+          "secret's LastChangedDate when its policy changes, which incremental collection "
+          "relies on; docs/collection.md)", file=stream)
     try:
         while True:
             time.sleep(3600)

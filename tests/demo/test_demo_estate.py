@@ -210,4 +210,7 @@ def test_keep_running_waits_until_interrupted_and_says_how_to_scan(
     text = out.getvalue()
     assert "secretgraph scan --endpoint-url http://127.0.0.1:1234 --org" in text
     assert f"--central-account {seeded.central_account}" in text
+    # two scans with --history read every policy: moto does not move LastChangedDate, and a
+    # changed policy was carried from the first scan, unseen (a new-user trial)
+    assert "--out demo-live --history demo.db --full-refresh-days 1" in text
     assert text.rstrip().endswith("demo: stopping moto")
