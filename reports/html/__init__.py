@@ -119,6 +119,16 @@ def account_directory(document: Mapping[str, Any], graph: nx.MultiDiGraph | None
     return names, ous
 
 
+def carried_policies(graph: nx.MultiDiGraph | None) -> int:
+    """Secrets whose resource policy the scan carried from the last complete scan instead of
+    reading it (``carried`` of the snapshot; 0 without a graph)."""
+    if graph is None:
+        return 0
+    return sum(1 for _, attrs in graph.nodes(data=True)
+               if attrs.get("kind") == "Secret" and "resource_policy" in (attrs.get("carried")
+                                                                          or ()))
+
+
 def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
                 drift: Mapping[str, Any] | None = None,
                 generated_at: datetime | None = None, access: Any = None) -> str:
@@ -150,6 +160,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         summary=summary,
         summary_line=summary_line(document),
         trust_zone_line=trust_zone_line(document),
+        carried=carried_policies(graph),
         reach=build_reach(access),
         access=build_access_view(graph, access, account_names=names, account_ous=ous),
         verdicts=VERDICTS,

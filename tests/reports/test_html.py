@@ -394,3 +394,16 @@ def test_a_report_of_more_findings_than_a_browser_opens_shares_its_table_between
 
     small = [{"r": "a", "st": "FAIL"}, {"r": "b", "st": "FAIL"}]
     assert capped(small, 60, rule=lambda r: r["r"], rank=lambda r: r["st"]) == (small, None)
+
+
+def test_the_report_says_how_many_policies_were_carried_not_read() -> None:
+    """Fresh-eyes trial: only the terminal's last line said that policies were carried from
+    the last complete scan; report.html called the scan complete without a word."""
+    graph = sample_graph()
+    secrets = [n for n, a in graph.nodes(data=True) if a.get("kind") == "Secret"]
+    assert secrets
+    assert "carried from the last complete scan" not in render_html(sample_document(),
+                                                                     graph=graph)
+    graph.nodes[secrets[0]]["carried"] = ("resource_policy",)
+    html = render_html(sample_document(), graph=graph)
+    assert "1 secret policy carried from the last complete scan, not read again" in html
