@@ -142,6 +142,8 @@ class Progress:
         self.current, self.total, self.done = name, total, 0
         log.debug("phase %s%s", name, f" ({total} {unit})" if total is not None else "")
         if self._bar is not None:
+            # the phase that ends is drawn as it ended (assume 5/5, not the frame before)
+            self._bar.refresh()
             # a task per phase: rich's reset() keeps the previous total when given None
             self._bar.remove_task(self._task)
             self._task = self._bar.add_task(name, total=total, unit=unit,

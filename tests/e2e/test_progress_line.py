@@ -94,3 +94,16 @@ def test_the_cli_takes_a_live_bar_off_before_its_error_line() -> None:
     assert written.rfind("\x1b[?25h") > written.rfind("\x1b[?25l")
     time.sleep(0.6)
     assert stream.getvalue() == written and _LIVE == []
+
+
+def test_a_phase_is_drawn_as_it_ended_before_the_next_one() -> None:
+    """Fresh-eyes trial: 'assume 2/5' was the last frame of that phase before 'collect'."""
+    stream = _Terminal()
+    with Progress(enabled=True, stream=stream) as progress:
+        progress.phase("assume", total=5, unit="accounts")
+        progress.advance(5)
+        stream.seek(0)
+        stream.truncate()
+        progress.phase("collect", total=10, unit="accounts x Regions")
+        drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue())
+        assert "5/5" in drawn
