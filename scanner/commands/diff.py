@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
             render_drift_text(drift, width=None if target is not None else terminal_width()))
     if target is not None:
         target.write_text(text, encoding="utf-8")
+        print(target)  # as `report` names what it wrote (a silent exit 0 left users guessing)
     else:
         sys.stdout.write(text)
     return 0

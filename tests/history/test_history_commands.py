@@ -124,11 +124,12 @@ def test_diff_latest_when_the_latest_scan_is_incomplete_and_sides_in_time_order(
     assert "note: n3 is the newer scan; comparing n1 -> n3" in captured.err
 
 
-def test_diff_writes_out_file(tmp_path: Path) -> None:
+def test_diff_writes_out_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     hist = _history(tmp_path)
     out = tmp_path / "drift.json"
     assert main(["diff", "n1", "--history", hist, "--format", "json", "--output-file", str(out)]) == 0
     assert json.loads(out.read_text())["new"]["scan_id"] == "n3"
+    assert capsys.readouterr().out == f"{out}\n"  # it says what it wrote
 
 
 @pytest.mark.parametrize("argv, words", [
