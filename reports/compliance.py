@@ -57,9 +57,15 @@ class Framework:
 def _catalog() -> dict[str, dict[str, tuple[str, ...]]]:
     """rule id -> {framework: controls} of the built-in rules (for rules whose results are
     all summarised, so no itemised finding carries the mapping)."""
+    return {r.id: dict(r.compliance) for r in _builtin_rules()}
+
+
+@lru_cache(maxsize=1)
+def _builtin_rules() -> tuple[Any, ...]:
+    """The built-in rules, loaded once for the catalog and the input services."""
     from scanner.engine.loader import load_ruleset
 
-    return {r.id: dict(r.compliance) for r in load_ruleset().rules}
+    return tuple(load_ruleset().rules)
 
 
 def rule_mappings(document: Mapping[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
@@ -98,10 +104,8 @@ _WHOLE_ACCOUNT = frozenset({"sts"})
 @lru_cache(maxsize=1)
 def _input_services() -> dict[str, frozenset[str]]:
     """rule id -> the services its declared inputs are read from (built-in rules)."""
-    from scanner.engine.loader import load_ruleset
-
     return {r.id: frozenset(SERVICE_OF_INPUT[i] for i in r.inputs if i in SERVICE_OF_INPUT)
-            for r in load_ruleset().rules}
+            for r in _builtin_rules()}
 
 
 def _listing_gaps(document: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -335,6 +335,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     store = None
     previous = None
     newest_document: Mapping[str, Any] | None = None
+    records: list[Any] = []  # the history's scans, oldest first (read once)
     carry = None
     if options.history:
         from scanner.history.store import open_store
@@ -359,9 +360,8 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                previous=previous.snapshot)
     # a stored snapshot re-evaluated into the store that holds it would fail to be recorded
     # after its reports were written: it is refused once the snapshot is read, before them
-    recorded_ids = frozenset(r.scan_id for r in store.list()) \
-        if store is not None and (options.snapshot_in is not None or
-                                  options.parts_in is not None) else frozenset()
+    recorded_ids = frozenset(r.scan_id for r in records) \
+        if options.snapshot_in is not None or options.parts_in is not None else frozenset()
     out_dir = options.out_dir or Path("secretgraph-out")
     progress = progress or Progress(CallCounter())
     started = time.perf_counter()

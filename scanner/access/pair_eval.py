@@ -451,16 +451,12 @@ class PairEvaluator:
         idk: IdentityResult | None = None
         if facts.principal_type == "public" and sv.uses_kms:
             idk = _OUTSIDER_IDENTITY
-        elif sv.uses_kms and sv.key_arn:
-            idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.key_arn,
-                                                      make_kms, proj, self._kms_scope(p, sv)))
-        elif sv.aws_managed and sv.decrypt_arn and not cross and \
-                facts.principal_type != "public":
-            # aws/secretsmanager: Secrets Manager decrypts with the caller's credentials (IAM
-            # User Guide, "Forward access sessions": "The service that receives a subsequent FAS
-            # request also checks the permissions of the same IAM principal"), so the caller's
-            # Denies and boundary judge that Decrypt too; no identity Allow is needed, the key
-            # policy grants the account's principals (gates.combine)
+        elif sv.decrypt_arn and (sv.uses_kms or not cross):
+            # the customer key; or aws/secretsmanager from its own account: Secrets Manager
+            # decrypts with the caller's credentials (IAM User Guide, "Forward access sessions":
+            # "The service that receives a subsequent FAS request also checks the permissions
+            # of the same IAM principal"), so the caller's Denies and boundary judge that
+            # Decrypt too; no identity Allow is needed there (gates.combine)
             idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.decrypt_arn,
                                                       make_kms, proj, self._kms_scope(p, sv)))
         scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)

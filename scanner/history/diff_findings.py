@@ -84,7 +84,8 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
             diffs.append("status")
         if n.get("severity") != o.get("severity"):
             diffs.append("severity")
-        if _judged(n.get("evidence")) != _judged(o.get("evidence")):
+        n_ev, o_ev = n.get("evidence") or {}, o.get("evidence") or {}
+        if n_ev != o_ev and _judged(n_ev) != _judged(o_ev):  # copies only when they differ
             diffs.append("evidence")
         if "status" in diffs or (diffs and "FAIL" in (ns, os_)):
             changed.append(_fchange(n, o, tuple(diffs)))

@@ -221,6 +221,12 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
     return tuple(out)
 
 
+def is_organization(entry: str) -> bool:
+    """An organization id (``o-...``) or path (``o-.../r-.../``): how
+    ``condition_organizations`` names another organization among the principals."""
+    return entry.startswith("o-")
+
+
 def condition_organizations(c: ConditionClause, own_org: str | None) -> tuple[str, ...]:
     """The organizations other than ``own_org`` a positive condition clause lets in by name
     (aws:PrincipalOrgID values, the organization of aws:PrincipalOrgPaths values): every

@@ -22,7 +22,7 @@ from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
 from scanner.policy.arn import principal_account, resource_account, root_arn
-from scanner.policy.exposure import outside_zone_grants, principals_of
+from scanner.policy.exposure import is_organization, outside_zone_grants, principals_of
 
 
 def _gates(ctx: RuleContext, secret: str, entry: str) -> dict[str, str] | None:
@@ -98,9 +98,3 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                   evidence=with_reader_classes(ctx, node_id, {
                       "external_principals": external, "trust_zone": zone.to_json()}),
                   principal_messages=messages, principal_evidence=per)
-
-
-def is_organization(entry: str) -> bool:
-    """An organization id (``o-...``) or path (``o-.../r-.../``), as outside_zone_grants names
-    another organization."""
-    return entry.startswith("o-")
