@@ -112,6 +112,17 @@ class Secret:
 
 # --------------------------------------------------------------------------- KMS
 
+#: KMS key states in which the key works in cryptographic operations (Decrypt): KMS Developer
+#: Guide, "Key states of AWS KMS keys": Enabled; and for multi-Region keys, "While the key
+#: state is Updating, you can use the keys in cryptographic operations" (multi-region-update),
+#: whereas "While the key state is Creating, you can manage key, but you cannot yet use it in
+#: cryptographic operations" (multi-region-keys-replicate). Every other state (Creating,
+#: Disabled, PendingDeletion, PendingImport, PendingReplicaDeletion, Unavailable) refuses.
+#: The one definition: access analysis (scanner/access/graph_io) and the rules
+#: secret-key-unusable and secret-replica-unhealthy (tests/rules/test_key_states.py).
+USABLE_KEY_STATES = frozenset({"Enabled", "Updating"})
+
+
 
 @_frozen()
 class KmsKey:

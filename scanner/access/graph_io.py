@@ -15,6 +15,7 @@ from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import SecretAccess
 from scanner.graph.schema import EdgeKind, NodeKind
+from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.tri import Tri
@@ -43,8 +44,6 @@ _ENCRYPTED_BY = EdgeKind.ENCRYPTED_BY.value
 _SECRET = NodeKind.SECRET.value
 _SECRET_REPLICA = NodeKind.SECRET_REPLICA.value
 _KMS_KEY = NodeKind.KMS_KEY.value
-_UNUSABLE_STATES = {"Disabled", "PendingDeletion", "PendingImport", "Unavailable",
-                    "PendingReplicaDeletion"}
 _AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 
 
@@ -95,8 +94,9 @@ class SecretView:
         key_text = ka.get("policy")
         self.key_policy: Policy | None = parse_policy(key_text) if key_text else None
         state = ka.get("key_state")
-        usable = Tri.FALSE if state in _UNUSABLE_STATES else Tri.TRUE
-        reason: str | None = f"key is {state}" if state in _UNUSABLE_STATES else None
+        unusable = state is not None and state not in USABLE_KEY_STATES
+        usable = Tri.FALSE if unusable else Tri.TRUE
+        reason: str | None = f"key is {state}" if unusable else None
         if state is None and "key_state" in (ka.get("unread") or ()):
             usable, reason = Tri.UNKNOWN, "key state not read"
         if not self.aws_managed and self.key_policy is None:
