@@ -1,15 +1,19 @@
 """The request context of a cross- or same-account GetSecretValue, as far as it is known.
 
 Known: the principal (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID when the
-organization is known, aws:PrincipalOrgPaths when its account's place in it is, aws:PrincipalType, aws:username for users, aws:PrincipalTag/* that the
-role or user carries), the resource (aws:ResourceAccount, aws:ResourceOrgID, aws:ResourceTag/*
+organization is known, aws:PrincipalOrgPaths when its account's place in it is,
+aws:PrincipalType, aws:username for users, aws:PrincipalTag/* that the role or user carries), the resource (aws:ResourceAccount, aws:ResourceOrgID,
+aws:ResourceOrgPaths when its account's place in the organization is known, aws:ResourceTag/*
 and secretsmanager:ResourceTag/* of the secret, aws:RequestedRegion), and for the kms:Decrypt
 that Secrets Manager makes on the caller's behalf: kms:ViaService =
 secretsmanager.<region>.amazonaws.com, kms:CallerAccount, kms:EncryptionContext:SecretARN,
-aws:ViaAWSService (aws:CalledVia* are unknown there, absent on the GetSecretValue). aws:SecureTransport is true (both endpoints are HTTPS-only).
+aws:ViaAWSService (aws:CalledVia* are unknown there, absent on the GetSecretValue).
+aws:SecureTransport is true (both endpoints are HTTPS-only).
 aws:SourceAccount / aws:SourceArn are absent (only a service principal acting for a resource
 carries them). Everything else (aws:SourceIp, aws:SourceVpce, aws:CurrentTime, session tags,
 secretsmanager:SecretId, ...) is unknown: a condition on it is reported, never guessed.
+A key of another service than the request's (kms:* on the GetSecretValue, secretsmanager:* on
+the Decrypt) is absent (scanner.policy.request.foreign_key).
 """
 
 from __future__ import annotations
@@ -36,6 +40,24 @@ class PrincipalFacts:
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
+
+#: keys with one value in both requests of a read: the caller's GetSecretValue and the
+#: kms:Decrypt Secrets Manager makes for it with a forward access session. IAM User Guide,
+#: "Forward access sessions": FAS passes "your identity, permissions, and session attributes
+#: when an AWS service makes a request on your behalf" (the principal keys, its tags, MFA,
+#: token issue time, source identity); and ("AWS: Denies access to AWS based on the source
+#: IP") "The policy does not deny requests made by AWS services using Forward access
+#: sessions as the original requester's IP address is preserved" (aws:SourceIp).
+#: kms:CallerAccount is not among them: the GetSecretValue does not carry it
+#: (scanner.policy.request.foreign_key). The solver (scanner/policy/smt) gives these one
+#: variable across the requests; other unknown keys (aws:CurrentTime, aws:SourceVpc, ...)
+#: may differ between them.
+FAS_SHARED_KEYS = frozenset({
+    "aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:username",
+    "aws:principalisawsservice", "aws:principalorgid", "aws:principalorgpaths", "aws:userid",
+    "aws:sourceip", "aws:multifactorauthpresent", "aws:multifactorauthage",
+    "aws:tokenissuetime", "aws:sourceidentity"})
+FAS_SHARED_PREFIXES = ("aws:principaltag/",)
 
 
 def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
@@ -82,6 +104,12 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
     }
     if settings.org_id and settings.in_org(account_id):
         ctx["aws:resourceorgid"] = (settings.org_id,)
+        # IAM User Guide, global condition keys, aws:ResourceOrgPaths: "the AWS Organizations
+        # path of the resource that is being accessed" (its account's place, as
+        # aws:PrincipalOrgPaths is the principal's)
+        path = settings.org_paths.get(account_id)
+        if path:
+            ctx["aws:resourceorgpaths"] = (path,)
     prefixes: tuple[str, ...] = ()
     if kms:
         ctx["kms:viaservice"] = (f"secretsmanager.{region}.amazonaws.com",)

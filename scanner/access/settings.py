@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from scanner.model import Snapshot
 from scanner.policy.trust_zone import TrustZone, trust_zone
@@ -29,20 +29,28 @@ class AccessSettings:
     decrypt_action: str = "kms:Decrypt"
     #: also record paths that are DENIED without any gate allowing them (noise; off by default)
     record_denied: bool = False
+    #: account -> its organization path ``o-id/r-root/ou-.../`` where its place in the
+    #: organization is known (scanner.access.scp.org_paths): aws:ResourceOrgPaths of the
+    #: secrets and keys of the account
+    org_paths: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, *,
                       allowed_external_accounts: frozenset[str] = frozenset(),
                       trusted_accounts: Iterable[str] = ()) -> "AccessSettings":
+        from scanner.access.scp import org_paths
+
         org = snapshot.organization
         zone = trust_zone(snapshot, trusted_accounts)
+        org_id = (org.org_id if org else None) or snapshot.meta.org_id
         return cls(
             org_account_ids=zone.organization if zone.organization is not None
             else zone.scanned,
-            org_id=(org.org_id if org else None) or snapshot.meta.org_id,
+            org_id=org_id,
             management_account_id=org.management_account_id if org else None,
             allowed_external_accounts=frozenset(allowed_external_accounts),
             zone=zone,
+            org_paths=org_paths(org, org_id),
         )
 
     @property

@@ -1,7 +1,8 @@
 """A request to evaluate: who asks, for what, on which resource, and what the context holds.
 
 The context is explicit about what is known. A key is *known* (``context``: its values), *known
-absent* (``absent``, or it starts with one of ``absent_prefixes``), *known to differ* from some
+absent* (``absent``, or it starts with one of ``absent_prefixes``, or it is a key of
+another service than the action's: ``foreign_key``), *known to differ* from some
 values (``excluded``: e.g. an account outside the organization has an aws:PrincipalOrgID that
 is not ours, or none), or else *unknown*: a condition on an unknown key is never guessed.
 Keys are lower-case (condition keys are case-insensitive).
@@ -11,7 +12,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Mapping
+
+
+#: keys of one service that other services' requests carry: the credential context of the
+#: compute that signed the request (Lambda DG, "Using source function ARN": "Lambda injects
+#: the source function ARN into the credentials context if the request is an AWS API request
+#: that comes from within your execution environment"; EC2 UG, instance-role credentials:
+#: ec2:SourceInstanceARN / SourceInstancePrivateIPv4 / RoleDelivery; the same for SSM-managed
+#: instances, Glue and IAM Identity Center). A request may carry them whatever its service:
+#: unknown, never absent.
+CREDENTIAL_CONTEXT_KEYS = frozenset({
+    "ec2:sourceinstancearn", "ec2:sourceinstanceprivateipv4", "ec2:roledelivery",
+    "lambda:sourcefunctionarn", "ssm:sourceinstancearn", "glue:roleassumedby",
+    "glue:credentialissuingservice", "identitystore:userid"})
+
+
+@lru_cache(maxsize=4096)
+def foreign_key(key: str, action: str) -> bool:
+    """``key`` (lower case) is a service-specific condition key of another service than the
+    action's, so the request cannot carry it: a ``kms:`` key on GetSecretValue, a
+    ``secretsmanager:`` key on the Decrypt Secrets Manager makes. IAM User Guide, "Condition
+    keys": the request context holds the global keys (``aws:``) and the keys of the service the
+    request is to; the Service Authorization Reference lists for each action the keys it takes
+    (GetSecretValue: ``secretsmanager:SecretId``, ``secretsmanager:ResourceTag/...``,
+    ``aws:ResourceTag/...``, no ``kms:`` key). And "If the key that you specify in a policy
+    condition is not present in the request context, the values do not match" (the key is
+    absent). ``CREDENTIAL_CONTEXT_KEYS`` excepted."""
+    service, sep, _ = key.partition(":")
+    if not sep or service == "aws" or key in CREDENTIAL_CONTEXT_KEYS:
+        return False
+    return service != action.partition(":")[0].lower()
 
 
 class KeyState(str, Enum):
@@ -37,6 +69,8 @@ class Request:
 
     def key_state(self, key: str) -> KeyState:
         key = key.lower()
+        if foreign_key(key, self.action):
+            return KeyState.ABSENT
         if key in self.context:
             return KeyState.KNOWN
         if key in self.absent:
@@ -48,7 +82,8 @@ class Request:
         return KeyState.UNKNOWN
 
     def values(self, key: str) -> tuple[str, ...]:
-        return self.context.get(key.lower(), ())
+        key = key.lower()
+        return () if foreign_key(key, self.action) else self.context.get(key, ())
 
     def projection(self, keys: frozenset[str]) -> tuple[object, ...]:
         """What the request says about ``keys``: a cache key for policies that use only them."""

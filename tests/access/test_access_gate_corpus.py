@@ -774,6 +774,60 @@ CASES += [
              broken_at=("key_policy",)),
 ]
 
+
+# ------------------------------------------------ keys of another service; the resource's path
+FOREIGN = "FOREIGN: IAM UG, Condition keys: a request holds the global keys and its own " \
+    "service's (Service Authorization Reference: GetSecretValue takes no kms: key); \"If the " \
+    "key that you specify in a policy condition is not present in the request context, the " \
+    "values do not match\""
+RES_PATHS = "RESPATHS: IAM UG, aws:ResourceOrgPaths: \"the AWS Organizations path of the " \
+    "resource that is being accessed\": known from the organization tree, as the principal's"
+SM_AND_KMS = {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"],
+              "Resource": "*", "Condition": {"StringLike": {
+                  "kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:*:{CENTRAL}:*"}}}
+CASES += [
+    GateCase(id="xacct-identity-kms-context-key-absent-on-getsecretvalue", cite=FOREIGN,
+             principal=APP_ROLE, build=std(principals=(role(APP_ROLE, doc(SM_AND_KMS)),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="xacct-key-policy-secretsmanager-tag-absent-on-decrypt", cite=FOREIGN,
+             principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"StringEquals": {
+                                            "secretsmanager:ResourceTag/env": "prod"}}})),
+             expect="DENIED", broken_at=("key_policy",)),
+    GateCase(id="xacct-identity-kms-caller-account-absent-on-getsecretvalue", cite=FOREIGN,
+             principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, doc(
+                 {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                  "Condition": {"StringEquals": {"kms:CallerAccount": MEMBER}}},
+                 {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                  "Condition": {"StringEquals": {"kms:CallerAccount": MEMBER}}})),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    GateCase(id="xacct-resource-org-paths-grant", cite=RES_PATHS, principal=APP_ROLE,
+             build=std(secret_policy=text({
+                 "Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+                 "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringLike": {
+                     "aws:ResourceOrgPaths": f"{ORG_ID}/r-root/*"}}})),
+             expect="ALLOWED", gates={"resource_policy": "ALLOWED"}),
+    GateCase(id="xacct-resource-org-paths-perimeter-deny", cite=RES_PATHS + "; " + DENY_ANY,
+             principal=APP_ROLE,
+             build=std(principals=(role(APP_ROLE, doc(
+                 *allow_read_identity()["Statement"],
+                 {"Effect": "Deny", "Action": "*", "Resource": "*",
+                  "Condition": {"ForAllValues:StringNotLike": {
+                      "aws:ResourceOrgPaths": f"{ORG_ID}/r-root/*"}}})),)),
+             expect="ALLOWED", gates={"identity_policy": "ALLOWED"}),
+    GateCase(id="xacct-resource-org-paths-other-ou", cite=RES_PATHS, principal=APP_ROLE,
+             build=std(secret_policy=text({
+                 "Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+                 "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringLike": {
+                     "aws:ResourceOrgPaths": f"{ORG_ID}/r-root/ou-other/*"}}})),
+             expect="DENIED", broken_at=("resource_policy",)),
+]
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()

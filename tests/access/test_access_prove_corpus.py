@@ -4,8 +4,14 @@ is never contradicted (a disagreement names both answers)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from helpers.access_estate import (APP_ROLE, MEMBER, SECRET_ARN, allow_read_identity, doc, role,
+                                   secret_policy_for, text)
 from helpers.prove_crosscheck import cross_check, cross_check_pairs
-from test_access_gate_corpus import CASES
+from test_access_gate_corpus import CASES, MEMBER_ROOT, std
 
 
 def test_solver_never_contradicts_the_evaluator_on_the_gate_corpus() -> None:
@@ -41,3 +47,61 @@ def test_every_gate_at_once_the_solver_never_contradicts_the_access_analysis() -
         failures += bad
     assert not failures, "\n".join(failures)
     assert compared >= 50, compared
+
+
+def _solver_and_evaluator(snap: Any) -> tuple[str, str, str]:
+    """(the evaluator's decision, check_pair's, principal_read's status) for APP_ROLE."""
+    from dataclasses import replace
+
+    from scanner.access import AccessSettings, analyze_access
+    from scanner.access.graph_io import secret_views
+    from scanner.access.scp import Guardrails
+    from scanner.graph.builder import build_graph
+    from scanner.policy.smt.questions import check_pair, principal_of, principal_read
+
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    graph = build_graph(snap)
+    sa = analyze_access(graph, snap, settings).for_secret(SECRET_ARN)
+    assert sa is not None
+    evaluator = next(p.decision for p in sa.paths if p.principal == APP_ROLE)
+    sv = {s.arn: s for s in secret_views(graph, settings)[0]}[SECRET_ARN]
+    who = principal_of(snap, APP_ROLE, MEMBER)
+    guard = Guardrails(snap.organization)
+    return (evaluator, check_pair(sv, who, settings, guard, timeout_s=20).decision,
+            principal_read(sv, who, settings, guard, 20).status)
+
+
+IP_10 = {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+
+
+@pytest.mark.parametrize("build", [
+    # the identity policy reads only from 10/8 and decrypts only from 192.168/16
+    lambda: std(principals=(role(APP_ROLE, doc(
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+         "Condition": IP_10},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "192.168.0.0/16"}}})),))(),
+    # the secret policy wants 10/8, the key policy denies 10/8
+    lambda: std(secret_policy=secret_policy_for(APP_ROLE, extra={"Condition": IP_10}),
+                key_policy=text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+                                 "Action": "kms:Decrypt", "Resource": "*"},
+                                {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+                                 "Resource": "*", "Condition": IP_10}))(),
+    # the secret policy wants MFA, the identity denies the Decrypt with MFA
+    lambda: std(secret_policy=secret_policy_for(APP_ROLE, extra={"Condition": {
+                    "Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
+                principals=(role(APP_ROLE, doc(
+                    *allow_read_identity()["Statement"],
+                    {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*",
+                     "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}})),))(),
+], ids=["identity-ip-ranges-apart", "secret-ip-key-deny-ip", "secret-mfa-identity-deny-mfa"])
+def test_the_decrypt_carries_the_callers_ip_and_session(build: Any) -> None:
+    """IAM UG, Forward access sessions: FAS passes "your identity, permissions, and session
+    attributes"; and "requests made by AWS services using Forward access sessions" keep "the
+    original requester's IP address". The two requests of a read cannot have different source
+    IPs or MFA: no request context reads, so the solver proves none (the evaluator, gate by
+    gate, can only say CONDITIONAL)."""
+    evaluator, pair, read = _solver_and_evaluator(build())
+    assert evaluator == "CONDITIONAL"
+    assert pair == "DENIED"
+    assert read == "PROVEN_NONE"

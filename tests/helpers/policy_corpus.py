@@ -44,6 +44,9 @@ VARS = "VARS: ${...} policy variables are substituted only under Version 2012-10
 KEYS = "KEYS: aws:PrincipalOrgID / aws:PrincipalAccount / aws:PrincipalArn come from the principal"
 KMS = "KMS: kms:ViaService is secretsmanager.<region>.amazonaws.com when SM decrypts for a caller"
 GRAMMAR = "GRAMMAR: Statement is an object or an array; Effect is Allow or Deny"
+FOREIGN = "FOREIGN: a request carries the global keys and its own service's; another " \
+    "service's key is absent (IAM UG, 'Condition keys'; Service Authorization Reference), " \
+    "except the credential context (lambda:SourceFunctionArn, ec2:SourceInstanceARN, ...)"
 SG = "SG: malformed or unknown input is never a confident answer (CONDITIONAL with the reason)"
 
 
@@ -559,16 +562,17 @@ case(id="numeric-greater-than-false", cite=COND,
      policy=allow_if("NumericGreaterThan", "aws:MultiFactorAuthAge", "3600"),
      context={"aws:multifactorauthage": ["10"]}, expect="DENIED")
 case(id="numeric-equals-int-value", cite=COND,
-     policy=allow_if("NumericEquals", "s3:max-keys", 10), context={"s3:max-keys": ["10"]},
-     expect="ALLOWED")
-case(id="numeric-not-equals", cite=COND, policy=allow_if("NumericNotEquals", "s3:max-keys", 10),
-     context={"s3:max-keys": ["10"]}, expect="DENIED")
+     policy=allow_if("NumericEquals", "aws:MultiFactorAuthAge", 10),
+     context={"aws:multifactorauthage": ["10"]}, expect="ALLOWED")
+case(id="numeric-not-equals", cite=COND,
+     policy=allow_if("NumericNotEquals", "aws:MultiFactorAuthAge", 10),
+     context={"aws:multifactorauthage": ["10"]}, expect="DENIED")
 case(id="numeric-lte-boundary", cite=COND,
-     policy=allow_if("NumericLessThanEquals", "s3:max-keys", "10"),
-     context={"s3:max-keys": ["10"]}, expect="ALLOWED")
+     policy=allow_if("NumericLessThanEquals", "aws:MultiFactorAuthAge", "10"),
+     context={"aws:multifactorauthage": ["10"]}, expect="ALLOWED")
 case(id="numeric-gte", cite=COND,
-     policy=allow_if("NumericGreaterThanEquals", "s3:max-keys", "11"),
-     context={"s3:max-keys": ["10"]}, expect="DENIED")
+     policy=allow_if("NumericGreaterThanEquals", "aws:MultiFactorAuthAge", "11"),
+     context={"aws:multifactorauthage": ["10"]}, expect="DENIED")
 case(id="date-less-than", cite=COND,
      policy=allow_if("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
      context={"aws:currenttime": ["2026-11-29T00:00:00Z"]}, expect="ALLOWED")
@@ -623,10 +627,12 @@ case(id="arnnotlike", cite=COND,
 case(id="arnnotequals-match-false", cite=COND,
      policy=allow_if("ArnNotEquals", "aws:PrincipalArn", ROLE),
      context={"aws:principalarn": [ROLE]}, expect="DENIED")
-case(id="binary-equals", cite=COND, policy=allow_if("BinaryEquals", "k:bin", "QUJD"),
-     context={"k:bin": ["QUJD"]}, expect="ALLOWED")
-case(id="binary-not-equal", cite=COND, policy=allow_if("BinaryEquals", "k:bin", "QUJD"),
-     context={"k:bin": ["QUJE"]}, expect="DENIED")
+case(id="binary-equals", cite=COND,
+     policy=allow_if("BinaryEquals", "secretsmanager:bin", "QUJD"),
+     context={"secretsmanager:bin": ["QUJD"]}, expect="ALLOWED")
+case(id="binary-not-equal", cite=COND,
+     policy=allow_if("BinaryEquals", "secretsmanager:bin", "QUJD"),
+     context={"secretsmanager:bin": ["QUJE"]}, expect="DENIED")
 
 # ---------------------------------------------------------------- principal keys (KEYS)
 case(id="orgid-match", cite=KEYS, kind="resource",
@@ -918,3 +924,23 @@ case(id="rcp-principal-star-deny-outside-org",
                                                    principal="*", condition={
          "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}})),
      excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
+
+# ---------------------------------------------------------------- keys of another service
+case(id="foreign-kms-key-on-getsecretvalue-is-absent", cite=FOREIGN,
+     policy=allow_if("StringLike", "kms:EncryptionContext:SecretARN", SECRET), expect="DENIED")
+case(id="foreign-kms-caller-account-on-getsecretvalue-is-absent", cite=FOREIGN,
+     policy=allow_if("StringEquals", "kms:CallerAccount", MEMBER),
+     context={"kms:calleraccount": [MEMBER]}, expect="DENIED")
+case(id="foreign-key-negated-operator-is-true", cite=FOREIGN,
+     policy=allow_if("StringNotEquals", "s3:prefix", "home/"), expect="ALLOWED")
+case(id="foreign-secretsmanager-key-on-decrypt-is-absent", cite=FOREIGN,
+     policy=pol(st(action="kms:Decrypt", resource=KEY,
+                   condition={"StringEquals": {"secretsmanager:ResourceTag/env": "prod"}})),
+     action="kms:Decrypt", resource=KEY, expect="DENIED")
+case(id="own-service-key-stays-unknown", cite=FOREIGN,
+     policy=allow_if("StringEquals", "secretsmanager:VersionStage", "AWSCURRENT"),
+     expect="CONDITIONAL", unresolved=("secretsmanager:versionstage",))
+case(id="credential-context-key-stays-unknown", cite=FOREIGN,
+     policy=allow_if("ArnEquals", "lambda:SourceFunctionArn",
+                     f"arn:aws:lambda:us-east-1:{MEMBER}:function:reader"),
+     expect="CONDITIONAL", unresolved=("lambda:sourcefunctionarn",))

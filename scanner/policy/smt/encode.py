@@ -340,8 +340,11 @@ class Encoder:
         if kind == "mixed":
             raise NotEncoded(f"{name} is compared as different types")
         state = request.key_state(name)
-        symbolic_principal = principal.concrete is None
-        if symbolic_principal and name in PRINCIPAL_KEYS:
+        # a symbolic principal defines the principal keys the request carries
+        # (kms:CallerAccount: the Decrypt only, request.foreign_key)
+        defined_by_principal = principal.concrete is None and name in PRINCIPAL_KEYS \
+            and state is not KeyState.ABSENT
+        if defined_by_principal:
             state = KeyState.KNOWN  # defined by the principal below
         known = request.values(name) if state is KeyState.KNOWN else ()
         bound = max(bound, len(known), 1)
@@ -362,7 +365,7 @@ class Encoder:
             if kind == "ip":
                 six, bits = v
                 self.facts.append(z3.Implies(z3.Not(six), z3.Extract(127, 32, bits) == 0))
-        if symbolic_principal and name in PRINCIPAL_KEYS:
+        if defined_by_principal:
             self._principal_key(kv, principal)
         elif state is KeyState.KNOWN:
             self.facts.append(count == len(known))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import z3
 
+from scanner.access.context import FAS_SHARED_KEYS, FAS_SHARED_PREFIXES
 from scanner.access.classes import Interner
 from scanner.access.gates import Combined, GateInputs, KeyFacts, combine
 from scanner.access.graph_io import SecretView
@@ -41,11 +42,9 @@ from scanner.policy.tri import Tri
 SM = "secret request"
 KMS = "key request"
 
-#: keys describing the principal: one value for both requests (as questions.SHARED_KEYS)
-SHARED_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
-                         "aws:principaltype", "aws:username", "aws:principalisawsservice",
-                         "aws:principalorgid", "aws:principalorgpaths"})
-SHARED_PREFIXES = ("aws:principaltag/",)
+#: keys with one value for every request of a read (scanner.access.context)
+SHARED_KEYS = FAS_SHARED_KEYS
+SHARED_PREFIXES = FAS_SHARED_PREFIXES
 
 _T, _F = z3.BoolVal(True), z3.BoolVal(False)
 

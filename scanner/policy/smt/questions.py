@@ -31,6 +31,7 @@ from typing import Any
 
 import z3
 
+from scanner.access.context import FAS_SHARED_KEYS, FAS_SHARED_PREFIXES
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal as IamPrincipal
@@ -51,11 +52,9 @@ UNKNOWN = "UNKNOWN"
 
 DEFAULT_TIMEOUT_S = 10.0
 
-#: keys describing the principal: one value for every request of a question
-SHARED_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
-                         "aws:principaltype", "aws:username", "aws:principalisawsservice",
-                         "aws:principalorgid", "aws:principalorgpaths"})
-SHARED_PREFIXES = ("aws:principaltag/",)
+#: keys with one value for every request of a read (scanner.access.context)
+SHARED_KEYS = FAS_SHARED_KEYS
+SHARED_PREFIXES = FAS_SHARED_PREFIXES
 
 
 @dataclass(frozen=True, kw_only=True)
