@@ -333,8 +333,11 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
         reads.shutdown(wait=True)
 
     network = ec2.transform_network(raw[ec2.SERVICE], account_id=account_id, region=region)
-    if any(v is None for v in network.values()):
-        unread.append(ec2.SERVICE)
+    failed = [part for part, records in network.items() if records is None]
+    if failed:
+        # "ec2" for every reader of the network, and which listings failed (``ec2.peerings``)
+        # for the rules that read only some of them (scanner.engine.context.service_readable)
+        unread += [ec2.SERVICE] + [f"{ec2.SERVICE}.{part}" for part in failed]
     secrets = secretsmanager.transform_secrets(raw[secretsmanager.SERVICE],
                                                account_id=account_id, region=region)
     if secrets is None:

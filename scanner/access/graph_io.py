@@ -27,7 +27,9 @@ def policy_input(attrs: Mapping[str, Any], field: str, what: str,
     is no policy at all; (None, what is missing) when it was not read, not collected or cannot
     be parsed. The one reading of "was this policy read" (rules and access analysis)."""
     unread = attrs.get("unread") or ()
-    if field in unread or "key" in unread or attrs.get("collected") is False:
+    if attrs.get("collected") is False:
+        return None, f"{what} (not collected)"
+    if field in unread or "key" in unread:
         return None, f"{what} (not read: see coverage)"
     if field not in attrs:
         return None, f"{what} (not collected)"

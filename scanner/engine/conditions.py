@@ -606,8 +606,7 @@ class Compare(Condition):
     def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
         unread = attrs.get("unread")
         if attrs.get("collected") is False and self.top not in _ALWAYS_KNOWN:
-            return Result(outcome=UNKNOWN, missing=(f"{attrs.get('kind')} {node_id} (not "
-                                                    "collected: placeholder node)",),
+            return Result(outcome=UNKNOWN, missing=(ctx.index.not_collected(node_id, attrs),),
                           facts=(("text", f"{node_id} was not collected"),))
         if unread and (self.top in unread or self.derived_from in unread):
             return Result(outcome=UNKNOWN, missing=(f"{self.top} (not read: see coverage)",),

@@ -27,6 +27,14 @@ COVERAGE_GROUP = "CoverageGroup"
 #: the kinds whose nodes are left unjudged while scheduled for deletion
 _SECRET_KINDS = frozenset({"Secret", "SecretReplica"})
 
+#: the listing that collects each kind of node (service_readable's service names)
+_SERVICE_OF_KIND = {"Secret": "secretsmanager", "SecretReplica": "secretsmanager",
+                    "KmsKey": "kms", "LambdaFunction": "lambda", "Vpc": "ec2.vpcs",
+                    "Subnet": "ec2.subnets", "RouteTable": "ec2.route_tables",
+                    "SecurityGroup": "ec2.security_groups", "VpcPeering": "ec2.peerings",
+                    "VpcEndpoint": "ec2.vpc_endpoints", "NatGateway": "ec2.nat_gateways"}
+
+
 class GraphIndex:
     """Lazily built lookups over one graph; shared by every rule of a run."""
 
@@ -112,7 +120,11 @@ class GraphIndex:
         return {tuple(k): set(v) for k, v in raw.items()}  # type: ignore[misc]
 
     def service_readable(self, account_id: str, region: str, service: str) -> str | None:
-        """None when ``service`` was listed in account/region; else what is missing."""
+        """None when ``service`` was listed in account/region; else what is missing.
+        ``service`` may name one listing of a service (``ec2.peerings``: a RegionSnapshot
+        field): missing when that listing failed, or when the service is unread and the
+        snapshot does not say which of its listings failed (written before they were
+        recorded)."""
         acct = self.attrs(account_node(account_id))
         # an account node without attributes was made by an edge to it (a peering's other
         # side owned by an account outside the scan), not by the scan
@@ -122,9 +134,26 @@ class GraphIndex:
             return f"account {account_id} (role could not be assumed)"
         if region != GLOBAL and region not in (acct.get("regions") or [region]):
             return f"region {region} of account {account_id} (not scanned)"
-        if service in self.unread_services.get((account_id, region), set()):
+        unread = self.unread_services.get((account_id, region), set())
+        if service in unread:
             return f"{service} in {account_id}/{region} (listing failed: see coverage)"
+        base, dot, _ = service.partition(".")
+        if dot and base in unread and not any(u.startswith(base + ".") for u in unread):
+            return f"{base} in {account_id}/{region} (listing failed: see coverage)"
         return None
+
+    def not_collected(self, node_id: str, attrs: Mapping[str, Any]) -> str:
+        """What is missing about a placeholder node (``collected`` False: the graph knows it
+        only from a reference, a secret's KmsKeyId or a peering's other side), and why: its
+        account or Region was not scanned, its listing failed, or the listing did not have
+        it."""
+        kind = str(attrs.get("kind"))
+        service = _SERVICE_OF_KIND.get(kind)
+        account, region = attrs.get("account_id"), attrs.get("region")
+        gap = self.service_readable(str(account), str(region), service) \
+            if service and account and region else None
+        return f"{kind} {node_id} (not collected: " + (
+            f"{gap})" if gap else "not in its account-region's listing)")
 
     @cached_property
     def coverage_groups(self) -> list[tuple[str, Mapping[str, Any]]]:

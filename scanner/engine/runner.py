@@ -252,8 +252,9 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
         if result.outcome == TRUE:  # the message speaks plainly; the evidence keeps the facts
             message = "; ".join(dict.fromkeys(
                 render_plain(f) for f in result.facts[:_MAX_FACTS])) or static.title
-        else:
-            message = "not assessed: missing " + ", ".join(result.missing or ("input",))
+        else:  # each missing input once (two clauses can miss the same one)
+            message = "not assessed: missing " + ", ".join(dict.fromkeys(
+                result.missing or ("input",)))
         if rendered is not None:
             rendered[id(result)] = (result, facts, message)
     status = Status.FAIL if result.outcome == TRUE else Status.UNKNOWN
@@ -271,7 +272,7 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     principals: tuple[str | None, ...] = (None,)
     if result.outcome == TRUE and static.per_principal and result.principals:
         principals = result.principals
-    missing = result.missing if type(result.missing) is tuple else tuple(result.missing)
+    missing = tuple(dict.fromkeys(result.missing)) if result.missing else ()
     out: list[Finding] = []
     base: dict[str, Any] | None = None  # the evidence about the resource, for each principal
     for p in principals:

@@ -21,7 +21,12 @@ def policy_or_unknown(attrs: Mapping[str, Any], field: str, what: str,
     if missing is None:
         return policy, None
     unread = attrs.get("unread") or ()
-    if field in unread or "key" in unread or attrs.get("collected") is False:
+    if attrs.get("collected") is False:  # a placeholder: say why it was not collected
+        why = ctx.index.not_collected(str(attrs.get("arn") or what), attrs) \
+            if ctx is not None else missing
+        return None, Result(outcome=UNKNOWN, missing=(f"{what}: {why}",),
+                            facts=(("text", f"{what} was not collected"),))
+    if field in unread or "key" in unread:
         return None, Result(outcome=UNKNOWN, missing=(missing,),
                             facts=(("text", f"{what} was not read"),))
     return None, Result(outcome=UNKNOWN, missing=(missing,))

@@ -22,7 +22,8 @@ QUOTAS_SERVICE = "service-quotas"
 def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                              args: Mapping[str, Any]) -> Result:
     acct, region = str(attrs.get("account_id")), str(attrs.get("region"))
-    gap = ctx.index.service_readable(acct, region, "ec2")
+    # the VPC's peerings are all it counts: a failed route-table listing does not hide them
+    gap = ctx.index.service_readable(acct, region, "ec2.peerings")
     if gap:
         return unknown(gap)
     active = sorted(
