@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 from scanner.policy.arn import arn_resource
+from scanner.textfit import INVISIBLE
 
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 STATUSES: tuple[str, ...] = ("FAIL", "UNKNOWN", "MUTED", "PASS")
@@ -22,13 +23,16 @@ STATUS_RANK: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
 TRUNCATION_MARKER = "… [truncated]"
 
 # C0 controls except tab/newline, DEL, C1 controls: terminal escapes and XML-invalid characters.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# And the characters that reorder or hide text (bidirectional overrides, zero-width space:
+# scanner.textfit.INVISIBLE, the one list for every output).
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{INVISIBLE}]")
 # Characters XML 1.0 cannot carry at all (besides the controls above): lone surrogates, U+FFFE/F.
 _XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def strip_controls(text: str) -> str:
-    """Replace control characters (incl. ESC, so no terminal escape survives) with U+FFFD."""
+    """Replace control characters (incl. ESC, so no terminal escape survives) and invisible
+    reordering characters with U+FFFD."""
     return _CONTROL.sub("\ufffd", text)
 
 

@@ -66,8 +66,12 @@ def fit_text(text: str, width: int | None) -> str:
 
 #: every control character (escape sequences, carriage returns, tabs), with and without the
 #: newline
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROLS_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: and the invisible characters that reorder or hide text (bidirectional overrides and
+#: isolates: "Trojan Source", CVE-2021-42574; zero-width space, word joiner, BOM)
+INVISIBLE = "".join(chr(c) for c in (0x200b, 0x200e, 0x200f, *range(0x202a, 0x202f),
+                                     *range(0x2060, 0x2065), *range(0x2066, 0x206a), 0xfeff))
+_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}]")
+_CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}]")
 
 
 def terminal_safe(text: str, *, newlines: bool = True) -> str:

@@ -112,6 +112,16 @@ def test_table_strips_terminal_escapes_from_hostile_text() -> None:
     assert "\ufffd[31mred" in text  # the escape sequence is shown inert
 
 
+def test_table_shows_text_reordering_characters_inert() -> None:
+    """A right-to-left override or zero-width space in a secret name would make the table show
+    another name than the one in AWS (Trojan Source): shown as U+FFFD, like an escape."""
+    doc = sample_document()
+    doc["findings"][0]["message"] = "app/\u202eyek-terces\u200b-db ok-\u00e9"
+    text = render_table(doc, width=400)
+    assert "\u202e" not in text and "\u200b" not in text
+    assert "app/\ufffdyek-terces\ufffd-db ok-\u00e9" in text
+
+
 def test_table_without_findings_says_so() -> None:
     doc = sample_document()
     doc["findings"] = []
