@@ -367,8 +367,11 @@ class AwsSessions:
         session_name: str = SESSION_NAME,
         role_arn: str | None = None,
         pacing: Bucket | None = None,
+        role_flag: str = "--role-name",
     ) -> None:
         self.base = base
+        #: the option that names the role, for the message when none was given
+        self.role_flag = role_flag
         self.session_name = session_name
         self.settings = settings or ClientSettings()
         self.guard = guard
@@ -436,7 +439,7 @@ class AwsSessions:
                                                  partition=self.partition)
         if not self.role_name:
             raise CredentialsError(
-                f"no --role-name given: cannot assume a role in account {account_id}"
+                f"no {self.role_flag} given: cannot assume a role in account {account_id}"
             )
         return f"arn:{self.partition}:iam::{account_id}:role/{self.role_name}"
 

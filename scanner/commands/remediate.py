@@ -97,6 +97,27 @@ def _split(values: list[str], flag: str) -> tuple[str, ...]:
     return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
 
 
+def _new_journal(path: str) -> None:
+    """--journal names a new file (checked before anything is read or asked)."""
+    if output_file(path, "--journal").exists():
+        raise UsageError(f"--journal {path}: already exists; give a new path (a journal is "
+                         "never overwritten)")
+
+
+def _not_an_input(args: argparse.Namespace) -> None:
+    """--plan-out and --journal must not be the scan's own files: the plan would replace
+    findings.json (fault-injection trial) and the scan output would be lost."""
+    inputs = [Path(p) for p in (args.findings, args.snapshot) if p]
+    if args.in_dir:
+        inputs += [Path(args.in_dir) / name for name in ("findings.json", "snapshot.json.gz",
+                                                         "snapshot.json")]
+    given = {p.resolve() for p in inputs}
+    for flag, value in (("--plan-out", args.plan_out), ("--journal", args.journal)):
+        if value and Path(value).resolve() in given:
+            raise UsageError(f"{flag} {value}: is an input of this command (the scan's own "
+                             "file); name another file")
+
+
 def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
@@ -142,14 +163,15 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--undo JOURNAL takes no plan, input or --apply (--history names "
                              "the store where the undone resources are marked for re-read)")
         if args.journal:
-            output_file(args.journal, "--journal")
+            _new_journal(args.journal)
         return _run_undo(args)
     if args.yes and not args.apply:
         raise UsageError("--yes only makes sense with --apply or --undo")
     if args.plan_out is not None and not args.plan:  # checked before planning, created like --out
         output_file(args.plan_out, "--plan-out")
     if args.journal:
-        output_file(args.journal, "--journal")
+        _new_journal(args.journal)
+    _not_an_input(args)
     config = load_config(args.config)
     inputs: ScanInputs | None = None
     files = bool(args.in_dir or args.findings or args.snapshot)
@@ -290,6 +312,15 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
     from scanner.remediate.engine import reread_marker
 
     uri = args.history or os.environ.get("SECRETGRAPH_HISTORY")
+    if uri and "://" not in uri:  # a local file: writable before anything is changed
+        history = output_file(uri, "--history")
+        try:  # opened for append, not only asked: access() says yes to root on /sys
+            with open(history, "ab"):
+                pass  # a new file is empty: the store's to initialise
+        except OSError as exc:
+            raise UsageError(f"--history {history}: cannot be written ({exc.strerror or exc}; "
+                             "the changed resources are marked in it): nothing was "
+                             "changed") from None
     if not uri:
         def note(changes: Any) -> None:
             print("note: no history store (--history or $SECRETGRAPH_HISTORY): the changed "

@@ -29,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from remediations import REMEDIATORS
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, SecretgraphError
-from scanner.remediate.journal import Journal, JournalWriter
+from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
 
@@ -39,7 +39,10 @@ Confirm = Callable[[str], bool]
 #: told, after an apply or undo, of every change that wrote to AWS or tried to
 Changed = Callable[[Sequence[PlannedChange]], None]
 #: statuses after which a resource may differ from what the last scan read
-WROTE = frozenset({"applied", "verify-failed", "failed", "undone"})
+WROTE = frozenset({"applied", "verify-failed", "failed", "partial", "undone", "started"})
+#: apply outcomes that --undo takes back: applied, and those where a call may have landed
+#: (re-read first: nothing is written where the resource is as it was before)
+UNDOABLE = frozenset({"applied", "partial", "verify-failed", "failed", "started"})
 
 
 def reread_marker(store: Any, source: str) -> Changed:
@@ -68,7 +71,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.stopped is None and not any(
-            self.counts.get(s) for s in ("failed", "verify-failed", "refused"))
+            self.counts.get(s) for s in ("failed", "verify-failed", "refused", "partial"))
 
 
 def _err(exc: Exception) -> str:
@@ -165,13 +168,17 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     """Every target must still be in the state the plan was built on, or in a state a change
     of the plan leads to (already fixed, or a chain of edits partly applied)."""
     drifted: list[str] = []
+    unread: list[str] = []
     for chain in _chains(changes).values():
         change = chain[0]
         try:
             current = _read(change, clients_for)
         except (ClientError, BotoCoreError) as exc:
-            drifted.append(f"{change.change_id} ({change.resource_arn}): cannot re-read: "
-                           f"{_err(exc)}")
+            unread.append(f"{change.change_id} ({change.resource_arn}): {_err(exc)}")
+            continue
+        if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
+            drifted.append(f"{change.change_id} ({change.resource_arn}): scheduled for "
+                           "deletion since the scan")
             continue
         if any(matches(c.desired_state, current) for c in chain):
             continue
@@ -179,9 +186,10 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             keys = ", ".join(differences(change.pre_state, current))
             drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
                            "the scan")
-    if drifted:
-        raise InputError("refusing the whole plan, nothing was changed; resources drifted: "
-                         + "; ".join(drifted), path=path)
+    if drifted or unread:
+        raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
+            ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
+            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])), path=path)
 
 
 # --------------------------------------------------------------------------- apply
@@ -213,9 +221,13 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     result.journal_path = journal_path
     chains = _chains(plan.changes)
     wrote: list[PlannedChange] = []
+    current: PlannedChange | None = None
+    interrupted: str | None = None
     try:
         for change in plan.changes:
+            current = change
             status = _apply_one(change, clients_for, journal, out, later=_later(change, chains))
+            current = None
             result.add(status)
             if status in WROTE:
                 wrote.append(change)
@@ -223,11 +235,35 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 result.stopped = f"{change.change_id}: {status}"
                 _say(out, f"stopping: {change.change_id} {status}; later changes not attempted")
                 break
+    except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
+        interrupted = "the journal could not be written" if isinstance(exc, JournalError) \
+            else type(exc).__name__
+        if current is not None:
+            wrote.append(current)  # its calls may have landed
+        _say(out, _stopped_note(journal_path, current, interrupted, undo=False))
+        raise
     finally:
-        journal.close(result.counts)
-        if changed is not None and wrote:
-            changed(wrote)
+        try:
+            journal.close(result.counts, interrupted=interrupted)
+        except JournalError:
+            if interrupted is None:
+                raise
+        finally:
+            if changed is not None and wrote:
+                changed(wrote)
     return result
+
+
+def _stopped_note(journal_path: str, current: PlannedChange | None, why: str, *,
+                  undo: bool) -> str:
+    """What a run stopped midway leaves, for the line printed before it exits."""
+    doing = "undone" if undo else "applied"
+    flight = f"{current.change_id} ({current.resource_arn}) was being {doing} and may be " \
+        "partly made; " if current is not None else ""
+    then = "run the undo again" if undo else f"secretgraph remediate --undo {journal_path} " \
+        "takes back what landed (it re-reads each resource first)"
+    return f"stopped ({why}): {flight}the journal {journal_path} records every change made " \
+        f"so far; {then}"
 
 
 def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: JournalWriter,
@@ -260,18 +296,18 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
                        message=f"drift: {keys} changed since the plan")
         _say(out, f"REFUSED  {label}: {keys} changed since the plan")
         return "refused"
+    journal.started(change, before)
     try:
         applied = module.apply(clients, change)
     except (ClientError, BotoCoreError, SecretgraphError) as exc:
-        journal.change(change, status="failed", before=before, after=None, message=_err(exc))
-        _say(out, f"FAILED   {label}: {_err(exc)}")
-        return "failed"
+        return _after_failure(change, module, clients, journal, out, label, before, _err(exc))
     log.info("applied %s (%d call(s))", label, len(applied.calls))
     try:
         verification = module.verify(clients, change)
     except (ClientError, BotoCoreError) as exc:
         journal.change(change, status="verify-failed", before=before, after=None,
-                       message=f"cannot verify: {_err(exc)}")
+                       message=f"cannot verify: {_err(exc)}; the calls were made (--undo "
+                               "re-reads the resource)")
         _say(out, f"UNVERIFIED {label}: {_err(exc)}")
         return "verify-failed"
     status = "applied" if verification.ok else "verify-failed"
@@ -280,6 +316,33 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
     _say(out, f"{'applied ' if verification.ok else 'UNVERIFIED'} {label}"
          + (f": {verification.message}" if verification.message else ""))
     return status
+
+
+def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: JournalWriter,
+                   out: TextIO | None, label: str, before: Mapping[str, Any],
+                   error: str) -> str:
+    """A call of the change failed: an earlier call of it may have landed (UpdateSecret before
+    a refused RotateSecret), or this one (a lost response: the retry then fails on what the
+    first attempt made). The resource is re-read so the journal holds what is there now."""
+    try:
+        now = dict(module.read_current(clients, change))
+    except (ClientError, BotoCoreError) as exc:
+        journal.change(change, status="failed", before=before, after=None,
+                       message=f"{error}; the resource could not be re-read ({_err(exc)}): "
+                               "whether a call landed is unknown (--undo re-reads it)")
+        _say(out, f"FAILED   {label}: {error} (whether a call landed is unknown)")
+        return "failed"
+    if matches(_undo_expected_before(change, before), now):
+        journal.change(change, status="failed", before=before, after=now,
+                       message=f"{error}; re-read: nothing changed")
+        _say(out, f"FAILED   {label}: {error}")
+        return "failed"
+    changed_keys = ", ".join(differences(_undo_expected_before(change, before), now))
+    journal.change(change, status="partial", before=before, after=now,
+                   message=f"{error}; re-read: {changed_keys} changed, so part of the change "
+                           "(or all of it) landed; --undo takes it back")
+    _say(out, f"PARTIAL  {label}: {error}; {changed_keys} changed all the same")
+    return "partial"
 
 
 # --------------------------------------------------------------------------- undo
@@ -299,12 +362,15 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     if journal.mode != "apply":
         raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
                          path=journal.path, field="mode")
-    applied = [e for e in journal.entries if e.status == "applied"]
+    # every change that made (or may have made) a call: applied; partial, failed or unverified
+    # after a call; started and never finished (the run stopped during it)
+    applied = [e for e in journal.entries if e.status in UNDOABLE and e.before is not None]
     result = RunResult()
+    if journal.torn:
+        _say(out, f"note: the last line of {journal.path} was cut off (the run stopped while "
+                  "writing it) and is left out; the change it was about is re-read")
     for e in journal.entries:
-        if e.status != "applied":
-            continue
-        if e.before is None or e.after is None:
+        if e.status == "applied" and (e.before is None or e.after is None):
             raise InputError(f"change {e.change.change_id} has no before/after state",
                              path=journal.path, field=f"record {e.seq + 1}")
     reversible = [e for e in reversed(applied) if e.change.reversible]
@@ -326,19 +392,22 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         if e.change.target in seen:
             continue
         seen.add(e.change.target)
-        assert e.after is not None and e.before is not None
+        assert e.before is not None
         try:
             current = _read(e.change, clients_for)
         except (ClientError, BotoCoreError) as exc:
             mismatched.append(f"{e.change.change_id}: cannot re-read: {_err(exc)}")
             continue
         if matches(_undo_expected_before(e.change, e.before), current):
-            continue  # already back as it was
-        expected = _undo_expected_after(e.change, e.after)
-        if not matches(expected, current):
+            continue  # already back as it was (or the call never landed)
+        if not _landed(e, current):
+            expected = _undo_expected_after(e.change, e.after or e.change.desired_state)
             mismatched.append(f"{e.change.change_id} ({e.change.resource_arn}): "
                               f"{', '.join(differences(expected, current))} changed since "
-                              "the apply")
+                              "the apply" + ("" if e.status == "applied" else
+                                             f" (the change ended {e.status}: compare with "
+                                             "its before state in the journal and undo by "
+                                             "hand)"))
     if mismatched:
         raise InputError("refusing to undo, nothing was changed; the journal does not match "
                          "the resources: " + "; ".join(mismatched), path=journal.path)
@@ -351,24 +420,54 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                            estate=journal.estate, source=journal.path)
     result.journal_path = undo_journal_path
     wrote: list[PlannedChange] = []
+    current_change: PlannedChange | None = None
+    interrupted: str | None = None
     try:
-        for e in reversible:
-            status = _undo_one(e.change, e.before or {}, e.after or {}, clients_for, writer, out)
+        for n, e in enumerate(reversible):
+            current_change = e.change
+            status = _undo_one(e, clients_for, writer, out)
+            current_change = None
             result.add(status)
             if status in WROTE:
                 wrote.append(e.change)
             if status not in ("undone", "noop"):
                 result.stopped = f"{e.change.change_id}: {status}"
+                left = len(reversible) - n - 1
+                _say(out, f"stopping: {e.change.change_id} {status}"
+                     + (f"; {left} older change(s) not undone (run the undo again once the "
+                        "cause is fixed)" if left else ""))
                 break
+    except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
+        interrupted = "the journal could not be written" if isinstance(exc, JournalError) \
+            else type(exc).__name__
+        if current_change is not None:
+            wrote.append(current_change)
+        _say(out, _stopped_note(undo_journal_path, current_change, interrupted, undo=True))
+        raise
     finally:
-        writer.close(result.counts)
-        if changed is not None and wrote:
-            changed(wrote)
+        try:
+            writer.close(result.counts, interrupted=interrupted)
+        except JournalError:
+            if interrupted is None:
+                raise
+        finally:
+            if changed is not None and wrote:
+                changed(wrote)
     return result
 
 
-def _undo_one(change: PlannedChange, before: Mapping[str, Any], after: Mapping[str, Any],
-              clients_for: ClientsFactory, writer: JournalWriter, out: TextIO | None) -> str:
+def _landed(e: JournalEntry, current: Mapping[str, Any]) -> bool:
+    """The resource is as the apply left it: its recorded ``after``; for a change whose
+    outcome was not recorded (in flight, failed without a re-read, unverified), the state
+    the change leads to."""
+    if e.after is not None and matches(_undo_expected_after(e.change, e.after), current):
+        return True
+    return e.status != "applied" and matches(e.change.desired_state, current)
+
+
+def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWriter,
+              out: TextIO | None) -> str:
+    change, before = e.change, e.before or {}
     module = REMEDIATORS[change.remediation_id]
     clients = clients_for(change.account_id)
     label = f"{change.change_id} {change.remediation_id} {change.resource_arn}"
@@ -376,14 +475,16 @@ def _undo_one(change: PlannedChange, before: Mapping[str, Any], after: Mapping[s
     try:
         current = dict(module.read_current(clients, change))
     except (ClientError, BotoCoreError) as exc:
-        writer.change(change, status="failed", before=None, after=None, message=_err(exc))
+        writer.change(change, status="failed", before=None, after=None,
+                      message=f"cannot re-read: {_err(exc)}")
+        _say(out, f"FAILED   {label}: cannot re-read: {_err(exc)}")
         return "failed"
     if matches(want, current):
         writer.change(change, status="noop", before=current, after=current,
                       message="already as before the apply")
         _say(out, f"no-op    {label}: already as before the apply")
         return "noop"
-    if not matches(_undo_expected_after(change, after), current):
+    if not _landed(e, current):
         writer.change(change, status="refused", before=current, after=None,
                       message="changed since the apply")
         _say(out, f"REFUSED  {label}: changed since the apply")

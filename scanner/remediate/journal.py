@@ -2,10 +2,16 @@
 
 Each change line holds the planned change, what the resource looked like just before
 (``before``, with exact policy texts) and just after (``after``), and the status:
-applied | noop | refused | failed | verify-failed (undo journals: undone | noop | failed |
-verify-failed | not-reversible). In an apply journal, a change line with an ``after`` also has
-``prediction``: the state the plan predicted, whether the re-read state matches it, and which
-keys differ. ``--undo JOURNAL`` reads an apply journal back.
+applied | noop | refused | failed | partial | verify-failed (undo journals: undone | noop |
+failed | partial | verify-failed | not-reversible). In an apply journal, a change line with an
+``after`` also has ``prediction``: the state the plan predicted, whether the re-read state
+matches it, and which keys differ. ``--undo JOURNAL`` reads an apply journal back.
+
+Write-ahead: before its first write call, a change gets a ``started`` line (with ``before``);
+its outcome line follows. A change whose last line is ``started`` was in flight when the run
+stopped (Ctrl-C, SIGTERM, a crash): a call may have landed, so ``--undo`` re-reads it. A run
+that stops early ends with an ``end`` line marked ``interrupted``; a last line cut off by a
+crash while it was written is ignored (the ``started`` line before it stands).
 """
 
 from __future__ import annotations
@@ -40,9 +46,20 @@ class JournalWriter:
                      "source": source, "started_at": now_iso()})
 
     def _write(self, record: Mapping[str, Any]) -> None:
-        self._fh.write(json.dumps(record, sort_keys=False) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            self._fh.write(json.dumps(record, sort_keys=False) + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:  # a full disk, a lost mount: no later change may be made
+            raise JournalError(f"cannot write the journal: {exc.strerror or exc}",
+                               path=str(self.path)) from None
+
+    def started(self, change: PlannedChange, before: Mapping[str, Any]) -> None:
+        """The write-ahead line of a change about to make its calls."""
+        self._seq += 1
+        self._write({"type": "change", "seq": self._seq, "at": now_iso(), "status": "started",
+                     "change": change.to_json(), "before": dict(before), "after": None,
+                     "message": "calls about to be made"})
 
     def change(self, change: PlannedChange, *, status: str, before: Mapping[str, Any] | None,
                after: Mapping[str, Any] | None, message: str = "") -> None:
@@ -59,9 +76,19 @@ class JournalWriter:
                                     "matches": not diff, "differences": diff}
         self._write(record)
 
-    def close(self, summary: Mapping[str, int]) -> None:
-        self._write({"type": "end", "finished_at": now_iso(), "summary": dict(summary)})
-        self._fh.close()
+    def close(self, summary: Mapping[str, int], *, interrupted: str | None = None) -> None:
+        record: dict[str, Any] = {"type": "end", "finished_at": now_iso(),
+                                  "summary": dict(summary)}
+        if interrupted:
+            record["interrupted"] = interrupted
+        try:
+            self._write(record)
+        finally:
+            self._fh.close()
+
+
+class JournalError(InputError):
+    """The journal could not be written: the run stops before its next change."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,7 +106,11 @@ class Journal:
     mode: str
     plan_id: str
     estate: Mapping[str, Any]
+    #: each change's outcome: its last line (``started`` when the run stopped during it), in
+    #: the order the outcomes were written
     entries: tuple[JournalEntry, ...]
+    #: its last line was cut off while written, and is left out
+    torn: bool = False
 
 
 def read_journal(path: str | Path) -> Journal:
@@ -89,12 +120,17 @@ def read_journal(path: str | Path) -> Journal:
     except OSError as exc:
         raise InputError(f"cannot read journal: {exc.strerror or exc}", path=str(p)) from None
     records: list[Any] = []
+    torn = False
+    last = max((n for n, line in enumerate(lines, start=1) if line.strip()), default=0)
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:
+            if n == last and n > 1:  # cut off while written (a crash, a full disk)
+                torn = True
+                continue
             raise InputError("not a JSON line", path=str(p), field=f"line {n}") from None
     if not records or not isinstance(records[0], dict) or records[0].get("kind") != JOURNAL_KIND:
         raise InputError("not a secretgraph remediation journal", path=str(p), field="line 1")
@@ -119,6 +155,11 @@ def read_journal(path: str | Path) -> Journal:
             raise InputError(f"unknown remediation id {change.remediation_id!r}", path=str(p),
                              field=f"record {n}")
         entries.append(entry)
+    outcome: dict[str, JournalEntry] = {}
+    for entry in entries:  # a started line, then its outcome: the outcome stands
+        outcome.pop(entry.change.change_id, None)
+        outcome[entry.change.change_id] = entry
     estate = header.get("estate")
     return Journal(path=str(p), mode=str(header.get("mode")), plan_id=str(header.get("plan_id")),
-                   estate=estate if isinstance(estate, dict) else {}, entries=tuple(entries))
+                   estate=estate if isinstance(estate, dict) else {},
+                   entries=tuple(outcome.values()), torn=torn)

@@ -62,7 +62,8 @@ def remediation_clients(*, role_name: str | None, endpoint_url: str | None,
                            settings=ClientSettings(endpoint_url=endpoint_url,
                                                    max_attempts=max_attempts),
                            role_name=role_name, external_id=external_id,
-                           session_name="secretgraph-remediate")
+                           session_name="secretgraph-remediate",
+                           role_flag="--remediation-role-name")
     cache: dict[str, AccountClients] = {}
 
     def factory(account_id: str) -> Clients:

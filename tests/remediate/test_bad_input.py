@@ -7,6 +7,8 @@ anything is sent is the strongest "nothing changed". Two need moto (live identit
 
 from __future__ import annotations
 
+import os
+
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -189,6 +191,47 @@ def test_cli_refuses_the_audit_role_as_the_remediation_role(
                "--remediation-role-name", "SecretgraphAudit"])
 
     assert rc == 2 and "is the audit role of the scan" in capsys.readouterr().err
+    assert no_aws == []
+
+
+def test_cli_plan_out_may_not_replace_the_scans_own_findings(
+        scan_dir: Path, no_aws: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """--plan-out S/findings.json replaced the scan's findings with the plan (exit 0)."""
+    before = (scan_dir / "findings.json").read_bytes()
+
+    rc = main(["remediate", "--in", str(scan_dir), "--plan-out",
+               str(scan_dir / "findings.json")])
+
+    assert rc == 2 and "is an input of this command" in capsys.readouterr().err
+    assert (scan_dir / "findings.json").read_bytes() == before and no_aws == []
+
+
+def test_cli_an_existing_journal_is_refused_before_anything_is_read(
+        scan_dir: Path, tmp_path: Path, no_aws: list[str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text("mine\n")
+
+    rc = main(["remediate", "--in", str(scan_dir), "--apply", "--yes", "--journal",
+               str(journal), "--remediation-role-name", REMEDIATION_ROLE])
+
+    assert rc == 2 and "already exists" in capsys.readouterr().err
+    assert journal.read_text() == "mine\n" and no_aws == []
+
+
+def test_cli_an_unwritable_history_is_refused_before_any_change(
+        scan_dir: Path, no_aws: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """--history /sys/h.db: the marks were written after the changes (all made, then exit
+    2). /sys is read-only even for root."""
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("no sysfs here")
+
+    rc = main(["remediate", "--in", str(scan_dir), "--apply", "--yes", "--history",
+               "/sys/h.db", "--remediation-role-name", REMEDIATION_ROLE])
+
+    err = capsys.readouterr().err
+    assert rc == 2 and "/sys/h.db: cannot be written" in err and "nothing was changed" in err
+    assert not os.path.exists("/sys/h.db")
     assert no_aws == []
 
 

@@ -1,0 +1,164 @@
+"""Apply and undo when a change stops midway (fault-injection trial): a call that landed before
+another failed, a response lost, Ctrl-C during a call, a verification that could not read
+back, a journal line cut off. The journal must say what is there, and --undo take it back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from helpers.remediate_estate import CENTRAL, Scanned, account_session
+from scanner.remediate.engine import apply_plan, undo_journal
+from scanner.remediate.journal import read_journal
+from scanner.remediate.planfile import estate_of
+from scanner.remediate.planner import Selection, build_plan
+from scanner.remediate.sessions import ClientsFactory
+
+_REAL = BaseClient._make_api_call
+
+
+def _fault(monkeypatch: pytest.MonkeyPatch,
+           when: Callable[[str, dict[str, Any]], str | None]) -> None:
+    """``when(operation, params)``: "before" (refuse the call), "lost" (make it, then fail as
+    a lost answer whose retry is refused does), "after" (make it, then Ctrl-C), or None."""
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        what = when(operation, params)
+        if what == "before":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}},
+                              operation)
+        answer = _REAL(self, operation, params)
+        if what == "after":
+            raise KeyboardInterrupt
+        if what == "lost":
+            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "reset"}},
+                              operation)
+        return answer
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+
+
+def _plan(s: Scanned, rule: str):  # type: ignore[no-untyped-def]
+    plan = build_plan(s.findings, s.snapshot, s.config, Selection(rules=(rule,)))
+    assert plan.changes, rule
+    return plan
+
+
+def _apply(s: Scanned, clients: ClientsFactory, plan: Any, journal: Path) -> Any:
+    return apply_plan(plan, clients, journal_path=str(journal), plan_path="plan.json",
+                      max_age_hours=24, current_estate=estate_of(s.snapshot))
+
+
+def _undo(clients: ClientsFactory, journal: Path, tmp_path: Path) -> Any:
+    return undo_journal(read_journal(journal), clients,
+                        undo_journal_path=str(tmp_path / "undo.jsonl"))
+
+
+def test_a_call_refused_after_another_landed_is_partial(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """cancel-key-deletion: CancelKeyDeletion lands, EnableKey is refused. The journal said
+    `failed` with no after, although the key had left PendingDeletion (now Disabled)."""
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.doomed_key_arn
+    _fault(monkeypatch, lambda op, p: "before" if op == "EnableKey" else None)
+
+    result = _apply(scanned, clients, _plan(scanned, "cancel-key-deletion"),
+                    tmp_path / "journal.jsonl")
+
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Disabled"
+    entry = next(e for e in read_journal(tmp_path / "journal.jsonl").entries
+                 if e.change.resource_arn == key)
+    assert entry.status == "partial"
+    assert entry.after is not None and entry.after.get("key_state") == "Disabled"
+    assert result.counts.get("partial") == 1 and not result.ok
+
+
+def test_a_lost_answer_is_partial_and_undone(scanned: Scanned, clients: ClientsFactory,
+                                             tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """PutKeyPolicy landed but its answer was lost (the retry failed): journaled `failed`,
+    and --undo said "nothing to undo"."""
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    _fault(monkeypatch, lambda op, p: "lost" if op == "PutKeyPolicy" else None)
+
+    result = _apply(scanned, clients, _plan(scanned, "grant-key-decrypt"),
+                    tmp_path / "journal.jsonl")
+
+    assert result.counts.get("partial") == 1
+    monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
+    undone = _undo(clients, tmp_path / "journal.jsonl", tmp_path)
+    assert undone.counts == {"undone": 1}
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
+
+
+def test_ctrl_c_during_a_call_leaves_it_in_flight_and_undo_takes_it_back(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """PutKeyPolicy reached AWS, then Ctrl-C: the journal ended as if nothing had happened,
+    and --undo left the statement in place."""
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    plan = _plan(scanned, "grant-key-decrypt")
+    _fault(monkeypatch, lambda op, p: "after" if op == "PutKeyPolicy" else None)
+
+    with pytest.raises(KeyboardInterrupt):
+        apply_plan(plan, clients, journal_path=str(tmp_path / "journal.jsonl"),
+                   plan_path="plan.json", max_age_hours=24,
+                   current_estate=estate_of(scanned.snapshot), out=None)
+
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] != before
+    journal = read_journal(tmp_path / "journal.jsonl")
+    assert [e.status for e in journal.entries][-1] == "started"
+    assert '"interrupted": "KeyboardInterrupt"' in \
+        (tmp_path / "journal.jsonl").read_text().splitlines()[-1]
+    monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
+    _undo(clients, tmp_path / "journal.jsonl", tmp_path)
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
+
+
+def test_an_unverified_change_is_undone(scanned: Scanned, clients: ClientsFactory,
+                                        tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verifying re-read failed after PutKeyPolicy: --undo said nothing of that change."""
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    put = {"done": False}
+
+    def when(op: str, params: dict[str, Any]) -> str | None:
+        if op == "PutKeyPolicy":
+            put["done"] = True
+        elif op == "GetKeyPolicy" and put["done"] and not put.get("failed"):
+            put["failed"] = True
+            return "before"
+        return None
+    _fault(monkeypatch, when)
+    result = _apply(scanned, clients, _plan(scanned, "grant-key-decrypt"),
+                    tmp_path / "journal.jsonl")
+    assert result.counts.get("verify-failed") == 1
+    monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
+
+    _undo(clients, tmp_path / "journal.jsonl", tmp_path)
+
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
+
+
+def test_a_last_line_cut_off_is_left_out_and_the_rest_undone(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    journal = tmp_path / "journal.jsonl"
+    _apply(scanned, clients, _plan(scanned, "grant-key-decrypt"), journal)
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:-1] + [lines[-1][: len(lines[-1]) // 2]]))  # torn end
+
+    assert read_journal(journal).torn
+    _undo(clients, journal, tmp_path)
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
