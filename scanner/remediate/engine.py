@@ -240,6 +240,8 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
             else type(exc).__name__
         if current is not None:
             wrote.append(current)  # its calls may have landed
+        if isinstance(exc, JournalError) and wrote:
+            exc.exit_code = 1  # not 2: changes were made
         _say(out, _stopped_note(journal_path, current, interrupted, undo=False))
         raise
     finally:

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import IO, Any, Mapping
 
 from remediations import REMEDIATORS
-from scanner.changes import PlannedChange, differences, now_iso
+from remediations.policy_edit import parsed_or_none
+from scanner.changes import (PlannedChange, canonical_json, change_id, differences, matches,
+                             now_iso)
 from scanner.errors import InputError
 
 JOURNAL_KIND = "secretgraph-remediation-journal"
@@ -84,7 +86,10 @@ class JournalWriter:
         try:
             self._write(record)
         finally:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError:  # what a failed write left in the buffer cannot go either
+                pass
 
 
 class JournalError(InputError):
@@ -111,6 +116,32 @@ class Journal:
     entries: tuple[JournalEntry, ...]
     #: its last line was cut off while written, and is left out
     torn: bool = False
+
+
+def _check_edits(rec: Mapping[str, Any], change: PlannedChange, entry: JournalEntry, *,
+                 path: str, field: str) -> None:
+    """What --undo writes back comes from the journal, so an edited line is refused, as an
+    edited plan is: the change id is the digest of its calls, the pre-state has its digest, and
+    the ``before`` of a change that made calls is the plan's pre-state (apply refuses to start
+    a change otherwise). Like the plan's digests this catches edits and corruption, not someone
+    who recomputes them: keep journals where only the remediation operators can write."""
+    data = rec["change"]
+    if change_id(change.remediation_id, change.target, change.calls) != change.change_id:
+        raise InputError("the change's calls do not match its id: the journal was edited",
+                         path=path, field=field)
+    if data.get("pre_state_digest") not in (None, change.pre_state_digest):
+        raise InputError("the change's pre_state does not match its digest: the journal was "
+                         "edited", path=path, field=field)
+    if entry.status in ("applied", "partial", "verify-failed", "failed", "started") and \
+            entry.before is not None:
+        # the exact texts undo writes back must be the parsed states compared with the plan
+        texts_agree = all(
+            canonical_json(parsed_or_none(v)) == canonical_json(entry.before[k[:-5]])
+            for k, v in entry.before.items()
+            if k.endswith("_text") and k[:-5] in entry.before and isinstance(v, (str, type(None))))
+        if not texts_agree or not matches(change.pre_state, entry.before):
+            raise InputError("the state recorded before the change is not the state the plan "
+                             "was made on: the journal was edited", path=path, field=field)
 
 
 def read_journal(path: str | Path) -> Journal:
@@ -154,6 +185,8 @@ def read_journal(path: str | Path) -> Journal:
         if change.remediation_id not in REMEDIATORS:
             raise InputError(f"unknown remediation id {change.remediation_id!r}", path=str(p),
                              field=f"record {n}")
+        if header.get("mode") == "apply":
+            _check_edits(rec, change, entry, path=str(p), field=f"record {n}")
         entries.append(entry)
     outcome: dict[str, JournalEntry] = {}
     for entry in entries:  # a started line, then its outcome: the outcome stands

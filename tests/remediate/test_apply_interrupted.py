@@ -162,3 +162,30 @@ def test_a_last_line_cut_off_is_left_out_and_the_rest_undone(
     assert read_journal(journal).torn
     _undo(clients, journal, tmp_path)
     assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
+
+
+def test_an_edited_before_state_is_refused(scanned: Scanned, clients: ClientsFactory,
+                                           tmp_path: Path) -> None:
+    """--undo wrote a hand-edited `before` (a public key policy) back to AWS."""
+    import json
+
+    from scanner.errors import InputError
+
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    journal = tmp_path / "journal.jsonl"
+    _apply(scanned, clients, _plan(scanned, "grant-key-decrypt"), journal)
+    applied = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    public = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]})
+    lines = []
+    for line in journal.read_text().splitlines():
+        rec = json.loads(line)
+        if rec.get("status") == "applied":
+            rec["before"]["key_policy_text"] = public  # what undo writes back
+        lines.append(json.dumps(rec))
+    journal.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(InputError, match="the journal was edited"):
+        _undo(clients, journal, tmp_path)
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == applied
