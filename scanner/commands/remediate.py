@@ -213,8 +213,13 @@ def run(args: argparse.Namespace) -> int:
                            "coverage gap(s)): what it could not read is UNKNOWN, and a "
                            "change's predicted effect there is not proven; rescan before "
                            "--apply", stream_columns(sys.stderr)), file=sys.stderr)
-        plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
-                          accept_access_changes=args_accepted)
+        from scanner.progress import Progress
+
+        with Progress.for_terminal(quiet=bool(getattr(args, "quiet", False))) as progress:
+            progress.phase("plan")  # each change's effect predicted: long on large estates
+            plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
+                              accept_access_changes=args_accepted,
+                              progress=progress.counts("findings"))
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
         for change in plan.changes:
             if change.change_id in args_accepted and not (change.effect or {}).get("accepted"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from remediations import REMEDIATORS, resolve_remediation_id
 from scanner.changes import PlanContext, PlannedChange, PlanRefused, RemediationConfig, Remediator
@@ -57,7 +57,8 @@ class Selection:
 def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,
                selection: Selection, *, now: datetime | None = None,
                remediators: Mapping[str, Remediator] | None = None, inputs: Any = None,
-               accept_access_changes: Sequence[str] = ()) -> Plan:
+               accept_access_changes: Sequence[str] = (),
+               progress: Callable[[int, int], None] | None = None) -> Plan:
     """Plan a change for every selected FAIL finding that has a remediator.
 
     Changes on the same target (say one key policy) chain: each later one starts from the
@@ -85,11 +86,11 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                           companion=lambda change, before, lost: companions(
                               change, before, lost, config, overlay))
     position: dict[str, int] = {}  # change id -> index in changes
-    ordered = sorted(findings, key=lambda f: (f.resource.account_id, f.resource.arn, f.rule_id,
-                                              f.id))
-    for finding in ordered:
-        if finding.status is not Status.FAIL:
-            continue
+    ordered = sorted((f for f in findings if f.status is Status.FAIL),
+                     key=lambda f: (f.resource.account_id, f.resource.arn, f.rule_id, f.id))
+    for done, finding in enumerate(ordered):
+        if progress is not None:
+            progress(done, len(ordered))
         rid, why_not = resolve_remediation_id(finding)
         if not selection.selects(finding, rid):
             continue
@@ -164,6 +165,8 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                 if kept.policy_diff is not None:
                     state["policy_text"] = kept.policy_diff.after
                 overlay[kept.target] = state
+    if progress is not None:
+        progress(len(ordered), len(ordered))
     unused = sorted(set(accept_access_changes) - {c.change_id for c in changes}
                     - {s.change_id for s in skipped})
     if unused:
