@@ -29,6 +29,22 @@ CREDENTIAL_CONTEXT_KEYS = frozenset({
     "glue:credentialissuingservice", "identitystore:userid"})
 
 
+#: service keys that only some actions of their service carry: the KMS grant keys, which KMS
+#: Developer Guide, "AWS KMS condition keys", documents for the grant operations only
+#: (kms:GrantIsForAWSResource: "Allows or denies permission for the CreateGrant, ListGrants,
+#: or RevokeGrant operations only when an AWS service integrated with AWS KMS calls the
+#: operation"; kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal,
+#: kms:GrantConstraintType: CreateGrant). On any other action (Decrypt) they are absent.
+ACTION_ONLY_KEYS: dict[str, frozenset[str]] = {
+    "kms:grantisforawsresource": frozenset({"kms:creategrant", "kms:listgrants",
+                                            "kms:revokegrant"}),
+    "kms:grantoperations": frozenset({"kms:creategrant"}),
+    "kms:granteeprincipal": frozenset({"kms:creategrant"}),
+    "kms:retiringprincipal": frozenset({"kms:creategrant", "kms:retiregrant"}),
+    "kms:grantconstrainttype": frozenset({"kms:creategrant"}),
+}
+
+
 @lru_cache(maxsize=4096)
 def foreign_key(key: str, action: str) -> bool:
     """``key`` (lower case) is a service-specific condition key of another service than the
@@ -39,10 +55,14 @@ def foreign_key(key: str, action: str) -> bool:
     (GetSecretValue: ``secretsmanager:SecretId``, ``secretsmanager:ResourceTag/...``,
     ``aws:ResourceTag/...``, no ``kms:`` key). And "If the key that you specify in a policy
     condition is not present in the request context, the values do not match" (the key is
-    absent). ``CREDENTIAL_CONTEXT_KEYS`` excepted."""
+    absent). ``CREDENTIAL_CONTEXT_KEYS`` excepted; ``ACTION_ONLY_KEYS`` are absent from the
+    other actions of their own service too."""
     service, sep, _ = key.partition(":")
     if not sep or service == "aws" or key in CREDENTIAL_CONTEXT_KEYS:
         return False
+    only = ACTION_ONLY_KEYS.get(key)
+    if only is not None:
+        return action.lower() not in only
     return service != action.partition(":")[0].lower()
 
 

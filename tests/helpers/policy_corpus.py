@@ -944,3 +944,13 @@ case(id="credential-context-key-stays-unknown", cite=FOREIGN,
      policy=allow_if("ArnEquals", "lambda:SourceFunctionArn",
                      f"arn:aws:lambda:us-east-1:{MEMBER}:function:reader"),
      expect="CONDITIONAL", unresolved=("lambda:sourcefunctionarn",))
+case(id="kms-grant-key-on-decrypt-is-absent", cite=FOREIGN + "; KMS DG: kms:GrantIsForAWSResource "
+     "applies to CreateGrant, ListGrants and RevokeGrant only",
+     policy=pol(st(action="kms:Decrypt", resource=KEY,
+                   condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})),
+     action="kms:Decrypt", resource=KEY, expect="DENIED")
+case(id="kms-grant-key-on-create-grant-stays-unknown", cite=FOREIGN,
+     policy=pol(st(action="kms:CreateGrant", resource=KEY,
+                   condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})),
+     action="kms:CreateGrant", resource=KEY, expect="CONDITIONAL",
+     unresolved=("kms:grantisforawsresource",))
