@@ -187,9 +187,12 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
                            "the scan")
     if drifted or unread:
+        hint = " (if an earlier apply of this plan stopped midway, its journal says what it " \
+            "changed: --undo it, or rescan and plan again)" if drifted else ""
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])), path=path)
+            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint,
+            path=path)
 
 
 # --------------------------------------------------------------------------- apply
