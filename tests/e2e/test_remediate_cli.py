@@ -24,7 +24,7 @@ def test_the_plan_summary_and_what_is_not_planned_fit_80_columns(tmp_path: Path)
     assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
     run = run_in_tty(["remediate", "--in", str(scan_dir)], cols=80, timeout=120)
     assert run.exit_code == 0, run.text
-    lines = run.text.splitlines()
+    lines = run.shown.splitlines()
     summary = lines[1:lines.index(next(line for line in lines if line.startswith("[1] ")))]
     not_planned = lines[lines.index(next(line for line in lines
                                          if line.startswith("Not planned"))):

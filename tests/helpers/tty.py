@@ -26,6 +26,13 @@ class TtyRun:
         """The output without terminal escape sequences and carriage returns."""
         return plain(self.screen).replace("\r", "")
 
+    @property
+    def shown(self) -> str:
+        """The output as the terminal leaves it: a carriage return starts its line again (a
+        progress bar's frames are drawn over one another, not side by side)."""
+        return "\n".join(line.rsplit("\r", 1)[-1]
+                         for line in plain(self.screen).replace("\r\n", "\n").split("\n"))
+
     def last_message(self, prefix: str) -> str:
         """The last line starting with ``prefix`` and the lines after it, joined: a message
         the terminal's width broke between words, as one line."""
