@@ -103,7 +103,7 @@ def statement_indexes(matches: Iterable[StatementMatch]) -> list[int]:
 # --------------------------------------------------------------------------- building blocks
 
 
-def narrows(c: ConditionClause) -> bool:
+def narrows(c: ConditionClause, *, variables: bool = True) -> bool:
     """Whether one condition clause shuts out a request that lacks its key, and lets in only
     a known population: every value names its account or organization literally. A pattern
     with a wildcard there (``arn:aws:iam::*:role/Reader``, ``1111*``, ``o-*``) lets in
@@ -117,15 +117,30 @@ def narrows(c: ConditionClause) -> bool:
         # IAM User Guide, set operators: ForAllValues "also returns true if there are no
         # context keys in the request" -- a principal outside any organization gets in
         return False
-    return all(_names_who(c.key, v.strip()) for v in c.values)
+    return all(_names_who(c.key, v.strip(), variables) for v in c.values)
 
 
-def _names_who(key: str, value: str) -> bool:
+#: a narrowing key compared with the variable of a fixed fact of the resource: the data
+#: perimeter ``aws:PrincipalOrgID = ${aws:ResourceOrgID}`` lets in the secret's own
+#: organization, ``aws:PrincipalAccount = ${aws:ResourceAccount}`` its own account. IAM User
+#: Guide, "Variables and tags": "the policy variables are replaced with values that come from
+#: the conditional context keys passed in the request" -- the resource's, fixed whoever asks.
+_RESOURCE_FACT = {"aws:principalorgid": "${aws:resourceorgid}",
+                  "aws:principalaccount": "${aws:resourceaccount}",
+                  "kms:calleraccount": "${aws:resourceaccount}"}
+
+
+def _names_who(key: str, value: str, variables: bool = True) -> bool:
     """The value names its account (or organization, endpoint, principal) literally: no
     wildcard where the account or organization is, and no policy variable (replaced with the
-    request's own value, ``${aws:PrincipalAccount}`` matches every caller)."""
-    if value in ("*", "") or "${" in value:
+    request's own value, ``${aws:PrincipalAccount}`` matches every caller) but the resource's
+    own organization or account (``_RESOURCE_FACT``). Without variables (Version 2008-10-17
+    or none: IAM User Guide, "Version": variables "are instead treated as literal strings")
+    ``${...}`` is text that names no one."""
+    if value in ("*", ""):
         return False
+    if variables and "${" in value:
+        return _RESOURCE_FACT.get(key) == value.lower()
     if key in ARN_KEYS:
         account = arn_account(value)
         return account is not None and not any(ch in account for ch in "*?")
@@ -136,8 +151,9 @@ def _names_who(key: str, value: str) -> bool:
     return not any(ch in value for ch in "*?")
 
 
-def is_narrowed(st: Statement) -> bool:
-    return any(narrows(c) for c in st.conditions)
+def is_narrowed(st: Statement, *, variables: bool = True) -> bool:
+    """``variables``: the policy substitutes policy variables (Version 2012-10-17)."""
+    return any(narrows(c, variables=variables) for c in st.conditions)
 
 
 def everyone(st: Statement) -> bool:
@@ -183,9 +199,10 @@ def public_statements(policy: Policy | None) -> tuple[StatementMatch, ...]:
     """Allow statements to everyone that no condition narrows."""
     if policy is None:
         return ()
+    variables = policy.variables_enabled
     return tuple(_match(st, principals=(EVERYONE,), via="everyone")
                  for st in policy.statements
-                 if _allows(st) and everyone(st) and not is_narrowed(st))
+                 if _allows(st) and everyone(st) and not is_narrowed(st, variables=variables))
 
 
 def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone: TrustZone,
