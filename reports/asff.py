@@ -496,7 +496,10 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
                      current: Iterable[Mapping[str, Any]] | AbstractSet[str],
                      document: Mapping[str, Any], *, now: datetime | None = None
                      ) -> list[dict[str, Any]]:
-    """Previously failing findings that are resolved now, as PASSED + ARCHIVED ASFF findings.
+    """Previously failing findings that are resolved now, as PASSED + ARCHIVED ASFF findings;
+    and previously UNKNOWN ones (Compliance WARNING: the scan could not decide) that the
+    current scan decided and does not report, which would otherwise stay "could not assess"
+    in Security Hub after the night that could not read them (nightly-operations trial).
 
     A finding missing from the current scan counts as resolved only where the current scan
     assessed it: its account, Region, service and resource read, its rule evaluated and its
@@ -517,7 +520,7 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
     updated = iso(scan.get("finished_at") or scan.get("started_at"), now)
     out: list[dict[str, Any]] = []
     for old in previous:
-        if (old.get("Compliance") or {}).get("Status") != "FAILED" or \
+        if (old.get("Compliance") or {}).get("Status") not in ("FAILED", "WARNING") or \
                 old.get("RecordState") == "ARCHIVED":
             continue
         fid = str(old.get("Id"))

@@ -195,6 +195,18 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
         trusted_accounts=config.trusted_accounts)
 
 
+def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
+    """The rules the scan judged: the rule pack's, and access-outside-baseline when a baseline
+    was given (its findings are the scan's own). Drift and the Security Hub archive read this
+    list: a rule missing from it is "not evaluated", so its new findings were not new and its
+    resolved ones never archived (nightly-operations trial)."""
+    if inputs.baseline is None:
+        return tuple(inputs.ruleset.ids)
+    from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
+
+    return tuple(inputs.ruleset.ids) + (BASELINE_RULE_ID,)
+
+
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
             fail_on: Severity = Severity.HIGH,
             timings: dict[str, float] | None = None, progress: Any = None,
@@ -242,7 +254,7 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     document = findings_document(snapshot, findings, passed,
                                  pass_itemised=inputs.config.emit_pass,
                                  trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
-                                 rules=inputs.ruleset.ids, scope=inputs.scope.to_json())
+                                 rules=_evaluated_rules(inputs), scope=inputs.scope.to_json())
     if timings is not None:
         timings.update({"graph": t1 - t0, "access analysis": t2 - t1 + shards_cpu,
                         "rules": t3 - t2, "suppressions, baseline, document": clock() - t3})

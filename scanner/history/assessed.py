@@ -125,12 +125,12 @@ def _read_coverage(entries: Iterable[tuple[str, str, str, str | None]], assumed:
     """What coverage entries (account, region, service, resource ARN) say was not read: that
     resource; IAM; the role (STS); or the service's listing in that account and region."""
     for account, region, service, resource_arn in entries:
-        if resource_arn:
+        if service == "sts":  # AssumeRole refused: the whole account (its ARN names the role)
+            assumed.discard(account)
+        elif resource_arn:
             resource_gaps.add(resource_arn)
         elif service == "iam":
             iam_read.discard(account)
-        elif service == "sts":
-            assumed.discard(account)
         else:
             service_gaps.add((account, region, service))
 

@@ -70,9 +70,16 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
         if o is None or os_ == "UNKNOWN":
             if ns == "FAIL":
                 res = n.get("resource") or {}
+                rule_id = str(n.get("rule_id", ""))
                 why = None if old_a is None or o is not None else old_a.out_of_scope(
-                    str(n.get("rule_id", "")), str(n.get("severity", "")))
-                if why:
+                    rule_id, str(n.get("severity", "")))
+                if why and old_a is not None and old_a.rules is not None and \
+                        rule_id not in old_a.rules:
+                    # a rule the previous scan did not run (a baseline given from tonight, a
+                    # rule added to the pack): no one has seen its findings, so they are new,
+                    # and say why (nightly-operations trial: "0 new" while HIGH rose by two)
+                    new.append(_fchange(n, o, ("rule not evaluated by the previous scan",)))
+                elif why:
                     not_assessed.append(NotAssessed(
                         scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}",
                         reason=why, scan="old"))

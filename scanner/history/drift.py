@@ -362,6 +362,8 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
                 extra = f" ({', '.join(parts)})"
             elif label == "new" and f.old_status:
                 extra = f" (was {f.old_status})"  # could not be decided last time
+            elif label == "new" and f.changes:
+                extra = f" ({'; '.join(f.changes)})"
             lines.append(f"  {label:<8} {f.severity:<13} {f.rule_id}  {f.resource_arn}{who}{extra}")
 
     lines.append("")

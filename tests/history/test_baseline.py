@@ -170,3 +170,32 @@ def test_init_from_a_snapshot_file_runs_the_access_analysis(tmp_path: Path) -> N
     assert data["secrets"] == [{"secret": secret_arn("prod/db"), "readers": [role]}]
     assert main(["baseline", "check", "--baseline", str(out),
                  "--snapshot", str(tmp_path / "snap.json")]) == 0
+
+
+def test_a_scan_with_a_baseline_lists_its_rule_as_evaluated(tmp_path: Path) -> None:
+    """Drift and the Security Hub archive read scan.rules: without access-outside-baseline in
+    it, the rule's findings were never new, never resolved and never archived
+    (nightly-operations trial)."""
+    from scanner.pipeline import ScanOptions, analyze, load_inputs
+
+    snap = snapshot("s", "2026-11-29T01:00:00Z", [secret("prod/db")])
+    path = _write(tmp_path, 'version: 1\nsecrets:\n  - secret: "prod/*"\n    readers: []\n')
+    with_baseline = analyze(snap, load_inputs(ScanOptions(baseline_path=path))).document
+    without = analyze(snap, load_inputs(ScanOptions())).document
+    assert "access-outside-baseline" in with_baseline["scan"]["rules"]
+    assert "access-outside-baseline" not in without["scan"]["rules"]
+
+
+def test_an_account_whose_role_was_refused_is_not_assessed_by_the_document() -> None:
+    """The AssumeRole coverage entry names the role's ARN: read as a resource gap, the account
+    counted as assumed and export archived its findings (nightly-operations trial)."""
+    from scanner.history.assessed import assess_document
+
+    doc = {"scan": {"accounts": ["111111111111", MEMBER], "regions": ["us-east-1"]},
+           "coverage": [{"account_id": MEMBER, "region": "us-east-1", "service": "sts",
+                         "operation": "AssumeRole", "error_code": "AccessDenied",
+                         "resource_arn": f"arn:aws:iam::{MEMBER}:role/SecretgraphAudit"}]}
+    assessed = assess_document(doc)
+    assert MEMBER not in assessed.accounts_assumed
+    assert assessed.why_not(account_id=MEMBER, region="us-east-1", kind="Secret",
+                            arn=DB, rule_id="secret-rotation-disabled", severity="HIGH")

@@ -174,6 +174,13 @@ def test_a_scan_limited_to_some_severities_or_rules_resolves_nothing_outside_the
     assert drift.findings_resolved == ()
     assert any(n.reason == "rule secret-policy-public was not evaluated by the scan"
                for n in drift.not_assessed)
+    # the night the rule is evaluated again: its findings were not seen the night before;
+    # they are new, and say why (a baseline given from tonight raised two HIGH findings and
+    # the morning diff said "0 new": nightly-operations trial)
+    back = diff_scans(stored(snap_b, without_rule), stored(snap_a, full))
+    [new] = back.findings_new
+    assert new.changes == ("rule not evaluated by the previous scan",)
+    assert "(rule not evaluated by the previous scan)" in render_drift_text(back)
 
 
 def test_account_not_assumed_tonight_is_not_assessed_never_removed() -> None:

@@ -195,7 +195,13 @@ def test_a_complete_scan_archives_everything_that_disappeared() -> None:
     archived = archive_resolved(previous, [], now_doc,
                                 now=datetime(2026, 12, 1, tzinfo=timezone.utc))
     failed_before = [f for f in previous if f["Compliance"]["Status"] == "FAILED"]
-    assert len(archived) == len(failed_before) == 7
+    undecided_before = [f for f in previous if f["Compliance"]["Status"] == "WARNING"]
+    assert len(failed_before) == 7 and len(undecided_before) == 1
+    # an UNKNOWN finding the scan now decided and does not report is archived too: it stayed
+    # "could not assess" (WARNING) in Security Hub after the night that could not read it
+    assert len(archived) == 8
+    assert {f["Id"] for f in archived} == {f["Id"] for f in failed_before + undecided_before}
+    assert all(f["Compliance"]["Status"] == "PASSED" for f in archived)
     assert json.loads(json.dumps(archived))  # plain JSON
 
 
@@ -216,7 +222,7 @@ def test_a_scan_of_some_accounts_rules_or_severities_archives_nothing_outside_th
     others, and one run with --severity CRITICAL archived every HIGH finding (drift agreed
     with neither: the test is now scanner.history.assessed's, for both)."""
     previous = build_asff(sample_document())
-    failed = [f for f in previous if f["Compliance"]["Status"] == "FAILED"]
+    failed = [f for f in previous if f["Compliance"]["Status"] in ("FAILED", "WARNING")]
 
     def account(f: dict) -> str:
         return f["ProductFields"]["secretgraph/resource_account"]
