@@ -7,7 +7,8 @@ aws:ResourceOrgPaths when its account's place in the organization is known, aws:
 and secretsmanager:ResourceTag/* of the secret, aws:RequestedRegion), and for the kms:Decrypt
 that Secrets Manager makes on the caller's behalf: kms:ViaService =
 secretsmanager.<region>.amazonaws.com, kms:CallerAccount, kms:EncryptionContext:SecretARN,
-aws:ViaAWSService (aws:CalledVia* are unknown there, absent on the GetSecretValue).
+aws:ViaAWSService, aws:CalledVia/First/Last = secretsmanager.amazonaws.com (absent on the
+GetSecretValue).
 aws:SecureTransport is true (both endpoints are HTTPS-only).
 aws:SourceAccount / aws:SourceArn are absent (only a service principal acting for a resource
 carries them). Everything else (aws:SourceIp, aws:SourceVpce, aws:CurrentTime, session tags,
@@ -116,10 +117,13 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         ctx[SECRET_ARN_CONTEXT] = (secret_arn,)
         ctx["kms:encryptioncontextkeys"] = ("SecretARN", "SecretVersionId")
         ctx["aws:viaawsservice"] = ("true",)
-        # aws:CalledVia / CalledViaFirst / CalledViaLast: IAM User Guide, "aws:CalledVia": the
-        # key is in the request when "a service that supports aws:CalledVia" makes it for the
-        # principal; Secrets Manager's Decrypt is not documented as one, nor as one without
-        # it: unknown (neither a value nor absent), so a condition on them is CONDITIONAL
+        # IAM User Guide, "Forward access sessions": "When FAS requests are made,
+        # aws:CalledVia, aws:CalledViaFirst, and aws:CalledViaLast condition keys are populated
+        # with the service principal of the service that initiated the FAS call."
+        via = ("secretsmanager.amazonaws.com",)
+        ctx["aws:calledvia"] = via
+        ctx["aws:calledviafirst"] = via
+        ctx["aws:calledvialast"] = via
         ctx["kms:encryptionalgorithm"] = ("SYMMETRIC_DEFAULT",)
     else:
         ctx["aws:viaawsservice"] = ("false",)

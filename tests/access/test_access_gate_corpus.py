@@ -685,9 +685,9 @@ FAS = "FAS: IAM UG, Forward access sessions: Secrets Manager decrypts with the c
 ORG_PATHS = "ORGPATHS: IAM UG, aws:PrincipalOrgPaths: \"the AWS Organizations path for the " \
     "principal who is making the request\" (o-id/r-root/ou-.../): known from the collected " \
     "organization tree for a member account"
-CALLED_VIA = "CALLEDVIA: IAM UG, aws:CalledVia: present when \"a service that supports " \
-    "aws:CalledVia\" makes the request for the principal; Secrets Manager's Decrypt is not " \
-    "documented either way: unknown, a condition on it is CONDITIONAL"
+CALLED_VIA = "CALLEDVIA: IAM UG, Forward access sessions: \"When FAS requests are made, " \
+    "aws:CalledVia, aws:CalledViaFirst, and aws:CalledViaLast condition keys are populated " \
+    "with the service principal of the service that initiated the FAS call\""
 MANAGED_READ = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
 
 
@@ -750,13 +750,20 @@ CASES += [
              principal=CENTRAL_ROLE,
              build=managed(boundary=C_BOUNDARY_NO_KMS.arn, managed=(C_BOUNDARY_NO_KMS,)),
              expect="CONDITIONAL", gates={"key_policy": "CONDITIONAL"}),
-    GateCase(id="xacct-key-policy-on-called-via-is-conditional", cite=CALLED_VIA,
+    GateCase(id="xacct-key-policy-on-called-via-secrets-manager", cite=CALLED_VIA,
              principal=APP_ROLE,
              build=std(key_policy=text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
                                         "Action": "kms:Decrypt", "Resource": "*",
                                         "Condition": {"ForAnyValue:StringEquals": {
                                             "aws:CalledVia": "secretsmanager.amazonaws.com"}}})),
-             expect="CONDITIONAL", gates={"key_policy": "CONDITIONAL"}),
+             expect="ALLOWED", gates={"key_policy": "ALLOWED"}),
+    GateCase(id="xacct-key-policy-on-called-via-another-service", cite=CALLED_VIA,
+             principal=APP_ROLE,
+             build=std(key_policy=text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+                                        "Action": "kms:Decrypt", "Resource": "*",
+                                        "Condition": {"StringEquals": {
+                                            "aws:CalledViaFirst": "athena.amazonaws.com"}}})),
+             expect="DENIED", broken_at=("key_policy",)),
     GateCase(id="xacct-org-paths-grant-to-a-member", cite=ORG_PATHS, principal=APP_ROLE,
              build=std(secret_policy=text({
                  "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
