@@ -75,12 +75,12 @@ class Previous:
 
     def failing(self, failing_now: set[str]) -> Iterator[Mapping[str, Any]]:
         """The previous export's ASFF findings that may be archived: those not failing now
-        (archive_resolved keeps the FAILED, not archived, assessed ones)."""
+        (archive_resolved keeps the FAILED or WARNING, not archived, assessed ones)."""
         if self.rows is None or self.header is None:
             yield from self.asff
             return
         for row in self.rows():
-            if COMPLIANCE_STATUS.get(str(row.get("status"))) == "FAILED" and \
+            if COMPLIANCE_STATUS.get(str(row.get("status"))) in ("FAILED", "WARNING") and \
                     asff_id(row) not in failing_now:
                 yield to_asff(row, self.header, created_at=row.get("first_seen"),
                               home_region=self.home_region)

@@ -123,3 +123,35 @@ def test_the_payload_from_streams_is_the_payload_from_whole_documents(
     assert sorted(f["Id"] for f in archived) == sorted(dropped)
     kept = [f for f in _sent(streamed) if f["RecordState"] == "ACTIVE"]
     assert kept and {f["CreatedAt"] for f in kept} == {"2026-11-01T00:00:00.000Z"}
+
+
+def test_an_unknown_finding_decided_since_is_archived_from_either_previous(
+        tmp_path: Path) -> None:
+    """A finding UNKNOWN last night (WARNING in Security Hub) that tonight's complete scan
+    decided and does not report is archived, whether the previous export is read from its
+    findings.json or its ASFF (nightly-operations trial: 43 stale WARNING findings)."""
+    before = sample_document()
+    unknown = [f["id"] for f in before["findings"] if f["status"] == "UNKNOWN"]
+    assert unknown
+    now = sample_document()
+    drop_findings(now, lambda f: f["id"] in unknown)
+    now["scan"]["complete"], now["coverage"] = True, []
+    prev_path, now_path = _written(tmp_path, before), tmp_path / "now.json"
+    write_findings_json(now, now_path)
+    header, rows = stream_findings_json(now_path)
+    prev_header, _ = stream_findings_json(prev_path)
+
+    streamed, _ = build_payload(header, rows, previous=Previous(
+        header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]))
+    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
+                             now["findings"], previous=Previous(asff=build_asff(before)))
+
+    for sent in (_sent(streamed), _sent(whole)):
+        archived = {f["Id"] for f in sent if f["RecordState"] == "ARCHIVED"}
+        assert {asff_id_of(i, before) for i in unknown} <= archived
+
+
+def asff_id_of(finding_id: str, document: dict[str, Any]) -> str:
+    from reports.asff import asff_id
+
+    return asff_id(next(f for f in document["findings"] if f["id"] == finding_id))
