@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             return -(-n // MAX_BATCH)
 
         batches = sum(batches_of(n) for n in per_target.values())
-        from scanner.textfit import fit_parts, stream_columns
+        from scanner.textfit import fit_parts, stream_columns, terminal_safe
 
         print(fit_parts([f"dry run: {facts['to_send']} findings ({facts['archived']} archived "
                          f"as resolved) in {batches} batch(es) to {len(targets)} "
@@ -183,6 +183,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {account} {region}: {n} finding(s) in {batches_of(n)} batch(es)")
         if len(shown) < len(targets):
             print(f"  ... {len(targets) - len(shown)} more target(s) (-v lists them all)")
+        if facts["archived"]:
+            # which ones: an archive is the step to check before sending (a finding archived
+            # wrongly stays RESOLVED in Security Hub's workflow)
+            gone = [f for f in (p.finding() for p in findings)
+                    if f.get("RecordState") == "ARCHIVED"]
+            print(f"  archived as resolved ({len(gone)}):")
+            for f in gone if args.verbose else gone[:20]:
+                fields = f.get("ProductFields") or {}
+                res = (f.get("Resources") or [{}])[0].get("Id", "")
+                print(terminal_safe(f"    {fields.get('secretgraph/rule_id', '?')}  {res}",
+                                    newlines=False))
+            if not args.verbose and len(gone) > 20:
+                print(f"    ... {len(gone) - 20} more (-v lists them all)")
         for fid, problems in sorted(invalid.items()):
             print(f"  invalid {fid}: {'; '.join(problems)}")
         if args.report:  # what would be sent, as the report of a real export says what was
