@@ -87,6 +87,11 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return _secret_state.describe(clients, change.resource_arn, change.region)
 
 
+#: calls whose effect the state read (DescribeSecret) cannot show: a re-run that finds the
+#: secret on its new key cannot tell whether the new version was written
+UNOBSERVED_CALLS = ("RotateSecret",)
+
+
 def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
     return apply_calls(clients, change, read_current)
 

@@ -195,7 +195,9 @@ def _stop_on_sigterm(terminated: list[int]) -> Any:
     def stop(signum: int, frame: Any) -> None:
         if not terminated:
             terminated.append(signum)
-            raise KeyboardInterrupt
+            from scanner.errors import Terminated
+
+            raise Terminated
 
     return signal.signal(signal.SIGTERM, stop)
 

@@ -59,3 +59,7 @@ class Interrupted(KeyboardInterrupt):
 class Cancelled(BaseException):
     """Raised in a worker thread's next API call once the scan was interrupted (not an
     Exception, so no collector records it as a crash)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be (the CLI exits 143)."""

@@ -105,17 +105,21 @@ def _new_journal(path: str) -> None:
 
 
 def _not_an_input(args: argparse.Namespace) -> None:
-    """--plan-out and --journal must not be the scan's own files: the plan would replace
-    findings.json (fault-injection trial) and the scan output would be lost."""
+    """--plan-out and --journal must not be files the command reads (the scan's findings and
+    snapshot, --config, --plan, a local --history): the plan replaced findings.json, the
+    history store or the config (fault-injection trials), and they were lost."""
     inputs = [Path(p) for p in (args.findings, args.snapshot) if p]
     if args.in_dir:
         inputs += [Path(args.in_dir) / name for name in ("findings.json", "snapshot.json.gz",
                                                          "snapshot.json")]
+    inputs += [Path(p) for p in (args.config, args.plan) if p]
+    if args.history and "://" not in args.history:
+        inputs.append(Path(args.history))
     given = {p.resolve() for p in inputs}
     for flag, value in (("--plan-out", args.plan_out), ("--journal", args.journal)):
         if value and Path(value).resolve() in given:
-            raise UsageError(f"{flag} {value}: is an input of this command (the scan's own "
-                             "file); name another file")
+            raise UsageError(f"{flag} {value}: is a file this command reads (the scan, "
+                             "--config, --plan or --history); name another file")
 
 
 def _stamp() -> str:

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from remediations import REMEDIATORS
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
-from scanner.errors import InputError, SecretgraphError
+from scanner.errors import InputError, SecretgraphError, Terminated
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
@@ -219,6 +219,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         _say(out, "not applied: not confirmed")
         result.stopped = "not confirmed"
         return result
+    lock = _lock(plan_path)
     journal = JournalWriter(journal_path, mode="apply", plan_id=plan.plan_id,
                             estate=plan.estate.to_json(), source=plan_path)
     result.journal_path = journal_path
@@ -239,13 +240,14 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 _say(out, f"stopping: {change.change_id} {status}; later changes not attempted")
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
-        interrupted = "the journal could not be written" if isinstance(exc, JournalError) \
-            else type(exc).__name__
-        if current is not None:
-            wrote.append(current)  # its calls may have landed
+        interrupted = _why_stopped(exc)
+        flight = journal.in_flight  # its started line written: its calls may have landed
+        if flight is not None:
+            wrote.append(flight)
         if isinstance(exc, JournalError) and wrote:
             exc.exit_code = 1  # not 2: changes were made
-        _say(out, _stopped_note(journal_path, current, interrupted, undo=False))
+        _say(out, _stopped_note(journal_path, flight, interrupted, undo=False,
+                                left=_left(plan.changes, current)))
         raise
     finally:
         try:
@@ -254,21 +256,62 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
             if interrupted is None:
                 raise
         finally:
+            if lock is not None:
+                lock.close()  # releases the lock
             if changed is not None and wrote:
                 changed(wrote)
     return result
 
 
-def _stopped_note(journal_path: str, current: PlannedChange | None, why: str, *,
-                  undo: bool) -> str:
-    """What a run stopped midway leaves, for the line printed before it exits."""
+def _lock(plan_path: str) -> Any:
+    """An exclusive lock on the plan file for the apply (released when the process ends, even
+    killed): two applies of one plan at once each took the other's change for their own
+    (fault-injection trial). None where the plan file cannot be opened (a plan in memory)."""
+    import fcntl
+
+    try:
+        fh = open(plan_path, "rb")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise InputError("another apply of this plan is running (the plan file is locked); "
+                         "wait for it, or check its journal", path=plan_path) from None
+    return fh
+
+
+def _why_stopped(exc: BaseException) -> str:
+    if isinstance(exc, JournalError):
+        return "the journal could not be written"
+    if isinstance(exc, Terminated):
+        return "SIGTERM"
+    if isinstance(exc, KeyboardInterrupt):
+        return "Ctrl-C"
+    return type(exc).__name__
+
+
+def _left(changes: Sequence[PlannedChange], current: PlannedChange | None) -> int:
+    """The changes after ``current`` (None: all of them) that the run did not reach."""
+    if current is None or current not in changes:
+        return 0
+    return len(changes) - list(changes).index(current) - 1
+
+
+def _stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, undo: bool,
+                  left: int = 0, apply_journal: str | None = None) -> str:
+    """What a run stopped midway leaves, for the line printed before it exits. ``flight``:
+    the change whose calls had started (its started line written, no outcome)."""
     doing = "undone" if undo else "applied"
-    flight = f"{current.change_id} ({current.resource_arn}) was being {doing} and may be " \
-        "partly made; " if current is not None else ""
-    then = "run the undo again" if undo else f"secretgraph remediate --undo {journal_path} " \
-        "takes back what landed (it re-reads each resource first)"
-    return f"stopped ({why}): {flight}the journal {journal_path} records every change made " \
-        f"so far; {then}"
+    state = f"{flight.change_id} ({flight.resource_arn}) was being {doing} and may be " \
+        "partly made; " if flight is not None else ""
+    rest = f"{left} change(s) not reached; " if left else ""
+    then = f"run secretgraph remediate --undo {apply_journal} again (it skips what is " \
+        "already back)" if undo else f"secretgraph remediate --undo {journal_path} takes " \
+        "back what landed (it re-reads each resource first)"
+    return f"stopped ({why}): {state}{rest}the journal {journal_path} records every change " \
+        f"made so far; {then}"
 
 
 def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: JournalWriter,
@@ -283,10 +326,21 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
                        message=f"cannot re-read: {_err(exc)}")
         _say(out, f"FAILED   {label}: cannot re-read: {_err(exc)}")
         return "failed"
+    if before.get("deleted"):  # scheduled for deletion since the preflight: AWS refuses
+        journal.change(change, status="refused", before=before, after=None,
+                       message="drift: scheduled for deletion since the plan")
+        _say(out, f"REFUSED  {label}: scheduled for deletion since the plan")
+        return "refused"
     if matches(change.desired_state, before):
+        # a call whose effect the state read cannot show (RotateSecret: a new version) may
+        # still be owed by an earlier apply that stopped after the state was set
+        unseen = [c.operation for c in change.calls
+                  if c.operation in getattr(module, "UNOBSERVED_CALLS", ())]
+        owed = f"; {', '.join(unseen)} leaves no trace in the state read: if an earlier " \
+            "apply of this plan ended partial here, make it by hand" if unseen else ""
         journal.change(change, status="noop", before=before, after=before,
-                       message="already in the desired state")
-        _say(out, f"no-op    {label}: already in the desired state")
+                       message="already in the desired state" + owed)
+        _say(out, f"no-op    {label}: already in the desired state{owed}")
         return "noop"
     past = next((c for c in later if matches(c.desired_state, before)), None)
     if past is not None:
@@ -343,10 +397,15 @@ def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: Jo
         _say(out, f"FAILED   {label}: {error}")
         return "failed"
     changed_keys = ", ".join(differences(_undo_expected_before(change, before), now))
+    owed = differences(change.desired_state, now)
+    todo = "; still short of the plan: " + ", ".join(
+        f"{k} is {now.get(k)!r}, planned {change.desired_state.get(k)!r}" for k in owed) \
+        + " (finish it by hand" + (", or --undo the journal" if change.reversible else "") \
+        + ")" if owed else ""
     journal.change(change, status="partial", before=before, after=now,
                    message=f"{error}; re-read: {changed_keys} changed, so part of the change "
-                           "(or all of it) landed; --undo takes it back")
-    _say(out, f"PARTIAL  {label}: {error}; {changed_keys} changed all the same")
+                           f"(or all of it) landed{todo}")
+    _say(out, f"PARTIAL  {label}: {error}; {changed_keys} changed all the same{todo}")
     return "partial"
 
 
@@ -371,9 +430,12 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     # after a call; started and never finished (the run stopped during it)
     applied = [e for e in journal.entries if e.status in UNDOABLE and e.before is not None]
     result = RunResult()
-    if journal.torn:
+    if journal.torn == "change":
         _say(out, f"note: the last line of {journal.path} was cut off (the run stopped while "
                   "writing it) and is left out; the change it was about is re-read")
+    elif journal.torn:
+        _say(out, f"note: the end line of {journal.path} was cut off (the run stopped while "
+                  "writing it); every change line is whole")
     for e in journal.entries:
         if e.status == "applied" and (e.before is None or e.after is None):
             raise InputError(f"change {e.change.change_id} has no before/after state",
@@ -443,11 +505,13 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                         "cause is fixed)" if left else ""))
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
-        interrupted = "the journal could not be written" if isinstance(exc, JournalError) \
-            else type(exc).__name__
-        if current_change is not None:
-            wrote.append(current_change)
-        _say(out, _stopped_note(undo_journal_path, current_change, interrupted, undo=True))
+        interrupted = _why_stopped(exc)
+        flight = writer.in_flight
+        if flight is not None:
+            wrote.append(flight)
+        _say(out, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
+                                left=_left([e.change for e in reversible], current_change),
+                                apply_journal=journal.path))
         raise
     finally:
         try:
@@ -498,6 +562,7 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     if not calls:
         writer.change(change, status="not-reversible", before=current, after=None)
         return "not-reversible"
+    writer.started(change, current)
     try:
         execute(clients, calls)
         now_state = dict(module.read_current(clients, change))

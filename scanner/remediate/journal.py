@@ -16,6 +16,7 @@ crash while it was written is ignored (the ``started`` line before it stands).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -43,11 +44,14 @@ class JournalWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[str] = self.path.open("x", encoding="utf-8")
         self._seq = 0
+        #: the change whose started line was written and whose outcome line was not
+        self.in_flight: PlannedChange | None = None
         self._write({"type": "header", "kind": JOURNAL_KIND, "version": JOURNAL_VERSION,
                      "mode": mode, "plan_id": plan_id, "estate": dict(estate),
                      "source": source, "started_at": now_iso()})
 
     def _write(self, record: Mapping[str, Any]) -> None:
+        record = dict(record, digest=record_digest(record))
         try:
             self._fh.write(json.dumps(record, sort_keys=False) + "\n")
             self._fh.flush()
@@ -58,14 +62,17 @@ class JournalWriter:
 
     def started(self, change: PlannedChange, before: Mapping[str, Any]) -> None:
         """The write-ahead line of a change about to make its calls."""
+        self.in_flight = None
         self._seq += 1
         self._write({"type": "change", "seq": self._seq, "at": now_iso(), "status": "started",
                      "change": change.to_json(), "before": dict(before), "after": None,
                      "message": "calls about to be made"})
+        self.in_flight = change  # its started line is written, its outcome is not
 
     def change(self, change: PlannedChange, *, status: str, before: Mapping[str, Any] | None,
                after: Mapping[str, Any] | None, message: str = "") -> None:
         self._seq += 1
+        self.in_flight = None
         record: dict[str, Any] = {
             "type": "change", "seq": self._seq, "at": now_iso(), "status": status,
             "change": change.to_json(), "before": dict(before) if before else None,
@@ -92,6 +99,13 @@ class JournalWriter:
                 pass
 
 
+def record_digest(record: Mapping[str, Any]) -> str:
+    """The digest a journal line carries of itself (every member but ``digest``): what
+    --undo writes back comes from the journal, so a line edited by hand is refused."""
+    body = {k: v for k, v in record.items() if k != "digest"}
+    return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
 class JournalError(InputError):
     """The journal could not be written: the run stops before its next change."""
 
@@ -114,8 +128,8 @@ class Journal:
     #: each change's outcome: its last line (``started`` when the run stopped during it), in
     #: the order the outcomes were written
     entries: tuple[JournalEntry, ...]
-    #: its last line was cut off while written, and is left out
-    torn: bool = False
+    #: its last line was cut off while written, and is left out: "change" or "end" (None: not)
+    torn: str | None = None
 
 
 def _check_edits(rec: Mapping[str, Any], change: PlannedChange, entry: JournalEntry, *,
@@ -151,7 +165,7 @@ def read_journal(path: str | Path) -> Journal:
     except OSError as exc:
         raise InputError(f"cannot read journal: {exc.strerror or exc}", path=str(p)) from None
     records: list[Any] = []
-    torn = False
+    torn: str | None = None
     last = max((n for n, line in enumerate(lines, start=1) if line.strip()), default=0)
     for n, line in enumerate(lines, start=1):
         if not line.strip():
@@ -160,7 +174,7 @@ def read_journal(path: str | Path) -> Journal:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             if n == last and n > 1:  # cut off while written (a crash, a full disk)
-                torn = True
+                torn = "end" if line.startswith('{"type": "end"') else "change"
                 continue
             raise InputError("not a JSON line", path=str(p), field=f"line {n}") from None
     if not records or not isinstance(records[0], dict) or records[0].get("kind") != JOURNAL_KIND:
@@ -169,6 +183,16 @@ def read_journal(path: str | Path) -> Journal:
     if header.get("version") != JOURNAL_VERSION:
         raise InputError(f"journal version {header.get('version')!r} is not {JOURNAL_VERSION}",
                          path=str(p), field="line 1")
+    # digests since the eighth session: a journal whose header has one has them on every line
+    # (a line without one is from an earlier version only when the header has none either)
+    digested = "digest" in records[0]
+    for n, rec in enumerate(records, start=1):
+        if digested and isinstance(rec, dict) and "digest" not in rec:
+            raise InputError("this line has no digest: the journal was edited",
+                             path=str(p), field=f"record {n}")
+        if isinstance(rec, dict) and "digest" in rec and rec["digest"] != record_digest(rec):
+            raise InputError("this line does not match its digest: the journal was edited",
+                             path=str(p), field=f"record {n}")
     entries: list[JournalEntry] = []
     for n, rec in enumerate(records[1:], start=2):
         if not isinstance(rec, dict) or rec.get("type") not in ("change", "end"):

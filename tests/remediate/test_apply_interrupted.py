@@ -115,7 +115,7 @@ def test_ctrl_c_during_a_call_leaves_it_in_flight_and_undo_takes_it_back(
     assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] != before
     journal = read_journal(tmp_path / "journal.jsonl")
     assert [e.status for e in journal.entries][-1] == "started"
-    assert '"interrupted": "KeyboardInterrupt"' in \
+    assert '"interrupted": "Ctrl-C"' in \
         (tmp_path / "journal.jsonl").read_text().splitlines()[-1]
     monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
     _undo(clients, tmp_path / "journal.jsonl", tmp_path)
@@ -189,3 +189,68 @@ def test_an_edited_before_state_is_refused(scanned: Scanned, clients: ClientsFac
     with pytest.raises(InputError, match="the journal was edited"):
         _undo(clients, journal, tmp_path)
     assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == applied
+
+
+def test_an_edited_resource_is_refused_by_the_line_digest(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """Round 2: a journal whose change was pointed at another key (resource_arn and after
+    edited, nothing recomputed) made undo write one key's policy onto another."""
+    import json
+
+    from scanner.errors import InputError
+
+    journal = tmp_path / "journal.jsonl"
+    _apply(scanned, clients, _plan(scanned, "grant-key-decrypt"), journal)
+    lines = []
+    for line in journal.read_text().splitlines():
+        rec = json.loads(line)
+        if rec.get("type") == "change":
+            rec["change"]["resource_arn"] = rec["change"]["resource_arn"] + "-other"
+        lines.append(json.dumps(rec))
+    journal.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="does not match its digest: the journal was edited"):
+        _undo(clients, journal, tmp_path)
+    # a digest taken away is refused too
+    journal.write_text("\n".join(json.dumps({k: v for k, v in json.loads(x).items()
+                                              if k != "digest" or json.loads(x)["type"] ==
+                                              "header"}) for x in lines) + "\n")
+    with pytest.raises(InputError, match="edited"):
+        _undo(clients, journal, tmp_path)
+
+
+def test_a_second_apply_of_a_plan_being_applied_is_refused(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """Round 2: two applies of one plan at once each took the other's change for their own."""
+    import fcntl
+
+    from scanner.errors import InputError
+    from scanner.remediate.planfile import write_plan
+
+    plan = _plan(scanned, "grant-key-decrypt")
+    path = write_plan(tmp_path / "plan.json", plan)
+    with open(path, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # the other terminal's apply
+        with pytest.raises(InputError, match="another apply of this plan is running"):
+            apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),
+                       plan_path=str(path), max_age_hours=24,
+                       current_estate=estate_of(scanned.snapshot))
+    assert not (tmp_path / "j.jsonl").exists()
+    result = apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),
+                        plan_path=str(path), max_age_hours=24,
+                        current_estate=estate_of(scanned.snapshot))
+    assert result.ok  # the lock went with the other run
+
+
+def test_a_partial_change_says_what_is_still_owed(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 2: a partial cancel-key-deletion left the key Disabled, and nothing said that
+    EnableKey was the step to make by hand."""
+    _fault(monkeypatch, lambda op, p: "before" if op == "EnableKey" else None)
+    _apply(scanned, clients, _plan(scanned, "cancel-key-deletion"), tmp_path / "j.jsonl")
+    entry = next(e for e in read_journal(tmp_path / "j.jsonl").entries
+                 if e.status == "partial")
+    line = (tmp_path / "j.jsonl").read_text()
+    assert "still short of the plan: key_state is 'Disabled', planned 'Enabled'" in line
+    assert entry.change.remediation_id == "cancel-key-deletion"
+

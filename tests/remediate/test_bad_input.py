@@ -202,8 +202,24 @@ def test_cli_plan_out_may_not_replace_the_scans_own_findings(
     rc = main(["remediate", "--in", str(scan_dir), "--plan-out",
                str(scan_dir / "findings.json")])
 
-    assert rc == 2 and "is an input of this command" in capsys.readouterr().err
+    assert rc == 2 and "is a file this command reads" in capsys.readouterr().err
     assert (scan_dir / "findings.json").read_bytes() == before and no_aws == []
+
+
+@pytest.mark.parametrize("which", ["config", "history"])
+def test_cli_plan_out_may_not_replace_the_config_or_the_history(
+        scan_dir: Path, tmp_path: Path, no_aws: list[str], which: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Round 2: --plan-out naming --history replaced the SQLite store with the plan (exit 0)."""
+    target = tmp_path / ("cfg.yaml" if which == "config" else "h.db")
+    target.write_text("rotation_functions: {}\n" if which == "config" else "")
+    before = target.read_bytes()
+
+    rc = main(["remediate", "--in", str(scan_dir), f"--{which}", str(target), "--plan-out",
+               str(target)])
+
+    assert rc == 2 and "is a file this command reads" in capsys.readouterr().err
+    assert target.read_bytes() == before and no_aws == []
 
 
 def test_cli_an_existing_journal_is_refused_before_anything_is_read(
