@@ -155,6 +155,9 @@ class NetworkView:
     paths: list[RotationPath]
     hidden_paths: int = 0
     empty: bool = True
+    #: False when the report has no snapshot to read the network from (--no-snapshot, or a
+    #: scan directory without snapshot.json.gz): "none found" would be a false statement
+    known: bool = True
 
     @property
     def choices(self) -> list[PathChoice]:
@@ -208,7 +211,7 @@ def _group_of(status: str, hub_route: str, spoke_route: str) -> tuple[str, str]:
 def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
                   central_account: str | None, account_names: Mapping[str, str]) -> NetworkView:
     if graph is None:
-        return NetworkView(hubs=[], other_peerings=0, paths=[])
+        return NetworkView(hubs=[], other_peerings=0, paths=[], known=False)
     vpcs: dict[Key, Mapping[str, Any]] = {}
     routes: dict[Key, list[Any]] = {}
     badges: dict[Key, list[tuple[str, str]]] = defaultdict(list)

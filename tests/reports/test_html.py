@@ -407,3 +407,13 @@ def test_the_report_says_how_many_policies_were_carried_not_read() -> None:
     graph.nodes[secrets[0]]["carried"] = ("resource_policy",)
     html = render_html(sample_document(), graph=graph)
     assert "1 secret policy carried from the last complete scan, not read again" in html
+
+
+def test_without_a_snapshot_the_network_is_not_known_rather_than_empty() -> None:
+    """report --no-snapshot said "No VPC peerings ... were found": a false statement about an
+    estate whose network the report never read (remediate/export trial)."""
+    without = render_html(sample_document())
+    assert "Not known: this report was rendered without the scan's snapshot" in without
+    assert "No VPC peerings, endpoints or rotation functions were found" not in without
+    assert "Not known: this report was rendered" not in render_html(
+        sample_document(), graph=sample_graph())
