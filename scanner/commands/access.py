@@ -361,6 +361,10 @@ def run(args: argparse.Namespace) -> int:
         secrets = [s for s in secrets + list(report.replicas.values())
                    if s.region == args.region]
     if principals is not None and not args.secret:
+        # what the principal reads, every copy: a replica has its own key (a reader of the
+        # primary may not decrypt the replica, or the other way round)
+        if not args.region:
+            secrets += list(report.replicas.values())
         secrets = [s for s in secrets if any(p.principal in principals for p in s.paths)]
     aliases = key_aliases(snapshot)
     out = render_json(secrets, principals, aliases) if args.format == "json" else \

@@ -174,6 +174,13 @@ def test_replicas_can_be_queried_and_keys_show_their_alias(
                  "app/db"]) == 0
     [secret] = json.loads(capsys.readouterr().out)["secrets"]
     assert secret["secret_arn"] == SECRET_ARN and secret["key_alias"] == "alias/app-secrets"
+    # what one principal reads lists every copy: the replica has its own key (here
+    # aws/secretsmanager, which no other account can use) and so its own verdict
+    assert main(["access", "--snapshot", str(path), "--format", "json", "--principal",
+                 APP_ROLE]) == 0
+    copies = {s["secret_arn"]: s["paths"][0]["decision"]
+              for s in json.loads(capsys.readouterr().out)["secrets"]}
+    assert copies == {SECRET_ARN: "ALLOWED", REPLICA_ARN: "DENIED"}
 
 
 def test_access_reads_a_scan_from_the_history(tmp_path: Path,
