@@ -15,7 +15,7 @@ from scanner.changes import PlannedChange, PolicyDiff
 from scanner.policy.arn import arn_resource
 from scanner.policy.parse import statement_label
 from scanner.remediate.planfile import Plan
-from scanner.textfit import fit_line
+from scanner.textfit import fit_line, terminal_safe
 
 
 def _resource(arn: str) -> str:
@@ -155,8 +155,13 @@ def proof_lines(proof: Mapping[str, Any]) -> Iterator[str]:
 
 def render_plan_markdown(plan: Plan) -> str:
     """The plan as markdown: a table of changes, then per change its calls and effect."""
+    # names, tags and policies are hostile input: no HTML a markdown viewer would render, no
+    # escape sequence for `cat`, no ``` closing a code block early
     def cell(text: Any) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+        return html.escape(terminal_safe(str(text), newlines=False)).replace("|", "\\|")
+
+    def code(line: str) -> str:
+        return terminal_safe(line, newlines=False).replace("```", "'''")
 
     lines = [f"# Remediation plan {plan.plan_id}", "",
              f"Created {plan.created_at} from scan {cell(plan.estate.scan_id)}, organization "
@@ -167,19 +172,20 @@ def render_plan_markdown(plan: Plan) -> str:
         for i, c in enumerate(plan.changes, start=1):
             e = c.effect or {}
             lines.append(
-                f"| {i} | `{c.change_id}` | {c.remediation_id} | {c.account_id} | "
+                f"| {i} | `{cell(c.change_id)}` | {cell(c.remediation_id)} | "
+            f"{cell(c.account_id)} | "
                 f"{cell(_resource(c.resource_arn))} | {cell(c.summary)} | "
                 f"+{len(e.get('readers_gained') or [])} / -{len(e.get('readers_lost') or [])} | "
                 f"{len(e.get('findings_resolved') or [])} / "
                 f"{len(e.get('findings_created') or [])} |")
         for i, c in enumerate(plan.changes, start=1):
             lines += ["", f"## {i}. {c.remediation_id} on {cell(c.resource_arn)}", "", "```"]
-            lines += render_change(i, c)
+            lines += [code(line) for line in render_change(i, c)]
             lines += ["```"]
     if plan.skipped:
         lines += ["", "## Not planned", "", "| rule | resource | change | why |",
                   "| --- | --- | --- | --- |"]
-        lines += [f"| {s.rule_id} | {cell(_resource(s.resource_arn))} | "
+        lines += [f"| {cell(s.rule_id)} | {cell(_resource(s.resource_arn))} | "
                   f"{cell(s.change_id or '-')} | {cell(s.reason)} |" for s in plan.skipped]
     return "\n".join(lines) + "\n"
 

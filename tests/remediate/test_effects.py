@@ -136,6 +136,30 @@ def test_hostile_names_are_escaped_in_the_html_plan() -> None:
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+def test_hostile_names_are_inert_in_the_markdown_plan() -> None:
+    """The .md plan carried raw HTML and escape sequences from hostile names (remediate/export
+    trial of the seventh session): a markdown viewer renders the HTML, `cat` the escapes, and a
+    ``` in a name closed the change's code block."""
+    snap = _with_reader(snapshot(kms_key_id=None))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    evil = "<img src=x onerror=alert(1)>\x1b[31m```\n# owned"
+    hostile = replace(plan, changes=tuple(
+        replace(c, summary=evil, notes=(evil,)) for c in plan.changes))
+    markdown = render_plan_markdown(hostile)
+    assert "\x1b" not in markdown
+    outside, inside = [], False  # inside a code block, markdown shows HTML as text
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif not inside:
+            outside.append(line)
+    assert not any("<img" in line for line in outside)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "\n# owned" not in markdown  # no forged heading
+    fences = [line for line in markdown.splitlines() if line.startswith("```")]
+    assert len(fences) == 2 * len(hostile.changes)  # every code block closes where it should
+
+
 def test_cli_lists_the_refused_change_and_plans_it_when_accepted(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     snap = _with_reader(snapshot(kms_key_id=None))
