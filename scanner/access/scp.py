@@ -109,6 +109,26 @@ class Guardrails:
             self._sigs[key] = hit
         return hit
 
+    def resource_matches(self, policy_type: str, account_id: str | None, action: str,
+                         resource: str) -> tuple[object, ...]:
+        """Which statements of the policies along the account's path match ``resource`` by
+        their Resource / NotResource: with ``signature``, what tells two resources of one
+        account apart for these policies (an RCP scoped to ``secret:rcp/*`` blocks one
+        secret, not its neighbour: a memo of answers across secrets must see it)."""
+        if self.org is None or account_id is None or account_id not in self._parents:
+            return ()
+        chain = self.path(account_id)
+        if chain is None:
+            return ("unknown-path",)
+        from scanner.policy.evaluate import _resource_part
+
+        kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
+        probe = Request(principal_arn="", principal_account=None, action=action,
+                        resource=resource)
+        return tuple(tuple(_resource_part(st, probe, parsed, kind)[0].value
+                           for st in parsed.statements)
+                     for t in chain for _, parsed in self._by_target.get((policy_type, t), []))
+
     def path(self, account_id: str) -> list[str] | None:
         """[root, OU..., account] or None when the account's place is not known."""
         assert self.org is not None

@@ -245,3 +245,50 @@ def test_the_same_inputs_give_the_same_findings_with_prove() -> None:
     first, _ = run("secret-policy-external-account")
     again, _ = run("secret-policy-external-account")
     assert [f.to_json() for f in first] == [f.to_json() for f in again]
+
+
+def test_a_proof_shared_between_secrets_sees_the_rcps_resource() -> None:
+    """Access ground-truth trial: two secrets with the same external grant, one under an RCP
+    scoped to secret:rcp/* that shuts outsiders out. The proof memo ignored the RCPs' Resource:
+    the blocked secret's PROVEN_NONE was reused for its twin, the evaluator's ALLOWED
+    contradicted it, and the rule lost both findings to a rule error."""
+    from dataclasses import replace
+
+    from helpers.access_estate import CENTRAL, MEMBER, MEMBER2, ORG_ID, SECRET_ARN, estate, text
+    from scanner.model import ControlPolicy
+
+    def policy(pid: str, kind: str, doc: dict[str, Any], *targets: str) -> ControlPolicy:
+        return ControlPolicy(policy_id=pid, name=pid, policy_type=kind, content=text(doc),
+                             targets=targets)
+
+    everything = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    scps = (policy("p-full", "SERVICE_CONTROL_POLICY",
+                   {"Effect": "Allow", "Action": "*", "Resource": "*"}, "r-root"),
+            policy("p-rcp-full", "RESOURCE_CONTROL_POLICY", everything, "r-root",
+                   CENTRAL, MEMBER, MEMBER2),
+            policy("p-rcp-guard", "RESOURCE_CONTROL_POLICY", {
+                "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
+                "Resource": "arn:aws:secretsmanager:*:*:secret:rcp/*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID}}},
+                "r-root"))
+    vendor = "arn:aws:iam::999999999999:role/vendor"
+    grant = text({"Effect": "Allow", "Principal": {"AWS": vendor},
+                  "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    snap = estate(secret_policy=grant, management="444444444444", scps=scps)
+    guarded = SECRET_ARN.replace("app/db", "rcp/db")
+    accounts = []
+    for acct in snap.accounts:
+        if acct.account_id == CENTRAL:
+            region = acct.regions[0]
+            twin = replace(region.secrets[0], arn=guarded, name="rcp/db")
+            acct = replace(acct, regions=(replace(region, secrets=(twin,) + region.secrets),))
+        accounts.append(acct)
+    snap = replace(snap, accounts=tuple(accounts))
+    rule = RULESET.get("secret-policy-external-account")
+    assert rule is not None
+    config = parse_config({"prove": True, "prove_timeout": 120, "emit_pass": True}, path="-")
+    found = {f.resource.arn: f for f in evaluate(build_graph(snap), snap, None,
+                                                 Ruleset(rules=(rule,)), config)}
+    assert not any(is_rule_error(f) for f in found.values())
+    assert found[SECRET_ARN].status.value == "FAIL"  # its twin's proof is not its own
+    assert found[guarded].status.value == "PASS"

@@ -275,7 +275,11 @@ class RuleProver:
         shape: tuple[object, ...] = (
             "secret", cut.statements, zone - self.zone, sv.account, sv.region,
             tuple(sorted(sv.rctx_sm[0].items())), sv.rctx_sm[1],
-            self._matches(cut, self.settings.action, sv.arn))
+            self._matches(cut, self.settings.action, sv.arn),
+            # the RCPs of the account see the secret's ARN too (access ground-truth trial:
+            # an RCP on secret:rcp/* made one secret's PROVEN_NONE its neighbour's)
+            self.guardrails.signature(RCP, sv.account),
+            self.guardrails.resource_matches(RCP, sv.account, self.settings.action, sv.arn))
         if any(k.startswith(_KEYS_WITH_ARN) for k in policy.condition_keys):
             shape += (sv.arn,)
         view = self._open_key_view(sv, cut)
@@ -294,7 +298,10 @@ class RuleProver:
         evaluator = self._evaluator(cut, template, account)
         shape: tuple[object, ...] = (
             "key", cut.statements, zone - self.zone, account, region,
-            self._matches(cut, self.settings.decrypt_action, key_arn))
+            self._matches(cut, self.settings.decrypt_action, key_arn),
+            self.guardrails.signature(RCP, account),
+            self.guardrails.resource_matches(RCP, account, self.settings.decrypt_action,
+                                             key_arn))
         answer, first = self._memoized(shape, key_arn, lambda: outside_decrypt(
             key_arn, cut, account, region, self.settings, self.guardrails, self.timeout_s,
             None, zone))
