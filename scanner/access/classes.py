@@ -56,7 +56,8 @@ def project(pctx: PrincipalContext, keys: tuple[str, ...]) -> tuple[object, ...]
             out.append(v)
         elif k in excluded:
             out.append(("!", excluded[k]))
-        elif k in absent:
+        elif k in absent or (k.startswith("aws:principaltag/") and
+                             "aws:principaltag/*" in absent):
             out.append("absent")
         else:
             out.append(None)  # decided by the resource side: the same for the whole secret

@@ -38,9 +38,16 @@ class PrincipalFacts:
     #: ``aws:PrincipalOrgPaths`` of its account (scanner.access.scp.org_paths; None: its
     #: place in the organization is not known)
     org_path: str | None = None
+    #: ``tags`` are every aws:PrincipalTag/* of its requests (identity.tags_are_final: a user;
+    #: a role whose trust policy allows no sts:TagSession): a tag it does not carry is absent
+    tags_final: bool = False
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
+
+#: in a context's ``absent`` set: every aws:PrincipalTag/* the context does not hold is absent
+#: (``PrincipalFacts.tags_final``; scanner.policy.request.Request.key_state)
+ALL_PRINCIPAL_TAGS = "aws:principaltag/*"
 
 #: keys with one value in both requests of a read: the caller's GetSecretValue and the
 #: kms:Decrypt Secrets Manager makes for it with a forward access session. IAM User Guide,
@@ -87,6 +94,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         absent.add("aws:username")
     for k, v in p.tags.items():
         ctx[f"aws:principaltag/{k.lower()}"] = (v,)
+    if p.tags_final:
+        # IAM User Guide, "Condition element": "the aws:PrincipalTag/job-category key is present
+        # in the request context if the principal is using an IAM user with attached tags";
+        # "If a user without the tag attempts to ..., the condition returns false"
+        absent.add(ALL_PRINCIPAL_TAGS)
     return ctx, absent, excluded
 
 

@@ -162,9 +162,10 @@ class PrincipalIndex:
             keys |= boundary.policy.condition_keys
         sig = tuple(self._pid(np.policy) for np in pols) + (
             (-2, self._pid(boundary.policy)) if boundary else ())
+        final = tags_are_final(p)
         facts = PrincipalFacts(arn=p.arn, account_id=p.account_id,
                                principal_type=p.principal_type, name=p.name,
-                               tags=dict(p.tags) if tags_are_final(p) else {},
+                               tags=dict(p.tags) if final else {}, tags_final=final,
                                has_boundary=boundary is not None,
                                org_path=self._org_paths.get(p.account_id))
         return Principal(facts=facts, policies=tuple(pols), boundary=boundary, signature=sig,

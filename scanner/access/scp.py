@@ -164,7 +164,9 @@ class Guardrails:
             return NOT_APPLICABLE
         key = (policy_type, account_id, request.action, request.resource,
                request.principal_arn if policy_type == RCP else "",
-               request.projection(frozenset(request.context)))
+               request.projection(frozenset(request.context)),
+               # a tag the principal does not carry: absent (a final tag set) or unknown
+               "aws:principaltag/*" in request.absent)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._evaluate(policy_type, account_id, request)

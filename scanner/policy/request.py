@@ -66,6 +66,12 @@ def foreign_key(key: str, action: str) -> bool:
     return service != action.partition(":")[0].lower()
 
 
+_PRINCIPAL_TAG = "aws:principaltag/"
+#: in ``absent``: the principal's tag set is complete, a tag it does not carry is absent
+#: (scanner.access.context.ALL_PRINCIPAL_TAGS)
+_ALL_PRINCIPAL_TAGS = "aws:principaltag/*"
+
+
 class KeyState(str, Enum):
     KNOWN = "known"
     ABSENT = "absent"
@@ -93,7 +99,8 @@ class Request:
             return KeyState.ABSENT
         if key in self.context:
             return KeyState.KNOWN
-        if key in self.absent:
+        if key in self.absent or (key.startswith(_PRINCIPAL_TAG) and
+                                  _ALL_PRINCIPAL_TAGS in self.absent):
             return KeyState.ABSENT
         if key in self.excluded:
             return KeyState.EXCLUDED

@@ -835,6 +835,35 @@ CASES += [
              expect="DENIED", broken_at=("resource_policy",)),
 ]
 
+# ------------------------------------------------------------ a tag the principal does not carry
+TAGS_FINAL = "TAGS: IAM UG, Condition element: \"the aws:PrincipalTag/job-category key is " \
+    "present in the request context if the principal is using an IAM user with attached " \
+    "tags\"; \"If a user without the tag attempts to ..., the condition returns false\" (a " \
+    "user's tag set is final; a role's when its trust policy allows no sts:TagSession)"
+TAG_GRANT = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                  "Resource": "*", "Condition": {
+                      "StringEquals": {"aws:PrincipalOrgID": ORG_ID,
+                                       "aws:PrincipalTag/team": "a"}}})
+MEMBER_USER = f"arn:aws:iam::{MEMBER}:user/bob"
+
+
+def _user(arn: str, tags: dict[str, str]) -> Any:
+    from dataclasses import replace as _replace
+
+    return _replace(role(arn, allow_read_identity()), principal_type="user",
+                    name=arn.rsplit("/", 1)[1], tags=tags)
+
+
+CASES += [
+    GateCase(id="xacct-user-without-the-tag-is-denied", cite=TAGS_FINAL, principal=MEMBER_USER,
+             build=std(secret_policy=TAG_GRANT, principals=(_user(MEMBER_USER, {}),)),
+             expect=None),
+    GateCase(id="xacct-user-with-the-tag-reads", cite=TAGS_FINAL, principal=MEMBER_USER,
+             build=std(secret_policy=TAG_GRANT,
+                       principals=(_user(MEMBER_USER, {"team": "a"}),)),
+             expect="ALLOWED", gates={"resource_policy": "ALLOWED"}),
+]
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()

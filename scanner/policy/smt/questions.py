@@ -630,6 +630,7 @@ def principal_facts(snapshot: Any, arn: str, account: str | None,
                 return PrincipalFacts(arn=arn, account_id=ip.account_id,
                                       principal_type=ip.principal_type, name=ip.name,
                                       tags=dict(ip.tags) if tags_are_final(ip) else {},
+                                      tags_final=tags_are_final(ip),
                                       has_boundary=ip.permissions_boundary_arn is not None)
     return PrincipalFacts(arn=arn, account_id=account, principal_type=principal_type)
 
