@@ -3,7 +3,8 @@ capped by the permissions boundary), indexed by account and by policy signature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 from scanner.access.context import PrincipalFacts
@@ -33,6 +34,8 @@ class Principal:
     signature: tuple[object, ...] = ()
     condition_keys: frozenset[str] = frozenset()
     mentions: frozenset[str] = frozenset()  # services its Allow statements can reach
+    #: its policies' names, in ``signature`` order (the boundary last): reasons name them
+    labels: tuple[str, ...] = ()
 
     @property
     def arn(self) -> str:
@@ -168,7 +171,9 @@ class PrincipalIndex:
                                tags=dict(p.tags) if final else {}, tags_final=final,
                                has_boundary=boundary is not None,
                                org_path=self._org_paths.get(p.account_id))
+        labels = tuple(np.name for np in pols) + ((boundary.name,) if boundary else ())
         return Principal(facts=facts, policies=tuple(pols), boundary=boundary, signature=sig,
+                         labels=labels,
                          condition_keys=frozenset(keys), mentions=frozenset(mentions))
 
     def _pid(self, policy: Policy | None) -> int:
@@ -185,7 +190,9 @@ class IdentityEvaluator:
     projection): principals sharing documents are evaluated once."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[object, ...], IdentityResult] = {}
+        self._cache: dict[tuple[object, ...], tuple[IdentityResult,
+                                                      tuple[str, ...]]] = {}
+        self._relabel: dict[tuple[object, ...], tuple[IdentityResult, IdentityResult]] = {}
         self._reach: dict[tuple[object, ...], bool] = {}
         self._patterns: dict[tuple[object, ...], tuple[str, ...] | None] = {}
         self._keys: dict[tuple[object, ...], frozenset[str]] = {}
@@ -267,12 +274,36 @@ class IdentityEvaluator:
                 (principal.signature, action, "fingerprint", fp)
         hit = self._cache.get(key)
         if hit is not None:
-            return hit
+            result, labels = hit
+            # principals share a signature by their documents' text: the reasons name the
+            # policies of the principal that was evaluated first (access ground-truth trial:
+            # a managed ReadAll was reported as another role's inline policy)
+            return result if labels == principal.labels else \
+                self._relabelled(result, labels, principal.labels)
         if request is None:
             request = make_request()
         result = _evaluate_identity(principal, request)
-        self._cache[key] = result
+        self._cache[key] = (result, principal.labels)
         return result
+
+    def _relabelled(self, result: IdentityResult, old: tuple[str, ...],
+                    new: tuple[str, ...]) -> IdentityResult:
+        key = (id(result), old, new)
+        hit = self._relabel.get(key)
+        if hit is None:
+            names = {o: n for o, n in zip(old, new) if o != n}
+            pattern = re.compile("|".join(re.escape(o) for o in sorted(names, key=len,
+                                                                        reverse=True)))
+
+            def swap(texts: tuple[str, ...]) -> tuple[str, ...]:
+                return tuple(pattern.sub(lambda m: names[m.group(0)], t) for t in texts)
+
+            relabelled = replace(result, reasons=swap(result.reasons),
+                                 unresolved=swap(result.unresolved)) if names else result
+            hit = (relabelled, result)  # the result kept alive: its id stays its own
+            self._relabel[key] = hit
+        relabelled_result: IdentityResult = hit[0]
+        return relabelled_result
 
     def may_deny(self, principal: Principal, action: str) -> bool:
         """Could a Deny statement of the principal's policies (its own, its groups') match

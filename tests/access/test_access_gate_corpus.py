@@ -935,3 +935,29 @@ def test_a_deny_naming_the_collected_aws_managed_key_denies_its_secrets() -> Non
 
     assert decision(managed_arn) in (None, "DENIED")
     assert decision(KEY_ARN) == "ALLOWED"
+
+
+def test_reasons_name_each_principals_own_policies() -> None:
+    """Access ground-truth trial: two roles with the same policy text, one inline ("read"),
+    one managed (ReadAll): the identity cache is shared by text, and the second role's reasons
+    named the first role's inline policy."""
+    from scanner.model import ManagedPolicy
+
+    read_all = ManagedPolicy(arn=f"arn:aws:iam::{MEMBER}:policy/ReadAll", name="ReadAll",
+                             account_id=MEMBER, document=allow_read_identity())
+    managed_role = role(OTHER_ROLE, None)
+    from dataclasses import replace as _replace
+
+    managed_role = _replace(managed_role, attached_policy_arns=(read_all.arn,))
+    snap = std(secret_policy=secret_policy_for(APP_ROLE, OTHER_ROLE),
+               principals=(role(APP_ROLE, allow_read_identity()), managed_role),
+               managed=(read_all,))()
+    report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    sa = report.for_secret(SECRET_ARN)
+    assert sa is not None
+    paths = {p.principal: p for p in sa.paths}
+    inline = " ".join(paths[APP_ROLE].gates["identity_policy"].reasons)
+    attached = " ".join(paths[OTHER_ROLE].gates["identity_policy"].reasons)
+    assert "inline:" in inline and read_all.arn not in inline
+    assert read_all.arn in attached and "inline:" not in attached
+
