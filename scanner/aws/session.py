@@ -33,6 +33,7 @@ import contextlib
 import copy
 import datetime
 import gc
+import os
 import re
 import threading
 import weakref
@@ -126,13 +127,17 @@ def _profile_name() -> str | None:
 
 
 def profile_region(profile: str | None = None) -> str | None:
-    """The Region of the profile (or AWS_REGION / AWS_DEFAULT_REGION): the default Region."""
+    """The default Region: AWS_REGION, else what boto3 finds (AWS_DEFAULT_REGION, the
+    profile's region). AWS CLI User Guide, "Environment variables": AWS_REGION "overrides the
+    values in the environment variable AWS_DEFAULT_REGION and the profile setting region";
+    botocore itself reads only AWS_DEFAULT_REGION (a new-user trial: AWS_REGION was ignored
+    although the error message and the docs named it)."""
     try:
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
     except ProfileNotFound as exc:
         raise CredentialsError(
             f"unknown AWS profile {profile or _profile_name()!r} ({exc})") from None
-    return session.region_name or None
+    return os.environ.get("AWS_REGION", "").strip() or session.region_name or None
 
 
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")

@@ -55,10 +55,14 @@ def run(args: argparse.Namespace) -> int:
 
     shard = parse_shard(args.shard)
     run_id = check_run_id(args.run_id)
-    regions = parse_list(args.regions) or parse_list(os.environ.get("AWS_DEFAULT_REGION")
-                                                     or os.environ.get("AWS_REGION"))
+    from scanner.aws.session import profile_region
+
+    # the default Region as scan finds it (AWS_REGION, AWS_DEFAULT_REGION, the profile)
+    default = None if args.regions else profile_region(args.profile)
+    regions = parse_list(args.regions) or ((default,) if default else ())
     if not regions:
-        raise UsageError("no regions: give --regions r1,r2 (or set AWS_DEFAULT_REGION)")
+        raise UsageError("no regions: give --regions r1,r2 (or set AWS_REGION, or a region in "
+                         "the profile)")
     if args.full_refresh_days < 1:
         raise UsageError("--full-refresh-days must be at least 1")
     config = load_config(Path(args.config) if args.config else None)

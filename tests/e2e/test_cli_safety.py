@@ -256,6 +256,13 @@ def test_the_profile_region_is_the_default_region(tmp_path: Path,
     assert resolve_regions("us-east-1, eu-west-1 ap-south-1", "audit") == \
         (("us-east-1", "eu-west-1", "ap-south-1"), False)
     assert resolve_regions("all", "audit") == (("eu-west-3",), True)
+    # AWS_REGION wins over AWS_DEFAULT_REGION and the profile, as in the AWS CLI (a new-user
+    # trial: botocore alone reads only AWS_DEFAULT_REGION, and AWS_REGION was ignored)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    assert resolve_regions(None, "audit") == (("us-west-2",), False)
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
+    assert resolve_regions(None, "audit") == (("ap-southeast-2",), False)
+    assert resolve_regions(None, None) == (("ap-southeast-2",), False)
 
 
 def test_ctrl_c_mid_scan_exits_130_and_leaves_nothing_behind(
