@@ -102,6 +102,8 @@ class Hub:
     badges: list[tuple[str, str]]  # (state, text)
     groups: list[SpokeGroup]
     spokes: int
+    #: its peerings with busier hubs, listed under those
+    peered_elsewhere: int = 0
 
     @property
     def satellites(self) -> list[Satellite]:
@@ -247,13 +249,22 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
         hubs = {max(degree, key=lambda k: (degree[k], k))}
     by_hub: dict[Key, list[tuple[Key, Mapping[str, Any]]]] = defaultdict(list)
     other = 0
+    elsewhere: dict[Key, int] = defaultdict(int)  # a hub's peerings filed under another
     for a, b, p in links:
-        if a in hubs:
+        if a in hubs and b in hubs:
+            # two central VPCs: the spoke goes under the busier one (a new-user trial: the
+            # demo's 41 spokes each became a hub card saying "No peerings.")
+            hub, spoke = (a, b) if (degree[a], a) >= (degree[b], b) else (b, a)
+            by_hub[hub].append((spoke, p))
+            elsewhere[spoke] += 1
+        elif a in hubs:
             by_hub[a].append((b, p))
         elif b in hubs:
             by_hub[b].append((a, p))
         else:
             other += 1
+    # a VPC listed as a spoke under another hub, with nothing of its own to show, is no hub
+    hubs = {k for k in hubs if by_hub.get(k) or badges.get(k) or not elsewhere.get(k)}
 
     def name_of(key: Key) -> str:
         tags = (vpcs.get(key) or {}).get("tags") or {}
@@ -294,7 +305,7 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
             region=hub[1], cidrs=truncate(cidrs_of(hub), 80, "…"),
             badges=[(s, truncate(t, 60, "…")) for s, t in badges.get(hub, [])][:12],
             groups=sorted(groups.values(), key=lambda g: (rank[g.state], -g.count, g.label)),
-            spokes=len(by_hub.get(hub, []))))
+            spokes=len(by_hub.get(hub, [])), peered_elsewhere=elsewhere.get(hub, 0)))
     paths = rotation_paths(graph, document, account_names)
     return NetworkView(hubs=hub_cards, other_peerings=other, paths=paths[:MAX_PATHS],
                        hidden_paths=max(0, len(paths) - MAX_PATHS),

@@ -226,6 +226,28 @@ def test_network_is_hub_and_spoke_with_counted_groups() -> None:
                          account_names={}).empty
 
 
+def test_central_spokes_of_a_central_hub_are_spokes_not_hubs() -> None:
+    """A new-user trial: the demo's hub peers with 41 spoke VPCs of the central account itself;
+    each spoke became a hub card of its own saying "No peerings." (44 hubs for 3)."""
+    from helpers.report_sample import REGION
+    from scanner.graph.schema import NodeKind
+
+    g = sample_graph()
+    for i in range(3):
+        vid = f"vpc-central-spoke-{i}"
+        g.add_node(f"arn:aws:ec2:{REGION}:{CENTRAL}:vpc/{vid}", kind=NodeKind.VPC,
+                   account_id=CENTRAL, region=REGION, vpc_id=vid, cidrs=[f"10.9.{i}.0/24"])
+        g.add_node(f"arn:aws:ec2:{REGION}:{CENTRAL}:vpc-peering-connection/pcx-c{i}",
+                   kind=NodeKind.VPC_PEERING, peering_id=f"pcx-c{i}", account_id=CENTRAL,
+                   region=REGION, status="active",
+                   requester={"owner_id": CENTRAL, "vpc_id": vid, "region": REGION},
+                   accepter={"owner_id": CENTRAL, "vpc_id": "vpc-central", "region": REGION})
+    view = build_network(g, sample_document(), central_account=CENTRAL,
+                         account_names=ACCOUNT_NAMES)
+    assert [h.vpc for h in view.hubs] == ["vpc-central"]
+    assert view.hubs[0].spokes == 6  # its 3 member spokes and the 3 central ones
+
+
 def test_rotation_path_marks_the_broken_hop() -> None:
     view = build_network(sample_graph(), _with_rotation_finding(), central_account=CENTRAL,
                          account_names=ACCOUNT_NAMES)
