@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         code = summarize(result, args.out, out, verbose=args.verbose, quiet=quiet,
                          keep_running=bool(args.keep_running))
         if args.keep_running:
-            wait_until_interrupted(url, result.estate, out)
+            wait_until_interrupted(url, result.estate, out, program())
     return code
 
 

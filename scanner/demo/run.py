@@ -133,12 +133,15 @@ def run_demo(out_dir: Path, *, endpoint_url: str | None = None, out: TextIO | No
         return seed_and_scan(url, out_dir, out=out, quiet=quiet)
 
 
-def wait_until_interrupted(endpoint_url: str, estate: DemoEstate, stream: TextIO) -> None:
-    """--keep-running: leave moto up (until Ctrl-C) and say how to scan it by hand."""
+def wait_until_interrupted(endpoint_url: str, estate: DemoEstate, stream: TextIO,
+                           program: str = "secretgraph") -> None:
+    """--keep-running: leave moto up (until Ctrl-C) and say how to scan it by hand.
+    ``program``: how to run secretgraph from the user's shell (``.venv/bin/secretgraph`` when
+    it is not on the PATH: ``make demo`` does not activate the virtual environment)."""
     print(f"\ndemo: moto keeps running on {endpoint_url} (Ctrl-C to stop). In another shell, "
-          "scan it (again after a change, then `secretgraph diff --history demo.db`):\n"
+          f"scan it (again after a change, then `{program} diff --history demo.db`):\n"
           f"  AWS_ACCESS_KEY_ID=secretgraph-demo AWS_SECRET_ACCESS_KEY=secretgraph-demo \\\n"
-          f"  secretgraph scan --endpoint-url {endpoint_url} --org --role-name "
+          f"  {program} scan --endpoint-url {endpoint_url} --org --role-name "
           f"{estate.role_name} --regions {','.join(estate.regions)} --central-account "
           f"{estate.central_account} --config {CONFIG} --out demo-live --history demo.db "
           "--full-refresh-days 1\n"

@@ -214,3 +214,11 @@ def test_keep_running_waits_until_interrupted_and_says_how_to_scan(
     # changed policy was carried from the first scan, unseen (a new-user trial)
     assert "--out demo-live --history demo.db --full-refresh-days 1" in text
     assert text.rstrip().endswith("demo: stopping moto")
+    # the command the user pastes runs secretgraph as the "Next:" lines do: `make demo` does
+    # not activate the virtual environment, and a bare `secretgraph` was not found (new-user
+    # trial)
+    out = io.StringIO()
+    run.wait_until_interrupted("http://127.0.0.1:1234", seeded, out, ".venv/bin/secretgraph")
+    text = out.getvalue()
+    assert ".venv/bin/secretgraph scan --endpoint-url" in text
+    assert "`.venv/bin/secretgraph diff --history demo.db`" in text
