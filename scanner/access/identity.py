@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from scanner.access.context import PrincipalFacts
 from scanner.access.scp import org_paths
@@ -165,7 +165,7 @@ class PrincipalIndex:
             keys |= boundary.policy.condition_keys
         sig = tuple(self._pid(np.policy) for np in pols) + (
             (-2, self._pid(boundary.policy)) if boundary else ())
-        final = tags_are_final(p)
+        final = tags_are_final(p, [np.policy for np in pols])
         facts = PrincipalFacts(arn=p.arn, account_id=p.account_id,
                                principal_type=p.principal_type, name=p.name,
                                tags=dict(p.tags) if final else {}, tags_final=final,
@@ -529,28 +529,63 @@ def external_principal(arn: str, account_id: str | None, principal_type: str) ->
                      identity_known=False, signature=("external", arn))
 
 
-def tags_are_final(p: IamPrincipal) -> bool:
+def tags_are_final(p: IamPrincipal,
+                   policies: Iterable[Policy | None] | None = None) -> bool:
     """Whether the principal's IAM tags are the values of ``aws:PrincipalTag/*`` in its
     requests. IAM User Guide, "Pass session tags in AWS STS": a role session's principal tags
     are its session tags, the transitive tags it inherits and the role's tags, and "session
     tags override a role or user tag with the same key"; passing any of them needs
-    ``sts:TagSession`` in the role's trust policy. A user's tags are final; a role's only when
-    its trust policy was read and allows no ``sts:TagSession`` -- otherwise a tag is unknown
-    (a condition on it CONDITIONAL), as are tags the role does not carry."""
+    ``sts:TagSession`` in the role's trust policy. A role's tags are final only when its trust
+    policy was read and allows no ``sts:TagSession``. A user's are final unless it can tag a
+    session of its own: GetFederationToken takes session tags ("Session tagging operations"),
+    which needs ``sts:TagSession`` in the user's identity policies (``policies``: its own and
+    its groups'; None, or one not collected: not final). Otherwise a tag is unknown (a
+    condition on it CONDITIONAL), as are tags the principal does not carry."""
     if p.principal_type != "role":
-        return True
+        if policies is None:
+            return False
+        return not any(pol is None or _allows_action(pol, "sts:TagSession")
+                       for pol in policies)
     if not p.trust_policy:
         return False
     policy = parse_policy(dict(p.trust_policy))
     if policy.problems:
         return False
+    return not _allows_action(policy, "sts:TagSession")
+
+
+def own_policies(snapshot: Snapshot, p: IamPrincipal) -> list[Policy | None]:
+    """The principal's identity policies and its groups' (None: a document not collected),
+    for ``tags_are_final`` where no PrincipalIndex is built (the solver's named principal)."""
+    acct = next((a for a in snapshot.accounts if a.account_id == p.account_id), None)
+    iam = acct.iam if acct is not None else None
+    if iam is None:
+        return [None]
+    managed = {m.arn: m for m in iam.policies}
+    groups = {g.name: g for g in iam.groups}
+    docs: list[Mapping[str, object] | None] = list(p.inline_policies.values())
+    arns = list(p.attached_policy_arns)
+    for name in p.group_names:
+        g = groups.get(name)
+        if g is None:
+            docs.append(None)
+            continue
+        docs += list(g.inline_policies.values())
+        arns += list(g.attached_policy_arns)
+    docs += [managed[a].document if a in managed else None for a in arns]
+    return [parse_policy(d) if d is not None else None for d in docs]
+
+
+def _allows_action(policy: Policy, action: str) -> bool:
+    """Some Allow statement of ``policy`` can cover ``action`` (conditions aside)."""
+    if policy.problems:
+        return True
     for st in policy.statements:
         if st.effect != "Allow":
             continue
-        if st.actions is not None and any(action_matches(a, "sts:TagSession")
-                                          for a in st.actions):
-            return False
-        if st.not_actions is not None and not any(action_matches(a, "sts:TagSession")
+        if st.actions is not None and any(action_matches(a, action) for a in st.actions):
+            return True
+        if st.not_actions is not None and not any(action_matches(a, action)
                                                   for a in st.not_actions):
-            return False
-    return True
+            return True
+    return False

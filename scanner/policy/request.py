@@ -26,7 +26,13 @@ from typing import Mapping
 CREDENTIAL_CONTEXT_KEYS = frozenset({
     "ec2:sourceinstancearn", "ec2:sourceinstanceprivateipv4", "ec2:roledelivery",
     "lambda:sourcefunctionarn", "ssm:sourceinstancearn", "glue:roleassumedby",
-    "glue:credentialissuingservice", "identitystore:userid"})
+    "glue:credentialissuingservice", "identitystore:userid", "identitystore:identitystorearn"})
+#: and the federation keys a SAML or web-identity session carries on every request (IAM User
+#: Guide, "Available keys for SAML-based federation" / "for web identity federation": they
+#: "are available when the temporary security credentials are used to make a request"):
+#: ``saml:*``, and the provider-named keys (``cognito-identity.amazonaws.com:sub``,
+#: ``accounts.google.com:aud``, an OIDC provider URL ``oidc.eks...:sub``): a prefix with a dot
+_FEDERATION_PREFIX = "saml"
 
 
 #: service keys that only some actions of their service carry: the KMS grant keys, which KMS
@@ -55,10 +61,13 @@ def foreign_key(key: str, action: str) -> bool:
     (GetSecretValue: ``secretsmanager:SecretId``, ``secretsmanager:ResourceTag/...``,
     ``aws:ResourceTag/...``, no ``kms:`` key). And "If the key that you specify in a policy
     condition is not present in the request context, the values do not match" (the key is
-    absent). ``CREDENTIAL_CONTEXT_KEYS`` excepted; ``ACTION_ONLY_KEYS`` are absent from the
+    absent). ``CREDENTIAL_CONTEXT_KEYS`` and the federation keys excepted (a regression
+    check of this rule: ``saml:sub`` on a SAML role's GetSecretValue was read as absent, a
+    reader DENIED); ``ACTION_ONLY_KEYS`` are absent from the
     other actions of their own service too."""
     service, sep, _ = key.partition(":")
-    if not sep or service == "aws" or key in CREDENTIAL_CONTEXT_KEYS:
+    if not sep or service == "aws" or key in CREDENTIAL_CONTEXT_KEYS or \
+            service == _FEDERATION_PREFIX or "." in service:
         return False
     only = ACTION_ONLY_KEYS.get(key)
     if only is not None:

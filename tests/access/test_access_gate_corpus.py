@@ -854,10 +854,28 @@ def _user(arn: str, tags: dict[str, str]) -> Any:
                     name=arn.rsplit("/", 1)[1], tags=tags)
 
 
+def _user_tagging(arn: str) -> Any:
+    """A user without the tag whose policy allows sts:GetFederationToken and sts:TagSession:
+    its federated sessions can carry any tag."""
+    from dataclasses import replace as _replace
+
+    read = allow_read_identity()
+    read["Statement"] = list(read["Statement"]) + [
+        {"Effect": "Allow", "Action": ["sts:GetFederationToken", "sts:TagSession"],
+         "Resource": "*"}]
+    return _replace(role(arn, read), principal_type="user", name=arn.rsplit("/", 1)[1],
+                    tags={})
+
+
 CASES += [
     GateCase(id="xacct-user-without-the-tag-is-denied", cite=TAGS_FINAL, principal=MEMBER_USER,
              build=std(secret_policy=TAG_GRANT, principals=(_user(MEMBER_USER, {}),)),
              expect=None),
+    GateCase(id="xacct-user-who-can-tag-a-session-is-conditional",
+             cite=TAGS_FINAL + "; IAM UG, Session tagging operations: GetFederationToken "
+             "takes session tags (with sts:TagSession)", principal=MEMBER_USER,
+             build=std(secret_policy=TAG_GRANT, principals=(_user_tagging(MEMBER_USER),)),
+             expect="CONDITIONAL"),
     GateCase(id="xacct-user-with-the-tag-reads", cite=TAGS_FINAL, principal=MEMBER_USER,
              build=std(secret_policy=TAG_GRANT,
                        principals=(_user(MEMBER_USER, {"team": "a"}),)),

@@ -954,3 +954,15 @@ case(id="kms-grant-key-on-create-grant-stays-unknown", cite=FOREIGN,
                    condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})),
      action="kms:CreateGrant", resource=KEY, expect="CONDITIONAL",
      unresolved=("kms:grantisforawsresource",))
+case(id="saml-key-on-getsecretvalue-stays-unknown", cite=FOREIGN + "; IAM UG: SAML keys are "
+     "available when the session's credentials make a request",
+     policy=allow_if("StringEquals", "saml:sub", "alice@example.com"),
+     expect="CONDITIONAL", unresolved=("saml:sub",))
+case(id="web-identity-key-on-getsecretvalue-stays-unknown", cite=FOREIGN,
+     policy=allow_if("StringLike", "cognito-identity.amazonaws.com:sub", "us-east-1:*"),
+     expect="CONDITIONAL", unresolved=("cognito-identity.amazonaws.com:sub",))
+case(id="identity-center-store-key-stays-unknown", cite=FOREIGN,
+     policy=allow_if("ArnEquals", "identitystore:IdentityStoreArn",
+                     "arn:aws:identitystore::111111111111:identitystore/d-1234567890"),
+     expect="CONDITIONAL", unresolved=("identitystore:identitystorearn",))
+

@@ -35,7 +35,8 @@ from scanner.access.context import FAS_SHARED_KEYS, FAS_SHARED_PREFIXES
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal as IamPrincipal
-from scanner.access.identity import PrincipalIndex, external_principal, tags_are_final
+from scanner.access.identity import (PrincipalIndex, external_principal, own_policies,
+                                     tags_are_final)
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, principal_account
@@ -627,10 +628,10 @@ def principal_facts(snapshot: Any, arn: str, account: str | None,
     for acct in snapshot.accounts:
         for ip in (acct.iam.principals if acct.iam else ()):
             if ip.arn == arn:
+                final = tags_are_final(ip, own_policies(snapshot, ip))
                 return PrincipalFacts(arn=arn, account_id=ip.account_id,
                                       principal_type=ip.principal_type, name=ip.name,
-                                      tags=dict(ip.tags) if tags_are_final(ip) else {},
-                                      tags_final=tags_are_final(ip),
+                                      tags=dict(ip.tags) if final else {}, tags_final=final,
                                       has_boundary=ip.permissions_boundary_arn is not None)
     return PrincipalFacts(arn=arn, account_id=account, principal_type=principal_type)
 
