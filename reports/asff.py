@@ -494,7 +494,8 @@ def retarget_central(finding: Mapping[str, Any], central_account: str) -> dict[s
 
 def archive_resolved(previous: Iterable[Mapping[str, Any]],
                      current: Iterable[Mapping[str, Any]] | AbstractSet[str],
-                     document: Mapping[str, Any], *, now: datetime | None = None
+                     document: Mapping[str, Any], *, now: datetime | None = None,
+                     current_keys: AbstractSet[tuple[str, str]] | None = None
                      ) -> list[dict[str, Any]]:
     """Previously failing findings that are resolved now, as PASSED + ARCHIVED ASFF findings;
     and previously UNKNOWN ones (Compliance WARNING: the scan could not decide) that the
@@ -508,13 +509,19 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
     A PASSED finding in ``current`` counts as missing: PASS results are itemised only with
     ``scan --emit-pass``, and what is archived must not depend on that. ``current`` may also
     be the set of ids of the current findings that are not PASSED (a streamed export).
-    ``document``: the current findings document; its header is enough.
+    ``document``: the current findings document; its header is enough. ``current_keys``:
+    the (rule id, resource id) of the current findings that are not PASSED, when ``current``
+    is a set of ids (a previous UNKNOWN row superseded by per-principal FAIL rows of the same
+    rule and resource is not archived).
     """
     from scanner.history.assessed import assess_document
 
+    if not isinstance(current, AbstractSet):
+        current = [f for f in current if (f.get("Compliance") or {}).get("Status") != "PASSED"]
+        if current_keys is None:
+            current_keys = {rule_and_resource(f) for f in current}
     current_by_id = current if isinstance(current, AbstractSet) else {
-        str(f.get("Id")) for f in current
-        if (f.get("Compliance") or {}).get("Status") != "PASSED"}
+        str(f.get("Id")) for f in current}
     scan = document.get("scan") or {}
     assessed = assess_document(document)
     updated = iso(scan.get("finished_at") or scan.get("started_at"), now)
@@ -533,7 +540,14 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
                             kind=str(fields.get("secretgraph/resource_type") or ""),
                             arn=str(resource.get("Id") or "") or None,
                             rule_id=fields.get("secretgraph/rule_id"),
-                            severity=(old.get("Severity") or {}).get("Label")):
+                            severity=(old.get("Severity") or {}).get("Label"),
+                            principal=fields.get("secretgraph/principal") or None):
+            continue
+        if (old.get("Compliance") or {}).get("Status") == "WARNING" and current_keys and (
+                str(fields.get("secretgraph/rule_id")), str(resource.get("Id") or "")) \
+                in current_keys:
+            # an UNKNOWN row superseded by tonight's per-principal FAIL rows of the same rule
+            # and resource: decided, not resolved (regression check)
             continue
         base = json.loads(json.dumps(old))
         base["Compliance"] = {**(base.get("Compliance") or {}), "Status": "PASSED"}
@@ -552,6 +566,13 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
         base["ProductFields"] = fields
         out.append(base)
     return out
+
+
+def rule_and_resource(finding: Mapping[str, Any]) -> tuple[str, str]:
+    """(rule id, resource id) of an ASFF finding: what its per-principal rows share."""
+    fields = finding.get("ProductFields") or {}
+    resource = (finding.get("Resources") or [{}])[0]
+    return str(fields.get("secretgraph/rule_id")), str(resource.get("Id") or "")
 
 
 # --------------------------------------------------------------------------- validation

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from reports.asff import (
     COMPLIANCE_STATUS,
+    rule_and_resource,
     archive_resolved,
     asff_id,
     created_at_index,
@@ -112,6 +113,7 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
     created = previous.created()
     current_n = 0
     failing_now: set[str] = set()  # ids of the current findings that are not PASSED
+    failing_keys: set[tuple[str, str]] = set()  # and their (rule id, resource id)
     #: in the findings' order; a PASSED one (sent only with include_passed) is flagged: the
     #: previous export's finding of the same id archived below replaces it
     current: list[tuple[bool, Prepared]] = []
@@ -131,8 +133,10 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
                     current.append((True, ready(f)))
                 continue
             failing_now.add(str(f.get("Id")))
+            failing_keys.add(rule_and_resource(f))
             current.append((False, ready(f)))
-    archived = archive_resolved(previous.failing(failing_now), failing_now, header) \
+    archived = archive_resolved(previous.failing(failing_now), failing_now, header,
+                                current_keys=failing_keys) \
         if previous.asff or previous.rows is not None else []
     archived_ids = {str(f["Id"]) for f in archived}
     send = [p for was_passed, p in current if not (was_passed and p.id in archived_ids)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
+from scanner.policy.arn import principal_account
 from scanner.model import Snapshot
 
 #: finding resource type / resource kind -> the service whose listing holds it.
@@ -70,12 +71,20 @@ class Assessment:
 
     def why_not(self, *, account_id: str, region: str, kind: str,
                 arn: str | None = None, rule_id: str | None = None,
-                severity: str | None = None) -> str | None:
+                severity: str | None = None, principal: str | None = None) -> str | None:
         """None when the scan assessed this place (and, for a finding, evaluated its rule and
-        reported its severity); otherwise the reason it did not."""
+        reported its severity, and read the IAM of its principal's account when that account
+        is one of the scan's); otherwise the reason it did not."""
         out = self.out_of_scope(rule_id, severity)
         if out:
             return out
+        p_account = principal_account(principal) if principal else None
+        if p_account and p_account in self.accounts_scanned and p_account != account_id and (
+                p_account not in self.accounts_assumed or p_account not in self.iam_read):
+            # a finding about a principal's access (access-outside-baseline, a broken reader):
+            # its verdict needs that account's IAM (regression check: a baseline finding was
+            # resolved, and archived, the night the principal's account was not read)
+            return f"account {p_account} of principal {principal}: its IAM could not be read"
         if account_id not in self.accounts_scanned:
             return f"account {account_id} was not in the scan"
         if account_id not in self.accounts_assumed:

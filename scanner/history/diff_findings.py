@@ -103,7 +103,8 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
         why = new_a.why_not(account_id=str(res.get("account_id", "")),
                             region=str(res.get("region", "")), kind=str(res.get("type", "")),
                             arn=res.get("arn"), rule_id=str(o.get("rule_id", "")),
-                            severity=str(o.get("severity", "")))
+                            severity=str(o.get("severity", "")),
+                            principal=o.get("principal") or None)
         if why:
             not_assessed.append(NotAssessed(scope="finding",
                                             subject=f"{o.get('rule_id')} {res.get('arn')}",

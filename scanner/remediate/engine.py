@@ -264,21 +264,35 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
 
 
 def _lock(plan_path: str) -> Any:
-    """An exclusive lock on the plan file for the apply (released when the process ends, even
-    killed): two applies of one plan at once each took the other's change for their own
-    (fault-injection trial). None where the plan file cannot be opened (a plan in memory)."""
+    """An exclusive lock for the apply of a plan, on ``<plan>.lock`` beside it (released when
+    the process ends, even killed): two applies of one plan at once each took the other's
+    change for their own (fault-injection trial). A file of its own: a re-plan replaces the
+    plan file (a lock on it was a lock on the old inode), and it is opened for writing (NFS
+    takes flock as a POSIX lock, which needs that). None where no lock file can be written (a
+    plan on a read-only file system): the apply goes on, as it did before locks."""
+    import errno
     import fcntl
+    import os
 
+    if not os.path.isfile(plan_path):  # a plan built in memory: no file to lock beside
+        return None
+    lock_path = f"{plan_path}.lock"
     try:
-        fh = open(plan_path, "rb")
-    except OSError:
+        fh = open(lock_path, "a")
+    except OSError as exc:
+        log.warning("no lock for this apply (%s: %s): nothing stops a second apply of the "
+                    "same plan at the same time", lock_path, exc.strerror or exc)
         return None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except OSError as exc:
         fh.close()
-        raise InputError("another apply of this plan is running (the plan file is locked); "
-                         "wait for it, or check its journal", path=plan_path) from None
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise InputError("another apply of this plan is running (its lock file "
+                             f"{lock_path} is held); wait for it, or check its journal",
+                             path=plan_path) from None
+        log.warning("no lock for this apply (%s: %s)", lock_path, exc.strerror or exc)
+        return None
     return fh
 
 
@@ -428,7 +442,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                          path=journal.path, field="mode")
     # every change that made (or may have made) a call: applied; partial, failed or unverified
     # after a call; started and never finished (the run stopped during it)
-    applied = [e for e in journal.entries if e.status in UNDOABLE and e.before is not None]
+    applied = [e for e in journal.entries if _undoable(e, journal.digested)]
     result = RunResult()
     if journal.torn == "change":
         _say(out, f"note: the last line of {journal.path} was cut off (the run stopped while "
@@ -523,6 +537,19 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
             if changed is not None and wrote:
                 changed(wrote)
     return result
+
+
+def _undoable(e: JournalEntry, digested: bool) -> bool:
+    """A change --undo takes back: applied, partial, unverified, or in flight; a failed one
+    only when the journal could not tell whether a call landed (no re-read after the failure,
+    ``after`` None) -- one whose re-read showed nothing changed made no change to take back
+    (regression check: undo of such a line reverted a later apply's fix), and an earlier
+    version's failed lines did not re-read at all (they were never undone)."""
+    if e.before is None or e.status not in UNDOABLE:
+        return False
+    if e.status == "failed":
+        return digested and e.after is None
+    return True
 
 
 def _landed(e: JournalEntry, current: Mapping[str, Any]) -> bool:

@@ -130,6 +130,9 @@ class Journal:
     entries: tuple[JournalEntry, ...]
     #: its last line was cut off while written, and is left out: "change" or "end" (None: not)
     torn: str | None = None
+    #: written by a version that records digests, write-ahead lines and what a failed call
+    #: left (earlier journals' "failed" lines did not re-read the resource)
+    digested: bool = False
 
 
 def _check_edits(rec: Mapping[str, Any], change: PlannedChange, entry: JournalEntry, *,
@@ -219,4 +222,4 @@ def read_journal(path: str | Path) -> Journal:
     estate = header.get("estate")
     return Journal(path=str(p), mode=str(header.get("mode")), plan_id=str(header.get("plan_id")),
                    estate=estate if isinstance(estate, dict) else {},
-                   entries=tuple(outcome.values()), torn=torn)
+                   entries=tuple(outcome.values()), torn=torn, digested=digested)

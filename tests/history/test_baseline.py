@@ -199,3 +199,22 @@ def test_an_account_whose_role_was_refused_is_not_assessed_by_the_document() -> 
     assert MEMBER not in assessed.accounts_assumed
     assert assessed.why_not(account_id=MEMBER, region="us-east-1", kind="Secret",
                             arn=DB, rule_id="secret-rotation-disabled", severity="HIGH")
+
+
+def test_a_principal_finding_is_not_assessed_when_its_account_was_not_read() -> None:
+    """Regression check: an access-outside-baseline finding (per principal) was resolved and
+    archived the night the principal's account refused the audit role."""
+    from scanner.history.assessed import assess_document
+
+    doc = {"scan": {"accounts": ["111111111111", MEMBER], "regions": ["us-east-1"]},
+           "coverage": [{"account_id": MEMBER, "region": "us-east-1", "service": "sts",
+                         "operation": "AssumeRole", "error_code": "AccessDenied",
+                         "resource_arn": f"arn:aws:iam::{MEMBER}:role/SecretgraphAudit"}]}
+    assessed = assess_document(doc)
+    why = assessed.why_not(account_id="111111111111", region="us-east-1", kind="Secret",
+                           arn=DB, rule_id=None, severity="HIGH", principal=APP)
+    assert why and MEMBER in why
+    # a principal outside the scan (its IAM never read anyway) does not hold it back
+    assert assessed.why_not(account_id="111111111111", region="us-east-1", kind="Secret",
+                            arn=DB, rule_id=None, severity="HIGH", principal=VENDOR) is None
+

@@ -228,8 +228,11 @@ def test_a_second_apply_of_a_plan_being_applied_is_refused(
 
     plan = _plan(scanned, "grant-key-decrypt")
     path = write_plan(tmp_path / "plan.json", plan)
-    with open(path, "rb") as held:
+    with open(f"{path}.lock", "a") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # the other terminal's apply
+        # the other run re-planned into the same file meanwhile (a new inode: a lock on the
+        # plan file itself missed it; regression check)
+        write_plan(path, plan)
         with pytest.raises(InputError, match="another apply of this plan is running"):
             apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),
                        plan_path=str(path), max_age_hours=24,
@@ -253,4 +256,27 @@ def test_a_partial_change_says_what_is_still_owed(
     line = (tmp_path / "j.jsonl").read_text()
     assert "still short of the plan: key_state is 'Disabled', planned 'Enabled'" in line
     assert entry.change.remediation_id == "cancel-key-deletion"
+
+
+def test_a_failed_change_that_changed_nothing_is_not_undone(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression check: EnableKeyRotation refused (the re-read: nothing changed), the plan
+    applied again successfully, then --undo of the first journal turned rotation off."""
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    plan = _plan(scanned, "kms-key-rotation-disabled")
+    _fault(monkeypatch, lambda op, p: "before" if op == "EnableKeyRotation" else None)
+    _apply(scanned, clients, plan, tmp_path / "first.jsonl")
+    [entry] = [e for e in read_journal(tmp_path / "first.jsonl").entries
+               if e.change.resource_arn == key]
+    assert entry.status == "failed" and entry.after is not None
+    monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
+    _apply(scanned, clients, plan, tmp_path / "second.jsonl")
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+
+    result = _undo(clients, tmp_path / "first.jsonl", tmp_path)
+
+    assert result.counts == {}
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
 

@@ -155,3 +155,30 @@ def asff_id_of(finding_id: str, document: dict[str, Any]) -> str:
     from reports.asff import asff_id
 
     return asff_id(next(f for f in document["findings"] if f["id"] == finding_id))
+
+
+def test_an_unknown_row_superseded_by_per_principal_fail_rows_is_not_archived(
+        tmp_path: Path) -> None:
+    """Regression check: an UNKNOWN row (no principal) of a per-principal rule was archived as
+    PASSED/RESOLVED the night that rule failed for named principals of the same resource."""
+    before = sample_document()
+    unknown = next(f for f in before["findings"] if f["status"] == "UNKNOWN")
+    now = sample_document()
+    drop_findings(now, lambda f: f["id"] == unknown["id"])
+    superseding = dict(unknown, id=unknown["id"] + "-p", status="FAIL",
+                       principal="arn:aws:iam::999999999999:role/x")
+    now["findings"].append(superseding)
+    now["summary"]["by_status"]["FAIL"] = now["summary"]["by_status"].get("FAIL", 0) + 1
+    now["scan"]["complete"], now["coverage"] = True, []
+    prev_path, now_path = _written(tmp_path, before), tmp_path / "now.json"
+    write_findings_json(now, now_path)
+    header, rows = stream_findings_json(now_path)
+    prev_header, _ = stream_findings_json(prev_path)
+    streamed, _ = build_payload(header, rows, previous=Previous(
+        header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]))
+    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
+                             now["findings"], previous=Previous(asff=build_asff(before)))
+    for sent in (_sent(streamed), _sent(whole)):
+        archived = {f["Id"] for f in sent if f["RecordState"] == "ARCHIVED"}
+        assert asff_id_of(unknown["id"], before) not in archived
+
