@@ -510,16 +510,17 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
     ``scan --emit-pass``, and what is archived must not depend on that. ``current`` may also
     be the set of ids of the current findings that are not PASSED (a streamed export).
     ``document``: the current findings document; its header is enough. ``current_keys``:
-    the (rule id, resource id) of the current findings that are not PASSED, when ``current``
-    is a set of ids (a previous UNKNOWN row superseded by per-principal FAIL rows of the same
-    rule and resource is not archived).
+    the (rule id, resource id) of the current findings that are not PASSED and name a
+    principal, when ``current`` is a set of ids: a previous UNKNOWN row without a principal
+    that tonight's per-principal rows of the same rule and resource replace is not archived.
     """
     from scanner.history.assessed import assess_document
 
     if not isinstance(current, AbstractSet):
         current = [f for f in current if (f.get("Compliance") or {}).get("Status") != "PASSED"]
         if current_keys is None:
-            current_keys = {rule_and_resource(f) for f in current}
+            current_keys = {rule_and_resource(f) for f in current
+                            if (f.get("ProductFields") or {}).get("secretgraph/principal")}
     current_by_id = current if isinstance(current, AbstractSet) else {
         str(f.get("Id")) for f in current}
     scan = document.get("scan") or {}
@@ -543,7 +544,8 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
                             severity=(old.get("Severity") or {}).get("Label"),
                             principal=fields.get("secretgraph/principal") or None):
             continue
-        if (old.get("Compliance") or {}).get("Status") == "WARNING" and current_keys and (
+        if (old.get("Compliance") or {}).get("Status") == "WARNING" and current_keys and \
+                not fields.get("secretgraph/principal") and (
                 str(fields.get("secretgraph/rule_id")), str(resource.get("Id") or "")) \
                 in current_keys:
             # an UNKNOWN row superseded by tonight's per-principal FAIL rows of the same rule

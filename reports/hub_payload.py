@@ -133,7 +133,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
                     current.append((True, ready(f)))
                 continue
             failing_now.add(str(f.get("Id")))
-            failing_keys.add(rule_and_resource(f))
+            if (f.get("ProductFields") or {}).get("secretgraph/principal"):
+                failing_keys.add(rule_and_resource(f))
             current.append((False, ready(f)))
     archived = archive_resolved(previous.failing(failing_now), failing_now, header,
                                 current_keys=failing_keys) \

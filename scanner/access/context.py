@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from scanner.access.settings import AccessSettings
-from scanner.policy.request import Request
+from scanner.policy.request import NO_FEDERATION, Request
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -41,6 +41,9 @@ class PrincipalFacts:
     #: ``tags`` are every aws:PrincipalTag/* of its requests (identity.tags_are_final: a user;
     #: a role whose trust policy allows no sts:TagSession): a tag it does not carry is absent
     tags_final: bool = False
+    #: it may be a SAML or web-identity session (its federation keys unknown); False: a user,
+    #: or a role whose trust policy was read and lets no identity provider assume it
+    may_federate: bool = True
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
@@ -94,6 +97,10 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         absent.add("aws:username")
     for k, v in p.tags.items():
         ctx[f"aws:principaltag/{k.lower()}"] = (v,)
+    if not p.may_federate:
+        # IAM User Guide, "Available keys for SAML-based federation": the saml: keys come with
+        # a role assumed through AssumeRoleWithSAML (web identity alike): no one else sends them
+        absent.add(NO_FEDERATION)
     if p.tags_final:
         # IAM User Guide, "Condition element": "the aws:PrincipalTag/job-category key is present
         # in the request context if the principal is using an IAM user with attached tags";

@@ -166,7 +166,7 @@ class PrincipalIndex:
         sig = tuple(self._pid(np.policy) for np in pols) + (
             (-2, self._pid(boundary.policy)) if boundary else ())
         final = tags_are_final(p, [np.policy for np in pols])
-        facts = PrincipalFacts(arn=p.arn, account_id=p.account_id,
+        facts = PrincipalFacts(arn=p.arn, account_id=p.account_id, may_federate=may_federate(p),
                                principal_type=p.principal_type, name=p.name,
                                tags=dict(p.tags) if final else {}, tags_final=final,
                                has_boundary=boundary is not None,
@@ -552,6 +552,19 @@ def tags_are_final(p: IamPrincipal,
     if policy.problems:
         return False
     return not _allows_action(policy, "sts:TagSession")
+
+
+def may_federate(p: IamPrincipal) -> bool:
+    """Whether requests of this principal may come from a SAML or web-identity session: a
+    role whose trust policy was not read, or allows sts:AssumeRoleWithSAML or
+    sts:AssumeRoleWithWebIdentity (a Federated principal assumes it so). Users cannot."""
+    if p.principal_type != "role":
+        return False
+    if not p.trust_policy:
+        return True
+    policy = parse_policy(dict(p.trust_policy))
+    return bool(policy.problems) or _allows_action(policy, "sts:AssumeRoleWithSAML") or \
+        _allows_action(policy, "sts:AssumeRoleWithWebIdentity")
 
 
 def own_policies(snapshot: Snapshot, p: IamPrincipal) -> list[Policy | None]:

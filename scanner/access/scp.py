@@ -166,7 +166,7 @@ class Guardrails:
                request.principal_arn if policy_type == RCP else "",
                request.projection(frozenset(request.context)),
                # a tag the principal does not carry: absent (a final tag set) or unknown
-               "aws:principaltag/*" in request.absent)
+               "aws:principaltag/*" in request.absent, "federation:*" in request.absent)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._evaluate(policy_type, account_id, request)

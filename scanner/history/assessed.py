@@ -79,7 +79,7 @@ class Assessment:
         if out:
             return out
         p_account = principal_account(principal) if principal else None
-        if p_account and p_account in self.accounts_scanned and p_account != account_id and (
+        if p_account and p_account in self.accounts_scanned and (
                 p_account not in self.accounts_assumed or p_account not in self.iam_read):
             # a finding about a principal's access (access-outside-baseline, a broken reader):
             # its verdict needs that account's IAM (regression check: a baseline finding was

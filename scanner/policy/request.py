@@ -52,6 +52,21 @@ ACTION_ONLY_KEYS: dict[str, frozenset[str]] = {
 
 
 @lru_cache(maxsize=4096)
+def federation_key(key: str) -> bool:
+    """A key a SAML or web-identity role session carries (``saml:sub``,
+    ``cognito-identity.amazonaws.com:sub``, an OIDC provider's ``...:sub``). Unknown for a
+    principal that may be such a session; absent for one that cannot be (``NO_FEDERATION``
+    in the request's absent set: a user, a role its trust policy lets no identity provider
+    assume)."""
+    service = key.partition(":")[0]
+    return service == _FEDERATION_PREFIX or "." in service
+
+
+#: in ``absent``: the principal is no SAML / web-identity session, its federation keys absent
+NO_FEDERATION = "federation:*"
+
+
+@lru_cache(maxsize=4096)
 def foreign_key(key: str, action: str) -> bool:
     """``key`` (lower case) is a service-specific condition key of another service than the
     action's, so the request cannot carry it: a ``kms:`` key on GetSecretValue, a
@@ -67,7 +82,7 @@ def foreign_key(key: str, action: str) -> bool:
     other actions of their own service too."""
     service, sep, _ = key.partition(":")
     if not sep or service == "aws" or key in CREDENTIAL_CONTEXT_KEYS or \
-            service == _FEDERATION_PREFIX or "." in service:
+            federation_key(key):
         return False
     only = ACTION_ONLY_KEYS.get(key)
     if only is not None:
@@ -109,7 +124,8 @@ class Request:
         if key in self.context:
             return KeyState.KNOWN
         if key in self.absent or (key.startswith(_PRINCIPAL_TAG) and
-                                  _ALL_PRINCIPAL_TAGS in self.absent):
+                                  _ALL_PRINCIPAL_TAGS in self.absent) or (
+                NO_FEDERATION in self.absent and federation_key(key)):
             return KeyState.ABSENT
         if key in self.excluded:
             return KeyState.EXCLUDED

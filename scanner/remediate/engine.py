@@ -280,9 +280,12 @@ def _lock(plan_path: str) -> Any:
     try:
         fh = open(lock_path, "a")
     except OSError as exc:
-        log.warning("no lock for this apply (%s: %s): nothing stops a second apply of the "
-                    "same plan at the same time", lock_path, exc.strerror or exc)
-        return None
+        try:  # another operator's lock file (not writable by us): a read descriptor locks too
+            fh = open(lock_path, "r")
+        except OSError:
+            log.warning("no lock for this apply (%s: %s): nothing stops a second apply of "
+                        "the same plan at the same time", lock_path, exc.strerror or exc)
+            return None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:

@@ -130,8 +130,9 @@ class Journal:
     entries: tuple[JournalEntry, ...]
     #: its last line was cut off while written, and is left out: "change" or "end" (None: not)
     torn: str | None = None
-    #: written by a version that records digests, write-ahead lines and what a failed call
-    #: left (earlier journals' "failed" lines did not re-read the resource)
+    #: written by a version that re-reads the resource after a failed call (its write-ahead
+    #: "started" lines, or its digests, show it): a "failed" line without "after" there means
+    #: the re-read failed too (earlier journals' "failed" lines never re-read)
     digested: bool = False
 
 
@@ -215,6 +216,9 @@ def read_journal(path: str | Path) -> Journal:
         if header.get("mode") == "apply":
             _check_edits(rec, change, entry, path=str(p), field=f"record {n}")
         entries.append(entry)
+    # started lines came with the re-read after a failed call (journals from before the
+    # digests have them too): a failed line without "after" there means "could not tell"
+    write_ahead = digested or any(e.status == "started" for e in entries)
     outcome: dict[str, JournalEntry] = {}
     for entry in entries:  # a started line, then its outcome: the outcome stands
         outcome.pop(entry.change.change_id, None)
@@ -222,4 +226,4 @@ def read_journal(path: str | Path) -> Journal:
     estate = header.get("estate")
     return Journal(path=str(p), mode=str(header.get("mode")), plan_id=str(header.get("plan_id")),
                    estate=estate if isinstance(estate, dict) else {},
-                   entries=tuple(outcome.values()), torn=torn, digested=digested)
+                   entries=tuple(outcome.values()), torn=torn, digested=write_ahead)

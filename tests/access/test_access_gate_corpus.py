@@ -867,6 +867,12 @@ def _user_tagging(arn: str) -> Any:
                     tags={})
 
 
+SAML = "SAML: IAM UG, Available keys for SAML-based federation: the saml: keys come with a " \
+    "role assumed through AssumeRoleWithSAML; no user or other role sends them"
+SAML_ONLY = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+             "Resource": "*", "Condition": {"StringNotLike": {"saml:sub": "*@corp.example"}}}
+
+
 CASES += [
     GateCase(id="xacct-user-without-the-tag-is-denied", cite=TAGS_FINAL, principal=MEMBER_USER,
              build=std(secret_policy=TAG_GRANT, principals=(_user(MEMBER_USER, {}),)),
@@ -875,6 +881,15 @@ CASES += [
              cite=TAGS_FINAL + "; IAM UG, Session tagging operations: GetFederationToken "
              "takes session tags (with sts:TagSession)", principal=MEMBER_USER,
              build=std(secret_policy=TAG_GRANT, principals=(_user_tagging(MEMBER_USER),)),
+             expect="CONDITIONAL"),
+    GateCase(id="xacct-user-is-no-saml-session", cite=SAML, principal=MEMBER_USER,
+             build=std(secret_policy=text(*json.loads(secret_policy_for(MEMBER_USER))[
+                 "Statement"], SAML_ONLY), principals=(_user(MEMBER_USER, {}),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-role-without-a-trust-policy-may-be-a-saml-session", cite=SAML,
+             principal=APP_ROLE,
+             build=std(secret_policy=text(*json.loads(secret_policy_for(APP_ROLE))[
+                 "Statement"], SAML_ONLY)),
              expect="CONDITIONAL"),
     GateCase(id="xacct-user-with-the-tag-reads", cite=TAGS_FINAL, principal=MEMBER_USER,
              build=std(secret_policy=TAG_GRANT,

@@ -218,3 +218,18 @@ def test_a_principal_finding_is_not_assessed_when_its_account_was_not_read() -> 
     assert assessed.why_not(account_id="111111111111", region="us-east-1", kind="Secret",
                             arn=DB, rule_id=None, severity="HIGH", principal=VENDOR) is None
 
+
+def test_a_principal_of_the_resources_own_account_needs_its_iam_read_too() -> None:
+    """Review: a finding about a principal of the secret's own account was resolved the night
+    that account's IAM could not be read."""
+    from scanner.history.assessed import assess_document
+
+    doc = {"scan": {"accounts": ["111111111111"], "regions": ["us-east-1"]},
+           "coverage": [{"account_id": "111111111111", "region": "global", "service": "iam",
+                         "operation": "GetAccountAuthorizationDetails",
+                         "error_code": "AccessDenied", "resource_arn": None}]}
+    own = "arn:aws:iam::111111111111:role/reader"
+    assert assess_document(doc).why_not(account_id="111111111111", region="us-east-1",
+                                        kind="Secret", arn=DB, rule_id=None,
+                                        severity="HIGH", principal=own)
+

@@ -280,3 +280,69 @@ def test_a_failed_change_that_changed_nothing_is_not_undone(
     assert result.counts == {}
     assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
 
+
+
+def test_a_journal_from_before_the_digests_still_undoes_an_unknown_failure(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: journals written earlier the same day (write-ahead lines and the re-read after
+    a failure, no digests yet) had their "failed, could not re-read" lines skipped by undo."""
+    import json
+
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    state = {"landed": False}
+
+    def when(op: str, params: dict[str, Any]) -> str | None:
+        if op == "EnableKeyRotation":
+            state["landed"] = True
+            return "lost"  # the call lands, its answer is lost
+        if op == "GetKeyRotationStatus" and state["landed"] and not state.get("reread"):
+            state["reread"] = True
+            return "before"  # and the re-read after it fails
+        return None
+    _fault(monkeypatch, when)
+    _apply(scanned, clients, _plan(scanned, "kms-key-rotation-disabled"),
+           tmp_path / "j.jsonl")
+    monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+    old_format = [json.dumps({k: v for k, v in json.loads(line).items() if k != "digest"})
+                  for line in (tmp_path / "j.jsonl").read_text().splitlines()]
+    (tmp_path / "j.jsonl").write_text("\n".join(old_format) + "\n")
+    [entry] = [e for e in read_journal(tmp_path / "j.jsonl").entries
+               if e.change.resource_arn == key]
+    assert entry.status == "failed" and entry.after is None
+
+    _undo(clients, tmp_path / "j.jsonl", tmp_path)
+
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is False
+
+
+def test_another_operators_lock_file_still_locks(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: the lock file was opened for append only; another operator, who may not write
+    it, got no lock and applied anyway. A read descriptor takes the lock too."""
+    import builtins
+    import fcntl
+
+    from scanner.errors import InputError
+    from scanner.remediate.planfile import write_plan
+
+    plan = _plan(scanned, "grant-key-decrypt")
+    path = write_plan(tmp_path / "plan.json", plan)
+    lock = f"{path}.lock"
+    real_open = builtins.open
+
+    def no_write(file: Any, mode: str = "r", *args: Any, **kw: Any) -> Any:
+        if str(file) == lock and mode != "r":
+            raise PermissionError(13, "Permission denied", lock)
+        return real_open(file, mode, *args, **kw)
+
+    with real_open(lock, "a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # the first operator's apply
+        monkeypatch.setattr(builtins, "open", no_write)
+        with pytest.raises(InputError, match="another apply of this plan is running"):
+            apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),
+                       plan_path=str(path), max_age_hours=24,
+                       current_estate=estate_of(scanned.snapshot))

@@ -182,3 +182,26 @@ def test_an_unknown_row_superseded_by_per_principal_fail_rows_is_not_archived(
         archived = {f["Id"] for f in sent if f["RecordState"] == "ARCHIVED"}
         assert asff_id_of(unknown["id"], before) not in archived
 
+
+def test_a_resolved_unknown_row_of_one_principal_is_archived_beside_anothers_fail(
+        tmp_path: Path) -> None:
+    """Review: the "superseded" test took any row of the same rule and resource: principal
+    P1's UNKNOWN row, decided and gone tonight, stayed active because P2 still fails there."""
+    before = sample_document()
+    unknown = next(f for f in before["findings"] if f["status"] == "UNKNOWN")
+    p1 = dict(unknown, id=unknown["id"] + "-p1", principal="arn:aws:iam::999999999999:role/p1")
+    p2 = dict(unknown, id=unknown["id"] + "-p2", status="FAIL",
+              principal="arn:aws:iam::999999999999:role/p2")
+    drop_findings(before, lambda f: f["id"] == unknown["id"])
+    before["findings"] += [p1, p2]
+    before["summary"]["by_status"]["UNKNOWN"] = before["summary"]["by_status"].get(
+        "UNKNOWN", 0) + 1
+    before["summary"]["by_status"]["FAIL"] = before["summary"]["by_status"].get("FAIL", 0) + 1
+    now = json.loads(json.dumps(before))
+    drop_findings(now, lambda f: f["id"] == p1["id"])
+    now["scan"]["complete"], now["coverage"] = True, []
+    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
+                             now["findings"], previous=Previous(asff=build_asff(before)))
+    archived = {f["Id"] for f in _sent(whole) if f["RecordState"] == "ARCHIVED"}
+    assert asff_id_of(p1["id"], before) in archived
+

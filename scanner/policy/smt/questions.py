@@ -35,8 +35,8 @@ from scanner.access.context import FAS_SHARED_KEYS, FAS_SHARED_PREFIXES
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal as IamPrincipal
-from scanner.access.identity import (PrincipalIndex, external_principal, own_policies,
-                                     tags_are_final)
+from scanner.access.identity import (PrincipalIndex, external_principal, may_federate,
+                                     own_policies, tags_are_final)
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, principal_account
@@ -632,6 +632,7 @@ def principal_facts(snapshot: Any, arn: str, account: str | None,
                 return PrincipalFacts(arn=arn, account_id=ip.account_id,
                                       principal_type=ip.principal_type, name=ip.name,
                                       tags=dict(ip.tags) if final else {}, tags_final=final,
+                                      may_federate=may_federate(ip),
                                       has_boundary=ip.permissions_boundary_arn is not None)
     return PrincipalFacts(arn=arn, account_id=account, principal_type=principal_type)
 
