@@ -46,7 +46,8 @@ class EdgeKind(str, Enum):
 NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     NodeKind.ACCOUNT: "An AWS account in scope. Id `account:<12 digits>`. Attributes: name, "
     "ou (the name of its parent organizational unit, `Root`, or null), assumed (whether the audit role was assumed), is_central, is_management, unread_services "
-    "(region -> services that could not be listed).",
+    "(region -> services that could not be listed; for EC2 also each failed listing, "
+    "ec2.route_tables, ec2.peerings, ...).",
     NodeKind.SECRET: "A primary Secrets Manager secret. Id: its ARN. Attributes: the fields of "
     "scanner.model.Secret (kms_key_id None = aws/secretsmanager), plus replica_regions.",
     NodeKind.SECRET_REPLICA: "A replica of a secret in another region. Id `<primary ARN>#<region>`. "
