@@ -19,7 +19,7 @@ from scanner.access.identity import IdentityEvaluator, IdentityResult, Principal
 from scanner.access.key_views import KeyViews
 from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import AccessSettings
-from scanner.policy.request import NO_FEDERATION, federation_key
+from scanner.policy.request import is_absent
 from scanner.policy.matching import PatternIndex
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import entry_account, is_account_entry
@@ -57,9 +57,7 @@ def project(pctx: PrincipalContext, keys: tuple[str, ...]) -> tuple[object, ...]
             out.append(v)
         elif k in excluded:
             out.append(("!", excluded[k]))
-        elif k in absent or (k.startswith("aws:principaltag/") and
-                             "aws:principaltag/*" in absent) or (
-                NO_FEDERATION in absent and federation_key(k)):
+        elif is_absent(k, absent):
             out.append("absent")
         else:
             out.append(None)  # decided by the resource side: the same for the whole secret

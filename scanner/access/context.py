@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from scanner.access.settings import AccessSettings
-from scanner.policy.request import NO_FEDERATION, Request
+from scanner.policy.request import ALL_PRINCIPAL_TAGS, NO_FEDERATION, Request
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,10 +47,6 @@ class PrincipalFacts:
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
-
-#: in a context's ``absent`` set: every aws:PrincipalTag/* the context does not hold is absent
-#: (``PrincipalFacts.tags_final``; scanner.policy.request.Request.key_state)
-ALL_PRINCIPAL_TAGS = "aws:principaltag/*"
 
 #: keys with one value in both requests of a read: the caller's GetSecretValue and the
 #: kms:Decrypt Secrets Manager makes for it with a forward access session. IAM User Guide,

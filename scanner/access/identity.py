@@ -11,6 +11,7 @@ from scanner.access.context import PrincipalFacts
 from scanner.access.scp import org_paths
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.policy.arn import parse_arn
+from scanner.policy.exposure import acts_on
 from scanner.policy.evaluate import PolicyKind, PolicyResult, action_part, evaluate_policy
 from scanner.policy.matching import action_matches, arn_matches, glob_match
 from scanner.policy.parse import Policy, parse_policy, statement_keys
@@ -548,10 +549,7 @@ def tags_are_final(p: IamPrincipal,
                        for pol in policies)
     if not p.trust_policy:
         return False
-    policy = parse_policy(dict(p.trust_policy))
-    if policy.problems:
-        return False
-    return not _allows_action(policy, "sts:TagSession")
+    return not _allows_action(parse_policy(dict(p.trust_policy)), "sts:TagSession")
 
 
 def may_federate(p: IamPrincipal) -> bool:
@@ -563,7 +561,7 @@ def may_federate(p: IamPrincipal) -> bool:
     if not p.trust_policy:
         return True
     policy = parse_policy(dict(p.trust_policy))
-    return bool(policy.problems) or _allows_action(policy, "sts:AssumeRoleWithSAML") or \
+    return _allows_action(policy, "sts:AssumeRoleWithSAML") or \
         _allows_action(policy, "sts:AssumeRoleWithWebIdentity")
 
 
@@ -590,15 +588,7 @@ def own_policies(snapshot: Snapshot, p: IamPrincipal) -> list[Policy | None]:
 
 
 def _allows_action(policy: Policy, action: str) -> bool:
-    """Some Allow statement of ``policy`` can cover ``action`` (conditions aside)."""
-    if policy.problems:
-        return True
-    for st in policy.statements:
-        if st.effect != "Allow":
-            continue
-        if st.actions is not None and any(action_matches(a, action) for a in st.actions):
-            return True
-        if st.not_actions is not None and not any(action_matches(a, action)
-                                                  for a in st.not_actions):
-            return True
-    return False
+    """Some Allow statement of ``policy`` can cover ``action`` (conditions aside; a policy
+    with problems is taken to)."""
+    return bool(policy.problems) or any(st.effect == "Allow" and acts_on(st, (action,))
+                                        for st in policy.statements)

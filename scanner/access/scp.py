@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from scanner.model import ControlPolicy, Organization
-from scanner.policy.evaluate import PolicyKind, evaluate_policy
+from scanner.policy.evaluate import PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy, parse_policy
-from scanner.policy.request import Request
+from scanner.policy.request import ABSENT_MARKERS, Request
 from scanner.policy.tri import Tri, all3, any3
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -120,13 +120,8 @@ class Guardrails:
         chain = self.path(account_id)
         if chain is None:
             return ("unknown-path",)
-        from scanner.policy.evaluate import _resource_part
-
         kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
-        probe = Request(principal_arn="", principal_account=None, action=action,
-                        resource=resource)
-        return tuple(tuple(_resource_part(st, probe, parsed, kind)[0].value
-                           for st in parsed.statements)
+        return tuple(resource_matches(parsed, action, resource, kind)
                      for t in chain for _, parsed in self._by_target.get((policy_type, t), []))
 
     def path(self, account_id: str) -> list[str] | None:
@@ -165,8 +160,8 @@ class Guardrails:
         key = (policy_type, account_id, request.action, request.resource,
                request.principal_arn if policy_type == RCP else "",
                request.projection(frozenset(request.context)),
-               # a tag the principal does not carry: absent (a final tag set) or unknown
-               "aws:principaltag/*" in request.absent, "federation:*" in request.absent)
+               # what the absent set's markers say (a final tag set, no federation session)
+               tuple(m in request.absent for m in ABSENT_MARKERS))
         hit = self._cache.get(key)
         if hit is None:
             hit = self._evaluate(policy_type, account_id, request)

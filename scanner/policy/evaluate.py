@@ -123,6 +123,14 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
     return hit, tuple(unresolved) if hit is Tri.UNKNOWN else ()
 
 
+def resource_matches(policy: Policy, action: str, resource: str,
+                     kind: PolicyKind) -> tuple[str, ...]:
+    """Each statement's Resource / NotResource match of ``resource`` (its Tri value): what
+    tells two resources apart for this policy, for memo keys shared across resources."""
+    probe = Request(principal_arn="", principal_account=None, action=action, resource=resource)
+    return tuple(_resource_part(st, probe, policy, kind)[0].value for st in policy.statements)
+
+
 def _principal_part(st: Statement, request: Request,
                     kind: PolicyKind) -> tuple[Tri, Tri, tuple[str, ...]]:
     if kind in (PolicyKind.IDENTITY, PolicyKind.SCP):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
-from typing import Mapping
+from typing import AbstractSet, Mapping
 
 
 #: keys of one service that other services' requests carry: the credential context of the
@@ -92,8 +92,20 @@ def foreign_key(key: str, action: str) -> bool:
 
 _PRINCIPAL_TAG = "aws:principaltag/"
 #: in ``absent``: the principal's tag set is complete, a tag it does not carry is absent
-#: (scanner.access.context.ALL_PRINCIPAL_TAGS)
-_ALL_PRINCIPAL_TAGS = "aws:principaltag/*"
+#: (scanner.access.context.principal_context, PrincipalFacts.tags_final)
+ALL_PRINCIPAL_TAGS = "aws:principaltag/*"
+#: the markers an ``absent`` set may hold besides keys (a cache keyed on what a request
+#: says of absent keys must see them: scanner.access.scp.Guardrails)
+ABSENT_MARKERS = (ALL_PRINCIPAL_TAGS, NO_FEDERATION)
+
+
+def is_absent(key: str, absent: AbstractSet[str]) -> bool:
+    """``key`` (lower case) is known absent by ``absent``: listed, or covered by a marker --
+    the principal's tag set is final, or it is no federation session. The one reading of an
+    absent set: Request.key_state, and the access analysis' context projections
+    (scanner.access.classes.project)."""
+    return key in absent or (key.startswith(_PRINCIPAL_TAG) and ALL_PRINCIPAL_TAGS in absent) \
+        or (NO_FEDERATION in absent and federation_key(key))
 
 
 class KeyState(str, Enum):
@@ -123,9 +135,7 @@ class Request:
             return KeyState.ABSENT
         if key in self.context:
             return KeyState.KNOWN
-        if key in self.absent or (key.startswith(_PRINCIPAL_TAG) and
-                                  _ALL_PRINCIPAL_TAGS in self.absent) or (
-                NO_FEDERATION in self.absent and federation_key(key)):
+        if is_absent(key, self.absent):
             return KeyState.ABSENT
         if key in self.excluded:
             return KeyState.EXCLUDED

@@ -240,10 +240,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 _say(out, f"stopping: {change.change_id} {status}; later changes not attempted")
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
-        interrupted = _why_stopped(exc)
-        flight = journal.in_flight  # its started line written: its calls may have landed
-        if flight is not None:
-            wrote.append(flight)
+        interrupted, flight = _stopping(exc, journal, wrote)
         if isinstance(exc, JournalError) and wrote:
             exc.exit_code = 1  # not 2: changes were made
         _say(out, _stopped_note(journal_path, flight, interrupted, undo=False,
@@ -251,16 +248,35 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         raise
     finally:
         try:
-            journal.close(result.counts, interrupted=interrupted)
-        except JournalError:
-            if interrupted is None:
-                raise
+            _finish(journal, result, interrupted, wrote, changed)
         finally:
             if lock is not None:
                 lock.close()  # releases the lock
-            if changed is not None and wrote:
-                changed(wrote)
     return result
+
+
+def _stopping(exc: BaseException, journal: JournalWriter,
+              wrote: list[PlannedChange]) -> tuple[str, PlannedChange | None]:
+    """A run stopped by ``exc``: why, and the change in flight (its started line written: its
+    calls may have landed, so it counts among those written)."""
+    flight = journal.in_flight
+    if flight is not None:
+        wrote.append(flight)
+    return _why_stopped(exc), flight
+
+
+def _finish(journal: JournalWriter, result: RunResult, interrupted: str | None,
+            wrote: Sequence[PlannedChange], changed: Changed | None) -> None:
+    """The end line (a journal that cannot take it fails the run only if nothing else did),
+    then ``changed`` told of every change written or tried."""
+    try:
+        journal.close(result.counts, interrupted=interrupted)
+    except JournalError:
+        if interrupted is None:
+            raise
+    finally:
+        if changed is not None and wrote:
+            changed(wrote)
 
 
 def _lock(plan_path: str) -> Any:
@@ -522,23 +538,13 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                         "cause is fixed)" if left else ""))
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
-        interrupted = _why_stopped(exc)
-        flight = writer.in_flight
-        if flight is not None:
-            wrote.append(flight)
+        interrupted, flight = _stopping(exc, writer, wrote)
         _say(out, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
                                 left=_left([e.change for e in reversible], current_change),
                                 apply_journal=journal.path))
         raise
     finally:
-        try:
-            writer.close(result.counts, interrupted=interrupted)
-        except JournalError:
-            if interrupted is None:
-                raise
-        finally:
-            if changed is not None and wrote:
-                changed(wrote)
+        _finish(writer, result, interrupted, wrote, changed)
     return result
 
 

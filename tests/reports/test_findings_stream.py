@@ -136,18 +136,8 @@ def test_an_unknown_finding_decided_since_is_archived_from_either_previous(
     now = sample_document()
     drop_findings(now, lambda f: f["id"] in unknown)
     now["scan"]["complete"], now["coverage"] = True, []
-    prev_path, now_path = _written(tmp_path, before), tmp_path / "now.json"
-    write_findings_json(now, now_path)
-    header, rows = stream_findings_json(now_path)
-    prev_header, _ = stream_findings_json(prev_path)
 
-    streamed, _ = build_payload(header, rows, previous=Previous(
-        header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]))
-    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
-                             now["findings"], previous=Previous(asff=build_asff(before)))
-
-    for sent in (_sent(streamed), _sent(whole)):
-        archived = {f["Id"] for f in sent if f["RecordState"] == "ARCHIVED"}
+    for archived in _archived_both_ways(tmp_path, before, now):
         assert {asff_id_of(i, before) for i in unknown} <= archived
 
 
@@ -155,6 +145,22 @@ def asff_id_of(finding_id: str, document: dict[str, Any]) -> str:
     from reports.asff import asff_id
 
     return asff_id(next(f for f in document["findings"] if f["id"] == finding_id))
+
+
+def _archived_both_ways(tmp_path: Path, before: dict[str, Any],
+                        now: dict[str, Any]) -> list[set[str]]:
+    """The ids a Security Hub export of ``now`` archives, with the previous export read from
+    its findings.json (streamed) and from its ASFF (whole): the two must agree."""
+    prev_path, now_path = _written(tmp_path, before), tmp_path / "now.json"
+    write_findings_json(now, now_path)
+    header, rows = stream_findings_json(now_path)
+    prev_header, _ = stream_findings_json(prev_path)
+    streamed, _ = build_payload(header, rows, previous=Previous(
+        header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]))
+    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
+                             now["findings"], previous=Previous(asff=build_asff(before)))
+    return [{f["Id"] for f in _sent(sent) if f["RecordState"] == "ARCHIVED"}
+            for sent in (streamed, whole)]
 
 
 def test_an_unknown_row_superseded_by_per_principal_fail_rows_is_not_archived(
@@ -170,16 +176,7 @@ def test_an_unknown_row_superseded_by_per_principal_fail_rows_is_not_archived(
     now["findings"].append(superseding)
     now["summary"]["by_status"]["FAIL"] = now["summary"]["by_status"].get("FAIL", 0) + 1
     now["scan"]["complete"], now["coverage"] = True, []
-    prev_path, now_path = _written(tmp_path, before), tmp_path / "now.json"
-    write_findings_json(now, now_path)
-    header, rows = stream_findings_json(now_path)
-    prev_header, _ = stream_findings_json(prev_path)
-    streamed, _ = build_payload(header, rows, previous=Previous(
-        header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]))
-    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
-                             now["findings"], previous=Previous(asff=build_asff(before)))
-    for sent in (_sent(streamed), _sent(whole)):
-        archived = {f["Id"] for f in sent if f["RecordState"] == "ARCHIVED"}
+    for archived in _archived_both_ways(tmp_path, before, now):
         assert asff_id_of(unknown["id"], before) not in archived
 
 

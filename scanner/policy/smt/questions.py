@@ -40,7 +40,7 @@ from scanner.access.identity import (PrincipalIndex, external_principal, may_fed
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, principal_account
-from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
+from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
 from scanner.policy.smt import pair as _pair
@@ -734,12 +734,9 @@ class Prover:
                                        k == "secretsmanager:secretid"
                                        for k in pol.condition_keys):
                 return None
-        probe = Request(principal_arn="", principal_account=None, action=self.settings.action,
-                        resource=sv.arn)
-        matches = tuple(_resource_part(st, probe, pol, kind)[0].value
-                        for pol, kind in [(sv.policy, PolicyKind.RESOURCE)] +
+        matches = tuple(v for pol, kind in [(sv.policy, PolicyKind.RESOURCE)] +
                         [(r, PolicyKind.RCP) for r in rcps] if pol is not None
-                        for st in pol.statements)
+                        for v in resource_matches(pol, self.settings.action, sv.arn, kind))
         kms_ctx = {k: v for k, v in sv.rctx_kms[0].items()
                    if k != "kms:encryptioncontext:secretarn"}
         return (id(sv.policy), id(sv.key_policy), sv.key_arn, sv.account, sv.key_account,
@@ -814,10 +811,8 @@ class Prover:
                 return None
         probes = [(sv.arn, self.settings.action)] + (
             [(sv.key_arn, self.settings.decrypt_action)] if sv.uses_kms and sv.key_arn else [])
-        matches = tuple(
-            _resource_part(st, Request(principal_arn="", principal_account=None, action=act,
-                                       resource=res), pol, PolicyKind.IDENTITY)[0].value
-            for res, act in probes for pol in docs for st in pol.statements)
+        matches = tuple(v for res, act in probes for pol in docs
+                        for v in resource_matches(pol, act, res, PolicyKind.IDENTITY))
         facts = principal.facts
         return (shape, facts.arn, facts.principal_type, tuple(sorted(facts.tags.items())),
                 facts.has_boundary, principal.identity_known, principal.signature,

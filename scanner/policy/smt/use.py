@@ -46,7 +46,7 @@ from scanner.access.graph_io import SecretView, secret_views
 from scanner.access.scp import RCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, principal_account, resource_account, root_arn
-from scanner.policy.evaluate import Decision, PolicyKind, _resource_part, evaluate_policy
+from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.exposure import ACCOUNT_KEYS, ARN_KEYS
 from scanner.policy.parse import Policy, Statement, parse_policy
 from scanner.policy.request import Request
@@ -221,10 +221,7 @@ class RuleProver:
         return hit
 
     def _matches(self, policy: Policy, action: str, resource: str) -> tuple[object, ...]:
-        probe = Request(principal_arn="", principal_account=None, action=action,
-                        resource=resource)
-        return tuple(_resource_part(st, probe, policy, PolicyKind.RESOURCE)[0].value
-                     for st in policy.statements)
+        return resource_matches(policy, action, resource, PolicyKind.RESOURCE)
 
     def _evaluator(self, policy: Policy, request: Request, account: str) -> str:
         """The three-valued evaluator's answer to the same question for one request: the
