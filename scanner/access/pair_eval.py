@@ -73,8 +73,9 @@ class PairEvaluator:
         #: resource-policy results for principals a Principal element names, shared across
         #: policies that differ only in the other names (``_named_key``)
         self._named_cache: dict[tuple[object, ...], PolicyResult] = {}
-        self._plains: dict[int, tuple[int, tuple[tuple[frozenset[str], frozenset[str]] | None,
-                                                 ...], tuple[str, ...]] | None] = {}
+        self._plains: dict[int, tuple[int, tuple[dict[str, tuple[int, ...]],
+                                                 dict[str, tuple[int, ...]]],
+                                     tuple[str, ...]] | None] = {}
         self._bodies: dict[tuple[object, ...], int] = {}
         #: pair verdicts shared across secrets (principals of the secret's own account that no
         #: policy of it singles out), keyed by the secret's look (``_look``) instead of its ARN
@@ -151,17 +152,21 @@ class PairEvaluator:
         plain = self._plain(policy)
         if plain is None:
             return None
-        body, specs, patterns = plain
-        arn, acct = facts.arn, facts.account_id
-        flags = tuple(None if spec is None else (arn in spec[1], acct in spec[0])
-                      for spec in specs)
+        body, (by_arn, by_account), patterns = plain
+        # which statements list the principal's ARN, which its account (the rest of each
+        # statement's entries name others): the same as one (ARN listed, account listed)
+        # flag per statement, read in two look-ups however many statements the policy has
+        acct = facts.account_id
+        flags = (by_arn.get(facts.arn, ()), by_account.get(acct, ()) if acct else ())
         fp = self._shape_fp(policy, tag + ":all", patterns, rscope[0])
         return (body, tag, flags, fp, rscope[1], facts.principal_type, facts.has_boundary)
 
-    def _plain(self, policy: Policy) -> tuple[int, tuple[tuple[frozenset[str], frozenset[str]]
-                                                      | None, ...], tuple[str, ...]] | None:
-        """(an id of the policy's statements without their Principal elements, each
-        statement's (accounts, ARNs) entries or None for ``*`` / no Principal element, every
+    def _plain(self, policy: Policy) -> tuple[int, tuple[dict[str, tuple[int, ...]],
+                                                      dict[str, tuple[int, ...]]],
+                                                tuple[str, ...]] | None:
+        """(an id of the policy's statements without their Principal elements, the positions
+        of the statements listing each IAM ARN and each account (an id or a root ARN) -- a
+        ``*`` or absent Principal element lists none, and the body tells those apart -- every
         statement's Resource / NotResource patterns), or None: policy problems or variables,
         a NotPrincipal, an entry that is not an account or IAM ARN (wildcards, sessions,
         services, unrecognised), where matching needs more than membership."""
@@ -170,16 +175,22 @@ class PairEvaluator:
             return self._plains[pid]
         out = None
         if not policy.problems and not policy.uses_variables:
-            specs: list[tuple[frozenset[str], frozenset[str]] | None] = []
+            by_arn: dict[str, list[int]] = {}
+            by_account: dict[str, list[int]] = {}
             bodies: list[tuple[object, ...]] = []
             pats: list[str] = []
-            for st in policy.statements:
+            for i, st in enumerate(policy.statements):
                 spec = st.principal
                 if st.not_principal is not None or (spec is not None and (
                         spec.problems or spec.service or
                         (not spec.star and principal_index(spec)[2]))):
                     break
-                specs.append(None if spec is None or spec.star else principal_index(spec)[:2])
+                if spec is not None and not spec.star:
+                    accounts, arns, _other = principal_index(spec)
+                    for a in arns:
+                        by_arn.setdefault(a, []).append(i)
+                    for a in accounts:
+                        by_account.setdefault(a, []).append(i)
                 bodies.append((st.index, st.sid, st.effect, spec is None,
                                spec is not None and spec.star, st.actions, st.not_actions,
                                st.resources, st.not_resources, st.conditions, st.problems))
@@ -187,8 +198,9 @@ class PairEvaluator:
                             st.not_resources or ())
             else:
                 body = (policy.version, policy.variables_enabled, tuple(bodies))
-                out = (self._bodies.setdefault(body, len(self._bodies)), tuple(specs),
-                       tuple(pats))
+                out = (self._bodies.setdefault(body, len(self._bodies)),
+                       ({k: tuple(v) for k, v in by_arn.items()},
+                        {k: tuple(v) for k, v in by_account.items()}), tuple(pats))
         self._plains[pid] = out
         return out
 

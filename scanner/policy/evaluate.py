@@ -15,7 +15,8 @@ from enum import Enum
 from scanner.policy.conditions import evaluate_conditions, substitute_variables
 from scanner.policy.matching import action_matches, arn_matches
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.principals import match_principal, not_principal_applies, session_match
+from scanner.policy.principals import (match_principal, not_principal_applies, principal_index,
+                                       session_match)
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
@@ -182,6 +183,71 @@ def _statement(st: Statement, request: Request, policy: Policy,
     return applies, applies_direct, session, unresolved
 
 
+#: below this many statements a policy is walked whole (an index would cost more than it saves)
+_INDEXED_FROM = 8
+
+
+class _ByPrincipal:
+    """The statements of a resource policy (or RCP) grouped by whom their Principal element
+    can name: ``by_name`` maps an exact role/user ARN or an account id to the statements that
+    list it; ``service`` holds those naming a service principal; ``always`` every other
+    statement (``*``, NotPrincipal, no Principal, entries match_principal interprets one by
+    one, statements with problems). Positions, in document order."""
+
+    __slots__ = ("policy", "always", "by_name", "service")
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        always: list[int] = []
+        by_name: dict[str, list[int]] = {}
+        service: list[int] = []
+        for i, st in enumerate(policy.statements):
+            spec = st.principal
+            if st.problems or spec is None or spec.star:
+                always.append(i)
+                continue
+            accounts, arns, others = principal_index(spec)
+            if others:
+                always.append(i)
+                continue
+            for name in accounts | arns:
+                by_name.setdefault(name, []).append(i)
+            if spec.service:
+                service.append(i)
+        self.always = tuple(always)
+        self.by_name = {k: tuple(v) for k, v in by_name.items()}
+        self.service = tuple(service)
+
+
+_BY_PRINCIPAL: dict[int, _ByPrincipal] = {}
+
+
+def candidates(policy: Policy, request: Request, kind: PolicyKind) -> tuple[Statement, ...]:
+    """The statements of ``policy`` that can apply to ``request``'s principal, in document
+    order: every other statement's Principal element does not name it, so ``_statement``
+    would answer "does not apply" (``_NO``) for it, whatever its action, resource and
+    conditions (IAM User Guide, "IAM JSON policy elements: Principal": a resource-based
+    policy's statement applies to the principals its Principal element specifies). The
+    answer is the same as walking every statement; a key policy with a statement per member
+    account is read in a few look-ups. Identity policies and SCPs have no Principal element:
+    all of their statements are candidates."""
+    statements = policy.statements
+    if len(statements) < _INDEXED_FROM or kind in (PolicyKind.IDENTITY, PolicyKind.SCP):
+        return statements
+    index = _BY_PRINCIPAL.get(id(policy))
+    if index is None or index.policy is not policy:
+        if len(_BY_PRINCIPAL) > 100_000:
+            _BY_PRINCIPAL.clear()
+        index = _BY_PRINCIPAL[id(policy)] = _ByPrincipal(policy)
+    picked = set(index.always)
+    picked.update(index.by_name.get(request.principal_arn, ()))
+    if request.principal_account is not None:
+        picked.update(index.by_name.get(request.principal_account, ()))
+    if request.principal_type == "service":
+        picked.update(index.service)
+    return tuple(statements[i] for i in sorted(picked))
+
+
 def evaluate_policy(policy: Policy, request: Request,
                     kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyResult:
     """Evaluate ``policy`` for ``request``. Pure; callers cache by (policy, request projection)."""
@@ -197,7 +263,7 @@ def evaluate_policy(policy: Policy, request: Request,
     unresolved: list[str] = []
     reasons: list[str] = []
     problems: list[str] = []
-    for st in policy.statements:
+    for st in candidates(policy, request, kind):
         applies, direct, session, names = _statement(st, request, policy, kind)
         problems.extend(f"{st.label}: {p}" for p in st.problems)
         if applies is Tri.FALSE:
