@@ -12,17 +12,66 @@ import re
 from functools import lru_cache
 
 
-@lru_cache(maxsize=65536)
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    out = []
-    for ch in pattern:
-        if ch == "*":
-            out.append(".*")
-        elif ch == "?":
-            out.append(".")
+_WILD_RUN = re.compile(r"[*?]+")
+
+
+def _regex_body(pattern: str, star: str, one: str) -> tuple[str, int]:
+    """(a regex of a glob, how many runs of wildcards with a ``*`` it has). A run of wildcards
+    is one quantifier: ``*?*?`` is "two or more characters", ``.{2,}``, not ``.*..*.``."""
+    out: list[str] = []
+    pos = unbounded = 0
+    for m in _WILD_RUN.finditer(pattern):
+        out.append(re.escape(pattern[pos:m.start()]))
+        run = m.group()
+        n = run.count("?")
+        if "*" in run:
+            unbounded += 1
+            out.append(f"{star}{{{n},}}" if n else f"{star}*")
         else:
-            out.append(re.escape(ch))
-    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+            out.append(one if n == 1 else f"{one}{{{n}}}")
+        pos = m.end()
+    out.append(re.escape(pattern[pos:]))
+    return "".join(out), unbounded
+
+
+def _fixed(part: str, ignore_case: bool) -> re.Pattern[str]:
+    """A star-free run of a pattern (``?`` = any one character): a regex of fixed length,
+    with nothing to backtrack over."""
+    return re.compile("".join("." if ch == "?" else re.escape(ch) for ch in part),
+                      re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+@lru_cache(maxsize=65536)
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str] | tuple[re.Pattern[str], ...]:
+    """One regex when the pattern has at most one run of wildcards with a ``*`` (nothing to
+    backtrack over but that run), else the runs between its stars as fixed-length regexes
+    (first, middles..., last) for ``_walk``."""
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    body, unbounded = _regex_body(pattern, ".", ".")
+    if unbounded <= 1:
+        return re.compile(body, flags)
+    return tuple(_fixed(part, ignore_case) for part in pattern.split("*"))
+
+
+def _walk(pattern: str, runs: tuple[re.Pattern[str], ...], value: str) -> bool:
+    """``value`` matches ``pattern`` whole: the first run at the start, the last at the end,
+    each run between them at the leftmost place after the one before (a match can always be
+    moved so: a ``*`` takes any characters). Time linear in the value for each run, whatever
+    the pattern: a regex of ``.*`` per ``*`` backtracks exponentially on ``*a*a*a...b``, and
+    IAM accepts such values (IAM User Guide, "Condition operators": StringLike takes
+    "multi-character match wildcards (*) and single-character match wildcards (?) anywhere
+    in the string")."""
+    head = len(pattern.split("*", 1)[0])
+    end = len(value) - len(pattern.rsplit("*", 1)[1])
+    if end < head or runs[0].match(value) is None or runs[-1].fullmatch(value, end) is None:
+        return False
+    pos = head
+    for run in runs[1:-1]:
+        found = run.search(value, pos, end)
+        if found is None:
+            return False
+        pos = found.end()
+    return True
 
 
 def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
@@ -30,7 +79,10 @@ def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
         return True
     if "*" not in pattern and "?" not in pattern:
         return pattern.lower() == value.lower() if ignore_case else pattern == value
-    return _glob(pattern, ignore_case).fullmatch(value) is not None
+    compiled = _glob(pattern, ignore_case)
+    if isinstance(compiled, tuple):
+        return _walk(pattern, compiled, value)
+    return compiled.fullmatch(value) is not None
 
 
 def action_matches(pattern: str, action: str) -> bool:
@@ -47,25 +99,23 @@ def arn_pattern_segments(pattern: str) -> list[str] | None:
 
 
 @lru_cache(maxsize=65536)
-def _arn_regex(pattern: str) -> re.Pattern[str] | None:
+def _arn_regex(pattern: str) -> re.Pattern[str] | list[str] | None:
     """A six-part ARN pattern as one regex: in the first five segments a wildcard stays within
-    the segment (``[^:]``), in the resource part it spans anything. None: not six parts."""
+    the segment (``[^:]``), in the resource part it spans anything -- when no segment has two
+    runs of wildcards with a ``*`` (the colons between segments leave nothing ambiguous
+    across them); else its six segments, each matched as a glob (``arn_matches``). None: not
+    six parts."""
     parts = arn_pattern_segments(pattern)
     if parts is None:
         return None
     out: list[str] = []
     for i, seg in enumerate(parts):
         last = i == 5
-        for ch in seg:
-            if ch == "*":
-                out.append(".*" if last else "[^:]*")
-            elif ch == "?":
-                out.append("." if last else "[^:]")
-            else:
-                out.append(re.escape(ch))
-        if not last:
-            out.append(":")
-    return re.compile("".join(out), re.DOTALL)
+        body, unbounded = _regex_body(seg, "." if last else "[^:]", "." if last else "[^:]")
+        if unbounded > 1:
+            return parts
+        out.append(body)
+    return re.compile(":".join(out), re.DOTALL)
 
 
 @lru_cache(maxsize=65536)
@@ -96,6 +146,10 @@ def arn_matches(pattern: str, arn: str) -> bool:
     if rx is None or arn.count(":") < 5:
         # not a six-part ARN: compare as one glob (e.g. "arn:aws:secretsmanager:*")
         return glob_match(pattern, arn)
+    if isinstance(rx, list):
+        # segment by segment: the first five hold no colon, so a wildcard stays within
+        # its segment; in the resource part it spans anything
+        return all(glob_match(p, v) for p, v in zip(rx, arn.split(":", 5)))
     return rx.fullmatch(arn) is not None
 
 

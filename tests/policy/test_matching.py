@@ -3,6 +3,8 @@ and the pattern index finds exactly the patterns that match."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,13 +16,36 @@ PIECES = ["arn", "aws", ":", "secretsmanager", "us-east-1", "111111111111", "sec
 patterns = st.lists(st.sampled_from(PIECES), max_size=14).map("".join)
 
 
+def _glob_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """The reference reading of a glob: ``*`` is ``.*``, ``?`` is ``.`` (the matcher walks
+    the runs between stars instead: this regex backtracks exponentially on ``*?*?...``)."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def _arn_regex(pattern: str) -> re.Pattern[str] | None:
+    """The reference reading of an ARN pattern: a wildcard stays within its segment in the
+    first five, spans anything in the resource part."""
+    parts = pattern.split(":", 5)
+    if len(parts) < 6:
+        return None
+    out = []
+    for i, seg in enumerate(parts):
+        last = i == 5
+        out.extend((".*" if last else "[^:]*") if c == "*" else ("." if last else "[^:]")
+                   if c == "?" else re.escape(c) for c in seg)
+        if not last:
+            out.append(":")
+    return re.compile("".join(out), re.DOTALL)
+
+
 def _by_regex(pattern: str, arn: str) -> bool:
-    """arn_matches without its literal shortcuts (the segment regex or the glob)."""
+    """arn_matches as one regex, without its literal shortcuts and segment walk."""
     if pattern == "*":
         return True
-    rx = matching._arn_regex(pattern)
+    rx = _arn_regex(pattern)
     if rx is None or arn.count(":") < 5:
-        return matching.glob_match(pattern, arn)
+        return _glob_regex(pattern).fullmatch(arn) is not None
     return rx.fullmatch(arn) is not None
 
 
@@ -57,3 +82,40 @@ def test_the_pattern_index_finds_exactly_the_matching_patterns(
     index = PatternIndex(tuple(pats))
     arn = _instance(pats[pick % len(pats)], fill, tail)
     assert index.matching(arn) == {i for i, p in enumerate(pats) if arn_matches(p, arn)}
+
+
+GLOB_PIECES = ["*", "?", "a", "b", "A", "ab", ":", "\n", ".", "**", "*?"]
+globs = st.lists(st.sampled_from(GLOB_PIECES), max_size=10).map("".join)
+values = st.lists(st.sampled_from(["a", "b", "A", "B", ":", "\n", ".", "ab", "ba"]),
+                  max_size=12).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(globs, values, st.booleans())
+def test_glob_match_answers_as_the_regex_reading(pattern: str, value: str,
+                                                 ignore_case: bool) -> None:
+    expected = _glob_regex(pattern, ignore_case).fullmatch(value) is not None
+    assert matching.glob_match(pattern, value, ignore_case=ignore_case) == expected
+
+
+@settings(max_examples=600, deadline=None)
+@given(patterns, patterns)
+def test_arn_matches_answers_as_the_regex_reading(pattern: str, arn: str) -> None:
+    assert arn_matches(pattern, arn) == _by_regex(pattern, arn), (pattern, arn)
+
+
+def test_a_pattern_of_alternating_wildcards_is_answered_at_once() -> None:
+    # the regex reading needs ~4 s at 8 pairs and doubles per pair; a policy condition
+    # StringLike aws:PrincipalArn "*?*?...*?!" stalled the whole scan
+    pattern = "*?" * 40 + "!"
+    value = "arn:aws:iam::222222222222:role/" + "x" * 200
+    assert not matching.glob_match(pattern, value)
+    assert matching.glob_match(pattern, value + "!")
+    assert not arn_matches("arn:aws:iam::*:role/" + "*?" * 40 + "!", value)
+    assert arn_matches("arn:aws:iam::*:role/" + "*?" * 40 + "!", value + "!")
+    # and stars apart: "*x*x*x...*!" (thirty runs) is walked run by run, not backtracked
+    spread = "*x" * 30 + "*!"
+    assert not matching.glob_match(spread, value)
+    assert matching.glob_match(spread, value + "!")
+    assert not arn_matches("arn:aws:iam::*:role/" + spread, value)
+    assert arn_matches("arn:aws:iam::*:role/" + spread, value + "!")
