@@ -40,13 +40,16 @@ NARROWING_KEYS = frozenset({
     "aws:sourcevpce", "aws:sourcevpc", "aws:userid", "aws:principalservicename",
     "kms:calleraccount",
 })
-_NEGATED = ("stringnot", "arnnot", "notipaddress")
 #: keys whose values name an account, and keys whose values are ARNs naming one
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 _ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 _POSITIVE = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals",
                        "arnlike"})
+#: the operators whose values can name who gets in: equality and patterns (numeric equality
+#: of an account id too). IAM User Guide, "Condition operators": a negated operator "if the
+#: ... key is not present, the condition is true", and it matches every other value
+_NARROWING_OPERATORS = _POSITIVE | {"numericequals"}
 
 READ_ACTION = "secretsmanager:GetSecretValue"
 DECRYPT_ACTION = "kms:Decrypt"
@@ -111,7 +114,10 @@ def narrows(c: ConditionClause, *, variables: bool = True) -> bool:
     so it narrows nothing (a ground-truth trial: such a statement was not public)."""
     if c.key not in NARROWING_KEYS:
         return False
-    if c.base.startswith(_NEGATED) or c.if_exists or c.base == "null":
+    if c.base not in _NARROWING_OPERATORS or c.if_exists:
+        # negated operators (StringNotEquals, NumericNotEquals, DateNotEquals, ...) let in
+        # everyone but the values, and the key's absence; ordering (NumericGreaterThan 0),
+        # dates, Bool, Null and IP ranges do not name an account, organization or principal
         return False
     if c.qualifier == "forallvalues":
         # IAM User Guide, set operators: ForAllValues "also returns true if there are no
