@@ -21,6 +21,9 @@ _IAM_ENTITY = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(role|user)/(.+)$")
 _ASSUMED = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
 #: IAM unique ids (AROA role, AIDA user, ...): shown when the named principal was deleted
 _UNIQUE_ID = re.compile(r"^A[A-Z]{3}[A-Z0-9]{12,}$")
+#: an STS federated user session (GetFederationToken): a principal of its own, never an IAM
+#: role, user or account root
+_FEDERATED_USER = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):federated-user/.+$")
 
 
 class Match(str, Enum):
@@ -77,6 +80,11 @@ def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
         return Match.UNKNOWN, f"wildcard inside principal {entry!r} is not valid IAM"
     if _UNIQUE_ID.match(entry):
         return Match.NONE, f"principal {entry} is a unique id: the principal it named was deleted"
+    if _FEDERATED_USER.match(entry):
+        # IAM User Guide, "AWS JSON policy elements: Principal", federated user sessions:
+        # "arn:aws:sts::AWS-account-ID:federated-user/user-name" names the session that
+        # GetFederationToken returned, which is not any role, user or root the snapshot holds
+        return Match.NONE, None
     m = _ASSUMED.match(entry)
     if m:
         if (m.group(1) == request.principal_account and request.principal_type == "role"

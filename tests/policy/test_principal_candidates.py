@@ -116,3 +116,25 @@ def test_policies_without_a_principal_element_are_walked_whole(kind: PolicyKind)
     caller = Request(principal_arn=ROLE, principal_account="222222222222",
                      action="kms:Decrypt", resource="*")
     assert evaluate_module.candidates(policy, caller, kind) == policy.statements
+
+
+def test_a_federated_user_session_names_no_role_user_or_root() -> None:
+    # IAM User Guide, Principal element: "arn:aws:sts::AWS-account-ID:federated-user/user-name"
+    # is the GetFederationToken session, a principal of its own
+    from scanner.policy.principals import Match, match_aws_entry
+
+    entry = "arn:aws:sts::222222222222:federated-user/bob"
+    for request in (Request(principal_arn=ROLE, principal_account="222222222222",
+                            action="kms:Decrypt", resource=SECRET),
+                    Request(principal_arn=USER, principal_account="222222222222",
+                            principal_type="user", action="kms:Decrypt", resource=SECRET)):
+        assert match_aws_entry(entry, request) == (Match.NONE, None)
+    deny = {"Effect": "Deny", "Principal": {"AWS": entry}, "Action": "*", "Resource": "*"}
+    allow = {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "*", "Resource": "*"}
+    result = evaluate_policy(parse_policy_text(json.dumps({"Version": "2012-10-17",
+                                                           "Statement": [allow, deny]})),
+                             Request(principal_arn=ROLE, principal_account="222222222222",
+                                     action="secretsmanager:GetSecretValue",
+                                     resource=SECRET), PolicyKind.RESOURCE)
+    assert result.allow.value == "TRUE" and result.deny.value == "FALSE"
+    assert not result.unresolved

@@ -49,6 +49,7 @@ from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
 from scanner.policy.principals import (
     _ASSUMED,
+    _FEDERATED_USER,
     _IAM_ENTITY,
     _UNIQUE_ID,
     Match,
@@ -547,8 +548,8 @@ class Encoder:
                 continue
             if "*" in e or "?" in e:
                 raise NotEncoded(f"wildcard inside principal {e!r} is not valid IAM")
-            if _UNIQUE_ID.match(e):
-                continue  # a deleted principal: matches nothing
+            if _UNIQUE_ID.match(e) or _FEDERATED_USER.match(e):
+                continue  # a deleted principal, a federated user session: neither is p
             if _IAM_ENTITY.match(e):
                 direct.append(p.arn == sval(e))
                 continue
