@@ -110,9 +110,16 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
 SECRET_ARN_CONTEXT = "kms:encryptioncontext:secretarn"
 
 
+#: Secrets Manager's condition key on the rotation function attached to a secret
+ROTATION_LAMBDA_KEY = "secretsmanager:resource/allowrotationlambdaarn"
+
+
 def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
-                     settings: AccessSettings, kms: bool, secret_arn: str) -> tuple[
+                     settings: AccessSettings, kms: bool, secret_arn: str,
+                     rotation: tuple[bool | None, str | None] = (None, None)) -> tuple[
         dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """(the request context the resource gives, prefixes of keys known absent). ``rotation``:
+    (rotation enabled, the rotation function's ARN) as listed, (None, ...) when not read."""
     ctx: dict[str, tuple[str, ...]] = {
         "aws:securetransport": ("true",),
         "aws:requestedregion": (region,),
@@ -146,6 +153,15 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
             ctx[f"aws:resourcetag/{k.lower()}"] = (v,)
             ctx[f"secretsmanager:resourcetag/{k.lower()}"] = (v,)
         prefixes = ("aws:resourcetag/", "secretsmanager:resourcetag/")
+        # Secrets Manager UG, condition keys, secretsmanager:resource/AllowRotationLambdaArn:
+        # "Filters the request based on the ARN of the Lambda rotation function attached to
+        # the resource ... Secrets that do not have rotation enabled or that have a different
+        # rotation Lambda ARN do not match." Not read (a replica, an unread listing): unknown
+        enabled, function = rotation
+        if enabled and function:
+            ctx[ROTATION_LAMBDA_KEY] = (function,)
+        elif enabled is False:
+            prefixes += (ROTATION_LAMBDA_KEY,)
     return ctx, prefixes
 
 

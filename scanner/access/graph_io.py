@@ -49,6 +49,16 @@ _KMS_KEY = NodeKind.KMS_KEY.value
 _AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 
 
+def rotation_of(attrs: Mapping[str, Any]) -> tuple[bool | None, str | None]:
+    """(rotation enabled, its function's ARN) of a primary secret's node, as ListSecrets
+    gave them; (None, None) for a replica (it is not rotated on its own) or when the
+    secret's record was not read."""
+    if attrs.get("kind") != NodeKind.SECRET.value or attrs.get("primary_arn"):
+        return None, None
+    enabled = attrs.get("rotation_enabled")
+    return (enabled if isinstance(enabled, bool) else None), attrs.get("rotation_lambda_arn")
+
+
 class SecretView:
     """The facts about one secret (and its key) that every pair needs, computed once."""
 
@@ -122,7 +132,7 @@ class SecretView:
             self.decrypt_arn = found or managed_key_stand_in(self.region, self.key_account)
         self.rctx_sm = resource_context(account_id=self.account, region=self.region,
                                         tags=self.tags, settings=settings, kms=False,
-                                        secret_arn=arn)
+                                        secret_arn=arn, rotation=rotation_of(attrs))
         self.rctx_kms = resource_context(account_id=self.key_account, region=self.region,
                                          tags={}, settings=settings, kms=True, secret_arn=arn)
         #: identity results for kms:Decrypt differ between secrets of one key only through the

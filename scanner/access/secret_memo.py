@@ -13,7 +13,7 @@ see of it:
   guardrails' scope of the secret, or no memo when they see the ARN itself); key policies and
   kms:Decrypt identity statements are matched against the key's ARN (in the key);
 * the request context: ``resource_context`` derives the GetSecretValue context from the
-  account, region and tags (in the key); the Decrypt context adds the encryption context's
+  account, region, tags and rotation function (the context itself is in the key); the Decrypt context adds the encryption context's
   SecretARN -- no memo when a key policy or a principal's kms:Decrypt statement reads it;
 * ``IdentityEvaluator.reachable``: the ARN's account (in the key);
 * intent (``PairEvaluator.names_secret``): the probes' account, region and the name's first
@@ -70,7 +70,8 @@ class SecretMemo:
         if where is SEES_ARN:
             return None
         kf = sv.key_facts
-        return (sv.account, sv.region, tuple(sorted(sv.tags.items())), rp, sv.policy_unread,
+        rctx, absent = sv.rctx_sm  # tags, the rotation function, ...: what the context shows
+        return (sv.account, sv.region, tuple(sorted(rctx.items())), absent, rp, sv.policy_unread,
                 sv.key_arn, sv.key_account, sv.aws_managed, sv.uses_kms, id(kp),
                 kf.usable, kf.reason, where, name_head(sv.name), self.index.matching(sv.arn),
                 self.index.matching(outside_probe(sv)))

@@ -1,0 +1,52 @@
+"""Condition keys the secret itself answers: secretsmanager:resource/AllowRotationLambdaArn is
+the secret's rotation function (Secrets Manager UG, condition keys: "Secrets that do not have
+rotation enabled or that have a different rotation Lambda ARN do not match")."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from helpers.access_estate import (CENTRAL, REGION, SECRET_ARN, doc, estate, key_policy_for,
+                                   role)
+from scanner.access import AccessSettings, analyze_access
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot
+
+ROTATION_FN = f"arn:aws:lambda:{REGION}:{CENTRAL}:function:SecretsManagerRotation"
+ROTATION_ROLE = f"arn:aws:iam::{CENTRAL}:role/RotationRole"
+#: the identity policy of AWS's rotation function templates
+TEMPLATE = doc({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret",
+                                              "secretsmanager:GetSecretValue",
+                                              "secretsmanager:PutSecretValue",
+                                              "secretsmanager:UpdateSecretVersionStage"],
+                "Resource": "*", "Condition": {"StringEquals": {
+                    "secretsmanager:resource/AllowRotationLambdaArn": ROTATION_FN}}},
+               {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+
+
+def _rotated_by(snap: Snapshot, enabled: bool, function: str | None) -> Snapshot:
+    return replace(snap, accounts=tuple(
+        replace(a, regions=tuple(replace(r, secrets=tuple(
+            replace(s, rotation_enabled=enabled, rotation_lambda_arn=function)
+            for s in r.secrets)) for r in a.regions)) for a in snap.accounts))
+
+
+@pytest.mark.parametrize("enabled,function,expected", [
+    (True, ROTATION_FN, "ALLOWED"),
+    (True, f"arn:aws:lambda:{REGION}:{CENTRAL}:function:Other", None),
+    (False, None, None),
+    (False, ROTATION_FN, None),  # rotation turned off: the function is still listed
+])
+def test_the_rotation_template_reads_only_the_secrets_its_function_rotates(
+        enabled: bool, function: str | None, expected: str | None) -> None:
+    snap = _rotated_by(estate(secret_policy=None,
+                              key_policy=key_policy_for(f"arn:aws:iam::{CENTRAL}:root"),
+                              principals=(role(ROTATION_ROLE, TEMPLATE),)), enabled, function)
+    report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    paths = {p.principal: p for p in report.for_secret(SECRET_ARN).paths}
+    path = paths.get(ROTATION_ROLE)
+    assert (path.decision if path is not None else None) == expected
+    if path is not None:
+        assert not path.conditions
