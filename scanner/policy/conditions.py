@@ -250,7 +250,7 @@ def evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
             v = sub.text
         policy_values.append(v)
-    if state is KeyState.UNKNOWN or (state is KeyState.EXCLUDED and has_variables):
+    if state is KeyState.UNKNOWN:
         if not policy_values:
             # every value matches nothing: decided if absent and present agree
             present = Tri.of(negated)
@@ -258,7 +258,11 @@ def evaluate_clause(clause: ConditionClause, request: Request,
                 return present, ()
         return Tri.UNKNOWN, (key,)
     if state is KeyState.EXCLUDED:
-        return _excluded(clause, request, negated, key)
+        # the values after substitution: ``aws:PrincipalOrgID = ${aws:ResourceOrgID}`` compares
+        # an outsider's organization, known not to be ours, with ours (IAM User Guide,
+        # "Variables and tags": "the policy variables are replaced with values that come from
+        # the conditional context keys passed in the request")
+        return _excluded(clause, request, negated, key, tuple(policy_values))
     req_values = request.values(key)
     arn_op = clause.base in _ARN_OPERATORS
     try:
@@ -315,7 +319,7 @@ LOWER_CASE_VALUES = frozenset({"aws:principalorgid", "aws:resourceorgid"})
 
 
 def _excluded(clause: ConditionClause, request: Request, negated: bool,
-              key: str) -> tuple[Tri, tuple[str, ...]]:
+              key: str, values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
     """The key's value is unknown (or absent) but known to be none of ``excluded[key]``.
 
     Decided when every value of the clause can only match an excluded value: a string
@@ -331,13 +335,13 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     excluded = request.excluded[key]
     base = clause.base
     if base in ("stringequals", "stringnotequals"):
-        literal = all(v in excluded for v in clause.values)
+        literal = all(v in excluded for v in values)
     elif base in ("stringlike", "stringnotlike"):
-        literal = all("*" not in v and "?" not in v and v in excluded for v in clause.values)
+        literal = all("*" not in v and "?" not in v and v in excluded for v in values)
     elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
             key in LOWER_CASE_VALUES:
         folded = {e.lower() for e in excluded}
-        literal = all(v.lower() in folded for v in clause.values)
+        literal = all(v.lower() in folded for v in values)
     else:
         literal = False
     if not literal:

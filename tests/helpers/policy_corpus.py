@@ -966,3 +966,18 @@ case(id="identity-center-store-key-stays-unknown", cite=FOREIGN,
                      "arn:aws:identitystore::111111111111:identitystore/d-1234567890"),
      expect="CONDITIONAL", unresolved=("identitystore:identitystorearn",))
 
+RESOURCE_ORG_VARIABLE = KEYS + "; IAM UG, Variables and tags: \"the policy variables are " \
+    "replaced with values that come from the conditional context keys passed in the request\""
+case(id="orgid-excluded-resource-org-variable", cite=RESOURCE_ORG_VARIABLE, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}}),
+     context={"aws:resourceorgid": ["o-abc"]},
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED")
+case(id="orgid-excluded-resource-org-variable-deny", cite=RESOURCE_ORG_VARIABLE,
+     kind="resource",
+     policy=pol(st(principal="*"), st("Deny", principal="*", condition={
+         "StringNotEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}})),
+     context={"aws:resourceorgid": ["o-abc"]},
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
+case(id="orgid-excluded-other-variable-unknown", cite=RESOURCE_ORG_VARIABLE, kind="resource",
+     policy=rp("*", condition={"StringEquals": {"aws:PrincipalOrgID": "${aws:PrincipalTag/org}"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="CONDITIONAL")
