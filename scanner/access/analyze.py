@@ -64,7 +64,7 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
                    work: Sequence[SecretView]) -> SecretEvaluator:
     """The per-secret evaluator for the secret views ``work`` and everything it shares across
     secrets."""
-    index = PrincipalIndex(snapshot)
+    index = PrincipalIndex.of(snapshot)
     identity = IdentityEvaluator()
     interner = Interner()
     contexts = Contexts(settings, KeyViews(_policies(snapshot, index, work)))

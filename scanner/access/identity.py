@@ -94,8 +94,35 @@ def _services_uncached(policy: Policy | None) -> frozenset[str]:
     return frozenset(out)
 
 
+def _same_basis(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
+    """(organization, org id, (account id, IAM record) per account): the same objects."""
+    return len(old) == len(new) and old[0] is new[0] and old[1] == new[1] and all(
+        a[0] == b[0] and a[1] is b[1]  # type: ignore[index]
+        for a, b in zip(old[2:], new[2:]))
+
+
 class PrincipalIndex:
     """Every IAM principal of the snapshot, by ARN and by account, with its policies parsed."""
+
+    #: the last index built by ``of``, with what it was built from (held, compared by identity)
+    _last: "tuple[tuple[object, ...], PrincipalIndex] | None" = None
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> "PrincipalIndex":
+        """The index of ``snapshot``, reused when the previous call's snapshot had the very
+        same IAM records, organization and organization id: remediation planning analyses one
+        estate hundreds of times with only a key or a secret changed (scanner/remediate/
+        effects.py), and the index of thousands of principals cost a third of each analysis's
+        access time. The records are frozen, so the same objects hold the same principals."""
+        org = snapshot.organization
+        basis: tuple[object, ...] = (org, snapshot.meta.org_id) + tuple(
+            (a.account_id, a.iam) for a in snapshot.accounts)
+        last = cls._last
+        if last is not None and _same_basis(last[0], basis):
+            return last[1]
+        index = cls(snapshot)
+        cls._last = (basis, index)
+        return index
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.by_arn: dict[str, Principal] = {}
