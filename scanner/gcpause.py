@@ -45,3 +45,14 @@ def freezing() -> Iterator[None]:
         _freezing -= 1
         if not _freezing:
             gc.unfreeze()
+
+
+def collect_frozen() -> None:
+    """Inside ``freezing()``: collect what was frozen and is garbage now (a long run of paused
+    steps -- a remediation plan analyses the estate once per change -- would otherwise keep
+    every cyclic leftover it froze), then freeze what is left. One full collection: call it
+    every so many steps, not after each."""
+    if _freezing:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()

@@ -217,9 +217,14 @@ def run(args: argparse.Namespace) -> int:
                            "coverage gap(s)): what it could not read is UNKNOWN, and a "
                            "change's predicted effect there is not proven; rescan before "
                            "--apply", stream_columns(sys.stderr)), file=sys.stderr)
+        from scanner.gcpause import freezing
         from scanner.progress import Progress
 
-        with Progress.for_terminal(quiet=bool(getattr(args, "quiet", False))) as progress:
+        # each change's analysis pauses the collector (graph, access, rules): inside
+        # freezing() a paused step ends by freezing what exists instead of leaving a walk over
+        # the estate to the next allocation (scanner/gcpause.py, as a scan does)
+        with Progress.for_terminal(quiet=bool(getattr(args, "quiet", False))) as progress, \
+                freezing():
             progress.phase("plan")  # each change's effect predicted: long on large estates
             plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
                               accept_access_changes=args_accepted,

@@ -11,11 +11,15 @@ from remediations import REMEDIATORS, resolve_remediation_id
 from scanner.changes import PlanContext, PlannedChange, PlanRefused, RemediationConfig, Remediator
 from scanner.errors import UsageError
 from scanner.findings import Finding, Status
+from scanner.gcpause import collect_frozen
 from scanner.model import Snapshot
 from scanner.remediate.effects import Predictor
 from scanner.remediate.planfile import Plan, Skipped, estate_of, make_plan_id
 
 log = logging.getLogger("secretgraph.remediate")
+
+#: changes predicted between two collections of the frozen leftovers (scanner.gcpause)
+_COLLECT_EVERY = 32
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -88,9 +92,13 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     position: dict[str, int] = {}  # change id -> index in changes
     ordered = sorted((f for f in findings if f.status is Status.FAIL),
                      key=lambda f: (f.resource.account_id, f.resource.arn, f.rule_id, f.id))
+    admitted_since = 0
     for done, finding in enumerate(ordered):
         if progress is not None:
             progress(done, len(ordered))
+        if admitted_since >= _COLLECT_EVERY:
+            collect_frozen()  # under freezing() (the remediate command): bounded memory
+            admitted_since = 0
         rid, why_not = resolve_remediation_id(finding)
         if not selection.selects(finding, rid):
             continue
@@ -151,6 +159,7 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                 skip(f"another change in this plan already edits {change.target}")
                 continue
             admitted, refusal = predictor.admit(change)
+            admitted_since += 1
             if refusal is not None:
                 skipped.extend(Skipped(finding_id=fid, rule_id=change.rule_id,
                                        remediation_id=change.remediation_id,
