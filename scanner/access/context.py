@@ -114,12 +114,18 @@ SECRET_ARN_CONTEXT = "kms:encryptioncontext:secretarn"
 ROTATION_LAMBDA_KEY = "secretsmanager:resource/allowrotationlambdaarn"
 
 
+#: what the resource side of a request gives: (its context, prefixes of keys known absent,
+#: the earliest time of a request: AccessSettings.time_floor)
+ResourceContext = tuple[dict[str, tuple[str, ...]], tuple[str, ...], float | None]
+
+
 def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
                      settings: AccessSettings, kms: bool, secret_arn: str,
-                     rotation: tuple[bool | None, str | None] = (None, None)) -> tuple[
-        dict[str, tuple[str, ...]], tuple[str, ...]]:
-    """(the request context the resource gives, prefixes of keys known absent). ``rotation``:
-    (rotation enabled, the rotation function's ARN) as listed, (None, ...) when not read."""
+                     rotation: tuple[bool | None, str | None] = (None, None)
+                     ) -> ResourceContext:
+    """(the request context the resource gives, prefixes of keys known absent, the time
+    floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
+    ...) when not read."""
     ctx: dict[str, tuple[str, ...]] = {
         "aws:securetransport": ("true",),
         "aws:requestedregion": (region,),
@@ -162,12 +168,12 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
             ctx[ROTATION_LAMBDA_KEY] = (function,)
         elif enabled is False:
             prefixes += (ROTATION_LAMBDA_KEY,)
-    return ctx, prefixes
+    return ctx, prefixes, settings.time_floor
 
 
 def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set[str],
-                  dict[str, frozenset[str]]], rctx: tuple[dict[str, tuple[str, ...]],
-                  tuple[str, ...]], *, action: str, resource: str) -> Request:
+                  dict[str, frozenset[str]]], rctx: ResourceContext, *, action: str,
+                  resource: str) -> Request:
     ctx = dict(rctx[0])
     ctx.update(pctx[0])
     absent = set(pctx[1])
@@ -178,4 +184,5 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
         principal_arn=p.arn, principal_account=p.account_id, action=action, resource=resource,
         principal_type=p.principal_type, has_permissions_boundary=p.has_boundary,
         context=ctx, absent=frozenset(absent), absent_prefixes=rctx[1], excluded=pctx[2],
+        time_floor=rctx[2],
     )

@@ -70,7 +70,7 @@ class SecretMemo:
         if where is SEES_ARN:
             return None
         kf = sv.key_facts
-        rctx, absent = sv.rctx_sm  # tags, the rotation function, ...: what the context shows
+        rctx, absent, _floor = sv.rctx_sm  # tags, the rotation function, ...: the context
         return (sv.account, sv.region, tuple(sorted(rctx.items())), absent, rp, sv.policy_unread,
                 sv.key_arn, sv.key_account, sv.aws_managed, sv.uses_kms, id(kp),
                 kf.usable, kf.reason, where, name_head(sv.name), self.index.matching(sv.arn),

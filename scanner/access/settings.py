@@ -12,6 +12,20 @@ from scanner.policy.trust_zone import TrustZone, trust_zone
 OUTSIDER_ACCOUNT = "000000000000"
 
 
+def _epoch(text: str | None) -> float | None:
+    from datetime import datetime, timezone
+
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AccessSettings:
     """``org_account_ids``: the accounts assumed to be in the organization ``org_id`` (its
@@ -33,6 +47,9 @@ class AccessSettings:
     #: organization is known (scanner.access.scp.org_paths): aws:ResourceOrgPaths of the
     #: secrets and keys of the account
     org_paths: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: when the scan started (epoch seconds): no request a verdict speaks of is earlier, so
+    #: aws:CurrentTime / aws:EpochTime are at least this (None: not known)
+    time_floor: float | None = None
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, *,
@@ -51,6 +68,7 @@ class AccessSettings:
             allowed_external_accounts=frozenset(allowed_external_accounts),
             zone=zone,
             org_paths=org_paths(org, org_id),
+            time_floor=_epoch(snapshot.meta.started_at),
         )
 
     @property

@@ -250,6 +250,8 @@ def evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
             v = sub.text
         policy_values.append(v)
+    if state is KeyState.UNKNOWN and key in TIME_KEYS and request.time_floor is not None:
+        return _after_floor(clause, tuple(policy_values), request.time_floor, negated)
     if state is KeyState.UNKNOWN:
         if not policy_values:
             # every value matches nothing: decided if absent and present agree
@@ -289,6 +291,49 @@ def evaluate_clause(clause: ConditionClause, request: Request,
         return Tri.of(any(hits(r) for r in req_values)), ()
     except _Unparseable as exc:
         return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}",)
+
+
+#: the request's time: always in the request context, unknown, but not before the scan
+TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+
+
+def _after_floor(clause: ConditionClause, values: tuple[str, ...], floor: float,
+                 negated: bool) -> tuple[Tri, tuple[str, ...]]:
+    """A date (or, for aws:EpochTime, numeric) comparison of the request's time, which is
+    unknown but not before ``floor``: decided when every time from ``floor`` on gives the same
+    answer -- a window that closed before the scan never opens again, one that opened before
+    it stays open. IAM User Guide, global condition keys, aws:CurrentTime: "Use this key to
+    compare the date and time of the request with the date and time that you specify" and
+    "This key is always included in the request context"; a verdict is about requests from
+    the scan on. Else UNKNOWN, naming the key."""
+    unknown = (Tri.UNKNOWN, (clause.key,))
+    base = clause.base
+    kind = "date" if base.startswith("date") else "numeric" if base.startswith("numeric") \
+        else None
+    if kind is None or (kind == "numeric" and clause.key != "aws:epochtime"):
+        return unknown
+    op = base[len(kind):]
+    try:
+        points = [(_date if kind == "date" else _num)(v) for v in values]
+    except _Unparseable as exc:
+        return Tri.UNKNOWN, (f"{clause.operator} {clause.key}: {exc}",)
+    # for each value: is the comparison true for every time >= floor, false for every one?
+    always = {"equals": lambda p: (False, p < floor), "notequals": lambda p: (p < floor, False),
+              "lessthan": lambda p: (False, p <= floor),
+              "lessthanequals": lambda p: (False, p < floor),
+              "greaterthan": lambda p: (p < floor, False),
+              "greaterthanequals": lambda p: (p <= floor, False)}.get(op)
+    if always is None:
+        return unknown
+    answers = [always(p) for p in points]
+    # one value per request: ForAnyValue / ForAllValues / IfExists read it as the plain form
+    if negated:  # every value must differ (conditions' ``misses``): true when all lie before
+        return (Tri.TRUE, ()) if all(t for t, _f in answers) else unknown
+    if any(t for t, _f in answers):
+        return Tri.TRUE, ()
+    if all(f for _t, f in answers):
+        return Tri.FALSE, ()
+    return unknown
 
 
 def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ...]]:

@@ -128,6 +128,9 @@ class Request:
     absent: frozenset[str] = frozenset()
     absent_prefixes: tuple[str, ...] = ()
     excluded: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: the earliest time (epoch seconds) the request can be made: aws:CurrentTime and
+    #: aws:EpochTime are unknown but not earlier (None: no floor known)
+    time_floor: float | None = None
 
     def key_state(self, key: str) -> KeyState:
         key = key.lower()

@@ -50,3 +50,22 @@ def test_the_rotation_template_reads_only_the_secrets_its_function_rotates(
     assert (path.decision if path is not None else None) == expected
     if path is not None:
         assert not path.conditions
+
+
+def test_a_grant_whose_time_window_closed_before_the_scan_lets_no_one_in() -> None:
+    # aws:CurrentTime is unknown, but no request a verdict speaks of is older than the scan
+    # (the snapshot's started_at, 2026-11-29): a window that closed in 2020 never opens again
+    from helpers.access_estate import text
+
+    def public_until(moment: str) -> Snapshot:
+        return estate(secret_policy=text({
+            "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": moment}}}),
+            key_policy=key_policy_for("*"))
+
+    def decisions(snap: Snapshot) -> dict[str, str]:
+        report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+        return {p.principal: p.decision for p in report.for_secret(SECRET_ARN).paths}
+
+    assert decisions(public_until("2020-01-01T00:00:00Z")).get("*") is None
+    assert decisions(public_until("2030-01-01T00:00:00Z")).get("*") == "CONDITIONAL"

@@ -69,6 +69,7 @@ class Case:
     unresolved: tuple[str, ...] = ()  # must be named when CONDITIONAL
     explicit: bool | None = None  # DENIED by an explicit Deny?
     session: str | None = None  # expected allow_session (a grant a boundary does not cap)
+    time_floor: float | None = None  # the scan's start: requests are not earlier
 
 
 def st(effect: str = "Allow", action: Any = GSV, resource: Any = "*", **extra: Any) -> dict:
@@ -981,3 +982,30 @@ case(id="orgid-excluded-resource-org-variable-deny", cite=RESOURCE_ORG_VARIABLE,
 case(id="orgid-excluded-other-variable-unknown", cite=RESOURCE_ORG_VARIABLE, kind="resource",
      policy=rp("*", condition={"StringEquals": {"aws:PrincipalOrgID": "${aws:PrincipalTag/org}"}}),
      excluded={"aws:principalorgid": ("o-abc",)}, expect="CONDITIONAL")
+
+TIME_FLOOR = "IAM UG, global condition keys, aws:CurrentTime: \"compare the date and time of " \
+    "the request\", \"always included in the request context\"; requests are not earlier " \
+    "than the scan"
+SCAN_START = 1796169600.0  # 2026-12-01T00:00:00Z
+for cid, operator, key, value, expect in [
+        ("time-window-closed-before-scan", "DateLessThan", "aws:CurrentTime",
+         "2020-01-01T00:00:00Z", "DENIED"),
+        ("time-window-opened-before-scan", "DateGreaterThan", "aws:CurrentTime",
+         "2020-01-01T00:00:00Z", "ALLOWED"),
+        ("time-window-opens-after-scan", "DateGreaterThan", "aws:CurrentTime",
+         "2030-01-01T00:00:00Z", "CONDITIONAL"),
+        ("time-window-closes-after-scan", "DateLessThan", "aws:CurrentTime",
+         "2030-01-01T00:00:00Z", "CONDITIONAL"),
+        ("time-equals-a-past-moment", "DateEquals", "aws:CurrentTime", "2020-01-01T00:00:00Z",
+         "DENIED"),
+        ("time-not-equals-a-past-moment", "DateNotEquals", "aws:CurrentTime",
+         "2020-01-01T00:00:00Z", "ALLOWED"),
+        ("epoch-time-numeric-past", "NumericLessThan", "aws:EpochTime", "1577836800",
+         "DENIED"),
+        ("epoch-time-date-future", "DateLessThanEquals", "aws:EpochTime", "1893456000",
+         "CONDITIONAL")]:
+    case(id=cid, cite=TIME_FLOOR, policy=allow_if(operator, key, value), expect=expect,
+         time_floor=SCAN_START, unresolved=(key.lower(),) if expect == "CONDITIONAL" else ())
+case(id="time-without-a-floor-stays-unknown", cite=TIME_FLOOR,
+     policy=allow_if("DateLessThan", "aws:CurrentTime", "2020-01-01T00:00:00Z"),
+     expect="CONDITIONAL", unresolved=("aws:currenttime",))

@@ -22,6 +22,7 @@ def _request(c: Case) -> Request:
         context={k: tuple(v) for k, v in c.context.items()},
         absent=frozenset(c.absent),
         excluded={k: frozenset(v) for k, v in c.excluded.items()},
+        time_floor=c.time_floor,
     )
 
 

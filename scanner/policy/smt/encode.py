@@ -38,6 +38,7 @@ from scanner.policy.conditions import (
     LOWER_CASE_VALUES,
     _EXACT_STRING,
     OPERATORS,
+    TIME_KEYS,
     _date,
     _num,
     _Unparseable,
@@ -374,6 +375,10 @@ class Encoder:
                 self.facts.append(self._eq(kind, v, literal_value(kind, text)))
         elif state is KeyState.ABSENT:
             self.facts.append(count == 0)
+        elif name in TIME_KEYS and request.time_floor is not None and kind in ("date", "num"):
+            # conditions._after_floor: always in the request, and not before the scan
+            self.facts += [count == 1,
+                           vals[0] >= z3.RealVal(Fraction(request.time_floor))]
         elif state is KeyState.EXCLUDED:
             for i, v in enumerate(vals):
                 if name in LOWER_CASE_VALUES and kind == "str":

@@ -32,7 +32,8 @@ from typing import Any
 import z3
 
 from scanner.access.context import FAS_SHARED_KEYS, FAS_SHARED_PREFIXES
-from scanner.access.context import PrincipalFacts, build_request, principal_context
+from scanner.access.context import (PrincipalFacts, ResourceContext, build_request,
+                                    principal_context)
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal as IamPrincipal
 from scanner.access.identity import (PrincipalIndex, external_principal, may_federate,
@@ -102,8 +103,7 @@ def _outsider_context(settings: AccessSettings) -> tuple[PrincipalFacts, Any, An
     return facts, ctx, absent, excluded
 
 
-def _outsider_template(settings: AccessSettings, rctx: tuple[dict[str, tuple[str, ...]],
-                                                             tuple[str, ...]],
+def _outsider_template(settings: AccessSettings, rctx: ResourceContext,
                        action: str, resource: str) -> Request:
     """The request facts of an outside caller as context.py builds them (the principal's own
     keys are replaced by the symbolic principal's)."""
