@@ -2,8 +2,12 @@
 VPC it serves?
 
 (a) An interface VPC endpoint for ``com.amazonaws.<region>.secretsmanager`` with private DNS in
-    the Lambda's VPC, or, from every one of the Lambda's subnets, a 0.0.0.0/0 route to a NAT
-    gateway. A Lambda outside any VPC reaches the public endpoint.
+    the Lambda's VPC, or, from every one of the Lambda's subnets, routes that cover the whole
+    of 0.0.0.0/0 (the default route, or routes that add up to it) to public NAT gateways in
+    state available. A route to a narrower destination (52.94.0.0/16) is no default route; a
+    private NAT gateway cannot reach the public endpoint; a NAT gateway the NAT gateway listing
+    did not have makes the answer UNKNOWN. A Lambda outside any VPC reaches the public
+    endpoint.
 (b) Which database VPCs a rotation Lambda serves is explicit: the secret's tag
     ``secretgraph:db-vpc`` (VPC ids, comma or space separated). Without the tag, every VPC
     peered with the Lambda's VPC (peering not deleted/rejected/expired/failed) counts as served
@@ -18,12 +22,13 @@ The verdict is cached per (Lambda, declared VPCs): thousands of secrets share on
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import ipaddress
+from typing import Any, Iterable, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._common import overlaps, route_destination
-from scanner.graph.schema import EdgeKind
+from scanner.engine.predicates._common import network, overlaps, route_destination
+from scanner.graph.schema import EdgeKind, ec2_arn
 
 DB_VPC_TAG = "secretgraph:db-vpc"
 _GONE = {"deleted", "rejected", "expired", "failed", "deleting"}
@@ -108,6 +113,19 @@ def _has_route(table: Mapping[str, Any], target_type: str, target_id: str | None
     return False
 
 
+def covers(destinations: Iterable[str | None], cidr: str) -> bool:
+    """Do routes to ``destinations`` together send all of ``cidr`` their way? Each address of
+    ``cidr`` must fall in one of them: 0.0.0.0/1 and 128.0.0.0/1 cover 0.0.0.0/0, 52.94.0.0/16
+    does not (it merely overlaps it)."""
+    want = network(cidr)
+    nets = [n for n in (network(d or "") for d in destinations)
+            if n is not None and want is not None and n.version == want.version]
+    if want is None or not nets:
+        return False
+    merged = ipaddress.collapse_addresses(nets)  # type: ignore[type-var]
+    return any(want.subnet_of(n) for n in merged)  # type: ignore[arg-type]
+
+
 def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Result:
     f = ctx.graph.nodes[fn]
     v = _Verdict()
@@ -144,13 +162,77 @@ def _check_endpoint(ctx: RuleContext, acct: str, region: str, vpc_id: str,
             v.checked.append(f"Secrets Manager interface endpoint {e.get('endpoint_id')} "
                              "with private DNS")
             return
-    if tables and all(any(_has_route(t, "nat-gateway", None, ["0.0.0.0/0"]) for t in ts)
-                      for ts in tables.values()):
-        v.checked.append("default route to a NAT gateway from every Lambda subnet")
-        return
-    v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no interface "
-                      "endpoint with private DNS and no 0.0.0.0/0 route to a NAT gateway from "
-                      "every Lambda subnet")
+    # AWS VPC User Guide, NAT gateways: "Public – (Default) Instances in private subnets can
+    # connect to the internet through a public NAT gateway"; "Private – Instances in private
+    # subnets can connect to other VPCs or your on-premises network through a private NAT
+    # gateway ... if you route traffic from the private NAT gateway to the internet gateway,
+    # the internet gateway drops the traffic." How route priority works: "we direct traffic
+    # using the most specific route that matches the traffic": a route to a NAT gateway sends
+    # it only the addresses its destination covers, so only routes covering all of 0.0.0.0/0
+    # are known to carry the public endpoint's (unknown) addresses.
+    problems: list[str] = []
+    missing: list[str] = []
+    for sid, ts in tables.items():
+        if not ts:
+            problems.append(f"subnet {sid} has no route table")
+            continue
+        answers = [_nat_default_route(ctx, acct, region, t) for t in ts]
+        if any(a[0] is True for a in answers):
+            continue
+        if any(a[0] is None for a in answers):
+            missing.extend(m for a in answers if a[0] is None for m in a[1])
+        else:
+            problems.append(f"subnet {sid}: " + "; ".join(r for a in answers for r in a[1]))
+    if tables and not problems and not missing:
+        v.checked.append("default route to a public NAT gateway from every Lambda subnet")
+    elif problems or not tables:
+        v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no interface "
+                          "endpoint with private DNS and no 0.0.0.0/0 route to a public NAT "
+                          "gateway from every Lambda subnet"
+                          + (f" ({'; '.join(problems)})" if problems else ""))
+    else:
+        v.missing.extend(sorted(set(missing)))
+
+
+def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[str, Any]
+                       ) -> tuple[bool | None, list[str]]:
+    """(True, []) when the table's active routes to public, available NAT gateways cover
+    0.0.0.0/0; (False, why not) when they do not; (None, what is missing) when NAT gateways
+    that the NAT gateway listing did not have would decide it."""
+    usable: list[str | None] = []
+    unread: list[str | None] = []
+    why: list[str] = []
+    missing: list[str] = []
+    for route in table.get("routes") or ():
+        if route.get("target_type") != "nat-gateway" or route.get("state", "active") != "active":
+            continue
+        nat_id, dest = str(route.get("target_id")), route_destination(route)
+        node = ec2_arn(region, acct, "natgateway", nat_id)
+        nat = ctx.index.attrs(node)
+        if nat is None:
+            unread.append(dest)
+            missing.append(f"NAT gateway {nat_id} of route {dest} in "
+                           f"{table.get('route_table_id')}: " + ctx.index.not_collected(
+                               node, {"kind": "NatGateway", "account_id": acct,
+                                      "region": region}))
+            continue
+        kind = str(nat.get("connectivity_type") or "public")  # the API's default is public
+        state = str(nat.get("state") or "available")
+        if kind != "public":
+            why.append(f"NAT gateway {nat_id} is {kind}: it cannot reach the internet")
+        elif state != "available":
+            why.append(f"NAT gateway {nat_id} is {state}, not available")
+        else:
+            usable.append(dest)
+    if covers(usable, "0.0.0.0/0"):
+        return True, []
+    if unread and covers(usable + unread, "0.0.0.0/0"):
+        return None, missing
+    if usable:
+        why.append(f"its NAT routes cover {', '.join(sorted(map(str, usable)))}, not "
+                   "0.0.0.0/0")
+    return False, why or [f"route table {table.get('route_table_id')} has no route to a NAT "
+                          "gateway"]
 
 
 def _served_peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
