@@ -28,6 +28,7 @@ import networkx as nx
 
 from reports._common import account_label, findings_of, short_resource, truncate
 from reports.html.viewmodel import _kind
+from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.engine.predicates.rotation_network_path import declared_db_vpcs, served
 
 MAX_SPOKES_LISTED = 200  # per group
@@ -52,16 +53,31 @@ def _status_css(status: str) -> str:
     return "broken"
 
 
-def _route_state(routes_by_vpc: Mapping[Key, list[Any]], side: Key, pcx: str) -> str:
-    """present | missing | blackhole (a route via the peering, not active) | unknown (the
-    side's route tables were not read)."""
+def _route_state(routes_by_vpc: Mapping[Key, list[Any]], side: Key, peering: Mapping[str, Any],
+                 unread: Mapping[tuple[str, str], Any]) -> str:
+    """present | missing | blackhole (the routes via the peering carry no traffic, as
+    vpc-peering-route-blackhole judges it: ``dead_route``) | unknown (the side's route tables
+    were not read)."""
     tables = routes_by_vpc.get(side)
-    if tables is None:
+    if tables is None or _ec2_unread(unread, side):
         return "unknown"
-    states = [str(_get(r, "state") or "active") for r in tables if _get(r, "target_id") == pcx]
-    if not states:
+    pcx = peering.get("peering_id")
+    via = [r for r in tables if _get(r, "target_id") == pcx]
+    if not via:
         return "missing"
-    return "present" if "active" in states else "blackhole"
+    return "present" if any(dead_route(_route(r), peering) is None for r in via) \
+        else "blackhole"
+
+
+def _route(r: Any) -> Mapping[str, Any]:
+    return r if isinstance(r, Mapping) else {"state": _get(r, "state")}
+
+
+def _ec2_unread(unread: Mapping[tuple[str, str], Any], side: Key) -> bool:
+    """Whether the route tables of ``side``'s account-region could not be listed (the graph's
+    ``unread_services``)."""
+    services = unread.get((side[0], side[1])) or ()
+    return "ec2" in services or "ec2.route_tables" in services
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +258,7 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
                                 f"NAT gateway ({state})"))
         elif kind == "LambdaFunction" and attrs.get("vpc_id"):
             badges[key].append(("lambda", f"λ {attrs.get('name') or 'function'}"))
+    unread: Mapping[tuple[str, str], Any] = graph.graph.get("unread_services") or {}
     links = [(_side_key(p.get("requester")), _side_key(p.get("accepter")), p) for p in peerings]
     degree: dict[Key, int] = defaultdict(int)
     for a, b, _ in links:
@@ -285,8 +302,8 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
         groups: dict[str, SpokeGroup] = {}
         for spoke, p in by_hub.get(hub, []):
             pcx, status = str(p.get("peering_id") or ""), str(p.get("status") or "unknown")
-            hub_route = _route_state(routes, hub, pcx) if hub in vpcs else "unknown"
-            spoke_route = _route_state(routes, spoke, pcx) if spoke in vpcs else "unknown"
+            hub_route = _route_state(routes, hub, p, unread) if hub in vpcs else "unknown"
+            spoke_route = _route_state(routes, spoke, p, unread) if spoke in vpcs else "unknown"
             label, state = _group_of(status, hub_route, spoke_route)
             group = groups.setdefault(label, SpokeGroup(label=label, state=state,
                                                         symbol=_STATE_SYMBOL[state]))
