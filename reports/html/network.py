@@ -28,7 +28,10 @@ import networkx as nx
 
 from reports._common import account_label, findings_of, short_resource, truncate
 from reports.html.viewmodel import _kind
+from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_ASSUMED,
+                                    account_region_gap)
 from scanner.engine.predicates.peering_route_blackhole import dead_route
+from scanner.graph.schema import account_node
 from scanner.engine.predicates.rotation_network_path import declared_db_vpcs, served
 
 MAX_SPOKES_LISTED = 200  # per group
@@ -71,6 +74,22 @@ def _route_state(routes_by_vpc: Mapping[Key, list[Any]], side: Key, peering: Map
 
 def _route(r: Any) -> Mapping[str, Any]:
     return r if isinstance(r, Mapping) else {"state": _get(r, "state")}
+
+
+def _unseen(graph: nx.MultiDiGraph, side: Key, unread: Mapping[tuple[str, str], Any]) -> str:
+    """Why a spoke VPC is not in the graph, as a label: its account is outside the scan ("not
+    scanned"), or was in scope but not read -- its audit role could not be assumed, its region
+    or its EC2 listing was not read -- or was read without this VPC."""
+    gap = account_region_gap(graph.nodes.get(account_node(side[0])), side[1])
+    if gap == NOT_IN_SCAN:
+        return " · not scanned"
+    if gap == ROLE_NOT_ASSUMED:
+        return " · not read: the audit role could not be assumed"
+    if gap == REGION_NOT_SCANNED:
+        return f" · {side[1]} not scanned"
+    if _ec2_unread(unread, side):
+        return " · not read: the EC2 listing failed"
+    return " · VPC not in its account's listing"
 
 
 def _ec2_unread(unread: Mapping[tuple[str, str], Any], side: Key) -> bool:
@@ -314,7 +333,8 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
                 group.spokes.append(Spoke(
                     vpc=truncate(name_of(spoke), 60, "…"),
                     account=truncate(account_label(spoke[0], account_names.get(spoke[0])), 60,
-                                     "…") + ("" if spoke in vpcs else " · not scanned"),
+                                     "…") + ("" if spoke in vpcs else _unseen(graph, spoke,
+                                                                             unread)),
                     cidrs=truncate(cidrs_of(spoke, side), 80, "…"), peering=pcx, status=status,
                     hub_route=hub_route, spoke_route=spoke_route))
         rank = {"broken": 0, "pending": 1, "unknown": 2, "ok": 3}

@@ -44,3 +44,29 @@ def test_a_side_whose_route_tables_were_not_read_is_unknown_not_missing() -> Non
                          central_account="111111111111", account_names={})
     live = next(s for g in view.hubs[0].groups for s in g.spokes if s.peering == "pcx-live")
     assert (live.hub_route, live.spoke_route) == ("present", "unknown")
+
+
+def _spoke_accounts(snapshot: object) -> dict[str, str]:
+    view = build_network(build_graph(snapshot), {"findings": []},  # type: ignore[arg-type]
+                         central_account="111111111111",
+                         account_names={"333333333333": "member-c"})
+    return {s.vpc: s.account for g in view.hubs[0].groups for s in g.spokes}
+
+
+def test_a_member_account_in_scope_but_not_read_is_labelled_not_read() -> None:
+    """A member whose audit role could not be assumed was labelled "member-c (…) · not
+    scanned": it was in scope and not read, which is what the label must say."""
+    import dataclasses
+
+    fx = load_fixture("secret-rotation-no-network-path")
+    # EC2 of 333333333333 failed to list
+    assert _spoke_accounts(fx.snapshot)["vpc-db3"] == \
+        "member-c (333333333333) · not read: the EC2 listing failed"
+    accounts = tuple(dataclasses.replace(a, assumed=False, regions=())
+                     if a.account_id == "333333333333" else a for a in fx.snapshot.accounts)
+    unassumed = dataclasses.replace(fx.snapshot, accounts=accounts)
+    assert _spoke_accounts(unassumed)["vpc-db3"] == \
+        "member-c (333333333333) · not read: the audit role could not be assumed"
+    # an account outside the scan altogether is "not scanned"
+    outside = dataclasses.replace(fx.snapshot, accounts=fx.snapshot.accounts[:2])
+    assert _spoke_accounts(outside)["vpc-db3"] == "member-c (333333333333) · not scanned"
