@@ -273,8 +273,12 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
                 " with private DNS" if ok else " without private DNS")))
         elif kind == "NatGateway":
             state = str(attrs.get("state") or "available")
-            badges[key].append(("ok" if state == "available" else "broken",
-                                f"NAT gateway ({state})"))
+            if str(attrs.get("connectivity_type") or "public") != "public":
+                # no way to the public Secrets Manager endpoint (rotation_network_path)
+                badges[key].append(("info", f"private NAT gateway ({state}): no internet"))
+            else:
+                badges[key].append(("ok" if state == "available" else "broken",
+                                    f"NAT gateway ({state})"))
         elif kind == "LambdaFunction" and attrs.get("vpc_id"):
             badges[key].append(("lambda", f"λ {attrs.get('name') or 'function'}"))
     unread: Mapping[tuple[str, str], Any] = graph.graph.get("unread_services") or {}

@@ -70,3 +70,14 @@ def test_a_member_account_in_scope_but_not_read_is_labelled_not_read() -> None:
     # an account outside the scan altogether is "not scanned"
     outside = dataclasses.replace(fx.snapshot, accounts=fx.snapshot.accounts[:2])
     assert _spoke_accounts(outside)["vpc-db3"] == "member-c (333333333333) · not scanned"
+
+
+def test_a_private_nat_gateway_is_not_badged_as_a_way_out() -> None:
+    """A private NAT gateway cannot reach the internet (secret-rotation-no-network-path FAILs
+    a rotation that relies on it); its VPC's card badged it "✓ NAT gateway (available)"."""
+    fx = load_fixture("secret-rotation-no-network-path")
+    view = build_network(build_graph(fx.snapshot), {"findings": []},
+                         central_account="111111111111", account_names={})
+    badges = {h.vpc: h.badges for h in view.hubs}
+    assert ("info", "private NAT gateway (available): no internet") in badges["vpc-nat-private"]
+    assert ("ok", "NAT gateway (available)") in badges["vpc-nat-default-route"]
