@@ -325,10 +325,11 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
              f"{drift.new.scan_id} ({drift.new.started_at})"]
     if not drift.new.complete or not drift.old.complete:
         which = [n for n, s in (("old", drift.old), ("new", drift.new)) if not s.complete]
-        lines.append(f"  note: the {' and '.join(which)} scan is incomplete; see 'Not assessed'")
+        scans = "scans are" if len(which) == 2 else "scan is"
+        lines.append(f"  note: the {' and '.join(which)} {scans} incomplete; see 'Not assessed'")
     if drift.empty:
         lines.append("  no changes")
-        return "\n".join(clean_line(line) for line in lines) + "\n"
+        return "\n".join(fit_line(clean_line(line), width) for line in lines) + "\n"
 
     lines.append("")
     lines.append(f"Access changes ({drift.summary['new_readers']} new reader(s), "
@@ -395,5 +396,6 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         lines.append(f"Not assessed ({drift.summary['not_assessed']}; neither removed nor "
                      "unchanged)")
         for na in drift.not_assessed:
-            lines.append(f"  [{na.scan} scan] {na.scope} {na.subject}: {na.reason}")
+            scan = "both scans" if na.scan == "both" else f"{na.scan} scan"
+            lines.append(f"  [{scan}] {na.scope} {na.subject}: {na.reason}")
     return "\n".join(fit_line(clean_line(line), width) for line in lines) + "\n"
