@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from scanner.history.policy_diff import StatementChange
 from scanner.textfit import INVISIBLE, fit_line
@@ -314,6 +314,20 @@ def _counts(r: ReaderChange) -> str:
     return (f": {d.get('principals', 0)} principal(s) of the snapshot read, "
             f"{d.get('conditional_principals', 0)} conditionally, in {d.get('accounts', 0)} "
             f"account(s){extra}")
+
+
+def no_drift_note(earlier: Sequence[Any], scan_id: str, history: str) -> str:
+    """The line `scan --history` prints instead of a drift when the history held no complete
+    scan before this one (``earlier``: its records, oldest first). Drift is computed against
+    the last complete scan only (docs/history.md); without one, saying nothing read as "nothing
+    changed" night after night while one account's role stayed out of reach."""
+    if not earlier:
+        return f"no drift: {scan_id} is the first scan recorded in {history}"
+    complete = sum(1 for r in earlier if getattr(r, "complete", False))
+    return (f"no drift: the history holds no earlier complete scan ({complete} of "
+            f"{len(earlier)} complete), and drift is computed against the last complete one; "
+            f"`secretgraph diff {earlier[-1].scan_id} {scan_id} --history {history}` compares "
+            "any two scans")
 
 
 def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None) -> str:
