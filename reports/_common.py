@@ -135,17 +135,20 @@ def trust_zone_line(document: Mapping[str, Any]) -> str:
         return "trust zone: not recorded in this findings file"
     parts = []
     sources = list(zone.get("sources") or ())
-    if "organization" in sources:
+    in_org = "organization" in sources
+    if in_org:
         parts.append(f"organization ({zone.get('organization_accounts', '?')})")
-    else:
-        parts.append("no organization (Organizations not read: any other account is outside)")
     if "scanned_accounts" in sources:
         parts.append(f"scanned accounts ({zone.get('scanned_accounts', '?')})")
     if "config" in sources:
         trusted = list(zone.get("trusted_accounts") or ())
         parts.append(f"config trusted_accounts ({len(trusted)})")
-    return (f"trust zone: {zone.get('accounts_count', '?')} account(s) from "
-            + " + ".join(parts))
+    line = (f"trust zone: {zone.get('accounts_count', '?')} account(s) from "
+            + " + ".join(parts or ["nowhere"]))
+    # no Organization was read (a scan without --org): say so plainly, not "from no
+    # organization" (a standalone-account trial)
+    return line if in_org else (line + "; not an Organization scan (no --org): every other "
+                                "account is outside")
 
 
 def summary_line(document: Mapping[str, Any]) -> str:

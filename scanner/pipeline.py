@@ -426,6 +426,15 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
 
                     print(render_drift_text(analysis.drift, width=stream_columns(stream)),
                           file=stream)
+                elif recorded and analysis.history is not None:
+                    # no complete scan before this one: where the drift would be, say why
+                    # there is none rather than nothing
+                    from scanner.history.drift import no_drift_note
+                    from scanner.textfit import fit_line
+
+                    print(fit_line(no_drift_note(records, analysis.history.record.scan_id,
+                                                 str(options.history)),
+                                   stream_columns(stream)), file=stream)
             print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
                                history=options.history if recorded else None,
                                width=stream_columns(stream),

@@ -7,11 +7,14 @@ counted, with the spokes of each group listed when it is opened. Nothing is draw
 lines, so 50 or 5,000 peerings stay readable.
 
 Rotation paths: for a secret with rotation, the hops secret -> rotation Lambda -> its VPC,
-subnets and security groups -> the Secrets Manager endpoint or a NAT gateway -> each peering ->
-the database VPC. A hop is marked broken when the rotation rules say so (their findings name
-the problem: secret-rotation-function-missing, secret-rotation-no-network-path), unknown when
-the rule could not assess it, ok otherwise. The reachability logic lives in the rule's
-predicate; this module only lays its verdict along the path.
+subnets and security groups -> the Secrets Manager endpoint or a NAT gateway -> each peering the
+rule served -> the database VPC (which peerings: ``rotation_network_path.served``, the rule's
+own choice). A hop is marked broken when the rotation rules say so (their findings name the
+problem: secret-rotation-function-missing, secret-rotation-no-network-path), unknown when the
+rule could not assess it or did not check it, ok only when the rule checked it and found
+nothing. A path is never better than its finding: a FAIL always shows a broken hop (a problem
+that names no hop gets one of its own), an UNKNOWN an unknown one. The reachability logic lives
+in the rule's predicate; this module only lays its verdict along the path.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ import networkx as nx
 
 from reports._common import account_label, findings_of, short_resource, truncate
 from reports.html.viewmodel import _kind
+from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_ASSUMED,
+                                    account_region_gap)
+from scanner.engine.predicates.peering_route_blackhole import dead_route
+from scanner.graph.schema import account_node
+from scanner.engine.predicates.rotation_network_path import declared_db_vpcs, served
 
 MAX_SPOKES_LISTED = 200  # per group
 MAX_PATHS = 500  # traced secrets (broken first)
@@ -48,16 +56,47 @@ def _status_css(status: str) -> str:
     return "broken"
 
 
-def _route_state(routes_by_vpc: Mapping[Key, list[Any]], side: Key, pcx: str) -> str:
-    """present | missing | blackhole (a route via the peering, not active) | unknown (the
-    side's route tables were not read)."""
+def _route_state(routes_by_vpc: Mapping[Key, list[Any]], side: Key, peering: Mapping[str, Any],
+                 unread: Mapping[tuple[str, str], Any]) -> str:
+    """present | missing | blackhole (the routes via the peering carry no traffic, as
+    vpc-peering-route-blackhole judges it: ``dead_route``) | unknown (the side's route tables
+    were not read)."""
     tables = routes_by_vpc.get(side)
-    if tables is None:
+    if tables is None or _ec2_unread(unread, side):
         return "unknown"
-    states = [str(_get(r, "state") or "active") for r in tables if _get(r, "target_id") == pcx]
-    if not states:
+    pcx = peering.get("peering_id")
+    via = [r for r in tables if _get(r, "target_id") == pcx]
+    if not via:
         return "missing"
-    return "present" if "active" in states else "blackhole"
+    return "present" if any(dead_route(_route(r), peering) is None for r in via) \
+        else "blackhole"
+
+
+def _route(r: Any) -> Mapping[str, Any]:
+    return r if isinstance(r, Mapping) else {"state": _get(r, "state")}
+
+
+def _unseen(graph: nx.MultiDiGraph, side: Key, unread: Mapping[tuple[str, str], Any]) -> str:
+    """Why a spoke VPC is not in the graph, as a label: its account is outside the scan ("not
+    scanned"), or was in scope but not read -- its audit role could not be assumed, its region
+    or its EC2 listing was not read -- or was read without this VPC."""
+    gap = account_region_gap(graph.nodes.get(account_node(side[0])), side[1])
+    if gap == NOT_IN_SCAN:
+        return " · not scanned"
+    if gap == ROLE_NOT_ASSUMED:
+        return " · not read: the audit role could not be assumed"
+    if gap == REGION_NOT_SCANNED:
+        return f" · {side[1]} not scanned"
+    if _ec2_unread(unread, side):
+        return " · not read: the EC2 listing failed"
+    return " · VPC not in its account's listing"
+
+
+def _ec2_unread(unread: Mapping[tuple[str, str], Any], side: Key) -> bool:
+    """Whether the route tables of ``side``'s account-region could not be listed (the graph's
+    ``unread_services``)."""
+    services = unread.get((side[0], side[1])) or ()
+    return "ec2" in services or "ec2.route_tables" in services
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,10 +273,15 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
                 " with private DNS" if ok else " without private DNS")))
         elif kind == "NatGateway":
             state = str(attrs.get("state") or "available")
-            badges[key].append(("ok" if state == "available" else "broken",
-                                f"NAT gateway ({state})"))
+            if str(attrs.get("connectivity_type") or "public") != "public":
+                # no way to the public Secrets Manager endpoint (rotation_network_path)
+                badges[key].append(("info", f"private NAT gateway ({state}): no internet"))
+            else:
+                badges[key].append(("ok" if state == "available" else "broken",
+                                    f"NAT gateway ({state})"))
         elif kind == "LambdaFunction" and attrs.get("vpc_id"):
             badges[key].append(("lambda", f"λ {attrs.get('name') or 'function'}"))
+    unread: Mapping[tuple[str, str], Any] = graph.graph.get("unread_services") or {}
     links = [(_side_key(p.get("requester")), _side_key(p.get("accepter")), p) for p in peerings]
     degree: dict[Key, int] = defaultdict(int)
     for a, b, _ in links:
@@ -281,8 +325,8 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
         groups: dict[str, SpokeGroup] = {}
         for spoke, p in by_hub.get(hub, []):
             pcx, status = str(p.get("peering_id") or ""), str(p.get("status") or "unknown")
-            hub_route = _route_state(routes, hub, pcx) if hub in vpcs else "unknown"
-            spoke_route = _route_state(routes, spoke, pcx) if spoke in vpcs else "unknown"
+            hub_route = _route_state(routes, hub, p, unread) if hub in vpcs else "unknown"
+            spoke_route = _route_state(routes, spoke, p, unread) if spoke in vpcs else "unknown"
             label, state = _group_of(status, hub_route, spoke_route)
             group = groups.setdefault(label, SpokeGroup(label=label, state=state,
                                                         symbol=_STATE_SYMBOL[state]))
@@ -293,7 +337,8 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
                 group.spokes.append(Spoke(
                     vpc=truncate(name_of(spoke), 60, "…"),
                     account=truncate(account_label(spoke[0], account_names.get(spoke[0])), 60,
-                                     "…") + ("" if spoke in vpcs else " · not scanned"),
+                                     "…") + ("" if spoke in vpcs else _unseen(graph, spoke,
+                                                                             unread)),
                     cidrs=truncate(cidrs_of(spoke, side), 80, "…"), peering=pcx, status=status,
                     hub_route=hub_route, spoke_route=spoke_route))
         rank = {"broken": 0, "pending": 1, "unknown": 2, "ok": 3}
@@ -314,50 +359,117 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
 
 # --------------------------------------------------------------------------- rotation paths
 
+NETWORK_RULE = "secret-rotation-no-network-path"
+FUNCTION_RULE = "secret-rotation-function-missing"
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What secret-rotation-no-network-path said about one secret, as the view needs it."""
+    status: str  # PASS | FAIL | UNKNOWN | NOT_JUDGED
+    problems: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    #: problems the finding counts but does not list (the rule lists at most 5)
+    unlisted: int = 0
+    why: str = ""  # NOT_JUDGED: why not
+    message: str = ""
+
 
 def _problems(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """secret arn -> what the rotation rules found: {'missing_function': message,
-    'problems': [...], 'unknown': [...], 'database_vpcs': [...]}."""
+    """secret arn -> what the rotation rules found: {'missing_function': message, 'status',
+    'problems': [...], 'unknown': [...], 'problems_total': n, 'message'}. A secret the network
+    rule passed is in the document's PASS summary (or an itemised PASS row)."""
     out: dict[str, dict[str, Any]] = defaultdict(dict)
     for f in findings_of(document):
         rid = f.get("rule_id")
-        if rid not in ("secret-rotation-no-network-path", "secret-rotation-function-missing"):
+        if rid not in (NETWORK_RULE, FUNCTION_RULE):
             continue
         arn = str((f.get("resource") or {}).get("arn") or "")
         evidence = f.get("evidence") or {}
         entry = out[arn]
-        if f.get("status") == "UNKNOWN":
-            entry.setdefault("unknown", []).extend(map(str, f.get("missing") or ["input"]))
-        elif f.get("status") in ("FAIL", "MUTED"):
-            if rid == "secret-rotation-function-missing":
+        status = str(f.get("status"))
+        if rid == FUNCTION_RULE:
+            if status in ("FAIL", "MUTED"):
                 entry["missing_function"] = str(f.get("message") or "function not found")
-            else:
-                entry.setdefault("problems", []).extend(
-                    map(str, evidence.get("problems") or [f.get("message") or ""]))
-        if isinstance(evidence.get("database_vpcs"), list):
-            entry["database_vpcs"] = [str(v) for v in evidence["database_vpcs"]]
+            continue
+        entry["status"] = "FAIL" if status == "MUTED" else status
+        entry["message"] = str(f.get("message") or "")
+        if status == "UNKNOWN" or f.get("missing"):
+            entry.setdefault("unknown", []).extend(map(str, f.get("missing") or ["input"]))
+        if status in ("FAIL", "MUTED"):
+            listed = [str(p) for p in evidence.get("problems") or [f.get("message") or ""]]
+            entry.setdefault("problems", []).extend(listed)
+            total = evidence.get("problems_total")
+            if isinstance(total, int) and total > len(listed):
+                entry["problems_total"] = total
+    for rule in ((document.get("passed") or {}).get("by_rule") or ()):
+        if isinstance(rule, Mapping) and rule.get("rule_id") == NETWORK_RULE:
+            for arn in rule.get("resources") or ():
+                out[str(arn)].setdefault("status", "PASS")
     return out
+
+
+def _passes_unlisted(document: Mapping[str, Any]) -> bool:
+    """Whether the document counts the network rule's PASS results without listing them all
+    (more than ``resources_max``): a judged secret with no finding then passed."""
+    passed = document.get("passed")
+    if not isinstance(passed, Mapping) or passed.get("itemised"):
+        return False
+    for rule in passed.get("by_rule") or ():
+        if isinstance(rule, Mapping) and rule.get("rule_id") == NETWORK_RULE:
+            return rule.get("resources") is None and bool(rule.get("count"))
+    return False
+
+
+def _said(entry: Mapping[str, Any], attrs: Mapping[str, Any], *, evaluated: bool,
+          passes_unlisted: bool) -> _Said:
+    if not evaluated:
+        return _Said(status="NOT_JUDGED", why=f"not judged: {NETWORK_RULE} was not evaluated "
+                                              "in this scan")
+    status = entry.get("status")
+    if status is None and passes_unlisted and attrs.get("rotation_enabled") is True \
+            and not attrs.get("deleted_date"):
+        status = "PASS"  # judged (rotation on), no FAIL or UNKNOWN: one of the passes counted
+    if status is None:
+        return _Said(status="NOT_JUDGED", why=f"not checked: {NETWORK_RULE} has no result for "
+                                              "this secret (rotation is not enabled, or it "
+                                              "was not judged)")
+    problems = tuple(entry.get("problems") or ())
+    total = int(entry.get("problems_total") or len(problems))
+    return _Said(status=str(status), problems=problems,
+                 missing=tuple(entry.get("unknown") or ()),
+                 unlisted=max(0, total - len(problems)), message=str(entry.get("message") or ""))
 
 
 _IDS = re.compile(r"\b(?:pcx|vpc|subnet|sg)-[0-9a-zA-Z]+")
 
 
 class _Problems:
-    """A secret's rotation problems, found by the resource ids they name (pcx-, vpc-, ...)
-    or by a phrase, without rescanning every problem for every hop."""
+    """A secret's rotation problems (or missing inputs), found by the resource ids they name
+    (pcx-, vpc-, ...) or by a phrase, without rescanning every problem for every hop. What
+    ``naming`` and ``saying`` returned is remembered in ``used``: the rest must still be shown."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.all = list(problems)
         self.by_id: dict[str, list[str]] = defaultdict(list)
+        self.used: set[str] = set()
         for p in self.all:
             for found in set(_IDS.findall(p)):
                 self.by_id[found].append(p)
 
+    def _said(self, found: list[str]) -> str:
+        self.used.update(found)
+        return "; ".join(found)
+
     def naming(self, rid: str, *, without: str = "") -> str:
-        return "; ".join(p for p in self.by_id.get(rid, ()) if not without or without not in p)
+        return self._said([p for p in self.by_id.get(rid, ()) if not without or without not in p])
 
     def saying(self, *phrases: str) -> str:
-        return "; ".join(p for p in self.all if any(ph in p for ph in phrases))
+        return self._said([p for p in self.all if any(ph in p for ph in phrases)])
+
+    @property
+    def unused(self) -> list[str]:
+        return [p for p in self.all if p not in self.used]
 
 
 def _hop(kind: str, text: str, problem: str = "", unknown: str = "") -> Hop:
@@ -366,12 +478,66 @@ def _hop(kind: str, text: str, problem: str = "", unknown: str = "") -> Hop:
                symbol=_STATE_SYMBOL[state], problem=truncate(problem or unknown, 400, "…"))
 
 
+class _Tracer:
+    """Lays one verdict of the rule along the hops of one path. A hop is broken when a problem
+    names it, unknown when a missing input names it -- or when the rule did not check it, or
+    left inputs unread that name no hop, or counted problems it does not list -- and ok only
+    when the rule checked it and said nothing against it."""
+
+    def __init__(self, said: _Said) -> None:
+        self.said = said
+        self.problems = _Problems(said.problems)
+        self.missing = _Problems(said.missing)
+
+    def hop(self, kind: str, text: str, *, ids: Sequence[str] = (), without: str = "",
+            phrases: Sequence[str] = (), missing_phrases: Sequence[str] = (),
+            problem: str = "") -> Hop:
+        if self.said.status == "NOT_JUDGED":
+            return _hop(kind, text, unknown=self.said.why)
+        found = [problem] if problem else []
+        found += [self.problems.naming(i, without=without) for i in ids]
+        if phrases:
+            found.append(self.problems.saying(*phrases))
+        lacking = [self.missing.naming(i, without=without) for i in ids]
+        if missing_phrases:
+            lacking.append(self.missing.saying(*missing_phrases))
+        return _hop(kind, text, "; ".join(p for p in found if p),
+                    "; ".join(m for m in lacking if m))
+
+    def finish(self, hops: list[Hop]) -> list[Hop]:
+        """The hops after the Lambda, with what no hop showed: problems no hop names get a hop
+        of their own; inputs missing that name no hop leave every ok hop unknown, as do
+        problems counted but not listed. FAIL always shows a broken hop, UNKNOWN an unknown
+        one."""
+        said = self.said
+        if said.status == "NOT_JUDGED":
+            return hops
+        doubt = "; ".join(self.missing.unused)
+        if said.unlisted:
+            doubt = "; ".join(d for d in (doubt, (
+                f"{said.unlisted} more problem(s) of this path are counted but not listed "
+                f"here: the {NETWORK_RULE} finding says which")) if d)
+        if doubt:
+            hops = [_hop(h.kind, h.text, unknown=doubt) if h.state == "ok" else h for h in hops]
+        leftover = self.problems.unused
+        if leftover:
+            hops.append(_hop("Other problems", "problems that name no hop of this path",
+                             "; ".join(leftover)))
+        states = {h.state for h in hops}
+        if said.status == "FAIL" and "broken" not in states:
+            hops.append(_hop("Finding", NETWORK_RULE, said.message or "the rule failed"))
+        elif said.status == "UNKNOWN" and not states & {"broken", "unknown"}:
+            hops.append(_hop("Finding", NETWORK_RULE,
+                             unknown="; ".join(said.missing) or "not assessed"))
+        return hops
+
+
 def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
                    account_names: Mapping[str, str]) -> list[RotationPath]:
     found = _problems(document)
-    evaluated = (document.get("scan") or {}).get("rules")
-    not_judged = "" if evaluated is None or "secret-rotation-no-network-path" in evaluated \
-        else "not judged: secret-rotation-no-network-path was not evaluated in this scan"
+    evaluated_rules = (document.get("scan") or {}).get("rules")
+    evaluated = evaluated_rules is None or NETWORK_RULE in evaluated_rules
+    passes_unlisted = _passes_unlisted(document)
     nodes = graph.nodes
     index: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, vpc key) -> nodes
     peerings_of: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -383,86 +549,94 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
             for side in ("requester", "accepter"):
                 peerings_of[str(_get(attrs.get(side), "vpc_id", ""))].append(attrs)
     out: list[RotationPath] = []
-    served_cache: dict[str, dict[str, Mapping[str, Any]]] = {}  # vpc -> other vpc -> peering
-    problem_cache: dict[tuple[str, ...], _Problems] = {}
+    # secrets rotated by one Lambda, with one verdict and one tag, share one route
+    tails: dict[tuple[Any, ...], list[Hop]] = {}
     for s, attrs in graph.nodes(data=True):
         if _kind(attrs) != "Secret" or not attrs.get("rotation_lambda_arn"):
             continue
         entry = found.get(s, {})
-        key = tuple(entry.get("problems") or ())
-        if key not in problem_cache:  # secrets rotated by one Lambda share their problems
-            problem_cache[key] = _Problems(key)
-        problems = problem_cache[key]
-        unknown = "; ".join(entry.get("unknown") or []) or not_judged
         acct = str(attrs.get("account_id") or "")
         label = f"{attrs.get('name') or short_resource(s)} · {account_names.get(acct) or acct}"
-        hops = [_hop("Secret", label)]
+        secret_hop = _hop("Secret", label)
         fns = [v for _, v, d in graph.out_edges(s, data=True) if _kind(d) == "ROTATED_BY"]
         fn_arn = str(attrs.get("rotation_lambda_arn"))
         if entry.get("missing_function") or not fns:
-            hops.append(_hop("Rotation Lambda", short_resource(fn_arn),
-                             entry.get("missing_function") or "the function was not found"))
-            out.append(_path(s, label, hops))
+            out.append(_path(s, label, [secret_hop, _hop(
+                "Rotation Lambda", short_resource(fn_arn),
+                entry.get("missing_function") or "the function was not found")]))
             continue
-        fn = nodes[fns[0]]
-        hops.append(_hop("Rotation Lambda", str(fn.get("name") or short_resource(fns[0]))))
-        vpc = str(fn.get("vpc_id") or "")
-        if not vpc:
-            hops.append(_hop("Network", "not in a VPC: the public Secrets Manager endpoint",
-                             problems.saying("not in a VPC")))
-            out.append(_path(s, label, hops))
-            continue
-        subnets = ", ".join(map(str, fn.get("subnet_ids") or ())) or "none"
-        sgs = ", ".join(map(str, fn.get("security_group_ids") or ())) or "none"
-        hops.append(_hop("Network", f"VPC {vpc} · subnets {subnets} · security groups {sgs}",
-                         problems.saying("has no route table", "security group"),
-                         unknown if unknown and not problems.all else ""))
-        endpoint = [nodes[e] for e in index[("VpcEndpoint", vpc)]
-                    if "secretsmanager" in str(nodes[e].get("service_name") or "")]
-        nat = index[("NatGateway", vpc)]
-        how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
-               if endpoint else
-               "NAT gateway " + ", ".join(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
-               if nat else "no endpoint or NAT gateway in the VPC")
-        hops.append(_hop("Secrets Manager", how, problems.saying("Secrets Manager endpoint"),
-                         not_judged))
-        if vpc not in served_cache:
-            served_cache[vpc] = {_other_vpc(p, vpc): p for p in sorted(
-                peerings_of.get(vpc, []), key=lambda p: str(p.get("peering_id")))}
-        peers = served_cache[vpc]
-        dbs = entry.get("database_vpcs")
-        wanted = list(peers) if dbs is None else [d for d in dbs if d in peers]
-        fine = more_broken = 0
-        for peer_vpc in wanted:
-            p = peers[peer_vpc]
-            pcx = str(p.get("peering_id") or "")
-            if len(hops) > MAX_HOPS:  # a long path counts the rest instead of listing it
-                if pcx in problems.by_id or peer_vpc in problems.by_id:
-                    more_broken += 1
-                else:
-                    fine += 1
-                continue
-            pcx_problem = problems.naming(pcx)
-            db_problem = problems.naming(peer_vpc, without=pcx)
-            peer_acct = _other_account(p, vpc)
-            hops.append(_hop("Peering", f"{pcx} ({p.get('status') or 'unknown'})", pcx_problem,
-                             not_judged))
-            hops.append(_hop("Database VPC", f"{peer_vpc} · "
-                             f"{account_names.get(peer_acct) or peer_acct}", db_problem))
-        for db in dbs or ():
-            if db not in peers:
-                hops.append(_hop("Database VPC", db, problems.naming(db) or
-                                 "no peering to this database VPC"))
-        if more_broken:
-            hops.append(_hop("Database VPCs", f"{more_broken} more database VPC(s)",
-                             f"{more_broken} more database VPC(s) cannot be reached: the "
-                             "secret-rotation-no-network-path finding lists every problem"))
-        if fine:
-            hops.append(_hop("Database VPCs", f"{fine} more database VPC(s) reached through "
-                             "active peerings with routes on both sides"))
-        out.append(_path(s, label, hops))
+        said = _said(entry, attrs, evaluated=evaluated, passes_unlisted=passes_unlisted)
+        declared = declared_db_vpcs(attrs.get("tags") if isinstance(attrs.get("tags"), Mapping)
+                                    else None)
+        key = (fns[0], declared, said)
+        if key not in tails:
+            tails[key] = _trace(nodes[fns[0]], declared, _Tracer(said), index, peerings_of,
+                                nodes, account_names)
+        out.append(_path(s, label, [secret_hop, *tails[key]]))
     rank = {"broken": 0, "unknown": 1, "ok": 2}
     return sorted(out, key=lambda p: (rank[p.state], p.label))
+
+
+def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tracer,
+           index: Mapping[tuple[str, str], list[str]],
+           peerings_of: Mapping[str, list[Mapping[str, Any]]], nodes: Any,
+           account_names: Mapping[str, str]) -> list[Hop]:
+    """The hops after the secret: the Lambda, its network, the way to Secrets Manager, and the
+    peerings and database VPCs the rule served (rotation_network_path.served: the same
+    choice), each marked by the rule's verdict."""
+    hops = [_hop("Rotation Lambda", str(fn.get("name") or short_resource(str(fn.get("arn")))))]
+    vpc = str(fn.get("vpc_id") or "")
+    if not vpc:
+        hops.append(tracer.hop("Network", "not in a VPC: the public Secrets Manager endpoint",
+                               phrases=("not in a VPC",)))
+        return hops[:1] + tracer.finish(hops[1:])
+    subnets = ", ".join(map(str, fn.get("subnet_ids") or ())) or "none"
+    sgs = ", ".join(map(str, fn.get("security_group_ids") or ())) or "none"
+    hops.append(tracer.hop("Network", f"VPC {vpc} · subnets {subnets} · security groups {sgs}",
+                           phrases=("has no route table", "security group"),
+                           missing_phrases=("security groups", "CIDR of Lambda subnet")))
+    endpoint = [nodes[e] for e in index.get(("VpcEndpoint", vpc), ())
+                if "secretsmanager" in str(nodes[e].get("service_name") or "")]
+    nat = index.get(("NatGateway", vpc), ())
+    how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
+           if endpoint else
+           "NAT gateway " + ", ".join(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
+           if nat else "no endpoint or NAT gateway in the VPC")
+    hops.append(tracer.hop("Secrets Manager", how, phrases=("Secrets Manager endpoint",),
+                           missing_phrases=("NAT gateway",)))
+    peers = {str(p.get("peering_id") or ""): p for p in peerings_of.get(vpc, ())}
+    chosen, unpeered = served(declared, [
+        (pcx, str(p.get("status")), _other_vpc(p, vpc)) for pcx, p in peers.items()])
+    counted: dict[str, int] = defaultdict(int)
+    for pcx in chosen:
+        p = peers[pcx]
+        peer_vpc, peer_acct = _other_vpc(p, vpc), _other_account(p, vpc)
+        peering = tracer.hop("Peering", f"{pcx} ({p.get('status') or 'unknown'})", ids=(pcx,))
+        database = tracer.hop("Database VPC",
+                              f"{peer_vpc} · {account_names.get(peer_acct) or peer_acct}",
+                              ids=(peer_vpc,), without=pcx)
+        if len(hops) > MAX_HOPS:  # a long path counts the rest instead of listing it
+            worst = "broken" if "broken" in (peering.state, database.state) else (
+                "unknown" if "unknown" in (peering.state, database.state) else "ok")
+            counted[worst] += 1
+            continue
+        hops += [peering, database]
+    for db in unpeered:
+        hops.append(tracer.hop("Database VPC", db, ids=(db,),
+                               problem="" if tracer.problems.by_id.get(db)
+                               else "no live peering to this database VPC"))
+    if counted["broken"]:
+        hops.append(_hop("Database VPCs", f"{counted['broken']} more database VPC(s)",
+                         f"{counted['broken']} more database VPC(s) cannot be reached: the "
+                         f"{NETWORK_RULE} finding lists every problem"))
+    if counted["unknown"]:
+        hops.append(_hop("Database VPCs", f"{counted['unknown']} more database VPC(s)",
+                         unknown=f"{counted['unknown']} more database VPC(s) not assessed or "
+                                 "not checked"))
+    if counted["ok"]:
+        hops.append(_hop("Database VPCs", f"{counted['ok']} more database VPC(s) reached "
+                         "through active peerings with routes on both sides"))
+    return hops[:1] + tracer.finish(hops[1:])
 
 
 def _other_vpc(p: Mapping[str, Any], vpc: str) -> str:

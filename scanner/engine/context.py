@@ -35,6 +35,27 @@ _SERVICE_OF_KIND = {"Secret": "secretsmanager", "SecretReplica": "secretsmanager
                     "VpcEndpoint": "ec2.vpc_endpoints", "NatGateway": "ec2.nat_gateways"}
 
 
+NOT_IN_SCAN = "not in the scan"
+ROLE_NOT_ASSUMED = "role could not be assumed"
+REGION_NOT_SCANNED = "region not scanned"
+
+
+def account_region_gap(account: Mapping[str, Any] | None, region: str) -> str | None:
+    """Why nothing of an account-region was read, from its account node's attributes:
+    NOT_IN_SCAN (outside the scan), ROLE_NOT_ASSUMED (in scope, its audit role could not be
+    assumed) or REGION_NOT_SCANNED; None when it was read. The HTML report labels accounts
+    with it (reports/html/network.py)."""
+    # an account node without attributes was made by an edge to it (a peering's other side
+    # owned by an account outside the scan), not by the scan
+    if not account or not account.get("collected", True):
+        return NOT_IN_SCAN
+    if account.get("assumed") is False:
+        return ROLE_NOT_ASSUMED
+    if region != GLOBAL and region not in (account.get("regions") or [region]):
+        return REGION_NOT_SCANNED
+    return None
+
+
 class GraphIndex:
     """Lazily built lookups over one graph; shared by every rule of a run."""
 
@@ -125,14 +146,12 @@ class GraphIndex:
         field): missing when that listing failed, or when the service is unread and the
         snapshot does not say which of its listings failed (written before they were
         recorded)."""
-        acct = self.attrs(account_node(account_id))
-        # an account node without attributes was made by an edge to it (a peering's other
-        # side owned by an account outside the scan), not by the scan
-        if not acct or not acct.get("collected", True):
+        gap = account_region_gap(self.attrs(account_node(account_id)), region)
+        if gap == NOT_IN_SCAN:
             return f"account {account_id} (not in the scan)"
-        if acct.get("assumed") is False:
+        if gap == ROLE_NOT_ASSUMED:
             return f"account {account_id} (role could not be assumed)"
-        if region != GLOBAL and region not in (acct.get("regions") or [region]):
+        if gap == REGION_NOT_SCANNED:
             return f"region {region} of account {account_id} (not scanned)"
         unread = self.unread_services.get((account_id, region), set())
         if service in unread:

@@ -33,7 +33,7 @@ INPUTS = {
     "key_rotation": "key rotation status (GetKeyRotationStatus)",
     "iam": "IAM principals and policies (GetAccountAuthorizationDetails)",
     "organizations": "the organization, its accounts and control policies",
-    "ec2": "VPCs, subnets, route tables, peerings, security groups and endpoints",
+    "ec2": "VPCs, subnets, route tables, peerings, security groups, endpoints and NAT gateways",
     "lambda": "Lambda functions",
     "quotas": "Service Quotas (the VPC peering quota)",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from scanner.history.policy_diff import StatementChange
 from scanner.textfit import INVISIBLE, fit_line
@@ -316,6 +316,20 @@ def _counts(r: ReaderChange) -> str:
             f"account(s){extra}")
 
 
+def no_drift_note(earlier: Sequence[Any], scan_id: str, history: str) -> str:
+    """The line `scan --history` prints instead of a drift when the history held no complete
+    scan before this one (``earlier``: its records, oldest first). Drift is computed against
+    the last complete scan only (docs/history.md); without one, saying nothing read as "nothing
+    changed" night after night while one account's role stayed out of reach."""
+    if not earlier:
+        return f"no drift: {scan_id} is the first scan recorded in {history}"
+    complete = sum(1 for r in earlier if getattr(r, "complete", False))
+    return (f"no drift: the history holds no earlier complete scan ({complete} of "
+            f"{len(earlier)} complete), and drift is computed against the last complete one; "
+            f"`secretgraph diff {earlier[-1].scan_id} {scan_id} --history {history}` compares "
+            "any two scans")
+
+
 def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None) -> str:
     """A plain-text report for the terminal, most important first (a Drift or its JSON);
     ``width`` (a terminal's): longer lines wrapped between words, continuations indented."""
@@ -325,10 +339,11 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
              f"{drift.new.scan_id} ({drift.new.started_at})"]
     if not drift.new.complete or not drift.old.complete:
         which = [n for n, s in (("old", drift.old), ("new", drift.new)) if not s.complete]
-        lines.append(f"  note: the {' and '.join(which)} scan is incomplete; see 'Not assessed'")
+        scans = "scans are" if len(which) == 2 else "scan is"
+        lines.append(f"  note: the {' and '.join(which)} {scans} incomplete; see 'Not assessed'")
     if drift.empty:
         lines.append("  no changes")
-        return "\n".join(clean_line(line) for line in lines) + "\n"
+        return "\n".join(fit_line(clean_line(line), width) for line in lines) + "\n"
 
     lines.append("")
     lines.append(f"Access changes ({drift.summary['new_readers']} new reader(s), "
@@ -395,5 +410,6 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         lines.append(f"Not assessed ({drift.summary['not_assessed']}; neither removed nor "
                      "unchanged)")
         for na in drift.not_assessed:
-            lines.append(f"  [{na.scan} scan] {na.scope} {na.subject}: {na.reason}")
+            scan = "both scans" if na.scan == "both" else f"{na.scan} scan"
+            lines.append(f"  [{scan}] {na.scope} {na.subject}: {na.reason}")
     return "\n".join(fit_line(clean_line(line), width) for line in lines) + "\n"

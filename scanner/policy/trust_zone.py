@@ -82,12 +82,12 @@ class TrustZone:
         parts = []
         if self.organization is not None:
             parts.append(f"organization ({len(self.organization)})")
-        else:
-            parts.append("no organization (Organizations not read)")
         parts.append(f"scanned accounts ({len(self.scanned)})")
         if self.trusted:
             parts.append(f"config trusted_accounts ({len(self.trusted)})")
-        return f"{len(self.accounts)} account(s): " + " + ".join(parts)
+        return (f"{len(self.accounts)} account(s): " + " + ".join(parts)
+                + ("" if self.organization is not None
+                   else "; not an Organization scan (no --org)"))
 
 
 def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> TrustZone:

@@ -412,3 +412,30 @@ def test_a_count_of_unassessed_accounts_alone_is_no_change_of_a_finding() -> Non
     assert drift(evidence(0, 5), evidence(10, 5)).findings_changed == ()  # type: ignore
     [changed] = drift(evidence(0, 5), evidence(0, 6)).findings_changed  # type: ignore
     assert changed.changes == ("evidence",)
+
+
+def test_two_incomplete_scans_are_named_in_the_plural() -> None:
+    """'note: the old and new scan is incomplete' and '[both scan]' (trial wording)."""
+    snap_a = snapshot("a", T1, [secret("db")], not_assumed=(MEMBER,))
+    snap_b = snapshot("b", T2, [secret("db")], not_assumed=(MEMBER,))
+    drift = diff_scans(stored(snap_a), stored(snap_b))
+    assert not drift.old.complete and not drift.new.complete
+    text = render_drift_text(drift)
+    assert "note: the old and new scans are incomplete; see 'Not assessed'" in text
+    assert f"  [both scans] account {MEMBER}: " in text
+    one = render_drift_text(diff_scans(stored(snapshot("a", T1, [secret("db")])),
+                                       stored(snap_b)))
+    assert "note: the new scan is incomplete" in one and "  [new scan] account" in one
+
+
+def test_a_drift_without_changes_is_wrapped_to_the_terminal_too() -> None:
+    """`scan --history` printed the drift header of a night without changes at 120 characters
+    in an 80-column terminal; `diff` wrapped the same header when there were changes."""
+    long_id = "scan-2026-11-29T01:00:00Z-0123456789abcdef"
+    drift = diff_scans(stored(snapshot(long_id + "-old", T1, [secret("db")])),
+                       stored(snapshot(long_id + "-new", T2, [secret("db")])))
+    assert drift.empty
+    wide, narrow = render_drift_text(drift), render_drift_text(drift, width=80)
+    assert any(len(line) > 80 for line in wide.splitlines())
+    assert all(len(line) <= 80 for line in narrow.splitlines())
+    assert narrow.split() == wide.split()

@@ -215,3 +215,37 @@ def test_diff_of_an_empty_history_says_how_scans_get_there(
     err = capsys.readouterr().err
     assert "holds 0 complete of 0; scans are recorded only by `secretgraph scan --history " \
         f"{hist}` (or with $SECRETGRAPH_HISTORY set)" in err
+
+
+def test_scan_says_why_it_shows_no_drift_when_no_earlier_scan_is_complete(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial: one member's audit role permanently missing makes every scan incomplete, and
+    night 2 of `scan --history` printed no drift and no word about it. Which scans count as
+    complete is unchanged (docs/history.md); the silence becomes a note."""
+    from dataclasses import replace
+
+    from helpers.access_estate import estate
+
+    from scanner.model import CoverageEntry
+    from scanner.snapshot_io import write_snapshot
+
+    base = estate(secret_policy=None)
+    gap = CoverageEntry(account_id="999999999999", region="global", service="sts",
+                        operation="AssumeRole", error_code="AccessDenied",
+                        error_kind="denied", message="no")
+    hist = str(tmp_path / "h.db")
+    said = []
+    for sid, started in (("n1", "2026-11-20T02:00:00Z"), ("n2", "2026-11-21T02:00:00Z")):
+        snap = replace(base, meta=replace(base.meta, scan_id=sid, started_at=started),
+                       coverage=(gap,))
+        path = tmp_path / f"{sid}.json.gz"
+        write_snapshot(path, snap)
+        capsys.readouterr()
+        assert main(["scan", "--snapshot", str(path), "--out", str(tmp_path / sid),
+                     "--history", hist]) == 3
+        said.append(capsys.readouterr().out)
+    assert f"no drift: n1 is the first scan recorded in {hist}" in said[0]
+    assert (f"no drift: the history holds no earlier complete scan (0 of 1 complete), and "
+            f"drift is computed against the last complete one; `secretgraph diff n1 n2 "
+            f"--history {hist}` compares any two scans") in said[1]
+    assert [r.complete for r in open_store(hist).list()] == [False, False]

@@ -249,7 +249,9 @@ def test_central_spokes_of_a_central_hub_are_spokes_not_hubs() -> None:
 
 
 def test_rotation_path_marks_the_broken_hop() -> None:
-    view = build_network(sample_graph(), _with_rotation_finding(), central_account=CENTRAL,
+    graph = sample_graph()  # the secret's database is in vpc-b (the rule serves that VPC only)
+    graph.nodes[SECRET_A]["tags"]["secretgraph:db-vpc"] = "vpc-b"
+    view = build_network(graph, _with_rotation_finding(), central_account=CENTRAL,
                          account_names=ACCOUNT_NAMES)
     path = next(p for p in view.paths if p.secret_arn == SECRET_A)
     assert path.state == "broken"

@@ -10,6 +10,22 @@ from scanner.engine.conditions import FALSE, TRUE, Result, unknown
 from scanner.engine.context import RuleContext
 
 
+def dead_route(route: Mapping[str, Any], peering: Mapping[str, Any] | None) -> str | None:
+    """Why a route via a peering carries no traffic, or None when it does. AWS VPC Peering
+    Guide: a route to a peering that is not active "has a state of blackhole, and has no effect
+    until the VPC peering connection is in the active state"; a deleted, rejected, failed or
+    expired peering never becomes active. ``peering``: its graph attributes, None when it is
+    not in the graph. The HTML report's network cards use this too (reports/html/network.py),
+    so a route this rule fails is never shown there as present."""
+    if route.get("state") == "blackhole":
+        return "the route is a blackhole"
+    if peering is None:
+        return "the peering does not exist"
+    if peering.get("status") != "active":
+        return f"the peering is {peering.get('status')}"
+    return None
+
+
 def peering_route_blackhole(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                             args: Mapping[str, Any]) -> Result:
     bad: list[str] = []
@@ -20,17 +36,15 @@ def peering_route_blackhole(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
         dest = r.get("destination_cidr") or r.get("destination_ipv6_cidr") or r.get(
             "destination_prefix_list")
         node = ctx.index.peerings.get(pcx)
-        if r.get("state") == "blackhole":
-            bad.append(f"route {dest} via {pcx} is a blackhole")
-        elif node is None:
+        why = dead_route(r, ctx.graph.nodes[node] if node is not None else None)
+        if why is None:
+            continue
+        if node is None and r.get("state") != "blackhole":
             gap = ctx.index.service_readable(str(attrs.get("account_id")),
                                              str(attrs.get("region")), "ec2")
             if gap:
                 return unknown(gap)
-            bad.append(f"route {dest} via {pcx}: the peering does not exist")
-        elif ctx.graph.nodes[node].get("status") != "active":
-            bad.append(f"route {dest} via {pcx}: the peering is "
-                       f"{ctx.graph.nodes[node].get('status')}")
+        bad.append(f"route {dest} via {pcx}: {why}")
     if bad:
         return Result(outcome=TRUE, facts=tuple(("text", b) for b in bad),
                       evidence={"routes": bad})

@@ -2,28 +2,35 @@
 VPC it serves?
 
 (a) An interface VPC endpoint for ``com.amazonaws.<region>.secretsmanager`` with private DNS in
-    the Lambda's VPC, or, from every one of the Lambda's subnets, a 0.0.0.0/0 route to a NAT
-    gateway. A Lambda outside any VPC reaches the public endpoint.
+    the Lambda's VPC, or, from every one of the Lambda's subnets, routes that cover the whole
+    of 0.0.0.0/0 (the default route, or routes that add up to it) to public NAT gateways in
+    state available. A route to a narrower destination (52.94.0.0/16) is no default route; a
+    private NAT gateway cannot reach the public endpoint; a NAT gateway the NAT gateway listing
+    did not have makes the answer UNKNOWN. A Lambda outside any VPC reaches the public
+    endpoint.
 (b) Which database VPCs a rotation Lambda serves is explicit: the secret's tag
     ``secretgraph:db-vpc`` (VPC ids, comma or space separated). Without the tag, every VPC
     peered with the Lambda's VPC (peering not deleted/rejected/expired/failed) counts as served
     -- conservative for a shared rotation Lambda; tag the secret to narrow it. Each served VPC
-    needs an **active** peering, a route to the peer CIDR via that peering in the route table of
-    every Lambda subnet, a route back in at least one route table of the database VPC, and a
-    Lambda security group whose egress allows the database CIDR. Database-side security groups
-    are not known to the scanner and are not checked.
+    needs an **active** peering; in the route table of every Lambda subnet, routes via that
+    peering covering the peer CIDRs (covering only part of them: UNKNOWN, as the database's
+    address in the peer VPC is not known); in at least one route table of the database VPC,
+    routes back via the peering covering each Lambda subnet's CIDR; and a Lambda security group
+    whose egress allows the database CIDR. Database-side security groups are not known to the
+    scanner and are not checked.
 
 The verdict is cached per (Lambda, declared VPCs): thousands of secrets share one Lambda.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import ipaddress
+from typing import Any, Iterable, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._common import overlaps, route_destination
-from scanner.graph.schema import EdgeKind
+from scanner.engine.predicates._common import network, overlaps, route_destination
+from scanner.graph.schema import EdgeKind, ec2_arn
 
 DB_VPC_TAG = "secretgraph:db-vpc"
 _GONE = {"deleted", "rejected", "expired", "failed", "deleting"}
@@ -95,17 +102,17 @@ def _tables_for_subnet(ctx: RuleContext, acct: str, region: str, vpc_id: str,
     return explicit or [t for t in tables if t.get("is_main")]
 
 
-def _has_route(table: Mapping[str, Any], target_type: str, target_id: str | None,
-               cidrs: list[str]) -> bool:
-    for route in table.get("routes") or ():
-        if route.get("target_type") != target_type or route.get("state", "active") != "active":
-            continue
-        if target_id is not None and route.get("target_id") != target_id:
-            continue
-        dest = route_destination(route)
-        if any(overlaps(dest, c) for c in cidrs):
-            return True
-    return False
+def covers(destinations: Iterable[str | None], cidr: str) -> bool:
+    """Do routes to ``destinations`` together send all of ``cidr`` their way? Each address of
+    ``cidr`` must fall in one of them: 0.0.0.0/1 and 128.0.0.0/1 cover 0.0.0.0/0, 52.94.0.0/16
+    does not (it merely overlaps it)."""
+    want = network(cidr)
+    nets = [n for n in (network(d or "") for d in destinations)
+            if n is not None and want is not None and n.version == want.version]
+    if want is None or not nets:
+        return False
+    merged = ipaddress.collapse_addresses(nets)  # type: ignore[type-var]
+    return any(want.subnet_of(n) for n in merged)  # type: ignore[arg-type]
 
 
 def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Result:
@@ -144,17 +151,103 @@ def _check_endpoint(ctx: RuleContext, acct: str, region: str, vpc_id: str,
             v.checked.append(f"Secrets Manager interface endpoint {e.get('endpoint_id')} "
                              "with private DNS")
             return
-    if tables and all(any(_has_route(t, "nat-gateway", None, ["0.0.0.0/0"]) for t in ts)
-                      for ts in tables.values()):
-        v.checked.append("default route to a NAT gateway from every Lambda subnet")
-        return
-    v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no interface "
-                      "endpoint with private DNS and no 0.0.0.0/0 route to a NAT gateway from "
-                      "every Lambda subnet")
+    # AWS VPC User Guide, NAT gateways: "Public – (Default) Instances in private subnets can
+    # connect to the internet through a public NAT gateway"; "Private – Instances in private
+    # subnets can connect to other VPCs or your on-premises network through a private NAT
+    # gateway ... if you route traffic from the private NAT gateway to the internet gateway,
+    # the internet gateway drops the traffic." How route priority works: "we direct traffic
+    # using the most specific route that matches the traffic": a route to a NAT gateway sends
+    # it only the addresses its destination covers, so only routes covering all of 0.0.0.0/0
+    # are known to carry the public endpoint's (unknown) addresses.
+    problems: list[str] = []
+    missing: list[str] = []
+    for sid, ts in tables.items():
+        if not ts:
+            problems.append(f"subnet {sid} has no route table")
+            continue
+        answers = [_nat_default_route(ctx, acct, region, t) for t in ts]
+        if any(a[0] is True for a in answers):
+            continue
+        if any(a[0] is None for a in answers):
+            missing.extend(m for a in answers if a[0] is None for m in a[1])
+        else:
+            problems.append(f"subnet {sid}: " + "; ".join(r for a in answers for r in a[1]))
+    if tables and not problems and not missing:
+        v.checked.append("default route to a public NAT gateway from every Lambda subnet")
+    elif problems or not tables:
+        v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no interface "
+                          "endpoint with private DNS and no 0.0.0.0/0 route to a public NAT "
+                          "gateway from every Lambda subnet"
+                          + (f" ({'; '.join(problems)})" if problems else ""))
+    else:
+        v.missing.extend(sorted(set(missing)))
 
 
-def _served_peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
-                     ) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
+def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[str, Any]
+                       ) -> tuple[bool | None, list[str]]:
+    """(True, []) when the table's active routes to public, available NAT gateways cover
+    0.0.0.0/0; (False, why not) when they do not; (None, what is missing) when NAT gateways
+    that the NAT gateway listing did not have would decide it."""
+    usable: list[str | None] = []
+    unread: list[str | None] = []
+    why: list[str] = []
+    missing: list[str] = []
+    for route in table.get("routes") or ():
+        if route.get("target_type") != "nat-gateway" or route.get("state", "active") != "active":
+            continue
+        nat_id, dest = str(route.get("target_id")), route_destination(route)
+        node = ec2_arn(region, acct, "natgateway", nat_id)
+        nat = ctx.index.attrs(node)
+        if nat is None:
+            unread.append(dest)
+            missing.append(f"NAT gateway {nat_id} of route {dest} in "
+                           f"{table.get('route_table_id')}: " + ctx.index.not_collected(
+                               node, {"kind": "NatGateway", "account_id": acct,
+                                      "region": region}))
+            continue
+        kind = str(nat.get("connectivity_type") or "public")  # the API's default is public
+        state = str(nat.get("state") or "available")
+        if kind != "public":
+            why.append(f"NAT gateway {nat_id} is {kind}: it cannot reach the internet")
+        elif state != "available":
+            why.append(f"NAT gateway {nat_id} is {state}, not available")
+        else:
+            usable.append(dest)
+    if covers(usable, "0.0.0.0/0"):
+        return True, []
+    if unread and covers(usable + unread, "0.0.0.0/0"):
+        return None, missing
+    if usable:
+        why.append(f"its NAT routes cover {', '.join(sorted(map(str, usable)))}, not "
+                   "0.0.0.0/0")
+    return False, why or [f"route table {table.get('route_table_id')} has no route to a NAT "
+                          "gateway"]
+
+
+def served(declared: tuple[str, ...] | None, peerings: Iterable[tuple[str, str, str]]
+           ) -> tuple[list[str], list[str]]:
+    """Which peerings of the Lambda's VPC the rule checks, from (peering id, status, peer VPC)
+    of each: (the served peering ids, the declared database VPCs without a live peering --
+    each a problem). Untagged, every peering not deleted/rejected/expired/failed; tagged, per
+    declared VPC its active peering, else a live one. The HTML report's rotation path draws
+    exactly these (reports/html/network.py)."""
+    ps = sorted(peerings)  # by peering id: one choice, whatever order the graph lists them in
+    if declared is None:
+        return [pcx for pcx, status, _ in ps if status not in _GONE], []
+    chosen: list[str] = []
+    unpeered: list[str] = []
+    for db in declared:
+        live = [(pcx, status) for pcx, status, peer in ps if peer == db and status not in _GONE]
+        if not live:
+            unpeered.append(db)
+            continue
+        active = [pcx for pcx, status in live if status == "active"]
+        chosen.append((active or [pcx for pcx, _ in live])[0])
+    return chosen, unpeered
+
+
+def _peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
+              ) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
     """(peering node, peering attrs, own side, peer side) for every peering of the VPC."""
     out: list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]] = []
     if vpc_node is None:
@@ -169,30 +262,40 @@ def _served_peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: 
     return out
 
 
+def _routed(table: Mapping[str, Any], pcx: Any) -> list[str | None]:
+    """The destinations of the table's active routes via peering ``pcx``."""
+    return [route_destination(r) for r in table.get("routes") or ()
+            if r.get("target_type") == "vpc-peering" and r.get("target_id") == pcx
+            and r.get("state", "active") == "active"]
+
+
 def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
                      vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]],
                      declared: tuple[str, ...] | None, v: _Verdict,
                      evidence: dict[str, Any]) -> None:
+    """AWS VPC Peering Guide, Update your route tables: "To enable private IPv4 traffic between
+    instances in peered VPCs, you must add a route to the route tables associated with the
+    subnets for both instances. The route destination is the CIDR block (or portion of the CIDR
+    block) of the peer VPC". The Lambda's side: routes via the peering covering the database
+    VPC's CIDRs from every Lambda subnet -- covering only a portion, the route may or may not
+    reach the database, whose address the scanner does not know (UNKNOWN). The database's
+    side: routes back covering each Lambda subnet's CIDR (the instance's address) in at least
+    one of its route tables."""
     vpc_node = ctx.index.vpcs.get((acct, region, vpc_id))
-    peerings = _served_peerings(ctx, vpc_node, acct, vpc_id)
-    if declared is None:
-        served = [p for p in peerings if p[1].get("status") not in _GONE]
-    else:
-        served = []
-        for db in declared:
-            found = [p for p in peerings if p[3].get("vpc_id") == db]
-            live = [p for p in found if p[1].get("status") not in _GONE]
-            if not live:
-                v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
-                                  f"database VPC {db}")
-            active = [p for p in live if p[1].get("status") == "active"]
-            served.extend((active or live)[:1])
+    peerings = _peerings(ctx, vpc_node, acct, vpc_id)
+    by_id = {str(p[1].get("peering_id")): p for p in peerings}
+    chosen, unpeered = served(declared, [(pcx, str(p[1].get("status")), str(p[3].get("vpc_id")))
+                                         for pcx, p in by_id.items()])
+    for db in unpeered:
+        v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
+                          f"database VPC {db}")
+    serving = [by_id[pcx] for pcx in chosen]
     evidence["database_vpcs"] = _capped(evidence, "database_vpcs",
-                                        sorted({str(p[3].get("vpc_id")) for p in served}))
+                                        sorted({str(p[3].get("vpc_id")) for p in serving}))
     own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
     sgs = [ctx.index.security_groups.get((acct, region, g))
            for g in f.get("security_group_ids") or ()]
-    for p, pa, own, peer in served:
+    for p, pa, own, peer in serving:
         pcx, peer_vpc = pa.get("peering_id"), peer.get("vpc_id")
         if pa.get("status") != "active":
             v.problems.append(f"peering {pcx} to database VPC {peer_vpc} is "
@@ -200,10 +303,19 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             continue
         peer_cidrs = list(peer.get("cidrs") or [])
         for sid, ts in tables.items():
-            if ts and not any(_has_route(t, "vpc-peering", pcx, peer_cidrs) for t in ts):
+            if not ts:
+                continue
+            routed = [d for t in ts for d in _routed(t, pcx)]
+            if all(covers(routed, c) for c in peer_cidrs) and peer_cidrs:
+                continue
+            if any(overlaps(d, c) for d in routed for c in peer_cidrs):
+                v.missing.append(f"the database's address in VPC {peer_vpc} (the route table "
+                                 f"of Lambda subnet {sid} sends only "
+                                 f"{', '.join(map(str, routed))} of {', '.join(peer_cidrs)} "
+                                 f"via {pcx})")
+            else:
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
                                   f"{', '.join(peer_cidrs)} via {pcx}")
-        back = list(own.get("cidrs") or own_cidrs)
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
         missing = ctx.index.service_readable(peer_acct, peer_region, "ec2")
         if missing:
@@ -211,9 +323,9 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         else:
             peer_tables = [ctx.graph.nodes[t] for t in ctx.index.route_tables_by_vpc.get(
                 (peer_acct, peer_region, str(peer_vpc)), [])]
-            if not any(_has_route(t, "vpc-peering", pcx, back) for t in peer_tables):
-                v.problems.append(f"database VPC {peer_vpc} has no route back to "
-                                  f"{', '.join(back)} via {pcx}")
+            back = [_routed(t, pcx) for t in peer_tables]
+            _check_route_back(ctx, acct, region, list(tables), list(own.get("cidrs") or own_cidrs),
+                              back, str(peer_vpc), str(pcx), v)
         if any(s is None for s in sgs):
             v.missing.append(f"security groups {list(f.get('security_group_ids') or ())} of the "
                              "Lambda (not in the graph)")
@@ -221,6 +333,31 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.problems.append(f"no security group of the Lambda allows egress to "
                               f"{', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
+
+
+def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[str],
+                      vpc_cidrs: list[str], back: list[list[str | None]], peer_vpc: str,
+                      pcx: str, v: _Verdict) -> None:
+    """Each Lambda subnet's CIDR covered by the routes via ``pcx`` of one database-VPC table
+    (``back``: the destinations of each table). A subnet whose CIDR was not collected is
+    covered when the whole of the Lambda VPC's CIDRs is."""
+    uncovered: list[str] = []
+    for sid in subnets:
+        node = ctx.index.subnets.get((acct, region, sid))
+        cidr = ctx.graph.nodes[node].get("cidr") if node else None
+        wanted = [str(cidr)] if cidr else vpc_cidrs
+        if wanted and any(all(covers(dests, c) for c in wanted) for dests in back):
+            continue
+        if not cidr:
+            v.missing.append(f"the CIDR of Lambda subnet {sid} (not collected), to check the "
+                             f"route back from database VPC {peer_vpc} via {pcx}")
+            continue
+        uncovered.append(f"{sid} ({cidr})")
+    if uncovered:
+        routed = sorted({str(d) for dests in back for d in dests})
+        v.problems.append(f"database VPC {peer_vpc} has no route back to Lambda subnet "
+                          f"{', '.join(uncovered)} via {pcx}"
+                          + (f" (it routes {', '.join(routed)} via {pcx})" if routed else ""))
 
 
 def _egress_allows(sg: Mapping[str, Any], cidrs: list[str]) -> bool:

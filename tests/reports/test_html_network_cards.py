@@ -1,0 +1,83 @@
+"""The HTML report's network cards agree with the network rules: a route that
+vpc-peering-route-blackhole fails (its peering deleted, rejected, failed, expired or still
+pending) is not "present", and a side whose route tables were not read is "not read"."""
+
+from __future__ import annotations
+
+from helpers.rule_fixture import load_fixture
+from reports.html.network import build_network
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+
+RULE = "vpc-peering-route-blackhole"
+
+
+def test_a_route_the_blackhole_rule_fails_is_never_shown_as_present() -> None:
+    fx = load_fixture(RULE)
+    rule = load_ruleset().get(RULE)
+    assert rule is not None
+    graph = build_graph(fx.snapshot)
+    findings = evaluate(graph, fx.snapshot, None, Ruleset(rules=(rule,)),
+                        parse_config({"emit_pass": True}, path="test"), fx.now)
+    failing = {f.resource.arn.rsplit("/", 1)[1] for f in findings if f.status.value == "FAIL"}
+    hub_tables = {r.target_id: t.route_table_id
+                  for reg in fx.snapshot.accounts[0].regions for t in reg.route_tables
+                  for r in t.routes if t.vpc_id == "vpc-hub"}
+    view = build_network(graph, {"findings": []}, central_account="111111111111",
+                         account_names={})
+    (hub,) = view.hubs
+    shown = {s.peering: s.hub_route for g in hub.groups for s in g.spokes}
+    assert shown == {pcx: "blackhole" if hub_tables[pcx] in failing else "present"
+                     for pcx in shown}
+    assert set(shown.values()) == {"present", "blackhole"}
+    # pending-acceptance, rejected, failed, expired: routes active, peering not
+    assert [shown[p] for p in ("pcx-pending-acceptance", "pcx-rejected", "pcx-failed",
+                               "pcx-expired")] == ["blackhole"] * 4
+
+
+def test_a_side_whose_route_tables_were_not_read_is_unknown_not_missing() -> None:
+    """EC2 of the member account could not be listed (the fixture still holds one table of it):
+    vpc-peering-route-missing answers UNKNOWN for that side; the card said "missing"."""
+    fx = load_fixture(RULE)
+    view = build_network(build_graph(fx.snapshot), {"findings": []},
+                         central_account="111111111111", account_names={})
+    live = next(s for g in view.hubs[0].groups for s in g.spokes if s.peering == "pcx-live")
+    assert (live.hub_route, live.spoke_route) == ("present", "unknown")
+
+
+def _spoke_accounts(snapshot: object) -> dict[str, str]:
+    view = build_network(build_graph(snapshot), {"findings": []},  # type: ignore[arg-type]
+                         central_account="111111111111",
+                         account_names={"333333333333": "member-c"})
+    return {s.vpc: s.account for g in view.hubs[0].groups for s in g.spokes}
+
+
+def test_a_member_account_in_scope_but_not_read_is_labelled_not_read() -> None:
+    """A member whose audit role could not be assumed was labelled "member-c (…) · not
+    scanned": it was in scope and not read, which is what the label must say."""
+    import dataclasses
+
+    fx = load_fixture("secret-rotation-no-network-path")
+    # EC2 of 333333333333 failed to list
+    assert _spoke_accounts(fx.snapshot)["vpc-db3"] == \
+        "member-c (333333333333) · not read: the EC2 listing failed"
+    accounts = tuple(dataclasses.replace(a, assumed=False, regions=())
+                     if a.account_id == "333333333333" else a for a in fx.snapshot.accounts)
+    unassumed = dataclasses.replace(fx.snapshot, accounts=accounts)
+    assert _spoke_accounts(unassumed)["vpc-db3"] == \
+        "member-c (333333333333) · not read: the audit role could not be assumed"
+    # an account outside the scan altogether is "not scanned"
+    outside = dataclasses.replace(fx.snapshot, accounts=fx.snapshot.accounts[:2])
+    assert _spoke_accounts(outside)["vpc-db3"] == "member-c (333333333333) · not scanned"
+
+
+def test_a_private_nat_gateway_is_not_badged_as_a_way_out() -> None:
+    """A private NAT gateway cannot reach the internet (secret-rotation-no-network-path FAILs
+    a rotation that relies on it); its VPC's card badged it "✓ NAT gateway (available)"."""
+    fx = load_fixture("secret-rotation-no-network-path")
+    view = build_network(build_graph(fx.snapshot), {"findings": []},
+                         central_account="111111111111", account_names={})
+    badges = {h.vpc: h.badges for h in view.hubs}
+    assert ("info", "private NAT gateway (available): no internet") in badges["vpc-nat-private"]
+    assert ("ok", "NAT gateway (available)") in badges["vpc-nat-default-route"]
