@@ -131,7 +131,11 @@ class SharedGuardrails:
         allow = all3(r.allow for r in applicable)
         deny = any3(r.deny for r in applicable)
         status = "DENIED" if deny is Tri.TRUE or allow is Tri.FALSE else \
-            "ALLOWED" if allow is Tri.TRUE and deny is Tri.FALSE else "CONDITIONAL"
+            "ALLOWED" if allow is Tri.TRUE and deny is Tri.FALSE else \
+            "UNKNOWN" if any(r.status == "UNKNOWN" and Tri.UNKNOWN in (r.allow, r.deny)
+                             for r in applicable) else "CONDITIONAL"
+        # UNKNOWN: a part could not be assessed (an account whose OU path was not read), not
+        # one that depends on the request's context -- rules answer UNKNOWN for it
         unresolved = tuple(dict.fromkeys(u for r in applicable for u in r.unresolved))
         reasons = tuple(dict.fromkeys(x for r in applicable for x in r.reasons))
         return GuardrailResult(status=status, allow=allow, deny=deny, unresolved=unresolved,

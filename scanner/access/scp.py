@@ -101,11 +101,16 @@ class Guardrails:
                 hit = ("management",)
             else:
                 chain = self.path(account_id)
-                # an account whose place is unknown: the same (unknown) answer for all of them
-                hit = ("unknown-path",) if chain is None else tuple(
-                    tuple(sorted(cp.policy_id for cp, _ in
-                                 self._by_target.get((policy_type, t), [])))
-                    for t in chain)
+
+                def ids(levels: list[str]) -> tuple[tuple[str, ...], ...]:
+                    return tuple(tuple(sorted(cp.policy_id for cp, _ in
+                                              self._by_target.get((policy_type, t), [])))
+                                 for t in levels)
+                # an account whose place is unknown: decided by the levels that are known
+                # (the account and the ancestors its links reach), the same for every account
+                # with the same policies there
+                hit = ("unknown-path",) + ids(self.known_levels(account_id)) \
+                    if chain is None else ids(chain)
             self._sigs[key] = hit
         return hit
 
@@ -123,6 +128,16 @@ class Guardrails:
         kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
         return tuple(resource_matches(parsed, action, resource, kind)
                      for t in chain for _, parsed in self._by_target.get((policy_type, t), []))
+
+    def known_levels(self, account_id: str) -> list[str]:
+        """[account, its parent, ...] as far as the parent links are known (the account whose
+        place in the tree is not: ``path`` is None)."""
+        levels = [account_id]
+        node = self._parents.get(account_id)
+        while node is not None and node not in levels:
+            levels.append(node)
+            node = self._parents.get(node)
+        return levels
 
     def path(self, account_id: str) -> list[str] | None:
         """[root, OU..., account] or None when the account's place is not known."""
@@ -168,15 +183,49 @@ class Guardrails:
             self._cache[key] = hit
         return hit
 
+    def _partial(self, policy_type: str, kind: PolicyKind, label: str, account_id: str,
+                 request: Request) -> GuardrailResult:
+        """The guardrails of an account whose place in the tree is not known (a listing of
+        the organization failed): the levels that are known still decide a Deny -- an
+        explicit Deny at any level denies (Organizations User Guide, "SCP evaluation": "an
+        explicit Deny statement in an SCP at any level ... denies"), as does a known level
+        without an Allow; the rest of the path is UNKNOWN (status UNKNOWN: not read)."""
+        unresolved, why = _unknown_path(label)
+        denies: list[Tri] = [Tri.UNKNOWN]
+        level_allows: list[Tri] = [Tri.UNKNOWN]
+        reasons: list[str] = [why]
+        for target_id in self.known_levels(account_id):
+            attached = self._by_target.get((policy_type, target_id), [])
+            whose = "the caller's" if policy_type == SCP else "the resource's"
+            root = self.org.root_id if self.org is not None else None
+            target = f"{whose} account" if target_id == account_id else \
+                f"the root {target_id}" if target_id == root else f"an OU above {whose} account"
+            if not attached:
+                continue
+            allows = []
+            for cp, parsed in attached:
+                r = evaluate_policy(parsed, request, kind)
+                allows.append(r.allow)
+                denies.append(r.deny)
+                if r.deny is Tri.TRUE:
+                    reasons.append(f"{label} {cp.name} at {target}: Deny applies")
+            level = any3(allows)
+            level_allows.append(level)
+            if level is Tri.FALSE:
+                reasons.append(f"no {label} at {target} allows {request.action}")
+        allow = all3(level_allows)
+        deny = any3(denies)
+        status = "DENIED" if deny is Tri.TRUE or allow is Tri.FALSE else "UNKNOWN"
+        return GuardrailResult(status=status, allow=allow, deny=deny,
+                               unresolved=(unresolved,) if status == "UNKNOWN" else (),
+                               reasons=tuple(reasons))
+
     def _evaluate(self, policy_type: str, account_id: str, request: Request) -> GuardrailResult:
         kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
         label = "SCP" if policy_type == SCP else "RCP"
         chain = self.path(account_id)
         if chain is None:
-            return GuardrailResult(status="UNKNOWN", allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
-                                   unresolved=(f"{label} path unknown",),
-                                   reasons=(f"the account's OU path is not known: {label}s "
-                                            "along it not assessed",))
+            return self._partial(policy_type, kind, label, account_id, request)
         level_allows: list[Tri] = []
         denies: list[Tri] = []
         unresolved: list[str] = []
@@ -213,6 +262,11 @@ class Guardrails:
         return GuardrailResult(status=status, allow=allow, deny=deny,
                                unresolved=tuple(dict.fromkeys(unresolved)),
                                reasons=tuple(reasons))
+
+
+def _unknown_path(label: str) -> tuple[str, str]:
+    return (f"{label} path unknown",
+            f"the account's OU path is not known: {label}s along it not assessed")
 
 
 def org_chain(parents: Mapping[str, str | None], root_id: str | None,

@@ -169,7 +169,7 @@ def test_accounts_with_unknown_ou_paths_share_one_class() -> None:
     assert sa is not None
     [cls] = sa.classes
     assert cls.principals == 12 and cls.decision == "CONDITIONAL"
-    assert cls.gates["scp"] == "CONDITIONAL"
+    assert cls.gates["scp"] == "UNKNOWN"  # not read: not a condition of the request
     assert all("SCP path unknown" in p.conditions for p in sa.conditional_readers)
 
 
