@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
 
         check_role_name(args.role_name, "export --role-name")
     if args.region:
-        from scanner.collect import known_regions
+        from scanner.aws.regions import known_regions
 
         if args.region not in known_regions():
             # found when sending, as an internal error, after a dry run had routed to it
