@@ -71,8 +71,12 @@ def fit_text(text: str, width: int | None) -> str:
 #: isolates: "Trojan Source", CVE-2021-42574; zero-width space, word joiner, BOM)
 INVISIBLE = "".join(chr(c) for c in (0x200b, 0x200e, 0x200f, *range(0x202a, 0x202f),
                                      *range(0x2060, 0x2065), *range(0x2066, 0x206a), 0xfeff))
-_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}]")
-_CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}]")
+#: the line and paragraph separators: a line break in many terminals, so a name holding one
+#: could forge a line of the terminal's text (in JSON, CSV and HTML they are plain text)
+LINE_SEPARATORS = "\u2028\u2029"
+_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}{LINE_SEPARATORS}]")
+_CONTROLS_BUT_NEWLINE = re.compile(
+    f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}{LINE_SEPARATORS}]")
 
 
 def terminal_safe(text: str, *, newlines: bool = True) -> str:
