@@ -36,6 +36,21 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("\ufffd", text)
 
 
+def strip_controls_deep(value: Any) -> Any:
+    """``value`` (JSON-like data) with strip_controls applied to every string in it, keys
+    included: for data a page's script shows (the report's sg-data block), as the server-side
+    template shows its text."""
+    if type(value) is str:
+        return _CONTROL.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {strip_controls_deep(k): strip_controls_deep(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strip_controls_deep(v) for v in value]
+    if isinstance(value, str):
+        return _CONTROL.sub("\ufffd", value)
+    return value
+
+
 def xml_text(value: Any) -> str:
     """Text that XML 1.0 can carry: controls and invalid code points replaced with U+FFFD."""
     return _XML_INVALID.sub("\ufffd", strip_controls(str(value)))

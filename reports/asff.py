@@ -84,6 +84,13 @@ def _text(value: Any, limit: int) -> str:
     return truncate(text, limit) if text else ""
 
 
+def _line(value: Any, limit: int) -> str:
+    """_text on one line: a Title or Description whose breaks (``\\n``, ``\\r``, U+2028,
+    U+2029, from a hostile name or message) would forge lines in the console and the
+    tickets made from it; every run of white space becomes one space."""
+    return _text(" ".join(str(value or "").split()), limit)
+
+
 def iso(value: str | None, fallback: datetime | None = None) -> str:
     """An RFC 3339 UTC timestamp as Security Hub expects (``...Z``)."""
     if value:
@@ -283,7 +290,7 @@ def _description(finding: Mapping[str, Any]) -> str:
     evidence = finding.get("evidence") or {}
     if evidence:
         parts.append("Evidence: " + compact_json(evidence))
-    return _text(" ".join(parts), LIMITS["Description"]) or "secretgraph finding"
+    return _line(" ".join(parts), LIMITS["Description"]) or "secretgraph finding"
 
 
 def _product_fields(finding: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, str]:
@@ -375,7 +382,7 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
         "LastObservedAt": updated,
         "Severity": {"Label": str(finding.get("severity") or "INFORMATIONAL"),
                      "Original": str(finding.get("severity") or "INFORMATIONAL")},
-        "Title": _text(title, LIMITS["Title"]),
+        "Title": _line(title, LIMITS["Title"]),
         "Description": _description(finding),
         "Remediation": {"Recommendation": recommendation},
         "ProductFields": _product_fields(finding, document),

@@ -24,6 +24,7 @@ from reports._common import (
     trust_zone_line,
 )
 from scanner.gcpause import gc_paused
+from scanner.textfit import cut_to_width, display_width, pad_to_width, wrap_to_width
 
 #: Statuses listed row by row; PASS results are only counted in the summary line.
 SHOWN_STATUSES = ("FAIL", "UNKNOWN", "MUTED")
@@ -59,17 +60,26 @@ def _wrap(text: str, width: int, lines: int) -> str:
     """Wrap on spaces and hyphens (long ids are cut) into at most ``lines`` lines; a cut part
     ends in …. In a cell of several parts (name, then id) the first part gives way, so the
     last part (the id) always shows."""
-    parts = [textwrap.wrap(p, width, break_long_words=True, break_on_hyphens=True) or [""]
-             for p in text.split("\n")]
+    parts = [wrap_to_width(p, width) or [""] for p in text.split("\n")]
     for part in parts[:-1]:
         while sum(len(p) for p in parts) > lines and len(part) > 1:
             part.pop()
-            part[-1] = part[-1][: max(0, width - 1)] + _CUT
+            part[-1] = _cut(part[-1], width)
     out = [line for part in parts for line in part]
     if len(out) > lines:
         out = out[:lines]
-        out[-1] = out[-1][: max(0, width - 1)] + _CUT
+        out[-1] = _cut(out[-1], width)
     return "\n".join(out)
+
+
+def _fill(text: str, width: int) -> str:
+    """textwrap.fill by display width (an account name in CJK is two columns a character)."""
+    return "\n".join(wrap_to_width(text, width))
+
+
+def _cut(line: str, width: int) -> str:
+    """``line`` ending in … within ``width`` columns."""
+    return (cut_to_width(line, width - 1) if width > 1 else "") + _CUT
 
 
 def _widths(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> list[int]:
@@ -77,7 +87,8 @@ def _widths(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> l
     flexible columns until the table fits ``width``."""
     natural = []
     for i, col in enumerate(cols):
-        longest = max([len(col.header)] + [len(line) for r in rows for line in r[i].split("\n")])
+        longest = max([display_width(col.header)]
+                      + [display_width(line) for r in rows for line in r[i].split("\n")])
         natural.append(max(col.min, min(col.max, longest)))
     avail = width - _GAP * (len(cols) - 1)
     widths = list(natural)
@@ -99,7 +110,7 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) ->
     def lines(cells: Sequence[str]) -> list[str]:
         split = [cell.split("\n") for cell in cells]
         height = max(len(parts) for parts in split)
-        return [gap.join((parts[i] if i < len(parts) else "").ljust(w)
+        return [gap.join(pad_to_width(parts[i] if i < len(parts) else "", w)
                          for parts, w in zip(split, widths)).rstrip() for i in range(height)]
 
     out = lines([_wrap(c.header, w, 2) for c, w in zip(cols, widths)])
@@ -242,8 +253,8 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
                            Col("Service", 7, 16, 1), Col("Operation", 9, 30, 2),
                            Col("Error", 9, 40, 2)], gaps, width))
     blocks += _compliance_blocks(document, width)
-    blocks.append(textwrap.fill(strip_controls(trust_zone_line(document)), width))
-    blocks.append(textwrap.fill(strip_controls(summary_line(document)), width))
+    blocks.append(_fill(strip_controls(trust_zone_line(document)), width))
+    blocks.append(_fill(strip_controls(summary_line(document)), width))
     return "\n\n".join(blocks) + "\n"
 
 

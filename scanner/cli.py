@@ -147,8 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     terminated: list[int] = []
     previous = _stop_on_sigterm(terminated)
+    stdout = sys.stdout
+    sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
     try:
-        return int(modules[args.command].run(args))
+        code = int(modules[args.command].run(args))
+        sys.stdout.flush()  # a full disk under `> out.txt` shows here, not at exit
+        return code
+    except _StdoutError as exc:
+        sys.stdout = stdout
+        _drop_stdout()
+        _error(args, f"secretgraph {args.command}: error: {exc}")
+        return exc.exit_code
     except SecretgraphError as exc:
         _error(args, f"secretgraph {args.command}: error: {exc}")
         return exc.exit_code
@@ -181,8 +190,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         return _unexpected(args, exc)
     finally:
+        if isinstance(sys.stdout, _Stdout):
+            sys.stdout = stdout
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+class _StdoutError(SecretgraphError):
+    """Standard output could not be written (``> out.txt`` on a full disk, ``> /dev/full``)."""
+
+
+class _Stdout:
+    """sys.stdout while a command runs: a write or flush that fails (but for a closed pipe,
+    which stops the command quietly) is a _StdoutError naming standard output, not an
+    internal error naming no file. Everything else is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+                from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+                from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _drop_stdout() -> None:
+    """Standard output pointed at /dev/null, so the interpreter's final flush of what it
+    could not write cannot fail again (and print a traceback)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stream without a descriptor (tests)
+        pass
 
 
 def _stop_on_sigterm(terminated: list[int]) -> Any:

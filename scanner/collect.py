@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import gc
 import json
 import logging
@@ -35,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import boto3
-import botocore.loaders
 
 from scanner import __version__
 from scanner.aws.calls import CallCounter
@@ -44,6 +42,7 @@ from scanner.aws.executor import Executor, ThreadPoolExecutor
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.permissions import allowed_operations
 from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, make_bucket
+from scanner.aws.regions import known_regions
 from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
@@ -111,19 +110,6 @@ class CollectOptions:
 
 
 # --------------------------------------------------------------------------- validation
-
-
-@functools.lru_cache(maxsize=1)
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows, in every partition (opt-in regions included), from its
-    bundled partitions data (cheap: no service model is loaded)."""
-    data = botocore.loaders.create_loader().load_data("partitions")
-    return frozenset(
-        region
-        for partition in data["partitions"]
-        for region in partition.get("regions", {})
-        if not region.endswith("-global")
-    )
 
 
 def validate_options(options: CollectOptions) -> None:

@@ -338,7 +338,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     previous outputs as they were.
     """
     from scanner.aws.calls import CallCounter
-    from scanner.errors import Interrupted, OutputError
+    from scanner.errors import InputError, Interrupted, OutputError
     from scanner.output_set import OutputSet
     from scanner.progress import Progress
 
@@ -406,6 +406,10 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         except KeyboardInterrupt:
             raise Interrupted(f"interrupted; the reports were written to {out_dir}, the scan "
                               f"was not recorded in the history {options.history}") from None
+        except InputError as exc:  # a history locked by another process, say
+            raise InputError(f"{exc.detail}; the reports were written to {out_dir}, the scan "
+                             "was not recorded in the history", path=exc.path, rule=exc.rule,
+                             field=exc.field) from None
     analysis = replace(analysis, snapshot_path=out_dir / analysis.snapshot_path.name
                        if analysis.snapshot_path else None)
     exported = securityhub is None

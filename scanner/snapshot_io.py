@@ -224,7 +224,8 @@ def load_document(path: str | os.PathLike[str]) -> Any:
             data = fh.read()
         if p.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
-        return json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        document = json.loads(text)
     except FileNotFoundError:
         raise InputError("no such file", path=str(p)) from None
     except IsADirectoryError:
@@ -240,6 +241,40 @@ def load_document(path: str | os.PathLike[str]) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})",
                          path=str(p)) from None
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then is the document walked
+        where = _lone_surrogate(document, ())
+        if where is not None:
+            raise InputError("holds a lone surrogate (a \\ud800-\\udfff escape that is half "
+                             "of a character): no report can be written with it",
+                             path=str(p), field=_field_path(where) or "(top level)")
+    return document
+
+
+#: a JSON escape of a UTF-16 surrogate: the only way a lone one gets into decoded JSON text
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value: Any, where: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The path of the first string (or key) in ``value`` that UTF-8 cannot encode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _lone_surrogate(key, ()) is not None:  # named escaped: the line must print
+                return (*where, key.encode("utf-8", "backslashreplace").decode("utf-8"))
+            found = _lone_surrogate(item, (*where, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _lone_surrogate(item, (*where, i))
+            if found is not None:
+                return found
+    return None
 
 
 @functools.lru_cache(maxsize=1)

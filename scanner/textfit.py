@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import textwrap
+import unicodedata
 from typing import Sequence, TextIO
 
 
@@ -70,8 +71,12 @@ def fit_text(text: str, width: int | None) -> str:
 #: isolates: "Trojan Source", CVE-2021-42574; zero-width space, word joiner, BOM)
 INVISIBLE = "".join(chr(c) for c in (0x200b, 0x200e, 0x200f, *range(0x202a, 0x202f),
                                      *range(0x2060, 0x2065), *range(0x2066, 0x206a), 0xfeff))
-_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}]")
-_CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}]")
+#: the line and paragraph separators: a line break in many terminals, so a name holding one
+#: could forge a line of the terminal's text (in JSON, CSV and HTML they are plain text)
+LINE_SEPARATORS = "\u2028\u2029"
+_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}{LINE_SEPARATORS}]")
+_CONTROLS_BUT_NEWLINE = re.compile(
+    f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}{LINE_SEPARATORS}]")
 
 
 def terminal_safe(text: str, *, newlines: bool = True) -> str:
@@ -81,3 +86,71 @@ def terminal_safe(text: str, *, newlines: bool = True) -> str:
     rewrite the screen; a single value (a Sid: scanner.policy.parse.statement_label) loses
     its newlines too, so it cannot forge a line."""
     return (_CONTROLS_BUT_NEWLINE if newlines else _CONTROLS).sub("\ufffd", text)
+
+
+# --------------------------------------------------------------------------- display width
+
+
+def char_width(ch: str) -> int:
+    """The columns a terminal gives one character: 2 for wide and full-width ones (CJK, most
+    emoji: East Asian Width W or F), 0 for combining marks and format characters (the
+    zero-width joiner of an emoji sequence), else 1."""
+    if ch.isascii():
+        return 1
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` (one line) takes on a terminal: ``len`` counts a CJK character or
+    an emoji as one, and a table measured so ran past 80 columns."""
+    if text.isascii():
+        return len(text)
+    return sum(char_width(ch) for ch in text)
+
+
+def cut_to_width(text: str, width: int) -> str:
+    """The longest start of ``text`` that fits ``width`` columns (at least one character, so
+    a cut always moves on)."""
+    if text.isascii():
+        return text[:max(width, 1)]
+    used = 0
+    for i, ch in enumerate(text):
+        used += char_width(ch)
+        if used > width:
+            return text[:max(i, 1)]
+    return text
+
+
+def pad_to_width(text: str, width: int) -> str:
+    """``text`` with spaces after it up to ``width`` columns (``str.ljust`` by display width)."""
+    return text + " " * max(0, width - display_width(text))
+
+
+def wrap_to_width(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, broken between words, a longer word cut
+    (textwrap.wrap, break_long_words, when every character is one column wide)."""
+    if text.isascii() or all(char_width(ch) == 1 for ch in text):
+        return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=True)
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while display_width(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            head = cut_to_width(word, width)
+            lines.append(head)
+            word = word[len(head):]
+        if not word:
+            continue
+        joined = f"{line} {word}" if line else word
+        if display_width(joined) <= width:
+            line = joined
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines

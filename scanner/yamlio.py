@@ -3,6 +3,7 @@ an unreadable or malformed file into an InputError naming the file (and the line
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +21,56 @@ def read_yaml(path: str | Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise InputError(f"cannot read {what}: {reason}", path=str(p)) from None
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None)
         raise InputError(f"not valid YAML{where}{': ' + problem if problem else ''}",
                          path=str(p)) from None
+    finally:
+        loader.dispose()
+    if loader.non_finite:
+        field, value = _first_non_finite(data, ())
+        line = next((n for v, n in loader.non_finite if v is value), None)
+        at = f" (line {line})" if line is not None else ""
+        raise InputError(f"{value!r} is not a finite number{at}: NaN and infinity compare "
+                         "false with every bound, so a threshold or quota would switch its rule "
+                         "off", path=str(p), field=field)
+    return data
+
+
+def _first_non_finite(data: Any, where: tuple[Any, ...]) -> tuple[str | None, Any]:
+    """(field path, value) of the first NaN or infinity in ``data``, or (None, None)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        from scanner.engine.validation import field_path
+
+        return field_path(where), data
+    items = data.items() if isinstance(data, dict) else \
+        enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = _first_non_finite(value, (*where, key))
+        if found[0] is not None:
+            return found
+    return None, None
 
 
 class _Loader(yaml.SafeLoader):
     """yaml.safe_load's loader, except that an impossible date (``expires: 2027-13-01``) is a
-    YAML error at its line rather than a bare ValueError from datetime."""
+    YAML error at its line rather than a bare ValueError from datetime, and that it notes
+    every ``.nan`` / ``.inf`` with its line (refused by read_yaml, naming the field)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.non_finite: list[tuple[float, int]] = []
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            self.non_finite.append((value, node.start_mark.line + 1))
+        return value
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -58,3 +96,4 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)

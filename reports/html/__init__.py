@@ -26,7 +26,7 @@ import networkx as nx
 from markupsafe import Markup
 
 from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, strip_controls,
-                             summary_line, trust_zone_line)
+                             strip_controls_deep, summary_line, trust_zone_line)
 from reports.compliance import build_compliance
 from reports.html.access_view import VERDICTS, build_access_view
 from reports.html.network import build_network
@@ -45,8 +45,10 @@ _JSON_ESCAPES = {
 
 
 def json_for_script(value: Any) -> Markup:
-    """JSON that is safe inside a ``<script type="application/json">`` element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """JSON that is safe inside a ``<script type="application/json">`` element, its strings
+    without control or bidi characters (U+FFFD, as the rest of the page shows them: the
+    findings table the script builds from it kept a raw U+202E)."""
+    text = json.dumps(strip_controls_deep(value), ensure_ascii=False, separators=(",", ":"), default=str)
     for char, escaped in _JSON_ESCAPES.items():
         text = text.replace(char, escaped)
     return Markup(text)

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from scanner.errors import UsageError
+from scanner.errors import OutputError, UsageError
 
 
 def out_folder(text: str) -> Path:
@@ -38,6 +38,19 @@ def output_file(path: str | Path, flag: str) -> Path:
     except OSError as exc:  # /proc and the like: writable by the mode bits, yet no folder
         raise UsageError(f"{flag} {p}: cannot create {p.parent} "
                          f"({exc.strerror or exc})") from None
+    return p
+
+
+def write_output(path: str | Path, text: str, flag: str, *, done: str = "") -> Path:
+    """``text`` written to the file ``path`` names; OutputError (one line naming the flag and
+    the file, exit 2) when it cannot be (a full disk: ``diff --output-file /dev/full`` was an
+    internal error naming no file). ``done`` says what was done before, and stands."""
+    p = Path(path)
+    try:
+        p.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{flag} {p}: cannot write it: {exc.strerror or exc}"
+                          f"{'; ' + done if done else ''}") from None
     return p
 
 

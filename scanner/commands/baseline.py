@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._outputs import output_file
+from scanner.commands._outputs import output_file, write_output
 from scanner.commands.history import add_history_argument
 from scanner.errors import InputError, UsageError
 from scanner.history.baseline import baseline_findings, init_baseline, load_baseline
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     output_file(out, "--output-file")  # before reading the scan: a bad path fails at once
     access, _snapshot = _source(args)
     text = init_baseline(access)
-    out.write_text(text, encoding="utf-8")
+    write_output(out, text, "--output-file")
     n = text.count("\n  - secret:")
     print(f"wrote {out}: {n} secret(s) with today's readers; review it before use")
     return 0

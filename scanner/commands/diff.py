@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from scanner.commands._outputs import output_file, terminal_width
+from scanner.commands._outputs import output_file, terminal_width, write_output
 from scanner.commands.history import add_history_argument
 from scanner.errors import InputError
 from scanner.history import open_store
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             if args.format == "json" else
             render_drift_text(drift, width=None if target is not None else terminal_width()))
     if target is not None:
-        target.write_text(text, encoding="utf-8")
+        write_output(target, text, "--output-file")
         print(target)  # as `report` names what it wrote (a silent exit 0 left users guessing)
     else:
         sys.stdout.write(text)

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
+from scanner.commands._outputs import output_file, write_output
 from scanner.errors import InputError, UsageError
 
 HELP = "export findings to AWS Security Hub (BatchImportFindings, per account or central)"
@@ -149,13 +150,12 @@ def run(args: argparse.Namespace) -> int:
 
         check_role_name(args.role_name, "export --role-name")
     if args.region:
-        from scanner.collect import known_regions
+        from scanner.aws.regions import known_regions
 
         if args.region not in known_regions():
             # found when sending, as an internal error, after a dry run had routed to it
             raise UsageError(f"--region {args.region!r}: not an AWS Region botocore knows")
     if args.report:  # before delivering anything: a bad path must not fail after the import
-        from scanner.commands._outputs import output_file
 
         output_file(args.report, "--report")
     findings, facts = build_payload(args)  # facts: current, archived, to_send
@@ -199,13 +199,13 @@ def run(args: argparse.Namespace) -> int:
         for fid, problems in sorted(invalid.items()):
             print(f"  invalid {fid}: {'; '.join(problems)}")
         if args.report:  # what would be sent, as the report of a real export says what was
-            Path(args.report).write_text(json.dumps({
+            write_output(args.report, json.dumps({
                 "dry_run": True, "findings": facts["to_send"], "archived": facts["archived"],
                 "targets": [{"account_id": a, "region": r, "findings": per_target[(a, r)],
                              "batches": batches_of(per_target[(a, r)])}
                             for a, r in targets],
                 "invalid": {k: v for k, v in sorted(invalid.items())}}, indent=2) + "\n",
-                encoding="utf-8")
+                "--report", done="nothing was sent (dry run)")
         return 0 if not invalid else 3
 
     from scanner.aws.guard import ReadOnlyGuard
@@ -245,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  not delivered {u.id} ({u.account_id} {u.region}): {u.error_code}: "
               f"{u.message[:300]}", file=sys.stderr)
     if args.report:
-        Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n",
-                                     encoding="utf-8")
+        write_output(args.report, json.dumps(report.to_json(), indent=2) + "\n", "--report",
+                     done="the findings were delivered as the line above says; only this "
+                          "report of it is missing")
     return 0 if report.ok else 3

@@ -59,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pl = parser.add_argument_group("plan")
     pl.add_argument("--plan-out", metavar="FILE",
                     help=f"where to save the plan (default: <--in DIR or .>/{PLAN_NAME})")
+    pl.add_argument("--force", action="store_true",
+                    help="let the new plan (and its .md and .html) replace existing files "
+                         "that are not a remediation plan")
     pl.add_argument("--plan", metavar="FILE", help="use this saved plan instead of planning")
     pl.add_argument("--accept-access-change", action="append", default=[], metavar="CHANGE_ID",
                     help="plan this change although it removes a reader or adds one from "
@@ -122,6 +125,44 @@ def _not_an_input(args: argparse.Namespace) -> None:
                              "--config, --plan or --history); name another file")
 
 
+def rendering_paths(plan_path: str | Path) -> tuple[Path, Path]:
+    """The markdown and HTML renderings written next to a plan file."""
+    base = Path(plan_path)
+    stem = base.with_suffix("") if base.suffix == ".json" else base
+    return stem.with_name(stem.name + ".md"), stem.with_name(stem.name + ".html")
+
+
+#: how each file a plan writes begins (PLAN_KIND is the plan's first key), to tell the plan
+#: of an earlier run (replaced, as every re-plan does) from a file of the user's
+_PLAN_STARTS = ('{\n  "kind": "secretgraph-remediation-plan"', "# Remediation plan plan-",
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
+
+
+def _check_plan_outputs(plan_path: Path, flag: str, force: bool) -> None:
+    """The files a new plan will replace (the plan, its .md and .html): UsageError (exit 2,
+    before planning) for one that exists and is not a regular file (a device, a pipe, a
+    socket: it was replaced by a plain file), and for an existing file that is not a plan of an
+    earlier run unless ``force`` (as `baseline init --output-file` refuses without --force);
+    a plan of an earlier run is replaced, as a re-plan always did."""
+    for path, start in zip((plan_path, *rendering_paths(plan_path)), _PLAN_STARTS):
+        if not path.exists() and not path.is_symlink():
+            continue
+        if not path.is_file():
+            raise UsageError(f"{flag} {plan_path}: {path} exists and is not a regular file (a "
+                             "device, a pipe, a socket or a broken link); name another file")
+        if force:
+            continue
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(len(start.encode())).decode("utf-8", "replace")
+        except OSError as exc:
+            raise UsageError(f"{flag} {plan_path}: cannot read {path} "
+                             f"({exc.strerror or exc})") from None
+        if head != start:
+            raise UsageError(f"{flag} {plan_path}: {path} exists and is not a remediation plan; "
+                             "pass --force to replace it, or name another file")
+
+
 def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
@@ -176,6 +217,13 @@ def run(args: argparse.Namespace) -> int:
     if args.journal:
         _new_journal(args.journal)
     _not_an_input(args)
+    if not args.plan:
+        _check_plan_outputs(Path(args.plan_out) if args.plan_out else
+                            Path(args.in_dir or ".") / PLAN_NAME,
+                            "--plan-out" if args.plan_out else "the plan file", args.force)
+    elif args.force:
+        raise UsageError("--force is for a new plan's files (--plan-out); a saved --plan is "
+                         "not written")
     config = load_config(args.config)
     inputs: ScanInputs | None = None
     files = bool(args.in_dir or args.findings or args.snapshot)
@@ -357,10 +405,9 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
 
 def write_renderings(plan_path: str, plan: Plan) -> None:
     """The plan as markdown and HTML next to the plan file (remediation-plan.md / .html)."""
-    base = Path(plan_path)
-    stem = base.with_suffix("") if base.suffix == ".json" else base
-    stem.with_name(stem.name + ".md").write_text(render_plan_markdown(plan), encoding="utf-8")
-    stem.with_name(stem.name + ".html").write_text(render_plan_html(plan), encoding="utf-8")
+    markdown, page = rendering_paths(plan_path)
+    markdown.write_text(render_plan_markdown(plan), encoding="utf-8")
+    page.write_text(render_plan_html(plan), encoding="utf-8")
 
 
 def _run_undo(args: argparse.Namespace) -> int:

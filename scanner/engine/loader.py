@@ -6,6 +6,7 @@ rule is never skipped."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -224,6 +225,8 @@ def check_param_value(spec: ParamSpec, value: Any) -> str | None:
         return f"must be {spec.type}, got a boolean"
     if not isinstance(value, types):
         return f"must be {spec.type}, got {type(value).__name__}"
+    if isinstance(value, float) and not math.isfinite(value):  # passes < and > alike
+        return f"must be a finite number, got {value!r}"
     if spec.minimum is not None and isinstance(value, (int, float)) and value < spec.minimum:
         return f"must be >= {spec.minimum:g}"
     if spec.maximum is not None and isinstance(value, (int, float)) and value > spec.maximum:

@@ -112,6 +112,9 @@ def parse_suppressions(data: Any, *, path: str) -> Suppressions:
         raise InputError(message, path=path, rule=_rule_at(data, where), field=where)
     entries = []
     for i, raw in enumerate(data["suppressions"]):
+        if len(raw["reason"].strip()) < 3:  # the schema counts spaces as characters
+            raise InputError("reason must say why, in at least 3 characters besides spaces",
+                             path=path, rule=raw.get("rule"), field=f"suppressions[{i}].reason")
         try:
             expires = dt.date.fromisoformat(raw["expires"])
         except ValueError:
@@ -135,26 +138,86 @@ def _rule_at(data: Any, where: str) -> str | None:
     return None
 
 
+#: ARNs of every kind of resource a finding is about, in several accounts and Regions: a
+#: ``resource`` glob that matches them all (``arn:*``, ``*:*``) matches any finding
+_ANY_ARNS = (
+    "arn:aws:secretsmanager:us-east-1:111122223333:secret:app/db-AbCdEf",
+    "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "arn:aws:ec2:ap-southeast-2:777788889999:vpc-peering-connection/pcx-0123456789abcdef0",
+    "arn:aws:ec2:sa-east-1:210987654321:vpc/vpc-0abc1234",
+    "arn:aws:iam::123456789012:role/app",
+    "arn:aws:lambda:us-west-2:999988887777:function:rotate",
+)
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+def _account_can_match(pattern: str) -> bool:
+    """Whether some 12-digit account id matches ``pattern`` (digits, ``*`` and ``?``: the
+    schema's alphabet): every character but ``*`` stands for exactly one digit."""
+    fixed = len(pattern) - pattern.count("*")
+    return fixed == 12 or ("*" in pattern and fixed <= 12)
+
+
+def _matches_everything(e: Suppression, rule_ids: Sequence[str],
+                        regions: frozenset[str]) -> list[str]:
+    """The matchers of ``e`` that match every value their field can hold (by what the glob
+    matches, not by its text: ``*?``, ``[a-z]*`` and ``arn:*`` as much as ``*``), or [] when
+    one of them narrows the entry (tags always narrow: the tag must be present)."""
+    if e.tags:
+        return []
+    given = {name: getattr(e, name) for name in ("rule", "account", "region", "resource")
+             if getattr(e, name) is not None}
+    if not given:
+        return []
+    everything = {
+        # a literal id is deliberate, even when the scan loads that one rule only
+        "rule": lambda p: _is_glob(p) and all(fnmatchcase(r, p) for r in rule_ids),
+        # no literal digit, and room for 12 digits: every account id
+        "account": lambda p: _account_can_match(p) and not any(c.isdigit() for c in p),
+        "region": lambda p: _is_glob(p) and all(fnmatchcase(r, p) for r in regions),
+        "resource": lambda p: _is_glob(p) and all(fnmatchcase(a, p) for a in _ANY_ARNS),
+    }
+    if all(everything[name](pattern) for name, pattern in given.items()):
+        return [f"{name} {pattern!r}" for name, pattern in given.items()]
+    return []
+
+
 def check_suppressions(suppressions: Suppressions, rule_ids: Sequence[str]) -> None:
     """An entry that can match nothing, or everything, is a mistake, not a mute: InputError
     (exit 2) naming the file and the entry when its ``rule`` matches none of ``rule_ids`` (the
     ids of the findings the scan can make; a typo would mute nothing, silently; the closest
-    ids are named), or when every matcher it has is only ``*`` (it would mute every finding:
-    the check at parse time, for a wildcard)."""
+    ids are named), its ``account`` no 12-digit id, its ``region`` no AWS Region (nor
+    ``global``), or when every matcher it has matches everything (``*``, ``*?``, ``[a-z]*``
+    for every rule id, ``arn:*`` for every ARN: it would mute every finding)."""
+    from scanner.aws.regions import known_regions
     from scanner.engine.loader import suggest
 
     known = list(rule_ids)
+    regions = known_regions() | {GLOBAL}
     for e in suppressions.entries:
         field = f"suppressions[{e.index}]"
-        given = [v for v in (e.rule, e.account, e.region, e.resource) if v is not None]
-        if not e.tags and given and all(set(v) <= {"*"} for v in given):
-            raise InputError("every matcher of this entry is '*': it would mute every finding; "
-                             "name the rules, accounts, Regions or resources it is for",
-                             path=suppressions.path, field=field)
+        broad = _matches_everything(e, known, known_regions())
+        if broad:
+            raise InputError(f"every matcher of this entry matches everything "
+                             f"({', '.join(broad)}): it would mute every finding; name the "
+                             "rules, accounts, Regions or resources it is for",
+                             path=suppressions.path, rule=e.rule, field=field)
         if e.rule is not None and not any(fnmatchcase(r, e.rule) for r in known):
             raise InputError(f"rule {e.rule!r} matches no rule of the scan, so the entry would "
                              f"mute nothing{suggest(e.rule, known)}", path=suppressions.path,
                              rule=e.rule, field=f"{field}.rule")
+        if e.account is not None and not _account_can_match(e.account):
+            raise InputError(f"account {e.account!r} matches no 12-digit account id, so the "
+                             "entry would mute nothing", path=suppressions.path, rule=e.rule,
+                             field=f"{field}.account")
+        if e.region is not None and not any(fnmatchcase(r, e.region) for r in regions):
+            raise InputError(f"region {e.region!r} matches no AWS Region (nor 'global', for "
+                             "IAM and account-level resources), so the entry would mute "
+                             f"nothing{suggest(e.region, sorted(regions))}",
+                             path=suppressions.path, rule=e.rule, field=f"{field}.region")
 
 
 def load_suppressions(path: str | Path) -> Suppressions:

@@ -25,7 +25,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -41,6 +40,7 @@ from scanner.history.access_readers import (
 )
 from scanner.model import Snapshot
 from scanner.policy.arn import arn_account, arn_region
+from scanner.yamlio import read_yaml
 
 RULE_ID = "access-outside-baseline"
 TITLE = "A principal outside the access baseline can read the secret"
@@ -117,20 +117,10 @@ def parse_baseline(data: Any, path: str) -> Baseline:
 
 
 def load_baseline(path: str | Path) -> Baseline:
+    """The baseline file, read with the strict YAML reader of every user file (a key given
+    twice, or a NaN, is an error naming the file and the line)."""
     p = str(path)
-    try:
-        text = Path(p).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the baseline: {exc.strerror or exc}", path=p) from None
-    except UnicodeDecodeError:
-        raise InputError("not a text file", path=p) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"{problem}{where}", path=p) from None
+    data = read_yaml(p, "the baseline")
     if data is None:
         raise InputError("the baseline file is empty", path=p)
     return parse_baseline(data, p)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from scanner.history.policy_diff import StatementChange
-from scanner.textfit import INVISIBLE, fit_line
+from scanner.textfit import INVISIBLE, LINE_SEPARATORS, fit_line
 
 DRIFT_SCHEMA_VERSION = 1
 
@@ -252,7 +252,8 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
 
 
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0, 32), *range(0x7f, 0xa0)]}
-_CONTROL.update({ord(c): f"\\u{ord(c):04x}" for c in INVISIBLE})  # reordering, zero-width
+_CONTROL.update({ord(c): f"\\u{ord(c):04x}"  # reordering, zero-width, line separators
+                 for c in INVISIBLE + LINE_SEPARATORS})
 
 
 def clean_line(line: str) -> str:

@@ -114,6 +114,8 @@ MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None]]] = {
     3: ("re-read marks for incremental collection", _migration_3),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+#: seconds a write waits for another process's lock on the file (SQLite's busy timeout)
+LOCK_TIMEOUT = 30.0
 
 #: tables each schema version must have (a file missing them is damaged).
 _TABLES = {1: {"scans", "migrations"}, 2: {"scans", "migrations", "blobs"},
@@ -233,7 +235,7 @@ class SqliteHistoryStore:
         """A read-write autocommit connection on a checked, migrated file (created if absent)."""
         self.check()
         try:
-            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=LOCK_TIMEOUT)
         except sqlite3.Error as exc:
             raise self._fail(f"cannot open the history file: {exc}") from None
         try:
@@ -287,6 +289,17 @@ class SqliteHistoryStore:
         conn.execute("PRAGMA schema_version").fetchone()
         return conn
 
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE: the write lock, waited for up to LOCK_TIMEOUT; another process
+        holding it longer is an InputError naming the file ("database is locked", naming
+        nothing, was an internal error)."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._fail(f"cannot write the history file: {_one_line(exc)} (another process "
+                             f"has held its write lock for more than {LOCK_TIMEOUT:g} s)"
+                             ) from None
+
     # ---- HistoryStore ---------------------------------------------------------------------
 
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
@@ -298,7 +311,7 @@ class SqliteHistoryStore:
         access_blob = encode_blob(dict(access_doc)) if access_doc is not None else None
         conn = self._connect()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn)
             try:
                 if conn.execute("SELECT 1 FROM scans WHERE scan_id = ?",
                                 (rec.scan_id,)).fetchone():
@@ -392,7 +405,7 @@ class SqliteHistoryStore:
             return
         conn = self._connect()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn)
             try:
                 conn.executemany(
                     "INSERT INTO reread_marks (resource, marked_at, source, account_id, region)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any, Iterator, Mapping
 
 from tabulate import tabulate
@@ -153,12 +154,35 @@ def proof_lines(proof: Mapping[str, Any]) -> Iterator[str]:
         yield f"    {proof['reason']}"
 
 
+#: what makes markdown out of text in a line (not at its start): the backslash itself, code
+#: spans, emphasis, links and images (``[x](url)``, ``![t](url)``, ``[x]: url``), table cells,
+#: strikethrough, headings' ids; ``<``, ``>`` and ``&`` become entities first
+_MARKDOWN = re.compile(r"([\\`*_\[\]()!|~{}#])")
+
+
+def markdown_text(text: Any) -> str:
+    """One value from the audited accounts as inert markdown text for a table cell or a
+    heading: one line (terminal_safe: no control or bidi character, no newline), no HTML
+    (``<`` and ``&`` as entities) and every markdown metacharacter backslash-escaped, so a
+    name renders as the same characters, never as a link, an image, emphasis or a cell."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(terminal_safe(str(text), newlines=False),
+                                             quote=False))
+
+
+def html_text(text: Any, *, newlines: bool = False) -> str:
+    """One value from the audited accounts for an HTML page: control and bidi characters
+    shown as U+FFFD (terminal_safe; newlines kept only for a ``<pre>`` block), then escaped."""
+    return html.escape(terminal_safe(str(text), newlines=newlines))
+
+
 def render_plan_markdown(plan: Plan) -> str:
     """The plan as markdown: a table of changes, then per change its calls and effect."""
-    # names, tags and policies are hostile input: no HTML a markdown viewer would render, no
-    # escape sequence for `cat`, no ``` closing a code block early
-    def cell(text: Any) -> str:
-        return html.escape(terminal_safe(str(text), newlines=False)).replace("|", "\\|")
+    # names, tags and policies are hostile input: no HTML or markdown a viewer would render
+    # (markdown_text), no escape sequence for `cat`, no ``` closing a code block early
+    cell = markdown_text
+
+    def span(text: str) -> str:  # the text of a code span (no escapes work inside one)
+        return terminal_safe(text, newlines=False).replace("`", "'").replace("|", "\\|")
 
     def code(line: str) -> str:
         return terminal_safe(line, newlines=False).replace("```", "'''")
@@ -172,14 +196,15 @@ def render_plan_markdown(plan: Plan) -> str:
         for i, c in enumerate(plan.changes, start=1):
             e = c.effect or {}
             lines.append(
-                f"| {i} | `{cell(c.change_id)}` | {cell(c.remediation_id)} | "
+                f"| {i} | `{span(c.change_id)}` | {cell(c.remediation_id)} | "
             f"{cell(c.account_id)} | "
                 f"{cell(_resource(c.resource_arn))} | {cell(c.summary)} | "
                 f"+{len(e.get('readers_gained') or [])} / -{len(e.get('readers_lost') or [])} | "
                 f"{len(e.get('findings_resolved') or [])} / "
                 f"{len(e.get('findings_created') or [])} |")
         for i, c in enumerate(plan.changes, start=1):
-            lines += ["", f"## {i}. {c.remediation_id} on {cell(c.resource_arn)}", "", "```"]
+            lines += ["", f"## {i}. {cell(c.remediation_id)} on {cell(c.resource_arn)}", "",
+                      "```"]
             lines += [code(line) for line in render_change(i, c)]
             lines += ["```"]
     if plan.skipped:
@@ -191,13 +216,14 @@ def render_plan_markdown(plan: Plan) -> str:
 
 
 def render_plan_html(plan: Plan) -> str:
-    """The plan as one self-contained HTML page (no script; every value escaped)."""
-    e = html.escape
+    """The plan as one self-contained HTML page (no script; every value escaped, its control
+    and bidi characters shown as U+FFFD as in the terminal and markdown plans)."""
+    e = html_text
     rows = []
     for i, c in enumerate(plan.changes, start=1):
         body = "\n".join(render_change(i, c))
         rows.append(f"<section><h2>{i}. {e(c.remediation_id)} on {e(c.resource_arn)}</h2>"
-                    f"<p>{e(c.summary)}</p><pre>{e(body)}</pre></section>")
+                    f"<p>{e(c.summary)}</p><pre>{e(body, newlines=True)}</pre></section>")
     skipped = "".join(
         f"<tr><td>{e(s.rule_id)}</td><td>{e(s.resource_arn)}</td>"
         f"<td>{e(s.change_id or '-')}</td><td>{e(s.reason)}</td></tr>" for s in plan.skipped)
@@ -208,7 +234,7 @@ def render_plan_html(plan: Plan) -> str:
         f"<title>Remediation plan {e(plan.plan_id)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;"
         "overflow-x:auto}td,th{border:1px solid #ccc;padding:.3em;vertical-align:top}"
-        "table{border-collapse:collapse}</style></head><body>"
+        "table{border-collapse:collapse}td,h2,p{overflow-wrap:anywhere}</style></head><body>"
         f"<h1>Remediation plan {e(plan.plan_id)}</h1>"
         f"<p>Created {e(plan.created_at)} from scan {e(plan.estate.scan_id)}, organization "
         f"{e(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).</p>"

@@ -296,6 +296,21 @@ def test_a_newline_or_escape_in_a_secret_name_cannot_forge_a_line(
         assert not any(line.startswith("FAKE") for line in out.splitlines()), out
 
 
+def test_a_line_separator_in_a_secret_name_cannot_forge_a_line(
+        snapshot_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile-input trial: U+2028 and U+2029 reached the access text raw."""
+    import gzip
+
+    hostile = SECRET_ARN.replace("app/db", "app/db\u2028FAKE LINE\u2029")
+    text = gzip.decompress(snapshot_file.read_bytes()).decode()
+    evil = tmp_path / "evil.json"
+    evil.write_text(text.replace(SECRET_ARN, json.dumps(hostile)[1:-1]))
+    for extra in ([], ["--why"]):
+        assert main(["access", "--snapshot", str(evil), *extra]) == 0
+        out = capsys.readouterr().out
+        assert "FAKE LINE" in out and "\u2028" not in out and "\u2029" not in out
+
+
 def test_the_aws_managed_key_is_named_by_its_alias_arn_in_json(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A new user's trial: key_arn read '<account>:<region>:alias/aws/secretsmanager', the

@@ -186,3 +186,38 @@ def test_an_unknown_profile_from_the_environment_is_named(
     with pytest.raises(CredentialsError) as caught:
         base_session(None)
     assert str(caught.value).startswith("unknown AWS profile 'nosuch' (")
+
+
+@pytest.mark.parametrize("where", ["name", "tag key"])
+def test_a_lone_surrogate_in_a_snapshot_is_refused_at_load_naming_the_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+    """Hostile-input trial: "\\ud800" in a secret's name passed loading, then the scan failed
+    with `could not write the reports (UnicodeEncodeError ...)`, naming neither file nor
+    field. A surrogate pair (an emoji written with ensure_ascii) is fine."""
+    import json
+
+    from helpers.access_estate import estate
+
+    from scanner.model import to_jsonable
+
+    snap = estate(secret_policy=None)
+    document = {"schema_version": 1, **to_jsonable(snap)}
+    secret = document["accounts"][0]["regions"][0]["secrets"][0]
+    secret["name"] = "app/\U0001f511db"
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps(document), encoding="ascii")
+    assert main(["scan", "--snapshot", str(ok), "--out", str(tmp_path / "ok"), "-q"]) in (0, 1)
+    if where == "name":
+        secret["name"] = "app/\ud800db"
+        field = "accounts[0].regions[0].secrets[0].name"
+    else:
+        secret["tags"] = {"k\udfff": "v"}
+        field = "accounts[0].regions[0].secrets[0].tags.k\\udfff"
+    bad = tmp_path / "snapshot.json"
+    bad.write_text(json.dumps(document), encoding="ascii")
+    capsys.readouterr()
+    code = main(["scan", "--snapshot", str(bad), "--out", str(tmp_path / "out"), "-q"])
+    assert code == 2 and capsys.readouterr().err.splitlines() == [
+        f"secretgraph scan: error: {bad}: field {field}: holds a lone surrogate (a "
+        "\\ud800-\\udfff escape that is half of a character): no report can be written with it"]
+    assert not (tmp_path / "out").exists()

@@ -43,3 +43,42 @@ def test_a_snapshot_already_in_the_history_is_refused_before_any_report(
     assert not (tmp_path / "again").exists()
     assert main(["scan", "--snapshot", str(snapshot), "-q", "--out",
                  str(tmp_path / "again")]) in (0, 1)
+
+
+def test_a_history_locked_by_another_process_is_one_line_saying_what_was_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile-input trial: with BEGIN EXCLUSIVE held on the history, a scan printed
+    `internal error: OperationalError: database is locked` after 30 s, naming no file and not
+    saying that its reports had been replaced but the scan not recorded."""
+    import sqlite3
+
+    from scanner.history import sqlite_store
+
+    from dataclasses import replace
+
+    first, snapshot = tmp_path / "first.json.gz", tmp_path / "snapshot.json.gz"
+    night = estate(secret_policy=None)
+    write_snapshot(first, night)
+    write_snapshot(snapshot, replace(night, meta=replace(night.meta, scan_id="night-2")))
+    history, out = tmp_path / "h.db", tmp_path / "out"
+    assert main(["scan", "--snapshot", str(first), "--out", str(tmp_path / "first"), "-q",
+                 "--history", str(history)]) in (0, 1)
+    capsys.readouterr()
+    monkeypatch.setattr(sqlite_store, "LOCK_TIMEOUT", 0.2, raising=False)
+    holder = sqlite3.connect(history, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code = main(["scan", "--snapshot", str(snapshot), "--out", str(out), "-q",
+                     "--history", str(history)])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == [
+        f"secretgraph scan: error: {history}: cannot write the history file: database is "
+        "locked (another process has held its write lock for more than 0.2 s); the reports "
+        f"were written to {out}, the scan was not recorded in the history"]
+    assert (out / "findings.json").is_file()
+    assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
+    assert capsys.readouterr().out.count('"scan_id"') == 1

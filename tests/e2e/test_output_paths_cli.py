@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers.access_estate import estate
+from helpers.full_disk import FULL, main_with_stdout_on_full_disk, needs_dev_full
 
 from scanner import cli
 from scanner.cli import main
@@ -188,3 +189,31 @@ def test_a_history_file_that_cannot_be_written_is_refused_before_scanning(
     assert err == (f"secretgraph scan: error: --history {history}: the file is not writable "
                    "(the scan is recorded in it); nothing was scanned")
     assert not (tmp_path / "o2").exists()
+
+
+@needs_dev_full
+@pytest.mark.parametrize("argv", [["rules", "list"], ["rules", "list", "--format", "json"],
+                                  ["scan", "--snapshot", "{snapshot}", "--out", "{tmp}/out"]])
+def test_standard_output_on_a_full_disk_is_one_line_naming_it(
+        argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile-input trial: `> /dev/full` was `internal error: OSError: [Errno 28] No space
+    left on device`, naming nothing."""
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    argv = [a.format(snapshot=snapshot, tmp=tmp_path) for a in argv]
+    code, err = main_with_stdout_on_full_disk(argv, monkeypatch, capsys)
+    assert (code, err) == (2, [f"secretgraph {argv[0]}: error: cannot write to standard output: "
+                               "No space left on device"])
+
+
+@needs_dev_full
+def test_an_output_file_on_a_full_disk_is_one_line_naming_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    assert main(["baseline", "init", "--snapshot", str(snapshot), "--output-file", FULL,
+                 "--force"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph baseline: error: --output-file {FULL}: cannot write it: No space left on "
+        "device"]

@@ -94,3 +94,26 @@ def test_a_key_given_twice_is_an_error_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"not valid YAML \(line 4\): key 'secret-unused' "
                                          r"appears twice in one mapping \(also at line 2\)"):
         load_config(path)
+
+
+@pytest.mark.parametrize("body, field", [
+    # hostile-input trial: a NaN or infinite quota turned the peering FAIL into PASS, a NaN
+    # warn_ratio made the findings disappear (NaN compares false with every bound)
+    ("quotas:\n  - code: L-7E9ECCDB\n    value: .nan\n", "quotas[0].value"),
+    ("quotas:\n  - code: L-7E9ECCDB\n    value: .inf\n", "quotas[0].value"),
+    ("rules:\n  secret-policy-size-near-limit:\n    parameters:\n      warn_ratio: .nan\n",
+     "rules.secret-policy-size-near-limit.parameters.warn_ratio"),
+    ("rules:\n  vpc-peering-quota-near-limit:\n    parameters:\n      warn_ratio: -.Inf\n",
+     "rules.vpc-peering-quota-near-limit.parameters.warn_ratio"),
+    ("prove_timeout: .NaN\n", "prove_timeout"),
+])
+def test_a_number_that_is_not_finite_is_refused_naming_file_field_and_line(
+        tmp_path: Path, body: str, field: str) -> None:
+    from scanner.pipeline import ScanOptions, load_inputs
+
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as err:
+        load_inputs(ScanOptions(config_path=path))
+    assert (err.value.path, err.value.field) == (str(path), field)
+    line = body.count("\n")
+    assert f"is not a finite number (line {line})" in str(err.value)

@@ -148,3 +148,20 @@ def test_rules_list_json_includes_user_rules(tmp_path: Path,
     assert main(["rules", "list", "--rules-dir", str(tmp_path), "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {"team-rule", "secret-policy-public"} <= {r["id"] for r in rows}
+
+
+def test_a_parameter_default_that_is_not_finite_is_refused(tmp_path: Path) -> None:
+    """NaN passes both `< minimum` and `> maximum`: a NaN ratio switched its rule off."""
+    from scanner.engine.loader import ParamSpec, check_param_value
+
+    extra = ("parameters:\n  ratio: {type: number, default: .nan, minimum: 0, maximum: 1, "
+             "description: share}\n")
+    path = write_rule(tmp_path, "my-rule", "{attribute: created, op: older_than_days, "
+                                            "value: 1}", extra=extra)
+    err = error_of(path)
+    assert (err.path, err.rule, err.field) == (str(path), None, "parameters.ratio.default")
+    assert "not a finite number" in str(err)
+    spec = ParamSpec(name="ratio", type="number", default=0.8, description="share",
+                     minimum=0, maximum=1)
+    assert check_param_value(spec, float("nan")) == "must be a finite number, got nan"
+    assert check_param_value(spec, float("inf")) == "must be a finite number, got inf"

@@ -108,6 +108,8 @@ def test_entry_is_active_through_its_expiry_day(tmp_path: Path) -> None:
     ("suppressions:\n  - reason: why\n    expires: 2027-01-01\n", "suppressions[0]",
      "needs at least one of rule, account, region, resource, tags"),
     ("mutes: []\n", "(top level)", "'mutes' was unexpected"),
+    ("suppressions:\n  - rule: x\n    reason: '   '\n    expires: 2027-01-01\n",
+     "suppressions[0].reason", "at least 3 characters besides spaces"),
 ])
 def test_malformed_suppression_file_names_file_and_field(tmp_path: Path, body: str, field: str,
                                                          words: str) -> None:
@@ -136,8 +138,8 @@ def test_muted_finding_serialises_muted_by() -> None:
 @pytest.mark.parametrize("entry, words", [
     ("rule: secret-rotaton-disabled", "matches no rule of the scan, so the entry would mute "
      "nothing; closest: secret-rotation-disabled"),
-    ("rule: '*'", "every matcher of this entry is '*'"),
-    ("rule: '*'\n    account: '*'", "every matcher of this entry is '*'"),
+    ("rule: '*'", "every matcher of this entry matches everything (rule '*')"),
+    ("rule: '*'\n    account: '*'", "every matcher of this entry matches everything"),
 ])
 def test_an_entry_that_mutes_nothing_or_everything_is_refused_naming_the_file(
         tmp_path: Path, entry: str, words: str) -> None:
@@ -168,3 +170,44 @@ def test_an_expiry_with_a_time_of_day_is_refused_not_cut_to_its_date(tmp_path: P
                            "    expires: 2027-03-31T10:00:00Z\n")
     with pytest.raises(InputError, match=r"suppressions\[0\]\.expires"):
         load_suppressions(path)
+
+
+@pytest.mark.parametrize("entry, field, words", [
+    # globs judged by what they match, not by their text (hostile-input trial: each muted
+    # every finding and turned the exit code to 0)
+    ("rule: '*?'", "suppressions[0]", "matches everything (rule '*?')"),
+    ("rule: '[a-z]*'", "suppressions[0]", "matches everything (rule '[a-z]*')"),
+    ("resource: 'arn:*'", "suppressions[0]", "matches everything (resource 'arn:*')"),
+    ("account: '????????????'", "suppressions[0]", "matches everything"),
+    ("rule: '*-*'\n    region: '*-*'\n    resource: '*:*'", "suppressions[0]",
+     "matches everything (rule '*-*', region '*-*', resource '*:*')"),
+    # entries that could never match mute nothing, silently
+    ("region: 'not a region!'", "suppressions[0].region", "matches no AWS Region"),
+    ("region: us-east-9", "suppressions[0].region", "closest: us-east-2, us-east-1"),
+    ("account: '99999999999'", "suppressions[0].account", "matches no 12-digit account id"),
+    ("account: '12?'", "suppressions[0].account", "matches no 12-digit account id"),
+])
+def test_an_entry_is_judged_by_what_its_globs_can_match(tmp_path: Path, entry: str, field: str,
+                                                        words: str) -> None:
+    from scanner.pipeline import ScanOptions, load_inputs
+
+    path = write(tmp_path, f"suppressions:\n  - {entry}\n    reason: accepted risk\n"
+                           "    expires: 2099-01-01\n")
+    with pytest.raises(InputError) as err:
+        load_inputs(ScanOptions(suppressions_path=path))
+    assert (err.value.path, err.value.field) == (str(path), field)
+    assert words in str(err.value)
+
+
+def test_narrow_globs_are_kept(tmp_path: Path) -> None:
+    from scanner.pipeline import ScanOptions, load_inputs
+
+    entries = ["rule: 'secret-rotation-*'", "rule: 'vpc-peering-route-*'", "region: 'eu-*'",
+               "region: global", "account: '1111*'", "account: '11112222333?'",
+               "resource: 'arn:aws:secretsmanager:*:111122223333:secret:legacy/*'",
+               "resource: 'arn:aws:kms:*'", "rule: '*'\n    tags: {env: '*'}",
+               "rule: '*'\n    region: us-east-1"]
+    body = "suppressions:\n" + "".join(
+        f"  - {e}\n    reason: accepted risk\n    expires: 2099-01-01\n" for e in entries)
+    loaded = load_inputs(ScanOptions(suppressions_path=write(tmp_path, body))).suppressions
+    assert loaded is not None and len(loaded.entries) == len(entries)

@@ -131,6 +131,18 @@ def test_bad_yaml_and_missing_file_exit_2_with_one_line(tmp_path: Path,
     assert "nope.yaml" in err[1]
 
 
+def test_a_key_given_twice_is_refused_naming_the_file_and_the_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile-input trial: the baseline was read with yaml.safe_load, so a second `secrets:`
+    silently replaced the first and its reviewed readers vanished."""
+    path = _write(tmp_path, "version: 1\nsecrets:\n  - secret: a\n    readers: ['*']\n"
+                            "secrets:\n  - secret: b\n    readers: ['*']\n")
+    assert main(["baseline", "validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0]
+    assert "(line 5): key 'secrets' appears twice in one mapping (also at line 2)" in err[0]
+
+
 def test_init_from_history_round_trips_through_validate_and_check(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     hist = str(tmp_path / "h.db")

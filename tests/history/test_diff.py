@@ -360,6 +360,16 @@ def test_hostile_names_cannot_forge_lines_or_escape_sequences() -> None:
                    for line in text.splitlines())
 
 
+def test_line_and_paragraph_separators_cannot_forge_lines_either() -> None:
+    """Hostile-input trial: U+2028 and U+2029 (line and paragraph separators, a line break in
+    many terminals and viewers) reached the drift text raw."""
+    evil = "arn:aws:iam::999999999999:role/x\u2028    - arn:aws:iam::1:role/fake\u2029y"
+    old = stored(snapshot("a", T1, [secret("db")]), acc=access({DB: []}))
+    new = stored(snapshot("b", T2, [secret("db")]), acc=access({DB: [(evil, "allow")]}))
+    text = render_drift_text(diff_scans(old, new))
+    assert "role/x" in text and "\u2028" not in text and "\u2029" not in text
+
+
 def test_not_assessed_items_are_grouped_by_reason() -> None:
     member = [secret(f"m{i}", account=MEMBER) for i in range(3)]
     snap_a = snapshot("a", T1, member)

@@ -10,6 +10,7 @@ import pytest
 from scanner.cli import main
 from scanner.history import open_store
 
+from helpers.full_disk import FULL, main_with_stdout_on_full_disk, needs_dev_full
 from helpers.scanfactory import MEMBER, access, document, finding, secret, secret_arn, snapshot
 
 DB = secret_arn("db")
@@ -249,3 +250,20 @@ def test_scan_says_why_it_shows_no_drift_when_no_earlier_scan_is_complete(
             f"drift is computed against the last complete one; `secretgraph diff n1 n2 "
             f"--history {hist}` compares any two scans") in said[1]
     assert [r.complete for r in open_store(hist).list()] == [False, False]
+
+
+@needs_dev_full
+def test_a_full_disk_under_the_drift_or_the_list_is_one_line_naming_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile-input trial: `diff --output-file /dev/full` and `history list > /dev/full`
+    were internal errors naming no file."""
+    hist = _history(tmp_path)
+    assert main(["diff", "--history", hist, "--output-file", FULL]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph diff: error: --output-file {FULL}: cannot write it: No space left on "
+        "device"]
+    for argv in (["diff", "--history", hist], ["history", "list", "--history", hist]):
+        code, err = main_with_stdout_on_full_disk(argv, monkeypatch, capsys)
+        assert (code, err) == (2, [f"secretgraph {argv[0]}: error: cannot write to standard "
+                                   "output: No space left on device"])

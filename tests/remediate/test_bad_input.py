@@ -8,6 +8,7 @@ anything is sent is the strongest "nothing changed". Two need moto (live identit
 from __future__ import annotations
 
 import os
+import stat
 
 import json
 from dataclasses import replace
@@ -220,6 +221,64 @@ def test_cli_plan_out_may_not_replace_the_config_or_the_history(
 
     assert rc == 2 and "is a file this command reads" in capsys.readouterr().err
     assert target.read_bytes() == before and no_aws == []
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "broken link"])
+def test_cli_plan_out_that_is_not_a_regular_file_is_refused(
+        scan_dir: Path, tmp_path: Path, no_aws: list[str], kind: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile-input trial: --plan-out naming a character device replaced it with a plain file
+    (and wrote .md and .html beside it)."""
+    if kind == "device":  # a copy of /dev/null: a regression must not replace the real one
+        target = tmp_path / "null"
+        try:
+            os.mknod(target, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except PermissionError:
+            pytest.skip("creating a device node needs root")
+    elif kind == "fifo":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    else:
+        target = tmp_path / "link.json"
+        target.symlink_to(tmp_path / "nowhere" / "plan.json")
+
+    for force in ([], ["--force"]):
+        rc = main(["remediate", "--in", str(scan_dir), "--plan-out", str(target), *force])
+
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1
+        assert f"--plan-out {target}: {target} exists and is not a regular file" in err[0]
+    assert not target.is_file() and no_aws == []
+    assert not [p for p in tmp_path.iterdir() if p.suffix in (".md", ".html")]
+
+
+def test_cli_plan_out_replaces_an_earlier_plan_but_not_a_users_file_without_force(
+        scan_dir: Path, tmp_path: Path, no_aws: list[str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile-input trial: --plan-out notes.json overwrote an unrelated file (and notes.md
+    beside it) without a word. A plan of an earlier run is replaced, as a re-plan always was;
+    any other file needs --force, as `baseline init --output-file` does."""
+    plan = tmp_path / "out" / "plan.json"
+    assert main(["remediate", "--in", str(scan_dir), "--plan-out", str(plan)]) == 0
+    assert main(["remediate", "--in", str(scan_dir), "--plan-out", str(plan)]) == 0  # re-plan
+    capsys.readouterr()
+
+    notes, notes_md = tmp_path / "notes.json", tmp_path / "notes.md"
+    notes.write_text('{"mine": true}\n')
+    notes_md.write_text("# my notes\n")
+    (tmp_path / "other.json").write_text(plan.read_text())  # an earlier plan, copied
+    (tmp_path / "other.md").write_text("# my notes\n")
+    for target, refused in ((notes, notes), (tmp_path / "other.json", tmp_path / "other.md")):
+        rc = main(["remediate", "--in", str(scan_dir), "--plan-out", str(target)])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1
+        assert (f"--plan-out {target}: {refused} exists and is not a remediation plan; pass "
+                "--force to replace it") in err[0]
+    assert notes.read_text() == '{"mine": true}\n' and notes_md.read_text() == "# my notes\n"
+
+    assert main(["remediate", "--in", str(scan_dir), "--plan-out", str(notes), "--force"]) == 0
+    assert json.loads(notes.read_text())["kind"] == "secretgraph-remediation-plan"
+    assert notes_md.read_text().startswith("# Remediation plan plan-") and no_aws == []
 
 
 def test_cli_an_existing_journal_is_refused_before_anything_is_read(

@@ -154,10 +154,53 @@ def test_hostile_names_are_inert_in_the_markdown_plan() -> None:
         elif not inside:
             outside.append(line)
     assert not any("<img" in line for line in outside)
-    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in markdown
     assert "\n# owned" not in markdown  # no forged heading
     fences = [line for line in markdown.splitlines() if line.startswith("```")]
     assert len(fences) == 2 * len(hostile.changes)  # every code block closes where it should
+
+
+MARKDOWN_TRAPS = ("[click](https://evil.invalid) ![t](https://evil.invalid/t.png) **bold** "
+                  "_em_ ~~gone~~ `tick` a\\\\b <b>x</b> &amp;")
+
+
+def test_hostile_names_render_as_their_own_characters_in_the_markdown_plan() -> None:
+    """Hostile-input trial: `[click](https://evil)` in a resource name became a live link (and
+    `![t](...)` an image fetched on viewing) in the table cells and the `## N. ... on <arn>`
+    headings; only HTML and `|` were escaped."""
+    from markdown_it import MarkdownIt
+
+    snap = _with_reader(snapshot(kms_key_id=None))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    arn = SECRET_ARN + "/" + MARKDOWN_TRAPS
+    hostile = replace(plan, changes=tuple(replace(c, resource_arn=arn, summary=MARKDOWN_TRAPS)
+                                          for c in plan.changes),
+                      skipped=(replace(plan.skipped[0], resource_arn=arn, reason=MARKDOWN_TRAPS),)
+                      if plan.skipped else ())
+    markdown = render_plan_markdown(hostile)
+    page = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(markdown)
+    for tag in ("<a ", "<img", "<strong>", "<em>", "<s>", "<b>", "<code>tick"):
+        assert tag not in page, tag
+    plain = "[click](https://evil.invalid) ![t](https://evil.invalid/t.png) **bold** _em_ " \
+            "~~gone~~ `tick` a\\\\b &lt;b&gt;x&lt;/b&gt; &amp;amp;"
+    headings = [line for line in page.splitlines() if line.startswith("<h2>")]
+    assert any(plain in h for h in headings)  # the heading shows the name as written
+    assert sum(plain in line for line in page.splitlines() if line.startswith("<td>")) >= 2
+
+
+def test_control_and_bidi_characters_are_not_in_the_html_plan() -> None:
+    """Hostile-input trial: the HTML plan kept ESC, BEL, C1, NUL and the bidi overrides that
+    the terminal and markdown plans replace (a right-to-left override reverses what follows)."""
+    snap = _with_reader(snapshot(kms_key_id=None))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    evil = "a\x1b[31m\x07\x9b2J\x00\u202etxt.exe\u2066iso\u2069\u200bz"
+    hostile = replace(plan, changes=tuple(
+        replace(c, resource_arn=SECRET_ARN + evil, summary=evil, notes=(evil,))
+        for c in plan.changes))
+    page = render_plan_html(hostile)
+    assert not any(ch in page for ch in "\x1b\x07\x9b\x00\u202e\u2066\u2069\u200b")
+    assert "a\ufffd[31m\ufffd\ufffd2J\ufffd\ufffdtxt.exe\ufffdiso\ufffd\ufffdz" in page
+    assert "td,h2,p{overflow-wrap:anywhere}" in page  # a 4,000-character name wraps
 
 
 def test_cli_lists_the_refused_change_and_plans_it_when_accepted(

@@ -121,6 +121,19 @@ def test_over_long_text_is_truncated_with_a_marker_never_rejected() -> None:
     assert validate_asff(f) == []
 
 
+def test_title_and_description_are_one_line_whatever_the_names_hold() -> None:
+    """Hostile-input trial: \\n and \\r from a name or message reached Title and Description
+    (a forged line in the console and in the tickets made from it)."""
+    doc = sample_document()
+    doc["findings"][0]["title"] = "Secret\nFAKE: all clear\r\u2028x"
+    doc["findings"][0]["message"] = "db\r\nSeverity: LOW\u2029done"
+    f = build_asff(doc)[0]
+    assert f["Title"].startswith("Secret FAKE: all clear x")
+    assert f["Description"].startswith("db Severity: LOW done")
+    assert not any(c in f["Title"] + f["Description"] for c in "\n\r\u2028\u2029")
+    assert validate_asff(f) == []
+
+
 def test_validation_reports_what_security_hub_would_reject() -> None:
     f = build_asff(sample_document())[0]
     f["Severity"] = {"Label": "SEVERE"}

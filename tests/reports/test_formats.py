@@ -71,6 +71,27 @@ def test_table_fits_the_terminal_width(width: int, monkeypatch: pytest.MonkeyPat
     assert "111111111111" in text  # ... with their ids
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_table_fits_the_terminal_by_display_width_with_wide_characters(width: int) -> None:
+    """Hostile-input trial: CJK and emoji names (two columns each on a terminal) ran the table
+    past 80 columns: it counted characters, not columns."""
+    import unicodedata
+
+    def columns(line: str) -> int:  # measured here on its own, as a terminal does
+        return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Cf")
+                   else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+    wide = "密钥🔑秘密👩\u200d👧数据库" * 6
+    doc = sample_document()
+    for f in doc["findings"]:
+        f["resource"]["arn"] += "/" + wide
+        f["resource"]["account_name"] = "账户" * 10
+        f["message"] = wide + " " + wide
+    text = render_table(doc, width=width)
+    assert max(columns(line) for line in text.splitlines()) <= width
+    assert "密钥🔑秘密" in text and "账户账户" in text
+
+
 def test_table_summarises_controls_when_scoped_to_a_framework() -> None:
     doc = sample_document()
     assert "COMPLIANCE" not in render_table(doc, width=100)

@@ -101,3 +101,36 @@ def test_screenshots_at_desktop_and_phone_widths(page: Page) -> None:
     for shot in (desktop, phone):
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     assert page.problems() == []
+
+
+BIDI = "pay\u202etxt.exe\u2066iso\u2069\x9b2J\x85\x1b[31m\u200bz"
+SMUGGLERS = ("\u202e", "\u2066", "\u2069", "\x9b", "\x85", "\x1b", "\u200b")
+
+
+def test_the_rows_the_script_builds_show_no_bidi_or_control_character(
+        chromium: Chromium, tmp_path: Path) -> None:
+    """Hostile-input trial: the findings table, built in the browser from the sg-data block,
+    kept a raw U+202E (reversing the name after it: `txt.exe` shown as `exe.txt`) and C1
+    controls, where the server-rendered parts of the page show U+FFFD."""
+    document = sample_document()
+    for f in document["findings"]:
+        f["resource"]["arn"] += BIDI
+        f["resource"]["account_name"] = "acct" + BIDI
+        f["message"] = "message " + BIDI
+        f["evidence"] = {**(f.get("evidence") or {}), "resource_tags": {"Name" + BIDI: BIDI}}
+    path = write_html(document, tmp_path / "report.html")
+    p = chromium.page()
+    try:
+        p.set_viewport(1366, 900)
+        p.navigate(path.as_uri())
+        shown = p.evaluate(ROWS)
+        assert shown > 0
+        for _ in range(shown):  # every finding opened: its message, evidence and tags too
+            p.evaluate("document.querySelector('#sg-rows tr.sg-row button[aria-expanded=false]')"
+                       ".click()")
+        text = p.evaluate("document.getElementById('sg-rows').textContent")
+        assert "pay\ufffdtxt.exe\ufffdiso\ufffd\ufffd2J\ufffd\ufffd[31m\ufffdz" in text
+        assert not [c for c in SMUGGLERS if c in text]
+        assert p.problems() == []
+    finally:
+        p.close()

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from helpers.full_disk import FULL, needs_dev_full
 from moto import mock_aws
 
 from helpers.report_sample import CENTRAL, MEMBER_C, drop_findings, sample_document
@@ -387,3 +388,15 @@ def test_include_passed_on_summarised_passes_says_there_are_none(
                  "--include-passed"]) == 0
     assert "--include-passed: this findings.json summarises its PASS results" in \
         capsys.readouterr().err
+
+
+@needs_dev_full
+def test_export_report_on_a_full_disk_is_one_line_naming_it(tmp_path: Path, capsys: Any) -> None:
+    """Hostile-input trial: `export securityhub --report <full device>` was an internal
+    error naming no file."""
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--dry-run", "--report", FULL]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph export: error: --report {FULL}: cannot write it: No space left on "
+        "device; nothing was sent (dry run)"]
