@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from scanner.access.settings import AccessSettings
-from scanner.policy.request import ALL_PRINCIPAL_TAGS, NO_FEDERATION, Request
+from scanner.policy.request import ALL_PRINCIPAL_TAGS, EVERY_LITERAL, NO_FEDERATION, Request
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -76,7 +76,12 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
     if p.principal_type != "public":  # "*": which principal of the outside account: unknown
         ctx["aws:principalarn"] = (p.arn,)
     ctx["aws:principalisawsservice"] = ("false",)
-    if p.account_id:
+    if p.principal_type == "public":
+        # anyone of an account no policy names (settings.OUTSIDER_ACCOUNT stands for it, but
+        # is not its value): a pattern like "0*" may match it (conformance trial)
+        excluded["aws:principalaccount"] = EVERY_LITERAL
+        excluded["kms:calleraccount"] = EVERY_LITERAL
+    elif p.account_id:
         ctx["aws:principalaccount"] = (p.account_id,)
         ctx["kms:calleraccount"] = (p.account_id,)
     if settings.org_id and settings.in_org(p.account_id):

@@ -29,7 +29,7 @@ from typing import Callable
 
 from scanner.policy.matching import arn_matches, glob_match
 from scanner.policy.parse import ConditionClause
-from scanner.policy.request import KeyState, Request
+from scanner.policy.request import KeyState, Request, _EveryLiteral
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -383,6 +383,11 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
         literal = all(v in excluded for v in values)
     elif base in ("stringlike", "stringnotlike"):
         literal = all("*" not in v and "?" not in v and v in excluded for v in values)
+    elif base in ("numericequals", "numericnotequals") and isinstance(excluded, _EveryLiteral):
+        literal = True  # an account no policy names equals none of the numbers named
+    elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
+            isinstance(excluded, _EveryLiteral):
+        literal = all(v in excluded for v in values)
     elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
             key in LOWER_CASE_VALUES:
         folded = {e.lower() for e in excluded}

@@ -99,6 +99,23 @@ ALL_PRINCIPAL_TAGS = "aws:principaltag/*"
 ABSENT_MARKERS = (ALL_PRINCIPAL_TAGS, NO_FEDERATION)
 
 
+class _EveryLiteral(frozenset):  # type: ignore[type-arg]
+    """An excluded set holding every literal value (no ``*`` or ``?``): the key's value is
+    one that no policy names. "Anyone" of an account outside everything known stands for an
+    account no statement names, so a comparison with a named account is false for it, and
+    one with a pattern (``0*``) or an ordering (``NumericGreaterThan 0``) is unknown."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and "*" not in value and "?" not in value
+
+    def __repr__(self) -> str:
+        return "EVERY_LITERAL"
+
+
+#: the excluded values of the outside caller's account keys (``_EveryLiteral``)
+EVERY_LITERAL: frozenset[str] = _EveryLiteral()
+
+
 def is_absent(key: str, absent: AbstractSet[str]) -> bool:
     """``key`` (lower case) is known absent by ``absent``: listed, or covered by a marker --
     the principal's tag set is final, or it is no federation session. The one reading of an
