@@ -60,7 +60,7 @@ from scanner.aws.errors import (
 )
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
-from scanner.aws.responses import check_answer
+from scanner.aws.responses import check_answer, check_types
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
 
@@ -655,6 +655,9 @@ class AwsSessions:
                                     unique_id="secretgraph-check-answer")
         if self.counter is not None:
             self.counter.install(client, account_id=account_id)
+        # last: the counter has seen the call end before a mistyped answer fails it
+        client.meta.events.register_last("after-call", check_types,
+                                         unique_id="secretgraph-check-types")
         if self.pacing is not None and service == "secretsmanager" and account_id is not None:
             install_policy_pacing(client, self.pacing, account_id=account_id, region=region)
         return client

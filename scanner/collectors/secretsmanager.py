@@ -47,7 +47,8 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
     the policies read now."""
     listed, failure = rec.attempt(
         "ListSecrets",
-        lambda: paginate(client, "list_secrets", "SecretList", IncludePlannedDeletion=True,
+        lambda: paginate(client, "list_secrets", "SecretList", required=("ARN",),
+                         IncludePlannedDeletion=True,
                          PaginationConfig={"PageSize": 100}),
     )
     if listed is None:
