@@ -306,6 +306,22 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
 
     recs = {name: recorder(name) for name in (ec2.SERVICE, secretsmanager.SERVICE, kms.SERVICE,
                                               lambda_.SERVICE, quotas.SERVICE)}
+
+    def guarded(service: str, step: Callable[[], Any]) -> Any:
+        """``step()``, or None when it crashed (a bug, or an answer nothing checked for): the
+        crash costs that one service of the account-Region, as a fatal coverage entry."""
+        if raw_failed.get(service):
+            return None
+        try:
+            return step()
+        except SecretgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            raw_failed[service] = True
+            recs[service].coverage.append(_crash_entry(exc, account_id, region, service))
+            return None
+
+    raw_failed: dict[str, bool] = {}
     parallel = inner_workers > 1
     services = concurrent.futures.ThreadPoolExecutor(5 if parallel else 1,
                                                      thread_name_prefix="secretgraph-service")
@@ -327,29 +343,37 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
             quotas.SERVICE: services.submit(quotas.fetch_peering_quota, client(quotas.SERVICE),
                                             recs[quotas.SERVICE]),
         }
-        raw = {name: future.result() for name, future in futures.items()}
+        raw: dict[str, Any] = {}
+        for name, future in futures.items():
+            raw[name] = guarded(name, future.result)
     finally:
         services.shutdown(wait=True)
         reads.shutdown(wait=True)
 
-    network = ec2.transform_network(raw[ec2.SERVICE], account_id=account_id, region=region)
+    network = guarded(ec2.SERVICE, lambda: ec2.transform_network(
+        raw[ec2.SERVICE], account_id=account_id, region=region)) or \
+        {part: None for part in ec2.LISTINGS}
     failed = [part for part, records in network.items() if records is None]
     if failed:
         # "ec2" for every reader of the network, and which listings failed (``ec2.peerings``)
         # for the rules that read only some of them (scanner.engine.context.service_readable)
         unread += [ec2.SERVICE] + [f"{ec2.SERVICE}.{part}" for part in failed]
-    secrets = secretsmanager.transform_secrets(raw[secretsmanager.SERVICE],
-                                               account_id=account_id, region=region)
+    secrets = guarded(secretsmanager.SERVICE, lambda: secretsmanager.transform_secrets(
+        raw[secretsmanager.SERVICE], account_id=account_id, region=region))
     if secrets is None:
         unread.append(secretsmanager.SERVICE)
-    keys = kms.transform_keys(raw[kms.SERVICE], account_id=account_id, region=region)
+    keys = guarded(kms.SERVICE, lambda: kms.transform_keys(raw[kms.SERVICE],
+                                                           account_id=account_id,
+                                                           region=region))
     if keys is None:
         unread.append(kms.SERVICE)
-    functions = lambda_.transform_functions(raw[lambda_.SERVICE], account_id=account_id,
-                                            region=region, subnets=network.get("subnets"))
+    functions = guarded(lambda_.SERVICE, lambda: lambda_.transform_functions(
+        raw[lambda_.SERVICE], account_id=account_id, region=region,
+        subnets=network.get("subnets")))
     if functions is None:
         unread.append(lambda_.SERVICE)
-    quota = quotas.transform_peering_quota(raw[quotas.SERVICE])
+    quota = guarded(quotas.SERVICE, lambda: quotas.transform_peering_quota(
+        raw[quotas.SERVICE])) or quotas.transform_peering_quota({})
     if recs[quotas.SERVICE].coverage:
         unread.append(quotas.SERVICE)
     # coverage in a fixed order (service by service), whatever order the threads finished in
@@ -386,11 +410,19 @@ def collect_iam(sessions: AwsSessions, account_id: str,
 
 
 def _crash_entry(exc: Exception, account_id: str, region: str, service: str) -> CoverageEntry:
-    """A bug in a collector must not read as an empty account: it becomes a fatal entry."""
-    log.error("collector crashed in %s/%s (%s)", account_id, region, service, exc_info=exc)
+    """A bug in a collector must not read as an empty account: it becomes a fatal entry. One
+    log line says so; the traceback is logged at DEBUG (shown with --debug), never on an
+    ordinary run ("never a traceback")."""
+    if isinstance(exc, KeyError) and exc.args:
+        what = f"a record without {exc.args[0]!s} (KeyError)"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    message = " ".join(f"{service} collector failed on {what}".split())[:500]
+    log.error("collector crashed in %s/%s: %s", account_id, region, message)
+    log.debug("traceback of the crash in %s/%s (%s)", account_id, region, service, exc_info=exc)
     return CoverageEntry(account_id=account_id, region=region, service=service,
                          operation="(collector)", error_code=type(exc).__name__,
-                         error_kind="fatal", message=" ".join(str(exc).split())[:500])
+                         error_kind="fatal", message=message)
 
 
 class _Run:

@@ -184,3 +184,24 @@ def test_a_next_page_that_never_ends_is_given_up_and_named(
     assert gap.error_code == "PaginationError"
     assert "ListSecrets still answered a next page after 5 pages" in gap.message
     assert "secretsmanager" in _region(snapshot).unread_services
+
+
+def test_a_collector_that_crashes_costs_its_own_service_and_logs_no_traceback(
+        tmp_path: Path, estate: Any, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from scanner.collectors import lambda_
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise KeyError("FunctionArn")
+
+    monkeypatch.setattr(lambda_, "transform_functions", crash)
+    caplog.set_level("INFO")
+    snapshot = _collect(tmp_path, fresh_session(), estate)
+    gap = _gap(snapshot, "(collector)")
+    assert (gap.service, gap.region) == ("lambda", REGION)
+    assert gap.message == "lambda collector failed on a record without FunctionArn (KeyError)"
+    region = _region(snapshot)
+    assert "lambda" in region.unread_services
+    assert region.secrets and region.kms_keys and region.vpcs  # the other four services
+    assert not {"secretsmanager", "kms", "ec2"} & set(region.unread_services)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback only with --debug"
