@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, make_bucket
 from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
-from scanner.errors import SecretgraphError, UsageError
+from scanner.errors import Cancelled, SecretgraphError, UsageError
 from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
@@ -241,20 +242,35 @@ def infer_central_account(stats: Mapping[str, AccountStats]) -> str | None:
 
 
 class PartStore:
-    """Per-account JSON parts in a temporary directory (one small file per unit of work)."""
+    """Per-account JSON parts in a temporary directory (one small file per unit of work).
+
+    ``close()`` ends the writes: an interrupted run removes the directory without waiting for
+    a worker still blocked in a call, and that worker's late ``put`` must not create the
+    directory again (it raises Cancelled instead)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._lock = threading.Lock()
+        self._closed = False
 
     def _path(self, account_id: str, part: str) -> Path:
         return self.root / account_id / f"{part}.json"
 
     def put(self, account_id: str, part: str, data: Mapping[str, Any]) -> None:
-        path = self._path(account_id, part)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
+        text = json.dumps(data, separators=(",", ":"))
+        with self._lock:
+            if self._closed:
+                raise Cancelled()
+            path = self._path(account_id, part)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+
+    def close(self) -> None:
+        """No write after this returns (one in progress is finished first)."""
+        with self._lock:
+            self._closed = True
 
     def get(self, account_id: str, part: str) -> dict[str, Any] | None:
         path = self._path(account_id, part)
@@ -760,17 +776,23 @@ def _working_run(options: CollectOptions, sessions: AwsSessions, executor: Execu
     deleted, and no collected data is left behind (``collect``, ``collect_shard``)."""
     pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
     with tempfile.TemporaryDirectory(prefix=prefix, dir=options.work_dir) as tmp:
+        store = PartStore(Path(tmp))
+        interrupted = False
         try:
-            store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
             run.clock = clock
             yield store, run, pool
         except BaseException:
+            # Ctrl-C, SIGTERM or an error: every client's next attempt raises Cancelled, and
+            # nobody waits for a worker blocked in a socket read (botocore would read on for
+            # up to max_attempts x read_timeout; the CLI exits without joining it)
+            interrupted = True
             sessions.cancel()
             raise
         finally:
             if executor is None:
-                pool.close()
+                pool.close(wait=not interrupted)
+            store.close()
 
 
 def collect(

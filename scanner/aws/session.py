@@ -593,7 +593,8 @@ class AwsSessions:
         return tuple(sorted(r["RegionName"] for r in answer.get("Regions", ())))
 
     def cancel(self) -> None:
-        """Stop: every client's next API call raises Cancelled (the scan was interrupted)."""
+        """Stop: every client's next API call or attempt raises Cancelled (the scan was
+        interrupted)."""
         self._cancelled.set()
 
     def _check_cancelled(self, **_: Any) -> None:
@@ -649,8 +650,12 @@ class AwsSessions:
                 config=self._config,
             )
         self.guard.install(client)
+        # before each call and before each attempt: a call retrying after a timeout or a
+        # throttling answer stops at its next attempt, not after max_attempts of them
         client.meta.events.register("before-call", self._check_cancelled,
                                     unique_id="secretgraph-cancel")
+        client.meta.events.register_first("before-send", self._check_cancelled,
+                                          unique_id="secretgraph-cancel-attempt")
         client.meta.events.register("before-parse", check_answer,
                                     unique_id="secretgraph-check-answer")
         if self.counter is not None:

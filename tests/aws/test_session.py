@@ -265,3 +265,32 @@ def test_a_call_backing_off_after_throttling_is_not_named_as_hanging(
     assert progress.check_hanging(now=call.answered + 10) == []
     [warned] = progress.check_hanging(now=call.answered + 31)
     assert "after 31s (its last retry: 1 throttling answer(s) before)" in warned
+
+
+def test_a_call_retrying_when_the_scan_is_cancelled_stops_at_its_next_attempt(
+        mgmt_session: boto3.Session) -> None:
+    """Cancel was checked only before a call, so a call in its retries (a hung endpoint: 8
+    attempts x 60 s) ran all of them after Ctrl-C."""
+    from botocore.awsrequest import AWSResponse
+
+    from scanner.errors import Cancelled
+
+    with mock_aws():
+        sessions, counter = make(mgmt_session,
+                                 settings=ClientSettings(max_attempts=5))
+        client = sessions.client("secretsmanager", account_id=HOME, region=REGION)
+        attempts: list[int] = []
+
+        class Body:
+            def stream(self, **_: Any) -> Any:
+                yield b'{"__type": "ServiceUnavailableException", "message": "busy"}'
+
+        def unavailable(**_: Any) -> AWSResponse:
+            attempts.append(1)
+            sessions.cancel()  # Ctrl-C while the first attempt was out
+            return AWSResponse("https://stub", 503, {}, Body())
+
+        client.meta.events.register("before-send.secrets-manager.ListSecrets", unavailable)
+        with pytest.raises(Cancelled):
+            client.list_secrets()
+    assert attempts == [1]
