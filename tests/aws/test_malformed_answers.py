@@ -205,3 +205,19 @@ def test_a_collector_that_crashes_costs_its_own_service_and_logs_no_traceback(
     assert region.secrets and region.kms_keys and region.vpcs  # the other four services
     assert not {"secretsmanager", "kms", "ec2"} & set(region.unread_services)
     assert not [r for r in caplog.records if r.exc_info], "a traceback only with --debug"
+
+
+def test_a_replica_status_without_its_region_is_a_gap_not_a_crash(
+        tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+
+    def drop_region(body: dict[str, Any]) -> None:
+        for status in body.get("ReplicationStatus") or []:
+            status.pop("Region", None)
+
+    _rewrite(session, "secrets-manager", "DescribeSecret", drop_region)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "DescribeSecret")
+    assert "DescribeSecret answered an entry without Region" in gap.message
+    secret = next(s for s in _region(snapshot).secrets if s.arn == estate.shared_secret_arn)
+    assert secret.replicas is None and "replicas" in secret.unread
