@@ -16,12 +16,22 @@ from typing import Any, Callable
 import boto3
 import pytest
 
-from conftest import OTHER_REGION, REGION, ROLE, fresh_session
 from scanner.aws.executor import SynchronousExecutor
 from scanner.collect import CollectOptions, collect
 from scanner.collectors import base
 from scanner.model import CoverageEntry, KmsKey, RegionSnapshot, Snapshot
 from scanner.snapshot_io import read_snapshot
+
+# as in tests/aws/conftest.py (not imported from it: another folder's conftest may be the
+# module named ``conftest`` when folders are run together)
+REGION = "us-east-1"
+OTHER_REGION = "us-west-2"
+ROLE = "OrganizationAccountAccessRole"
+
+
+def fresh_session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name=REGION)
 
 
 def _rewrite(session: boto3.Session, service: str, operation: str,
