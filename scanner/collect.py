@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from scanner.aws.regions import known_regions
 from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
-from scanner.errors import SecretgraphError, UsageError
+from scanner.errors import Cancelled, SecretgraphError, UsageError
 from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
@@ -227,20 +228,35 @@ def infer_central_account(stats: Mapping[str, AccountStats]) -> str | None:
 
 
 class PartStore:
-    """Per-account JSON parts in a temporary directory (one small file per unit of work)."""
+    """Per-account JSON parts in a temporary directory (one small file per unit of work).
+
+    ``close()`` ends the writes: an interrupted run removes the directory without waiting for
+    a worker still blocked in a call, and that worker's late ``put`` must not create the
+    directory again (it raises Cancelled instead)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._lock = threading.Lock()
+        self._closed = False
 
     def _path(self, account_id: str, part: str) -> Path:
         return self.root / account_id / f"{part}.json"
 
     def put(self, account_id: str, part: str, data: Mapping[str, Any]) -> None:
-        path = self._path(account_id, part)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
+        text = json.dumps(data, separators=(",", ":"))
+        with self._lock:
+            if self._closed:
+                raise Cancelled()
+            path = self._path(account_id, part)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+
+    def close(self) -> None:
+        """No write after this returns (one in progress is finished first)."""
+        with self._lock:
+            self._closed = True
 
     def get(self, account_id: str, part: str) -> dict[str, Any] | None:
         path = self._path(account_id, part)
@@ -292,6 +308,22 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
 
     recs = {name: recorder(name) for name in (ec2.SERVICE, secretsmanager.SERVICE, kms.SERVICE,
                                               lambda_.SERVICE, quotas.SERVICE)}
+
+    def guarded(service: str, step: Callable[[], Any]) -> Any:
+        """``step()``, or None when it crashed (a bug, or an answer nothing checked for): the
+        crash costs that one service of the account-Region, as a fatal coverage entry."""
+        if raw_failed.get(service):
+            return None
+        try:
+            return step()
+        except SecretgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            raw_failed[service] = True
+            recs[service].coverage.append(_crash_entry(exc, account_id, region, service))
+            return None
+
+    raw_failed: dict[str, bool] = {}
     parallel = inner_workers > 1
     services = concurrent.futures.ThreadPoolExecutor(5 if parallel else 1,
                                                      thread_name_prefix="secretgraph-service")
@@ -313,29 +345,37 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
             quotas.SERVICE: services.submit(quotas.fetch_peering_quota, client(quotas.SERVICE),
                                             recs[quotas.SERVICE]),
         }
-        raw = {name: future.result() for name, future in futures.items()}
+        raw: dict[str, Any] = {}
+        for name, future in futures.items():
+            raw[name] = guarded(name, future.result)
     finally:
         services.shutdown(wait=True)
         reads.shutdown(wait=True)
 
-    network = ec2.transform_network(raw[ec2.SERVICE], account_id=account_id, region=region)
+    network = guarded(ec2.SERVICE, lambda: ec2.transform_network(
+        raw[ec2.SERVICE], account_id=account_id, region=region)) or \
+        {part: None for part in ec2.LISTINGS}
     failed = [part for part, records in network.items() if records is None]
     if failed:
         # "ec2" for every reader of the network, and which listings failed (``ec2.peerings``)
         # for the rules that read only some of them (scanner.engine.context.service_readable)
         unread += [ec2.SERVICE] + [f"{ec2.SERVICE}.{part}" for part in failed]
-    secrets = secretsmanager.transform_secrets(raw[secretsmanager.SERVICE],
-                                               account_id=account_id, region=region)
+    secrets = guarded(secretsmanager.SERVICE, lambda: secretsmanager.transform_secrets(
+        raw[secretsmanager.SERVICE], account_id=account_id, region=region))
     if secrets is None:
         unread.append(secretsmanager.SERVICE)
-    keys = kms.transform_keys(raw[kms.SERVICE], account_id=account_id, region=region)
+    keys = guarded(kms.SERVICE, lambda: kms.transform_keys(raw[kms.SERVICE],
+                                                           account_id=account_id,
+                                                           region=region))
     if keys is None:
         unread.append(kms.SERVICE)
-    functions = lambda_.transform_functions(raw[lambda_.SERVICE], account_id=account_id,
-                                            region=region, subnets=network.get("subnets"))
+    functions = guarded(lambda_.SERVICE, lambda: lambda_.transform_functions(
+        raw[lambda_.SERVICE], account_id=account_id, region=region,
+        subnets=network.get("subnets")))
     if functions is None:
         unread.append(lambda_.SERVICE)
-    quota = quotas.transform_peering_quota(raw[quotas.SERVICE])
+    quota = guarded(quotas.SERVICE, lambda: quotas.transform_peering_quota(
+        raw[quotas.SERVICE])) or quotas.transform_peering_quota({})
     if recs[quotas.SERVICE].coverage:
         unread.append(quotas.SERVICE)
     # coverage in a fixed order (service by service), whatever order the threads finished in
@@ -372,11 +412,19 @@ def collect_iam(sessions: AwsSessions, account_id: str,
 
 
 def _crash_entry(exc: Exception, account_id: str, region: str, service: str) -> CoverageEntry:
-    """A bug in a collector must not read as an empty account: it becomes a fatal entry."""
-    log.error("collector crashed in %s/%s (%s)", account_id, region, service, exc_info=exc)
+    """A bug in a collector must not read as an empty account: it becomes a fatal entry. One
+    log line says so; the traceback is logged at DEBUG (shown with --debug), never on an
+    ordinary run ("never a traceback")."""
+    if isinstance(exc, KeyError) and exc.args:
+        what = f"a record without {exc.args[0]!s} (KeyError)"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    message = " ".join(f"{service} collector failed on {what}".split())[:500]
+    log.error("collector crashed in %s/%s: %s", account_id, region, message)
+    log.debug("traceback of the crash in %s/%s (%s)", account_id, region, service, exc_info=exc)
     return CoverageEntry(account_id=account_id, region=region, service=service,
                          operation="(collector)", error_code=type(exc).__name__,
-                         error_kind="fatal", message=" ".join(str(exc).split())[:500])
+                         error_kind="fatal", message=message)
 
 
 class _Run:
@@ -714,17 +762,23 @@ def _working_run(options: CollectOptions, sessions: AwsSessions, executor: Execu
     deleted, and no collected data is left behind (``collect``, ``collect_shard``)."""
     pool: Executor = executor or ThreadPoolExecutor(options.max_workers)
     with tempfile.TemporaryDirectory(prefix=prefix, dir=options.work_dir) as tmp:
+        store = PartStore(Path(tmp))
+        interrupted = False
         try:
-            store = PartStore(Path(tmp))
             run = _Run(options, sessions, store)
             run.clock = clock
             yield store, run, pool
         except BaseException:
+            # Ctrl-C, SIGTERM or an error: every client's next attempt raises Cancelled, and
+            # nobody waits for a worker blocked in a socket read (botocore would read on for
+            # up to max_attempts x read_timeout; the CLI exits without joining it)
+            interrupted = True
             sessions.cancel()
             raise
         finally:
             if executor is None:
-                pool.close()
+                pool.close(wait=not interrupted)
+            store.close()
 
 
 def collect(

@@ -198,9 +198,14 @@ class Progress:
                                          call.region and f"Region {call.region}") if x)
             retried = f" (its last retry: {call.throttled} throttling answer(s) before)" \
                 if call.throttled else ""
+            limits = ""
+            if call.max_attempts:
+                limits = f" of {call.max_attempts}"
+                if call.read_timeout:
+                    limits += f", each waiting up to {call.read_timeout:.0f}s for an answer"
             message = (f"no answer from {call.operation} in {where or 'the home account'} "
                        f"after {waited:.0f}s{retried} (endpoint hanging or unreachable?); "
-                       "still waiting for the timeout")
+                       f"attempt {call.attempt}{limits}")
             log.warning("%s", message, extra={"account_id": call.account_id,
                                               "region": call.region,
                                               "operation": call.operation})

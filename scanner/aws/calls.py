@@ -26,6 +26,11 @@ class InFlight:
     #: back off and retry; None: no answer yet. A call retrying is waiting, not hanging
     answered: float | None = None
     throttled: int = 0  # of those answers, throttling errors
+    #: the HTTP attempt under way (botocore retries a timeout or a 5xx), and the client's
+    #: limits: a call may wait max_attempts x read_timeout before it fails
+    attempt: int = 1
+    max_attempts: int | None = None
+    read_timeout: float | None = None
 
 
 class CallCounter:
@@ -46,13 +51,20 @@ class CallCounter:
     def install(self, client: Any, *, account_id: str | None = None) -> Any:
         events = client.meta.events
         region = client.meta.region_name
+        config = client.meta.config
+        retries = getattr(config, "retries", None) or {}
+        max_attempts = retries.get("total_max_attempts")
+        if max_attempts is None and retries.get("max_attempts") is not None:
+            max_attempts = int(retries["max_attempts"]) + 1
+        read_timeout = getattr(config, "read_timeout", None)
         events.register("before-call", self._hook, unique_id="secretgraph-call-counter")
 
         def started(model: Any = None, context: Any = None, **_: Any) -> None:
             if context is None:
                 return
             call = InFlight(operation=f"{model.service_model.service_name}.{model.name}",
-                            account_id=account_id, region=region, started=time.monotonic())
+                            account_id=account_id, region=region, started=time.monotonic(),
+                            max_attempts=max_attempts, read_timeout=read_timeout)
             with self._lock:
                 self._in_flight[id(context)] = call
 
@@ -64,7 +76,8 @@ class CallCounter:
             with self._lock:
                 self._attempts += 1
 
-        def needs_retry(response: Any = None, request_dict: Any = None, **_: Any) -> None:
+        def needs_retry(response: Any = None, request_dict: Any = None, attempts: Any = None,
+                        **_: Any) -> None:
             from scanner.aws.errors import THROTTLED_CODES
 
             throttled = False
@@ -77,6 +90,11 @@ class CallCounter:
                 if throttled:
                     self._throttles += 1
                 call = self._in_flight.get(id(context)) if context is not None else None
+                if call is not None and isinstance(attempts, int):
+                    # attempt ``attempts`` ended (answered or timed out); the next may follow
+                    nxt = attempts + 1
+                    call = replace(call, attempt=min(nxt, call.max_attempts or nxt))
+                    self._in_flight[id(context)] = call
                 if call is not None and response is not None:
                     self._in_flight[id(context)] = replace(
                         call, answered=time.monotonic(), throttled=call.throttled + throttled)

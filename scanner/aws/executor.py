@@ -16,7 +16,11 @@ class Executor(Protocol):
         """Run ``fn`` on every item; yield results as they complete."""
         ...
 
-    def close(self) -> None: ...
+    def close(self, *, wait: bool = True) -> None:
+        """Stop taking items. ``wait=False`` (an interrupted run): return at once, leaving
+        the running items to end on their own (a worker blocked in a socket read cannot be
+        stopped; the process exits without waiting for it)."""
+        ...
 
 
 class SynchronousExecutor:
@@ -26,7 +30,7 @@ class SynchronousExecutor:
         for item in items:
             yield fn(item)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         return None
 
 
@@ -64,7 +68,7 @@ class ThreadPoolExecutor:
             for future in done:
                 yield future.result()
 
-    def close(self) -> None:
-        """Wait for the running items; items not started yet are cancelled (an interrupted
-        scan stops at once instead of working through its queue)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, *, wait: bool = True) -> None:
+        """Wait for the running items (unless ``wait=False``); items not started yet are
+        cancelled (an interrupted scan stops at once instead of working through its queue)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)

@@ -11,12 +11,17 @@ every secret removed. A proxy or captive portal in front of one endpoint answers
 parsed: ``UnexpectedAnswer``, a ResponseParserError, which the collectors turn into coverage
 (error kind ``fatal``) like any other unreadable answer. The check is cheap (the first and last
 bytes, or the root element's name), not a second parse.
+
+``check_types`` (an ``after-call`` handler) does the same for a JSON-protocol answer that
+parsed but holds a value of another type than the model says: botocore's JSON parser passes
+scalars through, so ``"RotationEnabled": "false"`` reached the collector as a string, and
+``bool("false")`` read it as rotation on.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from botocore.parsers import ResponseParserError
 
@@ -72,3 +77,113 @@ def check_answer(operation_model: Any = None, response_dict: Any = None, **_: An
         if not body.rstrip().endswith(f"</{expected}>".encode()):
             raise UnexpectedAnswer(f"{where} answer to {name} is cut short (no closing "
                                    f"</{expected}>)")
+
+
+#: shape type -> the Python types botocore's JSON parser leaves a well-formed value as (it
+#: passes scalars through unchecked: ``"RotationEnabled": "false"`` stays a string, and
+#: ``bool("false")`` is True)
+_SCALARS: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "string": (str,),
+}
+_TYPE_NAMES = {"boolean": "a boolean", "integer": "an integer", "long": "an integer",
+               "float": "a number", "double": "a number", "string": "a string",
+               "structure": "an object", "list": "a list", "map": "an object"}
+
+
+#: a compiled check: value -> None, or where in it and what is wrong (``.A[3].B as str, not
+#: a boolean``: the path is built only for the value that is wrong)
+_Check = Callable[[Any], "str | None"]
+#: (service, shape name) -> its check; by name, not by shape object: a client's model may be
+#: built anew, and a cache of shape objects would keep every one alive
+_COMPILED: dict[tuple[str, str], _Check] = {}
+
+
+def _problem(value: Any, kind: str) -> str:
+    return f" as {type(value).__name__}, not {_TYPE_NAMES.get(kind, kind)}"
+
+
+def _ignore(value: Any) -> str | None:
+    return None
+
+
+def _compile(shape: Any, service: str) -> _Check:
+    """A check of values of ``shape``, built once per shape (a scan parses the same shapes
+    millions of times; walking the model each time cost 18 us per listed secret)."""
+    key = (service, shape.name)
+    known = _COMPILED.get(key)
+    if known is not None:
+        return known
+    kind = shape.type_name
+    check: _Check
+    wanted = _SCALARS.get(kind)
+    if wanted is not None:
+        no_bool = bool not in wanted
+
+        def check(value: Any) -> str | None:
+            if isinstance(value, wanted) and not (no_bool and isinstance(value, bool)):
+                return None
+            return _problem(value, kind)
+    elif kind == "structure" and not getattr(shape, "is_document_type", False):
+        members: dict[str, _Check] = {}
+
+        def check(value: Any) -> str | None:
+            if not isinstance(value, dict):
+                return _problem(value, kind)
+            for name, item in value.items():
+                if item is None:
+                    continue
+                member = members.get(name)
+                if member is None:
+                    model = shape.members.get(name)
+                    member = members[name] = _ignore if model is None else \
+                        _compile(model, service)
+                problem = member(item)
+                if problem:
+                    return f".{name}{problem}"
+            return None
+    elif kind in ("list", "map"):
+        member = _compile(shape.member if kind == "list" else shape.value, service)
+
+        def check(value: Any) -> str | None:
+            if kind == "list" and not isinstance(value, list) or \
+                    kind == "map" and not isinstance(value, dict):
+                return _problem(value, kind)
+            for index, item in (enumerate(value) if kind == "list" else value.items()):
+                if item is not None:
+                    problem = member(item)
+                    if problem:
+                        return f"[{index!r}]{problem}"
+            return None
+    else:  # timestamps and blobs: botocore's parser converted (or refused) them; documents
+        check = _ignore
+    _COMPILED[key] = check
+    return check
+
+
+def _mistyped(shape: Any, value: Any, service: str) -> str | None:
+    """The first value in ``value`` whose type is not the one ``shape`` says, as
+    ``"SecretList[3].RotationEnabled as str, not a boolean"``; None when all are."""
+    problem = _compile(shape, service)(value)
+    return problem.removeprefix(".") if problem else None
+
+
+def check_types(parsed: Any = None, model: Any = None, **_: Any) -> None:
+    """``after-call`` handler: raise UnexpectedAnswer when a JSON-protocol answer holds a value
+    of another type than the API's model says (``"KeyRotationEnabled": "false"``). The XML
+    protocols need no check: their parser converts every value by its shape."""
+    if model is None or not isinstance(parsed, dict) or "Error" in parsed:
+        return
+    if model.metadata.get("protocol") not in _JSON_PROTOCOLS or model.output_shape is None:
+        return
+    status = (parsed.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 200
+    if not 200 <= int(status) < 300:
+        return
+    service = model.service_model.service_name
+    problem = _mistyped(model.output_shape, parsed, service)
+    if problem:
+        raise UnexpectedAnswer(f"{service} {model.name} answered {problem}")

@@ -60,7 +60,7 @@ from scanner.aws.errors import (
 )
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
-from scanner.aws.responses import check_answer
+from scanner.aws.responses import check_answer, check_types
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
 
@@ -593,7 +593,8 @@ class AwsSessions:
         return tuple(sorted(r["RegionName"] for r in answer.get("Regions", ())))
 
     def cancel(self) -> None:
-        """Stop: every client's next API call raises Cancelled (the scan was interrupted)."""
+        """Stop: every client's next API call or attempt raises Cancelled (the scan was
+        interrupted)."""
         self._cancelled.set()
 
     def _check_cancelled(self, **_: Any) -> None:
@@ -649,12 +650,19 @@ class AwsSessions:
                 config=self._config,
             )
         self.guard.install(client)
+        # before each call and before each attempt: a call retrying after a timeout or a
+        # throttling answer stops at its next attempt, not after max_attempts of them
         client.meta.events.register("before-call", self._check_cancelled,
                                     unique_id="secretgraph-cancel")
+        client.meta.events.register_first("before-send", self._check_cancelled,
+                                          unique_id="secretgraph-cancel-attempt")
         client.meta.events.register("before-parse", check_answer,
                                     unique_id="secretgraph-check-answer")
         if self.counter is not None:
             self.counter.install(client, account_id=account_id)
+        # last: the counter has seen the call end before a mistyped answer fails it
+        client.meta.events.register_last("after-call", check_types,
+                                         unique_id="secretgraph-check-types")
         if self.pacing is not None and service == "secretsmanager" and account_id is not None:
             install_policy_pacing(client, self.pacing, account_id=account_id, region=region)
         return client

@@ -5,12 +5,16 @@ receive ready clients from scanner.aws.session.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import urllib.parse
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+
+from botocore.exceptions import PaginationError
 
 from scanner.aws.errors import AWS_ERRORS, classify
+from scanner.aws.responses import UnexpectedAnswer
 from scanner.model import CoverageEntry
 
 T = TypeVar("T")
@@ -34,26 +38,95 @@ class Recorder:
         self.coverage: list[CoverageEntry] = []
 
     def entry(self, exc: BaseException, operation: str,
-              resource_arn: str | None = None) -> CoverageEntry:
-        return classify(exc, account_id=self.account_id, region=self.region,
-                        service=self.service, operation=operation, resource_arn=resource_arn)
+              resource_arn: str | None = None, note: str | None = None) -> CoverageEntry:
+        entry = classify(exc, account_id=self.account_id, region=self.region,
+                         service=self.service, operation=operation, resource_arn=resource_arn)
+        if note:
+            entry = dataclasses.replace(entry, message=f"{note}: {entry.message}")
+        return entry
 
-    def attempt(self, operation: str, fn: Callable[[], T], *,
-                resource_arn: str | None = None) -> tuple[T | None, CoverageEntry | None]:
-        """``(result, None)`` on success, ``(None, entry)`` (also recorded) on an AWS error."""
+    def attempt(self, operation: str, fn: Callable[[], T], *, resource_arn: str | None = None,
+                note: str | None = None) -> tuple[T | None, CoverageEntry | None]:
+        """``(result, None)`` on success, ``(None, entry)`` (also recorded) on an AWS error.
+        ``note`` begins the entry's message: which call of several to one operation failed
+        when no resource ARN tells them apart (``Filter SERVICE_CONTROL_POLICY``)."""
         try:
             return fn(), None
         except AWS_ERRORS as exc:
-            entry = self.entry(exc, operation, resource_arn)
+            entry = self.entry(exc, operation, resource_arn, note)
             self.coverage.append(entry)
             return None, entry
 
 
-def paginate(client: Any, method: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every item under ``key`` across all pages of ``method`` (a botocore paginator)."""
+#: Pages one listing may take before it is given up. An endpoint that answers a fresh
+#: NextToken on every page never ends (a repeated token is botocore's PaginationError); the
+#: largest listing a scan meets -- 500,000 secrets per account-Region at 100 a page, or
+#: 500,000 Lambda functions at 50 -- is 10,000 pages.
+MAX_PAGES = 10_000
+
+
+def operation_name(client: Any, method: str) -> str:
+    """``list_secrets`` -> ``ListSecrets`` (as the client's model spells it)."""
+    mapping = getattr(client.meta, "method_to_api_mapping", None) or {}
+    return str(mapping.get(method, method))
+
+
+def unexpected(operation: str, detail: str) -> UnexpectedAnswer:
+    """The error for an answer that parsed but is not what ``operation`` returns."""
+    return UnexpectedAnswer(f"{operation} answered {detail}")
+
+
+def check_items(operation: str, key: str, value: Any,
+                required: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """``value`` as the list under ``key`` of a ``operation`` answer, each item an object
+    holding every ``required`` field; UnexpectedAnswer otherwise.
+
+    A missing or null list is not "nothing exists": AWS always sends the list, empty when
+    there is nothing (``{"SecretList": []}``); ``{}`` or ``"SecretList": null`` is an answer the
+    scan cannot read, and reading it as empty would make every resource disappear."""
+    if value is None:
+        raise unexpected(operation, f"without {key}")
+    if not isinstance(value, list):
+        raise unexpected(operation, f"{key} as {type(value).__name__}, not a list")
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise unexpected(operation, f"an entry of {key} that is not an object: "
+                                        f"{type(item).__name__}")
+        for name in required:
+            if item.get(name) in (None, ""):
+                raise unexpected(operation, f"an entry without {name}")
+    return value
+
+
+def expect(answer: Any, operation: str, key: str, kind: type | tuple[type, ...]) -> Any:
+    """``answer[key]``, which a ``operation`` answer always holds with type ``kind``;
+    UnexpectedAnswer when it is missing or of another type (DescribeKey without KeyMetadata
+    is an answer the scan cannot read, not a key without metadata)."""
+    value = answer.get(key) if isinstance(answer, Mapping) else None
+    if value is None:
+        raise unexpected(operation, f"without {key}")
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise unexpected(operation, f"{key} as {type(value).__name__}")
+    return value
+
+
+def paginate(client: Any, method: str, key: str, *, required: Sequence[str] = (),
+             max_pages: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item under ``key`` across all pages of ``method`` (a botocore paginator).
+
+    Each page must hold the list (``check_items``: an entry lacking a ``required`` field makes
+    the whole listing unreadable -- which resource it was cannot be told, so no other entry may
+    stand for the complete set); more than ``max_pages`` pages is a PaginationError naming
+    the operation (default ``MAX_PAGES``). Both become the listing's coverage entry
+    (Recorder.attempt)."""
+    operation = operation_name(client, method)
+    max_pages = MAX_PAGES if max_pages is None else max_pages
     items: list[dict[str, Any]] = []
-    for page in client.get_paginator(method).paginate(**kwargs):
-        items.extend(page.get(key) or [])
+    for number, page in enumerate(client.get_paginator(method).paginate(**kwargs), start=1):
+        if number > max_pages:
+            raise PaginationError(message=f"{operation} still answered a next page after "
+                                          f"{max_pages:,} pages; the listing was given up")
+        items.extend(check_items(operation, key, page.get(key), required))
     return items
 
 

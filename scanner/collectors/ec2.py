@@ -35,27 +35,30 @@ OPERATIONS: dict[str, str] = {
     "DescribeNatGateways": "ec2:DescribeNatGateways",
 }
 
-#: raw key -> (operation, paginator method, result key, page size)
-LISTINGS: dict[str, tuple[str, str, str, int]] = {
-    "vpcs": ("DescribeVpcs", "describe_vpcs", "Vpcs", 1000),
-    "subnets": ("DescribeSubnets", "describe_subnets", "Subnets", 1000),
-    "route_tables": ("DescribeRouteTables", "describe_route_tables", "RouteTables", 100),
+#: raw key -> (operation, paginator method, result key, page size, fields every entry has)
+LISTINGS: dict[str, tuple[str, str, str, int, tuple[str, ...]]] = {
+    "vpcs": ("DescribeVpcs", "describe_vpcs", "Vpcs", 1000, ("VpcId",)),
+    "subnets": ("DescribeSubnets", "describe_subnets", "Subnets", 1000, ("SubnetId", "VpcId")),
+    "route_tables": ("DescribeRouteTables", "describe_route_tables", "RouteTables", 100,
+                     ("RouteTableId", "VpcId")),
     "peerings": ("DescribeVpcPeeringConnections", "describe_vpc_peering_connections",
-                 "VpcPeeringConnections", 1000),
+                 "VpcPeeringConnections", 1000, ("VpcPeeringConnectionId",)),
     "security_groups": ("DescribeSecurityGroups", "describe_security_groups", "SecurityGroups",
-                        1000),
-    "vpc_endpoints": ("DescribeVpcEndpoints", "describe_vpc_endpoints", "VpcEndpoints", 1000),
-    "nat_gateways": ("DescribeNatGateways", "describe_nat_gateways", "NatGateways", 1000),
+                        1000, ("GroupId",)),
+    "vpc_endpoints": ("DescribeVpcEndpoints", "describe_vpc_endpoints", "VpcEndpoints", 1000,
+                      ("VpcEndpointId", "VpcId")),
+    "nat_gateways": ("DescribeNatGateways", "describe_nat_gateways", "NatGateways", 1000,
+                     ("NatGatewayId",)),
 }
 
 
 def fetch_network(client: Any, rec: Recorder) -> dict[str, Any]:
     """Each listing, or None for a listing that failed (recorded as coverage)."""
     raw: dict[str, Any] = {}
-    for key, (operation, method, result_key, page_size) in LISTINGS.items():
+    for key, (operation, method, result_key, page_size, required) in LISTINGS.items():
         items, _ = rec.attempt(
             operation,
-            lambda: paginate(client, method, result_key,
+            lambda: paginate(client, method, result_key, required=required,
                              PaginationConfig={"PageSize": page_size}),
         )
         raw[key] = items

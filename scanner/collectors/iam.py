@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.collectors.base import Recorder, policy_document, tag_map
+from botocore.exceptions import PaginationError
+
+from scanner.collectors import base
+from scanner.collectors.base import Recorder, check_items, policy_document, tag_map
 from scanner.model import IamGroup, IamPrincipal, IamSnapshot, ManagedPolicy
 from scanner.policy.arn import arn_account
 
@@ -19,16 +22,28 @@ OPERATIONS: dict[str, str] = {
     "GetAccountAuthorizationDetails": "iam:GetAccountAuthorizationDetails",
 }
 
-_LIST_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+#: the lists of an answer -> the fields every entry of it has
+_LIST_KEYS: dict[str, tuple[str, ...]] = {
+    "UserDetailList": ("Arn", "UserName"),
+    "GroupDetailList": ("Arn", "GroupName"),
+    "RoleDetailList": ("Arn", "RoleName"),
+    "Policies": ("Arn",),
+}
+OPERATION = "GetAccountAuthorizationDetails"
 
 
 def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
     def read() -> dict[str, list[Any]]:
         merged: dict[str, list[Any]] = {key: [] for key in _LIST_KEYS}
         paginator = client.get_paginator("get_account_authorization_details")
-        for page in paginator.paginate(PaginationConfig={"PageSize": 1000}):
-            for key in _LIST_KEYS:
-                merged[key].extend(page.get(key) or [])
+        for number, page in enumerate(paginator.paginate(PaginationConfig={"PageSize": 1000}),
+                                      start=1):
+            if number > base.MAX_PAGES:
+                raise PaginationError(message=f"{OPERATION} still answered a next page after "
+                                              f"{base.MAX_PAGES:,} pages; the listing was "
+                                              "given up")
+            for key, required in _LIST_KEYS.items():
+                merged[key].extend(check_items(OPERATION, key, page.get(key), required))
         return merged
 
     details, _ = rec.attempt("GetAccountAuthorizationDetails", read)

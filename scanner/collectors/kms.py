@@ -6,9 +6,12 @@ customer-managed keys GetKeyPolicy and GetKeyRotationStatus (so <= 3 calls per C
   ``alias/aws/*`` TargetKeyIds that ListKeys does not return (moto's fixed fakes) are ignored.
   DescribeKey is never called on an alias (in moto, describing alias/aws/secretsmanager creates
   a key).
-* Other keys: DescribeKey gives KeyManager; only CUSTOMER keys get the policy and rotation reads.
+* Other keys: DescribeKey gives KeyManager; every key it does not call AWS-managed gets the
+  policy and rotation reads. A DescribeKey answer without KeyMetadata, KeyManager or KeyState,
+  or a GetKeyPolicy / GetKeyRotationStatus answer without its Policy / KeyRotationEnabled
+  boolean, is an unexpected answer: a coverage entry, and the fields unread.
   Rotation is not applicable (and not read) for asymmetric/HMAC keys, imported or custom-key-store
-  material, and keys pending deletion.
+  material, keys pending deletion and keys in a state KMS does not document (not judged).
 * Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
   PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from scanner.collectors.base import Mapper, Recorder, iso, paginate
+from scanner.collectors.base import Mapper, Recorder, expect, iso, paginate
 from scanner.model import KmsKey
 
 SERVICE = "kms"
@@ -30,7 +33,27 @@ OPERATIONS: dict[str, str] = {
     "GetKeyRotationStatus": "kms:GetKeyRotationStatus",
 }
 
-_NO_ROTATION_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
+#: the key states KMS documents (KeyMetadata.KeyState) in which automatic rotation applies;
+#: PendingDeletion and PendingReplicaDeletion keys are not rotated, and a state KMS adds later
+#: is not judged (rotation not read: kms-key-rotation-disabled answers UNKNOWN, never PASS)
+_ROTATION_STATES = frozenset({"Creating", "Enabled", "Disabled", "PendingImport", "Unavailable",
+                              "Updating"})
+
+
+def described_key(answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """DescribeKey's KeyMetadata, which always names the key's manager and state: without
+    them the answer is unexpected (a missing KeyManager read as "not CUSTOMER" skipped the
+    key policy and passed every key-policy rule)."""
+    meta: Mapping[str, Any] = expect(answer, "DescribeKey", "KeyMetadata", Mapping)
+    expect(meta, "DescribeKey", "KeyManager", str)
+    expect(meta, "DescribeKey", "KeyState", str)
+    return meta
+
+
+def rotation_status(answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """GetKeyRotationStatus's answer, which always holds KeyRotationEnabled as a boolean."""
+    expect(answer, "GetKeyRotationStatus", "KeyRotationEnabled", bool)
+    return answer
 
 
 def aws_managed_key_ids(aliases: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -47,19 +70,19 @@ def rotation_applicable(meta: Mapping[str, Any]) -> bool:
         == "SYMMETRIC_DEFAULT"
         and meta.get("Origin", "AWS_KMS") == "AWS_KMS"
         and not meta.get("CustomKeyStoreId")
-        and meta.get("KeyState") not in _NO_ROTATION_STATES
+        and meta.get("KeyState") in _ROTATION_STATES
     )
 
 
 def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str, Any]:
     keys, failure = rec.attempt(
-        "ListKeys", lambda: paginate(client, "list_keys", "Keys",
+        "ListKeys", lambda: paginate(client, "list_keys", "Keys", required=("KeyId", "KeyArn"),
                                      PaginationConfig={"PageSize": 1000})
     )
     if keys is None:
         return {"keys": None}
     aliases, _ = rec.attempt(
-        "ListAliases", lambda: paginate(client, "list_aliases", "Aliases",
+        "ListAliases", lambda: paginate(client, "list_aliases", "Aliases", required=("AliasName",),
                                         PaginationConfig={"PageSize": 100})
     )
     aws_managed = aws_managed_key_ids(aliases or [])
@@ -71,27 +94,29 @@ def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str,
         """DescribeKey, then for a CMK its policy and rotation status (one key's reads)."""
         arn = key["KeyArn"]
         out: dict[str, Any] = {"arn": arn, "failed": []}
-        response, failure = rec.attempt(
-            "DescribeKey", lambda: client.describe_key(KeyId=arn), resource_arn=arn
+        meta, failure = rec.attempt(
+            "DescribeKey", lambda: described_key(client.describe_key(KeyId=arn)),
+            resource_arn=arn
         )
-        if response is None:
+        if meta is None:
             out["failed"] = ["key_manager", "key_state", "policy", "rotation_enabled"]
             return out
-        meta = response["KeyMetadata"]
         out["meta"] = meta
-        if meta.get("KeyManager") != "CUSTOMER":
-            return out
+        if meta["KeyManager"] == "AWS":
+            return out  # any other manager (CUSTOMER, or one KMS adds later) is read in full
         policy, failure = rec.attempt(
-            "GetKeyPolicy", lambda: client.get_key_policy(KeyId=arn, PolicyName="default"),
+            "GetKeyPolicy", lambda: expect(client.get_key_policy(KeyId=arn, PolicyName="default"),
+                                           "GetKeyPolicy", "Policy", str),
             resource_arn=arn,
         )
         if policy is None:
             out["failed"].append("policy")
         else:
-            out["policy"] = policy.get("Policy")
+            out["policy"] = policy
         if rotation_applicable(meta):
             status, failure = rec.attempt(
-                "GetKeyRotationStatus", lambda: client.get_key_rotation_status(KeyId=arn),
+                "GetKeyRotationStatus", lambda: rotation_status(
+                    client.get_key_rotation_status(KeyId=arn)),
                 resource_arn=arn,
             )
             if status is None:

@@ -18,6 +18,7 @@ OPERATIONS: dict[str, str] = {"ListFunctions": "lambda:ListFunctions"}
 def fetch_functions(client: Any, rec: Recorder) -> dict[str, Any]:
     functions, _ = rec.attempt(
         "ListFunctions", lambda: paginate(client, "list_functions", "Functions",
+                                          required=("FunctionArn",),
                                           PaginationConfig={"PageSize": 50})
     )
     return {"functions": functions}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.collectors.base import Recorder, paginate
+from scanner.collectors.base import Recorder, expect, paginate
 from scanner.model import ControlPolicy, Organization, OrgAccount, OrgUnit
 
 SERVICE = "organizations"
@@ -35,28 +35,37 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
     described, _ = rec.attempt("DescribeOrganization", client.describe_organization)
     raw["organization"] = (described or {}).get("Organization")
     raw["accounts"], _ = rec.attempt(
-        "ListAccounts", lambda: paginate(client, "list_accounts", "Accounts",
+        "ListAccounts", lambda: paginate(client, "list_accounts", "Accounts", required=("Id",),
                                          PaginationConfig={"PageSize": 20})
     )
-    roots, _ = rec.attempt("ListRoots", lambda: paginate(client, "list_roots", "Roots"))
+    roots, _ = rec.attempt("ListRoots", lambda: paginate(client, "list_roots", "Roots",
+                                                                 required=("Id",)))
     raw["roots"] = roots
     units: list[dict[str, Any]] = []
     parents: dict[str, str] = {}
+    # a failed read of one parent's children names that parent (its ARN, else its id): one
+    # entry per root or OU, told apart
+    arns = {str(r["Id"]): r.get("Arn") for r in roots or []}
     queue = [r["Id"] for r in roots or []]
     while queue:
         parent = queue.pop(0)
+        where = {"resource_arn": arns.get(parent) or None, "note": f"ParentId {parent}"}
         children, _ = rec.attempt(
             "ListOrganizationalUnitsForParent",
             lambda: paginate(client, "list_organizational_units_for_parent",
-                             "OrganizationalUnits", ParentId=parent),
+                             "OrganizationalUnits", required=("Id",), ParentId=parent),
+            **where,
         )
         for unit in children or []:
             units.append({**unit, "ParentId": parent})
             queue.append(unit["Id"])
+            arns[str(unit["Id"])] = unit.get("Arn")
         accounts, _ = rec.attempt(
             "ListAccountsForParent",
-            lambda: paginate(client, "list_accounts_for_parent", "Accounts", ParentId=parent,
+            lambda: paginate(client, "list_accounts_for_parent", "Accounts", required=("Id",),
+                             ParentId=parent,
                              PaginationConfig={"PageSize": 20}),
+            **where,
         )
         for account in accounts or []:
             parents[account["Id"]] = parent
@@ -75,7 +84,8 @@ def _fetch_policies(client: Any, rec: Recorder,
                     policy_type: str) -> list[dict[str, Any]] | None:
     summaries, failure = rec.attempt(
         "ListPolicies", lambda: paginate(client, "list_policies", "Policies",
-                                         Filter=policy_type)
+                                         required=("Id",), Filter=policy_type),
+        note=f"Filter {policy_type}",
     )
     if summaries is None:
         return None
@@ -83,18 +93,20 @@ def _fetch_policies(client: Any, rec: Recorder,
     for summary in summaries:
         policy_id = summary["Id"]
         described, failure = rec.attempt(
-            "DescribePolicy", lambda: client.describe_policy(PolicyId=policy_id),
+            "DescribePolicy", lambda: expect(
+                expect(client.describe_policy(PolicyId=policy_id), "DescribePolicy", "Policy",
+                       Mapping), "DescribePolicy", "Content", str),
             resource_arn=summary.get("Arn"),
         )
         targets, failure2 = rec.attempt(
             "ListTargetsForPolicy",
-            lambda: paginate(client, "list_targets_for_policy", "Targets", PolicyId=policy_id),
+            lambda: paginate(client, "list_targets_for_policy", "Targets",
+                             required=("TargetId",), PolicyId=policy_id),
             resource_arn=summary.get("Arn"),
         )
         if described is None or targets is None:
             return None  # a partial policy set must not read as the complete set
-        out.append({"summary": summary, "content": described["Policy"].get("Content", ""),
-                    "targets": targets})
+        out.append({"summary": summary, "content": described, "targets": targets})
     return out
 
 

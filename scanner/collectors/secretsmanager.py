@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Collection, Iterable, Mapping
 
-from scanner.collectors.base import Mapper, Recorder, iso, paginate, tag_map
+from scanner.collectors.base import Mapper, Recorder, check_items, iso, paginate, tag_map
 from scanner.policy.arn import with_region
 from scanner.model import ReplicaStatus, Secret
 
@@ -47,7 +47,8 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
     the policies read now."""
     listed, failure = rec.attempt(
         "ListSecrets",
-        lambda: paginate(client, "list_secrets", "SecretList", IncludePlannedDeletion=True,
+        lambda: paginate(client, "list_secrets", "SecretList", required=("ARN",),
+                         IncludePlannedDeletion=True,
                          PaginationConfig={"PageSize": 100}),
     )
     if listed is None:
@@ -86,13 +87,23 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
             "policy_skipped": skipped, "policy_carried": carried, "read_at": read_at}
 
 
+def described_secret(answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """DescribeSecret's answer; its ReplicationStatus (absent: no replica) names each
+    replica's Region, else the answer is unexpected."""
+    if answer.get("ReplicationStatus") is not None:
+        check_items("DescribeSecret", "ReplicationStatus", answer["ReplicationStatus"],
+                    ("Region",))
+    return answer
+
+
 def fetch_replication(client: Any, rec: Recorder, primary_arns: Iterable[str]) -> dict[str, Any]:
     """DescribeSecret for each primary given (see ``needs_replication_status``)."""
     described: dict[str, Any] = {}
     failed: list[str] = []
     for arn in primary_arns:
         response, failure = rec.attempt(
-            "DescribeSecret", lambda: client.describe_secret(SecretId=arn), resource_arn=arn
+            "DescribeSecret", lambda: described_secret(client.describe_secret(SecretId=arn)),
+            resource_arn=arn
         )
         if failure is not None or response is None:
             failed.append(arn)

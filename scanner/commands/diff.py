@@ -1,6 +1,7 @@
 """`secretgraph diff [SCAN_A] [SCAN_B]`: what changed between two recorded scans.
 
-Without ids: the last two complete scans. With one id: that scan (the older side) against the
+Without ids: the last two complete scans (with only one complete scan and incomplete ones
+after it: the latest against it, with a note, as `scan --history` showed). With one id: that scan (the older side) against the
 latest complete scan; the latest itself (`latest`) against the complete scan before it. Ids may
 be unique prefixes, or `latest`.
 """
@@ -39,7 +40,15 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.history)
     records = store.list()
     complete = [r for r in records if r.complete]
-    if args.scan_a is None:
+    if args.scan_a is None and len(complete) == 1 and records[-1] is not complete[0]:
+        # one complete scan, then incomplete ones: `scan --history` showed the latest one's
+        # drift against it, so compare exactly that (as `diff latest` does) -- an error
+        # saying there is nothing to compare contradicted the drift just shown
+        old_id, new_id = complete[0].scan_id, records[-1].scan_id
+        print(f"note: the history holds one complete scan ({old_id}); this compares the "
+              f"latest scan, {new_id} (incomplete: what it could not read is listed as not "
+              "assessed), with it, as `secretgraph diff latest` does", file=sys.stderr)
+    elif args.scan_a is None:
         if len(complete) < 2:
             hint = ("; scans are recorded only by `secretgraph scan --history "
                     f"{args.history}` (or with $SECRETGRAPH_HISTORY set)") if not records else ""

@@ -265,3 +265,62 @@ def test_a_call_backing_off_after_throttling_is_not_named_as_hanging(
     assert progress.check_hanging(now=call.answered + 10) == []
     [warned] = progress.check_hanging(now=call.answered + 31)
     assert "after 31s (its last retry: 1 throttling answer(s) before)" in warned
+
+
+def test_a_call_retrying_when_the_scan_is_cancelled_stops_at_its_next_attempt(
+        mgmt_session: boto3.Session) -> None:
+    """Cancel was checked only before a call, so a call in its retries (a hung endpoint: 8
+    attempts x 60 s) ran all of them after Ctrl-C."""
+    from botocore.awsrequest import AWSResponse
+
+    from scanner.errors import Cancelled
+
+    with mock_aws():
+        sessions, counter = make(mgmt_session,
+                                 settings=ClientSettings(max_attempts=5))
+        client = sessions.client("secretsmanager", account_id=HOME, region=REGION)
+        attempts: list[int] = []
+
+        class Body:
+            def stream(self, **_: Any) -> Any:
+                yield b'{"__type": "ServiceUnavailableException", "message": "busy"}'
+
+        def unavailable(**_: Any) -> AWSResponse:
+            attempts.append(1)
+            sessions.cancel()  # Ctrl-C while the first attempt was out
+            return AWSResponse("https://stub", 503, {}, Body())
+
+        client.meta.events.register("before-send.secrets-manager.ListSecrets", unavailable)
+        with pytest.raises(Cancelled):
+            client.list_secrets()
+    assert attempts == [1]
+
+
+def test_a_hanging_call_says_which_attempt_it_is_on_and_how_long_each_may_wait(
+        mgmt_session: boto3.Session) -> None:
+    """Trial: "after 182s ... still waiting for the timeout" while botocore was on its 4th
+    60-second attempt of 8; the warning now says so."""
+    import time
+
+    from botocore.config import Config
+    from botocore.exceptions import ReadTimeoutError
+
+    from scanner.progress import Progress
+
+    counter = CallCounter()
+    client = mgmt_session.client("kms", region_name=REGION, config=Config(
+        read_timeout=60, retries={"mode": "adaptive", "total_max_attempts": 8}))
+    counter.install(client, account_id=OTHER)
+    model = client.meta.service_model.operation_model("GetKeyPolicy")
+    context: dict[str, object] = {}
+    client.meta.events.emit("before-call.kms.GetKeyPolicy", model=model, context=context,
+                            params={}, request_signer=None)
+    for attempt in (1, 2, 3):  # three attempts timed out
+        client.meta.events.emit(
+            "needs-retry.kms.GetKeyPolicy", response=None, endpoint=None, operation=model,
+            attempts=attempt, caught_exception=ReadTimeoutError(endpoint_url="x"),
+            request_dict={"context": context})
+    [call] = counter.in_flight()
+    [message] = Progress(counter, hang_after=30).check_hanging(now=call.started + 182)
+    assert message.endswith("attempt 4 of 8, each waiting up to 60s for an answer")
+    assert "still waiting for the timeout" not in message

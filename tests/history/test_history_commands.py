@@ -150,6 +150,25 @@ def test_diff_needs_two_complete_scans(tmp_path: Path, capsys: pytest.CaptureFix
     assert "needs two complete scans" in capsys.readouterr().err
 
 
+def test_diff_after_one_complete_and_one_incomplete_scan_shows_that_drift_and_no_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial: `scan --history` had shown the incomplete scan's drift, and `diff` then said
+    "error: needs two complete scans to compare" (exit 2): the output contradicted itself.
+    It now compares the same two scans `scan --history` did, and says why."""
+    hist = str(tmp_path / "h.db")
+    store = open_store(hist)
+    for sid, day, not_assumed in (("n1", "20", ()), ("n2", "21", (MEMBER,))):
+        snap = snapshot(sid, f"2026-11-{day}T02:00:00Z", [secret("db")],
+                        not_assumed=not_assumed)
+        store.record(snap.meta, snap, document(snap, []), access({DB: [(APP, "allow")]}))
+    assert main(["diff", "--history", hist, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert (data["old"]["scan_id"], data["new"]["scan_id"]) == ("n1", "n2")
+    assert captured.err.startswith("note: the history holds one complete scan (n1)")
+    assert "error" not in captured.err
+
+
 def test_diff_without_ids_says_when_newer_scans_are_incomplete(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """1,000-account trial: with a few accounts out of reach every night, `diff` (the morning

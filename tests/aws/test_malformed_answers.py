@@ -1,0 +1,233 @@
+"""An HTTP 200 answer that is valid JSON but not what the API returns -- a listing without its
+list, an entry without its id, a value of the wrong type, a next page that never ends -- is a
+coverage gap naming the call, never "nothing exists" and never a guess.
+
+Each test takes moto's real answer and rewrites it on the wire (a ``before-parse`` hook), so
+the scanner's own hooks and botocore's parser see exactly what a faulty endpoint would send.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+import pytest
+
+from scanner.aws.executor import SynchronousExecutor
+from scanner.collect import CollectOptions, collect
+from scanner.collectors import base
+from scanner.model import CoverageEntry, KmsKey, RegionSnapshot, Snapshot
+from scanner.snapshot_io import read_snapshot
+
+# as in tests/aws/conftest.py (not imported from it: another folder's conftest may be the
+# module named ``conftest`` when folders are run together)
+REGION = "us-east-1"
+OTHER_REGION = "us-west-2"
+ROLE = "OrganizationAccountAccessRole"
+
+
+def fresh_session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name=REGION)
+
+
+def _rewrite(session: boto3.Session, service: str, operation: str,
+             change: Callable[[dict[str, Any]], None]) -> None:
+    """Every ``operation`` answer is parsed from moto's JSON after ``change`` edited it."""
+
+    def hook(response_dict: Any = None, **_: Any) -> None:
+        if not response_dict or not 200 <= int(response_dict.get("status_code") or 0) < 300:
+            return
+        answer = json.loads(response_dict["body"] or b"{}")
+        change(answer)
+        response_dict["body"] = json.dumps(answer).encode()
+
+    session.events.register(f"before-parse.{service}.{operation}", hook)
+
+
+def _collect(tmp_path: Path, session: boto3.Session, estate: Any) -> Snapshot:
+    opts = CollectOptions(out=tmp_path / "snap.json.gz", regions=(REGION, OTHER_REGION),
+                          role_name=ROLE, max_attempts=1, accounts=(estate.security,))
+    return read_snapshot(collect(opts, executor=SynchronousExecutor(),
+                                 session_factory=lambda _: session))
+
+
+def _region(snapshot: Snapshot, region: str = REGION) -> RegionSnapshot:
+    return next(r for a in snapshot.accounts for r in a.regions if r.region == region)
+
+
+def _gap(snapshot: Snapshot, operation: str) -> CoverageEntry:
+    gaps = [c for c in snapshot.coverage if c.operation == operation]
+    assert gaps, f"no coverage entry for {operation}: {snapshot.coverage}"
+    return gaps[0]
+
+
+def _key(snapshot: Snapshot, arn: str) -> KmsKey:
+    return next(k for k in _region(snapshot).kms_keys if k.arn == arn)
+
+
+@pytest.mark.parametrize("answer", [{}, {"SecretList": None}])
+def test_list_secrets_without_its_list_is_a_gap_not_an_account_without_secrets(
+        answer: dict[str, Any], tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+
+    def replace(body: dict[str, Any]) -> None:
+        body.clear()
+        body.update(answer)
+
+    _rewrite(session, "secrets-manager", "ListSecrets", replace)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListSecrets")
+    assert (gap.service, gap.error_kind) == ("secretsmanager", "fatal")
+    assert "ListSecrets answered without SecretList" in gap.message
+    assert "secretsmanager" in _region(snapshot).unread_services
+    assert _region(snapshot).kms_keys, "the other services of the Region are still read"
+
+
+def test_list_keys_with_a_null_list_leaves_kms_unread_not_every_key_gone(
+        tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+    _rewrite(session, "kms", "ListKeys", lambda body: body.update(Keys=None))
+    snapshot = _collect(tmp_path, session, estate)
+    assert "ListKeys answered without Keys" in _gap(snapshot, "ListKeys").message
+    assert "kms" in _region(snapshot).unread_services
+
+
+@pytest.mark.parametrize("service,operation,listing,field,services_left", [
+    ("secrets-manager", "ListSecrets", "SecretList", "ARN", ("kms_keys", "vpcs")),
+    ("lambda", "ListFunctions", "Functions", "FunctionArn", ("secrets", "kms_keys", "vpcs")),
+])
+def test_an_entry_without_its_id_costs_its_own_listing_and_is_named(
+        service: str, operation: str, listing: str, field: str,
+        services_left: tuple[str, ...], tmp_path: Path, estate: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
+    session = fresh_session()
+
+    def drop_id(body: dict[str, Any]) -> None:
+        body[listing] = list(body.get(listing) or []) + [{"Name": "no-id"}]
+
+    _rewrite(session, service, operation, drop_id)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, operation)
+    assert f"{operation} answered an entry without {field}" in gap.message
+    region = _region(snapshot)
+    assert gap.service in region.unread_services
+    for records in services_left:  # not the whole account-Region
+        assert getattr(region, records), records
+    assert "Traceback" not in caplog.text
+
+
+def test_rotation_enabled_as_a_string_is_a_gap_not_rotation_on(
+        tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+
+    def stringly(body: dict[str, Any]) -> None:
+        for entry in body.get("SecretList") or []:
+            entry["RotationEnabled"] = "false"
+
+    _rewrite(session, "secrets-manager", "ListSecrets", stringly)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListSecrets")
+    assert "RotationEnabled as str, not a boolean" in gap.message
+    assert "secretsmanager" in _region(snapshot).unread_services
+
+
+def test_key_rotation_enabled_as_a_string_leaves_rotation_unread(
+        tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+    _rewrite(session, "kms", "GetKeyRotationStatus",
+             lambda body: body.update(KeyRotationEnabled="false"))
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "GetKeyRotationStatus")
+    assert "KeyRotationEnabled as str, not a boolean" in gap.message
+    assert gap.resource_arn == estate.key_arn
+    key = _key(snapshot, estate.key_arn)
+    assert "rotation_enabled" in key.unread and key.rotation_enabled is None
+
+
+@pytest.mark.parametrize("field", ["KeyManager", "KeyState"])
+def test_describe_key_without_manager_or_state_is_a_gap_and_the_key_unread(
+        field: str, tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+    _rewrite(session, "kms", "DescribeKey", lambda body: body["KeyMetadata"].pop(field))
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "DescribeKey")
+    assert f"DescribeKey answered without {field}" in gap.message
+    key = _key(snapshot, estate.key_arn)
+    assert {"key_manager", "key_state", "policy", "rotation_enabled"} <= set(key.unread)
+
+
+def test_a_key_manager_kms_does_not_document_still_gets_its_policy_read(
+        tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+    _rewrite(session, "kms", "DescribeKey",
+             lambda body: body["KeyMetadata"].update(KeyManager="PARTNER"))
+    snapshot = _collect(tmp_path, session, estate)
+    key = _key(snapshot, estate.key_arn)
+    assert key.key_manager == "PARTNER" and key.policy, "read as a customer key, not skipped"
+    assert key.rotation_enabled is not None
+
+
+def test_a_key_state_kms_does_not_document_is_not_judged_for_rotation(
+        tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+    _rewrite(session, "kms", "DescribeKey",
+             lambda body: body["KeyMetadata"].update(KeyState="Quarantined"))
+    snapshot = _collect(tmp_path, session, estate)
+    key = _key(snapshot, estate.key_arn)
+    assert key.key_state == "Quarantined" and key.rotation_enabled is None
+    assert key.policy
+
+
+def test_a_next_page_that_never_ends_is_given_up_and_named(
+        tmp_path: Path, estate: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "MAX_PAGES", 5)
+    session = fresh_session()
+    tokens = itertools.count(1000)  # a fresh token every page (moto reads it as an offset)
+    _rewrite(session, "secrets-manager", "ListSecrets",
+             lambda body: body.update(NextToken=str(next(tokens))))
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListSecrets")
+    assert gap.error_code == "PaginationError"
+    assert "ListSecrets still answered a next page after 5 pages" in gap.message
+    assert "secretsmanager" in _region(snapshot).unread_services
+
+
+def test_a_collector_that_crashes_costs_its_own_service_and_logs_no_traceback(
+        tmp_path: Path, estate: Any, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from scanner.collectors import lambda_
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise KeyError("FunctionArn")
+
+    monkeypatch.setattr(lambda_, "transform_functions", crash)
+    caplog.set_level("INFO")
+    snapshot = _collect(tmp_path, fresh_session(), estate)
+    gap = _gap(snapshot, "(collector)")
+    assert (gap.service, gap.region) == ("lambda", REGION)
+    assert gap.message == "lambda collector failed on a record without FunctionArn (KeyError)"
+    region = _region(snapshot)
+    assert "lambda" in region.unread_services
+    assert region.secrets and region.kms_keys and region.vpcs  # the other four services
+    assert not {"secretsmanager", "kms", "ec2"} & set(region.unread_services)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback only with --debug"
+
+
+def test_a_replica_status_without_its_region_is_a_gap_not_a_crash(
+        tmp_path: Path, estate: Any) -> None:
+    session = fresh_session()
+
+    def drop_region(body: dict[str, Any]) -> None:
+        for status in body.get("ReplicationStatus") or []:
+            status.pop("Region", None)
+
+    _rewrite(session, "secrets-manager", "DescribeSecret", drop_region)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "DescribeSecret")
+    assert "DescribeSecret answered an entry without Region" in gap.message
+    secret = next(s for s in _region(snapshot).secrets if s.arn == estate.shared_secret_arn)
+    assert secret.replicas is None and "replicas" in secret.unread

@@ -1,0 +1,47 @@
+"""Each failed Organizations read is its own coverage entry, told apart: ListPolicies is asked
+once per policy type (its Filter named), and the OU tree once per root or OU (its ARN named).
+Identical entries read as one failure counted twice, and hid which parent was not read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+from scanner.collectors import organizations
+from scanner.collectors.base import Recorder
+
+
+def _deny(session: boto3.Session, *operations: str) -> None:
+    def hook(model: Any = None, **_: Any) -> Any:
+        if model.name in operations:
+            return (AWSResponse("https://stub", 403, {}, None),
+                    {"Error": {"Code": "AccessDeniedException", "Message": "denied"},
+                     "ResponseMetadata": {"HTTPStatusCode": 403}})
+        return None
+
+    session.events.register("before-call.organizations", hook)
+
+
+def test_denied_policy_and_parent_listings_name_the_filter_and_the_parent(
+        aws: boto3.Session) -> None:
+    org = aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]
+    units = [org.create_organizational_unit(ParentId=root["Id"], Name=name)[
+        "OrganizationalUnit"] for name in ("prod", "dev")]
+    _deny(aws, "ListPolicies", "ListAccountsForParent")
+    rec = Recorder(account_id="123456789012", region="global", service="organizations")
+
+    raw = organizations.fetch_organization(aws.client("organizations"), rec)
+
+    policies = [c for c in rec.coverage if c.operation == "ListPolicies"]
+    assert sorted(c.message for c in policies) == [
+        "Filter RESOURCE_CONTROL_POLICY: denied", "Filter SERVICE_CONTROL_POLICY: denied"]
+    parents = [c for c in rec.coverage if c.operation == "ListAccountsForParent"]
+    assert sorted(c.resource_arn or "" for c in parents) == sorted(
+        [root["Arn"]] + [u["Arn"] for u in units])
+    assert {c.message for c in parents} == {
+        f"ParentId {p}: denied" for p in [root["Id"]] + [u["Id"] for u in units]}
+    assert raw["policies"] is None and raw["rcps"] is None

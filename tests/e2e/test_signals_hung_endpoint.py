@@ -1,0 +1,111 @@
+"""Ctrl-C and SIGTERM stop a scan within seconds even when every call hangs: an endpoint that
+accepts the connection and never answers kept the scan alive for up to max_attempts x
+read_timeout (8 x 60 s: SIGTERM took 476 s, SIGINT was still running after 120 s), because the
+interrupted run waited for its workers' socket reads and retries were never cancelled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+_IDENTITY = (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+             b"<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/auditor</Arn>"
+             b"<UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account>"
+             b"</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId>"
+             b"</ResponseMetadata></GetCallerIdentityResponse>")
+
+
+@pytest.fixture()
+def hanging_endpoint() -> Iterator[str]:
+    """Answers sts:GetCallerIdentity (so the scan starts collecting), then accepts every other
+    request and never answers it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        conn.settimeout(5)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            while len(body) < length:
+                body += conn.recv(65536)
+        except OSError:
+            return
+        if b"Action=GetCallerIdentity" in body:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: "
+                         + str(len(_IDENTITY)).encode() + b"\r\n\r\n" + _IDENTITY)
+        held.append(conn)  # and never a word more
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"),
+                                           (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_stops_a_scan_whose_calls_all_hang_within_seconds(
+        hanging_endpoint: str, tmp_path: Path, sig: signal.Signals, code: int,
+        word: str) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "out"
+    env = dict(os.environ, TMPDIR=str(tmp), AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env.pop("AWS_PROFILE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1",
+         "--endpoint-url", hanging_endpoint, "--out", str(out), "--format", "json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not list(tmp.glob("secretgraph-collect-*")):  # collecting: its calls hang now
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    took = time.monotonic() - sent
+    assert proc.returncode == code, stderr
+    assert took < 10, f"exited {took:.1f} s after the signal"
+    assert stderr.strip().splitlines()[-1].startswith(f"secretgraph scan: {word}")
+    assert "Traceback" not in stderr
+    assert list(tmp.iterdir()) == []  # the collection folder was removed
+    assert not out.exists()
