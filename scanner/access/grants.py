@@ -85,7 +85,7 @@ def _probe(account: str, settings: AccessSettings, action: str, resource: str,
     ctx.update(extra)
     return Request(principal_arn=facts.arn, principal_account=account, action=action,
                    resource=resource, principal_type="role", context=ctx,
-                   absent=frozenset(absent), excluded=excluded)
+                   absent=frozenset(absent), excluded=excluded, time_floor=settings.time_floor)
 
 
 @lru_cache(maxsize=8)

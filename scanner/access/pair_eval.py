@@ -545,7 +545,8 @@ class PairEvaluator:
             for fake in fakes:
                 req = Request(principal_arn=p.arn, principal_account=p.account_id,
                               action=self.s.action, resource=fake,
-                              principal_type=p.facts.principal_type)
+                              principal_type=p.facts.principal_type,
+                              time_floor=self.s.time_floor)
                 if self.identity.evaluate(p, self.s.action, fake, lambda: req,
                                           scope="probe").allow is not Tri.FALSE:
                     hit = False
@@ -569,7 +570,8 @@ class PairEvaluator:
         if hit is None:
             req = Request(principal_arn=p.arn, principal_account=p.account_id,
                           action=self.s.action, resource=fake,
-                          principal_type=p.facts.principal_type)
+                          principal_type=p.facts.principal_type,
+                          time_floor=self.s.time_floor)
             hit = self.identity.evaluate(p, self.s.action, fake, lambda: req,
                                          scope="probe").allow is Tri.FALSE
             self._probe[key] = hit

@@ -176,7 +176,7 @@ class Guardrails:
                request.principal_arn if policy_type == RCP else "",
                request.projection(frozenset(request.context)),
                # what the absent set's markers say (a final tag set, no federation session)
-               tuple(m in request.absent for m in ABSENT_MARKERS))
+               tuple(m in request.absent for m in ABSENT_MARKERS), request.time_floor)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._evaluate(policy_type, account_id, request)

@@ -182,8 +182,11 @@ def _allows(st: Statement) -> bool:
 
 
 def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
-    """(value, account) pairs a positive condition clause names (account ids, or ARNs)."""
-    if c.base not in _POSITIVE or c.qualifier == "forallvalues" or c.if_exists:
+    """(value, account) pairs a positive condition clause names (account ids, or ARNs): the
+    clauses that narrow (``_NARROWING_OPERATORS``, NumericEquals on an account key too) name
+    whom they let in -- one concept for ``narrows`` and the grants it leaves (a review: a
+    ``*`` grant under NumericEquals aws:PrincipalAccount was neither public nor external)."""
+    if c.base not in _NARROWING_OPERATORS or c.qualifier == "forallvalues" or c.if_exists:
         return []
     out = []
     for v in c.values:

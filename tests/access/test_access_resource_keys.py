@@ -69,3 +69,21 @@ def test_a_grant_whose_time_window_closed_before_the_scan_lets_no_one_in() -> No
 
     assert decisions(public_until("2020-01-01T00:00:00Z")).get("*") is None
     assert decisions(public_until("2030-01-01T00:00:00Z")).get("*") == "CONDITIONAL"
+
+
+def test_the_solver_knows_the_time_floor_for_the_key_question_too() -> None:
+    # a review: the key question's request template had no floor, so kms-key-policy-public
+    # with prove got a WITNESS dated 1970 for a grant whose window closed in 2020
+    from helpers.access_estate import KEY_ARN, text
+    from scanner.policy.parse import parse_policy
+    from scanner.policy.smt.use import RuleProver
+
+    window = {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
+    root = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+            "Action": "kms:*", "Resource": "*"}
+    public = {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+              "Resource": "*", "Condition": window}
+    snap = estate(secret_policy=None, key_policy=text(root, public))
+    prover = RuleProver(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    proof = prover.key_policy(KEY_ARN, parse_policy(text(root, public)), [1], CENTRAL, REGION)
+    assert proof.answer.status == "PROVEN_NONE"

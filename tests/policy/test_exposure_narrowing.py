@@ -47,3 +47,19 @@ def test_negated_and_ordering_operators_leave_a_grant_public(operator: str, key:
 def test_equality_and_patterns_naming_an_account_narrow(operator: str, key: str,
                                                         value: str) -> None:
     assert not _public(operator, key, value)
+
+
+@pytest.mark.parametrize("operator", ["StringEquals", "NumericEquals", "StringLike"])
+def test_a_narrowing_condition_names_the_account_it_lets_in(operator: str) -> None:
+    # one concept: what narrows a '*' grant is what names its grantee (a review: a grant under
+    # NumericEquals aws:PrincipalAccount was neither public nor an external grant)
+    from scanner.policy.exposure import outside_zone_grants
+    from scanner.policy.trust_zone import TrustZone
+
+    policy = parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+        "Resource": "*", "Condition": {operator: {"aws:PrincipalAccount": "999999999999"}}}]}))
+    assert not public_statements(policy)
+    zone = TrustZone.of(organization=None, scanned=frozenset({"111111111111"}))
+    [grant] = outside_zone_grants(policy, own_account="111111111111", zone=zone)
+    assert grant.principals == ("999999999999",)

@@ -806,7 +806,8 @@ class Encoder:
                        has_permissions_boundary=boundary, context=ctx,
                        absent=frozenset(absent), absent_prefixes=template.absent_prefixes,
                        excluded={k: v for k, v in template.excluded.items()
-                                 if k not in ctx and k not in absent})
+                                 if k not in ctx and k not in absent},
+                       time_floor=template.time_floor)
 
 
 def _value_text(kind: str, model: z3.ModelRef, v: Any) -> str:

@@ -369,7 +369,8 @@ def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
         ctx["aws:resourceorgid"] = (settings.org_id,)
     return Request(principal_arn=facts.arn, principal_account=None,
                    action=settings.decrypt_action, resource=key_arn, principal_type="role",
-                   context=ctx, absent=frozenset(absent), excluded=excluded)
+                   context=ctx, absent=frozenset(absent), excluded=excluded,
+                   time_floor=settings.time_floor)  # as resource_context gives every request
 
 
 def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, region: str,
