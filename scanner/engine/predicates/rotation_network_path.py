@@ -25,7 +25,7 @@ The verdict is cached per (Lambda, declared VPCs): thousands of secrets share on
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
@@ -100,6 +100,27 @@ def _tables_for_subnet(ctx: RuleContext, acct: str, region: str, vpc_id: str,
               ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])]
     explicit = [t for t in tables if subnet_id in (t.get("subnet_ids") or ())]
     return explicit or [t for t in tables if t.get("is_main")]
+
+
+#: route targets that may carry traffic on to a NAT the scanner does not see
+_ONWARD = ("transit-gateway", "vpc-endpoint", "other")
+
+
+def _public_ipv4() -> tuple[str, ...]:
+    """The public IPv4 space (where the Secrets Manager endpoints are): 0.0.0.0/0 less the
+    private (RFC 1918), shared (100.64.0.0/10) and link-local ranges. A NAT path must carry
+    all of it; routes to peerings or a transit gateway for private ranges do not take it
+    away."""
+    space = [ipaddress.IPv4Network("0.0.0.0/0")]
+    for private in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                    "169.254.0.0/16"):
+        hole = ipaddress.IPv4Network(private)
+        space = [piece for net in space for piece in (
+            net.address_exclude(hole) if hole.subnet_of(net) else [net])]
+    return tuple(str(n) for n in ipaddress.collapse_addresses(space))
+
+
+PUBLIC_IPV4 = _public_ipv4()
 
 
 def covers(destinations: Iterable[str | None], cidr: str) -> bool:
@@ -188,8 +209,8 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
     """(True, []) when the table's active routes to public, available NAT gateways cover
     0.0.0.0/0; (False, why not) when they do not; (None, what is missing) when NAT gateways
     that the NAT gateway listing did not have would decide it."""
-    usable: list[str | None] = []
-    unread: list[str | None] = []
+    usable_ids: set[str] = set()
+    unread_ids: set[str] = set()
     why: list[str] = []
     missing: list[str] = []
     for route in table.get("routes") or ():
@@ -199,7 +220,7 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
         node = ec2_arn(region, acct, "natgateway", nat_id)
         nat = ctx.index.attrs(node)
         if nat is None:
-            unread.append(dest)
+            unread_ids.add(nat_id)
             missing.append(f"NAT gateway {nat_id} of route {dest} in "
                            f"{table.get('route_table_id')}: " + ctx.index.not_collected(
                                node, {"kind": "NatGateway", "account_id": acct,
@@ -212,14 +233,39 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
         elif state != "available":
             why.append(f"NAT gateway {nat_id} is {state}, not available")
         else:
-            usable.append(dest)
-    if covers(usable, "0.0.0.0/0"):
+            usable_ids.add(nat_id)
+
+    # the VPC's own (local) routes keep its addresses, none of them Secrets Manager's
+    outward = {"routes": [r for r in table.get("routes") or ()
+                          if r.get("target_type") != "local"]}
+
+    def via(ids: set[str]) -> list[str | None]:
+        return effective(outward, lambda r: r.get("target_type") == "nat-gateway"
+                         and str(r.get("target_id")) in ids)
+
+    usable = via(usable_ids)
+    if all(covers(usable, c) for c in PUBLIC_IPV4):
         return True, []
-    if unread and covers(usable + unread, "0.0.0.0/0"):
+    if unread_ids and all(covers(via(usable_ids | unread_ids), c) for c in PUBLIC_IPV4):
         return None, missing
+    onward = {(str(r.get("target_type")), str(r.get("target_id")))
+              for r in outward["routes"] if r.get("target_type") in _ONWARD
+              and r.get("state", "active") == "active"}
+    ahead = effective(outward, lambda r: (r.get("target_type") == "nat-gateway"
+                                          and str(r.get("target_id")) in usable_ids
+                                          | unread_ids)
+                      or (str(r.get("target_type")), str(r.get("target_id"))) in onward)
+    if onward and all(covers(ahead, c) for c in PUBLIC_IPV4):
+        # centralised egress (a transit gateway to an egress VPC), an inspection appliance
+        # (a Gateway Load Balancer endpoint), a NAT instance: where they send the traffic
+        # is not collected
+        return None, missing + [f"where {kind} {tid} sends public traffic from "
+                                f"{table.get('route_table_id')} (not collected)"
+                                for kind, tid in sorted(onward)]
     if usable:
-        why.append(f"its NAT routes cover {', '.join(sorted(map(str, usable)))}, not "
-                   "0.0.0.0/0")
+        why.append(f"its NAT routes carry {', '.join(sorted(map(str, usable)))}, not every "
+                   "public address (0.0.0.0/0 less the private ranges; more specific routes "
+                   "to other targets take precedence)")
     return False, why or [f"route table {table.get('route_table_id')} has no route to a NAT "
                           "gateway"]
 
@@ -262,11 +308,55 @@ def _peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
     return out
 
 
+def _prefix_lists(tables: Iterable[Mapping[str, Any]], pcx: Any) -> list[str]:
+    """The prefix lists the tables' active routes via ``pcx`` go to (their CIDRs are not
+    collected: such a route may carry the database's address)."""
+    return sorted({str(r.get("destination_prefix_list")) for t in tables
+                   for r in t.get("routes") or ()
+                   if r.get("destination_prefix_list") and r.get("target_id") == pcx
+                   and r.get("state", "active") == "active"})
+
+
 def _routed(table: Mapping[str, Any], pcx: Any) -> list[str | None]:
-    """The destinations of the table's active routes via peering ``pcx``."""
-    return [route_destination(r) for r in table.get("routes") or ()
-            if r.get("target_type") == "vpc-peering" and r.get("target_id") == pcx
-            and r.get("state", "active") == "active"]
+    """The address ranges the table sends via peering ``pcx`` (``effective``)."""
+    return effective(table, lambda r: r.get("target_type") == "vpc-peering"
+                     and r.get("target_id") == pcx)
+
+
+def effective(table: Mapping[str, Any], chosen: Callable[[Mapping[str, Any]], bool]
+              ) -> list[str | None]:
+    """The address ranges the table's active routes send to the ``chosen`` targets: each
+    chosen route's destination less the more specific active routes to other targets inside
+    it. AWS VPC User Guide, "Route priority": "we use the most specific route in your route
+    table that matches the traffic to determine how to route the traffic (longest prefix
+    match)" -- a 10.0.1.0/24 route to a transit gateway takes that subnet away from a
+    10.0.0.0/16 route to a peering. A destination that is not a CIDR (a prefix list) is kept
+    as it is."""
+    active = [r for r in table.get("routes") or () if r.get("state", "active") == "active"]
+    others = [n for n in (network(route_destination(r) or "") for r in active
+                          if not chosen(r)) if n is not None]
+    out: list[str | None] = []
+    for r in active:
+        if not chosen(r):
+            continue
+        dest = route_destination(r)
+        net = network(dest or "")
+        if net is None:
+            out.append(dest)
+            continue
+        pieces = [net]
+        for other in others:
+            if other.version != net.version or other.prefixlen <= net.prefixlen:
+                continue
+            kept: list[Any] = []
+            for piece in pieces:
+                if other.subnet_of(piece):  # type: ignore[arg-type]
+                    kept.extend(piece.address_exclude(other))  # type: ignore[arg-type]
+                elif not piece.subnet_of(other):  # type: ignore[arg-type]
+                    kept.append(piece)
+            pieces = kept
+        out.extend(str(p) for p in pieces)
+    return out
 
 
 def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
@@ -284,6 +374,13 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
     vpc_node = ctx.index.vpcs.get((acct, region, vpc_id))
     peerings = _peerings(ctx, vpc_node, acct, vpc_id)
     by_id = {str(p[1].get("peering_id")): p for p in peerings}
+    own_vpc = tuple(d for d in declared or () if d == vpc_id)
+    if own_vpc:
+        # a database in the Lambda's own VPC is reached by its local route (AWS VPC User
+        # Guide, "Route tables": "every route table contains a local route for communication
+        # within the VPC"); no peering to look for
+        v.checked.append(f"database VPC {vpc_id}: the Lambda's own VPC (local route)")
+        declared = tuple(d for d in declared or () if d != vpc_id)
     chosen, unpeered = served(declared, [(pcx, str(p[1].get("status")), str(p[3].get("vpc_id")))
                                          for pcx, p in by_id.items()])
     for db in unpeered:
@@ -306,9 +403,19 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             if not ts:
                 continue
             routed = [d for t in ts for d in _routed(t, pcx)]
-            if all(covers(routed, c) for c in peer_cidrs) and peer_cidrs:
+            whole = [c for c in peer_cidrs if covers(routed, c)]
+            partial = [c for c in peer_cidrs if c not in whole
+                       and any(overlaps(d, c) for d in routed)]
+            if whole and not partial:
+                # every CIDR block it routes, it routes whole: a database VPC's secondary
+                # block left out (pods, an expansion) is not where the route points
                 continue
-            if any(overlaps(d, c) for d in routed for c in peer_cidrs):
+            lists = _prefix_lists(ts, pcx)
+            if lists and not whole:
+                v.missing.append(f"the CIDRs of prefix list {', '.join(lists)} (routed via {pcx} "
+                                 f"from Lambda subnet {sid}; prefix lists are not collected)")
+                continue
+            if whole or partial:
                 v.missing.append(f"the database's address in VPC {peer_vpc} (the route table "
                                  f"of Lambda subnet {sid} sends only "
                                  f"{', '.join(map(str, routed))} of {', '.join(peer_cidrs)} "
@@ -324,6 +431,9 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             peer_tables = [ctx.graph.nodes[t] for t in ctx.index.route_tables_by_vpc.get(
                 (peer_acct, peer_region, str(peer_vpc)), [])]
             back = [_routed(t, pcx) for t in peer_tables]
+            back_lists = _prefix_lists(peer_tables, pcx)
+            if back_lists:
+                back.append([f"prefix-list:{x}" for x in back_lists])
             _check_route_back(ctx, acct, region, list(tables), list(own.get("cidrs") or own_cidrs),
                               back, str(peer_vpc), str(pcx), v)
         if any(s is None for s in sgs):
@@ -347,6 +457,13 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
         cidr = ctx.graph.nodes[node].get("cidr") if node else None
         wanted = [str(cidr)] if cidr else vpc_cidrs
         if wanted and any(all(covers(dests, c) for c in wanted) for dests in back):
+            continue
+        lists = sorted({d[len("prefix-list:"):] for dests in back for d in dests
+                        if d and d.startswith("prefix-list:")})
+        if lists:
+            v.missing.append(f"the CIDRs of prefix list {', '.join(lists)} (the route back "
+                             f"from database VPC {peer_vpc} via {pcx}; prefix lists are not "
+                             "collected)")
             continue
         if not cidr:
             v.missing.append(f"the CIDR of Lambda subnet {sid} (not collected), to check the "

@@ -1,0 +1,129 @@
+"""secret-rotation-no-network-path on small estates built route by route: a route's addresses
+are those no more specific route sends elsewhere (longest prefix match), a NAT path must carry
+every public address, a secondary CIDR left unrouted is not where the database is, prefix
+lists and onward targets (a transit gateway, an appliance) are not collected: UNKNOWN, and a
+database in the Lambda's own VPC needs no peering (a review of the day's network fixes)."""
+# mypy: ignore-errors
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+import pytest
+
+from helpers.rule_fixture import _fill
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot, from_jsonable
+
+RULE = load_ruleset().get("secret-rotation-no-network-path")
+A, B = "111111111111", "222222222222"
+R = "us-east-1"
+
+def rt(rid, vpc, subnets, routes, main=False):
+    return {"route_table_id": rid, "vpc_id": vpc, "subnet_ids": subnets, "is_main": main,
+            "routes": [dict(destination_cidr=d, target_type=t, target_id=i, state=s)
+                       if not d.startswith(("pl-", "::")) and ":" not in d else
+                       (dict(destination_prefix_list=d, target_type=t, target_id=i, state=s)
+                        if d.startswith("pl-") else
+                        dict(destination_ipv6_cidr=d, target_type=t, target_id=i, state=s))
+                       for d, t, i, s in routes]}
+
+def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db",
+         nats=None, endpoint=False, db_vpc_cidrs=None, lambda_subnet_cidr="10.0.1.0/24"):
+    secret = {"arn": f"arn:aws:secretsmanager:{R}:{A}:secret:s-AbCdEf", "kms_key_id": None,
+              "rotation_enabled": True, "rotation_days": 30,
+              "created": "2026-01-01T00:00:00Z", "last_rotated": "2026-11-01T00:00:00Z",
+              "rotation_lambda_arn": f"arn:aws:lambda:{R}:{A}:function:rot",
+              "tags": {"secretgraph:db-vpc": tag} if tag else {}}
+    pcx = {"peering_id": "pcx-1", "status": "active",
+           "requester": {"owner_id": A, "vpc_id": "vpc-l", "region": R, "cidrs": ["10.0.0.0/16"]},
+           "accepter": {"owner_id": B, "vpc_id": "vpc-db", "region": R, "cidrs": list(peer_cidrs)}}
+    ra = {"region": R, "secrets": [secret],
+          "vpcs": [{"vpc_id": "vpc-l", "cidrs": ["10.0.0.0/16"]}],
+          "subnets": [{"subnet_id": "subnet-l", "vpc_id": "vpc-l", "cidr": lambda_subnet_cidr}],
+          "route_tables": [rt("rtb-l", "vpc-l", ["subnet-l"], lambda_routes, main=True)],
+          "security_groups": [{"group_id": "sg-l", "vpc_id": "vpc-l",
+                               "egress": [{"protocol": "-1", "cidrs": ["0.0.0.0/0"]}]}],
+          "vpc_endpoints": ([{"endpoint_id": "vpce-sm", "vpc_id": "vpc-l",
+                              "service_name": f"com.amazonaws.{R}.secretsmanager",
+                              "endpoint_type": "Interface", "state": "available",
+                              "private_dns_enabled": True, "subnet_ids": ["subnet-l"]}]
+                            if endpoint else []),
+          "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else [],
+          "lambda_functions": [{"arn": f"arn:aws:lambda:{R}:{A}:function:rot", "name": "rot",
+                                "vpc_id": "vpc-l", "subnet_ids": ["subnet-l"],
+                                "security_group_ids": ["sg-l"]}],
+          "nat_gateways": nats if nats is not None else [
+              {"nat_gateway_id": "nat-1", "vpc_id": "vpc-l", "subnet_id": "subnet-pub",
+               "state": "available", "connectivity_type": "public"}]}
+    rb = {"region": R, "vpcs": [{"vpc_id": "vpc-db", "cidrs": list(db_vpc_cidrs or peer_cidrs)}],
+          "route_tables": [rt("rtb-db", "vpc-db", [], db_routes or [], main=True)],
+          "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else []}
+    data = {"meta": {"scan_id": "x", "started_at": "2026-11-29T00:00:00Z",
+                     "finished_at": "2026-11-29T00:05:00Z", "accounts": [A, B],
+                     "regions": [R], "central_account": A},
+            "accounts": [{"account_id": A, "regions": [ra], "assumed": True},
+                         {"account_id": B, "regions": [rb], "assumed": True}],
+            "coverage": []}
+    return from_jsonable(Snapshot, _fill(data))
+
+def run(snap):
+    g = build_graph(snap)
+    cfg = parse_config({"emit_pass": True}, path="x")
+    [f] = evaluate(g, snap, None, Ruleset(rules=(RULE,)), cfg,
+                   datetime(2026, 11, 29, tzinfo=timezone.utc))
+    return f
+
+LOCAL = ("10.0.0.0/16", "local", "local", "active")
+NAT0 = ("0.0.0.0/0", "nat-gateway", "nat-1", "active")
+PCX = ("10.1.0.0/16", "vpc-peering", "pcx-1", "active")
+BACK = ("10.0.0.0/16", "vpc-peering", "pcx-1", "active")
+DBL = ("10.1.0.0/16", "local", "local", "active")
+
+
+
+CASES = [
+    ("baseline", lambda: base([LOCAL, NAT0, PCX], [DBL, BACK]), "PASS"),
+    ("egress through a transit gateway: not collected",
+     lambda: base([LOCAL, ("0.0.0.0/0", "transit-gateway", "tgw-1", "active"), PCX],
+                  [DBL, BACK]), "UNKNOWN"),
+    ("a database VPC's secondary block left unrouted",
+     lambda: base([LOCAL, NAT0, PCX], [DBL, ("100.64.0.0/16", "local", "local", "active"),
+                                      BACK], peer_cidrs=("10.1.0.0/16", "100.64.0.0/16")),
+     "PASS"),
+    ("half the peering route taken by a more specific one",
+     lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active")],
+                  [DBL, BACK]), "UNKNOWN"),
+    ("the whole peering route taken by more specific ones",
+     lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active"),
+                   ("10.1.128.0/17", "transit-gateway", "tgw-1", "active")], [DBL, BACK]),
+     "FAIL"),
+    ("the Lambda subnet's way back taken by a more specific route",
+     lambda: base([LOCAL, NAT0, PCX],
+                  [DBL, BACK, ("10.0.1.0/24", "transit-gateway", "tgw-1", "active")]), "FAIL"),
+    ("the NAT default route overridden by an appliance",
+     lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "other", "eni-x", "active"),
+                   ("128.0.0.0/1", "other", "eni-x", "active"), PCX], [DBL, BACK]), "UNKNOWN"),
+    ("the NAT default route overridden by a peering for private space only",
+     lambda: base([LOCAL, NAT0, PCX, ("172.16.0.0/12", "vpc-peering", "pcx-9", "active")],
+                  [DBL, BACK]), "PASS"),
+    ("a route via the peering to a prefix list",
+     lambda: base([LOCAL, NAT0, ("pl-db", "vpc-peering", "pcx-1", "active")], [DBL, BACK]),
+     "UNKNOWN"),
+    ("a route back via the peering to a prefix list",
+     lambda: base([LOCAL, NAT0, PCX], [DBL, ("pl-l", "vpc-peering", "pcx-1", "active")]),
+     "UNKNOWN"),
+    ("a database in the Lambda's own VPC", lambda: base([LOCAL, NAT0], None, tag="vpc-l"),
+     "PASS"),
+]
+
+
+@pytest.mark.parametrize("name,build,expected", CASES, ids=[c[0] for c in CASES])
+def test_routes_are_read_as_aws_routes_traffic(name: str, build, expected: str) -> None:
+    finding = run(build())
+    assert finding.status.value == expected, finding.message
+    if expected == "UNKNOWN":
+        assert finding.missing
