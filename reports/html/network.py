@@ -606,7 +606,8 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
                            missing_phrases=("NAT gateway",)))
     peers = {str(p.get("peering_id") or ""): p for p in peerings_of.get(vpc, ())}
     chosen, unpeered = served(declared, [
-        (pcx, str(p.get("status")), _other_vpc(p, vpc)) for pcx, p in peers.items()])
+        (pcx, str(p.get("status")), _other_vpc(p, vpc)) for pcx, p in peers.items()],
+        own_vpc=vpc)
     counted: dict[str, int] = defaultdict(int)
     for pcx in chosen:
         p = peers[pcx]

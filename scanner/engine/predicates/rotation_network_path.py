@@ -270,14 +270,17 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
                           "gateway"]
 
 
-def served(declared: tuple[str, ...] | None, peerings: Iterable[tuple[str, str, str]]
-           ) -> tuple[list[str], list[str]]:
+def served(declared: tuple[str, ...] | None, peerings: Iterable[tuple[str, str, str]],
+           own_vpc: str | None = None) -> tuple[list[str], list[str]]:
     """Which peerings of the Lambda's VPC the rule checks, from (peering id, status, peer VPC)
     of each: (the served peering ids, the declared database VPCs without a live peering --
     each a problem). Untagged, every peering not deleted/rejected/expired/failed; tagged, per
     declared VPC its active peering, else a live one. The HTML report's rotation path draws
     exactly these (reports/html/network.py)."""
     ps = sorted(peerings)  # by peering id: one choice, whatever order the graph lists them in
+    if declared is not None and own_vpc is not None:
+        # a database in the Lambda's own VPC is reached by the local route: no peering
+        declared = tuple(d for d in declared if d != own_vpc)
     if declared is None:
         return [pcx for pcx, status, _ in ps if status not in _GONE], []
     chosen: list[str] = []
@@ -380,9 +383,8 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         # Guide, "Route tables": "every route table contains a local route for communication
         # within the VPC"); no peering to look for
         v.checked.append(f"database VPC {vpc_id}: the Lambda's own VPC (local route)")
-        declared = tuple(d for d in declared or () if d != vpc_id)
     chosen, unpeered = served(declared, [(pcx, str(p[1].get("status")), str(p[3].get("vpc_id")))
-                                         for pcx, p in by_id.items()])
+                                         for pcx, p in by_id.items()], own_vpc=vpc_id)
     for db in unpeered:
         v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
                           f"database VPC {db}")
