@@ -51,6 +51,10 @@ def _first_non_finite(data: Any, where: tuple[Any, ...]) -> tuple[str | None, An
     items = data.items() if isinstance(data, dict) else \
         enumerate(data) if isinstance(data, list) else ()
     for key, value in items:
+        if isinstance(key, float) and not math.isfinite(key):  # a mapping key: .nan: 1
+            from scanner.engine.validation import field_path
+
+            return field_path((*where, str(key))), key
         found = _first_non_finite(value, (*where, key))
         if found[0] is not None:
             return found
