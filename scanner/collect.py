@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import re
+import signal
 import tempfile
 import threading
 import uuid
@@ -944,6 +945,9 @@ def _shard_process(args: tuple[CollectOptions, str, int, int]) -> dict[str, Any]
     from scanner.shards import Shard, open_parts
 
     options, location, index, count = args
+    # Ctrl-C reaches every process of the terminal's group: the parent alone answers it (it
+    # stops the shard processes, ``collect_processes``), so no shard prints a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger().setLevel(logging.WARNING)
     manifest = collect_shard(options, ShardRequest(run_id="local", parts=open_parts(location),
                                                    shard=Shard(index=index, count=count)))
@@ -965,18 +969,39 @@ def collect_processes(options: CollectOptions, processes: int,
     with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
                                      dir=options.work_dir) as tmp:
         context = multiprocessing.get_context("spawn")
-        shared = dataclasses.replace(options, rate_dir=Path(tmp) / "rate")
+        # the shards' own temporary folders inside this one: removed with it, also when a
+        # stopped shard could not remove its own
+        shared = dataclasses.replace(options, rate_dir=Path(tmp) / "rate", work_dir=Path(tmp))
         jobs = [(shared, tmp, i, processes) for i in range(1, processes + 1)]
-        with concurrent.futures.ProcessPoolExecutor(max_workers=processes,
-                                                    mp_context=context) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=processes,
+                                                      mp_context=context)
+        try:
             for _ in pool.map(_shard_process, jobs):
                 pass
+        except BaseException:
+            # Ctrl-C, SIGTERM (to this process alone, as kill and timeout(1) send it) or a
+            # shard's failure: the other shards are stopped now, not waited for (a call of
+            # theirs may hang for max_attempts x read_timeout)
+            _stop_shards(pool)
+            raise
+        pool.shutdown(wait=True)
         scan_id = options.scan_id or f"scan-{_now(None).replace(':', '')}-{uuid.uuid4().hex[:8]}"
         result = merge_parts(LocalParts(Path(tmp)), "local", snapshot_path(options.out),
                              central_account=options.central_account, scan_id=scan_id)
     if counter is not None:
         counter.add(result.api_calls)
     return result.path
+
+
+def _stop_shards(pool: Any) -> None:
+    """Terminate the shard processes of ``pool`` (a ProcessPoolExecutor: Python 3.11 has no
+    public call for it) and let it go without waiting."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.join(timeout=5)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _chain(*iterables: Iterable[Any]) -> Iterator[Any]:

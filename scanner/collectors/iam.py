@@ -42,8 +42,14 @@ def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
                 raise PaginationError(message=f"{OPERATION} still answered a next page after "
                                               f"{base.MAX_PAGES:,} pages; the listing was "
                                               "given up")
+            # IAM answers in XML, where an element with no entries may be left out: a page
+            # without some of the four lists holds none of those (botocore's own paginator
+            # reads a missing result key as empty); a page with none of them is no answer
+            if not any(page.get(key) is not None for key in _LIST_KEYS):
+                raise base.unexpected(OPERATION, f"without any of {', '.join(_LIST_KEYS)}")
             for key, required in _LIST_KEYS.items():
-                merged[key].extend(check_items(OPERATION, key, page.get(key), required))
+                if key in page:
+                    merged[key].extend(check_items(OPERATION, key, page.get(key), required))
         return merged
 
     details, _ = rec.attempt("GetAccountAuthorizationDetails", read)

@@ -109,3 +109,52 @@ def test_a_signal_stops_a_scan_whose_calls_all_hang_within_seconds(
     assert "Traceback" not in stderr
     assert list(tmp.iterdir()) == []  # the collection folder was removed
     assert not out.exists()
+
+
+@pytest.mark.parametrize("to_group,sig,code", [(True, signal.SIGINT, 130),
+                                               (False, signal.SIGTERM, 143),
+                                               (False, signal.SIGINT, 130)])
+def test_a_signal_stops_a_scan_with_processes_within_seconds(
+        hanging_endpoint: str, tmp_path: Path, to_group: bool, sig: signal.Signals,
+        code: int) -> None:
+    """``scan --processes 2``: Ctrl-C reaches the whole process group (the shards ignore it,
+    the parent stops them), and kill or timeout(1) reach the parent alone -- which had waited
+    for its shards' hung calls (53 s after Ctrl-C, never after a SIGTERM to the parent; and an
+    idle shard printed a KeyboardInterrupt traceback)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "out"
+    env = dict(os.environ, TMPDIR=str(tmp), AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env.pop("AWS_PROFILE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1", "--processes", "2",
+         "--endpoint-url", hanging_endpoint, "--out", str(out), "--format", "json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not list(tmp.glob("secretgraph-processes-*/secretgraph-*")):  # a shard collects
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)
+    sent = time.monotonic()
+    if to_group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    try:
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    took = time.monotonic() - sent
+    assert proc.returncode == code, stderr
+    assert took < 15, f"exited {took:.1f} s after the signal"
+    assert "Traceback" not in stderr
+    assert list(tmp.iterdir()) == []  # the shards' folders went with the parent's
+    assert not out.exists()

@@ -1,0 +1,43 @@
+"""GetAccountAuthorizationDetails answers in XML, where a list with no entries may be left out:
+a page holding only the lists it has entries for is read (a review: the whole account's IAM
+had become unread), and a page holding none of them is not an answer."""
+
+from __future__ import annotations
+
+import datetime
+
+import botocore.session
+from botocore.stub import Stubber
+
+from scanner.collectors import iam
+from scanner.collectors.base import Recorder
+
+ROLE = {"Path": "/", "RoleName": "r", "RoleId": "AROAXXXXXXXXXXXXXXXXX",
+        "Arn": "arn:aws:iam::111111111111:role/r", "CreateDate": datetime.datetime(2024, 1, 1),
+        "RolePolicyList": [], "AttachedManagedPolicies": []}
+
+
+def _read(page: dict) -> tuple[object, list]:
+    client = botocore.session.get_session().create_client(
+        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(client)
+    stub.add_response("get_account_authorization_details", page)
+    with stub:
+        rec = Recorder(account_id="111111111111", region="global", service="iam")
+        raw = iam.fetch_authorization(client, rec)
+    return raw["details"], rec.coverage
+
+
+def test_a_page_with_only_the_lists_it_has_entries_for_is_read() -> None:
+    details, coverage = _read({"RoleDetailList": [ROLE], "IsTruncated": False})
+    assert coverage == []
+    assert details == {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [ROLE],
+                       "Policies": []}
+
+
+def test_a_page_with_none_of_the_lists_is_a_coverage_entry() -> None:
+    details, coverage = _read({"IsTruncated": False})
+    assert details is None
+    [entry] = coverage
+    assert entry.operation == "GetAccountAuthorizationDetails"
+    assert "without any of UserDetailList" in entry.message
