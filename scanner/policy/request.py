@@ -108,6 +108,18 @@ class _EveryLiteral(frozenset):  # type: ignore[type-arg]
     def __contains__(self, value: object) -> bool:
         return isinstance(value, str) and "*" not in value and "?" not in value
 
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _EveryLiteral)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash("secretgraph.EVERY_LITERAL")
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_EveryLiteral, ())
+
     def __repr__(self) -> str:
         return "EVERY_LITERAL"
 
@@ -175,7 +187,9 @@ class Request:
             if state is KeyState.KNOWN:
                 out.append(self.context[k])
             elif state is KeyState.EXCLUDED:
-                out.append(("!", tuple(sorted(self.excluded[k]))))
+                excluded = self.excluded[k]
+                out.append(("!", "every literal") if isinstance(excluded, _EveryLiteral)
+                           else ("!", tuple(sorted(excluded))))
             else:
                 out.append(state.value)
         return tuple(out)

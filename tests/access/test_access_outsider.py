@@ -44,3 +44,21 @@ def test_a_comparison_with_named_accounts_lets_no_one_else_in(condition: dict) -
 def test_not_a_named_account_lets_everyone_else_in() -> None:
     assert _everyone({"StringNotEquals": {"aws:PrincipalAccount": OTHER}}) in ("ALLOWED",
                                                                              "CONDITIONAL")
+
+
+def test_every_literal_is_not_the_empty_set_it_iterates_as() -> None:
+    # caches key on excluded sets: "every named value excluded" must not equal "none"
+    import pickle
+
+    from scanner.policy.request import EVERY_LITERAL, KeyState, Request
+
+    assert EVERY_LITERAL != frozenset() and frozenset() != EVERY_LITERAL
+    assert pickle.loads(pickle.dumps(EVERY_LITERAL)) == EVERY_LITERAL  # --processes
+    assert "999999999999" in pickle.loads(pickle.dumps(EVERY_LITERAL))
+    everyone = Request(principal_arn="*", principal_account=None, action="kms:Decrypt",
+                       resource="*", excluded={"kms:calleraccount": EVERY_LITERAL})
+    nobody = Request(principal_arn="*", principal_account=None, action="kms:Decrypt",
+                     resource="*", excluded={"kms:calleraccount": frozenset()})
+    assert everyone.key_state("kms:CallerAccount") is KeyState.EXCLUDED
+    keys = frozenset({"kms:calleraccount"})
+    assert everyone.projection(keys) != nobody.projection(keys)

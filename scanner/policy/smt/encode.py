@@ -57,7 +57,7 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import KeyState, Request
+from scanner.policy.request import KeyState, Request, _EveryLiteral
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -379,6 +379,10 @@ class Encoder:
             # conditions._after_floor: always in the request, and not before the scan
             self.facts += [count == 1,
                            vals[0] >= z3.RealVal(Fraction(request.time_floor))]
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _EveryLiteral):
+            # "an account no policy names" (the '*' path): the outside questions ask it with a
+            # symbolic principal outside the zone and the named accounts (questions.py)
+            raise NotEncoded(f"{name} of an account no policy names")
         elif state is KeyState.EXCLUDED:
             for i, v in enumerate(vals):
                 if name in LOWER_CASE_VALUES and kind == "str":
