@@ -118,6 +118,13 @@ CASES = [
      "UNKNOWN"),
     ("a database in the Lambda's own VPC", lambda: base([LOCAL, NAT0], None, tag="vpc-l"),
      "PASS"),
+    ("a more specific blackhole route drops the Lambda subnet's way back",
+     lambda: base([LOCAL, NAT0, PCX],
+                  [DBL, BACK, ("10.0.1.0/24", "vpc-peering", "pcx-gone", "blackhole")]), "FAIL"),
+    ("more specific blackhole routes drop the public traffic",
+     lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"),
+                   ("128.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"), PCX], [DBL, BACK]),
+     "FAIL"),
 ]
 
 

@@ -333,14 +333,20 @@ def effective(table: Mapping[str, Any], chosen: Callable[[Mapping[str, Any]], bo
     it. AWS VPC User Guide, "Route priority": "we use the most specific route in your route
     table that matches the traffic to determine how to route the traffic (longest prefix
     match)" -- a 10.0.1.0/24 route to a transit gateway takes that subnet away from a
-    10.0.0.0/16 route to a peering. A destination that is not a CIDR (a prefix list) is kept
-    as it is."""
-    active = [r for r in table.get("routes") or () if r.get("state", "active") == "active"]
-    others = [n for n in (network(route_destination(r) or "") for r in active
-                          if not chosen(r)) if n is not None]
+    10.0.0.0/16 route to a peering, and so does a more specific route in state blackhole
+    (its traffic is dropped). A destination that is not a CIDR (a prefix list) is kept as it
+    is."""
+    routes = list(table.get("routes") or ())
+
+    def carries(r: Mapping[str, Any]) -> bool:
+        return r.get("state", "active") == "active" and chosen(r)
+
+    # a blackhole route still wins the match for its addresses, and drops them
+    others = [n for n in (network(route_destination(r) or "") for r in routes
+                          if not carries(r)) if n is not None]
     out: list[str | None] = []
-    for r in active:
-        if not chosen(r):
+    for r in routes:
+        if not carries(r):
             continue
         dest = route_destination(r)
         net = network(dest or "")
