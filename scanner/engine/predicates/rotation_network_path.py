@@ -123,6 +123,32 @@ def _public_ipv4() -> tuple[str, ...]:
 PUBLIC_IPV4 = _public_ipv4()
 
 
+def covers_all(destinations: Iterable[str | None], cidrs: Iterable[str]) -> bool:
+    """``covers`` for each of ``cidrs``, the destinations merged once."""
+    nets = [n for n in (network(d or "") for d in destinations) if n is not None]
+    collapse: Any = ipaddress.collapse_addresses
+    merged: dict[int, list[Any]] = {4: list(collapse(n for n in nets if n.version == 4)),
+                                     6: list(collapse(n for n in nets if n.version == 6))}
+    for cidr in cidrs:
+        want = network(cidr)
+        if want is None or not any(want.subnet_of(n)  # type: ignore[arg-type]
+                                   for n in merged[want.version]):
+            return False
+    return True
+
+
+def ranges_text(ranges: Iterable[str | None], limit: int = 4) -> str:
+    """A few address ranges for a message: merged, in address order, the rest counted."""
+    ranges = list(ranges)
+    nets = [n for n in (network(d or "") for d in ranges) if n is not None]
+    merged = [str(n) for version in (4, 6) for n in ipaddress.collapse_addresses(
+        m for m in nets if m.version == version)]  # type: ignore[type-var]
+    other = sorted({str(d) for d in ranges if d and network(d) is None})
+    shown = (merged + other)[:limit]
+    rest = len(merged) + len(other) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest else "")
+
+
 def covers(destinations: Iterable[str | None], cidr: str) -> bool:
     """Do routes to ``destinations`` together send all of ``cidr`` their way? Each address of
     ``cidr`` must fall in one of them: 0.0.0.0/1 and 128.0.0.0/1 cover 0.0.0.0/0, 52.94.0.0/16
@@ -235,18 +261,20 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
         else:
             usable_ids.add(nat_id)
 
-    # the VPC's own (local) routes keep its addresses, none of them Secrets Manager's
+    # the VPC's own (local) routes keep its addresses, and a peering carries no internet
+    # traffic (AWS VPC Peering Guide: no edge-to-edge routing): neither holds Secrets
+    # Manager's addresses, whatever range a peered VPC uses (11.0.0.0/8, 198.18.0.0/15, ...)
     outward = {"routes": [r for r in table.get("routes") or ()
-                          if r.get("target_type") != "local"]}
+                          if r.get("target_type") not in ("local", "vpc-peering")]}
 
     def via(ids: set[str]) -> list[str | None]:
         return effective(outward, lambda r: r.get("target_type") == "nat-gateway"
                          and str(r.get("target_id")) in ids)
 
     usable = via(usable_ids)
-    if all(covers(usable, c) for c in PUBLIC_IPV4):
+    if covers_all(usable, PUBLIC_IPV4):
         return True, []
-    if unread_ids and all(covers(via(usable_ids | unread_ids), c) for c in PUBLIC_IPV4):
+    if unread_ids and covers_all(via(usable_ids | unread_ids), PUBLIC_IPV4):
         return None, missing
     onward = {(str(r.get("target_type")), str(r.get("target_id")))
               for r in outward["routes"] if r.get("target_type") in _ONWARD
@@ -255,7 +283,7 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
                                           and str(r.get("target_id")) in usable_ids
                                           | unread_ids)
                       or (str(r.get("target_type")), str(r.get("target_id"))) in onward)
-    if onward and all(covers(ahead, c) for c in PUBLIC_IPV4):
+    if onward and covers_all(ahead, PUBLIC_IPV4):
         # centralised egress (a transit gateway to an egress VPC), an inspection appliance
         # (a Gateway Load Balancer endpoint), a NAT instance: where they send the traffic
         # is not collected
@@ -263,7 +291,7 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
                                 f"{table.get('route_table_id')} (not collected)"
                                 for kind, tid in sorted(onward)]
     if usable:
-        why.append(f"its NAT routes carry {', '.join(sorted(map(str, usable)))}, not every "
+        why.append(f"its NAT routes carry {ranges_text(usable)}, not every "
                    "public address (0.0.0.0/0 less the private ranges; more specific routes "
                    "to other targets take precedence)")
     return False, why or [f"route table {table.get('route_table_id')} has no route to a NAT "
@@ -414,9 +442,10 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             whole = [c for c in peer_cidrs if covers(routed, c)]
             partial = [c for c in peer_cidrs if c not in whole
                        and any(overlaps(d, c) for d in routed)]
-            if whole and not partial:
-                # every CIDR block it routes, it routes whole: a database VPC's secondary
-                # block left out (pods, an expansion) is not where the route points
+            if peer_cidrs and peer_cidrs[0] in whole and not partial:
+                # the primary block (listed first) routed whole, and any other block whole or
+                # not at all: a secondary block left out (pods, an expansion) is not where
+                # the route points; one routed in place of the primary is not known to be
                 continue
             lists = _prefix_lists(ts, pcx)
             if lists and not whole:
@@ -426,7 +455,7 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             if whole or partial:
                 v.missing.append(f"the database's address in VPC {peer_vpc} (the route table "
                                  f"of Lambda subnet {sid} sends only "
-                                 f"{', '.join(map(str, routed))} of {', '.join(peer_cidrs)} "
+                                 f"{ranges_text(routed)} of {', '.join(peer_cidrs)} "
                                  f"via {pcx})")
             else:
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
@@ -464,7 +493,7 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
         node = ctx.index.subnets.get((acct, region, sid))
         cidr = ctx.graph.nodes[node].get("cidr") if node else None
         wanted = [str(cidr)] if cidr else vpc_cidrs
-        if wanted and any(all(covers(dests, c) for c in wanted) for dests in back):
+        if wanted and any(covers_all(dests, wanted) for dests in back):
             continue
         lists = sorted({d[len("prefix-list:"):] for dests in back for d in dests
                         if d and d.startswith("prefix-list:")})
@@ -479,10 +508,11 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
             continue
         uncovered.append(f"{sid} ({cidr})")
     if uncovered:
-        routed = sorted({str(d) for dests in back for d in dests})
+        routed = ranges_text([d for dests in back for d in dests
+                              if not (d and d.startswith("prefix-list:"))])
         v.problems.append(f"database VPC {peer_vpc} has no route back to Lambda subnet "
                           f"{', '.join(uncovered)} via {pcx}"
-                          + (f" (it routes {', '.join(routed)} via {pcx})" if routed else ""))
+                          + (f" (it routes {routed} via {pcx})" if routed else ""))
 
 
 def _egress_allows(sg: Mapping[str, Any], cidrs: list[str]) -> bool:
