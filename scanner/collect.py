@@ -29,6 +29,7 @@ import re
 import signal
 import tempfile
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -945,9 +946,6 @@ def _shard_process(args: tuple[CollectOptions, str, int, int]) -> dict[str, Any]
     from scanner.shards import Shard, open_parts
 
     options, location, index, count = args
-    # Ctrl-C reaches every process of the terminal's group: the parent alone answers it (it
-    # stops the shard processes, ``collect_processes``), so no shard prints a traceback
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger().setLevel(logging.WARNING)
     manifest = collect_shard(options, ShardRequest(run_id="local", parts=open_parts(location),
                                                    shard=Shard(index=index, count=count)))
@@ -974,10 +972,15 @@ def collect_processes(options: CollectOptions, processes: int,
         shared = dataclasses.replace(options, rate_dir=Path(tmp) / "rate", work_dir=Path(tmp))
         jobs = [(shared, tmp, i, processes) for i in range(1, processes + 1)]
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=processes,
-                                                      mp_context=context)
+                                                      mp_context=context,
+                                                      initializer=_shard_start)
         try:
-            for _ in pool.map(_shard_process, jobs):
-                pass
+            futures = [pool.submit(_shard_process, job) for job in jobs]
+            # the first failure ends the run at once, whichever shard it comes from
+            concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+            for future in futures:
+                if future.done() and future.exception() is not None:
+                    future.result()  # raises it
         except BaseException:
             # Ctrl-C, SIGTERM (to this process alone, as kill and timeout(1) send it) or a
             # shard's failure: the other shards are stopped now, not waited for (a call of
@@ -991,6 +994,22 @@ def collect_processes(options: CollectOptions, processes: int,
     if counter is not None:
         counter.add(result.api_calls)
     return result.path
+
+
+def _shard_start() -> None:
+    """Each shard process, first: Ctrl-C reaches every process of the terminal's group, and
+    the parent alone answers it (it stops the shards, ``collect_processes``), so no shard
+    prints a traceback; and a shard whose parent is gone (killed with SIGKILL) stops within a
+    second instead of calling AWS on for nobody."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="secretgraph-parent-watch", daemon=True).start()
 
 
 def _stop_shards(pool: Any) -> None:

@@ -158,3 +158,40 @@ def test_a_signal_stops_a_scan_with_processes_within_seconds(
     assert "Traceback" not in stderr
     assert list(tmp.iterdir()) == []  # the shards' folders went with the parent's
     assert not out.exists()
+
+
+def test_shards_stop_when_their_parent_is_killed(hanging_endpoint: str, tmp_path: Path) -> None:
+    """SIGKILL leaves a parent no time to stop its shards: each shard watches its parent and
+    stops within a second of losing it (a review: they went on calling for nobody)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env.pop("AWS_PROFILE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1", "--processes", "2",
+         "--endpoint-url", hanging_endpoint, "--out", str(tmp_path / "out"), "--format",
+         "json"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp.glob("secretgraph-processes-*/secretgraph-*")):
+        assert proc.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            os.killpg(proc.pid, 0)  # raises once no process of the group is left
+            assert time.monotonic() < deadline, "shard processes outlived their parent"
+            time.sleep(0.2)
+    except ProcessLookupError:
+        pass
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
