@@ -351,6 +351,8 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     if any(v not in ("true", "false") for v in wants_absent):
         return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
     state = request.key_state(key)
+    if state is KeyState.EXCLUDED and isinstance(request.excluded[key], _EveryLiteral):
+        state = KeyState.KNOWN  # present: an account no policy names, but an account
     if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
         return Tri.UNKNOWN, (key,)
     absent = state is KeyState.ABSENT
@@ -361,6 +363,15 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
 #: excluded value decides as the exact one does (Organizations API Reference, Organization
 #: ``Id``: "^o-[a-z0-9]{10,32}$")
 LOWER_CASE_VALUES = frozenset({"aws:principalorgid", "aws:resourceorgid"})
+
+
+def _every_account(pattern: str) -> bool:
+    """A StringLike pattern every account id (12 digits) matches: wildcards only, at most 12
+    ``?``, and exactly 12 unless a ``*`` takes the rest."""
+    if pattern.strip("*?"):
+        return False
+    ones = pattern.count("?")
+    return ones == 12 or ("*" in pattern and ones <= 12)
 
 
 def _excluded(clause: ConditionClause, request: Request, negated: bool,
@@ -394,6 +405,14 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
         literal = all(v.lower() in folded for v in values)
     else:
         literal = False
+    if isinstance(excluded, _EveryLiteral):
+        # an account key of "anyone" (the '*' path): always in the request, one 12-digit
+        # value no policy names -- so IfExists and the set qualifiers read as the plain form
+        if base in ("stringlike", "stringnotlike") and any(_every_account(v) for v in values):
+            return (Tri.FALSE, ()) if negated else (Tri.TRUE, ())
+        if literal:
+            return (Tri.TRUE, ()) if negated else (Tri.FALSE, ())
+        return Tri.UNKNOWN, (key,)
     if not literal:
         return Tri.UNKNOWN, (key,)
     if clause.qualifier == "foranyvalue":
