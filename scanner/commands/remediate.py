@@ -296,6 +296,13 @@ def run(args: argparse.Namespace) -> int:
             return 0
         write_plan(plan_path, plan)
         write_renderings(plan_path, plan)
+    clients = None
+    if args.apply:
+        # the scan's audit role is no remediation role, whether the plan came with its scan
+        # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
+        # refused before the plan is shown
+        clients = _clients(args, inputs.snapshot.meta.role_name if inputs
+                           else plan.estate.audit_role)
     print(terminal_safe(render_plan(plan, width=terminal_width())))
     if not args.plan:
         print(f"\nplan saved to {plan_path} (also as .md and .html)")
@@ -304,9 +311,8 @@ def run(args: argparse.Namespace) -> int:
             print(fit_line("nothing was changed; review the plan, then run again with "
                            f"--plan {plan_path} --apply", stream_columns()))
         return 0
+    assert clients is not None
     confirm = _confirm(args)
-    audit_role = inputs.snapshot.meta.role_name if inputs else None
-    clients = _clients(args, audit_role)
     journal = args.journal or str(Path(plan_path).parent
                                   / f"remediation-journal-{plan.plan_id}-{_stamp()}.jsonl")
     result = apply_plan(plan, clients, journal_path=journal, plan_path=plan_path,

@@ -26,10 +26,16 @@ class Estate:
     org_id: str | None
     account_ids: tuple[str, ...]
     scan_id: str
+    #: the role the scan read with: --apply refuses it as the remediation role also when only
+    #: the plan is given (None in plans written before it was recorded)
+    audit_role: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"org_id": self.org_id, "account_ids": list(self.account_ids),
-                "scan_id": self.scan_id}
+        out: dict[str, Any] = {"org_id": self.org_id, "account_ids": list(self.account_ids),
+                               "scan_id": self.scan_id}
+        if self.audit_role is not None:  # absent: earlier plans keep their ids
+            out["audit_role"] = self.audit_role
+        return out
 
     @property
     def fingerprint(self) -> str:
@@ -42,7 +48,7 @@ def estate_of(snapshot: Snapshot) -> Estate:
         or snapshot.meta.org_id
     accounts = snapshot.meta.accounts or tuple(a.account_id for a in snapshot.accounts)
     return Estate(org_id=org_id, account_ids=tuple(sorted(accounts)),
-                  scan_id=snapshot.meta.scan_id)
+                  scan_id=snapshot.meta.scan_id, audit_role=snapshot.meta.role_name)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -124,9 +130,11 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
     est = doc.get("estate")
     try:
         assert isinstance(est, Mapping)
+        role = est.get("audit_role")
+        assert role is None or isinstance(role, str)
         estate = Estate(org_id=est.get("org_id"),
                         account_ids=tuple(str(a) for a in est["account_ids"]),
-                        scan_id=str(est["scan_id"]))
+                        scan_id=str(est["scan_id"]), audit_role=role)
     except (AssertionError, KeyError, TypeError):
         raise InputError("malformed estate", path=path, field="estate") from None
     if doc.get("estate_fingerprint") != estate.fingerprint:

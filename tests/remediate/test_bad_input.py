@@ -195,6 +195,21 @@ def test_cli_refuses_the_audit_role_as_the_remediation_role(
     assert no_aws == []
 
 
+def test_cli_refuses_the_audit_role_with_the_plan_alone_before_showing_it(
+        scan_dir: Path, no_aws: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial: the plan command's own hint (--plan PLAN --apply) skipped the check,
+    and with --in the refusal came after the whole plan was printed."""
+    assert main(["remediate", "--in", str(scan_dir)]) == 0
+    capsys.readouterr()
+    plan = str(scan_dir / "remediation-plan.json")
+    rc = main(["remediate", "--plan", plan, "--apply", "--yes",
+               "--remediation-role-name", "SecretgraphAudit"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and "is the audit role of the scan" in err
+    assert out == ""  # refused before the plan is shown
+    assert no_aws == []
+
+
 def test_cli_plan_out_may_not_replace_the_scans_own_findings(
         scan_dir: Path, no_aws: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """--plan-out S/findings.json replaced the scan's findings with the plan (exit 0)."""
