@@ -98,6 +98,7 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         if len(parts) >= 2 and parts[0] == "rules":
             rule = parts[1]
         raise InputError(message, path=path, rule=rule, field=where)
+    _check_regions(data, path)
     rules = {
         rule_id: RuleOverride(
             enabled=bool(o.get("enabled", True)),
@@ -119,6 +120,25 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         prove_timeout=float(data.get("prove_timeout", 10.0)),
         path=path,
     )
+
+
+def _check_regions(data: Mapping[str, Any], path: str) -> None:
+    """A Region no one has is a typo, not a requirement: ``required_replica_regions:
+    [us-wst-2]`` failed every secret for a missing replica (new-user trial). Regions are
+    checked as ``--regions`` checks them (scanner/aws/regions.py), with the closest ones."""
+    from scanner.aws.regions import known_regions
+    from scanner.engine.loader import suggest
+
+    known = known_regions()
+    places: list[tuple[str, Any]] = [(f"required_replica_regions[{i}]", r) for i, r in
+                                     enumerate(data.get("required_replica_regions") or ())]
+    for section in ("quotas", "rotation_functions"):
+        places += [(f"{section}[{i}].region", e.get("region"))
+                   for i, e in enumerate(data.get(section) or ()) if isinstance(e, Mapping)]
+    for field, region in places:
+        if isinstance(region, str) and region not in known:
+            raise InputError(f"unknown region {region!r}{suggest(region, sorted(known))}",
+                             path=path, field=field)
 
 
 def load_config(path: str | Path | None) -> EngineConfig:

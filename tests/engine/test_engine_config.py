@@ -118,3 +118,20 @@ def test_a_number_that_is_not_finite_is_refused_naming_file_field_and_line(
     assert (err.value.path, err.value.field) == (str(path), field)
     line = body.count("\n")
     assert f"is not a finite number (line {line})" in str(err.value)
+
+
+@pytest.mark.parametrize("body, field", [
+    ("required_replica_regions: [us-wst-2]\n", "required_replica_regions[0]"),
+    ("quotas:\n  - code: L-7E9ECCDB\n    value: 10\n    region: eu-wset-1\n",
+     "quotas[0].region"),
+])
+def test_a_region_no_one_has_is_refused_with_the_closest(tmp_path: Path, body: str,
+                                                         field: str) -> None:
+    # new-user trial: a typo'd required replica Region failed every secret instead
+    from scanner.pipeline import ScanOptions, load_inputs
+
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as err:
+        load_inputs(ScanOptions(config_path=path))
+    assert (err.value.path, err.value.field) == (str(path), field)
+    assert "unknown region" in str(err.value) and "closest" in str(err.value)
