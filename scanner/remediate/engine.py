@@ -249,6 +249,13 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     finally:
         try:
             _finish(journal, result, interrupted, wrote, changed)
+        except BaseException as exc:
+            if interrupted is None:
+                # stopped after the last change (while the history was told what changed):
+                # the run's changes are all journaled; say where, as a stop midway does
+                # (new-user trial: Ctrl-C there printed only "interrupted")
+                _say(out, _stopped_note(journal_path, None, _why_stopped(exc), undo=False))
+            raise
         finally:
             if lock is not None:
                 lock.close()  # releases the lock

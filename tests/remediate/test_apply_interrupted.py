@@ -346,3 +346,26 @@ def test_another_operators_lock_file_still_locks(
             apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),
                        plan_path=str(path), max_age_hours=24,
                        current_estate=estate_of(scanned.snapshot))
+
+
+def test_ctrl_c_after_the_last_change_still_names_the_journal(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """New-user trial: Ctrl-C while the history was being told what changed (every change
+    applied, the journal closed) printed only "interrupted", with no journal named."""
+    import io
+
+    plan = _plan(scanned, "grant-key-decrypt")
+    out = io.StringIO()
+
+    def interrupted_hook(changes: Any) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        apply_plan(plan, clients, journal_path=str(tmp_path / "journal.jsonl"),
+                   plan_path="plan.json", max_age_hours=24,
+                   current_estate=estate_of(scanned.snapshot), out=out,
+                   changed=interrupted_hook)
+    said = out.getvalue()
+    assert f"the journal {tmp_path / 'journal.jsonl'} records every change" in said
+    assert "stopped (Ctrl-C)" in said
+    assert [e.status for e in read_journal(tmp_path / "journal.jsonl").entries][-1] == "applied"
