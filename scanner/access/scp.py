@@ -191,48 +191,32 @@ class Guardrails:
         explicit Deny statement in an SCP at any level ... denies"), as does a known level
         without an Allow; the rest of the path is UNKNOWN (status UNKNOWN: not read)."""
         unresolved, why = _unknown_path(label)
-        denies: list[Tri] = [Tri.UNKNOWN]
-        level_allows: list[Tri] = [Tri.UNKNOWN]
-        reasons: list[str] = [why]
-        for target_id in self.known_levels(account_id):
-            attached = self._by_target.get((policy_type, target_id), [])
-            whose = "the caller's" if policy_type == SCP else "the resource's"
-            root = self.org.root_id if self.org is not None else None
-            target = f"{whose} account" if target_id == account_id else \
-                f"the root {target_id}" if target_id == root else f"an OU above {whose} account"
-            if not attached:
-                continue
-            allows = []
-            for cp, parsed in attached:
-                r = evaluate_policy(parsed, request, kind)
-                allows.append(r.allow)
-                denies.append(r.deny)
-                if r.deny is Tri.TRUE:
-                    reasons.append(f"{label} {cp.name} at {target}: Deny applies")
-            level = any3(allows)
-            level_allows.append(level)
-            if level is Tri.FALSE:
-                reasons.append(f"no {label} at {target} allows {request.action}")
-        allow = all3(level_allows)
-        deny = any3(denies)
+        whose = "the caller's" if policy_type == SCP else "the resource's"
+        root = self.org.root_id if self.org is not None else None
+        levels = [(t, f"{whose} account" if t == account_id else f"the root {t}" if t == root
+                   else f"an OU above {whose} account") for t in self.known_levels(account_id)]
+        level_allows, denies, _unresolved, reasons = self._walk(policy_type, kind, label,
+                                                                 levels, request)
+        allow = all3([Tri.UNKNOWN, *level_allows])
+        deny = any3([Tri.UNKNOWN, *denies])
         status = "DENIED" if deny is Tri.TRUE or allow is Tri.FALSE else "UNKNOWN"
         return GuardrailResult(status=status, allow=allow, deny=deny,
                                unresolved=(unresolved,) if status == "UNKNOWN" else (),
-                               reasons=tuple(reasons))
+                               reasons=(why, *reasons))
 
-    def _evaluate(self, policy_type: str, account_id: str, request: Request) -> GuardrailResult:
-        kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
-        label = "SCP" if policy_type == SCP else "RCP"
-        chain = self.path(account_id)
-        if chain is None:
-            return self._partial(policy_type, kind, label, account_id, request)
+    def _walk(self, policy_type: str, kind: PolicyKind, label: str,
+              levels: list[tuple[str, str]], request: Request
+              ) -> tuple[list[Tri], list[Tri], list[str], list[str]]:
+        """(each level's Allow, every policy's Deny, what is unresolved, reasons) of the
+        policies attached at ``levels`` ((target id, name in the reasons) each): every level
+        needs an Allow, a Deny anywhere denies; a level with no policy in the collected data
+        is UNKNOWN."""
         level_allows: list[Tri] = []
         denies: list[Tri] = []
         unresolved: list[str] = []
         reasons: list[str] = []
-        for depth, target_id in enumerate(chain):
+        for target_id, target in levels:
             attached = self._by_target.get((policy_type, target_id), [])
-            target = level_name(policy_type, depth, len(chain), target_id)
             if not attached:
                 level_allows.append(Tri.UNKNOWN)
                 unresolved.append(f"no {label} attached at {target} in the collected data")
@@ -251,6 +235,18 @@ class Guardrails:
             level_allows.append(level)
             if level is Tri.FALSE:
                 reasons.append(f"no {label} at {target} allows {request.action}")
+        return level_allows, denies, unresolved, reasons
+
+    def _evaluate(self, policy_type: str, account_id: str, request: Request) -> GuardrailResult:
+        kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
+        label = "SCP" if policy_type == SCP else "RCP"
+        chain = self.path(account_id)
+        if chain is None:
+            return self._partial(policy_type, kind, label, account_id, request)
+        level_allows, denies, unresolved, reasons = self._walk(
+            policy_type, kind, label,
+            [(t, level_name(policy_type, depth, len(chain), t)) for depth, t in enumerate(chain)],
+            request)
         allow = all3(level_allows)
         deny = any3(denies)
         if deny is Tri.TRUE or allow is Tri.FALSE:

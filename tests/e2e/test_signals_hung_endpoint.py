@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -24,6 +24,27 @@ _IDENTITY = (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2
              b"<UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account>"
              b"</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId>"
              b"</ResponseMetadata></GetCallerIdentityResponse>")
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    """A scan's environment: temporary folders in ``tmp`` (to see them made and removed),
+    fake credentials, no profile or config of the machine's."""
+    env = dict(os.environ, TMPDIR=str(tmp), AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+def _wait_for(tmp: Path, pattern: str, proc: subprocess.Popen[Any]) -> None:
+    """Until a folder matching ``pattern`` is in ``tmp`` (the scan collects: its calls hang
+    now), then a second more."""
+    deadline = time.monotonic() + 60
+    while not list(tmp.glob(pattern)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)
 
 
 @pytest.fixture()
@@ -81,21 +102,13 @@ def test_a_signal_stops_a_scan_whose_calls_all_hang_within_seconds(
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     out = tmp_path / "out"
-    env = dict(os.environ, TMPDIR=str(tmp), AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", AWS_CONFIG_FILE=os.devnull,
-               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    env.pop("AWS_PROFILE", None)
+    env = _env(tmp)
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1",
          "--endpoint-url", hanging_endpoint, "--out", str(out), "--format", "json"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 60
-    while not list(tmp.glob("secretgraph-collect-*")):  # collecting: its calls hang now
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    time.sleep(1.0)
+    _wait_for(tmp, "secretgraph-collect-*", proc)  # collecting: its calls hang now
     sent = time.monotonic()
     proc.send_signal(sig)
     try:
@@ -124,22 +137,14 @@ def test_a_signal_stops_a_scan_with_processes_within_seconds(
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     out = tmp_path / "out"
-    env = dict(os.environ, TMPDIR=str(tmp), AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", AWS_CONFIG_FILE=os.devnull,
-               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    env.pop("AWS_PROFILE", None)
+    env = _env(tmp)
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1", "--processes", "2",
          "--endpoint-url", hanging_endpoint, "--out", str(out), "--format", "json"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 60
-    while not list(tmp.glob("secretgraph-processes-*/secretgraph-*")):  # a shard collects
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    time.sleep(1.0)
+    _wait_for(tmp, "secretgraph-processes-*/secretgraph-*", proc)  # collecting: its calls hang now
     sent = time.monotonic()
     if to_group:
         os.killpg(proc.pid, sig)
@@ -165,21 +170,13 @@ def test_shards_stop_when_their_parent_is_killed(hanging_endpoint: str, tmp_path
     stops within a second of losing it (a review: they went on calling for nobody)."""
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    env = dict(os.environ, TMPDIR=str(tmp), AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", AWS_CONFIG_FILE=os.devnull,
-               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    env.pop("AWS_PROFILE", None)
+    env = _env(tmp)
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1", "--processes", "2",
          "--endpoint-url", hanging_endpoint, "--out", str(tmp_path / "out"), "--format",
          "json"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not list(tmp.glob("secretgraph-processes-*/secretgraph-*")):
-        assert proc.poll() is None
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    time.sleep(1.0)
+    _wait_for(tmp, "secretgraph-processes-*/secretgraph-*", proc)  # collecting: its calls hang now
     proc.kill()
     proc.wait()
     deadline = time.monotonic() + 10

@@ -153,13 +153,7 @@ def covers(destinations: Iterable[str | None], cidr: str) -> bool:
     """Do routes to ``destinations`` together send all of ``cidr`` their way? Each address of
     ``cidr`` must fall in one of them: 0.0.0.0/1 and 128.0.0.0/1 cover 0.0.0.0/0, 52.94.0.0/16
     does not (it merely overlaps it)."""
-    want = network(cidr)
-    nets = [n for n in (network(d or "") for d in destinations)
-            if n is not None and want is not None and n.version == want.version]
-    if want is None or not nets:
-        return False
-    merged = ipaddress.collapse_addresses(nets)  # type: ignore[type-var]
-    return any(want.subnet_of(n) for n in merged)  # type: ignore[arg-type]
+    return covers_all(destinations, (cidr,))
 
 
 def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Result:
