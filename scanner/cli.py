@@ -16,7 +16,7 @@ import threading
 from types import ModuleType
 from typing import Any, NoReturn, Sequence
 
-from scanner.errors import Interrupted, SecretgraphError
+from scanner.errors import Interrupted, SecretgraphError, StdoutError
 from scanner.progress import stop_live
 
 #: name -> module. Order is the order shown in --help.
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(modules[args.command].run(args))
         sys.stdout.flush()  # a full disk under `> out.txt` shows here, not at exit
         return code
-    except _StdoutError as exc:
+    except StdoutError as exc:
         sys.stdout = stdout
         _drop_stdout()
         _error(args, f"secretgraph {args.command}: error: {exc}")
@@ -196,13 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
-class _StdoutError(SecretgraphError):
-    """Standard output could not be written (``> out.txt`` on a full disk, ``> /dev/full``)."""
-
-
 class _Stdout:
     """sys.stdout while a command runs: a write or flush that fails (but for a closed pipe,
-    which stops the command quietly) is a _StdoutError naming standard output, not an
+    which stops the command quietly) is a StdoutError naming standard output, not an
     internal error naming no file. Everything else is the stream's own."""
 
     def __init__(self, stream: Any) -> None:
@@ -214,7 +210,7 @@ class _Stdout:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise _StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
                 from None
 
     def flush(self) -> None:
@@ -223,7 +219,7 @@ class _Stdout:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise _StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
                 from None
 
     def __getattr__(self, name: str) -> Any:

@@ -48,6 +48,18 @@ class OutputError(SecretgraphError):
         self.exit_code = exit_code
 
 
+class StdoutError(SecretgraphError):
+    """Standard output could not be written (``> out.txt`` on a full disk, ``> /dev/full``).
+    A command that had already written its files says so in the message (``after``).
+    ``noted``: the message already says what was done (a remediation run's stop note)."""
+
+    noted = False
+
+    def after(self, done: str) -> "StdoutError":
+        """The same error, its message ending with what the command had done before."""
+        return StdoutError(f"{self}; {done}")
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C, with the one line saying what was (not) written. The CLI exits 130."""
 

@@ -338,7 +338,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     previous outputs as they were.
     """
     from scanner.aws.calls import CallCounter
-    from scanner.errors import InputError, Interrupted, OutputError
+    from scanner.errors import InputError, Interrupted, OutputError, StdoutError
     from scanner.output_set import OutputSet
     from scanner.progress import Progress
 
@@ -443,10 +443,18 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                history=options.history if recorded else None,
                                width=stream_columns(stream),
                                merged=options.parts_in is not None), file=stream)
+            stream.flush()  # a full disk under `> out.txt` shows here, where it is explained
     except KeyboardInterrupt:
         # the reports are in place: say so, and what did not finish
         raise Interrupted(
             f"interrupted; the reports were written to {out_dir}"
+            + (f", the scan was recorded in the history {options.history}" if recorded else "")
+            + ("" if exported else ", the Security Hub export did not finish")) from None
+    except StdoutError as exc:
+        # `> out.txt` on a full disk: the table was lost, the reports were not (new-user
+        # trial: only "cannot write to standard output" was said, as if nothing had run)
+        raise exc.after(
+            f"the reports were written to {out_dir}"
             + (f", the scan was recorded in the history {options.history}" if recorded else "")
             + ("" if exported else ", the Security Hub export did not finish")) from None
     return analysis

@@ -11,14 +11,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from scanner.commands._outputs import output_file, terminal_width
 from scanner.textfit import fit_line, stream_columns, terminal_safe
-from scanner.errors import InputError, Interrupted, SecretgraphError, UsageError
+from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
+    UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
@@ -315,15 +317,35 @@ def run(args: argparse.Namespace) -> int:
     confirm = _confirm(args)
     journal = args.journal or str(Path(plan_path).parent
                                   / f"remediation-journal-{plan.plan_id}-{_stamp()}.jsonl")
-    result = apply_plan(plan, clients, journal_path=journal, plan_path=plan_path,
-                        max_age_hours=config.max_plan_age_hours,
-                        current_estate=estate_of(inputs.snapshot) if inputs else None,
-                        confirm=confirm, out=sys.stdout,
-                        changed=_reread_hook(args, f"remediate apply {plan.plan_id}"))
-    if result.journal_path:
-        print(f"journal: {result.journal_path} "
-              f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+    with _journal_named(journal, undo=False):
+        result = apply_plan(plan, clients, journal_path=journal, plan_path=plan_path,
+                            max_age_hours=config.max_plan_age_hours,
+                            current_estate=estate_of(inputs.snapshot) if inputs else None,
+                            confirm=confirm, out=sys.stdout,
+                            changed=_reread_hook(args, f"remediate apply {plan.plan_id}"))
+        if result.journal_path:
+            print(f"journal: {result.journal_path} "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+        sys.stdout.flush()  # a full disk under `> log` shows here, where it is explained
     return 0 if result.ok else 1
+
+
+@contextmanager
+def _journal_named(journal: str, *, undo: bool) -> Iterator[None]:
+    """Standard output that fails once changes may have been made (``> log`` on a full disk:
+    a buffered write fails at the end, or in the re-read hook) names the journal, exit 1 --
+    not a bare "cannot write to standard output", exit 2, as if nothing had happened
+    (fault-injection trial). A stop midway already says so (``engine._stop_said``)."""
+    try:
+        yield
+    except StdoutError as exc:
+        if exc.noted or not Path(journal).exists():
+            raise  # said already; or nothing was begun (no journal)
+        then = "an undo of it takes back what it undid" if undo else \
+            f"secretgraph remediate --undo {journal} takes back what landed"
+        said = exc.after(f"the journal {journal} records every change made; {then}")
+        said.exit_code = 1
+        raise said from None
 
 
 def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> Selection:
@@ -421,10 +443,12 @@ def _run_undo(args: argparse.Namespace) -> int:
     confirm = _confirm(args)
     clients = _clients(args, None)
     out_path = args.journal or str(Path(args.undo).with_suffix("")) + f".undo-{_stamp()}.jsonl"
-    result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
-                          out=sys.stdout,
-                          changed=_reread_hook(args, f"remediate undo {journal.plan_id}"))
-    if result.journal_path:
-        print(f"undo journal: {result.journal_path} "
-              f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+    with _journal_named(out_path, undo=True):
+        result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
+                              out=sys.stdout,
+                              changed=_reread_hook(args, f"remediate undo {journal.plan_id}"))
+        if result.journal_path:
+            print(f"undo journal: {result.journal_path} "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+        sys.stdout.flush()
     return 0 if result.ok else 1

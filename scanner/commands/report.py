@@ -135,6 +135,12 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             raise Interrupted(f"interrupted; nothing was written ({out_dir} is as it "
                               "was)") from None
-    for path in written:
-        print(path, file=sys.stdout)
+    from scanner.errors import StdoutError
+
+    try:
+        for path in written:
+            print(path, file=sys.stdout)
+        sys.stdout.flush()
+    except StdoutError as exc:  # the files are in place: say so
+        raise exc.after(f"the reports were written to {out_dir}") from None
     return 0

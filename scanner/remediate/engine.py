@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from remediations import REMEDIATORS
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
-from scanner.errors import InputError, SecretgraphError, Terminated
+from scanner.errors import InputError, SecretgraphError, StdoutError, Terminated
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
@@ -243,8 +243,8 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         interrupted, flight = _stopping(exc, journal, wrote)
         if isinstance(exc, JournalError) and wrote:
             exc.exit_code = 1  # not 2: changes were made
-        _say(out, _stopped_note(journal_path, flight, interrupted, undo=False,
-                                left=_left(plan.changes, current)))
+        _stop_said(out, exc, _stopped_note(journal_path, flight, interrupted, undo=False,
+                                           left=_left(plan.changes, current)), wrote)
         raise
     finally:
         try:
@@ -269,6 +269,11 @@ def _stopping(exc: BaseException, journal: JournalWriter,
     flight = journal.in_flight
     if flight is not None:
         wrote.append(flight)
+    last = journal.last_outcome
+    if last is not None and last[1] in WROTE and all(c is not last[0] for c in wrote):
+        # stopped between a change's outcome line and the loop's count of it (while saying
+        # what happened): it was written all the same
+        wrote.append(last[0])
     return _why_stopped(exc), flight
 
 
@@ -322,7 +327,26 @@ def _lock(plan_path: str) -> Any:
     return fh
 
 
+def _stop_said(out: TextIO | None, exc: BaseException, note: str,
+               wrote: Sequence[PlannedChange]) -> None:
+    """The stop note, where the user sees it. Standard output that cannot be written (``>
+    log`` on a full disk) stopped the run itself: the note goes into the error the CLI prints
+    on standard error instead (exit 1 once something was changed, as for a journal that
+    cannot be written) -- fault-injection trial: only "cannot write to standard output" was
+    said, exit 2, with changes made and the journal unnamed."""
+    if isinstance(exc, StdoutError):
+        exc.args = (f"{exc}; {note}",)
+        exc.noted = True
+        if wrote:
+            exc.exit_code = 1
+        log.info(note)
+        return
+    _say(out, note)
+
+
 def _why_stopped(exc: BaseException) -> str:
+    if isinstance(exc, StdoutError):
+        return "standard output could not be written"
     if isinstance(exc, JournalError):
         return "the journal could not be written"
     if isinstance(exc, Terminated):
@@ -546,9 +570,10 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
         interrupted, flight = _stopping(exc, writer, wrote)
-        _say(out, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
-                                left=_left([e.change for e in reversible], current_change),
-                                apply_journal=journal.path))
+        _stop_said(out, exc, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
+                                           left=_left([e.change for e in reversible],
+                                                      current_change),
+                                           apply_journal=journal.path), wrote)
         raise
     finally:
         _finish(writer, result, interrupted, wrote, changed)

@@ -46,6 +46,8 @@ class JournalWriter:
         self._seq = 0
         #: the change whose started line was written and whose outcome line was not
         self.in_flight: PlannedChange | None = None
+        #: the change and status of the last outcome line written
+        self.last_outcome: tuple[PlannedChange, str] | None = None
         self._write({"type": "header", "kind": JOURNAL_KIND, "version": JOURNAL_VERSION,
                      "mode": mode, "plan_id": plan_id, "estate": dict(estate),
                      "source": source, "started_at": now_iso()})
@@ -73,6 +75,7 @@ class JournalWriter:
                after: Mapping[str, Any] | None, message: str = "") -> None:
         self._seq += 1
         self.in_flight = None
+        self.last_outcome = (change, status)
         record: dict[str, Any] = {
             "type": "change", "seq": self._seq, "at": now_iso(), "status": status,
             "change": change.to_json(), "before": dict(before) if before else None,

@@ -192,19 +192,31 @@ def test_a_history_file_that_cannot_be_written_is_refused_before_scanning(
 
 
 @needs_dev_full
-@pytest.mark.parametrize("argv", [["rules", "list"], ["rules", "list", "--format", "json"],
-                                  ["scan", "--snapshot", "{snapshot}", "--out", "{tmp}/out"]])
+@pytest.mark.parametrize("argv,after", [
+    (["rules", "list"], ""), (["rules", "list", "--format", "json"], ""),
+    (["scan", "--snapshot", "{snapshot}", "--out", "{tmp}/out"],
+     "; the reports were written to {tmp}/out"),
+    (["report", "--in", "{tmp}/scanned", "--out", "{tmp}/again"],
+     "; the reports were written to {tmp}/again")])
 def test_standard_output_on_a_full_disk_is_one_line_naming_it(
-        argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        argv: list[str], after: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """Hostile-input trial: `> /dev/full` was `internal error: OSError: [Errno 28] No space
-    left on device`, naming nothing."""
+    left on device`, naming nothing. A command whose files were written by then says so
+    (new-user trial: only the error was said, as if the scan had not run)."""
     snapshot = tmp_path / "snapshot.json.gz"
     write_snapshot(snapshot, estate(secret_policy=None))
+    if argv[0] == "report":
+        assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "scanned"),
+                     "-q"]) == 0
+        capsys.readouterr()
     argv = [a.format(snapshot=snapshot, tmp=tmp_path) for a in argv]
     code, err = main_with_stdout_on_full_disk(argv, monkeypatch, capsys)
     assert (code, err) == (2, [f"secretgraph {argv[0]}: error: cannot write to standard output: "
-                               "No space left on device"])
+                               "No space left on device" + after.format(tmp=tmp_path)])
+    if after:
+        written = tmp_path / ("out/findings.json" if argv[0] == "scan" else "again/report.html")
+        assert written.is_file()
 
 
 @needs_dev_full

@@ -369,3 +369,61 @@ def test_ctrl_c_after_the_last_change_still_names_the_journal(
     assert f"the journal {tmp_path / 'journal.jsonl'} records every change" in said
     assert "stopped (Ctrl-C)" in said
     assert [e.status for e in read_journal(tmp_path / "journal.jsonl").entries][-1] == "applied"
+
+
+class _FullDisk:
+    """Standard output on a full disk, as the CLI's wrapper reports it (``> log``)."""
+
+    def write(self, text: str) -> int:
+        from scanner.errors import StdoutError
+
+        raise StdoutError("cannot write to standard output: No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_standard_output_failing_midway_names_the_journal_and_exits_1(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """Fault-injection trial: `remediate --apply > log` on a full disk stopped after the first
+    change with only "cannot write to standard output" (exit 2, as if nothing had happened):
+    no journal named, no undo offered."""
+    from scanner.errors import StdoutError
+
+    plan = _plan(scanned, "grant-key-decrypt")
+    journal = tmp_path / "journal.jsonl"
+    told: list[Any] = []
+    with pytest.raises(StdoutError) as raised:
+        apply_plan(plan, clients, journal_path=str(journal), plan_path="plan.json",
+                   max_age_hours=24, current_estate=estate_of(scanned.snapshot),
+                   out=_FullDisk(), changed=told.extend)  # type: ignore[arg-type]
+    said = str(raised.value)
+    assert said.startswith("cannot write to standard output: No space left on device; "
+                           "stopped (standard output could not be written): ")
+    assert f"the journal {journal} records every change made so far" in said
+    assert f"secretgraph remediate --undo {journal}" in said
+    assert raised.value.exit_code == 1  # a change was made
+    assert [e.status for e in read_journal(journal).entries][-1] == "applied"
+    # the change whose line could not be printed was made: the history is told of it
+    assert [c.change_id for c in told] == [plan.changes[0].change_id]
+
+
+def test_standard_output_failing_at_the_end_names_the_journal(tmp_path: Path) -> None:
+    """The same when the buffered output fails only once the run is over (its last flush, or
+    the re-read hook's line): the journal and the undo are named, exit 1."""
+    from scanner.commands.remediate import _journal_named
+    from scanner.errors import StdoutError
+
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text("{}\n")
+    with pytest.raises(StdoutError) as raised, _journal_named(str(journal), undo=False):
+        raise StdoutError("cannot write to standard output: No space left on device")
+    assert str(raised.value) == (
+        "cannot write to standard output: No space left on device; the journal "
+        f"{journal} records every change made; secretgraph remediate --undo {journal} takes "
+        "back what landed")
+    assert raised.value.exit_code == 1
+    # nothing begun (no journal): the plain error, exit 2
+    with pytest.raises(StdoutError) as plain, _journal_named(str(tmp_path / "none"), undo=False):
+        raise StdoutError("cannot write to standard output: No space left on device")
+    assert plain.value.exit_code == 2 and "journal" not in str(plain.value)
