@@ -141,10 +141,17 @@ def combine(g: GateInputs) -> Combined:
             key_allow = all3((key_allow, k.usable))
             key_reasons = key_reasons + (k.reason or "key state unknown",)
     # ---- identity gate
-    if g.cross_account:
+    if g.cross_account and (g.cross_account if g.key_cross_account is None
+                            else g.key_cross_account):
         parts = [ids.allow] + ([idk.allow] if idk is not None else [])
         id_allow = all3(parts)
     else:
+        # the key is in the caller's own account (or the secret is): the Decrypt, made with
+        # the caller's credentials (IAM User Guide, "Forward access sessions"), is a
+        # same-account request there, where "an identity-based policy or a resource-based
+        # policy" can allow it (IAM User Guide, "Policy evaluation logic") -- the key gate
+        # above takes either (``direct`` or ``via_iam``); no identity Allow is needed besides
+        # (conformance trial: a key naming the caller's role was DENIED at identity_policy)
         id_allow = ids.allow
     id_deny = any3([ids.deny] + ([idk.deny] if idk is not None else []))
     # for aws/secretsmanager only the Decrypt's Denies matter (no identity Allow is needed)

@@ -139,7 +139,55 @@ SAME_KEY_DIRECT = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{
                        {"Effect": "Allow", "Principal": {"AWS": [CENTRAL_ROLE, CENTRAL_USER]},
                         "Action": "kms:Decrypt", "Resource": "*"})
 
+MEMBER_KEY_ID = "abcd0000-0000-0000-0000-00000000beef"
+MEMBER_KEY = f"arn:aws:kms:{REGION}:{MEMBER}:key/{MEMBER_KEY_ID}"
+
+
+def member_key(key_policy: str, identity: dict[str, Any]) -> Callable[[], Snapshot]:
+    """The secret (in CENTRAL) encrypted with a key in the CALLER's account (MEMBER): the
+    Decrypt Secrets Manager makes with the caller's credentials is a same-account request
+    there (IAM UG "Forward access sessions"; XACCT: within one account the key policy naming
+    the role suffices, or a key policy trusting the account plus an identity Allow)."""
+    from dataclasses import replace
+
+    from scanner.model import KmsKey, RegionSnapshot
+
+    def build() -> Snapshot:
+        snap = estate(secret_policy=secret_policy_for(APP_ROLE), kms_key_id=MEMBER_KEY,
+                      principals=(role(APP_ROLE, identity),))
+        key = KmsKey(arn=MEMBER_KEY, key_id=MEMBER_KEY_ID, account_id=MEMBER, region=REGION,
+                     key_manager="CUSTOMER", key_state="Enabled", policy=key_policy)
+        return replace(snap, accounts=tuple(
+            replace(a, regions=(RegionSnapshot(region=REGION, kms_keys=(key,)),))
+            if a.account_id == MEMBER else a for a in snap.accounts))
+    return build
+
+
+def member_key_policy(*decrypters: str) -> str:
+    return text({"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT}, "Action": "kms:*",
+                 "Resource": "*"},
+                *([{"Effect": "Allow", "Principal": {"AWS": list(decrypters)},
+                    "Action": "kms:Decrypt", "Resource": "*"}] if decrypters else []))
+
+
+SM_ONLY = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+               "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"})
+SM_AND_MEMBER_KEY = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                         "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"},
+                        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": MEMBER_KEY})
+
 CASES: list[GateCase] = [
+    GateCase(id="xacct-secret-on-callers-own-key-named-directly", cite=SAME + "; " + SMX,
+             principal=APP_ROLE, build=member_key(member_key_policy(APP_ROLE), SM_ONLY),
+             expect="ALLOWED", gates={"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
+                                      "identity_policy": "ALLOWED"}),
+    GateCase(id="xacct-secret-on-callers-own-key-trusting-root-needs-identity-kms",
+             cite=SAME + "; " + KMSP, principal=APP_ROLE,
+             build=member_key(member_key_policy(), SM_ONLY), expect="DENIED",
+             broken_at=("key_policy",)),
+    GateCase(id="xacct-secret-on-callers-own-key-trusting-root-with-identity-kms",
+             cite=SAME + "; " + KMSP, principal=APP_ROLE,
+             build=member_key(member_key_policy(), SM_AND_MEMBER_KEY), expect="ALLOWED"),
     GateCase(id="xacct-all-three-allow", cite=SMX, build=std(), principal=APP_ROLE,
              expect="ALLOWED", gates={"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
                                       "identity_policy": "ALLOWED"}),

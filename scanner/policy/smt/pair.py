@@ -283,7 +283,11 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
     # to make a request in a different account, a policy in the other account must allow you
     # to access the resource. And the IAM entity that you use to make the request must have an
     # identity-based policy that allows the request." -- for the secret and for the key.
-    id_allow = z3.And(ids.allow, idk.allow) if cross and idk is not None else ids.allow
+    # A key in the caller's own account takes the Decrypt as a same-account request (the key
+    # gate above: the key policy naming the caller, or trusting the account with an identity
+    # Allow), so only a key in another account adds the identity Allow here (gates.combine).
+    id_allow = z3.And(ids.allow, idk.allow) if cross and idk is not None and \
+        facts.account_id != sv.key_account else ids.allow
     id_deny = z3.Or(ids.deny, idk.deny) if idk is not None else ids.deny
 
     guard = guardrails_gate(enc, guardrails, sv, facts.account_id, sm, kms, p, notes)
