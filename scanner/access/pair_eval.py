@@ -514,7 +514,15 @@ class PairEvaluator:
         if not id_ok:
             return False
         if p.account_id in sv.named.accounts:
-            return True  # the resource policy trusts its account and its IAM allows the read
+            # the resource policy trusts its account, which only delegates to that account's
+            # IAM ("Principal" element: an account entry lets the account's administrators
+            # decide): intended when its identity grants this secret, not when it grants every
+            # secret, as for a "*" grant below (ground-truth trial: roles with Resource "*"
+            # were "intended but broken", and remediation granted them decrypt). An account
+            # whose IAM was not read: its administrators' choice is unknown, the owner's is not
+            if not p.identity_known:
+                return True
+            return self.names_secret(p, sv, strict=False, cross=p.account_id != sv.account)
         if not p.identity_known:
             return rp_ok
         if rp_ok:

@@ -176,7 +176,24 @@ SM_AND_MEMBER_KEY = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretV
                          "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"},
                         {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": MEMBER_KEY})
 
+EVERY_SECRET = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+                   {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+INTENT = "SG: an account-wide grant delegates to the account's IAM: a reader is intended when " \
+    "its identity grants this secret, not every secret (docs/access.md, intent)"
+
 CASES: list[GateCase] = [
+    GateCase(id="xacct-account-grant-wildcard-identity-is-not-intended", cite=INTENT + "; " + SMX,
+             principal=OTHER_ROLE,
+             build=std(secret_policy=secret_policy_for(MEMBER), key_policy=key_policy_for(APP_ROLE),
+                       principals=(role(APP_ROLE, allow_read_identity()),
+                                   role(OTHER_ROLE, EVERY_SECRET))),
+             expect=None),
+    GateCase(id="xacct-account-grant-identity-naming-secret-is-intended", cite=INTENT + "; " + SMX,
+             principal=OTHER_ROLE,
+             build=std(secret_policy=secret_policy_for(MEMBER), key_policy=key_policy_for(APP_ROLE),
+                       principals=(role(APP_ROLE, allow_read_identity()),
+                                   role(OTHER_ROLE, ident()))),
+             expect="DENIED", broken_at=("key_policy",)),
     GateCase(id="xacct-secret-on-callers-own-key-named-directly", cite=SAME + "; " + SMX,
              principal=APP_ROLE, build=member_key(member_key_policy(APP_ROLE), SM_ONLY),
              expect="ALLOWED", gates={"resource_policy": "ALLOWED", "key_policy": "ALLOWED",

@@ -5,8 +5,9 @@ gate (key policy, identity policy, SCP) is DENIED. UNKNOWN when the secret's res
 not read (intent cannot be known), when a gate is UNKNOWN, or when access analysis did not run;
 the
 identity policies of accounts outside the scan can never be read, so for their principals an
-UNKNOWN identity gate alone is out of scope. A principal the resource policy does not name is
-not "intended" and is left to the other rules; nor is a principal outside the trust zone and the
+UNKNOWN identity gate alone is out of scope. A principal the resource policy does not name
+(itself, or its account with an identity policy that grants this secret rather than every
+secret: the access analysis' ``intended``) is not "intended" and is left to the other rules; nor is a principal outside the trust zone and the
 config's allowed_external_accounts: secret-policy-external-account reports that grant, with the
 gate that blocks it, and remediation never completes it. One FAIL per principal."""
 
@@ -51,8 +52,8 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
         if not zone.contains(p_account) and p_account not in allowed:
             continue  # outside the zone: not intended access (secret-policy-external-account)
         gates = path.gates
-        if gates["resource_policy"].status not in _GRANTING:
-            continue
+        if gates["resource_policy"].status not in _GRANTING or not path.intended:
+            continue  # (with record_denied every pair is recorded, meant or not)
         denied = [g for g in _OTHER_GATES if gates[g].status == "DENIED"]
         if denied:
             if principal in details:  # several paths of one principal: one finding
