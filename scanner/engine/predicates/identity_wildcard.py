@@ -1,6 +1,8 @@
 """An IAM role or user whose identity policies (inline, attached managed, and its groups') allow
-secretsmanager:GetSecretValue or kms:Decrypt on every resource (``Resource: "*"`` or
-NotResource) without any Condition. UNKNOWN when an attached policy's document was not read."""
+secretsmanager:GetSecretValue or kms:Decrypt on every resource (``Resource: "*"``, NotResource,
+or an ARN pattern that matches every secret or every key of every account and Region, such as
+``arn:aws:secretsmanager:*:*:secret:*`` or ``arn:aws:kms:*:*:key/*``) without any Condition.
+UNKNOWN when an attached policy's document was not read."""
 
 from __future__ import annotations
 
@@ -9,9 +11,41 @@ from typing import Any, Iterator, Mapping
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.policy import parse_policy
+from scanner.policy.arn import arn_partition
+from scanner.policy.matching import arn_pattern_segments, glob_match, literal_prefix
 from scanner.policy.exposure import acts_on
 
 ACTIONS = ("secretsmanager:GetSecretValue", "kms:Decrypt")
+
+#: the service and the resource-id prefix of every resource each action reads (Service
+#: Authorization Reference: GetSecretValue on the Secret resource type, arn:...:secret:<id>;
+#: Decrypt on the key resource type, arn:...:key/<key-id>)
+_SPACE = {"secretsmanager:GetSecretValue": ("secretsmanager", "secret:"),
+          "kms:Decrypt": ("kms", "key/")}
+
+
+def _every(pattern: str, action: str, partition: str) -> bool:
+    """Does the Resource pattern match every resource ``action`` can name -- every secret (key)
+    of every account and Region of the partition? ``*`` does; so does an ARN pattern whose
+    Region and account are wildcards only and whose resource part is a wildcard after (a
+    prefix of) the resource type: ``arn:aws:kms:*:*:key/*``, ``arn:*:secretsmanager:*:*:*``.
+    Security Hub KMS.1 / KMS.2 fail a policy that allows kms:Decrypt "on all KMS keys", however
+    it is written (ground-truth trial: the ARN spelling passed)."""
+    if pattern == "*":
+        return True
+    parts = arn_pattern_segments(pattern)
+    if parts is None or parts[0] != "arn":
+        return False
+    service, prefix = _SPACE[action]
+    _, part, svc, region, account, res = parts
+
+    def universal(seg: str) -> bool:
+        return bool(seg) and set(seg) == {"*"}
+
+    literal = literal_prefix(res)
+    return (glob_match(part, partition) and glob_match(svc, service) and universal(region)
+            and universal(account) and prefix.startswith(literal)
+            and universal(res[len(literal):]))
 
 
 def _documents(ctx: RuleContext, attrs: Mapping[str, Any]
@@ -38,6 +72,7 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                        f"{attrs.get('account_id')} not read)")
     hits: list[str] = []
     missing: list[str] = []
+    partition = arn_partition(node_id) or "aws"
     for label, doc in _documents(ctx, attrs):
         if doc is None:
             missing.append(f"policy document {label} (not read)")
@@ -54,12 +89,20 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         for st in policy.statements:
             if st.effect != "Allow" or st.conditions:
                 continue
-            everything = st.not_resources is not None or "*" in (st.resources or ())
-            if not everything:
-                continue
-            matched = [a for a in ACTIONS if acts_on(st, (a,))]
+            if st.not_resources is not None:
+                matched = [a for a in ACTIONS if acts_on(st, (a,))]
+                on = "every resource (NotResource)"
+            else:
+                matched = []
+                on = "*"
+                for a in ACTIONS:
+                    every = [r for r in st.resources or () if _every(r, a, partition)]
+                    if every and acts_on(st, (a,)):
+                        matched.append(a)
+                        if "*" not in every and on == "*":
+                            on = every[0]
             if matched:
-                hits.append(f"{label} {st.label}: {', '.join(matched)} on *")
+                hits.append(f"{label} {st.label}: {', '.join(matched)} on {on}")
     if hits:
         return Result(outcome=TRUE, facts=tuple(("text", h) for h in hits),
                       evidence={"statements": hits}, missing=tuple(missing))
