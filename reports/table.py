@@ -56,11 +56,12 @@ def _clean(value: Any) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _wrap(text: str, width: int, lines: int) -> str:
+def _wrap(text: str, width: int, lines: int, *, hyphens: bool = True) -> str:
     """Wrap on spaces and hyphens (long ids are cut) into at most ``lines`` lines; a cut part
     ends in …. In a cell of several parts (name, then id) the first part gives way, so the
-    last part (the id) always shows."""
-    parts = [wrap_to_width(p, width) or [""] for p in text.split("\n")]
+    last part (the id) always shows. ``hyphens=False``: only on spaces (an ARN in a detail
+    line stays whole where it fits)."""
+    parts = [wrap_to_width(p, width, hyphens=hyphens) or [""] for p in text.split("\n")]
     for part in parts[:-1]:
         while sum(len(p) for p in parts) > lines and len(part) > 1:
             part.pop()
@@ -145,6 +146,38 @@ def _row(f: Mapping[str, Any], narrow: bool) -> list[str]:
     return row
 
 
+#: the columns a stacked finding's lines are indented by ("UNKNOWN" and a space)
+_INDENT = 8
+
+
+def _stacked(findings: Sequence[Mapping[str, Any]], width: int) -> str:
+    """The findings of a narrow terminal (below 100 columns), one block each instead of a
+    table row: the status and the whole rule id (never broken: it is what --rules and the
+    config take), then the account; the resource and its Region; the detail. A new-user trial
+    at 80 columns: the table's columns cut rule ids at hyphens, resource names to prefixes
+    three secrets shared, and ARNs inside the detail."""
+    inner = width - _INDENT
+    pad = " " * _INDENT
+    out: list[str] = []
+    for f in findings:
+        resource = f.get("resource") or {}
+        acct = _clean(resource.get("account_id"))
+        name = _clean(resource.get("account_name"))
+        who = f"{name} {acct}" if name and name != acct else acct
+        head = pad_to_width(str(f.get("status")), _INDENT) + _clean(f.get("rule_id"))
+        if display_width(head) + 2 + display_width(who) <= width:
+            out.append(f"{head}  {who}".rstrip())
+        else:
+            out.append(head if display_width(head) <= width else _cut(head, width))
+            out.append(pad + _wrap(who, inner, 1))
+        region = _clean(resource.get("region"))
+        where = short_resource(_clean(resource.get("arn"))) + (f" ({region})" if region else "")
+        for text, lines in ((where, 2), (_detail(f), 4)):
+            out += [pad + line for line in _wrap(text, inner, lines, hyphens=False).split("\n")
+                    if line]
+    return "\n".join(out)
+
+
 def _heading(severity: str, statuses: Mapping[str, int]) -> str:
     parts = [f"{n} {label}" for label, n in (("failing", statuses.get("FAIL", 0)),
                                              ("unknown", statuses.get("UNKNOWN", 0)),
@@ -175,7 +208,7 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
     Every cell is stripped of control characters so a hostile name cannot drive the terminal.
     """
     width = max(MIN_WIDTH, width or terminal_width())
-    narrow = width < 100  # in narrower terminals the region goes under the resource
+    narrow = width < 100  # narrower terminals get a block per finding (``_stacked``)
     cols = [Col("Account", 12, 24, 3)]
     if not narrow:
         cols.append(Col("Region", 9, 14, 1))
@@ -234,8 +267,8 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
             ordered = [f for _, f in heapq.nsmallest(max_rows, keyed, key=_first)]
         else:
             ordered = [f for _, f in sorted(keyed, key=_first)]
-        rows = [_row(f, narrow) for f in ordered]
-        table = fit_table(cols, rows, width)
+        table = _stacked(ordered, width) if narrow else \
+            fit_table(cols, [_row(f, narrow) for f in ordered], width)
         cut = cut or _CUT in table
         blocks.append(_heading(severity, statuses.get(severity, {})) + "\n" + table + more)
     if not blocks:

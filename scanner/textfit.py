@@ -128,11 +128,12 @@ def pad_to_width(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def wrap_to_width(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` columns, broken between words, a longer word cut
-    (textwrap.wrap, break_long_words, when every character is one column wide)."""
+def wrap_to_width(text: str, width: int, *, hyphens: bool = True) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, broken between words (and after hyphens
+    unless ``hyphens`` is False), a longer word cut (textwrap.wrap, break_long_words, when
+    every character is one column wide)."""
     if text.isascii() or all(char_width(ch) == 1 for ch in text):
-        return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=True)
+        return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=hyphens)
     lines: list[str] = []
     line = ""
     for word in text.split():

@@ -352,3 +352,32 @@ def test_cells_cut_to_fit_say_where_the_whole_text_is() -> None:
         "whole." in " ".join(narrow.split())
     wide = render_table({**doc, "findings": doc["findings"][1:2]}, width=400)
     assert "marks text cut" not in wide
+
+
+def test_a_narrow_terminal_gets_a_block_per_finding_with_whole_ids_and_names() -> None:
+    """New-user trial at 80 columns: the table cut rule ids at hyphens (`secret-` /
+    `rotation-` / `function-…`), resource names to a prefix three secrets shared
+    (`demo/misconfig/rotation-…`) and ARNs inside the detail (`a` / `rn:aws:iam::...`)."""
+    doc = sample_document()
+    template = doc["findings"][0]
+    names = ["demo/misconfig/rotation-stuck-bhIOVE", "demo/misconfig/rotation-lambda-missing-Je",
+             "demo/misconfig/rotation-no-network-Hghsqh"]
+    doc["findings"] = [dict(template, id=f"sgf-{i}", rule_id="secret-rotation-function-missing",
+                            status="FAIL", severity="HIGH",
+                            resource=dict(template["resource"], arn=template["resource"]["arn"]
+                                          .rsplit(":", 1)[0] + ":" + name),
+                            message="kms:Decrypt granted to "
+                                    "arn:aws:iam::987956713411:role/ApplicationRole but no "
+                                    "secret encrypted with the key grants it")
+                       for i, name in enumerate(names)]
+    text = render_table(doc, width=80)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80  # ASCII here
+    heads = [line for line in lines if line.startswith("FAIL")]
+    assert len(heads) == 3
+    assert all(line.split()[1] == "secret-rotation-function-missing" for line in heads)
+    for name in names:
+        assert any(line.strip().startswith(name) for line in lines), name
+    assert "arn:aws:iam::987956713411:role/ApplicationRole" in text
+    # a wide terminal keeps the table
+    assert "Rule" in render_table(doc, width=160).splitlines()[1]
