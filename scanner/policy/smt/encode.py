@@ -550,6 +550,8 @@ class Encoder:
                     hit, _ = match_aws_entry(e, p.concrete)
                     if hit is Match.UNKNOWN:
                         sessions.append(z3.BoolVal(True))
+                    elif hit is Match.DIRECT:  # the request is that session's own
+                        direct.append(z3.BoolVal(True))
                 else:
                     assert p.name is not None
                     sessions.append(z3.And(p.account == sval(m.group(1)),
@@ -557,8 +559,14 @@ class Encoder:
                 continue
             if "*" in e or "?" in e:
                 raise NotEncoded(f"wildcard inside principal {e!r} is not valid IAM")
-            if _UNIQUE_ID.match(e) or _FEDERATED_USER.match(e):
-                continue  # a deleted principal, a federated user session: neither is p
+            if _FEDERATED_USER.match(e):
+                # a federated user session is no IAM role, user or root (a symbolic p); a
+                # concrete request may be that session's own (principals.match_aws_entry)
+                if p.concrete is not None and match_aws_entry(e, p.concrete)[0] is Match.DIRECT:
+                    direct.append(z3.BoolVal(True))
+                continue
+            if _UNIQUE_ID.match(e):
+                continue  # a deleted principal: never p
             if _IAM_ENTITY.match(e):
                 direct.append(p.arn == sval(e))
                 continue
