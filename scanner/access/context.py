@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from scanner.access.settings import AccessSettings
+from scanner.policy.principals import session_kind
 from scanner.policy.request import ALL_PRINCIPAL_TAGS, EVERY_LITERAL, NO_FEDERATION, Request
 
 
@@ -73,7 +74,13 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
     absent: set[str] = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
                         "aws:sourceorgpaths", "aws:principalservicename"}
     excluded: dict[str, frozenset[str]] = {}
-    if p.principal_type != "public":  # "*": which principal of the outside account: unknown
+    session = session_kind(p.arn)
+    if p.principal_type != "public" and session is None:
+        # "*": which principal of the outside account: unknown. A session named by its STS
+        # ARN (an outside role's session, a federated user): IAM User Guide, global condition
+        # keys, aws:PrincipalArn holds the ARN of the role ("Do not specify the assumed role
+        # session ARN as a value for this condition key"), whose path the session ARN does
+        # not show, or of the IAM user behind the federated user session: unknown
         ctx["aws:principalarn"] = (p.arn,)
     ctx["aws:principalisawsservice"] = ("false",)
     if p.principal_type == "public":
@@ -90,7 +97,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
             ctx["aws:principalorgpaths"] = (p.org_path,)
     elif settings.org_id and settings.org_account_ids:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
-    if p.principal_type in _PRINCIPAL_TYPES:
+    if session == "federated-user":
+        # IAM User Guide, global condition keys, aws:PrincipalType: "FederatedUser" for a
+        # federated user session (GetFederationToken), not "User"
+        ctx["aws:principaltype"] = ("FederatedUser",)
+    elif p.principal_type in _PRINCIPAL_TYPES:
         ctx["aws:principaltype"] = (_PRINCIPAL_TYPES[p.principal_type],)
     if p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)

@@ -945,6 +945,43 @@ CASES += [
              expect="ALLOWED", gates={"resource_policy": "ALLOWED"}),
 ]
 
+PRIN_SESSIONS = "IAM UG, AWS JSON policy elements: Principal: federated user sessions " \
+    "(arn:aws:sts::ID:federated-user/NAME) and role sessions (arn:aws:sts::ID:assumed-role/" \
+    "ROLE/SESSION) can be named; its identity policies were not collected (SG)"
+PARTNER_FED = f"arn:aws:sts::{OUTSIDER}:federated-user/bob"
+PARTNER_SESSION = f"arn:aws:sts::{OUTSIDER}:assumed-role/PartnerRole/etl"
+
+# conformance trial round 6: the secret and key policies name the session directly, and the
+# path said both DENIED it ("no Allow statement applies")
+CASES += [
+    GateCase(id=f"xacct-named-{kind}-session-is-let-in-by-the-policies-naming-it",
+             cite=PRIN_SESSIONS, principal=arn,
+             build=std(secret_policy=secret_policy_for(arn), key_policy=key_policy_for(arn)),
+             expect="CONDITIONAL", gates={"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
+                                          "identity_policy": "UNKNOWN"})
+    for kind, arn in (("federated-user", PARTNER_FED), ("assumed-role", PARTNER_SESSION))
+] + [
+    # IAM UG, global condition keys, aws:PrincipalType: a federated user session's type is
+    # FederatedUser (not User)
+    GateCase(id="xacct-named-federated-user-session-has-principal-type-federated-user",
+             cite=PRIN_SESSIONS, principal=PARTNER_FED,
+             build=std(secret_policy=secret_policy_for(PARTNER_FED, extra={"Condition": {
+                 "StringEquals": {"aws:PrincipalType": "FederatedUser"}}}),
+                 key_policy=key_policy_for(PARTNER_FED)),
+             expect="CONDITIONAL", gates={"resource_policy": "ALLOWED"}),
+    # IAM UG, global condition keys, aws:PrincipalArn: for a role session the key holds the
+    # role's ARN, not the session's (whose path the session ARN does not show): a condition
+    # comparing it with the session ARN is not met for sure
+    GateCase(id="xacct-named-assumed-role-session-principal-arn-is-not-the-session-arn",
+             cite=PRIN_SESSIONS, principal=PARTNER_SESSION,
+             build=std(secret_policy=secret_policy_for(PARTNER_SESSION, extra={"Condition": {
+                 "ArnEquals": {"aws:PrincipalArn": PARTNER_SESSION}}}),
+                 key_policy=key_policy_for(PARTNER_SESSION)),
+             expect="CONDITIONAL", gates={"resource_policy": "CONDITIONAL"},
+             conditions=("aws:principalarn",)),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()
