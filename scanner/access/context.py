@@ -24,7 +24,13 @@ from typing import Mapping
 
 from scanner.access.settings import AccessSettings
 from scanner.policy.principals import session_kind
-from scanner.policy.request import ALL_PRINCIPAL_TAGS, EVERY_LITERAL, NO_FEDERATION, Request
+from scanner.policy.request import (
+    ALL_PRINCIPAL_TAGS,
+    EVERY_LITERAL,
+    NO_FEDERATION,
+    Request,
+    not_under,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,6 +103,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
             ctx["aws:principalorgpaths"] = (p.org_path,)
     elif settings.org_id and settings.org_account_ids:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
+        # IAM User Guide, global condition keys, aws:PrincipalOrgPaths: "This key is included
+        # in the request context only if the principal is a member of an organization", and
+        # a path begins with the principal's organization id (o-id/r-root/ou-.../): an
+        # account outside ours has none under our id (it may have another organization's)
+        excluded["aws:principalorgpaths"] = not_under(f"{settings.org_id}/")
     if session == "federated-user":
         # IAM User Guide, global condition keys, aws:PrincipalType: "FederatedUser" for a
         # federated user session (GetFederationToken), not "User"

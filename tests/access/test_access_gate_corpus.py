@@ -982,6 +982,45 @@ CASES += [
 ]
 
 
+ORGPATHS = "IAM UG, global condition keys, aws:PrincipalOrgPaths: \"included in the request " \
+    "context only if the principal is a member of an organization\"; a path begins with the " \
+    "principal's organization id, so an account outside ours never carries one under our id"
+PARTNER_ROLE = f"arn:aws:iam::{OUTSIDER}:role/Partner"
+
+
+def orgpaths_grant(principal: Any, pattern: str) -> str:
+    return text({"Effect": "Allow", "Principal": principal,
+                 "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": pattern}}})
+
+
+def orgpaths_key(pattern: str) -> str:
+    return text({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": pattern}}})
+
+
+# conformance trial round 6: the outsider's aws:PrincipalOrgPaths was unknown, so a grant
+# scoped to our organization's paths looked CONDITIONAL for it (and "*" public-conditional)
+CASES += [
+    GateCase(id="xacct-outsider-named-is-outside-our-org-paths", cite=ORGPATHS,
+             principal=PARTNER_ROLE,
+             build=std(secret_policy=orgpaths_grant({"AWS": PARTNER_ROLE}, f"{ORG_ID}/*"),
+                       key_policy=key_policy_for(PARTNER_ROLE)),
+             expect="DENIED", gates={"resource_policy": "DENIED"}),
+    GateCase(id="xacct-star-narrowed-to-our-org-paths-lets-no-outsider-in", cite=ORGPATHS,
+             principal="*",
+             build=std(secret_policy=orgpaths_grant("*", f"{ORG_ID}/*"),
+                       key_policy=orgpaths_key(f"{ORG_ID}/*")),
+             expect=None),
+    GateCase(id="xacct-outsider-may-be-in-another-orgs-paths", cite=ORGPATHS,
+             principal=PARTNER_ROLE,
+             build=std(secret_policy=orgpaths_grant({"AWS": PARTNER_ROLE}, "o-other12345/*"),
+                       key_policy=key_policy_for(PARTNER_ROLE)),
+             expect="CONDITIONAL", gates={"resource_policy": "CONDITIONAL"},
+             conditions=("aws:principalorgpaths",)),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()

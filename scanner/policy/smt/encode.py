@@ -57,7 +57,7 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import KeyState, Request, _EveryLiteral
+from scanner.policy.request import KeyState, Request, _EveryLiteral, _NotUnder
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -383,6 +383,14 @@ class Encoder:
             # "an account no policy names" (the '*' path): the outside questions ask it with a
             # symbolic principal outside the zone and the named accounts (questions.py)
             raise NotEncoded(f"{name} of an account no policy names")
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _NotUnder):
+            # conditions._excluded: no value begins with the prefix (an outsider's
+            # aws:PrincipalOrgPaths under our organization id)
+            prefix = request.excluded[name].prefix  # type: ignore[attr-defined]
+            if kind != "str":
+                raise NotEncoded(f"{name} compared as a {kind}")
+            for i, v in enumerate(vals):
+                self.facts.append(z3.Implies(count > i, z3.Not(z3.PrefixOf(sval(prefix), v))))
         elif state is KeyState.EXCLUDED:
             for i, v in enumerate(vals):
                 if name in LOWER_CASE_VALUES and kind == "str":
