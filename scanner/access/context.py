@@ -77,8 +77,13 @@ FAS_SHARED_PREFIXES = ("aws:principaltag/",)
 def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         dict[str, tuple[str, ...]], set[str], dict[str, frozenset[str]]]:
     ctx: dict[str, tuple[str, ...]] = {}
+    # IAM User Guide, "AWS global condition context keys": aws:PrincipalServiceName and
+    # aws:PrincipalServiceNamesList are in the request context only when an AWS service
+    # principal makes the request (no IAM role, user or root does); aws:SourceAccount /
+    # SourceArn / SourceOrgID / SourceOrgPaths only when a service acts for a resource
     absent: set[str] = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
-                        "aws:sourceorgpaths", "aws:principalservicename"}
+                        "aws:sourceorgpaths", "aws:principalservicename",
+                        "aws:principalservicenameslist"}
     excluded: dict[str, frozenset[str]] = {}
     session = session_kind(p.arn)
     if p.principal_type != "public" and session is None:
@@ -122,7 +127,8 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         ctx[f"aws:principaltag/{k.lower()}"] = (v,)
     if not p.may_federate:
         # IAM User Guide, "Available keys for SAML-based federation": the saml: keys come with
-        # a role assumed through AssumeRoleWithSAML (web identity alike): no one else sends them
+        # a role assumed through AssumeRoleWithSAML (web identity alike): no one else sends
+        # them; aws:FederatedProvider too (request.federation_key)
         absent.add(NO_FEDERATION)
     if p.tags_final:
         # IAM User Guide, "Condition element": "the aws:PrincipalTag/job-category key is present

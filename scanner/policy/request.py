@@ -54,12 +54,20 @@ ACTION_ONLY_KEYS: dict[str, frozenset[str]] = {
 @lru_cache(maxsize=4096)
 def federation_key(key: str) -> bool:
     """A key a SAML or web-identity role session carries (``saml:sub``,
-    ``cognito-identity.amazonaws.com:sub``, an OIDC provider's ``...:sub``). Unknown for a
+    ``cognito-identity.amazonaws.com:sub``, an OIDC provider's ``...:sub``,
+    ``aws:FederatedProvider``). Unknown for a
     principal that may be such a session; absent for one that cannot be (``NO_FEDERATION``
     in the request's absent set: a user, a role its trust policy lets no identity provider
     assume)."""
     service = key.partition(":")[0]
-    return service == _FEDERATION_PREFIX or "." in service
+    return service == _FEDERATION_PREFIX or "." in service or key == FEDERATED_PROVIDER
+
+
+#: IAM User Guide, "AWS global condition context keys", aws:FederatedProvider: the identity
+#: provider that issued a role session assumed through web identity (OIDC) or SAML; the key
+#: is in the request context only for such a session, so it goes with the federation keys
+#: (absent where NO_FEDERATION is: a user, a role no identity provider may assume)
+FEDERATED_PROVIDER = "aws:federatedprovider"
 
 
 #: in ``absent``: the principal is no SAML / web-identity session, its federation keys absent

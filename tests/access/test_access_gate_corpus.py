@@ -1021,6 +1021,61 @@ CASES += [
 ]
 
 
+SERVICE_ONLY = "IAM UG, AWS global condition context keys: aws:PrincipalServiceNamesList is " \
+    "in the request context only for requests an AWS service principal makes; " \
+    "aws:FederatedProvider only for a role session assumed through an identity provider " \
+    "(web identity / SAML): an IAM user, and a role its trust policy lets no provider assume, " \
+    "never carry them"
+
+
+def deny_unless(operator: str, key: str, value: str, *grantees: str) -> str:
+    return text(*json.loads(secret_policy_for(*grantees))["Statement"],
+                {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": "*", "Condition": {operator: {key: value}}})
+
+
+SERVICE_NAMES_DENY = ("ForAllValues:StringNotEquals", "aws:PrincipalServiceNamesList",
+                      "lambda.amazonaws.com")
+PROVIDER_DENY = ("StringNotEqualsIfExists", "aws:FederatedProvider",
+                 f"arn:aws:iam::{OUTSIDER}:saml-provider/Corp")
+
+def _trusting_an_account(arn: str) -> Any:
+    """A reading role whose trust policy lets only an account's principals assume it."""
+    from dataclasses import replace as _replace
+
+    return _replace(role(arn, allow_read_identity()), trust_policy=doc(
+        {"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT}, "Action": "sts:AssumeRole"}))
+
+
+# conformance trial round 6: both keys stayed unknown for IAM users and roles (CONDITIONAL
+# where the Deny applies for sure)
+CASES += [
+    GateCase(id="xacct-user-carries-no-principal-service-names-list", cite=SERVICE_ONLY,
+             principal=MEMBER_USER,
+             build=std(secret_policy=deny_unless(*SERVICE_NAMES_DENY, MEMBER_USER),
+                       principals=(_user(MEMBER_USER, {}),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-role-carries-no-principal-service-names-list", cite=SERVICE_ONLY,
+             principal=APP_ROLE, build=std(secret_policy=deny_unless(*SERVICE_NAMES_DENY,
+                                                                     APP_ROLE)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-user-carries-no-federated-provider", cite=SERVICE_ONLY,
+             principal=MEMBER_USER,
+             build=std(secret_policy=deny_unless(*PROVIDER_DENY, MEMBER_USER),
+                       principals=(_user(MEMBER_USER, {}),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-role-no-provider-may-assume-carries-no-federated-provider",
+             cite=SERVICE_ONLY, principal=APP_ROLE,
+             build=std(secret_policy=deny_unless(*PROVIDER_DENY, APP_ROLE),
+                       principals=(_trusting_an_account(APP_ROLE),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-role-without-a-trust-policy-may-carry-a-federated-provider",
+             cite=SERVICE_ONLY + "; " + SG, principal=APP_ROLE,
+             build=std(secret_policy=deny_unless(*PROVIDER_DENY, APP_ROLE)),
+             expect="CONDITIONAL", conditions=("aws:federatedprovider",)),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()
