@@ -20,7 +20,7 @@ the Decrypt) is absent (scanner.policy.request.foreign_key).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 from scanner.access.settings import AccessSettings
 from scanner.policy.principals import session_kind
@@ -152,13 +152,56 @@ ROTATION_LAMBDA_KEY = "secretsmanager:resource/allowrotationlambdaarn"
 ResourceContext = tuple[dict[str, tuple[str, ...]], tuple[str, ...], float | None]
 
 
+def key_property_context(key: Mapping[str, Any] | None) -> tuple[dict[str, tuple[str, ...]],
+                                                                   tuple[str, ...]]:
+    """The condition keys of a KMS key's own properties, from its collected record (a graph
+    node's attributes): (known values, keys known absent). KMS Developer Guide, "AWS KMS
+    condition keys": kms:ResourceAliases ("the aliases associated with the KMS key", a
+    multivalued key: a key without aliases has none), kms:KeyOrigin, kms:KeySpec,
+    kms:KeyUsage, kms:MultiRegion and kms:MultiRegionKeyType filter a request by the
+    properties of the KMS key it is on. Only what was read is given: the aliases when the
+    account-region's ListAliases was read, the rest when DescribeKey answered for this
+    customer key (a key not collected, an AWS managed key known from the listings only: its
+    properties stay unknown). kms:MultiRegionKeyType only for a multi-Region key whose type
+    the ARNs gave (scanner.collectors.kms.multi_region_topology)."""
+    ctx: dict[str, tuple[str, ...]] = {}
+    absent: tuple[str, ...] = ()
+    if not key or not key.get("collected", True):
+        return ctx, absent
+    unread = set(key.get("unread") or ())
+    if "key" in unread:
+        return ctx, absent
+    if "aliases" in key and "aliases" not in unread:
+        aliases = tuple(str(a) for a in key.get("aliases") or ())
+        if aliases:
+            ctx["kms:resourcealiases"] = aliases
+        else:
+            absent = ("kms:resourcealiases",)
+    described = key.get("key_manager") == "CUSTOMER" and key.get("key_state") is not None
+    if not described:
+        return ctx, absent
+    for name, attr in (("kms:keyorigin", "origin"), ("kms:keyspec", "key_spec"),
+                       ("kms:keyusage", "key_usage")):
+        value = key.get(attr)
+        if value and attr not in unread:
+            ctx[name] = (str(value),)
+    if "multi_region" in key:
+        multi = bool(key.get("multi_region"))
+        ctx["kms:multiregion"] = ("true" if multi else "false",)
+        kind = key.get("multi_region_type")
+        if multi and kind in ("PRIMARY", "REPLICA"):
+            ctx["kms:multiregionkeytype"] = (str(kind),)
+    return ctx, absent
+
+
 def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
                      settings: AccessSettings, kms: bool, secret_arn: str,
-                     rotation: tuple[bool | None, str | None] = (None, None)
-                     ) -> ResourceContext:
+                     rotation: tuple[bool | None, str | None] = (None, None),
+                     key: Mapping[str, Any] | None = None) -> ResourceContext:
     """(the request context the resource gives, prefixes of keys known absent, the time
     floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
-    ...) when not read."""
+    ...) when not read. ``key``: the record of the key the Decrypt is on (its properties:
+    ``key_property_context``), None when not collected."""
     ctx: dict[str, tuple[str, ...]] = {
         "aws:securetransport": ("true",),
         "aws:requestedregion": (region,),
@@ -186,6 +229,8 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         ctx["aws:calledviafirst"] = via
         ctx["aws:calledvialast"] = via
         ctx["kms:encryptionalgorithm"] = ("SYMMETRIC_DEFAULT",)
+        props, prefixes = key_property_context(key)
+        ctx.update(props)
     else:
         ctx["aws:viaawsservice"] = ("false",)
         for k, v in tags.items():

@@ -1076,6 +1076,73 @@ CASES += [
 ]
 
 
+KEYPROPS = "KMS DG, AWS KMS condition keys: kms:ResourceAliases (the aliases associated " \
+    "with the KMS key), kms:KeyOrigin, kms:KeySpec, kms:KeyUsage, kms:MultiRegion, " \
+    "kms:MultiRegionKeyType are properties of the key the request is on; the snapshot holds " \
+    "them (ListAliases, DescribeKey); a property not read stays unknown (SG)"
+DESCRIBED = dict(aliases=("alias/app-secrets",), origin="AWS_KMS", key_spec="SYMMETRIC_DEFAULT",
+                 key_usage="ENCRYPT_DECRYPT", multi_region=False)
+
+
+def key_with(condition: dict[str, Any], **props: Any) -> Callable[[], Snapshot]:
+    """The reference pattern with the member's Decrypt grant under ``condition``, on a key
+    with the properties ``props``."""
+    from dataclasses import replace
+
+    kp = text({"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Sid": "Member", "Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+               "Action": "kms:Decrypt", "Resource": "*", "Condition": condition})
+
+    def build() -> Snapshot:
+        snap = std(key_policy=kp)()
+        return replace(snap, accounts=tuple(
+            replace(a, regions=tuple(replace(r, kms_keys=tuple(replace(k, **props)
+                                                               for k in r.kms_keys))
+                                     for r in a.regions))
+            if a.account_id == CENTRAL else a for a in snap.accounts))
+    return build
+
+
+def _kp_case(id: str, condition: dict[str, Any], expect: str, **props: Any) -> GateCase:
+    return GateCase(id=id, cite=KEYPROPS, principal=APP_ROLE, build=key_with(condition, **props),
+                    expect=expect, broken_at=("key_policy",) if expect == "DENIED" else (),
+                    gates={"key_policy": {"ALLOWED": "ALLOWED", "DENIED": "DENIED"}.get(
+                        expect, "CONDITIONAL")})
+
+
+ALIAS_IS = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/app-secrets"}}
+# conformance trial round 6: the key's properties were in the snapshot, the conditions on them
+# CONDITIONAL
+CASES += [
+    _kp_case("key-alias-condition-met", ALIAS_IS, "ALLOWED", **DESCRIBED),
+    _kp_case("key-alias-condition-not-met", ALIAS_IS, "DENIED",
+             **{**DESCRIBED, "aliases": ("alias/other",)}),
+    _kp_case("key-without-aliases-meets-no-alias-condition", ALIAS_IS, "DENIED",
+             **{**DESCRIBED, "aliases": ()}),
+    _kp_case("key-aliases-not-listed-leave-the-alias-condition-open", ALIAS_IS, "CONDITIONAL",
+             **{**DESCRIBED, "unread": ("aliases",)}),
+    _kp_case("key-origin-condition-met", {"StringEquals": {"kms:KeyOrigin": "AWS_KMS"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-origin-condition-not-met", {"StringEquals": {"kms:KeyOrigin": "EXTERNAL"}},
+             "DENIED", **DESCRIBED),
+    _kp_case("key-spec-condition-met", {"StringEquals": {"kms:KeySpec": "SYMMETRIC_DEFAULT"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-spec-not-read-leaves-the-condition-open",
+             {"StringEquals": {"kms:KeySpec": "SYMMETRIC_DEFAULT"}}, "CONDITIONAL",
+             **{**DESCRIBED, "key_spec": None}),
+    _kp_case("key-usage-condition-met", {"StringEquals": {"kms:KeyUsage": "ENCRYPT_DECRYPT"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-multi-region-condition-met", {"Bool": {"kms:MultiRegion": "false"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-multi-region-condition-not-met", {"Bool": {"kms:MultiRegion": "true"}},
+             "DENIED", **DESCRIBED),
+    _kp_case("key-not-described-leaves-multi-region-open",
+             {"Bool": {"kms:MultiRegion": "false"}}, "CONDITIONAL",
+             **{**DESCRIBED, "key_state": None}),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()
@@ -1173,3 +1240,54 @@ def test_reasons_name_each_principals_own_policies() -> None:
     assert "inline:" in inline and read_all.arn not in inline
     assert read_all.arn in attached and "inline:" not in attached
 
+
+
+@pytest.mark.parametrize("identity_condition", [False, True])
+def test_secrets_on_keys_that_differ_only_in_a_property_get_their_own_verdicts(
+        identity_condition: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conformance trial round 6: the key properties (here kms:ResourceAliases) are part of the
+    Decrypt's resource context, so two secrets whose keys carry the same key policy text -- or
+    a role whose identity policy reads the alias -- differ by the key's alias; the caches
+    shared across secrets (key policy results, identity results, secret memo) must keep them
+    apart. The optimised report equals the reference one."""
+    from dataclasses import replace
+
+    from scanner.model import Secret
+
+    condition = ALIAS_IS
+    identity = ident()
+    if identity_condition:
+        identity = doc(identity["Statement"][0], {**identity["Statement"][1],
+                                                  "Resource": "*", "Condition": condition})
+    snap = key_with({} if identity_condition else condition, **DESCRIBED)()
+    snap = replace(snap, accounts=tuple(
+        replace(a, iam=replace(a.iam, principals=(role(APP_ROLE, identity),)))
+        if a.account_id == MEMBER and a.iam is not None else a for a in snap.accounts))
+    other_key = f"arn:aws:kms:{REGION}:{CENTRAL}:key/1234abcd-0000-0000-0000-000000000002"
+    other_secret = f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/other-XyZabc"
+
+    def add_other(a: Any) -> Any:
+        r = a.regions[0]
+        key = replace(r.kms_keys[0], arn=other_key, key_id=other_key.rsplit("/", 1)[1],
+                      aliases=("alias/something-else",))
+        sec = Secret(arn=other_secret, name="app/other", account_id=CENTRAL, region=REGION,
+                     kms_key_id=other_key, resource_policy=r.secrets[0].resource_policy)
+        return replace(a, regions=(replace(r, secrets=r.secrets + (sec,),
+                                           kms_keys=r.kms_keys + (key,)),))
+
+    snap = replace(snap, accounts=tuple(add_other(a) if a.account_id == CENTRAL else a
+                                        for a in snap.accounts))
+    settings = AccessSettings.from_snapshot(snap)
+    report = analyze_access(build_graph(snap), snap, settings)
+
+    def decision(secret: str) -> str:
+        sa = report.for_secret(secret)
+        assert sa is not None
+        paths = {p.principal: p for p in sa.paths}
+        return paths[APP_ROLE].decision if APP_ROLE in paths else "DENIED"
+
+    assert decision(SECRET_ARN) == "ALLOWED"
+    assert decision(other_secret) == "DENIED"
+    optimised = full_report(report)
+    use_reference_evaluation(monkeypatch)
+    assert optimised == full_report(analyze_access(build_graph(snap), snap, settings))
