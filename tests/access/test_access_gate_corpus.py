@@ -1089,7 +1089,8 @@ def key_with(condition: dict[str, Any], **props: Any) -> Callable[[], Snapshot]:
     with the properties ``props``."""
     from dataclasses import replace
 
-    kp = text({"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+    kp = text({"Sid": "Root", "Effect": "Allow",
+               "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
                "Action": "kms:*", "Resource": "*"},
               {"Sid": "Member", "Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
                "Action": "kms:Decrypt", "Resource": "*", "Condition": condition})
