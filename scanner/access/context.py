@@ -20,10 +20,17 @@ the Decrypt) is absent (scanner.policy.request.foreign_key).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 from scanner.access.settings import AccessSettings
-from scanner.policy.request import ALL_PRINCIPAL_TAGS, EVERY_LITERAL, NO_FEDERATION, Request
+from scanner.policy.principals import session_kind
+from scanner.policy.request import (
+    ALL_PRINCIPAL_TAGS,
+    EVERY_LITERAL,
+    NO_FEDERATION,
+    Request,
+    not_under,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,10 +77,21 @@ FAS_SHARED_PREFIXES = ("aws:principaltag/",)
 def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         dict[str, tuple[str, ...]], set[str], dict[str, frozenset[str]]]:
     ctx: dict[str, tuple[str, ...]] = {}
+    # IAM User Guide, "AWS global condition context keys": aws:PrincipalServiceName and
+    # aws:PrincipalServiceNamesList are in the request context only when an AWS service
+    # principal makes the request (no IAM role, user or root does); aws:SourceAccount /
+    # SourceArn / SourceOrgID / SourceOrgPaths only when a service acts for a resource
     absent: set[str] = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
-                        "aws:sourceorgpaths", "aws:principalservicename"}
+                        "aws:sourceorgpaths", "aws:principalservicename",
+                        "aws:principalservicenameslist"}
     excluded: dict[str, frozenset[str]] = {}
-    if p.principal_type != "public":  # "*": which principal of the outside account: unknown
+    session = session_kind(p.arn)
+    if p.principal_type != "public" and session is None:
+        # "*": which principal of the outside account: unknown. A session named by its STS
+        # ARN (an outside role's session, a federated user): IAM User Guide, global condition
+        # keys, aws:PrincipalArn holds the ARN of the role ("Do not specify the assumed role
+        # session ARN as a value for this condition key"), whose path the session ARN does
+        # not show, or of the IAM user behind the federated user session: unknown
         ctx["aws:principalarn"] = (p.arn,)
     ctx["aws:principalisawsservice"] = ("false",)
     if p.principal_type == "public":
@@ -90,7 +108,16 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
             ctx["aws:principalorgpaths"] = (p.org_path,)
     elif settings.org_id and settings.org_account_ids:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
-    if p.principal_type in _PRINCIPAL_TYPES:
+        # IAM User Guide, global condition keys, aws:PrincipalOrgPaths: "This key is included
+        # in the request context only if the principal is a member of an organization", and
+        # a path begins with the principal's organization id (o-id/r-root/ou-.../): an
+        # account outside ours has none under our id (it may have another organization's)
+        excluded["aws:principalorgpaths"] = not_under(f"{settings.org_id}/")
+    if session == "federated-user":
+        # IAM User Guide, global condition keys, aws:PrincipalType: "FederatedUser" for a
+        # federated user session (GetFederationToken), not "User"
+        ctx["aws:principaltype"] = ("FederatedUser",)
+    elif p.principal_type in _PRINCIPAL_TYPES:
         ctx["aws:principaltype"] = (_PRINCIPAL_TYPES[p.principal_type],)
     if p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
@@ -100,7 +127,8 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         ctx[f"aws:principaltag/{k.lower()}"] = (v,)
     if not p.may_federate:
         # IAM User Guide, "Available keys for SAML-based federation": the saml: keys come with
-        # a role assumed through AssumeRoleWithSAML (web identity alike): no one else sends them
+        # a role assumed through AssumeRoleWithSAML (web identity alike): no one else sends
+        # them; aws:FederatedProvider too (request.federation_key)
         absent.add(NO_FEDERATION)
     if p.tags_final:
         # IAM User Guide, "Condition element": "the aws:PrincipalTag/job-category key is present
@@ -124,13 +152,56 @@ ROTATION_LAMBDA_KEY = "secretsmanager:resource/allowrotationlambdaarn"
 ResourceContext = tuple[dict[str, tuple[str, ...]], tuple[str, ...], float | None]
 
 
+def key_property_context(key: Mapping[str, Any] | None) -> tuple[dict[str, tuple[str, ...]],
+                                                                   tuple[str, ...]]:
+    """The condition keys of a KMS key's own properties, from its collected record (a graph
+    node's attributes): (known values, keys known absent). KMS Developer Guide, "AWS KMS
+    condition keys": kms:ResourceAliases ("the aliases associated with the KMS key", a
+    multivalued key: a key without aliases has none), kms:KeyOrigin, kms:KeySpec,
+    kms:KeyUsage, kms:MultiRegion and kms:MultiRegionKeyType filter a request by the
+    properties of the KMS key it is on. Only what was read is given: the aliases when the
+    account-region's ListAliases was read, the rest when DescribeKey answered for this
+    customer key (a key not collected, an AWS managed key known from the listings only: its
+    properties stay unknown). kms:MultiRegionKeyType only for a multi-Region key whose type
+    the ARNs gave (scanner.collectors.kms.multi_region_topology)."""
+    ctx: dict[str, tuple[str, ...]] = {}
+    absent: tuple[str, ...] = ()
+    if not key or not key.get("collected", True):
+        return ctx, absent
+    unread = set(key.get("unread") or ())
+    if "key" in unread:
+        return ctx, absent
+    if "aliases" in key and "aliases" not in unread:
+        aliases = tuple(str(a) for a in key.get("aliases") or ())
+        if aliases:
+            ctx["kms:resourcealiases"] = aliases
+        else:
+            absent = ("kms:resourcealiases",)
+    described = key.get("key_manager") == "CUSTOMER" and key.get("key_state") is not None
+    if not described:
+        return ctx, absent
+    for name, attr in (("kms:keyorigin", "origin"), ("kms:keyspec", "key_spec"),
+                       ("kms:keyusage", "key_usage")):
+        value = key.get(attr)
+        if value and attr not in unread:
+            ctx[name] = (str(value),)
+    if "multi_region" in key:
+        multi = bool(key.get("multi_region"))
+        ctx["kms:multiregion"] = ("true" if multi else "false",)
+        kind = key.get("multi_region_type")
+        if multi and kind in ("PRIMARY", "REPLICA"):
+            ctx["kms:multiregionkeytype"] = (str(kind),)
+    return ctx, absent
+
+
 def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
                      settings: AccessSettings, kms: bool, secret_arn: str,
-                     rotation: tuple[bool | None, str | None] = (None, None)
-                     ) -> ResourceContext:
+                     rotation: tuple[bool | None, str | None] = (None, None),
+                     key: Mapping[str, Any] | None = None) -> ResourceContext:
     """(the request context the resource gives, prefixes of keys known absent, the time
     floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
-    ...) when not read."""
+    ...) when not read. ``key``: the record of the key the Decrypt is on (its properties:
+    ``key_property_context``), None when not collected."""
     ctx: dict[str, tuple[str, ...]] = {
         "aws:securetransport": ("true",),
         "aws:requestedregion": (region,),
@@ -158,6 +229,8 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         ctx["aws:calledviafirst"] = via
         ctx["aws:calledvialast"] = via
         ctx["kms:encryptionalgorithm"] = ("SYMMETRIC_DEFAULT",)
+        props, prefixes = key_property_context(key)
+        ctx.update(props)
     else:
         ctx["aws:viaawsservice"] = ("false",)
         for k, v in tags.items():

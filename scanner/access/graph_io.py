@@ -133,8 +133,14 @@ class SecretView:
         self.rctx_sm = resource_context(account_id=self.account, region=self.region,
                                         tags=self.tags, settings=settings, kms=False,
                                         secret_arn=arn, rotation=rotation_of(attrs))
-        self.rctx_kms = resource_context(account_id=self.key_account, region=self.region,
-                                         tags={}, settings=settings, kms=True, secret_arn=arn)
+        # the key's own properties (kms:ResourceAliases, kms:KeySpec, ...) when the Decrypt
+        # is on that collected key; the caches shared across secrets read them from rctx_kms
+        # (pair_eval._rscope, guard_share.scope) or key on the key ARN (identity results,
+        # secret_memo)
+        self.rctx_kms = resource_context(
+            account_id=self.key_account, region=self.region, tags={}, settings=settings,
+            kms=True, secret_arn=arn,
+            key=ka if key_attrs is not None and self.decrypt_arn == key_id else None)
         #: identity results for kms:Decrypt differ between secrets of one key only through the
         #: encryption context (SecretARN) and the region (kms:ViaService)
         self.kms_scope = (self.region, arn)

@@ -26,7 +26,7 @@ from scanner.access.verdicts import (
 from scanner.graph.schema import PUBLIC_PRINCIPAL, root_principal
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy, resource_patterns
-from scanner.policy.principals import entry_account
+from scanner.policy.principals import entry_account, session_kind
 from scanner.policy.tri import Tri
 
 
@@ -93,7 +93,14 @@ class SecretEvaluator:
         for arn in sorted(named.arns):
             p = self.index.by_arn.get(arn) or self.index.role_of_session(arn)
             if p is None:
-                ptype = "user" if ":user/" in arn else "role"
+                # a role or user whose account's IAM was not read, or a session the policy
+                # names by its STS ARN (IAM User Guide, "AWS JSON policy elements:
+                # Principal": role sessions and federated user sessions can be named): the
+                # session is the requester, matched by that ARN (principals.match_aws_entry);
+                # a federated user session is user-like (no role, no boundary)
+                kind = session_kind(arn)
+                ptype = "user" if kind == "federated-user" or (
+                    kind is None and ":user/" in arn) else "role"
                 p = external_principal(arn, entry_account(arn), ptype)
             if p.arn in seen:
                 continue  # a role named by its ARN and by a session ARN: one path

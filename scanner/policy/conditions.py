@@ -29,7 +29,7 @@ from typing import Callable
 
 from scanner.policy.matching import arn_matches, glob_match
 from scanner.policy.parse import ConditionClause
-from scanner.policy.request import KeyState, Request, _EveryLiteral
+from scanner.policy.request import KeyState, Request, _EveryLiteral, _NotUnder
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -390,7 +390,20 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     """
     excluded = request.excluded[key]
     base = clause.base
-    if base in ("stringequals", "stringnotequals"):
+    if isinstance(excluded, _NotUnder):
+        # every value under a prefix (an outsider's aws:PrincipalOrgPaths under our org id):
+        # a value, or a pattern whose head is the prefix itself, can only match an excluded
+        # value; organization paths are lower case (o-, r-, ou- ids), so the IgnoreCase forms
+        # compare alike
+        if base in ("stringequals", "stringnotequals"):
+            literal = all(v in excluded for v in values)
+        elif base in ("stringequalsignorecase", "stringnotequalsignorecase"):
+            literal = all(v.lower() in excluded for v in values)
+        elif base in ("stringlike", "stringnotlike"):
+            literal = all(excluded.covers_pattern(v) for v in values)
+        else:
+            literal = False
+    elif base in ("stringequals", "stringnotequals"):
         literal = all(v in excluded for v in values)
     elif base in ("stringlike", "stringnotlike"):
         literal = all("*" not in v and "?" not in v and v in excluded for v in values)

@@ -44,6 +44,15 @@ def session_role(entry: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+def session_kind(arn: str) -> str | None:
+    """"assumed-role" or "federated-user" for an STS session ARN, else None."""
+    if _ASSUMED.match(arn):
+        return "assumed-role"
+    if _FEDERATED_USER.match(arn):
+        return "federated-user"
+    return None
+
+
 def is_account_entry(entry: str) -> bool:
     return bool(_ACCOUNT_ID.match(entry) or _ROOT.match(entry))
 
@@ -83,10 +92,17 @@ def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
     if _FEDERATED_USER.match(entry):
         # IAM User Guide, "AWS JSON policy elements: Principal", federated user sessions:
         # "arn:aws:sts::AWS-account-ID:federated-user/user-name" names the session that
-        # GetFederationToken returned, which is not any role, user or root the snapshot holds
-        return Match.NONE, None
+        # GetFederationToken returned, which is not any role, user or root the snapshot holds;
+        # a request made by that session itself (a named principal whose account's IAM was not
+        # read: scanner.access.secret_eval) is named directly
+        return (Match.DIRECT if entry == request.principal_arn else Match.NONE), None
     m = _ASSUMED.match(entry)
     if m:
+        # IAM User Guide, "AWS JSON policy elements: Principal", role sessions: "you can
+        # specify role sessions" by their assumed-role session ARN. The request of that very
+        # session is named; a role's other session is not
+        if entry == request.principal_arn:
+            return Match.DIRECT, None
         if (m.group(1) == request.principal_account and request.principal_type == "role"
                 and _role_name(request.principal_arn) == m.group(2)):
             return Match.UNKNOWN, f"{entry} names one session of the role"
@@ -175,6 +191,8 @@ def session_match(spec: PrincipalSpec, request: Request) -> Tri:
         return Tri.UNKNOWN
     role = _role_name(request.principal_arn)
     _accounts, _arns, others = _index(spec)  # session entries are never account / IAM ARNs
+    if request.principal_arn in others and _ASSUMED.match(request.principal_arn):
+        return Tri.TRUE  # the request is that session's own (match_aws_entry: DIRECT)
     for e in others:
         m = _ASSUMED.match(e)
         if m and m.group(1) == request.principal_account and role is not None and \

@@ -54,12 +54,20 @@ ACTION_ONLY_KEYS: dict[str, frozenset[str]] = {
 @lru_cache(maxsize=4096)
 def federation_key(key: str) -> bool:
     """A key a SAML or web-identity role session carries (``saml:sub``,
-    ``cognito-identity.amazonaws.com:sub``, an OIDC provider's ``...:sub``). Unknown for a
+    ``cognito-identity.amazonaws.com:sub``, an OIDC provider's ``...:sub``,
+    ``aws:FederatedProvider``). Unknown for a
     principal that may be such a session; absent for one that cannot be (``NO_FEDERATION``
     in the request's absent set: a user, a role its trust policy lets no identity provider
     assume)."""
     service = key.partition(":")[0]
-    return service == _FEDERATION_PREFIX or "." in service
+    return service == _FEDERATION_PREFIX or "." in service or key == FEDERATED_PROVIDER
+
+
+#: IAM User Guide, "AWS global condition context keys", aws:FederatedProvider: the identity
+#: provider that issued a role session assumed through web identity (OIDC) or SAML; the key
+#: is in the request context only for such a session, so it goes with the federation keys
+#: (absent where NO_FEDERATION is: a user, a role no identity provider may assume)
+FEDERATED_PROVIDER = "aws:federatedprovider"
 
 
 #: in ``absent``: the principal is no SAML / web-identity session, its federation keys absent
@@ -128,6 +136,47 @@ class _EveryLiteral(frozenset):  # type: ignore[type-arg]
 EVERY_LITERAL: frozenset[str] = _EveryLiteral()
 
 
+class _NotUnder(frozenset):  # type: ignore[type-arg]
+    """An excluded set holding every value that begins with ``prefix``: an account outside
+    our organization has no aws:PrincipalOrgPaths under our organization id (it has none, or
+    paths of another organization, which begin with that organization's id)."""
+
+    prefix: str
+
+    def __new__(cls, prefix: str) -> "_NotUnder":
+        self = super().__new__(cls)
+        self.prefix = prefix
+        return self
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and value.startswith(self.prefix)
+
+    def covers_pattern(self, pattern: str) -> bool:
+        """Every value the StringLike ``pattern`` matches begins with the prefix."""
+        head = pattern[:len(self.prefix)]
+        return head == self.prefix and "*" not in head and "?" not in head
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _NotUnder) and other.prefix == self.prefix
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("secretgraph.NOT_UNDER", self.prefix))
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_NotUnder, (self.prefix,))
+
+    def __repr__(self) -> str:
+        return f"NOT_UNDER({self.prefix!r})"
+
+
+def not_under(prefix: str) -> frozenset[str]:
+    """The excluded values "every value beginning with ``prefix``" (``_NotUnder``)."""
+    return _NotUnder(prefix)
+
+
 def is_absent(key: str, absent: AbstractSet[str]) -> bool:
     """``key`` (lower case) is known absent by ``absent``: listed, or covered by a marker --
     the principal's tag set is final, or it is no federation session. The one reading of an
@@ -189,6 +238,8 @@ class Request:
             elif state is KeyState.EXCLUDED:
                 excluded = self.excluded[k]
                 out.append(("!", "every literal") if isinstance(excluded, _EveryLiteral)
+                           else ("!", "under", excluded.prefix)
+                           if isinstance(excluded, _NotUnder)
                            else ("!", tuple(sorted(excluded))))
             else:
                 out.append(state.value)

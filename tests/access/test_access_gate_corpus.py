@@ -962,6 +962,205 @@ CASES += [
              expect="ALLOWED", gates={"resource_policy": "ALLOWED"}),
 ]
 
+PRIN_SESSIONS = "IAM UG, AWS JSON policy elements: Principal: federated user sessions " \
+    "(arn:aws:sts::ID:federated-user/NAME) and role sessions (arn:aws:sts::ID:assumed-role/" \
+    "ROLE/SESSION) can be named; its identity policies were not collected (SG)"
+PARTNER_FED = f"arn:aws:sts::{OUTSIDER}:federated-user/bob"
+PARTNER_SESSION = f"arn:aws:sts::{OUTSIDER}:assumed-role/PartnerRole/etl"
+
+# conformance trial round 6: the secret and key policies name the session directly, and the
+# path said both DENIED it ("no Allow statement applies")
+CASES += [
+    GateCase(id=f"xacct-named-{kind}-session-is-let-in-by-the-policies-naming-it",
+             cite=PRIN_SESSIONS, principal=arn,
+             build=std(secret_policy=secret_policy_for(arn), key_policy=key_policy_for(arn)),
+             expect="CONDITIONAL", gates={"resource_policy": "ALLOWED", "key_policy": "ALLOWED",
+                                          "identity_policy": "UNKNOWN"})
+    for kind, arn in (("federated-user", PARTNER_FED), ("assumed-role", PARTNER_SESSION))
+] + [
+    # IAM UG, global condition keys, aws:PrincipalType: a federated user session's type is
+    # FederatedUser (not User)
+    GateCase(id="xacct-named-federated-user-session-has-principal-type-federated-user",
+             cite=PRIN_SESSIONS, principal=PARTNER_FED,
+             build=std(secret_policy=secret_policy_for(PARTNER_FED, extra={"Condition": {
+                 "StringEquals": {"aws:PrincipalType": "FederatedUser"}}}),
+                 key_policy=key_policy_for(PARTNER_FED)),
+             expect="CONDITIONAL", gates={"resource_policy": "ALLOWED"}),
+    # IAM UG, global condition keys, aws:PrincipalArn: for a role session the key holds the
+    # role's ARN, not the session's (whose path the session ARN does not show): a condition
+    # comparing it with the session ARN is not met for sure
+    GateCase(id="xacct-named-assumed-role-session-principal-arn-is-not-the-session-arn",
+             cite=PRIN_SESSIONS, principal=PARTNER_SESSION,
+             build=std(secret_policy=secret_policy_for(PARTNER_SESSION, extra={"Condition": {
+                 "ArnEquals": {"aws:PrincipalArn": PARTNER_SESSION}}}),
+                 key_policy=key_policy_for(PARTNER_SESSION)),
+             expect="CONDITIONAL", gates={"resource_policy": "CONDITIONAL"},
+             conditions=("aws:principalarn",)),
+]
+
+
+ORGPATHS = "IAM UG, global condition keys, aws:PrincipalOrgPaths: \"included in the request " \
+    "context only if the principal is a member of an organization\"; a path begins with the " \
+    "principal's organization id, so an account outside ours never carries one under our id"
+PARTNER_ROLE = f"arn:aws:iam::{OUTSIDER}:role/Partner"
+
+
+def orgpaths_grant(principal: Any, pattern: str) -> str:
+    return text({"Effect": "Allow", "Principal": principal,
+                 "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": pattern}}})
+
+
+def orgpaths_key(pattern: str) -> str:
+    return text({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": pattern}}})
+
+
+# conformance trial round 6: the outsider's aws:PrincipalOrgPaths was unknown, so a grant
+# scoped to our organization's paths looked CONDITIONAL for it (and "*" public-conditional)
+CASES += [
+    GateCase(id="xacct-outsider-named-is-outside-our-org-paths", cite=ORGPATHS,
+             principal=PARTNER_ROLE,
+             build=std(secret_policy=orgpaths_grant({"AWS": PARTNER_ROLE}, f"{ORG_ID}/*"),
+                       key_policy=key_policy_for(PARTNER_ROLE)),
+             expect="DENIED", gates={"resource_policy": "DENIED"}),
+    GateCase(id="xacct-star-narrowed-to-our-org-paths-lets-no-outsider-in", cite=ORGPATHS,
+             principal="*",
+             build=std(secret_policy=orgpaths_grant("*", f"{ORG_ID}/*"),
+                       key_policy=orgpaths_key(f"{ORG_ID}/*")),
+             expect=None),
+    GateCase(id="xacct-outsider-may-be-in-another-orgs-paths", cite=ORGPATHS,
+             principal=PARTNER_ROLE,
+             build=std(secret_policy=orgpaths_grant({"AWS": PARTNER_ROLE}, "o-other12345/*"),
+                       key_policy=key_policy_for(PARTNER_ROLE)),
+             expect="CONDITIONAL", gates={"resource_policy": "CONDITIONAL"},
+             conditions=("aws:principalorgpaths",)),
+]
+
+
+SERVICE_ONLY = "IAM UG, AWS global condition context keys: aws:PrincipalServiceNamesList is " \
+    "in the request context only for requests an AWS service principal makes; " \
+    "aws:FederatedProvider only for a role session assumed through an identity provider " \
+    "(web identity / SAML): an IAM user, and a role its trust policy lets no provider assume, " \
+    "never carry them"
+
+
+def deny_unless(operator: str, key: str, value: str, *grantees: str) -> str:
+    return text(*json.loads(secret_policy_for(*grantees))["Statement"],
+                {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": "*", "Condition": {operator: {key: value}}})
+
+
+SERVICE_NAMES_DENY = ("ForAllValues:StringNotEquals", "aws:PrincipalServiceNamesList",
+                      "lambda.amazonaws.com")
+PROVIDER_DENY = ("StringNotEqualsIfExists", "aws:FederatedProvider",
+                 f"arn:aws:iam::{OUTSIDER}:saml-provider/Corp")
+
+def _trusting_an_account(arn: str) -> Any:
+    """A reading role whose trust policy lets only an account's principals assume it."""
+    from dataclasses import replace as _replace
+
+    return _replace(role(arn, allow_read_identity()), trust_policy=doc(
+        {"Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT}, "Action": "sts:AssumeRole"}))
+
+
+# conformance trial round 6: both keys stayed unknown for IAM users and roles (CONDITIONAL
+# where the Deny applies for sure)
+CASES += [
+    GateCase(id="xacct-user-carries-no-principal-service-names-list", cite=SERVICE_ONLY,
+             principal=MEMBER_USER,
+             build=std(secret_policy=deny_unless(*SERVICE_NAMES_DENY, MEMBER_USER),
+                       principals=(_user(MEMBER_USER, {}),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-role-carries-no-principal-service-names-list", cite=SERVICE_ONLY,
+             principal=APP_ROLE, build=std(secret_policy=deny_unless(*SERVICE_NAMES_DENY,
+                                                                     APP_ROLE)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-user-carries-no-federated-provider", cite=SERVICE_ONLY,
+             principal=MEMBER_USER,
+             build=std(secret_policy=deny_unless(*PROVIDER_DENY, MEMBER_USER),
+                       principals=(_user(MEMBER_USER, {}),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-role-no-provider-may-assume-carries-no-federated-provider",
+             cite=SERVICE_ONLY, principal=APP_ROLE,
+             build=std(secret_policy=deny_unless(*PROVIDER_DENY, APP_ROLE),
+                       principals=(_trusting_an_account(APP_ROLE),)),
+             expect="DENIED", broken_at=("resource_policy",)),
+    GateCase(id="xacct-role-without-a-trust-policy-may-carry-a-federated-provider",
+             cite=SERVICE_ONLY + "; " + SG, principal=APP_ROLE,
+             build=std(secret_policy=deny_unless(*PROVIDER_DENY, APP_ROLE)),
+             expect="CONDITIONAL", conditions=("aws:federatedprovider",)),
+]
+
+
+KEYPROPS = "KMS DG, AWS KMS condition keys: kms:ResourceAliases (the aliases associated " \
+    "with the KMS key), kms:KeyOrigin, kms:KeySpec, kms:KeyUsage, kms:MultiRegion, " \
+    "kms:MultiRegionKeyType are properties of the key the request is on; the snapshot holds " \
+    "them (ListAliases, DescribeKey); a property not read stays unknown (SG)"
+DESCRIBED = dict(aliases=("alias/app-secrets",), origin="AWS_KMS", key_spec="SYMMETRIC_DEFAULT",
+                 key_usage="ENCRYPT_DECRYPT", multi_region=False)
+
+
+def key_with(condition: dict[str, Any], **props: Any) -> Callable[[], Snapshot]:
+    """The reference pattern with the member's Decrypt grant under ``condition``, on a key
+    with the properties ``props``."""
+    from dataclasses import replace
+
+    kp = text({"Sid": "Root", "Effect": "Allow",
+               "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Sid": "Member", "Effect": "Allow", "Principal": {"AWS": MEMBER_ROOT},
+               "Action": "kms:Decrypt", "Resource": "*", "Condition": condition})
+
+    def build() -> Snapshot:
+        snap = std(key_policy=kp)()
+        return replace(snap, accounts=tuple(
+            replace(a, regions=tuple(replace(r, kms_keys=tuple(replace(k, **props)
+                                                               for k in r.kms_keys))
+                                     for r in a.regions))
+            if a.account_id == CENTRAL else a for a in snap.accounts))
+    return build
+
+
+def _kp_case(id: str, condition: dict[str, Any], expect: str, **props: Any) -> GateCase:
+    return GateCase(id=id, cite=KEYPROPS, principal=APP_ROLE, build=key_with(condition, **props),
+                    expect=expect, broken_at=("key_policy",) if expect == "DENIED" else (),
+                    gates={"key_policy": {"ALLOWED": "ALLOWED", "DENIED": "DENIED"}.get(
+                        expect, "CONDITIONAL")})
+
+
+ALIAS_IS = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/app-secrets"}}
+# conformance trial round 6: the key's properties were in the snapshot, the conditions on them
+# CONDITIONAL
+CASES += [
+    _kp_case("key-alias-condition-met", ALIAS_IS, "ALLOWED", **DESCRIBED),
+    _kp_case("key-alias-condition-not-met", ALIAS_IS, "DENIED",
+             **{**DESCRIBED, "aliases": ("alias/other",)}),
+    _kp_case("key-without-aliases-meets-no-alias-condition", ALIAS_IS, "DENIED",
+             **{**DESCRIBED, "aliases": ()}),
+    _kp_case("key-aliases-not-listed-leave-the-alias-condition-open", ALIAS_IS, "CONDITIONAL",
+             **{**DESCRIBED, "unread": ("aliases",)}),
+    _kp_case("key-origin-condition-met", {"StringEquals": {"kms:KeyOrigin": "AWS_KMS"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-origin-condition-not-met", {"StringEquals": {"kms:KeyOrigin": "EXTERNAL"}},
+             "DENIED", **DESCRIBED),
+    _kp_case("key-spec-condition-met", {"StringEquals": {"kms:KeySpec": "SYMMETRIC_DEFAULT"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-spec-not-read-leaves-the-condition-open",
+             {"StringEquals": {"kms:KeySpec": "SYMMETRIC_DEFAULT"}}, "CONDITIONAL",
+             **{**DESCRIBED, "key_spec": None}),
+    _kp_case("key-usage-condition-met", {"StringEquals": {"kms:KeyUsage": "ENCRYPT_DECRYPT"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-multi-region-condition-met", {"Bool": {"kms:MultiRegion": "false"}},
+             "ALLOWED", **DESCRIBED),
+    _kp_case("key-multi-region-condition-not-met", {"Bool": {"kms:MultiRegion": "true"}},
+             "DENIED", **DESCRIBED),
+    _kp_case("key-not-described-leaves-multi-region-open",
+             {"Bool": {"kms:MultiRegion": "false"}}, "CONDITIONAL",
+             **{**DESCRIBED, "key_state": None}),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_gate_case(case: GateCase) -> None:
     snap = case.build()
@@ -1059,3 +1258,54 @@ def test_reasons_name_each_principals_own_policies() -> None:
     assert "inline:" in inline and read_all.arn not in inline
     assert read_all.arn in attached and "inline:" not in attached
 
+
+
+@pytest.mark.parametrize("identity_condition", [False, True])
+def test_secrets_on_keys_that_differ_only_in_a_property_get_their_own_verdicts(
+        identity_condition: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conformance trial round 6: the key properties (here kms:ResourceAliases) are part of the
+    Decrypt's resource context, so two secrets whose keys carry the same key policy text -- or
+    a role whose identity policy reads the alias -- differ by the key's alias; the caches
+    shared across secrets (key policy results, identity results, secret memo) must keep them
+    apart. The optimised report equals the reference one."""
+    from dataclasses import replace
+
+    from scanner.model import Secret
+
+    condition = ALIAS_IS
+    identity = ident()
+    if identity_condition:
+        identity = doc(identity["Statement"][0], {**identity["Statement"][1],
+                                                  "Resource": "*", "Condition": condition})
+    snap = key_with({} if identity_condition else condition, **DESCRIBED)()
+    snap = replace(snap, accounts=tuple(
+        replace(a, iam=replace(a.iam, principals=(role(APP_ROLE, identity),)))
+        if a.account_id == MEMBER and a.iam is not None else a for a in snap.accounts))
+    other_key = f"arn:aws:kms:{REGION}:{CENTRAL}:key/1234abcd-0000-0000-0000-000000000002"
+    other_secret = f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/other-XyZabc"
+
+    def add_other(a: Any) -> Any:
+        r = a.regions[0]
+        key = replace(r.kms_keys[0], arn=other_key, key_id=other_key.rsplit("/", 1)[1],
+                      aliases=("alias/something-else",))
+        sec = Secret(arn=other_secret, name="app/other", account_id=CENTRAL, region=REGION,
+                     kms_key_id=other_key, resource_policy=r.secrets[0].resource_policy)
+        return replace(a, regions=(replace(r, secrets=r.secrets + (sec,),
+                                           kms_keys=r.kms_keys + (key,)),))
+
+    snap = replace(snap, accounts=tuple(add_other(a) if a.account_id == CENTRAL else a
+                                        for a in snap.accounts))
+    settings = AccessSettings.from_snapshot(snap)
+    report = analyze_access(build_graph(snap), snap, settings)
+
+    def decision(secret: str) -> str:
+        sa = report.for_secret(secret)
+        assert sa is not None
+        paths = {p.principal: p for p in sa.paths}
+        return paths[APP_ROLE].decision if APP_ROLE in paths else "DENIED"
+
+    assert decision(SECRET_ARN) == "ALLOWED"
+    assert decision(other_secret) == "DENIED"
+    optimised = full_report(report)
+    use_reference_evaluation(monkeypatch)
+    assert optimised == full_report(analyze_access(build_graph(snap), snap, settings))

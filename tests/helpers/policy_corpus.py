@@ -320,6 +320,25 @@ case(id="principal-assumed-role-session", cite=PRIN, kind="resource",
      expect="CONDITIONAL")
 case(id="principal-assumed-role-other-role", cite=PRIN, kind="resource",
      policy=rp({"AWS": f"arn:aws:sts::{MEMBER}:assumed-role/Other/s1"}), expect="DENIED")
+# conformance trial round 6: a federated user session and a session of a role whose account's
+# IAM was not read, named directly, were denied by the very statement naming them (IAM UG,
+# "AWS JSON policy elements: Principal": "You can specify federated user sessions" / "role
+# sessions" in the Principal element). The request comes from that session itself.
+FED_BOB = f"arn:aws:sts::{MEMBER}:federated-user/bob"
+SESSION_ETL = f"arn:aws:sts::{MEMBER}:assumed-role/PartnerRole/etl"
+case(id="principal-federated-user-session-is-the-caller", cite=PRIN, kind="resource",
+     policy=rp({"AWS": FED_BOB}), principal=FED_BOB, principal_type="user", expect="ALLOWED")
+case(id="principal-federated-user-session-of-another-name", cite=PRIN, kind="resource",
+     policy=rp({"AWS": FED_BOB}), principal=f"arn:aws:sts::{MEMBER}:federated-user/eve",
+     principal_type="user", expect="DENIED")
+case(id="principal-federated-user-session-deny-names-the-caller", cite=PRIN + "; " + EVAL,
+     kind="resource", policy=pol(st(principal="*"), st("Deny", principal={"AWS": FED_BOB})),
+     principal=FED_BOB, principal_type="user", expect="DENIED", explicit=True)
+case(id="principal-assumed-role-session-is-the-caller", cite=PRIN, kind="resource",
+     policy=rp({"AWS": SESSION_ETL}), principal=SESSION_ETL, expect="ALLOWED")
+case(id="principal-assumed-role-session-another-session-of-the-role", cite=PRIN,
+     kind="resource", policy=rp({"AWS": SESSION_ETL}),
+     principal=f"arn:aws:sts::{MEMBER}:assumed-role/PartnerRole/batch", expect="DENIED")
 case(id="principal-service-not-iam-role", cite=PRIN, kind="resource",
      policy=rp({"Service": "lambda.amazonaws.com"}), expect="DENIED")
 case(id="principal-federated-not-iam-role", cite=PRIN, kind="resource",

@@ -57,7 +57,7 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import KeyState, Request, _EveryLiteral
+from scanner.policy.request import KeyState, Request, _EveryLiteral, _NotUnder
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -383,6 +383,14 @@ class Encoder:
             # "an account no policy names" (the '*' path): the outside questions ask it with a
             # symbolic principal outside the zone and the named accounts (questions.py)
             raise NotEncoded(f"{name} of an account no policy names")
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _NotUnder):
+            # conditions._excluded: no value begins with the prefix (an outsider's
+            # aws:PrincipalOrgPaths under our organization id)
+            prefix = request.excluded[name].prefix  # type: ignore[attr-defined]
+            if kind != "str":
+                raise NotEncoded(f"{name} compared as a {kind}")
+            for i, v in enumerate(vals):
+                self.facts.append(z3.Implies(count > i, z3.Not(z3.PrefixOf(sval(prefix), v))))
         elif state is KeyState.EXCLUDED:
             for i, v in enumerate(vals):
                 if name in LOWER_CASE_VALUES and kind == "str":
@@ -550,6 +558,8 @@ class Encoder:
                     hit, _ = match_aws_entry(e, p.concrete)
                     if hit is Match.UNKNOWN:
                         sessions.append(z3.BoolVal(True))
+                    elif hit is Match.DIRECT:  # the request is that session's own
+                        direct.append(z3.BoolVal(True))
                 else:
                     assert p.name is not None
                     sessions.append(z3.And(p.account == sval(m.group(1)),
@@ -557,8 +567,14 @@ class Encoder:
                 continue
             if "*" in e or "?" in e:
                 raise NotEncoded(f"wildcard inside principal {e!r} is not valid IAM")
-            if _UNIQUE_ID.match(e) or _FEDERATED_USER.match(e):
-                continue  # a deleted principal, a federated user session: neither is p
+            if _FEDERATED_USER.match(e):
+                # a federated user session is no IAM role, user or root (a symbolic p); a
+                # concrete request may be that session's own (principals.match_aws_entry)
+                if p.concrete is not None and match_aws_entry(e, p.concrete)[0] is Match.DIRECT:
+                    direct.append(z3.BoolVal(True))
+                continue
+            if _UNIQUE_ID.match(e):
+                continue  # a deleted principal: never p
             if _IAM_ENTITY.match(e):
                 direct.append(p.arn == sval(e))
                 continue
