@@ -245,3 +245,26 @@ def test_a_principal_of_the_resources_own_account_needs_its_iam_read_too() -> No
                                         kind="Secret", arn=DB, rule_id=None,
                                         severity="HIGH", principal=own)
 
+
+
+def test_an_account_whose_snapshot_part_is_missing_was_not_assessed() -> None:
+    """Fault-injection trial: `scan --from-parts` with member A's part missing wrote a
+    PartMissing coverage entry (service "secretgraph"), which the findings document's
+    assessment read as a service gap: `export securityhub --previous` then archived member
+    A's findings as resolved."""
+    from scanner.history.assessed import assess_document
+    from scanner.shards import missing_entry
+
+    from scanner.model import to_jsonable
+
+    gap = to_jsonable(missing_entry("222222222222", "r1", None))
+    doc = {"scan": {"accounts": ["111111111111", "222222222222"], "regions": ["us-east-1"]},
+           "coverage": [gap]}
+    assessed = assess_document(doc)
+    why = assessed.why_not(account_id="222222222222", region="global", kind="Principal",
+                           arn="arn:aws:iam::222222222222:role/WildcardReaderRole",
+                           rule_id="identity-policy-secret-wildcard", severity="HIGH",
+                           principal=None)
+    assert why is not None
+    assert assessed.why_not(account_id="111111111111", region="us-east-1", kind="Secret",
+                            arn=DB, rule_id=None, severity="HIGH", principal=None) is None
