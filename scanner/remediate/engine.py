@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from remediations import REMEDIATORS
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
@@ -32,6 +33,12 @@ from scanner.errors import InputError, SecretgraphError, StdoutError, Terminated
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
+
+#: what an AWS call can raise besides a bug: its error, botocore's, and an answer botocore could
+#: not parse (a proxy's "502 Bad Gateway" in text: ResponseParserError derives from Exception
+#: only -- fault-injection trial: it stopped an apply as an internal error, exit 2, a change
+#: made and the next one left "started")
+_AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 
 log = logging.getLogger("secretgraph.remediate")
 
@@ -119,7 +126,7 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
         clients = clients_for(account)
         try:
             actual = clients.client("sts", region).get_caller_identity()["Account"]
-        except (ClientError, BotoCoreError) as exc:
+        except _AWS_ERRORS as exc:
             raise InputError(f"cannot act in account {account} with the remediation role: "
                              f"{_err(exc)}", path=path) from None
         if str(actual) != account:
@@ -173,7 +180,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
         change = chain[0]
         try:
             current = _read(change, clients_for)
-        except (ClientError, BotoCoreError) as exc:
+        except _AWS_ERRORS as exc:
             unread.append(f"{change.change_id} ({change.resource_arn}): {_err(exc)}")
             continue
         if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
@@ -385,7 +392,7 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
     label = f"{change.change_id} {change.remediation_id} {change.resource_arn}"
     try:
         before = dict(module.read_current(clients, change))
-    except (ClientError, BotoCoreError) as exc:
+    except _AWS_ERRORS as exc:
         journal.change(change, status="failed", before=None, after=None,
                        message=f"cannot re-read: {_err(exc)}")
         _say(out, f"FAILED   {label}: cannot re-read: {_err(exc)}")
@@ -422,12 +429,12 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
     journal.started(change, before)
     try:
         applied = module.apply(clients, change)
-    except (ClientError, BotoCoreError, SecretgraphError) as exc:
+    except _AWS_ERRORS + (SecretgraphError,) as exc:
         return _after_failure(change, module, clients, journal, out, label, before, _err(exc))
     log.info("applied %s (%d call(s))", label, len(applied.calls))
     try:
         verification = module.verify(clients, change)
-    except (ClientError, BotoCoreError) as exc:
+    except _AWS_ERRORS as exc:
         journal.change(change, status="verify-failed", before=before, after=None,
                        message=f"cannot verify: {_err(exc)}; the calls were made (--undo "
                                "re-reads the resource)")
@@ -449,7 +456,7 @@ def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: Jo
     first attempt made). The resource is re-read so the journal holds what is there now."""
     try:
         now = dict(module.read_current(clients, change))
-    except (ClientError, BotoCoreError) as exc:
+    except _AWS_ERRORS as exc:
         journal.change(change, status="failed", before=before, after=None,
                        message=f"{error}; the resource could not be re-read ({_err(exc)}): "
                                "whether a call landed is unknown (--undo re-reads it)")
@@ -526,7 +533,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         assert e.before is not None
         try:
             current = _read(e.change, clients_for)
-        except (ClientError, BotoCoreError) as exc:
+        except _AWS_ERRORS as exc:
             mismatched.append(f"{e.change.change_id}: cannot re-read: {_err(exc)}")
             continue
         if matches(_undo_expected_before(e.change, e.before), current):
@@ -611,7 +618,7 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     want = _undo_expected_before(change, before)
     try:
         current = dict(module.read_current(clients, change))
-    except (ClientError, BotoCoreError) as exc:
+    except _AWS_ERRORS as exc:
         writer.change(change, status="failed", before=None, after=None,
                       message=f"cannot re-read: {_err(exc)}")
         _say(out, f"FAILED   {label}: cannot re-read: {_err(exc)}")
@@ -634,7 +641,7 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     try:
         execute(clients, calls)
         now_state = dict(module.read_current(clients, change))
-    except (ClientError, BotoCoreError, SecretgraphError) as exc:
+    except _AWS_ERRORS + (SecretgraphError,) as exc:
         writer.change(change, status="failed", before=current, after=None, message=_err(exc))
         _say(out, f"FAILED   {label}: {_err(exc)}")
         return "failed"

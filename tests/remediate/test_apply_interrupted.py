@@ -427,3 +427,26 @@ def test_standard_output_failing_at_the_end_names_the_journal(tmp_path: Path) ->
     with pytest.raises(StdoutError) as plain, _journal_named(str(tmp_path / "none"), undo=False):
         raise StdoutError("cannot write to standard output: No space left on device")
     assert plain.value.exit_code == 2 and "journal" not in str(plain.value)
+
+
+def test_an_answer_botocore_cannot_parse_fails_the_change_not_the_run(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial: a proxy's `502 Bad Gateway` in plain text raised botocore's
+    ResponseParserError (not a BotoCoreError), which stopped the apply as an internal error,
+    exit 2 ("nothing changed") with the change left `started`. It is a failed call: the
+    change is journaled `failed` after its re-read, and the run ends with exit 1."""
+    from botocore.parsers import ResponseParserError
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "PutKeyPolicy":
+            raise ResponseParserError("Unable to parse response (syntax error), invalid XML "
+                                      "received: b'Bad Gateway'")
+        return _REAL(self, operation, params)
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+
+    journal = tmp_path / "journal.jsonl"
+    result = _apply(scanned, clients, _plan(scanned, "grant-key-decrypt"), journal)
+
+    assert not result.ok and result.counts.get("failed") == 1
+    assert [e.status for e in read_journal(journal).entries][-1] == "failed"
