@@ -424,9 +424,11 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
         try:
             mark(changes)
         except SecretgraphError as exc:
-            raise InputError(f"the changes were made, but they could not be marked for re-read "
-                             f"({exc}); run the next scan with --full-refresh-days 1",
-                             path=uri) from None
+            unmarked = InputError(f"the changes were made, but they could not be marked for "
+                                  f"re-read ({exc}); run the next scan with "
+                                  "--full-refresh-days 1", path=uri)
+            unmarked.exit_code = 1  # not 2 ("nothing changed"): changes were made
+            raise unmarked from None
         print(f"marked {len(changes)} changed resource(s) for re-read in {uri}")
     return changed
 

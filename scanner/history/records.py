@@ -9,6 +9,7 @@ and the SQLite store can keep each distinct payload once.
 from __future__ import annotations
 
 import gzip
+import zlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence
@@ -151,7 +152,13 @@ def encode_blob(value: Any) -> bytes:
 
 
 def decode_blob(data: bytes) -> Any:
-    return json.loads(gzip.decompress(data).decode("utf-8"))
+    """The value of an ``encode_blob``; a damaged one (cut short, not gzip, not JSON) is a
+    ValueError, which the stores report naming the file and the scan (fault-injection trial:
+    a payload cut short was "internal error: EOFError")."""
+    try:
+        return json.loads(gzip.decompress(data).decode("utf-8"))
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise ValueError(f"{type(exc).__name__}: {exc}") from None
 
 
 def snapshot_to_json(snapshot: Snapshot) -> Any:

@@ -149,8 +149,19 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """ROLLBACK after a failed write. SQLite may have rolled the transaction back itself (a
+    full disk: SQLITE_FULL), and then ROLLBACK fails with "no transaction is active" -- which
+    must not replace the error that says why (fault-injection trial: "internal error: cannot
+    rollback - no transaction is active" hid "database or disk is full")."""
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
 
 
 # --------------------------------------------------------------------------- the store
@@ -243,7 +254,7 @@ class SqliteHistoryStore:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrate(conn)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, ValueError) as exc:  # ValueError: a damaged payload
             conn.close()
             raise self._fail(f"cannot prepare the history file: {exc}") from None
         except BaseException:
@@ -329,8 +340,11 @@ class SqliteHistoryStore:
                      snap_digest, doc_digest, access_digest),
                 )
                 conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
+                _rollback(conn)
+                raise self._fail(f"cannot write the history file: {_one_line(exc)}") from None
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
         finally:
             conn.close()
@@ -412,8 +426,11 @@ class SqliteHistoryStore:
                     " VALUES (?,?,?,?,?)",
                     [(m.resource, m.marked_at, m.source, m.account_id, m.region) for m in marks])
                 conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
+                _rollback(conn)
+                raise self._fail(f"cannot write the history file: {_one_line(exc)}") from None
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
         finally:
             conn.close()

@@ -267,3 +267,46 @@ def test_a_store_this_process_may_not_write_is_read_read_only(
     assert main(["history", "list", "--history", str(path)]) == 0
     assert "s2" in capsys.readouterr().out
     assert _digest(path) == before
+
+
+def test_a_full_disk_is_one_line_naming_the_history_and_earlier_scans_stay(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial: on a full disk SQLite rolls the transaction back itself, and our
+    ROLLBACK then failed ("cannot rollback - no transaction is active"), an internal error
+    that hid "database or disk is full". The file's page limit stands in for the disk."""
+    path = tmp_path / "h.db"
+    store = SqliteHistoryStore(path)
+    _scan(store, "r1", "2026-11-01T00:00:00Z")
+    connect = SqliteHistoryStore._connect
+
+    def full(self: SqliteHistoryStore) -> sqlite3.Connection:
+        conn = connect(self)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+    monkeypatch.setattr(SqliteHistoryStore, "_connect", full)
+    big = [secret(f"s{i}") for i in range(300)]
+    snap = snapshot("r2", "2026-11-02T00:00:00Z", big)
+    with pytest.raises(InputError) as raised:
+        store.record(snap.meta, snap, document(snap, []), None)
+    assert str(raised.value) == f"{path}: cannot write the history file: database or disk is full"
+    monkeypatch.undo()
+    assert [r.scan_id for r in store.list()] == ["r1"]
+
+
+def test_a_payload_cut_short_is_one_line_naming_the_history_and_the_scan(
+        tmp_path: Path) -> None:
+    """Fault-injection trial: a payload blob cut short (the file's own integrity check still
+    said ok) stopped every nightly scan with "internal error: EOFError", naming nothing."""
+    path = tmp_path / "h.db"
+    store = SqliteHistoryStore(path)
+    _scan(store, "r1", "2026-11-01T00:00:00Z")
+    conn = sqlite3.connect(path)
+    digest = conn.execute("SELECT document_digest FROM scans").fetchone()[0]
+    data = conn.execute("SELECT data FROM blobs WHERE digest = ?", (digest,)).fetchone()[0]
+    conn.execute("UPDATE blobs SET data = ? WHERE digest = ?", (data[: len(data) // 2], digest))
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError) as raised:
+        store.load("r1")
+    assert str(raised.value).startswith(f"{path}: damaged payload for scan 'r1' (EOFError: ")

@@ -160,3 +160,29 @@ def test_cli_apply_with_in_takes_history_as_the_store_for_the_marks(
     assert f"marked 1 changed resource(s) for re-read in {history}" in capsys.readouterr().out
     assert {m.resource for m in open_store(str(history)).reread_marks()} == \
         {scanned.estate.shared_secret}
+
+
+def test_cli_apply_on_a_full_history_disk_says_the_changes_were_made_and_exits_1(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial: the marks could not be written (a full disk), and the apply ended
+    "internal error: OperationalError: cannot rollback", exit 2 ("nothing changed"), after
+    its changes landed -- the re-read hint was never printed."""
+    from scanner.errors import InputError
+    from scanner.history.sqlite_store import SqliteHistoryStore
+
+    history = tmp_path / "secretgraph-history.db"
+
+    def full(self: SqliteHistoryStore, marks: object) -> None:
+        # what the store raises on a full disk (tests/history/test_sqlite_store.py)
+        raise InputError("cannot write the history file: database or disk is full",
+                         path=str(self.path))
+    monkeypatch.setattr(SqliteHistoryStore, "mark_reread", full)
+    rc = main(["remediate", "--in", str(scanned.scan_dir), "--config", str(scanned.config_path),
+               "--rule", POLICY_FIX, "--apply", "--yes", "--history", str(history),
+               "--remediation-role-name", REMEDIATION_ROLE,
+               "--journal", str(tmp_path / "journal.jsonl")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "the changes were made, but they could not be marked for re-read" in err
+    assert "database or disk is full" in err and "--full-refresh-days 1" in err
