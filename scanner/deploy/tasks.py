@@ -22,7 +22,9 @@ Configuration comes from the same environment variables as the single-function d
   they have no access to the history.
 * ``collect_batch``: ``collect_shard`` for the accounts of one ItemBatcher batch: one part per
   account, one manifest per batch. A retried batch overwrites its parts. With the run's carry
-  files, unchanged secret policies are carried as ``scan --history`` carries them.
+  files, unchanged secret policies are carried as ``scan --history`` carries them. A batch is
+  a subset of the run: it need not hold the central account (the discovery manifest and the
+  analysis name it).
 * ``analyze``: records the batches the Map's Catch gave up on (their accounts become coverage
   entries: the scan is incomplete, never silently smaller), then runs the single-function
   handler's ``run`` with a scan that merges the parts through scanner.pipeline. It also runs as
@@ -293,7 +295,12 @@ def collect_batch(event: Mapping[str, Any], context: Any = None, *,
     if not accounts:
         raise InputError("the batch holds no account")
     parts = deps.parts(config)
-    options = dataclasses.replace(_collect_options(config, accounts),
+    # A batch is a subset of the run's accounts: the central account need not be among them
+    # (it is scanned with the function's own credentials only when it is). The discovery
+    # manifest names it for the merge, and the analysis passes it (deployment trial: every
+    # batch without the central account failed "--central-account ... is not one of the
+    # scanned accounts").
+    options = dataclasses.replace(_collect_options(config, accounts), central_account=None,
                                   carry=read_carry(parts, run_id, accounts))
     manifest = collect_shard(
         options, ShardRequest(run_id=run_id, parts=parts, label=f"batch-{accounts[0]}"),

@@ -12,6 +12,7 @@ by an ``ItemSelector`` that hands each account over in the same batch shape, and
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -37,6 +38,7 @@ from scanner.shards import read_manifests, open_parts
 REGION = "us-east-1"
 ROLE = "OrganizationAccountAccessRole"
 BUCKET = "secretgraph-central"
+CENTRAL = "123456789012"  # moto's account: the stack's own
 
 
 def _statements(doc: Any) -> Iterator[dict[str, Any]]:
@@ -162,11 +164,9 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
                      "aws_session_token": c["SessionToken"]}
             _client("secretsmanager", creds).create_secret(Name="app/db", SecretString="x")
         _client("s3").create_bucket(Bucket=BUCKET)
-        env = {"SECRETGRAPH_ROLE_NAME": ROLE, "SECRETGRAPH_REGIONS": REGION,
-               "SECRETGRAPH_ORG_MODE": "true",
-               "SECRETGRAPH_HISTORY_URI": f"s3://{BUCKET}/secretgraph",
-               "SECRETGRAPH_PARTS_URI": f"s3://{BUCKET}/secretgraph/parts",
-               "SECRETGRAPH_SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t"}
+        key = _client("kms").create_key()["KeyMetadata"]["Arn"]
+        env = template_env({"AuditRoleName": ROLE, "Regions": REGION,
+                            "HistoryKey.Arn": key})
         dispatcher = Dispatcher(env)
         monkeypatch.setattr(LambdaSimpleBackend, "invoke",
                             lambda backend, *args: dispatcher(backend, *args))
@@ -180,6 +180,41 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         sm = _client("stepfunctions").create_state_machine(
             name="nightly", roleArn=role, definition=json.dumps(moto_definition(arns)))
         yield {"arn": sm["stateMachineArn"], "members": members, "dispatcher": dispatcher}
+
+
+#: the stack's parameters and resources as the workflow tests deploy them (moto's account)
+STACK = {"AWS::AccountId": CENTRAL, "AWS::Region": REGION, "AuditRoleName": ROLE,
+         "ExternalId": "", "Regions": REGION, "OrgMode": "true", "Accounts": "",
+         "HistoryBucket": BUCKET, "HistoryPrefix": "secretgraph",
+         "NotificationTopic": f"arn:aws:sns:{REGION}:{CENTRAL}:t", "SecurityHubMode": "off",
+         "PolicyTps": "25", "ReReadQueue": ""}
+
+
+def _resolve(value: Any, values: dict[str, str], conditions: dict[str, bool]) -> str:
+    """A template value with Ref, Fn::Sub, Fn::GetAtt and Fn::If resolved from ``values``."""
+    if isinstance(value, str):
+        return value
+    ((fn, arg),) = value.items()
+    if fn == "Ref":
+        return values[arg]
+    if fn == "Fn::GetAtt":
+        return values[".".join(arg)]
+    if fn == "Fn::Sub":
+        return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], arg)
+    if fn == "Fn::If":
+        return _resolve(arg[1] if conditions[arg[0]] else arg[2], values, conditions)
+    raise AssertionError(f"cannot resolve {fn}")
+
+
+def template_env(overrides: dict[str, str], function: str = "CollectFunction",
+                 conditions: dict[str, bool] | None = None) -> dict[str, str]:
+    """The environment the org-scale template gives ``function``, every variable of it, with
+    the stack's values (STACK, then ``overrides``): the tests run the handlers as deployed."""
+    variables = org_scale_template()["Resources"][function]["Properties"]["Environment"][
+        "Variables"]
+    values = {**STACK, **overrides}
+    return {name: _resolve(v, values, conditions or {"ReRead": False})
+            for name, v in variables.items()}
 
 
 def execute(arn: str, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -213,6 +248,23 @@ def test_success_every_account_collected_merged_and_recorded(
     parts = open_parts(f"s3://{BUCKET}/secretgraph/parts")
     shards = {m.shard for m in read_manifests(parts, "night-1")}
     assert "discovery" in shards and len(shards) == 5  # discovery + one per account
+
+
+def test_batches_without_the_central_account_are_collected_with_the_template_env(
+        workflow: dict[str, Any]) -> None:
+    """Deployment-as-documented trial: with the template's environment (which always sets
+    SECRETGRAPH_CENTRAL_ACCOUNT) every batch not holding the central account failed with
+    "--central-account ... is not one of the scanned accounts" and became a coverage gap. A
+    batch is a subset of the run's accounts; the merged scan still names the central one."""
+    described, history = execute(workflow["arn"], "night-1")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    result = json.loads(described["output"])["result"]
+    assert result["failed_accounts"] == [] and result["complete"] is True
+    collected = {a for name, accts in workflow["dispatcher"].calls if name == "collect"
+                 for a in accts}
+    assert collected == {*workflow["members"], CENTRAL}
+    meta = open_store(f"s3://{BUCKET}/secretgraph").load("night-1").snapshot.meta
+    assert (meta.central_account, meta.central_account_source) == (CENTRAL, "flag")
 
 
 def test_one_account_failing_is_a_coverage_entry_not_a_failed_run(
