@@ -6,7 +6,8 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_ROLE_NAME        audit role assumed in member accounts (required)
     SECRETGRAPH_REGIONS          comma-separated regions (required)
     SECRETGRAPH_ORG_MODE         "true": discover accounts through Organizations
-    SECRETGRAPH_ACCOUNTS         comma-separated account ids (when not in org mode)
+    SECRETGRAPH_ACCOUNTS         comma-separated account ids (when not in org mode; the
+                                 central account is scanned too, listed or not)
     SECRETGRAPH_EXTERNAL_ID      optional sts:ExternalId
     SECRETGRAPH_HISTORY_URI      s3://bucket/prefix (required)
     SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new HIGH/CRITICAL findings or access changes
@@ -95,12 +96,19 @@ class HandlerConfig:
             raise InputError("environment variable SECRETGRAPH_REGIONS is not set")
         if not org and not accounts:
             raise InputError("SECRETGRAPH_ACCOUNTS is empty and SECRETGRAPH_ORG_MODE is false")
+        central = (env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or "").strip() or None
+        if not org and central and central not in accounts:
+            # the central account (the function's own) is always scanned, with the function's
+            # own credentials (docs/deployment.md); Accounts lists the others (deployment
+            # trial: Accounts without it failed "--central-account ... is not one of the
+            # scanned accounts" every night)
+            accounts = (*accounts, central)
         return cls(
             role_name=need("SECRETGRAPH_ROLE_NAME"), regions=regions, history_uri=history, org=org,
             accounts=accounts, external_id=(env.get("SECRETGRAPH_EXTERNAL_ID") or None),
             sns_topic_arn=(env.get("SECRETGRAPH_SNS_TOPIC_ARN") or None),
             securityhub=securityhub,
-            central_account=(env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or None),
+            central_account=central,
             notify_severities=notify,
         )
 

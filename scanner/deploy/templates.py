@@ -77,7 +77,9 @@ def central_template() -> dict[str, Any]:
         "OrgMode": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"],
                     "Description": "Discover accounts through AWS Organizations"},
         "Accounts": {"Type": "String", "Default": "",
-                     "Description": "Comma-separated account ids (when OrgMode is false)"},
+                     "Description": "Comma-separated account ids to scan when OrgMode is false; "
+                                    "this (central) account is always scanned too, with "
+                                    "the function's own credentials"},
         "HistoryPrefix": {"Type": "String", "Default": "secretgraph",
                           "AllowedPattern": "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$",
                           "Description": "Key prefix of the scan history in the bucket"},

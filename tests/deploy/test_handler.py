@@ -210,6 +210,26 @@ def test_real_pipeline_scan_in_the_handler(aws: dict[str, str]) -> None:
     assert [r.scan_id for r in history.list()] == [first["scan_id"], second["scan_id"]]
 
 
+def test_accounts_without_the_central_account_scan_it_too(aws: dict[str, str]) -> None:
+    """Deployment-as-documented trial: OrgMode=false with Accounts listing only members failed
+    every night ("--central-account ... is not one of the scanned accounts", a flag the Lambda
+    user never set). The central account (the function's own) is scanned too, with the
+    function's own credentials, as docs/deployment.md says."""
+    _client("secretsmanager").create_secret(Name="central/db", SecretString="never read")
+    env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "false",
+           "SECRETGRAPH_ACCOUNTS": "222222222222",
+           "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
+    assert HandlerConfig.from_env(env).accounts == ("222222222222", "123456789012")
+    result = handler({}, None, deps=Collaborators(env=env))
+    (record,) = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).list()
+    assert record.scan_id == result["scan_id"]
+    assert record.accounts == ("123456789012", "222222222222")
+    scan = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).load(record.scan_id)
+    assert scan.snapshot.meta.central_account == "123456789012"
+    central = [a for a in scan.snapshot.accounts if a.account_id == "123456789012"]
+    assert [s.name for a in central for r in a.regions for s in r.secrets] == ["central/db"]
+
+
 def _hub_findings() -> dict[str, dict[str, Any]]:
     found = _client("securityhub").get_findings(MaxResults=100)["Findings"]
     return {f["Id"]: f for f in found}
