@@ -388,7 +388,16 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
     }
     payload = {"run_id.$": "$.discovery.run_id", "results.$": "$.results"}
     analyze_state: dict[str, Any]
+    record_state: dict[str, Any] = {}
     if fargate:
+        # "A total of 8192 characters are allowed for overrides" (ECS RunTask, overrides):
+        # the Map's results grow with the organization, so they never travel as an override.
+        # The function (handler scanner.deploy.tasks.record_failures with AnalysisRunner
+        # fargate) writes the failed batches into the run's parts; the task reads them there.
+        record_state = {"RecordFailedBatches": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": analyze, "Payload": payload},
+            "ResultPath": None, "Retry": _retry(), "Next": "Analyze"}}
         analyze_state = {
             "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
             "Parameters": {
@@ -400,8 +409,7 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
                 "Overrides": {"ContainerOverrides": [{
                     "Name": "analyze",
                     "Environment": [
-                        {"Name": "RUN_ID", "Value.$": "$.discovery.run_id"},
-                        {"Name": "FAILURES", "Value.$": "States.JsonToString($.results)"}]}]}},
+                        {"Name": "RUN_ID", "Value.$": "$.discovery.run_id"}]}]}},
             "Retry": [{"ErrorEquals": ["ECS.AmazonECSException", "States.Timeout"],
                        "IntervalSeconds": 30, "MaxAttempts": 2, "BackoffRate": 2.0}],
             "End": True}
@@ -438,13 +446,14 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
                         "RecordFailedBatch": {"Type": "Pass", "End": True},
                     }},
                 "ResultPath": "$.results",
-                "Next": "Analyze"},
+                "Next": "RecordFailedBatches" if fargate else "Analyze"},
+            **record_state,
             "Analyze": analyze_state,
         },
     }
 
 
-def _lambda(name: str, handler: str, description: str, *, memory: Any, timeout: int,
+def _lambda(name: str, handler: Any, description: Any, *, memory: Any, timeout: int,
             env: dict[str, Any], role: str) -> dict[str, Any]:
     return {
         "Type": "AWS::Lambda::Function",
@@ -626,7 +635,12 @@ def org_scale_template() -> dict[str, Any]:
              2048, 900, "ListAccountsRole"),
             ("Collect", f"{TASKS}.collect_batch", "secretgraph: collect a batch of accounts",
              2048, 900, "CollectRole"),
-            ("Analyze", f"{TASKS}.analyze", "secretgraph: merge, evaluate, record, notify",
+            # with AnalysisRunner fargate the ECS task analyses; this function records the
+            # failed batches for it (the Map's results do not fit the task's overrides)
+            ("Analyze", {"Fn::If": ["UseFargate", f"{TASKS}.record_failures",
+                                    f"{TASKS}.analyze"]},
+             {"Fn::If": ["UseFargate", "secretgraph: record the failed batches of a run",
+                         "secretgraph: merge, evaluate, record, notify"]},
              _ref("AnalysisMemory"), 900, "AnalyzeRole")):
         resources[f"{name}LogGroup"] = _log_group(name)
         resources[f"{name}Function"] = _lambda(name, handler, desc, memory=memory,
@@ -662,7 +676,10 @@ def org_scale_template() -> dict[str, Any]:
             "TaskRoleArn": _getatt("AnalysisTaskRole", "Arn"),
             "ContainerDefinitions": [{
                 "Name": "analyze", "Image": _ref("AnalysisImage"), "Essential": True,
-                "Command": ["python", "-m", "scanner.deploy.tasks", "analyze"],
+                # the image's own ENTRYPOINT (the Dockerfile's is ["secretgraph"]) is
+                # replaced: EntryPoint + Command is the whole command that runs
+                "EntryPoint": ["python", "-m", "scanner.deploy.tasks"],
+                "Command": ["analyze"],
                 "Environment": container_env,
                 "LogConfiguration": {"LogDriver": "awslogs", "Options": {
                     "awslogs-group": _ref("AnalysisTaskLogGroup"),

@@ -11,6 +11,7 @@ by an ``ItemSelector`` that hands each account over in the same batch shape, and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -87,6 +88,30 @@ def test_org_scale_template_shape_and_least_privilege() -> None:
     assert assume == {"CollectRole"}
 
 
+def test_fargate_task_definition_runs_the_analysis_whatever_the_image_entrypoint() -> None:
+    """Deployment-as-documented trial: the task definition gave Command [python, -m,
+    scanner.deploy.tasks, analyze] and no EntryPoint, and the repository's image has
+    ENTRYPOINT ["secretgraph"], so the task ran `secretgraph python -m ...` and failed. The
+    container sets its EntryPoint, and EntryPoint + Command is a command that reaches the
+    analysis (here: it stops at the missing configuration, not at a usage error)."""
+    import shlex
+    import subprocess
+    import sys
+
+    dockerfile = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    (entry,) = [line for line in dockerfile.splitlines() if line.startswith("ENTRYPOINT")]
+    assert json.loads(entry.split(None, 1)[1]) == ["secretgraph"]  # what must be overridden
+    (container,) = org_scale_template()["Resources"]["AnalysisTaskDefinition"]["Properties"][
+        "ContainerDefinitions"]
+    command = [*container["EntryPoint"], *container["Command"]]
+    assert command == ["python", "-m", "scanner.deploy.tasks", "analyze"], shlex.join(command)
+    env = {"PATH": "/usr/bin:/bin", "RUN_ID": "night-1"}  # no SECRETGRAPH_* variables
+    ran = subprocess.run([sys.executable, *command[1:]], env=env, capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.startswith("secretgraph analyze: error: SECRETGRAPH_PARTS_URI"), ran.stderr
+
+
 # --------------------------------------------------------------------------- control flow
 
 
@@ -95,9 +120,19 @@ def _client(service: str, creds: dict[str, str] | None = None) -> Any:
     return boto3.client(service, region_name=REGION, **keys)
 
 
-def moto_definition(arns: dict[str, str]) -> dict[str, Any]:
+def moto_definition(arns: dict[str, str], fargate: bool = False) -> dict[str, Any]:
     definition = org_scale_definition(list_accounts=arns["list"], collect=arns["collect"],
-                                      analyze=arns["analyze"])
+                                      analyze=arns["analyze"], fargate=fargate)
+    if fargate:  # moto runs no ECS task: the "fargate" function runs tasks.main with the
+        # container overrides' environment as its payload
+        task = definition["States"]["Analyze"]
+        (container,) = task["Parameters"]["Overrides"]["ContainerOverrides"]
+        payload = {(f"{v['Name']}.$" if "Value.$" in v else v["Name"]):
+                   v.get("Value.$", v.get("Value")) for v in container["Environment"]}
+        definition["States"]["Analyze"] = {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": arns["fargate"], "Payload": payload},
+            "ResultSelector": {"result.$": "$.Payload"}, "End": True}
     m = definition["States"]["CollectAccounts"]
     del m["ItemBatcher"]  # not in moto's grammar: one account per batch, same shape
     del m["ToleratedFailurePercentagePath"]  # refused by moto's parser
@@ -121,6 +156,10 @@ class Dispatcher:
         self.throttle: dict[str, int] = {}
         self.calls: list[tuple[str, tuple[str, ...]]] = []
         self.published: list[tuple[str, str]] = []
+        self.overrides: list[dict[str, str]] = []
+        self.handlers: dict[str, Callable[..., Any]] = {
+            "list": tasks.list_accounts, "collect": tasks.collect_batch,
+            "analyze": tasks.analyze}
         self.deps = tasks.TaskDeps(
             env=env, handler=Collaborators(
                 env=env, publish=lambda arn, s, m: self.published.append((s, m))))
@@ -142,10 +181,23 @@ class Dispatcher:
                     response_headers["x-amz-function-error"] = "Unhandled"
                     return json.dumps({"errorType": "CollectorCrashed",
                                        "errorMessage": f"boom in {account}"}).encode()
-        handler: Callable[..., Any] = {"list": tasks.list_accounts,
-                                       "collect": tasks.collect_batch,
-                                       "analyze": tasks.analyze}[name]
+        if name == "fargate":  # the ECS task: `python -m scanner.deploy.tasks analyze`
+            return self.run_task(event)
+        handler: Callable[..., Any] = self.handlers[name]
         return json.dumps(handler(event, None, deps=self.deps), default=str).encode()
+
+    def run_task(self, overrides: dict[str, str]) -> bytes:
+        """The Fargate task with the state's container-override environment: tasks.main."""
+        import contextlib
+        import io
+
+        env = {**self.env, **overrides}
+        self.overrides.append(overrides)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = tasks.main(["analyze"], deps=dataclasses.replace(self.deps, env=env))
+        assert code == 0
+        return out.getvalue().encode()
 
 
 @pytest.fixture()
@@ -173,13 +225,18 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         role = _client("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")[
             "Role"]["Arn"]
         arns = {}
-        for name in ("list", "collect", "analyze"):
+        for name in ("list", "collect", "analyze", "fargate"):
             arns[name] = _client("lambda").create_function(
                 FunctionName=name, Runtime="python3.11", Role=role, Handler="x.handler",
                 Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})["FunctionArn"]
-        sm = _client("stepfunctions").create_state_machine(
+        sfn = _client("stepfunctions")
+        sm = sfn.create_state_machine(
             name="nightly", roleArn=role, definition=json.dumps(moto_definition(arns)))
-        yield {"arn": sm["stateMachineArn"], "members": members, "dispatcher": dispatcher}
+        fargate = sfn.create_state_machine(
+            name="nightly-fargate", roleArn=role,
+            definition=json.dumps(moto_definition(arns, fargate=True)))
+        yield {"arn": sm["stateMachineArn"], "fargate_arn": fargate["stateMachineArn"],
+               "members": members, "dispatcher": dispatcher}
 
 
 #: the stack's parameters and resources as the workflow tests deploy them (moto's account)
@@ -282,6 +339,37 @@ def test_one_account_failing_is_a_coverage_entry_not_a_failed_run(
     # a function error of our own code is not retried (only Lambda service errors and
     # throttling are): the batch was tried once, then caught
     assert workflow["dispatcher"].calls.count(("collect", (bad,))) == 1
+
+
+def test_fargate_analysis_gets_the_run_id_only_and_still_records_failed_batches(
+        workflow: dict[str, Any]) -> None:
+    """Deployment-as-documented trial: the Fargate analysis got every Map result as the
+    container-override variable FAILURES, and ECS RunTask allows 8192 characters of overrides
+    in all (500 accounts at BatchSize 10 overflowed). The failed batches are recorded in the
+    run's parts by a Lambda step before the task (the function AnalysisRunner=fargate leaves
+    otherwise unused); the task gets RUN_ID alone, whatever the organization's size."""
+    definition = org_scale_template()["Resources"]["NightlyStateMachine"]["Properties"][
+        "Definition"]["Fn::If"][1]
+    (container,) = definition["States"]["Analyze"]["Parameters"]["Overrides"][
+        "ContainerOverrides"]
+    assert container["Environment"] == [{"Name": "RUN_ID", "Value.$": "$.discovery.run_id"}]
+    record = definition["States"]["RecordFailedBatches"]
+    assert record["Parameters"]["Payload"] == {"run_id.$": "$.discovery.run_id",
+                                               "results.$": "$.results"}
+    assert record["Next"] == "Analyze" and record["ResultPath"] is None
+
+    dispatcher = workflow["dispatcher"]
+    dispatcher.handlers["analyze"] = tasks.record_failures  # the function's Fargate handler
+    bad = workflow["members"][2]
+    dispatcher.failing.add(bad)
+    described, history = execute(workflow["fargate_arn"], "night-f")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    assert dispatcher.overrides == [{"RUN_ID": "night-f"}]
+    result = json.loads(described["output"])["result"]
+    assert result["failed_accounts"] == [bad] and result["complete"] is False
+    scan = open_store(f"s3://{BUCKET}/secretgraph").load("night-f")
+    gaps = [c for c in scan.snapshot.coverage if c.error_code == "PartMissing"]
+    assert [(g.account_id, "CollectorCrashed" in g.message) for g in gaps] == [(bad, True)]
 
 
 def test_throttled_batches_are_retried_with_backoff(workflow: dict[str, Any]) -> None:
