@@ -378,6 +378,21 @@ def analyze(event: Mapping[str, Any], context: Any = None, *,
     parts = deps.parts(config)
     failed = _record_failed(config, parts, run_id, event.get("results") or ()) \
         or _recorded_failures(parts, run_id)
+    collaborators = dataclasses.replace(deps.handler or Collaborators(env=deps.env),
+                                        env=deps.env)
+    store = collaborators.history(config.scan)
+    if any(r.scan_id == run_id for r in store.list()):
+        # a rerun (a Step Functions redrive) of a run already recorded: nothing is merged or
+        # recorded again; what is still owed is sent (the deployment trial's redrive failed
+        # "scan ... is already recorded; the reports were written to <a deleted folder>")
+        from scanner.deploy.handler import settle_owed
+
+        log.info("run %s is already recorded in %s: not analysed again", run_id,
+                 config.scan.history_uri)
+        late = settle_owed(config.scan, collaborators, store)
+        return {"run_id": run_id, "scan_id": run_id, "already_recorded": True,
+                "history": config.scan.history_uri, "notified": False, "notified_late": late,
+                "failed_accounts": sorted(failed)}
 
     def merged_parts(scan_config: HandlerConfig, work_dir: Path) -> Path:
         """The run's parts merged into one snapshot (missing accounts become coverage): the
@@ -387,10 +402,10 @@ def analyze(event: Mapping[str, Any], context: Any = None, *,
         return merge_parts(open_parts(config.parts_uri), run_id, work_dir / "snapshot.json.gz",
                            central_account=scan_config.central_account).path
 
-    collaborators = deps.handler or Collaborators(env=deps.env)
-    result = run_handler(config.scan, dataclasses.replace(
-        collaborators, snapshot_for=merged_parts, env=deps.env))
+    result = run_handler(config.scan, dataclasses.replace(collaborators,
+                                                          snapshot_for=merged_parts))
     result["run_id"] = run_id
+    result["already_recorded"] = False
     result["failed_accounts"] = sorted(failed)
     return result
 

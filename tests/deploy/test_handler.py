@@ -122,6 +122,46 @@ def test_three_nights_record_history_and_notify_only_on_drift(aws: dict[str, str
     assert "nightly/index.json" in keys and "nightly/scans/night-3/snapshot.json.gz" in keys
 
 
+def test_a_notification_that_fails_once_is_sent_by_the_next_run(aws: dict[str, str]) -> None:
+    """Deployment-as-documented trial: the scan was recorded before the publish, so when the
+    publish failed once the retry (or the next night) compared with the recorded scan and the
+    new reader was never reported. The history's notification ledger keeps it owed: the next
+    run sends it (marked late), and nothing recorded is lost or recorded again."""
+    env = _env(aws["topic"])
+    failures = [RuntimeError("sns:Publish throttled")]
+
+    def flaky(topic: str, subject: str, message: str) -> None:
+        if failures:
+            raise failures.pop()
+        _client("sns").publish(TopicArn=topic, Subject=subject, Message=message)
+
+    def run_night(n: int, readers: list[str]) -> dict[str, Any]:
+        return handler({}, None, deps=Collaborators(snapshot_for=_night(n, readers), env=env,
+                                                    publish=flaky if n > 1 else
+                                                    Collaborators().publish))
+
+    run_night(1, [APP])
+    _messages(aws["queue"])  # the first night's report
+    with pytest.raises(RuntimeError, match="throttled"):
+        run_night(2, [APP, VENDOR])  # VENDOR can now read: the publish fails
+    assert _messages(aws["queue"]) == []
+
+    retry = run_night(3, [APP, VENDOR])  # the estate unchanged: nothing new tonight
+    assert retry["compared_with"] == "night-2" and retry["drift"]["new_readers"] == 0
+    assert retry["notified"] is False and retry["notified_late"] == ["night-2"]
+    (msg,) = _messages(aws["queue"])
+    assert msg["Subject"].startswith("secretgraph: 1 new / 0 lost readers")
+    assert msg["Subject"].endswith("(late)")
+    assert "secretgraph scan night-2" in msg["Message"]
+    assert f"+ {VENDOR} can now read" in msg["Message"]
+    assert "sent late" in msg["Message"]
+
+    quiet = run_night(4, [APP, VENDOR])  # settled: never sent twice
+    assert quiet["notified_late"] == [] and _messages(aws["queue"]) == []
+    history = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3"))
+    assert [r.scan_id for r in history.list()] == ["night-1", "night-2", "night-3", "night-4"]
+
+
 def test_unreadable_history_fails_before_scanning(aws: dict[str, str]) -> None:
     scanned: list[HandlerConfig] = []
 

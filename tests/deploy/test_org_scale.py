@@ -160,9 +160,14 @@ class Dispatcher:
         self.handlers: dict[str, Callable[..., Any]] = {
             "list": tasks.list_accounts, "collect": tasks.collect_batch,
             "analyze": tasks.analyze}
-        self.deps = tasks.TaskDeps(
-            env=env, handler=Collaborators(
-                env=env, publish=lambda arn, s, m: self.published.append((s, m))))
+        self.publish_failures = 0  # the next publishes that fail
+        self.deps = tasks.TaskDeps(env=env, handler=Collaborators(env=env, publish=self.publish))
+
+    def publish(self, arn: str, subject: str, message: str) -> None:
+        if self.publish_failures:
+            self.publish_failures -= 1
+            raise RuntimeError("sns:Publish failed")
+        self.published.append((subject, message))
 
     def __call__(self, backend: Any, function_name: str, qualifier: Any, body: Any,
                  headers: Any, response_headers: Any) -> bytes:
@@ -370,6 +375,31 @@ def test_fargate_analysis_gets_the_run_id_only_and_still_records_failed_batches(
     scan = open_store(f"s3://{BUCKET}/secretgraph").load("night-f")
     gaps = [c for c in scan.snapshot.coverage if c.error_code == "PartMissing"]
     assert [(g.account_id, "CollectorCrashed" in g.message) for g in gaps] == [(bad, True)]
+
+
+def test_a_redriven_analysis_of_a_recorded_run_sends_what_is_owed_and_succeeds(
+        workflow: dict[str, Any]) -> None:
+    """Deployment-as-documented trial: the Analyze step failed on its publish after recording
+    the scan, and its redrive failed "scan 'night-2' is already recorded; the reports were
+    written to /tmp/... (deleted)". A rerun of a recorded run records nothing again, sends the
+    notification still owed, and succeeds."""
+    dispatcher = workflow["dispatcher"]
+    dispatcher.env["SECRETGRAPH_NOTIFY_SEVERITIES"] = "CRITICAL,HIGH,MEDIUM,LOW"
+    dispatcher.publish_failures = 1
+    described, _ = execute(workflow["arn"], "night-1")
+    assert described["status"] == "FAILED"  # the publish failed after the scan was recorded
+    store = open_store(f"s3://{BUCKET}/secretgraph")
+    assert [r.scan_id for r in store.list()] == ["night-1"]
+    assert dispatcher.published == []
+
+    redriven = tasks.analyze({"run_id": "night-1", "results": []}, deps=dispatcher.deps)
+    assert redriven["already_recorded"] is True and redriven["notified_late"] == ["night-1"]
+    ((subject, message),) = dispatcher.published
+    assert subject.endswith("(late)") and "secretgraph scan night-1" in message
+    again = tasks.analyze({"run_id": "night-1", "results": []}, deps=dispatcher.deps)
+    assert again["already_recorded"] is True and again["notified_late"] == []
+    assert len(dispatcher.published) == 1
+    assert [r.scan_id for r in store.list()] == ["night-1"]
 
 
 def test_throttled_batches_are_retried_with_backoff(workflow: dict[str, Any]) -> None:
