@@ -237,6 +237,17 @@ def central_template() -> dict[str, Any]:
                     "SECRETGRAPH_SECURITYHUB": _ref("SecurityHubMode"),
                     "SECRETGRAPH_CENTRAL_ACCOUNT": _ref("AWS::AccountId"),
                 }}}},
+        # The schedule's RetryPolicy is EventBridge Scheduler's; Lambda retries an
+        # asynchronous invocation that fails twice by default: not here (a failed night is
+        # not run again hours later), and the failure is sent to the topic (OnFailure
+        # destination, sent with the function's role, which may publish to it)
+        "ScannerInvokeConfig": {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": _ref("ScannerFunction"), "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": 0,
+                "DestinationConfig": {"OnFailure": {
+                    "Destination": _ref("NotificationTopic")}}}},
         "ScheduleRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {
@@ -265,7 +276,7 @@ def central_template() -> dict[str, Any]:
         "HistoryUri": {"Description": "secretgraph --history for this deployment",
                        "Value": _sub("s3://${HistoryBucket}/${HistoryPrefix}")},
         "TopicArn": {"Value": _ref("NotificationTopic")},
-        "FunctionRoleArn": {"Description": "TrustedPrincipalArn for the member StackSet",
+        "FunctionRoleArn": {"Description": "ScannerRoleArn parameter of the member StackSet",
                             "Value": _getatt("FunctionRole", "Arn")},
         "FunctionName": {"Value": _ref("ScannerFunction")},
     }
@@ -743,6 +754,13 @@ def org_scale_template() -> dict[str, Any]:
                    "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
                    "logs:DescribeLogGroups"],
         "Resource": "*"})
+    # TracingConfiguration Enabled: the state machine sends its traces with its own role
+    # (X-Ray's AWSXrayWriteOnlyAccess actions)
+    sm_statements.append({
+        "Sid": "SendTraces", "Effect": "Allow",
+        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                   "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+        "Resource": "*"})
     resources["NightlyStateMachine"] = {
         "Type": "AWS::StepFunctions::StateMachine",
         "Properties": {
@@ -802,7 +820,7 @@ def org_scale_template() -> dict[str, Any]:
         "PartsUri": {"Description": "secretgraph scan --from-parts for a run",
                      "Value": parts_uri},
         "StateMachineArn": {"Value": _ref("NightlyStateMachine")},
-        "CollectRoleArn": {"Description": "TrustedPrincipalArn for the member StackSet",
+        "CollectRoleArn": {"Description": "ScannerRoleArn parameter of the member StackSet",
                            "Value": _getatt("CollectRole", "Arn")},
         "TopicArn": {"Value": _ref("NotificationTopic")},
     }
