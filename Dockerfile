@@ -5,7 +5,8 @@
 #   docker build -t secretgraph .
 #   docker run --rm -e AWS_PROFILE=audit -v ~/.aws:/home/secretgraph/.aws:ro \
 #     -v "$PWD/out:/out" secretgraph scan --org --role-name SecretgraphAudit --out /out
-# The organization-scale Fargate task runs this image with `collect ...` / `scan --from-parts`.
+# The organization-scale Fargate analysis task runs this image with its own EntryPoint
+# (`python -m scanner.deploy.tasks`) and Command (`analyze`): docs/deployment.md.
 
 FROM python:3.11-slim AS build
 WORKDIR /src

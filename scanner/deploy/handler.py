@@ -6,7 +6,8 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_ROLE_NAME        audit role assumed in member accounts (required)
     SECRETGRAPH_REGIONS          comma-separated regions (required)
     SECRETGRAPH_ORG_MODE         "true": discover accounts through Organizations
-    SECRETGRAPH_ACCOUNTS         comma-separated account ids (when not in org mode)
+    SECRETGRAPH_ACCOUNTS         comma-separated account ids (when not in org mode; the
+                                 central account is scanned too, listed or not)
     SECRETGRAPH_EXTERNAL_ID      optional sts:ExternalId
     SECRETGRAPH_HISTORY_URI      s3://bucket/prefix (required)
     SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new HIGH/CRITICAL findings or access changes
@@ -18,7 +19,9 @@ The handler does not orchestrate: ``scanner.pipeline.run_scan`` is the only orch
 nightly run records history exactly as ``secretgraph scan --history`` does (first_seen carried
 forward: Security Hub's CreatedAt / FirstObservedAt survive the nights) and archives what was
 resolved. The scan's working folder (/tmp/secretgraph-*) is removed after every run, failed
-ones included. The collaborators that touch AWS outside the pipeline (the SNS publisher, the
+ones included. The notification is sent after the scan is recorded; the history's notification
+ledger (``notifications.json``: the last scan whose notification was settled) keeps a failed
+one owed, and the next run sends it first (``settle_owed``), so no alert is lost. The collaborators that touch AWS outside the pipeline (the SNS publisher, the
 Security Hub client, the caller identity) are fields of ``Collaborators``; so is
 ``snapshot_for``, which tests use to evaluate a snapshot of their choosing instead of
 collecting.
@@ -95,12 +98,19 @@ class HandlerConfig:
             raise InputError("environment variable SECRETGRAPH_REGIONS is not set")
         if not org and not accounts:
             raise InputError("SECRETGRAPH_ACCOUNTS is empty and SECRETGRAPH_ORG_MODE is false")
+        central = (env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or "").strip() or None
+        if not org and central and central not in accounts:
+            # the central account (the function's own) is always scanned, with the function's
+            # own credentials (docs/deployment.md); Accounts lists the others (deployment
+            # trial: Accounts without it failed "--central-account ... is not one of the
+            # scanned accounts" every night)
+            accounts = (*accounts, central)
         return cls(
             role_name=need("SECRETGRAPH_ROLE_NAME"), regions=regions, history_uri=history, org=org,
             accounts=accounts, external_id=(env.get("SECRETGRAPH_EXTERNAL_ID") or None),
             sns_topic_arn=(env.get("SECRETGRAPH_SNS_TOPIC_ARN") or None),
             securityhub=securityhub,
-            central_account=(env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or None),
+            central_account=central,
             notify_severities=notify,
         )
 
@@ -121,6 +131,13 @@ def securityhub_client(account_id: str, region: str) -> Any:
     return boto3.client("securityhub", region_name=region)
 
 
+def history_store(config: "HandlerConfig") -> Any:
+    """The deployment's S3 history (its notification ledger: scanner.history.s3_store)."""
+    from scanner.history.store import open_store
+
+    return open_store(config.history_uri)
+
+
 def caller_account() -> str:
     import boto3
 
@@ -132,6 +149,7 @@ class Collaborators:
     publish: Callable[[str, str, str], None] = sns_publisher
     securityhub_client: Callable[[str, str], Any] = securityhub_client
     caller_account: Callable[[], str] = caller_account
+    history: Callable[[HandlerConfig], Any] = history_store
     #: None: collect with the audit role. Otherwise (config, work dir) -> a snapshot file that
     #: the pipeline evaluates instead of collecting (it runs where collection would).
     snapshot_for: Callable[[HandlerConfig, Path], Path] | None = None
@@ -162,8 +180,10 @@ def _notable(drift: Drift | None, document: Mapping[str, Any],
 
 
 def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str, Any]],
-                 drift: Drift | None, history_uri: str) -> tuple[str, str]:
-    """(subject, message) summarising new HIGH/CRITICAL findings and access changes."""
+                 drift: Drift | None, history_uri: str, late: bool = False
+                 ) -> tuple[str, str]:
+    """(subject, message) summarising new HIGH/CRITICAL findings and access changes;
+    ``late``: the scan was recorded by an earlier run whose notification failed."""
     access = drift.access if drift is not None else ()
     gained = sum(len(a.gained) for a in access)
     lost = sum(len(a.lost) for a in access)
@@ -172,9 +192,13 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
         parts.append(f"{gained} new / {lost} lost readers")
     if new_findings:
         parts.append(f"{len(new_findings)} new HIGH/CRITICAL findings")
-    subject = clean_line(f"secretgraph: {', '.join(parts) or 'scan finished'}")[:_SNS_SUBJECT_MAX]
+    subject = clean_line(f"secretgraph: {', '.join(parts) or 'scan finished'}"
+                         + (" (late)" if late else ""))[:_SNS_SUBJECT_MAX]
     lines = [f"secretgraph scan {scan_id} ({'complete' if complete else 'INCOMPLETE'})",
              f"history: {history_uri}", ""]
+    if late:
+        lines[2:2] = ["sent late: this notification could not be sent when the scan was "
+                      "recorded", ""]
     if drift is not None:
         lines.append(f"compared with scan {drift.old.scan_id} ({drift.old.started_at})")
     else:
@@ -235,15 +259,68 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
         "notified": False,
         "securityhub": dict(analysis.securityhub) if analysis.securityhub is not None else None,
     }
-    has_access_changes = bool(drift_used is not None and drift_used.access)
-    if config.sns_topic_arn and (new_findings or has_access_changes):
-        subject, message = notification(scan_id=record.scan_id, complete=record.complete,
-                                        new_findings=new_findings, drift=drift_used,
-                                        history_uri=config.history_uri)
-        deps.publish(config.sns_topic_arn, subject, message)
-        result["notified"] = True
+    store = deps.history(config)
+    if store.notified_through() is None:  # a new ledger: the scans before this one are settled
+        ids = [r.scan_id for r in store.list()]
+        at = ids.index(record.scan_id)
+        store.set_notified_through(ids[at - 1] if at else "")
+    result["notified_late"] = settle_owed(config, deps, store, before=record.scan_id)
+    result["notified"] = _notify(config, deps, record.scan_id, record.complete, new_findings,
+                                 drift_used)
+    store.set_notified_through(record.scan_id)
     log.info("secretgraph scheduled scan: %s", json.dumps(result, default=str))
     return result
+
+
+def _notify(config: HandlerConfig, deps: Collaborators, scan_id: str, complete: bool,
+            new_findings: list[Mapping[str, Any]], drift: Drift | None, *,
+            late: bool = False) -> bool:
+    """Publish the scan's notification when it has something to say; whether it did."""
+    if not config.sns_topic_arn or not (new_findings or (drift is not None and drift.access)):
+        return False
+    subject, message = notification(scan_id=scan_id, complete=complete,
+                                    new_findings=new_findings, drift=drift,
+                                    history_uri=config.history_uri, late=late)
+    try:
+        deps.publish(config.sns_topic_arn, subject, message)
+    except Exception:
+        log.error("the notification of scan %s could not be published; it is owed, and the "
+                  "next run sends it (the history's notification ledger)", scan_id)
+        raise
+    return True
+
+
+def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
+                before: str | None = None) -> list[str]:
+    """Send the notifications still owed: those of the scans recorded after the ledger's last
+    settled one (and before ``before``, this run's own scan), oldest first, each from the
+    stored scans exactly as its own run would have sent it. The ledger moves past each one
+    sent, so a publish that fails (the exception propagates: the run fails) leaves it owed to
+    the next run, and nothing already recorded is lost. Without a ledger (the first run of a
+    deployment) nothing earlier is owed; an empty one ("") owes every scan. Returns the scans
+    whose notification was sent late."""
+    from scanner.history.diff import diff_scans
+    from scanner.history.records import pick_latest_complete
+
+    settled = store.notified_through()  # "": none settled yet
+    records = store.list()
+    ids = [r.scan_id for r in records]
+    if settled is None or (settled and settled not in ids):
+        return []
+    start = ids.index(settled) + 1 if settled else 0
+    owed = [r for r in records[start:] if r.scan_id != before]
+    sent: list[str] = []
+    for record in owed:
+        scan = store.load(record.scan_id)
+        previous = pick_latest_complete(records, before=record.scan_id)
+        drift = diff_scans(store.load(previous.scan_id), scan) if previous is not None \
+            else None
+        new_findings, drift_used = _notable(drift, scan.document, config.notify_severities)
+        if _notify(config, deps, record.scan_id, record.complete, new_findings, drift_used,
+                   late=True):
+            sent.append(record.scan_id)
+        store.set_notified_through(record.scan_id)
+    return sent
 
 
 def _remove(work_dir: Path) -> None:

@@ -22,12 +22,16 @@ Configuration comes from the same environment variables as the single-function d
   they have no access to the history.
 * ``collect_batch``: ``collect_shard`` for the accounts of one ItemBatcher batch: one part per
   account, one manifest per batch. A retried batch overwrites its parts. With the run's carry
-  files, unchanged secret policies are carried as ``scan --history`` carries them.
+  files, unchanged secret policies are carried as ``scan --history`` carries them. A batch is
+  a subset of the run: it need not hold the central account (the discovery manifest and the
+  analysis name it).
 * ``analyze``: records the batches the Map's Catch gave up on (their accounts become coverage
   entries: the scan is incomplete, never silently smaller), then runs the single-function
   handler's ``run`` with a scan that merges the parts through scanner.pipeline. It also runs as
-  ``python -m scanner.deploy.tasks analyze`` in the ECS Fargate task (RUN_ID and FAILURES in the
-  environment) for estates too large for one Lambda.
+  ``python -m scanner.deploy.tasks analyze`` in the ECS Fargate task for estates too large for
+  one Lambda: the task gets RUN_ID alone (ECS allows 8192 characters of overrides, and the
+  Map's results grow with the organization); ``record_failures``, the analysis function's
+  handler with AnalysisRunner fargate, writes the failed batches into the run's parts first.
 """
 
 from __future__ import annotations
@@ -293,7 +297,12 @@ def collect_batch(event: Mapping[str, Any], context: Any = None, *,
     if not accounts:
         raise InputError("the batch holds no account")
     parts = deps.parts(config)
-    options = dataclasses.replace(_collect_options(config, accounts),
+    # A batch is a subset of the run's accounts: the central account need not be among them
+    # (it is scanned with the function's own credentials only when it is). The discovery
+    # manifest names it for the merge, and the analysis passes it (deployment trial: every
+    # batch without the central account failed "--central-account ... is not one of the
+    # scanned accounts").
+    options = dataclasses.replace(_collect_options(config, accounts), central_account=None,
                                   carry=read_carry(parts, run_id, accounts))
     manifest = collect_shard(
         options, ShardRequest(run_id=run_id, parts=parts, label=f"batch-{accounts[0]}"),
@@ -316,21 +325,74 @@ def failed_batches(results: Sequence[Any]) -> dict[str, str]:
     return failed
 
 
-def analyze(event: Mapping[str, Any], context: Any = None, *,
-            deps: TaskDeps | None = None) -> dict[str, Any]:
-    """``{"run_id", "results": [Map results]}`` -> the single-function handler's result."""
+FAILURES_SHARD = "workflow-failures"
+
+
+def _record_failed(config: TaskConfig, parts: Any, run_id: str,
+                   results: Sequence[Any]) -> dict[str, str]:
+    """Write the failed batches of ``results`` as the run's ``workflow-failures`` manifest
+    (the merge reads each missing account's cause there); account -> why."""
     from scanner.shards import ShardManifest, write_manifest
 
+    failed = failed_batches(results)
+    if failed:
+        write_manifest(parts, ShardManifest(
+            run_id=run_id, shard=FAILURES_SHARD, accounts=(),
+            expected_accounts=tuple(sorted(failed)), regions=config.scan.regions,
+            failed_accounts=failed), FAILURES_SHARD)
+    return failed
+
+
+def record_failures(event: Mapping[str, Any], context: Any = None, *,
+                    deps: TaskDeps | None = None) -> dict[str, Any]:
+    """``{"run_id", "results": [Map results]}`` -> ``{"run_id", "failed_accounts"}``: the
+    workflow step before the Fargate analysis. The Map's results grow with the organization
+    and ECS allows 8192 characters of container overrides in all, so the task gets only
+    RUN_ID and reads the failures this step wrote into the run's parts."""
+    deps = deps or TaskDeps()
+    config = TaskConfig.from_env(deps.env)
+    run_id = _run_id(event)
+    failed = _record_failed(config, deps.parts(config), run_id, event.get("results") or ())
+    return {"run_id": run_id, "failed_accounts": sorted(failed)}
+
+
+def _recorded_failures(parts: Any, run_id: str) -> dict[str, str]:
+    """The failed batches a ``record_failures`` step wrote for this run (account -> why)."""
+    from scanner.shards import read_manifests
+
+    failed: dict[str, str] = {}
+    for manifest in read_manifests(parts, run_id):
+        if manifest.shard == FAILURES_SHARD:
+            failed.update(manifest.failed_accounts or {})
+    return failed
+
+
+def analyze(event: Mapping[str, Any], context: Any = None, *,
+            deps: TaskDeps | None = None) -> dict[str, Any]:
+    """``{"run_id", "results": [Map results]}`` -> the single-function handler's result.
+    Without ``results`` (the Fargate task) the failed batches are those recorded in the run's
+    parts by ``record_failures``."""
     deps = deps or TaskDeps()
     config = TaskConfig.from_env(deps.env)
     run_id = _run_id(event)
     parts = deps.parts(config)
-    failed = failed_batches(event.get("results") or ())
-    if failed:
-        write_manifest(parts, ShardManifest(
-            run_id=run_id, shard="workflow-failures", accounts=(),
-            expected_accounts=tuple(sorted(failed)), regions=config.scan.regions,
-            failed_accounts=failed), "workflow-failures")
+    failed = _record_failed(config, parts, run_id, event.get("results") or ()) \
+        or _recorded_failures(parts, run_id)
+    collaborators = dataclasses.replace(deps.handler or Collaborators(env=deps.env),
+                                        env=deps.env)
+    store = collaborators.history(config.scan)
+    if any(r.scan_id == run_id for r in store.list()):
+        # a rerun (a Step Functions redrive) of a run already recorded: nothing is merged or
+        # recorded again; what is still owed is sent (the deployment trial's redrive failed
+        # "scan ... is already recorded; the reports were written to <a deleted folder>")
+        from scanner.deploy.handler import settle_owed
+
+        log.info("run %s is already recorded in %s: not analysed again", run_id,
+                 config.scan.history_uri)
+        late = settle_owed(config.scan, collaborators, store)
+        return {"run_id": run_id, "scan_id": run_id, "already_recorded": True,
+                "history": config.scan.history_uri, "notified": False, "notified_late": late,
+                "failed_accounts": sorted(failed)}
 
     def merged_parts(scan_config: HandlerConfig, work_dir: Path) -> Path:
         """The run's parts merged into one snapshot (missing accounts become coverage): the
@@ -340,25 +402,26 @@ def analyze(event: Mapping[str, Any], context: Any = None, *,
         return merge_parts(open_parts(config.parts_uri), run_id, work_dir / "snapshot.json.gz",
                            central_account=scan_config.central_account).path
 
-    collaborators = deps.handler or Collaborators(env=deps.env)
-    result = run_handler(config.scan, dataclasses.replace(
-        collaborators, snapshot_for=merged_parts, env=deps.env))
+    result = run_handler(config.scan, dataclasses.replace(collaborators,
+                                                          snapshot_for=merged_parts))
     result["run_id"] = run_id
+    result["already_recorded"] = False
     result["failed_accounts"] = sorted(failed)
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, deps: TaskDeps | None = None) -> int:
     """``python -m scanner.deploy.tasks analyze``: the analysis step on ECS Fargate (the
-    workflow passes RUN_ID, and FAILURES as the JSON list of Map results)."""
+    workflow passes RUN_ID alone; the failed batches were recorded in the run's parts by the
+    ``record_failures`` step)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args != ["analyze"]:
         print("usage: python -m scanner.deploy.tasks analyze", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO)
+    deps = deps or TaskDeps()
     try:
-        results = json.loads(os.environ.get("FAILURES") or "[]")
-        result = analyze({"run_id": os.environ.get("RUN_ID", ""), "results": results})
+        result = analyze({"run_id": deps.env.get("RUN_ID", "")}, deps=deps)
     except (InputError, ValueError) as exc:
         print(f"secretgraph analyze: error: {exc}", file=sys.stderr)
         return 2

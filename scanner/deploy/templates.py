@@ -77,7 +77,9 @@ def central_template() -> dict[str, Any]:
         "OrgMode": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"],
                     "Description": "Discover accounts through AWS Organizations"},
         "Accounts": {"Type": "String", "Default": "",
-                     "Description": "Comma-separated account ids (when OrgMode is false)"},
+                     "Description": "Comma-separated account ids to scan when OrgMode is false; "
+                                    "this (central) account is always scanned too, with "
+                                    "the function's own credentials"},
         "HistoryPrefix": {"Type": "String", "Default": "secretgraph",
                           "AllowedPattern": "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$",
                           "Description": "Key prefix of the scan history in the bucket"},
@@ -235,6 +237,17 @@ def central_template() -> dict[str, Any]:
                     "SECRETGRAPH_SECURITYHUB": _ref("SecurityHubMode"),
                     "SECRETGRAPH_CENTRAL_ACCOUNT": _ref("AWS::AccountId"),
                 }}}},
+        # The schedule's RetryPolicy is EventBridge Scheduler's; Lambda retries an
+        # asynchronous invocation that fails twice by default: not here (a failed night is
+        # not run again hours later), and the failure is sent to the topic (OnFailure
+        # destination, sent with the function's role, which may publish to it)
+        "ScannerInvokeConfig": {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": _ref("ScannerFunction"), "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": 0,
+                "DestinationConfig": {"OnFailure": {
+                    "Destination": _ref("NotificationTopic")}}}},
         "ScheduleRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {
@@ -263,7 +276,7 @@ def central_template() -> dict[str, Any]:
         "HistoryUri": {"Description": "secretgraph --history for this deployment",
                        "Value": _sub("s3://${HistoryBucket}/${HistoryPrefix}")},
         "TopicArn": {"Value": _ref("NotificationTopic")},
-        "FunctionRoleArn": {"Description": "TrustedPrincipalArn for the member StackSet",
+        "FunctionRoleArn": {"Description": "ScannerRoleArn parameter of the member StackSet",
                             "Value": _getatt("FunctionRole", "Arn")},
         "FunctionName": {"Value": _ref("ScannerFunction")},
     }
@@ -386,7 +399,16 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
     }
     payload = {"run_id.$": "$.discovery.run_id", "results.$": "$.results"}
     analyze_state: dict[str, Any]
+    record_state: dict[str, Any] = {}
     if fargate:
+        # "A total of 8192 characters are allowed for overrides" (ECS RunTask, overrides):
+        # the Map's results grow with the organization, so they never travel as an override.
+        # The function (handler scanner.deploy.tasks.record_failures with AnalysisRunner
+        # fargate) writes the failed batches into the run's parts; the task reads them there.
+        record_state = {"RecordFailedBatches": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": analyze, "Payload": payload},
+            "ResultPath": None, "Retry": _retry(), "Next": "Analyze"}}
         analyze_state = {
             "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
             "Parameters": {
@@ -398,8 +420,7 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
                 "Overrides": {"ContainerOverrides": [{
                     "Name": "analyze",
                     "Environment": [
-                        {"Name": "RUN_ID", "Value.$": "$.discovery.run_id"},
-                        {"Name": "FAILURES", "Value.$": "States.JsonToString($.results)"}]}]}},
+                        {"Name": "RUN_ID", "Value.$": "$.discovery.run_id"}]}]}},
             "Retry": [{"ErrorEquals": ["ECS.AmazonECSException", "States.Timeout"],
                        "IntervalSeconds": 30, "MaxAttempts": 2, "BackoffRate": 2.0}],
             "End": True}
@@ -436,13 +457,14 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
                         "RecordFailedBatch": {"Type": "Pass", "End": True},
                     }},
                 "ResultPath": "$.results",
-                "Next": "Analyze"},
+                "Next": "RecordFailedBatches" if fargate else "Analyze"},
+            **record_state,
             "Analyze": analyze_state,
         },
     }
 
 
-def _lambda(name: str, handler: str, description: str, *, memory: Any, timeout: int,
+def _lambda(name: str, handler: Any, description: Any, *, memory: Any, timeout: int,
             env: dict[str, Any], role: str) -> dict[str, Any]:
     return {
         "Type": "AWS::Lambda::Function",
@@ -624,7 +646,12 @@ def org_scale_template() -> dict[str, Any]:
              2048, 900, "ListAccountsRole"),
             ("Collect", f"{TASKS}.collect_batch", "secretgraph: collect a batch of accounts",
              2048, 900, "CollectRole"),
-            ("Analyze", f"{TASKS}.analyze", "secretgraph: merge, evaluate, record, notify",
+            # with AnalysisRunner fargate the ECS task analyses; this function records the
+            # failed batches for it (the Map's results do not fit the task's overrides)
+            ("Analyze", {"Fn::If": ["UseFargate", f"{TASKS}.record_failures",
+                                    f"{TASKS}.analyze"]},
+             {"Fn::If": ["UseFargate", "secretgraph: record the failed batches of a run",
+                         "secretgraph: merge, evaluate, record, notify"]},
              _ref("AnalysisMemory"), 900, "AnalyzeRole")):
         resources[f"{name}LogGroup"] = _log_group(name)
         resources[f"{name}Function"] = _lambda(name, handler, desc, memory=memory,
@@ -660,7 +687,10 @@ def org_scale_template() -> dict[str, Any]:
             "TaskRoleArn": _getatt("AnalysisTaskRole", "Arn"),
             "ContainerDefinitions": [{
                 "Name": "analyze", "Image": _ref("AnalysisImage"), "Essential": True,
-                "Command": ["python", "-m", "scanner.deploy.tasks", "analyze"],
+                # the image's own ENTRYPOINT (the Dockerfile's is ["secretgraph"]) is
+                # replaced: EntryPoint + Command is the whole command that runs
+                "EntryPoint": ["python", "-m", "scanner.deploy.tasks"],
+                "Command": ["analyze"],
                 "Environment": container_env,
                 "LogConfiguration": {"LogDriver": "awslogs", "Options": {
                     "awslogs-group": _ref("AnalysisTaskLogGroup"),
@@ -724,6 +754,13 @@ def org_scale_template() -> dict[str, Any]:
                    "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
                    "logs:DescribeLogGroups"],
         "Resource": "*"})
+    # TracingConfiguration Enabled: the state machine sends its traces with its own role
+    # (X-Ray's AWSXrayWriteOnlyAccess actions)
+    sm_statements.append({
+        "Sid": "SendTraces", "Effect": "Allow",
+        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                   "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+        "Resource": "*"})
     resources["NightlyStateMachine"] = {
         "Type": "AWS::StepFunctions::StateMachine",
         "Properties": {
@@ -783,7 +820,7 @@ def org_scale_template() -> dict[str, Any]:
         "PartsUri": {"Description": "secretgraph scan --from-parts for a run",
                      "Value": parts_uri},
         "StateMachineArn": {"Value": _ref("NightlyStateMachine")},
-        "CollectRoleArn": {"Description": "TrustedPrincipalArn for the member StackSet",
+        "CollectRoleArn": {"Description": "ScannerRoleArn parameter of the member StackSet",
                            "Value": _getatt("CollectRole", "Arn")},
         "TopicArn": {"Value": _ref("NotificationTopic")},
     }

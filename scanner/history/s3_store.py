@@ -9,6 +9,9 @@ Layout under ``s3://bucket/prefix/``::
     marks/<marked at>-<random>.json      re-read marks, one object per writer (never rewritten,
                                          so concurrent writers never lose one another's marks;
                                          the deployment's lifecycle rule expires old ones)
+    notifications.json                   the scheduled deployment's notification ledger: the
+                                         last scan whose notification was settled (sent, or
+                                         none due); the scans after it are owed one
 
 A scan becomes visible only when ``index.json`` names it, and the index is written after the
 payloads, so a crash mid-write leaves at most unreferenced objects, never a half scan. The
@@ -41,6 +44,7 @@ from scanner.model import ScanMeta, Snapshot
 INDEX_FORMAT = "secretgraph-history"
 INDEX_VERSION = 1
 MARKS_FORMAT = "secretgraph-reread-marks"
+NOTIFICATIONS_FORMAT = "secretgraph-notifications"
 _PAYLOADS = {"snapshot": "snapshot.json.gz", "document": "findings.json.gz",
              "access": "access.json.gz"}
 
@@ -227,3 +231,32 @@ class S3HistoryStore:
                 from None
         return tuple(sorted((m for m in marks if since is None or m.marked_at >= since),
                             key=lambda m: m.marked_at))
+
+    # ---- the notification ledger (scanner.deploy.handler) ----------------------------------
+
+    def notified_through(self) -> str | None:
+        """The last scan whose notification was settled; None when no run has settled one."""
+        key = self._key("notifications.json")
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            if _error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+        try:
+            doc = json.loads(body)
+            if not isinstance(doc, dict) or doc.get("format") != NOTIFICATIONS_FORMAT:
+                raise ValueError("not a secretgraph notification ledger")
+            return str(doc["settled_through"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise self._fail(f"damaged notification ledger {key} ({exc})") from None
+
+    def set_notified_through(self, scan_id: str) -> None:
+        body = json.dumps({"format": NOTIFICATIONS_FORMAT, "settled_through": scan_id},
+                          sort_keys=True)
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=self._key("notifications.json"),
+                                    Body=body.encode("utf-8"), ContentType="application/json")
+        except Exception as exc:
+            raise self._fail(f"cannot write the notification ledger ({_error_code(exc)}: "
+                             f"{exc})") from None

@@ -122,6 +122,46 @@ def test_three_nights_record_history_and_notify_only_on_drift(aws: dict[str, str
     assert "nightly/index.json" in keys and "nightly/scans/night-3/snapshot.json.gz" in keys
 
 
+def test_a_notification_that_fails_once_is_sent_by_the_next_run(aws: dict[str, str]) -> None:
+    """Deployment-as-documented trial: the scan was recorded before the publish, so when the
+    publish failed once the retry (or the next night) compared with the recorded scan and the
+    new reader was never reported. The history's notification ledger keeps it owed: the next
+    run sends it (marked late), and nothing recorded is lost or recorded again."""
+    env = _env(aws["topic"])
+    failures = [RuntimeError("sns:Publish throttled")]
+
+    def flaky(topic: str, subject: str, message: str) -> None:
+        if failures:
+            raise failures.pop()
+        _client("sns").publish(TopicArn=topic, Subject=subject, Message=message)
+
+    def run_night(n: int, readers: list[str]) -> dict[str, Any]:
+        return handler({}, None, deps=Collaborators(snapshot_for=_night(n, readers), env=env,
+                                                    publish=flaky if n > 1 else
+                                                    Collaborators().publish))
+
+    run_night(1, [APP])
+    _messages(aws["queue"])  # the first night's report
+    with pytest.raises(RuntimeError, match="throttled"):
+        run_night(2, [APP, VENDOR])  # VENDOR can now read: the publish fails
+    assert _messages(aws["queue"]) == []
+
+    retry = run_night(3, [APP, VENDOR])  # the estate unchanged: nothing new tonight
+    assert retry["compared_with"] == "night-2" and retry["drift"]["new_readers"] == 0
+    assert retry["notified"] is False and retry["notified_late"] == ["night-2"]
+    (msg,) = _messages(aws["queue"])
+    assert msg["Subject"].startswith("secretgraph: 1 new / 0 lost readers")
+    assert msg["Subject"].endswith("(late)")
+    assert "secretgraph scan night-2" in msg["Message"]
+    assert f"+ {VENDOR} can now read" in msg["Message"]
+    assert "sent late" in msg["Message"]
+
+    quiet = run_night(4, [APP, VENDOR])  # settled: never sent twice
+    assert quiet["notified_late"] == [] and _messages(aws["queue"]) == []
+    history = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3"))
+    assert [r.scan_id for r in history.list()] == ["night-1", "night-2", "night-3", "night-4"]
+
+
 def test_unreadable_history_fails_before_scanning(aws: dict[str, str]) -> None:
     scanned: list[HandlerConfig] = []
 
@@ -208,6 +248,26 @@ def test_real_pipeline_scan_in_the_handler(aws: dict[str, str]) -> None:
     assert "secret-policy-public" in msg["Message"]
     history = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3"))
     assert [r.scan_id for r in history.list()] == [first["scan_id"], second["scan_id"]]
+
+
+def test_accounts_without_the_central_account_scan_it_too(aws: dict[str, str]) -> None:
+    """Deployment-as-documented trial: OrgMode=false with Accounts listing only members failed
+    every night ("--central-account ... is not one of the scanned accounts", a flag the Lambda
+    user never set). The central account (the function's own) is scanned too, with the
+    function's own credentials, as docs/deployment.md says."""
+    _client("secretsmanager").create_secret(Name="central/db", SecretString="never read")
+    env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "false",
+           "SECRETGRAPH_ACCOUNTS": "222222222222",
+           "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
+    assert HandlerConfig.from_env(env).accounts == ("222222222222", "123456789012")
+    result = handler({}, None, deps=Collaborators(env=env))
+    (record,) = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).list()
+    assert record.scan_id == result["scan_id"]
+    assert record.accounts == ("123456789012", "222222222222")
+    scan = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).load(record.scan_id)
+    assert scan.snapshot.meta.central_account == "123456789012"
+    central = [a for a in scan.snapshot.accounts if a.account_id == "123456789012"]
+    assert [s.name for a in central for r in a.regions for s in r.secrets] == ["central/db"]
 
 
 def _hub_findings() -> dict[str, dict[str, Any]]:

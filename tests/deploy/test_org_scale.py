@@ -11,7 +11,9 @@ by an ``ItemSelector`` that hands each account over in the same batch shape, and
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -37,6 +39,7 @@ from scanner.shards import read_manifests, open_parts
 REGION = "us-east-1"
 ROLE = "OrganizationAccountAccessRole"
 BUCKET = "secretgraph-central"
+CENTRAL = "123456789012"  # moto's account: the stack's own
 
 
 def _statements(doc: Any) -> Iterator[dict[str, Any]]:
@@ -85,6 +88,30 @@ def test_org_scale_template_shape_and_least_privilege() -> None:
     assert assume == {"CollectRole"}
 
 
+def test_fargate_task_definition_runs_the_analysis_whatever_the_image_entrypoint() -> None:
+    """Deployment-as-documented trial: the task definition gave Command [python, -m,
+    scanner.deploy.tasks, analyze] and no EntryPoint, and the repository's image has
+    ENTRYPOINT ["secretgraph"], so the task ran `secretgraph python -m ...` and failed. The
+    container sets its EntryPoint, and EntryPoint + Command is a command that reaches the
+    analysis (here: it stops at the missing configuration, not at a usage error)."""
+    import shlex
+    import subprocess
+    import sys
+
+    dockerfile = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    (entry,) = [line for line in dockerfile.splitlines() if line.startswith("ENTRYPOINT")]
+    assert json.loads(entry.split(None, 1)[1]) == ["secretgraph"]  # what must be overridden
+    (container,) = org_scale_template()["Resources"]["AnalysisTaskDefinition"]["Properties"][
+        "ContainerDefinitions"]
+    command = [*container["EntryPoint"], *container["Command"]]
+    assert command == ["python", "-m", "scanner.deploy.tasks", "analyze"], shlex.join(command)
+    env = {"PATH": "/usr/bin:/bin", "RUN_ID": "night-1"}  # no SECRETGRAPH_* variables
+    ran = subprocess.run([sys.executable, *command[1:]], env=env, capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.startswith("secretgraph analyze: error: SECRETGRAPH_PARTS_URI"), ran.stderr
+
+
 # --------------------------------------------------------------------------- control flow
 
 
@@ -93,9 +120,19 @@ def _client(service: str, creds: dict[str, str] | None = None) -> Any:
     return boto3.client(service, region_name=REGION, **keys)
 
 
-def moto_definition(arns: dict[str, str]) -> dict[str, Any]:
+def moto_definition(arns: dict[str, str], fargate: bool = False) -> dict[str, Any]:
     definition = org_scale_definition(list_accounts=arns["list"], collect=arns["collect"],
-                                      analyze=arns["analyze"])
+                                      analyze=arns["analyze"], fargate=fargate)
+    if fargate:  # moto runs no ECS task: the "fargate" function runs tasks.main with the
+        # container overrides' environment as its payload
+        task = definition["States"]["Analyze"]
+        (container,) = task["Parameters"]["Overrides"]["ContainerOverrides"]
+        payload = {(f"{v['Name']}.$" if "Value.$" in v else v["Name"]):
+                   v.get("Value.$", v.get("Value")) for v in container["Environment"]}
+        definition["States"]["Analyze"] = {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": arns["fargate"], "Payload": payload},
+            "ResultSelector": {"result.$": "$.Payload"}, "End": True}
     m = definition["States"]["CollectAccounts"]
     del m["ItemBatcher"]  # not in moto's grammar: one account per batch, same shape
     del m["ToleratedFailurePercentagePath"]  # refused by moto's parser
@@ -119,9 +156,18 @@ class Dispatcher:
         self.throttle: dict[str, int] = {}
         self.calls: list[tuple[str, tuple[str, ...]]] = []
         self.published: list[tuple[str, str]] = []
-        self.deps = tasks.TaskDeps(
-            env=env, handler=Collaborators(
-                env=env, publish=lambda arn, s, m: self.published.append((s, m))))
+        self.overrides: list[dict[str, str]] = []
+        self.handlers: dict[str, Callable[..., Any]] = {
+            "list": tasks.list_accounts, "collect": tasks.collect_batch,
+            "analyze": tasks.analyze}
+        self.publish_failures = 0  # the next publishes that fail
+        self.deps = tasks.TaskDeps(env=env, handler=Collaborators(env=env, publish=self.publish))
+
+    def publish(self, arn: str, subject: str, message: str) -> None:
+        if self.publish_failures:
+            self.publish_failures -= 1
+            raise RuntimeError("sns:Publish failed")
+        self.published.append((subject, message))
 
     def __call__(self, backend: Any, function_name: str, qualifier: Any, body: Any,
                  headers: Any, response_headers: Any) -> bytes:
@@ -140,10 +186,23 @@ class Dispatcher:
                     response_headers["x-amz-function-error"] = "Unhandled"
                     return json.dumps({"errorType": "CollectorCrashed",
                                        "errorMessage": f"boom in {account}"}).encode()
-        handler: Callable[..., Any] = {"list": tasks.list_accounts,
-                                       "collect": tasks.collect_batch,
-                                       "analyze": tasks.analyze}[name]
+        if name == "fargate":  # the ECS task: `python -m scanner.deploy.tasks analyze`
+            return self.run_task(event)
+        handler: Callable[..., Any] = self.handlers[name]
         return json.dumps(handler(event, None, deps=self.deps), default=str).encode()
+
+    def run_task(self, overrides: dict[str, str]) -> bytes:
+        """The Fargate task with the state's container-override environment: tasks.main."""
+        import contextlib
+        import io
+
+        env = {**self.env, **overrides}
+        self.overrides.append(overrides)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = tasks.main(["analyze"], deps=dataclasses.replace(self.deps, env=env))
+        assert code == 0
+        return out.getvalue().encode()
 
 
 @pytest.fixture()
@@ -162,24 +221,62 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
                      "aws_session_token": c["SessionToken"]}
             _client("secretsmanager", creds).create_secret(Name="app/db", SecretString="x")
         _client("s3").create_bucket(Bucket=BUCKET)
-        env = {"SECRETGRAPH_ROLE_NAME": ROLE, "SECRETGRAPH_REGIONS": REGION,
-               "SECRETGRAPH_ORG_MODE": "true",
-               "SECRETGRAPH_HISTORY_URI": f"s3://{BUCKET}/secretgraph",
-               "SECRETGRAPH_PARTS_URI": f"s3://{BUCKET}/secretgraph/parts",
-               "SECRETGRAPH_SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t"}
+        key = _client("kms").create_key()["KeyMetadata"]["Arn"]
+        env = template_env({"AuditRoleName": ROLE, "Regions": REGION,
+                            "HistoryKey.Arn": key})
         dispatcher = Dispatcher(env)
         monkeypatch.setattr(LambdaSimpleBackend, "invoke",
                             lambda backend, *args: dispatcher(backend, *args))
         role = _client("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")[
             "Role"]["Arn"]
         arns = {}
-        for name in ("list", "collect", "analyze"):
+        for name in ("list", "collect", "analyze", "fargate"):
             arns[name] = _client("lambda").create_function(
                 FunctionName=name, Runtime="python3.11", Role=role, Handler="x.handler",
                 Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})["FunctionArn"]
-        sm = _client("stepfunctions").create_state_machine(
+        sfn = _client("stepfunctions")
+        sm = sfn.create_state_machine(
             name="nightly", roleArn=role, definition=json.dumps(moto_definition(arns)))
-        yield {"arn": sm["stateMachineArn"], "members": members, "dispatcher": dispatcher}
+        fargate = sfn.create_state_machine(
+            name="nightly-fargate", roleArn=role,
+            definition=json.dumps(moto_definition(arns, fargate=True)))
+        yield {"arn": sm["stateMachineArn"], "fargate_arn": fargate["stateMachineArn"],
+               "members": members, "dispatcher": dispatcher}
+
+
+#: the stack's parameters and resources as the workflow tests deploy them (moto's account)
+STACK = {"AWS::AccountId": CENTRAL, "AWS::Region": REGION, "AuditRoleName": ROLE,
+         "ExternalId": "", "Regions": REGION, "OrgMode": "true", "Accounts": "",
+         "HistoryBucket": BUCKET, "HistoryPrefix": "secretgraph",
+         "NotificationTopic": f"arn:aws:sns:{REGION}:{CENTRAL}:t", "SecurityHubMode": "off",
+         "PolicyTps": "25", "ReReadQueue": ""}
+
+
+def _resolve(value: Any, values: dict[str, str], conditions: dict[str, bool]) -> str:
+    """A template value with Ref, Fn::Sub, Fn::GetAtt and Fn::If resolved from ``values``."""
+    if isinstance(value, str):
+        return value
+    ((fn, arg),) = value.items()
+    if fn == "Ref":
+        return values[arg]
+    if fn == "Fn::GetAtt":
+        return values[".".join(arg)]
+    if fn == "Fn::Sub":
+        return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], arg)
+    if fn == "Fn::If":
+        return _resolve(arg[1] if conditions[arg[0]] else arg[2], values, conditions)
+    raise AssertionError(f"cannot resolve {fn}")
+
+
+def template_env(overrides: dict[str, str], function: str = "CollectFunction",
+                 conditions: dict[str, bool] | None = None) -> dict[str, str]:
+    """The environment the org-scale template gives ``function``, every variable of it, with
+    the stack's values (STACK, then ``overrides``): the tests run the handlers as deployed."""
+    variables = org_scale_template()["Resources"][function]["Properties"]["Environment"][
+        "Variables"]
+    values = {**STACK, **overrides}
+    return {name: _resolve(v, values, conditions or {"ReRead": False})
+            for name, v in variables.items()}
 
 
 def execute(arn: str, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -215,6 +312,23 @@ def test_success_every_account_collected_merged_and_recorded(
     assert "discovery" in shards and len(shards) == 5  # discovery + one per account
 
 
+def test_batches_without_the_central_account_are_collected_with_the_template_env(
+        workflow: dict[str, Any]) -> None:
+    """Deployment-as-documented trial: with the template's environment (which always sets
+    SECRETGRAPH_CENTRAL_ACCOUNT) every batch not holding the central account failed with
+    "--central-account ... is not one of the scanned accounts" and became a coverage gap. A
+    batch is a subset of the run's accounts; the merged scan still names the central one."""
+    described, history = execute(workflow["arn"], "night-1")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    result = json.loads(described["output"])["result"]
+    assert result["failed_accounts"] == [] and result["complete"] is True
+    collected = {a for name, accts in workflow["dispatcher"].calls if name == "collect"
+                 for a in accts}
+    assert collected == {*workflow["members"], CENTRAL}
+    meta = open_store(f"s3://{BUCKET}/secretgraph").load("night-1").snapshot.meta
+    assert (meta.central_account, meta.central_account_source) == (CENTRAL, "flag")
+
+
 def test_one_account_failing_is_a_coverage_entry_not_a_failed_run(
         workflow: dict[str, Any]) -> None:
     bad = workflow["members"][1]
@@ -230,6 +344,62 @@ def test_one_account_failing_is_a_coverage_entry_not_a_failed_run(
     # a function error of our own code is not retried (only Lambda service errors and
     # throttling are): the batch was tried once, then caught
     assert workflow["dispatcher"].calls.count(("collect", (bad,))) == 1
+
+
+def test_fargate_analysis_gets_the_run_id_only_and_still_records_failed_batches(
+        workflow: dict[str, Any]) -> None:
+    """Deployment-as-documented trial: the Fargate analysis got every Map result as the
+    container-override variable FAILURES, and ECS RunTask allows 8192 characters of overrides
+    in all (500 accounts at BatchSize 10 overflowed). The failed batches are recorded in the
+    run's parts by a Lambda step before the task (the function AnalysisRunner=fargate leaves
+    otherwise unused); the task gets RUN_ID alone, whatever the organization's size."""
+    definition = org_scale_template()["Resources"]["NightlyStateMachine"]["Properties"][
+        "Definition"]["Fn::If"][1]
+    (container,) = definition["States"]["Analyze"]["Parameters"]["Overrides"][
+        "ContainerOverrides"]
+    assert container["Environment"] == [{"Name": "RUN_ID", "Value.$": "$.discovery.run_id"}]
+    record = definition["States"]["RecordFailedBatches"]
+    assert record["Parameters"]["Payload"] == {"run_id.$": "$.discovery.run_id",
+                                               "results.$": "$.results"}
+    assert record["Next"] == "Analyze" and record["ResultPath"] is None
+
+    dispatcher = workflow["dispatcher"]
+    dispatcher.handlers["analyze"] = tasks.record_failures  # the function's Fargate handler
+    bad = workflow["members"][2]
+    dispatcher.failing.add(bad)
+    described, history = execute(workflow["fargate_arn"], "night-f")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    assert dispatcher.overrides == [{"RUN_ID": "night-f"}]
+    result = json.loads(described["output"])["result"]
+    assert result["failed_accounts"] == [bad] and result["complete"] is False
+    scan = open_store(f"s3://{BUCKET}/secretgraph").load("night-f")
+    gaps = [c for c in scan.snapshot.coverage if c.error_code == "PartMissing"]
+    assert [(g.account_id, "CollectorCrashed" in g.message) for g in gaps] == [(bad, True)]
+
+
+def test_a_redriven_analysis_of_a_recorded_run_sends_what_is_owed_and_succeeds(
+        workflow: dict[str, Any]) -> None:
+    """Deployment-as-documented trial: the Analyze step failed on its publish after recording
+    the scan, and its redrive failed "scan 'night-2' is already recorded; the reports were
+    written to /tmp/... (deleted)". A rerun of a recorded run records nothing again, sends the
+    notification still owed, and succeeds."""
+    dispatcher = workflow["dispatcher"]
+    dispatcher.env["SECRETGRAPH_NOTIFY_SEVERITIES"] = "CRITICAL,HIGH,MEDIUM,LOW"
+    dispatcher.publish_failures = 1
+    described, _ = execute(workflow["arn"], "night-1")
+    assert described["status"] == "FAILED"  # the publish failed after the scan was recorded
+    store = open_store(f"s3://{BUCKET}/secretgraph")
+    assert [r.scan_id for r in store.list()] == ["night-1"]
+    assert dispatcher.published == []
+
+    redriven = tasks.analyze({"run_id": "night-1", "results": []}, deps=dispatcher.deps)
+    assert redriven["already_recorded"] is True and redriven["notified_late"] == ["night-1"]
+    ((subject, message),) = dispatcher.published
+    assert subject.endswith("(late)") and "secretgraph scan night-1" in message
+    again = tasks.analyze({"run_id": "night-1", "results": []}, deps=dispatcher.deps)
+    assert again["already_recorded"] is True and again["notified_late"] == []
+    assert len(dispatcher.published) == 1
+    assert [r.scan_id for r in store.list()] == ["night-1"]
 
 
 def test_throttled_batches_are_retried_with_backoff(workflow: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from scanner.deploy.templates import (
     ORG_SCALE_FILE,
     central_template,
     member_template,
+    org_scale_template,
     render_templates,
 )
 
@@ -115,3 +116,40 @@ def test_deploy_templates_command_writes_all_three(tmp_path: Path,
     loaded = yaml.safe_load((tmp_path / "cfn" / MEMBER_FILE).read_text())
     assert loaded["Resources"]["AuditRole"]["Type"] == "AWS::IAM::Role"
     assert CENTRAL_FILE in capsys.readouterr().out
+
+
+def test_a_failed_night_is_not_retried_by_lambda_and_not_silent() -> None:
+    """Deployment-as-documented trial: the schedule's RetryPolicy (0) is EventBridge
+    Scheduler's; Lambda's own asynchronous retries (2 by default) still ran a failed night
+    again, and nothing said that a night had failed."""
+    res = central_template()["Resources"]
+    (config,) = [r["Properties"] for r in res.values()
+                 if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert config["FunctionName"] == {"Ref": "ScannerFunction"}
+    assert config["Qualifier"] == "$LATEST" and config["MaximumRetryAttempts"] == 0
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {"Ref": "NotificationTopic"}
+    # the destination is sent with the function's role: it may publish to the (encrypted) topic
+    own = list(_statements(res["FunctionRole"]))
+    assert any("sns:Publish" in _actions(st) and st["Resource"] == {"Ref": "NotificationTopic"}
+               for st in own)
+
+
+def test_traced_state_machine_may_send_its_traces() -> None:
+    """Deployment-as-documented trial: X-Ray tracing was enabled on the org-scale state
+    machine without the X-Ray permissions on its role."""
+    res = org_scale_template()["Resources"]
+    assert res["NightlyStateMachine"]["Properties"]["TracingConfiguration"]["Enabled"] is True
+    granted = {a for st in _statements(res["StateMachineRole"]) if st["Effect"] == "Allow"
+               for a in _actions(st)}
+    assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+            "xray:GetSamplingTargets"} <= granted
+
+
+def test_role_outputs_name_the_stackset_parameter_they_feed() -> None:
+    """Deployment-as-documented trial: FunctionRoleArn / CollectRoleArn were described as
+    "TrustedPrincipalArn for the member StackSet"; the StackSet's parameter is ScannerRoleArn."""
+    assert "ScannerRoleArn" in member_template()["Parameters"]
+    for template, output in ((central_template(), "FunctionRoleArn"),
+                             (org_scale_template(), "CollectRoleArn")):
+        description = template["Outputs"][output]["Description"]
+        assert "ScannerRoleArn" in description and "TrustedPrincipalArn" not in description
