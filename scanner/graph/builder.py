@@ -250,9 +250,12 @@ class _Builder:
         # Not collected (another account's key, an unscanned region, or an unread listing).
         node_id = key_ref if key_ref.startswith("arn:") else f"{ref_account}:{ref_region}:{ref}"
         if node_id not in self.g:
+            # the key id, when the reference names it (key/<id>, a key ARN or a bare id; an
+            # alias hides it): kms-replica-key-policy-drift reads its mrk- prefix
+            known_id = {} if ref.startswith("alias/") else {"key_id": ref.removeprefix("key/")}
             self.node(node_id, NodeKind.KMS_KEY, ref_account, ref_region, collected=False,
                       aws_managed=False, arn=node_id, key_manager=None, key_state=None,
-                      policy=None, unread=["key"])
+                      policy=None, unread=["key"], **known_id)
         return node_id
 
     def add_lambdas(self, reg: RegionSnapshot) -> None:
