@@ -350,6 +350,17 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
         raw: dict[str, Any] = {}
         for name, future in futures.items():
             raw[name] = guarded(name, future.result)
+        # Aliases and versions a rotation ARN names are not in ListFunctions: read the ones
+        # this account-Region's secrets name, once both listings are in.
+        listed_secrets = (raw.get(secretsmanager.SERVICE) or {}).get("secrets") or ()
+        targets = lambda_.rotation_qualifiers(
+            raw.get(lambda_.SERVICE),
+            (str(e["RotationLambdaARN"]) for e in listed_secrets if e.get("RotationLambdaARN")))
+        if targets:
+            qualifiers = guarded(lambda_.SERVICE, lambda: lambda_.fetch_qualifiers(
+                client(lambda_.SERVICE), recs[lambda_.SERVICE], targets, mapper=mapper))
+            if qualifiers is not None:
+                raw[lambda_.SERVICE] = {**raw[lambda_.SERVICE], "qualifiers": qualifiers}
     finally:
         services.shutdown(wait=True)
         reads.shutdown(wait=True)

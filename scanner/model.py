@@ -275,6 +275,14 @@ class LambdaFunction:
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     vpc_id: str | None = None  # derived from the subnets, never from VpcConfig.VpcId
+    #: The version/alias qualifiers that a secret's RotationLambdaARN in this account-Region
+    #: names (``...:function:rotate:blue``), read with GetFunctionConfiguration(Qualifier):
+    #: those that exist, those Lambda answered not found for, and those whose read failed (a
+    #: coverage entry). A qualifier in none of them was not read (no secret of this
+    #: account-Region names it). ``$LATEST`` is never read: it is the unqualified function.
+    qualifiers: tuple[str, ...] = ()
+    missing_qualifiers: tuple[str, ...] = ()
+    unread_qualifiers: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- IAM

@@ -1,18 +1,29 @@
 """Lambda: ListFunctions (paginated, 50 per page), with each function's VpcConfig. The VPC of a
 function is derived from its subnets (as collected by the EC2 collector), never from
 VpcConfig.VpcId (moto hard-codes it).
+
+A secret's RotationLambdaARN may name an alias or version (``...:function:rotate:blue``), which
+ListFunctions does not list: ``fetch_qualifiers`` reads each such qualifier once with
+GetFunctionConfiguration(Qualifier), only for the qualifiers that a secret of the same
+account-Region names on a listed function (``rotation_qualifiers``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from scanner.collectors.base import Recorder, paginate
+from botocore.exceptions import ClientError
+
+from scanner.collectors.base import Mapper, Recorder, paginate
 from scanner.model import LambdaFunction, Subnet
+from scanner.policy.arn import LATEST_QUALIFIER, unqualified_function
 
 SERVICE = "lambda"
 
-OPERATIONS: dict[str, str] = {"ListFunctions": "lambda:ListFunctions"}
+OPERATIONS: dict[str, str] = {"ListFunctions": "lambda:ListFunctions",
+                              "GetFunctionConfiguration": "lambda:GetFunctionConfiguration"}
+
+_NOT_FOUND = "ResourceNotFoundException"
 
 
 def fetch_functions(client: Any, rec: Recorder) -> dict[str, Any]:
@@ -24,10 +35,59 @@ def fetch_functions(client: Any, rec: Recorder) -> dict[str, Any]:
     return {"functions": functions}
 
 
+def rotation_qualifiers(raw_functions: Mapping[str, Any] | None,
+                        rotation_arns: Iterable[str]) -> list[tuple[str, str]]:
+    """(function ARN, qualifier) for each distinct alias/version qualifier the rotation ARNs
+    name on a function ListFunctions listed (sorted). ``$LATEST`` is the unqualified function
+    (see scanner.policy.arn.LATEST_QUALIFIER), and an unlisted function does not exist or is
+    judged from its own listing: neither is read."""
+    listed = {item["FunctionArn"] for item in (raw_functions or {}).get("functions") or ()}
+    wanted = set()
+    for arn in rotation_arns:
+        function, qualifier = unqualified_function(arn)
+        if qualifier is not None and qualifier != LATEST_QUALIFIER and function in listed:
+            wanted.add((function, qualifier))
+    return sorted(wanted)
+
+
+def fetch_qualifiers(client: Any, rec: Recorder, targets: Iterable[tuple[str, str]], *,
+                     mapper: Mapper = map) -> dict[str, list[list[str]]]:
+    """GetFunctionConfiguration(FunctionName, Qualifier) for each target: the qualifier exists
+    (found), Lambda answered ResourceNotFoundException (missing: an answer, not a coverage
+    gap), or the call failed (failed, a coverage entry)."""
+
+    def read(target: tuple[str, str]) -> tuple[tuple[str, str], str]:
+        function, qualifier = target
+
+        def call() -> str:
+            try:
+                client.get_function_configuration(FunctionName=function, Qualifier=qualifier)
+            except ClientError as exc:
+                # GetFunctionConfiguration errors: "ResourceNotFoundException: The resource
+                # specified in the request does not exist."
+                if exc.response.get("Error", {}).get("Code") == _NOT_FOUND:
+                    return "missing"
+                raise
+            return "found"
+
+        answer, failure = rec.attempt("GetFunctionConfiguration", call,
+                                      resource_arn=f"{function}:{qualifier}")
+        return target, ("failed" if failure is not None or answer is None else answer)
+
+    out: dict[str, list[list[str]]] = {"found": [], "missing": [], "failed": []}
+    for (function, qualifier), state in mapper(read, list(targets)):
+        out[state].append([function, qualifier])
+    return out
+
+
 def transform_functions(raw: Mapping[str, Any], *, account_id: str, region: str,
                         subnets: tuple[Subnet, ...] | None) -> tuple[LambdaFunction, ...] | None:
     if raw.get("functions") is None:
         return None
+    read = raw.get("qualifiers") or {}
+
+    def of(function: str, state: str) -> tuple[str, ...]:
+        return tuple(sorted(q for f, q in read.get(state) or () if f == function))
     vpc_of = {s.subnet_id: s.vpc_id for s in subnets or ()}
     out = []
     for item in raw["functions"]:
@@ -46,6 +106,9 @@ def transform_functions(raw: Mapping[str, Any], *, account_id: str, region: str,
                 subnet_ids=subnet_ids,
                 security_group_ids=tuple(vpc_config.get("SecurityGroupIds") or ()),
                 vpc_id=vpc_ids[0] if vpc_ids else None,
+                qualifiers=of(item["FunctionArn"], "found"),
+                missing_qualifiers=of(item["FunctionArn"], "missing"),
+                unread_qualifiers=of(item["FunctionArn"], "failed"),
             )
         )
     return tuple(sorted(out, key=lambda f: f.arn))

@@ -578,8 +578,10 @@ def lookup(attrs: Mapping[str, Any], path: Sequence[str]) -> Any:
 
 
 #: Attributes a placeholder node (collected=False) still knows: aws_managed is derived from how
-#: the secret names the key (an ARN or alias that is not aws/secretsmanager).
-_ALWAYS_KNOWN = frozenset({"kind", "account_id", "region", "collected", "unread", "aws_managed"})
+#: the secret names the key (an ARN or alias that is not aws/secretsmanager); key_id is set
+#: only when the secret names the key by id or key ARN (absent for an alias: not collected).
+_ALWAYS_KNOWN = frozenset({"kind", "account_id", "region", "collected", "unread", "aws_managed",
+                           "key_id"})
 
 
 class Compare(Condition):

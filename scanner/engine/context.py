@@ -161,6 +161,20 @@ class GraphIndex:
             return f"{base} in {account_id}/{region} (listing failed: see coverage)"
         return None
 
+    def known_absent(self, attrs: Mapping[str, Any]) -> bool:
+        """A placeholder (``collected`` False) whose account-region listing was read and did not
+        have it: the resource does not exist. ListKeys "Gets a list of all KMS keys in the
+        caller's AWS account and Region." (KMS API Reference), so a key missing from a listing
+        that was read is not there. Rules do not judge such a node; whatever references it
+        reports it (secret-key-unusable: "does not exist")."""
+        if attrs.get("collected") is not False:
+            return False
+        service = _SERVICE_OF_KIND.get(str(attrs.get("kind")))
+        account, region = attrs.get("account_id"), attrs.get("region")
+        if not service or not account or not region:
+            return False
+        return self.service_readable(str(account), str(region), service) is None
+
     def not_collected(self, node_id: str, attrs: Mapping[str, Any]) -> str:
         """What is missing about a placeholder node (``collected`` False: the graph knows it
         only from a reference, a secret's KmsKeyId or a peering's other side), and why: its

@@ -56,7 +56,10 @@ def render(ruleset: Ruleset) -> str:
         "Parameters can be changed per rule in `--config` (`rules.<id>.parameters`). Compliance "
         "mappings are indicative: they name the controls a rule helps evidence. A secret "
         "scheduled for deletion is not judged by any rule: Secrets Manager refuses to read it "
-        "or its policy until it is restored.",
+        "or its policy until it is restored. A KMS key known only from a secret's KmsKeyId "
+        "whose account-region key listing was read and did not have it does not exist: the "
+        "key rules do not judge it (secret-key-unusable reports it on the secret); a key not "
+        "read (its account or Region not scanned, its listing failed) is UNKNOWN.",
         "",
         "| rule | severity | resource | title |",
         "| --- | --- | --- | --- |",
@@ -100,7 +103,9 @@ def render(ruleset: Ruleset) -> str:
         out.append(f"| `{op.name}` | {op.value} | {_cell(op.doc)} |")
     out += ["", "A compare may set `if_null: false|true|unknown` to say what a null value means. "
             "An attribute that was not read (`unread`) or is absent from a placeholder node "
-            "always makes the comparison UNKNOWN.", "",
+            "always makes the comparison UNKNOWN. A KmsKey placeholder still knows `kind`, "
+            "`account_id`, `region`, `aws_managed` and, when the secret names the key by id or "
+            "key ARN (not by alias), `key_id`.", "",
             "Any condition may carry a `message`: what it means in plain language when it holds "
             "(`{attribute: rotation_enabled, op: is_false, message: rotation is disabled}`). It "
             "becomes the finding's message, shown in the terminal table and the reports; the "

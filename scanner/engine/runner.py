@@ -173,6 +173,8 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], P
     direct = False
     for kind in compiled.rule.resources:
         for node_id, attrs in index.nodes(kind):
+            if attrs.get("collected") is False and index.known_absent(attrs):
+                continue  # not there in AWS: its referrer's rule says so (GraphIndex.known_absent)
             try:
                 result = _judge(applies, fail, ctx, node_id, attrs, direct)
                 if result is None:

@@ -42,7 +42,7 @@ from scanner.model import (
     Snapshot,
     to_jsonable,
 )
-from scanner.policy.arn import parse_arn, unqualified_function, with_region
+from scanner.policy.arn import LATEST_QUALIFIER, parse_arn, unqualified_function, with_region
 
 AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 _EDGE_VALUES = {k: k.value for k in EdgeKind}
@@ -250,9 +250,12 @@ class _Builder:
         # Not collected (another account's key, an unscanned region, or an unread listing).
         node_id = key_ref if key_ref.startswith("arn:") else f"{ref_account}:{ref_region}:{ref}"
         if node_id not in self.g:
+            # the key id, when the reference names it (key/<id>, a key ARN or a bare id; an
+            # alias hides it): kms-replica-key-policy-drift reads its mrk- prefix
+            known_id = {} if ref.startswith("alias/") else {"key_id": ref.removeprefix("key/")}
             self.node(node_id, NodeKind.KMS_KEY, ref_account, ref_region, collected=False,
                       aws_managed=False, arn=node_id, key_manager=None, key_state=None,
-                      policy=None, unread=["key"])
+                      policy=None, unread=["key"], **known_id)
         return node_id
 
     def add_lambdas(self, reg: RegionSnapshot) -> None:
@@ -261,10 +264,22 @@ class _Builder:
             self.lambdas[fn.arn] = fn.arn
 
     def resolve_lambda(self, arn: str) -> str | None:
+        """The function node a RotationLambdaARN runs, when the snapshot shows that it runs:
+        the unqualified function, ``:$LATEST``, or a version/alias qualifier that was read and
+        exists (LambdaFunction.qualifiers). A qualifier Lambda answered not found for, or one
+        not read, gives no node (secret-rotation-function-missing tells them apart)."""
         if arn in self.lambdas:
             return arn
         unqualified, qualifier = unqualified_function(arn)  # qualified: a version or alias
-        return self.lambdas.get(unqualified) if qualifier is not None else None
+        fn = self.lambdas.get(unqualified) if qualifier is not None else None
+        if fn is None:
+            return None
+        # GetFunctionConfiguration, Qualifier: "If you don't specify this parameter, the API
+        # uses unqualified function ARN, and returns information about the $LATEST function
+        # version." -- ``:$LATEST`` names what the unqualified ARN names.
+        if qualifier == LATEST_QUALIFIER:
+            return fn
+        return fn if qualifier in (self.g.nodes[fn].get("qualifiers") or ()) else None
 
     def add_secrets(self, reg: RegionSnapshot) -> None:
         for s in reg.secrets:

@@ -82,7 +82,9 @@ EDGE_DESCRIPTIONS: dict[EdgeKind, str] = {
     EdgeKind.REPLICA_OF: "SecretReplica -> Secret (its primary); multi-Region replica KmsKey -> "
     "its primary KmsKey.",
     EdgeKind.ROTATED_BY: "Secret -> LambdaFunction named by RotationLambdaARN (absent when the "
-    "function does not resolve; the Secret keeps rotation_lambda_arn).",
+    "function does not resolve, or when the ARN's alias/version qualifier was not read or does "
+    "not exist -- LambdaFunction qualifiers / missing_qualifiers / unread_qualifiers; "
+    ":$LATEST is the function. The Secret keeps rotation_lambda_arn).",
     EdgeKind.IN_SUBNET: "LambdaFunction / VpcEndpoint / NatGateway -> Subnet.",
     EdgeKind.IN_VPC: "Subnet / RouteTable / SecurityGroup / VpcEndpoint / NatGateway / "
     "LambdaFunction -> Vpc.",

@@ -62,6 +62,12 @@ def arn_resource(text: str) -> str:
     return arn.resource if arn is not None else text
 
 
+#: The qualifier of a function's unpublished version: "An unqualified function ARN (function ARN
+#: without a version or alias suffix), maps to the $LATEST version." (Lambda Developer Guide,
+#: versioning and aliases).
+LATEST_QUALIFIER = "$LATEST"
+
+
 def unqualified_function(text: str) -> tuple[str, str | None]:
     """A Lambda function ARN without its version/alias qualifier, and the qualifier
     (``arn:aws:lambda:r:a:function:name:live`` -> (``...:function:name``, ``live``))."""

@@ -62,6 +62,15 @@ SECRETSMANAGER_ACTIONS = tuple(f"secretsmanager:{a}" for a in (
     "PutSecretValue", "RemoveRegionsFromReplication", "ReplicateSecretToRegions",
     "RestoreSecret", "RotateSecret", "StopReplicationToReplica", "TagResource",
     "UntagResource", "UpdateSecret", "UpdateSecretVersionStage", "ValidateResourcePolicy"))
+#: The Secrets Manager actions with no resource type in the Service Authorization Reference
+#: (Actions, resources, and condition keys for AWS Secrets Manager): "If there is no value for
+#: this column, you must specify all resources ("*") in the Resource element of your policy
+#: statement." A secret's resource policy therefore never grants them, whatever it names.
+NON_RESOURCE_ACTIONS = frozenset(f"secretsmanager:{a}" for a in (
+    "BatchGetSecretValue", "GetRandomPassword", "ListSecrets"))
+#: What a resource policy on a secret can grant: the actions with the Secret resource type.
+SECRET_RESOURCE_ACTIONS = tuple(a for a in SECRETSMANAGER_ACTIONS
+                                if a not in NON_RESOURCE_ACTIONS)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -271,9 +280,12 @@ def condition_organizations(c: ConditionClause, own_org: str | None) -> tuple[st
 
 @lru_cache(maxsize=4096)
 def excess_actions(patterns: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
-    """Concrete Secrets Manager actions the patterns grant beyond ``allowed`` (and unknown
-    ``secretsmanager:`` names that ``allowed`` does not cover)."""
-    granted = [a for a in SECRETSMANAGER_ACTIONS if any(action_matches(p, a) for p in patterns)]
+    """Concrete Secrets Manager actions the patterns grant on a secret beyond ``allowed`` (and
+    unknown ``secretsmanager:`` names that ``allowed`` does not cover). Actions without a
+    resource type (NON_RESOURCE_ACTIONS) are never granted by a secret's policy: neither a
+    wildcard reaching them nor naming them grants more."""
+    granted = [a for a in SECRET_RESOURCE_ACTIONS
+               if any(action_matches(p, a) for p in patterns)]
     extra = [a for a in granted if not any(action_matches(x, a) for x in allowed)]
     unknown_names = [p for p in patterns if "*" not in p and "?" not in p
                      and p.lower().startswith("secretsmanager:")
