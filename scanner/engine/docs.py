@@ -119,6 +119,22 @@ def render(ruleset: Ruleset) -> str:
     for spec in PREDICATES.values():
         args = ", ".join(f"{k} ({v})" for k, v in spec.args.items()) or "-"
         out.append(f"| `{spec.name}` | {', '.join(spec.kinds)} | {args} | {_cell(spec.doc)} |")
+    out += ["", "## Rules of your own", "",
+            "A folder given with `--rules-dir DIR` (to `scan` and `rules list`) adds "
+            "its `*.yaml` rule files to the built-in ones; `secretgraph rules validate DIR` "
+            "checks them as the scan would, exit 2 naming the file, rule and field. A rule file "
+            "has the fields of the built-in rules in `rules/` (copy one to start): `id` (equal "
+            "to the file name, not a built-in id), `title`, `severity`, `resource` (a kind of "
+            "the attribute table above), `description`, `rationale`, `fail_when` (and "
+            "optionally `applies_when`, `parameters`, `per_principal`, `inputs`, "
+            "`references`), `compliance` (framework -- aws-fsbp, aws-config, cis-aws, "
+            "nist-800-53-r5, pci-dss-4.0 -- to control ids; `{}` for none) "
+            "and `remediation` {`id`, `description`}. Its remediation id is its own: "
+            "`remediate` lists its findings as manual steps (the description). The id of an "
+            "automated remediation of the built-in rules (`secretgraph rules list` shows which "
+            "rules have one; docs/remediation.md) is refused there -- `remediate --apply` would "
+            "run it on this rule's findings -- and so is an id that looks like a typo of a "
+            "built-in one."]
     return "\n".join(out) + "\n"
 
 

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from functools import lru_cache
 from fnmatch import fnmatchcase
 from string import Formatter
 from importlib import resources
@@ -60,6 +61,11 @@ def automated_remediations() -> frozenset[str]:
     except ImportError:  # the remediation package is optional for the engine
         return frozenset()
     return frozenset(REMEDIATORS)
+
+
+@lru_cache(maxsize=1)
+def _builtin_ids() -> frozenset[str]:
+    return frozenset(p.stem for p in rule_files(builtin_rules_dir()))
 
 
 def known_remediations() -> frozenset[str]:
@@ -247,8 +253,25 @@ def check_rule(rule: Rule) -> None:
         if problem:
             raise fail(f"default {problem}", f"parameters.{name}.default")
     rid = str(rule.remediation.get("id"))
-    if rid not in known_remediations():
+    # a built-in rule, or a copy of one (refused as a duplicate id when loaded with them)
+    builtin = Path(rule.path).resolve().parent == builtin_rules_dir().resolve() or \
+        rule.id in _builtin_ids()
+    if builtin and rid not in known_remediations():
         raise fail(f"unknown remediation id {rid!r}", "remediation.id")
+    if not builtin and (rid in automated_remediations() or rid == "repair-cross-account-access"):
+        # an automated remediator plans from the finding's resource whatever the rule: on a
+        # rule of one's own it would change AWS for findings it was not written for (new-user
+        # trial: a "no owner tag" rule naming enable-secret-rotation planned RotateSecret)
+        raise fail(f"{rid!r} is an automated remediation of the built-in rules: `remediate "
+                   "--apply` would run it on this rule's findings; give this rule a "
+                   "remediation id of its own (its description is the manual fix)",
+                   "remediation.id")
+    if not builtin and rid not in known_remediations():
+        near = get_close_matches(rid, sorted(known_remediations()), n=3, cutoff=0.85)
+        if near:  # a typo of a known id, not an id of the rule's own
+            raise fail(f"unknown remediation id {rid!r}; closest: {', '.join(near)} (an id "
+                       "of this rule's own must not look like a built-in one)",
+                       "remediation.id")
     if rule.applies_when is not None:
         compile_condition(rule, rule.applies_when, "applies_when", rule.resources,
                           _defaults(rule))

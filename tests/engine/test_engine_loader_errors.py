@@ -74,10 +74,25 @@ def test_parameter_default_of_the_wrong_type(tmp_path: Path) -> None:
     assert err.field == "parameters.max_days.default"
 
 
-def test_unknown_remediation_id(tmp_path: Path) -> None:
+def test_a_user_rule_names_a_manual_remediation_of_its_own_not_an_automated_one(
+        tmp_path: Path) -> None:
+    """New-user trial: a rule of one's own could not name a remediation of its own (`tag-secret`
+    was "unknown"), while naming the built-in `enable-secret-rotation` was accepted and made
+    `remediate` plan RotateSecret for a "no owner tag" finding."""
     path = write_rule(tmp_path, "my-rule", "{attribute: name, op: exists}")
-    path.write_text(path.read_text().replace("rotate-secret-now", "wave-a-wand"))
-    assert error_of(path).field == "remediation.id"
+    text = path.read_text()
+    path.write_text(text.replace("rotate-secret-now", "tag-secret"))
+    assert load_rule_file(path).remediation["id"] == "tag-secret"
+    path.write_text(text.replace("rotate-secret-now", "enable-secret-rotation"))
+    error = error_of(path)
+    assert error.field == "remediation.id"
+    assert "'enable-secret-rotation' is an automated remediation of the built-in rules" in \
+        str(error)
+    path.write_text(text.replace("rotate-secret-now", "enable-secret-rotaton"))
+    error = error_of(path)
+    assert error.field == "remediation.id"
+    assert "unknown remediation id 'enable-secret-rotaton'; closest: enable-secret-rotation" \
+        in str(error)
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
