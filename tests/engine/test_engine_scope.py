@@ -146,7 +146,8 @@ def test_an_empty_rules_dir_is_refused_and_one_given_twice_is_read_once(
     builtin = (Path(__file__).parents[2] / "rules" / "secret-rotation-disabled.yaml").read_text()
     (custom / "custom-ok.yaml").write_text(builtin.replace(
         "id: secret-rotation-disabled", "id: custom-ok").replace(
-        "title: Secret rotation is not enabled", 'title: "Custom \\e[31mred"'))
+        "title: Secret rotation is not enabled", 'title: "Custom \\e[31mred"').replace(
+        "id: enable-secret-rotation", "id: custom-fix"))  # a rule of one's own: its own id
     assert load_ruleset([custom, custom]).ids.count("custom-ok") == 1
     assert main(["rules", "list", "--rules-dir", str(custom)]) == 0
     out = capsys.readouterr().out
