@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +69,7 @@ RESOURCE_TYPES: dict[str, str] = {
     "Account": "AwsAccount",
 }
 _P_REMEDIATION_URL = "url"
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -341,6 +343,13 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
     if region in ("", "global"):
         region = home
     account = str(resource.get("account_id") or "")
+    if not _ACCOUNT.fullmatch(account):
+        # ASFF AwsAccountId: "The Amazon Web Services account ID that a finding is generated
+        # in" (12 digits), also in ProductArn: an empty one made product//default, which
+        # Security Hub refuses. Every producer names an account (findings.schema.json), so
+        # one without is a bug to report, not a finding to send (new-user trial)
+        raise ValueError(f"finding {finding.get('id')} ({finding.get('rule_id')}) names no "
+                         f"account ({account!r}): a bug in the finding's producer")
     updated = _updated(document, now)
     status = str(finding.get("status") or "UNKNOWN")
     rule_id = str(finding.get("rule_id") or "unknown-rule")
@@ -649,6 +658,8 @@ def _limit_problems(f: Mapping[str, Any]) -> list[str]:
     if size > MAX_FINDING_BYTES:
         problems.append(f"finding is {size} bytes, over the 240 KB ({MAX_FINDING_BYTES} byte) "
                         "limit")
+    if not _ACCOUNT.fullmatch(str(f.get("AwsAccountId", ""))):
+        problems.append("AwsAccountId: not a 12-digit account id")
     if not str(f.get("ProductArn", "")).endswith(f":product/{f.get('AwsAccountId')}/default"):
         problems.append("ProductArn: not the default product of AwsAccountId")
     return problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -69,9 +70,15 @@ def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
         "; " + "; ".join(hints) if hints else "")
 
 
-def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+#: -q/--quiet at the top level and on a command that does not say otherwise (``QUIET_HELP``)
+QUIET_HELP = "no progress display, tables or summary; errors only"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top: bool,
+                        quiet_help: str = QUIET_HELP) -> None:
     """--debug, -v/--verbose, -q/--quiet and --log-format: accepted before the command and
-    after it (on a sub-command, a flag not given leaves the top-level value alone)."""
+    after it (on a sub-command, a flag not given leaves the top-level value alone).
+    ``quiet_help``: what -q does on this command (its module's ``QUIET_HELP``)."""
     default: object = False if top else argparse.SUPPRESS
     group = parser.add_argument_group("output and logging")
     group.add_argument("--debug", action="store_true", default=default,
@@ -79,7 +86,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     group.add_argument("-v", "--verbose", action="store_true", default=default,
                        help="more detail: info logs, per-operation API call counts")
     group.add_argument("-q", "--quiet", action="store_true", default=default,
-                       help="no progress display, tables or summary; errors only")
+                       help=quiet_help)
     group.add_argument("--log-format", choices=("text", "json"),
                        default="text" if top else argparse.SUPPRESS,
                        help="log lines as text (default) or one JSON object per line")
@@ -109,8 +116,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         modules[name] = module
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
-    for child in _subparsers(parser):
-        _add_global_options(child, top=False)
+        # the command and its own sub-commands (rules list, rules validate, ...)
+        for child in (p, *_subparsers(p)):
+            _add_global_options(child, top=False,
+                                quiet_help=getattr(module, "QUIET_HELP", QUIET_HELP))
     return parser, modules
 
 
@@ -148,7 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     terminated: list[int] = []
     previous = _stop_on_sigterm(terminated)
     stdout = sys.stdout
-    sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
+    sink = None
+    if args.quiet and getattr(modules[args.command], "QUIET_DISCARDS_STDOUT", False):
+        # a command whose printed output is the answer: -q leaves errors only (on stderr);
+        # its exit code and the files it writes are the same (new-user trial: -q changed
+        # nothing outside scan, while the help said "errors only")
+        sink = open(os.devnull, "w", encoding="utf-8")
+        sys.stdout = sink
+    else:
+        sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
     try:
         code = int(modules[args.command].run(args))
         sys.stdout.flush()  # a full disk under `> out.txt` shows here, not at exit
@@ -170,8 +187,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # the reader went away (`secretgraph rules list | head`): stop quietly, as CLI tools do;
         # stdout is pointed at /dev/null so the interpreter's final flush cannot fail again
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
@@ -190,8 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         return _unexpected(args, exc)
     finally:
-        if isinstance(sys.stdout, _Stdout):
+        if isinstance(sys.stdout, _Stdout) or (sink is not None and sys.stdout is sink):
             sys.stdout = stdout
+        if sink is not None:
+            sink.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

@@ -119,16 +119,21 @@ def validate_options(options: CollectOptions) -> None:
     """UsageError for anything wrong with the request itself (exit 2, nothing scanned)."""
     if not options.regions:
         raise UsageError("no regions given (--regions r1,r2)")
+    from scanner.engine.loader import suggest
+
     known = known_regions() | set(options.extra_known_regions)
+    # with the closest Regions, as the config's Regions are refused (scanner/engine/config.py;
+    # new-user trial: `--regions us-wst-2` named none where the config named us-west-2)
     for region in options.regions:
         if region not in known:
-            raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)")
+            raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)"
+                             f"{suggest(region, sorted(known))}")
     if len(set(options.regions)) != len(options.regions):
         raise UsageError("a region is listed twice in --regions")
     for region in options.required_replica_regions:
         if region not in known:
             raise UsageError(f"unknown region {region!r} in required_replica_regions "
-                             "(not an AWS region botocore knows)")
+                             f"(not an AWS region botocore knows){suggest(region, sorted(known))}")
     for account in options.accounts:
         if not ACCOUNT_ID.match(account):
             raise UsageError(f"malformed account id {account!r}: expected 12 digits")

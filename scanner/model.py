@@ -428,6 +428,18 @@ class ScanMeta:
     role_name: str | None = None
     org_id: str | None = None
 
+    @property
+    def home_account(self) -> str:
+        """The account a finding about the scan itself is reported in (an expired suppression
+        entry, a crashed rule): the central account, else the lowest scanned account id. A
+        finding always names a 12-digit account: Security Hub imports it into that account
+        (ASFF AwsAccountId and ProductArn), and the reports group by it."""
+        if self.central_account:
+            return self.central_account
+        if self.accounts:
+            return min(self.accounts)
+        raise ValueError("a scan of no account has no account to report its findings in")
+
 
 @_frozen()
 class Snapshot:

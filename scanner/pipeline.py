@@ -245,7 +245,7 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
 
         findings = findings + list(baseline_findings(access, inputs.baseline, snapshot))
     if inputs.suppressions is not None:
-        findings = suppress(findings, inputs.suppressions, now)
+        findings = suppress(findings, inputs.suppressions, now, meta=snapshot.meta)
     passed = evaluation.passed
     if inputs.scope.severities:  # --severity: only these severities are reported
         wanted = frozenset(inputs.scope.severities)

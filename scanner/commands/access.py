@@ -29,6 +29,10 @@ from scanner.policy.arn import parse_arn
 from scanner.textfit import fit_line, fit_text, terminal_safe
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = 'print no answer, only errors (the exit code is the same)'
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
 

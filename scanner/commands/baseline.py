@@ -21,6 +21,11 @@ from scanner.history.baseline import baseline_findings, init_baseline, load_base
 from scanner.model import Snapshot
 
 HELP = "write, validate or check an access baseline (allowed readers per secret)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = ("print nothing but errors (the files are still written; the exit code is the "
+              "same)")
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 
 def _add_source(p: argparse.ArgumentParser) -> None:

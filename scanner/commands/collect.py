@@ -21,6 +21,11 @@ from scanner.errors import UsageError
 from scanner.pipeline import parse_list
 
 HELP = "collect one shard of a sharded run into snapshot parts (merge with scan --from-parts)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = ("no progress display or shard summary; errors only (exit 3 still marks an "
+              "incomplete shard)")
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"shard {manifest.shard} of run {run_id}: {len(manifest.accounts)} account(s) of "
           f"{len(manifest.expected_accounts)} written to {parts.uri} "
           f"({sum((manifest.api_calls or {}).values())} API calls, {manifest.seconds:.1f}s)")
-    if manifest.incomplete:
+    if manifest.incomplete and not args.quiet:  # with -q, exit 3 alone says it (QUIET_HELP)
         print(incomplete_line(manifest), file=sys.stderr)
     return 3 if manifest.incomplete else 0
 

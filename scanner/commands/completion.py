@@ -13,6 +13,8 @@ import argparse
 import shlex
 
 HELP = "print a shell completion script (bash or zsh)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = "log errors only; the script is still printed (it is the command's output)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

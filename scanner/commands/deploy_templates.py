@@ -14,6 +14,10 @@ from scanner.deploy.templates import render_templates
 
 HELP = ("write the CloudFormation templates for the scheduled deployment (central, "
         "organization scale, member StackSet)")
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = 'print no file names, only errors (the templates are still written)'
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

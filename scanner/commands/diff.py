@@ -21,6 +21,11 @@ from scanner.history.drift import render_drift_text
 from scanner.history.records import resolve_scan_id
 
 HELP = "show what changed between two recorded scans (default: the last two complete ones)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = ("print no drift, notes or file name, only errors (--output-file is still written;"
+              " the exit code is the same)")
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the drift to this file instead of stdout")
 
 
+def _note(args: argparse.Namespace, text: str) -> None:
+    """A note on stderr about which scans are compared; none with -q (errors only)."""
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     target = output_file(args.output_file, "--output-file") if args.output_file else None
     store = open_store(args.history)
@@ -45,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
         # drift against it, so compare exactly that (as `diff latest` does) -- an error
         # saying there is nothing to compare contradicted the drift just shown
         old_id, new_id = complete[0].scan_id, records[-1].scan_id
-        print(f"note: the history holds one complete scan ({old_id}); this compares the "
-              f"latest scan, {new_id} (incomplete: what it could not read is listed as not "
-              "assessed), with it, as `secretgraph diff latest` does", file=sys.stderr)
+        _note(args, f"note: the history holds one complete scan ({old_id}); this compares "
+                    f"the latest scan, {new_id} (incomplete: what it could not read is "
+                    "listed as not assessed), with it, as `secretgraph diff latest` does")
     elif args.scan_a is None:
         if len(complete) < 2:
             hint = ("; scans are recorded only by `secretgraph scan --history "
@@ -60,10 +71,10 @@ def run(args: argparse.Namespace) -> int:
         if newer:
             # a few accounts out of reach every night: the last two complete scans may be
             # days old, and their drift was shown as if it were last night's
-            print(f"note: {len(newer)} newer scan(s) are incomplete (the latest: "
-                  f"{newer[-1].scan_id}, started {newer[-1].started_at}); this compares the "
-                  f"last two complete scans. `secretgraph diff latest` shows what changed in "
-                  f"the newest", file=sys.stderr)
+            _note(args, f"note: {len(newer)} newer scan(s) are incomplete (the latest: "
+                        f"{newer[-1].scan_id}, started {newer[-1].started_at}); this compares "
+                        "the last two complete scans. `secretgraph diff latest` shows what "
+                        "changed in the newest")
     else:
         position = {r.scan_id: i for i, r in enumerate(records)}  # oldest first
         old_id = resolve_scan_id(records, args.scan_a, args.history)
@@ -71,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
             new_id = resolve_scan_id(records, args.scan_b, args.history)
             if position[old_id] > position[new_id]:
                 # always old -> new: the other way round, what appeared would read "resolved"
-                print(f"note: {old_id} is the newer scan; comparing {new_id} -> {old_id}",
-                      file=sys.stderr)
+                _note(args, f"note: {old_id} is the newer scan; comparing {new_id} -> "
+                            f"{old_id}")
                 old_id, new_id = new_id, old_id
         elif complete and position[old_id] < position[complete[-1].scan_id]:
             new_id = complete[-1].scan_id

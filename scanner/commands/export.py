@@ -23,6 +23,11 @@ from scanner.commands._outputs import output_file, write_output
 from scanner.errors import InputError, UsageError
 
 HELP = "export findings to AWS Security Hub (BatchImportFindings, per account or central)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = ("no summary or dry-run listing; errors only (findings not delivered, invalid "
+              "findings; the exit code is the same)")
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 #: The calls the exporter makes, besides role assumption (see scanner.aws.session.OPERATIONS).
 OPERATIONS: dict[tuple[str, str], str] = {
@@ -102,7 +107,7 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
             check_previous(header, previous.header, Path(args.previous))
         passed = header.get("passed")
         if args.include_passed and isinstance(passed, Mapping) and \
-                passed.get("itemised") is False:
+                passed.get("itemised") is False and not args.quiet:
             print("note: --include-passed: this findings.json summarises its PASS results "
                   "(scan without --emit-pass): there are none to import", file=sys.stderr)
         graph = None
@@ -197,7 +202,9 @@ def run(args: argparse.Namespace) -> int:
             if not args.verbose and len(gone) > 20:
                 print(f"    ... {len(gone) - 20} more (-v lists them all)")
         for fid, problems in sorted(invalid.items()):
-            print(f"  invalid {fid}: {'; '.join(problems)}")
+            # an error: with -q (stdout discarded, QUIET_HELP) it is still shown, on stderr
+            print(f"  invalid {fid}: {'; '.join(problems)}",
+                  file=sys.stderr if args.quiet else sys.stdout)
         if args.report:  # what would be sent, as the report of a real export says what was
             write_output(args.report, json.dumps({
                 "dry_run": True, "findings": facts["to_send"], "archived": facts["archived"],

@@ -15,6 +15,10 @@ from scanner.textfit import fit_line
 from scanner.history import DEFAULT_HISTORY, open_store
 
 HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = 'print no list, only errors'
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 
 def default_history() -> str:

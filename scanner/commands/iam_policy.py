@@ -16,6 +16,8 @@ from scanner.aws.permissions import (
 from scanner.errors import UsageError
 
 HELP = "print the audit role's IAM policy, generated from the collectors' declared actions"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = "log errors only; the policy is still printed (it is the command's output)"
 
 TARGETS = ("audit-role", "scanner", "remediation-role")
 

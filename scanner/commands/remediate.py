@@ -31,6 +31,12 @@ from scanner.remediate.render import render_plan, render_plan_html, render_plan_
 from scanner.remediate.sessions import ClientsFactory, remediation_clients
 
 HELP = "plan fixes for the findings (default), --apply them, or --undo a journal"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = ("print no plan, notes or change lines, only errors: the plan files, journal and "
+              "reports are still written and the exit code is the same (--apply/--undo then "
+              "need --yes: the plan to confirm is not shown)")
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 PLAN_NAME = "remediation-plan.json"
 
@@ -203,6 +209,10 @@ def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "quiet", False) and (args.apply or args.undo) and not args.yes:
+        # -q prints no plan (QUIET_HELP): a confirmation would be of changes never shown
+        raise UsageError("-q shows no plan to confirm: with --apply or --undo give --yes "
+                         "(after reviewing the plan), or leave out -q")
     if args.undo:
         # --history beside --undo is the store where the undone resources are marked for
         # re-read (docs/remediation.md), as beside --apply

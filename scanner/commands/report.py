@@ -18,6 +18,10 @@ import networkx as nx
 from scanner.errors import InputError, UsageError
 
 HELP = "re-render reports (html, json, csv, junit, ocsf, asff, table) from a scan output directory"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = 'print no table or file names, only errors (the reports are still written)'
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
 

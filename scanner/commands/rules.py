@@ -26,6 +26,11 @@ from scanner.engine.loader import (
 from scanner.errors import InputError, UsageError
 
 HELP = "list the rules, or validate rule files (exit 2 naming file, rule and field)"
+#: what -q/--quiet does here (scanner.cli: the help of -q)
+QUIET_HELP = ("print no list or count, only errors (the exit code says whether the rule files "
+              "are valid)")
+#: with -q, standard output is discarded: errors (stderr) only
+QUIET_DISCARDS_STDOUT = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,8 @@ and the exit code. Public interface (docs/contracts.md):
 
     load_ruleset(dirs) -> Ruleset            load_config(path | None) -> EngineConfig
     load_suppressions(path) -> Suppressions  evaluate(graph, snapshot, access, ruleset, config, now)
-    suppress(findings, suppressions, now)    findings_document(snapshot, findings) -> dict
+    suppress(findings, suppressions, now, meta=snapshot.meta)
+    findings_document(snapshot, findings) -> dict
     exit_code(document, fail_on) -> int
 """
 

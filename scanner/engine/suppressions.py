@@ -1,7 +1,9 @@
 """Suppressions (a YAML mutelist): entries match findings by rule, account, region, resource
 (globs) and resource tags; each has a mandatory reason and expiry date. A matched FAIL/UNKNOWN
 finding is kept with status MUTED and ``muted_by``; an expired entry stops muting and is itself
-reported as a finding of ``suppression-expired`` (LOW). A malformed file is an InputError naming
+reported as a finding of ``suppression-expired`` (LOW), in the account the entry names when it
+names one scanned account without a glob, else in the scan's home account (the central account,
+else the lowest scanned id: ``ScanMeta.home_account``). A malformed file is an InputError naming
 file and field -- never skipped, never treated as empty."""
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scanner.errors import InputError
 from scanner.yamlio import read_yaml
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
 from scanner.graph.schema import GLOBAL
+from scanner.model import ScanMeta
 
 EXPIRED_RULE_ID = "suppression-expired"
 EXPIRED_TITLE = "Suppression entry has expired"
@@ -227,8 +230,9 @@ def load_suppressions(path: str | Path) -> Suppressions:
 
 
 def suppress(findings: Sequence[Finding], suppressions: Suppressions | None,
-             now: dt.datetime) -> list[Finding]:
-    """Mute matching FAIL/UNKNOWN findings; report expired entries (LOW, FAIL)."""
+             now: dt.datetime, *, meta: ScanMeta) -> list[Finding]:
+    """Mute matching FAIL/UNKNOWN findings; report expired entries (LOW, FAIL), each in the
+    account ``expired_account`` picks from the scan's ``meta``."""
     if suppressions is None or not suppressions.entries:
         return list(findings)
     active = [s for s in suppressions.entries if s.active(now)]
@@ -248,16 +252,31 @@ def suppress(findings: Sequence[Finding], suppressions: Suppressions | None,
                         would_match[s.index] += 1
         out.append(f)
     for s in expired:
-        out.append(expired_finding(s, suppressions.path, would_match[s.index]))
+        out.append(expired_finding(s, suppressions.path, would_match[s.index],
+                                   account=expired_account(s, meta)))
     return out
 
 
-def expired_finding(entry: Suppression, path: str | None, matches: int) -> Finding:
+def expired_account(entry: Suppression, meta: ScanMeta) -> str:
+    """The account a ``suppression-expired`` finding is reported in: the entry's ``account``
+    when it is one account id (no glob) the scan read -- the findings it muted are that
+    account's --, else the scan's home account (the central account, else the lowest scanned
+    id), where the suppression file, the scan's own configuration, is managed. Never "": an
+    empty account made the ASFF ``product//default`` that Security Hub refuses (new-user
+    trial)."""
+    if entry.account is not None and not _is_glob(entry.account) \
+            and entry.account in meta.accounts:
+        return entry.account
+    return meta.home_account
+
+
+def expired_finding(entry: Suppression, path: str | None, matches: int, *,
+                    account: str) -> Finding:
     arn = f"suppression:{entry.key}"
     return Finding(
         id=finding_id(EXPIRED_RULE_ID, arn), rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE,
         severity=Severity.LOW, status=Status.FAIL,
-        resource=ResourceRef(type="Suppression", arn=arn, account_id=entry.account or "",
+        resource=ResourceRef(type="Suppression", arn=arn, account_id=account,
                              region=entry.region or GLOBAL),
         # counted from 1 for people, with the file's field path (suppressions[i], from 0)
         message=(f"suppression entry {entry.index + 1} (suppressions[{entry.index}]) of "

@@ -84,6 +84,37 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
             and "parameters" in (chosen.schema.get("properties") or {}):
         # rules.<id>.max_days: the user meant rules.<id>.parameters.max_days
         message += "; a rule's parameters go under its `parameters:` mapping"
+    elif chosen.validator == "additionalProperties":
+        message += _closest_key(chosen)
+    elif chosen.validator == "type":
+        message += quote_hint(chosen.instance, chosen.validator_value)
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message
+
+
+def _closest_key(error: ValidationError) -> str:
+    """``; did you mean KEY?`` for a key the schema does not allow that is close to one it
+    does (new-user trial: ``required_replica_region:`` got no hint), or nothing."""
+    from difflib import get_close_matches
+
+    allowed = list((error.schema.get("properties") or {})
+                   if isinstance(error.schema, Mapping) else ())
+    if not isinstance(error.instance, Mapping) or not allowed:
+        return ""
+    for key in error.instance:
+        if key not in allowed:
+            close = get_close_matches(str(key), allowed, n=1, cutoff=0.7)
+            if close:
+                return f"; did you mean {close[0]}?"
+    return ""
+
+
+def quote_hint(value: Any, expected: Any = "string") -> str:
+    """``; quote it: '111122223333'`` where a string was expected and YAML read a number (an
+    unquoted account id, ``trusted_accounts: [111122223333]``), or nothing. Shared by the
+    scan's and remediate's reading of the config, so both say the same (new-user trial)."""
+    wants_string = expected == "string" or (isinstance(expected, list) and "string" in expected)
+    if wants_string and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"; quote it: '{value}' (YAML reads an unquoted {value} as a number)"
+    return ""

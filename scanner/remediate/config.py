@@ -142,4 +142,9 @@ def load_config(path: str | Path | None) -> RemediationConfig:
         return RemediationConfig()
     p = Path(path)
     data = read_yaml(p, "config")
+    # the file `scan` reads too: its schema's errors first, worded as scan words them (one
+    # message for one mistake, whichever command finds it -- new-user trial)
+    from scanner.engine.config import parse_config as parse_scan_config
+
+    parse_scan_config(data, path=str(p))
     return parse_config(data, path=str(p))

@@ -225,15 +225,36 @@ class Scope:
     keys: frozenset[str] | None = None
 
 
+def _named_accounts(change: PlannedChange) -> set[str]:
+    """The account ids a change names: anywhere in its calls, states, details and policy diff
+    -- but of a key-policy edit only the statements it adds, removes or changes. A statement
+    the edit keeps as it was grants (or denies) the same before and after, so the accounts of
+    its principals are not affected by the edit; counting them gave a ``grant-key-decrypt``
+    companion on a key shared with another account a scope beyond its ``move-secret-to-cmk``,
+    and the move was refused (new-user trial)."""
+    data = change.to_json()
+    diff = change.policy_diff
+    if change.target.startswith(_KEY_TARGETS) and diff is not None:
+        data["policy_diff"] = [st.to_json() for st in diff.statements if st.op != "unchanged"]
+        # the whole policy text, before and after: its statements are in the diff
+        data["calls"] = [dict(c, params={k: v for k, v in c["params"].items() if k != "Policy"})
+                         for c in data["calls"]]
+        for state in ("pre_state", "desired_state"):
+            data[state] = {k: v for k, v in data[state].items()
+                           if k not in ("key_policy", "key_policy_text")}
+    return set(_ACCOUNT.findall(json.dumps(data, sort_keys=True)))
+
+
 def scope_of(changes: Sequence[PlannedChange], snapshot: Snapshot) -> frozenset[str]:
     """The accounts whose resources a change can affect: its own, every account its calls,
-    states and policies name (principals, keys), and both sides of a peering it routes through.
-    The rest of the estate evaluates the same before and after, so it is left out of the
-    re-analysis (IAM and the organization stay whole: readers and the zone need them)."""
+    states and policies name (principals, keys; of a key-policy edit, the statements it
+    edits: ``_named_accounts``), and both sides of a peering it routes through. The rest of
+    the estate evaluates the same before and after, so it is left out of the re-analysis (IAM
+    and the organization stay whole: readers and the zone need them)."""
     accounts: set[str] = set()
     for change in changes:
         accounts.add(change.account_id)
-        accounts.update(_ACCOUNT.findall(json.dumps(change.to_json(), sort_keys=True)))
+        accounts.update(_named_accounts(change))
         peering = change.details.get("peering_id")
         if peering:
             for acct in snapshot.accounts:

@@ -54,6 +54,16 @@ def test_bad_options_are_usage_errors_before_any_call(
         collect(options(tmp_path, **kwargs), session_factory=no_session)
 
 
+@pytest.mark.parametrize("kwargs", [{"regions": ("us-wst-2",)},
+                                    {"required_replica_regions": ("us-wst-2",)}])
+def test_a_region_typo_names_the_closest_regions_as_the_config_does(
+        tmp_path: Path, kwargs: dict[str, Any]) -> None:
+    """New-user trial: `--regions us-wst-2` named no close Region while the same typo in a
+    config did (commit 558ec0b said they match); now both say "closest: us-west-2"."""
+    with pytest.raises(UsageError, match=r"unknown region 'us-wst-2'.*closest: us-west-2"):
+        collect(options(tmp_path, **kwargs))
+
+
 def test_an_unknown_profile_is_a_credentials_error(tmp_path: Path) -> None:
     with pytest.raises(CredentialsError, match="unknown AWS profile 'ghost'"):
         collect(options(tmp_path, profile="ghost"))

@@ -135,3 +135,28 @@ def test_a_region_no_one_has_is_refused_with_the_closest(tmp_path: Path, body: s
         load_inputs(ScanOptions(config_path=path))
     assert (err.value.path, err.value.field) == (str(path), field)
     assert "unknown region" in str(err.value) and "closest" in str(err.value)
+
+
+def test_a_misspelt_key_names_the_closest_key(tmp_path: Path) -> None:
+    """New-user trial: `required_replica_region:` (no s) got "Additional properties are not
+    allowed" and no hint; the closest keys are named, as for a misspelt rule id."""
+    path = write(tmp_path, "required_replica_region: [us-west-2]\n")
+    with pytest.raises(InputError) as err:
+        load_config(path)
+    assert "'required_replica_region' was unexpected" in str(err.value)
+    assert "did you mean required_replica_regions?" in str(err.value)
+
+
+@pytest.mark.parametrize("command", ["scan", "remediate"])
+def test_an_unquoted_account_id_says_quote_it_in_scan_and_remediate(
+        tmp_path: Path, command: str) -> None:
+    """New-user trial: `trusted_accounts: [111122223333]` (YAML reads a number) got one
+    message from scan and another from remediate, neither saying to quote it."""
+    from scanner.remediate.config import load_config as load_remediation_config
+
+    path = write(tmp_path, "trusted_accounts: [111122223333]\n")
+    load = load_config if command == "scan" else load_remediation_config
+    with pytest.raises(InputError) as err:
+        load(path)
+    assert err.value.field == "trusted_accounts[0]"
+    assert "quote it: '111122223333'" in str(err.value)

@@ -115,7 +115,7 @@ def test_muted_findings_do_not_fail_the_run() -> None:
     findings = evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
     sup = Suppressions(entries=(Suppression(index=0, reason="accepted risk", expires=NOW.date(),
                                             rule="secret-rotation-*"),), path="m.yaml")
-    doc = findings_document(snap, suppress(findings, sup, NOW))
+    doc = findings_document(snap, suppress(findings, sup, NOW, meta=snap.meta))
     assert exit_code(doc, Severity.MEDIUM) == 0
     assert doc["summary"]["by_status"]["MUTED"] >= 1
     jsonschema.validate(doc, schema())

@@ -14,8 +14,10 @@ from scanner.engine import load_suppressions, suppress
 from scanner.engine.suppressions import EXPIRED_RULE_ID
 from scanner.errors import InputError
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.model import ScanMeta
 
 ARN = f"arn:aws:secretsmanager:{R}:{A}:secret:legacy-db-AbCdEf"
+META = ScanMeta(scan_id="t", started_at="2026-11-29T00:00:00Z", accounts=(A,), central_account=A)
 
 
 def finding(rule: str = "secret-unused", status: Status = Status.FAIL, arn: str = ARN,
@@ -41,7 +43,7 @@ suppressions:
     reason: decommissioned in Q1, owner alice
     expires: 2027-03-31
 """))
-    out = suppress([finding(), finding(rule="kms-key-policy-public")], sup, NOW)
+    out = suppress([finding(), finding(rule="kms-key-policy-public")], sup, NOW, meta=META)
     assert [f.status for f in out] == [Status.MUTED, Status.FAIL]
     assert out[0].muted_by is not None
     assert out[0].muted_by["reason"] == "decommissioned in Q1, owner alice"
@@ -57,14 +59,15 @@ suppressions:
     expires: 2027-01-01
 """))
     out = suppress([finding(tags={"team": "legacy", "env": "dev-2"}),
-                    finding(tags={"team": "legacy", "env": "prod"}), finding()], sup, NOW)
+                    finding(tags={"team": "legacy", "env": "prod"}), finding()], sup, NOW,
+                   meta=META)
     assert [f.status for f in out] == [Status.MUTED, Status.FAIL, Status.FAIL]
 
 
 def test_pass_findings_are_left_alone(tmp_path: Path) -> None:
     sup = load_suppressions(write(tmp_path, "suppressions:\n  - rule: '*'\n    reason: all\n"
                                             "    expires: 2027-01-01\n"))
-    assert suppress([finding(status=Status.PASS)], sup, NOW)[0].status == Status.PASS
+    assert suppress([finding(status=Status.PASS)], sup, NOW, meta=META)[0].status == Status.PASS
 
 
 def test_expired_entry_stops_muting_and_is_reported(tmp_path: Path) -> None:
@@ -74,7 +77,7 @@ suppressions:
     reason: temporary exception
     expires: 2026-11-28
 """))
-    out = suppress([finding()], sup, NOW)
+    out = suppress([finding()], sup, NOW, meta=META)
     assert out[0].status == Status.FAIL
     expired = [f for f in out if f.rule_id == EXPIRED_RULE_ID]
     assert len(expired) == 1
@@ -83,7 +86,7 @@ suppressions:
     # counted from 1, with the file's field path (a user read "entry 1" as the first entry)
     assert expired[0].message.startswith("suppression entry 1 (suppressions[0]) of ")
     assert expired[0].evidence["would_match"] == 1
-    again = suppress([finding()], sup, NOW)
+    again = suppress([finding()], sup, NOW, meta=META)
     assert [f.id for f in again] == [f.id for f in out]
 
 
@@ -91,7 +94,7 @@ def test_entry_is_active_through_its_expiry_day(tmp_path: Path) -> None:
     sup = load_suppressions(write(tmp_path, "suppressions:\n  - rule: secret-unused\n"
                                             "    reason: ok for now\n    expires: 2026-11-29\n"))
     late = datetime(2026, 11, 29, 23, 59, tzinfo=timezone.utc)
-    assert suppress([finding()], sup, late)[0].status == Status.MUTED
+    assert suppress([finding()], sup, late, meta=META)[0].status == Status.MUTED
 
 
 @pytest.mark.parametrize("body,field,words", [
@@ -211,3 +214,51 @@ def test_narrow_globs_are_kept(tmp_path: Path) -> None:
         f"  - {e}\n    reason: accepted risk\n    expires: 2099-01-01\n" for e in entries)
     loaded = load_inputs(ScanOptions(suppressions_path=write(tmp_path, body))).suppressions
     assert loaded is not None and len(loaded.entries) == len(entries)
+
+
+EXPIRED_YAML = """
+suppressions:
+  - rule: secret-unused
+    reason: temporary exception
+    expires: 2026-11-28
+"""
+B = "222222222222"
+
+
+def test_an_expired_entry_is_reported_in_the_scan_central_account(tmp_path: Path) -> None:
+    """New-user trial: the suppression-expired finding had account_id "", so its ASFF went to
+    ``product//default`` and every Security Hub export refused it. An entry without a literal
+    account is about the scan's suppression file: it is reported in the central account."""
+    sup = load_suppressions(write(tmp_path, EXPIRED_YAML))
+    meta = ScanMeta(scan_id="t", started_at="2026-11-29T00:00:00Z", accounts=(A, B),
+                    central_account=B)
+    expired = [f for f in suppress([finding()], sup, NOW, meta=meta)
+               if f.rule_id == EXPIRED_RULE_ID]
+    assert expired[0].resource.account_id == B
+
+
+def test_an_expired_entry_for_one_scanned_account_is_reported_in_that_account(
+        tmp_path: Path) -> None:
+    """New-user trial: an entry naming one account (no glob) that the scan read is that
+    account's; a glob, or an account the scan did not read, falls back to the central one."""
+    sup = load_suppressions(write(tmp_path, f"""
+suppressions:
+  - {{rule: secret-unused, account: "{A}", reason: one account, expires: 2026-11-28}}
+  - {{rule: secret-unused, account: "11111111111*", reason: a glob, expires: 2026-11-28}}
+  - {{rule: secret-unused, account: "333333333333", reason: not scanned, expires: 2026-11-28}}
+"""))
+    meta = ScanMeta(scan_id="t", started_at="2026-11-29T00:00:00Z", accounts=(A, B),
+                    central_account=B)
+    expired = [f for f in suppress([finding()], sup, NOW, meta=meta)
+               if f.rule_id == EXPIRED_RULE_ID]
+    assert [f.resource.account_id for f in expired] == [A, B, B]
+
+
+def test_without_a_central_account_the_lowest_scanned_account_is_used(tmp_path: Path) -> None:
+    """New-user trial: a scan whose accounts hold no secret infers no central account; the
+    finding still goes to a real account (the lowest scanned id), never to ""."""
+    sup = load_suppressions(write(tmp_path, EXPIRED_YAML))
+    meta = ScanMeta(scan_id="t", started_at="2026-11-29T00:00:00Z", accounts=(B, A))
+    expired = [f for f in suppress([finding()], sup, NOW, meta=meta)
+               if f.rule_id == EXPIRED_RULE_ID]
+    assert expired[0].resource.account_id == A

@@ -56,6 +56,30 @@ def test_moving_to_a_cmk_keeps_the_reader_with_a_companion_key_policy_change() -
     assert plan.skipped == ()
 
 
+def test_the_companion_is_planned_when_the_key_policy_names_another_account() -> None:
+    """New-user trial (companion_external_key.py): a target key whose policy also lets
+    another account decrypt -- the normal case in a centralized estate -- lost the
+    grant-key-decrypt companion and the move was refused as "breaks access": the companion's
+    scope counted every account its whole key-policy text names. A key-policy edit affects
+    the key's account and the principals of the statements it adds or changes, not those of
+    the statements it keeps."""
+    key_policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Partner", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+         "Action": "kms:Decrypt", "Resource": "*"}]}
+    snap = _with_reader(snapshot(kms_key_id=None, key_policy=key_policy))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    assert plan.skipped == ()
+    grant, move = plan.changes
+    assert (grant.remediation_id, move.remediation_id) == ("grant-key-decrypt",
+                                                           "move-secret-to-cmk")
+    assert grant.details["principals"] == [READER]
+    assert move.effect is not None and move.effect["readers_lost"] == []
+    assert move.effect["companions"] == [grant.change_id]
+
+
 def test_a_change_that_loses_a_reader_is_refused_unless_accepted() -> None:
     snap = _with_reader(snapshot(kms_key_id=None))
     # no companion: the key's policy cannot be edited (not readable in the scan)
