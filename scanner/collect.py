@@ -54,6 +54,7 @@ from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
     Organization,
+    OrgMembership,
     RegionSnapshot,
     ScanMeta,
     Secret,
@@ -622,6 +623,16 @@ def discover_organization(sessions: AwsSessions, home: str,
     return organization, rec.coverage
 
 
+def describe_membership(sessions: AwsSessions, home: str,
+                        region: str) -> tuple[OrgMembership, list[CoverageEntry]]:
+    """Without --org: is the home account in an organization (one DescribeOrganization with
+    the scan's own credentials)? A failed call is a coverage entry and ``unknown``."""
+    rec = Recorder(account_id=home, region=GLOBAL, service=organizations.SERVICE)
+    raw = organizations.fetch_membership(sessions.home_client(organizations.SERVICE, region),
+                                         rec)
+    return organizations.transform_membership(raw, home), rec.coverage
+
+
 def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
               counter: CallCounter | None,
               clock: Callable[[], datetime.datetime] | None) -> AwsSessions:
@@ -667,11 +678,14 @@ class _Targets:
     organization: Organization | None
     org_coverage: list[CoverageEntry]
     names: Mapping[str, str | None]
+    #: without --org: whether the home account is in an organization
+    membership: OrgMembership | None = None
 
 
 def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
     home = sessions.home_account()
     organization: Organization | None = None
+    membership: OrgMembership | None = None
     org_coverage: list[CoverageEntry] = []
     if options.org:
         organization, org_coverage = discover_organization(sessions, home, options.regions[0])
@@ -680,6 +694,9 @@ def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
             raise UsageError("--org: the organization has no ACTIVE account")
     else:
         account_ids = options.accounts or (home,)
+        # SCPs apply to the accounts of an organization only: without this answer the SCP
+        # gate could only be UNKNOWN (scanner/access/scp.py)
+        membership, org_coverage = describe_membership(sessions, home, options.regions[0])
     account_ids = tuple(sorted(set(account_ids)))
     if options.role_name is None and options.role_arn is None and \
             any(a != home for a in account_ids):
@@ -690,7 +707,7 @@ def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
                          "scanned accounts")
     names = {a.account_id: a.name for a in organization.accounts} if organization else {}
     return _Targets(home=home, account_ids=account_ids, organization=organization,
-                    org_coverage=org_coverage, names=names)
+                    org_coverage=org_coverage, names=names, membership=membership)
 
 
 def _collect_accounts(run: _Run, pool: Executor, account_ids: tuple[str, ...],
@@ -841,7 +858,7 @@ def collect(
                 (to_jsonable(c) for c in targets.org_coverage),
                 _coverage(store, account_ids, options.regions))
             path = writer.finish(meta=meta, organization=targets.organization,
-                                 coverage=coverage)
+                                 coverage=coverage, org_membership=targets.membership)
     log.info("collected %s account(s) x %s Region(s) into %s; API calls: %s",
              len(account_ids), len(options.regions), path,
              sessions.counter.counts() if sessions.counter else {})
@@ -928,6 +945,7 @@ def collect_shard(
         home_account=targets.home,
         central_account=options.central_account,
         organization=to_jsonable(targets.organization) if targets.organization else None,
+        org_membership=to_jsonable(targets.membership) if targets.membership else None,
         org_coverage=tuple(to_jsonable(c) for c in targets.org_coverage),
         api_calls=counter.counts(),
         started_at=started,
