@@ -6,8 +6,10 @@ folder per account, so memory does not grow with the number of accounts):
 1. validate the options (UsageError / CredentialsError: exit 2, nothing scanned), find the
    home account (GetCallerIdentity) and, with ``org=True``, discover the ACTIVE accounts, OUs
    and SCPs through Organizations with the scan's own (management) credentials;
-2. assume the audit role in every account except the home account (a failure is a coverage
-   entry and ``AccountSnapshot(assumed=False)``; the rest of the scan goes on);
+2. without ``org``, ask DescribeOrganization once in the home account (is it in an
+   organization? ``Snapshot.org_membership``); assume the audit role in every account except
+   the home account (a failure is a coverage entry and ``AccountSnapshot(assumed=False)``;
+   the rest of the scan goes on);
 3. one unit of work per account x region (Secrets Manager, KMS, EC2, Lambda, Service Quotas)
    and per account for IAM ("global");
 4. one DescribeSecret per primary secret that a scanned region lists a replica of, and per
@@ -678,14 +680,27 @@ class _Targets:
     organization: Organization | None
     org_coverage: list[CoverageEntry]
     names: Mapping[str, str | None]
-    #: without --org: whether the home account is in an organization
+    #: without --org: whether the home account is in an organization (``_with_membership``)
     membership: OrgMembership | None = None
+
+
+def _with_membership(targets: _Targets, run: "_Run", pool: Executor) -> _Targets:
+    """Without --org: ``targets`` with the home account's DescribeOrganization answer (SCPs
+    apply to the accounts of an organization only: without it the SCP gate could only be
+    UNKNOWN, scanner/access/scp.py). Asked on the pool inside the working run, like every
+    read of the collection: an interrupted run does not wait for it."""
+    if run.options.org:
+        return targets
+    [(membership, coverage)] = list(pool.map_unordered(
+        lambda home: describe_membership(run.sessions, home, run.options.regions[0]),
+        [targets.home]))
+    return dataclasses.replace(targets, membership=membership,
+                               org_coverage=list(targets.org_coverage) + coverage)
 
 
 def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
     home = sessions.home_account()
     organization: Organization | None = None
-    membership: OrgMembership | None = None
     org_coverage: list[CoverageEntry] = []
     if options.org:
         organization, org_coverage = discover_organization(sessions, home, options.regions[0])
@@ -694,9 +709,6 @@ def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
             raise UsageError("--org: the organization has no ACTIVE account")
     else:
         account_ids = options.accounts or (home,)
-        # SCPs apply to the accounts of an organization only: without this answer the SCP
-        # gate could only be UNKNOWN (scanner/access/scp.py)
-        membership, org_coverage = describe_membership(sessions, home, options.regions[0])
     account_ids = tuple(sorted(set(account_ids)))
     if options.role_name is None and options.role_arn is None and \
             any(a != home for a in account_ids):
@@ -707,7 +719,7 @@ def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
                          "scanned accounts")
     names = {a.account_id: a.name for a in organization.accounts} if organization else {}
     return _Targets(home=home, account_ids=account_ids, organization=organization,
-                    org_coverage=org_coverage, names=names, membership=membership)
+                    org_coverage=org_coverage, names=names)
 
 
 def _collect_accounts(run: _Run, pool: Executor, account_ids: tuple[str, ...],
@@ -824,6 +836,7 @@ def collect(
 
     with _working_run(options, sessions, executor, clock,
                       "secretgraph-collect-") as (store, run, pool):
+        targets = _with_membership(targets, run, pool)
         assumed, stats = _collect_accounts(run, pool, account_ids, progress)
 
         central: str | None
@@ -917,6 +930,7 @@ def collect_shard(
         options = dataclasses.replace(options, carry=options.carry.for_accounts(mine))
     with _working_run(options, sessions, executor, clock,
                       "secretgraph-shard-") as (store, run, pool):
+        targets = _with_membership(targets, run, pool)
         assumed, stats = _collect_accounts(run, pool, mine, progress)
         coverage_counts: dict[str, int] = {}
         for account_id in mine:

@@ -156,7 +156,6 @@ def list_accounts(event: Mapping[str, Any], context: Any = None, *,
         regions=options.regions, partition=sessions.partition, role_name=options.role_name,
         home_account=targets.home, central_account=options.central_account,
         organization=to_jsonable(targets.organization) if targets.organization else None,
-        org_membership=to_jsonable(targets.membership) if targets.membership else None,
         org_coverage=tuple(to_jsonable(c) for c in targets.org_coverage),
         api_calls=counter.counts())
     parts = deps.parts(config)

@@ -178,3 +178,29 @@ def test_a_denied_describe_organization_is_a_gap_and_never_allows(
     path = _app_role_path(snapshot, secret)
     assert path.decision == "CONDITIONAL"
     assert path.gates["scp"].status == "UNKNOWN"
+
+
+def test_shards_carry_the_answer_into_the_merged_snapshot(tmp_path: Path) -> None:
+    """collect --shard I/N + scan --from-parts: each shard asks once, its manifest carries the
+    answer, and the merged snapshot judges the member as the single scan does."""
+    from scanner.collect import ShardRequest, collect_shard
+    from scanner.shards import LocalParts, Shard, merge_parts
+
+    mgmt = _session()
+    with mock_aws():
+        member = _org_with_denying_scp(mgmt)
+        secret = _app_secret(_assume(mgmt, member))
+        options = CollectOptions(out=tmp_path / "unused.json.gz", regions=(REGION,),
+                                 max_attempts=1, accounts=(MANAGEMENT, member), role_name=ROLE)
+        parts = LocalParts(tmp_path / "parts")
+        for index in (1, 2):
+            collect_shard(options, ShardRequest(run_id="r", parts=parts,
+                                                shard=Shard(index=index, count=2)),
+                          executor=SynchronousExecutor(), session_factory=lambda _: mgmt)
+    merged = read_snapshot(merge_parts(parts, "r", tmp_path / "merged.json.gz").path)
+
+    assert merged.org_membership is not None
+    assert (merged.org_membership.account_id, merged.org_membership.status,
+            merged.org_membership.management_account_id) == (MANAGEMENT, "member", MANAGEMENT)
+    path = _app_role_path(merged, secret)
+    assert (path.decision, path.gates["scp"].status) == ("CONDITIONAL", "UNKNOWN")
