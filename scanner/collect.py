@@ -6,8 +6,10 @@ folder per account, so memory does not grow with the number of accounts):
 1. validate the options (UsageError / CredentialsError: exit 2, nothing scanned), find the
    home account (GetCallerIdentity) and, with ``org=True``, discover the ACTIVE accounts, OUs
    and SCPs through Organizations with the scan's own (management) credentials;
-2. assume the audit role in every account except the home account (a failure is a coverage
-   entry and ``AccountSnapshot(assumed=False)``; the rest of the scan goes on);
+2. without ``org``, ask DescribeOrganization once in the home account (is it in an
+   organization? ``Snapshot.org_membership``); assume the audit role in every account except
+   the home account (a failure is a coverage entry and ``AccountSnapshot(assumed=False)``;
+   the rest of the scan goes on);
 3. one unit of work per account x region (Secrets Manager, KMS, EC2, Lambda, Service Quotas)
    and per account for IAM ("global");
 4. one DescribeSecret per primary secret that a scanned region lists a replica of, and per
@@ -54,6 +56,7 @@ from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
     Organization,
+    OrgMembership,
     RegionSnapshot,
     ScanMeta,
     Secret,
@@ -638,6 +641,16 @@ def discover_organization(sessions: AwsSessions, home: str,
     return organization, rec.coverage
 
 
+def describe_membership(sessions: AwsSessions, home: str,
+                        region: str) -> tuple[OrgMembership, list[CoverageEntry]]:
+    """Without --org: is the home account in an organization (one DescribeOrganization with
+    the scan's own credentials)? A failed call is a coverage entry and ``unknown``."""
+    rec = Recorder(account_id=home, region=GLOBAL, service=organizations.SERVICE)
+    raw = organizations.fetch_membership(sessions.home_client(organizations.SERVICE, region),
+                                         rec)
+    return organizations.transform_membership(raw, home), rec.coverage
+
+
 def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
               counter: CallCounter | None,
               clock: Callable[[], datetime.datetime] | None) -> AwsSessions:
@@ -683,6 +696,22 @@ class _Targets:
     organization: Organization | None
     org_coverage: list[CoverageEntry]
     names: Mapping[str, str | None]
+    #: without --org: whether the home account is in an organization (``_with_membership``)
+    membership: OrgMembership | None = None
+
+
+def _with_membership(targets: _Targets, run: "_Run", pool: Executor) -> _Targets:
+    """Without --org: ``targets`` with the home account's DescribeOrganization answer (SCPs
+    apply to the accounts of an organization only: without it the SCP gate could only be
+    UNKNOWN, scanner/access/scp.py). Asked on the pool inside the working run, like every
+    read of the collection: an interrupted run does not wait for it."""
+    if run.options.org:
+        return targets
+    [(membership, coverage)] = list(pool.map_unordered(
+        lambda home: describe_membership(run.sessions, home, run.options.regions[0]),
+        [targets.home]))
+    return dataclasses.replace(targets, membership=membership,
+                               org_coverage=list(targets.org_coverage) + coverage)
 
 
 def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
@@ -823,6 +852,7 @@ def collect(
 
     with _working_run(options, sessions, executor, clock,
                       "secretgraph-collect-") as (store, run, pool):
+        targets = _with_membership(targets, run, pool)
         assumed, stats = _collect_accounts(run, pool, account_ids, progress)
 
         central: str | None
@@ -857,7 +887,7 @@ def collect(
                 (to_jsonable(c) for c in targets.org_coverage),
                 _coverage(store, account_ids, options.regions))
             path = writer.finish(meta=meta, organization=targets.organization,
-                                 coverage=coverage)
+                                 coverage=coverage, org_membership=targets.membership)
     log.info("collected %s account(s) x %s Region(s) into %s; API calls: %s",
              len(account_ids), len(options.regions), path,
              sessions.counter.counts() if sessions.counter else {})
@@ -916,6 +946,7 @@ def collect_shard(
         options = dataclasses.replace(options, carry=options.carry.for_accounts(mine))
     with _working_run(options, sessions, executor, clock,
                       "secretgraph-shard-") as (store, run, pool):
+        targets = _with_membership(targets, run, pool)
         assumed, stats = _collect_accounts(run, pool, mine, progress)
         coverage_counts: dict[str, int] = {}
         for account_id in mine:
@@ -944,6 +975,7 @@ def collect_shard(
         home_account=targets.home,
         central_account=options.central_account,
         organization=to_jsonable(targets.organization) if targets.organization else None,
+        org_membership=to_jsonable(targets.membership) if targets.membership else None,
         org_coverage=tuple(to_jsonable(c) for c in targets.org_coverage),
         api_calls=counter.counts(),
         started_at=started,

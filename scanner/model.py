@@ -383,6 +383,31 @@ class Organization:
     policy_types_enabled: tuple[str, ...] | None = None
 
 
+#: OrgMembership.status: the account is in no organization (AWSOrganizationsNotInUseException)
+NOT_IN_ORGANIZATION = "none"
+#: OrgMembership.status: the account is in an organization whose policies were not read
+IN_ORGANIZATION = "member"
+#: OrgMembership.status: DescribeOrganization failed (a coverage entry says why)
+MEMBERSHIP_UNKNOWN = "unknown"
+MEMBERSHIP_STATUSES = (NOT_IN_ORGANIZATION, IN_ORGANIZATION, MEMBERSHIP_UNKNOWN)
+
+
+@_frozen()
+class OrgMembership:
+    """A scan without --org: what organizations:DescribeOrganization answered in ``account_id``.
+
+    ``account_id`` is the account of the scan's own credentials (the one call is made there);
+    ``status`` is ``none`` (that account is in no organization), ``member`` (it is in
+    ``org_id``, whose management account is ``management_account_id``; the organization's
+    accounts, OUs, SCPs and RCPs were not read) or ``unknown`` (the call failed). It says
+    nothing about the other scanned accounts."""
+
+    account_id: str
+    status: str
+    org_id: str | None = None
+    management_account_id: str | None = None
+
+
 # --------------------------------------------------------------------------- snapshot
 
 
@@ -448,6 +473,10 @@ class Snapshot:
     organization: Organization | None = None
     coverage: tuple[CoverageEntry, ...] = ()
     schema_version: int = SCHEMA_VERSION
+    #: a scan without --org: whether its home account is in an organization. None with
+    #: ``organization`` None (a snapshot older than the field, or built by hand): nothing is
+    #: known about the SCPs and RCPs, which are then not assessed and never assumed to allow
+    org_membership: OrgMembership | None = None
 
     @property
     def complete(self) -> bool:

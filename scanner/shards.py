@@ -12,7 +12,7 @@ A part holds one account exactly as a single ``collect`` would have written it i
 snapshot, its coverage entries and the figures central-account inference needs. A manifest holds
 the run id, the shard's name, the accounts it was given, the accounts the run is expected to
 cover (the organization's ACTIVE accounts, or ``--accounts``), the organization itself (when it
-was discovered), the API calls the shard made and its timings.
+was discovered; without ``--org``, whether the home account is in one), the API calls the shard made and its timings.
 
 ``merge_parts`` is the only reader: it takes the expected accounts from every manifest of the
 run, reads one part per account, and writes a snapshot file. An account without a part (its
@@ -256,6 +256,8 @@ class ShardManifest:
     home_account: str | None = None
     central_account: str | None = None  # --central-account, when given
     organization: Mapping[str, Any] | None = None
+    #: without --org: whether the shard's home account is in an organization (OrgMembership)
+    org_membership: Mapping[str, Any] | None = None
     org_coverage: tuple[Mapping[str, Any], ...] = ()
     api_calls: Mapping[str, int] | None = None
     started_at: str = ""
@@ -293,6 +295,7 @@ class ShardManifest:
                 role_name=data.get("role_name"), home_account=data.get("home_account"),
                 central_account=data.get("central_account"),
                 organization=data.get("organization"),
+                org_membership=data.get("org_membership"),
                 org_coverage=tuple(data.get("org_coverage") or ()),
                 api_calls=data.get("api_calls"),
                 started_at=str(data.get("started_at") or ""),
@@ -429,6 +432,10 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
     with_org = sorted((m for m in manifests if m.organization is not None),
                       key=lambda m: m.finished_at)
     org_manifest = with_org[-1] if with_org else None
+    # without --org: the newest answer of DescribeOrganization (each shard asks it once)
+    with_membership = sorted((m for m in manifests if m.org_membership is not None),
+                             key=lambda m: m.finished_at)
+    membership_manifest = with_membership[-1] if with_membership else None
     calls: dict[str, int] = {}
     for m in manifests:
         for op, n in (m.api_calls or {}).items():
@@ -444,7 +451,8 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
     missing: list[str] = []
     coverage_path = out.with_name(f".{out.name}.coverage.jsonl")
     with SnapshotWriter(out) as writer, open(coverage_path, "w", encoding="utf-8") as cov:
-        for entry in (org_manifest.org_coverage if org_manifest else ()):
+        for entry in (org_manifest.org_coverage if org_manifest else
+                      membership_manifest.org_coverage if membership_manifest else ()):
             cov.write(json.dumps(entry, sort_keys=True) + "\n")
         for account_id in expected:
             part = _read_part(store, run_id, account_id)
@@ -490,12 +498,15 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
             role_name=first.role_name,
             org_id=(org_manifest.organization or {}).get("org_id") if org_manifest else None,
         )
-        from scanner.model import Organization, from_jsonable
+        from scanner.model import Organization, OrgMembership, from_jsonable
 
         organization = (from_jsonable(Organization, org_manifest.organization)
                         if org_manifest is not None and org_manifest.organization else None)
+        membership = (from_jsonable(OrgMembership, membership_manifest.org_membership)
+                      if organization is None and membership_manifest is not None
+                      and membership_manifest.org_membership else None)
         path = writer.finish(meta=meta, organization=organization,
-                             coverage=_jsonl(coverage_path))
+                             coverage=_jsonl(coverage_path), org_membership=membership)
     coverage_path.unlink(missing_ok=True)
     return MergeResult(path=path, run_id=run_id, expected=tuple(expected),
                        missing=tuple(missing), api_calls=dict(sorted(calls.items())),

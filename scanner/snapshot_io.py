@@ -76,6 +76,7 @@ TIMESTAMP_PATTERN = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 #: Extra constraints the type hints cannot say.
 _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("CoverageEntry", "error_kind"): {"enum": list(model.ERROR_KINDS)},
+    ("OrgMembership", "status"): {"enum": list(model.MEMBERSHIP_STATUSES)},
     ("Snapshot", "schema_version"): {"const": SCHEMA_VERSION},
     ("AccountSnapshot", "account_id"): {"type": "string", "pattern": "^[0-9]{12}$"},
     ("Quota", "value"): {"type": "number"},
@@ -170,7 +171,10 @@ class SnapshotWriter:
         self._count += 1
 
     def finish(self, *, meta: model.ScanMeta, organization: model.Organization | None,
-               coverage: Iterable[model.CoverageEntry | Mapping[str, Any]]) -> Path:
+               coverage: Iterable[model.CoverageEntry | Mapping[str, Any]],
+               org_membership: model.OrgMembership | None = None) -> Path:
+        """``org_membership`` is written only when there is one (a scan without --org), so
+        the snapshot of an --org scan is the same as before the field."""
         assert self._fh is not None, "snapshot already finished"
         fh = self._fh
         fh.write('\n],"coverage":[')
@@ -178,6 +182,8 @@ class SnapshotWriter:
             data = entry if isinstance(entry, Mapping) else to_jsonable(entry)
             fh.write(("," if i else "") + "\n" + _dumps(data))
         fh.write('\n],"organization":' + _dumps(to_jsonable(organization)))
+        if org_membership is not None:
+            fh.write(',"org_membership":' + _dumps(to_jsonable(org_membership)))
         fh.write(',"meta":' + _dumps(to_jsonable(meta)) + "}\n")
         fh.close()
         self._fh = None
@@ -203,7 +209,7 @@ def write_snapshot(path: str | os.PathLike[str], snapshot: Snapshot) -> Path:
         for account in snapshot.accounts:
             writer.write_account(account)
         return writer.finish(meta=snapshot.meta, organization=snapshot.organization,
-                             coverage=snapshot.coverage)
+                             coverage=snapshot.coverage, org_membership=snapshot.org_membership)
 
 
 # --------------------------------------------------------------------------- reading

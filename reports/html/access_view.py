@@ -3,7 +3,7 @@ reader's account (with its OU), with a drill-down to the principals and their ve
 
 Each group is one reader account -- or one class of reader that is not an account: everyone
 (``*``), the whole organization (``*`` narrowed by aws:PrincipalOrgID / PrincipalOrgPaths), or an
-account outside the organization. Verdicts are words and symbols, not colours alone, so they
+account outside the trust zone. Verdicts are words and symbols, not colours alone, so they
 read without hovering: ✓ allowed, ? conditional, ✗ broken (some gates allow and another blocks an
 intended read). Everything returned is plain data; the template escapes it.
 """
@@ -108,7 +108,7 @@ def _reader_class(path: AccessPath, node: Mapping[str, Any], names: Mapping[str,
                principal_account(principal) or "")
     if node.get("external") or (not node and not path.in_zone):
         # outside the trust zone (the access analysis decides)
-        return f"outside:{acct}", f"{acct or principal} (outside the organization)", \
+        return f"outside:{acct}", f"{acct or principal} (outside the trust zone)", \
             "outside", ""
     return f"account:{acct}", account_label(acct, names.get(acct)), "account", ous.get(acct, "")
 

@@ -10,7 +10,7 @@ from scanner.access.classes import Interner, project
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal
 from scanner.access.scp import RCP, SCP, Guardrails, GuardrailResult, is_service_linked_role
-from scanner.model import Organization
+from scanner.model import Organization, OrgMembership
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import parse_policy
 from scanner.policy.request import Request
@@ -18,17 +18,17 @@ from scanner.policy.tri import Tri, all3, any3
 
 _NOT_COLLECTED = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
                                  reasons=("SCPs/RCPs were not collected: not assessed",))
-_NO_ORG = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
-                          reasons=("no organization data: guardrails not assessed",))
 
 
 class SharedGuardrails:
-    def __init__(self, org: Organization | None, interner: Interner) -> None:
-        self.guard = Guardrails(org)
+    def __init__(self, org: Organization | None, interner: Interner,
+                 membership: OrgMembership | None = None) -> None:
+        self.guard = Guardrails(org, membership)
         self._intern = interner
-        #: the same answer for every pair: no organization, or its policies were not read
+        #: the same answer for every pair: the organization's policies were not read (without
+        #: organization data the answer depends on the account: Guardrails.without_org)
         self.constant: GuardrailResult | None = (
-            _NO_ORG if org is None else _NOT_COLLECTED if not (org.policies_read or org.rcps_read)
+            _NOT_COLLECTED if org is not None and not (org.policies_read or org.rcps_read)
             else None)
         keys: set[str] = set()
         pats: list[str] = []

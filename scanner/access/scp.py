@@ -8,6 +8,13 @@ account (Secrets Manager and KMS are in scope), for every caller including exter
 do not apply to management-account resources. When the policies were not collected the gate is
 UNKNOWN and does not change the decision (it is reported, not guessed).
 
+Without organization data (a scan without --org, or a snapshot without it) the gate follows
+``OrgMembership``, the DescribeOrganization answer of the scan's home account: SCPs and RCPs are
+an organization's policies, so an account in no organization has none (NOT_APPLICABLE), and the
+management account is exempt; any other account may have an SCP that denies ("an explicit Deny
+statement in an SCP at any level ... denies") that nobody read, so its gate is UNKNOWN and does
+NOT allow -- never ALLOWED for want of data.
+
 Service-linked roles are exempt from both (Organizations User Guide, SCPs: "SCPs do not affect
 service-linked roles"; RCPs, "Resources and entities not restricted by RCPs": actions taken by
 service-linked roles are not restricted by RCPs). A service-linked role is recognised by the
@@ -19,7 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from scanner.model import ControlPolicy, Organization
+from scanner.model import (
+    IN_ORGANIZATION,
+    NOT_IN_ORGANIZATION,
+    ControlPolicy,
+    Organization,
+    OrgMembership,
+)
 from scanner.policy.evaluate import PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.request import ABSENT_MARKERS, Request
@@ -67,8 +80,11 @@ def _slr_exempt(policy_type: str) -> GuardrailResult:
 
 
 class Guardrails:
-    def __init__(self, org: Organization | None) -> None:
+    def __init__(self, org: Organization | None,
+                 membership: OrgMembership | None = None) -> None:
         self.org = org
+        #: without organization data: the home account's DescribeOrganization answer
+        self.membership = membership if org is None else None
         self.collected = bool(org and org.policies_read)
         #: RCP documents present: read (also in snapshots that predate ``rcps_read``)
         self.rcps_listed = bool(org and any(cp.policy_type == RCP for cp in org.policies))
@@ -95,7 +111,14 @@ class Guardrails:
         key = (policy_type, account_id)
         hit = self._sigs.get(key)
         if hit is None:
-            if self.org is None or account_id is None or account_id not in self._parents:
+            if self.org is None:
+                # without organization data the answer depends on whether the account is
+                # the one DescribeOrganization answered for, or its management account
+                m = self.membership
+                hit = ("no-org",) if m is None or account_id is None else (
+                    "no-org", account_id == m.account_id,
+                    account_id == m.management_account_id)
+            elif account_id is None or account_id not in self._parents:
                 hit = ("none",)
             elif account_id == self.org.management_account_id:
                 hit = ("management",)
@@ -147,8 +170,7 @@ class Guardrails:
     def evaluate(self, policy_type: str, account_id: str | None, request: Request) -> \
             GuardrailResult:
         if self.org is None:
-            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
-                                   reasons=("no organization data: guardrails not assessed",))
+            return self.without_org(policy_type, account_id, request)
         label = "SCPs" if policy_type == SCP else "RCPs"
         enabled = self.org.policy_types_enabled
         if enabled is not None and policy_type not in enabled:
@@ -182,6 +204,44 @@ class Guardrails:
             hit = self._evaluate(policy_type, account_id, request)
             self._cache[key] = hit
         return hit
+
+    def without_org(self, policy_type: str, account_id: str | None,
+                    request: Request) -> GuardrailResult:
+        """The gate when the organization was not read (``membership`` says what is known).
+
+        Organizations User Guide, "Service control policies": SCPs (and RCPs) are policies of
+        an organization -- an account that is in none has none; "SCPs don't affect users or
+        roles in the management account" (RCPs: nor its resources); "SCPs do not affect
+        service-linked roles". Anywhere else an SCP nobody read may deny ("an explicit Deny
+        statement in an SCP at any level ... denies"): the gate is UNKNOWN and does not allow
+        (README: "never assumed to allow")."""
+        label = "SCPs" if policy_type == SCP else "RCPs"
+        if request.principal_type == "role" and is_service_linked_role(request.principal_arn):
+            return _slr_exempt(policy_type)
+        m = self.membership
+        home = m is not None and account_id is not None and account_id == m.account_id
+        if m is not None and home and m.status == NOT_IN_ORGANIZATION:
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=("the account is in no AWS Organization "
+                                            f"(DescribeOrganization): {label} do not apply",))
+        if m is not None and m.status == IN_ORGANIZATION and account_id is not None and \
+                account_id == m.management_account_id:
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=("the management account is not subject to "
+                                            f"{label}",))
+        if m is None:
+            why = f"no organization data: {label} not assessed"
+        elif home and m.status == IN_ORGANIZATION:
+            why = (f"the account is in organization {m.org_id or '(id not returned)'}, whose "
+                   f"{label} were not read (scan with --org): not assessed")
+        elif home:
+            why = (f"whether the account is in an organization is not known "
+                   f"(DescribeOrganization failed): {label} not assessed")
+        else:
+            why = (f"whether the account is in an organization was not read (DescribeOrganization "
+                   f"answered for {m.account_id} only): {label} not assessed")
+        return GuardrailResult(status="UNKNOWN", allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                               unresolved=(why,), reasons=(why,))
 
     def _partial(self, policy_type: str, kind: PolicyKind, label: str, account_id: str,
                  request: Request) -> GuardrailResult:

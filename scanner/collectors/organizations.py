@@ -7,6 +7,10 @@ then RESOURCE_CONTROL_POLICY; DescribePolicy; ListTargetsForPolicy -- the same t
 permissions serve both types). When the SCPs cannot be read the Organization says
 policies_read=False (never "no SCPs"); when the RCPs cannot be read, rcps_read=False (never "no
 RCPs"); a coverage entry says why.
+
+Without --org the scan asks ``fetch_membership`` only: DescribeOrganization in the account of its
+own credentials (any account of an organization may call it), which says whether that account
+is in an organization at all -- AWSOrganizationsNotInUseException is that answer, not a failure.
 """
 
 from __future__ import annotations
@@ -14,7 +18,16 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from scanner.collectors.base import Recorder, expect, paginate
-from scanner.model import ControlPolicy, Organization, OrgAccount, OrgUnit
+from scanner.model import (
+    IN_ORGANIZATION,
+    MEMBERSHIP_UNKNOWN,
+    NOT_IN_ORGANIZATION,
+    ControlPolicy,
+    Organization,
+    OrgAccount,
+    OrgMembership,
+    OrgUnit,
+)
 
 SERVICE = "organizations"
 
@@ -78,6 +91,33 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 RCP_TYPE = "RESOURCE_CONTROL_POLICY"
+
+#: Organizations API Reference, DescribeOrganization: "This account is not a member of an
+#: organization" (AWSOrganizationsNotInUseException) -- an answer, not a failure
+NOT_IN_USE = "AWSOrganizationsNotInUseException"
+
+
+def fetch_membership(client: Any, rec: Recorder) -> dict[str, Any]:
+    """DescribeOrganization alone: ``{"organization": {...}}`` when the account is in one,
+    ``{"not_in_use": True}`` when it is in none (no coverage entry: that is the answer), ``{}``
+    when the call failed (the coverage entry is in ``rec``)."""
+    described, failure = rec.attempt("DescribeOrganization", lambda: expect(
+        client.describe_organization(), "DescribeOrganization", "Organization", Mapping))
+    if failure is not None and failure.error_code == NOT_IN_USE:
+        rec.coverage.remove(failure)
+        return {"not_in_use": True}
+    return {"organization": dict(described)} if described is not None else {}
+
+
+def transform_membership(raw: Mapping[str, Any], account_id: str) -> OrgMembership:
+    org = raw.get("organization")
+    if raw.get("not_in_use"):
+        return OrgMembership(account_id=account_id, status=NOT_IN_ORGANIZATION)
+    if not isinstance(org, Mapping):
+        return OrgMembership(account_id=account_id, status=MEMBERSHIP_UNKNOWN)
+    return OrgMembership(account_id=account_id, status=IN_ORGANIZATION, org_id=org.get("Id"),
+                         management_account_id=org.get("MasterAccountId")
+                         or org.get("ManagementAccountId"))
 
 
 def _fetch_policies(client: Any, rec: Recorder,

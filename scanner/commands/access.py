@@ -421,8 +421,13 @@ def _note(p: Any) -> str:
     if p.conditions:
         notes.append(f"if: {', '.join(p.conditions)}")
     if p.principal_type == "public" or (not p.in_zone and not p.allow_listed):
-        notes.append("outside the organization")
+        notes.append("outside the trust zone")
     return "; ".join(notes)
+
+
+#: how the table names a grant's ``unintended`` value (the JSON keeps the value): the trust
+#: zone decides it (scanner/policy/trust_zone.py), the organization only when it was read
+_UNINTENDED = {"outside-organization": "outside the trust zone"}
 
 
 def _reach_line(r: Any) -> str:
@@ -478,7 +483,8 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
             emit(f"reach: {_reach_line(r)}")
         for g in sa.unintended:
             cond = f" (unless: {', '.join(g.conditions)})" if g.conditions else ""
-            emit(f"unintended: {g.principal} [{g.unintended}] in {g.statement}{cond}")
+            emit(f"unintended: {g.principal} [{_UNINTENDED.get(g.unintended or '', g.unintended)}]"
+                 f" in {g.statement}{cond}")
         for problem in sa.problems:
             emit(f"policy problem: {problem}")
         if not paths:

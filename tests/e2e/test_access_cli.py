@@ -107,3 +107,26 @@ def test_a_proof_fits_an_80_column_terminal_and_keeps_its_lines_in_a_pipe(
         return re.sub(r"\(\d+\.\d+s\)", "", " ".join(text.split()))
 
     assert words(piped) == words(run.text[run.text.index(piped.split()[0]):])
+
+
+def test_an_external_grantee_without_an_organization_is_outside_the_trust_zone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial: a single-account scan (no Organization: the trust zone is the account
+    itself, README "Scanning one account") labelled a grant to another account
+    "[outside-organization]". The text says what decides it: the trust zone."""
+    from dataclasses import replace
+
+    from helpers.access_estate import CENTRAL, OUTSIDER, SECRET_ARN
+    from scanner.model import NOT_IN_ORGANIZATION, OrgMembership
+
+    policy = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OUTSIDER}:root"},
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    snap = estate(secret_policy=policy, members=())
+    write_snapshot(tmp_path / "snapshot.json.gz", replace(
+        snap, organization=None, meta=replace(snap.meta, org_id=None),
+        org_membership=OrgMembership(account_id=CENTRAL, status=NOT_IN_ORGANIZATION)))
+    assert main(["access", "--in", str(tmp_path), "--secret", SECRET_ARN]) == 0
+    out = capsys.readouterr().out
+    assert f"unintended: arn:aws:iam::{OUTSIDER}:root [outside the trust zone]" in out, out
+    assert "outside-organization" not in out and "outside the organization" not in out, out
+    assert "; outside the trust zone" in out

@@ -80,7 +80,7 @@ def cross_check_pairs(snapshot: Any, label: str, limit: int = 12,
     primaries, replicas = secret_views(graph, settings)
     views = {sv.arn: sv for sv in primaries + replicas}
     index = PrincipalIndex(snapshot)
-    guardrails = Guardrails(snapshot.organization)
+    guardrails = Guardrails(snapshot.organization, snapshot.org_membership)
     compared = 0
     failures: list[str] = []
     for arn, sa in sorted(report.secrets.items()):

@@ -10,9 +10,11 @@ from reports.html import render_html
 from scanner.access import AccessSettings, analyze_access
 from scanner.graph.builder import build_graph
 from scanner.model import (
+    NOT_IN_ORGANIZATION,
     AccountSnapshot,
     IamPrincipal,
     IamSnapshot,
+    OrgMembership,
     RegionSnapshot,
     ScanMeta,
     Secret,
@@ -35,7 +37,9 @@ def _access() -> object:
                                   accounts=(ACCT,), regions=(REGION,)),
                     accounts=(AccountSnapshot(account_id=ACCT, iam=IamSnapshot(
                         principals=(worker,)), regions=(RegionSnapshot(
-                            region=REGION, secrets=(secret,)),)),))
+                            region=REGION, secrets=(secret,)),)),),
+                    # a single-account scan of an account in no organization (no SCPs)
+                    org_membership=OrgMembership(account_id=ACCT, status=NOT_IN_ORGANIZATION))
     return analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
 
 

@@ -71,8 +71,8 @@ def test_findings_evidence_names_the_reader_classes() -> None:
     from dataclasses import replace
 
     from scanner.graph.builder import build_graph
-    from scanner.model import AccountSnapshot, IamPrincipal, IamSnapshot, RegionSnapshot, \
-        ScanMeta, Secret, Snapshot
+    from scanner.model import NOT_IN_ORGANIZATION, AccountSnapshot, IamPrincipal, IamSnapshot, \
+        OrgMembership, RegionSnapshot, ScanMeta, Secret, Snapshot
 
     acct, region = "111111111111", "us-east-1"
     arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:pub-AbCdEf"
@@ -86,7 +86,9 @@ def test_findings_evidence_names_the_reader_classes() -> None:
                     accounts=(AccountSnapshot(account_id=acct, iam=IamSnapshot(
                         principals=(worker,)), regions=(RegionSnapshot(region=region, secrets=(
                             Secret(arn=arn, name="pub", account_id=acct, region=region,
-                                   resource_policy=public),)),)),))
+                                   resource_policy=public),)),)),),
+                    # a single-account scan of an account in no organization (no SCPs)
+                    org_membership=OrgMembership(account_id=acct, status=NOT_IN_ORGANIZATION))
     graph = build_graph(snap)
     access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
     rule = RULESET.get("secret-policy-public")

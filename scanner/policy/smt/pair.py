@@ -32,7 +32,7 @@ from scanner.access.identity import IdentityEvaluator
 from scanner.access.identity import Principal as IamPrincipal
 from scanner.access.scp import RCP, SCP, Guardrails, is_service_linked_role
 from scanner.access.settings import AccessSettings
-from scanner.model import Organization
+from scanner.model import Organization, OrgMembership
 from scanner.policy.evaluate import PolicyKind, evaluate_policy
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
@@ -137,12 +137,23 @@ def guardrail(enc: Encoder, guardrails: Guardrails | None, policy_type: str,
     account's path (root, each OU, the account), a Deny at any level denies; SCPs do not
     affect the management account or service-linked roles; RCPs do not apply to the
     management account's resources or to service-linked roles, and do apply to principals
-    outside the organization (as scanner/access/scp.py, which cites the same)."""
+    outside the organization (as scanner/access/scp.py, which cites the same). Without
+    organization data, ``Guardrails.without_org``: an account in no organization, the
+    management account and service-linked roles are exempt; anywhere else an SCP nobody read
+    may deny, so allow and deny are fresh booleans (not encoded), as the evaluator's UNKNOWN."""
     label = "SCP" if policy_type == SCP else "RCP"
-    org = guardrails.org if guardrails else None
-    if guardrails is None or org is None:
-        notes.append("no organization data: guardrails not assessed")
-        return None
+    if guardrails is None:
+        guardrails = Guardrails(None)
+    org = guardrails.org
+    if org is None:
+        if p.concrete is not None and p.concrete.principal_type == "role" and \
+                is_service_linked_role(p.concrete.principal_arn):
+            return None
+        unread = guardrails.without_org(policy_type, account, req)
+        if unread.status == "NOT_APPLICABLE":
+            return None
+        why = f"{scope}: {unread.reasons[0]}"
+        return Gate(allow=enc.fresh(why), deny=enc.fresh(why))
     enabled = org.policy_types_enabled
     if enabled is not None and policy_type not in enabled:
         return None  # "a policy type that is not enabled at the root has no effect"
@@ -323,9 +334,11 @@ def policies_of(sv: SecretView, principal: IamPrincipal,
 
 # ---------------------------------------------------------------------------- replay
 def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
-           org: Organization | None, sm: Request, kms: Request | None) -> Combined:
+           org: Organization | None, sm: Request, kms: Request | None,
+           membership: OrgMembership | None = None) -> Combined:
     """The three-valued evaluator on the witness's two requests, gate by gate, combined the
-    way the access analysis combines them (pair_eval.PairEvaluator._evaluate_class)."""
+    way the access analysis combines them (pair_eval.PairEvaluator._evaluate_class).
+    ``membership``: without ``org``, the snapshot's ``org_membership``."""
     facts = principal.facts
     rp = evaluate_policy(sv.policy, sm, PolicyKind.RESOURCE) if sv.policy is not None \
         else sv.unread_result
@@ -338,7 +351,7 @@ def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
     if sv.aws_managed and sv.decrypt_arn and kms is not None and \
             facts.account_id == sv.account:
         idk = ie.evaluate(principal, settings.decrypt_action, sv.decrypt_arn, lambda: kms)
-    shared = SharedGuardrails(org, Interner())
+    shared = SharedGuardrails(org, Interner(), membership)
     # the principal context as scanner.access.classes.Contexts holds it, without value views
     pctx: tuple[object, ...] = (dict(sm.context), set(sm.absent), dict(sm.excluded), {})
     scp = shared.result(principal, sv, pctx, lambda: sm,

@@ -116,12 +116,18 @@ def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req:
                  p: Principal, scope: str, notes: list[str]) -> z3.BoolRef:
     """Guardrails._evaluate for RCPs as a formula: every level of the resource account's path
     needs an Allow, a Deny anywhere denies. Where the evaluator does not assess RCPs (no
-    organization data, not collected, not enabled, management account) they do not block,
-    as in the evaluator, and the answer says so."""
-    org = guardrails.org if guardrails else None
-    if guardrails is None or org is None:
-        notes.append("no organization data: RCPs not assessed")
-        return z3.BoolVal(True)
+    collected, not enabled, management account) they do not block, as in the evaluator, and
+    the answer says so. Without organization data, as ``Guardrails.without_org``: no RCP
+    applies to an account in no organization or to the management account's resources;
+    elsewhere an RCP nobody read may deny (a fresh boolean, not encoded)."""
+    if guardrails is None:
+        guardrails = Guardrails(None)
+    org = guardrails.org
+    if org is None:
+        unread = guardrails.without_org(RCP, account, req)
+        if unread.status == "NOT_APPLICABLE":
+            return z3.BoolVal(True)
+        return enc.fresh(f"{scope}: {unread.reasons[0]}")
     enabled = org.policy_types_enabled
     if enabled is not None and RCP not in enabled:
         return z3.BoolVal(True)
@@ -485,7 +491,8 @@ def principal_read(sv: SecretView, principal: IamPrincipal, settings: AccessSett
                                     _pair.SHARED_PREFIXES) for name, t in templates.items()}
     combined = _pair.replay(sv, principal, settings,
                             guardrails.org if guardrails else None, reqs["secret"],
-                            reqs.get("key"))
+                            reqs.get("key"),
+                            membership=guardrails.membership if guardrails else None)
     replay = {gate: v.status for gate, v in combined.gates.items()}
     replay["decision"] = combined.decision
     witness = _witness_dict(p, reqs)
@@ -697,7 +704,7 @@ class Prover:
 
         self.settings = settings
         self.timeout_s = timeout_s
-        self.guardrails = Guardrails(snapshot.organization)
+        self.guardrails = Guardrails(snapshot.organization, snapshot.org_membership)
         self.zone = zone_of(settings, snapshot)
         primaries, replicas = secret_views(graph, settings)
         self.views = {sv.arn: sv for sv in primaries + replicas}

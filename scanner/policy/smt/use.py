@@ -185,7 +185,7 @@ class RuleProver:
         self.snapshot = snapshot
         self.settings = settings
         self.timeout_s = timeout_s
-        self.guardrails = Guardrails(snapshot.organization)
+        self.guardrails = Guardrails(snapshot.organization, snapshot.org_membership)
         self.zone = zone_of(settings, snapshot)
         self._views: dict[str, SecretView] | None = None
         self._memo: dict[tuple[object, ...], tuple[Answer, str]] = {}
@@ -225,8 +225,9 @@ class RuleProver:
 
     def _evaluator(self, policy: Policy, request: Request, account: str) -> str:
         """The three-valued evaluator's answer to the same question for one request: the
-        policy, and the RCPs of the resource's account (not assessed: they do not block, as
-        in the access analysis and the solver)."""
+        policy, and the RCPs of the resource's account (not collected in an --org scan: they
+        do not block, as in the access analysis and the solver; not read without --org:
+        UNKNOWN unless they do not apply)."""
         decision = evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
         rcp = self.guardrails.evaluate(RCP, account, request)
         if rcp.status in ("ALLOWED", "NOT_APPLICABLE") or (
