@@ -191,6 +191,9 @@ class ClassIndex:
         self._dynamic: set[int] = set()  # group ids that use condition keys for the action
         self._always: list[int] = []  # group ids that are candidates for every secret
         self._allowed_by: dict[int, list[int]] = {}  # Allow pattern id -> group ids
+        #: a static group's pattern ids, and its shared answers by which of them match
+        self._group_pids: dict[int, frozenset[int]] = {}
+        self._group_answers: dict[tuple[int, frozenset[int]], IdentityResult] = {}
         self._pattern_index = self._index_patterns()
         self._candidates: dict[frozenset[int], list[tuple[Group, IdentityResult | None]]] = {}
         self._group_keys: dict[tuple[object, ...], tuple[str, ...]] = {}
@@ -226,8 +229,17 @@ class ClassIndex:
                 if gid in self._dynamic:
                     hit.append((g, None))
                     continue
-                shared = self.identity.evaluate(g.first, self.s.action, sv.arn,
-                                                self.sm_request(g.first, sv), None, "sm")
+                # a static group's answer depends only on which of its own patterns the ARN
+                # matches (IdentityEvaluator.fingerprint): read off the matches already found,
+                # not matched again per group (org-scale trial: 100 roles per secret, each
+                # with its own list of ARNs, every one of them matched for every secret)
+                mine = matched & self._group_pids[gid]
+                gk = (gid, mine)
+                shared = self._group_answers.get(gk)
+                if shared is None:
+                    shared = self._group_answers[gk] = self.identity.evaluate(
+                        g.first, self.s.action, sv.arn, self.sm_request(g.first, sv), None,
+                        "sm")
                 if shared.allow is not Tri.FALSE:
                     hit.append((g, shared))
             self._candidates[matched] = hit
@@ -247,6 +259,7 @@ class ClassIndex:
                 continue
             for pat in gp:
                 ids.setdefault(pat, len(ids))
+            self._group_pids[gid] = frozenset(ids[pat] for pat in gp)
             allow = self.identity.allow_patterns(g.first, self.s.action)
             if allow is None:
                 self._always.append(gid)

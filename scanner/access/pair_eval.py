@@ -540,8 +540,6 @@ class PairEvaluator:
         (``cross``) a grant that also covers the same secret name in any other account
         (``arn:...:*:secret:app-*``) names no secret of this account either."""
         head = name_head(sv.name) if strict else "<none>"
-        if cross and not self._names_any_account(p, sv):
-            return False
         key = (p.signature, sv.account, sv.region, head)
         hit = self._probe.get(key)
         if hit is None:
@@ -560,7 +558,11 @@ class PairEvaluator:
                     hit = False
                     break
             self._probe[key] = hit
-        return hit
+        # both must hold; the account's probe, cached per (documents, account, Region, path),
+        # is asked first: a wildcard identity of every account is asked once per secret, and
+        # the other-account probe reads the secret's name (org-scale trial: 100 such roles
+        # per secret, each paying a fingerprint of its patterns)
+        return hit and not (cross and not self._names_any_account(p, sv))
 
     def _names_any_account(self, p: Principal, sv: SecretView) -> bool:
         """False when the principal's identity grants this secret's name in an account that is

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from scanner.policy.conditions import evaluate_conditions, substitute_variables
-from scanner.policy.matching import action_matches, arn_matches
+from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import (match_principal, not_principal_applies, principal_index,
                                        session_match)
@@ -93,6 +93,13 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
         # a resource policy may omit Resource (it then means the resource it is attached to)
         return (Tri.TRUE, ()) if kind in (PolicyKind.RESOURCE, PolicyKind.RCP) else \
             (Tri.UNKNOWN, ("statement has no Resource",))
+    if len(patterns) > INDEXED_PATTERNS and isinstance(patterns, tuple):
+        index = index_of(patterns, variables=policy.variables_enabled)
+        if index is not None:
+            # the patterns that can match are found by their literal prefix (PatternIndex):
+            # the same answer as trying each, without trying thousands for every resource
+            hit = Tri.of(bool(index.matching(request.resource)))
+            return (~hit if st.not_resources is not None else hit), ()
     results: list[Tri] = []
     unresolved: list[str] = []
     for p in patterns:

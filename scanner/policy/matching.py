@@ -187,3 +187,24 @@ class PatternIndex:
             if hit is not None:
                 out.extend(i for i in hit if arn_matches(self.patterns[i], arn))
         return frozenset(out)
+
+
+#: pattern lists longer than this are matched through a PatternIndex (an identity policy that
+#: lists thousands of secret ARNs: trying each pattern for each secret was quadratic)
+INDEXED_PATTERNS = 8
+_INDEXES: dict[int, tuple[tuple[str, ...], PatternIndex | None]] = {}
+
+
+def index_of(patterns: tuple[str, ...], *, variables: bool = False) -> PatternIndex | None:
+    """The PatternIndex of a tuple of patterns, built once per tuple (policies are parsed once
+    and live for the run: looked up by the tuple's identity, kept alive with it). None when
+    ``variables`` and a pattern holds a policy variable (it must be substituted first)."""
+    hit = _INDEXES.get(id(patterns))
+    if hit is None or hit[0] is not patterns:
+        if len(_INDEXES) >= 65536:
+            _INDEXES.clear()
+        index = None if variables and any("${" in p for p in patterns) else \
+            PatternIndex(patterns)
+        hit = _INDEXES[id(patterns)] = (patterns, index)
+    return hit[1]
+
