@@ -11,6 +11,8 @@ callers pass ``client_for(account_id, region)`` (see ``session_client_factory``)
   another.
 * Throttling and transient errors are retried with exponential backoff; findings listed in
   ``FailedFindings`` are retried on their own; whatever still fails is in the report.
+* Ctrl-C or SIGTERM while sending raises DeliveryInterrupted (a KeyboardInterrupt) carrying
+  the report so far (``interrupted``, ``pending``).
 """
 
 from __future__ import annotations
@@ -49,20 +51,38 @@ class DeliveryReport:
     batches: int
     max_batch_size: int
     undelivered: tuple[Undelivered, ...] = ()
+    #: stopped by Ctrl-C or SIGTERM before every finding was delivered or given up
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.undelivered
+        return not self.undelivered and not self.interrupted
+
+    @property
+    def pending(self) -> int:
+        """Findings neither delivered nor given up: an interrupted delivery's batch whose
+        answer never came (imported or not) and the ones not sent."""
+        return self.attempted - self.delivered - len(self.undelivered)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "attempted": self.attempted, "delivered": self.delivered,
             "requests": self.requests, "batches": self.batches,
             "max_batch_size": self.max_batch_size,
+            "interrupted": self.interrupted, "pending": self.pending,
             "undelivered": [
                 {"id": u.id, "account_id": u.account_id, "region": u.region,
                  "error_code": u.error_code, "message": u.message} for u in self.undelivered],
         }
+
+
+class DeliveryInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while findings were being sent; ``report`` says what was delivered
+    by then (``interrupted``; the rest ``pending``)."""
+
+    def __init__(self, report: DeliveryReport) -> None:
+        super().__init__("interrupted")
+        self.report = report
 
 
 def _error_code(exc: BaseException) -> tuple[str, str]:
@@ -153,48 +173,59 @@ def send_findings(
     def backoff(attempt: int) -> float:
         return min(max_delay, base_delay * (2 ** (attempt - 1)))
 
-    while queue:
-        # take the entry that may go first (keeps other accounts moving while one backs off)
-        best = min(range(len(queue)),
-                   key=lambda i: max(limiter.ready_at(queue[i][0]), queue[i][3]))
-        queue.rotate(-best)
-        key, batch, attempt, not_before = queue.popleft()
-        if key in broken:
-            give_up(key, batch, *broken[key])
-            continue
-        if key not in clients:
-            try:
-                clients[key] = client_for(*key)
-            except Exception as exc:  # no session for that account: report, never drop
-                broken[key] = _error_code(exc)
+    def deliver() -> None:
+        nonlocal delivered, requests
+        while queue:
+            # take the entry that may go first (keeps other accounts moving while one backs off)
+            best = min(range(len(queue)),
+                       key=lambda i: max(limiter.ready_at(queue[i][0]), queue[i][3]))
+            queue.rotate(-best)
+            key, batch, attempt, not_before = queue.popleft()
+            if key in broken:
                 give_up(key, batch, *broken[key])
                 continue
-        limiter.wait(key, not_before)
-        requests += 1
-        try:
-            response = clients[key].batch_import_findings(
-                Findings=[p.finding() for p in batch])
-        except Exception as exc:  # classified below; nothing is swallowed
-            code, message = _error_code(exc)
-            if _retryable(exc, code) and attempt < max_attempts:
-                queue.append((key, batch, attempt + 1, clock() + backoff(attempt)))
-            else:
-                give_up(key, batch, code, message)
-            continue
-        failed = {str(item.get("Id")): item for item in response.get("FailedFindings") or []}
-        delivered += len(batch) - len(failed)
-        if failed:
-            retry = [item for item in batch if item.id in failed]
-            if attempt < max_attempts:
-                queue.append((key, retry, attempt + 1, clock() + backoff(attempt)))
-            else:
-                for item in retry:
-                    error = failed[item.id]
-                    give_up(key, [item], str(error.get("ErrorCode") or "FailedFinding"),
-                            str(error.get("ErrorMessage") or ""))
-    return DeliveryReport(attempted=len(findings), delivered=delivered, requests=requests,
-                          batches=batches, max_batch_size=max_batch,
-                          undelivered=tuple(undelivered))
+            if key not in clients:
+                try:
+                    clients[key] = client_for(*key)
+                except Exception as exc:  # no session for that account: report, never drop
+                    broken[key] = _error_code(exc)
+                    give_up(key, batch, *broken[key])
+                    continue
+            limiter.wait(key, not_before)
+            requests += 1
+            try:
+                response = clients[key].batch_import_findings(
+                    Findings=[p.finding() for p in batch])
+            except Exception as exc:  # classified below; nothing is swallowed
+                code, message = _error_code(exc)
+                if _retryable(exc, code) and attempt < max_attempts:
+                    queue.append((key, batch, attempt + 1, clock() + backoff(attempt)))
+                else:
+                    give_up(key, batch, code, message)
+                continue
+            failed = {str(item.get("Id")): item
+                      for item in response.get("FailedFindings") or []}
+            delivered += len(batch) - len(failed)
+            if failed:
+                retry = [item for item in batch if item.id in failed]
+                if attempt < max_attempts:
+                    queue.append((key, retry, attempt + 1, clock() + backoff(attempt)))
+                else:
+                    for item in retry:
+                        error = failed[item.id]
+                        give_up(key, [item], str(error.get("ErrorCode") or "FailedFinding"),
+                                str(error.get("ErrorMessage") or ""))
+
+    def report(*, interrupted: bool = False) -> DeliveryReport:
+        return DeliveryReport(attempted=len(findings), delivered=delivered, requests=requests,
+                              batches=batches, max_batch_size=max_batch,
+                              undelivered=tuple(undelivered), interrupted=interrupted)
+
+    try:
+        deliver()
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (scanner.errors.Terminated)
+        raise DeliveryInterrupted(report(interrupted=True)) from exc
+    return report()
 
 
 def session_client_factory(session_for: Callable[[str], Any], *, config: Any = None,

@@ -6,7 +6,8 @@ finding into one central account, with the resource's account in ProductFields. 
 were failing in ``--previous`` and are resolved now are re-imported as PASSED + ARCHIVED.
 
 Exit codes: 0 everything delivered; 3 some findings were not delivered (listed in the delivery
-report); 2 bad usage or input.
+report); 2 bad usage or input; 130 / 143 stopped by Ctrl-C / SIGTERM (the one line and the
+delivery report say how many findings were delivered, ``"interrupted": true``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from scanner.commands._outputs import output_file, write_output
-from scanner.errors import InputError, UsageError
+from scanner.errors import InputError, Interrupted, UsageError
 
 HELP = "export findings to AWS Security Hub (BatchImportFindings, per account or central)"
 
@@ -142,9 +143,6 @@ def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports.asff import MAX_BATCH
-    from reports.securityhub import send_findings
-
     if args.role_name:
         from scanner.aws.session import check_role_name
 
@@ -158,6 +156,46 @@ def run(args: argparse.Namespace) -> int:
     if args.report:  # before delivering anything: a bad path must not fail after the import
 
         output_file(args.report, "--report")
+    try:
+        return _export(args)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: never leave last run's report
+        raise _interrupted(args, exc) from None
+
+
+def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> Interrupted:
+    """The one line of an export stopped by Ctrl-C or SIGTERM (the CLI makes "interrupted"
+    "terminated" for SIGTERM), after writing --report with what was delivered by then
+    (``"interrupted": true``): the previous run's report left in place was read as tonight's
+    (fault-injection trial round 2)."""
+    from reports.securityhub import DeliveryInterrupted
+
+    if isinstance(exc, DeliveryInterrupted):
+        r = exc.report
+        said = (f"interrupted after {r.delivered} of {r.attempted} findings were delivered to "
+                f"Security Hub ({r.pending} not confirmed; an export run again updates the "
+                "findings already imported)")
+        report: dict[str, Any] = r.to_json()
+    else:  # before the first request: nothing was sent
+        said = "interrupted before any finding was sent to Security Hub"
+        report = {"attempted": None, "delivered": 0, "requests": 0, "interrupted": True,
+                  "pending": None, "undelivered": []}
+    if args.dry_run:
+        report = {"dry_run": True, "interrupted": True}
+    if not args.report:
+        return Interrupted(said)
+    from scanner.errors import OutputError
+
+    try:
+        write_output(args.report, json.dumps(report, indent=2) + "\n", "--report")
+    except OutputError as err:
+        return Interrupted(f"{said}; {err}")
+    return Interrupted(f"{said}; --report {args.report} says so")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from reports.asff import MAX_BATCH
+    from reports.securityhub import send_findings
+
     findings, facts = build_payload(args)  # facts: current, archived, to_send
     targets = sorted({p.target for p in findings})
     if args.dry_run:
