@@ -11,6 +11,11 @@ callers pass ``client_for(account_id, region)`` (see ``session_client_factory``)
   another.
 * Throttling and transient errors are retried with exponential backoff; findings listed in
   ``FailedFindings`` are retried on their own; whatever still fails is in the report.
+* A call that got no answer (a read or connect timeout, a connection refused or closed:
+  botocore has already made its own attempts) is not retried, and the account and Region's
+  other batches are reported undelivered without being sent: an endpoint that accepts and
+  never answers cost 15 minutes a batch. ``time_limit`` bounds the whole delivery: no request
+  or retry starts after it.
 * Ctrl-C or SIGTERM while sending raises DeliveryInterrupted (a KeyboardInterrupt) carrying
   the report so far (``interrupted``, ``pending``).
 """
@@ -95,11 +100,16 @@ def _error_code(exc: BaseException) -> tuple[str, str]:
 
 
 def _retryable(exc: BaseException, code: str) -> bool:
-    if code in RETRYABLE_CODES:
-        return True
-    # botocore connection/read timeouts carry no AWS error code: treat them as transient
-    return type(exc).__name__ in ("EndpointConnectionError", "ConnectTimeoutError",
-                                  "ReadTimeoutError", "ConnectionClosedError")
+    return code in RETRYABLE_CODES
+
+
+#: botocore's errors for a call that got no answer at all (they carry no AWS error code)
+_NO_ANSWER = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                        "ConnectionClosedError"})
+
+
+def _unanswered(exc: BaseException) -> bool:
+    return type(exc).__name__ in _NO_ANSWER
 
 
 class _RateLimiter:
@@ -133,9 +143,12 @@ def send_findings(
     max_delay: float = 20.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    time_limit: float | None = None,
 ) -> DeliveryReport:
     """Import ``findings`` (ASFF dicts, or reports.hub_payload.Prepared: held as JSON until
-    their batch is sent) into Security Hub; report what was not delivered."""
+    their batch is sent) into Security Hub; report what was not delivered. ``time_limit``
+    (seconds): no request or retry starts after it (a call under way still ends by its own
+    timeouts)."""
     undelivered: list[Undelivered] = []
     groups: "OrderedDict[tuple[str, str], list[Prepared]]" = OrderedDict()
     for original in findings:
@@ -147,16 +160,19 @@ def send_findings(
             continue
         groups.setdefault(p.target, []).append(p)
 
-    # a queue of (key, batch, attempt, not_before) interleaved across accounts and regions
-    queue: deque[tuple[tuple[str, str], list[Prepared], int, float]] = deque()
+    # a queue of (key, batch, attempt, not_before, last error) interleaved across accounts
+    # and regions
+    queue: deque[tuple[tuple[str, str], list[Prepared], int, float,
+                       tuple[str, str] | None]] = deque()
     chunks = {key: [items[i:i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)]
               for key, items in groups.items()}
     while any(chunks.values()):
         for key in list(chunks):
             if chunks[key]:
-                queue.append((key, chunks[key].pop(0), 1, 0.0))
+                queue.append((key, chunks[key].pop(0), 1, 0.0, None))
     batches = len(queue)
-    max_batch = max((len(b) for _, b, _, _ in queue), default=0)
+    max_batch = max((len(b) for _, b, _, _, _ in queue), default=0)
+    deadline = clock() + time_limit if time_limit is not None else None
 
     limiter = _RateLimiter(rate, clock, sleep)
     clients: dict[tuple[str, str], Any] = {}
@@ -173,6 +189,18 @@ def send_findings(
     def backoff(attempt: int) -> float:
         return min(max_delay, base_delay * (2 ** (attempt - 1)))
 
+    def out_of_time(key: tuple[str, str], batch: list[Prepared], not_before: float,
+                    last: tuple[str, str] | None) -> bool:
+        """Past ``time_limit`` (or it would be before the batch may go): give the batch up."""
+        if deadline is None or max(clock(), not_before, limiter.ready_at(key)) < deadline:
+            return False
+        limit = f"the export's time limit ({time_limit:g} s) ran out"
+        if last is not None:
+            give_up(key, batch, last[0], f"{last[1]} (not retried: {limit})")
+        else:
+            give_up(key, batch, "TimeLimitExceeded", f"not sent: {limit}")
+        return True
+
     def deliver() -> None:
         nonlocal delivered, requests
         while queue:
@@ -180,9 +208,11 @@ def send_findings(
             best = min(range(len(queue)),
                        key=lambda i: max(limiter.ready_at(queue[i][0]), queue[i][3]))
             queue.rotate(-best)
-            key, batch, attempt, not_before = queue.popleft()
+            key, batch, attempt, not_before, last = queue.popleft()
             if key in broken:
                 give_up(key, batch, *broken[key])
+                continue
+            if out_of_time(key, batch, not_before, last):
                 continue
             if key not in clients:
                 try:
@@ -191,6 +221,8 @@ def send_findings(
                     broken[key] = _error_code(exc)
                     give_up(key, batch, *broken[key])
                     continue
+                if out_of_time(key, batch, not_before, last):  # AssumeRole took the rest
+                    continue
             limiter.wait(key, not_before)
             requests += 1
             try:
@@ -198,8 +230,13 @@ def send_findings(
                     Findings=[p.finding() for p in batch])
             except Exception as exc:  # classified below; nothing is swallowed
                 code, message = _error_code(exc)
-                if _retryable(exc, code) and attempt < max_attempts:
-                    queue.append((key, batch, attempt + 1, clock() + backoff(attempt)))
+                if _unanswered(exc):  # the account and Region's other batches would wait too
+                    broken[key] = (code, f"not sent: an earlier batch to {key[0]} {key[1]} "
+                                         f"got no answer ({message})")
+                    give_up(key, batch, code, message)
+                elif _retryable(exc, code) and attempt < max_attempts:
+                    queue.append((key, batch, attempt + 1, clock() + backoff(attempt),
+                                  (code, message)))
                 else:
                     give_up(key, batch, code, message)
                 continue
@@ -209,7 +246,10 @@ def send_findings(
             if failed:
                 retry = [item for item in batch if item.id in failed]
                 if attempt < max_attempts:
-                    queue.append((key, retry, attempt + 1, clock() + backoff(attempt)))
+                    first = failed[retry[0].id] if retry else {}
+                    queue.append((key, retry, attempt + 1, clock() + backoff(attempt),
+                                  (str(first.get("ErrorCode") or "FailedFinding"),
+                                   str(first.get("ErrorMessage") or ""))))
                 else:
                     for item in retry:
                         error = failed[item.id]

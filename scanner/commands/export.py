@@ -30,6 +30,13 @@ OPERATIONS: dict[tuple[str, str], str] = {
     ("securityhub", "BatchImportFindings"): "securityhub:BatchImportFindings",
 }
 
+#: seconds without an answer before a call is named in a warning (as scan's watchdog does)
+HANG_WARNING_AFTER = 30.0
+#: botocore's read timeout for the export's calls (each of its 3 attempts waits this long)
+READ_TIMEOUT = 60.0
+#: --max-time's default: no request or retry starts after this many seconds of sending
+DEFAULT_MAX_TIME = 3600
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", choices=["securityhub"], help="where to export")
@@ -57,6 +64,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="build and validate the findings, print the batches, send nothing")
     parser.add_argument("--report", metavar="FILE", help="write the delivery report (JSON) here")
+    parser.add_argument("--max-time", metavar="SECONDS", type=_seconds, default=DEFAULT_MAX_TIME,
+                        help="no request or retry starts after this many seconds of sending; "
+                        "what was not delivered by then is reported (exit 3); 0: no limit "
+                        f"(default {DEFAULT_MAX_TIME})")
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds >= 0: {text!r}")
+    return value
 
 
 def _previous(path: Path, home_region: str | None) -> Any:
@@ -246,34 +267,42 @@ def _export(args: argparse.Namespace) -> int:
                 "--report", done="nothing was sent (dry run)")
         return 0 if not invalid else 3
 
+    from scanner.aws.calls import CallCounter
     from scanner.aws.guard import ReadOnlyGuard
     from scanner.aws.session import OPERATIONS as SESSION_OPERATIONS
     from scanner.aws.session import AwsSessions, ClientSettings, base_session
+    from scanner.progress import Progress
 
     endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     region = args.region or (targets[0][1] if targets else "us-east-1")
     sessions = AwsSessions(
         base_session(args.profile),
         guard=ReadOnlyGuard(set(SESSION_OPERATIONS) | set(OPERATIONS), purpose="Security Hub export"),
-        settings=ClientSettings(endpoint_url=endpoint, max_attempts=3),
+        settings=ClientSettings(endpoint_url=endpoint, max_attempts=3,
+                                read_timeout=READ_TIMEOUT),
+        counter=(counter := CallCounter()),
         role_name=args.role_name, external_id=args.external_id, sts_region=region,
     )
-
-    if not args.role_name and targets:
-        # without a role only the caller's own account can be imported into: say so once,
-        # before anything is sent, instead of one failure per finding (exit 3)
-        home = sessions.home_account()
-        others = sorted({account for account, _ in targets if account != home})
-        if others:
-            raise UsageError(
-                f"the findings go to {len(others)} account(s) other than the caller's "
-                f"({home}): {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}; give "
-                "--role-name ROLE (assumed in each), or --mode central")
 
     def client_for(account_id: str, target_region: str) -> Any:
         return sessions.client("securityhub", account_id=account_id, region=target_region)
 
-    report = send_findings(findings, client_for=client_for)
+    # the watchdog names a call (GetCallerIdentity, AssumeRole, BatchImportFindings) that
+    # has not answered after 30 s, as scan's does: an endpoint that never answered was an
+    # hour of silence (fault-injection trial round 2)
+    with Progress(counter, hang_after=HANG_WARNING_AFTER):
+        if not args.role_name and targets:
+            # without a role only the caller's own account can be imported into: say so
+            # once, before anything is sent, instead of one failure per finding (exit 3)
+            home = sessions.home_account()
+            others = sorted({account for account, _ in targets if account != home})
+            if others:
+                raise UsageError(
+                    f"the findings go to {len(others)} account(s) other than the caller's "
+                    f"({home}): {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}; "
+                    "give --role-name ROLE (assumed in each), or --mode central")
+        report = send_findings(findings, client_for=client_for,
+                               time_limit=args.max_time or None)
     summary = (f"Security Hub: {report.delivered} of {report.attempted} findings delivered in "
                f"{report.requests} request(s) ({facts['archived']} archived as resolved)")
     from scanner.textfit import fit_line, stream_columns

@@ -276,7 +276,7 @@ def test_an_interrupted_delivery_carries_what_was_delivered_so_far() -> None:
     from reports.securityhub import DeliveryInterrupted
 
     clock = FakeClock()
-    client = ScriptedClient(clock, ["ok", ["sgf-00007"], KeyboardInterrupt()])
+    client = ScriptedClient(clock, ["ok", ["sgf-00107"], KeyboardInterrupt()])
     findings = _many(350, (ACCOUNT_A,))
     with pytest.raises(DeliveryInterrupted) as stop:
         send_findings(findings, client_for=lambda a, r: client, clock=clock.clock,
@@ -293,3 +293,45 @@ def test_a_delivery_that_ends_is_not_interrupted() -> None:
     report = send_findings(_many(3, (ACCOUNT_A,)), client_for=lambda a, r: ScriptedClient(
         clock, []), clock=clock.clock, sleep=clock.sleep)
     assert report.to_json()["interrupted"] is False and report.to_json()["pending"] == 0
+
+
+def _no_answer() -> Exception:
+    from botocore.exceptions import ReadTimeoutError
+
+    return ReadTimeoutError(endpoint_url="https://securityhub.us-east-1.amazonaws.com/")
+
+
+def test_a_target_that_never_answers_is_not_retried_and_its_other_batches_not_sent() -> None:
+    """Fault-injection trial round 2: against an endpoint that accepts and never answers,
+    each batch waited botocore's read timeout on each of its attempts, then was retried 5
+    times by the exporter -- 15 minutes per batch, about an hour for the demo, in silence. A
+    call that got no answer (botocore already made its attempts) is not retried, and the
+    other batches of that account and Region are reported undelivered without being sent;
+    the other accounts go on."""
+    clock = FakeClock()
+    hung = ScriptedClient(clock, [_no_answer()] * 10)
+    fine = ScriptedClient(clock, [])
+    report = send_findings(_many(600, (ACCOUNT_A, ACCOUNT_B)),
+                           client_for=lambda a, r: hung if a == ACCOUNT_A else fine,
+                           clock=clock.clock, sleep=clock.sleep)
+    assert len(hung.calls) == 1 and len(fine.calls) == 3
+    assert report.delivered == 300 and report.requests == 4
+    lost = [u for u in report.undelivered if u.account_id == ACCOUNT_A]
+    assert len(lost) == 300 and {u.error_code for u in lost} == {"ReadTimeoutError"}
+    assert sum("not sent" in u.message for u in lost) == 200
+
+
+def test_the_time_limit_ends_the_retries_and_reports_what_was_not_delivered() -> None:
+    """Fault-injection trial round 2: the export's retrying had no bound in time. With
+    ``time_limit``, no request or retry starts once it has passed: a batch still being
+    retried keeps its last error, a batch not sent says so, and the delivery ends."""
+    clock = FakeClock()
+    throttled = ScriptedClient(clock, [_error("TooManyRequestsException")] * 100)
+    report = send_findings(_many(300, (ACCOUNT_A,)), client_for=lambda a, r: throttled,
+                           clock=clock.clock, sleep=clock.sleep, time_limit=1.0,
+                           base_delay=0.4)
+    assert clock.now <= 1.0 + 1e-9
+    assert report.delivered == 0 and len(report.undelivered) == 300
+    codes = {u.error_code for u in report.undelivered}
+    assert codes <= {"TooManyRequestsException", "TimeLimitExceeded"}
+    assert all("time limit (1 s)" in u.message for u in report.undelivered)
