@@ -12,9 +12,9 @@ callers pass ``client_for(account_id, region)`` (see ``session_client_factory``)
 * Throttling and transient errors are retried with exponential backoff; findings listed in
   ``FailedFindings`` are retried on their own; whatever still fails is in the report.
 * A call that got no answer (a read or connect timeout, a connection refused or closed:
-  botocore has already made its own attempts) is not retried, and the account and Region's
-  other batches are reported undelivered without being sent: an endpoint that accepts and
-  never answers cost 15 minutes a batch. ``time_limit`` bounds the whole delivery: no request
+  botocore has already made its own attempts) is not retried, and the other batches to the
+  same endpoint (every account's, for the Region's endpoint) are reported undelivered
+  without being sent: an endpoint that accepts and never answers cost 15 minutes a batch. ``time_limit`` bounds the whole delivery: no request
   or retry starts after it.
 * Ctrl-C or SIGTERM while sending raises DeliveryInterrupted (a KeyboardInterrupt) carrying
   the report so far (``interrupted``, ``pending``).
@@ -112,6 +112,13 @@ def _unanswered(exc: BaseException) -> bool:
     return type(exc).__name__ in _NO_ANSWER
 
 
+def _endpoint(client: Any, key: tuple[str, str]) -> str:
+    """Where ``client`` sends its calls (a botocore client's endpoint URL), else the account
+    and Region it is for."""
+    url = getattr(getattr(client, "meta", None), "endpoint_url", None)
+    return str(url) if url else f"{key[0]} {key[1]}"
+
+
 class _RateLimiter:
     """At most ``rate`` calls per second per key, on one thread (clock and sleep injectable)."""
 
@@ -177,6 +184,9 @@ def send_findings(
     limiter = _RateLimiter(rate, clock, sleep)
     clients: dict[tuple[str, str], Any] = {}
     broken: dict[tuple[str, str], tuple[str, str]] = {}
+    #: endpoints (the Region's Security Hub endpoint, or the one given) a call got no answer
+    #: from: every account's batches there would wait as long again
+    silent: dict[str, tuple[str, str]] = {}
     delivered = 0
     requests = 0
 
@@ -223,6 +233,10 @@ def send_findings(
                     continue
                 if out_of_time(key, batch, not_before, last):  # AssumeRole took the rest
                     continue
+            endpoint = _endpoint(clients[key], key)
+            if endpoint in silent:
+                give_up(key, batch, *silent[endpoint])
+                continue
             limiter.wait(key, not_before)
             requests += 1
             try:
@@ -230,9 +244,9 @@ def send_findings(
                     Findings=[p.finding() for p in batch])
             except Exception as exc:  # classified below; nothing is swallowed
                 code, message = _error_code(exc)
-                if _unanswered(exc):  # the account and Region's other batches would wait too
-                    broken[key] = (code, f"not sent: an earlier batch to {key[0]} {key[1]} "
-                                         f"got no answer ({message})")
+                if _unanswered(exc):  # the endpoint's other batches would wait as long
+                    silent[endpoint] = (code, f"not sent: an earlier batch to {endpoint} got "
+                                              f"no answer ({message})")
                     give_up(key, batch, code, message)
                 elif _retryable(exc, code) and attempt < max_attempts:
                     queue.append((key, batch, attempt + 1, clock() + backoff(attempt),

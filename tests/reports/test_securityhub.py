@@ -301,24 +301,37 @@ def _no_answer() -> Exception:
     return ReadTimeoutError(endpoint_url="https://securityhub.us-east-1.amazonaws.com/")
 
 
-def test_a_target_that_never_answers_is_not_retried_and_its_other_batches_not_sent() -> None:
+class At(ScriptedClient):
+    """A ScriptedClient with a botocore client's endpoint URL."""
+
+    def __init__(self, clock: FakeClock, outcomes: list[Any], url: str) -> None:
+        super().__init__(clock, outcomes)
+        self.meta = type("Meta", (), {"endpoint_url": url})()
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["one-endpoint", "two-endpoints"])
+def test_an_endpoint_that_never_answers_is_not_retried_and_gets_no_other_batch(
+        shared: bool) -> None:
     """Fault-injection trial round 2: against an endpoint that accepts and never answers,
     each batch waited botocore's read timeout on each of its attempts, then was retried 5
     times by the exporter -- 15 minutes per batch, about an hour for the demo, in silence. A
-    call that got no answer (botocore already made its attempts) is not retried, and the
-    other batches of that account and Region are reported undelivered without being sent;
-    the other accounts go on."""
+    call that got no answer (botocore already made its attempts) is not retried, and no
+    other batch -- of any account -- is sent to that endpoint; batches to other endpoints go
+    on."""
     clock = FakeClock()
-    hung = ScriptedClient(clock, [_no_answer()] * 10)
-    fine = ScriptedClient(clock, [])
+    hung = At(clock, [_no_answer()] * 10, "https://securityhub.us-east-1.amazonaws.com")
+    other = At(clock, [], hung.meta.endpoint_url if shared else "https://elsewhere")
     report = send_findings(_many(600, (ACCOUNT_A, ACCOUNT_B)),
-                           client_for=lambda a, r: hung if a == ACCOUNT_A else fine,
+                           client_for=lambda a, r: hung if a == ACCOUNT_A else other,
                            clock=clock.clock, sleep=clock.sleep)
-    assert len(hung.calls) == 1 and len(fine.calls) == 3
-    assert report.delivered == 300 and report.requests == 4
-    lost = [u for u in report.undelivered if u.account_id == ACCOUNT_A]
-    assert len(lost) == 300 and {u.error_code for u in lost} == {"ReadTimeoutError"}
-    assert sum("not sent" in u.message for u in lost) == 200
+    assert len(hung.calls) == 1 and len(other.calls) == (0 if shared else 3)
+    assert report.requests == 1 + len(other.calls)
+    assert report.delivered == (0 if shared else 300)
+    lost = report.undelivered
+    assert len(lost) == (600 if shared else 300)
+    assert {u.error_code for u in lost} == {"ReadTimeoutError"}
+    assert sum(f"not sent: an earlier batch to {hung.meta.endpoint_url} got no answer"
+               in u.message for u in lost) == len(lost) - 100
 
 
 def test_the_time_limit_ends_the_retries_and_reports_what_was_not_delivered() -> None:
