@@ -11,6 +11,13 @@ callers pass ``client_for(account_id, region)`` (see ``session_client_factory``)
   another.
 * Throttling and transient errors are retried with exponential backoff; findings listed in
   ``FailedFindings`` are retried on their own; whatever still fails is in the report.
+* A call that got no answer (a read or connect timeout, a connection refused or closed:
+  botocore has already made its own attempts) is not retried, and the other batches to the
+  same endpoint (every account's, for the Region's endpoint) are reported undelivered
+  without being sent: an endpoint that accepts and never answers cost 15 minutes a batch. ``time_limit`` bounds the whole delivery: no request
+  or retry starts after it.
+* Ctrl-C or SIGTERM while sending raises DeliveryInterrupted (a KeyboardInterrupt) carrying
+  the report so far (``interrupted``, ``pending``).
 """
 
 from __future__ import annotations
@@ -49,20 +56,38 @@ class DeliveryReport:
     batches: int
     max_batch_size: int
     undelivered: tuple[Undelivered, ...] = ()
+    #: stopped by Ctrl-C or SIGTERM before every finding was delivered or given up
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.undelivered
+        return not self.undelivered and not self.interrupted
+
+    @property
+    def pending(self) -> int:
+        """Findings neither delivered nor given up: an interrupted delivery's batch whose
+        answer never came (imported or not) and the ones not sent."""
+        return self.attempted - self.delivered - len(self.undelivered)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "attempted": self.attempted, "delivered": self.delivered,
             "requests": self.requests, "batches": self.batches,
             "max_batch_size": self.max_batch_size,
+            "interrupted": self.interrupted, "pending": self.pending,
             "undelivered": [
                 {"id": u.id, "account_id": u.account_id, "region": u.region,
                  "error_code": u.error_code, "message": u.message} for u in self.undelivered],
         }
+
+
+class DeliveryInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while findings were being sent; ``report`` says what was delivered
+    by then (``interrupted``; the rest ``pending``)."""
+
+    def __init__(self, report: DeliveryReport) -> None:
+        super().__init__("interrupted")
+        self.report = report
 
 
 def _error_code(exc: BaseException) -> tuple[str, str]:
@@ -75,11 +100,23 @@ def _error_code(exc: BaseException) -> tuple[str, str]:
 
 
 def _retryable(exc: BaseException, code: str) -> bool:
-    if code in RETRYABLE_CODES:
-        return True
-    # botocore connection/read timeouts carry no AWS error code: treat them as transient
-    return type(exc).__name__ in ("EndpointConnectionError", "ConnectTimeoutError",
-                                  "ReadTimeoutError", "ConnectionClosedError")
+    return code in RETRYABLE_CODES
+
+
+#: botocore's errors for a call that got no answer at all (they carry no AWS error code)
+_NO_ANSWER = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                        "ConnectionClosedError"})
+
+
+def _unanswered(exc: BaseException) -> bool:
+    return type(exc).__name__ in _NO_ANSWER
+
+
+def _endpoint(client: Any, key: tuple[str, str]) -> str:
+    """Where ``client`` sends its calls (a botocore client's endpoint URL), else the account
+    and Region it is for."""
+    url = getattr(getattr(client, "meta", None), "endpoint_url", None)
+    return str(url) if url else f"{key[0]} {key[1]}"
 
 
 class _RateLimiter:
@@ -113,9 +150,12 @@ def send_findings(
     max_delay: float = 20.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    time_limit: float | None = None,
 ) -> DeliveryReport:
     """Import ``findings`` (ASFF dicts, or reports.hub_payload.Prepared: held as JSON until
-    their batch is sent) into Security Hub; report what was not delivered."""
+    their batch is sent) into Security Hub; report what was not delivered. ``time_limit``
+    (seconds): no request or retry starts after it (a call under way still ends by its own
+    timeouts)."""
     undelivered: list[Undelivered] = []
     groups: "OrderedDict[tuple[str, str], list[Prepared]]" = OrderedDict()
     for original in findings:
@@ -127,20 +167,26 @@ def send_findings(
             continue
         groups.setdefault(p.target, []).append(p)
 
-    # a queue of (key, batch, attempt, not_before) interleaved across accounts and regions
-    queue: deque[tuple[tuple[str, str], list[Prepared], int, float]] = deque()
+    # a queue of (key, batch, attempt, not_before, last error) interleaved across accounts
+    # and regions
+    queue: deque[tuple[tuple[str, str], list[Prepared], int, float,
+                       tuple[str, str] | None]] = deque()
     chunks = {key: [items[i:i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)]
               for key, items in groups.items()}
     while any(chunks.values()):
         for key in list(chunks):
             if chunks[key]:
-                queue.append((key, chunks[key].pop(0), 1, 0.0))
+                queue.append((key, chunks[key].pop(0), 1, 0.0, None))
     batches = len(queue)
-    max_batch = max((len(b) for _, b, _, _ in queue), default=0)
+    max_batch = max((len(b) for _, b, _, _, _ in queue), default=0)
+    deadline = clock() + time_limit if time_limit is not None else None
 
     limiter = _RateLimiter(rate, clock, sleep)
     clients: dict[tuple[str, str], Any] = {}
     broken: dict[tuple[str, str], tuple[str, str]] = {}
+    #: endpoints (the Region's Security Hub endpoint, or the one given) a call got no answer
+    #: from: every account's batches there would wait as long again
+    silent: dict[str, tuple[str, str]] = {}
     delivered = 0
     requests = 0
 
@@ -153,48 +199,87 @@ def send_findings(
     def backoff(attempt: int) -> float:
         return min(max_delay, base_delay * (2 ** (attempt - 1)))
 
-    while queue:
-        # take the entry that may go first (keeps other accounts moving while one backs off)
-        best = min(range(len(queue)),
-                   key=lambda i: max(limiter.ready_at(queue[i][0]), queue[i][3]))
-        queue.rotate(-best)
-        key, batch, attempt, not_before = queue.popleft()
-        if key in broken:
-            give_up(key, batch, *broken[key])
-            continue
-        if key not in clients:
-            try:
-                clients[key] = client_for(*key)
-            except Exception as exc:  # no session for that account: report, never drop
-                broken[key] = _error_code(exc)
+    def out_of_time(key: tuple[str, str], batch: list[Prepared], not_before: float,
+                    last: tuple[str, str] | None) -> bool:
+        """Past ``time_limit`` (or it would be before the batch may go): give the batch up."""
+        if deadline is None or max(clock(), not_before, limiter.ready_at(key)) < deadline:
+            return False
+        limit = f"the export's time limit ({time_limit:g} s) ran out"
+        if last is not None:
+            give_up(key, batch, last[0], f"{last[1]} (not retried: {limit})")
+        else:
+            give_up(key, batch, "TimeLimitExceeded", f"not sent: {limit}")
+        return True
+
+    def deliver() -> None:
+        nonlocal delivered, requests
+        while queue:
+            # take the entry that may go first (keeps other accounts moving while one backs off)
+            best = min(range(len(queue)),
+                       key=lambda i: max(limiter.ready_at(queue[i][0]), queue[i][3]))
+            queue.rotate(-best)
+            key, batch, attempt, not_before, last = queue.popleft()
+            if key in broken:
                 give_up(key, batch, *broken[key])
                 continue
-        limiter.wait(key, not_before)
-        requests += 1
-        try:
-            response = clients[key].batch_import_findings(
-                Findings=[p.finding() for p in batch])
-        except Exception as exc:  # classified below; nothing is swallowed
-            code, message = _error_code(exc)
-            if _retryable(exc, code) and attempt < max_attempts:
-                queue.append((key, batch, attempt + 1, clock() + backoff(attempt)))
-            else:
-                give_up(key, batch, code, message)
-            continue
-        failed = {str(item.get("Id")): item for item in response.get("FailedFindings") or []}
-        delivered += len(batch) - len(failed)
-        if failed:
-            retry = [item for item in batch if item.id in failed]
-            if attempt < max_attempts:
-                queue.append((key, retry, attempt + 1, clock() + backoff(attempt)))
-            else:
-                for item in retry:
-                    error = failed[item.id]
-                    give_up(key, [item], str(error.get("ErrorCode") or "FailedFinding"),
-                            str(error.get("ErrorMessage") or ""))
-    return DeliveryReport(attempted=len(findings), delivered=delivered, requests=requests,
-                          batches=batches, max_batch_size=max_batch,
-                          undelivered=tuple(undelivered))
+            if out_of_time(key, batch, not_before, last):
+                continue
+            if key not in clients:
+                try:
+                    clients[key] = client_for(*key)
+                except Exception as exc:  # no session for that account: report, never drop
+                    broken[key] = _error_code(exc)
+                    give_up(key, batch, *broken[key])
+                    continue
+                if out_of_time(key, batch, not_before, last):  # AssumeRole took the rest
+                    continue
+            endpoint = _endpoint(clients[key], key)
+            if endpoint in silent:
+                give_up(key, batch, *silent[endpoint])
+                continue
+            limiter.wait(key, not_before)
+            requests += 1
+            try:
+                response = clients[key].batch_import_findings(
+                    Findings=[p.finding() for p in batch])
+            except Exception as exc:  # classified below; nothing is swallowed
+                code, message = _error_code(exc)
+                if _unanswered(exc):  # the endpoint's other batches would wait as long
+                    silent[endpoint] = (code, f"not sent: an earlier batch to {endpoint} got "
+                                              f"no answer ({message})")
+                    give_up(key, batch, code, message)
+                elif _retryable(exc, code) and attempt < max_attempts:
+                    queue.append((key, batch, attempt + 1, clock() + backoff(attempt),
+                                  (code, message)))
+                else:
+                    give_up(key, batch, code, message)
+                continue
+            failed = {str(item.get("Id")): item
+                      for item in response.get("FailedFindings") or []}
+            delivered += len(batch) - len(failed)
+            if failed:
+                retry = [item for item in batch if item.id in failed]
+                if attempt < max_attempts:
+                    first = failed[retry[0].id] if retry else {}
+                    queue.append((key, retry, attempt + 1, clock() + backoff(attempt),
+                                  (str(first.get("ErrorCode") or "FailedFinding"),
+                                   str(first.get("ErrorMessage") or ""))))
+                else:
+                    for item in retry:
+                        error = failed[item.id]
+                        give_up(key, [item], str(error.get("ErrorCode") or "FailedFinding"),
+                                str(error.get("ErrorMessage") or ""))
+
+    def report(*, interrupted: bool = False) -> DeliveryReport:
+        return DeliveryReport(attempted=len(findings), delivered=delivered, requests=requests,
+                              batches=batches, max_batch_size=max_batch,
+                              undelivered=tuple(undelivered), interrupted=interrupted)
+
+    try:
+        deliver()
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (scanner.errors.Terminated)
+        raise DeliveryInterrupted(report(interrupted=True)) from exc
+    return report()
 
 
 def session_client_factory(session_for: Callable[[str], Any], *, config: Any = None,

@@ -369,7 +369,29 @@ def _read_part(store: PartsStore, run_id: str, account_id: str) -> dict[str, Any
     if int(data.get("version", 0)) > PROTOCOL_VERSION:
         raise InputError(f"written by a newer secretgraph (protocol {data.get('version')})",
                          path=where)
+    _check_part(data, account_id, where)
     return data
+
+
+def _check_part(data: Mapping[str, Any], account_id: str, where: str) -> None:
+    """What the merge copies into the snapshot, checked against the snapshot schema when the
+    part is read: a malformed part was otherwise blamed on the merged snapshot in a staging
+    folder already removed, or ended in an internal error (fault-injection trial round 2)."""
+    from scanner.snapshot_io import validate_part
+
+    validate_part(data.get("account"), "AccountSnapshot", path=where, field="account")
+    if data["account"].get("account_id") != account_id:
+        raise InputError(f"names account {data['account'].get('account_id')!r}, not the "
+                         f"part's account {account_id}", path=where, field="account.account_id")
+    validate_part(data.get("coverage") or [], "CoverageEntry", path=where, field="coverage",
+                  many=True)
+    stats = data.get("stats") or {}
+    if not isinstance(stats, dict):
+        raise InputError("not an object", path=where, field="stats")
+    for name, value in stats.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(f"{value!r:.80} is not a whole number >= 0", path=where,
+                             field=f"stats.{name}")
 
 
 def missing_entry(account_id: str, run_id: str, why: str | None) -> CoverageEntry:

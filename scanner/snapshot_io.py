@@ -435,12 +435,43 @@ def validate_document(document: Any, *, path: str) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         field = _field_path(error.absolute_path) or "(top level)"
-        message = error.message
-        if error.validator == "pattern" and error.validator_value == TIMESTAMP_PATTERN:
-            message = (f"{error.instance!r:.80} is not an ISO-8601 timestamp "
-                       "(such as 2026-11-29T01:00:00Z)")
-        raise InputError(f"does not match the snapshot schema: {message[:300]}",
+        raise InputError(f"does not match the snapshot schema: {_schema_message(error)}",
                          path=path, field=field)
+
+
+def _schema_message(error: Any) -> str:
+    message = str(error.message)
+    if error.validator == "pattern" and error.validator_value == TIMESTAMP_PATTERN:
+        message = (f"{error.instance!r:.80} is not an ISO-8601 timestamp "
+                   "(such as 2026-11-29T01:00:00Z)")
+    return message[:300]
+
+
+@functools.lru_cache(maxsize=None)
+def _part_schema(definition: str, many: bool) -> tuple[dict[str, Any], Check | None]:
+    """The snapshot schema's ``definition`` (an array of them when ``many``), standing alone,
+    and its fast check."""
+    defs = load_schema()["$defs"]
+    ref: dict[str, Any] = {"$ref": f"#/$defs/{definition}"}
+    schema = {"type": "array", "items": ref} if many else ref
+    return {**schema, "$defs": defs}, compile_check(schema, defs)
+
+
+def validate_part(value: Any, definition: str, *, path: str, field: str,
+                  many: bool = False) -> None:
+    """Raise InputError naming ``path`` and the field (under ``field``) unless ``value`` is
+    a valid ``definition`` of the snapshot schema (a list of them when ``many``): a record
+    read on its own, such as one account's part of a sharded run, before it is merged."""
+    import jsonschema
+
+    schema, fast = _part_schema(definition, many)
+    if fast is not None and fast(value):
+        return
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(value))
+    if error is not None:
+        raise InputError(f"does not match the snapshot schema: {_schema_message(error)}",
+                         path=path, field=_field_path((field, *error.absolute_path)))
 
 
 Decoder = typing.Callable[[Any], Any]

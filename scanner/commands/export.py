@@ -6,7 +6,8 @@ finding into one central account, with the resource's account in ProductFields. 
 were failing in ``--previous`` and are resolved now are re-imported as PASSED + ARCHIVED.
 
 Exit codes: 0 everything delivered; 3 some findings were not delivered (listed in the delivery
-report); 2 bad usage or input.
+report); 2 bad usage or input; 130 / 143 stopped by Ctrl-C / SIGTERM (the one line and the
+delivery report say how many findings were delivered, ``"interrupted": true``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from scanner.commands._outputs import output_file, write_output
-from scanner.errors import InputError, UsageError
+from scanner.errors import InputError, Interrupted, UsageError
 
 HELP = "export findings to AWS Security Hub (BatchImportFindings, per account or central)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -33,6 +34,13 @@ QUIET_DISCARDS_STDOUT = True
 OPERATIONS: dict[tuple[str, str], str] = {
     ("securityhub", "BatchImportFindings"): "securityhub:BatchImportFindings",
 }
+
+#: seconds without an answer before a call is named in a warning (as scan's watchdog does)
+HANG_WARNING_AFTER = 30.0
+#: botocore's read timeout for the export's calls (each of its 3 attempts waits this long)
+READ_TIMEOUT = 60.0
+#: --max-time's default: no request or retry starts after this many seconds of sending
+DEFAULT_MAX_TIME = 3600
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +69,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="build and validate the findings, print the batches, send nothing")
     parser.add_argument("--report", metavar="FILE", help="write the delivery report (JSON) here")
+    parser.add_argument("--max-time", metavar="SECONDS", type=_seconds, default=DEFAULT_MAX_TIME,
+                        help="no request or retry starts after this many seconds of sending; "
+                        "what was not delivered by then is reported (exit 3); 0: no limit "
+                        f"(default {DEFAULT_MAX_TIME})")
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds >= 0: {text!r}")
+    return value
 
 
 def _previous(path: Path, home_region: str | None) -> Any:
@@ -147,9 +169,6 @@ def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports.asff import MAX_BATCH
-    from reports.securityhub import send_findings
-
     if args.role_name:
         from scanner.aws.session import check_role_name
 
@@ -163,6 +182,46 @@ def run(args: argparse.Namespace) -> int:
     if args.report:  # before delivering anything: a bad path must not fail after the import
 
         output_file(args.report, "--report")
+    try:
+        return _export(args)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: never leave last run's report
+        raise _interrupted(args, exc) from None
+
+
+def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> Interrupted:
+    """The one line of an export stopped by Ctrl-C or SIGTERM (the CLI makes "interrupted"
+    "terminated" for SIGTERM), after writing --report with what was delivered by then
+    (``"interrupted": true``): the previous run's report left in place was read as tonight's
+    (fault-injection trial round 2)."""
+    from reports.securityhub import DeliveryInterrupted
+
+    if isinstance(exc, DeliveryInterrupted):
+        r = exc.report
+        said = (f"interrupted after {r.delivered} of {r.attempted} findings were delivered to "
+                f"Security Hub ({r.pending} not confirmed; an export run again updates the "
+                "findings already imported)")
+        report: dict[str, Any] = r.to_json()
+    else:  # before the first request: nothing was sent
+        said = "interrupted before any finding was sent to Security Hub"
+        report = {"attempted": None, "delivered": 0, "requests": 0, "interrupted": True,
+                  "pending": None, "undelivered": []}
+    if args.dry_run:
+        report = {"dry_run": True, "interrupted": True}
+    if not args.report:
+        return Interrupted(said)
+    from scanner.errors import OutputError
+
+    try:
+        write_output(args.report, json.dumps(report, indent=2) + "\n", "--report")
+    except OutputError as err:
+        return Interrupted(f"{said}; {err}")
+    return Interrupted(f"{said}; --report {args.report} says so")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from reports.asff import MAX_BATCH
+    from reports.securityhub import send_findings
+
     findings, facts = build_payload(args)  # facts: current, archived, to_send
     targets = sorted({p.target for p in findings})
     if args.dry_run:
@@ -215,34 +274,42 @@ def run(args: argparse.Namespace) -> int:
                 "--report", done="nothing was sent (dry run)")
         return 0 if not invalid else 3
 
+    from scanner.aws.calls import CallCounter
     from scanner.aws.guard import ReadOnlyGuard
     from scanner.aws.session import OPERATIONS as SESSION_OPERATIONS
     from scanner.aws.session import AwsSessions, ClientSettings, base_session
+    from scanner.progress import Progress
 
     endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     region = args.region or (targets[0][1] if targets else "us-east-1")
     sessions = AwsSessions(
         base_session(args.profile),
         guard=ReadOnlyGuard(set(SESSION_OPERATIONS) | set(OPERATIONS), purpose="Security Hub export"),
-        settings=ClientSettings(endpoint_url=endpoint, max_attempts=3),
+        settings=ClientSettings(endpoint_url=endpoint, max_attempts=3,
+                                read_timeout=READ_TIMEOUT),
+        counter=(counter := CallCounter()),
         role_name=args.role_name, external_id=args.external_id, sts_region=region,
     )
-
-    if not args.role_name and targets:
-        # without a role only the caller's own account can be imported into: say so once,
-        # before anything is sent, instead of one failure per finding (exit 3)
-        home = sessions.home_account()
-        others = sorted({account for account, _ in targets if account != home})
-        if others:
-            raise UsageError(
-                f"the findings go to {len(others)} account(s) other than the caller's "
-                f"({home}): {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}; give "
-                "--role-name ROLE (assumed in each), or --mode central")
 
     def client_for(account_id: str, target_region: str) -> Any:
         return sessions.client("securityhub", account_id=account_id, region=target_region)
 
-    report = send_findings(findings, client_for=client_for)
+    # the watchdog names a call (GetCallerIdentity, AssumeRole, BatchImportFindings) that
+    # has not answered after 30 s, as scan's does: an endpoint that never answered was an
+    # hour of silence (fault-injection trial round 2)
+    with Progress(counter, hang_after=HANG_WARNING_AFTER):
+        if not args.role_name and targets:
+            # without a role only the caller's own account can be imported into: say so
+            # once, before anything is sent, instead of one failure per finding (exit 3)
+            home = sessions.home_account()
+            others = sorted({account for account, _ in targets if account != home})
+            if others:
+                raise UsageError(
+                    f"the findings go to {len(others)} account(s) other than the caller's "
+                    f"({home}): {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}; "
+                    "give --role-name ROLE (assumed in each), or --mode central")
+        report = send_findings(findings, client_for=client_for,
+                               time_limit=args.max_time or None)
     summary = (f"Security Hub: {report.delivered} of {report.attempted} findings delivered in "
                f"{report.requests} request(s) ({facts['archived']} archived as resolved)")
     from scanner.textfit import fit_line, stream_columns

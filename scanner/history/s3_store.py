@@ -17,11 +17,19 @@ A scan becomes visible only when ``index.json`` names it, and the index is writt
 payloads, so a crash mid-write leaves at most unreferenced objects, never a half scan. The
 index carries a format marker and a schema version; a prefix whose index is not ours, or that
 cannot be read, is an InputError naming the URI (exit 2) and nothing is written.
+
+Concurrent writers: the index is written only if it is still the one this writer read (an S3
+conditional write, If-Match on the ETag read, or If-None-Match "*" when there was none); a
+writer that lost the race reads the index again, adds its scan to what is there and tries
+again, up to INDEX_WRITE_ATTEMPTS times, then fails naming the URI (the scan is not
+recorded; its payloads stay as unreferenced objects).
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -45,6 +53,15 @@ INDEX_FORMAT = "secretgraph-history"
 INDEX_VERSION = 1
 MARKS_FORMAT = "secretgraph-reread-marks"
 NOTIFICATIONS_FORMAT = "secretgraph-notifications"
+#: conditional writes of index.json before a record() gives up (each after reading it again)
+INDEX_WRITE_ATTEMPTS = 8
+#: "If the ETag values do not match, the operation returns a 412 Precondition Failed error. If
+#: a conflicting operation occurs during the upload S3 returns a 409 ConditionalRequestConflict
+#: response. On a 409 failure you should fetch the object's ETag and retry the upload."
+#: (PutObject, IfMatch). An If-Match write whose object was deleted meanwhile answers 404
+#: NoSuchKey: the index is read again (and then created with If-None-Match "*").
+_LOST_RACE = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409",
+                        "NoSuchKey", "404"})
 _PAYLOADS = {"snapshot": "snapshot.json.gz", "document": "findings.json.gz",
              "access": "access.json.gz"}
 
@@ -70,6 +87,12 @@ def _error_code(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def _backoff_sleep(attempt: int) -> None:
+    """Before the index write attempt ``attempt`` (1, 2, ...): a random wait, doubling up to
+    2 s, so that writers that collided do not collide again in step."""
+    time.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
+
+
 class S3HistoryStore:
     """History under an S3 prefix. `client` is a boto3 S3 client (made by the caller)."""
 
@@ -88,14 +111,20 @@ class S3HistoryStore:
 
     def _read_index(self) -> list[ScanRecord]:
         """The recorded scans, oldest first; [] when the prefix holds no history yet."""
+        return self._read_index_tagged()[0]
+
+    def _read_index_tagged(self) -> tuple[list[ScanRecord], str | None]:
+        """The recorded scans, oldest first, and the ETag of the index.json they were read
+        from (None, with [], when the prefix holds no history yet)."""
         try:
             obj = self._client.get_object(Bucket=self.bucket, Key=self._key("index.json"))
             body = obj["Body"].read()
+            etag = str(obj["ETag"])
         except Exception as exc:  # botocore ClientError / EndpointConnectionError
             code = _error_code(exc)
             if code in ("NoSuchKey", "404"):
                 self._check_prefix_readable()
-                return []
+                return [], None
             raise self._fail(f"cannot read the history ({code}: {exc})") from None
         try:
             index = json.loads(body)
@@ -107,7 +136,7 @@ class S3HistoryStore:
             records = [ScanRecord.from_json(r) for r in index.get("scans", [])]
         except (ValueError, KeyError, TypeError) as exc:
             raise self._fail(f"not a usable secretgraph history: {exc}") from None
-        return sorted(records, key=order_key)
+        return sorted(records, key=order_key), etag
 
     def _check_prefix_readable(self) -> None:
         """No index: make sure that is because the prefix is new, not because it is unreadable."""
@@ -116,11 +145,42 @@ class S3HistoryStore:
         except Exception as exc:
             raise self._fail(f"cannot read the history ({_error_code(exc)}: {exc})") from None
 
-    def _write_index(self, records: list[ScanRecord]) -> None:
+    def _put_index(self, records: list[ScanRecord], etag: str | None) -> None:
+        """Write the index only if it is still the one read: "If the ETag values do not
+        match, the operation returns a 412 Precondition Failed error" (PutObject, IfMatch);
+        with no index read, only if there is still none: "If-None-Match ... checks for the
+        existence of an object during the WRITE operation. If an identical key name is found
+        in the bucket, the operation fails" (S3 User Guide, conditional writes)."""
         body = json.dumps({"format": INDEX_FORMAT, "schema_version": INDEX_VERSION,
                            "scans": [r.to_json() for r in records]}, indent=1, sort_keys=True)
+        condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
         self._client.put_object(Bucket=self.bucket, Key=self._key("index.json"),
-                                Body=body.encode("utf-8"), ContentType="application/json")
+                                Body=body.encode("utf-8"), ContentType="application/json",
+                                **condition)
+
+    def _add_to_index(self, rec: ScanRecord, records: list[ScanRecord],
+                      etag: str | None) -> None:
+        """Add `rec` to the index read as (`records`, `etag`); when another writer changed
+        the index meanwhile, read it again and add `rec` to that, INDEX_WRITE_ATTEMPTS times
+        in all."""
+        for attempt in range(1, INDEX_WRITE_ATTEMPTS + 1):
+            try:
+                self._put_index(sorted([*records, rec], key=order_key), etag)
+                return
+            except Exception as exc:
+                code = _error_code(exc)
+                if code not in _LOST_RACE:
+                    raise
+                if attempt == INDEX_WRITE_ATTEMPTS:
+                    raise self._fail(
+                        f"cannot add scan {rec.scan_id!r} to index.json: other writers changed "
+                        f"it before each of {INDEX_WRITE_ATTEMPTS} conditional writes (last: "
+                        f"{code})") from None
+            _backoff_sleep(attempt)
+            records, etag = self._read_index_tagged()
+            if any(r.scan_id == rec.scan_id for r in records):
+                raise self._fail(f"scan {rec.scan_id!r} was recorded by another writer "
+                                 "meanwhile")
 
     # ---- HistoryStore ---------------------------------------------------------------------
 
@@ -129,7 +189,8 @@ class S3HistoryStore:
 
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
                access_json: Mapping[str, Any] | str | None) -> ScanRecord:
-        records = self._read_index()  # fails (and writes nothing) on an unreadable/foreign prefix
+        # fails (and writes nothing) on an unreadable/foreign prefix
+        records, etag = self._read_index_tagged()
         if any(r.scan_id == scan_meta.scan_id for r in records):
             raise self._fail(f"scan {scan_meta.scan_id!r} is already recorded")
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -145,7 +206,7 @@ class S3HistoryStore:
                     Bucket=self.bucket, Key=self._key("scans", rec.scan_id, _PAYLOADS[name]),
                     Body=encode_blob(value), ContentType="application/json",
                     ContentEncoding="gzip")
-            self._write_index(sorted([*records, rec], key=order_key))  # last: makes it visible
+            self._add_to_index(rec, records, etag)  # last: makes it visible
         except InputError:
             raise
         except Exception as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -98,3 +99,77 @@ def test_a_run_collected_with_two_shard_counts_is_merged_with_a_warning(
     with caplog.at_level("WARNING", logger="scanner.shards"):
         merge_parts(store, "r", tmp_path / "out.json.gz")
     assert "collected with different shard counts (2, 3)" in caplog.text
+
+
+def _run_with_one_part(tmp_path: Path, edit: Any) -> tuple[LocalParts, str, Path]:
+    """A one-account run whose part (a valid account with one secret) is then edited."""
+    from helpers.scanfactory import CENTRAL, secret, snapshot
+
+    from scanner.model import to_jsonable
+    from scanner.shards import encode_part
+
+    store = LocalParts(tmp_path / "parts")
+    write_manifest(store, ShardManifest(run_id="r", shard="1/1", accounts=(CENTRAL,),
+                                        expected_accounts=(CENTRAL,),
+                                        regions=("us-east-1",)), "0001-of-0001")
+    account = to_jsonable(snapshot("r", "2026-11-28T01:00:00Z", [secret("db")]).accounts[0])
+    body = json.loads(gzip.decompress(encode_part(
+        run_id="r", account=account, coverage=(), stats={"secrets": 1},
+        collected_at="2026-11-28T01:00:00Z", seconds=1.0)))
+    edit(body)
+    store.write(part_key("r", CENTRAL), gzip.compress(json.dumps(body).encode()))
+    return store, f"{store.uri}/{part_key('r', CENTRAL)}", tmp_path / "out.json.gz"
+
+
+@pytest.mark.parametrize(("edit", "field", "says"), [
+    (lambda d: d["account"]["regions"][0]["secrets"][0].pop("arn"),
+     "account.regions[0].secrets[0]", "'arn' is a required property"),
+    (lambda d: d.__setitem__("account", "oops"), "account", "'oops' is not of type 'object'"),
+    (lambda d: d["account"].__setitem__("regions", {"us-east-1": []}), "account.regions",
+     "is not of type 'array'"),
+    (lambda d: d["account"].__setitem__("account_id", "222222222222"), "account.account_id",
+     "names account '222222222222', not the part's account 111111111111"),
+    (lambda d: d.__setitem__("coverage", [{"service": "kms"}]), "coverage[0]",
+     "is a required property"),
+    (lambda d: d.__setitem__("stats", {"secrets": "many"}), "stats.secrets",
+     "not a whole number"),
+], ids=["secret-without-arn", "account-not-an-object", "regions-not-a-list",
+        "another-accounts-record", "coverage-entry", "stats"])
+def test_a_malformed_part_is_named_with_its_field_when_it_is_read(
+        tmp_path: Path, edit: Any, field: str, says: str) -> None:
+    """Fault-injection trial round 2: `scan --from-parts` checked a part's format, run,
+    account id and version only; a part whose secret lacked `arn` was blamed on the merged
+    snapshot in a staging folder that no longer existed (`.fpz.staging-xxx/snapshot.json.gz:
+    field accounts[0]...`), never naming the part, and a part whose `account` was not an object
+    ended in `internal error: TypeError`. The part is now checked against the snapshot
+    schema's account definition when it is read: one InputError naming the part file and the
+    field."""
+    store, where, out = _run_with_one_part(tmp_path, edit)
+    with pytest.raises(InputError) as err:
+        merge_parts(store, "r", out)
+    assert err.value.path == where and err.value.field == field
+    assert says in err.value.detail
+    assert not out.exists()
+
+
+def test_a_well_formed_part_still_merges(tmp_path: Path) -> None:
+    store, _, out = _run_with_one_part(tmp_path, lambda d: None)
+    result = merge_parts(store, "r", out)
+    assert result.missing == () and out.exists()
+
+
+def test_scan_from_a_malformed_part_is_one_line_naming_the_part_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault-injection trial round 2: the same through `scan --from-parts`: exit 2, one line
+    naming the part file and the field, no report written."""
+    from scanner.cli import main
+
+    store, where, _ = _run_with_one_part(
+        tmp_path, lambda d: d["account"]["regions"][0]["secrets"][0].pop("arn"))
+    out = tmp_path / "fpz"
+    assert main(["scan", "--from-parts", str(tmp_path / "parts"), "--out", str(out),
+                 "-q"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph scan: error: {where}: field account.regions[0].secrets[0]: does not "
+        "match the snapshot schema: 'arn' is a required property"]
+    assert not out.exists() and not list(tmp_path.glob(".fpz*"))

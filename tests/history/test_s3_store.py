@@ -111,3 +111,77 @@ def test_denied_prefix_is_a_clear_error() -> None:
 
     with pytest.raises(InputError, match="AccessDenied"):
         open_store(f"s3://{BUCKET}/p", s3_client=Denied())
+
+
+def _index_ids(s3: Any, prefix: str) -> list[str]:
+    body = s3.get_object(Bucket=BUCKET, Key=f"{prefix}/index.json")["Body"].read()
+    return sorted(r["scan_id"] for r in json.loads(body)["scans"])
+
+
+class _RivalFirst:
+    """An S3 client whose first index write (from one store) lets a rival writer record its
+    own scan in between: the index the store read is then no longer the one in S3."""
+
+    def __init__(self, client: Any, rival: Any) -> None:
+        self._client, self._rival, self.rival_ran = client, rival, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_object(self, **kwargs: Any) -> Any:
+        if kwargs["Key"].endswith("index.json") and not self.rival_ran:
+            self.rival_ran = True
+            self._rival()
+        return self._client.put_object(**kwargs)
+
+
+@pytest.mark.parametrize("first_scan", [True, False], ids=["new-prefix", "existing-index"])
+def test_two_scans_recorded_at_the_same_time_are_both_in_the_index(s3: Any,
+                                                                   first_scan: bool) -> None:
+    """Fault-injection trial round 2: 3 parallel `scan --history s3://hist/race-N` all exited
+    normally, yet the index named 3 scans of the 4 whose payloads were written -- each writer
+    read index.json, wrote its payloads, then put the index back unconditionally over the
+    entry a concurrent writer had just added. The index is now written only if it is still
+    the one read (If-Match on its ETag; If-None-Match "*" for a new prefix), and a writer
+    that lost the race reads it again and adds its scan to what is there."""
+    prefix = "race"
+    if not first_scan:
+        _record(S3HistoryStore(f"s3://{BUCKET}/{prefix}", s3), "s0", "2026-11-27T01:00:00Z")
+    rival = S3HistoryStore(f"s3://{BUCKET}/{prefix}", s3)
+    racing = _RivalFirst(s3, lambda: _record(rival, "s1", "2026-11-28T01:00:00Z"))
+    _record(S3HistoryStore(f"s3://{BUCKET}/{prefix}", racing), "s2", "2026-11-28T01:00:01Z")
+    assert racing.rival_ran
+    expected = ["s1", "s2"] if first_scan else ["s0", "s1", "s2"]
+    assert _index_ids(s3, prefix) == expected
+    assert [r.scan_id for r in S3HistoryStore(f"s3://{BUCKET}/{prefix}", s3).list()] \
+        == expected
+
+
+def test_an_index_that_keeps_changing_fails_the_record_naming_the_history(
+        s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 2: a writer that loses the race for index.json every time
+    (another writer changes it before each of its conditional writes) stops after a bounded
+    number of attempts with an InputError naming the history -- the scan is not recorded,
+    and the other writers' scans are all still there."""
+    from scanner.history import s3_store
+
+    monkeypatch.setattr(s3_store, "_backoff_sleep", lambda attempt: None)
+    store_uri = f"s3://{BUCKET}/busy"
+    _record(S3HistoryStore(store_uri, s3), "s0", "2026-11-27T01:00:00Z")
+    rivals = iter(range(100))
+
+    class RivalEveryTime(_RivalFirst):
+        def put_object(self, **kwargs: Any) -> Any:
+            if kwargs["Key"].endswith("index.json"):
+                n = next(rivals)
+                _record(S3HistoryStore(store_uri, s3), f"r{n:02d}",
+                        f"2026-11-28T01:00:{n:02d}Z")
+            return self._client.put_object(**kwargs)
+
+    busy = S3HistoryStore(store_uri, RivalEveryTime(s3, None))
+    with pytest.raises(InputError) as err:
+        _record(busy, "mine", "2026-11-29T01:00:00Z")
+    assert err.value.path == store_uri
+    assert "index.json" in err.value.detail and "PreconditionFailed" in err.value.detail
+    ids = _index_ids(s3, "busy")
+    assert "mine" not in ids and len(ids) == 1 + s3_store.INDEX_WRITE_ATTEMPTS

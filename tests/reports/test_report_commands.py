@@ -400,3 +400,98 @@ def test_export_report_on_a_full_disk_is_one_line_naming_it(tmp_path: Path, caps
     assert capsys.readouterr().err.splitlines() == [
         f"secretgraph export: error: --report {FULL}: cannot write it: No space left on "
         "device; nothing was sent (dry run)"]
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_an_interrupted_export_rewrites_the_report_with_what_was_delivered(
+        hub: None, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch,
+        stop: str) -> None:
+    """Fault-injection trial round 2: `export securityhub` stopped by SIGTERM after 2 of 4
+    batches were delivered printed only 'secretgraph export: terminated' (rc 143) and left
+    the previous night's --report ("delivered": 29) in place, which a monitor read as
+    tonight's. The report now says the export was interrupted and what was delivered, and so
+    does the one line."""
+    import os
+    import signal
+
+    from scanner.aws.session import AwsSessions
+
+    scan = _scan_dir(tmp_path, snapshot=False)
+    report = tmp_path / "delivery.json"
+    report.write_text(json.dumps({"attempted": 8, "delivered": 8, "undelivered": []}))
+    client = AwsSessions.client
+    calls: list[str] = []
+
+    class StopsOnTheSecondBatch:
+        def __init__(self, real: Any) -> None:
+            self._real = real
+
+        def batch_import_findings(self, **kwargs: Any) -> Any:
+            calls.append(kwargs["Findings"][0]["AwsAccountId"])
+            if len(calls) == 2:
+                if stop == "sigterm":
+                    os.kill(os.getpid(), signal.SIGTERM)
+                raise KeyboardInterrupt
+            return self._real.batch_import_findings(**kwargs)
+
+    def stopping(self: Any, service: str, *, account_id: str, region: str) -> Any:
+        return StopsOnTheSecondBatch(client(self, service, account_id=account_id,
+                                            region=region))
+
+    monkeypatch.setattr(AwsSessions, "client", stopping)
+    code = main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--role-name", "SecretgraphExport", "--region", REGION,
+                 "--report", str(report)])
+    first = calls[0]
+    delivered = len(_stored(first))
+    assert delivered in (2, 6) and len(_stored(CENTRAL)) + len(_stored(MEMBER_C)) == delivered
+    word = "interrupted" if stop == "ctrl-c" else "terminated"
+    assert code == (130 if stop == "ctrl-c" else 143)
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph export: {word} after {delivered} of 8 findings were delivered to "
+        f"Security Hub ({8 - delivered} not confirmed; an export run again updates the "
+        f"findings already imported); --report {report} says so"]
+    written = json.loads(report.read_text())
+    assert written["interrupted"] is True
+    assert (written["attempted"], written["delivered"], written["pending"]) == (
+        8, delivered, 8 - delivered)
+
+
+def test_export_to_an_endpoint_that_never_answers_warns_and_ends_with_exit_3(
+        tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 2: `export securityhub` against an endpoint that accepted
+    the connection and never answered ran for about an hour in silence (60 s read timeout x
+    3 botocore attempts x 5 batch retries x 4 batches). The call that has not answered is
+    named in a warning after 30 s (here 1 s), as scan's watchdog does; a call that got no
+    answer is not retried, and the export ends with the findings undelivered, exit 3."""
+    import socket
+
+    from scanner.aws.session import AwsSessions
+    from scanner.commands import export
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # accepts (the kernel's backlog) and never answers
+    try:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setattr(AwsSessions, "home_account", lambda self: CENTRAL)
+        monkeypatch.setattr(export, "HANG_WARNING_AFTER", 1.0)
+        monkeypatch.setattr(export, "READ_TIMEOUT", 1.5)
+        scan = _scan_dir(tmp_path, snapshot=False)
+        report = tmp_path / "delivery.json"
+        started = datetime.now(timezone.utc)
+        code = main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                     "--mode", "central", "--region", REGION, "--endpoint-url",
+                     f"http://127.0.0.1:{listener.getsockname()[1]}", "--report", str(report)])
+        took = (datetime.now(timezone.utc) - started).total_seconds()
+    finally:
+        listener.close()
+    err = capsys.readouterr().err
+    assert code == 3
+    assert (f"no answer from securityhub.BatchImportFindings in account {CENTRAL} Region "
+            f"{REGION} after 1s (endpoint hanging or unreachable?); attempt 1 of 3") in err
+    delivery = json.loads(report.read_text())
+    assert delivery["delivered"] == 0 and delivery["requests"] == 1
+    assert {u["error_code"] for u in delivery["undelivered"]} == {"ReadTimeoutError"}
+    assert took < 3 * 1.5 + 10  # botocore's 3 attempts, not 5 more rounds of them

@@ -154,7 +154,7 @@ class ScriptedClient:
     def batch_import_findings(self, Findings: list[dict[str, Any]]) -> dict[str, Any]:
         self.calls.append((self.clock.now, [f["Id"] for f in Findings]))
         outcome = self.outcomes.pop(0) if self.outcomes else "ok"
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, BaseException):  # an error, or Ctrl-C while waiting
             raise outcome
         failed = [{"Id": fid, "ErrorCode": "InvalidInput", "ErrorMessage": "bad"}
                   for fid in outcome] if isinstance(outcome, list) else []
@@ -266,3 +266,85 @@ def test_over_limit_text_from_any_source_is_truncated_then_sent() -> None:
     assert report.ok and report.delivered == 2
     assert len(sent[0]["Description"]) == 1024 and sent[0]["Description"].endswith("[truncated]")
     assert len(sent[1]["Title"]) == 256 and findings[1]["Title"] == "t" * 400
+
+
+def test_an_interrupted_delivery_carries_what_was_delivered_so_far() -> None:
+    """Fault-injection trial round 2: SIGTERM after 2 of 4 batches were delivered left nothing
+    saying what had been. A Ctrl-C or SIGTERM while sending raises DeliveryInterrupted (a
+    KeyboardInterrupt) with the partial report: the findings delivered, those given up, and
+    the rest pending (the batch whose answer never came and those not sent)."""
+    from reports.securityhub import DeliveryInterrupted
+
+    clock = FakeClock()
+    client = ScriptedClient(clock, ["ok", ["sgf-00107"], KeyboardInterrupt()])
+    findings = _many(350, (ACCOUNT_A,))
+    with pytest.raises(DeliveryInterrupted) as stop:
+        send_findings(findings, client_for=lambda a, r: client, clock=clock.clock,
+                      sleep=clock.sleep, max_attempts=2)
+    report = stop.value.report
+    assert report.interrupted and not report.ok
+    assert (report.attempted, report.delivered, report.requests) == (350, 199, 3)
+    assert report.undelivered == () and report.pending == 151
+    assert report.to_json()["interrupted"] is True and report.to_json()["pending"] == 151
+
+
+def test_a_delivery_that_ends_is_not_interrupted() -> None:
+    clock = FakeClock()
+    report = send_findings(_many(3, (ACCOUNT_A,)), client_for=lambda a, r: ScriptedClient(
+        clock, []), clock=clock.clock, sleep=clock.sleep)
+    assert report.to_json()["interrupted"] is False and report.to_json()["pending"] == 0
+
+
+def _no_answer() -> Exception:
+    from botocore.exceptions import ReadTimeoutError
+
+    return ReadTimeoutError(endpoint_url="https://securityhub.us-east-1.amazonaws.com/")
+
+
+class At(ScriptedClient):
+    """A ScriptedClient with a botocore client's endpoint URL."""
+
+    def __init__(self, clock: FakeClock, outcomes: list[Any], url: str) -> None:
+        super().__init__(clock, outcomes)
+        self.meta = type("Meta", (), {"endpoint_url": url})()
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["one-endpoint", "two-endpoints"])
+def test_an_endpoint_that_never_answers_is_not_retried_and_gets_no_other_batch(
+        shared: bool) -> None:
+    """Fault-injection trial round 2: against an endpoint that accepts and never answers,
+    each batch waited botocore's read timeout on each of its attempts, then was retried 5
+    times by the exporter -- 15 minutes per batch, about an hour for the demo, in silence. A
+    call that got no answer (botocore already made its attempts) is not retried, and no
+    other batch -- of any account -- is sent to that endpoint; batches to other endpoints go
+    on."""
+    clock = FakeClock()
+    hung = At(clock, [_no_answer()] * 10, "https://securityhub.us-east-1.amazonaws.com")
+    other = At(clock, [], hung.meta.endpoint_url if shared else "https://elsewhere")
+    report = send_findings(_many(600, (ACCOUNT_A, ACCOUNT_B)),
+                           client_for=lambda a, r: hung if a == ACCOUNT_A else other,
+                           clock=clock.clock, sleep=clock.sleep)
+    assert len(hung.calls) == 1 and len(other.calls) == (0 if shared else 3)
+    assert report.requests == 1 + len(other.calls)
+    assert report.delivered == (0 if shared else 300)
+    lost = report.undelivered
+    assert len(lost) == (600 if shared else 300)
+    assert {u.error_code for u in lost} == {"ReadTimeoutError"}
+    assert sum(f"not sent: an earlier batch to {hung.meta.endpoint_url} got no answer"
+               in u.message for u in lost) == len(lost) - 100
+
+
+def test_the_time_limit_ends_the_retries_and_reports_what_was_not_delivered() -> None:
+    """Fault-injection trial round 2: the export's retrying had no bound in time. With
+    ``time_limit``, no request or retry starts once it has passed: a batch still being
+    retried keeps its last error, a batch not sent says so, and the delivery ends."""
+    clock = FakeClock()
+    throttled = ScriptedClient(clock, [_error("TooManyRequestsException")] * 100)
+    report = send_findings(_many(300, (ACCOUNT_A,)), client_for=lambda a, r: throttled,
+                           clock=clock.clock, sleep=clock.sleep, time_limit=1.0,
+                           base_delay=0.4)
+    assert clock.now <= 1.0 + 1e-9
+    assert report.delivered == 0 and len(report.undelivered) == 300
+    codes = {u.error_code for u in report.undelivered}
+    assert codes <= {"TooManyRequestsException", "TimeLimitExceeded"}
+    assert all("time limit (1 s)" in u.message for u in report.undelivered)
