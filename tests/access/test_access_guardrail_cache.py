@@ -158,8 +158,8 @@ def test_guardrail_cache_returns_what_an_uncached_walk_returns(seed: int) -> Non
 def _estate(seed: int, accounts: int, *, depth: int = 3, controls: int = 6,
             org: Organization | None = None) -> Snapshot:
     """Accounts of one organization, each with roles (one an admin-*) that read every secret
-    of the organization, and secrets (some under a customer key) shared with the organization
-    by their resource policies."""
+    of the organization, and secrets (some under a customer key, one under another account's
+    key) shared with the organization by their resource policies."""
     rng = random.Random(seed)
     org = org or _org(rng, accounts, depth, controls)
     ids = [a.account_id for a in org.accounts]
@@ -179,7 +179,8 @@ def _estate(seed: int, accounts: int, *, depth: int = 3, controls: int = 6,
         secrets = tuple(Secret(
             arn=f"arn:aws:secretsmanager:{REGION}:{acct}:secret:app-{s % 3}-{s}-Ab12Cd",
             name=f"app-{s % 3}-{s}", account_id=acct, region=REGION,
-            kms_key_id=_key_arn(acct) if s % 2 else None,
+            kms_key_id=_key_arn(rng.choice(ids)) if s == 3 else _key_arn(acct) if s % 2
+            else None,
             resource_policy=text({"Effect": "Allow", "Principal": "*", "Action": READ,
                                   "Resource": "*", "Condition": {"StringEquals": {
                                       "aws:PrincipalOrgID": ORG_ID}}}))
@@ -209,12 +210,12 @@ def _uncached_result(self: SharedGuardrails, p: Any, sv: Any, pctx: Any, make_sm
                                        make_kms() if sv.decrypt_arn else None))
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(8))
 def test_analysis_with_cached_guardrails_equals_uncached_walks(
         seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole report over a randomized OU tree is the one a fresh guardrail walk for every
     (principal, secret) pair gives. Organization-scale robustness trial (tenth session)."""
-    snap = _estate(seed, accounts=6)
+    snap = _estate(seed, accounts=6, controls=8)
     cached = full_report(_run(snap))
     monkeypatch.setattr(SharedGuardrails, "result", _uncached_result)
     assert cached == full_report(_run(snap))
