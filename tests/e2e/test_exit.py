@@ -78,3 +78,13 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_130(after: float,
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1 and "interrupted" in err
+
+
+def test_a_profiled_run_writes_its_profile(tmp_path: Path) -> None:
+    """Org-scale trial: `python -m cProfile -o F -m scanner ...` (the method docs/scale.md
+    prescribes) wrote no profile: the fast exit (os._exit) skipped cProfile's dump."""
+    profile = tmp_path / "scan.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m",
+                           "scanner", "rules", "list", "-q"], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert profile.stat().st_size > 0
