@@ -176,6 +176,8 @@ def arn_re(pattern: str) -> z3.ReRef:
 _IS_ARN = z3.Concat(_lit("arn:"), z3.Loop(z3.Concat(_ANY, _lit(":")), 4, 4), _ANY)
 _DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
 #: an organization id (Organizations API Reference: ^o-[a-z0-9]{10,32}$)
+#: an organization path's characters (o-.../r-.../ou-.../: lower case, digits, - and /)
+_ORG_PATH = z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("/")))
 _ORG_ID = z3.Concat(z3.Re("o-"), z3.Loop(z3.Union(z3.Range("a", "z"), z3.Range("0", "9")), 10, 32))
 #: IAM User Guide, "IAM object quotas" / CreateRole: names are 1-64 of [A-Za-z0-9+=,.@_-];
 #: a path is "/" or "/"-separated segments of ASCII "!" through DEL (in the ARN: without the
@@ -389,8 +391,13 @@ class Encoder:
             prefix = request.excluded[name].prefix  # type: ignore[attr-defined]
             if kind != "str":
                 raise NotEncoded(f"{name} compared as a {kind}")
+            # compared without case too: organization ids and paths are lower case
+            # (^o-[a-z0-9]{10,32}$), so no outsider's path is ours in another spelling (review:
+            # StringEqualsIgnoreCase of "O-.../R-.../" was CONDITIONAL here, DENIED in
+            # conditions._excluded)
             for i, v in enumerate(vals):
-                self.facts.append(z3.Implies(count > i, z3.Not(z3.PrefixOf(sval(prefix), v))))
+                self.facts.append(z3.Implies(count > i, z3.And(
+                    z3.Not(z3.PrefixOf(sval(prefix), v)), z3.InRe(v, _ORG_PATH))))
         elif state is KeyState.EXCLUDED:
             for i, v in enumerate(vals):
                 if name in LOWER_CASE_VALUES and kind == "str":
