@@ -620,6 +620,11 @@ def org_scale_template() -> dict[str, Any]:
     resources["CollectRole"] = _role("lambda.amazonaws.com", [
         {"Sid": "AssumeAuditRoleInMembers", "Effect": "Allow", "Action": "sts:AssumeRole",
          "Resource": _sub("arn:${AWS::Partition}:iam::*:role/${AuditRoleName}")},
+        # each batch asks whether its home account is in an organization (the SCP gate of a
+        # scan without --org: collect._with_membership); review: denied, every OrgMode=false
+        # night was incomplete with the SCP gate UNKNOWN everywhere
+        {"Sid": "OrganizationMembership", "Effect": "Allow",
+         "Action": "organizations:DescribeOrganization", "Resource": "*"},
         {"Sid": "WriteParts", "Effect": "Allow", "Action": "s3:PutObject",
          "Resource": parts_arn},
         {"Sid": "ReadCarry", "Effect": "Allow", "Action": "s3:GetObject",

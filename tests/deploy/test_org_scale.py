@@ -609,3 +609,13 @@ def test_marks_of_an_event_name_what_the_call_named_at_the_event_time() -> None:
     before = stamp()
     (late,) = tasks.marks_of_event({"detail": {"requestParameters": {"secretId": "x"}}})
     assert late.marked_at >= before
+
+
+def test_the_collectors_may_ask_whether_their_account_is_in_an_organization() -> None:
+    """Review: every collector batch asks DescribeOrganization with its own credentials (the
+    SCP gate of a scan without --org), and CollectRole could not: every OrgMode=false night
+    was incomplete, its SCP gate UNKNOWN for every account."""
+    res = org_scale_template()["Resources"]
+    allows = {a for st in _statements(res["CollectRole"]) if st["Effect"] == "Allow"
+              for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert "organizations:DescribeOrganization" in allows
