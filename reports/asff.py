@@ -343,6 +343,13 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
     if region in ("", "global"):
         region = home
     account = str(resource.get("account_id") or "")
+    if not account:
+        # a findings.json written before every producer named an account (an expired
+        # suppression, a crashed rule: findings about the scan itself) -- read as the scan's
+        # own account, as ScanMeta.home_account places them now (review: last night's file
+        # made the first export after the upgrade an internal error)
+        scanned = sorted(str(a) for a in scan.get("accounts") or ())
+        account = str(scan.get("central_account") or (scanned[0] if scanned else ""))
     if not _ACCOUNT.fullmatch(account):
         # ASFF AwsAccountId: "The Amazon Web Services account ID that a finding is generated
         # in" (12 digits), also in ProductArn: an empty one made product//default, which

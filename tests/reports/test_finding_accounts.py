@@ -1,5 +1,5 @@
 """Every finding belongs to a real account: the scan never writes an empty resource.account_id,
-findings.json refuses one, and the ASFF mapping treats one as a bug instead of importing into
+findings.json written before still reads (as the scan's own account), and the ASFF mapping treats a malformed one as a bug instead of importing into
 ``product//default``. New-user trial: an expired suppression entry's finding had account_id
 "", which passed the schema and broke the ASFF file, both Security Hub export modes, the OCSF
 event and the HTML "By account" table."""
@@ -50,20 +50,30 @@ def test_an_expired_suppression_yields_a_finding_security_hub_accepts() -> None:
     assert validate_asff(retarget_central(asff, CENTRAL)) == []
 
 
-def test_findings_json_refuses_a_finding_without_an_account() -> None:
-    """New-user trial: the schema's ``^([0-9]{12})?$`` let "" through to every reader."""
-    row = dict(sample_document()["findings"][0])
-    row["resource"] = dict(row["resource"], account_id="")
-    with pytest.raises(InputError, match="account_id"):
-        validate_finding(row, 0)
-
-
-def test_asff_refuses_a_finding_without_an_account_as_a_bug() -> None:
-    """New-user trial: to_asff built ``product//default`` for an empty account; now it is an
-    error (a bug of the finding's producer), and validate_asff names AwsAccountId."""
+def test_a_findings_json_written_before_is_read_and_exported_in_the_scans_account() -> None:
+    """Review: the schema refused, and the export stage crashed on, last night's findings.json
+    whose suppression-expired finding had account_id "" (written before every producer named
+    an account): `report --in`, `export --previous` and the first nightly export after the
+    upgrade failed. Such a finding is read as the scan's own account (its central account,
+    else its lowest one), as the producers place it now."""
     document = sample_document()
     row = dict(document["findings"][0])
     row["resource"] = dict(row["resource"], account_id="")
+    validate_finding(row, 0)  # read, not refused
+    scan = document["scan"]
+    home = scan.get("central_account") or sorted(scan["accounts"])[0]
+    asff = to_asff(row, document)
+    assert asff["AwsAccountId"] == home
+    assert validate_asff(asff) == []
+
+
+def test_asff_refuses_a_malformed_account_as_a_bug() -> None:
+    """New-user trial: to_asff built ``product//default`` for an empty account; an account that
+    is not 12 digits is an error (a bug of the finding's producer), and validate_asff names
+    AwsAccountId."""
+    document = sample_document()
+    row = dict(document["findings"][0])
+    row["resource"] = dict(row["resource"], account_id="12345")
     with pytest.raises(ValueError, match="no account"):
         to_asff(row, document)
     good = build_asff(document)[0]
