@@ -178,7 +178,12 @@ class S3HistoryStore:
                         f"{code})") from None
             _backoff_sleep(attempt)
             records, etag = self._read_index_tagged()
-            if any(r.scan_id == rec.scan_id for r in records):
+            mine = [r for r in records if r.scan_id == rec.scan_id]
+            if mine and mine[0] == rec:
+                # our own write landed and its answer was lost (botocore retried it and met
+                # our own new ETag): the index holds exactly this record (review)
+                return
+            if mine:
                 raise self._fail(f"scan {rec.scan_id!r} was recorded by another writer "
                                  "meanwhile")
 

@@ -185,3 +185,25 @@ def test_an_index_that_keeps_changing_fails_the_record_naming_the_history(
     assert "index.json" in err.value.detail and "PreconditionFailed" in err.value.detail
     ids = _index_ids(s3, "busy")
     assert "mine" not in ids and len(ids) == 1 + s3_store.INDEX_WRITE_ATTEMPTS
+
+
+def test_an_index_write_whose_answer_was_lost_is_not_a_lost_race(s3: Any) -> None:
+    """Review: botocore retries a PutObject whose answer it did not get; when the first attempt
+    had landed, the retry met the index's new ETag (412), the re-read index held this very
+    scan, and the record failed as "recorded by another writer meanwhile" -- reported as not
+    recorded, and a rerun then said "already recorded"."""
+    from botocore.exceptions import ClientError
+
+    store_uri = f"s3://{BUCKET}/lost-answer"
+    _record(S3HistoryStore(store_uri, s3), "s1", "2026-11-27T01:00:00Z")
+
+    class LandedThenLost(_RivalFirst):
+        def put_object(self, **kwargs: Any) -> Any:
+            answer = self._client.put_object(**kwargs)
+            if kwargs["Key"].endswith("index.json"):  # landed; its retry meets our ETag
+                raise ClientError({"Error": {"Code": "PreconditionFailed", "Message": "412"}},
+                                  "PutObject")
+            return answer
+
+    _record(S3HistoryStore(store_uri, LandedThenLost(s3, None)), "s2", "2026-11-28T01:00:00Z")
+    assert _index_ids(s3, "lost-answer") == ["s1", "s2"]
