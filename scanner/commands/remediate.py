@@ -371,7 +371,12 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
     known = sorted({r.id for r in ruleset.rules}
                    | {str(r.remediation.get("id")) for r in ruleset.rules
                       if r.remediation.get("id")}
-                   | set(REMEDIATORS))  # the remediators too (grant-key-decrypt)
+                   | set(REMEDIATORS)  # the remediators too (grant-key-decrypt)
+                   # and the rules of the scan's own findings: a rule of one's own (scan
+                   # --rules-dir) and its manual remediation id (review)
+                   | {f.rule_id for f in inputs.findings}
+                   | {str(f.remediation.get("id")) for f in inputs.findings
+                      if isinstance(f.remediation, dict) and f.remediation.get("id")})
     for rule in selection.rules:
         if rule not in known:
             raise UsageError(f"--rule: unknown rule or remediation id {rule!r}"

@@ -30,3 +30,27 @@ def test_the_declared_and_the_resolved_remediation_ids_both_select() -> None:
         assert selection.selects(finding, "grant-key-decrypt"), named
         assert selection.explicit(finding, "grant-key-decrypt"), named
     assert not Selection(rules=("move-secret-to-cmk",)).selects(finding, "grant-key-decrypt")
+
+
+def test_a_rule_of_ones_own_and_its_remediation_id_are_known_to_rule() -> None:
+    """Review: `remediate --rule my-rotation-off` (a rule of one's own, scanned with
+    --rules-dir) and its own remediation id were refused as unknown ids, while the plan lists
+    its findings as manual steps (docs/rules.md, "Rules of your own")."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    import pytest
+
+    from scanner.commands.remediate import check_selection
+    from scanner.engine import load_ruleset
+    from scanner.errors import UsageError
+
+    mine = dataclasses.replace(_broken(), rule_id="my-rotation-off",
+                               remediation={"id": "ask-owner-to-rotate"})
+    inputs = SimpleNamespace(findings=[mine], snapshot=SimpleNamespace(
+        accounts=(), account_names=lambda: {}))
+    for named in ("my-rotation-off", "ask-owner-to-rotate"):
+        check_selection(Selection(rules=(named,)), load_ruleset(), inputs)  # type: ignore[arg-type]
+        assert Selection(rules=(named,)).selects(mine, "ask-owner-to-rotate")
+    with pytest.raises(UsageError):
+        check_selection(Selection(rules=("my-rotaton-off",)), load_ruleset(), inputs)  # type: ignore[arg-type]
