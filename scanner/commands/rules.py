@@ -78,9 +78,20 @@ def run(args: argparse.Namespace) -> int:
         # a rule id is never broken (it is what --rules and the config take: new-user trial
         # at 80 columns, `identity-policy-` / `secret-wildcard`), up to 40 columns
         longest = min(40, max([14] + [len(row[0]) for row in table]))
-        print(fit_table([Col("rule", longest, 40, 3), Col("severity", 8, 13, 1),
-                         Col(third, 8, 30, 3), Col("title", 16, 90, 4, give=0.5)],
-                        table, max(60, terminal_width())))
+        width = max(60, terminal_width())
+        if width >= longest + 8 + 8 + 16 + 3 * 2:
+            print(fit_table([Col("rule", longest, 40, 3), Col("severity", 8, 13, 1),
+                             Col(third, 8, 30, 3), Col("title", 16, 90, 4, give=0.5)],
+                            table, width))
+        else:
+            # too narrow for the table with whole ids (review: 72 columns at a 60-column
+            # terminal): a block per rule, the id and severity, then what it judges and title
+            from scanner.textfit import wrap_to_width
+
+            for rid, severity, what, title in table:
+                print(f"{rid}  {severity}")
+                for line in wrap_to_width(f"{what}: {title}", width - 4):
+                    print(f"    {line}")
         what = f" mapped to {framework}" if framework else ""
         print(f"\n{len(rows)} rule{'s' if len(rows) != 1 else ''}{what}")
         return 0
