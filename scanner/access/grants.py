@@ -9,6 +9,7 @@ reported). A grant to an account or principal outside the trust zone and the all
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -88,6 +89,12 @@ def _probe(account: str, settings: AccessSettings, action: str, resource: str,
                    absent=frozenset(absent), excluded=excluded, time_floor=settings.time_floor)
 
 
+def _whole_org_path(value: str, org_id: str) -> bool:
+    """An aws:PrincipalOrgPaths pattern matching every path of the organization: its id, an
+    optional root, then ``*`` (Organizations paths: ``o-id/r-root/ou-.../``)."""
+    return re.fullmatch(rf"{re.escape(org_id)}/(r-[a-z0-9]+/)?\*+", value) is not None
+
+
 @lru_cache(maxsize=8)
 def first_account(accounts: frozenset[str]) -> str | None:
     """The lowest account id of the set (a stand-in member of the organization); once per set,
@@ -130,8 +137,15 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
                                  unintended="public"))
             else:
                 scope = "restricted"
+                # narrowed to our organization by its id, or by paths that cover the whole
+                # organization (o-id/* or o-id/r-root/*: an outsider's paths never begin with
+                # our id; a narrower path is an OU, not the organization -- conformance trial
+                # round 6)
                 if member is not None and settings.org_id and \
-                        any(c.key == "aws:principalorgid" for c in st.conditions):
+                        any(c.key == "aws:principalorgid" or (
+                            c.key == "aws:principalorgpaths" and c.values and all(
+                                _whole_org_path(v, settings.org_id) for v in c.values))
+                            for c in st.conditions):
                     probe = _probe(member, settings, action, resource, extra_context)
                     inside, _, _ = evaluate_statement(st, probe, policy, kind)
                     if inside is not Tri.FALSE:

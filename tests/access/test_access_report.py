@@ -247,3 +247,28 @@ def test_hostile_graph_attributes_never_crash_and_never_confident() -> None:
     for sa in report.secrets.values():
         assert sa.problems  # the malformed policies are reported
         assert all(p.decision != "ALLOWED" or not p.cross_account for p in sa.paths)
+
+
+def test_a_grant_narrowed_to_our_organization_paths_is_organization_wide() -> None:
+    """Conformance round 6 (left for later, then fixed): a `*` grant narrowed by
+    aws:PrincipalOrgPaths under our organization id was reported as a "restricted" grant,
+    not an organization-wide one, though its readers are the organization's (as with
+    aws:PrincipalOrgID)."""
+    paths = text({"Effect": "Allow", "Principal": "*",
+                  "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                  "Condition": {"ForAnyValue:StringLike": {
+                      "aws:PrincipalOrgPaths": f"{ORG_ID}/*"}}})
+    sa = run(readers_estate(paths)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert [g.scope for g in sa.grants] == ["organization"]
+    assert sa.breadth.organization_wide and not sa.breadth.public
+
+
+def test_a_grant_narrowed_to_one_ou_path_is_not_organization_wide() -> None:
+    """...but a path under one OU is narrower than the organization: restricted."""
+    ou = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+               "Resource": "*", "Condition": {"ForAnyValue:StringLike": {
+                   "aws:PrincipalOrgPaths": f"{ORG_ID}/r-root/ou-root-11111111/*"}}})
+    sa = run(readers_estate(ou)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert [g.scope for g in sa.grants] == ["restricted"]
