@@ -819,6 +819,34 @@ def org_scale_template() -> dict[str, Any]:
                 "detail": {"eventName": ["PutResourcePolicy", "DeleteResourcePolicy",
                                          "UpdateSecret", "PutKeyPolicy"]}},
             "Targets": [{"Id": "re-read-queue", "Arn": _getatt("ReReadQueue", "Arn")}]}}
+    # a night that fails, times out or is aborted is not silent: Step Functions sends an
+    # "Execution Status Change" event to EventBridge for a standard workflow, and a rule sends
+    # it to the notification topic (deployment trial: the org-scale stack had no signal for a
+    # failed execution, only the Step Functions console)
+    resources["FailedNightRule"] = {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "Description": "secretgraph: a nightly organization-scale run that did not succeed",
+            "State": "ENABLED",
+            "EventPattern": {
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                           "stateMachineArn": [_ref("NightlyStateMachine")]}},
+            "Targets": [{"Id": "notify", "Arn": _ref("NotificationTopic")}]}}
+    topic_policy = json.loads(json.dumps(resources["NotificationTopicPolicy"]))
+    topic_policy["Properties"]["PolicyDocument"]["Statement"].append({
+        "Sid": "FailedNightRulePublishes", "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+        "Resource": _ref("NotificationTopic"),
+        "Condition": {"ArnEquals": {"aws:SourceArn": _getatt("FailedNightRule", "Arn")}}})
+    resources["NotificationTopicPolicy"] = topic_policy
+    # the topic is encrypted with the history key: EventBridge needs to encrypt its message
+    history_key["Properties"]["KeyPolicy"]["Statement"].append({
+        "Sid": "EventBridgeEncryptsNotifications", "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}})
     outputs = {
         "HistoryUri": {"Description": "secretgraph --history for this deployment",
                        "Value": _sub("s3://${HistoryBucket}/${HistoryPrefix}")},

@@ -619,3 +619,23 @@ def test_the_collectors_may_ask_whether_their_account_is_in_an_organization() ->
     allows = {a for st in _statements(res["CollectRole"]) if st["Effect"] == "Allow"
               for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
     assert "organizations:DescribeOrganization" in allows
+
+
+def test_a_night_that_does_not_succeed_is_sent_to_the_topic() -> None:
+    """Deployment-as-documented trial (left by its fix): the org-scale stack had no signal for
+    a failed, timed-out or aborted execution. An EventBridge rule on the state machine's
+    Execution Status Change sends it to the notification topic, which lets the rule publish
+    and whose key lets EventBridge encrypt."""
+    res = org_scale_template()["Resources"]
+    rule = res["FailedNightRule"]["Properties"]
+    assert rule["EventPattern"]["source"] == ["aws.states"]
+    assert rule["EventPattern"]["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
+    assert rule["EventPattern"]["detail"]["stateMachineArn"] == [{"Ref": "NightlyStateMachine"}]
+    assert rule["Targets"] == [{"Id": "notify", "Arn": {"Ref": "NotificationTopic"}}]
+    topic = [st for st in _statements(res["NotificationTopicPolicy"])
+             if st.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert topic and topic[0]["Condition"]["ArnEquals"]["aws:SourceArn"] == \
+        {"Fn::GetAtt": ["FailedNightRule", "Arn"]}
+    key = [st for st in _statements(res["HistoryKey"])
+           if st.get("Sid") == "EventBridgeEncryptsNotifications"]
+    assert key and "kms:GenerateDataKey" in key[0]["Action"]
