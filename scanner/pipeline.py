@@ -444,19 +444,17 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                width=stream_columns(stream),
                                merged=options.parts_in is not None), file=stream)
             stream.flush()  # a full disk under `> out.txt` shows here, where it is explained
-    except KeyboardInterrupt:
-        # the reports are in place: say so, and what did not finish
-        raise Interrupted(
-            f"interrupted; the reports were written to {out_dir}"
-            + (f", the scan was recorded in the history {options.history}" if recorded else "")
-            + ("" if exported else ", the Security Hub export did not finish")) from None
-    except StdoutError as exc:
-        # `> out.txt` on a full disk: the table was lost, the reports were not (new-user
-        # trial: only "cannot write to standard output" was said, as if nothing had run)
-        raise exc.after(
-            f"the reports were written to {out_dir}"
-            + (f", the scan was recorded in the history {options.history}" if recorded else "")
-            + ("" if exported else ", the Security Hub export did not finish")) from None
+    except (KeyboardInterrupt, StdoutError) as exc:
+        # the reports are in place: say so, and what did not finish -- after Ctrl-C, and
+        # after `> out.txt` on a full disk, where the table was lost (new-user trial: only
+        # "cannot write to standard output" was said, as if nothing had run)
+        done = (f"the reports were written to {out_dir}"
+                + (f", the scan was recorded in the history {options.history}" if recorded
+                   else "")
+                + ("" if exported else ", the Security Hub export did not finish"))
+        if isinstance(exc, StdoutError):
+            raise exc.after(done) from None
+        raise Interrupted(f"interrupted; {done}") from None
     return analysis
 
 

@@ -79,6 +79,8 @@ def _verdict(allow: Tri, deny: Tri, unresolved: tuple[str, ...],
 def combine(g: GateInputs) -> Combined:
     rp = g.resource
     no_policy = Tri.FALSE
+    # the key in another account than the caller's (unknown: as the secret's)
+    key_cross = g.cross_account if g.key_cross_account is None else g.key_cross_account
     # ---- resource policy gate
     if rp is None:
         rp_allow, rp_direct, rp_deny = no_policy, no_policy, Tri.FALSE
@@ -121,7 +123,6 @@ def combine(g: GateInputs) -> Combined:
         key_deny = kp.deny
         key_unresolved = kp.unresolved
         key_reasons = kp.reasons
-        key_cross = g.cross_account if g.key_cross_account is None else g.key_cross_account
         if key_cross:
             key_allow = kp.allow
             if not g.cross_account:  # own-account secret on another account's key
@@ -141,8 +142,7 @@ def combine(g: GateInputs) -> Combined:
             key_allow = all3((key_allow, k.usable))
             key_reasons = key_reasons + (k.reason or "key state unknown",)
     # ---- identity gate
-    if g.cross_account and (g.cross_account if g.key_cross_account is None
-                            else g.key_cross_account):
+    if g.cross_account and key_cross:
         parts = [ids.allow] + ([idk.allow] if idk is not None else [])
         id_allow = all3(parts)
     else:

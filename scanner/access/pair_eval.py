@@ -562,7 +562,7 @@ class PairEvaluator:
         # is asked first: a wildcard identity of every account is asked once per secret, and
         # the other-account probe reads the secret's name (org-scale trial: 100 such roles
         # per secret, each paying a fingerprint of its patterns)
-        return hit and not (cross and not self._names_any_account(p, sv))
+        return hit and (not cross or self._names_any_account(p, sv))
 
     def _names_any_account(self, p: Principal, sv: SecretView) -> bool:
         """False when the principal's identity grants this secret's name in an account that is

@@ -63,6 +63,16 @@ def automated_remediations() -> frozenset[str]:
     return frozenset(REMEDIATORS)
 
 
+def _runs_on_findings() -> frozenset[str]:
+    """The remediation ids `remediate --apply` carries out: the remediators', and the ids that
+    resolve to one from a finding's evidence (remediations.COMPOSITE)."""
+    try:
+        from remediations import COMPOSITE
+    except ImportError:  # the remediation package is optional for the engine
+        return automated_remediations()
+    return automated_remediations() | frozenset(COMPOSITE)
+
+
 @lru_cache(maxsize=1)
 def _builtin_ids() -> frozenset[str]:
     return frozenset(p.stem for p in rule_files(builtin_rules_dir()))
@@ -258,7 +268,7 @@ def check_rule(rule: Rule) -> None:
         rule.id in _builtin_ids()
     if builtin and rid not in known_remediations():
         raise fail(f"unknown remediation id {rid!r}", "remediation.id")
-    if not builtin and (rid in automated_remediations() or rid == "repair-cross-account-access"):
+    if not builtin and rid in _runs_on_findings():
         # an automated remediator plans from the finding's resource whatever the rule: on a
         # rule of one's own it would change AWS for findings it was not written for (new-user
         # trial: a "no owner tag" rule naming enable-secret-rotation planned RotateSecret)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 from datetime import datetime, timezone
@@ -44,6 +45,8 @@ from scanner.model import ScanMeta, Snapshot
 #: PRAGMA application_id of a secretgraph history file: the bytes "SGRH".
 APPLICATION_ID = int.from_bytes(b"SGRH", "big")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+log = logging.getLogger("secretgraph.history")
 
 
 def _now() -> str:
@@ -160,8 +163,8 @@ def _rollback(conn: sqlite3.Connection) -> None:
     rollback - no transaction is active" hid "database or disk is full")."""
     try:
         conn.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass
+    except sqlite3.Error as exc:  # the caller re-raises the error that says why
+        log.debug("history rollback after a failed write: %s", exc)
 
 
 # --------------------------------------------------------------------------- the store

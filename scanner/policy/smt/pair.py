@@ -246,6 +246,7 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
     # accounts. KMS Developer Guide, "Key policies": in its own account a key policy that
     # allows the account (root) delegates to IAM policies; one naming the principal suffices.
     kf = sv.key_facts
+    key_cross = facts.account_id != sv.key_account
     if kf.aws_managed:
         key_allow: z3.BoolRef = _F if cross else _T
         key_deny: z3.BoolRef = _F
@@ -264,7 +265,6 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
         key_allow, key_deny = enc.fresh(why), enc.fresh(why)
     else:
         idk = identity(enc, principal, kms, p, KMS, "identity (kms:Decrypt)")
-        key_cross = facts.account_id != sv.key_account
         if sv.key_policy is None:
             why = f"key policy: {kf.reason or 'not collected'}"
             key_allow, key_deny = enc.fresh(why), enc.fresh(why)
@@ -297,8 +297,8 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
     # A key in the caller's own account takes the Decrypt as a same-account request (the key
     # gate above: the key policy naming the caller, or trusting the account with an identity
     # Allow), so only a key in another account adds the identity Allow here (gates.combine).
-    id_allow = z3.And(ids.allow, idk.allow) if cross and idk is not None and \
-        facts.account_id != sv.key_account else ids.allow
+    id_allow = z3.And(ids.allow, idk.allow) if cross and idk is not None and key_cross \
+        else ids.allow
     id_deny = z3.Or(ids.deny, idk.deny) if idk is not None else ids.deny
 
     guard = guardrails_gate(enc, guardrails, sv, facts.account_id, sm, kms, p, notes)
