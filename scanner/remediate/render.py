@@ -84,7 +84,7 @@ def render_change(number: int, change: PlannedChange, *, width: int | None = Non
                    + (f" + {', '.join(hidden)} (the policy after, below)" if hidden else ""))
     out = [fit_line(line, width) for line in out]
     if change.policy_diff is not None:
-        out.extend(render_policy_diff(change.policy_diff))
+        out.extend(render_policy_diff(change.policy_diff, width=width))
     for note in change.notes:
         out.append(fit_line(f"    note: {note}", width))
     out.extend(fit_line(f"    {line}", width) for line in effect_lines(change.effect))
@@ -244,7 +244,10 @@ def render_plan_html(plan: Plan) -> str:
         + "</body></html>\n")
 
 
-def render_policy_diff(diff: PolicyDiff) -> list[str]:
+def render_policy_diff(diff: PolicyDiff, *, width: int | None = None) -> list[str]:
+    """A policy change statement by statement. ``width`` (a terminal's): a statement whose
+    one-line JSON would be wider is shown indented, one key or value a line, each line marked
+    ``-`` or ``+`` as a unified diff marks them (a long ARN still stays whole)."""
     out = [f"    {diff.kind}: {diff.size_after} of {diff.size_limit} "
            f"{'bytes' if diff.kind == 'kms-key-policy' else 'characters'} after the change"]
     for s in diff.statements:
@@ -253,8 +256,15 @@ def render_policy_diff(diff: PolicyDiff) -> list[str]:
             out.append(f"      = {label}: unchanged")
             continue
         out.append(f"      ~ {label}: {s.op}")
-        if s.before is not None:
-            out.append(f"        - {json.dumps(s.before, sort_keys=True)}")
-        if s.after is not None:
-            out.append(f"        + {json.dumps(s.after, sort_keys=True)}")
+        for mark, statement in (("-", s.before), ("+", s.after)):
+            if statement is not None:
+                out.extend(_statement_lines(mark, statement, width))
     return out
+
+
+def _statement_lines(mark: str, statement: Any, width: int | None) -> list[str]:
+    line = f"        {mark} {json.dumps(statement, sort_keys=True)}"
+    if width is None or len(line) <= width:
+        return [line]
+    return [f"        {mark} {part}"
+            for part in json.dumps(statement, sort_keys=True, indent=2).splitlines()]
