@@ -148,9 +148,8 @@ principal_account = arn.principal_account
 
 
 def same_principal(a: str, b: str) -> bool:
-    """Equal, treating an account id and its root ARN as the same principal."""
+    """Equal, treating an account id and its root ARN (any partition) as the same principal."""
     if a == b:
         return True
-    acct_a, acct_b = principal_account(a), principal_account(b)
-    roots = {arn.root_arn(str(acct_a)), acct_a}
-    return acct_a is not None and acct_a == acct_b and a in roots and b in roots
+    acct_a = arn.account_entry(a)
+    return acct_a is not None and acct_a == arn.account_entry(b)

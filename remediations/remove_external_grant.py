@@ -3,8 +3,9 @@
 Fixes ``secret-policy-external-account``, and only when the user selects it explicitly
 (``--rule secret-policy-external-account`` or ``--finding ID``): removing access someone may rely
 on is a decision, not a default. Removes just that principal from the Allow statements that name
-it (an account id also removes its root ARN and the roles and users of that account); a statement
-left with no principal at all is dropped. Every other statement is kept as it was. Reversible:
+it (an account id and its root ARN, in any partition, are one principal; the roles and users of
+that account are principals of their own, with findings of their own); a statement left with no
+principal at all is dropped. Every other statement is kept as it was. Reversible:
 PutResourcePolicy with the previous text.
 """
 

@@ -120,3 +120,16 @@ def resource_account(text: str) -> str | None:
 
 def root_arn(account_id: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account_id}:root"
+
+
+def account_entry(entry: str) -> str | None:
+    """The account when a principal entry names the account itself -- a bare 12-digit id or
+    its root ARN, in any partition ("AWS": "123456789012" and "arn:aws:iam::123456789012:root"
+    are the same principal: IAM User Guide, "AWS account principals") -- else None."""
+    if is_account_id(entry):
+        return entry
+    arn = parse_arn(entry)
+    if (arn is not None and arn.service == "iam" and not arn.region and arn.resource == "root"
+            and is_account_id(arn.account)):
+        return arn.account
+    return None
