@@ -258,6 +258,15 @@ class GraphIndex:
         return out
 
     @cached_property
+    def subnets_by_vpc(self) -> dict[tuple[str, str, str], list[str]]:
+        """(account_id, region, vpc_id) -> subnet ids."""
+        out: dict[tuple[str, str, str], list[str]] = {}
+        for _, data in self.nodes(NodeKind.SUBNET.value):
+            key = (str(data.get("account_id")), str(data.get("region")), str(data.get("vpc_id")))
+            out.setdefault(key, []).append(str(data.get("subnet_id")))
+        return out
+
+    @cached_property
     def endpoints_by_vpc(self) -> dict[tuple[str, str, str], list[str]]:
         out: dict[tuple[str, str, str], list[str]] = {}
         for node_id, data in self.nodes(NodeKind.VPC_ENDPOINT.value):

@@ -32,7 +32,8 @@ def rt(rid, vpc, subnets, routes, main=False):
                        for d, t, i, s in routes]}
 
 def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db",
-         nats=None, endpoint=False, db_vpc_cidrs=None, lambda_subnet_cidr="10.0.1.0/24"):
+         nats=None, endpoint=False, db_vpc_cidrs=None, lambda_subnet_cidr="10.0.1.0/24",
+         db_tables=None, db_subnets=()):
     secret = {"arn": f"arn:aws:secretsmanager:{R}:{A}:secret:s-AbCdEf", "kms_key_id": None,
               "rotation_enabled": True, "rotation_days": 30,
               "created": "2026-01-01T00:00:00Z", "last_rotated": "2026-11-01T00:00:00Z",
@@ -60,7 +61,9 @@ def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db
               {"nat_gateway_id": "nat-1", "vpc_id": "vpc-l", "subnet_id": "subnet-pub",
                "state": "available", "connectivity_type": "public"}]}
     rb = {"region": R, "vpcs": [{"vpc_id": "vpc-db", "cidrs": list(db_vpc_cidrs or peer_cidrs)}],
-          "route_tables": [rt("rtb-db", "vpc-db", [], db_routes or [], main=True)],
+          "route_tables": db_tables or [rt("rtb-db", "vpc-db", [], db_routes or [], main=True)],
+          "subnets": [{"subnet_id": s, "vpc_id": "vpc-db", "cidr": "10.1.0.0/24"}
+                      for s in db_subnets],
           "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else []}
     data = {"meta": {"scan_id": "x", "started_at": "2026-11-29T00:00:00Z",
                      "finished_at": "2026-11-29T00:05:00Z", "accounts": [A, B],
@@ -127,6 +130,24 @@ CASES = [
     ("a more specific blackhole route drops the Lambda subnet's way back",
      lambda: base([LOCAL, NAT0, PCX],
                   [DBL, BACK, ("10.0.1.0/24", "vpc-peering", "pcx-gone", "blackhole")]), "FAIL"),
+    # ground-truth trial round 6: a route back only in a table no subnet uses routes no reply
+    ("the route back only in a table no subnet uses",
+     lambda: base([LOCAL, NAT0, PCX], db_subnets=["subnet-db"], db_tables=[
+         rt("rtb-db", "vpc-db", ["subnet-db"], [DBL]),
+         rt("rtb-main", "vpc-db", [], [DBL], main=True),
+         rt("rtb-spare", "vpc-db", [], [DBL, BACK])]), "FAIL"),
+    ("the route back only in a main table every subnet has left",
+     lambda: base([LOCAL, NAT0, PCX], db_subnets=["subnet-db"], db_tables=[
+         rt("rtb-db", "vpc-db", ["subnet-db"], [DBL]),
+         rt("rtb-main", "vpc-db", [], [DBL, BACK], main=True)]), "FAIL"),
+    ("the route back in the main table of a subnet with no association",
+     lambda: base([LOCAL, NAT0, PCX], db_subnets=["subnet-db", "subnet-db2"], db_tables=[
+         rt("rtb-db", "vpc-db", ["subnet-db"], [DBL]),
+         rt("rtb-main", "vpc-db", [], [DBL, BACK], main=True)]), "PASS"),
+    ("the route back in a table a subnet is associated with",
+     lambda: base([LOCAL, NAT0, PCX], db_subnets=["subnet-db"], db_tables=[
+         rt("rtb-db", "vpc-db", ["subnet-db"], [DBL, BACK]),
+         rt("rtb-main", "vpc-db", [], [DBL], main=True)]), "PASS"),
     ("more specific blackhole routes drop the public traffic",
      lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"),
                    ("128.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"), PCX], [DBL, BACK]),

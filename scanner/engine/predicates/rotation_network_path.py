@@ -14,8 +14,10 @@ VPC it serves?
     -- conservative for a shared rotation Lambda; tag the secret to narrow it. Each served VPC
     needs an **active** peering; in the route table of every Lambda subnet, routes via that
     peering covering the peer CIDRs (covering only part of them: UNKNOWN, as the database's
-    address in the peer VPC is not known); in at least one route table of the database VPC,
-    routes back via the peering covering each Lambda subnet's CIDR; and a Lambda security group
+    address in the peer VPC is not known); in at least one route table of the database VPC
+    that a subnet uses (associated with one, or the main table of a subnet with no association
+    of its own; a table no subnet uses routes no reply), routes back via the peering covering
+    each Lambda subnet's CIDR; and a Lambda security group
     whose egress allows the database CIDR. Database-side security groups are not known to the
     scanner and are not checked.
 
@@ -459,8 +461,7 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         if missing:
             v.missing.append(f"route tables of database VPC {peer_vpc}: {missing}")
         else:
-            peer_tables = [ctx.graph.nodes[t] for t in ctx.index.route_tables_by_vpc.get(
-                (peer_acct, peer_region, str(peer_vpc)), [])]
+            peer_tables = _tables_in_use(ctx, peer_acct, peer_region, str(peer_vpc))
             back = [_routed(t, pcx) for t in peer_tables]
             back_lists = _prefix_lists(peer_tables, pcx)
             if back_lists:
@@ -474,6 +475,22 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.problems.append(f"no security group of the Lambda allows egress to "
                               f"{', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
+
+
+def _tables_in_use(ctx: RuleContext, acct: str, region: str,
+                   vpc_id: str) -> list[Mapping[str, Any]]:
+    """The route tables of a VPC that route some subnet's traffic: "Each subnet in your VPC
+    must be associated with a route table ... If you don't explicitly associate a subnet with a
+    particular route table, the subnet is implicitly associated with the main route table"
+    (Amazon VPC User Guide, "Route tables"). A table with no subnet association, and a main
+    table every subnet of the VPC has left for another, route none of the database's replies.
+    With none of the VPC's subnets collected, the main table counts (it may be in use)."""
+    tables = [ctx.graph.nodes[t] for t in
+              ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])]
+    explicit = {s for t in tables for s in (t.get("subnet_ids") or ())}
+    subnets = ctx.index.subnets_by_vpc.get((acct, region, vpc_id), [])
+    main_used = not subnets or any(s not in explicit for s in subnets)
+    return [t for t in tables if t.get("subnet_ids") or (t.get("is_main") and main_used)]
 
 
 def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[str],
