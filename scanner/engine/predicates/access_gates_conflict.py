@@ -59,8 +59,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
             if principal in details:  # several paths of one principal: one finding
                 continue
             broken.append(principal)
-            reasons = "; ".join(path.reasons)
-            reasons = reasons if len(reasons) <= 300 else reasons[:299] + "…"
+            reasons = _reasons(path.reasons, denied)
             text = (f"{principal}: granted by the resource policy but denied by "
                     f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}")
             statuses = tuple([gates[g].status for g in GATES])
@@ -100,3 +99,18 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
                                                  "all gates"),))
+
+
+#: how long the other gates' reasons may make a finding's message
+_OTHER_REASONS_MAX = 300
+
+
+def _reasons(reasons: tuple[str, ...], denied: list[str]) -> str:
+    """The path's gate reasons (``gate: STATUS (why)``) for the message: the denying gates'
+    first and whole -- they say what to fix (the SCP, RCP or boundary by name) -- then the
+    others while they fit, cut with an ellipsis."""
+    first = [r for r in reasons if r.split(":", 1)[0] in denied]
+    rest = "; ".join(r for r in reasons if r not in first)
+    if len(rest) > _OTHER_REASONS_MAX:
+        rest = rest[:_OTHER_REASONS_MAX - 1] + "…"
+    return "; ".join(first + ([rest] if rest else []))
