@@ -449,3 +449,34 @@ def test_a_drift_without_changes_is_wrapped_to_the_terminal_too() -> None:
     assert any(len(line) > 80 for line in wide.splitlines())
     assert all(len(line) <= 80 for line in narrow.splitlines())
     assert narrow.split() == wide.split()
+
+
+def test_a_long_statement_changed_near_its_end_shows_where_it_differs() -> None:
+    """Cut from their start at the same width, the removed and the added statement of a role
+    whose kms:Decrypt Resource went from two keys to one read the same (ground-truth trial
+    round 6); each is now shortened around where the two differ, and a changed statement shows
+    its old text as well as its new."""
+    keys = [f"arn:aws:kms:us-east-1:{CENTRAL}:key/{n * 8}-1111-2222-3333-{n * 12}" for n in "ab"]
+    old_pol = policy({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Decrypt",
+                      "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*"}},
+                      "Resource": keys},
+                     {"Sid": "Named", "Effect": "Allow", "Principal": {"AWS": APP},
+                      "Action": "kms:Decrypt", "Resource": keys,
+                      "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*"}}})
+    new_pol = policy({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Decrypt",
+                      "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*"}},
+                      "Resource": keys[1:]},
+                     {"Sid": "Named", "Effect": "Allow", "Principal": {"AWS": APP},
+                      "Action": "kms:Decrypt", "Resource": keys[1:],
+                      "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*"}}})
+    drift = diff_scans(stored(snapshot("a", T1, [secret("db", resource_policy=old_pol)])),
+                       stored(snapshot("b", T2, [secret("db", resource_policy=new_pol)])))
+    lines = render_drift_text(drift).splitlines()
+    removed = next(line for line in lines if line.startswith("      - statement: "))
+    added = next(line for line in lines if line.startswith("      + statement: "))
+    assert removed != added.replace("+", "-", 1)
+    assert keys[0][-12:] in removed and keys[0][-12:] not in added
+    changed = lines.index("      ~ Sid Named:")
+    old, new = lines[changed + 1], lines[changed + 2]
+    assert old.startswith("          - ") and new.startswith("          + ")
+    assert keys[0][-12:] in old and keys[0][-12:] not in new
