@@ -3,8 +3,10 @@
 Pure: no AWS calls. ``reports.securityhub`` sends what this module builds.
 
 * Every required field is set; ProductArn is the account's default product
-  ``arn:aws:securityhub:<region>:<account>:product/<account>/default`` (the import must come
-  from that account, or from the central account in central mode).
+  ``arn:<partition>:securityhub:<region>:<account>:product/<account>/default`` (the import must
+  come from that account, or from the central account in central mode). The partition, here
+  and in Resources[].Partition ("The canonical AWS partition name that the Region is assigned
+  to"), is the Region's (scanner.aws.regions.partition_of): ``aws-us-gov`` for us-gov-west-1.
 * CreatedAt is kept across scans: pass the previous CreatedAt per finding id
   (``created_at_index`` of a previous ASFF file); new findings take the scan time.
 * Text over an ASFF limit is cut with the marker ``… [truncated]``, never rejected.
@@ -26,6 +28,8 @@ import networkx as nx
 
 from reports._common import compact_json, findings_of, short_resource, strip_controls, truncate
 from scanner.errors import InputError
+from scanner.aws.regions import partition_of
+from scanner.engine.conditions import parse_time
 from scanner.policy.arn import parse_arn
 
 SCHEMA_VERSION = "2018-10-08"
@@ -108,7 +112,9 @@ def iso(value: str | None, fallback: datetime | None = None) -> str:
 
 
 def product_arn(region: str, account_id: str) -> str:
-    return f"arn:aws:securityhub:{region}:{account_id}:product/{account_id}/default"
+    """The account's default product for custom findings, in the Region's partition."""
+    return (f"arn:{partition_of(region)}:securityhub:{region}:{account_id}:product/"
+            f"{account_id}/default")
 
 
 def target_of(finding: Mapping[str, Any]) -> tuple[str, str]:
@@ -119,16 +125,17 @@ def target_of(finding: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _principal_resource(principal: str, region: str) -> dict[str, Any]:
+    partition = partition_of(region, principal)
     if ":role/" in principal:
         name = principal.rsplit("/", 1)[-1]
-        return {"Type": "AwsIamRole", "Id": _text(principal, 512), "Partition": "aws",
+        return {"Type": "AwsIamRole", "Id": _text(principal, 512), "Partition": partition,
                 "Region": region, "Details": {"AwsIamRole": {"RoleName": _text(name, 512)}}}
     if ":user/" in principal:
         name = principal.rsplit("/", 1)[-1]
-        return {"Type": "AwsIamUser", "Id": _text(principal, 512), "Partition": "aws",
+        return {"Type": "AwsIamUser", "Id": _text(principal, 512), "Partition": partition,
                 "Region": region, "Details": {"AwsIamUser": {"UserName": _text(name, 512)}}}
-    return {"Type": "Other", "Id": _text(principal, 512), "Partition": "aws", "Region": region,
-            "Details": {"Other": {"role": "principal"}}}
+    return {"Type": "Other", "Id": _text(principal, 512), "Partition": partition,
+            "Region": region, "Details": {"Other": {"role": "principal"}}}
 
 
 def _tags(node: Mapping[str, Any]) -> dict[str, str]:
@@ -170,10 +177,13 @@ def _key_details(node: Mapping[str, Any]) -> dict[str, Any]:
     created = node.get("creation_date")
     if created:
         try:
-            details["CreationDate"] = datetime.fromisoformat(
-                str(created).replace("Z", "+00:00")).timestamp()
+            # a time without an offset is UTC, as everywhere in the project (parse_time), not
+            # the local time of the machine that renders the report
+            moment = parse_time(created)
         except ValueError:
-            pass
+            moment = None
+        if moment is not None:
+            details["CreationDate"] = moment.timestamp()
     return {"AwsKmsKey": details}
 
 
@@ -253,8 +263,8 @@ def _resource(resource: Mapping[str, Any], graph: nx.MultiDiGraph | None,
         out = _principal_resource(arn, region)
         asff_type = out["Type"]
     else:
-        out = {"Type": asff_type, "Id": _text(arn, LIMITS["Resource.Id"]), "Partition": "aws",
-               "Region": region}
+        out = {"Type": asff_type, "Id": _text(arn, LIMITS["Resource.Id"]),
+               "Partition": partition_of(region, arn), "Region": region}
     if asff_type == "AwsAccount":
         out["Id"] = f"AWS::::Account:{resource.get('account_id')}"
     node: Mapping[str, Any] = {}

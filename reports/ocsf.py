@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from reports._common import findings_of
+from scanner.aws.regions import partition_of
 
 OCSF_VERSION = "1.3.0"
 CATEGORY_UID = 2  # Findings
@@ -69,6 +70,12 @@ def to_ocsf(finding: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str
     requirements = sorted({f"{k}:{v}" for k, vs in compliance.items() for v in vs})
     remediation = finding.get("remediation") or {}
     time_ms = _epoch_ms(scan.get("finished_at") or scan.get("started_at"))
+    # the partition of the resource's Region; a global resource (IAM, an account) is in the
+    # partition of the Regions the scan read (reports.asff places it in the first, too)
+    region = str(resource.get("region") or "")
+    if region in ("", "global"):
+        region = str((list(scan.get("regions") or []) or [""])[0])
+    partition = partition_of(region, str(resource.get("arn") or ""))
     event: dict[str, Any] = {
         "activity_id": ACTIVITY_CREATE,
         "activity_name": "Create",
@@ -123,7 +130,7 @@ def to_ocsf(finding: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str
             "uid": resource.get("arn"),
             "type": resource.get("type"),
             "region": resource.get("region"),
-            "cloud_partition": "aws",
+            "cloud_partition": partition,
             "owner": {"account": {"uid": resource.get("account_id"),
                                   **({"name": resource["account_name"]}
                                      if resource.get("account_name") else {})}},

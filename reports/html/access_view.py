@@ -2,8 +2,12 @@
 reader's account (with its OU), with a drill-down to the principals and their verdicts.
 
 Each group is one reader account -- or one class of reader that is not an account: everyone
-(``*``), the whole organization (``*`` narrowed by aws:PrincipalOrgID / PrincipalOrgPaths), or an
-account outside the trust zone. Verdicts are words and symbols, not colours alone, so they
+(``*``, when the access analysis reaches everyone: a grant of scope ``public``, the statements of
+scanner.policy.exposure.public_statements that secret-policy-public reports), the whole
+organization (``*`` whose only grants are of scope ``organization``), a ``*`` grant some other
+condition narrows (``aws:SourceVpce``, an OU's paths, ...: not public), or an account outside
+the trust zone. Which one is the access analysis' answer (``SecretAccess.reach`` and
+``grants``), never a search of the path's condition names. Verdicts are words and symbols, not colours alone, so they
 read without hovering: ✓ allowed, ? conditional, ✗ broken (some gates allow and another blocks an
 intended read). Everything returned is plain data; the template escapes it.
 """
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import networkx as nx
 
 from reports._common import account_label, short_resource, truncate
-from scanner.access.verdicts import AccessPath
+from scanner.access.verdicts import AccessPath, SecretAccess
 from scanner.policy.arn import principal_account
 
 if TYPE_CHECKING:
@@ -33,7 +37,6 @@ VERDICTS: tuple[tuple[str, str, str], ...] = (
     ("conditional", "?", "conditional: allowed only when a policy condition holds"),
 )
 SYMBOL = {state: symbol for state, symbol, _ in VERDICTS}
-_ORG_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "aws:resourceorgid")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +54,7 @@ class Pair:
 class AccessGroup:
     key: str
     label: str
-    kind: str  # account | outside | public | org
+    kind: str  # account | outside | public | org | narrowed
     ou: str
     counts: dict[str, int]
     principals: int
@@ -93,17 +96,30 @@ class AccessView:
     ous: list[OuSummary] = field(default_factory=list)
 
 
-def _reader_class(path: AccessPath, node: Mapping[str, Any], names: Mapping[str, str],
+def star_class(sa: SecretAccess) -> tuple[str, str, str, str]:
+    """(group key, label, kind, OU) for the ``*`` reader of a secret (any principal of an
+    outside account), as the access analysis classed the grants it comes through: everyone
+    when the analysis reaches everyone (``Reach`` scope ``public``: a grant of scope
+    ``public``, the statements of exposure.public_statements, or a policy it could not read),
+    the whole organization when its only ``*`` grants are organization-wide, else a ``*``
+    grant a condition narrows (not public: secret-policy-public finds nothing)."""
+    if any(r.scope == "public" for r in sa.reach):
+        return "class:everyone", "everyone (public)", "public", ""
+    scopes = {g.scope for g in sa.grants if g.principal in ("*", "NotPrincipal")}
+    if scopes == {"organization"}:
+        return "class:organization", "whole organization (any principal in it)", "org", ""
+    return "class:narrowed", "any principal a narrowing condition lets in (not public)", \
+        "narrowed", ""
+
+
+def _reader_class(path: AccessPath, sa: SecretAccess, node: Mapping[str, Any],
+                  names: Mapping[str, str],
                   ous: Mapping[str, str]) -> tuple[str, str, str, str]:
-    """(group key, label, kind, OU) for a reader: everyone (``*``), the whole organization
-    (``*`` narrowed by an organization condition), an account outside the trust zone, or an
-    account of the organization."""
+    """(group key, label, kind, OU) for a reader: a class of ``*`` reader (``star_class``), an
+    account outside the trust zone, or an account of the organization."""
     principal = path.principal
     if principal == "*":
-        conditions = ", ".join(path.conditions).lower()
-        if any(k in conditions for k in _ORG_KEYS):
-            return "class:organization", "whole organization (any principal in it)", "org", ""
-        return "class:everyone", "everyone (public)", "public", ""
+        return star_class(sa)
     acct = str(node.get("account_id") or path.principal_account or
                principal_account(principal) or "")
     if node.get("external") or (not node and not path.in_zone):
@@ -134,7 +150,9 @@ def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None
     rank = {"broken": 0, "allowed": 1, "conditional": 2}
     # one verdict per (principal, secret): the last path recorded for the pair
     best: dict[tuple[str, str], tuple[str, AccessPath]] = {}
+    secret_of: dict[str, SecretAccess] = {}
     for sa in access.secrets.values():
+        secret_of[sa.secret_arn] = sa
         for rec in sa.paths:
             state = path_state(rec)
             if state in rank:
@@ -146,7 +164,7 @@ def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None
     members: dict[str, list[tuple[str, str, str, AccessPath]]] = defaultdict(list)
     for (p, s), (state, path) in best.items():
         node = nodes[p] if p in nodes else {}
-        key, label, kind, ou = _reader_class(path, node, account_names, ous)
+        key, label, kind, ou = _reader_class(path, secret_of[s], node, account_names, ous)
         if key not in groups:
             groups[key] = AccessGroup(key=key, label=label, kind=kind, ou=ou,
                                       counts={"broken": 0, "allowed": 0, "conditional": 0},
@@ -177,7 +195,7 @@ def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None
                 principal_arn=p, secret=truncate(secret, 90, "…"), secret_arn=s, state=state,
                 symbol=SYMBOL[state], why=truncate(why, 200, "…")))
         group.hidden_pairs = max(0, len(pairs) - PAIRS_PER_GROUP)
-    kind_rank = {"public": 0, "org": 1, "outside": 2, "account": 3}
+    kind_rank = {"public": 0, "org": 1, "narrowed": 2, "outside": 3, "account": 4}
     ordered = sorted(groups.values(), key=lambda g: (
         -g.counts["broken"], kind_rank[g.kind], g.ou, g.label))
     totals: Counter[str] = Counter()

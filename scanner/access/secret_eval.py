@@ -209,8 +209,10 @@ class SecretEvaluator:
             conditional_principals=len({p.principal for p in cond}),
             conditional_accounts=len({p.principal_account for p in cond}),
             organization_wide=any(g.scope == "organization" for g in grants),
-            public=any(g.scope == "public" for g in grants) or any(
-                p.principal_type == "public" and p.decision != "DENIED" for p in paths),
+            # the grant scope's answer (grants.policy_grants: exposure.public_statements, the
+            # statements secret-policy-public reports). Not "the ``*`` path is not DENIED": an
+            # outsider's path is CONDITIONAL under a narrowing condition (aws:SourceVpce)
+            public=any(g.scope == "public" for g in grants),
         )
         problems = tuple(sv.policy.problems if sv.policy else ()) + tuple(
             f"key policy: {x}" for x in (sv.key_policy.problems if sv.key_policy else ()))

@@ -10,7 +10,7 @@ all take the zone from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from scanner.model import Snapshot
 
@@ -98,3 +98,17 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
     return TrustZone.of(organization=organization, scanned=scanned, trusted=trusted_accounts,
                         org_id=org.org_id if org else None)
 
+
+
+def recorded_trusted_accounts(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The config's ``trusted_accounts`` a scan used, read back from its findings document
+    (``scan.trust_zone.trusted_accounts``, written by ``TrustZone.to_json``; the findings
+    schema holds them to 12-digit ids). A command that re-analyses a scan's snapshot
+    (``report --in``, ``baseline`` from the history) passes them to ``trust_zone`` so its
+    zone is the one the scan's verdicts used (concept review round 1: a trusted account read
+    "outside the trust zone" on re-render). () for a document written before the zone was
+    recorded."""
+    scan = document.get("scan")
+    zone = scan.get("trust_zone") if isinstance(scan, Mapping) else None
+    trusted = zone.get("trusted_accounts") if isinstance(zone, Mapping) else None
+    return tuple(str(a) for a in trusted) if isinstance(trusted, list) else ()

@@ -12,6 +12,7 @@ import networkx as nx
 
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
 from scanner.access.report import AccessPath, AccessReport, GateVerdict, SecretAccess
+from scanner.access.verdicts import Grant, Reach
 from scanner.graph.schema import EdgeKind, NodeKind, ec2_arn
 from scanner.policy.arn import principal_account
 
@@ -206,8 +207,8 @@ def sample_drift() -> dict[str, Any]:
 
 def sample_access() -> AccessReport:
     """The access analysis' verdicts for the sample graph: a reader, a broken intended read
-    (the key blocks it), a conditional reader, a hostile-named reader, ``*`` and a plain
-    denial."""
+    (the key blocks it), a conditional reader, a hostile-named reader, ``*`` (through a public
+    grant: the analysis reaches everyone) and a plain denial."""
     paths: dict[str, list[AccessPath]] = {SECRET_A: [], SECRET_B: [], SECRET_EVIL: []}
 
     def path(p: str, s: str, decision: str, broken_at: tuple[str, ...] = (), **gates: str) -> None:
@@ -229,9 +230,14 @@ def sample_access() -> AccessReport:
     path("*", SECRET_EVIL, "ALLOWED")
     path(ROLE_B, SECRET_B, "DENIED", resource_policy="DENIED", key_policy="DENIED",
          identity_policy="DENIED")
+    public = {SECRET_EVIL: ((Grant(source="resource_policy", statement="statement 0",
+                                   principal="*", scope="public", unintended="public"),),
+                            (Reach(subject="*", scope="public", decision="ALLOWED",
+                                   statements=("statement 0",)),))}
     return AccessReport(secrets={s: SecretAccess(
         secret_arn=s, name=None, account_id=CENTRAL, region=REGION, key_arn=KEY,
-        aws_managed_key=False, paths=tuple(ps)) for s, ps in paths.items()})
+        aws_managed_key=False, paths=tuple(ps), grants=public.get(s, ((), ()))[0],
+        reach=public.get(s, ((), ()))[1]) for s, ps in paths.items()})
 
 
 def drop_findings(document: dict[str, Any], drop: Any) -> dict[str, Any]:

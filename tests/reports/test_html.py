@@ -34,6 +34,7 @@ from reports.html import json_for_script, render_html
 from reports.compliance import BEHIND_MAX, build_compliance
 from reports.html.access_view import build_access_view
 from scanner.access.report import AccessPath, AccessReport, GateVerdict, SecretAccess
+from scanner.access.verdicts import Grant
 from reports.html.network import build_network
 from reports.html.viewmodel import build_drift
 
@@ -144,10 +145,10 @@ def _path(principal: str, decision: str, *, account: str | None, in_zone: bool =
                       in_zone=in_zone)
 
 
-def _report(*paths: AccessPath) -> AccessReport:
+def _report(*paths: AccessPath, grants: tuple[Grant, ...] = ()) -> AccessReport:
     return AccessReport(secrets={"s": SecretAccess(
         secret_arn="s", name="s", account_id="111111111111", region="us-east-1", key_arn=None,
-        aws_managed_key=True, paths=paths)})
+        aws_managed_key=True, paths=paths, grants=grants)})
 
 
 def test_access_view_classes_and_outsiders_are_rows_of_their_own() -> None:
@@ -159,7 +160,9 @@ def test_access_view_classes_and_outsiders_are_rows_of_their_own() -> None:
     view = build_access_view(g, _report(
         _path("arn:aws:iam::999999999999:root", "ALLOWED", account="999999999999",
               in_zone=False),
-        _path("*", "CONDITIONAL", account=None, conditions=("aws:PrincipalOrgID",))),
+        _path("*", "CONDITIONAL", account=None, conditions=("aws:PrincipalOrgID",)),
+        grants=(Grant(source="resource_policy", statement="statement 0", principal="*",
+                      scope="organization", in_zone=True),)),
         account_names={})
     kinds = {grp.key: grp.kind for grp in view.groups}
     assert kinds == {"outside:999999999999": "outside", "class:organization": "org"}
