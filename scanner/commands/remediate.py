@@ -267,6 +267,13 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--prove-timeout must be a positive number of seconds")
         rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None,
                                         prove=args.prove, prove_timeout=args.prove_timeout))
+        if args.config is None and inputs.trusted_accounts:
+            # the zone the scan's verdicts used (its config's trusted_accounts, recorded in
+            # findings.json), as report --in and baseline read it back; a --config given here
+            # is the user's explicit choice and wins (concept review round 1)
+            config = replace(config, trusted_accounts=inputs.trusted_accounts)
+            rules = replace(rules, config=replace(rules.config,
+                                                  trusted_accounts=inputs.trusted_accounts))
         # before the saved plan is replaced
         selection = check_selection(selection, rules.ruleset, inputs)
         if not args.plan_out and not os.access(base_dir, os.W_OK | os.X_OK):

@@ -23,18 +23,29 @@ class ScanInputs:
     findings_path: str
     snapshot_path: str
     scan_id: str | None  # findings.json scan.id
+    #: the config's trusted_accounts the scan used (findings.json scan.trust_zone): the zone
+    #: a plan's analyses use when no --config is given
+    trusted_accounts: tuple[str, ...] = ()
 
 
 def load_findings(path: str | Path) -> tuple[tuple[Finding, ...], str | None]:
     """The findings of a findings.json file, and its scan id."""
-    p = Path(path)
+    return findings_of_document(_read_document(Path(path)), str(path))
+
+
+def _read_document(p: Path) -> Any:
     try:
-        doc: Any = json.loads(p.read_text(encoding="utf-8"))
+        return json.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read findings: {exc.strerror or exc}", path=str(p)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid JSON ({exc})", path=str(p)) from None
-    return findings_of_document(doc, str(p))
+
+
+def _trusted(doc: Any) -> tuple[str, ...]:
+    from scanner.policy.trust_zone import recorded_trusted_accounts
+
+    return recorded_trusted_accounts(doc) if isinstance(doc, dict) else ()
 
 
 def findings_of_document(doc: Any, where: str) -> tuple[tuple[Finding, ...], str | None]:
@@ -71,7 +82,8 @@ def from_history(uri: str) -> ScanInputs:
     found, scan_id = findings_of_document(dict(stored.document), f"{uri}#{record.scan_id}")
     return ScanInputs(findings=found, snapshot=stored.snapshot,
                       findings_path=f"{uri}#{record.scan_id}/findings.json",
-                      snapshot_path=f"{uri}#{record.scan_id}/snapshot", scan_id=scan_id)
+                      snapshot_path=f"{uri}#{record.scan_id}/snapshot", scan_id=scan_id,
+                      trusted_accounts=_trusted(dict(stored.document)))
 
 
 def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> ScanInputs:
@@ -93,10 +105,12 @@ def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> S
     else:
         raise UsageError("remediate needs --in DIR (a scan's --out), --history STORE (its latest "
                          "complete scan), or --findings FILE and --snapshot FILE")
-    found, scan_id = load_findings(findings_path)
+    doc = _read_document(Path(findings_path))
+    found, scan_id = findings_of_document(doc, str(findings_path))
     snap_obj = read_snapshot(snapshot_path)
     if scan_id and scan_id != snap_obj.meta.scan_id:
         raise InputError(f"findings are from scan {scan_id} but the snapshot is scan "
                          f"{snap_obj.meta.scan_id}", path=str(findings_path), field="scan.id")
     return ScanInputs(findings=found, snapshot=snap_obj, findings_path=str(findings_path),
-                      snapshot_path=str(snapshot_path), scan_id=scan_id)
+                      snapshot_path=str(snapshot_path), scan_id=scan_id,
+                      trusted_accounts=_trusted(doc))
