@@ -248,7 +248,10 @@ def managed_key_arns(graph: nx.MultiDiGraph) -> dict[tuple[str, str], str]:
 
 def managed_key_stand_in(region: str, account: str) -> str:
     """The key ARN a Decrypt with aws/secretsmanager names when that key was not collected."""
-    return f"arn:aws:kms:{region}:{account}:key/aws-secretsmanager-key-not-collected"
+    from scanner.aws.regions import partition_of
+
+    return f"arn:{partition_of(region)}:kms:{region}:{account}:key/" \
+        "aws-secretsmanager-key-not-collected"
 
 
 def key_nodes(graph: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:

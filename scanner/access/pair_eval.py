@@ -19,7 +19,7 @@ from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.access.verdicts import AccessPath, GateVerdict, make_path
 from scanner.graph.schema import PUBLIC_PRINCIPAL
-from scanner.policy.arn import arn_resource
+from scanner.policy.arn import arn_partition, arn_resource
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy
@@ -543,7 +543,10 @@ class PairEvaluator:
         key = (p.signature, sv.account, sv.region, head)
         hit = self._probe.get(key)
         if hit is None:
-            base = f"arn:aws:secretsmanager:{sv.region}:{sv.account}:secret:"
+            # in the secret's own partition: a GovCloud identity policy names
+            # arn:aws-us-gov:secretsmanager:..., which an arn:aws: probe never matches
+            base = f"arn:{arn_partition(sv.arn) or 'aws'}:secretsmanager:{sv.region}:" \
+                f"{sv.account}:secret:"
             hit = True
             fakes = [base + "zz-unrelated-000000"]
             if strict:
@@ -598,4 +601,5 @@ def name_head(name: str | None) -> str:
 def outside_probe(sv: SecretView) -> str:
     """The secret's name in an account outside everything known: the ARN intent probes to see
     whether an identity grants the name in every account (``_names_any_account``)."""
-    return f"arn:aws:secretsmanager:{sv.region}:{OUTSIDER_ACCOUNT}:{arn_resource(sv.arn)}"
+    return (f"arn:{arn_partition(sv.arn) or 'aws'}:secretsmanager:{sv.region}:"
+            f"{OUTSIDER_ACCOUNT}:{arn_resource(sv.arn)}")

@@ -25,7 +25,7 @@ from scanner.graph.schema import PUBLIC_PRINCIPAL
 from reports._common import short_resource
 from scanner.policy.arn import arn_account
 from scanner.graph.schema import aws_managed_key_arn
-from scanner.policy.arn import parse_arn
+from scanner.policy.arn import parse_arn, partition
 from scanner.textfit import fit_line, fit_text, terminal_safe
 
 HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
@@ -394,7 +394,7 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
             "secret_arn": sa.secret_arn, "name": sa.name, "account_id": sa.account_id,
             "region": sa.region,
             # the AWS-managed key as its alias ARN, not the graph's id for it
-            "key_arn": aws_managed_key_arn(sa.key_arn, _partition(sa.secret_arn))
+            "key_arn": aws_managed_key_arn(sa.key_arn, partition(sa.secret_arn))
             if sa.aws_managed_key and sa.key_arn else sa.key_arn,
             "key_alias": (aliases or {}).get(sa.key_arn or ""),
             "aws_managed_key": sa.aws_managed_key,
@@ -406,10 +406,6 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
         })
     return json.dumps({"secrets": data}, indent=2, sort_keys=True) + "\n"
 
-
-def _partition(arn: str) -> str:
-    parsed = parse_arn(arn)
-    return parsed.partition if parsed is not None else "aws"
 
 
 def _note(p: Any) -> str:

@@ -135,8 +135,10 @@ def replica_node(primary_arn: str, region: str) -> str:
 
 def ec2_arn(region: str, account_id: str, resource: str, resource_id: str) -> str:
     """resource is vpc | subnet | route-table | security-group | vpc-endpoint | natgateway |
-    vpc-peering-connection."""
-    return f"arn:aws:ec2:{region}:{account_id}:{resource}/{resource_id}"
+    vpc-peering-connection. The partition is the Region's (aws-us-gov for us-gov-west-1)."""
+    from scanner.aws.regions import partition_of
+
+    return f"arn:{partition_of(region)}:ec2:{region}:{account_id}:{resource}/{resource_id}"
 
 
 def render_markdown() -> str:

@@ -50,6 +50,11 @@ def arn_partition(text: str) -> str | None:
     return arn.partition if arn else None
 
 
+def partition(text: str) -> str:
+    """The partition of an ARN, ``aws`` when ``text`` is no ARN or names none."""
+    return arn_partition(text) or "aws"
+
+
 def arn_region(text: str) -> str | None:
     """The region field of an ARN (None when not an ARN or the field is empty: IAM, S3)."""
     arn = parse_arn(text)

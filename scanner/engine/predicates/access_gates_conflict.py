@@ -109,7 +109,7 @@ def _reasons(reasons: tuple[str, ...], denied: list[str]) -> str:
     """The path's gate reasons (``gate: STATUS (why)``) for the message: the denying gates'
     first and whole -- they say what to fix (the SCP, RCP or boundary by name) -- then the
     others while they fit, cut with an ellipsis."""
-    first = [r for r in reasons if r.split(":", 1)[0] in denied]
+    first = [r for r in reasons if r.partition(":")[0] in denied]
     rest = "; ".join(r for r in reasons if r not in first)
     if len(rest) > _OTHER_REASONS_MAX:
         rest = rest[:_OTHER_REASONS_MAX - 1] + "…"

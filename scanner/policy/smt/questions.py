@@ -40,7 +40,7 @@ from scanner.access.identity import (PrincipalIndex, external_principal, may_fed
                                      own_policies, tags_are_final)
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
-from scanner.policy.arn import parse_arn, principal_account
+from scanner.policy.arn import parse_arn, partition, principal_account
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
@@ -325,10 +325,6 @@ def _rcp_policies(guardrails: Guardrails | None) -> list[Policy]:
             for _, parsed in pairs]
 
 
-def _partition(arn: str) -> str:
-    parsed = parse_arn(arn)
-    return parsed.partition if parsed is not None and parsed.partition else "aws"
-
 
 def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrails | None,
                  timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -360,7 +356,7 @@ def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrail
     gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
              _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
     return _ask(q, subject, gates, extra, settings, guardrails,
-                {"secret": sv.account, "key": sv.key_account}, timeout_s, _partition(sv.arn),
+                {"secret": sv.account, "key": sv.key_account}, timeout_s, partition(sv.arn),
                 zone=zone)
 
 
@@ -390,7 +386,7 @@ def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, regio
                       reason=f"input missing: {missing or 'key policy'}")
     tmpl = key_decrypt_template(settings, key_arn, account, region)
     return _ask(q, key_arn, [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
-                [], settings, guardrails, {"key": account}, timeout_s, _partition(key_arn),
+                [], settings, guardrails, {"key": account}, timeout_s, partition(key_arn),
                 zone=zone)
 
 
@@ -616,7 +612,7 @@ def reader_context(sv: SecretView, path: Any, facts: PrincipalFacts, settings: A
                       reason="not encoded: " + "; ".join(missing))
     answer = _ask(q, subject, gates, [], settings, guardrails,
                   {g.name: (sv.account if g.name == "secret" else sv.key_account)
-                   for g in gates}, timeout_s, _partition(sv.arn), concrete=True)
+                   for g in gates}, timeout_s, partition(sv.arn), concrete=True)
     if missing and answer.status == WITNESS:
         answer = replace(answer, status=UNKNOWN,
                          reason="the encoded gates allow this candidate request, but not "

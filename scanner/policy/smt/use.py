@@ -45,7 +45,7 @@ from scanner.access.context import PrincipalFacts, build_request, principal_cont
 from scanner.access.graph_io import SecretView, secret_views
 from scanner.access.scp import RCP, Guardrails
 from scanner.access.settings import AccessSettings
-from scanner.policy.arn import parse_arn, principal_account, resource_account, root_arn
+from scanner.policy.arn import parse_arn, partition, principal_account, resource_account, root_arn
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.exposure import ACCOUNT_KEYS, ARN_KEYS
 from scanner.policy.parse import Policy, Statement, parse_policy
@@ -208,7 +208,7 @@ class RuleProver:
         out.key_account = NOWHERE
         out.key_facts = replace(sv.key_facts, aws_managed=False, usable=Tri.TRUE, reason=None)
         if not out.key_arn:
-            out.key_arn = f"arn:{_partition(sv.arn)}:kms:{sv.region}:{sv.account}:key/open"
+            out.key_arn = f"arn:{partition(sv.arn)}:kms:{sv.region}:{sv.account}:key/open"
         return out
 
     def _memoized(self, key: tuple[object, ...], subject: str, ask: Any) -> tuple[Answer, str]:
@@ -265,7 +265,7 @@ class RuleProver:
             if ptype is not None and not any(c in principal for c in "*?"):
                 facts = principal_facts(self.snapshot, principal, acct, ptype)
             else:  # an account, or a pattern: its root stands in (the solver is not bound)
-                facts = PrincipalFacts(arn=root_arn(acct, _partition(arn)), account_id=acct,
+                facts = PrincipalFacts(arn=root_arn(acct, partition(arn)), account_id=acct,
                                        principal_type="root")
         request = build_request(facts, principal_context(facts, self.settings), sv.rctx_sm,
                                 action=self.settings.action, resource=sv.arn)
@@ -327,10 +327,6 @@ def _decide(question: str, evaluator: str, answer: Answer, first: str,
     return RuleProof(question=question, evaluator=evaluator, answer=answer, verdict=None,
                      decided_by="none", shared_with=shared)
 
-
-def _partition(arn: str) -> str:
-    parsed = parse_arn(arn)
-    return parsed.partition if parsed is not None and parsed.partition else "aws"
 
 
 # ---------------------------------------------------------------------------- plans
