@@ -15,6 +15,7 @@ previous text.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from remediations import _key_state
@@ -114,8 +115,16 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                               "is elsewhere")
         raise PlanRefused(f"the key policy of {key.arn} is not known to block "
                           f"{', '.join(principals)} (access analysis: {states}): not editing it")
-    return [decrypt_change(secret, key, missing, ctx, finding_ids=(finding.id,),
-                           rule_id=finding.rule_id)]
+    change = decrypt_change(secret, key, missing, ctx, finding_ids=(finding.id,),
+                            rule_id=finding.rule_id)
+    # the key gate is one block of the path; another gate that denies too stays for a person
+    also = [g for g in ("identity_policy", "scp")
+            if any((verdicts[p] or {}).get(g) == "DENIED" for p in missing)]
+    if also:
+        change = replace(change, notes=change.notes + (
+            f"{', '.join(also)} also denies {', '.join(missing)} (access analysis): this change "
+            "alone does not restore the read; fix that gate by hand",))
+    return [change]
 
 
 def _current_policy(key: KmsKey, ctx: PlanContext) -> str | None:

@@ -162,3 +162,25 @@ def test_without_an_analysis_the_findings_recorded_gates_decide_and_none_refuses
 
     with pytest.raises(PlanRefused, match="records no gate verdicts"):
         grant_key_decrypt.plan(replace(finding, evidence={}), snap, ctx)
+
+
+def test_a_key_grant_that_another_denying_gate_leaves_broken_says_so() -> None:
+    """The finding's path is denied by the key policy and by the role's identity policy: the
+    key statement is still planned (the key gate is one of the blocks), and the change notes
+    that it alone does not restore the read (concept review round 1: once the key gate was
+    read from the analysis, such changes were planned with no finding resolved and no word
+    why)."""
+    snap = _estate()
+    data_role = [p for a in snap.accounts if a.iam for p in a.iam.principals][0]
+    no_identity = replace(snap, accounts=tuple(
+        replace(a, iam=replace(a.iam, principals=(replace(data_role, inline_policies={}),)))
+        if a.iam and a.iam.principals else a for a in snap.accounts))
+    findings = _scan(no_identity)
+    gates = _broken(findings).evidence["gates"][ROLE]
+    assert (gates["key_policy"], gates["identity_policy"]) == ("DENIED", "DENIED")
+
+    plan = _plan(findings, no_identity)
+
+    (change,) = plan.changes
+    assert any("identity_policy also denies" in n and "does not restore the read" in n
+               for n in change.notes), change.notes
