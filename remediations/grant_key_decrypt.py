@@ -34,7 +34,7 @@ REMEDIATION_ID = "grant-key-decrypt"
 PERMISSIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
 REVERSIBLE = True
 EXPLICIT_ONLY = False
-EVIDENCE_KEYS = ("key_arn", "principal_arns")
+EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates")  # gates: outside a plan only
 
 
 def statement_sid(secret_arn: str) -> str:
