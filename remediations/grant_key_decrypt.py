@@ -5,19 +5,24 @@ Adds one key-policy statement (or widens the one it added before for the same se
 ``kms:Decrypt`` for those principals, only through Secrets Manager in the secret's region and
 only for that secret (``kms:ViaService`` and ``kms:EncryptionContext:SecretARN``). Every other
 statement stays as it was; the result must stay under 32 KB. Principals the secret policy does
-not grant are never added. Reversible: PutKeyPolicy with the previous text.
+not grant are never added, nor principals outside the trust zone. "Does the secret policy grant
+P" and "does the key policy block P" are the access analysis' gate verdicts for the (P, secret)
+path (``PlanContext.secret_access``), the verdicts the finding reports: never decided again here
+by matching principal names (concept review round 1). Reversible: PutKeyPolicy with the
+previous text.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from remediations import _key_state
 from remediations.base import (KEY_POLICY_MAX_BYTES, evidence_list, evidence_str, find_key,
                                find_secret, index_of, is_aws_managed_key, require_read)
-from remediations.policy_edit import (aws_principals, edit_policy, grants_action, parse_policy,
-                                      parsed_or_none, principal_account, same_principal)
+from remediations.policy_edit import (aws_principals, edit_policy, parse_policy,
+                                      parsed_or_none, principal_account)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, change_id,
                              verify_state, with_key)
@@ -29,25 +34,45 @@ REMEDIATION_ID = "grant-key-decrypt"
 PERMISSIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
 REVERSIBLE = True
 EXPLICIT_ONLY = False
-EVIDENCE_KEYS = ("key_arn", "principal_arns")
+EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates")  # gates: outside a plan only
 
 
 def statement_sid(secret_arn: str) -> str:
     return "SecretgraphDecryptViaSM" + hashlib.sha256(secret_arn.encode()).hexdigest()[:10]
 
 
-def _granted_by(stmts: list[Any], principal: str, action: str) -> bool:
-    """An Allow statement that names the principal (or its account root) for the action."""
-    acct = principal_account(principal)
-    for stmt in stmts:
-        if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
-            continue
-        if not grants_action(stmt, action):
-            continue
-        for p in aws_principals(stmt):
-            if same_principal(p, principal) or (acct and same_principal(p, acct)):
-                return True
-    return False
+#: resource-policy verdicts under which the secret policy grants the principal (as
+#: secret-cross-account-access-broken reads them: a CONDITIONAL grant is still meant)
+_GRANTING = ("ALLOWED", "CONDITIONAL")
+
+
+def _gates(finding: Finding, secret: Secret, principal: str,
+           ctx: PlanContext) -> Mapping[str, str] | None:
+    """The access analysis' gate verdicts for the (principal, secret) path: from the planner's
+    analysis of the estate as planned so far (``ctx.secret_access``) when there is one, else
+    from the finding's evidence (``gates``, as secret-cross-account-access-broken records them).
+    None: the analysis finds no path from the principal to the secret (nothing grants it).
+    Whether the secret policy grants the principal, and whether the key policy lets it decrypt,
+    are the analysis' answers, with ``*`` statements and their conditions (concept review
+    round 1: reading the policies again by hand missed a ``*`` grant narrowed to the
+    organization and counted a key statement for another secret's encryption context)."""
+    if ctx.secret_access is None:
+        recorded = finding.evidence.get("gates")
+        gates = recorded.get(principal) if isinstance(recorded, Mapping) else None
+        if not isinstance(gates, Mapping):
+            raise PlanRefused(f"the finding records no gate verdicts for {principal} (evidence "
+                              "gates) and no access analysis is at hand: re-run the scan")
+        return {str(g): str(v) for g, v in gates.items()}
+    access = ctx.secret_access(secret.arn)
+    if access is None:
+        raise PlanRefused(f"the access analysis has no verdict for secret {secret.arn}")
+    paths = [p for p in access.paths if p.principal == principal]
+    if not paths:
+        return None
+    # several paths of one principal (the rule reports one finding for them): the one the
+    # secret policy grants, if any
+    best = next((p for p in paths if p.gates["resource_policy"].status in _GRANTING), paths[0])
+    return best.gate_statuses()
 
 
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
@@ -70,20 +95,36 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if outside:
         raise PlanRefused(f"{', '.join(outside)} is outside the trust zone ({zone.describe()}): "
                           "never completing a grant to it (see secret-policy-external-account)")
-    secret_stmts = parse_policy(secret.resource_policy, "secret policy")["Statement"]
-    not_granted = [p for p in principals
-                   if p == "*" or not _granted_by(secret_stmts, p, "secretsmanager:GetSecretValue")]
+    verdicts = {p: _gates(finding, secret, p, ctx) for p in principals}
+    not_granted = [p for p, g in verdicts.items()
+                   if p == "*" or g is None or g.get("resource_policy") not in _GRANTING]
     if not_granted:
-        raise PlanRefused(f"the secret policy does not grant {', '.join(not_granted)}: "
+        why = "; ".join(f"{p}: resource_policy {g.get('resource_policy')}"
+                        for p, g in verdicts.items() if p in not_granted and g is not None)
+        raise PlanRefused(f"the secret policy does not grant {', '.join(not_granted)}"
+                          f"{' (access analysis: ' + why + ')' if why else ''}: "
                           "not granting decrypt to it")
-    missing = [p for p in principals if not _granted_by(
-        parse_policy(_current_policy(key, ctx), f"key policy of {key.arn}")["Statement"],
-        p, "kms:Decrypt")]
+    # the key policy is the gate to fix only where the analysis says it blocks (DENIED)
+    missing = [p for p, g in verdicts.items() if g is not None and g.get("key_policy") == "DENIED"]
     if not missing:
-        raise PlanRefused(f"the key policy of {key.arn} already allows kms:Decrypt to "
-                          f"{', '.join(principals)}: the block is elsewhere (a Deny or condition)")
-    return [decrypt_change(secret, key, missing, ctx, finding_ids=(finding.id,),
-                           rule_id=finding.rule_id)]
+        states = "; ".join(f"{p}: key_policy {g.get('key_policy')}"
+                           for p, g in verdicts.items() if g is not None)
+        if all(g is not None and g.get("key_policy") in _GRANTING for g in verdicts.values()):
+            raise PlanRefused(f"the key policy of {key.arn} already allows kms:Decrypt to "
+                              f"{', '.join(principals)} (access analysis: {states}): the block "
+                              "is elsewhere")
+        raise PlanRefused(f"the key policy of {key.arn} is not known to block "
+                          f"{', '.join(principals)} (access analysis: {states}): not editing it")
+    change = decrypt_change(secret, key, missing, ctx, finding_ids=(finding.id,),
+                            rule_id=finding.rule_id)
+    # the key gate is one block of the path; another gate that denies too stays for a person
+    also = [g for g in ("identity_policy", "scp")
+            if any((verdicts[p] or {}).get(g) == "DENIED" for p in missing)]
+    if also:
+        change = replace(change, notes=change.notes + (
+            f"{', '.join(also)} also denies {', '.join(missing)} (access analysis): this change "
+            "alone does not restore the read; fix that gate by hand",))
+    return [change]
 
 
 def _current_policy(key: KmsKey, ctx: PlanContext) -> str | None:

@@ -32,12 +32,15 @@ import json
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 from botocore import xform_name
 
 from scanner.findings import Finding
 from scanner.policy.arn import arn_account, arn_region
+
+if TYPE_CHECKING:
+    from scanner.access.verdicts import SecretAccess
 from scanner.model import (AccountSnapshot, IamPrincipal, KmsKey, RegionSnapshot, RouteTable,
                            Secret, Snapshot)
 
@@ -251,11 +254,17 @@ class PlanContext:
     ``overlay`` maps a change target to the state an earlier change of the same plan leaves it
     in (its desired state, plus ``policy_text``: the exact policy text it writes), so two edits
     of one policy chain instead of clobbering each other.
+
+    ``secret_access`` answers, for a secret's ARN, the access analysis of that secret on the
+    estate as the changes planned before leave it (the planner's, scanner.remediate.effects
+    ``Predictor.secret_access``; None: no analysis at hand): who each gate lets in is asked of
+    it, never decided again by reading the policies by hand (concept review round 1).
     """
 
     config: RemediationConfig
     explicitly_selected: bool = False
     overlay: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    secret_access: Callable[[str], SecretAccess | None] | None = None
 
 
 # --------------------------------------------------------------------------- helpers

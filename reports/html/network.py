@@ -31,7 +31,7 @@ from reports.html.viewmodel import _kind
 from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_ASSUMED,
                                     account_region_gap)
 from scanner.engine.predicates.peering_route_blackhole import dead_route
-from scanner.graph.schema import account_node
+from scanner.graph.schema import account_node, scheduled_for_deletion
 from scanner.engine.predicates.rotation_network_path import declared_db_vpcs, served
 
 MAX_SPOKES_LISTED = 200  # per group
@@ -428,7 +428,7 @@ def _said(entry: Mapping[str, Any], attrs: Mapping[str, Any], *, evaluated: bool
                                               "in this scan")
     status = entry.get("status")
     if status is None and passes_unlisted and attrs.get("rotation_enabled") is True \
-            and not attrs.get("deleted_date"):
+            and not scheduled_for_deletion(attrs):
         status = "PASS"  # judged (rotation on), no FAIL or UNKNOWN: one of the passes counted
     if status is None:
         return _Said(status="NOT_JUDGED", why=f"not checked: {NETWORK_RULE} has no result for "

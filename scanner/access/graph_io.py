@@ -14,7 +14,7 @@ from scanner.access.gates import KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import SecretAccess
-from scanner.graph.schema import EdgeKind, NodeKind
+from scanner.graph.schema import EdgeKind, NodeKind, scheduled_for_deletion
 from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
 from scanner.policy.parse import Policy, parse_policy
@@ -83,7 +83,8 @@ class SecretView:
         self.region: str = copy_region(arn, attrs)
         self.tags: dict[str, str] = dict(attrs.get("tags") or {})
         #: DeletedDate set: Secrets Manager refuses to read it or its policy until restored
-        self.scheduled_deletion = bool(attrs.get("deleted_date"))
+        #: (scanner.graph.schema.scheduled_for_deletion): it has no readers
+        self.scheduled_deletion = scheduled_for_deletion(attrs)
         text = attrs.get("resource_policy")
         self.policy: Policy | None = parse_policy(text) if text else None
         self.unread_result: PolicyResult | None = None

@@ -24,6 +24,7 @@ from scanner.access.verdicts import (  # noqa: F401 -- re-exported: the report's
     Reach,
     SecretAccess,
 )
+from scanner.graph.schema import SCHEDULED_DELETION
 from scanner.model import to_jsonable
 
 
@@ -144,6 +145,9 @@ def _secret_dict(s: SecretAccess, verdicts: list[dict[str, Any]],
         "classes": [to_jsonable(c) for c in s.classes],
         "reach": [_reach_dict(r) for r in s.reach],
         "problems": list(s.problems),
+        # only when set: the other secrets' JSON stays as it was
+        **({"scheduled_deletion": True, "no_readers": SCHEDULED_DELETION}
+           if s.scheduled_deletion else {}),
     }
 
 

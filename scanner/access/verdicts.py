@@ -204,6 +204,9 @@ class SecretAccess:
     classes: tuple[ClassVerdict, ...] = ()
     #: the classes of readers its ``*`` and account-wide grants reach (see ``Reach``)
     reach: tuple[Reach, ...] = ()
+    #: scheduled for deletion (scanner.graph.schema.scheduled_for_deletion): no paths, no
+    #: grants, no reach -- Secrets Manager lets no one read it until it is restored
+    scheduled_deletion: bool = False
 
     @property
     def reader_classes(self) -> tuple[Reach, ...]:

@@ -21,7 +21,7 @@ from tabulate import tabulate
 
 from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
-from scanner.graph.schema import PUBLIC_PRINCIPAL
+from scanner.graph.schema import PUBLIC_PRINCIPAL, SCHEDULED_DELETION
 from reports._common import short_resource
 from scanner.policy.arn import arn_account
 from scanner.graph.schema import aws_managed_key_arn
@@ -403,6 +403,9 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
             "reach": [dict(to_jsonable(r), label=r.label) for r in sa.reach],
             "paths": [path_dict(p) for p in _paths(sa, principals)],
             "problems": list(sa.problems),
+            # only when set, as in the access report's JSON
+            **({"scheduled_deletion": True, "no_readers": SCHEDULED_DELETION}
+               if sa.scheduled_deletion else {}),
         })
     return json.dumps({"secrets": data}, indent=2, sort_keys=True) + "\n"
 
@@ -483,6 +486,8 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  f" in {g.statement}{cond}")
         for problem in sa.problems:
             emit(f"policy problem: {problem}")
+        if sa.scheduled_deletion:
+            emit(f"no readers: {SCHEDULED_DELETION}")
         if not paths:
             add("  (no principal to show)" if principal is None else
                          f"  {principal}: no access path recorded (not a reader, not intended)")

@@ -12,7 +12,7 @@ import networkx as nx
 
 from scanner.engine.config import EngineConfig
 from scanner.findings import ResourceRef
-from scanner.graph.schema import GLOBAL, NodeKind, account_node
+from scanner.graph.schema import GLOBAL, NodeKind, account_node, scheduled_for_deletion
 from scanner.model import Snapshot
 from scanner.policy import Policy, parse_policy_text
 from scanner.policy.trust_zone import TrustZone, trust_zone
@@ -97,13 +97,14 @@ class GraphIndex:
     # ------------------------------------------------------------------ nodes and edges
     @cached_property
     def by_kind(self) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
-        """The nodes each rule judges, by kind. A secret scheduled for deletion (DeletedDate)
+        """The nodes each rule judges, by kind. A secret scheduled for deletion
+        (scanner.graph.schema.scheduled_for_deletion, the test the access analysis reads too)
         is not judged: Secrets Manager refuses to read it or its policy ("marked for
         deletion"), so it has no reader to protect and nothing to rotate, and its rules
         answered UNKNOWN every night for a policy no one could read."""
         out: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for node_id, data in self.graph.nodes(data=True):
-            if data.get("deleted_date") and data.get("kind") in _SECRET_KINDS:
+            if data.get("kind") in _SECRET_KINDS and scheduled_for_deletion(data):
                 continue
             out.setdefault(str(data.get("kind")), []).append((node_id, data))
         out[COVERAGE_GROUP] = self.coverage_groups

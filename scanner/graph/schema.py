@@ -10,6 +10,7 @@ docs/architecture.md is generated from these descriptions (``python -m scanner.g
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any, Mapping
 
 from scanner.policy.arn import root_arn
 
@@ -113,6 +114,21 @@ def service_principal(service: str) -> str:
 
 
 PUBLIC_PRINCIPAL = "*"
+
+#: why a secret scheduled for deletion has no readers and is judged by no rule
+SCHEDULED_DELETION = ("scheduled for deletion: Secrets Manager refuses to read it (its value "
+                      "or its policy) until it is restored, so no one can read it")
+
+
+def scheduled_for_deletion(attrs: Mapping[str, Any]) -> bool:
+    """A secret (or replica) node, or its snapshot record's fields, with DeletedDate set: the
+    one test of "scheduled for deletion" that the access analysis (no readers), the key report
+    (grants no one) and the rule engine (not judged) read. Secrets Manager API Reference,
+    DeleteSecret: "When a secret is scheduled for deletion, you cannot retrieve the secret
+    value. You must first cancel the deletion with RestoreSecret and then you can retrieve the
+    secret." (DescribeSecret, DeletedDate: "If a secret is scheduled for deletion, then its
+    details, including the encrypted secret value, is not accessible.")"""
+    return bool(attrs.get("deleted_date"))
 
 
 def aws_managed_key_node(account_id: str, region: str) -> str:

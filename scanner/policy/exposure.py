@@ -10,7 +10,8 @@ edit -- exactly the same statements.
   ``aws:PrincipalArn``, ...), or a whole other organization named by ``aws:PrincipalOrgID``
   or ``aws:PrincipalOrgPaths`` (the value itself is the principal).
 * ``overbroad_grants``: Allow to other accounts (or everyone) of Secrets Manager actions beyond
-  the allowed read actions, or Allow with NotAction.
+  the allowed read actions, or Allow with NotAction; a ``*`` statement grants whom its
+  narrowing conditions let in (``confined_accounts``: none but the own account -> no one else).
 * ``excess_key_grants``: a key policy's kms:Decrypt to principals of other accounts that no
   secret encrypted with the key grants GetSecretValue.
 """
@@ -210,6 +211,41 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
     return out
 
 
+def confined_accounts(st: Statement, *,
+                      variables: bool = True) -> tuple[tuple[str, str], ...] | None:
+    """The (value, account) pairs a ``*`` statement's conditions confine it to, when a
+    narrowing clause (``narrows``) names accounts only -- account ids, ARNs naming their
+    account (``condition_accounts``), or the resource's own account by its variable
+    (``aws:PrincipalAccount = ${aws:ResourceAccount}``: the account ``"${aws:ResourceAccount}"``,
+    for the caller to read as its own). None when no clause does: the statement lets in
+    everyone, or a population no account list names (an organization, an endpoint, a user id).
+
+    IAM User Guide, "Condition element" (creating a condition with multiple context keys or
+    values): "If you specify multiple condition operators in the Condition element, or multiple
+    keys in a single condition operator, the conditions are evaluated using a logical AND" and
+    "If you include multiple values for a single context key, they're evaluated using a logical
+    OR" -- one clause naming accounts confines the statement to them (several: to the accounts
+    every one of them names)."""
+    confined: dict[str, str] | None = None
+    for c in st.conditions:
+        if not narrows(c, variables=variables):
+            continue
+        pairs = condition_accounts(c)
+        if variables and _RESOURCE_FACT.get(c.key) == "${aws:resourceaccount}":
+            pairs += [(v, RESOURCE_ACCOUNT) for v in c.values
+                      if v.strip().lower() == "${aws:resourceaccount}"]
+        if len(pairs) != len(c.values):
+            continue  # a value that names no account (an organization, a principal pattern)
+        accounts = {acct: v for v, acct in pairs}
+        confined = accounts if confined is None else {
+            a: v for a, v in confined.items() if a in accounts}
+    return None if confined is None else tuple((v, a) for a, v in confined.items())
+
+
+#: ``confined_accounts``' account for ``${aws:ResourceAccount}``: the secret's own
+RESOURCE_ACCOUNT = "${aws:ResourceAccount}"
+
+
 # --------------------------------------------------------------------------- concepts
 
 
@@ -300,22 +336,38 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
     if policy is None:
         return ()
     allowed = tuple(allowed_actions)
+    variables = policy.variables_enabled
     out: list[StatementMatch] = []
     for st in policy.statements:
         if not _allows(st) or not st.has_principal_element:
             continue
-        grantees = ([EVERYONE] if everyone(st) else []) + [
-            e for e in (st.principal.aws if st.principal is not None else ())
-            if principal_account(e) not in (None, own_account)]
-        if not grantees:
-            continue
+        named = [e for e in (st.principal.aws if st.principal is not None else ())
+                 if principal_account(e) not in (None, own_account)]
+        # a "*" statement grants other accounts as far as its conditions let them in, by the
+        # narrowing concept of public_statements and outside_zone_grants (concept review
+        # round 1: "*" + aws:PrincipalAccount = the own account was reported as everyone)
+        confined = confined_accounts(st, variables=variables) if everyone(st) else None
+        others = tuple(v for v, acct in confined or ()
+                       if acct not in (own_account, RESOURCE_ACCOUNT))
         if st.not_actions is not None:
             extra: tuple[str, ...] = (
                 "NotAction (everything except " + ", ".join(st.not_actions) + ")",)
         else:
             extra = excess_actions(st.actions or (), allowed)
-        if extra:
-            out.append(_match(st, principals=tuple(grantees), actions=extra))
+        if not extra:
+            continue
+        if everyone(st) and confined is None:
+            # everyone, or narrowed to a population that spans accounts (the organization,
+            # an endpoint): other accounts are among those granted
+            out.append(_match(st, principals=(EVERYONE, *named), actions=extra))
+            continue
+        if named:
+            out.append(_match(st, principals=tuple(named), actions=extra))
+        if others:
+            key = next((c.key for c in st.conditions if narrows(c, variables=variables)
+                        and any(v in c.values for v in others)), None)
+            out.append(_match(st, principals=others, via="condition", condition_key=key,
+                              actions=extra))
     return tuple(out)
 
 

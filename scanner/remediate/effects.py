@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from scanner.access.report import AccessPath, AccessReport
+from scanner.access.report import AccessPath, AccessReport, SecretAccess
 from scanner.changes import PlanRefused, PlannedChange, Remediator
 from scanner.findings import Finding, Status
 from scanner.model import Snapshot
@@ -418,13 +418,39 @@ class Predictor:
         self._cached: tuple[Scope, Snapshot, EstateView] | None = None
         self._key_use: KeyUse | None = None  # built at the first change
 
-    def scope(self, changes: Sequence[PlannedChange]) -> Scope:
-        accounts = scope_of(changes, self.snapshot)
+    def _keys(self) -> KeyUse:
         if self._key_use is None:
             from scanner.graph.builder import build_graph
 
             self._key_use = KeyUse(build_graph(self.snapshot), self.inputs.ruleset)
-        return self._key_use.scope(changes, accounts)
+        return self._key_use
+
+    def scope(self, changes: Sequence[PlannedChange]) -> Scope:
+        accounts = scope_of(changes, self.snapshot)
+        return self._keys().scope(changes, accounts)
+
+    def secret_access(self, secret_arn: str) -> SecretAccess | None:
+        """The access analysis of one secret (its primary ARN) on the estate the changes
+        admitted so far leave (``PlanContext.secret_access``): the same analysis as a scan
+        (scanner.access), over the secret's account and the accounts of its keys (IAM and the
+        organization stay whole), with only that secret and its keys. None when the estate
+        holds no such secret."""
+        from scanner.access import analyze_access
+        from scanner.graph.builder import build_graph
+        from scanner.pipeline import access_settings
+        from scanner.policy.arn import arn_account
+
+        use = self._keys()
+        keys = {f for k in use.keys_of.get(secret_arn, ()) for f in use.family.get(k, {k})}
+        accounts = {a for a in [arn_account(secret_arn)] if a is not None}
+        accounts.update(use.account[k] for k in keys if k in use.account)
+        snap = scoped(self.snapshot, Scope(accounts=frozenset(accounts),
+                                           secrets=frozenset({secret_arn}),
+                                           keys=frozenset(keys)))
+        report = analyze_access(build_graph(snap), snap,
+                                access_settings(snap, self.inputs.config),
+                                only=frozenset({secret_arn}))
+        return report.secrets.get(secret_arn)
 
     def _before(self, scope: Scope) -> EstateView:
         if self._cached is not None and self._cached[0] == scope \

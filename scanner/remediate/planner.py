@@ -128,7 +128,8 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             # the hint to select it is offered only when selecting it would plan something
             try:
                 module.plan(finding, snapshot, PlanContext(
-                    config=config, explicitly_selected=True, overlay=overlay))
+                    config=config, explicitly_selected=True, overlay=overlay,
+                    secret_access=predictor.secret_access))
             except PlanRefused as exc:
                 skip(str(exc))
                 continue
@@ -136,7 +137,7 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                  f"--finding {finding.id})")
             continue
         ctx = PlanContext(config=config, explicitly_selected=selection.explicit(finding, rid),
-                          overlay=overlay)
+                          overlay=overlay, secret_access=predictor.secret_access)
         try:
             planned: list[PlannedChange] = module.plan(finding, snapshot, ctx)
         except PlanRefused as exc:

@@ -1,7 +1,9 @@
 """The secret's resource policy grants other accounts (or everyone) more than reading: a
 wildcard that expands beyond the parameter ``allowed_actions``, a write/admin action
 (PutResourcePolicy, PutSecretValue, DeleteSecret, ...), or Allow with NotAction. The statements
-are those of scanner.policy.exposure.overbroad_grants. One FAIL per principal."""
+are those of scanner.policy.exposure.overbroad_grants; a ``*`` statement grants whom its
+narrowing conditions let in (exposure.confined_accounts: none but the own account, no one
+else). One FAIL per principal."""
 
 from __future__ import annotations
 
