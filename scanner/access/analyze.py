@@ -16,7 +16,13 @@ from typing import Any, Callable, Iterator, Sequence
 import networkx as nx
 
 from scanner.access.classes import ClassIndex, Contexts, Interner, PolicyRefs
-from scanner.access.graph_io import SecretView, add_reader_nodes, key_nodes, secret_views
+from scanner.access.graph_io import (
+    SecretView,
+    add_reader_nodes,
+    key_families,
+    key_nodes,
+    secret_views,
+)
 from scanner.access.guard_share import SharedGuardrails
 from scanner.access.identity import IdentityEvaluator, PrincipalIndex
 from scanner.access.key_views import KeyViews
@@ -101,14 +107,41 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSetting
     for sv in work:
         if sv.key_arn:
             by_key.setdefault(sv.key_arn, []).append(sv)
-    keys: dict[str, KeyAccess] = {} if only is not None else {
-        node: key_access(node, attrs, by_key.get(node, []), settings)
-        for node, attrs in key_nodes(graph)}
+    keys: dict[str, KeyAccess] = {} if only is not None else _keys(graph, by_key, settings)
     add_reader_nodes(graph, secrets)
     problems = tuple(f"{arn}: {p}" for arn, s in secrets.items() for p in s.problems)
     return AccessReport(secrets=secrets, replicas=replicas, keys=keys,
                         identity_wildcards=tuple(identity_wildcards(ev.index)),
                         settings=_settings_dict(settings), problems=problems)
+
+
+def _keys(graph: nx.MultiDiGraph, by_key: dict[str, list[SecretView]],
+          settings: AccessSettings) -> dict[str, KeyAccess]:
+    """Each key's report; a multi-Region key's with its family's secrets (key_access)."""
+    families = key_families(graph)
+    out: dict[str, KeyAccess] = {}
+    for node, attrs in key_nodes(graph):
+        fam = families.get(node, frozenset((node,)))
+        others = tuple(sorted(fam - {node}))
+        out[node] = key_access(node, attrs, by_key.get(node, []), settings, family=others,
+                               family_views=[sv for k in others for sv in by_key.get(k, [])],
+                               family_unread=_family_unread(graph, fam))
+    return out
+
+
+def _family_unread(graph: nx.MultiDiGraph, family: frozenset[str]) -> tuple[str, ...]:
+    """The keys of a multi-Region family that the snapshot does not hold as collected members:
+    named by a member's DescribeKey MultiRegionConfiguration (PrimaryKey, ReplicaKeys) but
+    absent or a placeholder (a region not scanned, a key not listed). The secrets they
+    encrypt are unknown."""
+    named: set[str] = set(family)
+    for k in family:
+        attrs = graph.nodes[k]
+        if attrs.get("multi_region"):
+            named.update(a for a in (attrs.get("primary_key_arn"),
+                                     *(attrs.get("replica_key_arns") or ())) if a)
+    return tuple(sorted(k for k in named if k not in family or k not in graph
+                        or graph.nodes[k].get("collected") is False))
 
 
 def _policies(snapshot: Snapshot, index: PrincipalIndex,

@@ -260,6 +260,27 @@ def key_nodes(graph: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:
             if attrs.get("kind") == NodeKind.KMS_KEY.value]
 
 
+def key_families(graph: nx.MultiDiGraph) -> dict[str, frozenset[str]]:
+    """Each collected multi-Region key's family: the key nodes its ``REPLICA_OF`` edges join
+    (replica -> primary; the builder draws one for every collected replica whose primary was
+    collected too), itself included; a key in no family is absent. "Each set of related
+    multi-Region keys has the same key material and key ID, so you can encrypt data in one AWS
+    Region and decrypt it in a different AWS Region" (KMS Developer Guide, "Multi-Region keys
+    in AWS KMS"). The one reading of a family: access analysis' key report
+    (kms-key-policy-excess-grant) and remediation's re-analysis scope
+    (scanner.remediate.effects.KeyUse)."""
+    kms = NodeKind.KMS_KEY.value
+    family: dict[str, frozenset[str]] = {}
+    for src, dst, kind in graph.edges(data="kind"):
+        if kind != EdgeKind.REPLICA_OF.value or graph.nodes[src].get("kind") != kms \
+                or graph.nodes[dst].get("kind") != kms:
+            continue
+        fam = family.get(dst, frozenset((dst,))) | family.get(src, frozenset((src,)))
+        for k in fam:
+            family[k] = fam
+    return family
+
+
 def add_reader_nodes(graph: nx.MultiDiGraph, report: Mapping[str, SecretAccess]) -> None:
     """A Principal node for every recorded reader the graph does not hold yet (a principal of
     an account whose IAM was not read, an outsider, ``*``), so rules over principals see it.

@@ -17,7 +17,22 @@ from scanner.policy.parse import Policy, parse_policy
 
 
 def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
-               settings: AccessSettings) -> KeyAccess:
+               settings: AccessSettings, *, family: tuple[str, ...] = (),
+               family_views: list[SecretView] | None = None,
+               family_unread: tuple[str, ...] = ()) -> KeyAccess:
+    """``views``: the secrets encrypted with the key. For a multi-Region key, ``family``: the
+    other keys of its family in the snapshot (scanner.access.graph_io.key_families),
+    ``family_views``: the secrets they encrypt, ``family_unread``: the keys of the family the
+    snapshot does not hold (a region not scanned, a key not read), whose secrets are unknown.
+
+    A multi-Region key's grants are compared with the secrets of its whole family: "Each set
+    of related multi-Region keys has the same key material and key ID, so you can encrypt data
+    in one AWS Region and decrypt it in a different AWS Region" (KMS Developer Guide,
+    "Multi-Region keys in AWS KMS"), and a replica must grant what its primary grants
+    (kms-replica-key-policy-drift: one that grants less breaks the readers of the replicated
+    secrets after a failover). Judged against its own secrets only, a replica with its
+    primary's policy got an excess grant for every principal only the primary's secrets grant,
+    and no replica policy passed both rules (ground-truth trial round 6)."""
     text = attrs.get("policy")
     policy = parse_policy(text) if text else None
     region = attrs.get("region") or ""
@@ -28,16 +43,21 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
     key_account = attrs.get("account_id") or ""
     # a secret scheduled for deletion grants no one (it cannot be read, nor its policy)
     views = [v for v in views if not v.scheduled_deletion]
+    compared = views + [v for v in family_views or () if not v.scheduled_deletion]
     missing: list[str] = []
     excess: tuple[Grant, ...] = ()
-    if views:
+    if compared:
         key_missing = policy_input(attrs, "policy", "key policy")[1]
-        secrets_missing = list(dict.fromkeys(v.policy_missing for v in views
+        secrets_missing = list(dict.fromkeys(v.policy_missing for v in compared
                                              if v.policy_missing))
+        # the secrets of a family key not in the snapshot were not listed: like an unread
+        # secret policy, they can only cover more of the key's grants
+        secrets_missing += [f"secrets encrypted with {k} (a key of its multi-Region family "
+                            "the snapshot does not hold)" for k in family_unread]
         if key_missing:
             missing = [key_missing, *secrets_missing]
         elif policy is not None:
-            excess = _excess(policy, grants, key_account, views)
+            excess = _excess(policy, grants, key_account, compared)
             # a secret policy not read can only cover more of the key's grants: with none in
             # excess over the policies read, none is over all of them (a definite PASS)
             if excess and secrets_missing:
@@ -46,8 +66,8 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
                      aws_managed=bool(attrs.get("aws_managed")),
                      collected=bool(attrs.get("collected", True)), grants=tuple(grants),
                      secrets=tuple(sorted(v.arn for v in views)),
-                     primaries=tuple(sorted({v.primary_arn for v in views})),
-                     excess_grants=excess,
+                     primaries=tuple(sorted({v.primary_arn for v in compared})),
+                     family=family, excess_grants=excess,
                      missing=tuple(missing),
                      problems=tuple(policy.problems) if policy else ())
 

@@ -247,10 +247,14 @@ class KeyAccess:
     grants: tuple[Grant, ...] = ()  # kms:Decrypt grants of the key policy
     secrets: tuple[str, ...] = ()  # secrets encrypted with it
     #: the secrets whose resource policies its grants are compared with (a replica counts
-    #: through its primary)
+    #: through its primary): those encrypted with it or, for a multi-Region key, with any key
+    #: of its family
     primaries: tuple[str, ...] = ()
+    #: the other keys of its multi-Region family in the snapshot (graph_io.key_families)
+    family: tuple[str, ...] = ()
     #: key-policy decrypt grants to principals of other accounts that no secret encrypted with
-    #: it grants GetSecretValue: not the principal itself, not its account (root or id), not,
+    #: it (or with a key of its multi-Region family) grants GetSecretValue: not the principal
+    #: itself, not its account (root or id), not,
     #: for an account grantee, anyone in that account; a public secret grant covers everyone
     #: (kms-key-policy-excess-grant). One grant per principal entry, in policy order.
     excess_grants: tuple[Grant, ...] = ()

@@ -271,15 +271,18 @@ class KeyUse:
     resolution of ARNs, ids and aliases), with each multi-Region key's family.
 
     A change to one secret's policy, key, rotation or replicas changes that secret's access
-    and findings, and the findings of the keys it uses that read their secrets (in the
-    built-in rules kms-key-policy-excess-grant: a decrypt grant is excess when no secret of
-    the key grants it); a change to a key changes its own findings, those of its multi-Region
-    family (kms-replica-key-policy-drift compares a replica with its primary) and those of its
-    secrets. ``scope`` keeps exactly those secrets and keys. Secrets do not see one another
-    otherwise: access analysis evaluates each secret on its own (scanner/access), and every
-    secret rule judges one secret."""
+    and findings, and the findings of the keys it uses and of their multi-Region families
+    that read their secrets (in the built-in rules kms-key-policy-excess-grant: a decrypt
+    grant is excess when no secret of the key or of its multi-Region family grants it); a
+    change to a key changes its own findings, those of its multi-Region family
+    (kms-replica-key-policy-drift compares a replica with its primary) and those of its
+    secrets. The family is the access analysis' (scanner.access.graph_io.key_families).
+    ``scope`` keeps exactly those secrets and keys. Secrets do not see one another otherwise:
+    access analysis evaluates each secret on its own (scanner/access), and every secret rule
+    judges one secret."""
 
     def __init__(self, graph: Any, ruleset: Any) -> None:
+        from scanner.access.graph_io import key_families
         from scanner.graph.schema import EdgeKind, NodeKind
 
         secret_kinds = (NodeKind.SECRET.value, NodeKind.SECRET_REPLICA.value)
@@ -300,13 +303,9 @@ class KeyUse:
                 if nodes[dst].get("aws_managed"):
                     self.aws_managed.add(dst)
                 self.account[dst] = str(nodes[dst].get("account_id"))
-            elif kind == EdgeKind.REPLICA_OF.value and \
-                    nodes[src].get("kind") == NodeKind.KMS_KEY.value:
-                self.account[src] = str(nodes[src].get("account_id"))
-                self.account[dst] = str(nodes[dst].get("account_id"))
-                fam = self.family.get(dst, {dst}) | self.family.get(src, {src})
-                for k in fam:
-                    self.family[k] = fam
+        for k, fam in key_families(graph).items():
+            self.family[k] = set(fam)
+            self.account[k] = str(nodes[k].get("account_id"))
         #: keys whose findings read their secrets: every rule over keys may (a custom rule
         #: can walk ENCRYPTED_BY), AWS-managed keys only when such a rule can apply to them
         key_rules = [r for r in ruleset.rules if "KmsKey" in r.resources]

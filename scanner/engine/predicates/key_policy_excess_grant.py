@@ -3,7 +3,12 @@ encrypted with it grants them GetSecretValue. A key grantee is covered when a se
 directly, grants its account root, or (for an account-root grantee) grants anyone in that
 account; a public (``*`` or NotPrincipal) secret grant covers everyone. A ``*`` key statement
 narrowed to named accounts (kms:CallerAccount, aws:PrincipalAccount, ...) grants each of them.
-Replicas count through their primary; a secret scheduled for deletion grants no one. UNKNOWN
+Replicas count through their primary; a secret scheduled for deletion grants no one. A
+multi-Region key (the primary and each replica) is judged against the secrets of its whole
+family: a replica must grant what its primary grants (kms-replica-key-policy-drift), so a grant
+only the primary's secrets make is not in excess on the replica (ground-truth trial round 6);
+a grant in excess while a key of the family is not in the snapshot, or the secret listing of
+its account-region was not read, is UNKNOWN. UNKNOWN
 when the key policy or the secret listing of the key's account-region was not read (a key that
 "encrypts no secret" may only look that way because the secrets could not be listed), when a
 grant is in excess over the secret policies read and some were not (they might cover it; with
@@ -20,6 +25,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
+from scanner.policy.arn import arn_account, arn_region
 
 
 def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -33,8 +39,9 @@ def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     key = ctx.access.for_key(node_id)
     if key is None:
         return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
+    of = " or its multi-Region family" if key.family else ""
     if not key.primaries:
-        return Result(outcome=FALSE, facts=(("text", "the key encrypts no secret"),))
+        return Result(outcome=FALSE, facts=(("text", f"the key{of} encrypts no secret"),))
     if key.missing:
         return Result(outcome=UNKNOWN, missing=key.missing,
                       facts=tuple(("text", f"{m.split(' (', 1)[0]} was not read")
@@ -43,13 +50,21 @@ def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     if not excess:
         return Result(outcome=FALSE, facts=(("text", "every decrypt grant to another account "
                                                      "matches a secret grant"),))
+    family_gaps = [g for g in (ctx.index.service_readable(arn_account(k) or "",
+                                                          arn_region(k) or "", "secretsmanager")
+                               for k in key.family) if g]
+    if family_gaps:  # the family's secrets there could grant them
+        return Result(outcome=UNKNOWN, missing=tuple(dict.fromkeys(family_gaps)),
+                      facts=(("text", "the secrets encrypted with the key's multi-Region "
+                                      "family could not all be listed"),))
     secrets = list(key.primaries)
     return Result(outcome=TRUE, principals=tuple(excess),
                   facts=(("text", f"kms:Decrypt granted to {', '.join(excess)} but no secret "
-                                  f"encrypted with the key grants them (secrets: {len(secrets)})"),),
+                                  f"encrypted with the key{of} grants them "
+                                  f"(secrets: {len(secrets)})"),),
                   evidence={"excess_principals": excess, "secrets": secrets[:20],
                             "matched_statements": [{"statement": g.statement,
                                                     "principal": g.principal}
                                                    for g in key.excess_grants]},
                   principal_messages={e: f"kms:Decrypt granted to {e} but no secret encrypted "
-                                         f"with the key grants it" for e in excess})
+                                         f"with the key{of} grants it" for e in excess})

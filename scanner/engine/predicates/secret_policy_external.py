@@ -5,7 +5,10 @@ by the config's ``allowed_external_accounts``). Without an organization any othe
 outside. A principal is named in Principal or in a narrowing condition of a ``*`` statement
 (aws:PrincipalAccount, aws:PrincipalArn, ...); the statements are those of
 scanner.policy.exposure.outside_zone_grants. The grant is reported whether or not another gate
-(key policy, identity policy, SCP) currently blocks it; the evidence names the blocking gates.
+(key policy, identity policy, SCP) currently blocks it; the evidence names the blocking gates
+(``blocked_by``), or, where the access analysis has no verdict for the grantee (one named only
+by a condition of a ``*`` statement, another organization; analysis not run), says so
+(``blocked_by`` null and ``gates_note``) rather than an empty list that reads as open.
 One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
 request of it gets through the statements naming it (and the policy's Deny statements, and
 the RCPs): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the request in the
@@ -25,18 +28,33 @@ from scanner.policy.arn import principal_account, resource_account, root_arn
 from scanner.policy.exposure import is_organization, outside_zone_grants, principals_of
 
 
-def _gates(ctx: RuleContext, secret: str, entry: str) -> dict[str, str] | None:
-    """The gate verdicts of the principal's access path, when access analysis ran."""
-    report = getattr(ctx.access, "secrets", None)
-    sa = report.get(secret) if isinstance(report, Mapping) else None
+#: what the evidence says when the access analysis has no verdict for a grantee
+NOT_EVALUATED = ("other gates not evaluated: the access analysis evaluates the principals a "
+                 "Principal element names (and the classes a * grant reaches inside the trust "
+                 "zone), not a grantee named only by a condition of a * statement")
+
+
+def _gates(ctx: RuleContext, secret: str,
+           entry: str) -> tuple[dict[str, str] | None, list[str] | None, str | None]:
+    """(the gate verdicts of the principal's access path, the gates that block it, None) from
+    the access analysis: its recorded path (the entry itself, or its account's root for an
+    account grantee: an outside account named in Principal always has one, its root standing
+    in for principals whose IAM is not read). Where the analysis has no verdict for the
+    grantee (it did not run; a grantee named only by a condition of a ``*`` statement, or
+    another organization: no path, and no reach class outside the zone), (None, None, why):
+    "nothing blocks it" is not known, and an empty list would read as open."""
+    if ctx.access is None:
+        return None, None, "other gates not evaluated: access analysis did not run"
+    sa = ctx.access.secrets.get(secret)
     if sa is None:
-        return None
+        return None, None, "other gates not evaluated: access analysis of the secret absent"
     acct = principal_account(entry) or resource_account(entry)
     wanted = {entry} | ({root_arn(acct)} if acct and entry in (acct, root_arn(acct)) else set())
     for path in sa.paths:
         if path.principal in wanted:
-            return dict(path.gate_statuses())
-    return None
+            gates = dict(path.gate_statuses())
+            return gates, sorted(g for g, v in gates.items() if v == "DENIED"), None
+    return None, None, NOT_EVALUATED
 
 
 def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -77,13 +95,14 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         stmts = [m for m in matches if e in m.principals]
         where = ", ".join(m.label + (f" (condition {m.condition_key})" if m.condition_key
                                      else "") for m in stmts)
-        gates = _gates(ctx, node_id, e)
-        blocked = sorted(g for g, v in (gates or {}).items() if v == "DENIED")
+        gates, blocked, note = _gates(ctx, node_id, e)
         what = "every account of another organization" if is_organization(e) else \
             "account outside the trust zone and the allow-list"
         text = f"grants {e} ({what}) in {where}"
         if blocked:
             text += f"; currently blocked by {', '.join(blocked)}"
+        elif note:
+            text += "; other gates not evaluated"
         proof = proofs.get(e)
         if proof is not None and proof.decided_by != "evaluator":
             text += f" ({proof.summary})"
@@ -91,6 +110,8 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         per[e] = {"external_principal": e,
                   "matched_statements": [m.to_json() for m in stmts],
                   "gates": gates, "blocked_by": blocked, "trust_zone": zone.to_json()}
+        if note:
+            per[e]["gates_note"] = note
         if proof is not None:
             per[e]["proof"] = proof.evidence(node_id, "secret")
     return Result(outcome=TRUE, principals=tuple(external),
