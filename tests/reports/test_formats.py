@@ -459,3 +459,70 @@ def test_junit_with_emit_pass_has_each_pass_row_once() -> None:
                                              "severity": "LOW", "count": 101}], itemised=True)
     root = ET.fromstring(render_junit(many).encode())
     assert not [c for c in root.iter("testcase") if "not itemised" in (c.get("name") or "")]
+
+
+# ------------------------------------------------- MUTED rows say why (new-user trial round 6)
+
+MUTE = {"reason": "legacy app, rotation would break it", "expires": "2027-03-31",
+        "owner": "platform@example.com", "entry": 0, "file": "supp.yaml",
+        "rule": "secret-policy-external-account"}
+
+
+def _muted_document(muted_by: dict | None = None) -> dict:
+    doc = sample_document()
+    for f in doc["findings"]:
+        if f["status"] == "MUTED":
+            f["muted_by"] = dict(muted_by or MUTE)
+    return doc
+
+
+def test_csv_muted_rows_carry_the_suppression_in_a_last_muted_by_column() -> None:
+    """New-user trial round 6: a MUTED row of findings.csv did not say which suppression muted
+    it, why, who owns it or when it expires (docs/configuration.md promises ``muted_by`` in
+    every report). The column comes last, so existing spreadsheets' columns stay where they
+    were; other rows leave it empty."""
+    from reports.csv_out import COLUMNS
+
+    text = render_csv(_muted_document())
+    header = text.splitlines()[0].split(",")
+    assert header[-1] == "muted_by" and tuple(header[:-1]) == COLUMNS[:-1]
+    assert header[:16] == ["id", "rule_id", "title", "severity", "status", "account_id",
+                           "account_name", "region", "resource_type", "resource_arn",
+                           "principal", "message", "remediation", "compliance", "evidence",
+                           "missing"]
+    rows = read_csv(text)
+    (muted,) = [r for r in rows if r["status"] == "MUTED"]
+    assert muted["muted_by"] == MUTE
+    assert all(r["muted_by"] is None for r in rows if r["status"] != "MUTED")
+
+
+def test_csv_muted_by_cell_is_escaped_like_every_other_cell() -> None:
+    """New-user trial round 6: the suppression's reason is text a spreadsheet must not run."""
+    hostile = dict(MUTE, reason="=HYPERLINK(\"http://evil\",\"x\")\x1b[31m")
+    text = render_csv(_muted_document(hostile))
+    assert "\x1b" not in text  # JSON-escaped, as in the evidence column
+    import csv
+    import io
+    (raw,) = [r for r in csv.DictReader(io.StringIO(text, newline=""))
+              if r["status"] == "MUTED"]
+    assert raw["muted_by"].startswith("{")  # a JSON object: no cell starts a formula
+    (muted,) = [r for r in read_csv(text) if r["status"] == "MUTED"]
+    assert muted["muted_by"] == hostile  # read back whole
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_table_muted_rows_show_the_reason_owner_and_expiry(width: int) -> None:
+    """New-user trial round 6: the table (and findings.txt) showed a MUTED row's message only,
+    not why it was muted; wide table and narrow stacked layout alike."""
+    text = render_table(_muted_document(), width=width)
+    flat = " ".join(text.split())
+    assert "muted until 2027-03-31 (owner platform@example.com): legacy app, rotation would " \
+           "break it" in flat.replace("- ", "-"), text
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_table_muted_row_without_owner_still_says_why() -> None:
+    """New-user trial round 6: an entry without ``owner`` shows its reason and expiry."""
+    text = render_table(_muted_document({"reason": "accepted", "expires": "2027-01-01"}),
+                        width=120)
+    assert "muted until 2027-01-01: accepted" in text
