@@ -3,6 +3,10 @@
 Spreadsheet formula injection: a cell starting with ``= + - @ | %``, a tab or a carriage return
 would be run as a formula by Excel or LibreOffice. Such cells (and cells starting with a quote,
 so the escape is reversible) get a leading ``'``; ``read_csv`` removes it again.
+
+``muted_by`` (the suppression entry of a MUTED row: reason, expires, owner, file and entry
+number; empty on other rows) is the last column, added after the others so that spreadsheets
+built on the earlier columns keep their positions (new-user trial round 6).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from reports._common import sorted_findings, strip_controls
 COLUMNS: tuple[str, ...] = (
     "id", "rule_id", "title", "severity", "status", "account_id", "account_name", "region", "resource_type",
     "resource_arn", "principal", "message", "remediation", "compliance", "evidence", "missing",
+    "muted_by",
 )
 _FORMULA_START = ("=", "+", "-", "@", "|", "%", "\t", "\r", "'")
-_JSON_COLUMNS = ("remediation", "compliance", "evidence", "missing")
+_JSON_COLUMNS = ("remediation", "compliance", "evidence", "missing", "muted_by")
 
 
 def _escape(value: str) -> str:
@@ -47,6 +52,9 @@ def _row(f: Mapping[str, Any]) -> dict[str, str]:
                          ("missing", [])):
         out[key] = _escape(json.dumps(f.get(key) or default, sort_keys=True, ensure_ascii=False,
                                       default=str))
+    muted_by = f.get("muted_by")
+    out["muted_by"] = _escape(json.dumps(muted_by, sort_keys=True, ensure_ascii=False,
+                                         default=str)) if muted_by else ""
     return out
 
 
@@ -69,7 +77,7 @@ def read_csv(text: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for raw in csv.DictReader(io.StringIO(text, newline="")):
         row: dict[str, Any] = {k: _unescape(v or "") for k, v in raw.items()}
-        for key in _JSON_COLUMNS:
-            row[key] = json.loads(row[key]) if row[key] else None
+        for key in _JSON_COLUMNS:  # .get: a CSV written before the muted_by column
+            row[key] = json.loads(row[key]) if row.get(key) else None
         rows.append(row)
     return rows

@@ -3,6 +3,13 @@
 A test case fails when any finding for that rule and resource is FAIL (access findings for
 several principals fold into one case and are all listed); it is skipped when its findings are
 only UNKNOWN (inputs missing) or MUTED (suppressed), and passes otherwise.
+
+PASS results come from the findings when they are itemised (``--emit-pass``), else from the
+document's ``passed`` block: each resource it lists is a passed case; a rule whose passing
+resources are only counted (more than ``resources_max``) gets one passed case saying how many
+("N resources passed (not itemised; --emit-pass lists them)"). Every rule of the ``passed``
+block has a suite, and each ``tests`` attribute counts the cases present (new-user trial
+round 6: a clean scan wrote ``tests="0"``, which CI's JUnit steps treat as a failed build).
 """
 
 from __future__ import annotations
@@ -31,11 +38,41 @@ def _case_details(findings: list[Mapping[str, Any]]) -> str:
     return xml_text("\n".join(lines))
 
 
+def _not_itemised(count: int) -> str:
+    return (f"{count} resource{'' if count == 1 else 's'} passed "
+            "(not itemised; --emit-pass lists them)")
+
+
+def _pass_summaries(document: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], bool]:
+    """The ``passed.by_rule`` entries and whether PASS results are itemised in ``findings``
+    too (``--emit-pass``: then its PASS rows are the passed cases); ([], True) without a
+    ``passed`` block (a document written before PASS summaries itemises every PASS)."""
+    passed = document.get("passed")
+    if not isinstance(passed, Mapping):
+        return [], True
+    entries = [e for e in passed.get("by_rule") or ()
+               if isinstance(e, Mapping) and e.get("rule_id")]
+    return entries, bool(passed.get("itemised"))
+
+
 def build_junit(document: Mapping[str, Any]) -> ET.Element:
     by_case: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for f in findings_of(document):
         by_case[(str(f.get("rule_id")), str((f.get("resource") or {}).get("arn")))].append(f)
     by_rule: dict[str, list[tuple[str, list[Mapping[str, Any]]]]] = defaultdict(list)
+    summaries, itemised = _pass_summaries(document)
+    # a PASS case from the summary has no finding: an empty list of items (see below)
+    for entry in summaries:
+        rule = str(entry["rule_id"])
+        by_rule.setdefault(rule, [])  # every rule evaluated has a suite, empty if it judged none
+        if itemised:
+            continue
+        resources = entry.get("resources")
+        if isinstance(resources, list):
+            for arn in resources:
+                by_case.setdefault((rule, str(arn)), [])
+        elif int(entry.get("count") or 0) > 0:
+            by_case[(rule, _not_itemised(int(entry.get("count") or 0)))] = []
     for (rule, arn), items in sorted(by_case.items()):
         by_rule[rule].append((arn, items))
 
@@ -57,7 +94,7 @@ def build_junit(document: Mapping[str, Any]) -> ET.Element:
                     message=xml_text(worst.get("message") or worst.get("title") or ""))
                 failure.text = _case_details(items)
                 counts["failures"] += 1
-            elif all(f.get("status") in ("UNKNOWN", "MUTED") for f in items):
+            elif items and all(f.get("status") in ("UNKNOWN", "MUTED") for f in items):
                 reason = "; ".join(sorted({
                     "not assessed: missing " + ", ".join(map(str, f.get("missing") or ["input"]))
                     if f.get("status") == "UNKNOWN"
@@ -66,7 +103,7 @@ def build_junit(document: Mapping[str, Any]) -> ET.Element:
                 skipped = ET.SubElement(case, "skipped", message=xml_text(reason))
                 skipped.text = _case_details(items)
                 counts["skipped"] += 1
-            else:
+            elif items:
                 out = ET.SubElement(case, "system-out")
                 out.text = _case_details(items)
         for key, value in counts.items():

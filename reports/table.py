@@ -129,6 +129,20 @@ def _detail(f: Mapping[str, Any]) -> str:
     return detail
 
 
+def _muted(f: Mapping[str, Any]) -> str:
+    """Why a MUTED row is muted, from its ``muted_by``: "muted until 2027-03-31 (owner
+    platform@example.com): legacy app" ("" on other rows). docs/configuration.md: muted
+    findings stay in every report with their entry's reason and owner (new-user trial round 6:
+    the table showed the rule's message only)."""
+    muted_by = f.get("muted_by")
+    if f.get("status") != "MUTED" or not isinstance(muted_by, Mapping):
+        return ""
+    expires, owner = _clean(muted_by.get("expires")), _clean(muted_by.get("owner"))
+    reason = _clean(muted_by.get("reason")) or "no reason given"
+    return (f"muted{f' until {expires}' if expires else ''}"
+            f"{f' (owner {owner})' if owner else ''}: {reason}")
+
+
 def _account(resource: Mapping[str, Any]) -> str:
     acct = _clean(resource.get("account_id"))
     name = _clean(resource.get("account_name"))
@@ -141,8 +155,10 @@ def _row(f: Mapping[str, Any], narrow: bool) -> list[str]:
     region = _clean(resource.get("region"))
     row = [_account(resource)]
     row += [region] if not narrow else []
+    muted = _muted(f)  # a part of its own: the message gives way first (_wrap)
     row += [str(f.get("status")), _clean(f.get("rule_id")),
-            f"{name}\n({region})" if narrow else name, _detail(f)]
+            f"{name}\n({region})" if narrow else name,
+            f"{_detail(f)}\n{muted}" if muted else _detail(f)]
     return row
 
 
@@ -172,7 +188,7 @@ def _stacked(findings: Sequence[Mapping[str, Any]], width: int) -> str:
             out.append(pad + _wrap(who, inner, 1))
         region = _clean(resource.get("region"))
         where = short_resource(_clean(resource.get("arn"))) + (f" ({region})" if region else "")
-        for text, lines in ((where, 2), (_detail(f), 4)):
+        for text, lines in ((where, 2), (_detail(f), 4), (_muted(f), 3)):
             out += [pad + line for line in _wrap(text, inner, lines, hyphens=False).split("\n")
                     if line]
     return "\n".join(out)

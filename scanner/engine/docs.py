@@ -9,6 +9,7 @@ import sys
 
 import yaml
 
+from scanner.engine.attributes import COMMON, FREEFORM_MAPS, KIND_ATTRIBUTES
 from scanner.engine.conditions import OPERATORS
 from scanner.engine.loader import Ruleset, load_ruleset
 from scanner.engine.predicates import PREDICATES
@@ -41,6 +42,10 @@ INPUTS = {
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def _and(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def render(ruleset: Ruleset) -> str:
@@ -119,13 +124,27 @@ def render(ruleset: Ruleset) -> str:
     for spec in PREDICATES.values():
         args = ", ".join(f"{k} ({v})" for k, v in spec.args.items()) or "-"
         out.append(f"| `{spec.name}` | {', '.join(spec.kinds)} | {args} | {_cell(spec.doc)} |")
+    out += ["", "## Resource kinds and attributes", "",
+            "The resource kinds a rule's `resource` may name and the attributes its conditions "
+            "(`attribute:`, `where:` of an edge, `{name}` in a message) may read: the table the "
+            "rule loader checks rule files against (`scanner.engine.attributes`), so a name "
+            "not listed here is refused with the closest one and the kind's list. Every kind "
+            "also has " + _and([f"`{a}`" for a in sorted(COMMON)]) + " (`unread`: the "
+            "attributes that were not read, see coverage; a condition on one is UNKNOWN). "
+            + _and([f"`{a}`" for a in sorted(FREEFORM_MAPS)]) + " are free-form maps: "
+            "`tags.team` reads one key, null when the key is absent.", "",
+            "| kind | attributes |", "| --- | --- |"]
+    for kind in sorted(KIND_ATTRIBUTES):
+        own = sorted(KIND_ATTRIBUTES[kind] - COMMON)
+        out.append(f"| `{kind}` | " + ", ".join(f"`{a}`" for a in own) + " |")
     out += ["", "## Rules of your own", "",
             "A folder given with `--rules-dir DIR` (to `scan` and `rules list`) adds "
             "its `*.yaml` rule files to the built-in ones; `secretgraph rules validate DIR` "
             "checks them as the scan would, exit 2 naming the file, rule and field. A rule file "
             "has the fields of the built-in rules in `rules/` (copy one to start): `id` (equal "
             "to the file name, not a built-in id), `title`, `severity`, `resource` (a kind of "
-            "the attribute table above), `description`, `rationale`, `fail_when` (and "
+            "the table of [resource kinds and attributes](#resource-kinds-and-attributes) "
+            "above), `description`, `rationale`, `fail_when` (and "
             "optionally `applies_when`, `parameters`, `per_principal`, `inputs`, "
             "`references`), `compliance` (framework -- aws-fsbp, aws-config, cis-aws, "
             "nist-800-53-r5, pci-dss-4.0 -- to control ids; `{}` for none) "

@@ -371,8 +371,9 @@ def _check_message(rule: Rule, template: str, where: str, kinds: Sequence[str]) 
             continue
         for kind in kinds:
             if name not in attributes_of(kind):
+                near = suggest(name, sorted(set(rule.parameters) | attributes_of(kind)))
                 raise InputError(f"message placeholder {{{name}}} is neither a parameter nor an "
-                                 f"attribute of {kind}", path=rule.path, rule=rule.id,
+                                 f"attribute of {kind}{near}", path=rule.path, rule=rule.id,
                                  field=where)
 
 
@@ -398,8 +399,10 @@ def _compile_compare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Seq
     path = str(node["attribute"])
     top = path.split(".")[0]
     for kind in kinds:
-        if top not in attributes_of(kind):
-            raise InputError(f"unknown attribute {top!r} for resource kind {kind}",
+        known = sorted(attributes_of(kind))
+        if top not in known:  # the closest and the whole list (new-user trial round 6: tagz)
+            raise InputError(f"unknown attribute {top!r} for resource kind {kind}"
+                             f"{suggest(top, known)} (attributes of {kind}: {', '.join(known)})",
                              path=rule.path, rule=rule.id, field=f"{where}.attribute")
     op_name = str(node["op"])
     if op_name not in OPERATORS:

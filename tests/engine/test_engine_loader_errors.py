@@ -180,3 +180,22 @@ def test_a_parameter_default_that_is_not_finite_is_refused(tmp_path: Path) -> No
                      minimum=0, maximum=1)
     assert check_param_value(spec, float("nan")) == "must be a finite number, got nan"
     assert check_param_value(spec, float("inf")) == "must be a finite number, got inf"
+
+
+def test_an_unknown_attribute_names_the_closest_one_and_the_kinds_attributes(
+        tmp_path: Path) -> None:
+    """New-user trial round 6: `attribute: tagz` was refused with "unknown attribute 'tagz' for
+    resource kind Secret" and nothing else: no closest match, no list of what a Secret has."""
+    from scanner.engine.attributes import attributes_of
+
+    err = str(error_of(write_rule(tmp_path, "my-rule", "{attribute: tagz.team, op: exists}")))
+    assert "unknown attribute 'tagz' for resource kind Secret; closest: tags" in err
+    assert "(attributes of Secret: " + ", ".join(sorted(attributes_of("Secret"))) + ")" in err
+
+
+def test_an_unknown_message_placeholder_names_the_closest_attribute(tmp_path: Path) -> None:
+    """New-user trial round 6 (with `tagz`): a mistyped placeholder gets the closest name too."""
+    path = write_rule(tmp_path, "my-rule", "{attribute: name, op: exists, message: '{nmae}'}")
+    err = str(error_of(path))
+    assert "message placeholder {nmae} is neither a parameter nor an attribute of Secret; " \
+           "closest: name" in err

@@ -381,3 +381,148 @@ def test_a_narrow_terminal_gets_a_block_per_finding_with_whole_ids_and_names() -
     assert "arn:aws:iam::987956713411:role/ApplicationRole" in text
     # a wide terminal keeps the table
     assert "Rule" in render_table(doc, width=160).splitlines()[1]
+
+
+def _with_passed(doc: dict, by_rule: list[dict], *, itemised: bool = False) -> dict:
+    doc["passed"] = {"itemised": itemised, "resources_max": 100, "by_rule": by_rule}
+    return doc
+
+
+def test_junit_lists_each_passing_resource_of_the_pass_summary_as_a_passed_case() -> None:
+    """New-user trial round 6: a clean scan ("22 results (22 PASS)") wrote
+    <testsuites tests="0"/> (Jenkins' junit step fails a build on empty results): the PASS
+    results summarised in ``passed`` (by default) were not test cases at all."""
+    doc = sample_document()
+    doc["findings"] = []
+    arns = [f"arn:aws:secretsmanager:eu-west-1:111111111111:secret:s{i}" for i in range(3)]
+    _with_passed(doc, [{"rule_id": "secret-unused", "title": "t", "severity": "INFORMATIONAL",
+                        "count": 3, "resources": arns}])
+    root = ET.fromstring(render_junit(doc).encode())
+    suite = root.find("./testsuite[@name='secret-unused']")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert sorted(c.get("name") for c in cases) == arns
+    assert all(c.find("failure") is None and c.find("skipped") is None for c in cases)
+    assert suite.get("tests") == "3" and root.get("tests") == "3"
+    assert root.get("failures") == "0" and root.get("skipped") == "0"
+
+
+def test_junit_gives_a_rule_passing_more_resources_than_listed_one_case_saying_how_many() -> None:
+    """New-user trial round 6: the demo's junit had tests=29 while findings.json counted 608
+    PASS, and rules that fully passed had no suite. Above ``resources_max`` the summary holds
+    only a count: one passed case says it, and the suite's ``tests`` counts the cases present."""
+    doc = _with_passed(sample_document(), [
+        {"rule_id": "secret-rotation-disabled", "title": "t", "severity": "MEDIUM",
+         "count": 12345},
+        {"rule_id": "kms-key-policy-wildcard", "title": "t", "severity": "HIGH", "count": 500}])
+    root = ET.fromstring(render_junit(doc).encode())
+    quiet = root.find("./testsuite[@name='kms-key-policy-wildcard']")  # no finding: all passed
+    assert quiet is not None and quiet.get("tests") == "1" and quiet.get("failures") == "0"
+    (case,) = quiet.findall("testcase")
+    assert case.get("classname") == "kms-key-policy-wildcard"
+    assert case.get("name") == "500 resources passed (not itemised; --emit-pass lists them)"
+    assert case.find("failure") is None and case.find("skipped") is None
+    mixed = root.find("./testsuite[@name='secret-rotation-disabled']")
+    assert mixed is not None
+    names = [c.get("name") for c in mixed.findall("testcase")]
+    assert "12345 resources passed (not itemised; --emit-pass lists them)" in names
+    assert mixed.get("tests") == str(len(names)) == "2" and mixed.get("failures") == "1"
+    for suite in root.findall("testsuite"):
+        assert suite.get("tests") == str(len(suite.findall("testcase")))
+    assert root.get("tests") == str(len(root.findall("./testsuite/testcase")))
+
+
+def test_junit_gives_every_evaluated_rule_a_suite() -> None:
+    """New-user trial round 6: a rule that evaluated nothing (count 0, no finding) still ran;
+    its suite is there, empty."""
+    doc = _with_passed(sample_document(), [
+        {"rule_id": "secret-replica-missing", "title": "t", "severity": "LOW", "count": 0,
+         "resources": []}])
+    root = ET.fromstring(render_junit(doc).encode())
+    suite = root.find("./testsuite[@name='secret-replica-missing']")
+    assert suite is not None and suite.get("tests") == "0" and not suite.findall("testcase")
+
+
+def test_junit_with_emit_pass_has_each_pass_row_once() -> None:
+    """New-user trial round 6: with --emit-pass every PASS result is a finding and its own test
+    case, as before; the ``passed`` block (the same as without --emit-pass) adds no second one."""
+    doc = sample_document()
+    key = next(f for f in doc["findings"] if f["status"] == "PASS")
+    _with_passed(doc, [{"rule_id": key["rule_id"], "title": "t", "severity": "LOW", "count": 1,
+                        "resources": [key["resource"]["arn"]]}], itemised=True)
+    root = ET.fromstring(render_junit(doc).encode())
+    suite = root.find(f"./testsuite[@name='{key['rule_id']}']")
+    assert suite is not None
+    assert [c.get("name") for c in suite.findall("testcase")] == [key["resource"]["arn"]]
+    assert suite.get("tests") == "1"
+    many = _with_passed(sample_document(), [{"rule_id": key["rule_id"], "title": "t",
+                                             "severity": "LOW", "count": 101}], itemised=True)
+    root = ET.fromstring(render_junit(many).encode())
+    assert not [c for c in root.iter("testcase") if "not itemised" in (c.get("name") or "")]
+
+
+# ------------------------------------------------- MUTED rows say why (new-user trial round 6)
+
+MUTE = {"reason": "legacy app, rotation would break it", "expires": "2027-03-31",
+        "owner": "platform@example.com", "entry": 0, "file": "supp.yaml",
+        "rule": "secret-policy-external-account"}
+
+
+def _muted_document(muted_by: dict | None = None) -> dict:
+    doc = sample_document()
+    for f in doc["findings"]:
+        if f["status"] == "MUTED":
+            f["muted_by"] = dict(muted_by or MUTE)
+    return doc
+
+
+def test_csv_muted_rows_carry_the_suppression_in_a_last_muted_by_column() -> None:
+    """New-user trial round 6: a MUTED row of findings.csv did not say which suppression muted
+    it, why, who owns it or when it expires (docs/configuration.md promises ``muted_by`` in
+    every report). The column comes last, so existing spreadsheets' columns stay where they
+    were; other rows leave it empty."""
+    from reports.csv_out import COLUMNS
+
+    text = render_csv(_muted_document())
+    header = text.splitlines()[0].split(",")
+    assert header[-1] == "muted_by" and tuple(header[:-1]) == COLUMNS[:-1]
+    assert header[:16] == ["id", "rule_id", "title", "severity", "status", "account_id",
+                           "account_name", "region", "resource_type", "resource_arn",
+                           "principal", "message", "remediation", "compliance", "evidence",
+                           "missing"]
+    rows = read_csv(text)
+    (muted,) = [r for r in rows if r["status"] == "MUTED"]
+    assert muted["muted_by"] == MUTE
+    assert all(r["muted_by"] is None for r in rows if r["status"] != "MUTED")
+
+
+def test_csv_muted_by_cell_is_escaped_like_every_other_cell() -> None:
+    """New-user trial round 6: the suppression's reason is text a spreadsheet must not run."""
+    hostile = dict(MUTE, reason="=HYPERLINK(\"http://evil\",\"x\")\x1b[31m")
+    text = render_csv(_muted_document(hostile))
+    assert "\x1b" not in text  # JSON-escaped, as in the evidence column
+    import csv
+    import io
+    (raw,) = [r for r in csv.DictReader(io.StringIO(text, newline=""))
+              if r["status"] == "MUTED"]
+    assert raw["muted_by"].startswith("{")  # a JSON object: no cell starts a formula
+    (muted,) = [r for r in read_csv(text) if r["status"] == "MUTED"]
+    assert muted["muted_by"] == hostile  # read back whole
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_table_muted_rows_show_the_reason_owner_and_expiry(width: int) -> None:
+    """New-user trial round 6: the table (and findings.txt) showed a MUTED row's message only,
+    not why it was muted; wide table and narrow stacked layout alike."""
+    text = render_table(_muted_document(), width=width)
+    flat = " ".join(text.split())
+    assert "muted until 2027-03-31 (owner platform@example.com): legacy app, rotation would " \
+           "break it" in flat.replace("- ", "-"), text
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_table_muted_row_without_owner_still_says_why() -> None:
+    """New-user trial round 6: an entry without ``owner`` shows its reason and expiry."""
+    text = render_table(_muted_document({"reason": "accepted", "expires": "2027-01-01"}),
+                        width=120)
+    assert "muted until 2027-01-01: accepted" in text

@@ -111,3 +111,25 @@ def test_docs_rules_md_is_generated_from_the_rule_files() -> None:
                                capture_output=True, text=True, check=True).stdout
     assert (REPO / "docs" / "rules.md").read_text(encoding="utf-8") == generated, \
         "docs/rules.md is stale: run python -m scanner.engine.docs > docs/rules.md"
+
+
+def test_rules_md_lists_each_resource_kind_with_the_attributes_a_rule_may_use() -> None:
+    """New-user trial round 6: "Rules of your own" said `resource` is "a kind of the attribute
+    table above", and rules.md had no such table. It is generated from KIND_ATTRIBUTES, what the
+    loader checks a rule's attributes against."""
+    from scanner.engine.attributes import COMMON, KIND_ATTRIBUTES
+    from scanner.engine.docs import render
+    from scanner.engine.loader import load_ruleset
+
+    text = render(load_ruleset())
+    assert "\n## Resource kinds and attributes\n" in text
+    table = text.split("\n## Resource kinds and attributes\n", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip().strip("`"): line.split("|")[2]
+            for line in table.splitlines() if line.startswith("| `")}
+    assert set(rows) == set(KIND_ATTRIBUTES)
+    for kind, attributes in KIND_ATTRIBUTES.items():
+        assert [a.strip().strip("`") for a in rows[kind].split(",")] == \
+            sorted(attributes - COMMON), kind  # the common ones are named once, above
+    assert all(f"`{name}`" in table.split("| ---")[0] for name in COMMON)
+    own = text.split("\n## Rules of your own\n", 1)[1]
+    assert "[resource kinds and attributes](#resource-kinds-and-attributes)" in own
