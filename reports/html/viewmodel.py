@@ -104,6 +104,57 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
     )
 
 
+# --------------------------------------------------------------------------- PASS summary
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassRule:
+    rule_id: str
+    title: str
+    severity: str
+    count: int
+    resources: tuple[str, ...] | None  # the ARNs that passed; None when too many to list
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassSummaryView:
+    """The PASS results of a document that counts them per rule instead of itemising them
+    (findings.json ``passed``, a scan without --emit-pass): what the Pass filter shows."""
+    total: int
+    rules: list[PassRule]  # rules with at least one PASS result, by severity then id
+    resources_max: int
+    nothing_passed: int  # rules evaluated with no PASS result
+
+
+def build_pass_summary(document: Mapping[str, Any]) -> PassSummaryView | None:
+    """The per-rule PASS summary when PASS results are not itemised; None when they are (the
+    findings table lists them) or the document has no ``passed`` block (written before PASS
+    summaries: every PASS result is a row)."""
+    passed = document.get("passed")
+    if not isinstance(passed, Mapping) or passed.get("itemised"):
+        return None
+    sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rules: list[PassRule] = []
+    empty = 0
+    for entry in passed.get("by_rule") or ():
+        if not isinstance(entry, Mapping) or not entry.get("rule_id"):
+            continue
+        count = int(entry.get("count") or 0)
+        if count <= 0:
+            empty += 1
+            continue
+        listed = entry.get("resources")
+        rules.append(PassRule(
+            rule_id=str(entry["rule_id"]), title=str(entry.get("title") or entry["rule_id"]),
+            severity=str(entry.get("severity") or ""), count=count,
+            resources=tuple(str(r) for r in listed) if isinstance(listed, (list, tuple))
+            else None))
+    rules.sort(key=lambda r: (sev_rank.get(r.severity, 9), r.rule_id))
+    return PassSummaryView(total=sum(r.count for r in rules), rules=rules,
+                           resources_max=int(passed.get("resources_max") or 0),
+                           nothing_passed=empty)
+
+
 # --------------------------------------------------------------------------- findings data
 
 
