@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
+import networkx as nx
 import pytest
 
 from helpers.report_cdp import Chromium, Page
-from helpers.report_sample import KEY, sample_document, sample_graph
+from helpers.report_sample import KEY, sample_access, sample_document, sample_graph
 from reports.html import write_html
+from scanner.graph.schema import NodeKind
 
 pytestmark = pytest.mark.browser
 
@@ -113,4 +115,67 @@ def test_with_pass_itemised_the_pass_filter_lists_rows_and_no_summary(
     _only_pass(page)
     assert page.evaluate(ROWS) == 1
     assert page.evaluate("document.getElementById('sg-passed')") is None
+    assert page.problems() == []
+
+
+LONG_NAMES = {"vpc-a": "demo-misconfig-route-missing-payments",
+              "vpc-b": "demo-misconfig-route-blackhole-ledger",
+              "vpc-c": "demo-misconfig-peering-pending-sandbox"}
+
+
+def long_named_graph() -> nx.MultiDiGraph:
+    """The sample estate with spoke VPC names as long as the demo's."""
+    g = sample_graph()
+    for _, attrs in g.nodes(data=True):
+        if attrs.get("kind") == NodeKind.VPC and attrs.get("vpc_id") in LONG_NAMES:
+            attrs["tags"] = {"Name": LONG_NAMES[attrs["vpc_id"]]}
+    return g
+
+
+SPOKE_TABLES = """(() => Array.from(document.querySelectorAll('#network .sg-group')).map(g => {
+    g.open = true;
+    const box = g.querySelector('div.scroll');
+    const r = box.getBoundingClientRect();
+    return {scroll: box.scrollWidth, client: box.clientWidth,
+            overflow: getComputedStyle(box).overflowX,
+            cut: Array.from(box.querySelectorAll('th, td')).filter(c => c.offsetParent !== null
+                && c.getBoundingClientRect().right > r.right + 1).map(c => c.textContent.trim())};
+}))()"""
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_spoke_tables_fit_their_card_at_desktop_widths(open_page: Any, tmp_path: Path,
+                                                       width: int) -> None:
+    """New-user trial round 6: at 1280 and 1920 px the spoke tables were wider than their card
+    (scrollWidth 1010-1053 in 932): "Hub route" and "Spoke route", the columns that say why a
+    peering is broken, were outside the visible box and "blackhole" read "bla..."."""
+    path = write_html(sample_document(), tmp_path / "report.html", graph=long_named_graph(),
+                      access=sample_access())
+    page = open_page(path, width)
+    tables = page.evaluate(SPOKE_TABLES)
+    assert len(tables) >= 2
+    for t in tables:
+        assert t["scroll"] <= t["client"] + 1, t
+        assert t["cut"] == [], t
+    routes = page.evaluate("Array.from(document.querySelectorAll('#network .route'))"
+                           ".map(e => e.textContent.trim())")
+    assert "blackhole" in routes and "missing" in routes
+    assert page.problems() == []
+
+
+def test_spoke_tables_stack_or_scroll_visibly_on_a_phone(open_page: Any, tmp_path: Path) -> None:
+    """New-user trial round 6: at 390 px a spoke row's route states stay readable -- nothing is
+    clipped: either the row fits its card or its box scrolls, and the page itself is no wider
+    than the phone."""
+    path = write_html(sample_document(), tmp_path / "report.html", graph=long_named_graph(),
+                      access=sample_access())
+    page = open_page(path, 390, mobile=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    for t in page.evaluate(SPOKE_TABLES):
+        assert t["overflow"] in ("auto", "scroll"), t
+        assert t["cut"] == [] or t["scroll"] > t["client"], t
+    labels = page.evaluate("Array.from(document.querySelectorAll('#network .sg-group td'))"
+                           ".filter(td => td.offsetParent !== null)"
+                           ".map(td => getComputedStyle(td, '::before').content)")
+    assert any("Hub route" in label for label in labels)  # stacked cells name their column
     assert page.problems() == []
