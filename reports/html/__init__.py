@@ -30,7 +30,8 @@ from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, s
 from reports.compliance import build_compliance
 from reports.html.access_view import VERDICTS, build_access_view
 from reports.html.network import build_network
-from reports.html.viewmodel import build_drift, build_reach, build_summary, finding_rows
+from reports.html.viewmodel import (build_drift, build_pass_summary, build_reach, build_summary,
+                                    finding_rows)
 
 #: above this many findings, off-screen sections are laid out lazily (CSS content-visibility)
 BIG_REPORT = 2000
@@ -144,8 +145,11 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
     names, ous = account_directory(document, graph)
     account_options = sorted({str((f.get("resource") or {}).get("account_id") or "")
                               for f in every})
+    passes = build_pass_summary(document)
     data = {
         "findings": rows,
+        # PASS results counted per rule, not rows: the Pass filter shows the summary
+        "passes_summarised": None if passes is None else passes.total,
         "severities": list(SEVERITIES),
         "statuses": list(STATUSES),
     }
@@ -160,6 +164,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         scan=scan,
         coverage=[c for c in document.get("coverage") or [] if isinstance(c, Mapping)],
         summary=summary,
+        passes=passes,
         summary_line=summary_line(document),
         trust_zone_line=trust_zone_line(document),
         carried=carried_policies(graph),
@@ -176,7 +181,8 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         severities=SEVERITIES,
         statuses=STATUSES,
         accounts=[(a, account_label(a, names.get(a))) for a in account_options],
-        rules=sorted({str(f.get("rule_id") or "") for f in every}),
+        rules=sorted({str(f.get("rule_id") or "") for f in every}
+                     | {p.rule_id for p in (passes.rules if passes is not None else ())}),
         big=len(rows) > BIG_REPORT,
         rows_total=len(every), rows_shown=len(rows), rows_per_rule=per_rule,
         generated_at=(generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),

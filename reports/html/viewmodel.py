@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
@@ -104,6 +105,57 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
     )
 
 
+# --------------------------------------------------------------------------- PASS summary
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassRule:
+    rule_id: str
+    title: str
+    severity: str
+    count: int
+    resources: tuple[str, ...] | None  # the ARNs that passed; None when too many to list
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassSummaryView:
+    """The PASS results of a document that counts them per rule instead of itemising them
+    (findings.json ``passed``, a scan without --emit-pass): what the Pass filter shows."""
+    total: int
+    rules: list[PassRule]  # rules with at least one PASS result, by severity then id
+    resources_max: int
+    nothing_passed: int  # rules evaluated with no PASS result
+
+
+def build_pass_summary(document: Mapping[str, Any]) -> PassSummaryView | None:
+    """The per-rule PASS summary when PASS results are not itemised; None when they are (the
+    findings table lists them) or the document has no ``passed`` block (written before PASS
+    summaries: every PASS result is a row)."""
+    passed = document.get("passed")
+    if not isinstance(passed, Mapping) or passed.get("itemised"):
+        return None
+    sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rules: list[PassRule] = []
+    empty = 0
+    for entry in passed.get("by_rule") or ():
+        if not isinstance(entry, Mapping) or not entry.get("rule_id"):
+            continue
+        count = int(entry.get("count") or 0)
+        if count <= 0:
+            empty += 1
+            continue
+        listed = entry.get("resources")
+        rules.append(PassRule(
+            rule_id=str(entry["rule_id"]), title=str(entry.get("title") or entry["rule_id"]),
+            severity=str(entry.get("severity") or ""), count=count,
+            resources=tuple(str(r) for r in listed) if isinstance(listed, (list, tuple))
+            else None))
+    rules.sort(key=lambda r: (sev_rank.get(r.severity, 9), r.rule_id))
+    return PassSummaryView(total=sum(r.count for r in rules), rules=rules,
+                           resources_max=int(passed.get("resources_max") or 0),
+                           nothing_passed=empty)
+
+
 # --------------------------------------------------------------------------- findings data
 
 
@@ -164,9 +216,15 @@ class DriftTable:
 class DriftView:
     tables: list[DriftTable] = field(default_factory=list)
     scalars: list[tuple[str, str]] = field(default_factory=list)
+    #: one sentence for a `secretgraph diff --format json` drift: since which scan, what changed
+    headline: str = ""
+    #: (label, scan id, start time, "complete" | "incomplete") of the previous and this scan
+    scans: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, (Mapping, list, tuple)):
         return truncate(compact_json(value), 400)
     return truncate("" if value is None else str(value), 400)
@@ -230,12 +288,86 @@ def _get_status(value: Any) -> str:
     return str(value.get("status")) if isinstance(value, Mapping) else str(value)
 
 
+def _when(stamp: Any) -> str:
+    """An ISO 8601 time as "2026-12-05 03:33 UTC" (as the report's "Generated"); anything
+    else as it is."""
+    text = "" if stamp is None else str(stamp)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.tzinfo is not None else "")
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+#: the keys of `secretgraph diff --format json` told in the headline, not as tables
+_DRIFT_HEAD = ("schema_version", "old", "new", "summary")
+
+
+def _drift_counts(drift: Mapping[str, Any]) -> dict[str, int]:
+    """The drift's summary counts (scanner.history.drift.Drift.summary), counted from its
+    sections where the summary lacks one."""
+    def section(key: str) -> Mapping[str, Any]:
+        value = drift.get(key)
+        return value if isinstance(value, Mapping) else {}
+
+    summary, findings, resources = section("summary"), section("findings"), section("resources")
+    access = [a for a in drift.get("access") or () if isinstance(a, Mapping)]
+    counted = {
+        "new_readers": sum(len(a.get("new_readers") or ()) for a in access),
+        "lost_readers": sum(len(a.get("lost_readers") or ()) for a in access),
+        **{f"findings_{k}": len(findings.get(k) or ()) for k in ("new", "resolved", "changed")},
+        **{f"resources_{k}": len(resources.get(k) or ())
+           for k in ("added", "removed", "changed")},
+        "not_assessed": sum(int(n.get("count") or 1) if isinstance(n, Mapping) else 1
+                            for n in drift.get("not_assessed") or ()),
+    }
+    out = {}
+    for key, value in counted.items():
+        given = summary.get(key)
+        out[key] = int(given) if isinstance(given, int) and not isinstance(given, bool) \
+            else value
+    return out
+
+
+def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The morning sentence and the two scans of a `secretgraph diff --format json` drift."""
+    old, new = drift["old"], drift["new"]
+    c = _drift_counts(drift)
+    resources = c["resources_added"] + c["resources_removed"] + c["resources_changed"]
+    when = f" ({_when(old.get('started_at'))})" if old.get("started_at") else ""
+    headline = (
+        f"Since {_cell(old.get('scan_id'))}{when}: "
+        f"{_n(c['findings_new'], 'new finding', 'new findings')}, "
+        f"{c['findings_resolved']} resolved, {c['findings_changed']} changed, "
+        f"{_n(c['new_readers'], 'reader gained', 'readers gained')}, "
+        f"{c['lost_readers']} lost, "
+        f"{_n(resources, 'resource changed', 'resources changed')}, "
+        f"{c['not_assessed']} not assessed.")
+    scans = [(label, _cell(ref.get("scan_id")), _when(ref.get("started_at")),
+              "complete" if ref.get("complete") is True else "incomplete")
+             for label, ref in (("Previous scan", old), ("This scan", new))]
+    return headline, scans
+
+
 def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
-    """Any drift mapping, rendered generically: nested lists become tables, scalars a list.
-    Access changes (per secret, new and lost readers) become one row per reader."""
+    """A drift to show. `secretgraph diff --format json` (``old``, ``new``, ``summary``, ...)
+    opens with one sentence -- since which scan, how many findings, readers and resources
+    changed -- and both scans in words, then its sections as tables. Any other mapping is
+    rendered generically: nested lists become tables, scalars a list. Access changes (per
+    secret, new and lost readers) become one row per reader."""
     if drift is None:
         return None
     view = DriftView()
+    if isinstance(drift.get("old"), Mapping) and isinstance(drift.get("new"), Mapping):
+        headline, scans = _drift_head(drift)
+        view = DriftView(headline=headline, scans=scans)
+        drift = {k: v for k, v in drift.items() if k not in _DRIFT_HEAD}
     for key, value in drift.items():
         if isinstance(value, (list, tuple)):
             readers = _reader_rows(value)

@@ -19,6 +19,16 @@
   var sevChips = Array.prototype.slice.call(document.querySelectorAll(".sev-chip"));
   var stChips = Array.prototype.slice.call(document.querySelectorAll(".st-chip"));
   var sortButtons = Array.prototype.slice.call(document.querySelectorAll(".sort"));
+  // PASS results counted per rule, not itemised (no --emit-pass): the Pass filter shows the
+  // server-rendered per-rule summary instead of an empty table
+  var tableWrap = document.getElementById("sg-table-wrap");
+  var passBox = document.getElementById("sg-passed");
+  var passTotal = data.passes_summarised;
+  var passRows = Array.prototype.slice.call(document.querySelectorAll("#sg-passed tr.pass-row"));
+  var passHay = passRows.map(function (r) { return r.textContent.toLowerCase(); });
+  var passEmpty = document.getElementById("sg-passed-empty");
+  var passAcct = document.getElementById("sg-passed-acct");
+  var EMPTY_TEXT = empty.textContent;
 
   var state = { sort: "s", dir: "asc", limit: PAGE, open: {} };
   var initial = stChips.map(function (c) { return c.getAttribute("aria-pressed"); });
@@ -157,8 +167,35 @@
     }
     while (tbody.firstChild) { tbody.removeChild(tbody.firstChild); }
     tbody.appendChild(frag);
+    var passOn = passBox !== null && !!sts.PASS;
+    var others = Object.keys(sts).some(function (s) { return s !== "PASS"; });
+    var passOnly = passOn && !others;
     count.textContent = "Showing " + shown + " of " + current.length + " matching (" + rows.length + " total)";
-    empty.hidden = current.length !== 0;
+    empty.textContent = EMPTY_TEXT;
+    if (passOnly) {
+      count.textContent = passTotal + " PASS result" + (passTotal === 1 ? "" : "s") +
+        ", counted per rule (not itemised)";
+    } else if (passOn) {
+      count.textContent = "Showing " + shown + " of " + current.length + " matching (" + rows.length +
+        " itemised) \u00b7 " + passTotal + " PASS counted per rule below";
+      empty.textContent = "No itemised finding matches these filters; the PASS results are counted per rule below.";
+    }
+    if (passBox !== null) {
+      passBox.hidden = !passOn;
+      var passShown = 0;
+      passRows.forEach(function (tr, k) {
+        var ok = !!sevs[tr.getAttribute("data-severity")] && (!rl || tr.getAttribute("data-rule") === rl);
+        for (var t = 0; ok && t < terms.length; t++) {
+          if (passHay[k].indexOf(terms[t]) < 0) { ok = false; }
+        }
+        tr.hidden = !ok;
+        if (ok) { passShown += 1; }
+      });
+      if (passEmpty) { passEmpty.hidden = passShown !== 0 || passRows.length === 0; }
+      if (passAcct) { passAcct.hidden = !acct; }
+    }
+    if (tableWrap) { tableWrap.hidden = passOnly; }
+    empty.hidden = current.length !== 0 || passOnly;
     more.hidden = shown >= current.length;
     more.textContent = "Show " + Math.min(PAGE, current.length - shown) + " more";
     sortButtons.forEach(function (b) {
