@@ -359,7 +359,11 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
         if everyone(st) and confined is None:
             # everyone, or narrowed to a population that spans accounts (the organization,
             # an endpoint): other accounts are among those granted
-            out.append(_match(st, principals=(EVERYONE, *named), actions=extra))
+            # the narrowing key, when there is one, says who "*" is (the organization, an
+            # endpoint's callers): "*" alone read as everyone (ground-truth trial round 6)
+            key = next((c.key for c in st.conditions if narrows(c, variables=variables)), None)
+            out.append(_match(st, principals=(EVERYONE, *named), actions=extra,
+                              condition_key=key))
             continue
         if named:
             out.append(_match(st, principals=tuple(named), actions=extra))

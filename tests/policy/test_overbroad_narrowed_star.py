@@ -62,3 +62,34 @@ def test_a_condition_that_narrows_nothing_leaves_everyone() -> None:
     assert _grantees(_admin_for_everyone(
         {"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}},
         version="2008-10-17")) == ["*"]
+
+
+def test_a_star_narrowed_to_the_organization_says_by_what_not_everyone() -> None:
+    """The finding named principal ``*`` for a grant limited to the organization, which reads as
+    everyone (ground-truth trial round 6): the match carries the narrowing key, and the rule's
+    message says "narrowed by aws:principalorgid, not everyone"."""
+    from datetime import datetime, timezone
+
+    from helpers.access_estate import estate
+    from scanner.engine import evaluate, load_ruleset, parse_config
+    from scanner.engine.loader import Ruleset
+    from scanner.graph.builder import build_graph
+
+    [match] = overbroad_grants(_admin_for_everyone(
+        {"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}), own_account=OWN,
+        allowed_actions=ALLOWED)
+    assert match.condition_key == "aws:principalorgid"  # keys are compared lower-case
+    [bare] = overbroad_grants(_admin_for_everyone(None), own_account=OWN,
+                              allowed_actions=ALLOWED)
+    assert bare.condition_key is None
+    snap = estate(secret_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "OrgAdmins", "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*",
+        "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}))
+    rule = load_ruleset().get("secret-policy-overbroad-actions")
+    assert rule is not None
+    [fail] = [f for f in evaluate(build_graph(snap), snap, None, Ruleset(rules=(rule,)),
+                                  parse_config({}, path="(test)"),
+                                  datetime(2026, 11, 29, tzinfo=timezone.utc))
+              if f.status.value == "FAIL"]
+    assert fail.principal == "*"
+    assert "grants * (narrowed by aws:principalorgid, not everyone)" in fail.message

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import policy_or_unknown
-from scanner.policy.exposure import overbroad_grants, principals_of
+from scanner.policy.exposure import EVERYONE, overbroad_grants, principals_of
 
 
 def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -31,10 +31,12 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     for m in matches:
         extra = list(m.actions)
         shown = f"{', '.join(extra[:8])}{' ...' if len(extra) > 8 else ''}"
+        narrowed = f" (narrowed by {m.condition_key}, not everyone)" \
+            if m.condition_key and EVERYONE in m.principals else ""
         for g in m.principals:
             messages[g] = (messages[g] + "; " if g in messages else "") + (
-                f"{m.label} grants {g}: {shown}")
-        facts.append(("text", f"{m.label} grants {', '.join(m.principals)}: {shown}"))
+                f"{m.label} grants {g}{narrowed if g == EVERYONE else ''}: {shown}")
+        facts.append(("text", f"{m.label} grants {', '.join(m.principals)}{narrowed}: {shown}"))
     principals = principals_of(matches)
     return Result(outcome=TRUE, principals=tuple(principals), facts=tuple(facts),
                   evidence={"principals": principals,
