@@ -220,7 +220,7 @@ def combine(g: GateInputs) -> Combined:
     id_shown = id_allow
     if key_shown is not key_allow:
         id_shown = all3((id_allow, key_allow))
-    id_reasons = id_reasons + tuple(boundary_blocks)
+    id_reasons = tuple(boundary_blocks) + id_reasons  # first: the gate text shows three
     gates = {
         "resource_policy": _verdict(rp_allow, rp_deny, rp_unresolved, rp_reasons,
                                     "NOT_APPLICABLE" if rp is None and not g.cross_account

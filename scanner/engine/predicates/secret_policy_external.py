@@ -6,8 +6,9 @@ outside. A principal is named in Principal or in a narrowing condition of a ``*`
 (aws:PrincipalAccount, aws:PrincipalArn, aws:userid ``123456789012:*``, ...); the statements are
 those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed only to a role
 by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
-not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants). The grant is reported whether or not another gate
-(key policy, identity policy, SCP) currently blocks it; the evidence names the blocking gates.
+not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants). The grant
+is reported whether or not another gate (key policy, identity policy, SCP) currently blocks
+it; the evidence names the blocking gates.
 One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
 request of it gets through the statements naming it (and the policy's Deny statements, and
 the RCPs): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the request in the
