@@ -76,6 +76,20 @@ def _verdict(allow: Tri, deny: Tri, unresolved: tuple[str, ...],
     return GateVerdict(status=st, conditions=unresolved if keep else (), reasons=reasons)
 
 
+#: IAM User Guide, "Permissions boundaries for IAM entities": a resource-based policy's grant
+#: to the role ARN "is limited by an implicit deny in a permissions boundary"
+_BOUNDARY_CITE = ("IAM User Guide, Permissions boundaries: a grant to the role ARN is limited "
+                  "by an implicit deny in a permissions boundary")
+
+
+def _boundary_text(result: IdentityResult | None, action: str) -> str:
+    """The identity result's own words for the boundary that does not allow ``action``."""
+    for r in result.reasons if result is not None else ():
+        if r.startswith("permissions boundary"):
+            return r
+    return f"the permissions boundary does not allow {action}"
+
+
 def combine(g: GateInputs) -> Combined:
     rp = g.resource
     no_policy = Tri.FALSE
@@ -92,6 +106,8 @@ def combine(g: GateInputs) -> Combined:
         rp_session = rp.allow_session
         rp_reasons, rp_unresolved = rp.reasons, rp.unresolved
     ids, idk = g.id_secret, g.id_key
+    #: the key gate's allow without the role's boundary (None: the boundary does not cap it)
+    key_uncapped: Tri | None = None
     # ---- key gate
     k = g.key
     if k.aws_managed:
@@ -133,6 +149,10 @@ def combine(g: GateInputs) -> Combined:
             if not g.is_user and idk is not None:
                 # a grant to a role ARN is capped by its boundary, one to its session is not
                 direct = any3((all3((direct, idk.boundary_allow)), kp.allow_session))
+                # what the key policy itself allows: the boundary is reported at the
+                # identity gate (docs/access.md: the identity policies "capped by its
+                # permissions boundary"; conformance trial round 7)
+                key_uncapped = any3((kp.allow_direct, kp.allow_session, via_iam))
             key_allow = any3((direct, via_iam))
             if kp.allow is not Tri.FALSE and kp.allow_direct is not Tri.TRUE and idk and \
                     idk.allow is Tri.FALSE:
@@ -141,6 +161,8 @@ def combine(g: GateInputs) -> Combined:
         if k.usable is not Tri.TRUE:
             key_allow = all3((key_allow, k.usable))
             key_reasons = key_reasons + (k.reason or "key state unknown",)
+            if key_uncapped is not None:
+                key_uncapped = all3((key_uncapped, k.usable))
     # ---- identity gate
     if g.cross_account and key_cross:
         parts = [ids.allow] + ([idk.allow] if idk is not None else [])
@@ -160,6 +182,17 @@ def combine(g: GateInputs) -> Combined:
     id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
                                 if idk is not None and idk_shown else ())
     id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
+    # ---- a boundary that blocks a grant to the role ARN: reported at the identity gate, the
+    # grant's own gate shows what its policy allows (the decision is unchanged: the identity
+    # gate takes the capped answer, which is never above the uncapped one)
+    boundary_blocks: list[str] = []
+    key_shown = key_allow
+    if key_uncapped is not None and key_uncapped is not key_allow:
+        key_shown = key_uncapped
+        key_reasons = key_reasons + ("its grant to the role ARN is limited by the permissions "
+                                     "boundary (see identity_policy)",)
+        boundary_blocks.append(f"kms:Decrypt: {_boundary_text(idk, 'kms:Decrypt')}: it limits "
+                               f"the key policy's grant to the role ARN ({_BOUNDARY_CITE})")
     # ---- guardrails
     scp = g.scp
     # ---- decision
@@ -173,13 +206,27 @@ def combine(g: GateInputs) -> Combined:
                                                     rp_session))
         allow = all3((any3((id_allow, rp_same)), key_allow, scp.allow))
         rp_allow = rp_same
+        rp_uncapped = rp_direct if g.is_user else any3((rp_direct, rp_session))
+        if rp_uncapped is not rp_same:
+            # the identity Allow is capped by the same boundary (IdentityResult.allow), so
+            # the identity gate already does not allow what the boundary blocks
+            rp_allow = rp_uncapped
+            rp_reasons = rp_reasons + ("its grant to the role ARN is limited by the "
+                                       "permissions boundary (see identity_policy)",)
+            boundary_blocks.append(
+                f"{_boundary_text(ids, 'secretsmanager:GetSecretValue')}: it limits the "
+                f"resource policy's grant to the role ARN ({_BOUNDARY_CITE})")
     deny = any3((rp_deny, key_deny, id_deny, scp.deny))
+    id_shown = id_allow
+    if key_shown is not key_allow:
+        id_shown = all3((id_allow, key_allow))
+    id_reasons = tuple(boundary_blocks) + id_reasons  # first: the gate text shows three
     gates = {
         "resource_policy": _verdict(rp_allow, rp_deny, rp_unresolved, rp_reasons,
                                     "NOT_APPLICABLE" if rp is None and not g.cross_account
                                     else None),
-        "key_policy": _verdict(key_allow, key_deny, key_unresolved, key_reasons, key_status),
-        "identity_policy": _verdict(id_allow, id_deny, id_unresolved, id_reasons, id_status),
+        "key_policy": _verdict(key_shown, key_deny, key_unresolved, key_reasons, key_status),
+        "identity_policy": _verdict(id_shown, id_deny, id_unresolved, id_reasons, id_status),
         "scp": GateVerdict(status=scp.status, conditions=scp.unresolved, reasons=scp.reasons),
     }
     decision = _status(allow, deny)
@@ -190,7 +237,7 @@ def combine(g: GateInputs) -> Combined:
                 blocking.append(name)
         if not g.cross_account and "identity_policy" in blocking and \
                 gates["resource_policy"].status not in ("DENIED", "NOT_APPLICABLE") and \
-                id_deny is not Tri.TRUE:
+                id_deny is not Tri.TRUE and not boundary_blocks:
             blocking.remove("identity_policy")
         if not g.cross_account and "resource_policy" in blocking and \
                 gates["identity_policy"].status != "DENIED" and rp_deny is not Tri.TRUE:

@@ -15,8 +15,8 @@ from enum import Enum
 from scanner.policy.conditions import evaluate_conditions, substitute_variables
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.principals import (match_principal, not_principal_applies, principal_index,
-                                       session_match)
+from scanner.policy.principals import (deleted_principals, match_principal,
+                                       not_principal_applies, principal_index, session_match)
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
@@ -274,6 +274,13 @@ def evaluate_policy(policy: Policy, request: Request,
         applies, direct, session, names = _statement(st, request, policy, kind)
         problems.extend(f"{st.label}: {p}" for p in st.problems)
         if applies is Tri.FALSE:
+            if st.principal is not None and st.effect == "Allow" and \
+                    action_part(st, request.action) is not Tri.FALSE:
+                # match_principal's reason for a unique id is dropped with the FALSE match:
+                # it tells which statement to fix (conformance trial round 7)
+                reasons.extend(f"{st.label} Allow does not apply: principal {e} is a unique "
+                               "id: the principal it named was deleted"
+                               for e in deleted_principals(st.principal))
             continue
         effect = st.effect or "Allow/Deny"
         if applies is Tri.TRUE:

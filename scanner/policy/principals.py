@@ -175,6 +175,16 @@ def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tu
     return Tri.FALSE, Tri.FALSE, ()
 
 
+def deleted_principals(spec: PrincipalSpec) -> tuple[str, ...]:
+    """The entries of a Principal element that are IAM unique ids (``AROA...``, ``AIDA...``).
+    IAM User Guide, "IAM JSON policy elements: Principal": "If the principal ... is deleted
+    ... the principal ARN in the policy is replaced with the principal ID" -- such an entry
+    names no one any more; the statement it stands in is the one to fix."""
+    if spec.star:
+        return ()
+    return tuple(e for e in _index(spec)[2] if _UNIQUE_ID.match(e))
+
+
 def session_match(spec: PrincipalSpec, request: Request) -> Tri:
     """Does a Principal element grant to the requesting role's *session* (the assumed-role
     session ARN) rather than to the role?

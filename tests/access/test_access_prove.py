@@ -8,14 +8,17 @@ import json
 from typing import Any
 
 from helpers.access_estate import (
+    APP_ROLE,
     CENTRAL,
     KEY_ARN,
     ORG_ID,
     OUTSIDER,
     REGION,
     SECRET_ARN,
+    allow_read_identity,
     estate,
     key_policy_for,
+    role,
     text,
 )
 
@@ -288,3 +291,41 @@ def test_an_rcp_reads_the_same_request_as_the_resource_policy() -> None:
               management="999999999990")
     assert p.read.status == PROVEN_NONE, p.read
     assert not p.read.not_encoded
+
+
+ONE_ROLE_ID = "AROAEXAMPLEID1234567"
+
+
+def test_a_roles_unique_id_is_no_witness_for_a_random_accounts_role() -> None:
+    """Conformance trial round 7 (u1): for aws:userid AROA<id>:* the solver answered WITNESS
+    with a role of a random outside account and aws:userid "AROA<id>:" -- impossible, a
+    role's aws:userid begins with its own unique id (IAM User Guide, global condition keys,
+    aws:userid: "role-id:caller-specified-role-name"). Which account the role with that id
+    is in, the snapshot does not hold: UNKNOWN, not WITNESS, not PROVEN_NONE."""
+    p = prove(public({"StringLike": {"aws:userid": f"{ONE_ROLE_ID}:*"}}))
+    assert p.read.status == UNKNOWN, p.read
+    assert ONE_ROLE_ID in p.read.reason, p.read.reason
+
+
+def test_a_session_named_alice_in_any_account_is_still_a_witness() -> None:
+    """Conformance trial round 2 / round 7: ``*:alice`` lets in any account's session named
+    alice; the witness's aws:userid is its role's id and that session name."""
+    p = prove(public({"StringLike": {"aws:userid": "*:alice"}}))
+    assert p.read.status == WITNESS, p.read
+    ctx = p.read.witness["requests"]["secret"]["context"]  # type: ignore[index]
+    assert ctx["aws:userid"][0].endswith(":alice")
+    assert not ctx["aws:userid"][0].startswith(ONE_ROLE_ID)
+
+
+def test_a_named_roles_read_that_needs_a_unique_id_is_unknown() -> None:
+    """Conformance trial round 7 (u1): the named role's read under aws:userid AROA<id>:* is
+    allowed exactly when the role's unique id is that id, which the snapshot does not hold:
+    UNKNOWN naming the id, not a WITNESS that invents it."""
+    snap = estate(secret_policy=public({"StringLike": {"aws:userid": f"{ONE_ROLE_ID}:*"}}),
+                  key_policy=key_policy_for(APP_ROLE),
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    settings = AccessSettings.from_snapshot(snap)
+    answer = Prover(build_graph(snap), snap, settings, timeout_s=20).principal(SECRET_ARN,
+                                                                               APP_ROLE)
+    assert answer.status == UNKNOWN, answer
+    assert ONE_ROLE_ID in answer.reason, answer.reason

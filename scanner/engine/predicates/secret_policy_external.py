@@ -3,12 +3,15 @@ organization when read, the scanned accounts and the config's ``trusted_accounts
 scanner/policy/trust_zone.py) and outside the allow-list (parameter ``allowed_accounts``, also set
 by the config's ``allowed_external_accounts``). Without an organization any other account is
 outside. A principal is named in Principal or in a narrowing condition of a ``*`` statement
-(aws:PrincipalAccount, aws:PrincipalArn, ...); the statements are those of
-scanner.policy.exposure.outside_zone_grants. The grant is reported whether or not another gate
-(key policy, identity policy, SCP) currently blocks it; the evidence names the blocking gates
-(``blocked_by``), or, where the access analysis has no verdict for the grantee (one named only
-by a condition of a ``*`` statement, another organization; analysis not run), says so
-(``blocked_by`` null and ``gates_note``) rather than an empty list that reads as open.
+(aws:PrincipalAccount, aws:PrincipalArn, aws:userid ``123456789012:*``, ...); the statements are
+those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed only to a role
+by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
+not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants). The grant
+is reported whether or not another gate (key policy, identity policy, SCP) currently blocks
+it; the evidence names the blocking gates (``blocked_by``), or, where the access analysis has no
+verdict for the grantee (one named only by a condition of a ``*`` statement, another
+organization; analysis not run), says so (``blocked_by`` null and ``gates_note``) rather than
+an empty list that reads as open.
 One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
 request of it gets through the statements naming it (and the policy's Deny statements, and
 the RCPs): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the request in the
@@ -19,13 +22,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.engine.conditions import FALSE, TRUE, Result
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
 from scanner.policy.arn import principal_account, resource_account, root_arn
-from scanner.policy.exposure import is_organization, outside_zone_grants, principals_of
+from scanner.policy.exposure import (is_organization, outside_zone_grants, principals_of,
+                                     unknown_account_grants)
 
 
 #: what the evidence says when the access analysis has no verdict for a grantee
@@ -68,6 +72,13 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
     matches = outside_zone_grants(policy, own_account=attrs.get("account_id"), zone=zone,
                                   allowed=args.get("allowed_accounts") or ())
     if not matches:
+        unknown = unknown_account_grants(policy)
+        if unknown:
+            # aws:userid AROA<id>:* names one role whose account the snapshot does not hold
+            # (its IAM records carry no unique ids): never PASS on what was not read
+            return Result(outcome=UNKNOWN, missing=tuple(
+                f"the account of {v} ({m.condition_key} in {m.label}): the snapshot holds "
+                "no IAM unique ids" for m in unknown for v in m.principals))
         return Result(outcome=FALSE, facts=(("text", "grants only accounts of the trust zone "
                                                      "or the allow-list"),))
     external = principals_of(matches)

@@ -45,6 +45,7 @@ from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resou
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
 from scanner.policy.smt import pair as _pair
+from scanner.policy.exposure import userid_head
 from scanner.policy.smt.encode import Encoder, NotEncoded, Principal, sval
 from scanner.policy.tri import Tri
 
@@ -282,6 +283,15 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
     seconds = time.perf_counter() - start
     caveat = ("; " + "; ".join(dict.fromkeys(notes))) if notes else ""
     who = "for this principal" if concrete else "from outside the zone"
+    if result == "unsat" and not concrete and enc.userid_heads:
+        # the symbolic principal's unique id is a stand-in no policy names: the role (or
+        # federated users) an aws:userid value names by id or account may be outside the
+        # zone, and the snapshot holds no unique ids (conformance trial round 7)
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"no request {who} is allowed but perhaps one of the principal "
+                             "aws:userid names (" + ", ".join(enc.userid_heads[:3]) + "): "
+                             "its account is not in the snapshot" + caveat,
+                      not_encoded=tuple(enc.not_encoded), seconds=seconds)
     if result == "unsat":
         return Answer(question=question, subject=subject, status=PROVEN_NONE,
                       reason=f"no request {who} is allowed (unsat)" + caveat,
@@ -305,6 +315,13 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
     for g in gates:  # the keys the policies look at: what the witness is about
         witness["requests"][g.name]["decisive"] = sorted(
             {name for (slot, name) in enc._keys if slot in (g.scope, "shared")})
+    leans = _leans_on_unique_id(enc, reqs) if concrete else None
+    if confirmed and leans is not None:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"allowed only if the principal's unique id is {leans} "
+                             "(aws:userid): the snapshot holds no unique ids" + caveat,
+                      witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                      replay=replay)
     if confirmed:
         return Answer(question=question, subject=subject, status=WITNESS,
                       reason=f"this request {who} is allowed (replayed through the "
@@ -316,6 +333,21 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
                          "(it leans on a part that is not encoded)",
                   witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
                   replay=replay)
+
+
+def _leans_on_unique_id(enc: Encoder, reqs: dict[str, Request]) -> str | None:
+    """The unique id a named principal's candidate request gives it in aws:userid, when a
+    policy names that id (``AROA<id>:*``): the request is allowed only if the principal's
+    unique id is that one, which the snapshot does not hold (its IAM records carry no unique
+    ids; IAM User Guide, global condition keys, aws:userid: "role-id:caller-specified-role-
+    name") -- a condition, not a witness (conformance trial round 7)."""
+    named = {userid_head(v) for v in enc.userid_heads}
+    for r in reqs.values():
+        for v in r.context.get("aws:userid", ()):
+            head = userid_head(v)
+            if head in named and head != (r.principal_account or ""):
+                return head
+    return None
 
 
 def _rcp_policies(guardrails: Guardrails | None) -> list[Policy]:
@@ -495,6 +527,13 @@ def principal_read(sv: SecretView, principal: IamPrincipal, settings: AccessSett
     for name in reqs:
         witness["requests"][name]["decisive"] = sorted(
             {key for (slot, key) in enc._keys if slot in (_SCOPES[name], "shared")})
+    leans = _leans_on_unique_id(enc, reqs)
+    if combined.decision == "ALLOWED" and leans is not None:
+        return Answer(question=question, subject=subject, status=UNKNOWN,
+                      reason=f"allowed only if the principal's unique id is {leans} "
+                             "(aws:userid): the snapshot holds no unique ids" + caveat,
+                      witness=witness, not_encoded=tuple(enc.not_encoded), seconds=seconds,
+                      replay=replay)
     if combined.decision == "ALLOWED":
         return Answer(question=question, subject=subject, status=WITNESS,
                       reason=f"this request context lets the principal read ({gated}; "

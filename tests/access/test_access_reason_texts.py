@@ -1,0 +1,111 @@
+"""The reasons a gate gives name what to fix: a statement that names a deleted principal, a
+permissions boundary that blocks a grant to the role (conformance trial round 7)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from dataclasses import replace
+
+from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, MEMBER, REGION, SECRET_ARN,
+                                   allow_read_identity, doc, estate, role, secret_policy_for,
+                                   text)
+from scanner.model import KmsKey, ManagedPolicy, RegionSnapshot
+from scanner.access import AccessSettings, analyze_access
+from scanner.graph.builder import build_graph
+
+
+def _path(snap, principal: str):
+    settings = dataclasses.replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    report = analyze_access(build_graph(snap), snap, settings)
+    return {p.principal: p for p in report.for_secret(SECRET_ARN).paths}[principal]
+
+
+def _gates(snap, principal: str):
+    return _path(snap, principal).gates
+
+
+def test_a_key_policy_naming_a_deleted_roles_unique_id_says_so() -> None:
+    """Conformance trial round 7 (u3): the role was deleted and recreated; the key policy
+    still shows the old role's unique id (IAM User Guide, "IAM JSON policy elements:
+    Principal": if the principal is deleted, the policy shows its unique id). The key gate
+    is DENIED, and its reasons name the statement to fix, not only "implicit deny"."""
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Sid": "AppDecrypt", "Effect": "Allow",
+               "Principal": {"AWS": "AROAEXAMPLEID1234567"}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=kp,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    key = _gates(snap, APP_ROLE)["key_policy"]
+    assert key.status == "DENIED"
+    assert any("statement 1 (AppDecrypt)" in r and "AROAEXAMPLEID1234567" in r
+               and "deleted" in r for r in key.reasons), key.reasons
+
+
+BOUNDARY_TEXT = "permissions boundary"
+
+
+def test_a_boundary_blocking_a_key_grant_to_the_role_is_reported_at_the_identity_gate() -> None:
+    """Conformance trial round 7 (w2): a cross-account read of a secret encrypted with a key
+    in the caller's own account, whose key policy names the role; the role's boundary allows
+    secretsmanager:* only. The read is DENIED -- IAM User Guide, "Permissions boundaries": a
+    grant to the role ARN "is limited by an implicit deny in a permissions boundary" -- but
+    the key gate said DENIED with only "statement 1 Allow applies" and the identity gate
+    ALLOWED. The key policy does allow the role; the boundary, an identity-side limit
+    (docs/access.md: identity_policy is "capped by its permissions boundary"), blocks it."""
+    key_id = "abcd0000-0000-0000-0000-00000000beef"
+    key_arn = f"arn:aws:kms:{REGION}:{MEMBER}:key/{key_id}"
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": APP_ROLE}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    boundary = ManagedPolicy(arn=f"arn:aws:iam::{MEMBER}:policy/SMOnly", name="SMOnly",
+                             account_id=MEMBER, document=doc({
+                                 "Effect": "Allow", "Action": "secretsmanager:*",
+                                 "Resource": "*"}))
+    ident = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": SECRET_ARN})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), kms_key_id=key_arn,
+                  managed=(boundary,), principals=(role(APP_ROLE, ident, boundary=boundary.arn),))
+    key = KmsKey(arn=key_arn, key_id=key_id, account_id=MEMBER, region=REGION,
+                 key_manager="CUSTOMER", key_state="Enabled", policy=kp)
+    snap = replace(snap, accounts=tuple(
+        replace(a, regions=(RegionSnapshot(region=REGION, kms_keys=(key,)),))
+        if a.account_id == MEMBER else a for a in snap.accounts))
+    path = _path(snap, APP_ROLE)
+    assert path.decision == "DENIED"
+    assert path.gates["key_policy"].status == "ALLOWED", path.gates["key_policy"]
+    ident_gate = path.gates["identity_policy"]
+    assert ident_gate.status == "DENIED", ident_gate
+    assert any(BOUNDARY_TEXT in r and boundary.arn in r and "key policy" in r
+               for r in ident_gate.reasons), ident_gate.reasons
+    assert path.broken_at == ("identity_policy",)
+
+
+def test_a_boundary_blocking_same_account_grants_to_the_role_names_the_boundary() -> None:
+    """Conformance trial round 7 (w1): the secret and key policies name a role of their own
+    account whose boundary allows s3:* only. The read was BROKEN at resource_policy,
+    key_policy and identity_policy with "resource_policy: DENIED (statement 0 Allow
+    applies)". The grants are there; the boundary blocks them: identity_policy is where the
+    read breaks, and the other gates' reasons say the boundary limits their grant."""
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": CENTRAL_ROLE}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    boundary = ManagedPolicy(arn=f"arn:aws:iam::{CENTRAL}:policy/OnlyS3", name="OnlyS3",
+                             account_id=CENTRAL, document=doc({
+                                 "Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    snap = estate(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=kp,
+                  managed=(boundary,),
+                  principals=(role(CENTRAL_ROLE, allow_read_identity(), boundary=boundary.arn),))
+    path = _path(snap, CENTRAL_ROLE)
+    assert path.decision == "DENIED"
+    gates = path.gates
+    assert gates["identity_policy"].status == "DENIED"
+    assert any(BOUNDARY_TEXT in r and "resource policy" in r
+               for r in gates["identity_policy"].reasons), gates["identity_policy"].reasons
+    for name in ("resource_policy", "key_policy"):
+        assert gates[name].status == "ALLOWED", (name, gates[name])
+        assert any(BOUNDARY_TEXT in r for r in gates[name].reasons), (name, gates[name])
+    assert path.broken_at == ("identity_policy",)
