@@ -197,14 +197,18 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
 
 def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
     """The rules the scan judged: the rule pack's, and access-outside-baseline when a baseline
-    was given (its findings are the scan's own). Drift and the Security Hub archive read this
-    list: a rule missing from it is "not evaluated", so its new findings were not new and its
-    resolved ones never archived (nightly-operations trial)."""
+    was given (its findings are the scan's own), and the rules every scan evaluates
+    (``EVERY_SCAN_RULES``: suppression-expired, with or without a suppression file). Drift and
+    the Security Hub archive read this list: a rule missing from it is "not evaluated", so its
+    new findings were not new and its resolved ones never archived (nightly-operations trial;
+    new-user trial round 6 for suppression-expired)."""
+    from scanner.engine.suppressions import EVERY_SCAN_RULES
+
     if inputs.baseline is None:
-        return tuple(inputs.ruleset.ids)
+        return tuple(inputs.ruleset.ids) + EVERY_SCAN_RULES
     from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
 
-    return tuple(inputs.ruleset.ids) + (BASELINE_RULE_ID,)
+    return tuple(inputs.ruleset.ids) + (BASELINE_RULE_ID,) + EVERY_SCAN_RULES
 
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
