@@ -406,8 +406,8 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
         "UpdatedAt": updated,
         "FirstObservedAt": _created(created_at, updated),
         "LastObservedAt": updated,
-        "Severity": {"Label": str(finding.get("severity") or "INFORMATIONAL"),
-                     "Original": str(finding.get("severity") or "INFORMATIONAL")},
+        "Severity": severity_of(str(finding.get("severity") or "INFORMATIONAL"),
+                                passed=status == "PASS"),
         "Title": _line(title, LIMITS["Title"]),
         "Description": _description(finding),
         "Remediation": {"Recommendation": recommendation},
@@ -421,7 +421,22 @@ def to_asff(finding: Mapping[str, Any], document: Mapping[str, Any], *,
         out["AwsAccountName"] = account_name
     if status == "MUTED":
         out["Workflow"] = {"Status": "SUPPRESSED"}
+    elif status == "PASS":
+        # ASFF Compliance.Status: "PASSED - Security check passed for all evaluated
+        # resources. If Compliance.Status is PASSED, then Security Hub automatically sets
+        # Workflow.Status to RESOLVED." -- a PASS result is not work for anyone (new-user
+        # trial round 6); RecordState stays ACTIVE, as for Security Hub's own PASSED findings
+        out["Workflow"] = {"Status": "RESOLVED"}
     return fit_size(out)
+
+
+def severity_of(severity: str, *, passed: bool) -> dict[str, str]:
+    """ASFF Severity. Label: "INFORMATIONAL - No issue was found." (Security Hub API,
+    Severity), so a PASSED finding -- a PASS result, or a resolved finding archived -- is
+    INFORMATIONAL; Original: "The native severity from the finding product that generated the
+    finding", the rule's severity, kept whatever the label (new-user trial round 6: 58 PASS
+    results were imported as ACTIVE CRITICAL and HIGH findings)."""
+    return {"Label": "INFORMATIONAL" if passed else severity, "Original": severity}
 
 
 def finding_bytes(finding: Mapping[str, Any]) -> int:
@@ -574,7 +589,8 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
                             kind=str(fields.get("secretgraph/resource_type") or ""),
                             arn=str(resource.get("Id") or "") or None,
                             rule_id=fields.get("secretgraph/rule_id"),
-                            severity=(old.get("Severity") or {}).get("Label"),
+                            severity=(old.get("Severity") or {}).get("Original")
+                            or (old.get("Severity") or {}).get("Label"),
                             principal=fields.get("secretgraph/principal") or None):
             continue
         if (old.get("Compliance") or {}).get("Status") == "WARNING" and current_keys and \
@@ -587,6 +603,10 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
         base = json.loads(json.dumps(old))
         base["Compliance"] = {**(base.get("Compliance") or {}), "Status": "PASSED"}
         base["Compliance"].pop("StatusReasons", None)
+        severity = base.get("Severity") or {}
+        base["Severity"] = severity_of(
+            str(severity.get("Original") or severity.get("Label") or "INFORMATIONAL"),
+            passed=True)
         base["RecordState"] = "ARCHIVED"
         # Workflow RESOLVED: taken when Security Hub first sees the finding; on a finding it
         # already holds, Workflow is the customer's (changed with BatchUpdateFindings, AWS_FACTS

@@ -58,6 +58,30 @@ def prepare(finding: Mapping[str, Any]) -> Prepared:
                     problems=tuple(validate_asff(f)), blob=zlib.compress(encode_row(f), 1))
 
 
+@dataclass(frozen=True, slots=True)
+class WorkflowUpdate:
+    """A finding whose muted state changed since the previous export: its Workflow.Status is
+    set with BatchUpdateFindings (reports.securityhub.update_workflow). Security Hub API,
+    BatchImportFindings: "After a finding is created, BatchImportFindings cannot be used to
+    update ... Workflow"; BatchUpdateFindings updates Workflow, FindingIdentifiers being "the
+    finding identifier and the ARN of the finding provider" (new-user trial round 6)."""
+
+    id: str
+    product_arn: str
+    target: tuple[str, str]  # (account, Region) the finding was imported into
+    status: str  # SUPPRESSED (muted since) or NEW (un-muted since)
+    rule_id: str = ""  # for people: the dry run lists them
+    resource: str = ""
+
+
+def _muted(finding: Mapping[str, Any]) -> bool:
+    """An ASFF finding of ours is muted: status MUTED, imported Workflow SUPPRESSED."""
+    fields = finding.get("ProductFields") or {}
+    if fields.get("secretgraph/status"):
+        return fields.get("secretgraph/status") == "MUTED"
+    return (finding.get("Workflow") or {}).get("Status") == "SUPPRESSED"
+
+
 @dataclass(frozen=True)
 class Previous:
     """The previous export: an ASFF list, or a findings.json's header and a way to read its
@@ -73,6 +97,16 @@ class Previous:
         if self.rows is None or self.header is None:
             return created_at_index(self.asff)
         return created_at_of_rows(self.rows(), self.header)
+
+    def muted_states(self) -> dict[str, bool]:
+        """Finding id -> muted, for the previous export's findings still in Security Hub's
+        view: FAILED or WARNING (FAIL, MUTED, UNKNOWN), not archived."""
+        if self.rows is None or self.header is None:
+            return {str(f.get("Id")): _muted(f) for f in self.asff
+                    if (f.get("Compliance") or {}).get("Status") in ("FAILED", "WARNING")
+                    and f.get("RecordState") != "ARCHIVED"}
+        return {asff_id(row): row.get("status") == "MUTED" for row in self.rows()
+                if COMPLIANCE_STATUS.get(str(row.get("status"))) in ("FAILED", "WARNING")}
 
     def failing(self, failing_now: set[str]) -> Iterator[Mapping[str, Any]]:
         """The previous export's ASFF findings that may be archived: those not failing now
@@ -91,8 +125,11 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
                   graph: Any = None, current_asff: Iterable[Mapping[str, Any]] | None = None,
                   previous: Previous = Previous(), mode: str = "per-account",
                   central_account: str | None = None, include_passed: bool = False,
-                  home_region: str | None = None) -> tuple[list[Prepared], dict[str, int]]:
-    """The findings to send and counts (current, archived, to_send).
+                  home_region: str | None = None
+                  ) -> tuple[list[Prepared], dict[str, int], list[WorkflowUpdate]]:
+    """The findings to send, counts (current, archived, to_send, workflow) and the workflow
+    updates: the current findings (not PASSED) that were in the previous export, not
+    archived, and were muted then and are not now (NEW) or the other way round (SUPPRESSED).
 
     ``header``: the findings document (its rows are not read from it); ``rows`` its findings,
     or ``current_asff`` an ASFF export instead. CreatedAt / FirstObservedAt: the previous
@@ -111,6 +148,9 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
         return prepare(retarget_central(f, str(central)) if central else f)
 
     created = previous.created()
+    has_previous = bool(previous.asff) or previous.rows is not None
+    was_muted = previous.muted_states() if has_previous else {}
+    updates: list[WorkflowUpdate] = []
     current_n = 0
     failing_now: set[str] = set()  # ids of the current findings that are not PASSED
     failing_keys: set[tuple[str, str]] = set()  # and their (rule id, resource id)
@@ -132,18 +172,26 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
                 if include_passed:
                     current.append((True, ready(f)))
                 continue
-            failing_now.add(str(f.get("Id")))
+            fid = str(f.get("Id"))
+            failing_now.add(fid)
             if (f.get("ProductFields") or {}).get("secretgraph/principal"):
                 failing_keys.add(rule_and_resource(f))
-            current.append((False, ready(f)))
+            prepared = ready(f)
+            current.append((False, prepared))
+            muted = _muted(f)
+            if fid in was_muted and was_muted[fid] != muted:
+                updates.append(WorkflowUpdate(
+                    id=prepared.id, product_arn=str(prepared.finding().get("ProductArn")),
+                    target=prepared.target, status="SUPPRESSED" if muted else "NEW",
+                    rule_id=rule_and_resource(f)[0], resource=rule_and_resource(f)[1]))
     archived = archive_resolved(previous.failing(failing_now), failing_now, header,
-                                current_keys=failing_keys) \
-        if previous.asff or previous.rows is not None else []
+                                current_keys=failing_keys) if has_previous else []
     archived_ids = {str(f["Id"]) for f in archived}
     send = [p for was_passed, p in current if not (was_passed and p.id in archived_ids)]
     del current
     send += [ready(f) for f in archived]
-    return send, {"current": current_n, "archived": len(archived), "to_send": len(send)}
+    return send, {"current": current_n, "archived": len(archived), "to_send": len(send),
+                  "workflow": len(updates)}, updates
 
 
 def _with_created(findings: Iterable[Mapping[str, Any]], created: Mapping[str, str]

@@ -1,4 +1,6 @@
-"""Send ASFF findings to Security Hub with BatchImportFindings.
+"""Send ASFF findings to Security Hub with BatchImportFindings, and the Workflow.Status of
+findings muted or un-muted since the previous export with BatchUpdateFindings
+(``update_workflow``: an import cannot change the Workflow of a finding Security Hub holds).
 
 The only module in ``reports/`` that talks to AWS, and it never creates a client itself:
 callers pass ``client_for(account_id, region)`` (see ``session_client_factory``).
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from reports.asff import MAX_BATCH
-from reports.hub_payload import Prepared, prepare
+from reports.hub_payload import Prepared, WorkflowUpdate, prepare
 
 RETRYABLE_CODES = frozenset({
     "TooManyRequestsException", "ThrottlingException", "Throttling", "LimitExceededException",
@@ -280,6 +282,108 @@ def send_findings(
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (scanner.errors.Terminated)
         raise DeliveryInterrupted(report(interrupted=True)) from exc
     return report()
+
+
+def update_workflow(
+    updates: Sequence[WorkflowUpdate],
+    *,
+    client_for: ClientFor,
+    rate: float = 10.0,
+    max_attempts: int = 5,
+    base_delay: float = 0.5,
+    max_delay: float = 20.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    time_limit: float | None = None,
+) -> DeliveryReport:
+    """Set the Workflow.Status of findings Security Hub holds (after their import), with
+    BatchUpdateFindings: one status per request, at most 100 findings ("BatchUpdateFindings
+    can be used to update up to 100 findings at a time", Security Hub API), to the account and
+    Region each was imported into, at most ``rate`` requests per second there (10 rps, burst
+    30: docs AWS_FACTS 1.5). Throttling and transient errors back off and retry; the findings
+    of ``UnprocessedFindings`` are retried on their own; whatever still fails is in the report
+    (``delivered``: findings updated), as for the import."""
+    undelivered: list[Undelivered] = []
+    groups: "OrderedDict[tuple[str, str, str], list[WorkflowUpdate]]" = OrderedDict()
+    for u in updates:
+        groups.setdefault((u.target[0], u.target[1], u.status), []).append(u)
+    queue: deque[tuple[tuple[str, str, str], list[WorkflowUpdate], int, float,
+                       tuple[str, str] | None]] = deque(
+        (key, items[i:i + MAX_BATCH], 1, 0.0, None)
+        for key, items in groups.items() for i in range(0, len(items), MAX_BATCH))
+    batches = len(queue)
+    max_batch = max((len(b) for _, b, _, _, _ in queue), default=0)
+    deadline = clock() + time_limit if time_limit is not None else None
+    limiter = _RateLimiter(rate, clock, sleep)
+    clients: dict[tuple[str, str], Any] = {}
+    broken: dict[tuple[str, str], tuple[str, str]] = {}
+    delivered = requests = 0
+
+    def give_up(items: Iterable[WorkflowUpdate], code: str, message: str) -> None:
+        undelivered.extend(Undelivered(id=u.id, account_id=u.target[0], region=u.target[1],
+                                       error_code=code, message=message) for u in items)
+
+    try:
+        while queue:
+            key, batch, attempt, not_before, last = queue.popleft()
+            target = (key[0], key[1])
+            if deadline is not None and max(clock(), not_before) >= deadline:
+                limit = f"the export's time limit ({time_limit:g} s) ran out"
+                if last is not None:
+                    give_up(batch, last[0], f"{last[1]} (not retried: {limit})")
+                else:
+                    give_up(batch, "TimeLimitExceeded", f"not sent: {limit}")
+                continue
+            if target in broken:
+                give_up(batch, *broken[target])
+                continue
+            if target not in clients:
+                try:
+                    clients[target] = client_for(*target)
+                except Exception as exc:  # no session for that account: report, never drop
+                    broken[target] = _error_code(exc)
+                    give_up(batch, *broken[target])
+                    continue
+            limiter.wait(target, not_before)
+            requests += 1
+            try:
+                response = clients[target].batch_update_findings(
+                    FindingIdentifiers=[{"Id": u.id, "ProductArn": u.product_arn}
+                                        for u in batch],
+                    Workflow={"Status": key[2]})
+            except Exception as exc:  # classified below; nothing is swallowed
+                code, message = _error_code(exc)
+                if _retryable(exc, code) and attempt < max_attempts and not _unanswered(exc):
+                    queue.append((key, batch, attempt + 1,
+                                  clock() + min(max_delay, base_delay * 2 ** (attempt - 1)),
+                                  (code, message)))
+                else:
+                    give_up(batch, code, message)
+                continue
+            failed = {str((item.get("FindingIdentifier") or {}).get("Id")): item
+                      for item in response.get("UnprocessedFindings") or []}
+            delivered += len(batch) - len(failed)
+            retry = [u for u in batch if u.id in failed]
+            if not retry:
+                continue
+            first = failed[retry[0].id]
+            if attempt < max_attempts:
+                queue.append((key, retry, attempt + 1,
+                              clock() + min(max_delay, base_delay * 2 ** (attempt - 1)),
+                              (str(first.get("ErrorCode") or "UnprocessedFinding"),
+                               str(first.get("ErrorMessage") or ""))))
+            else:
+                for u in retry:
+                    give_up([u], str(failed[u.id].get("ErrorCode") or "UnprocessedFinding"),
+                            str(failed[u.id].get("ErrorMessage") or ""))
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (scanner.errors.Terminated)
+        raise DeliveryInterrupted(DeliveryReport(
+            attempted=len(updates), delivered=delivered, requests=requests, batches=batches,
+            max_batch_size=max_batch, undelivered=tuple(undelivered),
+            interrupted=True)) from exc
+    return DeliveryReport(attempted=len(updates), delivered=delivered, requests=requests,
+                          batches=batches, max_batch_size=max_batch,
+                          undelivered=tuple(undelivered))
 
 
 def session_client_factory(session_for: Callable[[str], Any], *, config: Any = None,

@@ -197,14 +197,18 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
 
 def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
     """The rules the scan judged: the rule pack's, and access-outside-baseline when a baseline
-    was given (its findings are the scan's own). Drift and the Security Hub archive read this
-    list: a rule missing from it is "not evaluated", so its new findings were not new and its
-    resolved ones never archived (nightly-operations trial)."""
+    was given (its findings are the scan's own), and the rules every scan evaluates
+    (``EVERY_SCAN_RULES``: suppression-expired, with or without a suppression file). Drift and
+    the Security Hub archive read this list: a rule missing from it is "not evaluated", so its
+    new findings were not new and its resolved ones never archived (nightly-operations trial;
+    new-user trial round 6 for suppression-expired)."""
+    from scanner.engine.suppressions import EVERY_SCAN_RULES
+
     if inputs.baseline is None:
-        return tuple(inputs.ruleset.ids)
+        return tuple(inputs.ruleset.ids) + EVERY_SCAN_RULES
     from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
 
-    return tuple(inputs.ruleset.ids) + (BASELINE_RULE_ID,)
+    return tuple(inputs.ruleset.ids) + (BASELINE_RULE_ID,) + EVERY_SCAN_RULES
 
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
@@ -621,11 +625,12 @@ def securityhub_payload(document: Mapping[str, Any], *, graph: Any = None,
                         previous_asff: Sequence[Mapping[str, Any]] = (),
                         mode: str = "per-account", central_account: str | None = None,
                         include_passed: bool = False, home_region: str | None = None,
-                        ) -> tuple[list[Any], dict[str, int]]:
-    """The ASFF findings to send (reports.hub_payload.Prepared) and counts (current, archived,
-    to_send), from a whole findings document; reports.hub_payload.build_payload says how
-    CreatedAt is kept and what is archived. ``export securityhub`` streams its files into
-    the same function."""
+                        ) -> tuple[list[Any], dict[str, int], list[Any]]:
+    """The ASFF findings to send (reports.hub_payload.Prepared), counts (current, archived,
+    to_send, workflow) and the workflow updates of findings muted or un-muted since the
+    previous export (reports.hub_payload.WorkflowUpdate), from a whole findings document;
+    reports.hub_payload.build_payload says how CreatedAt is kept and what is archived.
+    ``export securityhub`` streams its files into the same function."""
     from reports._common import findings_of
     from reports.hub_payload import Previous, build_payload
 
@@ -640,17 +645,23 @@ def securityhub_payload(document: Mapping[str, Any], *, graph: Any = None,
 def export_securityhub(analysis: Analysis, previous_document: Mapping[str, Any] | None,
                        target: SecurityHubTarget) -> dict[str, Any]:
     """The export stage: this scan's findings (CreatedAt from first_seen) and the previous
-    complete scan's findings resolved since (archived), sent in batches."""
+    complete scan's findings resolved since (archived), sent in batches; then the
+    Workflow.Status of the findings muted or un-muted since (BatchUpdateFindings: an import
+    cannot change it; new-user trial round 6): their count under ``workflow``, their
+    DeliveryReport under ``workflow_delivery``."""
     from reports.asff import build_asff
-    from reports.securityhub import send_findings
+    from reports.securityhub import send_findings, update_workflow
 
     previous_asff = build_asff(previous_document, home_region=target.home_region) \
         if previous_document is not None else []
-    findings, facts = securityhub_payload(
+    findings, facts, workflow = securityhub_payload(
         analysis.document, graph=analysis.graph, previous_asff=previous_asff, mode=target.mode,
         central_account=target.central_account or analysis.snapshot.meta.central_account,
         include_passed=target.include_passed, home_region=target.home_region)
     report = send_findings(findings, client_for=target.client_for).to_json()
+    if workflow:
+        report["workflow_delivery"] = update_workflow(
+            workflow, client_for=target.client_for).to_json()
     return {**report, **facts}
 
 def with_outputs(document: Mapping[str, Any], out_dir: Path,

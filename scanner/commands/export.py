@@ -3,7 +3,9 @@
 Per-account mode (default) imports each finding from the account it belongs to (the audit role
 is assumed there; the credentials' own account is used directly). Central mode imports every
 finding into one central account, with the resource's account in ProductFields. Findings that
-were failing in ``--previous`` and are resolved now are re-imported as PASSED + ARCHIVED.
+were failing in ``--previous`` and are resolved now are re-imported as PASSED + ARCHIVED;
+findings muted or un-muted since ``--previous`` get their Workflow.Status set with
+BatchUpdateFindings (SUPPRESSED or NEW) after the import, which cannot change it.
 
 Exit codes: 0 everything delivered; 3 some findings were not delivered (listed in the delivery
 report); 2 bad usage or input; 130 / 143 stopped by Ctrl-C / SIGTERM (the one line and the
@@ -23,7 +25,8 @@ from typing import Any, Mapping
 from scanner.commands._outputs import output_file, write_output
 from scanner.errors import InputError, Interrupted, UsageError
 
-HELP = "export findings to AWS Security Hub (BatchImportFindings, per account or central)"
+HELP = ("export findings to AWS Security Hub (BatchImportFindings, BatchUpdateFindings; per "
+        "account or central)")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = ("no summary or dry-run listing; errors only (findings not delivered, invalid "
               "findings; the exit code is the same)")
@@ -33,6 +36,9 @@ QUIET_DISCARDS_STDOUT = True
 #: The calls the exporter makes, besides role assumption (see scanner.aws.session.OPERATIONS).
 OPERATIONS: dict[tuple[str, str], str] = {
     ("securityhub", "BatchImportFindings"): "securityhub:BatchImportFindings",
+    # Workflow.Status of a finding muted or un-muted since --previous: an import cannot
+    # change it on a finding Security Hub holds (new-user trial round 6)
+    ("securityhub", "BatchUpdateFindings"): "securityhub:BatchUpdateFindings",
 }
 
 #: seconds without an answer before a call is named in a warning (as scan's watchdog does)
@@ -109,10 +115,11 @@ def _previous(path: Path, home_region: str | None) -> Any:
     return Previous(asff=read_asff_file(path))
 
 
-def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
+def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], list[Any]]:
     """Read the findings (and the previous export) one at a time and build the payload with
     the export stage's reports.hub_payload.build_payload: current + archived, each finding
-    held as JSON until it is sent (reports.hub_payload.Prepared)."""
+    held as JSON until it is sent (reports.hub_payload.Prepared), and the workflow updates
+    (reports.hub_payload.WorkflowUpdate)."""
     from reports.asff import read_asff_file
     from reports.hub_payload import Previous
     from reports.hub_payload import build_payload as payload
@@ -219,10 +226,13 @@ def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> Interrupte
 
 
 def _export(args: argparse.Namespace) -> int:
-    from reports.asff import MAX_BATCH
-    from reports.securityhub import send_findings
+    import time
 
-    findings, facts = build_payload(args)  # facts: current, archived, to_send
+    from reports.asff import MAX_BATCH
+    from reports.securityhub import send_findings, update_workflow
+
+    # facts: current, archived, to_send, workflow
+    findings, facts, workflow = build_payload(args)
     targets = sorted({p.target for p in findings})
     if args.dry_run:
         # checked as send_findings checks them: after the ASFF limits are enforced
@@ -260,6 +270,7 @@ def _export(args: argparse.Namespace) -> int:
                                     newlines=False))
             if not args.verbose and len(gone) > 20:
                 print(f"    ... {len(gone) - 20} more (-v lists them all)")
+        _print_workflow(workflow, verbose=args.verbose)
         for fid, problems in sorted(invalid.items()):
             # an error: with -q (stdout discarded, QUIET_HELP) it is still shown, on stderr
             print(f"  invalid {fid}: {'; '.join(problems)}",
@@ -270,7 +281,10 @@ def _export(args: argparse.Namespace) -> int:
                 "targets": [{"account_id": a, "region": r, "findings": per_target[(a, r)],
                              "batches": batches_of(per_target[(a, r)])}
                             for a, r in targets],
-                "invalid": {k: v for k, v in sorted(invalid.items())}}, indent=2) + "\n",
+                "invalid": {k: v for k, v in sorted(invalid.items())},
+                "workflow_updates": [{"id": u.id, "account_id": u.target[0],
+                                      "region": u.target[1], "status": u.status}
+                                     for u in workflow]}, indent=2) + "\n",
                 "--report", done="nothing was sent (dry run)")
         return 0 if not invalid else 3
 
@@ -308,18 +322,48 @@ def _export(args: argparse.Namespace) -> int:
                     f"the findings go to {len(others)} account(s) other than the caller's "
                     f"({home}): {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}; "
                     "give --role-name ROLE (assumed in each), or --mode central")
+        started = time.monotonic()
         report = send_findings(findings, client_for=client_for,
                                time_limit=args.max_time or None)
+        # after the import: the finding must exist, and the import would not change it
+        updated = update_workflow(
+            workflow, client_for=client_for,
+            time_limit=max(0.0, args.max_time - (time.monotonic() - started))
+            if args.max_time else None) if workflow else None
     summary = (f"Security Hub: {report.delivered} of {report.attempted} findings delivered in "
                f"{report.requests} request(s) ({facts['archived']} archived as resolved)")
+    if updated is not None:
+        summary += (f"; workflow of {updated.delivered} of {updated.attempted} muted or "
+                    "un-muted finding(s) updated (BatchUpdateFindings)")
     from scanner.textfit import fit_line, stream_columns
 
     print(fit_line(summary, stream_columns(sys.stdout), more="  "))
     for u in report.undelivered:
         print(f"  not delivered {u.id} ({u.account_id} {u.region}): {u.error_code}: "
               f"{u.message[:300]}", file=sys.stderr)
+    for u in updated.undelivered if updated is not None else ():
+        print(f"  workflow not updated {u.id} ({u.account_id} {u.region}): {u.error_code}: "
+              f"{u.message[:300]}", file=sys.stderr)
     if args.report:
-        write_output(args.report, json.dumps(report.to_json(), indent=2) + "\n", "--report",
+        written = report.to_json()
+        if updated is not None:
+            written["workflow"] = updated.to_json()
+        write_output(args.report, json.dumps(written, indent=2) + "\n", "--report",
                      done="the findings were delivered as the line above says; only this "
                           "report of it is missing")
-    return 0 if report.ok else 3
+    return 0 if report.ok and (updated is None or updated.ok) else 3
+
+
+def _print_workflow(workflow: list[Any], *, verbose: bool) -> None:
+    """The dry run's workflow updates: how many of each, and which (the first 20; -v all)."""
+    if not workflow:
+        return
+    from scanner.textfit import terminal_safe
+
+    muted = sum(1 for u in workflow if u.status == "SUPPRESSED")
+    print(f"  workflow (BatchUpdateFindings): {muted} muted since -> SUPPRESSED, "
+          f"{len(workflow) - muted} un-muted since -> NEW")
+    for u in workflow if verbose else workflow[:20]:
+        print(terminal_safe(f"    {u.status}  {u.rule_id}  {u.resource}", newlines=False))
+    if not verbose and len(workflow) > 20:
+        print(f"    ... {len(workflow) - 20} more (-v lists them all)")

@@ -98,7 +98,8 @@ def render(ruleset: Ruleset) -> str:
     out += ["", "## Findings the engine itself produces", "",
             f"* `{EXPIRED_RULE_ID}` (LOW, FAIL): {EXPIRED_TITLE}. An entry of the suppression "
             "file is past its expiry date: it stops muting and is reported until renewed or "
-            "removed.",
+            "removed. Every scan evaluates it (it is always in `scan.rules`): a scan whose file "
+            "no longer holds the expired entry, or that reads no file, resolves the finding.",
             "* A rule that raises on some resources yields ONE finding of that rule with status "
             "UNKNOWN, resource type `Rule` and `evidence.rule_error: true`, naming the exception "
             "and how many resources were not assessed; the run goes on and the scan counts as "

@@ -254,9 +254,42 @@ def test_a_scan_of_some_accounts_rules_or_severities_archives_nothing_outside_th
     severities = sorted({f["Severity"]["Label"] for f in failed})
     only = severities[0]
     archived = archive_resolved(previous, [], later(scope={"severities": [only]}))
-    assert archived and {f["Severity"]["Label"] for f in archived} == {only}
+    # archived: INFORMATIONAL, the rule's severity in Original (new-user trial round 6)
+    assert archived and {f["Severity"]["Original"] for f in archived} == {only}
 
     rules = sorted({f["ProductFields"]["secretgraph/rule_id"] for f in failed})
     archived = archive_resolved(previous, [], later(rules=rules[1:]))
     assert archived and rules[0] not in {f["ProductFields"]["secretgraph/rule_id"]
                                          for f in archived}
+
+
+def test_a_pass_result_is_informational_and_resolved_keeping_the_rule_severity() -> None:
+    """New-user trial round 6: with --include-passed, 58 PASS results reached Security Hub as
+    ACTIVE findings labelled CRITICAL. Severity.Label INFORMATIONAL is "No issue was found"
+    (Security Hub API, Severity); the rule's severity stays in Severity.Original; Workflow is
+    RESOLVED, as Security Hub sets it for a PASSED control finding. OCSF and JUnit are not
+    ASFF and keep the rule's severity."""
+    by_rule = _by_rule(build_asff(sample_document()))
+    passed = by_rule["kms-key-rotation-disabled"]
+    assert passed["Compliance"]["Status"] == "PASSED"
+    assert passed["Severity"] == {"Label": "INFORMATIONAL", "Original": "LOW"}
+    assert passed["Workflow"] == {"Status": "RESOLVED"}
+    assert passed["RecordState"] == "ACTIVE"
+    assert validate_asff(passed) == []
+    # failing, unknown and muted findings keep their label
+    assert by_rule["secret-rotation-disabled"]["Severity"] == {"Label": "MEDIUM",
+                                                               "Original": "MEDIUM"}
+    assert by_rule["secret-policy-external-account"]["Severity"]["Label"] == "HIGH"
+    assert "Workflow" not in by_rule["secret-rotation-disabled"]
+
+
+def test_an_archived_resolved_finding_is_informational_keeping_its_original_severity() -> None:
+    """New-user trial round 6: a resolved finding is re-imported PASSED; like a PASS result it
+    is "No issue was found" (INFORMATIONAL), its rule's severity kept in Severity.Original."""
+    doc = sample_document()
+    previous = build_asff(doc)
+    doc["findings"] = [f for f in doc["findings"] if f["rule_id"] != "secret-rotation-disabled"]
+    [archived] = [f for f in archive_resolved(previous, build_asff(doc), doc)
+                  if f["GeneratorId"] == "secretgraph/secret-rotation-disabled"]
+    assert archived["Severity"] == {"Label": "INFORMATIONAL", "Original": "MEDIUM"}
+    assert archived["Compliance"]["Status"] == "PASSED"

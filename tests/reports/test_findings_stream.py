@@ -113,9 +113,9 @@ def test_the_payload_from_streams_is_the_payload_from_whole_documents(
     prev_header, _ = stream_findings_json(prev_path)
     options: dict[str, Any] = {"mode": mode, "include_passed": include_passed,
                                "central_account": "999999999999" if mode == "central" else None}
-    streamed, facts = build_payload(header, rows, previous=Previous(
+    streamed, facts, _ = build_payload(header, rows, previous=Previous(
         header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]), **options)
-    whole, whole_facts = build_payload(
+    whole, whole_facts, _ = build_payload(
         {k: v for k, v in now.items() if k != "findings"}, now["findings"],
         previous=Previous(asff=build_asff(before)), **options)
     assert _sent(streamed) == _sent(whole) and facts == whole_facts
@@ -155,9 +155,9 @@ def _archived_both_ways(tmp_path: Path, before: dict[str, Any],
     write_findings_json(now, now_path)
     header, rows = stream_findings_json(now_path)
     prev_header, _ = stream_findings_json(prev_path)
-    streamed, _ = build_payload(header, rows, previous=Previous(
+    streamed, _, _ = build_payload(header, rows, previous=Previous(
         header=prev_header, rows=lambda: stream_findings_json(prev_path)[1]))
-    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
+    whole, _, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
                              now["findings"], previous=Previous(asff=build_asff(before)))
     return [{f["Id"] for f in _sent(sent) if f["RecordState"] == "ARCHIVED"}
             for sent in (streamed, whole)]
@@ -197,7 +197,7 @@ def test_a_resolved_unknown_row_of_one_principal_is_archived_beside_anothers_fai
     now = json.loads(json.dumps(before))
     drop_findings(now, lambda f: f["id"] == p1["id"])
     now["scan"]["complete"], now["coverage"] = True, []
-    whole, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
+    whole, _, _ = build_payload({k: v for k, v in now.items() if k != "findings"},
                              now["findings"], previous=Previous(asff=build_asff(before)))
     archived = {f["Id"] for f in _sent(whole) if f["RecordState"] == "ARCHIVED"}
     assert asff_id_of(p1["id"], before) in archived
