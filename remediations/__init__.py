@@ -47,6 +47,12 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
         return None, "the finding names no remediation (its rule has no remediation.id)"
     if rid not in COMPOSITE:
         return rid, None
+    if finding.resource.type == "SecretReplica":
+        # the replica is read through its own key in its own Region (its encryption context
+        # names the replica): grant-key-decrypt edits the primary's key only
+        return None, ("a replica's read is fixed on the replica's own key (or the identity "
+                      "policy or SCP that blocks it) by hand; grant-key-decrypt edits the "
+                      "primary secret's key")
     gates_by_principal = finding.evidence.get("gates")
     gates = (gates_by_principal.get(finding.principal or "")
              if isinstance(gates_by_principal, Mapping) else None)

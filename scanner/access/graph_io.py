@@ -209,9 +209,17 @@ def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, 
             merged["primary_arn"] = primary
             region = attrs.get("region") or ""
             merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
-            arn = attrs.get("replica_arn") or (with_region(str(primary), region)
-                                               if parse_arn(str(primary)) else node)
-            yield str(arn), node, merged, True
+            yield replica_arn(node, attrs), node, merged, True
+
+
+def replica_arn(node: str, attrs: Mapping[str, Any]) -> str:
+    """The ARN of a replica node (``primary#region`` in the graph): as listed in its region,
+    else its primary's ARN in the replica's region (how Secrets Manager names replicas) -- the
+    key of ``AccessReport.replicas``."""
+    primary = attrs.get("primary_arn")
+    region = attrs.get("region") or ""
+    return str(attrs.get("replica_arn") or (with_region(str(primary), region)
+                                            if primary and parse_arn(str(primary)) else node))
 
 
 def copy_region(arn: str, attrs: Mapping[str, Any]) -> str:

@@ -81,10 +81,11 @@ def next_steps(result: DemoResult, out_dir: Path, *, keep_running: bool = False,
     from scanner.demo.run import CONFIG
 
     secrets = result.analysis.access.secrets
-    broken = sorted((getattr(secrets.get(f.resource.arn), "name", None) or f.resource.arn)
+    # a primary secret, by its name (a replica's finding names the replica node)
+    broken = sorted(str(getattr(secrets[f.resource.arn], "name", None) or f.resource.arn)
                     for f in result.analysis.findings
                     if f.rule_id == "secret-cross-account-access-broken"
-                    and f.status.value == "FAIL")
+                    and f.status.value == "FAIL" and f.resource.arn in secrets)
     report = out_dir / "report.html"
     steps = [("open the report", report.absolute().as_uri())]
     if broken:

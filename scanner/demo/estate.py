@@ -388,8 +388,10 @@ class _Seeder:
         self.secret(mis + "not-replicated", key="shared", replica_key=None)
         self.secret(mis + "key-disabled", key="misconfig/disabled")
         self.secret(mis + "key-pending-deletion", key="misconfig/pending-deletion")
+        # replicated with member A's own key there, which A may use: the replica is read as
+        # the primary is (only the key's excess grant is seeded)
         self.secret(mis + "key-excess-grant", key="misconfig/excess-grant",
-                    policy=pol.secret_policy(pol.allow_read([A])))
+                    replica_key="member-a", policy=pol.secret_policy(pol.allow_read([A])))
         self.secret(mis + "mrk-drift", key="misconfig/mrk-drift",
                     replica_key="misconfig/mrk-drift",
                     policy=pol.secret_policy(pol.allow_read([B])))

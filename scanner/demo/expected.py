@@ -55,6 +55,16 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
      "secret and identity policies allow member B, the key policy does not"),
     ("secret-cross-account-access-broken", MIS + "scp-blocked", "role:member-c/ReportingRole",
      "all three policies allow member C's ReportingRole; an SCP on member C denies it"),
+    # a replica carries its primary's resource policy and is read through its own key: the
+    # seeded breaks hold on the us-west-2 replicas too (the application's read after a failover)
+    ("secret-cross-account-access-broken", "replica:demo/misconfig/broken-access@us-west-2",
+     "role:member-b/ApplicationRole",
+     "the replica's key (shared, us-west-2) does not let member B decrypt either"),
+    ("secret-cross-account-access-broken", "replica:demo/misconfig/scp-blocked@us-west-2",
+     "role:member-c/ReportingRole", "the SCP on member C denies the replica's read too"),
+    ("secret-cross-account-access-broken", "replica:demo/misconfig/mrk-drift@us-west-2",
+     "role:member-b/ApplicationRole",
+     "the drifted replica key drops member B's grant: B cannot read the replica"),
     ("secret-not-replicated", MIS + "not-replicated", None, "no replica in us-west-2"),
     ("secret-not-replicated", MIS + "replica-conflict", None,
      "replication to us-west-2 failed (a secret of that name already exists there), so the "

@@ -63,7 +63,7 @@ PREDICATES: dict[str, PredicateSpec] = {
               {"allowed_accounts": "list"}),
         _spec("secret_policy_overbroad_actions", secret_policy_overbroad, ("Secret",),
               {"allowed_actions": "list"}),
-        _spec("access_gates_conflict", access_gates_conflict, ("Secret",)),
+        _spec("access_gates_conflict", access_gates_conflict, ("Secret", "SecretReplica")),
         _spec("key_missing", key_missing, ("Secret", "SecretReplica")),
         _spec("key_policy_excess_grant", key_policy_excess_grant, ("KmsKey",)),
         _spec("replica_key_policy_drift", replica_key_policy_drift, ("KmsKey",)),

@@ -4,16 +4,29 @@ organization, the secret's own account, a named account), with counts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
+from scanner.access.graph_io import replica_arn
 from scanner.engine.context import RuleContext
+from scanner.graph.schema import NodeKind
 
 
-def reader_classes(ctx: RuleContext, secret_arn: str) -> list[dict[str, Any]] | None:
-    """The secret's reach classes as evidence; None when access analysis did not run."""
+def secret_access_of(ctx: RuleContext, node_id: str,
+                     attrs: Mapping[str, Any] | None = None) -> Any:
+    """The access analysis' SecretAccess of a secret node, or of a replica node (by its
+    replica ARN: ``AccessReport.replicas``); None when absent or not run."""
     if ctx.access is None:
         return None
-    sa = ctx.access.secrets.get(secret_arn)
+    if attrs is not None and attrs.get("kind") == NodeKind.SECRET_REPLICA.value:
+        return ctx.access.replicas.get(replica_arn(node_id, attrs))
+    return ctx.access.secrets.get(node_id)
+
+
+def reader_classes(ctx: RuleContext, secret_arn: str,
+                   attrs: Mapping[str, Any] | None = None) -> list[dict[str, Any]] | None:
+    """The secret's (or replica's) reach classes as evidence; None when access analysis did
+    not run."""
+    sa = secret_access_of(ctx, secret_arn, attrs)
     if sa is None:
         return None
     return [{"subject": r.subject, "label": r.label, "decision": r.decision,
