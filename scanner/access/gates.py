@@ -63,6 +63,10 @@ class Combined:
     blocking: tuple[str, ...]  # gates whose verdict blocks the read
 
 
+#: the unresolved input of a resource policy that was not read (its gate is UNKNOWN)
+RESOURCE_POLICY_NOT_COLLECTED = "resource policy not collected"
+
+
 def _status(allow: Tri, deny: Tri) -> str:
     return decide(allow, deny).value
 
@@ -182,6 +186,10 @@ def combine(g: GateInputs) -> Combined:
     id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
                                 if idk is not None and idk_shown else ())
     id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
+    # likewise a resource policy that was not read (graph_io.SecretView.unread_result): the
+    # gate could not be assessed; the decision stays CONDITIONAL on it (docs/access.md: "a
+    # policy that was not collected"), the access baseline reads the gate as UNKNOWN
+    rp_status = "UNKNOWN" if RESOURCE_POLICY_NOT_COLLECTED in rp_unresolved else None
     # ---- a boundary that blocks a grant to the role ARN: reported at the identity gate, the
     # grant's own gate shows what its policy allows (the decision is unchanged: the identity
     # gate takes the capped answer, which is never above the uncapped one)
@@ -224,7 +232,7 @@ def combine(g: GateInputs) -> Combined:
     gates = {
         "resource_policy": _verdict(rp_allow, rp_deny, rp_unresolved, rp_reasons,
                                     "NOT_APPLICABLE" if rp is None and not g.cross_account
-                                    else None),
+                                    else rp_status),
         "key_policy": _verdict(key_shown, key_deny, key_unresolved, key_reasons, key_status),
         "identity_policy": _verdict(id_shown, id_deny, id_unresolved, id_reasons, id_status),
         "scp": GateVerdict(status=scp.status, conditions=scp.unresolved, reasons=scp.reasons),

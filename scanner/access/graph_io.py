@@ -10,7 +10,7 @@ import networkx as nx
 
 from scanner.policy.arn import arn_account, arn_region, parse_arn, with_region
 from scanner.access.context import resource_context
-from scanner.access.gates import KeyFacts
+from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED, KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import SecretAccess
@@ -41,6 +41,9 @@ def policy_input(attrs: Mapping[str, Any], field: str, what: str,
         return None, f"{what} (unparseable: {'; '.join(policy.problems)[:200]})"
     return policy, None
 
+
+#: the principals an unread resource policy may name: anyone (SecretView.named)
+UNREAD_NAMED = NamedPrincipals(arns=frozenset(), accounts=frozenset(), star=True)
 
 _ENCRYPTED_BY = EdgeKind.ENCRYPTED_BY.value
 _SECRET = NodeKind.SECRET.value
@@ -95,7 +98,7 @@ class SecretView:
             self.unread_result = PolicyResult(
                 allow=Tri.UNKNOWN, allow_direct=Tri.UNKNOWN, deny=Tri.UNKNOWN,
                 allow_session=Tri.UNKNOWN,
-                unresolved=("resource policy not collected",),
+                unresolved=(RESOURCE_POLICY_NOT_COLLECTED,),
                 reasons=("resource policy could not be read",))
         kms_ref = attrs.get("kms_key_id")
         self.key_arn = key_id
@@ -117,7 +120,14 @@ class SecretView:
                 else "key policy not collected"
         self.key_facts = KeyFacts(aws_managed=self.aws_managed, usable=usable,
                                   policy_result=None, reason=reason)
-        self.named = named(self.policy, settings.action)
+        # a policy that was not read may grant anyone, as one that cannot be parsed may
+        # (grants.named_principals: ``star``): within the account "an identity-based policy or
+        # a resource-based policy ... can grant access" (IAM User Guide, "Policy evaluation for
+        # requests within a single account"), so every principal of the secret's account is a
+        # candidate, CONDITIONAL on the unread policy, and outsiders are one class (fault
+        # trial round 3: its same-account readers vanished and drift called them lost)
+        self.named = UNREAD_NAMED if self.policy_unread else named(self.policy,
+                                                                    settings.action)
         self.key_named = named(self.key_policy, settings.decrypt_action)
         self.uses_kms = not self.aws_managed and bool(self.key_arn)
         #: the key ARN of the kms:Decrypt that Secrets Manager makes with the caller's

@@ -508,7 +508,8 @@ class PairEvaluator:
             return False
         if p.arn in sv.named.arns:
             return True
-        rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL")
+        # UNKNOWN: the resource policy was not read (gates.combine); it may let it in
+        rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN")
         id_ok = gates["identity_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN") or \
             ids.allow is not Tri.FALSE
         if not id_ok:

@@ -4,9 +4,11 @@ scanner.access.classes for the groups and classes, scanner.access.pair_eval for 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 from scanner.access.classes import ClassIndex
+from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED
 from scanner.access.grants import policy_grants
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal, PrincipalIndex, external_principal
@@ -267,8 +269,10 @@ class SecretEvaluator:
         out: list[Reach] = []
         open_sts = tuple(dict.fromkeys(g.statement for g in grants
                                        if g.scope in ("public", "organization", "restricted")))
+        # everyone is a class of readers when a "*" grant opens the secret, and when its
+        # policy cannot be read or parsed: it may grant anyone, CONDITIONAL on that policy
         if public is not None and (any(g.scope == "public" for g in grants) or (
-                sv.policy is not None and sv.policy.problems)):
+                sv.policy is not None and sv.policy.problems) or sv.policy_unread):
             out.append(Reach(subject=PUBLIC_PRINCIPAL, scope="public", decision=public.decision,
                              blocked_by=_denied_gates([public.gate_statuses()])
                              if public.decision == "DENIED" else (),
@@ -313,6 +317,9 @@ class SecretEvaluator:
                 [p.decision for p in ev if p.principal_type != "root"], unassessed, stand_in,
                 tuple(dict.fromkeys(g.statement for g in grants if g.account_id == acct
                                     and g.scope == "account"))))
+        if sv.policy_unread:
+            # every class stands on the unread policy (SecretView.named: it may name anyone)
+            out = [replace(r, missing=(RESOURCE_POLICY_NOT_COLLECTED,)) for r in out]
         return tuple(out)
 
     def _stand_in(self, sv: SecretView, unassessed: tuple[str, ...]) -> AccessPath | None:

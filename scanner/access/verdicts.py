@@ -159,6 +159,10 @@ class Reach:
     unassessed_accounts: tuple[str, ...] = ()
     blocked_by: tuple[str, ...] = ()  # for DENIED: the gates that stop the class
     statements: tuple[str, ...] = ()  # the resource-policy statements that open it
+    #: inputs not read that the class's decision depends on (the secret's resource policy:
+    #: it may grant anyone, fault trial round 3): a CONDITIONAL on them, never a confirmed
+    #: reader (the access baseline reads the class as UNKNOWN)
+    missing: tuple[str, ...] = ()
 
     @property
     def reads(self) -> bool:

@@ -171,6 +171,12 @@ def baseline_findings(access_report: Any, baseline: Baseline,
             # even where the path's decision reads CONDITIONAL: UNKNOWN, never FAIL
             unknown = reader.decision == UNKNOWN or "UNKNOWN" in (evidence.get("gates") or {}
                                                                    ).values()
+            missing = reader.raw.get("missing")
+            if isinstance(missing, list) and missing:
+                # a class of readers (reach) that stands on an input not read -- the secret's
+                # resource policy, which may grant anyone (fault trial round 3): UNKNOWN
+                evidence["missing"] = [str(m) for m in missing]
+                unknown = True
             if unknown:
                 message = (f"{principal} may be able to read this secret (a gate could not be "
                            f"assessed) and is not in the baseline {baseline.path}")

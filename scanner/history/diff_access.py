@@ -3,15 +3,22 @@
 Classes of readers (everyone, the organization, a whole account: the access report's
 ``reach``) are readers too and come first: a secret that became readable by everyone is the
 first line. A reader whose decision became unknown, or whose secret or account was not
-assessed, is not assessed, never lost."""
+assessed, is not assessed, never lost. So is every reader gained or lost by a secret whose
+resource policy or key policy one of the scans did not read (the snapshot's ``unread``): the
+readers stand on that policy, and an unread resource policy may be the only allow within the
+account (fault trial round 3)."""
 
 from __future__ import annotations
 
-from scanner.history.access_readers import READS, UNKNOWN, Reader, is_class_subject, \
-    principal_account, raw_entries, secret_access
+from typing import Mapping
+
+from scanner.history.access_readers import READS, UNKNOWN, Reader, SecretAccess, \
+    is_class_subject, principal_account, raw_entries, secret_access
 from scanner.history.assessed import Assessment
 from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
 from scanner.history.records import StoredScan
+from scanner.model import Snapshot
+
 
 def _rc(reader: Reader, other: Reader | None) -> ReaderChange:
     # a path's "verdict" indexes the access report's verdict list, which drift does not carry
@@ -38,6 +45,7 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
                     for r in a.regions for s in r.secrets}
     secret_where_old = {s.arn: (a.account_id, r.region) for a in old.snapshot.accounts
                         for r in a.regions for s in r.secrets}
+    old_gaps, new_gaps = policy_gaps(old.snapshot), policy_gaps(new.snapshot)
     changes: list[AccessChange] = []
     for arn in sorted(set(old_s) | set(new_s)):
         o, n = old_s.get(arn), new_s.get(arn)
@@ -63,6 +71,15 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
         gained: list[ReaderChange] = []
         lost: list[ReaderChange] = []
         old_readers = o.readers if o is not None else {}
+        gap = _policy_gap(arn, o, n, old_gaps, new_gaps)
+        if gap is not None:
+            # its readers stand on a policy one scan did not read (it may be the only allow
+            # within the account, or grant anyone): no reader gained or lost can be told
+            # (fault trial round 3: a throttled GetResourcePolicy read as "2 lost readers")
+            if _reader_changes(old_readers, n.readers):
+                not_assessed.append(NotAssessed(scope="access", subject=arn, reason=gap[1],
+                                                scan=gap[0]))
+            continue
         for principal, r in sorted(n.readers.items(), key=_classes_first):
             prev = old_readers.get(principal)
             if r.decision in READS and (prev is None or prev.decision not in READS):
@@ -91,6 +108,52 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     # a secret that became readable by everyone / the organization / a whole account first
     changes.sort(key=lambda c: not any(is_class_subject(r.principal) for r in c.gained))
     return changes
+
+
+def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], frozenset[str]]:
+    """(secret ARN -> what of its own was not read, for a secret whose resource policy was not
+    read; the ARNs of keys whose key policy was not read). Read from the snapshot's ``unread``
+    fields, so the scans stored before access reports marked it are read alike."""
+    secrets: dict[str, str] = {}
+    keys: set[str] = set()
+    for acct in snapshot.accounts:
+        for reg in acct.regions:
+            for s in reg.secrets:
+                if "resource_policy" in s.unread:
+                    secrets[s.arn] = "its resource policy was not read"
+            for k in reg.kms_keys:
+                if "policy" in k.unread or "key" in k.unread:
+                    keys.add(k.arn)
+    return secrets, frozenset(keys)
+
+
+def _policy_gap(arn: str, o: SecretAccess | None, n: SecretAccess,
+                old_gaps: tuple[dict[str, str], frozenset[str]],
+                new_gaps: tuple[dict[str, str], frozenset[str]]) -> tuple[str, str] | None:
+    """(which scan, why) when the secret's resource policy or its key's policy was not read
+    in the old or the new scan; None when both scans read them."""
+    found: list[tuple[str, str]] = []
+    for which, entry, (secrets, keys) in (("old", o, old_gaps), ("new", n, new_gaps)):
+        if entry is None:
+            continue
+        why = secrets.get(arn)
+        key = entry.raw.get("key_arn")
+        if why is None and isinstance(key, str) and key in keys:
+            why = f"the key policy of its key {key} was not read"
+        if why is not None:
+            found.append((which, why))
+    if not found:
+        return None
+    if len(found) == 2:
+        return "both", found[1][1]
+    return found[0]
+
+
+def _reader_changes(old: Mapping[str, Reader], new: Mapping[str, Reader]) -> bool:
+    """Does any principal or class read in one and not in the other?"""
+    return any((r.decision in READS) != (p is not None and p.decision in READS)
+               for r, p in [(r, old.get(k)) for k, r in new.items()]
+               + [(r, new.get(k)) for k, r in old.items()])
 
 
 def _classes_first(item: tuple[str, Reader]) -> tuple[int, str]:
