@@ -61,6 +61,7 @@ from scanner.aws.errors import (
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
 from scanner.aws.responses import check_answer, check_types
+from scanner.aws.throttle import ThrottleBudget
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
 
@@ -373,6 +374,7 @@ class AwsSessions:
         role_arn: str | None = None,
         pacing: Bucket | None = None,
         role_flag: str = "--role-name",
+        throttle: ThrottleBudget | None = None,
     ) -> None:
         self.base = base
         #: the option that names the role, for the message when none was given
@@ -388,6 +390,9 @@ class AwsSessions:
         self.external_id = external_id
         #: paces GetResourcePolicy of every Secrets Manager client (scanner.aws.ratelimit)
         self.pacing = pacing
+        #: the throttle budget per account, Region and service of every client acting in an
+        #: account (scanner.aws.throttle); None: botocore's per-call retries only
+        self.throttle = throttle
         self._cancelled = threading.Event()
         self.sts_region = sts_region
         self._clock = clock
@@ -663,6 +668,10 @@ class AwsSessions:
         # last: the counter has seen the call end before a mistyped answer fails it
         client.meta.events.register_last("after-call", check_types,
                                          unique_id="secretgraph-check-types")
+        if self.throttle is not None and account_id is not None:
+            # first on before-call and before-send: a spent budget sends nothing, and does not
+            # wait for the pacing's token
+            self.throttle.install(client, account_id=account_id)
         if self.pacing is not None and service == "secretsmanager" and account_id is not None:
             install_policy_pacing(client, self.pacing, account_id=account_id, region=region)
         return client
