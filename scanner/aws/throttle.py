@@ -109,23 +109,26 @@ class ThrottleBudget:
                     "are reported as throttled coverage", service, account, region, give_ups,
                     spent_seconds)
 
-    def check(self, key: Key, operation: str) -> None:
-        """Raise ``ThrottleBudgetSpent`` when ``key``'s budget is spent (the call, or its next
-        attempt, is not sent)."""
+    def check(self, key: Key, operation: str, *, attempt: bool = False) -> None:
+        """Raise ``ThrottleBudgetSpent`` when ``key``'s budget is spent: the call is not sent
+        (``attempt``: its next attempt is not sent -- a call already under way)."""
         with self._lock:
             state = self._states.get(key)
             if state is None or not state.spent:
                 return
-            state.not_attempted += 1
+            if not attempt:
+                state.not_attempted += 1
             code, give_ups, seconds, skipped = (state.code, state.give_ups, state.seconds,
                                                 state.not_attempted)
         service = key[2]
+        what = ("this call's next attempt was not sent" if attempt
+                else "this call was not attempted")
         raise ThrottleBudgetSpent(
             code=code, operation=operation,
             message=(f"throttled: gave up after {give_ups} {service} call(s) in this "
                      f"account-Region were throttled through all their attempts "
-                     f"({seconds:.0f} s); this call was not attempted ({skipped} call(s) not "
-                     f"attempted there so far)"))
+                     f"({seconds:.0f} s); {what} ({skipped} call(s) not attempted there so "
+                     f"far)"))
 
     def spent(self) -> dict[Key, tuple[int, float, int]]:
         """Every key whose budget is spent: (calls that gave up, their seconds, calls not
@@ -152,7 +155,8 @@ class ThrottleBudget:
                 context[_STARTED] = self._clock()
 
         def before_send(event_name: str = "", **_: Any) -> None:
-            self.check(key, event_name.rsplit(".", 1)[-1])  # before-send.SERVICE.OPERATION
+            # before-send.SERVICE.OPERATION
+            self.check(key, event_name.rsplit(".", 1)[-1], attempt=True)
 
         def after_call(parsed: Any = None, context: Any = None, **_: Any) -> None:
             error = parsed.get("Error") if isinstance(parsed, dict) else None

@@ -215,3 +215,34 @@ def test_the_budget_is_shared_safely_by_threads() -> None:
     give_ups, seconds, skipped = budget.spent()[key]
     assert (give_ups, skipped) == (1600, 1)
     assert seconds == pytest.approx(160.0)
+
+
+def test_a_call_still_retrying_when_the_budget_is_spent_stops_at_its_next_attempt() -> None:
+    """fault trial round 3: with --max-workers, other calls may spend the budget while one is
+    backing off; its remaining attempts are not sent (it ends as throttled coverage too)."""
+    from scanner.aws.calls import CallCounter
+    from scanner.aws.guard import ReadOnlyGuard
+    from scanner.aws.permissions import allowed_operations
+    from scanner.aws.session import AwsSessions, ClientSettings
+
+    budget = ThrottleBudget(give_ups=3, seconds=0)
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    with mock_aws():
+        sessions = AwsSessions(session, guard=ReadOnlyGuard(allowed_operations()),
+                               counter=CallCounter(), settings=ClientSettings(max_attempts=4),
+                               sts_region=REGION, throttle=budget)
+        client = sessions.client("secretsmanager", account_id=HOME, region=REGION)
+        attempts: list[int] = []
+
+        def throttled(**_: Any) -> AWSResponse:
+            attempts.append(1)
+            for _n in range(3):  # meanwhile, three other reads there gave up
+                budget.gave_up((HOME, REGION, "secretsmanager"), "ThrottlingException", 1.0)
+            return _throttle_answer("secretsmanager", "ThrottlingException")
+
+        client.meta.events.register("before-send.secrets-manager.ListSecrets", throttled)
+        with pytest.raises(ThrottleBudgetSpent) as raised:
+            client.list_secrets()
+    assert attempts == [1]
+    assert "this call's next attempt was not sent" in raised.value.response["Error"]["Message"]
