@@ -49,6 +49,8 @@ from scanner.aws.permissions import allowed_operations
 from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, make_bucket
 from scanner.aws.regions import known_regions
 from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
+from scanner.aws.throttle import DEFAULT_GIVE_UPS, ThrottleBudget
+from scanner.aws.throttle import DEFAULT_SECONDS as DEFAULT_THROTTLE_SECONDS
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
 from scanner.errors import Cancelled, SecretgraphError, UsageError
@@ -113,6 +115,11 @@ class CollectOptions:
     carry: "PolicyCarry | None" = None
     #: reads at once inside one account-region (services and per-resource reads); 1: serial
     inner_workers: int = 4
+    #: the throttle budget of each service in each account-Region (scanner.aws.throttle): once
+    #: this many of its calls gave up on throttling, or they spent this many seconds, its other
+    #: calls there are not sent (throttled coverage); 0: no limit of that kind
+    throttle_give_ups: int = DEFAULT_GIVE_UPS
+    throttle_seconds: float = DEFAULT_THROTTLE_SECONDS
 
 
 # --------------------------------------------------------------------------- validation
@@ -150,6 +157,8 @@ def validate_options(options: CollectOptions) -> None:
         raise UsageError("--max-workers must be at least 1")
     if options.max_attempts < 1:
         raise UsageError("max_attempts must be at least 1")
+    if options.throttle_give_ups < 0 or options.throttle_seconds < 0:
+        raise UsageError("the throttle budget cannot be negative")
     if not options.policy_tps > 0:
         raise UsageError("--policy-tps must be a positive number")
 
@@ -674,6 +683,7 @@ def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
         clock=clock,
         # the client-side pace of GetResourcePolicy, on every Secrets Manager client
         pacing=make_bucket(options.policy_tps, options.rate_dir),
+        throttle=ThrottleBudget(options.throttle_give_ups, options.throttle_seconds),
     )
 
 

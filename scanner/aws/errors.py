@@ -4,7 +4,11 @@ Kinds (scanner.model.ERROR_KINDS):
 
 * ``throttled`` -- the call was throttled and botocore's adaptive retries gave up;
 * ``denied`` -- the credentials may not do this (AccessDenied, UnauthorizedOperation, an
-  expired or invalid token, no credentials at all);
+  invalid token, no credentials at all);
+* ``expired_credentials`` -- the credentials were valid and have expired (ExpiredToken): an
+  audit-role session is assumed again once (scanner.aws.session), so what remains is the
+  scanner's own credentials expiring (every AssumeRole is sent with them) -- refresh them or
+  use a longer session and rerun, nothing is wrong with the account's audit role;
 * ``region_disabled`` -- the region is not enabled for the account (OptInRequired, or a token
   rejected in an opt-in region, which is how AWS answers for a disabled opt-in region);
 * ``not_found`` -- the resource (or the Organization) does not exist;
@@ -57,8 +61,6 @@ DENIED_CODES = frozenset(
         "UnauthorizedException",
         "AuthFailure",
         "AuthorizationError",
-        "ExpiredToken",
-        "ExpiredTokenException",
         "InvalidClientTokenId",
         "UnrecognizedClientException",
         "SignatureDoesNotMatch",
@@ -69,11 +71,19 @@ DENIED_CODES = frozenset(
     }
 )
 
+#: A session token past its expiry: AWS answers "The security token included in the request is
+#: expired" with code ExpiredToken (STS and the query-protocol services) or ExpiredTokenException
+#: (the JSON-protocol ones). (EC2's RequestExpired is a request whose signature date is too far
+#: from the service's clock -- clock skew, not credentials; there is no kind for it: ``fatal``.)
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
+
 #: Codes AWS returns for a token used in an opt-in region the account has not enabled.
 _TOKEN_REJECTED_CODES = frozenset({"InvalidClientTokenId", "UnrecognizedClientException",
                                    "AuthFailure"})
 
-REGION_DISABLED_CODES = frozenset({"OptInRequired", "InvalidRegion"})
+#: STS RegionDisabledException: "STS is not activated in the requested region for the account
+#: that is being asked to generate credentials." (STS API Reference, AssumeRole errors)
+REGION_DISABLED_CODES = frozenset({"OptInRequired", "InvalidRegion", "RegionDisabledException"})
 
 NOT_FOUND_CODES = frozenset(
     {
@@ -127,6 +137,8 @@ def error_kind(exc: BaseException, *, region: str | None = None) -> str:
             return "region_disabled"
         if code in _TOKEN_REJECTED_CODES and region in OPT_IN_REGIONS:
             return "region_disabled"
+        if code in EXPIRED_CODES:
+            return "expired_credentials"
         if code in DENIED_CODES:
             return "denied"
         if code in NOT_FOUND_CODES or code.endswith(".NotFound") or code.endswith("NotFound"):
@@ -165,16 +177,27 @@ def classify(
     resource_arn: str | None = None,
 ) -> CoverageEntry:
     """The CoverageEntry for one failed call."""
+    kind = error_kind(exc, region=region)
+    message = error_message(exc)
+    if kind == "expired_credentials" and (service, operation) == ("sts", "AssumeRole"):
+        # AssumeRole is always sent with the scanner's own (base) credentials
+        message = OWN_CREDENTIALS_EXPIRED + message
     return CoverageEntry(
         account_id=account_id,
         region=region,
         service=service,
         operation=operation,
         error_code=error_code(exc),
-        error_kind=error_kind(exc, region=region),
-        message=error_message(exc),
+        error_kind=kind,
+        message=message[:500],
         resource_arn=resource_arn,
     )
+
+
+#: How an AssumeRole refused for an expired token begins (the scanner's own credentials
+#: expired; the audit role is not at fault)
+OWN_CREDENTIALS_EXPIRED = ("the scanner's own credentials expired (not the audit role's fault: "
+                           "refresh them, or use a longer session, and rerun): ")
 
 
 #: botocore errors raised when the network, not AWS, failed (nothing answered).

@@ -53,6 +53,7 @@ from botocore.utils import EVENT_ALIASES
 from scanner.aws.calls import CallCounter
 from scanner.aws.errors import (
     AWS_ERRORS,
+    EXPIRED_CODES,
     credentials_problem,
     error_code,
     error_kind,
@@ -61,6 +62,7 @@ from scanner.aws.errors import (
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
 from scanner.aws.responses import check_answer, check_types
+from scanner.aws.throttle import ThrottleBudget
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
 
@@ -185,6 +187,69 @@ _ALIASES: dict[str, str] = {}
 
 #: The owner of the base credentials' session and clients (assumed accounts own theirs).
 _BASE = "(base credentials)"
+
+
+class _AssumedCredentials(RefreshableCredentials):  # type: ignore[misc]
+    """An audit-role session: botocore's refreshable credentials, which also re-assume the
+    role at once when AWS calls them expired (``renew``) -- AWS's clock decides, not only the
+    local one (fault trial round 3: an ExpiredTokenException on page 3 of ListSecrets lost the
+    listing and nothing was re-assumed)."""
+
+    def renew(self, stale_access_key: str | None) -> None:
+        """Assume the role again, unless another thread did since ``stale_access_key`` (the
+        key that signed the refused request) was in use. The role's error propagates."""
+        with self._refresh_lock:
+            if stale_access_key is not None and self._access_key != stale_access_key:
+                return
+            self._protected_refresh(is_mandatory=True)
+
+
+_SIGV4_KEY = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def _header(request: Any, name: str) -> str:
+    value = getattr(request, "headers", {}).get(name, b"")
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value or "")
+
+
+#: per-call context keys of the re-assume hooks
+_SIGNED_WITH = "secretgraph-signed-with"
+_RENEWED = "secretgraph-renewed"
+
+
+def _install_renewal(client: Any, credentials: _AssumedCredentials) -> None:
+    """On an audit-role client: a call answered ExpiredToken(Exception) re-assumes the role and
+    is sent again at once, one time per call (a page of a listing is sent again, not the
+    listing). A second expiry, or a role that cannot be assumed again, is the call's failure
+    (kind ``expired_credentials``)."""
+
+    def signed(request: Any = None, **_: Any) -> None:
+        # after botocore's signer (a request-created handler registered before this one): the
+        # key that signed this attempt, from its SigV4 Authorization header
+        context = getattr(request, "context", None)
+        if isinstance(context, dict):
+            match = _SIGV4_KEY.search(_header(request, "Authorization"))
+            context[_SIGNED_WITH] = match.group(1) if match else None
+
+    def expired(response: Any = None, request_dict: Any = None, **_: Any) -> int | None:
+        parsed = response[1] if isinstance(response, tuple) and len(response) == 2 else None
+        error = parsed.get("Error") if isinstance(parsed, dict) else None
+        if not isinstance(error, dict) or error.get("Code") not in EXPIRED_CODES:
+            return None
+        context = request_dict.get("context") if isinstance(request_dict, dict) else None
+        if not isinstance(context, dict) or context.get(_RENEWED):
+            return None
+        context[_RENEWED] = True
+        try:
+            credentials.renew(context.get(_SIGNED_WITH))
+        except AWS_ERRORS:
+            return None  # the role cannot be assumed again: the expired answer stands
+        return 0  # retry now, signed with the new session (botocore signs every attempt)
+
+    client.meta.events.register_last("request-created", signed,
+                                     unique_id="secretgraph-signed-with")
+    client.meta.events.register_first("needs-retry", expired,
+                                      unique_id="secretgraph-renew-expired")
 
 
 class _FixedCredentialProvider:
@@ -373,6 +438,7 @@ class AwsSessions:
         role_arn: str | None = None,
         pacing: Bucket | None = None,
         role_flag: str = "--role-name",
+        throttle: ThrottleBudget | None = None,
     ) -> None:
         self.base = base
         #: the option that names the role, for the message when none was given
@@ -388,6 +454,9 @@ class AwsSessions:
         self.external_id = external_id
         #: paces GetResourcePolicy of every Secrets Manager client (scanner.aws.ratelimit)
         self.pacing = pacing
+        #: the throttle budget per account, Region and service of every client acting in an
+        #: account (scanner.aws.throttle); None: botocore's per-call retries only
+        self.throttle = throttle
         self._cancelled = threading.Event()
         self.sts_region = sts_region
         self._clock = clock
@@ -472,7 +541,7 @@ class AwsSessions:
             kwargs: dict[str, Any] = {}
             if self._clock is not None:
                 kwargs["time_fetcher"] = self._clock
-            refreshable = RefreshableCredentials(
+            refreshable = _AssumedCredentials(
                 access_key=metadata["access_key"],
                 secret_key=metadata["secret_key"],
                 token=metadata["token"],
@@ -621,6 +690,8 @@ class AwsSessions:
             if client is None:
                 client = self._make_client(self._session(owner, credentials), service, region,
                                            account_id=account_id)
+                if owner != _BASE and isinstance(credentials, _AssumedCredentials):
+                    _install_renewal(client, credentials)
                 self._clients[key] = client
             return client
 
@@ -663,6 +734,10 @@ class AwsSessions:
         # last: the counter has seen the call end before a mistyped answer fails it
         client.meta.events.register_last("after-call", check_types,
                                          unique_id="secretgraph-check-types")
+        if self.throttle is not None and account_id is not None:
+            # first on before-call and before-send: a spent budget sends nothing, and does not
+            # wait for the pacing's token
+            self.throttle.install(client, account_id=account_id)
         if self.pacing is not None and service == "secretsmanager" and account_id is not None:
             install_policy_pacing(client, self.pacing, account_id=account_id, region=region)
         return client

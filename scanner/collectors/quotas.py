@@ -37,8 +37,8 @@ def fetch_peering_quota(client: Any, rec: Recorder) -> dict[str, Any]:
         except AWS_ERRORS as exc:
             entry = rec.entry(exc, operation)
             errors.append((entry.error_code, entry.error_kind, entry.message))
-            if entry.error_kind == "denied":
-                rec.coverage.append(entry)
+            if entry.error_kind in ("denied", "expired_credentials"):
+                rec.coverage.append(entry)  # an adjusted quota may be hidden
             if entry.error_kind != "not_found":
                 break  # only "never adjusted" is worth asking the default for
             continue

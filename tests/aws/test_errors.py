@@ -1,4 +1,4 @@
-"""The one error classifier: AWS error codes and botocore exceptions -> five kinds."""
+"""The one error classifier: AWS error codes and botocore exceptions -> six kinds."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def client_error(code: str, status: int = 400, message: str = "boom") -> ClientE
         ("AccessDenied", "denied"),
         ("AccessDeniedException", "denied"),
         ("UnauthorizedOperation", "denied"),
-        ("ExpiredToken", "denied"),
+        ("ExpiredToken", "expired_credentials"),
+        ("ExpiredTokenException", "expired_credentials"),
+        ("RegionDisabledException", "region_disabled"),
         ("OptInRequired", "region_disabled"),
         ("ResourceNotFoundException", "not_found"),
         ("NoSuchEntity", "not_found"),
@@ -76,3 +78,59 @@ def test_a_client_error_without_a_code_is_named_by_its_http_status() -> None:
     entry = classify(exc, account_id="1" * 12, region="us-east-1", service="secretsmanager",
                      operation="ListSecrets")
     assert (entry.error_code, entry.error_kind) == ("500", "fatal")
+
+
+def test_an_expired_token_is_its_own_kind_not_a_denial() -> None:
+    """fault trial round 3: ExpiredToken was 'denied', so 15 accounts read as broken audit
+    roles when the scan's own session had expired. STS's RegionDisabledException is a disabled
+    Region; EC2's RequestExpired (clock skew) has no kind of its own and is neither."""
+    assert error_kind(client_error("ExpiredToken")) == "expired_credentials"
+    assert error_kind(client_error("ExpiredTokenException")) == "expired_credentials"
+    assert error_kind(client_error("RegionDisabledException")) == "region_disabled"
+    assert error_kind(client_error("RequestExpired")) == "fatal"
+
+
+def test_assume_role_refused_for_an_expired_token_says_the_scanners_own_credentials_expired(
+        ) -> None:
+    """fault trial round 3: AssumeRole answered ExpiredToken from the 6th account on -- it is
+    sent with the scan's own (base) credentials, so the entry says those expired, not that the
+    audit role is broken."""
+    entry = classify(client_error("ExpiredToken", 400, "The security token included in the "
+                                  "request is expired"),
+                     account_id="111122223333", region="global", service="sts",
+                     operation="AssumeRole",
+                     resource_arn="arn:aws:iam::111122223333:role/SecretgraphAudit")
+    assert entry.error_kind == "expired_credentials"
+    assert entry.message.startswith("the scanner's own credentials expired")
+    assert "longer session" in entry.message
+    assert entry.message.endswith("The security token included in the request is expired")
+
+
+def test_a_coverage_gap_of_expired_credentials_says_whose_and_what_to_do() -> None:
+    """fault trial round 3: 15 scan-coverage-gap findings said 'sts AssumeRole: ExpiredToken
+    (denied)' with 'Deploy or fix the audit role' -- now the fact carries the entry's message
+    (the scanner's own credentials expired) and the remediation names that case."""
+    from pathlib import Path
+
+    import yaml
+
+    from scanner.engine.predicates.coverage_gap import coverage_gap
+
+    entry = classify(client_error("ExpiredToken", 400, "The security token included in the "
+                                  "request is expired"),
+                     account_id="111122223333", region="global", service="sts",
+                     operation="AssumeRole",
+                     resource_arn="arn:aws:iam::111122223333:role/SecretgraphAudit")
+    result = coverage_gap(None, "n", {"entries": [{  # type: ignore[arg-type]
+        "service": entry.service, "operation": entry.operation, "error_code": entry.error_code,
+        "error_kind": entry.error_kind, "message": entry.message,
+        "resource_arn": entry.resource_arn}]}, {})
+    [(_, fact)] = result.facts
+    assert fact.startswith("sts AssumeRole: ExpiredToken (expired_credentials) on arn:aws:iam::"
+                           "111122223333:role/SecretgraphAudit: the scanner's own credentials "
+                           "expired")
+    rule = yaml.safe_load((Path(__file__).parents[2] / "rules" / "scan-coverage-gap.yaml")
+                          .read_text())
+    remediation = " ".join(rule["remediation"]["description"].split())
+    assert "expired_credentials on sts AssumeRole is not the audit role's fault" in remediation
+    assert "refresh them (or use a longer session) and rerun" in remediation

@@ -324,3 +324,100 @@ def test_a_hanging_call_says_which_attempt_it_is_on_and_how_long_each_may_wait(
     [message] = Progress(counter, hang_after=30).check_hanging(now=call.started + 182)
     assert message.endswith("attempt 4 of 8, each waiting up to 60s for an answer")
     assert "still waiting for the timeout" not in message
+
+
+class _Expired:
+    """A before-send hook answering the listed attempts (1-based, counted over every
+    ``ListSecrets`` attempt) with ExpiredTokenException; records each attempt's access key."""
+
+    def __init__(self, *expired: int) -> None:
+        self.expired = set(expired)
+        self.keys: list[str] = []
+
+    def __call__(self, request: Any = None, **_: Any) -> Any:
+        import re
+
+        from botocore.awsrequest import AWSResponse
+
+        auth = request.headers.get("Authorization", b"")
+        auth = auth.decode() if isinstance(auth, bytes) else str(auth)
+        self.keys.append(re.search(r"Credential=([^/]+)/", auth).group(1))  # type: ignore[union-attr]
+        if len(self.keys) not in self.expired:
+            return None
+
+        class Body:
+            def stream(self, **_: Any) -> Any:
+                yield (b'{"__type": "ExpiredTokenException", '
+                       b'"message": "The security token included in the request is expired"}')
+
+        return AWSResponse("https://stub", 400, {"x-amzn-ErrorType": "ExpiredTokenException"},
+                           Body())
+
+
+def _member_secrets(mgmt_session: boto3.Session, count: int) -> None:
+    creds = mgmt_session.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{OTHER}:role/Audit", RoleSessionName="setup")["Credentials"]
+    member = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                           aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"], region_name=REGION)
+    for n in range(count):
+        member.client("secretsmanager").create_secret(Name=f"s{n}", SecretString="x")
+
+
+def test_an_expired_role_session_mid_listing_is_re_assumed_once_and_the_page_retried(
+        mgmt_session: boto3.Session) -> None:
+    """fault trial round 3: ExpiredTokenException on page 3 of ListSecrets lost the listing as
+    'denied' and nothing was re-assumed (credentials were refreshed only on the local clock).
+    Now the audit role is assumed again and page 3 is sent again, signed with the new keys."""
+    with mock_aws():
+        _member_secrets(mgmt_session, 4)
+        sessions, counter = make(mgmt_session)
+        client = sessions.client("secretsmanager", account_id=OTHER, region=REGION)
+        expired = _Expired(3)
+        client.meta.events.register("before-send.secrets-manager.ListSecrets", expired)
+        pages = client.get_paginator("list_secrets").paginate(
+            PaginationConfig={"PageSize": 1})
+        names = [s["Name"] for page in pages for s in page["SecretList"]]
+        assert sorted(names) == ["s0", "s1", "s2", "s3"]
+        assert counter.counts()["sts.AssumeRole"] == 2
+        assert expired.keys[3] != expired.keys[2]  # the retried page 3: the new session's key
+        assert expired.keys[4] == expired.keys[3]
+
+
+def test_a_role_session_still_expired_after_re_assuming_it_fails_once_not_in_a_loop(
+        mgmt_session: boto3.Session) -> None:
+    """fault trial round 3: re-assume once per call; a token AWS still calls expired is the
+    call's failure (kind expired_credentials), not a second AssumeRole."""
+    from botocore.exceptions import ClientError
+
+    from scanner.aws.errors import error_kind
+
+    with mock_aws():
+        sessions, counter = make(mgmt_session)
+        client = sessions.client("secretsmanager", account_id=OTHER, region=REGION)
+        expired = _Expired(1, 2, 3)
+        client.meta.events.register("before-send.secrets-manager.ListSecrets", expired)
+        with pytest.raises(ClientError) as raised:
+            client.list_secrets()
+        assert error_kind(raised.value) == "expired_credentials"
+        assert len(expired.keys) == 2
+        assert counter.counts()["sts.AssumeRole"] == 2
+
+
+def test_the_scanners_own_expired_credentials_are_not_re_assumed(
+        mgmt_session: boto3.Session) -> None:
+    """fault trial round 3: in the home account the base credentials sign the calls; there is
+    no role to assume again, so the call fails as expired_credentials at once."""
+    from botocore.exceptions import ClientError
+
+    from scanner.aws.errors import error_kind
+
+    with mock_aws():
+        sessions, counter = make(mgmt_session)
+        client = sessions.client("secretsmanager", account_id=HOME, region=REGION)
+        expired = _Expired(1)
+        client.meta.events.register("before-send.secrets-manager.ListSecrets", expired)
+        with pytest.raises(ClientError) as raised:
+            client.list_secrets()
+        assert error_kind(raised.value) == "expired_credentials"
+        assert len(expired.keys) == 1 and "sts.AssumeRole" not in counter.counts()

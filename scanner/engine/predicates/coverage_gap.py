@@ -16,7 +16,10 @@ def coverage_gap(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return Result(outcome=FALSE, facts=(("text", "everything was read"),))
     facts = tuple(("text", f"{e.get('service')} {e.get('operation')}: {e.get('error_code')} "
                            f"({e.get('error_kind')})"
-                           + (f" on {e.get('resource_arn')}" if e.get("resource_arn") else ""))
+                           + (f" on {e.get('resource_arn')}" if e.get("resource_arn") else "")
+                           # whose credentials expired, and what to do (scanner.aws.errors)
+                           + (f": {e.get('message')}"
+                              if e.get("error_kind") == "expired_credentials" else ""))
                   for e in entries[:8])
     return Result(outcome=TRUE, facts=facts, evidence={
         "entries": entries[:100], "entry_count": len(entries),
