@@ -203,14 +203,52 @@ class AccountStats:
     secrets: int = 0  # primary secrets
     cmk_secrets: int = 0  # primaries encrypted with a customer-managed key (KmsKeyId set)
     shared_secrets: int = 0  # primaries whose policy grants principals of another account
+    #: primaries whose resource policy was not read: each may or may not be shared
+    policies_unread: int = 0
+    #: scanned Regions whose Secrets Manager listing was not read (1 for an account not read
+    #: at all: role not assumed, collection crashed, part missing): its figures are unknown
+    listings_unread: int = 0
 
     def plus(self, other: "AccountStats") -> "AccountStats":
         return AccountStats(secrets=self.secrets + other.secrets,
                             cmk_secrets=self.cmk_secrets + other.cmk_secrets,
-                            shared_secrets=self.shared_secrets + other.shared_secrets)
+                            shared_secrets=self.shared_secrets + other.shared_secrets,
+                            policies_unread=self.policies_unread + other.policies_unread,
+                            listings_unread=self.listings_unread + other.listings_unread)
+
+    def to_json(self) -> dict[str, int]:
+        """The figures a snapshot part carries (scanner.shards; whole numbers only)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "AccountStats":
+        """From a part's ``stats``; a part written before ``policies_unread`` and
+        ``listings_unread`` existed reads as fully read (nothing else is known of it)."""
+        return cls(**{f.name: int(data.get(f.name, 0)) for f in dataclasses.fields(cls)})
 
 
-def region_stats(secrets: Iterable[Secret]) -> AccountStats:
+#: A listing refused because the Region is not enabled for the account is not an unknown one:
+#: "The act of disabling a Region will remove all IAM access to any resources that reside in
+#: that Region" (AWS Account Management API Reference, DisableRegion), and an opt-in Region
+#: never enabled holds nothing ("you must enable it before you can create and manage
+#: resources", AWS General Reference, Managing AWS Regions): no principal reads a secret there.
+_LISTING_EMPTY_KINDS = frozenset({"region_disabled"})
+
+
+def listing_unread(region: RegionSnapshot, coverage: Iterable[CoverageEntry]) -> bool:
+    """Whether the Secrets Manager listing of one account-Region is unknown: it failed (a page
+    of it: the collector keeps no partial listing) for another reason than a disabled
+    Region."""
+    if secretsmanager.SERVICE not in region.unread_services:
+        return False
+    kinds = {c.error_kind for c in coverage if c.service == secretsmanager.SERVICE
+             and c.operation != "GetResourcePolicy"}
+    return not kinds or not kinds <= _LISTING_EMPTY_KINDS
+
+
+def region_stats(secrets: Iterable[Secret], *, listing_read: bool = True) -> AccountStats:
+    if not listing_read:
+        return AccountStats(listings_unread=1)
     primaries = [s for s in secrets if not s.is_replica]
     return AccountStats(
         secrets=len(primaries),
@@ -218,20 +256,86 @@ def region_stats(secrets: Iterable[Secret]) -> AccountStats:
         shared_secrets=sum(
             1 for s in primaries if policy_grant_accounts(s.resource_policy) - {s.account_id}
         ),
+        policies_unread=sum(1 for s in primaries if "resource_policy" in s.unread),
     )
 
 
+#: an account not read at all (not assumed, crashed, no part): its figures are unknown
+UNREAD_ACCOUNT = AccountStats(listings_unread=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CentralChoice:
+    """The scan's central account and how it was chosen: ``flag`` (--central-account),
+    ``inferred``, ``none`` (no scanned account holds a secret, every listing read) or
+    ``withheld`` (an account whose secrets were not all read could have won: no central
+    account; ``reason`` says which)."""
+
+    account: str | None
+    source: str
+    reason: str | None = None
+
+
+def _best_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str]:
+    """The most an account's figures could be, as an inference key (lower wins)."""
+    account, s = item
+    if s.listings_unread:
+        return (float("-inf"), float("-inf"), float("-inf"), "")
+    return (-(s.shared_secrets + s.policies_unread), -s.cmk_secrets, -s.secrets, account)
+
+
+def _worst_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str]:
+    account, s = item
+    return (-s.shared_secrets, -s.cmk_secrets, -s.secrets, account)
+
+
+def choose_central_account(stats: Mapping[str, AccountStats], *, accounts: Iterable[str],
+                           flag: str | None = None) -> CentralChoice:
+    """The one central-account choice of `scan` and `scan --from-parts` (docs/collection.md,
+    Central-account inference): the account that holds the most secrets shared with other
+    accounts' principals; ties go to the most CMK-encrypted secrets, then the most secrets,
+    then the lowest account id; never an account with no secret.
+
+    ``accounts`` are the scanned accounts; one without ``stats`` was not read. The choice is
+    withheld when an account whose listing or policies were not read could have won (fault
+    trial round 3: a throttled central listing made a member "central", and `export
+    securityhub --mode central` sent every finding there)."""
+    if flag:
+        return CentralChoice(account=flag, source="flag")
+    everything = {a: stats.get(a, UNREAD_ACCOUNT) for a in accounts}
+    everything.update({a: s for a, s in stats.items() if a not in everything})
+    candidates = [(a, s) for a, s in everything.items() if s.secrets > 0]
+    best = min(candidates, key=_worst_case) if candidates else None
+    rivals = [(a, s) for a, s in sorted(everything.items())
+              if (s.listings_unread or s.policies_unread) and (best is None or a != best[0])
+              and (best is None or _best_case((a, s)) < _worst_case(best))]
+    if rivals:
+        unread = [a for a, s in rivals if s.listings_unread]
+        if unread:
+            what = (f"the Secrets Manager listing of {_some(unread)} was not read "
+                    "(docs/collection.md)")
+        else:
+            what = (f"resource policies of {_some([a for a, _ in rivals])} were not read "
+                    "(docs/collection.md)")
+        return CentralChoice(account=None, source="withheld",
+                             reason=f"central-account inference withheld: {what}; name it "
+                                    "with --central-account")
+    if best is None:
+        return CentralChoice(account=None, source="none")
+    return CentralChoice(account=best[0], source="inferred")
+
+
+def _some(accounts: list[str]) -> str:
+    shown = ", ".join(accounts[:3])
+    more = len(accounts) - 3
+    return (f"account {shown}" if len(accounts) == 1 else
+            f"accounts {shown}" + (f" and {more} more" if more > 0 else ""))
+
+
 def infer_central_account(stats: Mapping[str, AccountStats]) -> str | None:
-    """The account that holds the most secrets shared with other accounts' principals; ties go
-    to the most CMK-encrypted secrets, then the most secrets, then the lowest account id. None
-    when no scanned account holds a secret."""
-    candidates = [(a, s) for a, s in stats.items() if s.secrets > 0]
-    if not candidates:
-        return None
-    best = min(candidates,
-               key=lambda item: (-item[1].shared_secrets, -item[1].cmk_secrets,
-                                 -item[1].secrets, item[0]))
-    return best[0]
+    """The inferred central account of ``stats`` (every account in it scanned), or None when
+    there is none or it is withheld (choose_central_account)."""
+    return choose_central_account(stats, accounts=stats).account
 
 
 # --------------------------------------------------------------------------- temp store
@@ -497,11 +601,13 @@ class _Run:
                     region=region, unread_services=("secretsmanager", "kms", "ec2", "lambda",
                                                     "service-quotas")))
             self.store.put(account_id, region, data)
-            return account_id, region, AccountStats(), []
+            return account_id, region, (AccountStats() if region == GLOBAL else
+                                        region_stats((), listing_read=False)), []
         self.store.put(account_id, region, {"region": to_jsonable(snapshot),
                                             "coverage": [to_jsonable(c) for c in coverage]})
         replicas = secretsmanager.replica_arns_of_primaries(snapshot.secrets)
-        return account_id, region, region_stats(snapshot.secrets), replicas
+        return account_id, region, region_stats(
+            snapshot.secrets, listing_read=not listing_unread(snapshot, coverage)), replicas
 
     def replication(self, item: tuple[tuple[str, str], Mapping[str, Iterable[str]]]) -> str:
         """DescribeSecret for the primaries of one account-region that need it. ``item``:
@@ -774,7 +880,9 @@ def _collect_accounts_settled(run: _Run, pool: Executor, account_ids: tuple[str,
                 for region in options.regions:
                     yield account_id, region
 
-    stats: dict[str, AccountStats] = {a: AccountStats() for a in account_ids}
+    # an account whose role was not assumed was not read at all
+    stats: dict[str, AccountStats] = {
+        a: AccountStats() if assumed[a] else UNREAD_ACCOUNT for a in account_ids}
     # (account, primary region) -> primary ARN -> scanned regions listing a replica
     replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
     release = _Release(run.sessions, (account_id for account_id, _ in units()))
@@ -855,12 +963,10 @@ def collect(
         targets = _with_membership(targets, run, pool)
         assumed, stats = _collect_accounts(run, pool, account_ids, progress)
 
-        central: str | None
-        if options.central_account:
-            central, central_source = options.central_account, "flag"
-        else:
-            central = infer_central_account(stats)
-            central_source = "inferred" if central else "none"
+        choice = choose_central_account(stats, accounts=account_ids,
+                                        flag=options.central_account)
+        if choice.reason:
+            log.warning("%s", choice.reason)
 
         with SnapshotWriter(snapshot_path(options.out)) as writer:
             for account_id in account_ids:
@@ -877,8 +983,8 @@ def collect(
                 partition=sessions.partition,
                 accounts=account_ids,
                 regions=options.regions,
-                central_account=central,
-                central_account_source=central_source,
+                central_account=choice.account,
+                central_account_source=choice.source,
                 role_name=options.role_name or (
                     role_name_of(options.role_arn) if options.role_arn else None),
                 org_id=targets.organization.org_id if targets.organization else None,
@@ -959,8 +1065,7 @@ def collect_shard(
             coverage_counts[account_id] = len(entries)
             request.parts.write(part_key(request.run_id, account_id), encode_part(
                 run_id=request.run_id, account=account, coverage=entries,
-                stats={"secrets": s.secrets, "cmk_secrets": s.cmk_secrets,
-                       "shared_secrets": s.shared_secrets},
+                stats=s.to_json(),
                 collected_at=_now(clock), seconds=time.perf_counter() - t0))
     label = request.label or (request.shard.name if request.shard else "all")
     manifest = ShardManifest(
