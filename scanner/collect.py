@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import gc
 import json
 import logging
@@ -579,8 +580,8 @@ class _Run:
         account_id, region = item
         try:
             if region == GLOBAL:
-                iam_json, coverage = collect_iam(self.sessions, account_id,
-                                                 self.options.regions[0])
+                iam_json, coverage = collect_iam(
+                    self.sessions, account_id, global_service_region(self.options.regions))
                 self.store.put(account_id, GLOBAL, {
                     "iam": iam_json, "coverage": [to_jsonable(c) for c in coverage]})
                 return account_id, region, AccountStats(), []
@@ -776,11 +777,49 @@ def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
         role_name=options.role_name,
         role_arn=options.role_arn,
         external_id=options.external_id,
-        sts_region=options.regions[0],
+        sts_region=global_service_region(options.regions),
         clock=clock,
         # the client-side pace of GetResourcePolicy, on every Secrets Manager client
         pacing=make_bucket(options.policy_tps, options.rate_dir),
     )
+
+
+def global_service_region(regions: tuple[str, ...]) -> str:
+    """The Region the global services (STS GetCallerIdentity and AssumeRole, Organizations,
+    IAM, ec2:DescribeRegions for ``--regions all``) are called in: the first given Region
+    that is enabled by default, else the partition's global (IAM) endpoint Region.
+
+    "Default Regions - Regions launched before March 20, 2019 are enabled by default", and an
+    opt-in Region "is disabled by default" (AWS Account Management, Enable or disable AWS
+    Regions in your account): there AWS rejects the credentials (UnrecognizedClientException),
+    so the first ``--regions`` entry, when an opt-in Region, ended the scan as "credentials
+    rejected" instead of a region_disabled gap (fault trial round 3)."""
+    from scanner.aws.errors import OPT_IN_REGIONS
+
+    for region in regions:
+        if region not in OPT_IN_REGIONS:
+            return region
+    return _partition_global_region(regions[0]) or regions[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _partition_global_region(region: str) -> str | None:
+    """The credential-scope Region of IAM's global endpoint in ``region``'s partition
+    (us-east-1 for aws), from botocore's bundled endpoints data; None when it names none."""
+    import botocore.loaders
+
+    from scanner.aws.regions import region_partition
+
+    partition = region_partition(region)
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    for entry in data.get("partitions", ()):
+        if entry.get("partition") != partition:
+            continue
+        service = entry.get("services", {}).get(iam.SERVICE, {})
+        endpoint = service.get("endpoints", {}).get(service.get("partitionEndpoint") or "", {})
+        scope = endpoint.get("credentialScope", {}).get("region")
+        return str(scope) if scope else None
+    return None
 
 
 def resolve_regions(options: CollectOptions, sessions: AwsSessions) -> CollectOptions:
@@ -788,7 +827,8 @@ def resolve_regions(options: CollectOptions, sessions: AwsSessions) -> CollectOp
     if not options.all_regions:
         return options
     options = dataclasses.replace(options, all_regions=False,
-                                  regions=sessions.enabled_regions(options.regions[0]))
+                                  regions=sessions.enabled_regions(
+                                      global_service_region(options.regions)))
     validate_options(options)
     return options
 
@@ -814,7 +854,8 @@ def _with_membership(targets: _Targets, run: "_Run", pool: Executor) -> _Targets
     if run.options.org:
         return targets
     [(membership, coverage)] = list(pool.map_unordered(
-        lambda home: describe_membership(run.sessions, home, run.options.regions[0]),
+        lambda home: describe_membership(run.sessions, home,
+                                         global_service_region(run.options.regions)),
         [targets.home]))
     return dataclasses.replace(targets, membership=membership,
                                org_coverage=list(targets.org_coverage) + coverage)
@@ -825,7 +866,8 @@ def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
     organization: Organization | None = None
     org_coverage: list[CoverageEntry] = []
     if options.org:
-        organization, org_coverage = discover_organization(sessions, home, options.regions[0])
+        organization, org_coverage = discover_organization(
+            sessions, home, global_service_region(options.regions))
         account_ids = organizations.active_account_ids(organization)
         if not account_ids:
             raise UsageError("--org: the organization has no ACTIVE account")
