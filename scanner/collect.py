@@ -727,20 +727,48 @@ def _now(clock: Callable[[], datetime.datetime] | None) -> str:
     return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class DiscoveryFailed(SecretgraphError):
+    """Organizations discovery was throttled or failed on AWS's side: nothing was scanned, and
+    it is no configuration error (fault trial round 3: a throttled ListAccounts ended in exit
+    2, "bad usage or bad input", with a credentials hint, and a nightly job read a
+    configuration error). Exit 3, the scan is incomplete (README, Exit codes); rerun later."""
+
+    exit_code = 3
+
+
+#: error kinds of a failed discovery call that the credentials or the account explain (exit
+#: 2, the credentials hint); any other kind (throttled, fatal) is AWS's side: DiscoveryFailed
+_DISCOVERY_CONFIG_KINDS = frozenset({"denied", "region_disabled", "not_found"})
+
+
+def _discovery_failed(entry: CoverageEntry, attempts: int) -> DiscoveryFailed:
+    what = f"organizations:{entry.operation} ({entry.error_code}: {entry.message})"
+    if entry.error_kind == "throttled":
+        how = f"AWS throttled {what} after {attempts} attempts"
+    else:
+        how = f"{what} failed after up to {attempts} attempts"
+    return DiscoveryFailed(f"--org: {how}; nothing was scanned; rerun later")
+
+
 def discover_organization(sessions: AwsSessions, home: str,
                           region: str) -> tuple[Organization, list[CoverageEntry]]:
     rec = Recorder(account_id=home, region=GLOBAL, service=organizations.SERVICE)
     raw = organizations.fetch_organization(sessions.home_client(organizations.SERVICE, region),
                                            rec)
     failures = {c.operation: c for c in rec.coverage}
+    attempts = sessions.settings.max_attempts
     if raw.get("organization") is None:
         entry = failures.get("DescribeOrganization")
         if entry is not None and entry.error_kind == "not_found":
             raise UsageError(f"--org: account {home} is not in an AWS Organization")
+        if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
+            raise _discovery_failed(entry, attempts)
         detail = f"{entry.error_code}: {entry.message}" if entry else "no organization returned"
         raise UsageError(f"--org: cannot describe the organization ({detail})")
     if raw.get("accounts") is None:
         entry = failures.get("ListAccounts")
+        if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
+            raise _discovery_failed(entry, attempts)
         detail = f"{entry.error_code}: {entry.message}" if entry else "no answer"
         raise UsageError(f"--org: cannot list the organization's accounts ({detail}); run with "
                          "management-account or delegated-administrator credentials")
