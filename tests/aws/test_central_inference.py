@@ -71,6 +71,7 @@ def test_unread_policies_withhold_only_when_they_could_change_the_winner() -> No
 
 
 def test_the_flag_wins_whatever_was_read() -> None:
+    """Fault trial round 3: --central-account is the way out of a withheld inference."""
     choice = choose_central_account({A: AccountStats(listings_unread=1)}, accounts=(A, B),
                                     flag=B)
     assert (choice.account, choice.source, choice.reason) == (B, "flag", None)
@@ -163,6 +164,7 @@ def test_a_throttled_central_listing_does_not_make_a_member_central(
 
 def test_the_same_scan_undisturbed_still_infers_the_central_account(
         tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    """Fault trial round 3: the control -- nothing throttled, the security account wins."""
     _member_secret(estate)
     path = collect(CollectOptions(out=tmp_path / "s.json.gz", regions=(REGION,),
                                   role_name=ROLE, max_attempts=1, org=True),
