@@ -191,6 +191,11 @@ def summary_line(document: Mapping[str, Any]) -> str:
                      if (f.get("resource") or {}).get("account_id") == acct
                      and (f.get("resource") or {}).get("account_name")), None)
         central = f"; central account {account_label(acct, name)}{how}"
+    elif scan.get("central_account_source") == "withheld":
+        # an account whose Secrets Manager listing was not read could have been the central
+        # one (docs/collection.md, Central-account inference; fault trial round 3)
+        central = ("; central account withheld (a Secrets Manager listing was not read: "
+                   "name it with --central-account)")
     return (f"{total} results ({status_text or 'none'}); failing by severity: "
             f"{sev_text or 'none'}; {accounts} account(s) x {regions} Region(s){central}; "
             f"scan {complete}")

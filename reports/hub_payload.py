@@ -140,6 +140,11 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
     if mode == "central":
         central = central_account or ((header.get("scan") or {}).get("central_account"))
         if not central:
+            if (header.get("scan") or {}).get("central_account_source") == "withheld":
+                # fault trial round 3: a throttled central listing made a member "central"
+                raise UsageError("--mode central needs --central-account: the scan withheld "
+                                 "its central-account inference (an account's Secrets "
+                                 "Manager listing was not read, docs/collection.md)")
             raise UsageError("--mode central needs --central-account (the scan names none)")
         if not (len(str(central)) == 12 and str(central).isdigit()):
             raise UsageError(f"--central-account must be a 12-digit account id, got {central!r}")

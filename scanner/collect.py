@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import gc
 import json
 import logging
@@ -212,14 +213,52 @@ class AccountStats:
     secrets: int = 0  # primary secrets
     cmk_secrets: int = 0  # primaries encrypted with a customer-managed key (KmsKeyId set)
     shared_secrets: int = 0  # primaries whose policy grants principals of another account
+    #: primaries whose resource policy was not read: each may or may not be shared
+    policies_unread: int = 0
+    #: scanned Regions whose Secrets Manager listing was not read (1 for an account not read
+    #: at all: role not assumed, collection crashed, part missing): its figures are unknown
+    listings_unread: int = 0
 
     def plus(self, other: "AccountStats") -> "AccountStats":
         return AccountStats(secrets=self.secrets + other.secrets,
                             cmk_secrets=self.cmk_secrets + other.cmk_secrets,
-                            shared_secrets=self.shared_secrets + other.shared_secrets)
+                            shared_secrets=self.shared_secrets + other.shared_secrets,
+                            policies_unread=self.policies_unread + other.policies_unread,
+                            listings_unread=self.listings_unread + other.listings_unread)
+
+    def to_json(self) -> dict[str, int]:
+        """The figures a snapshot part carries (scanner.shards; whole numbers only)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "AccountStats":
+        """From a part's ``stats``; a part written before ``policies_unread`` and
+        ``listings_unread`` existed reads as fully read (nothing else is known of it)."""
+        return cls(**{f.name: int(data.get(f.name, 0)) for f in dataclasses.fields(cls)})
 
 
-def region_stats(secrets: Iterable[Secret]) -> AccountStats:
+#: A listing refused because the Region is not enabled for the account is not an unknown one:
+#: "The act of disabling a Region will remove all IAM access to any resources that reside in
+#: that Region" (AWS Account Management API Reference, DisableRegion), and an opt-in Region
+#: never enabled holds nothing ("you must enable it before you can create and manage
+#: resources", AWS General Reference, Managing AWS Regions): no principal reads a secret there.
+_LISTING_EMPTY_KINDS = frozenset({"region_disabled"})
+
+
+def listing_unread(region: RegionSnapshot, coverage: Iterable[CoverageEntry]) -> bool:
+    """Whether the Secrets Manager listing of one account-Region is unknown: it failed (a page
+    of it: the collector keeps no partial listing) for another reason than a disabled
+    Region."""
+    if secretsmanager.SERVICE not in region.unread_services:
+        return False
+    kinds = {c.error_kind for c in coverage if c.service == secretsmanager.SERVICE
+             and c.operation != "GetResourcePolicy"}
+    return not kinds or not kinds <= _LISTING_EMPTY_KINDS
+
+
+def region_stats(secrets: Iterable[Secret], *, listing_read: bool = True) -> AccountStats:
+    if not listing_read:
+        return AccountStats(listings_unread=1)
     primaries = [s for s in secrets if not s.is_replica]
     return AccountStats(
         secrets=len(primaries),
@@ -227,20 +266,86 @@ def region_stats(secrets: Iterable[Secret]) -> AccountStats:
         shared_secrets=sum(
             1 for s in primaries if policy_grant_accounts(s.resource_policy) - {s.account_id}
         ),
+        policies_unread=sum(1 for s in primaries if "resource_policy" in s.unread),
     )
 
 
+#: an account not read at all (not assumed, crashed, no part): its figures are unknown
+UNREAD_ACCOUNT = AccountStats(listings_unread=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CentralChoice:
+    """The scan's central account and how it was chosen: ``flag`` (--central-account),
+    ``inferred``, ``none`` (no scanned account holds a secret, every listing read) or
+    ``withheld`` (an account whose secrets were not all read could have won: no central
+    account; ``reason`` says which)."""
+
+    account: str | None
+    source: str
+    reason: str | None = None
+
+
+def _best_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str]:
+    """The most an account's figures could be, as an inference key (lower wins)."""
+    account, s = item
+    if s.listings_unread:
+        return (float("-inf"), float("-inf"), float("-inf"), "")
+    return (-(s.shared_secrets + s.policies_unread), -s.cmk_secrets, -s.secrets, account)
+
+
+def _worst_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str]:
+    account, s = item
+    return (-s.shared_secrets, -s.cmk_secrets, -s.secrets, account)
+
+
+def choose_central_account(stats: Mapping[str, AccountStats], *, accounts: Iterable[str],
+                           flag: str | None = None) -> CentralChoice:
+    """The one central-account choice of `scan` and `scan --from-parts` (docs/collection.md,
+    Central-account inference): the account that holds the most secrets shared with other
+    accounts' principals; ties go to the most CMK-encrypted secrets, then the most secrets,
+    then the lowest account id; never an account with no secret.
+
+    ``accounts`` are the scanned accounts; one without ``stats`` was not read. The choice is
+    withheld when an account whose listing or policies were not read could have won (fault
+    trial round 3: a throttled central listing made a member "central", and `export
+    securityhub --mode central` sent every finding there)."""
+    if flag:
+        return CentralChoice(account=flag, source="flag")
+    everything = {a: stats.get(a, UNREAD_ACCOUNT) for a in accounts}
+    everything.update({a: s for a, s in stats.items() if a not in everything})
+    candidates = [(a, s) for a, s in everything.items() if s.secrets > 0]
+    best = min(candidates, key=_worst_case) if candidates else None
+    rivals = [(a, s) for a, s in sorted(everything.items())
+              if (s.listings_unread or s.policies_unread) and (best is None or a != best[0])
+              and (best is None or _best_case((a, s)) < _worst_case(best))]
+    if rivals:
+        unread = [a for a, s in rivals if s.listings_unread]
+        if unread:
+            what = (f"the Secrets Manager listing of {_some(unread)} was not read "
+                    "(docs/collection.md)")
+        else:
+            what = (f"resource policies of {_some([a for a, _ in rivals])} were not read "
+                    "(docs/collection.md)")
+        return CentralChoice(account=None, source="withheld",
+                             reason=f"central-account inference withheld: {what}; name it "
+                                    "with --central-account")
+    if best is None:
+        return CentralChoice(account=None, source="none")
+    return CentralChoice(account=best[0], source="inferred")
+
+
+def _some(accounts: list[str]) -> str:
+    shown = ", ".join(accounts[:3])
+    more = len(accounts) - 3
+    return (f"account {shown}" if len(accounts) == 1 else
+            f"accounts {shown}" + (f" and {more} more" if more > 0 else ""))
+
+
 def infer_central_account(stats: Mapping[str, AccountStats]) -> str | None:
-    """The account that holds the most secrets shared with other accounts' principals; ties go
-    to the most CMK-encrypted secrets, then the most secrets, then the lowest account id. None
-    when no scanned account holds a secret."""
-    candidates = [(a, s) for a, s in stats.items() if s.secrets > 0]
-    if not candidates:
-        return None
-    best = min(candidates,
-               key=lambda item: (-item[1].shared_secrets, -item[1].cmk_secrets,
-                                 -item[1].secrets, item[0]))
-    return best[0]
+    """The inferred central account of ``stats`` (every account in it scanned), or None when
+    there is none or it is withheld (choose_central_account)."""
+    return choose_central_account(stats, accounts=stats).account
 
 
 # --------------------------------------------------------------------------- temp store
@@ -484,8 +589,8 @@ class _Run:
         account_id, region = item
         try:
             if region == GLOBAL:
-                iam_json, coverage = collect_iam(self.sessions, account_id,
-                                                 self.options.regions[0])
+                iam_json, coverage = collect_iam(
+                    self.sessions, account_id, global_service_region(self.options.regions))
                 self.store.put(account_id, GLOBAL, {
                     "iam": iam_json, "coverage": [to_jsonable(c) for c in coverage]})
                 return account_id, region, AccountStats(), []
@@ -506,11 +611,13 @@ class _Run:
                     region=region, unread_services=("secretsmanager", "kms", "ec2", "lambda",
                                                     "service-quotas")))
             self.store.put(account_id, region, data)
-            return account_id, region, AccountStats(), []
+            return account_id, region, (AccountStats() if region == GLOBAL else
+                                        region_stats((), listing_read=False)), []
         self.store.put(account_id, region, {"region": to_jsonable(snapshot),
                                             "coverage": [to_jsonable(c) for c in coverage]})
         replicas = secretsmanager.replica_arns_of_primaries(snapshot.secrets)
-        return account_id, region, region_stats(snapshot.secrets), replicas
+        return account_id, region, region_stats(
+            snapshot.secrets, listing_read=not listing_unread(snapshot, coverage)), replicas
 
     def replication(self, item: tuple[tuple[str, str], Mapping[str, Iterable[str]]]) -> str:
         """DescribeSecret for the primaries of one account-region that need it. ``item``:
@@ -629,20 +736,48 @@ def _now(clock: Callable[[], datetime.datetime] | None) -> str:
     return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class DiscoveryFailed(SecretgraphError):
+    """Organizations discovery was throttled or failed on AWS's side: nothing was scanned, and
+    it is no configuration error (fault trial round 3: a throttled ListAccounts ended in exit
+    2, "bad usage or bad input", with a credentials hint, and a nightly job read a
+    configuration error). Exit 3, the scan is incomplete (README, Exit codes); rerun later."""
+
+    exit_code = 3
+
+
+#: error kinds of a failed discovery call that the credentials or the account explain (exit
+#: 2, the credentials hint); any other kind (throttled, fatal) is AWS's side: DiscoveryFailed
+_DISCOVERY_CONFIG_KINDS = frozenset({"denied", "region_disabled", "not_found"})
+
+
+def _discovery_failed(entry: CoverageEntry, attempts: int) -> DiscoveryFailed:
+    what = f"organizations:{entry.operation} ({entry.error_code}: {entry.message})"
+    if entry.error_kind == "throttled":
+        how = f"AWS throttled {what} after {attempts} attempts"
+    else:
+        how = f"{what} failed after up to {attempts} attempts"
+    return DiscoveryFailed(f"--org: {how}; nothing was scanned; rerun later")
+
+
 def discover_organization(sessions: AwsSessions, home: str,
                           region: str) -> tuple[Organization, list[CoverageEntry]]:
     rec = Recorder(account_id=home, region=GLOBAL, service=organizations.SERVICE)
     raw = organizations.fetch_organization(sessions.home_client(organizations.SERVICE, region),
                                            rec)
     failures = {c.operation: c for c in rec.coverage}
+    attempts = sessions.settings.max_attempts
     if raw.get("organization") is None:
         entry = failures.get("DescribeOrganization")
         if entry is not None and entry.error_kind == "not_found":
             raise UsageError(f"--org: account {home} is not in an AWS Organization")
+        if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
+            raise _discovery_failed(entry, attempts)
         detail = f"{entry.error_code}: {entry.message}" if entry else "no organization returned"
         raise UsageError(f"--org: cannot describe the organization ({detail})")
     if raw.get("accounts") is None:
         entry = failures.get("ListAccounts")
+        if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
+            raise _discovery_failed(entry, attempts)
         detail = f"{entry.error_code}: {entry.message}" if entry else "no answer"
         raise UsageError(f"--org: cannot list the organization's accounts ({detail}); run with "
                          "management-account or delegated-administrator credentials")
@@ -679,7 +814,7 @@ def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
         role_name=options.role_name,
         role_arn=options.role_arn,
         external_id=options.external_id,
-        sts_region=options.regions[0],
+        sts_region=global_service_region(options.regions),
         clock=clock,
         # the client-side pace of GetResourcePolicy, on every Secrets Manager client
         pacing=make_bucket(options.policy_tps, options.rate_dir),
@@ -687,12 +822,51 @@ def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
     )
 
 
+def global_service_region(regions: tuple[str, ...]) -> str:
+    """The Region the global services (STS GetCallerIdentity and AssumeRole, Organizations,
+    IAM, ec2:DescribeRegions for ``--regions all``) are called in: the first given Region
+    that is enabled by default, else the partition's global (IAM) endpoint Region.
+
+    "Default Regions - Regions launched before March 20, 2019 are enabled by default", and an
+    opt-in Region "is disabled by default" (AWS Account Management, Enable or disable AWS
+    Regions in your account): there AWS rejects the credentials (UnrecognizedClientException),
+    so the first ``--regions`` entry, when an opt-in Region, ended the scan as "credentials
+    rejected" instead of a region_disabled gap (fault trial round 3)."""
+    from scanner.aws.errors import OPT_IN_REGIONS
+
+    for region in regions:
+        if region not in OPT_IN_REGIONS:
+            return region
+    return _partition_global_region(regions[0]) or regions[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _partition_global_region(region: str) -> str | None:
+    """The credential-scope Region of IAM's global endpoint in ``region``'s partition
+    (us-east-1 for aws), from botocore's bundled endpoints data; None when it names none."""
+    import botocore.loaders
+
+    from scanner.aws.regions import region_partition
+
+    partition = region_partition(region)
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    for entry in data.get("partitions", ()):
+        if entry.get("partition") != partition:
+            continue
+        service = entry.get("services", {}).get(iam.SERVICE, {})
+        endpoint = service.get("endpoints", {}).get(service.get("partitionEndpoint") or "", {})
+        scope = endpoint.get("credentialScope", {}).get("region")
+        return str(scope) if scope else None
+    return None
+
+
 def resolve_regions(options: CollectOptions, sessions: AwsSessions) -> CollectOptions:
     """``--regions all``: the Regions enabled for the home account (ec2:DescribeRegions)."""
     if not options.all_regions:
         return options
     options = dataclasses.replace(options, all_regions=False,
-                                  regions=sessions.enabled_regions(options.regions[0]))
+                                  regions=sessions.enabled_regions(
+                                      global_service_region(options.regions)))
     validate_options(options)
     return options
 
@@ -718,7 +892,8 @@ def _with_membership(targets: _Targets, run: "_Run", pool: Executor) -> _Targets
     if run.options.org:
         return targets
     [(membership, coverage)] = list(pool.map_unordered(
-        lambda home: describe_membership(run.sessions, home, run.options.regions[0]),
+        lambda home: describe_membership(run.sessions, home,
+                                         global_service_region(run.options.regions)),
         [targets.home]))
     return dataclasses.replace(targets, membership=membership,
                                org_coverage=list(targets.org_coverage) + coverage)
@@ -729,7 +904,8 @@ def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
     organization: Organization | None = None
     org_coverage: list[CoverageEntry] = []
     if options.org:
-        organization, org_coverage = discover_organization(sessions, home, options.regions[0])
+        organization, org_coverage = discover_organization(
+            sessions, home, global_service_region(options.regions))
         account_ids = organizations.active_account_ids(organization)
         if not account_ids:
             raise UsageError("--org: the organization has no ACTIVE account")
@@ -784,7 +960,9 @@ def _collect_accounts_settled(run: _Run, pool: Executor, account_ids: tuple[str,
                 for region in options.regions:
                     yield account_id, region
 
-    stats: dict[str, AccountStats] = {a: AccountStats() for a in account_ids}
+    # an account whose role was not assumed was not read at all
+    stats: dict[str, AccountStats] = {
+        a: AccountStats() if assumed[a] else UNREAD_ACCOUNT for a in account_ids}
     # (account, primary region) -> primary ARN -> scanned regions listing a replica
     replicated: dict[tuple[str, str], dict[str, set[str]]] = {}
     release = _Release(run.sessions, (account_id for account_id, _ in units()))
@@ -865,12 +1043,10 @@ def collect(
         targets = _with_membership(targets, run, pool)
         assumed, stats = _collect_accounts(run, pool, account_ids, progress)
 
-        central: str | None
-        if options.central_account:
-            central, central_source = options.central_account, "flag"
-        else:
-            central = infer_central_account(stats)
-            central_source = "inferred" if central else "none"
+        choice = choose_central_account(stats, accounts=account_ids,
+                                        flag=options.central_account)
+        if choice.reason:
+            log.warning("%s", choice.reason)
 
         with SnapshotWriter(snapshot_path(options.out)) as writer:
             for account_id in account_ids:
@@ -887,8 +1063,8 @@ def collect(
                 partition=sessions.partition,
                 accounts=account_ids,
                 regions=options.regions,
-                central_account=central,
-                central_account_source=central_source,
+                central_account=choice.account,
+                central_account_source=choice.source,
                 role_name=options.role_name or (
                     role_name_of(options.role_arn) if options.role_arn else None),
                 org_id=targets.organization.org_id if targets.organization else None,
@@ -969,8 +1145,7 @@ def collect_shard(
             coverage_counts[account_id] = len(entries)
             request.parts.write(part_key(request.run_id, account_id), encode_part(
                 run_id=request.run_id, account=account, coverage=entries,
-                stats={"secrets": s.secrets, "cmk_secrets": s.cmk_secrets,
-                       "shared_secrets": s.shared_secrets},
+                stats=s.to_json(),
                 collected_at=_now(clock), seconds=time.perf_counter() - t0))
     label = request.label or (request.shard.name if request.shard else "all")
     manifest = ShardManifest(

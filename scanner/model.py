@@ -450,7 +450,7 @@ class ScanMeta:
     accounts: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     central_account: str | None = None
-    central_account_source: str = "none"  # flag | inferred | none
+    central_account_source: str = "none"  # flag | inferred | none | withheld (collect.py)
     role_name: str | None = None
     org_id: str | None = None
 

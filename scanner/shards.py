@@ -422,7 +422,7 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
     manifests' own ``failed_accounts`` are added. A part present for a "failed" account wins:
     a retried batch that succeeded later is not reported as missing.
     """
-    from scanner.collect import AccountStats, infer_central_account
+    from scanner.collect import AccountStats, choose_central_account
     from scanner.snapshot_io import SnapshotWriter
 
     run_id = resolve_run_id(store, run_id)
@@ -492,16 +492,12 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
             writer.write_account(account)
             for entry in part.get("coverage") or ():
                 cov.write(json.dumps(entry, sort_keys=True) + "\n")
-            s = part.get("stats") or {}
-            stats[account_id] = AccountStats(secrets=int(s.get("secrets", 0)),
-                                             cmk_secrets=int(s.get("cmk_secrets", 0)),
-                                             shared_secrets=int(s.get("shared_secrets", 0)))
+            stats[account_id] = AccountStats.from_json(part.get("stats") or {})
         cov.close()
-        central: str | None = central_flag
-        source = "flag"
-        if not central:
-            central = infer_central_account(stats)
-            source = "inferred" if central else "none"
+        # an expected account without a part has no stats: unread (choose_central_account)
+        choice = choose_central_account(stats, accounts=expected, flag=central_flag)
+        if choice.reason:
+            log.warning("%s", choice.reason)
         started = min((m.started_at for m in manifests if m.started_at), default="")
         finished = max((m.finished_at for m in manifests if m.finished_at), default="")
         stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime(
@@ -515,8 +511,8 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
             partition=first.partition,
             accounts=tuple(expected),
             regions=tuple(regions),
-            central_account=central,
-            central_account_source=source,
+            central_account=choice.account,
+            central_account_source=choice.source,
             role_name=first.role_name,
             org_id=(org_manifest.organization or {}).get("org_id") if org_manifest else None,
         )

@@ -417,6 +417,31 @@ def _fast_check() -> Check | None:
     return compile_check(load_schema())
 
 
+class SchemaVersionError(ValueError):
+    """A snapshot of another schema_version than this secretgraph reads (check_schema_version):
+    a ValueError, as the history stores' other payload errors are."""
+
+    def __init__(self, version: Any) -> None:
+        self.version = version
+        newer = isinstance(version, int) and not isinstance(version, bool) and \
+            version > SCHEMA_VERSION
+        self.newer = newer
+        why = "written by a newer secretgraph; upgrade secretgraph to read it" if newer else \
+            "not a version any secretgraph wrote"
+        super().__init__(f"snapshot schema_version {version!r}: {why} (this secretgraph "
+                         f"reads {SCHEMA_VERSION})")
+
+
+def check_schema_version(document: Mapping[str, Any]) -> None:
+    """The one schema_version check of a snapshot document, for `scan --snapshot`
+    (validate_document) and for the scans the history stores (history.records): a stored
+    one of another version was otherwise used for drift and the policy carry without a word,
+    or failed as a "damaged payload" (fault trial round 3). Raises SchemaVersionError."""
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        raise SchemaVersionError(version)
+
+
 def validate_document(document: Any, *, path: str) -> None:
     """Raise InputError (naming the field) unless ``document`` is a valid current snapshot."""
     import jsonschema
@@ -424,10 +449,10 @@ def validate_document(document: Any, *, path: str) -> None:
     if not isinstance(document, dict) or "schema_version" not in document or "meta" not in document:
         raise InputError("not a secretgraph snapshot (expected an object with schema_version "
                          "and meta)", path=path)
-    version = document["schema_version"]
-    if version != SCHEMA_VERSION:
-        raise InputError(f"unsupported snapshot schema_version {version!r} (this secretgraph "
-                         f"reads {SCHEMA_VERSION})", path=path, field="schema_version")
+    try:
+        check_schema_version(document)
+    except SchemaVersionError as exc:
+        raise InputError(f"unsupported {exc}", path=path, field="schema_version") from None
     fast = _fast_check()
     if fast is not None and fast(document):
         return

@@ -166,7 +166,26 @@ def snapshot_to_json(snapshot: Snapshot) -> Any:
 
 
 def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
+    """A stored snapshot; scanner.snapshot_io.SchemaVersionError (a ValueError) for one of
+    another schema_version (the check `scan --snapshot` makes; fault trial round 3)."""
+    from scanner.snapshot_io import check_schema_version
+
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a snapshot is an object, not {type(data).__name__}")
+    check_schema_version(data)
     return from_jsonable(Snapshot, data)
+
+
+def version_problem(scan_id: str, exc: BaseException) -> str | None:
+    """The history's one line for a stored scan of another snapshot schema_version (None for
+    any other error): the scan, the version and who wrote it -- not "damaged payload"."""
+    from scanner.snapshot_io import SchemaVersionError
+
+    if not isinstance(exc, SchemaVersionError):
+        return None
+    return (f"scan {scan_id!r} has a {exc}; nothing stored was changed (scan with another "
+            "--history, or with the secretgraph that wrote it)" if exc.newer else
+            f"scan {scan_id!r} has a {exc}; nothing stored was changed")
 
 
 def document_complete(snapshot: Snapshot, document: Mapping[str, Any]) -> bool:

@@ -46,6 +46,7 @@ from scanner.history.records import (
     pick_latest_complete,
     snapshot_from_json,
     snapshot_to_json,
+    version_problem,
 )
 from scanner.model import ScanMeta, Snapshot
 
@@ -250,7 +251,8 @@ class S3HistoryStore:
         try:
             snapshot = snapshot_from_json(values["snapshot"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise self._fail(f"damaged snapshot for scan {scan_id!r} ({exc})") from None
+            raise self._fail(version_problem(scan_id, exc) or
+                             f"damaged snapshot for scan {scan_id!r} ({exc})") from None
         return StoredScan(record=records[scan_id], snapshot=snapshot,
                           document=values["document"], access=values["access"])
 

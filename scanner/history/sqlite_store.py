@@ -39,6 +39,7 @@ from scanner.history.records import (
     pick_latest_complete,
     snapshot_from_json,
     snapshot_to_json,
+    version_problem,
 )
 from scanner.model import ScanMeta, Snapshot
 
@@ -381,7 +382,8 @@ class SqliteHistoryStore:
         try:
             return snapshot_from_json(decode_blob(row[0]))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise self._fail(f"damaged payload for scan {scan_id!r} ({exc})") from None
+            raise self._fail(version_problem(scan_id, exc) or
+                             f"damaged payload for scan {scan_id!r} ({exc})") from None
 
     def load(self, scan_id: str) -> StoredScan:
         conn = self._connect_read()
@@ -410,7 +412,8 @@ class SqliteHistoryStore:
             document = decode_blob(blobs[row[10]])
             access = decode_blob(blobs[row[11]]) if row[11] is not None else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise self._fail(f"damaged payload for scan {scan_id!r} ({exc})") from None
+            raise self._fail(version_problem(scan_id, exc) or
+                             f"damaged payload for scan {scan_id!r} ({exc})") from None
         return StoredScan(record=_row_record(row[:9]), snapshot=snapshot, document=document,
                           access=access)
 
