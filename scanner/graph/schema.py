@@ -149,6 +149,13 @@ def replica_node(primary_arn: str, region: str) -> str:
     return f"{primary_arn}#{region}"
 
 
+def replica_primary(node_id: str) -> str | None:
+    """The primary secret's ARN of a replica node id (``replica_node``'s inverse); None for any
+    other id."""
+    primary, sep, region = node_id.rpartition("#")
+    return primary if sep and primary and region else None
+
+
 def ec2_arn(region: str, account_id: str, resource: str, resource_id: str) -> str:
     """resource is vpc | subnet | route-table | security-group | vpc-endpoint | natgateway |
     vpc-peering-connection. The partition is the Region's (aws-us-gov for us-gov-west-1)."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
-from scanner.policy.arn import principal_account
+from scanner.graph.schema import replica_primary
+from scanner.policy.arn import arn_region, principal_account
 from scanner.model import Snapshot
 
 #: finding resource type / resource kind -> the service whose listing holds it.
@@ -100,6 +101,18 @@ class Assessment:
                 return f"{service} in {account_id}/{region} could not be listed"
         if arn and arn in self.resource_gaps:
             return f"{arn} could not be fully read"
+        primary = replica_primary(arn) if arn else None
+        if primary is not None:
+            # a replica is judged with its primary's resource policy (and listed in the
+            # primary's Region): what was not read there was not assessed for the replica either
+            # (review: a replica's broken read was archived as resolved the night its primary's
+            # policy was throttled)
+            if primary in self.resource_gaps:
+                return f"{primary} (the replica's primary) could not be fully read"
+            p_region = arn_region(primary)
+            if p_region and service and (account_id, p_region, service) in self.service_gaps:
+                return f"{service} in {account_id}/{p_region} (the replica's primary) could " \
+                    "not be listed"
         return None
 
 
