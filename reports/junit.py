@@ -61,6 +61,11 @@ def build_junit(document: Mapping[str, Any]) -> ET.Element:
         by_case[(str(f.get("rule_id")), str((f.get("resource") or {}).get("arn")))].append(f)
     by_rule: dict[str, list[tuple[str, list[Mapping[str, Any]]]]] = defaultdict(list)
     summaries, itemised = _pass_summaries(document)
+    # every rule the scan evaluated has its suite, empty if it judged nothing (scan.rules
+    # names them all, suppression-expired too: review of the day's merges)
+    scan_rules = (document.get("scan") or {}).get("rules")
+    for rule in scan_rules if isinstance(scan_rules, list) else ():
+        by_rule.setdefault(str(rule), [])
     # a PASS case from the summary has no finding: an empty list of items (see below)
     for entry in summaries:
         rule = str(entry["rule_id"])

@@ -746,8 +746,11 @@ class DiscoveryFailed(SecretgraphError):
 
 
 #: error kinds of a failed discovery call that the credentials or the account explain (exit
-#: 2, the credentials hint); any other kind (throttled, fatal) is AWS's side: DiscoveryFailed
-_DISCOVERY_CONFIG_KINDS = frozenset({"denied", "region_disabled", "not_found"})
+#: 2, the credentials hint); any other kind (throttled, fatal) is AWS's side: DiscoveryFailed.
+#: Expired credentials are the operator's to refresh: rerunning later with them cannot succeed
+#: (review of the day's merges: they exited 3, "rerun later")
+_DISCOVERY_CONFIG_KINDS = frozenset({"denied", "region_disabled", "not_found",
+                                     "expired_credentials"})
 
 
 def _discovery_failed(entry: CoverageEntry, attempts: int) -> DiscoveryFailed:
@@ -779,6 +782,9 @@ def discover_organization(sessions: AwsSessions, home: str,
         if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
             raise _discovery_failed(entry, attempts)
         detail = f"{entry.error_code}: {entry.message}" if entry else "no answer"
+        if entry is not None and entry.error_kind == "expired_credentials":
+            raise UsageError(f"--org: cannot list the organization's accounts ({detail}): the "
+                             "scanner's own credentials expired; refresh them and rerun")
         raise UsageError(f"--org: cannot list the organization's accounts ({detail}); run with "
                          "management-account or delegated-administrator credentials")
     organization = organizations.transform_organization(raw)

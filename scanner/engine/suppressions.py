@@ -284,8 +284,11 @@ def expired_finding(entry: Suppression, path: str | None, matches: int, *,
     return Finding(
         id=finding_id(EXPIRED_RULE_ID, arn), rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE,
         severity=Severity.LOW, status=Status.FAIL,
+        # one concrete Region, else global: a glob ("us-*") is no Region -- Security Hub
+        # refused it, and the finding could never be archived (review of the day's merges)
         resource=ResourceRef(type="Suppression", arn=arn, account_id=account,
-                             region=entry.region or GLOBAL),
+                             region=entry.region if entry.region and not _is_glob(entry.region)
+                             else GLOBAL),
         # counted from 1 for people, with the file's field path (suppressions[i], from 0)
         message=(f"suppression entry {entry.index + 1} (suppressions[{entry.index}]) of "
                  f"{path or 'the suppression file'} expired "

@@ -68,3 +68,16 @@ def test_a_throttled_describe_organization_is_not_a_usage_error(
     with pytest.raises(DiscoveryFailed) as err:
         _collect(tmp_path, scan_session)
     assert err.value.exit_code == 3 and "DescribeOrganization" in str(err.value)
+
+
+def test_expired_credentials_at_discovery_are_the_operators_to_refresh(
+        tmp_path: Path, estate: Any, scan_session: Any, fail_call: Any) -> None:
+    """Expired credentials are no AWS-side failure: rerunning later with them cannot succeed.
+    Exit 2 saying the scanner's own credentials expired, not 3 "rerun later" (review of the
+    day's merges: ExpiredToken became its own kind after this rule was written)."""
+    fail_call("organizations", "ListAccounts", "ExpiredTokenException",
+              message="The security token included in the request is expired")(scan_session)
+    with pytest.raises(UsageError) as err:
+        _collect(tmp_path, scan_session)
+    assert not isinstance(err.value, DiscoveryFailed)
+    assert err.value.exit_code == 2 and "credentials expired" in str(err.value)

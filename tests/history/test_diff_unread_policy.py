@@ -114,3 +114,22 @@ def test_a_secret_read_in_both_scans_still_reports_its_lost_readers() -> None:
 
     [change] = drift.access
     assert change.secret_arn == DB and WORKER in {r.principal for r in change.lost}
+
+
+def test_a_secret_scheduled_for_deletion_loses_its_readers_not_assessed_is_wrong() -> None:
+    """A secret readable by everyone last night is scheduled for deletion tonight: AWS refuses
+    its policy, so the collector leaves it unread -- but "no readers" is a definite answer (the
+    access analysis' scheduled_deletion). The drift said "not assessed: its resource policy was
+    not read" instead of the readers lost (review of the day's merges)."""
+    from dataclasses import replace
+
+    def deleted(snap: Any) -> Any:
+        return replace(snap, accounts=tuple(replace(a, regions=tuple(replace(r, secrets=tuple(
+            replace(s, deleted_date="2026-11-29T00:30:00Z") if s.arn == DB else s
+            for s in r.secrets)) for r in a.regions)) for a in snap.accounts))
+
+    drift = diff_scans(_stored(_estate("a", T1, PUBLIC)),
+                       _stored(deleted(_estate("b", T2, None, db_unread=True))))
+    assert [n for n in drift.not_assessed if n.scope == "access"] == []
+    [change] = [a for a in drift.access if a.secret_arn == DB]
+    assert change.lost and not change.gained

@@ -96,3 +96,26 @@ def test_a_scan_leaving_out_low_severities_does_not_resolve_it(tmp_path: Path) -
     doc["scan"]["scope"] = {"severities": ["HIGH"]}
     drift = diff_scans(stored(*n2), stored(snap, doc))
     assert drift.findings_resolved == ()
+
+
+def test_an_entry_for_a_region_glob_is_reported_in_global_and_still_archived(
+        tmp_path: Path) -> None:
+    """An entry's Region may be a glob ("us-*", as docs/configuration.md shows): the expired
+    finding was reported in Region "us-*" -- a ProductArn Security Hub refuses -- and never
+    archived ("region us-* was not scanned"). It is reported in global (review of the day's
+    merges)."""
+    glob_entry = ENTRY + "    region: 'us-*'\n"
+
+    def night(n: int, expires: str) -> tuple[Any, dict[str, Any]]:
+        snap = snapshot(f"g{n}", NIGHTS[n], [secret("legacy/db", rotation=False)])
+        path = tmp_path / f"glob-{n}.yaml"
+        path.write_text(glob_entry.format(expires=expires))
+        now = dt.datetime.fromisoformat(NIGHTS[n].replace("Z", "+00:00"))
+        return snap, analyze(snap, load_inputs(ScanOptions(suppressions_path=path)),
+                             now=now).document
+
+    n2, n3 = night(1, "2026-11-28"), night(2, "2099-01-31")
+    [expired] = _expired(n2[1])
+    assert expired["resource"]["region"] == "global"
+    [archived] = archive_resolved(build_asff(n2[1]), build_asff(n3[1]), n3[1])
+    assert archived["GeneratorId"].endswith(EXPIRED_RULE_ID) or EXPIRED_RULE_ID in str(archived)

@@ -443,6 +443,18 @@ def test_junit_gives_every_evaluated_rule_a_suite() -> None:
     assert suite is not None and suite.get("tests") == "0" and not suite.findall("testcase")
 
 
+def test_junit_gives_every_rule_of_scan_rules_a_suite_suppression_expired_too() -> None:
+    """scan.rules names every rule the scan evaluated, suppression-expired included (judged by
+    every scan); a rule with neither a finding nor a PASS summary entry still gets its suite
+    (review of the day's merges: 26 rules evaluated, 25 suites)."""
+    doc = sample_document()
+    doc["scan"]["rules"] = sorted({*doc["scan"].get("rules", ()), "suppression-expired"})
+    root = ET.fromstring(render_junit(doc).encode())
+    suite = root.find("./testsuite[@name='suppression-expired']")
+    assert suite is not None and suite.get("tests") == "0"
+    assert {s.get("name") for s in root.findall("testsuite")} >= set(doc["scan"]["rules"])
+
+
 def test_junit_with_emit_pass_has_each_pass_row_once() -> None:
     """New-user trial round 6: with --emit-pass every PASS result is a finding and its own test
     case, as before; the ``passed`` block (the same as without --emit-pass) adds no second one."""
