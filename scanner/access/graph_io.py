@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import networkx as nx
 
-from scanner.policy.arn import arn_account, arn_region, parse_arn, with_region
+from scanner.policy.arn import arn_account, arn_partition, arn_region, parse_arn, with_region
 from scanner.access.context import resource_context
 from scanner.access.gates import KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
@@ -70,7 +70,8 @@ class SecretView:
 
     def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
                  key_attrs: dict[str, Any] | None, settings: AccessSettings,
-                 named: Callable[[Policy | None, str], NamedPrincipals] = named_principals,
+                 named: Callable[[Policy | None, str, str], NamedPrincipals]
+                 = named_principals,
                  managed_key: Callable[[str, str], str | None] | None = None) -> None:
         self.arn = arn
         #: the secret whose resource policy this view carries (itself, or a replica's primary)
@@ -117,8 +118,11 @@ class SecretView:
                 else "key policy not collected"
         self.key_facts = KeyFacts(aws_managed=self.aws_managed, usable=usable,
                                   policy_result=None, reason=reason)
-        self.named = named(self.policy, settings.action)
-        self.key_named = named(self.key_policy, settings.decrypt_action)
+        # the principals of another partition than the secret's (and its key's) are left out:
+        # they never read it (grants.named_principals)
+        self.named = named(self.policy, settings.action, arn_partition(arn) or "aws")
+        self.key_named = named(self.key_policy, settings.decrypt_action,
+                               arn_partition(key_id or arn) or "aws")
         self.uses_kms = not self.aws_managed and bool(self.key_arn)
         #: the key ARN of the kms:Decrypt that Secrets Manager makes with the caller's
         #: credentials (forward access session), which the caller's identity policies and SCPs
@@ -160,7 +164,7 @@ class _Shared:
         self.graph = graph
         self._keys: dict[str, dict[str, Any]] = {}
         #: by id() of a parsed policy that a SecretView keeps alive for the whole analysis
-        self._named: dict[tuple[int, str], tuple[Policy | None, NamedPrincipals]] = {}
+        self._named: dict[tuple[int, str, str], tuple[Policy | None, NamedPrincipals]] = {}
         self._managed: dict[tuple[str, str], str] | None = None
 
     def key_of(self, node: str) -> tuple[str | None, dict[str, Any] | None]:
@@ -184,11 +188,12 @@ class _Shared:
             self._managed = managed_key_arns(self.graph)
         return self._managed.get((account, region))
 
-    def named(self, policy: Policy | None, action: str) -> NamedPrincipals:
-        ck = (id(policy), action)
+    def named(self, policy: Policy | None, action: str, partition: str = "aws") -> \
+            NamedPrincipals:
+        ck = (id(policy), action, partition)
         hit = self._named.get(ck)
         if hit is None or hit[0] is not policy:
-            hit = self._named[ck] = (policy, named_principals(policy, action))
+            hit = self._named[ck] = (policy, named_principals(policy, action, partition))
         return hit[1]
 
 

@@ -321,21 +321,26 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
         return ()
     ok = frozenset(allowed)
 
-    def outside(acct: str | None) -> bool:
-        return (acct is not None and acct != own_account and not zone.contains(acct)
-                and acct not in ok)
+    def outside(acct: str | None, partition: str | None = None) -> bool:
+        # an account of another partition than the zone's is another account, whatever its
+        # id (TrustZone.contains; conformance trial round 8)
+        other = partition is not None and partition != zone.partition
+        return (acct is not None and (other or acct != own_account)
+                and not zone.contains(acct, partition) and (other or acct not in ok))
 
     out: list[StatementMatch] = []
     for st in policy.statements:
         if not _allows(st):
             continue
         if st.principal is not None:
-            named = tuple(e for e in st.principal.aws if outside(principal_account(e)))
+            named = tuple(e for e in st.principal.aws
+                          if outside(principal_account(e), arn_partition(e)))
             if named:
                 out.append(_match(st, principals=named))
         if everyone(st):
             for c in st.conditions:
-                named = tuple(v for v, acct in condition_accounts(c) if outside(acct))
+                named = tuple(v for v, acct in condition_accounts(c)
+                              if outside(acct, arn_partition(v)))
                 named += condition_organizations(c, zone.org_id)
                 if named:
                     out.append(_match(st, principals=named, via="condition",
