@@ -12,6 +12,8 @@ it; the evidence names the blocking gates (``blocked_by``), or, where the access
 verdict for the grantee (one named only by a condition of a ``*`` statement, another
 organization; analysis not run), says so (``blocked_by`` null and ``gates_note``) rather than
 an empty list that reads as open.
+A principal of another partition than the secret's is outside the zone (TrustZone.contains)
+and can never read the secret: its message says so (the access analysis has no path for it).
 One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
 request of it gets through the statements naming it (and the policy's Deny statements, and
 the RCPs): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the request in the
