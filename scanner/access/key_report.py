@@ -147,11 +147,24 @@ class SecretCoverage:
         self._settings = settings
         self._partition = key_partition
         self._known: dict[str, bool] = {}
+        #: per view: None when an Allow may reach any account (``*``, NotPrincipal, a policy
+        #: with problems), else the accounts its Allow statements name (SecretView.named)
+        self._reach: list[frozenset[str] | None] = []
+        for v in self._views:
+            named = v.named
+            self._reach.append(None if named.star else named.accounts | frozenset(
+                a for a in (principal_account(e) for e in named.arns) if a))
 
     def __call__(self, entry: str) -> bool:
         hit = self._known.get(entry)
         if hit is None:
-            hit = self._known[entry] = any(self._covers(entry, v) for v in self._views)
+            acct = principal_account(entry)
+            # an Allow matches a principal only through its Principal element: a policy that
+            # names neither ``*`` nor anyone of the grantee's account grants it nothing (a
+            # look-up before evaluating: a key of many secrets and many grantees)
+            hit = self._known[entry] = any(
+                self._covers(entry, v) for v, reach in zip(self._views, self._reach)
+                if reach is None or acct in reach)
         return hit
 
     def _covers(self, entry: str, sv: SecretView) -> bool:
