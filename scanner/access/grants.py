@@ -25,6 +25,7 @@ from scanner.policy.exposure import (
     outside_zone_grants,
     public_statements,
 )
+from scanner.policy.arn import arn_partition
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import entry_account, is_account_entry
@@ -52,7 +53,13 @@ def _acts(st: Statement, action: str) -> bool:
     return True  # malformed: may act
 
 
-def named_principals(policy: Policy | None, action: str) -> NamedPrincipals:
+def named_principals(policy: Policy | None, action: str,
+                     partition: str = "aws") -> NamedPrincipals:
+    """``partition``: the resource's. An entry of another partition names no one who can
+    read it: "You cannot use IAM credentials from one partition to interact with resources
+    in a different partition" (AWS fault isolation boundaries whitepaper, "Partitions") -- it
+    is left out before evaluation (conformance trial round 8: an aws-us-gov role named on an
+    aws secret was a conditional reader, its IAM "not read")."""
     arns: set[str] = set()
     accounts: set[str] = set()
     star = False
@@ -70,6 +77,8 @@ def named_principals(policy: Policy | None, action: str) -> NamedPrincipals:
         star |= st.principal.star
         for e in st.principal.aws:
             acct = entry_account(e)
+            if (arn_partition(e) or partition) != partition:
+                continue
             if is_account_entry(e) and acct:
                 accounts.add(acct)
             elif e.startswith("arn:"):
@@ -176,7 +185,7 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
             is_out = (st.index, e) in outside
             out.append(Grant(source=source, statement=st.label, principal=e,
                              scope="account" if is_account_entry(e) else "principal",
-                             account_id=acct, in_zone=zone.contains(acct),
+                             account_id=acct, in_zone=zone.contains(acct, arn_partition(e)),
                              allow_listed=acct in listed_accounts,
                              unintended=unintended(acct) if is_out else None))
         for svc in st.principal.service:

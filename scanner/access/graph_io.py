@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import networkx as nx
 
-from scanner.policy.arn import arn_account, arn_region, parse_arn, with_region
+from scanner.policy.arn import arn_account, arn_partition, arn_region, parse_arn, with_region
 from scanner.access.context import resource_context
 from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED, KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
@@ -73,7 +73,8 @@ class SecretView:
 
     def __init__(self, arn: str, attrs: dict[str, Any], key_id: str | None,
                  key_attrs: dict[str, Any] | None, settings: AccessSettings,
-                 named: Callable[[Policy | None, str], NamedPrincipals] = named_principals,
+                 named: Callable[[Policy | None, str, str], NamedPrincipals]
+                 = named_principals,
                  managed_key: Callable[[str, str], str | None] | None = None) -> None:
         self.arn = arn
         #: the secret whose resource policy this view carries (itself, or a replica's primary)
@@ -125,10 +126,13 @@ class SecretView:
         # a resource-based policy ... can grant access" (IAM User Guide, "Policy evaluation for
         # requests within a single account"), so every principal of the secret's account is a
         # candidate, CONDITIONAL on the unread policy, and outsiders are one class (fault
-        # trial round 3: its same-account readers vanished and drift called them lost)
-        self.named = UNREAD_NAMED if self.policy_unread else named(self.policy,
-                                                                    settings.action)
-        self.key_named = named(self.key_policy, settings.decrypt_action)
+        # trial round 3: its same-account readers vanished and drift called them lost).
+        # The principals of another partition than the secret's (and its key's) are left out:
+        # they never read it (grants.named_principals)
+        self.named = UNREAD_NAMED if self.policy_unread else named(
+            self.policy, settings.action, arn_partition(arn) or "aws")
+        self.key_named = named(self.key_policy, settings.decrypt_action,
+                               arn_partition(key_id or arn) or "aws")
         self.uses_kms = not self.aws_managed and bool(self.key_arn)
         #: the key ARN of the kms:Decrypt that Secrets Manager makes with the caller's
         #: credentials (forward access session), which the caller's identity policies and SCPs
@@ -170,7 +174,7 @@ class _Shared:
         self.graph = graph
         self._keys: dict[str, dict[str, Any]] = {}
         #: by id() of a parsed policy that a SecretView keeps alive for the whole analysis
-        self._named: dict[tuple[int, str], tuple[Policy | None, NamedPrincipals]] = {}
+        self._named: dict[tuple[int, str, str], tuple[Policy | None, NamedPrincipals]] = {}
         self._managed: dict[tuple[str, str], str] | None = None
 
     def key_of(self, node: str) -> tuple[str | None, dict[str, Any] | None]:
@@ -194,11 +198,12 @@ class _Shared:
             self._managed = managed_key_arns(self.graph)
         return self._managed.get((account, region))
 
-    def named(self, policy: Policy | None, action: str) -> NamedPrincipals:
-        ck = (id(policy), action)
+    def named(self, policy: Policy | None, action: str, partition: str = "aws") -> \
+            NamedPrincipals:
+        ck = (id(policy), action, partition)
         hit = self._named.get(ck)
         if hit is None or hit[0] is not policy:
-            hit = self._named[ck] = (policy, named_principals(policy, action))
+            hit = self._named[ck] = (policy, named_principals(policy, action, partition))
         return hit[1]
 
 

@@ -4,16 +4,20 @@ secret or key (identity-policy-secret-wildcard)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
+from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.grants import policy_grants
 from scanner.access.graph_io import SecretView, policy_input
 from scanner.access.identity import PrincipalIndex, wildcard_grants
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant, IdentityWildcard, KeyAccess
-from scanner.policy.arn import principal_account
+from scanner.policy.arn import account_entry, arn_partition, principal_account
+from scanner.policy.evaluate import PolicyKind, evaluate_policy
 from scanner.policy.exposure import excess_key_grants
 from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.principals import session_kind, session_role
+from scanner.policy.tri import Tri
 
 
 def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
@@ -57,7 +61,8 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
         if key_missing:
             missing = [key_missing, *secrets_missing]
         elif policy is not None:
-            excess = _excess(policy, grants, key_account, compared)
+            excess = _excess(policy, grants, key_account, compared, settings,
+                             arn_partition(key_id) or "aws")
             # a secret policy not read can only cover more of the key's grants: with none in
             # excess over the policies read, none is over all of them (a definite PASS)
             if excess and secrets_missing:
@@ -73,17 +78,20 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
 
 
 def _excess(policy: Policy, grants: list[Grant], key_account: str,
-            views: list[SecretView]) -> tuple[Grant, ...]:
+            views: list[SecretView], settings: AccessSettings,
+            key_partition: str = "aws") -> tuple[Grant, ...]:
     """The key's grants that scanner.policy.exposure.excess_key_grants matches (one home for
     "excess key grant": the rule, this report and remediation agree), one per principal. A
     principal named only by a condition of a ``*`` statement keeps the grant that statement
-    gives it, or gets one of scope ``account``."""
+    gives it, or gets one of scope ``account``. Whom a secret covers: ``SecretCoverage``."""
     by_entry = {(g.statement, g.principal): g for g in grants}
     out: dict[str, Grant] = {}
-    primaries: dict[str, Policy | None] = {}
+    primaries: dict[str, SecretView] = {}
     for v in views:  # replicas carry their primary's policy: count each primary once
-        primaries.setdefault(v.primary_arn, v.policy)
-    for m in excess_key_grants(policy, list(primaries.values()), key_account=key_account):
+        primaries.setdefault(v.primary_arn, v)
+    covered = SecretCoverage(list(primaries.values()), settings, key_partition)
+    for m in excess_key_grants(policy, covered, key_account=key_account,
+                               key_partition=key_partition):
         for p in m.principals:
             if p in out:
                 continue
@@ -92,6 +100,120 @@ def _excess(policy: Policy, grants: list[Grant], key_account: str,
                 account_id=principal_account(p), in_zone=False,
                 conditions=(m.condition_key,) if m.condition_key else ())
     return tuple(out.values())
+
+
+def _allows(policy: Policy, facts: PrincipalFacts, sv: SecretView,
+            settings: AccessSettings, *, unnamed: bool = False) -> bool:
+    """Whether the secret's resource policy grants GetSecretValue to the principal: some
+    Allow applies or may apply, and no explicit Deny applies -- the resource-policy gate of
+    the access analysis (scanner.access.pair_eval), with the same request context
+    (scanner.access.context). IAM User Guide, "Policy evaluation logic": "An explicit deny in
+    any policy overrides any allows." ``unnamed``: a principal of the account no ARN tells
+    (aws:PrincipalArn unknown, as scanner.access.grants' probe)."""
+    pctx = principal_context(facts, settings)
+    if unnamed:
+        pctx[0].pop("aws:principalarn", None)
+    request = build_request(facts, pctx, sv.rctx_sm, action=settings.action, resource=sv.arn)
+    result = evaluate_policy(policy, request, PolicyKind.RESOURCE)
+    return result.allow is not Tri.FALSE and result.deny is not Tri.TRUE
+
+
+class SecretCoverage:
+    """Whether some secret of a key grants a key grantee GetSecretValue (the question of
+    kms-key-policy-excess-grant: docs/rules.md), answered for each secret's resource policy
+    as the access analysis answers it for the pair, not by matching statements: a ``*`` grant
+    narrowed by aws:PrincipalOrgID covers the organization's principals only, one narrowed by
+    aws:PrincipalAccount that account only, and a grant the policy takes back with an
+    explicit Deny covers no one (conformance trial round 8: every one of them covered every
+    grantee). An account grantee (its id, its root, a kms:CallerAccount value) is covered
+    when the secret grants anyone in that account.
+
+    A session ARN is its role: "A session ARN named in a policy is evaluated as its role"
+    (docs/access.md), and IAM User Guide, "AWS JSON policy elements: Principal" -- a role ARN
+    in a resource-based policy grants the role's sessions (conformance trial round 8: the
+    secret granting the role and the key its session, or the reverse, was an excess grant).
+    A role name is unique in its account whatever its path ("IAM object quotas" / "IAM
+    identifiers": names are unique within the account), so the session's role is the role of
+    that name the secret policy names, or one without a path.
+
+    Partitions: "You cannot use IAM credentials from one partition to interact with resources
+    in a different partition" (AWS fault isolation boundaries whitepaper, "Partitions"): a
+    secret never covers a grantee of another partition, whatever the account id. A bare
+    account id is read in the key policy's partition."""
+
+    def __init__(self, views: list[SecretView], settings: AccessSettings,
+                 key_partition: str = "aws") -> None:
+        self._views = [v for v in views if v.policy is not None]
+        self._settings = settings
+        self._partition = key_partition
+        self._known: dict[str, bool] = {}
+        #: per view: None when an Allow may reach any account (``*``, NotPrincipal, a policy
+        #: with problems), else the accounts its Allow statements name (SecretView.named)
+        self._reach: list[frozenset[str] | None] = []
+        for v in self._views:
+            named = v.named
+            self._reach.append(None if named.star else named.accounts | frozenset(
+                a for a in (principal_account(e) for e in named.arns) if a))
+
+    def __call__(self, entry: str) -> bool:
+        hit = self._known.get(entry)
+        if hit is None:
+            acct = principal_account(entry)
+            # an Allow matches a principal only through its Principal element: a policy that
+            # names neither ``*`` nor anyone of the grantee's account grants it nothing (a
+            # look-up before evaluating: a key of many secrets and many grantees)
+            hit = self._known[entry] = any(
+                self._covers(entry, v) for v, reach in zip(self._views, self._reach)
+                if reach is None or acct in reach)
+        return hit
+
+    def _covers(self, entry: str, sv: SecretView) -> bool:
+        policy = sv.policy
+        acct = principal_account(entry)
+        part = arn_partition(entry) or self._partition
+        if policy is None or acct is None or part != (arn_partition(sv.arn) or "aws"):
+            return False
+        org_path = self._settings.org_paths.get(acct)
+        if account_entry(entry) is not None:
+            # anyone of the account: a principal no ARN tells (a role, a user), then each
+            # principal of the account the policy names
+            for ptype in ("role", "user"):
+                facts = PrincipalFacts(arn=f"arn:{part}:iam::{acct}:{ptype}/any-principal",
+                                       account_id=acct, principal_type=ptype,
+                                       org_path=org_path)
+                if _allows(policy, facts, sv, self._settings, unnamed=True):
+                    return True
+            return any(_allows(policy, self._facts(e, acct, policy, org_path), sv,
+                               self._settings)
+                       for e in _named(policy)
+                       if principal_account(e) == acct and account_entry(e) is None
+                       and (arn_partition(e) or part) == part)
+        return _allows(policy, self._facts(entry, acct, policy, org_path), sv, self._settings)
+
+    @staticmethod
+    def _facts(entry: str, acct: str, policy: Policy, org_path: str | None) -> PrincipalFacts:
+        """The requester an entry names: a session as its role, else the entry itself."""
+        session = session_role(entry)
+        if session is not None:
+            part = arn_partition(entry) or "aws"
+            name = session[1]
+            role = next((e for e in _named(policy)
+                         if e.startswith(f"arn:{part}:iam::{acct}:role/")
+                         and e.rsplit("/", 1)[-1] == name),
+                        f"arn:{part}:iam::{acct}:role/{name}")
+            return PrincipalFacts(arn=role, account_id=acct, principal_type="role",
+                                  name=name, org_path=org_path)
+        user = session_kind(entry) == "federated-user" or ":user/" in entry
+        return PrincipalFacts(arn=entry, account_id=acct,
+                              principal_type="user" if user else "role",
+                              name=entry.rsplit("/", 1)[-1], org_path=org_path)
+
+
+def _named(policy: Policy) -> Iterator[str]:
+    """The AWS principal entries of the policy's statements."""
+    for st in policy.statements:
+        if st.principal is not None:
+            yield from st.principal.aws
 
 
 def identity_wildcards(index: PrincipalIndex) -> list[IdentityWildcard]:

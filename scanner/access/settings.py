@@ -80,10 +80,12 @@ class AccessSettings:
     def in_org(self, account_id: str | None) -> bool:
         return account_id is not None and account_id in self.org_account_ids
 
-    def in_zone(self, account_id: str | None) -> bool:
+    def in_zone(self, account_id: str | None, partition: str | None = None) -> bool:
+        """``partition``: the principal's (None: the estate's; TrustZone.contains)."""
         if self.zone is not None:
-            return self.zone.contains(account_id)
-        return account_id is not None and account_id in self.org_account_ids
+            return self.zone.contains(account_id, partition)
+        return account_id is not None and account_id in self.org_account_ids and \
+            (partition is None or partition == self.trust_zone.partition)
 
     def allowed(self, account_id: str | None) -> bool:
         return self.in_zone(account_id) or (account_id in self.allowed_external_accounts)

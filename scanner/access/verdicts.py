@@ -257,10 +257,12 @@ class KeyAccess:
     #: the other keys of its multi-Region family in the snapshot (graph_io.key_families)
     family: tuple[str, ...] = ()
     #: key-policy decrypt grants to principals of other accounts that no secret encrypted with
-    #: it (or with a key of its multi-Region family) grants GetSecretValue: not the principal
-    #: itself, not its account (root or id), not,
-    #: for an account grantee, anyone in that account; a public secret grant covers everyone
-    #: (kms-key-policy-excess-grant). One grant per principal entry, in policy order.
+    #: it (or with a key of its multi-Region family) grants GetSecretValue, as the access
+    #: analysis evaluates the secret's resource policy for the grantee (its own grant, its
+    #: account's, a ``*`` grant whose conditions let it in, no explicit Deny; a session as its
+    #: role; never across partitions), for an account grantee anyone in that account
+    #: (key_report.SecretCoverage; kms-key-policy-excess-grant). One grant per principal
+    #: entry, in policy order.
     excess_grants: tuple[Grant, ...] = ()
     #: inputs the excess grants depend on that were not read (the key policy, a secret's
     #: resource policy): while not empty, excess_grants is not a verdict

@@ -13,16 +13,17 @@ edit -- exactly the same statements.
   the allowed read actions, or Allow with NotAction; a ``*`` statement grants whom its
   narrowing conditions let in (``confined_accounts``: none but the own account -> no one else).
 * ``excess_key_grants``: a key policy's kms:Decrypt to principals of other accounts that no
-  secret encrypted with the key grants GetSecretValue.
+  secret encrypted with the key grants GetSecretValue (whom a secret grants: the access
+  analysis' answer, passed in).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from scanner.policy.arn import arn_account, principal_account, resource_account, root_arn
+from scanner.policy.arn import arn_account, arn_partition, principal_account, resource_account
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.trust_zone import TrustZone
@@ -320,21 +321,26 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
         return ()
     ok = frozenset(allowed)
 
-    def outside(acct: str | None) -> bool:
-        return (acct is not None and acct != own_account and not zone.contains(acct)
-                and acct not in ok)
+    def outside(acct: str | None, partition: str | None = None) -> bool:
+        # an account of another partition than the zone's is another account, whatever its
+        # id (TrustZone.contains; conformance trial round 8)
+        other = partition is not None and partition != zone.partition
+        return (acct is not None and (other or acct != own_account)
+                and not zone.contains(acct, partition) and (other or acct not in ok))
 
     out: list[StatementMatch] = []
     for st in policy.statements:
         if not _allows(st):
             continue
         if st.principal is not None:
-            named = tuple(e for e in st.principal.aws if outside(principal_account(e)))
+            named = tuple(e for e in st.principal.aws
+                          if outside(principal_account(e), arn_partition(e)))
             if named:
                 out.append(_match(st, principals=named))
         if everyone(st):
             for c in st.conditions:
-                named = tuple(v for v, acct in condition_accounts(c) if outside(acct))
+                named = tuple(v for v, acct in condition_accounts(c)
+                              if outside(acct, arn_partition(v)))
                 named += condition_organizations(c, zone.org_id)
                 if named:
                     out.append(_match(st, principals=named, via="condition",
@@ -425,69 +431,44 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
     return tuple(out)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SecretGrants:
-    """Who the secrets of one key grant ``secretsmanager:GetSecretValue``."""
-
-    everyone: bool
-    principals: frozenset[str]
-    accounts: frozenset[str]  # accounts of every named principal
-
-    def covers(self, entry: str) -> bool:
-        """Whether a key grantee is granted by some secret: directly, through its account
-        root, or -- for an account grantee -- through anyone in that account."""
-        if self.everyone:
-            return True
-        acct = principal_account(entry)
-        if acct is None:
-            return entry in self.principals
-        if entry in self.principals or acct in self.principals or \
-                root_arn(acct) in self.principals:
-            return True
-        return entry in (acct, root_arn(acct)) and acct in self.accounts
-
-
-def secret_grants(policies: Iterable[Policy | None], action: str = READ_ACTION) -> SecretGrants:
-    every = False
-    principals: set[str] = set()
-    for policy in policies:
-        for st in (policy.statements if policy is not None else ()):
-            if not _allows(st) or not acts_on(st, (action,)):
-                continue
-            if everyone(st):
-                every = True  # Principal "*" or NotPrincipal: anyone may be granted
-            if st.principal is not None:
-                principals.update(st.principal.aws)
-    accounts = frozenset(a for a in (principal_account(p) for p in principals) if a)
-    return SecretGrants(everyone=every, principals=frozenset(principals), accounts=accounts)
-
-
-def excess_key_grants(key_policy: Policy | None, secret_policies: Iterable[Policy | None], *,
-                      key_account: str | None,
+def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool], *,
+                      key_account: str | None, key_partition: str = "aws",
                       action: str = DECRYPT_ACTION) -> tuple[StatementMatch, ...]:
     """Key statements letting principals of other accounts ``action`` (kms:Decrypt) that no
     secret encrypted with the key grants GetSecretValue -- named in Principal, or named by a
     condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...).
-    A key that encrypts no secret has none (it is not a secret's key: out of scope)."""
-    policies = list(secret_policies)
-    if key_policy is None or not policies:
+
+    ``covered(entry)``: whether some secret of the key grants the principal (or, for an
+    account, some principal of the account) -- the access analysis' answer for the secrets'
+    resource policies (scanner.access.key_report.SecretCoverage), not a second reading of
+    their statements here: a ``*`` grant covers only whom its conditions let in, and an
+    explicit Deny takes a grant back (conformance trial round 8).
+
+    A principal of another partition than the key's is of another account, whatever its id:
+    "You cannot use IAM credentials from one partition to interact with resources in a
+    different partition" (AWS fault isolation boundaries whitepaper, "Partitions")."""
+    if key_policy is None:
         return ()
-    granted = secret_grants(policies)
+
+    def own(entry: str) -> bool:
+        return principal_account(entry) == key_account and \
+            (arn_partition(entry) or key_partition) == key_partition
+
     out: list[StatementMatch] = []
     for st in key_policy.statements:
         if not _allows(st) or not acts_on(st, (action,)):
             continue
         if st.principal is not None:
             excess = tuple(e for e in st.principal.aws
-                           if principal_account(e) not in (None, key_account)
-                           and not granted.covers(e))
+                           if principal_account(e) is not None and not own(e)
+                           and not covered(e))
             if excess:
                 out.append(_match(st, principals=excess))
         if everyone(st):
             for c in st.conditions:
                 excess = tuple(v for v, acct in condition_accounts(c)
-                               if acct != key_account and not granted.covers(
-                                   v if c.key in ARN_KEYS else acct))
+                               if not own(v if c.key in ARN_KEYS else acct)
+                               and not covered(v if c.key in ARN_KEYS else acct))
                 if excess:
                     out.append(_match(st, principals=excess, via="condition",
                                       condition_key=c.key))

@@ -30,18 +30,27 @@ class TrustZone:
     #: the organization's id when it was read: another organization named in a condition
     #: (aws:PrincipalOrgID) is outside
     org_id: str | None = None
+    #: the partition of the estate (ScanMeta.partition): its accounts are of this partition
+    partition: str = "aws"
 
     @classmethod
     def of(cls, *, organization: Iterable[str] | None, scanned: Iterable[str],
-           trusted: Iterable[str] = (), org_id: str | None = None) -> "TrustZone":
+           trusted: Iterable[str] = (), org_id: str | None = None,
+           partition: str = "aws") -> "TrustZone":
         org = frozenset(organization) if organization is not None else None
         scanned_set, trusted_set = frozenset(scanned), frozenset(trusted)
         return cls(organization=org, scanned=scanned_set, trusted=trusted_set,
                    accounts=(org or frozenset()) | scanned_set | trusted_set,
-                   org_id=org_id if org is not None else None)
+                   org_id=org_id if org is not None else None, partition=partition)
 
-    def contains(self, account_id: str | None) -> bool:
-        return account_id is not None and account_id in self.accounts
+    def contains(self, account_id: str | None, partition: str | None = None) -> bool:
+        """``partition``: the partition of the principal's ARN (None: a bare account id, read
+        in the estate's). The same account id in another partition is another account: "You
+        cannot use IAM credentials from one partition to interact with resources in a
+        different partition" (AWS fault isolation boundaries whitepaper, "Partitions";
+        conformance trial round 8: the zone matched on the id alone)."""
+        return account_id is not None and account_id in self.accounts and \
+            (partition is None or partition == self.partition)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -96,7 +105,8 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
     organization = [a.account_id for a in org.accounts] if org and org.accounts else None
     scanned = set(snapshot.meta.accounts) | {a.account_id for a in snapshot.accounts}
     return TrustZone.of(organization=organization, scanned=scanned, trusted=trusted_accounts,
-                        org_id=org.org_id if org else None)
+                        org_id=org.org_id if org else None,
+                        partition=snapshot.meta.partition or "aws")
 
 
 

@@ -1,7 +1,11 @@
 """A key that encrypts secrets lets principals of other accounts kms:Decrypt although no secret
-encrypted with it grants them GetSecretValue. A key grantee is covered when a secret grants it
-directly, grants its account root, or (for an account-root grantee) grants anyone in that
-account; a public (``*`` or NotPrincipal) secret grant covers everyone. A ``*`` key statement
+encrypted with it grants them GetSecretValue. A key grantee is covered when a secret's resource
+policy grants it -- evaluated as the access analysis evaluates it for the pair
+(scanner.access.key_report.SecretCoverage): directly, through its account root, through a ``*``
+grant whose conditions let it in (a public one covers everyone, one narrowed to the
+organization its members only), and not when an explicit Deny of the policy applies; a session
+ARN is its role, a principal of another partition than the secret's is never granted; an
+account-root grantee is covered when anyone in that account is. A ``*`` key statement
 narrowed to named accounts (kms:CallerAccount, aws:PrincipalAccount, ...) grants each of them.
 Replicas count through their primary; a secret scheduled for deletion grants no one. A
 multi-Region key (the primary and each replica) is judged against the secrets of its whole

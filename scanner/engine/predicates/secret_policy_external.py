@@ -12,6 +12,8 @@ it; the evidence names the blocking gates (``blocked_by``), or, where the access
 verdict for the grantee (one named only by a condition of a ``*`` statement, another
 organization; analysis not run), says so (``blocked_by`` null and ``gates_note``) rather than
 an empty list that reads as open.
+A principal of another partition than the secret's is outside the zone (TrustZone.contains)
+and can never read the secret: its message says so (the access analysis has no path for it).
 One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
 request of it gets through the statements naming it (and the policy's Deny statements, and
 the RCPs): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the request in the
@@ -27,7 +29,7 @@ from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
-from scanner.policy.arn import principal_account, resource_account, root_arn
+from scanner.policy.arn import arn_partition, principal_account, resource_account, root_arn
 from scanner.policy.exposure import (is_organization, outside_zone_grants, principals_of,
                                      unknown_account_grants)
 
@@ -36,6 +38,14 @@ from scanner.policy.exposure import (is_organization, outside_zone_grants, princ
 NOT_EVALUATED = ("other gates not evaluated: the access analysis evaluates the principals a "
                  "Principal element names (and the classes a * grant reaches inside the trust "
                  "zone), not a grantee named only by a condition of a * statement")
+
+
+#: the note for a grantee of another partition than the secret's: the access analysis leaves
+#: it out (scanner.access.grants.named_principals), it reads nothing. "You cannot use IAM
+#: credentials from one partition to interact with resources in a different partition" (AWS
+#: fault isolation boundaries whitepaper, "Partitions"; conformance trial round 8)
+OTHER_PARTITION = ("a principal of another partition than the secret's: it can never read "
+                   "the secret (partitions are separate)")
 
 
 def _gates(ctx: RuleContext, secret: str,
@@ -47,6 +57,9 @@ def _gates(ctx: RuleContext, secret: str,
     grantee (it did not run; a grantee named only by a condition of a ``*`` statement, or
     another organization: no path, and no reach class outside the zone), (None, None, why):
     "nothing blocks it" is not known, and an empty list would read as open."""
+    if (arn_partition(entry) or "aws") != (arn_partition(secret) or "aws") and \
+            arn_partition(entry) is not None:
+        return None, None, OTHER_PARTITION
     if ctx.access is None:
         return None, None, "other gates not evaluated: access analysis did not run"
     sa = ctx.access.secrets.get(secret)
@@ -112,6 +125,8 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         text = f"grants {e} ({what}) in {where}"
         if blocked:
             text += f"; currently blocked by {', '.join(blocked)}"
+        elif note == OTHER_PARTITION:
+            text += f"; {OTHER_PARTITION}"
         elif note:
             text += "; other gates not evaluated"
         proof = proofs.get(e)
