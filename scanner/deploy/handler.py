@@ -7,7 +7,8 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_REGIONS          comma-separated regions (required)
     SECRETGRAPH_ORG_MODE         "true": discover accounts through Organizations
     SECRETGRAPH_ACCOUNTS         comma-separated account ids (when not in org mode; the
-                                 central account is scanned too, listed or not)
+                                 central account is scanned too, listed or not; ignored,
+                                 with a warning, in org mode)
     SECRETGRAPH_EXTERNAL_ID      optional sts:ExternalId
     SECRETGRAPH_HISTORY_URI      s3://bucket/prefix (required)
     SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new HIGH/CRITICAL findings or access changes
@@ -32,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -49,6 +51,29 @@ log = logging.getLogger("secretgraph.deploy")
 
 _SNS_SUBJECT_MAX = 100
 _SNS_MESSAGE_MAX = 250_000  # bytes; SNS allows 256 KiB
+
+
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+
+
+def _checked_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """SECRETGRAPH_REGIONS checked here, naming the variable (the collector's own checks name
+    the CLI's --regions, which the Lambda user never typed: deployment trial round 2)."""
+    from scanner.aws.regions import known_regions
+    from scanner.engine.loader import suggest
+
+    if not regions:
+        raise InputError("environment variable SECRETGRAPH_REGIONS is not set")
+    known = known_regions()
+    for region in regions:
+        if region not in known:
+            raise InputError(f"SECRETGRAPH_REGIONS (the Regions parameter): unknown region "
+                             f"{region!r} (not an AWS region botocore knows)"
+                             f"{suggest(region, sorted(known))}")
+    if len(set(regions)) != len(regions):
+        raise InputError("SECRETGRAPH_REGIONS (the Regions parameter): a region is listed "
+                         "twice")
+    return regions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,12 +118,26 @@ class HandlerConfig:
             raise InputError(f"SECRETGRAPH_NOTIFY_SEVERITIES: {exc}") from None
         org = org_text == "true"
         accounts = items("SECRETGRAPH_ACCOUNTS")
-        regions = items("SECRETGRAPH_REGIONS")
-        if not regions:
-            raise InputError("environment variable SECRETGRAPH_REGIONS is not set")
+        regions = _checked_regions(items("SECRETGRAPH_REGIONS"))
+        for account in accounts:
+            if not _ACCOUNT_ID.match(account):
+                raise InputError(f"SECRETGRAPH_ACCOUNTS (the Accounts parameter): malformed "
+                                 f"account id {account!r}: expected 12 digits")
+        if org and accounts:
+            # the template's OrgMode defaults to true, and Accounts is documented "when OrgMode
+            # is false": the organization is scanned (deployment trial round 2: both set failed
+            # every night "give --org or --accounts, not both", a flag no one typed)
+            log.warning("SECRETGRAPH_ACCOUNTS (the Accounts parameter: %s) is ignored: "
+                        "SECRETGRAPH_ORG_MODE (OrgMode) is true, so every account of the "
+                        "organization is scanned; set OrgMode to false to scan only the "
+                        "listed accounts", ",".join(accounts))
+            accounts = ()
         if not org and not accounts:
             raise InputError("SECRETGRAPH_ACCOUNTS is empty and SECRETGRAPH_ORG_MODE is false")
         central = (env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or "").strip() or None
+        if central is not None and not _ACCOUNT_ID.match(central):
+            raise InputError(f"SECRETGRAPH_CENTRAL_ACCOUNT: malformed account id {central!r}: "
+                             f"expected 12 digits")
         if not org and central and central not in accounts:
             # the central account (the function's own) is always scanned, with the function's
             # own credentials (docs/deployment.md); Accounts lists the others (deployment

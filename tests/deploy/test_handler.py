@@ -320,3 +320,46 @@ def test_two_nights_keep_created_at_and_archive_what_was_fixed(aws: dict[str, st
     assert fixed["Compliance"]["Status"] == "PASSED"
     assert fixed["CreatedAt"] == public["CreatedAt"]
     assert fixed["UpdatedAt"] > public["UpdatedAt"]
+
+
+def test_accounts_with_org_mode_are_ignored_with_a_warning(
+        aws: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    """Deployment trial round 2: the central template's OrgMode defaults to true, and an
+    operator who also filled Accounts (documented "when OrgMode is false") had every night
+    fail with "give --org or --accounts, not both", a command-line flag the Lambda user never
+    typed. With OrgMode true the organization is scanned and Accounts is ignored, with a
+    warning naming both settings."""
+    org = _client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="a@example.com", AccountName="a")[
+        "CreateAccountStatus"]["AccountId"]
+    env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "true",
+           "SECRETGRAPH_ACCOUNTS": member, "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
+    with caplog.at_level("WARNING", logger="secretgraph.deploy"):
+        config = HandlerConfig.from_env(env)
+    assert config.org is True and config.accounts == ()
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "SECRETGRAPH_ACCOUNTS" in warning and "Accounts" in warning
+    assert "SECRETGRAPH_ORG_MODE" in warning and "ignored" in warning
+    result = handler({}, None, deps=Collaborators(env=env))
+    (record,) = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).list()
+    assert record.scan_id == result["scan_id"]
+    assert member in record.accounts and "123456789012" in record.accounts
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"SECRETGRAPH_ORG_MODE": "false", "SECRETGRAPH_ACCOUNTS": "2222"},
+     "SECRETGRAPH_ACCOUNTS"),
+    ({"SECRETGRAPH_REGIONS": "us-east-1,us-east-1"}, "SECRETGRAPH_REGIONS"),
+    ({"SECRETGRAPH_REGIONS": "us-est-1"}, "SECRETGRAPH_REGIONS"),
+    ({"SECRETGRAPH_CENTRAL_ACCOUNT": "central"}, "SECRETGRAPH_CENTRAL_ACCOUNT"),
+])
+def test_a_bad_setting_names_the_environment_variable_not_a_flag(
+        change: dict[str, str], words: str) -> None:
+    """Deployment trial round 2: errors of the scheduled function name the environment
+    variables (the stack's parameters) the operator set, never a CLI flag (--accounts,
+    --regions, --central-account) they never typed."""
+    env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), **change}
+    with pytest.raises(InputError, match=words) as caught:
+        HandlerConfig.from_env(env)
+    assert "--" not in str(caught.value)

@@ -154,3 +154,18 @@ def test_role_outputs_name_the_stackset_parameter_they_feed() -> None:
                              (org_scale_template(), "CollectRoleArn")):
         description = template["Outputs"][output]["Description"]
         assert "ScannerRoleArn" in description and "TrustedPrincipalArn" not in description
+
+
+@pytest.mark.parametrize("template", [central_template(), org_scale_template()],
+                         ids=["central", "org-scale"])
+def test_accounts_with_org_mode_is_refused_at_deploy_time(template: dict[str, Any]) -> None:
+    """Deployment trial round 2: OrgMode (default true) with Accounts filled failed every
+    night with a CLI flag's message. A CloudFormation Rule refuses the pair when the stack is
+    created or updated, saying which parameter to change (the function, set by hand, ignores
+    Accounts with a warning)."""
+    rule = template["Rules"]["AccountsOnlyWithoutOrgMode"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "OrgMode"}, "true"]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "Accounts"}, ""]}
+    assert "OrgMode" in assertion["AssertDescription"]
+    assert "Accounts" in assertion["AssertDescription"]
