@@ -11,7 +11,8 @@ Configuration comes from the environment (set by the central template)::
                                  with a warning, in org mode)
     SECRETGRAPH_EXTERNAL_ID      optional sts:ExternalId
     SECRETGRAPH_HISTORY_URI      s3://bucket/prefix (required)
-    SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new HIGH/CRITICAL findings or access changes
+    SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new findings at the notified severities or
+                                 of access changes
     SECRETGRAPH_SECURITYHUB      off | central (import into this account's Security Hub)
     SECRETGRAPH_CENTRAL_ACCOUNT  this account's id (Security Hub import target)
     SECRETGRAPH_NOTIFY_SEVERITIES  default "CRITICAL,HIGH"
@@ -87,7 +88,7 @@ class HandlerConfig:
     sns_topic_arn: str | None = None
     securityhub: str = "off"  # off | central
     central_account: str | None = None
-    notify_severities: frozenset[str] = frozenset({"CRITICAL", "HIGH"})
+    notify_severities: frozenset[str] = frozenset({"CRITICAL", "HIGH"})  # the default
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "HandlerConfig":
@@ -218,10 +219,29 @@ def _notable(drift: Drift | None, document: Mapping[str, Any],
             if f.get("status") == "FAIL" and f.get("severity") in severities], None
 
 
+_DEFAULT_NOTIFY = frozenset({"CRITICAL", "HIGH"})
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def new_findings_label(count: int, severities: frozenset[str]) -> str:
+    """"2 new CRITICAL/HIGH findings", "1 new MEDIUM finding", or, for every severity from
+    CRITICAL down to one of three or more, "5 new findings at or above LOW": the severities
+    the deployment notifies (SECRETGRAPH_NOTIFY_SEVERITIES), never a fixed label (deployment
+    trial round 2: "4 new HIGH/CRITICAL findings" listed MEDIUM ones)."""
+    ordered = sorted((Severity(s) for s in severities), key=lambda s: s.rank, reverse=True)
+    top = sorted(Severity, key=lambda s: s.rank, reverse=True)[:len(ordered)]
+    if len(ordered) >= 3 and ordered == top:
+        return f"{_plural(count, 'new finding')} at or above {ordered[-1].value}"
+    return _plural(count, f"new {'/'.join(s.value for s in ordered)} finding")
+
+
 def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str, Any]],
-                 drift: Drift | None, history_uri: str, late: bool = False
-                 ) -> tuple[str, str]:
-    """(subject, message) summarising new HIGH/CRITICAL findings and access changes;
+                 drift: Drift | None, history_uri: str, late: bool = False,
+                 severities: frozenset[str] = _DEFAULT_NOTIFY) -> tuple[str, str]:
+    """(subject, message) summarising new findings at ``severities`` and access changes;
     ``late``: the scan was recorded by an earlier run whose notification failed."""
     access = drift.access if drift is not None else ()
     gained = sum(len(a.gained) for a in access)
@@ -230,7 +250,7 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
     if gained or lost:
         parts.append(f"{gained} new / {lost} lost readers")
     if new_findings:
-        parts.append(f"{len(new_findings)} new HIGH/CRITICAL findings")
+        parts.append(new_findings_label(len(new_findings), severities))
     subject = clean_line(f"secretgraph: {', '.join(parts) or 'scan finished'}"
                          + (" (late)" if late else ""))[:_SNS_SUBJECT_MAX]
     lines = [f"secretgraph scan {scan_id} ({'complete' if complete else 'INCOMPLETE'})",
@@ -319,7 +339,8 @@ def _notify(config: HandlerConfig, deps: Collaborators, scan_id: str, complete: 
         return False
     subject, message = notification(scan_id=scan_id, complete=complete,
                                     new_findings=new_findings, drift=drift,
-                                    history_uri=config.history_uri, late=late)
+                                    history_uri=config.history_uri, late=late,
+                                    severities=config.notify_severities)
     try:
         deps.publish(config.sns_topic_arn, subject, message)
     except Exception:

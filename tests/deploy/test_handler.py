@@ -363,3 +363,44 @@ def test_a_bad_setting_names_the_environment_variable_not_a_flag(
     with pytest.raises(InputError, match=words) as caught:
         HandlerConfig.from_env(env)
     assert "--" not in str(caught.value)
+
+
+def test_the_subject_names_the_configured_severities_and_counts_in_the_singular(
+        aws: dict[str, str]) -> None:
+    """Deployment trial round 2: the subject always said "HIGH/CRITICAL" whatever
+    SECRETGRAPH_NOTIFY_SEVERITIES was (night 1: "4 new HIGH/CRITICAL findings" listing MEDIUM
+    ones), and "1 new ... findings". It names the severities notified, and one finding is
+    one finding."""
+    env = {**_env(aws["topic"]), "SECRETGRAPH_NOTIFY_SEVERITIES": "MEDIUM"}
+    first = handler({}, None, deps=Collaborators(snapshot_for=_night(1, [APP]), env=env))
+    assert first["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    listed = [line for line in msg["Message"].splitlines() if line.startswith("  MEDIUM ")]
+    assert len(listed) == 1, msg["Message"]  # secret-rotation-disabled
+    assert msg["Subject"] == "secretgraph: 1 new MEDIUM finding"
+
+    env = {**env, "SECRETGRAPH_NOTIFY_SEVERITIES": "medium,critical,high,low"}
+    second = handler({}, None, deps=Collaborators(snapshot_for=_night(2, [APP, VENDOR]),
+                                                  env=env))
+    assert second["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert "HIGH/CRITICAL" not in msg["Subject"]
+    assert msg["Subject"].startswith("secretgraph: 1 new / 0 lost readers, ")
+    # the vendor's read is the one new finding at the four severities, CRITICAL down to LOW
+    assert msg["Subject"] == ("secretgraph: 1 new / 0 lost readers, "
+                              "1 new finding at or above LOW"), msg["Subject"]
+
+
+@pytest.mark.parametrize("count, severities, label", [
+    (2, {"HIGH", "CRITICAL"}, "2 new CRITICAL/HIGH findings"),
+    (1, {"HIGH", "CRITICAL"}, "1 new CRITICAL/HIGH finding"),
+    (4, {"CRITICAL", "HIGH", "MEDIUM"}, "4 new findings at or above MEDIUM"),
+    (3, {"HIGH", "MEDIUM"}, "3 new HIGH/MEDIUM findings"),
+    (1, {"LOW"}, "1 new LOW finding"),
+])
+def test_the_new_findings_label_follows_the_notified_severities(
+        count: int, severities: set[str], label: str) -> None:
+    """Deployment trial round 2 (the subject said "HIGH/CRITICAL" whatever was notified)."""
+    from scanner.deploy.handler import new_findings_label
+
+    assert new_findings_label(count, frozenset(severities)) == label
