@@ -16,6 +16,14 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_SECURITYHUB      off | central (import into this account's Security Hub)
     SECRETGRAPH_CENTRAL_ACCOUNT  this account's id (Security Hub import target)
     SECRETGRAPH_NOTIFY_SEVERITIES  default "CRITICAL,HIGH"
+    SECRETGRAPH_CONFIG           optional configuration file (``scan --config``)
+    SECRETGRAPH_SUPPRESSIONS     optional suppression file (``scan --suppressions``)
+    SECRETGRAPH_BASELINE         optional access baseline (``scan --baseline``)
+
+Each of the last three is a file of the Lambda package (a path relative to its root,
+LAMBDA_TASK_ROOT) or an s3://bucket/key read with the function's role at the start of every
+run; a file that cannot be read or is not valid fails the run, naming it as configured,
+before anything is scanned (as ``secretgraph scan`` refuses it with exit 2).
 
 The handler does not orchestrate: ``scanner.pipeline.run_scan`` is the only orchestrator, so the
 nightly run records history exactly as ``secretgraph scan --history`` does (first_seen carried
@@ -56,6 +64,12 @@ _SNS_MESSAGE_MAX = 250_000  # bytes; SNS allows 256 KiB
 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
+#: the scan's input files: kind -> the variable naming it
+INPUT_VARIABLES = {"config": "SECRETGRAPH_CONFIG", "suppressions": "SECRETGRAPH_SUPPRESSIONS",
+                   "baseline": "SECRETGRAPH_BASELINE"}
+_INPUT_WHAT = {"config": "configuration", "suppressions": "suppression file",
+               "baseline": "access baseline"}
+
 
 def _checked_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
     """SECRETGRAPH_REGIONS checked here, naming the variable (the collector's own checks name
@@ -89,6 +103,17 @@ class HandlerConfig:
     securityhub: str = "off"  # off | central
     central_account: str | None = None
     notify_severities: frozenset[str] = frozenset({"CRITICAL", "HIGH"})  # the default
+    #: the scan's input files as configured: a path in the package, or s3://bucket/key
+    config_file: str | None = None
+    suppressions_file: str | None = None
+    baseline_file: str | None = None
+    package_root: str | None = None  # LAMBDA_TASK_ROOT: where package paths are relative to
+
+    def input_files(self) -> dict[str, str]:
+        """kind -> the file as configured, for the inputs given."""
+        given = {"config": self.config_file, "suppressions": self.suppressions_file,
+                 "baseline": self.baseline_file}
+        return {kind: value for kind, value in given.items() if value}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "HandlerConfig":
@@ -145,7 +170,20 @@ class HandlerConfig:
             # trial: Accounts without it failed "--central-account ... is not one of the
             # scanned accounts" every night)
             accounts = (*accounts, central)
+        def input_file(name: str) -> str | None:
+            value = (env.get(name) or "").strip() or None
+            if value is not None and value.startswith("s3://"):
+                bucket, _, key = value[len("s3://"):].partition("/")
+                if not bucket or not key or key.endswith("/"):
+                    raise InputError(f"{name} must be a file of the Lambda package or an "
+                                     f"s3://bucket/key naming one object, not {value!r}")
+            return value
+
         return cls(
+            config_file=input_file(INPUT_VARIABLES["config"]),
+            suppressions_file=input_file(INPUT_VARIABLES["suppressions"]),
+            baseline_file=input_file(INPUT_VARIABLES["baseline"]),
+            package_root=(env.get("LAMBDA_TASK_ROOT") or "").strip() or None,
             role_name=need("SECRETGRAPH_ROLE_NAME"), regions=regions, history_uri=history, org=org,
             accounts=accounts, external_id=(env.get("SECRETGRAPH_EXTERNAL_ID") or None),
             sns_topic_arn=(env.get("SECRETGRAPH_SNS_TOPIC_ARN") or None),
@@ -178,6 +216,14 @@ def history_store(config: "HandlerConfig") -> Any:
     return open_store(config.history_uri)
 
 
+def s3_object(bucket: str, key: str) -> bytes:
+    """An input file kept in S3 (GetObject with the function's role; a read, never a
+    write)."""
+    import boto3
+
+    return bytes(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
 def caller_account() -> str:
     import boto3
 
@@ -190,20 +236,83 @@ class Collaborators:
     securityhub_client: Callable[[str, str], Any] = securityhub_client
     caller_account: Callable[[], str] = caller_account
     history: Callable[[HandlerConfig], Any] = history_store
+    read_object: Callable[[str, str], bytes] = s3_object  # (bucket, key): an input file
     #: None: collect with the audit role. Otherwise (config, work dir) -> a snapshot file that
     #: the pipeline evaluates instead of collecting (it runs where collection would).
     snapshot_for: Callable[[HandlerConfig, Path], Path] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
-def scan_options(config: HandlerConfig, work_dir: Path) -> "ScanOptions":
+@dataclass(frozen=True, kw_only=True)
+class InputFiles:
+    """The scan's input files as local paths (a package file, or the run's copy of an S3
+    object), and ``names``: each local path -> the file as configured."""
+
+    config: Path | None = None
+    suppressions: Path | None = None
+    baseline: Path | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+def fetch_inputs(config: HandlerConfig, deps: Collaborators, work_dir: Path,
+                 kinds: tuple[str, ...] = ("config", "suppressions", "baseline")
+                 ) -> InputFiles:
+    """The input files of ``kinds`` the configuration names, as local files: an S3 object is
+    copied into ``work_dir`` (read with the function's role), a package path is resolved
+    against the package root. One that cannot be read raises InputError naming it as
+    configured and its variable (deployment trial round 2: the nightly run could take no
+    configuration, suppressions or baseline at all)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    local: dict[str, Path] = {}
+    names: dict[str, str] = {}
+    for kind, source in config.input_files().items():
+        if kind not in kinds:
+            continue
+        variable, what = INPUT_VARIABLES[kind], _INPUT_WHAT[kind]
+        if source.startswith("s3://"):
+            bucket, _, key = source[len("s3://"):].partition("/")
+            try:
+                data = deps.read_object(bucket, key)
+            except ClientError as exc:
+                error = exc.response.get("Error") or {}
+                code = error.get("Code") or "error"
+                hint = (" (the function's role reads input files only under the stack's "
+                        "InputFilesS3Prefix)") if "AccessDenied" in str(code) else ""
+                raise InputError(f"cannot read the {what} ({variable}): {code}: "
+                                 f"{error.get('Message') or exc}{hint}", path=source) from None
+            except BotoCoreError as exc:
+                raise InputError(f"cannot read the {what} ({variable}): {exc}",
+                                 path=source) from None
+            path = work_dir / "inputs" / f"{kind}{Path(key).suffix or '.yaml'}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        else:
+            path = Path(source)
+            if not path.is_absolute():
+                path = Path(config.package_root or os.getcwd()) / path
+            if not path.is_file():
+                raise InputError(f"the {what} ({variable}) is not a file of the Lambda "
+                                 f"package (looked for {path}); give a path relative to the "
+                                 f"package root or an s3://bucket/key", path=source)
+        local[kind] = path
+        names[str(path)] = source
+    return InputFiles(config=local.get("config"), suppressions=local.get("suppressions"),
+                      baseline=local.get("baseline"), names=names)
+
+
+def scan_options(config: HandlerConfig, work_dir: Path,
+                 files: InputFiles | None = None) -> "ScanOptions":
     from scanner.pipeline import ScanOptions
 
+    files = files or InputFiles()
     return ScanOptions(
         regions=config.regions, accounts=config.accounts, org=config.org,
         role_name=config.role_name, external_id=config.external_id,
         central_account=config.central_account, out_dir=work_dir, formats=("json",),
-        quiet=True, history=config.history_uri)
+        quiet=True, history=config.history_uri, config_path=files.config,
+        suppressions_path=files.suppressions, baseline_path=files.baseline,
+        input_names=dict(files.names))
 
 
 # --------------------------------------------------------------------------- notification
@@ -301,7 +410,8 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
     work_dir = Path(tempfile.mkdtemp(prefix="secretgraph-", dir=tempfile.gettempdir()))
     try:
         source = deps.snapshot_for
-        analysis = run_scan(scan_options(config, work_dir), securityhub=target,
+        files = fetch_inputs(config, deps, work_dir)  # validated by run_scan, before scanning
+        analysis = run_scan(scan_options(config, work_dir, files), securityhub=target,
                             snapshot_source=(lambda out_dir: source(config, out_dir))
                             if source is not None else None)
     finally:
@@ -312,7 +422,7 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
     new_findings, drift_used = _notable(drift, analysis.document, config.notify_severities)
     result: dict[str, Any] = {
         "scan_id": record.scan_id, "complete": record.complete, "counts": dict(record.counts),
-        "history": config.history_uri,
+        "history": config.history_uri, "inputs": config.input_files(),
         "compared_with": history.previous.scan_id if history.previous is not None else None,
         "drift": drift.summary if drift is not None else None,
         "notified": False,

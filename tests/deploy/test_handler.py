@@ -404,3 +404,111 @@ def test_the_new_findings_label_follows_the_notified_severities(
     from scanner.deploy.handler import new_findings_label
 
     assert new_findings_label(count, frozenset(severities)) == label
+
+
+INPUTS = "secretgraph-inputs"
+
+
+def _put_input(key: str, text: str) -> str:
+    s3 = _client("s3")
+    if INPUTS not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=INPUTS)
+    s3.put_object(Bucket=INPUTS, Key=key, Body=text.encode("utf-8"))
+    return f"s3://{INPUTS}/{key}"
+
+
+SUPPRESSIONS = """suppressions:
+  - rule: secret-rotation-disabled
+    resource: "*:secret:prod/db*"
+    reason: rotated by the vendor's own job, ticket SEC-7
+    expires: 2099-12-31
+"""
+CONFIG = """allowed_external_accounts: ["999999999999"]
+"""
+BASELINE = f"""version: 1
+secrets:
+  - secret: "prod/db"
+    readers: ["{APP}"]
+"""
+
+
+def test_the_nightly_run_takes_a_config_suppressions_and_a_baseline(
+        aws: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deployment trial round 2: the scheduled deployment could mute nothing and take no
+    configuration or access baseline (no variable, no parameter; the scan options had no
+    suppressions). SECRETGRAPH_CONFIG, SECRETGRAPH_SUPPRESSIONS and SECRETGRAPH_BASELINE name
+    a file of the Lambda package (relative to its root) or an s3://bucket/key read with the
+    function's role; the findings name the file as it was configured."""
+    package = tmp_path / "package"
+    (package / "secretgraph").mkdir(parents=True)
+    (package / "secretgraph" / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the package root is LAMBDA_TASK_ROOT, not the cwd
+    suppressions = _put_input("sg/suppressions.yaml", SUPPRESSIONS)
+    baseline = _put_input("sg/baseline.yaml", BASELINE)
+    env = {**_env(aws["topic"]), "LAMBDA_TASK_ROOT": str(package),
+           "SECRETGRAPH_CONFIG": "secretgraph/config.yaml",
+           "SECRETGRAPH_SUPPRESSIONS": suppressions, "SECRETGRAPH_BASELINE": baseline}
+    result = handler({}, None, deps=Collaborators(snapshot_for=_night(1, [APP, VENDOR]),
+                                                  env=env))
+    scan = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).load(result["scan_id"])
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for f in scan.document["findings"]:
+        by_rule.setdefault(f["rule_id"], []).append(f)
+    (rotation,) = by_rule["secret-rotation-disabled"]
+    assert rotation["status"] == "MUTED"
+    assert rotation["muted_by"]["file"] == suppressions  # as configured, not a /tmp copy
+    # the config's allowed external account: the vendor's read is not an external finding
+    assert all(f["status"] != "FAIL" for f in by_rule.get("secret-policy-external-account", ()))
+    # the vendor is not in the baseline (UNKNOWN: the snapshot cannot settle its own gates)
+    (outside,) = by_rule["access-outside-baseline"]
+    assert outside["principal"] == VENDOR and baseline in outside["message"]
+    assert result["inputs"] == {"config": "secretgraph/config.yaml",
+                                "suppressions": suppressions, "baseline": baseline}
+
+
+@pytest.mark.parametrize("variable, text, words", [
+    ("SECRETGRAPH_SUPPRESSIONS", "suppressions:\n  - rule: no-such-rule\n    reason: x\n"
+     "    expires: 2099-12-31\n", "no-such-rule"),
+    ("SECRETGRAPH_CONFIG", "trusted_acounts: []\n", "trusted_acounts"),
+    ("SECRETGRAPH_BASELINE", "version: 1\nsecrets: 3\n", "secrets"),
+    ("SECRETGRAPH_SUPPRESSIONS", None, "NoSuchKey"),
+])
+def test_a_bad_input_file_fails_the_night_naming_it_before_scanning(
+        aws: dict[str, str], variable: str, text: str | None, words: str) -> None:
+    """Deployment trial round 2: a bad file fails the night with one line naming the file
+    as configured (the s3:// URI, never the function's local copy), before anything is
+    scanned or recorded, as `secretgraph scan` refuses it with exit 2."""
+    key = f"sg/{variable.lower()}.yaml"
+    uri = _put_input(key, text) if text is not None else f"s3://{INPUTS}/sg/missing.yaml"
+    if text is None:
+        _put_input("sg/other.yaml", "")
+    scanned: list[Path] = []
+
+    def snapshot_for(config: HandlerConfig, work_dir: Path) -> Path:
+        scanned.append(work_dir)
+        raise AssertionError("must not scan")
+
+    env = {**_env(aws["topic"]), variable: uri}
+    with pytest.raises(InputError, match=words) as caught:
+        handler({}, None, deps=Collaborators(snapshot_for=snapshot_for, env=env))
+    assert str(caught.value).startswith(uri), str(caught.value)
+    assert "/tmp" not in str(caught.value) and scanned == []
+    assert open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).list() == []
+
+
+def test_an_input_file_missing_from_the_package_names_the_variable(aws: dict[str, str],
+                                                                    tmp_path: Path) -> None:
+    """Deployment trial round 2."""
+    env = {**_env(aws["topic"]), "LAMBDA_TASK_ROOT": str(tmp_path),
+           "SECRETGRAPH_CONFIG": "secretgraph/config.yaml"}
+    with pytest.raises(InputError, match="secretgraph/config.yaml") as caught:
+        handler({}, None, deps=Collaborators(snapshot_for=_night(1, [APP]), env=env))
+    assert "SECRETGRAPH_CONFIG" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["s3://", "s3://bucket", "s3://bucket/", "s3://bucket/dir/"])
+def test_an_s3_input_must_name_an_object(value: str) -> None:
+    """Deployment trial round 2."""
+    env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), "SECRETGRAPH_BASELINE": value}
+    with pytest.raises(InputError, match="SECRETGRAPH_BASELINE"):
+        HandlerConfig.from_env(env)
