@@ -193,7 +193,8 @@ def _load_inputs(options: ScanOptions) -> Inputs:
     compile_ruleset(ruleset, config)  # config entries name loaded rules, before scoping
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
         else None
-    if suppressions is not None and suppressions.path in options.input_names:
+    if suppressions is not None and suppressions.path is not None \
+            and suppressions.path in options.input_names:
         suppressions = replace(suppressions, path=options.input_names[suppressions.path])
     if suppressions is not None:  # entries name loaded rules, before scoping too
         from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
