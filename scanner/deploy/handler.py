@@ -318,14 +318,58 @@ def scan_options(config: HandlerConfig, work_dir: Path,
 # --------------------------------------------------------------------------- notification
 
 
-def _notable(drift: Drift | None, document: Mapping[str, Any],
-             severities: frozenset[str]) -> tuple[list[Mapping[str, Any]], Drift | None]:
-    """The findings worth a message: new ones at the notify severities (all failing ones at
-    those severities on the very first scan)."""
-    if drift is not None:
-        return [dict(f.finding) for f in drift.findings_new if f.severity in severities], drift
-    return [f for f in document.get("findings") or ()
-            if f.get("status") == "FAIL" and f.get("severity") in severities], None
+@dataclass(frozen=True, kw_only=True)
+class Notable:
+    """What a scan's notification reports: new findings at the notified severities (every
+    failing one on the first scan), findings at those severities that were MUTED and FAIL
+    again (``unmuted``: (the finding, why)), and the drift they come from."""
+
+    new: list[Mapping[str, Any]] = field(default_factory=list)
+    unmuted: list[tuple[Mapping[str, Any], str]] = field(default_factory=list)
+    drift: Drift | None = None
+
+
+_ENTRY_MATCHERS = ("rule", "account", "region", "resource", "tags")
+
+
+def _why_unmuted(old_muted_by: Mapping[str, Any] | None, document: Mapping[str, Any],
+                 scanned_at: str) -> str:
+    """"its suppression expired on D" when tonight's scan reports the entry that muted it as
+    expired (a ``suppression-expired`` finding with the same matchers), or that entry's
+    expiry is past the scan's day; else "its suppression was removed or no longer matches"."""
+    muted_by = old_muted_by or {}
+    matchers = {k: muted_by.get(k) for k in _ENTRY_MATCHERS}
+    for f in document.get("findings") or ():
+        if f.get("rule_id") != "suppression-expired":
+            continue
+        entry = (f.get("evidence") or {}).get("suppression") or {}
+        if {k: entry.get(k) for k in _ENTRY_MATCHERS} == matchers and entry.get("expires"):
+            return f"its suppression expired on {entry['expires']}"
+    expires = str(muted_by.get("expires") or "")
+    if expires and scanned_at[:10] > expires:
+        return f"its suppression expired on {expires}"
+    return "its suppression was removed or no longer matches"
+
+
+def _notable(drift: Drift | None, document: Mapping[str, Any], severities: frozenset[str],
+             previous: Mapping[str, Any] | None = None) -> Notable:
+    """The findings worth a message. A finding MUTED in the previous scan that FAILs now is
+    one too: an expired or removed suppression brings it back, and docs/configuration.md
+    promises the expiry "so nothing stays hidden by accident" (deployment trial round 2: drift
+    lists it as changed, not new, and nothing was sent). ``previous``: the compared scan's
+    findings document (the entry that muted it)."""
+    if drift is None:
+        return Notable(new=[f for f in document.get("findings") or ()
+                            if f.get("status") == "FAIL" and f.get("severity") in severities])
+    old = {str(f.get("id")): f for f in (previous or {}).get("findings") or ()}
+    unmuted: list[tuple[Mapping[str, Any], str]] = [
+               (dict(f.finding),
+                _why_unmuted((old.get(f.id) or {}).get("muted_by"), document,
+                             drift.new.started_at))
+               for f in drift.findings_changed
+               if f.old_status == "MUTED" and f.status == "FAIL" and f.severity in severities]
+    return Notable(new=[dict(f.finding) for f in drift.findings_new
+                        if f.severity in severities], unmuted=unmuted, drift=drift)
 
 
 _DEFAULT_NOTIFY = frozenset({"CRITICAL", "HIGH"})
@@ -349,7 +393,9 @@ def new_findings_label(count: int, severities: frozenset[str]) -> str:
 
 def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str, Any]],
                  drift: Drift | None, history_uri: str, late: bool = False,
-                 severities: frozenset[str] = _DEFAULT_NOTIFY) -> tuple[str, str]:
+                 severities: frozenset[str] = _DEFAULT_NOTIFY,
+                 unmuted: list[tuple[Mapping[str, Any], str]] | None = None
+                 ) -> tuple[str, str]:
     """(subject, message) summarising new findings at ``severities`` and access changes;
     ``late``: the scan was recorded by an earlier run whose notification failed."""
     access = drift.access if drift is not None else ()
@@ -360,6 +406,8 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
         parts.append(f"{gained} new / {lost} lost readers")
     if new_findings:
         parts.append(new_findings_label(len(new_findings), severities))
+    if unmuted:
+        parts.append(f"{_plural(len(unmuted), 'finding')} no longer muted")
     subject = clean_line(f"secretgraph: {', '.join(parts) or 'scan finished'}"
                          + (" (late)" if late else ""))[:_SNS_SUBJECT_MAX]
     lines = [f"secretgraph scan {scan_id} ({'complete' if complete else 'INCOMPLETE'})",
@@ -383,6 +431,13 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
             res = f.get("resource") or {}
             who = f" ({f.get('principal')})" if f.get("principal") else ""
             lines.append(f"  {f.get('severity')} {f.get('rule_id')}: {res.get('arn')}{who}")
+    if unmuted:
+        lines += ["", "No longer muted:"]
+        for f, why in unmuted:
+            res = f.get("resource") or {}
+            who = f" ({f.get('principal')})" if f.get("principal") else ""
+            lines.append(f"  {f.get('severity')} {f.get('rule_id')}: {res.get('arn')}{who}"
+                         f" -- {why}")
     if drift is not None and drift.not_assessed:
         lines += ["", f"Not assessed: {drift.summary['not_assessed']} item(s); "
                       f"run `secretgraph diff --history {history_uri}` for details"]
@@ -419,7 +474,11 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
     history = analysis.history
     assert history is not None  # the handler always gives the pipeline a history store
     record, drift = history.record, history.drift
-    new_findings, drift_used = _notable(drift, analysis.document, config.notify_severities)
+    store = deps.history(config)
+    # the compared scan's findings: the suppression entry that muted one failing again
+    previous_document = store.load(history.previous.scan_id).document \
+        if drift is not None and history.previous is not None else None
+    notable = _notable(drift, analysis.document, config.notify_severities, previous_document)
     result: dict[str, Any] = {
         "scan_id": record.scan_id, "complete": record.complete, "counts": dict(record.counts),
         "history": config.history_uri, "inputs": config.input_files(),
@@ -428,29 +487,29 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
         "notified": False,
         "securityhub": dict(analysis.securityhub) if analysis.securityhub is not None else None,
     }
-    store = deps.history(config)
     if store.notified_through() is None:  # a new ledger: the scans before this one are settled
         ids = [r.scan_id for r in store.list()]
         at = ids.index(record.scan_id)
         store.set_notified_through(ids[at - 1] if at else "")
     result["notified_late"] = settle_owed(config, deps, store, before=record.scan_id)
-    result["notified"] = _notify(config, deps, record.scan_id, record.complete, new_findings,
-                                 drift_used)
+    result["notified"] = _notify(config, deps, record.scan_id, record.complete, notable)
     store.set_notified_through(record.scan_id)
     log.info("secretgraph scheduled scan: %s", json.dumps(result, default=str))
     return result
 
 
 def _notify(config: HandlerConfig, deps: Collaborators, scan_id: str, complete: bool,
-            new_findings: list[Mapping[str, Any]], drift: Drift | None, *,
-            late: bool = False) -> bool:
+            notable: Notable, *, late: bool = False) -> bool:
     """Publish the scan's notification when it has something to say; whether it did."""
-    if not config.sns_topic_arn or not (new_findings or (drift is not None and drift.access)):
+    drift = notable.drift
+    if not config.sns_topic_arn or not (notable.new or notable.unmuted
+                                        or (drift is not None and drift.access)):
         return False
     subject, message = notification(scan_id=scan_id, complete=complete,
-                                    new_findings=new_findings, drift=drift,
+                                    new_findings=notable.new, drift=drift,
                                     history_uri=config.history_uri, late=late,
-                                    severities=config.notify_severities)
+                                    severities=config.notify_severities,
+                                    unmuted=notable.unmuted)
     try:
         deps.publish(config.sns_topic_arn, subject, message)
     except Exception:
@@ -483,11 +542,11 @@ def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
     for record in owed:
         scan = store.load(record.scan_id)
         previous = pick_latest_complete(records, before=record.scan_id)
-        drift = diff_scans(store.load(previous.scan_id), scan) if previous is not None \
-            else None
-        new_findings, drift_used = _notable(drift, scan.document, config.notify_severities)
-        if _notify(config, deps, record.scan_id, record.complete, new_findings, drift_used,
-                   late=True):
+        older = store.load(previous.scan_id) if previous is not None else None
+        drift = diff_scans(older, scan) if older is not None else None
+        notable = _notable(drift, scan.document, config.notify_severities,
+                           older.document if older is not None else None)
+        if _notify(config, deps, record.scan_id, record.complete, notable, late=True):
             sent.append(record.scan_id)
         store.set_notified_through(record.scan_id)
     return sent

@@ -512,3 +512,45 @@ def test_an_s3_input_must_name_an_object(value: str) -> None:
     env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), "SECRETGRAPH_BASELINE": value}
     with pytest.raises(InputError, match="SECRETGRAPH_BASELINE"):
         HandlerConfig.from_env(env)
+
+
+def test_a_finding_whose_suppression_expired_or_was_removed_is_notified(
+        aws: dict[str, str]) -> None:
+    """Deployment trial round 2: an expired suppression brought a HIGH finding back (MUTED ->
+    FAIL, "changed" in drift) and nothing was sent, though docs/configuration.md promises the
+    expiry is reported "so nothing stays hidden by accident". A finding that was MUTED and
+    FAILs again at a notified severity is notable, and the message says why."""
+    def muting(expires: str) -> str:
+        return _put_input("sg/suppressions.yaml", f"""suppressions:
+  - rule: secret-policy-external-account
+    reason: vendor access approved, SEC-1
+    expires: {expires}
+""")
+
+    env = {**_env(aws["topic"]), "SECRETGRAPH_SUPPRESSIONS": muting("2099-12-31")}
+
+    def night(n: int) -> dict[str, Any]:
+        return handler({}, None, deps=Collaborators(snapshot_for=_night(n, [APP, VENDOR]),
+                                                    env=env))
+
+    night(1)
+    _messages(aws["queue"])  # the first night's report
+    assert night(2)["notified"] is False  # still muted: quiet
+
+    muting("2020-01-01")
+    expired = night(3)
+    assert expired["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert msg["Subject"] == "secretgraph: 1 finding no longer muted", msg["Subject"]
+    assert "No longer muted:" in msg["Message"]
+    assert "HIGH secret-policy-external-account" in msg["Message"]
+    assert "its suppression expired on 2020-01-01" in msg["Message"]
+
+    muting("2099-12-31")
+    night(4)
+    _messages(aws["queue"])
+    del env["SECRETGRAPH_SUPPRESSIONS"]
+    removed = night(5)
+    assert removed["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert "its suppression was removed or no longer matches" in msg["Message"]
