@@ -43,6 +43,7 @@ from scanner.engine import (
     suppress,
 )
 from scanner.engine.loader import RuleScope, resolve_scope, select_rules
+from scanner.errors import InputError
 from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
@@ -83,6 +84,9 @@ class ScanOptions:
     scope: RuleScope = field(default_factory=RuleScope)  # --rules/--exclude-rules/...
     suppressions_path: Path | None = None
     baseline_path: Path | None = None
+    #: local path of an input file -> the name it was given as (the scheduled function's copy
+    #: of an s3:// object): errors, muted_by and baseline findings name it so
+    input_names: Mapping[str, str] = field(default_factory=dict)
     history: str | None = None  # SQLite path or s3://bucket/prefix
     snapshot_in: Path | None = None  # evaluate this snapshot instead of scanning
     emit_pass: bool = False  # itemise every PASS result (as the config's emit_pass: true)
@@ -149,7 +153,19 @@ class SecurityHubTarget:
 
 
 def load_inputs(options: ScanOptions) -> Inputs:
-    """Load and validate every input file; raises InputError (exit 2) on the first bad one."""
+    """Load and validate every input file; raises InputError (exit 2) on the first bad one,
+    naming the file as it was given (``input_names``)."""
+    try:
+        return _load_inputs(options)
+    except InputError as exc:
+        name = options.input_names.get(exc.path or "")
+        if name is None:
+            raise
+        raise InputError(exc.detail.replace(exc.path or "", name), path=name, rule=exc.rule,
+                         field=exc.field) from None
+
+
+def _load_inputs(options: ScanOptions) -> Inputs:
     from scanner.history.baseline import load_baseline
 
     from scanner.engine.runner import compile_ruleset
@@ -177,6 +193,9 @@ def load_inputs(options: ScanOptions) -> Inputs:
     compile_ruleset(ruleset, config)  # config entries name loaded rules, before scoping
     suppressions = load_suppressions(options.suppressions_path) if options.suppressions_path \
         else None
+    if suppressions is not None and suppressions.path is not None \
+            and suppressions.path in options.input_names:
+        suppressions = replace(suppressions, path=options.input_names[suppressions.path])
     if suppressions is not None:  # entries name loaded rules, before scoping too
         from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
 
@@ -185,6 +204,8 @@ def load_inputs(options: ScanOptions) -> Inputs:
     scope = resolve_scope(ruleset, options.scope)
     ruleset = select_rules(ruleset, scope)  # parameters and severities checked against the rules
     baseline = load_baseline(options.baseline_path) if options.baseline_path else None
+    if baseline is not None and baseline.path in options.input_names:
+        baseline = replace(baseline, path=options.input_names[baseline.path])
     return Inputs(ruleset=ruleset, config=config, suppressions=suppressions, baseline=baseline,
                   scope=scope)
 

@@ -7,13 +7,23 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_REGIONS          comma-separated regions (required)
     SECRETGRAPH_ORG_MODE         "true": discover accounts through Organizations
     SECRETGRAPH_ACCOUNTS         comma-separated account ids (when not in org mode; the
-                                 central account is scanned too, listed or not)
+                                 central account is scanned too, listed or not; ignored,
+                                 with a warning, in org mode)
     SECRETGRAPH_EXTERNAL_ID      optional sts:ExternalId
     SECRETGRAPH_HISTORY_URI      s3://bucket/prefix (required)
-    SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new HIGH/CRITICAL findings or access changes
+    SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new findings at the notified severities or
+                                 of access changes
     SECRETGRAPH_SECURITYHUB      off | central (import into this account's Security Hub)
     SECRETGRAPH_CENTRAL_ACCOUNT  this account's id (Security Hub import target)
     SECRETGRAPH_NOTIFY_SEVERITIES  default "CRITICAL,HIGH"
+    SECRETGRAPH_CONFIG           optional configuration file (``scan --config``)
+    SECRETGRAPH_SUPPRESSIONS     optional suppression file (``scan --suppressions``)
+    SECRETGRAPH_BASELINE         optional access baseline (``scan --baseline``)
+
+Each of the last three is a file of the Lambda package (a path relative to its root,
+LAMBDA_TASK_ROOT) or an s3://bucket/key read with the function's role at the start of every
+run; a file that cannot be read or is not valid fails the run, naming it as configured,
+before anything is scanned (as ``secretgraph scan`` refuses it with exit 2).
 
 The handler does not orchestrate: ``scanner.pipeline.run_scan`` is the only orchestrator, so the
 nightly run records history exactly as ``secretgraph scan --history`` does (first_seen carried
@@ -32,6 +42,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -51,6 +62,35 @@ _SNS_SUBJECT_MAX = 100
 _SNS_MESSAGE_MAX = 250_000  # bytes; SNS allows 256 KiB
 
 
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+
+#: the scan's input files: kind -> the variable naming it
+INPUT_VARIABLES = {"config": "SECRETGRAPH_CONFIG", "suppressions": "SECRETGRAPH_SUPPRESSIONS",
+                   "baseline": "SECRETGRAPH_BASELINE"}
+_INPUT_WHAT = {"config": "configuration", "suppressions": "suppression file",
+               "baseline": "access baseline"}
+
+
+def _checked_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """SECRETGRAPH_REGIONS checked here, naming the variable (the collector's own checks name
+    the CLI's --regions, which the Lambda user never typed: deployment trial round 2)."""
+    from scanner.aws.regions import known_regions
+    from scanner.engine.loader import suggest
+
+    if not regions:
+        raise InputError("environment variable SECRETGRAPH_REGIONS is not set")
+    known = known_regions()
+    for region in regions:
+        if region not in known:
+            raise InputError(f"SECRETGRAPH_REGIONS (the Regions parameter): unknown region "
+                             f"{region!r} (not an AWS region botocore knows)"
+                             f"{suggest(region, sorted(known))}")
+    if len(set(regions)) != len(regions):
+        raise InputError("SECRETGRAPH_REGIONS (the Regions parameter): a region is listed "
+                         "twice")
+    return regions
+
+
 @dataclass(frozen=True, kw_only=True)
 class HandlerConfig:
     role_name: str
@@ -62,7 +102,18 @@ class HandlerConfig:
     sns_topic_arn: str | None = None
     securityhub: str = "off"  # off | central
     central_account: str | None = None
-    notify_severities: frozenset[str] = frozenset({"CRITICAL", "HIGH"})
+    notify_severities: frozenset[str] = frozenset({"CRITICAL", "HIGH"})  # the default
+    #: the scan's input files as configured: a path in the package, or s3://bucket/key
+    config_file: str | None = None
+    suppressions_file: str | None = None
+    baseline_file: str | None = None
+    package_root: str | None = None  # LAMBDA_TASK_ROOT: where package paths are relative to
+
+    def input_files(self) -> dict[str, str]:
+        """kind -> the file as configured, for the inputs given."""
+        given = {"config": self.config_file, "suppressions": self.suppressions_file,
+                 "baseline": self.baseline_file}
+        return {kind: value for kind, value in given.items() if value}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "HandlerConfig":
@@ -93,19 +144,46 @@ class HandlerConfig:
             raise InputError(f"SECRETGRAPH_NOTIFY_SEVERITIES: {exc}") from None
         org = org_text == "true"
         accounts = items("SECRETGRAPH_ACCOUNTS")
-        regions = items("SECRETGRAPH_REGIONS")
-        if not regions:
-            raise InputError("environment variable SECRETGRAPH_REGIONS is not set")
+        regions = _checked_regions(items("SECRETGRAPH_REGIONS"))
+        for account in accounts:
+            if not _ACCOUNT_ID.match(account):
+                raise InputError(f"SECRETGRAPH_ACCOUNTS (the Accounts parameter): malformed "
+                                 f"account id {account!r}: expected 12 digits")
+        if org and accounts:
+            # the template's OrgMode defaults to true, and Accounts is documented "when OrgMode
+            # is false": the organization is scanned (deployment trial round 2: both set failed
+            # every night "give --org or --accounts, not both", a flag no one typed)
+            log.warning("SECRETGRAPH_ACCOUNTS (the Accounts parameter: %s) is ignored: "
+                        "SECRETGRAPH_ORG_MODE (OrgMode) is true, so every account of the "
+                        "organization is scanned; set OrgMode to false to scan only the "
+                        "listed accounts", ",".join(accounts))
+            accounts = ()
         if not org and not accounts:
             raise InputError("SECRETGRAPH_ACCOUNTS is empty and SECRETGRAPH_ORG_MODE is false")
         central = (env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or "").strip() or None
+        if central is not None and not _ACCOUNT_ID.match(central):
+            raise InputError(f"SECRETGRAPH_CENTRAL_ACCOUNT: malformed account id {central!r}: "
+                             f"expected 12 digits")
         if not org and central and central not in accounts:
             # the central account (the function's own) is always scanned, with the function's
             # own credentials (docs/deployment.md); Accounts lists the others (deployment
             # trial: Accounts without it failed "--central-account ... is not one of the
             # scanned accounts" every night)
             accounts = (*accounts, central)
+        def input_file(name: str) -> str | None:
+            value = (env.get(name) or "").strip() or None
+            if value is not None and value.startswith("s3://"):
+                bucket, _, key = value[len("s3://"):].partition("/")
+                if not bucket or not key or key.endswith("/"):
+                    raise InputError(f"{name} must be a file of the Lambda package or an "
+                                     f"s3://bucket/key naming one object, not {value!r}")
+            return value
+
         return cls(
+            config_file=input_file(INPUT_VARIABLES["config"]),
+            suppressions_file=input_file(INPUT_VARIABLES["suppressions"]),
+            baseline_file=input_file(INPUT_VARIABLES["baseline"]),
+            package_root=(env.get("LAMBDA_TASK_ROOT") or "").strip() or None,
             role_name=need("SECRETGRAPH_ROLE_NAME"), regions=regions, history_uri=history, org=org,
             accounts=accounts, external_id=(env.get("SECRETGRAPH_EXTERNAL_ID") or None),
             sns_topic_arn=(env.get("SECRETGRAPH_SNS_TOPIC_ARN") or None),
@@ -138,6 +216,14 @@ def history_store(config: "HandlerConfig") -> Any:
     return open_store(config.history_uri)
 
 
+def s3_object(bucket: str, key: str) -> bytes:
+    """An input file kept in S3 (GetObject with the function's role; a read, never a
+    write)."""
+    import boto3
+
+    return bytes(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
 def caller_account() -> str:
     import boto3
 
@@ -150,39 +236,167 @@ class Collaborators:
     securityhub_client: Callable[[str, str], Any] = securityhub_client
     caller_account: Callable[[], str] = caller_account
     history: Callable[[HandlerConfig], Any] = history_store
+    read_object: Callable[[str, str], bytes] = s3_object  # (bucket, key): an input file
     #: None: collect with the audit role. Otherwise (config, work dir) -> a snapshot file that
     #: the pipeline evaluates instead of collecting (it runs where collection would).
     snapshot_for: Callable[[HandlerConfig, Path], Path] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
-def scan_options(config: HandlerConfig, work_dir: Path) -> "ScanOptions":
+@dataclass(frozen=True, kw_only=True)
+class InputFiles:
+    """The scan's input files as local paths (a package file, or the run's copy of an S3
+    object), and ``names``: each local path -> the file as configured."""
+
+    config: Path | None = None
+    suppressions: Path | None = None
+    baseline: Path | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+def fetch_inputs(config: HandlerConfig, deps: Collaborators, work_dir: Path,
+                 kinds: tuple[str, ...] = ("config", "suppressions", "baseline")
+                 ) -> InputFiles:
+    """The input files of ``kinds`` the configuration names, as local files: an S3 object is
+    copied into ``work_dir`` (read with the function's role), a package path is resolved
+    against the package root. One that cannot be read raises InputError naming it as
+    configured and its variable (deployment trial round 2: the nightly run could take no
+    configuration, suppressions or baseline at all)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    local: dict[str, Path] = {}
+    names: dict[str, str] = {}
+    for kind, source in config.input_files().items():
+        if kind not in kinds:
+            continue
+        variable, what = INPUT_VARIABLES[kind], _INPUT_WHAT[kind]
+        if source.startswith("s3://"):
+            bucket, _, key = source[len("s3://"):].partition("/")
+            try:
+                data = deps.read_object(bucket, key)
+            except ClientError as exc:
+                error = exc.response.get("Error") or {}
+                code = error.get("Code") or "error"
+                hint = (" (the function's role reads input files only under the stack's "
+                        "InputFilesS3Prefix)") if "AccessDenied" in str(code) else ""
+                raise InputError(f"cannot read the {what} ({variable}): {code}: "
+                                 f"{error.get('Message') or exc}{hint}", path=source) from None
+            except BotoCoreError as exc:
+                raise InputError(f"cannot read the {what} ({variable}): {exc}",
+                                 path=source) from None
+            path = work_dir / "inputs" / f"{kind}{Path(key).suffix or '.yaml'}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        else:
+            path = Path(source)
+            if not path.is_absolute():
+                path = Path(config.package_root or os.getcwd()) / path
+            if not path.is_file():
+                raise InputError(f"the {what} ({variable}) is not a file of the Lambda "
+                                 f"package (looked for {path}); give a path relative to the "
+                                 f"package root or an s3://bucket/key", path=source)
+        local[kind] = path
+        names[str(path)] = source
+    return InputFiles(config=local.get("config"), suppressions=local.get("suppressions"),
+                      baseline=local.get("baseline"), names=names)
+
+
+def scan_options(config: HandlerConfig, work_dir: Path,
+                 files: InputFiles | None = None) -> "ScanOptions":
     from scanner.pipeline import ScanOptions
 
+    files = files or InputFiles()
     return ScanOptions(
         regions=config.regions, accounts=config.accounts, org=config.org,
         role_name=config.role_name, external_id=config.external_id,
         central_account=config.central_account, out_dir=work_dir, formats=("json",),
-        quiet=True, history=config.history_uri)
+        quiet=True, history=config.history_uri, config_path=files.config,
+        suppressions_path=files.suppressions, baseline_path=files.baseline,
+        input_names=dict(files.names))
 
 
 # --------------------------------------------------------------------------- notification
 
 
-def _notable(drift: Drift | None, document: Mapping[str, Any],
-             severities: frozenset[str]) -> tuple[list[Mapping[str, Any]], Drift | None]:
-    """The findings worth a message: new ones at the notify severities (all failing ones at
-    those severities on the very first scan)."""
-    if drift is not None:
-        return [dict(f.finding) for f in drift.findings_new if f.severity in severities], drift
-    return [f for f in document.get("findings") or ()
-            if f.get("status") == "FAIL" and f.get("severity") in severities], None
+@dataclass(frozen=True, kw_only=True)
+class Notable:
+    """What a scan's notification reports: new findings at the notified severities (every
+    failing one on the first scan), findings at those severities that were MUTED and FAIL
+    again (``unmuted``: (the finding, why)), and the drift they come from."""
+
+    new: list[Mapping[str, Any]] = field(default_factory=list)
+    unmuted: list[tuple[Mapping[str, Any], str]] = field(default_factory=list)
+    drift: Drift | None = None
+
+
+_ENTRY_MATCHERS = ("rule", "account", "region", "resource", "tags")
+
+
+def _why_unmuted(old_muted_by: Mapping[str, Any] | None, document: Mapping[str, Any],
+                 scanned_at: str) -> str:
+    """"its suppression expired on D" when tonight's scan reports the entry that muted it as
+    expired (a ``suppression-expired`` finding with the same matchers), or that entry's
+    expiry is past the scan's day; else "its suppression was removed or no longer matches"."""
+    muted_by = old_muted_by or {}
+    matchers = {k: muted_by.get(k) for k in _ENTRY_MATCHERS}
+    for f in document.get("findings") or ():
+        if f.get("rule_id") != "suppression-expired":
+            continue
+        entry = (f.get("evidence") or {}).get("suppression") or {}
+        if {k: entry.get(k) for k in _ENTRY_MATCHERS} == matchers and entry.get("expires"):
+            return f"its suppression expired on {entry['expires']}"
+    expires = str(muted_by.get("expires") or "")
+    if expires and scanned_at[:10] > expires:
+        return f"its suppression expired on {expires}"
+    return "its suppression was removed or no longer matches"
+
+
+def _notable(drift: Drift | None, document: Mapping[str, Any], severities: frozenset[str],
+             previous: Mapping[str, Any] | None = None) -> Notable:
+    """The findings worth a message. A finding MUTED in the previous scan that FAILs now is
+    one too: an expired or removed suppression brings it back, and docs/configuration.md
+    promises the expiry "so nothing stays hidden by accident" (deployment trial round 2: drift
+    lists it as changed, not new, and nothing was sent). ``previous``: the compared scan's
+    findings document (the entry that muted it)."""
+    if drift is None:
+        return Notable(new=[f for f in document.get("findings") or ()
+                            if f.get("status") == "FAIL" and f.get("severity") in severities])
+    old = {str(f.get("id")): f for f in (previous or {}).get("findings") or ()}
+    unmuted: list[tuple[Mapping[str, Any], str]] = [
+               (dict(f.finding),
+                _why_unmuted((old.get(f.id) or {}).get("muted_by"), document,
+                             drift.new.started_at))
+               for f in drift.findings_changed
+               if f.old_status == "MUTED" and f.status == "FAIL" and f.severity in severities]
+    return Notable(new=[dict(f.finding) for f in drift.findings_new
+                        if f.severity in severities], unmuted=unmuted, drift=drift)
+
+
+_DEFAULT_NOTIFY = frozenset({"CRITICAL", "HIGH"})
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def new_findings_label(count: int, severities: frozenset[str]) -> str:
+    """"2 new CRITICAL/HIGH findings", "1 new MEDIUM finding", or, for every severity from
+    CRITICAL down to one of three or more, "5 new findings at or above LOW": the severities
+    the deployment notifies (SECRETGRAPH_NOTIFY_SEVERITIES), never a fixed label (deployment
+    trial round 2: "4 new HIGH/CRITICAL findings" listed MEDIUM ones)."""
+    ordered = sorted((Severity(s) for s in severities), key=lambda s: s.rank, reverse=True)
+    top = sorted(Severity, key=lambda s: s.rank, reverse=True)[:len(ordered)]
+    if len(ordered) >= 3 and ordered == top:
+        return f"{_plural(count, 'new finding')} at or above {ordered[-1].value}"
+    return _plural(count, f"new {'/'.join(s.value for s in ordered)} finding")
 
 
 def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str, Any]],
-                 drift: Drift | None, history_uri: str, late: bool = False
+                 drift: Drift | None, history_uri: str, late: bool = False,
+                 severities: frozenset[str] = _DEFAULT_NOTIFY,
+                 unmuted: list[tuple[Mapping[str, Any], str]] | None = None
                  ) -> tuple[str, str]:
-    """(subject, message) summarising new HIGH/CRITICAL findings and access changes;
+    """(subject, message) summarising new findings at ``severities`` and access changes;
     ``late``: the scan was recorded by an earlier run whose notification failed."""
     access = drift.access if drift is not None else ()
     gained = sum(len(a.gained) for a in access)
@@ -191,7 +405,9 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
     if gained or lost:
         parts.append(f"{gained} new / {lost} lost readers")
     if new_findings:
-        parts.append(f"{len(new_findings)} new HIGH/CRITICAL findings")
+        parts.append(new_findings_label(len(new_findings), severities))
+    if unmuted:
+        parts.append(f"{_plural(len(unmuted), 'finding')} no longer muted")
     subject = clean_line(f"secretgraph: {', '.join(parts) or 'scan finished'}"
                          + (" (late)" if late else ""))[:_SNS_SUBJECT_MAX]
     lines = [f"secretgraph scan {scan_id} ({'complete' if complete else 'INCOMPLETE'})",
@@ -215,6 +431,13 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
             res = f.get("resource") or {}
             who = f" ({f.get('principal')})" if f.get("principal") else ""
             lines.append(f"  {f.get('severity')} {f.get('rule_id')}: {res.get('arn')}{who}")
+    if unmuted:
+        lines += ["", "No longer muted:"]
+        for f, why in unmuted:
+            res = f.get("resource") or {}
+            who = f" ({f.get('principal')})" if f.get("principal") else ""
+            lines.append(f"  {f.get('severity')} {f.get('rule_id')}: {res.get('arn')}{who}"
+                         f" -- {why}")
     if drift is not None and drift.not_assessed:
         lines += ["", f"Not assessed: {drift.summary['not_assessed']} item(s); "
                       f"run `secretgraph diff --history {history_uri}` for details"]
@@ -242,7 +465,8 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
     work_dir = Path(tempfile.mkdtemp(prefix="secretgraph-", dir=tempfile.gettempdir()))
     try:
         source = deps.snapshot_for
-        analysis = run_scan(scan_options(config, work_dir), securityhub=target,
+        files = fetch_inputs(config, deps, work_dir)  # validated by run_scan, before scanning
+        analysis = run_scan(scan_options(config, work_dir, files), securityhub=target,
                             snapshot_source=(lambda out_dir: source(config, out_dir))
                             if source is not None else None)
     finally:
@@ -250,37 +474,42 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
     history = analysis.history
     assert history is not None  # the handler always gives the pipeline a history store
     record, drift = history.record, history.drift
-    new_findings, drift_used = _notable(drift, analysis.document, config.notify_severities)
+    store = deps.history(config)
+    # the compared scan's findings: the suppression entry that muted one failing again
+    previous_document = store.load(history.previous.scan_id).document \
+        if drift is not None and history.previous is not None else None
+    notable = _notable(drift, analysis.document, config.notify_severities, previous_document)
     result: dict[str, Any] = {
         "scan_id": record.scan_id, "complete": record.complete, "counts": dict(record.counts),
-        "history": config.history_uri,
+        "history": config.history_uri, "inputs": config.input_files(),
         "compared_with": history.previous.scan_id if history.previous is not None else None,
         "drift": drift.summary if drift is not None else None,
         "notified": False,
         "securityhub": dict(analysis.securityhub) if analysis.securityhub is not None else None,
     }
-    store = deps.history(config)
     if store.notified_through() is None:  # a new ledger: the scans before this one are settled
         ids = [r.scan_id for r in store.list()]
         at = ids.index(record.scan_id)
         store.set_notified_through(ids[at - 1] if at else "")
     result["notified_late"] = settle_owed(config, deps, store, before=record.scan_id)
-    result["notified"] = _notify(config, deps, record.scan_id, record.complete, new_findings,
-                                 drift_used)
+    result["notified"] = _notify(config, deps, record.scan_id, record.complete, notable)
     store.set_notified_through(record.scan_id)
     log.info("secretgraph scheduled scan: %s", json.dumps(result, default=str))
     return result
 
 
 def _notify(config: HandlerConfig, deps: Collaborators, scan_id: str, complete: bool,
-            new_findings: list[Mapping[str, Any]], drift: Drift | None, *,
-            late: bool = False) -> bool:
+            notable: Notable, *, late: bool = False) -> bool:
     """Publish the scan's notification when it has something to say; whether it did."""
-    if not config.sns_topic_arn or not (new_findings or (drift is not None and drift.access)):
+    drift = notable.drift
+    if not config.sns_topic_arn or not (notable.new or notable.unmuted
+                                        or (drift is not None and drift.access)):
         return False
     subject, message = notification(scan_id=scan_id, complete=complete,
-                                    new_findings=new_findings, drift=drift,
-                                    history_uri=config.history_uri, late=late)
+                                    new_findings=notable.new, drift=drift,
+                                    history_uri=config.history_uri, late=late,
+                                    severities=config.notify_severities,
+                                    unmuted=notable.unmuted)
     try:
         deps.publish(config.sns_topic_arn, subject, message)
     except Exception:
@@ -313,11 +542,11 @@ def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
     for record in owed:
         scan = store.load(record.scan_id)
         previous = pick_latest_complete(records, before=record.scan_id)
-        drift = diff_scans(store.load(previous.scan_id), scan) if previous is not None \
-            else None
-        new_findings, drift_used = _notable(drift, scan.document, config.notify_severities)
-        if _notify(config, deps, record.scan_id, record.complete, new_findings, drift_used,
-                   late=True):
+        older = store.load(previous.scan_id) if previous is not None else None
+        drift = diff_scans(older, scan) if older is not None else None
+        notable = _notable(drift, scan.document, config.notify_severities,
+                           older.document if older is not None else None)
+        if _notify(config, deps, record.scan_id, record.complete, notable, late=True):
             sent.append(record.scan_id)
         store.set_notified_through(record.scan_id)
     return sent

@@ -4,7 +4,10 @@
                   -> Analyze (merge the parts, evaluate, history, Security Hub, SNS)
 
 Configuration comes from the same environment variables as the single-function deployment
-(scanner.deploy.handler.HandlerConfig), plus::
+(scanner.deploy.handler.HandlerConfig, the input files SECRETGRAPH_CONFIG,
+SECRETGRAPH_SUPPRESSIONS and SECRETGRAPH_BASELINE included: ``list_accounts`` validates them
+all before anything is collected, ``collect_batch`` collects the configuration's
+``required_replica_regions``, ``analyze`` uses them all), plus::
 
     SECRETGRAPH_PARTS_URI        s3://bucket/prefix of the parts (required)
     SECRETGRAPH_PARTS_KMS_KEY    KMS key the parts are encrypted with (the history key)
@@ -119,14 +122,35 @@ class TaskDeps:
 
 
 def _collect_options(config: TaskConfig, accounts: Sequence[str] = (), *,
-                     org: bool = False) -> Any:
+                     org: bool = False, required_replica_regions: tuple[str, ...] = ()) -> Any:
     from scanner.collect import CollectOptions
 
     return CollectOptions(
         out=Path(os.devnull), regions=config.scan.regions, accounts=tuple(accounts), org=org,
         role_name=config.scan.role_name, external_id=config.scan.external_id,
         central_account=config.scan.central_account, policy_tps=config.policy_tps,
-        work_dir=Path(tempfile.gettempdir()))
+        work_dir=Path(tempfile.gettempdir()),
+        required_replica_regions=required_replica_regions)
+
+
+def _collaborators(deps: "TaskDeps") -> Collaborators:
+    return dataclasses.replace(deps.handler or Collaborators(env=deps.env), env=deps.env)
+
+
+def _scan_inputs(config: TaskConfig, deps: "TaskDeps",
+                 kinds: tuple[str, ...] = ("config", "suppressions", "baseline")) -> Any:
+    """The run's input files (SECRETGRAPH_CONFIG, _SUPPRESSIONS, _BASELINE of ``kinds``)
+    loaded and validated as the analysis will load them (scanner.pipeline.load_inputs):
+    InputError naming a bad file as configured (deployment trial round 2)."""
+    from scanner.deploy.handler import _remove, fetch_inputs, scan_options
+    from scanner.pipeline import load_inputs
+
+    work_dir = Path(tempfile.mkdtemp(prefix="secretgraph-inputs-"))
+    try:
+        files = fetch_inputs(config.scan, _collaborators(deps), work_dir, kinds)
+        return load_inputs(scan_options(config.scan, work_dir, files))
+    finally:
+        _remove(work_dir)
 
 
 def _run_id(event: Mapping[str, Any]) -> str:
@@ -148,7 +172,11 @@ def list_accounts(event: Mapping[str, Any], context: Any = None, *,
     deps = deps or TaskDeps()
     config = TaskConfig.from_env(deps.env)
     run_id = _run_id(event)
-    options = _collect_options(config, config.scan.accounts, org=config.scan.org)
+    # every input file is validated before a batch is collected: a bad one fails the run
+    # here, not after the whole organization was read
+    inputs = _scan_inputs(config, deps)
+    options = _collect_options(config, config.scan.accounts, org=config.scan.org,
+                               required_replica_regions=inputs.config.required_replica_regions)
     validate_options(options)
     counter = CallCounter()
     sessions = _sessions(options, deps.session_factory, counter, None)
@@ -302,8 +330,13 @@ def collect_batch(event: Mapping[str, Any], context: Any = None, *,
     # manifest names it for the merge, and the analysis passes it (deployment trial: every
     # batch without the central account failed "--central-account ... is not one of the
     # scanned accounts").
-    options = dataclasses.replace(_collect_options(config, accounts), central_account=None,
-                                  carry=read_carry(parts, run_id, accounts))
+    # the configuration's required_replica_regions are collected as `scan --config` collects
+    # them (the discovery step validated the file)
+    replicas = _scan_inputs(config, deps, ("config",)).config.required_replica_regions \
+        if config.scan.config_file else ()
+    options = dataclasses.replace(
+        _collect_options(config, accounts, required_replica_regions=replicas),
+        central_account=None, carry=read_carry(parts, run_id, accounts))
     manifest = collect_shard(
         options, ShardRequest(run_id=run_id, parts=parts, label=f"batch-{accounts[0]}"),
         session_factory=deps.session_factory)
@@ -378,8 +411,7 @@ def analyze(event: Mapping[str, Any], context: Any = None, *,
     parts = deps.parts(config)
     failed = _record_failed(config, parts, run_id, event.get("results") or ()) \
         or _recorded_failures(parts, run_id)
-    collaborators = dataclasses.replace(deps.handler or Collaborators(env=deps.env),
-                                        env=deps.env)
+    collaborators = _collaborators(deps)
     store = collaborators.history(config.scan)
     if any(r.scan_id == run_id for r in store.list()):
         # a rerun (a Step Functions redrive) of a run already recorded: nothing is merged or

@@ -320,3 +320,237 @@ def test_two_nights_keep_created_at_and_archive_what_was_fixed(aws: dict[str, st
     assert fixed["Compliance"]["Status"] == "PASSED"
     assert fixed["CreatedAt"] == public["CreatedAt"]
     assert fixed["UpdatedAt"] > public["UpdatedAt"]
+
+
+def test_accounts_with_org_mode_are_ignored_with_a_warning(
+        aws: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    """Deployment trial round 2: the central template's OrgMode defaults to true, and an
+    operator who also filled Accounts (documented "when OrgMode is false") had every night
+    fail with "give --org or --accounts, not both", a command-line flag the Lambda user never
+    typed. With OrgMode true the organization is scanned and Accounts is ignored, with a
+    warning naming both settings."""
+    org = _client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="a@example.com", AccountName="a")[
+        "CreateAccountStatus"]["AccountId"]
+    env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "true",
+           "SECRETGRAPH_ACCOUNTS": member, "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
+    with caplog.at_level("WARNING", logger="secretgraph.deploy"):
+        config = HandlerConfig.from_env(env)
+    assert config.org is True and config.accounts == ()
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "SECRETGRAPH_ACCOUNTS" in warning and "Accounts" in warning
+    assert "SECRETGRAPH_ORG_MODE" in warning and "ignored" in warning
+    result = handler({}, None, deps=Collaborators(env=env))
+    (record,) = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).list()
+    assert record.scan_id == result["scan_id"]
+    assert member in record.accounts and "123456789012" in record.accounts
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"SECRETGRAPH_ORG_MODE": "false", "SECRETGRAPH_ACCOUNTS": "2222"},
+     "SECRETGRAPH_ACCOUNTS"),
+    ({"SECRETGRAPH_REGIONS": "us-east-1,us-east-1"}, "SECRETGRAPH_REGIONS"),
+    ({"SECRETGRAPH_REGIONS": "us-est-1"}, "SECRETGRAPH_REGIONS"),
+    ({"SECRETGRAPH_CENTRAL_ACCOUNT": "central"}, "SECRETGRAPH_CENTRAL_ACCOUNT"),
+])
+def test_a_bad_setting_names_the_environment_variable_not_a_flag(
+        change: dict[str, str], words: str) -> None:
+    """Deployment trial round 2: errors of the scheduled function name the environment
+    variables (the stack's parameters) the operator set, never a CLI flag (--accounts,
+    --regions, --central-account) they never typed."""
+    env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), **change}
+    with pytest.raises(InputError, match=words) as caught:
+        HandlerConfig.from_env(env)
+    assert "--" not in str(caught.value)
+
+
+def test_the_subject_names_the_configured_severities_and_counts_in_the_singular(
+        aws: dict[str, str]) -> None:
+    """Deployment trial round 2: the subject always said "HIGH/CRITICAL" whatever
+    SECRETGRAPH_NOTIFY_SEVERITIES was (night 1: "4 new HIGH/CRITICAL findings" listing MEDIUM
+    ones), and "1 new ... findings". It names the severities notified, and one finding is
+    one finding."""
+    env = {**_env(aws["topic"]), "SECRETGRAPH_NOTIFY_SEVERITIES": "MEDIUM"}
+    first = handler({}, None, deps=Collaborators(snapshot_for=_night(1, [APP]), env=env))
+    assert first["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    listed = [line for line in msg["Message"].splitlines() if line.startswith("  MEDIUM ")]
+    assert len(listed) == 1, msg["Message"]  # secret-rotation-disabled
+    assert msg["Subject"] == "secretgraph: 1 new MEDIUM finding"
+
+    env = {**env, "SECRETGRAPH_NOTIFY_SEVERITIES": "medium,critical,high,low"}
+    second = handler({}, None, deps=Collaborators(snapshot_for=_night(2, [APP, VENDOR]),
+                                                  env=env))
+    assert second["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert "HIGH/CRITICAL" not in msg["Subject"]
+    assert msg["Subject"].startswith("secretgraph: 1 new / 0 lost readers, ")
+    # the vendor's read is the one new finding at the four severities, CRITICAL down to LOW
+    assert msg["Subject"] == ("secretgraph: 1 new / 0 lost readers, "
+                              "1 new finding at or above LOW"), msg["Subject"]
+
+
+@pytest.mark.parametrize("count, severities, label", [
+    (2, {"HIGH", "CRITICAL"}, "2 new CRITICAL/HIGH findings"),
+    (1, {"HIGH", "CRITICAL"}, "1 new CRITICAL/HIGH finding"),
+    (4, {"CRITICAL", "HIGH", "MEDIUM"}, "4 new findings at or above MEDIUM"),
+    (3, {"HIGH", "MEDIUM"}, "3 new HIGH/MEDIUM findings"),
+    (1, {"LOW"}, "1 new LOW finding"),
+])
+def test_the_new_findings_label_follows_the_notified_severities(
+        count: int, severities: set[str], label: str) -> None:
+    """Deployment trial round 2 (the subject said "HIGH/CRITICAL" whatever was notified)."""
+    from scanner.deploy.handler import new_findings_label
+
+    assert new_findings_label(count, frozenset(severities)) == label
+
+
+INPUTS = "secretgraph-inputs"
+
+
+def _put_input(key: str, text: str) -> str:
+    s3 = _client("s3")
+    if INPUTS not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=INPUTS)
+    s3.put_object(Bucket=INPUTS, Key=key, Body=text.encode("utf-8"))
+    return f"s3://{INPUTS}/{key}"
+
+
+SUPPRESSIONS = """suppressions:
+  - rule: secret-rotation-disabled
+    resource: "*:secret:prod/db*"
+    reason: rotated by the vendor's own job, ticket SEC-7
+    expires: 2099-12-31
+"""
+CONFIG = """allowed_external_accounts: ["999999999999"]
+"""
+BASELINE = f"""version: 1
+secrets:
+  - secret: "prod/db"
+    readers: ["{APP}"]
+"""
+
+
+def test_the_nightly_run_takes_a_config_suppressions_and_a_baseline(
+        aws: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deployment trial round 2: the scheduled deployment could mute nothing and take no
+    configuration or access baseline (no variable, no parameter; the scan options had no
+    suppressions). SECRETGRAPH_CONFIG, SECRETGRAPH_SUPPRESSIONS and SECRETGRAPH_BASELINE name
+    a file of the Lambda package (relative to its root) or an s3://bucket/key read with the
+    function's role; the findings name the file as it was configured."""
+    package = tmp_path / "package"
+    (package / "secretgraph").mkdir(parents=True)
+    (package / "secretgraph" / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the package root is LAMBDA_TASK_ROOT, not the cwd
+    suppressions = _put_input("sg/suppressions.yaml", SUPPRESSIONS)
+    baseline = _put_input("sg/baseline.yaml", BASELINE)
+    env = {**_env(aws["topic"]), "LAMBDA_TASK_ROOT": str(package),
+           "SECRETGRAPH_CONFIG": "secretgraph/config.yaml",
+           "SECRETGRAPH_SUPPRESSIONS": suppressions, "SECRETGRAPH_BASELINE": baseline}
+    result = handler({}, None, deps=Collaborators(snapshot_for=_night(1, [APP, VENDOR]),
+                                                  env=env))
+    scan = open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).load(result["scan_id"])
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for f in scan.document["findings"]:
+        by_rule.setdefault(f["rule_id"], []).append(f)
+    (rotation,) = by_rule["secret-rotation-disabled"]
+    assert rotation["status"] == "MUTED"
+    assert rotation["muted_by"]["file"] == suppressions  # as configured, not a /tmp copy
+    # the config's allowed external account: the vendor's read is not an external finding
+    assert all(f["status"] != "FAIL" for f in by_rule.get("secret-policy-external-account", ()))
+    # the vendor is not in the baseline (UNKNOWN: the snapshot cannot settle its own gates)
+    (outside,) = by_rule["access-outside-baseline"]
+    assert outside["principal"] == VENDOR and baseline in outside["message"]
+    assert result["inputs"] == {"config": "secretgraph/config.yaml",
+                                "suppressions": suppressions, "baseline": baseline}
+
+
+@pytest.mark.parametrize("variable, text, words", [
+    ("SECRETGRAPH_SUPPRESSIONS", "suppressions:\n  - rule: no-such-rule\n    reason: x\n"
+     "    expires: 2099-12-31\n", "no-such-rule"),
+    ("SECRETGRAPH_CONFIG", "trusted_acounts: []\n", "trusted_acounts"),
+    ("SECRETGRAPH_BASELINE", "version: 1\nsecrets: 3\n", "secrets"),
+    ("SECRETGRAPH_SUPPRESSIONS", None, "NoSuchKey"),
+])
+def test_a_bad_input_file_fails_the_night_naming_it_before_scanning(
+        aws: dict[str, str], variable: str, text: str | None, words: str) -> None:
+    """Deployment trial round 2: a bad file fails the night with one line naming the file
+    as configured (the s3:// URI, never the function's local copy), before anything is
+    scanned or recorded, as `secretgraph scan` refuses it with exit 2."""
+    key = f"sg/{variable.lower()}.yaml"
+    uri = _put_input(key, text) if text is not None else f"s3://{INPUTS}/sg/missing.yaml"
+    if text is None:
+        _put_input("sg/other.yaml", "")
+    scanned: list[Path] = []
+
+    def snapshot_for(config: HandlerConfig, work_dir: Path) -> Path:
+        scanned.append(work_dir)
+        raise AssertionError("must not scan")
+
+    env = {**_env(aws["topic"]), variable: uri}
+    with pytest.raises(InputError, match=words) as caught:
+        handler({}, None, deps=Collaborators(snapshot_for=snapshot_for, env=env))
+    assert str(caught.value).startswith(uri), str(caught.value)
+    assert "/tmp" not in str(caught.value) and scanned == []
+    assert open_store(f"s3://{BUCKET}/nightly", s3_client=_client("s3")).list() == []
+
+
+def test_an_input_file_missing_from_the_package_names_the_variable(aws: dict[str, str],
+                                                                    tmp_path: Path) -> None:
+    """Deployment trial round 2."""
+    env = {**_env(aws["topic"]), "LAMBDA_TASK_ROOT": str(tmp_path),
+           "SECRETGRAPH_CONFIG": "secretgraph/config.yaml"}
+    with pytest.raises(InputError, match="secretgraph/config.yaml") as caught:
+        handler({}, None, deps=Collaborators(snapshot_for=_night(1, [APP]), env=env))
+    assert "SECRETGRAPH_CONFIG" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["s3://", "s3://bucket", "s3://bucket/", "s3://bucket/dir/"])
+def test_an_s3_input_must_name_an_object(value: str) -> None:
+    """Deployment trial round 2."""
+    env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), "SECRETGRAPH_BASELINE": value}
+    with pytest.raises(InputError, match="SECRETGRAPH_BASELINE"):
+        HandlerConfig.from_env(env)
+
+
+def test_a_finding_whose_suppression_expired_or_was_removed_is_notified(
+        aws: dict[str, str]) -> None:
+    """Deployment trial round 2: an expired suppression brought a HIGH finding back (MUTED ->
+    FAIL, "changed" in drift) and nothing was sent, though docs/configuration.md promises the
+    expiry is reported "so nothing stays hidden by accident". A finding that was MUTED and
+    FAILs again at a notified severity is notable, and the message says why."""
+    def muting(expires: str) -> str:
+        return _put_input("sg/suppressions.yaml", f"""suppressions:
+  - rule: secret-policy-external-account
+    reason: vendor access approved, SEC-1
+    expires: {expires}
+""")
+
+    env = {**_env(aws["topic"]), "SECRETGRAPH_SUPPRESSIONS": muting("2099-12-31")}
+
+    def night(n: int) -> dict[str, Any]:
+        return handler({}, None, deps=Collaborators(snapshot_for=_night(n, [APP, VENDOR]),
+                                                    env=env))
+
+    night(1)
+    _messages(aws["queue"])  # the first night's report
+    assert night(2)["notified"] is False  # still muted: quiet
+
+    muting("2020-01-01")
+    expired = night(3)
+    assert expired["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert msg["Subject"] == "secretgraph: 1 finding no longer muted", msg["Subject"]
+    assert "No longer muted:" in msg["Message"]
+    assert "HIGH secret-policy-external-account" in msg["Message"]
+    assert "its suppression expired on 2020-01-01" in msg["Message"]
+
+    muting("2099-12-31")
+    night(4)
+    _messages(aws["queue"])
+    del env["SECRETGRAPH_SUPPRESSIONS"]
+    removed = night(5)
+    assert removed["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert "its suppression was removed or no longer matches" in msg["Message"]

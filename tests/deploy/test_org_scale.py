@@ -249,7 +249,8 @@ STACK = {"AWS::AccountId": CENTRAL, "AWS::Region": REGION, "AuditRoleName": ROLE
          "ExternalId": "", "Regions": REGION, "OrgMode": "true", "Accounts": "",
          "HistoryBucket": BUCKET, "HistoryPrefix": "secretgraph",
          "NotificationTopic": f"arn:aws:sns:{REGION}:{CENTRAL}:t", "SecurityHubMode": "off",
-         "PolicyTps": "25", "ReReadQueue": ""}
+         "PolicyTps": "25", "ReReadQueue": "", "ConfigFile": "", "SuppressionsFile": "",
+         "BaselineFile": ""}
 
 
 def _resolve(value: Any, values: dict[str, str], conditions: dict[str, bool]) -> str:
@@ -436,10 +437,12 @@ def test_reread_queue_wiring_in_the_template() -> None:
     assert consume["Resource"] == {"Fn::GetAtt": ["ReReadQueue", "Arn"]}
     (marks,) = [st for st in discovery if st.get("Sid") == "WriteReReadMarks"]
     assert marks["Resource"] == {"Fn::Sub": "${HistoryBucket.Arn}/${HistoryPrefix}/marks/*"}
-    # collectors read their carry files and nothing else of the bucket
+    # collectors read their carry files and nothing else of the bucket (and the input files
+    # under InputFilesS3Prefix when it is given: deployment trial round 2)
     reads = [st["Resource"] for st in _statements(res["CollectRole"])
              if "s3:GetObject" in _actions(st)]
-    assert reads == [{"Fn::Sub": "${HistoryBucket.Arn}/${HistoryPrefix}/parts/*/carry/*"}]
+    assert reads == [{"Fn::Sub": "${HistoryBucket.Arn}/${HistoryPrefix}/parts/*/carry/*"},
+                     {"Fn::Sub": "arn:${AWS::Partition}:s3:::${InputFilesS3Prefix}/*"}]
     # EventBridge may encrypt into the queue (it uses the history key)
     key_statements = res["HistoryKey"]["Properties"]["KeyPolicy"]["Statement"]
     (events,) = [s["Fn::If"][1] for s in key_statements if "Fn::If" in s]
@@ -639,3 +642,36 @@ def test_a_night_that_does_not_succeed_is_sent_to_the_topic() -> None:
     key = [st for st in _statements(res["HistoryKey"])
            if st.get("Sid") == "EventBridgeEncryptsNotifications"]
     assert key and "kms:GenerateDataKey" in key[0]["Action"]
+
+
+def test_the_workflow_takes_input_files_and_a_bad_one_fails_the_run_at_discovery(
+        workflow: dict[str, Any]) -> None:
+    """Deployment trial round 2: the scheduled deployments could mute nothing and take no
+    configuration. The org-scale functions take SECRETGRAPH_SUPPRESSIONS (and the config and
+    baseline) too: the discovery step validates every file before a batch is collected (a
+    bad one fails the run there, naming it as configured), the analysis mutes with it."""
+    from scanner.errors import InputError
+
+    s3 = _client("s3")
+    env = workflow["dispatcher"].env  # the dict every task handler reads
+    bad = f"s3://{BUCKET}/inputs/bad.yaml"
+    s3.put_object(Bucket=BUCKET, Key="inputs/bad.yaml",
+                  Body=b"suppressions:\n  - rule: no-such-rule\n    reason: x\n"
+                       b"    expires: 2099-12-31\n")
+    with pytest.raises(InputError, match="no-such-rule") as caught:
+        tasks.list_accounts({"run_id": "night-0"}, deps=tasks.TaskDeps(
+            env={**env, "SECRETGRAPH_SUPPRESSIONS": bad}))
+    assert str(caught.value).startswith(bad)
+    assert read_manifests(open_parts(f"s3://{BUCKET}/secretgraph/parts"), "night-0") == []
+
+    good = f"s3://{BUCKET}/inputs/suppressions.yaml"
+    s3.put_object(Bucket=BUCKET, Key="inputs/suppressions.yaml",
+                  Body=b"suppressions:\n  - rule: secret-rotation-disabled\n"
+                       b"    reason: rotated elsewhere, SEC-9\n    expires: 2099-12-31\n")
+    env["SECRETGRAPH_SUPPRESSIONS"] = good
+    described, history = execute(workflow["arn"], "night-1")
+    assert described["status"] == "SUCCEEDED", history[-3:]
+    findings = open_store(f"s3://{BUCKET}/secretgraph").load("night-1").document["findings"]
+    rotation = [f for f in findings if f["rule_id"] == "secret-rotation-disabled"]
+    assert rotation and {f["status"] for f in rotation} == {"MUTED"}
+    assert {f["muted_by"]["file"] for f in rotation} == {good}

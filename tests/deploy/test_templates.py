@@ -101,7 +101,9 @@ def test_central_bucket_topic_schedule_and_role_are_locked_down() -> None:
     own = res["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     granted = sorted(a for st in _statements(own) if st["Effect"] == "Allow"
                      for a in _actions(st) if not a.startswith("organizations:"))
-    assert granted == ["kms:Decrypt", "kms:GenerateDataKey", "s3:GetObject", "s3:ListBucket",
+    assert granted == ["kms:Decrypt", "kms:GenerateDataKey", "s3:GetObject",
+                       # the input files under InputFilesS3Prefix (deployment trial round 2)
+                       "s3:GetObject", "s3:ListBucket",
                        "s3:PutObject", "securityhub:BatchImportFindings",
                        # muted or un-muted since the last night (new-user trial round 6)
                        "securityhub:BatchUpdateFindings", "sns:Publish", "sts:AssumeRole"]
@@ -154,3 +156,52 @@ def test_role_outputs_name_the_stackset_parameter_they_feed() -> None:
                              (org_scale_template(), "CollectRoleArn")):
         description = template["Outputs"][output]["Description"]
         assert "ScannerRoleArn" in description and "TrustedPrincipalArn" not in description
+
+
+@pytest.mark.parametrize("template", [central_template(), org_scale_template()],
+                         ids=["central", "org-scale"])
+def test_accounts_with_org_mode_is_refused_at_deploy_time(template: dict[str, Any]) -> None:
+    """Deployment trial round 2: OrgMode (default true) with Accounts filled failed every
+    night with a CLI flag's message. A CloudFormation Rule refuses the pair when the stack is
+    created or updated, saying which parameter to change (the function, set by hand, ignores
+    Accounts with a warning)."""
+    rule = template["Rules"]["AccountsOnlyWithoutOrgMode"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "OrgMode"}, "true"]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "Accounts"}, ""]}
+    assert "OrgMode" in assertion["AssertDescription"]
+    assert "Accounts" in assertion["AssertDescription"]
+
+
+def test_the_stacks_pass_input_files_and_may_read_them_only_under_their_prefix() -> None:
+    """Deployment trial round 2: no parameter took a configuration, suppressions or a
+    baseline. ConfigFile, SuppressionsFile and BaselineFile become the functions' variables;
+    InputFilesS3Prefix (bucket/prefix) is the only place outside the history their roles may
+    read them from (s3:GetObject there, only when it is given)."""
+    variables = {"SECRETGRAPH_CONFIG": "ConfigFile",
+                 "SECRETGRAPH_SUPPRESSIONS": "SuppressionsFile",
+                 "SECRETGRAPH_BASELINE": "BaselineFile"}
+    read = {"Fn::If": ["HasInputFilesS3Prefix", {
+        "Sid": "ReadInputFiles", "Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${InputFilesS3Prefix}/*"}},
+        {"Ref": "AWS::NoValue"}]}
+    central, org = central_template(), org_scale_template()
+    for template, functions, roles in (
+            (central, ["ScannerFunction"], ["FunctionRole"]),
+            (org, ["ListAccountsFunction", "CollectFunction", "AnalyzeFunction"],
+             ["ListAccountsRole", "CollectRole", "AnalyzeRole", "AnalysisTaskRole"])):
+        for parameter in [*variables.values(), "InputFilesS3Prefix"]:
+            assert template["Parameters"][parameter]["Default"] == ""
+        assert template["Conditions"]["HasInputFilesS3Prefix"] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": "InputFilesS3Prefix"}, ""]}]}
+        res = template["Resources"]
+        for function in functions:
+            env = res[function]["Properties"]["Environment"]["Variables"]
+            for variable, parameter in variables.items():
+                assert env[variable] == {"Ref": parameter}, (function, variable)
+        for role in roles:
+            statements = res[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            assert read in statements, role
+    container = org["Resources"]["AnalysisTaskDefinition"]["Properties"][
+        "ContainerDefinitions"][0]["Environment"]
+    assert {"Name": "SECRETGRAPH_SUPPRESSIONS", "Value": {"Ref": "SuppressionsFile"}} in container
