@@ -21,7 +21,10 @@ forward: Security Hub's CreatedAt / FirstObservedAt survive the nights) and arch
 resolved. The scan's working folder (/tmp/secretgraph-*) is removed after every run, failed
 ones included. The notification is sent after the scan is recorded; the history's notification
 ledger (``notifications.json``: the last scan whose notification was settled) keeps a failed
-one owed, and the next run sends it first (``settle_owed``), so no alert is lost. The collaborators that touch AWS outside the pipeline (the SNS publisher, the
+one owed, and the next run sends it first (``settle_owed``), so no alert is lost. A Security
+Hub export that did not wholly land fails the run after that (``DeliveryFailed``: the
+OnFailure destination tells the topic); the history's Security Hub export ledger keeps what
+did not land owed to the next night's export (scanner.pipeline._export_with_ledger). The collaborators that touch AWS outside the pipeline (the SNS publisher, the
 Security Hub client, the caller identity) are fields of ``Collaborators``; so is
 ``snapshot_for``, which tests use to evaluate a snapshot of their choosing instead of
 collecting.
