@@ -217,3 +217,24 @@ def test_a_refused_archive_fails_the_night_and_the_next_night_archives(nights: N
     store = open_store(f"s3://{BUCKET}/nightly", s3_client=boto3.client(
         "s3", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"))
     assert [r.scan_id for r in store.list()] == ["night-01", "night-02", "night-03"]
+
+
+def test_the_fargate_analysis_task_exits_3_when_the_export_did_not_land(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Deployment trial round 2: on ECS Fargate the analysis runs as ``python -m
+    scanner.deploy.tasks analyze``; a night whose Security Hub export did not land ends with
+    a one-line error and exit 3 (the task fails, FailedNightRule tells the topic), the
+    result it recorded printed first, not a traceback."""
+    from scanner.deploy import tasks
+
+    def refused(event: Any, *, deps: Any) -> dict[str, Any]:
+        raise handler_module.DeliveryFailed(
+            "scan night-02 was recorded, but BatchUpdateFindings: 1 of 1 workflow updates not "
+            "made (AccessDeniedException: no); the next run sends them again",
+            result={"scan_id": "night-02"})
+
+    monkeypatch.setattr(tasks, "analyze", refused)
+    assert tasks.main(["analyze"], deps=tasks.TaskDeps(env={"RUN_ID": "r1"})) == 3
+    out, err = capsys.readouterr()
+    assert '"scan_id": "night-02"' in out
+    assert err.startswith("secretgraph analyze: error: scan night-02 was recorded, but ")
