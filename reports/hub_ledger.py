@@ -20,7 +20,7 @@ the pipeline's export stage updates it (scanner.pipeline.export_securityhub)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 LEDGER_FORMAT = "secretgraph-securityhub-ledger"
 LEDGER_VERSION = 1
@@ -53,18 +53,14 @@ class ExportLedger:
         return cls(delivered_through=through, suppressed=frozenset(suppressed))
 
 
-def suppressed_in(documents: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+def suppressed_in(previous_asff: Sequence[Mapping[str, Any]]) -> frozenset[str]:
     """Without a ledger (a deployment's first export since it was introduced): the findings
-    the exports of ``documents`` (oldest first) left SUPPRESSED -- those MUTED in the newest
-    of them that reports them, as the previous exports' workflow updates made them."""
-    from reports.asff import asff_id
+    the previous exports left SUPPRESSED -- those muted in the previous exports' ASFF findings
+    (the newest export's of each id), as their workflow updates made them."""
+    from reports.hub_payload import Previous
 
-    muted: dict[str, bool] = {}
-    for document in documents:
-        for row in document.get("findings") or ():
-            if isinstance(row, Mapping) and row.get("status") in ("FAIL", "UNKNOWN", "MUTED"):
-                muted[asff_id(row)] = row.get("status") == "MUTED"
-    return frozenset(i for i, m in muted.items() if m)
+    return frozenset(i for i, muted in Previous(asff=previous_asff).muted_states().items()
+                     if muted)
 
 
 def next_ledger(ledger: ExportLedger, *, scan_id: str, complete: bool,

@@ -25,7 +25,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
 
 import networkx as nx
 
@@ -668,33 +668,40 @@ def export_securityhub(analysis: Analysis,
     ``workflow_delivery``. ``previous``: the findings document of the previous export, or
     those of the exports Security Hub may hold, oldest first (``_export_with_ledger``);
     ``suppressed``: the findings the exports left SUPPRESSED (reports.hub_ledger)."""
-    report, _ = _export(analysis, previous, target, suppressed=suppressed)
+    documents = [] if previous is None else [previous] if isinstance(previous, Mapping) \
+        else previous
+    report, _ = _export(analysis, _previous_asff(documents, target.home_region), target,
+                        suppressed=suppressed)
     return report
 
 
-def _export(analysis: Analysis,
-            previous: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+def _previous_asff(documents: Iterable[Mapping[str, Any]], home_region: str | None
+                   ) -> list[dict[str, Any]]:
+    """The ASFF findings of previous exports (``documents`` oldest first, each read once), the
+    newest export's of each id: a finding failing in an earlier export that a later one did
+    not report is still Security Hub's unless it was archived."""
+    from reports.asff import build_asff
+
+    by_id: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        for f in build_asff(document, home_region=home_region):
+            by_id[str(f.get("Id"))] = f
+    return list(by_id.values())
+
+
+def _export(analysis: Analysis, previous_asff: list[dict[str, Any]],
             target: SecurityHubTarget, *, suppressed: frozenset[str] | None = None
             ) -> tuple[dict[str, Any], list[Any]]:
     """``export_securityhub``, and the workflow updates it sent (reports.hub_payload)."""
-    from reports.asff import build_asff
     from reports.securityhub import send_findings, update_workflow
 
-    documents = [] if previous is None else [previous] if isinstance(previous, Mapping) \
-        else list(previous)
-    # the newest export's finding of each id: a finding failing in an earlier export that a
-    # later one did not report is still Security Hub's unless it was archived
-    by_id: dict[str, dict[str, Any]] = {}
-    for document in documents:
-        for f in build_asff(document, home_region=target.home_region):
-            by_id[str(f.get("Id"))] = f
     findings, facts, workflow = securityhub_payload(
-        analysis.document, graph=analysis.graph, previous_asff=list(by_id.values()),
+        analysis.document, graph=analysis.graph, previous_asff=previous_asff,
         mode=target.mode,
         central_account=target.central_account or analysis.snapshot.meta.central_account,
         include_passed=target.include_passed, home_region=target.home_region,
         suppressed=suppressed)
-    del by_id
+    del previous_asff[:]
     report = send_findings(findings, client_for=target.client_for).to_json()
     if workflow:
         report["workflow_delivery"] = update_workflow(
@@ -741,11 +748,13 @@ def _export_with_ledger(analysis: Analysis, target: SecurityHubTarget, store: An
         complete = [i for i, r in enumerate(records) if r.complete]
         start = complete[-1] if complete else 0
     start = max(start, len(ids) - EXPORT_WINDOW)
-    documents = [known[i] if i in known else store.load(i).document for i in ids[start:]]
+    load = getattr(store, "load_document", None) or (lambda i: store.load(i).document)
+    # one document at a time (at organization scale each is gigabytes once read)
+    previous_asff = _previous_asff((known[i] if i in known else load(i)
+                                    for i in ids[start:]), target.home_region)
     if ledger is None:
-        ledger = ExportLedger(suppressed=suppressed_in(documents))
-    report, updates = _export(analysis, documents, target, suppressed=ledger.suppressed)
-    del documents
+        ledger = ExportLedger(suppressed=suppressed_in(previous_asff))
+    report, updates = _export(analysis, previous_asff, target, suppressed=ledger.suppressed)
     report["exported_against"] = ids[start:]
     write = getattr(store, "set_securityhub_ledger", None)
     if write is not None:
@@ -753,6 +762,7 @@ def _export_with_ledger(analysis: Analysis, target: SecurityHubTarget, store: An
                           complete=analysis.history.record.complete, updates=updates,
                           muted=_muted_ids(analysis.document), delivery=report))
     return report
+
 
 def with_outputs(document: Mapping[str, Any], out_dir: Path,
                  written: Sequence[Path]) -> dict[str, Any]:

@@ -230,6 +230,22 @@ class S3HistoryStore:
     def load(self, scan_id: str) -> StoredScan:
         return self._load(scan_id, tuple(_PAYLOADS))
 
+    def load_document(self, scan_id: str) -> Mapping[str, Any]:
+        """A recorded scan's findings document alone (the Security Hub export reads those of
+        the scans it compares with: their snapshots are not needed)."""
+        key = self._key("scans", scan_id, _PAYLOADS["document"])
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+        try:
+            document = decode_blob(body)
+        except (OSError, ValueError) as exc:
+            raise self._fail(f"damaged payload {key} ({exc})") from None
+        if not isinstance(document, Mapping):
+            raise self._fail(f"damaged payload {key} (not a findings document)")
+        return document
+
     def load_snapshot(self, scan_id: str) -> Snapshot:
         return self._load(scan_id, ("snapshot",)).snapshot
 
