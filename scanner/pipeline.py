@@ -669,7 +669,7 @@ def export_securityhub(analysis: Analysis,
     those of the exports Security Hub may hold, oldest first (``_export_with_ledger``);
     ``suppressed``: the findings the exports left SUPPRESSED (reports.hub_ledger)."""
     documents = [] if previous is None else [previous] if isinstance(previous, Mapping) \
-        else previous
+        else reversed(list(previous))
     report, _ = _export(analysis, _previous_asff(documents, target.home_region), target,
                         suppressed=suppressed)
     return report
@@ -677,16 +677,20 @@ def export_securityhub(analysis: Analysis,
 
 def _previous_asff(documents: Iterable[Mapping[str, Any]], home_region: str | None
                    ) -> list[dict[str, Any]]:
-    """The ASFF findings of previous exports (``documents`` oldest first, each read once), the
+    """The ASFF findings of previous exports (``documents`` NEWEST first, each read once), the
     newest export's of each id: a finding failing in an earlier export that a later one did
-    not report is still Security Hub's unless it was archived."""
-    from reports.asff import build_asff
+    not report is still Security Hub's unless it was archived. A row whose id a newer export
+    reported is not built again (the ASFF findings of a large scan take minutes)."""
+    from reports._common import findings_of
+    from reports.asff import asff_id, build_asff
 
-    by_id: dict[str, dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for document in documents:
-        for f in build_asff(document, home_region=home_region):
-            by_id[str(f.get("Id"))] = f
-    return list(by_id.values())
+        rows = [f for f in findings_of(document) if asff_id(f) not in seen]
+        seen.update(asff_id(f) for f in rows)
+        out += build_asff({**document, "findings": rows}, home_region=home_region)
+    return out
 
 
 def _export(analysis: Analysis, previous_asff: list[dict[str, Any]],
@@ -751,7 +755,7 @@ def _export_with_ledger(analysis: Analysis, target: SecurityHubTarget, store: An
     load = getattr(store, "load_document", None) or (lambda i: store.load(i).document)
     # one document at a time (at organization scale each is gigabytes once read)
     previous_asff = _previous_asff((known[i] if i in known else load(i)
-                                    for i in ids[start:]), target.home_region)
+                                    for i in reversed(ids[start:])), target.home_region)
     if ledger is None:
         ledger = ExportLedger(suppressed=suppressed_in(previous_asff))
     report, updates = _export(analysis, previous_asff, target, suppressed=ledger.suppressed)
