@@ -238,3 +238,20 @@ def test_the_fargate_analysis_task_exits_3_when_the_export_did_not_land(
     out, err = capsys.readouterr()
     assert '"scan_id": "night-02"' in out
     assert err.startswith("secretgraph analyze: error: scan night-02 was recorded, but ")
+
+
+def test_a_damaged_export_ledger_fails_the_night_before_anything_is_scanned(
+        nights: Nights) -> None:
+    """Deployment trial round 2: the export ledger decides what is archived and un-muted; one
+    that cannot be read is not taken for an empty one (every muted finding archived once
+    would stay SUPPRESSED): the night fails naming it, and nothing is recorded."""
+    from scanner.errors import InputError
+
+    s3 = boto3.client("s3", region_name=REGION, aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    nights.run(shared=True)
+    s3.put_object(Bucket=BUCKET, Key="nightly/securityhub.json", Body=b'{"format": "x"}')
+    with pytest.raises(InputError, match="damaged Security Hub export ledger"):
+        nights.run(shared=True)
+    store = open_store(f"s3://{BUCKET}/nightly", s3_client=s3)
+    assert [r.scan_id for r in store.list()] == ["night-01"]
