@@ -611,7 +611,14 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
         # Workflow RESOLVED: taken when Security Hub first sees the finding; on a finding it
         # already holds, Workflow is the customer's (changed with BatchUpdateFindings, AWS_FACTS
         # section 4), and Security Hub resets it to NEW if the finding comes back ACTIVE.
-        base["Workflow"] = {"Status": "RESOLVED"}
+        # A muted finding keeps SUPPRESSED: Security Hub "resets the workflow status from
+        # NOTIFIED or RESOLVED to NEW" when "RecordState changes from ARCHIVED to ACTIVE"
+        # (Security Hub API, Workflow), never from SUPPRESSED, so the archived record says
+        # what it holds, and a next export given it sets NEW if the finding comes back
+        # un-muted (deployment trial round 2)
+        was_muted = (old.get("Workflow") or {}).get("Status") == "SUPPRESSED" or \
+            (old.get("ProductFields") or {}).get("secretgraph/status") == "MUTED"
+        base["Workflow"] = {"Status": "SUPPRESSED" if was_muted else "RESOLVED"}
         base["UpdatedAt"] = updated
         base["LastObservedAt"] = updated
         if old.get("CreatedAt"):

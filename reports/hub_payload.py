@@ -75,8 +75,11 @@ class WorkflowUpdate:
 
 
 def _muted(finding: Mapping[str, Any]) -> bool:
-    """An ASFF finding of ours is muted: status MUTED, imported Workflow SUPPRESSED."""
+    """An ASFF finding of ours is muted: status MUTED, imported Workflow SUPPRESSED; an archived
+    one when it was muted as it was archived (Workflow SUPPRESSED kept on the archived record)."""
     fields = finding.get("ProductFields") or {}
+    if finding.get("RecordState") == "ARCHIVED":
+        return (finding.get("Workflow") or {}).get("Status") == "SUPPRESSED"
     if fields.get("secretgraph/status"):
         return fields.get("secretgraph/status") == "MUTED"
     return (finding.get("Workflow") or {}).get("Status") == "SUPPRESSED"
@@ -91,6 +94,9 @@ class Previous:
     header: Mapping[str, Any] | None = None
     rows: Callable[[], Iterable[Mapping[str, Any]]] | None = None
     home_region: str | None = None
+    #: the findings the exports left SUPPRESSED in Security Hub (reports.hub_ledger: the
+    #: deployment keeps it in its history); None: known from this previous export alone
+    suppressed: frozenset[str] | None = None
 
     def created(self) -> dict[str, str]:
         """Finding id -> the CreatedAt the previous export gave it."""
@@ -99,12 +105,17 @@ class Previous:
         return created_at_of_rows(self.rows(), self.header)
 
     def muted_states(self) -> dict[str, bool]:
-        """Finding id -> muted, for the previous export's findings still in Security Hub's
-        view: FAILED or WARNING (FAIL, MUTED, UNKNOWN), not archived."""
+        """Finding id -> muted, for the previous export's findings Security Hub holds: FAILED
+        or WARNING (FAIL, MUTED, UNKNOWN), and those it archived, muted when archived with
+        Workflow.Status SUPPRESSED (reports.asff.archive_resolved keeps it): Security Hub
+        "resets the workflow status from NOTIFIED or RESOLVED to NEW" when "RecordState
+        changes from ARCHIVED to ACTIVE" (Security Hub API, Workflow), never from SUPPRESSED,
+        so a finding archived while muted and back un-muted needs NEW (deployment trial
+        round 2); one archived un-muted and back muted needs SUPPRESSED."""
         if self.rows is None or self.header is None:
             return {str(f.get("Id")): _muted(f) for f in self.asff
                     if (f.get("Compliance") or {}).get("Status") in ("FAILED", "WARNING")
-                    and f.get("RecordState") != "ARCHIVED"}
+                    or f.get("RecordState") == "ARCHIVED"}
         return {asff_id(row): row.get("status") == "MUTED" for row in self.rows()
                 if COMPLIANCE_STATUS.get(str(row.get("status"))) in ("FAILED", "WARNING")}
 
@@ -154,7 +165,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
 
     created = previous.created()
     has_previous = bool(previous.asff) or previous.rows is not None
-    was_muted = previous.muted_states() if has_previous else {}
+    suppressed = previous.suppressed
+    was_muted = previous.muted_states() if has_previous and suppressed is None else {}
     updates: list[WorkflowUpdate] = []
     current_n = 0
     failing_now: set[str] = set()  # ids of the current findings that are not PASSED
@@ -184,7 +196,15 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
             prepared = ready(f)
             current.append((False, prepared))
             muted = _muted(f)
-            if fid in was_muted and was_muted[fid] != muted:
+            if suppressed is not None:
+                # the ledger knows what the exports left SUPPRESSED, archived findings too:
+                # a muted finding not among them gets SUPPRESSED (held NEW, or reset to NEW
+                # when re-activated; a new one's import already sets it: the same again), an
+                # un-muted one among them NEW (deployment trial round 2)
+                changed = (fid in suppressed) != muted and (has_previous or not muted)
+            else:
+                changed = fid in was_muted and was_muted[fid] != muted
+            if changed:
                 updates.append(WorkflowUpdate(
                     id=prepared.id, product_arn=str(prepared.finding().get("ProductArn")),
                     target=prepared.target, status="SUPPRESSED" if muted else "NEW",

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
@@ -64,6 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--previous", metavar="FILE",
                         help="the previous complete scan's findings.json or ASFF file: keeps "
                         "CreatedAt and archives findings resolved since")
+    parser.add_argument("--ledger", metavar="FILE",
+                        help="the export ledger: the findings earlier exports left SUPPRESSED "
+                        "in Security Hub, archived ones too; read, then rewritten after the "
+                        "export (created when missing). A finding muted, fixed and back "
+                        "un-muted gets NEW, which --previous alone cannot know")
     parser.add_argument("--region", metavar="R",
                         help="region for account-level findings and STS (default: the scan's first)")
     parser.add_argument("--profile", metavar="NAME", help="AWS profile for the base credentials")
@@ -126,6 +132,16 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], 
     from reports.json_out import stream_findings_json
 
     previous = _previous(Path(args.previous), args.region) if args.previous else Previous()
+    if args.ledger:
+        ledger = _read_ledger(Path(args.ledger))
+        if ledger is None:  # its first export: what --previous left SUPPRESSED
+            from reports.hub_ledger import ExportLedger
+
+            ledger = ExportLedger(suppressed=frozenset(
+                i for i, muted in previous.muted_states().items() if muted)
+                if previous.asff or previous.rows is not None else frozenset())
+        args.ledger_in = ledger
+        previous = replace(previous, suppressed=ledger.suppressed)
     build = partial(payload, previous=previous, mode=args.mode,
                       central_account=args.central_account,
                       include_passed=args.include_passed, home_region=args.region)
@@ -155,6 +171,38 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], 
     regions = sorted({str(f.get("Region")) for f in current if f.get("Region")})
     return build({"scan": {"complete": True, "accounts": accounts, "regions": regions},
                   "coverage": []}, None, current_asff=current)
+
+
+def _read_ledger(path: Path) -> Any:
+    """``--ledger FILE``: reports.hub_ledger.ExportLedger, None when the file does not exist
+    yet; InputError (exit 2) when it is not a ledger."""
+    from reports.hub_ledger import ExportLedger
+
+    try:
+        return ExportLedger.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the ledger: {exc}", path=str(path)) from None
+    except ValueError as exc:  # not JSON, or not a ledger
+        raise InputError(f"--ledger: {exc}", path=str(path)) from None
+
+
+def _muted_now(args: argparse.Namespace) -> tuple[set[str], str, bool]:
+    """The ids of the exported findings that are muted (imported SUPPRESSED), the scan's id
+    and whether it was complete (the ledger's ``delivered_through``), read again as a
+    stream."""
+    from reports.asff import asff_id, read_asff_file
+    from reports.hub_payload import _muted
+    from reports.json_out import stream_findings_json
+
+    if args.findings:
+        header, rows = stream_findings_json(Path(args.findings))
+        scan = header.get("scan") or {}
+        return ({asff_id(f) for f in rows if isinstance(f, Mapping)
+                 and f.get("status") == "MUTED"},
+                str(scan.get("scan_id") or ""), bool(scan.get("complete")))
+    return {str(f.get("Id")) for f in read_asff_file(Path(args.asff)) if _muted(f)}, "", False
 
 
 def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],
@@ -344,10 +392,20 @@ def _export(args: argparse.Namespace) -> int:
     for u in updated.undelivered if updated is not None else ():
         print(f"  workflow not updated {u.id} ({u.account_id} {u.region}): {u.error_code}: "
               f"{u.message[:300]}", file=sys.stderr)
+    written = report.to_json()
+    if updated is not None:
+        written["workflow"] = updated.to_json()
+    if args.ledger:
+        from reports.hub_ledger import next_ledger
+
+        muted, scan_id, complete = _muted_now(args)
+        delivery = {**written, "workflow_delivery": written.get("workflow")}
+        write_output(args.ledger, json.dumps(next_ledger(
+            args.ledger_in, scan_id=scan_id, complete=complete, updates=workflow, muted=muted,
+            delivery=delivery).to_json(), indent=2) + "\n", "--ledger",
+            done="the findings were delivered as the line above says; the ledger was not "
+                 "updated (the next export with it sends the workflow updates again)")
     if args.report:
-        written = report.to_json()
-        if updated is not None:
-            written["workflow"] = updated.to_json()
         write_output(args.report, json.dumps(written, indent=2) + "\n", "--report",
                      done="the findings were delivered as the line above says; only this "
                           "report of it is missing")

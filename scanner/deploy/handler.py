@@ -31,7 +31,10 @@ forward: Security Hub's CreatedAt / FirstObservedAt survive the nights) and arch
 resolved. The scan's working folder (/tmp/secretgraph-*) is removed after every run, failed
 ones included. The notification is sent after the scan is recorded; the history's notification
 ledger (``notifications.json``: the last scan whose notification was settled) keeps a failed
-one owed, and the next run sends it first (``settle_owed``), so no alert is lost. The collaborators that touch AWS outside the pipeline (the SNS publisher, the
+one owed, and the next run sends it first (``settle_owed``), so no alert is lost. A Security
+Hub export that did not wholly land fails the run after that (``DeliveryFailed``: the
+OnFailure destination tells the topic); the history's Security Hub export ledger keeps what
+did not land owed to the next night's export (scanner.pipeline._export_with_ledger). The collaborators that touch AWS outside the pipeline (the SNS publisher, the
 Security Hub client, the caller identity) are fields of ``Collaborators``; so is
 ``snapshot_for``, which tests use to evaluate a snapshot of their choosing instead of
 collecting.
@@ -49,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from scanner.errors import InputError
+from scanner.errors import InputError, SecretgraphError
 from scanner.findings import Severity
 from scanner.history.drift import Drift, clean_line
 
@@ -495,7 +498,48 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
     result["notified"] = _notify(config, deps, record.scan_id, record.complete, notable)
     store.set_notified_through(record.scan_id)
     log.info("secretgraph scheduled scan: %s", json.dumps(result, default=str))
+    failed = delivery_failures(result["securityhub"])
+    if failed:
+        # the scan is recorded and notified; the Security Hub export ledger keeps what did not
+        # land owed, and the next night sends it again -- but this night failed, and says so:
+        # the invocation fails, and its OnFailure destination (the Step Functions failure
+        # rule at organization scale) tells the topic (deployment trial round 2: a refused
+        # BatchUpdateFindings or BatchImportFindings returned normally, and nobody knew)
+        log.error("secretgraph scheduled scan %s: %s", record.scan_id, failed)
+        raise DeliveryFailed(f"scan {record.scan_id} was recorded, but {failed}; the next "
+                             "run sends them again", result=result)
     return result
+
+
+class DeliveryFailed(SecretgraphError):
+    """The scan was recorded (and its notification settled), but its Security Hub export did
+    not wholly land: the run fails so that the night is not silent; ``result`` is what the
+    handler would have returned."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, result: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def delivery_failures(securityhub: Mapping[str, Any] | None) -> str:
+    """What the export stage's report (``analysis.securityhub``) says did not land, in one
+    line (the first error of each call named); "" when everything did."""
+    if not securityhub:
+        return ""
+    parts = []
+    for call, report in (("BatchImportFindings", securityhub),
+                         ("BatchUpdateFindings", securityhub.get("workflow_delivery") or {})):
+        undelivered = report.get("undelivered") or []
+        missing = len(undelivered) + int(report.get("pending") or 0)
+        if missing or report.get("interrupted"):
+            first = undelivered[0] if undelivered else {}
+            why = f" ({first.get('error_code')}: {first.get('message')})" if first else ""
+            what = "findings not imported" if call == "BatchImportFindings" \
+                else "workflow updates not made"
+            parts.append(f"{call}: {missing} of {report.get('attempted')} {what}{why}")
+    return clean_line("; ".join(parts))[:1000]
 
 
 def _notify(config: HandlerConfig, deps: Collaborators, scan_id: str, complete: bool,

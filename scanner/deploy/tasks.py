@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from scanner.deploy.handler import Collaborators, HandlerConfig
+from scanner.deploy.handler import Collaborators, DeliveryFailed, HandlerConfig
 from scanner.deploy.handler import run as run_handler
 from scanner.errors import InputError
 
@@ -457,6 +457,10 @@ def main(argv: Sequence[str] | None = None, *, deps: TaskDeps | None = None) -> 
     except (InputError, ValueError) as exc:
         print(f"secretgraph analyze: error: {exc}", file=sys.stderr)
         return 2
+    except DeliveryFailed as exc:  # recorded and notified; the Security Hub export did not land
+        print(json.dumps(exc.result, default=str))
+        print(f"secretgraph analyze: error: {exc}", file=sys.stderr)
+        return 3
     print(json.dumps(result, default=str))
     return 0
 

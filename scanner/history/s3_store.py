@@ -12,6 +12,9 @@ Layout under ``s3://bucket/prefix/``::
     notifications.json                   the scheduled deployment's notification ledger: the
                                          last scan whose notification was settled (sent, or
                                          none due); the scans after it are owed one
+    securityhub.json                     the Security Hub export ledger (reports.hub_ledger):
+                                         the findings the exports left SUPPRESSED, and the last
+                                         complete scan whose export was wholly delivered
 
 A scan becomes visible only when ``index.json`` names it, and the index is written after the
 payloads, so a crash mid-write leaves at most unreferenced objects, never a half scan. The
@@ -31,7 +34,7 @@ import json
 import random
 import time
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from scanner.errors import InputError
 from scanner.history.access_readers import access_json_of
@@ -49,6 +52,9 @@ from scanner.history.records import (
     version_problem,
 )
 from scanner.model import ScanMeta, Snapshot
+
+if TYPE_CHECKING:
+    from reports.hub_ledger import ExportLedger
 
 INDEX_FORMAT = "secretgraph-history"
 INDEX_VERSION = 1
@@ -225,6 +231,22 @@ class S3HistoryStore:
     def load(self, scan_id: str) -> StoredScan:
         return self._load(scan_id, tuple(_PAYLOADS))
 
+    def load_document(self, scan_id: str) -> Mapping[str, Any]:
+        """A recorded scan's findings document alone (the Security Hub export reads those of
+        the scans it compares with: their snapshots are not needed)."""
+        key = self._key("scans", scan_id, _PAYLOADS["document"])
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+        try:
+            document = decode_blob(body)
+        except (OSError, ValueError) as exc:
+            raise self._fail(f"damaged payload {key} ({exc})") from None
+        if not isinstance(document, Mapping):
+            raise self._fail(f"damaged payload {key} (not a findings document)")
+        return document
+
     def load_snapshot(self, scan_id: str) -> Snapshot:
         return self._load(scan_id, ("snapshot",)).snapshot
 
@@ -328,3 +350,30 @@ class S3HistoryStore:
         except Exception as exc:
             raise self._fail(f"cannot write the notification ledger ({_error_code(exc)}: "
                              f"{exc})") from None
+
+    # ---- the Security Hub export ledger (scanner.pipeline.export_securityhub) -------------
+
+    def securityhub_ledger(self) -> "ExportLedger | None":
+        """The Security Hub export ledger; None when no export has written one."""
+        from reports.hub_ledger import ExportLedger
+
+        key = self._key("securityhub.json")
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            if _error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+        try:
+            return ExportLedger.from_json(json.loads(body))
+        except ValueError as exc:
+            raise self._fail(f"damaged Security Hub export ledger {key} ({exc})") from None
+
+    def set_securityhub_ledger(self, ledger: "ExportLedger") -> None:
+        body = json.dumps(ledger.to_json(), sort_keys=True)
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=self._key("securityhub.json"),
+                                    Body=body.encode("utf-8"), ContentType="application/json")
+        except Exception as exc:
+            raise self._fail(f"cannot write the Security Hub export ledger "
+                             f"({_error_code(exc)}: {exc})") from None

@@ -199,3 +199,114 @@ def test_the_scan_export_stage_updates_the_workflow_after_the_import() -> None:
     assert result["workflow"] == expected
     assert result["workflow_delivery"]["delivered"] == expected
     assert result["workflow_delivery"]["undelivered"] == []
+
+
+def _resolved(document: dict[str, Any], rule_id: str) -> dict[str, Any]:
+    """``document`` a night later, the findings of ``rule_id`` fixed (no longer reported)."""
+    out = json.loads(json.dumps(document))
+    for f in out["findings"]:
+        if f["rule_id"] == rule_id:
+            out["summary"]["by_status"][f["status"]] -= 1
+    out["findings"] = [f for f in out["findings"] if f["rule_id"] != rule_id]
+    out["scan"]["started_at"] = "2026-11-29T00:59:00Z"
+    out["scan"]["finished_at"] = "2026-11-29T01:00:00Z"
+    return out
+
+
+def test_a_finding_archived_while_muted_is_archived_suppressed_and_back_un_muted_gets_new(
+        ) -> None:
+    """Deployment trial round 2: muted, then fixed (archived), then back un-muted stayed
+    SUPPRESSED in Security Hub, which resets only NOTIFIED or RESOLVED to NEW when a finding
+    goes from ARCHIVED to ACTIVE: the archived record says SUPPRESSED (what Security Hub
+    holds), and an export whose --previous holds it sets NEW when the finding comes back
+    un-muted."""
+    before, now = _nights()  # MUTED_BEFORE is muted in `before`, FAIL in `now`
+    fixed = _resolved(before, MUTED_BEFORE)
+    sent, facts, _ = build_payload(_header(fixed), fixed["findings"],
+                                   previous=Previous(asff=build_asff(before)))
+    archived = [p.finding() for p in sent if p.finding().get("RecordState") == "ARCHIVED"]
+    muted_ids = set(_ids(before, MUTED_BEFORE))
+    assert {f["Id"] for f in archived} >= muted_ids and facts["archived"] == len(archived)
+    for f in archived:
+        assert f["Workflow"]["Status"] == ("SUPPRESSED" if f["Id"] in muted_ids
+                                           else "RESOLVED"), f["Id"]
+    # the next export, given what this one sent (the archived records among it)
+    _, _, updates = build_payload(_header(now), now["findings"],
+                                  previous=Previous(asff=[p.finding() for p in sent]))
+    assert {u.id: u.status for u in updates if u.id in muted_ids} == \
+        {i: "NEW" for i in muted_ids}
+
+
+def test_a_finding_archived_un_muted_and_back_muted_gets_suppressed() -> None:
+    """Deployment trial round 2, the other way round: archived when not muted, back muted:
+    Security Hub holds it (NEW again), and its import cannot suppress it."""
+    before, now = _nights()  # MUTED_TONIGHT is FAIL in `before`, MUTED in `now`
+    fixed = _resolved(before, MUTED_TONIGHT)
+    sent, _, _ = build_payload(_header(fixed), fixed["findings"],
+                               previous=Previous(asff=build_asff(before)))
+    _, _, updates = build_payload(_header(now), now["findings"],
+                                  previous=Previous(asff=[p.finding() for p in sent]))
+    ids = set(_ids(now, MUTED_TONIGHT))
+    assert {u.id: u.status for u in updates if u.id in ids} == {i: "SUPPRESSED" for i in ids}
+
+
+def test_the_ledger_knows_what_the_exports_left_suppressed(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    """Deployment trial round 2: a --previous findings.json does not report a finding fixed
+    that night, so a finding muted, fixed, and back un-muted a night later was not known to
+    have been muted; --ledger FILE keeps the findings the exports left SUPPRESSED (the
+    deployment keeps the same ledger in its history)."""
+    before, now = _nights()
+    fixed = _resolved(before, MUTED_BEFORE)
+    prev, cur, ledger = tmp_path / "fixed.json", tmp_path / "now.json", tmp_path / "ledger.json"
+    write_findings_json(fixed, prev)
+    write_findings_json(now, cur)
+    ledger.write_text(json.dumps({"format": "secretgraph-securityhub-ledger", "version": 1,
+                                  "delivered_through": None,
+                                  "suppressed": _ids(before, MUTED_BEFORE)}))
+    report = tmp_path / "dry.json"
+    assert main(["export", "securityhub", "--findings", str(cur), "--previous", str(prev),
+                 "--ledger", str(ledger), "--dry-run", "--report", str(report)]) == 0
+    planned = {u["id"]: u["status"] for u in json.loads(report.read_text())["workflow_updates"]}
+    assert {i: planned.get(i) for i in _ids(now, MUTED_BEFORE)} == \
+        {i: "NEW" for i in _ids(now, MUTED_BEFORE)}
+    assert {i: planned.get(i) for i in _ids(now, MUTED_TONIGHT)} == \
+        {i: "SUPPRESSED" for i in _ids(now, MUTED_TONIGHT)}
+    assert "NEW  " + MUTED_BEFORE in capsys.readouterr().out
+    ledger.write_text("{}")
+    assert main(["export", "securityhub", "--findings", str(cur), "--ledger", str(ledger),
+                 "--dry-run"]) == 2
+    assert "not a secretgraph Security Hub export ledger" in capsys.readouterr().err
+
+
+def test_the_ledger_is_rewritten_after_the_export_and_keeps_what_did_not_land(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Deployment trial round 2: --ledger after a real export (moto): the muted findings the
+    import created SUPPRESSED are in it; a NEW update that was not made (moto has no
+    BatchUpdateFindings) leaves its finding in it, so the next export sends it again."""
+    from moto import mock_aws
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    before, now = _nights()
+    prev, cur, ledger = tmp_path / "before.json", tmp_path / "now.json", tmp_path / "ledger.json"
+    write_findings_json(before, prev)
+    write_findings_json(now, cur)
+    with mock_aws():
+        import boto3
+
+        boto3.client("securityhub", region_name=REGION).enable_security_hub()
+        own = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+        central = ["--mode", "central", "--central-account", own, "--region", REGION]
+        assert main(["export", "securityhub", "--findings", str(prev), *central,
+                     "--ledger", str(ledger)]) == 0
+        first = json.loads(ledger.read_text())
+        assert set(first["suppressed"]) == set(_ids(before, MUTED_BEFORE))
+        assert main(["export", "securityhub", "--findings", str(cur), "--previous", str(prev),
+                     *central, "--ledger", str(ledger)]) == 3
+    assert "workflow not updated" in capsys.readouterr().err
+    second = json.loads(ledger.read_text())
+    assert set(second["suppressed"]) == set(_ids(before, MUTED_BEFORE))  # NEW not made
