@@ -105,7 +105,8 @@ class Nights:
         original = handler_module.scan_options
         self.monkeypatch.setattr(
             handler_module, "scan_options",
-            lambda c, w: dataclasses.replace(original(c, w), suppressions_path=suppressions))
+            lambda c, w, f=None: dataclasses.replace(original(c, w, f),
+                                                     suppressions_path=suppressions))
 
         def write(config: HandlerConfig, work_dir: Path) -> Path:
             return write_snapshot(work_dir / "snapshot.json.gz", snap)
