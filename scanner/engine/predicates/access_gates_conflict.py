@@ -43,6 +43,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     undecided: list[str] = []
     details: dict[str, Any] = {}
     denied_by: dict[str, list[str]] = {}
+    extra: dict[str, dict[str, Any]] = {}
     interned: dict[Any, Any] = ctx.cache.setdefault("interned", {})
     for path in sa.paths:
         principal = path.principal
@@ -71,6 +72,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                 verdicts = interned[(principal, statuses)] = dict(zip(GATES, statuses))
             details[principal] = verdicts
             denied_by[principal] = interned.setdefault(tuple(denied), denied)
+            extra[principal] = _blocks(path.gates, denied)
             continue
         unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
         if unknown_gates:
@@ -93,13 +95,33 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                       evidence=with_classes({"gates": details}),
                       principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
                       principal_evidence={p: with_classes(
-                          {"gates": {p: details[p]}, "denied_by": denied_by[p]})
+                          {"gates": {p: details[p]}, "denied_by": denied_by[p], **extra[p]})
                           for p in broken})
     if undecided:
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
                                                  "all gates"),))
 
+
+def _blocks(gates: Mapping[str, Any], denied: list[str]) -> dict[str, Any]:
+    """What about the denying gates an added Allow cannot change, for the evidence (only
+    the keys that apply, so other findings' evidence is unchanged): ``explicit_deny``, gate ->
+    the Deny statements that apply (IAM User Guide, "Policy evaluation logic": "An explicit
+    deny in any of these policies overrides the allow"); ``key_unusable``, the key's state
+    that forbids decrypting ("key is Disabled"). Remediation reads them (grant-key-decrypt
+    refuses a key-policy Allow that would change nothing: conformance trial round 8)."""
+    out: dict[str, Any] = {}
+    explicit = {g: [r for r in gates[g].reasons if r.endswith(_DENY_APPLIES)]
+                for g in denied if gates[g].explicit_deny}
+    if explicit:
+        out["explicit_deny"] = explicit
+    if "key_policy" in denied and gates["key_policy"].key_unusable:
+        out["key_unusable"] = gates["key_policy"].key_unusable
+    return out
+
+
+#: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate)
+_DENY_APPLIES = "Deny applies"
 
 #: how long the other gates' reasons may make a finding's message
 _OTHER_REASONS_MAX = 300
