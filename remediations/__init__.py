@@ -39,7 +39,8 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
 
     ``repair-cross-account-access`` (rule secret-cross-account-access-broken) becomes
     grant-key-decrypt when evidence ``gates[<principal>].key_policy`` is DENIED; an identity
-    policy or SCP that blocks is left to a person.
+    policy, SCP or RCP that blocks is left to a person, the reason saying which (evidence
+    ``denied_by_policies``).
     """
     rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
     if not isinstance(rid, str) or not rid:
@@ -59,9 +60,26 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
     if finding.evidence.get("blocking_gate") == "key" or (
             isinstance(gates, Mapping) and gates.get("key_policy") == "DENIED"):
         return "grant-key-decrypt", None
-    blocked = ", ".join(sorted(g for g, v in (gates or {}).items() if v == "DENIED")) or "unknown"
-    return None, (f"the gate that blocks is {blocked}, not the key policy: fix the identity "
-                  "policy or SCP by hand")
+    denied = sorted(g for g, v in (gates or {}).items() if v == "DENIED")
+    # which guardrail blocks, as the finding's evidence names it: the gate ``scp`` is the
+    # SCPs of the principal's account and the RCPs of the resource's (conformance trial
+    # round 8: a blocking RCP was "fix the identity policy or SCP by hand")
+    policies = finding.evidence.get("denied_by_policies")
+    names = [str(p) for p in policies] if isinstance(policies, list) else []
+    shown = [f"scp ({', '.join(names)})" if g == "scp" and names else g for g in denied]
+    fix: list[str] = []
+    if "identity_policy" in denied:
+        fix.append("the principal's identity policy (or its permissions boundary)")
+    if "scp" in denied:
+        kinds = {n.split(" ", 1)[0] for n in names}
+        if "SCP" in kinds:
+            fix.append("an SCP on the principal's account, its OUs or the root")
+        if "RCP" in kinds:
+            fix.append("an RCP on the secret's (or its key's) account, its OUs or the root")
+        if not kinds:
+            fix.append("the SCP or RCP the finding's reasons name")
+    return None, (f"the gate that blocks is {', '.join(shown) or 'unknown'}, not the key "
+                  f"policy: fix {' and '.join(fix) or 'that gate'} by hand")
 
 
 def all_permissions() -> tuple[str, ...]:

@@ -8,8 +8,9 @@ statement stays as it was; the result must stay under 32 KB. Principals the secr
 not grant are never added, nor principals outside the trust zone. "Does the secret policy grant
 P" and "does the key policy block P" are the access analysis' gate verdicts for the (P, secret)
 path (``PlanContext.secret_access``), the verdicts the finding reports: never decided again here
-by matching principal names (concept review round 1). Reversible: PutKeyPolicy with the
-previous text.
+by matching principal names (concept review round 1). A key gate DENIED by an explicit Deny
+or by the key's state is not opened by an Allow: refused with that reason (conformance trial
+round 8). Reversible: PutKeyPolicy with the previous text.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from remediations.policy_edit import (aws_principals, edit_policy, parse_policy,
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, change_id,
                              verify_state, with_key)
+from scanner.access.verdicts import AccessPath, GateVerdict
 from scanner.findings import Finding
 from scanner.model import KmsKey, Secret, Snapshot
 from scanner.policy.trust_zone import trust_zone
@@ -34,7 +36,8 @@ REMEDIATION_ID = "grant-key-decrypt"
 PERMISSIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
 REVERSIBLE = True
 EXPLICIT_ONLY = False
-EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates")  # gates: outside a plan only
+#: gates, explicit_deny, key_unusable: outside a plan only
+EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates", "explicit_deny", "key_unusable")
 
 
 def statement_sid(secret_arn: str) -> str:
@@ -46,8 +49,42 @@ def statement_sid(secret_arn: str) -> str:
 _GRANTING = ("ALLOWED", "CONDITIONAL")
 
 
-def _gates(finding: Finding, secret: Secret, principal: str,
-           ctx: PlanContext) -> Mapping[str, str] | None:
+def _key_block(finding: Finding, principal: str, ctx: PlanContext,
+               gate: GateVerdict | None) -> str | None:
+    """Why the key gate's DENIED for ``principal`` is not a missing Allow, in the access
+    analysis' own words, or None when it is: an explicit Deny of the key policy (IAM User
+    Guide, "Policy evaluation logic": "An explicit deny in any of these policies overrides the
+    allow"), or a key state in which KMS does not decrypt (KMS Developer Guide, "Key states of
+    AWS KMS keys"). Read from the gate verdict of the analysis when there is one, else from the
+    finding's evidence (``explicit_deny``, ``key_unusable``; conformance trial round 8: a
+    statement was planned that could not restore the read)."""
+    if ctx.secret_access is not None:
+        if gate is None:
+            return None
+        deny = [r for r in gate.reasons if r.endswith("Deny applies")] \
+            if gate.explicit_deny else []
+        unusable = gate.key_unusable
+        explicit = gate.explicit_deny
+    else:
+        recorded = finding.evidence.get("explicit_deny")
+        found = recorded.get("key_policy") if isinstance(recorded, Mapping) else None
+        explicit = found is not None
+        deny = [str(r) for r in found] if isinstance(found, list) else []
+        unusable = str(finding.evidence.get("key_unusable") or "")
+    if explicit:
+        return (f"the key policy denies explicitly ({'; '.join(deny) or 'a Deny applies'}) "
+                f"to {principal}: an added Allow does not "
+                "lift an explicit Deny (IAM User Guide: \"An explicit deny in any of these "
+                "policies overrides the allow\"); narrow or remove that Deny by hand")
+    if unusable:
+        return (f"{unusable}: no key-policy statement lets it decrypt; see cancel-key-deletion "
+                "(a key pending deletion) / enable the key (a disabled key), a decision for a "
+                "person")
+    return None
+
+
+def _gates(finding: Finding, secret: Secret, principal: str, ctx: PlanContext,
+           key_gates: dict[str, GateVerdict | None]) -> Mapping[str, str] | None:
     """The access analysis' gate verdicts for the (principal, secret) path: from the planner's
     analysis of the estate as planned so far (``ctx.secret_access``) when there is one, else
     from the finding's evidence (``gates``, as secret-cross-account-access-broken records them).
@@ -55,7 +92,8 @@ def _gates(finding: Finding, secret: Secret, principal: str,
     Whether the secret policy grants the principal, and whether the key policy lets it decrypt,
     are the analysis' answers, with ``*`` statements and their conditions (concept review
     round 1: reading the policies again by hand missed a ``*`` grant narrowed to the
-    organization and counted a key statement for another secret's encryption context)."""
+    organization and counted a key statement for another secret's encryption context).
+    The path's key-gate verdict is kept in ``key_gates`` (for ``_key_block``)."""
     if ctx.secret_access is None:
         recorded = finding.evidence.get("gates")
         gates = recorded.get(principal) if isinstance(recorded, Mapping) else None
@@ -69,10 +107,16 @@ def _gates(finding: Finding, secret: Secret, principal: str,
     paths = [p for p in access.paths if p.principal == principal]
     if not paths:
         return None
-    # several paths of one principal (the rule reports one finding for them): the one the
-    # secret policy grants, if any
-    best = next((p for p in paths if p.gates["resource_policy"].status in _GRANTING), paths[0])
+    best = _best(paths)
+    key_gates[principal] = best.gates.get("key_policy")
     return best.gate_statuses()
+
+
+def _best(paths: Sequence[AccessPath]) -> AccessPath:
+    """Of several paths of one principal (the rule reports one finding for them): the one the
+    secret policy grants, if any."""
+    return next((p for p in paths if p.gates["resource_policy"].status in _GRANTING), paths[0])
+
 
 
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
@@ -95,7 +139,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if outside:
         raise PlanRefused(f"{', '.join(outside)} is outside the trust zone ({zone.describe()}): "
                           "never completing a grant to it (see secret-policy-external-account)")
-    verdicts = {p: _gates(finding, secret, p, ctx) for p in principals}
+    key_gates: dict[str, GateVerdict | None] = {}
+    verdicts = {p: _gates(finding, secret, p, ctx, key_gates) for p in principals}
     not_granted = [p for p, g in verdicts.items()
                    if p == "*" or g is None or g.get("resource_policy") not in _GRANTING]
     if not_granted:
@@ -115,6 +160,14 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                               "is elsewhere")
         raise PlanRefused(f"the key policy of {key.arn} is not known to block "
                           f"{', '.join(principals)} (access analysis: {states}): not editing it")
+    # a DENIED key gate that an Allow cannot open (an explicit Deny, a disabled key): refused,
+    # not planned as a statement that changes nothing (conformance trial round 8)
+    blocks = {p: _key_block(finding, p, ctx, key_gates.get(p)) for p in missing}
+    unfixable = [p for p, why in blocks.items() if why is not None]
+    if unfixable and len(unfixable) == len(missing):
+        raise PlanRefused(f"key {key.arn}: " + "; ".join(
+            str(blocks[p]) for p in unfixable))
+    missing = [p for p in missing if p not in unfixable]
     change = decrypt_change(secret, key, missing, ctx, finding_ids=(finding.id,),
                             rule_id=finding.rule_id)
     # the key gate is one block of the path; another gate that denies too stays for a person
@@ -124,6 +177,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         change = replace(change, notes=change.notes + (
             f"{', '.join(also)} also denies {', '.join(missing)} (access analysis): this change "
             "alone does not restore the read; fix that gate by hand",))
+    if unfixable:
+        change = replace(change, notes=change.notes + tuple(
+            f"not granted to {p}: {blocks[p]}" for p in unfixable))
     return [change]
 
 

@@ -72,12 +72,17 @@ def _status(allow: Tri, deny: Tri) -> str:
 
 
 def _verdict(allow: Tri, deny: Tri, unresolved: tuple[str, ...],
-             reasons: tuple[str, ...], status: str | None = None) -> GateVerdict:
+             reasons: tuple[str, ...], status: str | None = None,
+             key_unusable: str = "") -> GateVerdict:
     st = status or _status(allow, deny)
     # a gate that does not allow may still carry a Deny that applies only under some condition:
     # that condition is what a CONDITIONAL decision depends on, so it is kept
     keep = st in ("CONDITIONAL", "UNKNOWN") or (deny is Tri.UNKNOWN and st != "NOT_APPLICABLE")
-    return GateVerdict(status=st, conditions=unresolved if keep else (), reasons=reasons)
+    # IAM User Guide, "Policy evaluation logic": "An explicit deny in any of these policies
+    # overrides the allow" -- recorded so that what reads the verdict (remediation) knows an
+    # added Allow cannot open this gate (conformance trial round 8)
+    return GateVerdict(status=st, conditions=unresolved if keep else (), reasons=reasons,
+                       explicit_deny=deny is Tri.TRUE, key_unusable=key_unusable)
 
 
 #: IAM User Guide, "Permissions boundaries for IAM entities": a resource-based policy's grant
@@ -233,9 +238,16 @@ def combine(g: GateInputs) -> Combined:
         "resource_policy": _verdict(rp_allow, rp_deny, rp_unresolved, rp_reasons,
                                     "NOT_APPLICABLE" if rp is None and not g.cross_account
                                     else rp_status),
-        "key_policy": _verdict(key_shown, key_deny, key_unresolved, key_reasons, key_status),
+        # KMS Developer Guide, "Key states of AWS KMS keys": only an Enabled (or Updating) key
+        # works in cryptographic operations (scanner.model.USABLE_KEY_STATES) -- no key-policy
+        # statement changes that
+        "key_policy": _verdict(key_shown, key_deny, key_unresolved, key_reasons, key_status,
+                               key_unusable=(k.reason or "key is not usable")
+                               if k.usable is Tri.FALSE and k.policy_result is not None
+                               else ""),
         "identity_policy": _verdict(id_shown, id_deny, id_unresolved, id_reasons, id_status),
-        "scp": GateVerdict(status=scp.status, conditions=scp.unresolved, reasons=scp.reasons),
+        "scp": GateVerdict(status=scp.status, conditions=scp.unresolved, reasons=scp.reasons,
+                           explicit_deny=scp.deny is Tri.TRUE),
     }
     decision = _status(allow, deny)
     blocking: list[str] = []

@@ -18,6 +18,7 @@ from scanner.graph.schema import EdgeKind, NodeKind, scheduled_for_deletion
 from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
 from scanner.policy.parse import Policy, parse_policy
+from scanner.policy.principals import session_kind
 from scanner.policy.tri import Tri
 
 def policy_input(attrs: Mapping[str, Any], field: str, what: str,
@@ -306,11 +307,18 @@ def key_families(graph: nx.MultiDiGraph) -> dict[str, frozenset[str]]:
 
 def add_reader_nodes(graph: nx.MultiDiGraph, report: Mapping[str, SecretAccess]) -> None:
     """A Principal node for every recorded reader the graph does not hold yet (a principal of
-    an account whose IAM was not read, an outsider, ``*``), so rules over principals see it.
-    The verdicts themselves stay in the typed report: no edge is written."""
+    an account whose IAM was not read, an outsider, ``*``, an STS session a policy names), so
+    rules over principals see it. The verdicts themselves stay in the typed report: no edge is
+    written. A session's node says what it is (principal_type ``assumed-role`` or
+    ``federated-user``, whatever type its path evaluates it as): IAM User Guide, "AWS JSON
+    policy elements: Principal" -- role sessions and federated user sessions are STS
+    principals, not the IAM roles and users whose identity policies rules over IAM judge
+    (conformance trial round 8: a federated user was "not assessed: ... IAM of account ...
+    not read" by identity-policy-secret-wildcard)."""
     for sa in report.values():
         for p in sa.paths:
             if p.principal not in graph:
                 graph.add_node(p.principal, kind=NodeKind.PRINCIPAL.value,
                                account_id=p.principal_account, region="global",
-                               principal_type=p.principal_type, external=not p.in_zone)
+                               principal_type=session_kind(p.principal) or p.principal_type,
+                               external=not p.in_zone)

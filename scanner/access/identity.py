@@ -510,6 +510,13 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
             boundary_allow = br.allow
             denies.append(br.deny)
             unresolved.extend(br.unresolved)
+            if br.deny is not Tri.FALSE:
+                # IAM User Guide, "Policy evaluation logic": "An explicit deny in any of these
+                # policies overrides the allow" -- a permissions boundary's included; its Deny
+                # statement is the cause and is named first, as a group's Deny is by its
+                # policy (conformance trial round 8: only the Allows were named)
+                reasons[:0] = [f"permissions boundary {b.name}: {why}" for why in br.reasons
+                               if " Deny applies" in why or "Allow/Deny applies" in why]
             if br.allow is Tri.FALSE:
                 reasons.append(f"permissions boundary {b.name} does not allow {request.action}")
     allow = all3((any3(allows), boundary_allow))

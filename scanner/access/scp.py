@@ -23,8 +23,9 @@ path AWS reserves for it, ``/aws-service-role/`` (IAM User Guide, "Using service
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from scanner.model import (
     IN_ORGANIZATION,
@@ -318,6 +319,30 @@ class Guardrails:
         return GuardrailResult(status=status, allow=allow, deny=deny,
                                unresolved=tuple(dict.fromkeys(unresolved)),
                                reasons=tuple(reasons))
+
+
+#: how ``Guardrails._walk`` words a guardrail that blocks: a policy whose Deny applies, a level
+#: (always named "the ...": ``level_name``) where no policy of the kind allows the action
+_DENY_REASON = re.compile(r"^(SCP|RCP) (.+?) at (the .+): Deny applies$")
+_NO_ALLOW_REASON = re.compile(r"^no (SCP|RCP) at (the .+) allows \S+$")
+
+
+def guardrail_blockers(reasons: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(kind, what) for each guardrail a DENIED ``scp`` gate's reasons name as blocking: kind
+    "SCP" or "RCP"; what, the policy's name for a Deny that applies, or "(none allows at
+    <level>)" for a level where no policy of the kind allows the action. The gate is named
+    ``scp`` for both kinds (the findings' contract); this says which (conformance trial round
+    8: a blocking RCP was reported, and remediated, as an SCP)."""
+    out: list[tuple[str, str]] = []
+    for r in reasons:
+        m = _DENY_REASON.match(r)
+        if m:
+            out.append((m.group(1), m.group(2)))
+            continue
+        m = _NO_ALLOW_REASON.match(r)
+        if m:
+            out.append((m.group(1), f"(none allows at {m.group(2)})"))
+    return tuple(dict.fromkeys(out))
 
 
 def _unknown_path(label: str) -> tuple[str, str]:

@@ -19,6 +19,13 @@ class GateVerdict:
     status: str  # ALLOWED | DENIED | CONDITIONAL | NOT_APPLICABLE | UNKNOWN
     conditions: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: an explicit Deny of this gate's policies applies (for certain): no Allow added to any
+    #: policy lifts it (IAM User Guide, "Policy evaluation logic": "An explicit deny in any of
+    #: these policies overrides the allow"); the reasons name the statement
+    explicit_deny: bool = False
+    #: key_policy only: why the key cannot decrypt whatever its policy says ("key is
+    #: Disabled", "key is PendingDeletion"); empty when its state allows use or is unknown
+    key_unusable: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

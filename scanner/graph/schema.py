@@ -57,8 +57,10 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     "aws/secretsmanager key of an account-region, id `<account>:<region>:alias/aws/secretsmanager`). "
     "Attributes: the fields of scanner.model.KmsKey.",
     NodeKind.PRINCIPAL: "An IAM role or user (id: ARN), an account root (`arn:aws:iam::<acct>:root`), "
-    "a service principal (`service:<name>`) or everyone (`*`). Attributes: principal_type "
-    "(role|user|root|service|public), inline_policies, attached_policy_arns, "
+    "a service principal (`service:<name>`), everyone (`*`) or an STS session a policy names "
+    "(`arn:aws:sts::<acct>:assumed-role/...`, `...:federated-user/...`). Attributes: "
+    "principal_type (role|user|root|service|public|assumed-role|federated-user), "
+    "inline_policies, attached_policy_arns, "
     "permissions_boundary_arn, group_names, external (outside the scanned estate).",
     NodeKind.LAMBDA_FUNCTION: "A Lambda function (id: ARN), typically a rotation function. "
     "Attributes: fields of scanner.model.LambdaFunction.",

@@ -10,7 +10,7 @@ from dataclasses import replace
 from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, MEMBER, REGION, SECRET_ARN,
                                    allow_read_identity, doc, estate, role, secret_policy_for,
                                    text)
-from scanner.model import KmsKey, ManagedPolicy, RegionSnapshot
+from scanner.model import IamPrincipal, KmsKey, ManagedPolicy, RegionSnapshot
 from scanner.access import AccessSettings, analyze_access
 from scanner.graph.builder import build_graph
 
@@ -109,3 +109,76 @@ def test_a_boundary_blocking_same_account_grants_to_the_role_names_the_boundary(
         assert gates[name].status == "ALLOWED", (name, gates[name])
         assert any(BOUNDARY_TEXT in r for r in gates[name].reasons), (name, gates[name])
     assert path.broken_at == ("identity_policy",)
+
+
+DENY_READ = {"Effect": "Deny", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"],
+             "Resource": "*"}
+
+
+def _denying_boundary(account: str, *deny: dict) -> ManagedPolicy:
+    return ManagedPolicy(arn=f"arn:aws:iam::{account}:policy/bnd", name="bnd",
+                         account_id=account, document=doc(
+                             {"Effect": "Allow", "Action": "*", "Resource": "*"}, *deny))
+
+
+def test_a_boundarys_explicit_deny_is_named_at_the_identity_gate() -> None:
+    """Conformance trial round 8 (a2 bnd-explicit-deny, a boundary): the role's identity
+    policy allows the read, its permissions boundary allows * and denies GetSecretValue and
+    kms:Decrypt explicitly. identity_policy was DENIED with only the Allow statements as
+    reasons; the boundary's Deny statement is the cause and is named, as a group's Deny is
+    (docs/rules.md, secret-cross-account-access-broken: "its reason naming the boundary")."""
+    bnd = _denying_boundary(MEMBER, DENY_READ)
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": APP_ROLE}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=kp, managed=(bnd,),
+                  principals=(role(APP_ROLE, allow_read_identity(), boundary=bnd.arn),))
+    path = _path(snap, APP_ROLE)
+    ident = path.gates["identity_policy"]
+    assert ident.status == "DENIED" and ident.explicit_deny
+    named = f"permissions boundary {bnd.arn}: statement 1 Deny applies"
+    assert ident.reasons[0] == named, ident.reasons
+    assert f"kms:Decrypt: {named}" in ident.reasons
+    # the path's own text (the finding's message) shows it among the gate's first reasons
+    (text_,) = [r for r in path.reasons if r.startswith("identity_policy:")]
+    assert named in text_
+
+
+def test_a_boundary_denying_only_decrypt_is_named_for_kms_decrypt() -> None:
+    """Conformance trial round 8 (a2 bnd-deny-only-kms): the boundary denies kms:Decrypt only;
+    the identity gate's reasons name that Deny under kms:Decrypt."""
+    bnd = _denying_boundary(MEMBER, {**DENY_READ, "Action": "kms:Decrypt"})
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": APP_ROLE}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=kp, managed=(bnd,),
+                  principals=(role(APP_ROLE, allow_read_identity(), boundary=bnd.arn),))
+    ident = _gates(snap, APP_ROLE)["identity_policy"]
+    assert ident.status == "DENIED"
+    named = f"permissions boundary {bnd.arn}: statement 1 Deny applies"
+    assert f"kms:Decrypt: {named}" in ident.reasons and named not in ident.reasons
+
+
+def test_a_same_account_users_boundary_deny_is_the_reason_not_a_missing_allow() -> None:
+    """Conformance trial round 8 (a4 bnd-deny): a user of the secret's account, granted by the
+    secret and key policies directly, no identity policy, a boundary that denies the read.
+    The reason said only "no identity policy allows secretsmanager:GetSecretValue" -- not the
+    cause (the resource policy's grant to a user suffices in its own account); the boundary's
+    Deny is named first."""
+    user = f"arn:aws:iam::{CENTRAL}:user/bob"
+    bnd = _denying_boundary(CENTRAL, DENY_READ)
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": user}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    snap = estate(secret_policy=secret_policy_for(user), key_policy=kp, managed=(bnd,),
+                  principals=(IamPrincipal(arn=user, name="bob", account_id=CENTRAL,
+                                           principal_type="user",
+                                           permissions_boundary_arn=bnd.arn),))
+    path = _path(snap, user)
+    assert path.decision == "DENIED" and path.broken_at == ("identity_policy",)
+    ident = path.gates["identity_policy"]
+    named = f"permissions boundary {bnd.arn}: statement 1 Deny applies"
+    assert ident.reasons[0] == named, ident.reasons

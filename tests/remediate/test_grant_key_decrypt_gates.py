@@ -184,3 +184,65 @@ def test_a_key_grant_that_another_denying_gate_leaves_broken_says_so() -> None:
     (change,) = plan.changes
     assert any("identity_policy also denies" in n and "does not restore the read" in n
                for n in change.notes), change.notes
+
+
+def _with_key_state(snap: Snapshot, state: str) -> Snapshot:
+    return replace(snap, accounts=tuple(replace(a, regions=tuple(replace(r, kms_keys=tuple(
+        replace(k, key_state=state) if k.arn == KEY else k for k in r.kms_keys))
+        for r in a.regions)) for a in snap.accounts))
+
+
+ALLOW_ROLE = {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:Decrypt",
+              "Resource": "*"}
+
+
+def test_a_key_policy_that_denies_the_role_explicitly_is_not_fixed_by_an_allow() -> None:
+    """The key policy allows the role kms:Decrypt and also denies it explicitly: an added
+    Allow cannot lift the Deny ("An explicit deny in any of these policies overrides the
+    allow", IAM User Guide), so nothing is planned and the reason names the Deny statement
+    (conformance trial round 8, defect 3: a key-policy edit was planned that predicted
+    "readers +0 -0; findings resolved 0")."""
+    snap = _estate(key_statements=[ROOT_ONLY, ALLOW_ROLE, {
+        "Effect": "Deny", "Principal": {"AWS": ROLE}, "Action": "kms:Decrypt",
+        "Resource": "*"}])
+    findings = _scan(snap)
+    assert _broken(findings).evidence["gates"][ROLE]["key_policy"] == "DENIED"
+
+    plan = _plan(findings, snap)
+
+    assert plan.changes == ()
+    (skip,) = [s for s in plan.skipped if s.rule_id == RULE and s.resource_arn == SECRET]
+    assert "denies explicitly" in skip.reason and "statement 2" in skip.reason, skip.reason
+
+
+def test_a_disabled_key_is_not_fixed_by_a_key_policy_allow() -> None:
+    """The key policy allows the role but the key is Disabled: no key-policy statement lets
+    a disabled key decrypt, so nothing is planned and the reason names the key's state and
+    what would fix it (conformance trial round 8, defect 3)."""
+    snap = _with_key_state(_estate(key_statements=[ROOT_ONLY, ALLOW_ROLE]), "Disabled")
+    findings = _scan(snap)
+    assert _broken(findings).evidence["gates"][ROLE]["key_policy"] == "DENIED"
+
+    plan = _plan(findings, snap)
+
+    assert [c for c in plan.changes if c.remediation_id == "grant-key-decrypt"] == []
+    (skip,) = [s for s in plan.skipped if s.rule_id == RULE and s.resource_arn == SECRET]
+    assert "key is Disabled" in skip.reason and "enable the key" in skip.reason, skip.reason
+
+
+def test_without_an_analysis_the_findings_recorded_explicit_deny_refuses() -> None:
+    """Outside a plan the remediator reads the finding's evidence: the key gate's DENIED is
+    recorded as coming from an explicit Deny (``explicit_deny``: the gate and its Deny
+    statements), and the change is refused
+    as in a plan (conformance trial round 8, defect 3)."""
+    from remediations import grant_key_decrypt
+    from scanner.changes import PlanContext, PlanRefused
+
+    snap = _estate(key_statements=[ROOT_ONLY, ALLOW_ROLE, {
+        "Effect": "Deny", "Principal": {"AWS": ROLE}, "Action": "kms:Decrypt",
+        "Resource": "*"}])
+    finding = _broken(_scan(snap))
+    assert finding.evidence["explicit_deny"] == {"key_policy": ["statement 2 Deny applies"]}
+
+    with pytest.raises(PlanRefused, match="denies explicitly"):
+        grant_key_decrypt.plan(finding, snap, PlanContext(config=RemediationConfig()))

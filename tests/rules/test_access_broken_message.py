@@ -41,3 +41,82 @@ def test_the_message_names_the_denying_scp_however_long_the_other_reasons() -> N
     assert _SCP_NAME in fail.message, fail.message
     denying = fail.message.index("scp: DENIED")
     assert denying < fail.message.index("resource_policy: ALLOWED")
+
+
+def _broken_by_guardrail(deny: object, *extra: object) -> object:
+    """The FAIL finding of an estate where every gate allows APP_ROLE's read except the
+    guardrail ``deny`` (an SCP or RCP)."""
+    from dataclasses import replace
+
+    from helpers.access_estate import CENTRAL, MEMBER2
+
+    # attached at every level of every account's path (each level needs an Allow)
+    everywhere = ("r-root", CENTRAL, MEMBER, MEMBER2)
+    full_scp = control("p-full", "SERVICE_CONTROL_POLICY", everywhere,
+                       {"Effect": "Allow", "Action": "*", "Resource": "*"})
+    full_rcp = control("p-rfull", "RESOURCE_CONTROL_POLICY", everywhere,
+                       {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=key_policy_for(APP_ROLE),
+                  principals=(role(APP_ROLE, allow_read_identity()),),
+                  scps=(full_scp, full_rcp, deny, *extra),  # type: ignore[arg-type]
+                  management="999999999999")
+    assert snap.organization is not None
+    org = replace(snap.organization, rcps_read=True, policy_types_enabled=(
+        "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"))
+    assert CENTRAL in {a.account_id for a in org.accounts}
+    snap = replace(snap, organization=org)
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    rule = load_ruleset().get("secret-cross-account-access-broken")
+    assert rule is not None
+    [fail] = [f for f in evaluate(graph, snap, access, Ruleset(rules=(rule,)),
+                                  parse_config({}, path="(test)"),
+                                  datetime(2026, 11, 29, tzinfo=timezone.utc))
+              if f.status.value == "FAIL"]
+    return fail
+
+
+def test_a_blocking_rcp_is_named_an_rcp_in_the_evidence_message_and_remediation() -> None:
+    """Conformance trial round 8 (a rcp): an RCP on the secret's account denies the read. The
+    gate is ``scp`` (the findings contract keeps the name), but the evidence
+    ``denied_by_policies`` and the message say it is an RCP and which, and the remediation's
+    reason no longer says "fix the identity policy or SCP by hand"."""
+    from helpers.access_estate import CENTRAL
+    from remediations import resolve_remediation_id
+
+    rdeny = control("p-rdeny", "RESOURCE_CONTROL_POLICY", (CENTRAL,),
+                    {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                     "Resource": "*"})
+    fail = _broken_by_guardrail(rdeny)
+    assert fail.evidence["denied_by"] == ["scp"]  # type: ignore[attr-defined]
+    assert fail.evidence["denied_by_policies"] == ["RCP p-rdeny"]  # type: ignore[attr-defined]
+    assert "denied by scp (RCP p-rdeny)" in fail.message, fail.message  # type: ignore[attr-defined]
+    rid, why = resolve_remediation_id(fail)  # type: ignore[arg-type]
+    assert rid is None and why is not None
+    assert "RCP p-rdeny" in why and "an RCP" in why and "SCP" not in why.replace("RCP", ""), why
+
+
+def test_a_blocking_scp_is_named_an_scp() -> None:
+    """Conformance trial round 8: the SCP case of the same evidence -- ``denied_by_policies``
+    names the SCP, the remediation's reason says an SCP blocks."""
+    from remediations import resolve_remediation_id
+
+    deny = control("p-deny", "SERVICE_CONTROL_POLICY", (MEMBER,),
+                   {"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    fail = _broken_by_guardrail(deny)
+    assert fail.evidence["denied_by_policies"] == ["SCP p-deny"]  # type: ignore[attr-defined]
+    rid, why = resolve_remediation_id(fail)  # type: ignore[arg-type]
+    assert rid is None and why is not None and "an SCP" in why and "SCP p-deny" in why, why
+
+
+def test_the_blocking_guardrails_are_read_from_the_gates_own_words() -> None:
+    """Conformance trial round 8: ``guardrail_blockers`` reads the reasons as the guardrail
+    walk words them -- a Deny at an OU level ("at the caller's OU at depth 1") and a level
+    where no SCP allows -- so the evidence names the policy, not part of the level."""
+    from scanner.access.scp import guardrail_blockers
+
+    assert guardrail_blockers((
+        "SCP p-deny at the caller's OU at depth 1: Deny applies",
+        "RCP p-rdeny at the resource's account: Deny may apply",
+        "no SCP at the root r-root allows secretsmanager:GetSecretValue",
+    )) == (("SCP", "p-deny"), ("SCP", "(none allows at the root r-root)"))

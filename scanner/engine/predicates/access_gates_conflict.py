@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from scanner.access.scp import guardrail_blockers
 from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
@@ -54,6 +55,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     undecided: list[str] = []
     details: dict[str, Any] = {}
     denied_by: dict[str, list[str]] = {}
+    extra: dict[str, dict[str, Any]] = {}
     interned: dict[Any, Any] = ctx.cache.setdefault("interned", {})
     for path in sa.paths:
         principal = path.principal
@@ -71,8 +73,11 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                 continue
             broken.append(principal)
             reasons = _reasons(path.reasons, denied)
+            blocks = _blocks(ctx, gates, denied)
+            named = [f"scp ({', '.join(blocks['denied_by_policies'])})"
+                     if g == "scp" and "denied_by_policies" in blocks else g for g in denied]
             text = (f"{principal}: granted by the resource policy but denied by "
-                    f"{', '.join(denied)}{' (' + reasons + ')' if reasons else ''}")
+                    f"{', '.join(named)}{' (' + reasons + ')' if reasons else ''}")
             statuses = tuple([gates[g].status for g in GATES])
             # one principal is often denied alike on many secrets: its text and verdicts are
             # held once (read-only values shared by the findings)
@@ -82,6 +87,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                 verdicts = interned[(principal, statuses)] = dict(zip(GATES, statuses))
             details[principal] = verdicts
             denied_by[principal] = interned.setdefault(tuple(denied), denied)
+            extra[principal] = blocks
             continue
         unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
         if unknown_gates:
@@ -104,13 +110,52 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                       evidence=with_classes({"gates": details}),
                       principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
                       principal_evidence={p: with_classes(
-                          {"gates": {p: details[p]}, "denied_by": denied_by[p]})
+                          {"gates": {p: details[p]}, "denied_by": denied_by[p], **extra[p]})
                           for p in broken})
     if undecided:
         return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
                                                  "all gates"),))
 
+
+def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> dict[str, Any]:
+    """What the denying gates' verdicts say blocks, for the evidence (only the keys that
+    apply, so other findings' evidence is unchanged): ``explicit_deny``, gate -> the Deny
+    statements that apply (IAM User Guide, "Policy evaluation logic": "An explicit deny in any
+    of these policies overrides the allow"); ``key_unusable``, the key's state that forbids
+    decrypting ("key is Disabled"); ``denied_by_policies``, the SCPs and RCPs that block the
+    ``scp`` gate ("RCP <name>", with the policy id when it differs from the name). Remediation
+    reads them (conformance trial round 8: grant-key-decrypt planned a key-policy Allow that
+    changed nothing; a blocking RCP was "fix the identity policy or SCP by hand")."""
+    out: dict[str, Any] = {}
+    if "scp" in denied:
+        ids: dict[tuple[str, str], str] | None = ctx.cache.get("guardrail_ids")
+        if ids is None:
+            ids = ctx.cache["guardrail_ids"] = _policy_ids(ctx)
+        policies = [f"{kind} {what}" + (f" ({ids[(kind, what)]})"
+                                         if ids.get((kind, what), what) != what else "")
+                    for kind, what in guardrail_blockers(gates["scp"].reasons)]
+        if policies:
+            out["denied_by_policies"] = policies
+    explicit = {g: [r for r in gates[g].reasons if r.endswith(_DENY_APPLIES)]
+                for g in denied if gates[g].explicit_deny}
+    if explicit:
+        out["explicit_deny"] = explicit
+    if "key_policy" in denied and gates["key_policy"].key_unusable:
+        out["key_unusable"] = gates["key_policy"].key_unusable
+    return out
+
+
+def _policy_ids(ctx: RuleContext) -> dict[tuple[str, str], str]:
+    """("SCP" | "RCP", policy name) -> policy id, from the organization as collected."""
+    org = ctx.snapshot.organization
+    kinds = {"SERVICE_CONTROL_POLICY": "SCP", "RESOURCE_CONTROL_POLICY": "RCP"}
+    return {(kinds[cp.policy_type], cp.name): cp.policy_id
+            for cp in (org.policies if org else ()) if cp.policy_type in kinds}
+
+
+#: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate)
+_DENY_APPLIES = "Deny applies"
 
 #: how long the other gates' reasons may make a finding's message
 _OTHER_REASONS_MAX = 300
