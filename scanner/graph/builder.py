@@ -146,6 +146,11 @@ class _Builder:
             self.add_iam(acct)
             for reg in acct.regions:
                 self.add_keys(reg)
+        # once every Region's keys are in: a replica listed in a Region walked before its
+        # primary's (the order of --regions) lost its family (org-scale trial round 2)
+        for acct in snap.accounts:
+            for reg in acct.regions:
+                self.add_key_replicas(reg)
         for acct in snap.accounts:
             for reg in acct.regions:
                 self.add_lambdas(reg)
@@ -208,6 +213,10 @@ class _Builder:
     def add_keys(self, reg: RegionSnapshot) -> None:
         for key in reg.kms_keys:
             self.add_key(key)
+
+    def add_key_replicas(self, reg: RegionSnapshot) -> None:
+        """REPLICA_OF from each multi-Region replica key to its primary, when both were
+        collected (whatever the order of their Regions)."""
         for key in reg.kms_keys:
             if key.multi_region_type == "REPLICA" and key.primary_key_arn:
                 if key.primary_key_arn in self.g:
