@@ -99,3 +99,47 @@ def test_a_failed_csv_write_leaves_the_previous_file_whole(tmp_path: Path,
     assert path.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["findings.csv"]
 
+
+# --------------------------------------------------------------------------- OCSF
+
+
+def test_ocsf_file_is_byte_identical_to_the_old_in_memory_writer(tmp_path: Path) -> None:
+    """Org-scale trial round 2: streaming changes nothing in findings.ocsf.jsonl (hostile
+    sample: U+2028 stays escaped, one event a line, a final newline)."""
+    from helpers.old_writers import old_ocsf_bytes
+    from reports.ocsf import render_ocsf, write_ocsf
+
+    doc = sample_document()
+    path = write_ocsf(doc, tmp_path / "findings.ocsf.jsonl")
+    assert path.read_bytes() == old_ocsf_bytes(doc)
+    assert render_ocsf(doc).encode("utf-8") == old_ocsf_bytes(doc)
+    empty = dict(doc, findings=[])
+    assert write_ocsf(empty, tmp_path / "empty.jsonl").read_bytes() == old_ocsf_bytes(empty) \
+        == b""
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_ocsf_writer_does_not_hold_the_whole_file_in_memory(tmp_path: Path) -> None:
+    """Org-scale trial round 2: findings.ocsf.jsonl was a list of every line, joined (5.8 GB
+    for json,ocsf at 100,000 secrets). Streamed, the writer holds one event and a buffer."""
+    from reports.ocsf import write_ocsf
+
+    doc = _many(5000)
+    peak, size = _peak_while(lambda: write_ocsf(doc, tmp_path / "findings.ocsf.jsonl"))
+    assert size > 8_000_000
+    assert peak < size / 4, (peak, size)
+
+
+def test_a_failed_ocsf_write_leaves_the_previous_file_whole(tmp_path: Path) -> None:
+    """Org-scale trial round 2: an event the exporter cannot complete fails the write
+    before the file is replaced; no temporary file is left behind."""
+    from reports.ocsf import write_ocsf
+
+    path = tmp_path / "findings.ocsf.jsonl"
+    path.write_bytes(b"previous\n")
+    doc = sample_document()
+    doc["findings"][2] = dict(doc["findings"][2], id="", title="")  # no finding_info.uid/title
+    with pytest.raises(ValueError, match="lacks"):
+        write_ocsf(doc, path)
+    assert path.read_bytes() == b"previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.ocsf.jsonl"]
