@@ -22,16 +22,20 @@ from helpers.old_writers import old_csv_bytes
 from helpers.report_sample import sample_document
 
 
-def _many(n: int) -> dict[str, Any]:
-    """``n`` findings, distinct by resource, built before measuring (the document is the
-    scan's, already in memory; only what the writer adds is counted)."""
+def _many(n: int, *, distinct_resources: bool = True) -> dict[str, Any]:
+    """``n`` findings, distinct by id (and resource), built before measuring (the document is
+    the scan's, already in memory; only what the writer adds is counted). ASFF's writer parses
+    each resource ARN through scanner.policy.arn's cache, which grows with distinct ARNs and
+    is no part of the file: its test gives every finding the same resource."""
     doc = sample_document()
     template = doc["findings"][0]
     findings = []
     for i in range(n):
         f = copy.copy(template)
         f["id"] = f"{template['id']}-{i}"
-        f["resource"] = dict(template["resource"], arn=f"{template['resource']['arn']}-{i}")
+        if distinct_resources:
+            f["resource"] = dict(template["resource"],
+                                 arn=f"{template['resource']['arn']}-{i}")
         findings.append(f)
     doc["findings"] = findings
     return doc
@@ -143,3 +147,63 @@ def test_a_failed_ocsf_write_leaves_the_previous_file_whole(tmp_path: Path) -> N
         write_ocsf(doc, path)
     assert path.read_bytes() == b"previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["findings.ocsf.jsonl"]
+
+
+# --------------------------------------------------------------------------- ASFF
+
+
+def _write_asff(doc: dict[str, Any], path: Path, graph: Any = None) -> Path:
+    """The ``asff`` format's writer, as ``write_reports`` calls it."""
+    from reports import ReportContext, WRITERS
+
+    ctx = ReportContext(document=doc, graph=graph, drift=None, previous_created_at={})
+    return WRITERS["asff"].write(ctx, path)
+
+
+@pytest.mark.parametrize("with_graph", [False, True])
+def test_asff_file_is_byte_identical_to_the_old_in_memory_writer(tmp_path: Path,
+                                                                 with_graph: bool) -> None:
+    """Org-scale trial round 2: findings.asff.json keeps its exact layout (a JSON array,
+    indent=1, non-ASCII kept) when written one finding at a time; hostile sample, with and
+    without the graph's resource details; an empty document is still ``[]``."""
+    from helpers.old_writers import old_asff_bytes
+    from helpers.report_sample import sample_graph
+
+    doc = sample_document()
+    graph = sample_graph() if with_graph else None
+    path = _write_asff(doc, tmp_path / "findings.asff.json", graph)
+    assert path.read_bytes() == old_asff_bytes(doc, graph=graph)
+    empty = dict(doc, findings=[])
+    assert _write_asff(empty, tmp_path / "empty.json").read_bytes() == old_asff_bytes(empty) \
+        == b"[]\n"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_asff_second_write_keeps_created_at_and_the_old_bytes(tmp_path: Path) -> None:
+    """Org-scale trial round 2: writing over a previous export still reads its CreatedAt
+    (streaming must not truncate the previous file before reading it)."""
+    from helpers.old_writers import old_asff_bytes
+    from reports.asff import created_at_index, read_asff_file
+
+    doc = sample_document()
+    path = tmp_path / "findings.asff.json"
+    _write_asff(doc, path)
+    first = created_at_index(read_asff_file(path))
+    later = copy.deepcopy(doc)
+    later["scan"] = dict(later["scan"], started_at="2031-01-01T00:00:00Z",
+                         finished_at="2031-01-01T00:05:00Z")
+    for f in later["findings"]:
+        f.pop("first_seen", None)
+    _write_asff(later, path)
+    assert created_at_index(read_asff_file(path)) == first
+    assert path.read_bytes() == old_asff_bytes(later, created_at=first)
+
+
+def test_asff_writer_does_not_hold_the_whole_file_in_memory(tmp_path: Path) -> None:
+    """Org-scale trial round 2: findings.asff.json was a list of every ASFF dict dumped with
+    indent=1 in one string (2.5 GB at 20,000 secrets, ~12 GB projected at 100,000).
+    Streamed, the writer holds one finding and a buffer."""
+    doc = _many(3000, distinct_resources=False)
+    peak, size = _peak_while(lambda: _write_asff(doc, tmp_path / "findings.asff.json"))
+    assert size > 8_000_000
+    assert peak < size / 4, (peak, size)
