@@ -139,7 +139,7 @@ def test_two_seeds_give_the_same_arns(seeded: DemoEstate, demo_run: tuple[int, s
         seeded.central_account, dict(seeded.members))
 
 
-@pytest.mark.parametrize("name", ["findings.csv", "findings.ocsf.jsonl"])
+@pytest.mark.parametrize("name", ["findings.csv", "findings.ocsf.jsonl", "junit.xml"])
 def test_streamed_reports_are_the_bytes_the_old_in_memory_writers_wrote(
         demo_run: tuple[int, str, Path], name: str) -> None:
     """Org-scale trial round 2: the report writers now stream instead of building each file

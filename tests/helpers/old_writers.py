@@ -12,10 +12,14 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Mapping
 
 import networkx as nx
+
+from reports._common import SEVERITY_RANK, findings_of, xml_text
+from reports.junit import _case_details, _not_itemised, _pass_summaries
 
 
 def old_csv_text(document: Mapping[str, Any]) -> str:
@@ -62,10 +66,75 @@ def old_asff_bytes(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None
     return (json.dumps(findings, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def old_junit_bytes(document: Mapping[str, Any]) -> bytes:
-    from reports.junit import build_junit
+# reports.junit.build_junit as it was: the whole ElementTree of every case
+def old_build_junit(document: Mapping[str, Any]) -> ET.Element:
+    by_case: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for f in findings_of(document):
+        by_case[(str(f.get("rule_id")), str((f.get("resource") or {}).get("arn")))].append(f)
+    by_rule: dict[str, list[tuple[str, list[Mapping[str, Any]]]]] = defaultdict(list)
+    summaries, itemised = _pass_summaries(document)
+    # every rule the scan evaluated has its suite, empty if it judged nothing (scan.rules
+    # names them all, suppression-expired too: review of the day's merges)
+    scan_rules = (document.get("scan") or {}).get("rules")
+    for rule in scan_rules if isinstance(scan_rules, list) else ():
+        by_rule.setdefault(str(rule), [])
+    # a PASS case from the summary has no finding: an empty list of items (see below)
+    for entry in summaries:
+        rule = str(entry["rule_id"])
+        by_rule.setdefault(rule, [])  # every rule evaluated has a suite, empty if it judged none
+        if itemised:
+            continue
+        resources = entry.get("resources")
+        if isinstance(resources, list):
+            for arn in resources:
+                by_case.setdefault((rule, str(arn)), [])
+        elif int(entry.get("count") or 0) > 0:
+            by_case[(rule, _not_itemised(int(entry.get("count") or 0)))] = []
+    for (rule, arn), items in sorted(by_case.items()):
+        by_rule[rule].append((arn, items))
 
-    root = build_junit(document)
+    scan = document.get("scan") or {}
+    root = ET.Element("testsuites", name="secretgraph")
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for rule, cases in sorted(by_rule.items()):
+        suite = ET.SubElement(root, "testsuite", name=xml_text(rule),
+                              timestamp=xml_text(scan.get("started_at") or ""))
+        counts = {"tests": 0, "failures": 0, "skipped": 0}
+        for arn, items in cases:
+            counts["tests"] += 1
+            case = ET.SubElement(suite, "testcase", classname=xml_text(rule), name=xml_text(arn))
+            failing = [f for f in items if f.get("status") == "FAIL"]
+            if failing:
+                worst = min(failing, key=lambda f: SEVERITY_RANK.get(str(f.get("severity")), 9))
+                failure = ET.SubElement(
+                    case, "failure", type=xml_text(worst.get("severity") or ""),
+                    message=xml_text(worst.get("message") or worst.get("title") or ""))
+                failure.text = _case_details(items)
+                counts["failures"] += 1
+            elif items and all(f.get("status") in ("UNKNOWN", "MUTED") for f in items):
+                reason = "; ".join(sorted({
+                    "not assessed: missing " + ", ".join(map(str, f.get("missing") or ["input"]))
+                    if f.get("status") == "UNKNOWN"
+                    else "muted: " + str((f.get("muted_by") or {}).get("reason", "suppressed"))
+                    for f in items}))
+                skipped = ET.SubElement(case, "skipped", message=xml_text(reason))
+                skipped.text = _case_details(items)
+                counts["skipped"] += 1
+            elif items:
+                out = ET.SubElement(case, "system-out")
+                out.text = _case_details(items)
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        suite.set("errors", "0")
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("errors", "0")
+    return root
+
+
+def old_junit_bytes(document: Mapping[str, Any]) -> bytes:
+    root = old_build_junit(document)
     ET.indent(root)
     return (ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n").encode("utf-8")
 

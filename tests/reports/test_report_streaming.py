@@ -207,3 +207,61 @@ def test_asff_writer_does_not_hold_the_whole_file_in_memory(tmp_path: Path) -> N
     peak, size = _peak_while(lambda: _write_asff(doc, tmp_path / "findings.asff.json"))
     assert size > 8_000_000
     assert peak < size / 4, (peak, size)
+
+
+# --------------------------------------------------------------------------- JUnit
+
+
+def _junit_documents() -> dict[str, dict[str, Any]]:
+    """The hostile sample and the shapes build_junit treats apart: PASS summaries (listed,
+    counted, empty), every status, rules without findings, no findings at all, attributes
+    holding tabs, newlines, quotes and markup."""
+    summaries = sample_document()
+    summaries["passed"] = {"itemised": False, "resources_max": 100, "by_rule": [
+        {"rule_id": "secret-unused", "title": "t", "severity": "LOW", "count": 2,
+         "resources": ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:a\t\"<&>'\n"]},
+        {"rule_id": "secret-rotation-disabled", "title": "t", "severity": "MEDIUM",
+         "count": 12345},
+        {"rule_id": "secret-replica-missing", "title": "t", "severity": "LOW", "count": 0,
+         "resources": []}]}
+    summaries["scan"] = dict(summaries["scan"], rules=["suppression-expired", "r\r\n\"&<>"])
+    muted = sample_document()
+    for f in muted["findings"]:
+        f["message"] = "line one\n  line two\r\n\t<b>&amp;</b> ]]> \"'"
+        if f["status"] == "MUTED":
+            f["muted_by"] = {"reason": "a\tb\n\"c\" <d> & e", "expires": "2027-03-31"}
+    nothing = {"findings": []}
+    no_findings = sample_document()
+    no_findings["findings"] = []
+    return {"sample": sample_document(), "summaries": summaries, "muted": muted,
+            "nothing": nothing, "no_findings": no_findings}
+
+
+@pytest.mark.parametrize("name", sorted(_junit_documents()))
+def test_junit_file_is_byte_identical_to_the_old_element_tree_writer(tmp_path: Path,
+                                                                     name: str) -> None:
+    """Org-scale trial round 2: junit.xml written case by case has exactly the bytes of the
+    old ElementTree + ET.indent + ET.tostring writer: declaration, attribute order, escaping
+    of text and attributes (tabs, newlines, quotes), self-closed empty elements, indentation."""
+    from helpers.old_writers import old_junit_bytes
+    from reports.junit import render_junit, write_junit
+
+    doc = _junit_documents()[name]
+    path = write_junit(doc, tmp_path / "junit.xml")
+    assert path.read_bytes() == old_junit_bytes(doc)
+    assert render_junit(doc).encode("utf-8") == old_junit_bytes(doc)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_junit_writer_does_not_hold_the_whole_file_in_memory(tmp_path: Path) -> None:
+    """Org-scale trial round 2: junit.xml was an ElementTree of every case, indented, then
+    one string (5.3 GB for json,junit at 100,000 secrets). Now two passes over the findings
+    grouped by case (counts per suite first, then the cases) write the XML as they go: the
+    writer holds the grouping (references to the rows, a few hundred bytes a case, where the
+    old writer held six times the file) and one case's text."""
+    from reports.junit import write_junit
+
+    doc = _many(9000)
+    peak, size = _peak_while(lambda: write_junit(doc, tmp_path / "junit.xml"))
+    assert size > 8_000_000
+    assert peak < size / 2, (peak, size)
