@@ -70,15 +70,14 @@ def _html(ctx: ReportContext, path: Path) -> Path:
 
 
 def _asff(ctx: ReportContext, path: Path) -> Path:
-    from reports.asff import build_asff, created_at_index, read_asff_file, render_asff
+    from reports.asff import created_at_of_file, iter_asff, write_asff
 
     created = dict(ctx.previous_created_at)
     if path.exists():  # the previous export in the same place keeps CreatedAt stable
-        for key, value in created_at_index(read_asff_file(path)).items():
+        for key, value in created_at_of_file(path).items():  # read one finding at a time
             created.setdefault(key, value)
-    path.write_text(render_asff(build_asff(ctx.document, graph=ctx.graph, created_at=created)),
-                    encoding="utf-8")
-    return path
+    # streamed one finding at a time (org-scale trial round 2), after the previous file is read
+    return write_asff(iter_asff(ctx.document, graph=ctx.graph, created_at=created), path)
 
 
 def _ocsf(ctx: ReportContext, path: Path) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from reports._common import findings_of
 from scanner.aws.regions import partition_of
@@ -166,18 +166,31 @@ def check_event(event: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def render_ocsf(document: Mapping[str, Any]) -> str:
-    lines = []
+def iter_ocsf_lines(document: Mapping[str, Any]) -> Iterator[str]:
+    """One checked event a line (with its newline), produced one finding at a time."""
     for finding in findings_of(document):
         event = to_ocsf(finding, document)
         problems = check_event(event)
         if problems:  # an exporter bug, never the user's input: fail loudly
             raise ValueError(f"OCSF event for {finding.get('id')} lacks {', '.join(problems)}")
         # ASCII-only: U+2028/U+2029 or NEL inside a string would split a line for many readers
-        lines.append(json.dumps(event, ensure_ascii=True, sort_keys=True, default=str))
-    return "\n".join(lines) + ("\n" if lines else "")
+        yield json.dumps(event, ensure_ascii=True, sort_keys=True, default=str) + "\n"
+
+
+def render_ocsf(document: Mapping[str, Any]) -> str:
+    """The whole file as one string (for tests and small documents; ``write_ocsf`` streams)."""
+    return "".join(iter_ocsf_lines(document))
 
 
 def write_ocsf(document: Mapping[str, Any], path: Path) -> Path:
-    path.write_text(render_ocsf(document), encoding="utf-8")
+    """Stream the events to ``path``, one line at a time, through a temporary file renamed
+    into place when complete (org-scale trial round 2: the list of every line, joined, cost
+    3.9 GB more than findings.json alone at 100,000 secrets)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
+            out.writelines(iter_ocsf_lines(document))
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
