@@ -441,6 +441,10 @@ def _reach_line(r: Any) -> str:
         extra += f"; IAM not read in {len(r.unassessed_accounts)} account(s)"
     if r.blocked_by:
         extra += f"; blocked by {', '.join(r.blocked_by)}"
+    if getattr(r, "missing", ()):
+        # what the class's decision depends on that was not read ("resource policy not
+        # collected"): a CONDITIONAL class says why (fault trial round 3, left by its fix)
+        extra += f"; if: {', '.join(r.missing)}"
     return f"{r.label} -> {r.decision}{counts}{extra}"
 
 

@@ -170,3 +170,13 @@ def test_the_baseline_check_is_unknown_never_fail_for_readers_of_an_unread_polic
     # a FAIL claiming they can read
     assert {f.principal for f in findings} >= {BARE, *WORKERS, "*"}
     assert {f.status.value for f in findings} == {"UNKNOWN"}
+
+
+def test_the_access_table_says_what_a_conditional_class_depends_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reach lines of `access` said "-> CONDITIONAL" with no why; the JSON had
+    Reach.missing. The table says "if: resource policy not collected"."""
+    path = write_snapshot(tmp_path / "snapshot.json.gz", _estate(PUBLIC, unread=True))
+    assert main(["access", "--snapshot", str(path), "--secret", "app/db"]) == 0
+    reach = [line for line in capsys.readouterr().out.splitlines() if "reach:" in line]
+    assert reach and all("if: resource policy not collected" in line for line in reach), reach
