@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.policy.arn import arn_resource
 from scanner.textfit import INVISIBLE
@@ -205,3 +207,17 @@ def account_label(account_id: Any, name: Any = None) -> str:
     """``prod-payments (111122223333)`` when the account has a name, else the id."""
     acct = str(account_id or "")
     return f"{name} ({acct})" if name and str(name) != acct else acct
+
+
+@contextmanager
+def replacing(path: Path, mode: str = "w", newline: str | None = None) -> Iterator[IO[Any]]:
+    """A report file written whole or not at all: the body goes to ``<name>.tmp``, renamed over
+    ``path`` when the block ends without an error; the temporary file never stays behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open(mode, buffering=1 << 20,
+                      **({} if "b" in mode else {"encoding": "utf-8", "newline": newline})) as out:
+            yield out
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -26,7 +26,8 @@ from typing import AbstractSet, Any, Iterable, Iterator, Mapping
 
 import networkx as nx
 
-from reports._common import compact_json, findings_of, short_resource, strip_controls, truncate
+from reports._common import (compact_json, findings_of, replacing, short_resource,
+                             strip_controls, truncate)
 from scanner.errors import InputError
 from scanner.aws.regions import partition_of
 from scanner.engine.conditions import parse_time
@@ -755,13 +756,8 @@ def write_asff(findings: Iterable[Mapping[str, Any]], path: Path) -> Path:
     temporary file renamed into place when complete (org-scale trial round 2: the list of
     every ASFF finding, dumped in one string, cost 2.5 GB at 20,000 secrets). ``findings``
     may be a generator (``iter_asff``): no list of them is built."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
-            out.writelines(_asff_chunks(findings))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as out:
+        out.writelines(_asff_chunks(findings))
     return path
 
 

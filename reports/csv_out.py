@@ -15,9 +15,9 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any, Mapping, TextIO
+from typing import IO, Any, Mapping
 
-from reports._common import sorted_findings, strip_controls
+from reports._common import replacing, sorted_findings, strip_controls
 
 COLUMNS: tuple[str, ...] = (
     "id", "rule_id", "title", "severity", "status", "account_id", "account_name", "region", "resource_type",
@@ -58,7 +58,7 @@ def _row(f: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _write_rows(document: Mapping[str, Any], out: TextIO) -> None:
+def _write_rows(document: Mapping[str, Any], out: IO[str]) -> None:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for f in sorted_findings(document):  # the sort holds references to the rows, not text
@@ -76,13 +76,8 @@ def write_csv(document: Mapping[str, Any], path: Path) -> Path:
     """Stream the rows to ``path``, one at a time, through a temporary file renamed into place
     when complete (org-scale trial round 2: the whole CSV was built in memory first, 3 GB more
     than findings.json alone at 100,000 secrets)."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
-            _write_rows(document, out)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path, newline="") as out:
+        _write_rows(document, out)
     return path
 
 

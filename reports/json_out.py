@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import jsonschema
 
+from reports._common import replacing
 from scanner.engine.layout import expand_document
 from scanner.engine.runner import gc_paused
 from scanner.errors import InputError
@@ -226,32 +227,21 @@ def write_findings_json(document: Mapping[str, Any], path: Path, *,
                         compact: bool = False) -> Path:
     """Stream the document to ``path`` (through a temporary file, renamed when complete);
     ``compact``: schema_version 2 (scanner/engine/layout.py), else complete rows."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("wb", buffering=1 << 20) as out:
-            out.writelines(iter_findings_json(document, source=str(path), compact=compact))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path, "wb") as out:
+        out.writelines(iter_findings_json(document, source=str(path), compact=compact))
     return path
 
 
 def write_findings_jsonl(document: Mapping[str, Any], path: Path) -> Path:
     """JSON Lines for pipelines: one finding (the findings.json row, validated) per line."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
-            encode = json.JSONEncoder(ensure_ascii=True, default=str,
-                                      separators=(",", ":")).encode
-            check = _RowCheck()
-            with gc_paused():
-                for i, row in enumerate(document.get("findings") or ()):
-                    validate_finding(row, i, source=str(path), check=check)
-                    out.write(encode(row))
-                    out.write("\n")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as out:
+        encode = json.JSONEncoder(ensure_ascii=True, default=str, separators=(",", ":")).encode
+        check = _RowCheck()
+        with gc_paused():
+            for i, row in enumerate(document.get("findings") or ()):
+                validate_finding(row, i, source=str(path), check=check)
+                out.write(encode(row))
+                out.write("\n")
     return path
 
 

@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from reports._common import SEVERITY_RANK, findings_of, xml_text
+from reports._common import SEVERITY_RANK, findings_of, replacing, xml_text
 
 
 def _case_details(findings: list[Mapping[str, Any]]) -> str:
@@ -186,11 +186,6 @@ def render_junit(document: Mapping[str, Any]) -> str:
 
 def write_junit(document: Mapping[str, Any], path: Path) -> Path:
     """Stream junit.xml to ``path`` through a temporary file renamed into place when complete."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
-            out.writelines(iter_junit(document))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as out:
+        out.writelines(iter_junit(document))
     return path

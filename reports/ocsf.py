@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from reports._common import findings_of
+from reports._common import findings_of, replacing
 from scanner.aws.regions import partition_of
 
 OCSF_VERSION = "1.3.0"
@@ -186,11 +186,6 @@ def write_ocsf(document: Mapping[str, Any], path: Path) -> Path:
     """Stream the events to ``path``, one line at a time, through a temporary file renamed
     into place when complete (org-scale trial round 2: the list of every line, joined, cost
     3.9 GB more than findings.json alone at 100,000 secrets)."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
-            out.writelines(iter_ocsf_lines(document))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as out:
+        out.writelines(iter_ocsf_lines(document))
     return path

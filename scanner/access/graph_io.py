@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import networkx as nx
 
-from scanner.policy.arn import arn_account, arn_partition, arn_region, parse_arn, with_region
+from scanner.policy.arn import arn_account, arn_region, parse_arn, partition, with_region
 from scanner.access.context import resource_context
 from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED, KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
@@ -131,9 +131,9 @@ class SecretView:
         # The principals of another partition than the secret's (and its key's) are left out:
         # they never read it (grants.named_principals)
         self.named = UNREAD_NAMED if self.policy_unread else named(
-            self.policy, settings.action, arn_partition(arn) or "aws")
+            self.policy, settings.action, partition(arn))
         self.key_named = named(self.key_policy, settings.decrypt_action,
-                               arn_partition(key_id or arn) or "aws")
+                               partition(key_id or arn))
         self.uses_kms = not self.aws_managed and bool(self.key_arn)
         #: the key ARN of the kms:Decrypt that Secrets Manager makes with the caller's
         #: credentials (forward access session), which the caller's identity policies and SCPs

@@ -12,7 +12,7 @@ from scanner.access.graph_io import SecretView, policy_input
 from scanner.access.identity import PrincipalIndex, wildcard_grants
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant, IdentityWildcard, KeyAccess
-from scanner.policy.arn import account_entry, arn_partition, principal_account
+from scanner.policy.arn import account_entry, arn_partition, partition, principal_account
 from scanner.policy.evaluate import PolicyKind, evaluate_policy
 from scanner.policy.exposure import excess_key_grants
 from scanner.policy.parse import Policy, parse_policy
@@ -62,7 +62,7 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
             missing = [key_missing, *secrets_missing]
         elif policy is not None:
             excess = _excess(policy, grants, key_account, compared, settings,
-                             arn_partition(key_id) or "aws")
+                             partition(key_id))
             # a secret policy not read can only cover more of the key's grants: with none in
             # excess over the policies read, none is over all of them (a definite PASS)
             if excess and secrets_missing:
@@ -171,7 +171,7 @@ class SecretCoverage:
         policy = sv.policy
         acct = principal_account(entry)
         part = arn_partition(entry) or self._partition
-        if policy is None or acct is None or part != (arn_partition(sv.arn) or "aws"):
+        if policy is None or acct is None or part != partition(sv.arn):
             return False
         org_path = self._settings.org_paths.get(acct)
         if account_entry(entry) is not None:
@@ -195,7 +195,7 @@ class SecretCoverage:
         """The requester an entry names: a session as its role, else the entry itself."""
         session = session_role(entry)
         if session is not None:
-            part = arn_partition(entry) or "aws"
+            part = partition(entry)
             name = session[1]
             role = next((e for e in _named(policy)
                          if e.startswith(f"arn:{part}:iam::{acct}:role/")

@@ -19,7 +19,7 @@ from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.access.verdicts import AccessPath, GateVerdict, make_path
 from scanner.graph.schema import PUBLIC_PRINCIPAL
-from scanner.policy.arn import arn_partition, arn_resource
+from scanner.policy.arn import arn_resource, partition
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy
@@ -546,7 +546,7 @@ class PairEvaluator:
         if hit is None:
             # in the secret's own partition: a GovCloud identity policy names
             # arn:aws-us-gov:secretsmanager:..., which an arn:aws: probe never matches
-            base = f"arn:{arn_partition(sv.arn) or 'aws'}:secretsmanager:{sv.region}:" \
+            base = f"arn:{partition(sv.arn)}:secretsmanager:{sv.region}:" \
                 f"{sv.account}:secret:"
             hit = True
             fakes = [base + "zz-unrelated-000000"]
@@ -602,5 +602,5 @@ def name_head(name: str | None) -> str:
 def outside_probe(sv: SecretView) -> str:
     """The secret's name in an account outside everything known: the ARN intent probes to see
     whether an identity grants the name in every account (``_names_any_account``)."""
-    return (f"arn:{arn_partition(sv.arn) or 'aws'}:secretsmanager:{sv.region}:"
+    return (f"arn:{partition(sv.arn)}:secretsmanager:{sv.region}:"
             f"{OUTSIDER_ACCOUNT}:{arn_resource(sv.arn)}")

@@ -324,15 +324,29 @@ class S3HistoryStore:
 
     # ---- the notification ledger (scanner.deploy.handler) ----------------------------------
 
-    def notified_through(self) -> str | None:
-        """The last scan whose notification was settled; None when no run has settled one."""
-        key = self._key("notifications.json")
+    def _ledger_body(self, name: str) -> tuple[str, bytes | None]:
+        """(the key, the body) of a small ledger object beside the index; None when absent."""
+        key = self._key(name)
         try:
-            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return key, self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except Exception as exc:
             if _error_code(exc) in ("NoSuchKey", "404"):
-                return None
+                return key, None
             raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+
+    def _put_ledger(self, name: str, document: Any, what: str) -> None:
+        body = json.dumps(document, sort_keys=True)
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=self._key(name),
+                                    Body=body.encode("utf-8"), ContentType="application/json")
+        except Exception as exc:
+            raise self._fail(f"cannot write {what} ({_error_code(exc)}: {exc})") from None
+
+    def notified_through(self) -> str | None:
+        """The last scan whose notification was settled; None when no run has settled one."""
+        key, body = self._ledger_body("notifications.json")
+        if body is None:
+            return None
         try:
             doc = json.loads(body)
             if not isinstance(doc, dict) or doc.get("format") != NOTIFICATIONS_FORMAT:
@@ -342,14 +356,9 @@ class S3HistoryStore:
             raise self._fail(f"damaged notification ledger {key} ({exc})") from None
 
     def set_notified_through(self, scan_id: str) -> None:
-        body = json.dumps({"format": NOTIFICATIONS_FORMAT, "settled_through": scan_id},
-                          sort_keys=True)
-        try:
-            self._client.put_object(Bucket=self.bucket, Key=self._key("notifications.json"),
-                                    Body=body.encode("utf-8"), ContentType="application/json")
-        except Exception as exc:
-            raise self._fail(f"cannot write the notification ledger ({_error_code(exc)}: "
-                             f"{exc})") from None
+        self._put_ledger("notifications.json",
+                         {"format": NOTIFICATIONS_FORMAT, "settled_through": scan_id},
+                         "the notification ledger")
 
     # ---- the Security Hub export ledger (scanner.pipeline.export_securityhub) -------------
 
@@ -357,23 +366,13 @@ class S3HistoryStore:
         """The Security Hub export ledger; None when no export has written one."""
         from reports.hub_ledger import ExportLedger
 
-        key = self._key("securityhub.json")
-        try:
-            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except Exception as exc:
-            if _error_code(exc) in ("NoSuchKey", "404"):
-                return None
-            raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+        key, body = self._ledger_body("securityhub.json")
+        if body is None:
+            return None
         try:
             return ExportLedger.from_json(json.loads(body))
         except ValueError as exc:
             raise self._fail(f"damaged Security Hub export ledger {key} ({exc})") from None
 
     def set_securityhub_ledger(self, ledger: "ExportLedger") -> None:
-        body = json.dumps(ledger.to_json(), sort_keys=True)
-        try:
-            self._client.put_object(Bucket=self.bucket, Key=self._key("securityhub.json"),
-                                    Body=body.encode("utf-8"), ContentType="application/json")
-        except Exception as exc:
-            raise self._fail(f"cannot write the Security Hub export ledger "
-                             f"({_error_code(exc)}: {exc})") from None
+        self._put_ledger("securityhub.json", ledger.to_json(), "the Security Hub export ledger")

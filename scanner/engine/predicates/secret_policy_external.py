@@ -29,7 +29,8 @@ from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
-from scanner.policy.arn import arn_partition, principal_account, resource_account, root_arn
+from scanner.policy.arn import (arn_partition, partition, principal_account, resource_account,
+                                root_arn)
 from scanner.policy.exposure import (is_organization, outside_zone_grants, principals_of,
                                      unknown_account_grants)
 
@@ -57,7 +58,7 @@ def _gates(ctx: RuleContext, secret: str,
     grantee (it did not run; a grantee named only by a condition of a ``*`` statement, or
     another organization: no path, and no reach class outside the zone), (None, None, why):
     "nothing blocks it" is not known, and an empty list would read as open."""
-    if (arn_partition(entry) or "aws") != (arn_partition(secret) or "aws") and \
+    if partition(entry) != partition(secret) and \
             arn_partition(entry) is not None:
         return None, None, OTHER_PARTITION
     if ctx.access is None:
