@@ -39,19 +39,26 @@ class _Unparseable(Exception):
     pass
 
 
+#: IAM User Guide, numeric condition operators: they compare the key "to an integer or decimal
+#: value"; date condition operators: "You must specify date/time values with one of the W3C
+#: implementations of the ISO 8601 date formats or in epoch (UNIX) time". Python's float()
+#: also takes "inf", "nan", "1_000" and "1e3", none of which is such a value: a policy holding
+#: one is not given a confident answer (the statement is UNKNOWN, docs/access.md)
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_EPOCH = re.compile(r"-?\d+(?:\.\d+)?")
+
+
 def _num(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise _Unparseable(f"not a number: {text!r}") from None
+    t = text.strip()
+    if not _DECIMAL.fullmatch(t):
+        raise _Unparseable(f"not a number: {text!r}")
+    return float(t)
 
 
 def _date(text: str) -> float:
     t = text.strip()
-    try:
+    if _EPOCH.fullmatch(t):
         return float(t)  # epoch seconds
-    except ValueError:
-        pass
     try:
         dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:
