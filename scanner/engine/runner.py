@@ -67,6 +67,22 @@ _MAX_VALUE_CHARS = 2000
 _MAX_FACTS = 8
 
 
+#: a message names at most this many facts; more are summarised as "and N more" (the evidence
+#: keeps up to _MAX_FACTS of them and ``facts_total``)
+_MESSAGE_FACTS = 3
+
+
+def _plain_message(facts: tuple[tuple[Any, ...], ...]) -> str:
+    """The facts in plain words, each once. Up to three are joined; of more, the first two are
+    named and the rest counted ("...; and 97 more"), so that a message never lists eight of 99
+    problems as if they were all (a shared rotation Lambda peered with 99 VPCs)."""
+    distinct = list(dict.fromkeys(render_plain(f) for f in facts))
+    if len(distinct) <= _MESSAGE_FACTS:
+        return "; ".join(distinct)
+    shown = _MESSAGE_FACTS - 1
+    return "; ".join(distinct[:shown]) + f"; and {len(distinct) - shown} more"
+
+
 def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
     """Config entries must name loaded rules (parameters are checked when rules compile); a
     rule a scoped scan left out is loaded (ruleset.left_out)."""
@@ -252,8 +268,7 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     else:
         facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
         if result.outcome == TRUE:  # the message speaks plainly; the evidence keeps the facts
-            message = "; ".join(dict.fromkeys(
-                render_plain(f) for f in result.facts[:_MAX_FACTS])) or static.title
+            message = _plain_message(result.facts) or static.title
         else:  # each missing input once (two clauses can miss the same one)
             message = "not assessed: missing " + ", ".join(dict.fromkeys(
                 result.missing or ("input",)))
@@ -266,6 +281,8 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
             value = attrs[a]
             shown[a] = _clip(value) if isinstance(value, str) else value
     evidence: dict[str, Any] = {"attributes": shown, "facts": facts}
+    if len(result.facts) > _MAX_FACTS:  # the facts kept are the first ones: say how many
+        evidence["facts_total"] = len(result.facts)
     if result.evidence:
         evidence.update(result.evidence)
     tags = attrs.get("tags")

@@ -76,3 +76,47 @@ def test_a_length_comparison_says_the_length_it_measured() -> None:
     fact = ("attr", "resource_policy", "length_ratio_at_least", {"ratio": 0.8, "limit": 20480},
             "<17500 characters>", False)
     assert render_plain(fact) == "resource policy is 17500 characters long"
+
+
+def _five_reasons_rule(tmp_path: Path) -> Path:
+    clauses = "\n".join(
+        f"  - {{attribute: rotation_enabled, op: is_false, message: 'reason {i}'}}"
+        for i in range(1, 6))
+    return write_rule(tmp_path, "test-many-reasons", f"all:\n{clauses}")
+
+
+def test_a_message_with_many_reasons_names_two_and_counts_the_rest(tmp_path: Path) -> None:
+    """Organization-scale review (session 12): a shared rotation Lambda peered with 99 VPCs
+    failed with a message listing eight of its 99 problems as if they were all, 760 characters
+    repeated in each of 80,000 rows. A message names at most three reasons; of more, the first
+    two and how many others there are. The evidence keeps the facts."""
+    _five_reasons_rule(tmp_path)
+    findings = [f for f in run(tmp_path, make_secret("a", rotation_enabled=False))
+                if f.rule_id == "test-many-reasons"]
+    assert findings[0].message == "reason 1; reason 2; and 3 more"
+    assert len(findings[0].evidence["facts"]) == 5
+    assert "facts_total" not in findings[0].evidence
+
+
+def test_three_reasons_are_all_named(tmp_path: Path) -> None:
+    clauses = "\n".join(
+        f"  - {{attribute: rotation_enabled, op: is_false, message: 'reason {i}'}}"
+        for i in range(1, 4))
+    write_rule(tmp_path, "test-three-reasons", f"all:\n{clauses}")
+    findings = [f for f in run(tmp_path, make_secret("a", rotation_enabled=False))
+                if f.rule_id == "test-three-reasons"]
+    assert findings[0].message == "reason 1; reason 2; reason 3"
+
+
+def test_evidence_says_how_many_facts_when_it_keeps_the_first_eight(tmp_path: Path) -> None:
+    """The evidence keeps eight facts; ``facts_total`` says how many there were, and the
+    message counts them all."""
+    clauses = "\n".join(
+        f"  - {{attribute: rotation_enabled, op: is_false, message: 'reason {i}'}}"
+        for i in range(1, 11))
+    write_rule(tmp_path, "test-ten-reasons", f"all:\n{clauses}")
+    findings = [f for f in run(tmp_path, make_secret("a", rotation_enabled=False))
+                if f.rule_id == "test-ten-reasons"]
+    assert findings[0].message == "reason 1; reason 2; and 8 more"
+    assert len(findings[0].evidence["facts"]) == 8
+    assert findings[0].evidence["facts_total"] == 10
