@@ -14,7 +14,7 @@ from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED, KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import SecretAccess
-from scanner.graph.schema import EdgeKind, NodeKind, scheduled_for_deletion
+from scanner.graph.schema import EdgeKind, NodeKind, replica_absent, scheduled_for_deletion
 from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
 from scanner.policy.parse import Policy, parse_policy
@@ -212,15 +212,15 @@ def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, 
     """(ARN, graph node, attributes, is a replica) of every secret and replica, in graph order.
     A replica's attributes are its primary's with the replica's region, key and primary ARN
     (it carries its primary's resource policy and tags); a replica whose primary is not in the
-    graph is left out."""
+    graph, or whose replication Failed (``replica_absent``), is left out."""
     for node, attrs in graph.nodes(data=True):
         kind = attrs.get("kind")
         if kind == _SECRET:
             yield node, node, attrs, False
         elif kind == _SECRET_REPLICA:
             primary = attrs.get("primary_arn")
-            if not primary or primary not in graph:
-                continue
+            if not primary or primary not in graph or replica_absent(attrs):
+                continue  # (a replication that Failed made no copy to read)
             merged = dict(graph.nodes[primary])
             merged["primary_arn"] = primary
             region = attrs.get("region") or ""

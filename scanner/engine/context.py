@@ -12,7 +12,8 @@ import networkx as nx
 
 from scanner.engine.config import EngineConfig
 from scanner.findings import ResourceRef
-from scanner.graph.schema import GLOBAL, NodeKind, account_node, scheduled_for_deletion
+from scanner.graph.schema import (GLOBAL, NodeKind, account_node, replica_absent,
+                                  scheduled_for_deletion)
 from scanner.model import Snapshot
 from scanner.policy import Policy, parse_policy_text
 from scanner.policy.trust_zone import TrustZone, trust_zone
@@ -104,8 +105,9 @@ class GraphIndex:
         answered UNKNOWN every night for a policy no one could read."""
         out: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for node_id, data in self.graph.nodes(data=True):
-            if data.get("kind") in _SECRET_KINDS and scheduled_for_deletion(data):
-                continue
+            if data.get("kind") in _SECRET_KINDS and (scheduled_for_deletion(data)
+                                                      or replica_absent(data)):
+                continue  # (a replication that Failed made no replica to judge)
             out.setdefault(str(data.get("kind")), []).append((node_id, data))
         out[COVERAGE_GROUP] = self.coverage_groups
         return out

@@ -133,6 +133,19 @@ def scheduled_for_deletion(attrs: Mapping[str, Any]) -> bool:
     return bool(attrs.get("deleted_date"))
 
 
+def replica_absent(attrs: Mapping[str, Any]) -> bool:
+    """A replica node whose replication Failed and that its Region's listing does not have:
+    no replica was made, so there is nothing to judge or read (the primary's
+    secret-not-replicated counts the Region as missing). The one test the rule engine (not
+    judged) and the access analysis (no copy) read. Secrets Manager API Reference,
+    ReplicationStatusType: "Status -- The status can be InProgress, Failed, or InSync"; a
+    Failed replication (for example a secret of that name already in the Region) creates no
+    secret there. Ground-truth trial round 7: secret-uses-aws-managed-key judged the key of
+    such a replica."""
+    return (attrs.get("kind") == NodeKind.SECRET_REPLICA.value
+            and attrs.get("status") == "Failed" and not attrs.get("listed"))
+
+
 def aws_managed_key_node(account_id: str, region: str) -> str:
     return f"{account_id}:{region}:alias/aws/secretsmanager"
 
