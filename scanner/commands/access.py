@@ -76,14 +76,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "answers UNKNOWN")
 
 
-def _snapshot(args: argparse.Namespace) -> Any:
-    """The snapshot named by --in, --snapshot or --history (with --scan)."""
+def _snapshot(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The snapshot named by --in, --snapshot or --history (with --scan), and the findings
+    document stored with it in the history (None otherwise)."""
     from scanner.snapshot_io import read_snapshot
 
     if args.scan and not args.history:
         raise UsageError("--scan ID needs --history")
     if args.snapshot:
-        return read_snapshot(Path(args.snapshot))
+        return read_snapshot(Path(args.snapshot)), None
     if args.in_dir:
         base = Path(args.in_dir)
         if not base.is_dir():
@@ -91,7 +92,7 @@ def _snapshot(args: argparse.Namespace) -> Any:
                                                  else "not a folder (pass a scan's --out)"))
         for name in SNAPSHOT_NAMES:
             if (base / name).is_file():
-                return read_snapshot(base / name)
+                return read_snapshot(base / name), None
         raise UsageError(f"--in {base}: no snapshot.json.gz in this folder "
                          "(pass the --out folder of a scan)")
     if args.history:
@@ -106,9 +107,29 @@ def _snapshot(args: argparse.Namespace) -> Any:
             if latest is None:
                 raise UsageError(f"--history {args.history}: no complete scan recorded")
             scan_id = latest.scan_id
-        return store.load(scan_id).snapshot
+        stored = store.load(scan_id)
+        return stored.snapshot, stored.document
     raise UsageError("give --in DIR (a scan's output folder), --snapshot FILE or "
                      "--history PATH")
+
+
+def _recorded_trust(args: argparse.Namespace, document: Any) -> frozenset[str]:
+    """The ``trusted_accounts`` recorded by the scan whose snapshot is read (--in: its
+    findings.json's header, read without its rows; --history: the stored document), as
+    ``report --in``, ``baseline`` and ``remediate --in`` read them. A bare --snapshot has no
+    record: --trusted-accounts says it."""
+    from scanner.policy.trust_zone import recorded_trusted_accounts
+
+    if document is None and args.in_dir and not args.snapshot:
+        path = Path(args.in_dir) / "findings.json"
+        if path.is_file():
+            from reports.json_out import read_findings_json, streamed_header
+
+            document = streamed_header(path)
+            if document is None:
+                document = read_findings_json(path)
+    return frozenset(recorded_trusted_accounts(document)) if isinstance(document, dict) \
+        else frozenset()
 
 
 def _accounts(text: str, flag: str = "--allowed-external-accounts") -> frozenset[str]:
@@ -316,8 +337,12 @@ def run(args: argparse.Namespace) -> int:
         require_z3()  # before reading anything: one line, exit 2
         if not args.prove_timeout > 0:
             raise UsageError("--prove-timeout must be a positive number of seconds")
-    snapshot = _snapshot(args)
-    trusted = _accounts(args.trusted_accounts, "--trusted-accounts")
+    snapshot, stored_document = _snapshot(args)
+    # the zone the scan's verdicts used (its config's trusted_accounts, recorded in its
+    # findings), and any the flag adds: concept review round 2 -- `access --in` called a
+    # trusted account "outside the trust zone" that the scan's rules had let pass
+    trusted = _accounts(args.trusted_accounts, "--trusted-accounts") | _recorded_trust(
+        args, stored_document)
     settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed,
                                             trusted_accounts=trusted)
     if args.all:

@@ -5,7 +5,10 @@ round 1, defect 6)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from helpers.access_estate import OUTSIDER, SECRET_ARN, estate, key_policy_for, secret_policy_for
 
@@ -45,3 +48,26 @@ def test_report_in_keeps_the_scans_trusted_accounts(tmp_path: Path) -> None:
 def test_report_in_without_trusted_accounts_keeps_them_outside(tmp_path: Path) -> None:
     out = _scan(tmp_path, "{}\n")
     assert _outsider_in_zone(out) == {False}
+
+
+def _access_in_zone(out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> set[bool]:
+    capsys.readouterr()
+    assert main(["access", "--in", str(out), "--secret", SECRET_ARN, "--format", "json",
+                 *extra]) == 0
+    [secret] = json.loads(capsys.readouterr().out)["secrets"]
+    return {p["in_zone"] for p in secret["paths"] if p["principal_account"] == OUTSIDER}
+
+
+def test_access_in_keeps_the_scans_trusted_accounts(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Concept review round 2: ``access --in`` was the one reader of a scan folder that left
+    the recorded zone out, calling the trusted account "outside the trust zone"."""
+    out = _scan(tmp_path, f'trusted_accounts: ["{OUTSIDER}"]\n')
+    assert _access_in_zone(out, capsys) == {True}
+
+
+def test_access_in_without_trusted_accounts_keeps_them_outside_unless_told(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _scan(tmp_path, "{}\n")
+    assert _access_in_zone(out, capsys) == {False}
+    assert _access_in_zone(out, capsys, "--trusted-accounts", OUTSIDER) == {True}
