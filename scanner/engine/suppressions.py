@@ -125,7 +125,7 @@ def parse_suppressions(data: Any, *, path: str) -> Suppressions:
         raise InputError(message, path=path, rule=_rule_at(data, where), field=where)
     entries = []
     for i, raw in enumerate(data["suppressions"]):
-        if len(raw["reason"].strip()) < 3:  # the schema counts spaces as characters
+        if len("".join(raw["reason"].split())) < 3:  # the schema counts spaces as characters
             raise InputError("reason must say why, in at least 3 characters besides spaces",
                              path=path, rule=raw.get("rule"), field=f"suppressions[{i}].reason")
         try:

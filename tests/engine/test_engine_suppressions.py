@@ -113,6 +113,9 @@ def test_entry_is_active_through_its_expiry_day(tmp_path: Path) -> None:
     ("mutes: []\n", "(top level)", "'mutes' was unexpected"),
     ("suppressions:\n  - rule: x\n    reason: '   '\n    expires: 2027-01-01\n",
      "suppressions[0].reason", "at least 3 characters besides spaces"),
+    # concept review round 2: inner spaces counted, " a b " (two characters) was accepted
+    ("suppressions:\n  - rule: x\n    reason: ' a b '\n    expires: 2027-01-01\n",
+     "suppressions[0].reason", "at least 3 characters besides spaces"),
 ])
 def test_malformed_suppression_file_names_file_and_field(tmp_path: Path, body: str, field: str,
                                                          words: str) -> None:
