@@ -30,7 +30,7 @@ def _fields(cls: type) -> frozenset[str]:
 KIND_ATTRIBUTES: dict[str, frozenset[str]] = {
     "Account": frozenset({"name", "ou", "assumed", "collected", "iam_read", "is_central",
                           "is_management", "unread_services", "regions"}),
-    "Secret": _fields(Secret) | {"aws_managed_key", "replica_regions"},
+    "Secret": _fields(Secret) | {"aws_managed_key", "replica_regions", "replica_last_accessed"},
     "SecretReplica": frozenset({"primary_arn", "name", "kms_key_id", "status", "status_message",
                                 "last_accessed", "listed", "replica_arn"}),
     "KmsKey": _fields(KmsKey) | {"collected", "aws_managed"},
@@ -56,4 +56,5 @@ def attributes_of(kind: str) -> frozenset[str]:
     return KIND_ATTRIBUTES.get(kind, frozenset()) | COMMON
 
 #: Attributes the graph builder derives from a record field: unread when that field is unread.
-DERIVED_FROM: dict[str, str] = {"replica_regions": "replicas", "aws_managed_key": "kms_key_id"}
+DERIVED_FROM: dict[str, str] = {"replica_regions": "replicas", "aws_managed_key": "kms_key_id",
+                                 "replica_last_accessed": "replicas"}

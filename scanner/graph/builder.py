@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 import networkx as nx
@@ -31,6 +32,7 @@ from scanner.graph.schema import (
     account_node,
     aws_managed_key_node,
     ec2_arn,
+    replica_absent,
     replica_node,
     root_principal,
 )
@@ -160,8 +162,28 @@ class _Builder:
         for acct in snap.accounts:
             for reg in acct.regions:
                 self.add_replicas(reg)
+        self.add_replica_reads()
         self.add_network()
         return g
+
+    def add_replica_reads(self) -> None:
+        """``replica_last_accessed`` on a secret: the latest LastAccessedDate of its replicas
+        (Secrets Manager keeps the date per Region: an application in the replica's Region
+        reads the replica, never the primary). secret-unused read the primary's date alone and
+        called "never read" a secret read every day through its replica (ground-truth trial
+        round 7). A replication that Failed made no replica (``replica_absent``)."""
+        g = self.g
+        latest: dict[str, tuple[datetime, str]] = {}
+        for attrs in [a for _, a in g.nodes(data=True)
+                      if a.get("kind") == NodeKind.SECRET_REPLICA.value]:
+            primary, text = attrs.get("primary_arn"), attrs.get("last_accessed")
+            if not primary or primary not in g or not text or replica_absent(attrs):
+                continue
+            moment = _instant(str(text))
+            if moment is not None and (primary not in latest or moment > latest[primary][0]):
+                latest[primary] = (moment, str(text))
+        for primary, (_, text) in latest.items():
+            g.nodes[primary]["replica_last_accessed"] = text
 
     def add_accounts(self, unread: dict[tuple[str, str], set[str]]) -> None:
         snap = self.snapshot
@@ -296,7 +318,8 @@ class _Builder:
                 continue
             self.add_record(s.arn, NodeKind.SECRET, s,
                             aws_managed_key=is_aws_managed_key_ref(s.kms_key_id),
-                            replica_regions=sorted({r.region for r in (s.replicas or ())}))
+                            replica_regions=sorted({r.region for r in (s.replicas or ())}),
+                            replica_last_accessed=None)  # (add_replica_reads)
             key = self.resolve_key(s.kms_key_id, s.account_id, s.region)
             self.edge(s.arn, key, EdgeKind.ENCRYPTED_BY, key_ref=s.kms_key_id)
             if s.rotation_lambda_arn:
@@ -322,6 +345,8 @@ class _Builder:
             if node_id in self.g:
                 self.g.nodes[node_id].update(kms_key_id=s.kms_key_id, listed=True,
                                              replica_arn=s.arn)
+                if s.last_accessed:  # the replica's own listing says when it was read
+                    self.g.nodes[node_id]["last_accessed"] = s.last_accessed
             else:
                 primary_known = primary in self.g
                 self.node(node_id, NodeKind.SECRET_REPLICA, s.account_id, s.region,
@@ -499,6 +524,15 @@ class _Builder:
                                for _, _, d in self.g.out_edges(sn, data=True))
                 if not explicit:
                     self.edge(sn, node_id, EdgeKind.USES_ROUTE_TABLE, main=True)
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO-8601 timestamp as an aware UTC datetime (None when it is not one)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
