@@ -772,7 +772,8 @@ def discover_organization(sessions: AwsSessions, home: str,
     if raw.get("organization") is None:
         entry = failures.get("DescribeOrganization")
         if entry is not None and entry.error_kind == "not_found":
-            raise UsageError(f"--org: account {home} is not in an AWS Organization")
+            raise UsageError(f"--org: account {home} is not in an AWS Organization; scan it "
+                             f"without --org (or --accounts {home})")
         if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
             raise _discovery_failed(entry, attempts)
         detail = f"{entry.error_code}: {entry.message}" if entry else "no organization returned"

@@ -89,8 +89,13 @@ def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
     ids = set(ruleset.ids) | ruleset.left_out
     for rule_id in config.rules:
         if rule_id not in ids:
-            raise InputError(f"unknown rule id {rule_id!r}", path=config.path, rule=rule_id,
-                             field=f"rules.{rule_id}")
+            from difflib import get_close_matches
+
+            close = get_close_matches(rule_id, sorted(ids), n=1, cutoff=0.7)
+            raise InputError(f"unknown rule id {rule_id!r}"
+                             + (f"; did you mean {close[0]}?" if close else
+                                " (`secretgraph rules list` names them)"),
+                             path=config.path, rule=rule_id, field=f"rules.{rule_id}")
 
 
 def compile_ruleset(ruleset: Ruleset, config: EngineConfig) -> list[CompiledRule]:

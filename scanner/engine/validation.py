@@ -82,8 +82,10 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
     message = chosen.message
     if chosen.validator == "additionalProperties" and isinstance(chosen.schema, Mapping) \
             and "parameters" in (chosen.schema.get("properties") or {}):
-        # rules.<id>.max_days: the user meant rules.<id>.parameters.max_days
-        message += "; a rule's parameters go under its `parameters:` mapping"
+        # rules.<id>.max_days: the user meant rules.<id>.parameters.max_days -- unless the key
+        # is a typo of one of the rule's own settings (enabeld, severty: new-user trial 7)
+        message += _closest_key(chosen) or \
+            "; a rule's parameters go under its `parameters:` mapping"
     elif chosen.validator == "additionalProperties":
         message += _closest_key(chosen)
     elif chosen.validator == "type":

@@ -71,7 +71,7 @@ def test_an_unknown_profile_is_a_credentials_error(tmp_path: Path) -> None:
 
 def test_org_discovery_needs_an_organization(tmp_path: Path, scan_session: boto3.Session) -> None:
     with mock_aws():
-        with pytest.raises(UsageError, match="not in an AWS Organization"):
+        with pytest.raises(UsageError, match="not in an AWS Organization; scan it without --org"):
             collect(options(tmp_path, org=True), executor=SynchronousExecutor(),
                     session_factory=lambda _: scan_session)
 

@@ -101,6 +101,20 @@ def test_a_rule_parameter_outside_parameters_says_where_it_goes(
     assert line.endswith("a rule's parameters go under its `parameters:` mapping")
 
 
+@pytest.mark.parametrize("key,meant", [("enabeld", "enabled"), ("severty", "severity")])
+def test_a_misspelt_rule_setting_names_the_closest_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, meant: str) -> None:
+    """New-user trial 7: ``enabeld: false`` under a rule was told "a rule's parameters go
+    under its parameters: mapping" instead of the setting it misspells."""
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text(f"rules:\n  secret-rotation-disabled:\n    {key}: LOW\n",
+                      encoding="utf-8")
+    code = main(_scan(tmp_path, "--config", str(config)))
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert f"'{key}' was unexpected" in line and line.endswith(f"did you mean {meant}?")
+
+
 def test_an_out_whose_parent_refuses_the_staging_folder_names_that_parent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--out ro/w where w is writable but ro is not: the outputs are staged beside --out, so the

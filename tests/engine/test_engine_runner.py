@@ -108,6 +108,9 @@ def test_config_overrides_severity_parameters_and_disables_rules() -> None:
 
 @pytest.mark.parametrize("cfg,field,words", [
     ({"rules": {"no-such-rule": {"enabled": False}}}, "rules.no-such-rule", "unknown rule id"),
+    # new-user trial 7: a misspelt rule id names the closest one
+    ({"rules": {"secret-rotation-disabld": {"enabled": False}}},
+     "rules.secret-rotation-disabld", "did you mean secret-rotation-disabled?"),
     ({"rules": {"secret-unused": {"parameters": {"dayz": 3}}}},
      "rules.secret-unused.parameters.dayz", "no parameter 'dayz'"),
     ({"rules": {"secret-unused": {"parameters": {"days": "3"}}}},
