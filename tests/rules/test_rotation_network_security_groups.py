@@ -203,3 +203,22 @@ def test_only_the_lambdas_own_regions_secrets_manager_service_counts(name, regio
     from scanner.engine.predicates.rotation_network_path import secretsmanager_endpoint_service
     assert secretsmanager_endpoint_service(name, region) is expected
 
+
+def test_the_report_does_not_draw_another_regions_endpoint_as_the_way_to_secrets_manager():
+    """Ground-truth trial round 7: the HTML report's rotation path drew an endpoint for
+    eu-west-1's Secrets Manager as a us-east-1 Lambda's way to Secrets Manager, and badged it
+    "Secrets Manager endpoint with private DNS" (ok)."""
+    from reports.html.network import build_network
+    from scanner.engine.output import findings_document
+
+    snap = estate(service="com.amazonaws.eu-west-1.secretsmanager")
+    graph = build_graph(snap)
+    finding = run(snap)
+    document = findings_document(snap, [finding], None,
+                                 rules=["secret-rotation-no-network-path"])
+    view = build_network(graph, document, central_account=A, account_names={})
+    [path] = view.paths
+    [hop] = [h for h in path.hops if h.kind == "Secrets Manager"]
+    assert "vpce-sm" not in hop.text and hop.state == "broken"
+    assert not any("Secrets Manager endpoint with private DNS" in str(hub)
+                   for hub in view.hubs)
