@@ -41,7 +41,8 @@ HTTPS_FROM_VPC = tcp(443, "10.104.0.0/16")
 
 def estate(*, lambda_egress=(ALL_OUT,), endpoint_ingress=(HTTPS_FROM_VPC,), shared_sg=False,
            endpoint=True, endpoint_sgs=None, endpoint_subnets=("subnet-ep",),
-           service=f"com.amazonaws.{R}.secretsmanager", nat=False, private_dns=True):
+           service=f"com.amazonaws.{R}.secretsmanager", nat=False, private_dns=True,
+           second_subnet=False):
     """One rotation Lambda in vpc-l (subnet 10.104.1.0/24, security group sg-l) and, when
     ``endpoint``, a Secrets Manager interface endpoint in subnet 10.104.9.0/24 with security
     group sg-ep (or, ``shared_sg``, the Lambda's own sg-l, as in the trial's rotate-ep)."""
@@ -65,9 +66,11 @@ def estate(*, lambda_egress=(ALL_OUT,), endpoint_ingress=(HTTPS_FROM_VPC,), shar
         "vpcs": [{"vpc_id": "vpc-l", "cidrs": ["10.104.0.0/16"]}],
         "subnets": [{"subnet_id": "subnet-l", "vpc_id": "vpc-l", "cidr": LAMBDA_SUBNET},
                     {"subnet_id": "subnet-ep", "vpc_id": "vpc-l", "cidr": ENDPOINT_SUBNET},
-                    {"subnet_id": "subnet-pub", "vpc_id": "vpc-l", "cidr": "10.104.0.0/24"}],
+                    {"subnet_id": "subnet-pub", "vpc_id": "vpc-l", "cidr": "10.104.0.0/24"},
+                    {"subnet_id": "subnet-l2", "vpc_id": "vpc-l", "cidr": "10.104.2.0/24"}],
         "route_tables": [{"route_table_id": "rtb-l", "vpc_id": "vpc-l",
-                          "subnet_ids": ["subnet-l"], "is_main": True, "routes": routes}],
+                          "subnet_ids": ["subnet-l", "subnet-l2"], "is_main": True,
+                          "routes": routes}],
         "security_groups": sgs,
         "vpc_endpoints": [{"endpoint_id": "vpce-sm", "vpc_id": "vpc-l", "service_name": service,
                            "endpoint_type": "Interface", "state": "available",
@@ -78,7 +81,9 @@ def estate(*, lambda_egress=(ALL_OUT,), endpoint_ingress=(HTTPS_FROM_VPC,), shar
                           "subnet_id": "subnet-pub", "state": "available",
                           "connectivity_type": "public"}] if nat else [],
         "lambda_functions": [{"arn": f"arn:aws:lambda:{R}:{A}:function:rot", "name": "rot",
-                              "vpc_id": "vpc-l", "subnet_ids": ["subnet-l"],
+                              "vpc_id": "vpc-l",
+                              "subnet_ids": ["subnet-l"] + (["subnet-l2"] if second_subnet
+                                                            else []),
                               "security_group_ids": ["sg-l"]}]}
     data = {"meta": {"scan_id": "x", "started_at": "2026-11-29T00:00:00Z",
                      "finished_at": "2026-11-29T00:05:00Z", "accounts": [A],
@@ -110,6 +115,12 @@ CASES = [
      lambda: estate(endpoint_ingress=(tcp(443, LAMBDA_SUBNET),)), "PASS"),
     ("the endpoint lets a port range holding 443 in",
      lambda: estate(endpoint_ingress=(tcp(0, "10.104.0.0/16", to_port=65535),)), "PASS"),
+    # a Lambda runs in each of its subnets: an invocation from the other one times out
+    ("the endpoint lets HTTPS in from one of the Lambda's two subnets only",
+     lambda: estate(second_subnet=True, endpoint_ingress=(tcp(443, LAMBDA_SUBNET),)), "FAIL"),
+    ("the endpoint lets HTTPS in from both of the Lambda's subnets",
+     lambda: estate(second_subnet=True, endpoint_ingress=(tcp(443, LAMBDA_SUBNET),
+                                                          tcp(443, "10.104.2.0/24"))), "PASS"),
     ("the endpoint lets HTTPS in from the Lambda's security group",
      lambda: estate(endpoint_ingress=(tcp(443, groups=["sg-l"]),)), "PASS"),
     ("a shared security group whose inbound rule names itself",

@@ -362,26 +362,34 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
     ep_cidrs = _subnet_cidrs(ctx, acct, region, vpc_id, ep_subnets) if ep_subnets else None
     if ep_cidrs is None:
         missing.append(f"the subnets (network interfaces) of endpoint {eid} (not collected)")
-    lambda_cidrs = _subnet_cidrs(ctx, acct, region, str(f.get("vpc_id")),
-                                 f.get("subnet_ids") or ())
-    if lambda_cidrs is None:
-        missing.append(f"the CIDRs of the Lambda's subnets {list(f.get('subnet_ids') or ())} "
+    # the Lambda runs in each of its subnets: each one's addresses must be let in
+    lambda_subnets = {str(sid): _subnet_cidrs(ctx, acct, region, str(f.get("vpc_id")), [sid])
+                      for sid in f.get("subnet_ids") or ()}
+    unread = [sid for sid, cidrs in lambda_subnets.items() if cidrs is None]
+    if unread or not lambda_subnets:
+        missing.append(f"the CIDRs of the Lambda's subnets {', '.join(unread) or '(none)'} "
                        "(not collected)")
     if isinstance(lambda_sgs, str):
         missing.append(lambda_sgs)
-    if missing or isinstance(lambda_sgs, str) or ep_cidrs is None or lambda_cidrs is None:
+    if missing or isinstance(lambda_sgs, str) or ep_cidrs is None:
         return None, missing
     lambda_sg_ids = tuple(str(g.get("group_id")) for g in lambda_sgs)
     ep_sgs = [ctx.graph.nodes[n] for n in ep_nodes if n]
-    why: list[str] = []
-    inbound = _sg_allows([r for g in ep_sgs for r in g.get("ingress") or ()], lambda_cidrs,
-                         HTTPS, groups=lambda_sg_ids)
+    ingress = [r for g in ep_sgs for r in g.get("ingress") or ()]
+    answers = {sid: _sg_allows(ingress, cidrs or [], HTTPS, groups=lambda_sg_ids)
+               for sid, cidrs in lambda_subnets.items()}
+    shut = [sid for sid, ok in answers.items() if ok is False]
+    lambda_cidrs = [c for cidrs in lambda_subnets.values() for c in cidrs or ()]
+    inbound = False if shut else (None if None in answers.values() else True)
     outbound = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()], ep_cidrs,
                           HTTPS, groups=tuple(ep_sg_ids))
-    if inbound is False:
+    why: list[str] = []
+    if shut:
+        shut_cidrs = [c for sid in shut for c in lambda_subnets[sid] or ()]
         why.append(f"the security groups {', '.join(ep_sg_ids)} of endpoint {eid} allow no "
-                   f"inbound HTTPS (tcp 443) from the Lambda ({ranges_text(lambda_cidrs)} "
-                   f"or its security groups {', '.join(lambda_sg_ids)})")
+                   f"inbound HTTPS (tcp 443) from Lambda subnet {', '.join(shut)} "
+                   f"({ranges_text(shut_cidrs)}) or the Lambda's security groups "
+                   f"{', '.join(lambda_sg_ids)}")
     if outbound is False:
         why.append(f"the Lambda's security groups {', '.join(lambda_sg_ids)} allow no HTTPS "
                    f"(tcp 443) egress to endpoint {eid} ({ranges_text(ep_cidrs)} or its "
