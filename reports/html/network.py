@@ -32,7 +32,9 @@ from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_AS
                                     account_region_gap)
 from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.graph.schema import account_node, scheduled_for_deletion
-from scanner.engine.predicates.rotation_network_path import declared_db_vpcs, served
+from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs,
+                                                              secretsmanager_endpoint_service,
+                                                              served)
 
 MAX_SPOKES_LISTED = 200  # per group
 MAX_PATHS = 500  # traced secrets (broken first)
@@ -268,6 +270,10 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
         elif kind == "RouteTable":
             routes.setdefault(key, []).extend(list(attrs.get("routes") or ()))
         elif kind == "VpcEndpoint" and "secretsmanager" in str(attrs.get("service_name") or ""):
+            if not secretsmanager_endpoint_service(str(attrs.get("service_name")), key[1]):
+                # another Region's Secrets Manager: no way to this Region's (rotation_network_path)
+                badges[key].append(("info", f"endpoint for {attrs.get('service_name')}"))
+                continue
             ok = bool(attrs.get("private_dns_enabled"))
             badges[key].append(("ok" if ok else "broken", "Secrets Manager endpoint" + (
                 " with private DNS" if ok else " without private DNS")))
@@ -596,14 +602,17 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
                            phrases=("has no route table", "security group"),
                            missing_phrases=("security groups", "CIDR of Lambda subnet")))
     endpoint = [nodes[e] for e in index.get(("VpcEndpoint", vpc), ())
-                if "secretsmanager" in str(nodes[e].get("service_name") or "")]
+                if secretsmanager_endpoint_service(str(nodes[e].get("service_name") or ""),
+                                                   str(fn.get("region") or ""))]
     nat = index.get(("NatGateway", vpc), ())
     how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
            if endpoint else
            "NAT gateway " + ", ".join(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
            if nat else "no endpoint or NAT gateway in the VPC")
     hops.append(tracer.hop("Secrets Manager", how, phrases=("Secrets Manager endpoint",),
-                           missing_phrases=("NAT gateway",)))
+                           ids=tuple(str(e.get("endpoint_id")) for e in endpoint
+                                     if e.get("endpoint_id")),
+                           missing_phrases=("NAT gateway", "public Secrets Manager endpoint")))
     peers = {str(p.get("peering_id") or ""): p for p in peerings_of.get(vpc, ())}
     chosen, unpeered = served(declared, [
         (pcx, str(p.get("status")), _other_vpc(p, vpc)) for pcx, p in peers.items()],

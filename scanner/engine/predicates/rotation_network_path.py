@@ -1,13 +1,22 @@
 """Can the secret's rotation Lambda reach (a) the Secrets Manager endpoint and (b) each database
 VPC it serves?
 
-(a) An interface VPC endpoint for ``com.amazonaws.<region>.secretsmanager`` with private DNS in
-    the Lambda's VPC, or, from every one of the Lambda's subnets, routes that cover the whole
+(a) An interface VPC endpoint for the Lambda's own Region's Secrets Manager
+    (``com.amazonaws.<region>.secretsmanager``, or ``cn.com.amazonaws.<region>...``; another
+    Region's endpoint answers only that Region's name) with private DNS in the Lambda's VPC,
+    whose security groups let HTTPS (tcp 443) in from the Lambda (every Lambda subnet's CIDR,
+    or one of the Lambda's security groups as the source) and whose network interfaces (its
+    subnets' CIDRs, or its security groups as the destination) the Lambda's security groups
+    let HTTPS out to. With such an endpoint the service's name resolves to it, so it alone
+    decides. Without one: from every one of the Lambda's subnets, routes that cover the whole
     of 0.0.0.0/0 (the default route, or routes that add up to it) to public NAT gateways in
-    state available. A route to a narrower destination (52.94.0.0/16) is no default route; a
-    private NAT gateway cannot reach the public endpoint; a NAT gateway the NAT gateway listing
-    did not have makes the answer UNKNOWN. A Lambda outside any VPC reaches the public
-    endpoint.
+    state available, and Lambda security-group egress allowing HTTPS to the whole public IPv4
+    space. A route to a narrower destination (52.94.0.0/16) is no default route; a private
+    NAT gateway cannot reach the public endpoint; a NAT gateway the NAT gateway listing did not
+    have makes the answer UNKNOWN, and so do an endpoint's security groups or subnets not
+    collected and a security-group rule covering only part of the addresses (or a prefix
+    list). A Lambda outside any VPC reaches the public endpoint. Network ACLs are not
+    collected and not checked.
 (b) Which database VPCs a rotation Lambda serves is explicit: the secret's tag
     ``secretgraph:db-vpc`` (VPC ids, comma or space separated). Without the tag, every VPC
     peered with the Lambda's VPC (peering not deleted/rejected/expired/failed) counts as served
@@ -179,21 +188,69 @@ def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Resu
     for sid, ts in tables.items():
         if not ts:
             v.problems.append(f"subnet {sid} of the Lambda has no route table")
-    _check_endpoint(ctx, acct, region, str(vpc_id), tables, v)
+    _check_endpoint(ctx, f, acct, region, str(vpc_id), tables, v)
     _check_databases(ctx, f, acct, region, str(vpc_id), tables, declared, v, evidence)
     return v.result(evidence)
 
 
-def _check_endpoint(ctx: RuleContext, acct: str, region: str, vpc_id: str,
-                    tables: Mapping[str, list[Mapping[str, Any]]], v: _Verdict) -> None:
+#: Secrets Manager's API is HTTPS (AWS General Reference, Secrets Manager endpoints: protocol
+#: HTTPS)
+HTTPS = 443
+
+
+def secretsmanager_endpoint_service(service_name: str, region: str) -> bool:
+    """Is ``service_name`` the interface endpoint service of Secrets Manager in ``region``?
+    AWS Secrets Manager User Guide, "Using an AWS Secrets Manager VPC endpoint": create the
+    endpoint for ``com.amazonaws.<region>.secretsmanager``; an endpoint serves its own Region
+    only -- with private DNS "The private hosted zone contains a record set for the default
+    public DNS name for the service for the Region" (EC2 API Reference, CreateVpcEndpoint,
+    PrivateDnsEnabled), so another Region's endpoint never answers this Region's name. The
+    China Regions name some services ``cn.com.amazonaws.<region>.<service>``: both forms are
+    accepted, for the Lambda's Region only. A FIPS endpoint (``secretsmanager-fips``) answers
+    the FIPS name, which a rotation function does not call by default."""
+    return service_name in (f"com.amazonaws.{region}.secretsmanager",
+                            f"cn.com.amazonaws.{region}.secretsmanager")
+
+
+def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
+                    vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]],
+                    v: _Verdict) -> None:
+    """AWS PrivateLink Guide, "Private DNS": private DNS "associates a private hosted zone with
+    your VPC. The hosted zone contains a record set for the default DNS name for the service
+    ... that resolves to the private IP addresses of the endpoint network interfaces in your
+    VPC": with such an endpoint the Lambda's calls go to the endpoint, never to a NAT gateway,
+    so the endpoint alone decides; without one, the NAT path does."""
+    others: list[str] = []
+    endpoints: list[Mapping[str, Any]] = []
     for ep in ctx.index.endpoints_by_vpc.get((acct, region, vpc_id), []):
         e = ctx.graph.nodes[ep]
-        if (str(e.get("service_name", "")).endswith(".secretsmanager")
-                and e.get("endpoint_type") == "Interface" and e.get("private_dns_enabled")
+        service = str(e.get("service_name", ""))
+        if not (e.get("endpoint_type") == "Interface" and e.get("private_dns_enabled")
                 and e.get("state") in (None, "available", "Available")):
-            v.checked.append(f"Secrets Manager interface endpoint {e.get('endpoint_id')} "
-                             "with private DNS")
-            return
+            continue
+        if secretsmanager_endpoint_service(service, region):
+            endpoints.append(e)
+        elif service.endswith(".secretsmanager"):
+            others.append(f"endpoint {e.get('endpoint_id')} is for {service}, not "
+                          f"{region}'s Secrets Manager")
+    lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
+    if endpoints:
+        problems: list[str] = []
+        missing: list[str] = []
+        for e in endpoints:
+            ok, why = _endpoint_reachable(ctx, f, acct, region, vpc_id, e, lambda_sgs)
+            if ok:
+                v.checked.append(f"Secrets Manager interface endpoint {e.get('endpoint_id')} "
+                                 "with private DNS; its security groups let HTTPS in from "
+                                 "the Lambda and the Lambda's let HTTPS out to it")
+                return
+            (missing if ok is None else problems).extend(why)
+        if missing:
+            v.missing.extend(missing)
+        else:
+            v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: "
+                              + "; ".join(problems))
+        return
     # AWS VPC User Guide, NAT gateways: "Public – (Default) Instances in private subnets can
     # connect to the internet through a public NAT gateway"; "Private – Instances in private
     # subnets can connect to other VPCs or your on-premises network through a private NAT
@@ -202,8 +259,8 @@ def _check_endpoint(ctx: RuleContext, acct: str, region: str, vpc_id: str,
     # using the most specific route that matches the traffic": a route to a NAT gateway sends
     # it only the addresses its destination covers, so only routes covering all of 0.0.0.0/0
     # are known to carry the public endpoint's (unknown) addresses.
-    problems: list[str] = []
-    missing: list[str] = []
+    problems = []
+    missing = []
     for sid, ts in tables.items():
         if not ts:
             problems.append(f"subnet {sid} has no route table")
@@ -215,15 +272,140 @@ def _check_endpoint(ctx: RuleContext, acct: str, region: str, vpc_id: str,
             missing.extend(m for a in answers if a[0] is None for m in a[1])
         else:
             problems.append(f"subnet {sid}: " + "; ".join(r for a in answers for r in a[1]))
+    # Amazon VPC User Guide, "Security group rules": "If your security group has no outbound
+    # rules, no outbound traffic that originates from your instance is allowed" -- the
+    # Lambda's security groups must let HTTPS out to the public endpoint's addresses (not
+    # known: all of the public IPv4 space; part of it may or may not hold them)
+    if isinstance(lambda_sgs, str):
+        missing.append(lambda_sgs)
+    else:
+        out = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()],
+                         PUBLIC_IPV4, HTTPS, groups=())
+        if out is False:
+            problems.append("no security group of the Lambda allows HTTPS (tcp 443) egress "
+                            "to the public Secrets Manager endpoint (the public IPv4 space)")
+        elif out is None:
+            missing.append("the public Secrets Manager endpoint's addresses (the Lambda's "
+                           "security groups allow HTTPS egress to only part of the public "
+                           "IPv4 space, or to a prefix list, whose CIDRs are not collected)")
     if tables and not problems and not missing:
-        v.checked.append("default route to a public NAT gateway from every Lambda subnet")
+        v.checked.append("default route to a public NAT gateway from every Lambda subnet, "
+                         "and HTTPS egress to the internet")
     elif problems or not tables:
-        v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no interface "
-                          "endpoint with private DNS and no 0.0.0.0/0 route to a public NAT "
-                          "gateway from every Lambda subnet"
-                          + (f" ({'; '.join(problems)})" if problems else ""))
+        v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no "
+                          f"{region} Secrets Manager interface endpoint with private DNS and "
+                          "no 0.0.0.0/0 route to a public NAT gateway with HTTPS egress from "
+                          "every Lambda subnet"
+                          + (f" ({'; '.join(others + problems)})" if others or problems
+                             else ""))
     else:
         v.missing.extend(sorted(set(missing)))
+
+
+def _lambda_security_groups(ctx: RuleContext, f: Mapping[str, Any], acct: str,
+                            region: str) -> list[Mapping[str, Any]] | str:
+    """The Lambda's security groups, or what is missing about them. A function connected to
+    a VPC always has one ("SecurityGroupIds: A list of VPC security group IDs", Lambda API
+    Reference, VpcConfig): none in the snapshot means they were not read."""
+    ids = list(f.get("security_group_ids") or ())
+    nodes = [ctx.index.security_groups.get((acct, region, g)) for g in ids]
+    if not ids or any(n is None for n in nodes):
+        return "the security groups of the Lambda (" + (
+            f"{', '.join(ids)} not in the graph)" if ids else "none in the snapshot)")
+    return [ctx.graph.nodes[n] for n in nodes if n]
+
+
+def _subnet_cidrs(ctx: RuleContext, acct: str, region: str, vpc_id: str,
+                  subnet_ids: Iterable[str]) -> list[str] | None:
+    """The CIDRs of ``subnet_ids``; a subnet whose CIDR was not collected stands for the whole
+    of its VPC's CIDRs (a superset); None when those are not known either."""
+    out: list[str] = []
+    for sid in subnet_ids:
+        node = ctx.index.subnets.get((acct, region, sid))
+        cidr = ctx.graph.nodes[node].get("cidr") if node else None
+        if cidr:
+            out.append(str(cidr))
+            continue
+        vpc_node = ctx.index.vpcs.get((acct, region, vpc_id))
+        vpc_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
+        if not vpc_cidrs:
+            return None
+        out.extend(vpc_cidrs)
+    return out
+
+
+def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
+                        vpc_id: str, e: Mapping[str, Any],
+                        lambda_sgs: list[Mapping[str, Any]] | str
+                        ) -> tuple[bool | None, list[str]]:
+    """Do the security groups let the Lambda's HTTPS reach the endpoint? AWS PrivateLink
+    Guide, "Access an AWS service using an interface VPC endpoint": "The security group for
+    the interface endpoint must allow communication between the endpoint network interface
+    and the resources in your VPC that must communicate with the service. ... the security
+    group must allow inbound HTTPS traffic." Amazon VPC User Guide, "Security group rules":
+    with no inbound rule "no inbound traffic that originates from another host to your
+    instance is allowed"; with no outbound rule "no outbound traffic that originates from
+    your instance is allowed"; a rule's source or destination may be a security group (the
+    network interfaces it is associated with). Security groups are stateful: the replies
+    need no rule. (True, []), (False, why not) or (None, what is missing)."""
+    eid = str(e.get("endpoint_id"))
+    missing: list[str] = []
+    ep_sg_ids = list(e.get("security_group_ids") or ())
+    ep_nodes = [ctx.index.security_groups.get((acct, region, g)) for g in ep_sg_ids]
+    if not ep_sg_ids or any(n is None for n in ep_nodes):
+        # "By default, the interface endpoint uses the default security group for the VPC":
+        # an interface endpoint always has one, so none here was not read
+        missing.append(f"the security groups of endpoint {eid} ("
+                       + (f"{', '.join(ep_sg_ids)} not in the graph)" if ep_sg_ids else
+                          "none in the snapshot; an interface endpoint always has one)"))
+    ep_subnets = list(e.get("subnet_ids") or ())
+    ep_cidrs = _subnet_cidrs(ctx, acct, region, vpc_id, ep_subnets) if ep_subnets else None
+    if ep_cidrs is None:
+        missing.append(f"the subnets (network interfaces) of endpoint {eid} (not collected)")
+    # the Lambda runs in each of its subnets: each one's addresses must be let in
+    lambda_subnets = {str(sid): _subnet_cidrs(ctx, acct, region, str(f.get("vpc_id")), [sid])
+                      for sid in f.get("subnet_ids") or ()}
+    unread = [sid for sid, cidrs in lambda_subnets.items() if cidrs is None]
+    if unread or not lambda_subnets:
+        missing.append(f"the CIDRs of the Lambda's subnets {', '.join(unread) or '(none)'} "
+                       "(not collected)")
+    if isinstance(lambda_sgs, str):
+        missing.append(lambda_sgs)
+    if missing or isinstance(lambda_sgs, str) or ep_cidrs is None:
+        return None, missing
+    lambda_sg_ids = tuple(str(g.get("group_id")) for g in lambda_sgs)
+    ep_sgs = [ctx.graph.nodes[n] for n in ep_nodes if n]
+    ingress = [r for g in ep_sgs for r in g.get("ingress") or ()]
+    answers = {sid: _sg_allows(ingress, cidrs or [], HTTPS, groups=lambda_sg_ids)
+               for sid, cidrs in lambda_subnets.items()}
+    shut = [sid for sid, ok in answers.items() if ok is False]
+    lambda_cidrs = [c for cidrs in lambda_subnets.values() for c in cidrs or ()]
+    inbound = False if shut else (None if None in answers.values() else True)
+    outbound = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()], ep_cidrs,
+                          HTTPS, groups=tuple(ep_sg_ids))
+    why: list[str] = []
+    if shut:
+        shut_cidrs = [c for sid in shut for c in lambda_subnets[sid] or ()]
+        why.append(f"the security groups {', '.join(ep_sg_ids)} of endpoint {eid} allow no "
+                   f"inbound HTTPS (tcp 443) from Lambda subnet {', '.join(shut)} "
+                   f"({ranges_text(shut_cidrs)}) or the Lambda's security groups "
+                   f"{', '.join(lambda_sg_ids)}")
+    if outbound is False:
+        why.append(f"the Lambda's security groups {', '.join(lambda_sg_ids)} allow no HTTPS "
+                   f"(tcp 443) egress to endpoint {eid} ({ranges_text(ep_cidrs)} or its "
+                   f"security groups {', '.join(ep_sg_ids)})")
+    if why:
+        return False, why
+    if inbound is None:
+        missing.append(f"the Lambda's addresses in {ranges_text(lambda_cidrs)} (the security "
+                       f"groups of endpoint {eid} let HTTPS in from only part of them, or "
+                       "from a prefix list, whose CIDRs are not collected)")
+    if outbound is None:
+        missing.append(f"the addresses of endpoint {eid}'s network interfaces in "
+                       f"{ranges_text(ep_cidrs)} (the Lambda's security groups let HTTPS out "
+                       "to only part of them, or to a prefix list, whose CIDRs are not "
+                       "collected)")
+    return (None, missing) if missing else (True, [])
 
 
 def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[str, Any]
@@ -526,12 +708,44 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
                           + (f" (it routes {routed} via {pcx})" if routed else ""))
 
 
-def _egress_allows(sg: Mapping[str, Any], cidrs: list[str]) -> bool:
-    for rule in sg.get("egress") or ():
-        if rule.get("group_ids") or rule.get("prefix_list_ids"):
-            return True
-        if rule.get("protocol") not in ("-1", "tcp", "6"):
+def _sg_allows(rules: Iterable[Mapping[str, Any]], cidrs: Iterable[str], port: int | None = None,
+               groups: tuple[str, ...] | None = None) -> bool | None:
+    """Do security-group ``rules`` (inbound: their sources; outbound: their destinations)
+    allow TCP ``port`` (any port when None) with every address of ``cidrs``? Amazon VPC User
+    Guide, "Security group rules": a rule names a protocol, a port range and a source or
+    destination -- a CIDR, a security group or a prefix list -- and the rules of all the
+    groups of a network interface are aggregated. A rule naming a security group allows the
+    network interfaces in it: one of ``groups`` (the other side's groups) allows, another
+    does not; with ``groups`` None the other side's groups are not known. True when the
+    matching rules' CIDRs cover every address of ``cidrs`` (or name one of ``groups``); None
+    when they cover only part of them, or name a prefix list (its CIDRs are not collected)
+    or a group while ``groups`` is None; False when they allow none of it."""
+    wanted = list(cidrs)
+    dests: list[str] = []
+    partial = False
+    for rule in rules:
+        protocol = str(rule.get("protocol"))
+        if protocol not in ("-1", "tcp", "6"):
             continue
-        if any(overlaps(c, d) for c in rule.get("cidrs") or () for d in cidrs):
+        low, high = rule.get("from_port"), rule.get("to_port")
+        if port is not None and protocol != "-1" and low is not None and high is not None \
+                and not int(low) <= port <= int(high):
+            continue
+        named = [str(g) for g in rule.get("group_ids") or ()]
+        if named and groups is not None and set(named) & set(groups):
             return True
+        if (named and groups is None) or rule.get("prefix_list_ids"):
+            partial = True
+        dests.extend(str(c) for c in rule.get("cidrs") or ())
+    if wanted and covers_all(dests, wanted):
+        return True
+    if partial or any(overlaps(d, c) for d in dests for c in wanted):
+        return None
     return False
+
+
+def _egress_allows(sg: Mapping[str, Any], cidrs: list[str]) -> bool:
+    """The database check: any egress towards the database VPC (the database's address and
+    port are not known, so a rule covering part of its VPC, a prefix list or a security
+    group may be the one that lets it through)."""
+    return _sg_allows(sg.get("egress") or (), cidrs) is not False
