@@ -138,3 +138,17 @@ def test_a_readers_finding_gone_from_a_scan_that_assessed_the_resource_is_resolv
     assert [(f.resource_arn, f.principal) for f in drift.findings_resolved] == [(REPLICA, APP)]
     assert len(archive_resolved(build_asff(d1), build_asff(d2), d2)) == 1
     assert _streamed_archive(d1, d2) == 1
+
+
+def test_drift_says_which_readers_were_failing_before_the_rule_became_unknown() -> None:
+    """Concept review round 2: the night the rule became UNKNOWN for the replica, drift said
+    "was not failing, now UNKNOWN" (last night's rows named a principal, tonight's none) and
+    listed the reader's FAIL without its principal. It says the reader was failing, and names
+    it."""
+    n1 = _night("n1", T1, (REGION, REPLICA_REGION))
+    n2 = _night("n2", T2, (REPLICA_REGION,))
+    drift = diff_scans(stored(n1, document(n1, [BROKEN])), stored(n2, document(n2, [UNDECIDED])))
+    lines = {(n.subject, n.reason) for n in drift.not_assessed if n.scope == "finding"}
+    assert any(s == f"{RULE} {REPLICA}" and r.startswith("was failing for 1 principal, now "
+                                                          "UNKNOWN") for s, r in lines)
+    assert any(s == f"{RULE} {REPLICA} principal {APP}" and REGION in r for s, r in lines)
