@@ -235,9 +235,11 @@ def _members_read(raw: Mapping[str, Any]) -> bool:
     """Whether a reach class counts members the scan saw read, ALLOWED or CONDITIONAL (in
     accounts whose IAM it read): then the class reads, whatever its unread accounts hold. A
     count missing (everyone: not countable) counts as read."""
-    counts = [raw.get("principals"), raw.get("conditional_principals")]
-    if any(not isinstance(c, int) or isinstance(c, bool) for c in counts):
-        return True
+    counts: list[int] = []
+    for value in (raw.get("principals"), raw.get("conditional_principals")):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return True
+        counts.append(value)
     return any(c > 0 for c in counts)
 
 
