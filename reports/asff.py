@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -553,7 +554,8 @@ def retarget_central(finding: Mapping[str, Any], central_account: str) -> dict[s
 def archive_resolved(previous: Iterable[Mapping[str, Any]],
                      current: Iterable[Mapping[str, Any]] | AbstractSet[str],
                      document: Mapping[str, Any], *, now: datetime | None = None,
-                     current_keys: AbstractSet[tuple[str, str]] | None = None
+                     current_keys: AbstractSet[tuple[str, str]] | None = None,
+                     undecided_keys: AbstractSet[tuple[str, str]] | None = None
                      ) -> list[dict[str, Any]]:
     """Previously failing findings that are resolved now, as PASSED + ARCHIVED ASFF findings;
     and previously UNKNOWN ones (Compliance WARNING: the scan could not decide) that the
@@ -571,6 +573,10 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
     the (rule id, resource id) of the current findings that are not PASSED and name a
     principal, when ``current`` is a set of ids: a previous UNKNOWN row without a principal
     that tonight's per-principal rows of the same rule and resource replace is not archived.
+    ``undecided_keys``: the (rule id, resource id) of the current UNKNOWN (WARNING) findings
+    that name no principal, when ``current`` is a set of ids: a previous per-principal row of
+    the same rule and resource was not assessed tonight and is not archived (concept review
+    round 2; scanner.history.assessed ``undecided``, drift's test too).
     """
     from scanner.history.assessed import assess_document
 
@@ -579,10 +585,14 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
         if current_keys is None:
             current_keys = {rule_and_resource(f) for f in current
                             if (f.get("ProductFields") or {}).get("secretgraph/principal")}
+        if undecided_keys is None:
+            undecided_keys = {rule_and_resource(f) for f in current if is_undecided(f)}
     current_by_id = current if isinstance(current, AbstractSet) else {
         str(f.get("Id")) for f in current}
     scan = document.get("scan") or {}
     assessed = assess_document(document)
+    if undecided_keys:
+        assessed = replace(assessed, undecided=assessed.undecided | frozenset(undecided_keys))
     updated = iso(scan.get("finished_at") or scan.get("started_at"), now)
     out: list[dict[str, Any]] = []
     for old in previous:
@@ -638,6 +648,13 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
         base["ProductFields"] = fields
         out.append(base)
     return out
+
+
+def is_undecided(finding: Mapping[str, Any]) -> bool:
+    """An ASFF finding of a rule the scan could decide for no reader of its resource: UNKNOWN
+    (Compliance WARNING) and naming no principal."""
+    return (finding.get("Compliance") or {}).get("Status") == "WARNING" and \
+        not (finding.get("ProductFields") or {}).get("secretgraph/principal")
 
 
 def rule_and_resource(finding: Mapping[str, Any]) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from reports.asff import (
     COMPLIANCE_STATUS,
+    is_undecided,
     rule_and_resource,
     archive_resolved,
     asff_id,
@@ -171,6 +172,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
     current_n = 0
     failing_now: set[str] = set()  # ids of the current findings that are not PASSED
     failing_keys: set[tuple[str, str]] = set()  # and their (rule id, resource id)
+    #: (rule id, resource id) of the current UNKNOWN findings that name no principal
+    undecided_keys: set[tuple[str, str]] = set()
     #: in the findings' order; a PASSED one (sent only with include_passed) is flagged: the
     #: previous export's finding of the same id archived below replaces it
     current: list[tuple[bool, Prepared]] = []
@@ -193,6 +196,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
             failing_now.add(fid)
             if (f.get("ProductFields") or {}).get("secretgraph/principal"):
                 failing_keys.add(rule_and_resource(f))
+            elif is_undecided(f):
+                undecided_keys.add(rule_and_resource(f))
             prepared = ready(f)
             current.append((False, prepared))
             muted = _muted(f)
@@ -210,7 +215,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
                     target=prepared.target, status="SUPPRESSED" if muted else "NEW",
                     rule_id=rule_and_resource(f)[0], resource=rule_and_resource(f)[1]))
     archived = archive_resolved(previous.failing(failing_now), failing_now, header,
-                                current_keys=failing_keys) if has_previous else []
+                                current_keys=failing_keys,
+                                undecided_keys=undecided_keys) if has_previous else []
     archived_ids = {str(f["Id"]) for f in archived}
     send = [p for was_passed, p in current if not (was_passed and p.id in archived_ids)]
     del current

@@ -3,9 +3,13 @@
 A resource missing from a scan counts as removed only when that scan read the place it lived
 in: the account was assumed, the region was scanned, the service's listing there succeeded
 (no ``unread_services`` entry, no coverage entry without a resource ARN), IAM was read for IAM
-things, and no coverage entry names the resource itself. A finding missing from a scan counts
-as resolved only when, besides, the scan evaluated its rule and reported its severity (a scan
-run with ``--exclude-rules`` or ``--severity`` says nothing about the others).
+things, and no coverage entry names the resource itself; a replica, besides, only when the scan
+read its primary's Region (the replica is judged with its primary). A finding missing from a
+scan counts as resolved only when, besides, the scan evaluated its rule and reported its
+severity (a scan run with ``--exclude-rules`` or ``--severity`` says nothing about the others)
+and did not report that rule UNKNOWN for that resource without naming a principal (it could
+decide the rule for no reader of the resource: last night's per-reader FAIL rows, whose ids
+name their principal, are not assessed tonight).
 
 The one definition for drift (scanner/history) and for archiving in Security Hub
 (reports/asff.py ``archive_resolved``, which has the findings document only: ``assess_document``).
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from scanner.graph.schema import replica_primary
-from scanner.policy.arn import arn_region, principal_account
+from scanner.policy.arn import arn_account, arn_region, principal_account
 from scanner.model import Snapshot
 
 #: finding resource type / resource kind -> the service whose listing holds it.
@@ -59,6 +63,9 @@ class Assessment:
     rules: frozenset[str] | None = None
     #: the only severities it reported (``scan.scope.severities``, --severity; None: all)
     severities: frozenset[str] | None = None
+    #: (rule id, resource ARN) of the scan's UNKNOWN findings that name no principal
+    #: (``with_scope``, from the findings document; the Security Hub archive adds its own)
+    undecided: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
     def out_of_scope(self, rule_id: str | None, severity: str | None) -> str | None:
         """Why the scan says nothing about findings of this rule or severity, or None."""
@@ -103,16 +110,32 @@ class Assessment:
             return f"{arn} could not be fully read"
         primary = replica_primary(arn) if arn else None
         if primary is not None:
+            # the rules judge a replica with its primary secret (its resource policy, its
+            # replication status: access_gates_conflict is UNKNOWN "missing primary secret
+            # ... of the replica" without it): a scan that did not look at the primary's
+            # account and Region assessed none of its replicas (concept review round 2: with
+            # us-east-1 not scanned, the us-west-2 replicas' broken reads were resolved in
+            # drift and archived in Security Hub)
+            p_region, p_account = arn_region(primary), arn_account(primary) or account_id
+            if p_account not in self.accounts_assumed:
+                return f"account {p_account} (the replica's primary) was not read"
+            if p_region and (p_account, p_region) not in self.regions:
+                return f"region {p_region} of account {p_account} (the replica's primary " \
+                    f"{primary}) was not scanned"
             # a replica is judged with its primary's resource policy (and listed in the
             # primary's Region): what was not read there was not assessed for the replica either
             # (review: a replica's broken read was archived as resolved the night its primary's
             # policy was throttled)
             if primary in self.resource_gaps:
                 return f"{primary} (the replica's primary) could not be fully read"
-            p_region = arn_region(primary)
-            if p_region and service and (account_id, p_region, service) in self.service_gaps:
-                return f"{service} in {account_id}/{p_region} (the replica's primary) could " \
+            if p_region and service and (p_account, p_region, service) in self.service_gaps:
+                return f"{service} in {p_account}/{p_region} (the replica's primary) could " \
                     "not be listed"
+        if rule_id and arn and (rule_id, arn) in self.undecided:
+            # one finding id per (rule, resource, principal): a failing reader last night, and
+            # tonight the rule UNKNOWN for the resource without a principal, is not assessed
+            # (concept review round 2: drift resolved it, Security Hub archived it)
+            return f"the scan could not decide {rule_id} for {arn} (UNKNOWN)"
         return None
 
 
@@ -161,10 +184,24 @@ def _read_coverage(entries: Iterable[tuple[str, str, str, str | None]], assumed:
             service_gaps.add((account, region, service))
 
 
+def undecided_of(findings: Iterable[Any]) -> frozenset[tuple[str, str]]:
+    """(rule id, resource ARN) of the UNKNOWN findings.json rows that name no principal."""
+    out: set[tuple[str, str]] = set()
+    for f in findings:
+        if isinstance(f, Mapping) and f.get("status") == "UNKNOWN" and not f.get("principal"):
+            res = f.get("resource")
+            arn = res.get("arn") if isinstance(res, Mapping) else None
+            if f.get("rule_id") and arn:
+                out.add((str(f["rule_id"]), str(arn)))
+    return frozenset(out)
+
+
 def with_scope(assessment: Assessment, document: Mapping[str, Any]) -> Assessment:
-    """``assessment`` with the rules and severities of the scan's findings document. The
-    rules every scan evaluates (``EVERY_SCAN_RULES``) count as evaluated even where a document
-    written before ``scan.rules`` listed them leaves them out (new-user trial round 6)."""
+    """``assessment`` with the rules and severities of the scan's findings document, and the
+    rules it could decide for no reader of a resource (its UNKNOWN rows naming no principal,
+    where the document holds its findings). The rules every scan evaluates
+    (``EVERY_SCAN_RULES``) count as evaluated even where a document written before
+    ``scan.rules`` listed them leaves them out (new-user trial round 6)."""
     from scanner.engine.suppressions import EVERY_SCAN_RULES
 
     scan = document.get("scan") or {}
@@ -174,7 +211,8 @@ def with_scope(assessment: Assessment, document: Mapping[str, Any]) -> Assessmen
                    rules=frozenset(map(str, rules)) | frozenset(EVERY_SCAN_RULES)
                    if isinstance(rules, list) else None,
                    severities=frozenset(str(s).upper() for s in severities)
-                   if isinstance(severities, list) and severities else None)
+                   if isinstance(severities, list) and severities else None,
+                   undecided=assessment.undecided | undecided_of(document.get("findings") or ()))
 
 
 def assess_document(document: Mapping[str, Any]) -> Assessment:

@@ -46,6 +46,13 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
     """``old_a``: what the old scan assessed; a failing finding whose rule or severity it
     did not report is not "new" tonight (it is listed as not assessed by the old scan)."""
     old_f = _findings(old_doc)
+    # (rule, resource) -> how many principals' rows were failing (FAIL or MUTED) in the old
+    # scan: tonight's UNKNOWN row naming no principal has another id than theirs
+    failing_readers: dict[tuple[str, str], int] = {}
+    for row in old_f.values():
+        if row.get("principal") and row.get("status") in ("FAIL", "MUTED"):
+            key = (str(row.get("rule_id", "")), str((row.get("resource") or {}).get("arn", "")))
+            failing_readers[key] = failing_readers.get(key, 0) + 1
     seen: set[str] = set()
     new: list[FindingChange] = []
     resolved: list[FindingChange] = []
@@ -61,7 +68,12 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                 # failing or not before (a PASS is not itemised): tonight it cannot be decided
                 res = n.get("resource") or {}
                 missing = ", ".join(n.get("missing") or ()) or n.get("message") or "inputs missing"
-                was = os_ if os_ in ("FAIL", "MUTED") else "not failing"
+                readers = 0 if o is not None or n.get("principal") else failing_readers.get(
+                    (str(n.get("rule_id", "")), str(res.get("arn", ""))), 0)
+                # concept review round 2: "was not failing" while the readers' rows were
+                was = os_ if os_ in ("FAIL", "MUTED") else (
+                    f"failing for {readers} principal{'s' if readers > 1 else ''}" if readers
+                    else "not failing")
                 not_assessed.append(NotAssessed(
                     scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}"
                     + (f" principal {n.get('principal')}" if n.get("principal") else ""),
@@ -106,9 +118,10 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                             severity=str(o.get("severity", "")),
                             principal=o.get("principal") or None)
         if why:
-            not_assessed.append(NotAssessed(scope="finding",
-                                            subject=f"{o.get('rule_id')} {res.get('arn')}",
-                                            reason=why, scan="new"))
+            not_assessed.append(NotAssessed(
+                scope="finding", subject=f"{o.get('rule_id')} {res.get('arn')}"
+                + (f" principal {o.get('principal')}" if o.get("principal") else ""),
+                reason=why, scan="new"))
         else:
             # status RESOLVED whatever tonight holds (a PASS row only with --emit-pass, or the
             # resource gone): drift reads the same with or without --emit-pass

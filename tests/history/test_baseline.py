@@ -268,3 +268,55 @@ def test_an_account_whose_snapshot_part_is_missing_was_not_assessed() -> None:
     assert why is not None
     assert assessed.why_not(account_id="111111111111", region="us-east-1", kind="Secret",
                             arn=DB, rule_id=None, severity="HIGH", principal=None) is None
+
+
+def _account_class(account: str, *, principals: int = 0, conditional: int = 0,
+                   unassessed: tuple[str, ...] = ()) -> dict:
+    """A reach entry for ``account:<id>`` as scanner.access writes it."""
+    return {"subject": f"account:{account}", "scope": "account", "decision": "CONDITIONAL",
+            "label": f"principals of account {account}", "principals": principals,
+            "conditional_principals": conditional, "accounts": 1 if principals + conditional
+            else 0, "unassessed_accounts": list(unassessed), "blocked_by": [], "missing": [],
+            "statements": ["statement 0 (AllowRead)"]}
+
+
+def test_a_class_of_readers_whose_accounts_iam_was_not_read_is_unknown_like_its_stand_in(
+        tmp_path: Path) -> None:
+    """Concept review round 2 (repro base3.yaml): the policy grants account 999999999999 as a
+    whole, whose IAM the scan cannot read. Its reach class ``account:999999999999`` (decided by
+    its root, the stand-in, with identity_policy UNKNOWN) was FAIL "can read this secret under
+    conditions", beside UNKNOWN for the root itself: two verdicts on one unread fact. Both are
+    UNKNOWN, and the class's finding names what was not read."""
+    outsider = "999999999999"
+    root = f"arn:aws:iam::{outsider}:root"
+    baseline = load_baseline(_write(tmp_path, 'version: 1\nsecrets:\n  - secret: "prod/*"\n'
+                                              '    readers: []\n'))
+    report = access({DB: [(root, "conditional")]})
+    report["secrets"][DB]["paths"][0]["gates"]["identity_policy"]["status"] = "UNKNOWN"
+    report["secrets"][DB]["reach"] = [_account_class(outsider, unassessed=(outsider,))]
+    snap = snapshot("s", "2026-11-29T01:00:00Z", [secret("prod/db")])
+    findings = {f.principal: f for f in baseline_findings(report, baseline, snap)}
+    assert {p: f.status for p, f in findings.items()} == \
+        {f"account:{outsider}": Status.UNKNOWN, root: Status.UNKNOWN}
+    cls = findings[f"account:{outsider}"]
+    assert cls.missing == (f"IAM of account {outsider} (not read)",)
+    assert cls.evidence["unassessed_accounts"] == [outsider]
+    assert f"the IAM of account {outsider} was not read" in cls.message
+    assert "can read this secret" not in cls.message
+
+
+def test_a_class_with_readers_outside_its_unread_accounts_still_reads(tmp_path: Path) -> None:
+    """Concept review round 2, the other side: a class some of whose members the scan saw read
+    (in accounts whose IAM it read) can read, whatever the accounts it could not read hold:
+    FAIL, its evidence listing the accounts not assessed."""
+    baseline = load_baseline(_write(tmp_path, 'version: 1\nsecrets:\n  - secret: "prod/*"\n'
+                                              '    readers: []\n'))
+    org = {**_account_class(MEMBER, conditional=2, unassessed=("333333333333",)),
+           "subject": "organization:o-abc", "scope": "organization",
+           "label": "the whole organization (o-abc)"}
+    report = access({})
+    report["secrets"][DB] = {"secret_arn": DB, "paths": [], "reach": [org]}
+    snap = snapshot("s", "2026-11-29T01:00:00Z", [secret("prod/db")])
+    (f,) = baseline_findings(report, baseline, snap)
+    assert (f.principal, f.status, f.missing) == ("organization:o-abc", Status.FAIL, ())
+    assert f.evidence["unassessed_accounts"] == ["333333333333"]
