@@ -39,6 +39,18 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, wrapped at spaces only: a rule id or glob is never split at one of its
+    hyphens ('secret-' / 'rotation-*' at 80 columns, copied as a broken glob: new-user trial
+    7)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad usage: one error line naming the command and where its usage is (argparse printed
     the whole usage block first, 17 lines for ``scan``); exit 2. A long option is never taken
@@ -47,6 +59,7 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # no prefixes of long options: `remediate --ap` must not mean --apply
         kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
