@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -42,12 +43,31 @@ def output_file(path: str | Path, flag: str) -> Path:
 
 
 def write_output(path: str | Path, text: str, flag: str, *, done: str = "") -> Path:
-    """``text`` written to the file ``path`` names; OutputError (one line naming the flag and
-    the file, exit 2) when it cannot be (a full disk: ``diff --output-file /dev/full`` was an
-    internal error naming no file). ``done`` says what was done before, and stands."""
+    """``text`` written to the file ``path`` names, whole or not at all; OutputError (one line
+    naming the flag and the file, exit 2) when it cannot be, the file left as it was (a full
+    disk: ``diff --output-file /dev/full`` was an internal error naming no file, and a ledger
+    written in place was cut in half -- fault-injection trial round 4). ``done`` says what was
+    done before, and stands.
+
+    The text goes to a temporary file beside the file, renamed over it once on the disk
+    (reports._common.replacing, as the report writers): the file keeps its mode (a private
+    ledger stays private), and a link to it stays a link (the file it names is replaced). A
+    file that is not a regular one (/dev/stdout, a pipe, a device) cannot be replaced: it is
+    written as it is."""
+    from reports._common import replacing
+
     p = Path(path)
     try:
-        p.write_text(text, encoding="utf-8")
+        if p.exists() and not p.is_file():
+            with p.open("w", encoding="utf-8") as out:
+                out.write(text)
+            return p
+        target = Path(os.path.realpath(p)) if p.is_symlink() else p
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+        with replacing(target) as out:
+            if mode is not None:
+                os.chmod(out.fileno(), mode)
+            out.write(text)
     except OSError as exc:
         raise OutputError(f"{flag} {p}: cannot write it: {exc.strerror or exc}"
                           f"{'; ' + done if done else ''}") from None
