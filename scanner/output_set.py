@@ -145,11 +145,11 @@ class deferred_interrupt:
     """Hold SIGINT back for the duration of the block (main thread only), then raise it."""
 
     def __init__(self) -> None:
-        self._received = False
+        self.received = False
         self._previous: Any = None
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
-        self._received = True
+        self.received = True
 
     def __enter__(self) -> "deferred_interrupt":
         # a process started with SIGINT ignored (a `&` background job of a script) keeps
@@ -163,6 +163,6 @@ class deferred_interrupt:
                  tb: TracebackType | None) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-            if self._received and exc is None:
+            if self.received and exc is None:
                 raise KeyboardInterrupt
 
