@@ -8,6 +8,7 @@ here remove what no format can carry safely (control characters, terminal escape
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from contextlib import contextmanager
@@ -211,13 +212,17 @@ def account_label(account_id: Any, name: Any = None) -> str:
 
 @contextmanager
 def replacing(path: Path, mode: str = "w", newline: str | None = None) -> Iterator[IO[Any]]:
-    """A report file written whole or not at all: the body goes to ``<name>.tmp``, renamed over
-    ``path`` when the block ends without an error; the temporary file never stays behind."""
+    """A report file written whole or not at all: the body goes to ``<name>.tmp`` in the same
+    folder, is flushed to the disk (fsync: a crash after the rename must not leave an empty
+    file where the previous one was), then renamed over ``path`` when the block ends without an
+    error; the temporary file never stays behind (a full disk, an exception, Ctrl-C)."""
     tmp = path.with_name(path.name + ".tmp")
     try:
         with tmp.open(mode, buffering=1 << 20,
                       **({} if "b" in mode else {"encoding": "utf-8", "newline": newline})) as out:
             yield out
+            out.flush()
+            os.fsync(out.fileno())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

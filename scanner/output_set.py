@@ -10,10 +10,15 @@
   atomically), keeping each previous version in the staging folder until every move is done:
   a move that fails (a folder in the way of ``report.html``, a file that cannot be replaced)
   puts the previous versions back, so ``--out`` never holds two scans' files (OutputError,
-  exit 2). It then removes the files of a previous set that the new set does not have, so a
-  rescan into the same folder never leaves a 41-account ``report.html`` beside a 1-account
-  ``findings.json``. Files that are not outputs of a scan (a remediation plan, journals, the
-  user's own files) are left alone. Ctrl-C is held back until the moves are done.
+  exit 2). It also removes the files of a previous set that the new set does not have (moved
+  aside with the previous versions), so a rescan into the same folder never leaves a
+  41-account ``report.html`` beside a 1-account ``findings.json``. Files that are not outputs
+  of a scan (a remediation plan, journals, the user's own files) are left alone.
+* Ctrl-C and SIGTERM are held back while the files move (``deferred_interrupt``); one that came
+  meanwhile has the moves undone once they are done, then stops the command: ``--out`` is as
+  it was, as its "nothing was written" line says (fault-injection trial round 4: SIGTERM
+  raised mid-move left two scans' files and deleted last night's). Any other exception during
+  the moves puts the previous set back too.
 """
 
 from __future__ import annotations
@@ -99,7 +104,7 @@ class OutputSet:
                 raise OutputError(f"--out {self.out_dir}: {target} is in the way (not a "
                                   "file); nothing was written, the previous outputs are as "
                                   "they were")
-        with deferred_interrupt():
+        with deferred_interrupt() as held:
             self.out_dir.mkdir(exist_ok=True)
             previous = self.staging / ".previous"
             previous.mkdir()
@@ -113,14 +118,32 @@ class OutputSet:
                         os.replace(target, kept)
                     moved.append((target, kept))
                     os.replace(path, target)
-            except OSError as exc:
+                # a previous set's files this set does not have: kept too until the end, so a
+                # stop puts them back with the others
+                for stale in sorted(output_names() - names) if remove_stale else ():
+                    target = self.out_dir / stale
+                    if target.is_file() or target.is_symlink():
+                        os.replace(target, previous / stale)
+                        moved.append((target, previous / stale))
+            except BaseException as exc:
+                # any way out of the moves (a Ctrl-C held back is not one) puts the previous
+                # set back: a SIGTERM raised mid-move left two scans' files mixed and last
+                # night's versions deleted with the staging folder (fault-injection trial
+                # round 4)
                 _roll_back(moved)
-                raise OutputError(f"--out {self.out_dir}: cannot write {exc.filename or ''} "
-                                  f"({exc.strerror or exc}); nothing was written, the "
-                                  "previous outputs are as they were") from None
-            self.written.extend(target for target, _ in moved)
-            for stale in (output_names() - names) if remove_stale else ():
-                (self.out_dir / stale).unlink(missing_ok=True)
+                if isinstance(exc, OSError):
+                    raise OutputError(f"--out {self.out_dir}: cannot write "
+                                      f"{exc.filename or ''} ({exc.strerror or exc}); nothing "
+                                      "was written, the previous outputs are as they "
+                                      "were") from None
+                raise
+            if held.received:
+                # Ctrl-C or SIGTERM came during the moves: held back until they were done,
+                # then undone, so the stop it asks for leaves --out as it was (and the line
+                # "nothing was written" is true); the signal is raised as the block ends
+                _roll_back(moved)
+            else:
+                self.written.extend(target for target, _ in moved[:len(staged)])
         return list(self.written)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -142,27 +165,44 @@ def _roll_back(moved: list[tuple[Path, Path | None]]) -> None:
 
 
 class deferred_interrupt:
-    """Hold SIGINT back for the duration of the block (main thread only), then raise it."""
+    """Hold SIGINT (Ctrl-C) and SIGTERM (systemd stop, timeout, kill) back for the duration of
+    the block (main thread only), then deliver the first one received to the handler it was
+    held from (Ctrl-C: KeyboardInterrupt; the CLI's SIGTERM handler: Terminated) when the
+    block ends without an error. ``received`` says whether one came, so the block can undo
+    what it did before it is delivered. A signal ignored when the block begins (a ``&``
+    background job of a script ignores SIGINT) stays ignored."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
-        self._received = False
-        self._previous: Any = None
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def received(self) -> bool:
+        return self.signum is not None
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
-        self._received = True
+        if self.signum is None:
+            self.signum = signum
 
     def __enter__(self) -> "deferred_interrupt":
-        # a process started with SIGINT ignored (a `&` background job of a script) keeps
-        # ignoring it: the block must not turn it into an interruption
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-            self._previous = signal.signal(signal.SIGINT, self._handler)
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._handler)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            if self._received and exc is None:
-                raise KeyboardInterrupt
-
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        if self.signum is None or exc is not None:
+            return
+        handler = self._previous.get(self.signum)
+        if callable(handler):
+            handler(self.signum, None)  # raises (KeyboardInterrupt, Terminated)
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(self.signum)  # the default action: the process ends
+        else:  # a handler not installed from Python
+            raise KeyboardInterrupt

@@ -421,6 +421,11 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 complete = bool(analysis.document.get("scan", {}).get("complete"))
                 raise OutputError(str(exc), exit_code=2 if complete else 3) from None
         except KeyboardInterrupt:
+            if outputs.written:  # the set is in place (a stop just after the moves)
+                raise Interrupted(f"interrupted; the reports were written to {out_dir}"
+                                  + (f", the scan was not recorded in the history "
+                                     f"{options.history}" if store is not None else "")
+                                  ) from None
             raise Interrupted("interrupted; nothing was written "
                               + (f"({out_dir} is as it was)" if existed
                                  else f"({out_dir} was not created)")) from None

@@ -23,6 +23,7 @@ dropped silently.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import gzip
 import hashlib
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 from scanner import __version__
-from scanner.errors import InputError, UsageError
+from scanner.errors import InputError, OutputError, UsageError
 from scanner.model import AccountSnapshot, CoverageEntry, ScanMeta, to_jsonable
 
 log = logging.getLogger(__name__)
@@ -126,11 +127,23 @@ class LocalParts:
         self.uri = str(self.root)
 
     def write(self, key: str, data: bytes) -> None:
+        """OutputError (one line naming the part, exit 2) when it cannot be written -- a full
+        disk was "internal error: OSError", naming no file, and left the temporary file
+        (fault-injection trial round 4); the temporary file is removed on every way out, and
+        a part written before (a retried shard) stays as it was."""
         path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write it ({exc.strerror or exc}); this shard is "
+                              "not complete in the parts (its manifest is written last): run "
+                              "it again") from None
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
     def read(self, key: str) -> bytes | None:
         path = self.root / key

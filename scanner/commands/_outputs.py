@@ -4,11 +4,15 @@ before any work, their folder created like ``--out``'s; one line and exit 2 othe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import stat
 import sys
 from pathlib import Path
+from typing import Sequence
 
-from scanner.errors import OutputError, UsageError
+from scanner.errors import Interrupted, OutputError, UsageError
 
 
 def out_folder(text: str) -> Path:
@@ -42,16 +46,108 @@ def output_file(path: str | Path, flag: str) -> Path:
 
 
 def write_output(path: str | Path, text: str, flag: str, *, done: str = "") -> Path:
-    """``text`` written to the file ``path`` names; OutputError (one line naming the flag and
-    the file, exit 2) when it cannot be (a full disk: ``diff --output-file /dev/full`` was an
-    internal error naming no file). ``done`` says what was done before, and stands."""
+    """``text`` written to the file ``path`` names, whole or not at all; OutputError (one line
+    naming the flag and the file, exit 2) when it cannot be, the file left as it was (a full
+    disk: ``diff --output-file /dev/full`` was an internal error naming no file, and a ledger
+    written in place was cut in half -- fault-injection trial round 4). ``done`` says what was
+    done before, and stands.
+
+    The text goes to a temporary file beside the file, renamed over it once on the disk
+    (reports._common.replacing, as the report writers): the file keeps its mode (a private
+    ledger stays private), and a link to it stays a link (the file it names is replaced). A
+    file that is not a regular one (/dev/stdout, a pipe, a device) cannot be replaced: it is
+    written as it is."""
+    from reports._common import replacing
+
     p = Path(path)
     try:
-        p.write_text(text, encoding="utf-8")
+        if p.exists() and not p.is_file():
+            with p.open("w", encoding="utf-8") as out:
+                out.write(text)
+            return p
+        target = Path(os.path.realpath(p)) if p.is_symlink() else p
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+        with replacing(target) as out:
+            if mode is not None:
+                os.chmod(out.fileno(), mode)
+            out.write(text)
     except OSError as exc:
         raise OutputError(f"{flag} {p}: cannot write it: {exc.strerror or exc}"
                           f"{'; ' + done if done else ''}") from None
     return p
+
+
+def replace_together(files: Sequence[tuple[Path, str]], flag: str, named: Path,
+                     kept: str) -> None:
+    """Files that belong together (a plan and its .md and .html: a reviewer approves one, the
+    apply reads the other) replaced all or none: each written to ``<name>.tmp`` beside it and
+    flushed to the disk, then, once every one is, renamed over its file, signals held back
+    (scanner.output_set.deferred_interrupt); a rename that fails, or a signal that came
+    meanwhile, puts the previous versions back. OutputError (one line: ``flag named``, the file
+    that could not be written, ``kept`` saying what is as it was; exit 2) with every file as it
+    was and no temporary file left (fault-injection trial round 4: on a nearly full disk the
+    plan was replaced, its .md cut off, its .html yesterday's)."""
+    from scanner.output_set import deferred_interrupt
+
+    temps: list[tuple[Path, Path]] = []  # (temporary file, the file it replaces)
+    backups: list[Path] = []
+    try:
+        for path, text in files:
+            tmp = path.with_name(path.name + ".tmp")
+            temps.append((tmp, path))
+            try:
+                with tmp.open("w", encoding="utf-8") as out:
+                    if path.is_file():  # the file keeps its mode
+                        os.chmod(out.fileno(), stat.S_IMODE(path.stat().st_mode))
+                    out.write(text)
+                    out.flush()
+                    os.fsync(out.fileno())
+            except OSError as exc:
+                raise OutputError(f"{flag} {named}: cannot write {path}: "
+                                  f"{exc.strerror or exc}; nothing was saved ({kept})") from None
+        with deferred_interrupt() as held:
+            moved: list[tuple[Path, Path | None]] = []  # (file, its previous version)
+
+            def put_back() -> None:
+                for path, previous in reversed(moved):
+                    with contextlib.suppress(OSError):
+                        if previous is not None:
+                            os.replace(previous, path)
+                        else:
+                            path.unlink(missing_ok=True)
+
+            try:
+                for _, path in temps:  # the previous versions kept, before anything moves
+                    if path.exists():
+                        backup = path.with_name(path.name + ".previous")
+                        backup.unlink(missing_ok=True)
+                        backups.append(backup)
+                        try:
+                            os.link(path, backup)  # no room needed
+                        except OSError:  # a file system without hard links
+                            shutil.copy2(path, backup)
+                for tmp, path in temps:
+                    previous = path.with_name(path.name + ".previous")
+                    moved.append((path, previous if previous in backups else None))
+                    os.replace(tmp, path)
+            except BaseException as exc:
+                put_back()
+                if isinstance(exc, OSError):
+                    raise OutputError(f"{flag} {named}: cannot write "
+                                      f"{exc.filename or named}: {exc.strerror or exc}; "
+                                      f"nothing was saved ({kept})") from None
+                raise
+            if held.received:  # stopped meanwhile: the files as they were, then the signal
+                put_back()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (the CLI says "terminated" for it)
+        raise Interrupted(f"interrupted; nothing was saved ({kept})") from None
+    finally:
+        for tmp, _ in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        for backup in backups:
+            with contextlib.suppress(OSError):
+                backup.unlink(missing_ok=True)
 
 
 def terminal_width() -> int | None:

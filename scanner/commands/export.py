@@ -196,12 +196,18 @@ def _muted_now(args: argparse.Namespace) -> tuple[set[str], str, bool]:
     from reports.hub_payload import _muted
     from reports.json_out import stream_findings_json
 
+    from scanner.commands.report import scan_id_of
+
     if args.findings:
         header, rows = stream_findings_json(Path(args.findings))
         scan = header.get("scan") or {}
+        # findings.json keeps the scan's id in scan.id (DESIGN.md): scan.scan_id, read
+        # before, wrote "delivered_through": "" (fault-injection trial round 4)
+        # (a document without one does not move it: there is no scan to name)
+        scan_id = scan_id_of(header)
         return ({asff_id(f) for f in rows if isinstance(f, Mapping)
                  and f.get("status") == "MUTED"},
-                str(scan.get("scan_id") or ""), bool(scan.get("complete")))
+                scan_id or "", bool(scan.get("complete")) and scan_id is not None)
     return {str(f.get("Id")) for f in read_asff_file(Path(args.asff)) if _muted(f)}, "", False
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from scanner.commands._outputs import output_file, terminal_width
+from scanner.commands._outputs import output_file, replace_together, terminal_width
 from scanner.textfit import fit_line, stream_columns, terminal_safe
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     UsageError
@@ -25,7 +25,7 @@ from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
 from scanner.remediate.journal import read_journal
-from scanner.remediate.planfile import Plan, estate_of, read_plan, write_plan
+from scanner.remediate.planfile import Plan, estate_of, plan_text, read_plan
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.render import render_plan, render_plan_html, render_plan_markdown
 from scanner.remediate.sessions import ClientsFactory, remediation_clients
@@ -313,8 +313,7 @@ def run(args: argparse.Namespace) -> int:
             print(fit_line(f"\nno change planned for this selection ({kept})",
                            stream_columns()))
             return 0
-        write_plan(plan_path, plan)
-        write_renderings(plan_path, plan)
+        save_plan(plan_path, plan, "--plan-out" if args.plan_out else "the plan file")
     clients = None
     if args.apply:
         # the scan's audit role is no remediation role, whether the plan came with its scan
@@ -455,11 +454,17 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
     return changed
 
 
-def write_renderings(plan_path: str, plan: Plan) -> None:
-    """The plan as markdown and HTML next to the plan file (remediation-plan.md / .html)."""
-    markdown, page = rendering_paths(plan_path)
-    markdown.write_text(render_plan_markdown(plan), encoding="utf-8")
-    page.write_text(render_plan_html(plan), encoding="utf-8")
+def save_plan(plan_path: str, plan: Plan, flag: str) -> None:
+    """The plan file and, next to it, the plan as markdown and HTML (remediation-plan.md /
+    .html), replaced together or not at all: a reviewer approves the .html, `--apply --plan`
+    applies the .json (fault-injection trial round 4: on a nearly full disk the plan was
+    replaced, its .md cut off and its .html yesterday's -- one change approved, six made).
+    OutputError naming the file that could not be written, exit 2, the three as they were."""
+    path = Path(plan_path)
+    markdown, page = rendering_paths(path)  # their folder made by output_file, or --in's
+    replace_together([(path, plan_text(plan)), (markdown, render_plan_markdown(plan)),
+                      (page, render_plan_html(plan))], flag, path,
+                     "the plan and its .md and .html are as they were")
 
 
 def _run_undo(args: argparse.Namespace) -> int:

@@ -145,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
             write_reports(rendered, outputs.staging, formats, drift=drift)
             written = outputs.commit(remove_stale=False)
         except KeyboardInterrupt:
+            if outputs.written:  # the set is in place (a stop just after the moves)
+                raise Interrupted(f"interrupted; the reports were written to {out_dir}") \
+                    from None
             raise Interrupted(f"interrupted; nothing was written ({out_dir} is as it "
                               "was)") from None
     from scanner.errors import StdoutError

@@ -95,13 +95,19 @@ def make_plan_id(estate: Estate, created_at: str, changes: tuple[PlannedChange, 
     return "plan-" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
+def plan_text(plan: Plan) -> str:
+    """The plan file's text."""
+    return json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n"
+
+
 def write_plan(path: str | Path, plan: Plan) -> Path:
+    """The plan file alone (the CLI saves it with its .md and .html together:
+    scanner.commands.remediate.save_plan)."""
     p = Path(path)
     tmp = p.with_name(p.name + ".tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(plan_text(plan), encoding="utf-8")
         os.replace(tmp, p)
     except OSError as exc:  # named by the plan's path, not the temporary file's
         with contextlib.suppress(OSError):

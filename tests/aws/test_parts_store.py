@@ -173,3 +173,29 @@ def test_scan_from_a_malformed_part_is_one_line_naming_the_part_exit_2(
         f"secretgraph scan: error: {where}: field account.regions[0].secrets[0]: does not "
         "match the snapshot schema: 'arn' is a required property"]
     assert not out.exists() and not list(tmp_path.glob(".fpz*"))
+
+
+def test_a_part_that_does_not_fit_on_the_disk_is_one_line_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 4: `collect --parts DIR` on a full disk was "internal error:
+    OSError ... No space left on device", naming no file, and left its ``.partial`` temporary
+    file. Now one line naming the part (exit 2), the temporary file removed, the part written
+    before (a retried shard) as it was."""
+    from helpers.full_disk import NearlyFullDisk
+
+    from scanner.errors import OutputError
+
+    store = LocalParts(tmp_path / "parts")
+    key = "r/accounts/111122223333.json.gz"
+    store.write(key, b"the first try")
+    NearlyFullDisk(tmp_path / "parts", free=5).install(monkeypatch)
+    with pytest.raises(OutputError) as caught:
+        store.write(key, b"the retried shard's part")
+    assert caught.value.exit_code == 2
+    assert str(caught.value) == (
+        f"{tmp_path / 'parts' / key}: cannot write it (No space left on device); this shard "
+        "is not complete in the parts (its manifest is written last): run it again")
+    monkeypatch.undo()
+    assert store.read(key) == b"the first try"
+    assert [p.name for p in (tmp_path / "parts").rglob("*") if p.is_file()] == \
+        ["111122223333.json.gz"]

@@ -229,3 +229,28 @@ def test_an_output_file_on_a_full_disk_is_one_line_naming_it(
     assert capsys.readouterr().err.splitlines() == [
         f"secretgraph baseline: error: --output-file {FULL}: cannot write it: No space left on "
         "device"]
+
+
+def test_collect_parts_on_a_full_disk_is_one_line_naming_the_part(
+        moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault-injection trial round 4: `collect --parts DIR` on a full disk was "internal
+    error: OSError ... No space left on device", naming no file, with a ``.partial`` file
+    left in DIR. One line naming the part, exit 2, nothing temporary left, no manifest (the
+    shard is not taken for complete)."""
+    from e2e.test_scan_cli import ROLE, seed
+    from helpers.full_disk import NearlyFullDisk
+
+    seed(moto_endpoint)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    NearlyFullDisk(parts, free=0).install(monkeypatch)
+    code = main(["collect", "--org", "--role-name", ROLE, "--regions", "us-east-1",
+                 "--endpoint-url", moto_endpoint, "--shard", "1/1", "--run-id", "r1",
+                 "--parts", str(parts), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert err[0].startswith(f"secretgraph collect: error: {parts}/r1/") and \
+        err[0].endswith(": cannot write it (No space left on device); this shard is not "
+                        "complete in the parts (its manifest is written last): run it again")
+    assert [p for p in parts.rglob("*") if p.is_file()] == []

@@ -173,3 +173,91 @@ def test_collect_of_a_shard_interrupted_leaves_no_collected_data_behind(
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert list(tmp.iterdir()) == []  # nothing collected is left in the temporary folder
     assert not parts.exists() or not list(parts.rglob("*manifest*"))
+
+
+@pytest.mark.parametrize("sig,code,said", [(signal.SIGTERM, 143, "terminated"),
+                                           (signal.SIGINT, 130, "interrupted")])
+def test_a_signal_while_the_reports_move_into_out_leaves_last_nights_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        sig: signal.Signals, code: int, said: str) -> None:
+    """Fault-injection trial round 4 (repro sigterm_commit.py): SIGTERM arriving while `scan`
+    moved its staged reports into --out raised mid-move: two scans' files were left mixed,
+    last night's versions deleted with the staging folder, and the line said "nothing was
+    written (out is as it was)". Both signals are held back until the moves are done, then
+    the moves are undone: --out holds last night's set, as the line says."""
+    from helpers.access_estate import OUTSIDER, estate, secret_policy_for
+
+    import scanner.output_set
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    night1, night2 = tmp_path / "night1.json.gz", tmp_path / "night2.json.gz"
+    write_snapshot(night1, estate(secret_policy=None))
+    write_snapshot(night2, estate(secret_policy=secret_policy_for(f"arn:aws:iam::{OUTSIDER}:root")))
+    out = tmp_path / "out"
+    argv = ["scan", "--format", "json,html,csv,junit", "--out", str(out), "-q"]
+    assert main([argv[0], "--snapshot", str(night1), *argv[1:]]) in (0, 1)
+    last_night = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_replace = os.replace
+    moved: list[str] = []
+
+    def replace(src: object, dst: object) -> None:
+        real_replace(src, dst)  # type: ignore[arg-type]
+        if Path(str(dst)).parent == out:  # a staged file moved into --out
+            moved.append(Path(str(dst)).name)
+            if len(moved) == 2:  # as if the signal arrived at that moment
+                os.kill(os.getpid(), sig)
+
+    monkeypatch.setattr(scanner.output_set.os, "replace", replace)
+    capsys.readouterr()
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main([argv[0], "--snapshot", str(night2), *argv[1:]]) == code
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert len(moved) >= 2, "the signal came during the moves"
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"secretgraph scan: {said}; nothing was written ({out} is as it was)"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == last_night
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_a_signal_while_the_reports_move_puts_back_the_files_the_new_set_lacks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 4, the last step of the moves: the previous set's files the
+    new one does not have (last night's findings.csv, tonight json only) are put back too when
+    a stop undoes the moves; without one, they are removed."""
+    import scanner.output_set
+    from scanner.output_set import OutputSet
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("findings.json", "findings.csv"):
+        (out / name).write_text(f"old {name}", encoding="utf-8")
+    real_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        real_replace(src, dst)  # type: ignore[arg-type]
+        if str(src).endswith("out/findings.csv"):  # the stale file set aside
+            os.kill(os.getpid(), signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with OutputSet(out) as outputs:
+                (outputs.staging / "findings.json").write_text("new", encoding="utf-8")
+                monkeypatch.setattr(scanner.output_set.os, "replace", replace)
+                outputs.commit()
+        assert outputs.written == []
+    finally:
+        signal.signal(signal.SIGINT, before)
+    monkeypatch.setattr(scanner.output_set.os, "replace", real_replace)
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
+        "findings.json": "old findings.json", "findings.csv": "old findings.csv"}
+    with OutputSet(out) as outputs:
+        (outputs.staging / "findings.json").write_text("new", encoding="utf-8")
+        assert outputs.commit() == [out / "findings.json"]
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
+        "findings.json": "new"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
