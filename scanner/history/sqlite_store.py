@@ -133,12 +133,25 @@ def _put_blob(conn: sqlite3.Connection, data: bytes) -> str:
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
-    """Bring an open autocommit connection up to `target`, one transaction per migration."""
-    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    for version in range(current + 1, target + 1):
-        description, step = MIGRATIONS[version]
-        conn.execute("BEGIN IMMEDIATE")
+    """Bring an open autocommit connection up to `target`, one transaction per migration.
+
+    The version is read again inside each step's write transaction (after BEGIN IMMEDIATE):
+    another process may have migrated the file between a read outside the lock and the lock
+    (two scans starting on a new history at once), and then the step is not made again
+    (fault-injection trial round 4: the second writer re-ran migration 1 on the migrated file,
+    "table migrations already exists", and its scan was not recorded). The read before the
+    lock only spares a current file the write lock."""
+    if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= target:
+        return
+    while True:
+        conn.execute("BEGIN IMMEDIATE")  # waits for another writer (the busy timeout)
         try:
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current >= target:  # migrated meanwhile by the writer that held the lock
+                conn.execute("COMMIT")
+                return
+            version = current + 1
+            description, step = MIGRATIONS[version]
             if version == 1:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(
