@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -170,6 +171,24 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
             raise
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """PRAGMA journal_mode = WAL, waiting up to LOCK_TIMEOUT for another writer's lock. A new
+    file (rollback journal) changes mode only with the file to itself, and SQLite answers
+    "database is locked" at once there, without its busy timeout (fault-injection trial
+    round 4: two scans starting on a new history while a third process held its write lock
+    both failed to record at once). A file already in WAL mode needs no lock for it."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or \
+                    time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05)
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     """ROLLBACK after a failed write. SQLite may have rolled the transaction back itself (a
     full disk: SQLITE_FULL), and then ROLLBACK fails with "no transaction is active" -- which
@@ -267,7 +286,7 @@ class SqliteHistoryStore:
         except sqlite3.Error as exc:
             raise self._fail(f"cannot open the history file: {exc}") from None
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrate(conn)

@@ -414,3 +414,23 @@ def test_migrate_reads_the_version_under_the_write_lock(tmp_path: Path) -> None:
     assert not b.in_transaction and not a.in_transaction
     a.close()
     b.close()
+
+
+def test_a_new_history_whose_write_lock_another_process_holds_is_waited_for(
+        tmp_path: Path) -> None:
+    """Fault-injection trial round 4 (repro migrate_race.sh: a third process holds the write
+    lock of a new history for a few seconds while two scans start recording): both scans
+    failed at once, "cannot prepare the history file: database is locked" -- switching a new
+    file to WAL needs the file to itself and SQLite does not wait for that (no busy handler
+    there). A scan waits for the lock (LOCK_TIMEOUT), as it does for a scan being recorded."""
+    path = tmp_path / "h.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, lambda: holder.execute("ROLLBACK"))
+    release.start()
+    try:
+        _scan(SqliteHistoryStore(path), "s1", "2026-11-27T01:00:00Z")
+    finally:
+        release.join()
+        holder.close()
+    assert [r.scan_id for r in SqliteHistoryStore(path).list()] == ["s1"]
