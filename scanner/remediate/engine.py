@@ -251,7 +251,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         if isinstance(exc, JournalError) and wrote:
             exc.exit_code = 1  # not 2: changes were made
         _stop_said(out, exc, _stopped_note(journal_path, flight, interrupted, undo=False,
-                                           left=_left(plan.changes, current)), wrote)
+                                           left=_left(plan.changes, current, journal)), wrote)
         raise
     finally:
         try:
@@ -363,11 +363,18 @@ def _why_stopped(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _left(changes: Sequence[PlannedChange], current: PlannedChange | None) -> int:
-    """The changes after ``current`` (None: all of them) that the run did not reach."""
+def _left(changes: Sequence[PlannedChange], current: PlannedChange | None,
+          journal: JournalWriter) -> int:
+    """The changes the run did not reach: those after ``current`` (None: after the last one),
+    and ``current`` itself when the journal has no line of it -- stopped before its first call
+    (while re-reading it), it is neither in flight nor made (fault-injection trial round 4:
+    Ctrl-C while change 4 of 6 re-read its key policy said "2 change(s) not reached")."""
     if current is None or current not in changes:
         return 0
-    return len(changes) - list(changes).index(current) - 1
+    after = len(changes) - list(changes).index(current) - 1
+    last = journal.last_outcome
+    reached = journal.in_flight is current or (last is not None and last[0] is current)
+    return after if reached else after + 1
 
 
 def _stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, undo: bool,
@@ -579,7 +586,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         interrupted, flight = _stopping(exc, writer, wrote)
         _stop_said(out, exc, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
                                            left=_left([e.change for e in reversible],
-                                                      current_change),
+                                                      current_change, writer),
                                            apply_journal=journal.path), wrote)
         raise
     finally:
