@@ -543,3 +543,37 @@ def test_an_undo_stopped_before_a_changes_first_call_counts_that_change_not_reac
                      undo_journal_path=str(tmp_path / "undo.jsonl"), out=out)
     stopped = out.getvalue().splitlines()[-1]
     assert stopped.startswith("stopped (Ctrl-C): 2 change(s) not reached; "), stopped
+
+
+def test_a_journal_that_cannot_take_a_changes_outcome_names_that_change_in_flight(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 4 (the stop line's count, journal filling the disk): the
+    calls of a change were made and its outcome line could not be written -- the journal ends
+    with its started line, but the stop line did not name it as in flight ("may be partly
+    made"), so nothing said which change to look at."""
+    import io
+
+    from scanner.remediate.journal import JournalWriter
+
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config, Selection())
+    first = plan.changes[0]
+    real_write = JournalWriter._write
+
+    def write(self: JournalWriter, record: Any) -> None:
+        if record.get("status") == "applied":
+            raise JournalError("cannot write the journal: No space left on device",
+                               path=str(self.path))
+        real_write(self, record)
+    monkeypatch.setattr(JournalWriter, "_write", write)
+    out = io.StringIO()
+    with pytest.raises(JournalError):
+        apply_plan(plan, clients, journal_path=str(tmp_path / "journal.jsonl"),
+                   plan_path="plan.json", max_age_hours=24,
+                   current_estate=estate_of(scanned.snapshot), out=out)
+    assert [e.status for e in read_journal(tmp_path / "journal.jsonl").entries] == ["started"]
+    stopped = out.getvalue().splitlines()[-1]
+    assert stopped.startswith(
+        f"stopped (the journal could not be written): {first.change_id} "
+        f"({first.resource_arn}) was being applied and may be partly made; "
+        f"{len(plan.changes) - 1} change(s) not reached; "), stopped
