@@ -32,9 +32,11 @@ from scanner.remediate.sessions import ClientsFactory, remediation_clients
 
 HELP = "plan fixes for the findings (default), --apply them, or --undo a journal"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
-QUIET_HELP = ("print no plan, notes or change lines, only errors: the plan files, journal and "
-              "reports are still written and the exit code is the same (--apply/--undo then "
-              "need --yes: the plan to confirm is not shown)")
+QUIET_HELP = ("print no plan, notes or change lines, only errors (on stderr: a change that "
+              "failed, was refused or is unverified, the stop with the change in flight, and "
+              "the journal of a run that failed): the plan files, journal and reports are "
+              "still written and the exit code is the same (--apply/--undo then need --yes: "
+              "the plan to confirm is not shown)")
 #: with -q, standard output is discarded: errors (stderr) only
 QUIET_DISCARDS_STDOUT = True
 
@@ -280,10 +282,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"the plan cannot be saved in {base_dir} (not writable); give "
                              f"--plan-out FILE")
         if not inputs.snapshot.complete:
-            print(fit_line(f"note: the scan is incomplete ({len(inputs.snapshot.coverage)} "
-                           "coverage gap(s)): what it could not read is UNKNOWN, and a "
-                           "change's predicted effect there is not proven; rescan before "
-                           "--apply", stream_columns(sys.stderr)), file=sys.stderr)
+            _note(args, fit_line(f"note: the scan is incomplete ({len(inputs.snapshot.coverage)} "
+                                 "coverage gap(s)): what it could not read is UNKNOWN, and a "
+                                 "change's predicted effect there is not proven; rescan "
+                                 "before --apply", stream_columns(sys.stderr)))
         from scanner.gcpause import freezing
         from scanner.progress import Progress
 
@@ -299,8 +301,8 @@ def run(args: argparse.Namespace) -> int:
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
         for change in plan.changes:
             if change.change_id in args_accepted and not (change.effect or {}).get("accepted"):
-                print(f"note: --accept-access-change {change.change_id}: that change breaks "
-                      "no access; nothing to accept", file=sys.stderr)
+                _note(args, f"note: --accept-access-change {change.change_id}: that change "
+                            "breaks no access; nothing to accept")
         if selection.given and not plan.changes:
             # a selection that plans no change is not a new plan: the saved one stays
             kept = f"{plan_path} is unchanged" if Path(plan_path).exists() else \
@@ -338,12 +340,46 @@ def run(args: argparse.Namespace) -> int:
                             max_age_hours=config.max_plan_age_hours,
                             current_estate=estate_of(inputs.snapshot) if inputs else None,
                             confirm=confirm, out=sys.stdout,
-                            changed=_reread_hook(args, f"remediate apply {plan.plan_id}"))
+                            changed=_reread_hook(args, f"remediate apply {plan.plan_id}"),
+                            errors=_errors(args))
         if result.journal_path:
-            print(f"journal: {result.journal_path} "
-                  f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
+            _summary(args, result.ok, f"journal: {result.journal_path} ({counts})")
         sys.stdout.flush()  # a full disk under `> log` shows here, where it is explained
     return 0 if result.ok else 1
+
+
+def _quiet(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "quiet", False))
+
+
+def _note(args: argparse.Namespace, line: str) -> None:
+    """A note, on standard error; -q hides it (QUIET_HELP: "no plan, notes or change lines").
+    Fault-injection trial round 4: with -q a SIGTERM printed only the no-history note."""
+    if not _quiet(args):
+        print(line, file=sys.stderr)
+
+
+def _errors(args: argparse.Namespace) -> Any:
+    """With -q (standard output discarded), where the apply's and undo's lines that say
+    something went wrong go (FAILED, REFUSED, PARTIAL, UNVERIFIED, stopping, stopped): standard
+    error, as the CLI's error line (--log-format json: a JSON object). Without -q: None, they
+    are printed on stdout with the change lines. Fault-injection trial round 4: a failed or
+    interrupted apply with -q printed no error at all, exit 1 or 143."""
+    if not _quiet(args):
+        return None
+    from scanner.cli import _error
+
+    return lambda line: _error(args, line)
+
+
+def _summary(args: argparse.Namespace, ok: bool, line: str) -> None:
+    """The journal line after an apply or undo: on stdout; with -q only when the run failed
+    (the journal to undo from, or to read), on standard error with the lines before it."""
+    if not _quiet(args):
+        print(line)
+    elif not ok:
+        _errors(args)(line)
 
 
 @contextmanager
@@ -434,9 +470,9 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
                              "changed") from None
     if not uri:
         def note(changes: Any) -> None:
-            print("note: no history store (--history or $SECRETGRAPH_HISTORY): the changed "
-                  "resources are not marked for re-read; an incremental scan relies on their "
-                  "LastChangedDate (or run it with --full-refresh-days 1)", file=sys.stderr)
+            _note(args, "note: no history store (--history or $SECRETGRAPH_HISTORY): the "
+                        "changed resources are not marked for re-read; an incremental scan "
+                        "relies on their LastChangedDate (or run it with --full-refresh-days 1)")
         return note
     store = open_store(uri)
     mark = reread_marker(store, source)
@@ -475,9 +511,10 @@ def _run_undo(args: argparse.Namespace) -> int:
     with _journal_named(out_path, undo=True):
         result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
                               out=sys.stdout,
-                              changed=_reread_hook(args, f"remediate undo {journal.plan_id}"))
+                              changed=_reread_hook(args, f"remediate undo {journal.plan_id}"),
+                              errors=_errors(args))
         if result.journal_path:
-            print(f"undo journal: {result.journal_path} "
-                  f"({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
+            _summary(args, result.ok, f"undo journal: {result.journal_path} ({counts})")
         sys.stdout.flush()
     return 0 if result.ok else 1

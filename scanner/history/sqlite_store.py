@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -133,12 +134,25 @@ def _put_blob(conn: sqlite3.Connection, data: bytes) -> str:
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
-    """Bring an open autocommit connection up to `target`, one transaction per migration."""
-    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    for version in range(current + 1, target + 1):
-        description, step = MIGRATIONS[version]
-        conn.execute("BEGIN IMMEDIATE")
+    """Bring an open autocommit connection up to `target`, one transaction per migration.
+
+    The version is read again inside each step's write transaction (after BEGIN IMMEDIATE):
+    another process may have migrated the file between a read outside the lock and the lock
+    (two scans starting on a new history at once), and then the step is not made again
+    (fault-injection trial round 4: the second writer re-ran migration 1 on the migrated file,
+    "table migrations already exists", and its scan was not recorded). The read before the
+    lock only spares a current file the write lock."""
+    if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= target:
+        return
+    while True:
+        conn.execute("BEGIN IMMEDIATE")  # waits for another writer (the busy timeout)
         try:
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current >= target:  # migrated meanwhile by the writer that held the lock
+                conn.execute("COMMIT")
+                return
+            version = current + 1
+            description, step = MIGRATIONS[version]
             if version == 1:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(
@@ -155,6 +169,24 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
         except BaseException:
             _rollback(conn)
             raise
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """PRAGMA journal_mode = WAL, waiting up to LOCK_TIMEOUT for another writer's lock. A new
+    file (rollback journal) changes mode only with the file to itself, and SQLite answers
+    "database is locked" at once there, without its busy timeout (fault-injection trial
+    round 4: two scans starting on a new history while a third process held its write lock
+    both failed to record at once). A file already in WAL mode needs no lock for it."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or \
+                    time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -254,7 +286,7 @@ class SqliteHistoryStore:
         except sqlite3.Error as exc:
             raise self._fail(f"cannot open the history file: {exc}") from None
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrate(conn)

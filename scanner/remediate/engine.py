@@ -45,6 +45,11 @@ log = logging.getLogger("secretgraph.remediate")
 Confirm = Callable[[str], bool]
 #: told, after an apply or undo, of every change that wrote to AWS or tried to
 Changed = Callable[[Sequence[PlannedChange]], None]
+#: told each line that says something went wrong (FAILED, REFUSED, PARTIAL, UNVERIFIED, the
+#: stopping and stopped lines): `remediate -q` prints them on standard error, its stdout
+#: discarded (fault-injection trial round 4: a failed or interrupted apply with -q printed no
+#: error at all). None: they are printed on ``out`` with the other lines.
+Errors = Callable[[str], None]
 #: statuses after which a resource may differ from what the last scan read
 WROTE = frozenset({"applied", "verify-failed", "failed", "partial", "undone", "started"})
 #: apply outcomes that --undo takes back: applied, and those where a call may have landed
@@ -209,7 +214,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                max_age_hours: float, current_estate: Estate | None = None,
                confirm: Confirm | None = None, now: datetime | None = None,
                out: TextIO | None = None, region: str = "us-east-1",
-               changed: Changed | None = None) -> RunResult:
+               changed: Changed | None = None, errors: Errors | None = None) -> RunResult:
     now = now or datetime.now(timezone.utc)
     check_age(plan, now=now, max_age_hours=max_age_hours, path=plan_path)
     check_estate(plan.estate, current_estate, path=plan_path)
@@ -237,21 +242,24 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     try:
         for change in plan.changes:
             current = change
-            status = _apply_one(change, clients_for, journal, out, later=_later(change, chains))
+            status = _apply_one(change, clients_for, journal, out, later=_later(change, chains),
+                                errors=errors)
             current = None
             result.add(status)
             if status in WROTE:
                 wrote.append(change)
             if status not in ("applied", "noop"):
                 result.stopped = f"{change.change_id}: {status}"
-                _say(out, f"stopping: {change.change_id} {status}; later changes not attempted")
+                _alarm(out, errors,
+                       f"stopping: {change.change_id} {status}; later changes not attempted")
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
         interrupted, flight = _stopping(exc, journal, wrote)
         if isinstance(exc, JournalError) and wrote:
             exc.exit_code = 1  # not 2: changes were made
         _stop_said(out, exc, _stopped_note(journal_path, flight, interrupted, undo=False,
-                                           left=_left(plan.changes, current)), wrote)
+                                           left=_left(plan.changes, current, journal)), wrote,
+                   errors)
         raise
     finally:
         try:
@@ -261,7 +269,8 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 # stopped after the last change (while the history was told what changed):
                 # the run's changes are all journaled; say where, as a stop midway does
                 # (new-user trial: Ctrl-C there printed only "interrupted")
-                _say(out, _stopped_note(journal_path, None, _why_stopped(exc), undo=False))
+                _alarm(out, errors,
+                       _stopped_note(journal_path, None, _why_stopped(exc), undo=False))
             raise
         finally:
             if lock is not None:
@@ -335,7 +344,7 @@ def _lock(plan_path: str) -> Any:
 
 
 def _stop_said(out: TextIO | None, exc: BaseException, note: str,
-               wrote: Sequence[PlannedChange]) -> None:
+               wrote: Sequence[PlannedChange], errors: Errors | None = None) -> None:
     """The stop note, where the user sees it. Standard output that cannot be written (``>
     log`` on a full disk) stopped the run itself: the note goes into the error the CLI prints
     on standard error instead (exit 1 once something was changed, as for a journal that
@@ -348,7 +357,7 @@ def _stop_said(out: TextIO | None, exc: BaseException, note: str,
             exc.exit_code = 1
         log.info(note)
         return
-    _say(out, note)
+    _alarm(out, errors, note)
 
 
 def _why_stopped(exc: BaseException) -> str:
@@ -363,11 +372,18 @@ def _why_stopped(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _left(changes: Sequence[PlannedChange], current: PlannedChange | None) -> int:
-    """The changes after ``current`` (None: all of them) that the run did not reach."""
+def _left(changes: Sequence[PlannedChange], current: PlannedChange | None,
+          journal: JournalWriter) -> int:
+    """The changes the run did not reach: those after ``current`` (None: after the last one),
+    and ``current`` itself when the journal has no line of it -- stopped before its first call
+    (while re-reading it), it is neither in flight nor made (fault-injection trial round 4:
+    Ctrl-C while change 4 of 6 re-read its key policy said "2 change(s) not reached")."""
     if current is None or current not in changes:
         return 0
-    return len(changes) - list(changes).index(current) - 1
+    after = len(changes) - list(changes).index(current) - 1
+    last = journal.last_outcome
+    reached = journal.in_flight is current or (last is not None and last[0] is current)
+    return after if reached else after + 1
 
 
 def _stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, undo: bool,
@@ -386,7 +402,8 @@ def _stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, 
 
 
 def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: JournalWriter,
-               out: TextIO | None, later: Sequence[PlannedChange] = ()) -> str:
+               out: TextIO | None, later: Sequence[PlannedChange] = (),
+               errors: Errors | None = None) -> str:
     module = REMEDIATORS[change.remediation_id]
     clients = clients_for(change.account_id)
     label = f"{change.change_id} {change.remediation_id} {change.resource_arn}"
@@ -395,12 +412,12 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
     except _AWS_ERRORS as exc:
         journal.change(change, status="failed", before=None, after=None,
                        message=f"cannot re-read: {_err(exc)}")
-        _say(out, f"FAILED   {label}: cannot re-read: {_err(exc)}")
+        _alarm(out, errors, f"FAILED   {label}: cannot re-read: {_err(exc)}")
         return "failed"
     if before.get("deleted"):  # scheduled for deletion since the preflight: AWS refuses
         journal.change(change, status="refused", before=before, after=None,
                        message="drift: scheduled for deletion since the plan")
-        _say(out, f"REFUSED  {label}: scheduled for deletion since the plan")
+        _alarm(out, errors, f"REFUSED  {label}: scheduled for deletion since the plan")
         return "refused"
     if matches(change.desired_state, before):
         # a call whose effect the state read cannot show (RotateSecret: a new version) may
@@ -424,13 +441,14 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
         keys = ", ".join(differences(change.pre_state, before))
         journal.change(change, status="refused", before=before, after=None,
                        message=f"drift: {keys} changed since the plan")
-        _say(out, f"REFUSED  {label}: {keys} changed since the plan")
+        _alarm(out, errors, f"REFUSED  {label}: {keys} changed since the plan")
         return "refused"
     journal.started(change, before)
     try:
         applied = module.apply(clients, change)
     except _AWS_ERRORS + (SecretgraphError,) as exc:
-        return _after_failure(change, module, clients, journal, out, label, before, _err(exc))
+        return _after_failure(change, module, clients, journal, out, label, before, _err(exc),
+                              errors)
     log.info("applied %s (%d call(s))", label, len(applied.calls))
     try:
         verification = module.verify(clients, change)
@@ -438,19 +456,20 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
         journal.change(change, status="verify-failed", before=before, after=None,
                        message=f"cannot verify: {_err(exc)}; the calls were made (--undo "
                                "re-reads the resource)")
-        _say(out, f"UNVERIFIED {label}: {_err(exc)}")
+        _alarm(out, errors, f"UNVERIFIED {label}: {_err(exc)}")
         return "verify-failed"
     status = "applied" if verification.ok else "verify-failed"
     journal.change(change, status=status, before=before, after=verification.current,
                    message=verification.message)
-    _say(out, f"{'applied ' if verification.ok else 'UNVERIFIED'} {label}"
-         + (f": {verification.message}" if verification.message else ""))
+    line = f"{'applied ' if verification.ok else 'UNVERIFIED'} {label}" \
+        + (f": {verification.message}" if verification.message else "")
+    _alarm(out, None if verification.ok else errors, line)
     return status
 
 
 def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: JournalWriter,
                    out: TextIO | None, label: str, before: Mapping[str, Any],
-                   error: str) -> str:
+                   error: str, errors: Errors | None = None) -> str:
     """A call of the change failed: an earlier call of it may have landed (UpdateSecret before
     a refused RotateSecret), or this one (a lost response: the retry then fails on what the
     first attempt made). The resource is re-read so the journal holds what is there now."""
@@ -460,12 +479,12 @@ def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: Jo
         journal.change(change, status="failed", before=before, after=None,
                        message=f"{error}; the resource could not be re-read ({_err(exc)}): "
                                "whether a call landed is unknown (--undo re-reads it)")
-        _say(out, f"FAILED   {label}: {error} (whether a call landed is unknown)")
+        _alarm(out, errors, f"FAILED   {label}: {error} (whether a call landed is unknown)")
         return "failed"
     if matches(_undo_expected_before(change, before), now):
         journal.change(change, status="failed", before=before, after=now,
                        message=f"{error}; re-read: nothing changed")
-        _say(out, f"FAILED   {label}: {error}")
+        _alarm(out, errors, f"FAILED   {label}: {error}")
         return "failed"
     changed_keys = ", ".join(differences(_undo_expected_before(change, before), now))
     owed = differences(change.desired_state, now)
@@ -476,7 +495,7 @@ def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: Jo
     journal.change(change, status="partial", before=before, after=now,
                    message=f"{error}; re-read: {changed_keys} changed, so part of the change "
                            f"(or all of it) landed{todo}")
-    _say(out, f"PARTIAL  {label}: {error}; {changed_keys} changed all the same{todo}")
+    _alarm(out, errors, f"PARTIAL  {label}: {error}; {changed_keys} changed all the same{todo}")
     return "partial"
 
 
@@ -493,7 +512,8 @@ def _undo_expected_before(change: PlannedChange, before: Mapping[str, Any]) -> d
 
 def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_path: str,
                  confirm: Confirm | None = None, out: TextIO | None = None,
-                 region: str = "us-east-1", changed: Changed | None = None) -> RunResult:
+                 region: str = "us-east-1", changed: Changed | None = None,
+                 errors: Errors | None = None) -> RunResult:
     if journal.mode != "apply":
         raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
                          path=journal.path, field="mode")
@@ -563,7 +583,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     try:
         for n, e in enumerate(reversible):
             current_change = e.change
-            status = _undo_one(e, clients_for, writer, out)
+            status = _undo_one(e, clients_for, writer, out, errors)
             current_change = None
             result.add(status)
             if status in WROTE:
@@ -571,7 +591,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
             if status not in ("undone", "noop"):
                 result.stopped = f"{e.change.change_id}: {status}"
                 left = len(reversible) - n - 1
-                _say(out, f"stopping: {e.change.change_id} {status}"
+                _alarm(out, errors, f"stopping: {e.change.change_id} {status}"
                      + (f"; {left} older change(s) not undone (run the undo again once the "
                         "cause is fixed)" if left else ""))
                 break
@@ -579,8 +599,8 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         interrupted, flight = _stopping(exc, writer, wrote)
         _stop_said(out, exc, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
                                            left=_left([e.change for e in reversible],
-                                                      current_change),
-                                           apply_journal=journal.path), wrote)
+                                                      current_change, writer),
+                                           apply_journal=journal.path), wrote, errors)
         raise
     finally:
         _finish(writer, result, interrupted, wrote, changed)
@@ -610,7 +630,7 @@ def _landed(e: JournalEntry, current: Mapping[str, Any]) -> bool:
 
 
 def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWriter,
-              out: TextIO | None) -> str:
+              out: TextIO | None, errors: Errors | None = None) -> str:
     change, before = e.change, e.before or {}
     module = REMEDIATORS[change.remediation_id]
     clients = clients_for(change.account_id)
@@ -621,7 +641,7 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     except _AWS_ERRORS as exc:
         writer.change(change, status="failed", before=None, after=None,
                       message=f"cannot re-read: {_err(exc)}")
-        _say(out, f"FAILED   {label}: cannot re-read: {_err(exc)}")
+        _alarm(out, errors, f"FAILED   {label}: cannot re-read: {_err(exc)}")
         return "failed"
     if matches(want, current):
         writer.change(change, status="noop", before=current, after=current,
@@ -631,7 +651,7 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     if not _landed(e, current):
         writer.change(change, status="refused", before=current, after=None,
                       message="changed since the apply")
-        _say(out, f"REFUSED  {label}: changed since the apply")
+        _alarm(out, errors, f"REFUSED  {label}: changed since the apply")
         return "refused"
     calls: tuple[ApiCall, ...] | None = module.undo_call(change, before)
     if not calls:
@@ -643,13 +663,13 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
         now_state = dict(module.read_current(clients, change))
     except _AWS_ERRORS + (SecretgraphError,) as exc:
         writer.change(change, status="failed", before=current, after=None, message=_err(exc))
-        _say(out, f"FAILED   {label}: {_err(exc)}")
+        _alarm(out, errors, f"FAILED   {label}: {_err(exc)}")
         return "failed"
     ok = matches(want, now_state)
     writer.change(change, status="undone" if ok else "verify-failed", before=current,
                   after=now_state,
                   message="" if ok else f"still differs: {', '.join(differences(want, now_state))}")
-    _say(out, f"{'undone  ' if ok else 'UNVERIFIED'} {label}")
+    _alarm(out, None if ok else errors, f"{'undone  ' if ok else 'UNVERIFIED'} {label}")
     log.info("undid %s (state digest %s)", label, state_digest(now_state))
     return "undone" if ok else "verify-failed"
 
@@ -658,3 +678,13 @@ def _say(out: TextIO | None, text: str) -> None:
     log.info(text)
     if out is not None:
         print(text, file=out)
+
+
+def _alarm(out: TextIO | None, errors: Errors | None, text: str) -> None:
+    """A line that says something went wrong: to ``errors`` when given (`remediate -q`),
+    else printed on ``out`` with the other lines."""
+    if errors is None:
+        _say(out, text)
+        return
+    log.info(text)
+    errors(text)

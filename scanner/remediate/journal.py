@@ -74,8 +74,6 @@ class JournalWriter:
     def change(self, change: PlannedChange, *, status: str, before: Mapping[str, Any] | None,
                after: Mapping[str, Any] | None, message: str = "") -> None:
         self._seq += 1
-        self.in_flight = None
-        self.last_outcome = (change, status)
         record: dict[str, Any] = {
             "type": "change", "seq": self._seq, "at": now_iso(), "status": status,
             "change": change.to_json(), "before": dict(before) if before else None,
@@ -87,6 +85,11 @@ class JournalWriter:
             record["prediction"] = {"predicted_state": dict(change.desired_state),
                                     "matches": not diff, "differences": diff}
         self._write(record)
+        # only once the line is written: a change whose outcome line could not be written
+        # stays in flight (its started line is the journal's last word on it, and the stop
+        # line names it -- fault-injection trial round 4)
+        self.in_flight = None
+        self.last_outcome = (change, status)
 
     def close(self, summary: Mapping[str, int], *, interrupted: str | None = None) -> None:
         record: dict[str, Any] = {"type": "end", "finished_at": now_iso(),

@@ -9,7 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -310,3 +312,125 @@ def test_a_payload_cut_short_is_one_line_naming_the_history_and_the_scan(
     with pytest.raises(InputError) as raised:
         store.load("r1")
     assert str(raised.value).startswith(f"{path}: damaged payload for scan 'r1' (EOFError: ")
+
+
+class _PausingConnection(sqlite3.Connection):
+    """A connection that, before its first BEGIN IMMEDIATE, waits at a barrier: each of two
+    writers has read whatever it reads before taking the write lock when the other starts."""
+
+    barrier: "threading.Barrier | None" = None
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        if sql == "BEGIN IMMEDIATE" and not getattr(self, "_paused", False):
+            self._paused = True
+            assert _PausingConnection.barrier is not None
+            _PausingConnection.barrier.wait(timeout=30)
+        return super().execute(sql, *args)
+
+
+@pytest.mark.parametrize("start", ["new", "older schema"])
+def test_two_scans_recording_at_once_into_a_new_or_older_history_are_both_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str) -> None:
+    """Fault-injection trial round 4 (repro migrate_race.py, concurrent_new_history.sh): two
+    scans starting on a new (or older-schema) history at once -- one failed to record, "cannot
+    prepare the history file: table migrations already exists" ("table blobs already exists"):
+    migrate() read user_version before taking the write lock, so the second writer re-ran the
+    migrations the first had just made. The second must wait for the lock and then see the
+    migrated file (docs/history.md: "Opening an older file migrates it in place, one
+    transaction per step")."""
+    path = tmp_path / "h.db"
+    if start == "older schema":
+        _make_v1_file(path)
+    real_connect = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        kwargs.setdefault("factory", _PausingConnection)
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(_PausingConnection, "barrier", threading.Barrier(2))
+    monkeypatch.setattr(sqlite_store.sqlite3, "connect", connect)
+    errors: list[BaseException] = []
+
+    def record(scan_id: str, started: str) -> None:
+        try:
+            _scan(SqliteHistoryStore(path), scan_id, started)
+        except BaseException as exc:  # noqa: BLE001 -- the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=("a", "2026-11-27T01:00:00Z")),
+               threading.Thread(target=record, args=("b", "2026-11-28T01:00:00Z"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    monkeypatch.undo()
+    assert errors == []
+    old = ["old1", "old2"] if start == "older schema" else []
+    assert [r.scan_id for r in SqliteHistoryStore(path).list()] == old + ["a", "b"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [r[0] for r in conn.execute("SELECT version FROM migrations ORDER BY version")] == \
+        list(range(1, SCHEMA_VERSION + 1)), "each migration applied once"
+    conn.close()
+
+
+def test_migrate_reads_the_version_under_the_write_lock(tmp_path: Path) -> None:
+    """Fault-injection trial round 4 (repro migrate_race.py, deterministic): process B reads
+    user_version 0, process A then migrates the file, B goes on -- B re-ran migration 1 on the
+    migrated file ("OperationalError table migrations already exists"). B must read the version
+    again once it holds the write lock, and find nothing left to do."""
+    path = tmp_path / "race.db"
+    a = sqlite3.connect(path, isolation_level=None, timeout=30)
+    b = sqlite3.connect(path, isolation_level=None, timeout=30)
+    for conn in (a, b):
+        conn.execute("PRAGMA journal_mode = WAL")
+
+    class MigratedMeanwhile:
+        """B's connection: right after B's first read of user_version, A migrates."""
+
+        def __init__(self) -> None:
+            self.done = False
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            cursor = b.execute(sql, *args)
+            if sql.startswith("PRAGMA user_version") and not self.done:
+                self.done = True
+                rows = cursor.fetchall()
+                sqlite_store.migrate(a)
+                return iter_cursor(rows)
+            return cursor
+
+    class iter_cursor:
+        def __init__(self, rows: list[Any]) -> None:
+            self.rows = rows
+
+        def fetchone(self) -> Any:
+            return self.rows[0]
+
+    sqlite_store.migrate(MigratedMeanwhile())  # type: ignore[arg-type]
+    assert b.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [r[0] for r in b.execute("SELECT version FROM migrations ORDER BY version")] == \
+        list(range(1, SCHEMA_VERSION + 1))
+    assert not b.in_transaction and not a.in_transaction
+    a.close()
+    b.close()
+
+
+def test_a_new_history_whose_write_lock_another_process_holds_is_waited_for(
+        tmp_path: Path) -> None:
+    """Fault-injection trial round 4 (repro migrate_race.sh: a third process holds the write
+    lock of a new history for a few seconds while two scans start recording): both scans
+    failed at once, "cannot prepare the history file: database is locked" -- switching a new
+    file to WAL needs the file to itself and SQLite does not wait for that (no busy handler
+    there). A scan waits for the lock (LOCK_TIMEOUT), as it does for a scan being recorded."""
+    path = tmp_path / "h.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, lambda: holder.execute("ROLLBACK"))
+    release.start()
+    try:
+        _scan(SqliteHistoryStore(path), "s1", "2026-11-27T01:00:00Z")
+    finally:
+        release.join()
+        holder.close()
+    assert [r.scan_id for r in SqliteHistoryStore(path).list()] == ["s1"]

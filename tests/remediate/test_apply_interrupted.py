@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from helpers.remediate_estate import CENTRAL, Scanned, account_session
 from scanner.remediate.engine import apply_plan, undo_journal
-from scanner.remediate.journal import read_journal
+from scanner.remediate.journal import JournalError, read_journal
 from scanner.remediate.planfile import estate_of
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.sessions import ClientsFactory
@@ -450,3 +450,130 @@ def test_an_answer_botocore_cannot_parse_fails_the_change_not_the_run(
 
     assert not result.ok and result.counts.get("failed") == 1
     assert [e.status for e in read_journal(journal).entries][-1] == "failed"
+
+
+class _StopAt:
+    """The remediator of ``change_id``: its re-reads of that change after the first ``skip``
+    (the preflight's) are stopped by ``stop`` -- in the apply (or undo) loop, before any call
+    of that change."""
+
+    def __init__(self, module: Any, change_id: str, stop: Callable[[], None],
+                 skip: int) -> None:
+        self._module, self._change_id, self._stop, self._skip = module, change_id, stop, skip
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def read_current(self, clients: Any, change: Any) -> Any:
+        if change.change_id == self._change_id:
+            if self._skip == 0:
+                self._stop()
+            self._skip -= 1
+        return self._module.read_current(clients, change)
+
+
+def _stop_before_change(monkeypatch: pytest.MonkeyPatch, change: Any,
+                        stop: Callable[[], None]) -> None:
+    """``stop`` at the change's re-read in the loop (its preflight re-read goes through)."""
+    from remediations import REMEDIATORS
+
+    monkeypatch.setitem(REMEDIATORS, change.remediation_id,
+                        _StopAt(REMEDIATORS[change.remediation_id], change.change_id, stop,
+                                skip=1))
+
+
+def _ctrl_c() -> None:
+    raise KeyboardInterrupt
+
+
+def _journal_full() -> None:
+    from scanner.remediate.journal import JournalError
+
+    raise JournalError("cannot write the journal: No space left on device", path="j")
+
+
+@pytest.mark.parametrize("stop", [_ctrl_c, _journal_full], ids=["Ctrl-C", "journal full"])
+def test_a_run_stopped_before_a_changes_first_call_counts_that_change_not_reached(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, stop: Callable[[], None]) -> None:
+    """Fault-injection trial round 4 (repro ctrlc_count.sh): Ctrl-C while change 4 of 6
+    re-read its key policy said "2 change(s) not reached" -- changes 4, 5 and 6 were not made,
+    and change 4 was neither in flight nor counted (the same when the journal filled the
+    disk). A change stopped before its started line is one not reached."""
+    import io
+
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config, Selection())
+    assert len(plan.changes) >= 4
+    assert len({c.target for c in plan.changes[:3]}) == 3  # the third is read once before
+    _stop_before_change(monkeypatch, plan.changes[2], stop)
+    out = io.StringIO()
+    with pytest.raises(BaseException) as raised:
+        apply_plan(plan, clients, journal_path=str(tmp_path / "journal.jsonl"),
+                   plan_path="plan.json", max_age_hours=24,
+                   current_estate=estate_of(scanned.snapshot), out=out)
+    assert isinstance(raised.value, (KeyboardInterrupt, JournalError))
+    entries = read_journal(tmp_path / "journal.jsonl").entries
+    assert [e.change.change_id for e in entries] == [c.change_id for c in plan.changes[:2]]
+    stopped = out.getvalue().splitlines()[-1]
+    assert stopped.startswith("stopped (")
+    assert f" {len(plan.changes) - 2} change(s) not reached; " in stopped, stopped
+    assert "was being applied" not in stopped, "no change was in flight"
+
+
+def test_an_undo_stopped_before_a_changes_first_call_counts_that_change_not_reached(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 4: the same count in an undo -- Ctrl-C while the undo
+    re-read the first (newest) change it was to take back said "1 change(s) not reached" of
+    the 2 it had not made."""
+    import io
+    from dataclasses import replace
+
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config, Selection())
+    two = [c for c in plan.changes if c.reversible][:2]
+    assert len({c.target for c in two}) == 2
+    plan = replace(plan, changes=tuple(two))
+    _apply(scanned, clients, plan, tmp_path / "journal.jsonl")
+    assert [e.status for e in read_journal(tmp_path / "journal.jsonl").entries] == \
+        ["applied", "applied"]
+    _stop_before_change(monkeypatch, two[-1], _ctrl_c)  # undone first: the newest
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        undo_journal(read_journal(tmp_path / "journal.jsonl"), clients,
+                     undo_journal_path=str(tmp_path / "undo.jsonl"), out=out)
+    stopped = out.getvalue().splitlines()[-1]
+    assert stopped.startswith("stopped (Ctrl-C): 2 change(s) not reached; "), stopped
+
+
+def test_a_journal_that_cannot_take_a_changes_outcome_names_that_change_in_flight(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 4 (the stop line's count, journal filling the disk): the
+    calls of a change were made and its outcome line could not be written -- the journal ends
+    with its started line, but the stop line did not name it as in flight ("may be partly
+    made"), so nothing said which change to look at."""
+    import io
+
+    from scanner.remediate.journal import JournalWriter
+
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config, Selection())
+    first = plan.changes[0]
+    real_write = JournalWriter._write
+
+    def write(self: JournalWriter, record: Any) -> None:
+        if record.get("status") == "applied":
+            raise JournalError("cannot write the journal: No space left on device",
+                               path=str(self.path))
+        real_write(self, record)
+    monkeypatch.setattr(JournalWriter, "_write", write)
+    out = io.StringIO()
+    with pytest.raises(JournalError):
+        apply_plan(plan, clients, journal_path=str(tmp_path / "journal.jsonl"),
+                   plan_path="plan.json", max_age_hours=24,
+                   current_estate=estate_of(scanned.snapshot), out=out)
+    assert [e.status for e in read_journal(tmp_path / "journal.jsonl").entries] == ["started"]
+    stopped = out.getvalue().splitlines()[-1]
+    assert stopped.startswith(
+        f"stopped (the journal could not be written): {first.change_id} "
+        f"({first.resource_arn}) was being applied and may be partly made; "
+        f"{len(plan.changes) - 1} change(s) not reached; "), stopped
