@@ -210,8 +210,9 @@ class _Shared:
 
 def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, Any], bool]]:
     """(ARN, graph node, attributes, is a replica) of every secret and replica, in graph order.
-    A replica's attributes are its primary's with the replica's region, key and primary ARN
-    (it carries its primary's resource policy and tags); a replica whose primary is not in the
+    A replica's attributes are its primary's with the replica's region, key, tags and primary
+    ARN (it carries its primary's resource policy; its tags are the replica node's:
+    ``scanner.graph.builder``); a replica whose primary is not in the
     graph, or whose replication Failed (``replica_absent``), is left out."""
     for node, attrs in graph.nodes(data=True):
         kind = attrs.get("kind")
@@ -224,7 +225,10 @@ def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, 
             merged = dict(graph.nodes[primary])
             merged["primary_arn"] = primary
             region = attrs.get("region") or ""
-            merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
+            # the replica node's own tags (the builder's one reading: its listing's, else
+            # its primary's), as rules, suppressions and reports see them
+            merged.update(region=region, kms_key_id=attrs.get("kms_key_id"),
+                          tags=attrs.get("tags", merged.get("tags")))
             yield replica_arn(node, attrs), node, merged, True
 
 

@@ -52,7 +52,9 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     NodeKind.SECRET: "A primary Secrets Manager secret. Id: its ARN. Attributes: the fields of "
     "scanner.model.Secret (kms_key_id None = aws/secretsmanager), plus replica_regions.",
     NodeKind.SECRET_REPLICA: "A replica of a secret in another region. Id `<primary ARN>#<region>`. "
-    "Attributes: region, kms_key_id, status, status_message, primary_arn.",
+    "Attributes: region, kms_key_id, status, status_message, primary_arn, tags (the "
+    "replica listing's own when its Region lists it, else its primary's: Secrets Manager "
+    "replicates a secret's tags), listed, replica_arn.",
     NodeKind.KMS_KEY: "A KMS key (customer-managed, or a synthetic node for the AWS-managed "
     "aws/secretsmanager key of an account-region, id `<account>:<region>:alias/aws/secretsmanager`). "
     "Attributes: the fields of scanner.model.KmsKey.",
