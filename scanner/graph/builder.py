@@ -25,12 +25,15 @@ import networkx as nx
 
 from scanner.gcpause import gc_paused
 from scanner.graph.schema import (
+    AWS_MANAGED_ALIAS,
     GLOBAL,
     EdgeKind,
     NodeKind,
     account_node,
+    aws_managed_key,
     aws_managed_key_node,
     ec2_arn,
+    names_aws_managed_alias,
     replica_node,
     root_principal,
 )
@@ -44,7 +47,6 @@ from scanner.model import (
 )
 from scanner.policy.arn import LATEST_QUALIFIER, parse_arn, unqualified_function, with_region
 
-AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 _EDGE_VALUES = {k: k.value for k in EdgeKind}
 _NODE_VALUES = {k: k.value for k in NodeKind}
 
@@ -72,13 +74,6 @@ def record_attrs(record: Any) -> dict[str, Any]:
         value = getattr(record, name)
         out[name] = to_jsonable(value) if nested and value is not None else value
     return out
-
-
-def is_aws_managed_key_ref(key_ref: str | None) -> bool:
-    """True when a secret's KmsKeyId names the AWS-managed key (omitted, or its alias)."""
-    if not key_ref:
-        return True
-    return key_ref == AWS_MANAGED_ALIAS or key_ref.endswith(":" + AWS_MANAGED_ALIAS)
 
 
 def primary_arn_of(replica: Secret) -> str:
@@ -224,7 +219,7 @@ class _Builder:
 
     def add_key(self, key: KmsKey) -> None:
         self.add_record(key.arn, NodeKind.KMS_KEY, key, collected=True,
-                        aws_managed=key.key_manager == "AWS")
+                        aws_managed=aws_managed_key(key.arn, key))
         self.keys_by_arn[key.arn] = key.arn
         self.keys_by_id[(key.account_id, key.region, key.key_id)] = key.arn
         for alias in key.aliases:
@@ -232,7 +227,7 @@ class _Builder:
 
     def resolve_key(self, key_ref: str | None, account_id: str, region: str) -> str:
         """The key node a secret's KmsKeyId names; creates a placeholder when not collected."""
-        if is_aws_managed_key_ref(key_ref):
+        if names_aws_managed_alias(key_ref):
             node_id = aws_managed_key_node(account_id, region)
             if node_id not in self.g:
                 self.node(node_id, NodeKind.KMS_KEY, account_id, region, collected=True,
@@ -294,10 +289,12 @@ class _Builder:
         for s in reg.secrets:
             if s.is_replica:
                 continue
-            self.add_record(s.arn, NodeKind.SECRET, s,
-                            aws_managed_key=is_aws_managed_key_ref(s.kms_key_id),
-                            replica_regions=sorted({r.region for r in (s.replicas or ())}))
             key = self.resolve_key(s.kms_key_id, s.account_id, s.region)
+            # the key the secret names, as resolved (a key id or ARN of the account's
+            # aws/secretsmanager key too): scanner.graph.schema.aws_managed_key
+            self.add_record(s.arn, NodeKind.SECRET, s,
+                            aws_managed_key=aws_managed_key(s.kms_key_id, self.g.nodes[key]),
+                            replica_regions=sorted({r.region for r in (s.replicas or ())}))
             self.edge(s.arn, key, EdgeKind.ENCRYPTED_BY, key_ref=s.kms_key_id)
             if s.rotation_lambda_arn:
                 fn = self.resolve_lambda(s.rotation_lambda_arn)
