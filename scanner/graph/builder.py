@@ -32,6 +32,7 @@ from scanner.graph.schema import (
     account_node,
     aws_managed_key,
     aws_managed_key_node,
+    aws_managed_unknown,
     ec2_arn,
     names_aws_managed_alias,
     replica_node,
@@ -220,6 +221,8 @@ class _Builder:
     def add_key(self, key: KmsKey) -> None:
         self.add_record(key.arn, NodeKind.KMS_KEY, key, collected=True,
                         aws_managed=aws_managed_key(key.arn, key))
+        if aws_managed_unknown(key):  # a rule asking aws_managed answers UNKNOWN
+            self.g.nodes[key.arn]["unread"] = (*key.unread, "aws_managed")
         self.keys_by_arn[key.arn] = key.arn
         self.keys_by_id[(key.account_id, key.region, key.key_id)] = key.arn
         for alias in key.aliases:
@@ -295,6 +298,8 @@ class _Builder:
             self.add_record(s.arn, NodeKind.SECRET, s,
                             aws_managed_key=aws_managed_key(s.kms_key_id, self.g.nodes[key]),
                             replica_regions=sorted({r.region for r in (s.replicas or ())}))
+            if "aws_managed" in (self.g.nodes[key].get("unread") or ()):
+                self.g.nodes[s.arn]["unread"] = (*s.unread, "aws_managed_key")
             self.edge(s.arn, key, EdgeKind.ENCRYPTED_BY, key_ref=s.kms_key_id)
             if s.rotation_lambda_arn:
                 fn = self.resolve_lambda(s.rotation_lambda_arn)

@@ -188,6 +188,18 @@ def aws_managed_key(key_ref: str | None, key: Any = None) -> bool:
     return manager == "AWS"
 
 
+def aws_managed_unknown(key: Any) -> bool:
+    """A key record that cannot say whether it is AWS-managed: its KeyManager was not read
+    (DescribeKey failed) and its Region's aliases were not listed either. With the aliases
+    listed the collector knows: "Aliases also make it easy to recognize an AWS managed key.
+    Aliases for these KMS keys always have the form aws/<service-name>" (KMS Developer Guide,
+    "Aliases in AWS KMS"). The graph marks ``aws_managed`` unread on such a key node, so a
+    rule asking it answers UNKNOWN, never PASS; ``aws_managed_key`` says False for it."""
+    unread = (key.get("unread") if isinstance(key, Mapping) else getattr(key, "unread", ())) \
+        or ()
+    return "key_manager" in unread and "aliases" in unread
+
+
 def aws_managed_key_node(account_id: str, region: str) -> str:
     return f"{account_id}:{region}:{AWS_MANAGED_ALIAS}"
 

@@ -84,3 +84,36 @@ def test_grant_and_replicate_refuse_a_secret_on_the_managed_key_by_arn_as_manage
     secret = snap.accounts[0].regions[0].secrets[0]
     with pytest.raises(PlanRefused, match="the secret is on aws/secretsmanager"):
         replicate_secret.region_key(snap, ctx, secret, "us-west-2")
+
+
+def test_a_key_whose_manager_and_aliases_were_not_read_is_unknown_never_a_pass() -> None:
+    """The secret names a key by ARN whose DescribeKey failed (KeyManager not read) in a
+    Region whose ListAliases failed too: whether it is the AWS-managed key is not in the
+    snapshot ("Aliases for these KMS keys always have the form aws/<service-name>", KMS
+    Developer Guide, "Aliases in AWS KMS": with the aliases read, a key without such an
+    alias is customer managed). secret-uses-aws-managed-key answers UNKNOWN, not PASS."""
+    snap = on_managed_key(MANAGED_ARN)
+    (account,) = snap.accounts
+    (region,) = account.regions
+    unread = ("key_manager", "key_state", "policy", "rotation_enabled", "aliases")
+    keys = tuple(replace(k, key_manager=None, aliases=(), rotation_enabled=None, unread=unread)
+                 if k.arn == MANAGED_ARN else k for k in region.kms_keys)
+    snap = replace(snap, accounts=(replace(account, regions=(
+        replace(region, kms_keys=keys),)),))
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    findings = evaluate(graph, snap, access, load_ruleset(),
+                        parse_config({"emit_pass": True}, path="(test)"),
+                        datetime(2026, 11, 29, tzinfo=timezone.utc))
+    (rule,) = [f for f in findings if f.rule_id == "secret-uses-aws-managed-key"]
+    assert rule.status is Status.UNKNOWN
+    # with the aliases listed, the same key (no alias/aws/* alias) is customer managed
+    keys = tuple(replace(k, unread=unread[:-1]) if k.arn == MANAGED_ARN else k for k in keys)
+    snap = replace(snap, accounts=(replace(account, regions=(
+        replace(region, kms_keys=keys),)),))
+    graph = build_graph(snap)
+    findings = evaluate(graph, snap, analyze_access(graph, snap, AccessSettings.from_snapshot(
+        snap)), load_ruleset(), parse_config({"emit_pass": True}, path="(test)"),
+        datetime(2026, 11, 29, tzinfo=timezone.utc))
+    (rule,) = [f for f in findings if f.rule_id == "secret-uses-aws-managed-key"]
+    assert rule.status is Status.PASS
