@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from remediations.base import is_aws_managed_key
+from remediations.base import describe_key_ref
 from scanner.changes import Clients
 from remediations.policy_edit import parsed_or_none
 
@@ -19,7 +19,7 @@ def describe(clients: Clients, secret_arn: str, region: str) -> dict[str, Any]:
         "rotation_lambda_arn": resp.get("RotationLambdaARN"),
         "rotation_days": rules.get("AutomaticallyAfterDays") or None,
         "rotation_schedule": rules.get("ScheduleExpression"),
-        "kms_key_id": None if is_aws_managed_key(kms) else kms,
+        "kms_key_id": describe_key_ref(kms),
         "replica_regions": sorted(r["Region"] for r in resp.get("ReplicationStatus") or ()),
         "deleted": resp.get("DeletedDate") is not None,
     }

@@ -10,13 +10,15 @@ from typing import Sequence
 
 from scanner.changes import PlanRefused
 from scanner.findings import Finding
+from scanner.graph.schema import AWS_MANAGED_ALIAS, aws_managed_key, names_aws_managed_alias
 from scanner.policy.arn import arn_account, arn_region, arn_resource
 from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot, VpcPeering
 
 #: AWS limits the edits are checked against (AWS_FACTS.md section 3).
 SECRET_POLICY_MAX_CHARS = 20_480
 KEY_POLICY_MAX_BYTES = 32_768
-AWS_MANAGED_SECRET_KEY = "alias/aws/secretsmanager"
+#: what UpdateSecret's KmsKeyId names to go back to the AWS-managed key
+AWS_MANAGED_SECRET_KEY = AWS_MANAGED_ALIAS
 
 
 # --------------------------------------------------------------------------- snapshot lookups
@@ -71,10 +73,10 @@ def find_secret(snapshot: Snapshot, arn: str) -> Secret:
     return secret
 
 
-def find_key(snapshot: Snapshot, key_ref: str, *, account_id: str | None = None,
-             region: str | None = None) -> KmsKey:
+def key_record(snapshot: Snapshot, key_ref: str, *, account_id: str | None = None,
+               region: str | None = None) -> KmsKey | None:
     """A key by ARN, key id, alias name or alias ARN (an id or alias name resolves in the given
-    account and region)."""
+    account and region); None when the snapshot has no such key."""
     idx = index_of(snapshot)
     if key_ref in idx.keys:
         return idx.keys[key_ref]
@@ -84,10 +86,17 @@ def find_key(snapshot: Snapshot, key_ref: str, *, account_id: str | None = None,
     else:
         local_ref = key_ref
     if account_id and region:
-        key = idx.local_keys.get((account_id, region, local_ref))
-        if key is not None:
-            return key
-    raise PlanRefused(f"KMS key {key_ref} is not in the snapshot")
+        return idx.local_keys.get((account_id, region, local_ref))
+    return None
+
+
+def find_key(snapshot: Snapshot, key_ref: str, *, account_id: str | None = None,
+             region: str | None = None) -> KmsKey:
+    """``key_record``, refusing the plan when the snapshot has no such key."""
+    key = key_record(snapshot, key_ref, account_id=account_id, region=region)
+    if key is None:
+        raise PlanRefused(f"KMS key {key_ref} is not in the snapshot")
+    return key
 
 
 def find_route_table(snapshot: Snapshot, route_table_id: str) -> RouteTable:
@@ -104,8 +113,32 @@ def find_peering(snapshot: Snapshot, peering_id: str) -> VpcPeering:
     return pcx
 
 
-def is_aws_managed_key(kms_key_id: str | None) -> bool:
-    return kms_key_id is None or kms_key_id.endswith(AWS_MANAGED_SECRET_KEY)
+def is_aws_managed_key(snapshot: Snapshot, kms_key_id: str | None, *, account_id: str,
+                       region: str) -> bool:
+    """Whether a KmsKeyId of a secret in ``account_id``/``region`` names the AWS-managed key:
+    the graph's and the access analysis' one answer (scanner.graph.schema.aws_managed_key),
+    asked with the snapshot's record of the key it names -- by alias, or by the key id or ARN
+    of a key whose KeyManager is AWS (concept review round 2: the rule FAILed a secret on its
+    aws/secretsmanager key by ARN while move-secret-to-cmk found nothing to change)."""
+    if names_aws_managed_alias(kms_key_id):
+        return True
+    assert kms_key_id is not None
+    return aws_managed_key(kms_key_id, key_record(snapshot, kms_key_id, account_id=account_id,
+                                                  region=region))
+
+
+def secret_on_aws_managed_key(snapshot: Snapshot, secret: Secret) -> bool:
+    """``is_aws_managed_key`` for a secret's own KmsKeyId."""
+    return is_aws_managed_key(snapshot, secret.kms_key_id, account_id=secret.account_id,
+                              region=secret.region)
+
+
+def describe_key_ref(kms_key_id: str | None) -> str | None:
+    """A KmsKeyId as the state reads and plans compare it: None when its text names
+    aws/secretsmanager (DescribeSecret omits the field then, or echoes the alias), else the
+    text as it is. Only the text: the state read at apply time has no key record, and a plan's
+    pre_state must read as DescribeSecret will."""
+    return None if names_aws_managed_alias(kms_key_id) else kms_key_id
 
 
 def evidence_str(finding: Finding, key: str) -> str | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from remediations import _key_state
-from remediations.base import evidence_str, find_key, find_secret, is_aws_managed_key
+from remediations.base import (evidence_str, find_key, find_secret,
+                               secret_on_aws_managed_key)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_key)
@@ -31,7 +32,7 @@ def _key(finding: Finding, snapshot: Snapshot) -> KmsKey:
     if finding.resource.type == "KmsKey":
         return find_key(snapshot, finding.resource.arn)
     secret = find_secret(snapshot, finding.resource.arn)
-    if is_aws_managed_key(secret.kms_key_id) or secret.kms_key_id is None:
+    if secret_on_aws_managed_key(snapshot, secret) or secret.kms_key_id is None:
         raise PlanRefused("the secret uses aws/secretsmanager; AWS manages that key")
     return find_key(snapshot, secret.kms_key_id, account_id=secret.account_id,
                     region=secret.region)

@@ -123,7 +123,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     secret = find_secret(snapshot, finding.resource.arn)
     require_read(secret.unread, ("resource_policy", "kms_key_id"), f"secret {secret.arn}")
     key_ref = evidence_str(finding, "key_arn") or secret.kms_key_id
-    if key_ref is None or is_aws_managed_key(key_ref):
+    if key_ref is None or is_aws_managed_key(snapshot, key_ref, account_id=secret.account_id,
+                                             region=secret.region):
         raise PlanRefused("the secret uses aws/secretsmanager, whose policy cannot be edited: "
                           "run move-secret-to-cmk first")
     key = find_key(snapshot, key_ref, account_id=secret.account_id, region=secret.region)

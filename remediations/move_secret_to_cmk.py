@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from remediations import _secret_state
-from remediations.base import (AWS_MANAGED_SECRET_KEY, find_key, find_secret, index_of,
-                               is_aws_managed_key, require_read)
+from remediations.base import (AWS_MANAGED_SECRET_KEY, describe_key_ref, find_key,
+                               find_secret, index_of, require_read, secret_on_aws_managed_key)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
@@ -57,7 +57,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                           "in place (re-create the replica with its region's CMK)")
     secret = find_secret(snapshot, finding.resource.arn)
     require_read(secret.unread, ("kms_key_id",), f"secret {secret.arn}")
-    if not is_aws_managed_key(secret.kms_key_id):
+    # the rule's own answer (scanner.graph.schema.aws_managed_key): by alias, or by the key id
+    # or ARN of the account's AWS-managed key (concept review round 2)
+    if not secret_on_aws_managed_key(snapshot, secret):
         return []
     key = target_key(snapshot, ctx, secret.account_id, secret.region)
     if key.key_state != "Enabled":
@@ -79,7 +81,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-kms:{secret.arn}",
         summary=f"encrypt with {(key.aliases or (key.arn,))[0]} instead of aws/secretsmanager",
-        calls=calls, pre_state={"kms_key_id": None}, desired_state={"kms_key_id": key.arn},
+        calls=calls, pre_state={"kms_key_id": describe_key_ref(secret.kms_key_id)},
+        desired_state={"kms_key_id": key.arn},
         details={"key_arn": key.arn}, notes=notes)]
 
 

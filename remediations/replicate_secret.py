@@ -13,7 +13,8 @@ from dataclasses import replace
 from typing import Any, Mapping
 
 from remediations import _secret_state
-from remediations.base import evidence_list, find_key, find_secret, index_of, is_aws_managed_key
+from remediations.base import (evidence_list, find_key, find_secret, index_of,
+                               secret_on_aws_managed_key)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
@@ -34,7 +35,8 @@ def region_key(snapshot: Snapshot, ctx: PlanContext, secret: Secret, region: str
     configured = ctx.config.cmk_by_account_region.get(secret.account_id, {}).get(region)
     if configured:
         return configured
-    if secret.kms_key_id and not is_aws_managed_key(secret.kms_key_id):
+    on_managed = secret_on_aws_managed_key(snapshot, secret)
+    if secret.kms_key_id and not on_managed:
         primary = find_key(snapshot, secret.kms_key_id, account_id=secret.account_id,
                            region=secret.region)
         for arn in primary.replica_key_arns:
@@ -48,7 +50,7 @@ def region_key(snapshot: Snapshot, ctx: PlanContext, secret: Secret, region: str
                 for r in a.regions if r.region == region for k in r.kms_keys
                 if k.key_manager == "CUSTOMER" and k.key_state == "Enabled")
     why = ("the secret's key has no multi-Region replica there" if secret.kms_key_id
-           and not is_aws_managed_key(secret.kms_key_id) else "the secret is on aws/secretsmanager")
+           and not on_managed else "the secret is on aws/secretsmanager")
     raise PlanRefused(f"no key chosen for the replica in {secret.account_id}/{region} ({why}, "
                       f"and {there} enabled customer-managed key(s) there are not picked by "
                       f"guess): set remediation.cmk.{secret.account_id}.{region} in --config "

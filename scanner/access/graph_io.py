@@ -14,7 +14,8 @@ from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED, KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import SecretAccess
-from scanner.graph.schema import EdgeKind, NodeKind, replica_absent, scheduled_for_deletion
+from scanner.graph.schema import (AWS_MANAGED_ALIAS, EdgeKind, NodeKind, aws_managed_key,
+                                  replica_absent, scheduled_for_deletion)
 from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
 from scanner.policy.parse import Policy, parse_policy
@@ -50,7 +51,6 @@ _ENCRYPTED_BY = EdgeKind.ENCRYPTED_BY.value
 _SECRET = NodeKind.SECRET.value
 _SECRET_REPLICA = NodeKind.SECRET_REPLICA.value
 _KMS_KEY = NodeKind.KMS_KEY.value
-_AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 
 
 def rotation_of(attrs: Mapping[str, Any]) -> tuple[bool | None, str | None]:
@@ -105,8 +105,9 @@ class SecretView:
         kms_ref = attrs.get("kms_key_id")
         self.key_arn = key_id
         ka = key_attrs or {}
-        self.aws_managed = (not kms_ref or str(kms_ref).endswith(_AWS_MANAGED_ALIAS)
-                            or bool(ka.get("aws_managed")) or ka.get("key_manager") == "AWS")
+        # the one reading of "is it the AWS-managed key" (the rule's and the remediators')
+        self.aws_managed = aws_managed_key(str(kms_ref) if kms_ref else None,
+                                           ka if key_attrs is not None else None)
         self.key_account: str = ka.get("account_id") or (
             arn_account(key_id) if key_id else None) or self.account
         key_text = ka.get("policy")
@@ -210,8 +211,9 @@ class _Shared:
 
 def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, Any], bool]]:
     """(ARN, graph node, attributes, is a replica) of every secret and replica, in graph order.
-    A replica's attributes are its primary's with the replica's region, key and primary ARN
-    (it carries its primary's resource policy and tags); a replica whose primary is not in the
+    A replica's attributes are its primary's with the replica's region, key, tags and primary
+    ARN (it carries its primary's resource policy; its tags are the replica node's:
+    ``scanner.graph.builder``); a replica whose primary is not in the
     graph, or whose replication Failed (``replica_absent``), is left out."""
     for node, attrs in graph.nodes(data=True):
         kind = attrs.get("kind")
@@ -224,7 +226,10 @@ def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, 
             merged = dict(graph.nodes[primary])
             merged["primary_arn"] = primary
             region = attrs.get("region") or ""
-            merged.update(region=region, kms_key_id=attrs.get("kms_key_id"))
+            # the replica node's own tags (the builder's one reading: its listing's, else
+            # its primary's), as rules, suppressions and reports see them
+            merged.update(region=region, kms_key_id=attrs.get("kms_key_id"),
+                          tags=attrs.get("tags", merged.get("tags")))
             yield replica_arn(node, attrs), node, merged, True
 
 
@@ -264,7 +269,7 @@ def managed_key_arns(graph: nx.MultiDiGraph) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for node, attrs in graph.nodes(data=True):
         if attrs.get("kind") == _KMS_KEY and attrs.get("aws_managed") and \
-                _AWS_MANAGED_ALIAS in (attrs.get("aliases") or ()) and \
+                AWS_MANAGED_ALIAS in (attrs.get("aliases") or ()) and \
                 str(attrs.get("arn") or node).startswith("arn:"):
             out[(str(attrs.get("account_id") or ""), str(attrs.get("region") or ""))] = \
                 str(attrs.get("arn") or node)

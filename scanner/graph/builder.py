@@ -26,12 +26,16 @@ import networkx as nx
 
 from scanner.gcpause import gc_paused
 from scanner.graph.schema import (
+    AWS_MANAGED_ALIAS,
     GLOBAL,
     EdgeKind,
     NodeKind,
     account_node,
+    aws_managed_key,
     aws_managed_key_node,
+    aws_managed_unknown,
     ec2_arn,
+    names_aws_managed_alias,
     replica_absent,
     replica_node,
     root_principal,
@@ -46,7 +50,6 @@ from scanner.model import (
 )
 from scanner.policy.arn import LATEST_QUALIFIER, parse_arn, unqualified_function, with_region
 
-AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 _EDGE_VALUES = {k: k.value for k in EdgeKind}
 _NODE_VALUES = {k: k.value for k in NodeKind}
 
@@ -74,13 +77,6 @@ def record_attrs(record: Any) -> dict[str, Any]:
         value = getattr(record, name)
         out[name] = to_jsonable(value) if nested and value is not None else value
     return out
-
-
-def is_aws_managed_key_ref(key_ref: str | None) -> bool:
-    """True when a secret's KmsKeyId names the AWS-managed key (omitted, or its alias)."""
-    if not key_ref:
-        return True
-    return key_ref == AWS_MANAGED_ALIAS or key_ref.endswith(":" + AWS_MANAGED_ALIAS)
 
 
 def primary_arn_of(replica: Secret) -> str:
@@ -246,7 +242,9 @@ class _Builder:
 
     def add_key(self, key: KmsKey) -> None:
         self.add_record(key.arn, NodeKind.KMS_KEY, key, collected=True,
-                        aws_managed=key.key_manager == "AWS")
+                        aws_managed=aws_managed_key(key.arn, key))
+        if aws_managed_unknown(key):  # a rule asking aws_managed answers UNKNOWN
+            self.g.nodes[key.arn]["unread"] = (*key.unread, "aws_managed")
         self.keys_by_arn[key.arn] = key.arn
         self.keys_by_id[(key.account_id, key.region, key.key_id)] = key.arn
         for alias in key.aliases:
@@ -254,7 +252,7 @@ class _Builder:
 
     def resolve_key(self, key_ref: str | None, account_id: str, region: str) -> str:
         """The key node a secret's KmsKeyId names; creates a placeholder when not collected."""
-        if is_aws_managed_key_ref(key_ref):
+        if names_aws_managed_alias(key_ref):
             node_id = aws_managed_key_node(account_id, region)
             if node_id not in self.g:
                 self.node(node_id, NodeKind.KMS_KEY, account_id, region, collected=True,
@@ -316,11 +314,15 @@ class _Builder:
         for s in reg.secrets:
             if s.is_replica:
                 continue
+            key = self.resolve_key(s.kms_key_id, s.account_id, s.region)
+            # the key the secret names, as resolved (a key id or ARN of the account's
+            # aws/secretsmanager key too): scanner.graph.schema.aws_managed_key
             self.add_record(s.arn, NodeKind.SECRET, s,
-                            aws_managed_key=is_aws_managed_key_ref(s.kms_key_id),
+                            aws_managed_key=aws_managed_key(s.kms_key_id, self.g.nodes[key]),
                             replica_regions=sorted({r.region for r in (s.replicas or ())}),
                             replica_last_accessed=None)  # (add_replica_reads)
-            key = self.resolve_key(s.kms_key_id, s.account_id, s.region)
+            if "aws_managed" in (self.g.nodes[key].get("unread") or ()):
+                self.g.nodes[s.arn]["unread"] = (*s.unread, "aws_managed_key")
             self.edge(s.arn, key, EdgeKind.ENCRYPTED_BY, key_ref=s.kms_key_id)
             if s.rotation_lambda_arn:
                 fn = self.resolve_lambda(s.rotation_lambda_arn)
@@ -328,10 +330,17 @@ class _Builder:
                     self.edge(s.arn, fn, EdgeKind.ROTATED_BY)
             for r in s.replicas or ():
                 node_id = replica_node(s.arn, r.region)
+                # Secrets Manager User Guide, "Replicate AWS Secrets Manager secrets across
+                # Regions": "Secrets Manager replicates the encrypted secret data and metadata
+                # such as tags and resource policies across the specified Regions." A replica
+                # known only from ReplicationStatus has its primary's tags (add_replicas puts
+                # the listing's own when its Region lists it): the one ``tags`` of a replica
+                # that rules, suppressions, reports and the access analysis read (concept
+                # review round 2: a tags suppression left the replicas' findings FAIL)
                 self.node(node_id, NodeKind.SECRET_REPLICA, s.account_id, r.region,
                           primary_arn=s.arn, name=s.name, kms_key_id=r.kms_key_id,
                           status=r.status, status_message=r.status_message,
-                          last_accessed=r.last_accessed, listed=False, unread=[])
+                          last_accessed=r.last_accessed, tags=s.tags, listed=False, unread=[])
                 self.owned(node_id, s.account_id)
                 self.edge(node_id, s.arn, EdgeKind.REPLICA_OF)
 
@@ -344,7 +353,7 @@ class _Builder:
             node_id = replica_node(primary, s.region)
             if node_id in self.g:
                 self.g.nodes[node_id].update(kms_key_id=s.kms_key_id, listed=True,
-                                             replica_arn=s.arn)
+                                             replica_arn=s.arn, tags=s.tags)
                 if s.last_accessed:  # the replica's own listing says when it was read
                     self.g.nodes[node_id]["last_accessed"] = s.last_accessed
             else:
@@ -352,7 +361,7 @@ class _Builder:
                 self.node(node_id, NodeKind.SECRET_REPLICA, s.account_id, s.region,
                           primary_arn=primary, name=s.name, kms_key_id=s.kms_key_id,
                           status=None, status_message=None, last_accessed=s.last_accessed,
-                          listed=True, replica_arn=s.arn,
+                          tags=s.tags, listed=True, replica_arn=s.arn,
                           unread=[] if not primary_known else ["status"])
                 self.owned(node_id, s.account_id)
                 if primary_known:

@@ -50,12 +50,16 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     "(region -> services that could not be listed; for EC2 also each failed listing, "
     "ec2.route_tables, ec2.peerings, ...).",
     NodeKind.SECRET: "A primary Secrets Manager secret. Id: its ARN. Attributes: the fields of "
-    "scanner.model.Secret (kms_key_id None = aws/secretsmanager), plus replica_regions.",
+    "scanner.model.Secret (kms_key_id None = aws/secretsmanager), plus replica_regions and "
+    "aws_managed_key (its KmsKeyId names aws/secretsmanager: by alias, or by the id or ARN of "
+    "a key whose KeyManager is AWS; `aws_managed_key` in this module).",
     NodeKind.SECRET_REPLICA: "A replica of a secret in another region. Id `<primary ARN>#<region>`. "
-    "Attributes: region, kms_key_id, status, status_message, primary_arn.",
+    "Attributes: region, kms_key_id, status, status_message, primary_arn, tags (the "
+    "replica listing's own when its Region lists it, else its primary's: Secrets Manager "
+    "replicates a secret's tags), listed, replica_arn.",
     NodeKind.KMS_KEY: "A KMS key (customer-managed, or a synthetic node for the AWS-managed "
     "aws/secretsmanager key of an account-region, id `<account>:<region>:alias/aws/secretsmanager`). "
-    "Attributes: the fields of scanner.model.KmsKey.",
+    "Attributes: the fields of scanner.model.KmsKey, plus collected and aws_managed.",
     NodeKind.PRINCIPAL: "An IAM role or user (id: ARN), an account root (`arn:aws:iam::<acct>:root`), "
     "a service principal (`service:<name>`), everyone (`*`) or an STS session a policy names "
     "(`arn:aws:sts::<acct>:assumed-role/...`, `...:federated-user/...`). Attributes: "
@@ -146,8 +150,58 @@ def replica_absent(attrs: Mapping[str, Any]) -> bool:
             and attrs.get("status") == "Failed" and not attrs.get("listed"))
 
 
+#: the alias of the AWS-managed key of Secrets Manager, the key a secret without KmsKeyId uses
+AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
+
+
+def names_aws_managed_alias(key_ref: str | None) -> bool:
+    """Whether a KmsKeyId, by its text alone, names the AWS-managed key: omitted, the alias
+    name or its alias ARN. Secrets Manager API Reference, DescribeSecret, KmsKeyId: "If the
+    secret is encrypted with the AWS managed key aws/secretsmanager, this field is omitted";
+    UpdateSecret, KmsKeyId: "A key alias is always prefixed by alias/, for example
+    alias/aws/secretsmanager." Where the key's record is at hand, ask ``aws_managed_key``."""
+    if not key_ref:
+        return True
+    return key_ref == AWS_MANAGED_ALIAS or key_ref.endswith(":" + AWS_MANAGED_ALIAS)
+
+
+def aws_managed_key(key_ref: str | None, key: Any = None) -> bool:
+    """The one answer to "is the key a secret (or replica) names the AWS-managed key?" that
+    the graph (the rule secret-uses-aws-managed-key reads the key node's ``aws_managed``, the
+    secret node's ``aws_managed_key``), the access analysis and the remediators read.
+
+    ``key_ref`` is the KmsKeyId as the secret holds it; ``key`` the record of the key it
+    resolves to: a graph KmsKey node's attributes, a scanner.model.KmsKey, or None when the
+    key was not found. True when the reference names aws/secretsmanager by its text
+    (``names_aws_managed_alias``), or when it names, by key id or ARN, a key whose KeyManager
+    is AWS: KMS API Reference, KeyMetadata, "KeyManager -- The manager of the KMS key. KMS
+    keys in your AWS account are either customer managed or AWS managed." (Concept review
+    round 2: the rule FAILed a secret whose KmsKeyId was the ARN of its aws/secretsmanager
+    key while move-secret-to-cmk, reading the text only, had nothing to change.) A key not
+    found is not called AWS-managed by its id or ARN: its record says nothing."""
+    if names_aws_managed_alias(key_ref):
+        return True
+    if key is None:
+        return False
+    manager = key.get("key_manager") if isinstance(key, Mapping) else \
+        getattr(key, "key_manager", None)
+    return manager == "AWS"
+
+
+def aws_managed_unknown(key: Any) -> bool:
+    """A key record that cannot say whether it is AWS-managed: its KeyManager was not read
+    (DescribeKey failed) and its Region's aliases were not listed either. With the aliases
+    listed the collector knows: "Aliases also make it easy to recognize an AWS managed key.
+    Aliases for these KMS keys always have the form aws/<service-name>" (KMS Developer Guide,
+    "Aliases in AWS KMS"). The graph marks ``aws_managed`` unread on such a key node, so a
+    rule asking it answers UNKNOWN, never PASS; ``aws_managed_key`` says False for it."""
+    unread = (key.get("unread") if isinstance(key, Mapping) else getattr(key, "unread", ())) \
+        or ()
+    return "key_manager" in unread and "aliases" in unread
+
+
 def aws_managed_key_node(account_id: str, region: str) -> str:
-    return f"{account_id}:{region}:alias/aws/secretsmanager"
+    return f"{account_id}:{region}:{AWS_MANAGED_ALIAS}"
 
 
 def aws_managed_key_arn(node_id: str, partition: str = "aws") -> str:
@@ -155,7 +209,7 @@ def aws_managed_key_arn(node_id: str, partition: str = "aws") -> str:
     ARN (``arn:aws:kms:REGION:ACCOUNT:alias/aws/secretsmanager``); any other id as it is."""
     account, _, rest = node_id.partition(":")
     region, _, alias = rest.partition(":")
-    if alias != "alias/aws/secretsmanager" or not account.isdigit():
+    if alias != AWS_MANAGED_ALIAS or not account.isdigit():
         return node_id
     return f"arn:{partition}:kms:{region}:{account}:{alias}"
 

@@ -87,3 +87,25 @@ def test_the_solver_knows_the_time_floor_for_the_key_question_too() -> None:
     prover = RuleProver(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
     proof = prover.key_policy(KEY_ARN, parse_policy(text(root, public)), [1], CENTRAL, REGION)
     assert proof.answer.status == "PROVEN_NONE"
+
+
+def test_a_replica_is_read_with_the_tags_its_node_carries() -> None:
+    """Concept review round 2: a replica's tags were read three ways (the rules and
+    suppressions: none; the access analysis: its primary's). "Secrets Manager replicates the
+    encrypted secret data and metadata such as tags and resource policies across the specified
+    Regions" (Secrets Manager User Guide): the access analysis reads the replica node's tags,
+    the listing's own when its Region lists it -- the same ones rules and suppressions see."""
+    from helpers.access_estate import REPLICA_ARN, replica_estate
+    from scanner.access.graph_io import secret_views
+
+    snap = replica_estate()
+    snap = replace(snap, accounts=tuple(
+        replace(a, regions=tuple(replace(r, secrets=tuple(
+            replace(s, tags={"copy": "listed" if s.is_replica else "primary"})
+            for s in r.secrets)) for r in a.regions)) for a in snap.accounts))
+    graph = build_graph(snap)
+    _, replicas = secret_views(graph, AccessSettings.from_snapshot(snap))
+    (replica,) = replicas
+    assert replica.arn == REPLICA_ARN
+    assert replica.tags == {"copy": "listed"}
+    assert dict(graph.nodes[f"{SECRET_ARN}#eu-west-1"]["tags"]) == replica.tags

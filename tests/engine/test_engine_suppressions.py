@@ -265,3 +265,54 @@ def test_without_a_central_account_the_lowest_scanned_account_is_used(tmp_path: 
     expired = [f for f in suppress([finding()], sup, NOW, meta=meta)
                if f.rule_id == EXPIRED_RULE_ID]
     assert expired[0].resource.account_id == A
+
+
+def test_a_tags_entry_mutes_a_secrets_findings_on_its_replicas_too(tmp_path: Path) -> None:
+    """Concept review round 2: `tags: {secretgraph-demo: "true"}` muted the demo's primaries
+    but left five replica rows FAIL, each with evidence.resource_tags None, and the scan
+    exited 1. "Secrets Manager replicates the encrypted secret data and metadata such as tags
+    and resource policies across the specified Regions" (Secrets Manager User Guide,
+    "Replicate AWS Secrets Manager secrets across Regions"), and `tags` matches every listed
+    tag of the resource (docs/configuration.md): the replicas, listed in their Region or
+    known only from ReplicationStatus, carry the secret's tags and are muted with it."""
+    from dataclasses import replace
+
+    from helpers.access_estate import CENTRAL, SECRET_ARN, replica_estate
+    from scanner.access import AccessSettings, analyze_access
+    from scanner.engine import evaluate, load_ruleset, parse_config
+    from scanner.graph.builder import build_graph
+    from scanner.model import ReplicaStatus
+
+    tags = {"secretgraph-demo": "true"}
+    snap = replica_estate()
+    accounts = []
+    for account in snap.accounts:
+        if account.account_id == CENTRAL:
+            home, eu = account.regions
+            primary = replace(home.secrets[0], tags=tags, replicas=(
+                *(home.secrets[0].replicas or ()),  # eu-west-1, listed there
+                ReplicaStatus(region="us-west-2", kms_key_id=None, status="InSync")))
+            account = replace(account, regions=(
+                replace(home, secrets=(primary,)),
+                replace(eu, secrets=tuple(replace(s, tags=tags) for s in eu.secrets))))
+        accounts.append(account)
+    snap = replace(snap, accounts=tuple(accounts))
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    findings = evaluate(graph, snap, access, load_ruleset(), parse_config({}, path="(test)"),
+                        NOW)
+    on_replicas = [f for f in findings if f.resource.type == "SecretReplica"]
+    assert {(f.rule_id, f.resource.arn) for f in on_replicas} >= {
+        ("secret-uses-aws-managed-key", f"{SECRET_ARN}#eu-west-1"),
+        ("secret-uses-aws-managed-key", f"{SECRET_ARN}#us-west-2")}
+    assert all(f.evidence.get("resource_tags") == tags for f in on_replicas)
+    sup = load_suppressions(write(tmp_path, """
+suppressions:
+  - tags: {secretgraph-demo: "true"}
+    reason: demo estate, all tagged
+    expires: 2099-12-31
+"""))
+    out = suppress(findings, sup, NOW, meta=META)
+    assert [(f.rule_id, f.resource.arn) for f in out
+            if f.resource.type in ("Secret", "SecretReplica") and f.status != Status.MUTED
+            and f.status != Status.PASS] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import networkx as nx
 
 from scanner.graph.builder import build_graph
@@ -166,3 +168,27 @@ def test_same_snapshot_same_graph() -> None:
     a, b = build_graph(snapshot()), build_graph(snapshot())
     assert set(a.nodes) == set(b.nodes)
     assert set(a.edges(keys=True)) == set(b.edges(keys=True))
+
+
+def test_a_replica_carries_the_tags_of_its_listing_else_its_primarys() -> None:
+    """Concept review round 2: a ``tags`` suppression muted a secret's findings but not the
+    same findings on its replicas, whose nodes carried no tags (evidence.resource_tags None).
+    "Secrets Manager replicates the encrypted secret data and metadata such as tags and
+    resource policies across the specified Regions" (Secrets Manager User Guide, "Replicate
+    AWS Secrets Manager secrets across Regions"): a replica listed in its Region carries the
+    tags that listing shows; one known only from ReplicationStatus, its primary's."""
+    base = snapshot()
+    (central, member) = base.accounts
+    e1, w2 = central.regions
+    primary = dataclasses.replace(
+        e1.secrets[0], tags={"team": "db", "copy": "primary"},
+        replicas=(*(e1.secrets[0].replicas or ()),
+                  ReplicaStatus(region="eu-west-1", kms_key_id=None, status="InSync")))
+    listed = dataclasses.replace(w2.secrets[0], tags={"team": "db", "copy": "listed"})
+    snap = dataclasses.replace(base, accounts=(dataclasses.replace(central, regions=(
+        dataclasses.replace(e1, secrets=(primary, e1.secrets[1])),
+        dataclasses.replace(w2, secrets=(listed,)))), member))
+    g = build_graph(snap)
+    assert dict(g.nodes[replica_node(DB, W2)]["tags"]) == {"team": "db", "copy": "listed"}
+    assert dict(g.nodes[replica_node(DB, "eu-west-1")]["tags"]) == {"team": "db",
+                                                                     "copy": "primary"}
