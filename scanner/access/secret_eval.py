@@ -101,7 +101,8 @@ class SecretEvaluator:
             return path
 
         seen: set[str] = set()
-        for arn in sorted(named.arns):
+
+        def named_principal(arn: str) -> Principal:
             p = self.index.by_arn.get(arn) or self.index.role_of_session(arn)
             if p is None:
                 # a role or user whose account's IAM was not read, or a session the policy
@@ -113,8 +114,30 @@ class SecretEvaluator:
                 ptype = "user" if kind == "federated-user" or (
                     kind is None and ":user/" in arn) else "role"
                 p = external_principal(arn, entry_account(arn), ptype)
+            return p
+
+        for arn in sorted(named.arns):
+            p = named_principal(arn)
             if p.arn in seen:
                 continue  # a role named by its ARN and by a session ARN: one path
+            seen.add(p.arn)
+            consider(p)
+        # a role or user of an account whose IAM was not read, named by the key policy while
+        # the resource policy lets its whole account in (its root or id, or "*"): IAM User
+        # Guide, "AWS JSON policy elements: Principal" (AWS account principals): naming an
+        # account in a resource-based policy delegates to it, whose identities then need an
+        # identity-based policy that allows the action; the key policy names the principal
+        # itself. It is a candidate in its own right: the account's root stand-in (below)
+        # is not named by the key policy and would stand for it as DENIED (new-user trial
+        # round 7: "principals of account ... -> DENIED, blocked by key_policy")
+        for arn in sorted(sv.key_named.arns - named.arns):
+            acct = entry_account(arn)
+            if acct is None or acct in self.index.iam_read or arn in self.index.by_arn or (
+                    not named.star and acct not in named.accounts):
+                continue
+            p = named_principal(arn)
+            if p.arn in seen:
+                continue
             seen.add(p.arn)
             consider(p)
         for acct in sorted(named.accounts - self.index.iam_read):
