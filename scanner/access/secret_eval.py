@@ -49,6 +49,10 @@ class SecretEvaluator:
         #: once per secret: a secret's unassessed accounts are these minus its own and named)
         self._unread_zone = tuple(sorted(a for a in settings.org_account_ids
                                          if settings.in_zone(a) and a not in index.iam_read))
+        #: the organization accounts of the zone (a secret's organization class is these but
+        #: its own account and the accounts its policy names)
+        self._zone_org = tuple(sorted(a for a in settings.org_account_ids
+                                      if settings.in_zone(a)))
         #: by id() of a resource policy a SecretView keeps alive for the whole analysis:
         #: (the policy, its grants by which of its Resource / NotResource patterns match)
         self._grant_cache: dict[int, tuple[Policy,
@@ -311,7 +315,11 @@ class SecretEvaluator:
                   and acct_filter(p.principal_account) and p.principal not in singled]
             return rec, ev
 
-        if public is not None and self.s.org_account_ids:
+        # a zone with no account but the secret's own and those its policy names (a single
+        # account scan) has no organization class: it would be an empty class "blocked by
+        # identity_policy" (new-user trial round 7)
+        if public is not None and any(a != sv.account and a not in named.accounts
+                                      for a in self._zone_org):
             def in_org(a: str | None) -> bool:
                 return self.s.in_zone(a) and a != sv.account and a not in named.accounts
             rec, ev = members(in_org)
