@@ -298,14 +298,23 @@ class SecretEvaluator:
                                        if g.scope in ("public", "organization", "restricted")))
         # everyone is a class of readers when a "*" grant opens the secret, and when its
         # policy cannot be read or parsed: it may grant anyone, CONDITIONAL on that policy
+        singled = named.arns
         if public is not None and (any(g.scope == "public" for g in grants) or (
                 sv.policy is not None and sv.policy.problems) or sv.policy_unread):
-            out.append(Reach(subject=PUBLIC_PRINCIPAL, scope="public", decision=public.decision,
+            # the "*" path stands for the principals no policy names; an outsider that
+            # another policy singles out (a role the key policy names, evaluated on its own)
+            # is a member of everyone too, and may read where the stand-in may not (new-user
+            # trial round 7: "DENIED, blocked by key_policy" while that role read)
+            decision = min([public.decision] + [
+                p.decision for p in paths if p.principal_type not in ("public", "root")
+                and p.principal not in singled and not p.in_zone
+                and p.principal_account not in named.accounts],
+                key=lambda d: _BEST.get(d, 2))
+            out.append(Reach(subject=PUBLIC_PRINCIPAL, scope="public", decision=decision,
                              blocked_by=_denied_gates([public.gate_statuses()])
-                             if public.decision == "DENIED" else (),
+                             if decision == "DENIED" else (),
                              statements=tuple(g.statement for g in grants
                                               if g.scope == "public")))
-        singled = named.arns
 
         def members(acct_filter: Callable[[str | None], bool]) -> tuple[
                 list[AccessPath], list[AccessPath]]:

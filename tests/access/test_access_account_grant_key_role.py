@@ -13,7 +13,7 @@ key_policy", the finding "currently blocked by key_policy", no path for the role
 from __future__ import annotations
 
 from helpers.access_estate import (CENTRAL, SECRET_ARN, estate, key_policy_for,
-                                   secret_policy_for)
+                                   secret_policy_for, text)
 
 from scanner.access import AccessReport, AccessSettings, analyze_access
 from scanner.engine import evaluate, load_ruleset, parse_config
@@ -101,3 +101,16 @@ def test_the_grant_stays_blocked_when_the_key_names_no_one_of_the_account() -> N
                         parse_config({}, path="(test)"))
     (fail,) = [f for f in findings if f.status is Status.FAIL]
     assert fail.evidence["blocked_by"] == ["key_policy"]
+
+
+def test_a_public_grant_reaches_the_outside_role_the_key_names() -> None:
+    """new-user trial round 7 (the "*" form of the same grant): the "*" class is read by the
+    outside role the key policy names (CONDITIONAL on its identity policies), not "DENIED,
+    blocked by key_policy" -- that is only the answer for the principals no policy names."""
+    star = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": "*"})
+    sa = _run(_snapshot(star, key_policy_for(PARTNER_ROLE))).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert {p.principal: p.decision for p in sa.paths}[PARTNER_ROLE] == "CONDITIONAL"
+    (everyone,) = [r for r in sa.reach if r.subject == "*"]
+    assert (everyone.decision, everyone.blocked_by) == ("CONDITIONAL", ())
