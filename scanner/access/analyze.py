@@ -75,7 +75,8 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
     interner = Interner()
     contexts = Contexts(settings, KeyViews(_policies(snapshot, index, work)))
     refs = PolicyRefs()
-    guardrails = SharedGuardrails(snapshot.organization, interner, snapshot.org_membership)
+    guardrails = SharedGuardrails(snapshot.organization, interner, snapshot.org_membership,
+                                  settings.trust_zone.scanned)
     pairs = PairEvaluator(settings, identity, guardrails, contexts, refs, interner)
     classes = ClassIndex(index, identity, settings, contexts, refs, guardrails.keys,
                          guardrails.scp_signature, pairs.sm_request)

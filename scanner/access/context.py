@@ -113,6 +113,16 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # a path begins with the principal's organization id (o-id/r-root/ou-.../): an
         # account outside ours has none under our id (it may have another organization's)
         excluded["aws:principalorgpaths"] = not_under(f"{settings.org_id}/")
+    if p.account_id is not None and p.account_id in settings.no_org_accounts and \
+            "aws:principalorgid" not in ctx:
+        # IAM User Guide, "AWS global condition context keys", aws:PrincipalOrgID: "This key
+        # is included in the request context only if the principal is a member of an
+        # organization" (aws:PrincipalOrgPaths: the same sentence). The account is known to be
+        # in none (DescribeOrganization: not in use): both are absent -- StringEquals on them
+        # does not match (new-user trial round 7: a role with no policy was a CONDITIONAL
+        # reader "if: aws:principalorgid"). An account whose membership is not known keeps
+        # them unknown
+        absent.update(("aws:principalorgid", "aws:principalorgpaths"))
     if session == "federated-user":
         # IAM User Guide, global condition keys, aws:PrincipalType: "FederatedUser" for a
         # federated user session (GetFederationToken), not "User"

@@ -169,7 +169,8 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
                                          scope="account", account_id=acct, in_zone=False,
                                          allow_listed=acct in listed_accounts,
                                          conditions=(c.key,), unintended=unintended(acct)))
-                    for v in condition_organizations(c, zone.org_id):
+                    for v in condition_organizations(c, zone.org_id,
+                                                     none_ours=zone.no_organization):
                         # every account of another organization (outside_zone_grants)
                         out.append(Grant(source=source, statement=st.label, principal=v,
                                          scope="other-organization", in_zone=False,

@@ -22,8 +22,9 @@ _NOT_COLLECTED = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALS
 
 class SharedGuardrails:
     def __init__(self, org: Organization | None, interner: Interner,
-                 membership: OrgMembership | None = None) -> None:
-        self.guard = Guardrails(org, membership)
+                 membership: OrgMembership | None = None,
+                 scanned: frozenset[str] | None = None) -> None:
+        self.guard = Guardrails(org, membership, scanned)
         self._intern = interner
         #: the same answer for every pair: the organization's policies were not read (without
         #: organization data the answer depends on the account: Guardrails.without_org)

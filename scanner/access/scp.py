@@ -82,10 +82,15 @@ def _slr_exempt(policy_type: str) -> GuardrailResult:
 
 class Guardrails:
     def __init__(self, org: Organization | None,
-                 membership: OrgMembership | None = None) -> None:
+                 membership: OrgMembership | None = None,
+                 scanned: frozenset[str] | None = None) -> None:
         self.org = org
         #: without organization data: the home account's DescribeOrganization answer
         self.membership = membership if org is None else None
+        #: the scan's accounts (TrustZone.scanned): without organization data and with the
+        #: home account in no organization, an account outside them shares no organization
+        #: with us (``without_org``). None: not known (every other account UNKNOWN)
+        self.scanned = scanned
         self.collected = bool(org and org.policies_read)
         #: RCP documents present: read (also in snapshots that predate ``rcps_read``)
         self.rcps_listed = bool(org and any(cp.policy_type == RCP for cp in org.policies))
@@ -118,7 +123,7 @@ class Guardrails:
                 m = self.membership
                 hit = ("no-org",) if m is None or account_id is None else (
                     "no-org", account_id == m.account_id,
-                    account_id == m.management_account_id)
+                    account_id == m.management_account_id, self._outside_scan(account_id))
             elif account_id is None or account_id not in self._parents:
                 hit = ("none",)
             elif account_id == self.org.management_account_id:
@@ -225,6 +230,18 @@ class Guardrails:
             return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
                                    reasons=("the account is in no AWS Organization "
                                             f"(DescribeOrganization): {label} do not apply",))
+        if m is not None and m.status == NOT_IN_ORGANIZATION and account_id is not None and \
+                self._outside_scan(account_id):
+            # the caller's account is outside the scan and ours is in no organization: no SCP
+            # of ours can apply to it, and its own organization's (if it has one) are never
+            # readable -- as its identity policies are not. The gate is what Guardrails.evaluate
+            # gives an account outside our organization: NOT_APPLICABLE (new-user trial round
+            # 7: UNKNOWN here, NOT_APPLICABLE with organization data, for the same partner)
+            return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
+                                   reasons=(f"an account outside the scan and our account is "
+                                            f"in no AWS Organization: no {label} of ours "
+                                            "apply; its own organization's, if any, are never "
+                                            "readable",))
         if m is not None and m.status == IN_ORGANIZATION and account_id is not None and \
                 account_id == m.management_account_id:
             return GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE,
@@ -243,6 +260,12 @@ class Guardrails:
                    f"answered for {m.account_id} only): {label} not assessed")
         return GuardrailResult(status="UNKNOWN", allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
                                unresolved=(why,), reasons=(why,))
+
+    def _outside_scan(self, account_id: str) -> bool:
+        """Whether the account is known to be outside the scan (and is not the home one)."""
+        m = self.membership
+        return self.scanned is not None and account_id not in self.scanned and (
+            m is None or account_id != m.account_id)
 
     def _partial(self, policy_type: str, kind: PolicyKind, label: str, account_id: str,
                  request: Request) -> GuardrailResult:

@@ -49,6 +49,10 @@ class SecretEvaluator:
         #: once per secret: a secret's unassessed accounts are these minus its own and named)
         self._unread_zone = tuple(sorted(a for a in settings.org_account_ids
                                          if settings.in_zone(a) and a not in index.iam_read))
+        #: the organization accounts of the zone (a secret's organization class is these but
+        #: its own account and the accounts its policy names)
+        self._zone_org = tuple(sorted(a for a in settings.org_account_ids
+                                      if settings.in_zone(a)))
         #: by id() of a resource policy a SecretView keeps alive for the whole analysis:
         #: (the policy, its grants by which of its Resource / NotResource patterns match)
         self._grant_cache: dict[int, tuple[Policy,
@@ -101,7 +105,8 @@ class SecretEvaluator:
             return path
 
         seen: set[str] = set()
-        for arn in sorted(named.arns):
+
+        def named_principal(arn: str) -> Principal:
             p = self.index.by_arn.get(arn) or self.index.role_of_session(arn)
             if p is None:
                 # a role or user whose account's IAM was not read, or a session the policy
@@ -113,8 +118,30 @@ class SecretEvaluator:
                 ptype = "user" if kind == "federated-user" or (
                     kind is None and ":user/" in arn) else "role"
                 p = external_principal(arn, entry_account(arn), ptype)
+            return p
+
+        for arn in sorted(named.arns):
+            p = named_principal(arn)
             if p.arn in seen:
                 continue  # a role named by its ARN and by a session ARN: one path
+            seen.add(p.arn)
+            consider(p)
+        # a role or user of an account whose IAM was not read, named by the key policy while
+        # the resource policy lets its whole account in (its root or id, or "*"): IAM User
+        # Guide, "AWS JSON policy elements: Principal" (AWS account principals): naming an
+        # account in a resource-based policy delegates to it, whose identities then need an
+        # identity-based policy that allows the action; the key policy names the principal
+        # itself. It is a candidate in its own right: the account's root stand-in (below)
+        # is not named by the key policy and would stand for it as DENIED (new-user trial
+        # round 7: "principals of account ... -> DENIED, blocked by key_policy")
+        for arn in sorted(sv.key_named.arns - named.arns):
+            acct = entry_account(arn)
+            if acct is None or acct in self.index.iam_read or arn in self.index.by_arn or (
+                    not named.star and acct not in named.accounts):
+                continue
+            p = named_principal(arn)
+            if p.arn in seen:
+                continue
             seen.add(p.arn)
             consider(p)
         for acct in sorted(named.accounts - self.index.iam_read):
@@ -271,14 +298,23 @@ class SecretEvaluator:
                                        if g.scope in ("public", "organization", "restricted")))
         # everyone is a class of readers when a "*" grant opens the secret, and when its
         # policy cannot be read or parsed: it may grant anyone, CONDITIONAL on that policy
+        singled = named.arns
         if public is not None and (any(g.scope == "public" for g in grants) or (
                 sv.policy is not None and sv.policy.problems) or sv.policy_unread):
-            out.append(Reach(subject=PUBLIC_PRINCIPAL, scope="public", decision=public.decision,
+            # the "*" path stands for the principals no policy names; an outsider that
+            # another policy singles out (a role the key policy names, evaluated on its own)
+            # is a member of everyone too, and may read where the stand-in may not (new-user
+            # trial round 7: "DENIED, blocked by key_policy" while that role read)
+            decision = min([public.decision] + [
+                p.decision for p in paths if p.principal_type not in ("public", "root")
+                and p.principal not in singled and not p.in_zone
+                and p.principal_account not in named.accounts],
+                key=lambda d: _BEST.get(d, 2))
+            out.append(Reach(subject=PUBLIC_PRINCIPAL, scope="public", decision=decision,
                              blocked_by=_denied_gates([public.gate_statuses()])
-                             if public.decision == "DENIED" else (),
+                             if decision == "DENIED" else (),
                              statements=tuple(g.statement for g in grants
                                               if g.scope == "public")))
-        singled = named.arns
 
         def members(acct_filter: Callable[[str | None], bool]) -> tuple[
                 list[AccessPath], list[AccessPath]]:
@@ -288,7 +324,11 @@ class SecretEvaluator:
                   and acct_filter(p.principal_account) and p.principal not in singled]
             return rec, ev
 
-        if public is not None and self.s.org_account_ids:
+        # a zone with no account but the secret's own and those its policy names (a single
+        # account scan) has no organization class: it would be an empty class "blocked by
+        # identity_policy" (new-user trial round 7)
+        if public is not None and any(a != sv.account and a not in named.accounts
+                                      for a in self._zone_org):
             def in_org(a: str | None) -> bool:
                 return self.s.in_zone(a) and a != sv.account and a not in named.accounts
             rec, ev = members(in_org)

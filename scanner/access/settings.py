@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from scanner.model import Snapshot
+from scanner.model import NOT_IN_ORGANIZATION, Snapshot
 from scanner.policy.trust_zone import TrustZone, trust_zone
 
 #: an account id that is never real: stands for "some principal outside everything we know"
@@ -50,6 +50,11 @@ class AccessSettings:
     #: when the scan started (epoch seconds): no request a verdict speaks of is earlier, so
     #: aws:CurrentTime / aws:EpochTime are at least this (None: not known)
     time_floor: float | None = None
+    #: accounts known to be in no organization: the home account when the organization was
+    #: not read and its DescribeOrganization answered "not in use" (OrgMembership ``none``).
+    #: Their principals' requests carry no aws:PrincipalOrgID / aws:PrincipalOrgPaths
+    #: (context.principal_context); any other account's membership is not known
+    no_org_accounts: frozenset[str] = frozenset()
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, *,
@@ -58,6 +63,7 @@ class AccessSettings:
         from scanner.access.scp import org_paths
 
         org = snapshot.organization
+        m = snapshot.org_membership
         zone = trust_zone(snapshot, trusted_accounts)
         org_id = (org.org_id if org else None) or snapshot.meta.org_id
         return cls(
@@ -69,6 +75,8 @@ class AccessSettings:
             zone=zone,
             org_paths=org_paths(org, org_id),
             time_floor=_epoch(snapshot.meta.started_at),
+            no_org_accounts=frozenset({m.account_id}) if org is None and m is not None
+            and m.status == NOT_IN_ORGANIZATION else frozenset(),
         )
 
     @property

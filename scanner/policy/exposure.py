@@ -341,7 +341,8 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
             for c in st.conditions:
                 named = tuple(v for v, acct in condition_accounts(c)
                               if outside(acct, arn_partition(v)))
-                named += condition_organizations(c, zone.org_id)
+                named += condition_organizations(c, zone.org_id,
+                                                 none_ours=zone.no_organization)
                 if named:
                     out.append(_match(st, principals=named, via="condition",
                                       condition_key=c.key))
@@ -354,18 +355,25 @@ def is_organization(entry: str) -> bool:
     return entry.startswith("o-")
 
 
-def condition_organizations(c: ConditionClause, own_org: str | None) -> tuple[str, ...]:
+def condition_organizations(c: ConditionClause, own_org: str | None, *,
+                            none_ours: bool = False) -> tuple[str, ...]:
     """The organizations other than ``own_org`` a positive condition clause lets in by name
     (aws:PrincipalOrgID values, the organization of aws:PrincipalOrgPaths values): every
     account of such an organization is outside the trust zone. None without our own
-    organization's id (the organization not read: a named one may be ours)."""
-    if own_org is None or c.base not in _POSITIVE or c.qualifier == "forallvalues" or \
-            c.if_exists or c.key not in ("aws:principalorgid", "aws:principalorgpaths"):
+    organization's id (the organization not read: a named one may be ours) -- unless
+    ``none_ours``: the scan's home account is known to be in no organization
+    (TrustZone.no_organization), so every organization named is another one (new-user trial
+    round 7: a ``*`` grant narrowed to o-... in a single account of no organization was never
+    reported)."""
+    if (own_org is None and not none_ours) or c.base not in _POSITIVE or \
+            c.qualifier == "forallvalues" or c.if_exists or \
+            c.key not in ("aws:principalorgid", "aws:principalorgpaths"):
         return ()
     out = []
     for v in c.values:
         org = v.split("/", 1)[0] if c.key == "aws:principalorgpaths" else v
-        if org and not any(ch in org for ch in "*?$") and org.lower() != own_org.lower():
+        if org and not any(ch in org for ch in "*?$") and (
+                own_org is None or org.lower() != own_org.lower()):
             out.append(v)
     return tuple(out)
 

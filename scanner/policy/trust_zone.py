@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from scanner.model import Snapshot
+from scanner.model import NOT_IN_ORGANIZATION, Snapshot
 
 ORGANIZATION = "organization"
 SCANNED_ACCOUNTS = "scanned_accounts"
@@ -32,16 +32,22 @@ class TrustZone:
     org_id: str | None = None
     #: the partition of the estate (ScanMeta.partition): its accounts are of this partition
     partition: str = "aws"
+    #: the organization was not read and the scan's home account is known to be in none
+    #: (DescribeOrganization: AWSOrganizationsNotInUseException, ``OrgMembership.status``
+    #: ``none``): there is no organization of ours, so every organization a condition names
+    #: (aws:PrincipalOrgID) is another one, outside (new-user trial round 7)
+    no_organization: bool = False
 
     @classmethod
     def of(cls, *, organization: Iterable[str] | None, scanned: Iterable[str],
            trusted: Iterable[str] = (), org_id: str | None = None,
-           partition: str = "aws") -> "TrustZone":
+           partition: str = "aws", no_organization: bool = False) -> "TrustZone":
         org = frozenset(organization) if organization is not None else None
         scanned_set, trusted_set = frozenset(scanned), frozenset(trusted)
         return cls(organization=org, scanned=scanned_set, trusted=trusted_set,
                    accounts=(org or frozenset()) | scanned_set | trusted_set,
-                   org_id=org_id if org is not None else None, partition=partition)
+                   org_id=org_id if org is not None else None, partition=partition,
+                   no_organization=no_organization and org is None)
 
     def contains(self, account_id: str | None, partition: str | None = None) -> bool:
         """``partition``: the partition of the principal's ARN (None: a bare account id, read
@@ -104,9 +110,12 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
     org = snapshot.organization
     organization = [a.account_id for a in org.accounts] if org and org.accounts else None
     scanned = set(snapshot.meta.accounts) | {a.account_id for a in snapshot.accounts}
+    m = snapshot.org_membership
     return TrustZone.of(organization=organization, scanned=scanned, trusted=trusted_accounts,
                         org_id=org.org_id if org else None,
-                        partition=snapshot.meta.partition or "aws")
+                        partition=snapshot.meta.partition or "aws",
+                        no_organization=org is None and m is not None
+                        and m.status == NOT_IN_ORGANIZATION)
 
 
 

@@ -54,7 +54,9 @@ def _gates(ctx: RuleContext, secret: str,
     """(the gate verdicts of the principal's access path, the gates that block it, None) from
     the access analysis: its recorded path (the entry itself, or its account's root for an
     account grantee: an outside account named in Principal always has one, its root standing
-    in for principals whose IAM is not read). Where the analysis has no verdict for the
+    in for principals whose IAM is not read; an account grantee is not blocked when the reach
+    of its account reads -- a principal of it that another policy names may read where the
+    root may not). Where the analysis has no verdict for the
     grantee (it did not run; a grantee named only by a condition of a ``*`` statement, or
     another organization: no path, and no reach class outside the zone), (None, None, why):
     "nothing blocks it" is not known, and an empty list would read as open."""
@@ -67,11 +69,22 @@ def _gates(ctx: RuleContext, secret: str,
     if sa is None:
         return None, None, "other gates not evaluated: access analysis of the secret absent"
     acct = principal_account(entry) or resource_account(entry)
-    wanted = {entry} | ({root_arn(acct)} if acct and entry in (acct, root_arn(acct)) else set())
+    whole = bool(acct) and entry in (acct, root_arn(acct or ""))
+    wanted = {entry} | ({root_arn(acct)} if acct and whole else set())
     for path in sa.paths:
         if path.principal in wanted:
             gates = dict(path.gate_statuses())
-            return gates, sorted(g for g, v in gates.items() if v == "DENIED"), None
+            blocked = sorted(g for g, v in gates.items() if v == "DENIED")
+            if whole:
+                # an account named whole delegates to its principals (IAM User Guide, "AWS
+                # JSON policy elements: Principal"): its root stands for those no policy
+                # names, the reach of the account covers every one -- a role of it that the
+                # key policy names may read although the root may not (new-user trial round
+                # 7: "currently blocked by key_policy" while PartnerReader could read)
+                reach = next((r for r in sa.reach if r.subject == f"account:{acct}"), None)
+                if reach is not None and reach.reads:
+                    blocked = []
+            return gates, blocked, None
     return None, None, NOT_EVALUATED
 
 

@@ -335,10 +335,12 @@ def policies_of(sv: SecretView, principal: IamPrincipal,
 # ---------------------------------------------------------------------------- replay
 def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
            org: Organization | None, sm: Request, kms: Request | None,
-           membership: OrgMembership | None = None) -> Combined:
+           membership: OrgMembership | None = None,
+           scanned: frozenset[str] | None = None) -> Combined:
     """The three-valued evaluator on the witness's two requests, gate by gate, combined the
     way the access analysis combines them (pair_eval.PairEvaluator._evaluate_class).
-    ``membership``: without ``org``, the snapshot's ``org_membership``."""
+    ``membership``: without ``org``, the snapshot's ``org_membership``; ``scanned``: the
+    scan's accounts (Guardrails.scanned)."""
     facts = principal.facts
     rp = evaluate_policy(sv.policy, sm, PolicyKind.RESOURCE) if sv.policy is not None \
         else sv.unread_result
@@ -351,7 +353,7 @@ def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
     if sv.aws_managed and sv.decrypt_arn and kms is not None and \
             facts.account_id == sv.account:
         idk = ie.evaluate(principal, settings.decrypt_action, sv.decrypt_arn, lambda: kms)
-    shared = SharedGuardrails(org, Interner(), membership)
+    shared = SharedGuardrails(org, Interner(), membership, scanned)
     # the principal context as scanner.access.classes.Contexts holds it, without value views
     pctx: tuple[object, ...] = (dict(sm.context), set(sm.absent), dict(sm.excluded), {})
     scp = shared.result(principal, sv, pctx, lambda: sm,

@@ -520,7 +520,8 @@ def principal_read(sv: SecretView, principal: IamPrincipal, settings: AccessSett
     combined = _pair.replay(sv, principal, settings,
                             guardrails.org if guardrails else None, reqs["secret"],
                             reqs.get("key"),
-                            membership=guardrails.membership if guardrails else None)
+                            membership=guardrails.membership if guardrails else None,
+                            scanned=guardrails.scanned if guardrails else None)
     replay = {gate: v.status for gate, v in combined.gates.items()}
     replay["decision"] = combined.decision
     witness = _witness_dict(p, reqs)
@@ -739,7 +740,8 @@ class Prover:
 
         self.settings = settings
         self.timeout_s = timeout_s
-        self.guardrails = Guardrails(snapshot.organization, snapshot.org_membership)
+        self.guardrails = Guardrails(snapshot.organization, snapshot.org_membership,
+                                     settings.trust_zone.scanned)
         self.zone = zone_of(settings, snapshot)
         primaries, replicas = secret_views(graph, settings)
         self.views = {sv.arn: sv for sv in primaries + replicas}

@@ -185,7 +185,8 @@ class RuleProver:
         self.snapshot = snapshot
         self.settings = settings
         self.timeout_s = timeout_s
-        self.guardrails = Guardrails(snapshot.organization, snapshot.org_membership)
+        self.guardrails = Guardrails(snapshot.organization, snapshot.org_membership,
+                                     settings.trust_zone.scanned)
         self.zone = zone_of(settings, snapshot)
         self._views: dict[str, SecretView] | None = None
         self._memo: dict[tuple[object, ...], tuple[Answer, str]] = {}

@@ -1,0 +1,118 @@
+"""aws:PrincipalOrgID of a principal whose account is known to be in no organization is ABSENT.
+
+IAM User Guide, "AWS global condition context keys", aws:PrincipalOrgID: "This key is included
+in the request context only if the principal is a member of an organization." The snapshot
+knows it for the home account when DescribeOrganization answered "not in use"
+(``OrgMembership.status == none``): there a ``StringEquals aws:PrincipalOrgID`` condition does
+not match (an absent key makes a positive operator false), and a ``*`` grant narrowed to an
+organization id lets in every account of that other organization -- exposure outside the trust
+zone, as it is when our organization was read and the id differs.
+
+New-user trial round 7 (foreign_org_grant.py): such a grant was never reported, and a role of
+the home account with no policy at all was a CONDITIONAL reader "if: aws:principalorgid".
+Where membership is not known ("organization not read", DescribeOrganization failed) the key
+stays unknown: CONDITIONAL, never decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from helpers.access_estate import (CENTRAL, SECRET_ARN, allow_read_identity, estate, role,
+                                   text)
+
+from scanner.access import AccessReport, AccessSettings, analyze_access
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.findings import Finding, Status
+from scanner.graph.builder import build_graph
+from scanner.model import (MEMBERSHIP_UNKNOWN, NOT_IN_ORGANIZATION, OrgMembership, Snapshot)
+
+OTHER_ORG = "o-abc123def4"
+NO_PERMS = f"arn:aws:iam::{CENTRAL}:role/NoPermsRole"
+APP = f"arn:aws:iam::{CENTRAL}:role/AppRole"
+READ = "secretsmanager:GetSecretValue"
+ORG_CONDITION = {"StringEquals": {"aws:PrincipalOrgID": OTHER_ORG}}
+SECRET_POLICY = text({"Effect": "Allow", "Principal": "*", "Action": READ, "Resource": "*",
+                      "Condition": ORG_CONDITION})
+KEY_POLICY = text({"Sid": "Root", "Effect": "Allow",
+                   "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                   "Resource": "*"},
+                  {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                   "Resource": "*", "Condition": ORG_CONDITION})
+
+
+def _snapshot(status: str | None) -> Snapshot:
+    """One account, no organization read; ``status``: its DescribeOrganization answer."""
+    snap = estate(secret_policy=SECRET_POLICY, key_policy=KEY_POLICY, members=(),
+                  principals=(role(NO_PERMS), role(APP, allow_read_identity())))
+    membership = None if status is None else OrgMembership(account_id=CENTRAL, status=status)
+    return replace(snap, organization=None, org_membership=membership,
+                   meta=replace(snap.meta, org_id=None))
+
+
+def _run(snap: Snapshot) -> AccessReport:
+    return analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+
+
+def _decisions(snap: Snapshot) -> dict[str, str]:
+    sa = _run(snap).for_secret(SECRET_ARN)
+    assert sa is not None
+    return {p.principal: p.decision for p in sa.paths}
+
+
+def test_a_role_of_an_account_in_no_organization_is_not_let_in_by_an_org_id_grant() -> None:
+    """new-user trial round 7: NoPermsRole (no policy) was CONDITIONAL if aws:principalorgid."""
+    decisions = _decisions(_snapshot(NOT_IN_ORGANIZATION))
+    assert decisions.get(NO_PERMS, "DENIED") == "DENIED"
+    # its own identity policy still lets AppRole read (same account: identity OR resource)
+    assert decisions[APP] == "ALLOWED"
+
+
+def test_membership_not_known_leaves_the_org_id_unknown() -> None:
+    """new-user trial round 7 (the other half): "organization not read" is not "in none"."""
+    for status in (None, MEMBERSHIP_UNKNOWN):
+        decisions = _decisions(_snapshot(status))
+        assert decisions[NO_PERMS] == "CONDITIONAL"
+
+
+def test_the_grant_goes_to_another_organization() -> None:
+    """new-user trial round 7: the access report lists the grant to every account of another
+    organization, as with our organization read and a different id."""
+    sa = _run(_snapshot(NOT_IN_ORGANIZATION)).for_secret(SECRET_ARN)
+    assert sa is not None
+    other = [g for g in sa.grants if g.scope == "other-organization"]
+    assert [g.principal for g in other] == [OTHER_ORG]
+    assert [g.principal for g in sa.unintended if g.scope == "other-organization"] == [OTHER_ORG]
+
+
+def _external(status: str | None) -> list[Finding]:
+    snap = _snapshot(status)
+    graph = build_graph(snap)
+    report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    rule = load_ruleset().get("secret-policy-external-account")
+    assert rule is not None
+    return evaluate(graph, snap, report, Ruleset(rules=(rule,)),
+                    parse_config({}, path="(test)"))
+
+
+def test_secret_policy_external_account_reports_the_other_organization() -> None:
+    """new-user trial round 7: scan exited 0 with no finding for the grant."""
+    (fail,) = [f for f in _external(NOT_IN_ORGANIZATION) if f.status is Status.FAIL]
+    assert fail.principal == OTHER_ORG
+    assert "every account of another organization" in fail.message
+
+
+def test_an_org_id_grant_is_not_called_foreign_when_membership_is_not_known() -> None:
+    """new-user trial round 7 (the other half): the named organization may be ours."""
+    assert not [f for f in _external(MEMBERSHIP_UNKNOWN) if f.status is Status.FAIL]
+
+
+def test_a_single_account_scan_has_no_zone_class_beyond_its_own_account() -> None:
+    """new-user trial round 7: "reach: every account of the zone of trust -> DENIED ...
+    blocked by identity_policy" for a zone holding the secret's own account alone -- a class
+    with no account in it, said to be blocked by a gate nobody evaluated."""
+    sa = _run(_snapshot(NOT_IN_ORGANIZATION)).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert not [r for r in sa.reach if r.scope == "organization"]
+    assert [r.subject for r in sa.reach if r.scope == "own-account"] == [f"account:{CENTRAL}"]
