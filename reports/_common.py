@@ -210,15 +210,28 @@ def account_label(account_id: Any, name: Any = None) -> str:
     return f"{name} ({acct})" if name and str(name) != acct else acct
 
 
+def unique_beside(path: Path, suffix: str) -> Path:
+    """A name beside ``path`` that no file has: ``.<name>.<random><suffix>``. A fixed name
+    (``<name>.tmp``, ``<name>.previous``) overwrote or unlinked a user's file of that name
+    (review of the day's merges), and two commands saving the same file at once wrote each
+    other's temporary file."""
+    import secrets
+
+    while True:
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
+        if not candidate.exists():
+            return candidate
+
+
 @contextmanager
 def replacing(path: Path, mode: str = "w", newline: str | None = None) -> Iterator[IO[Any]]:
-    """A report file written whole or not at all: the body goes to ``<name>.tmp`` in the same
-    folder, is flushed to the disk (fsync: a crash after the rename must not leave an empty
+    """A report file written whole or not at all: the body goes to a temporary file of its own
+    in the same folder (``unique_beside``), is flushed to the disk (fsync: a crash after the rename must not leave an empty
     file where the previous one was), then renamed over ``path`` when the block ends without an
     error; the temporary file never stays behind (a full disk, an exception, Ctrl-C)."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = unique_beside(path, ".tmp")
     try:
-        with tmp.open(mode, buffering=1 << 20,
+        with tmp.open(mode.replace("w", "x"), buffering=1 << 20,
                       **({} if "b" in mode else {"encoding": "utf-8", "newline": newline})) as out:
             yield out
             out.flush()

@@ -279,7 +279,8 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     document = findings_document(snapshot, findings, passed,
                                  pass_itemised=inputs.config.emit_pass,
                                  trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
-                                 rules=_evaluated_rules(inputs), scope=inputs.scope.to_json())
+                                 rules=_evaluated_rules(inputs), scope=inputs.scope.to_json(),
+                                 allowed_external_accounts=inputs.config.allowed_external_accounts)
     if timings is not None:
         timings.update({"graph": t1 - t0, "access analysis": t2 - t1 + shards_cpu,
                         "rules": t3 - t2, "suppressions, baseline, document": clock() - t3})

@@ -80,23 +80,24 @@ def write_output(path: str | Path, text: str, flag: str, *, done: str = "") -> P
 def replace_together(files: Sequence[tuple[Path, str]], flag: str, named: Path,
                      kept: str) -> None:
     """Files that belong together (a plan and its .md and .html: a reviewer approves one, the
-    apply reads the other) replaced all or none: each written to ``<name>.tmp`` beside it and
+    apply reads the other) replaced all or none: each written to a temporary file beside it (``reports._common.unique_beside``) and
     flushed to the disk, then, once every one is, renamed over its file, signals held back
     (scanner.output_set.deferred_interrupt); a rename that fails, or a signal that came
     meanwhile, puts the previous versions back. OutputError (one line: ``flag named``, the file
     that could not be written, ``kept`` saying what is as it was; exit 2) with every file as it
     was and no temporary file left (fault-injection trial round 4: on a nearly full disk the
     plan was replaced, its .md cut off, its .html yesterday's)."""
+    from reports._common import unique_beside
     from scanner.output_set import deferred_interrupt
 
     temps: list[tuple[Path, Path]] = []  # (temporary file, the file it replaces)
     backups: list[Path] = []
     try:
         for path, text in files:
-            tmp = path.with_name(path.name + ".tmp")
+            tmp = unique_beside(path, ".tmp")
             temps.append((tmp, path))
             try:
-                with tmp.open("w", encoding="utf-8") as out:
+                with tmp.open("x", encoding="utf-8") as out:
                     if path.is_file():  # the file keeps its mode
                         os.chmod(out.fileno(), stat.S_IMODE(path.stat().st_mode))
                     out.write(text)
@@ -117,18 +118,18 @@ def replace_together(files: Sequence[tuple[Path, str]], flag: str, named: Path,
                             path.unlink(missing_ok=True)
 
             try:
+                kept_as: dict[Path, Path] = {}
                 for _, path in temps:  # the previous versions kept, before anything moves
                     if path.exists():
-                        backup = path.with_name(path.name + ".previous")
-                        backup.unlink(missing_ok=True)
+                        backup = unique_beside(path, ".previous")
                         backups.append(backup)
                         try:
                             os.link(path, backup)  # no room needed
                         except OSError:  # a file system without hard links
                             shutil.copy2(path, backup)
+                        kept_as[path] = backup
                 for tmp, path in temps:
-                    previous = path.with_name(path.name + ".previous")
-                    moved.append((path, previous if previous in backups else None))
+                    moved.append((path, kept_as.get(path)))
                     os.replace(tmp, path)
             except BaseException as exc:
                 put_back()

@@ -113,23 +113,35 @@ def _snapshot(args: argparse.Namespace) -> tuple[Any, Any]:
                      "--history PATH")
 
 
-def _recorded_trust(args: argparse.Namespace, document: Any) -> frozenset[str]:
-    """The ``trusted_accounts`` recorded by the scan whose snapshot is read (--in: its
-    findings.json's header, read without its rows; --history: the stored document), as
-    ``report --in``, ``baseline`` and ``remediate --in`` read them. A bare --snapshot has no
-    record: --trusted-accounts says it."""
-    from scanner.policy.trust_zone import recorded_trusted_accounts
+def _recorded_zone(args: argparse.Namespace,
+                   document: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """The ``trusted_accounts`` and ``allowed_external_accounts`` recorded by the scan whose
+    snapshot is read (--in: its findings.json's header, read without its rows; --history: the
+    stored document), as ``report --in``, ``baseline`` and ``remediate --in`` read them. A bare
+    --snapshot has no record: the flags say them. A findings.json that cannot be read does not
+    stop the analysis, which needs the snapshot only: a note says the zone is the flags'
+    (review of the day's merges)."""
+    from scanner.errors import InputError
+    from scanner.policy.trust_zone import recorded_allowed_accounts, recorded_trusted_accounts
 
     if document is None and args.in_dir and not args.snapshot:
         path = Path(args.in_dir) / "findings.json"
         if path.is_file():
             from reports.json_out import read_findings_json, streamed_header
 
-            document = streamed_header(path)
-            if document is None:
-                document = read_findings_json(path)
-    return frozenset(recorded_trusted_accounts(document)) if isinstance(document, dict) \
-        else frozenset()
+            try:
+                document = streamed_header(path)
+                if document is None:
+                    document = read_findings_json(path)
+            except InputError as exc:
+                print(f"note: {path}: the scan's trusted and allowed accounts could not be "
+                      f"read ({exc}); the trust zone is the organization, the scanned accounts "
+                      "and --trusted-accounts", file=sys.stderr)
+                document = None
+    if not isinstance(document, dict):
+        return frozenset(), frozenset()
+    return (frozenset(recorded_trusted_accounts(document)),
+            frozenset(recorded_allowed_accounts(document)))
 
 
 def _accounts(text: str, flag: str = "--allowed-external-accounts") -> frozenset[str]:
@@ -338,11 +350,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.prove_timeout > 0:
             raise UsageError("--prove-timeout must be a positive number of seconds")
     snapshot, stored_document = _snapshot(args)
-    # the zone the scan's verdicts used (its config's trusted_accounts, recorded in its
-    # findings), and any the flag adds: concept review round 2 -- `access --in` called a
-    # trusted account "outside the trust zone" that the scan's rules had let pass
-    trusted = _accounts(args.trusted_accounts, "--trusted-accounts") | _recorded_trust(
-        args, stored_document)
+    # the zone the scan's verdicts used (its config's trusted and allowed accounts, recorded
+    # in its findings), and any the flags add: concept review round 2 -- `access --in` called
+    # a trusted account "outside the trust zone" that the scan's rules had let pass
+    recorded_trusted, recorded_allowed = _recorded_zone(args, stored_document)
+    trusted = _accounts(args.trusted_accounts, "--trusted-accounts") | recorded_trusted
+    allowed = allowed | recorded_allowed
     settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed,
                                             trusted_accounts=trusted)
     if args.all:

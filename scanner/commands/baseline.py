@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     chk.add_argument("--format", choices=("table", "json"), default="table")
 
 
-def access_from_snapshot(snapshot: Snapshot, trusted_accounts: tuple[str, ...] = ()) -> Any:
+def access_from_snapshot(snapshot: Snapshot, trusted_accounts: tuple[str, ...] = (),
+                         allowed_accounts: tuple[str, ...] = ()) -> Any:
     """Run the (pure) access analysis on a snapshot. ``trusted_accounts``: those of the scan
     it comes from (``trust_zone.recorded_trusted_accounts`` of its findings document), so the
     zone is the one the scan's verdicts used; a bare snapshot file records none."""
@@ -58,7 +59,8 @@ def access_from_snapshot(snapshot: Snapshot, trusted_accounts: tuple[str, ...] =
     from scanner.graph.builder import build_graph
 
     return analyze_access(build_graph(snapshot), snapshot, AccessSettings.from_snapshot(
-        snapshot, trusted_accounts=trusted_accounts))
+        snapshot, trusted_accounts=trusted_accounts,
+        allowed_external_accounts=frozenset(allowed_accounts)))
 
 
 def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
@@ -83,10 +85,12 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
         scan_id = latest.scan_id
     stored = store.load(scan_id)
     if stored.access is None:
-        from scanner.policy.trust_zone import recorded_trusted_accounts
+        from scanner.policy.trust_zone import (recorded_allowed_accounts,
+                                               recorded_trusted_accounts)
 
         return access_from_snapshot(stored.snapshot,
-                                    recorded_trusted_accounts(stored.document)), \
+                                    recorded_trusted_accounts(stored.document),
+                                    recorded_allowed_accounts(stored.document)), \
             stored.snapshot
     return stored.access, stored.snapshot
 

@@ -276,6 +276,10 @@ def run(args: argparse.Namespace) -> int:
             config = replace(config, trusted_accounts=inputs.trusted_accounts)
             rules = replace(rules, config=replace(rules.config,
                                                   trusted_accounts=inputs.trusted_accounts))
+        if args.config is None and inputs.allowed_accounts:
+            # likewise its allowed_external_accounts (new-user trial 7)
+            rules = replace(rules, config=replace(
+                rules.config, allowed_external_accounts=inputs.allowed_accounts))
         # before the saved plan is replaced
         selection = check_selection(selection, rules.ruleset, inputs)
         if not args.plan_out and not os.access(base_dir, os.W_OK | os.X_OK):

@@ -52,14 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_graph(snapshot_path: Path, *, access: bool = True,
                scan_id: str | None = None,
-               trusted_accounts: tuple[str, ...] = ()) -> tuple[nx.MultiDiGraph, Any]:
+               trusted_accounts: tuple[str, ...] = (),
+               allowed_accounts: tuple[str, ...] = ()) -> tuple[nx.MultiDiGraph, Any]:
     """The graph of a stored snapshot and its access report (the typed verdicts); without
     ``access`` the report is None and the analysis is not run (ASFF reads the resources' nodes
     only: at 100,000 secrets the analysis is 35 s and a gigabyte). ``scan_id``: the scan the
     findings beside it come from; a snapshot of another scan is an InputError (its readers
     and resources would be shown beside findings they do not belong to).
     ``trusted_accounts``: the scan's (``trust_zone.recorded_trusted_accounts`` of its findings
-    document): the analysis then uses the trust zone the scan's verdicts used."""
+    document): the analysis then uses the trust zone the scan's verdicts used;
+    ``allowed_accounts`` likewise its ``allowed_external_accounts``."""
     from dataclasses import replace
 
     from scanner.access import analyze_access
@@ -76,14 +78,15 @@ def load_graph(snapshot_path: Path, *, access: bool = True,
     graph = build_graph(snapshot)
     if not access:
         return graph, None
-    config = replace(load_config(None), trusted_accounts=tuple(trusted_accounts))
+    config = replace(load_config(None), trusted_accounts=tuple(trusted_accounts),
+                     allowed_external_accounts=tuple(allowed_accounts))
     report = analyze_access(graph, snapshot, access_settings(snapshot, config))
     return graph, report
 
 
 def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
     from reports.json_out import read_findings_json
-    from scanner.policy.trust_zone import recorded_trusted_accounts
+    from scanner.policy.trust_zone import recorded_allowed_accounts, recorded_trusted_accounts
 
     if not in_dir.is_dir():
         raise InputError("no such folder" if not in_dir.exists() else "not a directory",
@@ -95,7 +98,8 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True) -> Rendered:
             if (in_dir / name).exists():
                 graph, access = load_graph(
                     in_dir / name, scan_id=scan_id_of(document),
-                    trusted_accounts=recorded_trusted_accounts(document))
+                    trusted_accounts=recorded_trusted_accounts(document),
+                    allowed_accounts=recorded_allowed_accounts(document))
                 break
     return Rendered(document=document, graph=graph, access=access)
 

@@ -66,12 +66,14 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                       pass_itemised: bool | None = None,
                       trust_zone: TrustZone | None = None,
                       rules: Sequence[str] | None = None,
-                      scope: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                      scope: Mapping[str, Any] | None = None,
+                      allowed_external_accounts: Sequence[str] = ()) -> dict[str, Any]:
     """The findings.json document. ``passed`` (from ``evaluate_rules``) adds the ``passed``
     block; ``pass_itemised`` says whether ``findings`` holds every PASS result too (default:
     whether it holds any); ``trust_zone`` defaults to the snapshot's zone without
     trusted_accounts; ``rules``: the ids of the rules evaluated (``scan.rules``); ``scope``: the
-    scan's ``--rules/--exclude-rules/--severity/--compliance`` restrictions (``scan.scope``)."""
+    scan's ``--rules/--exclude-rules/--severity/--compliance`` restrictions (``scan.scope``);
+    ``allowed_external_accounts``: the config's, recorded in ``scan.trust_zone``."""
     from scanner.engine.runner import gc_paused
 
     meta = snapshot.meta
@@ -95,6 +97,9 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
             "coverage": [to_jsonable(c) for c in snapshot.coverage],
             "summary": summary(findings, passed),
         }
+        if allowed_external_accounts:  # outside the zone, not unintended (read back by re-reads)
+            document["scan"]["trust_zone"]["allowed_external_accounts"] = \
+                sorted(set(allowed_external_accounts))
         if passed is not None:
             if pass_itemised is None:
                 pass_itemised = any(f.status is Status.PASS for f in findings)

@@ -119,6 +119,18 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
 
 
 
+def recorded_allowed_accounts(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The config's ``allowed_external_accounts`` a scan used (outside the zone, but a grant to
+    them is not unintended), read back from ``scan.trust_zone.allowed_external_accounts`` of
+    its findings document like ``recorded_trusted_accounts``: ``access --in`` called an
+    allow-listed partner "unintended" that the scan's rules had let pass (new-user trial 7).
+    () when none were allowed, or for a document written before they were recorded."""
+    scan = document.get("scan")
+    zone = scan.get("trust_zone") if isinstance(scan, Mapping) else None
+    allowed = zone.get("allowed_external_accounts") if isinstance(zone, Mapping) else None
+    return tuple(str(a) for a in allowed) if isinstance(allowed, list) else ()
+
+
 def recorded_trusted_accounts(document: Mapping[str, Any]) -> tuple[str, ...]:
     """The config's ``trusted_accounts`` a scan used, read back from its findings document
     (``scan.trust_zone.trusted_accounts``, written by ``TrustZone.to_json``; the findings

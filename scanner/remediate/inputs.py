@@ -26,6 +26,8 @@ class ScanInputs:
     #: the config's trusted_accounts the scan used (findings.json scan.trust_zone): the zone
     #: a plan's analyses use when no --config is given
     trusted_accounts: tuple[str, ...] = ()
+    #: and its allowed_external_accounts (outside the zone, not unintended)
+    allowed_accounts: tuple[str, ...] = ()
 
 
 def load_findings(path: str | Path) -> tuple[tuple[Finding, ...], str | None]:
@@ -46,6 +48,12 @@ def _trusted(doc: Any) -> tuple[str, ...]:
     from scanner.policy.trust_zone import recorded_trusted_accounts
 
     return recorded_trusted_accounts(doc) if isinstance(doc, dict) else ()
+
+
+def _allowed(doc: Any) -> tuple[str, ...]:
+    from scanner.policy.trust_zone import recorded_allowed_accounts
+
+    return recorded_allowed_accounts(doc) if isinstance(doc, dict) else ()
 
 
 def findings_of_document(doc: Any, where: str) -> tuple[tuple[Finding, ...], str | None]:
@@ -83,7 +91,8 @@ def from_history(uri: str) -> ScanInputs:
     return ScanInputs(findings=found, snapshot=stored.snapshot,
                       findings_path=f"{uri}#{record.scan_id}/findings.json",
                       snapshot_path=f"{uri}#{record.scan_id}/snapshot", scan_id=scan_id,
-                      trusted_accounts=_trusted(dict(stored.document)))
+                      trusted_accounts=_trusted(dict(stored.document)),
+                      allowed_accounts=_allowed(dict(stored.document)))
 
 
 def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> ScanInputs:
@@ -113,4 +122,4 @@ def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> S
                          f"{snap_obj.meta.scan_id}", path=str(findings_path), field="scan.id")
     return ScanInputs(findings=found, snapshot=snap_obj, findings_path=str(findings_path),
                       snapshot_path=str(snapshot_path), scan_id=scan_id,
-                      trusted_accounts=_trusted(doc))
+                      trusted_accounts=_trusted(doc), allowed_accounts=_allowed(doc))

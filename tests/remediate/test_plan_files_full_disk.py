@@ -125,3 +125,21 @@ def test_a_plan_stopped_while_its_files_are_renamed_leaves_yesterdays_three(
         assert (code, err) == (130, ["secretgraph remediate: interrupted; nothing was saved (the "
                                      "plan and its .md and .html are as they were)"])
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == yesterday
+
+
+def test_saving_a_plan_leaves_the_users_own_files_beside_it_alone(
+        scan_dir: Path, tmp_path: Path) -> None:
+    """Review of the day's merges: the three files' previous versions were kept under the
+    fixed names ``plan.json.previous`` (and ``.tmp``), unlinking a user's files of those names
+    without a word. Now the kept copies and the temporary files have names of their own, and
+    nothing else in the folder changes."""
+    plan = tmp_path / "plan.json"
+    _yesterday(tmp_path, plan)
+    mine = {tmp_path / f"plan.json{suffix}": f"mine {suffix}\n"
+            for suffix in (".previous", ".tmp", ".md.previous")}
+    for path, text in mine.items():
+        path.write_text(text, encoding="utf-8")
+    assert main(["remediate", "--in", str(scan_dir), "--plan-out", str(plan), "-q"]) == 0
+    assert {p: p.read_text(encoding="utf-8") for p in mine} == mine
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("plan", ".plan"))) \
+        == sorted(["plan.html", "plan.json", "plan.md", *(p.name for p in mine)])

@@ -71,3 +71,49 @@ def test_access_in_without_trusted_accounts_keeps_them_outside_unless_told(
     out = _scan(tmp_path, "{}\n")
     assert _access_in_zone(out, capsys) == {False}
     assert _access_in_zone(out, capsys, "--trusted-accounts", OUTSIDER) == {True}
+
+
+def _access_paths(out: Path, capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    capsys.readouterr()
+    assert main(["access", "--in", str(out), "--secret", SECRET_ARN, "--format", "json"]) == 0
+    [secret] = json.loads(capsys.readouterr().out)["secrets"]
+    return [p for p in secret["paths"] if p["principal_account"] == OUTSIDER]
+
+
+def test_the_scans_allowed_external_accounts_are_recorded_and_read_back(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial 7: a partner allowed by the scan's config (allowed_external_accounts) was
+    "unintended" in ``access --in``, which read only the flag. The scan records them in
+    ``scan.trust_zone`` and every re-read takes them back (outside the zone, allow-listed)."""
+    out = _scan(tmp_path, f'allowed_external_accounts: ["{OUTSIDER}"]\n')
+    document = json.loads((out / "findings.json").read_text())
+    assert document["scan"]["trust_zone"]["allowed_external_accounts"] == [OUTSIDER]
+    paths = _access_paths(out, capsys)
+    assert paths and {(p["in_zone"], p["allow_listed"]) for p in paths} == {(False, True)}
+    access = load_rendered(out).access  # report --in
+    assert access is not None
+    assert {p.allow_listed for p in access.for_secret(SECRET_ARN).paths
+            if p.principal_account == OUTSIDER} == {True}
+
+
+def test_a_scan_without_allowed_accounts_records_none(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = _scan(tmp_path, "{}\n")
+    document = json.loads((out / "findings.json").read_text())
+    assert "allowed_external_accounts" not in document["scan"]["trust_zone"]
+    assert {p["allow_listed"] for p in _access_paths(out, capsys)} == {False}
+
+
+def test_access_in_with_a_damaged_findings_json_still_answers_from_the_snapshot(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review of the day's merges: reading the recorded zone made ``access --in`` exit 2 on a
+    findings.json cut short, though the analysis needs the snapshot only. It answers, and a
+    note says the zone is the flags'."""
+    out = _scan(tmp_path, f'trusted_accounts: ["{OUTSIDER}"]\n')
+    text = (out / "findings.json").read_text()
+    (out / "findings.json").write_text(text[: len(text) // 2])
+    capsys.readouterr()
+    assert main(["access", "--in", str(out), "--secret", SECRET_ARN, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["secrets"]
+    assert "could not be read" in captured.err and "findings.json" in captured.err
