@@ -94,13 +94,15 @@ class SecretEvaluator:
         evaluated: list[AccessPath] = []  # every pair evaluated one by one, recorded or not
         considered: set[str] = set()
 
-        def consider(p: Principal) -> AccessPath:
+        def consider(p: Principal, readers_only: bool = False) -> AccessPath:
             path = pairs.evaluate_pair(p, sv)
             considered.add(p.arn)
             evaluated.append(path)
-            # a grant outside the trust zone stays visible although a gate blocks it
-            if path.decision != "DENIED" or path.broken_at or record_all or (
-                    path.intended and not path.in_zone):
+            # a grant outside the trust zone stays visible although a gate blocks it;
+            # ``readers_only``: a principal considered only because another policy names it
+            # is recorded when it may read (its account's stand-in speaks for the rest)
+            if path.decision != "DENIED" or record_all or (not readers_only and (
+                    path.broken_at or (path.intended and not path.in_zone))):
                 paths.append(path)
             return path
 
@@ -143,7 +145,12 @@ class SecretEvaluator:
             if p.arn in seen:
                 continue
             seen.add(p.arn)
-            consider(p)
+            # a reader the stand-in would miss, never a "broken" path of its own: a key
+            # policy that lets the role decrypt another secret (an encryption-context
+            # condition) made it an intended reader "denied by key_policy" of every secret
+            # granted to its account (review of the day's merges: a grant-key-decrypt plan
+            # for one secret raised secret-cross-account-access-broken on the others)
+            consider(p, readers_only=True)
         for acct in sorted(named.accounts - self.index.iam_read):
             consider(external_principal(root_principal(acct), acct, "root"))
         special = None if record_all else classes_ix.special_accounts(sv)
