@@ -434,10 +434,18 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
         state = str(nat.get("state") or "available")
         if kind != "public":
             why.append(f"NAT gateway {nat_id} is {kind}: it cannot reach the internet")
-        elif state != "available":
+            continue
+        if state != "available":
             why.append(f"NAT gateway {nat_id} is {state}, not available")
-        else:
+            continue
+        out, said = _nat_internet_route(ctx, acct, region, nat_id, nat)
+        if out is True:
             usable_ids.add(nat_id)
+        elif out is None:
+            unread_ids.add(nat_id)
+            missing.extend(said)
+        else:
+            why.extend(said)
 
     # the VPC's own (local) routes keep its addresses, and a peering carries no internet
     # traffic (AWS VPC Peering Guide: no edge-to-edge routing): neither holds Secrets
@@ -474,6 +482,41 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
                    "to other targets take precedence)")
     return False, why or [f"route table {table.get('route_table_id')} has no route to a NAT "
                           "gateway"]
+
+
+def _nat_internet_route(ctx: RuleContext, acct: str, region: str, nat_id: str,
+                        nat: Mapping[str, Any]) -> tuple[bool | None, list[str]]:
+    """Does a public NAT gateway's own subnet send the public IPv4 space to an internet
+    gateway? AWS VPC User Guide, "NAT gateways": "You create a public NAT gateway in a public
+    subnet ... You route traffic from the NAT gateway to the internet gateway for the VPC" --
+    a public NAT gateway in a subnet whose route table has no such route reaches nothing
+    beyond the VPC. The subnet's table is the one associated with it, else the VPC's main
+    table ("Route tables": "If you don't explicitly associate a subnet with a particular route
+    table, the subnet is implicitly associated with the main route table"). The public
+    endpoint's addresses are not known, so the internet-gateway routes (what more specific
+    routes to other targets leave them: ``effective``) must cover all of ``PUBLIC_IPV4``.
+    (True, []), (False, why not) or (None, what is missing: the route table listing failed,
+    or the NAT's subnet or its table is not in the snapshot)."""
+    subnet = str(nat.get("subnet_id") or "")
+    vpc = str(nat.get("vpc_id") or "")
+    unread = ctx.index.service_readable(acct, region, "ec2.route_tables")
+    if unread:
+        return None, [f"the route table of NAT gateway {nat_id}'s subnet {subnet or '(unknown)'}"
+                      f": {unread}"]
+    tables = _tables_for_subnet(ctx, acct, region, vpc, subnet) if subnet and vpc else []
+    if not tables:
+        return None, [f"the route table of NAT gateway {nat_id}'s subnet {subnet or '(unknown)'} "
+                      "(neither a table associated with it nor the main table of its VPC is "
+                      "in the snapshot)"]
+    table = tables[0]
+    igw = effective(table, lambda r: r.get("target_type") == "internet-gateway")
+    if covers_all(igw, PUBLIC_IPV4):
+        return True, []
+    carried = [d for d in igw if d]
+    return False, [f"NAT gateway {nat_id} is in subnet {subnet}, whose route table "
+                   f"{table.get('route_table_id')} has no route to an internet gateway for "
+                   "0.0.0.0/0" + (f" (only {ranges_text(carried)})" if carried else "")
+                   + ": it cannot reach the internet"]
 
 
 def served(declared: tuple[str, ...] | None, peerings: Iterable[tuple[str, str, str]],
