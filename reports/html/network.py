@@ -32,7 +32,7 @@ from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_AS
                                     account_region_gap)
 from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.graph.schema import account_node, scheduled_for_deletion
-from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs,
+from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs, nat_way_out,
                                                               secretsmanager_endpoint_service,
                                                               served)
 
@@ -259,6 +259,12 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
     routes: dict[Key, list[Any]] = {}
     badges: dict[Key, list[tuple[str, str]]] = defaultdict(list)
     peerings: list[Mapping[str, Any]] = []
+    unread: Mapping[tuple[str, str], Any] = graph.graph.get("unread_services") or {}
+    tables: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
+    for _, attrs in graph.nodes(data=True):
+        if _kind(attrs) == "RouteTable":
+            tables[(str(attrs.get("account_id", "")), str(attrs.get("region", "")),
+                    str(attrs.get("vpc_id", "")))].append(attrs)
     for _, attrs in graph.nodes(data=True):
         kind = _kind(attrs)
         key = (str(attrs.get("account_id", "")), str(attrs.get("region", "")),
@@ -282,12 +288,21 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
             if str(attrs.get("connectivity_type") or "public") != "public":
                 # no way to the public Secrets Manager endpoint (rotation_network_path)
                 badges[key].append(("info", f"private NAT gateway ({state}): no internet"))
+            elif state != "available":
+                badges[key].append(("broken", f"NAT gateway ({state})"))
             else:
-                badges[key].append(("ok" if state == "available" else "broken",
-                                    f"NAT gateway ({state})"))
+                # a public NAT gateway reaches the internet only through its own subnet's
+                # route to an internet gateway: the rule's own test (nat_way_out)
+                way, _ = nat_way_out(str(attrs.get("nat_gateway_id") or ""), attrs,
+                                     tables.get(key, ()),
+                                     "not read" if _ec2_unread(unread, key) else None)
+                badges[key].append(
+                    ("ok", f"NAT gateway ({state})") if way else
+                    ("broken", f"NAT gateway ({state}): no internet route") if way is False
+                    else ("unknown", f"NAT gateway ({state}): its subnet's route table not "
+                                     "read"))
         elif kind == "LambdaFunction" and attrs.get("vpc_id"):
             badges[key].append(("lambda", f"λ {attrs.get('name') or 'function'}"))
-    unread: Mapping[tuple[str, str], Any] = graph.graph.get("unread_services") or {}
     links = [(_side_key(p.get("requester")), _side_key(p.get("accepter")), p) for p in peerings]
     degree: dict[Key, int] = defaultdict(int)
     for a, b, _ in links:

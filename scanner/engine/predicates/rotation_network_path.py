@@ -107,8 +107,18 @@ def _capped(evidence: dict[str, Any], name: str, items: list[str]) -> list[str]:
 
 def _tables_for_subnet(ctx: RuleContext, acct: str, region: str, vpc_id: str,
                        subnet_id: str) -> list[Mapping[str, Any]]:
-    tables = [ctx.graph.nodes[t] for t in
-              ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])]
+    return subnet_route_tables([ctx.graph.nodes[t] for t in
+                                ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])],
+                               subnet_id)
+
+
+def subnet_route_tables(vpc_tables: Iterable[Mapping[str, Any]],
+                        subnet_id: str) -> list[Mapping[str, Any]]:
+    """The route table of a subnet among its VPC's tables: the one associated with it, else
+    the main table. Amazon VPC User Guide, "Route tables": "If you don't explicitly associate
+    a subnet with a particular route table, the subnet is implicitly associated with the main
+    route table"."""
+    tables = list(vpc_tables)
     explicit = [t for t in tables if subnet_id in (t.get("subnet_ids") or ())]
     return explicit or [t for t in tables if t.get("is_main")]
 
@@ -486,28 +496,34 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
 
 def _nat_internet_route(ctx: RuleContext, acct: str, region: str, nat_id: str,
                         nat: Mapping[str, Any]) -> tuple[bool | None, list[str]]:
+    """``nat_way_out`` on the snapshot: the NAT's VPC's route tables, unless their listing
+    failed."""
+    vpc = str(nat.get("vpc_id") or "")
+    return nat_way_out(nat_id, nat, [ctx.graph.nodes[t] for t in
+                                     ctx.index.route_tables_by_vpc.get((acct, region, vpc), [])],
+                       ctx.index.service_readable(acct, region, "ec2.route_tables"))
+
+
+def nat_way_out(nat_id: str, nat: Mapping[str, Any], vpc_tables: Iterable[Mapping[str, Any]],
+                tables_unread: str | None) -> tuple[bool | None, list[str]]:
     """Does a public NAT gateway's own subnet send the public IPv4 space to an internet
     gateway? AWS VPC User Guide, "NAT gateways": "You create a public NAT gateway in a public
     subnet ... You route traffic from the NAT gateway to the internet gateway for the VPC" --
     a public NAT gateway in a subnet whose route table has no such route reaches nothing
-    beyond the VPC. The subnet's table is the one associated with it, else the VPC's main
-    table ("Route tables": "If you don't explicitly associate a subnet with a particular route
-    table, the subnet is implicitly associated with the main route table"). The public
-    endpoint's addresses are not known, so the internet-gateway routes (what more specific
-    routes to other targets leave them: ``effective``) must cover all of ``PUBLIC_IPV4``.
-    (True, []), (False, why not) or (None, what is missing: the route table listing failed,
-    or the NAT's subnet or its table is not in the snapshot)."""
+    beyond the VPC. The subnet's table: ``subnet_route_tables``. The public endpoint's
+    addresses are not known, so the internet-gateway routes (what more specific routes to
+    other targets leave them: ``effective``) must cover all of ``PUBLIC_IPV4``. (True, []),
+    (False, why not) or (None, what is missing: ``tables_unread``, the route table listing
+    failed, or the NAT's subnet or its table is not in the snapshot). The HTML report's hub
+    cards badge NAT gateways by the same answer (reports/html/network.py)."""
     subnet = str(nat.get("subnet_id") or "")
-    vpc = str(nat.get("vpc_id") or "")
-    unread = ctx.index.service_readable(acct, region, "ec2.route_tables")
-    if unread:
-        return None, [f"the route table of NAT gateway {nat_id}'s subnet {subnet or '(unknown)'}"
-                      f": {unread}"]
-    tables = _tables_for_subnet(ctx, acct, region, vpc, subnet) if subnet and vpc else []
+    where = f"the route table of NAT gateway {nat_id}'s subnet {subnet or '(not known)'}"
+    if tables_unread:
+        return None, [f"{where}: {tables_unread}"]
+    tables = subnet_route_tables(vpc_tables, subnet) if subnet else []
     if not tables:
-        return None, [f"the route table of NAT gateway {nat_id}'s subnet {subnet or '(unknown)'} "
-                      "(neither a table associated with it nor the main table of its VPC is "
-                      "in the snapshot)"]
+        return None, [f"{where} (neither a table associated with it nor the main table of its "
+                      "VPC is in the snapshot)"]
     table = tables[0]
     igw = effective(table, lambda r: r.get("target_type") == "internet-gateway")
     if covers_all(igw, PUBLIC_IPV4):
