@@ -151,3 +151,62 @@ def _without_main():
     reg = acct.regions[0]
     reg = replace(reg, route_tables=tuple(t for t in reg.route_tables if not t.is_main))
     return replace(snap, accounts=(replace(acct, regions=(reg,)), *snap.accounts[1:]))
+
+
+# --- one failed EC2 listing decides only what depends on it (trial round 8, repro
+# edit_nat_listing_failed.py: DescribeNatGateways alone failed in one account)
+
+
+def test_a_missing_route_back_fails_whatever_the_database_account_nat_listing_says() -> None:
+    """Trial round 8, D2: the database account's NAT gateway listing failed; the missing route
+    back (read from its route tables) was reported as "UNKNOWN: not assessed: missing route
+    tables of database VPC ...: ec2 ... (listing failed)"."""
+    finding = run(estate(back=False, unread_b=("nat_gateways",)))
+    assert finding.status.value == "FAIL", finding.message
+    assert "no route back" in finding.message
+
+
+def test_a_reachable_path_is_decided_when_only_the_database_account_nat_listing_failed(
+) -> None:
+    """Trial round 8: NAT gateways of the database account play no part in the path."""
+    finding = run(estate(unread_b=("nat_gateways",)))
+    assert finding.status.value == "PASS", finding.message
+
+
+def test_a_private_dns_endpoint_decides_when_the_nat_listing_failed() -> None:
+    """Trial round 8: with the central account's NAT listing failed, cases decided by a
+    private-DNS endpoint (where NAT gateways play no part) became UNKNOWN."""
+    finding = run(estate(endpoint=True, unread_a=("nat_gateways",)))
+    assert finding.status.value == "PASS", finding.message
+
+
+def test_the_nat_path_with_the_nat_listing_failed_is_unknown_naming_that_listing() -> None:
+    """Trial round 8: the UNKNOWN names the listing that failed, not all of EC2."""
+    finding = run(estate(unread_a=("nat_gateways",)))
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert any("ec2.nat_gateways" in m for m in finding.missing), finding.missing
+    assert not any("ec2 in" in m for m in finding.missing), finding.missing
+
+
+def test_a_pass_never_rests_on_an_unread_listing() -> None:
+    """Trial round 8: each listing the answer needs, failed alone in the Lambda's account,
+    leaves the answer UNKNOWN naming it (the endpoint listing: an endpoint with private DNS
+    would decide alone; the route tables: the NAT path and the way to the database)."""
+    for listing, kw in (("vpc_endpoints", {}), ("route_tables", {}),
+                        ("security_groups", {}), ("security_groups", {"endpoint": True}),
+                        ("peerings", {"tag": None}), ("vpcs", {"tag": None})):
+        finding = run(estate(unread_a=(listing,), **kw))
+        assert finding.status.value == "UNKNOWN", (listing, kw, finding.message)
+        assert any(f"ec2.{listing}" in m for m in finding.missing), (listing, finding.missing)
+    finding = run(estate(unread_b=("route_tables",)))
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert any("ec2.route_tables" in m and "vpc-db" in m for m in finding.missing)
+
+
+def test_the_database_main_table_counts_only_when_its_subnets_were_read() -> None:
+    """Trial round 8: the route back only in the database VPC's main table, its subnet listing
+    failed: whether a subnet uses that table is not known -- UNKNOWN, not PASS."""
+    finding = run(estate(unread_b=("subnets",)))
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert any("ec2.subnets" in m for m in finding.missing), finding.missing
+    assert run(estate(unread_b=("subnets",), back=False)).status.value == "FAIL"
