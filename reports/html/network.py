@@ -96,9 +96,14 @@ def _unseen(graph: nx.MultiDiGraph, side: Key, unread: Mapping[tuple[str, str], 
 
 def _ec2_unread(unread: Mapping[tuple[str, str], Any], side: Key) -> bool:
     """Whether the route tables of ``side``'s account-region could not be listed (the graph's
-    ``unread_services``)."""
+    ``unread_services``): their listing failed, or the VPC listing (the graph keeps route
+    tables only under listed VPCs), or EC2 failed in a snapshot that does not say which
+    listing did. The collector adds "ec2" whichever listing failed: a failed NAT gateway
+    listing leaves the route tables read (rotation-network trial round 8)."""
     services = unread.get((side[0], side[1])) or ()
-    return "ec2" in services or "ec2.route_tables" in services
+    if "ec2.route_tables" in services or "ec2.vpcs" in services:
+        return True
+    return "ec2" in services and not any(str(s).startswith("ec2.") for s in services)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -120,3 +120,23 @@ def test_a_public_nat_gateway_without_an_internet_route_is_not_badged_as_a_way_o
                          central_account="111111111111", account_names={})
     badges = dict((h.vpc, h.badges) for h in view.hubs)["vpc-nat-default-route"]
     assert ("unknown", "NAT gateway (available): its subnet's route table not read") in badges
+
+
+def test_a_failed_nat_gateway_listing_leaves_the_route_tables_read() -> None:
+    """Rotation-network trial round 8 (repro edit_nat_listing_failed.py): the collector marks
+    "ec2" unread with the one listing that failed ("ec2.nat_gateways"); the route tables were
+    read, so the hub's routes are not "not read"."""
+    fx = load_fixture(RULE)
+    graph = build_graph(fx.snapshot)
+    unread = dict(graph.graph.get("unread_services") or {})
+    unread[("111111111111", "us-east-1")] = {"ec2", "ec2.nat_gateways"}
+    graph.graph["unread_services"] = unread
+    view = build_network(graph, {"findings": []}, central_account="111111111111",
+                         account_names={})
+    live = next(s for g in view.hubs[0].groups for s in g.spokes if s.peering == "pcx-live")
+    assert live.hub_route == "present"
+    unread[("111111111111", "us-east-1")] = {"ec2", "ec2.route_tables"}
+    view = build_network(graph, {"findings": []}, central_account="111111111111",
+                         account_names={})
+    live = next(s for g in view.hubs[0].groups for s in g.spokes if s.peering == "pcx-live")
+    assert live.hub_route == "unknown"
