@@ -33,6 +33,7 @@ from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_AS
 from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.graph.schema import account_node, scheduled_for_deletion
 from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs, nat_way_out,
+                                                              secretsmanager_endpoint,
                                                               secretsmanager_endpoint_service,
                                                               served)
 
@@ -249,10 +250,10 @@ def _group_of(status: str, hub_route: str, spoke_route: str) -> tuple[str, str]:
     if "blackhole" in routes:
         return "active, a route is a blackhole", "broken"
     if "missing" in routes:
-        side = "hub" if hub_route == "missing" else "spoke"
+        side = "the hub" if hub_route == "missing" else "the spoke"
         if hub_route == spoke_route:
             side = "both sides"
-        return f"active, route missing on the {side}", "broken"
+        return f"active, route missing on {side}", "broken"
     return "active, route tables not read", "unknown"
 
 
@@ -467,7 +468,7 @@ def _said(entry: Mapping[str, Any], attrs: Mapping[str, Any], *, evaluated: bool
                  unlisted=max(0, total - len(problems)), message=str(entry.get("message") or ""))
 
 
-_IDS = re.compile(r"\b(?:pcx|vpc|subnet|sg)-[0-9a-zA-Z]+")
+_IDS = re.compile(r"\b(?:pcx|vpce|vpc|subnet|sg|nat)-[0-9a-zA-Z]+")
 
 
 class _Problems:
@@ -618,21 +619,36 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
         return hops[:1] + tracer.finish(hops[1:])
     subnets = ", ".join(map(str, fn.get("subnet_ids") or ())) or "none"
     sgs = ", ".join(map(str, fn.get("security_group_ids") or ())) or "none"
+    # the way to Secrets Manager as the rule takes it: an endpoint only when it is the way
+    # (the rule's own test, rotation_network_path.secretsmanager_endpoint: interface, private
+    # DNS, available, the Lambda's Region's service), else the NAT gateways
+    region = str(fn.get("region") or "")
+    all_endpoints = [nodes[e] for e in index.get(("VpcEndpoint", vpc), ())]
+    endpoint = [e for e in all_endpoints if secretsmanager_endpoint(e, region)]
+    endpoint_ids = tuple(str(e.get("endpoint_id")) for e in all_endpoints
+                         if e.get("endpoint_id"))
+    # the Network hop is the Lambda's own: its route tables and its security groups' egress
+    # (the rule says "the Lambda's security groups ... allow no [HTTPS (tcp 443)] egress");
+    # an endpoint's security groups or subnets are the endpoint's hop (rotation-network trial
+    # round 8: any "security group" made this hop broken or unknown and the endpoint "ok")
     hops.append(tracer.hop("Network", f"VPC {vpc} · subnets {subnets} · security groups {sgs}",
-                           phrases=("has no route table", "security group"),
-                           missing_phrases=("security groups", "CIDR of Lambda subnet")))
-    endpoint = [nodes[e] for e in index.get(("VpcEndpoint", vpc), ())
-                if secretsmanager_endpoint_service(str(nodes[e].get("service_name") or ""),
-                                                   str(fn.get("region") or ""))]
+                           phrases=("has no route table", "allow no HTTPS (tcp 443) egress",
+                                    "allow no egress"),
+                           missing_phrases=("security groups of the Lambda",
+                                            "CIDR of Lambda subnet", "CIDRs of the Lambda's",
+                                            "route tables of the Lambda's subnets")))
     nat = index.get(("NatGateway", vpc), ())
+    nat_ids = tuple(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
     how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
            if endpoint else
-           "NAT gateway " + ", ".join(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
-           if nat else "no endpoint or NAT gateway in the VPC")
+           "no interface endpoint with private DNS: NAT gateway " + ", ".join(nat_ids)
+           if nat else "no Secrets Manager interface endpoint with private DNS and no NAT "
+                       "gateway in the VPC")
     hops.append(tracer.hop("Secrets Manager", how, phrases=("Secrets Manager endpoint",),
-                           ids=tuple(str(e.get("endpoint_id")) for e in endpoint
-                                     if e.get("endpoint_id")),
-                           missing_phrases=("NAT gateway", "public Secrets Manager endpoint")))
+                           ids=endpoint_ids + nat_ids,
+                           missing_phrases=("NAT gateway", "public Secrets Manager endpoint",
+                                            "VPC endpoints of VPC")
+                           + (() if endpoint else ("route tables of the Lambda's subnets",))))
     peers = {str(p.get("peering_id") or ""): p for p in peerings_of.get(vpc, ())}
     chosen, unpeered = served(declared, [
         (pcx, str(p.get("status")), _other_vpc(p, vpc)) for pcx, p in peers.items()],

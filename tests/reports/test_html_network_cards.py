@@ -140,3 +140,13 @@ def test_a_failed_nat_gateway_listing_leaves_the_route_tables_read() -> None:
                          account_names={})
     live = next(s for g in view.hubs[0].groups for s in g.spokes if s.peering == "pcx-live")
     assert live.hub_route == "unknown"
+
+
+def test_a_route_missing_on_both_sides_says_so_plainly() -> None:
+    """Trial round 8: the group read "route missing on the both sides"."""
+    from reports.html.network import _group_of
+
+    assert _group_of("active", "missing", "missing") == (
+        "active, route missing on both sides", "broken")
+    assert _group_of("active", "missing", "present") == (
+        "active, route missing on the hub", "broken")

@@ -210,3 +210,50 @@ def test_the_database_main_table_counts_only_when_its_subnets_were_read() -> Non
     assert finding.status.value == "UNKNOWN", finding.message
     assert any("ec2.subnets" in m for m in finding.missing), finding.missing
     assert run(estate(unread_b=("subnets",), back=False)).status.value == "FAIL"
+
+
+# --- messages (trial round 8, LOW)
+
+
+def test_an_endpoint_without_private_dns_is_named_not_skipped() -> None:
+    """Trial round 8: a same-Region Secrets Manager endpoint without private DNS was skipped
+    silently: the FAIL (no endpoint with private DNS, no NAT path) names it."""
+    assert run(estate(endpoint=True, private_dns=False)).status.value == "PASS"
+    failed = run(estate(endpoint=True, private_dns=False, nat_routes=(LOCAL,)))
+    assert failed.status.value == "FAIL"
+    assert "endpoint vpce-sm has private DNS off" in failed.message
+
+
+def test_egress_problems_name_the_lambdas_security_groups() -> None:
+    """Trial round 8: egress problems on the NAT path and the database path did not name the
+    Lambda's security group ids (the endpoint path did)."""
+    finding = run(estate(lambda_egress=()))
+    assert finding.status.value == "FAIL"
+    assert "the Lambda's security groups sg-l allow no HTTPS (tcp 443) egress to the public" \
+        in finding.message
+    assert "the Lambda's security groups sg-l allow no egress to 10.1.0.0/16" in finding.message
+
+
+def test_an_empty_database_vpc_tag_is_declared_empty_not_absent() -> None:
+    """Trial round 8: an empty secretgraph:db-vpc tag (no database VPC) gave
+    database_vpcs_declared null, as if there were no tag (every peered VPC served)."""
+    assert run(estate(tag="", lambda_egress=())).evidence["database_vpcs_declared"] == []
+    assert run(estate(tag=None, lambda_egress=())).evidence["database_vpcs_declared"] is None
+
+
+def test_the_lambdas_blocked_egress_fails_even_with_the_endpoint_security_groups_unread(
+) -> None:
+    """Trial round 8 (E20): with the endpoint's security groups not read, the Lambda's own
+    egress (read) is still checked: letting no HTTPS out to the endpoint is a FAIL whatever
+    the endpoint's groups say; letting it out leaves the endpoint's side UNKNOWN."""
+    blocked = run(estate(endpoint=True, unread_a=("security_groups",)))
+    assert blocked.status.value == "UNKNOWN"  # the Lambda's own groups not read either
+    from dataclasses import replace
+    snap = estate(endpoint=True, lambda_egress=())
+    acct, reg = snap.accounts[0], snap.accounts[0].regions[0]
+    reg = replace(reg, security_groups=tuple(g for g in reg.security_groups
+                                             if g.group_id != "sg-ep"))
+    snap = replace(snap, accounts=(replace(acct, regions=(reg,)), *snap.accounts[1:]))
+    finding = run(snap)
+    assert finding.status.value == "FAIL", finding.message
+    assert "allow no HTTPS (tcp 443) egress to endpoint vpce-sm" in finding.message

@@ -189,7 +189,7 @@ def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Resu
     v = _Verdict()
     acct, region, vpc_id = str(f.get("account_id")), str(f.get("region")), f.get("vpc_id")
     evidence: dict[str, Any] = {"rotation_function": fn, "lambda_vpc": vpc_id,
-                                "database_vpcs_declared": list(declared) if declared else None}
+                                "database_vpcs_declared": None if declared is None else list(declared)}
     if not vpc_id:
         v.checked.append("Lambda runs outside a VPC: public Secrets Manager endpoint")
         if declared:
@@ -259,6 +259,35 @@ def secretsmanager_endpoint_service(service_name: str, region: str) -> bool:
                             f"cn.com.amazonaws.{region}.secretsmanager")
 
 
+def secretsmanager_endpoint(e: Mapping[str, Any], region: str) -> bool:
+    """Is endpoint ``e`` the Lambda's way to Secrets Manager in ``region``: an interface
+    endpoint, available, with private DNS, for that Region's service
+    (``secretsmanager_endpoint_service``)? Only with private DNS does the service's default
+    name resolve to the endpoint (AWS PrivateLink Guide, "Private DNS", quoted in
+    ``_check_endpoint``). The HTML report's rotation path draws an endpoint as the way by
+    this same test (reports/html/network.py)."""
+    return (e.get("endpoint_type") == "Interface" and bool(e.get("private_dns_enabled"))
+            and e.get("state") in (None, "available", "Available")
+            and secretsmanager_endpoint_service(str(e.get("service_name", "")), region))
+
+
+def _not_the_way(e: Mapping[str, Any], region: str) -> str | None:
+    """Why a Secrets Manager endpoint of the Lambda's VPC is not its way to this Region's
+    Secrets Manager (None for an endpoint of another service)."""
+    service = str(e.get("service_name", ""))
+    eid = e.get("endpoint_id")
+    if not service.endswith(".secretsmanager"):
+        return None
+    if not secretsmanager_endpoint_service(service, region):
+        return f"endpoint {eid} is for {service}, not {region}'s Secrets Manager"
+    if e.get("endpoint_type") != "Interface":
+        return f"endpoint {eid} is a {e.get('endpoint_type')} endpoint, not an interface one"
+    if not e.get("private_dns_enabled"):
+        return (f"endpoint {eid} has private DNS off (the service's name does not resolve to "
+                "it)")
+    return f"endpoint {eid} is {e.get('state')}, not available"
+
+
 def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
                     vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]] | str,
                     v: _Verdict) -> None:
@@ -277,15 +306,12 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
     endpoints: list[Mapping[str, Any]] = []
     for ep in ctx.index.endpoints_by_vpc.get((acct, region, vpc_id), []):
         e = ctx.graph.nodes[ep]
-        service = str(e.get("service_name", ""))
-        if not (e.get("endpoint_type") == "Interface" and e.get("private_dns_enabled")
-                and e.get("state") in (None, "available", "Available")):
-            continue
-        if secretsmanager_endpoint_service(service, region):
+        if secretsmanager_endpoint(e, region):
             endpoints.append(e)
-        elif service.endswith(".secretsmanager"):
-            others.append(f"endpoint {e.get('endpoint_id')} is for {service}, not "
-                          f"{region}'s Secrets Manager")
+            continue
+        why_not = _not_the_way(e, region)
+        if why_not:
+            others.append(why_not)
     lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
     if endpoints:
         problems: list[str] = []
@@ -340,15 +366,17 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
         out = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()],
                          PUBLIC_IPV4, HTTPS, groups=())
         if out is False:
-            problems.append("no security group of the Lambda allows HTTPS (tcp 443) egress "
-                            "to the public Secrets Manager endpoint (the public IPv4 space)")
+            problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no HTTPS "
+                            "(tcp 443) egress to the public Secrets Manager endpoint (the "
+                            "public IPv4 space)")
         elif out is None:
             missing.append("the public Secrets Manager endpoint's addresses (the Lambda's "
                            "security groups allow HTTPS egress to only part of the public "
                            "IPv4 space, or to a prefix list, whose CIDRs are not collected)")
     if lambda_tables and not problems and not missing:
         v.checked.append("default route to a public NAT gateway from every Lambda subnet, "
-                         "and HTTPS egress to the internet")
+                         "and HTTPS egress to the internet"
+                         + (f" ({'; '.join(sorted(others))})" if others else ""))
     elif problems or not (lambda_tables or isinstance(tables, str)):
         v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no "
                           f"{region} Secrets Manager interface endpoint with private DNS and "
@@ -358,6 +386,10 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
                              else ""))
     else:
         v.missing.extend(sorted(set(missing)))
+
+
+def _ids(groups: Iterable[Mapping[str, Any]]) -> str:
+    return ", ".join(str(g.get("group_id")) for g in groups)
 
 
 def _lambda_security_groups(ctx: RuleContext, f: Mapping[str, Any], acct: str,
@@ -433,9 +465,17 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                        "(not collected)")
     if isinstance(lambda_sgs, str):
         missing.append(lambda_sgs)
-    if missing or isinstance(lambda_sgs, str) or ep_cidrs is None:
+    if isinstance(lambda_sgs, str) or ep_cidrs is None:
         return None, missing
     lambda_sg_ids = tuple(str(g.get("group_id")) for g in lambda_sgs)
+    if missing:
+        # the Lambda's own egress is read: one that lets no HTTPS out to the endpoint is a
+        # problem whatever the endpoint's security groups say
+        out = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()], ep_cidrs,
+                         HTTPS, groups=tuple(ep_sg_ids) if ep_sg_ids else None)
+        if out is False:
+            return False, [_no_egress_to_endpoint(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids)]
+        return None, missing
     ep_sgs = [ctx.graph.nodes[n] for n in ep_nodes if n]
     ingress = [r for g in ep_sgs for r in g.get("ingress") or ()]
     answers = {sid: _sg_allows(ingress, cidrs or [], HTTPS, groups=lambda_sg_ids)
@@ -453,9 +493,7 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                    f"({ranges_text(shut_cidrs)}) or the Lambda's security groups "
                    f"{', '.join(lambda_sg_ids)}")
     if outbound is False:
-        why.append(f"the Lambda's security groups {', '.join(lambda_sg_ids)} allow no HTTPS "
-                   f"(tcp 443) egress to endpoint {eid} ({ranges_text(ep_cidrs)} or its "
-                   f"security groups {', '.join(ep_sg_ids)})")
+        why.append(_no_egress_to_endpoint(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids))
     if why:
         return False, why
     if inbound is None:
@@ -468,6 +506,13 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                        "to only part of them, or to a prefix list, whose CIDRs are not "
                        "collected)")
     return (None, missing) if missing else (True, [])
+
+
+def _no_egress_to_endpoint(lambda_sg_ids: Iterable[str], eid: str, ep_cidrs: list[str],
+                           ep_sg_ids: list[str]) -> str:
+    return (f"the Lambda's security groups {', '.join(lambda_sg_ids)} allow no HTTPS (tcp 443) "
+            f"egress to endpoint {eid} ({ranges_text(ep_cidrs)}"
+            + (f" or its security groups {', '.join(ep_sg_ids)})" if ep_sg_ids else ")"))
 
 
 def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[str, Any]
@@ -727,8 +772,6 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
     evidence["database_vpcs"] = _capped(evidence, "database_vpcs",
                                         sorted({str(p[3].get("vpc_id")) for p in serving}))
     own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
-    sgs = [ctx.index.security_groups.get((acct, region, g))
-           for g in f.get("security_group_ids") or ()]
     for p, pa, own, peer in serving:
         pcx, peer_vpc = pa.get("peering_id"), peer.get("vpc_id")
         if pa.get("status") != "active":
@@ -737,7 +780,7 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             continue
         peer_cidrs = list(peer.get("cidrs") or [])
         if isinstance(tables, str):
-            v.missing.append(tables)
+            v.missing.append(f"{tables} (their routes via {pcx})")
         for sid, ts in ({} if isinstance(tables, str) else tables).items():
             if not ts:
                 continue
@@ -784,13 +827,12 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             _check_route_back(ctx, acct, region, list(f.get("subnet_ids") or ()),
                               list(own.get("cidrs") or own_cidrs), back, str(peer_vpc),
                               str(pcx), v, maybe=maybe, maybe_why=subnets_unread)
-        if any(s is None for s in sgs):
-            unread = listing(ctx, acct, region, "security_groups")
-            v.missing.append(f"security groups {list(f.get('security_group_ids') or ())} of the "
-                             "Lambda (not in the graph)" + (f": {unread}" if unread else ""))
-        elif not any(_egress_allows(ctx.graph.nodes[s], peer_cidrs) for s in sgs if s):
-            v.problems.append(f"no security group of the Lambda allows egress to "
-                              f"{', '.join(peer_cidrs)}")
+        lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
+        if isinstance(lambda_sgs, str):
+            v.missing.append(lambda_sgs)
+        elif not any(_egress_allows(g, peer_cidrs) for g in lambda_sgs):
+            v.problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no "
+                              f"egress to {', '.join(peer_cidrs)} (database VPC {peer_vpc})")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
 
 
