@@ -33,6 +33,7 @@ from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_AS
 from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.graph.schema import account_node, scheduled_for_deletion
 from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs, nat_way_out,
+                                                              not_the_way,
                                                               secretsmanager_endpoint,
                                                               secretsmanager_endpoint_service,
                                                               served)
@@ -636,14 +637,18 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
                                     "allow no egress"),
                            missing_phrases=("security groups of the Lambda",
                                             "CIDR of Lambda subnet", "CIDRs of the Lambda's",
-                                            "route tables of the Lambda's subnets")))
+                                            "route tables of the Lambda's subnets",
+                                            "the Lambda's security groups let HTTPS out to only",
+                                            "the Lambda's security groups allow HTTPS egress "
+                                            "to only")))
     nat = index.get(("NatGateway", vpc), ())
     nat_ids = tuple(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
+    unused = [w for w in (not_the_way(e, region) for e in all_endpoints) if w]
     how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
            if endpoint else
-           "no interface endpoint with private DNS: NAT gateway " + ", ".join(nat_ids)
-           if nat else "no Secrets Manager interface endpoint with private DNS and no NAT "
-                       "gateway in the VPC")
+           "NAT gateway " + ", ".join(nat_ids) if nat else
+           "no Secrets Manager interface endpoint with private DNS and no NAT gateway in the "
+           "VPC") + ("" if endpoint or not unused else f" ({'; '.join(unused)})")
     hops.append(tracer.hop("Secrets Manager", how, phrases=("Secrets Manager endpoint",),
                            ids=endpoint_ids + nat_ids,
                            missing_phrases=("NAT gateway", "public Secrets Manager endpoint",

@@ -101,7 +101,9 @@ def test_an_endpoint_without_private_dns_beside_a_nat_is_not_the_way_drawn() -> 
     status, hops = _hops(_estate(private_dns=False, nat=True))
     assert status == "PASS"
     state, text, _ = hops["Secrets Manager"]
-    assert state == "ok" and "nat-1" in text and "vpce-sm" not in text, hops
+    assert state == "ok" and text.startswith("NAT gateway nat-1"), hops
+    assert "interface endpoint vpce-sm" not in text
+    assert "endpoint vpce-sm has private DNS off" in text  # named as not the way
 
 
 def test_an_endpoint_without_private_dns_alone_is_no_way_drawn() -> None:
@@ -138,3 +140,13 @@ def test_the_lambdas_own_egress_blocking_https_breaks_the_network_hop() -> None:
     status, hops = _hops(_estate(lambda_egress=()))
     assert status == "FAIL"
     assert hops["Network"][0] == "broken", hops
+
+
+def test_the_lambdas_egress_to_a_prefix_list_leaves_both_hops_unknown() -> None:
+    """Trial round 8, E6: the Lambda's egress names a prefix list (its CIDRs not collected):
+    neither the Lambda's security groups nor the endpoint is known to pass HTTPS."""
+    prefix_list = {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidrs": [],
+                   "prefix_list_ids": ["pl-1"]}
+    status, hops = _hops(_estate(lambda_egress=(prefix_list,)))
+    assert status == "UNKNOWN"
+    assert hops["Network"][0] == hops["Secrets Manager"][0] == "unknown", hops

@@ -271,9 +271,12 @@ def secretsmanager_endpoint(e: Mapping[str, Any], region: str) -> bool:
             and secretsmanager_endpoint_service(str(e.get("service_name", "")), region))
 
 
-def _not_the_way(e: Mapping[str, Any], region: str) -> str | None:
+def not_the_way(e: Mapping[str, Any], region: str) -> str | None:
     """Why a Secrets Manager endpoint of the Lambda's VPC is not its way to this Region's
-    Secrets Manager (None for an endpoint of another service)."""
+    Secrets Manager (None for an endpoint of another service, or for the way itself); the
+    HTML rotation path says it beside the NAT gateway hop."""
+    if secretsmanager_endpoint(e, region):
+        return None
     service = str(e.get("service_name", ""))
     eid = e.get("endpoint_id")
     if not service.endswith(".secretsmanager"):
@@ -283,8 +286,8 @@ def _not_the_way(e: Mapping[str, Any], region: str) -> str | None:
     if e.get("endpoint_type") != "Interface":
         return f"endpoint {eid} is a {e.get('endpoint_type')} endpoint, not an interface one"
     if not e.get("private_dns_enabled"):
-        return (f"endpoint {eid} has private DNS off (the service's name does not resolve to "
-                "it)")
+        return (f"endpoint {eid} has private DNS off: the service's name does not resolve to "
+                "it")
     return f"endpoint {eid} is {e.get('state')}, not available"
 
 
@@ -309,7 +312,7 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
         if secretsmanager_endpoint(e, region):
             endpoints.append(e)
             continue
-        why_not = _not_the_way(e, region)
+        why_not = not_the_way(e, region)
         if why_not:
             others.append(why_not)
     lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
@@ -832,7 +835,7 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.missing.append(lambda_sgs)
         elif not any(_egress_allows(g, peer_cidrs) for g in lambda_sgs):
             v.problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no "
-                              f"egress to {', '.join(peer_cidrs)} (database VPC {peer_vpc})")
+                              f"egress to {', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
 
 
