@@ -643,7 +643,11 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
                                             "to only")))
     nat = index.get(("NatGateway", vpc), ())
     nat_ids = tuple(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
-    unused = [w for w in (not_the_way(e, region) for e in all_endpoints) if w]
+    # this Region's Secrets Manager endpoints that are not the way, and why (another Region's
+    # is badged on the hub card, and is no hop)
+    unused = [w for w in (not_the_way(e, region) for e in all_endpoints
+                          if secretsmanager_endpoint_service(str(e.get("service_name") or ""),
+                                                             region)) if w]
     how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
            if endpoint else
            "NAT gateway " + ", ".join(nat_ids) if nat else
