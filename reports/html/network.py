@@ -32,7 +32,9 @@ from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_AS
                                     account_region_gap)
 from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.graph.schema import account_node, scheduled_for_deletion
-from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs,
+from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs, nat_way_out,
+                                                              not_the_way,
+                                                              secretsmanager_endpoint,
                                                               secretsmanager_endpoint_service,
                                                               served)
 
@@ -96,9 +98,14 @@ def _unseen(graph: nx.MultiDiGraph, side: Key, unread: Mapping[tuple[str, str], 
 
 def _ec2_unread(unread: Mapping[tuple[str, str], Any], side: Key) -> bool:
     """Whether the route tables of ``side``'s account-region could not be listed (the graph's
-    ``unread_services``)."""
+    ``unread_services``): their listing failed, or the VPC listing (the graph keeps route
+    tables only under listed VPCs), or EC2 failed in a snapshot that does not say which
+    listing did. The collector adds "ec2" whichever listing failed: a failed NAT gateway
+    listing leaves the route tables read (rotation-network trial round 8)."""
     services = unread.get((side[0], side[1])) or ()
-    return "ec2" in services or "ec2.route_tables" in services
+    if "ec2.route_tables" in services or "ec2.vpcs" in services:
+        return True
+    return "ec2" in services and not any(str(s).startswith("ec2.") for s in services)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,10 +251,10 @@ def _group_of(status: str, hub_route: str, spoke_route: str) -> tuple[str, str]:
     if "blackhole" in routes:
         return "active, a route is a blackhole", "broken"
     if "missing" in routes:
-        side = "hub" if hub_route == "missing" else "spoke"
+        side = "the hub" if hub_route == "missing" else "the spoke"
         if hub_route == spoke_route:
             side = "both sides"
-        return f"active, route missing on the {side}", "broken"
+        return f"active, route missing on {side}", "broken"
     return "active, route tables not read", "unknown"
 
 
@@ -259,6 +266,12 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
     routes: dict[Key, list[Any]] = {}
     badges: dict[Key, list[tuple[str, str]]] = defaultdict(list)
     peerings: list[Mapping[str, Any]] = []
+    unread: Mapping[tuple[str, str], Any] = graph.graph.get("unread_services") or {}
+    tables: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
+    for _, attrs in graph.nodes(data=True):
+        if _kind(attrs) == "RouteTable":
+            tables[(str(attrs.get("account_id", "")), str(attrs.get("region", "")),
+                    str(attrs.get("vpc_id", "")))].append(attrs)
     for _, attrs in graph.nodes(data=True):
         kind = _kind(attrs)
         key = (str(attrs.get("account_id", "")), str(attrs.get("region", "")),
@@ -282,12 +295,21 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
             if str(attrs.get("connectivity_type") or "public") != "public":
                 # no way to the public Secrets Manager endpoint (rotation_network_path)
                 badges[key].append(("info", f"private NAT gateway ({state}): no internet"))
+            elif state != "available":
+                badges[key].append(("broken", f"NAT gateway ({state})"))
             else:
-                badges[key].append(("ok" if state == "available" else "broken",
-                                    f"NAT gateway ({state})"))
+                # a public NAT gateway reaches the internet only through its own subnet's
+                # route to an internet gateway: the rule's own test (nat_way_out)
+                way, _ = nat_way_out(str(attrs.get("nat_gateway_id") or ""), attrs,
+                                     tables.get(key, ()),
+                                     "not read" if _ec2_unread(unread, key) else None)
+                badges[key].append(
+                    ("ok", f"NAT gateway ({state})") if way else
+                    ("broken", f"NAT gateway ({state}): no internet route") if way is False
+                    else ("unknown", f"NAT gateway ({state}): its subnet's route table not "
+                                     "read"))
         elif kind == "LambdaFunction" and attrs.get("vpc_id"):
             badges[key].append(("lambda", f"λ {attrs.get('name') or 'function'}"))
-    unread: Mapping[tuple[str, str], Any] = graph.graph.get("unread_services") or {}
     links = [(_side_key(p.get("requester")), _side_key(p.get("accepter")), p) for p in peerings]
     degree: dict[Key, int] = defaultdict(int)
     for a, b, _ in links:
@@ -447,7 +469,7 @@ def _said(entry: Mapping[str, Any], attrs: Mapping[str, Any], *, evaluated: bool
                  unlisted=max(0, total - len(problems)), message=str(entry.get("message") or ""))
 
 
-_IDS = re.compile(r"\b(?:pcx|vpc|subnet|sg)-[0-9a-zA-Z]+")
+_IDS = re.compile(r"\b(?:pcx|vpce|vpc|subnet|sg|nat)-[0-9a-zA-Z]+")
 
 
 class _Problems:
@@ -598,21 +620,44 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
         return hops[:1] + tracer.finish(hops[1:])
     subnets = ", ".join(map(str, fn.get("subnet_ids") or ())) or "none"
     sgs = ", ".join(map(str, fn.get("security_group_ids") or ())) or "none"
+    # the way to Secrets Manager as the rule takes it: an endpoint only when it is the way
+    # (the rule's own test, rotation_network_path.secretsmanager_endpoint: interface, private
+    # DNS, available, the Lambda's Region's service), else the NAT gateways
+    region = str(fn.get("region") or "")
+    all_endpoints = [nodes[e] for e in index.get(("VpcEndpoint", vpc), ())]
+    endpoint = [e for e in all_endpoints if secretsmanager_endpoint(e, region)]
+    endpoint_ids = tuple(str(e.get("endpoint_id")) for e in all_endpoints
+                         if e.get("endpoint_id"))
+    # the Network hop is the Lambda's own: its route tables and its security groups' egress
+    # (the rule says "the Lambda's security groups ... allow no [HTTPS (tcp 443)] egress");
+    # an endpoint's security groups or subnets are the endpoint's hop (rotation-network trial
+    # round 8: any "security group" made this hop broken or unknown and the endpoint "ok")
     hops.append(tracer.hop("Network", f"VPC {vpc} · subnets {subnets} · security groups {sgs}",
-                           phrases=("has no route table", "security group"),
-                           missing_phrases=("security groups", "CIDR of Lambda subnet")))
-    endpoint = [nodes[e] for e in index.get(("VpcEndpoint", vpc), ())
-                if secretsmanager_endpoint_service(str(nodes[e].get("service_name") or ""),
-                                                   str(fn.get("region") or ""))]
+                           phrases=("has no route table", "allow no HTTPS (tcp 443) egress",
+                                    "allow no egress"),
+                           missing_phrases=("security groups of the Lambda",
+                                            "CIDR of Lambda subnet", "CIDRs of the Lambda's",
+                                            "route tables of the Lambda's subnets",
+                                            "the Lambda's security groups let HTTPS out to only",
+                                            "the Lambda's security groups allow HTTPS egress "
+                                            "to only")))
     nat = index.get(("NatGateway", vpc), ())
+    nat_ids = tuple(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
+    # this Region's Secrets Manager endpoints that are not the way, and why (another Region's
+    # is badged on the hub card, and is no hop)
+    unused = [w for w in (not_the_way(e, region) for e in all_endpoints
+                          if secretsmanager_endpoint_service(str(e.get("service_name") or ""),
+                                                             region)) if w]
     how = (f"interface endpoint {endpoint[0].get('endpoint_id') or ''}".rstrip()
            if endpoint else
-           "NAT gateway " + ", ".join(str(nodes[n].get("nat_gateway_id") or n) for n in nat)
-           if nat else "no endpoint or NAT gateway in the VPC")
+           "NAT gateway " + ", ".join(nat_ids) if nat else
+           "no Secrets Manager interface endpoint with private DNS and no NAT gateway in the "
+           "VPC") + ("" if endpoint or not unused else f" ({'; '.join(unused)})")
     hops.append(tracer.hop("Secrets Manager", how, phrases=("Secrets Manager endpoint",),
-                           ids=tuple(str(e.get("endpoint_id")) for e in endpoint
-                                     if e.get("endpoint_id")),
-                           missing_phrases=("NAT gateway", "public Secrets Manager endpoint")))
+                           ids=endpoint_ids + nat_ids,
+                           missing_phrases=("NAT gateway", "public Secrets Manager endpoint",
+                                            "VPC endpoints of VPC")
+                           + (() if endpoint else ("route tables of the Lambda's subnets",))))
     peers = {str(p.get("peering_id") or ""): p for p in peerings_of.get(vpc, ())}
     chosen, unpeered = served(declared, [
         (pcx, str(p.get("status")), _other_vpc(p, vpc)) for pcx, p in peers.items()],

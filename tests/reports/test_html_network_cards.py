@@ -81,3 +81,72 @@ def test_a_private_nat_gateway_is_not_badged_as_a_way_out() -> None:
     badges = {h.vpc: h.badges for h in view.hubs}
     assert ("info", "private NAT gateway (available): no internet") in badges["vpc-nat-private"]
     assert ("ok", "NAT gateway (available)") in badges["vpc-nat-default-route"]
+
+
+def _nat_moved(snapshot, nat_id, subnet_id, *, drop_tables=False):
+    """``snapshot`` with NAT gateway ``nat_id`` placed in ``subnet_id`` (and, with
+    ``drop_tables``, its VPC's route tables left out of the snapshot)."""
+    import dataclasses
+
+    accounts = []
+    for a in snapshot.accounts:
+        regions = []
+        for r in a.regions:
+            nats = tuple(dataclasses.replace(n, subnet_id=subnet_id)
+                         if n.nat_gateway_id == nat_id else n for n in r.nat_gateways)
+            vpcs = {n.vpc_id for n in nats if n.nat_gateway_id == nat_id}
+            tables = tuple(t for t in r.route_tables
+                           if not (drop_tables and t.vpc_id in vpcs))
+            regions.append(dataclasses.replace(r, nat_gateways=nats, route_tables=tables))
+        accounts.append(dataclasses.replace(a, regions=tuple(regions)))
+    return dataclasses.replace(snapshot, accounts=tuple(accounts))
+
+
+def test_a_public_nat_gateway_without_an_internet_route_is_not_badged_as_a_way_out() -> None:
+    """Rotation-network ground-truth trial round 8 (repro min_nat_private_subnet.py): a public
+    NAT gateway whose subnet routes nothing to an internet gateway reaches nothing, and
+    secret-rotation-no-network-path now FAILs a rotation through it; the card must not badge
+    it green. Its subnet's route table not in the snapshot: not known either way."""
+    fx = load_fixture("secret-rotation-no-network-path")
+    moved = _nat_moved(fx.snapshot, "nat-20", "subnet-nat-default-route")
+    view = build_network(build_graph(moved), {"findings": []},
+                         central_account="111111111111", account_names={})
+    badges = dict((h.vpc, h.badges) for h in view.hubs)["vpc-nat-default-route"]
+    assert not any(state == "ok" and "NAT" in text for state, text in badges), badges
+    assert ("broken", "NAT gateway (available): no internet route") in badges
+    unread = _nat_moved(fx.snapshot, "nat-20", "subnet-nat-default-route-public",
+                        drop_tables=True)
+    view = build_network(build_graph(unread), {"findings": []},
+                         central_account="111111111111", account_names={})
+    badges = dict((h.vpc, h.badges) for h in view.hubs)["vpc-nat-default-route"]
+    assert ("unknown", "NAT gateway (available): its subnet's route table not read") in badges
+
+
+def test_a_failed_nat_gateway_listing_leaves_the_route_tables_read() -> None:
+    """Rotation-network trial round 8 (repro edit_nat_listing_failed.py): the collector marks
+    "ec2" unread with the one listing that failed ("ec2.nat_gateways"); the route tables were
+    read, so the hub's routes are not "not read"."""
+    fx = load_fixture(RULE)
+    graph = build_graph(fx.snapshot)
+    unread = dict(graph.graph.get("unread_services") or {})
+    unread[("111111111111", "us-east-1")] = {"ec2", "ec2.nat_gateways"}
+    graph.graph["unread_services"] = unread
+    view = build_network(graph, {"findings": []}, central_account="111111111111",
+                         account_names={})
+    live = next(s for g in view.hubs[0].groups for s in g.spokes if s.peering == "pcx-live")
+    assert live.hub_route == "present"
+    unread[("111111111111", "us-east-1")] = {"ec2", "ec2.route_tables"}
+    view = build_network(graph, {"findings": []}, central_account="111111111111",
+                         account_names={})
+    live = next(s for g in view.hubs[0].groups for s in g.spokes if s.peering == "pcx-live")
+    assert live.hub_route == "unknown"
+
+
+def test_a_route_missing_on_both_sides_says_so_plainly() -> None:
+    """Trial round 8: the group read "route missing on the both sides"."""
+    from reports.html.network import _group_of
+
+    assert _group_of("active", "missing", "missing") == (
+        "active, route missing on both sides", "broken")
+    assert _group_of("active", "missing", "present") == (
+        "active, route missing on the hub", "broken")

@@ -45,7 +45,11 @@ def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db
     ra = {"region": R, "secrets": [secret],
           "vpcs": [{"vpc_id": "vpc-l", "cidrs": ["10.0.0.0/16"]}],
           "subnets": [{"subnet_id": "subnet-l", "vpc_id": "vpc-l", "cidr": lambda_subnet_cidr}],
-          "route_tables": [rt("rtb-l", "vpc-l", ["subnet-l"], lambda_routes, main=True)],
+          # the NAT's own subnet routes to the internet gateway (trial round 8: a NAT in a
+          # subnet without that route reaches nothing)
+          "route_tables": [rt("rtb-l", "vpc-l", ["subnet-l"], lambda_routes, main=True),
+                           rt("rtb-pub", "vpc-l", ["subnet-pub"],
+                              [LOCAL, ("0.0.0.0/0", "internet-gateway", "igw-1", "active")])],
           "security_groups": [{"group_id": "sg-l", "vpc_id": "vpc-l",
                                "egress": [{"protocol": "-1", "cidrs": ["0.0.0.0/0"]}]}],
           "vpc_endpoints": ([{"endpoint_id": "vpce-sm", "vpc_id": "vpc-l",

@@ -10,10 +10,12 @@ VPC it serves?
     let HTTPS out to. With such an endpoint the service's name resolves to it, so it alone
     decides. Without one: from every one of the Lambda's subnets, routes that cover the whole
     of 0.0.0.0/0 (the default route, or routes that add up to it) to public NAT gateways in
-    state available, and Lambda security-group egress allowing HTTPS to the whole public IPv4
-    space. A route to a narrower destination (52.94.0.0/16) is no default route; a private
-    NAT gateway cannot reach the public endpoint; a NAT gateway the NAT gateway listing did not
-    have makes the answer UNKNOWN, and so do an endpoint's security groups or subnets not
+    state available whose own subnet's route table sends the public IPv4 space to an internet
+    gateway (``nat_way_out``), and Lambda security-group egress allowing HTTPS to the whole
+    public IPv4 space. A route to a narrower destination (52.94.0.0/16) is no default route; a
+    private NAT gateway cannot reach the public endpoint, nor a public one in a subnet with no
+    route to an internet gateway; a NAT gateway the NAT gateway listing did not have, or whose
+    subnet's route table is not in the snapshot, makes the answer UNKNOWN, and so do an endpoint's security groups or subnets not
     collected and a security-group rule covering only part of the addresses (or a prefix
     list). A Lambda outside any VPC reaches the public endpoint. Network ACLs are not
     collected and not checked.
@@ -30,13 +32,17 @@ VPC it serves?
     whose egress allows the database CIDR. Database-side security groups are not known to the
     scanner and are not checked.
 
+Each step asks for exactly the EC2 listing it reads (``listing``: ``ec2.route_tables``,
+``ec2.nat_gateways``, ...), so one failed listing makes UNKNOWN only what depends on it, and
+the UNKNOWN names it; a problem read from listings that were read stays a problem.
+
 The verdict is cached per (Lambda, declared VPCs): thousands of secrets share one Lambda.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
@@ -84,10 +90,11 @@ class _Verdict:
         if self.problems:
             evidence["problems"] = _capped(evidence, "problems", self.problems)
             return Result(outcome=TRUE, facts=tuple(("text", p) for p in self.problems),
-                          evidence=evidence, missing=tuple(self.missing))
+                          evidence=evidence, missing=tuple(dict.fromkeys(self.missing)))
         if self.missing:
-            return Result(outcome=UNKNOWN, missing=tuple(self.missing), evidence=evidence,
-                          facts=tuple(("text", f"not assessed: {m}") for m in self.missing))
+            missing = tuple(dict.fromkeys(self.missing))
+            return Result(outcome=UNKNOWN, missing=missing, evidence=evidence,
+                          facts=tuple(("text", f"not assessed: {m}") for m in missing))
         return Result(outcome=FALSE, evidence=evidence,
                       facts=(("text", "; ".join(self.checked) or "reachable"),))
 
@@ -107,8 +114,18 @@ def _capped(evidence: dict[str, Any], name: str, items: list[str]) -> list[str]:
 
 def _tables_for_subnet(ctx: RuleContext, acct: str, region: str, vpc_id: str,
                        subnet_id: str) -> list[Mapping[str, Any]]:
-    tables = [ctx.graph.nodes[t] for t in
-              ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])]
+    return subnet_route_tables([ctx.graph.nodes[t] for t in
+                                ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])],
+                               subnet_id)
+
+
+def subnet_route_tables(vpc_tables: Iterable[Mapping[str, Any]],
+                        subnet_id: str) -> list[Mapping[str, Any]]:
+    """The route table of a subnet among its VPC's tables: the one associated with it, else
+    the main table. Amazon VPC User Guide, "Route tables": "If you don't explicitly associate
+    a subnet with a particular route table, the subnet is implicitly associated with the main
+    route table"."""
+    tables = list(vpc_tables)
     explicit = [t for t in tables if subnet_id in (t.get("subnet_ids") or ())]
     return explicit or [t for t in tables if t.get("is_main")]
 
@@ -172,25 +189,55 @@ def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Resu
     v = _Verdict()
     acct, region, vpc_id = str(f.get("account_id")), str(f.get("region")), f.get("vpc_id")
     evidence: dict[str, Any] = {"rotation_function": fn, "lambda_vpc": vpc_id,
-                                "database_vpcs_declared": list(declared) if declared else None}
+                                "database_vpcs_declared": None if declared is None else list(declared)}
     if not vpc_id:
         v.checked.append("Lambda runs outside a VPC: public Secrets Manager endpoint")
         if declared:
             v.problems.append(f"Lambda {fn} is not in a VPC, so it cannot reach database "
                               f"VPC(s) {', '.join(declared)}")
         return v.result(evidence)
-    ec2_missing = ctx.index.service_readable(acct, region, "ec2")
+    ec2_missing = _ec2_not_read(ctx, acct, region)
     if ec2_missing:
         v.missing.append(ec2_missing)
         return v.result(evidence)
     subnets = list(f.get("subnet_ids") or ())
-    tables = {sid: _tables_for_subnet(ctx, acct, region, str(vpc_id), sid) for sid in subnets}
-    for sid, ts in tables.items():
-        if not ts:
-            v.problems.append(f"subnet {sid} of the Lambda has no route table")
+    # each step asks for exactly the EC2 listing it reads, where it reads it (``listing``): a
+    # failed NAT gateway listing leaves a path through an endpoint, or a missing route back,
+    # decided (rotation-network trial round 8)
+    tables_unread = listing(ctx, acct, region, "route_tables")
+    tables: dict[str, list[Mapping[str, Any]]] | str = (
+        f"the route tables of the Lambda's subnets {', '.join(subnets)}: {tables_unread}"
+        if tables_unread else
+        {sid: _tables_for_subnet(ctx, acct, region, str(vpc_id), sid) for sid in subnets})
+    if not isinstance(tables, str):
+        for sid, ts in tables.items():
+            if not ts:
+                v.problems.append(f"subnet {sid} of the Lambda has no route table")
     _check_endpoint(ctx, f, acct, region, str(vpc_id), tables, v)
     _check_databases(ctx, f, acct, region, str(vpc_id), tables, declared, v, evidence)
     return v.result(evidence)
+
+
+def _ec2_not_read(ctx: RuleContext, acct: str, region: str) -> str | None:
+    """What is missing when nothing of EC2 in the account-Region can be used: the account or
+    Region was not read, or a snapshot that says EC2 failed without saying which listing
+    (written before listings were recorded one by one)."""
+    gap = ctx.index.service_readable(acct, region, "ec2")
+    if gap and not any(u.startswith("ec2.")
+                       for u in ctx.index.unread_services.get((acct, region), ())):
+        return gap
+    return None
+
+
+def listing(ctx: RuleContext, acct: str, region: str, name: str) -> str | None:
+    """What is missing when EC2 listing ``name`` (a RegionSnapshot field: ``route_tables``,
+    ``subnets``, ``security_groups``, ``vpc_endpoints``, ``nat_gateways``, ``peerings``,
+    ``vpcs``) of the account-Region was not read; None when it was. The collector records each
+    failed listing as ``ec2.<name>`` (scanner/collect.py). The graph holds the other EC2
+    records only under a VPC the VPC listing had (scanner/graph/builder.py): with that listing
+    failed, none of them is there, whichever was read."""
+    return (ctx.index.service_readable(acct, region, "ec2.vpcs")
+            or ctx.index.service_readable(acct, region, f"ec2.{name}"))
 
 
 #: Secrets Manager's API is HTTPS (AWS General Reference, Secrets Manager endpoints: protocol
@@ -212,27 +259,62 @@ def secretsmanager_endpoint_service(service_name: str, region: str) -> bool:
                             f"cn.com.amazonaws.{region}.secretsmanager")
 
 
+def secretsmanager_endpoint(e: Mapping[str, Any], region: str) -> bool:
+    """Is endpoint ``e`` the Lambda's way to Secrets Manager in ``region``: an interface
+    endpoint, available, with private DNS, for that Region's service
+    (``secretsmanager_endpoint_service``)? Only with private DNS does the service's default
+    name resolve to the endpoint (AWS PrivateLink Guide, "Private DNS", quoted in
+    ``_check_endpoint``). The HTML report's rotation path draws an endpoint as the way by
+    this same test (reports/html/network.py)."""
+    return (e.get("endpoint_type") == "Interface" and bool(e.get("private_dns_enabled"))
+            and e.get("state") in (None, "available", "Available")
+            and secretsmanager_endpoint_service(str(e.get("service_name", "")), region))
+
+
+def not_the_way(e: Mapping[str, Any], region: str) -> str | None:
+    """Why a Secrets Manager endpoint of the Lambda's VPC is not its way to this Region's
+    Secrets Manager (None for an endpoint of another service, or for the way itself); the
+    HTML rotation path says it beside the NAT gateway hop."""
+    if secretsmanager_endpoint(e, region):
+        return None
+    service = str(e.get("service_name", ""))
+    eid = e.get("endpoint_id")
+    if not service.endswith(".secretsmanager"):
+        return None
+    if not secretsmanager_endpoint_service(service, region):
+        return f"endpoint {eid} is for {service}, not {region}'s Secrets Manager"
+    if e.get("endpoint_type") != "Interface":
+        return f"endpoint {eid} is a {e.get('endpoint_type')} endpoint, not an interface one"
+    if not e.get("private_dns_enabled"):
+        return (f"endpoint {eid} has private DNS off: the service's name does not resolve to "
+                "it")
+    return f"endpoint {eid} is {e.get('state')}, not available"
+
+
 def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
-                    vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]],
+                    vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]] | str,
                     v: _Verdict) -> None:
     """AWS PrivateLink Guide, "Private DNS": private DNS "associates a private hosted zone with
     your VPC. The hosted zone contains a record set for the default DNS name for the service
     ... that resolves to the private IP addresses of the endpoint network interfaces in your
     VPC": with such an endpoint the Lambda's calls go to the endpoint, never to a NAT gateway,
-    so the endpoint alone decides; without one, the NAT path does."""
+    so the endpoint alone decides; without one, the NAT path does. With the endpoint listing
+    not read neither is known to decide: UNKNOWN whatever the NAT path."""
+    endpoints_unread = listing(ctx, acct, region, "vpc_endpoints")
+    if endpoints_unread:
+        v.missing.append(f"the VPC endpoints of VPC {vpc_id} (a Secrets Manager endpoint with "
+                         f"private DNS would decide alone): {endpoints_unread}")
+        return
     others: list[str] = []
     endpoints: list[Mapping[str, Any]] = []
     for ep in ctx.index.endpoints_by_vpc.get((acct, region, vpc_id), []):
         e = ctx.graph.nodes[ep]
-        service = str(e.get("service_name", ""))
-        if not (e.get("endpoint_type") == "Interface" and e.get("private_dns_enabled")
-                and e.get("state") in (None, "available", "Available")):
-            continue
-        if secretsmanager_endpoint_service(service, region):
+        if secretsmanager_endpoint(e, region):
             endpoints.append(e)
-        elif service.endswith(".secretsmanager"):
-            others.append(f"endpoint {e.get('endpoint_id')} is for {service}, not "
-                          f"{region}'s Secrets Manager")
+            continue
+        why_not = not_the_way(e, region)
+        if why_not:
+            others.append(why_not)
     lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
     if endpoints:
         problems: list[str] = []
@@ -261,7 +343,12 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
     # are known to carry the public endpoint's (unknown) addresses.
     problems = []
     missing = []
-    for sid, ts in tables.items():
+    lambda_tables: Mapping[str, list[Mapping[str, Any]]] = {}
+    if isinstance(tables, str):
+        missing.append(tables)
+    else:
+        lambda_tables = tables
+    for sid, ts in lambda_tables.items():
         if not ts:
             problems.append(f"subnet {sid} has no route table")
             continue
@@ -282,16 +369,18 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
         out = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()],
                          PUBLIC_IPV4, HTTPS, groups=())
         if out is False:
-            problems.append("no security group of the Lambda allows HTTPS (tcp 443) egress "
-                            "to the public Secrets Manager endpoint (the public IPv4 space)")
+            problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no HTTPS "
+                            "(tcp 443) egress to the public Secrets Manager endpoint (the "
+                            "public IPv4 space)")
         elif out is None:
             missing.append("the public Secrets Manager endpoint's addresses (the Lambda's "
                            "security groups allow HTTPS egress to only part of the public "
                            "IPv4 space, or to a prefix list, whose CIDRs are not collected)")
-    if tables and not problems and not missing:
+    if lambda_tables and not problems and not missing:
         v.checked.append("default route to a public NAT gateway from every Lambda subnet, "
-                         "and HTTPS egress to the internet")
-    elif problems or not tables:
+                         "and HTTPS egress to the internet"
+                         + (f" ({'; '.join(sorted(others))})" if others else ""))
+    elif problems or not (lambda_tables or isinstance(tables, str)):
         v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: no "
                           f"{region} Secrets Manager interface endpoint with private DNS and "
                           "no 0.0.0.0/0 route to a public NAT gateway with HTTPS egress from "
@@ -302,6 +391,10 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
         v.missing.extend(sorted(set(missing)))
 
 
+def _ids(groups: Iterable[Mapping[str, Any]]) -> str:
+    return ", ".join(str(g.get("group_id")) for g in groups)
+
+
 def _lambda_security_groups(ctx: RuleContext, f: Mapping[str, Any], acct: str,
                             region: str) -> list[Mapping[str, Any]] | str:
     """The Lambda's security groups, or what is missing about them. A function connected to
@@ -310,8 +403,10 @@ def _lambda_security_groups(ctx: RuleContext, f: Mapping[str, Any], acct: str,
     ids = list(f.get("security_group_ids") or ())
     nodes = [ctx.index.security_groups.get((acct, region, g)) for g in ids]
     if not ids or any(n is None for n in nodes):
+        unread = listing(ctx, acct, region, "security_groups")
         return "the security groups of the Lambda (" + (
-            f"{', '.join(ids)} not in the graph)" if ids else "none in the snapshot)")
+            f"{', '.join(ids)} not in the graph)" if ids else "none in the snapshot)") + (
+            f": {unread}" if unread else "")
     return [ctx.graph.nodes[n] for n in nodes if n]
 
 
@@ -355,9 +450,11 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
     if not ep_sg_ids or any(n is None for n in ep_nodes):
         # "By default, the interface endpoint uses the default security group for the VPC":
         # an interface endpoint always has one, so none here was not read
+        sgs_unread = listing(ctx, acct, region, "security_groups")
         missing.append(f"the security groups of endpoint {eid} ("
                        + (f"{', '.join(ep_sg_ids)} not in the graph)" if ep_sg_ids else
-                          "none in the snapshot; an interface endpoint always has one)"))
+                          "none in the snapshot; an interface endpoint always has one)")
+                       + (f": {sgs_unread}" if sgs_unread else ""))
     ep_subnets = list(e.get("subnet_ids") or ())
     ep_cidrs = _subnet_cidrs(ctx, acct, region, vpc_id, ep_subnets) if ep_subnets else None
     if ep_cidrs is None:
@@ -371,9 +468,17 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                        "(not collected)")
     if isinstance(lambda_sgs, str):
         missing.append(lambda_sgs)
-    if missing or isinstance(lambda_sgs, str) or ep_cidrs is None:
+    if isinstance(lambda_sgs, str) or ep_cidrs is None:
         return None, missing
     lambda_sg_ids = tuple(str(g.get("group_id")) for g in lambda_sgs)
+    if missing:
+        # the Lambda's own egress is read: one that lets no HTTPS out to the endpoint is a
+        # problem whatever the endpoint's security groups say
+        out = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()], ep_cidrs,
+                         HTTPS, groups=tuple(ep_sg_ids) if ep_sg_ids else None)
+        if out is False:
+            return False, [_no_egress_to_endpoint(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids)]
+        return None, missing
     ep_sgs = [ctx.graph.nodes[n] for n in ep_nodes if n]
     ingress = [r for g in ep_sgs for r in g.get("ingress") or ()]
     answers = {sid: _sg_allows(ingress, cidrs or [], HTTPS, groups=lambda_sg_ids)
@@ -391,9 +496,7 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                    f"({ranges_text(shut_cidrs)}) or the Lambda's security groups "
                    f"{', '.join(lambda_sg_ids)}")
     if outbound is False:
-        why.append(f"the Lambda's security groups {', '.join(lambda_sg_ids)} allow no HTTPS "
-                   f"(tcp 443) egress to endpoint {eid} ({ranges_text(ep_cidrs)} or its "
-                   f"security groups {', '.join(ep_sg_ids)})")
+        why.append(_no_egress_to_endpoint(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids))
     if why:
         return False, why
     if inbound is None:
@@ -406,6 +509,13 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                        "to only part of them, or to a prefix list, whose CIDRs are not "
                        "collected)")
     return (None, missing) if missing else (True, [])
+
+
+def _no_egress_to_endpoint(lambda_sg_ids: Iterable[str], eid: str, ep_cidrs: list[str],
+                           ep_sg_ids: list[str]) -> str:
+    return (f"the Lambda's security groups {', '.join(lambda_sg_ids)} allow no HTTPS (tcp 443) "
+            f"egress to endpoint {eid} ({ranges_text(ep_cidrs)}"
+            + (f" or its security groups {', '.join(ep_sg_ids)})" if ep_sg_ids else ")"))
 
 
 def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[str, Any]
@@ -434,10 +544,18 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
         state = str(nat.get("state") or "available")
         if kind != "public":
             why.append(f"NAT gateway {nat_id} is {kind}: it cannot reach the internet")
-        elif state != "available":
+            continue
+        if state != "available":
             why.append(f"NAT gateway {nat_id} is {state}, not available")
-        else:
+            continue
+        out, said = _nat_internet_route(ctx, acct, region, nat_id, nat)
+        if out is True:
             usable_ids.add(nat_id)
+        elif out is None:
+            unread_ids.add(nat_id)
+            missing.extend(said)
+        else:
+            why.extend(said)
 
     # the VPC's own (local) routes keep its addresses, and a peering carries no internet
     # traffic (AWS VPC Peering Guide: no edge-to-edge routing): neither holds Secrets
@@ -468,12 +586,54 @@ def _nat_default_route(ctx: RuleContext, acct: str, region: str, table: Mapping[
         return None, missing + [f"where {kind} {tid} sends public traffic from "
                                 f"{table.get('route_table_id')} (not collected)"
                                 for kind, tid in sorted(onward)]
-    if usable:
-        why.append(f"its NAT routes carry {ranges_text(usable)}, not every "
+    carried = via(usable_ids | unread_ids)
+    if carried:
+        why.append(f"its NAT routes carry {ranges_text(carried)}, not every "
                    "public address (0.0.0.0/0 less the private ranges; more specific routes "
                    "to other targets take precedence)")
     return False, why or [f"route table {table.get('route_table_id')} has no route to a NAT "
                           "gateway"]
+
+
+def _nat_internet_route(ctx: RuleContext, acct: str, region: str, nat_id: str,
+                        nat: Mapping[str, Any]) -> tuple[bool | None, list[str]]:
+    """``nat_way_out`` on the snapshot: the NAT's VPC's route tables, unless their listing
+    failed."""
+    vpc = str(nat.get("vpc_id") or "")
+    return nat_way_out(nat_id, nat, [ctx.graph.nodes[t] for t in
+                                     ctx.index.route_tables_by_vpc.get((acct, region, vpc), [])],
+                       ctx.index.service_readable(acct, region, "ec2.route_tables"))
+
+
+def nat_way_out(nat_id: str, nat: Mapping[str, Any], vpc_tables: Iterable[Mapping[str, Any]],
+                tables_unread: str | None) -> tuple[bool | None, list[str]]:
+    """Does a public NAT gateway's own subnet send the public IPv4 space to an internet
+    gateway? AWS VPC User Guide, "NAT gateways": "You create a public NAT gateway in a public
+    subnet ... You route traffic from the NAT gateway to the internet gateway for the VPC" --
+    a public NAT gateway in a subnet whose route table has no such route reaches nothing
+    beyond the VPC. The subnet's table: ``subnet_route_tables``. The public endpoint's
+    addresses are not known, so the internet-gateway routes (what more specific routes to
+    other targets leave them: ``effective``) must cover all of ``PUBLIC_IPV4``. (True, []),
+    (False, why not) or (None, what is missing: ``tables_unread``, the route table listing
+    failed, or the NAT's subnet or its table is not in the snapshot). The HTML report's hub
+    cards badge NAT gateways by the same answer (reports/html/network.py)."""
+    subnet = str(nat.get("subnet_id") or "")
+    where = f"the route table of NAT gateway {nat_id}'s subnet {subnet or '(not known)'}"
+    if tables_unread:
+        return None, [f"{where}: {tables_unread}"]
+    tables = subnet_route_tables(vpc_tables, subnet) if subnet else []
+    if not tables:
+        return None, [f"{where} (neither a table associated with it nor the main table of its "
+                      "VPC is in the snapshot)"]
+    table = tables[0]
+    igw = effective(table, lambda r: r.get("target_type") == "internet-gateway")
+    if covers_all(igw, PUBLIC_IPV4):
+        return True, []
+    carried = [d for d in igw if d]
+    return False, [f"NAT gateway {nat_id} is in subnet {subnet}, whose route table "
+                   f"{table.get('route_table_id')} has no route to an internet gateway for "
+                   "0.0.0.0/0" + (f" (only {ranges_text(carried)})" if carried else "")
+                   + ": it cannot reach the internet"]
 
 
 def served(declared: tuple[str, ...] | None, peerings: Iterable[tuple[str, str, str]],
@@ -575,7 +735,7 @@ def effective(table: Mapping[str, Any], chosen: Callable[[Mapping[str, Any]], bo
 
 
 def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
-                     vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]],
+                     vpc_id: str, tables: Mapping[str, list[Mapping[str, Any]]] | str,
                      declared: tuple[str, ...] | None, v: _Verdict,
                      evidence: dict[str, Any]) -> None:
     """AWS VPC Peering Guide, Update your route tables: "To enable private IPv4 traffic between
@@ -585,7 +745,11 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
     VPC's CIDRs from every Lambda subnet -- covering only a portion, the route may or may not
     reach the database, whose address the scanner does not know (UNKNOWN). The database's
     side: routes back covering each Lambda subnet's CIDR (the instance's address) in at least
-    one of its route tables."""
+    one of its route tables. Each listing is asked for where it is read: the peerings (and
+    VPCs) of the Lambda's account decide which database VPCs are served, its route tables the
+    way there, the database account's route tables (and subnets: which tables are in use) the
+    way back; a problem read from listings that were read stays a problem."""
+    peerings_unread = listing(ctx, acct, region, "peerings")
     vpc_node = ctx.index.vpcs.get((acct, region, vpc_id))
     peerings = _peerings(ctx, vpc_node, acct, vpc_id)
     by_id = {str(p[1].get("peering_id")): p for p in peerings}
@@ -597,15 +761,20 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         v.checked.append(f"database VPC {vpc_id}: the Lambda's own VPC (local route)")
     chosen, unpeered = served(declared, [(pcx, str(p[1].get("status")), str(p[3].get("vpc_id")))
                                          for pcx, p in by_id.items()], own_vpc=vpc_id)
+    if peerings_unread and declared is None:
+        v.missing.append(f"the peerings of the Lambda's VPC {vpc_id} (every peered VPC is a "
+                         f"database VPC it serves): {peerings_unread}")
     for db in unpeered:
+        if peerings_unread:
+            v.missing.append(f"a peering between the Lambda's VPC {vpc_id} and database VPC "
+                             f"{db}: {peerings_unread}")
+            continue
         v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
                           f"database VPC {db}")
     serving = [by_id[pcx] for pcx in chosen]
     evidence["database_vpcs"] = _capped(evidence, "database_vpcs",
                                         sorted({str(p[3].get("vpc_id")) for p in serving}))
     own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
-    sgs = [ctx.index.security_groups.get((acct, region, g))
-           for g in f.get("security_group_ids") or ()]
     for p, pa, own, peer in serving:
         pcx, peer_vpc = pa.get("peering_id"), peer.get("vpc_id")
         if pa.get("status") != "active":
@@ -613,7 +782,9 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                               f"{pa.get('status')}, not active")
             continue
         peer_cidrs = list(peer.get("cidrs") or [])
-        for sid, ts in tables.items():
+        if isinstance(tables, str):
+            v.missing.append(f"{tables} (their routes via {pcx})")
+        for sid, ts in ({} if isinstance(tables, str) else tables).items():
             if not ts:
                 continue
             routed = [d for t in ts for d in _routed(t, pcx)]
@@ -639,54 +810,80 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
                                   f"{', '.join(peer_cidrs)} via {pcx}")
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
-        missing = ctx.index.service_readable(peer_acct, peer_region, "ec2")
+        missing = _ec2_not_read(ctx, peer_acct, peer_region) or listing(
+            ctx, peer_acct, peer_region, "route_tables")
         if missing:
             v.missing.append(f"route tables of database VPC {peer_vpc}: {missing}")
         else:
-            peer_tables = _tables_in_use(ctx, peer_acct, peer_region, str(peer_vpc))
+            subnets_unread = listing(ctx, peer_acct, peer_region, "subnets")
+            peer_tables = _tables_in_use(ctx, peer_acct, peer_region, str(peer_vpc),
+                                         subnets_read=not subnets_unread)
             back = [_routed(t, pcx) for t in peer_tables]
             back_lists = _prefix_lists(peer_tables, pcx)
             if back_lists:
                 back.append([f"prefix-list:{x}" for x in back_lists])
-            _check_route_back(ctx, acct, region, list(tables), list(own.get("cidrs") or own_cidrs),
-                              back, str(peer_vpc), str(pcx), v)
-        if any(s is None for s in sgs):
-            v.missing.append(f"security groups {list(f.get('security_group_ids') or ())} of the "
-                             "Lambda (not in the graph)")
-        elif not any(_egress_allows(ctx.graph.nodes[s], peer_cidrs) for s in sgs if s):
-            v.problems.append(f"no security group of the Lambda allows egress to "
-                              f"{', '.join(peer_cidrs)}")
+            # with the database VPC's subnets not read, its main table may route no subnet:
+            # a route back found only there is not known to carry the replies
+            maybe = [(str(t.get("route_table_id")), _routed(t, pcx))
+                     for t in _vpc_tables(ctx, peer_acct, peer_region, str(peer_vpc))
+                     if subnets_unread and t.get("is_main") and not t.get("subnet_ids")]
+            _check_route_back(ctx, acct, region, list(f.get("subnet_ids") or ()),
+                              list(own.get("cidrs") or own_cidrs), back, str(peer_vpc),
+                              str(pcx), v, maybe=maybe, maybe_why=subnets_unread)
+        lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
+        if isinstance(lambda_sgs, str):
+            v.missing.append(lambda_sgs)
+        elif not any(_egress_allows(g, peer_cidrs) for g in lambda_sgs):
+            v.problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no "
+                              f"egress to {', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
 
 
-def _tables_in_use(ctx: RuleContext, acct: str, region: str,
-                   vpc_id: str) -> list[Mapping[str, Any]]:
+def _vpc_tables(ctx: RuleContext, acct: str, region: str,
+                vpc_id: str) -> list[Mapping[str, Any]]:
+    return [ctx.graph.nodes[t] for t in ctx.index.route_tables_by_vpc.get((acct, region, vpc_id),
+                                                                          [])]
+
+
+def _tables_in_use(ctx: RuleContext, acct: str, region: str, vpc_id: str, *,
+                   subnets_read: bool = True) -> list[Mapping[str, Any]]:
     """The route tables of a VPC that route some subnet's traffic: "Each subnet in your VPC
     must be associated with a route table ... If you don't explicitly associate a subnet with a
     particular route table, the subnet is implicitly associated with the main route table"
     (Amazon VPC User Guide, "Route tables"). A table with no subnet association, and a main
     table every subnet of the VPC has left for another, route none of the database's replies.
-    With none of the VPC's subnets collected, the main table counts (it may be in use)."""
-    tables = [ctx.graph.nodes[t] for t in
-              ctx.index.route_tables_by_vpc.get((acct, region, vpc_id), [])]
+    With none of the VPC's subnets collected, the main table counts (it may be in use); with
+    the subnet listing not read (``subnets_read`` False) it does not: whether a subnet uses it
+    is not known (the caller asks)."""
+    tables = _vpc_tables(ctx, acct, region, vpc_id)
     explicit = {s for t in tables for s in (t.get("subnet_ids") or ())}
     subnets = ctx.index.subnets_by_vpc.get((acct, region, vpc_id), [])
-    main_used = not subnets or any(s not in explicit for s in subnets)
+    main_used = subnets_read and (not subnets or any(s not in explicit for s in subnets))
     return [t for t in tables if t.get("subnet_ids") or (t.get("is_main") and main_used)]
 
 
 def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[str],
                       vpc_cidrs: list[str], back: list[list[str | None]], peer_vpc: str,
-                      pcx: str, v: _Verdict) -> None:
+                      pcx: str, v: _Verdict, *,
+                      maybe: Sequence[tuple[str, list[str | None]]] = (),
+                      maybe_why: str | None = None) -> None:
     """Each Lambda subnet's CIDR covered by the routes via ``pcx`` of one database-VPC table
     (``back``: the destinations of each table). A subnet whose CIDR was not collected is
-    covered when the whole of the Lambda VPC's CIDRs is."""
+    covered when the whole of the Lambda VPC's CIDRs is. A subnet covered only by a table of
+    ``maybe`` (the main table, when the database VPC's subnets were not read: ``maybe_why``)
+    is UNKNOWN."""
     uncovered: list[str] = []
     for sid in subnets:
         node = ctx.index.subnets.get((acct, region, sid))
         cidr = ctx.graph.nodes[node].get("cidr") if node else None
         wanted = [str(cidr)] if cidr else vpc_cidrs
         if wanted and any(covers_all(dests, wanted) for dests in back):
+            continue
+        unsure = [rtb for rtb, dests in maybe if wanted and covers_all(dests, wanted)]
+        if unsure:
+            v.missing.append(f"the subnets of database VPC {peer_vpc} (whether any uses its "
+                             f"main table {', '.join(unsure)}, the one routing back to Lambda "
+                             f"subnet {sid} via {pcx}): {maybe_why}")
             continue
         lists = sorted({d[len("prefix-list:"):] for dests in back for d in dests
                         if d and d.startswith("prefix-list:")})
