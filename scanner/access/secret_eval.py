@@ -11,7 +11,8 @@ from scanner.access.classes import ClassIndex
 from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED
 from scanner.access.grants import policy_grants
 from scanner.access.graph_io import SecretView
-from scanner.access.identity import Principal, PrincipalIndex, external_principal
+from scanner.access.identity import Principal, PrincipalIndex, account_stand_in, \
+    external_principal
 from scanner.access.pair_eval import PUBLIC, PairEvaluator
 from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
@@ -25,7 +26,7 @@ from scanner.access.verdicts import (
     SecretAccess,
     path_with,
 )
-from scanner.graph.schema import PUBLIC_PRINCIPAL, root_principal
+from scanner.graph.schema import PUBLIC_PRINCIPAL
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy, resource_patterns
 from scanner.policy.principals import entry_account, session_kind
@@ -145,7 +146,9 @@ class SecretEvaluator:
             seen.add(p.arn)
             consider(p)
         for acct in sorted(named.accounts - self.index.iam_read):
-            consider(external_principal(root_principal(acct), acct, "root"))
+            # the account's principals no policy names: one stand-in, any of them (not the
+            # root user alone: identity.account_stand_in)
+            consider(account_stand_in(acct, self.s.org_paths.get(acct)))
         special = None if record_all else classes_ix.special_accounts(sv)
         special_sorted = sorted(special) if special is not None else []
         # the special accounts whose principals the resource policy can let in however their
@@ -368,8 +371,7 @@ class SecretEvaluator:
         if not unassessed:
             return None
         acct = unassessed[0]
-        return self.pairs.evaluate_pair(
-            external_principal(root_principal(acct), acct, "root"), sv)
+        return self.pairs.evaluate_pair(account_stand_in(acct, self.s.org_paths.get(acct)), sv)
 
 
 _BEST = {"ALLOWED": 0, "CONDITIONAL": 1, "DENIED": 2}
