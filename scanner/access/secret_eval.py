@@ -134,11 +134,15 @@ class SecretEvaluator:
         # identity-based policy that allows the action; the key policy names the principal
         # itself. It is a candidate in its own right: the account's root stand-in (below)
         # is not named by the key policy and would stand for it as DENIED (new-user trial
-        # round 7: "principals of account ... -> DENIED, blocked by key_policy")
+        # round 7: "principals of account ... -> DENIED, blocked by key_policy"). An entry
+        # with a wildcard inside the ARN names no principal (IAM User Guide, "AWS JSON policy
+        # elements: Principal": "You cannot use a wildcard to match part of a principal name
+        # or ARN"): it is no candidate -- the account's stand-in answers for whom it might
+        # match (IAM conformance trial round 10: "role/app-*" was a conditional reader)
         for arn in sorted(sv.key_named.arns - named.arns):
             acct = entry_account(arn)
             if acct is None or acct in self.index.iam_read or arn in self.index.by_arn or (
-                    not named.star and acct not in named.accounts):
+                    not named.star and acct not in named.accounts) or "*" in arn or "?" in arn:
                 continue
             p = named_principal(arn)
             if p.arn in seen:

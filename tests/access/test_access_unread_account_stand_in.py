@@ -211,3 +211,18 @@ def test_the_solver_agrees_with_the_evaluator_on_the_stand_in() -> None:
     evaluator, pair, read = _solver_on_stand_in(
         estate(secret_policy=other, key_policy=key_grant(PARTNER_ROOT)), PARTNER)
     assert (evaluator, pair.decision, read.status) == ("DENIED", "DENIED", "PROVEN_NONE")
+
+
+def test_a_wildcard_arn_in_the_key_policy_is_no_principal() -> None:
+    """IAM conformance trial round 10 (wildcard_key_principal.py): a key policy entry
+    arn:aws:iam::<acct>:role/app-* (a wildcard inside a principal ARN names no principal:
+    IAM User Guide, "Principal": "You cannot use a wildcard to match part of a principal name
+    or ARN") became an evaluated principal "role/app-*" with a CONDITIONAL path of its own,
+    counted as a conditional reader."""
+    wildcard = f"arn:aws:iam::{PARTNER}:role/app-*"
+    _, sa = _run(estate(secret_policy=secret_grant(PARTNER_ROOT),
+                        key_policy=key_grant(wildcard)))
+    # the account's stand-in is the one candidate of the account (the key's wildcard entry
+    # is UNKNOWN for it: principals.match_aws_entry)
+    assert {p.principal for p in sa.paths} == {PARTNER_ROOT}
+    assert sa.breadth.conditional_principals == 1
