@@ -2,7 +2,9 @@
 
 Known: the principal (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID when the
 organization is known, aws:PrincipalOrgPaths when its account's place in it is,
-aws:PrincipalType, aws:username for users, aws:PrincipalTag/* that the role or user carries), the resource (aws:ResourceAccount, aws:ResourceOrgID,
+aws:PrincipalType, aws:username for users, aws:PrincipalTag/* that the role or user carries;
+for the stand-in of an unread account's principals its account only: PrincipalFacts.
+account_stand_in), the resource (aws:ResourceAccount, aws:ResourceOrgID,
 aws:ResourceOrgPaths when its account's place in the organization is known, aws:ResourceTag/*
 and secretsmanager:ResourceTag/* of the secret, aws:RequestedRegion), and for the kms:Decrypt
 that Secrets Manager makes on the caller's behalf: kms:ViaService =
@@ -51,6 +53,11 @@ class PrincipalFacts:
     #: it may be a SAML or web-identity session (its federation keys unknown); False: a user,
     #: or a role whose trust policy was read and lets no identity provider assume it
     may_federate: bool = True
+    #: the stand-in for the principals of an account whose IAM was not read (docs/access.md
+    #: "account:<id>"; scanner.access.identity.account_stand_in): any role, user or the root
+    #: user of ``account_id`` that no policy names. ``arn`` is the account's root ARN (how the
+    #: policies' account entries match it), but its principal-identity keys are unknown
+    account_stand_in: bool = False
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
@@ -86,7 +93,18 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
                         "aws:principalservicenameslist"}
     excluded: dict[str, frozenset[str]] = {}
     session = session_kind(p.arn)
-    if p.principal_type != "public" and session is None:
+    # the stand-in for an unread account's principals (PrincipalFacts.account_stand_in) is
+    # any of them: IAM User Guide, global condition keys, aws:PrincipalArn is "the ARN of the
+    # principal that made the request" (for a role, the role's ARN; the root user's
+    # arn:aws:iam::<acct>:root), aws:PrincipalType is AssumedRole, User, FederatedUser or
+    # Account, aws:username is in the request of an IAM user only: which member made the
+    # request is what the snapshot cannot know, so these keys (and aws:userid,
+    # aws:PrincipalTag/*, never set here) stay unknown -- not absent, a member has them.
+    # docs/access.md, Reach: a class's decision is the best decision of any member (IAM
+    # conformance trial round 10: judged as the root user, a condition selecting the
+    # account's roles made its whole reach DENIED). Its account is known
+    stand_in = p.account_stand_in
+    if p.principal_type != "public" and session is None and not stand_in:
         # "*": which principal of the outside account: unknown. A session named by its STS
         # ARN (an outside role's session, a federated user): IAM User Guide, global condition
         # keys, aws:PrincipalArn holds the ARN of the role ("Do not specify the assumed role
@@ -127,7 +145,7 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # IAM User Guide, global condition keys, aws:PrincipalType: "FederatedUser" for a
         # federated user session (GetFederationToken), not "User"
         ctx["aws:principaltype"] = ("FederatedUser",)
-    elif p.principal_type in _PRINCIPAL_TYPES:
+    elif p.principal_type in _PRINCIPAL_TYPES and not stand_in:
         ctx["aws:principaltype"] = (_PRINCIPAL_TYPES[p.principal_type],)
     if p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)

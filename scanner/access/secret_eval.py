@@ -11,7 +11,8 @@ from scanner.access.classes import ClassIndex
 from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED
 from scanner.access.grants import policy_grants
 from scanner.access.graph_io import SecretView
-from scanner.access.identity import Principal, PrincipalIndex, external_principal
+from scanner.access.identity import Principal, PrincipalIndex, account_stand_in, \
+    external_principal
 from scanner.access.pair_eval import PUBLIC, PairEvaluator
 from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
@@ -25,7 +26,7 @@ from scanner.access.verdicts import (
     SecretAccess,
     path_with,
 )
-from scanner.graph.schema import PUBLIC_PRINCIPAL, root_principal
+from scanner.graph.schema import PUBLIC_PRINCIPAL
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy, resource_patterns
 from scanner.policy.principals import entry_account, session_kind
@@ -135,11 +136,15 @@ class SecretEvaluator:
         # identity-based policy that allows the action; the key policy names the principal
         # itself. It is a candidate in its own right: the account's root stand-in (below)
         # is not named by the key policy and would stand for it as DENIED (new-user trial
-        # round 7: "principals of account ... -> DENIED, blocked by key_policy")
+        # round 7: "principals of account ... -> DENIED, blocked by key_policy"). An entry
+        # with a wildcard inside the ARN names no principal (IAM User Guide, "AWS JSON policy
+        # elements: Principal": "You cannot use a wildcard to match part of a principal name
+        # or ARN"): it is no candidate -- the account's stand-in answers for whom it might
+        # match (IAM conformance trial round 10: "role/app-*" was a conditional reader)
         for arn in sorted(sv.key_named.arns - named.arns):
             acct = entry_account(arn)
             if acct is None or acct in self.index.iam_read or arn in self.index.by_arn or (
-                    not named.star and acct not in named.accounts):
+                    not named.star and acct not in named.accounts) or "*" in arn or "?" in arn:
                 continue
             p = named_principal(arn)
             if p.arn in seen:
@@ -152,7 +157,9 @@ class SecretEvaluator:
             # for one secret raised secret-cross-account-access-broken on the others)
             consider(p, readers_only=True)
         for acct in sorted(named.accounts - self.index.iam_read):
-            consider(external_principal(root_principal(acct), acct, "root"))
+            # the account's principals no policy names: one stand-in, any of them (not the
+            # root user alone: identity.account_stand_in)
+            consider(account_stand_in(acct, self.s.org_paths.get(acct)))
         special = None if record_all else classes_ix.special_accounts(sv)
         special_sorted = sorted(special) if special is not None else []
         # the special accounts whose principals the resource policy can let in however their
@@ -375,8 +382,7 @@ class SecretEvaluator:
         if not unassessed:
             return None
         acct = unassessed[0]
-        return self.pairs.evaluate_pair(
-            external_principal(root_principal(acct), acct, "root"), sv)
+        return self.pairs.evaluate_pair(account_stand_in(acct, self.s.org_paths.get(acct)), sv)
 
 
 _BEST = {"ALLOWED": 0, "CONDITIONAL": 1, "DENIED": 2}
