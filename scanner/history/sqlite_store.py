@@ -524,32 +524,35 @@ class SqliteHistoryStore:
             with _signals_held() as stop:
                 conn.set_progress_handler(lambda: 1 if stop else 0, 10_000)
                 removed, blobs, freed = self._prune_in_transaction(conn, remove, needed, stop)
-                if not vacuum:
-                    return PruneResult(scans=removed, blobs=blobs, payload_bytes=freed,
-                                       size_before=before, size_after=self.file_size(),
-                                       vacuumed=False)
-                try:
-                    if stop:
-                        raise sqlite3.OperationalError("interrupted")
-                    conn.execute("VACUUM")
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                except sqlite3.OperationalError as exc:
-                    done = f"{len(removed)} scan(s) were deleted (committed)"
-                    if stop:
-                        raise _stopped(stop, f"interrupted while compacting {self.path}: "
-                                             f"{done}; the file was not compacted (run prune "
-                                             "again to compact it)") from None
-                    raise self._fail(f"{done}, but the file could not be compacted: "
-                                     f"{_one_line(exc)} (VACUUM needs the file to itself and "
-                                     "free space about its size; run prune again)") from None
+                done = f"{len(removed)} scan(s) were deleted (committed)"
+                if vacuum:
+                    try:
+                        if stop:
+                            raise sqlite3.OperationalError("interrupted")
+                        conn.execute("VACUUM")
+                        # the copy VACUUM wrote went through the write-ahead log: back into
+                        # the file, and the log emptied, or the space is not given back
+                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    except sqlite3.OperationalError as exc:
+                        if stop:
+                            raise _stopped(stop, f"interrupted while compacting {self.path}: "
+                                                 f"{done}; the file was not compacted (run "
+                                                 "prune again to compact it)") from None
+                        raise self._fail(f"{done}, but the file could not be compacted: "
+                                         f"{_one_line(exc)} (VACUUM needs the write lock and "
+                                         "free space about the file's size; run prune again)"
+                                         ) from None
+                if stop:  # came after the last statement: the prune is whole, and says so
+                    raise _stopped(stop, f"interrupted after the prune of {self.path} was "
+                                         f"complete: {done}")
         finally:
             conn.close()
         return PruneResult(scans=removed, blobs=blobs, payload_bytes=freed,
-                           size_before=before, size_after=self.file_size(), vacuumed=True)
+                           size_before=before, size_after=self.file_size(), vacuumed=vacuum)
 
     def _prune_in_transaction(self, conn: sqlite3.Connection, remove: Sequence[str],
                               needed: Callable[[Sequence[ScanRecord]], frozenset[str]],
-                              stop: Sequence[int]) -> tuple[tuple[str, ...], int, int]:
+                              stop: _Held) -> tuple[tuple[str, ...], int, int]:
         self._begin(conn)
         try:
             rows = conn.execute(
@@ -598,45 +601,55 @@ class PruneResult:
     vacuumed: bool
 
 
+class _Held:
+    """The signals held while a prune writes (``signals``: the first one, once it came) and
+    the handlers they were held from (``previous``)."""
+
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+        self.previous: dict[int, Any] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.signals)
+
+
 @contextmanager
-def _signals_held() -> Iterator[list[int]]:
-    """SIGINT and SIGTERM recorded, not raised, while the prune writes: the list it yields
-    holds the signal once one came, and the SQLite progress handler then stops the statement
-    (a Python signal handler cannot run inside a long SQLite call such as VACUUM, and an
-    exception raised at a random point could leave the transaction open). Off the main thread
-    (no signal handlers there) nothing is installed."""
-    stop: list[int] = []
+def _signals_held() -> Iterator[_Held]:
+    """SIGINT and SIGTERM recorded, not raised, while the prune writes: the SQLite progress
+    handler then stops the statement (a Python signal handler cannot run inside a long
+    SQLite call such as VACUUM, and an exception raised at a random point could leave the
+    transaction open). Off the main thread (no signal handlers there) nothing is installed."""
+    held = _Held()
     if threading.current_thread() is not threading.main_thread():
-        yield stop
+        yield held
         return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    held.previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def hold(signum: int, frame: Any) -> None:
-        if not stop:
-            stop.append(signum)
+        if not held.signals:
+            held.signals.append(signum)
 
-    for sig in previous:
+    for sig in held.previous:
         signal.signal(sig, hold)
     try:
-        yield stop
+        yield held
     finally:
-        for sig, handler in previous.items():
+        for sig, handler in held.previous.items():
             signal.signal(sig, handler)
 
 
-def _stopped(stop: Sequence[int], message: str) -> BaseException:
-    """The interruption to raise once the signal in ``stop`` was handled: Interrupted with
+def _stopped(held: _Held, message: str) -> BaseException:
+    """The interruption to raise once the signal held was handled: Interrupted with
     ``message``; for SIGTERM, after the handler it was held from has run (the CLI's records
-    it, and then exits 143)."""
-    if stop and stop[0] == signal.SIGTERM:
-        handler = signal.getsignal(signal.SIGTERM)
+    it, and then exits 143 saying "terminated")."""
+    if held.signals and held.signals[0] == signal.SIGTERM:
+        handler = held.previous.get(signal.SIGTERM)
         if callable(handler):
             try:
                 handler(signal.SIGTERM, None)
             except KeyboardInterrupt:
                 pass
     return Interrupted(message)
-
 
 def _row_record(row: Any) -> ScanRecord:
     scan_id, started, finished, complete, recorded, version, accounts, regions, counts = row

@@ -234,3 +234,23 @@ def test_a_locked_history_is_waited_for_then_one_error_naming_it(
         holder.execute("ROLLBACK")
         holder.close()
     assert len(store.list()) == 6
+
+
+def test_without_vacuum_the_file_keeps_its_size_and_the_next_night_reuses_the_space(
+        tmp_path: Path) -> None:
+    """Organization-scale trial round 3: --no-vacuum (VACUUM holds the write lock while it
+    copies the file) deletes the same scans; the freed pages are reused, so the next night
+    does not grow the file."""
+    store = _history(tmp_path)
+    plan = plan_prune(store.list(), Retention(count=1), NOW)
+    result = store.prune(_ids(plan.remove), needed=needed_scans, vacuum=False)
+    assert result.scans == ("n1", "n2", "n3", "n4") and not result.vacuumed
+    conn = sqlite3.connect(store.path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    size = store.path.stat().st_size
+    _night(store, "n7", 0)
+    conn = sqlite3.connect(store.path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert store.path.stat().st_size == size
