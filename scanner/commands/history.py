@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prune.add_argument("--no-vacuum", action="store_true",
                        help="do not VACUUM: the file keeps its size, and later scans reuse "
                        "the freed space (VACUUM holds the file's write lock while it copies "
-                       "what is kept, and needs about that much free space)")
+                       "what is kept, and may need free disk space up to twice the file's size)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -540,8 +540,8 @@ class SqliteHistoryStore:
                                                  "prune again to compact it)") from None
                         raise self._fail(f"{done}, but the file could not be compacted: "
                                          f"{_one_line(exc)} (VACUUM needs the write lock and "
-                                         "free space about the file's size; run prune again)"
-                                         ) from None
+                                         "free disk space up to twice the file's size; run "
+                                         "prune again)") from None
                 if stop:  # came after the last statement: the prune is whole, and says so
                     raise _stopped(stop, f"interrupted after the prune of {self.path} was "
                                          f"complete: {done}")

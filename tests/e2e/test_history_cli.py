@@ -1,7 +1,9 @@
-"""`secretgraph history list` in an 80-column terminal; a stored snapshot and its history."""
+"""`secretgraph history list` in an 80-column terminal; a stored snapshot and its history;
+`secretgraph history prune`."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -87,10 +89,10 @@ def test_a_history_locked_by_another_process_is_one_line_saying_what_was_written
 # --------------------------------------------------------------------------- history prune
 
 
-def _nights(tmp_path: Path, history: Path, nights: list[tuple[str, int, bool]]) -> None:
-    """`scan --snapshot` of the access estate into ``history``, one per (id, days ago,
-    complete); an incomplete night has an account out of reach (a coverage gap)."""
-    import datetime
+def _nights(tmp_path: Path, history: Path, nights: list[tuple[str, int, bool]],
+            now: datetime.datetime | None = None) -> None:
+    """`scan --snapshot` of the access estate into ``history``, one per (id, days before
+    ``now``, complete); an incomplete night has an account out of reach (a coverage gap)."""
     from dataclasses import replace
 
     from scanner.model import CoverageEntry
@@ -99,7 +101,7 @@ def _nights(tmp_path: Path, history: Path, nights: list[tuple[str, int, bool]]) 
     gap = CoverageEntry(account_id="999999999999", region="global", service="sts",
                         operation="AssumeRole", error_code="AccessDenied",
                         error_kind="denied", message="no")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     for sid, days, complete in nights:
         started = (now - datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
         snap = replace(base, meta=replace(base.meta, scan_id=sid, started_at=started,
@@ -118,6 +120,7 @@ def test_a_scan_after_a_prune_diffs_and_carries_first_seen_as_without_it(
     import json
     import shutil
 
+    now = datetime.datetime.now(datetime.timezone.utc)
     pruned, whole = tmp_path / "pruned.db", tmp_path / "whole.db"
     _nights(tmp_path, pruned, [("n1", 40, True), ("n2", 30, True), ("n3", 20, True),
                                ("n4", 10, False)])
@@ -133,7 +136,7 @@ def test_a_scan_after_a_prune_diffs_and_carries_first_seen_as_without_it(
     results = {}
     for name, history in (("pruned", pruned), ("whole", whole)):
         (tmp_path / name).mkdir()
-        _nights(tmp_path / name, history, [("n5", 0, True)])
+        _nights(tmp_path / name, history, [("n5", 0, True)], now)
         rows = json.loads((tmp_path / name / "n5" / "findings.json").read_text())["findings"]
         capsys.readouterr()
         assert main(["diff", "latest", "--history", str(history), "--format", "json"]) in (0, 1)
