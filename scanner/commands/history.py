@@ -1,4 +1,5 @@
-"""`secretgraph history list`: the scans recorded in a history file or S3 prefix."""
+"""`secretgraph history list`: the scans recorded in a history file or S3 prefix;
+`secretgraph history prune`: delete old scans from a SQLite history (scanner.history.prune)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from scanner.commands._outputs import terminal_width
 from scanner.textfit import fit_line
 from scanner.history import DEFAULT_HISTORY, open_store
 
-HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix)"
+HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix), or prune it"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = 'print no list, only errors'
 #: with -q, standard output is discarded: errors (stderr) only
@@ -47,10 +48,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="history_command", metavar="ACTION")
     lst = sub.add_parser("list", help="list recorded scans, oldest first (the default ACTION)")
     _options(lst)
+    prune = sub.add_parser(
+        "prune", help="delete old scans from a SQLite history (lists them and asks first)",
+        description="Delete the scans older than --keep-days N days and/or not among the "
+        "--keep N newest (with both, a scan either keeps is kept), and the payloads no kept "
+        "scan shares, in one transaction; then VACUUM so the file shrinks. The newest "
+        "complete scan and every scan after it are always kept: the next scan diffs against "
+        "it and carries first_seen and unchanged policies from it. Lists what it would "
+        "delete; deletes after 'yes' typed at the terminal, or with --yes.")
+    add_history_argument(prune, suppress=True)
+    prune.add_argument("--keep-days", type=int, metavar="N", default=None,
+                       help="keep the scans started in the last N days (N >= 1)")
+    prune.add_argument("--keep", type=int, metavar="N", default=None,
+                       help="keep the N newest scans (N >= 1)")
+    prune.add_argument("--dry-run", action="store_true",
+                       help="only list what would be deleted (exit 0)")
+    prune.add_argument("--yes", action="store_true",
+                       help="delete without asking (cron); review a --dry-run first")
+    prune.add_argument("--no-vacuum", action="store_true",
+                       help="do not VACUUM: the file keeps its size, and later scans reuse "
+                       "the freed space (VACUUM holds the file's write lock while it copies "
+                       "what is kept, and may need free disk space up to twice the file's size)")
 
 
 def run(args: argparse.Namespace) -> int:
     args.history = getattr(args, "history", None) or default_history()
+    if getattr(args, "history_command", None) == "prune":
+        return _prune(args)
     args.format = getattr(args, "format", "table")
     records = open_store(args.history).list()
     if args.format == "json":
@@ -81,4 +105,91 @@ def run(args: argparse.Namespace) -> int:
             + [f"{r[0]:<{first}}  {r[3]:<8} " + " ".join(f"{v:>5}" for v in r[4:])
                for r in rows])
     print(table)
+    return 0
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    value = float(n)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def _confirm(question: str) -> bool:
+    """'yes' typed at the terminal (the question on stderr: stdout may be a file)."""
+    from scanner.errors import Interrupted
+
+    try:
+        print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        raise Interrupted("interrupted at the confirmation; nothing was deleted") from None
+    return answer.strip().lower() == "yes"
+
+
+def _prune(args: argparse.Namespace) -> int:
+    """`history prune`: list the scans the retention lets go, ask (or --yes), delete them in
+    one transaction, VACUUM; what was removed and the bytes freed."""
+    from datetime import datetime, timezone
+
+    from scanner.errors import UsageError
+    from scanner.history.prune import Retention, needed_scans, plan_prune
+    from scanner.history.sqlite_store import SqliteHistoryStore
+
+    retention = Retention(days=args.keep_days, count=args.keep)  # UsageError: exit 2
+    if args.dry_run and args.yes:
+        raise UsageError("--dry-run deletes nothing: leave out --yes (or --dry-run)")
+    if getattr(args, "quiet", False) and not (args.yes or args.dry_run):
+        raise UsageError("-q shows no list to confirm: give --yes (after a --dry-run), or "
+                         "leave out -q")
+    scheme = args.history.partition(":")[0] if "://" in args.history else ""
+    store = None if scheme == "s3" else open_store(args.history)
+    if not isinstance(store, SqliteHistoryStore):
+        raise UsageError(
+            f"--history {args.history}: prune works on a SQLite history only; an S3 history "
+            "is not pruned by secretgraph (docs/history.md, \"Retention\")")
+    records = store.list()
+    if not records:
+        print(f"no scans recorded in {args.history}: nothing to prune")
+        return 0
+    plan = plan_prune(records, retention, datetime.now(timezone.utc))
+    newest_complete = next((r.scan_id for r in reversed(records) if r.complete), None)
+    print(f"{args.history}: {len(records)} scan(s), {_size(store.file_size())}; keeping "
+          f"{len(plan.keep)}" + (f" (always: {newest_complete}, the newest complete scan, "
+                                 "and the scans after it)" if newest_complete else
+                                 " (always: the newest scans; none is complete)"))
+    if not plan.remove:
+        print("nothing to prune")
+        return 0
+    print(f"{'would delete' if not args.yes else 'deleting'} {len(plan.remove)} scan(s):")
+    for r in plan.remove:
+        print(f"  {r.scan_id}  {r.started_at}  {'complete' if r.complete else 'INCOMPLETE'}")
+    if args.dry_run:
+        print("dry run: nothing was deleted")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to delete without confirmation: stdin is not a "
+                             "terminal; review the list above and add --yes")
+        if not _confirm(f"Delete {len(plan.remove)} scan(s) from {args.history}?"):
+            print("nothing was deleted")
+            return 0
+    result = store.prune([r.scan_id for r in plan.remove], needed=needed_scans,
+                         vacuum=not args.no_vacuum)
+    kept = len(plan.remove) - len(result.scans)
+    print(f"deleted {len(result.scans)} scan(s) and {result.blobs} payload(s) "
+          f"({_size(result.payload_bytes)} stored)"
+          + (f"; kept {kept} a scan recorded meanwhile needs" if kept else ""))
+    freed = result.size_before - result.size_after
+    if result.vacuumed:
+        print(f"{args.history}: {_size(result.size_before)} -> {_size(result.size_after)} "
+              f"({_size(max(freed, 0))} freed)")
+    else:
+        print(f"{args.history}: not compacted (--no-vacuum): {_size(result.size_after)}; "
+              "later scans reuse the freed space")
     return 0

@@ -21,13 +21,17 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import sqlite3
+import threading
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from scanner.errors import InputError
+from scanner.errors import InputError, Interrupted
 from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
     ReReadMark,
@@ -486,6 +490,166 @@ class SqliteHistoryStore:
         return tuple(ReReadMark(resource=r, marked_at=at, source=src, account_id=a, region=g)
                      for r, at, src, a, g in rows)
 
+    # ---- prune (secretgraph history prune) ------------------------------------------------
+
+    def file_size(self) -> int:
+        """The bytes the history takes on disk: the file and its write-ahead log."""
+        total = 0
+        for path in (self.path, Path(f"{self.path}-wal")):
+            try:
+                total += path.stat().st_size
+            except OSError:
+                pass
+        return total
+
+    def prune(self, remove: Sequence[str], *,
+              needed: Callable[[Sequence[ScanRecord]], frozenset[str]],
+              vacuum: bool = True) -> "PruneResult":
+        """Delete the scans ``remove`` names, then every payload no kept scan references, in
+        one transaction (BEGIN IMMEDIATE: another writer's lock is waited for as a scan's
+        write waits, up to LOCK_TIMEOUT); then VACUUM, so the file shrinks.
+
+        The scans are listed again under the write lock and ``needed(records)`` (scanner.
+        history.prune.needed_scans) is asked again: a scan recorded since ``remove`` was
+        planned can make an older one the scan the next night needs, and that one is kept.
+        Only scans named in ``remove`` are ever deleted (what the user was shown).
+
+        Ctrl-C or SIGTERM during the transaction rolls it back: the file is as it was
+        (Interrupted, "nothing was deleted"). During VACUUM it stops the VACUUM, which SQLite
+        rolls back: the scans stay deleted (committed), the file is not compacted, and the
+        message says so."""
+        before = self.file_size()
+        conn = self._connect()
+        try:
+            with _signals_held() as stop:
+                conn.set_progress_handler(lambda: 1 if stop else 0, 10_000)
+                removed, blobs, freed = self._prune_in_transaction(conn, remove, needed, stop)
+                done = f"{len(removed)} scan(s) were deleted (committed)"
+                if vacuum:
+                    try:
+                        if stop:
+                            raise sqlite3.OperationalError("interrupted")
+                        conn.execute("VACUUM")
+                        # the copy VACUUM wrote went through the write-ahead log: back into
+                        # the file, and the log emptied, or the space is not given back
+                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    except sqlite3.OperationalError as exc:
+                        if stop:
+                            raise _stopped(stop, f"interrupted while compacting {self.path}: "
+                                                 f"{done}; the file was not compacted (run "
+                                                 "prune again to compact it)") from None
+                        raise self._fail(f"{done}, but the file could not be compacted: "
+                                         f"{_one_line(exc)} (VACUUM needs the write lock and "
+                                         "free disk space up to twice the file's size; run "
+                                         "prune again)") from None
+                if stop:  # came after the last statement: the prune is whole, and says so
+                    raise _stopped(stop, f"interrupted after the prune of {self.path} was "
+                                         f"complete: {done}")
+        finally:
+            conn.close()
+        return PruneResult(scans=removed, blobs=blobs, payload_bytes=freed,
+                           size_before=before, size_after=self.file_size(), vacuumed=vacuum)
+
+    def _prune_in_transaction(self, conn: sqlite3.Connection, remove: Sequence[str],
+                              needed: Callable[[Sequence[ScanRecord]], frozenset[str]],
+                              stop: _Held) -> tuple[tuple[str, ...], int, int]:
+        self._begin(conn)
+        try:
+            rows = conn.execute(
+                "SELECT scan_id, started_at, finished_at, complete, recorded_at, tool_version,"
+                " accounts, regions, counts FROM scans ORDER BY started_at, seq").fetchall()
+            records = [_row_record(row) for row in rows]
+            keep = needed(records)
+            wanted = set(remove)
+            doomed = tuple(r.scan_id for r in records
+                           if r.scan_id in wanted and r.scan_id not in keep)
+            conn.executemany("DELETE FROM scans WHERE scan_id = ?", [(i,) for i in doomed])
+            # a payload is shared by digest: only those no remaining scan references go
+            orphans = ("SELECT digest FROM blobs WHERE digest NOT IN (SELECT snapshot_digest"
+                       " FROM scans UNION SELECT document_digest FROM scans UNION SELECT"
+                       " access_digest FROM scans WHERE access_digest IS NOT NULL)")
+            blobs, freed = conn.execute(
+                f"SELECT count(*), coalesce(sum(length(data)), 0) FROM blobs"
+                f" WHERE digest IN ({orphans})").fetchone()
+            conn.execute(f"DELETE FROM blobs WHERE digest IN ({orphans})")
+            if stop:
+                raise sqlite3.OperationalError("interrupted")
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            _rollback(conn)
+            if stop:
+                raise _stopped(stop, f"interrupted; nothing was deleted ({self.path} is as it "
+                                     "was)") from None
+            raise self._fail(f"cannot prune the history file: {_one_line(exc)}; nothing was "
+                             "deleted") from None
+        except BaseException:
+            _rollback(conn)
+            raise
+        return doomed, int(blobs), int(freed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PruneResult:
+    """What a prune did: the scans deleted, the payloads (blobs) deleted and their stored
+    bytes, and the history's size on disk before and after."""
+
+    scans: tuple[str, ...]
+    blobs: int
+    payload_bytes: int
+    size_before: int
+    size_after: int
+    vacuumed: bool
+
+
+class _Held:
+    """The signals held while a prune writes (``signals``: the first one, once it came) and
+    the handlers they were held from (``previous``)."""
+
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+        self.previous: dict[int, Any] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.signals)
+
+
+@contextmanager
+def _signals_held() -> Iterator[_Held]:
+    """SIGINT and SIGTERM recorded, not raised, while the prune writes: the SQLite progress
+    handler then stops the statement (a Python signal handler cannot run inside a long
+    SQLite call such as VACUUM, and an exception raised at a random point could leave the
+    transaction open). Off the main thread (no signal handlers there) nothing is installed."""
+    held = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    held.previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def hold(signum: int, frame: Any) -> None:
+        if not held.signals:
+            held.signals.append(signum)
+
+    for sig in held.previous:
+        signal.signal(sig, hold)
+    try:
+        yield held
+    finally:
+        for sig, handler in held.previous.items():
+            signal.signal(sig, handler)
+
+
+def _stopped(held: _Held, message: str) -> BaseException:
+    """The interruption to raise once the signal held was handled: Interrupted with
+    ``message``; for SIGTERM, after the handler it was held from has run (the CLI's records
+    it, and then exits 143 saying "terminated")."""
+    if held.signals and held.signals[0] == signal.SIGTERM:
+        handler = held.previous.get(signal.SIGTERM)
+        if callable(handler):
+            try:
+                handler(signal.SIGTERM, None)
+            except KeyboardInterrupt:
+                pass
+    return Interrupted(message)
 
 def _row_record(row: Any) -> ScanRecord:
     scan_id, started, finished, complete, recorded, version, accounts, regions, counts = row

@@ -1,7 +1,9 @@
-"""`secretgraph history list` in an 80-column terminal; a stored snapshot and its history."""
+"""`secretgraph history list` in an 80-column terminal; a stored snapshot and its history;
+`secretgraph history prune`."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,210 @@ def test_a_history_locked_by_another_process_is_one_line_saying_what_was_written
     assert (out / "findings.json").is_file()
     assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
     assert capsys.readouterr().out.count('"scan_id"') == 1
+
+
+# --------------------------------------------------------------------------- history prune
+
+
+def _nights(tmp_path: Path, history: Path, nights: list[tuple[str, int, bool]],
+            now: datetime.datetime | None = None) -> None:
+    """`scan --snapshot` of the access estate into ``history``, one per (id, days before
+    ``now``, complete); an incomplete night has an account out of reach (a coverage gap)."""
+    from dataclasses import replace
+
+    from scanner.model import CoverageEntry
+
+    base = estate(secret_policy=None)
+    gap = CoverageEntry(account_id="999999999999", region="global", service="sts",
+                        operation="AssumeRole", error_code="AccessDenied",
+                        error_kind="denied", message="no")
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    for sid, days, complete in nights:
+        started = (now - datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        snap = replace(base, meta=replace(base.meta, scan_id=sid, started_at=started,
+                                          finished_at=started),
+                       coverage=() if complete else (gap,))
+        path = write_snapshot(tmp_path / f"{sid}.json.gz", snap)
+        assert main(["scan", "--snapshot", str(path), "--out", str(tmp_path / sid), "-q",
+                     "--history", str(history)]) in (0, 1, 3)
+
+
+def test_a_scan_after_a_prune_diffs_and_carries_first_seen_as_without_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Organization-scale trial round 3 (history prune): the night after a prune diffs
+    against the same scan, and carries the same first_seen (first seen in a scan the prune
+    deleted), as the same night on the history left whole."""
+    import json
+    import shutil
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    pruned, whole = tmp_path / "pruned.db", tmp_path / "whole.db"
+    _nights(tmp_path, pruned, [("n1", 40, True), ("n2", 30, True), ("n3", 20, True),
+                               ("n4", 10, False)])
+    shutil.copy(pruned, whole)
+    capsys.readouterr()
+    assert main(["history", "prune", "--history", str(pruned), "--keep-days", "5",
+                 "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "deleted 2 scan(s)" in out, out
+    assert main(["history", "list", "--history", str(pruned), "--format", "json"]) == 0
+    assert [s["scan_id"] for s in json.loads(capsys.readouterr().out)["scans"]] == \
+        ["n3", "n4"]
+    results = {}
+    for name, history in (("pruned", pruned), ("whole", whole)):
+        (tmp_path / name).mkdir()
+        _nights(tmp_path / name, history, [("n5", 0, True)], now)
+        rows = json.loads((tmp_path / name / "n5" / "findings.json").read_text())["findings"]
+        capsys.readouterr()
+        assert main(["diff", "latest", "--history", str(history), "--format", "json"]) in (0, 1)
+        drift = json.loads(capsys.readouterr().out)
+        results[name] = ({f["id"]: f["first_seen"] for f in rows}, drift)
+    firsts, drift = results["pruned"]
+    assert results["pruned"] == results["whole"]
+    assert drift["old"]["scan_id"] == "n3" and drift["new"]["scan_id"] == "n5"
+    assert set(firsts.values()) & {
+        f["first_seen"] for f in json.loads(
+            (tmp_path / "n1" / "findings.json").read_text())["findings"]}, \
+        "no finding carried its first_seen from n1, which the prune deleted"
+
+
+def test_prune_lists_first_and_deletes_only_with_yes_or_yes_typed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Organization-scale trial round 3 (history prune): a destructive command shows what it
+    would delete; --dry-run stops there (exit 0); without --yes it asks at a terminal and
+    refuses (exit 2) where no one can answer (cron, a pipe); 'yes' typed deletes, anything
+    else leaves the history as it was."""
+    import io
+
+    history = tmp_path / "h.db"
+    _nights(tmp_path, history, [("n1", 40, True), ("n2", 30, True), ("n3", 1, True)])
+    capsys.readouterr()
+    args = ["history", "prune", "--history", str(history), "--keep", "1"]
+    assert main([*args, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would delete 2 scan(s):" in out and "dry run: nothing was deleted" in out
+    assert "  n1  " in out and "  n2  " in out and "  n3  " not in out
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert "would delete 2 scan(s):" in captured.out
+    assert captured.err.strip() == (
+        "secretgraph history: error: refusing to delete without confirmation: stdin is not "
+        "a terminal; review the list above and add --yes")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("no\n"))
+    assert main(args) == 0
+    assert capsys.readouterr().out.rstrip().endswith("nothing was deleted")
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "Delete 2 scan(s) from" in captured.err and "deleted 2 scan(s)" in captured.out
+    assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
+    assert capsys.readouterr().out.count('"scan_id"') == 1
+
+
+def test_prune_says_what_it_removed_and_the_file_shrinks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Organization-scale trial round 3 (history prune): how many scans and payloads went,
+    and the bytes freed; VACUUM makes the file itself smaller (--no-vacuum leaves its size,
+    the space reused by later scans)."""
+    import re
+
+    history = tmp_path / "h.db"
+    _nights(tmp_path, history, [(f"n{i}", 40 - i, True) for i in range(8)])
+    before = history.stat().st_size + (tmp_path / "h.db-wal").stat().st_size \
+        if (tmp_path / "h.db-wal").exists() else history.stat().st_size
+    capsys.readouterr()
+    assert main(["history", "prune", "--history", str(history), "--keep", "2", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^deleted 6 scan\(s\) and \d+ payload\(s\) \([\d.]+ (bytes|KB|MB) "
+                     r"stored\)$", out, re.M), out
+    assert re.search(r"^.*h\.db: [\d.]+ (KB|MB) -> [\d.]+ (KB|MB) \([\d.]+ (bytes|KB|MB) "
+                     r"freed\)$", out, re.M), out
+    after = history.stat().st_size + ((tmp_path / "h.db-wal").stat().st_size
+                                      if (tmp_path / "h.db-wal").exists() else 0)
+    assert after < before
+    assert main(["history", "prune", "--history", str(history), "--keep", "2", "--yes"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "nothing to prune"
+
+
+@pytest.mark.parametrize("flags,message", [
+    ([], "prune needs --keep-days N and/or --keep N"),
+    (["--keep", "0"], "--keep 0: keep at least 1 scan"),
+    (["--keep-days", "0"], "--keep-days 0: keep at least 1 day"),
+    (["--keep", "3", "--dry-run", "--yes"], "--dry-run deletes nothing"),
+    (["--keep", "many"], "argument --keep: invalid int value: 'many'"),
+    (["--keep", "3", "-q"], "-q shows no list to confirm"),
+])
+def test_prune_with_bad_flags_exits_2_and_deletes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        message: str) -> None:
+    """Organization-scale trial round 3 (history prune): no retention, one that keeps
+    nothing (--keep 0), contradictory or malformed flags: exit 2, one line, nothing
+    deleted."""
+    history = tmp_path / "h.db"
+    _nights(tmp_path, history, [("n1", 40, True), ("n2", 30, True), ("n3", 1, True)])
+    capsys.readouterr()
+    try:
+        code = main(["history", "prune", "--history", str(history), *flags])
+    except SystemExit as exc:  # argparse's own error (a value that is not a number)
+        code = int(exc.code or 0)
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
+    assert capsys.readouterr().out.count('"scan_id"') == 3
+
+
+def test_prune_of_an_s3_history_or_a_foreign_file_exits_2_naming_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Organization-scale trial round 3 (history prune): an S3 history is not pruned by
+    secretgraph (docs/history.md says what to do) -- refused before any AWS call; a file
+    that is not a history is one line naming it, left as it was."""
+    assert main(["history", "prune", "--history", "s3://bucket/prefix", "--keep", "3",
+                 "--yes"]) == 2
+    assert "prune works on a SQLite history only" in capsys.readouterr().err
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("not a database\n")
+    assert main(["history", "prune", "--history", str(foreign), "--keep", "3", "--yes"]) == 2
+    assert f"{foreign}: not a secretgraph history file" in capsys.readouterr().err
+    assert foreign.read_text() == "not a database\n"
+
+
+@pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"),
+                                           ("SIGTERM", 143, "terminated")])
+def test_a_prune_stopped_by_ctrl_c_or_sigterm_leaves_the_history_as_it_was(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        sig: str, code: int, word: str) -> None:
+    """Organization-scale trial round 3 (history prune): a signal while the scans are
+    deleted rolls the transaction back -- one line, exit 130 (Ctrl-C) or 143 (SIGTERM), every
+    scan still there."""
+    import os
+    import signal
+
+    from scanner.history import prune
+
+    history = tmp_path / "h.db"
+    _nights(tmp_path, history, [("n1", 40, True), ("n2", 30, True), ("n3", 1, True)])
+    capsys.readouterr()
+    calls: list[int] = []
+    real = prune.needed_scans
+
+    def needed(records, pinned=()):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:  # the second call: under the write lock, in the transaction
+            os.kill(os.getpid(), getattr(signal, sig))
+        return real(records, pinned)
+
+    monkeypatch.setattr(prune, "needed_scans", needed)
+    assert main(["history", "prune", "--history", str(history), "--keep", "1", "--yes"]) \
+        == code
+    assert capsys.readouterr().err.strip() == (
+        f"secretgraph history: {word}; nothing was deleted ({history} is as it was)")
+    assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
+    assert capsys.readouterr().out.count('"scan_id"') == 3

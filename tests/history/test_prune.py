@@ -1,0 +1,256 @@
+"""`secretgraph history prune` below the CLI: which scans a prune may delete
+(scanner.history.prune) and how the SQLite store deletes them (organization-scale trial
+round 3: the SQLite history grew about 33 MB a night at 1,000 accounts and nothing could
+prune it)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+from scanner.errors import InputError, Interrupted, UsageError
+from scanner.history import sqlite_store
+from scanner.history.prune import EXPORT_WINDOW, Retention, needed_scans, plan_prune
+from scanner.history.records import ScanRecord
+from scanner.history.sqlite_store import SqliteHistoryStore
+from scanner.incremental import load_carry
+
+from helpers.scanfactory import access, document, finding, policy, read_statement, secret, \
+    secret_arn, snapshot
+
+NOW = datetime.datetime(2026, 12, 5, 12, 0, tzinfo=datetime.timezone.utc)
+
+
+def _rec(scan_id: str, days_ago: float, complete: bool = True) -> ScanRecord:
+    started = (NOW - datetime.timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ScanRecord(scan_id=scan_id, started_at=started, finished_at=started,
+                      complete=complete, recorded_at=started)
+
+
+def _ids(records: Sequence[ScanRecord]) -> list[str]:
+    return [r.scan_id for r in records]
+
+
+def test_the_newest_complete_scan_and_every_scan_after_it_are_kept_whatever_the_retention(
+) -> None:
+    """Organization-scale trial round 3: the next night diffs against the newest complete
+    scan, carries first_seen and policies from it (and first_seen from the newest when that
+    one is incomplete), and its Security Hub export archives against it and the exports
+    after it -- a prune keeping "1 scan" or "1 day" must not take those away."""
+    records = [_rec("a", 40), _rec("b", 30), _rec("c", 20), _rec("d", 10, complete=False),
+               _rec("e", 9, complete=False)]
+    plan = plan_prune(records, Retention(count=1), NOW)
+    assert _ids(plan.remove) == ["a", "b"] and _ids(plan.keep) == ["c", "d", "e"]
+    plan = plan_prune(records, Retention(days=1), NOW)
+    assert _ids(plan.remove) == ["a", "b"]
+    assert plan.needed == {"c", "d", "e"}
+
+
+def test_keep_days_and_keep_each_keep_what_they_name_and_together_keep_either(
+) -> None:
+    """Organization-scale trial round 3: --keep-days N keeps the scans started in the last N
+    days, --keep N the N newest; with both, a scan either keeps is kept (a destructive
+    command deletes the lesser set)."""
+    records = [_rec(f"s{i}", 50 - 5 * i) for i in range(10)]  # 50, 45, ..., 5 days ago
+    assert _ids(plan_prune(records, Retention(days=21), NOW).keep) == \
+        ["s6", "s7", "s8", "s9"]  # 20, 15, 10, 5 days ago
+    assert _ids(plan_prune(records, Retention(count=2), NOW).keep) == ["s8", "s9"]
+    assert _ids(plan_prune(records, Retention(days=21, count=6), NOW).keep) == \
+        ["s4", "s5", "s6", "s7", "s8", "s9"]
+    assert _ids(plan_prune(records, Retention(days=21, count=2), NOW).keep) == \
+        ["s6", "s7", "s8", "s9"]
+
+
+def test_a_scan_whose_start_cannot_be_read_is_kept() -> None:
+    """Organization-scale trial round 3: never delete on input the prune cannot judge."""
+    odd = ScanRecord(scan_id="odd", started_at="yesterday", finished_at=None, complete=True,
+                     recorded_at="x")
+    records = [odd, _rec("old", 30), _rec("new", 1)]
+    assert _ids(plan_prune(records, Retention(days=7), NOW).remove) == ["old"]
+
+
+def test_without_a_complete_scan_the_scans_the_next_export_reads_are_kept() -> None:
+    """Organization-scale trial round 3: with no complete scan the next scan's Security Hub
+    export reads the newest EXPORT_WINDOW scans (and first_seen comes from the newest)."""
+    from scanner.pipeline import EXPORT_WINDOW as PIPELINE_WINDOW
+
+    assert EXPORT_WINDOW == PIPELINE_WINDOW
+    records = [_rec(f"s{i:02}", 60 - i, complete=False) for i in range(40)]
+    plan = plan_prune(records, Retention(count=1), NOW)
+    assert _ids(plan.keep) == _ids(records[-EXPORT_WINDOW:])
+
+
+def test_a_ledger_pins_its_scan_and_the_scans_after_it() -> None:
+    """Organization-scale trial round 3: a notification or export ledger naming a scan reads
+    from there on (the S3 store's ledgers)."""
+    records = [_rec("a", 40), _rec("b", 30), _rec("c", 20), _rec("d", 10)]
+    assert needed_scans(records, pinned=("b",)) == {"b", "c", "d"}
+    assert needed_scans(records, pinned=("gone",)) == {"d"}
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({}, "needs --keep-days N and/or --keep N"),
+    ({"count": 0}, "--keep 0: keep at least 1 scan"),
+    ({"days": 0}, "--keep-days 0: keep at least 1 day"),
+    ({"count": -3}, "--keep -3: keep at least 1 scan"),
+])
+def test_a_retention_that_keeps_nothing_is_refused(kwargs: dict[str, int], message: str
+                                                   ) -> None:
+    """Organization-scale trial round 3: --keep 0 is refused (exit 2), not read as "all"."""
+    with pytest.raises(UsageError, match=message):
+        Retention(**kwargs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the SQLite store
+
+
+def _night(store: SqliteHistoryStore, scan_id: str, days_ago: int, *, complete: bool = True,
+           shared_access: bool = True) -> None:
+    """A night: its snapshot and findings differ from every other night's (as at scale); the
+    access report is the same every night unless ``shared_access`` is False."""
+    started = (NOW - datetime.timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pol = policy(read_statement(f"arn:aws:iam::222222222222:role/r{days_ago}"))
+    snap = snapshot(scan_id, started, [secret("db", resource_policy=pol)]
+                    + [secret(f"s{days_ago}-{i}") for i in range(40)],
+                    not_assumed=() if complete else ("222222222222",))
+    doc = document(snap, [finding("secret-rotation-disabled", secret_arn(f"s{days_ago}-{i}"))
+                          for i in range(40)])
+    app = "arn:aws:iam::222222222222:role/app"
+    acc = access({secret_arn("db"): [(app if shared_access else f"{app}{days_ago}", "allow")]})
+    store.record(snap.meta, snap, doc, acc)
+
+
+def _history(tmp_path: Path) -> SqliteHistoryStore:
+    store = SqliteHistoryStore(tmp_path / "h.db")
+    for i, days in enumerate((60, 50, 40, 30, 20, 10)):
+        _night(store, f"n{i + 1}", days, complete=i != 5)
+    return store
+
+
+def _blobs(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM blobs").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_prune_deletes_scans_and_their_payloads_keeps_shared_ones_and_shrinks_the_file(
+        tmp_path: Path) -> None:
+    """Organization-scale trial round 3: the scans deleted take their own payloads with them;
+    a payload a kept scan shares (the same access report every night) stays, and every kept
+    scan loads as before; VACUUM gives the space back (the file shrinks)."""
+    store = _history(tmp_path)
+    kept_before = {i: store.load(i) for i in ("n5", "n6")}
+    assert _blobs(store.path) == 6 * 2 + 1  # snapshots and documents differ, access shared
+    plan = plan_prune(store.list(), Retention(count=1), NOW)
+    assert _ids(plan.remove) == ["n1", "n2", "n3", "n4"]
+    before = store.file_size()
+    result = store.prune(_ids(plan.remove), needed=needed_scans)
+    assert result.scans == ("n1", "n2", "n3", "n4") and result.blobs == 8
+    assert result.payload_bytes > 0 and result.vacuumed
+    assert result.size_before == before and result.size_after == store.file_size()
+    assert result.size_after < before
+    assert _ids(store.list()) == ["n5", "n6"]
+    assert _blobs(store.path) == 2 * 2 + 1
+    for scan_id, scan in kept_before.items():
+        assert store.load(scan_id) == scan
+    assert not Path(f"{store.path}-wal").exists() or \
+        Path(f"{store.path}-wal").stat().st_size == 0
+
+
+def test_the_carry_and_marks_the_next_scan_reads_are_the_same_after_a_prune(
+        tmp_path: Path) -> None:
+    """Organization-scale trial round 3: incremental collection carries from the newest
+    complete scan and reads the re-read marks; a prune changes neither."""
+    from scanner.history.records import ReReadMark
+
+    store = _history(tmp_path)
+    store.mark_reread([ReReadMark(resource=secret_arn("db"), marked_at="2026-10-01T00:00:00Z",
+                                  source="remediate plan-1")])
+    carry = load_carry(store)
+    plan = plan_prune(store.list(), Retention(count=1), NOW)
+    store.prune(_ids(plan.remove), needed=needed_scans)
+    assert load_carry(store) == carry
+    assert store.reread_marks() == store.reread_marks(since=None) and \
+        len(store.reread_marks()) == 1
+
+
+def test_the_store_keeps_a_scan_the_next_night_needs_even_when_told_to_delete_it(
+        tmp_path: Path) -> None:
+    """Organization-scale trial round 3: the scans are listed again under the write lock
+    (another scan may have been recorded since the list was shown), and a needed one is
+    kept; nothing outside the list given is deleted."""
+    store = _history(tmp_path)
+    result = store.prune(["n1", "n5", "n6"], needed=needed_scans)
+    assert result.scans == ("n1",)
+    assert _ids(store.list()) == ["n2", "n3", "n4", "n5", "n6"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_prune_leaves_the_history_as_it_was(
+        tmp_path: Path, sig: signal.Signals) -> None:
+    """Organization-scale trial round 3: Ctrl-C (or SIGTERM) while the prune deletes rolls
+    the whole transaction back: every scan and payload is still there."""
+    store = _history(tmp_path)
+    blobs = _blobs(store.path)
+
+    def needed(records: Sequence[ScanRecord]) -> frozenset[str]:
+        os.kill(os.getpid(), sig)  # held by the prune until its statements notice
+        return needed_scans(records)
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN) if sig == signal.SIGTERM \
+        else None
+    try:
+        with pytest.raises(Interrupted, match=r"nothing was deleted \(.*h.db is as it was\)"):
+            store.prune(["n1", "n2"], needed=needed)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    assert _ids(store.list()) == ["n1", "n2", "n3", "n4", "n5", "n6"]
+    assert _blobs(store.path) == blobs
+
+
+def test_a_locked_history_is_waited_for_then_one_error_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Organization-scale trial round 3: another process's write lock is waited for as a
+    scan's write waits; held longer, the prune is one error naming the file, nothing
+    deleted."""
+    store = _history(tmp_path)
+    monkeypatch.setattr(sqlite_store, "LOCK_TIMEOUT", 0.2)
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(InputError, match="h.db: cannot write the history file: database "
+                                             "is locked"):
+            store.prune(["n1"], needed=needed_scans)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(store.list()) == 6
+
+
+def test_without_vacuum_the_file_keeps_its_size_and_the_next_night_reuses_the_space(
+        tmp_path: Path) -> None:
+    """Organization-scale trial round 3: --no-vacuum (VACUUM holds the write lock while it
+    copies the file) deletes the same scans; the freed pages are reused, so the next night
+    does not grow the file."""
+    store = _history(tmp_path)
+    plan = plan_prune(store.list(), Retention(count=1), NOW)
+    result = store.prune(_ids(plan.remove), needed=needed_scans, vacuum=False)
+    assert result.scans == ("n1", "n2", "n3", "n4") and not result.vacuumed
+    conn = sqlite3.connect(store.path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    size = store.path.stat().st_size
+    _night(store, "n7", 0)
+    conn = sqlite3.connect(store.path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert store.path.stat().st_size == size
