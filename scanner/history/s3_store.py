@@ -48,7 +48,6 @@ from scanner.history.records import (
     order_key,
     pick_latest_complete,
     snapshot_from_json,
-    snapshot_to_json,
     version_problem,
 )
 from scanner.model import ScanMeta, Snapshot
@@ -207,8 +206,8 @@ class S3HistoryStore:
             raise self._fail(f"scan {scan_meta.scan_id!r} is already recorded")
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rec = make_record(scan_meta, snapshot, document, recorded_at=now)
-        payloads: dict[str, Any] = {"snapshot": snapshot_to_json(snapshot),
-                                    "document": dict(document)}
+        # the snapshot as it is: encode_blob turns it account by account
+        payloads: dict[str, Any] = {"snapshot": snapshot, "document": dict(document)}
         access_doc = access_json_of(access_json)
         if access_doc is not None:
             payloads["access"] = dict(access_doc)
