@@ -598,16 +598,19 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
         access_json: Mapping[str, Any] | None = None
         if history is not None:
             from scanner.history.access_readers import access_json_of
+            from scanner.history.records import Tonight
 
-            if history.preloaded:
-                previous = history.preloaded.pop()
-            elif history.previous_record is not None:
-                previous = history.store.load(history.previous_record.scan_id)
-            if history.newest_id is not None:
-                newest_document = _load_document(history.store, history.newest_id)
             # built once: the diff and the history record take the same JSON
             # (organization-scale trial round 3: it was built twice, 74 MB and 0.7 s each)
             access_json = access_json_of(analysis.access)
+            if history.preloaded:
+                previous = history.preloaded.pop()
+            elif history.previous_record is not None:
+                # what equals tonight's is held once (a quiet night: nearly everything)
+                previous = history.store.load(history.previous_record.scan_id,
+                                              like=Tonight.of(analysis.document, access_json))
+            if history.newest_id is not None:
+                newest_document = _load_document(history.store, history.newest_id)
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None, newest_document)
         if previous is not None:

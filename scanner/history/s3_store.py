@@ -42,7 +42,9 @@ from scanner.history.records import (
     ReReadMark,
     ScanRecord,
     StoredScan,
+    Tonight,
     decode_blob,
+    decode_blob_elements,
     encode_blob,
     make_record,
     order_key,
@@ -227,8 +229,8 @@ class S3HistoryStore:
     def list(self) -> list[ScanRecord]:
         return self._read_index()
 
-    def load(self, scan_id: str) -> StoredScan:
-        return self._load(scan_id, tuple(_PAYLOADS))
+    def load(self, scan_id: str, *, like: Tonight | None = None) -> StoredScan:
+        return self._load(scan_id, tuple(_PAYLOADS), like=like)
 
     def load_document(self, scan_id: str) -> Mapping[str, Any]:
         """A recorded scan's findings document alone (the Security Hub export reads those of
@@ -249,7 +251,8 @@ class S3HistoryStore:
     def load_snapshot(self, scan_id: str) -> Snapshot:
         return self._load(scan_id, ("snapshot",)).snapshot
 
-    def _load(self, scan_id: str, wanted: tuple[str, ...]) -> StoredScan:
+    def _load(self, scan_id: str, wanted: tuple[str, ...], *,
+              like: Tonight | None = None) -> StoredScan:
         records = {r.scan_id: r for r in self._read_index()}
         if scan_id not in records:
             raise self._fail(f"no scan {scan_id!r} in the history")
@@ -266,7 +269,13 @@ class S3HistoryStore:
                     continue
                 raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
             try:
-                values[name] = decode_blob(body)
+                if like is not None and name in ("document", "access"):
+                    # element by element, an element equal to tonight's kept as tonight's
+                    values[name] = decode_blob_elements(
+                        body, like.document_element if name == "document"
+                        else like.access_element)
+                else:
+                    values[name] = decode_blob(body)
             except (OSError, ValueError) as exc:
                 raise self._fail(f"damaged payload {key} ({exc})") from None
         try:

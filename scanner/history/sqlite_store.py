@@ -34,7 +34,9 @@ from scanner.history.records import (
     ScanRecord,
     StoredScan,
     count_findings,
+    Tonight,
     decode_blob,
+    decode_blob_elements,
     encode_blob,
     make_record,
     pick_latest_complete,
@@ -443,7 +445,7 @@ class SqliteHistoryStore:
             raise self._fail(f"damaged payload for scan {scan_id!r} (not a findings document)")
         return document
 
-    def load(self, scan_id: str) -> StoredScan:
+    def load(self, scan_id: str, *, like: Tonight | None = None) -> StoredScan:
         conn = self._connect_read()
         if conn is None:
             raise self._fail(f"no scan {scan_id!r}: the history is empty")
@@ -467,8 +469,13 @@ class SqliteHistoryStore:
             conn.close()
         try:
             snapshot = snapshot_from_json(decode_blob(blobs[row[9]]))
-            document = decode_blob(blobs[row[10]])
-            access = decode_blob(blobs[row[11]]) if row[11] is not None else None
+            if like is None:
+                document = decode_blob(blobs[row[10]])
+                access = decode_blob(blobs[row[11]]) if row[11] is not None else None
+            else:  # element by element, an element equal to tonight's kept as tonight's
+                document = decode_blob_elements(blobs.pop(row[10]), like.document_element)
+                access = decode_blob_elements(blobs.pop(row[11]), like.access_element) \
+                    if row[11] is not None else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise self._fail(version_problem(scan_id, exc) or
                              f"damaged payload for scan {scan_id!r} ({exc})") from None

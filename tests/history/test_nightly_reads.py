@@ -45,10 +45,10 @@ class _Reads:
             if original is None:
                 continue
 
-            def counted(store: Any, scan_id: str, _name: str = name,
-                        _original: Any = original) -> Any:
+            def counted(store: Any, scan_id: str, *args: Any, _name: str = name,
+                        _original: Any = original, **kw: Any) -> Any:
                 self.calls.append((_name, scan_id))
-                return _original(store, scan_id)
+                return _original(store, scan_id, *args, **kw)
 
             monkeypatch.setattr(SqliteHistoryStore, name, counted)
 
