@@ -537,10 +537,14 @@ class _Scanned:
     newest_document: Mapping[str, Any] | None = None
 
 
-def _load_document(store: Any, scan_id: str) -> Mapping[str, Any]:
-    """A recorded scan's findings document alone (a store without load_document: the scan)."""
+def _load_document(store: Any, scan_id: str, like: Any = None) -> Mapping[str, Any]:
+    """A recorded scan's findings document alone (a store without load_document: the scan);
+    ``like``: tonight's payloads (scanner.history.records.Tonight), whose equal rows are kept
+    instead of decoded copies."""
     load = getattr(store, "load_document", None)
-    return load(scan_id) if load is not None else store.load(scan_id).document  # type: ignore[no-any-return]
+    if load is None:
+        return store.load(scan_id).document  # type: ignore[no-any-return]
+    return load(scan_id) if like is None else load(scan_id, like=like)  # type: ignore[no-any-return]
 
 
 def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
@@ -603,14 +607,14 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             # built once: the diff and the history record take the same JSON
             # (organization-scale trial round 3: it was built twice, 74 MB and 0.7 s each)
             access_json = access_json_of(analysis.access)
+            # what equals tonight's is held once (a quiet night: nearly everything)
+            like = Tonight.of(analysis.document, access_json)
             if history.preloaded:
                 previous = history.preloaded.pop()
             elif history.previous_record is not None:
-                # what equals tonight's is held once (a quiet night: nearly everything)
-                previous = history.store.load(history.previous_record.scan_id,
-                                              like=Tonight.of(analysis.document, access_json))
+                previous = history.store.load(history.previous_record.scan_id, like=like)
             if history.newest_id is not None:
-                newest_document = _load_document(history.store, history.newest_id)
+                newest_document = _load_document(history.store, history.newest_id, like)
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None, newest_document)
         if previous is not None:

@@ -232,7 +232,8 @@ class S3HistoryStore:
     def load(self, scan_id: str, *, like: Tonight | None = None) -> StoredScan:
         return self._load(scan_id, tuple(_PAYLOADS), like=like)
 
-    def load_document(self, scan_id: str) -> Mapping[str, Any]:
+    def load_document(self, scan_id: str, *, like: Tonight | None = None
+                      ) -> Mapping[str, Any]:
         """A recorded scan's findings document alone (the Security Hub export reads those of
         the scans it compares with: their snapshots are not needed)."""
         key = self._key("scans", scan_id, _PAYLOADS["document"])
@@ -241,7 +242,8 @@ class S3HistoryStore:
         except Exception as exc:
             raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
         try:
-            document = decode_blob(body)
+            document = decode_blob(body) if like is None else \
+                decode_blob_elements(body, like.document_element)
         except (OSError, ValueError) as exc:
             raise self._fail(f"damaged payload {key} ({exc})") from None
         if not isinstance(document, Mapping):

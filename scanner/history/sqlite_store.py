@@ -418,11 +418,12 @@ class SqliteHistoryStore:
             raise self._fail(version_problem(scan_id, exc) or
                              f"damaged payload for scan {scan_id!r} ({exc})") from None
 
-    def load_document(self, scan_id: str) -> Mapping[str, Any]:
+    def load_document(self, scan_id: str, *, like: Tonight | None = None
+                      ) -> Mapping[str, Any]:
         """A recorded scan's findings document alone: what a scan needs of the newest scan
         when that one is incomplete (its first_seen), and the Security Hub export of the
         scans it compares with -- not the whole scan decoded (organization-scale trial
-        round 3: a second whole scan was read for its document)."""
+        round 3: a second whole scan was read for its document). ``like``: as for load."""
         conn = self._connect_read()
         if conn is None:
             raise self._fail(f"no scan {scan_id!r}: the history is empty")
@@ -438,7 +439,8 @@ class SqliteHistoryStore:
         if row[1] is None:
             raise self._fail(f"damaged history file: scan {scan_id!r} lacks a payload")
         try:
-            document = decode_blob(row[1])
+            document = decode_blob(row[1]) if like is None else \
+                decode_blob_elements(row[1], like.document_element)
         except (OSError, ValueError) as exc:
             raise self._fail(f"damaged payload for scan {scan_id!r} ({exc})") from None
         if not isinstance(document, Mapping):
