@@ -42,13 +42,14 @@ from scanner.history.records import (
     ReReadMark,
     ScanRecord,
     StoredScan,
+    Tonight,
     decode_blob,
+    decode_blob_elements,
     encode_blob,
     make_record,
     order_key,
     pick_latest_complete,
     snapshot_from_json,
-    snapshot_to_json,
     version_problem,
 )
 from scanner.model import ScanMeta, Snapshot
@@ -207,8 +208,8 @@ class S3HistoryStore:
             raise self._fail(f"scan {scan_meta.scan_id!r} is already recorded")
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rec = make_record(scan_meta, snapshot, document, recorded_at=now)
-        payloads: dict[str, Any] = {"snapshot": snapshot_to_json(snapshot),
-                                    "document": dict(document)}
+        # the snapshot as it is: encode_blob turns it account by account
+        payloads: dict[str, Any] = {"snapshot": snapshot, "document": dict(document)}
         access_doc = access_json_of(access_json)
         if access_doc is not None:
             payloads["access"] = dict(access_doc)
@@ -228,10 +229,11 @@ class S3HistoryStore:
     def list(self) -> list[ScanRecord]:
         return self._read_index()
 
-    def load(self, scan_id: str) -> StoredScan:
-        return self._load(scan_id, tuple(_PAYLOADS))
+    def load(self, scan_id: str, *, like: Tonight | None = None) -> StoredScan:
+        return self._load(scan_id, tuple(_PAYLOADS), like=like)
 
-    def load_document(self, scan_id: str) -> Mapping[str, Any]:
+    def load_document(self, scan_id: str, *, like: Tonight | None = None
+                      ) -> Mapping[str, Any]:
         """A recorded scan's findings document alone (the Security Hub export reads those of
         the scans it compares with: their snapshots are not needed)."""
         key = self._key("scans", scan_id, _PAYLOADS["document"])
@@ -240,7 +242,8 @@ class S3HistoryStore:
         except Exception as exc:
             raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
         try:
-            document = decode_blob(body)
+            document = decode_blob(body) if like is None else \
+                decode_blob_elements(body, like.document_element)
         except (OSError, ValueError) as exc:
             raise self._fail(f"damaged payload {key} ({exc})") from None
         if not isinstance(document, Mapping):
@@ -250,7 +253,8 @@ class S3HistoryStore:
     def load_snapshot(self, scan_id: str) -> Snapshot:
         return self._load(scan_id, ("snapshot",)).snapshot
 
-    def _load(self, scan_id: str, wanted: tuple[str, ...]) -> StoredScan:
+    def _load(self, scan_id: str, wanted: tuple[str, ...], *,
+              like: Tonight | None = None) -> StoredScan:
         records = {r.scan_id: r for r in self._read_index()}
         if scan_id not in records:
             raise self._fail(f"no scan {scan_id!r} in the history")
@@ -267,7 +271,13 @@ class S3HistoryStore:
                     continue
                 raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
             try:
-                values[name] = decode_blob(body)
+                if like is not None and name in ("document", "access"):
+                    # element by element, an element equal to tonight's kept as tonight's
+                    values[name] = decode_blob_elements(
+                        body, like.document_element if name == "document"
+                        else like.access_element)
+                else:
+                    values[name] = decode_blob(body)
             except (OSError, ValueError) as exc:
                 raise self._fail(f"damaged payload {key} ({exc})") from None
         try:

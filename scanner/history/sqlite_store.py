@@ -38,12 +38,13 @@ from scanner.history.records import (
     ScanRecord,
     StoredScan,
     count_findings,
+    Tonight,
     decode_blob,
+    decode_blob_elements,
     encode_blob,
     make_record,
     pick_latest_complete,
     snapshot_from_json,
-    snapshot_to_json,
     version_problem,
 )
 from scanner.model import ScanMeta, Snapshot
@@ -356,7 +357,7 @@ class SqliteHistoryStore:
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
                access_json: Mapping[str, Any] | str | None) -> ScanRecord:
         rec = make_record(scan_meta, snapshot, document, recorded_at=_now())
-        snap_blob = encode_blob(snapshot_to_json(snapshot))
+        snap_blob = encode_blob(snapshot)  # streamed account by account (records.encode_blob)
         doc_blob = encode_blob(dict(document))
         access_doc = access_json_of(access_json)
         access_blob = encode_blob(dict(access_doc)) if access_doc is not None else None
@@ -421,7 +422,36 @@ class SqliteHistoryStore:
             raise self._fail(version_problem(scan_id, exc) or
                              f"damaged payload for scan {scan_id!r} ({exc})") from None
 
-    def load(self, scan_id: str) -> StoredScan:
+    def load_document(self, scan_id: str, *, like: Tonight | None = None
+                      ) -> Mapping[str, Any]:
+        """A recorded scan's findings document alone: what a scan needs of the newest scan
+        when that one is incomplete (its first_seen), and the Security Hub export of the
+        scans it compares with -- not the whole scan decoded (organization-scale trial
+        round 3: a second whole scan was read for its document). ``like``: as for load."""
+        conn = self._connect_read()
+        if conn is None:
+            raise self._fail(f"no scan {scan_id!r}: the history is empty")
+        try:
+            row = conn.execute(
+                "SELECT s.document_digest, b.data FROM scans s"
+                " LEFT JOIN blobs b ON b.digest = s.document_digest"
+                " WHERE s.scan_id = ?", (scan_id,)).fetchone()
+        finally:
+            conn.close()
+        if row is None:
+            raise self._fail(f"no scan {scan_id!r} in the history")
+        if row[1] is None:
+            raise self._fail(f"damaged history file: scan {scan_id!r} lacks a payload")
+        try:
+            document = decode_blob(row[1]) if like is None else \
+                decode_blob_elements(row[1], like.document_element)
+        except (OSError, ValueError) as exc:
+            raise self._fail(f"damaged payload for scan {scan_id!r} ({exc})") from None
+        if not isinstance(document, Mapping):
+            raise self._fail(f"damaged payload for scan {scan_id!r} (not a findings document)")
+        return document
+
+    def load(self, scan_id: str, *, like: Tonight | None = None) -> StoredScan:
         conn = self._connect_read()
         if conn is None:
             raise self._fail(f"no scan {scan_id!r}: the history is empty")
@@ -445,8 +475,13 @@ class SqliteHistoryStore:
             conn.close()
         try:
             snapshot = snapshot_from_json(decode_blob(blobs[row[9]]))
-            document = decode_blob(blobs[row[10]])
-            access = decode_blob(blobs[row[11]]) if row[11] is not None else None
+            if like is None:
+                document = decode_blob(blobs[row[10]])
+                access = decode_blob(blobs[row[11]]) if row[11] is not None else None
+            else:  # element by element, an element equal to tonight's kept as tonight's
+                document = decode_blob_elements(blobs.pop(row[10]), like.document_element)
+                access = decode_blob_elements(blobs.pop(row[11]), like.access_element) \
+                    if row[11] is not None else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise self._fail(version_problem(scan_id, exc) or
                              f"damaged payload for scan {scan_id!r} ({exc})") from None
