@@ -88,6 +88,14 @@ def terminal_safe(text: str, *, newlines: bool = True) -> str:
     return (_CONTROLS_BUT_NEWLINE if newlines else _CONTROLS).sub("\ufffd", text)
 
 
+def one_line(value: object) -> str:
+    """One value from the audited accounts (a name, an ARN, a reason) as it goes INTO a line
+    of text: ``terminal_safe`` without newlines, so no newline, carriage return or line
+    separator in it can forge a line -- cleaning the text after the values are joined keeps
+    the newlines between lines and so the newlines inside a value too."""
+    return _CONTROLS.sub("\ufffd", str(value))
+
+
 # --------------------------------------------------------------------------- display width
 
 
