@@ -177,8 +177,20 @@ def markdown_text(text: Any) -> str:
     heading: one line (terminal_safe: no control or bidi character, no newline), no HTML
     (``<`` and ``&`` as entities) and every markdown metacharacter backslash-escaped, so a
     name renders as the same characters, never as a link, an image, emphasis or a cell."""
-    return _MARKDOWN.sub(r"\\\1", html.escape(terminal_safe(str(text), newlines=False),
-                                             quote=False))
+    text = _MARKDOWN.sub(r"\\\1", html.escape(terminal_safe(str(text), newlines=False),
+                                              quote=False))
+    # GFM's autolink extension links, besides <...>, "www." + a domain, "http://", "https://"
+    # and "ftp://" + a domain, and "an extended email autolink ... will be recognised when an
+    # @ symbol is found" (also after "mailto:" / "xmpp:"): "www\." and "\://" are no longer
+    # those (an escaped character ends the match), and an e-mail address is matched in the
+    # text after escapes are resolved, so the "@" is followed by an empty HTML comment (a
+    # renderer shows nothing for it, GitHub drops it) and no domain follows the "@"
+    text = _WWW.sub(r"\1\\.", text).replace("://", "\\://")
+    return text.replace("@", "@<!---->")
+
+
+#: the "www." of a GFM extended www autolink (any case: renderers differ)
+_WWW = re.compile(r"(?i)(www)\.")
 
 
 def html_text(text: Any, *, newlines: bool = False) -> str:
