@@ -68,6 +68,16 @@ def truncate(text: str, limit: int, marker: str = TRUNCATION_MARKER) -> str:
     return text[: limit - len(marker)] + marker
 
 
+def cut_middle(text: str, limit: int, marker: str = "…") -> str:
+    """``text`` in at most ``limit`` characters, cut in the middle when longer: the start and
+    the end are kept (names that share a long prefix differ at their end)."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - len(marker), 2)
+    head = (keep + 1) // 2
+    return text[:head] + marker + text[len(text) - (keep - head):]
+
+
 def compact_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 

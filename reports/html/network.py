@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import networkx as nx
 
-from reports._common import account_label, findings_of, short_resource, truncate
+from reports._common import account_label, cut_middle, findings_of, short_resource, truncate
 from reports.html.viewmodel import _kind
 from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_ASSUMED,
                                     account_region_gap)
@@ -185,9 +185,13 @@ class Hop:
 @dataclass(frozen=True, kw_only=True)
 class RotationPath:
     secret_arn: str
+    #: "name · account (id)" for the picker, the name cut in the middle (its end, where names
+    #: sharing a prefix differ, is kept) and the account's id never cut
     label: str
     state: str  # the worst hop
     hops: list[Hop]
+    #: the label uncut: the path's secret hop shows it (wrapping)
+    full: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +200,8 @@ class PathChoice:
     state: str
     symbol: str
     route: int  # index into NetworkView.routes
+    full: str = ""  # the label uncut
+    secret_arn: str = ""  # the option's title: the full name, whatever the label cut
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,7 +236,9 @@ class NetworkView:
                 seen[tail] = len(routes)
                 routes.append(list(tail))
             choices.append(PathChoice(label=path.label, state=path.state,
-                                      symbol=_STATE_SYMBOL[path.state], route=seen[tail]))
+                                      symbol=_STATE_SYMBOL[path.state], route=seen[tail],
+                                      full=path.full or path.label,
+                                      secret_arn=path.secret_arn))
         return choices, routes
 
 
@@ -584,8 +592,9 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
             continue
         entry = found.get(s, {})
         acct = str(attrs.get("account_id") or "")
-        label = f"{attrs.get('name') or short_resource(s)} · {account_names.get(acct) or acct}"
-        secret_hop = _hop("Secret", label)
+        label = _PathLabel(str(attrs.get('name') or short_resource(s)),
+                           account_label(acct, account_names.get(acct)))
+        secret_hop = _hop("Secret", label.full)
         fns = [v for _, v, d in graph.out_edges(s, data=True) if _kind(d) == "ROTATED_BY"]
         fn_arn = str(attrs.get("rotation_lambda_arn"))
         if entry.get("missing_function") or not fns:
@@ -602,7 +611,7 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
                                 nodes, account_names)
         out.append(_path(s, label, [secret_hop, *tails[key]]))
     rank = {"broken": 0, "unknown": 1, "ok": 2}
-    return sorted(out, key=lambda p: (rank[p.state], p.label))
+    return sorted(out, key=lambda p: (rank[p.state], p.full))
 
 
 def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tracer,
@@ -705,8 +714,29 @@ def _other_account(p: Mapping[str, Any], vpc: str) -> str:
                else _get(req, "owner_id", ""))
 
 
-def _path(secret: str, label: str, hops: Sequence[Hop]) -> RotationPath:
+@dataclass(frozen=True)
+class _PathLabel:
+    name: str
+    account: str  # account_label: "name (id)" or the id
+
+    @property
+    def full(self) -> str:
+        return f"{self.name} · {self.account}"
+
+    @property
+    def short(self) -> str:
+        """At most about 125 characters: the name cut in the middle (two names sharing a
+        long prefix differ at the end: a cut at the end made them one), the account's name
+        too, its id never (hostile-input trial round 8)."""
+        acct = self.account
+        if acct.endswith(")") and " (" in acct:
+            name, _, ident = acct[:-1].rpartition(" (")
+            acct = f"{cut_middle(name, 30)} ({ident})"
+        return f"{cut_middle(self.name, 80)} · {acct}"
+
+
+def _path(secret: str, label: _PathLabel, hops: Sequence[Hop]) -> RotationPath:
     states = {h.state for h in hops}
     state = "broken" if "broken" in states else ("unknown" if "unknown" in states else "ok")
-    return RotationPath(secret_arn=secret, label=truncate(label, 120, "…"), state=state,
+    return RotationPath(secret_arn=secret, label=label.short, full=label.full, state=state,
                         hops=list(hops))
