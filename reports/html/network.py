@@ -110,13 +110,15 @@ def _ec2_unread(unread: Mapping[tuple[str, str], Any], side: Key) -> bool:
 
 @dataclass(frozen=True, kw_only=True)
 class Spoke:
-    vpc: str
-    account: str
+    vpc: str  # "Name (vpc-id)", the name cut in the middle, the id never
+    account: str  # "name (id)" likewise
     cidrs: str
     peering: str
     status: str
     hub_route: str  # present | missing | blackhole | unknown
     spoke_route: str
+    vpc_full: str = ""  # uncut: the cell's title
+    account_full: str = ""
 
 
 @dataclass(kw_only=True)
@@ -152,6 +154,8 @@ class Hub:
     spokes: int
     #: its peerings with busier hubs, listed under those
     peered_elsewhere: int = 0
+    title_full: str = ""  # the title uncut (the heading's title attribute)
+    account_full: str = ""
 
     @property
     def satellites(self) -> list[Satellite]:
@@ -346,10 +350,16 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
     # a VPC listed as a spoke under another hub, with nothing of its own to show, is no hub
     hubs = {k for k in hubs if by_hub.get(k) or badges.get(k) or not elsewhere.get(k)}
 
-    def name_of(key: Key) -> str:
+    def name_of(key: Key, limit: int | None = None) -> str:
+        """``Name (vpc-id)``; with a ``limit``, the Name cut in the middle to it, never the
+        id (hostile-input trial round 8: a cut at the end cut a long name's VPC id away)."""
         tags = (vpcs.get(key) or {}).get("tags") or {}
         name = str(tags.get("Name") or "") if isinstance(tags, Mapping) else ""
-        return f"{name} ({key[2]})" if name else key[2] or "unknown VPC"
+        return _named(name, key[2], limit) if name else key[2] or "unknown VPC"
+
+    def account_of(acct: str, limit: int | None = None) -> str:
+        return _named(str(account_names.get(acct) or ""), acct, limit) \
+            if account_names.get(acct) and account_names.get(acct) != acct else acct
 
     def cidrs_of(key: Key, side: Any = None) -> str:
         attrs = vpcs.get(key)
@@ -370,19 +380,19 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
             if len(group.spokes) < MAX_SPOKES_LISTED:
                 side = p.get("accepter") if _side_key(p.get("accepter")) == spoke else \
                     p.get("requester")
+                unseen = "" if spoke in vpcs else _unseen(graph, spoke, unread)
                 group.spokes.append(Spoke(
-                    vpc=truncate(name_of(spoke), 60, "…"),
-                    account=truncate(account_label(spoke[0], account_names.get(spoke[0])), 60,
-                                     "…") + ("" if spoke in vpcs else _unseen(graph, spoke,
-                                                                             unread)),
+                    vpc=name_of(spoke, 48), vpc_full=name_of(spoke),
+                    account=account_of(spoke[0], 40) + unseen,
+                    account_full=account_of(spoke[0]) + unseen,
                     cidrs=truncate(cidrs_of(spoke, side), 80, "…"), peering=pcx, status=status,
                     hub_route=hub_route, spoke_route=spoke_route))
         rank = {"broken": 0, "pending": 1, "unknown": 2, "ok": 3}
         for g in groups.values():
             g.spokes.sort(key=lambda s: (s.account, s.vpc))
         hub_cards.append(Hub(
-            vpc=hub[2], title=truncate(name_of(hub), 60, "…"),
-            account=truncate(account_label(hub[0], account_names.get(hub[0])), 60, "…"),
+            vpc=hub[2], title=name_of(hub, 56), title_full=name_of(hub),
+            account=account_of(hub[0], 40), account_full=account_of(hub[0]),
             region=hub[1], cidrs=truncate(cidrs_of(hub), 80, "…"),
             badges=[(s, truncate(t, 60, "…")) for s, t in badges.get(hub, [])][:12],
             groups=sorted(groups.values(), key=lambda g: (rank[g.state], -g.count, g.label)),
@@ -712,6 +722,11 @@ def _other_account(p: Mapping[str, Any], vpc: str) -> str:
     req, acc = p.get("requester"), p.get("accepter")
     return str(_get(acc, "owner_id", "") if _get(req, "vpc_id", "") == vpc
                else _get(req, "owner_id", ""))
+
+
+def _named(name: str, ident: str, limit: int | None) -> str:
+    """``name (ident)``, the name cut in the middle to ``limit`` characters, the id never."""
+    return f"{name if limit is None else cut_middle(name, limit)} ({ident})"
 
 
 @dataclass(frozen=True)
