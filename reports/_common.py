@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.policy.arn import arn_resource
-from scanner.textfit import INVISIBLE
+from scanner.textfit import invisible_pattern
 
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 STATUSES: tuple[str, ...] = ("FAIL", "UNKNOWN", "MUTED", "PASS")
@@ -27,8 +27,8 @@ TRUNCATION_MARKER = "… [truncated]"
 
 # C0 controls except tab/newline, DEL, C1 controls: terminal escapes and XML-invalid characters.
 # And the characters that reorder or hide text (bidirectional overrides, zero-width space:
-# scanner.textfit.INVISIBLE, the one list for every output).
-_CONTROL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{INVISIBLE}]")
+# scanner.textfit.INVISIBLE_RE, the one definition for every output).
+_CONTROL = invisible_pattern("\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f")
 # Characters XML 1.0 cannot carry at all (besides the controls above): lone surrogates, U+FFFE/F.
 _XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -66,6 +66,16 @@ def truncate(text: str, limit: int, marker: str = TRUNCATION_MARKER) -> str:
     if limit <= len(marker):
         return marker[:limit]
     return text[: limit - len(marker)] + marker
+
+
+def cut_middle(text: str, limit: int, marker: str = "…") -> str:
+    """``text`` in at most ``limit`` characters, cut in the middle when longer: the start and
+    the end are kept (names that share a long prefix differ at their end)."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - len(marker), 2)
+    head = (keep + 1) // 2
+    return text[:head] + marker + text[len(text) - (keep - head):]
 
 
 def compact_json(value: Any) -> str:

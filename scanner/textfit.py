@@ -65,18 +65,70 @@ def fit_text(text: str, width: int | None) -> str:
     return "\n".join(fit_line(line, width) for line in text.split("\n"))
 
 
-#: every control character (escape sequences, carriage returns, tabs), with and without the
-#: newline
-#: and the invisible characters that reorder or hide text (bidirectional overrides and
-#: isolates: "Trojan Source", CVE-2021-42574; zero-width space, word joiner, BOM)
-INVISIBLE = "".join(chr(c) for c in (0x200b, 0x200e, 0x200f, *range(0x202a, 0x202f),
-                                     *range(0x2060, 0x2065), *range(0x2066, 0x206a), 0xfeff))
+#: The characters no output shows as they are (one definition: the terminal, the HTML report,
+#: CSV, JUnit, drift lines, the remediation plans), because they reorder or hide text --
+#: "Trojan Source", CVE-2021-42574 -- or draw nothing at all, so two different names look
+#: alike. Decided by Unicode properties, not picked by hand:
+#: * General_Category Cf (format characters) -- Unicode 14/15 UnicodeData.txt;
+#: * Bidi_Control (PropList.txt): U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069;
+#: * Default_Ignorable_Code_Point (DerivedCoreProperties.txt): soft hyphen, combining grapheme
+#:   joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation selectors and vowel
+#:   separator, zero-width space/joiners, word joiner and invisible operators, variation
+#:   selectors, BOM, tag characters and the rest of U+E0000-U+E0FFF.
+#: The C0/C1 controls (Cc) are added by each pattern below, some keeping tab or newline.
+#: (first, last) code points; U+200D and U+FE0E/U+FE0F are not here: see EMOJI_GLUE.
+INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD),
+    (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F),
+    (0x3164, 0x3164), (0xFE00, 0xFE0D), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFFB),
+    (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF))
+
+
+def _class(ranges: tuple[tuple[int, int], ...]) -> str:
+    return "".join(f"\\U{a:08x}" + (f"-\\U{b:08x}" if b != a else "") for a, b in ranges)
+
+
+#: the always-replaced characters as the body of a regular expression's ``[...]``
+INVISIBLE = _class(INVISIBLE_RANGES)
+#: characters an emoji ZWJ sequence joins (Extended_Pictographic, approximately by block:
+#: Latin-1 (C) and (R), arrows, technical, geometric shapes, dingbats, miscellaneous symbols
+#: and the U+1Fxxx emoji blocks, skin tones included)
+_PICTOGRAPHIC = _class(((0x00A9, 0x00A9), (0x00AE, 0x00AE), (0x203C, 0x203C), (0x2049, 0x2049),
+                        (0x2122, 0x2122), (0x2139, 0x2139), (0x2190, 0x21FF), (0x2300, 0x23FF),
+                        (0x24C2, 0x24C2), (0x25A0, 0x27BF), (0x2900, 0x297F), (0x2B00, 0x2BFF),
+                        (0x3030, 0x3030), (0x303D, 0x303D), (0x3297, 0x3297), (0x3299, 0x3299),
+                        (0x1F000, 0x1FAFF)))
+#: The emoji glue: ZERO WIDTH JOINER and the text/emoji presentation selectors U+FE0E/U+FE0F
+#: (Default_Ignorable too) draw one picture out of an emoji sequence ("Unicode Technical
+#: Standard #51: ... an emoji zwj sequence", "emoji presentation selector"). They are kept
+#: where they do that -- a joiner between two pictographs (after a selector or a skin tone
+#: too), a selector after a pictograph or before the keycap U+20E3 -- and replaced anywhere
+#: else (between letters a joiner only hides itself). Tag characters are always replaced,
+#: so a subdivision flag (England, Scotland, Wales) shows as a black flag and U+FFFDs: the
+#: tags are also how text is smuggled past a reader (ASCII smuggling).
+EMOJI_GLUE = (f"\u200d(?<![{_PICTOGRAPHIC}\ufe0f]\u200d)|\u200d(?![{_PICTOGRAPHIC}])"
+              f"|[\ufe0e\ufe0f](?<![{_PICTOGRAPHIC}][\ufe0e\ufe0f])(?!\u20e3)")
+#: every invisible character, in context: the one pattern every output uses (with its own
+#: choice of controls: ``invisible_pattern``)
+INVISIBLE_RE = f"[{INVISIBLE}]|{EMOJI_GLUE}"
 #: the line and paragraph separators: a line break in many terminals, so a name holding one
 #: could forge a line of the terminal's text (in JSON, CSV and HTML they are plain text)
 LINE_SEPARATORS = "\u2028\u2029"
-_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}{LINE_SEPARATORS}]")
-_CONTROLS_BUT_NEWLINE = re.compile(
-    f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}{LINE_SEPARATORS}]")
+
+
+def invisible_pattern(controls: str) -> re.Pattern[str]:
+    """The characters to replace: ``controls`` (the body of a ``[...]``: the control
+    characters this output cannot carry) and the invisible ones (INVISIBLE_RE)."""
+    return re.compile(f"[{controls}{INVISIBLE}]|{EMOJI_GLUE}")  # one class: faster
+
+
+#: every control character (escape sequences, carriage returns, tabs), with and without the
+#: newline, the line separators and the invisible characters
+_CONTROLS = invisible_pattern(f"\\x00-\\x1f\\x7f-\\x9f{LINE_SEPARATORS}")
+_CONTROLS_BUT_NEWLINE = invisible_pattern(
+    f"\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{LINE_SEPARATORS}")
 
 
 def terminal_safe(text: str, *, newlines: bool = True) -> str:
@@ -86,6 +138,14 @@ def terminal_safe(text: str, *, newlines: bool = True) -> str:
     rewrite the screen; a single value (a Sid: scanner.policy.parse.statement_label) loses
     its newlines too, so it cannot forge a line."""
     return (_CONTROLS_BUT_NEWLINE if newlines else _CONTROLS).sub("\ufffd", text)
+
+
+def one_line(value: object) -> str:
+    """One value from the audited accounts (a name, an ARN, a reason) as it goes INTO a line
+    of text: ``terminal_safe`` without newlines, so no newline, carriage return or line
+    separator in it can forge a line -- cleaning the text after the values are joined keeps
+    the newlines between lines and so the newlines inside a value too."""
+    return _CONTROLS.sub("\ufffd", str(value))
 
 
 # --------------------------------------------------------------------------- display width

@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import networkx as nx
 
-from reports._common import account_label, findings_of, short_resource, truncate
+from reports._common import account_label, cut_middle, findings_of, short_resource, truncate
 from reports.html.viewmodel import _kind
 from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_ASSUMED,
                                     account_region_gap)
@@ -110,13 +110,15 @@ def _ec2_unread(unread: Mapping[tuple[str, str], Any], side: Key) -> bool:
 
 @dataclass(frozen=True, kw_only=True)
 class Spoke:
-    vpc: str
-    account: str
+    vpc: str  # "Name (vpc-id)", the name cut in the middle, the id never
+    account: str  # "name (id)" likewise
     cidrs: str
     peering: str
     status: str
     hub_route: str  # present | missing | blackhole | unknown
     spoke_route: str
+    vpc_full: str = ""  # uncut: the cell's title
+    account_full: str = ""
 
 
 @dataclass(kw_only=True)
@@ -152,6 +154,8 @@ class Hub:
     spokes: int
     #: its peerings with busier hubs, listed under those
     peered_elsewhere: int = 0
+    title_full: str = ""  # the title uncut (the heading's title attribute)
+    account_full: str = ""
 
     @property
     def satellites(self) -> list[Satellite]:
@@ -185,9 +189,13 @@ class Hop:
 @dataclass(frozen=True, kw_only=True)
 class RotationPath:
     secret_arn: str
+    #: "name · account (id)" for the picker, the name cut in the middle (its end, where names
+    #: sharing a prefix differ, is kept) and the account's id never cut
     label: str
     state: str  # the worst hop
     hops: list[Hop]
+    #: the label uncut: the path's secret hop shows it (wrapping)
+    full: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +204,8 @@ class PathChoice:
     state: str
     symbol: str
     route: int  # index into NetworkView.routes
+    full: str = ""  # the label uncut
+    secret_arn: str = ""  # the option's title: the full name, whatever the label cut
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,7 +240,9 @@ class NetworkView:
                 seen[tail] = len(routes)
                 routes.append(list(tail))
             choices.append(PathChoice(label=path.label, state=path.state,
-                                      symbol=_STATE_SYMBOL[path.state], route=seen[tail]))
+                                      symbol=_STATE_SYMBOL[path.state], route=seen[tail],
+                                      full=path.full or path.label,
+                                      secret_arn=path.secret_arn))
         return choices, routes
 
 
@@ -338,10 +350,16 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
     # a VPC listed as a spoke under another hub, with nothing of its own to show, is no hub
     hubs = {k for k in hubs if by_hub.get(k) or badges.get(k) or not elsewhere.get(k)}
 
-    def name_of(key: Key) -> str:
+    def name_of(key: Key, limit: int | None = None) -> str:
+        """``Name (vpc-id)``; with a ``limit``, the Name cut in the middle to it, never the
+        id (hostile-input trial round 8: a cut at the end cut a long name's VPC id away)."""
         tags = (vpcs.get(key) or {}).get("tags") or {}
         name = str(tags.get("Name") or "") if isinstance(tags, Mapping) else ""
-        return f"{name} ({key[2]})" if name else key[2] or "unknown VPC"
+        return _named(name, key[2], limit) if name else key[2] or "unknown VPC"
+
+    def account_of(acct: str, limit: int | None = None) -> str:
+        return _named(str(account_names.get(acct) or ""), acct, limit) \
+            if account_names.get(acct) and account_names.get(acct) != acct else acct
 
     def cidrs_of(key: Key, side: Any = None) -> str:
         attrs = vpcs.get(key)
@@ -362,19 +380,19 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
             if len(group.spokes) < MAX_SPOKES_LISTED:
                 side = p.get("accepter") if _side_key(p.get("accepter")) == spoke else \
                     p.get("requester")
+                unseen = "" if spoke in vpcs else _unseen(graph, spoke, unread)
                 group.spokes.append(Spoke(
-                    vpc=truncate(name_of(spoke), 60, "…"),
-                    account=truncate(account_label(spoke[0], account_names.get(spoke[0])), 60,
-                                     "…") + ("" if spoke in vpcs else _unseen(graph, spoke,
-                                                                             unread)),
+                    vpc=name_of(spoke, 48), vpc_full=name_of(spoke),
+                    account=account_of(spoke[0], 40) + unseen,
+                    account_full=account_of(spoke[0]) + unseen,
                     cidrs=truncate(cidrs_of(spoke, side), 80, "…"), peering=pcx, status=status,
                     hub_route=hub_route, spoke_route=spoke_route))
         rank = {"broken": 0, "pending": 1, "unknown": 2, "ok": 3}
         for g in groups.values():
             g.spokes.sort(key=lambda s: (s.account, s.vpc))
         hub_cards.append(Hub(
-            vpc=hub[2], title=truncate(name_of(hub), 60, "…"),
-            account=truncate(account_label(hub[0], account_names.get(hub[0])), 60, "…"),
+            vpc=hub[2], title=name_of(hub, 56), title_full=name_of(hub),
+            account=account_of(hub[0], 40), account_full=account_of(hub[0]),
             region=hub[1], cidrs=truncate(cidrs_of(hub), 80, "…"),
             badges=[(s, truncate(t, 60, "…")) for s, t in badges.get(hub, [])][:12],
             groups=sorted(groups.values(), key=lambda g: (rank[g.state], -g.count, g.label)),
@@ -584,8 +602,9 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
             continue
         entry = found.get(s, {})
         acct = str(attrs.get("account_id") or "")
-        label = f"{attrs.get('name') or short_resource(s)} · {account_names.get(acct) or acct}"
-        secret_hop = _hop("Secret", label)
+        label = _PathLabel(str(attrs.get('name') or short_resource(s)),
+                           account_label(acct, account_names.get(acct)))
+        secret_hop = _hop("Secret", label.full)
         fns = [v for _, v, d in graph.out_edges(s, data=True) if _kind(d) == "ROTATED_BY"]
         fn_arn = str(attrs.get("rotation_lambda_arn"))
         if entry.get("missing_function") or not fns:
@@ -602,7 +621,7 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
                                 nodes, account_names)
         out.append(_path(s, label, [secret_hop, *tails[key]]))
     rank = {"broken": 0, "unknown": 1, "ok": 2}
-    return sorted(out, key=lambda p: (rank[p.state], p.label))
+    return sorted(out, key=lambda p: (rank[p.state], p.full))
 
 
 def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tracer,
@@ -705,8 +724,34 @@ def _other_account(p: Mapping[str, Any], vpc: str) -> str:
                else _get(req, "owner_id", ""))
 
 
-def _path(secret: str, label: str, hops: Sequence[Hop]) -> RotationPath:
+def _named(name: str, ident: str, limit: int | None) -> str:
+    """``name (ident)``, the name cut in the middle to ``limit`` characters, the id never."""
+    return f"{name if limit is None else cut_middle(name, limit)} ({ident})"
+
+
+@dataclass(frozen=True)
+class _PathLabel:
+    name: str
+    account: str  # account_label: "name (id)" or the id
+
+    @property
+    def full(self) -> str:
+        return f"{self.name} · {self.account}"
+
+    @property
+    def short(self) -> str:
+        """At most about 125 characters: the name cut in the middle (two names sharing a
+        long prefix differ at the end: a cut at the end made them one), the account's name
+        too, its id never (hostile-input trial round 8)."""
+        acct = self.account
+        if acct.endswith(")") and " (" in acct:
+            name, _, ident = acct[:-1].rpartition(" (")
+            acct = f"{cut_middle(name, 30)} ({ident})"
+        return f"{cut_middle(self.name, 80)} · {acct}"
+
+
+def _path(secret: str, label: _PathLabel, hops: Sequence[Hop]) -> RotationPath:
     states = {h.state for h in hops}
     state = "broken" if "broken" in states else ("unknown" if "unknown" in states else "ok")
-    return RotationPath(secret_arn=secret, label=truncate(label, 120, "…"), state=state,
+    return RotationPath(secret_arn=secret, label=label.short, full=label.full, state=state,
                         hops=list(hops))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from scanner.history.policy_diff import StatementChange
-from scanner.textfit import INVISIBLE, LINE_SEPARATORS, fit_line
+from scanner.textfit import LINE_SEPARATORS, fit_line, invisible_pattern
 
 DRIFT_SCHEMA_VERSION = 1
 
@@ -252,15 +253,20 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
 # --------------------------------------------------------------------------- text
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0, 32), *range(0x7f, 0xa0)]}
-_CONTROL.update({ord(c): f"\\u{ord(c):04x}"  # reordering, zero-width, line separators
-                 for c in INVISIBLE + LINE_SEPARATORS})
+#: the controls, line separators and invisible characters (reordering, zero-width: the one
+#: definition, scanner.textfit.INVISIBLE_RE), each shown as its escape
+_CONTROL = invisible_pattern(f"\\x00-\\x1f\\x7f-\\x9f{LINE_SEPARATORS}")
+
+
+def _escape(match: re.Match[str]) -> str:
+    c = ord(match.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
 
 
 def clean_line(line: str) -> str:
     """Names, tags and policies are hostile input: no control characters reach the terminal
     (no escape sequences, no forged lines)."""
-    return line.translate(_CONTROL)
+    return _CONTROL.sub(_escape, line)
 
 
 def _short(value: Any, limit: int = 120) -> str:

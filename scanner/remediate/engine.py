@@ -33,6 +33,7 @@ from scanner.errors import InputError, SecretgraphError, StdoutError, Terminated
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
+from scanner.textfit import terminal_safe
 
 #: what an AWS call can raise besides a bug: its error, botocore's, and an answer botocore could
 #: not parse (a proxy's "502 Bad Gateway" in text: ResponseParserError derives from Exception
@@ -677,7 +678,9 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
 def _say(out: TextIO | None, text: str) -> None:
     log.info(text)
     if out is not None:
-        print(text, file=out)
+        # a line names a change's resource (hostile input): no escape sequence, carriage
+        # return or newline of a name reaches the terminal (docs/reports.md, "Hostile input")
+        print(terminal_safe(text, newlines=False), file=out)
 
 
 def _alarm(out: TextIO | None, errors: Errors | None, text: str) -> None:

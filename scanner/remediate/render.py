@@ -16,22 +16,28 @@ from scanner.changes import PlannedChange, PolicyDiff
 from scanner.policy.arn import arn_resource
 from scanner.policy.parse import statement_label
 from scanner.remediate.planfile import Plan
-from scanner.textfit import fit_line, terminal_safe
+from scanner.textfit import fit_line, one_line, terminal_safe
+
+#: every value from the audited accounts (names, ARNs, summaries, reasons, notes) goes into
+#: the text one line (textfit.one_line): the text is made terminal-safe as a whole only
+#: after, which keeps the newlines between lines and so would keep one inside a value
+_v = one_line
 
 
 def _resource(arn: str) -> str:
-    return arn_resource(arn)
+    return _v(arn_resource(arn))
 
 
 def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = None) -> str:
     """The plan as terminal text. ``width`` (the terminal's columns): a table that would be
     wider is shown as a list instead, its long text wrapped to the width."""
-    lines = [fit_line(f"Plan {plan.plan_id} (created {plan.created_at}, scan "
-                      f"{plan.estate.scan_id}, organization {plan.estate.org_id or '-'}): "
+    lines = [fit_line(f"Plan {_v(plan.plan_id)} (created {_v(plan.created_at)}, scan "
+                      f"{_v(plan.estate.scan_id)}, organization {_v(plan.estate.org_id or '-')}): "
                       f"{len(plan.changes)} change(s)", width)]
     if plan.changes:
-        rows = [[i + 1, c.remediation_id, c.account_id, c.region, _resource(c.resource_arn),
-                 c.summary, "yes" if c.reversible else "no"]
+        # one line each: tabulate breaks a cell at every line boundary (\n, \r, U+2028)
+        rows = [[i + 1, _v(c.remediation_id), _v(c.account_id), _v(c.region),
+                 _resource(c.resource_arn), _v(c.summary), "yes" if c.reversible else "no"]
                 for i, c in enumerate(plan.changes)]
         table = tabulate(rows, headers=["#", "remediation", "account", "region", "resource",
                                         "change", "undo"], tablefmt="simple")
@@ -47,7 +53,7 @@ def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = No
     if show_skipped and plan.skipped:
         lines.append("")
         lines.append(f"Not planned ({len(plan.skipped)}):")
-        rows = [[s.rule_id, _resource(s.resource_arn), s.reason] for s in plan.skipped]
+        rows = [[_v(s.rule_id), _resource(s.resource_arn), _v(s.reason)] for s in plan.skipped]
         table = tabulate(rows, headers=["rule", "resource", "why"], tablefmt="simple")
         if _fits(table, width):
             lines.append(table)
@@ -73,26 +79,29 @@ def _wrapped(text: str, width: int | None, indent: str = "      ") -> list[str]:
 def render_change(number: int, change: PlannedChange, *, width: int | None = None) -> list[str]:
     """One change as lines; ``width`` (a terminal's): each line but the policy diff wrapped
     to it between words."""
-    out = [f"[{number}] {change.change_id} {change.remediation_id} on {change.resource_arn}",
-           f"    findings: {', '.join(change.finding_ids)}"]
+    out = [f"[{number}] {_v(change.change_id)} {_v(change.remediation_id)} on "
+           f"{_v(change.resource_arn)}",
+           f"    findings: {', '.join(_v(f) for f in change.finding_ids)}"]
     for call in change.calls:
         params = {k: v for k, v in call.params.items()
                   if not (change.policy_diff and v == change.policy_diff.after)}
         hidden = [k for k in call.params if k not in params]
         shown = json.dumps(params, sort_keys=True)
-        out.append(f"    call {call.service}:{call.operation} in {call.region} {shown}"
-                   + (f" + {', '.join(hidden)} (the policy after, below)" if hidden else ""))
+        out.append(f"    call {_v(call.service)}:{_v(call.operation)} in {_v(call.region)} "
+                   f"{shown}" + (f" + {', '.join(_v(h) for h in hidden)} (the policy after, "
+                                 "below)" if hidden else ""))
     out = [fit_line(line, width) for line in out]
     if change.policy_diff is not None:
         out.extend(render_policy_diff(change.policy_diff, width=width))
     for note in change.notes:
-        out.append(fit_line(f"    note: {note}", width))
+        out.append(fit_line(f"    note: {_v(note)}", width))
     out.extend(fit_line(f"    {line}", width) for line in effect_lines(change.effect))
     return out
 
 
 def _gates(reader: Mapping[str, Any]) -> str:
-    gates = ", ".join(f"{g}={v}" for g, v in (reader.get("gates") or {}).items()) or "no gates"
+    gates = ", ".join(f"{_v(g)}={_v(v)}"
+                      for g, v in (reader.get("gates") or {}).items()) or "no gates"
     if reader.get("cross_account") is False:
         # "Policy evaluation for requests within a single account": the identity policy OR the
         # resource policy allows; a resource_policy=DENIED reader is no contradiction
@@ -101,11 +110,11 @@ def _gates(reader: Mapping[str, Any]) -> str:
 
 
 def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
-    """The predicted effect of one change, as plain lines."""
+    """The predicted effect of one change, as plain lines (every value one line)."""
     if not effect:
         return
     if effect.get("companion_of"):
-        yield f"effect: planned with {effect['companion_of']} to keep its readers (below)"
+        yield f"effect: planned with {_v(effect['companion_of'])} to keep its readers (below)"
         return
     gained, lost = effect.get("readers_gained") or [], effect.get("readers_lost") or []
     resolved, created = effect.get("findings_resolved") or [], effect.get("findings_created") or []
@@ -113,24 +122,26 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
            f"created {len(created)}")
     for r in gained:
         zone = " OUTSIDE the trust zone" if r.get("outside_trust_zone") else ""
-        yield f"  + reader {r['principal']}{zone} -> {r['secret_arn']} ({_gates(r)})"
+        yield f"  + reader {_v(r['principal'])}{zone} -> {_v(r['secret_arn'])} ({_gates(r)})"
     for r in lost:
-        yield f"  - reader {r['principal']} -> {r['secret_arn']} (was: {_gates(r)})"
+        yield f"  - reader {_v(r['principal'])} -> {_v(r['secret_arn'])} (was: {_gates(r)})"
     for r in effect.get("readers_at_risk") or ():
-        yield (f"  ? reader {r['principal']} -> {r['secret_arn']}: "
-               f"{', '.join(r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
+        yield (f"  ? reader {_v(r['principal'])} -> {_v(r['secret_arn'])}: "
+               f"{', '.join(_v(g) for g in r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
     for f in resolved:
-        yield f"  resolved {f['rule_id']} {f['resource_arn']}" + (
-            f" ({f['principal']})" if f.get("principal") else "")
+        yield f"  resolved {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
+            f" ({_v(f['principal'])})" if f.get("principal") else "")
     for f in created:
-        yield f"  created  {f['rule_id']} {f['resource_arn']}" + (
-            f" ({f['principal']})" if f.get("principal") else "")
+        yield f"  created  {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
+            f" ({_v(f['principal'])})" if f.get("principal") else "")
     for f in effect.get("findings_unknown") or ():
-        yield f"  unknown  {f['rule_id']} {f['resource_arn']} (its input is read by the next scan)"
+        yield (f"  unknown  {_v(f['rule_id'])} {_v(f['resource_arn'])} (its input is read by "
+               "the next scan)")
     for text in effect.get("accepted") or ():
-        yield f"  accepted with --accept-access-change: {text}"
+        yield f"  accepted with --accept-access-change: {_v(text)}"
     if effect.get("companions"):
-        yield f"  together with {', '.join(effect['companions'])} (keeps the readers)"
+        yield (f"  together with {', '.join(_v(c) for c in effect['companions'])} "
+               "(keeps the readers)")
     proof = effect.get("proof")
     if isinstance(proof, Mapping):
         yield from proof_lines(proof)
@@ -138,20 +149,21 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
 
 def proof_lines(proof: Mapping[str, Any]) -> Iterator[str]:
     """The solver's answer after the change (remediate --prove)."""
-    yield f"  proof: {proof.get('question')}? {proof.get('outside_reader')}"
+    yield f"  proof: {_v(proof.get('question'))}? {_v(proof.get('outside_reader'))}"
     if proof.get("flag"):
-        yield f"  !! {proof['flag']}"
+        yield f"  !! {_v(proof['flag'])}"
     for a in proof.get("answers") or ():
-        yield f"    {a.get('question')} {a.get('subject')}: {a.get('status')} ({a.get('reason')})"
+        yield (f"    {_v(a.get('question'))} {_v(a.get('subject'))}: {_v(a.get('status'))} "
+               f"({_v(a.get('reason'))})")
         w = a.get("witness")
         if w:
             req = w.get("request") or {}
-            ctx = "; ".join(f"{k}={','.join(map(str, v))}"
+            ctx = "; ".join(f"{_v(k)}={','.join(map(_v, v))}"
                             for k, v in (req.get("context") or {}).items())
-            yield (f"      witness: {w.get('principal')} ({w.get('principal_type')} in account "
-                   f"{w.get('principal_account')})" + (f", {ctx}" if ctx else ""))
+            yield (f"      witness: {_v(w.get('principal'))} ({_v(w.get('principal_type'))} in "
+                   f"account {_v(w.get('principal_account'))})" + (f", {ctx}" if ctx else ""))
     if proof.get("reason"):
-        yield f"    {proof['reason']}"
+        yield f"    {_v(proof['reason'])}"
 
 
 #: what makes markdown out of text in a line (not at its start): the backslash itself, code
@@ -165,8 +177,20 @@ def markdown_text(text: Any) -> str:
     heading: one line (terminal_safe: no control or bidi character, no newline), no HTML
     (``<`` and ``&`` as entities) and every markdown metacharacter backslash-escaped, so a
     name renders as the same characters, never as a link, an image, emphasis or a cell."""
-    return _MARKDOWN.sub(r"\\\1", html.escape(terminal_safe(str(text), newlines=False),
-                                             quote=False))
+    text = _MARKDOWN.sub(r"\\\1", html.escape(terminal_safe(str(text), newlines=False),
+                                              quote=False))
+    # GFM's autolink extension links, besides <...>, "www." + a domain, "http://", "https://"
+    # and "ftp://" + a domain, and "an extended email autolink ... will be recognised when an
+    # @ symbol is found" (also after "mailto:" / "xmpp:"): "www\." and "\://" are no longer
+    # those (an escaped character ends the match), and an e-mail address is matched in the
+    # text after escapes are resolved, so the "@" is followed by an empty HTML comment (a
+    # renderer shows nothing for it, GitHub drops it) and no domain follows the "@"
+    text = _WWW.sub(r"\1\\.", text).replace("://", "\\://")
+    return text.replace("@", "@<!---->")
+
+
+#: the "www." of a GFM extended www autolink (any case: renderers differ)
+_WWW = re.compile(r"(?i)(www)\.")
 
 
 def html_text(text: Any, *, newlines: bool = False) -> str:

@@ -5,9 +5,12 @@ Offline: hand-made snapshots (helpers.remediate_records) and the real rules and 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -298,3 +301,52 @@ def test_a_change_is_re_analysed_over_the_secrets_and_keys_it_can_affect() -> No
     (kept_region,) = kept.accounts[0].regions
     assert [s.arn for s in kept_region.secrets] == [SECRET_ARN, b.arn]
     assert [k.arn for k in kept_region.kms_keys] == [KEY_ARN]
+
+
+AUTOLINK_TRAPS = ("support@helpdesk-example.com", "www.password-reset-portal.com/db",
+                  "WWW.Example.org", "(www.x.com) _www.y.com_", '=HYPERLINK("http://evil.invalid",1)', "x https://evil.com",
+                  "ftp://files.evil.com", "mailto:a@b.co", "xmpp:a@b.co")
+
+
+def _autolink_plan() -> tuple[Any, str]:
+    snap = _with_reader(snapshot(kms_key_id=None))
+    plan = build_plan([MOVE], snap, CONFIG, Selection())
+    name = " ".join(AUTOLINK_TRAPS)
+    hostile = replace(plan, changes=tuple(replace(c, resource_arn=f"{SECRET_ARN}/{name}",
+                                                  summary=name) for c in plan.changes))
+    return hostile, name
+
+
+def test_no_gfm_autolink_can_form_in_the_markdown_plan() -> None:
+    """Hostile-input trial round 8: under GitHub-flavoured markdown a role named
+    `support@helpdesk-example.com` became a mailto link and a secret named
+    `www.password-reset-portal.com/db` an http link (the autolink extension: `www.`,
+    `http://`/`https://`/`ftp://`, e-mail addresses, `mailto:`/`xmpp:`); `@`, `.` and `:` were
+    not escaped. By the rules of the GFM spec's autolink extension: no `www.`, no `://` and
+    no `@` directly followed by a domain is left in a cell or a heading."""
+    plan, _ = _autolink_plan()
+    markdown = render_plan_markdown(plan)
+    outside, inside = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif not inside:
+            outside.append(line)
+    text = "\n".join(outside)
+    assert "support@" in text  # the trap is in the cells and headings
+    assert not re.search(r"(?i)www\.", text)
+    assert not re.search(r"(?<!\\)://", text)  # "\://" is no URL
+    assert not re.search(r"@(?!<!---->)", text)
+
+
+def test_gfm_renders_names_as_their_own_characters_never_as_links() -> None:
+    """The same trial, with GitHub's renderer itself (cmark-gfm) when it is installed: the
+    cells and headings show the names as written, no <a> element anywhere."""
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    plan, name = _autolink_plan()
+    page = cmarkgfm.github_flavored_markdown_to_html(render_plan_markdown(plan))
+    assert "<a " not in page
+    shown = html.escape(name, quote=False).replace('"', "&quot;")
+    headings = [line for line in page.splitlines() if line.startswith("<h2>")]
+    assert headings and all(shown.replace("@", "@<!-- raw HTML omitted -->") in h
+                            for h in headings)

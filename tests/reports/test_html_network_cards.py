@@ -150,3 +150,40 @@ def test_a_route_missing_on_both_sides_says_so_plainly() -> None:
         "active, route missing on both sides", "broken")
     assert _group_of("active", "missing", "present") == (
         "active, route missing on the hub", "broken")
+
+
+def test_a_long_vpc_name_never_hides_the_vpc_id() -> None:
+    """Hostile-input trial round 8: the cards showed `Name (vpc-id)` cut at 60 characters, so
+    a long Name tag cut the VPC id away (and a long account name the account id), with no
+    full text anywhere; docs/reports.md says names wrap. The name is cut, never the id, and
+    the card's title attribute holds the whole text."""
+    import html as html_mod
+    import re
+
+    from reports.html import render_html
+
+    fx = load_fixture(RULE)
+    graph = build_graph(fx.snapshot)
+    long_name = "db-" + "n" * 150 + "-end"
+    for _, attrs in graph.nodes(data=True):
+        if str(getattr(attrs.get("kind"), "value", attrs.get("kind"))) == "Vpc":
+            attrs["tags"] = {"Name": f"{long_name}-{attrs.get('vpc_id')}"}
+    account = "acct-" + "a" * 100
+    view = build_network(graph, {"findings": []}, central_account="111111111111",
+                         account_names={"111111111111": account, "222222222222": account})
+    (hub,) = view.hubs
+    assert hub.title.endswith("(vpc-hub)") and len(hub.title) <= 80
+    assert hub.title_full == f"{long_name}-vpc-hub (vpc-hub)"
+    assert hub.account.endswith("(111111111111)")
+    spokes = [s for g in hub.groups for s in g.spokes]
+    assert spokes
+    named = [s for s in spokes if "(" in s.vpc]  # (a VPC the scan does not hold: its id)
+    assert named
+    for s in named:
+        vpc_id = s.vpc.rsplit("(", 1)[1].rstrip(")")
+        assert vpc_id.startswith("vpc-") and s.vpc.endswith(f"({vpc_id})"), s.vpc
+        assert len(s.vpc) <= 80 and s.vpc_full == f"{long_name}-{vpc_id} ({vpc_id})"
+        assert re.search(r"\d{12}", s.account), s.account  # the account id, never cut
+    page = html_mod.unescape(render_html({"findings": []}, graph=graph))
+    assert f'title="{hub.title_full}"' in page
+    assert all(f'title="{s.vpc_full}"' in page for s in named)

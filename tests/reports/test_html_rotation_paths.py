@@ -9,6 +9,7 @@ peering of the Lambda's VPC -- rejected, deleted, pending, without a route back 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -149,3 +150,38 @@ def test_passes_counted_but_not_listed_still_vouch_for_a_judged_secret() -> None
     graph.nodes[HUB_SECRET.format("good")]["rotation_enabled"] = False  # not judged at all
     view = build_network(graph, document, central_account="111111111111", account_names={})
     assert _path(view, "good").state == "unknown"
+
+
+def test_long_names_stay_told_apart_in_the_path_picker() -> None:
+    """Hostile-input trial round 8: the picker cut each secret's label at 120 characters, so
+    two 150-character names sharing a 135-character prefix read the same and the account
+    after the name was cut away; no full name was anywhere. The label is cut in the middle
+    (the distinguishing end kept), names the account, and the full name and ARN stay
+    reachable (the option's title, the path's secret hop, which wraps)."""
+    import html as html_mod
+
+    from reports.html import render_html
+
+    graph, document = _scan()
+    prefix = "p" * 135
+    renamed = {}
+    for n, (node, attrs) in enumerate(
+            (n, a) for n, a in graph.nodes(data=True)
+            if str(getattr(a.get("kind"), "value", a.get("kind"))) == "Secret"
+            and a.get("rotation_lambda_arn")):
+        if n < 2:
+            attrs["name"] = renamed[node] = f"{prefix}-tail-number-{n}".ljust(150, "x")
+    assert len(renamed) == 2
+    view = build_network(graph, document, central_account="111111111111",
+                         account_names={"111111111111": "central-" + "n" * 100})
+    labels = {c.secret_arn: c for c in view.choices if c.secret_arn in renamed}
+    assert len({c.label for c in labels.values()}) == 2  # told apart
+    for arn, choice in labels.items():
+        assert len(choice.label) <= 130
+        assert choice.label.endswith("(111111111111)")  # the account, its id never cut
+        assert renamed[arn][-20:] in choice.label  # the end of the name is kept
+        assert renamed[arn] in choice.full and choice.secret_arn == arn
+    page = render_html(document, graph=graph)
+    for arn, name in renamed.items():
+        [option] = [o for o in re.findall(r"<option [^>]*>", page) if f'title="{arn}"' in o]
+        assert name in html_mod.unescape(option)  # data-label: the full name for the hop

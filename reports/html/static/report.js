@@ -274,7 +274,9 @@
         function (ol) {
           ol.hidden = ol.id !== pathSelect.value;
           if (!ol.hidden) {  // one route serves many secrets: name the one chosen
-            ol.querySelector(".sg-path-secret").textContent = chosen.getAttribute("data-label");
+            var secret = ol.querySelector(".sg-path-secret");
+            secret.textContent = chosen.getAttribute("data-label");  // the full name
+            secret.title = chosen.title;  // and its ARN
           }
         });
     });

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from scanner.access.settings import AccessSettings
 from scanner.policy.smt.questions import Answer, Prover
+from scanner.textfit import one_line as _v
 
 _TITLES = {
     "outside-read": "outside the zone, read (GetSecretValue + kms:Decrypt via Secrets Manager)",
@@ -34,7 +35,10 @@ def prove_secret(graph: Any, snapshot: Any, settings: AccessSettings, sa: Any, *
         data["solver"] = {"solved": prover.solved, "reused": prover.reused,
                           "timeout_s": timeout_s}
         return json.dumps({"proofs": [data]}, indent=2, sort_keys=True) + "\n"
-    lines = [sa.secret_arn, f"  key: {proof.key_arn or 'aws/secretsmanager (AWS-managed)'}"]
+    # every value from the audited accounts one line (_v) before it is put into a line, so a
+    # newline in a name forges no line (docs/reports.md, "Hostile input")
+    lines = [_v(sa.secret_arn),
+             f"  key: {_v(proof.key_arn or 'aws/secretsmanager (AWS-managed)')}"]
     for answer in [proof.read] + ([proof.decrypt] if proof.decrypt else []) + readers + named:
         lines.extend(_answer_lines(answer))
     lines.append(f"  solver: {prover.solved} question(s) solved, {prover.reused} reused, "
@@ -45,34 +49,36 @@ def prove_secret(graph: Any, snapshot: Any, settings: AccessSettings, sa: Any, *
 def _answer_lines(a: Answer) -> list[str]:
     title = _TITLES.get(a.question, a.question)
     if a.question in ("reader-context", "principal-read"):
-        title = f"{title} {a.subject.split(' -> ')[0]}"
-    out = [f"  {title}: {a.status}", f"    {a.reason} ({a.seconds:.2f}s)"]
+        title = f"{title} {_v(a.subject.split(' -> ')[0])}"
+    out = [f"  {title}: {_v(a.status)}", f"    {_v(a.reason)} ({a.seconds:.2f}s)"]
     w = a.witness
     if w is not None:
         label = "witness" if a.status == "WITNESS" else "candidate (not confirmed)"
-        out.append(f"    {label}: {w['principal']} ({w['principal_type']} in account "
-                   f"{w['principal_account']}"
+        out.append(f"    {label}: {_v(w['principal'])} ({_v(w['principal_type'])} in account "
+                   f"{_v(w['principal_account'])}"
                    + (", with a permissions boundary" if w["permissions_boundary"] else "")
                    + ")")
         for name, r in w["requests"].items():
             # the keys the policies look at (the rest of the context is the scan's facts)
             decisive = set(r.get("decisive") or ())
-            ctx = "; ".join(f"{k}={','.join(_show(x) for x in v)}"
+            ctx = "; ".join(f"{_v(k)}={','.join(_show(x) for x in v)}"
                             for k, v in r["context"].items() if k in decisive)
-            absent = [k for k in r["absent"] if k in decisive]
-            out.append(f"      {name}: {r['action']} on {r['resource']}")
+            absent = [_v(k) for k in r["absent"] if k in decisive]
+            out.append(f"      {_v(name)}: {_v(r['action'])} on {_v(r['resource'])}")
             if ctx:
                 out.append(f"        context: {ctx}")
             if absent:
                 out.append(f"        absent: {', '.join(absent)}")
         if a.replay:
-            out.append("    replayed: " + ", ".join(f"{k} {v}" for k, v in a.replay.items()))
+            out.append("    replayed: " + ", ".join(f"{_v(k)} {_v(v)}"
+                                                    for k, v in a.replay.items()))
     for n in a.not_encoded:
-        out.append(f"    not encoded: {n}")
+        out.append(f"    not encoded: {_v(n)}")
     return out
 
 
 def _show(value: str) -> str:
-    """A context value as typed: quoted when empty or not plain printable text."""
+    """A context value as typed: quoted when empty or not plain printable text (JSON: a
+    newline in it is shown as ``\\n``, on the one line)."""
     plain = value and value.isprintable() and not any(c in value for c in ",; \"")
     return value if plain else json.dumps(value)
