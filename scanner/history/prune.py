@@ -92,7 +92,14 @@ def plan_prune(records: Sequence[ScanRecord], retention: Retention, now: datetim
     """The scans ``retention`` lets go at ``now``, less those a later command needs."""
     needed = needed_scans(records, pinned)
     newest = {r.scan_id for r in records[-retention.count:]} if retention.count else set()
-    cutoff = now - datetime.timedelta(days=retention.days) if retention.days else None
+    cutoff = None
+    if retention.days:
+        # a retention longer than the calendar ("keep everything": --keep-days 999999999)
+        # keeps every scan, where the subtraction overflowed (fault-injection trial round 5)
+        try:
+            cutoff = now - datetime.timedelta(days=retention.days)
+        except OverflowError:
+            cutoff = datetime.datetime.min.replace(tzinfo=now.tzinfo)
     remove: list[ScanRecord] = []
     keep: list[ScanRecord] = []
     for record in records:

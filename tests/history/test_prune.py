@@ -67,6 +67,15 @@ def test_keep_days_and_keep_each_keep_what_they_name_and_together_keep_either(
         ["s6", "s7", "s8", "s9"]
 
 
+@pytest.mark.parametrize("days", [999_999_999, 1_000_000_000, 740_000])
+def test_a_retention_longer_than_the_calendar_keeps_every_scan(days: int) -> None:
+    """Fault-injection trial round 5: ``--keep-days 999999999`` ("keep everything") was
+    "internal error: OverflowError: date value out of range"."""
+    records = [_rec("a", 4000), _rec("b", 30), _rec("c", 1)]
+    plan = plan_prune(records, Retention(days=days), NOW)
+    assert _ids(plan.keep) == ["a", "b", "c"] and not plan.remove
+
+
 def test_a_scan_whose_start_cannot_be_read_is_kept() -> None:
     """Organization-scale trial round 3: never delete on input the prune cannot judge."""
     odd = ScanRecord(scan_id="odd", started_at="yesterday", finished_at=None, complete=True,
