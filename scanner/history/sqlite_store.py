@@ -537,6 +537,20 @@ class SqliteHistoryStore:
                 pass
         return total
 
+    def free_bytes(self) -> int:
+        """The bytes of pages the file holds free (deleted data VACUUM would give back)."""
+        conn = self._connect_read()
+        if conn is None:
+            return 0
+        try:
+            pages = conn.execute("PRAGMA freelist_count").fetchone()[0]
+            size = conn.execute("PRAGMA page_size").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+        finally:
+            conn.close()
+        return int(pages) * int(size)
+
     def prune(self, remove: Sequence[str], *,
               needed: Callable[[Sequence[ScanRecord]], frozenset[str]],
               vacuum: bool = True) -> "PruneResult":

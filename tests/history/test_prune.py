@@ -263,3 +263,31 @@ def test_without_vacuum_the_file_keeps_its_size_and_the_next_night_reuses_the_sp
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     assert store.path.stat().st_size == size
+
+
+def test_prune_again_compacts_what_an_earlier_prune_left_free(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault-injection trial round 5: after a prune whose compaction was stopped (or skipped),
+    "run prune again to compact it" answered "nothing to prune" and left the file as large.
+    With nothing to delete and pages left free, prune compacts the file."""
+    from scanner.cli import main
+
+    store = _history(tmp_path)
+    path = str(store.path)
+    assert main(["history", "prune", "--history", path, "--keep", "1", "--yes",
+                 "--no-vacuum"]) == 0
+    assert store.free_bytes() > 0
+    kept = [r.scan_id for r in store.list()]
+    conn = sqlite3.connect(store.path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    size = store.path.stat().st_size
+    capsys.readouterr()
+    assert main(["history", "prune", "--history", path, "--keep", "1", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to delete; compacting" in out
+    assert store.path.stat().st_size < size and store.free_bytes() == 0
+    assert [r.scan_id for r in store.list()] == kept  # compacting deletes nothing
+    capsys.readouterr()
+    assert main(["history", "prune", "--history", path, "--keep", "1", "--yes"]) == 0
+    assert "nothing to prune" in capsys.readouterr().out
