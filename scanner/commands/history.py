@@ -191,10 +191,14 @@ def _prune(args: argparse.Namespace) -> int:
             return 0
     result = store.prune([r.scan_id for r in plan.remove], needed=needed_scans,
                          vacuum=not args.no_vacuum)
-    kept = len(plan.remove) - len(result.scans)
+    # a listed scan not deleted is either gone (another prune deleted it first) or still
+    # there and needed; only the latter is "kept" (fault-injection trial round 5: a prune
+    # that lost a race said "kept 3 a scan recorded meanwhile needs", keeping nothing)
     print(f"deleted {len(result.scans)} scan(s) and {result.blobs} payload(s) "
           f"({_size(result.payload_bytes)} stored)"
-          + (f"; kept {kept} a scan recorded meanwhile needs" if kept else ""))
+          + (f"; {len(result.gone)} already deleted by another prune" if result.gone else "")
+          + (f"; kept {len(result.kept)} a scan recorded meanwhile needs"
+             if result.kept else ""))
     freed = result.size_before - result.size_after
     if result.vacuumed:
         print(f"{args.history}: {_size(result.size_before)} -> {_size(result.size_after)} "

@@ -567,12 +567,12 @@ class SqliteHistoryStore:
         (Interrupted, "nothing was deleted"). During VACUUM it stops the VACUUM, which SQLite
         rolls back: the scans stay deleted (committed), the file is not compacted, and the
         message says so."""
-        before = self.file_size()
         conn = self._connect()
         try:
             with _signals_held() as stop:
                 conn.set_progress_handler(lambda: 1 if stop else 0, 10_000)
-                removed, blobs, freed = self._prune_in_transaction(conn, remove, needed, stop)
+                removed, gone, kept, blobs, freed, before = self._prune_in_transaction(
+                    conn, remove, needed, stop)
                 done = f"{len(removed)} scan(s) were deleted (committed)"
                 if vacuum:
                     try:
@@ -596,13 +596,20 @@ class SqliteHistoryStore:
                                          f"complete: {done}")
         finally:
             conn.close()
-        return PruneResult(scans=removed, blobs=blobs, payload_bytes=freed,
-                           size_before=before, size_after=self.file_size(), vacuumed=vacuum)
+        return PruneResult(scans=removed, gone=gone, kept=kept, blobs=blobs,
+                           payload_bytes=freed, size_before=before,
+                           size_after=self.file_size(), vacuumed=vacuum)
 
     def _prune_in_transaction(self, conn: sqlite3.Connection, remove: Sequence[str],
                               needed: Callable[[Sequence[ScanRecord]], frozenset[str]],
-                              stop: _Held) -> tuple[tuple[str, ...], int, int]:
+                              stop: _Held
+                              ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...],
+                                         int, int, int]:
         self._begin(conn)
+        # the size before, under the lock: another prune that held it may have shrunk the
+        # file meanwhile (fault-injection trial round 5: a prune that lost the race printed
+        # "180.0 KB -> 96.0 KB (84.0 KB freed)", freeing nothing)
+        before = self.file_size()
         try:
             rows = conn.execute(
                 "SELECT scan_id, started_at, finished_at, complete, recorded_at, tool_version,"
@@ -612,6 +619,10 @@ class SqliteHistoryStore:
             wanted = set(remove)
             doomed = tuple(r.scan_id for r in records
                            if r.scan_id in wanted and r.scan_id not in keep)
+            kept = tuple(r.scan_id for r in records if r.scan_id in wanted and r.scan_id in keep)
+            # listed, but no longer there: another prune deleted them first (not "kept")
+            present = {r.scan_id for r in records}
+            gone = tuple(i for i in remove if i not in present)
             conn.executemany("DELETE FROM scans WHERE scan_id = ?", [(i,) for i in doomed])
             # a payload is shared by digest: only those no remaining scan references go
             orphans = ("SELECT digest FROM blobs WHERE digest NOT IN (SELECT snapshot_digest"
@@ -634,15 +645,19 @@ class SqliteHistoryStore:
         except BaseException:
             _rollback(conn)
             raise
-        return doomed, int(blobs), int(freed)
+        return doomed, gone, kept, int(blobs), int(freed), before
 
 
 @dataclass(frozen=True, kw_only=True)
 class PruneResult:
     """What a prune did: the scans deleted, the payloads (blobs) deleted and their stored
-    bytes, and the history's size on disk before and after."""
+    bytes, and the history's size on disk before (under the write lock) and after. Of the
+    scans asked for and not deleted: ``gone``, no longer recorded (another prune deleted
+    them first); ``kept``, still recorded and needed by a later command."""
 
     scans: tuple[str, ...]
+    gone: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
     blobs: int
     payload_bytes: int
     size_before: int

@@ -291,3 +291,46 @@ def test_prune_again_compacts_what_an_earlier_prune_left_free(
     capsys.readouterr()
     assert main(["history", "prune", "--history", path, "--keep", "1", "--yes"]) == 0
     assert "nothing to prune" in capsys.readouterr().out
+
+
+def test_a_prune_that_lost_a_race_says_the_scans_were_already_deleted_and_frees_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault-injection trial round 5 (two_prunes.sh): a second prune that got the write lock
+    after another had deleted the same scans printed "deleted 0 scan(s) ...; kept 3 a scan
+    recorded meanwhile needs" and "180.0 KB -> 96.0 KB (84.0 KB freed)": nothing was kept
+    and it freed nothing (the size before was measured before waiting for the lock). The
+    scans already gone are said to be, "kept" counts only scans still there and needed, and
+    the size before is taken under the lock."""
+    from scanner.cli import main
+
+    store = _history(tmp_path)
+    path = str(store.path)
+    begin = SqliteHistoryStore._begin
+    raced: list[bool] = []
+
+    def begin_after_another_prune(self: SqliteHistoryStore, conn: sqlite3.Connection) -> None:
+        if not raced:  # the other prune takes the lock first and deletes the same scans
+            raced.append(True)
+            SqliteHistoryStore(path).prune(["n1", "n2", "n3", "n4"], needed=needed_scans)
+        begin(self, conn)
+
+    monkeypatch.setattr(SqliteHistoryStore, "_begin", begin_after_another_prune)
+    capsys.readouterr()
+    assert main(["history", "prune", "--history", path, "--keep", "1", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "deleted 0 scan(s) and 0 payload(s) (0 bytes stored); 4 already deleted by " \
+        "another prune" in out, out
+    assert "kept" not in out.split("deleting 4 scan(s):")[1], out
+    assert "(0 bytes freed)" in out, out
+    assert _ids(store.list()) == ["n5", "n6"]
+
+
+def test_the_store_tells_scans_already_gone_from_scans_kept_because_needed(
+        tmp_path: Path) -> None:
+    """Fault-injection trial round 5: a listed scan another prune already deleted is not one
+    "a scan recorded meanwhile needs"."""
+    store = _history(tmp_path)
+    store.prune(["n1"], needed=needed_scans)
+    result = store.prune(["n1", "n2", "n5"], needed=needed_scans)
+    assert result.scans == ("n2",) and result.gone == ("n1",) and result.kept == ("n5",)
