@@ -352,6 +352,33 @@ class SqliteHistoryStore:
                              f"has held its write lock for more than {LOCK_TIMEOUT:g} s)"
                              ) from None
 
+    def _begin_watching(self, conn: sqlite3.Connection, stop: "_Held") -> None:
+        """BEGIN IMMEDIATE as ``_begin`` (waited for up to LOCK_TIMEOUT), in short waits that
+        look at the signals held between them: SQLite's busy wait never calls the progress
+        handler, so Ctrl-C while another process held the write lock was ignored for up to
+        LOCK_TIMEOUT and then exit 2 (fault-injection trial round 5). A signal stops the wait
+        at once: Interrupted, nothing was deleted."""
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        conn.execute("PRAGMA busy_timeout = 50")
+        try:
+            while True:
+                if stop:
+                    raise _stopped(stop, "interrupted while waiting for another process's "
+                                         f"write lock; nothing was deleted ({self.path} is as "
+                                         "it was)")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or \
+                            time.monotonic() >= deadline:
+                        raise self._fail(
+                            f"cannot write the history file: {_one_line(exc)} (another "
+                            f"process has held its write lock for more than {LOCK_TIMEOUT:g} "
+                            "s)") from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
+
     # ---- HistoryStore ---------------------------------------------------------------------
 
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
@@ -617,7 +644,7 @@ class SqliteHistoryStore:
                               stop: _Held
                               ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...],
                                          int, int, int]:
-        self._begin(conn)
+        self._begin_watching(conn, stop)
         # the size before, under the lock: another prune that held it may have shrunk the
         # file meanwhile (fault-injection trial round 5: a prune that lost the race printed
         # "180.0 KB -> 96.0 KB (84.0 KB freed)", freeing nothing)

@@ -306,16 +306,17 @@ def test_a_prune_that_lost_a_race_says_the_scans_were_already_deleted_and_frees_
 
     store = _history(tmp_path)
     path = str(store.path)
-    begin = SqliteHistoryStore._begin
+    begin = SqliteHistoryStore._begin_watching
     raced: list[bool] = []
 
-    def begin_after_another_prune(self: SqliteHistoryStore, conn: sqlite3.Connection) -> None:
+    def begin_after_another_prune(self: SqliteHistoryStore, conn: sqlite3.Connection,
+                                  stop: object) -> None:
         if not raced:  # the other prune takes the lock first and deletes the same scans
             raced.append(True)
             SqliteHistoryStore(path).prune(["n1", "n2", "n3", "n4"], needed=needed_scans)
-        begin(self, conn)
+        begin(self, conn, stop)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(SqliteHistoryStore, "_begin", begin_after_another_prune)
+    monkeypatch.setattr(SqliteHistoryStore, "_begin_watching", begin_after_another_prune)
     capsys.readouterr()
     assert main(["history", "prune", "--history", path, "--keep", "1", "--yes"]) == 0
     out = capsys.readouterr().out
@@ -363,3 +364,35 @@ def test_a_reader_holding_the_history_keeps_the_log_full_and_prune_says_so_not_f
     assert "the write-ahead log could not be emptied: another process is reading the " \
         "history; the space comes back when it finishes (or on the next write)" in out, out
     assert _ids(store.list()) == ["n5", "n6"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_prune_waits_for_another_writers_lock_stops_it_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sig: signal.Signals) -> None:
+    """Fault-injection trial round 5 (ctrl_c_while_locked.sh): Ctrl-C while prune waited for
+    another process's write lock was ignored for up to 30 s (the signal was held, and
+    SQLite's busy wait never asks the progress handler), then exit 2. The wait notices the
+    signal: Interrupted at once, nothing deleted."""
+    import threading
+    import time
+
+    store = _history(tmp_path)
+    monkeypatch.setattr(sqlite_store, "LOCK_TIMEOUT", 5.0)
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN) if sig == signal.SIGTERM \
+        else None
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), sig))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(Interrupted, match=r"nothing was deleted \(.*h.db is as it was\)"):
+            store.prune(["n1", "n2"], needed=needed_scans)
+        assert time.monotonic() - started < 2.0
+    finally:
+        timer.cancel()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _ids(store.list()) == ["n1", "n2", "n3", "n4", "n5", "n6"]
