@@ -597,6 +597,17 @@ class SqliteHistoryStore:
         wal_busy = False
         conn = self._connect()
         try:
+            # SQLite's default here (secure_delete=1) overwrites every deleted payload, and
+            # with foreign keys on, the multi-row DELETE FROM blobs keeps what it overwrites
+            # in a statement journal in the temporary directory: as large as the payloads
+            # deleted (fault-injection trial round 5: a 20 MB $SQLITE_TMPDIR failed a prune
+            # of a 300 MB history with "database or disk is full"). SQLite's documentation of
+            # PRAGMA secure_delete: "When secure_delete is set to "fast", SQLite will
+            # overwrite deleted content with zeros only if doing so does not increase the
+            # amount of I/O" -- freed overflow pages are not rewritten, so not journalled.
+            # The deleted data leaves the file when VACUUM rewrites it (not with
+            # --no-vacuum: docs/history.md says so).
+            conn.execute("PRAGMA secure_delete = FAST")
             with _signals_held() as stop:
                 conn.set_progress_handler(lambda: 1 if stop else 0, 10_000)
                 removed, gone, kept, blobs, freed, before = self._prune_in_transaction(
@@ -625,10 +636,12 @@ class SqliteHistoryStore:
                             raise _stopped(stop, f"interrupted while compacting {self.path}: "
                                                  f"{done}; the file was not compacted (run "
                                                  "prune again to compact it)") from None
+                        where = "" if getattr(exc, "sqlite_errorcode", None) != \
+                            sqlite3.SQLITE_FULL else f", beside the file and in {_temp_dir()}"
                         raise self._fail(f"{done}, but the file could not be compacted: "
                                          f"{_one_line(exc)} (VACUUM needs the write lock and "
-                                         "free disk space up to twice the file's size; run "
-                                         "prune again)") from None
+                                         "free disk space up to twice the file's size"
+                                         f"{where}; run prune again)") from None
                 if stop:  # came after the last statement: the prune is whole, and says so
                     raise _stopped(stop, f"interrupted after the prune of {self.path} was "
                                          f"complete: {done}")
@@ -679,8 +692,18 @@ class SqliteHistoryStore:
             if stop:
                 raise _stopped(stop, f"interrupted; nothing was deleted ({self.path} is as it "
                                      "was)") from None
+            full = ""
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                # SQLite's temporary files (statement journals, VACUUM's copy) go to another
+                # disk than the history: "database or disk is full" may be either (fault-
+                # injection trial round 5: a small $SQLITE_TMPDIR, plenty beside the file).
+                # SQLite's documentation of temporary files lists where they go on unix:
+                # the SQLITE_TMPDIR environment variable, then TMPDIR, then /var/tmp,
+                # /usr/tmp, /tmp (_temp_dir).
+                full = (f" (the disk of {self.path} or the temporary directory ($SQLITE_TMPDIR, "
+                        f"$TMPDIR or /var/tmp, /tmp: {_temp_dir()}) is full)")
             raise self._fail(f"cannot prune the history file: {_one_line(exc)}; nothing was "
-                             "deleted") from None
+                             f"deleted{full}") from None
         except BaseException:
             _rollback(conn)
             raise
@@ -765,6 +788,15 @@ def _row_record(row: Any) -> ScanRecord:
         regions=tuple(json.loads(regions)),
         counts={str(k): int(v) for k, v in json.loads(counts).items()},
     )
+
+
+def _temp_dir() -> str:
+    """Where SQLite puts its temporary files (unix): $SQLITE_TMPDIR, else $TMPDIR, else the
+    first of /var/tmp, /usr/tmp, /tmp that exists."""
+    for name in ("SQLITE_TMPDIR", "TMPDIR"):
+        if os.environ.get(name):
+            return str(os.environ[name])
+    return next((d for d in ("/var/tmp", "/usr/tmp", "/tmp") if os.path.isdir(d)), "/tmp")
 
 
 def _one_line(value: object) -> str:

@@ -396,3 +396,25 @@ def test_a_signal_while_prune_waits_for_another_writers_lock_stops_it_at_once(
         holder.execute("ROLLBACK")
         holder.close()
     assert _ids(store.list()) == ["n1", "n2", "n3", "n4", "n5", "n6"]
+
+
+def test_a_full_temporary_directory_or_disk_is_named_both_ways_nothing_deleted(
+        tmp_path: Path) -> None:
+    """Fault-injection trial round 5 (small_tmp.sh): with a small temporary directory
+    ($SQLITE_TMPDIR) and plenty of space beside the history, prune failed with "database or
+    disk is full; nothing was deleted" naming only the history file. SQLITE_FULL is either
+    disk: the message says the history's disk or the temporary directory is full."""
+    store = _history(tmp_path)
+
+    def full(records: Sequence[ScanRecord]) -> frozenset[str]:
+        exc = sqlite3.OperationalError("database or disk is full")
+        exc.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+        raise exc
+
+    with pytest.raises(InputError) as raised:
+        store.prune(["n1", "n2"], needed=full)
+    message = str(raised.value)
+    assert "database or disk is full" in message and "nothing was deleted" in message
+    assert f"the disk of {store.path} or the temporary directory ($SQLITE_TMPDIR, $TMPDIR" \
+        in message, message
+    assert _ids(store.list()) == ["n1", "n2", "n3", "n4", "n5", "n6"]
