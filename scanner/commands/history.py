@@ -176,11 +176,19 @@ def _prune(args: argparse.Namespace) -> int:
         print(f"no scans recorded in {args.history}: nothing to prune")
         return 0
     plan = plan_prune(records, retention, datetime.now(timezone.utc))
-    newest_complete = next((r.scan_id for r in reversed(records) if r.complete), None)
+    from scanner.history.prune import future_scans
+
+    ahead = future_scans(records, datetime.now(timezone.utc))
+    newest_complete = next((r.scan_id for r in reversed(records)
+                            if r.complete and r not in ahead), None)
     print(f"{args.history}: {len(records)} scan(s), {_size(store.file_size())}; keeping "
           f"{len(plan.keep)}" + (f" (always: {newest_complete}, the newest complete scan, "
                                  "and the scans after it)" if newest_complete else
                                  " (always: the newest scans; none is complete)"))
+    if ahead:
+        print(f"note: {len(ahead)} scan(s) started in the future (a clock ahead when they were "
+              f"made: {', '.join(r.scan_id for r in ahead[:5])}): kept, and not taken as the "
+              "newest")
     if not plan.remove:
         free = 0 if args.no_vacuum or args.dry_run else store.free_bytes()
         if not free:

@@ -76,22 +76,38 @@ def _started(record: ScanRecord) -> datetime.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def needed_scans(records: Sequence[ScanRecord], pinned: Iterable[str] = ()) -> frozenset[str]:
-    """The ids of the scans a later command needs (records oldest first, as ``list()``)."""
-    ids = [r.scan_id for r in records]
-    complete = [i for i, r in enumerate(records) if r.complete]
+def future_scans(records: Sequence[ScanRecord],
+                 now: datetime.datetime | None = None) -> tuple[ScanRecord, ...]:
+    """The scans that started more than a day after ``now`` (a clock ahead when they were
+    made): the history sorts by start, so such a scan would pass for the newest."""
+    horizon = (now or datetime.datetime.now(datetime.timezone.utc)) + datetime.timedelta(days=1)
+    return tuple(r for r in records if (s := _started(r)) is not None and s > horizon)
+
+
+def needed_scans(records: Sequence[ScanRecord], pinned: Iterable[str] = (),
+                 now: datetime.datetime | None = None) -> frozenset[str]:
+    """The ids of the scans a later command needs (records oldest first, as ``list()``).
+    A scan started in the future (``future_scans``) is kept and is not taken as the newest:
+    fault-injection trial round 5 -- one scan made with a clock 200 days ahead sorted last,
+    and ``--keep 1`` kept it and listed the three nights recorded after it for deletion."""
+    future = {r.scan_id for r in future_scans(records, now)}
+    ordinary = [r for r in records if r.scan_id not in future]
+    ids = [r.scan_id for r in ordinary]
+    complete = [i for i, r in enumerate(ordinary) if r.complete]
     start = complete[-1] if complete else max(0, len(ids) - EXPORT_WINDOW)
     for scan_id in pinned:  # a ledger's scan and every scan after it
         if scan_id in ids:
             start = min(start, ids.index(scan_id))
-    return frozenset(ids[start:])
+    return frozenset(ids[start:]) | future
 
 
 def plan_prune(records: Sequence[ScanRecord], retention: Retention, now: datetime.datetime,
                *, pinned: Iterable[str] = ()) -> PrunePlan:
     """The scans ``retention`` lets go at ``now``, less those a later command needs."""
-    needed = needed_scans(records, pinned)
-    newest = {r.scan_id for r in records[-retention.count:]} if retention.count else set()
+    needed = needed_scans(records, pinned, now)
+    ordinary = [r for r in records if r.scan_id not in {f.scan_id for f in
+                                                         future_scans(records, now)}]
+    newest = {r.scan_id for r in ordinary[-retention.count:]} if retention.count else set()
     cutoff = None
     if retention.days:
         # a retention longer than the calendar ("keep everything": --keep-days 999999999)

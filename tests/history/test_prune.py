@@ -418,3 +418,14 @@ def test_a_full_temporary_directory_or_disk_is_named_both_ways_nothing_deleted(
     assert f"the disk of {store.path} or the temporary directory ($SQLITE_TMPDIR, $TMPDIR" \
         in message, message
     assert _ids(store.list()) == ["n1", "n2", "n3", "n4", "n5", "n6"]
+
+
+def test_a_scan_started_in_the_future_is_kept_and_not_taken_as_the_newest() -> None:
+    """Fault-injection trial round 5: a scan made with a clock 200 days ahead sorted last (the
+    history orders by start), so ``--keep 1`` kept it alone and listed the three nights
+    recorded after it for deletion. It is kept, and the newest complete scan is found among
+    the others."""
+    records = [_rec("n1", 3), _rec("n2", 2), _rec("n3", 1), _rec("skewed", -200)]
+    plan = plan_prune(records, Retention(count=1), NOW)
+    assert _ids(plan.keep) == ["n3", "skewed"] and _ids(plan.remove) == ["n1", "n2"]
+    assert needed_scans(records, now=NOW) == {"n3", "skewed"}
