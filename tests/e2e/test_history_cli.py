@@ -278,11 +278,11 @@ def test_a_prune_stopped_by_ctrl_c_or_sigterm_leaves_the_history_as_it_was(
     calls: list[int] = []
     real = prune.needed_scans
 
-    def needed(records, pinned=()):  # type: ignore[no-untyped-def]
+    def needed(records, pinned=(), now=None):  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 2:  # the second call: under the write lock, in the transaction
             os.kill(os.getpid(), getattr(signal, sig))
-        return real(records, pinned)
+        return real(records, pinned, now)
 
     monkeypatch.setattr(prune, "needed_scans", needed)
     assert main(["history", "prune", "--history", str(history), "--keep", "1", "--yes"]) \
