@@ -157,3 +157,18 @@ def terminal_width() -> int | None:
     from scanner.textfit import stream_columns
 
     return stream_columns(sys.stdout)
+
+
+def ask_yes(question: str, untouched: str) -> bool:
+    """'yes' typed at the terminal; the question on stderr (stdout may be a file: `--apply >
+    apply.log`). Ctrl-C at the question: Interrupted "interrupted at the confirmation;
+    ``untouched``" (remediate --apply, history prune)."""
+    from scanner.errors import Interrupted
+
+    try:
+        print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        raise Interrupted(f"interrupted at the confirmation; {untouched}") from None
+    return answer.strip().lower() == "yes"

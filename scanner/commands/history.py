@@ -123,19 +123,6 @@ def _size(n: int) -> str:
     return f"{value:.1f} {unit}"
 
 
-def _confirm(question: str) -> bool:
-    """'yes' typed at the terminal (the question on stderr: stdout may be a file)."""
-    from scanner.errors import Interrupted
-
-    try:
-        print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
-        answer = sys.stdin.readline()
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        raise Interrupted("interrupted at the confirmation; nothing was deleted") from None
-    return answer.strip().lower() == "yes"
-
-
 def _compacted(history: str, result: "PruneResult") -> str:
     """The sizes before and after a VACUUM. With another process reading the history, the
     write-ahead log keeps the compacted copy until that reader finishes: the history is then
@@ -211,7 +198,10 @@ def _prune(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise UsageError("refusing to delete without confirmation: stdin is not a "
                              "terminal; review the list above and add --yes")
-        if not _confirm(f"Delete {len(plan.remove)} scan(s) from {args.history}?"):
+        from scanner.commands._outputs import ask_yes
+
+        if not ask_yes(f"Delete {len(plan.remove)} scan(s) from {args.history}?",
+                       "nothing was deleted"):
             print("nothing was deleted")
             return 0
     result = store.prune([r.scan_id for r in plan.remove], needed=needed_scans,

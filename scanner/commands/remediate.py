@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from scanner.commands._outputs import output_file, replace_together, terminal_width
 from scanner.textfit import fit_line, stream_columns, terminal_safe
-from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
+from scanner.errors import InputError, SecretgraphError, StdoutError, \
     UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
@@ -184,17 +184,9 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
         raise UsageError("refusing to change anything without confirmation: stdin is not a "
                          "terminal; review the plan and add --yes")
 
-    def ask(question: str) -> bool:
-        # on stderr, the terminal: stdout may be a file (`--apply > apply.log`)
-        try:
-            print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
-            answer = sys.stdin.readline()
-        except KeyboardInterrupt:
-            print(file=sys.stderr)
-            raise Interrupted("interrupted at the confirmation; nothing was changed") from None
-        return answer.strip().lower() == "yes"
+    from scanner.commands._outputs import ask_yes
 
-    return ask
+    return lambda question: ask_yes(question, "nothing was changed")
 
 
 def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory:

@@ -17,6 +17,7 @@ Safety rules:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -558,10 +559,8 @@ class SqliteHistoryStore:
         """The bytes the history takes on disk: the file and its write-ahead log."""
         total = 0
         for path in (self.path, Path(f"{self.path}-wal")):
-            try:
+            with contextlib.suppress(FileNotFoundError):  # no log (or no file yet): 0 bytes
                 total += path.stat().st_size
-            except OSError:
-                pass
         return total
 
     def free_bytes(self) -> int:
