@@ -376,17 +376,21 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     carry = None
     ledger = None  # the Security Hub export ledger (reports.hub_ledger), when the store keeps one
     if options.history:
-        from scanner.history.records import pick_latest_complete
+        from scanner.history.records import ordinary_scans, pick_latest_complete
         from scanner.history.store import open_store
 
         store = open_store(options.history)
         records = store.list()  # an unreadable store fails here, before anything is scanned
-        previous_record = pick_latest_complete(records, None)
+        # a scan started more than a day in the future (a clock ahead when it was made) sorts
+        # last: it is not "the last scan" (ordinary_scans; docs/history.md)
+        ordinary = ordinary_scans(records)
+        previous_record = pick_latest_complete(ordinary, None)
         # the newest scan when it is not that one (an incomplete night): what it reported
         # keeps its first_seen too, or a finding first seen in an incomplete night would be
         # "new" again every night until a complete one (and re-sent, its CreatedAt moved)
-        newest_id = records[-1].scan_id if records and (
-            previous_record is None or records[-1].scan_id != previous_record.scan_id) else None
+        newest_id = ordinary[-1].scan_id if ordinary and (
+            previous_record is None or ordinary[-1].scan_id != previous_record.scan_id) \
+            else None
         if securityhub is not None:  # a damaged ledger fails here, before anything is scanned
             read_ledger = getattr(store, "securityhub_ledger", None)
             ledger = read_ledger() if read_ledger is not None else None

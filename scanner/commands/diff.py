@@ -18,7 +18,7 @@ from scanner.errors import InputError
 from scanner.history import open_store
 from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
-from scanner.history.records import Tonight, resolve_scan_id
+from scanner.history.records import Tonight, future_scans, ordinary_scans, resolve_scan_id
 
 HELP = "show what changed between two recorded scans (default: the last two complete ones)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -50,6 +50,14 @@ def run(args: argparse.Namespace) -> int:
     target = output_file(args.output_file, "--output-file") if args.output_file else None
     store = open_store(args.history)
     records = store.list()
+    # without ids, a scan started in the future (a clock ahead when it was made) is not "the
+    # latest" (ordinary_scans); named by its id, it is compared like any other
+    ahead = future_scans(records) if args.scan_a is None else ()
+    if ahead:
+        _note(args, f"note: {len(ahead)} scan(s) started in the future (a clock ahead when they "
+                    f"were made: {', '.join(r.scan_id for r in ahead[:5])}); not taken as the "
+                    "latest")
+        records = ordinary_scans(records)
     complete = [r for r in records if r.complete]
     if args.scan_a is None and len(complete) == 1 and records[-1] is not complete[0]:
         # one complete scan, then incomplete ones: `scan --history` showed the latest one's
@@ -103,10 +111,10 @@ def run(args: argparse.Namespace) -> int:
     # the newer scan whole, then the older one element by element against it: a findings row
     # or access entry equal to the newer one's is held once (two alike nights at 1,000
     # accounts took 8.3 GB decoded side by side; docs/scale.md)
-    newer = store.load(new_id)
-    older = store.load(old_id, like=Tonight.of(newer.document, newer.access))
-    drift = diff_scans(older, newer)
-    del older, newer
+    new_scan = store.load(new_id)
+    old_scan = store.load(old_id, like=Tonight.of(new_scan.document, new_scan.access))
+    drift = diff_scans(old_scan, new_scan)
+    del old_scan, new_scan
     text = (json.dumps(drift.to_json(), indent=2, default=str) + "\n"
             if args.format == "json" else
             render_drift_text(drift, width=None if target is not None else terminal_width()))

@@ -163,7 +163,7 @@ def _prune(args: argparse.Namespace) -> int:
         print(f"no scans recorded in {args.history}: nothing to prune")
         return 0
     plan = plan_prune(records, retention, datetime.now(timezone.utc))
-    from scanner.history.prune import future_scans
+    from scanner.history.records import future_scans
 
     ahead = future_scans(records, datetime.now(timezone.utc))
     newest_complete = next((r.scan_id for r in reversed(records)

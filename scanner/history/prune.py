@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from scanner.errors import UsageError
-from scanner.history.records import ScanRecord
+from scanner.history.records import ScanRecord, future_scans, started_at_of
 
 #: scanner.pipeline.EXPORT_WINDOW (not imported: the pipeline imports the reports)
 EXPORT_WINDOW = 31
@@ -66,22 +66,6 @@ class PrunePlan:
     remove: tuple[ScanRecord, ...]
     keep: tuple[ScanRecord, ...]
     needed: frozenset[str]
-
-
-def _started(record: ScanRecord) -> datetime.datetime | None:
-    try:
-        value = datetime.datetime.fromisoformat(record.started_at.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-
-
-def future_scans(records: Sequence[ScanRecord],
-                 now: datetime.datetime | None = None) -> tuple[ScanRecord, ...]:
-    """The scans that started more than a day after ``now`` (a clock ahead when they were
-    made): the history sorts by start, so such a scan would pass for the newest."""
-    horizon = (now or datetime.datetime.now(datetime.timezone.utc)) + datetime.timedelta(days=1)
-    return tuple(r for r in records if (s := _started(r)) is not None and s > horizon)
 
 
 def needed_scans(records: Sequence[ScanRecord], pinned: Iterable[str] = (),
@@ -119,7 +103,7 @@ def plan_prune(records: Sequence[ScanRecord], retention: Retention, now: datetim
     remove: list[ScanRecord] = []
     keep: list[ScanRecord] = []
     for record in records:
-        started = _started(record)
+        started = started_at_of(record)
         kept = (record.scan_id in needed or record.scan_id in newest or started is None
                 or (cutoff is not None and started >= cutoff))
         (keep if kept else remove).append(record)

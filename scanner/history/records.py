@@ -9,6 +9,7 @@ and the SQLite store can keep each distinct payload once.
 from __future__ import annotations
 
 import codecs
+import datetime
 import dataclasses
 import gzip
 import json
@@ -535,6 +536,34 @@ def make_record(scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, 
 
 def order_key(record: ScanRecord) -> tuple[str, str]:
     return (record.started_at, record.recorded_at)
+
+
+def started_at_of(record: ScanRecord) -> datetime.datetime | None:
+    try:
+        value = datetime.datetime.fromisoformat(record.started_at.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def future_scans(records: Sequence[ScanRecord],
+                 now: datetime.datetime | None = None) -> tuple[ScanRecord, ...]:
+    """The scans that started more than a day after ``now`` (a clock ahead when they were
+    made): the history sorts by start, so such a scan would pass for the newest."""
+    horizon = (now or datetime.datetime.now(datetime.timezone.utc)) + datetime.timedelta(days=1)
+    return tuple(r for r in records if (s := started_at_of(r)) is not None and s > horizon)
+
+
+def ordinary_scans(records: Sequence[ScanRecord],
+                   now: datetime.datetime | None = None) -> list[ScanRecord]:
+    """``records`` (oldest first) without the scans that started in the future
+    (``future_scans``): the ones the nightly diff, ``first_seen`` and `secretgraph diff`
+    choose "the last (complete) scan" among. Fault-injection trial round 5: one scan made
+    with a clock ahead sorted last and stayed "the previous scan" of every night after it."""
+    future = {r.scan_id for r in future_scans(records, now)}
+    return [r for r in records if r.scan_id not in future]
+
+
 
 
 def pick_latest_complete(records: list[ScanRecord], before: str | None) -> ScanRecord | None:

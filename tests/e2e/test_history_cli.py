@@ -291,3 +291,37 @@ def test_a_prune_stopped_by_ctrl_c_or_sigterm_leaves_the_history_as_it_was(
         f"secretgraph history: {word}; nothing was deleted ({history} is as it was)")
     assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
     assert capsys.readouterr().out.count('"scan_id"') == 3
+
+
+def test_a_scan_started_in_the_future_is_not_the_last_scan_of_the_nights_after_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault-injection trial round 5, what prune's fix left: a scan made with a clock 200 days
+    ahead sorts last in the history (it orders by start), so every night after it diffed
+    against it and carried its first_seen, not last night's. The nightly scan and `diff`
+    choose the last scan among the others; `diff` says why it skipped one."""
+    history = tmp_path / "h.db"
+    _nights(tmp_path, history, [("n1", 2, True), ("skewed", -200, True)])
+    capsys.readouterr()
+    (tmp_path / "n3").mkdir()
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from dataclasses import replace
+
+    base = estate(secret_policy=None)
+    snap = replace(base, meta=replace(base.meta, scan_id="n3", started_at=started,
+                                      finished_at=started))
+    path = write_snapshot(tmp_path / "n3.json.gz", snap)
+    assert main(["scan", "--snapshot", str(path), "--out", str(tmp_path / "n3"),
+                 "--format", "table", "--history", str(history)]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "Drift n1 (" in out and "Drift skewed" not in out, out
+    assert main(["diff", "--history", str(history), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    import json
+
+    drift = json.loads(captured.out)
+    assert (drift["old"]["scan_id"], drift["new"]["scan_id"]) == ("n1", "n3")
+    assert "started in the future" in captured.err and "skewed" in captured.err
+    # named by its id, it is compared like any other
+    assert main(["diff", "n3", "skewed", "--history", str(history), "--format", "json"]) == 0
+    drift = json.loads(capsys.readouterr().out)
+    assert (drift["old"]["scan_id"], drift["new"]["scan_id"]) == ("n3", "skewed")
