@@ -182,6 +182,10 @@ class deferred_interrupt:
     def received(self) -> bool:
         return self.signum is not None
 
+    def handler_before(self, signum: int) -> Any:
+        """The handler ``signum`` was held from (None: it was not held)."""
+        return self._previous.get(signum)
+
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is None:
             self.signum = signum

@@ -24,13 +24,11 @@ import logging
 import os
 import signal
 import sqlite3
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from scanner.errors import InputError, Interrupted
 from scanner.history.access_readers import access_json_of
@@ -49,6 +47,7 @@ from scanner.history.records import (
     version_problem,
 )
 from scanner.model import ScanMeta, Snapshot
+from scanner.output_set import deferred_interrupt
 
 #: PRAGMA application_id of a secretgraph history file: the bytes "SGRH".
 APPLICATION_ID = int.from_bytes(b"SGRH", "big")
@@ -353,7 +352,7 @@ class SqliteHistoryStore:
                              f"has held its write lock for more than {LOCK_TIMEOUT:g} s)"
                              ) from None
 
-    def _begin_watching(self, conn: sqlite3.Connection, stop: "_Held") -> None:
+    def _begin_watching(self, conn: sqlite3.Connection, stop: deferred_interrupt) -> None:
         """BEGIN IMMEDIATE as ``_begin`` (waited for up to LOCK_TIMEOUT), in short waits that
         look at the signals held between them: SQLite's busy wait never calls the progress
         handler, so Ctrl-C while another process held the write lock was ignored for up to
@@ -363,7 +362,7 @@ class SqliteHistoryStore:
         conn.execute("PRAGMA busy_timeout = 50")
         try:
             while True:
-                if stop:
+                if stop.received:
                     raise _stopped(stop, "interrupted while waiting for another process's "
                                          f"write lock; nothing was deleted ({self.path} is as "
                                          "it was)")
@@ -608,13 +607,13 @@ class SqliteHistoryStore:
             # --no-vacuum: docs/history.md says so).
             conn.execute("PRAGMA secure_delete = FAST")
             with _signals_held() as stop:
-                conn.set_progress_handler(lambda: 1 if stop else 0, 10_000)
+                conn.set_progress_handler(lambda: 1 if stop.received else 0, 10_000)
                 removed, gone, kept, blobs, freed, before = self._prune_in_transaction(
                     conn, remove, needed, stop)
                 done = f"{len(removed)} scan(s) were deleted (committed)"
                 if vacuum:
                     try:
-                        if stop:
+                        if stop.received:
                             raise sqlite3.OperationalError("interrupted")
                         conn.execute("VACUUM")
                         # the copy VACUUM wrote went through the write-ahead log: back into
@@ -631,7 +630,7 @@ class SqliteHistoryStore:
                         row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                         wal_busy = bool(row and row[0])
                     except sqlite3.OperationalError as exc:
-                        if stop:
+                        if stop.received:
                             raise _stopped(stop, f"interrupted while compacting {self.path}: "
                                                  f"{done}; the file was not compacted (run "
                                                  "prune again to compact it)") from None
@@ -641,7 +640,7 @@ class SqliteHistoryStore:
                                          f"{_one_line(exc)} (VACUUM needs the write lock and "
                                          "free disk space up to twice the file's size"
                                          f"{where}; run prune again)") from None
-                if stop:  # came after the last statement: the prune is whole, and says so
+                if stop.received:  # came after the last statement: the prune is whole, and says so
                     raise _stopped(stop, f"interrupted after the prune of {self.path} was "
                                          f"complete: {done}")
         finally:
@@ -653,7 +652,7 @@ class SqliteHistoryStore:
 
     def _prune_in_transaction(self, conn: sqlite3.Connection, remove: Sequence[str],
                               needed: Callable[[Sequence[ScanRecord]], frozenset[str]],
-                              stop: _Held
+                              stop: deferred_interrupt
                               ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...],
                                          int, int, int]:
         self._begin_watching(conn, stop)
@@ -683,12 +682,12 @@ class SqliteHistoryStore:
                 f"SELECT count(*), coalesce(sum(length(data)), 0) FROM blobs"
                 f" WHERE digest IN ({orphans})").fetchone()
             conn.execute(f"DELETE FROM blobs WHERE digest IN ({orphans})")
-            if stop:
+            if stop.received:
                 raise sqlite3.OperationalError("interrupted")
             conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             _rollback(conn)
-            if stop:
+            if stop.received:
                 raise _stopped(stop, f"interrupted; nothing was deleted ({self.path} is as it "
                                      "was)") from None
             full = ""
@@ -729,55 +728,29 @@ class PruneResult:
     wal_busy: bool = False
 
 
-class _Held:
-    """The signals held while a prune writes (``signals``: the first one, once it came) and
-    the handlers they were held from (``previous``)."""
-
-    def __init__(self) -> None:
-        self.signals: list[int] = []
-        self.previous: dict[int, Any] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self.signals)
+def _signals_held() -> deferred_interrupt:
+    """SIGINT and SIGTERM recorded, not raised, while the prune writes
+    (scanner.output_set.deferred_interrupt, as while the reports move into --out): the SQLite
+    progress handler then stops the statement (a Python signal handler cannot run inside a
+    long SQLite call such as VACUUM, and an exception raised at a random point could leave
+    the transaction open). Off the main thread nothing is installed, and a signal ignored
+    when the prune begins (a background job of a script ignores SIGINT) stays ignored."""
+    return deferred_interrupt()
 
 
-@contextmanager
-def _signals_held() -> Iterator[_Held]:
-    """SIGINT and SIGTERM recorded, not raised, while the prune writes: the SQLite progress
-    handler then stops the statement (a Python signal handler cannot run inside a long
-    SQLite call such as VACUUM, and an exception raised at a random point could leave the
-    transaction open). Off the main thread (no signal handlers there) nothing is installed."""
-    held = _Held()
-    if threading.current_thread() is not threading.main_thread():
-        yield held
-        return
-    held.previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def hold(signum: int, frame: Any) -> None:
-        if not held.signals:
-            held.signals.append(signum)
-
-    for sig in held.previous:
-        signal.signal(sig, hold)
-    try:
-        yield held
-    finally:
-        for sig, handler in held.previous.items():
-            signal.signal(sig, handler)
-
-
-def _stopped(held: _Held, message: str) -> BaseException:
+def _stopped(held: deferred_interrupt, message: str) -> BaseException:
     """The interruption to raise once the signal held was handled: Interrupted with
     ``message``; for SIGTERM, after the handler it was held from has run (the CLI's records
     it, and then exits 143 saying "terminated")."""
-    if held.signals and held.signals[0] == signal.SIGTERM:
-        handler = held.previous.get(signal.SIGTERM)
+    if held.signum == signal.SIGTERM:
+        handler = held.handler_before(signal.SIGTERM)
         if callable(handler):
             try:
                 handler(signal.SIGTERM, None)
             except KeyboardInterrupt:
                 pass
     return Interrupted(message)
+
 
 def _row_record(row: Any) -> ScanRecord:
     scan_id, started, finished, complete, recorded, version, accounts, regions, counts = row
