@@ -243,6 +243,13 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         path = settings.org_paths.get(account_id)
         if path:
             ctx["aws:resourceorgpaths"] = (path,)
+    # IAM User Guide, global condition keys, aws:ResourceOrgID: "This key is included in the
+    # request context only if the account that owns the resource is a member of an
+    # organization" (aws:ResourceOrgPaths: the same). An account known to be in none
+    # (DescribeOrganization: not in use): both absent, as the principal's are; one whose
+    # membership was not read keeps them unknown
+    no_org = ("aws:resourceorgid", "aws:resourceorgpaths") \
+        if account_id in settings.no_org_accounts and "aws:resourceorgid" not in ctx else ()
     prefixes: tuple[str, ...] = ()
     if kms:
         ctx["kms:viaservice"] = (f"secretsmanager.{region}.amazonaws.com",)
@@ -274,7 +281,7 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
             ctx[ROTATION_LAMBDA_KEY] = (function,)
         elif enabled is False:
             prefixes += (ROTATION_LAMBDA_KEY,)
-    return ctx, prefixes, settings.time_floor
+    return ctx, prefixes + no_org, settings.time_floor
 
 
 def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set[str],

@@ -116,3 +116,27 @@ def test_a_single_account_scan_has_no_zone_class_beyond_its_own_account() -> Non
     assert sa is not None
     assert not [r for r in sa.reach if r.scope == "organization"]
     assert [r.subject for r in sa.reach if r.scope == "own-account"] == [f"account:{CENTRAL}"]
+
+
+def test_a_resource_of_an_account_in_no_organization_has_no_resource_org_id() -> None:
+    """IAM User Guide, aws:ResourceOrgID: "This key is included in the request context only if
+    the account that owns the resource is a member of an organization." An identity policy
+    that reads only the resources of an organization (StringEquals aws:ResourceOrgID) does
+    not let the role read a secret of an account known to be in none: DENIED, not CONDITIONAL
+    (left alone by the twelfth session: the principal's keys were absent, the resource's
+    unknown). Membership not known: unknown, CONDITIONAL."""
+    perimeter = f"arn:aws:iam::{CENTRAL}:role/PerimeterRole"
+    identity = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"],
+         "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceOrgID": OTHER_ORG}}}]}
+    for status, expected in ((NOT_IN_ORGANIZATION, "DENIED"), (None, "CONDITIONAL"),
+                             (MEMBERSHIP_UNKNOWN, "CONDITIONAL")):
+        snap = _snapshot(status)
+        snap = replace(snap, accounts=tuple(
+            replace(a, iam=replace(a.iam, principals=a.iam.principals + (
+                role(perimeter, identity),)))
+            if a.account_id == CENTRAL and a.iam is not None else a for a in snap.accounts))
+        sa = _run(snap).for_secret(SECRET_ARN)
+        assert sa is not None
+        got = {p.principal: p.decision for p in sa.paths}.get(perimeter, "DENIED")
+        assert got == expected, (status, got)
