@@ -40,8 +40,10 @@ def peering_route_blackhole(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
         if why is None:
             continue
         if node is None and r.get("state") != "blackhole":
+            # a peering this account's listing would show (DescribeVpcPeeringConnections
+            # lists those it requested and accepted): unknown only when that listing failed
             gap = ctx.index.service_readable(str(attrs.get("account_id")),
-                                             str(attrs.get("region")), "ec2")
+                                             str(attrs.get("region")), "ec2.peerings")
             if gap:
                 return unknown(gap)
         bad.append(f"route {dest} via {pcx}: {why}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.engine.conditions import FALSE, TRUE, Result
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import route_destination, within
 
@@ -22,12 +22,20 @@ def _peer_cidrs(peering: Mapping[str, Any], vpc_id: str, account: str) -> list[s
 def peering_route_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                             args: Mapping[str, Any]) -> Result:
     broad: list[str] = []
+    unread: list[str] = []
     checked = 0
     for r in attrs.get("routes") or ():
         if r.get("target_type") != "vpc-peering":
             continue
         node = ctx.index.peerings.get(str(r.get("target_id")))
         dest = r.get("destination_cidr")
+        if node is None and dest and r.get("state") != "blackhole":
+            # the peering's CIDRs are not known: not listed, and this account's listing of
+            # peerings failed -- unknown, never "none broader" (could-not-read is data)
+            gap = ctx.index.service_readable(str(attrs.get("account_id")),
+                                             str(attrs.get("region")), "ec2.peerings")
+            if gap:
+                unread.append(f"{dest} via {r.get('target_id')}: {gap}")
         if node is None or not dest:
             continue
         checked += 1
@@ -38,6 +46,8 @@ def peering_route_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
                          f"{', '.join(cidrs) or '(none)'}")
     if broad:
         return Result(outcome=TRUE, facts=tuple(("text", b) for b in broad),
-                      evidence={"routes": broad})
+                      evidence={"routes": broad}, missing=tuple(unread))
+    if unread:
+        return Result(outcome=UNKNOWN, missing=tuple(unread))
     return Result(outcome=FALSE, facts=(("text", f"{checked} peering route(s), none broader "
                                                  "than the peer CIDR"),))

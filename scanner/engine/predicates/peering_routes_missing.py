@@ -1,6 +1,6 @@
 """An active peering where a side has no route table routing the peer's CIDR(s) via this
 peering (a route whose destination overlaps each peer CIDR, state active). UNKNOWN for a side
-whose account-region EC2 was not read or not scanned."""
+whose account-region route tables were not read (``ec2.route_tables``) or not scanned."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def peering_routes_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
     gaps: list[dict[str, Any]] = []  # per side and peer CIDR: the tables lacking the route
     for name, side, peer in (("requester", req, acc), ("accepter", acc, req)):
         owner, region, vpc = str(side.get("owner_id")), str(side.get("region")), side.get("vpc_id")
-        gap = ctx.index.service_readable(owner, region, "ec2")
+        # the side's route tables are what is read (ec2.route_tables): a failed listing of
+        # something else (security groups, NAT gateways) does not make the side unknown
+        gap = ctx.index.service_readable(owner, region, "ec2.route_tables")
         if gap:
             missing.append(f"{name} route tables: {gap}")
             continue
