@@ -13,7 +13,9 @@
   exit 2). It also removes the files of a previous set that the new set does not have (moved
   aside with the previous versions), so a rescan into the same folder never leaves a
   41-account ``report.html`` beside a 1-account ``findings.json``. Files that are not outputs
-  of a scan (a remediation plan, journals, the user's own files) are left alone.
+  of a scan (a remediation plan, journals, the user's own files -- also one named like a
+  report: only what the hidden ``.secretgraph-outputs`` manifest of the last set names is
+  removed) are left alone.
 * Ctrl-C and SIGTERM are held back while the files move (``deferred_interrupt``); one that came
   meanwhile has the moves undone once they are done, then stops the command: ``--out`` is as
   it was, as its "nothing was written" line says (fault-injection trial round 4: SIGTERM
@@ -23,6 +25,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -36,6 +39,26 @@ from scanner.errors import OutputError, UsageError
 
 #: Every file name a scan may write into --out (the report writers' files and the snapshot).
 SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
+#: the hidden file in --out naming the files the last scan (or `report`) wrote there: only those
+#: are "files of an earlier scan" that a rescan removes (bad-input trial round 1: a folder
+#: holding pytest's junit.xml and another tool's report.html lost both to `scan --format json`)
+MANIFEST = ".secretgraph-outputs"
+
+
+def _previous_outputs(out_dir: Path) -> frozenset[str] | None:
+    """The names the manifest in ``out_dir`` lists, or None: no manifest (or one that cannot
+    be read) -- then a folder holding a scan's snapshot is taken for a set written before
+    manifests existed (all its output names are ours), any other folder for the user's own."""
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        files = data["files"]
+        if isinstance(files, list) and all(isinstance(f, str) for f in files):
+            return frozenset(files)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if any((out_dir / n).is_file() for n in SNAPSHOT_NAMES):
+        return output_names()
+    return None
 
 
 def output_names() -> frozenset[str]:
@@ -98,6 +121,19 @@ class OutputSet:
         when only some formats are re-rendered (`secretgraph report`)."""
         staged = sorted(p for p in self.staging.iterdir() if p.is_file())
         names = {p.name for p in staged}
+        # what the folder holds of earlier sets: named by its manifest (None: the user's own)
+        earlier = _previous_outputs(self.out_dir) or frozenset()
+        stale_names = sorted((output_names() & earlier) - names) if remove_stale else []
+        manifest = self.staging / MANIFEST
+        try:
+            manifest.write_text(json.dumps({
+                "written_by": "secretgraph",
+                "files": sorted(names if remove_stale else (names | (earlier & output_names())))},
+                indent=1) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"--out {self.out_dir}: cannot write {manifest} "
+                              f"({exc.strerror or exc}); nothing was written, the previous "
+                              "outputs are as they were") from None
         for path in staged:  # what a rename cannot replace, found before anything moves
             target = self.out_dir / path.name
             if target.is_dir() or (target.exists() and not target.is_file()):
@@ -120,11 +156,18 @@ class OutputSet:
                     os.replace(path, target)
                 # a previous set's files this set does not have: kept too until the end, so a
                 # stop puts them back with the others
-                for stale in sorted(output_names() - names) if remove_stale else ():
+                for stale in stale_names:
                     target = self.out_dir / stale
                     if target.is_file() or target.is_symlink():
                         os.replace(target, previous / stale)
                         moved.append((target, previous / stale))
+                target = self.out_dir / MANIFEST  # last: the set it names is in place
+                kept = None
+                if target.is_file():
+                    kept = previous / MANIFEST
+                    os.replace(target, kept)
+                moved.append((target, kept))
+                os.replace(manifest, target)
             except BaseException as exc:
                 # any way out of the moves (a Ctrl-C held back is not one) puts the previous
                 # set back: a SIGTERM raised mid-move left two scans' files mixed and last

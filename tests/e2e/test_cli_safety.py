@@ -169,7 +169,8 @@ def test_outputs_are_a_set_a_failed_report_keeps_the_previous_one(
     monkeypatch.undo()
     # a rescan with fewer formats leaves no report of the previous scan behind
     assert _scan_json(tmp_path, moto_endpoint, out, "json") in (0, 1)
-    assert {p.name for p in out.iterdir()} == {"findings.json", "snapshot.json.gz"}
+    assert {p.name for p in out.iterdir()} == {"findings.json", "snapshot.json.gz",
+                                               ".secretgraph-outputs"}
     assert json.loads((out / "findings.json").read_text())["scan"]["id"] != \
         json.loads(before["findings.json"])["scan"]["id"]
 

@@ -254,3 +254,37 @@ def test_collect_parts_on_a_full_disk_is_one_line_naming_the_part(
         err[0].endswith(": cannot write it (No space left on device); this shard is not "
                         "complete in the parts (its manifest is written last): run it again")
     assert [p for p in parts.rglob("*") if p.is_file()] == []
+
+
+def test_a_rescan_removes_only_what_an_earlier_scan_wrote_not_files_named_like_reports(
+        tmp_path: Path) -> None:
+    """Bad-input trial round 1 (out_deletes_user_files.sh): in a folder holding pytest's
+    junit.xml, another tool's report.html and notes.txt, `scan --format json` removed the two
+    files named like reports. Only what the last set's manifest names is removed; a folder a
+    scan wrote before manifests existed (it holds a snapshot) is still tidied as before."""
+    from scanner.output_set import MANIFEST, OutputSet
+
+    out = tmp_path / "out"
+    out.mkdir()
+    theirs = {"junit.xml": "<testsuites name='pytest'/>", "report.html": "<p>coverage</p>",
+              "notes.txt": "mine"}
+    for name, text in theirs.items():
+        (out / name).write_text(text, encoding="utf-8")
+
+    def scan(*names: str) -> None:
+        with OutputSet(out) as outputs:
+            for name in names:
+                (outputs.staging / name).write_text(f"scan {name}", encoding="utf-8")
+            outputs.commit()
+
+    scan("findings.json", "snapshot.json.gz")
+    assert {n: (out / n).read_text(encoding="utf-8") for n in theirs} == theirs
+    scan("findings.json", "snapshot.json.gz", "findings.csv")
+    scan("findings.json", "snapshot.json.gz")  # the csv was ours: removed; theirs kept
+    assert not (out / "findings.csv").exists()
+    assert {n: (out / n).read_text(encoding="utf-8") for n in theirs} == theirs
+    # a set written before manifests existed: its reports are ours
+    (out / MANIFEST).unlink()
+    (out / "findings.csv").write_text("old scan csv", encoding="utf-8")
+    scan("findings.json", "snapshot.json.gz")
+    assert not (out / "findings.csv").exists() and not (out / "junit.xml").exists()

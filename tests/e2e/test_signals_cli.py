@@ -228,11 +228,12 @@ def test_a_signal_while_the_reports_move_puts_back_the_files_the_new_set_lacks(
     new one does not have (last night's findings.csv, tonight json only) are put back too when
     a stop undoes the moves; without one, they are removed."""
     import scanner.output_set
-    from scanner.output_set import OutputSet
+    from scanner.output_set import MANIFEST, OutputSet
 
     out = tmp_path / "out"
     out.mkdir()
-    for name in ("findings.json", "findings.csv"):
+    # last night's set (a scan always writes its snapshot: the folder is a scan's)
+    for name in ("findings.json", "findings.csv", "snapshot.json.gz"):
         (out / name).write_text(f"old {name}", encoding="utf-8")
     real_replace = os.replace
 
@@ -254,10 +255,11 @@ def test_a_signal_while_the_reports_move_puts_back_the_files_the_new_set_lacks(
         signal.signal(signal.SIGINT, before)
     monkeypatch.setattr(scanner.output_set.os, "replace", real_replace)
     assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
-        "findings.json": "old findings.json", "findings.csv": "old findings.csv"}
+        "findings.json": "old findings.json", "findings.csv": "old findings.csv",
+        "snapshot.json.gz": "old snapshot.json.gz"}
     with OutputSet(out) as outputs:
         (outputs.staging / "findings.json").write_text("new", encoding="utf-8")
         assert outputs.commit() == [out / "findings.json"]
-    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
-        "findings.json": "new"}
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()
+            if p.name != MANIFEST} == {"findings.json": "new"}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
