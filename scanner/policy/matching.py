@@ -256,6 +256,28 @@ def matches_every(pattern: str, shape: str) -> bool:
                for n in (1, len(pattern) + 2))
 
 
+# ------------------------------------------------------------------ ARN condition operators
+def arn_condition_matches(pattern: str, arn: str) -> bool:
+    """ArnEquals / ArnLike (and, negated, ArnNotEquals / ArnNotLike): does the policy value
+    match the ARN? IAM User Guide, "Amazon Resource Name (ARN) condition operators":
+    "Case-sensitive matching of the ARN. Each of the six colon-delimited components of the ARN
+    is checked separately and each can include multi-character match wildcards (*) or
+    single-character match wildcards (?)." So the value and the ARN are each cut into six
+    components (the sixth is the rest, colons included: "arn:partition:service:region:
+    account-id:resource"), a wildcard matches within its component, and a value with fewer
+    than six components -- ``arn:aws:iam:*:role/x``, ``arn:aws:iam::*x``, ``*`` -- matches no
+    ARN (IAM conformance trial round 11: compared as one glob across the colons, they matched;
+    cloud-copilot/iam-simulate's suite measures the same: "should return false if not a valid
+    policy arn"). Not the Resource element's rule (``arn_matches``)."""
+    parts = arn_pattern_segments(pattern)
+    if parts is None:
+        return False
+    fields = arn.split(":", 5)
+    if len(fields) != 6:
+        return False
+    return all(glob_match(p, f) for p, f in zip(parts, fields))
+
+
 def literal_prefix(pattern: str) -> str:
     """The characters of a pattern before its first wildcard: every value it matches (as an
     ARN or as a glob, both anchored and case-sensitive) starts with them."""
