@@ -190,15 +190,30 @@ def _nfa_matches(nfa: _Nfa, value: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _resource_regex(pattern: str) -> re.Pattern[str] | None:
-    """The pattern as one regex when it has at most three runs of wildcards with a ``*``
-    (backtracking over them stays small); None: walk it with ``_nfa_matches``."""
+def _resource_regex(pattern: str) -> tuple[re.Pattern[str], int] | None:
+    """The pattern as one regex, and how many of its stars span colons, when backtracking
+    over it stays small: no segment holds two runs of wildcards with a ``*`` within it (``*a*b``
+    backtracks polynomially in the segment's length, ``*x*x*x...`` exponentially in the runs),
+    and at most four stars span colons -- each is followed by a colon or ends the pattern, so
+    it can end only where the value has a colon (a secret's ARN has six: ``arn_matches``
+    walks values with many). None: walk it with ``_nfa_matches``."""
     tokens = _resource_tokens(pattern)
-    if sum(1 for kind, _ in tokens if kind in (_SPAN, _WITHIN)) > 3:
+    spans = within = 0
+    for kind, ch in tokens:
+        if kind == _SPAN:
+            spans += 1
+            within = 0  # the star ends its segment
+        elif kind == _WITHIN:
+            within += 1
+            if within > 1:
+                return None
+        elif ch == ":" and kind == "L":
+            within = 0
+    if spans > 4:
         return None
     body = "".join(".*" if kind == _SPAN else "[^:]*" if kind == _WITHIN else
                    "[^:]" if kind == _ONE else re.escape(ch) for kind, ch in tokens)
-    return re.compile(body, re.DOTALL)
+    return re.compile(body, re.DOTALL), spans
 
 
 @lru_cache(maxsize=65536)
@@ -225,8 +240,8 @@ def arn_matches(pattern: str, arn: str) -> bool:
     if kind == 2:
         return arn.startswith(literal)
     rx = _resource_regex(pattern)
-    if rx is not None:
-        return rx.fullmatch(arn) is not None
+    if rx is not None and (rx[1] <= 1 or arn.count(":") <= 12):
+        return rx[0].fullmatch(arn) is not None
     return _nfa_matches(_resource_nfa(pattern), arn)
 
 

@@ -102,3 +102,15 @@ def test_which_patterns_grant_every_secret(pattern: str, every: bool) -> None:
     secret of every account)."""
     from scanner.engine.predicates.identity_wildcard import _every
     assert _every(pattern, "secretsmanager:GetSecretValue", "aws") is every
+
+
+def test_spanning_stars_over_a_value_of_many_colons_stay_fast() -> None:
+    """Each spanning star can end at any colon of the value: four of them over a value of 400
+    colons would backtrack 400^3 times as a regex; such values are walked."""
+    import time
+    pattern = "arn:*:*:*:*:!"
+    value = "arn:" + "x:" * 400
+    started = time.perf_counter()
+    assert not arn_matches(pattern, value)
+    assert arn_matches(pattern, value + "!")
+    assert time.perf_counter() - started < 2
