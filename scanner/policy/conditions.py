@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from scanner.policy.matching import arn_matches, glob_match
+from scanner.policy.matching import arn_condition_matches, glob_match
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import KeyState, Request, _EveryLiteral, _NotUnder
 from scanner.policy.tri import Tri, all3
@@ -114,10 +114,12 @@ OPERATORS: dict[str, tuple[Matcher, bool]] = {
     "binaryequals": (_binary, False),
     "ipaddress": (_ip, False),
     "notipaddress": (_ip, True),
-    "arnequals": (lambda r, p: arn_matches(p, r), False),
-    "arnlike": (lambda r, p: arn_matches(p, r), False),
-    "arnnotequals": (lambda r, p: arn_matches(p, r), True),
-    "arnnotlike": (lambda r, p: arn_matches(p, r), True),
+    # IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the six
+    # colon-delimited components of the ARN is checked separately" (arn_condition_matches)
+    "arnequals": (lambda r, p: arn_condition_matches(p, r), False),
+    "arnlike": (lambda r, p: arn_condition_matches(p, r), False),
+    "arnnotequals": (lambda r, p: arn_condition_matches(p, r), True),
+    "arnnotlike": (lambda r, p: arn_condition_matches(p, r), True),
 }
 
 #: operators whose policy value is compared literally (a substituted "*" is just a character);

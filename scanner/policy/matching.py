@@ -1,14 +1,20 @@
 """Wildcard matching for actions, ARNs and condition values, as IAM does it.
 
 * Action names match case-insensitively; ``*`` matches any run of characters, ``?`` one.
-* Resource ARNs match segment by segment (partition, service, region, account); the resource
-  part after the fifth colon is matched as one glob, so ``secret:app/*`` spans ``/`` and ``:``.
-  ARN matching is case-sensitive.
+* Resource / NotResource patterns (``arn_matches``) are read segment by segment at every colon:
+  a ``*`` that is the last character of its segment expands beyond the colon, any other
+  wildcard stays within its segment (IAM User Guide, "IAM JSON policy elements: Resource").
+* The ARN condition operators (``arn_condition_matches``) compare the six components of the
+  ARN one by one; a policy value with fewer components matches nothing (IAM User Guide,
+  "Amazon Resource Name (ARN) condition operators").
+  Two documented rules, two functions: neither reads the other's patterns.
+ARN matching is case-sensitive.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 
@@ -91,67 +97,200 @@ def action_matches(pattern: str, action: str) -> bool:
 
 
 def arn_pattern_segments(pattern: str) -> list[str] | None:
-    """The six segments of an ARN *pattern* (wildcards allowed in each; the resource segment
-    keeps its colons), or None when it has fewer. The one place that splits ARN patterns
+    """The six components of an ARN *pattern* (wildcards allowed in each; the sixth keeps its
+    colons), or None when it has fewer: what the ARN condition operators compare component by
+    component (``arn_condition_matches``). The one place that splits ARN patterns
     (scanner/policy/arn.py splits ARNs)."""
     parts = pattern.split(":", 5)
     return parts if len(parts) == 6 else None
 
 
+# ------------------------------------------------------------------ the Resource element
+# IAM User Guide, "IAM JSON policy elements: Resource", "Using wildcards in resource ARNs": "You
+# can use wildcard characters (* and ?) within the individual segments of an ARN (the parts
+# separated by colons) ... You can use multiple * or ? characters in each segment. If the *
+# wildcard is the last character of a resource ARN segment, it can expand to match beyond the
+# colon boundaries." So a pattern is read segment by segment at *every* colon, whether or not
+# it has six segments: a ``*`` that is the last character of its segment matches any run of
+# characters, colons included; any other ``*`` matches a run within its segment (no colon),
+# ``?`` one character of its segment (not a colon). A pattern whose segments are not the ARN's
+# fields (``arn:aws:secretsmanager:*:secret:app/*``, the account left out) matches all the same.
+
+_SPAN, _WITHIN, _ONE = "S", "W", "O"  # token kinds besides a literal character
+
+
 @lru_cache(maxsize=65536)
-def _arn_regex(pattern: str) -> re.Pattern[str] | list[str] | None:
-    """A six-part ARN pattern as one regex: in the first five segments a wildcard stays within
-    the segment (``[^:]``), in the resource part it spans anything -- when no segment has two
-    runs of wildcards with a ``*`` (the colons between segments leave nothing ambiguous
-    across them); else its six segments, each matched as a glob (``arn_matches``). None: not
-    six parts."""
-    parts = arn_pattern_segments(pattern)
-    if parts is None:
+def _resource_tokens(pattern: str) -> tuple[tuple[str, str], ...]:
+    """The pattern as tokens: ("L", c) a literal character, (_ONE, "") a ``?``, (_WITHIN, "")
+    a ``*`` within its segment, (_SPAN, "") a ``*`` that ends its segment. Consecutive stars
+    are one token (spanning when the last of them ends the segment: a run within the segment
+    followed by any run is any run)."""
+    out: list[tuple[str, str]] = []
+    n = len(pattern)
+    for i, ch in enumerate(pattern):
+        if ch == "*":
+            span = i + 1 == n or pattern[i + 1] == ":"
+            if out and out[-1][0] in (_SPAN, _WITHIN):
+                out[-1] = (_SPAN if span or out[-1][0] == _SPAN else _WITHIN, "")
+            else:
+                out.append((_SPAN if span else _WITHIN, ""))
+        elif ch == "?":
+            out.append((_ONE, ""))
+        else:
+            out.append(("L", ch))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Nfa:
+    """The tokens as bit masks (bit i: token i), for a run over the value that holds the set
+    of tokens reached as one integer: time linear in the value, whatever the pattern."""
+
+    size: int
+    literal: dict[str, int]
+    one: int
+    within: int
+    span: int
+
+
+@lru_cache(maxsize=16384)
+def _resource_nfa(pattern: str) -> _Nfa:
+    tokens = _resource_tokens(pattern)
+    literal: dict[str, int] = {}
+    one = within = span = 0
+    for i, (kind, ch) in enumerate(tokens):
+        bit = 1 << i
+        if kind == "L":
+            literal[ch] = literal.get(ch, 0) | bit
+        elif kind == _ONE:
+            one |= bit
+        elif kind == _WITHIN:
+            within |= bit
+        else:
+            span |= bit
+    return _Nfa(len(tokens), literal, one, within, span)
+
+
+def _nfa_matches(nfa: _Nfa, value: str) -> bool:
+    stars = nfa.within | nfa.span
+    state = 1
+    state |= (state & stars) << 1  # a star matches the empty run (stars are never adjacent)
+    for ch in value:
+        step = nfa.literal.get(ch, 0)
+        if ch != ":":
+            step |= nfa.one
+            stay = state & stars
+        else:
+            stay = state & nfa.span
+        state = ((state & step) << 1) | stay
+        state |= (state & stars) << 1
+        if not state:
+            return False
+    return bool(state >> nfa.size & 1)
+
+
+@lru_cache(maxsize=65536)
+def _resource_regex(pattern: str) -> tuple[re.Pattern[str], int] | None:
+    """The pattern as one regex, and how many of its stars span colons, when backtracking
+    over it stays small: no segment holds two runs of wildcards with a ``*`` within it (``*a*b``
+    backtracks polynomially in the segment's length, ``*x*x*x...`` exponentially in the runs),
+    and at most four stars span colons -- each is followed by a colon or ends the pattern, so
+    it can end only where the value has a colon (a secret's ARN has six: ``arn_matches``
+    walks values with many). None: walk it with ``_nfa_matches``."""
+    tokens = _resource_tokens(pattern)
+    spans = within = 0
+    for kind, ch in tokens:
+        if kind == _SPAN:
+            spans += 1
+            within = 0  # the star ends its segment
+        elif kind == _WITHIN:
+            within += 1
+            if within > 1:
+                return None
+        elif ch == ":" and kind == "L":
+            within = 0
+    if spans > 4:
         return None
-    out: list[str] = []
-    for i, seg in enumerate(parts):
-        last = i == 5
-        body, unbounded = _regex_body(seg, "." if last else "[^:]", "." if last else "[^:]")
-        if unbounded > 1:
-            return parts
-        out.append(body)
-    return re.compile(":".join(out), re.DOTALL)
+    body = "".join(".*" if kind == _SPAN else "[^:]*" if kind == _WITHIN else
+                   "[^:]" if kind == _ONE else re.escape(ch) for kind, ch in tokens)
+    return re.compile(body, re.DOTALL), spans
 
 
 @lru_cache(maxsize=65536)
 def _arn_literal(pattern: str) -> tuple[int, str]:
     """Patterns that need no regex: (1, P) when the pattern has no wildcard (it matches P
-    only), (2, P) when its only wildcard is a final ``*`` inside the resource part (it matches
-    the ARNs that start with P), (0, "") otherwise."""
+    only), (2, P) when its only wildcard is a final ``*`` (the last character of its segment:
+    it matches the ARNs that start with P), (0, "") otherwise."""
     literal = literal_prefix(pattern)
     if literal == pattern:
         return 1, pattern
-    if pattern == literal + "*" and literal.count(":") >= 5:
+    if pattern == literal + "*":
         return 2, literal
     return 0, ""
 
 
 def arn_matches(pattern: str, arn: str) -> bool:
-    """IAM ARN matching: ``*`` alone matches anything; otherwise per ARN segment."""
+    """Does a Resource / NotResource pattern match the ARN? ``*`` alone matches anything;
+    otherwise by the segment rule above (case-sensitive)."""
     if pattern == "*":
         return True
     kind, literal = _arn_literal(pattern)
     if kind == 1:
-        return arn == literal  # what both the regex and the glob below answer
+        return arn == literal
     if kind == 2:
-        # the regex is the literal then ".*" in the resource part; an ARN that starts with
-        # five colons' worth of literal is a six-part ARN, so the glob branch cannot apply
         return arn.startswith(literal)
-    rx = _arn_regex(pattern)
-    if rx is None or arn.count(":") < 5:
-        # not a six-part ARN: compare as one glob (e.g. "arn:aws:secretsmanager:*")
-        return glob_match(pattern, arn)
-    if isinstance(rx, list):
-        # segment by segment: the first five hold no colon, so a wildcard stays within
-        # its segment; in the resource part it spans anything
-        return all(glob_match(p, v) for p, v in zip(rx, arn.split(":", 5)))
-    return rx.fullmatch(arn) is not None
+    rx = _resource_regex(pattern)
+    if rx is not None and (rx[1] <= 1 or arn.count(":") <= 12):
+        return rx[0].fullmatch(arn) is not None
+    return _nfa_matches(_resource_nfa(pattern), arn)
 
+
+def resource_field(pattern: str, index: int) -> str | None:
+    """The glob (``*`` within the field) that field ``index`` of every ARN the Resource pattern
+    matches satisfies (0 ``arn``, 1 partition, 2 service, 3 Region, 4 account), or None when it
+    cannot be told: an earlier segment ends in a ``*`` that may span colons, or the pattern
+    has too few segments. Every reading of a pattern's field goes through here."""
+    parts = pattern.split(":", index + 1)
+    if len(parts) <= index or any(p.endswith("*") for p in parts[:index]):
+        return None
+    return parts[index]
+
+
+def matches_every(pattern: str, shape: str) -> bool:
+    """Does the Resource pattern match every ARN of ``shape``, where each ``{}`` stands for any
+    non-empty text without a colon (a Region, an account, a resource id)? Asked of probes whose
+    free fields are a character the pattern does not hold, once one character long and once
+    longer than the pattern: such a character is matched by no literal, so a star-only
+    pattern that matches the probe matches it through wildcards alone -- with the colons and
+    the fixed text where every ARN of the shape has them -- and so matches every ARN of the
+    shape; the two lengths catch a ``?`` that counts the characters of a field."""
+    if pattern == "*":
+        return True
+    fresh = next(c for c in ("\x00", "\x01", "\ue000", "\ue001") if c not in pattern)
+    return all(arn_matches(pattern, shape.replace("{}", fresh * n))
+               for n in (1, len(pattern) + 2))
+
+
+# ------------------------------------------------------------------ ARN condition operators
+def arn_condition_matches(pattern: str, arn: str) -> bool:
+    """ArnEquals / ArnLike (and, negated, ArnNotEquals / ArnNotLike): does the policy value
+    match the ARN? IAM User Guide, "Amazon Resource Name (ARN) condition operators":
+    "Case-sensitive matching of the ARN. Each of the six colon-delimited components of the ARN
+    is checked separately and each can include multi-character match wildcards (*) or
+    single-character match wildcards (?)." So the value and the ARN are each cut into six
+    components (the sixth is the rest, colons included: "arn:partition:service:region:
+    account-id:resource"), a wildcard matches within its component, and a value with fewer
+    than six components -- ``arn:aws:iam:*:role/x``, ``arn:aws:iam::*x``, ``*`` -- matches no
+    ARN (IAM conformance trial round 11: compared as one glob across the colons, they matched;
+    cloud-copilot/iam-simulate's suite measures the same: "should return false if not a valid
+    policy arn"). Not the Resource element's rule (``arn_matches``)."""
+    parts = arn_pattern_segments(pattern)
+    if parts is None:
+        return False
+    fields = arn.split(":", 5)
+    if len(fields) != 6:
+        return False
+    return all(glob_match(p, f) for p, f in zip(parts, fields))
 
 
 def literal_prefix(pattern: str) -> str:

@@ -51,6 +51,26 @@ ACTION_ONLY_KEYS: dict[str, frozenset[str]] = {
 }
 
 
+#: the request-tag keys (lower case): IAM User Guide, "AWS global condition context keys",
+#: aws:RequestTag/tag-key: "This key is included in the request context when tags are passed
+#: in the request"; aws:TagKeys: "This key is included in the request context if the operation
+#: supports passing tags in the request". The Service Authorization Reference lists them for
+#: the tagging and create actions (TagResource, CreateSecret, CreateKey, ...), not for
+#: GetSecretValue or Decrypt.
+TAG_KEYS = "aws:tagkeys"
+REQUEST_TAG_PREFIX = "aws:requesttag/"
+#: the actions (lower case) that take no tags, so carry neither request-tag key: the read and
+#: the Decrypt Secrets Manager makes for it (IAM conformance trial round 11: left unknown, a
+#: tag-governance SCP -- Deny * if ForAnyValue:StringNotEquals aws:TagKeys -- made every
+#: reader CONDITIONAL). Other actions may pass tags: the keys stay unknown there.
+UNTAGGED_ACTIONS = frozenset({"secretsmanager:getsecretvalue", "kms:decrypt"})
+
+
+def request_tag_key(key: str) -> bool:
+    """``key`` (lower case) is aws:TagKeys or an aws:RequestTag/... key."""
+    return key == TAG_KEYS or key.startswith(REQUEST_TAG_PREFIX)
+
+
 @lru_cache(maxsize=4096)
 def federation_key(key: str) -> bool:
     """A key a SAML or web-identity role session carries (``saml:sub``,
@@ -87,8 +107,12 @@ def foreign_key(key: str, action: str) -> bool:
     absent). ``CREDENTIAL_CONTEXT_KEYS`` and the federation keys excepted (a regression
     check of this rule: ``saml:sub`` on a SAML role's GetSecretValue was read as absent, a
     reader DENIED); ``ACTION_ONLY_KEYS`` are absent from the
-    other actions of their own service too."""
+    other actions of their own service too, and the request-tag keys (``aws:TagKeys``,
+    ``aws:RequestTag/...``) from the actions that pass no tags (``UNTAGGED_ACTIONS``)."""
     service, sep, _ = key.partition(":")
+    if service == "aws" and request_tag_key(key):
+        # the request-tag keys, absent from an action that passes no tags (TAG_KEYS)
+        return action.lower() in UNTAGGED_ACTIONS
     if not sep or service == "aws" or key in CREDENTIAL_CONTEXT_KEYS or \
             federation_key(key):
         return False

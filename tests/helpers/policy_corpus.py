@@ -510,45 +510,55 @@ case(id="null-deny-missing-tag", cite=NULL + "; " + EVAL,
 
 # ---------------------------------------------------------------- ForAnyValue / ForAllValues
 TAGKEYS = "aws:TagKeys"
+#: aws:TagKeys is in a request "if the operation supports passing tags in the request" (IAM
+#: User Guide, global condition keys): these cases ask of TagResource, which takes tags --
+#: on GetSecretValue the key is absent (IAM conformance trial round 11)
+TAG = "secretsmanager:TagResource"
+
+
+def tag_if(op: str, key: str, value: Any) -> dict:
+    return pol(st(action=TAG, condition={op: {key: value}}))
+
+
 case(id="foranyvalue-one-matches", cite=MULTI,
-     policy=allow_if("ForAnyValue:StringEquals", TAGKEYS, ["env", "team"]),
-     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+     policy=tag_if("ForAnyValue:StringEquals", TAGKEYS, ["env", "team"]),
+     context={"aws:tagkeys": ["team", "cost"]}, action=TAG, expect="ALLOWED")
 case(id="foranyvalue-none-match", cite=MULTI,
-     policy=allow_if("ForAnyValue:StringEquals", TAGKEYS, ["env"]),
-     context={"aws:tagkeys": ["team", "cost"]}, expect="DENIED")
+     policy=tag_if("ForAnyValue:StringEquals", TAGKEYS, ["env"]),
+     context={"aws:tagkeys": ["team", "cost"]}, action=TAG, expect="DENIED")
 case(id="foranyvalue-absent-false", cite=MULTI,
-     policy=allow_if("ForAnyValue:StringEquals", TAGKEYS, ["env"]), absent=("aws:tagkeys",),
-     expect="DENIED")
+     policy=tag_if("ForAnyValue:StringEquals", TAGKEYS, ["env"]), absent=("aws:tagkeys",),
+     action=TAG, expect="DENIED")
 case(id="forallvalues-all-match", cite=MULTI,
-     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env", "team", "cost"]),
-     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+     policy=tag_if("ForAllValues:StringEquals", TAGKEYS, ["env", "team", "cost"]),
+     context={"aws:tagkeys": ["team", "cost"]}, action=TAG, expect="ALLOWED")
 case(id="forallvalues-one-outside", cite=MULTI,
-     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env", "team"]),
-     context={"aws:tagkeys": ["team", "cost"]}, expect="DENIED")
+     policy=tag_if("ForAllValues:StringEquals", TAGKEYS, ["env", "team"]),
+     context={"aws:tagkeys": ["team", "cost"]}, action=TAG, expect="DENIED")
 case(id="forallvalues-absent-true", cite=MULTI,
-     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env"]), absent=("aws:tagkeys",),
-     expect="ALLOWED")
+     policy=tag_if("ForAllValues:StringEquals", TAGKEYS, ["env"]), absent=("aws:tagkeys",),
+     action=TAG, expect="ALLOWED")
 case(id="forallvalues-unknown-named", cite=MULTI,
-     policy=allow_if("ForAllValues:StringEquals", TAGKEYS, ["env"]), expect="CONDITIONAL",
-     unresolved=("aws:tagkeys",))
+     policy=tag_if("ForAllValues:StringEquals", TAGKEYS, ["env"]), action=TAG,
+     expect="CONDITIONAL", unresolved=("aws:tagkeys",))
 case(id="foranyvalue-stringlike", cite=MULTI,
      policy=allow_if("ForAnyValue:StringLike", "aws:CalledVia", "secretsmanager.*"),
      context={"aws:calledvia": ["secretsmanager.amazonaws.com"]}, expect="ALLOWED")
 case(id="forallvalues-stringnotequals", cite=MULTI,
-     policy=allow_if("ForAllValues:StringNotEquals", TAGKEYS, ["secret"]),
-     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+     policy=tag_if("ForAllValues:StringNotEquals", TAGKEYS, ["secret"]),
+     context={"aws:tagkeys": ["team", "cost"]}, action=TAG, expect="ALLOWED")
 case(id="forallvalues-stringnotequals-hit", cite=MULTI,
-     policy=allow_if("ForAllValues:StringNotEquals", TAGKEYS, ["cost"]),
-     context={"aws:tagkeys": ["team", "cost"]}, expect="DENIED")
+     policy=tag_if("ForAllValues:StringNotEquals", TAGKEYS, ["cost"]),
+     context={"aws:tagkeys": ["team", "cost"]}, action=TAG, expect="DENIED")
 case(id="foranyvalue-stringnotequals", cite=MULTI,
-     policy=allow_if("ForAnyValue:StringNotEquals", TAGKEYS, ["cost"]),
-     context={"aws:tagkeys": ["team", "cost"]}, expect="ALLOWED")
+     policy=tag_if("ForAnyValue:StringNotEquals", TAGKEYS, ["cost"]),
+     context={"aws:tagkeys": ["team", "cost"]}, action=TAG, expect="ALLOWED")
 case(id="foranyvalue-case-insensitive-prefix", cite=MULTI,
-     policy=allow_if("forAnyValue:StringEquals", TAGKEYS, ["team"]),
-     context={"aws:tagkeys": ["team"]}, expect="ALLOWED")
+     policy=tag_if("forAnyValue:StringEquals", TAGKEYS, ["team"]),
+     context={"aws:tagkeys": ["team"]}, action=TAG, expect="ALLOWED")
 case(id="foranyvalue-ifexists-absent", cite=MULTI + "; " + IFEX,
-     policy=allow_if("ForAnyValue:StringEqualsIfExists", TAGKEYS, ["team"]),
-     absent=("aws:tagkeys",), expect="ALLOWED")
+     policy=tag_if("ForAnyValue:StringEqualsIfExists", TAGKEYS, ["team"]),
+     absent=("aws:tagkeys",), action=TAG, expect="ALLOWED")
 
 # ---------------------------------------------------------------- logic (LOGIC)
 case(id="logic-values-ored", cite=LOGIC,

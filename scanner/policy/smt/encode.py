@@ -160,11 +160,15 @@ def ignore_case_re(text: str) -> z3.ReRef:
 
 
 def arn_re(pattern: str) -> z3.ReRef:
-    """matching.arn_matches for a pattern that is not ``*``, as a regex over the ARN (valid
-    ARNs: the caller requires ``is_arn``)."""
+    """matching.arn_condition_matches as a regex over the ARN (valid ARNs: the caller requires
+    ``is_arn``): the six components one by one, a wildcard within its component -- never a
+    colon in the first five, anything in the sixth (the rest of the ARN) -- and nothing for a
+    value of fewer than six components (IAM User Guide, "Amazon Resource Name (ARN) condition
+    operators": "Each of the six colon-delimited components of the ARN is checked
+    separately"; IAM conformance trial round 11)."""
     parts = arn_pattern_segments(pattern)
     if parts is None:
-        return glob_re(pattern)
+        return z3.Empty(_RE)
     out: list[z3.ReRef] = []
     for i, seg in enumerate(parts):
         out.append(glob_re(seg, segment=i < 5))
@@ -807,7 +811,7 @@ class Encoder:
                 return r == sval(p)
             return z3.InRe(r, glob_re(p))
         if base in _ARN_OPS:
-            return z3.BoolVal(True) if p == "*" else z3.InRe(r, arn_re(p))
+            return z3.InRe(r, arn_re(p))
         if base == "bool":
             return r == p
         if base in _IP_OPS:
