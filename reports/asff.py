@@ -270,8 +270,10 @@ def _resource(resource: Mapping[str, Any], graph: nx.MultiDiGraph | None,
     if asff_type == "AwsAccount":
         out["Id"] = f"AWS::::Account:{resource.get('account_id')}"
     node: Mapping[str, Any] = {}
-    if graph is not None and arn in graph:
-        node = graph.nodes[arn]
+    # the graph's node id, which is not the ARN for a replica (findings.ResourceRef.node)
+    node_id = str(resource.get("node") or arn)
+    if graph is not None and node_id in graph:
+        node = graph.nodes[node_id]
         tags = _tags(node)
         if tags:
             out["Tags"] = tags
@@ -317,6 +319,9 @@ def _product_fields(finding: Mapping[str, Any], document: Mapping[str, Any]) -> 
         "secretgraph/rule_id": finding.get("rule_id"),
         "secretgraph/status": finding.get("status"),
         "secretgraph/resource_type": resource.get("type"),
+        # a replica's graph node id (its Resources[0].Id is the replica's ARN): what the
+        # archive of resolved findings matches resources by, as drift does (resource_key)
+        "secretgraph/resource_node": resource.get("node"),
         "secretgraph/resource_account": resource.get("account_id"),
         "secretgraph/resource_account_name": resource.get("account_name"),
         "secretgraph/scan_id": scan.get("id"),
@@ -607,7 +612,7 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
         resource = (old.get("Resources") or [{}])[0]
         if assessed.why_not(account_id=res_account, region=str(resource.get("Region") or ""),
                             kind=str(fields.get("secretgraph/resource_type") or ""),
-                            arn=str(resource.get("Id") or "") or None,
+                            arn=resource_node(old) or None,
                             rule_id=fields.get("secretgraph/rule_id"),
                             severity=(old.get("Severity") or {}).get("Original")
                             or (old.get("Severity") or {}).get("Label"),
@@ -615,8 +620,7 @@ def archive_resolved(previous: Iterable[Mapping[str, Any]],
             continue
         if (old.get("Compliance") or {}).get("Status") == "WARNING" and current_keys and \
                 not fields.get("secretgraph/principal") and (
-                str(fields.get("secretgraph/rule_id")), str(resource.get("Id") or "")) \
-                in current_keys:
+                str(fields.get("secretgraph/rule_id")), resource_node(old)) in current_keys:
             # an UNKNOWN row superseded by tonight's per-principal FAIL rows of the same rule
             # and resource: decided, not resolved (regression check)
             continue
@@ -657,11 +661,20 @@ def is_undecided(finding: Mapping[str, Any]) -> bool:
         not (finding.get("ProductFields") or {}).get("secretgraph/principal")
 
 
-def rule_and_resource(finding: Mapping[str, Any]) -> tuple[str, str]:
-    """(rule id, resource id) of an ASFF finding: what its per-principal rows share."""
+def resource_node(finding: Mapping[str, Any]) -> str:
+    """The resource key of an ASFF finding (findings.resource_key): its
+    ``secretgraph/resource_node`` (a replica's ``<primary ARN>#<region>``), else its
+    Resources[0].Id -- which was the node id in findings exported before the replica's ARN
+    became the Id, so both nights give the same key."""
     fields = finding.get("ProductFields") or {}
     resource = (finding.get("Resources") or [{}])[0]
-    return str(fields.get("secretgraph/rule_id")), str(resource.get("Id") or "")
+    return str(fields.get("secretgraph/resource_node") or resource.get("Id") or "")
+
+
+def rule_and_resource(finding: Mapping[str, Any]) -> tuple[str, str]:
+    """(rule id, resource key) of an ASFF finding: what its per-principal rows share."""
+    fields = finding.get("ProductFields") or {}
+    return str(fields.get("secretgraph/rule_id")), resource_node(finding)
 
 
 # --------------------------------------------------------------------------- validation

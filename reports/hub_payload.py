@@ -213,7 +213,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
                 updates.append(WorkflowUpdate(
                     id=prepared.id, product_arn=str(prepared.finding().get("ProductArn")),
                     target=prepared.target, status="SUPPRESSED" if muted else "NEW",
-                    rule_id=rule_and_resource(f)[0], resource=rule_and_resource(f)[1]))
+                    rule_id=rule_and_resource(f)[0],
+                    resource=str(((f.get("Resources") or [{}])[0]).get("Id") or "")))
     archived = archive_resolved(previous.failing(failing_now), failing_now, header,
                                 current_keys=failing_keys,
                                 undecided_keys=undecided_keys) if has_previous else []

@@ -46,6 +46,19 @@ class ResourceRef:
     account_id: str
     region: str  # "global" for account-level resources
     account_name: str | None = None  # the account's name, when the scan read one
+    #: the resource's graph node id when it is not ``arn`` -- a replica's
+    #: ``<primary ARN>#<region>`` (docs/architecture.md), ``arn`` being the replica's own ARN
+    #: (ground-truth organization trial round 8: the node id was reported as the ARN). The
+    #: finding id is made from it, and history and exports match resources by it
+    #: (``resource_key``); None for every other resource
+    node: str | None = None
+
+
+def resource_key(resource: Mapping[str, Any]) -> str:
+    """How a findings.json (or ASFF-derived) resource is matched across scans: its graph node
+    id (``node``), else its ``arn``. A replica's finding written before ``node`` existed had
+    the node id as its ``arn``, so the night after the upgrade it matches the same key."""
+    return str(resource.get("node") or resource.get("arn") or "")
 
 
 def finding_id(rule_id: str, resource_arn: str, principal: str | None = None) -> str:
@@ -102,6 +115,7 @@ class Finding:
                 "account_id": self.resource.account_id,
                 "region": self.resource.region,
                 "account_name": self.resource.account_name,
+                **({"node": self.resource.node} if self.resource.node is not None else {}),
             },
             "message": self.message,
             "principal": self.principal,
@@ -126,7 +140,8 @@ class Finding:
             severity=Severity(data["severity"]),
             status=Status(data["status"]),
             resource=ResourceRef(type=r["type"], arn=r["arn"], account_id=r["account_id"],
-                                 region=r["region"], account_name=r.get("account_name")),
+                                 region=r["region"], account_name=r.get("account_name"),
+                                 node=r.get("node")),
             message=data.get("message", ""),
             principal=data.get("principal"),
             evidence=data.get("evidence") or {},

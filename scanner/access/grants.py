@@ -18,10 +18,13 @@ from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.exposure import (
+    RESOURCE_ACCOUNT,
     StatementMatch,
     condition_accounts,
     condition_organizations,
+    confined_accounts,
     everyone,
+    narrows,
     outside_zone_grants,
     public_statements,
 )
@@ -87,9 +90,9 @@ def named_principals(policy: Policy | None, action: str,
 
 
 def _probe(account: str, settings: AccessSettings, action: str, resource: str,
-           extra: dict[str, tuple[str, ...]]) -> Request:
+           extra: dict[str, tuple[str, ...]], org_path: str | None = None) -> Request:
     facts = PrincipalFacts(arn=f"arn:aws:iam::{account}:role/any-principal",
-                           account_id=account, principal_type="role")
+                           account_id=account, principal_type="role", org_path=org_path)
     ctx, absent, excluded = principal_context(facts, settings)
     ctx.pop("aws:principalarn", None)  # which principal of that account: unknown
     ctx.update(extra)
@@ -102,6 +105,96 @@ def _whole_org_path(value: str, org_id: str) -> bool:
     """An aws:PrincipalOrgPaths pattern matching every path of the organization: its id, an
     optional root, then ``*`` (Organizations paths: ``o-id/r-root/ou-.../``)."""
     return re.fullmatch(rf"{re.escape(org_id)}/(r-[a-z0-9]+/)?\*+", value) is not None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OpenStatement:
+    """Whom one ``*`` (or NotPrincipal) Allow statement for the action can let in, as the
+    secret's reach names it (docs/access.md, ``reach``; ground-truth organization trial round
+    8: a ``*`` grant narrowed to one account or one OU was "the whole organization").
+
+    ``kind``: ``organization`` -- any principal of the zone (no condition, aws:PrincipalOrgID,
+    org paths covering the whole organization, or a condition that names no account or path:
+    aws:SourceVpce, ...); ``accounts`` -- the accounts a narrowing condition confines it to
+    (``exposure.confined_accounts``); ``paths`` -- the aws:PrincipalOrgPaths patterns of our
+    organization it is confined to (an OU). ``accounts``: for ``accounts`` and ``paths``, the
+    zone accounts it can admit."""
+
+    label: str
+    kind: str
+    accounts: frozenset[str] = frozenset()
+    paths: tuple[str, ...] = ()
+
+    def admits(self, account: str | None) -> bool:
+        return self.kind == "organization" or account in self.accounts
+
+
+def _ou_paths(st: Statement, org_id: str | None, variables: bool) -> tuple[str, ...] | None:
+    """The aws:PrincipalOrgPaths patterns of a narrowing clause (``exposure.narrows``) that
+    confine the statement to part of our organization: none covers all of it
+    (``_whole_org_path``). Values naming another organization admit none of ours and are left
+    out (that organization is a grant of its own, ``condition_organizations``). None: no such
+    clause, or our organization's id is not known."""
+    if not org_id:
+        return None
+    for c in st.conditions:
+        if c.key != "aws:principalorgpaths" or not narrows(c, variables=variables):
+            continue
+        values = tuple(v.strip() for v in c.values)
+        if any(_whole_org_path(v, org_id) for v in values):
+            continue
+        return tuple(sorted(v for v in values
+                            if v.split("/", 1)[0].lower() == org_id.lower()))
+    return None
+
+
+def open_statements(policy: Policy | None, *, action: str, resource: str, own_account: str,
+                    settings: AccessSettings,
+                    kind: PolicyKind = PolicyKind.RESOURCE) -> tuple[OpenStatement, ...]:
+    """The policy's Allow statements for ``action`` to ``*`` or with NotPrincipal (and the
+    malformed ones, which may let in anyone), each with whom it can let in.
+
+    IAM User Guide, "Condition element": "If you specify multiple condition operators in the
+    Condition element, or multiple keys in a single condition operator, the conditions are
+    evaluated using a logical AND" -- a statement whose condition names accounts (or an OU's
+    paths) lets in no principal of another account (or from outside that OU). An OU's accounts
+    are those whose aws:PrincipalOrgPaths ("the AWS Organizations path for the principal who is
+    making the request", IAM User Guide, global condition keys) the statement does not rule
+    out: it is evaluated for a principal of each account of the zone, with its account's path
+    (unknown where its place is not known: then it is not ruled out)."""
+    if policy is None or policy.problems:
+        return ()
+    variables = policy.variables_enabled
+    zone = sorted(a for a in settings.org_account_ids if settings.in_zone(a))
+    out: list[OpenStatement] = []
+    for st in policy.statements:
+        if st.effect == "Deny" or not _acts(st, action):
+            continue
+        if st.problems:
+            out.append(OpenStatement(label=st.label, kind="organization"))
+            continue
+        if st.effect != "Allow" or not everyone(st):
+            continue
+        confined = confined_accounts(st, variables=variables)
+        if confined is not None:
+            accounts = {own_account if a == RESOURCE_ACCOUNT else a for _, a in confined}
+            out.append(OpenStatement(label=st.label, kind="accounts", accounts=frozenset(
+                a for a in accounts if settings.in_zone(a))))
+            continue
+        paths = _ou_paths(st, settings.org_id, variables)
+        if paths == ():
+            # only other organizations' paths: none of ours is under them
+            out.append(OpenStatement(label=st.label, kind="accounts"))
+            continue
+        if paths is not None:
+            admitted = frozenset(a for a in zone if evaluate_statement(
+                st, _probe(a, settings, action, resource, {}, settings.org_paths.get(a)),
+                policy, kind)[0] is not Tri.FALSE)
+            out.append(OpenStatement(label=st.label, kind="paths", accounts=admitted,
+                                     paths=paths))
+            continue
+        out.append(OpenStatement(label=st.label, kind="organization"))
+    return tuple(out)
 
 
 @lru_cache(maxsize=8)

@@ -149,14 +149,19 @@ class ClassVerdict:
 class Reach:
     """A class of readers a grant reaches without naming them one by one: everyone (a ``*``
     grant an outsider can use), the organization (a ``*`` grant: every principal of the zone
-    of trust that no policy of the secret names), every principal of the secret's own account
+    of trust that no policy of the secret names), the principals under an OU's paths (a ``*``
+    grant narrowed by aws:PrincipalOrgPaths), every principal of the secret's own account
     (a ``*`` grant lets them in without any identity policy), or the principals of an account
-    the policy names as a whole (its root or id). Its members that the snapshot holds are also
+    the policy names as a whole (its root or id) or a ``*`` grant is narrowed to by a
+    condition (aws:PrincipalAccount, ...). Its members that the snapshot holds are also
     individual paths; ``unassessed_accounts`` are accounts of the class whose IAM was not read
     (their principals are unknown, the class's decision covers them through a stand-in)."""
 
-    subject: str  # "*" | "organization:<org id or 'zone'>" | "account:<id>" (stable: drift key)
-    scope: str  # public | organization | own-account | account
+    #: "*" | "organization:<org id or 'zone'>" | "organization:<org paths>" (the
+    #: aws:PrincipalOrgPaths patterns of an OU-narrowed grant, comma-separated) |
+    #: "account:<id>" (stable: drift key)
+    subject: str
+    scope: str  # public | organization | organization-path | own-account | account
     decision: str  # ALLOWED | CONDITIONAL | DENIED: the best decision of any member
     #: principals of the snapshot in the class that read (ALLOWED) / read conditionally;
     #: None for everyone (not countable)
@@ -180,6 +185,8 @@ class Reach:
         kind, _, rest = self.subject.partition(":")
         if self.subject == "*":
             return "everyone (any AWS principal of any account)"
+        if self.scope == "organization-path":
+            return f"principals of the organization under {rest}"
         if kind == "organization":
             return f"the whole organization ({rest})" if rest != "zone" else \
                 "every account of the zone of trust"

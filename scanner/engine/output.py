@@ -162,6 +162,8 @@ def _serialise(findings: Sequence[Finding],
             resource = resources[id(r)] = {
                 "type": r.type, "arn": r.arn, "account_id": r.account_id, "region": r.region,
                 "account_name": r.account_name or names.get(r.account_id)}
+            if r.node is not None:  # Finding.to_json's ``node``
+                resource["node"] = r.node
         remediation = shared.get(id(f.remediation))
         if remediation is None:
             remediation = shared[id(f.remediation)] = dict(f.remediation)

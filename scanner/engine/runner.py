@@ -46,7 +46,7 @@ from scanner.findings import (
     make_finding,
 )
 from scanner.gcpause import gc_paused
-from scanner.graph.schema import GLOBAL
+from scanner.graph.schema import GLOBAL, NodeKind
 from scanner.model import Snapshot
 
 RULE_RESOURCE_TYPE = "Rule"
@@ -64,6 +64,7 @@ class _EmptyEvidence(dict[str, Any]):
 
 _NO_EVIDENCE: Mapping[str, Any] = _EmptyEvidence()
 _MAX_VALUE_CHARS = 2000
+_REPLICA = NodeKind.SECRET_REPLICA.value
 _MAX_FACTS = 8
 
 
@@ -206,7 +207,10 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], P
                 if result.outcome == FALSE:  # the hot path: keep PASS findings cheap
                     pass_count += 1
                     if pass_count <= PASS_RESOURCES_MAX:
-                        passed.append(node_id)
+                        # resource ARNs, as the findings name them (a replica's node id is
+                        # no ARN: GraphIndex.ref)
+                        passed.append(node_id if attrs.get("kind") != _REPLICA
+                                      else index.ref(node_id, attrs).arn)
                     if emit_pass:
                         append(make_finding(
                             pass_id(node_id), rule_id, title, severity, PASS,

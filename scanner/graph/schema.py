@@ -56,7 +56,9 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     NodeKind.SECRET_REPLICA: "A replica of a secret in another region. Id `<primary ARN>#<region>`. "
     "Attributes: region, kms_key_id, status, status_message, primary_arn, tags (the "
     "replica listing's own when its Region lists it, else its primary's: Secrets Manager "
-    "replicates a secret's tags), listed, replica_arn.",
+    "replicates a secret's tags), listed, replica_arn. Its findings name the replica's own "
+    "ARN (replica_arn, else the primary's ARN in the replica's region) as resource.arn and "
+    "keep this id as resource.node, from which their ids are made.",
     NodeKind.KMS_KEY: "A KMS key (customer-managed, or a synthetic node for the AWS-managed "
     "aws/secretsmanager key of an account-region, id `<account>:<region>:alias/aws/secretsmanager`). "
     "Attributes: the fields of scanner.model.KmsKey, plus collected and aws_managed.",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from scanner.graph.schema import replica_primary
+from scanner.findings import resource_key
 from scanner.policy.arn import arn_account, arn_region, principal_account
 from scanner.model import Snapshot
 
@@ -190,7 +191,8 @@ def undecided_of(findings: Iterable[Any]) -> frozenset[tuple[str, str]]:
     for f in findings:
         if isinstance(f, Mapping) and f.get("status") == "UNKNOWN" and not f.get("principal"):
             res = f.get("resource")
-            arn = res.get("arn") if isinstance(res, Mapping) else None
+            # matched with why_not's ``arn``, the node id (findings.resource_key)
+            arn = resource_key(res) if isinstance(res, Mapping) else None
             if f.get("rule_id") and arn:
                 out.add((str(f["rule_id"]), str(arn)))
     return frozenset(out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from scanner.findings import resource_key
 from scanner.history.assessed import Assessment
 from scanner.history.drift import FindingChange, NotAssessed
 
@@ -51,7 +52,7 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
     failing_readers: dict[tuple[str, str], int] = {}
     for row in old_f.values():
         if row.get("principal") and row.get("status") in ("FAIL", "MUTED"):
-            key = (str(row.get("rule_id", "")), str((row.get("resource") or {}).get("arn", "")))
+            key = (str(row.get("rule_id", "")), resource_key(row.get("resource") or {}))
             failing_readers[key] = failing_readers.get(key, 0) + 1
     seen: set[str] = set()
     new: list[FindingChange] = []
@@ -69,7 +70,7 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                 res = n.get("resource") or {}
                 missing = ", ".join(n.get("missing") or ()) or n.get("message") or "inputs missing"
                 readers = 0 if o is not None or n.get("principal") else failing_readers.get(
-                    (str(n.get("rule_id", "")), str(res.get("arn", ""))), 0)
+                    (str(n.get("rule_id", "")), resource_key(res)), 0)
                 # concept review round 2: "was not failing" while the readers' rows were
                 was = os_ if os_ in ("FAIL", "MUTED") else (
                     f"failing for {readers} principal{'s' if readers > 1 else ''}" if readers
@@ -114,7 +115,9 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
         res = o.get("resource") or {}
         why = new_a.why_not(account_id=str(res.get("account_id", "")),
                             region=str(res.get("region", "")), kind=str(res.get("type", "")),
-                            arn=res.get("arn"), rule_id=str(o.get("rule_id", "")),
+                            # the node id: a replica's names its primary, which the replica
+                            # is judged with (findings.resource_key)
+                            arn=resource_key(res) or None, rule_id=str(o.get("rule_id", "")),
                             severity=str(o.get("severity", "")),
                             principal=o.get("principal") or None)
         if why:

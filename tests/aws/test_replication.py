@@ -200,7 +200,8 @@ def test_a_failed_replication_is_reported_as_a_missing_replica_with_its_reason(
     inputs = Inputs(ruleset=load_ruleset(()),
                     config=EngineConfig(required_replica_regions=(WEST,), emit_pass=True))
     findings = analyze(snapshot, inputs, now=NOW).findings
-    by_key = {(f.rule_id, f.resource.arn): f for f in findings
+    # keyed by the graph node (a replica's finding names its ARN, resource.node the node)
+    by_key = {(f.rule_id, f.resource.node or f.resource.arn): f for f in findings
               if f.rule_id in ("secret-not-replicated", "secret-replica-unhealthy")}
     assert by_key[("secret-not-replicated", LONELY)].status == Status.FAIL
     failed = by_key[("secret-not-replicated", FAILED)]

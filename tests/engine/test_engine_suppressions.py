@@ -302,7 +302,7 @@ def test_a_tags_entry_mutes_a_secrets_findings_on_its_replicas_too(tmp_path: Pat
     findings = evaluate(graph, snap, access, load_ruleset(), parse_config({}, path="(test)"),
                         NOW)
     on_replicas = [f for f in findings if f.resource.type == "SecretReplica"]
-    assert {(f.rule_id, f.resource.arn) for f in on_replicas} >= {
+    assert {(f.rule_id, f.resource.node) for f in on_replicas} >= {
         ("secret-uses-aws-managed-key", f"{SECRET_ARN}#eu-west-1"),
         ("secret-uses-aws-managed-key", f"{SECRET_ARN}#us-west-2")}
     assert all(f.evidence.get("resource_tags") == tags for f in on_replicas)

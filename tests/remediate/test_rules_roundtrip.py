@@ -16,6 +16,7 @@ from helpers.remediate_estate import EXTERNAL, REGION, REPLICA_REGION, REPORTING
 from scanner.access.report import AccessReport
 from scanner.findings import Finding, Status
 from scanner.model import Snapshot
+from scanner.policy.arn import with_region
 from scanner.pipeline import ScanOptions, analyze, load_inputs
 from scanner.remediate.engine import apply_plan
 from scanner.remediate.planfile import estate_of
@@ -66,7 +67,8 @@ def test_findings_the_plan_fixes_are_gone_on_the_rescan(scanned: Scanned, client
     # a replica made in us-west-2 with that Region's key, which the member's role cannot use:
     # its read breaks there (the rule judges replicas: conformance trial round 8) -- and the
     # plan said so beforehand, as a finding the change creates
-    broken_replicas = {("secret-cross-account-access-broken", f"{arn}#us-west-2")
+    # (the replica's finding names the replica's ARN: ground-truth organization trial round 8)
+    broken_replicas = {("secret-cross-account-access-broken", with_region(arn, "us-west-2"))
                        for arn, c in replicated.items()
                        if any(f.get("rule_id") == "secret-cross-account-access-broken"
                               for f in (c.effect or {}).get("findings_created") or ())}

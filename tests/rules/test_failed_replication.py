@@ -67,4 +67,4 @@ def test_a_replica_its_region_lists_is_judged_whatever_the_status_says() -> None
     graph = build_graph(_failed(listed=True))
     assert not schema.replica_absent(graph.nodes[REPLICA_NODE])
     results = _results(_failed(listed=True))
-    assert results[("secret-uses-aws-managed-key", REPLICA_NODE)] == "FAIL"
+    assert results[("secret-uses-aws-managed-key", REPLICA_ARN)] == "FAIL"
