@@ -24,7 +24,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              with_secret)
 from scanner.findings import Finding
 from scanner.model import Snapshot
-from scanner.policy.exposure import outside_zone_grants
+from scanner.policy.exposure import outside_zone_grants, taken_back_principals
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "remove-external-grant"
@@ -92,10 +92,20 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     before_text = _secret_policy.current_text(secret, ctx)
     before = parse_policy(before_text, f"resource policy of {secret.arn}")
     zone = trust_zone(snapshot, ctx.config.trusted_accounts)
-    matches = [m for m in outside_zone_grants(
-        parsed(before_text, f"resource policy of {secret.arn}"),
-        own_account=secret.account_id, zone=zone)
-        if any(_matches(p, x) for p in m.principals for x in principals)]
+    policy = parsed(before_text, f"resource policy of {secret.arn}")
+    matches = [m for m in outside_zone_grants(policy, own_account=secret.account_id, zone=zone)
+               if any(_matches(p, x) for p in m.principals for x in principals)]
+    named = {p for m in matches for p in m.principals
+             if any(_matches(p, x) for x in principals)}
+    back = taken_back_principals(policy, matches, resource=secret.arn, zone=zone)
+    if named and named <= set(back):
+        # the policy's own explicit Deny takes the grant back (scanner.policy.exposure.
+        # taken_back, the rule's reading): removing it would change nothing (ground-truth
+        # organization trial round 8: planned with "readers +0 -0")
+        raise PlanRefused(
+            f"the policy already takes the grant to {', '.join(sorted(named))} back with an "
+            f"explicit Deny ({', '.join(dict.fromkeys(d for p in sorted(named) for d in back[p]))}"
+            "): removing it changes nothing")
     replacements: dict[int, Mapping[str, Any] | None] = {}
     for m in matches:
         edited: dict[str, Any] | None = dict(replacements.get(m.index) or
