@@ -4,8 +4,12 @@ Fixes ``secret-policy-external-account``, and only when the user selects it expl
 (``--rule secret-policy-external-account`` or ``--finding ID``): removing access someone may rely
 on is a decision, not a default. Removes just that principal from the Allow statements that name
 it (an account id and its root ARN, in any partition, are one principal; the roles and users of
-that account are principals of their own, with findings of their own); a statement left with no
-principal at all is dropped. Every other statement is kept as it was. Reversible:
+that account are principals of their own, with findings of their own), or its value from the
+narrowing condition of a ``*`` statement naming it; a statement left with no principal at all, or
+with an empty condition (which would open it to everyone), is dropped. Every other statement is
+kept as it was. A change that would leave no statement is refused with the reason per statement
+(the policy is to be deleted by hand), and so is a grant the policy's own explicit Deny already
+takes back (scanner.policy.exposure.taken_back): removing it would change nothing. Reversible:
 PutResourcePolicy with the previous text.
 """
 
@@ -24,7 +28,8 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              with_secret)
 from scanner.findings import Finding
 from scanner.model import Snapshot
-from scanner.policy.exposure import outside_zone_grants
+from scanner.policy.exposure import (StatementMatch, outside_zone_grants,
+                                     taken_back_principals)
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "remove-external-grant"
@@ -77,6 +82,18 @@ def without_condition_value(stmt: Mapping[str, Any], key: str,
     return out
 
 
+def _why_dropped(stmt: Mapping[str, Any], m: StatementMatch, entry: str) -> str:
+    """Why removing ``entry`` removes the whole statement ``m``."""
+    if m.via != "condition":
+        return f"{m.label} names no principal but {entry}: the statement would be removed"
+    key = next((str(k) for block in (stmt.get("Condition") or {}).values()
+                if isinstance(block, Mapping) for k in block
+                if str(k).lower() == m.condition_key), str(m.condition_key))
+    return (f"{m.label} grants Principal \"*\" where {key} is {entry}, its only value: taking "
+            "the account out of the condition would leave it empty and open the statement to "
+            "everyone, so the statement itself would be removed")
+
+
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
     if not ctx.explicitly_selected:
         raise PlanRefused("remove-external-grant runs only when selected explicitly: "
@@ -92,11 +109,24 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     before_text = _secret_policy.current_text(secret, ctx)
     before = parse_policy(before_text, f"resource policy of {secret.arn}")
     zone = trust_zone(snapshot, ctx.config.trusted_accounts)
-    matches = [m for m in outside_zone_grants(
-        parsed(before_text, f"resource policy of {secret.arn}"),
-        own_account=secret.account_id, zone=zone)
-        if any(_matches(p, x) for p in m.principals for x in principals)]
+    policy = parsed(before_text, f"resource policy of {secret.arn}")
+    matches = [m for m in outside_zone_grants(policy, own_account=secret.account_id, zone=zone)
+               if any(_matches(p, x) for p in m.principals for x in principals)]
+    named = {p for m in matches for p in m.principals
+             if any(_matches(p, x) for x in principals)}
+    back = taken_back_principals(policy, matches, resource=secret.arn, zone=zone)
+    if named and named <= set(back):
+        # the policy's own explicit Deny takes the grant back (scanner.policy.exposure.
+        # taken_back, the rule's reading): removing it would change nothing (ground-truth
+        # organization trial round 8: planned with "readers +0 -0")
+        raise PlanRefused(
+            f"the policy already takes the grant to {', '.join(sorted(named))} back with an "
+            f"explicit Deny ({', '.join(dict.fromkeys(d for p in sorted(named) for d in back[p]))}"
+            "): removing it changes nothing")
     replacements: dict[int, Mapping[str, Any] | None] = {}
+    #: why a statement would go whole: it names no other principal, or its condition's only
+    #: value is the principal (an empty condition would open it to everyone)
+    dropped: dict[int, str] = {}
     for m in matches:
         edited: dict[str, Any] | None = dict(replacements.get(m.index) or
                                              before["Statement"][m.index])
@@ -108,6 +138,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                     continue
                 edited = (without_condition_value(edited, str(m.condition_key), entry)
                           if m.via == "condition" else without_principal(edited, entry))
+                if edited is None:
+                    dropped[m.index] = _why_dropped(before["Statement"][m.index], m, entry)
         replacements[m.index] = edited
     if not replacements:
         return []
@@ -119,8 +151,13 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                        params={"SecretId": secret.arn, "ResourcePolicy": diff.after})
         desired: dict[str, Any] = {"resource_policy": after}
     else:
-        raise PlanRefused("removing the principal would leave an empty policy; remove the "
-                          "policy by hand if that is intended")
+        # every statement goes: say why each would have to (ground-truth organization trial
+        # round 8: a "*" statement naming the partner in aws:PrincipalAccount was refused as
+        # "removing the principal would leave an empty policy")
+        raise PlanRefused("; ".join(dropped[i] for i in sorted(dropped))
+                          + ": that leaves an empty policy, which this remediation does not "
+                          "write; delete the resource policy by hand (DeleteResourcePolicy) if "
+                          "no one should be granted")
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=_secret_policy.target(secret.arn),

@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
-from scanner.policy.arn import arn_account, arn_partition, principal_account, resource_account
+from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
+                                principal_account, resource_account, root_arn)
+from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
+from scanner.policy.request import Request, not_under
+from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
 #: Condition keys that restrict *who* can use an Allow (an org, an account, a principal, a
@@ -347,6 +351,125 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
                     out.append(_match(st, principals=named, via="condition",
                                       condition_key=c.key))
     return tuple(out)
+
+
+def granted_actions(st: Statement) -> tuple[str, ...]:
+    """The actions on a secret an Allow statement of its resource policy grants: those of
+    SECRET_RESOURCE_ACTIONS its Action / NotAction covers."""
+    return tuple(a for a in SECRET_RESOURCE_ACTIONS if acts_on(st, (a,)))
+
+
+#: the keys of a request that no IAM role, user or root user sends: IAM User Guide, "AWS global
+#: condition context keys": aws:PrincipalServiceName and aws:PrincipalServiceNamesList are in
+#: the request context only when an AWS service principal makes the request, aws:SourceAccount
+#: / SourceArn / SourceOrgID / SourceOrgPaths only when a service acts for a resource (the
+#: access analysis reads them as absent too: scanner.access.context.principal_context)
+NOT_A_SERVICE_ABSENT = frozenset({
+    "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
+    "aws:principalservicename", "aws:principalservicenameslist"})
+
+
+def _grantee_request(entry: str, account: str, whole: bool, action: str, resource: str,
+                     zone: TrustZone) -> Request:
+    """What the snapshot knows of a request of ``entry`` (a principal outside the zone: its
+    IAM is never read): its account; its ARN and type when it names a role or user (not when
+    it names the whole account: which principal of it asks is not known); not a member of our
+    organization when the organization was read (IAM User Guide, aws:PrincipalOrgID: the
+    organization "to which the requesting principal belongs"; an account outside ours has
+    none, or another's); the secret's account. Every other key is unknown, so a Deny that
+    reads one is undecided -- CONDITIONAL -- and takes nothing back."""
+    context: dict[str, tuple[str, ...]] = {"aws:principalaccount": (account,),
+                                           "aws:principalisawsservice": ("false",)}
+    own = resource_account(resource)
+    if own:
+        context["aws:resourceaccount"] = (own,)
+    kind = "root"
+    if not whole:
+        parsed = parse_arn(entry)
+        head = parsed.resource.split("/", 1)[0] if parsed is not None else ""
+        if parsed is not None and parsed.service == "iam" and head in ("role", "user"):
+            kind = head
+            context["aws:principalarn"] = (entry,)
+            context["aws:principaltype"] = ("AssumedRole" if head == "role" else "User",)
+        else:
+            kind = "role"  # a session or another entry: its ARN keys stay unknown
+    excluded: dict[str, frozenset[str]] = {}
+    if zone.organization is not None and zone.org_id and account not in zone.organization:
+        excluded["aws:principalorgid"] = frozenset({zone.org_id})
+        excluded["aws:principalorgpaths"] = not_under(f"{zone.org_id}/")
+    return Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
+                   if whole else entry, principal_account=account, action=action,
+                   resource=resource, principal_type=kind, context=context,
+                   absent=NOT_A_SERVICE_ABSENT, excluded=excluded)
+
+
+def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
+               zone: TrustZone) -> tuple[str, ...]:
+    """The Deny statements of ``policy`` that take back the grant ``match`` makes to
+    ``principal`` on ``resource`` -- for every action the Allow grants on the secret a Deny
+    statement applies to the principal for certain -- or () when some action stays granted
+    (``grant_left``). IAM User Guide, "Policy evaluation logic": "An explicit deny in any of
+    these policies overrides the allow." The one reading for the rule
+    (secret-policy-external-account), the remediation planner (remove-external-grant) and the
+    --prove path: the grants they see are the same."""
+    left, labels = grant_left(policy, match, principal, resource=resource, zone=zone)
+    return () if left else labels
+
+
+def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
+               zone: TrustZone) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the actions on the secret the grant ``match`` makes to ``principal`` that no Deny
+    statement of the policy takes back for certain, the labels of the Deny statements that
+    take back the others). A Deny that applies only under a condition the snapshot cannot
+    decide (CONDITIONAL) takes nothing back.
+
+    A grant to a whole account (an account id, its root ARN, an account a condition names)
+    goes to every principal the account lets in: taken back only by a Deny naming everyone
+    (``*``) or the account itself -- a Deny naming one role of it, or a NotPrincipal that
+    spares one, leaves the others their grant. Another organization (``o-...``) and an
+    aws:userid value are no one principal: nothing is taken back here."""
+    st = next((s for s in policy.statements if s.index == match.index), None)
+    actions = granted_actions(st) if st is not None else ()
+    account = principal_account(principal) or (
+        principal if match.via == "condition" and is_account_id(principal) else None)
+    if is_organization(principal) or account is None or not actions:
+        return actions or ("(the statement's actions)",), ()
+    whole = principal == account or principal == root_arn(account, arn_partition(principal)
+                                                          or zone.partition)
+    denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems and not (
+        whole and d.not_principal is not None and any(
+            principal_account(e) == account for e in d.not_principal.aws))]
+    left: list[str] = []
+    labels: dict[str, None] = {}
+    for action in actions:
+        request = _grantee_request(principal, account, whole, action, resource, zone)
+        hit = next((d for d in denies if evaluate_statement(
+            d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
+        if hit is None:
+            left.append(action)
+        else:
+            labels.setdefault(hit.label, None)
+    return tuple(left), tuple(labels)
+
+
+def taken_back_principals(policy: Policy, matches: Iterable[StatementMatch], *, resource: str,
+                          zone: TrustZone) -> dict[str, tuple[str, ...]]:
+    """{principal: the Deny statements that take back every grant ``matches`` make to it}
+    (``taken_back`` for each statement naming it; a principal one of whose grants stands is
+    not in it)."""
+    found: dict[str, dict[str, None]] = {}
+    standing: set[str] = set()
+    for m in matches:
+        for e in m.principals:
+            if e in standing:
+                continue
+            labels = taken_back(policy, m, e, resource=resource, zone=zone)
+            if labels:
+                found.setdefault(e, {}).update(dict.fromkeys(labels))
+            else:
+                standing.add(e)
+                found.pop(e, None)
+    return {e: tuple(v) for e, v in found.items()}
 
 
 def is_organization(entry: str) -> bool:

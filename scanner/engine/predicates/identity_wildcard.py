@@ -2,7 +2,11 @@
 secretsmanager:GetSecretValue or kms:Decrypt on every resource (``Resource: "*"``, NotResource,
 or an ARN pattern that matches every secret or every key of every account and Region, such as
 ``arn:aws:secretsmanager:*:*:secret:*`` or ``arn:aws:kms:*:*:key/*``) without any Condition.
-UNKNOWN when an attached policy's document was not read."""
+A permissions boundary caps them: IAM User Guide, "Permissions boundaries for IAM entities": "An
+entity's permissions boundary allows it to perform only the actions that are allowed by both its
+identity-based policies and its permissions boundaries" -- an action is reported only when the
+boundary too allows it on every resource without a Condition (its statements read as the identity statements are).
+UNKNOWN when an attached policy's document was not read, or a wildcard's boundary was not."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any, Iterator, Mapping
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.policy import parse_policy
+from scanner.policy.parse import Policy, Statement
 from scanner.policy.arn import arn_partition
 from scanner.policy.matching import matches_every
 from scanner.policy.exposure import acts_on
@@ -56,6 +61,35 @@ def _documents(ctx: RuleContext, attrs: Mapping[str, Any]
         yield arn, ctx.index.managed_policies.get(arn)
 
 
+def _wildcards(st: Statement, partition: str) -> tuple[list[str], str]:
+    """The ACTIONS an unconditional Allow statement allows on every resource (``_every``, or
+    NotResource), and the pattern it names them with; ([], "") for any other statement. One
+    reading for the identity policies and the permissions boundary."""
+    if st.effect != "Allow" or st.conditions:
+        return [], ""
+    if st.not_resources is not None:
+        return [a for a in ACTIONS if acts_on(st, (a,))], "every resource (NotResource)"
+    matched: list[str] = []
+    on = "*"
+    for a in ACTIONS:
+        every = [r for r in st.resources or () if _every(r, a, partition)]
+        if every and acts_on(st, (a,)):
+            matched.append(a)
+            if "*" not in every and on == "*":
+                on = every[0]
+    return matched, on
+
+
+def _parsed(ctx: RuleContext, doc: Mapping[str, Any]) -> Policy:
+    # the same managed policy document is attached to many principals: parse (and
+    # canonicalise) it once per run; documents live in the graph for the whole run
+    key = ("identity_wildcard.policy", id(doc))
+    policy: Policy | None = ctx.cache.get(key)
+    if policy is None:
+        policy = ctx.cache[key] = parse_policy(doc)
+    return policy
+
+
 def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                       args: Mapping[str, Any]) -> Result:
     if "inline_policies" not in attrs:
@@ -68,42 +102,59 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return unknown(f"identity policies of {node_id} (" + (
             f"not among the IAM roles and users read in account {account})" if read
             else f"IAM of account {account} not read)"))
-    hits: list[str] = []
+    hits: list[tuple[str, list[str], str]] = []  # (where, actions, on what)
     missing: list[str] = []
     partition = arn_partition(node_id) or "aws"
     for label, doc in _documents(ctx, attrs):
         if doc is None:
             missing.append(f"policy document {label} (not read)")
             continue
-        # the same managed policy document is attached to many principals: parse (and
-        # canonicalise) it once per run; documents live in the graph for the whole run
-        key = ("identity_wildcard.policy", id(doc))
-        policy = ctx.cache.get(key)
-        if policy is None:
-            policy = ctx.cache[key] = parse_policy(doc)
+        policy = _parsed(ctx, doc)
         if policy.problems:
             missing.append(f"policy document {label} (unparseable)")
             continue
         for st in policy.statements:
-            if st.effect != "Allow" or st.conditions:
-                continue
-            if st.not_resources is not None:
-                matched = [a for a in ACTIONS if acts_on(st, (a,))]
-                on = "every resource (NotResource)"
-            else:
-                matched = []
-                on = "*"
-                for a in ACTIONS:
-                    every = [r for r in st.resources or () if _every(r, a, partition)]
-                    if every and acts_on(st, (a,)):
-                        matched.append(a)
-                        if "*" not in every and on == "*":
-                            on = every[0]
+            matched, on = _wildcards(st, partition)
             if matched:
-                hits.append(f"{label} {st.label}: {', '.join(matched)} on {on}")
+                hits.append((f"{label} {st.label}", matched, on))
+    boundary = attrs.get("permissions_boundary_arn")
+    capped = ""
+    if hits and boundary:
+        # IAM User Guide, "Permissions boundaries for IAM entities": "An entity's permissions
+        # boundary allows it to perform only the actions that are allowed by both its
+        # identity-based policies and its permissions boundaries." A wildcard read stands
+        # only for the actions the boundary also allows on every resource, without a
+        # condition (ground-truth organization trial round 8: C/BoundedRole, whose boundary
+        # allows one secret and its key, was reported as reading every secret)
+        bdoc = ctx.index.managed_policies.get(str(boundary))
+        bpolicy = _parsed(ctx, bdoc) if bdoc is not None else None
+        if bpolicy is None or bpolicy.problems:
+            # never PASS on what was not read: the boundary may narrow the wildcard or not
+            why = "not read" if bpolicy is None else "unparseable"
+            return Result(outcome=UNKNOWN, missing=(
+                f"permissions boundary {boundary} ({why}; it decides whether "
+                + "; ".join(f"{w} ({', '.join(m)} on {on})" for w, m, on in hits)
+                + " reads every secret or key)", *missing))
+        wide: dict[str, str] = {}
+        for st in bpolicy.statements:
+            for a in _wildcards(st, partition)[0]:
+                wide.setdefault(a, st.label)
+        before = hits
+        hits = [(w, kept, on) for w, m, on in hits
+                if (kept := [a for a in m if a in wide])]
+        if not hits:
+            return Result(outcome=FALSE, facts=tuple(("text", t) for t in (
+                f"{w}: {', '.join(m)} on {on}, but the permissions boundary {boundary} "
+                "allows them on named resources only (an entity can perform only the "
+                "actions both allow)" for w, m, on in before)) + tuple(
+                ("text", f"not read: {m}") for m in missing))
+        kept = [a for a in ACTIONS if any(a in m for _, m, _ in hits)]
+        capped = (f"; its permissions boundary {boundary} allows {', '.join(kept)} on every "
+                  f"resource too ({', '.join(dict.fromkeys(wide[a] for a in kept))})")
     if hits:
-        return Result(outcome=TRUE, facts=tuple(("text", h) for h in hits),
-                      evidence={"statements": hits}, missing=tuple(missing))
+        texts = [f"{w}: {', '.join(m)} on {on}{capped}" for w, m, on in hits]
+        return Result(outcome=TRUE, facts=tuple(("text", h) for h in texts),
+                      evidence={"statements": texts}, missing=tuple(missing))
     if missing:
         return Result(outcome=UNKNOWN, missing=tuple(missing))
     return Result(outcome=FALSE, facts=(("text", "no unconditional wildcard read of secrets or "
