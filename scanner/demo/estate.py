@@ -23,7 +23,7 @@ from scanner.demo.clients import SEED_ROLE, Clients
 from scanner.demo.expected import ExpectedFinding, expected_findings
 from scanner.demo.organization import MEMBERS, DemoOrg, create_org
 from scanner.demo.server import DEFAULT_SEED, prepare
-from scanner.graph.schema import replica_node
+from scanner.policy.arn import with_region
 
 PRIMARY = "us-east-1"
 REPLICA = "us-west-2"
@@ -342,7 +342,9 @@ class _Seeder:
         arn = str(sm.create_secret(**kwargs)["ARN"])
         self.res[f"secret:{name}"] = arn
         if replica_key is not None:
-            self.res[f"replica:{name}@{REPLICA}"] = replica_node(arn, REPLICA)
+            # the replica's own ARN, as its finding names it (resource.arn; its graph node
+            # is replica_node(arn, REPLICA): resource.node)
+            self.res[f"replica:{name}@{REPLICA}"] = with_region(arn, REPLICA)
         if policy is not None:
             sm.put_resource_policy(SecretId=arn, ResourcePolicy=policy)
         if rotation is not None:
