@@ -128,7 +128,7 @@ def _replica_entries(access_json: Mapping[str, Any]) -> Iterator[tuple[str, Mapp
 def has_replicas(access_json: Mapping[str, Any] | None) -> bool:
     """Whether the report analysed replicas at all (``replicas`` present, even empty): one
     written before replicas were analysed says nothing about their readers."""
-    return bool(access_json) and isinstance(access_json.get("replicas"), Mapping)
+    return access_json is not None and isinstance(access_json.get("replicas"), Mapping)
 
 
 def raw_entries(access_json: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
