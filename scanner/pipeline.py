@@ -409,7 +409,8 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         # needed (organization-scale trial round 3: it was decoded whole before anything
         # else and held all run -- 440 MB of the 950 MB of a night at 100 accounts)
         history = _History(store=store, previous_record=previous_record, newest_id=newest_id,
-                           preloaded=preloaded, keep_documents=securityhub is not None)
+                           preloaded=preloaded, keep_documents=securityhub is not None,
+                           records=tuple(ordinary))
     # a stored snapshot re-evaluated into the store that holds it would fail to be recorded
     # after its reports were written: it is refused once the snapshot is read, before them
     recorded_ids = frozenset(r.scan_id for r in records) \
@@ -526,6 +527,9 @@ class _History:
     newest_id: str | None
     preloaded: list[Any]
     keep_documents: bool = False
+    #: the scans recorded before tonight's (ordinary_scans, oldest first): once tonight's
+    #: scope is known, ``previous_record`` is chosen again among them (scanner.history.scope)
+    records: "tuple[ScanRecord, ...]" = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -540,6 +544,33 @@ class _Scanned:
     previous_record: "ScanRecord | None" = None
     previous_document: Mapping[str, Any] | None = None
     newest_document: Mapping[str, Any] | None = None
+
+
+def _choose_previous(history: _History, document: Mapping[str, Any], like: Any
+                     ) -> "tuple[ScanRecord | None, str | None, dict[str, Mapping[str, Any]]]":
+    """Tonight's previous scan: the newest complete scan whose scope covers tonight's
+    (scanner.history.scope.previous_scan; new-user trial round 8: a --severity or --regions
+    scan recorded in between made every finding outside it "new" the next full night and
+    moved its first_seen). Returns it, the newest scan when that is another one (it carries
+    first_seen too), and the findings documents read to decide (scan id -> document)."""
+    from scanner.history.scope import document_scope, previous_scan
+
+    preloaded = {s.record.scan_id: s for s in history.preloaded}
+    read: dict[str, Mapping[str, Any]] = {}
+
+    def document_of(scan_id: str) -> Mapping[str, Any]:
+        found = read.get(scan_id)
+        if found is None and scan_id in preloaded:
+            found = read[scan_id] = preloaded[scan_id].document
+        if found is None:
+            found = read[scan_id] = _load_document(history.store, scan_id, like)
+        return found
+
+    if not history.records:
+        return history.previous_record, history.newest_id, read
+    chosen = previous_scan(history.records, document_scope(document), document_of).record
+    newest = history.records[-1].scan_id
+    return chosen, (newest if chosen is None or newest != chosen.scan_id else None), read
 
 
 def _load_document(store: Any, scan_id: str, like: Any = None) -> Mapping[str, Any]:
@@ -614,12 +645,24 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             access_json = access_json_of(analysis.access)
             # what equals tonight's is held once (a quiet night: nearly everything)
             like = Tonight.of(analysis.document, access_json)
-            if history.preloaded:
+            if not history.preloaded and history.previous_record is not None:
+                # the last complete scan: the previous scan on any night but one after a
+                # narrower scan, and the first one asked whether it covers tonight's scope
+                history.preloaded.append(history.store.load(history.previous_record.scan_id,
+                                                            like=like))
+            previous_record, newest_id, read = _choose_previous(history, analysis.document,
+                                                                like)
+            if history.preloaded and previous_record is not None and \
+                    history.preloaded[-1].record.scan_id == previous_record.scan_id:
                 previous = history.preloaded.pop()
-            elif history.previous_record is not None:
-                previous = history.store.load(history.previous_record.scan_id, like=like)
-            if history.newest_id is not None:
-                newest_document = _load_document(history.store, history.newest_id, like)
+            elif previous_record is not None:
+                previous = history.store.load(previous_record.scan_id, like=like)
+            if newest_id is not None:
+                newest_document = read.get(newest_id) or \
+                    _load_document(history.store, newest_id, like)
+            history.preloaded.clear()
+            del read
+            history = replace(history, previous_record=previous_record, newest_id=newest_id)
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None, newest_document)
         if previous is not None:
@@ -910,9 +953,10 @@ class _FirstSeenIndex(Mapping[str, str]):
 
 def with_first_seen(document: dict[str, Any], previous: Mapping[str, Any] | None,
                     *later: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Each finding's ``first_seen``: carried from the previous complete scan when the same
-    finding id was reported there (its first_seen, else that scan's start), else this scan's
-    start. ``later``: scans recorded since that one (incomplete): the earliest first_seen of
+    """Each finding's ``first_seen``: carried from the previous scan (the last complete scan
+    whose scope covers this one's: scanner.history.scope) when the same finding id was
+    reported there (its first_seen, else that scan's start), else this scan's start.
+    ``later``: scans recorded since that one (incomplete or narrower): the earliest first_seen of
     the scans that reported the id wins. Security Hub's CreatedAt comes from it, so it survives nightly output directories.
     A previous PASS row carries its first_seen only to a PASS row: whether the previous scan
     itemised PASS results (``--emit-pass``) never changes a FAIL, UNKNOWN or MUTED row.

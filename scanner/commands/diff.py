@@ -1,7 +1,9 @@
 """`secretgraph diff [SCAN_A] [SCAN_B]`: what changed between two recorded scans.
 
-Without ids: the last two complete scans (with only one complete scan and incomplete ones
-after it: the latest against it, with a note, as `scan --history` showed). With one id: that scan (the older side) against the
+Without ids: the last complete scan against its previous scan as `scan --history` chose it
+(scanner.history.scope: the complete scan before it whose scope covers it -- a narrower scan in
+between is passed over, with a note); with only one complete scan and incomplete ones after
+it: the latest against it, with a note, as `scan --history` showed. With one id: that scan (the older side) against the
 latest complete scan; the latest itself (`latest`) against the complete scan before it. Ids may
 be unique prefixes, or `latest`.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from scanner.commands._outputs import output_file, terminal_width, write_output
 from scanner.commands.history import add_history_argument
@@ -19,6 +22,7 @@ from scanner.history import open_store
 from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
 from scanner.history.records import Tonight, future_scans, ordinary_scans, resolve_scan_id
+from scanner.history.scope import document_scope, previous_scan
 
 HELP = "show what changed between two recorded scans (default: the last two complete ones)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -38,6 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--output-file", metavar="FILE",
                         help="write the drift to this file instead of stdout")
+
+
+#: old side to be chosen once the newer scan is read: the complete scan before it
+_BEFORE = "\0before"
+
+
+def _document(store: object, scan_id: str) -> Any:
+    """A recorded scan's findings document (alone, where the store can read it alone)."""
+    load = getattr(store, "load_document", None)
+    return load(scan_id) if load is not None else store.load(scan_id).document  # type: ignore[attr-defined]
 
 
 def _note(args: argparse.Namespace, text: str) -> None:
@@ -74,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(
                 f"needs two complete scans to compare; the history holds {len(complete)} "
                 f"complete of {len(records)}{hint}", path=args.history)
-        old_id, new_id = complete[-2].scan_id, complete[-1].scan_id
+        old_id, new_id = _BEFORE, complete[-1].scan_id
         newer = records[[r.scan_id for r in records].index(new_id) + 1:]
         if newer:
             # a few accounts out of reach every night: the last two complete scans may be
@@ -104,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             if not before:
                 raise InputError(f"scan {new_id!r} has no complete scan before it to compare "
                                  "with", path=args.history)
-            old_id = before[-1].scan_id
+            old_id = _BEFORE
     if old_id == new_id:
         raise InputError(f"both sides are scan {old_id!r}; name two different scans",
                          path=args.history)
@@ -112,6 +126,18 @@ def run(args: argparse.Namespace) -> int:
     # or access entry equal to the newer one's is held once (two alike nights at 1,000
     # accounts took 8.3 GB decoded side by side; docs/scale.md)
     new_scan = store.load(new_id)
+    if old_id == _BEFORE:
+        # "the complete scan before it" is the one `scan --history` diffed against: the newest
+        # complete scan whose scope covers this one's (scanner.history.scope; a --severity or
+        # --regions scan in between is passed over, new-user trial round 8)
+        ids = [r.scan_id for r in records]
+        chosen = previous_scan(records[:ids.index(new_id)], document_scope(new_scan.document),
+                               lambda sid: _document(store, sid))
+        assert chosen.record is not None  # a complete scan before it exists (checked above)
+        old_id = chosen.record.scan_id
+        for sid, why in chosen.passed_over.items():
+            _note(args, f"note: passed over scan {sid} ({why}); compared with {old_id}, as "
+                        "`scan --history` does")
     old_scan = store.load(old_id, like=Tonight.of(new_scan.document, new_scan.access))
     drift = diff_scans(old_scan, new_scan)
     del old_scan, new_scan

@@ -573,7 +573,7 @@ def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
     deployment) nothing earlier is owed; an empty one ("") owes every scan. Returns the scans
     whose notification was sent late."""
     from scanner.history.diff import diff_scans
-    from scanner.history.records import pick_latest_complete
+    from scanner.history.scope import document_scope, previous_scan
 
     settled = store.notified_through()  # "": none settled yet
     records = store.list()
@@ -585,7 +585,11 @@ def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
     sent: list[str] = []
     for record in owed:
         scan = store.load(record.scan_id)
-        previous = pick_latest_complete(records, before=record.scan_id)
+        # the scan its own run diffed against: the newest complete one whose scope covers it
+        # (scanner.history.scope: a narrower scan in between is passed over)
+        previous = previous_scan(records[:ids.index(record.scan_id)],
+                                 document_scope(scan.document),
+                                 lambda sid: store.load(sid).document).record
         older = store.load(previous.scan_id) if previous is not None else None
         drift = diff_scans(older, scan) if older is not None else None
         notable = _notable(drift, scan.document, config.notify_severities,

@@ -7,6 +7,11 @@ Accepted shapes (scanner.access.report.AccessReport.to_dict(), and simpler ones)
     {"secrets": {"<arn>": {"readers": [{"principal": ..., "decision": ..., ...}], ...}}}
     {"secrets": [{"arn" | "secret_arn": "<arn>", "readers": [...], ...}]}
 
+``replicas`` (``{"<replica arn>": {...}}``, the same entry shape) are read too, keyed by the
+replica's own ARN (its Region is in it): a principal that can read a replica is its reader, in
+drift and in baselines alike (new-user trial round 8: a reader of a replica only was missing
+from both). ``primary_of`` names a replica's primary secret.
+
 ``paths`` win over ``readers`` when both are present. ``reach`` entries (classes of readers a
 ``*``, organization-wide or account-wide grant reaches: ``{"subject": "*" |
 "organization:<id>" | "account:<id>", "decision": ..., "label": ...}``) are readers too, keyed
@@ -23,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from scanner.policy.arn import resource_account
+from scanner.policy.arn import resource_account, with_region
 
 ALLOW = "allow"
 CONDITIONAL = "conditional"
@@ -50,6 +55,8 @@ class SecretAccess:
     readers: Mapping[str, Reader]  # principal -> reader
     assessed: bool = True
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: a replica's primary secret (its entry is in the report's ``replicas``); None: a primary
+    primary_arn: str | None = None
 
 
 _FAST = {"ALLOWED": "allow", "DENIED": "deny", "CONDITIONAL": "conditional"}
@@ -110,13 +117,47 @@ def _entries(access_json: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str,
                     yield str(arn), entry
 
 
+def _replica_entries(access_json: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    replicas = access_json.get("replicas")
+    if isinstance(replicas, Mapping):
+        for arn, entry in replicas.items():
+            if type(entry) is dict or isinstance(entry, Mapping):
+                yield str(arn), entry
+
+
+def has_replicas(access_json: Mapping[str, Any] | None) -> bool:
+    """Whether the report analysed replicas at all (``replicas`` present, even empty): one
+    written before replicas were analysed says nothing about their readers."""
+    return access_json is not None and isinstance(access_json.get("replicas"), Mapping)
+
+
 def raw_entries(access_json: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    """secret ARN -> the report's entry for it, unparsed (cheap: for equality checks)."""
-    return dict(_entries(access_json)) if access_json else {}
+    """secret or replica ARN -> the report's entry for it, unparsed (cheap: for equality
+    checks). A replica's ARN is its primary's in another Region, so the keys never collide."""
+    if not access_json:
+        return {}
+    out = dict(_entries(access_json))
+    out.update(_replica_entries(access_json))
+    return out
 
 
-def secret_access(arn: str, entry: Mapping[str, Any]) -> SecretAccess:
-    """One secret's readers from its report entry."""
+def primary_of(access_json: Mapping[str, Any] | None) -> dict[str, str]:
+    """replica ARN -> its primary secret's ARN, for the replicas of the report whose primary
+    is in it (Secrets Manager names a replica as its primary in the replica's Region)."""
+    if not access_json:
+        return {}
+    by_name = {with_region(arn, ""): arn for arn, _ in _entries(access_json)}
+    out: dict[str, str] = {}
+    for arn, _ in _replica_entries(access_json):
+        primary = by_name.get(with_region(arn, ""))
+        if primary is not None and primary != arn:
+            out[arn] = primary
+    return out
+
+
+def secret_access(arn: str, entry: Mapping[str, Any],
+                  primary_arn: str | None = None) -> SecretAccess:
+    """One secret's (or replica's: ``primary_arn`` set) readers from its report entry."""
     readers: dict[str, Reader] = {}
     items = entry.get("paths") if isinstance(entry.get("paths"), list) else entry.get("readers")
     for r in items or ():
@@ -142,12 +183,15 @@ def secret_access(arn: str, entry: Mapping[str, Any]) -> SecretAccess:
         if prev is None or _rank(reader.decision) >= _rank(prev.decision):
             readers[reader.principal] = reader
     assessed = entry.get("assessed", True) is not False and not entry.get("missing")
-    return SecretAccess(secret_arn=arn, readers=readers, assessed=assessed, raw=entry)
+    return SecretAccess(secret_arn=arn, readers=readers, assessed=assessed, raw=entry,
+                        primary_arn=primary_arn)
 
 
 def secrets_access(access_json: Mapping[str, Any] | None) -> dict[str, SecretAccess]:
-    """secret ARN -> its readers. {} for None (no access report recorded)."""
-    return {arn: secret_access(arn, entry) for arn, entry in raw_entries(access_json).items()}
+    """secret or replica ARN -> its readers. {} for None (no access report recorded)."""
+    primaries = primary_of(access_json)
+    return {arn: secret_access(arn, entry, primaries.get(arn))
+            for arn, entry in raw_entries(access_json).items()}
 
 
 def _rank(decision: str) -> int:

@@ -10,6 +10,12 @@ File format (YAML, validated by scanner/schemas/baseline.schema.json)::
           - "arn:aws:iam::222222222222:role/app"     # principal ARN, globs allowed
           - "333333333333"                            # any principal of this account
 
+A replica is a secret of its own for readers (its own key, its own verdict: the access
+report's ``replicas``), named by its own ARN; an entry matching its primary secret (the
+primary's ARN or name) covers its replicas too, and an entry naming the replica's ARN covers
+that replica only. A baseline written before replicas were read keeps working: a reader of a
+replica that the primary's entry accepts is accepted (new-user trial round 8).
+
 A principal that can read a secret (decision ALLOWED or CONDITIONAL) and that no matching entry
 allows is an ``access-outside-baseline`` finding (HIGH, FAIL); one whose access could not be
 decided (a gate UNKNOWN) and that the baseline does not allow is the same finding as UNKNOWN.
@@ -38,10 +44,12 @@ from scanner.history.access_readers import (
     CONDITIONAL,
     READS,
     UNKNOWN,
+    SecretAccess,
     access_json_of,
     principal_account,
     secrets_access,
 )
+from scanner.graph.schema import replica_node
 from scanner.model import Snapshot
 from scanner.policy.arn import arn_account, arn_region
 from scanner.yamlio import read_yaml
@@ -62,16 +70,21 @@ class Baseline:
     entries: tuple[BaselineEntry, ...] = ()
     allowed_external_accounts: frozenset[str] = frozenset()
 
-    def entries_for(self, arn: str, name: str | None) -> list[BaselineEntry]:
+    def entries_for(self, arn: str, name: str | None,
+                    primary: str | None = None) -> list[BaselineEntry]:
+        """The entries matching a secret by ARN or name; for a replica (``primary``: its
+        primary's ARN), those matching the replica's ARN, its primary's ARN or its name."""
         return [e for e in self.entries
                 if fnmatch.fnmatchcase(arn, e.secret)
+                or (primary is not None and fnmatch.fnmatchcase(primary, e.secret))
                 or (name is not None and fnmatch.fnmatchcase(name, e.secret))]
 
-    def allows(self, arn: str, name: str | None, principal: str) -> bool:
+    def allows(self, arn: str, name: str | None, principal: str,
+               primary: str | None = None) -> bool:
         account = principal_account(principal)
         if account is not None and account in self.allowed_external_accounts:
             return True
-        for entry in self.entries_for(arn, name):
+        for entry in self.entries_for(arn, name, primary):
             for pattern in entry.readers:
                 if pattern.isdigit() and len(pattern) == 12:
                     if account == pattern:
@@ -151,22 +164,22 @@ def baseline_findings(access_report: Any, baseline: Baseline,
                       snapshot: Snapshot | None = None) -> list[Finding]:
     """One finding per (secret, principal) that can read (or may read) outside the baseline."""
     report = access_json_of(access_report) or {}
-    raw_secrets = report.get("secrets") if isinstance(report.get("secrets"), Mapping) else {}
     out: list[Finding] = []
     for arn, sa in sorted(secrets_access(report).items()):
-        entry = raw_secrets.get(arn, {}) if isinstance(raw_secrets, Mapping) else {}
-        name, account, region = _secret_place(arn, entry if isinstance(entry, Mapping) else {},
-                                              snapshot)
+        primary = sa.primary_arn
+        name, account, region = _secret_place(arn, sa.raw, snapshot)
         for principal, reader in sorted(sa.readers.items()):
             if reader.decision not in READS and reader.decision != UNKNOWN:
                 continue
-            if baseline.allows(arn, name, principal):
+            if baseline.allows(arn, name, principal, primary):
                 continue
             evidence: dict[str, Any] = {
                 "principal": principal, "decision": reader.decision,
                 "baseline": baseline.path,
-                "baseline_entries": [e.secret for e in baseline.entries_for(arn, name)],
+                "baseline_entries": [e.secret for e in baseline.entries_for(arn, name, primary)],
             }
+            if primary is not None:
+                evidence.update(replica_arn=arn, primary_arn=primary)
             gates = reader.raw.get("gates")
             if isinstance(gates, Mapping):
                 evidence["gates"] = {k: (v.get("status") if isinstance(v, Mapping) else v)
@@ -209,10 +222,14 @@ def baseline_findings(access_report: Any, baseline: Baseline,
                 how = " under conditions" if reader.decision == CONDITIONAL else ""
                 message = f"{principal} can read this secret{how} but is not in the baseline " \
                           f"{baseline.path}"
+            # a replica's finding is about the replica as the rules name it (its graph node,
+            # ``primary#region``, type SecretReplica): drift judges it with its primary
+            rtype, rarn = ("Secret", arn) if primary is None else \
+                ("SecretReplica", replica_node(primary, region))
             out.append(Finding(
-                id=finding_id(RULE_ID, arn, principal), rule_id=RULE_ID, title=TITLE,
+                id=finding_id(RULE_ID, rarn, principal), rule_id=RULE_ID, title=TITLE,
                 severity=Severity.HIGH, status=Status.UNKNOWN if unknown else Status.FAIL,
-                resource=ResourceRef(type="Secret", arn=arn, account_id=account, region=region),
+                resource=ResourceRef(type=rtype, arn=rarn, account_id=account, region=region),
                 message=message, principal=principal, evidence=evidence,
                 remediation={"id": "review-reader", "description":
                              "Remove the grant that lets this principal read the secret, or "
@@ -244,9 +261,10 @@ def _members_read(raw: Mapping[str, Any]) -> bool:
 
 
 def init_baseline(access_report: Any) -> str:
-    """Today's readers as a baseline YAML, for a person to review before relying on it."""
+    """Today's readers as a baseline YAML, for a person to review before relying on it. A
+    replica gets an entry of its own (its ARN) only for the readers its primary's entry does
+    not list: the primary's entry covers its replicas."""
     report = access_json_of(access_report) or {}
-    raw = report.get("secrets") if isinstance(report.get("secrets"), Mapping) else {}
     lines = [
         "# secretgraph access baseline: generated from the readers seen today.",
         "# Review every reader before relying on it; delete the ones that should not be here.",
@@ -257,15 +275,30 @@ def init_baseline(access_report: Any) -> str:
         "allowed_external_accounts: []",
     ]
     accesses = secrets_access(report)
-    if not accesses:
+
+    def reads(sa: SecretAccess) -> list[tuple[str, str]]:
+        return sorted((p, r.decision) for p, r in sa.readers.items() if r.decision in READS)
+
+    listed: list[tuple[str, SecretAccess, list[tuple[str, str]]]] = []
+    for arn, sa in sorted(accesses.items()):
+        readers = reads(sa)
+        primary = accesses.get(sa.primary_arn) if sa.primary_arn is not None else None
+        if primary is not None:
+            covered = {p for p, _ in reads(primary)}
+            readers = [(p, d) for p, d in readers if p not in covered]
+            if not readers:
+                continue  # the primary's entry covers this replica
+        listed.append((arn, sa, readers))
+    if not listed:
         lines.append("secrets: []")
         return "\n".join(lines) + "\n"
     lines.append("secrets:")
-    for arn, sa in sorted(accesses.items()):
-        entry = raw.get(arn, {}) if isinstance(raw, Mapping) else {}
-        name = entry.get("name") if isinstance(entry, Mapping) else None
-        readers = sorted((p, r.decision) for p, r in sa.readers.items() if r.decision in READS)
-        lines.append(f"  - secret: {json.dumps(arn)}" + (f"  # {json.dumps(name)}" if name else ""))
+    for arn, sa, readers in listed:
+        name = sa.raw.get("name")
+        note = f"  # {json.dumps(name)}" if isinstance(name, str) and name else ""
+        if sa.primary_arn is not None:
+            note = f"  # replica of {json.dumps(name or sa.primary_arn)}"
+        lines.append(f"  - secret: {json.dumps(arn)}" + note)
         if not readers:
             lines.append("    readers: []")
             continue

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from typing import Any
+
 from scanner.history.access_readers import READS, UNKNOWN, Reader, SecretAccess, \
-    is_class_subject, principal_account, raw_entries, secret_access
+    has_replicas, is_class_subject, primary_of, principal_account, raw_entries, secret_access
 from scanner.history.assessed import Assessment
 from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
 from scanner.history.records import StoredScan
-from scanner.graph.schema import scheduled_for_deletion
+from scanner.graph.schema import replica_node, scheduled_for_deletion
 from scanner.model import Snapshot
 
 
@@ -40,8 +42,16 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     # an entry equal on both sides cannot hold a change: skip it before parsing anything
     changed = {arn for arn in set(old_raw) | set(new_raw)
                if old_raw.get(arn) != new_raw.get(arn)}
-    old_s = {arn: secret_access(arn, old_raw[arn]) for arn in changed if arn in old_raw}
-    new_s = {arn: secret_access(arn, new_raw[arn]) for arn in changed if arn in new_raw}
+    # replicas are readers' secrets too, keyed by their own ARN (new-user trial round 8: a
+    # reader of a replica only was "0 new readers"); a report written before replicas were
+    # analysed holds none, which says nothing about their readers
+    old_prim, new_prim = primary_of(old.access), primary_of(new.access)
+    primaries = {**old_prim, **new_prim}
+    replicas_in = {"old": has_replicas(old.access), "new": has_replicas(new.access)}
+    old_s = {arn: secret_access(arn, old_raw[arn], old_prim.get(arn))
+             for arn in changed if arn in old_raw}
+    new_s = {arn: secret_access(arn, new_raw[arn], new_prim.get(arn))
+             for arn in changed if arn in new_raw}
     secret_where = {s.arn: (a.account_id, r.region) for a in new.snapshot.accounts
                     for r in a.regions for s in r.secrets}
     secret_where_old = {s.arn: (a.account_id, r.region) for a in old.snapshot.accounts
@@ -50,11 +60,22 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     changes: list[AccessChange] = []
     for arn in sorted(set(old_s) | set(new_s)):
         o, n = old_s.get(arn), new_s.get(arn)
+        primary = primaries.get(arn)
+        if primary is not None and not (replicas_in["old"] and replicas_in["new"]):
+            which = "both" if not (replicas_in["old"] or replicas_in["new"]) else \
+                ("old" if not replicas_in["old"] else "new")
+            entry = n if n is not None else o
+            if entry is not None and any(r.decision in READS for r in entry.readers.values()):
+                not_assessed.append(NotAssessed(
+                    scope="access", subject=arn, scan=which,
+                    reason="the access report holds no replica entries (recorded before "
+                           "replicas were analysed)"))
+            continue
         if n is None:
             assert o is not None
-            acct, region = secret_where_old.get(arn, ("", ""))
-            gone_why: str | None = new_a.why_not(account_id=acct, region=region, kind="Secret",
-                                                 arn=arn) if acct else \
+            acct, region, kind, place = _place(arn, o.raw, secret_where_old, primary)
+            gone_why: str | None = new_a.why_not(account_id=acct, region=region, kind=kind,
+                                                 arn=place) if acct else \
                 "the secret is absent from the new access report"
             readers = [r for r in o.readers.values() if r.decision in READS]
             if gone_why and readers:
@@ -62,8 +83,8 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
                                                 scan="new"))
             continue  # a removed secret shows under resources; its readers go with it
         if o is None:
-            acct, region = secret_where.get(arn, ("", ""))
-            new_why = old_a.why_not(account_id=acct, region=region, kind="Secret", arn=arn) \
+            acct, region, kind, place = _place(arn, n.raw, secret_where, primary)
+            new_why = old_a.why_not(account_id=acct, region=region, kind=kind, arn=place) \
                 if acct else None
             if new_why:
                 not_assessed.append(NotAssessed(scope="access", subject=arn, reason=new_why,
@@ -72,7 +93,7 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
         gained: list[ReaderChange] = []
         lost: list[ReaderChange] = []
         old_readers = o.readers if o is not None else {}
-        gap = _policy_gap(arn, o, n, old_gaps, new_gaps)
+        gap = _policy_gap(arn, o, n, old_gaps, new_gaps, primary)
         if gap is not None:
             # its readers stand on a policy one scan did not read (it may be the only allow
             # within the account, or grant anyone): no reader gained or lost can be told
@@ -111,6 +132,19 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     return changes
 
 
+def _place(arn: str, entry: Mapping[str, Any], where: Mapping[str, tuple[str, str]],
+           primary: str | None) -> tuple[str, str, str, str]:
+    """(account, Region, kind, what to ask ``Assessment.why_not`` about) of a secret or
+    replica: a replica is asked about as its graph node (``primary#region``), so that a scan
+    that did not read its primary did not assess it either."""
+    acct, region = where.get(arn, ("", ""))
+    if primary is None:
+        return acct, region, "Secret", arn
+    if not acct:  # a replica in a Region not listed: its entry says where it is
+        acct, region = str(entry.get("account_id") or ""), str(entry.get("region") or "")
+    return acct, region, "SecretReplica", replica_node(primary, region)
+
+
 def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], frozenset[str]]:
     """(secret ARN -> what of its own was not read, for a secret whose resource policy was not
     read; the ARNs of keys whose key policy was not read). Read from the snapshot's ``unread``
@@ -134,14 +168,17 @@ def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], frozenset[str]]:
 
 def _policy_gap(arn: str, o: SecretAccess | None, n: SecretAccess,
                 old_gaps: tuple[dict[str, str], frozenset[str]],
-                new_gaps: tuple[dict[str, str], frozenset[str]]) -> tuple[str, str] | None:
-    """(which scan, why) when the secret's resource policy or its key's policy was not read
-    in the old or the new scan; None when both scans read them."""
+                new_gaps: tuple[dict[str, str], frozenset[str]],
+                primary: str | None = None) -> tuple[str, str] | None:
+    """(which scan, why) when the secret's resource policy (a replica's: its primary's) or its
+    key's policy was not read in the old or the new scan; None when both scans read them."""
     found: list[tuple[str, str]] = []
     for which, entry, (secrets, keys) in (("old", o, old_gaps), ("new", n, new_gaps)):
         if entry is None:
             continue
         why = secrets.get(arn)
+        if why is None and primary is not None and primary in secrets:
+            why = f"the resource policy of its primary {primary} was not read"
         key = entry.raw.get("key_arn")
         if why is None and isinstance(key, str) and key in keys:
             why = f"the key policy of its key {key} was not read"

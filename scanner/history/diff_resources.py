@@ -168,6 +168,39 @@ def _compare(kind: str, rid: str, account: str, region: str, old: Any, new: Any,
                           fields=tuple(fields), policies=tuple(policies))
 
 
+def _known_replicas(rid: str, old: Any, new: Any, account: str, old_a: Assessment,
+                    new_a: Assessment, not_assessed: list[NotAssessed]) -> tuple[Any, Any]:
+    """A primary's replicas as far as both scans know them. ``replicas=()`` without a
+    DescribeSecret says "no replica listed in the scanned Regions" (docs/collection.md,
+    "Replication and ``replicas``"), nothing about a Region the scan did not scan; and a
+    snapshot cannot tell that ``()`` from a DescribeSecret's empty answer. So a replica the
+    other scan has, in a Region the scan with ``()`` did not scan, is not assessed -- left out
+    of the comparison and listed as such -- never removed or added (new-user trial round 8:
+    a `--regions us-east-1` scan reported every us-west-2 replica removed, the next full night
+    added). A non-empty list came from DescribeSecret, which names every Region: compared as
+    it is."""
+    if old.replicas is None or new.replicas is None or old.replicas == new.replicas:
+        return old, new
+    unknown: list[tuple[str, str]] = []  # (which scan, Region)
+    for which, empty, other, assessment in (("new", new, old, new_a), ("old", old, new, old_a)):
+        if empty.replicas != ():
+            continue
+        for r in other.replicas:
+            if (account, r.region) not in assessment.regions:
+                unknown.append((which, r.region))
+    if not unknown:
+        return old, new
+    hidden = {region for _, region in unknown}
+    not_assessed.append(NotAssessed(
+        scope="fields", subject=f"secret {rid}",
+        reason=f"replicas in {', '.join(sorted(hidden))}: Region not scanned (its replicas "
+               "are unknown to that scan)", scan=unknown[0][0]))
+    return (dataclasses.replace(old, replicas=tuple(r for r in old.replicas
+                                                     if r.region not in hidden)),
+            dataclasses.replace(new, replicas=tuple(r for r in new.replicas
+                                                     if r.region not in hidden)))
+
+
 def diff_resources(old: Snapshot, new: Snapshot, old_a: Assessment, new_a: Assessment,
                not_assessed: list[NotAssessed]) -> tuple[list[ResourceChange], ...]:
     old_i, new_i = _index(old), _index(new)
@@ -186,7 +219,11 @@ def diff_resources(old: Snapshot, new: Snapshot, old_a: Assessment, new_a: Asses
                                               region=region, change="removed"))
         elif other[4] != rec and (_unread_any(rec) or _unread_any(other[4])
                                   or _stable(key[0], rec) != _stable(key[0], other[4])):
-            rc = _compare(key[0], key[1], account, region, rec, other[4], not_assessed)
+            old_rec, new_rec = rec, other[4]
+            if key[0] == "secret":
+                old_rec, new_rec = _known_replicas(key[1], old_rec, new_rec, account, old_a,
+                                                   new_a, not_assessed)
+            rc = _compare(key[0], key[1], account, region, old_rec, new_rec, not_assessed)
             if rc is not None:
                 changed.append(rc)
     for key, (account, region, tkind, arn, _rec) in new_i.items():

@@ -78,11 +78,31 @@ def needed_scans(records: Sequence[ScanRecord], pinned: Iterable[str] = (),
     ordinary = [r for r in records if r.scan_id not in future]
     ids = [r.scan_id for r in ordinary]
     complete = [i for i, r in enumerate(ordinary) if r.complete]
-    start = complete[-1] if complete else max(0, len(ids) - EXPORT_WINDOW)
+    start = _covering(ordinary, complete) if complete else max(0, len(ids) - EXPORT_WINDOW)
     for scan_id in pinned:  # a ledger's scan and every scan after it
         if scan_id in ids:
             start = min(start, ids.index(scan_id))
     return frozenset(ids[start:]) | future
+
+
+def _covering(ordinary: Sequence[ScanRecord], complete: Sequence[int]) -> int:
+    """The index of the newest complete scan that the next full night may diff against: run
+    without --severity / --rules / --exclude-rules / --compliance (its record's
+    ``scope_limited`` count) and covering every account and Region the complete scans of the
+    look-back window covered. The next night passes over a narrower scan and diffs against
+    that one (scanner.history.scope), so it is kept. None within ``LOOK_BACK`` complete scans:
+    the newest complete scan, as the next night then takes it."""
+    from scanner.history.scope import LOOK_BACK
+
+    window = list(reversed(complete))[:LOOK_BACK]
+    accounts = {a for i in window for a in ordinary[i].accounts}
+    regions = {g for i in window for g in ordinary[i].regions}
+    for i in window:
+        record = ordinary[i]
+        if not record.counts.get("scope_limited") and accounts <= set(record.accounts) \
+                and regions <= set(record.regions):
+            return i
+    return complete[-1]
 
 
 def plan_prune(records: Sequence[ScanRecord], retention: Retention, now: datetime.datetime,

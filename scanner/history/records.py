@@ -516,6 +516,13 @@ def count_findings(document: Mapping[str, Any]) -> dict[str, int]:
         if sev in counts:
             counts[sev] += 1
     counts["coverage_gaps"] = len(document.get("coverage") or ())
+    scope = (document.get("scan") or {}).get("scope")
+    if isinstance(scope, Mapping) and any(scope.get(k) for k in
+                                          ("severities", "include", "exclude", "compliance")):
+        # run with --severity, --rules, --exclude-rules or --compliance: history prune keeps
+        # the complete scan before it, which the next full night diffs against
+        # (scanner.history.scope; the record says so without its document being read)
+        counts["scope_limited"] = 1
     return counts
 
 
