@@ -17,6 +17,8 @@ from scanner.graph.schema import EdgeKind
 DEFAULT_QUOTA = 50.0
 MAX_QUOTA = 125.0  # L-7E9ECCDB is adjustable up to 125 (Amazon VPC quotas)
 QUOTAS_SERVICE = "service-quotas"
+#: a snapshot quota record's source, as a finding names it
+_SOURCES = {"service-quotas": "Service Quotas", "default": "AWS default"}
 
 
 def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -46,8 +48,9 @@ def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str,
                     "peerings": active[:50]})
             return unknown(f"the peering quota {PEERING_QUOTA_CODE}: {quota_gap}",
                            f"{len(active)} active peerings; the applied quota was not read")
-        quota = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
-        source = "snapshot"
+        known = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
+        if known is not None:  # where the snapshot's value came from, not "the snapshot"
+            quota, source = known[0], _SOURCES.get(known[1], known[1])
     if quota is None:
         quota, source = DEFAULT_QUOTA, "AWS default"
     threshold = ratio * quota
