@@ -68,3 +68,24 @@ def test_a_quota_read_from_service_quotas_says_so() -> None:
                            unread=False)
     hub = _judge(snapshot, 0.05)[HUB]
     assert hub.message == "3 active peerings, quota 50 (Service Quotas), warning at 2.5"
+
+
+UNREAD = Quota(code="L-7E9ECCDB", value=50.0, source="default",
+               note="Service Quotas could not be read (TooManyRequestsException: stub)")
+
+
+def test_with_the_quota_unread_a_count_below_warn_ratio_of_the_default_passes() -> None:
+    """Fault-injection trial round 5 on collection (defect 4): with Service Quotas unread every
+    VPC was UNKNOWN, also one with no peering. An applied quota is never below its default
+    (a quota only changes by an increase request), so a count below warn_ratio x 50 passes."""
+    found = _judge(_with_quota(UNREAD, unread=True), 0.8)
+    assert (found[HUB].status, found[LONELY].status) == (Status.PASS, Status.PASS)
+
+
+def test_with_the_quota_unread_a_count_between_the_default_and_the_highest_is_unknown() -> None:
+    """Fault-injection trial round 5 on collection (defects 1 and 4): at or above
+    warn_ratio x 50 and below warn_ratio x 125 the verdict depends on the quota not read."""
+    found = _judge(_with_quota(UNREAD, unread=True), 0.05)  # 2.5 <= 3 < 6.25
+    assert (found[HUB].status, found[LONELY].status) == (Status.UNKNOWN, Status.PASS)
+    assert "the applied quota was not read" in found[HUB].message or \
+        "service-quotas" in found[HUB].message
