@@ -116,9 +116,9 @@ class CollectOptions:
     carry: "PolicyCarry | None" = None
     #: reads at once inside one account-region (services and per-resource reads); 1: serial
     inner_workers: int = 4
-    #: the throttle budget of each service in each account-Region (scanner.aws.throttle): once
-    #: this many of its calls gave up on throttling, or they spent this many seconds, its other
-    #: calls there are not sent (throttled coverage); 0: no limit of that kind
+    #: the throttle budget of each AWS quota bucket in each account-Region (scanner.aws.throttle):
+    #: once this many of its calls gave up on throttling, or they spent this many seconds, its
+    #: other calls there are not sent (not_sent coverage); 0: no limit of that kind
     throttle_give_ups: int = DEFAULT_GIVE_UPS
     throttle_seconds: float = DEFAULT_THROTTLE_SECONDS
 
@@ -757,6 +757,8 @@ def _discovery_failed(entry: CoverageEntry, attempts: int) -> DiscoveryFailed:
     what = f"organizations:{entry.operation} ({entry.error_code}: {entry.message})"
     if entry.error_kind == "throttled":
         how = f"AWS throttled {what} after {attempts} attempts"
+    elif entry.error_kind == "not_sent":  # its quota's earlier calls gave up on throttling
+        how = f"{what} was not sent: AWS throttled the earlier calls of its quota"
     else:
         how = f"{what} failed after up to {attempts} attempts"
     return DiscoveryFailed(f"--org: {how}; nothing was scanned; rerun later")

@@ -26,8 +26,8 @@ SCHEMA_VERSION = 1
 T = TypeVar("T")
 
 #: Error kinds produced by the one error classifier (scanner.aws.errors).
-ERROR_KINDS = ("throttled", "denied", "expired_credentials", "region_disabled", "not_found",
-               "fatal")
+ERROR_KINDS = ("throttled", "not_sent", "denied", "expired_credentials", "region_disabled",
+               "not_found", "fatal")
 
 
 @typing.dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))

@@ -2,7 +2,11 @@
 
 Kinds (scanner.model.ERROR_KINDS):
 
-* ``throttled`` -- the call was throttled and botocore's adaptive retries gave up;
+* ``throttled`` -- the call was throttled and botocore's adaptive retries gave up (or its
+  next attempt was not sent: its throttle budget there was spent meanwhile);
+* ``not_sent`` -- the call was not sent: the throttle budget of its AWS quota bucket in that
+  account-Region was spent by calls that gave up on throttling (scanner.aws.throttle; code
+  ``ThrottleBudgetSpent``, no AWS answer);
 * ``denied`` -- the credentials may not do this (AccessDenied, UnauthorizedOperation, an
   invalid token, no credentials at all);
 * ``expired_credentials`` -- the credentials were valid and have expired (ExpiredToken): an
@@ -127,10 +131,17 @@ def error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+#: the code of a call the scanner did not send because its throttle budget there was spent
+#: (scanner.aws.throttle.NOT_SENT_CODE): no AWS answer, so not an AWS error code
+NOT_SENT_CODES = frozenset({"ThrottleBudgetSpent"})
+
+
 def error_kind(exc: BaseException, *, region: str | None = None) -> str:
     """Classify an exception raised by a botocore call (see the module docstring)."""
     code = error_code(exc)
     if isinstance(exc, ClientError):
+        if code in NOT_SENT_CODES:
+            return "not_sent"
         if code in THROTTLED_CODES:
             return "throttled"
         if code in REGION_DISABLED_CODES:

@@ -454,7 +454,7 @@ class AwsSessions:
         self.external_id = external_id
         #: paces GetResourcePolicy of every Secrets Manager client (scanner.aws.ratelimit)
         self.pacing = pacing
-        #: the throttle budget per account, Region and service of every client acting in an
+        #: the throttle budget per account, Region and AWS quota bucket of every client acting in an
         #: account (scanner.aws.throttle); None: botocore's per-call retries only
         self.throttle = throttle
         self._cancelled = threading.Event()

@@ -1,24 +1,33 @@
-"""A throttle budget per account, Region and service: a circuit breaker over botocore's retries.
+"""A throttle budget per account, Region and AWS quota bucket: a circuit breaker over
+botocore's retries.
 
 botocore's adaptive retries bound one call (``max_attempts``), not a storm: when every
 ``GetResourcePolicy`` of an account-Region is throttled, each of its 450 secrets ran its own 8
-attempts (about 2 s a secret: 2 h for one account-Region), and EC2 throttled in one Region ran
-its seven listings one after another, 8 attempts each (281 s) -- fault trial round 3.
+attempts (about 2 s a secret: 2 h for one account-Region) -- fault trial round 3.
 
-So the calls of one service in one account-Region share a budget. A call *gives up on
-throttling* when botocore's retries end on a throttling answer (``after-call`` with a throttling
-error code: it became a ``throttled`` coverage entry). Once ``give_ups`` calls of a key gave
-up, or the calls that gave up spent ``seconds`` in all (from the call's start to its last
-answer: its attempts and back-off), the budget of that key is spent: every later call of that
-service there -- and the next attempt of a call still retrying -- fails at once, without being
-sent, with ``ThrottleBudgetSpent``. That is a ``ClientError`` with the throttling code last
-answered, so it becomes the same ``throttled`` coverage entry as a throttled call (the rules
-say UNKNOWN for what it would have read), its message saying that the call was not attempted.
+So the calls that draw on one AWS request quota ("bucket") in one account-Region share a
+budget. AWS's buckets are per operation unless AWS_FACTS.md section 1 says they are shared
+(``BUCKETS``): Secrets Manager's GetResourcePolicy shares its 50/s only with Put/Delete/
+ValidateResourcePolicy, and DescribeSecret shares one with GetSecretValue (1.1); "Each [KMS]
+management API has its own per-second quota" (1.2); EC2 limits are "per account, per Region,
+and per API" (1.3). One throttled bucket says nothing about another: keyed by service, a
+throttled GetResourcePolicy stopped every DescribeSecret there (fault-injection trial round 5).
+
+A call *gives up on throttling* when botocore's retries end on a throttling answer
+(``after-call`` with a throttling error code: it became a ``throttled`` coverage entry). Once
+``give_ups`` calls of a key gave up, or the calls that gave up spent ``seconds`` in all (from
+the call's start to its last answer: its attempts and back-off), the budget of that key is
+spent: every later call of that bucket there fails at once, without being sent, with
+``ThrottleBudgetSpent`` -- a ``ClientError`` whose code is ``ThrottleBudgetSpent`` (AWS never
+answered it: error kind ``not_sent``), its message beginning ``not sent: throttled``. The next
+attempt of a call still retrying is not sent either; that call *was* throttled, so its error
+keeps the throttling code last answered in the bucket (kind ``throttled``). Either way the
+rules say UNKNOWN for what it would have read.
 
 * A call that is throttled and then answered (adaptive retries doing their job) spends nothing.
-* Keys are independent: another Region, another account, another service goes on as before.
+* Keys are independent: another Region, account, service or bucket goes on as before.
 * The budget is never refilled within a scan: a storm that stops after the budget was spent
-  still costs that service there its remaining reads (they are UNKNOWN, not guessed), and a
+  still costs that bucket there its remaining reads (they are UNKNOWN, not guessed), and a
   storm that stops before it was spent costs nothing more.
 * One budget per process, shared by its threads (a lock). ``scan --processes`` splits the
   accounts between processes, so one account's calls are always in one process.
@@ -37,7 +46,7 @@ from scanner.aws.errors import THROTTLED_CODES
 
 log = logging.getLogger(__name__)
 
-#: calls of one service in one account-Region that may give up on throttling before the rest
+#: calls of one bucket in one account-Region that may give up on throttling before the rest
 #: fail fast (each of them has run its ``max_attempts``)
 DEFAULT_GIVE_UPS = 3
 #: seconds the calls that gave up may spend in all (attempts and back-off) before the rest fail
@@ -47,12 +56,44 @@ DEFAULT_SECONDS = 60.0
 #: context keys of a call (botocore's per-call ``context``)
 _STARTED = "secretgraph-throttle-started"
 
-Key = tuple[str, str, str]  # (account, Region, service)
+Key = tuple[str, str, str, str]  # (account, Region, service, bucket)
+
+#: the error code of a call not sent (scanner.aws.errors: kind ``not_sent``); no AWS code
+NOT_SENT_CODE = "ThrottleBudgetSpent"
+
+#: AWS request-quota buckets shared by several operations of one service (botocore service
+#: name -> operation -> bucket); any other operation is its own bucket. Secrets Manager
+#: (AWS_FACTS.md 1.1, the Secrets Manager quotas page): "GetResourcePolicy +
+#: PutResourcePolicy + DeleteResourcePolicy + ValidateResourcePolicy (combined) 50/s",
+#: "DescribeSecret + GetSecretValue (combined)", and the combined write APIs. KMS: "Each
+#: management API has its own per-second quota" (1.2); EC2: "per account, per Region, and per
+#: API" (1.3); IAM, STS, Organizations, Lambda and Service Quotas publish no shared bucket.
+_SECRETS_WRITE = "PutSecretValue/UpdateSecret/UpdateSecretVersionStage/replication"
+BUCKETS: dict[str, dict[str, str]] = {
+    "secretsmanager": {
+        **dict.fromkeys(("GetResourcePolicy", "PutResourcePolicy", "DeleteResourcePolicy",
+                         "ValidateResourcePolicy"), "Get/Put/Delete/ValidateResourcePolicy"),
+        **dict.fromkeys(("DescribeSecret", "GetSecretValue"), "DescribeSecret/GetSecretValue"),
+        **dict.fromkeys(("PutSecretValue", "UpdateSecret", "UpdateSecretVersionStage",
+                         "ReplicateSecretToRegions", "RemoveRegionsFromReplication",
+                         "StopReplicationToReplica"), _SECRETS_WRITE),
+        **dict.fromkeys(("RotateSecret", "CancelRotateSecret"), "RotateSecret/CancelRotateSecret"),
+        **dict.fromkeys(("TagResource", "UntagResource"), "TagResource/UntagResource"),
+    },
+}
+
+
+def bucket_of(service: str, operation: str) -> str:
+    """The AWS request-quota bucket ``operation`` of ``service`` draws on (``BUCKETS``; by
+    default the operation's own)."""
+    return BUCKETS.get(service, {}).get(operation, operation)
 
 
 class ThrottleBudgetSpent(ClientError):  # type: ignore[misc]
-    """A call that was not sent: its service in its account-Region spent its throttle
-    budget. Classified ``throttled`` (its code is the throttling code last answered there)."""
+    """A call (or a call's next attempt) that was not sent: its bucket in its account-Region
+    spent its throttle budget. A call never sent has the code ``ThrottleBudgetSpent`` (kind
+    ``not_sent``); a call stopped between attempts was throttled, and has the throttling code
+    last answered in the bucket (kind ``throttled``)."""
 
     def __init__(self, *, code: str, message: str, operation: str) -> None:
         super().__init__({"Error": {"Code": code, "Message": message},
@@ -73,7 +114,7 @@ class _State:
 
 
 class ThrottleBudget:
-    """The budgets of every (account, Region, service) of one process (thread-safe).
+    """The budgets of every (account, Region, service, bucket) of one process (thread-safe).
 
     ``give_ups`` or ``seconds`` 0: no limit of that kind (both 0: the budget never runs out)."""
 
@@ -103,11 +144,11 @@ class ThrottleBudget:
             if not state.spent:
                 return
             give_ups, spent_seconds = state.give_ups, state.seconds
-        account, region, service = key
-        log.warning("throttling: %s in %s/%s gave up after %d call(s) were throttled through "
+        account, region, service, bucket = key
+        log.warning("throttling: %s %s in %s/%s gave up after %d call(s) were throttled through "
                     "all their attempts (%.0f s); its remaining calls there are not sent and "
-                    "are reported as throttled coverage", service, account, region, give_ups,
-                    spent_seconds)
+                    "are reported as not_sent coverage", service, bucket, account, region,
+                    give_ups, spent_seconds)
 
     def check(self, key: Key, operation: str, *, attempt: bool = False) -> None:
         """Raise ``ThrottleBudgetSpent`` when ``key``'s budget is spent: the call is not sent
@@ -120,15 +161,19 @@ class ThrottleBudget:
                 state.not_attempted += 1
             code, give_ups, seconds, skipped = (state.code, state.give_ups, state.seconds,
                                                 state.not_attempted)
-        service = key[2]
-        what = ("this call's next attempt was not sent" if attempt
-                else "this call was not attempted")
+        service, bucket = key[2], key[3]
+        spent = (f"{give_ups} {service} {bucket} call(s) in this account-Region were throttled "
+                 f"through all their attempts ({seconds:.0f} s)")
+        if attempt:  # sent and throttled: the code AWS answered in this bucket
+            raise ThrottleBudgetSpent(
+                code=code, operation=operation,
+                message=(f"throttled: gave up after {spent}; this call's next attempt was not "
+                         f"sent ({skipped} call(s) not sent there so far)"))
         raise ThrottleBudgetSpent(
-            code=code, operation=operation,
-            message=(f"throttled: gave up after {give_ups} {service} call(s) in this "
-                     f"account-Region were throttled through all their attempts "
-                     f"({seconds:.0f} s); {what} ({skipped} call(s) not attempted there so "
-                     f"far)"))
+            code=NOT_SENT_CODE, operation=operation,
+            message=(f"not sent: throttled -- {spent}, so the budget of its quota there is "
+                     f"spent; this call was not attempted ({skipped} call(s) not sent there "
+                     f"so far)"))
 
     def spent(self) -> dict[Key, tuple[int, float, int]]:
         """Every key whose budget is spent: (calls that gave up, their seconds, calls not
@@ -145,27 +190,32 @@ class ThrottleBudget:
         stops at its next attempt), and on ``after-call`` (a call that gave up)."""
         if not self.give_ups and not self.seconds:
             return client
-        key: Key = (account_id, client.meta.region_name,
-                    client.meta.service_model.service_name)
+        region = client.meta.region_name
+        service = client.meta.service_model.service_name
         events = client.meta.events
 
+        def key(operation: str) -> Key:
+            return (account_id, region, service, bucket_of(service, operation))
+
         def before_call(model: Any = None, context: Any = None, **_: Any) -> None:
-            self.check(key, model.name)
+            self.check(key(model.name), model.name)
             if context is not None:
                 context[_STARTED] = self._clock()
 
         def before_send(event_name: str = "", **_: Any) -> None:
             # before-send.SERVICE.OPERATION
-            self.check(key, event_name.rsplit(".", 1)[-1], attempt=True)
+            operation = event_name.rsplit(".", 1)[-1]
+            self.check(key(operation), operation, attempt=True)
 
-        def after_call(parsed: Any = None, context: Any = None, **_: Any) -> None:
+        def after_call(parsed: Any = None, model: Any = None, context: Any = None,
+                       **_: Any) -> None:
             error = parsed.get("Error") if isinstance(parsed, dict) else None
             code = error.get("Code") if isinstance(error, dict) else None
-            if code not in THROTTLED_CODES:
+            if code not in THROTTLED_CODES or model is None:
                 return
             started = (context or {}).get(_STARTED)
             elapsed = self._clock() - started if isinstance(started, (int, float)) else 0.0
-            self.gave_up(key, str(code), elapsed)
+            self.gave_up(key(model.name), str(code), elapsed)
 
         events.register_first("before-call", before_call,
                               unique_id="secretgraph-throttle-budget-call")

@@ -2,10 +2,14 @@
 
 GetServiceQuota gives the applied value; when AWS answers NoSuchResource (the quota was never
 adjusted) GetAWSDefaultServiceQuota gives the default. If neither can be read, the documented
-default of 50 is used with source "default" and a note saying why. That fallback is a coverage
-gap only when a call was *denied* (the audit role lacks servicequotas:* and an adjusted quota may
-be hidden); other failures (service not offered in the region, an unimplemented call in moto)
-are not gaps, because the default is then the best available truth -- the note says so.
+default of 50 is recorded with source "default" and a note saying why. That fallback is silent
+(no coverage entry) only where the default *is* what AWS applies: GetServiceQuota answered
+NoSuchResource (no applied value: the quota was never adjusted, or Service Quotas does not
+offer it in the Region) and the default's own call answered NoSuchResource too, or is not
+implemented by the endpoint (UnknownOperationException). Every other failure -- denied,
+throttled past every retry, an HTTP 500, an endpoint not answering -- is a coverage entry:
+L-7E9ECCDB is adjustable to 125, so the applied quota is then unknown (fault-injection trial
+round 5: a throttled GetServiceQuota gave a confident FAIL against a quota never read).
 """
 
 from __future__ import annotations
@@ -37,14 +41,32 @@ def fetch_peering_quota(client: Any, rec: Recorder) -> dict[str, Any]:
         except AWS_ERRORS as exc:
             entry = rec.entry(exc, operation)
             errors.append((entry.error_code, entry.error_kind, entry.message))
-            if entry.error_kind in ("denied", "expired_credentials"):
-                rec.coverage.append(entry)  # an adjusted quota may be hidden
-            if entry.error_kind != "not_found":
-                break  # only "never adjusted" is worth asking the default for
-            continue
+            if operation == "GetServiceQuota" and entry.error_kind == "not_found":
+                # no applied value: ask for the default ("Retrieves the default value for the
+                # specified quota. The default value does not reflect any quota increases.",
+                # Service Quotas API Reference, GetAWSDefaultServiceQuota)
+                continue
+            if operation == "GetServiceQuota" or not _default_is_the_truth(entry.error_code):
+                rec.coverage.append(entry)  # the applied quota (up to 125) is not known
+            break
         key = "applied" if operation == "GetServiceQuota" else "default"
         return {key: response, "errors": errors}
     return {"errors": errors}
+
+
+#: what an endpoint answers for an operation it does not implement (AWS's JSON protocol:
+#: UnknownOperationException; the query protocol: InvalidAction)
+_UNIMPLEMENTED_CODES = frozenset({"UnknownOperationException", "InvalidAction",
+                                  "NotImplemented"})
+
+
+def _default_is_the_truth(code: str) -> bool:
+    """Whether a failed GetAWSDefaultServiceQuota -- asked because GetServiceQuota found no
+    applied value -- leaves the documented default as what AWS applies: it answered
+    NoSuchResource too (the quota is not offered there), or the endpoint does not implement
+    the call. A throttled, denied or failing call (an HTTP 500, with or without an AWS error
+    code) is not such an answer: the default in force was not read."""
+    return code in _UNIMPLEMENTED_CODES or code in ("NoSuchResourceException", "NoSuchResource")
 
 
 def transform_peering_quota(raw: Mapping[str, Any]) -> Quota:

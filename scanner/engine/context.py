@@ -291,13 +291,15 @@ class GraphIndex:
         return out
 
     @cached_property
-    def quotas(self) -> dict[tuple[str, str, str], float]:
-        """(account_id, region, quota code) -> value from the snapshot."""
-        out: dict[tuple[str, str, str], float] = {}
+    def quotas(self) -> dict[tuple[str, str, str], tuple[float, str]]:
+        """(account_id, region, quota code) -> (value, source) from the snapshot: source
+        ``service-quotas`` (read) or ``default`` (the documented default, kept where no
+        applied value exists; scanner/collectors/quotas.py)."""
+        out: dict[tuple[str, str, str], tuple[float, str]] = {}
         for acct in self.snapshot.accounts:
             for reg in acct.regions:
                 for q in reg.quotas:
-                    out[(acct.account_id, reg.region, q.code)] = q.value
+                    out[(acct.account_id, reg.region, q.code)] = (q.value, q.source)
         return out
 
     @cached_property

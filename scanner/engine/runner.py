@@ -69,19 +69,23 @@ _MAX_FACTS = 8
 
 
 #: a message names at most this many facts; more are summarised as "and N more" (the evidence
-#: keeps up to _MAX_FACTS of them and ``facts_total``)
+#: keeps up to _MAX_FACTS of them and ``facts_total``, which a predicate that builds only its
+#: first facts sets itself: the message then counts that total)
 _MESSAGE_FACTS = 3
 
 
-def _plain_message(facts: tuple[tuple[Any, ...], ...]) -> str:
+def _plain_message(facts: tuple[tuple[Any, ...], ...], total: int | None = None) -> str:
     """The facts in plain words, each once. Up to three are joined; of more, the first two are
     named and the rest counted ("...; and 97 more"), so that a message never lists eight of 99
-    problems as if they were all (a shared rotation Lambda peered with 99 VPCs)."""
+    problems as if they were all (a shared rotation Lambda peered with 99 VPCs). ``total``:
+    how many facts there are when the predicate built only the first ones (its evidence's
+    ``facts_total``; scan-coverage-gap builds eight of its entries' facts)."""
     distinct = list(dict.fromkeys(render_plain(f) for f in facts))
-    if len(distinct) <= _MESSAGE_FACTS:
+    count = max(len(distinct), total or 0)
+    if count <= _MESSAGE_FACTS:
         return "; ".join(distinct)
     shown = _MESSAGE_FACTS - 1
-    return "; ".join(distinct[:shown]) + f"; and {len(distinct) - shown} more"
+    return "; ".join(distinct[:shown]) + f"; and {count - shown} more"
 
 
 def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
@@ -277,7 +281,9 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     else:
         facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
         if result.outcome == TRUE:  # the message speaks plainly; the evidence keeps the facts
-            message = _plain_message(result.facts) or static.title
+            total = result.evidence.get("facts_total") if result.evidence else None
+            message = _plain_message(result.facts, total if isinstance(total, int) else None) \
+                or static.title
         else:  # each missing input once (two clauses can miss the same one)
             message = "not assessed: missing " + ", ".join(dict.fromkeys(
                 result.missing or ("input",)))

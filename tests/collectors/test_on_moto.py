@@ -192,20 +192,67 @@ def test_the_peering_quota_is_read_from_service_quotas(aws: boto3.Session) -> No
         "L-7E9ECCDB", 50.0, "service-quotas", [])
 
 
-@pytest.mark.parametrize(("status", "code", "is_gap"), [
-    (400, "AccessDeniedException", True),
-    (500, "ServiceException", False),
+@pytest.mark.parametrize(("status", "code"), [
+    (400, "AccessDeniedException"),
+    (400, "TooManyRequestsException"),
+    (500, "ServiceException"),
 ])
-def test_an_unreadable_quota_falls_back_and_is_a_gap_only_when_denied(
-        aws: boto3.Session, status: int, code: str, is_gap: bool) -> None:
+def test_an_unread_quota_is_a_coverage_gap_whatever_the_failure(
+        aws: boto3.Session, status: int, code: str) -> None:
+    """Fault-injection trial round 5 on collection (d2): GetServiceQuota throttled
+    (TooManyRequestsException) or answering HTTP 500 past every retry left no coverage entry,
+    and the rule then judged 43 peerings against a quota of 50 that was never read. L-7E9ECCDB
+    is adjustable to 125, so an unread applied quota is unknown whatever the failure: a
+    coverage entry, as for a denied call."""
     client = aws.client("service-quotas")
     client.meta.events.register("before-call", answer("GetServiceQuota", status, code))
     rec = recorder("service-quotas")
     quota = quotas.transform_peering_quota(quotas.fetch_peering_quota(client, rec))
     assert (quota.value, quota.source) == (50.0, "default")
     assert quota.note and code in quota.note
-    assert [(c.operation, c.error_code) for c in rec.coverage] == (
-        [("GetServiceQuota", code)] if is_gap else [])
+    assert [(c.operation, c.error_code) for c in rec.coverage] == [("GetServiceQuota", code)]
+
+
+@pytest.mark.parametrize(("status", "code"), [
+    (400, "TooManyRequestsException"),
+    (500, "ServiceException"),
+])
+def test_a_default_that_could_not_be_read_is_a_coverage_gap(
+        aws: boto3.Session, status: int, code: str) -> None:
+    """Fault-injection trial round 5 on collection (d2): the quota never adjusted
+    (GetServiceQuota answers NoSuchResource) and its default throttled or failed: the value in
+    force was not read either, so the quota is unread -- a coverage entry."""
+    client = aws.client("service-quotas")
+    client.meta.events.register("before-call", answer("GetServiceQuota", 400,
+                                                      "NoSuchResourceException"))
+    client.meta.events.register("before-call", answer("GetAWSDefaultServiceQuota", status, code))
+    rec = recorder("service-quotas")
+    quota = quotas.transform_peering_quota(quotas.fetch_peering_quota(client, rec))
+    assert (quota.value, quota.source) == (50.0, "default")
+    assert [(c.operation, c.error_code) for c in rec.coverage] == [
+        ("GetAWSDefaultServiceQuota", code)]
+
+
+@pytest.mark.parametrize(("status", "code"), [
+    # "This service is not available in the current Region": no quota there to adjust
+    (400, "NoSuchResourceException"),
+    # an endpoint that does not implement the default's call (moto: GetAWSDefaultServiceQuota)
+    (400, "UnknownOperationException"),
+])
+def test_the_default_is_used_without_a_gap_only_where_it_is_the_truth(
+        aws: boto3.Session, status: int, code: str) -> None:
+    """Fault-injection trial round 5 on collection (d2), docs/collection.md "Quota fallback":
+    the silent default is kept only where it is what AWS applies -- the quota was never
+    adjusted (GetServiceQuota answers NoSuchResource) and its default cannot be asked."""
+    client = aws.client("service-quotas")
+    client.meta.events.register("before-call", answer("GetServiceQuota", 400,
+                                                      "NoSuchResourceException"))
+    client.meta.events.register("before-call", answer("GetAWSDefaultServiceQuota", status, code))
+    rec = recorder("service-quotas")
+    quota = quotas.transform_peering_quota(quotas.fetch_peering_quota(client, rec))
+    assert (quota.value, quota.source) == (50.0, "default")
+    assert quota.note and code in quota.note
+    assert rec.coverage == []
 
 
 def test_organizations_lists_accounts_twenty_per_page_with_ous_and_scps(

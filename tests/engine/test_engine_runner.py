@@ -170,3 +170,24 @@ def test_coverage_gap_makes_rules_unknown_and_the_scan_incomplete() -> None:
     gaps = [f for f in findings if f.rule_id == "scan-coverage-gap" and f.status == Status.FAIL]
     assert [g.resource.arn for g in gaps] == ["account:111111111111/us-east-1"]
     assert findings_document(snap, findings)["scan"]["complete"] is False
+
+
+def test_a_coverage_gap_of_thirteen_calls_counts_thirteen_in_its_message() -> None:
+    """Fault-injection trial round 5 on collection (d4): 13 denied GetKeyPolicy calls in one
+    account-region gave "...; and 6 more" (8 named in all) while evidence.entry_count was 13:
+    the message counted only the facts built from the first eight entries. It names two and
+    counts the other eleven; the evidence keeps eight facts and says there were 13."""
+    from dataclasses import replace
+
+    entries = tuple(
+        replace(coverage_entry(), service="kms", operation="GetKeyPolicy",
+                resource_arn=f"arn:aws:kms:us-east-1:111111111111:key/k{i:02d}")
+        for i in range(13))
+    snap = make_snapshot(make_secret("a"), coverage=entries)
+    findings = evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
+    [gap] = [f for f in findings if f.rule_id == "scan-coverage-gap" and f.status == Status.FAIL]
+    assert gap.evidence["entry_count"] == 13
+    assert gap.message.endswith("; and 11 more")
+    assert gap.message.count("kms GetKeyPolicy") == 2
+    assert len(gap.evidence["facts"]) == 8
+    assert gap.evidence["facts_total"] == 13

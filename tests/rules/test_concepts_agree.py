@@ -25,7 +25,9 @@ RULES = ("kms-key-policy-excess-grant", "secret-policy-public", "secret-policy-e
 @pytest.mark.parametrize("fixture", fixture_ids())
 def test_access_report_and_rules_agree(fixture: str) -> None:
     fx = load_fixture(fixture)
-    config = parse_config(fx.config or {}, path=f"tests/rules/{fixture}/expected.yaml")
+    # a fixture's own rule settings (rules.<id>) name a rule this test does not load
+    config = parse_config({k: v for k, v in (fx.config or {}).items() if k != "rules"},
+                          path=f"tests/rules/{fixture}/expected.yaml")
     graph = build_graph(fx.snapshot)
     access = analyze_access(graph, fx.snapshot, AccessSettings.from_snapshot(
         fx.snapshot, allowed_external_accounts=frozenset(config.allowed_external_accounts),

@@ -21,6 +21,11 @@ def coverage_gap(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                            + (f": {e.get('message')}"
                               if e.get("error_kind") == "expired_credentials" else ""))
                   for e in entries[:8])
-    return Result(outcome=TRUE, facts=facts, evidence={
+    evidence: dict[str, Any] = {
         "entries": entries[:100], "entry_count": len(entries),
-        "services": sorted({str(e.get("service")) for e in entries})})
+        "services": sorted({str(e.get("service")) for e in entries})}
+    if len(entries) > len(facts):
+        # facts for the first eight entries only (the evidence keeps eight, as the runner
+        # does); facts_total makes the message count every entry ("...; and 11 more" of 13)
+        evidence["facts_total"] = len(entries)
+    return Result(outcome=TRUE, facts=facts, evidence=evidence)

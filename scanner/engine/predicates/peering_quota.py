@@ -2,8 +2,10 @@
 (L-7E9ECCDB): the config's override (most specific wins), else the value read from Service
 Quotas in the snapshot, else the AWS default 50. TRUE when count >= warn_ratio * quota.
 UNKNOWN when EC2 in that account-region was not read. When Service Quotas could not be read
-there (and the config sets no override) the applied quota is unknown: it can be anything up to
-the 125 the quota can be raised to, so only count >= warn_ratio * 125 is a definite FAIL."""
+there (and the config sets no override) the applied quota is unknown: it can be anything from
+the default 50 (a quota is only ever raised) up to the 125 it can be raised to, so count >=
+warn_ratio * 125 is a definite FAIL, count < warn_ratio * 50 a definite PASS, and UNKNOWN in
+between."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from scanner.graph.schema import EdgeKind
 DEFAULT_QUOTA = 50.0
 MAX_QUOTA = 125.0  # L-7E9ECCDB is adjustable up to 125 (Amazon VPC quotas)
 QUOTAS_SERVICE = "service-quotas"
+#: a snapshot quota record's source, as a finding names it
+_SOURCES = {"service-quotas": "Service Quotas", "default": "AWS default"}
 
 
 def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -44,10 +48,21 @@ def peering_quota_near_limit(ctx: RuleContext, node_id: str, attrs: Mapping[str,
                     "active_peerings": len(active), "quota": None,
                     "quota_source": "not read", "warn_ratio": ratio,
                     "peerings": active[:50]})
+            if len(active) < ratio * DEFAULT_QUOTA:
+                # an applied quota is never below its default: the only change Service Quotas
+                # offers is an increase ("DesiredValue: Specifies the new, increased value for
+                # the quota.", Service Quotas API Reference, RequestServiceQuotaIncrease), so
+                # a count below warn_ratio x the default is below warn_ratio x any applied quota
+                return Result(outcome=FALSE, facts=(("text", (
+                    f"{len(active)} active peerings: below {ratio:g} of even the default quota "
+                    f"({DEFAULT_QUOTA:g}); the applied quota was not read")),), evidence={
+                    "active_peerings": len(active), "quota": None,
+                    "quota_source": "not read", "warn_ratio": ratio})
             return unknown(f"the peering quota {PEERING_QUOTA_CODE}: {quota_gap}",
                            f"{len(active)} active peerings; the applied quota was not read")
-        quota = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
-        source = "snapshot"
+        known = ctx.index.quotas.get((acct, region, PEERING_QUOTA_CODE))
+        if known is not None:  # where the snapshot's value came from, not "the snapshot"
+            quota, source = known[0], _SOURCES.get(known[1], known[1])
     if quota is None:
         quota, source = DEFAULT_QUOTA, "AWS default"
     threshold = ratio * quota
