@@ -222,14 +222,16 @@ def baseline_findings(access_report: Any, baseline: Baseline,
                 how = " under conditions" if reader.decision == CONDITIONAL else ""
                 message = f"{principal} can read this secret{how} but is not in the baseline " \
                           f"{baseline.path}"
-            # a replica's finding is about the replica as the rules name it (its graph node,
-            # ``primary#region``, type SecretReplica): drift judges it with its primary
-            rtype, rarn = ("Secret", arn) if primary is None else \
+            # a replica's finding is about the replica as the rules name it: its own ARN, its
+            # graph node (``primary#region``, type SecretReplica) in ``node``, the id made
+            # from the node (scanner.findings.ResourceRef); drift judges it with its primary
+            rtype, node = ("Secret", None) if primary is None else \
                 ("SecretReplica", replica_node(primary, region))
             out.append(Finding(
-                id=finding_id(RULE_ID, rarn, principal), rule_id=RULE_ID, title=TITLE,
+                id=finding_id(RULE_ID, node or arn, principal), rule_id=RULE_ID, title=TITLE,
                 severity=Severity.HIGH, status=Status.UNKNOWN if unknown else Status.FAIL,
-                resource=ResourceRef(type=rtype, arn=rarn, account_id=account, region=region),
+                resource=ResourceRef(type=rtype, arn=arn, account_id=account, region=region,
+                                     node=node),
                 message=message, principal=principal, evidence=evidence,
                 remediation={"id": "review-reader", "description":
                              "Remove the grant that lets this principal read the secret, or "

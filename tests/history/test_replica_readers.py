@@ -97,9 +97,11 @@ def test_a_reader_of_a_replica_outside_the_baseline_is_a_finding_on_the_replica(
     snap = snapshot("s", T2, [secret("prod/a/db")])
     for entry in (DB, "prod/a/*"):
         findings = baseline_findings(report, _baseline(tmp_path, entry), snap)
-        got = {(f.resource.type, f.resource.arn, f.principal, f.status) for f in findings}
+        got = {(f.resource.type, f.resource.arn, f.resource.node, f.principal, f.status)
+               for f in findings}
         node = replica_node(DB, WEST)
-        assert got == {("SecretReplica", node, DR, Status.FAIL)}
+        # its own ARN, its graph node kept (as the rules' replica findings: fix-g8b)
+        assert got == {("SecretReplica", DB_WEST, node, DR, Status.FAIL)}
         f = findings[0]
         assert f.id == finding_id("access-outside-baseline", node, DR)
         assert f.resource.region == WEST and f.resource.account_id == CENTRAL
