@@ -331,7 +331,7 @@ def _short_pair(old: Any, new: Any, limit: int) -> tuple[str, str]:
     return window(a), window(b)
 
 
-def _statement_lines(statements: Sequence[StatementChange]) -> list[str]:
+def _statement_lines(statements: Sequence[StatementChange], limit: int = 160) -> list[str]:
     """A policy's statement changes: a changed statement as its old and new text, and an
     unlabelled removed statement beside the added one at the same place, each shortened
     around where the two differ."""
@@ -344,15 +344,39 @@ def _statement_lines(statements: Sequence[StatementChange]) -> list[str]:
     for st in statements:
         label = f"Sid {st.sid}" if st.sid else "statement"
         if st.change == "changed":
-            old, new = _short_pair(st.old, st.new, 160)
+            old, new = _short_pair(st.old, st.new, limit)
             lines.append(f"      ~ {label}:")
             lines.append(f"          - {old}")
             lines.append(f"          + {new}")
             continue
         body = st.new if st.change == "added" else st.old
         other = counterpart.get(id(st))
-        shown = _short(body, 160) if other is None else _short_pair(other, body, 160)[1]
+        shown = _short(body, limit) if other is None else _short_pair(other, body, limit)[1]
         lines.append(f"      {'+' if st.change == 'added' else '-'} {label}: {shown}")
+    return lines
+
+
+def resource_change_lines(rc: ResourceChange, *, field_limit: int = 60,
+                          statement_limit: int = 160) -> list[str]:
+    """What changed in a resource, a line each (terminal and HTML alike): a field as ``name:
+    old -> new  (note)``, a list field as its added and removed items, a policy as its
+    statements (``+ Sid X: {...}``, ``- ...``, ``~`` with the old and the new text). Indented
+    relative to the resource's own line."""
+    lines: list[str] = []
+    for fc in rc.fields:
+        note = f"  ({fc.note})" if fc.note else ""
+        listed = _list_items(fc.old, fc.new)
+        if listed is None:
+            old, new = _short_pair(fc.old, fc.new, field_limit)
+            lines.append(f"  {fc.field}: {old} -> {new}{note}")
+            continue
+        plus, minus = listed
+        lines.append(f"  {fc.field}: {len(plus)} added, {len(minus)} removed{note}")
+        lines.extend(f"    + {_item(x)}" for x in plus)
+        lines.extend(f"    - {_item(x)}" for x in minus)
+    for pc in rc.policies:
+        lines.append(f"{pc.field}:")
+        lines.extend(line[4:] for line in _statement_lines(pc.statements, statement_limit))
     return lines
 
 
@@ -487,20 +511,7 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         lines.append(f"  removed  {rc.kind} {rc.id}")
     for rc in drift.resources_changed:
         lines.append(f"  changed  {rc.kind} {rc.id}")
-        for fc in rc.fields:
-            note = f"  ({fc.note})" if fc.note else ""
-            listed = _list_items(fc.old, fc.new)
-            if listed is None:
-                old, new = _short_pair(fc.old, fc.new, 60)
-                lines.append(f"      {fc.field}: {old} -> {new}{note}")
-                continue
-            plus, minus = listed
-            lines.append(f"      {fc.field}: {len(plus)} added, {len(minus)} removed{note}")
-            lines.extend(f"        + {_item(x)}" for x in plus)
-            lines.extend(f"        - {_item(x)}" for x in minus)
-        for pc in rc.policies:
-            lines.append(f"    {pc.field}:")
-            lines.extend(_statement_lines(pc.statements))
+        lines.extend(f"    {line}" for line in resource_change_lines(rc))
 
     if drift.not_assessed:
         lines.append("")
