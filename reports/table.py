@@ -290,8 +290,13 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
     if not blocks:
         blocks.append("No failing, unassessed or muted findings.")
     elif cut:  # where the whole text is (a new-user trial at 80 columns lost the key part)
-        blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit the terminal: findings.json "
-                                    "and report.html hold it whole.", width))
+        # report.html only when it was written, as the "more rows" note (new-user trial
+        # round 8: `--format table --out X` named a report.html that was not there)
+        where = (f"findings.json and {html} hold it whole." if html is not None
+                 else "findings.json holds it whole (and report.html, written with --format "
+                 "html).")
+        blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit the terminal: {where}",
+                                    width))
     coverage = [c for c in document.get("coverage") or [] if isinstance(c, Mapping)]
     if coverage:
         gaps = [[_clean(c.get("account_id")), _clean(c.get("region")), _clean(c.get("service")),
