@@ -179,6 +179,18 @@ def trust_zone_line(document: Mapping[str, Any]) -> str:
                                 "account is outside")
 
 
+def baseline_line(document: Mapping[str, Any]) -> str | None:
+    """The access baseline the scan applied (``scan.baseline``), in words -- also when every
+    reader is within it (new-user trial round 8: the check was then invisible); None without
+    one."""
+    applied = (document.get("scan") or {}).get("baseline")
+    if not isinstance(applied, Mapping):
+        return None
+    return (f"access baseline {applied.get('path')}: {applied.get('readers', 0)} reader(s) of "
+            f"{applied.get('secrets', 0)} secret(s) within it, {applied.get('outside', 0)} "
+            "outside (access-outside-baseline)")
+
+
 def summary_line(document: Mapping[str, Any]) -> str:
     from scanner.engine.output import status_counts
 

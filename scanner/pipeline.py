@@ -40,8 +40,8 @@ from scanner.engine import (
     load_config,
     load_ruleset,
     load_suppressions,
-    suppress,
 )
+from scanner.engine.suppressions import apply_suppressions
 from scanner.engine.loader import RuleScope, resolve_scope, select_rules
 from scanner.errors import InputError
 from scanner.findings import Finding, Severity
@@ -265,13 +265,23 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
                                 progress=None if progress is None else progress.counts("rules"))
     findings = evaluation.findings
     t3 = clock()
-    if inputs.baseline is not None:
-        from scanner.history.baseline import baseline_findings
-
-        findings = findings + list(baseline_findings(access, inputs.baseline, snapshot))
-    if inputs.suppressions is not None:
-        findings = suppress(findings, inputs.suppressions, now, meta=snapshot.meta)
     passed = evaluation.passed
+    emit_pass = inputs.config.emit_pass
+    applied: dict[str, Any] | None = None
+    # the rules the engine judges itself give their PASS results as the rule pack's do: a
+    # baseline every reader is within, and a suppression file none of whose entries expired,
+    # were invisible (new-user trial round 8)
+    if inputs.baseline is not None:
+        from scanner.history.baseline import baseline_results
+
+        checked = baseline_results(access, inputs.baseline, snapshot)
+        findings = findings + list(checked.findings) + (list(checked.passes) if emit_pass
+                                                        else [])
+        passed = passed + (checked.passed,)
+        applied = checked.to_json(inputs.baseline.path)
+    muting = apply_suppressions(findings, inputs.suppressions, now, meta=snapshot.meta)
+    findings = muting.findings + (list(muting.passes) if emit_pass else [])
+    passed = passed + (muting.passed,)
     if inputs.scope.severities:  # --severity: only these severities are reported
         wanted = frozenset(inputs.scope.severities)
         findings = [f for f in findings if f.severity in wanted]
@@ -281,6 +291,8 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
                                  trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
                                  rules=_evaluated_rules(inputs), scope=inputs.scope.to_json(),
                                  allowed_external_accounts=inputs.config.allowed_external_accounts)
+    if applied is not None:
+        document["scan"]["baseline"] = applied
     if timings is not None:
         timings.update({"graph": t1 - t0, "access analysis": t2 - t1 + shards_cpu,
                         "rules": t3 - t2, "suppressions, baseline, document": clock() - t3})

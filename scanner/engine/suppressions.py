@@ -21,7 +21,15 @@ from typing import Any, Iterable, Mapping, Sequence
 from scanner.engine.validation import first_error, load_schema
 from scanner.errors import InputError
 from scanner.yamlio import read_yaml
-from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.findings import (
+    PASS_RESOURCES_MAX,
+    Finding,
+    PassSummary,
+    ResourceRef,
+    Severity,
+    Status,
+    finding_id,
+)
 from scanner.graph.schema import GLOBAL
 from scanner.model import ScanMeta
 
@@ -239,12 +247,54 @@ def load_suppressions(path: str | Path) -> Suppressions:
     return parse_suppressions(data, path=str(p))
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SuppressionResults:
+    """The findings after muting, with the expired entries' findings; the PASS summary of
+    ``suppression-expired`` (an entry in force passes: every scan judges every entry, and a
+    scan without a file judged that none had expired -- count 0); its PASS rows
+    (--emit-pass)."""
+
+    findings: list[Finding]
+    passed: PassSummary
+    passes: tuple[Finding, ...] = ()
+
+
 def suppress(findings: Sequence[Finding], suppressions: Suppressions | None,
              now: dt.datetime, *, meta: ScanMeta) -> list[Finding]:
     """Mute matching FAIL/UNKNOWN findings; report expired entries (LOW, FAIL), each in the
     account ``expired_account`` picks from the scan's ``meta``."""
+    return apply_suppressions(findings, suppressions, now, meta=meta).findings
+
+
+def _pass_results(suppressions: Suppressions | None, now: dt.datetime,
+                  meta: ScanMeta) -> tuple[PassSummary, tuple[Finding, ...]]:
+    """suppression-expired's PASS results: the entries still in force (new-user trial round
+    8: the rule had no passed.by_rule entry, unlike every other rule the scan evaluated)."""
+    entries = [e for e in (suppressions.entries if suppressions is not None else ())
+               if e.active(now)]
+    keys = Counter(e.key for e in entries)
+    rows = []
+    for e in entries:
+        arn = f"suppression:{e.key}" + ("" if keys[e.key] == 1 else f"|entry={e.index}")
+        rows.append(Finding(
+            id=finding_id(EXPIRED_RULE_ID, arn), rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE,
+            severity=Severity.LOW, status=Status.PASS,
+            resource=ResourceRef(type="Suppression", arn=arn,
+                                 account_id=expired_account(e, meta),
+                                 region=e.region if e.region and not _is_glob(e.region)
+                                 else GLOBAL)))
+    summary = PassSummary(rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE, severity=Severity.LOW,
+                          count=len(rows), resources=tuple(r.resource.arn for r in rows)
+                          if len(rows) <= PASS_RESOURCES_MAX else None)
+    return summary, tuple(rows)
+
+
+def apply_suppressions(findings: Sequence[Finding], suppressions: Suppressions | None,
+                       now: dt.datetime, *, meta: ScanMeta) -> SuppressionResults:
+    """``suppress``, with suppression-expired's PASS results (``SuppressionResults``)."""
+    passed, passes = _pass_results(suppressions, now, meta)
     if suppressions is None or not suppressions.entries:
-        return list(findings)
+        return SuppressionResults(findings=list(findings), passed=passed, passes=passes)
     active = _EntryIndex([s for s in suppressions.entries if s.active(now)])
     expired_entries = [s for s in suppressions.entries if not s.active(now)]
     expired = _EntryIndex(expired_entries)
@@ -273,7 +323,7 @@ def suppress(findings: Sequence[Finding], suppressions: Suppressions | None,
             else f"|expires={s.expires.isoformat()}|entry={s.index}")
         out.append(expired_finding(s, suppressions.path, would_match[s.index],
                                    account=expired_account(s, meta), id_suffix=suffix))
-    return out
+    return SuppressionResults(findings=out, passed=passed, passes=passes)
 
 
 
