@@ -191,6 +191,22 @@ def baseline_line(document: Mapping[str, Any]) -> str | None:
             "outside (access-outside-baseline)")
 
 
+def suppressions_line(document: Mapping[str, Any]) -> str | None:
+    """The suppression file the scan applied (``scan.suppressions``), in words, and each
+    entry that matched no finding (new-user trial round 8); None without one."""
+    from scanner.engine.suppressions import suppression_notes
+
+    applied = (document.get("scan") or {}).get("suppressions")
+    if not isinstance(applied, Mapping):
+        return None
+    line = (f"suppressions {applied.get('path') or ''}: {applied.get('in_force', 0)} of "
+            f"{applied.get('entries', 0)} entr{'y' if applied.get('entries') == 1 else 'ies'} "
+            f"in force, {applied.get('muted', 0)} finding(s) muted")
+    notes = suppression_notes(document)
+    return line + ("" if not notes else f"; {len(notes)} matched no finding -- "
+                   + "; ".join(notes))
+
+
 def summary_line(document: Mapping[str, Any]) -> str:
     from scanner.engine.output import status_counts
 

@@ -23,6 +23,7 @@ from reports._common import (
     summary_line,
     trust_zone_line,
     baseline_line,
+    suppressions_line,
 )
 from scanner.gcpause import gc_paused
 from scanner.textfit import cut_to_width, display_width, pad_to_width, wrap_to_width
@@ -309,9 +310,10 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
                            Col("Error", 9, 40, 2)], gaps, width))
     blocks += _compliance_blocks(document, width)
     blocks.append(_fill(strip_controls(trust_zone_line(document)), width))
-    applied = baseline_line(document)
-    if applied is not None:
-        blocks.append(_fill(strip_controls(applied), width))
+    for applied in (baseline_line(document), suppressions_line(document)):
+        if applied is not None:  # file paths and ARN globs whole: broken between words only
+            blocks.append("\n".join(wrap_to_width(strip_controls(applied), width,
+                                                   hyphens=False)))
     blocks.append(_fill(strip_controls(summary_line(document)), width))
     return "\n\n".join(blocks) + "\n"
 

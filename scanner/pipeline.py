@@ -41,7 +41,7 @@ from scanner.engine import (
     load_ruleset,
     load_suppressions,
 )
-from scanner.engine.suppressions import apply_suppressions
+from scanner.engine.suppressions import apply_suppressions, suppression_notes
 from scanner.engine.loader import RuleScope, resolve_scope, select_rules
 from scanner.errors import InputError
 from scanner.findings import Finding, Severity
@@ -279,7 +279,9 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
                                                         else [])
         passed = passed + (checked.passed,)
         applied = checked.to_json(inputs.baseline.path)
-    muting = apply_suppressions(findings, inputs.suppressions, now, meta=snapshot.meta)
+    rules = _evaluated_rules(inputs)
+    muting = apply_suppressions(findings, inputs.suppressions, now, meta=snapshot.meta,
+                                rules=rules)
     findings = muting.findings + (list(muting.passes) if emit_pass else [])
     passed = passed + (muting.passed,)
     if inputs.scope.severities:  # --severity: only these severities are reported
@@ -289,10 +291,12 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     document = findings_document(snapshot, findings, passed,
                                  pass_itemised=inputs.config.emit_pass,
                                  trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
-                                 rules=_evaluated_rules(inputs), scope=inputs.scope.to_json(),
+                                 rules=rules, scope=inputs.scope.to_json(),
                                  allowed_external_accounts=inputs.config.allowed_external_accounts)
     if applied is not None:
         document["scan"]["baseline"] = applied
+    if inputs.suppressions is not None:  # what the file did, an entry that matched nothing too
+        document["scan"]["suppressions"] = muting.to_json(inputs.suppressions, now)
     if timings is not None:
         timings.update({"graph": t1 - t0, "access analysis": t2 - t1 + shards_cpu,
                         "rules": t3 - t2, "suppressions, baseline, document": clock() - t3})
@@ -486,6 +490,12 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                     analysis, scanned.previous_document, securityhub))
             exported = True
         if not options.quiet:
+            # a suppression that matched no finding: a note, never a finding or an exit code
+            # (new-user trial round 8); the table and report.html say it too
+            from scanner.textfit import terminal_safe
+
+            for note in suppression_notes(analysis.document):
+                print(f"note: {terminal_safe(note)}", file=sys.stderr)
             if "table" in options.formats:
                 from reports.table import render_table
 

@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, strip_controls,
                              strip_controls_deep, summary_line, trust_zone_line,
-                             baseline_line)
+                             baseline_line, suppressions_line)
 from reports.compliance import build_compliance
 from reports.html.access_view import VERDICTS, build_access_view
 from reports.html.network import build_network
@@ -169,6 +169,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         summary_line=summary_line(document),
         trust_zone_line=trust_zone_line(document),
         baseline_line=baseline_line(document),
+        suppressions_line=suppressions_line(document),
         carried=carried_policies(graph),
         reach=build_reach(access),
         access=build_access_view(graph, access, account_names=names, account_ous=ous),
