@@ -203,8 +203,15 @@ def suppressions_line(document: Mapping[str, Any]) -> str | None:
             f"{applied.get('entries', 0)} entr{'y' if applied.get('entries') == 1 else 'ies'} "
             f"in force, {applied.get('muted', 0)} finding(s) muted")
     notes = suppression_notes(document)
+    shown = notes[:SUPPRESSION_NOTES_SHOWN]
+    more = (f"; and {len(notes) - len(shown)} more (findings.json scan.suppressions.unmatched)"
+            if len(notes) > len(shown) else "")
     return line + ("" if not notes else f"; {len(notes)} matched no finding -- "
-                   + "; ".join(notes))
+                   + "; ".join(shown) + more)
+
+
+#: the entries that matched no finding the summary line names (findings.json lists them all)
+SUPPRESSION_NOTES_SHOWN = 5
 
 
 def summary_line(document: Mapping[str, Any]) -> str:

@@ -216,6 +216,10 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
         trusted_accounts=config.trusted_accounts)
 
 
+#: the suppression entries that matched no finding a scan names on stderr, one line each
+NOTES_MAX = 20
+
+
 def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
     """The rules the scan judged: the rule pack's, and access-outside-baseline when a baseline
     was given (its findings are the scan's own), and the rules every scan evaluates
@@ -494,8 +498,13 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
             # (new-user trial round 8); the table and report.html say it too
             from scanner.textfit import terminal_safe
 
-            for note in suppression_notes(analysis.document):
+            notes = suppression_notes(analysis.document)
+            for note in notes[:NOTES_MAX]:
                 print(f"note: {terminal_safe(note)}", file=sys.stderr)
+            if len(notes) > NOTES_MAX:
+                print(f"note: and {len(notes) - NOTES_MAX} more suppression entries that "
+                      "matched no finding (findings.json scan.suppressions.unmatched)",
+                      file=sys.stderr)
             if "table" in options.formats:
                 from reports.table import render_table
 

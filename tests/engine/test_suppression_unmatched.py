@@ -101,3 +101,18 @@ def test_a_rule_of_the_pack_not_in_tonight_s_scope_is_not_stale(tmp_path: Path) 
 def test_without_a_suppression_file_there_is_nothing_to_say(tmp_path: Path) -> None:
     doc = _scan(tmp_path, None)
     assert "suppressions" not in doc["scan"] and suppression_notes(doc) == []
+
+
+def test_many_stale_entries_are_counted_after_the_first_five(tmp_path: Path) -> None:
+    """New-user trial round 8: the summary line names a few and counts the rest (the JSON
+    lists every one)."""
+    from reports._common import suppressions_line
+
+    many = "suppressions:\n" + "".join(
+        f"  - resource: \"arn:aws:secretsmanager:*:{CENTRAL}:secret:typo{i}/*\"\n"
+        "    reason: stale entry\n    expires: 2027-03-31\n" for i in range(8))
+    doc = _scan(tmp_path, many)
+    assert len(doc["scan"]["suppressions"]["unmatched"]) == 8
+    line = suppressions_line(doc)
+    assert line is not None and line.count("matched no finding:") == 5
+    assert "8 matched no finding" in line and "and 3 more" in line
