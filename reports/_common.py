@@ -179,6 +179,41 @@ def trust_zone_line(document: Mapping[str, Any]) -> str:
                                 "account is outside")
 
 
+def baseline_line(document: Mapping[str, Any]) -> str | None:
+    """The access baseline the scan applied (``scan.baseline``), in words -- also when every
+    reader is within it (new-user trial round 8: the check was then invisible); None without
+    one."""
+    applied = (document.get("scan") or {}).get("baseline")
+    if not isinstance(applied, Mapping):
+        return None
+    return (f"access baseline {applied.get('path')}: {applied.get('readers', 0)} reader(s) of "
+            f"{applied.get('secrets', 0)} secret(s) within it, {applied.get('outside', 0)} "
+            "outside (access-outside-baseline)")
+
+
+def suppressions_line(document: Mapping[str, Any]) -> str | None:
+    """The suppression file the scan applied (``scan.suppressions``), in words, and each
+    entry that matched no finding (new-user trial round 8); None without one."""
+    from scanner.engine.suppressions import suppression_notes
+
+    applied = (document.get("scan") or {}).get("suppressions")
+    if not isinstance(applied, Mapping):
+        return None
+    line = (f"suppressions {applied.get('path') or ''}: {applied.get('in_force', 0)} of "
+            f"{applied.get('entries', 0)} entr{'y' if applied.get('entries') == 1 else 'ies'} "
+            f"in force, {applied.get('muted', 0)} finding(s) muted")
+    notes = suppression_notes(document)
+    shown = notes[:SUPPRESSION_NOTES_SHOWN]
+    more = (f"; and {len(notes) - len(shown)} more (findings.json scan.suppressions.unmatched)"
+            if len(notes) > len(shown) else "")
+    return line + ("" if not notes else f"; {len(notes)} matched no finding -- "
+                   + "; ".join(shown) + more)
+
+
+#: the entries that matched no finding the summary line names (findings.json lists them all)
+SUPPRESSION_NOTES_SHOWN = 5
+
+
 def summary_line(document: Mapping[str, Any]) -> str:
     from scanner.engine.output import status_counts
 

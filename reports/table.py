@@ -22,6 +22,8 @@ from reports._common import (
     strip_controls,
     summary_line,
     trust_zone_line,
+    baseline_line,
+    suppressions_line,
 )
 from scanner.gcpause import gc_paused
 from scanner.textfit import cut_to_width, display_width, pad_to_width, wrap_to_width
@@ -290,8 +292,13 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
     if not blocks:
         blocks.append("No failing, unassessed or muted findings.")
     elif cut:  # where the whole text is (a new-user trial at 80 columns lost the key part)
-        blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit the terminal: findings.json "
-                                    "and report.html hold it whole.", width))
+        # report.html only when it was written, as the "more rows" note (new-user trial
+        # round 8: `--format table --out X` named a report.html that was not there)
+        where = (f"findings.json and {html} hold it whole." if html is not None
+                 else "findings.json holds it whole (and report.html, written with --format "
+                 "html).")
+        blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit the terminal: {where}",
+                                    width))
     coverage = [c for c in document.get("coverage") or [] if isinstance(c, Mapping)]
     if coverage:
         gaps = [[_clean(c.get("account_id")), _clean(c.get("region")), _clean(c.get("service")),
@@ -303,6 +310,10 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
                            Col("Error", 9, 40, 2)], gaps, width))
     blocks += _compliance_blocks(document, width)
     blocks.append(_fill(strip_controls(trust_zone_line(document)), width))
+    for applied in (baseline_line(document), suppressions_line(document)):
+        if applied is not None:  # file paths and ARN globs whole: broken between words only
+            blocks.append("\n".join(wrap_to_width(strip_controls(applied), width,
+                                                   hyphens=False)))
     blocks.append(_fill(strip_controls(summary_line(document)), width))
     return "\n\n".join(blocks) + "\n"
 

@@ -40,8 +40,8 @@ from scanner.engine import (
     load_config,
     load_ruleset,
     load_suppressions,
-    suppress,
 )
+from scanner.engine.suppressions import apply_suppressions, suppression_notes
 from scanner.engine.loader import RuleScope, resolve_scope, select_rules
 from scanner.errors import InputError
 from scanner.findings import Finding, Severity
@@ -216,6 +216,10 @@ def access_settings(snapshot: Snapshot, config: Config) -> AccessSettings:
         trusted_accounts=config.trusted_accounts)
 
 
+#: the suppression entries that matched no finding a scan names on stderr, one line each
+NOTES_MAX = 20
+
+
 def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
     """The rules the scan judged: the rule pack's, and access-outside-baseline when a baseline
     was given (its findings are the scan's own), and the rules every scan evaluates
@@ -265,13 +269,25 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
                                 progress=None if progress is None else progress.counts("rules"))
     findings = evaluation.findings
     t3 = clock()
-    if inputs.baseline is not None:
-        from scanner.history.baseline import baseline_findings
-
-        findings = findings + list(baseline_findings(access, inputs.baseline, snapshot))
-    if inputs.suppressions is not None:
-        findings = suppress(findings, inputs.suppressions, now, meta=snapshot.meta)
     passed = evaluation.passed
+    emit_pass = inputs.config.emit_pass
+    applied: dict[str, Any] | None = None
+    # the rules the engine judges itself give their PASS results as the rule pack's do: a
+    # baseline every reader is within, and a suppression file none of whose entries expired,
+    # were invisible (new-user trial round 8)
+    if inputs.baseline is not None:
+        from scanner.history.baseline import baseline_results
+
+        checked = baseline_results(access, inputs.baseline, snapshot)
+        findings = findings + list(checked.findings) + (list(checked.passes) if emit_pass
+                                                        else [])
+        passed = passed + (checked.passed,)
+        applied = checked.to_json(inputs.baseline.path)
+    rules = _evaluated_rules(inputs)
+    muting = apply_suppressions(findings, inputs.suppressions, now, meta=snapshot.meta,
+                                rules=rules)
+    findings = muting.findings + (list(muting.passes) if emit_pass else [])
+    passed = passed + (muting.passed,)
     if inputs.scope.severities:  # --severity: only these severities are reported
         wanted = frozenset(inputs.scope.severities)
         findings = [f for f in findings if f.severity in wanted]
@@ -279,8 +295,12 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     document = findings_document(snapshot, findings, passed,
                                  pass_itemised=inputs.config.emit_pass,
                                  trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
-                                 rules=_evaluated_rules(inputs), scope=inputs.scope.to_json(),
+                                 rules=rules, scope=inputs.scope.to_json(),
                                  allowed_external_accounts=inputs.config.allowed_external_accounts)
+    if applied is not None:
+        document["scan"]["baseline"] = applied
+    if inputs.suppressions is not None:  # what the file did, an entry that matched nothing too
+        document["scan"]["suppressions"] = muting.to_json(inputs.suppressions, now)
     if timings is not None:
         timings.update({"graph": t1 - t0, "access analysis": t2 - t1 + shards_cpu,
                         "rules": t3 - t2, "suppressions, baseline, document": clock() - t3})
@@ -475,6 +495,17 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                     analysis, scanned.previous_document, securityhub))
             exported = True
         if not options.quiet:
+            # a suppression that matched no finding: a note, never a finding or an exit code
+            # (new-user trial round 8); the table and report.html say it too
+            from scanner.textfit import terminal_safe
+
+            notes = suppression_notes(analysis.document)
+            for note in notes[:NOTES_MAX]:
+                print(f"note: {terminal_safe(note)}", file=sys.stderr)
+            if len(notes) > NOTES_MAX:
+                print(f"note: and {len(notes) - NOTES_MAX} more suppression entries that "
+                      "matched no finding (findings.json scan.suppressions.unmatched)",
+                      file=sys.stderr)
             if "table" in options.formats:
                 from reports.table import render_table
 

@@ -26,7 +26,8 @@ import networkx as nx
 from markupsafe import Markup
 
 from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, strip_controls,
-                             strip_controls_deep, summary_line, trust_zone_line)
+                             strip_controls_deep, summary_line, trust_zone_line,
+                             baseline_line, suppressions_line)
 from reports.compliance import build_compliance
 from reports.html.access_view import VERDICTS, build_access_view
 from reports.html.network import build_network
@@ -167,6 +168,8 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         passes=passes,
         summary_line=summary_line(document),
         trust_zone_line=trust_zone_line(document),
+        baseline_line=baseline_line(document),
+        suppressions_line=suppressions_line(document),
         carried=carried_policies(graph),
         reach=build_reach(access),
         access=build_access_view(graph, access, account_names=names, account_ous=ous),

@@ -503,14 +503,14 @@ class _Problems:
             for found in set(_IDS.findall(p)):
                 self.by_id[found].append(p)
 
-    def _said(self, found: list[str]) -> str:
+    def _said(self, found: list[str]) -> list[str]:
         self.used.update(found)
-        return "; ".join(found)
+        return found
 
-    def naming(self, rid: str, *, without: str = "") -> str:
+    def naming(self, rid: str, *, without: str = "") -> list[str]:
         return self._said([p for p in self.by_id.get(rid, ()) if not without or without not in p])
 
-    def saying(self, *phrases: str) -> str:
+    def saying(self, *phrases: str) -> list[str]:
         return self._said([p for p in self.all if any(ph in p for ph in phrases)])
 
     @property
@@ -541,14 +541,19 @@ class _Tracer:
         if self.said.status == "NOT_JUDGED":
             return _hop(kind, text, unknown=self.said.why)
         found = [problem] if problem else []
-        found += [self.problems.naming(i, without=without) for i in ids]
+        for i in ids:
+            found += self.problems.naming(i, without=without)
         if phrases:
-            found.append(self.problems.saying(*phrases))
-        lacking = [self.missing.naming(i, without=without) for i in ids]
+            found += self.problems.saying(*phrases)
+        lacking: list[str] = []
+        for i in ids:
+            lacking += self.missing.naming(i, without=without)
         if missing_phrases:
-            lacking.append(self.missing.saying(*missing_phrases))
-        return _hop(kind, text, "; ".join(p for p in found if p),
-                    "; ".join(m for m in lacking if m))
+            lacking += self.missing.saying(*missing_phrases)
+        # a problem found by an id and again by a phrase (or by two ids) is said once
+        # (new-user trial round 8: the endpoint hop printed the same problem twice)
+        return _hop(kind, text, "; ".join(dict.fromkeys(p for p in found if p)),
+                    "; ".join(dict.fromkeys(m for m in lacking if m)))
 
     def finish(self, hops: list[Hop]) -> list[Hop]:
         """The hops after the Lambda, with what no hop showed: problems no hop names get a hop

@@ -202,12 +202,16 @@ def _edge_state(data: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- drift
 
 
+#: a drift table's cell: one text, or lines (a changed resource's fields and statements)
+DriftCell = str | tuple[str, ...]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DriftTable:
     title: str
     count: int
     columns: list[str]
-    rows: list[list[str]]
+    rows: list[list[DriftCell]]
     hidden: int = 0
     kind: str = ""  # css hint: added | removed | changed | other
 
@@ -244,6 +248,7 @@ def _hint(name: str) -> str:
 def _drift_table(title: str, value: Any) -> DriftTable:
     items: Sequence[Any] = value if isinstance(value, (list, tuple)) else [value]
     columns: list[str] = []
+    rows: list[list[DriftCell]]
     if items and all(isinstance(i, Mapping) for i in items):
         for item in items:
             for key in item:
@@ -355,6 +360,97 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
     return headline, scans
 
 
+#: the lengths the HTML drift shortens a value to (the terminal's: 40, 60 and 160): a
+#: table cell wraps, so it shows more, still around where old and new first differ
+_HTML_EVIDENCE_LIMIT = 80
+_HTML_FIELD_LIMIT = 120
+_HTML_STATEMENT_LIMIT = 600
+
+_FINDING_COLUMNS = ["severity", "rule", "resource", "principal", "status", "what changed"]
+_RESOURCE_COLUMNS = ["kind", "resource", "account", "region"]
+
+
+def _typed_drift(key: str, value: Any) -> Any:
+    """One section of a `secretgraph diff --format json` drift read back as its records
+    (scanner.history.drift), or None when it has another shape (rendered generically)."""
+    from scanner.history.drift import drift_from_json
+
+    ref = {"scan_id": "", "started_at": "", "complete": True}
+    try:
+        return drift_from_json({"old": ref, "new": ref, key: value})
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _finding_tables(findings: Any) -> list[DriftTable] | None:
+    """New, resolved and changed findings as the terminal tells them: severity, rule,
+    resource, principal, status and what changed (``severity MEDIUM -> LOW``, ``evidence:
+    gates.scp NOT_APPLICABLE -> ALLOWED``) -- not the first eight keys of each finding's JSON
+    (new-user trial round 8)."""
+    from scanner.history.drift import finding_change_note
+
+    drift = _typed_drift("findings", findings)
+    if drift is None:
+        return None
+    tables = []
+    for label, items in (("new", drift.findings_new), ("resolved", drift.findings_resolved),
+                         ("changed", drift.findings_changed)):
+        rows: list[list[DriftCell]] = []
+        for f in items[:DRIFT_MAX_ROWS]:
+            what = finding_change_note(f, label, limit=_HTML_EVIDENCE_LIMIT, most=None)
+            if label == "resolved":
+                what = f"no longer reported (was {f.old_status})" if f.old_status \
+                    else "no longer reported"
+            rows.append([f.severity, f.rule_id, f.resource_arn, f.principal or "",
+                         f.status, truncate(what, 4000)])
+        tables.append(DriftTable(title=f"findings · {label}", count=len(items),
+                                 columns=list(_FINDING_COLUMNS), rows=rows,
+                                 hidden=max(0, len(items) - DRIFT_MAX_ROWS),
+                                 kind=_hint(label)))
+    return tables
+
+
+def _resource_tables(resources: Any) -> list[DriftTable] | None:
+    """Added, removed and changed resources; a changed one with its fields and policy
+    statements a line each, as the terminal shows them (``+ Sid Oops: {...}``), instead of
+    ``fields []`` and the statements as compact JSON (new-user trial round 8)."""
+    from scanner.history.drift import resource_change_lines
+
+    drift = _typed_drift("resources", resources)
+    if drift is None:
+        return None
+    tables = []
+    for label, items in (("added", drift.resources_added), ("removed", drift.resources_removed),
+                         ("changed", drift.resources_changed)):
+        rows: list[list[DriftCell]] = []
+        for rc in items[:DRIFT_MAX_ROWS]:
+            row: list[DriftCell] = [rc.kind, rc.id, rc.account_id, rc.region]
+            if label == "changed":
+                row.append(tuple(truncate(line, 4000) for line in resource_change_lines(
+                    rc, field_limit=_HTML_FIELD_LIMIT,
+                    statement_limit=_HTML_STATEMENT_LIMIT)))
+            rows.append(row)
+        columns = _RESOURCE_COLUMNS + (["changes"] if label == "changed" else [])
+        tables.append(DriftTable(title=f"resources · {label}", count=len(items),
+                                 columns=columns, rows=rows,
+                                 hidden=max(0, len(items) - DRIFT_MAX_ROWS), kind=_hint(label)))
+    return tables
+
+
+def _not_assessed_table(items: Any) -> DriftTable | None:
+    """What one of the scans could not read, as the terminal's lines: which scan, what (scope
+    and subject), why."""
+    drift = _typed_drift("not_assessed", items)
+    if drift is None:
+        return None
+    rows: list[list[DriftCell]] = [
+        ["both scans" if na.scan == "both" else f"{na.scan} scan", f"{na.scope} {na.subject}",
+         na.reason] for na in drift.not_assessed[:DRIFT_MAX_ROWS]]
+    return DriftTable(title="not assessed", count=sum(n.count for n in drift.not_assessed),
+                      columns=["scan", "what", "reason"], rows=rows,
+                      hidden=max(0, len(drift.not_assessed) - DRIFT_MAX_ROWS), kind="other")
+
+
 def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
     """A drift to show. `secretgraph diff --format json` (``old``, ``new``, ``summary``, ...)
     opens with one sentence -- since which scan, how many findings, readers and resources
@@ -364,11 +460,25 @@ def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
     if drift is None:
         return None
     view = DriftView()
+    typed = False
     if isinstance(drift.get("old"), Mapping) and isinstance(drift.get("new"), Mapping):
         headline, scans = _drift_head(drift)
         view = DriftView(headline=headline, scans=scans)
         drift = {k: v for k, v in drift.items() if k not in _DRIFT_HEAD}
+        typed = True
     for key, value in drift.items():
+        if typed:  # secretgraph's own drift: its sections in the terminal's words
+            made: list[DriftTable] | None = None
+            if key == "findings":
+                made = _finding_tables(value)
+            elif key == "resources":
+                made = _resource_tables(value)
+            elif key == "not_assessed":
+                table = _not_assessed_table(value)
+                made = None if table is None else [table]
+            if made is not None:
+                view.tables.extend(made)
+                continue
         if isinstance(value, (list, tuple)):
             readers = _reader_rows(value)
             if readers is not None:

@@ -21,7 +21,15 @@ from typing import Any, Iterable, Mapping, Sequence
 from scanner.engine.validation import first_error, load_schema
 from scanner.errors import InputError
 from scanner.yamlio import read_yaml
-from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.findings import (
+    PASS_RESOURCES_MAX,
+    Finding,
+    PassSummary,
+    ResourceRef,
+    Severity,
+    Status,
+    finding_id,
+)
 from scanner.graph.schema import GLOBAL
 from scanner.model import ScanMeta
 
@@ -49,6 +57,27 @@ class Suppression:
     resource: str | None = None
     tags: Mapping[str, str] | None = None
     owner: str | None = None
+    line: int | None = None  # the entry's line in its file (1-based), when read from one
+
+    def in_scope(self, rules: Sequence[str] | None, accounts: Sequence[str],
+                 regions: Sequence[str]) -> bool:
+        """Whether tonight's scan could have matched the entry: its ``rule`` matches a rule
+        the scan evaluated, its ``region`` a Region it scanned (or ``global``), its
+        ``account`` an account it read. One that matched no finding outside its scope is not
+        stale (new-user trial round 8)."""
+        if self.rule is not None and rules is not None \
+                and not any(fnmatchcase(r, self.rule) for r in rules):
+            return False
+        if self.region is not None \
+                and not any(fnmatchcase(r, self.region) for r in (*regions, GLOBAL)):
+            return False
+        return self.account is None or any(fnmatchcase(a, self.account) for a in accounts)
+
+    def where(self, path: str | None) -> str:
+        """``suppression 1 (s.yaml:2)``: counted from 1 for people, with the file and line."""
+        place = (f"{path}:{self.line}" if path and self.line else path
+                 or f"suppressions[{self.index}]")
+        return f"suppression {self.index + 1} ({place})"
 
     @property
     def key(self) -> str:
@@ -240,24 +269,111 @@ def check_suppressions(suppressions: Suppressions, rule_ids: Sequence[str]) -> N
 def load_suppressions(path: str | Path) -> Suppressions:
     p = Path(path)
     data = read_yaml(p, "suppression file")
-    return parse_suppressions(data, path=str(p))
+    parsed = parse_suppressions(data, path=str(p))
+    lines = _entry_lines(p)
+    if len(lines) != len(parsed.entries):
+        return parsed
+    return dataclasses.replace(parsed, entries=tuple(
+        dataclasses.replace(e, line=lines[e.index]) for e in parsed.entries))
+
+
+def _entry_lines(path: Path) -> list[int]:
+    """The line (1-based) of each entry of the file's ``suppressions`` list; [] when it cannot
+    be told (the file was read and validated already: this only finds the lines)."""
+    import yaml
+
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if getattr(key, "value", None) == "suppressions" and isinstance(value,
+                                                                        yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SuppressionResults:
+    """The findings after muting, with the expired entries' findings; the PASS summary of
+    ``suppression-expired`` (an entry in force passes: every scan judges every entry, and a
+    scan without a file judged that none had expired -- count 0); its PASS rows
+    (--emit-pass)."""
+
+    findings: list[Finding]
+    passed: PassSummary
+    passes: tuple[Finding, ...] = ()
+    #: entries in force, within the scan's scope, that matched no FAIL or UNKNOWN finding
+    #: (new-user trial round 8: a typo'd glob went unnoticed for ever)
+    unmatched: tuple[Suppression, ...] = ()
+    muted: int = 0  # findings muted
+
+    def to_json(self, suppressions: Suppressions, now: dt.datetime) -> dict[str, Any]:
+        """findings.json ``scan.suppressions``: the file, its entries, how many are in force
+        and expired, the findings muted, and the entries that matched none."""
+        in_force = sum(1 for e in suppressions.entries if e.active(now))
+        return {"path": suppressions.path, "entries": len(suppressions.entries),
+                "in_force": in_force, "expired": len(suppressions.entries) - in_force,
+                "muted": self.muted,
+                "unmatched": [{**e.describe(suppressions.path), "line": e.line}
+                              for e in self.unmatched]}
 
 
 def suppress(findings: Sequence[Finding], suppressions: Suppressions | None,
              now: dt.datetime, *, meta: ScanMeta) -> list[Finding]:
     """Mute matching FAIL/UNKNOWN findings; report expired entries (LOW, FAIL), each in the
     account ``expired_account`` picks from the scan's ``meta``."""
+    return apply_suppressions(findings, suppressions, now, meta=meta).findings
+
+
+def _pass_results(suppressions: Suppressions | None, now: dt.datetime,
+                  meta: ScanMeta) -> tuple[PassSummary, tuple[Finding, ...]]:
+    """suppression-expired's PASS results: the entries still in force (new-user trial round
+    8: the rule had no passed.by_rule entry, unlike every other rule the scan evaluated)."""
+    entries = [e for e in (suppressions.entries if suppressions is not None else ())
+               if e.active(now)]
+    keys = Counter(e.key for e in entries)
+    rows = []
+    for e in entries:
+        arn = f"suppression:{e.key}" + ("" if keys[e.key] == 1 else f"|entry={e.index}")
+        rows.append(Finding(
+            id=finding_id(EXPIRED_RULE_ID, arn), rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE,
+            severity=Severity.LOW, status=Status.PASS,
+            resource=ResourceRef(type="Suppression", arn=arn,
+                                 account_id=expired_account(e, meta),
+                                 region=e.region if e.region and not _is_glob(e.region)
+                                 else GLOBAL)))
+    summary = PassSummary(rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE, severity=Severity.LOW,
+                          count=len(rows), resources=tuple(r.resource.arn for r in rows)
+                          if len(rows) <= PASS_RESOURCES_MAX else None)
+    return summary, tuple(rows)
+
+
+def apply_suppressions(findings: Sequence[Finding], suppressions: Suppressions | None,
+                       now: dt.datetime, *, meta: ScanMeta,
+                       rules: Sequence[str] | None = None) -> SuppressionResults:
+    """``suppress``, with suppression-expired's PASS results and the entries in force that
+    matched no finding (``SuppressionResults``); ``rules``: the rules the scan evaluated (an
+    entry for another rule is out of scope, not unmatched; None: any)."""
+    passed, passes = _pass_results(suppressions, now, meta)
     if suppressions is None or not suppressions.entries:
-        return list(findings)
-    active = _EntryIndex([s for s in suppressions.entries if s.active(now)])
+        return SuppressionResults(findings=list(findings), passed=passed, passes=passes)
+    in_force = [s for s in suppressions.entries if s.active(now)]
+    active = _EntryIndex(in_force)
     expired_entries = [s for s in suppressions.entries if not s.active(now)]
     expired = _EntryIndex(expired_entries)
     would_match = {s.index: 0 for s in expired_entries}
+    used: set[int] = set()
+    muting = 0
     out: list[Finding] = []
     for f in findings:
         if f.status in (Status.FAIL, Status.UNKNOWN):
             entry = next((s for s in active.candidates(f) if s.matches(f)), None)
             if entry is not None:
+                used.add(entry.index)
+                muting += 1
                 muted = entry.describe(suppressions.path)
                 muted["original_status"] = f.status.value
                 f = dataclasses.replace(f, status=Status.MUTED, muted_by=muted)
@@ -277,7 +393,28 @@ def suppress(findings: Sequence[Finding], suppressions: Suppressions | None,
             else f"|expires={s.expires.isoformat()}|entry={s.index}")
         out.append(expired_finding(s, suppressions.path, would_match[s.index],
                                    account=expired_account(s, meta), id_suffix=suffix))
-    return out
+    return SuppressionResults(findings=out, passed=passed, passes=passes, muted=muting,
+                              unmatched=_unmatched([s for s in in_force if s.index not in used],
+                                                   findings, rules, meta))
+
+
+def _unmatched(unused: list[Suppression], findings: Sequence[Finding],
+               rules: Sequence[str] | None, meta: ScanMeta) -> tuple[Suppression, ...]:
+    """The entries in force that muted nothing and match no FAIL or UNKNOWN finding at all
+    (one that an earlier entry of the file matched first is not stale), within the scan's
+    scope. Only the unused entries are tried, through their own index: few, as a rule."""
+    candidates = [s for s in unused if s.in_scope(rules, meta.accounts, meta.regions)]
+    if not candidates:
+        return ()
+    index = _EntryIndex(candidates)
+    matched: set[int] = set()
+    for f in findings:
+        if f.status in (Status.FAIL, Status.UNKNOWN):
+            matched.update(s.index for s in index.candidates(f)
+                           if s.index not in matched and s.matches(f))
+            if len(matched) == len(candidates):
+                return ()
+    return tuple(s for s in candidates if s.index not in matched)
 
 
 
@@ -361,3 +498,33 @@ def expired_finding(entry: Suppression, path: str | None, matches: int, *,
                                     "reason after review.", "automated": False},
         compliance={},
     )
+
+
+def suppression_notes(document: Mapping[str, Any]) -> list[str]:
+    """One line per suppression entry in force that matched no finding (findings.json
+    ``scan.suppressions.unmatched``): ``suppression 1 (s.yaml:2) matched no finding: rule ...,
+    resource ...; it mutes nothing``. A note where the user sees it (stderr, under the
+    terminal's table, report.html), never a finding: the exit code is the findings' (new-user
+    trial round 8: a typo'd resource glob was mentioned nowhere)."""
+    scan = document.get("scan") or {}
+    applied = scan.get("suppressions") if isinstance(scan, Mapping) else None
+    if not isinstance(applied, Mapping):
+        return []
+    path = applied.get("path")
+    incomplete = "" if scan.get("complete", True) else (
+        "; the scan is incomplete, and what it did not read may match it")
+    notes = []
+    for entry in applied.get("unmatched") or ():
+        if not isinstance(entry, Mapping):
+            continue
+        index = int(entry.get("entry") or 0)
+        line = entry.get("line")
+        place = f"{path}:{line}" if path and line else (path or f"suppressions[{index}]")
+        matchers = ", ".join(
+            f"{name} {entry[name]}" for name in ("rule", "account", "region", "resource")
+            if entry.get(name)) + (", tags " + ", ".join(
+                f"{k}={v}" for k, v in sorted(entry["tags"].items()))
+                if isinstance(entry.get("tags"), Mapping) and entry["tags"] else "")
+        notes.append(f"suppression {index + 1} ({place}) matched no finding: {matchers}; it "
+                     f"mutes nothing (a typo, or what it muted is fixed){incomplete}")
+    return notes

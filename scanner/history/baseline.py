@@ -39,7 +39,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from scanner.errors import InputError
-from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
+from scanner.findings import (
+    PASS_RESOURCES_MAX,
+    Finding,
+    PassSummary,
+    ResourceRef,
+    Severity,
+    Status,
+    finding_id,
+)
 from scanner.history.access_readers import (
     CONDITIONAL,
     READS,
@@ -160,18 +168,47 @@ def _secret_place(arn: str, entry: Mapping[str, Any],
             str(region or arn_region(arn) or ""))
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BaselineResults:
+    """What the baseline check judged: its findings, its PASS summary (a secret passes when
+    no reader is outside the baseline), and the counts the scan reports (``scan.baseline``):
+    a baseline every reader is within is still seen to be applied (new-user trial round 8)."""
+
+    findings: tuple[Finding, ...]
+    passed: PassSummary
+    passes: tuple[Finding, ...]  # the PASS rows, one per passing secret (--emit-pass)
+    secrets: int  # the secrets whose readers were checked
+    readers: int  # (secret, reader) pairs that read and that the baseline allows
+
+    def to_json(self, path: str) -> dict[str, Any]:
+        return {"path": path, "secrets": self.secrets, "readers": self.readers,
+                "outside": len(self.findings)}
+
+
 def baseline_findings(access_report: Any, baseline: Baseline,
                       snapshot: Snapshot | None = None) -> list[Finding]:
     """One finding per (secret, principal) that can read (or may read) outside the baseline."""
+    return list(baseline_results(access_report, baseline, snapshot).findings)
+
+
+def baseline_results(access_report: Any, baseline: Baseline,
+                     snapshot: Snapshot | None = None) -> BaselineResults:
+    """The findings of ``baseline_findings`` with the PASS results of the secrets none of whose
+    readers is outside the baseline, and how many readers the baseline allowed."""
     report = access_json_of(access_report) or {}
     out: list[Finding] = []
-    for arn, sa in sorted(secrets_access(report).items()):
+    passes: list[Finding] = []
+    within = 0
+    judged = sorted(secrets_access(report).items())
+    for arn, sa in judged:
         primary = sa.primary_arn
         name, account, region = _secret_place(arn, sa.raw, snapshot)
+        before = len(out)
         for principal, reader in sorted(sa.readers.items()):
             if reader.decision not in READS and reader.decision != UNKNOWN:
                 continue
             if baseline.allows(arn, name, principal, primary):
+                within += 1
                 continue
             evidence: dict[str, Any] = {
                 "principal": principal, "decision": reader.decision,
@@ -238,7 +275,21 @@ def baseline_findings(access_report: Any, baseline: Baseline,
                              "add it to the baseline after review."},
                 missing=(not_read or ("access gate verdict",)) if unknown else (),
             ))
-    return out
+        if len(out) == before:  # no reader outside the baseline: the secret passes
+            ptype, pnode = ("Secret", None) if primary is None else \
+                ("SecretReplica", replica_node(primary, region))
+            passes.append(Finding(
+                id=finding_id(RULE_ID, pnode or arn), rule_id=RULE_ID, title=TITLE,
+                severity=Severity.HIGH, status=Status.PASS,
+                resource=ResourceRef(type=ptype, arn=arn, account_id=account, region=region,
+                                     node=pnode),
+                message="", evidence={}))
+    count = len(passes)
+    summary = PassSummary(rule_id=RULE_ID, title=TITLE, severity=Severity.HIGH, count=count,
+                          resources=tuple(p.resource.arn for p in passes)
+                          if count <= PASS_RESOURCES_MAX else None)
+    return BaselineResults(findings=tuple(out), passed=summary, passes=tuple(passes),
+                           secrets=len(judged), readers=within)
 
 
 def _unread_iam(raw: Mapping[str, Any]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from scanner.findings import resource_key
 from scanner.history.assessed import Assessment
-from scanner.history.drift import FindingChange, NotAssessed
+from scanner.history.drift import FieldChange, FindingChange, NotAssessed
 
 def _findings(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     out: dict[str, Mapping[str, Any]] = {}
@@ -30,7 +30,8 @@ RESOLVED = "RESOLVED"
 
 
 def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
-             changes: tuple[str, ...] = (), *, status: str | None = None) -> FindingChange:
+             changes: tuple[str, ...] = (), *, status: str | None = None,
+             evidence: tuple[FieldChange, ...] = ()) -> FindingChange:
     res = f.get("resource") or {}
     return FindingChange(
         id=str(f["id"]), rule_id=str(f.get("rule_id", "")), title=str(f.get("title", "")),
@@ -38,7 +39,8 @@ def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
         status=status if status is not None else str(f.get("status", "")),
         resource_arn=str(res.get("arn", "")), principal=f.get("principal"),
         old_status=old.get("status") if old else None,
-        old_severity=old.get("severity") if old else None, changes=changes, finding=f)
+        old_severity=old.get("severity") if old else None, changes=changes,
+        evidence_changes=evidence, finding=f)
 
 
 def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a: Assessment,
@@ -105,10 +107,12 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
         if n.get("severity") != o.get("severity"):
             diffs.append("severity")
         n_ev, o_ev = n.get("evidence") or {}, o.get("evidence") or {}
+        moved: tuple[FieldChange, ...] = ()
         if n_ev != o_ev and _judged(n_ev) != _judged(o_ev):  # copies only when they differ
             diffs.append("evidence")
+            moved = evidence_changes(_judged(o_ev), _judged(n_ev))
         if "status" in diffs or (diffs and "FAIL" in (ns, os_)):
-            changed.append(_fchange(n, o, tuple(diffs)))
+            changed.append(_fchange(n, o, tuple(diffs), evidence=moved))
     for fid, o in old_f.items():
         if fid in seen or o.get("status") not in ("FAIL", "MUTED"):
             continue
@@ -146,3 +150,39 @@ def _judged(evidence: Any) -> Any:
     if isinstance(evidence, list):
         return [_judged(v) for v in evidence]
     return evidence if evidence is not None else {}
+
+
+#: an evidence member that restates the others in words: listed after them
+_RESTATED = ("facts",)
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, Any]:
+    """A mapping's members by dotted path (``gates.scp``), mappings entered, anything else (a
+    list, a string, a number) one leaf."""
+    if isinstance(value, dict) and (value or not path):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out.update(_leaves(inner, f"{path}.{key}" if path else str(key)))
+        return out
+    return {path: value}
+
+
+def evidence_changes(old: Any, new: Any) -> tuple[FieldChange, ...]:
+    """The evidence fields that moved between two findings (both already ``_judged``), by
+    dotted path, old -> new; a field on one side only is noted "absent before" / "absent
+    now". In the new evidence's order, words restating the others (``facts``) last: a
+    "changed (evidence)" line said nothing of what changed (new-user trial round 8)."""
+    before, after = _leaves(old if isinstance(old, dict) else {"evidence": old}), \
+        _leaves(new if isinstance(new, dict) else {"evidence": new})
+    moved: list[FieldChange] = []
+    for path in list(after) + [p for p in before if p not in after]:
+        if path in before and path in after:
+            if before[path] != after[path]:
+                moved.append(FieldChange(field=path, old=before[path], new=after[path]))
+        elif path in after:
+            moved.append(FieldChange(field=path, old=None, new=after[path],
+                                     note="absent before"))
+        else:
+            moved.append(FieldChange(field=path, old=before[path], new=None,
+                                     note="absent now"))
+    return tuple(sorted(moved, key=lambda c: c.field.split(".")[0] in _RESTATED))

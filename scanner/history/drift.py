@@ -66,6 +66,9 @@ class FindingChange:
     old_status: str | None = None
     old_severity: str | None = None
     changes: tuple[str, ...] = ()  # "status", "severity", "evidence", "message"
+    #: with "evidence" in ``changes``: the evidence fields that moved (a nested member as its
+    #: dotted path, ``gates.scp``), old -> new (new-user trial round 8)
+    evidence_changes: tuple[FieldChange, ...] = ()
     finding: Mapping[str, Any] = field(default_factory=dict)  # the newer side's JSON
 
     def to_json(self) -> dict[str, Any]:
@@ -73,7 +76,8 @@ class FindingChange:
                 "severity": self.severity, "status": self.status,
                 "resource_arn": self.resource_arn, "principal": self.principal,
                 "old_status": self.old_status, "old_severity": self.old_severity,
-                "changes": list(self.changes)}
+                "changes": list(self.changes),
+                "evidence_changes": [c.to_json() for c in self.evidence_changes]}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -214,7 +218,12 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
                              severity=d["severity"], status=d["status"],
                              resource_arn=d["resource_arn"], principal=d.get("principal"),
                              old_status=d.get("old_status"), old_severity=d.get("old_severity"),
-                             changes=tuple(d.get("changes") or ()))
+                             changes=tuple(d.get("changes") or ()),
+                             evidence_changes=tuple(
+                                 FieldChange(field=str(c["field"]), old=c.get("old"),
+                                             new=c.get("new"), note=c.get("note"))
+                                 for c in d.get("evidence_changes") or ()
+                                 if isinstance(c, Mapping) and c.get("field")))
 
     def rchange(d: Mapping[str, Any]) -> ResourceChange:
         return ResourceChange(
@@ -322,7 +331,7 @@ def _short_pair(old: Any, new: Any, limit: int) -> tuple[str, str]:
     return window(a), window(b)
 
 
-def _statement_lines(statements: Sequence[StatementChange]) -> list[str]:
+def _statement_lines(statements: Sequence[StatementChange], limit: int = 160) -> list[str]:
     """A policy's statement changes: a changed statement as its old and new text, and an
     unlabelled removed statement beside the added one at the same place, each shortened
     around where the two differ."""
@@ -335,15 +344,39 @@ def _statement_lines(statements: Sequence[StatementChange]) -> list[str]:
     for st in statements:
         label = f"Sid {st.sid}" if st.sid else "statement"
         if st.change == "changed":
-            old, new = _short_pair(st.old, st.new, 160)
+            old, new = _short_pair(st.old, st.new, limit)
             lines.append(f"      ~ {label}:")
             lines.append(f"          - {old}")
             lines.append(f"          + {new}")
             continue
         body = st.new if st.change == "added" else st.old
         other = counterpart.get(id(st))
-        shown = _short(body, 160) if other is None else _short_pair(other, body, 160)[1]
+        shown = _short(body, limit) if other is None else _short_pair(other, body, limit)[1]
         lines.append(f"      {'+' if st.change == 'added' else '-'} {label}: {shown}")
+    return lines
+
+
+def resource_change_lines(rc: ResourceChange, *, field_limit: int = 60,
+                          statement_limit: int = 160) -> list[str]:
+    """What changed in a resource, a line each (terminal and HTML alike): a field as ``name:
+    old -> new  (note)``, a list field as its added and removed items, a policy as its
+    statements (``+ Sid X: {...}``, ``- ...``, ``~`` with the old and the new text). Indented
+    relative to the resource's own line."""
+    lines: list[str] = []
+    for fc in rc.fields:
+        note = f"  ({fc.note})" if fc.note else ""
+        listed = _list_items(fc.old, fc.new)
+        if listed is None:
+            old, new = _short_pair(fc.old, fc.new, field_limit)
+            lines.append(f"  {fc.field}: {old} -> {new}{note}")
+            continue
+        plus, minus = listed
+        lines.append(f"  {fc.field}: {len(plus)} added, {len(minus)} removed{note}")
+        lines.extend(f"    + {_item(x)}" for x in plus)
+        lines.extend(f"    - {_item(x)}" for x in minus)
+    for pc in rc.policies:
+        lines.append(f"{pc.field}:")
+        lines.extend(line[4:] for line in _statement_lines(pc.statements, statement_limit))
     return lines
 
 
@@ -376,6 +409,57 @@ def no_drift_note(earlier: Sequence[Any], scan_id: str, history: str) -> str:
             f"{len(earlier)} complete), and drift is computed against the last complete one; "
             f"`secretgraph diff {earlier[-1].scan_id} {scan_id} --history {history}` compares "
             "any two scans")
+
+
+#: the moved evidence fields a finding's one-line note names (the JSON holds every one)
+EVIDENCE_FIELDS_SHOWN = 3
+
+
+def _evidence_value(change: FieldChange, side: str, shown: str) -> str:
+    absent = change.note == ("absent before" if side == "old" else "absent now")
+    return "(absent)" if absent else shown
+
+
+def evidence_note(changes: Sequence[FieldChange], *, limit: int = 40,
+                  most: int | None = EVIDENCE_FIELDS_SHOWN) -> str:
+    """``evidence: gates.scp NOT_APPLICABLE -> ALLOWED, ...``: the moved evidence fields,
+    each value shortened around where old and new differ, the first ``most`` of them and how
+    many more (new-user trial round 8: "changed (evidence)" never said what changed)."""
+    if not changes:
+        return "evidence"
+    shown = changes if most is None else changes[:most]
+    parts = []
+    for c in shown:
+        old, new = _short_pair("" if c.old is None else c.old, "" if c.new is None else c.new,
+                               limit)
+        parts.append(f"{c.field} {_evidence_value(c, 'old', old)} -> "
+                     f"{_evidence_value(c, 'new', new)}")
+    more = len(changes) - len(shown)
+    return "evidence: " + ", ".join(parts) + (f", and {more} more field(s)" if more else "")
+
+
+def finding_change_note(f: FindingChange, label: str, *, limit: int = 40,
+                        most: int | None = EVIDENCE_FIELDS_SHOWN) -> str:
+    """What the drift says of a finding beside its line (terminal and HTML alike): for a
+    changed one, what moved (``status FAIL -> MUTED, severity MEDIUM -> LOW, evidence: ...``);
+    for a new one, what it was or why it is new; for a resolved one, its last status."""
+    if label == "changed":
+        parts = []
+        if "status" in f.changes:
+            parts.append(f"status {f.old_status} -> {f.status}")
+        if "severity" in f.changes:
+            parts.append(f"severity {f.old_severity} -> {f.severity}")
+        for c in f.changes:
+            if c == "evidence":
+                parts.append(evidence_note(f.evidence_changes, limit=limit, most=most))
+            elif c not in ("status", "severity"):
+                parts.append(c)
+        return ", ".join(parts)
+    if label == "new" and f.old_status:
+        return f"was {f.old_status}"  # could not be decided last time
+    if label == "new" and f.changes:
+        return "; ".join(f.changes)
+    return ""
 
 
 def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None) -> str:
@@ -414,19 +498,8 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
                          ("changed", drift.findings_changed)):
         for f in items:
             who = f" principal {f.principal}" if f.principal else ""
-            extra = ""
-            if label == "changed":
-                parts = []
-                if "status" in f.changes:
-                    parts.append(f"status {f.old_status} -> {f.status}")
-                if "severity" in f.changes:
-                    parts.append(f"severity {f.old_severity} -> {f.severity}")
-                parts += [c for c in f.changes if c not in ("status", "severity")]
-                extra = f" ({', '.join(parts)})"
-            elif label == "new" and f.old_status:
-                extra = f" (was {f.old_status})"  # could not be decided last time
-            elif label == "new" and f.changes:
-                extra = f" ({'; '.join(f.changes)})"
+            note = finding_change_note(f, label)
+            extra = f" ({note})" if note else ""
             lines.append(f"  {label:<8} {f.severity:<13} {f.rule_id}  {f.resource_arn}{who}{extra}")
 
     lines.append("")
@@ -438,20 +511,7 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         lines.append(f"  removed  {rc.kind} {rc.id}")
     for rc in drift.resources_changed:
         lines.append(f"  changed  {rc.kind} {rc.id}")
-        for fc in rc.fields:
-            note = f"  ({fc.note})" if fc.note else ""
-            listed = _list_items(fc.old, fc.new)
-            if listed is None:
-                old, new = _short_pair(fc.old, fc.new, 60)
-                lines.append(f"      {fc.field}: {old} -> {new}{note}")
-                continue
-            plus, minus = listed
-            lines.append(f"      {fc.field}: {len(plus)} added, {len(minus)} removed{note}")
-            lines.extend(f"        + {_item(x)}" for x in plus)
-            lines.extend(f"        - {_item(x)}" for x in minus)
-        for pc in rc.policies:
-            lines.append(f"    {pc.field}:")
-            lines.extend(_statement_lines(pc.statements))
+        lines.extend(f"    {line}" for line in resource_change_lines(rc))
 
     if drift.not_assessed:
         lines.append("")

@@ -346,12 +346,25 @@ def test_cells_cut_to_fit_say_where_the_whole_text_is() -> None:
     doc = sample_document()
     doc["findings"][0]["message"] = "granted by the resource policy but " * 20 + \
         "currently blocked by key_policy"
-    narrow = render_table(doc, width=80)
+    narrow = render_table(doc, width=80, html=Path("out/report.html"))
     assert "…" in narrow
-    assert "… marks text cut to fit the terminal: findings.json and report.html hold it " \
+    assert "… marks text cut to fit the terminal: findings.json and out/report.html hold it " \
         "whole." in " ".join(narrow.split())
     wide = render_table({**doc, "findings": doc["findings"][1:2]}, width=400)
     assert "marks text cut" not in wide
+
+
+def test_the_cut_note_names_report_html_only_when_it_was_written() -> None:
+    """New-user trial round 8: `scan --format table --out X` said "findings.json and
+    report.html hold it whole." when no report.html was written; like the "more rows" note,
+    it says how to get one instead."""
+    doc = sample_document()
+    doc["findings"][0]["message"] = "granted by the resource policy but " * 20 + \
+        "currently blocked by key_policy"
+    text = " ".join(render_table(doc, width=80).split())
+    assert "… marks text cut to fit the terminal: findings.json holds it whole (and " \
+        "report.html, written with --format html)." in text
+    assert "report.html hold it whole" not in text
 
 
 def test_a_narrow_terminal_gets_a_block_per_finding_with_whole_ids_and_names() -> None:

@@ -150,3 +150,17 @@ def test_the_lambdas_egress_to_a_prefix_list_leaves_both_hops_unknown() -> None:
     status, hops = _hops(_estate(lambda_egress=(prefix_list,)))
     assert status == "UNKNOWN"
     assert hops["Network"][0] == hops["Secrets Manager"][0] == "unknown", hops
+
+
+def test_a_problem_found_by_the_endpoint_id_and_by_its_phrase_is_shown_once() -> None:
+    """New-user trial round 8: the endpoint hop read "...allow no inbound HTTPS ... sg-...; no
+    path to the Secrets Manager endpoint ... (the same text again)": the problem names the
+    endpoint's id and says "Secrets Manager endpoint", and the hop joined both finds.
+    findings.json holds it once; so does the hop."""
+    status, hops = _hops(_estate(endpoint_ingress=()))
+    assert status == "FAIL"
+    state, _, problem = hops["Secrets Manager"]
+    assert state == "broken" and "vpce-sm" in problem, hops
+    parts = problem.split("; ")
+    assert len(parts) == len(set(parts)), problem
+    assert problem.count("no path to the Secrets Manager endpoint") == 1, problem
