@@ -1,0 +1,95 @@
+"""Bad input found by the bad-input trial (round 1): each gets one line naming the file, rule
+or field, exit 2 -- never a traceback, never a hang, never a silently skipped rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers.engine_helpers import make_secret, make_snapshot, write_rule
+from scanner.cli import main
+from scanner.snapshot_io import write_snapshot
+
+
+def _scan(tmp_path: Path, *extra: str) -> list[str]:
+    snapshot = tmp_path / "snapshot.json.gz"
+    if not snapshot.exists():
+        write_snapshot(snapshot, make_snapshot(make_secret("db")))
+    return ["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), "-q", *extra]
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ list parameters, item by item
+
+
+@pytest.mark.parametrize("rule,param,value,words", [
+    ("secret-policy-external-account", "allowed_accounts", "[999999999999]",
+     "quote it: '999999999999'"),
+    ("secret-policy-external-account", "allowed_accounts", "['99999999999']",
+     "'99999999999' is not a 12-digit account id"),
+    ("secret-policy-external-account", "allowed_accounts", "[{a: 1}]", "must be text, got dict"),
+    ("secret-not-replicated", "required_regions", "[us-west-9]",
+     "unknown region 'us-west-9'; closest: us-west-2"),
+    ("secret-not-replicated", "required_regions", "[[us-west-2]]", "must be text, got list"),
+    ("secret-policy-overbroad-actions", "allowed_actions", "[GetSecretValue]",
+     "'GetSecretValue' is not an action"),
+])
+def test_a_bad_item_of_a_list_parameter_is_refused_naming_the_item(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str, param: str, value: str,
+        words: str) -> None:
+    """Bad-input trial round 1: list parameters were checked only for being a list --
+    ``allowed_accounts: [999999999999]`` silently allowed nothing, ``required_regions:
+    [us-west-9]`` failed every secret, ``[{a: 1}]`` crashed the rule (scan incomplete)."""
+    config = _config(tmp_path, f"rules:\n  {rule}:\n    parameters:\n      {param}: {value}\n")
+    code = main(_scan(tmp_path, "--config", str(config)))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    [line] = err.splitlines()
+    assert line.startswith(f"secretgraph scan: error: {config}: rule {rule}: field "
+                           f"rules.{rule}.parameters.{param}[0]: ")
+    assert words in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_good_list_parameters_are_accepted(tmp_path: Path) -> None:
+    """Bad-input trial round 1: the item checks refuse typos, not the documented values."""
+    config = _config(tmp_path, "rules:\n"
+                     "  secret-policy-external-account:\n"
+                     "    parameters: {allowed_accounts: ['999999999999']}\n"
+                     "  secret-not-replicated:\n"
+                     "    parameters: {required_regions: [us-west-2, eu-central-1]}\n"
+                     "  secret-policy-overbroad-actions:\n"
+                     "    parameters: {allowed_actions: ['secretsmanager:Describe*', '*']}\n")
+    assert main(_scan(tmp_path, "--config", str(config))) in (0, 1)
+
+
+def test_a_custom_rule_list_parameter_is_checked_by_its_declared_items(tmp_path: Path) -> None:
+    """Bad-input trial round 1: a rule of one's own declares what its list holds
+    (``items: account_id``); its default and a config value are checked item by item, and
+    without ``items`` an item must still be a plain value (text, number, boolean)."""
+    from scanner.engine.loader import load_rule_file
+    from scanner.errors import InputError
+
+    extra = ("parameters:\n  owners:\n    type: list\n    items: account_id\n"
+             "    default: [123456789012, '210987654321']\n    description: owning accounts\n")
+    path = write_rule(tmp_path / "r", "my-owners", "{attribute: account_id, op: in, "
+                      "param: owners}", extra=extra)
+    with pytest.raises(InputError) as info:
+        load_rule_file(path)
+    assert (info.value.rule, info.value.field) == ("my-owners", "parameters.owners.default[0]")
+    assert "quote it: '123456789012'" in str(info.value)
+
+    extra = ("parameters:\n  names:\n    type: list\n    default: [db, {x: 1}]\n"
+             "    description: secret names\n")
+    path = write_rule(tmp_path / "s", "my-names", "{attribute: name, op: in, param: names}",
+                      extra=extra)
+    with pytest.raises(InputError) as info:
+        load_rule_file(path)
+    assert info.value.field == "parameters.names.default[1]"
+    assert "must be text, a number or a boolean, got dict" in str(info.value)
