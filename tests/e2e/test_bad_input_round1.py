@@ -3,6 +3,8 @@ or field, exit 2 -- never a traceback, never a hang, never a silently skipped ru
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,77 @@ def test_a_custom_rule_list_parameter_is_checked_by_its_declared_items(tmp_path:
         load_rule_file(path)
     assert info.value.field == "parameters.names.default[1]"
     assert "must be text, a number or a boolean, got dict" in str(info.value)
+
+
+# ------------------------------------------------------------------ YAML alias bombs
+
+_BOMB = "".join(
+    f"  - &l{i} [{','.join([f'*l{i - 1}'] * 9) if i else ','.join(['lol'] * 9)}]\n"
+    for i in range(9))
+
+
+def _run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The CLI in a child process with a time limit: a hang fails the test, not the suite."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return subprocess.run([sys.executable, "-m", "scanner", *args], cwd=root,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"secretgraph {' '.join(args[:2])} still running after {timeout} s")
+
+
+def test_an_alias_bomb_in_a_rule_file_is_refused_not_expanded(tmp_path: Path) -> None:
+    """Bad-input trial round 1: a 738-byte rule whose ``in`` value expands to 9^9 values
+    hung `rules validate` and `scan --rules-dir`; aliases may add at most
+    yamlio.MAX_ALIAS_VALUES values, refused at the alias's line."""
+    path = write_rule(tmp_path / "r", "my-bomb",
+                      "attribute: name\nop: in\nvalue:\n" + _BOMB + "  - *l8\n")
+    done = _run(["rules", "validate", str(tmp_path / "r")], timeout=30)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"secretgraph rules: error: {path}: not valid YAML (line ")
+    assert "aliases expand to more than 10000 values" in line
+
+
+def test_an_alias_bomb_in_the_suppressions_is_refused_before_anything_walks_it(
+        tmp_path: Path) -> None:
+    """Bad-input trial round 1: a 425-byte suppression file (a bomb, then ``y: .nan``) hung
+    `scan --suppressions` in the search for the NaN."""
+    sup = tmp_path / "suppressions.yaml"
+    sup.write_text("x:\n" + _BOMB.replace("lol", "a") + "y: .nan\n", encoding="utf-8")
+    done = _run(_scan(tmp_path, "--suppressions", str(sup)), timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert f"{sup}: not valid YAML (line " in done.stderr
+    assert "aliases expand to more than 10000 values" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_a_few_aliases_are_still_yaml(tmp_path: Path) -> None:
+    """Bad-input trial round 1: the bound is on what aliases add, so a config that names its
+    Regions once and reuses them reads as before; an alias inside its own anchor (a
+    recursive document) is refused, not read as an endless list."""
+    from scanner.errors import InputError
+    from scanner.yamlio import read_yaml
+
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("a: &regions [us-east-1, us-west-2]\nb: *regions\n", encoding="utf-8")
+    assert read_yaml(ok, "config") == {"a": ["us-east-1", "us-west-2"],
+                                       "b": ["us-east-1", "us-west-2"]}
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("a: &x\n  - 1\n  - *x\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_yaml(loop, "config")
+    assert "(line 3)" in str(info.value) and "inside its own anchor" in str(info.value)
+
+
+def test_nesting_too_deep_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    """Bad-input trial round 1 (found next to the alias bomb): ten thousand nested brackets
+    exhausted Python's recursion in the YAML parser -- an internal error."""
+    from scanner.errors import InputError
+    from scanner.yamlio import read_yaml
+
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 10000 + "]" * 10000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_yaml(deep, "config")
+    assert str(info.value).startswith(f"{deep}: not valid YAML")
