@@ -158,7 +158,16 @@ def render(ruleset: Ruleset) -> str:
             "automated remediation of the built-in rules (`secretgraph rules list` shows which "
             "rules have one; docs/remediation.md) is refused there -- `remediate --apply` would "
             "run it on this rule's findings -- and so is an id that looks like a typo of a "
-            "built-in one."]
+            "built-in one.", "",
+            "A regular expression of `matches` / `not_matches` (Python's `re`, searched "
+            "anywhere in the text) is refused when it can backtrack catastrophically -- Python's "
+            "`re` has no time limit, so one long name would hang the scan: a quantified group "
+            "holding an unbounded quantifier (`(.+)+`, `(a*b)*`, `(.*,){12}`), and alternatives "
+            "under a quantifier that can start with the same character (`(ab|[a-z]b)+`). "
+            "Possessive quantifiers and atomic groups give nothing back and are allowed inside "
+            "a quantified group: write `([a-z0-9-]++\\.)+` or `(?>[a-z0-9-]+\\.)+`. The check "
+            "is on the pattern's shape: it can refuse a pattern that would in fact be fast, and "
+            "does not catch every slow one (`.*.*.*x` is slow on long text but allowed)."]
     return "\n".join(out) + "\n"
 
 

@@ -37,6 +37,7 @@ from scanner.engine.conditions import (
     PredicateCondition,
 )
 from scanner.engine.predicates import PREDICATES
+from scanner.engine.regex_safety import catastrophic
 from scanner.engine.validation import field_path, first_error, load_schema
 from scanner.errors import InputError, UsageError
 from scanner.yamlio import read_yaml
@@ -391,10 +392,17 @@ def _check_operator_value(op_name: str, value: Any, rule: Rule, where: str) -> A
         return tuple(value)
     if op.value == "regex":
         try:
-            return re.compile(str(value))
+            compiled = re.compile(str(value))
         except re.error as exc:
             raise bad(f"invalid regular expression {value!r}: {exc}", path=rule.path,
                       rule=rule.id, field=where) from None
+        # Python's re has no timeout: a pattern that can backtrack catastrophically would hang
+        # the scan on one long name (bad-input trial round 1: ``^(.+)+!$``)
+        danger = catastrophic(str(value))
+        if danger:
+            raise bad(f"regular expression {value!r}: {danger}", path=rule.path, rule=rule.id,
+                      field=where)
+        return compiled
     if op.value == "mapping":
         if not isinstance(value, Mapping) or set(value) != {"ratio", "limit"} or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):

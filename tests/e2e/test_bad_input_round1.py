@@ -169,3 +169,46 @@ def test_nesting_too_deep_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_yaml(deep, "config")
     assert str(info.value).startswith(f"{deep}: not valid YAML")
+
+
+# ------------------------------------------------------------------ catastrophic backtracking
+
+
+@pytest.mark.parametrize("pattern,words", [
+    ("^(.+)+!$", "a quantified group holds an unbounded quantifier"),
+    ("^(a*b?)*c", "a quantified group holds an unbounded quantifier"),
+    ("(.*,){12}x", "a quantified group holds an unbounded quantifier"),
+    ("^(a|a)+$", "alternatives under a quantifier can match the same text"),
+    ("^(ab|[a-z]b)+$", "alternatives under a quantifier can match the same text"),
+    ("^(x+x+)+y", "a quantified group holds an unbounded quantifier"),
+])
+def test_a_pattern_that_can_backtrack_catastrophically_is_refused_at_load(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], pattern: str, words: str) -> None:
+    """Bad-input trial round 1: ``matches: "^(.+)+!$"`` passed `rules validate` and the scan
+    never ended on a 90-character name (Python's re has no timeout): both refuse it now, exit
+    2 naming file, rule and field."""
+    rules = tmp_path / "r"
+    path = write_rule(rules, "my-redos", f"{{attribute: name, op: matches, value: '{pattern}'}}")
+    assert main(["rules", "validate", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: rule my-redos: field fail_when.value: " in err
+    assert words in err
+    assert main(_scan(tmp_path, "--rules-dir", str(rules))) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("pattern", [
+    "^prod-", "(?i)^(prod|staging)-[a-z0-9-]+$", "^([a-z0-9-]++\\.)+example\\.com$",
+    "^(?>[a-z]+/)+db$", "(\\d{1,3}\\.){3}\\d{1,3}", "^(foo|bar)+$", "^a.*b.*c$",
+    "^(\\w|\\d)+$", "^(prod|production)+-", "(a|ab)*c", "^(ab|a[a-z])+$",
+])
+def test_patterns_without_nested_or_ambiguous_repetition_are_accepted(
+        tmp_path: Path, pattern: str) -> None:
+    """Bad-input trial round 1: the refusal is for nested unbounded repetition and ambiguous
+    alternatives under a quantifier; possessive quantifiers and atomic groups, which do not
+    backtrack, are the way to write the nested form."""
+    from scanner.engine.loader import load_rule_file
+
+    path = write_rule(tmp_path, "my-ok", f"{{attribute: name, op: matches, value: '{pattern}'}}")
+    load_rule_file(path)
