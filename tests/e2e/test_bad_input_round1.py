@@ -212,3 +212,53 @@ def test_patterns_without_nested_or_ambiguous_repetition_are_accepted(
 
     path = write_rule(tmp_path, "my-ok", f"{{attribute: name, op: matches, value: '{pattern}'}}")
     load_rule_file(path)
+
+
+# ------------------------------------------------------------------ the remediation section
+
+_LAMBDA = "arn:aws:lambda:us-east-1:111111111111:function:rotate-db"
+
+
+@pytest.mark.parametrize("section,field,words", [
+    ("  rotation_days: true\n", "remediation.rotation_days", "True is not of type 'integer'"),
+    ("  rotation_days: 1001\n", "remediation.rotation_days", "1001 is greater than"),
+    (f"  rotation_functions:\n    - {{lambda_arn: '{_LAMBDA}', days: true}}\n",
+     "remediation.rotation_functions[0].days", "True is not of type 'integer'"),
+    ("  key_rotation_period_days: true\n", "remediation.key_rotation_period_days",
+     "True is not of type 'integer'"),
+    ("  max_plan_age_hours: true\n", "remediation.max_plan_age_hours",
+     "True is not of type 'number'"),
+    ("  engine_tag: 7\n", "remediation.engine_tag", "7 is not of type 'string'"),
+    ("  rotation_dayz: 30\n", "remediation", "rotation_dayz"),
+])
+def test_a_wrong_remediation_setting_is_refused_by_scan_and_remediate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str, field: str,
+        words: str) -> None:
+    """Bad-input trial round 1: ``rotation_days: true`` (a YAML boolean) passed as an integer
+    (bool is an int in Python), was planned "every True days" and sent to AWS as
+    AutomaticallyAfterDays true; the ``remediation`` section had no schema. Both commands
+    refuse it with the same message, naming the field."""
+    from scanner.errors import InputError
+    from scanner.remediate.config import load_config as load_remediation_config
+
+    config = _config(tmp_path, "remediation:\n" + section)
+    with pytest.raises(InputError) as info:
+        load_remediation_config(config)
+    assert info.value.field == field
+    assert words in str(info.value)
+    assert main(_scan(tmp_path, "--config", str(config))) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"field {field}: " in line and words in line
+
+
+def test_the_remediation_checks_refuse_a_boolean_where_an_integer_is_wanted() -> None:
+    """Bad-input trial round 1: scanner/remediate/config.py itself (reached also without the
+    scan's schema, e.g. from a plan's recorded settings) refuses a boolean for each integer."""
+    from scanner.errors import InputError
+    from scanner.remediate.config import parse_config
+
+    for data in ({"remediation": {"rotation_days": True}},
+                 {"remediation": {"key_rotation_period_days": True}},
+                 {"remediation": {"rotation_functions": [{"lambda_arn": _LAMBDA, "days": True}]}}):
+        with pytest.raises(InputError, match="expected an integer"):
+            parse_config(data, path="x.yaml")
