@@ -262,3 +262,46 @@ def test_the_remediation_checks_refuse_a_boolean_where_an_integer_is_wanted() ->
                  {"remediation": {"rotation_functions": [{"lambda_arn": _LAMBDA, "days": True}]}}):
         with pytest.raises(InputError, match="expected an integer"):
             parse_config(data, path="x.yaml")
+
+
+# ------------------------------------------------------------------ --full-refresh-days
+
+
+@pytest.mark.parametrize("command", [
+    ["scan", "--accounts", "111111111111", "--regions", "us-east-1", "--out", "OUT"],
+    ["collect", "--regions", "us-east-1", "--run-id", "r1", "--parts", "OUT"],
+])
+def test_a_full_refresh_period_past_ten_years_is_refused_before_any_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad-input trial round 1: ``--full-refresh-days 1000000000`` passed the check (only >=
+    1) and then every account's collection crashed in timedelta (OverflowError): exit 2
+    naming the flag, before any AWS call."""
+    import boto3
+
+    def no_aws(*_: object, **__: object) -> None:
+        raise AssertionError("no AWS call before the flags are checked")
+
+    monkeypatch.setattr(boto3.session.Session, "client", no_aws)
+    args = [a.replace("OUT", str(tmp_path / "out")) for a in command]
+    assert main([*args, "--full-refresh-days", "1000000000"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith("--full-refresh-days must be from 1 to 3650 (days), not 1000000000")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["1000000000", "3651", "0", "7.5"])
+def test_the_task_environment_refuses_a_full_refresh_period_out_of_range(value: str) -> None:
+    """Bad-input trial round 1: SECRETGRAPH_FULL_REFRESH_DAYS had the same weak check."""
+    from scanner.deploy.tasks import TaskConfig
+    from scanner.errors import InputError
+
+    env = {"SECRETGRAPH_ROLE_NAME": "SecretgraphAudit", "SECRETGRAPH_REGIONS": "us-east-1",
+           "SECRETGRAPH_ORG_MODE": "true", "SECRETGRAPH_HISTORY_URI": "s3://b/nightly",
+           "SECRETGRAPH_SECURITYHUB": "off", "SECRETGRAPH_CENTRAL_ACCOUNT": "111111111111",
+           "SECRETGRAPH_PARTS_URI": "s3://b/parts", "SECRETGRAPH_FULL_REFRESH_DAYS": value}
+    with pytest.raises(InputError, match="SECRETGRAPH_FULL_REFRESH_DAYS must be a whole number "
+                                         r"of days from 1 to 3650, not '"):
+        TaskConfig.from_env(env)
+    env["SECRETGRAPH_FULL_REFRESH_DAYS"] = "3650"
+    assert TaskConfig.from_env(env).full_refresh_days == 3650
