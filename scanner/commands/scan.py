@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from scanner.commands._outputs import out_folder
+from scanner.commands._outputs import external_id, out_folder
 from scanner.engine.loader import RuleScope
 from scanner.errors import Interrupted, UsageError
 from scanner.findings import Severity
@@ -58,7 +58,8 @@ def add_collect_arguments(
                      "name; for a role with a path use --role-arn)")
     how.add_argument("--role-arn", metavar="TEMPLATE",
                      help="role ARN template, e.g. 'arn:aws:iam::{account_id}:role/path/Audit'")
-    how.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
+    how.add_argument("--external-id", metavar="ID", type=external_id,
+                     help="ExternalId for AssumeRole (2 to 1224 characters)")
     how.add_argument("--endpoint-url", metavar="URL",
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
     how.add_argument("--max-workers", type=int, default=8, metavar="N",

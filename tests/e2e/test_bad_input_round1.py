@@ -305,3 +305,67 @@ def test_the_task_environment_refuses_a_full_refresh_period_out_of_range(value: 
         TaskConfig.from_env(env)
     env["SECRETGRAPH_FULL_REFRESH_DAYS"] = "3650"
     assert TaskConfig.from_env(env).full_refresh_days == 3650
+
+
+# ------------------------------------------------------------------ --external-id
+
+
+@pytest.mark.parametrize("command", [
+    ["scan", "--accounts", "111111111111", "--regions", "us-east-1", "--out", "OUT",
+     "--role-name", "Audit"],
+    ["collect", "--regions", "us-east-1", "--run-id", "r1", "--parts", "OUT",
+     "--role-name", "Audit"],
+    ["remediate", "--in", "OUT"],
+    ["export", "securityhub", "--findings", "OUT/findings.json", "--role-name", "Audit"],
+])
+@pytest.mark.parametrize("value,words", [
+    ("x", "2 to 1224 characters"),
+    ("", "2 to 1224 characters"),
+    ("two words", "letters, digits and _+=,.@:/- only"),
+    ("y" * 1225, "2 to 1224 characters"),
+])
+def test_an_external_id_sts_would_refuse_is_a_usage_error_naming_the_flag(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], value: str,
+        words: str) -> None:
+    """Bad-input trial round 1: ``--external-id x`` made every account a coverage gap
+    (ParamValidationError: AssumeRole's ExternalId is 2-1224 characters of [\\w+=,.@:/-]) and
+    exit 3; ``--external-id ''`` was silently no external id. Exit 2 naming the flag, the
+    value not echoed (it is a shared secret of sorts: the stack keeps it NoEcho)."""
+    args = [a.replace("OUT", str(tmp_path / "out")) for a in command]
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--external-id", value])
+    assert info.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "argument --external-id: " in line and words in line
+    if len(value) > 2:
+        assert value not in line
+
+
+def test_the_handler_environment_refuses_an_external_id_sts_would_refuse() -> None:
+    """Bad-input trial round 1: SECRETGRAPH_EXTERNAL_ID is checked like --external-id; empty
+    is still "none" (the stack's default)."""
+    from scanner.deploy.handler import HandlerConfig
+    from scanner.errors import InputError
+
+    env = {"SECRETGRAPH_ROLE_NAME": "SecretgraphAudit", "SECRETGRAPH_REGIONS": "us-east-1",
+           "SECRETGRAPH_ORG_MODE": "true", "SECRETGRAPH_HISTORY_URI": "s3://b/nightly",
+           "SECRETGRAPH_SECURITYHUB": "off", "SECRETGRAPH_CENTRAL_ACCOUNT": "111111111111"}
+    with pytest.raises(InputError, match="SECRETGRAPH_EXTERNAL_ID: an ExternalId is 2 to 1224"):
+        HandlerConfig.from_env({**env, "SECRETGRAPH_EXTERNAL_ID": "x"})
+    assert HandlerConfig.from_env({**env, "SECRETGRAPH_EXTERNAL_ID": ""}).external_id is None
+    assert HandlerConfig.from_env(
+        {**env, "SECRETGRAPH_EXTERNAL_ID": "Ab-12:x@y"}).external_id == "Ab-12:x@y"
+
+
+def test_the_stack_parameter_allows_what_the_scanner_accepts() -> None:
+    """Bad-input trial round 1: the ExternalId stack parameters refuse at deploy time what
+    the scanner would refuse at night (AllowedPattern), and allow empty (none)."""
+    import re
+
+    from scanner.aws.session import external_id_problem
+    from scanner.deploy.templates import EXTERNAL_ID_PATTERN
+
+    for value in ("", "x", "ab", "two words", "a:b/c@d=e,f.g+h_i-j", "y" * 1224, "y" * 1225,
+                  "é" * 3):
+        allowed = re.fullmatch(EXTERNAL_ID_PATTERN, value, re.ASCII) is not None
+        assert allowed == (value == "" or external_id_problem(value) is None), value
