@@ -369,3 +369,18 @@ def test_the_stack_parameter_allows_what_the_scanner_accepts() -> None:
                   "é" * 3):
         allowed = re.fullmatch(EXTERNAL_ID_PATTERN, value, re.ASCII) is not None
         assert allowed == (value == "" or external_id_problem(value) is None), value
+
+
+# ------------------------------------------------------------------ files that are not UTF-8
+
+
+def test_a_journal_that_is_not_utf8_is_refused_naming_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad-input trial round 1: ``remediate --undo`` of a binary file said "internal error:
+    UnicodeDecodeError" without naming the file (read_journal caught only OSError)."""
+    journal = tmp_path / "j.jsonl"
+    journal.write_bytes(b"\xff\xfe\n")
+    assert main(["remediate", "--undo", str(journal), "--yes"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"secretgraph remediate: error: {journal}: cannot read journal: "
+                           "not UTF-8 text")
