@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from scanner.history.records import HistoryStore, ReReadMark
 
 DEFAULT_FULL_REFRESH_DAYS = 7
+#: the longest --full-refresh-days / SECRETGRAPH_FULL_REFRESH_DAYS: a policy carried longer
+#: than ten years is no evidence of tonight's, and 1,000,000,000 overflowed timedelta in every
+#: account's collection (bad-input trial round 1)
+MAX_FULL_REFRESH_DAYS = 3650
 POLICY = "resource_policy"
 CARRY_FORMAT = "secretgraph-carry"
 #: the random suffix Secrets Manager appends to a secret's name in its ARN

@@ -11,6 +11,12 @@ import yaml
 
 from scanner.errors import InputError
 
+#: how many values YAML aliases (``*name``) may add to a file beyond the ones it writes: a
+#: hand-written rule, config, suppression or baseline file reuses a list of Regions, not
+#: millions of values (bad-input trial round 1: a 738-byte rule of 9^9 values hung `rules
+#: validate`). Counted while composing, before anything is built or walked.
+MAX_ALIAS_VALUES = 10_000
+
 
 def read_yaml(path: str | Path, what: str) -> Any:
     """The parsed document of ``path``; ``what`` names the file's role in errors
@@ -24,6 +30,8 @@ def read_yaml(path: str | Path, what: str) -> Any:
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
+    except RecursionError:  # the parser and composer recurse once per nesting level
+        raise InputError("not valid YAML: nested too deeply", path=str(p)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -69,6 +77,47 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.non_finite: list[tuple[float, int]] = []
+        self._alias_values = 0  # values the aliases so far add (MAX_ALIAS_VALUES)
+        self._open: list[str | None] = []  # anchors of the collections being composed
+        self._sizes: dict[int, int] = {}  # id(node) -> values in it, aliases expanded
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Composer.compose_node, counting what each alias adds and refusing an alias inside
+        its own anchor (a recursive document), at the alias's line."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            anchor = event.anchor
+            if anchor in self._open:
+                raise yaml.composer.ComposerError(
+                    None, None, f"alias *{anchor} is inside its own anchor &{anchor} (a "
+                    "document that contains itself)", event.start_mark)
+            if anchor in self.anchors:
+                self._alias_values += self._size(self.anchors[anchor])
+                if self._alias_values > MAX_ALIAS_VALUES:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"aliases expand to more than {MAX_ALIAS_VALUES} values "
+                        f"(at *{anchor}); write the values out or reuse fewer", event.start_mark)
+            return super().compose_node(parent, index)
+        event = self.peek_event()
+        self._open.append(getattr(event, "anchor", None))
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.pop()
+
+    def _size(self, node: yaml.Node) -> int:
+        """Values in ``node`` with its aliases expanded (each node counted once: linear)."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._size(n) for n in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+        else:
+            size = 1
+        self._sizes[id(node)] = size
+        return size
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
         value = super().construct_yaml_float(node)

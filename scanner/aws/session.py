@@ -78,6 +78,22 @@ OPERATIONS: dict[tuple[str, str], str] = {
 SESSION_NAME = "secretgraph-audit"
 
 
+#: STS API Reference, AssumeRole, ExternalId: "Length Constraints: Minimum length of 2. Maximum
+#: length of 1224. Pattern: [\w+=,.@:\/-]*" -- botocore refuses anything else before the call
+#: (ParamValidationError), so every account became a coverage gap (bad-input trial round 1)
+_EXTERNAL_ID_CHARS = re.compile(r"[\w+=,.@:/-]*", re.ASCII)
+
+
+def external_id_problem(value: str) -> str | None:
+    """None when STS accepts ``value`` as an ExternalId, else why not (the value itself is not
+    repeated: it is a shared secret of sorts)."""
+    if not 2 <= len(value) <= 1224:
+        return f"an ExternalId is 2 to 1224 characters (got {len(value)})"
+    if not _EXTERNAL_ID_CHARS.fullmatch(value):
+        return "an ExternalId has ASCII letters, digits and _+=,.@:/- only (no spaces)"
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClientSettings:
     """Everything about how clients talk to AWS, in one place."""

@@ -23,6 +23,16 @@ def out_folder(text: str) -> Path:
     return Path(text)
 
 
+def external_id(text: str) -> str:
+    """An ``--external-id`` argument STS accepts (an empty one is not "no external id")."""
+    from scanner.aws.session import external_id_problem
+
+    problem = external_id_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def output_file(path: str | Path, flag: str) -> Path:
     """``path`` ready to be written: not a folder, under folders (created when missing)."""
     if not str(path).strip():

@@ -18,6 +18,7 @@ from typing import Any
 
 from scanner.commands.scan import add_collect_arguments
 from scanner.errors import UsageError
+from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import parse_list
 
 HELP = "collect one shard of a sharded run into snapshot parts (merge with scan --from-parts)"
@@ -48,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "history store (read only; default: $SECRETGRAPH_HISTORY; none when unset)")
     inc.add_argument("--full-refresh-days", type=int, default=7, metavar="N",
                      help="with --history: re-read every policy at least every N nights "
-                     "(default 7; 1 reads every policy)")
+                     "(default 7; 1 reads every policy; at most 3650)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if not regions:
         raise UsageError("no regions: give --regions r1,r2 (or set AWS_REGION, or a region in "
                          "the profile)")
-    if args.full_refresh_days < 1:
-        raise UsageError("--full-refresh-days must be at least 1")
+    if not 1 <= args.full_refresh_days <= MAX_FULL_REFRESH_DAYS:
+        raise UsageError(f"--full-refresh-days must be from 1 to {MAX_FULL_REFRESH_DAYS} "
+                         f"(days), not {args.full_refresh_days}")
     config = load_config(Path(args.config) if args.config else None)
     carry = None
     if args.history:

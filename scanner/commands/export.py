@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
-from scanner.commands._outputs import output_file, write_output
+from scanner.commands._outputs import external_id, output_file, write_output
 from scanner.errors import InputError, Interrupted, UsageError
 
 HELP = ("export findings to AWS Security Hub (BatchImportFindings, BatchUpdateFindings; per "
@@ -61,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the central account for --mode central (default: the scan's)")
     parser.add_argument("--role-name", metavar="NAME",
                         help="role assumed in each account to import its findings")
-    parser.add_argument("--external-id", metavar="ID", help="ExternalId for the role")
+    parser.add_argument("--external-id", metavar="ID", type=external_id,
+                        help="ExternalId for the role")
     parser.add_argument("--previous", metavar="FILE",
                         help="the previous complete scan's findings.json or ASFF file: keeps "
                         "CreatedAt and archives findings resolved since")

@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from scanner.commands._outputs import output_file, replace_together, terminal_width
+from scanner.commands._outputs import external_id, output_file, replace_together, \
+    terminal_width
 from scanner.textfit import fit_line, stream_columns, terminal_safe
 from scanner.errors import InputError, SecretgraphError, StdoutError, \
     UsageError
@@ -91,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="the write role assumed in each account (never the audit role)")
     ap.add_argument("--profile", metavar="NAME",
                     help="AWS profile for the starting credentials (like scan)")
-    ap.add_argument("--external-id", metavar="ID",
+    ap.add_argument("--external-id", metavar="ID", type=external_id,
                     help="ExternalId for AssumeRole of the remediation role")
     ap.add_argument("--endpoint-url", metavar="URL",
                     help="AWS endpoint (e.g. a moto server); AWS_ENDPOINT_URL is honoured too")

@@ -6,10 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
-from scanner.commands._outputs import out_folder
+from scanner.commands._outputs import external_id, out_folder
 from scanner.engine.loader import RuleScope
 from scanner.errors import Interrupted, UsageError
 from scanner.findings import Severity
+from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
 
 HELP = "scan the organization (or --accounts) and report findings"
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     how.add_argument("--full-refresh-days", type=int, default=7, metavar="N",
                      help="with --history: an unchanged secret policy is carried from the last "
                      "complete scan, and re-read at least every N nights (default 7; 1 reads "
-                     "every policy every night)")
+                     "every policy every night; at most 3650)")
     how.add_argument("--processes", type=int, default=1, metavar="N",
                      help="collect in N processes, one shard of the accounts each, and "
                      "analyse access over N shards of the secrets (from 25,000 secrets per "
@@ -57,7 +58,8 @@ def add_collect_arguments(
                      "name; for a role with a path use --role-arn)")
     how.add_argument("--role-arn", metavar="TEMPLATE",
                      help="role ARN template, e.g. 'arn:aws:iam::{account_id}:role/path/Audit'")
-    how.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
+    how.add_argument("--external-id", metavar="ID", type=external_id,
+                     help="ExternalId for AssumeRole (2 to 1224 characters)")
     how.add_argument("--endpoint-url", metavar="URL",
                      help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
     how.add_argument("--max-workers", type=int, default=8, metavar="N",
@@ -198,8 +200,9 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
                              f"{'them' if len(given) > 1 else 'it'})")
     if args.prove_timeout is not None and not args.prove_timeout > 0:
         raise UsageError("--prove-timeout must be a positive number of seconds")
-    if args.full_refresh_days < 1:
-        raise UsageError("--full-refresh-days must be at least 1")
+    if not 1 <= args.full_refresh_days <= MAX_FULL_REFRESH_DAYS:
+        raise UsageError(f"--full-refresh-days must be from 1 to {MAX_FULL_REFRESH_DAYS} "
+                         f"(days), not {args.full_refresh_days}")
     if args.processes < 1:
         raise UsageError("--processes must be at least 1")
     if args.history and "://" not in args.history:  # a local SQLite file the scan writes

@@ -188,7 +188,7 @@ class HandlerConfig:
             baseline_file=input_file(INPUT_VARIABLES["baseline"]),
             package_root=(env.get("LAMBDA_TASK_ROOT") or "").strip() or None,
             role_name=need("SECRETGRAPH_ROLE_NAME"), regions=regions, history_uri=history, org=org,
-            accounts=accounts, external_id=(env.get("SECRETGRAPH_EXTERNAL_ID") or None),
+            accounts=accounts, external_id=_external_id(env),
             sns_topic_arn=(env.get("SECRETGRAPH_SNS_TOPIC_ARN") or None),
             securityhub=securityhub,
             central_account=central,
@@ -614,3 +614,17 @@ def handler(event: Mapping[str, Any], context: Any, *,
     deps = deps or Collaborators()
     config = HandlerConfig.from_env(deps.env)
     return run(config, deps)
+
+
+def _external_id(env: Mapping[str, str]) -> str | None:
+    """SECRETGRAPH_EXTERNAL_ID, checked as --external-id is; empty is none (the stack's
+    default)."""
+    from scanner.aws.session import external_id_problem
+
+    value = env.get("SECRETGRAPH_EXTERNAL_ID") or ""
+    if not value:
+        return None
+    problem = external_id_problem(value)
+    if problem:
+        raise InputError(f"SECRETGRAPH_EXTERNAL_ID: {problem}")
+    return value

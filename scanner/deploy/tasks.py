@@ -80,9 +80,12 @@ class TaskConfig:
         if not tps > 0:
             raise InputError("SECRETGRAPH_POLICY_TPS must be positive")
         days_text = (env.get("SECRETGRAPH_FULL_REFRESH_DAYS") or "7").strip()
-        if not days_text.isdigit() or int(days_text) < 1:
+        from scanner.incremental import MAX_FULL_REFRESH_DAYS
+
+        if not (days_text.isascii() and days_text.isdigit()) or \
+                not 1 <= int(days_text) <= MAX_FULL_REFRESH_DAYS:
             raise InputError("SECRETGRAPH_FULL_REFRESH_DAYS must be a whole number of days "
-                             f"(at least 1), not {days_text!r}")
+                             f"from 1 to {MAX_FULL_REFRESH_DAYS}, not {days_text!r}")
         return cls(scan=HandlerConfig.from_env(env), parts_uri=parts,
                    parts_kms_key=(env.get("SECRETGRAPH_PARTS_KMS_KEY") or None),
                    policy_tps=tps,

@@ -30,6 +30,11 @@ NEVER_ALLOWED = ("secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecret
 
 
 
+#: the ExternalId parameters: empty (none) or what STS AssumeRole accepts (2 to 1224 characters
+#: of [\w+=,.@:/-], scanner.aws.session.external_id_problem; bad-input trial round 1)
+EXTERNAL_ID_PATTERN = "^$|^[\\w+=,.@:/-]{2,1224}$"
+
+
 def _update_workflow() -> dict[str, Any]:
     """The export stage's BatchUpdateFindings, on this account's hub: the Workflow.Status of
     a finding muted or un-muted since the previous night (an import cannot change it; new-user
@@ -134,6 +139,7 @@ def central_template() -> dict[str, Any]:
         "AuditRoleName": {"Type": "String", "Default": DEFAULT_AUDIT_ROLE,
                           "Description": "Name of the read-only audit role in member accounts"},
         "ExternalId": {"Type": "String", "Default": "", "NoEcho": True,
+                       "AllowedPattern": EXTERNAL_ID_PATTERN,
                        "Description": "Optional sts:ExternalId the audit role requires"},
         "Regions": {"Type": "String", "Default": "us-east-1",
                     "Description": "Comma-separated regions to scan"},
@@ -373,6 +379,7 @@ def member_template() -> dict[str, Any]:
                                "Description": "FunctionRoleArn output of the central stack"},
             "AuditRoleName": {"Type": "String", "Default": DEFAULT_AUDIT_ROLE},
             "ExternalId": {"Type": "String", "Default": "", "NoEcho": True,
+                           "AllowedPattern": EXTERNAL_ID_PATTERN,
                            "Description": "Optional sts:ExternalId the scanner must present"},
         },
         "Conditions": {"HasExternalId": {"Fn::Not": [{"Fn::Equals": [_ref("ExternalId"), ""]}]}},

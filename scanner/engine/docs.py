@@ -80,7 +80,8 @@ def render(ruleset: Ruleset) -> str:
         if r.parameters:
             out += ["| parameter | type | default | description |", "| --- | --- | --- | --- |"]
             for p in r.parameters.values():
-                out.append(f"| `{p.name}` | {p.type} | `{p.default!r}` | {_cell(p.description)} |")
+                kind = f"{p.type} of {p.items}" if p.items else p.type
+                out.append(f"| `{p.name}` | {kind} | `{p.default!r}` | {_cell(p.description)} |")
             out.append("")
         logic = {"applies_when": r.applies_when} if r.applies_when else {}
         logic["fail_when"] = r.fail_when
@@ -147,14 +148,26 @@ def render(ruleset: Ruleset) -> str:
             "the table of [resource kinds and attributes](#resource-kinds-and-attributes) "
             "above), `description`, `rationale`, `fail_when` (and "
             "optionally `applies_when`, `parameters`, `per_principal`, `inputs`, "
-            "`references`), `compliance` (framework -- aws-fsbp, aws-config, cis-aws, "
+            "`references`; a list parameter may declare `items` -- `account_id`, `region`, "
+            "`action`, `string`, `integer`, `number` or `boolean` -- and its default and "
+            "configured values are checked item by item; without it an item must be text, a "
+            "number or a boolean), `compliance` (framework -- aws-fsbp, aws-config, cis-aws, "
             "nist-800-53-r5, pci-dss-4.0 -- to control ids; `{}` for none) "
             "and `remediation` {`id`, `description`}. Its remediation id is its own: "
             "`remediate` lists its findings as manual steps (the description). The id of an "
             "automated remediation of the built-in rules (`secretgraph rules list` shows which "
             "rules have one; docs/remediation.md) is refused there -- `remediate --apply` would "
             "run it on this rule's findings -- and so is an id that looks like a typo of a "
-            "built-in one."]
+            "built-in one.", "",
+            "A regular expression of `matches` / `not_matches` (Python's `re`, searched "
+            "anywhere in the text) is refused when it can backtrack catastrophically -- Python's "
+            "`re` has no time limit, so one long name would hang the scan: a quantified group "
+            "holding an unbounded quantifier (`(.+)+`, `(a*b)*`, `(.*,){12}`), and alternatives "
+            "under a quantifier that can start with the same character (`(ab|[a-z]b)+`). "
+            "Possessive quantifiers and atomic groups give nothing back and are allowed inside "
+            "a quantified group: write `([a-z0-9-]++\\.)+` or `(?>[a-z0-9-]+\\.)+`. The check "
+            "is on the pattern's shape: it can refuse a pattern that would in fact be fast, and "
+            "does not catch every slow one (`.*.*.*x` is slow on long text but allowed)."]
     return "\n".join(out) + "\n"
 
 

@@ -37,6 +37,7 @@ from scanner.engine.conditions import (
     PredicateCondition,
 )
 from scanner.engine.predicates import PREDICATES
+from scanner.engine.regex_safety import catastrophic
 from scanner.engine.validation import field_path, first_error, load_schema
 from scanner.errors import InputError, UsageError
 from scanner.yamlio import read_yaml
@@ -96,6 +97,20 @@ class ParamSpec:
     description: str
     minimum: float | None = None
     maximum: float | None = None
+    #: what a list parameter's items are (``items:`` of the parameter, ITEM_KINDS); None: any
+    #: plain value (text, number, boolean)
+    items: str | None = None
+
+
+#: the item kinds a list parameter may declare (``items:``), each checked item by item (bad-input
+#: trial round 1: ``allowed_accounts: [999999999999]`` silently allowed nothing)
+ITEM_KINDS: tuple[str, ...] = ("string", "integer", "number", "boolean", "account_id", "region",
+                               "action")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# IAM User Guide, "IAM JSON policy elements: Action": an action is named by its service
+# prefix, a colon and the action name ("secretsmanager:GetSecretValue"); "You can use
+# wildcards (* or ?) as part of the action name" -- and "*" alone is every action
+_ACTION = re.compile(r"\*|[a-z0-9][a-z0-9-]*:[A-Za-z0-9*?]+")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -213,7 +228,7 @@ def parse_rule(data: Any, *, path: str) -> Rule:
     params = {
         name: ParamSpec(name=name, type=spec["type"], default=spec["default"],
                         description=spec["description"], minimum=spec.get("minimum"),
-                        maximum=spec.get("maximum"))
+                        maximum=spec.get("maximum"), items=spec.get("items"))
         for name, spec in (data.get("parameters") or {}).items()
     }
     rule = Rule(
@@ -236,17 +251,60 @@ def parse_rule(data: Any, *, path: str) -> Rule:
 
 def check_param_value(spec: ParamSpec, value: Any) -> str | None:
     """None when ``value`` fits the parameter, else what is wrong."""
+    problem = param_problem(spec, value)
+    return None if problem is None else problem[1]
+
+
+def param_problem(spec: ParamSpec, value: Any) -> tuple[str, str] | None:
+    """None when ``value`` fits the parameter, else (where below the parameter -- ``[2]`` for
+    the third item of a list, or "" -- and what is wrong)."""
     types = _PARAM_TYPES[spec.type]
     if isinstance(value, bool) and spec.type in ("integer", "number"):
-        return f"must be {spec.type}, got a boolean"
+        return "", f"must be {spec.type}, got a boolean"
     if not isinstance(value, types):
-        return f"must be {spec.type}, got {type(value).__name__}"
+        return "", f"must be {spec.type}, got {type(value).__name__}"
     if isinstance(value, float) and not math.isfinite(value):  # passes < and > alike
-        return f"must be a finite number, got {value!r}"
+        return "", f"must be a finite number, got {value!r}"
     if spec.minimum is not None and isinstance(value, (int, float)) and value < spec.minimum:
-        return f"must be >= {spec.minimum:g}"
+        return "", f"must be >= {spec.minimum:g}"
     if spec.maximum is not None and isinstance(value, (int, float)) and value > spec.maximum:
-        return f"must be <= {spec.maximum:g}"
+        return "", f"must be <= {spec.maximum:g}"
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            problem = item_problem(spec.items, item)
+            if problem:
+                return f"[{i}]", problem
+    return None
+
+
+def item_problem(kind: str | None, item: Any) -> str | None:
+    """None when ``item`` is an item of kind ``kind`` (ITEM_KINDS; None: any plain value),
+    else what is wrong. A value of the wrong type is named; a number where text is expected
+    says to quote it (docs/configuration.md)."""
+    from scanner.engine.validation import quote_hint
+
+    if kind is None:
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"must be a finite number, got {item!r}"
+        if not isinstance(item, (str, int, float, bool)):
+            return f"must be text, a number or a boolean, got {type(item).__name__}"
+        return None
+    if kind in ("integer", "number", "boolean"):
+        return check_param_value(ParamSpec(name="", type=kind, default=None, description=""),
+                                 item)
+    if not isinstance(item, str):
+        return f"must be text, got {type(item).__name__}{quote_hint(item)}"
+    if kind == "account_id" and not _ACCOUNT_ID.fullmatch(item):
+        return f"{item!r} is not a 12-digit account id"
+    if kind == "region":
+        from scanner.aws.regions import known_regions
+
+        known = known_regions()
+        if item not in known:
+            return f"unknown region {item!r}{suggest(item, sorted(known))}"
+    if kind == "action" and not _ACTION.fullmatch(item):
+        return (f"{item!r} is not an action (service:ActionName, e.g. "
+                "secretsmanager:GetSecretValue; * and ? match any characters)")
     return None
 
 
@@ -259,9 +317,12 @@ def check_rule(rule: Rule) -> None:
             raise fail(f"unknown resource kind {kind!r} (known: {', '.join(sorted(KIND_ATTRIBUTES))})",
                        "resource" if len(rule.resources) == 1 else f"resource[{i}]")
     for name, spec in rule.parameters.items():
-        problem = check_param_value(spec, spec.default)
-        if problem:
-            raise fail(f"default {problem}", f"parameters.{name}.default")
+        if spec.items is not None and spec.type != "list":
+            raise fail(f"items is for a list parameter, not {spec.type}",
+                       f"parameters.{name}.items")
+        found = param_problem(spec, spec.default)
+        if found:
+            raise fail(f"default {found[1]}", f"parameters.{name}.default{found[0]}")
     rid = str(rule.remediation.get("id"))
     # a built-in rule, or a copy of one (refused as a duplicate id when loaded with them)
     builtin = Path(rule.path).resolve().parent == builtin_rules_dir().resolve() or \
@@ -331,10 +392,17 @@ def _check_operator_value(op_name: str, value: Any, rule: Rule, where: str) -> A
         return tuple(value)
     if op.value == "regex":
         try:
-            return re.compile(str(value))
+            compiled = re.compile(str(value))
         except re.error as exc:
             raise bad(f"invalid regular expression {value!r}: {exc}", path=rule.path,
                       rule=rule.id, field=where) from None
+        # Python's re has no timeout: a pattern that can backtrack catastrophically would hang
+        # the scan on one long name (bad-input trial round 1: ``^(.+)+!$``)
+        danger = catastrophic(str(value))
+        if danger:
+            raise bad(f"regular expression {value!r}: {danger}", path=rule.path, rule=rule.id,
+                      field=where)
+        return compiled
     if op.value == "mapping":
         if not isinstance(value, Mapping) or set(value) != {"ratio", "limit"} or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
@@ -462,11 +530,12 @@ def _compile_predicate(rule: Rule, node: Mapping[str, Any], where: str, kinds: S
             raise InputError(f"predicate {name} takes no argument {arg!r} (takes: "
                              f"{', '.join(spec.args) or 'none'})", path=rule.path, rule=rule.id,
                              field=f"{where}.args.{arg}")
-        pspec = ParamSpec(name=arg, type=spec.args[arg], default=None, description="")
-        problem = check_param_value(pspec, value)
-        if problem:
-            raise InputError(f"argument {arg} {problem}", path=rule.path, rule=rule.id,
-                             field=f"{where}.args.{arg}")
+        type_, _, items = spec.args[arg].partition(" of ")
+        pspec = ParamSpec(name=arg, type=type_, default=None, description="", items=items or None)
+        found = param_problem(pspec, value)
+        if found:
+            raise InputError(f"argument {arg} {found[1]}", path=rule.path, rule=rule.id,
+                             field=f"{where}.args.{arg}{found[0]}")
     return PredicateCondition(name, spec.fn, args)
 
 
@@ -484,10 +553,10 @@ def effective_params(rule: Rule, overrides: Mapping[str, Any], global_params: Ma
             raise InputError(f"rule {rule.id} has no parameter {name!r} (has: "
                              f"{', '.join(rule.parameters) or 'none'})", path=source,
                              rule=rule.id, field=where)
-        problem = check_param_value(spec, value)
-        if problem:
-            raise InputError(f"parameter {name} {problem}", path=source, rule=rule.id,
-                             field=where)
+        found = param_problem(spec, value)
+        if found:
+            raise InputError(f"parameter {name} {found[1]}", path=source, rule=rule.id,
+                             field=where + found[0])
         params[name] = value
     return params
 

@@ -38,6 +38,12 @@ _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 
 
+def _integer(value: Any) -> bool:
+    """An integer of the file: not a boolean, which Python counts as one (bad-input trial round
+    1: ``rotation_days: true`` was sent to AWS as AutomaticallyAfterDays true)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _fail(path: str, field: str, message: str) -> InputError:
     return InputError(message, path=path, field=field)
 
@@ -56,7 +62,7 @@ def _rotation(entry: Any, path: str, field: str) -> RotationTarget:
     if account is not None and not (isinstance(account, str) and _ACCOUNT.match(account)):
         raise _fail(path, f"{field}.account_id", "expected a 12-digit account id (quoted)")
     days = entry.get("days")
-    if days is not None and not (isinstance(days, int) and 1 <= days <= 1000):
+    if days is not None and not (_integer(days) and 1 <= days <= 1000):
         raise _fail(path, f"{field}.days", "expected an integer from 1 to 1000")
     for key in ("region", "engine", "schedule", "duration"):
         if entry.get(key) is not None and not isinstance(entry.get(key), str):
@@ -117,10 +123,10 @@ def parse_config(data: Any, *, path: str) -> RemediationConfig:
     if not isinstance(age, (int, float)) or isinstance(age, bool) or age <= 0:
         raise _fail(path, "remediation.max_plan_age_hours", "expected a positive number")
     days = section.get("rotation_days", 30)
-    if not isinstance(days, int) or not 1 <= days <= 1000:
+    if not _integer(days) or not 1 <= days <= 1000:
         raise _fail(path, "remediation.rotation_days", "expected an integer from 1 to 1000")
     period = section.get("key_rotation_period_days")
-    if period is not None and not (isinstance(period, int) and 90 <= period <= 2560):
+    if period is not None and not (_integer(period) and 90 <= period <= 2560):
         raise _fail(path, "remediation.key_rotation_period_days",
                     "expected an integer from 90 to 2560")
     trusted = data.get("trusted_accounts") or []

@@ -174,6 +174,9 @@ def read_journal(path: str | Path) -> Journal:
         lines = p.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise InputError(f"cannot read journal: {exc.strerror or exc}", path=str(p)) from None
+    except UnicodeDecodeError as exc:  # a binary file given by mistake (bad-input trial round 1)
+        raise InputError(f"cannot read journal: not UTF-8 text (byte {exc.start})",
+                         path=str(p)) from None
     records: list[Any] = []
     torn: str | None = None
     last = max((n for n, line in enumerate(lines, start=1) if line.strip()), default=0)

@@ -77,7 +77,9 @@ def test_scan_checks_the_config_file_whole_remediation_section_included(tmp_path
 
     path = tmp_path / "secretgraph.yaml"
     path.write_text("remediation:\n  org-id: o-abc123def4\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"field remediation: unknown key\(s\) \['org-id'\]"):
+    with pytest.raises(InputError, match=r"field remediation: Additional properties are not "
+                                         r"allowed \('org-id' was unexpected\); did you mean "
+                                         r"org_id\?"):
         load_inputs(ScanOptions(config_path=path))
     path.write_text("remediation:\n  org_id: o-abc123def4\n", encoding="utf-8")
     assert load_inputs(ScanOptions(config_path=path)).config.path == str(path)

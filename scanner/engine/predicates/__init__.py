@@ -39,7 +39,8 @@ class PredicateSpec:
     name: str
     fn: PredicateFn
     kinds: tuple[str, ...]  # resource kinds it can judge
-    args: Mapping[str, str] = field(default_factory=dict)  # arg name -> type (as parameters)
+    args: Mapping[str, str] = field(default_factory=dict)  # arg name -> type (as parameters;
+    # "list of <item kind>": loader.ITEM_KINDS)
     doc: str = ""
 
 
@@ -60,9 +61,9 @@ PREDICATES: dict[str, PredicateSpec] = {
         _spec("rotation_network_path_broken", rotation_network_path, ("Secret",)),
         _spec("policy_public", policy_public, ("Secret", "KmsKey"), {"field": "string"}),
         _spec("secret_policy_external_account", secret_policy_external, ("Secret",),
-              {"allowed_accounts": "list"}),
+              {"allowed_accounts": "list of account_id"}),
         _spec("secret_policy_overbroad_actions", secret_policy_overbroad, ("Secret",),
-              {"allowed_actions": "list"}),
+              {"allowed_actions": "list of action"}),
         _spec("access_gates_conflict", access_gates_conflict, ("Secret", "SecretReplica")),
         _spec("key_missing", key_missing, ("Secret", "SecretReplica")),
         _spec("key_policy_excess_grant", key_policy_excess_grant, ("KmsKey",)),
@@ -74,7 +75,7 @@ PREDICATES: dict[str, PredicateSpec] = {
         _spec("peering_route_overbroad", peering_route_overbroad, ("RouteTable",)),
         _spec("peering_route_blackhole", peering_route_blackhole, ("RouteTable",)),
         _spec("missing_replica_regions", missing_replica_regions, ("Secret",),
-              {"required_regions": "list"}),
+              {"required_regions": "list of region"}),
         _spec("coverage_gap", coverage_gap, ("CoverageGroup",)),
     )
 }
