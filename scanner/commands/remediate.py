@@ -56,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--config", metavar="FILE",
                      help="config file: rotation_functions, required_replica_regions and the "
                           "remediation: section (keys per account-region, org id, plan max age)")
+    src.add_argument("--rules-dir", metavar="DIR", action="append", dest="rules_dir",
+                     default=[],
+                     help="an extra directory of rule files, as given to scan (repeatable): "
+                          "the config's entries for those rules are checked against them, and "
+                          "each change's effect is predicted with them too")
     sel = parser.add_argument_group("selection")
     sel.add_argument("--rule", action="append", default=[], metavar="R",
                      help="only findings of this rule id (or remediation id); repeatable or "
@@ -210,9 +215,11 @@ def run(args: argparse.Namespace) -> int:
     if args.undo:
         # --history beside --undo is the store where the undone resources are marked for
         # re-read (docs/remediation.md), as beside --apply
-        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot:
-            raise UsageError("--undo JOURNAL takes no plan, input or --apply (--history names "
-                             "the store where the undone resources are marked for re-read)")
+        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot \
+                or args.rules_dir:
+            raise UsageError("--undo JOURNAL takes no plan, input, --rules-dir or --apply "
+                             "(--history names the store where the undone resources are "
+                             "marked for re-read)")
         if args.journal:
             _new_journal(args.journal)
         return _run_undo(args)
@@ -248,9 +255,9 @@ def run(args: argparse.Namespace) -> int:
     args_accepted = _split(args.accept_access_change, "--accept-access-change")
     base_dir = Path(args.in_dir) if args.in_dir else Path(".")
     if args.plan:
-        if selection.given or args.accept_access_change:
-            raise UsageError("--rule/--finding/--account/--accept-access-change shape a new "
-                             "plan; a saved --plan is applied as it is")
+        if selection.given or args.accept_access_change or args.rules_dir:
+            raise UsageError("--rule/--finding/--account/--accept-access-change/--rules-dir "
+                             "shape a new plan; a saved --plan is applied as it is")
         plan: Plan = read_plan(args.plan)
         plan_path = str(args.plan)
     else:
@@ -259,7 +266,12 @@ def run(args: argparse.Namespace) -> int:
 
         if args.prove_timeout is not None and not args.prove_timeout > 0:
             raise UsageError("--prove-timeout must be a positive number of seconds")
+        from scanner.pipeline import paths
+
+        # the rules the scan was given (--rules-dir): a config that sets one of them is read
+        # as scan read it, and the effects are predicted with them (bad-input trial round 1)
         rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None,
+                                        rules_dirs=paths(args.rules_dir),
                                         prove=args.prove, prove_timeout=args.prove_timeout))
         if args.config is None and inputs.trusted_accounts:
             # the zone the scan's verdicts used (its config's trusted_accounts, recorded in
