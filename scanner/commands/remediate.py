@@ -212,6 +212,12 @@ def run(args: argparse.Namespace) -> int:
         # -q prints no plan (QUIET_HELP): a confirmation would be of changes never shown
         raise UsageError("-q shows no plan to confirm: with --apply or --undo give --yes "
                          "(after reviewing the plan), or leave out -q")
+    if (args.apply or args.undo) and args.history is None:
+        # the store the changed resources are marked in (_reread_hook): an empty
+        # $SECRETGRAPH_HISTORY is refused before anything is read, not "no store"
+        from scanner.history.store import check_location, env_history
+
+        check_location(env_history())
     if args.undo:
         # --history beside --undo is the store where the undone resources are marked for
         # re-read (docs/remediation.md), as beside --apply
@@ -461,12 +467,10 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
     $SECRETGRAPH_HISTORY), so the next incremental scan reads those policies again. The store
     is opened (and checked) before anything is changed; without one, a note says (once something
     was changed) what the next scan relies on."""
-    import os
-
-    from scanner.history.store import open_store
+    from scanner.history.store import env_history, open_store
     from scanner.remediate.engine import reread_marker
 
-    uri = args.history or os.environ.get("SECRETGRAPH_HISTORY")
+    uri = args.history if args.history is not None else env_history()
     if uri and "://" not in uri:  # a local file: writable before anything is changed
         history = output_file(uri, "--history")
         try:  # opened for append, not only asked: access() says yes to root on /sys
