@@ -180,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
     try:
+        from scanner.history.store import check_location
+
+        # an empty --history (or $SECRETGRAPH_HISTORY, the default of several commands): one
+        # answer in every command, before any work (bad-input trial round 1)
+        check_location(getattr(args, "history", None))
         code = int(modules[args.command].run(args))
         sys.stdout.flush()  # a full disk under `> out.txt` shows here, not at exit
         return code

@@ -18,6 +18,7 @@ from typing import Any
 
 from scanner.commands.scan import add_collect_arguments
 from scanner.errors import UsageError
+from scanner.history.store import env_history
 from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import parse_list
 
@@ -44,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="secretgraph.yaml (for required_replica_regions)")
     inc = parser.add_argument_group("incremental collection")
     inc.add_argument("--history", metavar="PATH|s3://...",
-                     default=os.environ.get("SECRETGRAPH_HISTORY") or None,
+                     default=env_history(),
                      help="carry unchanged secret policies from the last complete scan of this "
                      "history store (read only; default: $SECRETGRAPH_HISTORY; none when unset)")
     inc.add_argument("--full-refresh-days", type=int, default=7, metavar="N",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +26,12 @@ QUIET_DISCARDS_STDOUT = True
 
 
 def default_history() -> str:
-    return os.environ.get("SECRETGRAPH_HISTORY", DEFAULT_HISTORY)
+    """$SECRETGRAPH_HISTORY (set but empty: refused where used, scanner.history.store.
+    check_location), else secretgraph-history.db."""
+    from scanner.history.store import env_history
+
+    value = env_history()
+    return DEFAULT_HISTORY if value is None else value
 
 
 def add_history_argument(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -76,7 +80,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.history = getattr(args, "history", None) or default_history()
+    given = getattr(args, "history", None)
+    # not `or`: an empty --history is refused, not taken as "the default file"
+    args.history = default_history() if given is None else given
+    from scanner.history.store import check_location
+
+    check_location(args.history)
     if getattr(args, "history_command", None) == "prune":
         return _prune(args)
     args.format = getattr(args, "format", "table")

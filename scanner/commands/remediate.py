@@ -57,6 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--config", metavar="FILE",
                      help="config file: rotation_functions, required_replica_regions and the "
                           "remediation: section (keys per account-region, org id, plan max age)")
+    src.add_argument("--rules-dir", metavar="DIR", action="append", dest="rules_dir",
+                     default=[],
+                     help="an extra directory of rule files, as given to scan (repeatable): "
+                          "the config's entries for those rules are checked against them, and "
+                          "each change's effect is predicted with them too")
     sel = parser.add_argument_group("selection")
     sel.add_argument("--rule", action="append", default=[], metavar="R",
                      help="only findings of this rule id (or remediation id); repeatable or "
@@ -208,12 +213,20 @@ def run(args: argparse.Namespace) -> int:
         # -q prints no plan (QUIET_HELP): a confirmation would be of changes never shown
         raise UsageError("-q shows no plan to confirm: with --apply or --undo give --yes "
                          "(after reviewing the plan), or leave out -q")
+    if (args.apply or args.undo) and args.history is None:
+        # the store the changed resources are marked in (_reread_hook): an empty
+        # $SECRETGRAPH_HISTORY is refused before anything is read, not "no store"
+        from scanner.history.store import check_location, env_history
+
+        check_location(env_history())
     if args.undo:
         # --history beside --undo is the store where the undone resources are marked for
         # re-read (docs/remediation.md), as beside --apply
-        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot:
-            raise UsageError("--undo JOURNAL takes no plan, input or --apply (--history names "
-                             "the store where the undone resources are marked for re-read)")
+        if args.apply or args.plan or args.in_dir or args.findings or args.snapshot \
+                or args.rules_dir:
+            raise UsageError("--undo JOURNAL takes no plan, input, --rules-dir or --apply "
+                             "(--history names the store where the undone resources are "
+                             "marked for re-read)")
         if args.journal:
             _new_journal(args.journal)
         return _run_undo(args)
@@ -249,9 +262,9 @@ def run(args: argparse.Namespace) -> int:
     args_accepted = _split(args.accept_access_change, "--accept-access-change")
     base_dir = Path(args.in_dir) if args.in_dir else Path(".")
     if args.plan:
-        if selection.given or args.accept_access_change:
-            raise UsageError("--rule/--finding/--account/--accept-access-change shape a new "
-                             "plan; a saved --plan is applied as it is")
+        if selection.given or args.accept_access_change or args.rules_dir:
+            raise UsageError("--rule/--finding/--account/--accept-access-change/--rules-dir "
+                             "shape a new plan; a saved --plan is applied as it is")
         plan: Plan = read_plan(args.plan)
         plan_path = str(args.plan)
     else:
@@ -260,7 +273,12 @@ def run(args: argparse.Namespace) -> int:
 
         if args.prove_timeout is not None and not args.prove_timeout > 0:
             raise UsageError("--prove-timeout must be a positive number of seconds")
+        from scanner.pipeline import paths
+
+        # the rules the scan was given (--rules-dir): a config that sets one of them is read
+        # as scan read it, and the effects are predicted with them (bad-input trial round 1)
         rules = load_inputs(ScanOptions(config_path=Path(args.config) if args.config else None,
+                                        rules_dirs=paths(args.rules_dir),
                                         prove=args.prove, prove_timeout=args.prove_timeout))
         if args.config is None and inputs.trusted_accounts:
             # the zone the scan's verdicts used (its config's trusted_accounts, recorded in
@@ -450,12 +468,10 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
     $SECRETGRAPH_HISTORY), so the next incremental scan reads those policies again. The store
     is opened (and checked) before anything is changed; without one, a note says (once something
     was changed) what the next scan relies on."""
-    import os
-
-    from scanner.history.store import open_store
+    from scanner.history.store import env_history, open_store
     from scanner.remediate.engine import reread_marker
 
-    uri = args.history or os.environ.get("SECRETGRAPH_HISTORY")
+    uri = args.history if args.history is not None else env_history()
     if uri and "://" not in uri:  # a local file: writable before anything is changed
         history = output_file(uri, "--history")
         try:  # opened for append, not only asked: access() says yes to root on /sys

@@ -10,6 +10,7 @@ from scanner.commands._outputs import external_id, out_folder
 from scanner.engine.loader import RuleScope
 from scanner.errors import Interrupted, UsageError
 from scanner.findings import Severity
+from scanner.history.store import env_history
 from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
 
@@ -103,7 +104,7 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--suppressions", metavar="FILE", type=Path, help="mutelist YAML")
     out.add_argument("--baseline", metavar="FILE", type=Path, help="access baseline YAML")
     out.add_argument("--history", metavar="PATH|s3://...",
-                     default=os.environ.get("SECRETGRAPH_HISTORY") or None,
+                     default=env_history(),
                      help="record the scan in this history store: SQLite file or "
                      "s3://bucket/prefix (default: $SECRETGRAPH_HISTORY; none when unset)")
 

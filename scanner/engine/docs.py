@@ -140,7 +140,7 @@ def render(ruleset: Ruleset) -> str:
         own = sorted(KIND_ATTRIBUTES[kind] - COMMON)
         out.append(f"| `{kind}` | " + ", ".join(f"`{a}`" for a in own) + " |")
     out += ["", "## Rules of your own", "",
-            "A folder given with `--rules-dir DIR` (to `scan` and `rules list`) adds "
+            "A folder given with `--rules-dir DIR` (to `scan`, `remediate` and `rules list`) adds "
             "its `*.yaml` rule files to the built-in ones; `secretgraph rules validate DIR` "
             "checks them as the scan would, exit 2 naming the file, rule and field. A rule file "
             "has the fields of the built-in rules in `rules/` (copy one to start): `id` (equal "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import networkx as nx
@@ -99,8 +100,25 @@ def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
             close = get_close_matches(rule_id, sorted(ids), n=1, cutoff=0.7)
             raise InputError(f"unknown rule id {rule_id!r}"
                              + (f"; did you mean {close[0]}?" if close else
-                                " (`secretgraph rules list` names them)"),
+                                _not_loaded(ruleset)),
                              path=config.path, rule=rule_id, field=f"rules.{rule_id}")
+
+
+def _not_loaded(ruleset: Ruleset) -> str:
+    """Why a config's rule id names no loaded rule, when it is close to none: a rule of one's
+    own whose folder was not given (bad-input trial round 1: `remediate --config` refused the
+    file `scan --config --rules-dir` had accepted, naming only `rules list`), or one in none of
+    the folders given."""
+    from scanner.engine.loader import builtin_rules_dir
+
+    builtin = builtin_rules_dir().resolve()
+    if all(not rule.path or Path(rule.path).resolve().parent == builtin
+           for rule in ruleset.rules):
+        return (": not a built-in rule: give --rules-dir DIR, the folder of its rule file, as "
+                "to scan (every command that reads this config and checks its rule ids takes "
+                "it)")
+    return (": neither a built-in rule nor one of the --rules-dir folders (`secretgraph rules "
+            "list --rules-dir DIR` names them)")
 
 
 def compile_ruleset(ruleset: Ruleset, config: EngineConfig) -> list[CompiledRule]:

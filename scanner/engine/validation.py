@@ -87,12 +87,61 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _closest_key(chosen) or \
             "; a rule's parameters go under its `parameters:` mapping"
     elif chosen.validator == "additionalProperties":
-        message += _closest_key(chosen)
+        message += _belongs_elsewhere(chosen, schema) or _closest_key(chosen)
     elif chosen.validator == "type":
         message += quote_hint(chosen.instance, chosen.validator_value)
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message
+
+
+def _places(node: Any, root: Mapping[str, Any], path: str = "", name: str | None = None,
+            depth: int = 0) -> Iterable[tuple[str, str | None, Mapping[str, Any]]]:
+    """Every object the schema describes: (its field path, ``[]`` for a list's items; the name
+    of the member holding it; its schema). Followed through ``properties`` and ``items``."""
+    node = _resolve(node, root)
+    if not isinstance(node, Mapping) or depth > 8:
+        return
+    properties = node.get("properties")
+    if isinstance(properties, Mapping):
+        yield path or "(top level)", name, node
+        for key, sub in properties.items():
+            yield from _places(sub, root, f"{path}.{key}" if path else str(key), str(key),
+                               depth + 1)
+    items = node.get("items")
+    if isinstance(items, Mapping):
+        yield from _places(items, root, f"{path}[]", name, depth + 1)
+
+
+def _belongs_elsewhere(error: ValidationError, root: Mapping[str, Any]) -> str:
+    """``; `days` belongs under remediation.rotation_functions[]`` for keys the schema does not
+    take here but takes in a member of the same name elsewhere (a top-level key: in one of the
+    file's sections), or nothing. Read from the schema being validated with, so it never
+    disagrees with it (bad-input trial round 1: rotation_functions[].days)."""
+    if not isinstance(error.instance, Mapping):
+        return ""
+    allowed = (error.schema.get("properties") or {}) if isinstance(error.schema, Mapping) \
+        else {}
+    parts = list(error.absolute_path)
+    here = "".join("[]" if isinstance(p, int) else (f".{p}" if i else str(p))
+                   for i, p in enumerate(parts)) or "(top level)"
+    names = [p for p in parts if isinstance(p, str)]
+    name = names[-1] if names else None
+    where: dict[str, list[str]] = {}
+    for key in error.instance:
+        if key in allowed:
+            continue
+        for path, held_by, node in _places(root, root):
+            if path == here or key not in (node.get("properties") or {}):
+                continue
+            # a list or mapping of the same name (rotation_functions[] ->
+            # remediation.rotation_functions[]); for a top-level key, a section of the file
+            if (name is not None and held_by == name) or \
+                    (name is None and path.count(".") == 0 and "[" not in path):
+                where.setdefault(path, []).append(f"`{key}`")
+                break
+    return "".join(f"; {' and '.join(keys)} {'belongs' if len(keys) == 1 else 'belong'} "
+                   f"under {path}" for path, keys in where.items())
 
 
 def _closest_key(error: ValidationError) -> str:

@@ -31,12 +31,8 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from scanner.errors import InputError
 from scanner.findings import (
@@ -102,18 +98,6 @@ class Baseline:
         return False
 
 
-def _schema() -> dict[str, Any]:
-    text = resources.files("scanner").joinpath("schemas/baseline.schema.json").read_text("utf-8")
-    return dict(json.loads(text))
-
-
-def _where(path: Any) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 #: what a reader can be: a principal ARN (IAM or STS, globs allowed in every part), an account
 #: id, or one of the subjects access reach names (account:<id>, organization:<id>, *)
 _READER = re.compile(r"\*|[0-9]{12}|account:(?:[0-9]{12}|\*)|organization:\S+"
@@ -123,9 +107,14 @@ _READER = re.compile(r"\*|[0-9]{12}|account:(?:[0-9]{12}|\*)|organization:\S+"
 
 def parse_baseline(data: Any, path: str) -> Baseline:
     """Validate already-loaded YAML/JSON data; InputError naming the file and the field."""
-    error = best_match(Draft202012Validator(_schema()).iter_errors(data))
+    from scanner.engine.validation import first_error, load_schema
+
+    # the config loader's validation: its hints too ("did you mean", "quote it"), one piece of
+    # code for every file a person writes (bad-input trial round 1)
+    error = first_error(data, load_schema("scanner.schemas", "baseline.schema.json"))
     if error is not None:
-        raise InputError(error.message, path=path, field=_where(error.absolute_path))
+        where, message = error
+        raise InputError(message, path=path, field=where)
     for i, e in enumerate(data.get("secrets") or ()):
         for j, reader in enumerate(e["readers"]):
             if not _READER.fullmatch(str(reader)):

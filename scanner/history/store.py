@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from scanner.errors import UsageError
@@ -15,6 +16,29 @@ from scanner.history.sqlite_store import SqliteHistoryStore
 
 #: What `--history` defaults to when neither the flag nor SECRETGRAPH_HISTORY is set.
 DEFAULT_HISTORY = "secretgraph-history.db"
+
+
+class EnvHistory(str):
+    """A --history taken from $SECRETGRAPH_HISTORY (a default, not the flag): an empty one is
+    named as such."""
+
+    __slots__ = ()
+
+
+def env_history() -> str | None:
+    """$SECRETGRAPH_HISTORY (an ``EnvHistory``), or None when it is not set."""
+    value = os.environ.get("SECRETGRAPH_HISTORY")
+    return None if value is None else EnvHistory(value)
+
+
+def check_location(value: object) -> None:
+    """An empty or blank --history (``--history "$HISTORY_DB"`` with the variable unset), or
+    an empty $SECRETGRAPH_HISTORY, is a mistake: UsageError, exit 2, one line -- never "no
+    history" nor the default file (bad-input trial round 1: scan recorded nothing and said
+    nothing, history list read ./secretgraph-history.db). None (not given) passes."""
+    if isinstance(value, str) and not value.strip():
+        raise UsageError("--history: empty location" + (
+            " ($SECRETGRAPH_HISTORY is set but empty)" if isinstance(value, EnvHistory) else ""))
 
 
 def _sqlite(location: str, s3_client: Any) -> HistoryStore:
@@ -48,8 +72,7 @@ def open_store(uri: str, *, s3_client: Any = None, validate: bool = True) -> His
     corrupted or newer SQLite file, or an unreadable or foreign S3 prefix, raises InputError
     naming it (exit 2) before anything is scanned, and nothing is modified. Opening never
     creates anything; the first record() does."""
-    if not uri:
-        raise UsageError("--history: empty location")
+    check_location(uri)
     scheme, sep, rest = uri.partition(":")
     store: HistoryStore
     if sep and scheme in SCHEMES:
