@@ -135,6 +135,25 @@ def _check_regions(data: Mapping[str, Any], path: str) -> None:
     for section in ("quotas", "rotation_functions"):
         places += [(f"{section}[{i}].region", e.get("region"))
                    for i, e in enumerate(data.get(section) or ()) if isinstance(e, Mapping)]
+    remediation = data.get("remediation")
+    if isinstance(remediation, Mapping):
+        places += [(f"remediation.rotation_functions[{i}].region", e.get("region"))
+                   for i, e in enumerate(remediation.get("rotation_functions") or ())
+                   if isinstance(e, Mapping)]
+        # remediation.cmk.<account>.<region>: a typo there (us-esat-1) was taken, and the plan
+        # then asked to "set remediation.cmk.<account>.<region>" -- set already (bad-input
+        # trial round 1)
+        cmk = remediation.get("cmk")
+        for account, regions in (cmk.items() if isinstance(cmk, Mapping) else ()):
+            for region, arn in (regions.items() if isinstance(regions, Mapping) else ()):
+                field = f"remediation.cmk.{account}.{region}"
+                places.append((field, region))
+                if isinstance(region, str) and region in known and isinstance(arn, str) and \
+                        arn.startswith("arn:") and len(arn.split(":")) > 3 and \
+                        arn.split(":")[3] != region:
+                    # KMS keys are regional: a secret is encrypted by a key of its own Region
+                    raise InputError(f"the key {arn} is in {arn.split(':')[3]}, not {region}",
+                                     path=path, field=field)
     for field, region in places:
         if isinstance(region, str) and region not in known:
             raise InputError(f"unknown region {region!r}{suggest(region, sorted(known))}",
