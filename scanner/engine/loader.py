@@ -186,6 +186,13 @@ def load_ruleset(extra_dirs: Sequence[str | Path] = (), *, builtin: bool = True)
         if where in seen:  # the same folder given twice: its rules once, not "duplicate id"
             continue
         seen.add(where)
+        if builtin and where == builtin_rules_dir().resolve():
+            # the built-in rules are always loaded: their folder given again is not rules of
+            # one's own (bad-input trial round 1: "duplicate rule id (also defined in <the
+            # same file>)")
+            raise InputError("this is the folder of the built-in rules, which are always "
+                             "loaded; --rules-dir names a folder of rules of your own",
+                             path=str(d))
         found = rule_files(Path(d))
         if not found:  # a mistyped folder or a failed checkout must not mean "no custom rule"
             raise InputError("no rule files (*.yaml, *.yml) in this directory", path=str(d))
@@ -325,8 +332,15 @@ def check_rule(rule: Rule) -> None:
             raise fail(f"default {found[1]}", f"parameters.{name}.default{found[0]}")
     rid = str(rule.remediation.get("id"))
     # a built-in rule, or a copy of one (refused as a duplicate id when loaded with them)
-    builtin = Path(rule.path).resolve().parent == builtin_rules_dir().resolve() or \
-        rule.id in _builtin_ids()
+    in_builtin_dir = Path(rule.path).resolve().parent == builtin_rules_dir().resolve()
+    builtin = in_builtin_dir or rule.id in _builtin_ids()
+    if not in_builtin_dir and rule.id in _builtin_ids():
+        # a rule file of one's own with a built-in rule's id: say so, not what else in it
+        # differs from the built-in rule (bad-input trial round 1: "unknown remediation id
+        # 'handfix'" for a copy of secret-rotation-disabled)
+        raise fail(f"{rule.id!r} is the id of a built-in rule; a rule of your own needs an "
+                   "id of its own (and a file of that name); to change a built-in rule, set "
+                   f"rules.{rule.id} in --config", "id")
     if builtin and rid not in known_remediations():
         raise fail(f"unknown remediation id {rid!r}", "remediation.id")
     if not builtin and rid in _runs_on_findings():

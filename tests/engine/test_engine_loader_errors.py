@@ -113,7 +113,7 @@ def test_a_user_rule_may_not_reuse_a_builtin_id(tmp_path: Path) -> None:
     write_rule(tmp_path, "secret-unused", "{attribute: name, op: exists}")
     with pytest.raises(InputError) as info:
         load_ruleset([tmp_path])
-    assert "duplicate rule id" in str(info.value)
+    assert "is the id of a built-in rule" in str(info.value)
 
 
 def test_user_rule_directory_is_loaded_with_the_builtins(tmp_path: Path) -> None:
@@ -150,8 +150,8 @@ def test_rules_validate_refuses_what_scan_refuses_a_built_in_id_reused(
     shutil.copy(builtin_rules_dir() / "secret-rotation-disabled.yaml", copy)
     assert main(["rules", "validate", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert f"{copy}: rule secret-rotation-disabled: field id: duplicate rule id (also defined " \
-        "in " in err
+    assert f"{copy}: rule secret-rotation-disabled: field id: 'secret-rotation-disabled' is " \
+        "the id of a built-in rule" in err
     assert main(["rules", "list", "--rules-dir", str(tmp_path)]) == 2
 
 
@@ -199,3 +199,32 @@ def test_an_unknown_message_placeholder_names_the_closest_attribute(tmp_path: Pa
     err = str(error_of(path))
     assert "message placeholder {nmae} is neither a parameter nor an attribute of Secret; " \
            "closest: name" in err
+
+
+def test_a_copy_of_a_built_in_rule_with_its_own_remediation_is_told_of_the_id_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad-input trial round 1: a rule file reusing secret-rotation-disabled's id with a
+    remediation id of its own was refused as "unknown remediation id 'handfix'"."""
+    import shutil
+
+    from scanner.engine.loader import builtin_rules_dir
+
+    copy = tmp_path / "secret-rotation-disabled.yaml"
+    shutil.copy(builtin_rules_dir() / "secret-rotation-disabled.yaml", copy)
+    text = copy.read_text(encoding="utf-8")
+    copy.write_text(text.replace("id: enable-secret-rotation", "id: handfix"), encoding="utf-8")
+    assert "id: handfix" in copy.read_text(encoding="utf-8")
+    assert main(["rules", "validate", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is the id of a built-in rule" in err and "handfix" not in err, err
+
+
+def test_the_built_in_rules_folder_given_as_rules_dir_says_so(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad-input trial round 1: `--rules-dir` naming the built-in rules' folder said
+    "duplicate rule id (also defined in <the same file>)"."""
+    from scanner.engine.loader import builtin_rules_dir
+
+    assert main(["rules", "list", "--rules-dir", str(builtin_rules_dir())]) == 2
+    err = capsys.readouterr().err
+    assert "folder of the built-in rules" in err and "duplicate" not in err, err
