@@ -574,7 +574,12 @@ def ordinary_scans(records: Sequence[ScanRecord],
 
 
 def pick_latest_complete(records: list[ScanRecord], before: str | None) -> ScanRecord | None:
-    """records oldest first; `before` is a scan id (the scans recorded before it count)."""
+    """records oldest first; `before` is a scan id (the scans recorded before it count). A scan
+    started in the future (``future_scans``: a clock ahead when it was made) is never "the
+    latest": every reader of the latest complete scan -- the carry of incremental collection,
+    `remediate` / `access` / `baseline check` with --history -- skips it, as the nightly scan
+    and `diff` do (review of the thirteenth session's merges: a scan dated 2027 kept carrying
+    a public policy long fixed into every sharded scan)."""
     if before is not None:
         ids = [r.scan_id for r in records]
         if before not in ids:
@@ -582,8 +587,9 @@ def pick_latest_complete(records: list[ScanRecord], before: str | None) -> ScanR
 
             raise InputError(f"no scan {before!r} in the history")
         records = records[: ids.index(before)]
+    ahead = {r.scan_id for r in future_scans(records)}
     for rec in reversed(records):
-        if rec.complete:
+        if rec.complete and rec.scan_id not in ahead:
             return rec
     return None
 

@@ -447,3 +447,14 @@ def test_a_prune_run_with_ctrl_c_ignored_is_not_stopped_by_it() -> None:
             assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_the_latest_complete_scan_is_never_one_started_in_the_future(tmp_path: Path) -> None:
+    """Review of the thirteenth session's merges (future_carry.sh): the nightly scan and `diff`
+    skipped a scan dated ahead, but the store's latest_complete -- read by incremental
+    collection's carry, remediate, access and baseline with --history -- still took it."""
+    store = SqliteHistoryStore(tmp_path / "h.db")
+    _night(store, "n1", 2)
+    _night(store, "skewed", -200)
+    latest = store.latest_complete()
+    assert latest is not None and latest.scan_id == "n1"
