@@ -5,8 +5,11 @@ Organizations User Guide: an SCP never grants; at every level of the account's p
 OU, the account) some attached SCP must allow the action, and an explicit Deny at any level
 denies. SCPs do not apply to the management account. RCPs work the same way on the resource's
 account (Secrets Manager and KMS are in scope), for every caller including external ones, and
-do not apply to management-account resources. When the policies were not collected the gate is
-UNKNOWN and does not change the decision (it is reported, not guessed).
+do not apply to management-account resources. When a type's documents were not collected
+(``not_read``) its half of the gate is UNKNOWN with allow and deny unknown wherever that type
+would apply -- the caller's account path for SCPs, the secret's and the key's account for RCPs:
+a read it would otherwise allow is CONDITIONAL ("if: SCPs not collected"), never ALLOWED; the
+exemptions above hold whatever was read.
 
 Without organization data (a scan without --org, or a snapshot without it) the gate follows
 ``OrgMembership``, the DescribeOrganization answer of the scan's home account: SCPs and RCPs are
@@ -53,6 +56,22 @@ class GuardrailResult:
 
 
 NOT_APPLICABLE = GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE)
+
+
+def not_read(policy_type: str) -> GuardrailResult:
+    """The gate of a policy type whose documents were not read (ListPolicies or DescribePolicy
+    failed: a coverage entry says which), where they would apply.
+
+    Organizations User Guide, "SCP evaluation": "an explicit Deny statement in an SCP at any
+    level ... denies" (RCPs alike, on the resource's account): a document nobody read may deny
+    or leave a level without an Allow, so allow and deny are unknown -- the read is CONDITIONAL
+    on it ("if: SCPs not collected"), never ALLOWED for want of data, never DENIED on a guess;
+    the gate's status is UNKNOWN (not assessed), which the rules read as UNKNOWN. Fault-
+    injection trial round 5: this answered allow=TRUE, and an SCP-denied read was ALLOWED."""
+    label = "SCPs" if policy_type == SCP else "RCPs"
+    return GuardrailResult(status="UNKNOWN", allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                           unresolved=(f"{label} not collected",),
+                           reasons=(f"{label} were not collected: not assessed",))
 
 
 def level_name(policy_type: str, depth: int, levels: int, target_id: str) -> str:
@@ -194,8 +213,7 @@ class Guardrails:
                                             f"{label}",))
         collected = self.collected if policy_type == SCP else self.rcps_collected
         if not collected:
-            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
-                                   reasons=(f"{label} were not collected: not assessed",))
+            return not_read(policy_type)
         if policy_type == RCP and not self.rcps_listed:
             # read, and none exists: the type is not in use (enabling it attaches
             # RCPFullAWSAccess to the root, every OU and every account)
