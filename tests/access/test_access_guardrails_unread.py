@@ -215,3 +215,65 @@ def test_the_access_command_says_if_scps_not_collected(
     assert path["gates"]["scp"]["status"] == "UNKNOWN"
     assert "SCPs not collected" in path["conditions"]
 
+
+
+# ---------------------------------------------------------------- a partial read
+def partly_read(snap: Snapshot, *, targets_read: bool = True) -> Snapshot:
+    """One DescribePolicy failed (FullAWSAccess's), the other SCP was read: the collector
+    keeps what it read and lists the unread policy (with its targets when
+    ListTargetsForPolicy answered; without them it may be attached anywhere)."""
+    from scanner.model import UnreadControlPolicy
+    assert snap.organization is not None
+    miss = UnreadControlPolicy(policy_id=FULL_SCP.policy_id, name=FULL_SCP.name,
+                               policy_type=SCP_T,
+                               targets=FULL_SCP.targets if targets_read else None)
+    return replace(snap, organization=replace(
+        snap.organization, policies=(DENY_MEMBER,), policies_read=False,
+        unread_policies=(miss,)))
+
+
+@pytest.mark.parametrize("targets_read", [True, False])
+def test_a_deny_that_was_read_still_denies_when_another_scp_was_not(targets_read: bool) -> \
+        None:
+    """Organizations UG: "an explicit Deny statement in an SCP at any level ... denies" --
+    whatever the unread FullAWSAccess says (fault-injection trial round 5: one failed
+    DescribePolicy left every SCP of the filter unread)."""
+    got = paths(partly_read(demo(), targets_read=targets_read))
+    p = got[APP_ROLE]
+    assert (p.decision, p.gates["scp"].status, p.broken_at) == ("DENIED", "DENIED", ("scp",))
+    q = got[OTHER_MEMBER]
+    assert (q.decision, q.gates["scp"].status) == ("CONDITIONAL", "UNKNOWN")
+    assert "SCPs not collected" in q.conditions
+    assert any("FullAWSAccess" in r and "not read" in r for r in q.gates["scp"].reasons)
+    assert (got[MGMT_ROLE].decision, got[MGMT_ROLE].gates["scp"].status) == \
+        ("ALLOWED", "NOT_APPLICABLE")
+
+
+def test_a_partial_read_is_evaluated_alike_optimised_and_reference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    snap = partly_read(demo())
+    optimised = full_report(analyze_access(build_graph(snap), snap,
+                                           AccessSettings.from_snapshot(snap)))
+    use_reference_evaluation(monkeypatch)
+    assert full_report(analyze_access(build_graph(snap), snap,
+                                      AccessSettings.from_snapshot(snap))) == optimised
+
+
+@pytest.mark.parametrize("principal, expected", [(APP_ROLE, "DENIED"),
+                                                 (OTHER_MEMBER, "UNKNOWN")])
+def test_the_solver_agrees_on_a_partial_read(principal: str, expected: str) -> None:
+    snap = partly_read(demo())
+    settings = AccessSettings.from_snapshot(snap)
+    [sv] = secret_views(build_graph(snap), settings)[0]
+    p = principal_of(snap, principal, principal.split(":")[4], "role", PrincipalIndex(snap))
+    verdict = check_pair(sv, p, settings, Guardrails(snap.organization, snap.org_membership),
+                         timeout_s=30)
+    assert verdict.decision == expected
+
+
+def test_a_partial_read_survives_the_snapshot_file(tmp_path: Path) -> None:
+    from scanner.snapshot_io import read_snapshot
+    for targets_read in (True, False):
+        snap = partly_read(demo(), targets_read=targets_read)
+        back = read_snapshot(write_snapshot(tmp_path / f"s{targets_read}.json.gz", snap))
+        assert back.organization == snap.organization

@@ -180,10 +180,16 @@ def guardrail(enc: Encoder, guardrails: Guardrails | None, policy_type: str,
     denies: list[z3.BoolRef] = []
     for target in chain:
         attached = guardrails._by_target.get((policy_type, target), [])
-        if not attached:
+        missing = guardrails.unread_at(policy_type, target)
+        if not attached and not missing:
             levels.append(enc.fresh(f"{scope}: no {label} attached at {target} in the data"))
             continue
         allows = []
+        for u in missing:
+            # a policy not read (Guardrails._walk): its Allow and its Deny are not encoded
+            why = f"{scope}: {label} {u.name or u.policy_id} at {target} not read"
+            allows.append(enc.fresh(why))
+            denies.append(enc.fresh(why))
         for cp, parsed in attached:
             f = enc.policy(parsed, req, p, kind, scope, SHARED_KEYS, SHARED_PREFIXES,
                            label=f"{scope} {label} {cp.name}")

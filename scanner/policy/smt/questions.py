@@ -145,10 +145,16 @@ def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req:
     levels, denies = [], []
     for target in chain:
         attached = guardrails._by_target.get((RCP, target), [])
-        if not attached:
+        missing = guardrails.unread_at(RCP, target)
+        if not attached and not missing:
             levels.append(enc.fresh(f"{scope}: no RCP attached at {target} in the data"))
             continue
         allows = []
+        for u in missing:
+            # not read (Guardrails._walk): its Allow and its Deny are not encoded
+            why = f"{scope}: RCP {u.name or u.policy_id} at {target} not read"
+            allows.append(enc.fresh(why))
+            denies.append(enc.fresh(why))
         for cp, parsed in attached:
             # on the gate's own request: the RCP sees the same keys as the gate's policy
             f = enc.policy(parsed, req, p, PolicyKind.RCP, scope, SHARED_KEYS,
