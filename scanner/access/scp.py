@@ -114,8 +114,8 @@ class Guardrails:
         #: listed policies not read, per type (``Organization.unread_policies``): the type was
         #: listed, the rest of its policies read (a partial read)
         self._unread: dict[str, list[UnreadControlPolicy]] = {SCP: [], RCP: []}
-        for u in (org.unread_policies if org else ()):
-            self._unread.setdefault(u.policy_type, []).append(u)
+        for missing in (org.unread_policies if org else ()):
+            self._unread.setdefault(missing.policy_type, []).append(missing)
         #: SCPs assessed: all read, or read but for the policies in ``_unread``
         self.collected = bool(org and (org.policies_read or self._unread[SCP]))
         #: RCP documents present: read (also in snapshots that predate ``rcps_read``), or
