@@ -370,6 +370,20 @@ class ControlPolicy:
 
 
 @_frozen()
+class UnreadControlPolicy:
+    """A listed SCP or RCP whose document or targets could not be read.
+
+    ListPolicies listed it; DescribePolicy or ListTargetsForPolicy failed (a coverage entry
+    says why): it may deny wherever it may be attached."""
+
+    policy_id: str
+    policy_type: str  # SERVICE_CONTROL_POLICY | RESOURCE_CONTROL_POLICY
+    name: str = ""
+    #: root, OU or account ids; None: not read (it may be attached anywhere)
+    targets: tuple[str, ...] | None = None
+
+
+@_frozen()
 class Organization:
     org_id: str | None
     management_account_id: str | None
@@ -382,6 +396,10 @@ class Organization:
     rcps_read: bool = False
     #: the policy types enabled at the root (ListRoots PolicyTypes); None: not read
     policy_types_enabled: tuple[str, ...] | None = None
+    #: listed policies that could not be read: a type with any here was listed and the rest
+    #: of its policies are in ``policies`` (its ``policies_read`` / ``rcps_read`` is False:
+    #: the set is not complete)
+    unread_policies: tuple[UnreadControlPolicy, ...] = ()
 
 
 #: OrgMembership.status: the account is in no organization (AWSOrganizationsNotInUseException)

@@ -16,21 +16,17 @@ from scanner.policy.parse import parse_policy
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
 
-_NOT_COLLECTED = GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
-                                 reasons=("SCPs/RCPs were not collected: not assessed",))
-
-
 class SharedGuardrails:
     def __init__(self, org: Organization | None, interner: Interner,
                  membership: OrgMembership | None = None,
                  scanned: frozenset[str] | None = None) -> None:
         self.guard = Guardrails(org, membership, scanned)
         self._intern = interner
-        #: the same answer for every pair: the organization's policies were not read (without
-        #: organization data the answer depends on the account: Guardrails.without_org)
-        self.constant: GuardrailResult | None = (
-            _NOT_COLLECTED if org is not None and not (org.policies_read or org.rcps_read)
-            else None)
+        # no answer is shared by every pair: even with no policy read it depends on the
+        # accounts -- the management account and its resources are exempt, an account outside
+        # the organization has no SCPs of ours, the others are not assessed
+        # (Guardrails.evaluate, scp.not_read; fault-injection trial round 5: one constant "not
+        # collected" answer allowed every read)
         keys: set[str] = set()
         pats: list[str] = []
         #: per policy type: the condition keys and the Resource / NotResource patterns of its
@@ -73,7 +69,7 @@ class SharedGuardrails:
 
     def scp_signature(self, account_id: str | None) -> object:
         """What tells principals of two accounts apart for the SCPs (None: nothing does)."""
-        return self.guard.signature(SCP, account_id) if self.constant is None else None
+        return self.guard.signature(SCP, account_id)
 
     def end_secret(self) -> None:
         self._where.clear()
@@ -81,8 +77,6 @@ class SharedGuardrails:
 
     def result(self, p: Principal, sv: SecretView, pctx: Any, make_sm: Callable[[], Request],
                make_kms: Callable[[], Request]) -> GuardrailResult:
-        if self.constant is not None:
-            return self.constant
         # with no SCP / RCP document at all nothing can look at the resource: the answer
         # depends on the accounts' paths only, and is shared by every secret
         where: object = self.scope(sv) if self.has_policies else (

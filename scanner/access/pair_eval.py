@@ -408,12 +408,11 @@ class PairEvaluator:
                 kf.aws_managed, kf.usable, kf.reason, sv.policy_keys, rp_part, kp_part, where)
 
     def where(self, sv: SecretView) -> object:
-        """What the guardrails see of the secret: nothing (no organization, or its policies
-        not read), their scope (``SharedGuardrails.scope``), the accounts' paths when there
-        is no SCP / RCP document, or ``SEES_ARN``: a document that sees the ARN itself."""
+        """What the guardrails see of the secret: their scope (``SharedGuardrails.scope``),
+        the accounts' paths when there is no SCP / RCP document (none exists, or none was
+        read: the management account's resources are exempt, the others not assessed), or
+        ``SEES_ARN``: a document that sees the ARN itself."""
         g = self.guardrails
-        if g.constant is not None:
-            return None
         if g.has_policies:
             if g.patterns is None:
                 return SEES_ARN

@@ -5,8 +5,11 @@ Organizations User Guide: an SCP never grants; at every level of the account's p
 OU, the account) some attached SCP must allow the action, and an explicit Deny at any level
 denies. SCPs do not apply to the management account. RCPs work the same way on the resource's
 account (Secrets Manager and KMS are in scope), for every caller including external ones, and
-do not apply to management-account resources. When the policies were not collected the gate is
-UNKNOWN and does not change the decision (it is reported, not guessed).
+do not apply to management-account resources. When a type's documents were not collected
+(``not_read``) its half of the gate is UNKNOWN with allow and deny unknown wherever that type
+would apply -- the caller's account path for SCPs, the secret's and the key's account for RCPs:
+a read it would otherwise allow is CONDITIONAL ("if: SCPs not collected"), never ALLOWED; the
+exemptions above hold whatever was read.
 
 Without organization data (a scan without --org, or a snapshot without it) the gate follows
 ``OrgMembership``, the DescribeOrganization answer of the scan's home account: SCPs and RCPs are
@@ -33,6 +36,7 @@ from scanner.model import (
     ControlPolicy,
     Organization,
     OrgMembership,
+    UnreadControlPolicy,
 )
 from scanner.policy.evaluate import PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy, parse_policy
@@ -53,6 +57,22 @@ class GuardrailResult:
 
 
 NOT_APPLICABLE = GuardrailResult(status="NOT_APPLICABLE", allow=Tri.TRUE, deny=Tri.FALSE)
+
+
+def not_read(policy_type: str) -> GuardrailResult:
+    """The gate of a policy type whose documents were not read (ListPolicies or DescribePolicy
+    failed: a coverage entry says which), where they would apply.
+
+    Organizations User Guide, "SCP evaluation": "an explicit Deny statement in an SCP at any
+    level ... denies" (RCPs alike, on the resource's account): a document nobody read may deny
+    or leave a level without an Allow, so allow and deny are unknown -- the read is CONDITIONAL
+    on it ("if: SCPs not collected"), never ALLOWED for want of data, never DENIED on a guess;
+    the gate's status is UNKNOWN (not assessed), which the rules read as UNKNOWN. Fault-
+    injection trial round 5: this answered allow=TRUE, and an SCP-denied read was ALLOWED."""
+    label = "SCPs" if policy_type == SCP else "RCPs"
+    return GuardrailResult(status="UNKNOWN", allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
+                           unresolved=(f"{label} not collected",),
+                           reasons=(f"{label} were not collected: not assessed",))
 
 
 def level_name(policy_type: str, depth: int, levels: int, target_id: str) -> str:
@@ -91,11 +111,19 @@ class Guardrails:
         #: home account in no organization, an account outside them shares no organization
         #: with us (``without_org``). None: not known (every other account UNKNOWN)
         self.scanned = scanned
-        self.collected = bool(org and org.policies_read)
-        #: RCP documents present: read (also in snapshots that predate ``rcps_read``)
-        self.rcps_listed = bool(org and any(cp.policy_type == RCP for cp in org.policies))
-        self.rcps_collected = bool(org and (org.rcps_read or (org.policies_read and
-                                                               self.rcps_listed)))
+        #: listed policies not read, per type (``Organization.unread_policies``): the type was
+        #: listed, the rest of its policies read (a partial read)
+        self._unread: dict[str, list[UnreadControlPolicy]] = {SCP: [], RCP: []}
+        for missing in (org.unread_policies if org else ()):
+            self._unread.setdefault(missing.policy_type, []).append(missing)
+        #: SCPs assessed: all read, or read but for the policies in ``_unread``
+        self.collected = bool(org and (org.policies_read or self._unread[SCP]))
+        #: RCP documents present: read (also in snapshots that predate ``rcps_read``), or
+        #: listed and not read
+        self.rcps_listed = bool(org and (any(cp.policy_type == RCP for cp in org.policies)
+                                         or self._unread[RCP]))
+        self.rcps_collected = bool(org and (org.rcps_read or self._unread[RCP] or (
+            org.policies_read and self.rcps_listed)))
         self._parents: dict[str, str | None] = {}
         self._by_target: dict[tuple[str, str], list[tuple[ControlPolicy, Policy]]] = {}
         self._sigs: dict[tuple[str, str | None], object] = {}
@@ -132,9 +160,10 @@ class Guardrails:
                 chain = self.path(account_id)
 
                 def ids(levels: list[str]) -> tuple[tuple[str, ...], ...]:
-                    return tuple(tuple(sorted(cp.policy_id for cp, _ in
-                                              self._by_target.get((policy_type, t), [])))
-                                 for t in levels)
+                    return tuple(tuple(sorted(
+                        [cp.policy_id for cp, _ in self._by_target.get((policy_type, t), [])]
+                        + [f"unread:{u.policy_id}" for u in self.unread_at(policy_type, t)]))
+                        for t in levels)
                 # an account whose place is unknown: decided by the levels that are known
                 # (the account and the ancestors its links reach), the same for every account
                 # with the same policies there
@@ -157,6 +186,12 @@ class Guardrails:
         kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
         return tuple(resource_matches(parsed, action, resource, kind)
                      for t in chain for _, parsed in self._by_target.get((policy_type, t), []))
+
+    def unread_at(self, policy_type: str, target_id: str) -> list[UnreadControlPolicy]:
+        """The policies of the type not read that are (or, their targets not read, may be)
+        attached at ``target_id``."""
+        return [u for u in self._unread.get(policy_type, ())
+                if u.targets is None or target_id in u.targets]
 
     def known_levels(self, account_id: str) -> list[str]:
         """[account, its parent, ...] as far as the parent links are known (the account whose
@@ -194,8 +229,7 @@ class Guardrails:
                                             f"{label}",))
         collected = self.collected if policy_type == SCP else self.rcps_collected
         if not collected:
-            return GuardrailResult(status="UNKNOWN", allow=Tri.TRUE, deny=Tri.FALSE,
-                                   reasons=(f"{label} were not collected: not assessed",))
+            return not_read(policy_type)
         if policy_type == RCP and not self.rcps_listed:
             # read, and none exists: the type is not in use (enabling it attaches
             # RCPFullAWSAccess to the root, every OU and every account)
@@ -294,18 +328,28 @@ class Guardrails:
         """(each level's Allow, every policy's Deny, what is unresolved, reasons) of the
         policies attached at ``levels`` ((target id, name in the reasons) each): every level
         needs an Allow, a Deny anywhere denies; a level with no policy in the collected data
-        is UNKNOWN."""
+        is UNKNOWN. A policy attached there that was not read (``unread_at``) may allow or
+        deny: both unknown -- a Deny that was read still denies (Organizations User Guide,
+        "SCP evaluation": "an explicit Deny statement in an SCP at any level ... denies")."""
         level_allows: list[Tri] = []
         denies: list[Tri] = []
         unresolved: list[str] = []
         reasons: list[str] = []
         for target_id, target in levels:
             attached = self._by_target.get((policy_type, target_id), [])
-            if not attached:
+            missing = self.unread_at(policy_type, target_id)
+            if not attached and not missing:
                 level_allows.append(Tri.UNKNOWN)
                 unresolved.append(f"no {label} attached at {target} in the collected data")
                 continue
             allows = []
+            for u in missing:
+                allows.append(Tri.UNKNOWN)
+                denies.append(Tri.UNKNOWN)
+                unresolved.append(f"{label}s not collected")
+                where = "may be attached at" if u.targets is None else "at"
+                reasons.append(f"{label} {u.name or u.policy_id} {where} {target}: not read "
+                               "(see coverage): may deny")
             for cp, parsed in attached:
                 r = evaluate_policy(parsed, request, kind)
                 allows.append(r.allow)
@@ -337,6 +381,8 @@ class Guardrails:
             status = "DENIED"
         elif allow is Tri.TRUE and deny is Tri.FALSE:
             status = "ALLOWED"
+        elif f"{label}s not collected" in unresolved:
+            status = "UNKNOWN"  # a policy on the path not read: not assessed (not_read)
         else:
             status = "CONDITIONAL"
         return GuardrailResult(status=status, allow=allow, deny=deny,

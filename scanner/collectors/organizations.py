@@ -6,7 +6,9 @@ resource control policies with their targets (ListPolicies with Filter SERVICE_C
 then RESOURCE_CONTROL_POLICY; DescribePolicy; ListTargetsForPolicy -- the same three
 permissions serve both types). When the SCPs cannot be read the Organization says
 policies_read=False (never "no SCPs"); when the RCPs cannot be read, rcps_read=False (never "no
-RCPs"); a coverage entry says why.
+RCPs"); a coverage entry says why. A policy whose DescribePolicy or ListTargetsForPolicy fails
+does not stop the others: it is listed in ``unread_policies`` (with its targets when read) and
+its type's flag is False, the policies that were read are kept.
 
 Without --org the scan asks ``fetch_membership`` only: DescribeOrganization in the account of its
 own credentials (any account of an organization may call it), which says whether that account
@@ -27,6 +29,7 @@ from scanner.model import (
     OrgAccount,
     OrgMembership,
     OrgUnit,
+    UnreadControlPolicy,
 )
 
 SERVICE = "organizations"
@@ -84,8 +87,9 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
             parents[account["Id"]] = parent
     raw["units"] = units
     raw["parents"] = parents
-    raw["policies"] = _fetch_policies(client, rec, SCP_TYPE)
-    raw["rcps"] = _fetch_policies(client, rec, RCP_TYPE)
+    raw["policies"], unread_scps = _fetch_policies(client, rec, SCP_TYPE)
+    raw["rcps"], unread_rcps = _fetch_policies(client, rec, RCP_TYPE)
+    raw["unread_policies"] = unread_scps + unread_rcps
     return raw
 
 
@@ -120,16 +124,24 @@ def transform_membership(raw: Mapping[str, Any], account_id: str) -> OrgMembersh
                          or org.get("ManagementAccountId"))
 
 
-def _fetch_policies(client: Any, rec: Recorder,
-                    policy_type: str) -> list[dict[str, Any]] | None:
+def _fetch_policies(client: Any, rec: Recorder, policy_type: str
+                    ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
+    """(the policies read, each with its document and targets -- None when the listing
+    failed; the policies listed but not read, each with its targets when ListTargetsForPolicy
+    answered). A policy that could not be read does not stop the others: a partial set never
+    reads as the complete one (``transform_organization``: ``policies_read`` False while any
+    is unread), but a Deny that was read still decides (Organizations User Guide: "an explicit
+    Deny statement in an SCP at any level ... denies"). Fault-injection trial round 5: one
+    DescribePolicy denied stopped the loop and dropped every policy of the filter."""
     summaries, failure = rec.attempt(
         "ListPolicies", lambda: paginate(client, "list_policies", "Policies",
                                          required=("Id",), Filter=policy_type),
         note=f"Filter {policy_type}",
     )
     if summaries is None:
-        return None
+        return None, []
     out = []
+    unread: list[dict[str, Any]] = []
     for summary in summaries:
         policy_id = summary["Id"]
         described, failure = rec.attempt(
@@ -145,9 +157,11 @@ def _fetch_policies(client: Any, rec: Recorder,
             resource_arn=summary.get("Arn"),
         )
         if described is None or targets is None:
-            return None  # a partial policy set must not read as the complete set
+            # not read: it may deny wherever it may be attached (its targets, when read)
+            unread.append({"summary": summary, "type": policy_type, "targets": targets})
+            continue
         out.append({"summary": summary, "content": described, "targets": targets})
-    return out
+    return out, unread
 
 
 # --------------------------------------------------------------------------- pure transforms
@@ -181,6 +195,14 @@ def transform_organization(raw: Mapping[str, Any]) -> Organization:
     )
     policies_raw = raw.get("policies")
     rcps_raw = raw.get("rcps")
+    unread = tuple(
+        UnreadControlPolicy(policy_id=str(u["summary"]["Id"]),
+                            policy_type=str(u["summary"].get("Type") or u["type"]),
+                            name=str(u["summary"].get("Name") or ""),
+                            targets=None if u.get("targets") is None else
+                            tuple(sorted(t["TargetId"] for t in u["targets"])))
+        for u in raw.get("unread_policies") or [])
+    unread_types = {u.policy_type for u in unread}
     policies = tuple(
         ControlPolicy(
             policy_id=p["summary"]["Id"],
@@ -203,9 +225,11 @@ def transform_organization(raw: Mapping[str, Any]) -> Organization:
         accounts=accounts,
         units=units,
         policies=policies,
-        policies_read=policies_raw is not None,
-        rcps_read=rcps_raw is not None,
+        # complete sets only: a type with a policy not read is never "all read"
+        policies_read=policies_raw is not None and SCP_TYPE not in unread_types,
+        rcps_read=rcps_raw is not None and RCP_TYPE not in unread_types,
         policy_types_enabled=enabled,
+        unread_policies=unread,
     )
 
 

@@ -92,6 +92,15 @@ def std(**kw: Any) -> Callable[[], Snapshot]:
     return build
 
 
+def org_state(build: Callable[[], Snapshot], **changes: Any) -> Callable[[], Snapshot]:
+    def wrapped() -> Snapshot:
+        from dataclasses import replace
+        snap = build()
+        assert snap.organization is not None
+        return replace(snap, organization=replace(snap.organization, **changes))
+    return wrapped
+
+
 def ident(secret_res: str = f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*",
           kms: bool = True) -> dict[str, Any]:
     stmts: list[dict[str, Any]] = [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
@@ -367,8 +376,11 @@ CASES: list[GateCase] = [
                            {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}),
                            "r-root", CENTRAL))),
              expect="ALLOWED", gates={"scp": "NOT_APPLICABLE"}),
+    # fault-injection trial round 5: SCPs not read (DescribePolicy denied) were "UNKNOWN"
+    # and the read ALLOWED; an SCP nobody read may deny, so the read is CONDITIONAL on them
     GateCase(id="scp-not-collected-reported", cite=SCP + "; " + SG, principal=APP_ROLE,
-             build=std(), expect="ALLOWED", gates={"scp": "UNKNOWN"}),
+             build=org_state(std(), policy_types_enabled=None), expect="CONDITIONAL",
+             gates={"scp": "UNKNOWN"}, conditions=("SCPs not collected",)),
     GateCase(id="same-identity-and-key-root-delegation", cite=SAME + "; " + KMSP,
              principal=CENTRAL_ROLE,
              build=std(secret_policy=None, key_policy=SAME_KEY_ROOT_ONLY,
@@ -637,15 +649,6 @@ RCP_DENY_ALL_SM = text({"Effect": "Deny", "Principal": "*", "Action": "secretsma
                         "Resource": "*"})
 
 
-def org_state(build: Callable[[], Snapshot], **changes: Any) -> Callable[[], Snapshot]:
-    def wrapped() -> Snapshot:
-        from dataclasses import replace
-        snap = build()
-        assert snap.organization is not None
-        return replace(snap, organization=replace(snap.organization, **changes))
-    return wrapped
-
-
 def rcp_deny_estate() -> Callable[[], Snapshot]:
     return std(management="444444444444",
                scps=(full_access(),
@@ -796,9 +799,11 @@ CASES += [
              expect=None),
     GateCase(id="same-aws-managed-key-scp-deny-exempts-service-calls", cite=FAS + "; " + SCP,
              principal=CENTRAL_ROLE,
-             build=managed(**off_management(scp("NoDirectDecrypt", text(
+             # RCPs read (none exists): unread ones would make it CONDITIONAL (SG)
+             build=org_state(managed(**off_management(scp("NoDirectDecrypt", text(
                  {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*",
                   "Condition": {"BoolIfExists": {"aws:ViaAWSService": "false"}}}), "r-root"))),
+                 rcps_read=True),
              expect="ALLOWED"),
     GateCase(id="same-aws-managed-key-scp-allow-list-without-kms", cite=FAS + "; " + SCP,
              principal=CENTRAL_ROLE,

@@ -203,8 +203,6 @@ def _run(snap: Snapshot) -> AccessReport:
 def _uncached_result(self: SharedGuardrails, p: Any, sv: Any, pctx: Any, make_sm: Any,
                      make_kms: Any) -> Any:
     """SharedGuardrails.result with no cache at any level: a fresh walk for every pair."""
-    if self.constant is not None:
-        return self.constant
     self.guard = Guardrails(self.guard.org, self.guard.membership)
     return self._intern(self._uncached(p, sv, make_sm(),
                                        make_kms() if sv.decrypt_arn else None))

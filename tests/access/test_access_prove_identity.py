@@ -7,6 +7,7 @@ is checked against the access analysis' verdict where that is definite."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from helpers.access_estate import (
@@ -57,8 +58,12 @@ def scps(*docs: tuple[str, str]) -> tuple[ControlPolicy, ...]:
     return tuple(out)
 
 
-def setup(**kw: Any) -> tuple[Snapshot, Any, Prover]:
+def setup(*, org: dict[str, Any] | None = None, **kw: Any) -> tuple[Snapshot, Any, Prover]:
+    """``org``: changes to the estate's organization."""
     snap = estate(**kw)
+    if org:
+        assert snap.organization is not None
+        snap = replace(snap, organization=replace(snap.organization, **org))
     settings = AccessSettings.from_snapshot(snap)
     graph = build_graph(snap)
     report = analyze_access(graph, snap, settings)
@@ -146,7 +151,7 @@ def test_an_scp_on_the_callers_path_is_part_of_the_context() -> None:
     snap, report, prover = setup(
         secret_policy=secret_policy_for(MEMBER_ROOT), key_policy=key_policy_for(MEMBER_ROOT),
         principals=(role(APP_ROLE, identity()),), scps=scps(("endpoint-only", guard)),
-        management="999999999990")
+        management="999999999990", org={"rcps_read": True})  # (unread RCPs: not provable)
     assert decision(report, APP_ROLE) == "CONDITIONAL"
     answer = reader(snap, report, prover, APP_ROLE)
     assert answer.status == WITNESS, answer

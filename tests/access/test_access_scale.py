@@ -115,7 +115,10 @@ def _without_ou_paths(snap: Snapshot) -> Snapshot:
     org = snap.organization
     assert org is not None
     accounts = tuple(OrgAccount(account_id=a.account_id) for a in org.accounts)
-    return replace(snap, organization=replace(org, accounts=accounts, policies_read=True))
+    # SCPs read (none attached in the data) and enabled: the unknown paths are what is
+    # not assessed
+    return replace(snap, organization=replace(org, accounts=accounts, policies_read=True,
+                                              policy_types_enabled=("SERVICE_CONTROL_POLICY",)))
 
 
 def _recorded(report: AccessReport) -> dict[tuple[str, str], tuple[object, ...]]:

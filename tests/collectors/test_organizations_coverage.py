@@ -45,3 +45,43 @@ def test_denied_policy_and_parent_listings_name_the_filter_and_the_parent(
     assert {c.message for c in parents} == {
         f"ParentId {p}: denied" for p in [root["Id"]] + [u["Id"] for u in units]}
     assert raw["policies"] is None and raw["rcps"] is None
+
+
+def test_one_failed_describe_policy_leaves_the_other_policies_read(aws: boto3.Session) -> None:
+    """Fault-injection trial round 5 on collection: one DescribePolicy denied left every policy
+    of its filter unread (the loop stopped and dropped what it had read), so a Deny that was
+    readable could not decide the read. The others are read; the one not read is listed with
+    its targets, and the set is still not complete (policies_read False: never "no SCPs")."""
+    org = aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]
+    org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    deny = org.create_policy(
+        Name="DenyReads", Description="", Type="SERVICE_CONTROL_POLICY",
+        Content='{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", '
+                '"Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}')["Policy"]
+    org.attach_policy(PolicyId=deny["PolicySummary"]["Id"], TargetId=root["Id"])
+    listed = [p["Id"] for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+    assert len(listed) == 2
+    calls = {"n": 0}
+
+    def first_describe_denied(model: Any = None, **_: Any) -> Any:
+        if model.name == "DescribePolicy":
+            calls["n"] += 1
+            if calls["n"] == 1:
+                return (AWSResponse("https://stub", 403, {}, None),
+                        {"Error": {"Code": "AccessDeniedException", "Message": "denied"},
+                         "ResponseMetadata": {"HTTPStatusCode": 403}})
+        return None
+
+    aws.events.register("before-call.organizations", first_describe_denied)
+    rec = Recorder(account_id="123456789012", region="global", service="organizations")
+    raw = organizations.fetch_organization(aws.client("organizations"), rec)
+    result = organizations.transform_organization(raw)
+
+    assert [c.operation for c in rec.coverage] == ["DescribePolicy"]
+    assert result.policies_read is False
+    [unread] = result.unread_policies
+    assert unread.policy_id == listed[0] and unread.targets is not None
+    assert [cp.policy_id for cp in result.policies
+            if cp.policy_type == "SERVICE_CONTROL_POLICY"] == listed[1:]

@@ -90,7 +90,12 @@ def estate(*, secret_policy: str | None, key_policy: str | None = None,
            scps: tuple[ControlPolicy, ...] | None = None, tags: Mapping[str, str] | None = None,
            members: tuple[str, ...] = (MEMBER, MEMBER2), iam_accounts: tuple[str, ...] | None
            = None, management: str = CENTRAL) -> Snapshot:
-    """A snapshot: one secret in CENTRAL encrypted by KEY_ARN, roles in the member accounts."""
+    """A snapshot: one secret in CENTRAL encrypted by KEY_ARN, roles in the member accounts.
+
+    ``scps`` None: an organization with no policy type enabled at the root, so SCPs and RCPs
+    have no effect (the ``scp`` gate is NOT_APPLICABLE). SCPs / RCPs that were not read (the
+    gate UNKNOWN, the read CONDITIONAL: fault-injection trial round 5) are a state a test
+    asks for: ``policies_read=False`` with the policy types enabled (or not known)."""
     secret = Secret(arn=SECRET_ARN, name="app/db", account_id=CENTRAL, region=REGION,
                     kms_key_id=kms_key_id, resource_policy=secret_policy, tags=tags or {})
     key = KmsKey(arn=KEY_ARN, key_id=KEY_ID, account_id=CENTRAL, region=REGION,
@@ -108,7 +113,8 @@ def estate(*, secret_policy: str | None, key_policy: str | None = None,
     org = Organization(
         org_id=ORG_ID, management_account_id=management, root_id="r-root",
         accounts=tuple(OrgAccount(account_id=a, parent_id="r-root") for a in all_accounts),
-        policies=scps or (), policies_read=scps is not None)
+        policies=scps or (), policies_read=scps is not None,
+        policy_types_enabled=() if scps is None else None)
     return Snapshot(meta=ScanMeta(scan_id="t", started_at="2026-11-29T00:00:00Z",
                                   accounts=all_accounts, regions=(REGION,),
                                   central_account=CENTRAL, org_id=ORG_ID),

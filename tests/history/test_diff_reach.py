@@ -49,8 +49,11 @@ def _estate(scan_id: str, started: str, db_policy: str, api_policy: str) -> Snap
                                  inline_policies=app),)}
     accounts = tuple(replace(a, iam=IamSnapshot(principals=iam[a.account_id]))
                      for a in snap.accounts)
+    # no policy type enabled: SCPs / RCPs do not apply (not read, they would make every read
+    # CONDITIONAL -- fault-injection trial round 5)
     org = Organization(org_id=ORG, management_account_id=None, root_id="r-root",
-                       accounts=(OrgAccount(account_id=CENTRAL), OrgAccount(account_id=MEMBER)))
+                       accounts=(OrgAccount(account_id=CENTRAL), OrgAccount(account_id=MEMBER)),
+                       policy_types_enabled=())
     return replace(snap, accounts=accounts, organization=org,
                    meta=replace(snap.meta, org_id=ORG))
 

@@ -126,8 +126,7 @@ def guardrail(enc: Encoder, guardrails: Guardrails | None, policy_type: str,
               account: str | None, req: Request, p: Principal, scope: str,
               notes: list[str]) -> Gate | None:
     """scp.Guardrails.evaluate as formulas; None: the policy type does not apply (the gate
-    is NOT_APPLICABLE, or not assessed: it does not block, as in the evaluator, and ``notes``
-    says so).
+    is NOT_APPLICABLE). Documents that were not read are fresh booleans (``scp.not_read``).
 
     IAM User Guide, "How AWS enforcement code logic evaluates requests": "SCPs apply to
     principals of the account where the SCPs are attached" and "RCPs apply to resources of
@@ -166,8 +165,10 @@ def guardrail(enc: Encoder, guardrails: Guardrails | None, policy_type: str,
         return None
     collected = guardrails.collected if policy_type == SCP else guardrails.rcps_collected
     if not collected:
-        notes.append(f"{label}s were not collected: not assessed")
-        return None
+        # scp.not_read: a document nobody read may deny ("an explicit Deny statement in an
+        # SCP at any level ... denies"): not encoded, as the evaluator's unknown allow / deny
+        why = f"{scope}: {label}s not collected (not assessed)"
+        return Gate(allow=enc.fresh(why), deny=enc.fresh(why))
     if policy_type == RCP and not guardrails.rcps_listed:
         return None
     chain = guardrails.path(account)
@@ -179,10 +180,16 @@ def guardrail(enc: Encoder, guardrails: Guardrails | None, policy_type: str,
     denies: list[z3.BoolRef] = []
     for target in chain:
         attached = guardrails._by_target.get((policy_type, target), [])
-        if not attached:
+        missing = guardrails.unread_at(policy_type, target)
+        if not attached and not missing:
             levels.append(enc.fresh(f"{scope}: no {label} attached at {target} in the data"))
             continue
         allows = []
+        for u in missing:
+            # a policy not read (Guardrails._walk): its Allow and its Deny are not encoded
+            why = f"{scope}: {label} {u.name or u.policy_id} at {target} not read"
+            allows.append(enc.fresh(why))
+            denies.append(enc.fresh(why))
         for cp, parsed in attached:
             f = enc.policy(parsed, req, p, kind, scope, SHARED_KEYS, SHARED_PREFIXES,
                            label=f"{scope} {label} {cp.name}")

@@ -116,9 +116,9 @@ def _outsider_template(settings: AccessSettings, rctx: ResourceContext,
 def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req: Request,
                  p: Principal, scope: str, notes: list[str]) -> z3.BoolRef:
     """Guardrails._evaluate for RCPs as a formula: every level of the resource account's path
-    needs an Allow, a Deny anywhere denies. Where the evaluator does not assess RCPs (no
-    collected, not enabled, management account) they do not block, as in the evaluator, and
-    the answer says so. Without organization data, as ``Guardrails.without_org``: no RCP
+    needs an Allow, a Deny anywhere denies. Where RCPs do not apply (not enabled, management
+    account) they do not block; RCPs that were not read are a fresh boolean (``scp.not_read``),
+    as the evaluator's unknown. Without organization data, as ``Guardrails.without_org``: no RCP
     applies to an account in no organization or to the management account's resources;
     elsewhere an RCP nobody read may deny (a fresh boolean, not encoded)."""
     if guardrails is None:
@@ -135,8 +135,8 @@ def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req:
     if account not in guardrails._parents or account == org.management_account_id:
         return z3.BoolVal(True)
     if not guardrails.rcps_collected:
-        notes.append("RCPs were not collected: not assessed")
-        return z3.BoolVal(True)
+        # scp.not_read: an RCP nobody read may deny -- not encoded
+        return enc.fresh(f"{scope}: RCPs not collected (not assessed)")
     if not guardrails.rcps_listed:
         return z3.BoolVal(True)
     chain = guardrails.path(account)
@@ -145,10 +145,16 @@ def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req:
     levels, denies = [], []
     for target in chain:
         attached = guardrails._by_target.get((RCP, target), [])
-        if not attached:
+        missing = guardrails.unread_at(RCP, target)
+        if not attached and not missing:
             levels.append(enc.fresh(f"{scope}: no RCP attached at {target} in the data"))
             continue
         allows = []
+        for u in missing:
+            # not read (Guardrails._walk): its Allow and its Deny are not encoded
+            why = f"{scope}: RCP {u.name or u.policy_id} at {target} not read"
+            allows.append(enc.fresh(why))
+            denies.append(enc.fresh(why))
         for cp, parsed in attached:
             # on the gate's own request: the RCP sees the same keys as the gate's policy
             f = enc.policy(parsed, req, p, PolicyKind.RCP, scope, SHARED_KEYS,

@@ -226,9 +226,9 @@ class RuleProver:
 
     def _evaluator(self, policy: Policy, request: Request, account: str) -> str:
         """The three-valued evaluator's answer to the same question for one request: the
-        policy, and the RCPs of the resource's account (not collected in an --org scan: they
-        do not block, as in the access analysis and the solver; not read without --org:
-        UNKNOWN unless they do not apply)."""
+        policy, and the RCPs of the resource's account (not read -- DescribePolicy failed,
+        or a scan without --org: UNKNOWN unless they do not apply, as in the access analysis
+        and the solver, ``scp.not_read``)."""
         decision = evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
         rcp = self.guardrails.evaluate(RCP, account, request)
         if rcp.status in ("ALLOWED", "NOT_APPLICABLE") or (
