@@ -97,15 +97,19 @@ class OutputSet:
 
     def __enter__(self) -> "OutputSet":
         check_out_dir(self.out_dir)
+        # beside the folder the files land in: --out may be a symlink (or under one) to
+        # another file system, where a rename from beside the link fails (review of the
+        # thirteenth session's merges: every scan into a --out linked to /dev/shm ended
+        # "Invalid cross-device link" after all its work)
+        beside = Path(os.path.realpath(self.out_dir)).parent
         try:
-            self.out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
+            beside.mkdir(parents=True, exist_ok=True)
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-",
-                                                 dir=self.out_dir.absolute().parent))
+                                                 dir=beside))
         except OSError as exc:
             # the staging folder goes beside --out: name the folder that refused it
-            raise UsageError(f"--out {self.out_dir}: cannot write in "
-                             f"{self.out_dir.absolute().parent} (outputs are staged beside "
-                             f"--out: {exc.strerror or exc})") from None
+            raise UsageError(f"--out {self.out_dir}: cannot write in {beside} (outputs are "
+                             f"staged beside --out: {exc.strerror or exc})") from None
         return self
 
     def carry_over(self, name: str) -> None:

@@ -288,3 +288,32 @@ def test_a_rescan_removes_only_what_an_earlier_scan_wrote_not_files_named_like_r
     (out / "findings.csv").write_text("old scan csv", encoding="utf-8")
     scan("findings.json", "snapshot.json.gz")
     assert not (out / "findings.csv").exists() and not (out / "junit.xml").exists()
+
+
+def test_an_out_folder_that_is_a_symlink_to_another_file_system_is_written(
+        tmp_path: Path) -> None:
+    """Review of the thirteenth session's merges (symlink_out.sh): --out a link to a folder on
+    another file system (/dev/shm) failed "Invalid cross-device link" after all the work: the
+    files were staged beside the link. They are staged beside the folder it points to."""
+    import os
+    import tempfile
+
+    from scanner.output_set import OutputSet
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs /dev/shm on another file system")
+    real = Path(tempfile.mkdtemp(dir=shm)) / "out"
+    try:
+        link = tmp_path / "linkout"
+        link.symlink_to(real, target_is_directory=True)
+        real.mkdir()
+        with OutputSet(link) as outputs:
+            (outputs.staging / "findings.json").write_text("{}", encoding="utf-8")
+            assert outputs.commit() == [link / "findings.json"]
+        assert (real / "findings.json").read_text(encoding="utf-8") == "{}"
+        assert [p.name for p in tmp_path.iterdir()] == ["linkout"]
+    finally:
+        import shutil
+
+        shutil.rmtree(real.parent, ignore_errors=True)
