@@ -176,6 +176,14 @@ def test_access_view_classes_and_outsiders_are_rows_of_their_own() -> None:
     assert [grp.key for grp in alone.groups] == ["outside:888888888888"]
 
 
+def test_the_outsider_filter_says_trust_zone_as_its_rows_do() -> None:
+    """New-user trial round 7 (a single account, no organization): the filter read "Outside the
+    organization" while its rows say "(outside the trust zone)" -- the zone is the organization
+    and the scanned and trusted accounts, and a single account has no organization."""
+    html = _html()
+    assert "Outside the trust zone (" in html and "Outside the organization" not in html
+
+
 def test_access_view_uses_the_analysis_broken_at() -> None:
     g = nx.MultiDiGraph()
     g.add_node("s", kind="Secret", name="s", account_id="1")
