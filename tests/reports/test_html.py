@@ -452,3 +452,25 @@ def test_without_a_snapshot_the_network_is_not_known_rather_than_empty() -> None
     assert "No VPC peerings, endpoints or rotation functions were found" not in without
     assert "Not known: this report was rendered" not in render_html(
         sample_document(), graph=sample_graph())
+
+
+def test_a_carriage_return_is_shown_as_u_fffd_like_every_other_control() -> None:
+    """Hostile-input trial round 9: a CR in a secret's name or tags reached the page (72 times:
+    drift, compliance, findings) while ESC, BEL and U+202E beside it were U+FFFD. docs/reports.md:
+    control and bidi characters are replaced before anything is written."""
+    from reports._common import strip_controls
+
+    assert strip_controls("a\rb\tc\nd") == "a\ufffdb\tc\nd"
+
+
+def test_the_summary_lines_wrap_a_long_token() -> None:
+    """Hostile-input trial round 9: a suppression glob or a baseline path without a break point
+    in the summary lines ("matched no finding", "access baseline") made the whole page 19,364 px
+    wide. They wrap anywhere, as the other value holders do."""
+    from pathlib import Path
+
+    import reports.html
+
+    css = (Path(reports.html.__file__).parent / "static" / "report.css").read_text("utf-8")
+    rule = re.search(r"\.summary-line\{([^}]*)\}", css)
+    assert rule is not None and "overflow-wrap:anywhere" in rule.group(1)
