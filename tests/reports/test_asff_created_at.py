@@ -84,3 +84,25 @@ def test_a_finding_the_previous_export_lacks_takes_its_first_seen(tmp_path: Path
     after = _rescan(tmp_path, _Analysis(started=later, first_seen=later))
     assert after[dropped]["CreatedAt"] == "2026-12-24T01:00:00.000Z"
     assert {f["CreatedAt"] for fid, f in after.items() if fid != dropped} == {FIRST_FINISHED}
+
+
+def test_export_securityhub_previous_takes_the_earlier_created_at_too() -> None:
+    """Review of today's merges, round 3: `export securityhub --previous` chose CreatedAt as
+    the scan's export did before the fix (the previous export's, whatever first_seen said);
+    it takes the earlier of the two as the scan's findings.asff.json does, so the two agree:
+    a finding the history saw before the previous export keeps its first_seen, one the
+    previous export saw before this scan's first_seen keeps that export's CreatedAt."""
+    from reports.asff import build_asff
+    from reports.hub_payload import Previous, build_payload
+
+    previous = build_asff(sample_document())  # CreatedAt 2026-11-29T01:04:10
+    early, late = "2026-11-01T00:00:00Z", "2026-12-24T01:00:00Z"
+    for first_seen, expected in ((early, "2026-11-01T00:00:00.000Z"),
+                                 (late, FIRST_FINISHED)):
+        doc = _Analysis(started=late, first_seen=first_seen).document
+        prepared, _, _ = build_payload({**doc, "findings": []}, doc["findings"],
+                                       previous=Previous(asff=previous))
+        current = [p.finding() for p in prepared
+                   if p.finding()["RecordState"] == "ACTIVE"]
+        assert current and {(f["CreatedAt"], f["FirstObservedAt"]) for f in current} == \
+            {(expected, expected)}, first_seen
