@@ -8,7 +8,8 @@ Pure: no AWS calls. ``reports.securityhub`` sends what this module builds.
   and in Resources[].Partition ("The canonical AWS partition name that the Region is assigned
   to"), is the Region's (scanner.aws.regions.partition_of): ``aws-us-gov`` for us-gov-west-1.
 * CreatedAt is kept across scans: pass the previous CreatedAt per finding id
-  (``created_at_index`` of a previous ASFF file); new findings take the scan time.
+  (``created_at_index`` of a previous ASFF file); the earlier of it and the finding's
+  first_seen wins (``earliest_created``); a finding with neither takes the scan time.
 * Text over an ASFF limit is cut with the marker ``… [truncated]``, never rejected.
 * ``validate_asff`` checks a finding against botocore's service model for BatchImportFindings
   (required members, types, enums, non-empty strings) and against the documented limits.
@@ -344,6 +345,32 @@ def _created(created_at: str | None, updated: str) -> str:
     return iso(created_at, None) if created_at else updated
 
 
+def _instant(value: str | None) -> datetime | None:
+    """A timestamp as ``iso`` reads it (no offset: UTC), or None when it is none."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+def earliest_created(previous: str | None, first_seen: str | None) -> str | None:
+    """A finding's CreatedAt (and FirstObservedAt) from what is known of it: the previous
+    export's CreatedAt for its Id and its ``first_seen``, the earlier of the two when both are
+    (with --history into a folder holding an export written without it, the history may have
+    seen the finding first, or the export); either one alone; None when neither (then the
+    scan time). Without a history, ``first_seen`` is this scan's start, so the previous
+    export's CreatedAt is kept (review of today's merges, round 3: a rescan into the same
+    --out moved every CreatedAt, "32 of 32 findings changed CreatedAt"). Security Hub's
+    CreatedAt is "when the security findings provider created the potential security issue
+    that a finding captured" (AWS Security Finding Format): the earliest moment known."""
+    known = [(moment, str(value)) for value in (previous, first_seen)
+             if (moment := _instant(value)) is not None]
+    return min(known)[1] if known else (previous or first_seen)
+
+
 def _updated(document: Mapping[str, Any], now: datetime | None) -> str:
     scan = document.get("scan") or {}
     return iso(scan.get("finished_at") or scan.get("started_at"), now)
@@ -525,11 +552,14 @@ def created_at_of_rows(rows: Iterable[Mapping[str, Any]], document: Mapping[str,
 def iter_asff(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
               created_at: Mapping[str, str] | None = None, home_region: str | None = None,
               now: datetime | None = None) -> Iterator[dict[str, Any]]:
-    """``build_asff``, one finding at a time (``write_asff`` streams them to a file)."""
+    """``build_asff``, one finding at a time (``write_asff`` streams them to a file).
+    ``created_at``: finding id -> its previous CreatedAt; each finding's CreatedAt is the
+    earlier of that and its ``first_seen`` (``earliest_created``)."""
     created = created_at or {}
     for f in findings_of(document):
         yield to_asff(f, document, graph=graph,
-                      created_at=created.get(str(f.get("id"))) or f.get("first_seen"),
+                      created_at=earliest_created(created.get(str(f.get("id"))),
+                                                  f.get("first_seen")),
                       home_region=home_region, now=now)
 
 

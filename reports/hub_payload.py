@@ -25,6 +25,7 @@ from reports.asff import (
     asff_id,
     created_at_index,
     created_at_of_rows,
+    earliest_created,
     enforce_limits,
     retarget_central,
     target_of,
@@ -145,8 +146,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
 
     ``header``: the findings document (its rows are not read from it); ``rows`` its findings,
     or ``current_asff`` an ASFF export instead. CreatedAt / FirstObservedAt: the previous
-    export's CreatedAt for the same id, else the finding's ``first_seen`` (carried by the
-    history stage). Findings failing in the previous export and resolved now are sent as
+    export's CreatedAt for the same id and the finding's ``first_seen`` (carried by the
+    history stage): the earlier of the two, either one alone (reports.asff.earliest_created). Findings failing in the previous export and resolved now are sent as
     PASSED + ARCHIVED (only where this scan assessed them: reports.asff.archive_resolved)."""
     central = None
     if mode == "central":
@@ -180,7 +181,8 @@ def build_payload(header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] |
     if current_asff is None:
         asff: Iterable[Mapping[str, Any]] = (
             to_asff(f, header, graph=graph,
-                    created_at=created.get(str(f.get("id"))) or f.get("first_seen"),
+                    created_at=earliest_created(created.get(str(f.get("id"))),
+                                                f.get("first_seen")),
                     home_region=home_region)
             for f in rows or () if isinstance(f, Mapping))
     else:
@@ -230,6 +232,7 @@ def _with_created(findings: Iterable[Mapping[str, Any]], created: Mapping[str, s
                   ) -> Iterator[Mapping[str, Any]]:
     for f in findings:
         fid = str(f.get("Id"))
-        if fid in created:
-            f = {**f, "CreatedAt": created[fid], "FirstObservedAt": created[fid]}
+        if fid in created:  # the earlier of the two (earliest_created), as a scan writes it
+            at = earliest_created(created[fid], f.get("CreatedAt")) or created[fid]
+            f = {**f, "CreatedAt": at, "FirstObservedAt": at}
         yield f

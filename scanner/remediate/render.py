@@ -13,7 +13,8 @@ from typing import Any, Iterator, Mapping
 from tabulate import tabulate
 
 from scanner.changes import PlannedChange, PolicyDiff
-from scanner.policy.arn import arn_resource
+from scanner.graph.schema import replica_primary
+from scanner.policy.arn import arn_account, arn_region, arn_resource
 from scanner.policy.parse import statement_label
 from scanner.remediate.planfile import Plan
 from scanner.textfit import fit_line, one_line, terminal_safe
@@ -26,6 +27,18 @@ _v = one_line
 
 def _resource(arn: str) -> str:
     return _v(arn_resource(arn))
+
+
+def _where(arn: str) -> tuple[str, str]:
+    """The account and the Region of a resource named by its ARN, shown beside the ARN's
+    resource part: a replica's ARN differs from its primary's only by Region, a multi-Region
+    key's replica has its primary's key id, and two accounts may hold the same name (review
+    of today's merges, round 3: two "Not planned" lines read the same). A replica's graph
+    node id (``ARN#REGION``, findings written before replicas had ARNs of their own): the
+    Region after the ``#``; an ARN without one (IAM): ``-``."""
+    primary = replica_primary(arn)
+    region = arn.rpartition("#")[2] if primary else arn_region(arn)
+    return _v(arn_account(primary or arn) or "-"), _v(region or "-")
 
 
 def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = None) -> str:
@@ -53,13 +66,15 @@ def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = No
     if show_skipped and plan.skipped:
         lines.append("")
         lines.append(f"Not planned ({len(plan.skipped)}):")
-        rows = [[_v(s.rule_id), _resource(s.resource_arn), _v(s.reason)] for s in plan.skipped]
-        table = tabulate(rows, headers=["rule", "resource", "why"], tablefmt="simple")
+        rows = [[_v(s.rule_id), *_where(s.resource_arn), _resource(s.resource_arn),
+                 _v(s.reason)] for s in plan.skipped]
+        table = tabulate(rows, headers=["rule", "account", "region", "resource", "why"],
+                         tablefmt="simple")
         if _fits(table, width):
             lines.append(table)
         else:
-            for rule_id, resource, reason in rows:
-                lines.append(f"  {rule_id} on {resource}")
+            for rule_id, account, region, resource, reason in rows:
+                lines.append(f"  {rule_id} on {resource} ({account} {region})")
                 lines.extend(_wrapped(str(reason), width))
     return "\n".join(lines)
 
@@ -215,13 +230,14 @@ def render_plan_markdown(plan: Plan) -> str:
              f"Created {plan.created_at} from scan {cell(plan.estate.scan_id)}, organization "
              f"{cell(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).", ""]
     if plan.changes:
-        lines += ["| # | change | remediation | account | resource | summary | readers +/- | "
-                  "findings resolved/created |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["| # | change | remediation | account | region | resource | summary | "
+                  "readers +/- | findings resolved/created |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for i, c in enumerate(plan.changes, start=1):
             e = c.effect or {}
             lines.append(
                 f"| {i} | `{span(c.change_id)}` | {cell(c.remediation_id)} | "
-            f"{cell(c.account_id)} | "
+                f"{cell(c.account_id)} | {cell(c.region)} | "
                 f"{cell(_resource(c.resource_arn))} | {cell(c.summary)} | "
                 f"+{len(e.get('readers_gained') or [])} / -{len(e.get('readers_lost') or [])} | "
                 f"{len(e.get('findings_resolved') or [])} / "
@@ -232,9 +248,11 @@ def render_plan_markdown(plan: Plan) -> str:
             lines += [code(line) for line in render_change(i, c)]
             lines += ["```"]
     if plan.skipped:
-        lines += ["", "## Not planned", "", "| rule | resource | change | why |",
-                  "| --- | --- | --- | --- |"]
-        lines += [f"| {cell(s.rule_id)} | {cell(_resource(s.resource_arn))} | "
+        lines += ["", "## Not planned", "",
+                  "| rule | account | region | resource | change | why |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {cell(s.rule_id)} | {' | '.join(map(cell, _where(s.resource_arn)))} | "
+                  f"{cell(_resource(s.resource_arn))} | "
                   f"{cell(s.change_id or '-')} | {cell(s.reason)} |" for s in plan.skipped]
     return "\n".join(lines) + "\n"
 
@@ -249,7 +267,9 @@ def render_plan_html(plan: Plan) -> str:
         rows.append(f"<section><h2>{i}. {e(c.remediation_id)} on {e(c.resource_arn)}</h2>"
                     f"<p>{e(c.summary)}</p><pre>{e(body, newlines=True)}</pre></section>")
     skipped = "".join(
-        f"<tr><td>{e(s.rule_id)}</td><td>{e(s.resource_arn)}</td>"
+        f"<tr><td>{e(s.rule_id)}</td>"
+        + "".join(f"<td>{e(part)}</td>" for part in _where(s.resource_arn))
+        + f"<td>{e(s.resource_arn)}</td>"
         f"<td>{e(s.change_id or '-')}</td><td>{e(s.reason)}</td></tr>" for s in plan.skipped)
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -263,7 +283,8 @@ def render_plan_html(plan: Plan) -> str:
         f"<p>Created {e(plan.created_at)} from scan {e(plan.estate.scan_id)}, organization "
         f"{e(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).</p>"
         + "".join(rows)
-        + (f"<h2>Not planned</h2><table><tr><th>rule</th><th>resource</th><th>change</th>"
+        + (f"<h2>Not planned</h2><table><tr><th>rule</th><th>account</th><th>region</th>"
+           f"<th>resource</th><th>change</th>"
            f"<th>why</th></tr>{skipped}</table>" if plan.skipped else "")
         + "</body></html>\n")
 

@@ -192,6 +192,46 @@ def test_first_seen_and_asff_created_at_survive_nightly_output_directories(
     assert asff and all(a["CreatedAt"].startswith(one["scan"]["started_at"][:16]) for a in asff)
 
 
+def test_asff_created_at_survives_rescans_into_the_same_out_with_and_without_history(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    """Review of today's merges, round 3 (createdat.sh): rescans into the same --out without
+    --history moved every finding's CreatedAt to the new scan's start ("32 of 32 findings
+    changed CreatedAt"): the scan's first_seen won over the previous export's CreatedAt. The
+    previous export's CreatedAt for the same Id wins over a later first_seen, and a
+    first_seen the history carries from before that export wins over it: the earlier one."""
+    import time
+
+    seed(moto_endpoint)
+    history = str(tmp_path / "history.db")
+    out = tmp_path / "out"
+
+    def created() -> dict[str, str]:
+        return {a["Id"]: a["CreatedAt"] for a in json.loads(
+            (out / "findings.asff.json").read_text())}
+
+    def started() -> str:
+        return str(json.loads((out / "findings.json").read_text())["scan"]["started_at"])
+
+    scan(moto_endpoint, tmp_path / "night1", "--history", history, "--format", "json,asff")
+    night1 = json.loads((tmp_path / "night1" / "findings.json").read_text())["scan"]
+    time.sleep(1.1)  # each scan starts in a second of its own
+    scan(moto_endpoint, out, "--format", "json,asff")  # no history: CreatedAt = its start
+    first, first_start = created(), started()[:19]
+    assert first and all(v.startswith(first_start) for v in first.values())
+    time.sleep(1.1)
+    scan(moto_endpoint, out, "--format", "json,asff")  # no history again: kept
+    assert started()[:19] != first_start
+    assert created() == first
+    time.sleep(1.1)
+    scan(moto_endpoint, out, "--history", history, "--format", "json,asff")
+    # the history saw them first (night1, before the export in --out): the earlier wins
+    assert created() and all(v.startswith(night1["started_at"][:19]) for v in created().values())
+    time.sleep(1.1)
+    again = created()
+    scan(moto_endpoint, out, "--format", "json,asff")  # and the next rescan keeps that
+    assert created() == again
+
+
 def test_remediate_plans_from_the_latest_scan_in_history(
         moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     estate = seed(moto_endpoint)
