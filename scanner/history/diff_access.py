@@ -13,11 +13,13 @@ one side only (review of the day's merges, defect 1)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any, Mapping
 
-from scanner.history.access_readers import READS, UNKNOWN, Reader, SecretAccess, \
-    has_replicas, is_class_subject, primary_of, principal_account, raw_entries, secret_access
+from scanner.history.access_readers import READS, UNKNOWN, OrgView, Reader, SecretAccess, \
+    class_accounts, has_replicas, is_class_subject, org_view, primary_of, principal_account, \
+    raw_entries, secret_access, subject_covers
 from scanner.history.assessed import Assessment
 from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
 from scanner.history.records import StoredScan
@@ -61,6 +63,7 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     old_gaps, new_gaps = policy_gaps(old.snapshot), policy_gaps(new.snapshot)
     old_keys, new_keys = collected_keys(old.snapshot), collected_keys(new.snapshot)
     where_both = {**secret_where_old, **secret_where}
+    policies = _Policies(old, new)
     # where each scan looked (its accounts, Regions, listings); a resource it read in part is
     # told by what was not read of it (``_policy_gap``: its resource policy, its key policy)
     old_place, new_place = (replace(a, resource_gaps=frozenset()) for a in (old_a, new_a))
@@ -140,11 +143,89 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
                                                 reason=why, scan="new"))
             else:
                 lost.append(_rc(r, now))
+        if gained and lost and o is not None:
+            gained, lost = _renamed_classes(gained, lost, o, n, policies, primary)
         if gained or lost:
             changes.append(AccessChange(secret_arn=arn, gained=tuple(gained), lost=tuple(lost)))
     # a secret that became readable by everyone / the organization / a whole account first
     changes.sort(key=lambda c: not any(is_class_subject(r.principal) for r in c.gained))
     return changes
+
+
+class _Policies:
+    """The two scans' resource policies (parsed, so that reformatting is no change) and what
+    each knew of its organization, read when a secret's classes first need them."""
+
+    def __init__(self, old: StoredScan, new: StoredScan) -> None:
+        self._scans = (old, new)
+        self._texts: list[dict[str, str | None]] = []
+        self._views: tuple[OrgView, OrgView] | None = None
+
+    def same(self, arn: str) -> bool:
+        """Whether the secret's resource policy is the same in both snapshots (and read in
+        both: a secret absent from one is not the same)."""
+        if not self._texts:
+            self._texts = [{s.arn: s.resource_policy for a in scan.snapshot.accounts
+                            for r in a.regions for s in r.secrets} for scan in self._scans]
+        old_t, new_t = self._texts
+        if arn not in old_t or arn not in new_t:
+            return False
+        old, new = old_t[arn], new_t[arn]
+        return old == new or (old is not None and new is not None and _parsed(old) ==
+                              _parsed(new))
+
+    def views(self) -> tuple[OrgView, OrgView]:
+        if self._views is None:
+            self._views = (org_view(self._scans[0].access, self._scans[0].snapshot),
+                           org_view(self._scans[1].access, self._scans[1].snapshot))
+        return self._views
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _renamed_classes(gained: list[ReaderChange], lost: list[ReaderChange], o: SecretAccess,
+                     n: SecretAccess, policies: _Policies, primary: str | None
+                     ) -> tuple[list[ReaderChange], list[ReaderChange]]:
+    """``gained`` and ``lost`` without the classes that were only renamed: a class gained
+    that nests in a class lost, or holds it (``subject_covers``: ``account:<member>`` in
+    ``organization:<id>``), when the secret's resource policy (a replica's: its primary's) is
+    the same in both scans and the principals of the snapshot that read in those classes'
+    accounts are the same, with the same decisions. The classes a grant reaches follow from
+    its statements; with those unchanged, a class renamed is the analysis's, not the estate's
+    -- the reach change of 2026-12-05 (a ``*`` grant narrowed by aws:PrincipalAccount reaches
+    ``account:<member>``, no longer ``organization:<id>``) made the first night after it say
+    "principals of account ... can now read" and "the whole organization can no longer read"
+    of an unchanged estate (review of the day's merges, defect 2). A policy that changed
+    keeps both lines: the organization really can no longer read."""
+    g_cls = [r.principal for r in gained if is_class_subject(r.principal) and r.principal != "*"]
+    l_cls = [r.principal for r in lost if is_class_subject(r.principal) and r.principal != "*"]
+    if not g_cls or not l_cls or not policies.same(primary or o.secret_arn):
+        return gained, lost
+    views = policies.views()
+
+    def nest(a: str, b: str) -> bool:
+        return any(subject_covers(a, b, v) or subject_covers(b, a, v) for v in views)
+
+    g_ren = {g for g in g_cls if any(nest(g, lc) for lc in l_cls)}
+    l_ren = {lc for lc in l_cls if any(nest(g, lc) for g in g_ren)}
+    if not g_ren:
+        return gained, lost
+    accounts = {a for s in g_ren | l_ren for v in views for a in class_accounts(s, v)}
+
+    def readers(sa: SecretAccess) -> set[tuple[str, str]]:
+        return {(p, r.decision) for p, r in sa.readers.items()
+                if not is_class_subject(p) and r.decision in READS
+                and principal_account(p) in accounts}
+
+    if readers(o) != readers(n):
+        return gained, lost
+    return ([r for r in gained if r.principal not in g_ren],
+            [r for r in lost if r.principal not in l_ren])
 
 
 def _place(arn: str, entry: Mapping[str, Any], where: Mapping[str, tuple[str, str]],
