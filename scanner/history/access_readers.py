@@ -25,6 +25,7 @@ secret entry with ``assessed: false`` or a non-empty ``missing`` list is not ful
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
@@ -94,6 +95,88 @@ def _path_decision(entry: Mapping[str, Any]) -> str:
 def is_class_subject(principal: str) -> bool:
     """A reach class ("*", "organization:<id>", "account:<id>"), not one principal."""
     return principal == "*" or principal.startswith(("organization:", "account:"))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrgView:
+    """What a scan knew of its organization, to tell which class subjects nest in which: the
+    organization's id, its accounts (the access analysis's ``org_account_ids``: those it
+    put in ``organization:<id>``) and each account's organization path where known."""
+
+    org_id: str | None = None
+    accounts: frozenset[str] = frozenset()
+    paths: Mapping[str, str] = field(default_factory=dict)
+
+
+def org_view(access_json: Mapping[str, Any] | None, snapshot: Any = None) -> OrgView:
+    """The organization as the access report's ``settings`` record it (the analysis's own
+    view), else as the snapshot holds it (a report written without settings)."""
+    settings = (access_json or {}).get("settings")
+    if isinstance(settings, Mapping) and isinstance(settings.get("org_account_ids"), list):
+        paths = settings.get("org_paths")
+        return OrgView(org_id=str(settings["org_id"]) if settings.get("org_id") else None,
+                       accounts=frozenset(str(a) for a in settings["org_account_ids"]),
+                       paths={str(k): str(v) for k, v in paths.items()}
+                       if isinstance(paths, Mapping) else {})
+    org = getattr(snapshot, "organization", None)
+    if org is None:
+        return OrgView()
+    from scanner.access.scp import org_paths
+
+    org_id = org.org_id or getattr(snapshot.meta, "org_id", None)
+    return OrgView(org_id=org_id, accounts=frozenset(a.account_id for a in org.accounts),
+                   paths=org_paths(org, org_id))
+
+
+def _org_patterns(subject: str) -> tuple[str, ...] | None:
+    """The aws:PrincipalOrgPaths patterns of an OU-path class (``organization:<id>/<path>...``,
+    comma-separated); None for any other subject."""
+    if not subject.startswith("organization:") or "/" not in subject:
+        return None
+    return tuple(p for p in subject[len("organization:"):].split(",") if p)
+
+
+def subject_covers(outer: str, inner: str, org: OrgView) -> bool:
+    """Whether the class subject ``outer`` holds every principal the class ``inner`` stands
+    for. Class subjects nest: ``organization:<id>`` holds ``account:<X>`` for each account X
+    of that organization and its OU-path classes ``organization:<id>/<path>...``; an OU-path
+    class holds ``account:<X>`` for an account whose organization path its patterns match,
+    and the OU-path classes under its patterns. Nothing else nests (``*`` matches every
+    subject as a glob already; an account's class holds no other class)."""
+    if not outer.startswith("organization:") or outer == inner:
+        return outer == inner
+    inner_account = inner[len("account:"):] if inner.startswith("account:") else None
+    inner_paths = _org_patterns(inner)
+    outer_paths = _org_patterns(outer)
+    if outer_paths is None:
+        org_id = outer[len("organization:"):]
+        if not (org_id == org.org_id or (org_id == "zone" and org.org_id is None)):
+            return False
+        if inner_account is not None:
+            return inner_account in org.accounts
+        return inner_paths is not None and org_id != "zone" and \
+            all(p.startswith(f"{org_id}/") for p in inner_paths)
+    # aws:PrincipalOrgPaths is matched as StringLike ("*" any characters, "/" too)
+    if inner_account is not None:
+        path = org.paths.get(inner_account)
+        return path is not None and any(fnmatch.fnmatchcase(path, p) for p in outer_paths)
+    return inner_paths is not None and \
+        all(any(fnmatch.fnmatchcase(i, p) for p in outer_paths) for i in inner_paths)
+
+
+def class_accounts(subject: str, org: OrgView) -> frozenset[str]:
+    """The accounts whose principals a class subject may stand for, as far as the scan knew
+    them (an OU-path class: the accounts its patterns match, and those whose place is not
+    known, which the analysis does not rule out)."""
+    if subject.startswith("account:"):
+        return frozenset((subject[len("account:"):],))
+    patterns = _org_patterns(subject)
+    if patterns is not None:
+        return frozenset(a for a in org.accounts if a not in org.paths or any(
+            fnmatch.fnmatchcase(org.paths[a], p) for p in patterns))
+    if subject.startswith("organization:"):
+        return org.accounts
+    return frozenset()
 
 
 def principal_account(principal: str) -> str | None:

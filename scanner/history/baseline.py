@@ -48,10 +48,14 @@ from scanner.history.access_readers import (
     CONDITIONAL,
     READS,
     UNKNOWN,
+    OrgView,
     SecretAccess,
     access_json_of,
+    is_class_subject,
+    org_view,
     principal_account,
     secrets_access,
+    subject_covers,
 )
 from scanner.graph.schema import replica_node
 from scanner.model import Snapshot
@@ -84,16 +88,26 @@ class Baseline:
                 or (name is not None and fnmatch.fnmatchcase(name, e.secret))]
 
     def allows(self, arn: str, name: str | None, principal: str,
-               primary: str | None = None) -> bool:
+               primary: str | None = None, org: OrgView | None = None) -> bool:
+        """Whether a matching entry accepts ``principal``: by glob, by its 12-digit account,
+        or -- a class of readers -- by a class subject that holds it (``org``: what the scan
+        knew of the organization; ``subject_covers``): an entry ``organization:<id>`` accepts
+        ``account:<X>`` of an account of that organization and its OU-path classes (review
+        of the day's merges, defect 2: a baseline written when a ``*`` grant narrowed by
+        aws:PrincipalAccount reached ``organization:<id>`` raised a new HIGH finding for the
+        ``account:<member>`` class that grant reaches since)."""
         account = principal_account(principal)
         if account is not None and account in self.allowed_external_accounts:
             return True
+        is_class = is_class_subject(principal)
         for entry in self.entries_for(arn, name, primary):
             for pattern in entry.readers:
                 if pattern.isdigit() and len(pattern) == 12:
                     if account == pattern:
                         return True
                 elif fnmatch.fnmatchcase(principal, pattern):
+                    return True
+                elif is_class and org is not None and subject_covers(pattern, principal, org):
                     return True
         return False
 
@@ -189,6 +203,7 @@ def baseline_results(access_report: Any, baseline: Baseline,
     passes: list[Finding] = []
     within = 0
     judged = sorted(secrets_access(report).items())
+    org = org_view(report, snapshot)
     for arn, sa in judged:
         primary = sa.primary_arn
         name, account, region = _secret_place(arn, sa.raw, snapshot)
@@ -196,7 +211,7 @@ def baseline_results(access_report: Any, baseline: Baseline,
         for principal, reader in sorted(sa.readers.items()):
             if reader.decision not in READS and reader.decision != UNKNOWN:
                 continue
-            if baseline.allows(arn, name, principal, primary):
+            if baseline.allows(arn, name, principal, primary, org):
                 within += 1
                 continue
             evidence: dict[str, Any] = {

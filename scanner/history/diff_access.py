@@ -6,16 +6,20 @@ first line. A reader whose decision became unknown, or whose secret or account w
 assessed, is not assessed, never lost. So is every reader gained or lost by a secret whose
 resource policy or key policy one of the scans did not read (the snapshot's ``unread``): the
 readers stand on that policy, and an unread resource policy may be the only allow within the
-account (fault trial round 3)."""
+account (fault trial round 3). And so is every reader gained or lost by a secret or replica in
+both reports that one scan did not assess (a replica in a Region it did not scan), or whose key
+one scan collected and the other did not: its key gate read UNKNOWN, "key not collected", on
+one side only (review of the day's merges, defect 1)."""
 
 from __future__ import annotations
 
-from typing import Mapping
+import json
+from dataclasses import replace
+from typing import Any, Mapping
 
-from typing import Any
-
-from scanner.history.access_readers import READS, UNKNOWN, Reader, SecretAccess, \
-    has_replicas, is_class_subject, primary_of, principal_account, raw_entries, secret_access
+from scanner.history.access_readers import READS, UNKNOWN, OrgView, Reader, SecretAccess, \
+    class_accounts, has_replicas, is_class_subject, org_view, primary_of, principal_account, \
+    raw_entries, secret_access, subject_covers
 from scanner.history.assessed import Assessment
 from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
 from scanner.history.records import StoredScan
@@ -57,6 +61,12 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     secret_where_old = {s.arn: (a.account_id, r.region) for a in old.snapshot.accounts
                         for r in a.regions for s in r.secrets}
     old_gaps, new_gaps = policy_gaps(old.snapshot), policy_gaps(new.snapshot)
+    old_keys, new_keys = collected_keys(old.snapshot), collected_keys(new.snapshot)
+    where_both = {**secret_where_old, **secret_where}
+    policies = _Policies(old, new)
+    # where each scan looked (its accounts, Regions, listings); a resource it read in part is
+    # told by what was not read of it (``_policy_gap``: its resource policy, its key policy)
+    old_place, new_place = (replace(a, resource_gaps=frozenset()) for a in (old_a, new_a))
     changes: list[AccessChange] = []
     for arn in sorted(set(old_s) | set(new_s)):
         o, n = old_s.get(arn), new_s.get(arn)
@@ -93,7 +103,15 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
         gained: list[ReaderChange] = []
         lost: list[ReaderChange] = []
         old_readers = o.readers if o is not None else {}
-        gap = _policy_gap(arn, o, n, old_gaps, new_gaps, primary)
+        # a secret in both reports that one scan did not assess -- a replica in a Region it
+        # did not scan: the primary's DescribeSecret lists it, its key is not collected, so
+        # its key gate reads UNKNOWN "key not collected" -- is asked about as a secret present
+        # on one side only is (review of the day's merges, defect 1: a `--regions us-east-1`
+        # scan said "everyone ... can now read [conditional] (was deny)" on the us-west-2
+        # replicas). docs/history.md: "a region not scanned" is never a change
+        gap = _place_gap(arn, o, n, where_both, primary, old_place, new_place) or \
+            _policy_gap(arn, o, n, old_gaps, new_gaps, primary) or \
+            _key_gap(o, n, old_keys, new_keys, old_a, new_a)
         if gap is not None:
             # its readers stand on a policy one scan did not read (it may be the only allow
             # within the account, or grant anyone): no reader gained or lost can be told
@@ -125,11 +143,89 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
                                                 reason=why, scan="new"))
             else:
                 lost.append(_rc(r, now))
+        if gained and lost and o is not None:
+            gained, lost = _renamed_classes(gained, lost, o, n, policies, primary)
         if gained or lost:
             changes.append(AccessChange(secret_arn=arn, gained=tuple(gained), lost=tuple(lost)))
     # a secret that became readable by everyone / the organization / a whole account first
     changes.sort(key=lambda c: not any(is_class_subject(r.principal) for r in c.gained))
     return changes
+
+
+class _Policies:
+    """The two scans' resource policies (parsed, so that reformatting is no change) and what
+    each knew of its organization, read when a secret's classes first need them."""
+
+    def __init__(self, old: StoredScan, new: StoredScan) -> None:
+        self._scans = (old, new)
+        self._texts: list[dict[str, str | None]] = []
+        self._views: tuple[OrgView, OrgView] | None = None
+
+    def same(self, arn: str) -> bool:
+        """Whether the secret's resource policy is the same in both snapshots (and read in
+        both: a secret absent from one is not the same)."""
+        if not self._texts:
+            self._texts = [{s.arn: s.resource_policy for a in scan.snapshot.accounts
+                            for r in a.regions for s in r.secrets} for scan in self._scans]
+        old_t, new_t = self._texts
+        if arn not in old_t or arn not in new_t:
+            return False
+        old, new = old_t[arn], new_t[arn]
+        return old == new or (old is not None and new is not None and _parsed(old) ==
+                              _parsed(new))
+
+    def views(self) -> tuple[OrgView, OrgView]:
+        if self._views is None:
+            self._views = (org_view(self._scans[0].access, self._scans[0].snapshot),
+                           org_view(self._scans[1].access, self._scans[1].snapshot))
+        return self._views
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _renamed_classes(gained: list[ReaderChange], lost: list[ReaderChange], o: SecretAccess,
+                     n: SecretAccess, policies: _Policies, primary: str | None
+                     ) -> tuple[list[ReaderChange], list[ReaderChange]]:
+    """``gained`` and ``lost`` without the classes that were only renamed: a class gained
+    that nests in a class lost, or holds it (``subject_covers``: ``account:<member>`` in
+    ``organization:<id>``), when the secret's resource policy (a replica's: its primary's) is
+    the same in both scans and the principals of the snapshot that read in those classes'
+    accounts are the same, with the same decisions. The classes a grant reaches follow from
+    its statements; with those unchanged, a class renamed is the analysis's, not the estate's
+    -- the reach change of 2026-12-05 (a ``*`` grant narrowed by aws:PrincipalAccount reaches
+    ``account:<member>``, no longer ``organization:<id>``) made the first night after it say
+    "principals of account ... can now read" and "the whole organization can no longer read"
+    of an unchanged estate (review of the day's merges, defect 2). A policy that changed
+    keeps both lines: the organization really can no longer read."""
+    g_cls = [r.principal for r in gained if is_class_subject(r.principal) and r.principal != "*"]
+    l_cls = [r.principal for r in lost if is_class_subject(r.principal) and r.principal != "*"]
+    if not g_cls or not l_cls or not policies.same(primary or o.secret_arn):
+        return gained, lost
+    views = policies.views()
+
+    def nest(a: str, b: str) -> bool:
+        return any(subject_covers(a, b, v) or subject_covers(b, a, v) for v in views)
+
+    g_ren = {g for g in g_cls if any(nest(g, lc) for lc in l_cls)}
+    l_ren = {lc for lc in l_cls if any(nest(g, lc) for g in g_ren)}
+    if not g_ren:
+        return gained, lost
+    accounts = {a for s in g_ren | l_ren for v in views for a in class_accounts(s, v)}
+
+    def readers(sa: SecretAccess) -> set[tuple[str, str]]:
+        return {(p, r.decision) for p, r in sa.readers.items()
+                if not is_class_subject(p) and r.decision in READS
+                and principal_account(p) in accounts}
+
+    if readers(o) != readers(n):
+        return gained, lost
+    return ([r for r in gained if r.principal not in g_ren],
+            [r for r in lost if r.principal not in l_ren])
 
 
 def _place(arn: str, entry: Mapping[str, Any], where: Mapping[str, tuple[str, str]],
@@ -164,6 +260,61 @@ def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], frozenset[str]]:
                 if "policy" in k.unread or "key" in k.unread:
                     keys.add(k.arn)
     return secrets, frozenset(keys)
+
+
+def collected_keys(snapshot: Snapshot) -> frozenset[str]:
+    """The ARNs of the KMS keys a snapshot holds (a key named by an alias ARN: that too)."""
+    out: set[str] = set()
+    for acct in snapshot.accounts:
+        for reg in acct.regions:
+            for k in reg.kms_keys:
+                out.add(k.arn)
+                prefix = k.arn.split(":key/", 1)[0]
+                out.update(f"{prefix}:{a}" for a in k.aliases if a.startswith("alias/"))
+    return frozenset(out)
+
+
+def _place_gap(arn: str, o: SecretAccess | None, n: SecretAccess | None,
+               where: Mapping[str, tuple[str, str]], primary: str | None,
+               old_a: Assessment, new_a: Assessment) -> tuple[str, str] | None:
+    """(which scan, why) when a secret or replica in both reports was not assessed by one of
+    the scans (``Assessment.why_not``: its account or Region not scanned, for a replica its
+    primary's too; its listing failed there); None when both assessed it -- or neither did
+    (both reports then stand on the same missing inputs, as ``_key_gap``: what changed
+    between them is what the scans read, a change)."""
+    if o is None or n is None:
+        return None  # asked by the caller, on the side it is missing from
+    acct, region, kind, place = _place(arn, n.raw, where, primary)
+    if not acct:
+        return None
+    found = [(which, why) for which, a in (("old", old_a), ("new", new_a))
+             if (why := a.why_not(account_id=acct, region=region, kind=kind, arn=place))]
+    return found[0] if len(found) == 1 else None
+
+
+def _key_gap(o: SecretAccess | None, n: SecretAccess, old_keys: frozenset[str],
+             new_keys: frozenset[str], old_a: Assessment, new_a: Assessment
+             ) -> tuple[str, str] | None:
+    """(which scan, why) when the secret's customer key was collected by one scan and not by
+    the other: the key gate of the scan without it reads UNKNOWN ("key not collected", a
+    CONDITIONAL reader) where the other read the key policy -- no reader gained or lost on
+    it can be told, as for a key policy one scan did not read (``_policy_gap``). A key that
+    neither scan collected (another account's, outside both scans) leaves both reports alike
+    on that gate: their other changes are changes."""
+    if o is None:
+        return None
+    found: list[tuple[str, str]] = []
+    for which, entry, keys, other, a in (("old", o, old_keys, new_keys, old_a),
+                                         ("new", n, new_keys, old_keys, new_a)):
+        key = entry.raw.get("key_arn")
+        if not isinstance(key, str) or not key or entry.raw.get("aws_managed_key") or \
+                key in keys or key not in other:
+            continue
+        place = key.split(":")
+        why = a.why_not(account_id=place[4], region=place[3], kind="KmsKey", arn=key) \
+            if len(place) > 5 else None
+        found.append((which, f"its key {key} was not collected" + (f" ({why})" if why else "")))
+    return found[0] if len(found) == 1 else None
 
 
 def _policy_gap(arn: str, o: SecretAccess | None, n: SecretAccess,

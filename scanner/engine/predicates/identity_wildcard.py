@@ -6,18 +6,26 @@ A permissions boundary caps them: IAM User Guide, "Permissions boundaries for IA
 entity's permissions boundary allows it to perform only the actions that are allowed by both its
 identity-based policies and its permissions boundaries" -- an action is reported only when the
 boundary too allows it on every resource without a Condition (its statements read as the identity statements are).
+An explicit Deny takes it back: IAM User Guide, "Policy evaluation logic": "An explicit deny in
+any of these policies overrides the allow" -- a Deny of an identity policy or of the boundary
+covering the action on every resource, its condition (if any) holding for every request of the
+principal (the policy evaluator's answer), leaves no wildcard; a Deny under an undecided
+condition or on named resources leaves it, and the finding says so.
 UNKNOWN when an attached policy's document was not read, or a wildcard's boundary was not."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.policy import parse_policy
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.arn import arn_partition
-from scanner.policy.matching import matches_every
+from scanner.policy.conditions import evaluate_conditions
+from scanner.policy.matching import glob_match, matches_every, resource_field
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri
 from scanner.policy.exposure import acts_on
 
 ACTIONS = ("secretsmanager:GetSecretValue", "kms:Decrypt")
@@ -80,6 +88,66 @@ def _wildcards(st: Statement, partition: str) -> tuple[list[str], str]:
     return matched, on
 
 
+def _request(principal: str, principal_type: str, action: str, partition: str) -> Request:
+    """What is known of any request of the principal for ``action``: who asks (its ARN,
+    account and type); the resource and every other key unknown -- so a Deny condition on
+    them is undecided, and takes back nothing for certain."""
+    service, prefix = _SPACE[action]
+    account = principal.split(":")[4] if principal.count(":") >= 5 else None
+    kind = "user" if principal_type == "user" else "role"
+    context: dict[str, tuple[str, ...]] = {"aws:principalarn": (principal,),
+                                           "aws:principaltype": ("User" if kind == "user"
+                                                                 else "AssumedRole",)}
+    if account:
+        context["aws:principalaccount"] = (account,)
+    return Request(principal_arn=principal, principal_account=account, action=action,
+                   resource=f"arn:{partition}:{service}:*:*:{prefix}*", principal_type=kind,
+                   context=context)
+
+
+def _denials(st: Statement, policy: Policy, request_of: Callable[[str], Request],
+             partition: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What a Deny statement takes back of a wildcard read: ([(action, how)] for the ACTIONS
+    it denies on every resource for certain -- the wildcard is gone --, [(action, how)] for
+    those it denies only under a condition the snapshot cannot decide, or on named resources
+    only -- the wildcard stays). IAM User Guide, "Policy evaluation logic": "An explicit deny
+    in any of these policies overrides the allow." The Resource element is read as the
+    Allow's is (``_every``); the condition by the policy evaluator, for a request of this
+    principal whose resource and other keys are unknown."""
+    full: list[tuple[str, str]] = []
+    part: list[tuple[str, str]] = []
+    if st.effect != "Deny" or st.problems:
+        return full, part
+    for a in ACTIONS:
+        if not acts_on(st, (a,)):
+            continue
+        if st.not_resources is not None:
+            if any(_every(r, a, partition) for r in st.not_resources):
+                continue  # NotResource: every resource -- it denies nothing
+            # every resource but those NotResource names: what is left is named resources
+            everywhere, how = True, "on every resource but " + ", ".join(st.not_resources)
+            named: list[str] = []
+        else:
+            rs = st.resources or ()
+            every = [r for r in rs if _every(r, a, partition)]
+            everywhere, how = bool(every), f"on {every[0]}" if every else ""
+            service = _SPACE[a][0]
+            named = [r for r in rs if (f := resource_field(r, 2)) is None or
+                     glob_match(f, service, ignore_case=True)]
+        cond = Tri.TRUE
+        if st.conditions:
+            cond = evaluate_conditions(st.conditions, request_of(a), policy.variables_enabled)[0]
+        if cond is Tri.FALSE:
+            continue  # never for this principal
+        if cond is Tri.UNKNOWN and (everywhere or named):
+            part.append((a, "under a condition only"))
+        elif everywhere:
+            full.append((a, how))
+        elif named:
+            part.append((a, f"on {', '.join(named)} only"))
+    return full, part
+
+
 def _parsed(ctx: RuleContext, doc: Mapping[str, Any]) -> Policy:
     # the same managed policy document is attached to many principals: parse (and
     # canonicalise) it once per run; documents live in the graph for the whole run
@@ -105,6 +173,28 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     hits: list[tuple[str, list[str], str]] = []  # (where, actions, on what)
     missing: list[str] = []
     partition = arn_partition(node_id) or "aws"
+    requests: dict[str, Request] = {}
+
+    def request_of(action: str) -> Request:
+        if action not in requests:
+            requests[action] = _request(node_id, str(attrs.get("principal_type")), action,
+                                        partition)
+        return requests[action]
+
+    # IAM User Guide, "Policy evaluation logic": "An explicit deny in any of these policies
+    # overrides the allow" -- a Deny of the identity policies or of the permissions boundary
+    # that takes an action back on every resource, for certain, leaves no wildcard read of it
+    # (review of the day's merges, defect 3: a boundary allowing * and denying
+    # secretsmanager:* was FAIL "allows secretsmanager:GetSecretValue on every resource too")
+    denied: dict[str, str] = {}  # action -> the Deny that takes it back everywhere
+    partial: list[tuple[str, str]] = []  # (action, text): a Deny that leaves the wildcard
+
+    def take_back(where: str, st: Statement, policy: Policy) -> None:
+        full, part = _denials(st, policy, request_of, partition)
+        for a, how in full:
+            denied.setdefault(a, f"{where} {st.label} denies it {how}")
+        partial.extend((a, f"{where} {st.label} denies {a} {how}") for a, how in part)
+
     for label, doc in _documents(ctx, attrs):
         if doc is None:
             missing.append(f"policy document {label} (not read)")
@@ -117,6 +207,12 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             matched, on = _wildcards(st, partition)
             if matched:
                 hits.append((f"{label} {st.label}", matched, on))
+            take_back(label, st, policy)
+    if hits and denied:
+        before = hits
+        hits = _without(hits, denied)
+        if not hits:
+            return _taken_back(before, denied, missing)
     boundary = attrs.get("permissions_boundary_arn")
     capped = ""
     if hits and boundary:
@@ -139,6 +235,12 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         for st in bpolicy.statements:
             for a in _wildcards(st, partition)[0]:
                 wide.setdefault(a, st.label)
+            take_back(f"permissions boundary {boundary}", st, bpolicy)
+        if denied:
+            before = hits
+            hits = _without(hits, denied)
+            if not hits:
+                return _taken_back(before, denied, missing)
         before = hits
         hits = [(w, kept, on) for w, m, on in hits
                 if (kept := [a for a in m if a in wide])]
@@ -152,10 +254,33 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         capped = (f"; its permissions boundary {boundary} allows {', '.join(kept)} on every "
                   f"resource too ({', '.join(dict.fromkeys(wide[a] for a in kept))})")
     if hits:
-        texts = [f"{w}: {', '.join(m)} on {on}{capped}" for w, m, on in hits]
+        kept_actions = {a for _, m, _ in hits for a in m}
+        left = [t for a, t in partial if a in kept_actions]
+        leaves = ("; a Deny leaves the wildcard: " + "; ".join(dict.fromkeys(left))) \
+            if left else ""
+        texts = [f"{w}: {', '.join(m)} on {on}{capped}{leaves}" for w, m, on in hits]
         return Result(outcome=TRUE, facts=tuple(("text", h) for h in texts),
                       evidence={"statements": texts}, missing=tuple(missing))
     if missing:
         return Result(outcome=UNKNOWN, missing=tuple(missing))
     return Result(outcome=FALSE, facts=(("text", "no unconditional wildcard read of secrets or "
                                                  "keys"),))
+
+
+def _without(hits: list[tuple[str, list[str], str]], denied: Mapping[str, str]
+             ) -> list[tuple[str, list[str], str]]:
+    """The wildcard reads with the actions a Deny takes back everywhere left out."""
+    return [(w, kept, on) for w, m, on in hits if (kept := [a for a in m if a not in denied])]
+
+
+def _taken_back(hits: list[tuple[str, list[str], str]], denied: Mapping[str, str],
+                missing: list[str]) -> Result:
+    """PASS: every wildcard read is taken back by an explicit Deny (a document not read can
+    add no read of those actions past it: "An explicit deny in any of these policies
+    overrides the allow"); UNKNOWN when a document was not read and an action no Deny takes
+    back everywhere is left for it to allow (never PASS on missing input)."""
+    if missing and any(a not in denied for a in ACTIONS):
+        return Result(outcome=UNKNOWN, missing=tuple(missing))
+    return Result(outcome=FALSE, facts=tuple(("text", t) for t in (
+        f"{w}: {a} on {on}, but {denied[a]} (an explicit deny overrides the allow)"
+        for w, m, on in hits for a in m)) + tuple(("text", f"not read: {m}") for m in missing))
