@@ -128,6 +128,7 @@ def _check_regions(data: Mapping[str, Any], path: str) -> None:
     checked as ``--regions`` checks them (scanner/aws/regions.py), with the closest ones."""
     from scanner.aws.regions import known_regions
     from scanner.engine.loader import suggest
+    from scanner.policy.arn import arn_region
 
     known = known_regions()
     places: list[tuple[str, Any]] = [(f"required_replica_regions[{i}]", r) for i, r in
@@ -148,11 +149,11 @@ def _check_regions(data: Mapping[str, Any], path: str) -> None:
             for region, arn in (regions.items() if isinstance(regions, Mapping) else ()):
                 field = f"remediation.cmk.{account}.{region}"
                 places.append((field, region))
-                if isinstance(region, str) and region in known and isinstance(arn, str) and \
-                        arn.startswith("arn:") and len(arn.split(":")) > 3 and \
-                        arn.split(":")[3] != region:
+                key_region = arn_region(arn) if isinstance(arn, str) else None
+                if isinstance(region, str) and region in known and key_region and \
+                        key_region != region:
                     # KMS keys are regional: a secret is encrypted by a key of its own Region
-                    raise InputError(f"the key {arn} is in {arn.split(':')[3]}, not {region}",
+                    raise InputError(f"the key {arn} is in {key_region}, not {region}",
                                      path=path, field=field)
     for field, region in places:
         if isinstance(region, str) and region not in known:

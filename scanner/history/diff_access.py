@@ -17,6 +17,7 @@ import json
 from dataclasses import replace
 from typing import Any, Mapping
 
+from scanner.policy.arn import parse_arn
 from scanner.history.access_readers import READS, UNKNOWN, OrgView, Reader, SecretAccess, \
     class_accounts, has_replicas, is_class_subject, org_view, primary_of, principal_account, \
     raw_entries, secret_access, subject_covers
@@ -310,9 +311,9 @@ def _key_gap(o: SecretAccess | None, n: SecretAccess, old_keys: frozenset[str],
         if not isinstance(key, str) or not key or entry.raw.get("aws_managed_key") or \
                 key in keys or key not in other:
             continue
-        place = key.split(":")
-        why = a.why_not(account_id=place[4], region=place[3], kind="KmsKey", arn=key) \
-            if len(place) > 5 else None
+        parsed = parse_arn(key)
+        why = a.why_not(account_id=parsed.account, region=parsed.region, kind="KmsKey",
+                        arn=key) if parsed is not None else None
         found.append((which, f"its key {key} was not collected" + (f" ({why})" if why else "")))
     return found[0] if len(found) == 1 else None
 

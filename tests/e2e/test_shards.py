@@ -104,7 +104,7 @@ def test_collect_history_problems_are_usage_errors_before_anything_is_read(
     assert str(foreign) in err and "not a secretgraph history file" in err
     assert "Traceback" not in err
     assert main([*base, "--history", str(tmp_path / "h.db"), "--full-refresh-days", "0"]) == 2
-    assert "--full-refresh-days must be at least 1" in capsys.readouterr().err
+    assert "--full-refresh-days must be from 1 to 3650" in capsys.readouterr().err
     assert not (tmp_path / "parts").exists()
 
 

@@ -21,7 +21,7 @@ from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.policy import parse_policy
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.arn import arn_partition
+from scanner.policy.arn import arn_account, arn_partition
 from scanner.policy.conditions import evaluate_conditions
 from scanner.policy.matching import glob_match, matches_every, resource_field
 from scanner.policy.request import Request
@@ -93,7 +93,7 @@ def _request(principal: str, principal_type: str, action: str, partition: str) -
     account and type); the resource and every other key unknown -- so a Deny condition on
     them is undecided, and takes back nothing for certain."""
     service, prefix = _SPACE[action]
-    account = principal.split(":")[4] if principal.count(":") >= 5 else None
+    account = arn_account(principal)
     kind = "user" if principal_type == "user" else "role"
     context: dict[str, tuple[str, ...]] = {"aws:principalarn": (principal,),
                                            "aws:principaltype": ("User" if kind == "user"
