@@ -222,14 +222,11 @@ def key_property_context(key: Mapping[str, Any] | None) -> tuple[dict[str, tuple
     return ctx, absent
 
 
-def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
-                     settings: AccessSettings, kms: bool, secret_arn: str,
-                     rotation: tuple[bool | None, str | None] = (None, None),
-                     key: Mapping[str, Any] | None = None) -> ResourceContext:
-    """(the request context the resource gives, prefixes of keys known absent, the time
-    floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
-    ...) when not read. ``key``: the record of the key the Decrypt is on (its properties:
-    ``key_property_context``), None when not collected."""
+def _resource_base(account_id: str, region: str, settings: AccessSettings) -> tuple[
+        dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The keys every request on a resource of ``account_id`` in ``region`` carries, whatever
+    the resource and the route: (context, keys known absent). The one place that gives a
+    resource's account and organization (``resource_context``, ``key_resource_context``)."""
     ctx: dict[str, tuple[str, ...]] = {
         "aws:securetransport": ("true",),
         "aws:requestedregion": (region,),
@@ -250,6 +247,18 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
     # membership was not read keeps them unknown
     no_org = ("aws:resourceorgid", "aws:resourceorgpaths") \
         if account_id in settings.no_org_accounts and "aws:resourceorgid" not in ctx else ()
+    return ctx, no_org
+
+
+def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
+                     settings: AccessSettings, kms: bool, secret_arn: str,
+                     rotation: tuple[bool | None, str | None] = (None, None),
+                     key: Mapping[str, Any] | None = None) -> ResourceContext:
+    """(the request context the resource gives, prefixes of keys known absent, the time
+    floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
+    ...) when not read. ``key``: the record of the key the Decrypt is on (its properties:
+    ``key_property_context``), None when not collected."""
+    ctx, no_org = _resource_base(account_id, region, settings)
     prefixes: tuple[str, ...] = ()
     if kms:
         ctx["kms:viaservice"] = (f"secretsmanager.{region}.amazonaws.com",)
@@ -281,6 +290,21 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
             ctx[ROTATION_LAMBDA_KEY] = (function,)
         elif enabled is False:
             prefixes += (ROTATION_LAMBDA_KEY,)
+    return ctx, prefixes + no_org, settings.time_floor
+
+
+def key_resource_context(*, account_id: str, region: str, settings: AccessSettings,
+                         key: Mapping[str, Any] | None = None) -> ResourceContext:
+    """The resource side of a kms:Decrypt on a key by any route -- directly or through a
+    service, for any secret: its account, organization and Region (``_resource_base``) and
+    the key's own properties (``key_property_context``); the route's keys (kms:ViaService,
+    aws:CalledVia, aws:ViaAWSService, the encryption context) stay unknown. What a key
+    policy's explicit Deny of a principal's Decrypt grant is evaluated with
+    (scanner.policy.exposure.excess_key_grants): taken back only where it applies whatever
+    the route (IAM conformance trial round 12)."""
+    ctx, no_org = _resource_base(account_id, region, settings)
+    props, prefixes = key_property_context(key)
+    ctx.update(props)
     return ctx, prefixes + no_org, settings.time_floor
 
 

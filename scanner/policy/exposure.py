@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
                                 principal_account, resource_account, root_arn)
@@ -31,6 +31,9 @@ from scanner.policy.parse import ConditionClause, Policy, Statement, statement_l
 from scanner.policy.request import Request, not_under
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scanner.access.context import ResourceContext
 
 #: Condition keys that restrict *who* can use an Allow (an org, an account, a principal, a
 #: network path). A statement with a positive condition on one of these is "narrowed". A
@@ -369,20 +372,38 @@ NOT_A_SERVICE_ABSENT = frozenset({
     "aws:principalservicename", "aws:principalservicenameslist"})
 
 
+#: the keys absent from a request made without a service in between (the caller's own
+#: GetSecretValue), as scanner.access.context.build_request reads them: aws:CalledVia and its
+#: First / Last forms are populated only when a service makes the request with the caller's
+#: credentials (IAM User Guide, "Forward access sessions": "When FAS requests are made,
+#: aws:CalledVia, aws:CalledViaFirst, and aws:CalledViaLast condition keys are populated with
+#: the service principal of the service that initiated the FAS call")
+_DIRECT_ABSENT = frozenset({"aws:calledvia", "aws:calledviafirst", "aws:calledvialast"})
+
+
 def _grantee_request(entry: str, account: str, whole: bool, action: str, resource: str,
-                     zone: TrustZone) -> Request:
+                     zone: TrustZone, resource_ctx: "ResourceContext", *,
+                     direct: bool = True) -> Request:
     """What the snapshot knows of a request of ``entry`` (a principal outside the zone: its
     IAM is never read): its account; its ARN and type when it names a role or user (not when
     it names the whole account: which principal of it asks is not known); not a member of our
     organization when the organization was read (IAM User Guide, aws:PrincipalOrgID: the
     organization "to which the requesting principal belongs"; an account outside ours has
-    none, or another's); the secret's account. Every other key is unknown, so a Deny that
-    reads one is undecided -- CONDITIONAL -- and takes nothing back."""
-    context: dict[str, tuple[str, ...]] = {"aws:principalaccount": (account,),
-                                           "aws:principalisawsservice": ("false",)}
-    own = resource_account(resource)
-    if own:
-        context["aws:resourceaccount"] = (own,)
+    none, or another's). The resource side is ``resource_ctx``, as the access analysis builds
+    it (scanner.access.context.resource_context): the secret's account, and its organization
+    when Organizations was read -- so the data perimeter ``aws:PrincipalOrgID !=
+    ${aws:ResourceOrgID}`` compares the outsider with our organization (IAM User Guide,
+    "Variables and tags": "the policy variables are replaced with values that come from the
+    conditional context keys passed in the request"; IAM conformance trial round 12: only
+    aws:ResourceAccount was given, and the perimeter by variable took nothing back).
+    ``direct``: the caller's own call (no service in between: ``_DIRECT_ABSENT``). Every other
+    key is unknown, so a Deny that reads one is undecided -- CONDITIONAL -- and takes nothing
+    back."""
+    context: dict[str, tuple[str, ...]] = dict(resource_ctx[0])
+    # kms:CallerAccount is the caller's account too (absent from a GetSecretValue:
+    # request.foreign_key), as scanner.access.context.principal_context gives it
+    context.update({"aws:principalaccount": (account,), "kms:calleraccount": (account,),
+                    "aws:principalisawsservice": ("false",)})
     kind = "root"
     if not whole:
         parsed = parse_arn(entry)
@@ -400,28 +421,36 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
     return Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
                    if whole else entry, principal_account=account, action=action,
                    resource=resource, principal_type=kind, context=context,
-                   absent=NOT_A_SERVICE_ABSENT, excluded=excluded)
+                   absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
+                   absent_prefixes=resource_ctx[1], excluded=excluded,
+                   time_floor=resource_ctx[2])
 
 
 def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
-               zone: TrustZone) -> tuple[str, ...]:
+               zone: TrustZone, resource_ctx: "ResourceContext") -> tuple[str, ...]:
     """The Deny statements of ``policy`` that take back the grant ``match`` makes to
     ``principal`` on ``resource`` -- for every action the Allow grants on the secret a Deny
     statement applies to the principal for certain -- or () when some action stays granted
     (``grant_left``). IAM User Guide, "Policy evaluation logic": "An explicit deny in any of
     these policies overrides the allow." The one reading for the rule
     (secret-policy-external-account), the remediation planner (remove-external-grant) and the
-    --prove path: the grants they see are the same."""
-    left, labels = grant_left(policy, match, principal, resource=resource, zone=zone)
+    --prove path: the grants they see are the same. ``resource_ctx``: the secret's side of the
+    request (scanner.access.graph_io.secret_resource_context)."""
+    left, labels = grant_left(policy, match, principal, resource=resource, zone=zone,
+                              resource_ctx=resource_ctx)
     return () if left else labels
 
 
 def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
-               zone: TrustZone) -> tuple[tuple[str, ...], tuple[str, ...]]:
+               zone: TrustZone, resource_ctx: "ResourceContext",
+               actions: tuple[str, ...] | None = None,
+               direct: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the actions on the secret the grant ``match`` makes to ``principal`` that no Deny
     statement of the policy takes back for certain, the labels of the Deny statements that
     take back the others). A Deny that applies only under a condition the snapshot cannot
-    decide (CONDITIONAL) takes nothing back.
+    decide (CONDITIONAL) takes nothing back. ``actions``: the actions asked about (default:
+    those the statement grants on a secret, ``granted_actions``); ``direct``: see
+    ``_grantee_request``.
 
     A grant to a whole account (an account id, its root ARN, an account a condition names)
     goes to every principal the account lets in: taken back only by a Deny naming everyone
@@ -429,7 +458,8 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     spares one, leaves the others their grant. Another organization (``o-...``) and an
     aws:userid value are no one principal: nothing is taken back here."""
     st = next((s for s in policy.statements if s.index == match.index), None)
-    actions = granted_actions(st) if st is not None else ()
+    if actions is None:
+        actions = granted_actions(st) if st is not None else ()
     account = principal_account(principal) or (
         principal if match.via == "condition" and is_account_id(principal) else None)
     if is_organization(principal) or account is None or not actions:
@@ -442,7 +472,8 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     left: list[str] = []
     labels: dict[str, None] = {}
     for action in actions:
-        request = _grantee_request(principal, account, whole, action, resource, zone)
+        request = _grantee_request(principal, account, whole, action, resource, zone,
+                                   resource_ctx, direct=direct)
         hit = next((d for d in denies if evaluate_statement(
             d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
         if hit is None:
@@ -453,7 +484,8 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
 
 
 def taken_back_principals(policy: Policy, matches: Iterable[StatementMatch], *, resource: str,
-                          zone: TrustZone) -> dict[str, tuple[str, ...]]:
+                          zone: TrustZone, resource_ctx: "ResourceContext"
+                          ) -> dict[str, tuple[str, ...]]:
     """{principal: the Deny statements that take back every grant ``matches`` make to it}
     (``taken_back`` for each statement naming it; a principal one of whose grants stands is
     not in it)."""
@@ -463,7 +495,8 @@ def taken_back_principals(policy: Policy, matches: Iterable[StatementMatch], *, 
         for e in m.principals:
             if e in standing:
                 continue
-            labels = taken_back(policy, m, e, resource=resource, zone=zone)
+            labels = taken_back(policy, m, e, resource=resource, zone=zone,
+                                resource_ctx=resource_ctx)
             if labels:
                 found.setdefault(e, {}).update(dict.fromkeys(labels))
             else:

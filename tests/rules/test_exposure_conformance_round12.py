@@ -1,0 +1,114 @@
+"""The exposure rules (secret-policy-external-account, secret-policy-public,
+kms-key-policy-excess-grant) give the same verdict with and without --prove, and agree with the
+access evaluator (IAM conformance trial round 12). One concept, one module
+(scanner/policy/exposure.py); each case below was a FAIL without --prove and a PASS with it, or
+a FAIL the evaluator's own answer contradicted."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from helpers.access_estate import (APP_ROLE, APP_ROLE2, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER,
+                                   ORG_ID, OUTSIDER, SECRET_ARN, allow_read_identity,
+                                   estate, key_policy_for, role, secret_policy_for,
+                                   text)
+from helpers.remediate_records import finding, snapshot
+from scanner.access import AccessSettings, analyze_access
+from scanner.changes import RemediationConfig
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot
+from scanner.remediate.planner import Selection, build_plan
+
+READ = "secretsmanager:GetSecretValue"
+PARTNER_ROOT = f"arn:aws:iam::{OUTSIDER}:root"
+PARTNER_ROLE = f"arn:aws:iam::{OUTSIDER}:role/Partner"
+NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
+OPEN_KEY = text({"Sid": "Root", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                 "Resource": "*"},
+                {"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                 "Resource": "*"})
+
+
+def _access(snap: Snapshot) -> Any:
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    return analyze_access(build_graph(snap), snap, settings)
+
+
+def _statuses(snap: Snapshot, rule_id: str, *, prove: bool) -> dict[str, str]:
+    """{resource ARN: status} of one rule, with the access report (as a scan runs it)."""
+    rule = load_ruleset().get(rule_id)
+    assert rule is not None
+    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 120},
+                          path="(test)")
+    out = evaluate(build_graph(snap), snap, _access(snap), Ruleset(rules=(rule,)), config, NOW)
+    return {f.resource.arn: f.status.value for f in out}
+
+
+def _same_with_and_without_prove(snap: Snapshot, rule_id: str, arn: str) -> str:
+    """The rule's status for ``arn``, the same with --prove and without."""
+    plain = _statuses(snap, rule_id, prove=False).get(arn)
+    pytest.importorskip("z3")
+    proved = _statuses(snap, rule_id, prove=True).get(arn)
+    assert plain == proved, f"{rule_id}: {plain} without --prove, {proved} with it"
+    return str(plain)
+
+
+# ------------------------------------------------------------------ 1. perimeter by variable
+
+PERIMETERS = {
+    "variable": {"StringNotEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}},
+    "variable-ifexists": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID":
+                                                       "${aws:ResourceOrgID}"},
+                          "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+    "literal-ifexists": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID},
+                         "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+}
+
+
+def _perimeter_policy(grantee: str, condition: dict[str, Any]) -> str:
+    return text({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": grantee},
+                 "Action": READ, "Resource": "*"},
+                {"Sid": "DataPerimeter", "Effect": "Deny", "Principal": "*",
+                 "Action": "secretsmanager:*", "Resource": "*", "Condition": condition})
+
+
+@pytest.mark.parametrize("grantee", [PARTNER_ROOT, PARTNER_ROLE])
+@pytest.mark.parametrize("perimeter", sorted(PERIMETERS))
+def test_the_data_perimeter_deny_by_variable_takes_back_an_outside_grant(
+        grantee: str, perimeter: str) -> None:
+    """IAM conformance trial round 12: the standard data-perimeter Deny spelled
+    ``aws:PrincipalOrgID != ${aws:ResourceOrgID}`` took nothing back -- FAIL without --prove,
+    PASS with it, while the access analysis said DENIED. The secret's organization (read) is
+    its aws:ResourceOrgID, as in the access analysis (scanner.access.context.resource_context)."""
+    snap = estate(secret_policy=_perimeter_policy(grantee, PERIMETERS[perimeter]),
+                  key_policy=key_policy_for(grantee),
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=())
+    paths = {p.principal: p.decision for p in _access(snap).for_secret(SECRET_ARN).paths}
+    assert paths[grantee] == "DENIED"
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "PASS"
+
+
+def test_remediate_plans_no_change_for_a_grant_the_perimeter_by_variable_takes_back() -> None:
+    """IAM conformance trial round 12: remove-external-grant planned a change that changes
+    nothing (the Deny by ${aws:ResourceOrgID} already takes the grant back)."""
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": PARTNER_ROOT},
+         "Action": READ, "Resource": "*"},
+        {"Sid": "DataPerimeter", "Effect": "Deny", "Principal": "*",
+         "Action": "secretsmanager:*", "Resource": "*",
+         "Condition": PERIMETERS["variable-ifexists"]}]}
+    plan = build_plan([finding("secret-policy-external-account", "remove-external-grant",
+                               principal=PARTNER_ROOT)],
+                      snapshot(policy=policy), RemediationConfig(),
+                      Selection(rules=("secret-policy-external-account",)))
+    assert not plan.changes, [c.summary for c in plan.changes]
+    (skipped,) = plan.skipped
+    assert "DataPerimeter" in skipped.reason, skipped.reason
