@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from scanner.access.settings import AccessSettings
+from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
 from scanner.policy.principals import session_kind
 from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
@@ -306,6 +306,20 @@ def key_resource_context(*, account_id: str, region: str, settings: AccessSettin
     props, prefixes = key_property_context(key)
     ctx.update(props)
     return ctx, prefixes + no_org, settings.time_floor
+
+
+#: "anyone of an account outside everything known": the access analysis' ``*`` path
+#: (scanner.access.pair_eval.PUBLIC; docs/access.md), whose account is one no policy names
+PUBLIC_FACTS = PrincipalFacts(arn="*", account_id=OUTSIDER_ACCOUNT, principal_type="public")
+
+
+def public_request(settings: AccessSettings, rctx: ResourceContext, *, action: str,
+                   resource: str) -> Request:
+    """The request of the ``*`` path (``PUBLIC_FACTS``) on a resource: what the exposure rules
+    ask a policy's Deny statements about for a public grant (scanner.policy.exposure.
+    public_taken_back), as the access analysis does."""
+    return build_request(PUBLIC_FACTS, principal_context(PUBLIC_FACTS, settings), rctx,
+                         action=action, resource=resource)
 
 
 def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set[str],

@@ -25,9 +25,9 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterable
 
-from scanner.policy.matching import arn_condition_matches, glob_match
+from scanner.policy.matching import arn_condition_matches, arn_pattern_segments, glob_match
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import KeyState, Request, _EveryLiteral, _NotUnder
 from scanner.policy.tri import Tri, all3
@@ -129,6 +129,27 @@ _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
                  "stringnotequalsignorecase"}
 #: ARN condition operators (IAM User Guide, "Amazon Resource Name (ARN) condition operators")
 _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
+#: keys whose value, when present, is always an ARN: IAM User Guide, "AWS global condition
+#: context keys", aws:PrincipalArn: "the Amazon Resource Name (ARN) of the principal that made
+#: the request"; aws:SourceArn: "the Amazon Resource Name (ARN) of the resource making a
+#: service-to-service request"
+ARN_VALUED_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def matchable_values(base: str, values: Iterable[str], *,
+                     variables: bool = False) -> tuple[str, ...]:
+    """The values of a clause with operator ``base`` that can match some request value: for an
+    ARN operator those of six components -- IAM User Guide, "Amazon Resource Name (ARN)
+    condition operators": "Each of the six colon-delimited components of the ARN is checked
+    separately", so a value of fewer (``*``, ``arn:aws:iam::*``, ``arn:aws:iam::123456789012``)
+    matches no ARN (``arn_condition_matches``). ``variables``: the values are not yet
+    substituted; one with a policy variable is kept (what it becomes is not known here). The
+    one reading for the evaluator (``evaluate_clause``) and the exposure concepts
+    (scanner.policy.exposure.narrows)."""
+    if base not in _ARN_OPERATORS:
+        return tuple(values)
+    return tuple(v for v in values if arn_pattern_segments(v.strip()) is not None
+                 or (variables and "${" in v))
 
 
 def is_arn_value(value: str) -> bool:
@@ -259,11 +280,21 @@ def evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
             v = sub.text
         policy_values.append(v)
+    arn_op = clause.base in _ARN_OPERATORS
+    if arn_op:
+        # IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the six
+        # colon-delimited components of the ARN is checked separately" -- a value of fewer
+        # components (``*``, ``arn:aws:iam::*``) matches no ARN whatever the request's is, so
+        # it is dropped like a void value (IAM conformance trial round 12: ArnLike
+        # aws:PrincipalArn "*" left the principal whose ARN is unknown CONDITIONAL)
+        policy_values = list(matchable_values(clause.base, policy_values))
     if state is KeyState.UNKNOWN and key in TIME_KEYS and request.time_floor is not None:
         return _after_floor(clause, tuple(policy_values), request.time_floor, negated)
     if state is KeyState.UNKNOWN:
-        if not policy_values:
-            # every value matches nothing: decided if absent and present agree
+        if not policy_values and (not (arn_op and negated) or key in ARN_VALUED_KEYS):
+            # every value matches nothing: decided if absent and present agree. A negated ARN
+            # operator is true of a present value only if it is an ARN (module doc): so only
+            # for a key whose value always is one (``ARN_VALUED_KEYS``)
             present = Tri.of(negated)
             if _absent_outcome(clause, negated) is present:
                 return present, ()
@@ -275,7 +306,6 @@ def evaluate_clause(clause: ConditionClause, request: Request,
         # the conditional context keys passed in the request")
         return _excluded(clause, request, negated, key, tuple(policy_values))
     req_values = request.values(key)
-    arn_op = clause.base in _ARN_OPERATORS
     try:
         def valid(r: str) -> bool:
             # an ARN operator on a request value that is not an ARN matches neither way

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
                                 principal_account, resource_account, root_arn)
+from scanner.policy.conditions import matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
@@ -141,7 +142,12 @@ def narrows(c: ConditionClause, *, variables: bool = True) -> bool:
         # IAM User Guide, set operators: ForAllValues "also returns true if there are no
         # context keys in the request" -- a principal outside any organization gets in
         return False
-    return all(_names_who(c.key, v.strip(), variables) for v in c.values)
+    # a value an ARN operator can match nothing with (fewer than six components: ``*``,
+    # ``arn:aws:iam::*``) lets no one in -- the evaluator's reading (conditions.
+    # matchable_values); a clause of only such values lets in no one at all (IAM conformance
+    # trial round 12: ArnLike aws:PrincipalArn "*" read as "no narrowing", public)
+    return all(_names_who(c.key, v.strip(), variables)
+               for v in matchable_values(c.base, c.values, variables=variables))
 
 
 #: a narrowing key compared with the variable of a fixed fact of the resource: the data
@@ -232,7 +238,7 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
     if c.base not in _NARROWING_OPERATORS or c.qualifier == "forallvalues" or c.if_exists:
         return []
     out = []
-    for v in c.values:
+    for v in matchable_values(c.base, c.values, variables=True):
         if c.key in ACCOUNT_KEYS:
             acct = v if len(v) == 12 and v.isdigit() else None
         elif c.key in ARN_KEYS:
@@ -269,7 +275,7 @@ def confined_accounts(st: Statement, *,
         if variables and _RESOURCE_FACT.get(c.key) == "${aws:resourceaccount}":
             pairs += [(v, RESOURCE_ACCOUNT) for v in c.values
                       if v.strip().lower() == "${aws:resourceaccount}"]
-        if len(pairs) != len(c.values):
+        if len(pairs) != len(matchable_values(c.base, c.values, variables=variables)):
             continue  # a value that names no account (an organization, a principal pattern)
         accounts = {acct: v for v, acct in pairs}
         confined = accounts if confined is None else {
@@ -481,6 +487,31 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
         else:
             labels.setdefault(hit.label, None)
     return tuple(left), tuple(labels)
+
+
+def public_taken_back(policy: Policy, match: StatementMatch,
+                      outsider: Callable[[str], Request]) -> tuple[str, ...]:
+    """The Deny statements of ``policy`` that take back the public grant ``match`` (an Allow
+    to everyone) from every caller outside: for every action the Allow grants on the secret a
+    Deny applies for certain to ``outsider(action)`` -- the access analysis' request of
+    "anyone of an account outside everything known" (its ``*`` path:
+    scanner.access.context.public_request), the caller the --prove question asks about -- or
+    () when some action stays granted. IAM User Guide, "Policy evaluation logic": "An explicit
+    deny in any of these policies overrides the allow" (IAM conformance trial round 12: a Deny
+    unless ArnNotLike aws:PrincipalArn "arn:aws:iam::*", which no ARN matches, took the `*`
+    path's read back; secret-policy-public still FAILed without --prove)."""
+    st = next((s for s in policy.statements if s.index == match.index), None)
+    actions = granted_actions(st) if st is not None else ()
+    denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
+    labels: dict[str, None] = {}
+    for action in actions:
+        request = outsider(action)
+        hit = next((d for d in denies if evaluate_statement(
+            d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
+        if hit is None:
+            return ()
+        labels.setdefault(hit.label, None)
+    return tuple(labels)
 
 
 def taken_back_principals(policy: Policy, matches: Iterable[StatementMatch], *, resource: str,

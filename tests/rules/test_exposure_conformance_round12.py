@@ -112,3 +112,43 @@ def test_remediate_plans_no_change_for_a_grant_the_perimeter_by_variable_takes_b
     assert not plan.changes, [c.summary for c in plan.changes]
     (skipped,) = plan.skipped
     assert "DataPerimeter" in skipped.reason, skipped.reason
+# ------------------------------------------------------------------ 2. ARN values of < 6 parts
+
+SHORT_ARNS = ["*", "arn:aws:iam::*", f"arn:aws:iam::{OUTSIDER}", "arn:*"]
+
+
+@pytest.mark.parametrize("value", SHORT_ARNS)
+def test_an_arnlike_value_of_fewer_than_six_components_makes_a_star_grant_no_ones(
+        value: str) -> None:
+    """IAM conformance trial round 12: ArnLike aws:PrincipalArn "*" matches no ARN (IAM User
+    Guide, ARN condition operators: "Each of the six colon-delimited components of the ARN is
+    checked separately"), yet the `*` path stayed CONDITIONAL and secret-policy-public FAILed
+    CRITICAL without --prove, PASSed with it."""
+    policy = text({"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*", "Condition": {"ArnLike": {"aws:PrincipalArn": value}}})
+    snap = estate(secret_policy=policy, key_policy=OPEN_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(CENTRAL_ROLE, allow_read_identity())), scps=())
+    sa = _access(snap).for_secret(SECRET_ARN)
+    assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
+    assert not [r for r in sa.reach if r.scope == "public" and r.decision != "DENIED"]
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+
+
+def test_a_deny_unless_arnnotlike_a_short_value_takes_a_public_grant_back() -> None:
+    """IAM conformance trial round 12: a Deny * unless ArnNotLike aws:PrincipalArn
+    "arn:aws:iam::*" applies to every principal (no ARN matches the five-component value),
+    yet the `*` path was CONDITIONAL and secret-policy-public FAILed without --prove only."""
+    policy = text({"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*"},
+                  {"Sid": "DenyOthers", "Effect": "Deny", "Principal": "*", "Action": "*",
+                   "Resource": "*",
+                   "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*"}}})
+    snap = estate(secret_policy=policy, key_policy=OPEN_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=(),
+                  iam_accounts=(CENTRAL,))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
+    assert all(r.decision == "DENIED" for r in sa.reach), \
+        [(r.subject, r.decision) for r in sa.reach]
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
