@@ -628,7 +628,10 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
 
 def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool], *,
                       key_account: str | None, key_partition: str = "aws",
-                      action: str = DECRYPT_ACTION) -> tuple[StatementMatch, ...]:
+                      action: str = DECRYPT_ACTION, key_arn: str = "",
+                      zone: TrustZone | None = None,
+                      resource_ctx: "ResourceContext | None" = None
+                      ) -> tuple[StatementMatch, ...]:
     """Key statements letting principals of other accounts ``action`` (kms:Decrypt) that no
     secret encrypted with the key grants GetSecretValue -- named in Principal, or named by a
     condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...).
@@ -641,13 +644,34 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
 
     A principal of another partition than the key's is of another account, whatever its id:
     "You cannot use IAM credentials from one partition to interact with resources in a
-    different partition" (AWS fault isolation boundaries whitepaper, "Partitions")."""
+    different partition" (AWS fault isolation boundaries whitepaper, "Partitions").
+
+    A grant the key policy takes back is no grant: when an explicit Deny statement of the key
+    policy applies for certain to the principal's ``action`` on the key (``grant_left``, the
+    reading of secret-policy-external-account; IAM User Guide, "Policy evaluation logic": "An
+    explicit deny in any of these policies overrides the allow"), evaluated with
+    ``resource_ctx`` -- the key's side of the request by any route
+    (scanner.access.context.key_resource_context) -- and ``zone`` (IAM conformance trial round
+    12: a Decrypt grant the key policy denied again was reported as in excess). Without them
+    no Deny is read."""
     if key_policy is None:
         return ()
+    policy = key_policy
 
     def own(entry: str) -> bool:
         return principal_account(entry) == key_account and \
             (arn_partition(entry) or key_partition) == key_partition
+
+    def standing(m: StatementMatch) -> StatementMatch | None:
+        """``m`` with the principals whose grant a Deny takes back left out (None: all)."""
+        if zone is None or resource_ctx is None:
+            return m
+        kept = tuple(e for e in m.principals if grant_left(
+            policy, m, e, resource=key_arn, zone=zone, resource_ctx=resource_ctx,
+            actions=(action,), direct=False)[0])
+        return None if not kept else m if kept == m.principals else \
+            StatementMatch(index=m.index, sid=m.sid, principals=kept, via=m.via,
+                           condition_key=m.condition_key, actions=m.actions)
 
     out: list[StatementMatch] = []
     for st in key_policy.statements:
@@ -667,7 +691,7 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
                 if excess:
                     out.append(_match(st, principals=excess, via="condition",
                                       condition_key=c.key))
-    return tuple(out)
+    return tuple(m for m in map(standing, out) if m is not None)
 
 
 def principals_of(matches: Iterable[StatementMatch]) -> list[str]:

@@ -152,3 +152,42 @@ def test_a_deny_unless_arnnotlike_a_short_value_takes_a_public_grant_back() -> N
     assert all(r.decision == "DENIED" for r in sa.reach), \
         [(r.subject, r.decision) for r in sa.reach]
     assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+# ------------------------------------------------------------------ 3. key policy's own Deny
+
+KEY_DENIES = {
+    "deny-outside-org": {"Sid": "DenyOutsideOrg", "Effect": "Deny", "Principal": "*",
+                         "Action": "kms:*", "Resource": "*",
+                         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG_ID}}},
+    "deny-partner": {"Sid": "DenyPartner", "Effect": "Deny",
+                     "Principal": {"AWS": PARTNER_ROOT}, "Action": "kms:Decrypt",
+                     "Resource": "*"},
+}
+
+
+def _key_estate(deny: dict[str, Any] | None) -> Snapshot:
+    statements = [{"Sid": "Root", "Effect": "Allow",
+                   "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                   "Resource": "*"},
+                  {"Sid": "PartnerDecrypt", "Effect": "Allow",
+                   "Principal": {"AWS": PARTNER_ROOT}, "Action": "kms:Decrypt",
+                   "Resource": "*"}]
+    if deny is not None:
+        statements.append(deny)
+    return estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=text(*statements),
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=())
+
+
+@pytest.mark.parametrize("deny", sorted(KEY_DENIES))
+def test_a_key_grant_the_key_policy_takes_back_is_no_excess(deny: str) -> None:
+    """IAM conformance trial round 12: kms-key-policy-excess-grant reported "kms:Decrypt
+    granted to ... but no secret ... grants it" for a grant the key policy's own explicit Deny
+    takes back (IAM User Guide, "Policy evaluation logic": "An explicit deny in any of these
+    policies overrides the allow"), with --prove and without."""
+    snap = _key_estate(KEY_DENIES[deny])
+    assert _same_with_and_without_prove(snap, "kms-key-policy-excess-grant", KEY_ARN) == "PASS"
+
+
+def test_a_key_grant_no_deny_takes_back_is_still_excess() -> None:
+    """IAM conformance trial round 12, the control: without the Deny the grant is in excess."""
+    snap = _key_estate(None)
+    assert _same_with_and_without_prove(snap, "kms-key-policy-excess-grant", KEY_ARN) == "FAIL"
