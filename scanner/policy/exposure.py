@@ -50,6 +50,15 @@ NARROWING_KEYS = frozenset({
     "aws:sourcevpce", "aws:sourcevpc", "aws:userid", "aws:principalservicename",
     "kms:calleraccount",
 })
+#: narrowing keys every request a resource policy's ``*`` can let in carries: IAM User Guide,
+#: "AWS global condition context keys", aws:PrincipalAccount, aws:PrincipalArn and aws:userid,
+#: each: "This key is included in the request context for all signed requests. Anonymous
+#: requests do not include this key." -- and Secrets Manager and KMS take no anonymous calls
+#: (docs/access.md, the ``*`` path). ForAllValues on such a key (one value, always there) is
+#: the plain operator: it narrows as StringEquals does (IAM conformance trial round 12:
+#: ForAllValues:StringEquals aws:PrincipalAccount on a ``*`` grant was read as public).
+#: ForAllValues on any other key stays not narrowing (the key may be absent: true)
+ALWAYS_PRESENT = frozenset({"aws:principalaccount", "aws:principalarn", "aws:userid"})
 #: keys whose values name an account, and keys whose values are ARNs naming one
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
@@ -138,7 +147,7 @@ def narrows(c: ConditionClause, *, variables: bool = True) -> bool:
         # everyone but the values, and the key's absence; ordering (NumericGreaterThan 0),
         # dates, Bool, Null and IP ranges do not name an account, organization or principal
         return False
-    if c.qualifier == "forallvalues":
+    if c.qualifier == "forallvalues" and c.key not in ALWAYS_PRESENT:
         # IAM User Guide, set operators: ForAllValues "also returns true if there are no
         # context keys in the request" -- a principal outside any organization gets in
         return False
@@ -235,7 +244,8 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
     clauses that narrow (``_NARROWING_OPERATORS``, NumericEquals on an account key too) name
     whom they let in -- one concept for ``narrows`` and the grants it leaves (a review: a
     ``*`` grant under NumericEquals aws:PrincipalAccount was neither public nor external)."""
-    if c.base not in _NARROWING_OPERATORS or c.qualifier == "forallvalues" or c.if_exists:
+    if c.base not in _NARROWING_OPERATORS or c.if_exists or (
+            c.qualifier == "forallvalues" and c.key not in ALWAYS_PRESENT):
         return []
     out = []
     for v in matchable_values(c.base, c.values, variables=True):

@@ -191,3 +191,42 @@ def test_a_key_grant_no_deny_takes_back_is_still_excess() -> None:
     """IAM conformance trial round 12, the control: without the Deny the grant is in excess."""
     snap = _key_estate(None)
     assert _same_with_and_without_prove(snap, "kms-key-policy-excess-grant", KEY_ARN) == "FAIL"
+# ------------------------------------------------------------------ 5. ForAllValues
+
+def _forall_estate(operator: str) -> Snapshot:
+    policy = text({"Sid": "P", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*", "Condition": {operator: {"aws:PrincipalAccount": [MEMBER]}}})
+    return estate(secret_policy=policy, key_policy=OPEN_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(APP_ROLE2, allow_read_identity())), scps=())
+
+
+def test_forallvalues_on_the_principal_account_narrows_like_stringequals() -> None:
+    """IAM conformance trial round 12: a `*` grant under ForAllValues:StringEquals
+    aws:PrincipalAccount lets in one account's principals (IAM User Guide, aws:PrincipalAccount:
+    "This key is included in the request context for all signed requests"; Secrets Manager
+    takes no anonymous calls), but the reach listed ('*', public) and ('organization', ...)
+    and secret-policy-public FAILed CRITICAL without --prove, PASSed with it."""
+    forall, plain = _forall_estate("ForAllValues:StringEquals"), _forall_estate("StringEquals")
+
+    def reach(snap: Snapshot) -> list[tuple[str, str, str]]:
+        return sorted((r.subject, r.scope, r.decision)
+                      for r in _access(snap).for_secret(SECRET_ARN).reach)
+
+    assert reach(forall) == reach(plain)
+    assert _same_with_and_without_prove(forall, "secret-policy-public", SECRET_ARN) == "PASS"
+
+
+def test_forallvalues_on_a_key_that_may_be_absent_still_does_not_narrow() -> None:
+    """IAM conformance trial round 12, the control: ForAllValues:StringEquals
+    aws:PrincipalOrgID is true for a principal outside any organization (the key absent:
+    IAM User Guide, set operators, ForAllValues "also returns true if there are no context
+    keys in the request"): the statement stays public."""
+    from scanner.policy import parse_policy
+    from scanner.policy.exposure import public_statements
+
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": READ, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}]})
+    assert public_statements(policy)
+
