@@ -25,12 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
+from scanner.policy.arn import arn_partition
 from scanner.policy.principals import session_kind
 from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
     EVERY_LITERAL,
     NO_FEDERATION,
+    PRINCIPAL_ARN,
     Request,
+    arn_of,
     not_under,
 )
 
@@ -111,6 +114,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # session ARN as a value for this condition key"), whose path the session ARN does
         # not show, or of the IAM user behind the federated user session: unknown
         ctx["aws:principalarn"] = (p.arn,)
+    elif stand_in and p.account_id:
+        # its aws:PrincipalArn is still an IAM ARN of its account (request.arn_of): an ARN
+        # condition on another account's principals is decided for it (IAM conformance trial
+        # round 12: Deny unless ArnNotLike arn:aws:iam::<ours>:role/* left it CONDITIONAL)
+        excluded[PRINCIPAL_ARN] = arn_of(arn_partition(p.arn) or "aws", p.account_id)
     ctx["aws:principalisawsservice"] = ("false",)
     if p.principal_type == "public":
         # anyone of an account no policy names (settings.OUTSIDER_ACCOUNT stands for it, but

@@ -29,7 +29,7 @@ from scanner.policy.conditions import matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
-from scanner.policy.request import Request, not_under
+from scanner.policy.request import PRINCIPAL_ARN, Request, arn_of, not_under
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -402,7 +402,8 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
                      direct: bool = True) -> Request:
     """What the snapshot knows of a request of ``entry`` (a principal outside the zone: its
     IAM is never read): its account; its ARN and type when it names a role or user (not when
-    it names the whole account: which principal of it asks is not known); not a member of our
+    it names the whole account: which principal of it asks is not known -- but its ARN is an
+    IAM ARN of the account, ``request.arn_of``); not a member of our
     organization when the organization was read (IAM User Guide, aws:PrincipalOrgID: the
     organization "to which the requesting principal belongs"; an account outside ours has
     none, or another's). The resource side is ``resource_ctx``, as the access analysis builds
@@ -421,6 +422,11 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
     context.update({"aws:principalaccount": (account,), "kms:calleraccount": (account,),
                     "aws:principalisawsservice": ("false",)})
     kind = "root"
+    excluded: dict[str, frozenset[str]] = {}
+    # which principal of the account asks is not known (the whole account, a session): its
+    # aws:PrincipalArn is still an IAM ARN of the account (request.arn_of), so an ARN
+    # condition whose account differs is decided (IAM conformance trial round 12)
+    excluded[PRINCIPAL_ARN] = arn_of(arn_partition(entry) or zone.partition, account)
     if not whole:
         parsed = parse_arn(entry)
         head = parsed.resource.split("/", 1)[0] if parsed is not None else ""
@@ -430,7 +436,6 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
             context["aws:principaltype"] = ("AssumedRole" if head == "role" else "User",)
         else:
             kind = "role"  # a session or another entry: its ARN keys stay unknown
-    excluded: dict[str, frozenset[str]] = {}
     if zone.organization is not None and zone.org_id and account not in zone.organization:
         excluded["aws:principalorgid"] = frozenset({zone.org_id})
         excluded["aws:principalorgpaths"] = not_under(f"{zone.org_id}/")

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from helpers.access_estate import (APP_ROLE, APP_ROLE2, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER,
-                                   ORG_ID, OUTSIDER, SECRET_ARN, allow_read_identity,
+                                   MEMBER2,
+                                   ORG_ID, OUTSIDER, SECRET_ARN, allow_read_identity, control,
                                    estate, key_policy_for, role, secret_policy_for,
                                    text)
 from helpers.remediate_records import finding, snapshot
@@ -230,3 +231,85 @@ def test_forallvalues_on_a_key_that_may_be_absent_still_does_not_narrow() -> Non
          "Condition": {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}]})
     assert public_statements(policy)
 
+
+
+# ------------------------------------------------------------------ 4. the ARN's known part
+
+ONLY_CENTRAL_ROLES = {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:role/*"}}
+
+
+def test_a_deny_on_another_accounts_arns_takes_back_a_whole_account_grant() -> None:
+    """IAM conformance trial round 12: a grant to account 999's root plus Deny unless
+    ArnNotLike aws:PrincipalArn arn:aws:iam::111111111111:role/* -- every principal of 999
+    is denied, its ARN's account component differs (IAM User Guide, ARN condition operators:
+    "Each of the six colon-delimited components of the ARN is checked separately") -- FAILed
+    without --prove, PASSed with it."""
+    policy = text({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": PARTNER_ROOT},
+                   "Action": READ, "Resource": "*"},
+                  {"Sid": "OnlyCentralRoles", "Effect": "Deny", "Principal": "*",
+                   "Action": READ, "Resource": "*", "Condition": ONLY_CENTRAL_ROLES})
+    snap = estate(secret_policy=policy, key_policy=key_policy_for(PARTNER_ROOT),
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=())
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "PASS"
+
+
+def test_the_stand_in_of_an_unread_account_has_an_arn_of_its_account() -> None:
+    """IAM conformance trial round 12: an organization-wide `*` grant with the same Deny, and
+    account 333's IAM unread: its stand-in's ARN is unknown but necessarily
+    arn:aws:iam::333333333333:..., so the Deny applies and the organization's reach is not
+    CONDITIONAL; the solver agrees on every pair."""
+    from helpers.prove_crosscheck import cross_check_pairs
+
+    pytest.importorskip("z3")
+    full = (control("p-full", "SERVICE_CONTROL_POLICY", ("r-root", CENTRAL, MEMBER, MEMBER2),
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"}),)
+    policy = text({"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}},
+                  {"Sid": "OnlyCentralRoles", "Effect": "Deny", "Principal": "*",
+                   "Action": READ, "Resource": "*", "Condition": ONLY_CENTRAL_ROLES})
+    key = text({"Sid": "Root", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                "Resource": "*"},
+               {"Sid": "K", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}})
+    snap = estate(secret_policy=policy, key_policy=key,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(CENTRAL_ROLE, allow_read_identity())),
+                  scps=full, iam_accounts=(CENTRAL, MEMBER))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    org = next(r for r in sa.reach if r.scope == "organization")
+    assert org.decision == "DENIED", (org.decision, org.unassessed_accounts)
+    compared, failures = cross_check_pairs(snap, "stand-in arn")
+    assert compared and not failures, failures
+
+
+@pytest.mark.parametrize("operator,value,expected", [
+    ("ArnNotLike", f"arn:aws:iam::{CENTRAL}:role/*", "TRUE"),    # another account
+    ("ArnLike", f"arn:aws:iam::{CENTRAL}:role/*", "FALSE"),
+    ("ArnLike", f"arn:aws-cn:iam::{OUTSIDER}:role/*", "FALSE"),  # another partition
+    ("ArnLike", f"arn:aws:sts::{OUTSIDER}:assumed-role/*", "FALSE"),  # not iam
+    ("StringNotLike", f"arn:aws:iam::{CENTRAL}:*", "TRUE"),
+    ("ArnLike", f"arn:aws:iam::{OUTSIDER}:role/*", "UNKNOWN"),   # which principal: unknown
+    ("ArnNotLike", "arn:aws:iam::*:role/Admin", "UNKNOWN"),
+    ("StringLike", "arn:aws:iam::99*", "UNKNOWN"),
+])
+def test_an_arn_known_only_by_its_account_decides_what_its_account_decides(
+        operator: str, value: str, expected: str) -> None:
+    """IAM conformance trial round 12: the known components of the ARN (partition, service
+    iam, account) decide an ARN condition whose value mismatches them; the rest stays
+    unknown (request.arn_of, conditions._arn_of)."""
+    from scanner.policy import parse_policy
+    from scanner.policy.conditions import evaluate_clause
+    from scanner.policy.request import Request, arn_of
+
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
+         "Condition": {operator: {"aws:PrincipalArn": value}}}]})
+    request = Request(principal_arn=PARTNER_ROOT, principal_account=OUTSIDER, action=READ,
+                      resource=SECRET_ARN, principal_type="root",
+                      excluded={"aws:principalarn": arn_of("aws", OUTSIDER)})
+    (clause,) = policy.statements[0].conditions
+    assert evaluate_clause(clause, request, True)[0].name == expected
