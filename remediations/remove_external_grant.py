@@ -23,10 +23,14 @@ from remediations.base import (SECRET_POLICY_MAX_CHARS, evidence_list, evidence_
                                require_read)
 from remediations.policy_edit import (aws_principals, edit_policy, parse_policy, parsed,
                                       parsed_or_none, same_principal)
+from scanner.access.graph_io import secret_resource_context
+from scanner.access.settings import AccessSettings
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
 from scanner.findings import Finding
+from scanner.graph.builder import record_attrs
+from scanner.graph.schema import NodeKind
 from scanner.model import Snapshot
 from scanner.policy.exposure import (StatementMatch, outside_zone_grants,
                                      taken_back_principals)
@@ -114,7 +118,13 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                if any(_matches(p, x) for p in m.principals for x in principals)]
     named = {p for m in matches for p in m.principals
              if any(_matches(p, x) for x in principals)}
-    back = taken_back_principals(policy, matches, resource=secret.arn, zone=zone)
+    # the secret's side of the request as the access analysis and the rule give it (its
+    # organization: the data perimeter by ${aws:ResourceOrgID}, IAM conformance trial 12)
+    rctx = secret_resource_context(
+        secret.arn, {**record_attrs(secret), "kind": NodeKind.SECRET.value},
+        AccessSettings.from_snapshot(snapshot, trusted_accounts=ctx.config.trusted_accounts))
+    back = taken_back_principals(policy, matches, resource=secret.arn, zone=zone,
+                                 resource_ctx=rctx)
     if named and named <= set(back):
         # the policy's own explicit Deny takes the grant back (scanner.policy.exposure.
         # taken_back, the rule's reading): removing it would change nothing (ground-truth

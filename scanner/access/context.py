@@ -24,13 +24,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from scanner.access.settings import AccessSettings
+from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
+from scanner.policy.arn import arn_partition
 from scanner.policy.principals import session_kind
 from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
     EVERY_LITERAL,
     NO_FEDERATION,
+    PRINCIPAL_ARN,
     Request,
+    arn_of,
     not_under,
 )
 
@@ -111,6 +114,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # session ARN as a value for this condition key"), whose path the session ARN does
         # not show, or of the IAM user behind the federated user session: unknown
         ctx["aws:principalarn"] = (p.arn,)
+    elif stand_in and p.account_id:
+        # its aws:PrincipalArn is still an IAM ARN of its account (request.arn_of): an ARN
+        # condition on another account's principals is decided for it (IAM conformance trial
+        # round 12: Deny unless ArnNotLike arn:aws:iam::<ours>:role/* left it CONDITIONAL)
+        excluded[PRINCIPAL_ARN] = arn_of(arn_partition(p.arn) or "aws", p.account_id)
     ctx["aws:principalisawsservice"] = ("false",)
     if p.principal_type == "public":
         # anyone of an account no policy names (settings.OUTSIDER_ACCOUNT stands for it, but
@@ -222,14 +230,11 @@ def key_property_context(key: Mapping[str, Any] | None) -> tuple[dict[str, tuple
     return ctx, absent
 
 
-def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
-                     settings: AccessSettings, kms: bool, secret_arn: str,
-                     rotation: tuple[bool | None, str | None] = (None, None),
-                     key: Mapping[str, Any] | None = None) -> ResourceContext:
-    """(the request context the resource gives, prefixes of keys known absent, the time
-    floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
-    ...) when not read. ``key``: the record of the key the Decrypt is on (its properties:
-    ``key_property_context``), None when not collected."""
+def _resource_base(account_id: str, region: str, settings: AccessSettings) -> tuple[
+        dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The keys every request on a resource of ``account_id`` in ``region`` carries, whatever
+    the resource and the route: (context, keys known absent). The one place that gives a
+    resource's account and organization (``resource_context``, ``key_resource_context``)."""
     ctx: dict[str, tuple[str, ...]] = {
         "aws:securetransport": ("true",),
         "aws:requestedregion": (region,),
@@ -250,6 +255,18 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
     # membership was not read keeps them unknown
     no_org = ("aws:resourceorgid", "aws:resourceorgpaths") \
         if account_id in settings.no_org_accounts and "aws:resourceorgid" not in ctx else ()
+    return ctx, no_org
+
+
+def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
+                     settings: AccessSettings, kms: bool, secret_arn: str,
+                     rotation: tuple[bool | None, str | None] = (None, None),
+                     key: Mapping[str, Any] | None = None) -> ResourceContext:
+    """(the request context the resource gives, prefixes of keys known absent, the time
+    floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
+    ...) when not read. ``key``: the record of the key the Decrypt is on (its properties:
+    ``key_property_context``), None when not collected."""
+    ctx, no_org = _resource_base(account_id, region, settings)
     prefixes: tuple[str, ...] = ()
     if kms:
         ctx["kms:viaservice"] = (f"secretsmanager.{region}.amazonaws.com",)
@@ -282,6 +299,35 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         elif enabled is False:
             prefixes += (ROTATION_LAMBDA_KEY,)
     return ctx, prefixes + no_org, settings.time_floor
+
+
+def key_resource_context(*, account_id: str, region: str, settings: AccessSettings,
+                         key: Mapping[str, Any] | None = None) -> ResourceContext:
+    """The resource side of a kms:Decrypt on a key by any route -- directly or through a
+    service, for any secret: its account, organization and Region (``_resource_base``) and
+    the key's own properties (``key_property_context``); the route's keys (kms:ViaService,
+    aws:CalledVia, aws:ViaAWSService, the encryption context) stay unknown. What a key
+    policy's explicit Deny of a principal's Decrypt grant is evaluated with
+    (scanner.policy.exposure.excess_key_grants): taken back only where it applies whatever
+    the route (IAM conformance trial round 12)."""
+    ctx, no_org = _resource_base(account_id, region, settings)
+    props, prefixes = key_property_context(key)
+    ctx.update(props)
+    return ctx, prefixes + no_org, settings.time_floor
+
+
+#: "anyone of an account outside everything known": the access analysis' ``*`` path
+#: (scanner.access.pair_eval.PUBLIC; docs/access.md), whose account is one no policy names
+PUBLIC_FACTS = PrincipalFacts(arn="*", account_id=OUTSIDER_ACCOUNT, principal_type="public")
+
+
+def public_request(settings: AccessSettings, rctx: ResourceContext, *, action: str,
+                   resource: str) -> Request:
+    """The request of the ``*`` path (``PUBLIC_FACTS``) on a resource: what the exposure rules
+    ask a policy's Deny statements about for a public grant (scanner.policy.exposure.
+    public_taken_back), as the access analysis does."""
+    return build_request(PUBLIC_FACTS, principal_context(PUBLIC_FACTS, settings), rctx,
+                         action=action, resource=resource)
 
 
 def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set[str],

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator, Mapping
 import networkx as nx
 
 from scanner.policy.arn import arn_account, arn_region, parse_arn, partition, with_region
-from scanner.access.context import resource_context
+from scanner.access.context import ResourceContext, resource_context
 from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED, KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
@@ -61,6 +61,19 @@ def rotation_of(attrs: Mapping[str, Any]) -> tuple[bool | None, str | None]:
         return None, None
     enabled = attrs.get("rotation_enabled")
     return (enabled if isinstance(enabled, bool) else None), attrs.get("rotation_lambda_arn")
+
+
+def secret_resource_context(arn: str, attrs: Mapping[str, Any],
+                            settings: AccessSettings) -> ResourceContext:
+    """The resource side of a GetSecretValue on the secret (or replica) of graph node ``arn``
+    (``attrs``): scanner.access.context.resource_context with its account, Region, tags and
+    rotation -- what the access analysis evaluates its resource policy with
+    (``SecretView.rctx_sm``) and what the exposure rules evaluate the policy's own Deny
+    statements with (scanner.policy.exposure.taken_back): one resource side for both."""
+    return resource_context(account_id=attrs.get("account_id") or arn_account(arn) or "",
+                            region=copy_region(arn, attrs),
+                            tags=dict(attrs.get("tags") or {}), settings=settings, kms=False,
+                            secret_arn=arn, rotation=rotation_of(attrs))
 
 
 class SecretView:
@@ -147,9 +160,7 @@ class SecretView:
             found = key_id if key_id and key_id.startswith("arn:") else \
                 managed_key(self.key_account, self.region) if managed_key else None
             self.decrypt_arn = found or managed_key_stand_in(self.region, self.key_account)
-        self.rctx_sm = resource_context(account_id=self.account, region=self.region,
-                                        tags=self.tags, settings=settings, kms=False,
-                                        secret_arn=arn, rotation=rotation_of(attrs))
+        self.rctx_sm = secret_resource_context(arn, attrs, settings)
         # the key's own properties (kms:ResourceAliases, kms:KeySpec, ...) when the Decrypt
         # is on that collected key; the caches shared across secrets read them from rctx_kms
         # (pair_eval._rscope, guard_share.scope) or key on the key ARN (identity results,

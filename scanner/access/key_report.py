@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from scanner.access.context import PrincipalFacts, build_request, principal_context
+from scanner.access.context import (PrincipalFacts, ResourceContext, build_request,
+                                    key_resource_context, principal_context)
 from scanner.access.grants import policy_grants
 from scanner.access.graph_io import SecretView, policy_input
 from scanner.access.identity import PrincipalIndex, wildcard_grants
@@ -62,7 +63,9 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
             missing = [key_missing, *secrets_missing]
         elif policy is not None:
             excess = _excess(policy, grants, key_account, compared, settings,
-                             partition(key_id))
+                             partition(key_id), key_id=key_id,
+                             rctx=key_resource_context(account_id=key_account, region=region,
+                                                       settings=settings, key=attrs))
             # a secret policy not read can only cover more of the key's grants: with none in
             # excess over the policies read, none is over all of them (a definite PASS)
             if excess and secrets_missing:
@@ -79,7 +82,8 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
 
 def _excess(policy: Policy, grants: list[Grant], key_account: str,
             views: list[SecretView], settings: AccessSettings,
-            key_partition: str = "aws") -> tuple[Grant, ...]:
+            key_partition: str = "aws", *, key_id: str = "",
+            rctx: ResourceContext | None = None) -> tuple[Grant, ...]:
     """The key's grants that scanner.policy.exposure.excess_key_grants matches (one home for
     "excess key grant": the rule, this report and remediation agree), one per principal. A
     principal named only by a condition of a ``*`` statement keeps the grant that statement
@@ -90,8 +94,12 @@ def _excess(policy: Policy, grants: list[Grant], key_account: str,
     for v in views:  # replicas carry their primary's policy: count each primary once
         primaries.setdefault(v.primary_arn, v)
     covered = SecretCoverage(list(primaries.values()), settings, key_partition)
+    # a grant the key policy's own explicit Deny takes back is none (IAM conformance trial
+    # round 12): exposure.excess_key_grants reads the Deny statements with the key's side of
+    # the request (context.key_resource_context) and the trust zone
     for m in excess_key_grants(policy, covered, key_account=key_account,
-                               key_partition=key_partition):
+                               key_partition=key_partition, key_arn=key_id,
+                               zone=settings.trust_zone, resource_ctx=rctx):
         for p in m.principals:
             if p in out:
                 continue

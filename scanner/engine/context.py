@@ -20,6 +20,7 @@ from scanner.policy.trust_zone import TrustZone, trust_zone
 
 if TYPE_CHECKING:
     from scanner.access.report import AccessReport
+    from scanner.access.settings import AccessSettings
 
 #: A virtual resource kind: one per account (global) and account-region, built from coverage.
 COVERAGE_GROUP = "CoverageGroup"
@@ -305,6 +306,16 @@ class GraphIndex:
     @cached_property
     def scanned_accounts(self) -> set[str]:
         return set(self.trust_zone.scanned)
+
+    @cached_property
+    def access_settings(self) -> "AccessSettings":
+        """The access analysis' settings of this run's snapshot (its organization, org paths,
+        the trust zone): the exposure rules build the resource side of a request with them
+        (scanner.access.graph_io.secret_resource_context), as the access analysis does."""
+        from scanner.access.settings import AccessSettings
+
+        return AccessSettings.from_snapshot(self.snapshot,
+                                            trusted_accounts=self.trusted_accounts)
 
     @cached_property
     def trust_zone(self) -> TrustZone:

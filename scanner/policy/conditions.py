@@ -25,11 +25,12 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterable
 
-from scanner.policy.matching import arn_condition_matches, glob_match
+from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
+                                      literal_prefix)
 from scanner.policy.parse import ConditionClause
-from scanner.policy.request import KeyState, Request, _EveryLiteral, _NotUnder
+from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -129,6 +130,27 @@ _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
                  "stringnotequalsignorecase"}
 #: ARN condition operators (IAM User Guide, "Amazon Resource Name (ARN) condition operators")
 _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
+#: keys whose value, when present, is always an ARN: IAM User Guide, "AWS global condition
+#: context keys", aws:PrincipalArn: "the Amazon Resource Name (ARN) of the principal that made
+#: the request"; aws:SourceArn: "the Amazon Resource Name (ARN) of the resource making a
+#: service-to-service request"
+ARN_VALUED_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def matchable_values(base: str, values: Iterable[str], *,
+                     variables: bool = False) -> tuple[str, ...]:
+    """The values of a clause with operator ``base`` that can match some request value: for an
+    ARN operator those of six components -- IAM User Guide, "Amazon Resource Name (ARN)
+    condition operators": "Each of the six colon-delimited components of the ARN is checked
+    separately", so a value of fewer (``*``, ``arn:aws:iam::*``, ``arn:aws:iam::123456789012``)
+    matches no ARN (``arn_condition_matches``). ``variables``: the values are not yet
+    substituted; one with a policy variable is kept (what it becomes is not known here). The
+    one reading for the evaluator (``evaluate_clause``) and the exposure concepts
+    (scanner.policy.exposure.narrows)."""
+    if base not in _ARN_OPERATORS:
+        return tuple(values)
+    return tuple(v for v in values if arn_pattern_segments(v.strip()) is not None
+                 or (variables and "${" in v))
 
 
 def is_arn_value(value: str) -> bool:
@@ -259,11 +281,21 @@ def evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
             v = sub.text
         policy_values.append(v)
+    arn_op = clause.base in _ARN_OPERATORS
+    if arn_op:
+        # IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the six
+        # colon-delimited components of the ARN is checked separately" -- a value of fewer
+        # components (``*``, ``arn:aws:iam::*``) matches no ARN whatever the request's is, so
+        # it is dropped like a void value (IAM conformance trial round 12: ArnLike
+        # aws:PrincipalArn "*" left the principal whose ARN is unknown CONDITIONAL)
+        policy_values = list(matchable_values(clause.base, policy_values))
     if state is KeyState.UNKNOWN and key in TIME_KEYS and request.time_floor is not None:
         return _after_floor(clause, tuple(policy_values), request.time_floor, negated)
     if state is KeyState.UNKNOWN:
-        if not policy_values:
-            # every value matches nothing: decided if absent and present agree
+        if not policy_values and (not (arn_op and negated) or key in ARN_VALUED_KEYS):
+            # every value matches nothing: decided if absent and present agree. A negated ARN
+            # operator is true of a present value only if it is an ARN (module doc): so only
+            # for a key whose value always is one (``ARN_VALUED_KEYS``)
             present = Tri.of(negated)
             if _absent_outcome(clause, negated) is present:
                 return present, ()
@@ -275,7 +307,6 @@ def evaluate_clause(clause: ConditionClause, request: Request,
         # the conditional context keys passed in the request")
         return _excluded(clause, request, negated, key, tuple(policy_values))
     req_values = request.values(key)
-    arn_op = clause.base in _ARN_OPERATORS
     try:
         def valid(r: str) -> bool:
             # an ARN operator on a request value that is not an ARN matches neither way
@@ -360,8 +391,10 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     if any(v not in ("true", "false") for v in wants_absent):
         return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
     state = request.key_state(key)
-    if state is KeyState.EXCLUDED and isinstance(request.excluded[key], _EveryLiteral):
-        state = KeyState.KNOWN  # present: an account no policy names, but an account
+    if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
+                                                 (_EveryLiteral, _ArnOf)):
+        state = KeyState.KNOWN  # present: an account no policy names, but an account; an
+        # ARN of a known account, but an ARN
     if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
         return Tri.UNKNOWN, (key,)
     absent = state is KeyState.ABSENT
@@ -399,6 +432,8 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     """
     excluded = request.excluded[key]
     base = clause.base
+    if isinstance(excluded, _ArnOf):
+        return _arn_of(clause, excluded, negated, key, values)
     if isinstance(excluded, _NotUnder):
         # every value under a prefix (an outsider's aws:PrincipalOrgPaths under our org id):
         # a value, or a pattern whose head is the prefix itself, can only match an excluded
@@ -444,6 +479,41 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     if negated:
         return Tri.TRUE, ()
     return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
+
+
+def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
+            values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
+    """aws:PrincipalArn known only by its account (request._ArnOf: ``arn:<partition>:iam::
+    <account>:`` and a resource not known). Decided where no value can match any such ARN:
+    IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the six
+    colon-delimited components of the ARN is checked separately" -- a value whose partition,
+    service, Region or account component cannot match the known ones (``arn:aws:iam::
+    111111111111:role/*`` for an ARN of account 999999999999) matches none of them, whatever
+    the resource; a string comparison whose literal head disagrees with the known head
+    alike. The key is present (aws:PrincipalArn: "This key is included in the request context
+    for all signed requests"), so a qualifier or ``IfExists`` reads as the plain operator:
+    the positive operators false, the negated true. Else UNKNOWN, naming the key (IAM
+    conformance trial round 12: a Deny unless ArnNotLike another account's roles left a
+    whole-account grant and an unread account's stand-in CONDITIONAL)."""
+    known = shape.prefix
+    base = clause.base
+
+    def may_match(v: str) -> bool:
+        if base in _ARN_OPERATORS:
+            parts = arn_pattern_segments(v)
+            return parts is not None and all(glob_match(p, f) for p, f in zip(
+                parts[:5], ("arn", shape.partition, "iam", "", shape.account)))
+        if base in ("stringequals", "stringnotequals"):
+            return v.startswith(known)
+        head = literal_prefix(v)
+        return known.startswith(head) or head.startswith(known)
+
+    if base not in _ARN_OPERATORS and base not in (
+            "stringequals", "stringnotequals", "stringlike", "stringnotlike"):
+        return Tri.UNKNOWN, (key,)
+    if any(may_match(v) for v in values):
+        return Tri.UNKNOWN, (key,)
+    return Tri.of(negated), ()
 
 
 def evaluate_conditions(clauses: tuple[ConditionClause, ...], request: Request,

@@ -21,16 +21,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
                                 principal_account, resource_account, root_arn)
+from scanner.policy.conditions import matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
-from scanner.policy.request import Request, not_under
+from scanner.policy.request import PRINCIPAL_ARN, Request, arn_of, not_under
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scanner.access.context import ResourceContext
 
 #: Condition keys that restrict *who* can use an Allow (an org, an account, a principal, a
 #: network path). A statement with a positive condition on one of these is "narrowed". A
@@ -46,6 +50,15 @@ NARROWING_KEYS = frozenset({
     "aws:sourcevpce", "aws:sourcevpc", "aws:userid", "aws:principalservicename",
     "kms:calleraccount",
 })
+#: narrowing keys every request a resource policy's ``*`` can let in carries: IAM User Guide,
+#: "AWS global condition context keys", aws:PrincipalAccount, aws:PrincipalArn and aws:userid,
+#: each: "This key is included in the request context for all signed requests. Anonymous
+#: requests do not include this key." -- and Secrets Manager and KMS take no anonymous calls
+#: (docs/access.md, the ``*`` path). ForAllValues on such a key (one value, always there) is
+#: the plain operator: it narrows as StringEquals does (IAM conformance trial round 12:
+#: ForAllValues:StringEquals aws:PrincipalAccount on a ``*`` grant was read as public).
+#: ForAllValues on any other key stays not narrowing (the key may be absent: true)
+ALWAYS_PRESENT = frozenset({"aws:principalaccount", "aws:principalarn", "aws:userid"})
 #: keys whose values name an account, and keys whose values are ARNs naming one
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
@@ -134,11 +147,16 @@ def narrows(c: ConditionClause, *, variables: bool = True) -> bool:
         # everyone but the values, and the key's absence; ordering (NumericGreaterThan 0),
         # dates, Bool, Null and IP ranges do not name an account, organization or principal
         return False
-    if c.qualifier == "forallvalues":
+    if c.qualifier == "forallvalues" and c.key not in ALWAYS_PRESENT:
         # IAM User Guide, set operators: ForAllValues "also returns true if there are no
         # context keys in the request" -- a principal outside any organization gets in
         return False
-    return all(_names_who(c.key, v.strip(), variables) for v in c.values)
+    # a value an ARN operator can match nothing with (fewer than six components: ``*``,
+    # ``arn:aws:iam::*``) lets no one in -- the evaluator's reading (conditions.
+    # matchable_values); a clause of only such values lets in no one at all (IAM conformance
+    # trial round 12: ArnLike aws:PrincipalArn "*" read as "no narrowing", public)
+    return all(_names_who(c.key, v.strip(), variables)
+               for v in matchable_values(c.base, c.values, variables=variables))
 
 
 #: a narrowing key compared with the variable of a fixed fact of the resource: the data
@@ -226,10 +244,11 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
     clauses that narrow (``_NARROWING_OPERATORS``, NumericEquals on an account key too) name
     whom they let in -- one concept for ``narrows`` and the grants it leaves (a review: a
     ``*`` grant under NumericEquals aws:PrincipalAccount was neither public nor external)."""
-    if c.base not in _NARROWING_OPERATORS or c.qualifier == "forallvalues" or c.if_exists:
+    if c.base not in _NARROWING_OPERATORS or c.if_exists or (
+            c.qualifier == "forallvalues" and c.key not in ALWAYS_PRESENT):
         return []
     out = []
-    for v in c.values:
+    for v in matchable_values(c.base, c.values, variables=True):
         if c.key in ACCOUNT_KEYS:
             acct = v if len(v) == 12 and v.isdigit() else None
         elif c.key in ARN_KEYS:
@@ -266,7 +285,7 @@ def confined_accounts(st: Statement, *,
         if variables and _RESOURCE_FACT.get(c.key) == "${aws:resourceaccount}":
             pairs += [(v, RESOURCE_ACCOUNT) for v in c.values
                       if v.strip().lower() == "${aws:resourceaccount}"]
-        if len(pairs) != len(c.values):
+        if len(pairs) != len(matchable_values(c.base, c.values, variables=variables)):
             continue  # a value that names no account (an organization, a principal pattern)
         accounts = {acct: v for v, acct in pairs}
         confined = accounts if confined is None else {
@@ -369,21 +388,45 @@ NOT_A_SERVICE_ABSENT = frozenset({
     "aws:principalservicename", "aws:principalservicenameslist"})
 
 
+#: the keys absent from a request made without a service in between (the caller's own
+#: GetSecretValue), as scanner.access.context.build_request reads them: aws:CalledVia and its
+#: First / Last forms are populated only when a service makes the request with the caller's
+#: credentials (IAM User Guide, "Forward access sessions": "When FAS requests are made,
+#: aws:CalledVia, aws:CalledViaFirst, and aws:CalledViaLast condition keys are populated with
+#: the service principal of the service that initiated the FAS call")
+_DIRECT_ABSENT = frozenset({"aws:calledvia", "aws:calledviafirst", "aws:calledvialast"})
+
+
 def _grantee_request(entry: str, account: str, whole: bool, action: str, resource: str,
-                     zone: TrustZone) -> Request:
+                     zone: TrustZone, resource_ctx: "ResourceContext", *,
+                     direct: bool = True) -> Request:
     """What the snapshot knows of a request of ``entry`` (a principal outside the zone: its
     IAM is never read): its account; its ARN and type when it names a role or user (not when
-    it names the whole account: which principal of it asks is not known); not a member of our
+    it names the whole account: which principal of it asks is not known -- but its ARN is an
+    IAM ARN of the account, ``request.arn_of``); not a member of our
     organization when the organization was read (IAM User Guide, aws:PrincipalOrgID: the
     organization "to which the requesting principal belongs"; an account outside ours has
-    none, or another's); the secret's account. Every other key is unknown, so a Deny that
-    reads one is undecided -- CONDITIONAL -- and takes nothing back."""
-    context: dict[str, tuple[str, ...]] = {"aws:principalaccount": (account,),
-                                           "aws:principalisawsservice": ("false",)}
-    own = resource_account(resource)
-    if own:
-        context["aws:resourceaccount"] = (own,)
+    none, or another's). The resource side is ``resource_ctx``, as the access analysis builds
+    it (scanner.access.context.resource_context): the secret's account, and its organization
+    when Organizations was read -- so the data perimeter ``aws:PrincipalOrgID !=
+    ${aws:ResourceOrgID}`` compares the outsider with our organization (IAM User Guide,
+    "Variables and tags": "the policy variables are replaced with values that come from the
+    conditional context keys passed in the request"; IAM conformance trial round 12: only
+    aws:ResourceAccount was given, and the perimeter by variable took nothing back).
+    ``direct``: the caller's own call (no service in between: ``_DIRECT_ABSENT``). Every other
+    key is unknown, so a Deny that reads one is undecided -- CONDITIONAL -- and takes nothing
+    back."""
+    context: dict[str, tuple[str, ...]] = dict(resource_ctx[0])
+    # kms:CallerAccount is the caller's account too (absent from a GetSecretValue:
+    # request.foreign_key), as scanner.access.context.principal_context gives it
+    context.update({"aws:principalaccount": (account,), "kms:calleraccount": (account,),
+                    "aws:principalisawsservice": ("false",)})
     kind = "root"
+    excluded: dict[str, frozenset[str]] = {}
+    # which principal of the account asks is not known (the whole account, a session): its
+    # aws:PrincipalArn is still an IAM ARN of the account (request.arn_of), so an ARN
+    # condition whose account differs is decided (IAM conformance trial round 12)
+    excluded[PRINCIPAL_ARN] = arn_of(arn_partition(entry) or zone.partition, account)
     if not whole:
         parsed = parse_arn(entry)
         head = parsed.resource.split("/", 1)[0] if parsed is not None else ""
@@ -393,35 +436,42 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
             context["aws:principaltype"] = ("AssumedRole" if head == "role" else "User",)
         else:
             kind = "role"  # a session or another entry: its ARN keys stay unknown
-    excluded: dict[str, frozenset[str]] = {}
     if zone.organization is not None and zone.org_id and account not in zone.organization:
         excluded["aws:principalorgid"] = frozenset({zone.org_id})
         excluded["aws:principalorgpaths"] = not_under(f"{zone.org_id}/")
     return Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
                    if whole else entry, principal_account=account, action=action,
                    resource=resource, principal_type=kind, context=context,
-                   absent=NOT_A_SERVICE_ABSENT, excluded=excluded)
+                   absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
+                   absent_prefixes=resource_ctx[1], excluded=excluded,
+                   time_floor=resource_ctx[2])
 
 
 def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
-               zone: TrustZone) -> tuple[str, ...]:
+               zone: TrustZone, resource_ctx: "ResourceContext") -> tuple[str, ...]:
     """The Deny statements of ``policy`` that take back the grant ``match`` makes to
     ``principal`` on ``resource`` -- for every action the Allow grants on the secret a Deny
     statement applies to the principal for certain -- or () when some action stays granted
     (``grant_left``). IAM User Guide, "Policy evaluation logic": "An explicit deny in any of
     these policies overrides the allow." The one reading for the rule
     (secret-policy-external-account), the remediation planner (remove-external-grant) and the
-    --prove path: the grants they see are the same."""
-    left, labels = grant_left(policy, match, principal, resource=resource, zone=zone)
+    --prove path: the grants they see are the same. ``resource_ctx``: the secret's side of the
+    request (scanner.access.graph_io.secret_resource_context)."""
+    left, labels = grant_left(policy, match, principal, resource=resource, zone=zone,
+                              resource_ctx=resource_ctx)
     return () if left else labels
 
 
 def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
-               zone: TrustZone) -> tuple[tuple[str, ...], tuple[str, ...]]:
+               zone: TrustZone, resource_ctx: "ResourceContext",
+               actions: tuple[str, ...] | None = None,
+               direct: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the actions on the secret the grant ``match`` makes to ``principal`` that no Deny
     statement of the policy takes back for certain, the labels of the Deny statements that
     take back the others). A Deny that applies only under a condition the snapshot cannot
-    decide (CONDITIONAL) takes nothing back.
+    decide (CONDITIONAL) takes nothing back. ``actions``: the actions asked about (default:
+    those the statement grants on a secret, ``granted_actions``); ``direct``: see
+    ``_grantee_request``.
 
     A grant to a whole account (an account id, its root ARN, an account a condition names)
     goes to every principal the account lets in: taken back only by a Deny naming everyone
@@ -429,7 +479,8 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     spares one, leaves the others their grant. Another organization (``o-...``) and an
     aws:userid value are no one principal: nothing is taken back here."""
     st = next((s for s in policy.statements if s.index == match.index), None)
-    actions = granted_actions(st) if st is not None else ()
+    if actions is None:
+        actions = granted_actions(st) if st is not None else ()
     account = principal_account(principal) or (
         principal if match.via == "condition" and is_account_id(principal) else None)
     if is_organization(principal) or account is None or not actions:
@@ -442,7 +493,8 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     left: list[str] = []
     labels: dict[str, None] = {}
     for action in actions:
-        request = _grantee_request(principal, account, whole, action, resource, zone)
+        request = _grantee_request(principal, account, whole, action, resource, zone,
+                                   resource_ctx, direct=direct)
         hit = next((d for d in denies if evaluate_statement(
             d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
         if hit is None:
@@ -452,8 +504,34 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     return tuple(left), tuple(labels)
 
 
+def public_taken_back(policy: Policy, match: StatementMatch,
+                      outsider: Callable[[str], Request]) -> tuple[str, ...]:
+    """The Deny statements of ``policy`` that take back the public grant ``match`` (an Allow
+    to everyone) from every caller outside: for every action the Allow grants on the secret a
+    Deny applies for certain to ``outsider(action)`` -- the access analysis' request of
+    "anyone of an account outside everything known" (its ``*`` path:
+    scanner.access.context.public_request), the caller the --prove question asks about -- or
+    () when some action stays granted. IAM User Guide, "Policy evaluation logic": "An explicit
+    deny in any of these policies overrides the allow" (IAM conformance trial round 12: a Deny
+    unless ArnNotLike aws:PrincipalArn "arn:aws:iam::*", which no ARN matches, took the `*`
+    path's read back; secret-policy-public still FAILed without --prove)."""
+    st = next((s for s in policy.statements if s.index == match.index), None)
+    actions = granted_actions(st) if st is not None else ()
+    denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
+    labels: dict[str, None] = {}
+    for action in actions:
+        request = outsider(action)
+        hit = next((d for d in denies if evaluate_statement(
+            d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
+        if hit is None:
+            return ()
+        labels.setdefault(hit.label, None)
+    return tuple(labels)
+
+
 def taken_back_principals(policy: Policy, matches: Iterable[StatementMatch], *, resource: str,
-                          zone: TrustZone) -> dict[str, tuple[str, ...]]:
+                          zone: TrustZone, resource_ctx: "ResourceContext"
+                          ) -> dict[str, tuple[str, ...]]:
     """{principal: the Deny statements that take back every grant ``matches`` make to it}
     (``taken_back`` for each statement naming it; a principal one of whose grants stands is
     not in it)."""
@@ -463,7 +541,8 @@ def taken_back_principals(policy: Policy, matches: Iterable[StatementMatch], *, 
         for e in m.principals:
             if e in standing:
                 continue
-            labels = taken_back(policy, m, e, resource=resource, zone=zone)
+            labels = taken_back(policy, m, e, resource=resource, zone=zone,
+                                resource_ctx=resource_ctx)
             if labels:
                 found.setdefault(e, {}).update(dict.fromkeys(labels))
             else:
@@ -564,7 +643,10 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
 
 def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool], *,
                       key_account: str | None, key_partition: str = "aws",
-                      action: str = DECRYPT_ACTION) -> tuple[StatementMatch, ...]:
+                      action: str = DECRYPT_ACTION, key_arn: str = "",
+                      zone: TrustZone | None = None,
+                      resource_ctx: "ResourceContext | None" = None
+                      ) -> tuple[StatementMatch, ...]:
     """Key statements letting principals of other accounts ``action`` (kms:Decrypt) that no
     secret encrypted with the key grants GetSecretValue -- named in Principal, or named by a
     condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...).
@@ -577,13 +659,34 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
 
     A principal of another partition than the key's is of another account, whatever its id:
     "You cannot use IAM credentials from one partition to interact with resources in a
-    different partition" (AWS fault isolation boundaries whitepaper, "Partitions")."""
+    different partition" (AWS fault isolation boundaries whitepaper, "Partitions").
+
+    A grant the key policy takes back is no grant: when an explicit Deny statement of the key
+    policy applies for certain to the principal's ``action`` on the key (``grant_left``, the
+    reading of secret-policy-external-account; IAM User Guide, "Policy evaluation logic": "An
+    explicit deny in any of these policies overrides the allow"), evaluated with
+    ``resource_ctx`` -- the key's side of the request by any route
+    (scanner.access.context.key_resource_context) -- and ``zone`` (IAM conformance trial round
+    12: a Decrypt grant the key policy denied again was reported as in excess). Without them
+    no Deny is read."""
     if key_policy is None:
         return ()
+    policy = key_policy
 
     def own(entry: str) -> bool:
         return principal_account(entry) == key_account and \
             (arn_partition(entry) or key_partition) == key_partition
+
+    def standing(m: StatementMatch) -> StatementMatch | None:
+        """``m`` with the principals whose grant a Deny takes back left out (None: all)."""
+        if zone is None or resource_ctx is None:
+            return m
+        kept = tuple(e for e in m.principals if grant_left(
+            policy, m, e, resource=key_arn, zone=zone, resource_ctx=resource_ctx,
+            actions=(action,), direct=False)[0])
+        return None if not kept else m if kept == m.principals else \
+            StatementMatch(index=m.index, sid=m.sid, principals=kept, via=m.via,
+                           condition_key=m.condition_key, actions=m.actions)
 
     out: list[StatementMatch] = []
     for st in key_policy.statements:
@@ -603,7 +706,7 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
                 if excess:
                     out.append(_match(st, principals=excess, via="condition",
                                       condition_key=c.key))
-    return tuple(out)
+    return tuple(m for m in map(standing, out) if m is not None)
 
 
 def principals_of(matches: Iterable[StatementMatch]) -> list[str]:

@@ -201,6 +201,59 @@ def not_under(prefix: str) -> frozenset[str]:
     return _NotUnder(prefix)
 
 
+class _ArnOf(frozenset):  # type: ignore[type-arg]
+    """The value of aws:PrincipalArn when only its account is known: an IAM ARN of
+    ``partition`` and ``account`` -- ``arn:<partition>:iam::<account>:`` followed by a
+    resource that is not known (the stand-in of an unread account's principals, a grant to a
+    whole account: which role, user or root of it asks is not known). IAM User Guide, global
+    condition keys, aws:PrincipalArn: "the Amazon Resource Name (ARN) of the principal that
+    made the request" -- for a role the role's ARN, for a user the user's, for the root user
+    ``arn:aws:iam::<account>:root``: always an ``iam`` ARN of the principal's account, with no
+    Region. As an excluded set it excludes no literal (``in`` is always false);
+    conditions._arn_of reads it."""
+
+    partition: str
+    account: str
+
+    def __new__(cls, partition: str, account: str) -> "_ArnOf":
+        self = super().__new__(cls)
+        self.partition = partition
+        self.account = account
+        return self
+
+    @property
+    def prefix(self) -> str:
+        """What every value begins with."""
+        return f"arn:{self.partition}:iam::{self.account}:"
+
+    def __contains__(self, value: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _ArnOf) and other.prefix == self.prefix
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("secretgraph.ARN_OF", self.prefix))
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_ArnOf, (self.partition, self.account))
+
+    def __repr__(self) -> str:
+        return f"ARN_OF({self.prefix!r})"
+
+
+#: the key whose partial value ``arn_of`` gives
+PRINCIPAL_ARN = "aws:principalarn"
+
+
+def arn_of(partition: str, account: str) -> frozenset[str]:
+    """The "excluded" value of aws:PrincipalArn known only by its account (``_ArnOf``)."""
+    return _ArnOf(partition, account)
+
+
 def is_absent(key: str, absent: AbstractSet[str]) -> bool:
     """``key`` (lower case) is known absent by ``absent``: listed, or covered by a marker --
     the principal's tag set is final, or it is no federation session. The one reading of an
@@ -264,6 +317,8 @@ class Request:
                 out.append(("!", "every literal") if isinstance(excluded, _EveryLiteral)
                            else ("!", "under", excluded.prefix)
                            if isinstance(excluded, _NotUnder)
+                           else ("!", "arn of", excluded.prefix)
+                           if isinstance(excluded, _ArnOf)
                            else ("!", tuple(sorted(excluded))))
             else:
                 out.append(state.value)

@@ -94,10 +94,12 @@ def test_exposure_decides_it_once_for_every_reader_of_the_policy() -> None:
     zone = TrustZone.of(organization=["111111111111"], scanned=["111111111111"],
                         org_id="o-fixture")
     (m,) = outside_zone_grants(policy, own_account="111111111111", zone=zone)
-    back = taken_back(policy, m, PARTNER_ROOT, resource=SECRET.format("x"), zone=zone)
+    back = taken_back(policy, m, PARTNER_ROOT, resource=SECRET.format("x"), zone=zone,
+                      resource_ctx=({"aws:resourceaccount": ("111111111111",)}, (), None))
     assert back == ("statement 1 (DenyOutsideOrg)",)
     unread = TrustZone.of(organization=None, scanned=["111111111111"])
-    assert taken_back(policy, m, PARTNER_ROOT, resource=SECRET.format("x"), zone=unread) == \
+    assert taken_back(policy, m, PARTNER_ROOT, resource=SECRET.format("x"), zone=unread,
+                      resource_ctx=({"aws:resourceaccount": ("111111111111",)}, (), None)) == \
         (), "without the organization read, aws:PrincipalOrgID of the partner is not known"
 
 

@@ -167,9 +167,13 @@ def test_a_solver_timeout_keeps_the_rules_fail_with_the_reason(
 
     monkeypatch.setattr(use, "outside_read", out_of_time)
     findings, expected = run("secret-policy-public")
+    # a public grant the policy takes back from every outside caller PASSes before the solver
+    # is asked (IAM conformance trial round 12: it FAILed without --prove only)
     assert {f.resource.arn for f in findings if f.status.value == "FAIL"} == \
-        expected["FAIL"] | expected["PASS"]
-    conditional = [f for f in findings if proofs_of(f)["evaluator"] != "ALLOWED"]
+        (expected["FAIL"] | expected["PASS"]) - _taken_back("secret-policy-public",
+                                                            expected["PASS"])
+    conditional = [f for f in findings if f.status.value == "FAIL"
+                   and proofs_of(f)["evaluator"] != "ALLOWED"]
     assert conditional
     for f in conditional:
         proof = proofs_of(f)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from scanner.access.graph_io import secret_resource_context
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
@@ -122,7 +123,11 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
     # partner/denied was FAIL "currently blocked by resource_policy" without --prove and had
     # no finding with it). One reading, exposure.taken_back, for the rule, remediation and the
     # solver's question; a grant another gate (key policy, SCP) blocks is still reported
-    back = taken_back_principals(policy, matches, resource=node_id, zone=zone)
+    # the secret's side of the request as the access analysis gives it (its organization:
+    # the data perimeter by ${aws:ResourceOrgID}, IAM conformance trial round 12)
+    rctx = secret_resource_context(node_id, attrs, ctx.index.access_settings)
+    back = taken_back_principals(policy, matches, resource=node_id, zone=zone,
+                                 resource_ctx=rctx)
     taken = [("text", f"grants {e} in " + ", ".join(m.label for m in matches
                                                     if e in m.principals)
               + f", but {', '.join(back[e])} takes it back (explicit Deny)") for e in back]
@@ -136,7 +141,8 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         # the solver answers for GetSecretValue: a grant of other actions that no Deny takes
         # back (exposure.grant_left) is still a grant, as without --prove
         return sorted({a for m in matches if e in m.principals
-                       for a in grant_left(policy, m, e, resource=node_id, zone=zone)[0]}
+                       for a in grant_left(policy, m, e, resource=node_id, zone=zone,
+                                           resource_ctx=rctx)[0]}
                       - {READ_ACTION})
 
     solver = prover(ctx)

@@ -58,7 +58,7 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import KeyState, Request, _EveryLiteral, _NotUnder
+from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -411,6 +411,15 @@ class Encoder:
             # "an account no policy names" (the '*' path): the outside questions ask it with a
             # symbolic principal outside the zone and the named accounts (questions.py)
             raise NotEncoded(f"{name} of an account no policy names")
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _ArnOf):
+            # conditions._arn_of: one IAM ARN of a known partition and account, its resource
+            # not known (an unread account's stand-in; aws:PrincipalArn is in every signed
+            # request)
+            if kind != "str":
+                raise NotEncoded(f"{name} compared as a {kind}")
+            prefix = request.excluded[name].prefix  # type: ignore[attr-defined]
+            self.facts.append(count == 1)
+            self.facts.append(z3.PrefixOf(sval(prefix), vals[0]))
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _NotUnder):
             # conditions._excluded: no value begins with the prefix (an outsider's
             # aws:PrincipalOrgPaths under our organization id)

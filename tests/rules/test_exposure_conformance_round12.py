@@ -1,0 +1,315 @@
+"""The exposure rules (secret-policy-external-account, secret-policy-public,
+kms-key-policy-excess-grant) give the same verdict with and without --prove, and agree with the
+access evaluator (IAM conformance trial round 12). One concept, one module
+(scanner/policy/exposure.py); each case below was a FAIL without --prove and a PASS with it, or
+a FAIL the evaluator's own answer contradicted."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from helpers.access_estate import (APP_ROLE, APP_ROLE2, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER,
+                                   MEMBER2,
+                                   ORG_ID, OUTSIDER, SECRET_ARN, allow_read_identity, control,
+                                   estate, key_policy_for, role, secret_policy_for,
+                                   text)
+from helpers.remediate_records import finding, snapshot
+from scanner.access import AccessSettings, analyze_access
+from scanner.changes import RemediationConfig
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot
+from scanner.remediate.planner import Selection, build_plan
+
+READ = "secretsmanager:GetSecretValue"
+PARTNER_ROOT = f"arn:aws:iam::{OUTSIDER}:root"
+PARTNER_ROLE = f"arn:aws:iam::{OUTSIDER}:role/Partner"
+NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
+OPEN_KEY = text({"Sid": "Root", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                 "Resource": "*"},
+                {"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                 "Resource": "*"})
+
+
+def _access(snap: Snapshot) -> Any:
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    return analyze_access(build_graph(snap), snap, settings)
+
+
+def _statuses(snap: Snapshot, rule_id: str, *, prove: bool) -> dict[str, str]:
+    """{resource ARN: status} of one rule, with the access report (as a scan runs it)."""
+    rule = load_ruleset().get(rule_id)
+    assert rule is not None
+    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 120},
+                          path="(test)")
+    out = evaluate(build_graph(snap), snap, _access(snap), Ruleset(rules=(rule,)), config, NOW)
+    return {f.resource.arn: f.status.value for f in out}
+
+
+def _same_with_and_without_prove(snap: Snapshot, rule_id: str, arn: str) -> str:
+    """The rule's status for ``arn``, the same with --prove and without."""
+    plain = _statuses(snap, rule_id, prove=False).get(arn)
+    pytest.importorskip("z3")
+    proved = _statuses(snap, rule_id, prove=True).get(arn)
+    assert plain == proved, f"{rule_id}: {plain} without --prove, {proved} with it"
+    return str(plain)
+
+
+# ------------------------------------------------------------------ 1. perimeter by variable
+
+PERIMETERS = {
+    "variable": {"StringNotEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}},
+    "variable-ifexists": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID":
+                                                       "${aws:ResourceOrgID}"},
+                          "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+    "literal-ifexists": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID},
+                         "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+}
+
+
+def _perimeter_policy(grantee: str, condition: dict[str, Any]) -> str:
+    return text({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": grantee},
+                 "Action": READ, "Resource": "*"},
+                {"Sid": "DataPerimeter", "Effect": "Deny", "Principal": "*",
+                 "Action": "secretsmanager:*", "Resource": "*", "Condition": condition})
+
+
+@pytest.mark.parametrize("grantee", [PARTNER_ROOT, PARTNER_ROLE])
+@pytest.mark.parametrize("perimeter", sorted(PERIMETERS))
+def test_the_data_perimeter_deny_by_variable_takes_back_an_outside_grant(
+        grantee: str, perimeter: str) -> None:
+    """IAM conformance trial round 12: the standard data-perimeter Deny spelled
+    ``aws:PrincipalOrgID != ${aws:ResourceOrgID}`` took nothing back -- FAIL without --prove,
+    PASS with it, while the access analysis said DENIED. The secret's organization (read) is
+    its aws:ResourceOrgID, as in the access analysis (scanner.access.context.resource_context)."""
+    snap = estate(secret_policy=_perimeter_policy(grantee, PERIMETERS[perimeter]),
+                  key_policy=key_policy_for(grantee),
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=())
+    paths = {p.principal: p.decision for p in _access(snap).for_secret(SECRET_ARN).paths}
+    assert paths[grantee] == "DENIED"
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "PASS"
+
+
+def test_remediate_plans_no_change_for_a_grant_the_perimeter_by_variable_takes_back() -> None:
+    """IAM conformance trial round 12: remove-external-grant planned a change that changes
+    nothing (the Deny by ${aws:ResourceOrgID} already takes the grant back)."""
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": PARTNER_ROOT},
+         "Action": READ, "Resource": "*"},
+        {"Sid": "DataPerimeter", "Effect": "Deny", "Principal": "*",
+         "Action": "secretsmanager:*", "Resource": "*",
+         "Condition": PERIMETERS["variable-ifexists"]}]}
+    plan = build_plan([finding("secret-policy-external-account", "remove-external-grant",
+                               principal=PARTNER_ROOT)],
+                      snapshot(policy=policy), RemediationConfig(),
+                      Selection(rules=("secret-policy-external-account",)))
+    assert not plan.changes, [c.summary for c in plan.changes]
+    (skipped,) = plan.skipped
+    assert "DataPerimeter" in skipped.reason, skipped.reason
+# ------------------------------------------------------------------ 2. ARN values of < 6 parts
+
+SHORT_ARNS = ["*", "arn:aws:iam::*", f"arn:aws:iam::{OUTSIDER}", "arn:*"]
+
+
+@pytest.mark.parametrize("value", SHORT_ARNS)
+def test_an_arnlike_value_of_fewer_than_six_components_makes_a_star_grant_no_ones(
+        value: str) -> None:
+    """IAM conformance trial round 12: ArnLike aws:PrincipalArn "*" matches no ARN (IAM User
+    Guide, ARN condition operators: "Each of the six colon-delimited components of the ARN is
+    checked separately"), yet the `*` path stayed CONDITIONAL and secret-policy-public FAILed
+    CRITICAL without --prove, PASSed with it."""
+    policy = text({"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*", "Condition": {"ArnLike": {"aws:PrincipalArn": value}}})
+    snap = estate(secret_policy=policy, key_policy=OPEN_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(CENTRAL_ROLE, allow_read_identity())), scps=())
+    sa = _access(snap).for_secret(SECRET_ARN)
+    assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
+    assert not [r for r in sa.reach if r.scope == "public" and r.decision != "DENIED"]
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+
+
+def test_a_deny_unless_arnnotlike_a_short_value_takes_a_public_grant_back() -> None:
+    """IAM conformance trial round 12: a Deny * unless ArnNotLike aws:PrincipalArn
+    "arn:aws:iam::*" applies to every principal (no ARN matches the five-component value),
+    yet the `*` path was CONDITIONAL and secret-policy-public FAILed without --prove only."""
+    policy = text({"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*"},
+                  {"Sid": "DenyOthers", "Effect": "Deny", "Principal": "*", "Action": "*",
+                   "Resource": "*",
+                   "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*"}}})
+    snap = estate(secret_policy=policy, key_policy=OPEN_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=(),
+                  iam_accounts=(CENTRAL,))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
+    assert all(r.decision == "DENIED" for r in sa.reach), \
+        [(r.subject, r.decision) for r in sa.reach]
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+# ------------------------------------------------------------------ 3. key policy's own Deny
+
+KEY_DENIES = {
+    "deny-outside-org": {"Sid": "DenyOutsideOrg", "Effect": "Deny", "Principal": "*",
+                         "Action": "kms:*", "Resource": "*",
+                         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG_ID}}},
+    "deny-partner": {"Sid": "DenyPartner", "Effect": "Deny",
+                     "Principal": {"AWS": PARTNER_ROOT}, "Action": "kms:Decrypt",
+                     "Resource": "*"},
+}
+
+
+def _key_estate(deny: dict[str, Any] | None) -> Snapshot:
+    statements = [{"Sid": "Root", "Effect": "Allow",
+                   "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                   "Resource": "*"},
+                  {"Sid": "PartnerDecrypt", "Effect": "Allow",
+                   "Principal": {"AWS": PARTNER_ROOT}, "Action": "kms:Decrypt",
+                   "Resource": "*"}]
+    if deny is not None:
+        statements.append(deny)
+    return estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=text(*statements),
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=())
+
+
+@pytest.mark.parametrize("deny", sorted(KEY_DENIES))
+def test_a_key_grant_the_key_policy_takes_back_is_no_excess(deny: str) -> None:
+    """IAM conformance trial round 12: kms-key-policy-excess-grant reported "kms:Decrypt
+    granted to ... but no secret ... grants it" for a grant the key policy's own explicit Deny
+    takes back (IAM User Guide, "Policy evaluation logic": "An explicit deny in any of these
+    policies overrides the allow"), with --prove and without."""
+    snap = _key_estate(KEY_DENIES[deny])
+    assert _same_with_and_without_prove(snap, "kms-key-policy-excess-grant", KEY_ARN) == "PASS"
+
+
+def test_a_key_grant_no_deny_takes_back_is_still_excess() -> None:
+    """IAM conformance trial round 12, the control: without the Deny the grant is in excess."""
+    snap = _key_estate(None)
+    assert _same_with_and_without_prove(snap, "kms-key-policy-excess-grant", KEY_ARN) == "FAIL"
+# ------------------------------------------------------------------ 5. ForAllValues
+
+def _forall_estate(operator: str) -> Snapshot:
+    policy = text({"Sid": "P", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*", "Condition": {operator: {"aws:PrincipalAccount": [MEMBER]}}})
+    return estate(secret_policy=policy, key_policy=OPEN_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(APP_ROLE2, allow_read_identity())), scps=())
+
+
+def test_forallvalues_on_the_principal_account_narrows_like_stringequals() -> None:
+    """IAM conformance trial round 12: a `*` grant under ForAllValues:StringEquals
+    aws:PrincipalAccount lets in one account's principals (IAM User Guide, aws:PrincipalAccount:
+    "This key is included in the request context for all signed requests"; Secrets Manager
+    takes no anonymous calls), but the reach listed ('*', public) and ('organization', ...)
+    and secret-policy-public FAILed CRITICAL without --prove, PASSed with it."""
+    forall, plain = _forall_estate("ForAllValues:StringEquals"), _forall_estate("StringEquals")
+
+    def reach(snap: Snapshot) -> list[tuple[str, str, str]]:
+        return sorted((r.subject, r.scope, r.decision)
+                      for r in _access(snap).for_secret(SECRET_ARN).reach)
+
+    assert reach(forall) == reach(plain)
+    assert _same_with_and_without_prove(forall, "secret-policy-public", SECRET_ARN) == "PASS"
+
+
+def test_forallvalues_on_a_key_that_may_be_absent_still_does_not_narrow() -> None:
+    """IAM conformance trial round 12, the control: ForAllValues:StringEquals
+    aws:PrincipalOrgID is true for a principal outside any organization (the key absent:
+    IAM User Guide, set operators, ForAllValues "also returns true if there are no context
+    keys in the request"): the statement stays public."""
+    from scanner.policy import parse_policy
+    from scanner.policy.exposure import public_statements
+
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": READ, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}]})
+    assert public_statements(policy)
+
+
+
+# ------------------------------------------------------------------ 4. the ARN's known part
+
+ONLY_CENTRAL_ROLES = {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:role/*"}}
+
+
+def test_a_deny_on_another_accounts_arns_takes_back_a_whole_account_grant() -> None:
+    """IAM conformance trial round 12: a grant to account 999's root plus Deny unless
+    ArnNotLike aws:PrincipalArn arn:aws:iam::111111111111:role/* -- every principal of 999
+    is denied, its ARN's account component differs (IAM User Guide, ARN condition operators:
+    "Each of the six colon-delimited components of the ARN is checked separately") -- FAILed
+    without --prove, PASSed with it."""
+    policy = text({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": PARTNER_ROOT},
+                   "Action": READ, "Resource": "*"},
+                  {"Sid": "OnlyCentralRoles", "Effect": "Deny", "Principal": "*",
+                   "Action": READ, "Resource": "*", "Condition": ONLY_CENTRAL_ROLES})
+    snap = estate(secret_policy=policy, key_policy=key_policy_for(PARTNER_ROOT),
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=())
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "PASS"
+
+
+def test_the_stand_in_of_an_unread_account_has_an_arn_of_its_account() -> None:
+    """IAM conformance trial round 12: an organization-wide `*` grant with the same Deny, and
+    account 333's IAM unread: its stand-in's ARN is unknown but necessarily
+    arn:aws:iam::333333333333:..., so the Deny applies and the organization's reach is not
+    CONDITIONAL; the solver agrees on every pair."""
+    from helpers.prove_crosscheck import cross_check_pairs
+
+    pytest.importorskip("z3")
+    full = (control("p-full", "SERVICE_CONTROL_POLICY", ("r-root", CENTRAL, MEMBER, MEMBER2),
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"}),)
+    policy = text({"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": READ,
+                   "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}},
+                  {"Sid": "OnlyCentralRoles", "Effect": "Deny", "Principal": "*",
+                   "Action": READ, "Resource": "*", "Condition": ONLY_CENTRAL_ROLES})
+    key = text({"Sid": "Root", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                "Resource": "*"},
+               {"Sid": "K", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}})
+    snap = estate(secret_policy=policy, key_policy=key,
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              role(CENTRAL_ROLE, allow_read_identity())),
+                  scps=full, iam_accounts=(CENTRAL, MEMBER))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    org = next(r for r in sa.reach if r.scope == "organization")
+    assert org.decision == "DENIED", (org.decision, org.unassessed_accounts)
+    compared, failures = cross_check_pairs(snap, "stand-in arn")
+    assert compared and not failures, failures
+
+
+@pytest.mark.parametrize("operator,value,expected", [
+    ("ArnNotLike", f"arn:aws:iam::{CENTRAL}:role/*", "TRUE"),    # another account
+    ("ArnLike", f"arn:aws:iam::{CENTRAL}:role/*", "FALSE"),
+    ("ArnLike", f"arn:aws-cn:iam::{OUTSIDER}:role/*", "FALSE"),  # another partition
+    ("ArnLike", f"arn:aws:sts::{OUTSIDER}:assumed-role/*", "FALSE"),  # not iam
+    ("StringNotLike", f"arn:aws:iam::{CENTRAL}:*", "TRUE"),
+    ("ArnLike", f"arn:aws:iam::{OUTSIDER}:role/*", "UNKNOWN"),   # which principal: unknown
+    ("ArnNotLike", "arn:aws:iam::*:role/Admin", "UNKNOWN"),
+    ("StringLike", "arn:aws:iam::99*", "UNKNOWN"),
+])
+def test_an_arn_known_only_by_its_account_decides_what_its_account_decides(
+        operator: str, value: str, expected: str) -> None:
+    """IAM conformance trial round 12: the known components of the ARN (partition, service
+    iam, account) decide an ARN condition whose value mismatches them; the rest stays
+    unknown (request.arn_of, conditions._arn_of)."""
+    from scanner.policy import parse_policy
+    from scanner.policy.conditions import evaluate_clause
+    from scanner.policy.request import Request, arn_of
+
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
+         "Condition": {operator: {"aws:PrincipalArn": value}}}]})
+    request = Request(principal_arn=PARTNER_ROOT, principal_account=OUTSIDER, action=READ,
+                      resource=SECRET_ARN, principal_type="root",
+                      excluded={"aws:principalarn": arn_of("aws", OUTSIDER)})
+    (clause,) = policy.statements[0].conditions
+    assert evaluate_clause(clause, request, True)[0].name == expected
