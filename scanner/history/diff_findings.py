@@ -111,6 +111,25 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
         if n_ev != o_ev and _judged(n_ev) != _judged(o_ev):  # copies only when they differ
             diffs.append("evidence")
             moved = evidence_changes(_judged(o_ev), _judged(n_ev))
+        if diffs == ["evidence"]:
+            # reported both nights, only its evidence moved: when one scan did not look at
+            # the finding's place (a narrower --regions night: a replica's key in the Region
+            # left out turned a gate UNKNOWN), that is not a change but "not assessed"
+            # (docs/history.md; review of the thirteenth session's merges)
+            res = n.get("resource") or {}
+            for which, a in (("old", old_a), ("new", new_a)):
+                why = None if a is None else a.why_not(
+                    account_id=str(res.get("account_id", "")),
+                    region=str(res.get("region", "")), kind=str(res.get("type", "")),
+                    arn=resource_key(res) or None, rule_id=str(n.get("rule_id", "")),
+                    severity=str(n.get("severity", "")), principal=n.get("principal") or None)
+                if why:
+                    not_assessed.append(NotAssessed(
+                        scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}"
+                        + (f" principal {n.get('principal')}" if n.get("principal") else ""),
+                        reason=f"its evidence moved while {why}", scan=which))
+                    diffs = []
+                    break
         if "status" in diffs or (diffs and "FAIL" in (ns, os_)):
             changed.append(_fchange(n, o, tuple(diffs), evidence=moved))
     for fid, o in old_f.items():

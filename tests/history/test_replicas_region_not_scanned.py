@@ -66,3 +66,37 @@ def test_a_replica_whose_status_changed_is_still_a_change_when_both_scans_descri
     east = _snapshot("n2", "2026-12-02T02:00:00Z", (EAST,), failed)  # described: all Regions
     drift = _drift(full, east)
     assert [f.field for c in drift.resources_changed for f in c.fields] == ["replicas"]
+
+
+def _replica_row(gate: str) -> dict:  # type: ignore[type-arg]
+    from helpers.scanfactory import finding
+
+    from scanner.graph.schema import replica_node
+
+    primary = secret("db").arn
+    row = finding("secret-cross-account-access-broken", replica_node(primary, WEST),
+                  principal="arn:aws:iam::222222222222:role/app", rtype="SecretReplica",
+                  evidence={"gates": {"key_policy": gate, "identity_policy": "DENIED"}})
+    row["resource"].update(region=WEST, node=replica_node(primary, WEST),
+                           arn=primary.replace(EAST, WEST))
+    return row
+
+
+def test_a_findings_evidence_moved_by_a_region_left_out_is_not_assessed_not_changed() -> None:
+    """Review of the thirteenth session's merges (fix-r2's note): in a narrower --regions
+    drift, a replica's broken-read finding, FAIL both nights, read "changed (evidence)"
+    (key_policy DENIED -> UNKNOWN: its key in the Region left out was not collected). One
+    scan did not look there: not assessed. Both scans looking, it is a change."""
+    from helpers.scanfactory import document
+
+    full = _snapshot("n1", "2026-12-01T02:00:00Z", (EAST, WEST), IN_SYNC)
+    east = _snapshot("n2", "2026-12-02T02:00:00Z", (EAST,), ())
+    drift = diff_scans(stored(full, document(full, [_replica_row("DENIED")])),
+                       stored(east, document(east, [_replica_row("UNKNOWN")])))
+    assert drift.findings_changed == (), render_drift_text(drift)
+    assert any("evidence moved" in n.reason for n in drift.not_assessed), \
+        render_drift_text(drift)
+    full2 = replace(full, meta=replace(full.meta, scan_id="n3"))
+    drift = diff_scans(stored(full, document(full, [_replica_row("DENIED")])),
+                       stored(full2, document(full2, [_replica_row("UNKNOWN")])))
+    assert [c.rule_id for c in drift.findings_changed] == ["secret-cross-account-access-broken"]
