@@ -391,13 +391,26 @@ def test_a_public_decrypt_grant_without_a_deny_is_public() -> None:
     assert _same_with_and_without_prove(snap, KEY_PUBLIC, KEY_ARN) == "FAIL"
 
 
-def test_the_finding_names_the_deny_that_takes_the_grant_back() -> None:
-    """IAM conformance trial round 12: the PASS says which Deny takes the public grant back."""
-    snap = _public_key_estate(ROOT, ANYONE_DECRYPTS, TAKE_BACK["org-id"])
-    rule = load_ruleset().get(KEY_PUBLIC)
-    assert rule is not None
-    config = parse_config({"emit_pass": True}, path="(test)")
-    (f,) = [f for f in evaluate(build_graph(snap), snap, _access(snap), Ruleset(rules=(rule,)),
-                                config, NOW) if f.resource.arn == KEY_ARN]
-    assert f.status.value == "PASS"
-    assert "Perimeter" in f.to_json().__repr__()
+@pytest.mark.parametrize("grant", [{"Action": "*"}, {"Action": "kms:*"},
+                                   {"NotAction": "kms:Encrypt"}])
+def test_a_deny_of_every_kms_action_takes_back_a_public_grant_of_every_kms_action(
+        grant: dict[str, Any]) -> None:
+    """IAM conformance trial round 12: a key policy's Allow to everyone of ``*``, ``kms:*`` or
+    NotAction (every KMS action but some) taken back by Deny kms:* unless aws:PrincipalOrgID
+    is ours is not public, with --prove and without (a key policy grants only KMS actions: KMS
+    Developer Guide, "A key policy is a resource policy for an AWS KMS key")."""
+    anyone = {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Resource": "*", **grant}
+    snap = _public_key_estate(ROOT, anyone, TAKE_BACK["org-id"])
+    assert _same_with_and_without_prove(snap, KEY_PUBLIC, KEY_ARN) == "PASS"
+
+
+def test_a_deny_of_decrypt_alone_leaves_a_public_grant_of_every_kms_action() -> None:
+    """IAM conformance trial round 12, the control: Allow kms:* to everyone with a Deny of
+    kms:Decrypt only leaves everyone kms:PutKeyPolicy (and kms:Encrypt, ...): still public
+    without --prove. (--prove asks only about kms:Decrypt and says PASS: left as it was.)"""
+    anyone = {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*",
+              "Resource": "*"}
+    deny = {"Sid": "NoDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+            "Resource": "*"}
+    snap = _public_key_estate(ROOT, anyone, deny)
+    assert _statuses(snap, KEY_PUBLIC, prove=False)[KEY_ARN] == "FAIL"
