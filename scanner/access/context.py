@@ -21,7 +21,7 @@ the Decrypt) is absent (scanner.policy.request.foreign_key).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
@@ -321,13 +321,26 @@ def key_resource_context(*, account_id: str, region: str, settings: AccessSettin
 PUBLIC_FACTS = PrincipalFacts(arn="*", account_id=OUTSIDER_ACCOUNT, principal_type="public")
 
 
+#: the keys of the route a request takes (a service in between or none): absent from the
+#: caller's own call (``build_request``), unknown for a kms:Decrypt by any route
+ROUTE_KEYS = frozenset({"kms:viaservice", "aws:calledvia", "aws:calledviafirst",
+                        "aws:calledvialast"})
+
+
 def public_request(settings: AccessSettings, rctx: ResourceContext, *, action: str,
-                   resource: str) -> Request:
+                   resource: str, any_route: bool = False) -> Request:
     """The request of the ``*`` path (``PUBLIC_FACTS``) on a resource: what the exposure rules
     ask a policy's Deny statements about for a public grant (scanner.policy.exposure.
-    public_taken_back), as the access analysis does."""
-    return build_request(PUBLIC_FACTS, principal_context(PUBLIC_FACTS, settings), rctx,
-                         action=action, resource=resource)
+    public_taken_back), as the access analysis does. ``any_route``: a call on a key
+    (``key_resource_context``) made through a service or directly -- the route's keys
+    (``ROUTE_KEYS``) stay unknown, not absent: KMS Developer Guide, kms:ViaService: "limits
+    use of a KMS key to requests from specified AWS services", a key a caller outside may
+    also call itself, so a Deny that reads them is undecided and takes nothing back."""
+    request = build_request(PUBLIC_FACTS, principal_context(PUBLIC_FACTS, settings), rctx,
+                            action=action, resource=resource)
+    if any_route:
+        request = replace(request, absent=request.absent - ROUTE_KEYS)
+    return request
 
 
 def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set[str],

@@ -27,7 +27,7 @@ from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
-from scanner.policy.matching import action_matches
+from scanner.policy.matching import action_matches, glob_match
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import PRINCIPAL_ARN, Request, arn_of, not_under
 from scanner.policy.tri import Tri
@@ -504,8 +504,44 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     return tuple(left), tuple(labels)
 
 
+def key_granted_actions(st: Statement | None) -> tuple[str, ...]:
+    """The KMS actions a key policy's Allow statement grants, as its Action element names them
+    (patterns kept: ``kms:*`` is asked as ``kms:*``, so only a Deny of every KMS action takes
+    it back; a Deny of kms:Decrypt alone leaves a public ``kms:*`` grant its kms:PutKeyPolicy)
+    -- what kms-key-policy-public asks the key policy's Deny statements about
+    (``public_taken_back``). KMS Developer Guide, "Key policies in AWS KMS": "A key policy is
+    a resource policy for an AWS KMS key" -- its resource is the key, on which only KMS actions
+    are called: ``*`` and a NotAction are every KMS action not excluded, asked as ``kms:*``;
+    an entry of another service grants nothing on the key and is not asked."""
+    if st is None:
+        return ()
+    if st.actions is None:
+        return ("kms:*",) if st.not_actions is not None else ()
+    out: dict[str, None] = {}
+    for entry in st.actions:
+        service, sep, name = entry.strip().partition(":")
+        if not sep:
+            if glob_match(service, "kms:x", ignore_case=True):  # "*"
+                out.setdefault("kms:*", None)
+        elif glob_match(service, "kms", ignore_case=True):
+            out.setdefault(f"kms:{name}", None)
+    return tuple(out)
+
+
+def _covers_pattern(deny: Statement, pattern: str) -> bool:
+    """Does ``deny`` name every action the action pattern ``pattern`` matches? Only through its
+    Action element (a NotAction spares some action the pattern may match) and when one of its
+    entries matches the pattern's text with ``*`` only: IAM User Guide, "IAM JSON policy
+    elements: Action": "You can use wildcards (* or ?) as part of the action name"; a ``*``
+    of the Deny absorbs whatever the pattern's ``*`` stands for, a ``?`` of either does not."""
+    if deny.actions is None or "?" in pattern:
+        return False
+    return any("?" not in a and action_matches(a, pattern) for a in deny.actions)
+
+
 def public_taken_back(policy: Policy, match: StatementMatch,
-                      outsider: Callable[[str], Request]) -> tuple[str, ...]:
+                      outsider: Callable[[str], Request], *,
+                      actions: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """The Deny statements of ``policy`` that take back the public grant ``match`` (an Allow
     to everyone) from every caller outside: for every action the Allow grants on the secret a
     Deny applies for certain to ``outsider(action)`` -- the access analysis' request of
@@ -514,15 +550,25 @@ def public_taken_back(policy: Policy, match: StatementMatch,
     () when some action stays granted. IAM User Guide, "Policy evaluation logic": "An explicit
     deny in any of these policies overrides the allow" (IAM conformance trial round 12: a Deny
     unless ArnNotLike aws:PrincipalArn "arn:aws:iam::*", which no ARN matches, took the `*`
-    path's read back; secret-policy-public still FAILed without --prove)."""
+    path's read back; secret-policy-public still FAILed without --prove).
+
+    ``actions``: the actions asked about (default: those the statement grants on a secret,
+    ``granted_actions``; for a key policy ``key_granted_actions``, whose entries may be
+    patterns). An action pattern is covered only by a Deny whose Action patterns match it as a
+    whole (``_covers_pattern``). No action asked: nothing is taken back."""
     st = next((s for s in policy.statements if s.index == match.index), None)
-    actions = granted_actions(st) if st is not None else ()
+    if actions is None:
+        actions = granted_actions(st) if st is not None else ()
+    if not actions:
+        return ()
     denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
     labels: dict[str, None] = {}
     for action in actions:
         request = outsider(action)
-        hit = next((d for d in denies if evaluate_statement(
-            d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
+        pattern = any(ch in action for ch in "*?")
+        hit = next((d for d in denies if (not pattern or _covers_pattern(d, action))
+                    and evaluate_statement(d, request, policy,
+                                           PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
         if hit is None:
             return ()
         labels.setdefault(hit.label, None)

@@ -1,5 +1,5 @@
 """The exposure rules (secret-policy-external-account, secret-policy-public,
-kms-key-policy-excess-grant) give the same verdict with and without --prove, and agree with the
+kms-key-policy-excess-grant, kms-key-policy-public) give the same verdict with and without --prove, and agree with the
 access evaluator (IAM conformance trial round 12). One concept, one module
 (scanner/policy/exposure.py); each case below was a FAIL without --prove and a PASS with it, or
 a FAIL the evaluator's own answer contradicted."""
@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from helpers.access_estate import (APP_ROLE, APP_ROLE2, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER,
-                                   MEMBER2,
-                                   ORG_ID, OUTSIDER, SECRET_ARN, allow_read_identity, control,
-                                   estate, key_policy_for, role, secret_policy_for,
-                                   text)
+                                   MEMBER2, ORG_ID, OUTSIDER, REGION, SECRET_ARN,
+                                   allow_read_identity, control, estate, key_policy_for, role,
+                                   secret_policy_for, text)
 from helpers.remediate_records import finding, snapshot
 from scanner.access import AccessSettings, analyze_access
 from scanner.changes import RemediationConfig
@@ -313,3 +312,105 @@ def test_an_arn_known_only_by_its_account_decides_what_its_account_decides(
                       excluded={"aws:principalarn": arn_of("aws", OUTSIDER)})
     (clause,) = policy.statements[0].conditions
     assert evaluate_clause(clause, request, True)[0].name == expected
+
+
+# ------------------------------------------------------------------ 6. key policy public, Deny
+# kms-key-policy-public does not report a public Decrypt grant the key policy's own explicit
+# Deny takes back from every caller outside, the same with --prove and without -- as
+# secret-policy-public since fix-c12 (the gap fix-c12 left on the key's side: Principal "*"
+# Allow kms:Decrypt plus Deny kms:* unless aws:PrincipalOrgID is ours FAILed CRITICAL without
+# --prove). The key's side of the request is scanner.access.context.key_resource_context; the
+# Decrypt arrives through Secrets Manager or directly, so a Deny that reads kms:ViaService or
+# the encryption context is undecided and takes nothing back.
+KEY_PUBLIC = "kms-key-policy-public"
+ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+        "Action": "kms:*", "Resource": "*"}
+ANYONE_DECRYPTS = {"Sid": "AnyoneDecrypts", "Effect": "Allow", "Principal": "*",
+                   "Action": "kms:Decrypt", "Resource": "*"}
+
+
+def _key_deny(condition: dict[str, Any], action: str = "kms:*") -> dict[str, Any]:
+    return {"Sid": "Perimeter", "Effect": "Deny", "Principal": "*", "Action": action,
+            "Resource": "*", "Condition": condition}
+
+
+#: Deny statements that apply for certain to a caller of an account outside everything known
+TAKE_BACK = {
+    "org-id": _key_deny({"StringNotEquals": {"aws:PrincipalOrgID": ORG_ID}}),
+    "org-id-variable": _key_deny({"StringNotEquals": {"aws:PrincipalOrgID":
+                                                      "${aws:ResourceOrgID}"}}),
+    "arn-five-components": _key_deny({"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*"}}),
+    "principal-account": _key_deny({"StringNotEquals": {"aws:PrincipalAccount": CENTRAL}}),
+    "caller-account": _key_deny({"StringNotEquals": {"kms:CallerAccount": CENTRAL}},
+                                action="kms:Decrypt"),
+    "unconditional": {"Sid": "Perimeter", "Effect": "Deny", "Principal": "*",
+                      "Action": "kms:Decrypt", "Resource": "*"},
+}
+
+#: Deny statements whose answer depends on the route of the Decrypt (through Secrets Manager
+#: or directly) or the encryption context: undecided, they take nothing back
+UNDECIDED = {
+    "via-service": _key_deny({"StringNotEquals": {
+        "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}}),
+    "encryption-context": _key_deny({"StringNotLike": {
+        "kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:*"}}),
+    "called-via": _key_deny({"ForAnyValue:StringNotEquals": {
+        "aws:CalledVia": "secretsmanager.amazonaws.com"}}),
+}
+
+
+def _public_key_estate(*statements: dict[str, Any]) -> Snapshot:
+    return estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=text(*statements),
+                  principals=(role(APP_ROLE, allow_read_identity()),), scps=())
+
+
+@pytest.mark.parametrize("deny", sorted(TAKE_BACK))
+def test_a_public_decrypt_grant_the_key_policy_denies_every_outsider_is_not_public(
+        deny: str) -> None:
+    """IAM conformance trial round 12 (the key's side of fix-c12): Principal ``*`` Allow
+    kms:Decrypt taken back by the key policy's own Deny from every caller outside (IAM User
+    Guide, "Policy evaluation logic": "An explicit deny in any of these policies overrides the
+    allow") is not public: PASS with --prove and without."""
+    snap = _public_key_estate(ROOT, ANYONE_DECRYPTS, TAKE_BACK[deny])
+    assert _same_with_and_without_prove(snap, KEY_PUBLIC, KEY_ARN) == "PASS"
+
+
+@pytest.mark.parametrize("deny", sorted(UNDECIDED))
+def test_a_deny_on_the_route_or_encryption_context_takes_nothing_back(deny: str) -> None:
+    """IAM conformance trial round 12, the controls: a Deny that applies only to a Decrypt not
+    made through Secrets Manager (kms:ViaService, aws:CalledVia) or under another encryption
+    context leaves a caller outside its Decrypt by the other route: still public (FAIL), with
+    --prove and without."""
+    snap = _public_key_estate(ROOT, ANYONE_DECRYPTS, UNDECIDED[deny])
+    assert _same_with_and_without_prove(snap, KEY_PUBLIC, KEY_ARN) == "FAIL"
+
+
+def test_a_public_decrypt_grant_without_a_deny_is_public() -> None:
+    """IAM conformance trial round 12, the control: no Deny, FAIL both ways."""
+    snap = _public_key_estate(ROOT, ANYONE_DECRYPTS)
+    assert _same_with_and_without_prove(snap, KEY_PUBLIC, KEY_ARN) == "FAIL"
+
+
+@pytest.mark.parametrize("grant", [{"Action": "*"}, {"Action": "kms:*"},
+                                   {"NotAction": "kms:Encrypt"}])
+def test_a_deny_of_every_kms_action_takes_back_a_public_grant_of_every_kms_action(
+        grant: dict[str, Any]) -> None:
+    """IAM conformance trial round 12: a key policy's Allow to everyone of ``*``, ``kms:*`` or
+    NotAction (every KMS action but some) taken back by Deny kms:* unless aws:PrincipalOrgID
+    is ours is not public, with --prove and without (a key policy grants only KMS actions: KMS
+    Developer Guide, "A key policy is a resource policy for an AWS KMS key")."""
+    anyone = {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Resource": "*", **grant}
+    snap = _public_key_estate(ROOT, anyone, TAKE_BACK["org-id"])
+    assert _same_with_and_without_prove(snap, KEY_PUBLIC, KEY_ARN) == "PASS"
+
+
+def test_a_deny_of_decrypt_alone_leaves_a_public_grant_of_every_kms_action() -> None:
+    """IAM conformance trial round 12, the control: Allow kms:* to everyone with a Deny of
+    kms:Decrypt only leaves everyone kms:PutKeyPolicy (and kms:Encrypt, ...): still public
+    without --prove. (--prove asks only about kms:Decrypt and says PASS: left as it was.)"""
+    anyone = {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*",
+              "Resource": "*"}
+    deny = {"Sid": "NoDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+            "Resource": "*"}
+    snap = _public_key_estate(ROOT, anyone, deny)
+    assert _statuses(snap, KEY_PUBLIC, prove=False)[KEY_ARN] == "FAIL"

@@ -2,11 +2,15 @@
 ``{"AWS": "*"}``, or Allow with NotPrincipal -- without a condition that narrows who
 (aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceVpce, kms:CallerAccount,
 ...). An ``...IfExists`` condition does not narrow (it is true when the key is absent). The
-statements are those of scanner.policy.exposure.public_statements. For a secret's resource
-policy a statement the policy's own explicit Deny takes back from every caller outside
-(exposure.public_taken_back, asked of the access analysis' ``*`` request) is not reported,
-decided before the solver is asked, so the verdict does not change with ``prove`` (IAM
-conformance trial round 12). Args: field (policy attribute, default resource_policy). With the config's ``prove`` on, whether some request from
+statements are those of scanner.policy.exposure.public_statements. A statement the policy's
+own explicit Deny takes back from every caller outside (exposure.public_taken_back, asked of
+the access analysis' ``*`` request) is not reported, decided before the solver is asked, so the
+verdict does not change with ``prove`` (IAM conformance trial round 12): for a secret's
+resource policy for each action the statement grants on the secret; for a key policy for each
+KMS action it names (exposure.key_granted_actions: ``kms:*`` for ``*`` or NotAction), the
+request on the key by any route (scanner.access.context.key_resource_context, the route's keys
+unknown). Args: field (policy attribute, default resource_policy). With the config's ``prove``
+on, whether some request from
 an account outside the zone that the policy does not name gets through those statements (and
 the policy's Deny statements, and the RCPs): the evaluator's ALLOWED for a representative
 outside request, else the SMT solver's WITNESS (FAIL, the request in the evidence) or
@@ -17,14 +21,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.access.context import public_request
+from scanner.access.context import key_resource_context, public_request
 from scanner.access.graph_io import secret_resource_context
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
-from scanner.policy.exposure import public_statements, public_taken_back
+from scanner.policy.exposure import key_granted_actions, public_statements, public_taken_back
 from scanner.policy.request import Request
 
 
@@ -37,20 +41,33 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     if policy is None:
         return Result(outcome=FALSE, facts=(("text", f"no {field}"),))
     matches = public_statements(policy)
-    taken: list[tuple[str, str]] = []
-    if matches and field == "resource_policy":
+    if matches:
         # a public grant the policy takes back from every outside caller with an explicit
         # Deny grants no one outside: IAM User Guide, "Policy evaluation logic": "An explicit
         # deny in any of these policies overrides the allow" (IAM conformance trial round 12:
         # FAIL without --prove, PASS with it). Asked of the access analysis' ``*`` request
-        # (scanner.access.context.public_request), decided before the solver is
-        rctx = secret_resource_context(node_id, attrs, ctx.index.access_settings)
+        # (scanner.access.context.public_request), decided before the solver is. A key's
+        # request is a call on the key by any route (key_resource_context, any_route): a Deny
+        # that reads kms:ViaService, aws:CalledVia or the encryption context is undecided
+        settings = ctx.index.access_settings
+        key = field != "resource_policy"
+        rctx = key_resource_context(
+            account_id=str(attrs.get("account_id") or ""), region=str(attrs.get("region") or ""),
+            settings=settings, key=attrs) if key else \
+            secret_resource_context(node_id, attrs, settings)
 
         def outsider(action: str) -> Request:
-            return public_request(ctx.index.access_settings, rctx, action=action,
-                                  resource=node_id)
+            return public_request(settings, rctx, action=action, resource=node_id,
+                                  any_route=key)
 
-        back = {m.label: public_taken_back(policy, m, outsider) for m in matches}
+        def asked(index: int) -> tuple[str, ...] | None:
+            if not key:
+                return None  # the actions the statement grants on a secret
+            return key_granted_actions(next(
+                (s for s in policy.statements if s.index == index), None))
+
+        back = {m.label: public_taken_back(policy, m, outsider, actions=asked(m.index))
+                for m in matches}
         taken = [("text", f"{label} allows everyone, but {', '.join(denies)} takes it back "
                           "(explicit Deny) from every caller outside")
                  for label, denies in back.items() if denies]
