@@ -528,6 +528,11 @@ def key_granted_actions(st: Statement | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def covers_action_pattern(deny: Statement, pattern: str) -> bool:
+    """Public name of ``_covers_pattern`` (kms-key-policy-public's --prove path)."""
+    return _covers_pattern(deny, pattern)
+
+
 def _covers_pattern(deny: Statement, pattern: str) -> bool:
     """Does ``deny`` name every action the action pattern ``pattern`` matches? Only through its
     Action element (a NotAction spares some action the pattern may match) and when one of its

@@ -406,11 +406,13 @@ def test_a_deny_of_every_kms_action_takes_back_a_public_grant_of_every_kms_actio
 
 def test_a_deny_of_decrypt_alone_leaves_a_public_grant_of_every_kms_action() -> None:
     """IAM conformance trial round 12, the control: Allow kms:* to everyone with a Deny of
-    kms:Decrypt only leaves everyone kms:PutKeyPolicy (and kms:Encrypt, ...): still public
-    without --prove. (--prove asks only about kms:Decrypt and says PASS: left as it was.)"""
+    kms:Decrypt only leaves everyone kms:PutKeyPolicy (and kms:Encrypt, ...): still public,
+    with --prove too -- the solver's question is kms:Decrypt, and a Deny of Decrypt alone
+    tells the other actions apart, so its proof clears nothing more (it said PASS)."""
     anyone = {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*",
               "Resource": "*"}
     deny = {"Sid": "NoDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
             "Resource": "*"}
     snap = _public_key_estate(ROOT, anyone, deny)
     assert _statuses(snap, KEY_PUBLIC, prove=False)[KEY_ARN] == "FAIL"
+    assert _statuses(snap, KEY_PUBLIC, prove=True)[KEY_ARN] == "FAIL"
