@@ -49,13 +49,18 @@ def _previous_outputs(out_dir: Path) -> frozenset[str] | None:
     """The names the manifest in ``out_dir`` lists, or None: no manifest (or one that cannot
     be read) -- then a folder holding a scan's snapshot is taken for a set written before
     manifests existed (all its output names are ours), any other folder for the user's own."""
+    data: Any = None
     try:
         data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        files = data["files"]
-        if isinstance(files, list) and all(isinstance(f, str) for f in files):
-            return frozenset(files)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    except FileNotFoundError:
+        data = None  # no manifest
+    except (OSError, ValueError):
+        # damaged or unreadable: judged as no manifest (the snapshot test below); the commit
+        # then replaces it, or says why it cannot (exit 2, naming the file)
+        data = None
+    files = data.get("files") if isinstance(data, dict) else None
+    if isinstance(files, list) and all(isinstance(f, str) for f in files):
+        return frozenset(files)
     if any((out_dir / n).is_file() for n in SNAPSHOT_NAMES):
         return output_names()
     return None

@@ -52,9 +52,7 @@ class SecretEvaluator:
                                          if settings.in_zone(a) and a not in index.iam_read))
         #: the organization accounts of the zone (a secret's organization class is these but
         #: its own account and the accounts its policy names)
-        self._zone_org = tuple(sorted(a for a in settings.org_account_ids
-                                      if settings.in_zone(a)))
-        self._zone_org_set = frozenset(self._zone_org)
+        self._zone_org = frozenset(a for a in settings.org_account_ids if settings.in_zone(a))
         #: by id() of a resource policy a SecretView keeps alive for the whole analysis:
         #: (the policy, its grants by which of its Resource / NotResource patterns match)
         self._grant_cache: dict[int, tuple[Policy,
@@ -396,7 +394,7 @@ class SecretEvaluator:
         # organization trial round 8 reported it as "the whole organization")
         # only with a "*" path (a set difference, not a walk over every zone account per
         # secret: that walk cost 5-7 s at 1,000 accounts x 100,000 secrets)
-        others = self._zone_org_set - {sv.account} - named.accounts if public is not None \
+        others = self._zone_org - {sv.account} - named.accounts if public is not None \
             else frozenset()
         # a policy that could not be read or parsed may let in anyone
         anyone = sv.policy_unread or (sv.policy is not None and bool(sv.policy.problems))

@@ -529,11 +529,6 @@ def key_granted_actions(st: Statement | None) -> tuple[str, ...]:
 
 
 def covers_action_pattern(deny: Statement, pattern: str) -> bool:
-    """Public name of ``_covers_pattern`` (kms-key-policy-public's --prove path)."""
-    return _covers_pattern(deny, pattern)
-
-
-def _covers_pattern(deny: Statement, pattern: str) -> bool:
     """Does ``deny`` name every action the action pattern ``pattern`` matches? Only through its
     Action element (a NotAction spares some action the pattern may match) and when one of its
     entries matches the pattern's text with ``*`` only: IAM User Guide, "IAM JSON policy
@@ -560,7 +555,7 @@ def public_taken_back(policy: Policy, match: StatementMatch,
     ``actions``: the actions asked about (default: those the statement grants on a secret,
     ``granted_actions``; for a key policy ``key_granted_actions``, whose entries may be
     patterns). An action pattern is covered only by a Deny whose Action patterns match it as a
-    whole (``_covers_pattern``). No action asked: nothing is taken back."""
+    whole (``covers_action_pattern``). No action asked: nothing is taken back."""
     st = next((s for s in policy.statements if s.index == match.index), None)
     if actions is None:
         actions = granted_actions(st) if st is not None else ()
@@ -571,7 +566,7 @@ def public_taken_back(policy: Policy, match: StatementMatch,
     for action in actions:
         request = outsider(action)
         pattern = any(ch in action for ch in "*?")
-        hit = next((d for d in denies if (not pattern or _covers_pattern(d, action))
+        hit = next((d for d in denies if (not pattern or covers_action_pattern(d, action))
                     and evaluate_statement(d, request, policy,
                                            PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
         if hit is None:
