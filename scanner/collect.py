@@ -130,7 +130,7 @@ def validate_options(options: CollectOptions) -> None:
     """UsageError for anything wrong with the request itself (exit 2, nothing scanned)."""
     if not options.regions:
         raise UsageError("no regions given (--regions r1,r2)")
-    from scanner.engine.loader import suggest
+    from scanner.suggest import suggest
 
     known = known_regions() | set(options.extra_known_regions)
     # with the closest Regions, as the config's Regions are refused (scanner/engine/config.py;

@@ -421,7 +421,7 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
     account that is neither an id nor a name of the scan's accounts (a name several accounts
     carry is refused), a finding id the scan does not have. UsageError (exit 2) before
     anything is written."""
-    from scanner.engine.loader import suggest
+    from scanner.suggest import suggest
 
     from remediations import REMEDIATORS
 

@@ -78,7 +78,7 @@ def _checked_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
     """SECRETGRAPH_REGIONS checked here, naming the variable (the collector's own checks name
     the CLI's --regions, which the Lambda user never typed: deployment trial round 2)."""
     from scanner.aws.regions import known_regions
-    from scanner.engine.loader import suggest
+    from scanner.suggest import suggest
 
     if not regions:
         raise InputError("environment variable SECRETGRAPH_REGIONS is not set")

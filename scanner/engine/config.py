@@ -127,7 +127,7 @@ def _check_regions(data: Mapping[str, Any], path: str) -> None:
     [us-wst-2]`` failed every secret for a missing replica (new-user trial). Regions are
     checked as ``--regions`` checks them (scanner/aws/regions.py), with the closest ones."""
     from scanner.aws.regions import known_regions
-    from scanner.engine.loader import suggest
+    from scanner.suggest import suggest
     from scanner.policy.arn import arn_region
 
     known = known_regions()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 
+from scanner.suggest import suggest
 from scanner.engine.attributes import (
     DERIVED_FROM,
     FREEFORM_MAPS,
@@ -612,21 +613,6 @@ class RuleScope:
 def frameworks(ruleset: Ruleset) -> tuple[str, ...]:
     """Every compliance framework key some rule maps to (aws-fsbp, nist-800-53-r5, ...)."""
     return tuple(sorted({k for r in ruleset.rules for k in r.compliance}))
-
-
-def suggest(word: str, choices: Sequence[str]) -> str:
-    """``; closest: a, b`` -- the choices nearest to ``word``, as wholes or by their leading
-    words (``pcx`` is near ``pci-dss-4.0``), or nothing when none is near."""
-    by_head: dict[str, str] = {}
-    for choice in choices:
-        parts = choice.split("-")
-        for n in range(1, len(parts)):
-            by_head.setdefault("-".join(parts[:n]), choice)
-    close = get_close_matches(word, choices, n=3, cutoff=0.6)
-    for head in get_close_matches(word, list(by_head), n=3, cutoff=0.6):
-        if by_head[head] not in close:
-            close.append(by_head[head])
-    return f"; closest: {', '.join(close[:3])}" if close else ""
 
 
 def resolve_framework(name: str, ruleset: Ruleset, flag: str = "--compliance") -> str:

@@ -239,7 +239,7 @@ def check_suppressions(suppressions: Suppressions, rule_ids: Sequence[str]) -> N
     ``global``), or when every matcher it has matches everything (``*``, ``*?``, ``[a-z]*``
     for every rule id, ``arn:*`` for every ARN: it would mute every finding)."""
     from scanner.aws.regions import known_regions
-    from scanner.engine.loader import suggest
+    from scanner.suggest import suggest
 
     known = list(rule_ids)
     regions = known_regions() | {GLOBAL}

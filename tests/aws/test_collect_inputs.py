@@ -98,3 +98,29 @@ def test_the_central_account_is_the_one_sharing_the_most_secrets() -> None:
     assert infer_central_account({"1" * 12: AccountStats(), "2" * 12: AccountStats()}) is None
     tie = {"9" * 12: AccountStats(secrets=1), "3" * 12: AccountStats(secrets=1)}
     assert infer_central_account(tie) == "3" * 12
+
+
+def test_checking_the_options_imports_no_rule_engine(tmp_path: Path) -> None:
+    """Naming the closest Regions for a typo must not pull the rule engine into collect():
+    importing scanner.engine.loader there cost about 0.25 s of every collection (issue 12's
+    client CPU per request went from 2.1 to 3.2 ms, bench/client_cpu.py)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from scanner.collect import CollectOptions, validate_options\n"
+        "from scanner.errors import UsageError\n"
+        f"o = CollectOptions(out=Path({str(tmp_path / 's.json.gz')!r}), regions=('us-east-1',),"
+        " role_name='R')\n"
+        "validate_options(o)\n"
+        "try:\n"
+        "    validate_options(CollectOptions(out=o.out, regions=('us-wst-2',), role_name='R'))\n"
+        "except UsageError as exc:\n"
+        "    assert 'closest: us-west-2' in str(exc), exc\n"
+        "print(sorted(m for m in sys.modules if m.startswith('scanner.engine')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], check=True)
+    assert done.stdout.strip() == "[]", done.stdout
