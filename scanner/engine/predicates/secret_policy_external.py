@@ -1,8 +1,9 @@
 """The secret's resource policy allows principals of an account outside the trust zone (the
 organization when read, the scanned accounts and the config's ``trusted_accounts``: see
-scanner/policy/trust_zone.py) and outside the allow-list (parameter ``allowed_accounts``, also set
-by the config's ``allowed_external_accounts``). Without an organization any other account is
-outside. A principal is named in Principal or in a narrowing condition of a ``*`` statement
+scanner/policy/trust_zone.py) and outside the allow-list (parameter ``allowed_accounts``: the
+config's ``allowed_external_accounts``, of which the rule's parameter is another name -- one list
+with the access analysis', scanner.engine.config.ALLOWED_ACCOUNTS_ALIAS). Without an
+organization any other account is outside. A principal is named in Principal or in a narrowing condition of a ``*`` statement
 (aws:PrincipalAccount, aws:PrincipalArn, aws:userid ``123456789012:*``, ...); the statements are
 those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed only to a role
 by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
