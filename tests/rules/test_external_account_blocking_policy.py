@@ -14,6 +14,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
+
 from helpers.access_estate import (CENTRAL, MEMBER, MEMBER2, ORG_ID, control, estate,
                                    key_policy_for, secret_policy_for, text)
 from scanner.access import AccessSettings, analyze_access
@@ -65,9 +67,11 @@ def _evidence(f: Finding) -> dict[str, Any]:
     return {k: f.evidence.get(k) for k in ("blocked_by", "denied_by_policies")}
 
 
-def test_a_grant_an_rcp_blocks_names_the_rcp() -> None:
-    """Ground-truth trial round 9: "currently blocked by scp", no policy named."""
-    fail = _finding(key_grants_partner=True)
+@pytest.mark.parametrize("target", [CENTRAL, "r-root"], ids=["account", "root"])
+def test_a_grant_an_rcp_blocks_names_the_rcp(target: str) -> None:
+    """Ground-truth trial round 9: "currently blocked by scp", no policy named -- wherever the
+    RCP is attached on the secret's path."""
+    fail = _finding(key_grants_partner=True, rcps=(replace(PERIMETER, targets=(target,)),))
     assert "; currently blocked by scp (RCP SecPerimeter (p-secperim1))" in fail.message, \
         fail.message
     assert _evidence(fail) == {"blocked_by": ["scp"],
