@@ -16,6 +16,13 @@ from scanner.findings import Severity
 
 PEERING_QUOTA_CODE = "L-7E9ECCDB"
 
+#: the rule parameter that is another name of the config's ``allowed_external_accounts``: the
+#: one allow-list of external accounts, read by every rule, the access analysis, the access
+#: report and remediation (concept review round 3: the parameter silenced
+#: secret-policy-external-account alone, the access analysis and
+#: secret-cross-account-access-broken still read the top-level key)
+ALLOWED_ACCOUNTS_ALIAS = ("secret-policy-external-account", "allowed_accounts")
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RuleOverride:
@@ -110,7 +117,7 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
     return EngineConfig(
         rules=rules,
         required_replica_regions=tuple(data.get("required_replica_regions") or ()),
-        allowed_external_accounts=tuple(data.get("allowed_external_accounts") or ()),
+        allowed_external_accounts=_allowed_external_accounts(data, path),
         trusted_accounts=tuple(data.get("trusted_accounts") or ()),
         quotas=tuple(QuotaOverride(**q) for q in data.get("quotas") or ()),
         rotation_functions=tuple(RotationFunction(**r) for r in data.get("rotation_functions") or ()),
@@ -120,6 +127,40 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         prove_timeout=float(data.get("prove_timeout", 10.0)),
         path=path,
     )
+
+
+def _allowed_external_accounts(data: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    """The one allow-list: ``allowed_external_accounts``, or its other name
+    ``rules.secret-policy-external-account.parameters.allowed_accounts`` (ALLOWED_ACCOUNTS_ALIAS).
+    Both given and different: an InputError naming both fields, as no list can be chosen
+    silently. The parameter's items are checked as the rule's parameter is (12-digit ids,
+    quoted: scanner.engine.loader.item_problem) before anything reads them."""
+    top = data.get("allowed_external_accounts")
+    rule_id, name = ALLOWED_ACCOUNTS_ALIAS
+    rules = data.get("rules")
+    override = rules.get(rule_id) if isinstance(rules, Mapping) else None
+    parameters = override.get("parameters") if isinstance(override, Mapping) else None
+    if not isinstance(parameters, Mapping) or name not in parameters:
+        return tuple(top or ())
+    value = parameters[name]
+    where = f"rules.{rule_id}.parameters.{name}"
+    if not isinstance(value, (list, tuple)):
+        raise InputError(f"parameter {name} must be list, got {type(value).__name__}",
+                         path=path, rule=rule_id, field=where)
+    from scanner.engine.loader import item_problem
+
+    for i, item in enumerate(value):
+        problem = item_problem("account_id", item)
+        if problem:
+            raise InputError(f"parameter {name} {problem}", path=path, rule=rule_id,
+                             field=f"{where}[{i}]")
+    if top is not None and set(top) != set(value):
+        raise InputError(
+            f"{where} {sorted(value)} differs from allowed_external_accounts {sorted(top)}: "
+            "they are one allow-list (the parameter is another name of the key, read by every "
+            "rule, the access analysis and remediation); set one of them, or both alike",
+            path=path, rule=rule_id, field=where)
+    return tuple(top if top is not None else value)
 
 
 def _check_regions(data: Mapping[str, Any], path: str) -> None:

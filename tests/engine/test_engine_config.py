@@ -162,3 +162,34 @@ def test_an_unquoted_account_id_says_quote_it_in_scan_and_remediate(
         load(path)
     assert err.value.field == "trusted_accounts[0]"
     assert "quote it: '111122223333'" in str(err.value)
+
+
+ALIAS = ("rules:\n  secret-policy-external-account:\n    parameters:\n"
+         "      allowed_accounts: ['999999999999']\n")
+
+
+@pytest.mark.parametrize("body", [
+    "allowed_external_accounts: ['999999999999']\n",
+    ALIAS,
+    "allowed_external_accounts: ['999999999999']\n" + ALIAS,
+], ids=["key", "parameter", "both alike"])
+def test_the_rule_parameter_is_another_name_of_the_allow_list(tmp_path: Path, body: str) -> None:
+    """Concept review round 3: the parameter allowed_accounts of secret-policy-external-account
+    set that rule's list only; the access analysis, secret-cross-account-access-broken and
+    remediation read allowed_external_accounts. Either now sets the one list."""
+    cfg = load_config(write(tmp_path, body))
+    assert cfg.allowed_external_accounts == ("999999999999",)
+    assert cfg.global_parameters() == {"allowed_accounts": ["999999999999"]}
+
+
+@pytest.mark.parametrize("top", ["[]", "['888888888888']", "['999999999999', '888888888888']"])
+def test_two_different_allow_lists_are_refused_naming_both_fields(tmp_path: Path,
+                                                                 top: str) -> None:
+    """Concept review round 3: the key and the parameter are one list; when they disagree
+    neither is chosen silently."""
+    path = write(tmp_path, f"allowed_external_accounts: {top}\n" + ALIAS)
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    field = "rules.secret-policy-external-account.parameters.allowed_accounts"
+    assert (info.value.path, info.value.field) == (str(path), field)
+    assert "differs from allowed_external_accounts" in str(info.value)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.access.scp import guardrail_blockers
 from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import reader_classes, secret_access_of
+from scanner.engine.predicates._access import (blocking_guardrails, reader_classes,
+                                                secret_access_of)
 from scanner.graph.schema import NodeKind
 from scanner.engine.predicates._common import policy_or_unknown
 
@@ -129,12 +129,7 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
     changed nothing; a blocking RCP was "fix the identity policy or SCP by hand")."""
     out: dict[str, Any] = {}
     if "scp" in denied:
-        ids: dict[tuple[str, str], str] | None = ctx.cache.get("guardrail_ids")
-        if ids is None:
-            ids = ctx.cache["guardrail_ids"] = _policy_ids(ctx)
-        policies = [f"{kind} {what}" + (f" ({ids[(kind, what)]})"
-                                         if ids.get((kind, what), what) != what else "")
-                    for kind, what in guardrail_blockers(gates["scp"].reasons)]
+        policies = blocking_guardrails(ctx, gates["scp"])
         if policies:
             out["denied_by_policies"] = policies
     explicit = {g: [r for r in gates[g].reasons if r.endswith(_DENY_APPLIES)]
@@ -144,14 +139,6 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
     if "key_policy" in denied and gates["key_policy"].key_unusable:
         out["key_unusable"] = gates["key_policy"].key_unusable
     return out
-
-
-def _policy_ids(ctx: RuleContext) -> dict[tuple[str, str], str]:
-    """("SCP" | "RCP", policy name) -> policy id, from the organization as collected."""
-    org = ctx.snapshot.organization
-    kinds = {"SERVICE_CONTROL_POLICY": "SCP", "RESOURCE_CONTROL_POLICY": "RCP"}
-    return {(kinds[cp.policy_type], cp.name): cp.policy_id
-            for cp in (org.policies if org else ()) if cp.policy_type in kinds}
 
 
 #: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate)

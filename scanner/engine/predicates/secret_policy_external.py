@@ -1,14 +1,16 @@
 """The secret's resource policy allows principals of an account outside the trust zone (the
 organization when read, the scanned accounts and the config's ``trusted_accounts``: see
-scanner/policy/trust_zone.py) and outside the allow-list (parameter ``allowed_accounts``, also set
-by the config's ``allowed_external_accounts``). Without an organization any other account is
+scanner/policy/trust_zone.py) and outside the allow-list (parameter ``allowed_accounts``: the
+config's ``allowed_external_accounts``, one list with the access analysis' -- the parameter is
+another name of it, scanner.engine.config). Without an organization any other account is
 outside. A principal is named in Principal or in a narrowing condition of a ``*`` statement
 (aws:PrincipalAccount, aws:PrincipalArn, aws:userid ``123456789012:*``, ...); the statements are
 those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed only to a role
 by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
 not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants). The grant
 is reported whether or not another gate (key policy, identity policy, SCP) currently blocks
-it; the evidence names the blocking gates (``blocked_by``), or, where the access analysis has no
+it; the evidence names the blocking gates (``blocked_by``; the SCPs and RCPs behind ``scp``, by
+kind and name, in ``denied_by_policies`` and the message), or, where the access analysis has no
 verdict for the grantee (one named only by a condition of a ``*`` statement, another
 organization; analysis not run), says so (``blocked_by`` null and ``gates_note``) rather than
 an empty list that reads as open.
@@ -34,7 +36,7 @@ from typing import Any, Mapping
 from scanner.access.graph_io import secret_resource_context
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import with_reader_classes
+from scanner.engine.predicates._access import blocking_guardrails, with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
 from scanner.policy.arn import (arn_partition, partition, principal_account, resource_account,
@@ -58,8 +60,8 @@ OTHER_PARTITION = ("a principal of another partition than the secret's: it can n
                    "the secret (partitions are separate)")
 
 
-def _gates(ctx: RuleContext, secret: str,
-           entry: str) -> tuple[dict[str, str] | None, list[str] | None, str | None]:
+def _gates(ctx: RuleContext, secret: str, entry: str
+           ) -> tuple[dict[str, str] | None, list[str] | None, str | None, list[str]]:
     """(the gate verdicts of the principal's access path, the gates that block it, None) from
     the access analysis: its recorded path (the entry itself, or its account's root for an
     account grantee: an outside account named in Principal always has one, its root standing
@@ -68,15 +70,16 @@ def _gates(ctx: RuleContext, secret: str,
     root may not). Where the analysis has no verdict for the
     grantee (it did not run; a grantee named only by a condition of a ``*`` statement, or
     another organization: no path, and no reach class outside the zone), (None, None, why):
-    "nothing blocks it" is not known, and an empty list would read as open."""
+    "nothing blocks it" is not known, and an empty list would read as open. The fourth
+    value: the SCPs and RCPs that block its ``scp`` gate, by kind and name ([] when none)."""
     if partition(entry) != partition(secret) and \
             arn_partition(entry) is not None:
-        return None, None, OTHER_PARTITION
+        return None, None, OTHER_PARTITION, []
     if ctx.access is None:
-        return None, None, "other gates not evaluated: access analysis did not run"
+        return None, None, "other gates not evaluated: access analysis did not run", []
     sa = ctx.access.secrets.get(secret)
     if sa is None:
-        return None, None, "other gates not evaluated: access analysis of the secret absent"
+        return None, None, "other gates not evaluated: access analysis of the secret absent", []
     acct = principal_account(entry) or resource_account(entry)
     whole = bool(acct) and entry in (acct, root_arn(acct or ""))
     wanted = {entry} | ({root_arn(acct)} if acct and whole else set())
@@ -93,8 +96,11 @@ def _gates(ctx: RuleContext, secret: str,
                 reach = next((r for r in sa.reach if r.subject == f"account:{acct}"), None)
                 if reach is not None and reach.reads:
                     blocked = []
-            return gates, blocked, None
-    return None, None, NOT_EVALUATED
+            # the scp gate stands for SCPs and RCPs alike: which ones block, by kind and name
+            # (ground-truth trial round 9: an RCP's block read "currently blocked by scp")
+            guardrails = blocking_guardrails(ctx, path.gates["scp"]) if "scp" in blocked else []
+            return gates, blocked, None, guardrails
+    return None, None, NOT_EVALUATED, []
 
 
 def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -169,12 +175,14 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         stmts = [m for m in matches if e in m.principals]
         where = ", ".join(m.label + (f" (condition {m.condition_key})" if m.condition_key
                                      else "") for m in stmts)
-        gates, blocked, note = _gates(ctx, node_id, e)
+        gates, blocked, note, guardrails = _gates(ctx, node_id, e)
         what = "every account of another organization" if is_organization(e) else \
             "account outside the trust zone and the allow-list"
         text = f"grants {e} ({what}) in {where}"
         if blocked:
-            text += f"; currently blocked by {', '.join(blocked)}"
+            text += "; currently blocked by " + ", ".join(
+                f"scp ({', '.join(guardrails)})" if g == "scp" and guardrails else g
+                for g in blocked)
         elif note == OTHER_PARTITION:
             text += f"; {OTHER_PARTITION}"
         elif note:
@@ -189,6 +197,8 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         per[e] = {"external_principal": e,
                   "matched_statements": [m.to_json() for m in stmts],
                   "gates": gates, "blocked_by": blocked, "trust_zone": zone.to_json()}
+        if guardrails:
+            per[e]["denied_by_policies"] = guardrails
         if note:
             per[e]["gates_note"] = note
         if proof is not None:
