@@ -423,14 +423,18 @@ def _resource_tables(resources: Any) -> list[DriftTable] | None:
     for label, items in (("added", drift.resources_added), ("removed", drift.resources_removed),
                          ("changed", drift.resources_changed)):
         rows: list[list[DriftCell]] = []
+        # an added or removed SCP or RCP has lines too (its targets and statements), as in
+        # the terminal (ground-truth organization trial round 9)
+        detailed = label == "changed" or any(rc.fields or rc.policies for rc in items)
         for rc in items[:DRIFT_MAX_ROWS]:
-            row: list[DriftCell] = [rc.kind, rc.id, rc.account_id, rc.region]
-            if label == "changed":
+            shown = f"{rc.id} ({rc.name})" if rc.name else rc.id
+            row: list[DriftCell] = [rc.kind, shown, rc.account_id, rc.region]
+            if detailed:
                 row.append(tuple(truncate(line, 4000) for line in resource_change_lines(
                     rc, field_limit=_HTML_FIELD_LIMIT,
                     statement_limit=_HTML_STATEMENT_LIMIT)))
             rows.append(row)
-        columns = _RESOURCE_COLUMNS + (["changes"] if label == "changed" else [])
+        columns = _RESOURCE_COLUMNS + (["changes"] if detailed else [])
         tables.append(DriftTable(title=f"resources · {label}", count=len(items),
                                  columns=columns, rows=rows,
                                  hidden=max(0, len(items) - DRIFT_MAX_ROWS), kind=_hint(label)))

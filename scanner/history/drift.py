@@ -109,12 +109,24 @@ class ResourceChange:
     change: str  # added | removed | changed
     fields: tuple[FieldChange, ...] = ()
     policies: tuple[PolicyChange, ...] = ()
+    #: a name shown beside the id (an SCP's, an OU's, an organization account's); its JSON
+    #: key only when set
+    name: str | None = None
+
+    @property
+    def title(self) -> str:
+        """``kind id (name)``: the resource's line in the terminal and the HTML report."""
+        return f"{self.kind} {self.id}" + (f" ({self.name})" if self.name else "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "account_id": self.account_id,
-                "region": self.region, "change": self.change,
-                "fields": [f.to_json() for f in self.fields],
-                "policies": [p.to_json() for p in self.policies]}
+        out: dict[str, Any] = {
+            "kind": self.kind, "id": self.id, "account_id": self.account_id,
+            "region": self.region, "change": self.change,
+            "fields": [f.to_json() for f in self.fields],
+            "policies": [p.to_json() for p in self.policies]}
+        if self.name is not None:
+            out["name"] = self.name
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -228,7 +240,7 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
     def rchange(d: Mapping[str, Any]) -> ResourceChange:
         return ResourceChange(
             kind=d["kind"], id=d["id"], account_id=d["account_id"], region=d["region"],
-            change=d["change"],
+            change=d["change"], name=d.get("name"),
             fields=tuple(FieldChange(field=f["field"], old=f.get("old"), new=f.get("new"),
                                      note=f.get("note")) for f in d.get("fields") or ()),
             policies=tuple(PolicyChange(field=p["field"], statements=tuple(
@@ -505,13 +517,13 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
     lines.append("")
     lines.append(f"Resources ({len(drift.resources_added)} added, "
                  f"{len(drift.resources_removed)} removed, {len(drift.resources_changed)} changed)")
-    for rc in drift.resources_added:
-        lines.append(f"  added    {rc.kind} {rc.id}")
-    for rc in drift.resources_removed:
-        lines.append(f"  removed  {rc.kind} {rc.id}")
-    for rc in drift.resources_changed:
-        lines.append(f"  changed  {rc.kind} {rc.id}")
-        lines.extend(f"    {line}" for line in resource_change_lines(rc))
+    for change, resources in (("added", drift.resources_added),
+                              ("removed", drift.resources_removed),
+                              ("changed", drift.resources_changed)):
+        for rc in resources:
+            lines.append(f"  {change:<8} {rc.title}")
+            # an added or removed SCP or RCP says where it is attached and what it says
+            lines.extend(f"    {line}" for line in resource_change_lines(rc))
 
     if drift.not_assessed:
         lines.append("")
