@@ -37,10 +37,17 @@ class ReaderChange:
     decision: str  # the decision in the scan where the principal reads (allow | unknown)
     other_decision: str | None = None  # the decision on the other side (None: absent)
     detail: Mapping[str, Any] = field(default_factory=dict)  # the access report's entry
+    #: the other side's entry (None: absent there, or a drift written before it was kept):
+    #: tonight's gates of a lost reader (ground-truth organization trial round 9: the HTML
+    #: showed a lost reader with last night's ALLOWED gates)
+    other_detail: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"principal": self.principal, "decision": self.decision,
-                "other_decision": self.other_decision, "detail": dict(self.detail)}
+        out = {"principal": self.principal, "decision": self.decision,
+               "other_decision": self.other_decision, "detail": dict(self.detail)}
+        if self.other_detail is not None:
+            out["other_detail"] = dict(self.other_detail)
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -222,8 +229,10 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
                        complete=bool(d["complete"]))
 
     def reader(d: Mapping[str, Any]) -> ReaderChange:
+        other = d.get("other_detail")
         return ReaderChange(principal=d["principal"], decision=d["decision"],
-                            other_decision=d.get("other_decision"), detail=d.get("detail") or {})
+                            other_decision=d.get("other_decision"), detail=d.get("detail") or {},
+                            other_detail=other if isinstance(other, Mapping) else None)
 
     def fchange(d: Mapping[str, Any]) -> FindingChange:
         return FindingChange(id=d["id"], rule_id=d["rule_id"], title=d.get("title", ""),
@@ -409,6 +418,21 @@ def _counts(r: ReaderChange) -> str:
             f"account(s){extra}")
 
 
+def reader_change_words(r: ReaderChange, gained: bool) -> str:
+    """What the drift says of a reader after its name (terminal and HTML alike): ``can now
+    read [allow] (was deny)`` and the class's counts, or ``can no longer read (now deny)``."""
+    if gained:
+        was = f" (was {r.other_decision})" if r.other_decision else ""
+        return f"can now read [{r.decision}]{was}{_counts(r)}"
+    now = f" (now {r.other_decision})" if r.other_decision else ""
+    return f"can no longer read{now}"
+
+
+def reader_label(r: ReaderChange) -> str:
+    """A principal, or a class of readers by its label and subject."""
+    return _who(r)
+
+
 def no_drift_note(earlier: Sequence[Any], scan_id: str, history: str) -> str:
     """The line `scan --history` prints instead of a drift when the history held no complete
     scan before this one (``earlier``: its records, oldest first). Drift is computed against
@@ -495,11 +519,9 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
     for ac in drift.access:
         lines.append(f"  {ac.secret_arn}")
         for r in ac.gained:
-            was = f" (was {r.other_decision})" if r.other_decision else ""
-            lines.append(f"    + {_who(r)} can now read [{r.decision}]{was}{_counts(r)}")
+            lines.append(f"    + {_who(r)} {reader_change_words(r, True)}")
         for r in ac.lost:
-            now = f" (now {r.other_decision})" if r.other_decision else ""
-            lines.append(f"    - {_who(r)} can no longer read{now}")
+            lines.append(f"    - {_who(r)} {reader_change_words(r, False)}")
     if not drift.access:
         lines.append("  none")
 
