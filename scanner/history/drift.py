@@ -386,6 +386,11 @@ def resource_change_lines(rc: ResourceChange, *, field_limit: int = 60,
     lines: list[str] = []
     for fc in rc.fields:
         note = f"  ({fc.note})" if fc.note else ""
+        side = fc.new if rc.change == "added" else fc.old if rc.change == "removed" else None
+        if side is not None and not isinstance(side, list):
+            # an added or removed resource's field (an OU's parent): its value, no "null ->"
+            lines.append(f"  {fc.field}: {_short(side, field_limit)}{note}")
+            continue
         listed = _list_items(fc.old, fc.new)
         if listed is None:
             old, new = _short_pair(fc.old, fc.new, field_limit)

@@ -130,6 +130,8 @@ def test_rcps_added_and_removed_and_accounts_joined_and_left() -> None:
         {("rcp", "p-r1"), ("org_account", MEMBER)}
     text = render_drift_text(drift)
     assert f"  removed  org_account {MEMBER}" in text and f"  added    org_account {third}" in text
+    assert "      ou: Root/Dev\n" in text  # where the account was, without "-> null"
+    assert "null" not in text
 
 
 def test_an_organization_one_scan_did_not_read_is_not_assessed_never_removed() -> None:
