@@ -277,16 +277,61 @@ def _reader_rows(changes: Sequence[Any]) -> list[dict[str, Any]] | None:
             for reader in change.get(key) or ():
                 reader = reader if isinstance(reader, Mapping) else {"principal": reader}
                 detail = reader.get("detail") or {}
+                decision = detail.get("decision") or reader.get("decision")
+                if key == "lost_readers" and "other_decision" in reader:
+                    # secretgraph's own lost reader: tonight's side, never last night's
+                    # verdict (ground-truth organization trial round 9)
+                    other = reader.get("other_detail")
+                    detail = other if isinstance(other, Mapping) else {}
+                    decision = reader.get("other_decision") or ""
                 gates = detail.get("gates") or {}
                 rows.append({
                     "change": key.replace("_readers", ""),
                     "secret": change.get("secret_arn") or change.get("secret"),
                     "principal": reader.get("principal"),
-                    "decision": detail.get("decision") or reader.get("decision"),
+                    "decision": decision,
                     "gates": ", ".join(f"{g}: {_get_status(v)}" for g, v in gates.items())
                     if isinstance(gates, Mapping) else gates,
                 })
     return rows
+
+
+_READER_COLUMNS = ["change", "secret", "principal", "what changed", "decision", "gates"]
+
+
+def _gates(detail: Mapping[str, Any] | None) -> str:
+    gates = (detail or {}).get("gates") or {}
+    if isinstance(gates, Mapping):
+        return ", ".join(f"{g}: {_get_status(v)}" for g, v in gates.items())
+    return _cell(gates)
+
+
+def _access_table(access: Any) -> DriftTable | None:
+    """New and lost readers as the terminal tells them (``can now read [allow] (was deny)``,
+    ``can no longer read (now deny)``), each with tonight's decision and gates: a lost
+    reader's are the ones that stop it tonight (its ``other_detail``), none when it is absent
+    tonight -- never the previous scan's ALLOWED (ground-truth organization trial round 9)."""
+    from scanner.history.drift import reader_change_words, reader_label
+
+    drift = _typed_drift("access", access)
+    if drift is None:
+        return None
+    rows: list[list[DriftCell]] = []
+    count = 0
+    for ac in drift.access:
+        for label, readers, gained in (("new", ac.gained, True), ("lost", ac.lost, False)):
+            for r in readers:
+                count += 1
+                if len(rows) >= DRIFT_MAX_ROWS:
+                    continue
+                if gained:
+                    decision, detail = r.decision, r.detail
+                else:  # tonight's side: absent (None) or its entry, when the drift kept it
+                    decision, detail = r.other_decision or "", r.other_detail
+                rows.append([label, ac.secret_arn, reader_label(r),
+                             reader_change_words(r, gained), decision, _gates(detail)])
+    return DriftTable(title="access · readers", count=count, columns=list(_READER_COLUMNS),
+                      rows=rows, hidden=max(0, count - DRIFT_MAX_ROWS), kind="other")
 
 
 def _get_status(value: Any) -> str:
@@ -423,14 +468,18 @@ def _resource_tables(resources: Any) -> list[DriftTable] | None:
     for label, items in (("added", drift.resources_added), ("removed", drift.resources_removed),
                          ("changed", drift.resources_changed)):
         rows: list[list[DriftCell]] = []
+        # an added or removed SCP or RCP has lines too (its targets and statements), as in
+        # the terminal (ground-truth organization trial round 9)
+        detailed = label == "changed" or any(rc.fields or rc.policies for rc in items)
         for rc in items[:DRIFT_MAX_ROWS]:
-            row: list[DriftCell] = [rc.kind, rc.id, rc.account_id, rc.region]
-            if label == "changed":
+            shown = f"{rc.id} ({rc.name})" if rc.name else rc.id
+            row: list[DriftCell] = [rc.kind, shown, rc.account_id, rc.region]
+            if detailed:
                 row.append(tuple(truncate(line, 4000) for line in resource_change_lines(
                     rc, field_limit=_HTML_FIELD_LIMIT,
                     statement_limit=_HTML_STATEMENT_LIMIT)))
             rows.append(row)
-        columns = _RESOURCE_COLUMNS + (["changes"] if label == "changed" else [])
+        columns = _RESOURCE_COLUMNS + (["changes"] if detailed else [])
         tables.append(DriftTable(title=f"resources · {label}", count=len(items),
                                  columns=columns, rows=rows,
                                  hidden=max(0, len(items) - DRIFT_MAX_ROWS), kind=_hint(label)))
@@ -473,6 +522,9 @@ def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
                 made = _finding_tables(value)
             elif key == "resources":
                 made = _resource_tables(value)
+            elif key == "access":
+                table = _access_table(value)
+                made = None if table is None else [table]
             elif key == "not_assessed":
                 table = _not_assessed_table(value)
                 made = None if table is None else [table]

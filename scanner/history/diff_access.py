@@ -31,8 +31,13 @@ from scanner.model import Snapshot
 def _rc(reader: Reader, other: Reader | None) -> ReaderChange:
     # a path's "verdict" indexes the access report's verdict list, which drift does not carry
     detail = {k: v for k, v in reader.raw.items() if k != "verdict"}
+    # the other side's entry too: a lost reader's gates tonight (ground-truth organization
+    # trial round 9: the HTML drift showed last night's ALLOWED gates for it)
+    other_detail = {k: v for k, v in other.raw.items() if k != "verdict"} \
+        if other is not None else None
     return ReaderChange(principal=reader.principal, decision=reader.decision,
-                        other_decision=other.decision if other else None, detail=detail)
+                        other_decision=other.decision if other else None, detail=detail,
+                        other_detail=other_detail)
 
 
 def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Assessment,

@@ -10,6 +10,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from scanner.history.assessed import Assessment
+from scanner.history.diff_org import diff_organization
 from scanner.history.drift import FieldChange, NotAssessed, PolicyChange, ResourceChange
 from scanner.history.policy_diff import diff_statements
 from scanner.model import Snapshot, to_jsonable
@@ -235,6 +236,11 @@ def diff_resources(old: Snapshot, new: Snapshot, old_a: Assessment, new_a: Asses
         else:
             added.append(ResourceChange(kind=key[0], id=key[1], account_id=account,
                                         region=region, change="added"))
+    # the organization (SCPs, RCPs, OUs, accounts): ground-truth organization trial round 9
+    org_added, org_removed, org_changed = diff_organization(old, new, not_assessed)
+    added += org_added
+    removed += org_removed
+    changed += org_changed
     for (scan, why), n in sorted(unseen.items()):
         verb = "seen only in the old scan" if scan == "new" else "seen only in the new scan"
         not_assessed.append(NotAssessed(scope="resources", subject=f"{n} resource(s) {verb}",

@@ -37,10 +37,17 @@ class ReaderChange:
     decision: str  # the decision in the scan where the principal reads (allow | unknown)
     other_decision: str | None = None  # the decision on the other side (None: absent)
     detail: Mapping[str, Any] = field(default_factory=dict)  # the access report's entry
+    #: the other side's entry (None: absent there, or a drift written before it was kept):
+    #: tonight's gates of a lost reader (ground-truth organization trial round 9: the HTML
+    #: showed a lost reader with last night's ALLOWED gates)
+    other_detail: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"principal": self.principal, "decision": self.decision,
-                "other_decision": self.other_decision, "detail": dict(self.detail)}
+        out = {"principal": self.principal, "decision": self.decision,
+               "other_decision": self.other_decision, "detail": dict(self.detail)}
+        if self.other_detail is not None:
+            out["other_detail"] = dict(self.other_detail)
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -109,12 +116,24 @@ class ResourceChange:
     change: str  # added | removed | changed
     fields: tuple[FieldChange, ...] = ()
     policies: tuple[PolicyChange, ...] = ()
+    #: a name shown beside the id (an SCP's, an OU's, an organization account's); its JSON
+    #: key only when set
+    name: str | None = None
+
+    @property
+    def title(self) -> str:
+        """``kind id (name)``: the resource's line in the terminal and the HTML report."""
+        return f"{self.kind} {self.id}" + (f" ({self.name})" if self.name else "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "account_id": self.account_id,
-                "region": self.region, "change": self.change,
-                "fields": [f.to_json() for f in self.fields],
-                "policies": [p.to_json() for p in self.policies]}
+        out: dict[str, Any] = {
+            "kind": self.kind, "id": self.id, "account_id": self.account_id,
+            "region": self.region, "change": self.change,
+            "fields": [f.to_json() for f in self.fields],
+            "policies": [p.to_json() for p in self.policies]}
+        if self.name is not None:
+            out["name"] = self.name
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -210,8 +229,10 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
                        complete=bool(d["complete"]))
 
     def reader(d: Mapping[str, Any]) -> ReaderChange:
+        other = d.get("other_detail")
         return ReaderChange(principal=d["principal"], decision=d["decision"],
-                            other_decision=d.get("other_decision"), detail=d.get("detail") or {})
+                            other_decision=d.get("other_decision"), detail=d.get("detail") or {},
+                            other_detail=other if isinstance(other, Mapping) else None)
 
     def fchange(d: Mapping[str, Any]) -> FindingChange:
         return FindingChange(id=d["id"], rule_id=d["rule_id"], title=d.get("title", ""),
@@ -228,7 +249,7 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
     def rchange(d: Mapping[str, Any]) -> ResourceChange:
         return ResourceChange(
             kind=d["kind"], id=d["id"], account_id=d["account_id"], region=d["region"],
-            change=d["change"],
+            change=d["change"], name=d.get("name"),
             fields=tuple(FieldChange(field=f["field"], old=f.get("old"), new=f.get("new"),
                                      note=f.get("note")) for f in d.get("fields") or ()),
             policies=tuple(PolicyChange(field=p["field"], statements=tuple(
@@ -365,6 +386,11 @@ def resource_change_lines(rc: ResourceChange, *, field_limit: int = 60,
     lines: list[str] = []
     for fc in rc.fields:
         note = f"  ({fc.note})" if fc.note else ""
+        side = fc.new if rc.change == "added" else fc.old if rc.change == "removed" else None
+        if side is not None and not isinstance(side, list):
+            # an added or removed resource's field (an OU's parent): its value, no "null ->"
+            lines.append(f"  {fc.field}: {_short(side, field_limit)}{note}")
+            continue
         listed = _list_items(fc.old, fc.new)
         if listed is None:
             old, new = _short_pair(fc.old, fc.new, field_limit)
@@ -395,6 +421,21 @@ def _counts(r: ReaderChange) -> str:
     return (f": {d.get('principals', 0)} principal(s) of the snapshot read, "
             f"{d.get('conditional_principals', 0)} conditionally, in {d.get('accounts', 0)} "
             f"account(s){extra}")
+
+
+def reader_change_words(r: ReaderChange, gained: bool) -> str:
+    """What the drift says of a reader after its name (terminal and HTML alike): ``can now
+    read [allow] (was deny)`` and the class's counts, or ``can no longer read (now deny)``."""
+    if gained:
+        was = f" (was {r.other_decision})" if r.other_decision else ""
+        return f"can now read [{r.decision}]{was}{_counts(r)}"
+    now = f" (now {r.other_decision})" if r.other_decision else ""
+    return f"can no longer read{now}"
+
+
+def reader_label(r: ReaderChange) -> str:
+    """A principal, or a class of readers by its label and subject."""
+    return _who(r)
 
 
 def no_drift_note(earlier: Sequence[Any], scan_id: str, history: str) -> str:
@@ -483,11 +524,9 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
     for ac in drift.access:
         lines.append(f"  {ac.secret_arn}")
         for r in ac.gained:
-            was = f" (was {r.other_decision})" if r.other_decision else ""
-            lines.append(f"    + {_who(r)} can now read [{r.decision}]{was}{_counts(r)}")
+            lines.append(f"    + {_who(r)} {reader_change_words(r, True)}")
         for r in ac.lost:
-            now = f" (now {r.other_decision})" if r.other_decision else ""
-            lines.append(f"    - {_who(r)} can no longer read{now}")
+            lines.append(f"    - {_who(r)} {reader_change_words(r, False)}")
     if not drift.access:
         lines.append("  none")
 
@@ -505,13 +544,13 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
     lines.append("")
     lines.append(f"Resources ({len(drift.resources_added)} added, "
                  f"{len(drift.resources_removed)} removed, {len(drift.resources_changed)} changed)")
-    for rc in drift.resources_added:
-        lines.append(f"  added    {rc.kind} {rc.id}")
-    for rc in drift.resources_removed:
-        lines.append(f"  removed  {rc.kind} {rc.id}")
-    for rc in drift.resources_changed:
-        lines.append(f"  changed  {rc.kind} {rc.id}")
-        lines.extend(f"    {line}" for line in resource_change_lines(rc))
+    for change, resources in (("added", drift.resources_added),
+                              ("removed", drift.resources_removed),
+                              ("changed", drift.resources_changed)):
+        for rc in resources:
+            lines.append(f"  {change:<8} {rc.title}")
+            # an added or removed SCP or RCP says where it is attached and what it says
+            lines.extend(f"    {line}" for line in resource_change_lines(rc))
 
     if drift.not_assessed:
         lines.append("")
