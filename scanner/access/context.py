@@ -9,6 +9,8 @@ aws:ResourceOrgPaths when its account's place in the organization is known, aws:
 and secretsmanager:ResourceTag/* of the secret, aws:RequestedRegion), and for the kms:Decrypt
 that Secrets Manager makes on the caller's behalf: kms:ViaService =
 secretsmanager.<region>.amazonaws.com, kms:CallerAccount, kms:EncryptionContext:SecretARN,
+kms:EncryptionContextKeys = SecretARN, SecretVersionId (and so
+kms:EncryptionContext:SecretVersionId present, its value unknown: request.PRESENT),
 aws:ViaAWSService, aws:CalledVia/First/Last = secretsmanager.amazonaws.com (absent on the
 GetSecretValue).
 aws:SecureTransport is true (both endpoints are HTTPS-only).
@@ -31,6 +33,7 @@ from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
     EVERY_LITERAL,
     NO_FEDERATION,
+    PRESENT,
     PRINCIPAL_ARN,
     Request,
     arn_of,
@@ -177,6 +180,8 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
 #: the Decrypt request's encryption-context key that names the secret (the one value of a
 #: Decrypt request that differs between the secrets of one key and region)
 SECRET_ARN_CONTEXT = "kms:encryptioncontext:secretarn"
+#: the condition key of one encryption-context pair: kms:EncryptionContext:<context key>
+ENCRYPTION_CONTEXT_PREFIX = "kms:encryptioncontext:"
 
 
 #: Secrets Manager's condition key on the rotation function attached to a secret
@@ -271,6 +276,9 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
     if kms:
         ctx["kms:viaservice"] = (f"secretsmanager.{region}.amazonaws.com",)
         ctx[SECRET_ARN_CONTEXT] = (secret_arn,)
+        # Secrets Manager User Guide, "Secret encryption and decryption": the encryption
+        # context of its KMS calls is SecretARN and SecretVersionId (the version's id is not
+        # known here: build_request makes its key PRESENT)
         ctx["kms:encryptioncontextkeys"] = ("SecretARN", "SecretVersionId")
         ctx["aws:viaawsservice"] = ("true",)
         # IAM User Guide, "Forward access sessions": "When FAS requests are made,
@@ -352,9 +360,23 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
     if "kms:viaservice" not in ctx:  # the caller's own GetSecretValue: no service between
         absent |= {"aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
                    "kms:viaservice"}
+    excluded = pctx[2]
+    # KMS Developer Guide, "AWS KMS condition keys": kms:EncryptionContextKeys holds the keys
+    # of the request's encryption context, and kms:EncryptionContext:context-key the value of
+    # each: a key the context holds is present. Secrets Manager User Guide, "Secret encryption
+    # and decryption": its encryption context is SecretARN and SecretVersionId -- the
+    # version's id is in every Decrypt it makes, with a value the snapshot does not know
+    # (which version a read decrypts): PRESENT, so Null and StringLike "*" on it are decided
+    # (IAM conformance trial round 13: a key policy's "Deny if Null ...SecretVersionId" made
+    # every reader CONDITIONAL)
+    held = [f"{ENCRYPTION_CONTEXT_PREFIX}{k.lower()}"
+            for k in ctx.get("kms:encryptioncontextkeys", ())]
+    if any(k not in ctx and k not in excluded for k in held):
+        excluded = {**excluded, **{k: PRESENT for k in held
+                                   if k not in ctx and k not in excluded}}
     return Request(
         principal_arn=p.arn, principal_account=p.account_id, action=action, resource=resource,
         principal_type=p.principal_type, has_permissions_boundary=p.has_boundary,
-        context=ctx, absent=frozenset(absent), absent_prefixes=rctx[1], excluded=pctx[2],
+        context=ctx, absent=frozenset(absent), absent_prefixes=rctx[1], excluded=excluded,
         time_floor=rctx[2],
     )

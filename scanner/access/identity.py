@@ -12,7 +12,7 @@ from scanner.access.scp import org_paths
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.graph.schema import root_principal
 from scanner.policy.arn import parse_arn
-from scanner.policy.exposure import acts_on
+from scanner.policy.exposure import acts_on, not_resource_spares_some
 from scanner.policy.evaluate import PolicyKind, PolicyResult, action_part, evaluate_policy
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, \
     glob_match, index_of, resource_field
@@ -544,21 +544,22 @@ WILDCARD_PROBES = {
 }
 
 
-_WILDCARDS: dict[int, tuple[Policy, list[tuple[str, str]]]] = {}
+_WILDCARDS: dict[tuple[int, str], tuple[Policy, list[tuple[str, str]]]] = {}
 
 
-def wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
+def wildcard_grants(policy: Policy, partition: str = "aws") -> list[tuple[str, str]]:
     """(statement label, action) for Allow statements that grant GetSecretValue or kms:Decrypt on
-    every resource (``*`` or a pattern that matches any account's secret / key)."""
-    hit = _WILDCARDS.get(id(policy))
+    every resource (``*`` or a pattern that matches any account's secret / key, or NotResource
+    leaving some secret / key of ``partition`` out)."""
+    hit = _WILDCARDS.get((id(policy), partition))
     if hit is not None and hit[0] is policy:
         return hit[1]
-    out = _wildcard_grants(policy)
-    _WILDCARDS[id(policy)] = (policy, out)
+    out = _wildcard_grants(policy, partition)
+    _WILDCARDS[(id(policy), partition)] = (policy, out)
     return out
 
 
-def _wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
+def _wildcard_grants(policy: Policy, partition: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for st in policy.statements:
         if st.effect != "Allow" or st.problems:
@@ -573,7 +574,13 @@ def _wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
             if st.resources is not None:
                 res = any(arn_matches(r, probe) for r in st.resources)
             else:
-                res = not any(arn_matches(r, probe) for r in st.not_resources or ())
+                # IAM User Guide, "IAM JSON policy elements: NotResource": the statement
+                # "explicitly matches every resource except those specified" -- every secret
+                # (key) but those named, read as identity-policy-secret-wildcard reads it
+                # (exposure.not_resource_spares_some): a NotResource sparing the probe's own
+                # name (``secret:x*``) still leaves every other secret (IAM conformance trial
+                # round 13, concept review round 3)
+                res = not_resource_spares_some(st.not_resources or (), action, partition)
             if res:
                 out.append((st.label, action))
     return out

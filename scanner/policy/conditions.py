@@ -30,7 +30,8 @@ from typing import Callable, Iterable
 from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
                                       literal_prefix)
 from scanner.policy.parse import ConditionClause
-from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder
+from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder, \
+    _Present
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -392,9 +393,9 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
         return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
     state = request.key_state(key)
     if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
-                                                 (_EveryLiteral, _ArnOf)):
+                                                 (_EveryLiteral, _ArnOf, _Present)):
         state = KeyState.KNOWN  # present: an account no policy names, but an account; an
-        # ARN of a known account, but an ARN
+        # ARN of a known account, but an ARN; a value not known, but a value (PRESENT)
     if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
         return Tri.UNKNOWN, (key,)
     absent = state is KeyState.ABSENT
@@ -434,6 +435,8 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     base = clause.base
     if isinstance(excluded, _ArnOf):
         return _arn_of(clause, excluded, negated, key, values)
+    if isinstance(excluded, _Present):
+        return _present(clause, negated, key, values)
     if isinstance(excluded, _NotUnder):
         # every value under a prefix (an outsider's aws:PrincipalOrgPaths under our org id):
         # a value, or a pattern whose head is the prefix itself, can only match an excluded
@@ -479,6 +482,25 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     if negated:
         return Tri.TRUE, ()
     return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
+
+
+def _present(clause: ConditionClause, negated: bool, key: str,
+             values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
+    """A key present in the request with one value that is not known (request.PRESENT: the
+    encryption-context keys of the Decrypt Secrets Manager makes). IAM User Guide, "Condition
+    operators": StringLike takes "multi-character match wildcards (*) ... anywhere in the
+    string" -- a value of ``*`` alone matches every string, so the positive operator is true
+    and StringNotLike false. One value, present: ``IfExists`` and the set qualifiers read as
+    the plain operator ("Multivalued context keys": ForAnyValue is true when some value
+    matches, ForAllValues when every one does). A string comparison whose values all match
+    nothing (void variables) is false, its negation true. Any other comparison depends on the
+    value: UNKNOWN, naming the key."""
+    base = clause.base
+    if base in ("stringlike", "stringnotlike") and any(v and not v.strip("*") for v in values):
+        return Tri.of(not negated), ()
+    if not values and base.startswith("string"):
+        return Tri.of(negated), ()
+    return Tri.UNKNOWN, (key,)
 
 
 def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,

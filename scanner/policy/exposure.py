@@ -27,7 +27,7 @@ from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
-from scanner.policy.matching import action_matches, glob_match
+from scanner.policy.matching import action_matches, glob_match, matches_every
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import PRINCIPAL_ARN, Request, arn_of, not_under
 from scanner.policy.tri import Tri
@@ -537,6 +537,39 @@ def covers_action_pattern(deny: Statement, pattern: str) -> bool:
     if deny.actions is None or "?" in pattern:
         return False
     return any("?" not in a and action_matches(a, pattern) for a in deny.actions)
+
+
+#: the service and the resource-id prefix of every resource each read action names (Service
+#: Authorization Reference: GetSecretValue on the Secret resource type, arn:...:secret:<id>;
+#: Decrypt on the key resource type, arn:...:key/<key-id>)
+READ_SPACES = {"secretsmanager:GetSecretValue": ("secretsmanager", "secret:"),
+               "kms:Decrypt": ("kms", "key/")}
+
+
+def on_every_resource(pattern: str, action: str, partition: str) -> bool:
+    """Does the Resource / NotResource pattern match every resource ``action`` (one of
+    READ_SPACES) can name -- every secret (key) of every account and Region of the partition?
+    ``*`` does; so does an ARN pattern whose wildcards cover the Region, the account and the
+    resource id (``arn:aws:kms:*:*:key/*``, ``arn:*:secretsmanager:*:*:*``, and -- a ``*``
+    that ends its segment spans colons (IAM User Guide, "IAM JSON policy elements: Resource")
+    -- ``arn:aws:secretsmanager:*:secret:*``). The account is a free field too: a pattern
+    spelling an account of twelve ``?`` is not read as every account (for an Allow, a
+    stricter reading, never a wider one)."""
+    service, prefix = READ_SPACES[action]
+    return matches_every(pattern, f"arn:{partition}:{service}:{{}}:{{}}:{prefix}{{}}")
+
+
+def not_resource_spares_some(not_resources: Iterable[str], action: str,
+                             partition: str) -> bool:
+    """Does a statement with these NotResource patterns match some resource of ``action``'s
+    space -- some secret (key) of some account? IAM User Guide, "IAM JSON policy elements:
+    NotResource": the statement "explicitly matches every resource except those specified".
+    So it matches some resource unless a pattern covers every one (``on_every_resource``):
+    NotResource ``arn:aws:secretsmanager:*:*:secret:*`` (or ``*``) leaves no secret, one naming
+    a name prefix or one secret leaves every other. Patterns that only together cover every
+    resource (``secret:?`` with ``secret:??*``) are read as leaving some: for an Allow the
+    stricter reading (IAM conformance trial round 13, concept review round 3)."""
+    return not any(on_every_resource(r, action, partition) for r in not_resources)
 
 
 def public_taken_back(policy: Policy, match: StatementMatch,

@@ -4,7 +4,8 @@ The context is explicit about what is known. A key is *known* (``context``: its 
 absent* (``absent``, or it starts with one of ``absent_prefixes``, or it is a key of
 another service than the action's: ``foreign_key``), *known to differ* from some
 values (``excluded``: e.g. an account outside the organization has an aws:PrincipalOrgID that
-is not ours, or none), or else *unknown*: a condition on an unknown key is never guessed.
+is not ours, or none; ``PRESENT``: in the request, its value not known), or else *unknown*: a
+condition on an unknown key is never guessed.
 Keys are lower-case (condition keys are case-insensitive).
 """
 
@@ -254,6 +255,36 @@ def arn_of(partition: str, account: str) -> frozenset[str]:
     return _ArnOf(partition, account)
 
 
+class _Present(frozenset):  # type: ignore[type-arg]
+    """An excluded set holding no value, for a key that is *present* in the request with one
+    value the snapshot does not know: ``Null`` on it is decided, a ``StringLike`` of ``*``
+    alone matches it, every other comparison is unknown (conditions._present). The
+    encryption-context keys of the Decrypt Secrets Manager makes (``build_request``:
+    kms:EncryptionContext:SecretVersionId)."""
+
+    def __contains__(self, value: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _Present)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash("secretgraph.PRESENT")
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_Present, ())
+
+    def __repr__(self) -> str:
+        return "PRESENT"
+
+
+#: the "excluded" value of a key present with one unknown value (``_Present``)
+PRESENT: frozenset[str] = _Present()
+
+
 def is_absent(key: str, absent: AbstractSet[str]) -> bool:
     """``key`` (lower case) is known absent by ``absent``: listed, or covered by a marker --
     the principal's tag set is final, or it is no federation session. The one reading of an
@@ -315,6 +346,7 @@ class Request:
             elif state is KeyState.EXCLUDED:
                 excluded = self.excluded[k]
                 out.append(("!", "every literal") if isinstance(excluded, _EveryLiteral)
+                           else ("!", "present") if isinstance(excluded, _Present)
                            else ("!", "under", excluded.prefix)
                            if isinstance(excluded, _NotUnder)
                            else ("!", "arn of", excluded.prefix)

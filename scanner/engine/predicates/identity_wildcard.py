@@ -1,7 +1,11 @@
 """An IAM role or user whose identity policies (inline, attached managed, and its groups') allow
-secretsmanager:GetSecretValue or kms:Decrypt on every resource (``Resource: "*"``, NotResource,
-or an ARN pattern that matches every secret or every key of every account and Region, such as
+secretsmanager:GetSecretValue or kms:Decrypt on every resource (``Resource: "*"``, or an ARN
+pattern that matches every secret or every key of every account and Region, such as
 ``arn:aws:secretsmanager:*:*:secret:*`` or ``arn:aws:kms:*:*:key/*``) without any Condition.
+NotResource "explicitly matches every resource except those specified" (IAM User Guide, "IAM
+JSON policy elements: NotResource"): an Allow with NotResource is a wildcard of an action when
+its patterns leave some secret (key) of some account out -- one naming a name prefix is; one
+covering every secret (key), or ``*``, allows the action on nothing.
 A permissions boundary caps them: IAM User Guide, "Permissions boundaries for IAM entities": "An
 entity's permissions boundary allows it to perform only the actions that are allowed by both its
 identity-based policies and its permissions boundaries" -- an action is reported only when the
@@ -23,33 +27,25 @@ from scanner.policy import parse_policy
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.arn import arn_account, arn_partition
 from scanner.policy.conditions import evaluate_conditions
-from scanner.policy.matching import glob_match, matches_every, resource_field
+from scanner.policy.matching import glob_match, resource_field
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri
-from scanner.policy.exposure import acts_on
+from scanner.policy.exposure import READ_SPACES, acts_on, not_resource_spares_some, \
+    on_every_resource
 
 ACTIONS = ("secretsmanager:GetSecretValue", "kms:Decrypt")
 
-#: the service and the resource-id prefix of every resource each action reads (Service
-#: Authorization Reference: GetSecretValue on the Secret resource type, arn:...:secret:<id>;
-#: Decrypt on the key resource type, arn:...:key/<key-id>)
-_SPACE = {"secretsmanager:GetSecretValue": ("secretsmanager", "secret:"),
-          "kms:Decrypt": ("kms", "key/")}
+_SPACE = READ_SPACES
 
 
 def _every(pattern: str, action: str, partition: str) -> bool:
     """Does the Resource pattern match every resource ``action`` can name -- every secret (key)
-    of every account and Region of the partition? ``*`` does; so does an ARN pattern whose
-    wildcards cover the Region, the account and the resource id: ``arn:aws:kms:*:*:key/*``,
-    ``arn:*:secretsmanager:*:*:*``, and -- a ``*`` that ends its segment spans colons (IAM User
-    Guide, "IAM JSON policy elements: Resource") -- ``arn:aws:secretsmanager:*:secret:*``
-    (IAM conformance trial round 11). Security Hub KMS.1 / KMS.2 fail a policy that allows
-    kms:Decrypt "on all KMS keys", however it is written (ground-truth trial: the ARN spelling
-    passed)."""
-    service, prefix = _SPACE[action]
-    # the account is a free field too (a pattern spelling an account of twelve ``?`` is not
-    # read as every account: a stricter reading, never a wider one)
-    return matches_every(pattern, f"arn:{partition}:{service}:{{}}:{{}}:{prefix}{{}}")
+    of every account and Region of the partition (``exposure.on_every_resource``)? ``*``
+    does; so does ``arn:aws:kms:*:*:key/*``, ``arn:*:secretsmanager:*:*:*`` and
+    ``arn:aws:secretsmanager:*:secret:*`` (IAM conformance trial round 11). Security Hub KMS.1 /
+    KMS.2 fail a policy that allows kms:Decrypt "on all KMS keys", however it is written
+    (ground-truth trial: the ARN spelling passed)."""
+    return on_every_resource(pattern, action, partition)
 
 
 def _documents(ctx: RuleContext, attrs: Mapping[str, Any]
@@ -71,12 +67,21 @@ def _documents(ctx: RuleContext, attrs: Mapping[str, Any]
 
 def _wildcards(st: Statement, partition: str) -> tuple[list[str], str]:
     """The ACTIONS an unconditional Allow statement allows on every resource (``_every``, or
-    NotResource), and the pattern it names them with; ([], "") for any other statement. One
-    reading for the identity policies and the permissions boundary."""
+    NotResource leaving some secret / key out), and the pattern it names them with; ([], "")
+    for any other statement. One reading for the identity policies and the permissions
+    boundary."""
     if st.effect != "Allow" or st.conditions:
         return [], ""
     if st.not_resources is not None:
-        return [a for a in ACTIONS if acts_on(st, (a,))], "every resource (NotResource)"
+        # IAM User Guide, "IAM JSON policy elements: NotResource": the statement "explicitly
+        # matches every resource except those specified" -- a wildcard of an action only when
+        # its patterns leave some secret (key) of some account out; NotResource covering every
+        # secret (``arn:aws:secretsmanager:*:*:secret:*``, ``*``) allows GetSecretValue on
+        # nothing. Read as _denials reads a Deny's NotResource (IAM conformance trial round 13,
+        # concept review round 3: such an Allow was FAIL "on every resource (NotResource)")
+        return [a for a in ACTIONS if acts_on(st, (a,))
+                and not_resource_spares_some(st.not_resources, a, partition)], \
+            "every resource but " + ", ".join(st.not_resources) + " (NotResource)"
     matched: list[str] = []
     on = "*"
     for a in ACTIONS:
@@ -122,7 +127,7 @@ def _denials(st: Statement, policy: Policy, request_of: Callable[[str], Request]
         if not acts_on(st, (a,)):
             continue
         if st.not_resources is not None:
-            if any(_every(r, a, partition) for r in st.not_resources):
+            if not not_resource_spares_some(st.not_resources, a, partition):
                 continue  # NotResource: every resource -- it denies nothing
             # every resource but those NotResource names: what is left is named resources
             everywhere, how = True, "on every resource but " + ", ".join(st.not_resources)

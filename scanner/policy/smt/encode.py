@@ -58,7 +58,8 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder
+from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder, \
+    _Present
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -420,6 +421,11 @@ class Encoder:
             prefix = request.excluded[name].prefix  # type: ignore[attr-defined]
             self.facts.append(count == 1)
             self.facts.append(z3.PrefixOf(sval(prefix), vals[0]))
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _Present):
+            # conditions._present: in the request, one value that is not known (the
+            # encryption context's SecretVersionId of the Decrypt Secrets Manager makes:
+            # context.build_request) -- any value, never absent
+            self.facts.append(count == 1)
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _NotUnder):
             # conditions._excluded: no value begins with the prefix (an outsider's
             # aws:PrincipalOrgPaths under our organization id)
