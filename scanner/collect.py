@@ -1041,6 +1041,8 @@ def collect(
     scanner.progress.Progress) is told the phase and each account x Region done.
     """
     validate_options(options)
+    if progress is not None:  # the credentials' account, the organization, the Regions
+        progress.phase("discover")
     sessions = _sessions(options, session_factory, counter, clock)
     started = _now(clock)
     options = resolve_regions(options, sessions)
@@ -1131,6 +1133,8 @@ def collect_shard(
     validate_options(options)
     t0 = time.perf_counter()
     counter = counter if counter is not None else CallCounter()
+    if progress is not None:  # the credentials' account, the organization, the Regions
+        progress.phase("discover")
     sessions = _sessions(options, session_factory, counter, clock)
     started = _now(clock)
     options = resolve_regions(options, sessions)
