@@ -177,8 +177,33 @@ def trust_zone_line(document: Mapping[str, Any]) -> str:
             + " + ".join(parts or ["nowhere"]))
     # no Organization was read (a scan without --org): say so plainly, not "from no
     # organization" (a standalone-account trial)
-    return line if in_org else (line + "; not an Organization scan (no --org): every other "
-                                "account is outside")
+    if in_org:
+        return line
+    line += "; not an Organization scan (no --org): every other account is outside"
+    membership = membership_words(zone.get("org_membership"))
+    return line + (f"; {membership}" if membership else "")
+
+
+def membership_words(membership: Any) -> str | None:
+    """Whether the account of a scan without --org is in an organization
+    (``scan.trust_zone.org_membership``), in words: a member's SCPs and RCPs were not read
+    (a standalone account and a member read the same before, new-user trial round 9); None
+    when the file does not say (an --org scan, or a file written before it was recorded)."""
+    if not isinstance(membership, Mapping):
+        return None
+    account, status = membership.get("account_id") or "?", membership.get("status")
+    if status == "none":
+        # "SCPs affect only member accounts in the organization" (AWS Organizations User
+        # Guide, Service control policies): an account in no organization has none
+        return f"account {account} is in no organization: SCPs and RCPs do not apply"
+    if status == "member":
+        management = membership.get("management_account_id")
+        return (f"account {account} is a member of organization "
+                f"{membership.get('org_id') or '?'}: its SCPs and RCPs were not read -- scan "
+                "with --org from the management account"
+                + (f" ({management})" if management else ""))
+    return (f"whether account {account} is in an organization is unknown "
+            "(DescribeOrganization failed: see the coverage gaps)")
 
 
 def baseline_line(document: Mapping[str, Any]) -> str | None:

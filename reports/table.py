@@ -43,6 +43,7 @@ class Col:
     max: int  # never wider than this
     lines: int  # at most this many lines per cell
     give: float = 1.0  # how readily it gives up width when the table is too wide
+    hyphens: bool = True  # False: wrapped on spaces only (a list of ids kept whole)
 
 
 #: what ends a cell cut to fit
@@ -119,7 +120,8 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) ->
     out = lines([_wrap(c.header, w, 2) for c, w in zip(cols, widths)])
     out.append(gap.join("-" * w for w in widths))
     for row in rows:
-        out += lines([_wrap(cell, w, c.lines) for cell, w, c in zip(row, widths, cols)])
+        out += lines([_wrap(cell, w, c.lines, hyphens=c.hyphens)
+                      for cell, w, c in zip(row, widths, cols)])
     return "\n".join(out)
 
 

@@ -115,6 +115,23 @@ def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser
     return found
 
 
+def _given_command(parser: argparse.ArgumentParser,
+                   args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the deepest command ``args`` names (``baseline init``: init's)."""
+    current = parser
+    while True:
+        chosen = None
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                name = getattr(args, action.dest, None) if action.dest else None
+                chosen = action.choices.get(name) if isinstance(name, str) else None
+                if chosen is not None:
+                    break
+        if chosen is None:
+            return current
+        current = chosen
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser = _Parser(
         prog="secretgraph",
@@ -152,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, modules = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
-        # reported by the command's parser (argparse reports them as the top level's)
-        command = next((c for c in _subparsers(parser)
-                        if args.command and c.prog == f"{parser.prog} {args.command}"), parser)
+        # reported by the parser of the (sub-)command given (argparse reports them as the top
+        # level's): `baseline init --in` pointed at `baseline --help`, which lists no
+        # option of init (new-user trial round 9)
+        command = _given_command(parser, args)
         command.error(_unrecognized(command, extra))
     if args.quiet and (args.verbose or args.debug):
         parser.error("-q/--quiet cannot be combined with -v/--verbose or --debug")

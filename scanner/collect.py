@@ -93,7 +93,7 @@ class CollectOptions:
     external_id: str | None = None
     profile: str | None = None
     central_account: str | None = None
-    endpoint_url: str | None = None  # default: AWS_ENDPOINT_URL, else AWS
+    endpoint_url: str | None = None  # default: botocore's configured endpoints, else AWS
     #: scan the Regions enabled for the home account (ec2:DescribeRegions); ``regions`` then
     #: holds the one Region to ask in
     all_regions: bool = False
@@ -809,7 +809,12 @@ def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
               clock: Callable[[], datetime.datetime] | None) -> AwsSessions:
     base = (session_factory or default_session_factory)(options)
     settings = ClientSettings(
-        endpoint_url=options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+        # --endpoint-url, or None: botocore then resolves the configured endpoints itself, in
+        # the SDKs' order (AWS SDKs and Tools Reference Guide, "Service-specific endpoints":
+        # AWS_ENDPOINT_URL_<SERVICE> before AWS_ENDPOINT_URL before the config file, none with
+        # AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); reading AWS_ENDPOINT_URL here sent Secrets
+        # Manager to it over AWS_ENDPOINT_URL_SECRETS_MANAGER (new-user trial round 9)
+        endpoint_url=options.endpoint_url or None,
         max_attempts=options.max_attempts,
         connect_timeout=options.connect_timeout,
         read_timeout=options.read_timeout,
@@ -1041,6 +1046,8 @@ def collect(
     scanner.progress.Progress) is told the phase and each account x Region done.
     """
     validate_options(options)
+    if progress is not None:  # the credentials' account, the organization, the Regions
+        progress.phase("discover")
     sessions = _sessions(options, session_factory, counter, clock)
     started = _now(clock)
     options = resolve_regions(options, sessions)
@@ -1131,6 +1138,8 @@ def collect_shard(
     validate_options(options)
     t0 = time.perf_counter()
     counter = counter if counter is not None else CallCounter()
+    if progress is not None:  # the credentials' account, the organization, the Regions
+        progress.phase("discover")
     sessions = _sessions(options, session_factory, counter, clock)
     started = _now(clock)
     options = resolve_regions(options, sessions)

@@ -771,6 +771,13 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         f"{calls} API calls by the shards; merged and evaluated in {seconds:.1f}s" if merged
         else f"{calls} API calls in {seconds:.1f}s",
     ]
+    membership = (scan.get("trust_zone") or {}).get("org_membership") or {}
+    if membership.get("status") == "member":
+        # a scan without --org of an organization member: its SCPs and RCPs, which may deny
+        # what the verdicts allow, were not read (new-user trial round 9)
+        parts.append(f"account {membership.get('account_id')} is a member of organization "
+                     f"{membership.get('org_id') or '?'}: its SCPs and RCPs were not read "
+                     "(no --org)")
     carried = _carried_policies(analysis.snapshot)
     if carried:
         # incremental collection: a policy changed without a new LastChangedDate is seen at

@@ -1,8 +1,9 @@
 """What a scan is doing, while it does it: a progress display and a hanging-call watchdog.
 
 * On a terminal (stderr is a TTY, no ``--quiet``) a rich progress line shows the phase
-  (collect, read, graph, access, rules, reports), the work done out of the total where the phase
-  counts it (collect's accounts x Regions, access's secrets, the rules) with an ETA, API calls,
+  (``PHASES``), the work done out of the total where the phase counts it (assume's accounts,
+  collect's accounts x Regions, access's secrets, the rules) with an ETA (the phase's elapsed
+  time over the fraction done: it grows while nothing completes), API calls,
   throttles and retries when the scan makes calls, and the elapsed time. It is silent
   otherwise (cron, CI, Lambda), where the log lines and the one-line summary tell the story.
 * The watchdog (always on) logs a warning naming the call, account and Region of an API call
@@ -25,15 +26,18 @@ from scanner.aws.calls import CallCounter
 log = logging.getLogger("secretgraph.progress")
 
 #: the phases of a scan, in order
-PHASES = ("collect", "read", "graph", "access", "rules", "reports")
+PHASES = ("discover", "assume", "collect", "read", "graph", "access", "rules", "reports")
 
 
 class Progress:
     """Progress of one scan. ``phase()`` starts a phase, ``advance()`` counts units of work."""
 
     def __init__(self, counter: CallCounter | None = None, *, enabled: bool = False,
-                 stream: TextIO | None = None, hang_after: float = 30.0) -> None:
+                 stream: TextIO | None = None, hang_after: float = 30.0,
+                 clock: Callable[[], float] | None = None) -> None:
         self.counter = counter or CallCounter()
+        #: the bar's clock (elapsed times, the ETA): time.monotonic, a fake one in tests
+        self.clock = clock or time.monotonic
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.hang_after = hang_after
@@ -74,7 +78,6 @@ class Progress:
                 ProgressColumn,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
             from rich.progress import Progress as RichProgress
             from rich.text import Text
@@ -93,6 +96,17 @@ class Progress:
                     cell = self.column.render(task)
                     return Text(self.label) + cell if self.label else cell
 
+            class Remaining(ProgressColumn):
+                """The phase's ETA from its own pace: its elapsed time over the fraction
+                done, recomputed each frame, so it grows while nothing completes (rich's
+                TimeRemainingColumn divides by the speed of the updates of the last 30 s: a
+                stalled scan kept "0:00:01" for 30 s, a new-user trial); unknown
+                (-:--:--) until a unit is done."""
+
+                def render(self, task: Any) -> Any:
+                    return Text(eta_text(task.elapsed, task.completed, task.total),
+                                style="progress.remaining")
+
             console = Console(file=self.stream, stderr=self.stream is sys.stderr)
             wide = console.width >= 110  # 80 columns must fit: the unit only when there is room
             columns: list[Any] = [TextColumn("[bold]{task.description:<7}"),
@@ -101,11 +115,13 @@ class Progress:
             if wide:
                 columns.append(TextColumn("{task.fields[unit]}"))
             columns += [TextColumn("{task.fields[calls]}"), TimeElapsedColumn(),
-                        Counted(TimeRemainingColumn(), "ETA ")]
+                        Counted(Remaining(), "ETA ")]
             self._bar = RichProgress(*columns, console=console, transient=True,
-                                     refresh_per_second=4)
+                                     refresh_per_second=4, get_time=self.clock)
             self._bar.start()
-            self._task = self._bar.add_task("start", total=None, unit="",
+            # no phase named before the first one starts (it was drawn "start", not one of
+            # the phases docs/configuration.md lists: a new-user trial)
+            self._task = self._bar.add_task("", total=None, unit="",
                                             calls=self._calls_text())
             _route_logs_through(self._bar.console)
         self._watchdog = threading.Thread(target=self._watch, name="secretgraph-watchdog",
@@ -166,7 +182,7 @@ class Progress:
 
     def _calls_text(self) -> str:
         c = self.counter
-        if not c.total() and self.current != "collect":
+        if not c.total() and self.current not in ("discover", "assume", "collect"):
             return ""  # an offline scan (--snapshot) or a phase after a scan without calls
         return f"{c.total()} calls {c.throttles()} throttled {c.retries()} retries"
 
@@ -211,6 +227,20 @@ class Progress:
                                               "operation": call.operation})
             warned.append(message)
         return warned
+
+
+def eta_text(elapsed: float | None, done: float, total: float | None) -> str:
+    """H:MM:SS left at the pace so far (``elapsed`` seconds for ``done`` of ``total``
+    units), ``-:--:--`` while it cannot be known (nothing done yet)."""
+    if total is None or elapsed is None:
+        return "-:--:--"
+    if done >= total:
+        return "0:00:00"
+    if done <= 0:
+        return "-:--:--"
+    seconds = int(elapsed * (total - done) / done + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 #: the progress displays started and not closed yet (``stop_live``)

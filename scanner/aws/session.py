@@ -10,8 +10,9 @@
   told apart in CloudTrail). The credentials are cached per account as
   botocore ``RefreshableCredentials``, which re-assume the role before they expire, so a scan
   can outlast the one-hour session of a chained role.
-* Every client gets explicit credentials, an explicit region, the endpoint URL (moto, or
-  ``AWS_ENDPOINT_URL``), the one Config, the read-only guard, the cancel hook, the call counter
+* Every client gets explicit credentials, an explicit region, the endpoint URL of
+  ``--endpoint-url`` (moto; without it botocore's configured endpoints:
+  ``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL``), the one Config, the read-only guard, the cancel hook, the call counter
   and (Secrets Manager) the GetResourcePolicy pacing.
 * Clients are made once per (credentials, account, Region, service) and reused by every thread
   (botocore clients are thread-safe; sessions are not): one botocore session per set of

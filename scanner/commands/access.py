@@ -86,15 +86,7 @@ def _snapshot(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.snapshot:
         return read_snapshot(Path(args.snapshot)), None
     if args.in_dir:
-        base = Path(args.in_dir)
-        if not base.is_dir():
-            raise UsageError(f"--in {base}: " + ("no such folder" if not base.exists()
-                                                 else "not a folder (pass a scan's --out)"))
-        for name in SNAPSHOT_NAMES:
-            if (base / name).is_file():
-                return read_snapshot(base / name), None
-        raise UsageError(f"--in {base}: no snapshot.json.gz in this folder "
-                         "(pass the --out folder of a scan)")
+        return folder_snapshot(Path(args.in_dir)), None
     if args.history:
         from scanner.history import open_store
         from scanner.history.records import resolve_scan_id
@@ -111,6 +103,27 @@ def _snapshot(args: argparse.Namespace) -> tuple[Any, Any]:
         return stored.snapshot, stored.document
     raise UsageError("give --in DIR (a scan's output folder), --snapshot FILE or "
                      "--history PATH")
+
+
+def folder_snapshot(base: Path) -> Any:
+    """The snapshot of a scan's output folder (``--in DIR``: access, baseline)."""
+    from scanner.snapshot_io import read_snapshot
+
+    if not base.is_dir():
+        raise UsageError(f"--in {base}: " + ("no such folder" if not base.exists()
+                                             else "not a folder (pass a scan's --out)"))
+    for name in SNAPSHOT_NAMES:
+        if (base / name).is_file():
+            return read_snapshot(base / name)
+    raise UsageError(f"--in {base}: no snapshot.json.gz in this folder "
+                     "(pass the --out folder of a scan)")
+
+
+def folder_zone(base: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """The ``trusted_accounts`` and ``allowed_external_accounts`` the scan of an output folder
+    recorded (its findings.json's header, read without its rows); none when the folder has no
+    findings.json or it cannot be read (a note says the zone is the flags')."""
+    return _recorded_zone(argparse.Namespace(in_dir=str(base), snapshot=None), None)
 
 
 def _recorded_zone(args: argparse.Namespace,

@@ -29,8 +29,15 @@ QUIET_DISCARDS_STDOUT = True
 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
+    # --in DIR is a scan's output folder, as in access, report and remediate
+    # (docs/configuration.md; new-user trial round 9: it was refused here). One source: not a
+    # mutually exclusive group, whose usage line argparse cannot fit in 80 columns; --history
+    # without a default in the namespace, so _source can tell it was given
+    p.add_argument("--in", dest="in_dir", metavar="DIR",
+                   help="take readers from a scan output folder (the --out of a scan, holding "
+                        "snapshot.json.gz)")
     p.add_argument("--snapshot", metavar="FILE", help="take readers from this snapshot file")
-    add_history_argument(p)
+    add_history_argument(p, suppress=True)
     p.add_argument("--scan", metavar="ID",
                    help="with --history: this scan instead of the latest complete one")
 
@@ -64,7 +71,27 @@ def access_from_snapshot(snapshot: Snapshot, trusted_accounts: tuple[str, ...] =
 
 
 def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
-    """(access report or its JSON, snapshot) from --snapshot or --history."""
+    """(access report or its JSON, snapshot) from --in, --snapshot or --history (default:
+    $SECRETGRAPH_HISTORY, else secretgraph-history.db)."""
+    from scanner.commands.history import default_history
+
+    given = [flag for flag, value in (("--in", getattr(args, "in_dir", None)),
+                                      ("--snapshot", args.snapshot),
+                                      ("--history", getattr(args, "history", None)))
+             if value is not None]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)}: give one of --in DIR, --snapshot FILE or "
+                         "--history")
+    if getattr(args, "history", None) is None:
+        args.history = default_history()
+    if getattr(args, "in_dir", None):
+        from scanner.commands.access import folder_snapshot, folder_zone
+
+        base = Path(args.in_dir)
+        snapshot = folder_snapshot(base)
+        trusted, allowed = folder_zone(base)  # the zone the scan's verdicts used
+        return access_from_snapshot(snapshot, tuple(sorted(trusted)),
+                                    tuple(sorted(allowed))), snapshot
     if args.snapshot:
         from scanner.snapshot_io import read_snapshot
 

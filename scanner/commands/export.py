@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import replace
 from functools import partial
@@ -75,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="region for account-level findings and STS (default: the scan's first)")
     parser.add_argument("--profile", metavar="NAME", help="AWS profile for the base credentials")
     parser.add_argument("--endpoint-url", metavar="URL",
-                        help="AWS endpoint (moto); AWS_ENDPOINT_URL is honoured too")
+                        help="AWS endpoint (moto) for every service; without it "
+                             "AWS_ENDPOINT_URL_SECURITYHUB, AWS_ENDPOINT_URL apply as in boto3")
     parser.add_argument("--include-passed", action="store_true",
                         help="also import PASS results (default: only FAIL, UNKNOWN, MUTED and "
                         "newly resolved)")
@@ -349,7 +349,9 @@ def _export(args: argparse.Namespace) -> int:
     from scanner.aws.session import AwsSessions, ClientSettings, base_session
     from scanner.progress import Progress
 
-    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    # the flag, or None: botocore resolves AWS_ENDPOINT_URL_SECURITYHUB / AWS_ENDPOINT_URL /
+    # the config file itself, in the SDKs' order (as scanner.collect._sessions)
+    endpoint = args.endpoint_url or None
     region = args.region or (targets[0][1] if targets else "us-east-1")
     sessions = AwsSessions(
         base_session(args.profile),

@@ -34,13 +34,16 @@ def default_history() -> str:
     return DEFAULT_HISTORY if value is None else value
 
 
-def add_history_argument(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+def add_history_argument(parser: argparse._ActionsContainer, *,
+                         suppress: bool = False) -> None:
     """--history, shared by history, diff and baseline (``suppress``: no default in the
     namespace when it is not given; the caller takes ``default_history()``)."""
     parser.add_argument(
         "--history", metavar="PATH|s3://BUCKET/PREFIX",
         default=argparse.SUPPRESS if suppress else default_history(),
-        help=f"the history store (default: $SECRETGRAPH_HISTORY or {default_history()})")
+        # the rule, not tonight's value ("$SECRETGRAPH_HISTORY or /its/value" read as two
+        # places), in docs/configuration.md's words (new-user trial round 9)
+        help=f"the history store (default: $SECRETGRAPH_HISTORY, else {DEFAULT_HISTORY})")
 
 
 def _options(parser: argparse.ArgumentParser) -> None:

@@ -100,7 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ap.add_argument("--external-id", metavar="ID", type=external_id,
                     help="ExternalId for AssumeRole of the remediation role")
     ap.add_argument("--endpoint-url", metavar="URL",
-                    help="AWS endpoint (e.g. a moto server); AWS_ENDPOINT_URL is honoured too")
+                    help="AWS endpoint (e.g. a moto server) for every service; without it "
+                         "AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL apply as in boto3")
     ap.add_argument("--undo", metavar="JOURNAL", help="revert what the journal of an apply did")
     ap.add_argument("--journal", metavar="FILE",
                     help="where to write the journal (default: next to the plan / journal)")

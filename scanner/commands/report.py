@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from reports import FORMATS
 
     parser.add_argument("--format", default="html", metavar="LIST",
-                        help=f"comma-separated: {','.join(FORMATS)} (default html)")
+                        help=f"comma-separated: {','.join(FORMATS)} (default html); table "
+                             "alone without --out prints it, otherwise it is findings.txt")
     parser.add_argument("--out", metavar="DIR", help="where to write (default: the --in directory)")
     parser.add_argument("--drift", metavar="FILE",
                         help="drift JSON (secretgraph diff --format json) to include in the HTML")

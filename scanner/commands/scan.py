@@ -62,7 +62,8 @@ def add_collect_arguments(
     how.add_argument("--external-id", metavar="ID", type=external_id,
                      help="ExternalId for AssumeRole (2 to 1224 characters)")
     how.add_argument("--endpoint-url", metavar="URL",
-                     help="AWS endpoint override (AWS_ENDPOINT_URL is honoured too)")
+                     help="AWS endpoint override for every service (without it "
+                          "AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL apply as in boto3)")
     how.add_argument("--max-workers", type=int, default=8, metavar="N",
                      help="parallel account x region workers (default 8)")
     how.add_argument("--policy-tps", type=float, default=25.0, metavar="N",

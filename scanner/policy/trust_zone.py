@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from scanner.model import NOT_IN_ORGANIZATION, Snapshot
+from scanner.model import NOT_IN_ORGANIZATION, OrgMembership, Snapshot
 
 ORGANIZATION = "organization"
 SCANNED_ACCOUNTS = "scanned_accounts"
@@ -37,17 +37,24 @@ class TrustZone:
     #: ``none``): there is no organization of ours, so every organization a condition names
     #: (aws:PrincipalOrgID) is another one, outside (new-user trial round 7)
     no_organization: bool = False
+    #: the organization was not read (no --org): what DescribeOrganization answered in the
+    #: scan's home account (``Snapshot.org_membership``), recorded in ``scan.trust_zone`` so
+    #: the reports can say whether that account is in an organization whose SCPs and RCPs
+    #: were not read (new-user trial round 9); None with --org or when it was not asked
+    membership: OrgMembership | None = None
 
     @classmethod
     def of(cls, *, organization: Iterable[str] | None, scanned: Iterable[str],
            trusted: Iterable[str] = (), org_id: str | None = None,
-           partition: str = "aws", no_organization: bool = False) -> "TrustZone":
+           partition: str = "aws", no_organization: bool = False,
+           membership: OrgMembership | None = None) -> "TrustZone":
         org = frozenset(organization) if organization is not None else None
         scanned_set, trusted_set = frozenset(scanned), frozenset(trusted)
         return cls(organization=org, scanned=scanned_set, trusted=trusted_set,
                    accounts=(org or frozenset()) | scanned_set | trusted_set,
                    org_id=org_id if org is not None else None, partition=partition,
-                   no_organization=no_organization and org is None)
+                   no_organization=no_organization and org is None,
+                   membership=membership if org is None else None)
 
     def contains(self, account_id: str | None, partition: str | None = None) -> bool:
         """``partition``: the partition of the principal's ARN (None: a bare account id, read
@@ -81,8 +88,9 @@ class TrustZone:
         return None
 
     def to_json(self) -> dict[str, Any]:
-        """``scan.trust_zone`` of findings.json (counts, not the 10,000 account ids)."""
-        return {
+        """``scan.trust_zone`` of findings.json (counts, not the 10,000 account ids);
+        ``org_membership`` only when the scan asked it (no --org)."""
+        out: dict[str, Any] = {
             "accounts_count": len(self.accounts),
             "sources": list(self.sources),
             "organization_read": self.organization is not None,
@@ -91,6 +99,12 @@ class TrustZone:
             "scanned_accounts": len(self.scanned),
             "trusted_accounts": sorted(self.trusted),
         }
+        m = self.membership
+        if m is not None:
+            out["org_membership"] = {"account_id": m.account_id, "status": m.status,
+                                     "org_id": m.org_id,
+                                     "management_account_id": m.management_account_id}
+        return out
 
     def describe(self) -> str:
         """One line for the terminal and HTML summaries."""
@@ -115,7 +129,7 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
                         org_id=org.org_id if org else None,
                         partition=snapshot.meta.partition or "aws",
                         no_organization=org is None and m is not None
-                        and m.status == NOT_IN_ORGANIZATION)
+                        and m.status == NOT_IN_ORGANIZATION, membership=m)
 
 
 

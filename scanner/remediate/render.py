@@ -74,7 +74,10 @@ def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = No
             lines.append(table)
         else:
             for rule_id, account, region, resource, reason in rows:
-                lines.append(f"  {rule_id} on {resource} ({account} {region})")
+                # wrapped between words, the rest under it (new-user trial round 9: the
+                # terminal broke an 80-plus-column heading inside the account id)
+                lines.extend(_wrapped(f"{rule_id} on {resource} ({account} {region})", width,
+                                      indent="  ", rest="    ", whole_words=True))
                 lines.extend(_wrapped(str(reason), width))
     return "\n".join(lines)
 
@@ -83,12 +86,18 @@ def _fits(table: str, width: int | None) -> bool:
     return width is None or max(len(line) for line in table.splitlines()) <= width
 
 
-def _wrapped(text: str, width: int | None, indent: str = "      ") -> list[str]:
+def _wrapped(text: str, width: int | None, indent: str = "      ",
+             rest: str | None = None, *, whole_words: bool = False) -> list[str]:
+    """``text`` wrapped on spaces to ``width``, its first line indented by ``indent`` and the
+    others by ``rest`` (default: ``indent``); ``whole_words``: a word wider than a line stays
+    whole on a line of its own (an id is not cut in two)."""
     import textwrap
 
     return textwrap.wrap(text, width=max(40, (width or 100) - len(indent)),
-                         initial_indent=indent, subsequent_indent=indent,
-                         break_on_hyphens=False) or [indent.rstrip()]
+                         initial_indent=indent,
+                         subsequent_indent=indent if rest is None else rest,
+                         break_on_hyphens=False,
+                         break_long_words=not whole_words) or [indent.rstrip()]
 
 
 def render_change(number: int, change: PlannedChange, *, width: int | None = None) -> list[str]:

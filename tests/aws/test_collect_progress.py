@@ -35,7 +35,7 @@ def test_assuming_the_roles_is_a_phase_counted_per_account(tmp_path: Path, estat
             progress=recorder)
     phases = [(i, e[1]) for i, e in enumerate(recorder.events) if e[0] == "phase"]
     names = [p[1][0] for p in phases]
-    assert names[:2] == ["assume", "collect"]
-    assume_at, collect_at = phases[0][0], phases[1][0]
-    assert phases[0][1] == ("assume", 2, "accounts")
+    assert names[:3] == ["discover", "assume", "collect"]
+    assume_at, collect_at = phases[1][0], phases[2][0]
+    assert phases[1][1] == ("assume", 2, "accounts")
     assert recorder.events[assume_at + 1:collect_at] == [("advance", 1)] * 2

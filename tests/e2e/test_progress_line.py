@@ -107,3 +107,74 @@ def test_a_phase_is_drawn_as_it_ended_before_the_next_one() -> None:
         progress.phase("collect", total=10, unit="accounts x Regions")
         drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue())
         assert "5/5" in drawn
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _eta(frame: str) -> str:
+    match = re.search(r"ETA (\S+)", frame)
+    assert match, frame
+    return match.group(1)
+
+
+def test_the_eta_grows_while_nothing_completes() -> None:
+    """New-user trial round 9: with collection stalled on a hanging endpoint the ETA stayed at
+    "ETA 0:00:01" for about 30 s (rich's column divides by a speed averaged over the updates of
+    the last 30 s, and none arrives while stuck); it is the phase's elapsed time over the
+    fraction done, so it grows while nothing completes."""
+    clock = _Clock()
+    stream = _Terminal()
+    with Progress(enabled=True, stream=stream, clock=clock) as progress:
+        progress.phase("collect", total=10, unit="accounts x Regions")
+        clock.now += 1
+        progress.advance(1)
+        clock.now += 4
+        progress.advance(4)  # 5 of 10 in 5 s: 5 s to go
+        assert _eta(_frame(progress, stream)) == "0:00:05"
+        clock.now += 30  # stalled: nothing completes for 30 s
+        assert _eta(_frame(progress, stream)) == "0:00:35"
+        clock.now += 60
+        assert _eta(_frame(progress, stream)) == "0:01:35"
+
+
+def test_the_eta_is_unknown_until_something_completes_then_follows_the_phase_pace() -> None:
+    """New-user trial round 9: at 1.5 s a call the line showed "ETA 0:00:01" at 0:00:10 (two
+    units done 0.2 s apart made rich's speed five units a second). With nothing done yet the
+    remaining time is not known, and says so; then it is the phase's own pace."""
+    clock = _Clock()
+    stream = _Terminal()
+    with Progress(enabled=True, stream=stream, clock=clock) as progress:
+        progress.phase("collect", total=3, unit="accounts x Regions")
+        clock.now += 9
+        assert _eta(_frame(progress, stream)) == "-:--:--"
+        progress.advance(1)
+        clock.now += 0.2
+        progress.advance(1)
+        clock.now += 0.8  # 2 of 3 in 10 s: about 5 s to go, not 1
+        assert _eta(_frame(progress, stream)) == "0:00:05"
+        progress.advance(1)
+        assert _eta(_frame(progress, stream)) == "0:00:00"
+
+
+def test_the_first_frame_names_a_documented_phase() -> None:
+    """New-user trial round 9: the first phase was drawn "start", not one of the phases
+    docs/configuration.md lists; before any phase the line names none."""
+    from pathlib import Path
+
+    from scanner.progress import PHASES
+
+    stream = _Terminal()
+    with Progress(enabled=True, stream=stream) as progress:
+        first = _frame(progress, stream)
+        assert "start" not in first
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    listed = re.search(r"shows the phase \((.*?)\), the units", docs, re.S)
+    assert listed, "docs/configuration.md names the progress phases"
+    for phase in PHASES:
+        assert phase in listed.group(1), phase

@@ -495,3 +495,30 @@ def test_export_to_an_endpoint_that_never_answers_warns_and_ends_with_exit_3(
     assert delivery["delivered"] == 0 and delivery["requests"] == 1
     assert {u["error_code"] for u in delivery["undelivered"]} == {"ReadTimeoutError"}
     assert took < 3 * 1.5 + 10  # botocore's 3 attempts, not 5 more rounds of them
+
+
+def test_report_table_alone_prints_and_with_out_writes_findings_txt_as_documented(
+        tmp_path: Path, capsys: Any) -> None:
+    """New-user trial round 9: docs/reports.md said `report --in DIR --format table` writes
+    findings.txt while it prints the table (the narrow form docs/configuration.md describes);
+    the docs say both cases now, and these are the cases."""
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["report", "--in", str(scan), "--format", "table"]) == 0
+    assert "CRITICAL: 1 failing" in capsys.readouterr().out
+    assert not (scan / "findings.txt").exists()
+    out = tmp_path / "again"
+    assert main(["report", "--in", str(scan), "--format", "table", "--out", str(out)]) == 0
+    assert (out / "findings.txt").is_file()
+    assert main(["report", "--in", str(scan), "--format", "table,csv"]) == 0
+    assert (scan / "findings.txt").is_file()
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    row = next(line for line in (docs / "reports.md").read_text().splitlines()
+               if line.startswith("| `table` |"))
+    assert "`report --in DIR --format table` prints" in row and "`--out DIR`" in row, row
+    narrow = " ".join((docs / "configuration.md").read_text().split())
+    assert "`report --in DIR --format table` (printed when it is the only format" in narrow
+    from scanner.cli import _subparsers, build_parser
+
+    parser, _ = build_parser()
+    [report] = [p for p in _subparsers(parser) if p.prog == "secretgraph report"]
+    assert "table alone without --out prints it" in " ".join(report.format_help().split())

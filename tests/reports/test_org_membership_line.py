@@ -1,0 +1,121 @@
+"""A scan without --org says whether the account of its credentials is in an organization
+(new-user trial round 9: a standalone account and an organization member got the same words,
+"not an Organization scan (no --org): every other account is outside", in the terminal,
+report.html and findings.json; only the snapshot's ``org_membership`` told them apart). For a
+member, whose SCPs and RCPs the scan did not read, the line says so once and how to read them;
+for an account in no organization, that SCPs do not apply."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from helpers.engine_helpers import NOW, make_secret, make_snapshot
+from helpers.report_sample import sample_document
+from reports._common import trust_zone_line
+from reports.html import render_html
+from reports.table import render_table
+from scanner.engine import evaluate, findings_document, load_ruleset
+from scanner.graph.builder import build_graph
+from scanner.model import (
+    IN_ORGANIZATION,
+    MEMBERSHIP_UNKNOWN,
+    NOT_IN_ORGANIZATION,
+    OrgMembership,
+)
+
+HOME = "123456789012"
+
+
+def _schema() -> dict[str, Any]:
+    text = resources.files("scanner").joinpath("schemas/findings.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _document(membership: OrgMembership | None) -> dict[str, Any]:
+    snap = make_snapshot(make_secret("a"))
+    snap = dataclasses.replace(snap, org_membership=membership)
+    findings = evaluate(build_graph(snap), snap, None, load_ruleset(), None, NOW)
+    doc = findings_document(snap, findings)
+    jsonschema.Draft202012Validator(_schema()).validate(json.loads(json.dumps(doc)))
+    return doc
+
+
+def _zone(membership: dict[str, Any] | None) -> dict[str, Any]:
+    doc = sample_document()
+    doc["scan"]["trust_zone"] = {"accounts_count": 1, "sources": ["scanned_accounts"],
+                                 "organization_read": False, "organization_accounts": None,
+                                 "scanned_accounts": 1, "trusted_accounts": []}
+    if membership is not None:
+        doc["scan"]["trust_zone"]["org_membership"] = membership
+    return doc
+
+
+def test_findings_json_records_the_membership_of_a_scan_without_org() -> None:
+    member = _document(OrgMembership(account_id=HOME, status=IN_ORGANIZATION,
+                                     org_id="o-abc123def4", management_account_id="111111111111"))
+    assert member["scan"]["trust_zone"]["org_membership"] == {
+        "account_id": HOME, "status": "member", "org_id": "o-abc123def4",
+        "management_account_id": "111111111111"}
+    alone = _document(OrgMembership(account_id=HOME, status=NOT_IN_ORGANIZATION))
+    assert alone["scan"]["trust_zone"]["org_membership"]["status"] == "none"
+    # an --org scan (or a snapshot written before membership was asked) carries none: the
+    # file is what it was, and older files still validate
+    assert "org_membership" not in _document(None)["scan"]["trust_zone"]
+
+
+def test_a_member_is_told_its_organization_policies_were_not_read() -> None:
+    doc = _zone({"account_id": HOME, "status": "member", "org_id": "o-abc123def4",
+                 "management_account_id": "111111111111"})
+    line = trust_zone_line(doc)
+    assert ("account 123456789012 is a member of organization o-abc123def4: its SCPs and RCPs "
+            "were not read -- scan with --org from the management account (111111111111)"
+            ) in line
+    assert line.count("SCPs") == 1
+    assert line in " ".join(render_table(doc).split())
+    assert line in render_html(doc)
+
+
+def test_an_account_in_no_organization_is_told_scps_do_not_apply() -> None:
+    line = trust_zone_line(_zone({"account_id": HOME, "status": "none"}))
+    assert "account 123456789012 is in no organization: SCPs and RCPs do not apply" in line
+    assert "member" not in line
+
+
+def test_unknown_membership_says_so() -> None:
+    line = trust_zone_line(_zone({"account_id": HOME, "status": "unknown"}))
+    assert ("whether account 123456789012 is in an organization is unknown "
+            "(DescribeOrganization failed: see the coverage gaps)") in line
+
+
+def test_a_findings_file_without_membership_reads_as_before() -> None:
+    line = trust_zone_line(_zone(None))
+    assert line == ("trust zone: 1 account(s) from scanned accounts (1); not an Organization "
+                    "scan (no --org): every other account is outside")
+
+
+def test_the_scans_last_line_names_a_member_whose_policies_were_not_read() -> None:
+    """New-user trial round 9: `scan --format json` prints only its last line; a member
+    scanned without --org is told there too (an account in no organization is not: nothing is
+    missing then)."""
+    from types import SimpleNamespace
+
+    from scanner.pipeline import summary_line
+
+    def last_line(membership: dict[str, Any] | None) -> str:
+        analysis = SimpleNamespace(document=_zone(membership), api_calls={}, snapshot=None,
+                                   exit_code=1)
+        return summary_line(analysis, Path("out"), [], 1.0)  # type: ignore[arg-type]
+
+    member = last_line({"account_id": HOME, "status": "member", "org_id": "o-abc123def4",
+                        "management_account_id": None})
+    assert ("account 123456789012 is a member of organization o-abc123def4: its SCPs and RCPs "
+            "were not read (no --org)") in member
+    assert "organization" not in last_line({"account_id": HOME, "status": "none"})
+    assert "organization" not in last_line(None)
