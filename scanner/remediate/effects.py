@@ -15,7 +15,10 @@ A change is **refused** (listed as not planned, with the readers affected) when 
 * removes a reader that is intended (or puts it at risk): any reader inside the trust zone,
   except the principals the change exists to remove; or
 * adds a reader outside the trust zone (public, or an account outside the organization, the
-  scanned accounts and the allow-list: the access analysis' own ``unintended_paths`` test).
+  scanned accounts and the allow-list: the access analysis' own ``unintended_paths`` test); or
+* adds a reader, inside the zone too, to a secret the change is not for (``subjects``: a
+  change to one secret is for that secret and its replicas, a grant-key-decrypt statement for
+  the secret it lets the readers decrypt).
 
 unless the user accepts that exact change with ``--accept-access-change CHANGE_ID``. Where a
 companion change keeps every reader, both are planned together: ``move-secret-to-cmk`` gets the
@@ -125,10 +128,25 @@ def _targets(change: PlannedChange) -> set[str]:
     return {str(p) for p in names} if isinstance(names, (list, tuple)) else set()
 
 
+def subjects(change: PlannedChange) -> frozenset[str] | None:
+    """The secrets (primary ARNs) a change is for, when it is for some and not others: the
+    secret whose policy, key, rotation or replicas it edits, and for ``grant-key-decrypt`` the
+    secret whose readers it lets decrypt (``details.secret_arn``: a key-policy edit that is for
+    one secret). None for a change to a key's state or rotation, or to a route: such a change
+    is for every secret of the key or the account alike."""
+    if change.remediation_id == "grant-key-decrypt":
+        secret = change.details.get("secret_arn")
+        return frozenset({str(secret)}) if secret else None
+    if change.target.startswith(_ONE_SECRET):
+        return frozenset({change.resource_arn})
+    return None
+
+
 def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
     """Why the effect is not acceptable without an explicit --accept-access-change."""
     out: list[str] = []
     targets = _targets(change)
+    mine = subjects(change)
     for r in effect["readers_lost"]:
         if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
             continue  # the reader the change is meant to remove, or one outside the zone
@@ -142,6 +160,12 @@ def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
         if r["outside_trust_zone"]:
             out.append(f"{r['principal']} (outside the trust zone) gains read access to "
                        f"{r['secret_arn']}")
+        elif mine is not None and r.get("replica_of", r["secret_arn"]) not in mine:
+            # a change for one secret that lets someone read another is wider than the
+            # finding it fixes (safe-fixes trial, defect 1: a key statement whose conditions
+            # were gone let the role grant-key-decrypt added for secret A read secret B)
+            out.append(f"{r['principal']} gains read access to {r['secret_arn']}, not what "
+                       f"this change is for ({', '.join(sorted(mine))})")
     return out
 
 
