@@ -66,6 +66,11 @@ class EstateView:
         return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
                 for p in s.paths if p.decision in _READS}
 
+    def paths(self) -> dict[tuple[str, str], AccessPath]:
+        """Every recorded path (readers, broken intended paths, named outsiders)."""
+        return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
+                for p in s.paths}
+
     def outside(self) -> set[tuple[str, str]]:
         """(secret, principal) of readers outside the trust zone and the allow-list."""
         return {(s.secret_arn, p.principal) for s in self.access.secrets.values()
@@ -110,15 +115,52 @@ def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
     outside = after.outside()
     for r in gained:
         r["outside_trust_zone"] = (r["secret_arn"], r["principal"]) in outside
-    resolved = [_finding_json(before.failing[i]) for i in sorted(set(before.failing)
-                                                                 - set(after.failing))]
+    removed = _grants_removed(before, after, old)
+    withdrawn_keys = {(r["secret_arn"], r["principal"]) for r in removed}
+    gone = [before.failing[i] for i in sorted(set(before.failing) - set(after.failing))]
+    # a finding about a principal whose grant the change removes is not fixed: the read it
+    # reported as broken is deleted, not restored (safe-fixes trial, defect 2)
+    resolved = [_finding_json(f) for f in gone
+                if (f.resource.arn, f.principal) not in withdrawn_keys]
+    withdrawn = [_finding_json(f) for f in gone
+                 if (f.resource.arn, f.principal) in withdrawn_keys]
     created = [_finding_json(after.failing[i]) for i in sorted(set(after.failing)
                                                                - set(before.failing))]
     unknown = [_finding_json(after.unknown[i]) for i in sorted(set(after.unknown)
                                                                - set(before.unknown))]
-    return {"readers_gained": gained, "readers_lost": lost, "readers_at_risk": at_risk,
-            "findings_resolved": resolved,
-            "findings_created": created, "findings_unknown": unknown}
+    out = {"readers_gained": gained, "readers_lost": lost, "readers_at_risk": at_risk,
+           "findings_resolved": resolved,
+           "findings_created": created, "findings_unknown": unknown}
+    if removed or withdrawn:  # keys of their own: plans without them read as before
+        out.update(grants_removed=removed, findings_withdrawn=withdrawn)
+    return out
+
+
+def _grants_removed(before: EstateView, after: EstateView,
+                    readers: Mapping[tuple[str, str], AccessPath]) -> list[dict[str, Any]]:
+    """Principals inside the trust zone that the secret policy grants before and not after,
+    although they do not read before (a reader that stops reading is ``readers_lost``):
+    another gate (the key policy, an SCP) blocks them today. The grant is the owner's intent,
+    the part of the read that is in place; taking it away is an access change even while the
+    read is broken -- once the other gate is fixed the principal would read, and after this
+    change it would not (safe-fixes trial, defect 2: restrict-public-secret-policy put
+    aws:PrincipalOrgID on a statement that also named a trusted account's role whose key gate
+    was DENIED, and the plan called the broken-access finding "resolved")."""
+    later = after.paths()
+    out: list[dict[str, Any]] = []
+    for k, path in sorted(before.paths().items()):
+        if k in readers or not path.in_zone or path.principal_type == "public":
+            continue
+        gate = path.gates.get("resource_policy")
+        if gate is None or gate.status not in _READS:
+            continue
+        now = later.get(k)
+        now_gate = now.gates.get("resource_policy") if now is not None else None
+        if now_gate is not None and now_gate.status in _READS:
+            continue
+        out.append(dict(_reader_json(path), resource_policy_after=(
+            now_gate.status if now_gate is not None else "no grant")))
+    return out
 
 
 def _targets(change: PlannedChange) -> set[str]:
@@ -156,6 +198,15 @@ def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
             continue
         out.append(f"{r['principal']} may lose read access to {r['secret_arn']} (the "
                    f"{', '.join(r['unknown_gates'])} gate becomes UNKNOWN)")
+    for r in effect.get("grants_removed") or ():
+        if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
+            continue
+        blocked = sorted(g for g, v in r["gates"].items() if v in ("DENIED", "UNKNOWN")
+                         and g != "resource_policy")
+        out.append(f"{r['principal']} loses its grant in the secret policy of "
+                   f"{r['secret_arn']} (it does not read today, blocked at "
+                   f"{', '.join(blocked) or 'another gate'}; fixing that would no longer "
+                   "restore the read)")
     for r in effect["readers_gained"]:
         if r["outside_trust_zone"]:
             out.append(f"{r['principal']} (outside the trust zone) gains read access to "

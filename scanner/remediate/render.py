@@ -143,9 +143,16 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
     for r in effect.get("readers_at_risk") or ():
         yield (f"  ? reader {_v(r['principal'])} -> {_v(r['secret_arn'])}: "
                f"{', '.join(_v(g) for g in r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
+    for r in effect.get("grants_removed") or ():
+        yield (f"  x grant {_v(r['principal'])} -> {_v(r['secret_arn'])} removed from the "
+               f"secret policy (not a reader today: {_gates(r)})")
     for f in resolved:
         yield f"  resolved {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
             f" ({_v(f['principal'])})" if f.get("principal") else "")
+    for f in effect.get("findings_withdrawn") or ():
+        yield (f"  withdrawn {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
+            f" ({_v(f['principal'])})" if f.get("principal") else "")
+            + ": not fixed, the grant it is about is removed")
     for f in created:
         yield f"  created  {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
             f" ({_v(f['principal'])})" if f.get("principal") else "")
