@@ -4,8 +4,10 @@ Every planned change is applied to an in-memory copy of the snapshot (the remedi
 ``simulate``), then access analysis and the rules run again (``scanner.pipeline.analyze``, the
 same code as a scan). Per change the plan records:
 
-* readers gained and lost: principal, secret, and the verdict of every gate; and readers at
-  risk: still readers, but a gate that allowed them becomes UNKNOWN (not proven kept);
+* readers gained and lost: principal, secret (or replica, by its own ARN, with
+  ``replica_of``), and the verdict of every gate; and readers at risk: still readers, but a
+  gate that allowed them becomes UNKNOWN (not proven kept); and grants removed: in-zone
+  principals the secret policy stops granting while another gate keeps them from reading;
 * findings resolved (failing before, not after) and created (failing after, not before);
 * findings that become UNKNOWN: the change makes a rule apply whose input the scan could not
   read (a key whose deletion is cancelled: its rotation status); the rescan tells.
@@ -62,19 +64,33 @@ class EstateView:
     unknown: Mapping[str, Finding]
     graph: Any = None  # the analysed graph (the solver asks its questions over it)
 
+    def _copies(self) -> list[tuple[str, SecretAccess]]:
+        """Every secret and every replica, by its own ARN (a replica is read through its own
+        key in its own region: it has readers of its own -- safe-fixes trial, defect 3: a
+        replica's outside reader was missing from every effect)."""
+        return [*self.access.secrets.items(), *self.access.replicas.items()]
+
     def readers(self) -> dict[tuple[str, str], AccessPath]:
-        return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
+        return {(arn, p.principal): p for arn, s in self._copies()
                 for p in s.paths if p.decision in _READS}
 
     def paths(self) -> dict[tuple[str, str], AccessPath]:
         """Every recorded path (readers, broken intended paths, named outsiders)."""
-        return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
-                for p in s.paths}
+        return {(arn, p.principal): p for arn, s in self._copies() for p in s.paths}
 
     def outside(self) -> set[tuple[str, str]]:
-        """(secret, principal) of readers outside the trust zone and the allow-list."""
-        return {(s.secret_arn, p.principal) for s in self.access.secrets.values()
-                for p in s.unintended_paths}
+        """(secret or replica, principal) of readers outside the trust zone and the
+        allow-list."""
+        return {(arn, p.principal) for arn, s in self._copies() for p in s.unintended_paths}
+
+    def primary_of(self) -> dict[str, str]:
+        """Replica ARN -> its primary's ARN (the graph's replica nodes)."""
+        if self.graph is None:
+            return {}
+        from scanner.access.graph_io import secret_copies
+
+        return {arn: str(attrs["primary_arn"]) for arn, _node, attrs, is_replica
+                in secret_copies(self.graph) if is_replica}
 
 
 def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
@@ -88,11 +104,17 @@ def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
                                if f.status is Status.UNKNOWN})
 
 
-def _reader_json(path: AccessPath) -> dict[str, Any]:
-    return {"secret_arn": path.secret_arn, "principal": path.principal,
-            "principal_account": path.principal_account, "decision": path.decision,
-            "gates": {gate: v.status for gate, v in sorted(path.gates.items())},
-            "cross_account": path.cross_account, "in_zone": path.in_zone}
+def _reader_json(path: AccessPath, secret_arn: str | None = None,
+                 primary: str | None = None) -> dict[str, Any]:
+    """One reader; ``secret_arn`` the ARN it reads (a replica's own), ``primary`` the replica's
+    primary (``replica_of``: only on a replica's reader)."""
+    out = {"secret_arn": secret_arn or path.secret_arn, "principal": path.principal,
+           "principal_account": path.principal_account, "decision": path.decision,
+           "gates": {gate: v.status for gate, v in sorted(path.gates.items())},
+           "cross_account": path.cross_account, "in_zone": path.in_zone}
+    if primary is not None:
+        out["replica_of"] = primary
+    return out
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
@@ -103,19 +125,25 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
     """The effect of going from ``before`` to ``after`` (JSON, sorted)."""
     old, new = before.readers(), after.readers()
-    gained = [_reader_json(new[k]) for k in sorted(set(new) - set(old))]
-    lost = [_reader_json(old[k]) for k in sorted(set(old) - set(new))]
+    primaries = {**before.primary_of(), **after.primary_of()}
+
+    def reader(path: AccessPath, k: tuple[str, str], **extra: Any) -> dict[str, Any]:
+        return dict(_reader_json(path, k[0], primaries.get(k[0])), **extra)
+
+    gained = [reader(new[k], k) for k in sorted(set(new) - set(old))]
+    lost = [reader(old[k], k) for k in sorted(set(old) - set(new))]
     at_risk = []  # readers kept, but a gate that allowed them is now UNKNOWN: not proven kept
     for k in sorted(set(old) & set(new)):
         went = sorted(g for g, v in new[k].gates.items()
                       if v.status == "UNKNOWN" and k in old
                       and (old[k].gates.get(g) is None or old[k].gates[g].status != "UNKNOWN"))
         if went:
-            at_risk.append(dict(_reader_json(new[k]), unknown_gates=went))
+            at_risk.append(reader(new[k], k, unknown_gates=went))
     outside = after.outside()
     for r in gained:
         r["outside_trust_zone"] = (r["secret_arn"], r["principal"]) in outside
-    removed = _grants_removed(before, after, old)
+    removed = [dict(r, replica_of=primaries[r["secret_arn"]])
+               if r["secret_arn"] in primaries else r for r in _grants_removed(before, after, old)]
     withdrawn_keys = {(r["secret_arn"], r["principal"]) for r in removed}
     gone = [before.failing[i] for i in sorted(set(before.failing) - set(after.failing))]
     # a finding about a principal whose grant the change removes is not fixed: the read it
@@ -158,7 +186,7 @@ def _grants_removed(before: EstateView, after: EstateView,
         now_gate = now.gates.get("resource_policy") if now is not None else None
         if now_gate is not None and now_gate.status in _READS:
             continue
-        out.append(dict(_reader_json(path), resource_policy_after=(
+        out.append(dict(_reader_json(path, k[0]), resource_policy_after=(
             now_gate.status if now_gate is not None else "no grant")))
     return out
 
