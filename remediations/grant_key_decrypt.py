@@ -3,7 +3,10 @@
 Fixes ``secret-cross-account-access-broken`` when the KMS key policy is the gate that blocks.
 Adds one key-policy statement (or widens the one it added before for the same secret):
 ``kms:Decrypt`` for those principals, only through Secrets Manager in the secret's region and
-only for that secret (``kms:ViaService`` and ``kms:EncryptionContext:SecretARN``). Every other
+only for that secret (``kms:ViaService`` and ``kms:EncryptionContext:SecretARN``). A statement
+is taken for the one it added only when it is exactly that shape (``is_own_statement``), never
+by its Sid alone: one under that Sid whose conditions are gone is left as it is and a new one is
+added under a Sid no statement holds (safe-fixes trial, defect 1). Every other
 statement stays as it was; the result must stay under 32 KB. Principals the secret policy does
 not grant are never added, nor principals outside the trust zone. "Does the secret policy grant
 P" and "does the key policy block P" are the access analysis' gate verdicts for the (P, secret)
@@ -16,6 +19,7 @@ round 8). Reversible: PutKeyPolicy with the previous text.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
@@ -184,6 +188,73 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return [change]
 
 
+def _conditions(secret: Secret) -> dict[str, str]:
+    """The two conditions of the statement: KMS Developer Guide, "kms:ViaService": "limits use
+    of a KMS key to requests from specified AWS services"; Secrets Manager User Guide,
+    "Secret encryption and decryption": Secrets Manager uses the secret's ARN as the
+    encryption context (``SecretARN``), so the grant covers this secret only."""
+    return {"kms:ViaService": f"secretsmanager.{secret.region}.amazonaws.com",
+            "kms:EncryptionContext:SecretARN": secret.arn}
+
+
+def _sids(secret_arn: str) -> re.Pattern[str]:
+    """The Sids of the statements written for ``secret_arn``: ``statement_sid`` and, where that
+    Sid was taken by a statement that is not ours, the same with a number after it."""
+    return re.compile(re.escape(statement_sid(secret_arn)) + r"(?:[0-9]+)?")
+
+
+def is_own_statement(stmt: Any, secret: Secret) -> bool:
+    """Exactly the statement this remediator writes for ``secret``: Allow, Action kms:Decrypt,
+    Resource *, Principal {"AWS": named principals}, and Condition StringEquals with this
+    secret's kms:ViaService and kms:EncryptionContext:SecretARN, nothing else. Only such a
+    statement is widened: adding a principal to one whose conditions an admin removed (or to
+    one that allows more, or denies) would grant more than decrypting this secret through
+    Secrets Manager (safe-fixes trial, defect 1: a statement found by its Sid alone, its
+    conditions removed, let the added role decrypt every secret of the key)."""
+    if not isinstance(stmt, Mapping) or not _sids(secret.arn).fullmatch(str(stmt.get("Sid"))):
+        return False
+    if set(stmt) != {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}:
+        return False
+    action = stmt["Action"]
+    actions = [action] if isinstance(action, str) else action
+    if stmt["Effect"] != "Allow" or stmt["Resource"] not in ("*", ["*"]) or \
+            not isinstance(actions, list) or [str(a).lower() for a in actions] != ["kms:decrypt"]:
+        return False
+    principal = stmt["Principal"]
+    if not isinstance(principal, Mapping) or set(principal) != {"AWS"}:
+        return False
+    named = principal["AWS"]
+    names = [named] if isinstance(named, str) else named
+    if not isinstance(names, list) or not names or \
+            not all(isinstance(n, str) and n != "*" for n in names):
+        return False
+    cond = stmt["Condition"]
+    if not isinstance(cond, Mapping) or set(cond) != {"StringEquals"}:
+        return False
+    equals = cond["StringEquals"]
+    return isinstance(equals, Mapping) and dict(equals) == _conditions(secret)
+
+
+def own_statement(stmts: Sequence[Any], secret: Secret) -> int | None:
+    """The index of the statement written for ``secret`` (``is_own_statement``), if any."""
+    return next((i for i, s in enumerate(stmts) if is_own_statement(s, secret)), None)
+
+
+def free_sid(stmts: Sequence[Any], secret_arn: str) -> str:
+    """``statement_sid`` of the secret, or, when a statement that is not ours holds it, the
+    first of ``<sid>2``, ``<sid>3``, ... that no statement holds: a fresh statement never
+    shares a Sid with another (which of the two would a reader, or the next plan, take for
+    ours?)."""
+    taken = {str(s.get("Sid")) for s in stmts if isinstance(s, Mapping)}
+    base = statement_sid(secret_arn)
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"
+
+
 def _current_policy(key: KmsKey, ctx: PlanContext) -> str | None:
     text = ctx.overlay.get(f"key-policy:{key.arn}", {}).get("policy_text", key.policy)
     return text if isinstance(text, str) or text is None else str(text)
@@ -200,11 +271,9 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
     before_text = _current_policy(key, ctx)
     before = parse_policy(before_text, f"key policy of {key.arn}")
     stmts = before["Statement"]
-    sid = statement_sid(secret.arn)
     replacements: dict[int, Mapping[str, Any] | None] = {}
     appended: list[Mapping[str, Any]] = []
-    existing = next((i for i, s in enumerate(stmts)
-                     if isinstance(s, Mapping) and s.get("Sid") == sid), None)
+    existing = own_statement(stmts, secret)
     if existing is not None:
         old = dict(stmts[existing])
         names = aws_principals(old) + [p for p in missing if p not in aws_principals(old)]
@@ -212,13 +281,10 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
         replacements[existing] = old
     else:
         appended.append({
-            "Sid": sid, "Effect": "Allow",
+            "Sid": free_sid(stmts, secret.arn), "Effect": "Allow",
             "Principal": {"AWS": missing[0] if len(missing) == 1 else list(missing)},
             "Action": "kms:Decrypt", "Resource": "*",
-            "Condition": {"StringEquals": {
-                "kms:ViaService": f"secretsmanager.{secret.region}.amazonaws.com",
-                "kms:EncryptionContext:SecretARN": secret.arn}},
-        })
+            "Condition": {"StringEquals": _conditions(secret)}})
     after, diff = edit_policy("kms-key-policy", before_text, before, replacements, appended,
                               KEY_POLICY_MAX_BYTES, use_bytes=True)
     call = ApiCall(service="kms", operation="PutKeyPolicy", region=key.region,

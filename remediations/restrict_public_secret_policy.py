@@ -3,7 +3,9 @@
 Fixes ``secret-policy-public``. Adds ``StringEquals aws:PrincipalOrgID = <org id>`` to exactly
 the statements the rule reports (scanner.policy.exposure.public_statements: Allow to ``*`` or
 with NotPrincipal, with no narrowing condition -- an ``...IfExists`` one does not narrow); every
-other statement is kept as it was. The minified result is checked against the 20,480-character limit and written with
+other statement is kept as it was. A reported statement that also names principals besides
+``*`` is split (``split_named``): the named principals keep it as it was, the ``*`` moves to a
+copy that gets the condition (safe-fixes trial, defect 2). The minified result is checked against the 20,480-character limit and written with
 ``BlockPublicPolicy=True``. Reversible: PutResourcePolicy with the previous text.
 """
 
@@ -51,6 +53,50 @@ def restrict(stmt: Mapping[str, Any], org_id: str) -> dict[str, Any]:
     return out
 
 
+def split_named(stmt: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A public statement that also names principals (``{"AWS": ["*", "arn:...:role/R"]}``)
+    as two: the named principals with the statement as it was, and ``{"AWS": "*"}`` alone
+    (the one to narrow). None when it names nobody but ``*`` (or uses NotPrincipal). IAM User
+    Guide, "AWS JSON policy elements: Principal": "Use the Principal element in a
+    resource-based JSON policy to specify the principal that is allowed or denied access to a
+    resource" -- the entries of the element are alternatives (a request matches the statement
+    when its principal matches one of them), so the same statement once per group of entries
+    grants each entry exactly what it had (safe-fixes trial, defect 2: putting
+    aws:PrincipalOrgID on the whole statement took the grant from a trusted account's role)."""
+    principal = stmt.get("Principal")
+    if not isinstance(principal, Mapping):
+        return None
+    rest: dict[str, Any] = {}
+    star = False
+    for kind, value in principal.items():
+        values = [value] if isinstance(value, str) else list(value) \
+            if isinstance(value, list) else None
+        if values is None:
+            return None
+        if kind == "AWS" and "*" in values:
+            star = True
+            values = [v for v in values if v != "*"]
+        if values:
+            rest[kind] = values[0] if len(values) == 1 else values
+    if not star or not rest:
+        return None
+    kept = copy.deepcopy(dict(stmt))
+    kept["Principal"] = rest
+    public = copy.deepcopy(dict(stmt))
+    public["Principal"] = {"AWS": "*"}
+    return kept, public
+
+
+def _free_sid(sid: str, taken: set[str]) -> str:
+    """``sid``, or ``sid2``, ``sid3``, ... : one no statement of the policy holds."""
+    if sid not in taken:
+        return sid
+    n = 2
+    while f"{sid}{n}" in taken:
+        n += 1
+    return f"{sid}{n}"
+
+
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
     secret = find_secret(snapshot, finding.resource.arn)
     require_read(secret.unread, ("resource_policy",), f"secret {secret.arn}")
@@ -61,10 +107,23 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if not public:
         return []
     org_id = org_id_for(snapshot, ctx)
-    replacements: dict[int, Mapping[str, Any] | None] = {
-        i: restrict(before["Statement"][i], org_id) for i in public}
-    after, diff = edit_policy("secret-resource-policy", before_text, before, replacements, (),
-                              SECRET_POLICY_MAX_CHARS, use_bytes=False)
+    replacements: dict[int, Mapping[str, Any] | None] = {}
+    appended: list[Mapping[str, Any]] = []
+    taken = {str(st.get("Sid")) for st in before["Statement"] if isinstance(st, Mapping)}
+    for i in public:
+        stmt = before["Statement"][i]
+        named = split_named(stmt)
+        if named is None:
+            replacements[i] = restrict(stmt, org_id)
+            continue
+        kept, star = named
+        replacements[i] = kept
+        if "Sid" in star:
+            star["Sid"] = _free_sid(f"{star['Sid']}Org", taken)
+            taken.add(star["Sid"])
+        appended.append(restrict(star, org_id))
+    after, diff = edit_policy("secret-resource-policy", before_text, before, replacements,
+                              appended, SECRET_POLICY_MAX_CHARS, use_bytes=False)
     call = ApiCall(service="secretsmanager", operation="PutResourcePolicy", region=secret.region,
                    params={"SecretId": secret.arn, "ResourcePolicy": diff.after,
                            "BlockPublicPolicy": True})

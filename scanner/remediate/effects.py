@@ -4,8 +4,10 @@ Every planned change is applied to an in-memory copy of the snapshot (the remedi
 ``simulate``), then access analysis and the rules run again (``scanner.pipeline.analyze``, the
 same code as a scan). Per change the plan records:
 
-* readers gained and lost: principal, secret, and the verdict of every gate; and readers at
-  risk: still readers, but a gate that allowed them becomes UNKNOWN (not proven kept);
+* readers gained and lost: principal, secret (or replica, by its own ARN, with
+  ``replica_of``), and the verdict of every gate; and readers at risk: still readers, but a
+  gate that allowed them becomes UNKNOWN (not proven kept); and grants removed: in-zone
+  principals the secret policy stops granting while another gate keeps them from reading;
 * findings resolved (failing before, not after) and created (failing after, not before);
 * findings that become UNKNOWN: the change makes a rule apply whose input the scan could not
   read (a key whose deletion is cancelled: its rotation status); the rescan tells.
@@ -15,7 +17,10 @@ A change is **refused** (listed as not planned, with the readers affected) when 
 * removes a reader that is intended (or puts it at risk): any reader inside the trust zone,
   except the principals the change exists to remove; or
 * adds a reader outside the trust zone (public, or an account outside the organization, the
-  scanned accounts and the allow-list: the access analysis' own ``unintended_paths`` test).
+  scanned accounts and the allow-list: the access analysis' own ``unintended_paths`` test); or
+* adds a reader, inside the zone too, to a secret the change is not for (``subjects``: a
+  change to one secret is for that secret and its replicas, a grant-key-decrypt statement for
+  the secret it lets the readers decrypt).
 
 unless the user accepts that exact change with ``--accept-access-change CHANGE_ID``. Where a
 companion change keeps every reader, both are planned together: ``move-secret-to-cmk`` gets the
@@ -59,14 +64,33 @@ class EstateView:
     unknown: Mapping[str, Finding]
     graph: Any = None  # the analysed graph (the solver asks its questions over it)
 
+    def _copies(self) -> list[tuple[str, SecretAccess]]:
+        """Every secret and every replica, by its own ARN (a replica is read through its own
+        key in its own region: it has readers of its own -- safe-fixes trial, defect 3: a
+        replica's outside reader was missing from every effect)."""
+        return [*self.access.secrets.items(), *self.access.replicas.items()]
+
     def readers(self) -> dict[tuple[str, str], AccessPath]:
-        return {(s.secret_arn, p.principal): p for s in self.access.secrets.values()
+        return {(arn, p.principal): p for arn, s in self._copies()
                 for p in s.paths if p.decision in _READS}
 
+    def paths(self) -> dict[tuple[str, str], AccessPath]:
+        """Every recorded path (readers, broken intended paths, named outsiders)."""
+        return {(arn, p.principal): p for arn, s in self._copies() for p in s.paths}
+
     def outside(self) -> set[tuple[str, str]]:
-        """(secret, principal) of readers outside the trust zone and the allow-list."""
-        return {(s.secret_arn, p.principal) for s in self.access.secrets.values()
-                for p in s.unintended_paths}
+        """(secret or replica, principal) of readers outside the trust zone and the
+        allow-list."""
+        return {(arn, p.principal) for arn, s in self._copies() for p in s.unintended_paths}
+
+    def primary_of(self) -> dict[str, str]:
+        """Replica ARN -> its primary's ARN (the graph's replica nodes)."""
+        if self.graph is None:
+            return {}
+        from scanner.access.graph_io import secret_copies
+
+        return {arn: str(attrs["primary_arn"]) for arn, _node, attrs, is_replica
+                in secret_copies(self.graph) if is_replica}
 
 
 def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
@@ -80,11 +104,17 @@ def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
                                if f.status is Status.UNKNOWN})
 
 
-def _reader_json(path: AccessPath) -> dict[str, Any]:
-    return {"secret_arn": path.secret_arn, "principal": path.principal,
-            "principal_account": path.principal_account, "decision": path.decision,
-            "gates": {gate: v.status for gate, v in sorted(path.gates.items())},
-            "cross_account": path.cross_account, "in_zone": path.in_zone}
+def _reader_json(path: AccessPath, secret_arn: str | None = None,
+                 primary: str | None = None) -> dict[str, Any]:
+    """One reader; ``secret_arn`` the ARN it reads (a replica's own), ``primary`` the replica's
+    primary (``replica_of``: only on a replica's reader)."""
+    out = {"secret_arn": secret_arn or path.secret_arn, "principal": path.principal,
+           "principal_account": path.principal_account, "decision": path.decision,
+           "gates": {gate: v.status for gate, v in sorted(path.gates.items())},
+           "cross_account": path.cross_account, "in_zone": path.in_zone}
+    if primary is not None:
+        out["replica_of"] = primary
+    return out
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
@@ -95,27 +125,70 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
     """The effect of going from ``before`` to ``after`` (JSON, sorted)."""
     old, new = before.readers(), after.readers()
-    gained = [_reader_json(new[k]) for k in sorted(set(new) - set(old))]
-    lost = [_reader_json(old[k]) for k in sorted(set(old) - set(new))]
+    primaries = {**before.primary_of(), **after.primary_of()}
+
+    def reader(path: AccessPath, k: tuple[str, str], **extra: Any) -> dict[str, Any]:
+        return dict(_reader_json(path, k[0], primaries.get(k[0])), **extra)
+
+    gained = [reader(new[k], k) for k in sorted(set(new) - set(old))]
+    lost = [reader(old[k], k) for k in sorted(set(old) - set(new))]
     at_risk = []  # readers kept, but a gate that allowed them is now UNKNOWN: not proven kept
     for k in sorted(set(old) & set(new)):
         went = sorted(g for g, v in new[k].gates.items()
                       if v.status == "UNKNOWN" and k in old
                       and (old[k].gates.get(g) is None or old[k].gates[g].status != "UNKNOWN"))
         if went:
-            at_risk.append(dict(_reader_json(new[k]), unknown_gates=went))
+            at_risk.append(reader(new[k], k, unknown_gates=went))
     outside = after.outside()
     for r in gained:
         r["outside_trust_zone"] = (r["secret_arn"], r["principal"]) in outside
-    resolved = [_finding_json(before.failing[i]) for i in sorted(set(before.failing)
-                                                                 - set(after.failing))]
+    removed = [dict(r, replica_of=primaries[r["secret_arn"]])
+               if r["secret_arn"] in primaries else r for r in _grants_removed(before, after, old)]
+    withdrawn_keys = {(r["secret_arn"], r["principal"]) for r in removed}
+    gone = [before.failing[i] for i in sorted(set(before.failing) - set(after.failing))]
+    # a finding about a principal whose grant the change removes is not fixed: the read it
+    # reported as broken is deleted, not restored (safe-fixes trial, defect 2)
+    resolved = [_finding_json(f) for f in gone
+                if (f.resource.arn, f.principal) not in withdrawn_keys]
+    withdrawn = [_finding_json(f) for f in gone
+                 if (f.resource.arn, f.principal) in withdrawn_keys]
     created = [_finding_json(after.failing[i]) for i in sorted(set(after.failing)
                                                                - set(before.failing))]
     unknown = [_finding_json(after.unknown[i]) for i in sorted(set(after.unknown)
                                                                - set(before.unknown))]
-    return {"readers_gained": gained, "readers_lost": lost, "readers_at_risk": at_risk,
-            "findings_resolved": resolved,
-            "findings_created": created, "findings_unknown": unknown}
+    out = {"readers_gained": gained, "readers_lost": lost, "readers_at_risk": at_risk,
+           "findings_resolved": resolved,
+           "findings_created": created, "findings_unknown": unknown}
+    if removed or withdrawn:  # keys of their own: plans without them read as before
+        out.update(grants_removed=removed, findings_withdrawn=withdrawn)
+    return out
+
+
+def _grants_removed(before: EstateView, after: EstateView,
+                    readers: Mapping[tuple[str, str], AccessPath]) -> list[dict[str, Any]]:
+    """Principals inside the trust zone that the secret policy grants before and not after,
+    although they do not read before (a reader that stops reading is ``readers_lost``):
+    another gate (the key policy, an SCP) blocks them today. The grant is the owner's intent,
+    the part of the read that is in place; taking it away is an access change even while the
+    read is broken -- once the other gate is fixed the principal would read, and after this
+    change it would not (safe-fixes trial, defect 2: restrict-public-secret-policy put
+    aws:PrincipalOrgID on a statement that also named a trusted account's role whose key gate
+    was DENIED, and the plan called the broken-access finding "resolved")."""
+    later = after.paths()
+    out: list[dict[str, Any]] = []
+    for k, path in sorted(before.paths().items()):
+        if k in readers or not path.in_zone or path.principal_type == "public":
+            continue
+        gate = path.gates.get("resource_policy")
+        if gate is None or gate.status not in _READS:
+            continue
+        now = later.get(k)
+        now_gate = now.gates.get("resource_policy") if now is not None else None
+        if now_gate is not None and now_gate.status in _READS:
+            continue
+        out.append(dict(_reader_json(path, k[0]), resource_policy_after=(
+            now_gate.status if now_gate is not None else "no grant")))
+    return out
 
 
 def _targets(change: PlannedChange) -> set[str]:
@@ -125,10 +198,25 @@ def _targets(change: PlannedChange) -> set[str]:
     return {str(p) for p in names} if isinstance(names, (list, tuple)) else set()
 
 
+def subjects(change: PlannedChange) -> frozenset[str] | None:
+    """The secrets (primary ARNs) a change is for, when it is for some and not others: the
+    secret whose policy, key, rotation or replicas it edits, and for ``grant-key-decrypt`` the
+    secret whose readers it lets decrypt (``details.secret_arn``: a key-policy edit that is for
+    one secret). None for a change to a key's state or rotation, or to a route: such a change
+    is for every secret of the key or the account alike."""
+    if change.remediation_id == "grant-key-decrypt":
+        secret = change.details.get("secret_arn")
+        return frozenset({str(secret)}) if secret else None
+    if change.target.startswith(_ONE_SECRET):
+        return frozenset({change.resource_arn})
+    return None
+
+
 def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
     """Why the effect is not acceptable without an explicit --accept-access-change."""
     out: list[str] = []
     targets = _targets(change)
+    mine = subjects(change)
     for r in effect["readers_lost"]:
         if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
             continue  # the reader the change is meant to remove, or one outside the zone
@@ -138,10 +226,25 @@ def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
             continue
         out.append(f"{r['principal']} may lose read access to {r['secret_arn']} (the "
                    f"{', '.join(r['unknown_gates'])} gate becomes UNKNOWN)")
+    for r in effect.get("grants_removed") or ():
+        if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
+            continue
+        blocked = sorted(g for g, v in r["gates"].items() if v in ("DENIED", "UNKNOWN")
+                         and g != "resource_policy")
+        out.append(f"{r['principal']} loses its grant in the secret policy of "
+                   f"{r['secret_arn']} (it does not read today, blocked at "
+                   f"{', '.join(blocked) or 'another gate'}; fixing that would no longer "
+                   "restore the read)")
     for r in effect["readers_gained"]:
         if r["outside_trust_zone"]:
             out.append(f"{r['principal']} (outside the trust zone) gains read access to "
                        f"{r['secret_arn']}")
+        elif mine is not None and r.get("replica_of", r["secret_arn"]) not in mine:
+            # a change for one secret that lets someone read another is wider than the
+            # finding it fixes (safe-fixes trial, defect 1: a key statement whose conditions
+            # were gone let the role grant-key-decrypt added for secret A read secret B)
+            out.append(f"{r['principal']} gains read access to {r['secret_arn']}, not what "
+                       f"this change is for ({', '.join(sorted(mine))})")
     return out
 
 

@@ -182,6 +182,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     of the plan leads to (already fixed, or a chain of edits partly applied)."""
     drifted: list[str] = []
     unread: list[str] = []
+    stuck: list[str] = []  # not reversible, and short of the plan: for a person to finish
     for chain in _chains(changes).values():
         change = chain[0]
         try:
@@ -199,9 +200,22 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             keys = ", ".join(differences(change.pre_state, current))
             drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
                            "the scan")
+            if not change.reversible:
+                stuck.append(f"{change.change_id} is not reversible, so --undo cannot take it "
+                             "back: " + ", ".join(
+                                 f"{k} is {current.get(k)!r}, planned "
+                                 f"{change.desired_state.get(k)!r}"
+                                 for k in differences(change.desired_state, current))
+                             + " -- finish it by hand")
     if drifted or unread:
+        # --undo is offered only where it can help: a change it cannot take back (cancel-key-
+        # deletion left Disabled by a refused EnableKey) is for a person to finish (safe-fixes
+        # trial, defect 5: the re-run said "--undo it" and --undo said "nothing to undo")
+        undoable = len(stuck) < len(drifted)
         hint = " (if an earlier apply of this plan stopped midway, its journal says what it " \
-            "changed: --undo it, or rescan and plan again)" if drifted else ""
+            "changed: " + "; ".join(stuck + (["--undo it, or rescan and plan again"]
+                                            if undoable else ["then rescan and plan again"])) \
+            + ")" if drifted else ""
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
             + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint,
@@ -535,8 +549,12 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     reversible = [e for e in reversed(applied) if e.change.reversible]
     not_reversible = [e for e in applied if not e.change.reversible]
     for e in not_reversible:
+        owed = differences(e.change.desired_state, e.after) if e.after is not None else []
+        short = "; it stopped partway: " + ", ".join(
+            f"{k} is {e.after.get(k)!r}, planned {e.change.desired_state.get(k)!r}"
+            for k in owed) + " -- finish it by hand" if owed and e.after is not None else ""
         _say(out, f"not reversible: {e.change.change_id} {e.change.remediation_id} "
-             f"{e.change.resource_arn} (undo by hand if needed)")
+             f"{e.change.resource_arn} (undo by hand if needed{short})")
     if not reversible:
         _say(out, "nothing to undo")
         return result

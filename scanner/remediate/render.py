@@ -152,9 +152,16 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
     for r in effect.get("readers_at_risk") or ():
         yield (f"  ? reader {_v(r['principal'])} -> {_v(r['secret_arn'])}: "
                f"{', '.join(_v(g) for g in r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
+    for r in effect.get("grants_removed") or ():
+        yield (f"  x grant {_v(r['principal'])} -> {_v(r['secret_arn'])} removed from the "
+               f"secret policy (not a reader today: {_gates(r)})")
     for f in resolved:
         yield f"  resolved {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
             f" ({_v(f['principal'])})" if f.get("principal") else "")
+    for f in effect.get("findings_withdrawn") or ():
+        yield (f"  withdrawn {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
+            f" ({_v(f['principal'])})" if f.get("principal") else "")
+            + ": not fixed, the grant it is about is removed")
     for f in created:
         yield f"  created  {_v(f['rule_id'])} {_v(f['resource_arn'])}" + (
             f" ({_v(f['principal'])})" if f.get("principal") else "")
@@ -304,16 +311,34 @@ def render_policy_diff(diff: PolicyDiff, *, width: int | None = None) -> list[st
     ``-`` or ``+`` as a unified diff marks them (a long ARN still stays whole)."""
     out = [f"    {diff.kind}: {diff.size_after} of {diff.size_limit} "
            f"{'bytes' if diff.kind == 'kms-key-policy' else 'characters'} after the change"]
+    run: list[Any] = []  # the statements left alone since the last edited one
+
+    def flush() -> None:
+        # a run of three or more is one line: an edit of one statement in a long policy
+        # printed a line per statement kept (safe-fixes trial: 133 of them)
+        if len(run) >= _RUN:
+            out.append(f"      = statements {run[0].index}-{run[-1].index}: {len(run)} "
+                       "unchanged")
+        else:
+            out.extend(f"      = {statement_label(u.index, u.sid)}: unchanged" for u in run)
+        run.clear()
+
     for s in diff.statements:
-        label = statement_label(s.index, s.sid)
         if s.op == "unchanged":
-            out.append(f"      = {label}: unchanged")
+            run.append(s)
             continue
+        flush()
+        label = statement_label(s.index, s.sid)
         out.append(f"      ~ {label}: {s.op}")
         for mark, statement in (("-", s.before), ("+", s.after)):
             if statement is not None:
                 out.extend(_statement_lines(mark, statement, width))
+    flush()
     return out
+
+
+#: the shortest run of unchanged statements shown as one line
+_RUN = 3
 
 
 def _statement_lines(mark: str, statement: Any, width: int | None) -> list[str]:

@@ -76,6 +76,36 @@ def test_a_call_refused_after_another_landed_is_partial(
     assert result.counts.get("partial") == 1 and not result.ok
 
 
+def test_a_not_reversible_partial_change_is_left_to_a_person_not_to_undo(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Safe-fixes trial, defect 5: after cancel-key-deletion ended partial (the key Disabled),
+    re-running the plan refused it all "--undo it, or rescan and plan again", and --undo said
+    "not reversible ... nothing to undo". The re-run now says --undo cannot take it back and
+    what is still short of the plan; --undo says the same."""
+    import io
+
+    from scanner.errors import InputError
+
+    plan = _plan(scanned, "cancel-key-deletion")
+    _fault(monkeypatch, lambda op, p: "before" if op == "EnableKey" else None)
+    _apply(scanned, clients, plan, tmp_path / "journal.jsonl")
+    monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
+
+    with pytest.raises(InputError) as info:
+        _apply(scanned, clients, plan, tmp_path / "again.jsonl")
+    why = str(info.value)
+    assert "--undo it" not in why
+    assert "not reversible, so --undo cannot take it back" in why
+    assert "key_state is 'Disabled', planned 'Enabled'" in why
+
+    out = io.StringIO()
+    undo_journal(read_journal(tmp_path / "journal.jsonl"), clients,
+                 undo_journal_path=str(tmp_path / "undo.jsonl"), out=out)
+    assert "it stopped partway: key_state is 'Disabled', planned 'Enabled' -- finish it by " \
+        "hand" in out.getvalue()
+
+
 def test_a_lost_answer_is_partial_and_undone(scanned: Scanned, clients: ClientsFactory,
                                              tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
