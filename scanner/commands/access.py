@@ -403,7 +403,8 @@ def run(args: argparse.Namespace) -> int:
         target = find_secret(report, prove, args.region, flag="--prove")
         named = find_principals(report, args.principal, snapshot) if args.principal else ()
         proof = prove_secret(graph, snapshot, settings, target, fmt=args.format,
-                             timeout_s=args.prove_timeout, principals=named)
+                             timeout_s=args.prove_timeout, principals=named,
+                             aliases=key_aliases(snapshot))
         if args.format != "json":  # words kept whole, broken at the terminal's width
             proof = fit_text(terminal_safe(proof), terminal_width())
         sys.stdout.write(proof)

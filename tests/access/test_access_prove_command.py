@@ -136,3 +136,23 @@ def test_prove_a_named_principal_with_its_identity_and_boundary(
     out = capsys.readouterr().out
     assert f"named principal {APP_ROLE}: WITNESS" in out
     assert "aws:sourcevpce=vpce-0abc" in out
+
+
+def test_prove_names_the_key_by_alias_as_access_secret_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/access.md: "Keys are shown by alias". `access --secret` printed
+    'key: alias/app-secrets (arn:...)' and `access --prove` the bare ARN for the same key
+    (new-user trial round 9)."""
+    from helpers.access_estate import replica_estate
+
+    write_snapshot(tmp_path / "snapshot.json.gz", replica_estate())
+    assert main(["access", "--in", str(tmp_path), "--secret", "app/db",
+                 "--region", REGION]) == 0
+    listed = [line.strip() for line in capsys.readouterr().out.splitlines()
+              if line.strip().startswith("key: ")]
+    assert main(["access", "--in", str(tmp_path), "--prove", "app/db",
+                 "--region", REGION]) == 0
+    proved = [line.strip() for line in capsys.readouterr().out.splitlines()
+              if line.strip().startswith("key: ")]
+    assert listed and listed[0].startswith("key: alias/app-secrets (arn:aws:kms:"), listed
+    assert proved == listed[:1]

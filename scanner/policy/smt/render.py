@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from scanner.access.settings import AccessSettings
 from scanner.policy.smt.questions import Answer, Prover
@@ -18,10 +18,13 @@ _TITLES = {
 
 
 def prove_secret(graph: Any, snapshot: Any, settings: AccessSettings, sa: Any, *, fmt: str,
-                 timeout_s: float, principals: Iterable[str] = ()) -> str:
+                 timeout_s: float, principals: Iterable[str] = (),
+                 aliases: Mapping[str, str] | None = None) -> str:
     """The outside questions, every CONDITIONAL reader's exact context, and (``principals``,
     from ``--principal``) whether each named principal can read the secret -- readers and
-    named principals with their identity policies, boundary and SCPs encoded."""
+    named principals with their identity policies, boundary and SCPs encoded. ``aliases``
+    (key ARN -> alias): the text names the key by alias, as ``access --secret`` does
+    (docs/access.md: "Keys are shown by alias")."""
     prover = Prover(graph, snapshot, settings, timeout_s=timeout_s)
     proof = prover.secret(sa.secret_arn)
     readers = prover.readers(snapshot, sa)
@@ -37,8 +40,10 @@ def prove_secret(graph: Any, snapshot: Any, settings: AccessSettings, sa: Any, *
         return json.dumps({"proofs": [data]}, indent=2, sort_keys=True) + "\n"
     # every value from the audited accounts one line (_v) before it is put into a line, so a
     # newline in a name forges no line (docs/reports.md, "Hostile input")
-    lines = [_v(sa.secret_arn),
-             f"  key: {_v(proof.key_arn or 'aws/secretsmanager (AWS-managed)')}"]
+    alias = (aliases or {}).get(proof.key_arn or "")
+    key = f"{alias} ({proof.key_arn})" if alias else \
+        (proof.key_arn or "aws/secretsmanager (AWS-managed)")
+    lines = [_v(sa.secret_arn), f"  key: {_v(key)}"]
     for answer in [proof.read] + ([proof.decrypt] if proof.decrypt else []) + readers + named:
         lines.extend(_answer_lines(answer))
     lines.append(f"  solver: {prover.solved} question(s) solved, {prover.reused} reused, "
