@@ -38,7 +38,11 @@ def fit_line(line: str, width: int | None, *, more: str = "    ") -> str:
 def fit_parts(parts: Sequence[str], width: int | None) -> str:
     """``parts`` joined by "; " on one line, or, with a ``width`` (a terminal), broken between
     parts into lines of at most ``width`` characters where the parts allow it, continuation
-    lines indented by two spaces. Logs and pipes (no width) keep the one line to grep."""
+    lines indented by two spaces. Logs and pipes (no width) keep the one line to grep. Each
+    part is made one line (``one_line``) first: parts carry values from the audited accounts
+    and the snapshot (an organization id, a folder name), and a control character or newline
+    among them must not rewrite the terminal or forge a line (hostile-input trial round 10)."""
+    parts = [one_line(p) for p in parts]
     if width is None:
         return "; ".join(parts)
     lines: list[str] = []

@@ -119,3 +119,26 @@ def test_the_scans_last_line_names_a_member_whose_policies_were_not_read() -> No
             "were not read (no --org)") in member
     assert "organization" not in last_line({"account_id": HOME, "status": "none"})
     assert "organization" not in last_line(None)
+
+
+def test_the_last_line_shows_a_hostile_organization_id_inert() -> None:
+    """Hostile-input trial round 10: the org id of a crafted snapshot went raw into the scan's
+    last line, and a terminal carried out its escape sequences (recolour, OSC 8 link) and
+    right-to-left override. docs/reports.md, "Hostile input": control characters (ESC too)
+    are replaced with U+FFFD in the terminal. Every part of the line is made one line."""
+    from types import SimpleNamespace
+
+    from scanner.pipeline import summary_line
+
+    hostile = "o-abc\x1b[31mRED\x1b]8;;https://e.x/\x07L\x1b]8;;\x07\r\u202e\nforged"
+    analysis = SimpleNamespace(
+        document=_zone({"account_id": HOME, "status": "member", "org_id": hostile,
+                        "management_account_id": None}),
+        api_calls={}, snapshot=None, exit_code=1)
+    for width in (None, 80):
+        line = summary_line(analysis, Path("out\x1b[2J"), [], 1.0,  # type: ignore[arg-type]
+                            width=width)
+        assert "\x1b" not in line and "\x07" not in line and "\r" not in line
+        assert "\u202e" not in line and "forged" in line
+        assert "\nforged" not in line
+        assert "o-abc\ufffd[31mRED" in line
