@@ -21,6 +21,8 @@ ListOrganizationalUnitsForParent or ListAccountsForParent; an account without ``
 
 from __future__ import annotations
 
+import json
+
 from typing import Callable
 
 from scanner.history.drift import FieldChange, NotAssessed, PolicyChange, ResourceChange
@@ -77,10 +79,16 @@ class _Tree:
         return None
 
     def path(self, chain: tuple[str, ...]) -> str:
+        """``Root/Prod/Web``: a name holding "/" (or a quote) is quoted, as JSON quotes a
+        string -- an OU may be named "Workloads/Prod" (Organizations allows any character,
+        botocore's OrganizationalUnitName pattern is [\\s\\S]*), and a move from OU Prod
+        under Workloads into it must not read as no move (hostile-input trial round 10)."""
         names = []
         for node in chain:
             unit = self.units.get(node)
-            names.append("Root" if unit is None else (unit.name or node))
+            name = "Root" if unit is None else (unit.name or node)
+            names.append(json.dumps(name, ensure_ascii=False) if "/" in name or '"' in name
+                         else name)
         return "/".join(names)
 
     def label(self, target: str) -> str:

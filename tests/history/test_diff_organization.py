@@ -202,3 +202,19 @@ def test_an_older_stored_snapshot_without_rcps_or_parents_still_diffs() -> None:
     assert drift.resources_added == ()
     subjects = {s for n in drift.not_assessed for s in (n.subjects or (n.subject,))}
     assert "rcp p-r1" in subjects
+
+
+def test_an_ou_named_with_a_slash_is_not_read_as_a_nested_path() -> None:
+    """Hostile-input trial round 10: OU 'Prod' under 'Workloads' and an OU at the root named
+    'Workloads/Prod' both read 'Root/Workloads/Prod', so a move out of the Workloads subtree
+    (its SCPs no longer apply) read 'ou: Root/Workloads/Prod -> Root/Workloads/Prod'.
+    Organizations allows any character in an OU name: one holding '/' is quoted."""
+    wl, prod, flat = "ou-ab12-wl000001", "ou-ab12-prod0001", "ou-ab12-flat0001"
+    units = (OrgUnit(ou_id=wl, name="Workloads", parent_id=ROOT),
+             OrgUnit(ou_id=prod, name="Prod", parent_id=wl),
+             OrgUnit(ou_id=flat, name="Workloads/Prod", parent_id=ROOT))
+    drift = diff_scans(stored(_snap("a", T1, _org(units=units, member_parent=prod))),
+                       stored(_snap("b", T2, _org(units=units, member_parent=flat))))
+    moved = {(r.kind, r.id): r for r in drift.resources_changed}[("org_account", MEMBER)]
+    (ou,) = moved.fields
+    assert (ou.field, ou.old, ou.new) == ("ou", "Root/Workloads/Prod", 'Root/"Workloads/Prod"')
