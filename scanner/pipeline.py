@@ -470,9 +470,12 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                      previous_record=scanned.previous_record)
             analysis = replace(analysis, history=outcome)
             recorded = True
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            # by outcome: a signal during the history's COMMIT comes after the scan was
+            # recorded (fault trial round 6: "not recorded" was said of a recorded scan)
+            said = "recorded" if getattr(exc, "recorded", False) else "not recorded"
             raise Interrupted(f"interrupted; the reports were written to {out_dir}, the scan "
-                              f"was not recorded in the history {options.history}") from None
+                              f"was {said} in the history {options.history}") from None
         except InputError as exc:  # a history locked by another process, say
             raise InputError(f"{exc.detail}; the reports were written to {out_dir}, the scan "
                              "was not recorded in the history", path=exc.path, rule=exc.rule,
