@@ -17,7 +17,8 @@
   report: only what the hidden ``.secretgraph-outputs`` manifest of the last set names is
   removed) are left alone.
 * One set at a time: ``commit()`` holds an exclusive flock on ``.<name>.lock`` beside
-  ``--out`` (waited for up to OUT_LOCK_WAIT, then OutputError naming it and its holder): two
+  ``--out``, removed as it is released (waited for up to OUT_LOCK_WAIT, then OutputError
+  naming it and its holder): two
   scans into one --out each moved their files in, leaving two scans' files (fault trial
   round 6). Each process holds a flock on its own staging folder too; one nobody holds is a
   killed process's leftover: under the commit lock, last night's files it kept in
@@ -194,6 +195,16 @@ class OutputSet:
                 raise OutputError(f"--out {self.out_dir}: {target} is in the way (not a "
                                   "file); nothing was written, the previous outputs are as "
                                   "they were")
+            if (target.is_file() or target.is_symlink()) and path.name not in earlier:
+                # the user's own file (another tool's report.html): left alone, as the stale
+                # files are -- it was replaced, and lost with the staging folder (fault trial
+                # round 6). Refused rather than renamed aside: the folder stays as its owner
+                # left it, and the one line says what to do
+                raise OutputError(f"--out {self.out_dir}: {target} is not a file of an "
+                                  f"earlier scan (the {MANIFEST} file there does not name "
+                                  "it): it is left alone; move it away or choose another "
+                                  "--out; nothing was written, the previous outputs are as "
+                                  "they were")
         try:  # what a killed commit may have moved in (_recover_leftovers)
             (self.staging / _STAGED).write_text(json.dumps(sorted(names)), encoding="utf-8")
         except OSError as exc:
@@ -257,52 +268,52 @@ class OutputSet:
             os.close(self._staging_fd)
             self._staging_fd = None
 
-    def _lock(self, *, wait: bool) -> IO[str] | None:
+    def _lock(self, *, wait: bool) -> "_Held | None":
         """The exclusive lock of commits into --out (flock on ``lock_path``), as remediate
         --apply locks ``<plan>.lock``. Held by another process: with ``wait``, waited for up
         to OUT_LOCK_WAIT seconds (one line says so), then OutputError naming the lock and
         its holder; without, None. None too where no lock can be had (a folder we may not
-        write: the commit goes on as before locks)."""
+        write: the commit goes on as before locks). The holder removes the file as it
+        releases it (no file is left beside --out: a Lambda's /tmp gained one a night), so a
+        lock won on a file no longer at ``lock_path`` is tried again on the new one."""
         path = self.lock_path
-        try:
-            fh = open(path, "a+", encoding="utf-8")
-        except OSError:
-            try:  # another user's lock file (not writable by us): a read descriptor locks too
-                fh = open(path, "r", encoding="utf-8")
+        deadline = time.monotonic() + OUT_LOCK_WAIT
+        said = False
+        while True:
+            try:
+                fh = open(path, "a+", encoding="utf-8")
             except OSError as exc:
                 log.warning("no lock for the outputs in %s (%s: %s): nothing stops another "
                             "scan from writing there at the same time", self.out_dir, path,
                             exc.strerror or exc)
                 return None
-        deadline = time.monotonic() + OUT_LOCK_WAIT
-        said = False
-        while True:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except OSError as exc:
+                fh.close()
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    fh.close()
                     log.warning("no lock for the outputs in %s (%s: %s)", self.out_dir,
                                 path, exc.strerror or exc)
                     return None
-            if not wait:
-                fh.close()
-                return None
-            holder = _holder(path)
-            if time.monotonic() >= deadline:
-                fh.close()
-                raise OutputError(f"--out {self.out_dir}: another process{holder} has been "
-                                  f"writing its reports into it for more than "
-                                  f"{OUT_LOCK_WAIT:g} s (its lock {path} is held); nothing "
-                                  "was written by this scan, run it again once that one is "
-                                  "done")
-            if not said:
-                log.warning("--out %s: waiting for another process%s to finish writing its "
-                            "reports into it (its lock %s is held; up to %g s)", self.out_dir,
-                            holder, path, OUT_LOCK_WAIT)
-                said = True
-            time.sleep(0.05)
+                if not wait:
+                    return None
+                holder = _holder(path)
+                if time.monotonic() >= deadline:
+                    raise OutputError(f"--out {self.out_dir}: another process{holder} has "
+                                      "been writing its reports into it for more than "
+                                      f"{OUT_LOCK_WAIT:g} s (its lock {path} is held); "
+                                      "nothing was written by this scan, run it again once "
+                                      "that one is done") from None
+                if not said:
+                    log.warning("--out %s: waiting for another process%s to finish writing "
+                                "its reports into it (its lock %s is held; up to %g s)",
+                                self.out_dir, holder, path, OUT_LOCK_WAIT)
+                    said = True
+                time.sleep(0.05)
+                continue
+            if _same_file(fh, path):
+                break
+            fh.close()  # its holder removed it as it left: the lock is the new file's
         try:  # who holds it, for the line another process may print
             fh.seek(0)
             fh.truncate()
@@ -310,7 +321,7 @@ class OutputSet:
             fh.flush()
         except OSError:
             pass
-        return fh
+        return _Held(fh, path)
 
     def _others(self) -> list[Path]:
         """The staging folders of this --out but this one's."""
@@ -362,6 +373,31 @@ OUT_LOCK_WAIT = 30.0
 #: the names of the files a commit moves into --out, written in the staging folder before the
 #: first move: a leftover's record of what its killed scan may have put there
 _STAGED = ".staged"
+
+
+class _Held:
+    """A lock file held: ``close()`` removes it, then lets it go."""
+
+    def __init__(self, fh: IO[str], path: Path) -> None:
+        self._fh = fh
+        self._path = path
+
+    def close(self) -> None:
+        try:
+            if _same_file(self._fh, self._path):
+                self._path.unlink()
+        except OSError:
+            pass  # left: the next holder uses it
+        self._fh.close()
+
+
+def _same_file(fh: IO[str], path: Path) -> bool:
+    """Whether ``fh`` is the file now at ``path``."""
+    try:
+        mine, there = os.fstat(fh.fileno()), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _staged_names(staging: Path) -> list[str]:
