@@ -16,6 +16,13 @@
   of a scan (a remediation plan, journals, the user's own files -- also one named like a
   report: only what the hidden ``.secretgraph-outputs`` manifest of the last set names is
   removed) are left alone.
+* One set at a time: ``commit()`` holds an exclusive flock on ``.<name>.lock`` beside
+  ``--out``, removed as it is released (waited for up to OUT_LOCK_WAIT, then OutputError
+  naming it and its holder): two
+  scans into one --out each moved their files in, leaving two scans' files (fault trial
+  round 6). Each process holds a flock on its own staging folder too; one nobody holds is a
+  killed process's leftover: under the commit lock, last night's files it kept in
+  ``.previous`` are put back (one line says so) and it is removed (``_recover_leftovers``).
 * Ctrl-C and SIGTERM are held back while the files move (``deferred_interrupt``); one that came
   meanwhile has the moves undone once they are done, then stops the command: ``--out`` is as
   it was, as its "nothing was written" line says (fault-injection trial round 4: SIGTERM
@@ -25,17 +32,23 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import logging
 import os
 import shutil
 import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import IO, Any
 
 from scanner.errors import OutputError, UsageError
+
+log = logging.getLogger("secretgraph.output")
 
 #: Every file name a scan may write into --out (the report writers' files and the snapshot).
 SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
@@ -99,6 +112,15 @@ class OutputSet:
         self.out_dir = Path(out_dir)
         self.staging: Path = Path()
         self.written: list[Path] = []
+        self._staging_fd: int | None = None
+        # the folder the files land in (--out may be a symlink) and the folder beside it
+        self._real = Path(os.path.realpath(self.out_dir))
+        self._beside = self._real.parent
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file of commits into this --out: ``.<name>.lock`` beside it (kept)."""
+        return self._beside / f".{self._real.name}.lock"
 
     def __enter__(self) -> "OutputSet":
         check_out_dir(self.out_dir)
@@ -106,15 +128,27 @@ class OutputSet:
         # another file system, where a rename from beside the link fails (review of the
         # thirteenth session's merges: every scan into a --out linked to /dev/shm ended
         # "Invalid cross-device link" after all its work)
-        beside = Path(os.path.realpath(self.out_dir)).parent
+        beside = self._beside
         try:
             beside.mkdir(parents=True, exist_ok=True)
-            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-",
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self._real.name}.staging-",
                                                  dir=beside))
         except OSError as exc:
             # the staging folder goes beside --out: name the folder that refused it
             raise UsageError(f"--out {self.out_dir}: cannot write in {beside} (outputs are "
                              f"staged beside --out: {exc.strerror or exc})") from None
+        # the staging folder is held (flock) while this process lives: one nobody holds is a
+        # leftover of a process that was killed (fault trial round 6)
+        self._staging_fd = _hold(self.staging)
+        # a leftover of a scan killed while it moved its reports into --out is put right now,
+        # unless another process is committing (then this set's commit does it); no lock
+        # file is made for that where there is no other staging folder
+        lock = self._lock(wait=False) if self._others() else None
+        if lock is not None:
+            try:
+                self._recover_leftovers()
+            finally:
+                lock.close()
         return self
 
     def carry_over(self, name: str) -> None:
@@ -128,6 +162,18 @@ class OutputSet:
         """Move the staged files into place; returns their final paths. ``remove_stale``:
         also remove the outputs of a previous set that this set does not have (a scan); off
         when only some formats are re-rendered (`secretgraph report`)."""
+        # one set at a time: two scans into the same --out each moved its files in, and the
+        # folder held two scans' files (fault trial round 6, two_nights_same_out.sh); held
+        # until the set is in place or put back (released with the file, even when killed)
+        lock = self._lock(wait=True)
+        try:
+            self._recover_leftovers()
+            return self._commit(remove_stale)
+        finally:
+            if lock is not None:
+                lock.close()
+
+    def _commit(self, remove_stale: bool) -> list[Path]:
         staged = sorted(p for p in self.staging.iterdir() if p.is_file())
         names = {p.name for p in staged}
         # what the folder holds of earlier sets: named by its manifest (None: the user's own)
@@ -149,6 +195,22 @@ class OutputSet:
                 raise OutputError(f"--out {self.out_dir}: {target} is in the way (not a "
                                   "file); nothing was written, the previous outputs are as "
                                   "they were")
+            if (target.is_file() or target.is_symlink()) and path.name not in earlier:
+                # the user's own file (another tool's report.html): left alone, as the stale
+                # files are -- it was replaced, and lost with the staging folder (fault trial
+                # round 6). Refused rather than renamed aside: the folder stays as its owner
+                # left it, and the one line says what to do
+                raise OutputError(f"--out {self.out_dir}: {target} is not a file of an "
+                                  f"earlier scan (the {MANIFEST} file there does not name "
+                                  "it): it is left alone; move it away or choose another "
+                                  "--out; nothing was written, the previous outputs are as "
+                                  "they were")
+        try:  # what a killed commit may have moved in (_recover_leftovers)
+            (self.staging / _STAGED).write_text(json.dumps(sorted(names)), encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"--out {self.out_dir}: cannot write {self.staging / _STAGED} "
+                              f"({exc.strerror or exc}); nothing was written, the previous "
+                              "outputs are as they were") from None
         with deferred_interrupt() as held:
             self.out_dir.mkdir(exist_ok=True)
             previous = self.staging / ".previous"
@@ -202,6 +264,187 @@ class OutputSet:
                  tb: TracebackType | None) -> None:
         if self.staging != Path():
             shutil.rmtree(self.staging, ignore_errors=True)
+        if self._staging_fd is not None:
+            os.close(self._staging_fd)
+            self._staging_fd = None
+
+    def _lock(self, *, wait: bool) -> "_Held | None":
+        """The exclusive lock of commits into --out (flock on ``lock_path``), as remediate
+        --apply locks ``<plan>.lock``. Held by another process: with ``wait``, waited for up
+        to OUT_LOCK_WAIT seconds (one line says so), then OutputError naming the lock and
+        its holder; without, None. None too where no lock can be had (a folder we may not
+        write: the commit goes on as before locks). The holder removes the file as it
+        releases it (no file is left beside --out: a Lambda's /tmp gained one a night), so a
+        lock won on a file no longer at ``lock_path`` is tried again on the new one."""
+        path = self.lock_path
+        deadline = time.monotonic() + OUT_LOCK_WAIT
+        said = False
+        while True:
+            try:
+                fh = open(path, "a+", encoding="utf-8")
+            except OSError as exc:
+                log.warning("no lock for the outputs in %s (%s: %s): nothing stops another "
+                            "scan from writing there at the same time", self.out_dir, path,
+                            exc.strerror or exc)
+                return None
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                fh.close()
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    log.warning("no lock for the outputs in %s (%s: %s)", self.out_dir,
+                                path, exc.strerror or exc)
+                    return None
+                if not wait:
+                    return None
+                holder = _holder(path)
+                if time.monotonic() >= deadline:
+                    raise OutputError(f"--out {self.out_dir}: another process{holder} has "
+                                      "been writing its reports into it for more than "
+                                      f"{OUT_LOCK_WAIT:g} s (its lock {path} is held); "
+                                      "nothing was written by this scan, run it again once "
+                                      "that one is done") from None
+                if not said:
+                    log.warning("--out %s: waiting for another process%s to finish writing "
+                                "its reports into it (its lock %s is held; up to %g s)",
+                                self.out_dir, holder, path, OUT_LOCK_WAIT)
+                    said = True
+                time.sleep(0.05)
+                continue
+            if _same_file(fh, path):
+                break
+            fh.close()  # its holder removed it as it left: the lock is the new file's
+        try:  # who holds it, for the line another process may print
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
+        except OSError:
+            pass
+        return _Held(fh, path)
+
+    def _others(self) -> list[Path]:
+        """The staging folders of this --out but this one's."""
+        return [p for p in sorted(self._beside.glob(f".{self._real.name}.staging-*"))
+                if p != self.staging]
+
+    def _recover_leftovers(self) -> None:
+        """Staging folders of this --out that no living process holds (killed: SIGKILL, the
+        OOM killer, a power cut), found under the commit lock. One whose moves had begun
+        holds last night's versions in ``.previous``: they are put back (and the killed
+        scan's files that had no earlier version removed), so --out holds last night's set
+        whole again, and one line says so; one that cannot be put back is kept, and one line
+        names it. The others hold only a killed scan's unfinished files: removed."""
+        for leftover in self._others():
+            if not leftover.is_dir() or leftover.is_symlink() \
+                    or _held(leftover):
+                continue
+            kept = leftover / ".previous"
+            if not kept.is_dir() or not (leftover / MANIFEST).is_file():
+                # no move was made (nothing kept), or every move was (its manifest, moved
+                # last, is in --out): what it holds is superseded
+                shutil.rmtree(leftover, ignore_errors=True)
+                continue
+            try:
+                self.out_dir.mkdir(exist_ok=True)
+                last_night = sorted(kept.iterdir())
+                # moved in by the killed scan, with no earlier version: not last night's
+                fresh = [name for name in _staged_names(leftover) if not (leftover / name).
+                         exists() and not (kept / name).exists()]
+                for path in last_night:
+                    os.replace(path, self.out_dir / path.name)
+                for name in fresh:
+                    (self.out_dir / name).unlink(missing_ok=True)
+            except OSError as exc:
+                log.error("--out %s: a scan stopped while moving its reports into it left two "
+                          "scans' files; last night's versions are kept in %s (they could not "
+                          "be put back: %s: %s)", self.out_dir, kept, exc.filename or "",
+                          exc.strerror or exc)
+                continue
+            shutil.rmtree(leftover, ignore_errors=True)
+            log.warning("--out %s: a scan stopped while moving its reports into it had left "
+                        "two scans' files; last night's set was put back from %s",
+                        self.out_dir, leftover)
+
+
+#: seconds a commit waits for another process's commit into the same --out (normally done in
+#: milliseconds; a slow disk or a paused process takes longer)
+OUT_LOCK_WAIT = 30.0
+#: the names of the files a commit moves into --out, written in the staging folder before the
+#: first move: a leftover's record of what its killed scan may have put there
+_STAGED = ".staged"
+
+
+class _Held:
+    """A lock file held: ``close()`` removes it, then lets it go."""
+
+    def __init__(self, fh: IO[str], path: Path) -> None:
+        self._fh = fh
+        self._path = path
+
+    def close(self) -> None:
+        try:
+            if _same_file(self._fh, self._path):
+                self._path.unlink()
+        except OSError:
+            pass  # left: the next holder uses it
+        self._fh.close()
+
+
+def _same_file(fh: IO[str], path: Path) -> bool:
+    """Whether ``fh`` is the file now at ``path``."""
+    try:
+        mine, there = os.fstat(fh.fileno()), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _staged_names(staging: Path) -> list[str]:
+    try:
+        names = json.loads((staging / _STAGED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str) and "/" not in n] \
+        if isinstance(names, list) else []
+
+
+def _hold(folder: Path) -> int | None:
+    """An open descriptor of ``folder`` holding an exclusive flock (None where that fails)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _held(folder: Path) -> bool:
+    """Whether a living process holds ``folder`` (its staging folder); unsure counts as held."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _holder(path: Path) -> str:
+    """`` (pid N)`` of the lock's holder as its file says, or nothing."""
+    try:
+        pid = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid.isdigit() else ""
 
 
 def _roll_back(moved: list[tuple[Path, Path | None]]) -> None:

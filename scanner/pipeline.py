@@ -470,9 +470,12 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                      previous_record=scanned.previous_record)
             analysis = replace(analysis, history=outcome)
             recorded = True
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            # by outcome: a signal during the history's COMMIT comes after the scan was
+            # recorded (fault trial round 6: "not recorded" was said of a recorded scan)
+            said = "recorded" if getattr(exc, "recorded", False) else "not recorded"
             raise Interrupted(f"interrupted; the reports were written to {out_dir}, the scan "
-                              f"was not recorded in the history {options.history}") from None
+                              f"was {said} in the history {options.history}") from None
         except InputError as exc:  # a history locked by another process, say
             raise InputError(f"{exc.detail}; the reports were written to {out_dir}, the scan "
                              "was not recorded in the history", path=exc.path, rule=exc.rule,
@@ -729,9 +732,19 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             raise
         except Exception as exc:  # noqa: BLE001 -- one line, the previous set stays
             complete = bool(document.get("scan", {}).get("complete"))
+            previous_set = f"the previous outputs in {options.out_dir or 'secretgraph-out'} " \
+                "are unchanged"
+            if isinstance(exc, OSError):
+                # the system refused a write (a full disk): where -- the file when the error
+                # names it, else the staging folder the writers write into (fault trial round
+                # 6: "(OSError: [Errno 28] No space left on device)" named neither)
+                where = f"a report, {exc.filename}" if exc.filename else \
+                    f"the reports into {staging} (the staging folder beside --out)"
+                raise OutputError(f"could not write {where}: "
+                                  f"{exc.strerror or exc}; {previous_set}",
+                                  exit_code=2 if complete else 3) from exc
             raise OutputError(
-                f"could not write the reports ({type(exc).__name__}: {exc}); the previous "
-                f"outputs in {options.out_dir or 'secretgraph-out'} are unchanged",
+                f"could not write the reports ({type(exc).__name__}: {exc}); {previous_set}",
                 exit_code=2 if complete else 3) from exc
     return _Scanned(analysis=analysis, drift=drift, access_json=access_json,
                     previous_record=history.previous_record if history is not None else None,

@@ -341,31 +341,23 @@ class SqliteHistoryStore:
         conn.execute("PRAGMA schema_version").fetchone()
         return conn
 
-    def _begin(self, conn: sqlite3.Connection) -> None:
-        """BEGIN IMMEDIATE: the write lock, waited for up to LOCK_TIMEOUT; another process
-        holding it longer is an InputError naming the file ("database is locked", naming
-        nothing, was an internal error)."""
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise self._fail(f"cannot write the history file: {_one_line(exc)} (another process "
-                             f"has held its write lock for more than {LOCK_TIMEOUT:g} s)"
-                             ) from None
-
-    def _begin_watching(self, conn: sqlite3.Connection, stop: deferred_interrupt) -> None:
-        """BEGIN IMMEDIATE as ``_begin`` (waited for up to LOCK_TIMEOUT), in short waits that
+    def _begin_watching(self, conn: sqlite3.Connection, stop: deferred_interrupt,
+                        nothing: str = "nothing was deleted") -> None:
+        """BEGIN IMMEDIATE: the write lock, waited for up to LOCK_TIMEOUT (another process
+        holding it longer is an InputError naming the file: "database is locked", naming
+        nothing, was an internal error), in short waits that
         look at the signals held between them: SQLite's busy wait never calls the progress
         handler, so Ctrl-C while another process held the write lock was ignored for up to
-        LOCK_TIMEOUT and then exit 2 (fault-injection trial round 5). A signal stops the wait
-        at once: Interrupted, nothing was deleted."""
+        LOCK_TIMEOUT and then exit 2 (fault-injection trial round 5 for prune, round 6 for a
+        scan's record and remediate's re-read marks). A signal stops the wait at once:
+        Interrupted, saying ``nothing`` (what was not written)."""
         deadline = time.monotonic() + LOCK_TIMEOUT
         conn.execute("PRAGMA busy_timeout = 50")
         try:
             while True:
                 if stop.received:
                     raise _stopped(stop, "interrupted while waiting for another process's "
-                                         f"write lock; nothing was deleted ({self.path} is as "
-                                         "it was)")
+                                         f"write lock; {nothing} ({self.path} is as it was)")
                 try:
                     conn.execute("BEGIN IMMEDIATE")
                     return
@@ -388,35 +380,62 @@ class SqliteHistoryStore:
         doc_blob = encode_blob(dict(document))
         access_doc = access_json_of(access_json)
         access_blob = encode_blob(dict(access_doc)) if access_doc is not None else None
+        not_recorded = f"the scan {rec.scan_id} was not recorded"
         conn = self._connect()
         try:
-            self._begin(conn)
-            try:
-                if conn.execute("SELECT 1 FROM scans WHERE scan_id = ?",
-                                (rec.scan_id,)).fetchone():
-                    raise self._fail(f"scan {rec.scan_id!r} is already recorded")
-                snap_digest = _put_blob(conn, snap_blob)
-                doc_digest = _put_blob(conn, doc_blob)
-                access_digest = _put_blob(conn, access_blob) if access_blob is not None else None
-                conn.execute(
-                    "INSERT INTO scans (scan_id, started_at, finished_at, complete, recorded_at,"
-                    " tool_version, accounts, regions, counts, snapshot_digest, document_digest,"
-                    " access_digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (rec.scan_id, rec.started_at, rec.finished_at, int(rec.complete),
-                     rec.recorded_at, rec.tool_version, json.dumps(list(rec.accounts)),
-                     json.dumps(list(rec.regions)), json.dumps(dict(rec.counts), sort_keys=True),
-                     snap_digest, doc_digest, access_digest),
-                )
-                conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
-                _rollback(conn)
-                raise self._fail(f"cannot write the history file: {_one_line(exc)}") from None
-            except BaseException:
-                _rollback(conn)
-                raise
+            # SIGINT and SIGTERM held from BEGIN to COMMIT, as prune holds them: one raised
+            # right after COMMIT returned was taken for a failed write, and the scan said "not
+            # recorded" with the scan recorded (fault trial round 6, slow_commit_ctrlc.sh);
+            # the wait for another writer's lock looks at them (lock_ctrlc.sh: ignored 30 s)
+            with _signals_held() as stop:
+                conn.set_progress_handler(lambda: 1 if stop.received else 0, 10_000)
+                self._begin_watching(conn, stop, not_recorded)
+                try:
+                    if conn.execute("SELECT 1 FROM scans WHERE scan_id = ?",
+                                    (rec.scan_id,)).fetchone():
+                        raise self._fail(f"scan {rec.scan_id!r} is already recorded")
+                    snap_digest = _put_blob(conn, snap_blob)
+                    doc_digest = _put_blob(conn, doc_blob)
+                    access_digest = _put_blob(conn, access_blob) \
+                        if access_blob is not None else None
+                    conn.execute(
+                        "INSERT INTO scans (scan_id, started_at, finished_at, complete,"
+                        " recorded_at, tool_version, accounts, regions, counts,"
+                        " snapshot_digest, document_digest, access_digest)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (rec.scan_id, rec.started_at, rec.finished_at, int(rec.complete),
+                         rec.recorded_at, rec.tool_version, json.dumps(list(rec.accounts)),
+                         json.dumps(list(rec.regions)),
+                         json.dumps(dict(rec.counts), sort_keys=True),
+                         snap_digest, doc_digest, access_digest),
+                    )
+                    self._commit_held(conn, stop)
+                except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
+                    _rollback(conn)
+                    if stop.received:
+                        raise _stopped(stop, f"interrupted; {not_recorded} ({self.path} is "
+                                             "as it was)") from None
+                    raise self._fail(f"cannot write the history file: {_one_line(exc)}"
+                                     ) from None
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                if stop.received:  # came during the COMMIT: the scan is recorded, and says so
+                    raise _stopped(stop, f"interrupted after the scan {rec.scan_id} was "
+                                         f"recorded in {self.path}", recorded=True)
         finally:
             conn.close()
         return rec
+
+    @staticmethod
+    def _commit_held(conn: sqlite3.Connection, stop: deferred_interrupt) -> None:
+        """COMMIT, unless a signal came before it (then an OperationalError rolls back). The
+        progress handler is taken off first: a COMMIT is never stopped half-way by it; a
+        signal arriving during the COMMIT is held, and the caller reports it as after."""
+        if stop.received:
+            raise sqlite3.OperationalError("interrupted")
+        conn.set_progress_handler(None, 0)
+        conn.execute("COMMIT")
 
     def list(self) -> list[ScanRecord]:
         conn = self._connect_read()
@@ -521,21 +540,35 @@ class SqliteHistoryStore:
     def mark_reread(self, marks: Sequence[ReReadMark]) -> None:
         if not marks:
             return
+        nothing = "no re-read was marked"
         conn = self._connect()
         try:
-            self._begin(conn)
-            try:
-                conn.executemany(
-                    "INSERT INTO reread_marks (resource, marked_at, source, account_id, region)"
-                    " VALUES (?,?,?,?,?)",
-                    [(m.resource, m.marked_at, m.source, m.account_id, m.region) for m in marks])
-                conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
-                _rollback(conn)
-                raise self._fail(f"cannot write the history file: {_one_line(exc)}") from None
-            except BaseException:
-                _rollback(conn)
-                raise
+            # as record: the lock waited for with an eye on Ctrl-C and SIGTERM (remediate
+            # --apply / --undo ignored them up to 30 s: fault trial round 6), and a signal
+            # during the COMMIT reported as after it
+            with _signals_held() as stop:
+                conn.set_progress_handler(lambda: 1 if stop.received else 0, 10_000)
+                self._begin_watching(conn, stop, nothing)
+                try:
+                    conn.executemany(
+                        "INSERT INTO reread_marks (resource, marked_at, source, account_id,"
+                        " region) VALUES (?,?,?,?,?)",
+                        [(m.resource, m.marked_at, m.source, m.account_id, m.region)
+                         for m in marks])
+                    self._commit_held(conn, stop)
+                except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
+                    _rollback(conn)
+                    if stop.received:
+                        raise _stopped(stop, f"interrupted; {nothing} ({self.path} is as it "
+                                             "was)") from None
+                    raise self._fail(f"cannot write the history file: {_one_line(exc)}"
+                                     ) from None
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                if stop.received:
+                    raise _stopped(stop, f"interrupted after {len(marks)} re-read(s) were "
+                                         f"marked in {self.path}", recorded=True)
         finally:
             conn.close()
 
@@ -738,10 +771,19 @@ def _signals_held() -> deferred_interrupt:
     return deferred_interrupt()
 
 
-def _stopped(held: deferred_interrupt, message: str) -> BaseException:
+class InterruptedAfterWrite(Interrupted):
+    """Ctrl-C or SIGTERM that came while a write was being committed: what it wrote is in the
+    history (``recorded``), and the line says so."""
+
+    recorded = True
+
+
+def _stopped(held: deferred_interrupt, message: str, *, recorded: bool = False
+             ) -> BaseException:
     """The interruption to raise once the signal held was handled: Interrupted with
-    ``message``; for SIGTERM, after the handler it was held from has run (the CLI's records
-    it, and then exits 143 saying "terminated")."""
+    ``message`` (InterruptedAfterWrite when ``recorded``: the write was committed); for
+    SIGTERM, after the handler it was held from has run (the CLI's records it, and then exits
+    143 saying "terminated")."""
     if held.signum == signal.SIGTERM:
         handler = held.handler_before(signal.SIGTERM)
         if callable(handler):
@@ -749,7 +791,7 @@ def _stopped(held: deferred_interrupt, message: str) -> BaseException:
                 handler(signal.SIGTERM, None)
             except KeyboardInterrupt:
                 pass
-    return Interrupted(message)
+    return InterruptedAfterWrite(message) if recorded else Interrupted(message)
 
 
 def _row_record(row: Any) -> ScanRecord:
