@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
                                 principal_account, resource_account, root_arn)
-from scanner.policy.conditions import matchable_values
+from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches, glob_match
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
@@ -456,7 +456,9 @@ def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resourc
     these policies overrides the allow." The one reading for the rule
     (secret-policy-external-account), the remediation planner (remove-external-grant) and the
     --prove path: the grants they see are the same. ``resource_ctx``: the secret's side of the
-    request (scanner.access.graph_io.secret_resource_context)."""
+    request (scanner.access.graph_io.secret_resource_context). Among the labels, the Allow's
+    own condition when it never holds for the principal (``own_condition_label``;
+    ``withheld_text`` says them)."""
     left, labels = grant_left(policy, match, principal, resource=resource, zone=zone,
                               resource_ctx=resource_ctx)
     return () if left else labels
@@ -468,8 +470,10 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
                direct: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the actions on the secret the grant ``match`` makes to ``principal`` that no Deny
     statement of the policy takes back for certain, the labels of the Deny statements that
-    take back the others). A Deny that applies only under a condition the snapshot cannot
-    decide (CONDITIONAL) takes nothing back. ``actions``: the actions asked about (default:
+    take back the others -- or ``own_condition_label`` when the Allow's own condition is
+    false for the principal's request of an action: it grants that action nothing,
+    ``never_holds``). A Deny that applies only under a condition the snapshot cannot
+    decide (CONDITIONAL) takes nothing back, nor does such an own condition. ``actions``: the actions asked about (default:
     those the statement grants on a secret, ``granted_actions``); ``direct``: see
     ``_grantee_request``.
 
@@ -495,6 +499,14 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     for action in actions:
         request = _grantee_request(principal, account, whole, action, resource, zone,
                                    resource_ctx, direct=direct)
+        # the Allow's own condition false for the grantee's request: it grants that action
+        # nothing (never_holds; IAM conformance trial round 13: Allow {"AWS": "9999..."}
+        # under Bool aws:PrincipalIsAWSService "true" FAILed without --prove only)
+        own = never_holds(policy, st, request) if st is not None else ()
+        if own:
+            assert st is not None
+            labels.setdefault(own_condition_label(st, own), None)
+            continue
         hit = next((d for d in denies if evaluate_statement(
             d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
         if hit is None:
@@ -509,7 +521,7 @@ def key_granted_actions(st: Statement | None) -> tuple[str, ...]:
     (patterns kept: ``kms:*`` is asked as ``kms:*``, so only a Deny of every KMS action takes
     it back; a Deny of kms:Decrypt alone leaves a public ``kms:*`` grant its kms:PutKeyPolicy)
     -- what kms-key-policy-public asks the key policy's Deny statements about
-    (``public_taken_back``). KMS Developer Guide, "Key policies in AWS KMS": "A key policy is
+    (``public_withheld``). KMS Developer Guide, "Key policies in AWS KMS": "A key policy is
     a resource policy for an AWS KMS key" -- its resource is the key, on which only KMS actions
     are called: ``*`` and a NotAction are every KMS action not excluded, asked as ``kms:*``;
     an entry of another service grants nothing on the key and is not asked."""
@@ -539,32 +551,76 @@ def covers_action_pattern(deny: Statement, pattern: str) -> bool:
     return any("?" not in a and action_matches(a, pattern) for a in deny.actions)
 
 
-def public_taken_back(policy: Policy, match: StatementMatch,
-                      outsider: Callable[[str], Request], *,
-                      actions: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """The Deny statements of ``policy`` that take back the public grant ``match`` (an Allow
-    to everyone) from every caller outside: for every action the Allow grants on the secret a
-    Deny applies for certain to ``outsider(action)`` -- the access analysis' request of
-    "anyone of an account outside everything known" (its ``*`` path:
-    scanner.access.context.public_request), the caller the --prove question asks about -- or
-    () when some action stays granted. IAM User Guide, "Policy evaluation logic": "An explicit
-    deny in any of these policies overrides the allow" (IAM conformance trial round 12: a Deny
+#: how ``grant_left`` and ``public_withheld`` name an Allow's own condition that never holds for
+#: the caller (a Deny that takes the grant back is named by its label, ``statement 2 (Sid)``;
+#: ``withheld_text`` tells them apart)
+OWN_CONDITION = "the condition "
+
+
+def never_holds(policy: Policy, st: Statement, request: Request) -> tuple[str, ...]:
+    """The clauses of ``st``'s Condition element that are false for ``request`` for certain
+    (``Bool aws:principalisawsservice``); () when each may hold. IAM User Guide, "IAM JSON
+    policy elements: Condition": "The Condition element (or Condition block) lets you specify
+    conditions for when a policy is in effect", and "If you specify multiple condition
+    operators in the Condition element, or multiple keys in a single condition operator, the
+    conditions are evaluated using a logical AND" -- one false clause and the statement is in
+    effect for no such request. Only a definitely false clause counts: one on a key the
+    snapshot cannot know (UNKNOWN, CONDITIONAL in the access analysis) keeps the grant (IAM
+    conformance trial round 13: Allow * under Bool aws:PrincipalIsAWSService "true" was
+    reported public although the access analysis' ``*`` path was DENIED by it)."""
+    return tuple(f"{c.operator} {c.key}" for c in st.conditions
+                 if evaluate_clause(c, request, policy.variables_enabled)[0] is Tri.FALSE)
+
+
+def own_condition_label(st: Statement, clauses: Sequence[str]) -> str:
+    """How a grant's own never-holding conditions are named among the labels of the Deny
+    statements that take grants back (``OWN_CONDITION``)."""
+    return f"{OWN_CONDITION}{', '.join(clauses)} of {st.label}"
+
+
+def withheld_text(labels: Iterable[str], whom: str = "it") -> str:
+    """``labels`` (``grant_left``, ``public_withheld``) in words: "the condition ... of
+    statement 1 never holds for it", "statement 2 (X) takes it back (explicit Deny)"."""
+    own = [x for x in labels if x.startswith(OWN_CONDITION)]
+    denies = [x for x in labels if not x.startswith(OWN_CONDITION)]
+    parts = ([f"{'; '.join(own)} never holds for {whom}"] if own else []) + \
+        ([f"{', '.join(denies)} takes it back (explicit Deny)"] if denies else [])
+    return " and ".join(parts)
+
+
+def public_withheld(policy: Policy, match: StatementMatch,
+                    outsider: Callable[[str], Request], *,
+                    actions: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Why the public grant ``match`` (an Allow to everyone) lets no caller outside in after
+    all, or () when some action stays granted. For every action the Allow grants on the
+    resource, asked of ``outsider(action)`` -- the access analysis' request of "anyone of an
+    account outside everything known" (its ``*`` path: scanner.access.context.public_request),
+    the caller the --prove question asks about: either a clause of the Allow's own Condition
+    is false for it (``never_holds``; IAM conformance trial round 13), or a Deny of the policy
+    applies to it for certain -- IAM User Guide, "Policy evaluation logic": "An explicit deny
+    in any of these policies overrides the allow" (IAM conformance trial round 12: a Deny
     unless ArnNotLike aws:PrincipalArn "arn:aws:iam::*", which no ARN matches, took the `*`
-    path's read back; secret-policy-public still FAILed without --prove).
+    path's read back; secret-policy-public still FAILed without --prove). The labels: the Deny
+    statements', and ``own_condition_label`` for the Allow's own condition
+    (``withheld_text`` says them).
 
     ``actions``: the actions asked about (default: those the statement grants on a secret,
     ``granted_actions``; for a key policy ``key_granted_actions``, whose entries may be
     patterns). An action pattern is covered only by a Deny whose Action patterns match it as a
-    whole (``covers_action_pattern``). No action asked: nothing is taken back."""
+    whole (``covers_action_pattern``). No action asked: nothing is withheld."""
     st = next((s for s in policy.statements if s.index == match.index), None)
     if actions is None:
         actions = granted_actions(st) if st is not None else ()
-    if not actions:
+    if not actions or st is None:
         return ()
     denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
     labels: dict[str, None] = {}
     for action in actions:
         request = outsider(action)
+        own = never_holds(policy, st, request)
+        if own:
+            labels.setdefault(own_condition_label(st, own), None)
+            continue
         pattern = any(ch in action for ch in "*?")
         hit = next((d for d in denies if (not pattern or covers_action_pattern(d, action))
                     and evaluate_statement(d, request, policy,
