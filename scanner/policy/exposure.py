@@ -239,6 +239,23 @@ def _allows(st: Statement) -> bool:
     return st.effect == "Allow"
 
 
+def another_account(account: str | None, partition: str | None, *, own_account: str | None,
+                    own_partition: str | None) -> bool:
+    """Whether ``account`` (of ``partition``, None: not said -- a bare account id, read in the
+    policy's own partition) is another account than ``own_account`` of ``own_partition``: a
+    different id, or the same id in another partition. "You cannot use IAM credentials from one
+    partition to interact with resources in a different partition" (AWS fault isolation
+    boundaries whitepaper, "Partitions"): arn:aws-us-gov:iam::<our id>:root is not us. The one
+    test of outside_zone_grants, overbroad_grants and excess_key_grants (concept review round
+    3: secret-policy-overbroad-actions compared the id alone and PASSed a GovCloud root of the
+    secret's own id that secret-policy-external-account FAILed). None: no account named."""
+    if account is None:
+        return False
+    other_partition = partition is not None and own_partition is not None and \
+        partition != own_partition
+    return other_partition or account != own_account
+
+
 def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
     """(value, account) pairs a positive condition clause names (account ids, or ARNs): the
     clauses that narrow (``_NARROWING_OPERATORS``, NumericEquals on an account key too) name
@@ -346,9 +363,10 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
 
     def outside(acct: str | None, partition: str | None = None) -> bool:
         # an account of another partition than the zone's is another account, whatever its
-        # id (TrustZone.contains; conformance trial round 8)
+        # id (TrustZone.contains; conformance trial round 8): another_account
         other = partition is not None and partition != zone.partition
-        return (acct is not None and (other or acct != own_account)
+        return (another_account(acct, partition, own_account=own_account,
+                                own_partition=zone.partition)
                 and not zone.contains(acct, partition) and (other or acct not in ok))
 
     out: list[StatementMatch] = []
@@ -699,8 +717,11 @@ def excess_actions(patterns: tuple[str, ...], allowed: tuple[str, ...]) -> tuple
 
 
 def overbroad_grants(policy: Policy | None, *, own_account: str | None,
-                     allowed_actions: Sequence[str]) -> tuple[StatementMatch, ...]:
-    """Allow statements granting other accounts or everyone more than ``allowed_actions``."""
+                     allowed_actions: Sequence[str],
+                     own_partition: str | None = None) -> tuple[StatementMatch, ...]:
+    """Allow statements granting other accounts or everyone more than ``allowed_actions``.
+    ``own_partition``: the secret's partition -- a principal of another one is of another
+    account whatever its id (``another_account``; None: not known, the id alone decides)."""
     if policy is None:
         return ()
     allowed = tuple(allowed_actions)
@@ -710,13 +731,16 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
         if not _allows(st) or not st.has_principal_element:
             continue
         named = [e for e in (st.principal.aws if st.principal is not None else ())
-                 if principal_account(e) not in (None, own_account)]
+                 if another_account(principal_account(e), arn_partition(e),
+                                    own_account=own_account, own_partition=own_partition)]
         # a "*" statement grants other accounts as far as its conditions let them in, by the
         # narrowing concept of public_statements and outside_zone_grants (concept review
         # round 1: "*" + aws:PrincipalAccount = the own account was reported as everyone)
         confined = confined_accounts(st, variables=variables) if everyone(st) else None
         others = tuple(v for v, acct in confined or ()
-                       if acct not in (own_account, RESOURCE_ACCOUNT))
+                       if acct != RESOURCE_ACCOUNT and another_account(
+                           acct, arn_partition(v), own_account=own_account,
+                           own_partition=own_partition))
         if st.not_actions is not None:
             extra: tuple[str, ...] = (
                 "NotAction (everything except " + ", ".join(st.not_actions) + ")",)
@@ -776,8 +800,9 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
     policy = key_policy
 
     def own(entry: str) -> bool:
-        return principal_account(entry) == key_account and \
-            (arn_partition(entry) or key_partition) == key_partition
+        return principal_account(entry) is not None and not another_account(
+            principal_account(entry), arn_partition(entry), own_account=key_account,
+            own_partition=key_partition)
 
     def standing(m: StatementMatch) -> StatementMatch | None:
         """``m`` with the principals whose grant a Deny takes back left out (None: all)."""
