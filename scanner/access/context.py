@@ -29,6 +29,7 @@ from scanner.policy.arn import arn_partition
 from scanner.policy.principals import session_kind
 from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
+    ARN_OF_UNNAMED,
     EVERY_LITERAL,
     NO_FEDERATION,
     PRINCIPAL_ARN,
@@ -134,6 +135,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # value: a service principal is no IAM role or user). IAM conformance trial round 13:
         # Allow * under StringEquals aws:PrincipalType "Service" was public without --prove
         excluded["aws:principaltype"] = NOT_AN_IAM_CALLER_TYPE
+        # its aws:PrincipalArn names its account, one no policy names: an ARN condition
+        # whose values all name their account literally is decided for it (request.
+        # ARN_OF_UNNAMED; concept review round 3: Deny unless ArnNotLike arn:aws:iam::<ours>:*
+        # left the `*` path CONDITIONAL, the solver DENIED)
+        excluded[PRINCIPAL_ARN] = ARN_OF_UNNAMED
     elif p.account_id:
         ctx["aws:principalaccount"] = (p.account_id,)
         ctx["kms:calleraccount"] = (p.account_id,)
