@@ -28,6 +28,7 @@ from scanner.policy.exposure import (
     condition_organizations,
     confined_accounts,
     everyone,
+    key_granted_actions,
     narrows,
     outside_zone_grants,
     public_statements,
@@ -297,7 +298,8 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
 
 
 def standing_grants(grants: tuple[Grant, ...], policy: Policy | None, *, resource: str,
-                    settings: AccessSettings, rctx: ResourceContext) -> tuple[Grant, ...]:
+                    settings: AccessSettings, rctx: ResourceContext,
+                    key: bool = False) -> tuple[Grant, ...]:
     """``grants`` of a secret's resource policy (``policy_grants``) with the public and
     unintended labels the rules give them: a ``*`` statement the policy withholds from every
     caller outside (exposure.public_withheld, asked of the ``*`` path's request,
@@ -310,20 +312,32 @@ def standing_grants(grants: tuple[Grant, ...], policy: Policy | None, *, resourc
     the rule PASS; IAM conformance trial round 13: "PUBLIC grant" under Bool
     aws:PrincipalIsAWSService "true"). ``rctx``: the secret's side of the request, as the rules
     give it (graph_io.secret_resource_context). The shared ``policy_grants`` answer is per
-    policy document; this step reads the secret's own context."""
+    policy document; this step reads the secret's own context.
+
+    ``key``: a key policy's grants, as kms-key-policy-public reads them -- the ``*`` request on
+    the key by any route (``rctx``: context.key_resource_context; public_request any_route),
+    asked for each KMS action the statement names (exposure.key_granted_actions); its
+    principals outside are judged by kms-key-policy-excess-grant, not here."""
     if policy is None or policy.problems or not any(g.unintended for g in grants):
         return grants
     zone = settings.trust_zone
 
     def outsider(action: str) -> Request:
-        return public_request(settings, rctx, action=action, resource=resource)
+        return public_request(settings, rctx, action=action, resource=resource,
+                              any_route=key)
+
+    def asked(index: int) -> tuple[str, ...] | None:
+        if not key:
+            return None  # the actions the statement grants on a secret
+        return key_granted_actions(next((x for x in policy.statements if x.index == index),
+                                        None))
 
     public = {m.label for m in public_statements(policy)
-              if public_withheld(policy, m, outsider)}
+              if public_withheld(policy, m, outsider, actions=asked(m.index))}
     back = taken_back_principals(policy, outside_zone_grants(policy, own_account=None,
                                                              zone=zone),
                                  resource=resource, zone=zone, resource_ctx=rctx) \
-        if any(g.unintended and g.scope != "public" for g in grants) else {}
+        if not key and any(g.unintended and g.scope != "public" for g in grants) else {}
     if not public and not back:
         return grants
     out: list[Grant] = []

@@ -117,6 +117,17 @@ def test_a_public_key_grant_whose_own_condition_never_holds_outside_is_not_publi
     FAILed "statement 2 (TlsOffOnly)" without --prove, PASSed with it."""
     snap = _public_key(KEY_NEVER[case])
     assert _same_with_and_without_prove(snap, "kms-key-policy-public", KEY_ARN) == "PASS"
+    # and the access report's key side says the same (KeyAccess.public_grants)
+    assert not _access(snap).keys[KEY_ARN].public_grants
+
+
+def test_a_public_key_grant_the_snapshot_cannot_decide_stays_public_in_the_report() -> None:
+    """IAM conformance trial round 13, the other side: aws:ViaAWSService on a Decrypt by any
+    route is unknown (a service may call the key for the caller): still public."""
+    snap = _public_key({"Bool": {"aws:ViaAWSService": "true"}})
+    assert [g.statement for g in _access(snap).keys[KEY_ARN].public_grants] == \
+        ["statement 2 (TlsOffOnly)"]
+    assert _findings(snap, "kms-key-policy-public", prove=False)[KEY_ARN][0] == "FAIL"
 
 
 def test_an_external_grant_whose_own_condition_never_holds_is_not_reported() -> None:
