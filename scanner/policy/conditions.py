@@ -546,7 +546,9 @@ def _arn_of_unnamed(clause: ConditionClause, negated: bool, key: str,
     if base not in _ARN_OPERATORS and base not in (
             "stringequals", "stringnotequals", "stringlike", "stringnotlike"):
         return Tri.UNKNOWN, (key,)
-    if not values or not all(names_its_account(v) for v in values):
+    # no value left (each of fewer than six components: conditions.matchable_values) matches
+    # no ARN at all: decided as well
+    if not all(names_its_account(v) for v in values):
         return Tri.UNKNOWN, (key,)
     return Tri.of(negated), ()
 
