@@ -33,7 +33,7 @@ from scanner.graph.builder import record_attrs
 from scanner.graph.schema import NodeKind
 from scanner.model import Snapshot
 from scanner.policy.exposure import (StatementMatch, outside_zone_grants,
-                                     taken_back_principals)
+                                     taken_back_principals, withheld_text)
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "remove-external-grant"
@@ -130,9 +130,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         # taken_back, the rule's reading): removing it would change nothing (ground-truth
         # organization trial round 8: planned with "readers +0 -0")
         raise PlanRefused(
-            f"the policy already takes the grant to {', '.join(sorted(named))} back with an "
-            f"explicit Deny ({', '.join(dict.fromkeys(d for p in sorted(named) for d in back[p]))}"
-            "): removing it changes nothing")
+            f"the policy already takes the grant to {', '.join(sorted(named))} back: "
+            f"{withheld_text(dict.fromkeys(d for p in sorted(named) for d in back[p]))}"
+            ": removing it changes nothing")
     replacements: dict[int, Mapping[str, Any] | None] = {}
     #: why a statement would go whole: it names no other principal, or its condition's only
     #: value is the principal (an empty condition would open it to everyone)

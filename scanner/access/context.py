@@ -31,6 +31,7 @@ from scanner.policy.arn import arn_partition
 from scanner.policy.principals import session_kind
 from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
+    ARN_OF_UNNAMED,
     EVERY_LITERAL,
     NO_FEDERATION,
     PRESENT,
@@ -67,6 +68,8 @@ class PrincipalFacts:
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
+#: the aws:PrincipalType values no signed IAM caller's request carries (``principal_context``)
+NOT_AN_IAM_CALLER_TYPE = frozenset({"Anonymous", "Service"})
 
 #: keys with one value in both requests of a read: the caller's GetSecretValue and the
 #: kms:Decrypt Secrets Manager makes for it with a forward access session. IAM User Guide,
@@ -128,6 +131,18 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # is not its value): a pattern like "0*" may match it (conformance trial)
         excluded["aws:principalaccount"] = EVERY_LITERAL
         excluded["kms:calleraccount"] = EVERY_LITERAL
+        # which of its principals asks is not known, but it is an IAM caller: IAM User Guide,
+        # global condition keys, aws:PrincipalType is Account, User, FederatedUser,
+        # AssumedRole or Anonymous, and Secrets Manager and KMS take no anonymous calls
+        # (docs/access.md, the ``*`` path) -- never "Anonymous", never "Service" (no such
+        # value: a service principal is no IAM role or user). IAM conformance trial round 13:
+        # Allow * under StringEquals aws:PrincipalType "Service" was public without --prove
+        excluded["aws:principaltype"] = NOT_AN_IAM_CALLER_TYPE
+        # its aws:PrincipalArn names its account, one no policy names: an ARN condition
+        # whose values all name their account literally is decided for it (request.
+        # ARN_OF_UNNAMED; concept review round 3: Deny unless ArnNotLike arn:aws:iam::<ours>:*
+        # left the `*` path CONDITIONAL, the solver DENIED)
+        excluded[PRINCIPAL_ARN] = ARN_OF_UNNAMED
     elif p.account_id:
         ctx["aws:principalaccount"] = (p.account_id,)
         ctx["kms:calleraccount"] = (p.account_id,)
@@ -339,7 +354,7 @@ def public_request(settings: AccessSettings, rctx: ResourceContext, *, action: s
                    resource: str, any_route: bool = False) -> Request:
     """The request of the ``*`` path (``PUBLIC_FACTS``) on a resource: what the exposure rules
     ask a policy's Deny statements about for a public grant (scanner.policy.exposure.
-    public_taken_back), as the access analysis does. ``any_route``: a call on a key
+    public_withheld), as the access analysis does. ``any_route``: a call on a key
     (``key_resource_context``) made through a service or directly -- the route's keys
     (``ROUTE_KEYS``) stay unknown, not absent: KMS Developer Guide, kms:ViaService: "limits
     use of a KMS key to requests from specified AWS services", a key a caller outside may

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from scanner.access.context import (PrincipalFacts, ResourceContext, build_request,
                                     key_resource_context, principal_context)
-from scanner.access.grants import policy_grants
+from scanner.access.grants import policy_grants, standing_grants
 from scanner.access.graph_io import SecretView, policy_input
 from scanner.access.identity import PrincipalIndex, wildcard_grants
 from scanner.access.settings import AccessSettings
@@ -41,11 +41,15 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
     text = attrs.get("policy")
     policy = parse_policy(text) if text else None
     region = attrs.get("region") or ""
-    grants = policy_grants(policy, source="key_policy", action=settings.decrypt_action,
-                           resource=key_id, settings=settings,
-                           extra_context={"kms:viaservice": (
-                               f"secretsmanager.{region}.amazonaws.com",)})
     key_account = attrs.get("account_id") or ""
+    # public as kms-key-policy-public reads it: not a statement the key policy withholds from
+    # every caller outside (grants.standing_grants; IAM conformance trial round 13)
+    grants = standing_grants(tuple(policy_grants(
+        policy, source="key_policy", action=settings.decrypt_action, resource=key_id,
+        settings=settings, extra_context={"kms:viaservice": (
+            f"secretsmanager.{region}.amazonaws.com",)})), policy, resource=key_id,
+        settings=settings, rctx=key_resource_context(account_id=key_account, region=region,
+                                                     settings=settings, key=attrs), key=True)
     # a secret scheduled for deletion grants no one (it cannot be read, nor its policy)
     views = [v for v in views if not v.scheduled_deletion]
     compared = views + [v for v in family_views or () if not v.scheduled_deletion]
@@ -62,7 +66,7 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
         if key_missing:
             missing = [key_missing, *secrets_missing]
         elif policy is not None:
-            excess = _excess(policy, grants, key_account, compared, settings,
+            excess = _excess(policy, list(grants), key_account, compared, settings,
                              partition(key_id), key_id=key_id,
                              rctx=key_resource_context(account_id=key_account, region=region,
                                                        settings=settings, key=attrs))

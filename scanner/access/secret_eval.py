@@ -9,7 +9,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from scanner.access.classes import ClassIndex
 from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED
-from scanner.access.grants import OpenStatement, open_statements, policy_grants
+from scanner.access.grants import (OpenStatement, open_statements, policy_grants,
+                                   standing_grants)
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal, PrincipalIndex, account_stand_in, \
     external_principal
@@ -253,7 +254,11 @@ class SecretEvaluator:
                 if p.arn not in considered:
                     consider(p)
             public = consider(PUBLIC)
-        grants = self._grants(sv)
+        # the public and unintended labels as the rules give them: what the policy withholds
+        # from every caller outside (its own Deny, the Allow's own condition) is neither
+        # (grants.standing_grants; concept review round 3)
+        grants = standing_grants(self._grants(sv), sv.policy, resource=sv.arn,
+                                 settings=self.s, rctx=sv.rctx_sm)
         reach = self._reach(sv, grants, paths, evaluated, classes, public)
         readers = [p for p in paths if p.decision == "ALLOWED" and p.principal_type != "public"]
         cond = [p for p in paths if p.decision == "CONDITIONAL"]
@@ -264,7 +269,8 @@ class SecretEvaluator:
             conditional_accounts=len({p.principal_account for p in cond}),
             organization_wide=any(g.scope == "organization" for g in grants),
             # the grant scope's answer (grants.policy_grants: exposure.public_statements, the
-            # statements secret-policy-public reports). Not "the ``*`` path is not DENIED": an
+            # statements secret-policy-public reports, less those the policy withholds from
+            # every caller outside: grants.standing_grants). Not "the ``*`` path is not DENIED": an
             # outsider's path is CONDITIONAL under a narrowing condition (aws:SourceVpce)
             public=any(g.scope == "public" for g in grants),
         )

@@ -30,8 +30,8 @@ from typing import Callable, Iterable
 from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
                                       literal_prefix)
 from scanner.policy.parse import ConditionClause
-from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder, \
-    _Present
+from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
+                                    _NotUnder, _Present)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -393,7 +393,8 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
         return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
     state = request.key_state(key)
     if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
-                                                 (_EveryLiteral, _ArnOf, _Present)):
+                                                 (_EveryLiteral, _ArnOf, _ArnOfUnnamed,
+                                                  _Present)):
         state = KeyState.KNOWN  # present: an account no policy names, but an account; an
         # ARN of a known account, but an ARN; a value not known, but a value (PRESENT)
     if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
@@ -437,6 +438,8 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
         return _arn_of(clause, excluded, negated, key, values)
     if isinstance(excluded, _Present):
         return _present(clause, negated, key, values)
+    if isinstance(excluded, _ArnOfUnnamed):
+        return _arn_of_unnamed(clause, negated, key, values)
     if isinstance(excluded, _NotUnder):
         # every value under a prefix (an outsider's aws:PrincipalOrgPaths under our org id):
         # a value, or a pattern whose head is the prefix itself, can only match an excluded
@@ -534,6 +537,40 @@ def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
             "stringequals", "stringnotequals", "stringlike", "stringnotlike"):
         return Tri.UNKNOWN, (key,)
     if any(may_match(v) for v in values):
+        return Tri.UNKNOWN, (key,)
+    return Tri.of(negated), ()
+
+
+def _arn_of_unnamed(clause: ConditionClause, negated: bool, key: str,
+                    values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
+    """aws:PrincipalArn of the ``*`` path (request._ArnOfUnnamed): an ARN whose account
+    component is an account no policy names. Decided only where every value names its account
+    literally -- IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the
+    six colon-delimited components of the ARN is checked separately", so ``arn:aws:iam::
+    111111111111:*`` matches no ARN of another account; a string comparison whose literal
+    head holds the whole account component alike. A wildcard in the account component
+    (``arn:aws:iam::*:role/Reader``, ``arn:aws:iam::1111*:*``), an empty one, or a value
+    that is no six-component ARN leaves it UNKNOWN: the ``*`` path covers every principal of
+    every account no policy names, and such a value may name one of them. The key is present
+    (aws:PrincipalArn: "This key is included in the request context for all signed
+    requests"), so a qualifier or ``IfExists`` reads as the plain operator (concept review
+    round 3: a Deny unless ArnNotLike the own account's ARNs left the ``*`` path CONDITIONAL
+    and secret-policy-public FAILed without --prove, PASSed with it)."""
+    base = clause.base
+
+    def names_its_account(v: str) -> bool:
+        # StringLike: the account component lies wholly before the first wildcard (the
+        # components split as an ARN pattern's: matching.arn_pattern_segments)
+        parts = arn_pattern_segments(v if base in _ARN_OPERATORS or base in (
+            "stringequals", "stringnotequals") else literal_prefix(v))
+        return parts is not None and bool(parts[4]) and not any(ch in parts[4] for ch in "*?")
+
+    if base not in _ARN_OPERATORS and base not in (
+            "stringequals", "stringnotequals", "stringlike", "stringnotlike"):
+        return Tri.UNKNOWN, (key,)
+    # no value left (each of fewer than six components: conditions.matchable_values) matches
+    # no ARN at all: decided as well
+    if not all(names_its_account(v) for v in values):
         return Tri.UNKNOWN, (key,)
     return Tri.of(negated), ()
 

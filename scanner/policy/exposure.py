@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
                                 principal_account, resource_account, root_arn)
-from scanner.policy.conditions import matchable_values
+from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches, glob_match, matches_every
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
@@ -239,6 +239,23 @@ def _allows(st: Statement) -> bool:
     return st.effect == "Allow"
 
 
+def another_account(account: str | None, partition: str | None, *, own_account: str | None,
+                    own_partition: str | None) -> bool:
+    """Whether ``account`` (of ``partition``, None: not said -- a bare account id, read in the
+    policy's own partition) is another account than ``own_account`` of ``own_partition``: a
+    different id, or the same id in another partition. "You cannot use IAM credentials from one
+    partition to interact with resources in a different partition" (AWS fault isolation
+    boundaries whitepaper, "Partitions"): arn:aws-us-gov:iam::<our id>:root is not us. The one
+    test of outside_zone_grants, overbroad_grants and excess_key_grants (concept review round
+    3: secret-policy-overbroad-actions compared the id alone and PASSed a GovCloud root of the
+    secret's own id that secret-policy-external-account FAILed). None: no account named."""
+    if account is None:
+        return False
+    other_partition = partition is not None and own_partition is not None and \
+        partition != own_partition
+    return other_partition or account != own_account
+
+
 def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
     """(value, account) pairs a positive condition clause names (account ids, or ARNs): the
     clauses that narrow (``_NARROWING_OPERATORS``, NumericEquals on an account key too) name
@@ -346,9 +363,10 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
 
     def outside(acct: str | None, partition: str | None = None) -> bool:
         # an account of another partition than the zone's is another account, whatever its
-        # id (TrustZone.contains; conformance trial round 8)
+        # id (TrustZone.contains; conformance trial round 8): another_account
         other = partition is not None and partition != zone.partition
-        return (acct is not None and (other or acct != own_account)
+        return (another_account(acct, partition, own_account=own_account,
+                                own_partition=zone.partition)
                 and not zone.contains(acct, partition) and (other or acct not in ok))
 
     out: list[StatementMatch] = []
@@ -456,7 +474,9 @@ def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resourc
     these policies overrides the allow." The one reading for the rule
     (secret-policy-external-account), the remediation planner (remove-external-grant) and the
     --prove path: the grants they see are the same. ``resource_ctx``: the secret's side of the
-    request (scanner.access.graph_io.secret_resource_context)."""
+    request (scanner.access.graph_io.secret_resource_context). Among the labels, the Allow's
+    own condition when it never holds for the principal (``own_condition_label``;
+    ``withheld_text`` says them)."""
     left, labels = grant_left(policy, match, principal, resource=resource, zone=zone,
                               resource_ctx=resource_ctx)
     return () if left else labels
@@ -468,8 +488,10 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
                direct: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the actions on the secret the grant ``match`` makes to ``principal`` that no Deny
     statement of the policy takes back for certain, the labels of the Deny statements that
-    take back the others). A Deny that applies only under a condition the snapshot cannot
-    decide (CONDITIONAL) takes nothing back. ``actions``: the actions asked about (default:
+    take back the others -- or ``own_condition_label`` when the Allow's own condition is
+    false for the principal's request of an action: it grants that action nothing,
+    ``never_holds``). A Deny that applies only under a condition the snapshot cannot
+    decide (CONDITIONAL) takes nothing back, nor does such an own condition. ``actions``: the actions asked about (default:
     those the statement grants on a secret, ``granted_actions``); ``direct``: see
     ``_grantee_request``.
 
@@ -495,6 +517,14 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     for action in actions:
         request = _grantee_request(principal, account, whole, action, resource, zone,
                                    resource_ctx, direct=direct)
+        # the Allow's own condition false for the grantee's request: it grants that action
+        # nothing (never_holds; IAM conformance trial round 13: Allow {"AWS": "9999..."}
+        # under Bool aws:PrincipalIsAWSService "true" FAILed without --prove only)
+        own = never_holds(policy, st, request) if st is not None else ()
+        if own:
+            assert st is not None
+            labels.setdefault(own_condition_label(st, own), None)
+            continue
         hit = next((d for d in denies if evaluate_statement(
             d, request, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE), None)
         if hit is None:
@@ -509,7 +539,7 @@ def key_granted_actions(st: Statement | None) -> tuple[str, ...]:
     (patterns kept: ``kms:*`` is asked as ``kms:*``, so only a Deny of every KMS action takes
     it back; a Deny of kms:Decrypt alone leaves a public ``kms:*`` grant its kms:PutKeyPolicy)
     -- what kms-key-policy-public asks the key policy's Deny statements about
-    (``public_taken_back``). KMS Developer Guide, "Key policies in AWS KMS": "A key policy is
+    (``public_withheld``). KMS Developer Guide, "Key policies in AWS KMS": "A key policy is
     a resource policy for an AWS KMS key" -- its resource is the key, on which only KMS actions
     are called: ``*`` and a NotAction are every KMS action not excluded, asked as ``kms:*``;
     an entry of another service grants nothing on the key and is not asked."""
@@ -572,32 +602,76 @@ def not_resource_spares_some(not_resources: Iterable[str], action: str,
     return not any(on_every_resource(r, action, partition) for r in not_resources)
 
 
-def public_taken_back(policy: Policy, match: StatementMatch,
-                      outsider: Callable[[str], Request], *,
-                      actions: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """The Deny statements of ``policy`` that take back the public grant ``match`` (an Allow
-    to everyone) from every caller outside: for every action the Allow grants on the secret a
-    Deny applies for certain to ``outsider(action)`` -- the access analysis' request of
-    "anyone of an account outside everything known" (its ``*`` path:
-    scanner.access.context.public_request), the caller the --prove question asks about -- or
-    () when some action stays granted. IAM User Guide, "Policy evaluation logic": "An explicit
-    deny in any of these policies overrides the allow" (IAM conformance trial round 12: a Deny
+#: how ``grant_left`` and ``public_withheld`` name an Allow's own condition that never holds for
+#: the caller (a Deny that takes the grant back is named by its label, ``statement 2 (Sid)``;
+#: ``withheld_text`` tells them apart)
+OWN_CONDITION = "the condition "
+
+
+def never_holds(policy: Policy, st: Statement, request: Request) -> tuple[str, ...]:
+    """The clauses of ``st``'s Condition element that are false for ``request`` for certain
+    (``Bool aws:principalisawsservice``); () when each may hold. IAM User Guide, "IAM JSON
+    policy elements: Condition": "The Condition element (or Condition block) lets you specify
+    conditions for when a policy is in effect", and "If you specify multiple condition
+    operators in the Condition element, or multiple keys in a single condition operator, the
+    conditions are evaluated using a logical AND" -- one false clause and the statement is in
+    effect for no such request. Only a definitely false clause counts: one on a key the
+    snapshot cannot know (UNKNOWN, CONDITIONAL in the access analysis) keeps the grant (IAM
+    conformance trial round 13: Allow * under Bool aws:PrincipalIsAWSService "true" was
+    reported public although the access analysis' ``*`` path was DENIED by it)."""
+    return tuple(f"{c.operator} {c.key}" for c in st.conditions
+                 if evaluate_clause(c, request, policy.variables_enabled)[0] is Tri.FALSE)
+
+
+def own_condition_label(st: Statement, clauses: Sequence[str]) -> str:
+    """How a grant's own never-holding conditions are named among the labels of the Deny
+    statements that take grants back (``OWN_CONDITION``)."""
+    return f"{OWN_CONDITION}{', '.join(clauses)} of {st.label}"
+
+
+def withheld_text(labels: Iterable[str], whom: str = "it") -> str:
+    """``labels`` (``grant_left``, ``public_withheld``) in words: "the condition ... of
+    statement 1 never holds for it", "statement 2 (X) takes it back (explicit Deny)"."""
+    own = [x for x in labels if x.startswith(OWN_CONDITION)]
+    denies = [x for x in labels if not x.startswith(OWN_CONDITION)]
+    parts = ([f"{'; '.join(own)} never holds for {whom}"] if own else []) + \
+        ([f"{', '.join(denies)} takes it back (explicit Deny)"] if denies else [])
+    return " and ".join(parts)
+
+
+def public_withheld(policy: Policy, match: StatementMatch,
+                    outsider: Callable[[str], Request], *,
+                    actions: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Why the public grant ``match`` (an Allow to everyone) lets no caller outside in after
+    all, or () when some action stays granted. For every action the Allow grants on the
+    resource, asked of ``outsider(action)`` -- the access analysis' request of "anyone of an
+    account outside everything known" (its ``*`` path: scanner.access.context.public_request),
+    the caller the --prove question asks about: either a clause of the Allow's own Condition
+    is false for it (``never_holds``; IAM conformance trial round 13), or a Deny of the policy
+    applies to it for certain -- IAM User Guide, "Policy evaluation logic": "An explicit deny
+    in any of these policies overrides the allow" (IAM conformance trial round 12: a Deny
     unless ArnNotLike aws:PrincipalArn "arn:aws:iam::*", which no ARN matches, took the `*`
-    path's read back; secret-policy-public still FAILed without --prove).
+    path's read back; secret-policy-public still FAILed without --prove). The labels: the Deny
+    statements', and ``own_condition_label`` for the Allow's own condition
+    (``withheld_text`` says them).
 
     ``actions``: the actions asked about (default: those the statement grants on a secret,
     ``granted_actions``; for a key policy ``key_granted_actions``, whose entries may be
     patterns). An action pattern is covered only by a Deny whose Action patterns match it as a
-    whole (``covers_action_pattern``). No action asked: nothing is taken back."""
+    whole (``covers_action_pattern``). No action asked: nothing is withheld."""
     st = next((s for s in policy.statements if s.index == match.index), None)
     if actions is None:
         actions = granted_actions(st) if st is not None else ()
-    if not actions:
+    if not actions or st is None:
         return ()
     denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
     labels: dict[str, None] = {}
     for action in actions:
         request = outsider(action)
+        own = never_holds(policy, st, request)
+        if own:
+            labels.setdefault(own_condition_label(st, own), None)
+            continue
         pattern = any(ch in action for ch in "*?")
         hit = next((d for d in denies if (not pattern or covers_action_pattern(d, action))
                     and evaluate_statement(d, request, policy,
@@ -676,8 +750,11 @@ def excess_actions(patterns: tuple[str, ...], allowed: tuple[str, ...]) -> tuple
 
 
 def overbroad_grants(policy: Policy | None, *, own_account: str | None,
-                     allowed_actions: Sequence[str]) -> tuple[StatementMatch, ...]:
-    """Allow statements granting other accounts or everyone more than ``allowed_actions``."""
+                     allowed_actions: Sequence[str],
+                     own_partition: str | None = None) -> tuple[StatementMatch, ...]:
+    """Allow statements granting other accounts or everyone more than ``allowed_actions``.
+    ``own_partition``: the secret's partition -- a principal of another one is of another
+    account whatever its id (``another_account``; None: not known, the id alone decides)."""
     if policy is None:
         return ()
     allowed = tuple(allowed_actions)
@@ -687,13 +764,16 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
         if not _allows(st) or not st.has_principal_element:
             continue
         named = [e for e in (st.principal.aws if st.principal is not None else ())
-                 if principal_account(e) not in (None, own_account)]
+                 if another_account(principal_account(e), arn_partition(e),
+                                    own_account=own_account, own_partition=own_partition)]
         # a "*" statement grants other accounts as far as its conditions let them in, by the
         # narrowing concept of public_statements and outside_zone_grants (concept review
         # round 1: "*" + aws:PrincipalAccount = the own account was reported as everyone)
         confined = confined_accounts(st, variables=variables) if everyone(st) else None
         others = tuple(v for v, acct in confined or ()
-                       if acct not in (own_account, RESOURCE_ACCOUNT))
+                       if acct != RESOURCE_ACCOUNT and another_account(
+                           acct, arn_partition(v), own_account=own_account,
+                           own_partition=own_partition))
         if st.not_actions is not None:
             extra: tuple[str, ...] = (
                 "NotAction (everything except " + ", ".join(st.not_actions) + ")",)
@@ -753,8 +833,9 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
     policy = key_policy
 
     def own(entry: str) -> bool:
-        return principal_account(entry) == key_account and \
-            (arn_partition(entry) or key_partition) == key_partition
+        return principal_account(entry) is not None and not another_account(
+            principal_account(entry), arn_partition(entry), own_account=key_account,
+            own_partition=key_partition)
 
     def standing(m: StatementMatch) -> StatementMatch | None:
         """``m`` with the principals whose grant a Deny takes back left out (None: all)."""

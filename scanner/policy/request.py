@@ -250,6 +250,38 @@ class _ArnOf(frozenset):  # type: ignore[type-arg]
 PRINCIPAL_ARN = "aws:principalarn"
 
 
+class _ArnOfUnnamed(frozenset):  # type: ignore[type-arg]
+    """The value of aws:PrincipalArn of "anyone of an account outside everything known" (the
+    access analysis' ``*`` path: an account no policy names, as its aws:PrincipalAccount is
+    ``EVERY_LITERAL``): an ARN whose account component is an account no policy names, all
+    else unknown. IAM User Guide, global condition keys, aws:PrincipalArn: "the Amazon
+    Resource Name (ARN) of the principal that made the request" -- the account component is
+    the principal's account. As an excluded set it excludes no literal (``in`` is always
+    false); conditions._arn_of_unnamed reads it (concept review round 3)."""
+
+    def __contains__(self, value: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _ArnOfUnnamed)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash("secretgraph.ARN_OF_UNNAMED")
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_ArnOfUnnamed, ())
+
+    def __repr__(self) -> str:
+        return "ARN_OF_UNNAMED"
+
+
+#: the "excluded" value of the ``*`` path's aws:PrincipalArn (``_ArnOfUnnamed``)
+ARN_OF_UNNAMED: frozenset[str] = _ArnOfUnnamed()
+
+
 def arn_of(partition: str, account: str) -> frozenset[str]:
     """The "excluded" value of aws:PrincipalArn known only by its account (``_ArnOf``)."""
     return _ArnOf(partition, account)
@@ -351,6 +383,8 @@ class Request:
                            if isinstance(excluded, _NotUnder)
                            else ("!", "arn of", excluded.prefix)
                            if isinstance(excluded, _ArnOf)
+                           else ("!", "arn of an account no policy names")
+                           if isinstance(excluded, _ArnOfUnnamed)
                            else ("!", tuple(sorted(excluded))))
             else:
                 out.append(state.value)

@@ -19,7 +19,10 @@ and can never read the secret: its message says so (the access analysis has no p
 A grant the policy takes back is not reported: for every action the Allow grants on the
 secret, one of its Deny statements applies to the principal for certain
 (exposure.taken_back; IAM User Guide, "Policy evaluation logic": "An explicit deny in any of
-these policies overrides the allow"); a CONDITIONAL Deny takes nothing back. The result says
+these policies overrides the allow"), or the Allow's own condition is false for the principal's
+request for certain (exposure.never_holds: Bool aws:PrincipalIsAWSService "true" on a grant to
+an account; IAM conformance trial round 13); a CONDITIONAL Deny or condition takes nothing
+back. The result says
 which Deny (evidence ``taken_back``). Decided before the solver is asked, so the verdict does
 not change with ``prove``.
 One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
@@ -43,7 +46,7 @@ from scanner.policy.arn import (arn_partition, partition, principal_account, res
                                 root_arn)
 from scanner.policy.exposure import (READ_ACTION, grant_left, is_organization,
                                      outside_zone_grants, principals_of, taken_back_principals,
-                                     unknown_account_grants)
+                                     unknown_account_grants, withheld_text)
 
 
 #: what the evidence says when the access analysis has no verdict for a grantee
@@ -136,7 +139,7 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                                  resource_ctx=rctx)
     taken = [("text", f"grants {e} in " + ", ".join(m.label for m in matches
                                                     if e in m.principals)
-              + f", but {', '.join(back[e])} takes it back (explicit Deny)") for e in back]
+              + f", but {withheld_text(back[e])}") for e in back]
     external = [e for e in principals_of(matches) if e not in back]
     if not external:
         return Result(outcome=FALSE, facts=tuple(taken),

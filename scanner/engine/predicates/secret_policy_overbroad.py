@@ -3,7 +3,9 @@ wildcard that expands beyond the parameter ``allowed_actions``, a write/admin ac
 (PutResourcePolicy, PutSecretValue, DeleteSecret, ...), or Allow with NotAction. The statements
 are those of scanner.policy.exposure.overbroad_grants; a ``*`` statement grants whom its
 narrowing conditions let in (exposure.confined_accounts: none but the own account, no one
-else). One FAIL per principal."""
+else). A principal of another partition than the secret's is of another account whatever its
+id (exposure.another_account, as secret-policy-external-account reads it). One FAIL per
+principal."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any, Mapping
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import policy_or_unknown
+from scanner.policy.arn import arn_partition
 from scanner.policy.exposure import EVERYONE, overbroad_grants, principals_of
 
 
@@ -22,8 +25,11 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
         return problem
     if policy is None:
         return Result(outcome=FALSE, facts=(("text", "no resource policy"),))
+    # a principal of another partition is another account whatever its id (exposure.
+    # another_account; concept review round 3)
     matches = overbroad_grants(policy, own_account=attrs.get("account_id"),
-                               allowed_actions=tuple(args.get("allowed_actions") or ()))
+                               allowed_actions=tuple(args.get("allowed_actions") or ()),
+                               own_partition=arn_partition(node_id))
     if not matches:
         return Result(outcome=FALSE, facts=(("text", "other accounts get read actions only"),))
     facts: list[tuple[Any, ...]] = []

@@ -3,8 +3,9 @@
 (aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceVpce, kms:CallerAccount,
 ...). An ``...IfExists`` condition does not narrow (it is true when the key is absent). The
 statements are those of scanner.policy.exposure.public_statements. A statement the policy's
-own explicit Deny takes back from every caller outside (exposure.public_taken_back, asked of
-the access analysis' ``*`` request) is not reported, decided before the solver is asked, so the
+own explicit Deny takes back from every caller outside, or whose own condition never holds
+for one (exposure.public_withheld, asked of the access analysis' ``*`` request), is not
+reported, decided before the solver is asked, so the
 verdict does not change with ``prove`` (IAM conformance trial round 12): for a secret's
 resource policy for each action the statement grants on the secret; for a key policy for each
 KMS action it names (exposure.key_granted_actions: ``kms:*`` for ``*`` or NotAction), the
@@ -32,7 +33,8 @@ from scanner.policy.exposure import (
     covers_action_pattern,
     key_granted_actions,
     public_statements,
-    public_taken_back,
+    public_withheld,
+    withheld_text,
 )
 from scanner.policy.request import Request
 
@@ -50,7 +52,10 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         # a public grant the policy takes back from every outside caller with an explicit
         # Deny grants no one outside: IAM User Guide, "Policy evaluation logic": "An explicit
         # deny in any of these policies overrides the allow" (IAM conformance trial round 12:
-        # FAIL without --prove, PASS with it). Asked of the access analysis' ``*`` request
+        # FAIL without --prove, PASS with it); nor does one whose own condition is false for
+        # every outside caller (exposure.never_holds: "The Condition element ... lets you
+        # specify conditions for when a policy is in effect"; IAM conformance trial round 13:
+        # Allow * under Bool aws:PrincipalIsAWSService "true" FAILed without --prove only). Asked of the access analysis' ``*`` request
         # (scanner.access.context.public_request), decided before the solver is. A key's
         # request is a call on the key by any route (key_resource_context, any_route): a Deny
         # that reads kms:ViaService, aws:CalledVia or the encryption context is undecided
@@ -71,10 +76,11 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             return key_granted_actions(next(
                 (s for s in policy.statements if s.index == index), None))
 
-        back = {m.label: public_taken_back(policy, m, outsider, actions=asked(m.index))
+        back = {m.label: public_withheld(policy, m, outsider, actions=asked(m.index))
                 for m in matches}
-        taken = [("text", f"{label} allows everyone, but {', '.join(denies)} takes it back "
-                          "(explicit Deny) from every caller outside")
+        taken = [("text", f"{label} allows everyone, but "
+                          f"{withheld_text(denies, 'a caller outside')} from every caller "
+                          "outside")
                  for label, denies in back.items() if denies]
         matches = tuple(m for m in matches if not back[m.label])
         if not matches:

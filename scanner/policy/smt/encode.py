@@ -58,8 +58,8 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import KeyState, Request, _ArnOf, _EveryLiteral, _NotUnder, \
-    _Present
+from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
+                                    _NotUnder, _Present)
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -411,6 +411,10 @@ class Encoder:
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _EveryLiteral):
             # "an account no policy names" (the '*' path): the outside questions ask it with a
             # symbolic principal outside the zone and the named accounts (questions.py)
+            raise NotEncoded(f"{name} of an account no policy names")
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _ArnOfUnnamed):
+            # conditions._arn_of_unnamed: the '*' path's ARN, of an account no policy names --
+            # asked of the solver with a symbolic principal instead (questions.py)
             raise NotEncoded(f"{name} of an account no policy names")
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _ArnOf):
             # conditions._arn_of: one IAM ARN of a known partition and account, its resource
