@@ -10,8 +10,7 @@ from typing import Callable, Iterable, Mapping
 from scanner.access.context import PrincipalFacts
 from scanner.access.scp import org_paths
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
-from scanner.graph.schema import root_principal
-from scanner.policy.arn import parse_arn
+from scanner.policy.arn import parse_arn, root_arn
 from scanner.policy.exposure import acts_on
 from scanner.policy.evaluate import PolicyKind, PolicyResult, action_part, evaluate_policy
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, \
@@ -151,11 +150,12 @@ class PrincipalIndex:
                 self.by_arn[p.arn] = principal
                 self.by_account.setdefault(p.account_id, []).append(principal)
 
-    def stand_in(self, account_id: str) -> "Principal":
+    def stand_in(self, account_id: str, partition: str) -> "Principal":
         """The stand-in for the principals of ``account_id`` (an account whose IAM was not
         read) that no policy names: ``account_stand_in`` with its account's place in the
-        organization."""
-        return account_stand_in(account_id, self._org_paths.get(account_id))
+        organization. ``partition``: the resource's (a principal reads nothing in another
+        partition)."""
+        return account_stand_in(account_id, partition, self._org_paths.get(account_id))
 
     def role_of_session(self, arn: str) -> "Principal | None":
         """The role an assumed-role session ARN (``arn:aws:sts::ACCT:assumed-role/NAME/SESSION``)
@@ -585,18 +585,26 @@ def external_principal(arn: str, account_id: str | None, principal_type: str) ->
                      identity_known=False, signature=("external", arn))
 
 
-def account_stand_in(account_id: str, org_path: str | None = None) -> Principal:
+def account_stand_in(account_id: str, partition: str,
+                     org_path: str | None = None) -> Principal:
     """The stand-in for the principals of an account whose IAM was not read, that no policy
     names (docs/access.md "account:<id>"): its root ARN, so that a policy's account entries
     (the id, the root ARN) match it as they match every principal of the account (IAM User
     Guide, "AWS JSON policy elements: Principal", AWS account principals), but with the
     principal-identity keys of its requests unknown (PrincipalFacts.account_stand_in): it
-    stands for a role, a user or the root user alike. ``org_path``: its account's
+    stands for a role, a user or the root user alike. ``partition``: the partition of the
+    resource it asks for (SecretView.partition): "You cannot use IAM credentials from one
+    partition to interact with resources in a different partition" (AWS fault isolation
+    boundaries whitepaper, "Partitions"), and a root ARN of another partition than the
+    policy's entries names another principal (IAM User Guide, "IAM identifiers"; concept
+    review round 3: a commercial root stood in for every GovCloud account, and a GovCloud
+    grant to the account applied to none of them). ``org_path``: its account's
     aws:PrincipalOrgPaths where its place in the organization is known."""
-    return Principal(facts=PrincipalFacts(arn=root_principal(account_id),
-                                          account_id=account_id, principal_type="root",
-                                          org_path=org_path, account_stand_in=True),
-                     identity_known=False, signature=("external", root_principal(account_id)))
+    root = root_arn(account_id, partition)
+    return Principal(facts=PrincipalFacts(arn=root, account_id=account_id,
+                                          principal_type="root", org_path=org_path,
+                                          account_stand_in=True),
+                     identity_known=False, signature=("external", root))
 
 
 def tags_are_final(p: IamPrincipal,
