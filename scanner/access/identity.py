@@ -538,32 +538,39 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
                           unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons))
 
 
+#: a secret and a key of no real Region or account, in partition {P}: a Resource pattern that
+#: matches them matches any account's
 WILDCARD_PROBES = {
-    "secretsmanager:GetSecretValue": "arn:aws:secretsmanager:zz-none-0:000000000000:secret:x",
-    "kms:Decrypt": "arn:aws:kms:zz-none-0:000000000000:key/00000000-0000",
+    "secretsmanager:GetSecretValue": "arn:{P}:secretsmanager:zz-none-0:000000000000:secret:x",
+    "kms:Decrypt": "arn:{P}:kms:zz-none-0:000000000000:key/00000000-0000",
 }
 
 
-_WILDCARDS: dict[int, tuple[Policy, list[tuple[str, str]]]] = {}
+_WILDCARDS: dict[tuple[int, str], tuple[Policy, list[tuple[str, str]]]] = {}
 
 
-def wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
+def wildcard_grants(policy: Policy, partition: str) -> list[tuple[str, str]]:
     """(statement label, action) for Allow statements that grant GetSecretValue or kms:Decrypt on
-    every resource (``*`` or a pattern that matches any account's secret / key)."""
-    hit = _WILDCARDS.get(id(policy))
+    every resource (``*`` or a pattern that matches any account's secret / key) of
+    ``partition``, the principal's: the resources it can ever read ("You cannot use IAM
+    credentials from one partition to interact with resources in a different partition", AWS
+    fault isolation boundaries whitepaper, "Partitions"; concept review round 3: probed with
+    arn:aws: ARNs, arn:aws-us-gov:secretsmanager:*:*:secret:* was no wildcard)."""
+    hit = _WILDCARDS.get((id(policy), partition))
     if hit is not None and hit[0] is policy:
         return hit[1]
-    out = _wildcard_grants(policy)
-    _WILDCARDS[id(policy)] = (policy, out)
+    out = _wildcard_grants(policy, partition)
+    _WILDCARDS[(id(policy), partition)] = (policy, out)
     return out
 
 
-def _wildcard_grants(policy: Policy) -> list[tuple[str, str]]:
+def _wildcard_grants(policy: Policy, partition: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for st in policy.statements:
         if st.effect != "Allow" or st.problems:
             continue
-        for action, probe in WILDCARD_PROBES.items():
+        for action, template in WILDCARD_PROBES.items():
+            probe = template.replace("{P}", partition)
             if st.actions is not None:
                 acts = any(action_matches(a, action) for a in st.actions)
             else:

@@ -230,7 +230,7 @@ def identity_wildcards(index: PrincipalIndex) -> list[IdentityWildcard]:
         for np in p.policies:
             if np.policy is None:
                 continue
-            for label, action in wildcard_grants(np.policy):
+            for label, action in wildcard_grants(np.policy, partition(p.arn)):
                 out.append(IdentityWildcard(principal=p.arn, account_id=p.account_id,
                                             policy=np.name, statement=label, action=action))
     return out

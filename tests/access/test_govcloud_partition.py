@@ -107,3 +107,23 @@ def test_no_root_arn_or_stand_in_is_built_without_a_partition() -> None:
     for fn in (root_arn, account_stand_in, PrincipalIndex.stand_in, principal_of):
         param = inspect.signature(fn).parameters["partition"]
         assert param.default is inspect.Parameter.empty, fn
+
+
+def test_an_identity_policy_on_every_secret_is_a_wildcard_in_govcloud_too() -> None:
+    """Concept review round 3 (found by the partition differential): the access report's
+    identity_wildcards probed a policy with arn:aws: ARNs, so arn:aws-us-gov:secretsmanager:*:
+    *:secret:* -- every secret of the partition -- was no wildcard in GovCloud while its
+    commercial twin was (and identity-policy-secret-wildcard reports both)."""
+    every_secret = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": "arn:aws:secretsmanager:*:*:secret:*"},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:*:key/*"}]}
+    snap = estate(secret_policy=None, principals=(role(APP_ROLE, every_secret),))
+
+    def wildcards(s: Snapshot) -> list[tuple[str, str]]:
+        report = analyze_access(build_graph(s), s, AccessSettings.from_snapshot(s))
+        return sorted((w.principal.split(":", 2)[2], w.action) for w in report.identity_wildcards)
+
+    commercial = wildcards(snap)
+    assert len(commercial) == 2
+    assert wildcards(_gov(snap)) == commercial
