@@ -61,7 +61,8 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     "aws/secretsmanager key of an account-region, id `<account>:<region>:alias/aws/secretsmanager`). "
     "Attributes: the fields of scanner.model.KmsKey, plus collected and aws_managed.",
     NodeKind.PRINCIPAL: "An IAM role or user (id: ARN), an account root "
-    "(`arn:<partition>:iam::<acct>:root`, the estate's partition), a service principal (`service:<name>`), everyone (`*`) or an STS session a policy names "
+    "(`arn:<partition>:iam::<acct>:root`, the estate's partition), a service principal "
+    "(`service:<name>`), everyone (`*`) or an STS session a policy names "
     "(`arn:aws:sts::<acct>:assumed-role/...`, `...:federated-user/...`). Attributes: "
     "principal_type (role|user|root|service|public|assumed-role|federated-user), "
     "inline_policies, attached_policy_arns, "
