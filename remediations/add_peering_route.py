@@ -19,6 +19,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_route_table)
 from scanner.findings import Finding
+from scanner.graph.schema import ec2_arn
 from scanner.model import PeeringSide, Route, RouteTable, Snapshot, VpcPeering
 
 REMEDIATION_ID = "add-peering-route"
@@ -145,8 +146,10 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         changes.append(make_change(
             remediation_id=REMEDIATION_ID, finding=finding, account_id=rtb.account_id,
             region=rtb.region,
-            resource_arn=f"arn:aws:ec2:{rtb.region}:{rtb.account_id}:route-table/"
-                         f"{rtb.route_table_id}",
+            # the route table's ARN as the graph and the findings name it: the partition is
+            # the Region's (aws-us-gov in us-gov-west-1; concept review round 3)
+            resource_arn=ec2_arn(rtb.region, rtb.account_id, "route-table",
+                                 rtb.route_table_id),
             target=f"route:{rtb.route_table_id}:{cidr}",
             summary=f"route {cidr} via {pcx.peering_id} in {rtb.route_table_id} ({side} side)",
             calls=[call], pre_state={"route_target": None},

@@ -35,7 +35,7 @@ from scanner.policy.exposure import (
     public_withheld,
     taken_back_principals,
 )
-from scanner.policy.arn import arn_partition
+from scanner.policy.arn import arn_partition, partition
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import entry_account, is_account_entry
@@ -98,7 +98,10 @@ def named_principals(policy: Policy | None, action: str,
 
 def _probe(account: str, settings: AccessSettings, action: str, resource: str,
            extra: dict[str, tuple[str, ...]], org_path: str | None = None) -> Request:
-    facts = PrincipalFacts(arn=f"arn:aws:iam::{account}:role/any-principal",
+    # a principal of the resource's partition: one of another partition reads nothing of it,
+    # and a policy's account entries of this partition do not name it (principals._same_
+    # partition; concept review round 3: the probe was a commercial role in GovCloud)
+    facts = PrincipalFacts(arn=f"arn:{partition(resource)}:iam::{account}:role/any-principal",
                            account_id=account, principal_type="role", org_path=org_path)
     ctx, absent, excluded = principal_context(facts, settings)
     ctx.pop("aws:principalarn", None)  # which principal of that account: unknown

@@ -10,8 +10,7 @@ from typing import Callable, Iterable, Mapping
 from scanner.access.context import PrincipalFacts
 from scanner.access.scp import org_paths
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
-from scanner.graph.schema import root_principal
-from scanner.policy.arn import parse_arn
+from scanner.policy.arn import parse_arn, root_arn
 from scanner.policy.exposure import acts_on, not_resource_spares_some
 from scanner.policy.evaluate import PolicyKind, PolicyResult, action_part, evaluate_policy
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, \
@@ -151,11 +150,12 @@ class PrincipalIndex:
                 self.by_arn[p.arn] = principal
                 self.by_account.setdefault(p.account_id, []).append(principal)
 
-    def stand_in(self, account_id: str) -> "Principal":
+    def stand_in(self, account_id: str, partition: str) -> "Principal":
         """The stand-in for the principals of ``account_id`` (an account whose IAM was not
         read) that no policy names: ``account_stand_in`` with its account's place in the
-        organization."""
-        return account_stand_in(account_id, self._org_paths.get(account_id))
+        organization. ``partition``: the resource's (a principal reads nothing in another
+        partition)."""
+        return account_stand_in(account_id, partition, self._org_paths.get(account_id))
 
     def role_of_session(self, arn: str) -> "Principal | None":
         """The role an assumed-role session ARN (``arn:aws:sts::ACCT:assumed-role/NAME/SESSION``)
@@ -538,19 +538,25 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
                           unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons))
 
 
+#: a secret and a key of no real Region or account, in partition {P}: a Resource pattern that
+#: matches them matches any account's
 WILDCARD_PROBES = {
-    "secretsmanager:GetSecretValue": "arn:aws:secretsmanager:zz-none-0:000000000000:secret:x",
-    "kms:Decrypt": "arn:aws:kms:zz-none-0:000000000000:key/00000000-0000",
+    "secretsmanager:GetSecretValue": "arn:{P}:secretsmanager:zz-none-0:000000000000:secret:x",
+    "kms:Decrypt": "arn:{P}:kms:zz-none-0:000000000000:key/00000000-0000",
 }
 
 
 _WILDCARDS: dict[tuple[int, str], tuple[Policy, list[tuple[str, str]]]] = {}
 
 
-def wildcard_grants(policy: Policy, partition: str = "aws") -> list[tuple[str, str]]:
+def wildcard_grants(policy: Policy, partition: str) -> list[tuple[str, str]]:
     """(statement label, action) for Allow statements that grant GetSecretValue or kms:Decrypt on
-    every resource (``*`` or a pattern that matches any account's secret / key, or NotResource
-    leaving some secret / key of ``partition`` out)."""
+    every resource (``*``, a pattern that matches any account's secret / key, or NotResource
+    leaving some secret / key out) of ``partition``, the principal's: the resources it can ever
+    read ("You cannot use IAM credentials from one partition to interact with resources in a
+    different partition", AWS fault isolation boundaries whitepaper, "Partitions"; concept
+    review round 3: probed with arn:aws: ARNs, arn:aws-us-gov:secretsmanager:*:*:secret:* was
+    no wildcard)."""
     hit = _WILDCARDS.get((id(policy), partition))
     if hit is not None and hit[0] is policy:
         return hit[1]
@@ -564,7 +570,8 @@ def _wildcard_grants(policy: Policy, partition: str) -> list[tuple[str, str]]:
     for st in policy.statements:
         if st.effect != "Allow" or st.problems:
             continue
-        for action, probe in WILDCARD_PROBES.items():
+        for action, template in WILDCARD_PROBES.items():
+            probe = template.replace("{P}", partition)
             if st.actions is not None:
                 acts = any(action_matches(a, action) for a in st.actions)
             else:
@@ -592,18 +599,26 @@ def external_principal(arn: str, account_id: str | None, principal_type: str) ->
                      identity_known=False, signature=("external", arn))
 
 
-def account_stand_in(account_id: str, org_path: str | None = None) -> Principal:
+def account_stand_in(account_id: str, partition: str,
+                     org_path: str | None = None) -> Principal:
     """The stand-in for the principals of an account whose IAM was not read, that no policy
     names (docs/access.md "account:<id>"): its root ARN, so that a policy's account entries
     (the id, the root ARN) match it as they match every principal of the account (IAM User
     Guide, "AWS JSON policy elements: Principal", AWS account principals), but with the
     principal-identity keys of its requests unknown (PrincipalFacts.account_stand_in): it
-    stands for a role, a user or the root user alike. ``org_path``: its account's
+    stands for a role, a user or the root user alike. ``partition``: the partition of the
+    resource it asks for (SecretView.partition): "You cannot use IAM credentials from one
+    partition to interact with resources in a different partition" (AWS fault isolation
+    boundaries whitepaper, "Partitions"), and a root ARN of another partition than the
+    policy's entries names another principal (IAM User Guide, "IAM identifiers"; concept
+    review round 3: a commercial root stood in for every GovCloud account, and a GovCloud
+    grant to the account applied to none of them). ``org_path``: its account's
     aws:PrincipalOrgPaths where its place in the organization is known."""
-    return Principal(facts=PrincipalFacts(arn=root_principal(account_id),
-                                          account_id=account_id, principal_type="root",
-                                          org_path=org_path, account_stand_in=True),
-                     identity_known=False, signature=("external", root_principal(account_id)))
+    root = root_arn(account_id, partition)
+    return Principal(facts=PrincipalFacts(arn=root, account_id=account_id,
+                                          principal_type="root", org_path=org_path,
+                                          account_stand_in=True),
+                     identity_known=False, signature=("external", root))
 
 
 def tags_are_final(p: IamPrincipal,

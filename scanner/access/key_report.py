@@ -234,7 +234,7 @@ def identity_wildcards(index: PrincipalIndex) -> list[IdentityWildcard]:
         for np in p.policies:
             if np.policy is None:
                 continue
-            for label, action in wildcard_grants(np.policy, arn_partition(p.arn) or "aws"):
+            for label, action in wildcard_grants(np.policy, partition(p.arn)):
                 out.append(IdentityWildcard(principal=p.arn, account_id=p.account_id,
                                             policy=np.name, statement=label, action=action))
     return out

@@ -162,7 +162,7 @@ class SecretEvaluator:
         for acct in sorted(named.accounts - self.index.iam_read):
             # the account's principals no policy names: one stand-in, any of them (not the
             # root user alone: identity.account_stand_in)
-            consider(account_stand_in(acct, self.s.org_paths.get(acct)))
+            consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)))
         special = None if record_all else classes_ix.special_accounts(sv)
         special_sorted = sorted(special) if special is not None else []
         # the special accounts whose principals the resource policy can let in however their
@@ -463,7 +463,8 @@ class SecretEvaluator:
         if not unassessed:
             return None
         acct = unassessed[0]
-        return self.pairs.evaluate_pair(account_stand_in(acct, self.s.org_paths.get(acct)), sv)
+        return self.pairs.evaluate_pair(
+            account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)), sv)
 
 
 _BEST = {"ALLOWED": 0, "CONDITIONAL": 1, "DENIED": 2}

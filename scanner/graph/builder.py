@@ -38,7 +38,6 @@ from scanner.graph.schema import (
     names_aws_managed_alias,
     replica_absent,
     replica_node,
-    root_principal,
 )
 from scanner.model import (
     AccountSnapshot,
@@ -48,7 +47,8 @@ from scanner.model import (
     Snapshot,
     to_jsonable,
 )
-from scanner.policy.arn import LATEST_QUALIFIER, parse_arn, unqualified_function, with_region
+from scanner.policy.arn import (LATEST_QUALIFIER, parse_arn, root_arn, unqualified_function,
+                                with_region)
 
 _EDGE_VALUES = {k: k.value for k in EdgeKind}
 _NODE_VALUES = {k: k.value for k in NodeKind}
@@ -85,6 +85,20 @@ def primary_arn_of(replica: Secret) -> str:
         else replica.arn
 
 
+def estate_partition(snapshot: Snapshot) -> str:
+    """The partition of the scanned estate: its Regions' (scanner.aws.regions.region_partition,
+    as ec2_arn builds the EC2 ARNs), else ScanMeta.partition (the collector's session's). An
+    account's root ARN is of this partition: the same id in ``arn:aws`` is another principal
+    than in ``arn:aws-us-gov`` (concept review round 3)."""
+    from scanner.aws.regions import region_partition
+
+    for region in snapshot.meta.regions:
+        found = region_partition(region)
+        if found is not None:
+            return found
+    return snapshot.meta.partition or "aws"
+
+
 class _Builder:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -95,6 +109,8 @@ class _Builder:
         self.keys_by_alias: dict[tuple[str, str, str], str] = {}
         self.lambdas: dict[str, str] = {}
         self.peering_nodes: dict[str, str] = {}
+        #: the partition of the estate's accounts (their root ARNs)
+        self.partition = estate_partition(snapshot)
 
     # ------------------------------------------------------------------ helpers
     def node(self, node_id: str, kind: NodeKind, account_id: str, region: str,
@@ -212,9 +228,10 @@ class _Builder:
                 unread_services=per_region,
                 regions=[r.region for r in acct.regions] if acct else [],
             )
-            self.node(root_principal(account_id), NodeKind.PRINCIPAL, account_id, GLOBAL,
+            root = root_arn(account_id, self.partition)
+            self.node(root, NodeKind.PRINCIPAL, account_id, GLOBAL,
                       principal_type="root", name=account_id, external=False)
-            self.owned(root_principal(account_id), account_id)
+            self.owned(root, account_id)
 
     def add_iam(self, acct: AccountSnapshot) -> None:
         if acct.iam is None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Mapping
 
-from scanner.policy.arn import root_arn
-
 
 class NodeKind(str, Enum):
     ACCOUNT = "Account"
@@ -62,8 +60,9 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     NodeKind.KMS_KEY: "A KMS key (customer-managed, or a synthetic node for the AWS-managed "
     "aws/secretsmanager key of an account-region, id `<account>:<region>:alias/aws/secretsmanager`). "
     "Attributes: the fields of scanner.model.KmsKey, plus collected and aws_managed.",
-    NodeKind.PRINCIPAL: "An IAM role or user (id: ARN), an account root (`arn:aws:iam::<acct>:root`), "
-    "a service principal (`service:<name>`), everyone (`*`) or an STS session a policy names "
+    NodeKind.PRINCIPAL: "An IAM role or user (id: ARN), an account root "
+    "(`arn:<partition>:iam::<acct>:root`, the estate's partition), a service principal "
+    "(`service:<name>`), everyone (`*`) or an STS session a policy names "
     "(`arn:aws:sts::<acct>:assumed-role/...`, `...:federated-user/...`). Attributes: "
     "principal_type (role|user|root|service|public|assumed-role|federated-user), "
     "inline_policies, attached_policy_arns, "
@@ -111,10 +110,6 @@ GLOBAL = "global"
 
 def account_node(account_id: str) -> str:
     return f"account:{account_id}"
-
-
-def root_principal(account_id: str) -> str:
-    return root_arn(account_id)
 
 
 def service_principal(service: str) -> str:

@@ -123,7 +123,11 @@ def resource_account(text: str) -> str | None:
     return acct if acct is not None and is_account_id(acct) else None
 
 
-def root_arn(account_id: str, partition: str = "aws") -> str:
+def root_arn(account_id: str, partition: str) -> str:
+    """The account's root ARN in ``partition``: the estate's (the secret's or Region's,
+    scanner.aws.regions.partition_of), never a default -- the same account id in
+    ``arn:aws-us-gov`` is another principal than in ``arn:aws`` (IAM User Guide, "IAM
+    identifiers"; concept review round 3: a commercial root stood in for GovCloud accounts)."""
     return f"arn:{partition}:iam::{account_id}:root"
 
 

@@ -193,7 +193,8 @@ def test_the_solver_agrees(principal: str, expected: str) -> None:
     settings = AccessSettings.from_snapshot(snap)
     [sv] = secret_views(build_graph(snap), settings)[0]
     account = principal.split(":")[4]
-    p = principal_of(snap, principal, account, "role", PrincipalIndex(snap))
+    p = principal_of(snap, principal, account, "role", PrincipalIndex(snap),
+                     partition=sv.partition)
     verdict = check_pair(sv, p, settings, Guardrails(snap.organization, snap.org_membership),
                          timeout_s=30)
     assert verdict.decision == expected
@@ -266,7 +267,8 @@ def test_the_solver_agrees_on_a_partial_read(principal: str, expected: str) -> N
     snap = partly_read(demo())
     settings = AccessSettings.from_snapshot(snap)
     [sv] = secret_views(build_graph(snap), settings)[0]
-    p = principal_of(snap, principal, principal.split(":")[4], "role", PrincipalIndex(snap))
+    p = principal_of(snap, principal, principal.split(":")[4], "role", PrincipalIndex(snap),
+                     partition=sv.partition)
     verdict = check_pair(sv, p, settings, Guardrails(snap.organization, snap.org_membership),
                          timeout_s=30)
     assert verdict.decision == expected

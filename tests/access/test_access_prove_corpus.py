@@ -65,7 +65,7 @@ def _solver_and_evaluator(snap: Any) -> tuple[str, str, str]:
     assert sa is not None
     evaluator = next(p.decision for p in sa.paths if p.principal == APP_ROLE)
     sv = {s.arn: s for s in secret_views(graph, settings)[0]}[SECRET_ARN]
-    who = principal_of(snap, APP_ROLE, MEMBER)
+    who = principal_of(snap, APP_ROLE, MEMBER, partition=sv.partition)
     guard = Guardrails(snap.organization)
     return (evaluator, check_pair(sv, who, settings, guard, timeout_s=20).decision,
             principal_read(sv, who, settings, guard, 20).status)

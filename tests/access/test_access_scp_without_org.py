@@ -97,7 +97,8 @@ def test_the_solver_agrees(membership: OrgMembership | None, expected: str) -> N
     snap = _snapshot(membership)
     settings = AccessSettings.from_snapshot(snap)
     [sv] = [v for v in secret_views(build_graph(snap), settings)[0]]
-    principal = principal_of(snap, CENTRAL_APP, CENTRAL, "role", PrincipalIndex(snap))
+    principal = principal_of(snap, CENTRAL_APP, CENTRAL, "role", PrincipalIndex(snap),
+                             partition=sv.partition)
     verdict = check_pair(sv, principal, settings,
                          Guardrails(snap.organization, snap.org_membership), timeout_s=30)
     assert verdict.decision == expected

@@ -185,7 +185,7 @@ def _solver_on_stand_in(snap: Snapshot, acct: str) -> tuple[str, Any, Any]:
     root = f"arn:aws:iam::{acct}:root"
     evaluator = next(p.decision for p in sa.paths if p.principal == root)
     sv = {s.arn: s for s in secret_views(graph, settings)[0]}[SECRET_ARN]
-    who = principal_of(snap, root, acct, "root")
+    who = principal_of(snap, root, acct, "root", partition=sv.partition)
     guard = Guardrails(snap.organization)
     return (evaluator, check_pair(sv, who, settings, guard, timeout_s=20),
             principal_read(sv, who, settings, guard, 20))

@@ -92,7 +92,7 @@ def cross_check_pairs(snapshot: Any, label: str, limit: int = 12,
             if path.decision not in ("ALLOWED", "DENIED"):
                 continue
             principal = principal_of(snapshot, path.principal, path.principal_account,
-                                     path.principal_type, index)
+                                     path.principal_type, index, partition=sv.partition)
             sol = check_pair(sv, principal, settings, guardrails, timeout_s=timeout_s)
             compared += 1
             if sol.decision not in (path.decision, "UNKNOWN") or (

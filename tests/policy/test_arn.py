@@ -38,7 +38,7 @@ def test_lambda_qualifiers() -> None:
 
 def test_principal_account_of_each_principal_form() -> None:
     assert principal_account("111111111111") == "111111111111"
-    assert principal_account(root_arn("222222222222")) == "222222222222"
+    assert principal_account(root_arn("222222222222", "aws")) == "222222222222"
     assert principal_account("arn:aws:sts::333333333333:assumed-role/r/s") == "333333333333"
     assert principal_account("arn:aws-us-gov:iam::444444444444:user/u") == "444444444444"
     assert principal_account("*") is None

@@ -84,8 +84,11 @@ def _gates(ctx: RuleContext, secret: str, entry: str
     if sa is None:
         return None, None, "other gates not evaluated: access analysis of the secret absent", []
     acct = principal_account(entry) or resource_account(entry)
-    whole = bool(acct) and entry in (acct, root_arn(acct or ""))
-    wanted = {entry} | ({root_arn(acct)} if acct and whole else set())
+    # the account's stand-in is its root of the secret's partition (identity.account_stand_in;
+    # concept review round 3: a commercial root was looked for in GovCloud, found in no path)
+    root = root_arn(acct, partition(secret)) if acct else None
+    whole = bool(acct) and entry in (acct, root)
+    wanted = {entry} | ({root} if root and whole else set())
     for path in sa.paths:
         if path.principal in wanted:
             gates = dict(path.gate_statuses())

@@ -40,7 +40,7 @@ from scanner.access.identity import (PrincipalIndex, external_principal, may_fed
                                      own_policies, tags_are_final)
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
-from scanner.policy.arn import parse_arn, partition, principal_account
+from scanner.policy.arn import arn_partition, parse_arn, partition, principal_account
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
@@ -588,11 +588,13 @@ def _decision(can_allow: str, can_refuse: str, exact: bool) -> str:
 
 def principal_of(snapshot: Any, arn: str, account: str | None = None,
                  principal_type: str | None = None,
-                 index: PrincipalIndex | None = None) -> IamPrincipal:
+                 index: PrincipalIndex | None = None, *, partition: str) -> IamPrincipal:
     """The principal as the access analysis resolves it: with its identity policies, groups'
     policies and boundary when its account's IAM was read (``PrincipalIndex``), else an
     external principal whose identity side is not known (the root of an account whose IAM
-    was not read: the stand-in for its principals, identity.account_stand_in)."""
+    was not read: the stand-in for its principals, identity.account_stand_in).
+    ``partition``: the secret's (SecretView.partition), the stand-in's where ``arn`` names
+    none."""
     index = index if index is not None else PrincipalIndex(snapshot)
     hit = index.by_arn.get(arn)
     if hit is not None:
@@ -604,7 +606,7 @@ def principal_of(snapshot: Any, arn: str, account: str | None = None,
         # the access analysis' stand-in for the account's principals no policy names, whose
         # identity keys are unknown (identity.account_stand_in; IAM conformance trial round
         # 10): the root user of an account whose IAM was read stays the root user
-        return index.stand_in(acct)
+        return index.stand_in(acct, arn_partition(arn) or partition)
     return external_principal(arn, acct, ptype)
 
 
@@ -836,7 +838,7 @@ class Prover:
                                                                               "root"):
                 continue
             principal = principal_of(snapshot, path.principal, path.principal_account,
-                                     path.principal_type, self.index)
+                                     path.principal_type, self.index, partition=sv.partition)
             out.append(self._principal_answer(sv, principal, "reader-context",
                                               f"{path.principal} -> {sv.arn}"))
         return out
@@ -847,7 +849,8 @@ class Prover:
         whose IAM was not read has an identity side that is not encoded.) The outside
         question for the same secret is ``secret(arn).read``."""
         sv = self.views[secret_arn]
-        principal = principal_of(self.snapshot, principal_arn, index=self.index)
+        principal = principal_of(self.snapshot, principal_arn, index=self.index,
+                                 partition=sv.partition)
         return self._principal_answer(sv, principal, "principal-read",
                                       f"{principal_arn} -> {sv.arn}")
 

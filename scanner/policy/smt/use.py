@@ -72,9 +72,14 @@ OPEN_KEY = json.dumps({"Version": "2012-10-17", "Statement": [
 #: applies to it (the RCPs of the secret's account still apply to the secret's request)
 NOWHERE = "000000000000"
 
-#: the representative outside caller of the evaluator's question (an unnamed account)
-REPRESENTATIVE = PrincipalFacts(arn="arn:aws:iam::000000000000:role/outsider",
-                                account_id="000000000000", principal_type="role")
+def representative(partition: str) -> PrincipalFacts:
+    """The representative outside caller of the evaluator's question (an unnamed account): a
+    role of the secret's ``partition`` -- one of another partition reads nothing of it, and
+    its aws:PrincipalArn is of that partition (concept review round 3: an arn:aws: caller
+    failed ArnLike arn:aws-us-gov:iam::*:role/* in GovCloud, the evaluator said DENIED where
+    the commercial twin was ALLOWED)."""
+    return PrincipalFacts(arn=f"arn:{partition}:iam::000000000000:role/outsider",
+                          account_id="000000000000", principal_type="role")
 
 _KEYS_WITH_ARN = ("kms:encryptioncontext", "secretsmanager:secretid")
 
@@ -258,7 +263,7 @@ class RuleProver:
         named = named_accounts(policy)
         if principal is None:
             zone = self.zone | inside | named
-            facts = REPRESENTATIVE
+            facts = representative(sv.partition)
         else:
             acct = principal_account(principal) or resource_account(principal) or ""
             zone = (self.zone | inside | named) - {acct}
