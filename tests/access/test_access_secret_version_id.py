@@ -52,7 +52,8 @@ def _decisions(snap: Snapshot) -> tuple[str, tuple[str, ...], str]:
     path = {p.principal: p for p in analyze_access(graph, snap, settings)
             .for_secret(SECRET_ARN).paths}[APP_ROLE]
     sv = {s.arn: s for s in secret_views(graph, settings)[0]}[SECRET_ARN]
-    who = principal_of(snap, APP_ROLE, MEMBER, path.principal_type, PrincipalIndex(snap))
+    who = principal_of(snap, APP_ROLE, MEMBER, path.principal_type, PrincipalIndex(snap),
+                       partition="aws")
     solved = check_pair(sv, who, settings, Guardrails(snap.organization, snap.org_membership),
                         timeout_s=20)
     return path.decision, tuple(path.conditions), solved.decision
