@@ -184,6 +184,14 @@ def trust_zone_line(document: Mapping[str, Any]) -> str:
     return line + (f"; {membership}" if membership else "")
 
 
+def is_management(membership: Any) -> bool:
+    """Is the scanned account of ``scan.trust_zone.org_membership`` its organization's
+    management account?"""
+    return isinstance(membership, Mapping) and membership.get("status") == "member" and \
+        bool(membership.get("account_id")) and \
+        membership.get("account_id") == membership.get("management_account_id")
+
+
 def membership_words(membership: Any) -> str | None:
     """Whether the account of a scan without --org is in an organization
     (``scan.trust_zone.org_membership``), in words: a member's SCPs and RCPs were not read
@@ -196,6 +204,14 @@ def membership_words(membership: Any) -> str | None:
         # "SCPs affect only member accounts in the organization" (AWS Organizations User
         # Guide, Service control policies): an account in no organization has none
         return f"account {account} is in no organization: SCPs and RCPs do not apply"
+    if status == "member" and is_management(membership):
+        # "SCPs don't affect users or roles in the management account" and RCPs "don't affect
+        # resources in the management account" (AWS Organizations User Guide, Service control
+        # policies / Resource control policies); the access analysis' scp gate says
+        # NOT_APPLICABLE for it (scanner/access/scp.py). Review of the fourteenth session's
+        # merges: the management account was told to rescan "from the management account"
+        return (f"account {account} is the management account of organization "
+                f"{membership.get('org_id') or '?'}: SCPs and RCPs do not apply to it")
     if status == "member":
         management = membership.get("management_account_id")
         return (f"account {account} is a member of organization "

@@ -785,7 +785,9 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         else f"{calls} API calls in {seconds:.1f}s",
     ]
     membership = (scan.get("trust_zone") or {}).get("org_membership") or {}
-    if membership.get("status") == "member":
+    from reports._common import is_management
+
+    if membership.get("status") == "member" and not is_management(membership):
         # a scan without --org of an organization member: its SCPs and RCPs, which may deny
         # what the verdicts allow, were not read (new-user trial round 9)
         parts.append(f"account {membership.get('account_id')} is a member of organization "

@@ -142,3 +142,24 @@ def test_the_last_line_shows_a_hostile_organization_id_inert() -> None:
         assert "\u202e" not in line and "forged" in line
         assert "\nforged" not in line
         assert "o-abc\ufffd[31mRED" in line
+
+
+def test_the_management_account_is_told_scps_do_not_apply_to_it() -> None:
+    """Review of the fourteenth session's merges: a scan of the management account without
+    --org said its SCPs and RCPs "were not read -- scan with --org from the management account
+    (<itself>)", while `access --why` said the scp gate is NOT_APPLICABLE there (AWS
+    Organizations User Guide: SCPs don't affect users or roles in the management account;
+    RCPs don't affect resources in the management account)."""
+    from types import SimpleNamespace
+
+    from reports._common import membership_words
+    from scanner.pipeline import summary_line
+
+    mgmt = {"account_id": HOME, "status": "member", "org_id": "o-abc123def4",
+            "management_account_id": HOME}
+    assert membership_words(mgmt) == (f"account {HOME} is the management account of "
+                                      "organization o-abc123def4: SCPs and RCPs do not apply "
+                                      "to it")
+    analysis = SimpleNamespace(document=_zone(mgmt), api_calls={}, snapshot=None, exit_code=1)
+    last = summary_line(analysis, Path("out"), [], 1.0)  # type: ignore[arg-type]
+    assert "organization" not in last
