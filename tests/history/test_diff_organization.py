@@ -218,3 +218,16 @@ def test_an_ou_named_with_a_slash_is_not_read_as_a_nested_path() -> None:
     moved = {(r.kind, r.id): r for r in drift.resources_changed}[("org_account", MEMBER)]
     (ou,) = moved.fields
     assert (ou.field, ou.old, ou.new) == ("ou", "Root/Workloads/Prod", 'Root/"Workloads/Prod"')
+
+
+def test_a_policy_unread_one_night_and_read_the_next_is_one_not_assessed_line() -> None:
+    """Review of the fourteenth session's merges: an SCP listed but not read on night 1 and
+    read on night 2 was recorded twice, so the drift grouped it as '2 items, e.g. scp p-s3'
+    (docs/history.md: a policy listed but not read is one Not assessed line)."""
+    scp = _scp("p-s3", "DenyS3", DENY_S3, (WEB,))
+    unread = _org(unread=(UnreadControlPolicy(policy_id="p-s3", policy_type=SCP,
+                                              name="DenyS3"),))
+    for old, new in ((unread, _org(policies=(scp,))), (_org(policies=(scp,)), unread)):
+        drift = diff_scans(stored(_snap("a", T1, old)), stored(_snap("b", T2, new)))
+        assert [(n.subject, n.count) for n in drift.not_assessed] == [("scp p-s3", 1)], \
+            drift.not_assessed
