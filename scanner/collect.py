@@ -1204,9 +1204,11 @@ def _shard_process(args: tuple[CollectOptions, str, int, int]) -> dict[str, Any]
 
 
 def collect_processes(options: CollectOptions, processes: int,
-                      counter: CallCounter | None = None) -> Path:
+                      counter: CallCounter | None = None, progress: Any = None) -> Path:
     """``scan --processes N``: the shard partition on one machine, one shard per process,
-    merged into ``options.out`` exactly as ``scan --from-parts`` merges a run."""
+    merged into ``options.out`` exactly as ``scan --from-parts`` merges a run. ``progress``
+    is told the phase: the shards' own work is not counted here (their calls are counted
+    when merged), so the bar names the phase with no total."""
     import concurrent.futures
     import multiprocessing
 
@@ -1215,6 +1217,10 @@ def collect_processes(options: CollectOptions, processes: int,
     validate_options(options)
     if processes < 1:
         raise UsageError("--processes must be at least 1")
+    if progress is not None:
+        # review of the fourteenth session's merges: with --processes the bar showed no
+        # phase at all during collection (the shards tell their own processes' bars nothing)
+        progress.phase("collect", unit=f"{processes} shard processes")
     with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
                                      dir=options.work_dir) as tmp:
         context = multiprocessing.get_context("spawn")

@@ -351,7 +351,8 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
         carry=carry,
     )
     if options.processes > 1:
-        return collect_processes(collect_options, options.processes, counter=counter)
+        return collect_processes(collect_options, options.processes, counter=counter,
+                                 progress=progress)
     return collect(collect_options, counter=counter, progress=progress)
 
 

@@ -124,3 +124,28 @@ def test_checking_the_options_imports_no_rule_engine(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[2], check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_scan_processes_names_its_collect_phase(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review of the fourteenth session's merges: with `scan --processes N` the progress bar
+    showed no phase at all while the shard processes collected (the first frame is unnamed
+    since the 'start' label went; only collect() and collect_shard() named 'discover')."""
+    import concurrent.futures
+
+    from scanner.collect import collect_processes
+
+    phases: list[tuple[str, str]] = []
+
+    class Recorder:
+        def phase(self, name: str, *, total: int | None = None, unit: str = "") -> None:
+            phases.append((name, unit))
+
+    class NoPool:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("no processes in this test")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", NoPool)
+    with pytest.raises(RuntimeError):
+        collect_processes(options(tmp_path), 2, progress=Recorder())
+    assert phases == [("collect", "2 shard processes")]
