@@ -82,6 +82,11 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
     if len(given) > 1:
         raise UsageError(f"{' and '.join(given)}: give one of --in DIR, --snapshot FILE or "
                          "--history")
+    if given and given[0] != "--history" and args.scan:
+        # review of the fourteenth session's merges: --in DIR --scan no-such-scan wrote a
+        # baseline from DIR and exited 0 (--scan picks a scan of a history)
+        raise UsageError(f"--scan {args.scan!r} picks a scan of a history; {given[0]} reads "
+                         "one scan already -- give --history with --scan, or drop --scan")
     if getattr(args, "history", None) is None:
         args.history = default_history()
     if getattr(args, "in_dir", None):

@@ -107,3 +107,18 @@ def test_one_source_at_a_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["baseline", "check", "--baseline", str(tmp_path / "b.yaml"), "--in",
                  str(folder), "--history", str(tmp_path / "h.db")]) == 2
     assert "--in and --history: give one of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source", ["--in", "--snapshot"])
+def test_scan_with_a_folder_or_a_snapshot_is_refused_not_ignored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str) -> None:
+    """Review of the fourteenth session's merges: `baseline init --in DIR --scan no-such-scan`
+    wrote a baseline from DIR and exited 0; --scan picks a scan of a history."""
+    folder = _scan_folder(tmp_path)
+    given = str(folder) if source == "--in" else str(folder / "snapshot.json.gz")
+    out = tmp_path / "baseline.yaml"
+    assert main(["baseline", "init", source, given, "--scan", "no-such-scan",
+                 "--output-file", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--scan 'no-such-scan' picks a scan of a history" in err and source in err
+    assert not out.exists()
