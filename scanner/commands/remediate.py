@@ -266,6 +266,12 @@ def run(args: argparse.Namespace) -> int:
         if selection.given or args.accept_access_change or args.rules_dir:
             raise UsageError("--rule/--finding/--account/--accept-access-change/--rules-dir "
                              "shape a new plan; a saved --plan is applied as it is")
+        if args.prove or args.prove_timeout is not None:
+            # safe-fixes trial round 2: --plan P --apply --prove ran no proof and said nothing,
+            # so a reviewer believed each change proven (the proofs are made while planning)
+            raise UsageError("--prove/--prove-timeout prove each change while a plan is made; "
+                             "a saved --plan is applied as it is -- plan again with --prove "
+                             "(its proofs are in the plan) or drop --prove")
         plan: Plan = read_plan(args.plan)
         plan_path = str(args.plan)
     else:

@@ -389,3 +389,20 @@ def test_the_remediation_role_policy_allows_what_is_declared_and_denies_values()
     assert "secretsmanager:PutResourcePolicy" in allowed and "secretsmanager:DeleteSecret" \
         not in allowed
     assert denied == {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
+
+
+@pytest.mark.parametrize("flags", [["--prove"], ["--prove-timeout", "-3"],
+                                   ["--prove", "--prove-timeout", "5"]])
+def test_cli_prove_with_a_saved_plan_is_refused_not_ignored(
+        scan_dir: Path, no_aws: list[str], capsys: pytest.CaptureFixture[str],
+        flags: list[str]) -> None:
+    """Safe-fixes trial round 2: `remediate --plan P --prove --prove-timeout -3` exited 0 with
+    no proof and no note (the proofs are made while planning), so `--plan P --apply --prove`
+    looked proven; the other plan-shaping flags were already refused with a saved plan."""
+    assert main(["remediate", "--in", str(scan_dir)]) == 0
+    capsys.readouterr()
+    plan = str(scan_dir / "remediation-plan.json")
+    rc = main(["remediate", "--plan", plan, "--in", str(scan_dir)] + flags)
+    err = capsys.readouterr().err
+    assert rc == 2 and "a saved --plan is applied as it is" in err and "--prove" in err
+    assert no_aws == []
