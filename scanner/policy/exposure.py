@@ -239,6 +239,24 @@ def _allows(st: Statement) -> bool:
     return st.effect == "Allow"
 
 
+def granted_partition(value: str, own_partition: str | None) -> str | None:
+    """The partition of a principal entry or an ARN condition value, as a grant reads it: its
+    ARN's partition (None: a bare account id), or -- a pattern whose partition segment holds
+    a wildcard (``arn:*:iam::<id>:role/*``, which docs/access.md counts among the values that
+    name their account literally) -- ``own_partition`` when the wildcard matches it: such a
+    pattern lets in principals of the partition the resource is in, the only ones whose
+    credentials reach it ("You cannot use IAM credentials from one partition to interact with
+    resources in a different partition", AWS fault isolation boundaries whitepaper,
+    "Partitions"). GovCloud ground-truth trial round 10: arn:*:iam::<own id>:role/* was "a
+    principal of another partition" and FAILed secret-policy-external-account and
+    -overbroad-actions for the secret's own account."""
+    partition = arn_partition(value)
+    if partition is None or own_partition is None or \
+            ("*" not in partition and "?" not in partition):
+        return partition
+    return own_partition if glob_match(partition, own_partition) else partition
+
+
 def another_account(account: str | None, partition: str | None, *, own_account: str | None,
                     own_partition: str | None) -> bool:
     """Whether ``account`` (of ``partition``, None: not said -- a bare account id, read in the
@@ -375,13 +393,14 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
             continue
         if st.principal is not None:
             named = tuple(e for e in st.principal.aws
-                          if outside(principal_account(e), arn_partition(e)))
+                          if outside(principal_account(e),
+                                     granted_partition(e, zone.partition)))
             if named:
                 out.append(_match(st, principals=named))
         if everyone(st):
             for c in st.conditions:
                 named = tuple(v for v, acct in condition_accounts(c)
-                              if outside(acct, arn_partition(v)))
+                              if outside(acct, granted_partition(v, zone.partition)))
                 named += condition_organizations(c, zone.org_id,
                                                  none_ours=zone.no_organization)
                 if named:
@@ -764,7 +783,8 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
         if not _allows(st) or not st.has_principal_element:
             continue
         named = [e for e in (st.principal.aws if st.principal is not None else ())
-                 if another_account(principal_account(e), arn_partition(e),
+                 if another_account(principal_account(e),
+                                    granted_partition(e, own_partition),
                                     own_account=own_account, own_partition=own_partition)]
         # a "*" statement grants other accounts as far as its conditions let them in, by the
         # narrowing concept of public_statements and outside_zone_grants (concept review
@@ -772,7 +792,7 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
         confined = confined_accounts(st, variables=variables) if everyone(st) else None
         others = tuple(v for v, acct in confined or ()
                        if acct != RESOURCE_ACCOUNT and another_account(
-                           acct, arn_partition(v), own_account=own_account,
+                           acct, granted_partition(v, own_partition), own_account=own_account,
                            own_partition=own_partition))
         if st.not_actions is not None:
             extra: tuple[str, ...] = (

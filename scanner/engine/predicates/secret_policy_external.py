@@ -42,11 +42,12 @@ from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import blocking_guardrails, with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
-from scanner.policy.arn import (arn_partition, partition, principal_account, resource_account,
+from scanner.policy.arn import (partition, principal_account, resource_account,
                                 root_arn)
-from scanner.policy.exposure import (READ_ACTION, grant_left, is_organization,
-                                     outside_zone_grants, principals_of, taken_back_principals,
-                                     unknown_account_grants, withheld_text)
+from scanner.policy.exposure import (READ_ACTION, grant_left, granted_partition,
+                                     is_organization, outside_zone_grants, principals_of,
+                                     taken_back_principals, unknown_account_grants,
+                                     withheld_text)
 
 
 #: what the evidence says when the access analysis has no verdict for a grantee
@@ -75,8 +76,8 @@ def _gates(ctx: RuleContext, secret: str, entry: str
     another organization: no path, and no reach class outside the zone), (None, None, why):
     "nothing blocks it" is not known, and an empty list would read as open. The fourth
     value: the SCPs and RCPs that block its ``scp`` gate, by kind and name ([] when none)."""
-    if partition(entry) != partition(secret) and \
-            arn_partition(entry) is not None:
+    granted = granted_partition(entry, partition(secret))
+    if granted is not None and granted != partition(secret):
         return None, None, OTHER_PARTITION, []
     if ctx.access is None:
         return None, None, "other gates not evaluated: access analysis did not run", []
