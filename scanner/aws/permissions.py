@@ -51,10 +51,13 @@ def iam_policy_document() -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def scanner_policy_document(role_name: str = "SecretgraphAudit") -> dict[str, Any]:
+def scanner_policy_document(role_name: str = "SecretgraphAudit",
+                            partition: str = "aws") -> dict[str, Any]:
     """The scanning identity's policy: discovery, assuming the audit role, and the audit role's
     read set, because the identity's own account is scanned with its own credentials (no role
-    is assumed there: DESIGN.md, docs/collection.md)."""
+    is assumed there: DESIGN.md, docs/collection.md). ``partition``: of the audit roles' ARNs
+    (the scan assumes ``arn:<partition>:iam::<account>:role/<name>``; GovCloud ground-truth
+    trial round 10: a fixed arn:aws never allowed the AssumeRole in aws-us-gov)."""
     own_account = [dict(st) for st in iam_policy_document()["Statement"]
                    if st["Effect"] == "Allow"]
     return {
@@ -63,7 +66,7 @@ def scanner_policy_document(role_name: str = "SecretgraphAudit") -> dict[str, An
             {"Sid": "DiscoverOrganization", "Effect": "Allow",
              "Action": declared_actions((organizations,)), "Resource": "*"},
             {"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": ["sts:AssumeRole"],
-             "Resource": f"arn:aws:iam::*:role/{role_name}"},
+             "Resource": f"arn:{partition}:iam::*:role/{role_name}"},
             # `scan --regions all` lists the Regions enabled for the scanning identity's account
             {"Sid": "ListEnabledRegions", "Effect": "Allow",
              "Action": sorted(a for a in session.OPERATIONS.values()

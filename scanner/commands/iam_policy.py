@@ -20,6 +20,8 @@ HELP = "print the audit role's IAM policy, generated from the collectors' declar
 QUIET_HELP = "log errors only; the policy is still printed (it is the command's output)"
 
 TARGETS = ("audit-role", "scanner", "remediation-role")
+#: the partitions an audit role's ARN can be in (scanner.aws.session.ROLE_ARN_TEMPLATE)
+PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--role-name", default="SecretgraphAudit",
                         help="name of the audit role (default SecretgraphAudit)")
+    parser.add_argument("--partition", default="aws", choices=PARTITIONS,
+                        help="with --for scanner: the partition of the audit roles' ARNs "
+                             "(default aws; aws-us-gov for GovCloud, aws-cn for China)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
                              f"combined with --for {args.target} (use --format json)")
         document = cloudformation_template(args.role_name)
     elif args.target == "scanner":
-        document = scanner_policy_document(args.role_name)
+        document = scanner_policy_document(args.role_name, partition=args.partition)
     elif args.target == "remediation-role":
         from scanner.remediate.permissions import remediation_policy_document
 

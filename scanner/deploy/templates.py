@@ -454,16 +454,19 @@ def _retry() -> list[dict[str, Any]]:
 
 
 def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
-                         fargate: bool = False) -> dict[str, Any]:
+                         fargate: bool = False, partition: str = "aws") -> dict[str, Any]:
     """The Standard workflow (Amazon States Language). ``list_accounts``, ``collect`` and
     ``analyze`` are function ARNs (strings or intrinsics); with ``fargate`` the analysis runs
     as an ECS task (``${Cluster}``, ``${TaskDefinition}``, ``${Subnets}``... substitutions).
+    ``partition``: of the service integrations' ARNs (``arn:<partition>:states:::lambda:
+    invoke``; the template passes ``${Partition}``, AWS::Partition -- GovCloud ground-truth
+    trial round 10: a fixed arn:aws in a GovCloud or China stack).
 
     Map parameters come from the execution input (the schedule's Input): ``batch_size``,
     ``max_concurrency``, ``tolerated_failure_percentage``.
     """
     collect_batch = {
-        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Type": "Task", "Resource": f"arn:{partition}:states:::lambda:invoke",
         "Parameters": {"FunctionName": collect, "Payload.$": "$"},
         "ResultSelector": {"accounts.$": "$.Payload.accounts",
                            "incomplete.$": "$.Payload.incomplete"},
@@ -482,11 +485,11 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
         # The function (handler scanner.deploy.tasks.record_failures with AnalysisRunner
         # fargate) writes the failed batches into the run's parts; the task reads them there.
         record_state = {"RecordFailedBatches": {
-            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Type": "Task", "Resource": f"arn:{partition}:states:::lambda:invoke",
             "Parameters": {"FunctionName": analyze, "Payload": payload},
             "ResultPath": None, "Retry": _retry(), "Next": "Analyze"}}
         analyze_state = {
-            "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
+            "Type": "Task", "Resource": f"arn:{partition}:states:::ecs:runTask.sync",
             "Parameters": {
                 "LaunchType": "FARGATE", "Cluster": "${Cluster}",
                 "TaskDefinition": "${TaskDefinition}",
@@ -502,7 +505,7 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
             "End": True}
     else:
         analyze_state = {
-            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Type": "Task", "Resource": f"arn:{partition}:states:::lambda:invoke",
             "Parameters": {"FunctionName": analyze, "Payload": payload},
             "ResultSelector": {"result.$": "$.Payload"},
             "Retry": _retry(), "End": True}
@@ -512,7 +515,7 @@ def org_scale_definition(*, list_accounts: Any, collect: Any, analyze: Any,
         "StartAt": "ListAccounts",
         "States": {
             "ListAccounts": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Type": "Task", "Resource": f"arn:{partition}:states:::lambda:invoke",
                 "Parameters": {"FunctionName": list_accounts,
                                "Payload": {"run_id.$": "$$.Execution.Name"}},
                 "ResultSelector": {"run_id.$": "$.Payload.run_id",
@@ -816,10 +819,12 @@ def org_scale_template() -> dict[str, Any]:
     ]
     resources["StateMachineRole"] = _role("states.amazonaws.com", sm_statements)
     lambda_def = org_scale_definition(list_accounts="${ListAccounts}", collect="${Collect}",
-                                      analyze="${Analyze}")
+                                      analyze="${Analyze}", partition="${Partition}")
     fargate_def = org_scale_definition(list_accounts="${ListAccounts}", collect="${Collect}",
-                                       analyze="${Analyze}", fargate=True)
-    subs = {"ListAccounts": _getatt("ListAccountsFunction", "Arn"),
+                                       analyze="${Analyze}", fargate=True,
+                                       partition="${Partition}")
+    subs = {"Partition": _ref("AWS::Partition"),
+            "ListAccounts": _getatt("ListAccountsFunction", "Arn"),
             "Collect": _getatt("CollectFunction", "Arn"),
             "Analyze": _getatt("AnalyzeFunction", "Arn"),
             "Cluster": {"Fn::If": ["UseFargate", _getatt("AnalysisCluster", "Arn"), "none"]},

@@ -126,3 +126,32 @@ def test_a_role_name_iam_would_refuse_is_a_usage_error(name: str) -> None:
 def test_a_cloudformation_template_exists_only_for_the_audit_role(target: str) -> None:
     with pytest.raises(UsageError, match=f"--for {target}"):
         main(["iam-policy", "--format", "cloudformation", "--for", target])
+
+
+def test_the_scanner_policy_assumes_audit_roles_of_the_partition_asked_for(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """GovCloud ground-truth trial round 10: `iam-policy --for scanner` allowed sts:AssumeRole on
+    arn:aws:iam::*:role/... only, which never allows the AssumeRole a GovCloud scan makes
+    (arn:aws-us-gov:iam::<account>:role/<name>, scanner.aws.session)."""
+    import json
+
+    from scanner.cli import main
+
+    for partition in ("aws", "aws-us-gov", "aws-cn"):
+        assert main(["iam-policy", "--for", "scanner", "--partition", partition]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        (assume,) = [s for s in doc["Statement"] if s.get("Sid") == "AssumeAuditRole"]
+        assert assume["Resource"] == f"arn:{partition}:iam::*:role/SecretgraphAudit"
+
+
+def test_the_org_scale_workflow_names_its_integrations_in_the_stacks_partition() -> None:
+    """GovCloud ground-truth trial round 10: the Step Functions integrations were fixed
+    arn:aws:states:::lambda:invoke / ecs:runTask.sync in every partition."""
+    import json
+
+    from scanner.deploy.templates import org_scale_template
+
+    text = json.dumps(org_scale_template())
+    assert "arn:aws:states" not in text
+    assert "arn:${Partition}:states:::lambda:invoke" in text
+    assert '"Partition": {"Ref": "AWS::Partition"}' in text
