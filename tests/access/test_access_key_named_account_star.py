@@ -153,3 +153,21 @@ def test_the_own_account_is_not_a_second_candidate() -> None:
                   iam_accounts=(MEMBER,))
     sa = _access(snap)
     assert f"arn:aws:iam::{CENTRAL}:root" not in {p.principal for p in sa.paths}
+
+
+def test_an_organization_account_the_key_names_whose_iam_was_not_read_reads_too() -> None:
+    """safe-fixes trial round 2 (the same gap inside the organization): a member account whose
+    IAM was not read, named by the key, reads through ``*``: its stand-in is an intended
+    (in-zone) CONDITIONAL reader, so a change that cuts it off is an access change."""
+    member2 = "333333333333"
+    snap = estate(secret_policy=STAR,
+                  key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root",
+                                            f"arn:aws:iam::{member2}:root"),
+                  principals=(role(APP_ROLE, allow_read_identity()),),
+                  iam_accounts=(CENTRAL, MEMBER))
+    sa = _access(snap)
+    stand_in = {p.principal: p for p in sa.paths}.get(f"arn:aws:iam::{member2}:root")
+    assert stand_in is not None and stand_in.decision == "CONDITIONAL"
+    assert stand_in.in_zone and not sa.unintended_paths
+    (org,) = [r for r in sa.reach if r.subject.startswith("organization:")]
+    assert org.decision == "ALLOWED" and member2 in org.unassessed_accounts
