@@ -163,6 +163,25 @@ class SecretEvaluator:
             # the account's principals no policy names: one stand-in, any of them (not the
             # root user alone: identity.account_stand_in)
             consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)))
+        if named.star:
+            # an account the KEY policy names whole (its root ARN or id) whose IAM was not
+            # read, while the resource policy's "*" (narrowed or not) may let its principals
+            # in: IAM User Guide, "AWS JSON policy elements: Principal" (AWS account
+            # principals): naming an account in a resource-based policy -- the key policy --
+            # "delegates authority to the account", whose identities then need an
+            # identity-based policy that allows the action. Its principals may decrypt where
+            # the "*" stand-in (an unknown outsider the key does not name) may not, so its own
+            # stand-in is a candidate (safe-fixes trial round 2: a "*" secret on a key naming
+            # arn:aws:iam::999999999999:root was "DENIED; blocked by key_policy" and had no
+            # outside reader while --prove gave a witness of that account). An account whose
+            # IAM was read has its principals among the candidate groups (the key's accounts
+            # are special: classes.special_accounts); a role or user the key names is a
+            # candidate above, and only the root entry lets the account's other principals
+            # decrypt. The secret's own account is the own-account class (_reach).
+            for acct in sorted(sv.key_named.accounts - named.accounts - self.index.iam_read
+                               - {sv.account}):
+                consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)),
+                         readers_only=True)
         special = None if record_all else classes_ix.special_accounts(sv)
         special_sorted = sorted(special) if special is not None else []
         # the special accounts whose principals the resource policy can let in however their
@@ -347,9 +366,12 @@ class SecretEvaluator:
             # the "*" path stands for the principals no policy names; an outsider that
             # another policy singles out (a role the key policy names, evaluated on its own)
             # is a member of everyone too, and may read where the stand-in may not (new-user
-            # trial round 7: "DENIED, blocked by key_policy" while that role read)
+            # trial round 7: "DENIED, blocked by key_policy" while that role read), and so is
+            # the stand-in of an outside account the key policy names whole (safe-fixes trial
+            # round 2); the stand-in of an account the resource policy names is not (its
+            # grant is the account's own, not the "*")
             decision = min([public.decision] + [
-                p.decision for p in paths if p.principal_type not in ("public", "root")
+                p.decision for p in paths if p.principal_type != "public"
                 and p.principal not in singled and not p.in_zone
                 and p.principal_account not in named.accounts],
                 key=lambda d: _BEST.get(d, 2))
