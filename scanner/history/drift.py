@@ -363,7 +363,10 @@ def _statement_lines(statements: Sequence[StatementChange], limit: int = 160) ->
         counterpart[id(r)], counterpart[id(a)] = a.new, r.old
     lines: list[str] = []
     for st in statements:
-        label = f"Sid {st.sid}" if st.sid else "statement"
+        # a Sid has no length limit in the IAM grammar (the policy's size bounds it): cut as
+        # the statement beside it is (hostile-input trial round 10: a 2,000-character Sid of
+        # an SCP ran for 25 lines of the terminal drift)
+        label = f"Sid {_short(st.sid, 80)}" if st.sid else "statement"
         if st.change == "changed":
             old, new = _short_pair(st.old, st.new, limit)
             lines.append(f"      ~ {label}:")

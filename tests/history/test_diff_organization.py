@@ -231,3 +231,15 @@ def test_a_policy_unread_one_night_and_read_the_next_is_one_not_assessed_line() 
         drift = diff_scans(stored(_snap("a", T1, old)), stored(_snap("b", T2, new)))
         assert [(n.subject, n.count) for n in drift.not_assessed] == [("scp p-s3", 1)], \
             drift.not_assessed
+
+
+def test_a_long_sid_is_cut_as_the_statement_beside_it() -> None:
+    """Hostile-input trial round 10: a 2,000-character Sid of an SCP statement ran for about
+    25 lines of the terminal drift while the statement beside it was cut at 120 characters."""
+    long_sid = "L" * 2000
+    old = _org(policies=(_scp("p-leave", "DenyLeave", DENY_LEAVE, (ROOT,)),))
+    new = _org(policies=(_scp("p-leave", "DenyLeave", policy(
+        {"Sid": long_sid, "Effect": "Deny", "Action": "s3:*", "Resource": "*"}), (ROOT,)),))
+    text = render_drift_text(diff_scans(stored(_snap("a", T1, old)), stored(_snap("b", T2, new))))
+    assert long_sid not in text
+    assert max(len(line) for line in text.splitlines()) < 300
