@@ -109,3 +109,18 @@ def test_a_principal_of_another_partition_is_never_let_in(
     path = _snapshot(tmp_path, READ)
     code, _out, _err = _ask(path, f"arn:aws-us-gov:iam::{OUTSIDER}:role/Partner", capsys)
     assert code == 2
+
+
+def test_a_principal_of_another_partition_than_every_secret_is_told_it_can_never_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GovCloud ground-truth trial round 10 (LOW): a commercial role ARN asked about in a
+    GovCloud scan got only "no principal by that ARN ... closest: arn:aws-us-gov:..."; it is
+    of another partition and can never read a secret of the scan (exit 2 stays)."""
+    path = _snapshot(tmp_path, READ)
+    gov = APP_ROLE.replace("arn:aws:", "arn:aws-us-gov:")
+    code, _out, err = _ask(path, gov, capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "a principal of partition aws-us-gov" in err
+    assert "every secret of the scan is in partition aws" in err
+    assert "it can never read one of them (partitions are separate)" in err
+    assert f"closest: {APP_ROLE}" in err
