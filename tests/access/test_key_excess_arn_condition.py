@@ -97,3 +97,21 @@ def test_a_negated_arn_condition_on_another_account_covers_the_grantee() -> None
                                                  f"arn:aws:iam::{OUTSIDER}:role/*"},
                                   "StringEquals": {"aws:PrincipalAccount": MEMBER}}}
     assert _excess(text(policy), _caller_account_key(MEMBER)) == []
+
+
+def test_an_excess_grant_to_another_partition_says_it_can_never_use_the_key() -> None:
+    """GovCloud ground-truth trial round 10 (LOW): "kms:Decrypt granted to
+    arn:aws:iam::682228353705:root but no secret ... grants it" on a GovCloud key -- the
+    message adds, as secret-policy-external-account's does, that a principal of another
+    partition can never use the key; one of the key's partition gets no such words."""
+    gov_root = f"arn:aws-us-gov:iam::{MEMBER}:root"
+    snap = estate(secret_policy=_star_read_if_arn(f"arn:aws:iam::{MEMBER}:role/*"),
+                  key_policy=key_policy_for(gov_root, f"arn:aws:iam::{OUTSIDER}:root"),
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    analysis = analyze(snap, load_inputs(ScanOptions()))
+    messages = {f.principal: f.message for f in analysis.findings
+                if f.rule_id == "kms-key-policy-excess-grant" and f.resource.arn == KEY_ARN}
+    assert messages[gov_root].endswith(
+        "a principal of another partition than the key's: it can never use the key "
+        "(partitions are separate)")
+    assert "partition" not in messages[f"arn:aws:iam::{OUTSIDER}:root"]
