@@ -544,7 +544,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.secret:
             secrets = [s for s in secrets if s.secret_arn in through
                        or any(p.principal in principals for p in s.paths)]
-        if not_found is not None and not (through or args.secret):
+        if not_found is not None and not through:
             raise not_found
     aliases = key_aliases(snapshot)
     asked = args.principal if principals is not None else None

@@ -124,3 +124,19 @@ def test_a_principal_of_another_partition_than_every_secret_is_told_it_can_never
     assert "every secret of the scan is in partition aws" in err
     assert "it can never read one of them (partitions are separate)" in err
     assert f"closest: {APP_ROLE}" in err
+
+
+def test_with_secret_an_outsider_that_does_not_reach_it_is_still_no_principal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GovCloud ground-truth trial round 10: the `*` path answers only where it lets the
+    outsider in; asked with --secret about a secret it does not reach, the answer stays
+    "no principal by that ARN" (exit 2), as before."""
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": OUTSIDER}}}
+    path = _snapshot(tmp_path, READ, deny)
+    code, _out, err = _ask(path, PARTNER, capsys, "--secret", "app/db")
+    assert code == 2 and "no principal by that ARN, name or account" in err
+    path = _snapshot(tmp_path, READ)
+    code, out, err = _ask(path, PARTNER, capsys, "--secret", "app/db")
+    assert code == 0, err
+    assert "reached through the `*` path" in " ".join(out.split())
