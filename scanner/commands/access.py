@@ -326,7 +326,8 @@ def find_principals(report: Any, query: str, snapshot: Any = None) -> frozenset[
     if hits:
         return frozenset(hits)
     closest = _closest(query, [_principal_name(p) for p in known] + list(known))
-    asked_partition = parse_arn(query).partition if parse_arn(query) is not None else None
+    parsed = parse_arn(query)
+    asked_partition = parsed.partition if parsed is not None else None
     held = sorted({partition(s.secret_arn) for s in list(report.secrets.values())
                    + list(report.replicas.values())})
     if asked_partition and held and asked_partition not in held:
