@@ -18,6 +18,7 @@ from scanner.policy.evaluate import PolicyKind, evaluate_policy
 from scanner.policy.exposure import excess_key_grants
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import session_kind, session_role
+from scanner.policy.request import PRINCIPAL_ARN, arn_of
 from scanner.policy.tri import Tri
 
 
@@ -120,11 +121,20 @@ def _allows(policy: Policy, facts: PrincipalFacts, sv: SecretView,
     Allow applies or may apply, and no explicit Deny applies -- the resource-policy gate of
     the access analysis (scanner.access.pair_eval), with the same request context
     (scanner.access.context). IAM User Guide, "Policy evaluation logic": "An explicit deny in
-    any policy overrides any allows." ``unnamed``: a principal of the account no ARN tells
-    (aws:PrincipalArn unknown, as scanner.access.grants' probe)."""
+    any policy overrides any allows." ``unnamed``: a principal of the account no ARN tells --
+    which one is not known, but its aws:PrincipalArn is still an IAM ARN of its partition and
+    account (request.arn_of, as the access analysis' stand-in of an unread account: context.
+    principal_context). IAM User Guide, global condition keys, aws:PrincipalArn: "the Amazon
+    Resource Name (ARN) of the principal that made the request"; "Amazon Resource Name (ARN)
+    condition operators": "Each of the six colon-delimited components of the ARN is checked
+    separately" -- so a condition naming another account's or partition's principals cannot
+    hold for it (GovCloud ground-truth trial round 10: a ``*`` grant narrowed by ArnLike to
+    777777777777's roles covered a kms:CallerAccount grant to another account)."""
     pctx = principal_context(facts, settings)
     if unnamed:
         pctx[0].pop("aws:principalarn", None)
+        if facts.account_id:
+            pctx[2][PRINCIPAL_ARN] = arn_of(arn_partition(facts.arn) or "aws", facts.account_id)
     request = build_request(facts, pctx, sv.rctx_sm, action=settings.action, resource=sv.arn)
     result = evaluate_policy(policy, request, PolicyKind.RESOURCE)
     return result.allow is not Tri.FALSE and result.deny is not Tri.TRUE

@@ -325,8 +325,110 @@ def find_principals(report: Any, query: str, snapshot: Any = None) -> frozenset[
         hits = {p for p in known if _principal_name(p) == query}
     if hits:
         return frozenset(hits)
+    closest = _closest(query, [_principal_name(p) for p in known] + list(known))
+    parsed = parse_arn(query)
+    asked_partition = parsed.partition if parsed is not None else None
+    held = sorted({partition(s.secret_arn) for s in list(report.secrets.values())
+                   + list(report.replicas.values())})
+    if asked_partition and held and asked_partition not in held:
+        # "You cannot use IAM credentials from one partition to interact with resources in a
+        # different partition" (AWS fault isolation boundaries whitepaper, "Partitions"): not
+        # a typo to correct only (GovCloud ground-truth trial round 10: a commercial ARN in a
+        # GovCloud scan got "no principal ... closest: arn:aws-us-gov:...")
+        raise UsageError(
+            f"--principal {query!r}: a principal of partition {asked_partition}, and every "
+            f"secret of the scan is in partition{'s' if len(held) > 1 else ''} "
+            f"{', '.join(held)}: it can never read one of "
+            f"them (partitions are separate){closest}")
     raise UsageError(f"--principal {query!r}: no principal by that ARN, name or account in the "
-                     "scan" + _closest(query, [_principal_name(p) for p in known] + list(known)))
+                     "scan" + closest)
+
+
+@dataclass(frozen=True)
+class Unnamed:
+    """What ``--principal`` names when it is an account, or a principal of one, whose IAM the
+    scan did not read: a secret it has no path of its own to may still let it in -- through
+    the ``*`` path, which stands for "any authenticated principal of an outside account" that
+    no policy of the secret names (docs/access.md, Unintended access), or through the
+    secret's reach to its account (``account:<id>``: a grant to the account as a whole, or a
+    ``*`` grant narrowed to it). GovCloud ground-truth trial round 10: ``--principal
+    777777777777`` left out a secret everyone can read."""
+
+    query: str
+    account: str
+    #: the partition of the ARN asked about (None: a bare account id, of the scan's partition)
+    partition: str | None
+    #: outside the trust zone: the ``*`` path's "outside account"
+    outside: bool
+
+
+def unnamed_principal(query: str, snapshot: Any, settings: Any) -> Unnamed | None:
+    """``query`` as an ``Unnamed`` (an account id, or an IAM / STS principal ARN, of an account
+    whose IAM was not read), else None: a principal of a scanned account is evaluated on its
+    own, so what it reads are its own paths (exact)."""
+    from scanner.policy.arn import arn_partition, is_account_id, principal_account
+
+    if query == PUBLIC_PRINCIPAL:
+        return None
+    parsed = parse_arn(query)
+    if not is_account_id(query) and (parsed is None or parsed.service not in ("iam", "sts")):
+        return None
+    account = principal_account(query)
+    if account is None or any(a.account_id == account and a.iam is not None
+                              for a in snapshot.accounts):
+        return None
+    part = arn_partition(query)
+    return Unnamed(query=query, account=account, partition=part,
+                   outside=not settings.in_zone(account, part))
+
+
+def reached_through(sa: Any, who: Unnamed, policies: str, *, denied: bool = False) -> str | None:
+    """How ``who`` reaches the secret copy ``sa`` without a path of its own: ``*`` (the ``*``
+    path lets it in: its account is outside the zone and named nowhere in ``policies``, the
+    texts of the policies that decide the copy -- its resource and key policies and the RCPs
+    -- so the ``*`` path's request, "an account no policy names", is its request), the
+    ``account:<id>`` reach to its account, or None. Only what lets it in (ALLOWED or
+    CONDITIONAL) unless ``denied`` (``--all``). A principal of another partition is never let
+    in: "You cannot use IAM credentials from one partition to interact with resources in a
+    different partition" (AWS fault isolation boundaries whitepaper, "Partitions")."""
+    if who.partition is not None and who.partition != partition(sa.secret_arn):
+        return None
+    if who.outside and who.account not in policies:
+        star = next((p for p in sa.paths if p.principal == PUBLIC_PRINCIPAL), None)
+        if star is not None and (denied or star.decision != "DENIED"):
+            return PUBLIC_PRINCIPAL
+    subject = f"account:{who.account}"
+    reach = next((r for r in sa.reach if r.subject == subject), None)
+    if reach is not None and (denied or reach.reads):
+        return subject
+    return None
+
+
+def _policy_texts(graph: Any, snapshot: Any, copies: list[Any]) -> dict[str, str]:
+    """Secret or replica ARN -> the texts of the policies that decide a read of it: its
+    resource policy (a replica's is its primary's), its key's policy, and every RCP."""
+    from scanner.access.graph_io import secret_copies
+
+    org = snapshot.organization
+    rcps = [p.content for p in (org.policies if org is not None else ())
+            if p.policy_type == "RESOURCE_CONTROL_POLICY"]
+    resource = {arn: attrs.get("resource_policy")
+                for arn, _node, attrs, _replica in secret_copies(graph)}
+    out: dict[str, str] = {}
+    for sa in copies:
+        key = sa.key_arn
+        key_policy = graph.nodes[key].get("policy") if key and key in graph else None
+        out[sa.secret_arn] = "\n".join(str(t) for t in (resource.get(sa.secret_arn),
+                                                        key_policy, *rcps) if t)
+    return out
+
+
+#: how the table names a ``reached_through`` value
+def _through_label(via: str) -> str:
+    if via == PUBLIC_PRINCIPAL:
+        return ("the `*` path (any principal of an account outside the trust zone that no "
+                "policy of the secret names)")
+    return f"the reach to its account ({via})"
 
 
 def key_aliases(snapshot: Any) -> dict[str, str]:
@@ -410,7 +512,17 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(proof)
         return 0
     secrets = list(report.secrets.values())
-    principals = find_principals(report, args.principal, snapshot) if args.principal else None
+    who = unnamed_principal(args.principal, snapshot, settings) if args.principal else None
+    not_found: UsageError | None = None
+    try:
+        principals = find_principals(report, args.principal, snapshot) \
+            if args.principal else None
+    except UsageError as exc:
+        if who is None:
+            raise
+        # no path names it: the secrets its account's reach or the `*` path let in may
+        # still list (else this error, below)
+        principals, not_found = frozenset(), exc
     if args.secret:
         secrets = [find_secret(report, args.secret, args.region)]
     elif args.region:
@@ -421,22 +533,44 @@ def run(args: argparse.Namespace) -> int:
         # primary may not decrypt the replica, or the other way round)
         if not args.region:
             secrets += list(report.replicas.values())
-        secrets = [s for s in secrets if any(p.principal in principals for p in s.paths)]
+    through: dict[str, str] = {}
+    if principals is not None:
+        texts = _policy_texts(graph, snapshot, secrets) if who is not None else {}
+        for sa in secrets:
+            if who is not None and not any(p.principal in principals for p in sa.paths):
+                via = reached_through(sa, who, texts.get(sa.secret_arn, ""),
+                                      denied=args.all)
+                if via is not None:
+                    through[sa.secret_arn] = via
+        if not args.secret:
+            secrets = [s for s in secrets if s.secret_arn in through
+                       or any(p.principal in principals for p in s.paths)]
+        if not_found is not None and not through:
+            raise not_found
     aliases = key_aliases(snapshot)
-    out = render_json(secrets, principals, aliases) if args.format == "json" else \
+    asked = args.principal if principals is not None else None
+    out = render_json(secrets, principals, aliases, through=through) \
+        if args.format == "json" else \
         terminal_safe(render_table(secrets, principals, aliases, why=args.why,
                                    width=terminal_width(), replicas=len(report.replicas),
-                                   single=bool(args.secret or args.region)))
+                                   single=bool(args.secret or args.region),
+                                   through=through, asked=asked))
     sys.stdout.write(out)
     return 0
 
 
-def _paths(sa: Any, principals: frozenset[str] | None) -> list[Any]:
-    return [p for p in sa.paths if principals is None or p.principal in principals]
+def _paths(sa: Any, principals: frozenset[str] | None,
+           through: dict[str, str] | None = None) -> list[Any]:
+    """The paths of ``principals`` (all without), and the ``*`` path where it is how the
+    principal asked about reaches the secret (``reached_through``)."""
+    star = (through or {}).get(sa.secret_arn) == PUBLIC_PRINCIPAL
+    return [p for p in sa.paths if principals is None or p.principal in principals
+            or (star and p.principal == PUBLIC_PRINCIPAL)]
 
 
 def render_json(secrets: list[Any], principals: frozenset[str] | None,
-                aliases: dict[str, str] | None = None) -> str:
+                aliases: dict[str, str] | None = None, *,
+                through: dict[str, str] | None = None) -> str:
     from scanner.access.report import path_dict
     from scanner.model import to_jsonable
 
@@ -453,7 +587,11 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
             "breadth": to_jsonable(sa.breadth),
             "unintended": [to_jsonable(g) for g in sa.unintended],
             "reach": [dict(to_jsonable(r), label=r.label) for r in sa.reach],
-            "paths": [path_dict(p) for p in _paths(sa, principals)],
+            "paths": [path_dict(p) for p in _paths(sa, principals, through)],
+            # --principal: how it reaches the copy without a path of its own ("*" or
+            # "account:<id>"), only when it does
+            **({"reached_through": (through or {})[sa.secret_arn]}
+               if sa.secret_arn in (through or {}) else {}),
             "problems": list(sa.problems),
             # only when set, as in the access report's JSON
             **({"scheduled_deletion": True, "no_readers": SCHEDULED_DELETION}
@@ -502,9 +640,11 @@ def _reach_line(r: Any) -> str:
 
 def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  aliases: dict[str, str] | None = None, *, why: bool,
-                 replicas: int = 0, single: bool = False, width: int | None = None) -> str:
+                 replicas: int = 0, single: bool = False, width: int | None = None,
+                 through: dict[str, str] | None = None, asked: str | None = None) -> str:
     """The access of each secret as text; in a terminal narrower than the principals' table
-    (``width``), one principal per line with its gates under it."""
+    (``width``), one principal per line with its gates under it. ``through``: per copy, how
+    the principal asked about (``asked``) reaches it without a path of its own."""
     import textwrap
 
     lines: list[str] = []
@@ -521,9 +661,10 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         lines.extend(fit_line(indent + terminal_safe(text, newlines=False), width,
                               more=more).split("\n"))
 
-    principal = ", ".join(sorted(principals)) if principals is not None else None
+    principal = (", ".join(sorted(principals)) or asked) if principals is not None else None
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
-        paths = _paths(sa, principals)
+        paths = _paths(sa, principals, through)
+        via = (through or {}).get(sa.secret_arn)
         alias = (aliases or {}).get(sa.key_arn or "")
         key = "aws/secretsmanager (AWS-managed)" if sa.aws_managed_key else (
             f"{alias} ({sa.key_arn})" if alias else (sa.key_arn or "?"))
@@ -544,6 +685,12 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
             emit(f"policy problem: {problem}")
         if sa.scheduled_deletion:
             emit(f"no readers: {SCHEDULED_DELETION}")
+        if via is not None:
+            emit(f"{asked or principal}: no path of its own to this secret; reached through "
+                 f"{_through_label(via)}")
+        if not paths and via is not None:
+            add("")
+            continue
         if not paths:
             add("  (no principal to show)" if principal is None else
                          f"  {principal}: no access path recorded (not a reader, not intended)")

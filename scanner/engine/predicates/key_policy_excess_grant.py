@@ -31,7 +31,15 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
-from scanner.policy.arn import arn_account, arn_region
+from scanner.policy.arn import arn_account, arn_partition, arn_region, partition
+
+#: the words for a grantee of another partition than the key's, as secret-policy-external-
+#: account says them for a secret (predicates.secret_policy_external.OTHER_PARTITION): "You
+#: cannot use IAM credentials from one partition to interact with resources in a different
+#: partition" (AWS fault isolation boundaries whitepaper, "Partitions"; GovCloud ground-truth
+#: trial round 10: the message for arn:aws:iam::...:root on a GovCloud key did not say it)
+OTHER_PARTITION = ("a principal of another partition than the key's: it can never use the "
+                   "key (partitions are separate)")
 
 
 def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -73,4 +81,12 @@ def key_policy_excess_grant(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
                                                     "principal": g.principal}
                                                    for g in key.excess_grants]},
                   principal_messages={e: f"kms:Decrypt granted to {e} but no secret encrypted "
-                                         f"with the key{of} grants it" for e in excess})
+                                         f"with the key{of} grants it" + (
+                                             f"; {OTHER_PARTITION}" if _other_partition(
+                                                 e, node_id) else "") for e in excess})
+
+
+def _other_partition(entry: str, key_arn: str) -> bool:
+    """A grantee ARN of another partition than the key's (a bare account id is of the key's)."""
+    own = arn_partition(entry)
+    return own is not None and own != partition(key_arn)
