@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
@@ -31,7 +31,7 @@ from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments
                                       literal_prefix)
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _Present)
+                                    _NotUnder, _OneOf, _Present)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -301,6 +301,9 @@ def evaluate_clause(clause: ConditionClause, request: Request,
             if _absent_outcome(clause, negated) is present:
                 return present, ()
         return Tri.UNKNOWN, (key,)
+    one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
+    if isinstance(one, _OneOf):
+        return _one_of(clause, request, key, one.members, variables)
     if state is KeyState.EXCLUDED:
         # the values after substitution: ``aws:PrincipalOrgID = ${aws:ResourceOrgID}`` compares
         # an outsider's organization, known not to be ours, with ours (IAM User Guide,
@@ -394,9 +397,12 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     state = request.key_state(key)
     if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
                                                  (_EveryLiteral, _ArnOf, _ArnOfUnnamed,
-                                                  _Present)):
+                                                  _Present, _OneOf)):
         state = KeyState.KNOWN  # present: an account no policy names, but an account; an
-        # ARN of a known account, but an ARN; a value not known, but a value (PRESENT)
+        # ARN of a known account, but an ARN; a value not known, but a value (PRESENT); one
+        # of a known set of values, but one (ONE_OF: an IAM caller's aws:PrincipalType, IAM
+        # User Guide, global condition keys: "This key is included in the request context
+        # for all signed requests"; IAM conformance trial round 14)
     if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
         return Tri.UNKNOWN, (key,)
     absent = state is KeyState.ABSENT
@@ -485,6 +491,31 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     if negated:
         return Tri.TRUE, ()
     return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
+
+
+def _one_of(clause: ConditionClause, request: Request, key: str, members: frozenset[str],
+            variables: bool) -> tuple[Tri, tuple[str, ...]]:
+    """A key present in the request with one value, one of ``members`` (request._OneOf: the
+    aws:PrincipalType of an IAM caller whose kind is not known -- IAM User Guide, "AWS global
+    condition context keys", aws:PrincipalType: Account, User, FederatedUser, AssumedRole or
+    Anonymous, and Secrets Manager and KMS take no anonymous calls). The clause is evaluated
+    for each member as the request's one value (a known value: the qualifiers and
+    ``IfExists`` read as the plain operator -- "Multivalued context keys": ForAllValues "returns
+    true if every context key value in the request matches at least one context key value in
+    the policy", ForAnyValue "if any one of the context key values in the request matches");
+    decided when every member gives the same answer (StringEquals "Service" false,
+    StringNotEquals of all four true), else UNKNOWN, naming the key (StringEquals
+    "AssumedRole": which kind asks is not known). IAM conformance trial round 14."""
+    answers: set[Tri] = set()
+    for member in sorted(members):
+        probe = replace(request, context={**request.context, key.lower(): (member,)})
+        truth, names = evaluate_clause(clause, probe, variables)
+        if truth is Tri.UNKNOWN:
+            return Tri.UNKNOWN, names or (key,)
+        answers.add(truth)
+    if len(answers) == 1:
+        return answers.pop(), ()
+    return Tri.UNKNOWN, (key,)
 
 
 def _present(clause: ConditionClause, negated: bool, key: str,

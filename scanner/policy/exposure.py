@@ -29,7 +29,8 @@ from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.matching import action_matches, glob_match, matches_every
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
-from scanner.policy.request import PRINCIPAL_ARN, Request, arn_of, not_under
+from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
+                                    arn_of, not_under, one_of)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -473,6 +474,14 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
             context["aws:principaltype"] = ("AssumedRole" if head == "role" else "User",)
         else:
             kind = "role"  # a session or another entry: its ARN keys stay unknown
+    if PRINCIPAL_TYPE not in context:
+        # which principal of the account asks is not known, but an IAM caller's: IAM User
+        # Guide, global condition keys, aws:PrincipalType: "Account, User, FederatedUser,
+        # AssumedRole, Anonymous" (Secrets Manager and KMS take no anonymous calls), "included
+        # in the request context for all signed requests" -- present, one of the four
+        # (request.IAM_CALLER_TYPES; IAM conformance trial round 14: Allow {"AWS":
+        # "999999999999"} under Null aws:PrincipalType "true" was an external grant)
+        excluded[PRINCIPAL_TYPE] = one_of(IAM_CALLER_TYPES)
     if zone.organization is not None and zone.org_id and account not in zone.organization:
         excluded["aws:principalorgid"] = frozenset({zone.org_id})
         excluded["aws:principalorgpaths"] = not_under(f"{zone.org_id}/")
