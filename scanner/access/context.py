@@ -33,12 +33,15 @@ from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
     ARN_OF_UNNAMED,
     EVERY_LITERAL,
+    IAM_CALLER_TYPES,
     NO_FEDERATION,
     PRESENT,
     PRINCIPAL_ARN,
+    PRINCIPAL_TYPE,
     Request,
     arn_of,
     not_under,
+    one_of,
 )
 
 
@@ -68,8 +71,10 @@ class PrincipalFacts:
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
-#: the aws:PrincipalType values no signed IAM caller's request carries (``principal_context``)
-NOT_AN_IAM_CALLER_TYPE = frozenset({"Anonymous", "Service"})
+#: the aws:PrincipalType of an IAM caller whose kind is not known (``principal_context``): in
+#: the request, one of Account, User, FederatedUser, AssumedRole (request.IAM_CALLER_TYPES) --
+#: never Anonymous, never Service, never absent (IAM conformance trial round 14)
+AN_IAM_CALLER_TYPE = one_of(IAM_CALLER_TYPES)
 
 #: keys with one value in both requests of a read: the caller's GetSecretValue and the
 #: kms:Decrypt Secrets Manager makes for it with a forward access session. IAM User Guide,
@@ -135,9 +140,13 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # global condition keys, aws:PrincipalType is Account, User, FederatedUser,
         # AssumedRole or Anonymous, and Secrets Manager and KMS take no anonymous calls
         # (docs/access.md, the ``*`` path) -- never "Anonymous", never "Service" (no such
-        # value: a service principal is no IAM role or user). IAM conformance trial round 13:
-        # Allow * under StringEquals aws:PrincipalType "Service" was public without --prove
-        excluded["aws:principaltype"] = NOT_AN_IAM_CALLER_TYPE
+        # value: a service principal is no IAM role or user), and never absent ("This key is
+        # included in the request context for all signed requests"). IAM conformance trial
+        # round 13: Allow * under StringEquals aws:PrincipalType "Service" was public without
+        # --prove; round 14: under Null aws:PrincipalType "true", ForAllValues:StringEquals
+        # "Service" or StringNotEquals of the four, too (a plain excluded set left the key
+        # possibly absent)
+        excluded[PRINCIPAL_TYPE] = AN_IAM_CALLER_TYPE
         # its aws:PrincipalArn names its account, one no policy names: an ARN condition
         # whose values all name their account literally is decided for it (request.
         # ARN_OF_UNNAMED; concept review round 3: Deny unless ArnNotLike arn:aws:iam::<ours>:*
@@ -173,6 +182,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         ctx["aws:principaltype"] = ("FederatedUser",)
     elif p.principal_type in _PRINCIPAL_TYPES and not stand_in:
         ctx["aws:principaltype"] = (_PRINCIPAL_TYPES[p.principal_type],)
+    elif stand_in:
+        # any member of the account: its kind is not known, but it is an IAM caller's
+        # (AN_IAM_CALLER_TYPE; IAM conformance trial round 14) -- a condition selecting one
+        # kind (StringEquals AssumedRole) stays CONDITIONAL for it
+        excluded[PRINCIPAL_TYPE] = AN_IAM_CALLER_TYPE
     if p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
     elif p.principal_type == "role":

@@ -23,15 +23,15 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
-                                      literal_prefix)
+                                      head_account, literal_prefix)
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _Present)
+                                    _NotUnder, _OneOf, _Present)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -129,6 +129,8 @@ OPERATORS: dict[str, tuple[Matcher, bool]] = {
 #: operators")
 _EXACT_STRING = {"stringequals", "stringnotequals", "stringequalsignorecase",
                  "stringnotequalsignorecase"}
+#: the string condition operators (IAM User Guide, "String condition operators")
+_STRING_OPERATORS = _EXACT_STRING | {"stringlike", "stringnotlike"}
 #: ARN condition operators (IAM User Guide, "Amazon Resource Name (ARN) condition operators")
 _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
 #: keys whose value, when present, is always an ARN: IAM User Guide, "AWS global condition
@@ -301,6 +303,9 @@ def evaluate_clause(clause: ConditionClause, request: Request,
             if _absent_outcome(clause, negated) is present:
                 return present, ()
         return Tri.UNKNOWN, (key,)
+    one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
+    if isinstance(one, _OneOf):
+        return _one_of(clause, request, key, one.members, variables)
     if state is KeyState.EXCLUDED:
         # the values after substitution: ``aws:PrincipalOrgID = ${aws:ResourceOrgID}`` compares
         # an outsider's organization, known not to be ours, with ours (IAM User Guide,
@@ -394,9 +399,12 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     state = request.key_state(key)
     if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
                                                  (_EveryLiteral, _ArnOf, _ArnOfUnnamed,
-                                                  _Present)):
+                                                  _Present, _OneOf)):
         state = KeyState.KNOWN  # present: an account no policy names, but an account; an
-        # ARN of a known account, but an ARN; a value not known, but a value (PRESENT)
+        # ARN of a known account, but an ARN; a value not known, but a value (PRESENT); one
+        # of a known set of values, but one (ONE_OF: an IAM caller's aws:PrincipalType, IAM
+        # User Guide, global condition keys: "This key is included in the request context
+        # for all signed requests"; IAM conformance trial round 14)
     if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
         return Tri.UNKNOWN, (key,)
     absent = state is KeyState.ABSENT
@@ -487,6 +495,31 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
 
 
+def _one_of(clause: ConditionClause, request: Request, key: str, members: frozenset[str],
+            variables: bool) -> tuple[Tri, tuple[str, ...]]:
+    """A key present in the request with one value, one of ``members`` (request._OneOf: the
+    aws:PrincipalType of an IAM caller whose kind is not known -- IAM User Guide, "AWS global
+    condition context keys", aws:PrincipalType: Account, User, FederatedUser, AssumedRole or
+    Anonymous, and Secrets Manager and KMS take no anonymous calls). The clause is evaluated
+    for each member as the request's one value (a known value: the qualifiers and
+    ``IfExists`` read as the plain operator -- "Multivalued context keys": ForAllValues "returns
+    true if every context key value in the request matches at least one context key value in
+    the policy", ForAnyValue "if any one of the context key values in the request matches");
+    decided when every member gives the same answer (StringEquals "Service" false,
+    StringNotEquals of all four true), else UNKNOWN, naming the key (StringEquals
+    "AssumedRole": which kind asks is not known). IAM conformance trial round 14."""
+    answers: set[Tri] = set()
+    for member in sorted(members):
+        probe = replace(request, context={**request.context, key.lower(): (member,)})
+        truth, names = evaluate_clause(clause, probe, variables)
+        if truth is Tri.UNKNOWN:
+            return Tri.UNKNOWN, names or (key,)
+        answers.add(truth)
+    if len(answers) == 1:
+        return answers.pop(), ()
+    return Tri.UNKNOWN, (key,)
+
+
 def _present(clause: ConditionClause, negated: bool, key: str,
              values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
     """A key present in the request with one value that is not known (request.PRESENT: the
@@ -530,11 +563,15 @@ def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
                 parts[:5], ("arn", shape.partition, "iam", "", shape.account)))
         if base in ("stringequals", "stringnotequals"):
             return v.startswith(known)
+        if base in ("stringequalsignorecase", "stringnotequalsignorecase"):
+            # compared case-folded (IAM User Guide, "String condition operators":
+            # StringEqualsIgnoreCase "Exact matching, ignoring case"; IAM conformance trial
+            # round 14: StringNotEqualsIgnoreCase of another account's root left it open)
+            return v.lower().startswith(known.lower())
         head = literal_prefix(v)
         return known.startswith(head) or head.startswith(known)
 
-    if base not in _ARN_OPERATORS and base not in (
-            "stringequals", "stringnotequals", "stringlike", "stringnotlike"):
+    if base not in _ARN_OPERATORS and base not in _STRING_OPERATORS:
         return Tri.UNKNOWN, (key,)
     if any(may_match(v) for v in values):
         return Tri.UNKNOWN, (key,)
@@ -547,11 +584,16 @@ def _arn_of_unnamed(clause: ConditionClause, negated: bool, key: str,
     component is an account no policy names. Decided only where every value names its account
     literally -- IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the
     six colon-delimited components of the ARN is checked separately", so ``arn:aws:iam::
-    111111111111:*`` matches no ARN of another account; a string comparison whose literal
-    head holds the whole account component alike. A wildcard in the account component
-    (``arn:aws:iam::*:role/Reader``, ``arn:aws:iam::1111*:*``), an empty one, or a value
-    that is no six-component ARN leaves it UNKNOWN: the ``*`` path covers every principal of
-    every account no policy names, and such a value may name one of them. The key is present
+    111111111111:*`` matches no ARN of another account; a StringLike pattern whose literal
+    head holds the whole account component alike (``matching.head_account``:
+    ``arn:aws:iam::111111111111*``); an exact string comparison (StringEquals and its
+    IgnoreCase form, compared case-folded) always -- its value is a literal the account no
+    policy names is not, or has fewer than six components and equals no ARN (IAM
+    conformance trial round 14). A wildcard in the account component
+    (``arn:aws:iam::*:role/Reader``, ``arn:aws:iam::1111*:*``), an empty one, or an ARN
+    operator's value that is no six-component ARN leaves it UNKNOWN: the ``*`` path covers
+    every principal of every account no policy names, and such a value may name one of
+    them. The key is present
     (aws:PrincipalArn: "This key is included in the request context for all signed
     requests"), so a qualifier or ``IfExists`` reads as the plain operator (concept review
     round 3: a Deny unless ArnNotLike the own account's ARNs left the ``*`` path CONDITIONAL
@@ -559,14 +601,23 @@ def _arn_of_unnamed(clause: ConditionClause, negated: bool, key: str,
     base = clause.base
 
     def names_its_account(v: str) -> bool:
-        # StringLike: the account component lies wholly before the first wildcard (the
-        # components split as an ARN pattern's: matching.arn_pattern_segments)
-        parts = arn_pattern_segments(v if base in _ARN_OPERATORS or base in (
-            "stringequals", "stringnotequals") else literal_prefix(v))
-        return parts is not None and bool(parts[4]) and not any(ch in parts[4] for ch in "*?")
+        if base in _ARN_OPERATORS:
+            parts = arn_pattern_segments(v)
+            return parts is not None and bool(parts[4]) and \
+                not any(ch in parts[4] for ch in "*?")
+        if base in _EXACT_STRING:
+            # an exact comparison (IgnoreCase: case-folded; account ids are digits) of a value
+            # naming an account -- any literal, which the account no policy names is not --
+            # or of a value of fewer than six components, which equals no ARN (IAM
+            # conformance trial round 14: StringNotEquals arn:aws:iam::<ours>, five
+            # components, and StringNotEqualsIgnoreCase arn:aws:iam::<ours>:root were left
+            # open): never the caller's ARN
+            return True
+        # StringLike: the literal head holds the whole account component (matching.
+        # head_account: arn:aws:iam::<ours>* does, arn:aws:iam::1111* does not)
+        return head_account(v) is not None
 
-    if base not in _ARN_OPERATORS and base not in (
-            "stringequals", "stringnotequals", "stringlike", "stringnotlike"):
+    if base not in _ARN_OPERATORS and base not in _STRING_OPERATORS:
         return Tri.UNKNOWN, (key,)
     # no value left (each of fewer than six components: conditions.matchable_values) matches
     # no ARN at all: decided as well

@@ -27,9 +27,10 @@ from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
-from scanner.policy.matching import action_matches, glob_match, matches_every
+from scanner.policy.matching import action_matches, glob_match, head_account, matches_every
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
-from scanner.policy.request import PRINCIPAL_ARN, Request, arn_of, not_under
+from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
+                                    arn_of, not_under, one_of)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -181,8 +182,13 @@ def _names_who(key: str, value: str, variables: bool = True) -> bool:
     if variables and "${" in value:
         return _RESOURCE_FACT.get(key) == value.lower()
     if key in ARN_KEYS:
+        # the account component, wildcard-free: of the ARN (ArnLike arn:*:iam::<id>:role/*),
+        # or held whole by the literal head (StringLike arn:aws:iam::<id>*: matching.
+        # head_account, as the evaluator reads it; IAM conformance trial round 14: Allow *
+        # under StringLike aws:PrincipalArn "arn:aws:iam::<own>*" was reported public)
         account = arn_account(value)
-        return account is not None and not any(ch in account for ch in "*?")
+        return (account is not None and not any(ch in account for ch in "*?")) or \
+            head_account(value) is not None
     if key in _ORG_PATH_KEYS:
         return not any(ch in value.split("/", 1)[0] for ch in "*?")
     if key == USERID_KEY:
@@ -287,7 +293,13 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
         if c.key in ACCOUNT_KEYS:
             acct = v if len(v) == 12 and v.isdigit() else None
         elif c.key in ARN_KEYS:
+            # the account of the ARN, or the one a pattern's literal head holds whole
+            # (StringLike arn:aws:iam::<id>*: matching.head_account; IAM conformance trial
+            # round 14 -- ``_names_who`` reads it so, the grant goes to that account)
             acct = resource_account(v)
+            if acct is None:
+                head = head_account(v)
+                acct = head if head is not None and is_account_id(head) else None
         elif c.key == USERID_KEY and _names_who(c.key, v.strip(), False):
             acct = _userid_account(v.strip())
         else:
@@ -473,6 +485,14 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
             context["aws:principaltype"] = ("AssumedRole" if head == "role" else "User",)
         else:
             kind = "role"  # a session or another entry: its ARN keys stay unknown
+    if PRINCIPAL_TYPE not in context:
+        # which principal of the account asks is not known, but an IAM caller's: IAM User
+        # Guide, global condition keys, aws:PrincipalType: "Account, User, FederatedUser,
+        # AssumedRole, Anonymous" (Secrets Manager and KMS take no anonymous calls), "included
+        # in the request context for all signed requests" -- present, one of the four
+        # (request.IAM_CALLER_TYPES; IAM conformance trial round 14: Allow {"AWS":
+        # "999999999999"} under Null aws:PrincipalType "true" was an external grant)
+        excluded[PRINCIPAL_TYPE] = one_of(IAM_CALLER_TYPES)
     if zone.organization is not None and zone.org_id and account not in zone.organization:
         excluded["aws:principalorgid"] = frozenset({zone.org_id})
         excluded["aws:principalorgpaths"] = not_under(f"{zone.org_id}/")

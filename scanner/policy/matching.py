@@ -304,6 +304,27 @@ def literal_prefix(pattern: str) -> str:
     return pattern[:cut]
 
 
+def head_account(pattern: str) -> str | None:
+    """The account component a pattern's literal head (``literal_prefix``) holds whole, or
+    None: the head splits as an ARN (``arn:<partition>:<service>:<region>:<account>``) and
+    its account component is followed by a ``:`` in the head, or -- a principal's account is
+    12 digits (IAM User Guide, "AWS account identifiers": "The AWS account ID is a 12-digit
+    number") -- the head ends right after 12 digits there. Every value the pattern matches
+    (as a string, ``StringLike``) then begins with that head, so its account component is
+    that account: ``arn:aws:iam::111111111111*`` and ``arn:aws:iam::111111111111:role/*``
+    name 111111111111; ``arn:aws:iam::11111111111*`` (11 digits) and ``arn:aws:iam::*`` name
+    none; an empty account component names none. The one reading of the evaluator
+    (conditions._arn_of_unnamed) and the exposure concepts (exposure._names_who; IAM
+    conformance trial round 14)."""
+    parts = literal_prefix(pattern).split(":", 5)
+    if len(parts) < 5 or parts[0] != "arn":
+        return None
+    account = parts[4]
+    if len(parts) == 6:
+        return account or None
+    return account if len(account) == 12 and account.isdigit() else None
+
+
 class PatternIndex:
     """Which of many ARN patterns match an ARN, without trying every pattern: patterns are
     bucketed by their literal prefix, and only the buckets of the ARN's own prefixes are tried

@@ -317,6 +317,56 @@ class _Present(frozenset):  # type: ignore[type-arg]
 PRESENT: frozenset[str] = _Present()
 
 
+class _OneOf(frozenset):  # type: ignore[type-arg]
+    """A key *present* in the request with one value, one of ``members`` (a known finite set)
+    though which one is not known: the aws:PrincipalType of a caller that is an IAM principal
+    of some kind (IAM User Guide, "AWS global condition context keys", aws:PrincipalType:
+    "Account, User, FederatedUser, AssumedRole, Anonymous"; Secrets Manager and KMS take no
+    anonymous calls, docs/access.md). ``Null`` on it is decided (present), a comparison whose
+    answer is the same for every member is decided, any other is unknown
+    (conditions._one_of; IAM conformance trial round 14). As an excluded set it excludes no
+    literal (``in`` is always false)."""
+
+    members: frozenset[str]
+
+    def __new__(cls, members: AbstractSet[str]) -> "_OneOf":
+        self = super().__new__(cls)
+        self.members = frozenset(members)
+        return self
+
+    def __contains__(self, value: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _OneOf) and other.members == self.members
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("secretgraph.ONE_OF", self.members))
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_OneOf, (self.members,))
+
+    def __repr__(self) -> str:
+        return f"ONE_OF({sorted(self.members)!r})"
+
+
+def one_of(members: AbstractSet[str]) -> frozenset[str]:
+    """The "excluded" value of a key present with one value among ``members`` (``_OneOf``)."""
+    return _OneOf(members)
+
+
+#: IAM User Guide, "AWS global condition context keys", aws:PrincipalType: "Account, User,
+#: FederatedUser, AssumedRole, Anonymous" -- the values of an IAM caller's request (Secrets
+#: Manager and KMS take no anonymous calls: docs/access.md), the key "included in the request
+#: context for all signed requests" (IAM conformance trial round 14)
+IAM_CALLER_TYPES = frozenset({"Account", "User", "FederatedUser", "AssumedRole"})
+#: the key whose value ``one_of(IAM_CALLER_TYPES)`` gives when the caller's kind is not known
+PRINCIPAL_TYPE = "aws:principaltype"
+
+
 def is_absent(key: str, absent: AbstractSet[str]) -> bool:
     """``key`` (lower case) is known absent by ``absent``: listed, or covered by a marker --
     the principal's tag set is final, or it is no federation session. The one reading of an
@@ -379,6 +429,8 @@ class Request:
                 excluded = self.excluded[k]
                 out.append(("!", "every literal") if isinstance(excluded, _EveryLiteral)
                            else ("!", "present") if isinstance(excluded, _Present)
+                           else ("!", "one of", tuple(sorted(excluded.members)))
+                           if isinstance(excluded, _OneOf)
                            else ("!", "under", excluded.prefix)
                            if isinstance(excluded, _NotUnder)
                            else ("!", "arn of", excluded.prefix)

@@ -116,6 +116,21 @@ SHAPES: dict[str, tuple[dict[str, Any], ...]] = {
     "partner-deny-unless-org": (_partner(), _deny_unless(
         {"StringNotEquals": {"aws:PrincipalOrgID": ORG_ID}})),
     "partner-standing": (_partner(),),
+    # IAM conformance trial round 14: aws:PrincipalType is present, one of an IAM caller's
+    # four values; aws:PrincipalArn of another account than a value's literal head names
+    "public-own-condition-null-principal-type": (_star({"Null": {"aws:PrincipalType": "true"}}),),
+    "public-deny-unless-own-root-ignoring-case": (_star(), _deny_unless(
+        {"StringNotEqualsIgnoreCase": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:root"}})),
+    "public-own-account-arn-head": (_star(
+        {"StringLike": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}*"}}),),
+    "public-outside-account-arn-head": (_star(
+        {"StringLike": {"aws:PrincipalArn": f"arn:aws:iam::{OUTSIDER}*"}}),),
+    "public-own-condition-principal-type-one-kind": (_star(
+        {"StringEquals": {"aws:PrincipalType": "AssumedRole"}}),),
+    "partner-own-condition-null-principal-type": (_partner(
+        {"Null": {"aws:PrincipalType": "true"}}),),
+    "partner-deny-unless-own-root-ignoring-case": (_partner(), _deny_unless(
+        {"StringNotEqualsIgnoreCase": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:root"}})),
 }
 
 

@@ -59,7 +59,7 @@ from scanner.policy.principals import (
     session_match,
 )
 from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _Present)
+                                    _NotUnder, _OneOf, _Present)
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -430,6 +430,15 @@ class Encoder:
             # encryption context's SecretVersionId of the Decrypt Secrets Manager makes:
             # context.build_request) -- any value, never absent
             self.facts.append(count == 1)
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _OneOf):
+            # conditions._one_of: in the request, one value among known members (an IAM
+            # caller's aws:PrincipalType whose kind is not known: Account, User,
+            # FederatedUser, AssumedRole -- IAM conformance trial round 14)
+            if kind != "str":
+                raise NotEncoded(f"{name} compared as a {kind}")
+            members = sorted(request.excluded[name].members)  # type: ignore[attr-defined]
+            self.facts.append(count == 1)
+            self.facts.append(z3.Or(*[vals[0] == sval(m) for m in members]))
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _NotUnder):
             # conditions._excluded: no value begins with the prefix (an outsider's
             # aws:PrincipalOrgPaths under our organization id)
