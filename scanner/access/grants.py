@@ -28,6 +28,7 @@ from scanner.policy.exposure import (
     condition_organizations,
     confined_accounts,
     everyone,
+    granted_partition,
     key_granted_actions,
     narrows,
     outside_zone_grants,
@@ -50,6 +51,10 @@ class NamedPrincipals:
     arns: frozenset[str]
     accounts: frozenset[str]
     star: bool  # "*" or NotPrincipal: any principal may match
+    #: the accounts a "*" statement's conditions confine it to (exposure.confined_accounts:
+    #: ``aws:PrincipalAccount = 999...``, an ARN naming its account): their principals are let
+    #: in by the "*" as if named, and none other is
+    confined: frozenset[str] = frozenset()
 
     def names(self, arn: str, account_id: str | None) -> bool:
         return arn in self.arns or (account_id is not None and account_id in self.accounts)
@@ -72,6 +77,7 @@ def named_principals(policy: Policy | None, action: str,
     aws secret was a conditional reader, its IAM "not read")."""
     arns: set[str] = set()
     accounts: set[str] = set()
+    confined: set[str] = set()
     star = False
     if policy is None:
         return NamedPrincipals(arns=frozenset(), accounts=frozenset(), star=False)
@@ -85,6 +91,12 @@ def named_principals(policy: Policy | None, action: str,
         if st.principal is None:
             continue
         star |= st.principal.star
+        if st.principal.star:
+            for value, confined_to in confined_accounts(
+                    st, variables=policy.variables_enabled) or ():
+                if confined_to != RESOURCE_ACCOUNT and (granted_partition(value, partition)
+                                                        or partition) == partition:
+                    confined.add(confined_to)
         for e in st.principal.aws:
             acct = entry_account(e)
             if (arn_partition(e) or partition) != partition:
@@ -93,7 +105,8 @@ def named_principals(policy: Policy | None, action: str,
                 accounts.add(acct)
             elif e.startswith("arn:"):
                 arns.add(e)
-    return NamedPrincipals(arns=frozenset(arns), accounts=frozenset(accounts), star=star)
+    return NamedPrincipals(arns=frozenset(arns), accounts=frozenset(accounts), star=star,
+                           confined=frozenset(confined))
 
 
 def _probe(account: str, settings: AccessSettings, action: str, resource: str,

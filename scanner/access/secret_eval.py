@@ -178,8 +178,13 @@ class SecretEvaluator:
             # are special: classes.special_accounts); a role or user the key names is a
             # candidate above, and only the root entry lets the account's other principals
             # decrypt. The secret's own account is the own-account class (_reach).
-            for acct in sorted(sv.key_named.accounts - named.accounts - self.index.iam_read
-                               - {sv.account}):
+            # So is an account a "*" statement's condition confines the grant to
+            # (aws:PrincipalAccount = <id>, an ARN head naming it): the "*" lets its principals
+            # in as if the policy named the account, and the "*" stand-in -- an account no
+            # policy names -- is kept out by that very condition (it had no path and no reach:
+            # `access --secret` listed no reader of that account while the key let it decrypt).
+            for acct in sorted((sv.key_named.accounts | named.confined) - named.accounts
+                               - self.index.iam_read - {sv.account}):
                 consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)),
                          readers_only=True)
         special = None if record_all else classes_ix.special_accounts(sv)
