@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--role-name", default="SecretgraphAudit",
                         help="name of the audit role (default SecretgraphAudit)")
-    parser.add_argument("--partition", default="aws", choices=PARTITIONS,
+    parser.add_argument("--partition", default=None, choices=PARTITIONS,
                         help="with --for scanner: the partition of the audit roles' ARNs "
                              "(default aws; aws-us-gov for GovCloud, aws-cn for China)")
 
@@ -49,13 +49,18 @@ def run(args: argparse.Namespace) -> int:
 
     check_role_name(args.role_name)  # a name CloudFormation and IAM accept, as scan checks it
     document: dict[str, Any]
+    if args.partition is not None and args.target != "scanner":
+        # the other documents name no partition (Resource "*", or the template's
+        # ${AWS::Partition}): an ignored flag would read as applied (review round 4)
+        raise UsageError(f"--partition names the audit roles' partition in --for scanner's "
+                         f"policy; --for {args.target} has no ARN to put it in")
     if args.format == "cloudformation":
         if args.target != "audit-role":
             raise UsageError(f"--format cloudformation creates the audit role; it cannot be "
                              f"combined with --for {args.target} (use --format json)")
         document = cloudformation_template(args.role_name)
     elif args.target == "scanner":
-        document = scanner_policy_document(args.role_name, partition=args.partition)
+        document = scanner_policy_document(args.role_name, partition=args.partition or "aws")
     elif args.target == "remediation-role":
         from scanner.remediate.permissions import remediation_policy_document
 

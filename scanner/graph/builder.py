@@ -86,17 +86,11 @@ def primary_arn_of(replica: Secret) -> str:
 
 
 def estate_partition(snapshot: Snapshot) -> str:
-    """The partition of the scanned estate: its Regions' (scanner.aws.regions.region_partition,
-    as ec2_arn builds the EC2 ARNs), else ScanMeta.partition (the collector's session's). An
-    account's root ARN is of this partition: the same id in ``arn:aws`` is another principal
-    than in ``arn:aws-us-gov`` (concept review round 3)."""
-    from scanner.aws.regions import region_partition
+    """The partition of the scanned estate (scanner.policy.trust_zone.estate_partition: the
+    trust zone reads the same one)."""
+    from scanner.policy.trust_zone import estate_partition as of_estate
 
-    for region in snapshot.meta.regions:
-        found = region_partition(region)
-        if found is not None:
-            return found
-    return snapshot.meta.partition or "aws"
+    return of_estate(snapshot)
 
 
 class _Builder:

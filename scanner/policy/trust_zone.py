@@ -119,6 +119,22 @@ class TrustZone:
                    else "; not an Organization scan (no --org)"))
 
 
+def estate_partition(snapshot: Snapshot) -> str:
+    """The partition of the scanned estate: its Regions' (scanner.aws.regions.region_partition,
+    as graph.schema.ec2_arn builds the EC2 ARNs), else ScanMeta.partition (the collector's
+    session's). An account's root ARN is of this partition: the same id in ``arn:aws`` is
+    another principal than in ``arn:aws-us-gov`` (concept review round 3). One reading for the
+    graph and the trust zone (review round 4: a GovCloud snapshot without meta.partition had
+    its zone in ``aws`` and its organization members "outside the trust zone")."""
+    from scanner.aws.regions import region_partition
+
+    for region in snapshot.meta.regions:
+        found = region_partition(region)
+        if found is not None:
+            return found
+    return snapshot.meta.partition or "aws"
+
+
 def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> TrustZone:
     """The zone of a snapshot, with the config's ``trusted_accounts``."""
     org = snapshot.organization
@@ -127,7 +143,7 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
     m = snapshot.org_membership
     return TrustZone.of(organization=organization, scanned=scanned, trusted=trusted_accounts,
                         org_id=org.org_id if org else None,
-                        partition=snapshot.meta.partition or "aws",
+                        partition=estate_partition(snapshot),
                         no_organization=org is None and m is not None
                         and m.status == NOT_IN_ORGANIZATION, membership=m)
 

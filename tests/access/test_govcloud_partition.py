@@ -127,3 +127,22 @@ def test_an_identity_policy_on_every_secret_is_a_wildcard_in_govcloud_too() -> N
     commercial = wildcards(snap)
     assert len(commercial) == 2
     assert wildcards(_gov(snap)) == commercial
+
+
+def test_the_trust_zone_reads_the_estates_partition_as_the_graph_does() -> None:
+    """Review of the session's merges, round 4: a GovCloud snapshot whose meta.partition was
+    left at its default had its zone in ``aws`` (meta.partition) and its graph in
+    ``aws-us-gov`` (the Regions), so organization members granted by their GovCloud root were
+    "account outside the trust zone" for secret-policy-external-account."""
+    from dataclasses import replace
+
+    from scanner.graph.builder import estate_partition
+    from scanner.policy.trust_zone import trust_zone
+
+    gov = _gov(estate(secret_policy=secret_policy_for(f"arn:aws:iam::{MEMBER}:root"),
+                      key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"),
+                      principals=(role(APP_ROLE),)))
+    gov = replace(gov, meta=replace(gov.meta, partition="aws"))  # the field's default
+    zone = trust_zone(gov)
+    assert zone.partition == estate_partition(gov) == "aws-us-gov"
+    assert zone.contains(MEMBER, "aws-us-gov") and not zone.contains(MEMBER, "aws")

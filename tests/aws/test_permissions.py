@@ -155,3 +155,14 @@ def test_the_org_scale_workflow_names_its_integrations_in_the_stacks_partition()
     assert "arn:aws:states" not in text
     assert "arn:${Partition}:states:::lambda:invoke" in text
     assert '"Partition": {"Ref": "AWS::Partition"}' in text
+
+
+@pytest.mark.parametrize("target", ["audit-role", "remediation-role"])
+def test_partition_is_refused_where_no_document_names_one(
+        target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review round 4: `iam-policy --for audit-role --partition aws-us-gov` exited 0 with the
+    flag ignored; an ignored option reads as applied."""
+    from scanner.cli import main
+
+    assert main(["iam-policy", "--for", target, "--partition", "aws-us-gov"]) == 2
+    assert "--partition names the audit roles' partition" in capsys.readouterr().err
