@@ -20,9 +20,11 @@
   ``--out``, removed as it is released (waited for up to OUT_LOCK_WAIT, then OutputError
   naming it and its holder): two
   scans into one --out each moved their files in, leaving two scans' files (fault trial
-  round 6). Each process holds a flock on its own staging folder too; one nobody holds is a
-  killed process's leftover: under the commit lock, last night's files it kept in
-  ``.previous`` are put back (one line says so) and it is removed (``_recover_leftovers``).
+  round 6). Each process holds a flock on its own staging folder too, and then marks it as
+  secretgraph's (``STAGING_MARKER``); a marked one nobody holds is a killed process's
+  leftover: under the commit lock, last night's files it kept in ``.previous`` are put back
+  (one line says so) and it is removed (``_recover_leftovers``). An unmarked folder (the
+  user's, an older secretgraph's, one not yet locked) is never touched (fault trial round 7).
 * Ctrl-C and SIGTERM are held back while the files move (``deferred_interrupt``); one that came
   meanwhile has the moves undone once they are done, then stops the command: ``--out`` is as
   it was, as its "nothing was written" line says (fault-injection trial round 4: SIGTERM
@@ -113,6 +115,7 @@ class OutputSet:
         self.staging: Path = Path()
         self.written: list[Path] = []
         self._staging_fd: int | None = None
+        self._named: set[Path] = set()  # folders left alone, named once
         # the folder the files land in (--out may be a symlink) and the folder beside it
         self._real = Path(os.path.realpath(self.out_dir))
         self._beside = self._real.parent
@@ -140,6 +143,16 @@ class OutputSet:
         # the staging folder is held (flock) while this process lives: one nobody holds is a
         # leftover of a process that was killed (fault trial round 6)
         self._staging_fd = _hold(self.staging)
+        if self._staging_fd is not None:
+            # marked as ours only once held: a folder between its mkdtemp and its flock, or one
+            # an older secretgraph (no flock) writes into, or the user's own folder named like
+            # one, has no marker and is never taken for a leftover (fault trial round 7 #4/#5,
+            # review round 4 #3: each was deleted by the next scan)
+            try:
+                (self.staging / STAGING_MARKER).write_text(f"{os.getpid()}\n",
+                                                           encoding="utf-8")
+            except OSError:
+                pass  # not marked: never recovered by another scan, removed by this one
         # a leftover of a scan killed while it moved its reports into --out is put right now,
         # unless another process is committing (then this set's commit does it); no lock
         # file is made for that where there is no other staging folder
@@ -174,7 +187,8 @@ class OutputSet:
                 lock.close()
 
     def _commit(self, remove_stale: bool) -> list[Path]:
-        staged = sorted(p for p in self.staging.iterdir() if p.is_file())
+        staged = sorted(p for p in self.staging.iterdir()
+                        if p.is_file() and p.name not in _CONTROL)
         names = {p.name for p in staged}
         # what the folder holds of earlier sets: named by its manifest (None: the user's own)
         earlier = _previous_outputs(self.out_dir) or frozenset()
@@ -324,9 +338,16 @@ class OutputSet:
         return _Held(fh, path)
 
     def _others(self) -> list[Path]:
-        """The staging folders of this --out but this one's."""
-        return [p for p in sorted(self._beside.glob(f".{self._real.name}.staging-*"))
-                if p != self.staging]
+        """The staging folders of this --out but this one's: names compared character for
+        character (the name given to a glob pattern, `--out nightly[1]` never found its own
+        leftovers and took `.nightly1.staging-*` for one: fault trial round 7 #3)."""
+        prefix = f".{self._real.name}.staging-"
+        try:
+            names = sorted(os.listdir(self._beside))
+        except OSError:
+            return []
+        return [self._beside / n for n in names
+                if n.startswith(prefix) and self._beside / n != self.staging]
 
     def _recover_leftovers(self) -> None:
         """Staging folders of this --out that no living process holds (killed: SIGKILL, the
@@ -336,8 +357,19 @@ class OutputSet:
         whole again, and one line says so; one that cannot be put back is kept, and one line
         names it. The others hold only a killed scan's unfinished files: removed."""
         for leftover in self._others():
-            if not leftover.is_dir() or leftover.is_symlink() \
-                    or _held(leftover):
+            if not leftover.is_dir() or leftover.is_symlink():
+                continue
+            if not (leftover / STAGING_MARKER).is_file():
+                # not made (or not yet held) by this secretgraph: the user's folder, an older
+                # secretgraph's (it takes no flock), one a scan has just made: left alone
+                # (fault trial round 7 #4/#5); one holding last night's files is named
+                if (leftover / ".previous").is_dir() and leftover not in self._named:
+                    self._named.add(leftover)
+                    log.warning("--out %s: %s holds a .previous folder but was not made by "
+                                "this secretgraph (or is still being made): it is left alone",
+                                self.out_dir, leftover)
+                continue
+            if _held(leftover):
                 continue
             kept = leftover / ".previous"
             if not kept.is_dir() or not (leftover / MANIFEST).is_file():
@@ -373,6 +405,11 @@ OUT_LOCK_WAIT = 30.0
 #: the names of the files a commit moves into --out, written in the staging folder before the
 #: first move: a leftover's record of what its killed scan may have put there
 _STAGED = ".staged"
+#: in each staging folder of this secretgraph, written once its flock is held: "made and held by
+#: secretgraph (pid N)"; a folder without it is never taken for a leftover
+STAGING_MARKER = ".secretgraph-staging"
+#: the staging folder's own files, never moved into --out
+_CONTROL = frozenset({STAGING_MARKER, _STAGED, MANIFEST})
 
 
 class _Held:
