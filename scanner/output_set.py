@@ -219,8 +219,16 @@ class OutputSet:
                                   "it): it is left alone; move it away or choose another "
                                   "--out; nothing was written, the previous outputs are as "
                                   "they were")
-        try:  # what a killed commit may have moved in (_recover_leftovers)
-            (self.staging / _STAGED).write_text(json.dumps(sorted(names)), encoding="utf-8")
+        # what a killed commit may have moved in (_recover_leftovers): "fresh", the names
+        # with no earlier version in --out (found under the commit lock, before any move),
+        # are the only files a recovery removes -- whatever else it finds there is last
+        # night's, put back by an earlier recovery that stopped half-way (fault trial round
+        # 7 #2: its retry deleted them)
+        fresh = sorted(n for n in names if not (self.out_dir / n).exists()
+                       and not (self.out_dir / n).is_symlink())
+        try:
+            (self.staging / _STAGED).write_text(
+                json.dumps({"files": sorted(names), "fresh": fresh}), encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"--out {self.out_dir}: cannot write {self.staging / _STAGED} "
                               f"({exc.strerror or exc}); nothing was written, the previous "
@@ -380,9 +388,11 @@ class OutputSet:
             try:
                 self.out_dir.mkdir(exist_ok=True)
                 last_night = sorted(kept.iterdir())
-                # moved in by the killed scan, with no earlier version: not last night's
-                fresh = [name for name in _staged_names(leftover) if not (leftover / name).
-                         exists() and not (kept / name).exists()]
+                # moved in by the killed scan (no longer in the leftover), with no earlier
+                # version: not last night's. Not "absent from .previous": a recovery stopped
+                # half-way has put some of last night's back (fault trial round 7 #2)
+                fresh = [name for name in _fresh_names(leftover)
+                         if not (leftover / name).exists() and not (kept / name).exists()]
                 for path in last_night:
                     os.replace(path, self.out_dir / path.name)
                 for name in fresh:
@@ -402,8 +412,9 @@ class OutputSet:
 #: seconds a commit waits for another process's commit into the same --out (normally done in
 #: milliseconds; a slow disk or a paused process takes longer)
 OUT_LOCK_WAIT = 30.0
-#: the names of the files a commit moves into --out, written in the staging folder before the
-#: first move: a leftover's record of what its killed scan may have put there
+#: the names of the files a commit moves into --out (``files``) and of those with no earlier
+#: version there (``fresh``), written in the staging folder before the first move: a
+#: leftover's record of what its killed scan may have put there
 _STAGED = ".staged"
 #: in each staging folder of this secretgraph, written once its flock is held: "made and held by
 #: secretgraph (pid N)"; a folder without it is never taken for a leftover
@@ -437,13 +448,16 @@ def _same_file(fh: IO[str], path: Path) -> bool:
     return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
 
 
-def _staged_names(staging: Path) -> list[str]:
+def _fresh_names(staging: Path) -> list[str]:
+    """The names a commit moved (or was to move) into --out where it had no earlier version,
+    as its ``.staged`` record says (none when it cannot be read: nothing is removed)."""
     try:
-        names = json.loads((staging / _STAGED).read_text(encoding="utf-8"))
+        record = json.loads((staging / _STAGED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [n for n in names if isinstance(n, str) and "/" not in n] \
-        if isinstance(names, list) else []
+    names = record.get("fresh") if isinstance(record, dict) else None
+    return [n for n in names if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")
+            and n not in _CONTROL] if isinstance(names, list) else []
 
 
 def _hold(folder: Path) -> int | None:

@@ -258,8 +258,9 @@ def test_a_file_a_killed_scan_moved_in_without_an_earlier_version_goes_with_it(
     (leftover / "report.html").write_text("killed report.html", encoding="utf-8")  # not moved
     (leftover / MANIFEST).write_text(json.dumps({"files": ["findings.csv", "findings.json",
                                                            "report.html"]}), encoding="utf-8")
-    (leftover / ".staged").write_text(json.dumps(["findings.csv", "findings.json",
-                                                  "report.html"]), encoding="utf-8")
+    (leftover / ".staged").write_text(json.dumps({
+        "files": ["findings.csv", "findings.json", "report.html"],
+        "fresh": ["findings.csv"]}), encoding="utf-8")  # the one with no earlier version
     with OutputSet(out):
         assert _contents(out) == {"findings.json": "last night findings.json",
                                   "report.html": "last night report.html", "notes.txt": "mine"}

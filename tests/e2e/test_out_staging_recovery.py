@@ -139,3 +139,62 @@ def test_an_out_named_with_glob_characters_finds_its_own_leftovers_only(
     assert _contents(out) == {"findings.json": "last night findings.json"}
     assert not own.exists()
     assert theirs.is_dir() and _contents(other) == {"findings.json": "killed other"}
+
+
+#: a scan (process A) killed (SIGKILL) right after its Nth move into --out
+KILLED_COMMIT = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    import scanner.output_set as output_set
+    out, after = Path(sys.argv[1]), int(sys.argv[2])
+    real, count = os.replace, [0]
+    def replace(src, dst):
+        real(src, dst)
+        if Path(dst).parent == out:
+            count[0] += 1
+            if count[0] == after:
+                os.kill(os.getpid(), signal.SIGKILL)
+    output_set.os.replace = replace
+    with output_set.OutputSet(out) as outputs:
+        for name in sys.argv[3:]:
+            (outputs.staging / name).write_text(f"killed {name}", encoding="utf-8")
+        outputs.commit()
+""")
+
+
+def test_a_recovery_stopped_half_way_and_retried_keeps_what_it_had_put_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault trial round 7 #2 (r_partial_recovery.py): a recovery whose second put-back
+    failed (ENOSPC) kept the leftover, and the next night's retry deleted last night's
+    findings.json that the first attempt had put back: named in the leftover's list and no
+    longer in its .previous, it was taken for a file the killed scan added. Only what the
+    killed scan moved in with no earlier version is removed."""
+    import errno
+
+    import scanner.output_set as output_set
+
+    out = tmp_path / "out"
+    _write_set(out, "last night")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_COMMIT, str(out), "3", "findings.csv", *NAMES],
+        env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT, capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    assert _contents(out)["findings.csv"] == "killed findings.csv"  # two scans' files
+    real, count = os.replace, [0]
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        if "/.previous/" in str(src) and ".staging-" not in str(dst):
+            count[0] += 1
+            if count[0] == 2:
+                raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(output_set.os, "replace", replace)
+    with OutputSet(out):  # recovery 1: stops half-way, the leftover kept
+        pass
+    monkeypatch.setattr(output_set.os, "replace", real)
+    with OutputSet(out):  # recovery 2, the next night
+        pass
+    assert _contents(out) == {name: f"last night {name}" for name in NAMES}
+    assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"] == sorted(NAMES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
