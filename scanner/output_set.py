@@ -302,13 +302,21 @@ class OutputSet:
         deadline = time.monotonic() + OUT_LOCK_WAIT
         said = False
         while True:
+            writable = True
             try:
                 fh = open(path, "a+", encoding="utf-8")
             except OSError as exc:
-                log.warning("no lock for the outputs in %s (%s: %s): nothing stops another "
-                            "scan from writing there at the same time", self.out_dir, path,
-                            exc.strerror or exc)
-                return None
+                # another user's lock file (mode 444 for us): flock(2) works on a descriptor
+                # opened read-only (it needs an open file, of any mode), so it still locks --
+                # scans went on with no lock at all (fault trial round 7 #6)
+                try:
+                    fh = open(path, "r", encoding="utf-8")
+                    writable = False
+                except OSError:
+                    log.warning("no lock for the outputs in %s (%s: %s): nothing stops another "
+                                "scan from writing there at the same time", self.out_dir, path,
+                                exc.strerror or exc)
+                    return None
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
@@ -336,14 +344,16 @@ class OutputSet:
             if _same_file(fh, path):
                 break
             fh.close()  # its holder removed it as it left: the lock is the new file's
-        try:  # who holds it, for the line another process may print
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{os.getpid()}\n")
-            fh.flush()
-        except OSError:
-            pass
-        return _Held(fh, path)
+        if writable:
+            try:  # who holds it, for the line another process may print
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"{os.getpid()}\n")
+                fh.flush()
+            except OSError:
+                pass
+        # one opened read-only is not ours: left where it is, as its owner made it
+        return _Held(fh, path, remove=writable)
 
     def _others(self) -> list[Path]:
         """The staging folders of this --out but this one's: names compared character for
@@ -426,13 +436,14 @@ _CONTROL = frozenset({STAGING_MARKER, _STAGED, MANIFEST})
 class _Held:
     """A lock file held: ``close()`` removes it, then lets it go."""
 
-    def __init__(self, fh: IO[str], path: Path) -> None:
+    def __init__(self, fh: IO[str], path: Path, *, remove: bool = True) -> None:
         self._fh = fh
         self._path = path
+        self._remove = remove
 
     def close(self) -> None:
         try:
-            if _same_file(self._fh, self._path):
+            if self._remove and _same_file(self._fh, self._path):
                 self._path.unlink()
         except OSError:
             pass  # left: the next holder uses it

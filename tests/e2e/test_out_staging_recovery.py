@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,3 +199,46 @@ def test_a_recovery_stopped_half_way_and_retried_keeps_what_it_had_put_back(
     assert _contents(out) == {name: f"last night {name}" for name in NAMES}
     assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"] == sorted(NAMES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_lock_file_that_cannot_be_opened_for_writing_still_locks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Fault trial round 7 #6 (r_readonly_lock.sh): `.out.lock` of mode 444 (another user's)
+    could not be opened for writing, and scans then committed with no lock at all ("no lock
+    for the outputs ..."): two scans' files again. flock works on a descriptor opened
+    read-only: the commit waits for the holder as with any lock, and is not told it has none.
+    (The test runs as root, which may write a 444 file: opening it for writing is refused
+    here as it is for another user.)"""
+    import builtins
+    import fcntl
+
+    import scanner.output_set as output_set
+    from scanner.errors import OutputError
+
+    caplog.set_level(logging.WARNING, logger="secretgraph.output")
+    out = tmp_path / "out"
+    _write_set(out, "last night")
+    lock = tmp_path / ".out.lock"
+    lock.write_text("4242\n", encoding="utf-8")
+    lock.chmod(0o444)
+    real_open = builtins.open
+
+    def refusing_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if Path(file) == lock and any(c in mode for c in "wa+x"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    monkeypatch.setattr(output_set, "OUT_LOCK_WAIT", 0.3)
+    holder = real_open(lock, "r")  # another process's commit, holding it
+    try:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(OutputError, match="has been writing its reports into it"):
+            _write_set(out, "B")
+        assert _contents(out) == {name: f"last night {name}" for name in NAMES}
+    finally:
+        holder.close()
+    _write_set(out, "C")  # the holder is done: the lock is had, read-only
+    assert _contents(out) == {name: f"C {name}" for name in NAMES}
+    assert not [r for r in caplog.records if "no lock" in r.getMessage()]
