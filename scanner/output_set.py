@@ -46,7 +46,8 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, Any
+from contextlib import contextmanager
+from typing import IO, Any, Callable, Iterator
 
 from scanner.errors import OutputError, UsageError
 
@@ -171,16 +172,22 @@ class OutputSet:
         if previous.is_file():
             shutil.copyfile(previous, self.staging / name)
 
-    def commit(self, *, remove_stale: bool = True) -> list[Path]:
+    def commit(self, *, remove_stale: bool = True,
+               still_current: Callable[[], None] | None = None) -> list[Path]:
         """Move the staged files into place; returns their final paths. ``remove_stale``:
         also remove the outputs of a previous set that this set does not have (a scan); off
-        when only some formats are re-rendered (`secretgraph report`)."""
+        when only some formats are re-rendered (`secretgraph report`). ``still_current``:
+        called under the commit lock before anything moves, raises (OutputError) when the
+        set in --out is no longer the one the staged files were made from (`report --in X
+        --out X`, a scan committed meanwhile: fault trial round 7 #1)."""
         # one set at a time: two scans into the same --out each moved its files in, and the
         # folder held two scans' files (fault trial round 6, two_nights_same_out.sh); held
         # until the set is in place or put back (released with the file, even when killed)
         lock = self._lock(wait=True)
         try:
             self._recover_leftovers()
+            if still_current is not None:
+                still_current()
             return self._commit(remove_stale)
         finally:
             if lock is not None:
@@ -290,7 +297,8 @@ class OutputSet:
             os.close(self._staging_fd)
             self._staging_fd = None
 
-    def _lock(self, *, wait: bool) -> "_Held | None":
+    def _lock(self, *, wait: bool, quiet: bool = False,
+              doer: str = "this scan") -> "_Held | None":
         """The exclusive lock of commits into --out (flock on ``lock_path``), as remediate
         --apply locks ``<plan>.lock``. Held by another process: with ``wait``, waited for up
         to OUT_LOCK_WAIT seconds (one line says so), then OutputError naming the lock and
@@ -313,15 +321,18 @@ class OutputSet:
                     fh = open(path, "r", encoding="utf-8")
                     writable = False
                 except OSError:
-                    log.warning("no lock for the outputs in %s (%s: %s): nothing stops another "
-                                "scan from writing there at the same time", self.out_dir, path,
-                                exc.strerror or exc)
+                    if not quiet:
+                        log.warning("no lock for the outputs in %s (%s: %s): nothing stops "
+                                    "another scan from writing there at the same time",
+                                    self.out_dir, path, exc.strerror or exc)
                     return None
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 fh.close()
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    if quiet:
+                        return None
                     log.warning("no lock for the outputs in %s (%s: %s)", self.out_dir,
                                 path, exc.strerror or exc)
                     return None
@@ -332,7 +343,7 @@ class OutputSet:
                     raise OutputError(f"--out {self.out_dir}: another process{holder} has "
                                       "been writing its reports into it for more than "
                                       f"{OUT_LOCK_WAIT:g} s (its lock {path} is held); "
-                                      "nothing was written by this scan, run it again once "
+                                      f"nothing was written by {doer}, run it again once "
                                       "that one is done") from None
                 if not said:
                     log.warning("--out %s: waiting for another process%s to finish writing "
@@ -431,6 +442,23 @@ _STAGED = ".staged"
 STAGING_MARKER = ".secretgraph-staging"
 #: the staging folder's own files, never moved into --out
 _CONTROL = frozenset({STAGING_MARKER, _STAGED, MANIFEST})
+
+
+@contextmanager
+def reading(folder: Path) -> Iterator[None]:
+    """The commit lock of the set in ``folder`` (an --out of earlier scans), held while a
+    command reads it, so that it reads one set whole: `report --in X` read findings.json of
+    a scan moving its set in and the snapshot of last night's ("not the same scan", exit 2),
+    or last night's whole and committed its report beside the new set (fault trial round 7
+    #1). Waits for a commit in progress as a scan does; reads with no lock where none can be
+    had (a folder this user may not write: nothing commits there either)."""
+    lock = OutputSet(folder)._lock(wait=True, quiet=True, doer="this command") \
+        if Path(folder).is_dir() else None
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 class _Held:

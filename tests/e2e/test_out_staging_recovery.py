@@ -242,3 +242,118 @@ def test_a_lock_file_that_cannot_be_opened_for_writing_still_locks(
     _write_set(out, "C")  # the holder is done: the lock is had, read-only
     assert _contents(out) == {name: f"C {name}" for name in NAMES}
     assert not [r for r in caplog.records if "no lock" in r.getMessage()]
+
+
+def _scan_snapshots(tmp_path: Path) -> tuple[Path, Path]:
+    """Two snapshots of the same estate, of scans 'night-1' and 'night-2'."""
+    from dataclasses import replace
+
+    from helpers.access_estate import estate
+
+    from scanner.snapshot_io import write_snapshot
+
+    paths = []
+    for scan_id in ("night-1", "night-2"):
+        snap = estate(secret_policy=None)
+        path = tmp_path / "in" / f"{scan_id}.json.gz"
+        path.parent.mkdir(exist_ok=True)
+        write_snapshot(path, replace(snap, meta=replace(snap.meta, scan_id=scan_id)))
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+#: a scan (process A) into --out that stops for a while right after its first move into it
+SLOW_SCAN = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    import scanner.output_set as output_set
+    from scanner.cli import main
+    snap, out, pause = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
+    real = os.replace
+    def replace(src, dst):
+        real(src, dst)
+        if Path(dst).parent == out and ".previous" not in str(dst) and \\
+                not (out.parent / "paused").exists():
+            (out.parent / "paused").write_text(str(dst))
+            time.sleep(pause)
+    output_set.os.replace = replace
+    sys.exit(main(["scan", "--snapshot", snap, "--out", str(out), "--format", "json,html",
+                   "-q"]))
+""")
+
+
+def _scan_ids(path: Path) -> set[str]:
+    text = path.read_text(encoding="utf-8")
+    return {s for s in ("night-1", "night-2") if s in text}
+
+
+def test_report_into_its_own_folder_while_a_scan_moves_its_set_in_reads_one_set(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault trial round 7 #1 (r_report_during_commit.py): `report --in OUT` read
+    findings.json and the snapshot with no lock while scan A moved its set into OUT: it
+    stopped with "not the same scan" (exit 2), or rendered last night's scan and committed it
+    beside A's files. The set is read under the commit lock: report waits for A's set to be
+    in place and renders A's scan."""
+    from scanner.cli import main
+
+    night1, night2 = _scan_snapshots(tmp_path)
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(night1), "--out", str(out), "--format", "json,html",
+                 "-q"]) in (0, 1)
+    a = subprocess.Popen([sys.executable, "-c", SLOW_SCAN, str(night2), str(out), "2.0"],
+                         env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "paused").exists():
+        assert a.poll() is None, a.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    capsys.readouterr()
+    code = main(["report", "--in", str(out), "--format", "html,csv", "-q"])
+    err = capsys.readouterr().err
+    _, a_err = a.communicate(timeout=60)
+    assert a.returncode in (0, 1), a_err
+    assert code == 0, err
+    assert _scan_ids(out / "findings.json") == {"night-2"}
+    assert _scan_ids(out / "report.html") == {"night-2"}
+    assert _scan_ids(out / "findings.csv") <= {"night-2"}
+
+
+def test_report_refuses_to_commit_beside_a_scan_that_committed_while_it_rendered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault trial round 7 #1: a scan that commits into the folder while `report --in X
+    --out X` renders (after the set was read) is the newer set; the report of the older scan
+    is not put beside it: one line, exit 2, the scan's set as it was."""
+    import reports
+
+    from scanner.cli import main
+
+    night1, night2 = _scan_snapshots(tmp_path)
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(night1), "--out", str(out), "--format", "json,html",
+                 "-q"]) in (0, 1)
+    real_write = reports.write_reports
+
+    def write_while_a_scan_commits(*args: Any, **kwargs: Any) -> Any:
+        done = subprocess.run([sys.executable, "-m", "scanner", "scan", "--snapshot",
+                               str(night2), "--out", str(out), "--format", "json,html", "-q"],
+                              env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode in (0, 1), done.stderr
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "write_reports", write_while_a_scan_commits)
+    night2_set = None
+    capsys.readouterr()
+    code = main(["report", "--in", str(out), "--format", "html,csv", "-q"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    night2_set = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert code == 2
+    assert lines == [
+        f"secretgraph report: error: --out {out}: scan 'night-2' wrote its set there while "
+        "this report was made from scan 'night-1' (read before it): nothing was written, "
+        f"the set of scan 'night-2' is as it was; run report again"]
+    assert _scan_ids(out / "report.html") == {"night-2"}
+    assert not (out / "findings.csv").exists()
+    assert night2_set == {p.name: p.read_bytes() for p in out.iterdir()}
