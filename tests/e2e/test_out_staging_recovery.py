@@ -35,7 +35,7 @@ def _write_set(out: Path, tag: str, names: tuple[str, ...] = NAMES) -> None:
 
 
 def _killed_leftover(folder: Path, previous: dict[str, str], staged: list[str],
-                     fresh: list[str] = []) -> Path:
+                     fresh: tuple[str, ...] = ()) -> Path:
     """A staging folder as a scan killed mid-move leaves it: its marker (a pid no process
     holds the folder for), last night's versions in .previous, the names it was moving."""
     (folder / ".previous").mkdir(parents=True)
@@ -43,7 +43,7 @@ def _killed_leftover(folder: Path, previous: dict[str, str], staged: list[str],
     for name, text in previous.items():
         (folder / ".previous" / name).write_text(text, encoding="utf-8")
     (folder / MANIFEST).write_text(json.dumps({"files": staged}), encoding="utf-8")
-    (folder / ".staged").write_text(json.dumps({"files": staged, "fresh": fresh}),
+    (folder / ".staged").write_text(json.dumps({"files": staged, "fresh": list(fresh)}),
                                     encoding="utf-8")
     return folder
 
