@@ -20,9 +20,11 @@
   ``--out``, removed as it is released (waited for up to OUT_LOCK_WAIT, then OutputError
   naming it and its holder): two
   scans into one --out each moved their files in, leaving two scans' files (fault trial
-  round 6). Each process holds a flock on its own staging folder too; one nobody holds is a
-  killed process's leftover: under the commit lock, last night's files it kept in
-  ``.previous`` are put back (one line says so) and it is removed (``_recover_leftovers``).
+  round 6). Each process holds a flock on its own staging folder too, and then marks it as
+  secretgraph's (``STAGING_MARKER``); a marked one nobody holds is a killed process's
+  leftover: under the commit lock, last night's files it kept in ``.previous`` are put back
+  (one line says so) and it is removed (``_recover_leftovers``). An unmarked folder (the
+  user's, an older secretgraph's, one not yet locked) is never touched (fault trial round 7).
 * Ctrl-C and SIGTERM are held back while the files move (``deferred_interrupt``); one that came
   meanwhile has the moves undone once they are done, then stops the command: ``--out`` is as
   it was, as its "nothing was written" line says (fault-injection trial round 4: SIGTERM
@@ -44,7 +46,8 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, Any
+from contextlib import contextmanager
+from typing import IO, Any, Callable, Iterator
 
 from scanner.errors import OutputError, UsageError
 
@@ -113,6 +116,7 @@ class OutputSet:
         self.staging: Path = Path()
         self.written: list[Path] = []
         self._staging_fd: int | None = None
+        self._named: set[Path] = set()  # folders left alone, named once
         # the folder the files land in (--out may be a symlink) and the folder beside it
         self._real = Path(os.path.realpath(self.out_dir))
         self._beside = self._real.parent
@@ -140,6 +144,16 @@ class OutputSet:
         # the staging folder is held (flock) while this process lives: one nobody holds is a
         # leftover of a process that was killed (fault trial round 6)
         self._staging_fd = _hold(self.staging)
+        if self._staging_fd is not None:
+            # marked as ours only once held: a folder between its mkdtemp and its flock, or one
+            # an older secretgraph (no flock) writes into, or the user's own folder named like
+            # one, has no marker and is never taken for a leftover (fault trial round 7 #4/#5,
+            # review round 4 #3: each was deleted by the next scan)
+            try:
+                (self.staging / STAGING_MARKER).write_text(f"{os.getpid()}\n",
+                                                           encoding="utf-8")
+            except OSError:
+                pass  # not marked: never recovered by another scan, removed by this one
         # a leftover of a scan killed while it moved its reports into --out is put right now,
         # unless another process is committing (then this set's commit does it); no lock
         # file is made for that where there is no other staging folder
@@ -158,23 +172,30 @@ class OutputSet:
         if previous.is_file():
             shutil.copyfile(previous, self.staging / name)
 
-    def commit(self, *, remove_stale: bool = True) -> list[Path]:
+    def commit(self, *, remove_stale: bool = True,
+               still_current: Callable[[], None] | None = None) -> list[Path]:
         """Move the staged files into place; returns their final paths. ``remove_stale``:
         also remove the outputs of a previous set that this set does not have (a scan); off
-        when only some formats are re-rendered (`secretgraph report`)."""
+        when only some formats are re-rendered (`secretgraph report`). ``still_current``:
+        called under the commit lock before anything moves, raises (OutputError) when the
+        set in --out is no longer the one the staged files were made from (`report --in X
+        --out X`, a scan committed meanwhile: fault trial round 7 #1)."""
         # one set at a time: two scans into the same --out each moved its files in, and the
         # folder held two scans' files (fault trial round 6, two_nights_same_out.sh); held
         # until the set is in place or put back (released with the file, even when killed)
         lock = self._lock(wait=True)
         try:
             self._recover_leftovers()
+            if still_current is not None:
+                still_current()
             return self._commit(remove_stale)
         finally:
             if lock is not None:
                 lock.close()
 
     def _commit(self, remove_stale: bool) -> list[Path]:
-        staged = sorted(p for p in self.staging.iterdir() if p.is_file())
+        staged = sorted(p for p in self.staging.iterdir()
+                        if p.is_file() and p.name not in _CONTROL)
         names = {p.name for p in staged}
         # what the folder holds of earlier sets: named by its manifest (None: the user's own)
         earlier = _previous_outputs(self.out_dir) or frozenset()
@@ -205,8 +226,16 @@ class OutputSet:
                                   "it): it is left alone; move it away or choose another "
                                   "--out; nothing was written, the previous outputs are as "
                                   "they were")
-        try:  # what a killed commit may have moved in (_recover_leftovers)
-            (self.staging / _STAGED).write_text(json.dumps(sorted(names)), encoding="utf-8")
+        # what a killed commit may have moved in (_recover_leftovers): "fresh", the names
+        # with no earlier version in --out (found under the commit lock, before any move),
+        # are the only files a recovery removes -- whatever else it finds there is last
+        # night's, put back by an earlier recovery that stopped half-way (fault trial round
+        # 7 #2: its retry deleted them)
+        fresh = sorted(n for n in names if not (self.out_dir / n).exists()
+                       and not (self.out_dir / n).is_symlink())
+        try:
+            (self.staging / _STAGED).write_text(
+                json.dumps({"files": sorted(names), "fresh": fresh}), encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"--out {self.out_dir}: cannot write {self.staging / _STAGED} "
                               f"({exc.strerror or exc}); nothing was written, the previous "
@@ -268,7 +297,8 @@ class OutputSet:
             os.close(self._staging_fd)
             self._staging_fd = None
 
-    def _lock(self, *, wait: bool) -> "_Held | None":
+    def _lock(self, *, wait: bool, quiet: bool = False,
+              doer: str = "this scan") -> "_Held | None":
         """The exclusive lock of commits into --out (flock on ``lock_path``), as remediate
         --apply locks ``<plan>.lock``. Held by another process: with ``wait``, waited for up
         to OUT_LOCK_WAIT seconds (one line says so), then OutputError naming the lock and
@@ -280,18 +310,29 @@ class OutputSet:
         deadline = time.monotonic() + OUT_LOCK_WAIT
         said = False
         while True:
+            writable = True
             try:
                 fh = open(path, "a+", encoding="utf-8")
             except OSError as exc:
-                log.warning("no lock for the outputs in %s (%s: %s): nothing stops another "
-                            "scan from writing there at the same time", self.out_dir, path,
-                            exc.strerror or exc)
-                return None
+                # another user's lock file (mode 444 for us): flock(2) works on a descriptor
+                # opened read-only (it needs an open file, of any mode), so it still locks --
+                # scans went on with no lock at all (fault trial round 7 #6)
+                try:
+                    fh = open(path, "r", encoding="utf-8")
+                    writable = False
+                except OSError:
+                    if not quiet:
+                        log.warning("no lock for the outputs in %s (%s: %s): nothing stops "
+                                    "another scan from writing there at the same time",
+                                    self.out_dir, path, exc.strerror or exc)
+                    return None
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 fh.close()
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    if quiet:
+                        return None
                     log.warning("no lock for the outputs in %s (%s: %s)", self.out_dir,
                                 path, exc.strerror or exc)
                     return None
@@ -302,7 +343,7 @@ class OutputSet:
                     raise OutputError(f"--out {self.out_dir}: another process{holder} has "
                                       "been writing its reports into it for more than "
                                       f"{OUT_LOCK_WAIT:g} s (its lock {path} is held); "
-                                      "nothing was written by this scan, run it again once "
+                                      f"nothing was written by {doer}, run it again once "
                                       "that one is done") from None
                 if not said:
                     log.warning("--out %s: waiting for another process%s to finish writing "
@@ -314,19 +355,28 @@ class OutputSet:
             if _same_file(fh, path):
                 break
             fh.close()  # its holder removed it as it left: the lock is the new file's
-        try:  # who holds it, for the line another process may print
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{os.getpid()}\n")
-            fh.flush()
-        except OSError:
-            pass
-        return _Held(fh, path)
+        if writable:
+            try:  # who holds it, for the line another process may print
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"{os.getpid()}\n")
+                fh.flush()
+            except OSError:
+                pass
+        # one opened read-only is not ours: left where it is, as its owner made it
+        return _Held(fh, path, remove=writable)
 
     def _others(self) -> list[Path]:
-        """The staging folders of this --out but this one's."""
-        return [p for p in sorted(self._beside.glob(f".{self._real.name}.staging-*"))
-                if p != self.staging]
+        """The staging folders of this --out but this one's: names compared character for
+        character (the name given to a glob pattern, `--out nightly[1]` never found its own
+        leftovers and took `.nightly1.staging-*` for one: fault trial round 7 #3)."""
+        prefix = f".{self._real.name}.staging-"
+        try:
+            names = sorted(os.listdir(self._beside))
+        except OSError:
+            return []
+        return [self._beside / n for n in names
+                if n.startswith(prefix) and self._beside / n != self.staging]
 
     def _recover_leftovers(self) -> None:
         """Staging folders of this --out that no living process holds (killed: SIGKILL, the
@@ -336,8 +386,19 @@ class OutputSet:
         whole again, and one line says so; one that cannot be put back is kept, and one line
         names it. The others hold only a killed scan's unfinished files: removed."""
         for leftover in self._others():
-            if not leftover.is_dir() or leftover.is_symlink() \
-                    or _held(leftover):
+            if not leftover.is_dir() or leftover.is_symlink():
+                continue
+            if not (leftover / STAGING_MARKER).is_file():
+                # not made (or not yet held) by this secretgraph: the user's folder, an older
+                # secretgraph's (it takes no flock), one a scan has just made: left alone
+                # (fault trial round 7 #4/#5); one holding last night's files is named
+                if (leftover / ".previous").is_dir() and leftover not in self._named:
+                    self._named.add(leftover)
+                    log.warning("--out %s: %s holds a .previous folder but was not made by "
+                                "this secretgraph (or is still being made): it is left alone",
+                                self.out_dir, leftover)
+                continue
+            if _held(leftover):
                 continue
             kept = leftover / ".previous"
             if not kept.is_dir() or not (leftover / MANIFEST).is_file():
@@ -348,9 +409,11 @@ class OutputSet:
             try:
                 self.out_dir.mkdir(exist_ok=True)
                 last_night = sorted(kept.iterdir())
-                # moved in by the killed scan, with no earlier version: not last night's
-                fresh = [name for name in _staged_names(leftover) if not (leftover / name).
-                         exists() and not (kept / name).exists()]
+                # moved in by the killed scan (no longer in the leftover), with no earlier
+                # version: not last night's. Not "absent from .previous": a recovery stopped
+                # half-way has put some of last night's back (fault trial round 7 #2)
+                fresh = [name for name in _fresh_names(leftover)
+                         if not (leftover / name).exists() and not (kept / name).exists()]
                 for path in last_night:
                     os.replace(path, self.out_dir / path.name)
                 for name in fresh:
@@ -370,21 +433,45 @@ class OutputSet:
 #: seconds a commit waits for another process's commit into the same --out (normally done in
 #: milliseconds; a slow disk or a paused process takes longer)
 OUT_LOCK_WAIT = 30.0
-#: the names of the files a commit moves into --out, written in the staging folder before the
-#: first move: a leftover's record of what its killed scan may have put there
+#: the names of the files a commit moves into --out (``files``) and of those with no earlier
+#: version there (``fresh``), written in the staging folder before the first move: a
+#: leftover's record of what its killed scan may have put there
 _STAGED = ".staged"
+#: in each staging folder of this secretgraph, written once its flock is held: "made and held by
+#: secretgraph (pid N)"; a folder without it is never taken for a leftover
+STAGING_MARKER = ".secretgraph-staging"
+#: the staging folder's own files, never moved into --out
+_CONTROL = frozenset({STAGING_MARKER, _STAGED, MANIFEST})
+
+
+@contextmanager
+def reading(folder: Path) -> Iterator[None]:
+    """The commit lock of the set in ``folder`` (an --out of earlier scans), held while a
+    command reads it, so that it reads one set whole: `report --in X` read findings.json of
+    a scan moving its set in and the snapshot of last night's ("not the same scan", exit 2),
+    or last night's whole and committed its report beside the new set (fault trial round 7
+    #1). Waits for a commit in progress as a scan does; reads with no lock where none can be
+    had (a folder this user may not write: nothing commits there either)."""
+    lock = OutputSet(folder)._lock(wait=True, quiet=True, doer="this command") \
+        if Path(folder).is_dir() else None
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 class _Held:
     """A lock file held: ``close()`` removes it, then lets it go."""
 
-    def __init__(self, fh: IO[str], path: Path) -> None:
+    def __init__(self, fh: IO[str], path: Path, *, remove: bool = True) -> None:
         self._fh = fh
         self._path = path
+        self._remove = remove
 
     def close(self) -> None:
         try:
-            if _same_file(self._fh, self._path):
+            if self._remove and _same_file(self._fh, self._path):
                 self._path.unlink()
         except OSError:
             pass  # left: the next holder uses it
@@ -400,13 +487,16 @@ def _same_file(fh: IO[str], path: Path) -> bool:
     return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
 
 
-def _staged_names(staging: Path) -> list[str]:
+def _fresh_names(staging: Path) -> list[str]:
+    """The names a commit moved (or was to move) into --out where it had no earlier version,
+    as its ``.staged`` record says (none when it cannot be read: nothing is removed)."""
     try:
-        names = json.loads((staging / _STAGED).read_text(encoding="utf-8"))
+        record = json.loads((staging / _STAGED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [n for n in names if isinstance(n, str) and "/" not in n] \
-        if isinstance(names, list) else []
+    names = record.get("fresh") if isinstance(record, dict) else None
+    return [n for n in names if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")
+            and n not in _CONTROL] if isinstance(names, list) else []
 
 
 def _hold(folder: Path) -> int | None:

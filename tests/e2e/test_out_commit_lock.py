@@ -18,7 +18,7 @@ import pytest
 
 import scanner
 from scanner.errors import OutputError
-from scanner.output_set import MANIFEST, OutputSet
+from scanner.output_set import MANIFEST, STAGING_MARKER, OutputSet
 
 NAMES = ("findings.json", "report.html", "snapshot.json.gz")
 ROOT = str(Path(scanner.__file__).resolve().parents[1])
@@ -148,6 +148,7 @@ def test_a_leftover_staging_folder_that_holds_nothing_of_last_night_is_removed(
     _write_set(out, "last night")
     dead = tmp_path / ".out.staging-dead"
     dead.mkdir()
+    (dead / STAGING_MARKER).write_text("99999999\n", encoding="utf-8")  # a killed scan's
     (dead / "findings.json").write_text("half", encoding="utf-8")
     with OutputSet(out) as running:
         with OutputSet(out) as outputs:
@@ -251,13 +252,15 @@ def test_a_file_a_killed_scan_moved_in_without_an_earlier_version_goes_with_it(
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     leftover = tmp_path / ".out.staging-killed"
     (leftover / ".previous").mkdir(parents=True)
+    (leftover / STAGING_MARKER).write_text("99999999\n", encoding="utf-8")  # a killed scan's
     (leftover / ".previous" / "findings.json").write_text("last night findings.json",
                                                           encoding="utf-8")
     (leftover / "report.html").write_text("killed report.html", encoding="utf-8")  # not moved
     (leftover / MANIFEST).write_text(json.dumps({"files": ["findings.csv", "findings.json",
                                                            "report.html"]}), encoding="utf-8")
-    (leftover / ".staged").write_text(json.dumps(["findings.csv", "findings.json",
-                                                  "report.html"]), encoding="utf-8")
+    (leftover / ".staged").write_text(json.dumps({
+        "files": ["findings.csv", "findings.json", "report.html"],
+        "fresh": ["findings.csv"]}), encoding="utf-8")  # the one with no earlier version
     with OutputSet(out):
         assert _contents(out) == {"findings.json": "last night findings.json",
                                   "report.html": "last night report.html", "notes.txt": "mine"}
@@ -273,6 +276,7 @@ def test_last_nights_files_that_cannot_be_put_back_are_kept_and_named(
     (out / "findings.json").mkdir(parents=True)
     leftover = tmp_path / ".out.staging-killed"
     (leftover / ".previous").mkdir(parents=True)
+    (leftover / STAGING_MARKER).write_text("99999999\n", encoding="utf-8")  # a killed scan's
     (leftover / ".previous" / "findings.json").write_text("last night", encoding="utf-8")
     (leftover / MANIFEST).write_text("{}", encoding="utf-8")
     with OutputSet(out):
