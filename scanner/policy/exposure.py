@@ -27,7 +27,8 @@ from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
-from scanner.policy.matching import action_matches, glob_match, head_account, matches_every
+from scanner.policy.matching import (action_matches, compared_value, glob_match, head_account,
+                                     matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
                                     arn_of, not_under, one_of)
@@ -156,7 +157,7 @@ def narrows(c: ConditionClause, *, variables: bool = True) -> bool:
     # ``arn:aws:iam::*``) lets no one in -- the evaluator's reading (conditions.
     # matchable_values); a clause of only such values lets in no one at all (IAM conformance
     # trial round 12: ArnLike aws:PrincipalArn "*" read as "no narrowing", public)
-    return all(_names_who(c.key, v.strip(), variables)
+    return all(_names_who(c.key, compared_value(c.base, v.strip()), variables)
                for v in matchable_values(c.base, c.values, variables=variables))
 
 
@@ -290,6 +291,11 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
         return []
     out = []
     for v in matchable_values(c.base, c.values, variables=True):
+        # the value as the operator compares it: an IgnoreCase value case-folded
+        # (matching.compared_value; concept review round 4: StringEqualsIgnoreCase
+        # "ARN:AWS:IAM::999999999999:ROOT" named no account) -- the grantee is reported so,
+        # as the ARN it lets in
+        v = compared_value(c.base, v)
         if c.key in ACCOUNT_KEYS:
             acct = v if len(v) == 12 and v.isdigit() else None
         elif c.key in ARN_KEYS:

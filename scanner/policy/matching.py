@@ -304,6 +304,18 @@ def literal_prefix(pattern: str) -> str:
     return pattern[:cut]
 
 
+def compared_value(base: str, value: str) -> str:
+    """A condition value as its operator ``base`` compares it: case-folded for the IgnoreCase
+    operators -- IAM User Guide, "String condition operators": StringEqualsIgnoreCase "Exact
+    matching, ignoring case" -- so ``ARN:AWS:IAM::999999999999:ROOT`` is read as the ARN
+    ``arn:aws:iam::999999999999:root`` wherever an account is read from it (``parse_arn``,
+    ``head_account`` need the lowercase ``arn`` head). Every other operator compares
+    case-sensitively: the value as written. The one reading of the evaluator, the solver's
+    named accounts and the exposure concepts (concept review round 4: an IgnoreCase value in
+    capitals named no account, and its grant to 999999999999 was reported by no rule)."""
+    return value.lower() if base.endswith("ignorecase") else value
+
+
 def head_account(pattern: str) -> str | None:
     """The account component a pattern's literal head (``literal_prefix``) holds whole, or
     None: the head splits as an ARN (``arn:<partition>:<service>:<region>:<account>``) and

@@ -1,0 +1,111 @@
+"""Grants of a ``*`` statement whose aws:PrincipalArn condition names (or cannot name) an
+account: the rules judge them the same with --prove and without, and the access analysis
+records the reader they let in (concept review round 4, IAM conformance trial round 15).
+IAM User Guide, "String condition operators": StringEqualsIgnoreCase is "Exact matching,
+ignoring case", StringLike is "Case-sensitive matching"; "AWS account identifiers": "The AWS
+account ID is a 12-digit number"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from helpers.access_estate import (APP_ROLE, CENTRAL, KEY_ARN, MEMBER, OUTSIDER, SECRET_ARN,
+                                   allow_read_identity, estate, key_policy_for, role,
+                                   secret_policy_for, text)
+from scanner.access import AccessSettings, analyze_access
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot
+
+READ = "secretsmanager:GetSecretValue"
+NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
+MEMBER_KEY = key_policy_for(f"arn:aws:iam::{MEMBER}:root")
+PA = "aws:PrincipalArn"
+KEY_ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+            "Action": "kms:*", "Resource": "*"}
+
+
+def _access(snap: Snapshot) -> Any:
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    return analyze_access(build_graph(snap), snap, settings)
+
+
+def _status(snap: Snapshot, rule_id: str, arn: str, *, prove: bool) -> str:
+    rule = load_ruleset().get(rule_id)
+    assert rule is not None
+    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 120},
+                          path="(test)")
+    out = evaluate(build_graph(snap), snap, _access(snap), Ruleset(rules=(rule,)), config, NOW)
+    return next(f.status.value for f in out if f.resource.arn == arn)
+
+
+def _same_with_and_without_prove(snap: Snapshot, rule_id: str, arn: str) -> str:
+    plain = _status(snap, rule_id, arn, prove=False)
+    pytest.importorskip("z3")
+    proved = _status(snap, rule_id, arn, prove=True)
+    assert plain == proved, f"{rule_id}: {plain} without --prove, {proved} with it"
+    return plain
+
+
+def _secret(*statements: dict[str, Any]) -> Snapshot:
+    return estate(secret_policy=text(*statements), key_policy=MEMBER_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+
+
+def _star(condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"Sid": "Pub", "Effect": "Allow", "Principal": "*", "Action": READ,
+            "Resource": "*", **({"Condition": condition} if condition else {})}
+
+
+def _deny(condition: dict[str, Any]) -> dict[str, Any]:
+    return {"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
+            "Condition": condition}
+
+
+# ------------------------------------------------------------------ 1: IgnoreCase values
+
+IGNORECASE = {
+    "upper-root": f"ARN:AWS:IAM::{OUTSIDER}:ROOT",
+    "upper-arn-role": f"ARN:aws:iam::{OUTSIDER}:role/app",
+}
+
+
+@pytest.mark.parametrize("case", sorted(IGNORECASE))
+def test_an_ignorecase_arn_in_capitals_names_its_account_as_an_external_grant(
+        case: str) -> None:
+    """Concept review round 4, #1: Allow * under StringEqualsIgnoreCase aws:PrincipalArn
+    "ARN:AWS:IAM::999999999999:ROOT" was reported by no rule (c2d10a9 FAILed it): the value,
+    compared ignoring case, names 999999999999 -- an external grant to it, recorded as
+    unintended by the access analysis."""
+    value = IGNORECASE[case]
+    snap = _secret(_star({"StringEqualsIgnoreCase": {PA: value}}))
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "FAIL"
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+    sa = _access(snap).for_secret(SECRET_ARN)
+    # reported as the ARN the comparison lets in (case-folded)
+    assert [g.principal for g in sa.unintended] == [value.lower()]
+
+
+def test_a_key_grant_to_an_ignorecase_arn_in_capitals_is_reported() -> None:
+    """Concept review round 4, #1 (repro/ignorecase_key.py): key policy Decrypt to * under
+    StringEqualsIgnoreCase aws:PrincipalArn "ARN:AWS:IAM::999999999999:ROOT" was reported by
+    no rule; c2d10a9 FAILed kms-key-policy-public."""
+    key = text(KEY_ROOT, {"Sid": "KOut", "Effect": "Allow", "Principal": "*",
+                          "Action": "kms:Decrypt", "Resource": "*", "Condition": {
+                              "StringEqualsIgnoreCase": {PA: f"ARN:AWS:IAM::{OUTSIDER}:ROOT"}}})
+    lower = text(KEY_ROOT, {"Sid": "KOut", "Effect": "Allow", "Principal": "*",
+                            "Action": "kms:Decrypt", "Resource": "*", "Condition": {
+                                "StringEquals": {PA: f"arn:aws:iam::{OUTSIDER}:root"}}})
+    verdicts = []
+    for k in (key, lower):
+        snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=k,
+                      principals=(role(APP_ROLE, allow_read_identity()),))
+        verdicts.append(_same_with_and_without_prove(snap, "kms-key-policy-public", KEY_ARN))
+    # capitals or not, the same grant, the same verdict
+    assert verdicts[0] == verdicts[1]
