@@ -109,3 +109,41 @@ def test_a_key_grant_to_an_ignorecase_arn_in_capitals_is_reported() -> None:
         verdicts.append(_same_with_and_without_prove(snap, "kms-key-policy-public", KEY_ARN))
     # capitals or not, the same grant, the same verdict
     assert verdicts[0] == verdicts[1]
+
+
+# ------------------------------------------------------------------ 2: patterns matching no
+# principal ARN
+
+NO_PRINCIPAL = {
+    "thirteen-digit-head": f"arn:aws:iam::{CENTRAL}1*",
+    "capital-arn-head": f"ARN:AWS:IAM::{CENTRAL}*",
+    "empty-account": "arn:aws:iam:::*",
+}
+
+
+@pytest.mark.parametrize("case", sorted(NO_PRINCIPAL))
+def test_a_public_grant_to_a_pattern_no_principal_arn_matches_lets_no_one_in(case: str) -> None:
+    """IAM conformance trial round 15, #2: Allow * under StringLike aws:PrincipalArn
+    "arn:aws:iam::1111111111111*" (13 digits where the 12-digit account is),
+    "ARN:AWS:IAM::111111111111*" (StringLike is case-sensitive, every ARN begins "arn:") or
+    "arn:aws:iam:::*" (no account) matches no principal's ARN: the ``*`` path was left
+    CONDITIONAL and the verdict depended on --prove. It is DENIED, and not public."""
+    snap = _secret(_star({"StringLike": {PA: NO_PRINCIPAL[case]}}))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
+    assert not sa.breadth.public
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "PASS"
+
+
+@pytest.mark.parametrize("case", sorted(NO_PRINCIPAL))
+def test_a_deny_unless_a_pattern_no_principal_arn_matches_denies_everyone(case: str) -> None:
+    """IAM conformance trial round 15, #2, the Deny side: Allow * and Deny * unless
+    StringNotLike aws:PrincipalArn of such a pattern -- the condition is true for every
+    caller, the Deny takes the grant back from everyone."""
+    snap = _secret(_star(), _deny({"StringNotLike": {PA: NO_PRINCIPAL[case]}}))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
+    assert not sa.breadth.public
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
