@@ -147,3 +147,50 @@ def test_a_deny_unless_a_pattern_no_principal_arn_matches_denies_everyone(case: 
     assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
     assert not sa.breadth.public
     assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+
+
+# ------------------------------------------------------------------ 3: a Deny's exception
+# names an outside account
+
+#: the trial's key: kms:Decrypt to anyone calling through Secrets Manager
+VIA_SM_KEY = text(KEY_ROOT, {"Sid": "KPub", "Effect": "Allow", "Principal": "*",
+                             "Action": "kms:Decrypt", "Resource": "*", "Condition": {
+                                 "StringEquals": {
+                                     "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}})
+DENY_EXCEPTIONS = {
+    "arn-not-like-account": {"ArnNotLike": {PA: f"arn:aws:iam::{OUTSIDER}:*"}},
+    "string-not-like-head": {"StringNotLike": {PA: f"arn:aws:iam::{OUTSIDER}*"}},
+    "string-not-equals-role": {"StringNotEquals": {PA: f"arn:aws:iam::{OUTSIDER}:role/Partner"}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(DENY_EXCEPTIONS))
+def test_a_public_grant_a_deny_leaves_to_an_outside_account_is_an_external_grant(
+        case: str) -> None:
+    """IAM conformance trial round 15, #1: Allow * GetSecretValue and Deny * unless
+    aws:PrincipalArn is 999999999999's: the Deny's condition is false for 999's principals, so
+    they read -- the solver's WITNESS 999999999999:role/Partner -- yet the ``*`` path was
+    DENIED, no reader recorded, and both rules PASSed with and without --prove. The account the
+    Deny excepts is a candidate of the secret (its stand-in evaluated and recorded), and the
+    grant is an external one to it."""
+    snap = estate(secret_policy=text(_star(), _deny(DENY_EXCEPTIONS[case])), key_policy=VIA_SM_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    readers = {p.principal: p.decision for p in sa.paths}
+    assert any(OUTSIDER in p and d != "DENIED" for p, d in readers.items()), readers
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "FAIL"
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+
+
+def test_an_account_a_deny_shuts_out_is_no_external_grant() -> None:
+    """IAM conformance trial round 15, #1's other side: Allow * and a Deny of
+    aws:PrincipalAccount 999999999999 -- the account a condition names is a grantee only where
+    the policy does not withhold the grant from it."""
+    snap = estate(secret_policy=text(_star(), _deny(
+        {"StringEquals": {"aws:PrincipalAccount": OUTSIDER}})), key_policy=VIA_SM_KEY,
+        principals=(role(APP_ROLE, allow_read_identity()),))
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "PASS"
+    assert OUTSIDER not in str([p.principal for p in _access(snap).for_secret(SECRET_ARN).paths
+                                if p.decision != "DENIED"])
