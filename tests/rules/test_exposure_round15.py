@@ -194,3 +194,22 @@ def test_an_account_a_deny_shuts_out_is_no_external_grant() -> None:
                                         SECRET_ARN) == "PASS"
     assert OUTSIDER not in str([p.principal for p in _access(snap).for_secret(SECRET_ARN).paths
                                 if p.decision != "DENIED"])
+
+
+# ------------------------------------------------------------------ 4: another partition
+
+
+@pytest.mark.parametrize("statement", [
+    _star({"StringLike": {PA: f"arn:aws-us-gov:iam::{OUTSIDER}:*"}}),
+    {"Sid": "Gov", "Effect": "Allow", "Principal": {"AWS": f"arn:aws-us-gov:iam::{OUTSIDER}:root"},
+     "Action": READ, "Resource": "*"},
+], ids=["star-under-gov-arn", "gov-root-principal"])
+def test_a_grant_to_another_partitions_principal_is_flagged_with_and_without_prove(
+        statement: dict[str, Any]) -> None:
+    """IAM conformance trial round 15, #3: on an aws secret, a grant to an aws-us-gov
+    principal FAILed secret-policy-external-account without --prove ("a principal of another
+    partition ... can never read") and PASSed with it (the solver's PROVEN_NONE cleared it).
+    The documented behaviour is to flag it, with that note: --prove keeps the FAIL."""
+    snap = _secret(statement)
+    assert _same_with_and_without_prove(snap, "secret-policy-external-account",
+                                        SECRET_ARN) == "FAIL"
