@@ -30,6 +30,7 @@ from scanner.policy.exposure import (
     everyone,
     granted_partition,
     key_granted_actions,
+    mentioned_accounts,
     narrows,
     outside_zone_grants,
     public_statements,
@@ -53,7 +54,9 @@ class NamedPrincipals:
     star: bool  # "*" or NotPrincipal: any principal may match
     #: the accounts a "*" statement's conditions confine it to (exposure.confined_accounts:
     #: ``aws:PrincipalAccount = 999...``, an ARN naming its account): their principals are let
-    #: in by the "*" as if named, and none other is
+    #: in by the "*" as if named, and none other is; and, when a "*" statement acts, every
+    #: account any condition of the policy names (exposure.mentioned_accounts: a Deny's
+    #: exception lets that account's principals in where the "*" stand-in is denied)
     confined: frozenset[str] = frozenset()
 
     def names(self, arn: str, account_id: str | None) -> bool:
@@ -83,7 +86,14 @@ def named_principals(policy: Policy | None, action: str,
         return NamedPrincipals(arns=frozenset(), accounts=frozenset(), star=False)
     if policy.problems:
         return NamedPrincipals(arns=frozenset(), accounts=frozenset(), star=True)
+    mentioned: set[str] = set()
     for st in policy.statements:
+        # every account a condition names, of any statement (a Deny's exception too: IAM
+        # conformance trial round 15, Allow * and Deny * unless ArnNotLike aws:PrincipalArn
+        # arn:aws:iam::999999999999:* -- 999's principals read, and the "*" stand-in, an
+        # account no policy names, is denied): a candidate of a "*" grant
+        mentioned.update(acct for value, acct in mentioned_accounts(st)
+                         if (granted_partition(value, partition) or partition) == partition)
         if st.effect == "Deny" or not _acts(st, action):
             continue
         if st.problems or st.effect != "Allow" or st.not_principal is not None:
@@ -105,6 +115,8 @@ def named_principals(policy: Policy | None, action: str,
                 accounts.add(acct)
             elif e.startswith("arn:"):
                 arns.add(e)
+    if star:
+        confined |= mentioned
     return NamedPrincipals(arns=frozenset(arns), accounts=frozenset(accounts), star=star,
                            confined=frozenset(confined))
 

@@ -27,7 +27,8 @@ from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
-from scanner.policy.matching import action_matches, glob_match, head_account, matches_every
+from scanner.policy.matching import (action_matches, compared_value, glob_match, head_account,
+                                     matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
                                     arn_of, not_under, one_of)
@@ -156,7 +157,7 @@ def narrows(c: ConditionClause, *, variables: bool = True) -> bool:
     # ``arn:aws:iam::*``) lets no one in -- the evaluator's reading (conditions.
     # matchable_values); a clause of only such values lets in no one at all (IAM conformance
     # trial round 12: ArnLike aws:PrincipalArn "*" read as "no narrowing", public)
-    return all(_names_who(c.key, v.strip(), variables)
+    return all(_names_who(c.key, compared_value(c.base, v.strip()), variables)
                for v in matchable_values(c.base, c.values, variables=variables))
 
 
@@ -290,6 +291,11 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
         return []
     out = []
     for v in matchable_values(c.base, c.values, variables=True):
+        # the value as the operator compares it: an IgnoreCase value case-folded
+        # (matching.compared_value; concept review round 4: StringEqualsIgnoreCase
+        # "ARN:AWS:IAM::999999999999:ROOT" named no account) -- the grantee is reported so,
+        # as the ARN it lets in
+        v = compared_value(c.base, v)
         if c.key in ACCOUNT_KEYS:
             acct = v if len(v) == 12 and v.isdigit() else None
         elif c.key in ARN_KEYS:
@@ -306,6 +312,30 @@ def condition_accounts(c: ConditionClause) -> list[tuple[str, str]]:
             continue
         if acct is not None:
             out.append((v, acct))
+    return out
+
+
+def mentioned_accounts(st: Statement) -> list[tuple[str, str]]:
+    """(value, account) pairs of every account or ARN value a statement's conditions compare
+    an account or ARN key with, under ANY operator -- a Deny's exception (``ArnNotLike
+    aws:PrincipalArn arn:aws:iam::999999999999:*``) as much as an Allow's narrowing: an
+    account read as the operator compares it (``matching.compared_value``), from an ARN or a
+    pattern's literal head holding the whole account component (``matching.head_account``).
+    The principals of such an account may be let in where the ``*`` stand-in, an account no
+    policy names, is not (IAM conformance trial round 15: Allow * and a Deny unless
+    aws:PrincipalArn is 999999999999's -- 999's principals read, no path recorded it)."""
+    out: list[tuple[str, str]] = []
+    for c in st.conditions:
+        if c.key not in ACCOUNT_KEYS and c.key not in ARN_KEYS:
+            continue
+        for raw in c.values:
+            v = compared_value(c.base, raw.strip())
+            acct = resource_account(v)
+            if acct is None and c.key in ARN_KEYS:
+                head = head_account(v)
+                acct = head if head is not None and is_account_id(head) else None
+            if acct is not None:
+                out.append((v, acct))
     return out
 
 
@@ -410,14 +440,33 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
             if named:
                 out.append(_match(st, principals=named))
         if everyone(st):
+            own: set[str] = set()
             for c in st.conditions:
-                named = tuple(v for v, acct in condition_accounts(c)
+                pairs = condition_accounts(c)
+                own.update(acct for _, acct in pairs)
+                named = tuple(v for v, acct in pairs
                               if outside(acct, granted_partition(v, zone.partition)))
                 named += condition_organizations(c, zone.org_id,
                                                  none_ours=zone.no_organization)
                 if named:
                     out.append(_match(st, principals=named, via="condition",
                                       condition_key=c.key))
+            # an outside account another condition of the policy names -- a Deny's exception
+            # above all (Deny * unless ArnNotLike aws:PrincipalArn arn:aws:iam::999999999999:*)
+            # -- may be let in by the "*" where an account no policy names is not: a grantee
+            # of the "*" grant, whose request the callers (grant_left, the solver) put to the
+            # policy; one the policy withholds from it is no grant (IAM conformance trial
+            # round 15: 999's principals read, and neither rule reported it)
+            mentioned: dict[str, str] = {}
+            for other in policy.statements:
+                for v, acct in mentioned_accounts(other):
+                    if acct in own or acct in mentioned or \
+                            not outside(acct, granted_partition(v, zone.partition)):
+                        continue
+                    mentioned[acct] = v if principal_account(v) is not None else \
+                        root_arn(acct, granted_partition(v, zone.partition) or zone.partition)
+            if mentioned:
+                out.append(_match(st, principals=tuple(mentioned.values()), via="mentioned"))
     return tuple(out)
 
 

@@ -48,6 +48,7 @@ from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, partition, principal_account, resource_account, root_arn
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.exposure import ACCOUNT_KEYS, ARN_KEYS
+from scanner.policy.matching import compared_value
 from scanner.policy.parse import Policy, Statement, parse_policy
 from scanner.policy.request import Request
 from scanner.policy.smt.questions import (
@@ -162,7 +163,12 @@ def named_accounts(policy: Policy | None) -> frozenset[str]:
                     out.add(acct)
         for c in st.conditions:
             if c.key in ACCOUNT_KEYS or c.key in ARN_KEYS:
-                out.update(a for a in (resource_account(v) for v in c.values) if a)
+                # read as the operator compares it: an IgnoreCase value case-folded
+                # (matching.compared_value; concept review round 4: "ARN:AWS:IAM::
+                # 999999999999:ROOT" named no account, and the evaluator's "account no
+                # policy names" was 999999999999 for the solver)
+                out.update(a for a in (resource_account(compared_value(c.base, v))
+                                       for v in c.values) if a)
     return frozenset(out)
 
 
