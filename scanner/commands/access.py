@@ -464,11 +464,19 @@ def run(args: argparse.Namespace) -> int:
         require_z3()  # before reading anything: one line, exit 2
         if not args.prove_timeout > 0:
             raise UsageError("--prove-timeout must be a positive number of seconds")
-    snapshot, stored_document = _snapshot(args)
-    # the zone the scan's verdicts used (its config's trusted and allowed accounts, recorded
-    # in its findings), and any the flags add: concept review round 2 -- `access --in` called
-    # a trusted account "outside the trust zone" that the scan's rules had let pass
-    recorded_trusted, recorded_allowed = _recorded_zone(args, stored_document)
+    from contextlib import nullcontext
+
+    from scanner.output_set import reading
+
+    # an --out folder is read under its commit lock: its snapshot and the zone its
+    # findings.json recorded are of one scan (fault trial round 7: torn reads by report)
+    with reading(Path(args.in_dir)) if args.in_dir else nullcontext():
+        snapshot, stored_document = _snapshot(args)
+        # the zone the scan's verdicts used (its config's trusted and allowed accounts,
+        # recorded in its findings), and any the flags add: concept review round 2 --
+        # `access --in` called a trusted account "outside the trust zone" that the scan's
+        # rules had let pass
+        recorded_trusted, recorded_allowed = _recorded_zone(args, stored_document)
     trusted = _accounts(args.trusted_accounts, "--trusted-accounts") | recorded_trusted
     allowed = allowed | recorded_allowed
     settings = AccessSettings.from_snapshot(snapshot, allowed_external_accounts=allowed,

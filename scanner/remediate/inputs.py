@@ -114,9 +114,17 @@ def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> S
     else:
         raise UsageError("remediate needs --in DIR (a scan's --out), --history STORE (its latest "
                          "complete scan), or --findings FILE and --snapshot FILE")
-    doc = _read_document(Path(findings_path))
+    from contextlib import nullcontext
+
+    from scanner.output_set import reading
+
+    # an --out folder is read under its commit lock, so findings.json and the snapshot are of
+    # one scan even while a nightly scan moves its set in (fault trial round 7: report read a
+    # torn set; remediate said "findings are from scan X but the snapshot is scan Y")
+    with reading(Path(in_dir)) if in_dir else nullcontext():
+        doc = _read_document(Path(findings_path))
+        snap_obj = read_snapshot(snapshot_path)
     found, scan_id = findings_of_document(doc, str(findings_path))
-    snap_obj = read_snapshot(snapshot_path)
     if scan_id and scan_id != snap_obj.meta.scan_id:
         raise InputError(f"findings are from scan {scan_id} but the snapshot is scan "
                          f"{snap_obj.meta.scan_id}", path=str(findings_path), field="scan.id")

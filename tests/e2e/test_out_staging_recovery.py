@@ -357,3 +357,35 @@ def test_report_refuses_to_commit_beside_a_scan_that_committed_while_it_rendered
     assert _scan_ids(out / "report.html") == {"night-2"}
     assert not (out / "findings.csv").exists()
     assert night2_set == {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("command", ["access", "remediate"])
+def test_access_and_remediate_read_a_folder_a_scan_is_moving_its_set_into_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """Left by fix-o2: `access --in` and `remediate --in` read an --out folder with no lock, as
+    report did (fault trial round 7 #1): while a scan moved its set in they could read one
+    scan's findings.json beside the other's snapshot (remediate: "findings are from scan X but
+    the snapshot is scan Y", exit 2). They read under the commit lock and wait for the set."""
+    from scanner.cli import main
+
+    night1, night2 = _scan_snapshots(tmp_path)
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(night1), "--out", str(out), "--format", "json",
+                 "-q"]) in (0, 1)
+    a = subprocess.Popen([sys.executable, "-c", SLOW_SCAN, str(night2), str(out), "2.0"],
+                         env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "paused").exists():
+        assert a.poll() is None, a.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    capsys.readouterr()
+    args = ["access", "--in", str(out), "--format", "json"] if command == "access" else \
+        ["remediate", "--in", str(out), "--plan-out", str(tmp_path / "plan.json")]
+    code = main(args)
+    err = capsys.readouterr().err
+    _, a_err = a.communicate(timeout=60)
+    assert a.returncode in (0, 1), a_err
+    assert code == 0, err
+    assert "not the same scan" not in err and "but the snapshot is scan" not in err
