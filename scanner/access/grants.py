@@ -304,6 +304,20 @@ def policy_grants(policy: Policy | None, *, source: str, action: str, resource: 
                                          scope="other-organization", in_zone=False,
                                          conditions=(c.key,),
                                          unintended="outside-organization"))
+        if everyone(st):
+            # an outside account another condition of the policy names (a Deny's
+            # exception): a grantee of this "*" as outside_zone_grants reads it, so that
+            # the access report's unintended grants say what secret-policy-external-
+            # account reports (standing_grants drops one the policy withholds from it;
+            # left by fix-c14: the reader path and the rule had it, `unintended` not)
+            for (index, v), m in outside.items():
+                spared = entry_account(v)
+                if index != st.index or m.via != "mentioned" or spared is None:
+                    continue
+                out.append(Grant(source=source, statement=st.label, principal=v,
+                                 scope="account", account_id=spared, in_zone=False,
+                                 allow_listed=spared in listed_accounts,
+                                 unintended=unintended(spared)))
         if st.principal is None:
             continue
         for e in st.principal.aws:

@@ -213,3 +213,21 @@ def test_a_grant_to_another_partitions_principal_is_flagged_with_and_without_pro
     snap = _secret(statement)
     assert _same_with_and_without_prove(snap, "secret-policy-external-account",
                                         SECRET_ARN) == "FAIL"
+
+
+@pytest.mark.parametrize("case", sorted(DENY_EXCEPTIONS))
+def test_the_access_report_lists_the_grant_a_deny_leaves_as_unintended(case: str) -> None:
+    """Left by fix-c14: the account a Deny's exception spares read (its path recorded) and
+    secret-policy-external-account FAILed, but the access report's ``unintended`` grants did
+    not list it -- the rules and the report read one concept (docs/access.md)."""
+    snap = estate(secret_policy=text(_star(), _deny(DENY_EXCEPTIONS[case])), key_policy=VIA_SM_KEY,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    sa = _access(snap).for_secret(SECRET_ARN)
+    assert {g.account_id for g in sa.unintended} == {OUTSIDER}, sa.unintended
+
+
+def test_an_account_a_deny_shuts_out_is_not_unintended() -> None:
+    snap = estate(secret_policy=text(_star(), _deny(
+        {"StringEquals": {"aws:PrincipalAccount": OUTSIDER}})), key_policy=VIA_SM_KEY,
+        principals=(role(APP_ROLE, allow_read_identity()),))
+    assert OUTSIDER not in {g.account_id for g in _access(snap).for_secret(SECRET_ARN).unintended}
