@@ -30,9 +30,17 @@ def fit_line(line: str, width: int | None, *, more: str = "    ") -> str:
     if width is None or len(line) <= width:
         return line
     indent = line[:len(line) - len(line.lstrip())]
-    return "\n".join(textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
-                                   subsequent_indent=indent + more, break_long_words=False,
-                                   break_on_hyphens=False)) or line
+    lines = textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
+                          subsequent_indent=indent + more, break_long_words=False,
+                          break_on_hyphens=False)
+    # a word that fits the width but not after its indent (a 75-character KMS key ARN under 6
+    # spaces at 80 columns) loses indent rather than run past the edge, where the terminal
+    # cut it mid-ARN (nightly operations trial: `secretgraph diff` at 80 columns)
+    for i, text in enumerate(lines):
+        word = text.lstrip()
+        if len(text) > width >= len(word):
+            lines[i] = " " * (width - len(word)) + word
+    return "\n".join(lines) or line
 
 
 def fit_parts(parts: Sequence[str], width: int | None) -> str:
