@@ -115,3 +115,30 @@ def test_an_excess_grant_to_another_partition_says_it_can_never_use_the_key() ->
         "a principal of another partition than the key's: it can never use the key "
         "(partitions are separate)")
     assert "partition" not in messages[f"arn:aws:iam::{OUTSIDER}:root"]
+
+
+KEY_ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+            "Action": "kms:*", "Resource": "*"}
+KEY_STAR = {"Sid": "KPub", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+            "Resource": "*"}
+ROLE_READS = text({"Sid": "R", "Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+
+
+def _deny_unless(account: str) -> dict[str, Any]:
+    return {"Sid": "KD", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:*"}}}
+
+
+def test_a_key_decrypt_a_denys_exception_leaves_to_an_outside_account_is_excess() -> None:
+    """IAM conformance trial round 16: Allow * kms:Decrypt and Deny unless aws:PrincipalArn
+    is 999999999999's -- 999's principals decrypt, no secret grants them, and the rule PASSed
+    (the same grant written as an IgnoreCase ARN condition FAILed)."""
+    findings = _findings(ROLE_READS, text(KEY_ROOT, KEY_STAR, _deny_unless(OUTSIDER)))
+    assert ("FAIL", f"arn:aws:iam::{OUTSIDER}:root") in findings, findings
+
+
+def test_a_key_decrypt_a_denys_exception_leaves_to_a_member_the_secret_grants_is_not() -> None:
+    findings = _findings(ROLE_READS, text(KEY_ROOT, KEY_STAR, _deny_unless(MEMBER)))
+    assert not any(status == "FAIL" for status, _ in findings), findings
