@@ -152,8 +152,15 @@ class OutputSet:
             try:
                 (self.staging / STAGING_MARKER).write_text(f"{os.getpid()}\n",
                                                            encoding="utf-8")
-            except OSError:
-                pass  # not marked: never recovered by another scan, removed by this one
+            except OSError as exc:
+                # a folder we just made and cannot write in: the reports would fail the same
+                # way after all the work; an unmarked folder a killed scan left would never be
+                # recovered
+                self.__exit__(None, None, None)  # the folder made above goes again
+                raise OutputError(f"--out {self.out_dir}: cannot write "
+                                  f"{self.staging / STAGING_MARKER} ({exc.strerror or exc}); "
+                                  "nothing was written, the previous outputs are as they "
+                                  "were") from None
         # a leftover of a scan killed while it moved its reports into --out is put right now,
         # unless another process is committing (then this set's commit does it); no lock
         # file is made for that where there is no other staging folder
@@ -361,8 +368,8 @@ class OutputSet:
                 fh.truncate()
                 fh.write(f"{os.getpid()}\n")
                 fh.flush()
-            except OSError:
-                pass
+            except OSError as exc:  # the lock holds without it; only a waiter's line lacks it
+                log.debug("could not write the holder's pid into %s: %s", path, exc)
         # one opened read-only is not ours: left where it is, as its owner made it
         return _Held(fh, path, remove=writable)
 

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.errors import InputError, Interrupted
 from scanner.history.access_readers import access_json_of
@@ -371,6 +371,32 @@ class SqliteHistoryStore:
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
 
+    @contextlib.contextmanager
+    def _write(self, conn: sqlite3.Connection, *, not_done: str, done: str) -> Iterator[None]:
+        """One write transaction of ``record`` or ``mark_reread``: SIGINT and SIGTERM held from
+        BEGIN to COMMIT, as prune holds them -- one raised right after COMMIT returned was
+        taken for a failed write and the scan said "not recorded" with the scan recorded
+        (fault trial round 6, slow_commit_ctrlc.sh); the wait for another writer's lock looks
+        at them (lock_ctrlc.sh: ignored 30 s; remediate --apply / --undo too). A signal before
+        the COMMIT rolls back (``not_done``), one during it is reported after it (``done``)."""
+        with _signals_held() as stop:
+            conn.set_progress_handler(lambda: 1 if stop.received else 0, 10_000)
+            self._begin_watching(conn, stop, not_done)
+            try:
+                yield
+                self._commit_held(conn, stop)
+            except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
+                _rollback(conn)
+                if stop.received:
+                    raise _stopped(stop, f"interrupted; {not_done} ({self.path} is as it "
+                                         "was)") from None
+                raise self._fail(f"cannot write the history file: {_one_line(exc)}") from None
+            except BaseException:
+                _rollback(conn)
+                raise
+            if stop.received:  # came during the COMMIT: it was written, and says so
+                raise _stopped(stop, done, recorded=True)
+
     # ---- HistoryStore ---------------------------------------------------------------------
 
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
@@ -383,46 +409,27 @@ class SqliteHistoryStore:
         not_recorded = f"the scan {rec.scan_id} was not recorded"
         conn = self._connect()
         try:
-            # SIGINT and SIGTERM held from BEGIN to COMMIT, as prune holds them: one raised
-            # right after COMMIT returned was taken for a failed write, and the scan said "not
-            # recorded" with the scan recorded (fault trial round 6, slow_commit_ctrlc.sh);
-            # the wait for another writer's lock looks at them (lock_ctrlc.sh: ignored 30 s)
-            with _signals_held() as stop:
-                conn.set_progress_handler(lambda: 1 if stop.received else 0, 10_000)
-                self._begin_watching(conn, stop, not_recorded)
-                try:
-                    if conn.execute("SELECT 1 FROM scans WHERE scan_id = ?",
-                                    (rec.scan_id,)).fetchone():
-                        raise self._fail(f"scan {rec.scan_id!r} is already recorded")
-                    snap_digest = _put_blob(conn, snap_blob)
-                    doc_digest = _put_blob(conn, doc_blob)
-                    access_digest = _put_blob(conn, access_blob) \
-                        if access_blob is not None else None
-                    conn.execute(
-                        "INSERT INTO scans (scan_id, started_at, finished_at, complete,"
-                        " recorded_at, tool_version, accounts, regions, counts,"
-                        " snapshot_digest, document_digest, access_digest)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (rec.scan_id, rec.started_at, rec.finished_at, int(rec.complete),
-                         rec.recorded_at, rec.tool_version, json.dumps(list(rec.accounts)),
-                         json.dumps(list(rec.regions)),
-                         json.dumps(dict(rec.counts), sort_keys=True),
-                         snap_digest, doc_digest, access_digest),
-                    )
-                    self._commit_held(conn, stop)
-                except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
-                    _rollback(conn)
-                    if stop.received:
-                        raise _stopped(stop, f"interrupted; {not_recorded} ({self.path} is "
-                                             "as it was)") from None
-                    raise self._fail(f"cannot write the history file: {_one_line(exc)}"
-                                     ) from None
-                except BaseException:
-                    _rollback(conn)
-                    raise
-                if stop.received:  # came during the COMMIT: the scan is recorded, and says so
-                    raise _stopped(stop, f"interrupted after the scan {rec.scan_id} was "
-                                         f"recorded in {self.path}", recorded=True)
+            with self._write(conn, not_done=not_recorded,
+                             done=f"interrupted after the scan {rec.scan_id} was recorded in "
+                                  f"{self.path}"):
+                if conn.execute("SELECT 1 FROM scans WHERE scan_id = ?",
+                                (rec.scan_id,)).fetchone():
+                    raise self._fail(f"scan {rec.scan_id!r} is already recorded")
+                snap_digest = _put_blob(conn, snap_blob)
+                doc_digest = _put_blob(conn, doc_blob)
+                access_digest = _put_blob(conn, access_blob) \
+                    if access_blob is not None else None
+                conn.execute(
+                    "INSERT INTO scans (scan_id, started_at, finished_at, complete,"
+                    " recorded_at, tool_version, accounts, regions, counts,"
+                    " snapshot_digest, document_digest, access_digest)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (rec.scan_id, rec.started_at, rec.finished_at, int(rec.complete),
+                     rec.recorded_at, rec.tool_version, json.dumps(list(rec.accounts)),
+                     json.dumps(list(rec.regions)),
+                     json.dumps(dict(rec.counts), sort_keys=True),
+                     snap_digest, doc_digest, access_digest),
+                )
         finally:
             conn.close()
         return rec
@@ -546,29 +553,14 @@ class SqliteHistoryStore:
             # as record: the lock waited for with an eye on Ctrl-C and SIGTERM (remediate
             # --apply / --undo ignored them up to 30 s: fault trial round 6), and a signal
             # during the COMMIT reported as after it
-            with _signals_held() as stop:
-                conn.set_progress_handler(lambda: 1 if stop.received else 0, 10_000)
-                self._begin_watching(conn, stop, nothing)
-                try:
-                    conn.executemany(
-                        "INSERT INTO reread_marks (resource, marked_at, source, account_id,"
-                        " region) VALUES (?,?,?,?,?)",
-                        [(m.resource, m.marked_at, m.source, m.account_id, m.region)
-                         for m in marks])
-                    self._commit_held(conn, stop)
-                except sqlite3.DatabaseError as exc:  # a full disk, an I/O error
-                    _rollback(conn)
-                    if stop.received:
-                        raise _stopped(stop, f"interrupted; {nothing} ({self.path} is as it "
-                                             "was)") from None
-                    raise self._fail(f"cannot write the history file: {_one_line(exc)}"
-                                     ) from None
-                except BaseException:
-                    _rollback(conn)
-                    raise
-                if stop.received:
-                    raise _stopped(stop, f"interrupted after {len(marks)} re-read(s) were "
-                                         f"marked in {self.path}", recorded=True)
+            with self._write(conn, not_done=nothing,
+                             done=f"interrupted after {len(marks)} re-read(s) were marked in "
+                                  f"{self.path}"):
+                conn.executemany(
+                    "INSERT INTO reread_marks (resource, marked_at, source, account_id,"
+                    " region) VALUES (?,?,?,?,?)",
+                    [(m.resource, m.marked_at, m.source, m.account_id, m.region)
+                     for m in marks])
         finally:
             conn.close()
 

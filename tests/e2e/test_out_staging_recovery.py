@@ -389,3 +389,25 @@ def test_access_and_remediate_read_a_folder_a_scan_is_moving_its_set_into_whole(
     assert a.returncode in (0, 1), a_err
     assert code == 0, err
     assert "not the same scan" not in err and "but the snapshot is scan" not in err
+
+
+def test_a_staging_folder_that_cannot_be_marked_is_a_clear_error_and_goes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review of the session's change: the marker's write failure was passed over, leaving a
+    folder no later scan would ever recover. It is one clear error, and the folder goes."""
+    from scanner.errors import OutputError
+    from scanner.output_set import STAGING_MARKER, OutputSet
+
+    real = Path.write_text
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> int:
+        if self.name == STAGING_MARKER:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    out = tmp_path / "out"
+    with pytest.raises(OutputError, match="cannot write .*" + STAGING_MARKER):
+        with OutputSet(out):
+            pass
+    assert [p.name for p in tmp_path.iterdir() if ".staging-" in p.name] == []
