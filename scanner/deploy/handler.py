@@ -54,7 +54,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from scanner.errors import InputError, SecretgraphError
 from scanner.findings import Severity
-from scanner.history.drift import Drift, clean_line
+from scanner.history.diff_org import ORG_KINDS
+from scanner.history.drift import Drift, ResourceChange, clean_line, resource_change_lines
 
 if TYPE_CHECKING:
     from scanner.pipeline import ScanOptions
@@ -378,6 +379,18 @@ def _notable(drift: Drift | None, document: Mapping[str, Any], severities: froze
 _DEFAULT_NOTIFY = frozenset({"CRITICAL", "HIGH"})
 
 
+def organization_changes(drift: Drift | None) -> list[ResourceChange]:
+    """The organization's own changes in a drift (SCPs and RCPs added, removed or changed,
+    OUs, accounts that joined, left or moved, the organization's policy types): a gate of
+    every read, so worth a message even on a night no reader or finding moved (the
+    organization drift of ground-truth trial round 9 reached the terminal and the HTML
+    report, not the deployment's topic)."""
+    if drift is None:
+        return []
+    return [rc for rc in (*drift.resources_added, *drift.resources_removed,
+                          *drift.resources_changed) if rc.kind in ORG_KINDS]
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
@@ -411,6 +424,9 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
         parts.append(new_findings_label(len(new_findings), severities))
     if unmuted:
         parts.append(f"{_plural(len(unmuted), 'finding')} no longer muted")
+    org_count = len(organization_changes(drift))
+    if org_count:
+        parts.append(_plural(org_count, "organization change"))
     subject = clean_line(f"secretgraph: {', '.join(parts) or 'scan finished'}"
                          + (" (late)" if late else ""))[:_SNS_SUBJECT_MAX]
     lines = [f"secretgraph scan {scan_id} ({'complete' if complete else 'INCOMPLETE'})",
@@ -441,6 +457,12 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
             who = f" ({f.get('principal')})" if f.get("principal") else ""
             lines.append(f"  {f.get('severity')} {f.get('rule_id')}: {res.get('arn')}{who}"
                          f" -- {why}")
+    org = organization_changes(drift)
+    if org:
+        lines += ["", "Organization changes:"]
+        for rc in org:
+            lines.append(f"  {rc.change:<8} {rc.title}")
+            lines += [f"    {line}" for line in resource_change_lines(rc)]
     if drift is not None and drift.not_assessed:
         lines += ["", f"Not assessed: {drift.summary['not_assessed']} item(s); "
                       f"run `secretgraph diff --history {history_uri}` for details"]
@@ -547,7 +569,8 @@ def _notify(config: HandlerConfig, deps: Collaborators, scan_id: str, complete: 
     """Publish the scan's notification when it has something to say; whether it did."""
     drift = notable.drift
     if not config.sns_topic_arn or not (notable.new or notable.unmuted
-                                        or (drift is not None and drift.access)):
+                                        or (drift is not None and drift.access)
+                                        or organization_changes(drift)):
         return False
     subject, message = notification(scan_id=scan_id, complete=complete,
                                     new_findings=notable.new, drift=drift,

@@ -32,6 +32,8 @@ from scanner.model import ControlPolicy, Organization, OrgAccount, Snapshot
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 RCP_TYPE = "RESOURCE_CONTROL_POLICY"
 _KIND = {SCP_TYPE: "scp", RCP_TYPE: "rcp"}
+#: the resource-change kinds this module writes: the organization's own changes
+ORG_KINDS = frozenset({"scp", "rcp", "org_unit", "org_account", "organization"})
 _TYPE_WORDS = {SCP_TYPE: "service control policies", RCP_TYPE: "resource control policies"}
 #: the Organizations calls whose failure leaves OUs (and so account parents) unread
 _TREE_CALLS = frozenset({"ListRoots", "ListOrganizationalUnitsForParent",

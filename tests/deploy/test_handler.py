@@ -4,6 +4,7 @@ it collect from moto or hand it snapshots built with helpers.scanfactory (``snap
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 import time
@@ -18,7 +19,7 @@ from helpers.scanfactory import CENTRAL, MEMBER, policy, read_statement, secret,
 from scanner.deploy.handler import Collaborators, HandlerConfig, handler
 from scanner.errors import InputError
 from scanner.history import open_store
-from scanner.model import KmsKey
+from scanner.model import ControlPolicy, KmsKey, Organization, OrgAccount
 from scanner.snapshot_io import write_snapshot
 
 BUCKET = "secretgraph-history-central"
@@ -554,3 +555,53 @@ def test_a_finding_whose_suppression_expired_or_was_removed_is_notified(
     assert removed["notified"] is True
     (msg,) = _messages(aws["queue"])
     assert "its suppression was removed or no longer matches" in msg["Message"]
+
+
+def _with_org(night: Any, scps: list[ControlPolicy]) -> Any:
+    """``night``'s snapshot inside an organization whose root carries ``scps``."""
+    def write(config: HandlerConfig, work_dir: Path) -> Path:
+        from scanner.snapshot_io import read_snapshot
+
+        snap = read_snapshot(night(config, work_dir))
+        org = Organization(org_id="o-abcdef1234", management_account_id=CENTRAL,
+                           root_id="r-root",
+                           accounts=(OrgAccount(account_id=CENTRAL, parent_id="r-root"),
+                                     OrgAccount(account_id=MEMBER, parent_id="r-root")),
+                           policies=tuple(scps), policies_read=True)
+        return write_snapshot(work_dir / "snapshot.json.gz", dataclasses.replace(
+            snap, organization=org,
+            meta=dataclasses.replace(snap.meta, org_id="o-abcdef1234")))
+    return write
+
+
+def test_an_organization_change_alone_is_notified(aws: dict[str, str]) -> None:
+    """An SCP attached overnight that moved no reader and no finding is still the morning's
+    news: SCPs gate every read, and the drift already lists the change (ground-truth trial
+    round 9) -- but the deployment's topic stayed silent. It is notified, with the policy and
+    where it is attached."""
+    full = ControlPolicy(policy_id="p-FullAWSAccess", name="FullAWSAccess",
+                         policy_type="SERVICE_CONTROL_POLICY", targets=("r-root",),
+                         content=json.dumps({"Version": "2012-10-17", "Statement": [
+                             {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    deny = ControlPolicy(policy_id="p-denyec2", name="DenyEc2",
+                         policy_type="SERVICE_CONTROL_POLICY", targets=("r-root",),
+                         content=json.dumps({"Version": "2012-10-17", "Statement": [
+                             {"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}]}))
+    env = _env(aws["topic"])
+    handler({}, None, deps=Collaborators(snapshot_for=_with_org(_night(1, [APP]), [full]),
+                                         env=env))
+    _messages(aws["queue"])  # the first night's report
+    quiet = handler({}, None, deps=Collaborators(
+        snapshot_for=_with_org(_night(2, [APP]), [full]), env=env))
+    assert quiet["notified"] is False
+
+    third = handler({}, None, deps=Collaborators(
+        snapshot_for=_with_org(_night(3, [APP]), [full, deny]), env=env))
+    assert third["drift"]["new_readers"] == 0 and third["drift"]["findings_new"] == 0
+    assert third["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert msg["Subject"] == "secretgraph: 1 organization change", msg["Subject"]
+    body = msg["Message"]
+    assert "Organization changes:" in body
+    assert "added    scp p-denyec2 (DenyEc2)" in body, body
+    assert '"ec2:*"' in body and "r-root" in body, body
