@@ -34,6 +34,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -466,6 +467,16 @@ def reading(folder: Path) -> Iterator[None]:
     finally:
         if lock is not None:
             lock.close()
+
+
+def reading_file_of_a_set(path: Path) -> "contextlib.AbstractContextManager[None]":
+    """``reading`` the folder of ``path`` when that folder is the --out of a scan (its
+    manifest, or a scan's snapshot, is there), else nothing: a file a user copied elsewhere
+    is read as it is, and no lock file is left beside it."""
+    folder = Path(path).parent
+    if folder.is_dir() and _previous_outputs(folder) is not None:
+        return reading(folder)
+    return contextlib.nullcontext()
 
 
 class _Held:

@@ -20,7 +20,7 @@ import sys
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from scanner.commands._outputs import external_id, output_file, write_output
 from scanner.errors import InputError, Interrupted, UsageError
@@ -130,7 +130,6 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], 
     from reports.asff import read_asff_file
     from reports.hub_payload import Previous
     from reports.hub_payload import build_payload as payload
-    from reports.json_out import stream_findings_json
 
     previous = _previous(Path(args.previous), args.region) if args.previous else Previous()
     if args.ledger:
@@ -148,22 +147,13 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], 
                       include_passed=args.include_passed, home_region=args.region)
     if args.findings:
         path = Path(args.findings)
-        header, rows = stream_findings_json(path)
-        if previous.header is not None:
-            check_previous(header, previous.header, Path(args.previous))
-        passed = header.get("passed")
-        if args.include_passed and isinstance(passed, Mapping) and \
-                passed.get("itemised") is False and not args.quiet:
-            print("note: --include-passed: this findings.json summarises its PASS results "
-                  "(scan without --emit-pass): there are none to import", file=sys.stderr)
-        graph = None
-        snapshot = path.parent / "snapshot.json.gz"
-        if snapshot.exists():
-            from scanner.commands.report import load_graph, scan_id_of
+        # a scan's --out is read under its commit lock (as report, access and remediate read
+        # it), so that findings.json and the snapshot beside it are one scan's even while a
+        # scan moves its set in; held while the payload is built, not while it is sent
+        from scanner.output_set import reading_file_of_a_set
 
-            graph, _ = load_graph(snapshot, access=False,  # resource details and tags
-                                  scan_id=scan_id_of(header))
-        return build(header, rows, graph=graph)
+        with reading_file_of_a_set(path):
+            return _build_from_findings(args, path, previous, build)
     # what archive_resolved needs to know about coverage is unknown for a bare ASFF file:
     # treat it as a complete scan of the accounts and regions it names (without them every
     # previous finding read as "account not in the scan", and nothing was ever archived)
@@ -172,6 +162,29 @@ def build_payload(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], 
     regions = sorted({str(f.get("Region")) for f in current if f.get("Region")})
     return build({"scan": {"complete": True, "accounts": accounts, "regions": regions},
                   "coverage": []}, None, current_asff=current)
+
+
+def _build_from_findings(args: argparse.Namespace, path: Path, previous: Any,
+                         build: Callable[..., Any]) -> Any:
+    """The payload of a findings.json (``--findings``) and the snapshot beside it."""
+    from reports.json_out import stream_findings_json
+
+    header, rows = stream_findings_json(path)
+    if previous.header is not None:
+        check_previous(header, previous.header, Path(args.previous))
+    passed = header.get("passed")
+    if args.include_passed and isinstance(passed, Mapping) and \
+            passed.get("itemised") is False and not args.quiet:
+        print("note: --include-passed: this findings.json summarises its PASS results "
+              "(scan without --emit-pass): there are none to import", file=sys.stderr)
+    graph = None
+    snapshot = path.parent / "snapshot.json.gz"
+    if snapshot.exists():
+        from scanner.commands.report import load_graph, scan_id_of
+
+        graph, _ = load_graph(snapshot, access=False,  # resource details and tags
+                              scan_id=scan_id_of(header))
+    return build(header, rows, graph=graph)
 
 
 def _read_ledger(path: Path) -> Any:

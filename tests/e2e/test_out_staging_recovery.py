@@ -359,7 +359,7 @@ def test_report_refuses_to_commit_beside_a_scan_that_committed_while_it_rendered
     assert night2_set == {p.name: p.read_bytes() for p in out.iterdir()}
 
 
-@pytest.mark.parametrize("command", ["access", "remediate"])
+@pytest.mark.parametrize("command", ["access", "remediate", "export"])
 def test_access_and_remediate_read_a_folder_a_scan_is_moving_its_set_into_whole(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
     """Left by fix-o2: `access --in` and `remediate --in` read an --out folder with no lock, as
@@ -381,8 +381,14 @@ def test_access_and_remediate_read_a_folder_a_scan_is_moving_its_set_into_whole(
         assert time.monotonic() < deadline
         time.sleep(0.02)
     capsys.readouterr()
-    args = ["access", "--in", str(out), "--format", "json"] if command == "access" else \
-        ["remediate", "--in", str(out), "--plan-out", str(tmp_path / "plan.json")]
+    args = {"access": ["access", "--in", str(out), "--format", "json"],
+            "remediate": ["remediate", "--in", str(out), "--plan-out",
+                          str(tmp_path / "plan.json")],
+            # left alone last session: export read findings.json and the snapshot beside it
+            # with no lock ("not the same scan", exit 2); it reads them under the lock too,
+            # and holds it only while the payload is built
+            "export": ["export", "securityhub", "--findings", str(out / "findings.json"),
+                       "--dry-run", "-q"]}[command]
     code = main(args)
     err = capsys.readouterr().err
     _, a_err = a.communicate(timeout=60)
