@@ -31,7 +31,7 @@ from scanner.policy.matching import (action_matches, compared_value, glob_match,
                                      matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
-                                    arn_of, not_under, one_of)
+                                    SIGNED_REQUEST_KEYS, arn_of, not_under, one_of)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -60,7 +60,7 @@ NARROWING_KEYS = frozenset({
 #: the plain operator: it narrows as StringEquals does (IAM conformance trial round 12:
 #: ForAllValues:StringEquals aws:PrincipalAccount on a ``*`` grant was read as public).
 #: ForAllValues on any other key stays not narrowing (the key may be absent: true)
-ALWAYS_PRESENT = frozenset({"aws:principalaccount", "aws:principalarn", "aws:userid"})
+ALWAYS_PRESENT = NARROWING_KEYS & SIGNED_REQUEST_KEYS  # principalaccount, arn, userid
 #: keys whose values name an account, and keys whose values are ARNs naming one
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})

@@ -376,6 +376,28 @@ def is_absent(key: str, absent: AbstractSet[str]) -> bool:
         or (NO_FEDERATION in absent and federation_key(key))
 
 
+#: keys in the request context of every request a role, user or root user signs, whatever
+#: the snapshot knows of their values. IAM User Guide, "AWS global condition context keys":
+#: aws:userid, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType -- "This key is
+#: included in the request context for all signed requests. Anonymous requests do not include
+#: this key"; aws:CurrentTime, aws:EpochTime -- "This key is always included in the request
+#: context". ``Null`` on one of them is decided (IAM conformance trial round 17: a Deny "if
+#: Null aws:userid true" beside an Allow left every reader CONDITIONAL)
+SIGNED_REQUEST_KEYS = frozenset({"aws:userid", "aws:principalarn", "aws:principalaccount",
+                                 "aws:principaltype"})
+REQUEST_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+#: the principal types of a signed request by an IAM principal (the ``*`` path included)
+_SIGNED_TYPES = frozenset({"role", "user", "root", "public"})
+
+
+def always_present(key: str, request: "Request") -> bool:
+    """``key`` (lower case) is in ``request``'s context though its value may not be known
+    (``SIGNED_REQUEST_KEYS`` for an IAM caller, ``REQUEST_TIME_KEYS`` for any): what
+    conditions._null and the solver (scanner/policy/smt) read for a key left unknown."""
+    return key in REQUEST_TIME_KEYS or (key in SIGNED_REQUEST_KEYS
+                                          and request.principal_type in _SIGNED_TYPES)
+
+
 class KeyState(str, Enum):
     KNOWN = "known"
     ABSENT = "absent"
