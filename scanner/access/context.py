@@ -403,9 +403,17 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
     if any(k not in ctx and k not in excluded for k in held):
         excluded = {**excluded, **{k: PRESENT for k in held
                                    if k not in ctx and k not in excluded}}
+    prefixes = rctx[1]
+    if held:
+        # and those are its only pairs ("Secrets Manager uses an encryption context with two
+        # key-value pairs that identify the secret and its version"): any other
+        # kms:EncryptionContext:<key> is absent from the request (Request.key_state reads a
+        # known or PRESENT key before the prefix; IAM conformance trial round 17: a key
+        # policy's Deny unless kms:EncryptionContext:Project = x left every reader CONDITIONAL)
+        prefixes = prefixes + (ENCRYPTION_CONTEXT_PREFIX,)
     return Request(
         principal_arn=p.arn, principal_account=p.account_id, action=action, resource=resource,
         principal_type=p.principal_type, has_permissions_boundary=p.has_boundary,
-        context=ctx, absent=frozenset(absent), absent_prefixes=rctx[1], excluded=excluded,
+        context=ctx, absent=frozenset(absent), absent_prefixes=prefixes, excluded=excluded,
         time_floor=rctx[2],
     )
