@@ -27,8 +27,8 @@ from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
-from scanner.policy.matching import (action_matches, compared_value, glob_match, head_account,
-                                     matches_every)
+from scanner.policy.matching import (action_matches, arn_pattern_segments, compared_value,
+                                     glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
                                     SIGNED_REQUEST_KEYS, arn_of, not_under, one_of)
@@ -392,12 +392,22 @@ def unknown_account_grants(policy: Policy | None) -> tuple[StatementMatch, ...]:
     user by its unique id (``AROA<id>:*``): one principal, whose account the snapshot cannot
     tell (its IAM records carry no unique ids), so neither public nor a known external grant
     -- an unknown one (conformance trial round 7). A statement that another condition narrows
-    (an account, an organization, ...) is judged by that condition instead."""
+    (an account, an organization, ...) is judged by that condition instead. And Allow
+    statements whose Principal names an ARN with a wildcard in its account
+    (``arn:aws:iam::*:root``, not valid IAM: ``_wildcard_account``; round 17)."""
     if policy is None:
         return ()
     variables = policy.variables_enabled
     out: list[StatementMatch] = []
     for st in policy.statements:
+        if _allows(st) and st.principal is not None:
+            # a wildcard in the account field of a principal ARN (arn:aws:iam::*:root): IAM
+            # User Guide, Principal: "You cannot use a wildcard to match part of a principal
+            # name or ARN" -- AWS refuses the policy; what it would let in is not known, so
+            # the grantee's account is not either (IAM conformance trial round 17: PASS)
+            wild = tuple(e for e in st.principal.aws if _wildcard_account(e))
+            if wild:
+                out.append(_match(st, principals=wild))
         if not _allows(st) or not everyone(st):
             continue
         narrowing = [c for c in st.conditions if narrows(c, variables=variables)]
@@ -408,6 +418,13 @@ def unknown_account_grants(policy: Policy | None) -> tuple[StatementMatch, ...]:
             if ids:
                 out.append(_match(st, principals=ids, via="condition", condition_key=c.key))
     return tuple(out)
+
+
+def _wildcard_account(entry: str) -> bool:
+    """A principal ARN whose account field holds a wildcard (or is empty)."""
+    parts = arn_pattern_segments(entry.strip())
+    return parts is not None and parts[0] == "arn" and (
+        not parts[4] or any(ch in parts[4] for ch in "*?"))
 
 
 def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone: TrustZone,

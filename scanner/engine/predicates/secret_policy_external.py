@@ -7,7 +7,8 @@ outside. A principal is named in Principal or in a narrowing condition of a ``*`
 (aws:PrincipalAccount, aws:PrincipalArn, aws:userid ``123456789012:*``, ...); the statements are
 those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed only to a role
 by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
-not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants). The grant
+not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants), as is a
+Principal ARN with a wildcard in its account (``arn:aws:iam::*:root``: not valid IAM). The grant
 is reported whether or not another gate (key policy, identity policy, SCP) currently blocks
 it; the evidence names the blocking gates (``blocked_by``; the SCPs and RCPs behind ``scp``, by
 kind and name, in ``denied_by_policies`` and the message), or, where the access analysis has no
@@ -125,9 +126,12 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         if unknown:
             # aws:userid AROA<id>:* names one role whose account the snapshot does not hold
             # (its IAM records carry no unique ids): never PASS on what was not read
+            # nor on a principal ARN with a wildcard in its account, which AWS does not take
             return Result(outcome=UNKNOWN, missing=tuple(
                 f"the account of {v} ({m.condition_key} in {m.label}): the snapshot holds "
-                "no IAM unique ids" for m in unknown for v in m.principals))
+                "no IAM unique ids" if m.condition_key else
+                f"the account of {v} (Principal in {m.label}): a wildcard in a principal's "
+                "account is not valid IAM" for m in unknown for v in m.principals))
         return Result(outcome=FALSE, facts=(("text", "grants only accounts of the trust zone "
                                                      "or the allow-list"),))
     # a grant the policy takes back with an explicit Deny that applies to the principal for
