@@ -72,6 +72,15 @@ def request_tag_key(key: str) -> bool:
     return key == TAG_KEYS or key.startswith(REQUEST_TAG_PREFIX)
 
 
+def action_dependent(key: str) -> bool:
+    """``key`` (lower case) is in the request of some actions of its service and not others
+    (``ACTION_ONLY_KEYS``, the request-tag keys: ``foreign_key``): what a condition on it says
+    of one action (kms:Decrypt) does not hold of another (kms:CreateGrant). IAM conformance
+    trial round 17: the --prove answer on Decrypt was carried to a public CreateGrant under
+    Bool kms:GrantIsForAWSResource "true"."""
+    return key in ACTION_ONLY_KEYS or request_tag_key(key)
+
+
 @lru_cache(maxsize=4096)
 def federation_key(key: str) -> bool:
     """A key a SAML or web-identity role session carries (``saml:sub``,
