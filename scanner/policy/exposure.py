@@ -31,7 +31,8 @@ from scanner.policy.matching import (action_matches, arn_pattern_segments, compa
                                      glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
-                                    SIGNED_REQUEST_KEYS, arn_of, not_under, one_of)
+                                    SIGNED_REQUEST_KEYS, any_route, arn_of, not_under,
+                                    one_of)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -562,12 +563,15 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
     if zone.organization is not None and zone.org_id and account not in zone.organization:
         excluded["aws:principalorgid"] = frozenset({zone.org_id})
         excluded["aws:principalorgpaths"] = not_under(f"{zone.org_id}/")
-    return Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
-                   if whole else entry, principal_account=account, action=action,
-                   resource=resource, principal_type=kind, context=context,
-                   absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
-                   absent_prefixes=resource_ctx[1], excluded=excluded,
-                   time_floor=resource_ctx[2])
+    request = Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
+                      if whole else entry, principal_account=account, action=action,
+                      resource=resource, principal_type=kind, context=context,
+                      absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
+                      absent_prefixes=resource_ctx[1], excluded=excluded,
+                      time_floor=resource_ctx[2])
+    # not direct: through an AWS service or not, the route keys unknown (request.any_route:
+    # the secret's aws:ViaAWSService "false" too; IAM conformance trial round 17)
+    return request if direct else any_route(request)
 
 
 def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
@@ -590,7 +594,7 @@ def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resourc
 def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
                zone: TrustZone, resource_ctx: "ResourceContext",
                actions: tuple[str, ...] | None = None,
-               direct: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
+               direct: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the actions on the secret the grant ``match`` makes to ``principal`` that no Deny
     statement of the policy takes back for certain, the labels of the Deny statements that
     take back the others -- or ``own_condition_label`` when the Allow's own condition is
@@ -598,7 +602,9 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     ``never_holds``). A Deny that applies only under a condition the snapshot cannot
     decide (CONDITIONAL) takes nothing back, nor does such an own condition. ``actions``: the actions asked about (default:
     those the statement grants on a secret, ``granted_actions``); ``direct``: see
-    ``_grantee_request``.
+    ``_grantee_request`` -- by default the grantee's request by any route: directly or
+    through an AWS service (a Deny of the caller's own calls, Bool aws:ViaAWSService
+    "false", takes back no grant; IAM conformance trial round 17).
 
     A grant to a whole account (an account id, its root ARN, an account a condition names)
     goes to every principal the account lets in: taken back only by a Deny naming everyone

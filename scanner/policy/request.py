@@ -11,7 +11,7 @@ Keys are lower-case (condition keys are case-insensitive).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import lru_cache
 from typing import AbstractSet, Mapping
@@ -472,3 +472,29 @@ class Request:
             else:
                 out.append(state.value)
         return tuple(out)
+
+
+#: the keys that tell a request an AWS service makes for its caller with a forward access
+#: session from the caller's own call: IAM User Guide, "AWS global condition context keys",
+#: aws:ViaAWSService ("whether an AWS service makes a request to another service on your behalf
+#: using forward access sessions (FAS)"), aws:CalledVia / CalledViaFirst / CalledViaLast ("the
+#: services that made requests on behalf of the IAM principal"); KMS Developer Guide,
+#: kms:ViaService. Absent (or false) on the caller's own call (scanner.access.context.
+#: build_request)
+ROUTE_KEYS = frozenset({"kms:viaservice", "aws:calledvia", "aws:calledviafirst",
+                        "aws:calledvialast", "aws:viaawsservice"})
+
+
+def any_route(request: Request) -> Request:
+    """``request`` as its caller may make it directly or through an AWS service (FAS keeps the
+    caller's identity: "Forward access sessions"): the route keys unknown. What an exposure
+    question asks -- a grant is withheld from a caller only if it is whatever the route (IAM
+    conformance trial round 17: "Allow * if Bool aws:ViaAWSService true" was "never in effect
+    for a caller outside")."""
+    context = {k: v for k, v in request.context.items() if k not in ROUTE_KEYS}
+    return replace(request, context=context, absent=request.absent - ROUTE_KEYS)
+
+
+def reads_route(keys: AbstractSet[str]) -> bool:
+    """Condition keys (lower case) of which one is a route key (``ROUTE_KEYS``)."""
+    return not ROUTE_KEYS.isdisjoint(keys)

@@ -49,6 +49,7 @@ from scanner.policy.exposure import (READ_ACTION, grant_left, granted_partition,
                                      is_organization, outside_zone_grants, principals_of,
                                      taken_back_principals, unknown_account_grants,
                                      withheld_text)
+from scanner.policy.request import reads_route
 
 
 #: what the evidence says when the access analysis has no verdict for a grantee
@@ -162,6 +163,10 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                                            resource_ctx=rctx)[0]}
                       - {READ_ACTION})
 
+    # the solver's question is the principal's own GetSecretValue: a policy that reads the
+    # route (aws:ViaAWSService, aws:CalledVia) may let its request through an AWS service in
+    # -- nothing is closed by the proof, as without --prove (IAM conformance trial round 17)
+    via_service = reads_route(policy.condition_keys)
     solver = prover(ctx)
     if solver is not None:
         allowed = frozenset(str(a) for a in args.get("allowed_accounts") or ())
@@ -179,7 +184,7 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                 node_id, policy, [m.index for m in matches if e in m.principals],
                 principal=e, inside=allowed)
         closed = [e for e in external if e in proofs and proofs[e].verdict is False
-                  and not beyond_read(e)]
+                  and not beyond_read(e) and not via_service]
         external = [e for e in external if e not in closed]
         if not external:
             return Result(outcome=FALSE, facts=(("text", "grants accounts outside the trust "
@@ -206,7 +211,10 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         elif note:
             text += "; other gates not evaluated"
         proof = proofs.get(e)
-        if proof is not None and proof.verdict is False:
+        if proof is not None and proof.verdict is False and via_service:
+            text += (" (solver: no GetSecretValue request of its own gets through, but the "
+                     "policy reads the route of a request: through an AWS service one may)")
+        elif proof is not None and proof.verdict is False:
             text += (" (solver: no GetSecretValue request of it gets through; still granted: "
                      + ", ".join(beyond_read(e)) + ")")
         elif proof is not None and proof.decided_by != "evaluator":
