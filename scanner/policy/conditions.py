@@ -306,6 +306,10 @@ def evaluate_clause(clause: ConditionClause, request: Request,
             present = Tri.of(negated)
             if _absent_outcome(clause, negated) is present:
                 return present, ()
+        if always_present(key, request):
+            # in the request with one value not known (request.always_present): read as a
+            # PRESENT key -- StringLike "*" matches it (IAM conformance trial round 17)
+            return _present(clause, negated, key, tuple(policy_values))
         return Tri.UNKNOWN, (key,)
     one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
     if isinstance(one, _OneOf):

@@ -127,3 +127,28 @@ def test_the_solver_finds_the_reader_a_deny_on_null_userid_leaves() -> None:
     doc["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "*",
                              "Resource": "*", "Condition": {"Null": {"aws:userid": "true"}}})
     assert prove(json.dumps(doc)).read.status == WITNESS
+
+
+@pytest.mark.parametrize("op,expect", [("StringLike", "ALLOWED"), ("StringNotLike", "DENIED"),
+                                       ("StringLikeIfExists", "ALLOWED"),
+                                       ("ForAnyValue:StringLike", "ALLOWED")])
+@pytest.mark.parametrize("who", [ROLE, FED], ids=lambda p: p.arn)
+def test_a_pattern_of_star_matches_a_key_every_request_carries(op: str, expect: str,
+                                                               who: PrincipalFacts) -> None:
+    """IAM User Guide, "Condition operators": StringLike takes "multi-character match
+    wildcards (*) ... anywhere in the string" -- "*" matches any value the key has, and it has
+    one (before: CONDITIONAL "if: aws:userid")."""
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {op: {"aws:userid": "*", "aws:PrincipalArn": "*"}}}]})
+    result = evaluate_policy(policy, _request(who), PolicyKind.RESOURCE)
+    assert result.decision.value == expect, result.reasons
+
+
+def test_another_comparison_of_a_key_every_request_carries_stays_unknown() -> None:
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"StringLike": {"aws:userid": "AROA*:app"}}}]})
+    result = evaluate_policy(policy, _request(ROLE), PolicyKind.RESOURCE)
+    assert result.decision.value == "CONDITIONAL"
+    assert result.unresolved == ("aws:userid",)
