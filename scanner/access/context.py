@@ -23,7 +23,7 @@ the Decrypt) is absent (scanner.policy.request.foreign_key).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
@@ -43,6 +43,7 @@ from scanner.policy.request import (
     not_under,
     one_of,
 )
+from scanner.policy.request import any_route as route_free
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -358,26 +359,20 @@ def key_resource_context(*, account_id: str, region: str, settings: AccessSettin
 PUBLIC_FACTS = PrincipalFacts(arn="*", account_id=OUTSIDER_ACCOUNT, principal_type="public")
 
 
-#: the keys of the route a request takes (a service in between or none): absent from the
-#: caller's own call (``build_request``), unknown for a kms:Decrypt by any route
-ROUTE_KEYS = frozenset({"kms:viaservice", "aws:calledvia", "aws:calledviafirst",
-                        "aws:calledvialast"})
-
-
 def public_request(settings: AccessSettings, rctx: ResourceContext, *, action: str,
                    resource: str, any_route: bool = False) -> Request:
     """The request of the ``*`` path (``PUBLIC_FACTS``) on a resource: what the exposure rules
     ask a policy's Deny statements about for a public grant (scanner.policy.exposure.
-    public_withheld), as the access analysis does. ``any_route``: a call on a key
-    (``key_resource_context``) made through a service or directly -- the route's keys
-    (``ROUTE_KEYS``) stay unknown, not absent: KMS Developer Guide, kms:ViaService: "limits
-    use of a KMS key to requests from specified AWS services", a key a caller outside may
-    also call itself, so a Deny that reads them is undecided and takes nothing back."""
+    public_withheld), as the access analysis does. ``any_route``: a call made through a
+    service or directly -- the route's keys (``request.ROUTE_KEYS``) stay unknown, not absent:
+    KMS Developer Guide, kms:ViaService: "limits use of a KMS key to requests from specified
+    AWS services", a key a caller outside may also call itself; and a secret's reader may call
+    GetSecretValue through a service (aws:ViaAWSService, aws:CalledVia: IAM conformance trial
+    round 17) -- so a Deny that reads them is undecided and takes nothing back
+    (``request.any_route``)."""
     request = build_request(PUBLIC_FACTS, principal_context(PUBLIC_FACTS, settings), rctx,
                             action=action, resource=resource)
-    if any_route:
-        request = replace(request, absent=request.absent - ROUTE_KEYS)
-    return request
+    return route_free(request) if any_route else request
 
 
 def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set[str],
@@ -403,9 +398,17 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
     if any(k not in ctx and k not in excluded for k in held):
         excluded = {**excluded, **{k: PRESENT for k in held
                                    if k not in ctx and k not in excluded}}
+    prefixes = rctx[1]
+    if held:
+        # and those are its only pairs ("Secrets Manager uses an encryption context with two
+        # key-value pairs that identify the secret and its version"): any other
+        # kms:EncryptionContext:<key> is absent from the request (Request.key_state reads a
+        # known or PRESENT key before the prefix; IAM conformance trial round 17: a key
+        # policy's Deny unless kms:EncryptionContext:Project = x left every reader CONDITIONAL)
+        prefixes = prefixes + (ENCRYPTION_CONTEXT_PREFIX,)
     return Request(
         principal_arn=p.arn, principal_account=p.account_id, action=action, resource=resource,
         principal_type=p.principal_type, has_permissions_boundary=p.has_boundary,
-        context=ctx, absent=frozenset(absent), absent_prefixes=rctx[1], excluded=excluded,
+        context=ctx, absent=frozenset(absent), absent_prefixes=prefixes, excluded=excluded,
         time_floor=rctx[2],
     )

@@ -31,7 +31,8 @@ from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments
                                       head_account, literal_prefix, matches_no_principal_arn)
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _OneOf, _Present)
+                                    _NotUnder, _OneOf, _Present, REQUEST_TIME_KEYS,
+                                    always_present)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -305,6 +306,10 @@ def evaluate_clause(clause: ConditionClause, request: Request,
             present = Tri.of(negated)
             if _absent_outcome(clause, negated) is present:
                 return present, ()
+        if always_present(key, request):
+            # in the request with one value not known (request.always_present): read as a
+            # PRESENT key -- StringLike "*" matches it (IAM conformance trial round 17)
+            return _present(clause, negated, key, tuple(policy_values))
         return Tri.UNKNOWN, (key,)
     one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
     if isinstance(one, _OneOf):
@@ -343,7 +348,7 @@ def evaluate_clause(clause: ConditionClause, request: Request,
 
 
 #: the request's time: always in the request context, unknown, but not before the scan
-TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+TIME_KEYS = REQUEST_TIME_KEYS
 
 
 def _after_floor(clause: ConditionClause, values: tuple[str, ...], floor: float,
@@ -408,6 +413,8 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
         # of a known set of values, but one (ONE_OF: an IAM caller's aws:PrincipalType, IAM
         # User Guide, global condition keys: "This key is included in the request context
         # for all signed requests"; IAM conformance trial round 14)
+    if state is KeyState.UNKNOWN and always_present(key, request):
+        state = KeyState.KNOWN  # in every signed request (request.always_present)
     if state in (KeyState.UNKNOWN, KeyState.EXCLUDED):
         return Tri.UNKNOWN, (key,)
     absent = state is KeyState.ABSENT

@@ -27,11 +27,12 @@ from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
-from scanner.policy.matching import (action_matches, compared_value, glob_match, head_account,
-                                     matches_every)
+from scanner.policy.matching import (action_matches, arn_pattern_segments, compared_value,
+                                     glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
-                                    arn_of, not_under, one_of)
+                                    SIGNED_REQUEST_KEYS, any_route, arn_of, not_under,
+                                    one_of)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -60,7 +61,7 @@ NARROWING_KEYS = frozenset({
 #: the plain operator: it narrows as StringEquals does (IAM conformance trial round 12:
 #: ForAllValues:StringEquals aws:PrincipalAccount on a ``*`` grant was read as public).
 #: ForAllValues on any other key stays not narrowing (the key may be absent: true)
-ALWAYS_PRESENT = frozenset({"aws:principalaccount", "aws:principalarn", "aws:userid"})
+ALWAYS_PRESENT = NARROWING_KEYS & SIGNED_REQUEST_KEYS  # principalaccount, arn, userid
 #: keys whose values name an account, and keys whose values are ARNs naming one
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
@@ -392,12 +393,22 @@ def unknown_account_grants(policy: Policy | None) -> tuple[StatementMatch, ...]:
     user by its unique id (``AROA<id>:*``): one principal, whose account the snapshot cannot
     tell (its IAM records carry no unique ids), so neither public nor a known external grant
     -- an unknown one (conformance trial round 7). A statement that another condition narrows
-    (an account, an organization, ...) is judged by that condition instead."""
+    (an account, an organization, ...) is judged by that condition instead. And Allow
+    statements whose Principal names an ARN with a wildcard in its account
+    (``arn:aws:iam::*:root``, not valid IAM: ``_wildcard_account``; round 17)."""
     if policy is None:
         return ()
     variables = policy.variables_enabled
     out: list[StatementMatch] = []
     for st in policy.statements:
+        if _allows(st) and st.principal is not None:
+            # a wildcard in the account field of a principal ARN (arn:aws:iam::*:root): IAM
+            # User Guide, Principal: "You cannot use a wildcard to match part of a principal
+            # name or ARN" -- AWS refuses the policy; what it would let in is not known, so
+            # the grantee's account is not either (IAM conformance trial round 17: PASS)
+            wild = tuple(e for e in st.principal.aws if _wildcard_account(e))
+            if wild:
+                out.append(_match(st, principals=wild))
         if not _allows(st) or not everyone(st):
             continue
         narrowing = [c for c in st.conditions if narrows(c, variables=variables)]
@@ -408,6 +419,13 @@ def unknown_account_grants(policy: Policy | None) -> tuple[StatementMatch, ...]:
             if ids:
                 out.append(_match(st, principals=ids, via="condition", condition_key=c.key))
     return tuple(out)
+
+
+def _wildcard_account(entry: str) -> bool:
+    """A principal ARN whose account field holds a wildcard (or is empty)."""
+    parts = arn_pattern_segments(entry.strip())
+    return parts is not None and parts[0] == "arn" and (
+        not parts[4] or any(ch in parts[4] for ch in "*?"))
 
 
 def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone: TrustZone,
@@ -545,12 +563,15 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
     if zone.organization is not None and zone.org_id and account not in zone.organization:
         excluded["aws:principalorgid"] = frozenset({zone.org_id})
         excluded["aws:principalorgpaths"] = not_under(f"{zone.org_id}/")
-    return Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
-                   if whole else entry, principal_account=account, action=action,
-                   resource=resource, principal_type=kind, context=context,
-                   absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
-                   absent_prefixes=resource_ctx[1], excluded=excluded,
-                   time_floor=resource_ctx[2])
+    request = Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
+                      if whole else entry, principal_account=account, action=action,
+                      resource=resource, principal_type=kind, context=context,
+                      absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
+                      absent_prefixes=resource_ctx[1], excluded=excluded,
+                      time_floor=resource_ctx[2])
+    # not direct: through an AWS service or not, the route keys unknown (request.any_route:
+    # the secret's aws:ViaAWSService "false" too; IAM conformance trial round 17)
+    return request if direct else any_route(request)
 
 
 def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
@@ -573,7 +594,7 @@ def taken_back(policy: Policy, match: StatementMatch, principal: str, *, resourc
 def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resource: str,
                zone: TrustZone, resource_ctx: "ResourceContext",
                actions: tuple[str, ...] | None = None,
-               direct: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
+               direct: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the actions on the secret the grant ``match`` makes to ``principal`` that no Deny
     statement of the policy takes back for certain, the labels of the Deny statements that
     take back the others -- or ``own_condition_label`` when the Allow's own condition is
@@ -581,7 +602,9 @@ def grant_left(policy: Policy, match: StatementMatch, principal: str, *, resourc
     ``never_holds``). A Deny that applies only under a condition the snapshot cannot
     decide (CONDITIONAL) takes nothing back, nor does such an own condition. ``actions``: the actions asked about (default:
     those the statement grants on a secret, ``granted_actions``); ``direct``: see
-    ``_grantee_request``.
+    ``_grantee_request`` -- by default the grantee's request by any route: directly or
+    through an AWS service (a Deny of the caller's own calls, Bool aws:ViaAWSService
+    "false", takes back no grant; IAM conformance trial round 17).
 
     A grant to a whole account (an account id, its root ARN, an account a condition names)
     goes to every principal the account lets in: taken back only by a Deny naming everyone

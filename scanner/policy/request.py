@@ -11,7 +11,7 @@ Keys are lower-case (condition keys are case-insensitive).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import lru_cache
 from typing import AbstractSet, Mapping
@@ -70,6 +70,15 @@ UNTAGGED_ACTIONS = frozenset({"secretsmanager:getsecretvalue", "kms:decrypt"})
 def request_tag_key(key: str) -> bool:
     """``key`` (lower case) is aws:TagKeys or an aws:RequestTag/... key."""
     return key == TAG_KEYS or key.startswith(REQUEST_TAG_PREFIX)
+
+
+def action_dependent(key: str) -> bool:
+    """``key`` (lower case) is in the request of some actions of its service and not others
+    (``ACTION_ONLY_KEYS``, the request-tag keys: ``foreign_key``): what a condition on it says
+    of one action (kms:Decrypt) does not hold of another (kms:CreateGrant). IAM conformance
+    trial round 17: the --prove answer on Decrypt was carried to a public CreateGrant under
+    Bool kms:GrantIsForAWSResource "true"."""
+    return key in ACTION_ONLY_KEYS or request_tag_key(key)
 
 
 @lru_cache(maxsize=4096)
@@ -376,6 +385,28 @@ def is_absent(key: str, absent: AbstractSet[str]) -> bool:
         or (NO_FEDERATION in absent and federation_key(key))
 
 
+#: keys in the request context of every request a role, user or root user signs, whatever
+#: the snapshot knows of their values. IAM User Guide, "AWS global condition context keys":
+#: aws:userid, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType -- "This key is
+#: included in the request context for all signed requests. Anonymous requests do not include
+#: this key"; aws:CurrentTime, aws:EpochTime -- "This key is always included in the request
+#: context". ``Null`` on one of them is decided (IAM conformance trial round 17: a Deny "if
+#: Null aws:userid true" beside an Allow left every reader CONDITIONAL)
+SIGNED_REQUEST_KEYS = frozenset({"aws:userid", "aws:principalarn", "aws:principalaccount",
+                                 "aws:principaltype"})
+REQUEST_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+#: the principal types of a signed request by an IAM principal (the ``*`` path included)
+_SIGNED_TYPES = frozenset({"role", "user", "root", "public"})
+
+
+def always_present(key: str, request: "Request") -> bool:
+    """``key`` (lower case) is in ``request``'s context though its value may not be known
+    (``SIGNED_REQUEST_KEYS`` for an IAM caller, ``REQUEST_TIME_KEYS`` for any): what
+    conditions._null and the solver (scanner/policy/smt) read for a key left unknown."""
+    return key in REQUEST_TIME_KEYS or (key in SIGNED_REQUEST_KEYS
+                                          and request.principal_type in _SIGNED_TYPES)
+
+
 class KeyState(str, Enum):
     KNOWN = "known"
     ABSENT = "absent"
@@ -441,3 +472,29 @@ class Request:
             else:
                 out.append(state.value)
         return tuple(out)
+
+
+#: the keys that tell a request an AWS service makes for its caller with a forward access
+#: session from the caller's own call: IAM User Guide, "AWS global condition context keys",
+#: aws:ViaAWSService ("whether an AWS service makes a request to another service on your behalf
+#: using forward access sessions (FAS)"), aws:CalledVia / CalledViaFirst / CalledViaLast ("the
+#: services that made requests on behalf of the IAM principal"); KMS Developer Guide,
+#: kms:ViaService. Absent (or false) on the caller's own call (scanner.access.context.
+#: build_request)
+ROUTE_KEYS = frozenset({"kms:viaservice", "aws:calledvia", "aws:calledviafirst",
+                        "aws:calledvialast", "aws:viaawsservice"})
+
+
+def any_route(request: Request) -> Request:
+    """``request`` as its caller may make it directly or through an AWS service (FAS keeps the
+    caller's identity: "Forward access sessions"): the route keys unknown. What an exposure
+    question asks -- a grant is withheld from a caller only if it is whatever the route (IAM
+    conformance trial round 17: "Allow * if Bool aws:ViaAWSService true" was "never in effect
+    for a caller outside")."""
+    context = {k: v for k, v in request.context.items() if k not in ROUTE_KEYS}
+    return replace(request, context=context, absent=request.absent - ROUTE_KEYS)
+
+
+def reads_route(keys: AbstractSet[str]) -> bool:
+    """Condition keys (lower case) of which one is a route key (``ROUTE_KEYS``)."""
+    return not ROUTE_KEYS.isdisjoint(keys)

@@ -28,12 +28,14 @@ READ = "secretsmanager:GetSecretValue"
 NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
 MEMBER_ROOT = f"arn:aws:iam::{MEMBER}:root"
 
-#: conditions no outside IAM caller's GetSecretValue meets (IAM conformance trial round 13)
+#: conditions no outside IAM caller's GetSecretValue meets (IAM conformance trial round 13).
+#: Not aws:ViaAWSService "true" nor aws:CalledVia, which round 13 listed here: they hold for
+#: the caller's GetSecretValue made through a service with its forward access session
+#: (CloudFormation reads "a secret in a different AWS account" by its ARN) -- the caller's
+#: request, from any account (IAM conformance trial round 17:
+#: tests/rules/test_exposure_route_keys.py)
 NEVER = {
     "principal-is-aws-service": {"Bool": {"aws:PrincipalIsAWSService": "true"}},
-    "via-aws-service": {"Bool": {"aws:ViaAWSService": "true"}},
-    "called-via": {"ForAnyValue:StringEquals": {"aws:CalledVia":
-                                                "cloudformation.amazonaws.com"}},
     "principal-type-service": {"StringEquals": {"aws:PrincipalType": "Service"}},
     "tls-off": {"Bool": {"aws:SecureTransport": "false"}},
 }
@@ -76,8 +78,8 @@ def _public_secret(condition: dict[str, Any]) -> Snapshot:
 def test_a_public_grant_whose_own_condition_never_holds_outside_is_not_public(
         case: str) -> None:
     """IAM conformance trial round 13: Allow * GetSecretValue under Bool
-    aws:PrincipalIsAWSService "true" (aws:ViaAWSService true, aws:CalledVia, aws:PrincipalType
-    Service, aws:SecureTransport false) FAILed CRITICAL without --prove and PASSed with it,
+    aws:PrincipalIsAWSService "true" (aws:PrincipalType Service, aws:SecureTransport false)
+    FAILed CRITICAL without --prove and PASSed with it,
     and `access` printed "PUBLIC grant" next to "reach: everyone -> DENIED"."""
     snap = _public_secret(NEVER[case])
     sa = _access(snap).for_secret(SECRET_ARN)

@@ -7,7 +7,8 @@ outside. A principal is named in Principal or in a narrowing condition of a ``*`
 (aws:PrincipalAccount, aws:PrincipalArn, aws:userid ``123456789012:*``, ...); the statements are
 those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed only to a role
 by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
-not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants). The grant
+not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants), as is a
+Principal ARN with a wildcard in its account (``arn:aws:iam::*:root``: not valid IAM). The grant
 is reported whether or not another gate (key policy, identity policy, SCP) currently blocks
 it; the evidence names the blocking gates (``blocked_by``; the SCPs and RCPs behind ``scp``, by
 kind and name, in ``denied_by_policies`` and the message), or, where the access analysis has no
@@ -48,6 +49,7 @@ from scanner.policy.exposure import (READ_ACTION, grant_left, granted_partition,
                                      is_organization, outside_zone_grants, principals_of,
                                      taken_back_principals, unknown_account_grants,
                                      withheld_text)
+from scanner.policy.request import reads_route
 
 
 #: what the evidence says when the access analysis has no verdict for a grantee
@@ -125,9 +127,12 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         if unknown:
             # aws:userid AROA<id>:* names one role whose account the snapshot does not hold
             # (its IAM records carry no unique ids): never PASS on what was not read
+            # nor on a principal ARN with a wildcard in its account, which AWS does not take
             return Result(outcome=UNKNOWN, missing=tuple(
                 f"the account of {v} ({m.condition_key} in {m.label}): the snapshot holds "
-                "no IAM unique ids" for m in unknown for v in m.principals))
+                "no IAM unique ids" if m.condition_key else
+                f"the account of {v} (Principal in {m.label}): a wildcard in a principal's "
+                "account is not valid IAM" for m in unknown for v in m.principals))
         return Result(outcome=FALSE, facts=(("text", "grants only accounts of the trust zone "
                                                      "or the allow-list"),))
     # a grant the policy takes back with an explicit Deny that applies to the principal for
@@ -158,6 +163,10 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                                            resource_ctx=rctx)[0]}
                       - {READ_ACTION})
 
+    # the solver's question is the principal's own GetSecretValue: a policy that reads the
+    # route (aws:ViaAWSService, aws:CalledVia) may let its request through an AWS service in
+    # -- nothing is closed by the proof, as without --prove (IAM conformance trial round 17)
+    via_service = reads_route(policy.condition_keys)
     solver = prover(ctx)
     if solver is not None:
         allowed = frozenset(str(a) for a in args.get("allowed_accounts") or ())
@@ -175,7 +184,7 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                 node_id, policy, [m.index for m in matches if e in m.principals],
                 principal=e, inside=allowed)
         closed = [e for e in external if e in proofs and proofs[e].verdict is False
-                  and not beyond_read(e)]
+                  and not beyond_read(e) and not via_service]
         external = [e for e in external if e not in closed]
         if not external:
             return Result(outcome=FALSE, facts=(("text", "grants accounts outside the trust "
@@ -202,7 +211,10 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         elif note:
             text += "; other gates not evaluated"
         proof = proofs.get(e)
-        if proof is not None and proof.verdict is False:
+        if proof is not None and proof.verdict is False and via_service:
+            text += (" (solver: no GetSecretValue request of its own gets through, but the "
+                     "policy reads the route of a request: through an AWS service one may)")
+        elif proof is not None and proof.verdict is False:
             text += (" (solver: no GetSecretValue request of it gets through; still granted: "
                      + ", ".join(beyond_read(e)) + ")")
         elif proof is not None and proof.decided_by != "evaluator":

@@ -7,7 +7,8 @@ own explicit Deny takes back from every caller outside, or whose own condition n
 for one (exposure.public_withheld, asked of the access analysis' ``*`` request), is not
 reported, decided before the solver is asked, so the
 verdict does not change with ``prove`` (IAM conformance trial round 12): for a secret's
-resource policy for each action the statement grants on the secret; for a key policy for each
+resource policy for each action the statement grants on the secret, the caller's request by any
+route (directly or through an AWS service: request.any_route; round 17); for a key policy for each
 KMS action it names (exposure.key_granted_actions: ``kms:*`` for ``*`` or NotAction), the
 request on the key by any route (scanner.access.context.key_resource_context, the route's keys
 unknown). Args: field (policy attribute, default resource_policy). With the config's ``prove``
@@ -36,7 +37,7 @@ from scanner.policy.exposure import (
     public_withheld,
     withheld_text,
 )
-from scanner.policy.request import Request
+from scanner.policy.request import Request, action_dependent, reads_route
 
 
 def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -67,8 +68,10 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             secret_resource_context(node_id, attrs, settings)
 
         def outsider(action: str) -> Request:
+            # by any route: a caller outside may read a secret through an AWS service too
+            # (aws:ViaAWSService, aws:CalledVia; IAM conformance trial round 17)
             return public_request(settings, rctx, action=action, resource=node_id,
-                                  any_route=key)
+                                  any_route=True)
 
         def asked(index: int) -> tuple[str, ...] | None:
             if not key:
@@ -116,7 +119,23 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         # a Deny that covers Decrypt but not all of them (Deny kms:Decrypt alone) does
         specific = [st for st in policy.statements if st.effect == "Deny"
                     and not all(covers_action_pattern(st, a) for a in beyond)] if beyond else []
-        if proof.verdict is False and specific:
+        # nor when a statement's condition reads a key only some actions carry
+        # (request.action_dependent: kms:GrantIsForAWSResource, absent from Decrypt, present
+        # on the CreateGrant a service makes; IAM conformance trial round 17: PASS with
+        # --prove, FAIL without)
+        if beyond and not specific:
+            specific = [st for st in policy.statements if st.index in indexes and any(
+                action_dependent(c.key) for c in st.conditions)]
+        # the solver's question on a secret is the caller's own GetSecretValue: a policy that
+        # reads the route (aws:ViaAWSService, aws:CalledVia) may let a request through a
+        # service in where the proof shows none of the caller's own gets through -- the
+        # verdict stays the evaluator's, as without --prove (IAM conformance trial round 17)
+        via_service = field == "resource_policy" and reads_route(policy.condition_keys)
+        if proof.verdict is False and via_service:
+            text = (f"{text} (no request of a caller outside gets GetSecretValue through them "
+                    "on its own (proven), but the policy reads the route of a request: "
+                    "through an AWS service one may)")
+        elif proof.verdict is False and specific:
             text = (f"{text} (no outside request gets kms:Decrypt through them (proven), but "
                     f"they also grant everyone {', '.join(beyond)})")
         elif proof.verdict is False:

@@ -59,7 +59,7 @@ from scanner.policy.principals import (
     session_match,
 )
 from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _OneOf, _Present)
+                                    _NotUnder, _OneOf, _Present, always_present)
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -326,7 +326,7 @@ class Encoder:
             for st in policy.statements:
                 for c in st.conditions:
                     clauses[c.key] = clauses.get(c.key, 0) + 1
-                    if c.key == "aws:userid":
+                    if c.key == "aws:userid" and c.base != "null":
                         self.userid_heads += [v for v in c.values
                                               if userid_head(v).strip("*") and
                                               v not in self.userid_heads]
@@ -408,6 +408,9 @@ class Encoder:
             # conditions._after_floor: always in the request, and not before the scan
             self.facts += [count == 1,
                            vals[0] >= z3.RealVal(Fraction(request.time_floor))]
+        elif state is KeyState.UNKNOWN and always_present(name, request):
+            # conditions._null: in every signed request, one value not known
+            self.facts.append(count == 1)
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _EveryLiteral):
             # "an account no policy names" (the '*' path): the outside questions ask it with a
             # symbolic principal outside the zone and the named accounts (questions.py)

@@ -1,0 +1,78 @@
+"""kms-key-policy-public with --prove: the solver's proof is about kms:Decrypt, and it carries
+over to the other KMS actions a public statement grants only when the statement's condition
+reads the same request keys for them. A key that only some actions carry does not (IAM
+conformance trial round 17).
+
+KMS Developer Guide, "AWS KMS condition keys", kms:GrantIsForAWSResource: "Allows or denies
+permission for the CreateGrant, ListGrants, or RevokeGrant operations only when an AWS service
+integrated with AWS KMS calls the operation on the user's behalf" -- absent from a Decrypt
+(so Bool "true" is false there: no outside Decrypt, proven), present on the CreateGrant a
+service makes for any caller (IAM User Guide, aws:ViaAWSService / forward access sessions).
+An Allow to "*" of kms:CreateGrant under Bool kms:GrantIsForAWSResource "true" lets a caller of
+any account have a service create grants on the key: public. Before: FAIL without --prove,
+PASS with it ("no request from outside gets through them (proven)")."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from helpers.access_estate import (APP_ROLE, CENTRAL, KEY_ARN, allow_read_identity, estate,
+                                   role, secret_policy_for, text)
+from scanner.access import AccessSettings, analyze_access
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot
+
+NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
+ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+        "Action": "kms:*", "Resource": "*"}
+
+
+def _snap(action: Any, condition: dict[str, Any]) -> Snapshot:
+    public = {"Sid": "Attach", "Effect": "Allow", "Principal": "*", "Action": action,
+              "Resource": "*", "Condition": condition}
+    return estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=text(ROOT, public),
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+
+
+def _status(snap: Snapshot, prove: bool) -> str:
+    rule = load_ruleset().get("kms-key-policy-public")
+    assert rule is not None
+    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 60},
+                          path="(test)")
+    access = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    out = evaluate(build_graph(snap), snap, access, Ruleset(rules=(rule,)), config, NOW)
+    return next(f.status.value for f in out if f.resource.arn == KEY_ARN)
+
+
+GRANT = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+@pytest.mark.parametrize("action", [["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                                    "kms:CreateGrant", ["kms:Decrypt", "kms:CreateGrant"]])
+def test_a_public_grant_for_aws_resources_fails_with_and_without_prove(action: Any) -> None:
+    pytest.importorskip("z3")
+    snap = _snap(action, GRANT)
+    assert _status(snap, prove=False) == "FAIL"
+    assert _status(snap, prove=True) == "FAIL"
+
+
+def test_a_public_decrypt_under_the_grant_key_lets_no_one_in() -> None:
+    """On Decrypt the key is absent: the statement never holds (PASS either way)."""
+    pytest.importorskip("z3")
+    snap = _snap("kms:Decrypt", GRANT)
+    assert _status(snap, prove=False) == "PASS"
+    assert _status(snap, prove=True) == "PASS"
+
+
+def test_a_condition_every_action_reads_alike_still_carries_the_proof() -> None:
+    """A public kms:* under Bool aws:PrincipalIsAWSService "true" (no IAM caller of any
+    action has it true): PASS with --prove and without, as before."""
+    pytest.importorskip("z3")
+    snap = _snap("kms:*", {"Bool": {"aws:PrincipalIsAWSService": "true"}})
+    assert _status(snap, prove=False) == "PASS"
+    assert _status(snap, prove=True) == "PASS"
