@@ -51,6 +51,11 @@ class SecretEvaluator:
         #: once per secret: a secret's unassessed accounts are these minus its own and named)
         self._unread_zone = tuple(sorted(a for a in settings.org_account_ids
                                          if settings.in_zone(a) and a not in index.iam_read))
+        #: what tells the stand-ins of two of them apart whatever the secret (``_stand_in``):
+        #: their aws:PrincipalOrgPaths and the SCPs along their path
+        self._unread_group: dict[str, tuple[object, ...]] = {
+            a: (settings.org_paths.get(a), pairs.guardrails.scp_signature(a))
+            for a in self._unread_zone}
         #: the organization accounts of the zone (a secret's organization class is these but
         #: its own account and the accounts its policy names)
         self._zone_org = frozenset(a for a in settings.org_account_ids if settings.in_zone(a))
@@ -506,13 +511,14 @@ class SecretEvaluator:
         verdicts: dict[tuple[object, ...], str] = {}
         reading: list[str] = []
         for acct in unassessed:
-            org_path = self.s.org_paths.get(acct)
-            group = (org_path, self.pairs.guardrails.scp_signature(acct),
-                     acct if acct in named else None)
+            group = self._unread_group.get(acct) or (
+                self.s.org_paths.get(acct), self.pairs.guardrails.scp_signature(acct))
+            if acct in named:
+                group = group + (acct,)
             decision = verdicts.get(group)
             if decision is None:
                 path = self.pairs.evaluate_pair(
-                    account_stand_in(acct, sv.partition, org_path), sv)
+                    account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)), sv)
                 decision = verdicts[group] = path.decision
                 if best is None or _BEST.get(decision, 2) < _BEST.get(best.decision, 2):
                     best = path
