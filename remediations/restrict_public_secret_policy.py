@@ -25,6 +25,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              with_secret)
 from scanner.findings import Finding
 from scanner.model import Snapshot
+from scanner.policy.arn import parse_arn
 from scanner.policy.exposure import public_statements, statement_indexes
 
 REMEDIATION_ID = "restrict-public-secret-policy"
@@ -76,8 +77,8 @@ def from_not_principal(stmt: Mapping[str, Any]) -> dict[str, Any]:
             else []
         ok = bool(values)
         for v in values:
-            parts = str(v).split(":", 5)
-            if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith(
+            arn = parse_arn(str(v))
+            if arn is None or arn.service != "iam" or not arn.resource.startswith(
                     ("role/", "user/")) or "*" in str(v) or "?" in str(v):
                 ok = False
                 break
