@@ -5,13 +5,16 @@ the statements the rule reports (scanner.policy.exposure.public_statements: Allo
 with NotPrincipal, with no narrowing condition -- an ``...IfExists`` one does not narrow); every
 other statement is kept as it was. A reported statement that also names principals besides
 ``*`` is split (``split_named``): the named principals keep it as it was, the ``*`` moves to a
-copy that gets the condition (safe-fixes trial, defect 2). The minified result is checked against the 20,480-character limit and written with
+copy that gets the condition (safe-fixes trial, defect 2). An Allow with NotPrincipal, which
+AWS does not support, becomes ``Principal: "*"`` with the excepted roles and users kept out by
+``ArnNotEquals aws:PrincipalArn`` (``from_not_principal``). The minified result is checked against the 20,480-character limit and written with
 ``BlockPublicPolicy=True``. Reversible: PutResourcePolicy with the previous text.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Mapping
 
 from remediations import _secret_policy
@@ -22,6 +25,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              with_secret)
 from scanner.findings import Finding
 from scanner.model import Snapshot
+from scanner.policy.arn import parse_arn
 from scanner.policy.exposure import public_statements, statement_indexes
 
 REMEDIATION_ID = "restrict-public-secret-policy"
@@ -49,6 +53,53 @@ def restrict(stmt: Mapping[str, Any], org_id: str) -> dict[str, Any]:
               if str(k).lower() != "aws:principalorgid"}
     equals["aws:PrincipalOrgID"] = org_id
     cond["StringEquals"] = equals
+    out["Condition"] = cond
+    return out
+
+
+def from_not_principal(stmt: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``Allow`` statement with ``NotPrincipal`` as ``Principal: "*"`` with the principals it
+    excepted kept out by ``ArnNotEquals aws:PrincipalArn``. IAM User Guide, "AWS JSON policy
+    elements: NotPrincipal": "NotPrincipal must be used with "Effect":"Deny". Using it with
+    "Effect":"Allow" is not supported", and "We recommend using the aws:PrincipalArn context
+    key with ARN condition operators instead" (ground-truth trial round 11: the plan kept
+    Allow + NotPrincipal and only added aws:PrincipalOrgID). aws:PrincipalArn is the ARN of a
+    role (for its assumed-role sessions too) or a user, so only IAM role and user entries
+    carry over; an account, a session, a service or a federated entry is refused (PlanRefused)
+    with the rewrite to make by hand."""
+    entries = stmt.get("NotPrincipal")
+    arns: list[str] = []
+    ok = isinstance(entries, Mapping) and set(entries) == {"AWS"}
+    if ok:
+        assert isinstance(entries, Mapping)
+        value = entries["AWS"]
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) \
+            else []
+        ok = bool(values)
+        for v in values:
+            arn = parse_arn(str(v))
+            if arn is None or arn.service != "iam" or not arn.resource.startswith(
+                    ("role/", "user/")) or "*" in str(v) or "?" in str(v):
+                ok = False
+                break
+            arns.append(str(v))
+    if not ok:
+        raise PlanRefused(
+            f"statement {stmt.get('Sid') or ''} allows everyone but NotPrincipal "
+            f"{json.dumps(entries, sort_keys=True)}; AWS does not support NotPrincipal with "
+            "Allow, and only IAM role and user ARNs can be kept out by a condition: rewrite it "
+            "by hand as Principal \"*\" with aws:PrincipalOrgID and ArnNotEquals "
+            "aws:PrincipalArn (or StringNotEquals aws:PrincipalAccount for an account)")
+    out = copy.deepcopy(dict(stmt))
+    del out["NotPrincipal"]
+    out["Principal"] = "*"
+    cond = dict(out.get("Condition") or {})
+    arn_not = dict(cond.get("ArnNotEquals") or {})
+    key = next((k for k in arn_not if str(k).lower() == "aws:principalarn"), "aws:PrincipalArn")
+    had = arn_not.get(key)
+    before = [had] if isinstance(had, str) else list(had) if isinstance(had, list) else []
+    arn_not[key] = list(dict.fromkeys(before + arns))
+    cond["ArnNotEquals"] = arn_not
     out["Condition"] = cond
     return out
 
@@ -112,6 +163,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     taken = {str(st.get("Sid")) for st in before["Statement"] if isinstance(st, Mapping)}
     for i in public:
         stmt = before["Statement"][i]
+        if "NotPrincipal" in stmt:
+            stmt = from_not_principal(stmt)
         named = split_named(stmt)
         if named is None:
             replacements[i] = restrict(stmt, org_id)

@@ -51,6 +51,11 @@ class SecretEvaluator:
         #: once per secret: a secret's unassessed accounts are these minus its own and named)
         self._unread_zone = tuple(sorted(a for a in settings.org_account_ids
                                          if settings.in_zone(a) and a not in index.iam_read))
+        #: what tells the stand-ins of two of them apart whatever the secret (``_stand_in``):
+        #: their aws:PrincipalOrgPaths and the SCPs along their path
+        self._unread_group: dict[str, tuple[object, ...]] = {
+            a: (settings.org_paths.get(a), pairs.guardrails.scp_signature(a))
+            for a in self._unread_zone}
         #: the organization accounts of the zone (a secret's organization class is these but
         #: its own account and the accounts its policy names)
         self._zone_org = frozenset(a for a in settings.org_account_ids if settings.in_zone(a))
@@ -473,10 +478,13 @@ class SecretEvaluator:
             unassessed = () if acct in self.index.iam_read else (acct,)
             stand_in = next((p for p in evaluated if p.principal_type == "root"
                              and p.principal_account == acct), None)
+            reading = unassessed if stand_in is not None and stand_in.decision in (
+                "ALLOWED", "CONDITIONAL") else ()
             out.append(_summary(
                 f"account:{acct}", "account", rec,
                 [p.gate_statuses() for p in ev if p.principal_type != "root"],
-                [p.decision for p in ev if p.principal_type != "root"], unassessed, stand_in,
+                [p.decision for p in ev if p.principal_type != "root"], unassessed,
+                (stand_in, reading),
                 tuple(dict.fromkeys(g.statement for g in grants if g.account_id == acct
                                     and g.scope == "account"))))
         if sv.policy_unread:
@@ -484,14 +492,39 @@ class SecretEvaluator:
             out = [replace(r, missing=(RESOURCE_POLICY_NOT_COLLECTED,)) for r in out]
         return tuple(out)
 
-    def _stand_in(self, sv: SecretView, unassessed: tuple[str, ...]) -> AccessPath | None:
-        """The verdict for a principal of an account whose IAM was not read (the first one:
-        they are alike but for their account)."""
+    def _stand_in(self, sv: SecretView, unassessed: tuple[str, ...]
+                  ) -> tuple[AccessPath | None, tuple[str, ...]]:
+        """The best verdict for a principal of an account whose IAM was not read, and the
+        accounts of ``unassessed`` whose stand-in reads. Such accounts are alike but for their
+        place in the organization -- their aws:PrincipalOrgPaths and the SCPs attached along
+        their path ("SCPs ... attached to the root, OUs or accounts": Organizations User
+        Guide) -- and for a policy of the secret naming one of them: one stand-in per group
+        of accounts alike in these (the first one of every account stood for them all:
+        ground-truth trial round 11, an organization class was DENIED by an SCP on the
+        unread account whose id sorted first while another unread account's principals could
+        read)."""
         if not unassessed:
-            return None
-        acct = unassessed[0]
-        return self.pairs.evaluate_pair(
-            account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)), sv)
+            return None, ()
+        named = sv.named.accounts | sv.named.confined | sv.key_named.accounts \
+            | sv.key_named.confined
+        best: AccessPath | None = None
+        verdicts: dict[tuple[object, ...], str] = {}
+        reading: list[str] = []
+        for acct in unassessed:
+            group = self._unread_group.get(acct) or (
+                self.s.org_paths.get(acct), self.pairs.guardrails.scp_signature(acct))
+            if acct in named:
+                group = group + (acct,)
+            decision = verdicts.get(group)
+            if decision is None:
+                path = self.pairs.evaluate_pair(
+                    account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)), sv)
+                decision = verdicts[group] = path.decision
+                if best is None or _BEST.get(decision, 2) < _BEST.get(best.decision, 2):
+                    best = path
+            if decision in ("ALLOWED", "CONDITIONAL"):
+                reading.append(acct)
+        return best, tuple(reading)
 
 
 _BEST = {"ALLOWED": 0, "CONDITIONAL": 1, "DENIED": 2}
@@ -518,13 +551,15 @@ def _denied_gates(gate_maps: Iterable[Mapping[str, str]]) -> tuple[str, ...]:
 
 def _summary(subject: str, scope: str, recorded: list[AccessPath],
              gate_maps: list[Mapping[str, str]], decisions: list[str],
-             unassessed: tuple[str, ...], stand_in: AccessPath | None,
+             unassessed: tuple[str, ...],
+             stand_in: tuple[AccessPath | None, tuple[str, ...]],
              statements: tuple[str, ...]) -> Reach:
     readers = [p for p in recorded if p.decision == "ALLOWED"]
     cond = [p for p in recorded if p.decision == "CONDITIONAL"]
-    if stand_in is not None:
-        decisions = decisions + [stand_in.decision]
-        gate_maps = gate_maps + [stand_in.gate_statuses()]
+    best, reading = stand_in
+    if best is not None:
+        decisions = decisions + [best.decision]
+        gate_maps = gate_maps + [best.gate_statuses()]
     decision = min(decisions, key=lambda d: _BEST.get(d, 2), default="DENIED")
     blocked: tuple[str, ...] = ()
     if decision == "DENIED":
@@ -534,4 +569,5 @@ def _summary(subject: str, scope: str, recorded: list[AccessPath],
                  principals=len({p.principal for p in readers}),
                  conditional_principals=len({p.principal for p in cond}),
                  accounts=len({p.principal_account for p in readers + cond}),
-                 unassessed_accounts=unassessed, blocked_by=blocked, statements=statements)
+                 unassessed_accounts=unassessed, unassessed_reading=reading,
+                 blocked_by=blocked, statements=statements)

@@ -169,6 +169,10 @@ class Reach:
     conditional_principals: int | None = None
     accounts: int | None = None  # accounts with at least one (conditional) reader
     unassessed_accounts: tuple[str, ...] = ()
+    #: those of ``unassessed_accounts`` whose stand-in reads (ALLOWED or CONDITIONAL): their
+    #: place in the organization (aws:PrincipalOrgPaths, the SCPs along their path) can make
+    #: one read where another cannot (ground-truth trial round 11)
+    unassessed_reading: tuple[str, ...] = ()
     blocked_by: tuple[str, ...] = ()  # for DENIED: the gates that stop the class
     statements: tuple[str, ...] = ()  # the resource-policy statements that open it
     #: inputs not read that the class's decision depends on (the secret's resource policy:

@@ -401,6 +401,14 @@ def reached_through(sa: Any, who: Unnamed, policies: str, *, denied: bool = Fals
     reach = next((r for r in sa.reach if r.subject == subject), None)
     if reach is not None and (denied or reach.reads):
         return subject
+    # a class whose members the scan could not list in this account (its IAM not read: the
+    # reach's unassessed_accounts) has the principal asked about among them -- an OU-path or
+    # organization-wide grant (ground-truth trial round 11: prod-legacy, its audit role
+    # missing, was counted under the OU-path reach and yet "no principal ... in the scan")
+    for reach in sa.reach:
+        if who.account in reach.unassessed_accounts and (
+                denied or who.account in reach.unassessed_reading):
+            return str(reach.subject)
     return None
 
 
@@ -428,6 +436,8 @@ def _through_label(via: str) -> str:
     if via == PUBLIC_PRINCIPAL:
         return ("the `*` path (any principal of an account outside the trust zone that no "
                 "policy of the secret names)")
+    if via.startswith("organization:"):
+        return f"the reach to its organization ({via}): its account's IAM was not read"
     return f"the reach to its account ({via})"
 
 
@@ -554,6 +564,15 @@ def run(args: argparse.Namespace) -> int:
             secrets = [s for s in secrets if s.secret_arn in through
                        or any(p.principal in principals for p in s.paths)]
         if not_found is not None and not through:
+            if who is not None and not who.outside:
+                # an account of the zone (of the organization, scanned, or trusted) whose IAM
+                # was not read: "no principal ... in the scan" would be untrue (ground-truth
+                # trial round 11: the sandbox account whose audit role was missing)
+                raise UsageError(
+                    f"--principal {args.principal!r}: account {who.account} is in the trust "
+                    "zone but the scan did not read its IAM (see scan-coverage-gap), so none "
+                    "of its principals is known; no secret's reach lets them in"
+                    + ("" if args.all else " (--all lists the reaches that stop them)"))
             raise not_found
     aliases = key_aliases(snapshot)
     asked = args.principal if principals is not None else None

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.access_estate import (APP_ROLE, MEMBER, OUTSIDER, SECRET_ARN,
-                                   allow_read_identity, estate, key_policy_for, role, text)
+from helpers.access_estate import (APP_ROLE, CENTRAL, MEMBER, MEMBER2, ORG_ID, OUTSIDER,
+                                   SECRET_ARN, allow_read_identity, estate, key_policy_for,
+                                   role, text)
 
 from scanner.cli import main
 from scanner.snapshot_io import write_snapshot
@@ -140,3 +141,52 @@ def test_with_secret_an_outsider_that_does_not_reach_it_is_still_no_principal(
     code, out, err = _ask(path, PARTNER, capsys, "--secret", "app/db")
     assert code == 0, err
     assert "reached through the `*` path" in " ".join(out.split())
+
+
+ORG_READ: dict[str, Any] = dict(READ, Condition={"StringEquals": {"aws:PrincipalOrgID": ORG_ID}})
+
+
+def _unread_member2(tmp_path: Path, *statements: dict[str, Any]) -> Path:
+    """MEMBER2 is an account of the organization whose IAM the scan did not read (its audit
+    role could not be assumed: a coverage gap)."""
+    snap = estate(secret_policy=text(*statements), key_policy=key_policy_for("*"),
+                  principals=(role(APP_ROLE, allow_read_identity()),),
+                  iam_accounts=(CENTRAL, MEMBER))
+    return write_snapshot(tmp_path / "snapshot.json.gz", snap)
+
+
+def test_an_organization_account_whose_iam_was_not_read_is_reached_through_the_org_grant(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ground-truth trial round 11: `access --secret shared/ou-path` said the OU-path reach
+    let in "1 principal(s) ... IAM not read in 1 account(s)" -- the account prod-legacy,
+    whose audit role was missing -- but `access --principal <prod-legacy>` answered "no
+    principal by that ARN, name or account in the scan" (exit 2). The reach's
+    unassessed_accounts are the accounts of the class whose principals the scan could not
+    list; a principal of one of them is a member of the class, so the secret is listed,
+    reached through that reach."""
+    path = _unread_member2(tmp_path, ORG_READ)
+    code, out, err = _ask(path, MEMBER2, capsys, "--format", "json")
+    assert code == 0, err
+    [secret] = json.loads(out)["secrets"]
+    assert secret["secret_arn"] == SECRET_ARN
+    assert secret["reached_through"] == f"organization:{ORG_ID}"
+    role2 = f"arn:aws:iam::{MEMBER2}:role/Anything"
+    code, out, err = _ask(path, role2, capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert f"{role2}: no path of its own to this secret; reached through the reach to " \
+           f"its organization (organization:{ORG_ID}): its account's IAM was not read" in flat
+
+
+def test_an_organization_account_whose_iam_was_not_read_and_no_reach_lets_in_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ground-truth trial round 11: for an account of the zone whose IAM was not read (its
+    audit role missing), "no principal by that ARN, name or account in the scan" is untrue --
+    the account is in the scan; the answer says its IAM was not read and that no secret's
+    reach lets its principals in (exit 2 as before)."""
+    path = _unread_member2(tmp_path, {**READ, "Principal": {"AWS": APP_ROLE}})
+    code, _out, err = _ask(path, MEMBER2, capsys)
+    assert code == 2, err
+    assert "no principal by that ARN" not in err
+    assert f"account {MEMBER2} is in the trust zone but the scan did not read its IAM" in err
+    assert "no secret's reach lets them in" in err
