@@ -374,6 +374,14 @@ def _export(args: argparse.Namespace) -> int:
             # once, before anything is sent, instead of one failure per finding (exit 3)
             home = sessions.home_account()
             others = sorted({account for account, _ in targets if account != home})
+            if others and args.mode == "central":
+                # --mode central is given already: naming it as the way out was no help
+                # (new-user trial: `export securityhub --mode central` from the management
+                # account said "give --role-name ROLE ..., or --mode central")
+                raise UsageError(
+                    f"--mode central imports into account {others[0]} (--central-account, "
+                    f"default the scan's central account), not the caller's ({home}); give "
+                    f"--role-name ROLE (assumed there), or --central-account {home}")
             if others:
                 raise UsageError(
                     f"the findings go to {len(others)} account(s) other than the caller's "
