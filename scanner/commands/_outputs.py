@@ -176,7 +176,16 @@ def ask_yes(question: str, untouched: str) -> bool:
     from scanner.errors import Interrupted
 
     try:
-        print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
+        # wrapped to the terminal's width like the lines before it, "Type 'yes' to
+        # continue: " kept whole at the end (new-user trial: the question of an apply ran
+        # past column 80)
+        from scanner.textfit import fit_line, stream_columns
+
+        width = stream_columns(sys.stderr)
+        asked = fit_line(question, width, more="  ")
+        ask = "Type 'yes' to continue: "
+        fits = width is None or len(asked.rsplit("\n", 1)[-1]) + len(ask) < width
+        print(f"{asked}{' ' if fits else chr(10)}{ask}", end="", file=sys.stderr, flush=True)
         answer = sys.stdin.readline()
     except KeyboardInterrupt:
         print(file=sys.stderr)

@@ -347,7 +347,8 @@ def run(args: argparse.Namespace) -> int:
                            else plan.estate.audit_role)
     print(terminal_safe(render_plan(plan, width=terminal_width())))
     if not args.plan:
-        print(f"\nplan saved to {plan_path} (also as .md and .html)")
+        print(fit_line(f"\nplan saved to {plan_path} (also as .md and .html)",
+                       stream_columns(), more="  "))
     if not args.apply:
         if plan.changes:
             print(fit_line("nothing was changed; review the plan, then run again with "
@@ -399,7 +400,7 @@ def _summary(args: argparse.Namespace, ok: bool, line: str) -> None:
     """The journal line after an apply or undo: on stdout; with -q only when the run failed
     (the journal to undo from, or to read), on standard error with the lines before it."""
     if not _quiet(args):
-        print(line)
+        print(fit_line(line, stream_columns(), more="  "))
     elif not ok:
         _errors(args)(line)
 
@@ -506,7 +507,8 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
                                   "--full-refresh-days 1", path=uri)
             unmarked.exit_code = 1  # not 2 ("nothing changed"): changes were made
             raise unmarked from None
-        print(f"marked {len(changes)} changed resource(s) for re-read in {uri}")
+        print(fit_line(f"marked {len(changes)} changed resource(s) for re-read in {uri}",
+                       stream_columns(), more="  "))
     return changed
 
 

@@ -29,7 +29,7 @@ def test_the_plan_summary_and_what_is_not_planned_fit_80_columns(tmp_path: Path)
     not_planned = lines[lines.index(next(line for line in lines
                                          if line.startswith("Not planned"))):
                         lines.index(next(line for line in lines
-                                         if line.startswith("plan saved to ")))]
+                                         if line.startswith("plan saved to")))]
     assert any("restrict-public-secret-policy" in line for line in summary)
     assert any("secret-rotation-disabled" in line for line in not_planned)
     too_wide = [line for line in summary + not_planned if len(line) > 80]
