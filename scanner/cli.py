@@ -63,7 +63,23 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"{self.prog}: error: {_closest_choice(message)} "
+                     f"(see `{self.prog} --help`)\n")
+
+
+def _closest_choice(message: str) -> str:
+    """argparse's "invalid choice: 'scna' (choose from 'scan', ...)" with the closest choice
+    named, as a mistyped flag's is (new-user trial: `secretgraph scna`, `rules listt` and
+    `access --format jsn` listed every choice and named none)."""
+    import difflib
+    import re
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if not found:
+        return message
+    choices = re.findall(r"'([^']*)'", found.group(2))
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]}?" if close else message
 
 
 def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:

@@ -155,6 +155,32 @@ def test_bad_usage_is_one_line_naming_the_command(
     assert capsys.readouterr().err == says + "\n"
 
 
+@pytest.mark.parametrize("argv, says", [
+    (["scna"], "secretgraph: error: argument COMMAND: invalid choice: 'scna' (choose from "
+               "'scan', 'collect', 'demo', 'access', 'diff', 'history', 'baseline', 'rules', "
+               "'remediate', 'export', 'report', 'iam-policy', 'deploy-templates', "
+               "'completion'); did you mean scan? (see `secretgraph --help`)"),
+    (["rules", "listt"], "secretgraph rules: error: argument ACTION: invalid choice: 'listt' "
+                         "(choose from 'list', 'validate'); did you mean list? (see "
+                         "`secretgraph rules --help`)"),
+    (["access", "--format", "jsn"], "secretgraph access: error: argument --format: invalid "
+                                    "choice: 'jsn' (choose from 'table', 'json'); did you "
+                                    "mean json? (see `secretgraph access --help`)"),
+    # nothing close: the choices alone, as before
+    (["access", "--format", "xml"], "secretgraph access: error: argument --format: invalid "
+                                    "choice: 'xml' (choose from 'table', 'json') (see "
+                                    "`secretgraph access --help`)"),
+])
+def test_a_mistyped_command_or_choice_names_the_closest(
+        argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: a mistyped flag named the closest one (--frmat: did you mean
+    --format?), a mistyped command or choice only listed them all."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == says + "\n"
+
+
 def test_collection_flags_with_a_snapshot_are_refused_not_ignored(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
