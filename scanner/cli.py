@@ -332,6 +332,13 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     if problem:  # raised somewhere no command expected it: still one plain line
         _error(args, f"secretgraph {args.command}: error: {problem}")
         return 2
+    if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint: "):
+        # botocore's, for an endpoint from the environment or the profile (--endpoint-url
+        # is checked when parsed): bad input, not a bug (new-user trial)
+        _error(args, f"secretgraph {args.command}: error: {exc} (from AWS_ENDPOINT_URL, "
+                     "AWS_ENDPOINT_URL_<SERVICE> or the profile's endpoint_url): give "
+                     "http(s)://HOST[:PORT]")
+        return 2
     if args.debug:  # the traceback, and still exit 2 (an escaping exception exits 1, which
         # means "findings at or above --fail-on")
         import traceback

@@ -22,7 +22,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
-from scanner.commands._outputs import external_id, output_file, write_output
+from scanner.commands._outputs import endpoint_url, external_id, output_file, \
+    write_output
 from scanner.errors import InputError, Interrupted, UsageError
 
 HELP = ("export findings to AWS Security Hub (BatchImportFindings, BatchUpdateFindings; per "
@@ -73,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", metavar="R",
                         help="region for account-level findings and STS (default: the scan's first)")
     parser.add_argument("--profile", metavar="NAME", help="AWS profile for the base credentials")
-    parser.add_argument("--endpoint-url", metavar="URL",
+    parser.add_argument("--endpoint-url", metavar="URL", type=endpoint_url,
                         help="AWS endpoint (moto) for every service; without it "
                              "AWS_ENDPOINT_URL_SECURITYHUB, AWS_ENDPOINT_URL apply as in boto3")
     parser.add_argument("--include-passed", action="store_true",

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from scanner.commands._outputs import external_id, output_file, replace_together, \
-    terminal_width
+from scanner.commands._outputs import endpoint_url, external_id, output_file, \
+    replace_together, terminal_width
 from scanner.textfit import fit_line, stream_columns, terminal_safe
 from scanner.errors import InputError, SecretgraphError, StdoutError, \
     UsageError
@@ -99,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="AWS profile for the starting credentials (like scan)")
     ap.add_argument("--external-id", metavar="ID", type=external_id,
                     help="ExternalId for AssumeRole of the remediation role")
-    ap.add_argument("--endpoint-url", metavar="URL",
+    ap.add_argument("--endpoint-url", metavar="URL", type=endpoint_url,
                     help="AWS endpoint (e.g. a moto server) for every service; without it "
                          "AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL apply as in boto3")
     ap.add_argument("--undo", metavar="JOURNAL", help="revert what the journal of an apply did")

@@ -181,6 +181,43 @@ def test_a_mistyped_command_or_choice_names_the_closest(
     assert capsys.readouterr().err == says + "\n"
 
 
+@pytest.mark.parametrize("command", [
+    ["scan", "--regions", "us-east-1"],
+    ["collect", "--shard", "1/1", "--run-id", "r1", "--parts", "parts", "--regions", "us-east-1"],
+    ["export", "securityhub", "--findings", "findings.json"],
+    ["remediate", "--in", "scan-out", "--apply", "--yes", "--remediation-role-name", "Fixer"],
+])
+def test_an_endpoint_url_that_is_no_url_is_bad_usage_not_an_internal_error(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: `--endpoint-url localhost:4566` (the scheme left out) reached
+    botocore, whose ValueError was "internal error: ValueError: Invalid endpoint" once the
+    command had started (remediate --apply had re-planned and saved its plan by then)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        main([*command, "--endpoint-url", "localhost:4566"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (f"secretgraph {command[0]}: error: argument --endpoint-url: "
+                   "'localhost:4566' is not an endpoint URL: give http(s)://HOST[:PORT], e.g. "
+                   f"http://127.0.0.1:5000 (see `secretgraph {command[0]} --help`)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endpoint_url_from_the_environment_that_is_no_url_is_one_error_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "notaurl")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert main(["scan", "--regions", "us-east-1", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == ("secretgraph scan: error: Invalid endpoint: notaurl (from AWS_ENDPOINT_URL, "
+                   "AWS_ENDPOINT_URL_<SERVICE> or the profile's endpoint_url): give "
+                   "http(s)://HOST[:PORT]\n")
+    assert "internal error" not in err and not (tmp_path / "out").exists()
+
+
 def test_collection_flags_with_a_snapshot_are_refused_not_ignored(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
