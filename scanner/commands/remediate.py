@@ -20,7 +20,7 @@ from typing import Any, Iterator
 from scanner.commands._outputs import endpoint_url, external_id, output_file, \
     replace_together, terminal_width
 from scanner.textfit import fit_line, stream_columns, terminal_safe
-from scanner.errors import InputError, SecretgraphError, StdoutError, \
+from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
@@ -314,13 +314,22 @@ def run(args: argparse.Namespace) -> int:
         # each change's analysis pauses the collector (graph, access, rules): inside
         # freezing() a paused step ends by freezing what exists instead of leaving a walk over
         # the estate to the next allocation (scanner/gcpause.py, as a scan does)
-        with Progress.for_terminal(quiet=bool(getattr(args, "quiet", False))) as progress, \
-                freezing():
-            progress.phase("plan")  # each change's effect predicted: long on large estates
-            plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
-                              accept_access_changes=args_accepted,
-                              progress=progress.counts("findings"))
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
+        try:
+            with Progress.for_terminal(quiet=bool(getattr(args, "quiet", False))) as progress, \
+                    freezing():
+                progress.phase("plan")  # each change's effect predicted: long on large estates
+                plan = build_plan(inputs.findings, inputs.snapshot, config, selection,
+                                  inputs=rules, accept_access_changes=args_accepted,
+                                  progress=progress.counts("findings"))
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, Interrupted):
+                raise
+            # Ctrl-C or SIGTERM while planning said only "interrupted": whether anything was
+            # changed is what the person who pressed it needs to know (new-user trial)
+            saved = f"{plan_path} as it was" if Path(plan_path).exists() else "none written"
+            raise Interrupted(f"interrupted while planning; nothing was changed and no plan "
+                              f"was saved ({saved})") from None
         for change in plan.changes:
             if change.change_id in args_accepted and not (change.effect or {}).get("accepted"):
                 _note(args, f"note: --accept-access-change {change.change_id}: that change "
