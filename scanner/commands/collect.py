@@ -62,6 +62,16 @@ def run(args: argparse.Namespace) -> int:
 
     shard = parse_shard(args.shard)
     run_id = check_run_id(args.run_id)
+    from scanner.aws.session import check_role_arn_template, check_role_name
+
+    # the role flags checked as scan checks them (new-user trial: --role-name a/b or '' went
+    # unchecked to AssumeRole)
+    if args.role_name and args.role_arn:
+        raise UsageError("give --role-name or --role-arn, not both")
+    if args.role_name is not None:
+        check_role_name(args.role_name)
+    if args.role_arn:
+        check_role_arn_template(args.role_arn)
     from scanner.aws.session import profile_region
 
     # the default Region as scan finds it (AWS_REGION, AWS_DEFAULT_REGION, the profile)

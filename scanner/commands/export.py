@@ -232,7 +232,7 @@ def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.role_name:
+    if args.role_name is not None:  # an empty one too (new-user trial)
         from scanner.aws.session import check_role_name
 
         check_role_name(args.role_name, "export --role-name")

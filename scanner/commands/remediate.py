@@ -200,7 +200,7 @@ def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory
     if audit_role and args.remediation_role_name == audit_role:
         raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
                          "remediation needs its own write role")
-    if args.remediation_role_name:
+    if args.remediation_role_name is not None:  # an empty one too (new-user trial)
         from scanner.aws.session import check_role_name
 
         check_role_name(args.remediation_role_name, "--remediation-role-name")

@@ -181,8 +181,8 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         raise UsageError(f"--fail-on: {exc}") from None
     if args.role_name and args.role_arn:
         raise UsageError("give --role-name or --role-arn, not both")
-    if args.role_name:
-        check_role_name(args.role_name)
+    if args.role_name is not None:  # an empty one too: it is no "no --role-name" (new-user
+        check_role_name(args.role_name)  # trial: `--role-name ''` said "no --role-name given")
     if args.role_arn:
         check_role_arn_template(args.role_arn)
     if args.snapshot is not None and args.from_parts is not None:

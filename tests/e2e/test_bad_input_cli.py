@@ -218,6 +218,37 @@ def test_an_endpoint_url_from_the_environment_that_is_no_url_is_one_error_line(
     assert "internal error" not in err and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command, flag", [
+    (["scan", "--org", "--regions", "us-east-1"], "--role-name"),
+    (["collect", "--org", "--regions", "us-east-1", "--shard", "1/1", "--run-id", "r1",
+      "--parts", "parts"], "--role-name"),
+    (["export", "securityhub", "--findings", "findings.json", "--dry-run"], "export --role-name"),
+    (["remediate", "--in", "scan-out", "--apply", "--yes"], "--remediation-role-name"),
+])
+def test_an_empty_role_name_is_refused_as_such(
+        command: list[str], flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: `scan --org --role-name ''` (an unset variable) discovered the
+    organization, then said "no --role-name given: cannot assume a role in account ..." --
+    the flag was given, empty. It is refused as an invalid role name before any work."""
+    monkeypatch.chdir(tmp_path)
+    if command[0] == "remediate":
+        from helpers.access_estate import estate as access_estate
+
+        from scanner.snapshot_io import write_snapshot
+
+        write_snapshot(tmp_path / "s.json.gz", access_estate(secret_policy=None))
+        assert main(["scan", "--snapshot", "s.json.gz", "--out", "scan-out", "-q"]) in (0, 1)
+        capsys.readouterr()
+    if command[0] == "export":
+        (tmp_path / "findings.json").write_text("{}")
+    name_flag = "--remediation-role-name" if command[0] == "remediate" else "--role-name"
+    assert main([*command, name_flag, ""]) == 2
+    assert capsys.readouterr().err == (f"secretgraph {command[0]}: error: {flag} '' is not a "
+                                       "valid IAM role name\n")
+    assert not (tmp_path / "parts").exists()
+
+
 def test_collection_flags_with_a_snapshot_are_refused_not_ignored(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
