@@ -63,7 +63,23 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"{self.prog}: error: {_closest_choice(message)} "
+                     f"(see `{self.prog} --help`)\n")
+
+
+def _closest_choice(message: str) -> str:
+    """argparse's "invalid choice: 'scna' (choose from 'scan', ...)" with the closest choice
+    named, as a mistyped flag's is (new-user trial: `secretgraph scna`, `rules listt` and
+    `access --format jsn` listed every choice and named none)."""
+    import difflib
+    import re
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if not found:
+        return message
+    choices = re.findall(r"'([^']*)'", found.group(2))
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]}?" if close else message
 
 
 def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
@@ -315,6 +331,13 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     problem = credentials_problem(exc, profile=getattr(args, "profile", None))
     if problem:  # raised somewhere no command expected it: still one plain line
         _error(args, f"secretgraph {args.command}: error: {problem}")
+        return 2
+    if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint: "):
+        # botocore's, for an endpoint from the environment or the profile (--endpoint-url
+        # is checked when parsed): bad input, not a bug (new-user trial)
+        _error(args, f"secretgraph {args.command}: error: {exc} (from AWS_ENDPOINT_URL, "
+                     "AWS_ENDPOINT_URL_<SERVICE> or the profile's endpoint_url): give "
+                     "http(s)://HOST[:PORT]")
         return 2
     if args.debug:  # the traceback, and still exit 2 (an escaping exception exits 1, which
         # means "findings at or above --fail-on")

@@ -29,6 +29,11 @@ def fit_line(line: str, width: int | None, *, more: str = "    ") -> str:
     file or a pipe) or when it fits."""
     if width is None or len(line) <= width:
         return line
+    if line.startswith("\n"):  # a blank line before it: kept before it, not in its indent
+        # (a "\n" in the indent put a blank line inside the wrapped text: remediate's "no
+        # change planned for this selection" at 80 columns -- new-user trial)
+        body = line.lstrip("\n")
+        return line[:len(line) - len(body)] + fit_line(body, width, more=more)
     indent = line[:len(line) - len(line.lstrip())]
     lines = textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
                           subsequent_indent=indent + more, break_long_words=False,

@@ -33,6 +33,19 @@ def external_id(text: str) -> str:
     return text
 
 
+def endpoint_url(text: str) -> str:
+    """An ``--endpoint-url`` argument botocore takes (``http://127.0.0.1:5000``): refused at
+    the command line, naming the flag, where botocore's "ValueError: Invalid endpoint" was an
+    internal error once the command had started (new-user trial: ``--endpoint-url
+    localhost:4566``, the scheme left out). An empty one stays "none", as before."""
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    if text and not (is_valid_endpoint_url(text) or is_valid_ipv6_endpoint_url(text)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an endpoint URL: give "
+                                         "http(s)://HOST[:PORT], e.g. http://127.0.0.1:5000")
+    return text
+
+
 def output_file(path: str | Path, flag: str) -> Path:
     """``path`` ready to be written: not a folder, under folders (created when missing)."""
     if not str(path).strip():
@@ -176,7 +189,16 @@ def ask_yes(question: str, untouched: str) -> bool:
     from scanner.errors import Interrupted
 
     try:
-        print(f"{question} Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
+        # wrapped to the terminal's width like the lines before it, "Type 'yes' to
+        # continue: " kept whole at the end (new-user trial: the question of an apply ran
+        # past column 80)
+        from scanner.textfit import fit_line, stream_columns
+
+        width = stream_columns(sys.stderr)
+        asked = fit_line(question, width, more="  ")
+        ask = "Type 'yes' to continue: "
+        fits = width is None or len(asked.rsplit("\n", 1)[-1]) + len(ask) < width
+        print(f"{asked}{' ' if fits else chr(10)}{ask}", end="", file=sys.stderr, flush=True)
         answer = sys.stdin.readline()
     except KeyboardInterrupt:
         print(file=sys.stderr)

@@ -19,6 +19,7 @@ from scanner.commands.history import add_history_argument
 from scanner.errors import InputError, UsageError
 from scanner.history.baseline import baseline_findings, init_baseline, load_baseline
 from scanner.model import Snapshot
+from scanner.textfit import fit_line, stream_columns
 
 HELP = "write, validate or check an access baseline (allowed readers per secret)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -130,8 +131,8 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
 def run(args: argparse.Namespace) -> int:
     if args.baseline_command == "validate":
         baseline = load_baseline(args.file)
-        print(f"{args.file}: valid ({len(baseline.entries)} secret entries, "
-              f"{len(baseline.allowed_external_accounts)} allowed external accounts)")
+        _say(f"{args.file}: valid ({len(baseline.entries)} secret entries, "
+             f"{len(baseline.allowed_external_accounts)} allowed external accounts)")
         return 0
     if args.baseline_command == "check":
         baseline = load_baseline(args.baseline)  # validated before anything is read
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             for f in findings:
                 print(f"{f.status.value:<8} {f.resource.arn}  {f.principal}")
-            print(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
+            _say(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
         return 1 if findings else 0
     out = Path(args.output_file)
     if out.exists() and not args.force:
@@ -153,5 +154,12 @@ def run(args: argparse.Namespace) -> int:
     text = init_baseline(access)
     write_output(out, text, "--output-file")
     n = text.count("\n  - secret:")
-    print(f"wrote {out}: {n} secret(s) with today's readers; review it before use")
+    _say(f"wrote {out}: {n} secret(s) with today's readers; review it before use")
     return 0
+
+
+def _say(line: str) -> None:
+    """A line of the answer: broken between words on a terminal, one line in a file or a pipe
+    (new-user trial: "wrote FILE: 22 secret(s) with today's readers; review it before use"
+    ran to column 138 at 80 with the baseline in a folder of its own)."""
+    print(fit_line(line, stream_columns(), more="  "))

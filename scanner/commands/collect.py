@@ -62,6 +62,16 @@ def run(args: argparse.Namespace) -> int:
 
     shard = parse_shard(args.shard)
     run_id = check_run_id(args.run_id)
+    from scanner.aws.session import check_role_arn_template, check_role_name
+
+    # the role flags checked as scan checks them (new-user trial: --role-name a/b or '' went
+    # unchecked to AssumeRole)
+    if args.role_name and args.role_arn:
+        raise UsageError("give --role-name or --role-arn, not both")
+    if args.role_name is not None:
+        check_role_name(args.role_name)
+    if args.role_arn:
+        check_role_arn_template(args.role_arn)
     from scanner.aws.session import profile_region
 
     # the default Region as scan finds it (AWS_REGION, AWS_DEFAULT_REGION, the profile)
@@ -95,11 +105,17 @@ def run(args: argparse.Namespace) -> int:
     with Progress.for_terminal(counter, quiet=args.quiet) as progress:
         manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts, shard=shard),
                                  counter=counter, progress=progress)
-    print(f"shard {manifest.shard} of run {run_id}: {len(manifest.accounts)} account(s) of "
-          f"{len(manifest.expected_accounts)} written to {parts.uri} "
-          f"({sum((manifest.api_calls or {}).values())} API calls, {manifest.seconds:.1f}s)")
+    from scanner.textfit import fit_line, stream_columns
+
+    # broken between words on a terminal, as scan's summary is; one line in a log (new-user
+    # trial: the shard's line ran to column 88 at 80 under its progress bar)
+    print(fit_line(f"shard {manifest.shard} of run {run_id}: {len(manifest.accounts)} "
+                   f"account(s) of {len(manifest.expected_accounts)} written to {parts.uri} "
+                   f"({sum((manifest.api_calls or {}).values())} API calls, "
+                   f"{manifest.seconds:.1f}s)", stream_columns(), more="  "))
     if manifest.incomplete and not args.quiet:  # with -q, exit 3 alone says it (QUIET_HELP)
-        print(incomplete_line(manifest), file=sys.stderr)
+        print(fit_line(incomplete_line(manifest), stream_columns(sys.stderr), more="  "),
+              file=sys.stderr)
     return 3 if manifest.incomplete else 0
 
 

@@ -22,7 +22,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from scanner.commands._outputs import external_id, output_file, write_output
+from scanner.commands._outputs import endpoint_url, external_id, output_file, \
+    write_output
 from scanner.errors import InputError, Interrupted, UsageError
 
 HELP = ("export findings to AWS Security Hub (BatchImportFindings, BatchUpdateFindings; per "
@@ -73,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", metavar="R",
                         help="region for account-level findings and STS (default: the scan's first)")
     parser.add_argument("--profile", metavar="NAME", help="AWS profile for the base credentials")
-    parser.add_argument("--endpoint-url", metavar="URL",
+    parser.add_argument("--endpoint-url", metavar="URL", type=endpoint_url,
                         help="AWS endpoint (moto) for every service; without it "
                              "AWS_ENDPOINT_URL_SECURITYHUB, AWS_ENDPOINT_URL apply as in boto3")
     parser.add_argument("--include-passed", action="store_true",
@@ -244,7 +245,7 @@ def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.role_name:
+    if args.role_name is not None:  # an empty one too (new-user trial)
         from scanner.aws.session import check_role_name
 
         check_role_name(args.role_name, "export --role-name")
@@ -387,6 +388,14 @@ def _export(args: argparse.Namespace) -> int:
             # once, before anything is sent, instead of one failure per finding (exit 3)
             home = sessions.home_account()
             others = sorted({account for account, _ in targets if account != home})
+            if others and args.mode == "central":
+                # --mode central is given already: naming it as the way out was no help
+                # (new-user trial: `export securityhub --mode central` from the management
+                # account said "give --role-name ROLE ..., or --mode central")
+                raise UsageError(
+                    f"--mode central imports into account {others[0]} (--central-account, "
+                    f"default the scan's central account), not the caller's ({home}); give "
+                    f"--role-name ROLE (assumed there), or --central-account {home}")
             if others:
                 raise UsageError(
                     f"the findings go to {len(others)} account(s) other than the caller's "

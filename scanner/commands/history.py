@@ -158,6 +158,14 @@ def _prune(args: argparse.Namespace) -> int:
     from scanner.history.prune import Retention, needed_scans, plan_prune
     from scanner.history.sqlite_store import SqliteHistoryStore
 
+    width = terminal_width()
+
+    def say(text: str) -> None:
+        """A line of prune's report: broken between words on a terminal, one line in a file or
+        a pipe (new-user trial: "FILE: N scan(s) ...; keeping 1 (always: SCAN, the newest
+        complete scan, and the scans after it)" ran to column 129 at 80)."""
+        print(fit_line(text, width, more="  "))
+
     retention = Retention(days=args.keep_days, count=args.keep)  # UsageError: exit 2
     if args.dry_run and args.yes:
         raise UsageError("--dry-run deletes nothing: leave out --yes (or --dry-run)")
@@ -172,7 +180,7 @@ def _prune(args: argparse.Namespace) -> int:
             "is not pruned by secretgraph (docs/history.md, \"Retention\")")
     records = store.list()
     if not records:
-        print(f"no scans recorded in {args.history}: nothing to prune")
+        say(f"no scans recorded in {args.history}: nothing to prune")
         return 0
     plan = plan_prune(records, retention, datetime.now(timezone.utc))
     from scanner.history.records import future_scans
@@ -180,31 +188,31 @@ def _prune(args: argparse.Namespace) -> int:
     ahead = future_scans(records, datetime.now(timezone.utc))
     newest_complete = next((r.scan_id for r in reversed(records)
                             if r.complete and r not in ahead), None)
-    print(f"{args.history}: {len(records)} scan(s), {_size(store.file_size())}; keeping "
-          f"{len(plan.keep)}" + (f" (always: {newest_complete}, the newest complete scan, "
-                                 "and the scans after it)" if newest_complete else
-                                 " (always: the newest scans; none is complete)"))
+    say(f"{args.history}: {len(records)} scan(s), {_size(store.file_size())}; keeping "
+        f"{len(plan.keep)}" + (f" (always: {newest_complete}, the newest complete scan, "
+                               "and the scans after it)" if newest_complete else
+                               " (always: the newest scans; none is complete)"))
     if ahead:
-        print(f"note: {len(ahead)} scan(s) started in the future (a clock ahead when they were "
-              f"made: {', '.join(r.scan_id for r in ahead[:5])}): kept, and not taken as the "
-              "newest")
+        say(f"note: {len(ahead)} scan(s) started in the future (a clock ahead when they were "
+            f"made: {', '.join(r.scan_id for r in ahead[:5])}): kept, and not taken as the "
+            "newest")
     if not plan.remove:
         free = 0 if args.no_vacuum or args.dry_run else store.free_bytes()
         if not free:
-            print("nothing to prune")
+            say("nothing to prune")
             return 0
         # an earlier prune whose compaction was stopped or failed ("run prune again to
         # compact it"): nothing to delete, the file compacted (fault-injection trial round 5:
         # prune again said "nothing to prune" and left the file as large)
-        print(f"nothing to delete; compacting {_size(free)} left free by an earlier prune")
+        say(f"nothing to delete; compacting {_size(free)} left free by an earlier prune")
         result = store.prune([], needed=needed_scans, vacuum=True)
-        print(_compacted(args.history, result))
+        say(_compacted(args.history, result))
         return 0
-    print(f"{'would delete' if not args.yes else 'deleting'} {len(plan.remove)} scan(s):")
+    say(f"{'would delete' if not args.yes else 'deleting'} {len(plan.remove)} scan(s):")
     for r in plan.remove:
         print(f"  {r.scan_id}  {r.started_at}  {'complete' if r.complete else 'INCOMPLETE'}")
     if args.dry_run:
-        print("dry run: nothing was deleted")
+        say("dry run: nothing was deleted")
         return 0
     if not args.yes:
         if not sys.stdin.isatty():
@@ -214,21 +222,21 @@ def _prune(args: argparse.Namespace) -> int:
 
         if not ask_yes(f"Delete {len(plan.remove)} scan(s) from {args.history}?",
                        "nothing was deleted"):
-            print("nothing was deleted")
+            say("nothing was deleted")
             return 0
     result = store.prune([r.scan_id for r in plan.remove], needed=needed_scans,
                          vacuum=not args.no_vacuum)
     # a listed scan not deleted is either gone (another prune deleted it first) or still
     # there and needed; only the latter is "kept" (fault-injection trial round 5: a prune
     # that lost a race said "kept 3 a scan recorded meanwhile needs", keeping nothing)
-    print(f"deleted {len(result.scans)} scan(s) and {result.blobs} payload(s) "
-          f"({_size(result.payload_bytes)} stored)"
-          + (f"; {len(result.gone)} already deleted by another prune" if result.gone else "")
-          + (f"; kept {len(result.kept)} a scan recorded meanwhile needs"
-             if result.kept else ""))
+    say(f"deleted {len(result.scans)} scan(s) and {result.blobs} payload(s) "
+        f"({_size(result.payload_bytes)} stored)"
+        + (f"; {len(result.gone)} already deleted by another prune" if result.gone else "")
+        + (f"; kept {len(result.kept)} a scan recorded meanwhile needs"
+           if result.kept else ""))
     if result.vacuumed:
-        print(_compacted(args.history, result))
+        say(_compacted(args.history, result))
     else:
-        print(f"{args.history}: not compacted (--no-vacuum): {_size(result.size_after)}; "
-              "later scans reuse the freed space")
+        say(f"{args.history}: not compacted (--no-vacuum): {_size(result.size_after)}; "
+            "later scans reuse the freed space")
     return 0

@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from scanner.commands._outputs import external_id, output_file, replace_together, \
-    terminal_width
+from scanner.commands._outputs import endpoint_url, external_id, output_file, \
+    replace_together, terminal_width
 from scanner.textfit import fit_line, stream_columns, terminal_safe
-from scanner.errors import InputError, SecretgraphError, StdoutError, \
+from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     UsageError
 from scanner.remediate.config import load_config
 from scanner.remediate.engine import Confirm, apply_plan, undo_journal
@@ -99,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="AWS profile for the starting credentials (like scan)")
     ap.add_argument("--external-id", metavar="ID", type=external_id,
                     help="ExternalId for AssumeRole of the remediation role")
-    ap.add_argument("--endpoint-url", metavar="URL",
+    ap.add_argument("--endpoint-url", metavar="URL", type=endpoint_url,
                     help="AWS endpoint (e.g. a moto server) for every service; without it "
                          "AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL apply as in boto3")
     ap.add_argument("--undo", metavar="JOURNAL", help="revert what the journal of an apply did")
@@ -200,7 +200,7 @@ def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory
     if audit_role and args.remediation_role_name == audit_role:
         raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
                          "remediation needs its own write role")
-    if args.remediation_role_name:
+    if args.remediation_role_name is not None:  # an empty one too (new-user trial)
         from scanner.aws.session import check_role_name
 
         check_role_name(args.remediation_role_name, "--remediation-role-name")
@@ -314,13 +314,22 @@ def run(args: argparse.Namespace) -> int:
         # each change's analysis pauses the collector (graph, access, rules): inside
         # freezing() a paused step ends by freezing what exists instead of leaving a walk over
         # the estate to the next allocation (scanner/gcpause.py, as a scan does)
-        with Progress.for_terminal(quiet=bool(getattr(args, "quiet", False))) as progress, \
-                freezing():
-            progress.phase("plan")  # each change's effect predicted: long on large estates
-            plan = build_plan(inputs.findings, inputs.snapshot, config, selection, inputs=rules,
-                              accept_access_changes=args_accepted,
-                              progress=progress.counts("findings"))
         plan_path = str(Path(args.plan_out) if args.plan_out else base_dir / PLAN_NAME)
+        try:
+            with Progress.for_terminal(quiet=bool(getattr(args, "quiet", False))) as progress, \
+                    freezing():
+                progress.phase("plan")  # each change's effect predicted: long on large estates
+                plan = build_plan(inputs.findings, inputs.snapshot, config, selection,
+                                  inputs=rules, accept_access_changes=args_accepted,
+                                  progress=progress.counts("findings"))
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, Interrupted):
+                raise
+            # Ctrl-C or SIGTERM while planning said only "interrupted": whether anything was
+            # changed is what the person who pressed it needs to know (new-user trial)
+            saved = f"{plan_path} as it was" if Path(plan_path).exists() else "none written"
+            raise Interrupted(f"interrupted while planning; nothing was changed and no plan "
+                              f"was saved ({saved})") from None
         for change in plan.changes:
             if change.change_id in args_accepted and not (change.effect or {}).get("accepted"):
                 _note(args, f"note: --accept-access-change {change.change_id}: that change "
@@ -347,7 +356,8 @@ def run(args: argparse.Namespace) -> int:
                            else plan.estate.audit_role)
     print(terminal_safe(render_plan(plan, width=terminal_width())))
     if not args.plan:
-        print(f"\nplan saved to {plan_path} (also as .md and .html)")
+        print(fit_line(f"\nplan saved to {plan_path} (also as .md and .html)",
+                       stream_columns(), more="  "))
     if not args.apply:
         if plan.changes:
             print(fit_line("nothing was changed; review the plan, then run again with "
@@ -399,7 +409,7 @@ def _summary(args: argparse.Namespace, ok: bool, line: str) -> None:
     """The journal line after an apply or undo: on stdout; with -q only when the run failed
     (the journal to undo from, or to read), on standard error with the lines before it."""
     if not _quiet(args):
-        print(line)
+        print(fit_line(line, stream_columns(), more="  "))
     elif not ok:
         _errors(args)(line)
 
@@ -506,7 +516,8 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
                                   "--full-refresh-days 1", path=uri)
             unmarked.exit_code = 1  # not 2 ("nothing changed"): changes were made
             raise unmarked from None
-        print(f"marked {len(changes)} changed resource(s) for re-read in {uri}")
+        print(fit_line(f"marked {len(changes)} changed resource(s) for re-read in {uri}",
+                       stream_columns(), more="  "))
     return changed
 
 

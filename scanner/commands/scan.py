@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from scanner.commands._outputs import external_id, out_folder
+from scanner.commands._outputs import endpoint_url, external_id, out_folder
 from scanner.engine.loader import RuleScope
 from scanner.errors import Interrupted, UsageError
 from scanner.findings import Severity
@@ -61,7 +61,7 @@ def add_collect_arguments(
                      help="role ARN template, e.g. 'arn:aws:iam::{account_id}:role/path/Audit'")
     how.add_argument("--external-id", metavar="ID", type=external_id,
                      help="ExternalId for AssumeRole (2 to 1224 characters)")
-    how.add_argument("--endpoint-url", metavar="URL",
+    how.add_argument("--endpoint-url", metavar="URL", type=endpoint_url,
                      help="AWS endpoint override for every service (without it "
                           "AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL apply as in boto3)")
     how.add_argument("--max-workers", type=int, default=8, metavar="N",
@@ -181,8 +181,8 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         raise UsageError(f"--fail-on: {exc}") from None
     if args.role_name and args.role_arn:
         raise UsageError("give --role-name or --role-arn, not both")
-    if args.role_name:
-        check_role_name(args.role_name)
+    if args.role_name is not None:  # an empty one too: it is no "no --role-name" (new-user
+        check_role_name(args.role_name)  # trial: `--role-name ''` said "no --role-name given")
     if args.role_arn:
         check_role_arn_template(args.role_arn)
     if args.snapshot is not None and args.from_parts is not None:

@@ -138,16 +138,24 @@ def wait_until_interrupted(endpoint_url: str, estate: DemoEstate, stream: TextIO
     """--keep-running: leave moto up (until Ctrl-C) and say how to scan it by hand.
     ``program``: how to run secretgraph from the user's shell (``.venv/bin/secretgraph`` when
     it is not on the PATH: ``make demo`` does not activate the virtual environment)."""
-    print(f"\ndemo: moto keeps running on {endpoint_url} (Ctrl-C to stop). In another shell, "
-          f"scan it (again after a change, then `{program} diff --history demo.db`):\n"
+    from scanner.textfit import fit_line, stream_columns
+
+    # the sentences are broken between words on a terminal, as the demo's other lines are
+    # (new-user trial: 187 and 192 columns at 80); the command is never wrapped, as the "Next:"
+    # commands are not: pasted, a wrapped command loses its arguments
+    width = stream_columns(stream)
+    print("\n" + fit_line(f"demo: moto keeps running on {endpoint_url} (Ctrl-C to stop). In "
+                          f"another shell, scan it (again after a change, then `{program} "
+                          "diff --history demo.db`):", width, more="  ") + "\n"
           f"  AWS_ACCESS_KEY_ID=secretgraph-demo AWS_SECRET_ACCESS_KEY=secretgraph-demo \\\n"
           f"  {program} scan --endpoint-url {endpoint_url} --org --role-name "
           f"{estate.role_name} --regions {','.join(estate.regions)} --central-account "
           f"{estate.central_account} --config {CONFIG} --out demo-live --history demo.db "
           "--full-refresh-days 1\n"
-          "  (--full-refresh-days 1 reads every secret policy each time: moto does not move a "
-          "secret's LastChangedDate when its policy changes, which incremental collection "
-          "relies on; docs/collection.md)", file=stream)
+          + fit_line("  (--full-refresh-days 1 reads every secret policy each time: moto does "
+                     "not move a secret's LastChangedDate when its policy changes, which "
+                     "incremental collection relies on; docs/collection.md)", width, more=" "),
+          file=stream)
     try:
         while True:
             time.sleep(3600)

@@ -33,7 +33,7 @@ from scanner.errors import InputError, SecretgraphError, StdoutError, Terminated
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
-from scanner.textfit import terminal_safe
+from scanner.textfit import fit_line, stream_columns, terminal_safe
 
 #: what an AWS call can raise besides a bug: its error, botocore's, and an answer botocore could
 #: not parse (a proxy's "502 Bad Gateway" in text: ResponseParserError derives from Exception
@@ -697,8 +697,11 @@ def _say(out: TextIO | None, text: str) -> None:
     log.info(text)
     if out is not None:
         # a line names a change's resource (hostile input): no escape sequence, carriage
-        # return or newline of a name reaches the terminal (docs/reports.md, "Hostile input")
-        print(terminal_safe(text, newlines=False), file=out)
+        # return or newline of a name reaches the terminal (docs/reports.md, "Hostile input");
+        # on a terminal it is wrapped between words to its width, as the plan above it is
+        # (new-user trial: "applied  chg-... arn:aws:ec2:...:route-table/rtb-..." ran to
+        # column 116 at 80 columns); a file or a pipe keeps the one line
+        print(fit_line(terminal_safe(text, newlines=False), stream_columns(out)), file=out)
 
 
 def _alarm(out: TextIO | None, errors: Errors | None, text: str) -> None:

@@ -222,3 +222,18 @@ def test_keep_running_waits_until_interrupted_and_says_how_to_scan(
     text = out.getvalue()
     assert ".venv/bin/secretgraph scan --endpoint-url" in text
     assert "`.venv/bin/secretgraph diff --history demo.db`" in text
+
+    # on an 80-column terminal the sentences are broken between words, the command is not
+    # (new-user trial: the two sentences ran to columns 187 and 192)
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("COLUMNS", "80")
+    screen = Terminal()
+    run.wait_until_interrupted("http://127.0.0.1:1234", seeded, screen, ".venv/bin/secretgraph")
+    shown = screen.getvalue().splitlines()
+    command = next(line for line in shown if "secretgraph scan --endpoint-url" in line)
+    assert command.endswith("--out demo-live --history demo.db --full-refresh-days 1")
+    assert [line for line in shown if len(line) > 80 and line != command] == []
+    assert " ".join(shown).split() == text.split()  # the same words, only broken

@@ -155,6 +155,100 @@ def test_bad_usage_is_one_line_naming_the_command(
     assert capsys.readouterr().err == says + "\n"
 
 
+@pytest.mark.parametrize("argv, says", [
+    (["scna"], "secretgraph: error: argument COMMAND: invalid choice: 'scna' (choose from "
+               "'scan', 'collect', 'demo', 'access', 'diff', 'history', 'baseline', 'rules', "
+               "'remediate', 'export', 'report', 'iam-policy', 'deploy-templates', "
+               "'completion'); did you mean scan? (see `secretgraph --help`)"),
+    (["rules", "listt"], "secretgraph rules: error: argument ACTION: invalid choice: 'listt' "
+                         "(choose from 'list', 'validate'); did you mean list? (see "
+                         "`secretgraph rules --help`)"),
+    (["access", "--format", "jsn"], "secretgraph access: error: argument --format: invalid "
+                                    "choice: 'jsn' (choose from 'table', 'json'); did you "
+                                    "mean json? (see `secretgraph access --help`)"),
+    # nothing close: the choices alone, as before
+    (["access", "--format", "xml"], "secretgraph access: error: argument --format: invalid "
+                                    "choice: 'xml' (choose from 'table', 'json') (see "
+                                    "`secretgraph access --help`)"),
+])
+def test_a_mistyped_command_or_choice_names_the_closest(
+        argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: a mistyped flag named the closest one (--frmat: did you mean
+    --format?), a mistyped command or choice only listed them all."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == says + "\n"
+
+
+@pytest.mark.parametrize("command", [
+    ["scan", "--regions", "us-east-1"],
+    ["collect", "--shard", "1/1", "--run-id", "r1", "--parts", "parts", "--regions", "us-east-1"],
+    ["export", "securityhub", "--findings", "findings.json"],
+    ["remediate", "--in", "scan-out", "--apply", "--yes", "--remediation-role-name", "Fixer"],
+])
+def test_an_endpoint_url_that_is_no_url_is_bad_usage_not_an_internal_error(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: `--endpoint-url localhost:4566` (the scheme left out) reached
+    botocore, whose ValueError was "internal error: ValueError: Invalid endpoint" once the
+    command had started (remediate --apply had re-planned and saved its plan by then)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        main([*command, "--endpoint-url", "localhost:4566"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (f"secretgraph {command[0]}: error: argument --endpoint-url: "
+                   "'localhost:4566' is not an endpoint URL: give http(s)://HOST[:PORT], e.g. "
+                   f"http://127.0.0.1:5000 (see `secretgraph {command[0]} --help`)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endpoint_url_from_the_environment_that_is_no_url_is_one_error_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "notaurl")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert main(["scan", "--regions", "us-east-1", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == ("secretgraph scan: error: Invalid endpoint: notaurl (from AWS_ENDPOINT_URL, "
+                   "AWS_ENDPOINT_URL_<SERVICE> or the profile's endpoint_url): give "
+                   "http(s)://HOST[:PORT]\n")
+    assert "internal error" not in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command, flag", [
+    (["scan", "--org", "--regions", "us-east-1"], "--role-name"),
+    (["collect", "--org", "--regions", "us-east-1", "--shard", "1/1", "--run-id", "r1",
+      "--parts", "parts"], "--role-name"),
+    (["export", "securityhub", "--findings", "findings.json", "--dry-run"], "export --role-name"),
+    (["remediate", "--in", "scan-out", "--apply", "--yes"], "--remediation-role-name"),
+])
+def test_an_empty_role_name_is_refused_as_such(
+        command: list[str], flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: `scan --org --role-name ''` (an unset variable) discovered the
+    organization, then said "no --role-name given: cannot assume a role in account ..." --
+    the flag was given, empty. It is refused as an invalid role name before any work."""
+    monkeypatch.chdir(tmp_path)
+    if command[0] == "remediate":
+        from helpers.access_estate import estate as access_estate
+
+        from scanner.snapshot_io import write_snapshot
+
+        write_snapshot(tmp_path / "s.json.gz", access_estate(secret_policy=None))
+        assert main(["scan", "--snapshot", "s.json.gz", "--out", "scan-out", "-q"]) in (0, 1)
+        capsys.readouterr()
+    if command[0] == "export":
+        (tmp_path / "findings.json").write_text("{}")
+    name_flag = "--remediation-role-name" if command[0] == "remediate" else "--role-name"
+    assert main([*command, name_flag, ""]) == 2
+    assert capsys.readouterr().err == (f"secretgraph {command[0]}: error: {flag} '' is not a "
+                                       "valid IAM role name\n")
+    assert not (tmp_path / "parts").exists()
+
+
 def test_collection_flags_with_a_snapshot_are_refused_not_ignored(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"

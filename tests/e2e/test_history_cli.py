@@ -192,6 +192,27 @@ def test_prune_lists_first_and_deletes_only_with_yes_or_yes_typed(
     assert capsys.readouterr().out.count('"scan_id"') == 1
 
 
+def test_prune_fits_80_columns_and_a_pipe_keeps_each_line_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user's trial: `history prune --keep 1 --dry-run` at 80 columns printed "FILE: N
+    scan(s), SIZE; keeping 1 (always: SCAN, the newest complete scan, and the scans after
+    it)" on one line of 129 columns."""
+    history = tmp_path / "nightly-history-of-the-organization.db"
+    _nights(tmp_path, history, [("scan-2026-12-01T010000Z-1a2b3c4d", 4, True),
+                                ("scan-2026-12-04T010000Z-5e6f7a8b", 1, True)])
+    capsys.readouterr()
+    args = ["history", "prune", "--history", str(history), "--keep", "1", "--dry-run"]
+    assert main(args) == 0
+    piped = capsys.readouterr().out
+    first = piped.splitlines()[0]
+    assert len(first) > 80 and first.endswith("the newest complete scan, and the scans after it)")
+    run = run_in_tty(args, cols=80, timeout=120)
+    assert run.exit_code == 0, run.text
+    lines = run.text.splitlines()
+    assert [line for line in lines if len(line) > 80 and len(line.split()) > 1] == []
+    assert run.text.split() == piped.split()  # the same words, only broken
+
+
 def test_prune_says_what_it_removed_and_the_file_shrinks(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Organization-scale trial round 3 (history prune): how many scans and payloads went,

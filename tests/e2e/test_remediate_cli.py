@@ -29,7 +29,7 @@ def test_the_plan_summary_and_what_is_not_planned_fit_80_columns(tmp_path: Path)
     not_planned = lines[lines.index(next(line for line in lines
                                          if line.startswith("Not planned"))):
                         lines.index(next(line for line in lines
-                                         if line.startswith("plan saved to ")))]
+                                         if line.startswith("plan saved to")))]
     assert any("restrict-public-secret-policy" in line for line in summary)
     assert any("secret-rotation-disabled" in line for line in not_planned)
     too_wide = [line for line in summary + not_planned if len(line) > 80]
@@ -272,3 +272,41 @@ def test_hostile_sids_reach_neither_access_nor_remediate_output_raw(
         assert "Ev\ufffd[31mil</script>\ufffd=1+1\ufffd" in out, argv
         assert "\x1b" not in out and "\r" not in out
         assert not any(line.startswith("=1+1") for line in out.splitlines())
+
+
+def test_ctrl_c_while_planning_says_nothing_was_changed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: Ctrl-C while `remediate --in DIR --apply --yes` was planning said
+    only "secretgraph remediate: interrupted" (exit 130) -- not whether anything had been
+    changed, which is what the person who pressed it needs to know."""
+    import scanner.commands.remediate as command
+
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=PUBLIC))
+    scan_dir = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(scan_dir), "-q"]) == 1
+    capsys.readouterr()
+
+    real_build_plan = command.build_plan
+
+    def pressed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "build_plan", pressed)
+    argv = ["remediate", "--in", str(scan_dir), "--apply", "--yes",
+            "--remediation-role-name", "Remediator", "--endpoint-url", "http://127.0.0.1:9"]
+    assert main(argv) == 130
+    plan = scan_dir / "remediation-plan.json"
+    assert capsys.readouterr().err.strip() == (
+        "secretgraph remediate: interrupted while planning; nothing was changed and no plan "
+        "was saved (none written)")
+    assert not plan.exists()
+    # an earlier plan there is left as it was, and said so
+    monkeypatch.setattr(command, "build_plan", real_build_plan)
+    assert main(["remediate", "--in", str(scan_dir), "-q"]) == 0
+    before = plan.read_bytes()
+    monkeypatch.setattr(command, "build_plan", pressed)
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip().endswith(f"no plan was saved ({plan} as it was)")
+    assert plan.read_bytes() == before

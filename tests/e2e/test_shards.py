@@ -328,3 +328,27 @@ def test_an_incomplete_shard_says_which_accounts_and_why_it_exits_3() -> None:
     assert "000000000008 (1) and 2 more" in line
     assert "1 account(s) failed: 000000000012 (Lambda timed out)" in line
     assert line.endswith("`secretgraph scan --from-parts` names each call and its error")
+
+
+def test_the_shards_line_fits_an_80_column_terminal(moto_endpoint: str, tmp_path: Path) -> None:
+    """A new user's trial: `collect --shard 1/2 ...` ended its progress bar with "shard 1/2 of
+    run run1: 4 account(s) of 5 written to PARTS (135 API calls, 1.9s)", 88 columns at 80;
+    on a terminal it is broken between words, as scan's summary is."""
+    import os
+
+    from helpers.tty import run_in_tty
+
+    parts = tmp_path / "the-parts-of-the-nightly-organization-scan"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    run = run_in_tty(["collect", "--accounts", "123456789012", "--regions", REGION,
+                      "--endpoint-url", moto_endpoint, "--shard", "1/1", "--run-id",
+                      "nightly-2026-12-05", "--parts", str(parts)], env=env, cols=80,
+                     timeout=120)
+    assert run.exit_code == 0, run.text
+    said = run.last_message("shard 1/1 of run nightly-2026-12-05:")
+    assert said.startswith("shard 1/1 of run nightly-2026-12-05: 1 account(s) of 1 written "
+                           f"to {parts} (")
+    lines = run.shown.splitlines()
+    assert [x for x in lines if len(x) > 80 and len(x.split()) > 1] == [], run.shown

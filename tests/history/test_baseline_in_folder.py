@@ -122,3 +122,23 @@ def test_scan_with_a_folder_or_a_snapshot_is_refused_not_ignored(
     err = capsys.readouterr().err
     assert "--scan 'no-such-scan' picks a scan of a history" in err and source in err
     assert not out.exists()
+
+
+def test_the_answer_lines_fit_an_80_column_terminal(tmp_path: Path) -> None:
+    """A new user's trial: `baseline init --output-file DEEP/PATH/baseline.yaml` said "wrote
+    FILE: N secret(s) with today's readers; review it before use" on one line of 138 columns
+    at 80; validate's and check's summary lines likewise. On a terminal they are broken
+    between words; a file or a pipe keeps each one line."""
+    from helpers.tty import run_in_tty
+
+    folder = _scan_folder(tmp_path)
+    out = tmp_path / "the" / "baseline" / "of" / "the" / "organization" / "baseline.yaml"
+    for args in (["baseline", "init", "--in", str(folder), "--output-file", str(out)],
+                 ["baseline", "validate", str(out)],
+                 ["baseline", "check", "--in", str(folder), "--baseline", str(out)]):
+        run = run_in_tty(args, cols=80, timeout=120)
+        assert run.exit_code == 0, run.text
+        lines = run.text.splitlines()
+        assert lines and [x for x in lines if len(x) > 80 and len(x.split()) > 1] == [], \
+            run.text
+        assert any(str(out) in line for line in lines)  # the path whole, on one line

@@ -23,3 +23,18 @@ def test_a_long_arn_stays_whole_and_within_the_width(width: int) -> None:
 def test_a_word_wider_than_the_width_is_left_whole() -> None:
     out = fit_line(f"  x {KEY}", 60).split("\n")
     assert KEY in [x.strip() for x in out]
+
+
+def test_a_blank_line_before_a_wrapped_line_stays_before_it() -> None:
+    """A new-user trial: remediate printed fit_line("\\nno change planned ... (PATH is
+    unchanged)") at 80 columns with the "\\n" taken as the indent, so a blank line fell inside
+    the wrapped text, between its first line and its continuation."""
+    line = "\nno change planned for this selection (out/nightly/2026-12-05/remediation-plan" \
+        ".json is unchanged)"
+    out = fit_line(line, 80)
+    assert out.startswith("\nno change planned")
+    rest = out.split("\n")[1:]
+    assert all(x.strip() for x in rest) and len(rest) == 2
+    assert max(len(x) for x in rest) <= 80
+    assert " ".join(x.strip() for x in rest) == line.strip()
+    assert fit_line(line, None) == line  # a file or a pipe: as it is

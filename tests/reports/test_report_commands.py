@@ -298,6 +298,24 @@ def test_export_without_a_role_to_other_accounts_is_one_usage_error_before_sendi
     assert _stored(CENTRAL) == {} and _stored(MEMBER_C) == {}
 
 
+def test_export_central_mode_without_a_role_names_the_central_account_not_the_mode(
+        hub: None, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: `--mode central` from another account than the central one said
+    "give --role-name ROLE (assumed in each), or --mode central" -- the flag already given.
+    The line names the central account, the caller's, and the two ways out."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--mode", "central", "--region", REGION]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "or --mode central" not in err
+    assert f"--mode central imports into account {CENTRAL}" in err
+    assert "give --role-name ROLE (assumed there), or --central-account 123456789012" in err
+    assert _stored(CENTRAL) == {} and _stored(MEMBER_C) == {}
+
+
 def test_export_central_mode_puts_everything_in_one_account(hub: None, tmp_path: Path) -> None:
     scan = _scan_dir(tmp_path, snapshot=False)
     assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
