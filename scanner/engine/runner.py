@@ -340,9 +340,13 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
             own = result.principal_evidence.get(p)
             if own is not None:  # evidence about this principal alone, not its neighbours
                 if base is None:
-                    base = {k: v for k, v in evidence.items() if k not in result.evidence}
+                    # (facts_total counted the resource's facts, every principal's)
+                    base = {k: v for k, v in evidence.items()
+                            if k not in result.evidence and k != "facts_total"}
                 p_evidence = dict(base)
-                p_evidence["facts"] = [p_message]
+                # the principal's fact is its message, written once (the row's message):
+                # evidence.facts would restate it word for word
+                p_evidence["facts"] = []
                 p_evidence.update(own)
         out.append(make_finding(finding_id(static.rule_id, node_id, p), static.rule_id,
                                 static.title, static.severity, status, ref, p_message, p,

@@ -168,16 +168,9 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
 #: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate)
 _DENY_APPLIES = "Deny applies"
 
-#: how long the other gates' reasons may make a finding's message
-_OTHER_REASONS_MAX = 300
-
 
 def _reasons(reasons: tuple[str, ...], denied: list[str]) -> str:
-    """The path's gate reasons (``gate: STATUS (why)``) for the message: the denying gates'
-    first and whole -- they say what to fix (the SCP, RCP or boundary by name) -- then the
-    others while they fit, cut with an ellipsis."""
-    first = [r for r in reasons if r.partition(":")[0] in denied]
-    rest = "; ".join(r for r in reasons if r not in first)
-    if len(rest) > _OTHER_REASONS_MAX:
-        rest = rest[:_OTHER_REASONS_MAX - 1] + "…"
-    return "; ".join(first + ([rest] if rest else []))
+    """The denying gates' reasons (``gate: DENIED (why)``) for the message, whole: they say
+    what to fix (the SCP, RCP or boundary by name). The gates that allow or leave it to a
+    condition are not restated: evidence.gates holds every gate's verdict."""
+    return "; ".join(r for r in reasons if r.partition(":")[0] in denied)
