@@ -443,9 +443,13 @@ def _problems(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if status == "UNKNOWN" or f.get("missing"):
             entry.setdefault("unknown", []).extend(map(str, f.get("missing") or ["input"]))
         if status in ("FAIL", "MUTED"):
-            listed = [str(p) for p in evidence.get("problems") or [f.get("message") or ""]]
+            # the rule's problems are its facts (evidence.facts, facts_total); a findings.json
+            # written before they were kept once (history, report --in) has them as
+            # evidence.problems (problems_total) too
+            own = "problems" if evidence.get("problems") else "facts"
+            listed = [str(p) for p in evidence.get(own) or [f.get("message") or ""]]
             entry.setdefault("problems", []).extend(listed)
-            total = evidence.get("problems_total")
+            total = evidence.get(f"{own}_total")
             if isinstance(total, int) and total > len(listed):
                 entry["problems_total"] = total
     for rule in ((document.get("passed") or {}).get("by_rule") or ()):

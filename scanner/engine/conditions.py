@@ -39,7 +39,7 @@ class Result:
     ``principals`` lists the principals a FAIL is about (access rules emit one finding each),
     ``principal_messages`` the one-line reason per principal,
     ``principal_evidence`` evidence about that principal alone (it replaces ``evidence`` in the
-    principal's finding). A plain slotted class, not a
+    principal's finding, whose ``facts`` are then empty: its fact is its message). A plain slotted class, not a
     frozen dataclass: millions are made per scan and nothing mutates them after creation.
     """
 

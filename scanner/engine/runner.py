@@ -293,9 +293,18 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
               result: Result, attributes: list[str],
               rendered: dict[int, tuple[Result, list[str], str]] | None = None
               ) -> list[Finding]:
+    principals: tuple[str | None, ...] = (None,)
+    if result.outcome == TRUE and static.per_principal and result.principals:
+        principals = result.principals
     known = rendered.get(id(result)) if rendered is not None else None
     if known is not None and known[0] is result:
         facts, message = known[1], known[2]
+    elif principals[0] is not None and all(
+            p in result.principal_messages and p in result.principal_evidence
+            for p in principals):
+        # every principal's finding has its own message and facts: the resource's are not
+        # read (the facts' place is kept: each principal's own are put there)
+        facts, message = [], ""
     else:
         facts = [render_fact(f) for f in result.facts[:_MAX_FACTS]]
         if result.outcome == TRUE:  # the message speaks plainly; the evidence keeps the facts
@@ -321,9 +330,6 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
     tags = attrs.get("tags")
     if tags:
         evidence["resource_tags"] = tags if type(tags) is dict else dict(tags)
-    principals: tuple[str | None, ...] = (None,)
-    if result.outcome == TRUE and static.per_principal and result.principals:
-        principals = result.principals
     missing = tuple(dict.fromkeys(result.missing)) if result.missing else ()
     out: list[Finding] = []
     base: dict[str, Any] | None = None  # the evidence about the resource, for each principal
@@ -334,9 +340,13 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
             own = result.principal_evidence.get(p)
             if own is not None:  # evidence about this principal alone, not its neighbours
                 if base is None:
-                    base = {k: v for k, v in evidence.items() if k not in result.evidence}
+                    # (facts_total counted the resource's facts, every principal's)
+                    base = {k: v for k, v in evidence.items()
+                            if k not in result.evidence and k != "facts_total"}
                 p_evidence = dict(base)
-                p_evidence["facts"] = [p_message]
+                # the principal's fact is its message, written once (the row's message):
+                # evidence.facts would restate it word for word
+                p_evidence["facts"] = []
                 p_evidence.update(own)
         out.append(make_finding(finding_id(static.rule_id, node_id, p), static.rule_id,
                                 static.title, static.severity, status, ref, p_message, p,

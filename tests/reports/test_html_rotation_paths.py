@@ -93,11 +93,15 @@ def test_a_passing_path_draws_only_the_peering_the_rule_checked() -> None:
         ("Secrets Manager", "interface"), ("Peering", "pcx-db1"), ("Database VPC", "vpc-db1")]
 
 
-def test_a_problem_that_names_no_hop_is_still_shown() -> None:
+@pytest.mark.parametrize("member", ["facts", "problems"])
+def test_a_problem_that_names_no_hop_is_still_shown(member: str) -> None:
+    """The rule's problems are its facts; a findings.json written before they were kept once
+    has them as evidence.problems too (history, ``report --in``): both are read."""
     graph, document = _scan()
     arn = HUB_SECRET.format("no-route-back")
     row = next(f for f in document["findings"] if f["resource"]["arn"] == arn)
-    row["evidence"]["problems"] = ["something the view cannot place"]
+    assert "problems" not in row["evidence"]  # written once: as the facts
+    row["evidence"][member] = ["something the view cannot place"]
     view = build_network(graph, document, central_account="111111111111", account_names={})
     path = next(p for p in view.paths if p.secret_arn == arn)
     assert path.state == "broken"
@@ -105,13 +109,16 @@ def test_a_problem_that_names_no_hop_is_still_shown() -> None:
         "something the view cannot place"]
 
 
-def test_problems_left_out_of_the_finding_leave_the_other_hops_unvouched() -> None:
-    """The rule lists at most 5 problems (``problems_total`` counts them all): a hop the listed
-    ones do not name may be among the others, so it is not drawn as ok."""
+@pytest.mark.parametrize("member", ["facts", "problems"])
+def test_problems_left_out_of_the_finding_leave_the_other_hops_unvouched(member: str) -> None:
+    """The finding lists the first problems (``facts_total`` counts them all; an older file's
+    ``problems_total``): a hop the listed ones do not name may be among the others, so it is
+    not drawn as ok."""
     graph, document = _scan()
     arn = HUB_SECRET.format("no-route-back")
     row = next(f for f in document["findings"] if f["resource"]["arn"] == arn)
-    row["evidence"]["problems_total"] = 7
+    row["evidence"][member] = list(row["evidence"]["facts"])
+    row["evidence"][f"{member}_total"] = 7
     view = build_network(graph, document, central_account="111111111111", account_names={})
     path = next(p for p in view.paths if p.secret_arn == arn)
     states = {h.kind: h.state for h in path.hops}

@@ -1,7 +1,8 @@
 """secret-cross-account-access-broken's message names what blocks the read. The gates that
-passed come first in a path's reasons, so cutting the joined reasons at 300 characters always cut
+passed came first in a path's reasons, so cutting the joined reasons at 300 characters always cut
 the denying gate's reason: "scp: DENIED (SC…" never named the SCP (ground-truth trial round 6).
-The denying gates' reasons now come first and whole; the others follow while they fit."""
+The denying gates' reasons are now the message's, whole; the others are not restated (the
+fifteenth session: 200,000 rows at 1,000 accounts each repeated every gate that allowed)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,14 @@ def test_the_message_names_the_denying_scp_however_long_the_other_reasons() -> N
               if f.status.value == "FAIL"]
     assert fail.evidence["denied_by"] == ["scp"]
     assert _SCP_NAME in fail.message, fail.message
-    denying = fail.message.index("scp: DENIED")
-    assert denying < fail.message.index("resource_policy: ALLOWED")
+    assert "scp: DENIED" in fail.message
+    # the gates that allow are not restated (evidence.gates holds every verdict): the message
+    # says who, that the resource policy grants it, and which gate denies and why
+    assert "ALLOWED" not in fail.message and sid not in fail.message, fail.message
+    assert fail.evidence["gates"][APP_ROLE] == {
+        "resource_policy": "ALLOWED", "key_policy": "ALLOWED", "identity_policy": "ALLOWED",
+        "scp": "DENIED"}
+    assert fail.evidence["facts"] == []  # the message is the principal's fact, written once
 
 
 def _broken_by_guardrail(deny: object, *extra: object) -> object:

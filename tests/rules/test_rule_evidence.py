@@ -68,7 +68,7 @@ def test_cross_account_findings_each_speak_of_their_own_principal() -> None:
         assert f.evidence["denied_by"] == ["key_policy"]
         assert f.message.startswith(f"{principal}: granted by the resource policy")
         assert other not in f.message
-        assert f.evidence["facts"] == [f.message]
+        assert f.evidence["facts"] == []  # its fact is its message, written once
         assert other not in json.dumps(dict(f.evidence))
 
 
@@ -154,3 +154,25 @@ def test_peering_route_missing_with_two_peer_cidrs_lists_the_table() -> None:
     assert fail.evidence["side"] == "accepter"
     assert "destination_cidr" not in fail.evidence
     assert fail.evidence["route_table_id"] == ["rtb-m2"]
+
+
+def test_a_principals_finding_counts_its_own_facts_not_its_neighbours() -> None:
+    """Nine principals denied on one secret: each principal's finding has its own message and
+    evidence; the count of the secret's facts (``facts_total``, nine) is not carried into
+    each of them beside facts about one principal."""
+    data = json.loads((FIXTURES / "secret-cross-account-access-broken" / "snapshot.json")
+                      .read_text())
+    secret = data["accounts"][0]["regions"][0]["secrets"][1]  # key-denies: key policy denies
+    readers = [f"arn:aws:iam::333333333333:role/reader-{i}" for i in range(9)]
+    secret["resource_policy"] = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": readers},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    findings = _evaluate("secret-cross-account-access-broken", data, access=True)
+    fails = {f.principal: f for f in findings if f.status is Status.FAIL}
+    assert set(fails) == set(readers)
+    for principal, f in fails.items():
+        assert "facts_total" not in f.evidence, f.evidence
+        assert f.evidence["facts"] == []
+        assert list(f.evidence["gates"]) == [principal]
+        assert f.message.startswith(f"{principal}: granted by the resource policy but denied "
+                                    "by key_policy (key_policy: DENIED ("), f.message

@@ -57,6 +57,10 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     denied_by: dict[str, list[str]] = {}
     extra: dict[str, dict[str, Any]] = {}
     interned: dict[Any, Any] = ctx.cache.setdefault("interned", {})
+    # what a path's gates say depends on its gate verdicts and reasons alone, and the access
+    # analysis shares those objects among its paths (a few dozen for a million paths): read
+    # once per pair, by identity (the entry holds both, so an id is not reused while cached)
+    said: dict[tuple[int, int], tuple[Any, ...]] = ctx.cache.setdefault("gates_said", {})
     for path in sa.paths:
         principal = path.principal
         p_account = path.principal_account
@@ -65,20 +69,20 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
         if not zone.contains(p_account) and p_account not in allowed:
             continue  # outside the zone: not intended access (secret-policy-external-account)
         gates = path.gates
-        if gates["resource_policy"].status not in _GRANTING or not path.intended:
+        if not path.intended:
             continue  # (with record_denied every pair is recorded, meant or not)
-        denied = [g for g in _OTHER_GATES if gates[g].status == "DENIED"]
+        entry = said.get((id(gates), id(path.reasons)))
+        if entry is None or entry[0] is not gates or entry[1] is not path.reasons:
+            entry = _said(ctx, gates, path.reasons)
+            said[(id(gates), id(path.reasons))] = entry
+        _, _, granting, denied, unknown_gates, suffix, statuses, blocks = entry
+        if not granting:
+            continue
         if denied:
             if principal in details:  # several paths of one principal: one finding
                 continue
             broken.append(principal)
-            reasons = _reasons(path.reasons, denied)
-            blocks = _blocks(ctx, gates, denied)
-            named = [f"scp ({', '.join(blocks['denied_by_policies'])})"
-                     if g == "scp" and "denied_by_policies" in blocks else g for g in denied]
-            text = (f"{principal}: granted by the resource policy but denied by "
-                    f"{', '.join(named)}{' (' + reasons + ')' if reasons else ''}")
-            statuses = tuple([gates[g].status for g in GATES])
+            text = principal + suffix
             # one principal is often denied alike on many secrets: its text and verdicts are
             # held once (read-only values shared by the findings)
             facts.append(("text", interned.setdefault(text, text)))
@@ -89,7 +93,6 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
             denied_by[principal] = interned.setdefault(tuple(denied), denied)
             extra[principal] = blocks
             continue
-        unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
         if unknown_gates:
             if (unknown_gates == ["identity_policy"]
                     and p_account not in ctx.index.scanned_accounts):
@@ -118,6 +121,27 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                                                  "all gates"),))
 
 
+def _said(ctx: RuleContext, gates: Mapping[str, Any], reasons: tuple[str, ...]
+          ) -> tuple[Any, ...]:
+    """What one path's gates say, whoever the principal: (gates, reasons -- kept so that
+    their ids stay theirs --, whether the resource policy grants, the denying gates, the
+    undecided ones, the message after the principal, every gate's status, the blocks for
+    the evidence). Read-only: shared by every path with these gates and reasons."""
+    granting = gates["resource_policy"].status in _GRANTING
+    denied = [g for g in _OTHER_GATES if gates[g].status == "DENIED"]
+    unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
+    suffix, blocks = "", {}
+    if granting and denied:
+        why = _reasons(reasons, denied)
+        blocks = _blocks(ctx, gates, denied)
+        named = [f"scp ({', '.join(blocks['denied_by_policies'])})"
+                 if g == "scp" and "denied_by_policies" in blocks else g for g in denied]
+        suffix = (f": granted by the resource policy but denied by "
+                  f"{', '.join(named)}{' (' + why + ')' if why else ''}")
+    statuses = tuple([gates[g].status for g in GATES])
+    return gates, reasons, granting, denied, unknown_gates, suffix, statuses, blocks
+
+
 def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> dict[str, Any]:
     """What the denying gates' verdicts say blocks, for the evidence (only the keys that
     apply, so other findings' evidence is unchanged): ``explicit_deny``, gate -> the Deny
@@ -144,16 +168,9 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
 #: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate)
 _DENY_APPLIES = "Deny applies"
 
-#: how long the other gates' reasons may make a finding's message
-_OTHER_REASONS_MAX = 300
-
 
 def _reasons(reasons: tuple[str, ...], denied: list[str]) -> str:
-    """The path's gate reasons (``gate: STATUS (why)``) for the message: the denying gates'
-    first and whole -- they say what to fix (the SCP, RCP or boundary by name) -- then the
-    others while they fit, cut with an ellipsis."""
-    first = [r for r in reasons if r.partition(":")[0] in denied]
-    rest = "; ".join(r for r in reasons if r not in first)
-    if len(rest) > _OTHER_REASONS_MAX:
-        rest = rest[:_OTHER_REASONS_MAX - 1] + "…"
-    return "; ".join(first + ([rest] if rest else []))
+    """The denying gates' reasons (``gate: DENIED (why)``) for the message, whole: they say
+    what to fix (the SCP, RCP or boundary by name). The gates that allow or leave it to a
+    condition are not restated: evidence.gates holds every gate's verdict."""
+    return "; ".join(r for r in reasons if r.partition(":")[0] in denied)

@@ -88,7 +88,8 @@ class _Verdict:
     def result(self, evidence: dict[str, Any]) -> Result:
         evidence["checked"] = _capped(evidence, "checked", self.checked)
         if self.problems:
-            evidence["problems"] = _capped(evidence, "problems", self.problems)
+            # the problems are the finding's facts (evidence.facts keeps the first eight and
+            # facts_total counts them): not written a second time as evidence.problems
             return Result(outcome=TRUE, facts=tuple(("text", p) for p in self.problems),
                           evidence=evidence, missing=tuple(dict.fromkeys(self.missing)))
         if self.missing:
@@ -772,8 +773,6 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
                           f"database VPC {db}")
     serving = [by_id[pcx] for pcx in chosen]
-    evidence["database_vpcs"] = _capped(evidence, "database_vpcs",
-                                        sorted({str(p[3].get("vpc_id")) for p in serving}))
     own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
     for p, pa, own, peer in serving:
         pcx, peer_vpc = pa.get("peering_id"), peer.get("vpc_id")
