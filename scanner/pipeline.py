@@ -682,7 +682,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             # for the carry and the drift only, an equal row or entry is a stand-in for
             # tonight's (records.Tonight) -- not when Security Hub writes its rows out
             like = Tonight.of(analysis.document, access_json,
-                              stand_ins=not history.keep_documents)
+                              stand_ins=not history.keep_documents, snapshot=snapshot)
             if not history.preloaded and history.previous_record is not None:
                 # the last complete scan: the previous scan on any night but one after a
                 # narrower scan, and the first one asked whether it covers tonight's scope
