@@ -511,11 +511,12 @@ class Tonight:
     fifteenth session):
 
     * ``stand_ins``: a findings row equal to tonight's but for ``first_seen`` is a
-      ``SameRow`` (reads as the row; not JSON);
+      ``SameRow`` (reads as the row; not JSON), and an access entry equal to tonight's but
+      for its paths' ``verdict`` indices is ``SAME`` (scanner.history.diff_access reads it
+      as unchanged);
     * tonight's access report streamed (its ``secrets`` and ``replicas`` ``StreamedMembers``:
-      nothing of tonight's to share): an entry equal to tonight's but for its paths'
-      ``verdict`` indices is ``SAME`` (scanner.history.diff_access reads it as unchanged);
-      any other is kept as it was read."""
+      nothing of tonight's to share): such an entry is ``SAME`` whatever ``stand_ins``,
+      and any other is kept as it was read."""
 
     findings: Mapping[str, Mapping[str, Any]]  # finding id -> tonight's row
     access: Mapping[str, Any] | None = None
@@ -574,6 +575,9 @@ class Tonight:
             other = mine[key] if isinstance(mine, (list, dict)) else None  # type: ignore[index]
         except (IndexError, KeyError, TypeError):
             return value
+        if self.stand_ins and member in ("secrets", "replicas") and type(value) is dict \
+                and type(other) is dict and same_but_verdicts(value, other):
+            return SAME
         return value if other is None else _shared(value, other, _DEPTH)
 
 

@@ -154,3 +154,31 @@ def test_a_same_row_reads_as_the_row_it_stands_for() -> None:
     # without stand_ins (Security Hub writes the rows out): a plain dict
     assert type(Tonight.of({"findings": [row]}, None).document_element(
         "findings", 0, dict(old))) is dict
+
+
+def test_secretgraph_diff_reads_the_older_scan_against_the_newer_as_the_plain_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`secretgraph diff` reads the older scan against the newer one with stand-ins (equal
+    accounts, rows and entries held once): its JSON is that of the two scans read whole."""
+    import scanner.commands.diff as diff_command
+
+    base = synth_snapshot(12, 15, 4)
+    history = tmp_path / "h.db"
+    for snap in (_night(base, "n1", "2026-12-04T02:00:00Z", public=False),
+                 _night(base, "n2", "2026-12-05T02:00:00Z", public=True)):
+        assert _scan(tmp_path, snap, history) in (0, 1)
+    held: list[Any] = []
+    original = diff_command.diff_scans
+
+    def captured(old: Any, new: Any) -> Any:
+        held.append(sum(e is SAME for e in old.access["secrets"].values()))
+        return original(old, new)
+
+    monkeypatch.setattr(diff_command, "diff_scans", captured)
+    out = tmp_path / "diff.json"
+    assert main(["diff", "--history", str(history), "--format", "json", "--output-file",
+                 str(out), "n1", "n2"]) == 0
+    store = SqliteHistoryStore(history)
+    plain = diff_scans(store.load("n1"), store.load("n2"))
+    assert json.loads(out.read_text()) == json.loads(json.dumps(plain.to_json(), default=str))
+    assert held and held[0] > 0
