@@ -216,12 +216,14 @@ def _entry_arns(access_json: Mapping[str, Any], member: str) -> Iterator[str]:
 
     value = access_json.get(member)
     if type(value) is StreamedMembers:
-        yield from value
-    elif member == "secrets" or isinstance(value, Mapping):
-        for arn, entry in (_entries(access_json) if member == "secrets" and not
-                           isinstance(value, Mapping) else value.items()):
+        yield from value  # its keys: no entry is built
+    elif isinstance(value, Mapping):
+        for arn, entry in value.items():
             if entry is SAME or type(entry) is dict or isinstance(entry, Mapping):
                 yield str(arn)
+    elif member == "secrets":  # the list shape (module docstring)
+        for arn, _ in _entries(access_json):
+            yield arn
 
 
 class EntryMap(Mapping[str, Any]):
