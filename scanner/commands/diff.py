@@ -122,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
     if old_id == new_id:
         raise InputError(f"both sides are scan {old_id!r}; name two different scans",
                          path=args.history)
-    # the newer scan whole, then the older one element by element against it: a findings row
-    # or access entry equal to the newer one's is held once (two alike nights at 1,000
-    # accounts took 8.3 GB decoded side by side; docs/scale.md)
+    # the newer scan whole, then the older one element by element against it: an account,
+    # findings row or access entry equal to the newer one's is held once (two alike nights
+    # at 1,000 accounts took 8.3 GB decoded side by side; docs/scale.md)
     new_scan = store.load(new_id)
     if old_id == _BEFORE:
         # "the complete scan before it" is the one `scan --history` diffed against: the newest
@@ -138,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
         for sid, why in chosen.passed_over.items():
             _note(args, f"note: passed over scan {sid} ({why}); compared with {old_id}, as "
                         "`scan --history` does")
-    old_scan = store.load(old_id, like=Tonight.of(new_scan.document, new_scan.access))
+    # read for the drift alone: an account equal to the newer one's is its object, a row or
+    # access entry equal but for first_seen / verdict indices a stand-in (fifteenth session)
+    old_scan = store.load(old_id, like=Tonight.of(new_scan.document, new_scan.access,
+                                                  stand_ins=True, snapshot=new_scan.snapshot))
     drift = diff_scans(old_scan, new_scan)
     del old_scan, new_scan
     text = (json.dumps(drift.to_json(), indent=2, default=str) + "\n"

@@ -208,6 +208,53 @@ def _replica_entries(access_json: Mapping[str, Any]) -> Iterator[tuple[str, Mapp
                 yield str(arn), entry
 
 
+def _entry_arns(access_json: Mapping[str, Any], member: str) -> Iterator[str]:
+    """The ARNs of a report's secrets (``member`` "secrets") or replicas, without building
+    or parsing their entries: ``raw_entries``'s keys. An entry the previous scan held as
+    ``SAME`` (equal to tonight's: scanner.history.records.Tonight) is an entry."""
+    from scanner.history.records import SAME, StreamedMembers
+
+    value = access_json.get(member)
+    if type(value) is StreamedMembers:
+        yield from value  # its keys: no entry is built
+    elif isinstance(value, Mapping):
+        for arn, entry in value.items():
+            if entry is SAME or type(entry) is dict or isinstance(entry, Mapping):
+                yield str(arn)
+    elif member == "secrets":  # the list shape (module docstring)
+        for arn, _ in _entries(access_json):
+            yield arn
+
+
+class EntryMap(Mapping[str, Any]):
+    """secret or replica ARN -> a report's entry, as ``raw_entries`` gives them, but built
+    (tonight's streamed report: scanner.history.access_json) or looked up only when read; a
+    previous scan's entry equal to tonight's is ``SAME``."""
+
+    def __init__(self, access_json: Mapping[str, Any]) -> None:
+        from scanner.history.records import StreamedMembers
+
+        self._arns = {arn: "secrets" for arn in _entry_arns(access_json, "secrets")}
+        self._arns.update((arn, "replicas") for arn in _entry_arns(access_json, "replicas"))
+        secrets = access_json.get("secrets")
+        self._members: dict[str, Mapping[str, Any]] = {
+            "secrets": secrets if isinstance(secrets, Mapping) else dict(_entries(access_json)),
+            "replicas": access_json.get("replicas") or {}}
+        self.streamed = any(type(m) is StreamedMembers for m in self._members.values())
+
+    def __getitem__(self, arn: str) -> Any:
+        return self._members[self._arns[arn]][arn]
+
+    def __contains__(self, arn: object) -> bool:
+        return arn in self._arns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arns)
+
+    def __len__(self) -> int:
+        return len(self._arns)
+
+
 def has_replicas(access_json: Mapping[str, Any] | None) -> bool:
     """Whether the report analysed replicas at all (``replicas`` present, even empty): one
     written before replicas were analysed says nothing about their readers."""
@@ -229,9 +276,10 @@ def primary_of(access_json: Mapping[str, Any] | None) -> dict[str, str]:
     is in it (Secrets Manager names a replica as its primary in the replica's Region)."""
     if not access_json:
         return {}
-    by_name = {with_region(arn, ""): arn for arn, _ in _entries(access_json)}
+    # the ARNs alone: tonight's streamed entries are not built for this
+    by_name = {with_region(arn, ""): arn for arn in _entry_arns(access_json, "secrets")}
     out: dict[str, str] = {}
-    for arn, _ in _replica_entries(access_json):
+    for arn in _entry_arns(access_json, "replicas"):
         primary = by_name.get(with_region(arn, ""))
         if primary is not None and primary != arn:
             out[arn] = primary

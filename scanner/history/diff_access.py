@@ -19,11 +19,11 @@ from typing import Any, Mapping
 
 from scanner.policy.arn import parse_arn
 from scanner.history.access_readers import READS, UNKNOWN, OrgView, Reader, SecretAccess, \
-    class_accounts, has_replicas, is_class_subject, org_view, primary_of, principal_account, \
-    raw_entries, secret_access, subject_covers
+    class_accounts, EntryMap, has_replicas, is_class_subject, org_view, primary_of, \
+    principal_account, secret_access, subject_covers
 from scanner.history.assessed import Assessment
 from scanner.history.drift import AccessChange, NotAssessed, ReaderChange
-from scanner.history.records import StoredScan
+from scanner.history.records import SAME, StoredScan
 from scanner.graph.schema import replica_node, scheduled_for_deletion
 from scanner.model import Snapshot
 
@@ -48,10 +48,8 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
         not_assessed.append(NotAssessed(scope="access", subject="all secrets",
                                         reason="no access report recorded", scan=which))
         return []
-    old_raw, new_raw = raw_entries(old.access), raw_entries(new.access)
-    # an entry equal on both sides cannot hold a change: skip it before parsing anything
-    changed = {arn for arn in set(old_raw) | set(new_raw)
-               if old_raw.get(arn) != new_raw.get(arn)}
+    old_raw, new_raw = EntryMap(old.access), EntryMap(new.access)
+    changed = _changed(old_raw, new_raw)
     # replicas are readers' secrets too, keyed by their own ARN (new-user trial round 8: a
     # reader of a replica only was "0 new readers"); a report written before replicas were
     # analysed holds none, which says nothing about their readers
@@ -156,6 +154,31 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     # a secret that became readable by everyone / the organization / a whole account first
     changes.sort(key=lambda c: not any(is_class_subject(r.principal) for r in c.gained))
     return changes
+
+
+def _changed(old_raw: EntryMap, new_raw: EntryMap) -> set[str]:
+    """The secrets and replicas whose entries differ: an entry equal on both sides cannot
+    hold a change, and is skipped before anything is parsed. A previous entry read as
+    ``SAME`` against tonight's (scanner.history.records.Tonight: equal but for its paths'
+    verdict indices, which the drift does not read) is equal; tonight's streamed entries
+    are built one at a time, only to be compared with a previous entry that is not
+    ``SAME`` (fifteenth session: neither report's whole JSON is held for the drift)."""
+    out: set[str] = set()
+    for arn in new_raw:
+        if arn not in old_raw:
+            out.add(arn)
+            continue
+        o = old_raw[arn]
+        if o is SAME:
+            continue
+        if o != new_raw[arn]:
+            out.add(arn)
+    for arn in old_raw:
+        if arn not in new_raw:
+            if old_raw[arn] is SAME:  # pragma: no cover -- SAME names tonight's entry
+                raise ValueError(f"{arn}: read as tonight's entry, absent from tonight's")
+            out.add(arn)
+    return out
 
 
 class _Policies:

@@ -49,6 +49,7 @@ from scanner.history.records import (
     make_record,
     order_key,
     pick_latest_complete,
+    snapshot_from_blob,
     snapshot_from_json,
     version_problem,
 )
@@ -270,6 +271,12 @@ class S3HistoryStore:
                     values[name] = None
                     continue
                 raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+            if like is not None and name == "snapshot":
+                try:  # account by account, an account equal to tonight's kept as tonight's
+                    values[name] = snapshot_from_blob(body, like)
+                    continue
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass  # read as without ``like`` below, for its error
             try:
                 if like is not None and name in ("document", "access"):
                     # element by element, an element equal to tonight's kept as tonight's
@@ -281,7 +288,8 @@ class S3HistoryStore:
             except (OSError, ValueError) as exc:
                 raise self._fail(f"damaged payload {key} ({exc})") from None
         try:
-            snapshot = snapshot_from_json(values["snapshot"])
+            snapshot = values["snapshot"] if isinstance(values["snapshot"], Snapshot) \
+                else snapshot_from_json(values["snapshot"])
         except (ValueError, KeyError, TypeError) as exc:
             raise self._fail(version_problem(scan_id, exc) or
                              f"damaged snapshot for scan {scan_id!r} ({exc})") from None

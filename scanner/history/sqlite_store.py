@@ -43,6 +43,7 @@ from scanner.history.records import (
     encode_blob,
     make_record,
     pick_latest_complete,
+    snapshot_from_blob,
     snapshot_from_json,
     version_problem,
 )
@@ -527,7 +528,8 @@ class SqliteHistoryStore:
         finally:
             conn.close()
         try:
-            snapshot = snapshot_from_json(decode_blob(blobs[row[9]]))
+            snapshot = snapshot_from_blob(blobs.pop(row[9]) if like is not None
+                                          else blobs[row[9]], like)
             if like is None:
                 document = decode_blob(blobs[row[10]])
                 access = decode_blob(blobs[row[11]]) if row[11] is not None else None

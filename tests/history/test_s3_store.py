@@ -207,3 +207,27 @@ def test_an_index_write_whose_answer_was_lost_is_not_a_lost_race(s3: Any) -> Non
 
     _record(S3HistoryStore(store_uri, LandedThenLost(s3, None)), "s2", "2026-11-28T01:00:00Z")
     assert _index_ids(s3, "lost-answer") == ["s1", "s2"]
+
+
+def test_a_scan_read_against_tonight_is_read_as_the_plain_read(s3: Any) -> None:
+    """Fifteenth session: the nightly scan reads the previous scan against tonight's -- its
+    snapshot account by account (an equal account is tonight's object); a damaged snapshot
+    read so says what the plain read says."""
+    from scanner.history.records import Tonight
+
+    store = S3HistoryStore(f"s3://{BUCKET}/t", s3)
+    _record(store, "s1", "2026-11-28T01:00:00Z")
+    _record(store, "s2", "2026-11-29T01:00:00Z")
+    tonight = store.load("s2")
+    like = Tonight.of(tonight.document, tonight.access, snapshot=tonight.snapshot)
+    plain, shared = store.load("s1"), store.load("s1", like=like)
+    assert shared.snapshot == plain.snapshot and shared.snapshot.meta.scan_id == "s1"
+    assert shared.snapshot.accounts[0] is tonight.snapshot.accounts[0]
+    assert shared.document == plain.document and shared.access == plain.access
+    s3.put_object(Bucket=BUCKET, Key="t/scans/s1/snapshot.json.gz", Body=b"not gzip")
+    with pytest.raises(InputError) as plain_error:
+        store.load("s1")
+    with pytest.raises(InputError) as shared_error:
+        store.load("s1", like=like)
+    assert str(shared_error.value) == str(plain_error.value)
+    assert "damaged payload t/scans/s1/snapshot.json.gz" in str(shared_error.value)
