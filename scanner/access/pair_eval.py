@@ -80,6 +80,8 @@ class PairEvaluator:
         self._shape_cache: dict[tuple[object, ...], PolicyResult] = {}
         self._shapes: dict[int, tuple[object, tuple[str, ...]] | None] = {}
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
+        #: identity results by id(): (the result, its interned equal) (``_interned``)
+        self._interned_ids: dict[int, tuple[IdentityResult, IdentityResult]] = {}
         self._union: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._probe: dict[tuple[object, ...], bool] = {}
         #: resource-policy results for principals a Principal element names, shared across
@@ -477,7 +479,7 @@ class PairEvaluator:
         kp = None
         if sv.uses_kms and sv.key_policy is not None:
             kp = self._policy_result(sv.key_policy, "kms", sv, pk_kp, pctx, make_kms, facts)
-        ids = self._intern(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
+        ids = self._interned(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
         if facts.principal_type == "public":
             ids = _OUTSIDER_IDENTITY
         idk: IdentityResult | None = None
@@ -489,8 +491,8 @@ class PairEvaluator:
             # "The service that receives a subsequent FAS request also checks the permissions
             # of the same IAM principal"), so the caller's Denies and boundary judge that
             # Decrypt too; no identity Allow is needed there (gates.combine)
-            idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.decrypt_arn,
-                                                      make_kms, proj, self._kms_scope(p, sv)))
+            idk = self._interned(self.identity.evaluate(p, s.decrypt_action, sv.decrypt_arn,
+                                                        make_kms, proj, self._kms_scope(p, sv)))
         scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
         kf = sv.key_facts
@@ -506,6 +508,16 @@ class PairEvaluator:
                                    key_cross_account=facts.account_id != sv.key_account))
             self._combine_cache[ckey] = c
         return c, self._intended(p, sv, c.gates, ids)
+
+    def _interned(self, result: IdentityResult) -> IdentityResult:
+        """``result`` interned, looked up by its identity first: the identity evaluator answers
+        from its caches, so the same object comes back pair after pair, and hashing it (its
+        reasons) for the interner each time cost more than the look-up it saves. The entry
+        keeps ``result`` alive, so its id() is not reused."""
+        hit = self._interned_ids.get(id(result))
+        if hit is None or hit[0] is not result:
+            hit = self._interned_ids[id(result)] = (result, self._intern(result))
+        return hit[1]
 
     def _kms_scope(self, p: Principal, sv: SecretView) -> tuple[str, ...]:
         """What the resource side of the Decrypt request shows the principal's identity
