@@ -235,17 +235,15 @@ class IdentityEvaluator:
         #: ``evaluate``'s answers for documents that read no condition key, by (signature,
         #: action, resource, scope): the same (result, labels) ``_cache`` gives (labels None:
         #: the answer names no policy), found without the reachability checks and the
-        #: fingerprint's matching; emptied after each secret (``end_secret``)
+        #: fingerprint's matching (a principal is asked about a secret by the candidate walk,
+        #: its pair, its look and its intent; about a key for each of the key's secrets).
+        #: Emptied when full (``_RECENT_MAX``): a secret's ARN is asked about while that
+        #: secret is evaluated only
         self._recent: dict[tuple[object, ...], tuple[IdentityResult,
                                                        tuple[str, ...] | None]] = {}
-
         #: ``fingerprint``'s answers by (signature, action, resource), emptied likewise
         self._recent_fps: dict[tuple[object, ...],
                                tuple[bool, ...] | frozenset[int] | None] = {}
-
-    def end_secret(self) -> None:
-        self._recent.clear()
-        self._recent_fps.clear()
 
     def condition_keys(self, principal: Principal, action: str) -> frozenset[str]:
         """The context keys the principal's documents read for ``action``: those of the
@@ -376,7 +374,7 @@ class IdentityEvaluator:
                   entry: tuple[IdentityResult, tuple[str, ...] | None]) -> None:
         recent = self._recent
         if len(recent) >= _RECENT_MAX:
-            recent.clear()  # a caller that never ends a secret (the key report, --prove)
+            recent.clear()
         recent[key] = entry
 
     def _relabelled(self, result: IdentityResult, old: tuple[str, ...],

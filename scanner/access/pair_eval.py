@@ -112,7 +112,6 @@ class PairEvaluator:
         self._bases.clear()
         self._own_flags.clear()
         self.guardrails.end_secret()
-        self.identity.end_secret()
 
     def sm_request(self, p: Principal, sv: SecretView) -> Callable[[], Request]:
         def make() -> Request:
