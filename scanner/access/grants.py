@@ -200,7 +200,7 @@ def open_statements(policy: Policy | None, *, action: str, resource: str, own_ac
     if policy is None or policy.problems:
         return ()
     variables = policy.variables_enabled
-    zone = sorted(a for a in settings.org_account_ids if settings.in_zone(a))
+    zone: list[str] | None = None  # the zone's accounts, sorted: read for OU paths only
     out: list[OpenStatement] = []
     for st in policy.statements:
         if st.effect == "Deny" or not _acts(st, action):
@@ -222,6 +222,8 @@ def open_statements(policy: Policy | None, *, action: str, resource: str, own_ac
             out.append(OpenStatement(label=st.label, kind="accounts"))
             continue
         if paths is not None:
+            if zone is None:
+                zone = sorted(a for a in settings.org_account_ids if settings.in_zone(a))
             admitted = frozenset(a for a in zone if evaluate_statement(
                 st, _probe(a, settings, action, resource, {}, settings.org_paths.get(a)),
                 policy, kind)[0] is not Tri.FALSE)

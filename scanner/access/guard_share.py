@@ -61,6 +61,8 @@ class SharedGuardrails:
         self._half_pats = {t: tuple(dict.fromkeys(type_pats[t])) for t in (SCP, RCP)}
         self.has_policies = bool(org and org.policies)
         self._where: dict[tuple[object, ...], object] = {}
+        #: (the secret view ``scope`` last answered for, its answer)
+        self._last_scope: tuple[SecretView, object] | None = None
         self._secret_cache: dict[tuple[object, ...], GuardrailResult] = {}
         self._cache: dict[tuple[object, ...], GuardrailResult] = {}
         #: the SCP half ((GetSecretValue, Decrypt) on the caller's path) and the RCP half (on
@@ -175,6 +177,9 @@ class SharedGuardrails:
         pats = self.patterns
         if pats is None:
             return sv.arn
+        last = self._last_scope
+        if last is not None and last[0] is sv:
+            return last[1]  # asked again for the same secret: once per pair
         ck = (sv.arn, sv.decrypt_arn, sv.uses_kms)
         hit = self._where.get(ck)
         if hit is None:
@@ -190,6 +195,7 @@ class SharedGuardrails:
                    tuple(arn_matches(x, key_arn) for x in pats) if key_arn else None,
                    tuple(vals))
             self._where[ck] = hit
+        self._last_scope = (sv, hit)
         return hit
 
     def _uncached(self, p: Principal, sv: SecretView, req_sm: Request,

@@ -232,6 +232,18 @@ class IdentityEvaluator:
         self._reach: dict[tuple[object, ...], bool] = {}
         self._patterns: dict[tuple[object, ...], tuple[str, ...] | None] = {}
         self._keys: dict[tuple[object, ...], frozenset[str]] = {}
+        #: ``evaluate``'s answers for documents that read no condition key, by (signature,
+        #: action, resource, scope): the same (result, labels) ``_cache`` gives (labels None:
+        #: the answer names no policy), found without the reachability checks and the
+        #: fingerprint's matching (a principal is asked about a secret by the candidate walk,
+        #: its pair, its look and its intent; about a key for each of the key's secrets).
+        #: Emptied when full (``_RECENT_MAX``): a secret's ARN is asked about while that
+        #: secret is evaluated only
+        self._recent: dict[tuple[object, ...], tuple[IdentityResult,
+                                                       tuple[str, ...] | None]] = {}
+        #: ``fingerprint``'s answers by (signature, action, resource), emptied likewise
+        self._recent_fps: dict[tuple[object, ...],
+                               tuple[bool, ...] | frozenset[int] | None] = {}
 
     def condition_keys(self, principal: Principal, action: str) -> frozenset[str]:
         """The context keys the principal's documents read for ``action``: those of the
@@ -276,6 +288,17 @@ class IdentityEvaluator:
         resources with the same fingerprint get the same answer from documents that use no
         condition keys. ``None``: not safe (a policy variable, an uncollected or malformed
         document)."""
+        fk = (principal.signature, action, resource)
+        recent = self._recent_fps
+        if fk in recent:
+            return recent[fk]
+        if len(recent) >= _RECENT_MAX:
+            recent.clear()
+        recent[fk] = out = self._fingerprint(principal, action, resource)
+        return out
+
+    def _fingerprint(self, principal: Principal, action: str,
+                     resource: str) -> tuple[bool, ...] | frozenset[int] | None:
         patterns = self.patterns(principal, action)
         if patterns is None:
             return None
@@ -297,14 +320,27 @@ class IdentityEvaluator:
         caller avoid building a Request on a cache hit; without them the request is built."""
         if not principal.identity_known:
             return UNKNOWN_IDENTITY
+        keys = self.condition_keys(principal, action)
+        mk: tuple[object, ...] | None = None
+        if not keys:
+            # without condition keys the answer is a function of these four: looked up
+            # before the checks below (a principal is asked about the same secret by the
+            # candidate walk, its pair, its look and its intent)
+            mk = (principal.signature, action, resource, scope)
+            memo = self._recent.get(mk)
+            if memo is not None:
+                result, labels = memo
+                return result if labels is None or labels == principal.labels else \
+                    self._relabelled(result, labels, principal.labels)
         if principal.boundary is None and not self.reachable(principal, action, resource) \
                 and not self.may_deny(principal, action):
             # IAM User Guide, "Policy evaluation logic": an explicit Deny in any applicable
             # policy overrides every Allow -- so the shortcut is taken only when no Deny
             # statement of the principal's policies can match the action
+            if mk is not None:
+                self._remember(mk, (_NO_ALLOW, None))
             return _NO_ALLOW
         request: Request | None = None
-        keys = self.condition_keys(principal, action)
         if keys:
             if project is not None:
                 proj: object = project(keys)
@@ -318,6 +354,8 @@ class IdentityEvaluator:
                 (principal.signature, action, "fingerprint", fp)
         hit = self._cache.get(key)
         if hit is not None:
+            if mk is not None:
+                self._remember(mk, hit)
             result, labels = hit
             # principals share a signature by their documents' text: the reasons name the
             # policies of the principal that was evaluated first (access ground-truth trial:
@@ -327,8 +365,17 @@ class IdentityEvaluator:
         if request is None:
             request = make_request()
         result = _evaluate_identity(principal, request)
-        self._cache[key] = (result, principal.labels)
+        self._cache[key] = entry = (result, principal.labels)
+        if mk is not None:
+            self._remember(mk, entry)
         return result
+
+    def _remember(self, key: tuple[object, ...],
+                  entry: tuple[IdentityResult, tuple[str, ...] | None]) -> None:
+        recent = self._recent
+        if len(recent) >= _RECENT_MAX:
+            recent.clear()
+        recent[key] = entry
 
     def _relabelled(self, result: IdentityResult, old: tuple[str, ...],
                     new: tuple[str, ...]) -> IdentityResult:
@@ -371,6 +418,9 @@ class IdentityEvaluator:
             self._reach[key] = hit
         return hit
 
+
+#: ``IdentityEvaluator._recent`` is emptied past this many answers
+_RECENT_MAX = 65536
 
 _NO_ALLOW = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
                            reasons=("no identity policy allows the action on this account's "

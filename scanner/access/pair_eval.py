@@ -38,6 +38,16 @@ _OUTSIDER_IDENTITY = IdentityResult(
 #: a pair verdict: the combined gates and whether the read was intended
 PairVerdict = tuple[Combined, bool]
 
+#: ``PairEvaluator._plain``: (an id of the statements without their Principal elements, the
+#: statements listing each IAM ARN and each account, every statement's Resource patterns)
+_Plain = tuple[int, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]],
+               tuple[str, ...]]
+#: ``PairEvaluator._policy_base``: (condition keys, resource scope, the open statements' part
+#: of a key, the named part)
+_PolicyBase = tuple[tuple[str, ...], tuple[str, tuple[object, ...]], tuple[object, ...] | None,
+                    tuple[int, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]],
+                          tuple[bool, ...], tuple[object, ...]] | None]
+
 
 def _open(pkey: object) -> bool:
     """A ``_pkey`` that says no Principal element singles the principal out."""
@@ -65,17 +75,19 @@ class PairEvaluator:
         self._pair_cache: dict[tuple[object, ...], PairVerdict] = {}
         self._rscopes: dict[tuple[object, ...], tuple[str, tuple[object, ...]]] = {}
         self._shape_fps: dict[tuple[object, ...], tuple[bool, ...]] = {}
+        #: per secret: ``_policy_base`` by (id() of the policy, tag)
+        self._policy_bases: dict[tuple[int, str], _PolicyBase] = {}
         self._shape_cache: dict[tuple[object, ...], PolicyResult] = {}
         self._shapes: dict[int, tuple[object, tuple[str, ...]] | None] = {}
         self._combine_cache: dict[tuple[object, ...], Combined] = {}
+        #: identity results by id(): (the result, its interned equal) (``_interned``)
+        self._interned_ids: dict[int, tuple[IdentityResult, IdentityResult]] = {}
         self._union: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._probe: dict[tuple[object, ...], bool] = {}
         #: resource-policy results for principals a Principal element names, shared across
-        #: policies that differ only in the other names (``_named_key``)
+        #: policies that differ only in the other names (``_policy_base``)
         self._named_cache: dict[tuple[object, ...], PolicyResult] = {}
-        self._plains: dict[int, tuple[int, tuple[dict[str, tuple[int, ...]],
-                                                 dict[str, tuple[int, ...]]],
-                                     tuple[str, ...]] | None] = {}
+        self._plains: dict[int, _Plain | None] = {}
         self._bodies: dict[tuple[object, ...], int] = {}
         #: pair verdicts shared across secrets (principals of the secret's own account that no
         #: policy of it singles out), keyed by the secret's look (``_look``) instead of its ARN
@@ -95,6 +107,7 @@ class PairEvaluator:
         self._pair_cache.clear()
         self._rscopes.clear()
         self._shape_fps.clear()
+        self._policy_bases.clear()
         self._looks.clear()
         self._bases.clear()
         self._own_flags.clear()
@@ -112,58 +125,67 @@ class PairEvaluator:
                        facts: PrincipalFacts) -> PolicyResult:
         """``pkey``: what the policy's Principal elements tell apart about the principal
         (``_pkey``, computed once per pair by the caller)."""
-        keys = self.contexts.keys(policy.condition_keys)
-        rscope = self._rscope(policy, tag, sv, keys)
+        bk = (id(policy), tag)
+        base = self._policy_bases.get(bk)
+        if base is None:
+            base = self._policy_bases[bk] = self._policy_base(policy, tag, sv)
+        keys, rscope, shape_part, named_part = base
         proj = project(pctx, keys)
-        shape = self._shape(policy) if isinstance(pkey, tuple) and pkey[0] == "-" else None
-        if shape is not None:
+        if shape_part is not None and isinstance(pkey, tuple) and pkey[0] == "-":
             # a principal no Principal element singles out sees only the open statements:
             # policies that differ in their named grantees share the answer
-            rvals = rscope[1]
-            fp = self._shape_fp(policy, tag, shape[1], rscope[0])
-            key: tuple[object, ...] = (shape, tag, fp, rvals, pkey, proj)
+            key: tuple[object, ...] = shape_part + (pkey, proj)
             cache = self._shape_cache
+        elif named_part is not None:
+            # a principal the Principal elements single out: policies that differ only in
+            # whom else they name share the answer (``_policy_base``)
+            body, (by_arn, by_account), fp, rvals = named_part
+            acct = facts.account_id
+            key = ((body, tag, (by_arn.get(facts.arn, ()),
+                                by_account.get(acct, ()) if acct else ()),
+                    fp, rvals, facts.principal_type, facts.has_boundary), proj)
+            cache = self._named_cache
         else:
-            named = self._named_key(policy, tag, rscope, facts)
-            if named is not None:
-                # a principal the Principal elements single out: policies that differ only in
-                # whom else they name share the answer
-                key = (named, proj)
-                cache = self._named_cache
-            else:
-                key = (id(policy), tag, rscope, pkey, proj)
-                cache = self._rp_cache if tag == "kms" else self._secret_cache
+            key = (id(policy), tag, rscope, pkey, proj)
+            cache = self._rp_cache if tag == "kms" else self._secret_cache
         hit = cache.get(key)
         if hit is None:
             hit = self._intern(evaluate_policy(policy, make(), PolicyKind.RESOURCE))
             cache[key] = hit
         return hit
 
-    def _named_key(self, policy: Policy, tag: str, rscope: tuple[str, tuple[object, ...]],
-                   facts: PrincipalFacts) -> tuple[object, ...] | None:
-        """What ``evaluate_policy`` can see of this policy for this principal when every
-        Principal element is ``*`` or plain account ids, account roots and IAM ARNs: each
-        statement without its Principal element (``_plain``), whether the principal's ARN or
-        account is among the statement's entries, which Resource patterns the resource
-        matches, the resource-side condition values, the principal's type and boundary (the
-        principal side of the conditions is the caller's projection). IAM User Guide,
-        "Principal": an account id or root entry matches every principal of the account, an
-        IAM ARN that principal only. None when the policy cannot be reduced so."""
+    def _policy_base(self, policy: Policy, tag: str, sv: SecretView) -> _PolicyBase:
+        """The secret's part of ``_policy_result``'s cache keys, once per secret and policy:
+        the policy's condition keys, its resource scope (``_rscope``), the open statements'
+        part of the key (``_shape``; None: no shape) and the named part (None: the policy
+        cannot be reduced so: ``_named_key``)."""
+        keys = self.contexts.keys(policy.condition_keys)
+        rscope = self._rscope(policy, tag, sv, keys)
+        shape = self._shape(policy)
+        shape_part = None if shape is None else (
+            shape, tag, self._shape_fp(policy, tag, shape[1], rscope[0]), rscope[1])
+        return keys, rscope, shape_part, self._named_key(policy, tag, rscope)
+
+    def _named_key(self, policy: Policy, tag: str, rscope: tuple[str, tuple[object, ...]]
+                   ) -> tuple[int, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]],
+                              tuple[bool, ...], tuple[object, ...]] | None:
+        """The secret's part of what ``evaluate_policy`` can see of this policy for a
+        principal when every Principal element is ``*`` or plain account ids, account roots and
+        IAM ARNs: each statement without its Principal element (``_plain``), the statements
+        listing each ARN and account, which Resource patterns the resource matches, the
+        resource-side condition values. ``_policy_result`` adds whether the principal's ARN
+        or account is among each statement's entries (two look-ups however many statements
+        the policy has), its type and boundary (the principal side of the conditions is the
+        caller's projection). IAM User Guide, "Principal": an account id or root entry
+        matches every principal of the account, an IAM ARN that principal only. None when
+        the policy cannot be reduced so."""
         plain = self._plain(policy)
         if plain is None:
             return None
-        body, (by_arn, by_account), patterns = plain
-        # which statements list the principal's ARN, which its account (the rest of each
-        # statement's entries name others): the same as one (ARN listed, account listed)
-        # flag per statement, read in two look-ups however many statements the policy has
-        acct = facts.account_id
-        flags = (by_arn.get(facts.arn, ()), by_account.get(acct, ()) if acct else ())
-        fp = self._shape_fp(policy, tag + ":all", patterns, rscope[0])
-        return (body, tag, flags, fp, rscope[1], facts.principal_type, facts.has_boundary)
+        return (plain[0], plain[1], self._shape_fp(policy, tag + ":all", plain[2], rscope[0]),
+                rscope[1])
 
-    def _plain(self, policy: Policy) -> tuple[int, tuple[dict[str, tuple[int, ...]],
-                                                      dict[str, tuple[int, ...]]],
-                                                tuple[str, ...]] | None:
+    def _plain(self, policy: Policy) -> _Plain | None:
         """(an id of the policy's statements without their Principal elements, the positions
         of the statements listing each IAM ARN and each account (an id or a root ARN) -- a
         ``*`` or absent Principal element lists none, and the body tells those apart -- every
@@ -456,7 +478,7 @@ class PairEvaluator:
         kp = None
         if sv.uses_kms and sv.key_policy is not None:
             kp = self._policy_result(sv.key_policy, "kms", sv, pk_kp, pctx, make_kms, facts)
-        ids = self._intern(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
+        ids = self._interned(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
         if facts.principal_type == "public":
             ids = _OUTSIDER_IDENTITY
         idk: IdentityResult | None = None
@@ -468,8 +490,8 @@ class PairEvaluator:
             # "The service that receives a subsequent FAS request also checks the permissions
             # of the same IAM principal"), so the caller's Denies and boundary judge that
             # Decrypt too; no identity Allow is needed there (gates.combine)
-            idk = self._intern(self.identity.evaluate(p, s.decrypt_action, sv.decrypt_arn,
-                                                      make_kms, proj, self._kms_scope(p, sv)))
+            idk = self._interned(self.identity.evaluate(p, s.decrypt_action, sv.decrypt_arn,
+                                                        make_kms, proj, self._kms_scope(p, sv)))
         scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
         kf = sv.key_facts
@@ -485,6 +507,16 @@ class PairEvaluator:
                                    key_cross_account=facts.account_id != sv.key_account))
             self._combine_cache[ckey] = c
         return c, self._intended(p, sv, c.gates, ids)
+
+    def _interned(self, result: IdentityResult) -> IdentityResult:
+        """``result`` interned, looked up by its identity first: the identity evaluator answers
+        from its caches, so the same object comes back pair after pair, and hashing it (its
+        reasons) for the interner each time cost more than the look-up it saves. The entry
+        keeps ``result`` alive, so its id() is not reused."""
+        hit = self._interned_ids.get(id(result))
+        if hit is None or hit[0] is not result:
+            hit = self._interned_ids[id(result)] = (result, self._intern(result))
+        return hit[1]
 
     def _kms_scope(self, p: Principal, sv: SecretView) -> tuple[str, ...]:
         """What the resource side of the Decrypt request shows the principal's identity

@@ -491,6 +491,15 @@ def outside_zone_grants(policy: Policy | None, *, own_account: str | None, zone:
 def granted_actions(st: Statement) -> tuple[str, ...]:
     """The actions on a secret an Allow statement of its resource policy grants: those of
     SECRET_RESOURCE_ACTIONS its Action / NotAction covers."""
+    return _granted_actions(st.actions, st.not_actions)
+
+
+@lru_cache(maxsize=4096)
+def _granted_actions(actions: tuple[str, ...] | None,
+                     not_actions: tuple[str, ...] | None) -> tuple[str, ...]:
+    """``granted_actions`` by the statement's Action / NotAction (all ``acts_on`` reads):
+    computed once per list, not once per grant asked about."""
+    st = Statement(index=0, sid=None, effect="Allow", actions=actions, not_actions=not_actions)
     return tuple(a for a in SECRET_RESOURCE_ACTIONS if acts_on(st, (a,)))
 
 

@@ -366,13 +366,22 @@ def matches_no_principal_arn(pattern: str) -> bool:
 class PatternIndex:
     """Which of many ARN patterns match an ARN, without trying every pattern: patterns are
     bucketed by their literal prefix, and only the buckets of the ARN's own prefixes are tried
-    (with ``arn_matches``). Answers are the indices of the matching patterns."""
+    (with ``arn_matches``). Answers are the indices of the matching patterns.
+
+    Within a bucket a pattern is tried only when the ARN holds the longest run of literal
+    characters the pattern has after its prefix (a wildcard matches characters, a literal only
+    itself: every ARN the pattern matches holds each of its literal runs), so patterns that
+    share a prefix up to a wildcard account (``arn:aws:secretsmanager:us-east-1:*:secret:
+    app-1-*``, ``...:app-2-*``) are not each matched against every ARN."""
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         self.patterns = patterns
-        self._buckets: dict[str, list[int]] = {}
+        self._buckets: dict[str, list[tuple[int, str, str]]] = {}
         for i, p in enumerate(patterns):
-            self._buckets.setdefault(literal_prefix(p), []).append(i)
+            prefix = literal_prefix(p)
+            rest = p[len(prefix):].replace("?", "*")
+            run = max(rest.split("*"), key=len) if rest else ""
+            self._buckets.setdefault(prefix, []).append((i, p, run))
         self._lengths = tuple(sorted({len(k) for k in self._buckets}))
 
     def matching(self, arn: str) -> frozenset[int]:
@@ -383,7 +392,7 @@ class PatternIndex:
                 break
             hit = buckets.get(arn[:n])
             if hit is not None:
-                out.extend(i for i in hit if arn_matches(self.patterns[i], arn))
+                out.extend(i for i, p, run in hit if run in arn and arn_matches(p, arn))
         return frozenset(out)
 
 
