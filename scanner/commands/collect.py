@@ -92,7 +92,10 @@ def run(args: argparse.Namespace) -> int:
         carry = load_carry(open_store(args.history), full_refresh_days=args.full_refresh_days)
     options = CollectOptions(
         out=Path(os.devnull), regions=regions, accounts=parse_list(args.accounts),
-        org=args.org, role_name=args.role_name, external_id=args.external_id,
+        # --role-arn was parsed and dropped: a shard of an organization whose audit role has
+        # a path stopped with "--role-name is required" (new-user trial)
+        org=args.org, role_name=args.role_name, role_arn=args.role_arn,
+        external_id=args.external_id,
         profile=args.profile, central_account=args.central_account,
         endpoint_url=args.endpoint_url, max_workers=args.max_workers,
         required_replica_regions=config.required_replica_regions,
