@@ -281,6 +281,18 @@ class IdentityEvaluator:
         self._patterns[pk] = out
         return out
 
+    def remembered_fingerprint(self, principal: Principal, action: str, resource: str
+                               ) -> tuple[bool, ...] | frozenset[int] | None:
+        """``fingerprint``, remembered by (signature, action, resource) (``_recent_fps``)."""
+        fk = (principal.signature, action, resource)
+        recent = self._recent_fps
+        if fk in recent:
+            return recent[fk]
+        if len(recent) >= _RECENT_MAX:
+            recent.clear()
+        recent[fk] = out = self.fingerprint(principal, action, resource)
+        return out
+
     def fingerprint(self, principal: Principal, action: str,
                     resource: str) -> tuple[bool, ...] | frozenset[int] | None:
         """What the principal's documents can see of ``resource``: which of their Resource /
@@ -288,17 +300,6 @@ class IdentityEvaluator:
         resources with the same fingerprint get the same answer from documents that use no
         condition keys. ``None``: not safe (a policy variable, an uncollected or malformed
         document)."""
-        fk = (principal.signature, action, resource)
-        recent = self._recent_fps
-        if fk in recent:
-            return recent[fk]
-        if len(recent) >= _RECENT_MAX:
-            recent.clear()
-        recent[fk] = out = self._fingerprint(principal, action, resource)
-        return out
-
-    def _fingerprint(self, principal: Principal, action: str,
-                     resource: str) -> tuple[bool, ...] | frozenset[int] | None:
         patterns = self.patterns(principal, action)
         if patterns is None:
             return None
@@ -349,7 +350,7 @@ class IdentityEvaluator:
                 proj = request.projection(keys)
             key: tuple[object, ...] = (principal.signature, action, resource, scope, proj)
         else:
-            fp = self.fingerprint(principal, action, resource)
+            fp = self.remembered_fingerprint(principal, action, resource)
             key = (principal.signature, action, resource, scope) if fp is None else \
                 (principal.signature, action, "fingerprint", fp)
         hit = self._cache.get(key)

@@ -377,10 +377,10 @@ class PairEvaluator:
                  open_kp: bool) -> tuple[object, ...] | None:
         s = self.s
         if p.identity_known:
-            sm_fp = self.identity.fingerprint(p, s.action, sv.arn)
+            sm_fp = self.identity.remembered_fingerprint(p, s.action, sv.arn)
             if sm_fp is None:
                 return None
-            kms_fp = self.identity.fingerprint(p, s.decrypt_action, sv.decrypt_arn) \
+            kms_fp = self.identity.remembered_fingerprint(p, s.decrypt_action, sv.decrypt_arn) \
                 if sv.decrypt_arn else ()
             if kms_fp is None:
                 return None
@@ -608,7 +608,7 @@ class PairEvaluator:
         # through which of their Resource patterns it matches: keyed as IdentityEvaluator
         # keys their answers, not by the secret's name
         fp = None if identity.condition_keys(p, self.s.action) else \
-            identity.fingerprint(p, self.s.action, fake)
+            identity.remembered_fingerprint(p, self.s.action, fake)
         key = (p.signature, "other-account", fake) if fp is None else \
             (p.signature, "other-account", fp)
         hit = self._probe.get(key)
