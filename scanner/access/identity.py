@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from scanner.access.context import PrincipalFacts
 from scanner.access.scp import org_paths
@@ -288,9 +288,8 @@ class IdentityEvaluator:
         recent = self._recent_fps
         if fk in recent:
             return recent[fk]
-        if len(recent) >= _RECENT_MAX:
-            recent.clear()
-        recent[fk] = out = self.fingerprint(principal, action, resource)
+        out = self.fingerprint(principal, action, resource)
+        _put_bounded(recent, fk, out)
         return out
 
     def fingerprint(self, principal: Principal, action: str,
@@ -373,10 +372,7 @@ class IdentityEvaluator:
 
     def _remember(self, key: tuple[object, ...],
                   entry: tuple[IdentityResult, tuple[str, ...] | None]) -> None:
-        recent = self._recent
-        if len(recent) >= _RECENT_MAX:
-            recent.clear()
-        recent[key] = entry
+        _put_bounded(self._recent, key, entry)
 
     def _relabelled(self, result: IdentityResult, old: tuple[str, ...],
                     new: tuple[str, ...]) -> IdentityResult:
@@ -422,6 +418,13 @@ class IdentityEvaluator:
 
 #: ``IdentityEvaluator._recent`` is emptied past this many answers
 _RECENT_MAX = 65536
+
+
+def _put_bounded(table: dict[Any, Any], key: Any, value: Any) -> None:
+    """``table[key] = value``, the table emptied first when it holds ``_RECENT_MAX``."""
+    if len(table) >= _RECENT_MAX:
+        table.clear()
+    table[key] = value
 
 _NO_ALLOW = IdentityResult(allow=Tri.FALSE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
                            reasons=("no identity policy allows the action on this account's "

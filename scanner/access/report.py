@@ -68,12 +68,19 @@ class AccessReport:
         ``verdict`` is its index there)."""
         verdicts: list[dict[str, Any]] = []
         index = _VerdictIndex()
+        return self.document(
+            {arn: _secret_dict(s, verdicts, index) for arn, s in sorted(self.secrets.items())},
+            {arn: _secret_dict(s, verdicts, index) for arn, s in sorted(self.replicas.items())},
+            verdicts)
+
+    def document(self, secrets: Mapping[str, Any], replicas: Mapping[str, Any],
+                 verdicts: list[dict[str, Any]]) -> dict[str, Any]:
+        """The JSON form around its ``secrets`` and ``replicas`` members, built by the caller
+        (``to_dict``: whole; scanner.history.access_json: one entry at a time)."""
         return {
             "settings": to_jsonable(self.settings),
-            "secrets": {arn: _secret_dict(s, verdicts, index)
-                        for arn, s in sorted(self.secrets.items())},
-            "replicas": {arn: _secret_dict(s, verdicts, index)
-                         for arn, s in sorted(self.replicas.items())},
+            "secrets": secrets,
+            "replicas": replicas,
             "verdicts": verdicts,
             "keys": {arn: _key_dict(k) for arn, k in sorted(self.keys.items())},
             "identity_wildcards": [to_jsonable(w) for w in self.identity_wildcards],
@@ -108,18 +115,23 @@ class _VerdictIndex:
         self.by_value: dict[object, int] = {}
         self.keep: list[object] = []  # the gates whose id() is a key: alive until the end
 
+    def number(self, p: AccessPath, verdicts: list[dict[str, Any]]) -> int:
+        """The index of ``p``'s verdict in ``verdicts``, appended there when new."""
+        vid = self.by_id.get(id(p.gates))
+        if vid is None:
+            value = (tuple(p.gates.items()), p.reasons)
+            vid = self.by_value.get(value)
+            if vid is None:
+                vid = self.by_value[value] = len(verdicts)
+                verdicts.append({"gates": to_jsonable(p.gates), "reasons": list(p.reasons)})
+            self.by_id[id(p.gates)] = vid
+            self.keep.append(p.gates)
+        return vid
+
 
 def _compact_path(p: AccessPath, verdicts: list[dict[str, Any]],
                   index: _VerdictIndex) -> dict[str, Any]:
-    vid = index.by_id.get(id(p.gates))
-    if vid is None:
-        value = (tuple(p.gates.items()), p.reasons)
-        vid = index.by_value.get(value)
-        if vid is None:
-            vid = index.by_value[value] = len(verdicts)
-            verdicts.append({"gates": to_jsonable(p.gates), "reasons": list(p.reasons)})
-        index.by_id[id(p.gates)] = vid
-        index.keep.append(p.gates)
+    vid = index.number(p, verdicts)
     return {
         "principal": p.principal, "principal_account": p.principal_account,
         "principal_type": p.principal_type, "decision": p.decision,

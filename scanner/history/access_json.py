@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.access.report import AccessReport, _key_dict, _secret_dict, _VerdictIndex
+from scanner.access.report import AccessReport, _secret_dict, _VerdictIndex
 from scanner.history.records import StreamedMembers
-from scanner.model import to_jsonable
 
 
 def streamed_access_json(report: AccessReport) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def streamed_access_json(report: AccessReport) -> dict[str, Any]:
     for source, arns in ((report.secrets, secrets), (report.replicas, replicas)):
         for arn in arns:
             for p in source[arn].paths:
-                _number(p, verdicts, index)
+                index.number(p, verdicts)
     held = len(verdicts)
 
     def entry(source: Any) -> Any:
@@ -42,25 +41,5 @@ def streamed_access_json(report: AccessReport) -> dict[str, Any]:
             return out
         return build
 
-    return {
-        "settings": to_jsonable(report.settings),
-        "secrets": StreamedMembers(secrets, entry(report.secrets)),
-        "replicas": StreamedMembers(replicas, entry(report.replicas)),
-        "verdicts": verdicts,
-        "keys": {arn: _key_dict(k) for arn, k in sorted(report.keys.items())},
-        "identity_wildcards": [to_jsonable(w) for w in report.identity_wildcards],
-        "problems": list(report.problems),
-    }
-
-
-def _number(p: Any, verdicts: list[dict[str, Any]], index: _VerdictIndex) -> None:
-    """The verdict number of one path, as ``scanner.access.report._compact_path`` gives it."""
-    if id(p.gates) in index.by_id:
-        return
-    value = (tuple(p.gates.items()), p.reasons)
-    vid = index.by_value.get(value)
-    if vid is None:
-        vid = index.by_value[value] = len(verdicts)
-        verdicts.append({"gates": to_jsonable(p.gates), "reasons": list(p.reasons)})
-    index.by_id[id(p.gates)] = vid
-    index.keep.append(p.gates)
+    return report.document(StreamedMembers(secrets, entry(report.secrets)),
+                           StreamedMembers(replicas, entry(report.replicas)), verdicts)

@@ -354,27 +354,18 @@ def test_the_shards_line_fits_an_80_column_terminal(moto_endpoint: str, tmp_path
     assert [x for x in lines if len(x) > 80 and len(x.split()) > 1] == [], run.shown
 
 
-def test_collect_assumes_the_role_of_role_arn(moto_endpoint: str, tmp_path: Path) -> None:
+def test_collect_assumes_the_role_of_role_arn(moto_endpoint: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A new user's trial: `collect --org --role-arn 'arn:aws:iam::{account_id}:role/...'`
     (an audit role with a path) dropped the template and stopped with "--role-name is
     required to scan accounts other than ..." (exit 2), while scan took it."""
-    import os
-
     ids = seed_wide(moto_endpoint, 2)
     parts = tmp_path / "parts"
-    env_keys = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    saved = {k: os.environ.get(k) for k in env_keys}
-    os.environ.update(env_keys)
-    try:
-        code = main(["collect", "--org", "--regions", REGION, "--endpoint-url", moto_endpoint,
-                     "--role-arn", "arn:aws:iam::{account_id}:role/audit/" + ROLE,
-                     "--shard", "1/1", "--run-id", "r1", "--parts", str(parts), "-q"])
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    code = main(["collect", "--org", "--regions", REGION, "--endpoint-url", moto_endpoint,
+                 "--role-arn", "arn:aws:iam::{account_id}:role/audit/" + ROLE,
+                 "--shard", "1/1", "--run-id", "r1", "--parts", str(parts), "-q"])
     assert code == 0
     [manifest] = read_manifests(LocalParts(parts), "r1")
     assert set(ids) <= set(manifest.accounts) and not manifest.incomplete
