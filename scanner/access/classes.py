@@ -19,6 +19,7 @@ from scanner.access.identity import IdentityEvaluator, IdentityResult, Principal
 from scanner.access.key_views import KeyViews
 from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import AccessSettings
+from scanner.frozen import frozen
 from scanner.policy.request import is_absent
 from scanner.policy.matching import PatternIndex
 from scanner.policy.parse import Policy, Statement
@@ -136,7 +137,7 @@ def _refs(policy: Policy) -> Refs:
                 accounts.add(acct)
             else:
                 arn_accounts.add(acct)
-    return Refs(frozenset(arn_accounts), frozenset(accounts), per_principal)
+    return Refs(frozen(arn_accounts), frozen(accounts), per_principal)
 
 
 class PolicyRefs:
@@ -285,7 +286,7 @@ class ClassIndex:
         for named in (sv.named, sv.key_named):
             accts |= named.accounts
             accts |= {entry_account(a) for a in named.arns}
-        return frozenset(a for a in accts if a)
+        return frozen(a for a in accts if a)
 
     def class_keys(self, group: Group, sv: SecretView) -> tuple[str, ...]:
         """Every condition key that can tell two principals of ``group`` apart for ``sv``."""

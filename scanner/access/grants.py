@@ -20,6 +20,7 @@ from scanner.access.context import PrincipalFacts, ResourceContext, principal_co
     public_request
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant
+from scanner.frozen import frozen
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.exposure import (
     RESOURCE_ACCOUNT,
@@ -117,8 +118,8 @@ def named_principals(policy: Policy | None, action: str,
                 arns.add(e)
     if star:
         confined |= mentioned
-    return NamedPrincipals(arns=frozenset(arns), accounts=frozenset(accounts), star=star,
-                           confined=frozenset(confined))
+    return NamedPrincipals(arns=frozen(arns), accounts=frozen(accounts), star=star,
+                           confined=frozen(confined))
 
 
 def _probe(account: str, settings: AccessSettings, action: str, resource: str,

@@ -9,11 +9,12 @@ from typing import Any, Callable, Iterator, Mapping
 import networkx as nx
 
 from scanner.policy.arn import arn_account, arn_region, parse_arn, partition, with_region
-from scanner.access.context import ResourceContext, resource_context
+from scanner.access.context import SECRET_ARN_CONTEXT, ResourceContext, resource_context
 from scanner.access.gates import RESOURCE_POLICY_NOT_COLLECTED, KeyFacts
 from scanner.access.grants import NamedPrincipals, named_principals
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import SecretAccess
+from scanner.frozen import frozen
 from scanner.graph.schema import (AWS_MANAGED_ALIAS, EdgeKind, NodeKind, aws_managed_key,
                                   replica_absent, scheduled_for_deletion)
 from scanner.model import USABLE_KEY_STATES
@@ -89,7 +90,8 @@ class SecretView:
                  key_attrs: dict[str, Any] | None, settings: AccessSettings,
                  named: Callable[[Policy | None, str, str], NamedPrincipals]
                  = named_principals,
-                 managed_key: Callable[[str, str], str | None] | None = None) -> None:
+                 managed_key: Callable[[str, str], str | None] | None = None,
+                 contexts: "_Contexts | None" = None) -> None:
         self.arn = arn
         #: the secret whose resource policy this view carries (itself, or a replica's primary)
         self.primary_arn: str = str(attrs.get("primary_arn") or arn)
@@ -168,15 +170,15 @@ class SecretView:
             found = key_id if key_id and key_id.startswith("arn:") else \
                 managed_key(self.key_account, self.region) if managed_key else None
             self.decrypt_arn = found or managed_key_stand_in(self.region, self.key_account)
-        self.rctx_sm = secret_resource_context(arn, attrs, settings)
+        contexts = contexts or _Contexts(settings)
+        self.rctx_sm = contexts.sm(arn, attrs)
         # the key's own properties (kms:ResourceAliases, kms:KeySpec, ...) when the Decrypt
         # is on that collected key; the caches shared across secrets read them from rctx_kms
         # (pair_eval._rscope, guard_share.scope) or key on the key ARN (identity results,
         # secret_memo)
-        self.rctx_kms = resource_context(
-            account_id=self.key_account, region=self.region, tags={}, settings=settings,
-            kms=True, secret_arn=arn,
-            key=ka if key_attrs is not None and self.decrypt_arn == key_id else None)
+        self.rctx_kms = contexts.kms(
+            arn, self.key_account, self.region,
+            ka if key_attrs is not None and self.decrypt_arn == key_id else None)
         #: identity results for kms:Decrypt differ between secrets of one key only through the
         #: encryption context (SecretARN) and the region (kms:ViaService)
         self.kms_scope = (self.region, arn)
@@ -184,7 +186,47 @@ class SecretView:
         for pol in (self.policy, self.key_policy):
             if pol is not None:
                 keys |= pol.condition_keys
-        self.policy_keys: frozenset[str] = frozenset(keys)
+        self.policy_keys: frozenset[str] = frozen(keys)
+
+
+class _Contexts:
+    """The resource sides of the secrets' requests, one object for equal ones (the analysis
+    holds two per secret, each read-only: build_request and the exposure checks copy them).
+    A GetSecretValue's side is the same for the secrets of one account and Region with equal
+    tags and rotation (``secret_resource_context``: the secret's ARN is not in it); a
+    Decrypt's differs between the secrets of one key only by the encryption context's
+    SecretARN, so it is the key's side with that one value set (the rest of its values
+    shared). At 100,000 secrets the two were about a fifth of the analysis' memory
+    (docs/scale.md, the sixteenth session)."""
+
+    def __init__(self, settings: AccessSettings) -> None:
+        self.settings = settings
+        self._sm: dict[tuple[object, ...], ResourceContext] = {}
+        #: by (account, Region, id() of the key's record -- alive as long as the views --)
+        self._kms: dict[tuple[str, str, int | None], tuple[Mapping[str, Any] | None,
+                                                           ResourceContext]] = {}
+
+    def sm(self, arn: str, attrs: Mapping[str, Any]) -> ResourceContext:
+        tags = attrs.get("tags") or {}
+        key = (attrs.get("account_id") or arn_account(arn) or "", copy_region(arn, attrs),
+               tuple(sorted(tags.items())), rotation_of(attrs))
+        hit = self._sm.get(key)
+        if hit is None:
+            hit = self._sm[key] = secret_resource_context(arn, attrs, self.settings)
+        return hit
+
+    def kms(self, arn: str, account: str, region: str,
+            key: Mapping[str, Any] | None) -> ResourceContext:
+        ck = (account, region, None if key is None else id(key))
+        hit = self._kms.get(ck)
+        if hit is None or hit[0] is not key:
+            hit = self._kms[ck] = (key, resource_context(
+                account_id=account, region=region, tags={}, settings=self.settings, kms=True,
+                secret_arn="", key=key))
+        base, prefixes, floor = hit[1]
+        ctx = dict(base)
+        ctx[SECRET_ARN_CONTEXT] = (arn,)  # in its place: resource_context sets it so
+        return ctx, prefixes, floor
 
 
 class _Shared:
@@ -274,11 +316,12 @@ def secret_views(graph: nx.MultiDiGraph, settings: AccessSettings) -> tuple[
     views: list[SecretView] = []
     replicas: list[SecretView] = []
     shared = _Shared(graph)
+    contexts = _Contexts(settings)
     for arn, node, attrs, is_replica in secret_copies(graph):
         key_id, key_attrs = shared.key_of(node)
         (replicas if is_replica else views).append(
             SecretView(arn, attrs, key_id, key_attrs, settings, shared.named,
-                       shared.managed_key))
+                       shared.managed_key, contexts))
     return views, replicas
 
 

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from scanner.access.context import PrincipalFacts
 from scanner.access.scp import org_paths
+from scanner.frozen import frozen
 from scanner.model import IamGroup, IamPrincipal, ManagedPolicy, Snapshot
 from scanner.policy.arn import parse_arn, root_arn
 from scanner.policy.exposure import acts_on, not_resource_spares_some
@@ -210,7 +211,7 @@ class PrincipalIndex:
         labels = tuple(np.name for np in pols) + ((boundary.name,) if boundary else ())
         return Principal(facts=facts, policies=tuple(pols), boundary=boundary, signature=sig,
                          labels=labels,
-                         condition_keys=frozenset(keys), mentions=frozenset(mentions))
+                         condition_keys=frozen(keys), mentions=frozen(mentions))
 
     def _pid(self, policy: Policy | None) -> int:
         if policy is None:
@@ -449,7 +450,7 @@ def _action_keys(principal: Principal, action: str) -> frozenset[str]:
                 break
             if action_part(st, action) is not Tri.FALSE:
                 keys |= statement_keys(st)[0]
-    return frozenset(keys)
+    return frozen(keys)
 
 
 def _allow_patterns(principal: Principal, action: str) -> tuple[str, ...] | None:

@@ -70,8 +70,9 @@ class SecretMemo:
         if where is SEES_ARN:
             return None
         kf = sv.key_facts
-        rctx, absent, _floor = sv.rctx_sm  # tags, the rotation function, ...: the context
-        return (sv.account, sv.region, tuple(sorted(rctx.items())), absent, rp, sv.policy_unread,
+        # tags, the rotation function, ...: the resource side of the request, one object for
+        # equal ones (graph_io._Contexts: alive as long as the views, so its id() is its value)
+        return (sv.account, sv.region, id(sv.rctx_sm), rp, sv.policy_unread,
                 sv.key_arn, sv.key_account, sv.aws_managed, sv.uses_kms, id(kp),
                 kf.usable, kf.reason, where, name_head(sv.name), self.index.matching(sv.arn),
                 self.index.matching(outside_probe(sv)))

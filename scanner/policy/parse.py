@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
+from scanner.frozen import frozen
 from scanner.textfit import terminal_safe
 
 VERSION_2012 = "2012-10-17"
@@ -249,7 +250,7 @@ def statement_keys(st: Statement) -> tuple[frozenset[str], bool]:
             if "${" in r:
                 uses_variables = True
                 keys |= variable_keys(r)
-    return frozenset(keys), uses_variables
+    return frozen(keys), uses_variables
 
 
 def _from_document(doc: Any) -> Policy:
@@ -279,7 +280,7 @@ def _from_document(doc: Any) -> Policy:
         keys |= st_keys
         uses_variables = uses_variables or st_variables
     return Policy(version=version if isinstance(version, str) else None, statements=statements,
-                  problems=tuple(problems), condition_keys=frozenset(keys),
+                  problems=tuple(problems), condition_keys=frozen(keys),
                   uses_variables=uses_variables)
 
 

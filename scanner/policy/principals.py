@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from scanner.frozen import frozen
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.matching import glob_match
 from scanner.policy.parse import PrincipalSpec
@@ -129,7 +130,7 @@ def _index(spec: PrincipalSpec) -> tuple[frozenset[str], frozenset[str], tuple[s
                 arns.add(e)
             else:
                 other.append(e)
-        hit = (spec, frozenset(accounts), frozenset(arns), tuple(other))
+        hit = (spec, frozen(accounts), frozen(arns), tuple(other))
         if len(_INDEX) > 100_000:
             _INDEX.clear()
         _INDEX[id(spec)] = hit
