@@ -525,10 +525,28 @@ def _decoder(tp: Any, memo: dict[Any, Decoder | None]) -> Decoder | None:
         args = typing.get_args(tp)
         inner = _decoder(args[1], memo) if len(args) == 2 else None
         out = dict if inner is None else functools.partial(_decode_mapping, inner)
+    elif tp is str:
+        out = _shared_str
     else:
         out = None
     memo[tp] = out
     return out
+
+
+#: strings longer than this are kept as decoded (policy documents, descriptions): unique
+#: text, where a shared copy saves nothing and hashing it costs
+SHARED_STR_MAX = 160
+
+
+def _shared_str(value: Any) -> Any:
+    """A short string field's value, one object for equal values (``sys.intern``; interned
+    strings are freed with their last reference). JSON decoding makes a new string for
+    every occurrence: at 100,000 secrets the snapshot held about a hundred thousand copies
+    each of the Region, the account ids, the key and rotation-function ARNs, the dates and
+    the tag values (docs/scale.md, the sixteenth session)."""
+    if type(value) is str and len(value) <= SHARED_STR_MAX:
+        return sys.intern(value)
+    return value
 
 
 def _decode_tuple(inner: Decoder, value: Any) -> tuple[Any, ...]:
