@@ -22,6 +22,7 @@ from scanner.engine.predicates.peering_quota import peering_quota_near_limit
 from scanner.engine.predicates.peering_route_blackhole import peering_route_blackhole
 from scanner.engine.predicates.peering_route_overbroad import peering_route_overbroad
 from scanner.engine.predicates.peering_routes_missing import peering_routes_missing
+from scanner.engine.predicates.principal_scanned import principal_scanned
 from scanner.engine.predicates.replica_key_policy_drift import replica_key_policy_drift
 from scanner.engine.predicates.rotation_function_missing import rotation_function_missing
 from scanner.engine.predicates.rotation_network_path import rotation_network_path
@@ -69,6 +70,7 @@ PREDICATES: dict[str, PredicateSpec] = {
         _spec("key_policy_excess_grant", key_policy_excess_grant, ("KmsKey",)),
         _spec("replica_key_policy_drift", replica_key_policy_drift, ("KmsKey",)),
         _spec("identity_policy_wildcard_read", identity_wildcard, ("Principal",)),
+        _spec("principal_in_scanned_account", principal_scanned, ("Principal",)),
         _spec("peering_quota_near_limit", peering_quota_near_limit, ("Vpc",),
               {"warn_ratio": "number"}),
         _spec("peering_routes_missing", peering_routes_missing, ("VpcPeering",)),
