@@ -65,7 +65,8 @@ def add_collect_arguments(
                      help="AWS endpoint override for every service (without it "
                           "AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL apply as in boto3)")
     how.add_argument("--max-workers", type=int, default=8, metavar="N",
-                     help="parallel account x region workers (default 8)")
+                     help="parallel account x region workers (default 8; at least 1; "
+                     "collection only: --snapshot and --from-parts read nothing)")
     how.add_argument("--policy-tps", type=float, default=25.0, metavar="N",
                      help="GetResourcePolicy requests per second per account and Region "
                      "(default 25: half of AWS's 50/s bucket, which the organization's own "
@@ -207,6 +208,13 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
                          f"(days), not {args.full_refresh_days}")
     if args.processes < 1:
         raise UsageError("--processes must be at least 1")
+    # refused whatever else is given: with --snapshot a 0 was taken and ignored, so the same
+    # nightly command line failed only once it collected (new-user trial 16)
+    if args.max_workers < 1:
+        raise UsageError(f"--max-workers must be at least 1, not {args.max_workers}")
+    if not args.policy_tps > 0 or args.policy_tps == float("inf"):
+        raise UsageError(f"--policy-tps must be a positive number of requests per second, "
+                         f"not {args.policy_tps:g}")
     if args.history and "://" not in args.history:  # a local SQLite file the scan writes
         from scanner.commands._outputs import output_file
 

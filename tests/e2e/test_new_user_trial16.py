@@ -1,0 +1,29 @@
+"""A new user's trial (16): what a first-time user met on the command line, pinned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+
+
+@pytest.mark.parametrize("flag,value,words", [
+    ("--max-workers", "0", "--max-workers must be at least 1, not 0"),
+    ("--max-workers", "-3", "--max-workers must be at least 1, not -3"),
+    ("--policy-tps", "0", "--policy-tps must be a positive number"),
+    ("--policy-tps", "nan", "--policy-tps must be a positive number"),
+])
+def test_a_bad_collection_flag_is_refused_with_a_snapshot_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str,
+        words: str) -> None:
+    """`scan --snapshot S --max-workers 0` was accepted (and ignored); the same nightly command
+    line without --snapshot then stopped. A bad value is refused either way, before anything
+    is read or written."""
+    code = main(["scan", "--snapshot", str(tmp_path / "missing.json.gz"), flag, value,
+                 "--out", str(tmp_path / "out"), "-q"])
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line.startswith(f"secretgraph scan: error: {words}")
+    assert not (tmp_path / "out").exists()
