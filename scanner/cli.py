@@ -201,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    # errors name the command as its usage does: `secretgraph history prune: error: ...`
+    # (they said `secretgraph history:` while a bad flag said `secretgraph history prune:`)
+    args.command_prog = _given_command(parser, args).prog
     terminated: list[int] = []
     previous = _stop_on_sigterm(terminated)
     stdout = sys.stdout
@@ -225,16 +228,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StdoutError as exc:
         sys.stdout = stdout
         _drop_stdout()
-        _error(args, f"secretgraph {args.command}: error: {exc}")
+        _error(args, f"{_name(args)}: error: {exc}")
         return exc.exit_code
     except SecretgraphError as exc:
-        _error(args, f"secretgraph {args.command}: error: {exc}")
+        _error(args, f"{_name(args)}: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt as exc:
         message = exc.message if isinstance(exc, Interrupted) else "interrupted"
         if terminated:  # SIGTERM (systemd stop, timeout, kill): the same clean stop as Ctrl-C
             message = "terminated" + message.removeprefix("interrupted")
-        _error(args, f"secretgraph {args.command}: {message}", logging.WARNING)
+        _error(args, f"{_name(args)}: {message}", logging.WARNING)
         return 143 if terminated else 130
     except BrokenPipeError:
         # the reader went away (`secretgraph rules list | head`): stop quietly, as CLI tools do;
@@ -251,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a file or folder the user named could not be read or written (a missing parent
         # folder, a file where a folder should be, no permission, a full disk)
         where = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else f"{exc.filename}"
-        _error(args, f"secretgraph {args.command}: error: {where}: "
+        _error(args, f"{_name(args)}: error: {where}: "
                      f"{exc.strerror or type(exc).__name__}")
         return 2
     except Exception as exc:
@@ -324,18 +327,23 @@ def _stop_on_sigterm(terminated: list[int]) -> Any:
     return signal.signal(signal.SIGTERM, stop)
 
 
+def _name(args: argparse.Namespace) -> str:
+    """The command as its usage line names it (``secretgraph history prune``)."""
+    return str(getattr(args, "command_prog", None) or f"secretgraph {args.command}")
+
+
 def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     """A bug: one line, and the traceback only with --debug."""
     from scanner.aws.errors import credentials_problem
 
     problem = credentials_problem(exc, profile=getattr(args, "profile", None))
     if problem:  # raised somewhere no command expected it: still one plain line
-        _error(args, f"secretgraph {args.command}: error: {problem}")
+        _error(args, f"{_name(args)}: error: {problem}")
         return 2
     if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint: "):
         # botocore's, for an endpoint from the environment or the profile (--endpoint-url
         # is checked when parsed): bad input, not a bug (new-user trial)
-        _error(args, f"secretgraph {args.command}: error: {exc} (from AWS_ENDPOINT_URL, "
+        _error(args, f"{_name(args)}: error: {exc} (from AWS_ENDPOINT_URL, "
                      "AWS_ENDPOINT_URL_<SERVICE> or the profile's endpoint_url): give "
                      "http(s)://HOST[:PORT]")
         return 2
@@ -344,9 +352,9 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-        _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc}")
+        _error(args, f"{_name(args)}: internal error: {type(exc).__name__}: {exc}")
         return 2
-    _error(args, f"secretgraph {args.command}: internal error: {type(exc).__name__}: {exc} "
+    _error(args, f"{_name(args)}: internal error: {type(exc).__name__}: {exc} "
                  "(run with --debug for the traceback)")
     return 2
 

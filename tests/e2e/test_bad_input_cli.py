@@ -85,7 +85,7 @@ def test_an_empty_rule_file_says_it_is_empty(
     code = main(["rules", "validate", str(rules / "mine.yaml")])
     [line] = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert line == (f"secretgraph rules: error: {rules / 'mine.yaml'}: field (top level): "
+    assert line == (f"secretgraph rules validate: error: {rules / 'mine.yaml'}: field (top level): "
                     "the file is empty (or holds only comments); a mapping is expected")
 
 

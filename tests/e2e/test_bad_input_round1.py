@@ -123,7 +123,7 @@ def test_an_alias_bomb_in_a_rule_file_is_refused_not_expanded(tmp_path: Path) ->
     done = _run(["rules", "validate", str(tmp_path / "r")], timeout=30)
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.splitlines()
-    assert line.startswith(f"secretgraph rules: error: {path}: not valid YAML (line ")
+    assert line.startswith(f"secretgraph rules validate: error: {path}: not valid YAML (line ")
     assert "aliases expand to more than 10000 values" in line
 
 

@@ -174,7 +174,7 @@ def test_prune_lists_first_and_deletes_only_with_yes_or_yes_typed(
     captured = capsys.readouterr()
     assert "would delete 2 scan(s):" in captured.out
     assert captured.err.strip() == (
-        "secretgraph history: error: refusing to delete without confirmation: stdin is not "
+        "secretgraph history prune: error: refusing to delete without confirmation: stdin is not "
         "a terminal; review the list above and add --yes")
 
     class Terminal(io.StringIO):
@@ -309,7 +309,7 @@ def test_a_prune_stopped_by_ctrl_c_or_sigterm_leaves_the_history_as_it_was(
     assert main(["history", "prune", "--history", str(history), "--keep", "1", "--yes"]) \
         == code
     assert capsys.readouterr().err.strip() == (
-        f"secretgraph history: {word}; nothing was deleted ({history} is as it was)")
+        f"secretgraph history prune: {word}; nothing was deleted ({history} is as it was)")
     assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
     assert capsys.readouterr().out.count('"scan_id"') == 3
 

@@ -32,6 +32,16 @@ def _commands(tmp_path: Path) -> dict[str, list[str]]:
     }
 
 
+def _name(argv: list[str]) -> str:
+    """The command as an error names it: its words up to the first flag (``history prune``)."""
+    words = []
+    for arg in argv:
+        if arg.startswith("-"):
+            break
+        words.append(arg)
+    return " ".join(words)
+
+
 @pytest.fixture()
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working folder holding a default history file: an empty location must not mean it."""
@@ -52,7 +62,7 @@ def test_an_empty_history_flag_is_one_line_exit_2_in_every_command(
     capsys.readouterr()
     code = main(argv)
     captured = capsys.readouterr()
-    name = command.split()[0]
+    name = _name(argv)
     assert (code, captured.err.splitlines()) == (2, [f"secretgraph {name}: error: {EMPTY}"])
     assert captured.out == ""
     assert not (in_tmp / "out").exists() and not (in_tmp / "baseline.yaml").exists()
@@ -70,7 +80,7 @@ def test_an_empty_secretgraph_history_is_refused_where_it_is_read(
     capsys.readouterr()
     code = main(_commands(in_tmp)[command])
     captured = capsys.readouterr()
-    name = command.split()[0]
+    name = _name(_commands(in_tmp)[command])
     assert (code, captured.err.splitlines()) == (
         2, [f"secretgraph {name}: error: {EMPTY} ($SECRETGRAPH_HISTORY is set but empty)"])
     assert not (in_tmp / "out").exists()

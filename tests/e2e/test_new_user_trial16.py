@@ -27,3 +27,25 @@ def test_a_bad_collection_flag_is_refused_with_a_snapshot_too(
     assert code == 2
     assert line.startswith(f"secretgraph scan: error: {words}")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv,prefix", [
+    (["history", "prune", "--keep", "1", "--yes"], "secretgraph history prune: error: "),
+    (["history", "list"], "secretgraph history list: error: "),
+    (["history"], "secretgraph history: error: "),  # no ACTION: list, named as typed
+    (["rules", "validate", "MISSING"], "secretgraph rules validate: error: "),
+])
+def test_an_error_names_the_command_as_its_usage_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+        prefix: str) -> None:
+    """`history prune` on a file that is no history said `secretgraph history: error: ...`
+    while a bad flag of the same command said `secretgraph history prune: error: ...`."""
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database\n", encoding="utf-8")
+    argv = [str(tmp_path / "missing") if a == "MISSING" else a for a in argv]
+    if argv[0] == "history":
+        argv += ["--history", str(junk)]
+    code = main(argv)
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line.startswith(prefix), line

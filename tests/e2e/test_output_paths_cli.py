@@ -212,7 +212,8 @@ def test_standard_output_on_a_full_disk_is_one_line_naming_it(
         capsys.readouterr()
     argv = [a.format(snapshot=snapshot, tmp=tmp_path) for a in argv]
     code, err = main_with_stdout_on_full_disk(argv, monkeypatch, capsys)
-    assert (code, err) == (2, [f"secretgraph {argv[0]}: error: cannot write to standard output: "
+    command = " ".join(argv[:2]) if argv[0] == "rules" else argv[0]  # rules list: its name
+    assert (code, err) == (2, [f"secretgraph {command}: error: cannot write to standard output: "
                                "No space left on device" + after.format(tmp=tmp_path)])
     if after:
         written = tmp_path / ("out/findings.json" if argv[0] == "scan" else "again/report.html")
@@ -227,7 +228,7 @@ def test_an_output_file_on_a_full_disk_is_one_line_naming_it(
     assert main(["baseline", "init", "--snapshot", str(snapshot), "--output-file", FULL,
                  "--force"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"secretgraph baseline: error: --output-file {FULL}: cannot write it: No space left on "
+        f"secretgraph baseline init: error: --output-file {FULL}: cannot write it: No space left on "
         "device"]
 
 

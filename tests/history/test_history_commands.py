@@ -284,5 +284,6 @@ def test_a_full_disk_under_the_drift_or_the_list_is_one_line_naming_the_file(
         "device"]
     for argv in (["diff", "--history", hist], ["history", "list", "--history", hist]):
         code, err = main_with_stdout_on_full_disk(argv, monkeypatch, capsys)
-        assert (code, err) == (2, [f"secretgraph {argv[0]}: error: cannot write to standard "
+        name = "history list" if argv[0] == "history" else argv[0]
+        assert (code, err) == (2, [f"secretgraph {name}: error: cannot write to standard "
                                    "output: No space left on device"])

@@ -110,7 +110,7 @@ def test_an_output_file_on_a_full_disk_keeps_the_file_it_would_replace(
     assert main(["baseline", "init", "--snapshot", str(snapshot), "--output-file",
                  str(baseline), "--force"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"secretgraph baseline: error: --output-file {baseline}: cannot write it: No space "
+        f"secretgraph baseline init: error: --output-file {baseline}: cannot write it: No space "
         "left on device"]
     assert baseline.read_text(encoding="utf-8") == "# the reviewed baseline\n"
     assert [p.name for p in baseline.parent.iterdir()] == ["baseline.yaml"]
