@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -40,6 +40,13 @@ def read_yaml(path: str | Path, what: str) -> Any:
                          path=str(p)) from None
     finally:
         loader.dispose()
+    if loader.bad_dates:
+        # named by its field, as a quoted impossible date is by the schema (new-user trial
+        # 16: an unquoted `expires: 2027-02-30` named only the line)
+        bad = min(loader.bad_dates, key=lambda d: d.line)
+        field, _ = _first_found(data, (), lambda v: v is bad)
+        raise InputError(f"{str(bad)!r} is not a valid date ({bad.reason}) (line {bad.line})",
+                         path=str(p), field=field)
     if loader.non_finite:
         field, value = _first_non_finite(data, ())
         line = next((n for v, n in loader.non_finite if v is value), None)
@@ -52,31 +59,46 @@ def read_yaml(path: str | Path, what: str) -> Any:
 
 def _first_non_finite(data: Any, where: tuple[Any, ...]) -> tuple[str | None, Any]:
     """(field path, value) of the first NaN or infinity in ``data``, or (None, None)."""
-    if isinstance(data, float) and not math.isfinite(data):
-        from scanner.engine.validation import field_path
+    return _first_found(data, where, lambda v: isinstance(v, float) and not math.isfinite(v))
 
+
+def _first_found(data: Any, where: tuple[Any, ...],
+                 wanted: Callable[[Any], bool]) -> tuple[str | None, Any]:
+    """(field path, value) of the first value (or mapping key) in ``data`` that is
+    ``wanted``, or (None, None)."""
+    from scanner.engine.validation import field_path
+
+    if wanted(data):
         return field_path(where), data
     items = data.items() if isinstance(data, dict) else \
         enumerate(data) if isinstance(data, list) else ()
     for key, value in items:
-        if isinstance(key, float) and not math.isfinite(key):  # a mapping key: .nan: 1
-            from scanner.engine.validation import field_path
-
+        if wanted(key):  # a mapping key: .nan: 1
             return field_path((*where, str(key))), key
-        found = _first_non_finite(value, (*where, key))
+        found = _first_found(value, (*where, key), wanted)
         if found[0] is not None:
             return found
     return None, None
 
 
+class _BadDate(str):
+    """An impossible date (``2027-02-30``) as written, kept until the document is built so
+    the error can name its field; never handed to a reader (read_yaml refuses the file)."""
+
+    line: int
+    reason: str
+
+
 class _Loader(yaml.SafeLoader):
-    """yaml.safe_load's loader, except that an impossible date (``expires: 2027-13-01``) is a
-    YAML error at its line rather than a bare ValueError from datetime, and that it notes
+    """yaml.safe_load's loader, except that an impossible date (``expires: 2027-13-01``) is
+    noted with its line (refused by read_yaml, naming the field and the line) rather than a
+    bare ValueError from datetime, and that it notes
     every ``.nan`` / ``.inf`` with its line (refused by read_yaml, naming the field)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.non_finite: list[tuple[float, int]] = []
+        self.bad_dates: list[_BadDate] = []
         self._alias_values = 0  # values the aliases so far add (MAX_ALIAS_VALUES)
         self._open: list[str | None] = []  # anchors of the collections being composed
         self._sizes: dict[int, int] = {}  # id(node) -> values in it, aliases expanded
@@ -129,9 +151,10 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a valid date ({exc})",
-                node.start_mark) from None
+            bad = _BadDate(node.value)
+            bad.line, bad.reason = node.start_mark.line + 1, str(exc)
+            self.bad_dates.append(bad)
+            return bad
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
         """A key given twice in one mapping is an error at its line (YAML leaves it to the

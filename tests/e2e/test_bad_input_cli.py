@@ -15,7 +15,7 @@ def _scan(tmp_path: Path, *extra: str) -> list[str]:
             str(tmp_path / "out"), "-q", *extra]
 
 
-def test_an_impossible_expiry_date_in_the_suppressions_names_the_file_and_line(
+def test_an_impossible_expiry_date_in_the_suppressions_names_the_file_field_and_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     suppressions = tmp_path / "suppressions.yaml"
     suppressions.write_text("suppressions:\n"
@@ -26,8 +26,8 @@ def test_an_impossible_expiry_date_in_the_suppressions_names_the_file_and_line(
     err = capsys.readouterr().err
     assert code == 2
     assert err.splitlines() == [
-        f"secretgraph scan: error: {suppressions}: not valid YAML (line 4): "
-        "'2027-13-01' is not a valid date (month must be in 1..12)"]
+        f"secretgraph scan: error: {suppressions}: field suppressions[0].expires: "
+        "'2027-13-01' is not a valid date (month must be in 1..12) (line 4)"]
     assert not (tmp_path / "out").exists()
 
 

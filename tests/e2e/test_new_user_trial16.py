@@ -49,3 +49,21 @@ def test_an_error_names_the_command_as_its_usage_does(
     [line] = capsys.readouterr().err.splitlines()
     assert code == 2
     assert line.startswith(prefix), line
+
+
+def test_an_impossible_date_names_its_field_in_any_yaml_file(tmp_path: Path) -> None:
+    """An unquoted impossible date named the line only ('not valid YAML (line 4)'), while the
+    same date quoted named the field: both now name the field, and the line. The first
+    one by line is named, in a list or as a key too."""
+    from scanner.errors import InputError
+    from scanner.yamlio import read_yaml
+
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text("ok: 2027-02-28\nlists:\n  - [2027-01-01, 2027-02-30]\n"
+                    "2027-02-31: later\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_yaml(path, "config")
+    assert info.value.path == str(path)
+    assert info.value.field == "lists[0][1]"
+    assert info.value.detail == ("'2027-02-30' is not a valid date (day is out of range for "
+                                 "month) (line 3)")
