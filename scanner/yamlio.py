@@ -23,11 +23,24 @@ def read_yaml(path: str | Path, what: str) -> Any:
     (``cannot read config: ...``)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise InputError(f"cannot read {what}: {reason}", path=str(p)) from None
-    loader = _Loader(text)
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=str(p)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {what}: {_not_utf8(raw, exc)}", path=str(p)) from None
+    if "\x00" in text:  # UTF-16 or UTF-32 without a byte-order mark, or not text at all
+        raise InputError(f"cannot read {what}: the file holds NUL bytes (UTF-16 or UTF-32 "
+                         "text, or not a text file); secretgraph reads UTF-8: save it as "
+                         "UTF-8", path=str(p))
+    try:
+        loader = _Loader(text)  # the reader refuses a control character here
+    except yaml.reader.ReaderError as exc:
+        char_line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise InputError(f"not valid YAML (line {char_line}): character U+{ord(char):04X} is not "
+                         "allowed in YAML text", path=str(p)) from None
     try:
         data = loader.get_single_data()
     except RecursionError:  # the parser and composer recurse once per nesting level
@@ -55,6 +68,25 @@ def read_yaml(path: str | Path, what: str) -> Any:
                          "false with every bound, so a threshold or quota would switch its rule "
                          "off", path=str(p), field=field)
     return data
+
+
+#: byte-order marks of the encodings an editor saves "Unicode" text in (UTF-32 first: its
+#: little-endian mark starts with UTF-16's)
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+         (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def _not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Why ``raw`` is not read, in words: a UTF-16 or UTF-32 file (PowerShell's `>` and
+    Notepad's "Unicode" write one) said as such, any other as the line of the first byte
+    that is not UTF-8 (new-user trial 16: "'utf-8' codec can't decode byte 0xff in position
+    0: invalid start byte")."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return f"the file is {name} text; secretgraph reads UTF-8: save it as UTF-8"
+    line = raw.count(b"\n", 0, exc.start) + 1
+    return (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} is not UTF-8 (the "
+            "file was saved in another encoding); save it as UTF-8")
 
 
 def _first_non_finite(data: Any, where: tuple[Any, ...]) -> tuple[str | None, Any]:

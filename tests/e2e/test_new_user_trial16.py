@@ -67,3 +67,38 @@ def test_an_impossible_date_names_its_field_in_any_yaml_file(tmp_path: Path) -> 
     assert info.value.field == "lists[0][1]"
     assert info.value.detail == ("'2027-02-30' is not a valid date (day is out of range for "
                                  "month) (line 3)")
+
+
+@pytest.mark.parametrize("data,words", [
+    ("emit_pass: true\n".encode("utf-16"),  # PowerShell's `>`, Notepad's "Unicode"
+     "cannot read config: the file is UTF-16 text; secretgraph reads UTF-8: save it as UTF-8"),
+    ("emit_pass: true\n".encode("utf-32"),
+     "cannot read config: the file is UTF-32 text; secretgraph reads UTF-8: save it as UTF-8"),
+    ("emit_pass: true\n".encode("utf-16-le"),  # no byte-order mark: was an internal error
+     "cannot read config: the file holds NUL bytes (UTF-16 or UTF-32 text, or not a text "
+     "file); secretgraph reads UTF-8: save it as UTF-8"),
+    ("emit_pass: true\n# café\n".encode("latin-1"),
+     "cannot read config: not UTF-8 text: byte 0xe9 on line 2 is not UTF-8 (the file was "
+     "saved in another encoding); save it as UTF-8"),
+    (b"emit_pass: true\n# a\x07b\n",  # a control character: was an internal error
+     "not valid YAML (line 2): character U+0007 is not allowed in YAML text"),
+])
+def test_a_config_not_in_utf8_says_what_it_is_and_what_to_do(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, words: str) -> None:
+    """A UTF-16 config said "cannot read config: 'utf-8' codec can't decode byte 0xff in
+    position 0: invalid start byte"."""
+    config = tmp_path / "secretgraph.yaml"
+    config.write_bytes(data)
+    code = main(["scan", "--snapshot", str(tmp_path / "missing.json.gz"), "--config",
+                 str(config), "--out", str(tmp_path / "out"), "-q"])
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph scan: error: {config}: {words}"]
+
+
+def test_a_utf8_byte_order_mark_is_read_as_utf8(tmp_path: Path) -> None:
+    from scanner.yamlio import read_yaml
+
+    config = tmp_path / "secretgraph.yaml"
+    config.write_bytes(b"\xef\xbb\xbfemit_pass: true\n")
+    assert read_yaml(config, "config") == {"emit_pass": True}
