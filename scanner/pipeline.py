@@ -533,7 +533,8 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
             print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
                                history=options.history if recorded else None,
                                width=stream_columns(stream),
-                               merged=options.parts_in is not None), file=stream)
+                               merged=options.parts_in is not None,
+                               offline=options.snapshot_in is not None), file=stream)
             stream.flush()  # a full disk under `> out.txt` shows here, where it is explained
     except (KeyboardInterrupt, StdoutError) as exc:
         # the reports are in place: say so, and what did not finish -- after Ctrl-C, and
@@ -762,7 +763,7 @@ NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "Re
 
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
                  *, history: str | None = None, width: int | None = None,
-                 merged: bool = False) -> str:
+                 merged: bool = False, offline: bool = False) -> str:
     """The line every scan ends with: what was scanned, what was found, where it went (one
     line for logs; in a terminal, ``width``, broken between its parts to fit)."""
     doc = analysis.document
@@ -801,8 +802,16 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     if carried:
         # incremental collection: a policy changed without a new LastChangedDate is seen at
         # its next re-read, so the report says how much of it was not read tonight
-        parts.append(f"{carried} secret polic{'y' if carried == 1 else 'ies'} carried from "
-                     "the last complete scan, not re-read (--full-refresh-days)")
+        policies = f"{carried} secret polic{'y' if carried == 1 else 'ies'}"
+        if offline:
+            # --snapshot reads nothing: the carrying was done when the snapshot was collected
+            # (new-user trial 16: "carried from the last complete scan, not re-read
+            # (--full-refresh-days)" after an offline scan, which has neither)
+            parts.append(f"{policies} of the snapshot carried, when it was collected, from the "
+                         "scan before it, not re-read then")
+        else:
+            parts.append(f"{policies} carried from the last complete scan, not re-read "
+                         "(--full-refresh-days)")
     parts.append(f"outputs in {out_dir} ({', '.join(p.name for p in written)})")
     if history:
         parts.append(f"recorded in {history}")

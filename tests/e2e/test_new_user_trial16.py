@@ -102,3 +102,30 @@ def test_a_utf8_byte_order_mark_is_read_as_utf8(tmp_path: Path) -> None:
     config = tmp_path / "secretgraph.yaml"
     config.write_bytes(b"\xef\xbb\xbfemit_pass: true\n")
     assert read_yaml(config, "config") == {"emit_pass": True}
+
+
+def test_carried_policies_are_told_as_tonights_only_when_collected_tonight() -> None:
+    """An offline scan (`--snapshot`) said '21 secret policies carried from the last complete
+    scan, not re-read (--full-refresh-days)': it read nothing and has no such flag's effect;
+    the snapshot's collection did the carrying."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from helpers.access_estate import estate
+
+    from scanner.pipeline import summary_line
+
+    snap = estate(secret_policy=None)
+    snap = replace(snap, accounts=tuple(replace(a, regions=tuple(
+        replace(r, secrets=tuple(replace(s, carried=("resource_policy",)) for s in r.secrets))
+        for r in a.regions)) for a in snap.accounts))
+    analysis = SimpleNamespace(document={"scan": {"complete": True}}, api_calls={},
+                               snapshot=snap, exit_code=0)
+    online = summary_line(analysis, Path("out"), [], 1.0)  # type: ignore[arg-type]
+    offline = summary_line(analysis, Path("out"), [], 1.0,  # type: ignore[arg-type]
+                           offline=True)
+    assert "1 secret policy carried from the last complete scan, not re-read " \
+        "(--full-refresh-days)" in online
+    assert "1 secret policy of the snapshot carried, when it was collected, from the scan " \
+        "before it, not re-read then" in offline
+    assert "--full-refresh-days" not in offline
