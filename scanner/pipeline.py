@@ -498,6 +498,12 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 analysis = replace(analysis, securityhub=export_securityhub(
                     analysis, scanned.previous_document, securityhub))
             exported = True
+        if options.quiet:
+            # -q is errors only, but an incomplete night is what a nightly run must not miss,
+            # and exit 3 alone does not say where (new-user trial 16): one warning line
+            warning = incomplete_warning(analysis.document)
+            if warning is not None:
+                print(warning, file=sys.stderr)
         if not options.quiet:
             # a suppression that matched no finding: a note, never a finding or an exit code
             # (new-user trial round 8); the table and report.html say it too
@@ -754,6 +760,29 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
     return _Scanned(analysis=analysis, drift=drift, access_json=access_json,
                     previous_record=history.previous_record if history is not None else None,
                     previous_document=previous_document, newest_document=newest_document)
+
+
+#: coverage gaps named by incomplete_warning (the rest are counted)
+WARNING_GAPS = 3
+
+
+def incomplete_warning(document: Mapping[str, Any]) -> str | None:
+    """The line ``scan -q`` prints on stderr when the scan is incomplete: how many account x
+    Region x call gaps, the first few, and where they all are. None when it is complete."""
+    from scanner.textfit import one_line
+
+    if (document.get("scan") or {}).get("complete", True):
+        return None
+    coverage = [c for c in document.get("coverage") or () if isinstance(c, Mapping)]
+    if not coverage:
+        return one_line("warning: scan INCOMPLETE: a rule could not be evaluated; its results "
+                        "are UNKNOWN (findings.json)")
+    named = "; ".join(
+        f"{c.get('account_id')} {c.get('region')} {c.get('service')}:{c.get('operation')} "
+        f"{c.get('error_code')}" for c in coverage[:WARNING_GAPS])
+    more = f"; and {len(coverage) - WARNING_GAPS} more" if len(coverage) > WARNING_GAPS else ""
+    return one_line(f"warning: scan INCOMPLETE: {len(coverage)} coverage gap(s) ({named}{more}); "
+                    "what they hide is UNKNOWN, never PASS (findings.json coverage lists them)")
 
 
 #: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)

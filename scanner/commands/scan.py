@@ -15,6 +15,8 @@ from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
 
 HELP = "scan the organization (or --accounts) and report findings"
+QUIET_HELP = ("no progress display, tables or summary; errors only, and one warning line on "
+              "stderr when the scan is incomplete (its coverage gaps; exit 3)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

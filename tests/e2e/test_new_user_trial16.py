@@ -129,3 +129,37 @@ def test_carried_policies_are_told_as_tonights_only_when_collected_tonight() -> 
     assert "1 secret policy of the snapshot carried, when it was collected, from the scan " \
         "before it, not re-read then" in offline
     assert "--full-refresh-days" not in offline
+
+
+def test_quiet_still_warns_of_an_incomplete_scan_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan -q` of a night with coverage gaps printed nothing: exit 3 alone, where a nightly
+    user needs to know what was not read. One warning line on stderr names the first gaps;
+    a complete scan with -q prints nothing."""
+    from dataclasses import replace
+
+    from helpers.access_estate import estate
+
+    from scanner.model import CoverageEntry
+    from scanner.snapshot_io import write_snapshot
+
+    snap = estate(secret_policy=None)
+    whole = tmp_path / "whole.json.gz"
+    write_snapshot(whole, snap)
+    assert main(["scan", "--snapshot", str(whole), "--out", str(tmp_path / "a"), "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    gaps = tuple(CoverageEntry(account_id=f"99999999999{i}", region="us-east-1",
+                               service="secretsmanager", operation="ListSecrets",
+                               error_code="AccessDenied", error_kind="denied", message="no")
+                 for i in range(5))
+    partial = tmp_path / "partial.json.gz"
+    write_snapshot(partial, replace(snap, coverage=gaps))
+    assert main(["scan", "--snapshot", str(partial), "--out", str(tmp_path / "b"), "-q"]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "warning: scan INCOMPLETE: 5 coverage gap(s) (999999999990 us-east-1 "
+        "secretsmanager:ListSecrets AccessDenied; 999999999991 us-east-1 "
+        "secretsmanager:ListSecrets AccessDenied; 999999999992 us-east-1 "
+        "secretsmanager:ListSecrets AccessDenied; and 2 more); what they hide is UNKNOWN, "
+        "never PASS (findings.json coverage lists them)"]
