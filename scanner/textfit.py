@@ -24,9 +24,10 @@ def stream_columns(stream: TextIO | None = None) -> int | None:
 
 
 def fit_line(line: str, width: int | None, *, more: str = "    ") -> str:
-    """``line`` wrapped to ``width`` between words (an ARN or other long word is never cut),
-    continuation lines indented ``more`` deeper than the line; as it is without a width (a
-    file or a pipe) or when it fits."""
+    """``line`` wrapped to ``width`` between words, continuation lines indented ``more`` deeper
+    than the line; as it is without a width (a file or a pipe) or when it fits. A word wider
+    than the line is left whole (a path, a URL, a command to copy), but an ARN, which is
+    broken after one of its ':' or '/'."""
     if width is None or len(line) <= width:
         return line
     if line.startswith("\n"):  # a blank line before it: kept before it, not in its indent
@@ -41,11 +42,39 @@ def fit_line(line: str, width: int | None, *, more: str = "    ") -> str:
     # a word that fits the width but not after its indent (a 75-character KMS key ARN under 6
     # spaces at 80 columns) loses indent rather than run past the edge, where the terminal
     # cut it mid-ARN (nightly operations trial: `secretgraph diff` at 80 columns)
+    fitted: list[str] = []
     for i, text in enumerate(lines):
         word = text.lstrip()
         if len(text) > width >= len(word):
-            lines[i] = " " * (width - len(word)) + word
-    return "\n".join(lines) or line
+            text = " " * (width - len(word)) + word
+        elif len(text) > width and word.lstrip("([{'\"").startswith("arn:") \
+                and " " not in word:  # an ARN, "(arn:...)" too
+            # an ARN wider than the line: broken after a ':' or '/' of it, the rest indented
+            # (it ran past the edge, 150 columns at 80: new-user trial 16); a file or a pipe
+            # keeps it whole, as the JSON outputs do
+            head = text[:len(text) - len(word)]
+            rest = head + "    "  # the ARN's own continuation: deeper than its first part
+            fitted.extend(_break_arn(word, head, rest, width))
+            continue
+        fitted.append(text)
+    return "\n".join(fitted) or line
+
+
+def _break_arn(arn: str, first: str, rest: str, width: int) -> list[str]:
+    """``arn`` in lines of at most ``width`` columns, the first indented ``first``, the next
+    ``rest``; each broken after the last ':' or '/' that fits (cut at the width where none
+    does)."""
+    out: list[str] = []
+    indent = first
+    while len(indent) + len(arn) > width:
+        room = max(20, width - len(indent))
+        cut = max(arn.rfind(":", 0, room), arn.rfind("/", 0, room)) + 1
+        if cut <= 0:
+            cut = room
+        out.append(indent + arn[:cut])
+        arn, indent = arn[cut:], rest
+    out.append(indent + arn)
+    return out
 
 
 def fit_parts(parts: Sequence[str], width: int | None) -> str:

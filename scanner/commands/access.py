@@ -696,7 +696,7 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         key = "aws/secretsmanager (AWS-managed)" if sa.aws_managed_key else (
             f"{alias} ({sa.key_arn})" if alias else (sa.key_arn or "?"))
         b = sa.breadth
-        add(f"{sa.secret_arn}")
+        emit(sa.secret_arn, "")  # an ARN wider than the terminal is broken in it
         emit(f"key: {key}")
         emit(f"readers: {b.principals} principal(s) in {b.accounts} account(s); "
              f"conditional: {b.conditional_principals}"
@@ -733,7 +733,7 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
             lines.extend("  " + line for line in table.splitlines())
         else:
             for principal_arn, decision, resource, key_gate, identity, scp, note in rows:
-                add(f"  {principal_arn}: {decision}")
+                emit(f"{principal_arn}: {decision}")
                 lines.extend(textwrap.wrap(
                     f"resource {resource}, key {key_gate}, identity {identity}, scp {scp}"
                     + (f"; {note}" if note else ""), width=max(40, width - 6),
@@ -741,7 +741,7 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                     break_on_hyphens=False))
         if why:
             for p in paths:
-                add(f"  why {p.principal}:")
+                emit(f"why {p.principal}:")
                 for name, gate in p.gates.items():
                     add(f"    {name}: {gate.status}")
                     for r in gate.reasons:

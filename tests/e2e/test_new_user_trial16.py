@@ -163,3 +163,37 @@ def test_quiet_still_warns_of_an_incomplete_scan_in_one_line(
         "secretsmanager:ListSecrets AccessDenied; 999999999992 us-east-1 "
         "secretsmanager:ListSecrets AccessDenied; and 2 more); what they hide is UNKNOWN, "
         "never PASS (findings.json coverage lists them)"]
+
+
+def test_access_at_80_columns_breaks_a_long_arn_and_json_keeps_it_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`access` at 80 columns printed a 150-column secret ARN heading and principal lines of
+    105; now no line is wider than the terminal, and the JSON (and a pipe) keep it whole."""
+    import json
+    from dataclasses import replace
+
+    from helpers.access_estate import SECRET_ARN, estate
+    from helpers.tty import run_in_tty
+
+    from scanner.snapshot_io import write_snapshot
+
+    snap = estate(secret_policy=None)
+    name = "payments/production/very-long-application-name/database-credentials-primary"
+    arn = SECRET_ARN.replace(":secret:app/db", f":secret:{name}")
+    accounts = tuple(replace(a, regions=tuple(replace(r, secrets=tuple(
+        replace(s, arn=arn, name=name) if s.arn == SECRET_ARN else s for s in r.secrets))
+        for r in a.regions)) for a in snap.accounts)
+    write_snapshot(tmp_path / "snapshot.json.gz", replace(snap, accounts=accounts))
+    run = run_in_tty(["access", "--in", str(tmp_path), "--secret", "payments/", "--why"],
+                     cols=80, timeout=120)
+    assert run.exit_code == 0, run.text
+    lines = run.text.splitlines()
+    assert max(len(line) for line in lines) <= 80, run.text
+    assert lines[:2] == ["arn:aws:secretsmanager:us-east-1:111111111111:secret:payments/"
+                         "production/",
+                         "    very-long-application-name/database-credentials-primary-AbCdEf"]
+    assert main(["access", "--in", str(tmp_path), "--secret", "payments/"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == arn  # a pipe: whole
+    assert main(["access", "--in", str(tmp_path), "--secret", "payments/",
+                 "--format", "json"]) == 0
+    assert arn in json.dumps(json.loads(capsys.readouterr().out))
