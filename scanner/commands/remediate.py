@@ -367,6 +367,11 @@ def run(args: argparse.Namespace) -> int:
     confirm = _confirm(args)
     journal = args.journal or str(Path(plan_path).parent
                                   / f"remediation-journal-{plan.plan_id}-{_stamp()}.jsonl")
+    from scanner.remediate.journal import unfinished_apply
+
+    earlier = unfinished_apply(Path(plan_path).parent, plan.plan_id, len(plan.changes))
+    if earlier is not None:  # before the question: the answer may depend on it
+        _note(args, fit_line(earlier, stream_columns(sys.stderr)))
     with _journal_named(journal, undo=False):
         result = apply_plan(plan, clients, journal_path=journal, plan_path=plan_path,
                             max_age_hours=config.max_plan_age_hours,

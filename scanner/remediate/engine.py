@@ -411,7 +411,8 @@ def _stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, 
     rest = f"{left} change(s) not reached; " if left else ""
     then = f"run secretgraph remediate --undo {apply_journal} again (it skips what is " \
         "already back)" if undo else f"secretgraph remediate --undo {journal_path} takes " \
-        "back what landed (it re-reads each resource first)"
+        "back what landed (it re-reads each resource first); the same --apply again goes " \
+        "on from there (a change already made is a no-op)"
     return f"stopped ({why}): {state}{rest}the journal {journal_path} records every change " \
         f"made so far; {then}"
 

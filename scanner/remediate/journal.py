@@ -236,3 +236,50 @@ def read_journal(path: str | Path) -> Journal:
     return Journal(path=str(p), mode=str(header.get("mode")), plan_id=str(header.get("plan_id")),
                    estate=estate if isinstance(estate, dict) else {},
                    entries=tuple(outcome.values()), torn=torn, digested=write_ahead)
+
+
+def unfinished_apply(folder: str | Path, plan_id: str, planned: int) -> str | None:
+    """What the newest apply journal of ``plan_id`` in ``folder`` says when that run did not
+    finish (an ``end`` line marked ``interrupted``, or none: killed, crashed), as the note an
+    apply of the same plan starts with; None when it finished or there is none. New-user
+    trial 16: a run after an interrupted one went on without a word about it. Read loosely
+    (a note, not a check): a journal that cannot be read is passed over."""
+    journals = sorted(Path(folder).glob(f"remediation-journal-{plan_id}-*.jsonl"))
+    if not journals:
+        return None
+    path = journals[-1]  # named by its start time (YYYYMMDDTHHMMSSZ): the newest sorts last
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    status: dict[str, str] = {}
+    end: Mapping[str, Any] | None = None
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a last line cut off while written
+        if not isinstance(rec, dict):
+            continue
+        if rec.get("type") == "header" and (rec.get("mode") != "apply"
+                                            or rec.get("plan_id") != plan_id):
+            return None
+        if rec.get("type") == "change" and isinstance(rec.get("change"), dict):
+            status[str(rec["change"].get("change_id"))] = str(rec.get("status"))
+        elif rec.get("type") == "end":
+            end = rec
+    if end is not None and not end.get("interrupted"):
+        return None
+    how = f"stopped by {end['interrupted']}" if end is not None else \
+        "it has no end line: killed or crashed"
+    done = sum(1 for s in status.values() if s != "started")
+    flight = [c for c, s in status.items() if s == "started"]
+    left = max(0, planned - len(status))
+    note = (f"note: the last apply of this plan did not finish ({path}: {how}; {done} of "
+            f"{planned} change(s) done, {left} not reached"
+            + (f", {flight[0]} in flight" if flight else "") + "); this run goes on: each "
+            "change is re-read first, and one already in place is a no-op")
+    if flight:
+        note += (f"; {flight[0]} may be partly made: if the plan is refused as drifted, "
+                 f"secretgraph remediate --undo {path} takes back what landed")
+    return note
