@@ -140,12 +140,12 @@ def parse_formats(text: str | Sequence[str]) -> list[str]:
 
             near = get_close_matches(item, list(WRITERS), n=1, cutoff=0.6)
             hint = f"did you mean {near[0]}? " if near else ""
-            raise UsageError(f"unknown report format {item!r} ({hint}known: "
+            raise UsageError(f"--format: unknown report format {item!r} ({hint}known: "
                              f"{', '.join(WRITERS)})")
         if item not in out:
             out.append(item)
     if not out:
-        raise UsageError(f"no report format given (known: {', '.join(WRITERS)})")
+        raise UsageError(f"--format: no report format given (known: {', '.join(WRITERS)})")
     return out
 
 

@@ -197,3 +197,16 @@ def test_access_at_80_columns_breaks_a_long_arn_and_json_keeps_it_whole(
     assert main(["access", "--in", str(tmp_path), "--secret", "payments/",
                  "--format", "json"]) == 0
     assert arn in json.dumps(json.loads(capsys.readouterr().out))
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_an_unknown_format_names_the_flag(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """`--format table,xml` said "unknown report format 'xml' (...)" without naming --format,
+    unlike every other flag's error."""
+    argv = ["scan", "--snapshot", str(tmp_path / "s.json.gz"), "--out", str(tmp_path / "o")] \
+        if command == "scan" else ["report", "--in", str(tmp_path)]
+    assert main([*argv, "--format", "table,xml"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"secretgraph {command}: error: --format: unknown report format "
+                           "'xml' (known: table, json,"), line
