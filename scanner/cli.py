@@ -63,8 +63,12 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {_closest_choice(message)} "
-                     f"(see `{self.prog} --help`)\n")
+        from scanner.textfit import fit_line, stream_columns
+
+        # on a terminal broken between words, as every other error line (new-user trial 16:
+        # a mistyped flag's line ran to 126 columns at 80); one line in a log
+        self.exit(2, fit_line(f"{self.prog}: error: {_closest_choice(message)} "
+                              f"(see `{self.prog} --help`)", stream_columns(sys.stderr)) + "\n")
 
 
 def _closest_choice(message: str) -> str:

@@ -210,3 +210,19 @@ def test_an_unknown_format_names_the_flag(
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"secretgraph {command}: error: --format: unknown report format "
                            "'xml' (known: table, json,"), line
+
+
+def test_a_bad_flag_on_a_terminal_is_broken_between_words(tmp_path: Path) -> None:
+    """A mistyped flag's error line ran to 126 columns at 80 (argparse's, not through the
+    CLI's error line); in a log it stays one line."""
+    from helpers.tty import run_in_tty
+
+    # a short value: a path wider than the terminal is left whole (it is not cut)
+    run = run_in_tty(["scan", "--snapshto", "last-night.json.gz", "--regions", "us-east-1"],
+                     cols=80, timeout=60, cwd=str(tmp_path))
+    assert run.exit_code == 2
+    lines = [line for line in run.text.splitlines() if line.strip()]
+    assert len(lines) >= 2 and max(len(line) for line in lines) <= 80, run.text
+    assert " ".join(line.strip() for line in lines).startswith(
+        "secretgraph scan: error: unrecognized arguments: --snapshto")
+
