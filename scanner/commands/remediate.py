@@ -505,9 +505,12 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
                              "changed") from None
     if not uri:
         def note(changes: Any) -> None:
-            _note(args, "note: no history store (--history or $SECRETGRAPH_HISTORY): the "
-                        "changed resources are not marked for re-read; an incremental scan "
-                        "relies on their LastChangedDate (or run it with --full-refresh-days 1)")
+            # broken between words on a terminal, as the other notes (new-user trial 16: 190
+            # columns at 80)
+            _note(args, fit_line("note: no history store (--history or $SECRETGRAPH_HISTORY): "
+                                 "the changed resources are not marked for re-read; an "
+                                 "incremental scan relies on their LastChangedDate (or run it "
+                                 "with --full-refresh-days 1)", stream_columns(sys.stderr)))
         return note
     store = open_store(uri)
     mark = reread_marker(store, source)

@@ -226,3 +226,20 @@ def test_a_bad_flag_on_a_terminal_is_broken_between_words(tmp_path: Path) -> Non
     assert " ".join(line.strip() for line in lines).startswith(
         "secretgraph scan: error: unrecognized arguments: --snapshto")
 
+
+def test_the_no_history_note_of_an_apply_fits_the_terminal(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`remediate --apply` without a history store ended with a 190-column note at 80."""
+    import argparse
+
+    from scanner.commands import remediate
+
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    monkeypatch.setattr(remediate, "stream_columns", lambda stream=None: 80)
+    note = remediate._reread_hook(argparse.Namespace(history=None, quiet=False), "test")
+    note(["a change"])
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) > 1 and max(len(line) for line in lines) <= 80
+    assert " ".join(line.strip() for line in lines).startswith(
+        "note: no history store (--history or $SECRETGRAPH_HISTORY): the changed resources "
+        "are not marked for re-read")
