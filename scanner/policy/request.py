@@ -395,6 +395,19 @@ def is_absent(key: str, absent: AbstractSet[str]) -> bool:
 SIGNED_REQUEST_KEYS = frozenset({"aws:userid", "aws:principalarn", "aws:principalaccount",
                                  "aws:principaltype"})
 REQUEST_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+#: keys in the request context of every request signed with temporary credentials, which is
+#: every request a role session (or an STS federated user session) signs. IAM User Guide, "AWS
+#: global condition context keys", aws:TokenIssueTime and aws:MultiFactorAuthPresent: "This
+#: key is included in the request context only when the principal uses temporary credentials
+#: to make the request"; "Temporary credentials are used to authenticate IAM roles, federated
+#: users, IAM users with temporary tokens from sts:GetSessionToken, and users of the AWS
+#: Management Console". An IAM user or the root user may sign with long-term access keys
+#: ("The key is not present in ... requests that are made using long-term credentials"): for
+#: them the keys stay unknown. Their values are not in the snapshot (scanner.access.context.
+#: principal_context gives them as PRESENT; IAM conformance trial round 18: "Deny if Null
+#: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
+#: CONDITIONAL)
+TEMPORARY_CREDENTIAL_KEYS = frozenset({"aws:tokenissuetime", "aws:multifactorauthpresent"})
 #: the principal types of a signed request by an IAM principal (the ``*`` path included)
 _SIGNED_TYPES = frozenset({"role", "user", "root", "public"})
 
