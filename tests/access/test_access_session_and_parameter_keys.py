@@ -76,7 +76,7 @@ def _request(p: PrincipalFacts, kms: bool = False) -> Any:
 
 def _decide(effect: str, condition: dict[str, Any], p: PrincipalFacts,
             kms: bool = False) -> Any:
-    grant = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    grant: dict[str, Any] = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
     if effect == "Allow":
         statements = [{**grant, "Condition": condition}]
     else:
