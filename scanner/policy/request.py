@@ -395,6 +395,11 @@ def is_absent(key: str, absent: AbstractSet[str]) -> bool:
 SIGNED_REQUEST_KEYS = frozenset({"aws:userid", "aws:principalarn", "aws:principalaccount",
                                  "aws:principaltype"})
 REQUEST_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+#: keys in the request context of every request, whoever makes it: the time keys, and
+#: aws:UserAgent -- IAM User Guide, "AWS global condition context keys": "This key is always
+#: included in the request context" (its value, an HTTP header the caller sets, is not known;
+#: IAM conformance trial round 18)
+ALWAYS_INCLUDED_KEYS = REQUEST_TIME_KEYS | {"aws:useragent"}
 #: keys in the request context of every request signed with temporary credentials, which is
 #: every request a role session (or an STS federated user session) signs. IAM User Guide, "AWS
 #: global condition context keys", aws:TokenIssueTime and aws:MultiFactorAuthPresent: "This
@@ -414,9 +419,9 @@ _SIGNED_TYPES = frozenset({"role", "user", "root", "public"})
 
 def always_present(key: str, request: "Request") -> bool:
     """``key`` (lower case) is in ``request``'s context though its value may not be known
-    (``SIGNED_REQUEST_KEYS`` for an IAM caller, ``REQUEST_TIME_KEYS`` for any): what
+    (``SIGNED_REQUEST_KEYS`` for an IAM caller, ``ALWAYS_INCLUDED_KEYS`` for any): what
     conditions._null and the solver (scanner/policy/smt) read for a key left unknown."""
-    return key in REQUEST_TIME_KEYS or (key in SIGNED_REQUEST_KEYS
+    return key in ALWAYS_INCLUDED_KEYS or (key in SIGNED_REQUEST_KEYS
                                           and request.principal_type in _SIGNED_TYPES)
 
 
