@@ -55,6 +55,10 @@ ROLE = PrincipalFacts(arn=f"arn:aws:iam::{MEMBER}:role/App", account_id=MEMBER,
                       principal_type="role", name="App")
 FED = PrincipalFacts(arn=f"arn:aws:sts::{MEMBER}:federated-user/bob", account_id=MEMBER,
                      principal_type="role")
+#: how the access analysis evaluates a federated user session a policy names
+#: (secret_eval.named_principal: user-like)
+FED_USER = PrincipalFacts(arn=f"arn:aws:sts::{MEMBER}:federated-user/carol", account_id=MEMBER,
+                          principal_type="user")
 SESSION = PrincipalFacts(arn=f"arn:aws:sts::{MEMBER}:assumed-role/App/s1", account_id=MEMBER,
                          principal_type="assumed-role")
 USER = PrincipalFacts(arn=f"arn:aws:iam::{MEMBER}:user/alice", account_id=MEMBER,
@@ -86,7 +90,7 @@ def _decide(effect: str, condition: dict[str, Any], p: PrincipalFacts,
     return evaluate_policy(policy, _request(p, kms), PolicyKind.RESOURCE)
 
 
-@pytest.mark.parametrize("who", [ROLE, FED, SESSION], ids=lambda p: p.arn)
+@pytest.mark.parametrize("who", [ROLE, FED, FED_USER, SESSION], ids=lambda p: p.arn)
 @pytest.mark.parametrize("kms", [False, True], ids=["GetSecretValue", "Decrypt"])
 @pytest.mark.parametrize("key", SESSION_KEYS)
 def test_a_role_session_carries_the_temporary_credential_keys(who: PrincipalFacts, kms: bool,
