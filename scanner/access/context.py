@@ -192,10 +192,19 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # (AN_IAM_CALLER_TYPE; IAM conformance trial round 14) -- a condition selecting one
         # kind (StringEquals AssumedRole) stays CONDITIONAL for it
         excluded[PRINCIPAL_TYPE] = AN_IAM_CALLER_TYPE
+    root_user = p.principal_type == "root" and not stand_in and session is None
+    if root_user and p.account_id:
+        # IAM User Guide, "IAM policy elements: Variables and tags", principal key values:
+        # for the AWS account root user aws:userid is the account ID (as the solver encodes
+        # it). It carries no principal tag (aws:PrincipalTag: "included ... if the principal
+        # is using an IAM user with attached tags ... an IAM role with attached tags or
+        # session tags") and no federation key (a SAML / web-identity role session's). IAM
+        # conformance trial round 18: each was unknown for it
+        ctx["aws:userid"] = (p.account_id,)
+        absent.update((ALL_PRINCIPAL_TAGS, NO_FEDERATION))
     if p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
-    elif p.principal_type == "role" or session == "assumed-role" or \
-            (p.principal_type == "root" and not stand_in and session is None):
+    elif p.principal_type == "role" or session == "assumed-role" or root_user:
         # IAM User Guide, global condition keys, aws:username: "Anonymous requests and
         # requests that are made using the AWS account root user or IAM roles do not include
         # this key" (IAM conformance trial round 18: the root user's was unknown); the

@@ -211,3 +211,31 @@ def test_the_solver_finds_the_reader_a_deny_on_a_null_secret_id_leaves() -> None
                                 "Resource": "*",
                                 "Condition": {"Null": {"secretsmanager:SecretId": "true"}}})
     assert prove(json.dumps(policy)).read.status == WITNESS
+
+
+# ---- the root user's own keys
+
+
+def test_the_root_users_userid_is_its_account_id() -> None:
+    """IAM User Guide, "IAM policy elements: Variables and tags", principal key values: for
+    the AWS account root user aws:userid is the account ID (aws:username not present,
+    aws:PrincipalType Account) -- as the solver encodes the root user (smt.encode). Before:
+    unknown, CONDITIONAL "if: aws:userid"."""
+    assert _decide("Allow", {"StringEquals": {"aws:userid": MEMBER}}, ROOT).decision.value \
+        == "ALLOWED"
+    assert _decide("Allow", {"StringLike": {"aws:userid": "AROA*"}}, ROOT).decision.value \
+        == "DENIED"
+    result = _decide("Allow", {"StringEquals": {"aws:userid": MEMBER}}, STAND_IN)
+    assert result.decision.value == "CONDITIONAL"  # a role or user of the account, too
+
+
+@pytest.mark.parametrize("key", ["aws:PrincipalTag/team", "aws:FederatedProvider", "saml:sub"])
+def test_the_root_user_carries_no_principal_tag_and_no_federation_key(key: str) -> None:
+    """aws:PrincipalTag: "included in the request context if the principal is using an IAM
+    user with attached tags. It is included for a principal using an IAM role with attached
+    tags or session tags" -- the root user is neither; the federation keys come with a role
+    session assumed through SAML or web identity only (request.federation_key)."""
+    assert _decide("Deny", {"Null": {key: "false"}}, ROOT).decision.value == "ALLOWED"
+    assert _decide("Allow", {"StringEquals": {key: "x"}}, ROOT).decision.value == "DENIED"
+    result = _decide("Deny", {"Null": {key: "false"}}, STAND_IN)
+    assert result.decision.value == "CONDITIONAL"
