@@ -202,9 +202,15 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # conformance trial round 18: each was unknown for it
         ctx["aws:userid"] = (p.account_id,)
         absent.update((ALL_PRINCIPAL_TAGS, NO_FEDERATION))
-    if p.principal_type == "user" and p.name:
+    if session == "federated-user" and p.account_id:
+        # principal key values, AWS STS federated user: aws:userid "account:caller-specified-
+        # name" (the name GetFederationToken was given: its ARN's last part), aws:username
+        # not present; no SAML / web-identity federation key (IAM conformance trial round 18)
+        ctx["aws:userid"] = (f"{p.account_id}:{p.arn.split('federated-user/', 1)[1]}",)
+        absent.add(NO_FEDERATION)
+    if session is None and p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
-    elif p.principal_type == "role" or session == "assumed-role" or root_user:
+    elif p.principal_type == "role" or session is not None or root_user:
         # IAM User Guide, global condition keys, aws:username: "Anonymous requests and
         # requests that are made using the AWS account root user or IAM roles do not include
         # this key" (IAM conformance trial round 18: the root user's was unknown); the

@@ -239,3 +239,19 @@ def test_the_root_user_carries_no_principal_tag_and_no_federation_key(key: str) 
     assert _decide("Allow", {"StringEquals": {key: "x"}}, ROOT).decision.value == "DENIED"
     result = _decide("Deny", {"Null": {key: "false"}}, STAND_IN)
     assert result.decision.value == "CONDITIONAL"
+
+
+@pytest.mark.parametrize("who", [FED, FED_USER], ids=["role-like", "user-like"])
+def test_a_federated_user_sessions_userid_and_user_name(who: PrincipalFacts) -> None:
+    """Principal key values, AWS STS federated user (GetFederationToken): aws:username not
+    present, aws:userid ``account:caller-specified-name`` -- the name its ARN ends with.
+    Before: aws:username and aws:userid unknown for the user-like session the access analysis
+    evaluates (secret_eval.named_principal)."""
+    name = who.arn.rsplit("/", 1)[1]
+    assert _decide("Deny", {"Null": {"aws:username": "false"}}, who).decision.value \
+        == "ALLOWED"
+    assert _decide("Allow", {"StringEquals": {"aws:userid": f"{MEMBER}:{name}"}},
+                   who).decision.value == "ALLOWED"
+    assert _decide("Allow", {"StringLike": {"aws:userid": "AIDA*"}}, who).decision.value \
+        == "DENIED"
+    assert _decide("Allow", {"Null": {"saml:sub": "true"}}, who).decision.value == "ALLOWED"
