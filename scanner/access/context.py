@@ -14,9 +14,12 @@ kms:EncryptionContext:SecretVersionId present, its value unknown: request.PRESEN
 aws:ViaAWSService, aws:CalledVia/First/Last = secretsmanager.amazonaws.com (absent on the
 GetSecretValue).
 aws:SecureTransport is true (both endpoints are HTTPS-only).
+Present with a value not known (request.PRESENT): secretsmanager:SecretId on the GetSecretValue
+(SECRET_ID), aws:TokenIssueTime and aws:MultiFactorAuthPresent for a role or an STS session
+(request.TEMPORARY_CREDENTIAL_KEYS). aws:username is absent for a role and for the root user.
 aws:SourceAccount / aws:SourceArn are absent (only a service principal acting for a resource
 carries them). Everything else (aws:SourceIp, aws:SourceVpce, aws:CurrentTime, session tags,
-secretsmanager:SecretId, ...) is unknown: a condition on it is reported, never guessed.
+...) is unknown: a condition on it is reported, never guessed.
 A key of another service than the request's (kms:* on the GetSecretValue, secretsmanager:* on
 the Decrypt) is absent (scanner.policy.request.foreign_key).
 """
@@ -38,6 +41,7 @@ from scanner.policy.request import (
     PRESENT,
     PRINCIPAL_ARN,
     PRINCIPAL_TYPE,
+    TEMPORARY_CREDENTIAL_KEYS,
     Request,
     arn_of,
     not_under,
@@ -188,10 +192,35 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # (AN_IAM_CALLER_TYPE; IAM conformance trial round 14) -- a condition selecting one
         # kind (StringEquals AssumedRole) stays CONDITIONAL for it
         excluded[PRINCIPAL_TYPE] = AN_IAM_CALLER_TYPE
-    if p.principal_type == "user" and p.name:
+    root_user = p.principal_type == "root" and not stand_in and session is None
+    if root_user and p.account_id:
+        # IAM User Guide, "IAM policy elements: Variables and tags", principal key values:
+        # for the AWS account root user aws:userid is the account ID (as the solver encodes
+        # it). It carries no principal tag (aws:PrincipalTag: "included ... if the principal
+        # is using an IAM user with attached tags ... an IAM role with attached tags or
+        # session tags") and no federation key (a SAML / web-identity role session's). IAM
+        # conformance trial round 18: each was unknown for it
+        ctx["aws:userid"] = (p.account_id,)
+        absent.update((ALL_PRINCIPAL_TAGS, NO_FEDERATION))
+    if session == "federated-user" and p.account_id:
+        # principal key values, AWS STS federated user: aws:userid "account:caller-specified-
+        # name" (the name GetFederationToken was given: its ARN's last part), aws:username
+        # not present; no SAML / web-identity federation key (IAM conformance trial round 18)
+        ctx["aws:userid"] = (f"{p.account_id}:{p.arn.split('federated-user/', 1)[1]}",)
+        absent.add(NO_FEDERATION)
+    if session is None and p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
-    elif p.principal_type == "role":
+    elif p.principal_type == "role" or session is not None or root_user:
+        # IAM User Guide, global condition keys, aws:username: "Anonymous requests and
+        # requests that are made using the AWS account root user or IAM roles do not include
+        # this key" (IAM conformance trial round 18: the root user's was unknown); the
+        # stand-in of an unread account may be a user: unknown
         absent.add("aws:username")
+    if (p.principal_type == "role" or session is not None) and not stand_in:
+        # a role acts through a session, signed with temporary credentials: aws:TokenIssueTime
+        # and aws:MultiFactorAuthPresent are in its requests, with values the snapshot does not
+        # know (request.TEMPORARY_CREDENTIAL_KEYS); FAS passes them to the Decrypt too
+        excluded.update({k: PRESENT for k in TEMPORARY_CREDENTIAL_KEYS if k not in ctx})
     for k, v in p.tags.items():
         ctx[f"aws:principaltag/{k.lower()}"] = (v,)
     if not p.may_federate:
@@ -212,6 +241,18 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
 SECRET_ARN_CONTEXT = "kms:encryptioncontext:secretarn"
 #: the condition key of one encryption-context pair: kms:EncryptionContext:<context key>
 ENCRYPTION_CONTEXT_PREFIX = "kms:encryptioncontext:"
+
+
+#: the condition key of GetSecretValue's SecretId parameter: Service Authorization Reference,
+#: Secrets Manager, GetSecretValue lists secretsmanager:SecretId ("Filters access by the
+#: SecretID value in the request"), and the Secrets Manager permissions reference: "callers to
+#: Secrets Manager must pass the matching parameter"; SecretId is a required parameter of
+#: GetSecretValue (API Reference: "Required: Yes"), so the key is in every such request, with
+#: the value the caller passed -- a name, a complete or a partial ARN: not known (IAM
+#: conformance trial round 18: "Deny if Null secretsmanager:SecretId true" left every reader
+#: CONDITIONAL, and the solver left the key absent)
+SECRET_ID = "secretsmanager:secretid"
+GET_SECRET_VALUE = "secretsmanager:getsecretvalue"
 
 
 #: Secrets Manager's condition key on the rotation function attached to a secret
@@ -398,6 +439,10 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
     if any(k not in ctx and k not in excluded for k in held):
         excluded = {**excluded, **{k: PRESENT for k in held
                                    if k not in ctx and k not in excluded}}
+    if action.lower() == GET_SECRET_VALUE and SECRET_ID not in ctx and SECRET_ID not in excluded:
+        # the SecretId parameter of the call: in every GetSecretValue, its value a name or
+        # an ARN, complete or partial, as the caller passed it (SECRET_ID)
+        excluded = {**excluded, SECRET_ID: PRESENT}
     prefixes = rctx[1]
     if held:
         # and those are its only pairs ("Secrets Manager uses an encryption context with two

@@ -104,6 +104,50 @@ def resource_patterns(policy: Policy) -> tuple[str, ...]:
                                for x in (st.resources or st.not_resources or ())))
 
 
+class _DuplicateKeys(dict):  # type: ignore[type-arg]
+    """A JSON object of a policy text that names a key more than once (``duplicates``, in
+    order of appearance; the object keeps the last value, as json.loads does). IAM User Guide,
+    "Grammar of the IAM JSON policy language": "Individual elements must not contain multiple
+    instances of the same key. For example, you cannot include the Effect block twice in the
+    same statement." How AWS evaluates such a document is not documented: the element holding
+    one is a problem (IAM conformance trial round 18)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads' object hook: a plain dict, or a ``_DuplicateKeys`` naming the repeats."""
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    repeats: list[str] = []
+    for k, _ in pairs:
+        if k in seen and k not in repeats:
+            repeats.append(k)
+        seen.add(k)
+    marked = _DuplicateKeys(obj)
+    marked.duplicates = tuple(repeats)
+    return marked
+
+
+def _repeats(obj: _DuplicateKeys) -> list[str]:
+    return [f"key {terminal_safe(k, newlines=False)!r} more than once in one JSON object"
+            for k in obj.duplicates]
+
+
+def _duplicate_problems(value: Any) -> list[str]:
+    """The repeated keys of every JSON object within ``value`` (``_DuplicateKeys``)."""
+    out: list[str] = _repeats(value) if isinstance(value, _DuplicateKeys) else []
+    if isinstance(value, Mapping):
+        for v in value.values():
+            out += _duplicate_problems(v)
+    elif isinstance(value, list):
+        for v in value:
+            out += _duplicate_problems(v)
+    return out
+
+
 def _strings(value: Any, element: str, problems: list[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -165,6 +209,13 @@ def _parse_conditions(value: Any, problems: list[str]) -> tuple[ConditionClause,
                 break
         if_exists = low.endswith("ifexists")
         base = low[: -len("ifexists")] if if_exists else low
+        if len({str(k).lower() for k in block}) < len(block):
+            # IAM Access Analyzer, "Error - Duplicate keys with different case": "The
+            # condition key ... appears more than once with different capitalization in the
+            # same condition block" (condition key names are not case-sensitive: one key
+            # twice, which the policy grammar does not allow -- _DuplicateKeys)
+            problems.append(f"Condition {operator}: a condition key more than once, in "
+                            "different capitalization")
         for key, raw in block.items():
             raw_list = raw if isinstance(raw, list) else [raw]
             values = [_scalar_text(v) for v in raw_list]
@@ -178,11 +229,13 @@ def _parse_conditions(value: Any, problems: list[str]) -> tuple[ConditionClause,
     return tuple(out)
 
 
-def _parse_statement(index: int, raw: Any) -> Statement:
+def _parse_statement(index: int, raw: Any, duplicates: bool = False) -> Statement:
+    """``duplicates``: the policy text repeated a key somewhere (``_DuplicateKeys``): look
+    for the repeats in this statement."""
     if not isinstance(raw, Mapping):
         return Statement(index=index, sid=None, effect="",
                          problems=("statement is not an object",))
-    problems: list[str] = []
+    problems: list[str] = _duplicate_problems(raw) if duplicates else []
     unknown = sorted(set(map(str, raw)) - STATEMENT_ELEMENTS)
     if unknown:
         problems.append(f"unknown element(s) {', '.join(unknown)}")
@@ -191,6 +244,8 @@ def _parse_statement(index: int, raw: Any) -> Statement:
     if effect not in ("Allow", "Deny"):
         problems.append(f"Effect must be Allow or Deny, got {effect!r}")
         effect = ""
+    elif isinstance(raw, _DuplicateKeys) and "Effect" in raw.duplicates:
+        effect = ""  # which of the Effects holds is not known: either (evaluate: UNKNOWN)
 
     def pair(name: str, not_name: str, required: bool) -> tuple[tuple[str, ...] | None,
                                                                 tuple[str, ...] | None]:
@@ -253,10 +308,13 @@ def statement_keys(st: Statement) -> tuple[frozenset[str], bool]:
     return frozen(keys), uses_variables
 
 
-def _from_document(doc: Any) -> Policy:
+def _from_document(doc: Any, duplicates: bool = False) -> Policy:
+    """``duplicates``: the text repeated a key in some JSON object (``_DuplicateKeys``)."""
     if not isinstance(doc, Mapping):
         return Policy(version=None, problems=("policy is not a JSON object",))
     problems: list[str] = []
+    if isinstance(doc, _DuplicateKeys):
+        problems += _repeats(doc)  # Version, Statement, Id: the statements read their own
     unknown = sorted(set(map(str, doc)) - POLICY_ELEMENTS)
     if unknown:
         problems.append(f"unknown policy element(s) {', '.join(unknown)}")
@@ -272,7 +330,8 @@ def _from_document(doc: Any) -> Policy:
     if not isinstance(raw_statements, list):
         problems.append("Statement must be an object or a list")
         raw_statements = []
-    statements = tuple(_parse_statement(i, s) for i, s in enumerate(raw_statements))
+    statements = tuple(_parse_statement(i, s, duplicates)
+                       for i, s in enumerate(raw_statements))
     keys: set[str] = set()
     uses_variables = False
     for st in statements:
@@ -295,11 +354,19 @@ _TEXT_CACHE = 262144
 @lru_cache(maxsize=_TEXT_CACHE)
 def parse_policy_text(text: str) -> Policy:
     """Parse a policy from its JSON text. Malformed JSON gives a Policy with problems."""
+    repeated: list[bool] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = _json_object(pairs)
+        if isinstance(obj, _DuplicateKeys):
+            repeated.append(True)
+        return obj
+
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=hook)
     except (ValueError, RecursionError) as exc:
         return Policy(version=None, problems=(f"malformed JSON: {exc}",))
-    return _from_document(doc)
+    return _from_document(doc, duplicates=bool(repeated))
 
 
 def canonical_text(doc: Mapping[str, Any] | str) -> str:

@@ -239,9 +239,23 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
     account_listed = any(m is Match.ACCOUNT for m, _ in results)
     self_listed = any(m is Match.DIRECT for m, _ in results)
     session_listed = any(m is Match.UNKNOWN and why and "session" in why for m, why in results)
+    # entries not read (a wildcard inside an ARN, an unrecognised form: match_aws_entry's
+    # UNKNOWN, as in a Principal element -- IAM User Guide, NotPrincipal: "The syntax for
+    # specifying NotPrincipal is the same as for specifying ... Principal"): one may be the
+    # account entry (unless it names a role or user) or the requester's own (unless it is a
+    # root); where it may be the missing one, the exemption is not known (IAM conformance
+    # trial round 18: ``arn:aws:iam::*:user/alice`` beside alice's account was a confident
+    # Deny of alice)
+    unread = [(e, why) for e, (m, why) in zip(spec.aws, results)
+              if m is Match.UNKNOWN and not (why and "session" in why)]
+    may_be_account = tuple(why or e for e, why in unread
+                           if ":user/" not in e and ":role/" not in e)
+    may_be_self = tuple(why or e for e, why in unread if not e.lower().endswith(":root"))
     if request.principal_type == "root":
+        if not account_listed and may_be_account:
+            return Tri.UNKNOWN, may_be_account
         return Tri.of(not account_listed), ()
-    if not account_listed:
+    if not account_listed and not may_be_account:
         return Tri.TRUE, ()
     if request.principal_type == "role":
         if self_listed and session_listed:
@@ -252,5 +266,12 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
         if self_listed:
             return Tri.UNKNOWN, ("NotPrincipal lists the role and its account: whether its "
                                  "sessions are exempt depends on the session name",)
+        if may_be_self:
+            return Tri.UNKNOWN, may_be_self
         return Tri.TRUE, ()
-    return Tri.of(not self_listed), ()
+    if not self_listed and not may_be_self:
+        return Tri.TRUE, ()
+    if account_listed and self_listed:
+        return Tri.FALSE, ()
+    return Tri.UNKNOWN, (may_be_account if not account_listed else ()) + \
+        (may_be_self if not self_listed else ())

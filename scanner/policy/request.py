@@ -395,15 +395,33 @@ def is_absent(key: str, absent: AbstractSet[str]) -> bool:
 SIGNED_REQUEST_KEYS = frozenset({"aws:userid", "aws:principalarn", "aws:principalaccount",
                                  "aws:principaltype"})
 REQUEST_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+#: keys in the request context of every request, whoever makes it: the time keys, and
+#: aws:UserAgent -- IAM User Guide, "AWS global condition context keys": "This key is always
+#: included in the request context" (its value, an HTTP header the caller sets, is not known;
+#: IAM conformance trial round 18)
+ALWAYS_INCLUDED_KEYS = REQUEST_TIME_KEYS | {"aws:useragent"}
+#: keys in the request context of every request signed with temporary credentials, which is
+#: every request a role session (or an STS federated user session) signs. IAM User Guide, "AWS
+#: global condition context keys", aws:TokenIssueTime and aws:MultiFactorAuthPresent: "This
+#: key is included in the request context only when the principal uses temporary credentials
+#: to make the request"; "Temporary credentials are used to authenticate IAM roles, federated
+#: users, IAM users with temporary tokens from sts:GetSessionToken, and users of the AWS
+#: Management Console". An IAM user or the root user may sign with long-term access keys
+#: ("The key is not present in ... requests that are made using long-term credentials"): for
+#: them the keys stay unknown. Their values are not in the snapshot (scanner.access.context.
+#: principal_context gives them as PRESENT; IAM conformance trial round 18: "Deny if Null
+#: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
+#: CONDITIONAL)
+TEMPORARY_CREDENTIAL_KEYS = frozenset({"aws:tokenissuetime", "aws:multifactorauthpresent"})
 #: the principal types of a signed request by an IAM principal (the ``*`` path included)
 _SIGNED_TYPES = frozenset({"role", "user", "root", "public"})
 
 
 def always_present(key: str, request: "Request") -> bool:
     """``key`` (lower case) is in ``request``'s context though its value may not be known
-    (``SIGNED_REQUEST_KEYS`` for an IAM caller, ``REQUEST_TIME_KEYS`` for any): what
+    (``SIGNED_REQUEST_KEYS`` for an IAM caller, ``ALWAYS_INCLUDED_KEYS`` for any): what
     conditions._null and the solver (scanner/policy/smt) read for a key left unknown."""
-    return key in REQUEST_TIME_KEYS or (key in SIGNED_REQUEST_KEYS
+    return key in ALWAYS_INCLUDED_KEYS or (key in SIGNED_REQUEST_KEYS
                                           and request.principal_type in _SIGNED_TYPES)
 
 

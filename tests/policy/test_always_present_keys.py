@@ -152,3 +152,28 @@ def test_another_comparison_of_a_key_every_request_carries_stays_unknown() -> No
     result = evaluate_policy(policy, _request(ROLE), PolicyKind.RESOURCE)
     assert result.decision.value == "CONDITIONAL"
     assert result.unresolved == ("aws:userid",)
+
+
+@pytest.mark.parametrize("who", [ROLE, USER, FED, PUBLIC_FACTS], ids=lambda p: p.arn)
+@pytest.mark.parametrize("kms", [False, True], ids=["GetSecretValue", "Decrypt"])
+def test_the_user_agent_is_in_every_request(who: PrincipalFacts, kms: bool) -> None:
+    """IAM User Guide, "AWS global condition context keys", aws:UserAgent: "This key is always
+    included in the request context" (IAM conformance trial round 18: "Deny if Null
+    aws:UserAgent true" left every read CONDITIONAL "if: aws:useragent"). Its value -- an HTTP
+    header the caller chooses -- stays unknown."""
+    denied = evaluate_policy(_policy("Deny", "aws:UserAgent", "true"), _request(who, kms),
+                             PolicyKind.RESOURCE)
+    assert denied.decision.value == "ALLOWED", denied.reasons
+    allowed = evaluate_policy(_policy("Allow", "aws:UserAgent", "true"), _request(who, kms),
+                              PolicyKind.RESOURCE)
+    assert allowed.decision.value == "DENIED"
+    compared = parse_policy({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"StringLike": {"aws:UserAgent": "aws-cli/*"}}}]})
+    result = evaluate_policy(compared, _request(who, kms), PolicyKind.RESOURCE)
+    assert result.decision.value == "CONDITIONAL"
+    assert result.unresolved == ("aws:useragent",)
+
+
+def test_the_solver_proves_an_allow_on_a_null_user_agent_lets_no_one_in() -> None:
+    assert prove(public({"Null": {"aws:UserAgent": "true"}})).read.status == PROVEN_NONE
