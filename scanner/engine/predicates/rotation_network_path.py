@@ -194,8 +194,8 @@ def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Resu
     if not vpc_id and f.get("subnet_ids"):
         # in a VPC (VpcConfig.SubnetIds), but which one is not known: the collector takes it
         # from the subnet listing (scanner/collectors/lambda_.py), which failed or lacks them
-        subnets = ", ".join(f.get("subnet_ids") or ())
-        v.missing.append(f"the VPC of the Lambda's subnets {subnets}: "
+        named = ", ".join(f.get("subnet_ids") or ())
+        v.missing.append(f"the VPC of the Lambda's subnets {named}: "
                          + (listing(ctx, acct, region, "subnets")
                             or "not in the subnet listing"))
         return v.result(evidence)
