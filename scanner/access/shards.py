@@ -93,6 +93,7 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView], shards: i
     ranges = split(len(views), shards, PARENT_WEIGHT)
     ctx = multiprocessing.get_context("fork")
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    answered = False
     try:
         for r in ranges[1:]:
             recv, send = ctx.Pipe(duplex=False)
@@ -120,10 +121,13 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView], shards: i
             results.extend(payload)
             if progress is not None:
                 progress(len(results))
+        answered = True
         return results
     finally:
         for proc, recv in children:
             recv.close()
+            if not answered:  # stopped (Ctrl-C, SIGTERM, a shard failed): no answer is wanted
+                proc.kill()
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()

@@ -257,3 +257,55 @@ def test_the_lambdas_blocked_egress_fails_even_with_the_endpoint_security_groups
     finding = run(snap)
     assert finding.status.value == "FAIL", finding.message
     assert "allow no HTTPS (tcp 443) egress to endpoint vpce-sm" in finding.message
+
+
+# --- the Lambda's VPC comes from its subnets (scanner/collectors/lambda_.py): with
+# DescribeSubnets failed the collector cannot name it (fault-injection trial round 8: the
+# rule read the Lambda as outside any VPC, a broken path PASSED and three working ones FAILED)
+
+
+def _vpc_unknown(unread=("subnets",)):
+    """The Lambda as the collector records it when the subnet listing failed: its subnets
+    are known (VpcConfig.SubnetIds), its VPC is not."""
+    from dataclasses import replace
+    snap = estate(unread_a=unread)
+    acct = snap.accounts[0]
+    reg = acct.regions[0]
+    fns = tuple(replace(f, vpc_id=None) for f in reg.lambda_functions)
+    reg = replace(reg, lambda_functions=fns)
+    return replace(snap, accounts=(replace(acct, regions=(reg,)), *snap.accounts[1:]))
+
+
+def test_a_vpc_lambda_whose_subnets_were_not_listed_is_unknown_naming_that_listing() -> None:
+    finding = run(_vpc_unknown())
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert any("ec2.subnets" in m for m in finding.missing), finding.missing
+
+
+def test_a_vpc_lambda_without_a_database_tag_and_its_subnets_unlisted_is_not_passed() -> None:
+    """Without a declared database VPC the rule said 'Lambda runs outside a VPC: public
+    Secrets Manager endpoint' and passed, though the Lambda is in a VPC that may have no way
+    out."""
+    from dataclasses import replace
+    snap = _vpc_unknown()
+    acct = snap.accounts[0]
+    reg = acct.regions[0]
+    secrets = tuple(replace(s, tags={}) for s in reg.secrets)
+    snap = replace(snap, accounts=(replace(acct, regions=(replace(reg, secrets=secrets),)),
+                                   *snap.accounts[1:]))
+    finding = run(snap)
+    assert finding.status.value == "UNKNOWN", finding.message
+
+
+def test_a_lambda_with_no_subnets_is_still_outside_a_vpc() -> None:
+    from dataclasses import replace
+    snap = estate()
+    acct = snap.accounts[0]
+    reg = acct.regions[0]
+    fns = tuple(replace(f, vpc_id=None, subnet_ids=(), security_group_ids=())
+                for f in reg.lambda_functions)
+    snap = replace(snap, accounts=(replace(acct, regions=(replace(reg, lambda_functions=fns),)),
+                                   *snap.accounts[1:]))
+    finding = run(snap)
+    assert finding.status.value == "FAIL", finding.message
+    assert "not in a VPC" in finding.message

@@ -191,6 +191,14 @@ def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Resu
     acct, region, vpc_id = str(f.get("account_id")), str(f.get("region")), f.get("vpc_id")
     evidence: dict[str, Any] = {"rotation_function": fn, "lambda_vpc": vpc_id,
                                 "database_vpcs_declared": None if declared is None else list(declared)}
+    if not vpc_id and f.get("subnet_ids"):
+        # in a VPC (VpcConfig.SubnetIds), but which one is not known: the collector takes it
+        # from the subnet listing (scanner/collectors/lambda_.py), which failed or lacks them
+        named = ", ".join(f.get("subnet_ids") or ())
+        v.missing.append(f"the VPC of the Lambda's subnets {named}: "
+                         + (listing(ctx, acct, region, "subnets")
+                            or "not in the subnet listing"))
+        return v.result(evidence)
     if not vpc_id:
         v.checked.append("Lambda runs outside a VPC: public Secrets Manager endpoint")
         if declared:
