@@ -40,7 +40,9 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
     ``repair-cross-account-access`` (rule secret-cross-account-access-broken) becomes
     grant-key-decrypt when evidence ``gates[<principal>].key_policy`` is DENIED; an identity
     policy, SCP or RCP that blocks is left to a person, the reason saying which (evidence
-    ``denied_by_policies``).
+    ``denied_by_policies``), as is the secret policy's own NotPrincipal Deny that denies a
+    principal for its permissions boundary (gate ``resource_policy`` DENIED: no Allow added to
+    the key policy lifts it).
     """
     rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
     if not isinstance(rid, str) or not rid:
@@ -57,8 +59,9 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
     gates_by_principal = finding.evidence.get("gates")
     gates = (gates_by_principal.get(finding.principal or "")
              if isinstance(gates_by_principal, Mapping) else None)
-    if finding.evidence.get("blocking_gate") == "key" or (
-            isinstance(gates, Mapping) and gates.get("key_policy") == "DENIED"):
+    own_deny = isinstance(gates, Mapping) and gates.get("resource_policy") == "DENIED"
+    if not own_deny and (finding.evidence.get("blocking_gate") == "key" or (
+            isinstance(gates, Mapping) and gates.get("key_policy") == "DENIED")):
         return "grant-key-decrypt", None
     denied = sorted(g for g, v in (gates or {}).items() if v == "DENIED")
     # which guardrail blocks, as the finding's evidence names it: the gate ``scp`` is the
@@ -68,6 +71,13 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
     names = [str(p) for p in policies] if isinstance(policies, list) else []
     shown = [f"scp ({', '.join(names)})" if g == "scp" and names else g for g in denied]
     fix: list[str] = []
+    if "resource_policy" in denied:
+        # IAM User Guide, NotPrincipal: it "will always deny any IAM principal that has a
+        # permissions boundary policy attached"; the guide recommends ArnNotEquals on
+        # aws:PrincipalArn instead (ground-truth trial round 12)
+        fix.append("the secret policy's Deny with NotPrincipal (it denies a principal with a "
+                   "permissions boundary whatever it lists: use ArnNotEquals on "
+                   "aws:PrincipalArn instead)")
     if "identity_policy" in denied:
         fix.append("the principal's identity policy (or its permissions boundary)")
     if "scp" in denied:

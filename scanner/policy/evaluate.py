@@ -15,7 +15,8 @@ from enum import Enum
 from scanner.policy.conditions import evaluate_conditions, substitute_variables
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.principals import (deleted_principals, match_principal,
+from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, deleted_principals,
+                                       denied_for_boundary, match_principal,
                                        not_principal_applies, principal_index, session_match)
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri, all3, any3
@@ -285,7 +286,14 @@ def evaluate_policy(policy: Policy, request: Request,
             continue
         effect = st.effect or "Allow/Deny"
         if applies is Tri.TRUE:
-            reasons.append(f"{st.label} {effect} applies")
+            if st.effect == "Deny" and st.not_principal is not None and \
+                    denied_for_boundary(st.not_principal, request):
+                # the boundary is why (IAM User Guide, NotPrincipal): said, not left to guess
+                # from the list that names the principal (ground-truth trial round 12)
+                reasons.append(f"{st.label} Deny applies ({NOT_PRINCIPAL_BOUNDARY}, whatever "
+                               "NotPrincipal lists)")
+            else:
+                reasons.append(f"{st.label} {effect} applies")
         else:
             unresolved.extend(names)
             reasons.append(f"{st.label} {effect} applies only if: {', '.join(names) or '?'}")

@@ -7,6 +7,7 @@ trusts that account, whose IAM policies must then allow the request too), NONE, 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from enum import Enum
 
 from scanner.frozen import frozen
@@ -212,6 +213,27 @@ def session_match(spec: PrincipalSpec, request: Request) -> Tri:
     return Tri.FALSE
 
 
+#: why a Deny with NotPrincipal applies to a principal with a permissions boundary whatever the
+#: element lists. IAM User Guide, "AWS JSON policy elements: NotPrincipal" (and "Permissions
+#: boundaries for IAM entities"): "The NotPrincipal element with a Deny effect will always deny
+#: any IAM principal that has a permissions boundary policy attached, regardless of the values
+#: specified in the NotPrincipal element." The evaluator's reason for such a Deny carries it
+#: (ground-truth trial round 12: "Deny applies", the boundary unsaid), and
+#: secret-cross-account-access-broken reads it back
+NOT_PRINCIPAL_BOUNDARY = ("Deny with NotPrincipal always applies to a principal with a "
+                          "permissions boundary")
+
+
+def denied_for_boundary(spec: PrincipalSpec, request: Request) -> bool:
+    """Whether a Deny with NotPrincipal ``spec`` applies to ``request``'s principal for its
+    permissions boundary alone: it has one, and without it the principal would escape the
+    Deny (or might: NotPrincipal lists it, NOT_PRINCIPAL_BOUNDARY)."""
+    if not request.has_permissions_boundary or spec.star:
+        return False
+    free = replace(request, has_permissions_boundary=False)
+    return not_principal_applies(spec, free, "Deny")[0] is not Tri.TRUE
+
+
 def not_principal_applies(spec: PrincipalSpec, request: Request,
                           effect: str) -> tuple[Tri, tuple[str, ...]]:
     """Whether a NotPrincipal statement applies to the requester (IAM User Guide, NotPrincipal).
@@ -234,8 +256,7 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
             return Tri.UNKNOWN, reasons
         return Tri.TRUE, ()
     if request.has_permissions_boundary:
-        return Tri.TRUE, ("Deny with NotPrincipal always applies to a principal with a "
-                          "permissions boundary",)
+        return Tri.TRUE, (NOT_PRINCIPAL_BOUNDARY,)
     account_listed = any(m is Match.ACCOUNT for m, _ in results)
     self_listed = any(m is Match.DIRECT for m, _ in results)
     session_listed = any(m is Match.UNKNOWN and why and "session" in why for m, why in results)

@@ -1,7 +1,12 @@
 """Intended cross-account access that does not work: an access path (the access analysis'
 typed verdict, ``SecretAccess.paths``) from a principal in another account whose secret
 resource-policy gate is ALLOWED or CONDITIONAL -- the owner meant to grant it -- while another
-gate (key policy, identity policy, SCP) is DENIED. UNKNOWN when the secret's resource policy was
+gate (key policy, identity policy, SCP) is DENIED -- or the resource policy's own Deny with
+NotPrincipal denies a principal it lists, for the principal's permissions boundary alone
+(scanner.policy.principals.NOT_PRINCIPAL_BOUNDARY; IAM User Guide, NotPrincipal: "will always
+deny any IAM principal that has a permissions boundary policy attached, regardless of the
+values specified in the NotPrincipal element"), while an Allow of it applies: the owner named
+the principal to keep, the boundary breaks it (ground-truth trial round 12). UNKNOWN when the secret's resource policy was
 not read (intent cannot be known), when a gate is UNKNOWN, or when access analysis did not run;
 the
 identity policies of accounts outside the scan can never be read, so for their principals an
@@ -22,6 +27,7 @@ from scanner.engine.predicates._access import (blocking_guardrails, reader_class
                                                 secret_access_of)
 from scanner.graph.schema import NodeKind
 from scanner.engine.predicates._common import policy_or_unknown
+from scanner.policy.principals import NOT_PRINCIPAL_BOUNDARY
 
 _GRANTING = ("ALLOWED", "CONDITIONAL")
 _OTHER_GATES = GATES[1:]  # the gates after the resource policy's
@@ -127,8 +133,10 @@ def _said(ctx: RuleContext, gates: Mapping[str, Any], reasons: tuple[str, ...]
     their ids stay theirs --, whether the resource policy grants, the denying gates, the
     undecided ones, the message after the principal, every gate's status, the blocks for
     the evidence). Read-only: shared by every path with these gates and reasons."""
-    granting = gates["resource_policy"].status in _GRANTING
-    denied = [g for g in _OTHER_GATES if gates[g].status == "DENIED"]
+    boundary_deny = _denied_for_boundary(gates["resource_policy"])
+    granting = gates["resource_policy"].status in _GRANTING or boundary_deny
+    denied = (["resource_policy"] if boundary_deny else []) + [
+        g for g in _OTHER_GATES if gates[g].status == "DENIED"]
     unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
     suffix, blocks = "", {}
     if granting and denied:
@@ -156,7 +164,8 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
         policies = blocking_guardrails(ctx, gates["scp"])
         if policies:
             out["denied_by_policies"] = policies
-    explicit = {g: [r for r in gates[g].reasons if r.endswith(_DENY_APPLIES)]
+    explicit = {g: [r for r in gates[g].reasons
+                    if r.endswith(_DENY_APPLIES) or f"{_DENY_APPLIES} (" in r]
                 for g in denied if gates[g].explicit_deny}
     if explicit:
         out["explicit_deny"] = explicit
@@ -165,8 +174,21 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
     return out
 
 
-#: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate)
+#: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate; with the
+#: reason in parentheses after them for a NotPrincipal Deny that applies for a boundary)
 _DENY_APPLIES = "Deny applies"
+
+
+def _denied_for_boundary(gate: Any) -> bool:
+    """The resource-policy gate is DENIED, an Allow of it applies (or may), and every Deny that
+    applies is a NotPrincipal Deny that applies for the principal's permissions boundary alone
+    (the evaluator's reason says so: principals.NOT_PRINCIPAL_BOUNDARY) -- a reader the policy
+    names to keep, which AWS denies (IAM User Guide, NotPrincipal)."""
+    if gate.status != "DENIED":
+        return False
+    denies = [r for r in gate.reasons if f" {_DENY_APPLIES}" in r and "applies only if" not in r]
+    return (any(" Allow applies" in r for r in gate.reasons) and bool(denies)
+            and all(NOT_PRINCIPAL_BOUNDARY in r for r in denies))
 
 
 def _reasons(reasons: tuple[str, ...], denied: list[str]) -> str:

@@ -9,8 +9,8 @@ those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed
 by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
 not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants), as is a
 Principal ARN with a wildcard in its account (``arn:aws:iam::*:root``: not valid IAM). The grant
-is reported whether or not another gate (key policy, identity policy, SCP) currently blocks
-it; the evidence names the blocking gates (``blocked_by``; the SCPs and RCPs behind ``scp``, by
+is reported whether or not another gate (key policy, identity policy, SCP, RCP) currently
+blocks it, with ``prove`` or without; the evidence names the blocking gates (``blocked_by``; the SCPs and RCPs behind ``scp``, by
 kind and name, in ``denied_by_policies`` and the message), or, where the access analysis has no
 verdict for the grantee (one named only by a condition of a ``*`` statement, another
 organization; analysis not run), says so (``blocked_by`` null and ``gates_note``) rather than
@@ -28,7 +28,8 @@ which Deny (evidence ``taken_back``). Decided before the solver is asked, so the
 not change with ``prove``.
 One FAIL per external principal. With the config's ``prove`` on, per principal: whether some
 GetSecretValue request of it gets through the statements naming it (and the policy's Deny
-statements, and the RCPs): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the
+statements; not the RCPs, another gate: ground-truth trial round 12, an RCP data perimeter
+made the grant PASS with --prove only): the evaluator's ALLOWED, else the SMT solver's WITNESS (FAIL, the
 request in the evidence) or PROVEN_NONE (the principal is not reported -- unless the statements
 grant it other actions no Deny takes back: exposure.grant_left); a solver UNKNOWN keeps the
 FAIL, with the reason in the evidence (scanner/policy/smt/use.py)."""

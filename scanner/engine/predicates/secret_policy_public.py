@@ -14,7 +14,9 @@ request on the key by any route (scanner.access.context.key_resource_context, th
 unknown). Args: field (policy attribute, default resource_policy). With the config's ``prove``
 on, whether some request from
 an account outside the zone that the policy does not name gets through those statements (and
-the policy's Deny statements, and the RCPs): the evaluator's ALLOWED for a representative
+the policy's Deny statements; not the RCPs, another gate as the key policy is, so an RCP data
+perimeter does not PASS a public grant with prove only: ground-truth trial round 12): the
+evaluator's ALLOWED for a representative
 outside request, else the SMT solver's WITNESS (FAIL, the request in the evidence) or
 PROVEN_NONE (PASS); a solver UNKNOWN keeps the FAIL, with the reason in the evidence
 (scanner/policy/smt/use.py)."""

@@ -366,8 +366,9 @@ def _rcp_policies(guardrails: Guardrails | None) -> list[Policy]:
 
 def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrails | None,
                  timeout_s: float = DEFAULT_TIMEOUT_S,
-                 zone: frozenset[str] | None = None) -> Answer:
-    """Question 1 for one secret (or replica)."""
+                 zone: frozenset[str] | None = None, *, rcps: bool = True) -> Answer:
+    """Question 1 for one secret (or replica). ``rcps`` False: the policies alone, the RCPs
+    not asked (the exposure rules' question: an RCP is another gate, use.RuleProver)."""
     q, subject = "outside-read", sv.arn
     if sv.aws_managed:
         return Answer(question=q, subject=subject, status=PROVEN_NONE,
@@ -394,8 +395,8 @@ def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrail
     gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
              _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
     return _ask(q, subject, gates, extra, settings, guardrails,
-                {"secret": sv.account, "key": sv.key_account}, timeout_s, partition(sv.arn),
-                zone=zone)
+                {"secret": sv.account, "key": sv.key_account} if rcps else {}, timeout_s,
+                partition(sv.arn), zone=zone)
 
 
 def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
@@ -416,16 +417,16 @@ def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
 def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, region: str,
                     settings: AccessSettings, guardrails: Guardrails | None,
                     timeout_s: float = DEFAULT_TIMEOUT_S, missing: str | None = None,
-                    zone: frozenset[str] | None = None) -> Answer:
-    """Question 2 for one customer-managed key."""
+                    zone: frozenset[str] | None = None, *, rcps: bool = True) -> Answer:
+    """Question 2 for one customer-managed key (``rcps``: as outside_read)."""
     q = "outside-decrypt"
     if key_policy is None:
         return Answer(question=q, subject=key_arn, status=UNKNOWN,
                       reason=f"input missing: {missing or 'key policy'}")
     tmpl = key_decrypt_template(settings, key_arn, account, region)
     return _ask(q, key_arn, [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
-                [], settings, guardrails, {"key": account}, timeout_s, partition(key_arn),
-                zone=zone)
+                [], settings, guardrails, {"key": account} if rcps else {}, timeout_s,
+                partition(key_arn), zone=zone)
 
 
 def _pair_requests(sv: SecretView, facts: PrincipalFacts,

@@ -4,14 +4,18 @@
 
 Each rule asks about the statements its own concept matched (scanner/policy/exposure.py: the
 public statements, or the statements granting one principal outside the zone), together with
-every Deny statement of the same policy and the RCPs of the resource's account: *can some
-request get through them?* The solver answers with the public questions of
-``questions.py``:
+every Deny statement of the same policy: *can some request get through them?* The RCPs are
+not asked: they are another gate, as the key policy is (secret-policy-external-account reports
+a grant "even when another gate currently blocks it", the ``scp`` gate standing for SCPs and
+RCPs alike; secret-policy-public and kms-key-policy-public judge the policy, as they do
+without the solver). With the RCPs in the question an RCP data perimeter made the grant PASS
+with ``--prove`` and FAIL without it (ground-truth trial round 12). ``access --prove`` and
+``remediate --prove`` (``plan_proof``) ask the full question, RCPs included. The solver answers
+with the public questions of ``questions.py``:
 
 * a secret's policy: ``outside_read`` on the secret, its resource policy cut down to those
-  statements, its key treated as open to every caller and outside the reach of our RCPs (the
-  key policy is judged by ``kms-key-policy-public``; the grant is reported whatever another
-  gate says);
+  statements, its key treated as open to every caller (the key policy is judged by
+  ``kms-key-policy-public``; the grant is reported whatever another gate says);
 * a key's policy: ``outside_decrypt`` on the key, its policy cut down the same way.
 
 The accounts the question treats as inside: the trust zone and the allow-list
@@ -20,7 +24,7 @@ only a named account can make is an external grant, not a public one) and, for o
 principal, every other named account (the witness is then a principal of that account).
 
 The three-valued evaluator stays the primary source. It is asked the same question (the same
-statements, and the RCPs) for one representative outside request (a role of an unnamed account with every request key unknown;
+statements) for one representative outside request (a role of an unnamed account with every request key unknown;
 for an external principal, that principal). ALLOWED is a definite "yes" (that request gets
 through). Anything else is not an answer for *every* outside request, and the solver decides:
 WITNESS (a concrete request, replayed through the evaluator), PROVEN_NONE, or UNKNOWN (time
@@ -43,7 +47,7 @@ from typing import Any, Iterable, Mapping
 
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.access.graph_io import SecretView, secret_views
-from scanner.access.scp import RCP, Guardrails
+from scanner.access.scp import Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, partition, principal_account, resource_account, root_arn
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
@@ -69,8 +73,8 @@ from scanner.policy.tri import Tri
 #: own policy then decides; the key is judged by its own rule)
 OPEN_KEY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]})
-#: the account the open key is placed in: outside every organization, so no RCP of ours
-#: applies to it (the RCPs of the secret's account still apply to the secret's request)
+#: the account the open key is placed in: outside every organization (the rules' question asks
+#: no RCP: module doc)
 NOWHERE = "000000000000"
 
 def representative(partition: str) -> PrincipalFacts:
@@ -235,19 +239,10 @@ class RuleProver:
     def _matches(self, policy: Policy, action: str, resource: str) -> tuple[object, ...]:
         return resource_matches(policy, action, resource, PolicyKind.RESOURCE)
 
-    def _evaluator(self, policy: Policy, request: Request, account: str) -> str:
+    def _evaluator(self, policy: Policy, request: Request) -> str:
         """The three-valued evaluator's answer to the same question for one request: the
-        policy, and the RCPs of the resource's account (not read -- DescribePolicy failed,
-        or a scan without --org: UNKNOWN unless they do not apply, as in the access analysis
-        and the solver, ``scp.not_read``)."""
-        decision = evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
-        rcp = self.guardrails.evaluate(RCP, account, request)
-        if rcp.status in ("ALLOWED", "NOT_APPLICABLE") or (
-                rcp.allow is Tri.TRUE and rcp.deny is Tri.FALSE):
-            return decision
-        if rcp.status == "DENIED" or decision == "DENIED":
-            return "DENIED"
-        return "CONDITIONAL" if rcp.status == "CONDITIONAL" else "UNKNOWN"
+        policy alone (the RCPs are another gate: module doc)."""
+        return evaluate_policy(policy, request, PolicyKind.RESOURCE).decision.value
 
     # ------------------------------------------------------------------ questions
     def secret_policy(self, arn: str, policy: Policy, indexes: Iterable[int], *,
@@ -281,20 +276,16 @@ class RuleProver:
                                        principal_type="root")
         request = build_request(facts, principal_context(facts, self.settings), sv.rctx_sm,
                                 action=self.settings.action, resource=sv.arn)
-        evaluator = self._evaluator(cut, request, sv.account)
+        evaluator = self._evaluator(cut, request)
         shape: tuple[object, ...] = (
             "secret", cut.statements, zone - self.zone, sv.account, sv.region,
             tuple(sorted(sv.rctx_sm[0].items())), sv.rctx_sm[1],
-            self._matches(cut, self.settings.action, sv.arn),
-            # the RCPs of the account see the secret's ARN too (access ground-truth trial:
-            # an RCP on secret:rcp/* made one secret's PROVEN_NONE its neighbour's)
-            self.guardrails.signature(RCP, sv.account),
-            self.guardrails.resource_matches(RCP, sv.account, self.settings.action, sv.arn))
+            self._matches(cut, self.settings.action, sv.arn))
         if any(k.startswith(_KEYS_WITH_ARN) for k in policy.condition_keys):
             shape += (sv.arn,)
         view = self._open_key_view(sv, cut)
         answer, first = self._memoized(shape, arn, lambda: outside_read(
-            view, self.settings, self.guardrails, self.timeout_s, zone))
+            view, self.settings, self.guardrails, self.timeout_s, zone, rcps=False))
         return _decide(question, evaluator, answer, first, arn)
 
     def key_policy(self, key_arn: str, policy: Policy, indexes: Iterable[int], account: str,
@@ -305,16 +296,13 @@ class RuleProver:
         cut = restrict(policy, indexes)
         zone = self.zone | named_accounts(policy)
         template = key_decrypt_template(self.settings, key_arn, account, region)
-        evaluator = self._evaluator(cut, template, account)
+        evaluator = self._evaluator(cut, template)
         shape: tuple[object, ...] = (
             "key", cut.statements, zone - self.zone, account, region,
-            self._matches(cut, self.settings.decrypt_action, key_arn),
-            self.guardrails.signature(RCP, account),
-            self.guardrails.resource_matches(RCP, account, self.settings.decrypt_action,
-                                             key_arn))
+            self._matches(cut, self.settings.decrypt_action, key_arn))
         answer, first = self._memoized(shape, key_arn, lambda: outside_decrypt(
             key_arn, cut, account, region, self.settings, self.guardrails, self.timeout_s,
-            None, zone))
+            None, zone, rcps=False))
         return _decide("public", evaluator, answer, first, key_arn)
 
 
