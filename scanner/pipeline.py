@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -368,6 +369,29 @@ def run_scan(options: ScanOptions, *, out: TextIO | None = None,
                          snapshot_source=snapshot_source)
 
 
+def _keep_collection(staging: Path, out_dir: Path) -> None:
+    """A scan that failed after collecting (a bug in the analysis, reports that could not be
+    written) loses its staging folder, and with it the collection -- for a large organization,
+    hours of API calls (fault-injection trial round 8: one secret whose analysis raised threw
+    the whole night away). The collected snapshot is moved beside ``--out`` instead
+    (``<out>.collected-<UTC time>.json.gz``; a rename within the folder that held the staging)
+    and a note says how to evaluate it again; the error itself is reported as before. Nothing
+    is kept when the collection did not finish (no snapshot in the staging folder)."""
+    snapshot = staging / "snapshot.json.gz"
+    if not staging.name or not snapshot.is_file():
+        return
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    kept = out_dir.parent / f"{out_dir.name}.collected-{stamp}.json.gz"
+    try:
+        os.replace(snapshot, kept)
+    except OSError:
+        return  # the error being raised says what failed; nothing more can be saved
+    from scanner.textfit import terminal_safe
+
+    print(f"note: the collection was kept: {terminal_safe(str(kept))} (`secretgraph scan "
+          f"--snapshot {terminal_safe(str(kept))}` evaluates it again)", file=sys.stderr)
+
+
 def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
               progress: Any = None, securityhub: SecurityHubTarget | None = None,
               snapshot_source: Callable[[Path], Path] | None = None) -> Analysis:
@@ -440,6 +464,10 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     progress = progress or Progress(CallCounter())
     started = time.perf_counter()
     existed = out_dir.exists()
+    # collected tonight (not a snapshot file or parts that stay on disk): if anything fails
+    # after the collection, the snapshot is kept (_keep_collection)
+    collected = options.snapshot_in is None and options.parts_in is None \
+        and snapshot_source is None
     with OutputSet(out_dir) as outputs:
         try:
             if "asff" in options.formats:
@@ -453,6 +481,10 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
             except OutputError as exc:  # the previous set is back in place
                 complete = bool(analysis.document.get("scan", {}).get("complete"))
                 raise OutputError(str(exc), exit_code=2 if complete else 3) from None
+        except Exception:
+            if collected:
+                _keep_collection(outputs.staging, out_dir)
+            raise
         except KeyboardInterrupt:
             if outputs.written:  # the set is in place (a stop just after the moves)
                 raise Interrupted(f"interrupted; the reports were written to {out_dir}"
