@@ -24,8 +24,15 @@ class Severity(str, Enum):
         try:
             return cls(text.strip().upper())
         except ValueError:
+            import difflib
+
+            names = [s.value for s in cls]
+            close = difflib.get_close_matches(text.strip().upper(), names, n=1, cutoff=0.6)
+            # the closest named, as for a mistyped flag or rule id (new-user trial 16:
+            # --fail-on HIHG listed the five and named none)
             raise ValueError(
-                f"unknown severity {text!r} (expected one of {', '.join(s.value for s in cls)})"
+                f"unknown severity {text!r} (expected one of {', '.join(names)})"
+                + (f"; did you mean {close[0]}?" if close else "")
             ) from None
 
 

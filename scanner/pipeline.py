@@ -848,7 +848,10 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         f"{gaps} coverage gap(s)" + (f" ({unreachable} unreachable: network)"
                                      if unreachable else ""),
         f"{calls} API calls by the shards; merged and evaluated in {seconds:.1f}s" if merged
-        else f"{calls} API calls in {seconds:.1f}s",
+        # a snapshot evaluated offline made no call: "0 API calls" said nothing (new-user
+        # trial 16)
+        else f"{calls} API calls in {seconds:.1f}s" if calls
+        else f"evaluated offline in {seconds:.1f}s",
     ]
     membership = (scan.get("trust_zone") or {}).get("org_membership") or {}
     from reports._common import is_management

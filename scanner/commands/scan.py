@@ -274,7 +274,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         analysis = run_scan(options, progress=progress)
         finished = True
-        if args.verbose and not args.quiet:
+        if args.verbose and not args.quiet and analysis.api_calls:
+            # (an offline scan -- --snapshot, --from-parts -- made none: "total 0" said
+            # nothing; new-user trial 16)
             from scanner.demo.run import render_calls
 
             print("\nAPI calls (per operation):")

@@ -243,3 +243,34 @@ def test_the_no_history_note_of_an_apply_fits_the_terminal(
     assert " ".join(line.strip() for line in lines).startswith(
         "note: no history store (--history or $SECRETGRAPH_HISTORY): the changed resources "
         "are not marked for re-read")
+
+
+@pytest.mark.parametrize("value,hint", [("HIHG", "; did you mean HIGH?"),
+                                        ("critcal", "; did you mean CRITICAL?"),
+                                        ("SEVERE", "")])
+def test_a_mistyped_severity_names_the_closest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, hint: str) -> None:
+    """`--fail-on HIHG` listed the five severities and named none, where a mistyped flag,
+    format or rule id names the closest; one too far from any names none."""
+    code = main(["scan", "--snapshot", str(tmp_path / "missing.json.gz"), "--fail-on", value,
+                 "--out", str(tmp_path / "out"), "-q"])
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line.endswith("(expected one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL)" + hint)
+
+
+def test_an_offline_verbose_scan_prints_no_api_call_table(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan --snapshot F -v` ended with 'API calls (per operation): total 0', which says
+    nothing of a scan that made no call."""
+    from scanner.snapshot_io import write_snapshot
+
+    from helpers.scanfactory import secret, snapshot
+
+    path = write_snapshot(tmp_path / "in.json.gz",
+                          snapshot("s1", "2026-12-01T02:00:00Z", [secret("db")]))
+    code = main(["scan", "--snapshot", str(path), "--out", str(tmp_path / "o"), "-v"])
+    captured = capsys.readouterr()
+    assert code in (0, 1)
+    assert "findings" in captured.out  # the scan's own output is there
+    assert "API calls" not in captured.out + captured.err
