@@ -745,6 +745,8 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                 for name, gate in p.gates.items():
                     add(f"    {name}: {gate.status}")
                     for r in gate.reasons:
+                        if r in gate.conditions:
+                            continue  # said once, below, as unresolved (new-user trial 16)
                         emit(f"- {r}", "      ", "  ")
                     for c in gate.conditions:
                         emit(f"? unresolved: {c}", "      ", "  ")

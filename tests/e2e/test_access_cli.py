@@ -130,3 +130,25 @@ def test_an_external_grantee_without_an_organization_is_outside_the_trust_zone(
     assert f"unintended: arn:aws:iam::{OUTSIDER}:root [outside the trust zone]" in out, out
     assert "outside-organization" not in out and "outside the organization" not in out, out
     assert "; outside the trust zone" in out
+
+
+def test_why_says_an_unresolved_reason_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial 16: with the organization not read, `access --why` listed "no
+    organization data: SCPs and RCPs not assessed" twice for each gate it left unknown, as a
+    reason ("- ...") and again as unresolved ("? unresolved: ..."). It is said once, as
+    unresolved."""
+    from dataclasses import replace
+
+    snap = replace(estate(secret_policy=text({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}),
+        principals=(role(APP_ROLE, allow_read_identity()),)), organization=None)
+    write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    assert main(["access", "--in", str(tmp_path), "--secret", "app/db", "--why",
+                 "--all"]) in (0, 1)
+    out = capsys.readouterr().out
+    said = [line.strip() for line in out.splitlines()
+            if line.strip()[:2] in ("- ", "? ") and "not assessed" in line]
+    assert said, out  # the scp gate is not assessed, and says why
+    assert all(line.startswith("? unresolved: ") for line in said), said
