@@ -86,6 +86,11 @@ def _closest_choice(message: str) -> str:
     return f"{message}; did you mean {close[0]}?" if close else message
 
 
+#: flags a user may try for diff's two scans, which it takes as arguments
+_SCAN_FLAGS = frozenset({"--from", "--to", "--old", "--new", "--since", "--base", "--scan",
+                         "--scan-a", "--scan-b", "--before", "--after"})
+
+
 def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
     """"unrecognized arguments: ..." with the closest option of the command for a mistyped
     flag."""
@@ -99,6 +104,12 @@ def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
             close = difflib.get_close_matches(flag, options, n=1, cutoff=0.8)
             if close:
                 hints.append(f"{flag}: did you mean {close[0]}?")
+            elif flag in _SCAN_FLAGS and parser.prog.endswith(" diff") and \
+                    "the scans are" not in " ".join(hints):
+                # `diff --from A --to B`: A was taken as SCAN_A without a word (new-user
+                # trial 16)
+                hints.append(f"the scans are arguments, the older first: `{parser.prog} "
+                             "SCAN_A SCAN_B`")
     return "unrecognized arguments: " + " ".join(extra) + (
         "; " + "; ".join(hints) if hints else "")
 

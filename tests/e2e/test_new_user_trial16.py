@@ -274,3 +274,16 @@ def test_an_offline_verbose_scan_prints_no_api_call_table(
     assert code in (0, 1)
     assert "findings" in captured.out  # the scan's own output is there
     assert "API calls" not in captured.out + captured.err
+
+
+def test_diff_with_from_and_to_says_the_scans_are_arguments(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`diff --from A --to B` said only "unrecognized arguments: --from --to B" (A silently
+    taken as SCAN_A); it now says how diff takes its two scans."""
+    with pytest.raises(SystemExit) as caught:
+        main(["diff", "--from", "A", "--to", "B"])
+    assert caught.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "unrecognized arguments: --from --to B" in line
+    assert "the scans are arguments, the older first: `secretgraph diff SCAN_A SCAN_B`" in line
+    assert line.count("the scans are arguments") == 1
