@@ -26,6 +26,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output directory for the snapshot and reports (default out/demo)")
     parser.add_argument("--keep-running", action="store_true",
                         help="after the scan, keep moto running so you can scan it yourself")
+    parser.add_argument("--port", type=_port, default=0, metavar="PORT",
+                        help="moto's port on 127.0.0.1 (default: a free one); with "
+                             "--keep-running, the endpoint your own scans use")
+
+
+def _port(text: str) -> int:
+    """A TCP port free on 127.0.0.1 (new-user trial 16: --keep-running always took a random
+    port, so a script or a firewall rule could not name it)."""
+    import socket
+
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (1-65535)")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(
+                f"port {port} on 127.0.0.1 is not free ({exc.strerror or exc})") from None
+    return port
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(fit_line("demo: starting moto on 127.0.0.1 and building the demo organization "
                        "(5 accounts, 2 Regions; this takes a minute or less)",
                        stream_columns(out), more="  "), file=out, flush=True)
-    with demo_stack() as url:
+    with demo_stack(port=args.port) as url:
         result = seed_and_scan(url, args.out, out=out, quiet=quiet,
                                progress=Progress.for_terminal(CallCounter(), quiet=quiet))
         code = summarize(result, args.out, out, verbose=args.verbose, quiet=quiet,

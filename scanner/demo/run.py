@@ -94,12 +94,13 @@ def compare(estate: DemoEstate, analysis: Analysis
 
 
 @contextlib.contextmanager
-def demo_stack(endpoint_url: str | None = None) -> Iterator[str]:
+def demo_stack(endpoint_url: str | None = None, *, port: int = 0) -> Iterator[str]:
     """Fake credentials, the moto server (started unless ``endpoint_url`` names an in-process
-    one) and the replica-key fidelity patch; yields the endpoint URL."""
+    one; on ``port`` of 127.0.0.1, 0: a free one) and the replica-key fidelity patch; yields
+    the endpoint URL."""
     with contextlib.ExitStack() as stack:
         stack.enter_context(demo_environment())
-        url = endpoint_url or stack.enter_context(DemoServer())
+        url = endpoint_url or stack.enter_context(DemoServer(port=port))
         stack.enter_context(replica_keys_kept())
         yield url
 

@@ -287,3 +287,49 @@ def test_diff_with_from_and_to_says_the_scans_are_arguments(
     assert "unrecognized arguments: --from --to B" in line
     assert "the scans are arguments, the older first: `secretgraph diff SCAN_A SCAN_B`" in line
     assert line.count("the scans are arguments") == 1
+
+
+def test_demo_runs_moto_on_the_port_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`demo --keep-running` always took a random port: a script or a firewall rule could not
+    name it. `--port P` starts moto on 127.0.0.1:P."""
+    import socket
+    from contextlib import contextmanager
+    from typing import Iterator
+
+    import scanner.demo.run as demo_run
+
+    with socket.socket() as s:  # a port free now
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    asked: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    @contextmanager
+    def stack(endpoint_url: str | None = None, *, port: int = 0) -> Iterator[str]:
+        asked.append(port)
+        raise Stop  # the estate itself is the demo's own tests' business
+        yield ""
+
+    monkeypatch.setattr(demo_run, "demo_stack", stack)
+    main(["demo", "--port", str(port), "-q"])  # (Stop ends it as an internal error)
+    assert asked == [port]
+
+
+@pytest.mark.parametrize("value,says", [("0", "0 is not a port (1-65535)"),
+                                        ("http", "not a port number: 'http'"),
+                                        ("busy", "is not free")])
+def test_demo_refuses_a_port_it_cannot_use(
+        value: str, says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        arg = str(busy.getsockname()[1]) if value == "busy" else value
+        with pytest.raises(SystemExit) as caught:
+            main(["demo", "--port", arg])
+    assert caught.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("secretgraph demo: error: argument --port: ") and says in line
