@@ -180,7 +180,8 @@ def trust_zone_line(document: Mapping[str, Any]) -> str:
     if in_org:
         return line
     line += "; not an Organization scan (no --org): every other account is outside"
-    membership = membership_words(zone.get("org_membership"))
+    membership = membership_words(zone.get("org_membership"),
+                                  scanned=(document.get("scan") or {}).get("accounts"))
     return line + (f"; {membership}" if membership else "")
 
 
@@ -192,7 +193,7 @@ def is_management(membership: Any) -> bool:
         membership.get("account_id") == membership.get("management_account_id")
 
 
-def membership_words(membership: Any) -> str | None:
+def membership_words(membership: Any, scanned: Any = None) -> str | None:
     """Whether the account of a scan without --org is in an organization
     (``scan.trust_zone.org_membership``), in words: a member's SCPs and RCPs were not read
     (a standalone account and a member read the same before, new-user trial round 9); None
@@ -210,8 +211,14 @@ def membership_words(membership: Any) -> str | None:
         # policies / Resource control policies); the access analysis' scp gate says
         # NOT_APPLICABLE for it (scanner/access/scp.py). Review of the fourteenth session's
         # merges: the management account was told to rescan "from the management account"
+        others = sorted({str(a) for a in scanned or () if a and a != account})
+        # the other accounts --accounts named: their membership and their guardrails were not
+        # read -- their scp gate is UNKNOWN (new-user trial 16: the line spoke of the
+        # management account alone, as if no SCP could apply anywhere)
         return (f"account {account} is the management account of organization "
-                f"{membership.get('org_id') or '?'}: SCPs and RCPs do not apply to it")
+                f"{membership.get('org_id') or '?'}: SCPs and RCPs do not apply to it"
+                + (f"; the {len(others)} other scanned account(s)' membership, SCPs and RCPs "
+                   "were not read -- scan with --org" if others else ""))
     if status == "member":
         management = membership.get("management_account_id")
         return (f"account {account} is a member of organization "

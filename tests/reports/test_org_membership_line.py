@@ -163,3 +163,21 @@ def test_the_management_account_is_told_scps_do_not_apply_to_it() -> None:
     analysis = SimpleNamespace(document=_zone(mgmt), api_calls={}, snapshot=None, exit_code=1)
     last = summary_line(analysis, Path("out"), [], 1.0)  # type: ignore[arg-type]
     assert "organization" not in last
+
+
+def test_a_management_account_scan_of_other_accounts_says_theirs_were_not_read() -> None:
+    """New-user trial 16: `scan --accounts MGMT,A,B` without --org said only that SCPs and RCPs
+    do not apply to the management account, while A's and B's scp gates were UNKNOWN (their
+    membership was not read): the line now says so, and how to read them."""
+    from reports._common import membership_words
+
+    mgmt = {"account_id": HOME, "status": "member", "org_id": "o-abc123def4",
+            "management_account_id": HOME}
+    said = membership_words(mgmt, scanned=[HOME, "222222222222", "333333333333"])
+    assert said == (f"account {HOME} is the management account of organization o-abc123def4: "
+                    "SCPs and RCPs do not apply to it; the 2 other scanned account(s)' "
+                    "membership, SCPs and RCPs were not read -- scan with --org")
+    assert membership_words(mgmt, scanned=[HOME]) == membership_words(mgmt)
+    doc = _zone(mgmt)
+    doc["scan"]["accounts"] = [HOME, "222222222222"]
+    assert "the 1 other scanned account(s)' membership" in trust_zone_line(doc)
