@@ -159,7 +159,11 @@ def test_outputs_are_a_set_a_failed_report_keeps_the_previous_one(
                  "--history", str(history)])
     err = capsys.readouterr().err
     assert code == 2
-    assert len(err.strip().splitlines()) == 1 and "No space left" in err
+    note, error = err.strip().splitlines()
+    assert "No space left" in error
+    # what was collected is kept beside --out (a rename: no space needed), and said so
+    [kept] = tmp_path.glob("out.collected-*.json.gz")
+    assert note.startswith(f"note: the collection was kept: {kept}")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # untouched
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
     # the history records only scans whose outputs were written
