@@ -250,7 +250,8 @@ class SqliteHistoryStore:
         try:
             ro = self._open_read_only()
         except sqlite3.Error as exc:
-            raise self._fail(f"cannot open the history file: {_one_line(exc)}") from None
+            raise self._fail(f"cannot open the history file: {_one_line(exc)}"
+                             f"{self._space_hint(exc)}") from None
         try:
             app_id = int(ro.execute("PRAGMA application_id").fetchone()[0])
             version = int(ro.execute("PRAGMA user_version").fetchone()[0])
@@ -290,7 +291,8 @@ class SqliteHistoryStore:
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=LOCK_TIMEOUT)
         except sqlite3.Error as exc:
-            raise self._fail(f"cannot open the history file: {exc}") from None
+            raise self._fail(f"cannot open the history file: {exc}{self._space_hint(exc)}") \
+                from None
         try:
             _wal(conn)
             conn.execute("PRAGMA synchronous = FULL")
@@ -315,6 +317,24 @@ class SqliteHistoryStore:
             return self._connect_read_only()
         return self._connect()
 
+    def _space_hint(self, exc: BaseException) -> str:
+        """Why SQLite said "disk I/O error" when the disk is (nearly) full: opening a WAL-mode
+        file creates its -wal and -shm files beside it, and SQLite names no ENOSPC then
+        (fault-injection trial round 8: 16 KB free beside an 80 KB history, "cannot open the
+        history file: disk I/O error" from scan and history list alike)."""
+        if "disk i/o error" not in str(exc).lower() and "full" not in str(exc).lower():
+            return ""
+        import shutil
+
+        try:
+            free = shutil.disk_usage(self.path.absolute().parent).free
+        except OSError:
+            return ""
+        if free >= _ROOM_NEEDED:
+            return ""
+        return (f" (the disk holding it has {free // 1024} KB free: SQLite needs room beside "
+                "it for its -wal and -shm files; free some space)")
+
     def _writable(self) -> bool:
         folder = self.path.absolute().parent
         return os.access(self.path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
@@ -324,7 +344,7 @@ class SqliteHistoryStore:
             return self._open_read_only()
         except sqlite3.Error as exc:
             raise self._fail(f"cannot open the history file read-only: "
-                             f"{_one_line(exc)}") from None
+                             f"{_one_line(exc)}{self._space_hint(exc)}") from None
 
     def _open_read_only(self) -> sqlite3.Connection:
         """A read-only connection: ``mode=ro``; where SQLite cannot read that way (a WAL-mode
@@ -805,6 +825,11 @@ def _temp_dir() -> str:
         if os.environ.get(name):
             return str(os.environ[name])
     return next((d for d in ("/var/tmp", "/usr/tmp", "/tmp") if os.path.isdir(d)), "/tmp")
+
+
+#: free space under which a "disk I/O error" on opening is said to be the full disk: the -shm
+#: file alone is 32 KB, and a WAL grows by pages of the transaction it writes
+_ROOM_NEEDED = 1024 * 1024
 
 
 def _one_line(value: object) -> str:
