@@ -104,12 +104,9 @@ def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
             close = difflib.get_close_matches(flag, options, n=1, cutoff=0.8)
             if close:
                 hints.append(f"{flag}: did you mean {close[0]}?")
-            elif flag in _SCAN_FLAGS and parser.prog.endswith(" diff") and \
-                    "the scans are" not in " ".join(hints):
-                # `diff --from A --to B`: A was taken as SCAN_A without a word (new-user
-                # trial 16)
-                hints.append(f"the scans are arguments, the older first: `{parser.prog} "
-                             "SCAN_A SCAN_B`")
+    if parser.prog.endswith(" diff") and any(a.split("=", 1)[0] in _SCAN_FLAGS for a in extra):
+        # `diff --from A --to B`: A was taken as SCAN_A without a word (new-user trial 16)
+        hints.append(f"the scans are arguments, the older first: `{parser.prog} SCAN_A SCAN_B`")
     return "unrecognized arguments: " + " ".join(extra) + (
         "; " + "; ".join(hints) if hints else "")
 

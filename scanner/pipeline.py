@@ -377,17 +377,20 @@ def _keep_collection(staging: Path, out_dir: Path) -> None:
     (``<out>.collected-<UTC time>.json.gz``; a rename within the folder that held the staging)
     and a note says how to evaluate it again; the error itself is reported as before. Nothing
     is kept when the collection did not finish (no snapshot in the staging folder)."""
-    snapshot = staging / "snapshot.json.gz"
+    from scanner.output_set import SNAPSHOT_NAMES
+    from scanner.textfit import terminal_safe
+
+    snapshot = staging / SNAPSHOT_NAMES[0]  # what _collect writes
     if not staging.name or not snapshot.is_file():
         return
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     kept = out_dir.parent / f"{out_dir.name}.collected-{stamp}.json.gz"
     try:
         os.replace(snapshot, kept)
-    except OSError:
-        return  # the error being raised says what failed; nothing more can be saved
-    from scanner.textfit import terminal_safe
-
+    except OSError as exc:  # said, beside the error being raised: the collection is lost
+        print(f"note: the collection could not be kept as {terminal_safe(str(kept))} "
+              f"({exc.strerror or exc}); it is lost with the staging folder", file=sys.stderr)
+        return
     print(f"note: the collection was kept: {terminal_safe(str(kept))} (`secretgraph scan "
           f"--snapshot {terminal_safe(str(kept))}` evaluates it again)", file=sys.stderr)
 
@@ -850,8 +853,8 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         f"{calls} API calls by the shards; merged and evaluated in {seconds:.1f}s" if merged
         # a snapshot evaluated offline made no call: "0 API calls" said nothing (new-user
         # trial 16)
-        else f"{calls} API calls in {seconds:.1f}s" if calls
-        else f"evaluated offline in {seconds:.1f}s",
+        else f"evaluated offline in {seconds:.1f}s" if offline
+        else f"{calls} API calls in {seconds:.1f}s",
     ]
     membership = (scan.get("trust_zone") or {}).get("org_membership") or {}
     from reports._common import is_management

@@ -71,10 +71,17 @@ def secret_resource_context(arn: str, attrs: Mapping[str, Any],
     rotation -- what the access analysis evaluates its resource policy with
     (``SecretView.rctx_sm``) and what the exposure rules evaluate the policy's own Deny
     statements with (scanner.policy.exposure.taken_back): one resource side for both."""
-    return resource_context(account_id=attrs.get("account_id") or arn_account(arn) or "",
-                            region=copy_region(arn, attrs),
-                            tags=dict(attrs.get("tags") or {}), settings=settings, kms=False,
-                            secret_arn=arn, rotation=rotation_of(attrs))
+    account, region, tags, rotation = _secret_side(arn, attrs)
+    return resource_context(account_id=account, region=region, tags=tags, settings=settings,
+                            kms=False, secret_arn=arn, rotation=rotation)
+
+
+def _secret_side(arn: str, attrs: Mapping[str, Any]) -> tuple[
+        str, str, dict[str, str], tuple[bool | None, str | None]]:
+    """What ``secret_resource_context`` reads of a secret: (account, Region, tags, rotation)
+    -- also what ``_Contexts`` shares its contexts by."""
+    return (attrs.get("account_id") or arn_account(arn) or "", copy_region(arn, attrs),
+            dict(attrs.get("tags") or {}), rotation_of(attrs))
 
 
 class SecretView:
@@ -207,9 +214,8 @@ class _Contexts:
                                                            ResourceContext]] = {}
 
     def sm(self, arn: str, attrs: Mapping[str, Any]) -> ResourceContext:
-        tags = attrs.get("tags") or {}
-        key = (attrs.get("account_id") or arn_account(arn) or "", copy_region(arn, attrs),
-               tuple(sorted(tags.items())), rotation_of(attrs))
+        account, region, tags, rotation = _secret_side(arn, attrs)
+        key = (account, region, tuple(sorted(tags.items())), rotation)
         hit = self._sm.get(key)
         if hit is None:
             hit = self._sm[key] = secret_resource_context(arn, attrs, self.settings)

@@ -69,3 +69,36 @@ def test_an_offline_scan_that_fails_keeps_nothing_new(
     assert code == 2 and "internal error: ValueError: boom" in err
     assert "collection was kept" not in err
     assert not list(tmp_path.glob("o.collected-*"))
+
+
+def test_a_collection_that_cannot_be_moved_is_said_to_be_lost(
+        moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rename beside --out failing (a read-only parent, say) is not silent: a note says the
+    collection is lost, beside the error that ended the scan."""
+    import scanner.pipeline as pipeline
+
+    seed(moto_endpoint)
+    capsys.readouterr()
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ValueError("analysis raised")
+
+    real_replace = pipeline.os.replace
+
+    def refuse(src: object, dst: object) -> None:  # the move beside --out alone
+        if ".collected-" in str(dst):
+            raise PermissionError(13, "Permission denied")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "analyze_access", broken)
+    monkeypatch.setattr(pipeline.os, "replace", refuse)
+    code = main(["scan", "--org", "--role-name", ROLE, "--regions", REGION,
+                 "--endpoint-url", moto_endpoint, "--out", str(tmp_path / "nightly"),
+                 "--format", "json"])
+    monkeypatch.undo()
+    note, error = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "internal error: ValueError: analysis raised" in error
+    assert note.startswith("note: the collection could not be kept as ")
+    assert note.endswith("(Permission denied); it is lost with the staging folder")
+    assert not list(tmp_path.glob("nightly.collected-*"))
