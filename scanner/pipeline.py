@@ -297,7 +297,8 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
                                  pass_itemised=inputs.config.emit_pass,
                                  trust_zone=trust_zone(snapshot, inputs.config.trusted_accounts),
                                  rules=rules, scope=inputs.scope.to_json(),
-                                 allowed_external_accounts=inputs.config.allowed_external_accounts)
+                                 allowed_external_accounts=inputs.config.allowed_external_accounts,
+                                 analysis_failed=access.failed())
     if applied is not None:
         document["scan"]["baseline"] = applied
     if inputs.suppressions is not None:  # what the file did, an entry that matched nothing too
@@ -533,9 +534,10 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 analysis = replace(analysis, securityhub=export_securityhub(
                     analysis, scanned.previous_document, securityhub))
             exported = True
-        if options.quiet:
+        if options.quiet or analysis_failed_warning(analysis.document) is not None:
             # -q is errors only, but an incomplete night is what a nightly run must not miss,
-            # and exit 3 alone does not say where (new-user trial 16): one warning line
+            # and exit 3 alone does not say where (new-user trial 16): one warning line; a
+            # secret whose analysis failed is said in every mode (a defect to report)
             warning = incomplete_warning(analysis.document)
             if warning is not None:
                 print(warning, file=sys.stderr)
@@ -808,6 +810,9 @@ def incomplete_warning(document: Mapping[str, Any]) -> str | None:
 
     if (document.get("scan") or {}).get("complete", True):
         return None
+    failed = analysis_failed_warning(document)
+    if failed is not None:
+        return failed
     coverage = [c for c in document.get("coverage") or () if isinstance(c, Mapping)]
     if not coverage:
         return one_line("warning: scan INCOMPLETE: a rule could not be evaluated; its results "
@@ -818,6 +823,23 @@ def incomplete_warning(document: Mapping[str, Any]) -> str | None:
     more = f"; and {len(coverage) - WARNING_GAPS} more" if len(coverage) > WARNING_GAPS else ""
     return one_line(f"warning: scan INCOMPLETE: {len(coverage)} coverage gap(s) ({named}{more}); "
                     "what they hide is UNKNOWN, never PASS (findings.json coverage lists them)")
+
+
+def analysis_failed_warning(document: Mapping[str, Any]) -> str | None:
+    """The warning line for secrets whose access analysis raised (findings.json
+    ``scan.access_analysis_failed``), or None when none did."""
+    from scanner.textfit import one_line
+
+    failed = [f for f in (document.get("scan") or {}).get("access_analysis_failed") or ()
+              if isinstance(f, Mapping)]
+    if not failed:
+        return None
+    first = failed[0]
+    more = f"; and {len(failed) - 1} more" if len(failed) > 1 else ""
+    return one_line(f"warning: scan INCOMPLETE: the access analysis of {len(failed)} secret(s) "
+                    f"failed ({first.get('secret_arn')}: {first.get('error')}{more}); their "
+                    "readers are UNKNOWN, never PASS (findings.json scan.access_analysis_failed;"
+                    " please report it)")
 
 
 #: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)

@@ -47,6 +47,12 @@ class AccessReport:
         matches = [s for s in self.secrets.values() if s.name == arn_or_name]
         return matches[0] if len(matches) == 1 else None
 
+    def failed(self) -> dict[str, str]:
+        """Secret or replica ARN -> why its analysis failed (``SecretAccess.failed``), for
+        the secrets whose verdicts are all UNKNOWN."""
+        return {arn: s.failed for entries in (self.secrets, self.replicas)
+                for arn, s in entries.items() if s.failed}
+
     def for_key(self, arn: str) -> KeyAccess | None:
         return self.keys.get(arn)
 
@@ -160,6 +166,10 @@ def _secret_dict(s: SecretAccess, verdicts: list[dict[str, Any]],
         # only when set: the other secrets' JSON stays as it was
         **({"scheduled_deletion": True, "no_readers": SCHEDULED_DELETION}
            if s.scheduled_deletion else {}),
+        # a secret whose analysis raised: not assessed (drift and the baseline check read
+        # ``assessed`` / ``missing``: scanner.history.access_readers), its readers unknown
+        **({"assessed": False, "failed": s.failed,
+            "missing": [f"access analysis (failed: {s.failed})"]} if s.failed else {}),
     }
 
 

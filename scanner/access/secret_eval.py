@@ -4,6 +4,7 @@ scanner.access.classes for the groups and classes, scanner.access.pair_eval for 
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -85,6 +86,13 @@ class SecretEvaluator:
                 return hit
         try:
             out = self._secret_access(sv)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- one secret's failure, not the estate's
+            # could-not-analyse is data: this secret's verdicts are UNKNOWN (the rules and
+            # drift read ``failed``), the others are still evaluated (fault-injection trial
+            # round 8: one secret's crash failed the whole scan)
+            return failed_access(sv, exc)
         finally:
             self.pairs.end_secret()
         if memo is not None and key is not None:
@@ -528,6 +536,26 @@ class SecretEvaluator:
 
 
 _BEST = {"ALLOWED": 0, "CONDITIONAL": 1, "DENIED": 2}
+
+
+def failed_access(sv: SecretView, exc: BaseException) -> SecretAccess:
+    """The verdict of a secret whose analysis raised ``exc``: nothing is known of its readers
+    (no path, grant or reach), and ``failed`` says what raised where (the innermost frame)."""
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    where = f" (at {_short_path(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    return SecretAccess(secret_arn=sv.arn, name=sv.name, account_id=sv.account,
+                        region=sv.region, key_arn=sv.key_arn, aws_managed_key=sv.aws_managed,
+                        failed=f"{type(exc).__name__}: {exc}{where}")
+
+
+def _short_path(filename: str) -> str:
+    """A frame's file from the package's top (``scanner/access/pair_eval.py``), else its
+    name."""
+    parts = filename.replace("\\", "/").split("/")
+    for top in ("scanner", "rules", "remediations", "reports"):
+        if top in parts:
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(top):])
+    return parts[-1]
 
 
 def _class_account(c: ClassVerdict) -> str | None:

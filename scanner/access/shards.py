@@ -9,8 +9,9 @@ caches pay), each evaluated by its own evaluator, and the results put back in or
 Children are forked after the evaluator is built and before anything is evaluated: each
 starts from the same empty caches, shares the snapshot, graph and secret views with the parent
 copy-on-write (nothing is pickled on the way in) and sends back its ``SecretAccess`` list,
-pickled, through a pipe. The parent evaluates the first shard meanwhile. A child that fails
-or dies fails the analysis (never a partial report). Without ``fork`` (Windows, macOS'
+pickled, through a pipe. The parent evaluates the first shard meanwhile. A secret whose
+evaluation raises gets a failed verdict (``SecretAccess.failed``) in any process; a child that
+fails otherwise or dies fails the analysis (never a partial report). Without ``fork`` (Windows, macOS'
 default spawn would have to pickle the whole snapshot) the analysis runs in one process.
 
 ``scan`` forks while its progress watchdog thread runs. A forked child has only the thread

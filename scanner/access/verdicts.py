@@ -229,6 +229,10 @@ class SecretAccess:
     #: scheduled for deletion (scanner.graph.schema.scheduled_for_deletion): no paths, no
     #: grants, no reach -- Secrets Manager lets no one read it until it is restored
     scheduled_deletion: bool = False
+    #: the analysis of this secret raised (``"KeyError: 'x' (at scanner/access/...py:123)"``):
+    #: no path, grant or reach is known, and every verdict about its readers is UNKNOWN -- the
+    #: other secrets' are not held back by it (secret_eval.failed_access)
+    failed: str = ""
 
     @property
     def reader_classes(self) -> tuple[Reach, ...]:

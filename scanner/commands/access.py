@@ -623,6 +623,7 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
             # only when set, as in the access report's JSON
             **({"scheduled_deletion": True, "no_readers": SCHEDULED_DELETION}
                if sa.scheduled_deletion else {}),
+            **({"assessed": False, "failed": sa.failed} if sa.failed else {}),
         })
     return json.dumps({"secrets": data}, indent=2, sort_keys=True) + "\n"
 
@@ -712,6 +713,9 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
             emit(f"policy problem: {problem}")
         if sa.scheduled_deletion:
             emit(f"no readers: {SCHEDULED_DELETION}")
+        if sa.failed:
+            emit(f"readers UNKNOWN: the access analysis of this secret failed ({sa.failed}); "
+                 "please report it")
         if via is not None:
             emit(f"{asked or principal}: no path of its own to this secret; reached through "
                  f"{_through_label(via)}")

@@ -67,13 +67,16 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                       trust_zone: TrustZone | None = None,
                       rules: Sequence[str] | None = None,
                       scope: Mapping[str, Any] | None = None,
-                      allowed_external_accounts: Sequence[str] = ()) -> dict[str, Any]:
+                      allowed_external_accounts: Sequence[str] = (),
+                      analysis_failed: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The findings.json document. ``passed`` (from ``evaluate_rules``) adds the ``passed``
     block; ``pass_itemised`` says whether ``findings`` holds every PASS result too (default:
     whether it holds any); ``trust_zone`` defaults to the snapshot's zone without
     trusted_accounts; ``rules``: the ids of the rules evaluated (``scan.rules``); ``scope``: the
     scan's ``--rules/--exclude-rules/--severity/--compliance`` restrictions (``scan.scope``);
-    ``allowed_external_accounts``: the config's, recorded in ``scan.trust_zone``."""
+    ``allowed_external_accounts``: the config's, recorded in ``scan.trust_zone``;
+    ``analysis_failed``: the secrets whose access analysis raised (``AccessReport.failed``):
+    the scan is incomplete, and ``scan.access_analysis_failed`` lists them."""
     from scanner.engine.runner import gc_paused
 
     meta = snapshot.meta
@@ -89,7 +92,7 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                 "finished_at": meta.finished_at,
                 "accounts": list(meta.accounts),
                 "regions": list(meta.regions),
-                "complete": scan_complete(snapshot, findings),
+                "complete": scan_complete(snapshot, findings) and not analysis_failed,
                 "central_account": meta.central_account,
                 "central_account_source": meta.central_account_source,
                 "trust_zone": zone.to_json(),
@@ -108,6 +111,9 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                                   "by_rule": [p.to_json() for p in
                                               sorted(passed, key=lambda p: p.rule_id)]}
         document["findings"] = _serialise(ordered, snapshot.account_names())
+    if analysis_failed:
+        document["scan"]["access_analysis_failed"] = [
+            {"secret_arn": arn, "error": why} for arn, why in sorted(analysis_failed.items())]
     if rules is not None:
         document["scan"]["rules"] = list(rules)
     if scope:

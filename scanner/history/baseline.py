@@ -279,7 +279,26 @@ def baseline_results(access_report: Any, baseline: Baseline,
                              "add it to the baseline after review."},
                 missing=(not_read or ("access gate verdict",)) if unknown else (),
             ))
-        if len(out) == before:  # no reader outside the baseline: the secret passes
+        if len(out) == before and not sa.assessed:
+            # no reader outside the baseline among those known, but its readers were not all
+            # assessed (its access analysis failed): UNKNOWN for the secret, never PASS
+            ptype, pnode = ("Secret", None) if primary is None else \
+                ("SecretReplica", replica_node(primary, region))
+            missing = [str(m) for m in sa.raw.get("missing") or ()] or ["access verdicts"]
+            out.append(Finding(
+                id=finding_id(RULE_ID, pnode or arn), rule_id=RULE_ID, title=TITLE,
+                severity=Severity.HIGH, status=Status.UNKNOWN,
+                resource=ResourceRef(type=ptype, arn=arn, account_id=account, region=region,
+                                     node=pnode),
+                message=f"the readers of this secret could not be assessed ("
+                        f"{'; '.join(missing)}): whether all are in the baseline "
+                        f"{baseline.path} is unknown",
+                evidence={"baseline": baseline.path, "missing": missing},
+                remediation={"id": "review-reader", "description":
+                             "Remove the grant that lets this principal read the secret, or "
+                             "add it to the baseline after review."},
+                missing=tuple(missing)))
+        elif len(out) == before:  # no reader outside the baseline: the secret passes
             ptype, pnode = ("Secret", None) if primary is None else \
                 ("SecretReplica", replica_node(primary, region))
             passes.append(Finding(

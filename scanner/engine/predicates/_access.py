@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from scanner.access.graph_io import replica_arn
 from scanner.access.scp import guardrail_blockers
 from scanner.access.verdicts import GateVerdict
+from scanner.engine.conditions import UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.graph.schema import NodeKind
 
@@ -25,12 +26,21 @@ def secret_access_of(ctx: RuleContext, node_id: str,
     return ctx.access.secrets.get(node_id)
 
 
+def analysis_failed(sa: Any, node_id: str) -> Result | None:
+    """UNKNOWN when the access analysis of this secret (or replica) failed: none of its
+    verdicts is known (``SecretAccess.failed``); None otherwise."""
+    if sa is None or not sa.failed:
+        return None
+    return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} "
+                                            f"(failed: {sa.failed})",))
+
+
 def reader_classes(ctx: RuleContext, secret_arn: str,
                    attrs: Mapping[str, Any] | None = None) -> list[dict[str, Any]] | None:
     """The secret's (or replica's) reach classes as evidence; None when access analysis did
     not run."""
     sa = secret_access_of(ctx, secret_arn, attrs)
-    if sa is None:
+    if sa is None or sa.failed:
         return None
     return [{"subject": r.subject, "label": r.label, "decision": r.decision,
              "principals": r.principals, "conditional_principals": r.conditional_principals,

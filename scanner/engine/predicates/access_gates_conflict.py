@@ -23,8 +23,8 @@ from typing import Any, Mapping
 from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import (blocking_guardrails, reader_classes,
-                                                secret_access_of)
+from scanner.engine.predicates._access import (analysis_failed, blocking_guardrails,
+                                                reader_classes, secret_access_of)
 from scanner.graph.schema import NodeKind
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.policy.principals import NOT_PRINCIPAL_BOUNDARY
@@ -53,6 +53,9 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     sa = secret_access_of(ctx, node_id, attrs)
     if sa is None:
         return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
+    failed = analysis_failed(sa, node_id)
+    if failed is not None:
+        return failed
     own = sa.account_id
     zone = ctx.index.trust_zone
     allowed = set(ctx.config.allowed_external_accounts)

@@ -87,6 +87,9 @@ def _gates(ctx: RuleContext, secret: str, entry: str
     sa = ctx.access.secrets.get(secret)
     if sa is None:
         return None, None, "other gates not evaluated: access analysis of the secret absent", []
+    if sa.failed:
+        return None, None, f"other gates not evaluated: access analysis of the secret failed " \
+            f"({sa.failed})", []
     acct = principal_account(entry) or resource_account(entry)
     # the account's stand-in is its root of the secret's partition (identity.account_stand_in;
     # concept review round 3: a commercial root was looked for in GovCloud, found in no path)
