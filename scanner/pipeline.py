@@ -844,7 +844,9 @@ def analysis_failed_warning(document: Mapping[str, Any]) -> str | None:
 
 #: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)
 NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                           "ConnectionClosedError", "ProxyConnectionError"})
+                           "ConnectionClosedError", "ProxyConnectionError",
+                           # not sent: its endpoint failed on the network (scanner.aws.throttle)
+                           "EndpointGaveUp"})
 
 
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,

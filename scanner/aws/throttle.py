@@ -31,6 +31,17 @@ rules say UNKNOWN for what it would have read.
   storm that stops before it was spent costs nothing more.
 * One budget per process, shared by its threads (a lock). ``scan --processes`` splits the
   accounts between processes, so one account's calls are always in one process.
+
+The network has a budget too, per endpoint (host and port: a Region's service endpoint is
+shared by every account's calls). botocore retries a call whose connection failed or timed out
+(ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError) up to ``max_attempts`` times
+of up to ``read_timeout`` each: 8 x 60 s for one call, and a hung endpoint made every call of
+every account wait that long (fault-injection trial round 8: no total time bound). Once
+``network_give_ups`` calls to one endpoint ended on such an error through all their attempts
+(``after-call-error``), every later call to it is not sent (code ``EndpointGaveUp``, kind
+``not_sent``, the message beginning ``not sent: the endpoint ...``) and a call still retrying
+stops at its next attempt (its code the network error's). A timeout that clears before a
+call's attempts end spends nothing.
 """
 
 from __future__ import annotations
@@ -39,10 +50,11 @@ import logging
 import threading
 import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
-from scanner.aws.errors import THROTTLED_CODES
+from scanner.aws.errors import THROTTLED_CODES, is_network_error
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +64,14 @@ DEFAULT_GIVE_UPS = 3
 #: seconds the calls that gave up may spend in all (attempts and back-off) before the rest fail
 #: fast: one EC2 listing throttled through 8 adaptive attempts took about 40 s
 DEFAULT_SECONDS = 60.0
+
+#: calls to one endpoint that may end on a network error (through all their attempts) before
+#: the rest are not sent: each has waited up to max_attempts x read_timeout
+DEFAULT_NETWORK_GIVE_UPS = 2
+
+#: the error code of a call not sent because its endpoint's network budget is spent (kind
+#: ``not_sent``); no AWS code
+NETWORK_NOT_SENT_CODE = "EndpointGaveUp"
 
 #: context keys of a call (botocore's per-call ``context``)
 _STARTED = "secretgraph-throttle-started"
@@ -119,14 +139,19 @@ class ThrottleBudget:
     ``give_ups`` or ``seconds`` 0: no limit of that kind (both 0: the budget never runs out)."""
 
     def __init__(self, give_ups: int = DEFAULT_GIVE_UPS, seconds: float = DEFAULT_SECONDS, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        if give_ups < 0 or seconds < 0:
+                 clock: Callable[[], float] = time.monotonic,
+                 network_give_ups: int = DEFAULT_NETWORK_GIVE_UPS) -> None:
+        if give_ups < 0 or seconds < 0 or network_give_ups < 0:
             raise ValueError("a throttle budget cannot be negative")
         self.give_ups = give_ups
         self.seconds = seconds
+        #: 0: no network budget
+        self.network_give_ups = network_give_ups
         self._clock = clock
         self._lock = threading.Lock()
         self._states: dict[Key, _State] = {}
+        #: by endpoint (``host:port``)
+        self._endpoints: dict[str, _State] = {}
 
     # ------------------------------------------------------------------ accounting
 
@@ -175,6 +200,45 @@ class ThrottleBudget:
                      f"spent; this call was not attempted ({skipped} call(s) not sent there "
                      f"so far)"))
 
+    def network_gave_up(self, endpoint: str, code: str, seconds: float) -> None:
+        """One call to ``endpoint`` ended on a network error (``code``) after ``seconds``,
+        through all its attempts."""
+        with self._lock:
+            state = self._endpoints.setdefault(endpoint, _State())
+            state.give_ups += 1
+            state.seconds += max(0.0, seconds)
+            state.code = code
+            if state.spent or not self.network_give_ups or \
+                    state.give_ups < self.network_give_ups:
+                return
+            state.spent = True
+            give_ups, spent_seconds = state.give_ups, state.seconds
+        log.warning("network: %d call(s) to %s failed (%s) through all their attempts (%.0f s); "
+                    "its remaining calls are not sent and are reported as not_sent coverage",
+                    give_ups, endpoint, code, spent_seconds)
+
+    def check_endpoint(self, endpoint: str, operation: str, *, attempt: bool = False) -> None:
+        """Raise ``ThrottleBudgetSpent`` when ``endpoint``'s network budget is spent: the call
+        is not sent (``attempt``: its next attempt is not sent; its code the network error's)."""
+        with self._lock:
+            state = self._endpoints.get(endpoint)
+            if state is None or not state.spent:
+                return
+            if not attempt:
+                state.not_attempted += 1
+            code, give_ups, seconds, skipped = (state.code, state.give_ups, state.seconds,
+                                                state.not_attempted)
+        failed = (f"{give_ups} call(s) to the endpoint {endpoint} failed ({code}) through all "
+                  f"their attempts ({seconds:.0f} s)")
+        if attempt:
+            raise ThrottleBudgetSpent(
+                code=code, operation=operation,
+                message=f"{code}: {failed}; this call's next attempt was not sent")
+        raise ThrottleBudgetSpent(
+            code=NETWORK_NOT_SENT_CODE, operation=operation,
+            message=(f"not sent: the endpoint {endpoint} is failing -- {failed}; this call "
+                     f"was not attempted ({skipped} call(s) not sent to it so far)"))
+
     def spent(self) -> dict[Key, tuple[int, float, int]]:
         """Every key whose budget is spent: (calls that gave up, their seconds, calls not
         attempted)."""
@@ -188,24 +252,43 @@ class ThrottleBudget:
         """The budget's hooks on one client acting in ``account_id``: first on ``before-call``
         (a call not attempted is not counted as sent) and ``before-send`` (a call retrying
         stops at its next attempt), and on ``after-call`` (a call that gave up)."""
-        if not self.give_ups and not self.seconds:
+        throttle = bool(self.give_ups or self.seconds)
+        network = bool(self.network_give_ups)
+        if not throttle and not network:
             return client
         region = client.meta.region_name
         service = client.meta.service_model.service_name
         events = client.meta.events
+        endpoint = _endpoint(client.meta.endpoint_url)
 
         def key(operation: str) -> Key:
             return (account_id, region, service, bucket_of(service, operation))
 
         def before_call(model: Any = None, context: Any = None, **_: Any) -> None:
-            self.check(key(model.name), model.name)
+            if throttle:
+                self.check(key(model.name), model.name)
+            if network:
+                self.check_endpoint(endpoint, model.name)
             if context is not None:
                 context[_STARTED] = self._clock()
 
         def before_send(event_name: str = "", **_: Any) -> None:
             # before-send.SERVICE.OPERATION
             operation = event_name.rsplit(".", 1)[-1]
-            self.check(key(operation), operation, attempt=True)
+            if throttle:
+                self.check(key(operation), operation, attempt=True)
+            if network:
+                self.check_endpoint(endpoint, operation, attempt=True)
+
+        def after_call_error(exception: BaseException | None = None, context: Any = None,
+                             **_: Any) -> None:
+            # the endpoint's request raised after botocore's retries: a network error ends the
+            # call through all its attempts (a ThrottleBudgetSpent of ours is no answer at all)
+            if exception is None or not is_network_error(exception):
+                return
+            started = (context or {}).get(_STARTED)
+            elapsed = self._clock() - started if isinstance(started, (int, float)) else 0.0
+            self.network_gave_up(endpoint, type(exception).__name__, elapsed)
 
         def after_call(parsed: Any = None, model: Any = None, context: Any = None,
                        **_: Any) -> None:
@@ -221,5 +304,18 @@ class ThrottleBudget:
                               unique_id="secretgraph-throttle-budget-call")
         events.register_first("before-send", before_send,
                               unique_id="secretgraph-throttle-budget-attempt")
-        events.register("after-call", after_call, unique_id="secretgraph-throttle-gave-up")
+        if throttle:
+            events.register("after-call", after_call, unique_id="secretgraph-throttle-gave-up")
+        if network:
+            events.register("after-call-error", after_call_error,
+                            unique_id="secretgraph-network-gave-up")
         return client
+
+
+def _endpoint(url: str | None) -> str:
+    """``host:port`` of a client's endpoint URL (the URL itself when it has no host)."""
+    parts = urlsplit(url or "")
+    if not parts.hostname:
+        return url or "(no endpoint)"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
