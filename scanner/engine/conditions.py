@@ -39,18 +39,22 @@ class Result:
     ``principals`` lists the principals a FAIL is about (access rules emit one finding each),
     ``principal_messages`` the one-line reason per principal,
     ``principal_evidence`` evidence about that principal alone (it replaces ``evidence`` in the
-    principal's finding, whose ``facts`` are then empty: its fact is its message). A plain slotted class, not a
-    frozen dataclass: millions are made per scan and nothing mutates them after creation.
+    principal's finding, whose ``facts`` are then empty: its fact is its message),
+    ``unknown_principals`` beside a FAIL of a per-principal rule the principals it could not
+    decide for, each with what is missing (each an UNKNOWN finding of its own: one principal's
+    FAIL does not hide another's UNKNOWN). A plain slotted class, not a frozen dataclass:
+    millions are made per scan and nothing mutates them after creation.
     """
 
     __slots__ = ("outcome", "facts", "missing", "evidence", "principals", "principal_messages",
-                 "principal_evidence")
+                 "principal_evidence", "unknown_principals")
 
     def __init__(self, *, outcome: int, facts: tuple[tuple[Any, ...], ...] = (),
                  missing: tuple[str, ...] = (), evidence: Mapping[str, Any] = _EMPTY,
                  principals: tuple[str, ...] = (),
                  principal_messages: Mapping[str, str] = _EMPTY,
-                 principal_evidence: Mapping[str, Mapping[str, Any]] = _EMPTY) -> None:
+                 principal_evidence: Mapping[str, Mapping[str, Any]] = _EMPTY,
+                 unknown_principals: Mapping[str, tuple[str, ...]] = _EMPTY) -> None:
         self.outcome = outcome
         self.facts = facts
         self.missing = missing
@@ -58,6 +62,7 @@ class Result:
         self.principals = principals
         self.principal_messages = principal_messages
         self.principal_evidence = principal_evidence
+        self.unknown_principals = unknown_principals
 
     def __repr__(self) -> str:
         return (f"Result(outcome={OUTCOME_NAMES.get(self.outcome)}, facts={self.facts!r}, "

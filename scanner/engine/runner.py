@@ -352,6 +352,20 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
                                 static.title, static.severity, status, ref, p_message, p,
                                 p_evidence, static.remediation, static.compliance,
                                 missing))
+    if status is Status.FAIL and static.per_principal and result.unknown_principals:
+        # the principals the rule could not decide for, beside those it failed: an UNKNOWN
+        # row each (ground-truth trial round 12, D3: one principal's FAIL hid another's
+        # UNKNOWN, and drift read last night's FAIL of that principal as resolved)
+        for p, p_missing in result.unknown_principals.items():
+            p_missing = tuple(dict.fromkeys(p_missing))
+            u_evidence = {"attributes": shown, "facts": []}
+            if tags:
+                u_evidence["resource_tags"] = evidence["resource_tags"]
+            out.append(make_finding(
+                finding_id(static.rule_id, node_id, p), static.rule_id, static.title,
+                static.severity, Status.UNKNOWN, ref,
+                f"{p}: not assessed: missing " + ", ".join(p_missing), p, u_evidence,
+                static.remediation, static.compliance, p_missing))
     return out
 
 

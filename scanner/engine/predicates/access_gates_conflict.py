@@ -61,7 +61,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     allowed = set(ctx.config.allowed_external_accounts)
     broken: list[str] = []
     facts: list[tuple[Any, ...]] = []
-    undecided: list[str] = []
+    undecided: list[tuple[str, list[str]]] = []
     details: dict[str, Any] = {}
     denied_by: dict[str, list[str]] = {}
     extra: dict[str, dict[str, Any]] = {}
@@ -107,7 +107,7 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                     and p_account not in ctx.index.scanned_accounts):
                 # a foreign account's identity policies are never readable: out of scope
                 continue
-            undecided.append(f"{principal}: {', '.join(unknown_gates)}")
+            undecided.append((principal, unknown_gates))
     if broken:
         # each principal's finding carries its own gates and reason only; the secret's reader
         # classes are built once and shared by its principals' evidence (read-only)
@@ -123,9 +123,13 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                       principal_messages={p: str(f[1]) for p, f in zip(broken, facts)},
                       principal_evidence={p: with_classes(
                           {"gates": {p: details[p]}, "denied_by": denied_by[p], **extra[p]})
-                          for p in broken})
+                          for p in broken},
+                      # a principal undecided beside them is UNKNOWN, not hidden by their FAIL
+                      unknown_principals={p: tuple(f"gate {g} (UNKNOWN)" for g in gates)
+                                          for p, gates in undecided if p not in details})
     if undecided:
-        return Result(outcome=UNKNOWN, missing=tuple(f"gate {u} (UNKNOWN)" for u in undecided))
+        return Result(outcome=UNKNOWN, missing=tuple(
+            f"gate {p}: {', '.join(gates)} (UNKNOWN)" for p, gates in undecided))
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
                                                  "all gates"),))
 

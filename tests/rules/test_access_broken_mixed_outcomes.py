@@ -1,0 +1,58 @@
+"""secret-cross-account-access-broken, one secret with two intended cross-account readers: one
+denied by the key policy (FAIL), the other's identity gate UNKNOWN (its account is scanned but
+its IAM was not read). Each gets its own row: the FAIL does not hide the UNKNOWN (ground-truth
+trial round 12, D3: one outcome per resource dropped the undecided principal, and drift read
+last night's FAIL of that principal as resolved)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from helpers.access_estate import (APP_ROLE, APP_ROLE2, CENTRAL, MEMBER, SECRET_ARN,
+                                   allow_read_identity, estate, key_policy_for, role,
+                                   secret_policy_for)
+from scanner.access import AccessSettings, analyze_access
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+
+RULE = "secret-cross-account-access-broken"
+
+
+def _rows(**kwargs: object) -> dict[str | None, object]:
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE, APP_ROLE2), **kwargs)  # type: ignore[arg-type]
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    rule = load_ruleset().get(RULE)
+    assert rule is not None
+    return {f.principal: f for f in evaluate(
+        graph, snap, access, Ruleset(rules=(rule,)), parse_config({}, path="(test)"),
+        datetime(2026, 11, 29, tzinfo=timezone.utc)) if f.resource.arn == SECRET_ARN}
+
+
+def test_a_broken_reader_and_an_undecided_reader_each_get_their_row() -> None:
+    rows = _rows(key_policy=key_policy_for(APP_ROLE2),
+                 principals=(role(APP_ROLE, allow_read_identity()),),
+                 iam_accounts=(CENTRAL, MEMBER))
+    fail, unknown = rows[APP_ROLE], rows[APP_ROLE2]
+
+    assert fail.status.value == "FAIL"  # type: ignore[attr-defined]
+    assert fail.evidence["denied_by"] == ["key_policy"]  # type: ignore[attr-defined]
+    assert unknown.status.value == "UNKNOWN"  # type: ignore[attr-defined]
+    assert unknown.missing == ("gate identity_policy (UNKNOWN)",)  # type: ignore[attr-defined]
+    assert unknown.message == (  # type: ignore[attr-defined]
+        f"{APP_ROLE2}: not assessed: missing gate identity_policy (UNKNOWN)")
+    # its own id, as its FAIL row would have: drift compares the two nights' rows
+    assert unknown.id != fail.id  # type: ignore[attr-defined]
+    assert set(rows) == {APP_ROLE, APP_ROLE2}
+
+
+def test_with_no_reader_broken_the_undecided_one_is_the_resources_unknown_as_before() -> None:
+    rows = _rows(key_policy=key_policy_for(APP_ROLE, APP_ROLE2),
+                 principals=(role(APP_ROLE, allow_read_identity()),),
+                 iam_accounts=(CENTRAL, MEMBER))
+    [only] = rows.values()
+
+    assert only.status.value == "UNKNOWN" and only.principal is None  # type: ignore[attr-defined]
+    assert only.missing == (  # type: ignore[attr-defined]
+        f"gate {APP_ROLE2}: identity_policy (UNKNOWN)",)
