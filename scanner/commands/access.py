@@ -19,6 +19,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from scanner.output_set import SNAPSHOT_NAMES
 from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
 from scanner.graph.schema import PUBLIC_PRINCIPAL, SCHEDULED_DELETION
@@ -34,7 +35,6 @@ QUIET_HELP = 'print no answer, only errors (the exit code is the same)'
 #: with -q, standard output is discarded: errors (stderr) only
 QUIET_DISCARDS_STDOUT = True
 
-SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

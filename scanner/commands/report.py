@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import networkx as nx
 
+from scanner.output_set import SNAPSHOT_NAMES
 from scanner.errors import InputError, OutputError, UsageError
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ QUIET_HELP = 'print no table or file names, only errors (the reports are still w
 #: with -q, standard output is discarded: errors (stderr) only
 QUIET_DISCARDS_STDOUT = True
 
-SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
 
 
 @dataclass(frozen=True, kw_only=True)

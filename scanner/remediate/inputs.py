@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scanner.output_set import SNAPSHOT_NAMES
 from scanner.errors import InputError, UsageError
 from scanner.findings import Finding
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
 
 FINDINGS_NAME = "findings.json"
-SNAPSHOT_NAMES = ("snapshot.json.gz", "snapshot.json")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
