@@ -18,6 +18,11 @@ from scanner.policy.trust_zone import TrustZone
 from scanner.policy.trust_zone import trust_zone as snapshot_zone
 
 FINDINGS_SCHEMA_VERSION = 1
+#: the layout of the findings' ``evidence`` (and messages): raised when a release changes what
+#: rows say without a change of what they find, so that drift does not list every finding of an
+#: upgrade night as changed (scanner.history.diff_findings). 1: before 2026-12-06 (absent).
+#: 2: the fifteenth session's rows (what a row said twice said once).
+EVIDENCE_FORMAT = 2
 TOOL_NAME = "secretgraph"
 
 
@@ -93,6 +98,7 @@ def findings_document(snapshot: Snapshot, findings: Sequence[Finding],
                 "accounts": list(meta.accounts),
                 "regions": list(meta.regions),
                 "complete": scan_complete(snapshot, findings) and not analysis_failed,
+                "evidence_format": EVIDENCE_FORMAT,
                 "central_account": meta.central_account,
                 "central_account_source": meta.central_account_source,
                 "trust_zone": zone.to_json(),
