@@ -88,7 +88,8 @@ def _key_block(finding: Finding, principal: str, ctx: PlanContext,
 
 
 def _gates(finding: Finding, secret: Secret, principal: str, ctx: PlanContext,
-           key_gates: dict[str, GateVerdict | None]) -> Mapping[str, str] | None:
+           key_gates: dict[str, GateVerdict | None],
+           public_only: dict[str, tuple[str, ...]] | None = None) -> Mapping[str, str] | None:
     """The access analysis' gate verdicts for the (principal, secret) path: from the planner's
     analysis of the estate as planned so far (``ctx.secret_access``) when there is one, else
     from the finding's evidence (``gates``, as secret-cross-account-access-broken records them).
@@ -97,7 +98,9 @@ def _gates(finding: Finding, secret: Secret, principal: str, ctx: PlanContext,
     are the analysis' answers, with ``*`` statements and their conditions (concept review
     round 1: reading the policies again by hand missed a ``*`` grant narrowed to the
     organization and counted a key statement for another secret's encryption context).
-    The path's key-gate verdict is kept in ``key_gates`` (for ``_key_block``)."""
+    The path's key-gate verdict is kept in ``key_gates`` (for ``_key_block``); in
+    ``public_only``, the public statements (``SecretAccess.grants`` of scope ``public``: the
+    statements secret-policy-public reports) when they are all that lets the principal in."""
     if ctx.secret_access is None:
         recorded = finding.evidence.get("gates")
         gates = recorded.get(principal) if isinstance(recorded, Mapping) else None
@@ -113,7 +116,21 @@ def _gates(finding: Finding, secret: Secret, principal: str, ctx: PlanContext,
         return None
     best = _best(paths)
     key_gates[principal] = best.gates.get("key_policy")
+    if public_only is not None:
+        public = {g.statement for g in access.grants if g.scope == "public"}
+        letting = _allowing_statements(best.gates.get("resource_policy"))
+        if public and letting and all(st in public for st in letting):
+            public_only[principal] = letting
     return best.gate_statuses()
+
+
+def _allowing_statements(gate: GateVerdict | None) -> tuple[str, ...]:
+    """The statements whose Allow applies (or may, under a condition) in a resource-policy
+    gate verdict, by label (the evaluator's reasons: ``statement 0 (AppRead) Allow applies``)."""
+    if gate is None:
+        return ()
+    return tuple(dict.fromkeys(r.split(" Allow applies", 1)[0] for r in gate.reasons
+                               if " Allow applies" in r))
 
 
 def _best(paths: Sequence[AccessPath]) -> AccessPath:
@@ -145,7 +162,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         raise PlanRefused(f"{', '.join(outside)} is outside the trust zone ({zone.describe()}): "
                           "never completing a grant to it (see secret-policy-external-account)")
     key_gates: dict[str, GateVerdict | None] = {}
-    verdicts = {p: _gates(finding, secret, p, ctx, key_gates) for p in principals}
+    public_only: dict[str, tuple[str, ...]] = {}
+    verdicts = {p: _gates(finding, secret, p, ctx, key_gates, public_only)
+                for p in principals}
     not_granted = [p for p, g in verdicts.items()
                    if p == "*" or g is None or g.get("resource_policy") not in _GRANTING]
     if not_granted:
@@ -154,8 +173,18 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         raise PlanRefused(f"the secret policy does not grant {', '.join(not_granted)}"
                           f"{' (access analysis: ' + why + ')' if why else ''}: "
                           "not granting decrypt to it")
+    # a principal that only a public "*" grant lets in: completing its key access would make
+    # that exposure (secret-policy-public) work -- never done here (ground-truth trial round
+    # 12: grant-key-decrypt was planned for roles let in by Principal "*" alone)
+    if public_only and len(public_only) == len(principals):
+        raise PlanRefused("; ".join(
+            f"{p} is let in only by the public grant of {', '.join(sts)}" for p, sts in
+            public_only.items()) + " (secret-policy-public): not granting decrypt, which would "
+            "make that exposure work; restrict the public grant first (restrict-public) and "
+            "name the principals meant to read in the secret policy")
     # the key policy is the gate to fix only where the analysis says it blocks (DENIED)
-    missing = [p for p, g in verdicts.items() if g is not None and g.get("key_policy") == "DENIED"]
+    missing = [p for p, g in verdicts.items() if g is not None and g.get("key_policy") == "DENIED"
+               and p not in public_only]
     if not missing:
         states = "; ".join(f"{p}: key_policy {g.get('key_policy')}"
                            for p, g in verdicts.items() if g is not None)
@@ -185,6 +214,10 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if unfixable:
         change = replace(change, notes=change.notes + tuple(
             f"not granted to {p}: {blocks[p]}" for p in unfixable))
+    if public_only:
+        change = replace(change, notes=change.notes + tuple(
+            f"not granted to {p}: let in only by the public grant of {', '.join(sts)} "
+            "(secret-policy-public)" for p, sts in public_only.items()))
     return [change]
 
 
