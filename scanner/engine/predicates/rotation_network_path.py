@@ -44,6 +44,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from scanner.graph.route_tables import tables_in_use
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import network, overlaps, route_destination
@@ -863,10 +864,18 @@ def _tables_in_use(ctx: RuleContext, acct: str, region: str, vpc_id: str, *,
     the subnet listing not read (``subnets_read`` False) it does not: whether a subnet uses it
     is not known (the caller asks)."""
     tables = _vpc_tables(ctx, acct, region, vpc_id)
-    explicit = {s for t in tables for s in (t.get("subnet_ids") or ())}
-    subnets = ctx.index.subnets_by_vpc.get((acct, region, vpc_id), [])
-    main_used = subnets_read and (not subnets or any(s not in explicit for s in subnets))
-    return [t for t in tables if t.get("subnet_ids") or (t.get("is_main") and main_used)]
+    subnets = ctx.index.subnets_by_vpc.get((acct, region, vpc_id), []) if subnets_read \
+        else None
+    return tables_in_use(tables, subnets, subnet_ids=_subnet_ids, is_main=_is_main,
+                         unknown_main=False)
+
+
+def _subnet_ids(table: Mapping[str, Any]) -> Sequence[str]:
+    return table.get("subnet_ids") or ()
+
+
+def _is_main(table: Mapping[str, Any]) -> bool:
+    return bool(table.get("is_main"))
 
 
 def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[str],

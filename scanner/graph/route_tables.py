@@ -1,0 +1,40 @@
+"""Which of a VPC's route tables route some subnet's traffic -- one concept, read by the rotation
+network check (scanner/engine/predicates/rotation_network_path.py, over graph nodes) and by
+add-peering-route (remediations/add_peering_route.py, over snapshot records).
+
+Amazon VPC User Guide, "Route tables": "Each subnet in your VPC must be associated with a route
+table ... If you don't explicitly associate a subnet with a particular route table, the subnet
+is implicitly associated with the main route table". So a table with subnet associations routes
+those subnets, and the main table routes the subnets no table names; a main table that every
+subnet of the VPC has left for another table routes none.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Sequence, TypeVar
+
+T = TypeVar("T")
+
+
+def main_table_used(tables: Iterable[T], subnets: Iterable[str] | None, *,
+                    subnet_ids: Callable[[T], Sequence[str]]) -> bool | None:
+    """Whether the VPC's main table routes a subnet: some subnet of the VPC (``subnets``) is
+    associated with no table; also when no subnet of the VPC is known (it may have some). None
+    when the VPC's subnets were not read (``subnets`` None): not known."""
+    if subnets is None:
+        return None
+    explicit = {s for t in tables for s in subnet_ids(t)}
+    known = list(subnets)
+    return not known or any(s not in explicit for s in known)
+
+
+def tables_in_use(tables: Sequence[T], subnets: Iterable[str] | None, *,
+                  subnet_ids: Callable[[T], Sequence[str]], is_main: Callable[[T], bool],
+                  unknown_main: bool) -> list[T]:
+    """The tables that route some subnet's traffic: those with subnet associations, and the
+    main table when it is used (``main_table_used``; when that is not known, as
+    ``unknown_main`` says -- a check of a route that must exist counts it out, a fix that adds
+    a route counts it in)."""
+    used = main_table_used(tables, subnets, subnet_ids=subnet_ids)
+    main = unknown_main if used is None else used
+    return [t for t in tables if subnet_ids(t) or (is_main(t) and main)]
