@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from helpers.access_estate import (APP_ROLE, APP_ROLE2, KEY_ARN, SECRET_ARN,
+from helpers.access_estate import (APP_ROLE, APP_ROLE2, SECRET_ARN,
                                    allow_read_identity, estate, key_policy_for, role,
                                    secret_policy_for)
 

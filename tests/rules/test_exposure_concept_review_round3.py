@@ -6,19 +6,15 @@ another partition with the secret's own account id."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from helpers.rule_results import access_report, rule_statuses
 from helpers.access_estate import (APP_ROLE, CENTRAL, MEMBER, ORG_ID, OUTSIDER, SECRET_ARN,
                                    allow_read_identity, estate, key_policy_for, role,
                                    secret_policy_for, text)
-from scanner.access import AccessSettings, analyze_access
-from scanner.engine import evaluate, load_ruleset, parse_config
-from scanner.engine.loader import Ruleset
-from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 
 READ = "secretsmanager:GetSecretValue"
@@ -32,17 +28,11 @@ PARTNER_ROOT = f"arn:aws:iam::{OUTSIDER}:root"
 
 
 def _access(snap: Snapshot) -> Any:
-    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
-    return analyze_access(build_graph(snap), snap, settings)
+    return access_report(snap)
 
 
 def _status(snap: Snapshot, rule_id: str, *, prove: bool) -> str:
-    rule = load_ruleset().get(rule_id)
-    assert rule is not None
-    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 120},
-                          path="(test)")
-    out = evaluate(build_graph(snap), snap, _access(snap), Ruleset(rules=(rule,)), config, NOW)
-    return {f.resource.arn: f.status.value for f in out}[SECRET_ARN]
+    return rule_statuses(snap, rule_id, prove=prove)[SECRET_ARN]
 
 
 def _same_with_and_without_prove(snap: Snapshot, rule_id: str) -> str:

@@ -6,22 +6,18 @@ a FAIL the evaluator's own answer contradicted."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from helpers.rule_results import access_report, rule_statuses
 from helpers.access_estate import (APP_ROLE, APP_ROLE2, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER,
                                    MEMBER2, ORG_ID, OUTSIDER, REGION, SECRET_ARN,
                                    allow_read_identity, control, estate, key_policy_for, role,
                                    secret_policy_for, text)
 from helpers.remediate_records import finding, snapshot
-from scanner.access import AccessSettings, analyze_access
 from scanner.changes import RemediationConfig
-from scanner.engine import evaluate, load_ruleset, parse_config
-from scanner.engine.loader import Ruleset
-from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 from scanner.remediate.planner import Selection, build_plan
 
@@ -37,18 +33,12 @@ OPEN_KEY = text({"Sid": "Root", "Effect": "Allow",
 
 
 def _access(snap: Snapshot) -> Any:
-    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
-    return analyze_access(build_graph(snap), snap, settings)
+    return access_report(snap)
 
 
 def _statuses(snap: Snapshot, rule_id: str, *, prove: bool) -> dict[str, str]:
     """{resource ARN: status} of one rule, with the access report (as a scan runs it)."""
-    rule = load_ruleset().get(rule_id)
-    assert rule is not None
-    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 120},
-                          path="(test)")
-    out = evaluate(build_graph(snap), snap, _access(snap), Ruleset(rules=(rule,)), config, NOW)
-    return {f.resource.arn: f.status.value for f in out}
+    return rule_statuses(snap, rule_id, prove=prove)
 
 
 def _same_with_and_without_prove(snap: Snapshot, rule_id: str, arn: str) -> str:

@@ -9,18 +9,14 @@ member, while `access` showed the member ALLOWED (and remediation planned to cut
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from helpers.rule_results import rule_statuses
 from helpers.access_estate import APP_ROLE, CENTRAL, MEMBER, SECRET_ARN, allow_read_identity, \
     estate, role, text
-from scanner.access import AccessSettings, analyze_access
-from scanner.engine import evaluate, load_ruleset, parse_config
-from scanner.engine.loader import Ruleset
-from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 from scanner.policy.exposure import granted_partition
 
@@ -33,13 +29,7 @@ OPEN_KEY = text({"Sid": "Root", "Effect": "Allow",
 
 
 def _status(snap: Snapshot, rule_id: str, *, prove: bool) -> str:
-    rule = load_ruleset().get(rule_id)
-    assert rule is not None
-    config = parse_config({"prove": prove, "emit_pass": True}, path="(test)")
-    access = analyze_access(build_graph(snap), snap,
-                            replace(AccessSettings.from_snapshot(snap), record_denied=True))
-    out = evaluate(build_graph(snap), snap, access, Ruleset(rules=(rule,)), config, NOW)
-    return {f.resource.arn: f.status.value for f in out}[SECRET_ARN]
+    return rule_statuses(snap, rule_id, prove=prove)[SECRET_ARN]
 
 
 def _narrowed(account: str, partition: str = "*") -> Any:

@@ -23,12 +23,9 @@ from typing import Any
 
 import pytest
 
+from helpers.rule_results import rule_statuses
 from helpers.access_estate import (APP_ROLE, CENTRAL, OUTSIDER, SECRET_ARN,
                                    allow_read_identity, estate, role, text)
-from scanner.access import AccessSettings, analyze_access
-from scanner.engine import evaluate, load_ruleset, parse_config
-from scanner.engine.loader import Ruleset
-from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 
 NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
@@ -64,13 +61,8 @@ def _snap(*statements: dict[str, Any]) -> Snapshot:
 
 
 def _status(snap: Snapshot, rule_id: str, prove: bool) -> str:
-    rule = load_ruleset().get(rule_id)
-    assert rule is not None
-    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 60},
-                          path="(test)")
-    access = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
-    out = evaluate(build_graph(snap), snap, access, Ruleset(rules=(rule,)), config, NOW)
-    return next(f.status.value for f in out if f.resource.arn == SECRET_ARN)
+    return rule_statuses(snap, rule_id, prove=prove, record_denied=False,
+                         prove_timeout=60)[SECRET_ARN]
 
 
 def _both(snap: Snapshot, rule_id: str) -> str:

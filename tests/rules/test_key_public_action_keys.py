@@ -19,12 +19,9 @@ from typing import Any
 
 import pytest
 
+from helpers.rule_results import rule_statuses
 from helpers.access_estate import (APP_ROLE, CENTRAL, KEY_ARN, allow_read_identity, estate,
                                    role, secret_policy_for, text)
-from scanner.access import AccessSettings, analyze_access
-from scanner.engine import evaluate, load_ruleset, parse_config
-from scanner.engine.loader import Ruleset
-from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 
 NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
@@ -40,13 +37,8 @@ def _snap(action: Any, condition: dict[str, Any]) -> Snapshot:
 
 
 def _status(snap: Snapshot, prove: bool) -> str:
-    rule = load_ruleset().get("kms-key-policy-public")
-    assert rule is not None
-    config = parse_config({"prove": prove, "emit_pass": True, "prove_timeout": 60},
-                          path="(test)")
-    access = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
-    out = evaluate(build_graph(snap), snap, access, Ruleset(rules=(rule,)), config, NOW)
-    return next(f.status.value for f in out if f.resource.arn == KEY_ARN)
+    return rule_statuses(snap, "kms-key-policy-public", prove=prove, record_denied=False,
+                         prove_timeout=60)[KEY_ARN]
 
 
 GRANT = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
