@@ -722,6 +722,9 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         if not paths and via is not None:
             add("")
             continue
+        if not paths and sa.failed:
+            add("")  # said above: its readers are unknown
+            continue
         if not paths:
             add("  (no principal to show)" if principal is None else
                          f"  {principal}: no access path recorded (not a reader, not intended)")

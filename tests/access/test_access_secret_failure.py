@@ -154,7 +154,26 @@ def test_access_for_the_secret_says_its_readers_are_unknown(
     main(["access", "--snapshot", str(path), "--secret", SECRET_ARN])
     out = capsys.readouterr().out
     assert "readers UNKNOWN: the access analysis of this secret failed (KeyError" in out
+    assert "no principal to show" not in out
 
     main(["access", "--snapshot", str(path), "--secret", SECRET_ARN, "--format", "json"])
     [entry] = json.loads(capsys.readouterr().out)["secrets"]
     assert entry["assessed"] is False and entry["failed"].startswith("KeyError")
+
+
+def test_the_html_report_says_so_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reports.html import render_html
+
+    real = SecretEvaluator._secret_access
+
+    def failing(self: SecretEvaluator, sv: Any) -> Any:
+        if sv.arn == SECRET_ARN:
+            raise ValueError("<script>alert(1)</script>")
+        return real(self, sv)
+    monkeypatch.setattr(SecretEvaluator, "_secret_access", failing)
+    analysis = analyze(_two_secrets(), load_inputs(ScanOptions()))
+    html = render_html(analysis.document, graph=analysis.graph, access=analysis.access)
+
+    assert "incomplete scan · access analysis failed for 1 secret<" in html
+    assert "The access analysis of 1 secret failed: its readers are UNKNOWN" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
