@@ -113,3 +113,22 @@ def test_a_drift_without_changes_still_says_since_when() -> None:
                              "0 changed, 0 readers gained, 0 lost, 0 resources changed, "
                              "0 not assessed.")
     assert view.scans[1] == ("This scan", "b", "not a time", "complete")
+
+
+def test_the_summary_says_what_changed_since_the_previous_scan() -> None:
+    """New-user trial round 17: the drift sentence was only in the last section of the page,
+    below coverage; the first screen a morning reader sees (the summary) did not say whether
+    anything had changed since last night. The summary now carries the same sentence,
+    linking to the drift section; without a drift it has none."""
+    drift = real_drift()
+    view = build_drift(drift)
+    assert view is not None and view.headline
+    html = render_html(sample_document(), drift=drift)
+    summary = _section(html, "summary")
+    assert view.headline in _text(summary)
+    link = re.search(r'<a href="#drift"[^>]*>(.*?)</a>', summary, re.S)
+    assert link is not None and _text(link.group(1)).strip() == view.headline
+    # before the per-account and per-rule tables: on the first screen
+    assert summary.index('href="#drift"') < summary.index("<h2>By account</h2>")
+    assert IMG not in summary  # the hostile scan id is escaped here too
+    assert 'href="#drift"' not in _section(render_html(sample_document()), "summary")
