@@ -389,7 +389,6 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
     """The morning sentence and the two scans of a `secretgraph diff --format json` drift."""
     old, new = drift["old"], drift["new"]
     c = _drift_counts(drift)
-    resources = c["resources_added"] + c["resources_removed"] + c["resources_changed"]
     when = f" ({_when(old.get('started_at'))})" if old.get("started_at") else ""
     headline = (
         f"Since {_cell(old.get('scan_id'))}{when}: "
@@ -397,7 +396,8 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
         f"{c['findings_resolved']} resolved, {c['findings_changed']} changed, "
         f"{_n(c['new_readers'], 'reader gained', 'readers gained')}, "
         f"{c['lost_readers']} lost, "
-        f"{_n(resources, 'resource changed', 'resources changed')}, "
+        f"{_n(c['resources_added'], 'resource added', 'resources added')}, "
+        f"{c['resources_removed']} removed, {c['resources_changed']} changed, "
         f"{c['not_assessed']} not assessed.")
     scans = [(label, _cell(ref.get("scan_id")), _when(ref.get("started_at")),
               "complete" if ref.get("complete") is True else "incomplete")

@@ -83,8 +83,8 @@ def test_the_drift_section_opens_with_one_morning_sentence() -> None:
     assert view is not None
     assert view.headline == (
         f"Since scan-2026-12-04T033359Z-aaaa{IMG} (2026-12-04 03:33 UTC): 1 new finding, "
-        "0 resolved, 1 changed, 2 readers gained, 0 lost, 2 resources changed, "
-        "1 not assessed.")
+        "0 resolved, 1 changed, 2 readers gained, 0 lost, 1 resource added, 0 removed, "
+        "1 changed, 1 not assessed.")
     assert view.scans == [
         ("Previous scan", f"scan-2026-12-04T033359Z-aaaa{IMG}", "2026-12-04 03:33 UTC",
          "complete"),
@@ -110,8 +110,8 @@ def test_a_drift_without_changes_still_says_since_when() -> None:
     view = build_drift(drift)
     assert view is not None
     assert view.headline == ("Since a (2026-12-04 03:33 UTC): 0 new findings, 0 resolved, "
-                             "0 changed, 0 readers gained, 0 lost, 0 resources changed, "
-                             "0 not assessed.")
+                             "0 changed, 0 readers gained, 0 lost, 0 resources added, "
+                             "0 removed, 0 changed, 0 not assessed.")
     assert view.scans[1] == ("This scan", "b", "not a time", "complete")
 
 
@@ -132,3 +132,15 @@ def test_the_summary_says_what_changed_since_the_previous_scan() -> None:
     assert summary.index('href="#drift"') < summary.index("<h2>By account</h2>")
     assert IMG not in summary  # the hostile scan id is escaped here too
     assert 'href="#drift"' not in _section(render_html(sample_document()), "summary")
+
+
+def test_the_drift_sentence_counts_resources_as_the_terminal_does() -> None:
+    """New-user trial round 17: the sentence said "3 resources changed" above a "Resources ·
+    Changed 2" table, where `secretgraph diff` said "Resources (1 added, 0 removed, 2
+    changed)" for the same drift: it summed the added, removed and changed ones under the
+    word changed. It now counts each as the terminal does."""
+    drift = real_drift()
+    view = build_drift(drift)
+    assert view is not None
+    assert "1 resource added, 0 removed, 1 changed, " in view.headline
+    assert "resources changed" not in view.headline
