@@ -153,11 +153,12 @@ def _closest_key(error: ValidationError) -> str:
                    if isinstance(error.schema, Mapping) else ())
     if not isinstance(error.instance, Mapping) or not allowed:
         return ""
-    for key in error.instance:
-        if key not in allowed:
-            close = get_close_matches(str(key), allowed, n=1, cutoff=0.7)
-            if close:
-                return f"; did you mean {close[0]}?"
+    meant = [(str(key), close[0]) for key in error.instance if key not in allowed
+             for close in [get_close_matches(str(key), allowed, n=1, cutoff=0.7)] if close]
+    if len(meant) == 1:
+        return f"; did you mean {meant[0][1]}?"
+    if meant:  # each key named with its own (rule_id and resource_arn: new-user trial 17)
+        return "; did you mean " + ", ".join(f"{to} for {key}" for key, to in meant) + "?"
     return ""
 
 
