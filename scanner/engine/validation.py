@@ -71,6 +71,24 @@ def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
     return schema
 
 
+#: what the schemas' patterns stand for, said instead of the regular expression (new-user
+#: trial 17: "'1234' does not match '^[0-9]{12}$'"); a pattern not listed is quoted
+PATTERN_WORDS: dict[str, str] = {
+    "^[0-9]{12}$": "an account id (12 digits)",
+    "^[0-9*?]{1,12}$": "an account id (up to 12 digits, globs * and ? allowed)",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date YYYY-MM-DD",
+    "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$": "a Region name (such as us-east-1)",
+    "^L-[0-9A-F]{8}$": ("a Service Quotas code (L- and 8 hexadecimal digits in capitals, such "
+                        "as L-7E9ECCDB)"),
+    "^vpc-[0-9a-zA-Z]+$": "a VPC id (such as vpc-0abc1234)",
+    "^o-[a-z0-9]{10,32}$": "an organization id (such as o-abc123def4)",
+    "^[0-9]+h$": "a number of hours (such as 24h)",
+    "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:": (
+        "a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"),
+    "^arn:aws[a-z-]*:lambda:": "a Lambda function ARN (arn:aws:lambda:...)",
+}
+
+
 def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = list(validator.iter_errors(instance))
@@ -90,6 +108,8 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _belongs_elsewhere(chosen, schema) or _closest_key(chosen)
     elif chosen.validator == "type":
         message += quote_hint(chosen.instance, chosen.validator_value)
+    elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:
+        message = f"{chosen.instance!r} is not {PATTERN_WORDS[chosen.validator_value]}"
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message

@@ -1,0 +1,46 @@
+"""A value the schema's pattern refuses is named in words -- what was expected -- not only by
+the regular expression (new-user trial round 17: "'1234' does not match '^[0-9]{12}$'",
+"'l-7e9eccdb' does not match '^L-[0-9A-F]{8}$'")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import load_config, load_suppressions
+from scanner.errors import InputError
+
+
+@pytest.mark.parametrize("body,field,words", [
+    ("trusted_accounts: ['1234']\n", "trusted_accounts[0]",
+     "'1234' is not an account id (12 digits)"),
+    ("required_replica_regions: [us-west2]\n", "required_replica_regions[0]",
+     "'us-west2' is not a Region name (such as us-east-1)"),
+    ("quotas:\n  - code: l-7e9eccdb\n    value: 125\n", "quotas[0].code",
+     "'l-7e9eccdb' is not a Service Quotas code (L- and 8 hexadecimal digits in capitals, "
+     "such as L-7E9ECCDB)"),
+    ("quotas:\n  - code: L-7E9ECCDB\n    value: 125\n    vpc_id: '0abc'\n", "quotas[0].vpc_id",
+     "'0abc' is not a VPC id (such as vpc-0abc1234)"),
+    ("remediation:\n  org_id: abc\n", "remediation.org_id",
+     "'abc' is not an organization id (such as o-abc123def4)"),
+])
+def test_a_config_value_the_pattern_refuses_is_named_in_words(
+        tmp_path: Path, body: str, field: str, words: str) -> None:
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.field == field
+    assert words in str(info.value)
+    assert "does not match '^" not in str(info.value)
+
+
+def test_a_suppression_date_the_pattern_refuses_says_the_format(tmp_path: Path) -> None:
+    path = tmp_path / "mute.yaml"
+    path.write_text("suppressions:\n  - rule: secret-unused\n    reason: why\n"
+                    "    expires: 01/02/2027\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_suppressions(path)
+    assert info.value.field == "suppressions[0].expires"
+    assert "'01/02/2027' is not a date YYYY-MM-DD" in str(info.value)
