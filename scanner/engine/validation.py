@@ -108,6 +108,8 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _belongs_elsewhere(chosen, schema) or _closest_key(chosen)
     elif chosen.validator == "type":
         message += quote_hint(chosen.instance, chosen.validator_value)
+    elif chosen.validator == "enum":
+        message += _closest_choice(chosen.instance, chosen.validator_value)
     elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:
         message = f"{chosen.instance!r} is not {PATTERN_WORDS[chosen.validator_value]}"
     if len(message) > 300:
@@ -180,6 +182,18 @@ def _closest_key(error: ValidationError) -> str:
     if meant:  # each key named with its own (rule_id and resource_arn: new-user trial 17)
         return "; did you mean " + ", ".join(f"{to} for {key}" for key, to in meant) + "?"
     return ""
+
+
+def _closest_choice(value: Any, choices: Any) -> str:
+    """``; did you mean HIGH?`` for a choice given in another case (``severity: high``, which
+    --fail-on takes) or mistyped, or nothing (new-user trial 17)."""
+    from difflib import get_close_matches
+
+    if not isinstance(value, str) or not isinstance(choices, list):
+        return ""
+    folded = {c.casefold(): c for c in choices if isinstance(c, str)}
+    close = get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.7)
+    return f"; did you mean {folded[close[0]]}?" if close else ""
 
 
 def quote_hint(value: Any, expected: Any = "string") -> str:

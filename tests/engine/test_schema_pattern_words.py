@@ -44,3 +44,23 @@ def test_a_suppression_date_the_pattern_refuses_says_the_format(tmp_path: Path) 
         load_suppressions(path)
     assert info.value.field == "suppressions[0].expires"
     assert "'01/02/2027' is not a date YYYY-MM-DD" in str(info.value)
+
+
+@pytest.mark.parametrize("body,field,hint", [
+    ("rules:\n  secret-rotation-overdue:\n    severity: high\n",
+     "rules.secret-rotation-overdue.severity", "; did you mean HIGH?"),
+    ("rules:\n  secret-rotation-overdue:\n    severity: CRITCAL\n",
+     "rules.secret-rotation-overdue.severity", "; did you mean CRITICAL?"),
+    ("findings_layout: Compact\n", "findings_layout", "; did you mean compact?"),
+])
+def test_a_value_outside_a_list_of_choices_names_the_closest(
+        tmp_path: Path, body: str, field: str, hint: str) -> None:
+    """New-user trial round 17: `severity: high` in the config was refused as "'high' is not
+    one of ['CRITICAL', 'HIGH', ...]" with no hint, while --fail-on high is taken and a
+    mistyped --severity names the closest; a choice in the wrong case or mistyped names it."""
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.field == field
+    assert str(info.value).endswith(hint)
