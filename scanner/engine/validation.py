@@ -108,6 +108,13 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _belongs_elsewhere(chosen, schema) or _closest_key(chosen)
     elif chosen.validator == "type":
         message += quote_hint(chosen.instance, chosen.validator_value)
+        if chosen.validator_value == "array" and isinstance(chosen.instance, (str, int, float)) \
+                and not isinstance(chosen.instance, bool):
+            # one Region where a list is expected (new-user trial 17: "is not of type
+            # 'array'", the schema's word for a list)
+            shown = f"'{chosen.instance}'" if isinstance(chosen.instance, int) or \
+                str(chosen.instance).isdigit() else str(chosen.instance)  # an account id
+            message += f"; write a list: [{shown}]"
     elif chosen.validator == "enum":
         message += _closest_choice(chosen.instance, chosen.validator_value)
     elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:

@@ -64,3 +64,21 @@ def test_a_value_outside_a_list_of_choices_names_the_closest(
         load_config(path)
     assert info.value.field == field
     assert str(info.value).endswith(hint)
+
+
+@pytest.mark.parametrize("body,field,hint", [
+    ("required_replica_regions: us-west-2\n", "required_replica_regions",
+     "; write a list: [us-west-2]"),
+    ("trusted_accounts: '111122223333'\n", "trusted_accounts",
+     "; write a list: ['111122223333']"),
+])
+def test_one_value_where_a_list_is_expected_says_write_a_list(
+        tmp_path: Path, body: str, field: str, hint: str) -> None:
+    """New-user trial round 17: `required_replica_regions: us-west-2` was refused as
+    "'us-west-2' is not of type 'array'", the schema's word for a list."""
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.field == field
+    assert str(info.value).endswith(hint)
