@@ -65,9 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="role assumed in each account to import its findings")
     parser.add_argument("--external-id", metavar="ID", type=external_id,
                         help="ExternalId for the role")
-    parser.add_argument("--previous", metavar="FILE",
-                        help="the previous complete scan's findings.json or ASFF file: keeps "
-                        "CreatedAt and archives findings resolved since")
+    parser.add_argument("--previous", metavar="FILE|DIR",
+                        help="the previous complete scan's findings.json or ASFF file (or its "
+                        "output folder): keeps CreatedAt and archives findings resolved since")
     parser.add_argument("--ledger", metavar="FILE",
                         help="the export ledger: the findings earlier exports left SUPPRESSED "
                         "in Security Hub, archived ones too; read, then rewritten after the "
@@ -263,6 +263,13 @@ def _source(args: argparse.Namespace) -> None:
     elif args.findings is not None and Path(args.findings).is_dir():
         raise UsageError(f"--findings {args.findings}: is a folder; give --in {args.findings} "
                          "(a scan's output folder) or its findings.json")
+    if args.previous is not None and Path(args.previous).is_dir():
+        # the previous night's folder, as --in takes tonight's
+        if not (Path(args.previous) / "findings.json").is_file():
+            raise UsageError(f"--previous {args.previous}: no findings.json in this folder "
+                             "(give the previous scan's --out or its findings.json or ASFF "
+                             "file)")
+        args.previous = str(Path(args.previous) / "findings.json")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -190,6 +190,15 @@ def test_export_reads_a_scan_folder_with_in_as_every_other_reader(
     empty.mkdir()
     assert main(["export", "securityhub", "--in", str(empty), "--dry-run"]) == 2
     assert "findings.json" in capsys.readouterr().err
+    # --previous takes the previous night's folder as --in takes tonight's
+    assert main(["export", "securityhub", "--in", str(scan), "--previous", str(scan),
+                 "--dry-run"]) == 0
+    assert "dry run: " in capsys.readouterr().out
+    assert main(["export", "securityhub", "--in", str(scan), "--previous", str(empty),
+                 "--dry-run"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"--previous {empty}: no findings.json in this folder (give the previous scan's --out "
+        "or its findings.json or ASFF file)")
     with pytest.raises(SystemExit) as info:  # one source: --in, --findings or --asff
         main(["export", "securityhub", "--in", str(scan), "--findings",
               str(scan / "findings.json")])
