@@ -98,7 +98,14 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         return field_path(()), "the file is empty (or holds only comments); a mapping is expected"
     chosen = _branch_errors(best_match(errors), schema)
     message = chosen.message
-    if chosen.validator == "additionalProperties" and isinstance(chosen.schema, Mapping) \
+    required = chosen.schema.get("required") if isinstance(chosen.schema, Mapping) else None
+    if chosen.validator == "additionalProperties" and not chosen.absolute_path \
+            and isinstance(chosen.instance, Mapping) and isinstance(required, list) \
+            and "fail_when" in required and not any(k in chosen.instance for k in required):
+        # another kind of file given as a rule (rules validate out/findings.json): the advice
+        # below, on where a rule's parameters go, is not for it (new-user trial 17)
+        message += f"; not a rule file (a rule has {', '.join(map(str, required))})"
+    elif chosen.validator == "additionalProperties" and isinstance(chosen.schema, Mapping) \
             and "parameters" in (chosen.schema.get("properties") or {}):
         # rules.<id>.max_days: the user meant rules.<id>.parameters.max_days -- unless the key
         # is a typo of one of the rule's own settings (enabeld, severty: new-user trial 7)

@@ -82,3 +82,26 @@ def test_one_value_where_a_list_is_expected_says_write_a_list(
         load_config(path)
     assert info.value.field == field
     assert str(info.value).endswith(hint)
+
+
+def test_a_file_that_is_no_rule_is_not_told_where_rule_parameters_go(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial round 17: `rules validate out/findings.json` listed the seven keys of a
+    findings document as unexpected and added "a rule's parameters go under its `parameters:`
+    mapping" -- advice for a rule file with a stray parameter. A document with none of a
+    rule's required keys is said not to be a rule file; a rule with a stray key keeps the
+    advice."""
+    from scanner.cli import main
+
+    findings = tmp_path / "findings.json"
+    findings.write_text('{"schema_version": 1, "tool": {}, "scan": {}, "findings": []}\n',
+                        encoding="utf-8")
+    assert main(["rules", "validate", str(findings)]) == 2
+    err = capsys.readouterr().err
+    assert "parameters" not in err
+    assert "not a rule file (a rule has id, title, severity, resource, description, " \
+        "rationale, fail_when, remediation, compliance)" in err
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text("rules:\n  secret-rotation-overdue:\n    max_days: 30\n", encoding="utf-8")
+    with pytest.raises(InputError, match="a rule's parameters go under its `parameters:`"):
+        load_config(path)
