@@ -90,8 +90,12 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
                                          "UNKNOWN": 0, "MUTED": 0, "PASS": 0})
             row["PASS"] = passed.get(rid, 0)
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
-    by_rule = sorted(rules.values(), key=lambda r: (sev_rank.get(r["severity"], 9), -r["FAIL"],
-                                                    r["rule_id"]))
+    # the rules that need a look first (a FAIL or an UNKNOWN), then those that only passed
+    # or were muted: by severity alone, CRITICAL rules that passed everywhere filled the first
+    # screen above a HIGH rule failing thousands of times (new-user trial 17)
+    by_rule = sorted(rules.values(), key=lambda r: (not (r["FAIL"] or r["UNKNOWN"]),
+                                                    sev_rank.get(r["severity"], 9), -r["FAIL"],
+                                                    -r["UNKNOWN"], r["rule_id"]))
     unknown = count_by([f for f in findings if f.get("status") == "UNKNOWN"], "rule_id")
     totals = status_totals(document)
     return Summary(

@@ -144,3 +144,29 @@ def test_the_drift_sentence_counts_resources_as_the_terminal_does() -> None:
     assert view is not None
     assert "1 resource added, 0 removed, 1 changed, " in view.headline
     assert "resources changed" not in view.headline
+
+
+def test_by_rule_lists_the_rules_with_failures_first() -> None:
+    """New-user trial round 17: By rule was ordered by severity alone, so three CRITICAL
+    rules with no failure (PASS only) filled the top of the first screen of a 100-account
+    report, above a HIGH rule failing 7,898 times. Rules with a FAIL or UNKNOWN come first
+    (by severity, then count); those that only passed or were muted follow, by severity."""
+    from reports.html.viewmodel import build_summary
+
+    doc = sample_document()
+    summary = build_summary(doc)
+    rows = summary.by_rule
+    attention = [bool(r["FAIL"] or r["UNKNOWN"]) for r in rows]
+    assert True in attention and False in attention, "the sample has both kinds"
+    assert attention == sorted(attention, reverse=True), [
+        (r["rule_id"], r["severity"], r["FAIL"], r["UNKNOWN"]) for r in rows]
+    rank = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFORMATIONAL": 4}
+    for part in (True, False):
+        ranks = [rank.get(r["severity"], 9) for r, a in zip(rows, attention) if a is part]
+        assert ranks == sorted(ranks)
+    # and so in the page
+    passing = dict(next(r for r in rows if not (r["FAIL"] or r["UNKNOWN"])))
+    html = render_html(doc)
+    by_rule = html[html.index("<h2>By rule</h2>"):]
+    failing_first = next(r for r in rows if r["FAIL"] or r["UNKNOWN"])
+    assert by_rule.index(failing_first["rule_id"]) < by_rule.index(passing["rule_id"])
