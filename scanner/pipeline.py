@@ -577,7 +577,10 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                history=options.history if recorded else None,
                                width=stream_columns(stream),
                                merged=options.parts_in is not None,
-                               offline=options.snapshot_in is not None), file=stream)
+                               offline=options.snapshot_in is not None,
+                               # the table format printed the drift whole, just above
+                               drift=None if "table" in options.formats
+                               else analysis.drift), file=stream)
             stream.flush()  # a full disk under `> out.txt` shows here, where it is explained
     except (KeyboardInterrupt, StdoutError) as exc:
         # the reports are in place: say so, and what did not finish -- after Ctrl-C, and
@@ -851,9 +854,11 @@ NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "Re
 
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
                  *, history: str | None = None, width: int | None = None,
-                 merged: bool = False, offline: bool = False) -> str:
+                 merged: bool = False, offline: bool = False,
+                 drift: "Drift | Mapping[str, Any] | None" = None) -> str:
     """The line every scan ends with: what was scanned, what was found, where it went (one
-    line for logs; in a terminal, ``width``, broken between its parts to fit)."""
+    line for logs; in a terminal, ``width``, broken between its parts to fit); ``drift``,
+    when given, counted after the history it was read from."""
     doc = analysis.document
     scan = doc.get("scan", {})
     summary = doc.get("summary", {})
@@ -906,6 +911,17 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     parts.append(f"outputs in {out_dir} ({', '.join(p.name for p in written)})")
     if history:
         parts.append(f"recorded in {history}")
+    if drift is not None:
+        # a nightly json,html run printed no word of what changed (new-user trial 17)
+        from scanner.history.drift import Drift, drift_from_json
+
+        if not isinstance(drift, Drift):
+            drift = drift_from_json(drift)
+        counts = drift.summary
+        parts.append(f"since {drift.old.scan_id}: {counts['findings_new']} new, "
+                     f"{counts['findings_resolved']} resolved finding(s), "
+                     f"{counts['new_readers']} reader(s) gained, {counts['lost_readers']} lost "
+                     "(secretgraph diff)")
     parts.append(f"exit {analysis.exit_code}")
     return fit_parts(parts, width)
 

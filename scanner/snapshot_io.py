@@ -446,6 +446,10 @@ def validate_document(document: Any, *, path: str) -> None:
     """Raise InputError (naming the field) unless ``document`` is a valid current snapshot."""
     import jsonschema
 
+    if isinstance(document, dict) and "findings" in document and "scan" in document:
+        # the file a scan's --out shows first (new-user trial 17)
+        raise InputError("a findings.json, not a snapshot: give the snapshot.json.gz the scan "
+                         "wrote beside it", path=path)
     if not isinstance(document, dict) or "schema_version" not in document or "meta" not in document:
         raise InputError("not a secretgraph snapshot (expected an object with schema_version "
                          "and meta)", path=path)

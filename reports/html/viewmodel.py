@@ -90,8 +90,12 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
                                          "UNKNOWN": 0, "MUTED": 0, "PASS": 0})
             row["PASS"] = passed.get(rid, 0)
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
-    by_rule = sorted(rules.values(), key=lambda r: (sev_rank.get(r["severity"], 9), -r["FAIL"],
-                                                    r["rule_id"]))
+    # the rules that need a look first (a FAIL or an UNKNOWN), then those that only passed
+    # or were muted: by severity alone, CRITICAL rules that passed everywhere filled the first
+    # screen above a HIGH rule failing thousands of times (new-user trial 17)
+    by_rule = sorted(rules.values(), key=lambda r: (not (r["FAIL"] or r["UNKNOWN"]),
+                                                    sev_rank.get(r["severity"], 9), -r["FAIL"],
+                                                    -r["UNKNOWN"], r["rule_id"]))
     unknown = count_by([f for f in findings if f.get("status") == "UNKNOWN"], "rule_id")
     totals = status_totals(document)
     return Summary(
@@ -389,7 +393,6 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
     """The morning sentence and the two scans of a `secretgraph diff --format json` drift."""
     old, new = drift["old"], drift["new"]
     c = _drift_counts(drift)
-    resources = c["resources_added"] + c["resources_removed"] + c["resources_changed"]
     when = f" ({_when(old.get('started_at'))})" if old.get("started_at") else ""
     headline = (
         f"Since {_cell(old.get('scan_id'))}{when}: "
@@ -397,7 +400,8 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
         f"{c['findings_resolved']} resolved, {c['findings_changed']} changed, "
         f"{_n(c['new_readers'], 'reader gained', 'readers gained')}, "
         f"{c['lost_readers']} lost, "
-        f"{_n(resources, 'resource changed', 'resources changed')}, "
+        f"{_n(c['resources_added'], 'resource added', 'resources added')}, "
+        f"{c['resources_removed']} removed, {c['resources_changed']} changed, "
         f"{c['not_assessed']} not assessed.")
     scans = [(label, _cell(ref.get("scan_id")), _when(ref.get("started_at")),
               "complete" if ref.get("complete") is True else "incomplete")

@@ -53,6 +53,8 @@ DEFAULT_MAX_TIME = 3600
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", choices=["securityhub"], help="where to export")
     source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--in", dest="in_dir", metavar="DIR",
+                        help="a scan's output folder (its --out): its findings.json")
     source.add_argument("--findings", metavar="FILE", help="a findings.json from a scan")
     source.add_argument("--asff", metavar="FILE", help="an ASFF file (scan --format asff)")
     parser.add_argument("--mode", choices=["per-account", "central"], default="per-account",
@@ -63,9 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="role assumed in each account to import its findings")
     parser.add_argument("--external-id", metavar="ID", type=external_id,
                         help="ExternalId for the role")
-    parser.add_argument("--previous", metavar="FILE",
-                        help="the previous complete scan's findings.json or ASFF file: keeps "
-                        "CreatedAt and archives findings resolved since")
+    parser.add_argument("--previous", metavar="FILE|DIR",
+                        help="the previous complete scan's findings.json or ASFF file (or its "
+                        "output folder): keeps CreatedAt and archives findings resolved since")
     parser.add_argument("--ledger", metavar="FILE",
                         help="the export ledger: the findings earlier exports left SUPPRESSED "
                         "in Security Hub, archived ones too; read, then rewritten after the "
@@ -244,7 +246,34 @@ def check_previous(current: Mapping[str, Any], previous: Mapping[str, Any],
                          "files given the other way round?)", path=str(path))
 
 
+def _source(args: argparse.Namespace) -> None:
+    """``--in DIR`` is DIR/findings.json, as report, access and remediate read a scan's
+    folder; ``--findings DIR`` names --in (new-user trial 17: it said "not a readable JSON
+    file: [Errno 21] Is a directory")."""
+    if args.in_dir is not None:
+        folder = Path(args.in_dir)
+        if not folder.is_dir():
+            raise UsageError(f"--in {args.in_dir}: " + (
+                "no such folder" if not folder.exists() else
+                "not a folder (give a scan's --out, or --findings FILE)"))
+        if not (folder / "findings.json").is_file():
+            raise UsageError(f"--in {args.in_dir}: no findings.json in this folder (give the "
+                             "--out of a scan that wrote --format json)")
+        args.findings = str(folder / "findings.json")
+    elif args.findings is not None and Path(args.findings).is_dir():
+        raise UsageError(f"--findings {args.findings}: is a folder; give --in {args.findings} "
+                         "(a scan's output folder) or its findings.json")
+    if args.previous is not None and Path(args.previous).is_dir():
+        # the previous night's folder, as --in takes tonight's
+        if not (Path(args.previous) / "findings.json").is_file():
+            raise UsageError(f"--previous {args.previous}: no findings.json in this folder "
+                             "(give the previous scan's --out or its findings.json or ASFF "
+                             "file)")
+        args.previous = str(Path(args.previous) / "findings.json")
+
+
 def run(args: argparse.Namespace) -> int:
+    _source(args)
     if args.role_name is not None:  # an empty one too (new-user trial)
         from scanner.aws.session import check_role_name
 

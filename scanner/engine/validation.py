@@ -71,6 +71,24 @@ def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
     return schema
 
 
+#: what the schemas' patterns stand for, said instead of the regular expression (new-user
+#: trial 17: "'1234' does not match '^[0-9]{12}$'"); a pattern not listed is quoted
+PATTERN_WORDS: dict[str, str] = {
+    "^[0-9]{12}$": "an account id (12 digits)",
+    "^[0-9*?]{1,12}$": "an account id (up to 12 digits, globs * and ? allowed)",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date YYYY-MM-DD",
+    "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$": "a Region name (such as us-east-1)",
+    "^L-[0-9A-F]{8}$": ("a Service Quotas code (L- and 8 hexadecimal digits in capitals, such "
+                        "as L-7E9ECCDB)"),
+    "^vpc-[0-9a-zA-Z]+$": "a VPC id (such as vpc-0abc1234)",
+    "^o-[a-z0-9]{10,32}$": "an organization id (such as o-abc123def4)",
+    "^[0-9]+h$": "a number of hours (such as 24h)",
+    "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:": (
+        "a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"),
+    "^arn:aws[a-z-]*:lambda:": "a Lambda function ARN (arn:aws:lambda:...)",
+}
+
+
 def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = list(validator.iter_errors(instance))
@@ -80,7 +98,14 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         return field_path(()), "the file is empty (or holds only comments); a mapping is expected"
     chosen = _branch_errors(best_match(errors), schema)
     message = chosen.message
-    if chosen.validator == "additionalProperties" and isinstance(chosen.schema, Mapping) \
+    required = chosen.schema.get("required") if isinstance(chosen.schema, Mapping) else None
+    if chosen.validator == "additionalProperties" and not chosen.absolute_path \
+            and isinstance(chosen.instance, Mapping) and isinstance(required, list) \
+            and "fail_when" in required and not any(k in chosen.instance for k in required):
+        # another kind of file given as a rule (rules validate out/findings.json): the advice
+        # below, on where a rule's parameters go, is not for it (new-user trial 17)
+        message += f"; not a rule file (a rule has {', '.join(map(str, required))})"
+    elif chosen.validator == "additionalProperties" and isinstance(chosen.schema, Mapping) \
             and "parameters" in (chosen.schema.get("properties") or {}):
         # rules.<id>.max_days: the user meant rules.<id>.parameters.max_days -- unless the key
         # is a typo of one of the rule's own settings (enabeld, severty: new-user trial 7)
@@ -90,6 +115,17 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _belongs_elsewhere(chosen, schema) or _closest_key(chosen)
     elif chosen.validator == "type":
         message += quote_hint(chosen.instance, chosen.validator_value)
+        if chosen.validator_value == "array" and isinstance(chosen.instance, (str, int, float)) \
+                and not isinstance(chosen.instance, bool):
+            # one Region where a list is expected (new-user trial 17: "is not of type
+            # 'array'", the schema's word for a list)
+            shown = f"'{chosen.instance}'" if isinstance(chosen.instance, int) or \
+                str(chosen.instance).isdigit() else str(chosen.instance)  # an account id
+            message += f"; write a list: [{shown}]"
+    elif chosen.validator == "enum":
+        message += _closest_choice(chosen.instance, chosen.validator_value)
+    elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:
+        message = f"{chosen.instance!r} is not {PATTERN_WORDS[chosen.validator_value]}"
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message
@@ -153,12 +189,25 @@ def _closest_key(error: ValidationError) -> str:
                    if isinstance(error.schema, Mapping) else ())
     if not isinstance(error.instance, Mapping) or not allowed:
         return ""
-    for key in error.instance:
-        if key not in allowed:
-            close = get_close_matches(str(key), allowed, n=1, cutoff=0.7)
-            if close:
-                return f"; did you mean {close[0]}?"
+    meant = [(str(key), close[0]) for key in error.instance if key not in allowed
+             for close in [get_close_matches(str(key), allowed, n=1, cutoff=0.7)] if close]
+    if len(meant) == 1:
+        return f"; did you mean {meant[0][1]}?"
+    if meant:  # each key named with its own (rule_id and resource_arn: new-user trial 17)
+        return "; did you mean " + ", ".join(f"{to} for {key}" for key, to in meant) + "?"
     return ""
+
+
+def _closest_choice(value: Any, choices: Any) -> str:
+    """``; did you mean HIGH?`` for a choice given in another case (``severity: high``, which
+    --fail-on takes) or mistyped, or nothing (new-user trial 17)."""
+    from difflib import get_close_matches
+
+    if not isinstance(value, str) or not isinstance(choices, list):
+        return ""
+    folded = {c.casefold(): c for c in choices if isinstance(c, str)}
+    close = get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.7)
+    return f"; did you mean {folded[close[0]]}?" if close else ""
 
 
 def quote_hint(value: Any, expected: Any = "string") -> str:

@@ -49,3 +49,21 @@ def test_debug_leaves_out_botocores_event_renaming(
         assert "secretgraph.progress: phase rules" in err
     finally:
         configure(level=logging.WARNING)
+
+
+def test_a_findings_json_given_as_the_snapshot_names_the_snapshot_beside_it(
+        tmp_path: Path, capsys: Any) -> None:
+    """New-user trial round 17: `scan --snapshot out/findings.json` (the file a scan's --out
+    shows first) said "not a secretgraph snapshot (expected an object with schema_version and
+    meta)"; it now says it is a findings document and to give the snapshot beside it."""
+    snapshot = write_snapshot(tmp_path / "snap.json.gz", estate(secret_policy=None))
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(out), "-q"]) in (0, 1)
+    capsys.readouterr()
+    assert main(["scan", "--snapshot", str(out / "findings.json"), "--out",
+                 str(tmp_path / "again"), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.endswith(f"{out / 'findings.json'}: a findings.json, not a snapshot: give the "
+                        "snapshot.json.gz the scan wrote beside it")
+    assert (out / "snapshot.json.gz").is_file()

@@ -112,3 +112,41 @@ def test_the_summary_names_unread_accounts_and_carried_policies(
     assert "; 1 secret policy of the snapshot carried, when it was collected, from the scan " \
         "before it, not re-read then; outputs in" in line
     assert "--full-refresh-days" not in line
+
+
+def test_a_nightly_scan_without_the_table_says_what_changed_since_the_last_one(
+        tmp_path: Path) -> None:
+    """New-user trial round 17: a nightly `scan --format json,html --history H` printed no
+    word about the drift -- not even whether anything had changed since the previous scan --
+    while the table format prints it whole. The line it ends with now counts it, as
+    `secretgraph diff` does, and names that command."""
+    import json
+    from dataclasses import replace
+
+    from scanner.cli import main
+
+    history = tmp_path / "h.db"
+    base = estate(secret_policy=None)
+    first = write_snapshot(tmp_path / "n1.json.gz", replace(
+        base, meta=replace(base.meta, scan_id="night-1", started_at="2026-12-04T03:00:00Z")))
+    assert main(["scan", "--snapshot", str(first), "--out", str(tmp_path / "n1"), "-q",
+                 "--history", str(history)]) in (0, 1)
+    changed = estate(secret_policy=None, key_state="Disabled")
+    second = write_snapshot(tmp_path / "n2.json.gz", replace(
+        changed, meta=replace(changed.meta, scan_id="night-2",
+                              started_at="2026-12-05T03:00:00Z")))
+    run = run_in_tty(["scan", "--snapshot", str(second), "--out", str(tmp_path / "n2"),
+                      "--format", "json", "--history", str(history)], cols=80, timeout=120)
+    assert run.exit_code in (0, 1), run.text
+    lines = run.text.splitlines()
+    ending = lines[next(i for i, x in enumerate(lines) if x.startswith("scan ")):]
+    summary = " ".join(x.strip() for x in ending)
+    drift_file = tmp_path / "drift.json"
+    assert main(["diff", "--history", str(history), "--format", "json", "--output-file",
+                 str(drift_file), "-q"]) == 0
+    counts = json.loads(drift_file.read_text())["summary"]
+    assert counts["findings_new"] >= 1
+    assert (f"since night-1: {counts['findings_new']} new, {counts['findings_resolved']} "
+            f"resolved finding(s), {counts['new_readers']} reader(s) gained, "
+            f"{counts['lost_readers']} lost (secretgraph diff);") in summary, summary
+    assert all(len(x) <= 80 for x in ending), ending

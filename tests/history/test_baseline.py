@@ -103,7 +103,7 @@ def test_real_access_report_objects_are_accepted() -> None:
      "secrets[0]", "colour"),
     ("version: 1\nsecrets:\n  - secret: a\n", "secrets[0]", "readers"),
     ("version: 1\nallowed_external_accounts: ['12345']\n", "allowed_external_accounts[0]",
-     "does not match"),
+     "'12345' is not an account id (12 digits)"),
     ("version: 1\nsecrets:\n  - secret: a\n    readers: [1]\n", "secrets[0].readers[0]",
      "not of type"),
     # a new user's trial: readers that could never match were accepted

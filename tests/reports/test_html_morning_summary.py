@@ -83,8 +83,8 @@ def test_the_drift_section_opens_with_one_morning_sentence() -> None:
     assert view is not None
     assert view.headline == (
         f"Since scan-2026-12-04T033359Z-aaaa{IMG} (2026-12-04 03:33 UTC): 1 new finding, "
-        "0 resolved, 1 changed, 2 readers gained, 0 lost, 2 resources changed, "
-        "1 not assessed.")
+        "0 resolved, 1 changed, 2 readers gained, 0 lost, 1 resource added, 0 removed, "
+        "1 changed, 1 not assessed.")
     assert view.scans == [
         ("Previous scan", f"scan-2026-12-04T033359Z-aaaa{IMG}", "2026-12-04 03:33 UTC",
          "complete"),
@@ -110,6 +110,63 @@ def test_a_drift_without_changes_still_says_since_when() -> None:
     view = build_drift(drift)
     assert view is not None
     assert view.headline == ("Since a (2026-12-04 03:33 UTC): 0 new findings, 0 resolved, "
-                             "0 changed, 0 readers gained, 0 lost, 0 resources changed, "
-                             "0 not assessed.")
+                             "0 changed, 0 readers gained, 0 lost, 0 resources added, "
+                             "0 removed, 0 changed, 0 not assessed.")
     assert view.scans[1] == ("This scan", "b", "not a time", "complete")
+
+
+def test_the_summary_says_what_changed_since_the_previous_scan() -> None:
+    """New-user trial round 17: the drift sentence was only in the last section of the page,
+    below coverage; the first screen a morning reader sees (the summary) did not say whether
+    anything had changed since last night. The summary now carries the same sentence,
+    linking to the drift section; without a drift it has none."""
+    drift = real_drift()
+    view = build_drift(drift)
+    assert view is not None and view.headline
+    html = render_html(sample_document(), drift=drift)
+    summary = _section(html, "summary")
+    assert view.headline in _text(summary)
+    link = re.search(r'<a href="#drift"[^>]*>(.*?)</a>', summary, re.S)
+    assert link is not None and _text(link.group(1)).strip() == view.headline
+    # before the per-account and per-rule tables: on the first screen
+    assert summary.index('href="#drift"') < summary.index("<h2>By account</h2>")
+    assert IMG not in summary  # the hostile scan id is escaped here too
+    assert 'href="#drift"' not in _section(render_html(sample_document()), "summary")
+
+
+def test_the_drift_sentence_counts_resources_as_the_terminal_does() -> None:
+    """New-user trial round 17: the sentence said "3 resources changed" above a "Resources ·
+    Changed 2" table, where `secretgraph diff` said "Resources (1 added, 0 removed, 2
+    changed)" for the same drift: it summed the added, removed and changed ones under the
+    word changed. It now counts each as the terminal does."""
+    drift = real_drift()
+    view = build_drift(drift)
+    assert view is not None
+    assert "1 resource added, 0 removed, 1 changed, " in view.headline
+    assert "resources changed" not in view.headline
+
+
+def test_by_rule_lists_the_rules_with_failures_first() -> None:
+    """New-user trial round 17: By rule was ordered by severity alone, so three CRITICAL
+    rules with no failure (PASS only) filled the top of the first screen of a 100-account
+    report, above a HIGH rule failing 7,898 times. Rules with a FAIL or UNKNOWN come first
+    (by severity, then count); those that only passed or were muted follow, by severity."""
+    from reports.html.viewmodel import build_summary
+
+    doc = sample_document()
+    summary = build_summary(doc)
+    rows = summary.by_rule
+    attention = [bool(r["FAIL"] or r["UNKNOWN"]) for r in rows]
+    assert True in attention and False in attention, "the sample has both kinds"
+    assert attention == sorted(attention, reverse=True), [
+        (r["rule_id"], r["severity"], r["FAIL"], r["UNKNOWN"]) for r in rows]
+    rank = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFORMATIONAL": 4}
+    for part in (True, False):
+        ranks = [rank.get(r["severity"], 9) for r, a in zip(rows, attention) if a is part]
+        assert ranks == sorted(ranks)
+    # and so in the page
+    passing = dict(next(r for r in rows if not (r["FAIL"] or r["UNKNOWN"])))
+    html = render_html(doc)
+    by_rule = html[html.index("<h2>By rule</h2>"):]
+    failing_first = next(r for r in rows if r["FAIL"] or r["UNKNOWN"])
+    assert by_rule.index(failing_first["rule_id"]) < by_rule.index(passing["rule_id"])

@@ -179,3 +179,37 @@ def test_spoke_tables_stack_or_scroll_visibly_on_a_phone(open_page: Any, tmp_pat
                            ".map(td => getComputedStyle(td, '::before').content)")
     assert any("Hub route" in label for label in labels)  # stacked cells name their column
     assert page.problems() == []
+
+
+def test_a_capped_findings_table_counts_against_the_scan_not_only_the_page(
+        open_page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New-user trial round 17: a report of 34,398 findings, its table capped at 20,000 rows
+    (HTML_ROWS_MAX), said "Showing 200 of 20000 matching (20000 total)" under a summary of
+    34,397 FAIL and 1 UNKNOWN: the page's rows called the total. A capped table's count says
+    how many of the scan's findings the page holds and where the rest are; an uncapped one
+    keeps "(N total)"."""
+    import copy
+
+    from reports import html
+
+    doc = sample_document()
+    base = [f for f in doc["findings"] if f["status"] == "FAIL"][0]
+    for i in range(120):
+        f = copy.deepcopy(base)
+        f["id"], f["rule_id"] = f"sgf-big-{i:04d}", "big-rule"
+        f["resource"]["arn"] = f"{f['resource']['arn']}-{i:04d}"
+        doc["findings"].append(f)
+    total = len(doc["findings"])
+    monkeypatch.setattr(html, "HTML_ROWS_MAX", 60)
+    page = open_page(write_html(doc, tmp_path / "capped.html"))
+    count = page.evaluate("document.getElementById('sg-count').textContent")
+    held = page.evaluate("JSON.parse(document.getElementById('sg-data').textContent)"
+                         ".findings.length")
+    assert held <= 60
+    assert f"({held} of the {total} findings in this page; every one in findings.json)" in count
+    assert "total)" not in count
+    monkeypatch.setattr(html, "HTML_ROWS_MAX", 20_000)
+    page = open_page(write_html(doc, tmp_path / "whole.html"))
+    assert page.evaluate("document.getElementById('sg-count').textContent").endswith(
+        f"({total} total)")
+    assert page.problems() == []

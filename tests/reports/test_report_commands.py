@@ -164,6 +164,47 @@ def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any,
     assert sum(t["findings"] for t in planned["targets"]) == 8
 
 
+def test_export_reads_a_scan_folder_with_in_as_every_other_reader(
+        tmp_path: Path, capsys: Any) -> None:
+    """New-user trial round 17: `export securityhub --in out` (as report, access and
+    remediate read a scan's folder; DESIGN.md: "A scan's output folder is named with --in
+    wherever a command reads one") said "one of the arguments --findings --asff is required",
+    not naming --in; --findings out (the folder) said "not a readable JSON file: [Errno 21]
+    Is a directory". --in DIR reads DIR/findings.json (and the snapshot beside it);
+    --findings DIR names --in."""
+    scan = _scan_dir(tmp_path, snapshot=False, layout="scan")
+    assert main(["export", "securityhub", "--findings", str(scan / "findings.json"),
+                 "--dry-run"]) == 0
+    by_file = capsys.readouterr().out
+    assert main(["export", "securityhub", "--in", str(scan), "--dry-run"]) == 0
+    assert capsys.readouterr().out == by_file
+    assert "dry run: 8 findings" in by_file
+    assert main(["export", "securityhub", "--findings", str(scan), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"--findings {scan}: is a folder; give --in {scan} (a scan's output "
+                        f"folder) or its findings.json")
+    assert len(err.splitlines()) == 1
+    assert main(["export", "securityhub", "--in", str(tmp_path / "nope"), "--dry-run"]) == 2
+    assert capsys.readouterr().err.strip().endswith("nope: no such folder")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["export", "securityhub", "--in", str(empty), "--dry-run"]) == 2
+    assert "findings.json" in capsys.readouterr().err
+    # --previous takes the previous night's folder as --in takes tonight's
+    assert main(["export", "securityhub", "--in", str(scan), "--previous", str(scan),
+                 "--dry-run"]) == 0
+    assert "dry run: " in capsys.readouterr().out
+    assert main(["export", "securityhub", "--in", str(scan), "--previous", str(empty),
+                 "--dry-run"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"--previous {empty}: no findings.json in this folder (give the previous scan's --out "
+        "or its findings.json or ASFF file)")
+    with pytest.raises(SystemExit) as info:  # one source: --in, --findings or --asff
+        main(["export", "securityhub", "--in", str(scan), "--findings",
+              str(scan / "findings.json")])
+    assert info.value.code == 2
+
+
 def test_report_refuses_a_snapshot_or_a_drift_of_another_scan(
         tmp_path: Path, capsys: Any) -> None:
     """A new user's trial: the HTML showed another scan's readers beside this scan's

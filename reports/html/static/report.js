@@ -170,14 +170,19 @@
     var passOn = passBox !== null && !!sts.PASS;
     var others = Object.keys(sts).some(function (s) { return s !== "PASS"; });
     var passOnly = passOn && !others;
-    count.textContent = "Showing " + shown + " of " + current.length + " matching (" + rows.length + " total)";
+    // a capped table (HTML_ROWS_MAX) holds some of the scan's findings: its rows are not
+    // the total (new-user trial 17: "(20000 total)" under a summary of 34,398)
+    var of = count.getAttribute("data-of");
+    var held = of ? rows.length + " of the " + of + " findings in this page; every one in findings.json"
+      : rows.length + " total";
+    count.textContent = "Showing " + shown + " of " + current.length + " matching (" + held + ")";
     empty.textContent = EMPTY_TEXT;
     if (passOnly) {
       count.textContent = passTotal + " PASS result" + (passTotal === 1 ? "" : "s") +
         ", counted per rule (not itemised)";
     } else if (passOn) {
       count.textContent = "Showing " + shown + " of " + current.length + " matching (" + rows.length +
-        " itemised) \u00b7 " + passTotal + " PASS counted per rule below";
+        (of ? " of the " + of : "") + " itemised) \u00b7 " + passTotal + " PASS counted per rule below";
       empty.textContent = "No itemised finding matches these filters; the PASS results are counted per rule below.";
     }
     if (passBox !== null) {

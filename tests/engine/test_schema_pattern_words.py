@@ -1,0 +1,107 @@
+"""A value the schema's pattern refuses is named in words -- what was expected -- not only by
+the regular expression (new-user trial round 17: "'1234' does not match '^[0-9]{12}$'",
+"'l-7e9eccdb' does not match '^L-[0-9A-F]{8}$'")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import load_config, load_suppressions
+from scanner.errors import InputError
+
+
+@pytest.mark.parametrize("body,field,words", [
+    ("trusted_accounts: ['1234']\n", "trusted_accounts[0]",
+     "'1234' is not an account id (12 digits)"),
+    ("required_replica_regions: [us-west2]\n", "required_replica_regions[0]",
+     "'us-west2' is not a Region name (such as us-east-1)"),
+    ("quotas:\n  - code: l-7e9eccdb\n    value: 125\n", "quotas[0].code",
+     "'l-7e9eccdb' is not a Service Quotas code (L- and 8 hexadecimal digits in capitals, "
+     "such as L-7E9ECCDB)"),
+    ("quotas:\n  - code: L-7E9ECCDB\n    value: 125\n    vpc_id: '0abc'\n", "quotas[0].vpc_id",
+     "'0abc' is not a VPC id (such as vpc-0abc1234)"),
+    ("remediation:\n  org_id: abc\n", "remediation.org_id",
+     "'abc' is not an organization id (such as o-abc123def4)"),
+])
+def test_a_config_value_the_pattern_refuses_is_named_in_words(
+        tmp_path: Path, body: str, field: str, words: str) -> None:
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.field == field
+    assert words in str(info.value)
+    assert "does not match '^" not in str(info.value)
+
+
+def test_a_suppression_date_the_pattern_refuses_says_the_format(tmp_path: Path) -> None:
+    path = tmp_path / "mute.yaml"
+    path.write_text("suppressions:\n  - rule: secret-unused\n    reason: why\n"
+                    "    expires: 01/02/2027\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_suppressions(path)
+    assert info.value.field == "suppressions[0].expires"
+    assert "'01/02/2027' is not a date YYYY-MM-DD" in str(info.value)
+
+
+@pytest.mark.parametrize("body,field,hint", [
+    ("rules:\n  secret-rotation-overdue:\n    severity: high\n",
+     "rules.secret-rotation-overdue.severity", "; did you mean HIGH?"),
+    ("rules:\n  secret-rotation-overdue:\n    severity: CRITCAL\n",
+     "rules.secret-rotation-overdue.severity", "; did you mean CRITICAL?"),
+    ("findings_layout: Compact\n", "findings_layout", "; did you mean compact?"),
+])
+def test_a_value_outside_a_list_of_choices_names_the_closest(
+        tmp_path: Path, body: str, field: str, hint: str) -> None:
+    """New-user trial round 17: `severity: high` in the config was refused as "'high' is not
+    one of ['CRITICAL', 'HIGH', ...]" with no hint, while --fail-on high is taken and a
+    mistyped --severity names the closest; a choice in the wrong case or mistyped names it."""
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.field == field
+    assert str(info.value).endswith(hint)
+
+
+@pytest.mark.parametrize("body,field,hint", [
+    ("required_replica_regions: us-west-2\n", "required_replica_regions",
+     "; write a list: [us-west-2]"),
+    ("trusted_accounts: '111122223333'\n", "trusted_accounts",
+     "; write a list: ['111122223333']"),
+])
+def test_one_value_where_a_list_is_expected_says_write_a_list(
+        tmp_path: Path, body: str, field: str, hint: str) -> None:
+    """New-user trial round 17: `required_replica_regions: us-west-2` was refused as
+    "'us-west-2' is not of type 'array'", the schema's word for a list."""
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.field == field
+    assert str(info.value).endswith(hint)
+
+
+def test_a_file_that_is_no_rule_is_not_told_where_rule_parameters_go(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial round 17: `rules validate out/findings.json` listed the seven keys of a
+    findings document as unexpected and added "a rule's parameters go under its `parameters:`
+    mapping" -- advice for a rule file with a stray parameter. A document with none of a
+    rule's required keys is said not to be a rule file; a rule with a stray key keeps the
+    advice."""
+    from scanner.cli import main
+
+    findings = tmp_path / "findings.json"
+    findings.write_text('{"schema_version": 1, "tool": {}, "scan": {}, "findings": []}\n',
+                        encoding="utf-8")
+    assert main(["rules", "validate", str(findings)]) == 2
+    err = capsys.readouterr().err
+    assert "parameters" not in err
+    assert "not a rule file (a rule has id, title, severity, resource, description, " \
+        "rationale, fail_when, remediation, compliance)" in err
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text("rules:\n  secret-rotation-overdue:\n    max_days: 30\n", encoding="utf-8")
+    with pytest.raises(InputError, match="a rule's parameters go under its `parameters:`"):
+        load_config(path)
