@@ -51,12 +51,16 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
             f"secretsmanager.{region}.amazonaws.com",)})), policy, resource=key_id,
         settings=settings, rctx=key_resource_context(account_id=key_account, region=region,
                                                      settings=settings, key=attrs), key=True)
-    # a secret scheduled for deletion grants no one (it cannot be read, nor its policy)
+    # a secret scheduled for deletion grants no one (it cannot be read, nor its policy), yet
+    # the key still encrypts it: the key is judged, and its grants are compared with the other
+    # secrets only (ground-truth trial round 13: a key whose one secret was scheduled for
+    # deletion passed as "encrypts no secret" while it let an outside account decrypt)
+    encrypted = views + list(family_views or ())
     views = [v for v in views if not v.scheduled_deletion]
     compared = views + [v for v in family_views or () if not v.scheduled_deletion]
     missing: list[str] = []
     excess: tuple[Grant, ...] = ()
-    if compared:
+    if encrypted:
         key_missing = policy_input(attrs, "policy", "key policy")[1]
         secrets_missing = list(dict.fromkeys(v.policy_missing for v in compared
                                              if v.policy_missing))
@@ -79,7 +83,7 @@ def key_access(key_id: str, attrs: dict[str, Any], views: list[SecretView],
                      aws_managed=bool(attrs.get("aws_managed")),
                      collected=bool(attrs.get("collected", True)), grants=tuple(grants),
                      secrets=tuple(sorted(v.arn for v in views)),
-                     primaries=tuple(sorted({v.primary_arn for v in compared})),
+                     primaries=tuple(sorted({v.primary_arn for v in encrypted})),
                      family=family, excess_grants=excess,
                      missing=tuple(missing),
                      problems=tuple(policy.problems) if policy else ())
