@@ -117,6 +117,9 @@ def combine(g: GateInputs) -> Combined:
     ids, idk = g.id_secret, g.id_key
     #: the key gate's allow without the role's boundary (None: the boundary does not cap it)
     key_uncapped: Tri | None = None
+    #: own-account secret on another account's key: what the key policy itself allows (the
+    #: caller's kms:Decrypt Allow is reported at the identity gate)
+    key_foreign: Tri | None = None
     # ---- key gate
     k = g.key
     if k.aws_managed:
@@ -151,6 +154,7 @@ def combine(g: GateInputs) -> Combined:
         if key_cross:
             key_allow = kp.allow
             if not g.cross_account:  # own-account secret on another account's key
+                key_foreign = key_allow
                 key_allow = all3((key_allow, idk.allow if idk else Tri.FALSE))
         else:
             via_iam = all3((kp.allow, idk.allow if idk else Tri.FALSE))
@@ -206,6 +210,19 @@ def combine(g: GateInputs) -> Combined:
                                      "boundary (see identity_policy)",)
         boundary_blocks.append(f"kms:Decrypt: {_boundary_text(idk, 'kms:Decrypt')}: it limits "
                                f"the key policy's grant to the role ARN ({_BOUNDARY_CITE})")
+    # ---- an own-account secret on another account's key: "the key policy must allow ... and
+    # the caller's identity policy" (IAM User Guide, "Cross-account policy evaluation logic"),
+    # so a missing kms:Decrypt Allow of the caller is an identity-side gap, reported there as
+    # for a cross-account secret; the key gate shows what its policy allows (ground-truth
+    # trial round 13: DENIED at key_policy with "statement 1 Allow applies")
+    foreign_key_blocks = False
+    if key_foreign is not None and key_foreign is not Tri.FALSE and key_uncapped is None and \
+            (idk.allow if idk else Tri.FALSE) is not Tri.TRUE:
+        foreign_key_blocks = True
+        key_shown = all3((key_foreign, k.usable))
+        key_reasons = key_reasons + ("the key is in another account: the caller's identity "
+                                     "policy must allow kms:Decrypt on it too (see "
+                                     "identity_policy)",)
     # ---- guardrails
     scp = g.scp
     # ---- decision
@@ -257,7 +274,7 @@ def combine(g: GateInputs) -> Combined:
                 blocking.append(name)
         if not g.cross_account and "identity_policy" in blocking and \
                 gates["resource_policy"].status not in ("DENIED", "NOT_APPLICABLE") and \
-                id_deny is not Tri.TRUE and not boundary_blocks:
+                id_deny is not Tri.TRUE and not boundary_blocks and not foreign_key_blocks:
             blocking.remove("identity_policy")
         if not g.cross_account and "resource_policy" in blocking and \
                 gates["identity_policy"].status != "DENIED" and rp_deny is not Tri.TRUE:

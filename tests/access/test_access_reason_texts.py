@@ -182,3 +182,37 @@ def test_a_same_account_users_boundary_deny_is_the_reason_not_a_missing_allow() 
     ident = path.gates["identity_policy"]
     named = f"permissions boundary {bnd.arn}: statement 1 Deny applies"
     assert ident.reasons[0] == named, ident.reasons
+
+
+def test_an_own_account_secret_on_another_accounts_key_without_identity_decrypt() -> None:
+    """Ground-truth trial round 13: a role reads a secret of its own account encrypted with a
+    key of another account whose key policy names the role; the role's identity policy allows
+    GetSecretValue but no kms:Decrypt. "The key policy must allow ... and the caller's
+    identity policy" (IAM User Guide, cross-account policy evaluation logic): the read is
+    DENIED at the identity policy, as for a cross-account secret. It was DENIED at key_policy
+    with the reason "statement 1 Allow applies", the identity gate ALLOWED -- access --why
+    pointed at the key policy, which already grants the role."""
+    key_id = "abcd0000-0000-0000-0000-0000000f0e19"
+    key_arn = f"arn:aws:kms:{REGION}:{MEMBER}:key/{key_id}"
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": CENTRAL_ROLE}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    ident = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": SECRET_ARN})
+    for secret_policy in (None, secret_policy_for(CENTRAL_ROLE)):
+        snap = estate(secret_policy=secret_policy, kms_key_id=key_arn,
+                      principals=(role(CENTRAL_ROLE, ident),))
+        key = KmsKey(arn=key_arn, key_id=key_id, account_id=MEMBER, region=REGION,
+                     key_manager="CUSTOMER", key_state="Enabled", policy=kp)
+        snap = replace(snap, accounts=tuple(
+            replace(a, regions=(RegionSnapshot(region=REGION, kms_keys=(key,)),))
+            if a.account_id == MEMBER else a for a in snap.accounts))
+        path = _path(snap, CENTRAL_ROLE)
+        assert path.decision == "DENIED"
+        assert path.gates["key_policy"].status == "ALLOWED", path.gates["key_policy"]
+        ident_gate = path.gates["identity_policy"]
+        assert ident_gate.status == "DENIED", ident_gate
+        assert any("kms:Decrypt" in r for r in ident_gate.reasons), ident_gate.reasons
+        if secret_policy is not None:
+            assert path.broken_at == ("identity_policy",)

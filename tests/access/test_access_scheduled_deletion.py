@@ -64,3 +64,18 @@ def test_access_for_the_secret_says_it_is_scheduled_for_deletion(
                  "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert "scheduled for deletion" in json.dumps(doc)
+
+
+def test_prove_on_a_secret_scheduled_for_deletion_answers_no_outside_reader(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ground-truth trial round 13: `access --prove` on such a secret answered the outside read
+    UNKNOWN, "input missing: resource_policy ... (not read: see coverage)" -- with no coverage
+    entry to see -- while the access analysis says no one can read it."""
+    pytest.importorskip("z3")
+    path = write_snapshot(tmp_path / "snapshot.json.gz", _deleted_estate())
+
+    assert main(["access", "--snapshot", str(path), "--prove", SECRET_ARN,
+                 "--format", "json"]) == 0
+    proof = json.loads(capsys.readouterr().out)["proofs"][0]
+    assert proof["outside_read"]["status"] == "PROVEN_NONE", proof["outside_read"]
+    assert "scheduled for deletion" in proof["outside_read"]["reason"]

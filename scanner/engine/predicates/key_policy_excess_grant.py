@@ -5,11 +5,14 @@ policy grants it -- evaluated as the access analysis evaluates it for the pair
 grant whose conditions let it in (a public one covers everyone, one narrowed to the
 organization its members only), and not when an explicit Deny of the policy applies; a session
 ARN is its role, a principal of another partition than the secret's is never granted; an
-account-root grantee is covered when anyone in that account is. A ``*`` key statement
+account-root grantee is covered when anyone in that account is; a secret of the grantee's own
+account covers it unless its resource policy's explicit Deny applies (an identity policy alone
+allows the read there; ground-truth trial round 13). A ``*`` key statement
 narrowed to named accounts (kms:CallerAccount, aws:PrincipalAccount, ...) grants each of them;
 a Decrypt grant the key policy's own explicit Deny takes back for certain grants no one
 (exposure.excess_key_grants, the reading of exposure.taken_back; IAM conformance trial round
-12). Replicas count through their primary; a secret scheduled for deletion grants no one. A
+12). Replicas count through their primary; a secret scheduled for deletion grants no one (a
+key whose secrets are all scheduled for deletion is judged with none). A
 multi-Region key (the primary and each replica) is judged against the secrets of its whole
 family: a replica must grant what its primary grants (kms-replica-key-policy-drift), so a grant
 only the primary's secrets make is not in excess on the replica (ground-truth trial round 6);
