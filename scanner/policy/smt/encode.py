@@ -681,9 +681,14 @@ class Encoder:
         # a role listed with its account (or its session listed): exempt or not depends on
         # the session name, which is not known
         role_unknown = self.fresh("NotPrincipal lists a role (or its session) and its account")
+        # listed without its account: AWS "might deny access to the entire account"
+        # (principals.NOT_PRINCIPAL_NO_ACCOUNT)
+        no_account = z3.If(z3.Or(self_listed, session_listed), self.fresh(
+            "NotPrincipal lists the principal but not its account"), z3.BoolVal(True)) \
+            if direct or sessions else z3.BoolVal(True)
         return z3.If(p.boundary, z3.BoolVal(True),
                      z3.If(p.ptype == ROOT, z3.Not(acct_listed),
-                           z3.If(z3.Not(acct_listed), z3.BoolVal(True),
+                           z3.If(z3.Not(acct_listed), no_account,
                                  z3.If(p.ptype == USER, z3.Not(self_listed),
                                        z3.If(z3.Or(self_listed, session_listed), role_unknown,
                                              z3.BoolVal(True))))))
