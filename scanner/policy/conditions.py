@@ -30,9 +30,9 @@ from typing import Callable, Iterable
 from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
                                       head_account, literal_prefix, matches_no_principal_arn)
 from scanner.policy.parse import ConditionClause
-from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _OneOf, _Present, REQUEST_TIME_KEYS,
-                                    always_present)
+from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
+                                    _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
+                                    REQUEST_TIME_KEYS, always_present)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -262,7 +262,28 @@ def _absent_outcome(clause: ConditionClause, negated: bool) -> Tri:
 
 def evaluate_clause(clause: ConditionClause, request: Request,
                     variables: bool) -> tuple[Tri, tuple[str, ...]]:
-    """(truth, unresolved names) for one operator/key pair."""
+    """(truth, unresolved names) for one operator/key pair.
+
+    A plain operator (no ForAnyValue / ForAllValues) on a key AWS documents as multivalued
+    (request.MULTIVALUED_KEYS) that may be in the request: IAM User Guide, "Single-valued vs.
+    multivalued context keys": "Multivalued context keys require a condition set operator" --
+    the result without one is not documented. Read value by value (some value matches; a
+    negated operator: no value matches) it is decided only where that reading is false:
+    public simulators read such a clause as matching nothing (cloud-copilot/iam-simulate:
+    "Set operator is required for a multi-value key", false for the negated operators too),
+    so a true answer is UNKNOWN, naming the key (IAM conformance trial round 19: StringLike
+    aws:PrincipalOrgPaths and StringNotEquals aws:CalledVia were decided)."""
+    truth, names = _evaluate_clause(clause, request, variables)
+    if truth is Tri.TRUE and not clause.qualifier and clause.base != "null" and \
+            clause.key in MULTIVALUED_KEYS and \
+            request.key_state(clause.key) is not KeyState.ABSENT:
+        return Tri.UNKNOWN, (f"{clause.operator} {clause.key} without ForAnyValue or "
+                             "ForAllValues: a multivalued key",)
+    return truth, names
+
+
+def _evaluate_clause(clause: ConditionClause, request: Request,
+                     variables: bool) -> tuple[Tri, tuple[str, ...]]:
     key = clause.key
     if clause.base == "null":
         return _null(clause, request)

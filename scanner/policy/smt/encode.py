@@ -58,15 +58,13 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _OneOf, _Present, always_present)
+from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
+                                    _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
+                                    always_present)
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
-MULTIVALUED = frozenset({
-    "aws:calledvia", "aws:principalorgpaths", "aws:tagkeys", "aws:principalservicenameslist",
-    "kms:encryptioncontextkeys", "secretsmanager:addreplicaregions",
-})
+MULTIVALUED = MULTIVALUED_KEYS
 
 _STRING_OPS = {"stringequals", "stringnotequals", "stringequalsignorecase",
                "stringnotequalsignorecase", "stringlike", "stringnotlike"}
@@ -757,6 +755,11 @@ class Encoder:
             present = any_(misses if negated else hits)
         else:
             present = all_(misses) if negated else any_(hits)
+            if c.key in MULTIVALUED:
+                # conditions.evaluate_clause: a plain operator on a multivalued key is decided
+                # only where the value-by-value reading is false
+                present = z3.And(present, self.fresh(
+                    f"{c.operator} {c.key} without ForAnyValue or ForAllValues"))
         return z3.If(kv.count == 0, z3.BoolVal(absent_outcome), present)
 
     def _policy_value(self, c: ConditionClause, text: str, request: Request,
