@@ -801,9 +801,14 @@ case(id="variable-literal-under-2008", cite=VARS,
                 version="2008-10-17"),
      resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:{MEMBER}/db-AbCdEf",
      context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
-case(id="variable-escape-not-modelled", cite=VARS + "; " + SG,
+# "${*} - use where you need an * (asterisk) character": in StringLike the character itself,
+# not a wildcard (IAM conformance trial round 19: was CONDITIONAL, "not modelled")
+case(id="variable-escape-is-the-character", cite=VARS + "; " + SG,
      policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
-     context={"aws:principaltag/x": ["*"]}, expect="CONDITIONAL")
+     context={"aws:principaltag/x": ["*"]}, expect="ALLOWED")
+case(id="variable-escape-is-no-wildcard", cite=VARS + "; " + SG,
+     policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
+     context={"aws:principaltag/x": ["x"]}, expect="DENIED")
 
 VARS_ABSENT = "VARS: \"If the key that you specify in a policy condition is not present in the " \
     "request context, the values do not match\" (IAM UG, IAM policy elements: Variables and " \
