@@ -466,6 +466,26 @@ class Encoder:
                     self.facts.append(z3.Implies(count > i, z3.Not(self._eq(kind, v, lit))))
         return kv
 
+    def credential_facts(self) -> list[z3.BoolRef]:
+        """The temporary-credential keys of one request (or of the keys shared by a
+        question's requests) are present together: IAM User Guide, "AWS global condition
+        context keys", aws:TokenIssueTime and aws:MultiFactorAuthPresent -- "This key is
+        included in the request context only when the principal uses temporary credentials
+        to make the request" -- and aws:MultiFactorAuthAge only then too (request.
+        TEMPORARY_CREDENTIAL_KEYS; IAM conformance trial round 19: an IAM user's request
+        could hold one without the other). Asked once every key is made (_solve)."""
+        out: list[z3.BoolRef] = []
+        for slot in {slot for slot, _name in self._keys}:
+            issued = self._keys.get((slot, "aws:tokenissuetime"))
+            mfa = self._keys.get((slot, "aws:multifactorauthpresent"))
+            age = self._keys.get((slot, "aws:multifactorauthage"))
+            if issued is not None and mfa is not None:
+                out.append((issued.count > 0) == (mfa.count > 0))
+            if age is not None:
+                out += [z3.Implies(age.count > 0, k.count > 0) for k in (issued, mfa)
+                        if k is not None]
+        return out
+
     @staticmethod
     def _eq(kind: str, a: Any, b: Any) -> z3.BoolRef:
         if kind == "ip":
