@@ -30,9 +30,9 @@ from typing import Callable, Iterable
 from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
                                       head_account, literal_prefix, matches_no_principal_arn)
 from scanner.policy.parse import ConditionClause
-from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _OneOf, _Present, REQUEST_TIME_KEYS,
-                                    always_present)
+from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
+                                    _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
+                                    REQUEST_TIME_KEYS, always_present)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -186,6 +186,24 @@ class Substituted:
     unresolved: tuple[str, ...] = ()
     void: bool = False
     literal_wildcard: bool = False
+    #: ``text`` as a StringLike pattern when only escapes (``${*}``, ``${?}``) put a ``*`` or
+    #: ``?`` into it: those characters as ``LITERAL_STAR`` / ``LITERAL_QUESTION``, which match
+    #: only themselves (``literal_pattern_value``); None when a substituted value did
+    pattern: str | None = None
+
+
+#: stand-ins for a literal ``*`` / ``?`` in a StringLike pattern (an escape ``${*}`` /
+#: ``${?}``): characters of the Unicode private-use area, which glob_match compares literally;
+#: the request value's own ``*`` / ``?`` are mapped to them (``literal_pattern_value``)
+LITERAL_STAR, LITERAL_QUESTION = "\ue000", "\ue001"
+_TO_LITERAL = str.maketrans({"*": LITERAL_STAR, "?": LITERAL_QUESTION})
+
+
+def literal_pattern_value(value: str) -> str:
+    """A request value as matched against a ``Substituted.pattern``: its ``*`` and ``?`` are
+    the characters an escape stands for (a wildcard of the pattern matches them as any
+    character)."""
+    return value.translate(_TO_LITERAL)
 
 
 def substitute_variables(text: str, request: Request) -> Substituted:
@@ -201,12 +219,15 @@ def substitute_variables(text: str, request: Request) -> Substituted:
     unresolved: list[str] = []
     void = False
     wild = False
+    value_wild = False
+    escaped: list[str] = []  # the pattern's pieces, the escapes' wildcards as stand-ins
 
     def repl(m: re.Match[str]) -> str:
-        nonlocal void, wild
+        nonlocal void, wild, value_wild
         inner = m.group(1)
         if inner.strip() in _ESCAPES:
             wild |= inner.strip() in ("*", "?")
+            escaped.append(inner.strip().translate(_TO_LITERAL))
             return _ESCAPES[inner.strip()]
         name, _, rest = inner.partition(",")
         name = name.strip()
@@ -223,18 +244,25 @@ def substitute_variables(text: str, request: Request) -> Substituted:
         elif state is KeyState.ABSENT:
             if default is None:
                 void = True
+                escaped.append("")
                 return ""
             value = default
         else:
             unresolved.append(f"${{{name}}}")
             return ""
-        wild |= "*" in value or "?" in value
+        if "*" in value or "?" in value:
+            wild = value_wild = True
+        escaped.append(value)
         return value
 
     out = _VARIABLE.sub(repl, text)
     if unresolved:
         return Substituted(text=None, unresolved=tuple(unresolved))
-    return Substituted(text=out, void=void, literal_wildcard=wild)
+    pattern = None
+    if wild and not value_wild and LITERAL_STAR not in text and LITERAL_QUESTION not in text:
+        pieces = iter(escaped)
+        pattern = _VARIABLE.sub(lambda _m: next(pieces), text)
+    return Substituted(text=out, void=void, literal_wildcard=wild, pattern=pattern)
 
 
 def substitute(text: str, request: Request) -> tuple[str | None, tuple[str, ...]]:
@@ -262,7 +290,28 @@ def _absent_outcome(clause: ConditionClause, negated: bool) -> Tri:
 
 def evaluate_clause(clause: ConditionClause, request: Request,
                     variables: bool) -> tuple[Tri, tuple[str, ...]]:
-    """(truth, unresolved names) for one operator/key pair."""
+    """(truth, unresolved names) for one operator/key pair.
+
+    A plain operator (no ForAnyValue / ForAllValues) on a key AWS documents as multivalued
+    (request.MULTIVALUED_KEYS) that may be in the request: IAM User Guide, "Single-valued vs.
+    multivalued context keys": "Multivalued context keys require a condition set operator" --
+    the result without one is not documented. Read value by value (some value matches; a
+    negated operator: no value matches) it is decided only where that reading is false:
+    public simulators read such a clause as matching nothing (cloud-copilot/iam-simulate:
+    "Set operator is required for a multi-value key", false for the negated operators too),
+    so a true answer is UNKNOWN, naming the key (IAM conformance trial round 19: StringLike
+    aws:PrincipalOrgPaths and StringNotEquals aws:CalledVia were decided)."""
+    truth, names = _evaluate_clause(clause, request, variables)
+    if truth is Tri.TRUE and not clause.qualifier and clause.base != "null" and \
+            clause.key in MULTIVALUED_KEYS and \
+            request.key_state(clause.key) is not KeyState.ABSENT:
+        return Tri.UNKNOWN, (f"{clause.operator} {clause.key} without ForAnyValue or "
+                             "ForAllValues: a multivalued key",)
+    return truth, names
+
+
+def _evaluate_clause(clause: ConditionClause, request: Request,
+                     variables: bool) -> tuple[Tri, tuple[str, ...]]:
     key = clause.key
     if clause.base == "null":
         return _null(clause, request)
@@ -276,6 +325,7 @@ def evaluate_clause(clause: ConditionClause, request: Request,
         return _absent_outcome(clause, negated), ()
     policy_values: list[str] = []
     has_variables = False
+    literal_marks = False  # a value holds LITERAL_STAR / LITERAL_QUESTION (an escape)
     for v in clause.values:
         if variables and "${" in v:
             has_variables = True
@@ -284,10 +334,19 @@ def evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, sub.unresolved
             if sub.void:
                 continue  # this value matches nothing
+            if clause.base in ("stringlike", "stringnotlike") and sub.pattern is not None:
+                # IAM User Guide, "Variables and tags", special characters: "${*} - use where
+                # you need an * (asterisk) character" -- the character, not a wildcard (IAM
+                # conformance trial round 19)
+                literal_marks = True
+                policy_values.append(sub.pattern)
+                continue
             if clause.base not in _EXACT_STRING and sub.literal_wildcard:
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
             v = sub.text
         policy_values.append(v)
+    if literal_marks and state is not KeyState.KNOWN:
+        return Tri.UNKNOWN, (key,)
     arn_op = clause.base in _ARN_OPERATORS
     if arn_op:
         # IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the six
@@ -321,6 +380,10 @@ def evaluate_clause(clause: ConditionClause, request: Request,
         # the conditional context keys passed in the request")
         return _excluded(clause, request, negated, key, tuple(policy_values))
     req_values = request.values(key)
+    if literal_marks:
+        if any(LITERAL_STAR in r or LITERAL_QUESTION in r for r in req_values):
+            return Tri.UNKNOWN, (key,)
+        req_values = tuple(literal_pattern_value(r) for r in req_values)
     try:
         def valid(r: str) -> bool:
             # an ARN operator on a request value that is not an ARN matches neither way

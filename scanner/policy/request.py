@@ -413,6 +413,18 @@ ALWAYS_INCLUDED_KEYS = REQUEST_TIME_KEYS | {"aws:useragent"}
 #: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
 #: CONDITIONAL)
 TEMPORARY_CREDENTIAL_KEYS = frozenset({"aws:tokenissuetime", "aws:multifactorauthpresent"})
+#: the context keys AWS documents as multivalued (IAM User Guide, "AWS global condition
+#: context keys", Value type "Multivalued": aws:CalledVia, aws:PrincipalOrgPaths,
+#: aws:ResourceOrgPaths, aws:SourceOrgPaths, aws:TagKeys, aws:PrincipalServiceNamesList; KMS
+#: Developer Guide, "AWS KMS condition keys": kms:EncryptionContextKeys, kms:ResourceAliases,
+#: kms:GrantOperations; Service Authorization Reference, Secrets Manager:
+#: secretsmanager:AddReplicaRegions, ArrayOfString). "Single-valued vs. multivalued context
+#: keys": "Multivalued context keys require a condition set operator" -- what a plain
+#: operator does on one is not documented (conditions.evaluate_clause; the solver's bound)
+MULTIVALUED_KEYS = frozenset({
+    "aws:calledvia", "aws:principalorgpaths", "aws:resourceorgpaths", "aws:sourceorgpaths",
+    "aws:tagkeys", "aws:principalservicenameslist", "kms:encryptioncontextkeys",
+    "kms:resourcealiases", "kms:grantoperations", "secretsmanager:addreplicaregions"})
 #: the principal types of a signed request by an IAM principal (the ``*`` path included)
 _SIGNED_TYPES = frozenset({"role", "user", "root", "public"})
 

@@ -58,15 +58,13 @@ from scanner.policy.principals import (
     match_aws_entry,
     session_match,
 )
-from scanner.policy.request import (KeyState, Request, _ArnOf, _ArnOfUnnamed, _EveryLiteral,
-                                    _NotUnder, _OneOf, _Present, always_present)
+from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
+                                    _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
+                                    always_present)
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
-MULTIVALUED = frozenset({
-    "aws:calledvia", "aws:principalorgpaths", "aws:tagkeys", "aws:principalservicenameslist",
-    "kms:encryptioncontextkeys", "secretsmanager:addreplicaregions",
-})
+MULTIVALUED = MULTIVALUED_KEYS
 
 _STRING_OPS = {"stringequals", "stringnotequals", "stringequalsignorecase",
                "stringnotequalsignorecase", "stringlike", "stringnotlike"}
@@ -468,6 +466,26 @@ class Encoder:
                     self.facts.append(z3.Implies(count > i, z3.Not(self._eq(kind, v, lit))))
         return kv
 
+    def credential_facts(self) -> list[z3.BoolRef]:
+        """The temporary-credential keys of one request (or of the keys shared by a
+        question's requests) are present together: IAM User Guide, "AWS global condition
+        context keys", aws:TokenIssueTime and aws:MultiFactorAuthPresent -- "This key is
+        included in the request context only when the principal uses temporary credentials
+        to make the request" -- and aws:MultiFactorAuthAge only then too (request.
+        TEMPORARY_CREDENTIAL_KEYS; IAM conformance trial round 19: an IAM user's request
+        could hold one without the other). Asked once every key is made (_solve)."""
+        out: list[z3.BoolRef] = []
+        for slot in {slot for slot, _name in self._keys}:
+            issued = self._keys.get((slot, "aws:tokenissuetime"))
+            mfa = self._keys.get((slot, "aws:multifactorauthpresent"))
+            age = self._keys.get((slot, "aws:multifactorauthage"))
+            if issued is not None and mfa is not None:
+                out.append((issued.count > 0) == (mfa.count > 0))
+            if age is not None:
+                out += [z3.Implies(age.count > 0, k.count > 0) for k in (issued, mfa)
+                        if k is not None]
+        return out
+
     @staticmethod
     def _eq(kind: str, a: Any, b: Any) -> z3.BoolRef:
         if kind == "ip":
@@ -681,9 +699,14 @@ class Encoder:
         # a role listed with its account (or its session listed): exempt or not depends on
         # the session name, which is not known
         role_unknown = self.fresh("NotPrincipal lists a role (or its session) and its account")
+        # listed without its account: AWS "might deny access to the entire account"
+        # (principals.NOT_PRINCIPAL_NO_ACCOUNT)
+        no_account = z3.If(z3.Or(self_listed, session_listed), self.fresh(
+            "NotPrincipal lists the principal but not its account"), z3.BoolVal(True)) \
+            if direct or sessions else z3.BoolVal(True)
         return z3.If(p.boundary, z3.BoolVal(True),
                      z3.If(p.ptype == ROOT, z3.Not(acct_listed),
-                           z3.If(z3.Not(acct_listed), z3.BoolVal(True),
+                           z3.If(z3.Not(acct_listed), no_account,
                                  z3.If(p.ptype == USER, z3.Not(self_listed),
                                        z3.If(z3.Or(self_listed, session_listed), role_unknown,
                                              z3.BoolVal(True))))))
@@ -752,6 +775,11 @@ class Encoder:
             present = any_(misses if negated else hits)
         else:
             present = all_(misses) if negated else any_(hits)
+            if c.key in MULTIVALUED:
+                # conditions.evaluate_clause: a plain operator on a multivalued key is decided
+                # only where the value-by-value reading is false
+                present = z3.And(present, self.fresh(
+                    f"{c.operator} {c.key} without ForAnyValue or ForAllValues"))
         return z3.If(kv.count == 0, z3.BoolVal(absent_outcome), present)
 
     def _policy_value(self, c: ConditionClause, text: str, request: Request,

@@ -178,6 +178,7 @@ def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float,
     deadline = time.perf_counter() + timeout_s
     solver = z3.Solver()
     solver.add(*enc.facts)
+    solver.add(*enc.credential_facts())
     solver.add(goal)
     if prefer:
         solver.set("timeout", max(1, int(timeout_s * 300)))  # 30% of the budget
