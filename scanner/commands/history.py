@@ -92,9 +92,16 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "history_command", None) == "prune":
         return _prune(args)
     args.format = getattr(args, "format", "table")
-    records = open_store(args.history).list()
+    from scanner.history.damage import find_damaged
+
+    store = open_store(args.history)
+    records = store.list()
+    # damaged scans (fault-injection trial round 8): marked, never hidden nor changed
+    damaged = find_damaged(store, records) if records else {}
     if args.format == "json":
-        json.dump({"history": args.history, "scans": [r.to_json() for r in records]},
+        json.dump({"history": args.history,
+                   "scans": [{**r.to_json(), "damaged": damaged.get(r.scan_id)}
+                             for r in records]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
@@ -104,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
             f" (no such file yet: a scan with --history {args.history} creates it)"
             if missing else ""), terminal_width()))
         return 0
-    rows = [[r.scan_id, r.started_at, r.finished_at or "-", "yes" if r.complete else "NO",
+    rows = [[r.scan_id, r.started_at, r.finished_at or "-",
+             "DAMAGED" if r.scan_id in damaged else "yes" if r.complete else "NO",
              len(r.accounts), r.counts.get("critical", 0), r.counts.get("high", 0),
              r.counts.get("fail", 0), r.counts.get("unknown", 0), r.counts.get("coverage_gaps", 0)]
             for r in records]
@@ -121,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
             + [f"{r[0]:<{first}}  {r[3]:<8} " + " ".join(f"{v:>5}" for v in r[4:])
                for r in rows])
     print(table)
+    for scan_id, why in damaged.items():
+        print(fit_line(f"note: scan {scan_id!r}: {why}; scan --history skips it as the "
+                       "previous scan, and history prune deletes it once it is not among the "
+                       "scans it always keeps (docs/history.md, 'A damaged scan')",
+                       terminal_width()), file=sys.stderr)
     return 0
 
 

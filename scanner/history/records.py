@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
+from scanner.errors import InputError
 from scanner.model import AccountSnapshot, ScanMeta, Snapshot, from_jsonable, to_jsonable
 
 #: Finding statuses and severities counted into ScanRecord.counts.
@@ -145,6 +146,21 @@ class HistoryStore(Protocol):
     def reread_marks(self, since: str | None = None) -> "tuple[ReReadMark, ...]":
         """The re-read marks, oldest first; only those marked at or after ``since``."""
         ...
+
+
+class DamagedScan(InputError):
+    """A recorded scan whose payload cannot be read as one: cut short, not gzip, not JSON, not
+    the shape of a snapshot / findings document / access report, or missing from the store.
+    Not raised for a snapshot of another schema_version (``version_problem``: a newer
+    secretgraph wrote it, which is refused) nor for a store that cannot be read at all.
+
+    The nightly scan skips such a scan as its previous scan, with one warning naming it
+    (scanner.pipeline; fault-injection trial round 8: a damaged newest complete scan failed
+    every later ``scan --history``); ``history list`` marks it (``find_damaged``)."""
+
+    def __init__(self, message: str, *, path: str | None, scan_id: str) -> None:
+        super().__init__(message, path=path)
+        self.scan_id = scan_id
 
 
 # --------------------------------------------------------------------------- helpers
