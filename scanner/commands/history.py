@@ -195,16 +195,28 @@ def _prune(args: argparse.Namespace) -> int:
     if not records:
         say(f"no scans recorded in {args.history}: nothing to prune")
         return 0
-    plan = plan_prune(records, retention, datetime.now(timezone.utc))
+    import functools
+
+    from scanner.history.damage import find_damaged
+
+    # a damaged newest complete scan is not the one the next night diffs against: the
+    # newest intact one is kept too (fault-injection trial round 9)
+    damaged = find_damaged(store, records)
+    if damaged:
+        needed_scans = functools.partial(needed_scans, damaged=tuple(damaged))
+    plan = plan_prune(records, retention, datetime.now(timezone.utc), damaged=damaged)
     from scanner.history.records import future_scans
 
     ahead = future_scans(records, datetime.now(timezone.utc))
     newest_complete = next((r.scan_id for r in reversed(records)
-                            if r.complete and r not in ahead), None)
+                            if r.complete and r not in ahead and r.scan_id not in damaged),
+                           None)
     say(f"{args.history}: {len(records)} scan(s), {_size(store.file_size())}; keeping "
         f"{len(plan.keep)}" + (f" (always: {newest_complete}, the newest complete scan, "
                                "and the scans after it)" if newest_complete else
                                " (always: the newest scans; none is complete)"))
+    for scan_id in damaged:
+        say(f"note: scan {scan_id!r} is damaged: not taken as the newest complete scan")
     if ahead:
         say(f"note: {len(ahead)} scan(s) started in the future (a clock ahead when they were "
             f"made: {', '.join(r.scan_id for r in ahead[:5])}): kept, and not taken as the "

@@ -268,3 +268,22 @@ def test_s3_a_missing_payload_object_is_damaged_and_listed_so(
     assert main(["history", "list", "--history", uri, "--format", "json"]) == 0
     scans = {s["scan_id"]: s for s in json.loads(capsys.readouterr().out)["scans"]}
     assert "missing" in scans["n2"]["damaged"]
+
+
+def test_prune_keeps_the_intact_scan_the_next_night_diffs_against(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """prune always keeps "the newest complete scan and every scan after it": with that scan
+    damaged, `--keep 1` deleted n1, the intact scan the next night diffs against (it then had
+    no drift at all). The newest intact complete scan is kept as well."""
+    history = tmp_path / "h.db"
+    for n in (1, 2):
+        assert _scan(tmp_path, str(history), n, "-q") in (0, 1)
+    _damage_sqlite(history, "n2", "snapshot", _cut_short)
+    capsys.readouterr()
+    assert main(["history", "prune", "--history", str(history), "--keep", "1", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to prune" in out and "n1" in out
+    assert main(["history", "list", "--history", str(history), "--format", "json"]) == 0
+    assert [s["scan_id"] for s in json.loads(capsys.readouterr().out)["scans"]] == ["n1", "n2"]
+    assert _scan(tmp_path, str(history), 3) in (0, 1)
+    assert "Drift n1 (" in capsys.readouterr().out
