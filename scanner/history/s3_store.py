@@ -46,6 +46,7 @@ from scanner.history.records import (
     Tonight,
     decode_blob,
     decode_blob_elements,
+    document_problem,
     encode_blob,
     make_record,
     order_key,
@@ -260,9 +261,10 @@ class S3HistoryStore:
                 decode_blob_elements(body, like.document_element)
         except (OSError, ValueError) as exc:
             raise self._damaged(scan_id, f"damaged payload {key} ({exc})") from None
-        if not isinstance(document, Mapping):
-            raise self._damaged(scan_id, f"damaged payload {key} (not a findings document)")
-        return document
+        problem = document_problem(document)
+        if problem is not None:
+            raise self._damaged(scan_id, f"damaged payload {key} ({problem})")
+        return document  # type: ignore[no-any-return]
 
     def load_snapshot(self, scan_id: str) -> Snapshot:
         return self._load(scan_id, ("snapshot",)).snapshot
@@ -300,10 +302,11 @@ class S3HistoryStore:
                     values[name] = decode_blob(body)
             except (OSError, ValueError) as exc:
                 raise self._damaged(scan_id, f"damaged payload {key} ({exc})") from None
-        if not isinstance(values["document"], Mapping):
+        problem = document_problem(values["document"])
+        if problem is not None:
             raise self._damaged(scan_id, f"damaged payload "
                                 f"{self._key('scans', scan_id, _PAYLOADS['document'])} "
-                                "(not a findings document)")
+                                f"({problem})")
         if values["access"] is not None and not isinstance(values["access"], Mapping):
             raise self._damaged(scan_id, f"damaged payload "
                                 f"{self._key('scans', scan_id, _PAYLOADS['access'])} "

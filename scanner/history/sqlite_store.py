@@ -41,6 +41,7 @@ from scanner.history.records import (
     Tonight,
     decode_blob,
     decode_blob_elements,
+    document_problem,
     encode_blob,
     make_record,
     pick_latest_complete,
@@ -537,10 +538,11 @@ class SqliteHistoryStore:
         except (OSError, ValueError) as exc:
             raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} ({exc})") \
                 from None
-        if not isinstance(document, Mapping):
-            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (not a "
-                                         "findings document)")
-        return document
+        problem = document_problem(document)
+        if problem is not None:
+            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (its findings "
+                                         f"document: {problem})")
+        return document  # type: ignore[no-any-return]
 
     def load(self, scan_id: str, *, like: Tonight | None = None) -> StoredScan:
         conn = self._connect_read()
@@ -577,9 +579,10 @@ class SqliteHistoryStore:
                     if row[11] is not None else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise self._damaged_or_version(scan_id, exc) from None
-        if not isinstance(document, Mapping):
-            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (not a "
-                                         "findings document)")
+        problem = document_problem(document)
+        if problem is not None:
+            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (its findings "
+                                         f"document: {problem})")
         if access is not None and not isinstance(access, Mapping):
             raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (not an "
                                          "access report)")
