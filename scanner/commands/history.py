@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.history)
     records = store.list()
     # damaged scans (fault-injection trial round 8): marked, never hidden nor changed
-    damaged = find_damaged(store, records) if records else {}
+    unread: dict[str, str] = {}
+    damaged = find_damaged(store, records, unread) if records else {}
     if args.format == "json":
         json.dump({"history": args.history,
                    "scans": [{**r.to_json(), "damaged": damaged.get(r.scan_id)}
@@ -129,10 +130,16 @@ def run(args: argparse.Namespace) -> int:
             + [f"{r[0]:<{first}}  {r[3]:<8} " + " ".join(f"{v:>5}" for v in r[4:])
                for r in rows])
     print(table)
+    s3 = args.history.startswith("s3://")
     for scan_id, why in damaged.items():
         print(fit_line(f"note: scan {scan_id!r}: {why}; scan --history skips it as the "
-                       "previous scan, and history prune deletes it once it is not among the "
-                       "scans it always keeps (docs/history.md, 'A damaged scan')",
+                       "previous scan" + (
+                           "; to remove it, see docs/history.md, 'A damaged scan'" if s3 else
+                           ", and history prune deletes it once it is not among the scans it "
+                           "always keeps (docs/history.md, 'A damaged scan')"),
+                       terminal_width()), file=sys.stderr)
+    for scan_id, why in unread.items():
+        print(fit_line(f"note: scan {scan_id!r} could not be read to check it ({why})",
                        terminal_width()), file=sys.stderr)
     return 0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from scanner.errors import InputError
 from scanner.history.records import DamagedScan, ScanRecord, ordinary_scans
 
 #: scans read whole, at most, by ``find_damaged`` (newest first, down to the newest intact
@@ -20,11 +21,15 @@ from scanner.history.records import DamagedScan, ScanRecord, ordinary_scans
 DEEP_CHECKS = 8
 
 
-def find_damaged(store: Any, records: Sequence[ScanRecord]) -> dict[str, str]:
+def find_damaged(store: Any, records: Sequence[ScanRecord],
+                 unread: "dict[str, str] | None" = None) -> dict[str, str]:
     """The damaged scans of ``records`` (scan id -> why). Every scan is checked cheaply (its
     payloads are in the store: ``missing_payloads``); the scans the nightly scan reads -- the
     newest ones, down to the newest intact complete scan, at most ``DEEP_CHECKS`` -- are read
-    as it reads them (a complete scan whole, an incomplete one's findings document)."""
+    as it reads them (a complete scan whole, an incomplete one's findings document). A scan
+    that cannot be read for another reason (an S3 GetObject denied, a snapshot of a newer
+    schema_version) is not damaged: it goes into ``unread`` (scan id -> the error), and the
+    walk stops there, as the nightly scan does."""
     missing = getattr(store, "missing_payloads", None)
     found: dict[str, str] = dict(missing()) if missing is not None else {}
     load_document = getattr(store, "load_document", None)
@@ -43,6 +48,10 @@ def find_damaged(store: Any, records: Sequence[ScanRecord]) -> dict[str, str]:
         except DamagedScan as exc:
             found[rec.scan_id] = exc.detail
             continue
+        except InputError as exc:  # could not read: said, never called damaged
+            if unread is not None:
+                unread[rec.scan_id] = exc.detail
+            break
         if rec.complete:
             break
     return found

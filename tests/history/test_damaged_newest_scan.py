@@ -287,3 +287,36 @@ def test_prune_keeps_the_intact_scan_the_next_night_diffs_against(
     assert [s["scan_id"] for s in json.loads(capsys.readouterr().out)["scans"]] == ["n1", "n2"]
     assert _scan(tmp_path, str(history), 3) in (0, 1)
     assert "Drift n1 (" in capsys.readouterr().out
+
+
+def test_s3_history_list_says_what_it_could_not_read_and_still_lists(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], s3: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """history list reads the newest scans to find damage: one whose GetObject is denied is
+    not damaged, and the listing (which needs only the index) must not fail on it -- it
+    says it could not be read. The note of an S3 history does not send the user to
+    `history prune` (which refuses S3)."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    uri = f"s3://{BUCKET}/nightly"
+    for n in (1, 2):
+        assert _scan(tmp_path, uri, n, "-q") in (0, 1)
+    s3.delete_object(Bucket=BUCKET, Key="nightly/scans/n1/findings.json.gz")
+    real = botocore.client.BaseClient._make_api_call
+
+    def deny(self: Any, op: str, params: Any) -> Any:
+        if op == "GetObject" and str(params.get("Key", "")).startswith("nightly/scans/n2/"):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, op)
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    capsys.readouterr()
+    assert main(["history", "list", "--history", uri]) == 0
+    captured = capsys.readouterr()
+    rows = {line.split()[0]: line.split() for line in captured.out.splitlines()[2:]}
+    assert rows["n1"][3] == "DAMAGED" and rows["n2"][3] == "yes"
+    [unread] = [line for line in captured.err.splitlines() if "'n2'" in line]
+    assert "could not be read" in unread and "AccessDenied" in unread
+    [damaged] = [line for line in captured.err.splitlines() if "'n1'" in line]
+    assert "history prune" not in damaged and "A damaged scan" in damaged
