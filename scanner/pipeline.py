@@ -958,10 +958,11 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         else:
             parts.append(f"{policies} carried from the last complete scan, not re-read "
                          "(--full-refresh-days)")
-    skipped = analysis.history.skipped if analysis.history is not None else ()
+    outcome = getattr(analysis, "history", None)  # (a stand-in analysis may have none)
+    skipped = outcome.skipped if outcome is not None else ()
     if skipped:
         # a damaged scan skipped as the previous scan: which scan the drift is against
-        previous = analysis.history.previous if analysis.history is not None else None
+        previous = outcome.previous if outcome is not None else None
         parts.append((f"drift against scan {previous.scan_id}" if previous is not None
                       else "no drift") + f" ({', '.join(skipped)} skipped: damaged)")
     parts.append(f"outputs in {out_dir} ({', '.join(p.name for p in written)})")
