@@ -138,6 +138,9 @@ class HistoryOutcome:
     record: "ScanRecord"
     previous: "ScanRecord | None"
     drift: "Drift | None"
+    #: damaged scans skipped as the previous scan (a warning named each; the summary line
+    #: names them beside the scan the drift is against)
+    skipped: "tuple[str, ...]" = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -425,7 +428,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     carry = None
     ledger = None  # the Security Hub export ledger (reports.hub_ledger), when the store keeps one
     if options.history:
-        from scanner.history.records import ordinary_scans, pick_latest_complete
+        from scanner.history.records import ordinary_scans
         from scanner.history.store import open_store
 
         store = open_store(options.history)
@@ -433,33 +436,35 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         # a scan started more than a day in the future (a clock ahead when it was made) sorts
         # last: it is not "the last scan" (ordinary_scans; docs/history.md)
         ordinary = ordinary_scans(records)
-        previous_record = pick_latest_complete(ordinary, None)
-        # the newest scan when it is not that one (an incomplete night): what it reported
-        # keeps its first_seen too, or a finding first seen in an incomplete night would be
-        # "new" again every night until a complete one (and re-sent, its CreatedAt moved)
-        newest_id = ordinary[-1].scan_id if ordinary and (
-            previous_record is None or ordinary[-1].scan_id != previous_record.scan_id) \
-            else None
+        previous_record, newest_id = _previous_and_newest(ordinary)
         if securityhub is not None:  # a damaged ledger fails here, before anything is scanned
             read_ledger = getattr(store, "securityhub_ledger", None)
             ledger = read_ledger() if read_ledger is not None else None
         preloaded: list[Any] = []
-        if previous_record is not None and options.parts_in is None \
-                and options.snapshot_in is None and snapshot_source is None:
+        history = _History(store=store, previous_record=previous_record, newest_id=newest_id,
+                           preloaded=preloaded, keep_documents=securityhub is not None,
+                           records=tuple(ordinary), uri=str(options.history))
+        if options.parts_in is None and options.snapshot_in is None \
+                and snapshot_source is None:
+            from scanner.history.records import DamagedScan
             from scanner.incremental import load_carry
 
             # collecting: the last complete scan is read before, its policies carried
-            # (incremental collection), and a damaged one fails before anything is collected
-            preloaded.append(store.load(previous_record.scan_id))
-            carry = load_carry(store, full_refresh_days=options.full_refresh_days,
-                               previous=preloaded[0].snapshot)
+            # (incremental collection); a damaged one is skipped (one warning) for the
+            # newest intact complete scan before it
+            while history.previous_record is not None:
+                try:
+                    preloaded.append(store.load(history.previous_record.scan_id))
+                    break
+                except DamagedScan as exc:
+                    history = _skip_damaged(history, exc)
+            if preloaded:
+                carry = load_carry(store, full_refresh_days=options.full_refresh_days,
+                                   previous=preloaded[0].snapshot)
         # otherwise (a snapshot, parts) the previous scan is read only once tonight's
         # snapshot was read and found not recorded yet, and held only as long as it is
         # needed (organization-scale trial round 3: it was decoded whole before anything
         # else and held all run -- 440 MB of the 950 MB of a night at 100 accounts)
-        history = _History(store=store, previous_record=previous_record, newest_id=newest_id,
-                           preloaded=preloaded, keep_documents=securityhub is not None,
-                           records=tuple(ordinary))
     # a stored snapshot re-evaluated into the store that holds it would fail to be recorded
     # after its reports were written: it is refused once the snapshot is read, before them
     recorded_ids = frozenset(r.scan_id for r in records) \
@@ -505,7 +510,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                      with_outputs(analysis.document, out_dir, written),
                                      scanned.access_json, None, drift=scanned.drift,
                                      previous_record=scanned.previous_record)
-            analysis = replace(analysis, history=outcome)
+            analysis = replace(analysis, history=replace(outcome, skipped=scanned.damaged))
             recorded = True
         except KeyboardInterrupt as exc:
             # by outcome: a signal during the history's COMMIT comes after the scan was
@@ -526,10 +531,12 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 known: dict[str, Mapping[str, Any]] = {}  # the scans' documents already read
                 if scanned.previous_record is not None and scanned.previous_document is not None:
                     known[scanned.previous_record.scan_id] = scanned.previous_document
-                if scanned.newest_document is not None:
-                    known[records[-1].scan_id] = scanned.newest_document
+                if scanned.newest_document is not None and scanned.newest_id is not None:
+                    known[scanned.newest_id] = scanned.newest_document
+                # the damaged scans skipped are not read again (nor exported against)
                 analysis = replace(analysis, securityhub=_export_with_ledger(
-                    analysis, securityhub, store, records, ledger, known))
+                    analysis, securityhub, store,
+                    [r for r in records if r.scan_id not in scanned.damaged], ledger, known))
             else:
                 analysis = replace(analysis, securityhub=export_securityhub(
                     analysis, scanned.previous_document, securityhub))
@@ -570,7 +577,9 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                     from scanner.history.drift import no_drift_note
                     from scanner.textfit import fit_line
 
-                    print(fit_line(no_drift_note(records, analysis.history.record.scan_id,
+                    print(fit_line(no_drift_note([r for r in records
+                                                  if r.scan_id not in scanned.damaged],
+                                                 analysis.history.record.scan_id,
                                                  str(options.history)),
                                    stream_columns(stream)), file=stream)
             print(summary_line(analysis, out_dir, written, time.perf_counter() - started,
@@ -612,6 +621,54 @@ class _History:
     #: the scans recorded before tonight's (ordinary_scans, oldest first): once tonight's
     #: scope is known, ``previous_record`` is chosen again among them (scanner.history.scope)
     records: "tuple[ScanRecord, ...]" = ()
+    #: the history as given (--history), for the warning about a damaged scan
+    uri: str = ""
+    #: the damaged scans skipped (``_skip_damaged``), in the order they were found
+    damaged: "tuple[str, ...]" = ()
+
+
+def _previous_and_newest(records: "Sequence[ScanRecord]"
+                         ) -> "tuple[ScanRecord | None, str | None]":
+    """The last complete scan of ``records`` (oldest first), and the newest scan when it is
+    not that one (an incomplete night): what it reported keeps its first_seen too, or a
+    finding first seen in an incomplete night would be "new" again every night until a
+    complete one (and re-sent, its CreatedAt moved)."""
+    from scanner.history.records import pick_latest_complete
+
+    previous_record = pick_latest_complete(list(records), None)
+    newest_id = records[-1].scan_id if records and (
+        previous_record is None or records[-1].scan_id != previous_record.scan_id) else None
+    return previous_record, newest_id
+
+
+def _skip_damaged(history: _History, exc: Any) -> _History:
+    """``history`` without the damaged scan of ``exc`` (a records.DamagedScan): the previous
+    and the newest scan chosen again among the others, and one warning naming it (fault-
+    injection trial round 8: a damaged newest complete scan failed every later nightly
+    scan). Nothing stored is changed. A scan found damaged twice is an error (never a loop)."""
+    from scanner.history.damage import skipped_warning
+
+    if exc.scan_id in history.damaged or \
+            exc.scan_id not in {r.scan_id for r in history.records}:
+        raise exc
+    records = tuple(r for r in history.records if r.scan_id != exc.scan_id)
+    previous_record, newest_id = _previous_and_newest(records)
+    _warn(skipped_warning(history.uri, exc, previous_record))
+    history.preloaded.clear()
+    return replace(history, records=records, previous_record=previous_record,
+                   newest_id=newest_id, damaged=(*history.damaged, exc.scan_id))
+
+
+def _warn(line: str) -> None:
+    """A warning a nightly job must see: logged, and printed on stderr under -q (which logs
+    errors only), as the incomplete-scan warning is."""
+    import logging
+
+    history_log = logging.getLogger("secretgraph.history")
+    if history_log.isEnabledFor(logging.WARNING):
+        history_log.warning("%s", line.removeprefix("warning: "))
+    else:
+        print(line, file=sys.stderr)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -626,6 +683,9 @@ class _Scanned:
     previous_record: "ScanRecord | None" = None
     previous_document: Mapping[str, Any] | None = None
     newest_document: Mapping[str, Any] | None = None
+    newest_id: str | None = None  # the scan of ``newest_document``
+    #: damaged scans skipped as the previous scan (_skip_damaged)
+    damaged: "tuple[str, ...]" = ()
 
 
 def _choose_previous(history: _History, document: Mapping[str, Any], like: Any
@@ -653,6 +713,34 @@ def _choose_previous(history: _History, document: Mapping[str, Any], like: Any
     chosen = previous_scan(history.records, document_scope(document), document_of).record
     newest = history.records[-1].scan_id
     return chosen, (newest if chosen is None or newest != chosen.scan_id else None), read
+
+
+def _read_previous(history: _History, document: Mapping[str, Any], like: Any
+                   ) -> "tuple[Any, Mapping[str, Any] | None, _History]":
+    """The previous scan (a StoredScan, or None), the newest scan's findings document when
+    that is another scan (it carries first_seen too), and ``history`` with the two chosen.
+    A damaged scan read here raises records.DamagedScan (the caller skips it and asks
+    again)."""
+    previous: Any = None
+    newest_document: Mapping[str, Any] | None = None
+    if not history.preloaded and history.previous_record is not None:
+        # the last complete scan: the previous scan on any night but one after a narrower
+        # scan, and the first one asked whether it covers tonight's scope
+        history.preloaded.append(history.store.load(history.previous_record.scan_id,
+                                                    like=like))
+    previous_record, newest_id, read = _choose_previous(history, document, like)
+    if history.preloaded and previous_record is not None and \
+            history.preloaded[-1].record.scan_id == previous_record.scan_id:
+        previous = history.preloaded.pop()
+    elif previous_record is not None:
+        previous = history.store.load(previous_record.scan_id, like=like)
+    if newest_id is not None:
+        newest_document = read.get(newest_id) or \
+            _load_document(history.store, newest_id, like)
+    history.preloaded.clear()
+    del read
+    return previous, newest_document, replace(history, previous_record=previous_record,
+                                              newest_id=newest_id)
 
 
 def _load_document(store: Any, scan_id: str, like: Any = None) -> Mapping[str, Any]:
@@ -720,7 +808,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
         access_json: Mapping[str, Any] | None = None
         if history is not None:
             from scanner.history.access_json import streamed_access_json
-            from scanner.history.records import Tonight
+            from scanner.history.records import DamagedScan, Tonight
 
             # the diff and the history record take the same JSON, its secrets built one at
             # a time when read (fifteenth session: built whole, +232 MB at 300 accounts)
@@ -730,24 +818,13 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             # tonight's (records.Tonight) -- not when Security Hub writes its rows out
             like = Tonight.of(analysis.document, access_json,
                               stand_ins=not history.keep_documents, snapshot=snapshot)
-            if not history.preloaded and history.previous_record is not None:
-                # the last complete scan: the previous scan on any night but one after a
-                # narrower scan, and the first one asked whether it covers tonight's scope
-                history.preloaded.append(history.store.load(history.previous_record.scan_id,
-                                                            like=like))
-            previous_record, newest_id, read = _choose_previous(history, analysis.document,
-                                                                like)
-            if history.preloaded and previous_record is not None and \
-                    history.preloaded[-1].record.scan_id == previous_record.scan_id:
-                previous = history.preloaded.pop()
-            elif previous_record is not None:
-                previous = history.store.load(previous_record.scan_id, like=like)
-            if newest_id is not None:
-                newest_document = read.get(newest_id) or \
-                    _load_document(history.store, newest_id, like)
-            history.preloaded.clear()
-            del read
-            history = replace(history, previous_record=previous_record, newest_id=newest_id)
+            while True:
+                try:
+                    previous, newest_document, history = _read_previous(
+                        history, analysis.document, like)
+                    break
+                except DamagedScan as exc:  # skipped, one warning (a second time: raised)
+                    history = _skip_damaged(history, exc)
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None, newest_document)
         if previous is not None:
@@ -799,7 +876,9 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
                 exit_code=2 if complete else 3) from exc
     return _Scanned(analysis=analysis, drift=drift, access_json=access_json,
                     previous_record=history.previous_record if history is not None else None,
-                    previous_document=previous_document, newest_document=newest_document)
+                    previous_document=previous_document, newest_document=newest_document,
+                    newest_id=history.newest_id if history is not None else None,
+                    damaged=history.damaged if history is not None else ())
 
 
 #: coverage gaps named by incomplete_warning (the rest are counted)
@@ -908,6 +987,13 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         else:
             parts.append(f"{policies} carried from the last complete scan, not re-read "
                          "(--full-refresh-days)")
+    outcome = getattr(analysis, "history", None)  # (a stand-in analysis may have none)
+    skipped = outcome.skipped if outcome is not None else ()
+    if skipped:
+        # a damaged scan skipped as the previous scan: which scan the drift is against
+        previous = outcome.previous if outcome is not None else None
+        parts.append((f"drift against scan {previous.scan_id}" if previous is not None
+                      else "no drift") + f" ({', '.join(skipped)} skipped: damaged)")
     parts.append(f"outputs in {out_dir} ({', '.join(p.name for p in written)})")
     if history:
         parts.append(f"recorded in {history}")
@@ -1075,9 +1161,23 @@ def _export_with_ledger(analysis: Analysis, target: SecurityHubTarget, store: An
         start = complete[-1] if complete else 0
     start = max(start, len(ids) - EXPORT_WINDOW)
     load = getattr(store, "load_document", None) or (lambda i: store.load(i).document)
+
+    def documents() -> Iterator[Mapping[str, Any]]:
+        from scanner.history.records import DamagedScan
+
+        for i in reversed(ids[start:]):
+            if i in known:
+                yield known[i]
+                continue
+            try:
+                yield load(i)
+            except DamagedScan as exc:  # after the scan was recorded: a warning, not a failure
+                _warn(f"warning: history {store.uri}: scan {i!r} is damaged ({exc.detail}); "
+                      "the Security Hub export did not read what it exported (its findings "
+                      "resolved since are not archived)")
+
     # one document at a time (at organization scale each is gigabytes once read)
-    previous_asff = _previous_asff((known[i] if i in known else load(i)
-                                    for i in reversed(ids[start:])), target.home_region)
+    previous_asff = _previous_asff(documents(), target.home_region)
     if ledger is None:
         ledger = ExportLedger(suppressed=suppressed_in(previous_asff))
     report, updates = _export(analysis, previous_asff, target, suppressed=ledger.suppressed)

@@ -460,6 +460,15 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
         log.warning("run %s was collected with different shard counts (%s): each account's "
                     "newest part is used, and the API call totals add up both collections",
                     run_id, ", ".join(map(str, counts)))
+    by_version: dict[str, list[str]] = {}
+    for m in manifests:
+        by_version.setdefault(m.tool_version or "unknown", []).append(m.shard)
+    if len(by_version) > 1:  # an upgrade between two shards of one run: say so
+        log.warning("run %s was collected by different secretgraph versions (%s): the "
+                    "snapshot mixes their collections; collect the run again with one version "
+                    "for a snapshot each account of which was read the same way", run_id,
+                    "; ".join(f"{v}: shard {', '.join(sorted(shards))}"
+                              for v, shards in sorted(by_version.items())))
     reasons: dict[str, str] = {}
     for m in manifests:
         reasons.update(m.failed_accounts or {})

@@ -92,9 +92,17 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "history_command", None) == "prune":
         return _prune(args)
     args.format = getattr(args, "format", "table")
-    records = open_store(args.history).list()
+    from scanner.history.damage import find_damaged
+
+    store = open_store(args.history)
+    records = store.list()
+    # damaged scans (fault-injection trial round 8): marked, never hidden nor changed
+    unread: dict[str, str] = {}
+    damaged = find_damaged(store, records, unread) if records else {}
     if args.format == "json":
-        json.dump({"history": args.history, "scans": [r.to_json() for r in records]},
+        json.dump({"history": args.history,
+                   "scans": [{**r.to_json(), "damaged": damaged.get(r.scan_id)}
+                             for r in records]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
@@ -104,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
             f" (no such file yet: a scan with --history {args.history} creates it)"
             if missing else ""), terminal_width()))
         return 0
-    rows = [[r.scan_id, r.started_at, r.finished_at or "-", "yes" if r.complete else "NO",
+    rows = [[r.scan_id, r.started_at, r.finished_at or "-",
+             "DAMAGED" if r.scan_id in damaged else "yes" if r.complete else "NO",
              len(r.accounts), r.counts.get("critical", 0), r.counts.get("high", 0),
              r.counts.get("fail", 0), r.counts.get("unknown", 0), r.counts.get("coverage_gaps", 0)]
             for r in records]
@@ -121,6 +130,17 @@ def run(args: argparse.Namespace) -> int:
             + [f"{r[0]:<{first}}  {r[3]:<8} " + " ".join(f"{v:>5}" for v in r[4:])
                for r in rows])
     print(table)
+    s3 = args.history.startswith("s3://")
+    for scan_id, why in damaged.items():
+        print(fit_line(f"note: scan {scan_id!r}: {why}; scan --history skips it as the "
+                       "previous scan" + (
+                           "; to remove it, see docs/history.md, 'A damaged scan'" if s3 else
+                           ", and history prune deletes it once it is not among the scans it "
+                           "always keeps (docs/history.md, 'A damaged scan')"),
+                       terminal_width()), file=sys.stderr)
+    for scan_id, why in unread.items():
+        print(fit_line(f"note: scan {scan_id!r} could not be read to check it ({why})",
+                       terminal_width()), file=sys.stderr)
     return 0
 
 
@@ -182,16 +202,28 @@ def _prune(args: argparse.Namespace) -> int:
     if not records:
         say(f"no scans recorded in {args.history}: nothing to prune")
         return 0
-    plan = plan_prune(records, retention, datetime.now(timezone.utc))
+    import functools
+
+    from scanner.history.damage import find_damaged
+
+    # a damaged newest complete scan is not the one the next night diffs against: the
+    # newest intact one is kept too (fault-injection trial round 9)
+    damaged = find_damaged(store, records)
+    if damaged:
+        needed_scans = functools.partial(needed_scans, damaged=tuple(damaged))
+    plan = plan_prune(records, retention, datetime.now(timezone.utc), damaged=damaged)
     from scanner.history.records import future_scans
 
     ahead = future_scans(records, datetime.now(timezone.utc))
     newest_complete = next((r.scan_id for r in reversed(records)
-                            if r.complete and r not in ahead), None)
+                            if r.complete and r not in ahead and r.scan_id not in damaged),
+                           None)
     say(f"{args.history}: {len(records)} scan(s), {_size(store.file_size())}; keeping "
         f"{len(plan.keep)}" + (f" (always: {newest_complete}, the newest complete scan, "
                                "and the scans after it)" if newest_complete else
                                " (always: the newest scans; none is complete)"))
+    for scan_id in damaged:
+        say(f"note: scan {scan_id!r} is damaged: not taken as the newest complete scan")
     if ahead:
         say(f"note: {len(ahead)} scan(s) started in the future (a clock ahead when they were "
             f"made: {', '.join(r.scan_id for r in ahead[:5])}): kept, and not taken as the "

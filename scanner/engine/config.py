@@ -96,7 +96,11 @@ class EngineConfig:
 def parse_config(data: Any, *, path: str) -> EngineConfig:
     """Validate a config document (already parsed YAML) and build the EngineConfig."""
     if data is None:
-        data = {}
+        # an empty (or comments-only) file is refused as an empty rule, suppression or
+        # baseline file is: a file truncated to nothing ran on the defaults without a word
+        # (fault-injection trial round 9); `{}` is the defaults
+        raise InputError("the configuration file is empty (or holds only comments); write {} "
+                         "for the defaults, or give no --config", path=path)
     error = first_error(data, load_schema("scanner.schemas", "config.schema.json"))
     if error:
         where, message = error

@@ -69,15 +69,20 @@ class PrunePlan:
 
 
 def needed_scans(records: Sequence[ScanRecord], pinned: Iterable[str] = (),
-                 now: datetime.datetime | None = None) -> frozenset[str]:
+                 now: datetime.datetime | None = None, *,
+                 damaged: Iterable[str] = ()) -> frozenset[str]:
     """The ids of the scans a later command needs (records oldest first, as ``list()``).
     A scan started in the future (``future_scans``) is kept and is not taken as the newest:
     fault-injection trial round 5 -- one scan made with a clock 200 days ahead sorted last,
-    and ``--keep 1`` kept it and listed the three nights recorded after it for deletion."""
+    and ``--keep 1`` kept it and listed the three nights recorded after it for deletion.
+    A ``damaged`` scan (scanner.history.damage) is kept when it is among them, but is not
+    the complete scan the next night diffs against, which the nightly scan skips it for
+    (fault-injection trial round 9: ``--keep 1`` deleted that intact scan)."""
     future = {r.scan_id for r in future_scans(records, now)}
     ordinary = [r for r in records if r.scan_id not in future]
     ids = [r.scan_id for r in ordinary]
-    complete = [i for i, r in enumerate(ordinary) if r.complete]
+    skip = set(damaged)
+    complete = [i for i, r in enumerate(ordinary) if r.complete and r.scan_id not in skip]
     start = _covering(ordinary, complete) if complete else max(0, len(ids) - EXPORT_WINDOW)
     for scan_id in pinned:  # a ledger's scan and every scan after it
         if scan_id in ids:
@@ -106,9 +111,11 @@ def _covering(ordinary: Sequence[ScanRecord], complete: Sequence[int]) -> int:
 
 
 def plan_prune(records: Sequence[ScanRecord], retention: Retention, now: datetime.datetime,
-               *, pinned: Iterable[str] = ()) -> PrunePlan:
+               *, pinned: Iterable[str] = (), damaged: Iterable[str] = ()) -> PrunePlan:
     """The scans ``retention`` lets go at ``now``, less those a later command needs."""
-    needed = needed_scans(records, pinned, now)
+    damaged = tuple(damaged)
+    needed = needed_scans(records, pinned, now, damaged=damaged) if damaged else \
+        needed_scans(records, pinned, now)
     ordinary = [r for r in records if r.scan_id not in {f.scan_id for f in
                                                          future_scans(records, now)}]
     newest = {r.scan_id for r in ordinary[-retention.count:]} if retention.count else set()

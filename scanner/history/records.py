@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
+from scanner.errors import InputError
 from scanner.model import AccountSnapshot, ScanMeta, Snapshot, from_jsonable, to_jsonable
 
 #: Finding statuses and severities counted into ScanRecord.counts.
@@ -145,6 +146,21 @@ class HistoryStore(Protocol):
     def reread_marks(self, since: str | None = None) -> "tuple[ReReadMark, ...]":
         """The re-read marks, oldest first; only those marked at or after ``since``."""
         ...
+
+
+class DamagedScan(InputError):
+    """A recorded scan whose payload cannot be read as one: cut short, not gzip, not JSON, not
+    the shape of a snapshot / findings document / access report, or missing from the store.
+    Not raised for a snapshot of another schema_version (``version_problem``: a newer
+    secretgraph wrote it, which is refused) nor for a store that cannot be read at all.
+
+    The nightly scan skips such a scan as its previous scan, with one warning naming it
+    (scanner.pipeline; fault-injection trial round 8: a damaged newest complete scan failed
+    every later ``scan --history``); ``history list`` marks it (``find_damaged``)."""
+
+    def __init__(self, message: str, *, path: str | None, scan_id: str) -> None:
+        super().__init__(message, path=path)
+        self.scan_id = scan_id
 
 
 # --------------------------------------------------------------------------- helpers
@@ -542,8 +558,13 @@ class Tonight:
         whole payload again, for the error the plain read gives."""
         if member != "accounts" or type(value) is not dict:
             return value
+        from scanner.snapshot_io import validate_part
+
         try:
+            validate_part(value, "AccountSnapshot", path="", field=f"accounts[{key}]")
             account = from_jsonable(AccountSnapshot, value)
+        except InputError:  # the plain read names the field
+            return value
         except (ValueError, KeyError, TypeError):
             return value
         mine = self.accounts.get(account.account_id)
@@ -651,13 +672,60 @@ def snapshot_to_json(snapshot: Snapshot) -> Any:
 
 def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
     """A stored snapshot; scanner.snapshot_io.SchemaVersionError (a ValueError) for one of
-    another schema_version (the check `scan --snapshot` makes; fault trial round 3)."""
-    from scanner.snapshot_io import check_schema_version
+    another schema_version (the check `scan --snapshot` makes; fault trial round 3), and a
+    ValueError naming the field for one that does not match the snapshot schema (as `scan
+    --snapshot` checks a file: fault-injection trial round 9, `secrets: null` in a stored
+    snapshot was "internal error: TypeError" every night, an account id that is a number was
+    taken as it was)."""
+    from scanner.snapshot_io import check_schema_version, validate_document
 
     if not isinstance(data, Mapping):
         raise ValueError(f"a snapshot is an object, not {type(data).__name__}")
     check_schema_version(data)
+    try:
+        validate_document(data if type(data) is dict else dict(data), path="")
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
     return from_jsonable(Snapshot, data)
+
+
+def document_problem(document: Any) -> str | None:
+    """What is wrong with a stored findings document, in what the history reads of it (the
+    previous scan's scope, its rows' ids, statuses and first_seen, its coverage), or None.
+    Not the findings schema whole: a document an older secretgraph stored stays readable.
+    Fault-injection trial round 9: `findings: null`, a row that is a number or `scan.scope`
+    a list was "internal error" every later night; a `first_seen` that is a number was
+    carried into tonight's findings.json."""
+    if not isinstance(document, Mapping):
+        return "not a findings document"
+    scan = document.get("scan", {})
+    if not isinstance(scan, Mapping):
+        return f"field scan: {type(scan).__name__}, not an object"
+    for name, kinds in (("scope", (Mapping, type(None))), ("rules", (list, type(None))),
+                        ("accounts", (list, type(None))), ("regions", (list, type(None))),
+                        ("complete", (bool, type(None)))):
+        if not isinstance(scan.get(name), kinds):
+            return f"field scan.{name}: {type(scan.get(name)).__name__} is not of its type"
+    for name in ("findings", "coverage"):
+        rows = document.get(name, [])
+        if not isinstance(rows, list):
+            return f"field {name}: {type(rows).__name__}, not a list"
+        for i, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                return f"field {name}[{i}]: {type(row).__name__}, not an object"
+            if name != "findings":
+                continue
+            if not isinstance(row.get("id"), str):
+                return f"field findings[{i}].id: {type(row.get('id')).__name__}, not a string"
+            for member in ("first_seen", "status", "severity", "rule_id"):
+                value = row.get(member)
+                if value is not None and not isinstance(value, str):
+                    return f"field findings[{i}].{member}: {type(value).__name__}, not a string"
+            for member in ("resource", "evidence"):
+                value = row.get(member)
+                if value is not None and not isinstance(value, Mapping):
+                    return f"field findings[{i}].{member}: {type(value).__name__}, not an object"
+    return None
 
 
 def snapshot_from_blob(data: bytes, like: "Tonight | None" = None) -> Snapshot:

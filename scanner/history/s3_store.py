@@ -41,10 +41,12 @@ from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
     ReReadMark,
     ScanRecord,
+    DamagedScan,
     StoredScan,
     Tonight,
     decode_blob,
     decode_blob_elements,
+    document_problem,
     encode_blob,
     make_record,
     order_key,
@@ -115,6 +117,21 @@ class S3HistoryStore:
 
     def _fail(self, message: str) -> InputError:
         return InputError(message, path=self.uri)
+
+    def _damaged(self, scan_id: str, message: str) -> DamagedScan:
+        return DamagedScan(message, path=self.uri, scan_id=scan_id)
+
+    def _get_payload(self, scan_id: str, key: str) -> bytes:
+        """A payload object of an indexed scan; one that is not there (NoSuchKey) is damage
+        (DamagedScan), one that cannot be read (AccessDenied, ...) an InputError."""
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
+        except Exception as exc:
+            code = _error_code(exc)
+            if code in ("NoSuchKey", "404"):
+                raise self._damaged(scan_id, f"damaged history: {key} of scan {scan_id!r} "
+                                             "is missing") from None
+            raise self._fail(f"cannot read {key} ({code}: {exc})") from None
 
     # ---- the index ------------------------------------------------------------------------
 
@@ -238,18 +255,16 @@ class S3HistoryStore:
         """A recorded scan's findings document alone (the Security Hub export reads those of
         the scans it compares with: their snapshots are not needed)."""
         key = self._key("scans", scan_id, _PAYLOADS["document"])
-        try:
-            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except Exception as exc:
-            raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+        body = self._get_payload(scan_id, key)
         try:
             document = decode_blob(body) if like is None else \
                 decode_blob_elements(body, like.document_element)
         except (OSError, ValueError) as exc:
-            raise self._fail(f"damaged payload {key} ({exc})") from None
-        if not isinstance(document, Mapping):
-            raise self._fail(f"damaged payload {key} (not a findings document)")
-        return document
+            raise self._damaged(scan_id, f"damaged payload {key} ({exc})") from None
+        problem = document_problem(document)
+        if problem is not None:
+            raise self._damaged(scan_id, f"damaged payload {key} ({problem})")
+        return document  # type: ignore[no-any-return]
 
     def load_snapshot(self, scan_id: str) -> Snapshot:
         return self._load(scan_id, ("snapshot",)).snapshot
@@ -265,12 +280,12 @@ class S3HistoryStore:
                 continue
             key = self._key("scans", scan_id, filename)
             try:
-                body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            except Exception as exc:
-                if name == "access" and _error_code(exc) in ("NoSuchKey", "404"):
+                body = self._get_payload(scan_id, key)
+            except DamagedScan:
+                if name == "access":  # recorded without an access report
                     values[name] = None
                     continue
-                raise self._fail(f"cannot read {key} ({_error_code(exc)}: {exc})") from None
+                raise
             if like is not None and name == "snapshot":
                 try:  # account by account, an account equal to tonight's kept as tonight's
                     values[name] = snapshot_from_blob(body, like)
@@ -286,15 +301,49 @@ class S3HistoryStore:
                 else:
                     values[name] = decode_blob(body)
             except (OSError, ValueError) as exc:
-                raise self._fail(f"damaged payload {key} ({exc})") from None
+                raise self._damaged(scan_id, f"damaged payload {key} ({exc})") from None
+        problem = document_problem(values["document"])
+        if problem is not None:
+            raise self._damaged(scan_id, f"damaged payload "
+                                f"{self._key('scans', scan_id, _PAYLOADS['document'])} "
+                                f"({problem})")
+        if values["access"] is not None and not isinstance(values["access"], Mapping):
+            raise self._damaged(scan_id, f"damaged payload "
+                                f"{self._key('scans', scan_id, _PAYLOADS['access'])} "
+                                "(not an access report)")
         try:
             snapshot = values["snapshot"] if isinstance(values["snapshot"], Snapshot) \
                 else snapshot_from_json(values["snapshot"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise self._fail(version_problem(scan_id, exc) or
-                             f"damaged snapshot for scan {scan_id!r} ({exc})") from None
+            problem = version_problem(scan_id, exc)
+            if problem is not None:
+                raise self._fail(problem) from None
+            raise self._damaged(scan_id, f"damaged snapshot for scan {scan_id!r} ({exc})") \
+                from None
         return StoredScan(record=records[scan_id], snapshot=snapshot,
                           document=values["document"], access=values["access"])
+
+    def missing_payloads(self) -> dict[str, str]:
+        """The indexed scans whose snapshot or findings object is not under the prefix (scan
+        id -> why): one listing, for ``history list`` (scanner.history.damage). A listing
+        that fails says nothing (the payloads are read when they are needed)."""
+        records = self._read_index()
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            keys = {o["Key"] for page in paginator.paginate(Bucket=self.bucket,
+                                                            Prefix=self._key("scans/"))
+                    for o in page.get("Contents") or ()}
+        except Exception:  # noqa: BLE001 -- no listing: nothing known to be missing
+            return {}
+        out: dict[str, str] = {}
+        for rec in records:
+            for name in ("snapshot", "document"):
+                key = self._key("scans", rec.scan_id, _PAYLOADS[name])
+                if key not in keys:
+                    out[rec.scan_id] = f"damaged history: {key} of scan {rec.scan_id!r} is " \
+                        "missing"
+                    break
+        return out
 
     def latest_complete(self, before: str | None = None) -> ScanRecord | None:
         return pick_latest_complete(self._read_index(), before)

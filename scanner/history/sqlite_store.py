@@ -37,9 +37,11 @@ from scanner.history.records import (
     ScanRecord,
     StoredScan,
     count_findings,
+    DamagedScan,
     Tonight,
     decode_blob,
     decode_blob_elements,
+    document_problem,
     encode_blob,
     make_record,
     pick_latest_complete,
@@ -221,6 +223,16 @@ class SqliteHistoryStore:
 
     def _fail(self, message: str) -> InputError:
         return InputError(message, path=str(self.path))
+
+    def _damaged(self, scan_id: str, message: str) -> DamagedScan:
+        return DamagedScan(message, path=str(self.path), scan_id=scan_id)
+
+    def _damaged_or_version(self, scan_id: str, exc: BaseException) -> InputError:
+        """A payload that did not read: of another schema_version (refused), else damaged."""
+        problem = version_problem(scan_id, exc)
+        if problem is not None:
+            return self._fail(problem)
+        return self._damaged(scan_id, f"damaged payload for scan {scan_id!r} ({exc})")
 
     def check(self) -> int:
         """Validate the file without modifying it; returns its schema version (0: new/empty)."""
@@ -484,17 +496,20 @@ class SqliteHistoryStore:
             raise self._fail(f"no scan {scan_id!r}: the history is empty")
         try:
             row = conn.execute(
-                "SELECT b.data FROM scans s JOIN blobs b ON b.digest = s.snapshot_digest"
+                "SELECT s.snapshot_digest, b.data FROM scans s"
+                " LEFT JOIN blobs b ON b.digest = s.snapshot_digest"
                 " WHERE s.scan_id = ?", (scan_id,)).fetchone()
         finally:
             conn.close()
         if row is None:
             raise self._fail(f"no scan {scan_id!r} in the history")
+        if row[1] is None:
+            raise self._damaged(scan_id, f"damaged history file: scan {scan_id!r} lacks a "
+                                         "payload")
         try:
-            return snapshot_from_json(decode_blob(row[0]))
+            return snapshot_from_json(decode_blob(row[1]))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise self._fail(version_problem(scan_id, exc) or
-                             f"damaged payload for scan {scan_id!r} ({exc})") from None
+            raise self._damaged_or_version(scan_id, exc) from None
 
     def load_document(self, scan_id: str, *, like: Tonight | None = None
                       ) -> Mapping[str, Any]:
@@ -515,15 +530,19 @@ class SqliteHistoryStore:
         if row is None:
             raise self._fail(f"no scan {scan_id!r} in the history")
         if row[1] is None:
-            raise self._fail(f"damaged history file: scan {scan_id!r} lacks a payload")
+            raise self._damaged(scan_id, f"damaged history file: scan {scan_id!r} lacks a "
+                                         "payload")
         try:
             document = decode_blob(row[1]) if like is None else \
                 decode_blob_elements(row[1], like.document_element)
         except (OSError, ValueError) as exc:
-            raise self._fail(f"damaged payload for scan {scan_id!r} ({exc})") from None
-        if not isinstance(document, Mapping):
-            raise self._fail(f"damaged payload for scan {scan_id!r} (not a findings document)")
-        return document
+            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} ({exc})") \
+                from None
+        problem = document_problem(document)
+        if problem is not None:
+            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (its findings "
+                                         f"document: {problem})")
+        return document  # type: ignore[no-any-return]
 
     def load(self, scan_id: str, *, like: Tonight | None = None) -> StoredScan:
         conn = self._connect_read()
@@ -543,7 +562,8 @@ class SqliteHistoryStore:
                 got = conn.execute("SELECT data FROM blobs WHERE digest = ?",
                                    (digest,)).fetchone()
                 if got is None:
-                    raise self._fail(f"damaged history file: scan {scan_id!r} lacks a payload")
+                    raise self._damaged(scan_id, f"damaged history file: scan {scan_id!r} "
+                                                 "lacks a payload")
                 blobs[digest] = got[0]
         finally:
             conn.close()
@@ -558,10 +578,55 @@ class SqliteHistoryStore:
                 access = decode_blob_elements(blobs.pop(row[11]), like.access_element) \
                     if row[11] is not None else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise self._fail(version_problem(scan_id, exc) or
-                             f"damaged payload for scan {scan_id!r} ({exc})") from None
+            raise self._damaged_or_version(scan_id, exc) from None
+        problem = document_problem(document)
+        if problem is not None:
+            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (its findings "
+                                         f"document: {problem})")
+        if access is not None and not isinstance(access, Mapping):
+            raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (not an "
+                                         "access report)")
         return StoredScan(record=_row_record(row[:9]), snapshot=snapshot, document=document,
                           access=access)
+
+    def missing_payloads(self) -> dict[str, str]:
+        """The scans one of whose payloads is not in the file, or not the bytes recorded
+        (its SHA-256 is not its content address): scan id -> why. Every scan, for ``history
+        list`` (scanner.history.damage); each payload is read once, row by row (the file's
+        size at disk speed; nothing is decoded)."""
+        conn = self._connect_read()
+        if conn is None:
+            return {}
+        try:
+            scans = conn.execute(
+                "SELECT scan_id, snapshot_digest, document_digest, access_digest FROM scans"
+            ).fetchall()
+            bad: dict[str, str] = {}
+            for (digest,) in conn.execute("SELECT digest FROM blobs").fetchall():
+                row = conn.execute("SELECT data FROM blobs WHERE digest = ?",
+                                   (digest,)).fetchone()
+                if row is None or hashlib.sha256(row[0]).hexdigest() != digest:
+                    bad[digest] = "not the bytes recorded"
+            present = {d for (d,) in conn.execute("SELECT digest FROM blobs")}
+        except sqlite3.DatabaseError:  # an older layout: its payloads are inline
+            return {}
+        finally:
+            conn.close()
+        out: dict[str, str] = {}
+        for scan_id, *digests in scans:
+            for name, digest in zip(("snapshot", "findings document", "access report"),
+                                    digests):
+                if digest is None:
+                    continue
+                if digest not in present:
+                    out[scan_id] = f"damaged history file: scan {scan_id!r} lacks a payload"
+                elif digest in bad:
+                    out[scan_id] = f"damaged payload for scan {scan_id!r} (its {name} is " \
+                        "not the bytes recorded: its SHA-256 is not its content address)"
+                else:
+                    continue
+                break
+        return out
 
     def latest_complete(self, before: str | None = None) -> ScanRecord | None:
         return pick_latest_complete(self.list(), before)

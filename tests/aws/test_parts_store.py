@@ -199,3 +199,35 @@ def test_a_part_that_does_not_fit_on_the_disk_is_one_line_naming_it(
     assert store.read(key) == b"the first try"
     assert [p.name for p in (tmp_path / "parts").rglob("*") if p.is_file()] == \
         ["111122223333.json.gz"]
+
+
+def test_a_run_collected_by_different_secretgraph_versions_is_merged_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Fault-injection trial round 9: shards whose manifests name different tool versions
+    (an upgrade between two shards of one night) merged without a word, and the snapshot
+    said only the merging version. The merge names them."""
+    from scanner import __version__
+
+    store = LocalParts(tmp_path)
+    for shard, name, version in (("1/2", "0001-of-0002", "0.0.9"),
+                                 ("2/2", "0002-of-0002", __version__)):
+        write_manifest(store, ShardManifest(run_id="r", shard=shard, accounts=(),
+                                            expected_accounts=("111122223333",),
+                                            regions=("us-east-1",), tool_version=version),
+                       name)
+    with caplog.at_level("WARNING", logger="scanner.shards"):
+        merge_parts(store, "r", tmp_path / "out.json.gz")
+    assert f"run r was collected by different secretgraph versions (0.0.9: shard 1/2; " \
+        f"{__version__}: shard 2/2)" in caplog.text
+
+
+def test_a_run_collected_by_one_version_merges_without_that_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = LocalParts(tmp_path)
+    for shard, name in (("1/2", "0001-of-0002"), ("2/2", "0002-of-0002")):
+        write_manifest(store, ShardManifest(run_id="r", shard=shard, accounts=(),
+                                            expected_accounts=("111122223333",),
+                                            regions=("us-east-1",)), name)
+    with caplog.at_level("WARNING", logger="scanner.shards"):
+        merge_parts(store, "r", tmp_path / "out.json.gz")
+    assert "different secretgraph versions" not in caplog.text
