@@ -516,7 +516,11 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
         ids = [r.scan_id for r in store.list()]
         at = ids.index(record.scan_id)
         store.set_notified_through(ids[at - 1] if at else "")
-    result["notified_late"] = settle_owed(config, deps, store, before=record.scan_id)
+    damaged: list[str] = []
+    result["notified_late"] = settle_owed(config, deps, store, before=record.scan_id,
+                                          damaged=damaged)
+    if damaged:  # owed a notification that a damaged payload cannot tell again
+        result["notify_damaged"] = damaged
     result["notified"] = _notify(config, deps, record.scan_id, record.complete, notable)
     store.set_notified_through(record.scan_id)
     log.info("secretgraph scheduled scan: %s", json.dumps(result, default=str))
@@ -587,15 +591,22 @@ def _notify(config: HandlerConfig, deps: Collaborators, scan_id: str, complete: 
 
 
 def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
-                before: str | None = None) -> list[str]:
+                before: str | None = None, damaged: list[str] | None = None) -> list[str]:
     """Send the notifications still owed: those of the scans recorded after the ledger's last
     settled one (and before ``before``, this run's own scan), oldest first, each from the
     stored scans exactly as its own run would have sent it. The ledger moves past each one
     sent, so a publish that fails (the exception propagates: the run fails) leaves it owed to
     the next run, and nothing already recorded is lost. Without a ledger (the first run of a
     deployment) nothing earlier is owed; an empty one ("") owes every scan. Returns the scans
-    whose notification was sent late."""
+    whose notification was sent late.
+
+    An owed scan whose stored payload is damaged (records.DamagedScan) cannot be told again:
+    one warning names it, the ledger moves past it and ``damaged`` (when given) receives its
+    id -- it failed every later run otherwise (fault-injection trial round 9). A damaged scan
+    that an owed one would have been compared with is passed over for the one before it, as
+    the nightly scan passes it over (scanner.history.damage)."""
     from scanner.history.diff import diff_scans
+    from scanner.history.records import DamagedScan
     from scanner.history.scope import document_scope, previous_scan
 
     settled = store.notified_through()  # "": none settled yet
@@ -606,14 +617,34 @@ def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
     start = ids.index(settled) + 1 if settled else 0
     owed = [r for r in records[start:] if r.scan_id != before]
     sent: list[str] = []
+    unreadable: set[str] = set()
     for record in owed:
-        scan = store.load(record.scan_id)
+        try:
+            scan = store.load(record.scan_id)
+        except DamagedScan as exc:
+            log.warning("scan %s is owed its notification, but its stored payload is damaged "
+                        "(%s): it cannot be sent; the ledger moves past it (docs/history.md, "
+                        "'A damaged scan')", record.scan_id, exc)
+            unreadable.add(record.scan_id)
+            if damaged is not None:
+                damaged.append(record.scan_id)
+            store.set_notified_through(record.scan_id)
+            continue
         # the scan its own run diffed against: the newest complete one whose scope covers it
-        # (scanner.history.scope: a narrower scan in between is passed over)
-        previous = previous_scan(records[:ids.index(record.scan_id)],
-                                 document_scope(scan.document),
-                                 lambda sid: store.load(sid).document).record
-        older = store.load(previous.scan_id) if previous is not None else None
+        # (scanner.history.scope: a narrower scan in between is passed over), a damaged one
+        # passed over too
+        earlier = records[:ids.index(record.scan_id)]
+        while True:
+            candidates = [r for r in earlier if r.scan_id not in unreadable]
+            try:
+                previous = previous_scan(candidates, document_scope(scan.document),
+                                         lambda sid: store.load(sid).document).record
+                older = store.load(previous.scan_id) if previous is not None else None
+                break
+            except DamagedScan as exc:
+                if exc.scan_id in unreadable or exc.scan_id not in ids:
+                    raise
+                unreadable.add(exc.scan_id)
         drift = diff_scans(older, scan) if older is not None else None
         notable = _notable(drift, scan.document, config.notify_severities,
                            older.document if older is not None else None)

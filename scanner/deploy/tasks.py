@@ -424,9 +424,11 @@ def analyze(event: Mapping[str, Any], context: Any = None, *,
 
         log.info("run %s is already recorded in %s: not analysed again", run_id,
                  config.scan.history_uri)
-        late = settle_owed(config.scan, collaborators, store)
+        damaged: list[str] = []
+        late = settle_owed(config.scan, collaborators, store, damaged=damaged)
         return {"run_id": run_id, "scan_id": run_id, "already_recorded": True,
                 "history": config.scan.history_uri, "notified": False, "notified_late": late,
+                **({"notify_damaged": damaged} if damaged else {}),
                 "failed_accounts": sorted(failed)}
 
     def merged_parts(scan_config: HandlerConfig, work_dir: Path) -> Path:
