@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import policy_or_unknown
+from scanner.graph.schema import EdgeKind
 from scanner.policy.arn import arn_partition
 from scanner.policy.exposure import EVERYONE, overbroad_grants, principals_of
 
@@ -29,7 +30,8 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     # another_account; concept review round 3)
     matches = overbroad_grants(policy, own_account=attrs.get("account_id"),
                                allowed_actions=tuple(args.get("allowed_actions") or ()),
-                               own_partition=arn_partition(node_id))
+                               own_partition=arn_partition(node_id),
+                               rotation_role=_rotation_role(ctx, node_id))
     if not matches:
         return Result(outcome=FALSE, facts=(("text", "other accounts get read actions only"),))
     facts: list[tuple[Any, ...]] = []
@@ -48,3 +50,17 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
                   evidence={"principals": principals,
                             "matched_statements": [m.to_json() for m in matches]},
                   principal_messages=messages)
+
+
+def _rotation_role(ctx: RuleContext, node_id: str) -> str | None:
+    """The execution role of the function that rotates the secret (its ``ROTATED_BY`` edge: a
+    function the snapshot shows runs), or None."""
+    graph = ctx.graph
+    if node_id not in graph:
+        return None
+    for _, fn, kind in graph.out_edges(node_id, data="kind"):
+        if kind == EdgeKind.ROTATED_BY.value:
+            role = graph.nodes[fn].get("role_arn")
+            return str(role) if role else None
+    return None
+

@@ -1,0 +1,59 @@
+"""secret-policy-overbroad-actions and cross-account rotation: the execution role of the
+secret's own rotation function, in another account, is granted what rotating the secret needs
+(Secrets Manager User Guide, "Lambda rotation function execution role permissions":
+secretsmanager:DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage), and
+that is no over-broad grant (ground-truth trial round 13, D5: the rule failed the grant the
+documented set-up needs). A wildcard, another write, or the same actions to another role still
+fail."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from helpers.access_estate import MEMBER, REGION, SECRET_ARN, estate, text
+from helpers.rule_results import rule_statuses
+
+from scanner.model import LambdaFunction, Snapshot
+
+RULE = "secret-policy-overbroad-actions"
+FN = f"arn:aws:lambda:{REGION}:{MEMBER}:function:rotate-central-db"
+ROT_ROLE = f"arn:aws:iam::{MEMBER}:role/CentralRotationRole"
+OTHER_ROLE = f"arn:aws:iam::{MEMBER}:role/SomeoneElse"
+ROTATION = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+
+
+def _estate(principal: str, actions: list[str] | str) -> Snapshot:
+    snap = estate(secret_policy=text({"Sid": "Rotation", "Effect": "Allow",
+                                      "Principal": {"AWS": principal}, "Action": actions,
+                                      "Resource": "*"}))
+    fn = LambdaFunction(arn=FN, name="rotate-central-db", account_id=MEMBER, region=REGION,
+                        role_arn=ROT_ROLE)
+    accounts = []
+    for a in snap.accounts:
+        regions = a.regions
+        if a.account_id == MEMBER:
+            regions = tuple(replace(r, lambda_functions=(fn,)) for r in regions)
+        else:
+            regions = tuple(replace(r, secrets=tuple(
+                replace(s, rotation_enabled=True, rotation_lambda_arn=FN, rotation_days=30)
+                for s in r.secrets)) for r in regions)
+        accounts.append(replace(a, regions=regions))
+    return replace(snap, accounts=tuple(accounts))
+
+
+def test_the_rotation_role_granted_what_rotation_needs_passes() -> None:
+    assert rule_statuses(_estate(ROT_ROLE, ROTATION), RULE)[SECRET_ARN] == "PASS"
+
+
+def test_the_rotation_role_granted_a_wildcard_fails() -> None:
+    assert rule_statuses(_estate(ROT_ROLE, "secretsmanager:*"), RULE)[SECRET_ARN] == "FAIL"
+
+
+def test_the_rotation_role_granted_another_write_fails() -> None:
+    actions = ROTATION + ["secretsmanager:PutResourcePolicy"]
+    assert rule_statuses(_estate(ROT_ROLE, actions), RULE)[SECRET_ARN] == "FAIL"
+
+
+def test_another_role_granted_the_rotation_writes_fails() -> None:
+    assert rule_statuses(_estate(OTHER_ROLE, ROTATION), RULE)[SECRET_ARN] == "FAIL"
