@@ -83,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         item = min(30, max([8] + [len(item) for row in table
                                   for item in row[2].split(", ")]))
         width = max(60, terminal_width())
-        if width >= longest + 8 + item + 16 + 3 * 2:
+        # the table while its title column keeps 30 columns (at 80 a title took 4-5 lines
+        # of 18: new-user trial 17), else a block per rule
+        if width >= longest + 8 + item + 30 + 3 * 2:
             print(fit_table([Col("rule", longest, 40, 3), Col("severity", 8, 13, 1),
                              Col(third, item, 30, 3, hyphens=False),
                              Col("title", 16, 90, 6, give=0.5)],

@@ -1,5 +1,7 @@
-"""`rules list` at 80 columns keeps each resource kind (and each control id) whole: the third
-column wraps between them only (new-user trial round 9: "CoverageGro" / "up")."""
+"""`rules list` keeps each resource kind (and each control id) whole: the third column wraps
+between them only (new-user trial round 9: "CoverageGro" / "up"). At 80 columns, where the
+table left the title 18 columns (4-5 lines a rule: new-user trial 17), each rule is a block: its
+id and severity, then what it judges and its title."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def _third_column(text: str, header: str) -> list[list[str]]:
     return cells
 
 
-@pytest.mark.parametrize("columns", [80, 100])
+@pytest.mark.parametrize("columns", [100, 120])
 def test_resource_kinds_are_never_split(columns: int, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
@@ -48,7 +50,7 @@ def test_resource_kinds_are_never_split(columns: int, monkeypatch: pytest.Monkey
 
 def test_control_ids_are_never_split(monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("COLUMNS", "100")
     assert main(["rules", "list", "--compliance", "pci-dss-4.0"]) == 0
     out = capsys.readouterr().out
     controls = {c for rule in load_ruleset().rules
@@ -57,3 +59,18 @@ def test_control_ids_are_never_split(monkeypatch: pytest.MonkeyPatch,
     for cell in _third_column(out, "pci-dss-4.0"):
         words = [w for w in re.split(r",\s*|\s+", " ".join(cell)) if w]
         assert set(words) <= controls, cell
+
+
+def test_at_80_columns_each_rule_is_a_block(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["rules", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rules = load_ruleset().rules
+    heads = [line for line in lines if line and not line.startswith(" ")
+             and not line[0].isdigit()]
+    assert heads == [f"{r.id}  {r.severity.value}" for r in rules]
+    # the title follows its kinds, whole words, most on one or two lines
+    first = lines.index(heads[0])
+    assert lines[first + 1].startswith("    Principal: Identity policy allows reading")
