@@ -21,7 +21,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
 from scanner.findings import Finding
 from scanner.graph.route_tables import tables_in_use
 from scanner.graph.schema import ec2_arn
-from scanner.model import PeeringSide, Route, RouteTable, Snapshot, VpcPeering
+from scanner.model import PeeringSide, RegionSnapshot, Route, RouteTable, Snapshot, VpcPeering
 
 REMEDIATION_ID = "add-peering-route"
 PERMISSIONS = ("ec2:DescribeRouteTables", "ec2:CreateRoute", "ec2:DeleteRoute")
@@ -47,26 +47,29 @@ def _side_of(pcx: VpcPeering, rtb: RouteTable) -> str:
     raise PlanRefused(f"route table {rtb.route_table_id} is in neither VPC of {pcx.peering_id}")
 
 
-def _vpc_tables(snapshot: Snapshot, side: PeeringSide) -> list[RouteTable]:
-    """All route tables of the side's VPC, as scanned."""
+def _side_region(snapshot: Snapshot, side: PeeringSide) -> RegionSnapshot:
+    """The scanned account-Region of one side of the peering, its EC2 read."""
     acct = index_of(snapshot).accounts.get(side.owner_id)
     if acct is None:
         raise PlanRefused(f"account {side.owner_id} (a side of the peering) was not scanned")
     region = next((r for r in acct.regions if r.region == side.region), None)
     if region is None or "ec2" in region.unread_services:
         raise PlanRefused(f"route tables of {side.owner_id}/{side.region} were not read")
+    return region
+
+
+def _vpc_tables(region: RegionSnapshot, side: PeeringSide) -> list[RouteTable]:
+    """All route tables of the side's VPC, as scanned."""
     return [t for t in region.route_tables if t.vpc_id == side.vpc_id]
 
 
-def _in_use(snapshot: Snapshot, side: PeeringSide, tables: list[RouteTable]) -> list[RouteTable]:
+def _in_use(region: RegionSnapshot, side: PeeringSide,
+            tables: list[RouteTable]) -> list[RouteTable]:
     """The tables the VPC's subnets use (scanner.graph.route_tables: those with subnet
     associations, and the main table unless every subnet of the VPC is associated with another
     -- a main table no subnet uses needs no route: ground-truth trial round 12); all of them
     when none is marked either way."""
-    acct = index_of(snapshot).accounts.get(side.owner_id)
-    region = next((r for r in acct.regions if r.region == side.region), None) \
-        if acct is not None else None
-    subnets = None if region is None or "ec2.subnets" in region.unread_services else [
+    subnets = None if "ec2.subnets" in region.unread_services else [
         s.subnet_id for s in region.subnets if s.vpc_id == side.vpc_id]
     return tables_in_use(tables, subnets, subnet_ids=lambda t: t.subnet_ids,
                          is_main=lambda t: t.is_main, unknown_main=True) or tables
@@ -131,7 +134,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
             peer = pcx.accepter if name == "requester" else pcx.requester
             cidrs = [_destination(finding, peer)] if evidence_str(
                 finding, "destination_cidr") else [_destination_of(c, peer) for c in peer.cidrs]
-            tables = _vpc_tables(snapshot, this)
+            region = _side_region(snapshot, this)
+            tables = _vpc_tables(region, this)
             for cidr in cidrs:
                 # the side counts as routed when any of its tables routes the CIDR through the
                 # peering (the rule's view); otherwise every table in use gets the route
@@ -140,7 +144,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                 if not tables:
                     raise PlanRefused(f"{name} VPC {this.vpc_id} has no route table in the "
                                       f"snapshot: no table to add the route to {cidr}")
-                targets.extend((name, t, cidr) for t in _in_use(snapshot, this, tables))
+                targets.extend((name, t, cidr) for t in _in_use(region, this, tables))
     changes: list[PlannedChange] = []
     for side, rtb, cidr in targets:
         existing = next((r for r in rtb.routes if r.destination_cidr == cidr), None)

@@ -541,13 +541,13 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 analysis = replace(analysis, securityhub=export_securityhub(
                     analysis, scanned.previous_document, securityhub))
             exported = True
-        if options.quiet or analysis_failed_warning(analysis.document) is not None:
-            # -q is errors only, but an incomplete night is what a nightly run must not miss,
-            # and exit 3 alone does not say where (new-user trial 16): one warning line; a
-            # secret whose analysis failed is said in every mode (a defect to report)
-            warning = incomplete_warning(analysis.document)
-            if warning is not None:
-                print(warning, file=sys.stderr)
+        # -q is errors only, but an incomplete night is what a nightly run must not miss, and
+        # exit 3 alone does not say where (new-user trial 16): one warning line; a secret whose
+        # analysis failed is said in every mode (a defect to report)
+        warning = incomplete_warning(analysis.document) if options.quiet else \
+            analysis_failed_warning(analysis.document)
+        if warning is not None:
+            print(warning, file=sys.stderr)
         if not options.quiet:
             # a suppression that matched no finding: a note, never a finding or an exit code
             # (new-user trial round 8); the table and report.html say it too

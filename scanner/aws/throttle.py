@@ -178,14 +178,10 @@ class ThrottleBudget:
     def check(self, key: Key, operation: str, *, attempt: bool = False) -> None:
         """Raise ``ThrottleBudgetSpent`` when ``key``'s budget is spent: the call is not sent
         (``attempt``: its next attempt is not sent -- a call already under way)."""
-        with self._lock:
-            state = self._states.get(key)
-            if state is None or not state.spent:
-                return
-            if not attempt:
-                state.not_attempted += 1
-            code, give_ups, seconds, skipped = (state.code, state.give_ups, state.seconds,
-                                                state.not_attempted)
+        spent_state = self._spent(self._states, key, attempt)
+        if spent_state is None:
+            return
+        code, give_ups, seconds, skipped = spent_state
         service, bucket = key[2], key[3]
         spent = (f"{give_ups} {service} {bucket} call(s) in this account-Region were throttled "
                  f"through all their attempts ({seconds:.0f} s)")
@@ -220,14 +216,10 @@ class ThrottleBudget:
     def check_endpoint(self, endpoint: str, operation: str, *, attempt: bool = False) -> None:
         """Raise ``ThrottleBudgetSpent`` when ``endpoint``'s network budget is spent: the call
         is not sent (``attempt``: its next attempt is not sent; its code the network error's)."""
-        with self._lock:
-            state = self._endpoints.get(endpoint)
-            if state is None or not state.spent:
-                return
-            if not attempt:
-                state.not_attempted += 1
-            code, give_ups, seconds, skipped = (state.code, state.give_ups, state.seconds,
-                                                state.not_attempted)
+        spent_state = self._spent(self._endpoints, endpoint, attempt)
+        if spent_state is None:
+            return
+        code, give_ups, seconds, skipped = spent_state
         failed = (f"{give_ups} call(s) to the endpoint {endpoint} failed ({code}) through all "
                   f"their attempts ({seconds:.0f} s)")
         if attempt:
@@ -238,6 +230,18 @@ class ThrottleBudget:
             code=NETWORK_NOT_SENT_CODE, operation=operation,
             message=(f"not sent: the endpoint {endpoint} is failing -- {failed}; this call "
                      f"was not attempted ({skipped} call(s) not sent to it so far)"))
+
+    def _spent(self, states: dict[Any, _State], key: Any,
+               attempt: bool) -> tuple[str, int, float, int] | None:
+        """(code, calls that gave up, their seconds, calls not sent) of a spent budget, counting
+        this call as not sent unless it is a call's next ``attempt``; None while not spent."""
+        with self._lock:
+            state = states.get(key)
+            if state is None or not state.spent:
+                return None
+            if not attempt:
+                state.not_attempted += 1
+            return state.code, state.give_ups, state.seconds, state.not_attempted
 
     def spent(self) -> dict[Key, tuple[int, float, int]]:
         """Every key whose budget is spent: (calls that gave up, their seconds, calls not

@@ -47,15 +47,20 @@ def _two_secrets() -> Snapshot:
     return replace(snap, accounts=(replace(central, regions=(region,)),) + snap.accounts[1:])
 
 
-@pytest.fixture
-def app_db_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+def _app_db_raises(monkeypatch: pytest.MonkeyPatch, exc: Exception) -> None:
+    """The analysis of app/db raises ``exc``; the other secrets' is as usual."""
     real = SecretEvaluator._secret_access
 
     def failing(self: SecretEvaluator, sv: Any) -> Any:
         if sv.arn == SECRET_ARN:
-            raise KeyError("unexpected shape")
+            raise exc
         return real(self, sv)
     monkeypatch.setattr(SecretEvaluator, "_secret_access", failing)
+
+
+@pytest.fixture
+def app_db_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    _app_db_raises(monkeypatch, KeyError("unexpected shape"))
 
 
 def _analyse(snap: Snapshot, processes: int = 1) -> Any:
@@ -164,13 +169,7 @@ def test_access_for_the_secret_says_its_readers_are_unknown(
 def test_the_html_report_says_so_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
     from reports.html import render_html
 
-    real = SecretEvaluator._secret_access
-
-    def failing(self: SecretEvaluator, sv: Any) -> Any:
-        if sv.arn == SECRET_ARN:
-            raise ValueError("<script>alert(1)</script>")
-        return real(self, sv)
-    monkeypatch.setattr(SecretEvaluator, "_secret_access", failing)
+    _app_db_raises(monkeypatch, ValueError("<script>alert(1)</script>"))
     analysis = analyze(_two_secrets(), load_inputs(ScanOptions()))
     html = render_html(analysis.document, graph=analysis.graph, access=analysis.access)
 

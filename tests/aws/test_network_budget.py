@@ -6,17 +6,14 @@ every call of every account waited max_attempts x read_timeout (8 x 60 s)."""
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import boto3
-import pytest
 from botocore.exceptions import ReadTimeoutError
-from moto import mock_aws
 
 from scanner.aws.executor import SynchronousExecutor
 from scanner.aws.throttle import ThrottleBudget
@@ -24,9 +21,8 @@ from scanner.collect import CollectOptions, collect
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
 
-REGION = "us-east-1"
-HOME = "123456789012"
-SECRETS = 12
+# the ``home`` fixture: the scan's own account with SECRETS secrets, each with a policy
+from test_throttle_budget import HOME, REGION, SECRETS, home  # noqa: F401
 
 
 class HungEndpoint:
@@ -49,21 +45,6 @@ class HungEndpoint:
         if self.hung(n):
             raise ReadTimeoutError(endpoint_url=request.url, error="timed out")
         return None
-
-
-@pytest.fixture()
-def home() -> Iterator[boto3.Session]:
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                            region_name=REGION)
-    with mock_aws():
-        sm = session.client("secretsmanager")
-        for n in range(SECRETS):
-            arn = sm.create_secret(Name=f"app/{n:02d}", SecretString="x")["ARN"]
-            sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{HOME}:root"},
-                    "Action": "secretsmanager:DescribeSecret", "Resource": "*"}]}))
-        yield session
 
 
 def _scan(tmp_path: Path, session: boto3.Session, **kwargs: Any) -> Snapshot:

@@ -123,11 +123,9 @@ def test_three_nights_record_history_and_notify_only_on_drift(aws: dict[str, str
     assert "nightly/index.json" in keys and "nightly/scans/night-3/snapshot.json.gz" in keys
 
 
-def test_a_notification_that_fails_once_is_sent_by_the_next_run(aws: dict[str, str]) -> None:
-    """Deployment-as-documented trial: the scan was recorded before the publish, so when the
-    publish failed once the retry (or the next night) compared with the recorded scan and the
-    new reader was never reported. The history's notification ledger keeps it owed: the next
-    run sends it (marked late), and nothing recorded is lost or recorded again."""
+def _publish_fails_once_after_night_1(aws: dict[str, str]) -> Any:
+    """run_night(n, readers): the handler's night ``n``; the first publish after night 1
+    fails (SNS throttling), every other one is sent."""
     env = _env(aws["topic"])
     failures = [RuntimeError("sns:Publish throttled")]
 
@@ -140,6 +138,15 @@ def test_a_notification_that_fails_once_is_sent_by_the_next_run(aws: dict[str, s
         return handler({}, None, deps=Collaborators(snapshot_for=_night(n, readers), env=env,
                                                     publish=flaky if n > 1 else
                                                     Collaborators().publish))
+    return run_night
+
+
+def test_a_notification_that_fails_once_is_sent_by_the_next_run(aws: dict[str, str]) -> None:
+    """Deployment-as-documented trial: the scan was recorded before the publish, so when the
+    publish failed once the retry (or the next night) compared with the recorded scan and the
+    new reader was never reported. The history's notification ledger keeps it owed: the next
+    run sends it (marked late), and nothing recorded is lost or recorded again."""
+    run_night = _publish_fails_once_after_night_1(aws)
 
     run_night(1, [APP])
     _messages(aws["queue"])  # the first night's report
@@ -613,18 +620,7 @@ def test_an_owed_notification_of_a_damaged_scan_does_not_fail_every_later_run(
     damaged in the history (its stored snapshot cut short); the next run warns, moves the
     ledger past it and succeeds -- it raised DamagedScan night after night. Tonight's scan
     passes the damaged one over and compares with night-1, so the new reader is told tonight."""
-    env = _env(aws["topic"])
-    failures = [RuntimeError("sns:Publish throttled")]
-
-    def flaky(topic: str, subject: str, message: str) -> None:
-        if failures:
-            raise failures.pop()
-        _client("sns").publish(TopicArn=topic, Subject=subject, Message=message)
-
-    def run_night(n: int, readers: list[str]) -> dict[str, Any]:
-        return handler({}, None, deps=Collaborators(snapshot_for=_night(n, readers), env=env,
-                                                    publish=flaky if n > 1 else
-                                                    Collaborators().publish))
+    run_night = _publish_fails_once_after_night_1(aws)
 
     run_night(1, [APP])
     _messages(aws["queue"])

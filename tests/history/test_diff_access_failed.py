@@ -15,21 +15,14 @@ from scanner.access.secret_eval import SecretEvaluator
 from scanner.graph.builder import build_graph
 from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
-from scanner.model import IamPrincipal, IamSnapshot, KmsKey, Snapshot
+from scanner.model import IamPrincipal, IamSnapshot, Snapshot
 
-from helpers.scanfactory import CENTRAL, MEMBER, REGION, policy, read_statement, secret, \
-    secret_arn, snapshot, stored
+from helpers.scanfactory import CENTRAL, MEMBER, policy, read_statement, secret, secret_arn, \
+    snapshot, stored
+from test_diff_unread_policy import APP, KEY, OPEN_KEY  # a key that lets App decrypt
 
 API = secret_arn("api")
-APP = f"arn:aws:iam::{MEMBER}:role/App"
 READ = "secretsmanager:GetSecretValue"
-KEY = f"arn:aws:kms:{REGION}:{CENTRAL}:key/k-open"
-OPEN_KEY = KmsKey(arn=KEY, key_id="k-open", account_id=CENTRAL, region=REGION,
-                  key_manager="CUSTOMER", key_state="Enabled", policy=policy(
-                      {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
-                       "Action": "kms:*", "Resource": "*"},
-                      {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Decrypt",
-                       "Resource": "*"}))
 
 
 def _estate(scan_id: str, started: str) -> Snapshot:
