@@ -152,6 +152,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     require_read(key.unread, ("policy",), f"key {key.arn}")
     if key.key_manager != "CUSTOMER":
         raise PlanRefused(f"key {key.arn} is not customer-managed")
+    if ctx.landing is not None and key.account_id not in ctx.landing:
+        return []  # its change would edit a key elsewhere: not kept (PlanContext.landing)
     principals = evidence_list(finding, "principal_arns") or (
         [finding.principal] if finding.principal else [])
     if not principals:

@@ -259,12 +259,21 @@ class PlanContext:
     estate as the changes planned before leave it (the planner's, scanner.remediate.effects
     ``Predictor.secret_access``; None: no analysis at hand): who each gate lets in is asked of
     it, never decided again by reading the policies by hand (concept review round 1).
+
+    ``landing``: the accounts a change planned here is kept for (None: any). The planner sets
+    it for a finding outside ``remediate --account``'s accounts, whose changes count only where
+    they land in those accounts; a remediator that knows where its change would land before
+    the costly part of planning (grant-key-decrypt: the key's account, before the access
+    analysis) returns no change when that is elsewhere -- the plan is the same, without
+    analysing every other account's findings (a one-account plan of a 1,000-account scan
+    weighed all 345,809 findings at about 1.6 s each).
     """
 
     config: RemediationConfig
     explicitly_selected: bool = False
     overlay: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     secret_access: Callable[[str], SecretAccess | None] | None = None
+    landing: frozenset[str] | None = None
 
 
 # --------------------------------------------------------------------------- helpers

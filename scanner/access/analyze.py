@@ -49,8 +49,8 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     ``only``: the ARNs (primary or replica) of the secrets to evaluate, for a question about
     one secret (`secretgraph access --secret`): each gets the verdict it gets among all (the
     evaluator is built over every secret as usual: the same condition-key views and shared
-    policies), the others are left out, and so is the key report (it summarises every
-    secret of a key).
+    policies), the others are left out, and so are the key report (it summarises every
+    secret of a key) and the identity wildcards (every principal's, whatever the secret).
 
     ``progress``: told (secrets done, secrets) as the analysis goes.
 
@@ -112,7 +112,8 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSetting
     add_reader_nodes(graph, secrets)
     problems = tuple(f"{arn}: {p}" for arn, s in secrets.items() for p in s.problems)
     return AccessReport(secrets=secrets, replicas=replicas, keys=keys,
-                        identity_wildcards=tuple(identity_wildcards(ev.index)),
+                        identity_wildcards=() if only is not None else
+                        tuple(identity_wildcards(ev.index)),
                         settings=_settings_dict(settings), problems=problems)
 
 

@@ -549,7 +549,12 @@ class Predictor:
         snap = scoped(self.snapshot, Scope(accounts=frozenset(accounts),
                                            secrets=frozenset({secret_arn}),
                                            keys=frozenset(keys)))
-        report = analyze_access(build_graph(snap), snap,
+        # the analysis reads the principals from the snapshot, the secrets and keys from the
+        # graph: a graph without the estate's IAM (20,000 principal nodes at 1,000 accounts,
+        # 0.8 s a call) gives the same verdicts (tests/remediate/
+        # test_predictor_secret_access.py)
+        lean = replace(snap, accounts=tuple(replace(a, iam=None) for a in snap.accounts))
+        report = analyze_access(build_graph(lean), snap,
                                 access_settings(snap, self.inputs.config),
                                 only=frozenset({secret_arn}))
         return report.secrets.get(secret_arn)

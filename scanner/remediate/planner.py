@@ -137,7 +137,8 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                  f"--finding {finding.id})")
             continue
         ctx = PlanContext(config=config, explicitly_selected=selection.explicit(finding, rid),
-                          overlay=overlay, secret_access=predictor.secret_access)
+                          overlay=overlay, secret_access=predictor.secret_access,
+                          landing=None if mine else frozenset(selection.accounts))
         try:
             planned: list[PlannedChange] = module.plan(finding, snapshot, ctx)
         except PlanRefused as exc:
