@@ -19,7 +19,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_route_table)
 from scanner.findings import Finding
-from scanner.graph.route_tables import tables_in_use
+from scanner.graph.route_tables import tables_in_use, tables_that_count
 from scanner.graph.schema import ec2_arn
 from scanner.model import PeeringSide, RegionSnapshot, Route, RouteTable, Snapshot, VpcPeering
 
@@ -73,6 +73,17 @@ def _in_use(region: RegionSnapshot, side: PeeringSide,
         s.subnet_id for s in region.subnets if s.vpc_id == side.vpc_id]
     return tables_in_use(tables, subnets, subnet_ids=lambda t: t.subnet_ids,
                          is_main=lambda t: t.is_main, unknown_main=True) or tables
+
+
+def _counting(region: RegionSnapshot, side: PeeringSide,
+              tables: list[RouteTable]) -> list[RouteTable]:
+    """The side's tables whose routes count (route_tables.tables_that_count); all of them when
+    its subnets were not read."""
+    subnets = None if "ec2.subnets" in region.unread_services else [
+        s.subnet_id for s in region.subnets if s.vpc_id == side.vpc_id]
+    counted = tables_that_count(tables, subnets, subnet_ids=lambda t: t.subnet_ids,
+                                is_main=lambda t: t.is_main)
+    return tables if counted is None else counted
 
 
 def _has_route(tables: list[RouteTable], cidr: str, pcx_id: str) -> bool:
@@ -137,9 +148,10 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
             region = _side_region(snapshot, this)
             tables = _vpc_tables(region, this)
             for cidr in cidrs:
-                # the side counts as routed when any of its tables routes the CIDR through the
-                # peering (the rule's view); otherwise every table in use gets the route
-                if _has_route(tables, cidr, pcx.peering_id):
+                # the side counts as routed when a table that counts routes the CIDR through
+                # the peering (the rule's view, route_tables.tables_that_count; any table with
+                # the subnets unread); otherwise every table in use gets the route
+                if _has_route(_counting(region, this, tables), cidr, pcx.peering_id):
                     continue
                 if not tables:
                     raise PlanRefused(f"{name} VPC {this.vpc_id} has no route table in the "

@@ -38,3 +38,20 @@ def tables_in_use(tables: Sequence[T], subnets: Iterable[str] | None, *,
     used = main_table_used(tables, subnets, subnet_ids=subnet_ids)
     main = unknown_main if used is None else used
     return [t for t in tables if subnet_ids(t) or (is_main(t) and main)]
+
+
+def tables_that_count(tables: Sequence[T], subnets: Iterable[str] | None, *,
+                      subnet_ids: Callable[[T], Sequence[str]],
+                      is_main: Callable[[T], bool]) -> list[T] | None:
+    """The tables whose routes count for a route the VPC must hold (vpc-peering-route-missing,
+    and add-peering-route deciding whether a side is routed): the tables in use -- a route in
+    a table no subnet uses carries nothing (ground-truth trial round 14) --, or every table
+    when the VPC has no subnet (no traffic to route: no table is left out). None when the
+    VPC's subnets were not read (the caller decides)."""
+    if subnets is None:
+        return None
+    known = list(subnets)
+    if not known:
+        return list(tables)
+    return tables_in_use(tables, known, subnet_ids=subnet_ids, is_main=is_main,
+                         unknown_main=False)

@@ -61,3 +61,24 @@ def test_no_rules_at_all_is_not_guessed() -> None:
         rotation_interval(None, None, TODAY)
     with pytest.raises(ScheduleError):
         rotation_interval(0, None, TODAY)  # moto's stand-in for a ScheduleExpression
+
+
+def test_a_schedule_that_stops_says_so() -> None:
+    """A schedule whose year field ends (or that can never fire) leaves no next rotation: the
+    message says the schedule stops, not that it "allows never again between rotations"
+    (ground-truth trial round 14, LOW)."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from scanner.engine.conditions import TRUE
+    from scanner.engine.predicates.rotation_schedule import rotation_schedule_too_long
+
+    ctx = SimpleNamespace(now=datetime(2026, 12, 6, tzinfo=timezone.utc))
+    result = rotation_schedule_too_long(
+        ctx, "s", {"rotation_enabled": True, "rotation_schedule": "cron(0 0 1 1 ? 2027)"},  # type: ignore[arg-type]
+        {"max_days": 90})
+
+    assert result.outcome is TRUE
+    assert result.facts == (("text", "the rotation schedule (cron(0 0 1 1 ? 2027)) stops: "
+                                     "no rotation follows its last one, so more than 90 days "
+                                     "pass between rotations"),)

@@ -1,5 +1,7 @@
 """A route table routes, via a peering, a destination broader than the peer VPC's CIDRs (not
-contained in any of them), e.g. 0.0.0.0/0 or 10.0.0.0/8 via pcx-. Routes to peerings that are
+covered by them together: a route to the union of two adjacent blocks of the peer, 10.70.0.0/15
+for 10.70.0.0/16 and 10.71.0.0/16, sends nothing past it), e.g. 0.0.0.0/0 or 10.0.0.0/8 via
+pcx-. Routes to peerings that are
 not in the graph are left to vpc-peering-route-blackhole; prefix-list and IPv6 destinations
 are not judged."""
 
@@ -9,7 +11,8 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._common import route_destination, within
+from scanner.engine.predicates._common import route_destination
+from scanner.engine.predicates.rotation_network_path import covers
 
 
 def _peer_cidrs(peering: Mapping[str, Any], vpc_id: str, account: str) -> list[str]:
@@ -41,7 +44,7 @@ def peering_route_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
         checked += 1
         cidrs = _peer_cidrs(ctx.graph.nodes[node], str(attrs.get("vpc_id")),
                             str(attrs.get("account_id")))
-        if not any(within(route_destination(r), c) for c in cidrs):
+        if not covers(cidrs, str(route_destination(r))):
             broad.append(f"{dest} via {r.get('target_id')} is broader than the peer CIDR(s) "
                          f"{', '.join(cidrs) or '(none)'}")
     if broad:

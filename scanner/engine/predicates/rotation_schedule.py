@@ -181,9 +181,13 @@ def rotation_schedule_too_long(ctx: RuleContext, node_id: str, attrs: Mapping[st
                                      now.date())
     except ScheduleError as exc:
         return unknown(f"the rotation schedule ({exc})")
-    shown = "never again" if interval.days == float("inf") else f"{interval.days:g} days"
+    shown = f"{interval.days:g} days"
     evidence = {"schedule": interval.source, "longest_interval_days": (
         None if interval.days == float("inf") else interval.days), "max_days": max_days}
+    if interval.days == float("inf"):
+        return Result(outcome=TRUE, facts=(("text", (
+            f"the rotation schedule ({interval.source}) stops: no rotation follows its last "
+            f"one, so more than {max_days:g} days pass between rotations")),), evidence=evidence)
     if interval.days > max_days:
         return Result(outcome=TRUE, facts=(("text", (
             f"the rotation schedule ({interval.source}) allows {shown} between rotations, "
