@@ -40,6 +40,17 @@ _ROTATION_STATES = frozenset({"Creating", "Enabled", "Disabled", "PendingImport"
                               "Updating"})
 
 
+#: the KmsKey fields only DescribeKey gives (with the policy and rotation status it leads to):
+#: all unread on a key whose DescribeKey failed. Naming the manager and state alone left
+#: ``multi_region=False, multi_region_type=None`` reading as "not a multi-Region replica", so
+#: kms-replica-key-policy-drift dropped a FAIL without an UNKNOWN and the drift listed the key
+#: as changed (fault-injection trial round 10)
+DESCRIBED_FIELDS: tuple[str, ...] = (
+    "key_manager", "key_state", "key_spec", "key_usage", "origin", "description",
+    "creation_date", "deletion_date", "multi_region", "multi_region_type", "primary_key_arn",
+    "replica_key_arns", "policy", "rotation_enabled")
+
+
 def described_key(answer: Mapping[str, Any]) -> Mapping[str, Any]:
     """DescribeKey's KeyMetadata, which always names the key's manager and state: without
     them the answer is unexpected (a missing KeyManager read as "not CUSTOMER" skipped the
@@ -99,7 +110,7 @@ def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str,
             resource_arn=arn
         )
         if meta is None:
-            out["failed"] = ["key_manager", "key_state", "policy", "rotation_enabled"]
+            out["failed"] = list(DESCRIBED_FIELDS)
             return out
         out["meta"] = meta
         if meta["KeyManager"] == "AWS":

@@ -293,9 +293,17 @@ class _Builder:
             # the key id, when the reference names it (key/<id>, a key ARN or a bare id; an
             # alias hides it): kms-replica-key-policy-drift reads its mrk- prefix
             known_id = {} if ref.startswith("alias/") else {"key_id": ref.removeprefix("key/")}
+            unread = ["key"]
+            if known_id and (ref_account, ref_region) == (account_id, region) and "kms" in \
+                    self.g.graph["unread_services"].get((account_id, region), ()):
+                # named by key id or ARN in the secret's own account-Region, whose key listing
+                # failed: it may be the account's aws/secretsmanager key (aws_managed_key); a key
+                # elsewhere never is, nor one named by another alias (alias/aws/* is AWS's),
+                # nor one a listing that was read does not hold (fault-injection trial round 10)
+                unread.append("aws_managed")
             self.node(node_id, NodeKind.KMS_KEY, ref_account, ref_region, collected=False,
                       aws_managed=False, arn=node_id, key_manager=None, key_state=None,
-                      policy=None, unread=["key"], **known_id)
+                      policy=None, unread=unread, **known_id)
         return node_id
 
     def add_lambdas(self, reg: RegionSnapshot) -> None:

@@ -6,7 +6,9 @@ first line. A reader whose decision became unknown, or whose secret or account w
 assessed, is not assessed, never lost. So is every reader gained or lost by a secret whose
 resource policy or key policy one of the scans did not read (the snapshot's ``unread``): the
 readers stand on that policy, and an unread resource policy may be the only allow within the
-account (fault trial round 3). And so is every reader gained or lost by a secret or replica in
+account (fault trial round 3). And so is a reader gained only because every gate that denied
+it last night could not be read tonight (an SCP that denied it, not read: fault trial round
+10). And so is every reader gained or lost by a secret or replica in
 both reports that one scan did not assess (a replica in a Region it did not scan), or whose key
 one scan collected and the other did not: its key gate read UNKNOWN, "key not collected", on
 one side only (review of the day's merges, defect 1)."""
@@ -127,6 +129,15 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
         for principal, r in sorted(n.readers.items(), key=_classes_first):
             prev = old_readers.get(principal)
             if r.decision in READS and (prev is None or prev.decision not in READS):
+                unread = gates_gone_unknown(prev, r)
+                if unread:
+                    # it reads only if what could not be read allows (fault-injection trial
+                    # round 10: an SCP that denied it, its DescribePolicy denied tonight, made
+                    # "can now read [conditional] (was deny)")
+                    not_assessed.append(NotAssessed(
+                        scope="access", subject=f"{principal} -> {arn}", scan="new",
+                        reason="a gate could not be assessed (" + ", ".join(unread) + ")"))
+                    continue
                 gained.append(_rc(r, prev))
         for principal, r in sorted(old_readers.items(), key=_classes_first):
             if r.decision not in READS:
@@ -154,6 +165,29 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
     # a secret that became readable by everyone / the organization / a whole account first
     changes.sort(key=lambda c: not any(is_class_subject(r.principal) for r in c.gained))
     return changes
+
+
+def _gate_status(value: Any) -> str | None:
+    status = value.get("status") if isinstance(value, Mapping) else value
+    return status if isinstance(status, str) else None
+
+
+def gates_gone_unknown(old: Reader | None, new: Reader) -> list[str]:
+    """The gates that denied ``old`` and are UNKNOWN (not read: an unread SCP, IAM, key or
+    resource policy) in ``new``'s path, as ``"scp: DENIED -> UNKNOWN"`` -- when every gate
+    that denied it is so: then the new read rests on what was not read, not on a change, and is
+    no gained reader. A gate that denied and now allows is a change (a grant added), and the
+    reader is gained as before, whatever else is unread. Empty when ``old`` is None (a
+    principal the old report did not evaluate) or holds no gates (a class of readers)."""
+    if old is None:
+        return []
+    before, after = old.raw.get("gates"), new.raw.get("gates")
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return []
+    denied = sorted(g for g, v in before.items() if _gate_status(v) == "DENIED")
+    if not denied or any(_gate_status(after.get(g)) != "UNKNOWN" for g in denied):
+        return []
+    return [f"{gate}: DENIED -> UNKNOWN" for gate in denied]
 
 
 def _changed(old_raw: EntryMap, new_raw: EntryMap) -> set[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
+from scanner.collectors.kms import DESCRIBED_FIELDS
 from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
@@ -106,7 +107,7 @@ def _key_metadata(k: object) -> object | None:
     assert isinstance(k, KmsKey)
     return KmsKey(arn=k.arn, key_id=k.key_id, account_id=k.account_id, region=k.region,
                   aliases=k.aliases,
-                  unread=_unread(k, "key_manager", "key_state", "policy", "rotation_enabled"))
+                  unread=_unread(k, *DESCRIBED_FIELDS))
 
 
 def _key_policy(k: object) -> object | None:
