@@ -441,7 +441,13 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
     run_id = resolve_run_id(store, run_id)
     manifests = read_manifests(store, run_id)
     if not manifests:
-        raise UsageError(f"--from-parts {store.uri}: run {run_id!r} has no shard manifest")
+        # which runs there are (new-user trial 18: a run id mistyped was left to `ls`)
+        runs = list_runs(store)
+        held = (f"; it holds run{'s' if len(runs) > 1 else ''} "
+                f"{', '.join(runs[:5])}{' ...' if len(runs) > 5 else ''}" if runs
+                else "; it holds no run")
+        raise UsageError(f"--from-parts {store.uri}: run {run_id!r} has no shard manifest"
+                         f"{held}")
     expected = sorted({a for m in manifests for a in (m.expected_accounts or m.accounts)})
     for account in expected:
         if not _ACCOUNT.match(account):
@@ -460,6 +466,18 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
         log.warning("run %s was collected with different shard counts (%s): each account's "
                     "newest part is used, and the API call totals add up both collections",
                     run_id, ", ".join(map(str, counts)))
+    if len(counts) == 1:
+        # a shard that never wrote its manifest (not run, failed, still running): its
+        # accounts become coverage gaps below; say which shard (new-user trial 18)
+        written = {int(match.group(1)) for m in manifests
+                   if (match := _SHARD.match(m.shard or "")) is not None}
+        unwritten = [f"{i}/{counts[0]}" for i in range(1, counts[0] + 1) if i not in written]
+        if unwritten:
+            log.warning("run %s: shard%s %s wrote no manifest (not run, failed or still "
+                        "running): the accounts it holds are not assessed; run `secretgraph "
+                        "collect --shard %s --run-id %s` and merge again", run_id,
+                        "s" if len(unwritten) > 1 else "", ", ".join(unwritten[:10])
+                        + (" ..." if len(unwritten) > 10 else ""), unwritten[0], run_id)
     by_version: dict[str, list[str]] = {}
     for m in manifests:
         by_version.setdefault(m.tool_version or "unknown", []).append(m.shard)

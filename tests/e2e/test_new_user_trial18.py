@@ -46,3 +46,55 @@ def test_the_table_alone_keeps_its_counts_line() -> None:
 
     assert "9 results (" in render_table(sample_document(), width=120)
     assert "9 results (" not in render_table(sample_document(), width=120, summary=False)
+
+
+def _runs(tmp_path: Path, shards: dict[str, tuple[str, ...]]) -> Path:
+    """A parts folder: run -> the "I/N" shards that wrote their manifest (no parts)."""
+    from scanner.shards import LocalParts, ShardManifest, write_manifest
+
+    store = LocalParts(tmp_path / "parts")
+    for run, written in shards.items():
+        for shard in written:
+            i, n = shard.split("/")
+            write_manifest(store, ShardManifest(
+                run_id=run, shard=shard, accounts=(), regions=("us-east-1",),
+                expected_accounts=("111122223333", "444455556666")),
+                f"{int(i):04d}-of-{int(n):04d}")
+    return tmp_path / "parts"
+
+
+def test_a_wrong_run_id_names_the_runs_the_location_holds(
+        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    """`scan --from-parts DIR --run-id r` (the run was R) said only "run 'r' has no shard
+    manifest": which runs there are was left to `ls`."""
+    import pytest  # noqa: F401  (the fixture's type)
+
+    from scanner.cli import main
+
+    parts = _runs(tmp_path, {"R": ("1/2", "2/2"), "night-41": ("1/1",)})
+    code = main(["scan", "--from-parts", str(parts), "--run-id", "r", "--out",
+                 str(tmp_path / "out"), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "run 'r' has no shard manifest" in err
+    assert "it holds runs R, night-41" in err, err
+    assert "Traceback" not in err
+
+
+def test_a_missing_shard_is_named_when_the_run_is_merged(
+        tmp_path: Path, caplog: "pytest.LogCaptureFixture") -> None:
+    """`collect --shard 1/2` alone, then `scan --from-parts`: the accounts of shard 2 were
+    coverage gaps ("its shard did not write one"), but which shard had not run was nowhere."""
+    import pytest  # noqa: F401
+
+    from scanner.shards import LocalParts, merge_parts
+
+    parts = _runs(tmp_path, {"R": ("1/3",)})
+    with caplog.at_level("WARNING", logger="scanner.shards"):
+        merge_parts(LocalParts(parts), "R", tmp_path / "out.json.gz")
+    assert "run R: shards 2/3, 3/3 wrote no manifest" in caplog.text, caplog.text
+    caplog.clear()
+    parts = _runs(tmp_path / "all", {"R": ("1/2", "2/2")})
+    with caplog.at_level("WARNING", logger="scanner.shards"):
+        merge_parts(LocalParts(parts), "R", tmp_path / "out2.json.gz")
+    assert "wrote no manifest" not in caplog.text
