@@ -98,3 +98,20 @@ def test_a_missing_shard_is_named_when_the_run_is_merged(
     with caplog.at_level("WARNING", logger="scanner.shards"):
         merge_parts(LocalParts(parts), "R", tmp_path / "out2.json.gz")
     assert "wrote no manifest" not in caplog.text
+
+
+def test_a_required_flag_mistyped_is_named_with_the_flag_meant(
+        capsys: "pytest.CaptureFixture[str]") -> None:
+    """`collect ... --part DIR` said only "the following arguments are required: --parts":
+    that --part was not taken for it, and why, was left to the reader (a mistyped flag that is
+    not required is named: "--shrad: did you mean --shard?")."""
+    import pytest  # noqa: F401
+
+    from scanner.cli import main
+
+    with __import__("pytest").raises(SystemExit) as exit_:
+        main(["collect", "--org", "--shard", "1/2", "--run-id", "R", "--part", "parts"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "the following arguments are required: --parts" in err
+    assert "--part: did you mean --parts?" in " ".join(err.split()), err
