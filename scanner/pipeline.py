@@ -332,7 +332,8 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
     if options.parts_in is not None:
         from scanner.shards import merge_parts, open_parts
 
-        merged = merge_parts(open_parts(options.parts_in), options.run_id,
+        merged = merge_parts(open_parts(options.parts_in, flag="--from-parts", existing=True),
+                             options.run_id,
                              out_dir / "snapshot.json.gz",
                              central_account=options.central_account)
         counter.add(merged.api_calls)

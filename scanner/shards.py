@@ -213,11 +213,13 @@ def _code(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def open_parts(location: str, *, s3_client: Any = None,
-               kms_key_id: str | None = None) -> PartsStore:
-    """``s3://bucket/prefix`` or a directory path."""
+def open_parts(location: str, *, s3_client: Any = None, kms_key_id: str | None = None,
+               flag: str = "--parts", existing: bool = False) -> PartsStore:
+    """``s3://bucket/prefix`` or a directory path. ``flag``: the option it came from, named
+    in an error (`scan --from-parts` was told of "--parts": new-user trial 18); ``existing``:
+    a directory must exist (to be read: a missing one was "run 'R' has no shard manifest")."""
     if not location:
-        raise UsageError("--parts: empty location")
+        raise UsageError(f"{flag}: empty location")
     if location.startswith("s3://"):
         if s3_client is None:
             from scanner.history.store import make_s3_client
@@ -225,7 +227,10 @@ def open_parts(location: str, *, s3_client: Any = None,
             s3_client = make_s3_client()
         return S3Parts(location, s3_client, kms_key_id=kms_key_id)
     if "://" in location:
-        raise UsageError(f"--parts {location!r}: use a directory or s3://bucket/prefix")
+        raise UsageError(f"{flag} {location!r}: use a directory or s3://bucket/prefix")
+    if existing and not Path(location).is_dir():
+        raise InputError("no such folder" if not Path(location).exists() else "not a folder",
+                         path=f"{flag} {location}")
     return LocalParts(Path(location))
 
 

@@ -115,3 +115,26 @@ def test_a_required_flag_mistyped_is_named_with_the_flag_meant(
     assert exit_.value.code == 2
     assert "the following arguments are required: --parts" in err
     assert "--part: did you mean --parts?" in " ".join(err.split()), err
+
+
+def test_from_parts_errors_name_from_parts_and_a_folder_that_is_not_there(
+        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    """`scan --from-parts ftp://x/y` said "--parts 'ftp://x/y': ...", a flag scan does not
+    have; `--from-parts nowhere` said "run 'R' has no shard manifest" of a folder that does
+    not exist, and a file was "no run found"."""
+    import pytest  # noqa: F401
+
+    from scanner.cli import main
+
+    (tmp_path / "a-file").write_text("x")
+    cases = [("ftp://x/y", "--from-parts 'ftp://x/y': use a directory or s3://bucket/prefix"),
+             ("", "--from-parts: empty location"),
+             (str(tmp_path / "nowhere"), f"--from-parts {tmp_path / 'nowhere'}: no such folder"),
+             (str(tmp_path / "a-file"), f"--from-parts {tmp_path / 'a-file'}: not a folder")]
+    for location, says in cases:
+        code = main(["scan", "--from-parts", location, "--run-id", "R", "--out",
+                     str(tmp_path / "out"), "--format", "json"])
+        err = capsys.readouterr().err
+        assert code == 2 and says in err and "--parts " not in err.replace(
+            "--from-parts", ""), (location, err)
+    assert not (tmp_path / "nowhere").exists()
