@@ -126,6 +126,13 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _closest_choice(chosen.instance, chosen.validator_value)
     elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:
         message = f"{chosen.instance!r} is not {PATTERN_WORDS[chosen.validator_value]}"
+    elif chosen.validator == "required" and isinstance(chosen.instance, Mapping) \
+            and isinstance(chosen.validator_value, list):
+        # every key missing at once: a first rule of one's own lacked three, named one a
+        # run (new-user trial 18)
+        missing = [str(k) for k in chosen.validator_value if k not in chosen.instance]
+        if len(missing) > 1:
+            message = f"missing required properties: {', '.join(missing)}"
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message

@@ -138,3 +138,28 @@ def test_from_parts_errors_name_from_parts_and_a_folder_that_is_not_there(
         assert code == 2 and says in err and "--parts " not in err.replace(
             "--from-parts", ""), (location, err)
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_rule_missing_several_required_keys_names_them_all(
+        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    """A first rule of one's own, written from the README's description, lacked rationale,
+    remediation and compliance: `rules validate` named one per run ("'rationale' is a
+    required property", then 'remediation', then 'compliance')."""
+    import pytest  # noqa: F401
+
+    from scanner.cli import main
+
+    rule = tmp_path / "owner-tag.yaml"
+    rule.write_text("id: secret-owner-tag\ntitle: Secrets must have an owner tag\n"
+                    "severity: HIGH\nresource: Secret\ninputs: [secrets]\n"
+                    "description: every secret has an owner tag\n"
+                    "fail_when: {attribute: tags.owner, op: is_missing, message: no owner}\n")
+    assert main(["rules", "validate", str(rule)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{rule}: rule secret-owner-tag: field (top level): missing required properties: " \
+        "rationale, remediation, compliance" in err, err
+    # one missing: as before
+    rule.write_text(rule.read_text() + "rationale: r\nremediation: {id: x, description: y}\n")
+    assert main(["rules", "validate", str(rule)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "'compliance' is a required property" in err, err
