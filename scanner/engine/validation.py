@@ -126,6 +126,13 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _closest_choice(chosen.instance, chosen.validator_value)
     elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:
         message = f"{chosen.instance!r} is not {PATTERN_WORDS[chosen.validator_value]}"
+    elif chosen.validator in ("minLength", "maxLength") and isinstance(chosen.instance, str):
+        # "'why' is too short" said neither the least nor the length (new-user trial 18)
+        short = chosen.validator == "minLength"
+        text = chosen.instance if len(chosen.instance) <= 60 else chosen.instance[:57] + "..."
+        message = (f"{text!r} is too {'short' if short else 'long'} ({len(chosen.instance)} "
+                   f"characters; {'at least' if short else 'at most'} "
+                   f"{chosen.validator_value})")
     elif chosen.validator == "required" and isinstance(chosen.instance, Mapping) \
             and isinstance(chosen.validator_value, list):
         # every key missing at once: a first rule of one's own lacked three, named one a

@@ -163,3 +163,21 @@ def test_a_rule_missing_several_required_keys_names_them_all(
     assert main(["rules", "validate", str(rule)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "'compliance' is a required property" in err, err
+
+
+def test_a_text_too_short_or_too_long_says_the_limit(tmp_path: Path) -> None:
+    """"field rationale: 'why' is too short" said neither how short nor what the least is."""
+    from scanner.engine.validation import first_error
+
+    schema = {"type": "object", "properties": {"rationale": {"type": "string", "minLength": 10},
+                                               "title": {"type": "string", "maxLength": 5}}}
+    assert first_error({"rationale": "why"}, schema) == (
+        "rationale", "'why' is too short (3 characters; at least 10)")
+    assert first_error({"title": "a long title"}, schema) == (
+        "title", "'a long title' is too long (12 characters; at most 5)")
+    from scanner.engine.validation import first_error as first
+
+    long = {"title": "x" * 400}
+    path, said = first(long, {"type": "object", "properties": {
+        "title": {"type": "string", "maxLength": 200}}}) or ("", "")
+    assert said.endswith("is too long (400 characters; at most 200)") and len(said) < 120
