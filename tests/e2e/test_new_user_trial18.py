@@ -181,3 +181,26 @@ def test_a_text_too_short_or_too_long_says_the_limit(tmp_path: Path) -> None:
     path, said = first(long, {"type": "object", "properties": {
         "title": {"type": "string", "maxLength": 200}}}) or ("", "")
     assert said.endswith("is too long (400 characters; at most 200)") and len(said) < 120
+
+
+def test_a_misspelled_condition_key_is_named_with_the_key_meant(tmp_path: Path) -> None:
+    """`fail_when: {atribute: tags.owner, op: exists}` said "{...} is not valid under any of
+    the given schemas"; a rule id with a capital quoted the id's regular expression."""
+    from scanner.engine.validation import first_error, load_schema
+
+    schema = load_schema("rules", "rule.schema.json")
+    base = {"id": "secret-owner-tag", "title": "Secrets must have an owner",
+            "severity": "HIGH", "resource": "Secret", "description": "every secret has one",
+            "rationale": "owners must be reachable", "compliance": {},
+            "remediation": {"id": "add-owner-tag", "description": "add the tag"}}
+    path, said = first_error({**base, "fail_when": {"atribute": "tags.owner", "op": "exists"}},
+                             schema) or ("", "")
+    assert path == "fail_when" and "did you mean attribute?" in said, said
+    path, said = first_error({**base, "fail_when": {"when": "x"}}, schema) or ("", "")
+    assert path == "fail_when" and "the forms it may take, by their keys: {all}, {any}, " \
+        "{not}, {attribute, op}, {edge}, {predicate}" in said, said
+    path, said = first_error({**base, "id": "My Rule",
+                              "fail_when": {"attribute": "x", "op": "exists"}}, schema) or \
+        ("", "")
+    assert (path, said) == ("id", "'My Rule' is not a rule id (lower-case letters and digits, "
+                                  "words joined by '-', such as secret-owner-tag)")
