@@ -204,3 +204,27 @@ def test_a_misspelled_condition_key_is_named_with_the_key_meant(tmp_path: Path) 
         ("", "")
     assert (path, said) == ("id", "'My Rule' is not a rule id (lower-case letters and digits, "
                                   "words joined by '-', such as secret-owner-tag)")
+
+
+def test_an_unknown_resource_kind_or_operator_names_the_closest(
+        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    """`resource: Secrets` and `op: is_mising` listed every kind and operator and named none,
+    where an unknown attribute names its closest."""
+    import pytest  # noqa: F401
+
+    from scanner.cli import main
+
+    rule = tmp_path / "owner-b.yaml"
+    body = ("id: owner-b\ntitle: Secrets must have an owner tag\nseverity: HIGH\n"
+            "resource: {kind}\ndescription: every secret has an owner tag\n"
+            "rationale: owners must be reachable when a secret leaks\n"
+            "remediation: {{id: add-owner-tag, description: add the tag}}\ncompliance: {{}}\n"
+            "fail_when: {{attribute: rotation_enabled, op: {op}, message: no owner}}\n")
+    rule.write_text(body.format(kind="Secrets", op="is_false"))
+    assert main(["rules", "validate", str(rule)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown resource kind 'Secrets'; closest: Secret" in err, err
+    rule.write_text(body.format(kind="Secret", op="is_flase"))
+    assert main(["rules", "validate", str(rule)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown operator 'is_flase'; closest: is_false" in err, err
