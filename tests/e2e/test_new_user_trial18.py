@@ -228,3 +228,29 @@ def test_an_unknown_resource_kind_or_operator_names_the_closest(
     assert main(["rules", "validate", str(rule)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "unknown operator 'is_flase'; closest: is_false" in err, err
+
+
+def test_collect_stopped_with_ctrl_c_says_what_to_do(
+        tmp_path: Path, capsys: "pytest.CaptureFixture[str]",
+        monkeypatch: "pytest.MonkeyPatch") -> None:
+    """Ctrl-C in `collect --shard 1/2` said "secretgraph collect: interrupted" alone: whether
+    the shard counts, and what to do about the parts already written, was not said (`scan`
+    says what was written)."""
+    import pytest  # noqa: F401
+
+    import scanner.collect
+    from scanner.cli import main
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scanner.collect, "collect_shard", stop)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    code = main(["collect", "--accounts", "111122223333", "--regions", "us-east-1",
+                 "--shard", "1/2", "--run-id", "night-42", "--parts", str(tmp_path / "parts"),
+                 "-q"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 130
+    assert "interrupted; shard 1/2 of run night-42 did not finish: run it again" in err, err
+    assert "a shard counts as collected once its manifest" in err
