@@ -32,8 +32,7 @@ def fit_line(line: str, width: int | None, *, more: str = "    ",
 
     ``hang``: the column the continuation lines start at instead -- under the text a label
     or a marker stands before (``diff``: a finding's words after ``new      ``, a statement's
-    after ``+ ``). An ARN that does not fit after it is then broken there, its rest two
-    columns deeper, rather than moved left of the text it continues (new-user trial 18)."""
+    after ``+ ``); an ARN's rest is then two columns deeper, not four."""
     if width is None or len(line) <= width:
         return line
     if line.startswith("\n"):  # a blank line before it: kept before it, not in its indent
@@ -46,14 +45,17 @@ def fit_line(line: str, width: int | None, *, more: str = "    ",
     lines = textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
                           subsequent_indent=subsequent, break_long_words=False,
                           break_on_hyphens=False)
-    # a word that fits the width but not after its indent (a 75-character KMS key ARN under 6
-    # spaces at 80 columns) loses indent rather than run past the edge, where the terminal
-    # cut it mid-ARN (nightly operations trial: `secretgraph diff` at 80 columns)
+    # a word that fits the width but not after its indent loses indent rather than run past
+    # the edge, where the terminal cut it (nightly operations trial: a 75-character KMS key ARN
+    # under 6 spaces in `secretgraph diff` at 80 columns); an ARN is broken instead
     fitted: list[str] = []
     for i, text in enumerate(lines):
         word = text.lstrip()
         arn = word.lstrip("([{'\"").startswith("arn:") and " " not in word  # "(arn:...)" too
-        if len(text) > width >= len(word) and not (arn and hang is not None):
+        if len(text) > width >= len(word) and not arn:
+            # (an ARN is broken under its indent instead, below: moved left it read as a line
+            # of its own, and a longer ARN in the same list was broken -- two layouts side by
+            # side, new-user trial 18)
             text = " " * (width - len(word)) + word
         elif len(text) > width and arn:
             # an ARN wider than the line: broken after a ':' or '/' of it, the rest indented

@@ -254,3 +254,21 @@ def test_collect_stopped_with_ctrl_c_says_what_to_do(
     assert code == 130
     assert "interrupted; shard 1/2 of run night-42 did not finish: run it again" in err, err
     assert "a shard counts as collected once its manifest" in err
+
+
+def test_key_arns_of_two_lengths_are_laid_out_alike() -> None:
+    """`access --principal ApplicationRole` at 80 columns: a 77-character key ARN was moved
+    to column 3 to stay whole, an 83-character one below it broken under column 6 -- two
+    layouts in one list. Both are broken under their indent now."""
+    from scanner.textfit import fit_line
+
+    short = "(arn:aws:kms:us-east-1:007659653593:key/3039c773-ffcf-4cf2-925f-afd3ebd620f7)"
+    long = ("(arn:aws:kms:us-east-1:007659653593:key/mrk-3cdb9c92-85c6-41a2-86ab-"
+            "173a2c997b6f)")
+    shapes = []
+    for arn in (short, long):
+        out = fit_line(f"  key: alias/demo-misconfig-broken-access {arn}", 80).split("\n")
+        assert max(len(x) for x in out) <= 80
+        shapes.append([len(x) - len(x.lstrip()) for x in out])
+        assert "".join(x.strip() for x in out[1:]) == arn
+    assert shapes[0] == shapes[1] == [2, 6, 10]
