@@ -280,23 +280,32 @@ def summary_line(document: Mapping[str, Any]) -> str:
         f"INCOMPLETE ({len(coverage)} coverage gap{'s' if len(coverage) != 1 else ''})")
     accounts = len(scan.get("accounts") or [])
     regions = len(scan.get("regions") or [])
-    central = ""
+    named = central_account_text(document)
+    central = f"; {named}" if named else ""
+    return (f"{total} results ({status_text or 'none'}); failing by severity: "
+            f"{sev_text or 'none'}; {accounts} account(s) x {regions} Region(s){central}; "
+            f"scan {complete}")
+
+
+def central_account_text(document: Mapping[str, Any]) -> str | None:
+    """``central account security (111122223333)`` (``(inferred)`` when the scan inferred
+    it), the words for a withheld one, or None when the scan names none."""
+    scan = document.get("scan") or {}
     if scan.get("central_account"):
         how = {"inferred": " (inferred)", "flag": ""}.get(
             str(scan.get("central_account_source")), "")
         acct = str(scan["central_account"])
-        name = next((str((f.get("resource") or {}).get("account_name")) for f in findings
+        name = next((str((f.get("resource") or {}).get("account_name"))
+                     for f in findings_of(document)
                      if (f.get("resource") or {}).get("account_id") == acct
                      and (f.get("resource") or {}).get("account_name")), None)
-        central = f"; central account {account_label(acct, name)}{how}"
-    elif scan.get("central_account_source") == "withheld":
+        return f"central account {account_label(acct, name)}{how}"
+    if scan.get("central_account_source") == "withheld":
         # an account whose Secrets Manager listing was not read could have been the central
         # one (docs/collection.md, Central-account inference; fault trial round 3)
-        central = ("; central account withheld (a Secrets Manager listing was not read: "
-                   "name it with --central-account)")
-    return (f"{total} results ({status_text or 'none'}); failing by severity: "
-            f"{sev_text or 'none'}; {accounts} account(s) x {regions} Region(s){central}; "
-            f"scan {complete}")
+        return ("central account withheld (a Secrets Manager listing was not read: "
+                "name it with --central-account)")
+    return None
 
 
 def account_label(account_id: Any, name: Any = None) -> str:

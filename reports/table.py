@@ -210,16 +210,21 @@ def _first(pair: tuple[tuple[Any, ...], Mapping[str, Any]]) -> tuple[Any, ...]:
 
 
 def render_table(document: Mapping[str, Any], *, width: int | None = None,
-                 max_rows: int | None = None, html: Path | None = None) -> str:
+                 max_rows: int | None = None, html: Path | None = None,
+                 summary: bool = True) -> str:
     """``_render_table`` with cyclic GC paused: at 100,000 secrets every full collection walks
     the whole scan in memory again (14 of 15 s CPU); the table makes no cycles. ``html``: the
-    report.html the scan wrote, named where rows are left out."""
+    report.html the scan wrote, named where rows are left out. ``summary=False``: without the
+    counts line at the end, for `scan`, whose closing line says them (new-user trial 18: two
+    near-identical summaries one under the other)."""
     with gc_paused():
-        return _render_table(document, width=width, max_rows=max_rows, html=html)
+        return _render_table(document, width=width, max_rows=max_rows, html=html,
+                             summary=summary)
 
 
 def _render_table(document: Mapping[str, Any], *, width: int | None = None,
-                  max_rows: int | None = None, html: Path | None = None) -> str:
+                  max_rows: int | None = None, html: Path | None = None,
+                  summary: bool = True) -> str:
     """The findings as text tables, one per severity, rows ordered by account; then coverage
     gaps, compliance controls (when scoped to a framework), the trust zone and a summary line.
     ``max_rows`` caps the rows per severity (the terminal of a large scan); findings.json and
@@ -316,7 +321,8 @@ def _render_table(document: Mapping[str, Any], *, width: int | None = None,
         if applied is not None:  # file paths and ARN globs whole: broken between words only
             blocks.append("\n".join(wrap_to_width(strip_controls(applied), width,
                                                    hyphens=False)))
-    blocks.append(_fill(strip_controls(summary_line(document)), width))
+    if summary:
+        blocks.append(_fill(strip_controls(summary_line(document)), width))
     return "\n\n".join(blocks) + "\n"
 
 

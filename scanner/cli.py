@@ -62,9 +62,26 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        # what this (sub-)command was given: a required flag reported missing may have been
+        # given mistyped (``error``)
+        self._given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
         from scanner.textfit import fit_line, stream_columns
 
+        if message.startswith("the following arguments are required"):
+            # `collect --part DIR`: "required: --parts" alone left the typo unsaid, which an
+            # unknown flag that is not required gets (new-user trial 18)
+            known = {o for a in self._actions for o in a.option_strings}
+            given = [a for a in getattr(self, "_given", ())
+                     if a.startswith("--") and a.split("=", 1)[0] not in known]
+            hints = _unrecognized(self, given).partition("; ")[2]
+            if hints:
+                message = f"{message}; {hints}"
         # on a terminal broken between words, as every other error line (new-user trial 16:
         # a mistyped flag's line ran to 126 columns at 80); one line in a log
         self.exit(2, fit_line(f"{self.prog}: error: {_closest_choice(message)} "

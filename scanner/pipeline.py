@@ -332,7 +332,8 @@ def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
     if options.parts_in is not None:
         from scanner.shards import merge_parts, open_parts
 
-        merged = merge_parts(open_parts(options.parts_in), options.run_id,
+        merged = merge_parts(open_parts(options.parts_in, flag="--from-parts", existing=True),
+                             options.run_id,
                              out_dir / "snapshot.json.gz",
                              central_account=options.central_account)
         counter.add(merged.api_calls)
@@ -564,8 +565,10 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                 from reports.table import render_table
 
                 html = next((p for p in written if p.name == "report.html"), None)
-                print(render_table(analysis.document, max_rows=TERMINAL_ROWS, html=html),
-                      file=stream)
+                # without its counts line: the closing line below says them (new-user
+                # trial 18: two near-identical summaries, one under the other)
+                print(render_table(analysis.document, max_rows=TERMINAL_ROWS, html=html,
+                                   summary=False), file=stream)
                 if analysis.drift is not None:
                     from scanner.history.drift import render_drift_text
 
@@ -954,8 +957,17 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
         f"{len(scan.get('accounts', ()))} account(s)"
         + (f" ({len(not_read)} not read: role not assumed)" if not_read else "")
         + f" x {len(scan.get('regions', ()))} Region(s)",
+    ]
+    from reports._common import central_account_text
+
+    central = central_account_text(doc)
+    if central:  # (said by the table's counts line before new-user trial 18)
+        parts.append(central)
+    parts += [
         f"{status.get('FAIL', 0)} FAIL" + (f" ({by_sev})" if by_sev else ""),
         f"{status.get('UNKNOWN', 0)} UNKNOWN",
+        *([f"{status['MUTED']} MUTED"] if status.get("MUTED") else []),
+        f"{status.get('PASS', 0)} PASS",
         f"{gaps} coverage gap(s)" + (f" ({unreachable} unreachable: network)"
                                      if unreachable else ""),
         f"{calls} API calls by the shards; merged and evaluated in {seconds:.1f}s" if merged

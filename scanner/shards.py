@@ -213,11 +213,13 @@ def _code(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def open_parts(location: str, *, s3_client: Any = None,
-               kms_key_id: str | None = None) -> PartsStore:
-    """``s3://bucket/prefix`` or a directory path."""
+def open_parts(location: str, *, s3_client: Any = None, kms_key_id: str | None = None,
+               flag: str = "--parts", existing: bool = False) -> PartsStore:
+    """``s3://bucket/prefix`` or a directory path. ``flag``: the option it came from, named
+    in an error (`scan --from-parts` was told of "--parts": new-user trial 18); ``existing``:
+    a directory must exist (to be read: a missing one was "run 'R' has no shard manifest")."""
     if not location:
-        raise UsageError("--parts: empty location")
+        raise UsageError(f"{flag}: empty location")
     if location.startswith("s3://"):
         if s3_client is None:
             from scanner.history.store import make_s3_client
@@ -225,7 +227,10 @@ def open_parts(location: str, *, s3_client: Any = None,
             s3_client = make_s3_client()
         return S3Parts(location, s3_client, kms_key_id=kms_key_id)
     if "://" in location:
-        raise UsageError(f"--parts {location!r}: use a directory or s3://bucket/prefix")
+        raise UsageError(f"{flag} {location!r}: use a directory or s3://bucket/prefix")
+    if existing and not Path(location).is_dir():
+        raise InputError("no such folder" if not Path(location).exists() else "not a folder",
+                         path=f"{flag} {location}")
     return LocalParts(Path(location))
 
 
@@ -441,7 +446,13 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
     run_id = resolve_run_id(store, run_id)
     manifests = read_manifests(store, run_id)
     if not manifests:
-        raise UsageError(f"--from-parts {store.uri}: run {run_id!r} has no shard manifest")
+        # which runs there are (new-user trial 18: a run id mistyped was left to `ls`)
+        runs = list_runs(store)
+        held = (f"; it holds run{'s' if len(runs) > 1 else ''} "
+                f"{', '.join(runs[:5])}{' ...' if len(runs) > 5 else ''}" if runs
+                else "; it holds no run")
+        raise UsageError(f"--from-parts {store.uri}: run {run_id!r} has no shard manifest"
+                         f"{held}")
     expected = sorted({a for m in manifests for a in (m.expected_accounts or m.accounts)})
     for account in expected:
         if not _ACCOUNT.match(account):
@@ -460,6 +471,18 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
         log.warning("run %s was collected with different shard counts (%s): each account's "
                     "newest part is used, and the API call totals add up both collections",
                     run_id, ", ".join(map(str, counts)))
+    if len(counts) == 1:
+        # a shard that never wrote its manifest (not run, failed, still running): its
+        # accounts become coverage gaps below; say which shard (new-user trial 18)
+        written = {int(match.group(1)) for m in manifests
+                   if (match := _SHARD.match(m.shard or "")) is not None}
+        unwritten = [f"{i}/{counts[0]}" for i in range(1, counts[0] + 1) if i not in written]
+        if unwritten:
+            log.warning("run %s: shard%s %s wrote no manifest (not run, failed or still "
+                        "running): the accounts it holds are not assessed; run `secretgraph "
+                        "collect --shard %s --run-id %s` and merge again", run_id,
+                        "s" if len(unwritten) > 1 else "", ", ".join(unwritten[:10])
+                        + (" ..." if len(unwritten) > 10 else ""), unwritten[0], run_id)
     by_version: dict[str, list[str]] = {}
     for m in manifests:
         by_version.setdefault(m.tool_version or "unknown", []).append(m.shard)

@@ -23,37 +23,47 @@ def stream_columns(stream: TextIO | None = None) -> int | None:
     return shutil.get_terminal_size((100, 24)).columns
 
 
-def fit_line(line: str, width: int | None, *, more: str = "    ") -> str:
+def fit_line(line: str, width: int | None, *, more: str = "    ",
+             hang: int | None = None) -> str:
     """``line`` wrapped to ``width`` between words, continuation lines indented ``more`` deeper
     than the line; as it is without a width (a file or a pipe) or when it fits. A word wider
     than the line is left whole (a path, a URL, a command to copy), but an ARN, which is
-    broken after one of its ':' or '/'."""
+    broken after one of its ':' or '/'.
+
+    ``hang``: the column the continuation lines start at instead -- under the text a label
+    or a marker stands before (``diff``: a finding's words after ``new      ``, a statement's
+    after ``+ ``); an ARN's rest is then two columns deeper, not four."""
     if width is None or len(line) <= width:
         return line
     if line.startswith("\n"):  # a blank line before it: kept before it, not in its indent
         # (a "\n" in the indent put a blank line inside the wrapped text: remediate's "no
         # change planned for this selection" at 80 columns -- new-user trial)
         body = line.lstrip("\n")
-        return line[:len(line) - len(body)] + fit_line(body, width, more=more)
+        return line[:len(line) - len(body)] + fit_line(body, width, more=more, hang=hang)
     indent = line[:len(line) - len(line.lstrip())]
+    subsequent = indent + more if hang is None else " " * hang
     lines = textwrap.wrap(line.strip(), width=max(40, width), initial_indent=indent,
-                          subsequent_indent=indent + more, break_long_words=False,
+                          subsequent_indent=subsequent, break_long_words=False,
                           break_on_hyphens=False)
-    # a word that fits the width but not after its indent (a 75-character KMS key ARN under 6
-    # spaces at 80 columns) loses indent rather than run past the edge, where the terminal
-    # cut it mid-ARN (nightly operations trial: `secretgraph diff` at 80 columns)
+    # a word that fits the width but not after its indent loses indent rather than run past
+    # the edge, where the terminal cut it (nightly operations trial: a 75-character KMS key ARN
+    # under 6 spaces in `secretgraph diff` at 80 columns); an ARN is broken instead
     fitted: list[str] = []
     for i, text in enumerate(lines):
         word = text.lstrip()
-        if len(text) > width >= len(word):
+        arn = word.lstrip("([{'\"").startswith("arn:") and " " not in word  # "(arn:...)" too
+        if len(text) > width >= len(word) and not arn:
+            # (an ARN is broken under its indent instead, below: moved left it read as a line
+            # of its own, and a longer ARN in the same list was broken -- two layouts side by
+            # side, new-user trial 18)
             text = " " * (width - len(word)) + word
-        elif len(text) > width and word.lstrip("([{'\"").startswith("arn:") \
-                and " " not in word:  # an ARN, "(arn:...)" too
+        elif len(text) > width and arn:
             # an ARN wider than the line: broken after a ':' or '/' of it, the rest indented
             # (it ran past the edge, 150 columns at 80: new-user trial 16); a file or a pipe
             # keeps it whole, as the JSON outputs do
             head = text[:len(text) - len(word)]
-            rest = head + "    "  # the ARN's own continuation: deeper than its first part
+            # the ARN's own continuation: deeper than its first part
+            rest = head + ("    " if hang is None else "  ")
             fitted.extend(_break_arn(word, head, rest, width))
             continue
         fitted.append(text)

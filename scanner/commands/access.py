@@ -65,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "allowing it (normally left out)")
     parser.add_argument("--why", action="store_true",
                         help="print each gate's reasons (the statements that decided it)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table (default: each secret, its readers and their gates) or "
+                             "json (the same, with every path's per-gate reasons, for tools)")
     parser.add_argument("--prove", metavar="NAME|ARN|PREFIX",
                         help="prove who outside the zone can read this secret (and decrypt "
                              "with its key), and under which context each conditional reader "

@@ -51,11 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="where to write the YAML")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     val = sub.add_parser("validate", help="check a baseline file")
-    val.add_argument("file", metavar="FILE")
+    val.add_argument("file", metavar="FILE", help="the baseline YAML file to check")
     chk = sub.add_parser("check", help="list readers outside a baseline (exit 1 if any)")
-    chk.add_argument("--baseline", metavar="FILE", required=True)
+    chk.add_argument("--baseline", metavar="FILE", required=True,
+                     help="the baseline YAML file (written by baseline init, then reviewed)")
     _add_source(chk)
-    chk.add_argument("--format", choices=("table", "json"), default="table")
+    chk.add_argument("--format", choices=("table", "json"), default="table",
+                     help="table (default: a line per reader outside the baseline) or json "
+                          "(those findings as findings.json writes them)")
 
 
 def access_from_snapshot(snapshot: Snapshot, trusted_accounts: tuple[str, ...] = (),

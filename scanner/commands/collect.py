@@ -105,9 +105,19 @@ def run(args: argparse.Namespace) -> int:
     from scanner.progress import Progress
 
     counter = CallCounter()
-    with Progress.for_terminal(counter, quiet=args.quiet) as progress:
-        manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts, shard=shard),
-                                 counter=counter, progress=progress)
+    try:
+        with Progress.for_terminal(counter, quiet=args.quiet) as progress:
+            manifest = collect_shard(options, ShardRequest(run_id=run_id, parts=parts,
+                                                           shard=shard),
+                                     counter=counter, progress=progress)
+    except KeyboardInterrupt:
+        # what the shard left, and what to do (new-user trial 18: "interrupted" alone)
+        from scanner.errors import Interrupted
+
+        raise Interrupted(f"interrupted; shard {shard} of run {run_id} did not finish: run it "
+                          f"again (the parts it wrote to {parts.uri} are overwritten; a shard "
+                          "counts as collected once its manifest, written last, is there)"
+                          ) from None
     from scanner.textfit import fit_line, stream_columns
 
     # broken between words on a terminal, as scan's summary is; one line in a log (new-user

@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scan_b", nargs="?", metavar="SCAN_B",
                         help="the newer scan (default: the latest complete scan)")
     add_history_argument(parser)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table (default: the drift to read) or json (the whole drift, "
+                             "for tools and for `report --drift`)")
     parser.add_argument("--output-file", metavar="FILE",
                         help="write the drift to this file instead of stdout")
 

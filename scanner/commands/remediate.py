@@ -382,8 +382,30 @@ def run(args: argparse.Namespace) -> int:
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"journal: {result.journal_path} ({counts})")
+            if result.ok and result.counts.get("applied") and not _quiet(args):
+                print(fit_line(_undo_hint(args, plan, result.journal_path), stream_columns(),
+                               more="  "))
         sys.stdout.flush()  # a full disk under `> log` shows here, where it is explained
     return 0 if result.ok else 1
+
+
+def _undo_hint(args: argparse.Namespace, plan: Any, journal: str) -> str:
+    """How to take an apply back: the command with the flags it was applied with (the
+    ExternalId only named, not repeated) and the changes --undo cannot revert (new-user
+    trial 18: the plan said "undo: yes", and which command did it was left to the docs)."""
+    import shlex
+
+    flags = [f"--undo {shlex.quote(journal)}"]
+    for flag, value in (("--remediation-role-name", args.remediation_role_name),
+                        ("--profile", args.profile), ("--endpoint-url", args.endpoint_url),
+                        ("--history", args.history)):
+        if value:
+            flags.append(f"{flag} {shlex.quote(str(value))}")
+    if args.external_id:
+        flags.append("--external-id ...")  # the same one; not repeated on the screen
+    stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
+    cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
+    return f"to take it back: secretgraph remediate {' '.join(flags)}{cannot}"
 
 
 def _quiet(args: argparse.Namespace) -> bool:

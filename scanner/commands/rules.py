@@ -41,9 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     lst.add_argument("--compliance", metavar="FRAMEWORK",
                      help="only the rules mapped to this framework (e.g. aws-fsbp, "
                      "nist-800-53-r5, pci-dss-4.0, cis-aws), with their controls")
-    lst.add_argument("--format", choices=("table", "json"), default="table")
+    lst.add_argument("--format", choices=("table", "json"), default="table",
+                     help="table (default) or json (one object per rule)")
     val = sub.add_parser("validate", help="validate rule files or directories of them")
-    val.add_argument("paths", nargs="+", metavar="PATH")
+    val.add_argument("paths", nargs="+", metavar="PATH",
+                     help="a rule file (.yaml, .yml) or a directory of them; repeatable. Each is "
+                          "checked against the rule schema and the operators, as scan "
+                          "--rules-dir loads it: exit 2 naming the file, the rule and the "
+                          "field")
 
 
 def rule_rows(ruleset: Ruleset) -> list[dict[str, object]]:

@@ -322,7 +322,8 @@ def check_rule(rule: Rule) -> None:
 
     for i, kind in enumerate(rule.resources):
         if kind not in KIND_ATTRIBUTES:
-            raise fail(f"unknown resource kind {kind!r} (known: {', '.join(sorted(KIND_ATTRIBUTES))})",
+            raise fail(f"unknown resource kind {kind!r}{suggest(kind, sorted(KIND_ATTRIBUTES))} "
+                       f"(known: {', '.join(sorted(KIND_ATTRIBUTES))})",
                        "resource" if len(rule.resources) == 1 else f"resource[{i}]")
     for name, spec in rule.parameters.items():
         if spec.items is not None and spec.type != "list":
@@ -489,7 +490,8 @@ def _compile_compare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Seq
                              path=rule.path, rule=rule.id, field=f"{where}.attribute")
     op_name = str(node["op"])
     if op_name not in OPERATORS:
-        raise InputError(f"unknown operator {op_name!r} (known: {', '.join(sorted(OPERATORS))})",
+        raise InputError(f"unknown operator {op_name!r}{suggest(op_name, sorted(OPERATORS))} "
+                         f"(known: {', '.join(sorted(OPERATORS))})",
                          path=rule.path, rule=rule.id, field=f"{where}.op")
     if "param" in node and "value" in node:
         raise InputError("give either value or param, not both", path=rule.path, rule=rule.id,

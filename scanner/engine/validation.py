@@ -51,11 +51,50 @@ def _branch_errors(error: ValidationError, root: Mapping[str, Any]) -> Validatio
                 if required and all(k in instance for k in required):
                     chosen = subs
                     break
+            if chosen is None:
+                # no branch has its keys: the one whose missing keys the instance has
+                # misspelled (`atribute:`), whose own error then names the key meant (new-user
+                # trial 18: "is not valid under any of the given schemas")
+                chosen = _misspelled_branch(instance, branches, options, root)
         if chosen is None:
             return error
         # the deepest error of that branch is the one the user can act on
         error = max(chosen, key=lambda e: len(list(e.absolute_path)))
     return error
+
+
+def _misspelled_branch(instance: Mapping[str, Any], branches: Mapping[Any, list[ValidationError]],
+                       options: list[Any], root: Mapping[str, Any]
+                       ) -> list[ValidationError] | None:
+    """The errors of the one branch each of whose required keys the instance has, or has
+    misspelled (a key of it close to the required one); None when no branch or several."""
+    from difflib import get_close_matches
+
+    keys = [str(k) for k in instance]
+    found = []
+    for idx, subs in sorted(branches.items()):
+        schema = options[idx] if isinstance(idx, int) and idx < len(options) else {}
+        schema = _resolve(schema, root)
+        required = schema.get("required", []) if isinstance(schema, Mapping) else []
+        if required and all(k in instance or get_close_matches(str(k), keys, n=1, cutoff=0.8)
+                            for k in required):
+            found.append(subs)
+    return found[0] if len(found) == 1 else None
+
+
+def condition_forms(error: ValidationError, root: Mapping[str, Any]) -> str:
+    """``; the forms it may take, by their keys: {all}, {any}, ..., {attribute, op}`` -- the
+    required keys of each branch of a oneOf/anyOf none of which the instance matched -- or
+    nothing."""
+    options = error.validator_value if isinstance(error.validator_value, list) else []
+    forms = []
+    for option in options:
+        schema = _resolve(option, root)
+        required = schema.get("required") if isinstance(schema, Mapping) else None
+        if not required:
+            return ""
+        forms.append("{" + ", ".join(map(str, required)) + "}")
+    return f"; the forms it may take, by their keys: {', '.join(forms)}" if forms else ""
 
 
 def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
@@ -75,6 +114,8 @@ def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
 #: trial 17: "'1234' does not match '^[0-9]{12}$'"); a pattern not listed is quoted
 PATTERN_WORDS: dict[str, str] = {
     "^[0-9]{12}$": "an account id (12 digits)",
+    "^[a-z][a-z0-9]*(-[a-z0-9]+)*$": ("a rule id (lower-case letters and digits, words joined "
+                                      "by '-', such as secret-owner-tag)"),
     "^[0-9*?]{1,12}$": "an account id (up to 12 digits, globs * and ? allowed)",
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date YYYY-MM-DD",
     "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$": "a Region name (such as us-east-1)",
@@ -126,6 +167,23 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         message += _closest_choice(chosen.instance, chosen.validator_value)
     elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:
         message = f"{chosen.instance!r} is not {PATTERN_WORDS[chosen.validator_value]}"
+    elif chosen.validator in ("oneOf", "anyOf") and isinstance(chosen.instance, Mapping):
+        message += condition_forms(chosen, schema)
+    elif chosen.validator in ("minLength", "maxLength") and isinstance(chosen.instance, str):
+        # "'why' is too short" said neither the least nor the length (new-user trial 18)
+        short = chosen.validator == "minLength"
+        text = chosen.instance if len(chosen.instance) <= 60 else chosen.instance[:57] + "..."
+        n = len(chosen.instance)
+        message = (f"{text!r} is too {'short' if short else 'long'} ({n} "
+                   f"character{'' if n == 1 else 's'}; {'at least' if short else 'at most'} "
+                   f"{chosen.validator_value})")
+    elif chosen.validator == "required" and isinstance(chosen.instance, Mapping) \
+            and isinstance(chosen.validator_value, list):
+        # every key missing at once: a first rule of one's own lacked three, named one a
+        # run (new-user trial 18)
+        missing = [str(k) for k in chosen.validator_value if k not in chosen.instance]
+        if len(missing) > 1:
+            message = f"missing required properties: {', '.join(missing)}"
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message

@@ -513,13 +513,14 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         drift = drift_from_json(drift)
     lines = [f"Drift {drift.old.scan_id} ({drift.old.started_at}) -> "
              f"{drift.new.scan_id} ({drift.new.started_at})"]
+    hang: dict[int, int] = {0: 4}  # line index -> the column its wrapped lines start at
     if not drift.new.complete or not drift.old.complete:
         which = [n for n, s in (("old", drift.old), ("new", drift.new)) if not s.complete]
         scans = "scans are" if len(which) == 2 else "scan is"
         lines.append(f"  note: the {' and '.join(which)} {scans} incomplete; see 'Not assessed'")
     if drift.empty:
         lines.append("  no changes")
-        return "\n".join(fit_line(clean_line(line), width) for line in lines) + "\n"
+        return _fitted(lines, hang, width)
 
     lines.append("")
     lines.append(f"Access changes ({drift.summary['new_readers']} new reader(s), "
@@ -542,6 +543,7 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
             who = f" principal {f.principal}" if f.principal else ""
             note = finding_change_note(f, label)
             extra = f" ({note})" if note else ""
+            hang[len(lines)] = ROW_TEXT  # wrapped under the words after the label
             lines.append(f"  {label:<8} {f.severity:<13} {f.rule_id}  {f.resource_arn}{who}{extra}")
 
     lines.append("")
@@ -551,6 +553,7 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
                               ("removed", drift.resources_removed),
                               ("changed", drift.resources_changed)):
         for rc in resources:
+            hang[len(lines)] = ROW_TEXT
             lines.append(f"  {change:<8} {rc.title}")
             # an added or removed SCP or RCP says where it is attached and what it says
             lines.extend(f"    {line}" for line in resource_change_lines(rc))
@@ -562,4 +565,26 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
         for na in drift.not_assessed:
             scan = "both scans" if na.scan == "both" else f"{na.scan} scan"
             lines.append(f"  [{scan}] {na.scope} {na.subject}: {na.reason}")
-    return "\n".join(fit_line(clean_line(line), width) for line in lines) + "\n"
+    return _fitted(lines, hang, width)
+
+
+#: where a finding's or a resource's row continues when wrapped: under the words after its
+#: change label ("  new      ", "  changed  ")
+ROW_TEXT = 11
+
+
+def _fitted(lines: Sequence[str], hang: Mapping[int, int], width: int | None) -> str:
+    """The drift's lines fitted to ``width``, each wrapped line continued under its text
+    (new-user trial 18: at 80 columns a finding's ARN went under column 6, one of 76
+    characters under column 4, and a statement's third line left of its second): a row
+    under the words after its label, a ``+``/``-``/``~`` line under the words after the
+    marker, any other two columns deeper than the line; an ARN's own rest two deeper still
+    (``fit_line``'s ``hang``)."""
+    out = []
+    for i, raw in enumerate(lines):
+        line = clean_line(raw)
+        body = line.lstrip()
+        indent = len(line) - len(body)
+        at = hang.get(i, indent + 2)
+        out.append(fit_line(line, width, hang=at))
+    return "\n".join(out) + "\n"
