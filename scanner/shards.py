@@ -38,6 +38,7 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol
 from scanner import __version__
 from scanner.errors import InputError, OutputError, UsageError
 from scanner.model import AccountSnapshot, CoverageEntry, ScanMeta, to_jsonable
+from scanner.unread_account import PART_MISSING
 
 log = logging.getLogger(__name__)
 
@@ -415,7 +416,7 @@ def _check_part(data: Mapping[str, Any], account_id: str, where: str) -> None:
 def missing_entry(account_id: str, run_id: str, why: str | None) -> CoverageEntry:
     detail = why or "its shard did not write one (not run, failed or still running)"
     return CoverageEntry(account_id=account_id, region="global", service="secretgraph",
-                         operation="CollectShard", error_code="PartMissing", error_kind="fatal",
+                         operation="CollectShard", error_code=PART_MISSING, error_kind="fatal",
                          message=f"no snapshot part for account {account_id} in run {run_id}: "
                                  f"{' '.join(detail.split())[:400]}")
 

@@ -30,6 +30,7 @@ from reports._common import account_label, cut_middle, findings_of, short_resour
 from reports.html.viewmodel import _kind
 from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_ASSUMED,
                                     account_region_gap)
+from scanner.unread_account import ROLE_NOT_ASSUMED as ROLE_NOT_ASSUMED_TEXT
 from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.graph.schema import account_node, scheduled_for_deletion
 from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs, nat_way_out,
@@ -84,11 +85,12 @@ def _unseen(graph: nx.MultiDiGraph, side: Key, unread: Mapping[tuple[str, str], 
     """Why a spoke VPC is not in the graph, as a label: its account is outside the scan ("not
     scanned"), or was in scope but not read -- its audit role could not be assumed, its region
     or its EC2 listing was not read -- or was read without this VPC."""
-    gap = account_region_gap(graph.nodes.get(account_node(side[0])), side[1])
+    node = graph.nodes.get(account_node(side[0]))
+    gap = account_region_gap(node, side[1])
     if gap == NOT_IN_SCAN:
         return " · not scanned"
     if gap == ROLE_NOT_ASSUMED:
-        return " · not read: the audit role could not be assumed"
+        return f" · not read: {(node or {}).get('unread_why') or ROLE_NOT_ASSUMED_TEXT}"
     if gap == REGION_NOT_SCANNED:
         return f" · {side[1]} not scanned"
     if _ec2_unread(unread, side):

@@ -167,7 +167,9 @@ class GraphIndex:
         if gap == NOT_IN_SCAN:
             return f"account {account_id} (not in the scan)"
         if gap == ROLE_NOT_ASSUMED:
-            return f"account {account_id} (role could not be assumed)"
+            why = (self.attrs(account_node(account_id)) or {}).get("unread_why") \
+                or ROLE_NOT_ASSUMED
+            return f"account {account_id} ({why})"
         if gap == REGION_NOT_SCANNED:
             return f"region {region} of account {account_id} (not scanned)"
         unread = self.unread_services.get((account_id, region), set())

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 import networkx as nx
 
 from scanner.gcpause import gc_paused
+from scanner.unread_account import parts_missing, why_unread
 from scanner.graph.schema import (
     AWS_MANAGED_ALIAS,
     GLOBAL,
@@ -204,6 +205,7 @@ class _Builder:
         ids = [a.account_id for a in snap.accounts]
         ids += [a for a in snap.meta.accounts if a not in ids]
         by_id = {a.account_id: a for a in snap.accounts}
+        missing = parts_missing((c.account_id, c.error_code) for c in snap.coverage)
         for account_id in ids:
             acct = by_id.get(account_id)
             per_region: dict[str, list[str]] = {}
@@ -221,6 +223,9 @@ class _Builder:
                 is_management=account_id == mgmt,
                 unread_services=per_region,
                 regions=[r.region for r in acct.regions] if acct else [],
+                # why nothing of it was read: scanner/unread_account.py (only when unread)
+                **({"unread_why": why_unread(account_id, missing)}
+                   if acct is not None and not acct.assumed else {}),
             )
             root = root_arn(account_id, self.partition)
             self.node(root, NodeKind.PRINCIPAL, account_id, GLOBAL,

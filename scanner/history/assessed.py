@@ -24,6 +24,7 @@ from scanner.graph.schema import replica_primary
 from scanner.findings import resource_key
 from scanner.policy.arn import arn_account, arn_region, principal_account
 from scanner.model import Snapshot
+from scanner.unread_account import parts_missing, why_unread
 
 #: finding resource type / resource kind -> the service whose listing holds it.
 SERVICE_OF_KIND: dict[str, str] = {
@@ -59,6 +60,8 @@ class Assessment:
     iam_read: frozenset[str]
     regions: frozenset[tuple[str, str]]  # (account, region) scanned
     service_gaps: frozenset[tuple[str, str, str]] = field(default_factory=frozenset)
+    #: accounts of a sharded run whose shard wrote no part (scanner/unread_account.py)
+    parts_missing: frozenset[str] = field(default_factory=frozenset)
     resource_gaps: frozenset[str] = field(default_factory=frozenset)  # resource ARNs
     #: the rules the scan evaluated (findings.json ``scan.rules``; None: not recorded)
     rules: frozenset[str] | None = None
@@ -97,7 +100,7 @@ class Assessment:
         if account_id not in self.accounts_scanned:
             return f"account {account_id} was not in the scan"
         if account_id not in self.accounts_assumed:
-            return f"account {account_id}: the audit role could not be assumed"
+            return f"account {account_id}: {why_unread(account_id, self.parts_missing)}"
         service = service_of(kind)
         if service == "iam":
             if account_id not in self.iam_read:
@@ -162,7 +165,9 @@ def assess(snapshot: Snapshot) -> Assessment:
     return Assessment(accounts_scanned=frozenset(scanned), accounts_assumed=frozenset(assumed),
                       iam_read=frozenset(iam_read), regions=frozenset(regions),
                       service_gaps=frozenset(service_gaps),
-                      resource_gaps=frozenset(resource_gaps))
+                      resource_gaps=frozenset(resource_gaps),
+                      parts_missing=parts_missing((c.account_id, c.error_code)
+                                                  for c in snapshot.coverage))
 
 
 def _read_coverage(entries: Iterable[tuple[str, str, str, str | None]], assumed: set[str],
@@ -236,4 +241,7 @@ def assess_document(document: Mapping[str, Any]) -> Assessment:
         accounts_scanned=accounts, accounts_assumed=frozenset(assumed),
         iam_read=frozenset(iam_read) & frozenset(assumed),
         regions=frozenset((a, r) for a in accounts for r in regions),
-        service_gaps=frozenset(service_gaps), resource_gaps=frozenset(resource_gaps)), document)
+        service_gaps=frozenset(service_gaps), resource_gaps=frozenset(resource_gaps),
+        parts_missing=parts_missing((str(c.get("account_id")), str(c.get("error_code")))
+                                    for c in document.get("coverage") or ()
+                                    if isinstance(c, Mapping))), document)

@@ -19,6 +19,7 @@ from scanner.history.drift import Drift, FindingChange, NotAssessed, ResourceCha
     group_not_assessed
 from scanner.history.records import StoredScan
 from scanner.model import Snapshot
+from scanner.unread_account import parts_missing, why_unread
 
 
 # --------------------------------------------------------------------------- coverage
@@ -37,10 +38,12 @@ def _coverage_gaps(old: Snapshot, new: Snapshot) -> Iterator[NotAssessed]:
                 continue
             key = (c.account_id, c.region, c.service, c.operation, c.resource_arn or "")
             out[key] = f"{c.error_code}: {c.message}"
+        missing = parts_missing((c.account_id, c.error_code) for c in s.coverage)
         for acct in s.accounts:
-            if not acct.assumed:
+            # an account whose shard wrote no part has its own entry (CollectShard), above
+            if not acct.assumed and acct.account_id not in missing:
                 out.setdefault((acct.account_id, "", "", "AssumeRole", ""),
-                               "the audit role could not be assumed")
+                               why_unread(acct.account_id, missing))
         return out
 
     o, n = keyed(old), keyed(new)
