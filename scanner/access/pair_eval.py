@@ -17,7 +17,7 @@ from scanner.access.identity import IdentityEvaluator, IdentityResult, Principal
     external_principal
 from scanner.access.scp import is_service_linked_role
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
-from scanner.access.verdicts import AccessPath, GateVerdict, make_path
+from scanner.access.verdicts import AccessPath, GateVerdict, denied_for_boundary, make_path
 from scanner.graph.schema import PUBLIC_PRINCIPAL
 from scanner.policy.arn import arn_resource, partition
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
@@ -537,7 +537,24 @@ class PairEvaluator:
         unrelated secret of the same account)."""
         if p.facts.principal_type == "public":
             return False
-        if p.arn in sv.named.arns:
+        named = sv.named
+        if p.account_id != sv.account and self.s.allowed(p.account_id) and \
+                sv.policy is not None and (named.star or named.names(p.arn, p.account_id)) and \
+                gates["resource_policy"].status == "DENIED" and \
+                not denied_for_boundary(gates["resource_policy"]):
+            # from another account the secret's resource policy is the owner's word on who
+            # reads: a principal it names (or lets in with "*") whose own statements then
+            # exclude it -- a condition that does not hold for it, a Deny that applies -- is
+            # access the policy never meant to give, not an intended read that is broken
+            # (rule catalog, secret-cross-account-access-broken: "granted by the secret's
+            # resource policy (the owner meant it to read)"; of the policy's own Deny only a
+            # NotPrincipal Deny applying for a permissions boundary alone breaks its grant).
+            # IAM conformance trial round 20: `access` showed a principal an ABAC condition
+            # of the policy excludes "BROKEN at resource_policy", the rule was silent. (A
+            # principal outside the zone and the allow-list is never broken: its named grant
+            # stays visible as before, secret_eval)
+            return False
+        if p.arn in named.arns:
             return True
         # UNKNOWN: the resource policy was not read (gates.combine); it may let it in
         rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN")

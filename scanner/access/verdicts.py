@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Mapping
 
+from scanner.policy.principals import NOT_PRINCIPAL_BOUNDARY
+
 GATES = ("resource_policy", "key_policy", "identity_policy", "scp")
 
 
@@ -26,6 +28,27 @@ class GateVerdict:
     #: key_policy only: why the key cannot decrypt whatever its policy says ("key is
     #: Disabled", "key is PendingDeletion"); empty when its state allows use or is unknown
     key_unusable: str = ""
+
+
+#: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate; with the
+#: reason in parentheses after them for a NotPrincipal Deny that applies for a boundary)
+DENY_APPLIES = "Deny applies"
+
+
+def denied_for_boundary(gate: GateVerdict) -> bool:
+    """The resource-policy gate is DENIED, an Allow of it applies (or may), and every Deny that
+    applies is a NotPrincipal Deny that applies for the principal's permissions boundary alone
+    (the evaluator's reason says so: principals.NOT_PRINCIPAL_BOUNDARY) -- a reader the policy
+    names to keep, which AWS denies (IAM User Guide, NotPrincipal: "The NotPrincipal element
+    with a Deny effect will always deny any IAM principal that has a permissions boundary
+    policy attached, regardless of the values specified in the NotPrincipal element"). The one
+    case in which the resource policy's own verdict breaks a read it grants: what the access
+    analysis' intent (pair_eval) and secret-cross-account-access-broken read."""
+    if gate.status != "DENIED":
+        return False
+    denies = [r for r in gate.reasons if f" {DENY_APPLIES}" in r and "applies only if" not in r]
+    return (any(" Allow applies" in r for r in gate.reasons) and bool(denies)
+            and all(NOT_PRINCIPAL_BOUNDARY in r for r in denies))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

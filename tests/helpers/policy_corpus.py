@@ -994,6 +994,63 @@ case(id="foreign-secretsmanager-key-on-decrypt-is-absent", cite=FOREIGN,
 case(id="own-service-key-stays-unknown", cite=FOREIGN,
      policy=allow_if("StringEquals", "secretsmanager:VersionStage", "AWSCURRENT"),
      expect="CONDITIONAL", unresolved=("secretsmanager:versionstage",))
+#: Service Authorization Reference, Secrets Manager: the condition keys of GetSecretValue are
+#: aws:ResourceTag/${TagKey}, secretsmanager:ResourceTag/tag-key, SecretId, SecretPrimaryRegion,
+#: VersionId, VersionStage, resource/AllowRotationLambdaArn, resource/Type; the keys of another
+#: action's request parameters (BlockPublicPolicy: PutResourcePolicy; KmsKeyArn, KmsKeyId,
+#: Name, Description: CreateSecret / UpdateSecret; RotationLambdaARN: RotateSecret; ...) are not
+#: in its request context (IAM conformance trial round 20)
+SM_ACTION_KEYS = FOREIGN + "; SAR, Secrets Manager: GetSecretValue takes none of the " \
+    "request-parameter keys of CreateSecret, UpdateSecret, PutResourcePolicy, RotateSecret, " \
+    "DeleteSecret, ReplicateSecretToRegions"
+case(id="sm-block-public-policy-on-getsecretvalue-is-absent", cite=SM_ACTION_KEYS,
+     policy=allow_if("Bool", "secretsmanager:BlockPublicPolicy", "true"), expect="DENIED")
+case(id="sm-block-public-policy-deny-if-exists-applies-to-getsecretvalue", cite=SM_ACTION_KEYS,
+     policy=pol(st(), st(effect="Deny", action="secretsmanager:*", condition={
+         "BoolIfExists": {"secretsmanager:BlockPublicPolicy": "false"}})),
+     expect="DENIED", explicit=True)
+case(id="sm-kms-key-arn-on-getsecretvalue-is-absent", cite=SM_ACTION_KEYS,
+     policy=allow_if("ArnEquals", "secretsmanager:KmsKeyArn", KEY), expect="DENIED")
+case(id="sm-name-negated-on-getsecretvalue-is-true", cite=SM_ACTION_KEYS,
+     policy=allow_if("StringNotLike", "secretsmanager:Name", "prod/*"), expect="ALLOWED")
+case(id="sm-rotation-lambda-on-getsecretvalue-is-absent", cite=SM_ACTION_KEYS,
+     policy=allow_if("ArnLike", "secretsmanager:RotationLambdaARN",
+                     f"arn:aws:lambda:us-east-1:{CENTRAL}:function:*"), expect="DENIED")
+case(id="sm-block-public-policy-on-putresourcepolicy-stays-unknown", cite=SM_ACTION_KEYS,
+     policy=pol(st(action="secretsmanager:PutResourcePolicy", condition={
+         "Bool": {"secretsmanager:BlockPublicPolicy": "true"}})),
+     action="secretsmanager:PutResourcePolicy", expect="CONDITIONAL",
+     unresolved=("secretsmanager:blockpublicpolicy",))
+case(id="sm-primary-region-on-getsecretvalue-stays-unknown", cite=SM_ACTION_KEYS,
+     policy=allow_if("StringEquals", "secretsmanager:SecretPrimaryRegion", "us-east-1"),
+     expect="CONDITIONAL", unresolved=("secretsmanager:secretprimaryregion",))
+KMS_ACTION_KEYS = FOREIGN + "; SAR / KMS DG, AWS KMS condition keys: Decrypt takes " \
+    "kms:CallerAccount, EncryptionAlgorithm, EncryptionContext:*, EncryptionContextKeys, " \
+    "RecipientAttestation:*, RequestAlias, ViaService -- not the request-parameter keys of " \
+    "CreateKey / PutKeyPolicy, ScheduleKeyDeletion, ReplicateKey, Sign / Verify, ..."
+KEY_DENY = {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}
+for key, op, value in (("kms:BypassPolicyLockoutSafetyCheck", "Bool", "true"),
+                       ("kms:ScheduleKeyDeletionPendingWindowInDays", "NumericLessThan", "30"),
+                       ("kms:ReplicaRegion", "StringEquals", "eu-west-1"),
+                       ("kms:SigningAlgorithm", "StringEquals", "RSASSA_PSS_SHA_256"),
+                       ("kms:RotationPeriodInDays", "NumericLessThan", "90"),
+                       ("kms:ExpirationModel", "StringEquals", "KEY_EXPIRES")):
+    case(id=f"kms-{key.split(':')[1].lower()}-deny-does-not-apply-to-decrypt",
+         cite=KMS_ACTION_KEYS, kind="resource",
+         policy=pol(st(action="kms:Decrypt", resource="*", principal={"AWS": ROLE}),
+                    dict(KEY_DENY, Condition={op: {key: value}})),
+         action="kms:Decrypt", resource=KEY, expect="ALLOWED")
+case(id="kms-bypass-lockout-on-putkeypolicy-stays-unknown", cite=KMS_ACTION_KEYS,
+     kind="resource", policy=pol(st(action="kms:PutKeyPolicy", resource="*",
+                                    principal={"AWS": ROLE}, condition={"Bool": {
+                                        "kms:BypassPolicyLockoutSafetyCheck": "false"}})),
+     action="kms:PutKeyPolicy", resource=KEY, expect="CONDITIONAL",
+     unresolved=("kms:bypasspolicylockoutsafetycheck",))
+case(id="kms-request-alias-on-decrypt-stays-unknown", cite=KMS_ACTION_KEYS, kind="resource",
+     policy=pol(st(action="kms:Decrypt", resource="*", principal={"AWS": ROLE},
+                   condition={"StringLike": {"kms:RequestAlias": "alias/app*"}})),
+     action="kms:Decrypt", resource=KEY, expect="CONDITIONAL",
+     unresolved=("kms:requestalias",))
 case(id="credential-context-key-stays-unknown", cite=FOREIGN,
      policy=allow_if("ArnEquals", "lambda:SourceFunctionArn",
                      f"arn:aws:lambda:us-east-1:{MEMBER}:function:reader"),

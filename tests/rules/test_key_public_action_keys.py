@@ -68,3 +68,26 @@ def test_a_condition_every_action_reads_alike_still_carries_the_proof() -> None:
     snap = _snap("kms:*", {"Bool": {"aws:PrincipalIsAWSService": "true"}})
     assert _status(snap, prove=False) == "PASS"
     assert _status(snap, prove=True) == "PASS"
+
+
+#: a public grant written with an action pattern (kms:*, kms:Create*) covers the actions that
+#: carry the key: Service Authorization Reference, KMS, kms:BypassPolicyLockoutSafetyCheck on
+#: CreateKey and PutKeyPolicy; kms:GrantIsForAWSResource on CreateGrant, ListGrants and
+#: RevokeGrant. The pattern was asked as if it were one action that takes neither key, so the
+#: condition "never held" and the grant of kms:PutKeyPolicy (kms:CreateGrant) to everyone
+#: PASSed (IAM conformance trial round 20)
+@pytest.mark.parametrize("action,condition", [
+    ("kms:*", GRANT),
+    ("kms:Create*", GRANT),
+    ("kms:*", {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"}}),
+    (["kms:Decrypt", "kms:Put*"], {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"}}),
+])
+def test_a_public_action_pattern_covering_the_keys_actions_fails(action: Any,
+                                                                 condition: Any) -> None:
+    assert _status(_snap(action, condition), prove=False) == "FAIL"
+
+
+@pytest.mark.parametrize("action", ["kms:Decrypt", "kms:Decrypt*", ["kms:Decrypt", "kms:Get*"]])
+def test_a_public_pattern_no_action_of_which_takes_the_key_lets_no_one_in(action: Any) -> None:
+    snap = _snap(action, {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"}})
+    assert _status(snap, prove=False) == "PASS"

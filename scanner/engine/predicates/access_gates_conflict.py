@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from scanner.access.verdicts import DENY_APPLIES as _DENY_APPLIES
 from scanner.access.verdicts import GATES
+from scanner.access.verdicts import denied_for_boundary as _denied_for_boundary
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import (analysis_failed, blocking_guardrails,
                                                 reader_classes, secret_access_of)
 from scanner.graph.schema import NodeKind
 from scanner.engine.predicates._common import policy_or_unknown
-from scanner.policy.principals import NOT_PRINCIPAL_BOUNDARY
 
 _GRANTING = ("ALLOWED", "CONDITIONAL")
 _OTHER_GATES = GATES[1:]  # the gates after the resource policy's
@@ -179,23 +180,6 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
     if "key_policy" in denied and gates["key_policy"].key_unusable:
         out["key_unusable"] = gates["key_policy"].key_unusable
     return out
-
-
-#: the evaluator's words for a Deny statement that applies (scanner.policy.evaluate; with the
-#: reason in parentheses after them for a NotPrincipal Deny that applies for a boundary)
-_DENY_APPLIES = "Deny applies"
-
-
-def _denied_for_boundary(gate: Any) -> bool:
-    """The resource-policy gate is DENIED, an Allow of it applies (or may), and every Deny that
-    applies is a NotPrincipal Deny that applies for the principal's permissions boundary alone
-    (the evaluator's reason says so: principals.NOT_PRINCIPAL_BOUNDARY) -- a reader the policy
-    names to keep, which AWS denies (IAM User Guide, NotPrincipal)."""
-    if gate.status != "DENIED":
-        return False
-    denies = [r for r in gate.reasons if f" {_DENY_APPLIES}" in r and "applies only if" not in r]
-    return (any(" Allow applies" in r for r in gate.reasons) and bool(denies)
-            and all(NOT_PRINCIPAL_BOUNDARY in r for r in denies))
 
 
 def _reasons(reasons: tuple[str, ...], denied: list[str]) -> str:
