@@ -13,7 +13,8 @@ separators, one row a line):
   for a default findings.json under 300 MB at 100,000 secrets; this says whether a layout that
   keeps every finding complete can get there on the file's estate at all.
 
-It reads the whole document (``json.load``): about ten times the file's size in memory.
+MB are 2**20 bytes, as bench/offline_scan.py prints the file's size. It reads the whole
+document (``json.load``): about four times the file's size in memory.
 Schema version 2 files (``--findings-layout compact``) are measured as written, not expanded.
 """
 
@@ -30,6 +31,9 @@ from typing import Any
 #: DESIGN.md, "findings.json" (contract): "each with at least: ..."
 CONTRACT_FIELDS = ("id", "rule_id", "title", "severity", "status", "resource", "evidence",
                    "remediation", "compliance")
+
+
+MB = 2 ** 20
 
 
 def _size(value: object) -> int:
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("findings", type=Path)
     ap.add_argument("--top", type=int, default=12, help="rule/status lines to print")
     args = ap.parse_args(argv)
-    file_mb = args.findings.stat().st_size / 1e6
+    file_mb = args.findings.stat().st_size / MB
     with args.findings.open(encoding="utf-8") as fh:
         doc = json.load(fh)
     m = measure(doc)
@@ -81,12 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'rule':<44} {'status':<8} {'rows':>9} {'MB':>8} {'B/row':>6}")
     for (rule, status), size in m.by_rule.most_common(args.top):
         n = m.count[(rule, status)]
-        print(f"{rule:<44} {status:<8} {n:>9,} {size / 1e6:>8.1f} {size // n:>6}")
+        print(f"{rule:<44} {status:<8} {n:>9,} {size / MB:>8.1f} {size // n:>6}")
     print(f"\n{'field':<16} {'MB':>8}")
     for name, size in m.by_field.most_common():
-        print(f"{name:<16} {size / 1e6:>8.1f}")
-    print(f"\ncontract fields only ({', '.join(CONTRACT_FIELDS)}): {m.floor / 1e6:.1f} MB")
-    print(f"the same without remediation.description: {m.floor_bare / 1e6:.1f} MB")
+        print(f"{name:<16} {size / MB:>8.1f}")
+    print(f"\ncontract fields only ({', '.join(CONTRACT_FIELDS)}): {m.floor / MB:.1f} MB")
+    print(f"the same without remediation.description: {m.floor_bare / MB:.1f} MB")
     return 0
 
 
