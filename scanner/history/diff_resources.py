@@ -86,9 +86,29 @@ def _notes(kind: str, name: str, old: Any, new: Any) -> str | None:
     if kind == "kms_key" and name == "rotation_enabled" and old and new is False:
         return "key rotation switched off"
     if kind == "kms_key" and name == "key_state":
-        return f"key state {old} -> {new}"
+        return _key_state_note(old, new)
     if kind == "peering" and name == "status":
-        return f"peering {old} -> {new}"
+        # what a status change means for the routes through it (the change itself is the
+        # line: "status: pending-acceptance -> active")
+        if new == "active":
+            return "peering now active"
+        if old == "active":
+            return "peering no longer active: routes through it carry nothing"
+    return None
+
+
+def _key_state_note(old: Any, new: Any) -> str | None:
+    """What a key's state change means (KMS Developer Guide, "Key states of AWS KMS keys"),
+    not the change again (new-user trial round 18: "key_state: PendingDeletion -> Enabled
+    (key state PendingDeletion -> Enabled)"); None when there is nothing to add."""
+    if new == "PendingDeletion":
+        return "scheduled for deletion"
+    if old == "PendingDeletion" and new in ("Enabled", "Disabled"):
+        return "deletion cancelled"
+    if new == "Disabled":
+        return "key disabled"
+    if old == "Disabled" and new == "Enabled":
+        return "key enabled"
     return None
 
 
