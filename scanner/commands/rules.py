@@ -17,6 +17,7 @@ from scanner.engine.loader import (
     RuleScope,
     Ruleset,
     builtin_rules_dir,
+    load_rule_file,
     load_rule_paths,
     load_ruleset,
     resolve_framework,
@@ -123,6 +124,17 @@ def run(args: argparse.Namespace) -> int:
         # a custom rule that reuses a built-in id is refused there, so it is here
         builtin_files = {f.resolve() for f in rule_files(builtin_rules_dir())}
         custom = [f for f in paths if f.resolve() not in builtin_files]
+        # every bad file named at once, not the first alone: a folder with three mistakes
+        # took three runs (new-user trial round 18)
+        bad: list[str] = []
+        for f in custom or paths:
+            try:
+                load_rule_file(f)
+            except InputError as exc:
+                bad.append(str(exc))
+        if len(bad) > 1:
+            raise InputError(f"{len(bad)} of {len(custom or paths)} rule files are invalid: "
+                             + "; ".join(bad))
         load_rule_paths([*sorted(builtin_files), *custom] if custom else paths)
         print(f"{len(paths)} rule file(s) valid")
         return 0
