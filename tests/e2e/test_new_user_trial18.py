@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from helpers.access_estate import estate
 from helpers.tty import run_in_tty
 
@@ -64,10 +66,9 @@ def _runs(tmp_path: Path, shards: dict[str, tuple[str, ...]]) -> Path:
 
 
 def test_a_wrong_run_id_names_the_runs_the_location_holds(
-        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`scan --from-parts DIR --run-id r` (the run was R) said only "run 'r' has no shard
     manifest": which runs there are was left to `ls`."""
-    import pytest  # noqa: F401  (the fixture's type)
 
     from scanner.cli import main
 
@@ -85,7 +86,6 @@ def test_a_missing_shard_is_named_when_the_run_is_merged(
         tmp_path: Path, caplog: "pytest.LogCaptureFixture") -> None:
     """`collect --shard 1/2` alone, then `scan --from-parts`: the accounts of shard 2 were
     coverage gaps ("its shard did not write one"), but which shard had not run was nowhere."""
-    import pytest  # noqa: F401
 
     from scanner.shards import LocalParts, merge_parts
 
@@ -101,11 +101,10 @@ def test_a_missing_shard_is_named_when_the_run_is_merged(
 
 
 def test_a_required_flag_mistyped_is_named_with_the_flag_meant(
-        capsys: "pytest.CaptureFixture[str]") -> None:
+        capsys: pytest.CaptureFixture[str]) -> None:
     """`collect ... --part DIR` said only "the following arguments are required: --parts":
     that --part was not taken for it, and why, was left to the reader (a mistyped flag that is
     not required is named: "--shrad: did you mean --shard?")."""
-    import pytest  # noqa: F401
 
     from scanner.cli import main
 
@@ -118,11 +117,10 @@ def test_a_required_flag_mistyped_is_named_with_the_flag_meant(
 
 
 def test_from_parts_errors_name_from_parts_and_a_folder_that_is_not_there(
-        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`scan --from-parts ftp://x/y` said "--parts 'ftp://x/y': ...", a flag scan does not
     have; `--from-parts nowhere` said "run 'R' has no shard manifest" of a folder that does
     not exist, and a file was "no run found"."""
-    import pytest  # noqa: F401
 
     from scanner.cli import main
 
@@ -141,11 +139,10 @@ def test_from_parts_errors_name_from_parts_and_a_folder_that_is_not_there(
 
 
 def test_a_rule_missing_several_required_keys_names_them_all(
-        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A first rule of one's own, written from the README's description, lacked rationale,
     remediation and compliance: `rules validate` named one per run ("'rationale' is a
     required property", then 'remediation', then 'compliance')."""
-    import pytest  # noqa: F401
 
     from scanner.cli import main
 
@@ -207,10 +204,9 @@ def test_a_misspelled_condition_key_is_named_with_the_key_meant(tmp_path: Path) 
 
 
 def test_an_unknown_resource_kind_or_operator_names_the_closest(
-        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`resource: Secrets` and `op: is_mising` listed every kind and operator and named none,
     where an unknown attribute names its closest."""
-    import pytest  # noqa: F401
 
     from scanner.cli import main
 
@@ -231,12 +227,11 @@ def test_an_unknown_resource_kind_or_operator_names_the_closest(
 
 
 def test_collect_stopped_with_ctrl_c_says_what_to_do(
-        tmp_path: Path, capsys: "pytest.CaptureFixture[str]",
-        monkeypatch: "pytest.MonkeyPatch") -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C in `collect --shard 1/2` said "secretgraph collect: interrupted" alone: whether
     the shard counts, and what to do about the parts already written, was not said (`scan`
     says what was written)."""
-    import pytest  # noqa: F401
 
     import scanner.collect
     from scanner.cli import main

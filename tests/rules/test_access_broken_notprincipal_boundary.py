@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from helpers.access_estate import (CENTRAL, MEMBER, SECRET_ARN, allow_read_identity, estate,
+from helpers.access_estate import (MEMBER, SECRET_ARN, allow_read_identity, estate,
                                    key_policy_for, role, text)
 from remediations import resolve_remediation_id
 from scanner.access import AccessSettings, analyze_access
