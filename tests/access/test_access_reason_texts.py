@@ -21,6 +21,15 @@ def _path(snap, principal: str):
     return {p.principal: p for p in report.for_secret(SECRET_ARN).paths}[principal]
 
 
+def _with_member_key(snap, key_arn: str, policy: str):
+    """The estate with MEMBER's only Region holding one customer key, ``key_arn``."""
+    key = KmsKey(arn=key_arn, key_id=key_arn.rsplit("/", 1)[1], account_id=MEMBER,
+                 region=REGION, key_manager="CUSTOMER", key_state="Enabled", policy=policy)
+    return replace(snap, accounts=tuple(
+        replace(a, regions=(RegionSnapshot(region=REGION, kms_keys=(key,)),))
+        if a.account_id == MEMBER else a for a in snap.accounts))
+
+
 def _gates(snap, principal: str):
     return _path(snap, principal).gates
 
@@ -68,12 +77,7 @@ def test_a_boundary_blocking_a_key_grant_to_the_role_is_reported_at_the_identity
                  "Resource": SECRET_ARN})
     snap = estate(secret_policy=secret_policy_for(APP_ROLE), kms_key_id=key_arn,
                   managed=(boundary,), principals=(role(APP_ROLE, ident, boundary=boundary.arn),))
-    key = KmsKey(arn=key_arn, key_id=key_id, account_id=MEMBER, region=REGION,
-                 key_manager="CUSTOMER", key_state="Enabled", policy=kp)
-    snap = replace(snap, accounts=tuple(
-        replace(a, regions=(RegionSnapshot(region=REGION, kms_keys=(key,)),))
-        if a.account_id == MEMBER else a for a in snap.accounts))
-    path = _path(snap, APP_ROLE)
+    path = _path(_with_member_key(snap, key_arn, kp), APP_ROLE)
     assert path.decision == "DENIED"
     assert path.gates["key_policy"].status == "ALLOWED", path.gates["key_policy"]
     ident_gate = path.gates["identity_policy"]
@@ -203,12 +207,7 @@ def test_an_own_account_secret_on_another_accounts_key_without_identity_decrypt(
     for secret_policy in (None, secret_policy_for(CENTRAL_ROLE)):
         snap = estate(secret_policy=secret_policy, kms_key_id=key_arn,
                       principals=(role(CENTRAL_ROLE, ident),))
-        key = KmsKey(arn=key_arn, key_id=key_id, account_id=MEMBER, region=REGION,
-                     key_manager="CUSTOMER", key_state="Enabled", policy=kp)
-        snap = replace(snap, accounts=tuple(
-            replace(a, regions=(RegionSnapshot(region=REGION, kms_keys=(key,)),))
-            if a.account_id == MEMBER else a for a in snap.accounts))
-        path = _path(snap, CENTRAL_ROLE)
+        path = _path(_with_member_key(snap, key_arn, kp), CENTRAL_ROLE)
         assert path.decision == "DENIED"
         assert path.gates["key_policy"].status == "ALLOWED", path.gates["key_policy"]
         ident_gate = path.gates["identity_policy"]

@@ -46,6 +46,15 @@ def test_a_suppression_date_the_pattern_refuses_says_the_format(tmp_path: Path) 
     assert "'01/02/2027' is not a date YYYY-MM-DD" in str(info.value)
 
 
+def _config_error(tmp_path: Path, body: str) -> InputError:
+    """The error loading a config file holding ``body``."""
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    return info.value
+
+
 @pytest.mark.parametrize("body,field,hint", [
     ("rules:\n  secret-rotation-overdue:\n    severity: high\n",
      "rules.secret-rotation-overdue.severity", "; did you mean HIGH?"),
@@ -58,12 +67,9 @@ def test_a_value_outside_a_list_of_choices_names_the_closest(
     """New-user trial round 17: `severity: high` in the config was refused as "'high' is not
     one of ['CRITICAL', 'HIGH', ...]" with no hint, while --fail-on high is taken and a
     mistyped --severity names the closest; a choice in the wrong case or mistyped names it."""
-    path = tmp_path / "secretgraph.yaml"
-    path.write_text(body, encoding="utf-8")
-    with pytest.raises(InputError) as info:
-        load_config(path)
-    assert info.value.field == field
-    assert str(info.value).endswith(hint)
+    error = _config_error(tmp_path, body)
+    assert error.field == field
+    assert str(error).endswith(hint)
 
 
 @pytest.mark.parametrize("body,field,hint", [
@@ -76,12 +82,9 @@ def test_one_value_where_a_list_is_expected_says_write_a_list(
         tmp_path: Path, body: str, field: str, hint: str) -> None:
     """New-user trial round 17: `required_replica_regions: us-west-2` was refused as
     "'us-west-2' is not of type 'array'", the schema's word for a list."""
-    path = tmp_path / "secretgraph.yaml"
-    path.write_text(body, encoding="utf-8")
-    with pytest.raises(InputError) as info:
-        load_config(path)
-    assert info.value.field == field
-    assert str(info.value).endswith(hint)
+    error = _config_error(tmp_path, body)
+    assert error.field == field
+    assert str(error).endswith(hint)
 
 
 def test_a_file_that_is_no_rule_is_not_told_where_rule_parameters_go(

@@ -28,15 +28,6 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
                       access=sample_access())
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Chromium]:
-    browser = Chromium()
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
 @pytest.fixture()
 def page(chromium: Chromium, report_file: Path) -> Iterator[Page]:
     p = chromium.page()

@@ -30,15 +30,6 @@ def _report(tmp: Path, accounts: int) -> Path:
                       access=analysis.access)
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Chromium]:
-    browser = Chromium()
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
 @pytest.fixture(scope="module", params=[5, 200], ids=lambda n: f"{n}-accounts")
 def scale_report(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:

@@ -38,15 +38,6 @@ def summarised_document() -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Chromium]:
-    browser = Chromium()
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
 @pytest.fixture()
 def open_page(chromium: Chromium) -> Iterator[Any]:
     pages: list[Page] = []
