@@ -40,9 +40,10 @@ class Result:
     ``principal_messages`` the one-line reason per principal,
     ``principal_evidence`` evidence about that principal alone (it replaces ``evidence`` in the
     principal's finding, whose ``facts`` are then empty: its fact is its message),
-    ``unknown_principals`` beside a FAIL of a per-principal rule the principals it could not
-    decide for, each with what is missing (each an UNKNOWN finding of its own: one principal's
-    FAIL does not hide another's UNKNOWN). A plain slotted class, not a frozen dataclass:
+    ``unknown_principals`` of a per-principal rule the principals it could not decide for,
+    beside a FAIL or in an UNKNOWN, each with what is missing (each an UNKNOWN finding of its
+    own, the same row either way: one principal's FAIL does not hide another's UNKNOWN, and
+    fixing it does not turn the other's row into the resource's). A plain slotted class, not a frozen dataclass:
     millions are made per scan and nothing mutates them after creation.
     """
 

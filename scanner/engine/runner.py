@@ -322,12 +322,16 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
         if a in attrs:
             value = attrs[a]
             shown[a] = _clip(value) if isinstance(value, str) else value
+    tags = attrs.get("tags")
+    if status is Status.UNKNOWN and static.per_principal and result.unknown_principals:
+        # a per-principal rule undecided for some principals only: their rows, as beside a
+        # FAIL (the same rows whether or not another principal fails)
+        return _undecided_rows(static, ref, node_id, result, shown, tags)
     evidence: dict[str, Any] = {"attributes": shown, "facts": facts}
     if len(result.facts) > _MAX_FACTS:  # the facts kept are the first ones: say how many
         evidence["facts_total"] = len(result.facts)
     if result.evidence:
         evidence.update(result.evidence)
-    tags = attrs.get("tags")
     if tags:
         evidence["resource_tags"] = tags if type(tags) is dict else dict(tags)
     missing = tuple(dict.fromkeys(result.missing)) if result.missing else ()
@@ -356,16 +360,24 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
         # the principals the rule could not decide for, beside those it failed: an UNKNOWN
         # row each (ground-truth trial round 12, D3: one principal's FAIL hid another's
         # UNKNOWN, and drift read last night's FAIL of that principal as resolved)
-        for p, p_missing in result.unknown_principals.items():
-            p_missing = tuple(dict.fromkeys(p_missing))
-            u_evidence = {"attributes": shown, "facts": []}
-            if tags:
-                u_evidence["resource_tags"] = evidence["resource_tags"]
-            out.append(make_finding(
-                finding_id(static.rule_id, node_id, p), static.rule_id, static.title,
-                static.severity, Status.UNKNOWN, ref,
-                f"{p}: not assessed: missing " + ", ".join(p_missing), p, u_evidence,
-                static.remediation, static.compliance, p_missing))
+        out.extend(_undecided_rows(static, ref, node_id, result, shown, tags))
+    return out
+
+
+def _undecided_rows(static: _Static, ref: ResourceRef, node_id: str, result: Result,
+                    shown: dict[str, Any], tags: Any) -> list[Finding]:
+    """An UNKNOWN row for each principal a per-principal rule could not decide for."""
+    out: list[Finding] = []
+    for p, p_missing in result.unknown_principals.items():
+        p_missing = tuple(dict.fromkeys(p_missing))
+        u_evidence: dict[str, Any] = {"attributes": shown, "facts": []}
+        if tags:
+            u_evidence["resource_tags"] = tags if type(tags) is dict else dict(tags)
+        out.append(make_finding(
+            finding_id(static.rule_id, node_id, p), static.rule_id, static.title,
+            static.severity, Status.UNKNOWN, ref,
+            f"{p}: not assessed: missing " + ", ".join(p_missing), p, u_evidence,
+            static.remediation, static.compliance, p_missing))
     return out
 
 

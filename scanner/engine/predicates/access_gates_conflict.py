@@ -14,7 +14,8 @@ UNKNOWN identity gate alone is out of scope. A principal the resource policy doe
 (itself, or its account with an identity policy that grants this secret rather than every
 secret: the access analysis' ``intended``) is not "intended" and is left to the other rules; nor is a principal outside the trust zone and the
 config's allowed_external_accounts: secret-policy-external-account reports that grant, with the
-gate that blocks it, and remediation never completes it. One FAIL per principal."""
+gate that blocks it, and remediation never completes it. One FAIL per principal, and one
+UNKNOWN per principal a gate of which is undecided (with or without a FAIL beside it)."""
 
 from __future__ import annotations
 
@@ -129,8 +130,13 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                       unknown_principals={p: tuple(f"gate {g} (UNKNOWN)" for g in gates)
                                           for p, gates in undecided if p not in details})
     if undecided:
+        # one UNKNOWN row per undecided principal, as beside a FAIL: its row is the same
+        # whether or not another reader is broken (ground-truth trial round 14: it became one
+        # row of the secret when the other's FAIL was fixed, and drift saw a resolved and a new)
         return Result(outcome=UNKNOWN, missing=tuple(
-            f"gate {p}: {', '.join(gates)} (UNKNOWN)" for p, gates in undecided))
+            f"gate {p}: {', '.join(gates)} (UNKNOWN)" for p, gates in undecided),
+            unknown_principals={p: tuple(f"gate {g} (UNKNOWN)" for g in gates)
+                                for p, gates in undecided})
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
                                                  "all gates"),))
 
