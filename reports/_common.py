@@ -201,24 +201,27 @@ def membership_words(membership: Any, scanned: Any = None) -> str | None:
     if not isinstance(membership, Mapping):
         return None
     account, status = membership.get("account_id") or "?", membership.get("status")
+    # the other accounts --accounts named: their membership and their guardrails were not
+    # read -- their scp gate is UNKNOWN (new-user trial 16: the management account's line
+    # spoke of it alone, as if no SCP could apply anywhere; ground-truth trial round 15: so
+    # did the line of an auditor account in no organization scanning organization members)
+    others = sorted({str(a) for a in scanned or () if a and a != account})
+    not_read = (f"; the {len(others)} other scanned account(s)' membership, SCPs and RCPs "
+                "were not read -- scan with --org" if others else "")
     if status == "none":
         # "SCPs affect only member accounts in the organization" (AWS Organizations User
         # Guide, Service control policies): an account in no organization has none
-        return f"account {account} is in no organization: SCPs and RCPs do not apply"
+        return (f"account {account} is in no organization: SCPs and RCPs do not apply to it"
+                + not_read)
     if status == "member" and is_management(membership):
         # "SCPs don't affect users or roles in the management account" and RCPs "don't affect
         # resources in the management account" (AWS Organizations User Guide, Service control
         # policies / Resource control policies); the access analysis' scp gate says
         # NOT_APPLICABLE for it (scanner/access/scp.py). Review of the fourteenth session's
         # merges: the management account was told to rescan "from the management account"
-        others = sorted({str(a) for a in scanned or () if a and a != account})
-        # the other accounts --accounts named: their membership and their guardrails were not
-        # read -- their scp gate is UNKNOWN (new-user trial 16: the line spoke of the
-        # management account alone, as if no SCP could apply anywhere)
         return (f"account {account} is the management account of organization "
                 f"{membership.get('org_id') or '?'}: SCPs and RCPs do not apply to it"
-                + (f"; the {len(others)} other scanned account(s)' membership, SCPs and RCPs "
-                   "were not read -- scan with --org" if others else ""))
+                + not_read)
     if status == "member":
         management = membership.get("management_account_id")
         return (f"account {account} is a member of organization "

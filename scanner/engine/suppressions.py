@@ -2,9 +2,10 @@
 (globs) and resource tags; each has a mandatory reason and expiry date. A matched FAIL/UNKNOWN
 finding is kept with status MUTED and ``muted_by``; an expired entry stops muting and is itself
 reported as a finding of ``suppression-expired`` (LOW), in the account the entry names when it
-names one scanned account without a glob, else in the scan's home account (the central account,
-else the lowest scanned id: ``ScanMeta.home_account``). A malformed file is an InputError naming
-file and field -- never skipped, never treated as empty."""
+names one scanned account without a glob (``account``, else its ``resource`` ARN's account
+field), else in the scan's home account (the central account, else the lowest scanned id:
+``ScanMeta.home_account``). A malformed file is an InputError naming file and field -- never
+skipped, never treated as empty."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from scanner.findings import (
 )
 from scanner.graph.schema import GLOBAL
 from scanner.model import ScanMeta
+from scanner.policy.arn import arn_account
 
 EXPIRED_RULE_ID = "suppression-expired"
 EXPIRED_TITLE = "Suppression entry has expired"
@@ -472,13 +474,15 @@ def _by_index(entry: Suppression) -> int:
 def expired_account(entry: Suppression, meta: ScanMeta) -> str:
     """The account a ``suppression-expired`` finding is reported in: the entry's ``account``
     when it is one account id (no glob) the scan read -- the findings it muted are that
-    account's --, else the scan's home account (the central account, else the lowest scanned
-    id), where the suppression file, the scan's own configuration, is managed. Never "": an
-    empty account made the ASFF ``product//default`` that Security Hub refuses (new-user
-    trial)."""
-    if entry.account is not None and not _is_glob(entry.account) \
-            and entry.account in meta.accounts:
-        return entry.account
+    account's --, or the account field of its ``resource`` ARN when that is one (ground-truth
+    trial round 15: a business unit's entry naming its key by ARN went to the other business
+    unit's security account), else the scan's home account (the central account, else the
+    lowest scanned id), where the suppression file, the scan's own configuration, is
+    managed. Never "": an empty account made the ASFF ``product//default`` that Security Hub
+    refuses (new-user trial)."""
+    for named in (entry.account, arn_account(entry.resource) if entry.resource else None):
+        if named is not None and not _is_glob(named) and named in meta.accounts:
+            return named
     return meta.home_account
 
 

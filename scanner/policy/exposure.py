@@ -836,10 +836,10 @@ def condition_organizations(c: ConditionClause, own_org: str | None, *,
     (aws:PrincipalOrgID values, the organization of aws:PrincipalOrgPaths values): every
     account of such an organization is outside the trust zone. None without our own
     organization's id (the organization not read: a named one may be ours) -- unless
-    ``none_ours``: the scan's home account is known to be in no organization
-    (TrustZone.no_organization), so every organization named is another one (new-user trial
-    round 7: a ``*`` grant narrowed to o-... in a single account of no organization was never
-    reported)."""
+    ``none_ours``: the scan's home account is known to be in no organization and is the only
+    account scanned (TrustZone.no_organization), so every organization named is another one
+    (new-user trial round 7: a ``*`` grant narrowed to o-... in a single account of no
+    organization was never reported)."""
     if (own_org is None and not none_ours) or c.base not in _POSITIVE or \
             c.qualifier == "forallvalues" or c.if_exists or \
             c.key not in ("aws:principalorgid", "aws:principalorgpaths"):

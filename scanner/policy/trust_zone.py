@@ -34,8 +34,12 @@ class TrustZone:
     partition: str = "aws"
     #: the organization was not read and the scan's home account is known to be in none
     #: (DescribeOrganization: AWSOrganizationsNotInUseException, ``OrgMembership.status``
-    #: ``none``): there is no organization of ours, so every organization a condition names
-    #: (aws:PrincipalOrgID) is another one, outside (new-user trial round 7)
+    #: ``none``) and is the only account scanned: there is no organization of ours, so every
+    #: organization a condition names (aws:PrincipalOrgID) is another one, outside (new-user
+    #: trial round 7). DescribeOrganization answers for the home account only: another
+    #: scanned account may be in an organization, the one a condition names may be its own
+    #: (ground-truth trial round 15: an auditor account in no organization scanning members
+    #: with --accounts called their organization "another organization")
     no_organization: bool = False
     #: the organization was not read (no --org): what DescribeOrganization answered in the
     #: scan's home account (``Snapshot.org_membership``), recorded in ``scan.trust_zone`` so
@@ -145,7 +149,8 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
                         org_id=org.org_id if org else None,
                         partition=estate_partition(snapshot),
                         no_organization=org is None and m is not None
-                        and m.status == NOT_IN_ORGANIZATION, membership=m)
+                        and m.status == NOT_IN_ORGANIZATION and scanned <= {m.account_id},
+                        membership=m)
 
 
 

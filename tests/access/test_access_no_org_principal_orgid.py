@@ -86,14 +86,17 @@ def test_the_grant_goes_to_another_organization() -> None:
     assert [g.principal for g in sa.unintended if g.scope == "other-organization"] == [OTHER_ORG]
 
 
-def _external(status: str | None) -> list[Finding]:
-    snap = _snapshot(status)
+def _external_of(snap: Snapshot) -> list[Finding]:
     graph = build_graph(snap)
     report = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
     rule = load_ruleset().get("secret-policy-external-account")
     assert rule is not None
     return evaluate(graph, snap, report, Ruleset(rules=(rule,)),
                     parse_config({}, path="(test)"))
+
+
+def _external(status: str | None) -> list[Finding]:
+    return _external_of(_snapshot(status))
 
 
 def test_secret_policy_external_account_reports_the_other_organization() -> None:
@@ -140,3 +143,38 @@ def test_a_resource_of_an_account_in_no_organization_has_no_resource_org_id() ->
         assert sa is not None
         got = {p.principal: p.decision for p in sa.paths}.get(perimeter, "DENIED")
         assert got == expected, (status, got)
+
+
+AUDITOR = "777700001111"
+
+
+def _home_elsewhere(scanned_home: bool) -> Snapshot:
+    """The scan's credentials are of AUDITOR, an account in no organization; the secret's
+    account CENTRAL is scanned and its membership was never asked (no --org).
+    ``scanned_home``: AUDITOR is one of the scanned accounts too."""
+    snap = _snapshot(None)
+    meta_accounts = (CENTRAL, AUDITOR) if scanned_home else (CENTRAL,)
+    return replace(snap, org_membership=OrgMembership(account_id=AUDITOR,
+                                                      status=NOT_IN_ORGANIZATION),
+                   meta=replace(snap.meta, accounts=meta_accounts))
+
+
+def test_a_home_account_in_no_organization_says_nothing_of_the_scanned_accounts() -> None:
+    """Ground-truth trial round 15: a scan --accounts from an auditor account in no
+    organization called the secret account's own organization "another organization"
+    (secret-policy-external-account FAIL, principal o-...), while the access analysis kept the
+    secret account's membership unknown ("DescribeOrganization answered for 777700001111
+    only"). DescribeOrganization answers for the account of the credentials only; the other
+    scanned accounts may be in an organization, and the one a condition names may be theirs.
+    IAM User Guide, aws:PrincipalOrgID: "This key is included in the request context only if
+    the principal is a member of an organization" -- of the principal's account, not the
+    scanner's."""
+    from scanner.policy.trust_zone import trust_zone
+
+    for scanned_home in (False, True):
+        snap = _home_elsewhere(scanned_home)
+        assert trust_zone(snap).no_organization is False, scanned_home
+        assert not [f for f in _external_of(snap) if f.status is Status.FAIL], scanned_home
+    # the single account scanned from its own credentials stays known: another organization
+    assert trust_zone(_snapshot(NOT_IN_ORGANIZATION)).no_organization is True
+

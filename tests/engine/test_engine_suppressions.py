@@ -257,6 +257,30 @@ suppressions:
     assert [f.resource.account_id for f in expired] == [A, B, B]
 
 
+def test_an_expired_entry_whose_resource_arn_names_one_scanned_account_is_that_accounts(
+        tmp_path: Path) -> None:
+    """Ground-truth trial round 15: two security accounts (one per business unit); an entry
+    of the second one's team naming its key by ARN -- without an ``account:`` matcher --
+    expired, and its suppression-expired finding went to the first (the inferred central
+    account), so Security Hub showed it to the other business unit. A resource ARN whose
+    account field is one literal scanned account names that account as ``account:`` does;
+    a glob there, or an account not scanned, still falls back to the central one."""
+    key = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    sup = load_suppressions(write(tmp_path, f"""
+suppressions:
+  - {{rule: kms-key-rotation-disabled, resource: "{key}", reason: by ARN, expires: 2026-11-28}}
+  - {{rule: secret-unused, resource: "arn:aws:secretsmanager:*:{A}*:secret:x",
+      reason: a glob in the account, expires: 2026-11-28}}
+  - {{rule: secret-unused, resource: "arn:aws:secretsmanager:us-east-1:333333333333:secret:x",
+      reason: not scanned, expires: 2026-11-28}}
+"""))
+    meta = ScanMeta(scan_id="t", started_at="2026-11-29T00:00:00Z", accounts=(A, B),
+                    central_account=B)
+    expired = [f for f in suppress([finding()], sup, NOW, meta=meta)
+               if f.rule_id == EXPIRED_RULE_ID]
+    assert [f.resource.account_id for f in expired] == [A, B, B]
+
+
 def test_without_a_central_account_the_lowest_scanned_account_is_used(tmp_path: Path) -> None:
     """New-user trial: a scan whose accounts hold no secret infers no central account; the
     finding still goes to a real account (the lowest scanned id), never to ""."""

@@ -52,6 +52,7 @@ def _zone(membership: dict[str, Any] | None) -> dict[str, Any]:
     doc["scan"]["trust_zone"] = {"accounts_count": 1, "sources": ["scanned_accounts"],
                                  "organization_read": False, "organization_accounts": None,
                                  "scanned_accounts": 1, "trusted_accounts": []}
+    doc["scan"]["accounts"] = [HOME]  # the one scanned account: the one asked
     if membership is not None:
         doc["scan"]["trust_zone"]["org_membership"] = membership
     return doc
@@ -181,3 +182,23 @@ def test_a_management_account_scan_of_other_accounts_says_theirs_were_not_read()
     doc = _zone(mgmt)
     doc["scan"]["accounts"] = [HOME, "222222222222"]
     assert "the 1 other scanned account(s)' membership" in trust_zone_line(doc)
+
+
+def test_an_account_in_no_organization_says_nothing_of_the_other_scanned_accounts() -> None:
+    """Ground-truth trial round 15: a scan --accounts of six organization members from an
+    auditor account in no organization read "account 777700001111 is in no organization: SCPs
+    and RCPs do not apply" -- as if no SCP could deny anywhere, while the access analysis held
+    every member's scp gate UNKNOWN (DescribeOrganization answers for the account of the
+    credentials only). The line says so of that account, and that the others' membership
+    was not read, as the management account's line does (new-user trial 16)."""
+    doc = _zone({"account_id": HOME, "status": "none"})
+    doc["scan"]["accounts"] = ["210987654321", "310987654321"]
+    line = trust_zone_line(doc)
+    assert ("account 123456789012 is in no organization: SCPs and RCPs do not apply to it; "
+            "the 2 other scanned account(s)' membership, SCPs and RCPs were not read -- scan "
+            "with --org") in line
+    assert line in " ".join(render_table(doc).split())
+    # the home account scanned alone: nothing else to say
+    doc["scan"]["accounts"] = [HOME]
+    assert trust_zone_line(doc).endswith(
+        "account 123456789012 is in no organization: SCPs and RCPs do not apply to it")
