@@ -149,10 +149,16 @@ def validate_options(options: CollectOptions) -> None:
     # new-user trial: `--regions us-wst-2` named none where the config named us-west-2)
     for region in options.regions:
         if region not in known:
+            # a Region in capitals is no typo: name it as AWS does (fault-injection trial
+            # round 11: 'US-WEST-2' had no hint)
+            hint = (f"; did you mean {region.lower()}? (Region names are lower-case)"
+                    if region.lower() in known else suggest(region, sorted(known)))
             raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)"
-                             f"{suggest(region, sorted(known))}")
-    if len(set(options.regions)) != len(options.regions):
-        raise UsageError("a region is listed twice in --regions")
+                             f"{hint}")
+    twice = sorted({r for r in options.regions if options.regions.count(r) > 1})
+    if twice:
+        raise UsageError(f"{', '.join(twice)} {'is' if len(twice) == 1 else 'are'} listed "
+                         "twice in --regions")
     for region in options.required_replica_regions:
         if region not in known:
             raise UsageError(f"unknown region {region!r} in required_replica_regions "
