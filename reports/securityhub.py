@@ -320,7 +320,8 @@ def update_workflow(
     BatchUpdateFindings: one status per request, at most 100 findings ("BatchUpdateFindings
     can be used to update up to 100 findings at a time", Security Hub API), to the account and
     Region each was imported into, at most ``rate`` requests per second there (10 rps, burst
-    30: docs AWS_FACTS 1.5). Throttling and transient errors back off and retry; the findings
+    30: docs AWS_FACTS 1.5). A call that got no answer ends the updates to its endpoint, as
+    in send_findings. Throttling and transient errors back off and retry; the findings
     of ``UnprocessedFindings`` are retried on their own; whatever still fails is in the report
     (``delivered``: findings updated), as for the import."""
     undelivered: list[Undelivered] = []
@@ -337,6 +338,9 @@ def update_workflow(
     limiter = _RateLimiter(rate, clock, sleep)
     clients: dict[tuple[str, str], Any] = {}
     broken: dict[tuple[str, str], tuple[str, str]] = {}
+    #: endpoints a call got no answer from, as in send_findings: every other batch there --
+    #: any account's -- would wait as long again (fault-injection trial round 11)
+    silent: dict[str, tuple[str, str]] = {}
     delivered = requests = 0
 
     def give_up(items: Iterable[WorkflowUpdate], code: str, message: str) -> None:
@@ -364,6 +368,10 @@ def update_workflow(
                     broken[target] = _error_code(exc)
                     give_up(batch, *broken[target])
                     continue
+            endpoint = _endpoint(clients[target], target)
+            if endpoint in silent:
+                give_up(batch, *silent[endpoint])
+                continue
             limiter.wait(target, not_before)
             requests += 1
             try:
@@ -373,7 +381,11 @@ def update_workflow(
                     Workflow={"Status": key[2]})
             except Exception as exc:  # classified below; nothing is swallowed
                 code, message = _error_code(exc)
-                if _retryable(exc, code) and attempt < max_attempts and not _unanswered(exc):
+                if _unanswered(exc):  # the endpoint's other batches would wait as long
+                    silent[endpoint] = (code, f"not sent: an earlier batch to {endpoint} got "
+                                              f"no answer ({message})")
+                    give_up(batch, code, message)
+                elif _retryable(exc, code) and attempt < max_attempts:
                     queue.append((key, batch, attempt + 1,
                                   clock() + min(max_delay, base_delay * 2 ** (attempt - 1)),
                                   (code, message)))

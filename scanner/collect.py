@@ -50,7 +50,12 @@ from scanner.aws.permissions import allowed_operations
 from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, make_bucket
 from scanner.aws.regions import known_regions
 from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
-from scanner.aws.throttle import DEFAULT_GIVE_UPS, DEFAULT_NETWORK_GIVE_UPS, ThrottleBudget
+from scanner.aws.throttle import (
+    DEFAULT_GIVE_UPS,
+    DEFAULT_NETWORK_GIVE_UPS,
+    DEFAULT_SERVER_GIVE_UPS,
+    ThrottleBudget,
+)
 from scanner.aws.throttle import DEFAULT_SECONDS as DEFAULT_THROTTLE_SECONDS
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
@@ -124,6 +129,10 @@ class CollectOptions:
     #: the network budget of each endpoint: once this many of its calls failed on the network
     #: through all their attempts, its other calls are not sent (not_sent coverage); 0: none
     network_give_ups: int = DEFAULT_NETWORK_GIVE_UPS
+    #: the server-error budget of each AWS quota bucket in each account-Region: once this many
+    #: of its calls were answered HTTP 5xx through all their attempts, its other calls there
+    #: are not sent (not_sent coverage); 0: none
+    server_give_ups: int = DEFAULT_SERVER_GIVE_UPS
 
 
 # --------------------------------------------------------------------------- validation
@@ -140,10 +149,16 @@ def validate_options(options: CollectOptions) -> None:
     # new-user trial: `--regions us-wst-2` named none where the config named us-west-2)
     for region in options.regions:
         if region not in known:
+            # a Region in capitals is no typo: name it as AWS does (fault-injection trial
+            # round 11: 'US-WEST-2' had no hint)
+            hint = (f"; did you mean {region.lower()}? (Region names are lower-case)"
+                    if region.lower() in known else suggest(region, sorted(known)))
             raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)"
-                             f"{suggest(region, sorted(known))}")
-    if len(set(options.regions)) != len(options.regions):
-        raise UsageError("a region is listed twice in --regions")
+                             f"{hint}")
+    twice = sorted({r for r in options.regions if options.regions.count(r) > 1})
+    if twice:
+        raise UsageError(f"{', '.join(twice)} {'is' if len(twice) == 1 else 'are'} listed "
+                         "twice in --regions")
     for region in options.required_replica_regions:
         if region not in known:
             raise UsageError(f"unknown region {region!r} in required_replica_regions "
@@ -162,7 +177,7 @@ def validate_options(options: CollectOptions) -> None:
     if options.max_attempts < 1:
         raise UsageError("max_attempts must be at least 1")
     if options.throttle_give_ups < 0 or options.throttle_seconds < 0 or \
-            options.network_give_ups < 0:
+            options.network_give_ups < 0 or options.server_give_ups < 0:
         raise UsageError("the throttle budget cannot be negative")
     if not options.policy_tps > 0:
         raise UsageError("--policy-tps must be a positive number")
@@ -837,7 +852,8 @@ def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
         # the client-side pace of GetResourcePolicy, on every Secrets Manager client
         pacing=make_bucket(options.policy_tps, options.rate_dir),
         throttle=ThrottleBudget(options.throttle_give_ups, options.throttle_seconds,
-                                network_give_ups=options.network_give_ups),
+                                network_give_ups=options.network_give_ups,
+                                server_give_ups=options.server_give_ups),
     )
 
 

@@ -7,7 +7,9 @@ Kinds (scanner.model.ERROR_KINDS):
 * ``not_sent`` -- the call was not sent: the throttle budget of its AWS quota bucket in that
   account-Region was spent by calls that gave up on throttling (scanner.aws.throttle; code
   ``ThrottleBudgetSpent``, no AWS answer), or its endpoint's network budget by calls that
-  failed on the network through all their attempts (code ``EndpointGaveUp``);
+  failed on the network through all their attempts (code ``EndpointGaveUp``), or its quota
+  bucket's server-error budget by calls answered HTTP 5xx through all their attempts (code
+  ``ServerErrorBudgetSpent``);
 * ``denied`` -- the credentials may not do this (AccessDenied, UnauthorizedOperation, an
   invalid token, no credentials at all);
 * ``expired_credentials`` -- the credentials were valid and have expired (ExpiredToken): an
@@ -134,7 +136,7 @@ def error_code(exc: BaseException) -> str:
 
 #: the code of a call the scanner did not send because its throttle budget there was spent
 #: (scanner.aws.throttle.NOT_SENT_CODE): no AWS answer, so not an AWS error code
-NOT_SENT_CODES = frozenset({"ThrottleBudgetSpent", "EndpointGaveUp"})
+NOT_SENT_CODES = frozenset({"ThrottleBudgetSpent", "EndpointGaveUp", "ServerErrorBudgetSpent"})
 
 
 def error_kind(exc: BaseException, *, region: str | None = None) -> str:

@@ -42,6 +42,17 @@ every account wait that long (fault-injection trial round 8: no total time bound
 ``not_sent``, the message beginning ``not sent: the endpoint ...``) and a call still retrying
 stops at its next attempt (its code the network error's). A timeout that clears before a
 call's attempts end spends nothing.
+
+Server errors have a budget too, per key as throttling (account, Region, service, bucket).
+botocore retries an HTTP 5xx answer (500, 502, 503, 504) only while its client's retry quota
+lasts (500 tokens, 14 a retry: 35 retries), then sends every call once: an API answering 500
+for minutes cost one answer per call, and a gateway answering 504 after 30 s about an hour
+for an account-Region of 450 secrets (fault-injection trial round 11). Once
+``server_give_ups`` calls of a key ended on a 5xx answer that is not a throttling code,
+through all their attempts (``after-call``), every later call of that bucket there is not
+sent (code ``ServerErrorBudgetSpent``, kind ``not_sent``, the message beginning ``not sent:
+server errors``) and a call still retrying stops at its next attempt (its code the 5xx's). A
+5xx that clears before a call's attempts end spends nothing.
 """
 
 from __future__ import annotations
@@ -72,6 +83,14 @@ DEFAULT_NETWORK_GIVE_UPS = 2
 #: the error code of a call not sent because its endpoint's network budget is spent (kind
 #: ``not_sent``); no AWS code
 NETWORK_NOT_SENT_CODE = "EndpointGaveUp"
+
+#: calls of one bucket in one account-Region that may end on an HTTP 5xx answer (through all
+#: their attempts) before the rest are not sent
+DEFAULT_SERVER_GIVE_UPS = 3
+
+#: the error code of a call not sent because its bucket's server-error budget is spent (kind
+#: ``not_sent``); no AWS code
+SERVER_NOT_SENT_CODE = "ServerErrorBudgetSpent"
 
 #: context keys of a call (botocore's per-call ``context``)
 _STARTED = "secretgraph-throttle-started"
@@ -140,18 +159,23 @@ class ThrottleBudget:
 
     def __init__(self, give_ups: int = DEFAULT_GIVE_UPS, seconds: float = DEFAULT_SECONDS, *,
                  clock: Callable[[], float] = time.monotonic,
-                 network_give_ups: int = DEFAULT_NETWORK_GIVE_UPS) -> None:
-        if give_ups < 0 or seconds < 0 or network_give_ups < 0:
+                 network_give_ups: int = DEFAULT_NETWORK_GIVE_UPS,
+                 server_give_ups: int = DEFAULT_SERVER_GIVE_UPS) -> None:
+        if give_ups < 0 or seconds < 0 or network_give_ups < 0 or server_give_ups < 0:
             raise ValueError("a throttle budget cannot be negative")
         self.give_ups = give_ups
         self.seconds = seconds
         #: 0: no network budget
         self.network_give_ups = network_give_ups
+        #: 0: no server-error budget
+        self.server_give_ups = server_give_ups
         self._clock = clock
         self._lock = threading.Lock()
         self._states: dict[Key, _State] = {}
         #: by endpoint (``host:port``)
         self._endpoints: dict[str, _State] = {}
+        #: server errors, by the same keys as throttling
+        self._servers: dict[Key, _State] = {}
 
     # ------------------------------------------------------------------ accounting
 
@@ -231,6 +255,44 @@ class ThrottleBudget:
             message=(f"not sent: the endpoint {endpoint} is failing -- {failed}; this call "
                      f"was not attempted ({skipped} call(s) not sent to it so far)"))
 
+    def server_gave_up(self, key: Key, code: str, seconds: float) -> None:
+        """One call of ``key`` ended on an HTTP 5xx answer (``code``) after ``seconds``,
+        through all its attempts."""
+        with self._lock:
+            state = self._servers.setdefault(key, _State())
+            state.give_ups += 1
+            state.seconds += max(0.0, seconds)
+            state.code = code
+            if state.spent or not self.server_give_ups or \
+                    state.give_ups < self.server_give_ups:
+                return
+            state.spent = True
+            give_ups, spent_seconds = state.give_ups, state.seconds
+        account, region, service, bucket = key
+        log.warning("server errors: %s %s in %s/%s was answered HTTP 5xx (%s) through all the "
+                    "attempts of %d call(s) (%.0f s); its remaining calls there are not sent "
+                    "and are reported as not_sent coverage", service, bucket, account, region,
+                    code, give_ups, spent_seconds)
+
+    def check_server(self, key: Key, operation: str, *, attempt: bool = False) -> None:
+        """Raise ``ThrottleBudgetSpent`` when ``key``'s server-error budget is spent: the call
+        is not sent (``attempt``: its next attempt is not sent; its code the 5xx's)."""
+        spent_state = self._spent(self._servers, key, attempt)
+        if spent_state is None:
+            return
+        code, give_ups, seconds, skipped = spent_state
+        service, bucket = key[2], key[3]
+        failed = (f"{give_ups} {service} {bucket} call(s) in this account-Region were answered "
+                  f"HTTP 5xx ({code}) through all their attempts ({seconds:.0f} s)")
+        if attempt:
+            raise ThrottleBudgetSpent(
+                code=code, operation=operation,
+                message=f"{code}: {failed}; this call's next attempt was not sent")
+        raise ThrottleBudgetSpent(
+            code=SERVER_NOT_SENT_CODE, operation=operation,
+            message=(f"not sent: server errors -- {failed}; this call was not attempted "
+                     f"({skipped} call(s) not sent there so far)"))
+
     def _spent(self, states: dict[Any, _State], key: Any,
                attempt: bool) -> tuple[str, int, float, int] | None:
         """(code, calls that gave up, their seconds, calls not sent) of a spent budget, counting
@@ -258,7 +320,8 @@ class ThrottleBudget:
         stops at its next attempt), and on ``after-call`` (a call that gave up)."""
         throttle = bool(self.give_ups or self.seconds)
         network = bool(self.network_give_ups)
-        if not throttle and not network:
+        server = bool(self.server_give_ups)
+        if not throttle and not network and not server:
             return client
         region = client.meta.region_name
         service = client.meta.service_model.service_name
@@ -271,6 +334,8 @@ class ThrottleBudget:
         def before_call(model: Any = None, context: Any = None, **_: Any) -> None:
             if throttle:
                 self.check(key(model.name), model.name)
+            if server:
+                self.check_server(key(model.name), model.name)
             if network:
                 self.check_endpoint(endpoint, model.name)
             if context is not None:
@@ -281,6 +346,8 @@ class ThrottleBudget:
             operation = event_name.rsplit(".", 1)[-1]
             if throttle:
                 self.check(key(operation), operation, attempt=True)
+            if server:
+                self.check_server(key(operation), operation, attempt=True)
             if network:
                 self.check_endpoint(endpoint, operation, attempt=True)
 
@@ -298,17 +365,23 @@ class ThrottleBudget:
                        **_: Any) -> None:
             error = parsed.get("Error") if isinstance(parsed, dict) else None
             code = error.get("Code") if isinstance(error, dict) else None
-            if code not in THROTTLED_CODES or model is None:
+            if code is None or model is None:
                 return
             started = (context or {}).get(_STARTED)
             elapsed = self._clock() - started if isinstance(started, (int, float)) else 0.0
-            self.gave_up(key(model.name), str(code), elapsed)
+            if code in THROTTLED_CODES:
+                if throttle:
+                    self.gave_up(key(model.name), str(code), elapsed)
+                return
+            status = (parsed.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+            if server and isinstance(status, int) and status >= 500:
+                self.server_gave_up(key(model.name), str(code), elapsed)
 
         events.register_first("before-call", before_call,
                               unique_id="secretgraph-throttle-budget-call")
         events.register_first("before-send", before_send,
                               unique_id="secretgraph-throttle-budget-attempt")
-        if throttle:
+        if throttle or server:
             events.register("after-call", after_call, unique_id="secretgraph-throttle-gave-up")
         if network:
             events.register("after-call-error", after_call_error,

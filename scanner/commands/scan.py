@@ -66,8 +66,8 @@ def add_collect_arguments(
     how.add_argument("--endpoint-url", metavar="URL", type=endpoint_url,
                      help="AWS endpoint override for every service the scan reads (without "
                           "it AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL apply as in boto3); "
-                          "an s3:// --history is reached as boto3 would "
-                          "(AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)")
+                          "an s3:// --history, --parts or --from-parts is reached as "
+                          "boto3 would (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)")
     how.add_argument("--max-workers", type=int, default=8, metavar="N",
                      help="parallel account x region workers (default 8; at least 1; "
                      "collection only: --snapshot and --from-parts read nothing)")

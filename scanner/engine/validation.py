@@ -8,6 +8,7 @@ branch the user meant) and reports that branch's error, not "is not valid under 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable, Mapping
@@ -155,7 +156,8 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
     elif chosen.validator == "additionalProperties":
         message += _belongs_elsewhere(chosen, schema) or _closest_key(chosen)
     elif chosen.validator == "type":
-        message += quote_hint(chosen.instance, chosen.validator_value)
+        pattern = chosen.schema.get("pattern") if isinstance(chosen.schema, Mapping) else None
+        message += quote_hint(chosen.instance, chosen.validator_value, pattern=pattern)
         if chosen.validator_value == "array" and isinstance(chosen.instance, (str, int, float)) \
                 and not isinstance(chosen.instance, bool):
             # one Region where a list is expected (new-user trial 17: "is not of type
@@ -268,11 +270,16 @@ def _closest_choice(value: Any, choices: Any) -> str:
     return f"; did you mean {folded[close[0]]}?" if close else ""
 
 
-def quote_hint(value: Any, expected: Any = "string") -> str:
+def quote_hint(value: Any, expected: Any = "string", *, pattern: Any = None) -> str:
     """``; quote it: '111122223333'`` where a string was expected and YAML read a number (an
     unquoted account id, ``trusted_accounts: [111122223333]``), or nothing. Shared by the
-    scan's and remediate's reading of the config, so both say the same (new-user trial)."""
+    scan's and remediate's reading of the config, so both say the same (new-user trial).
+    Where the string's ``pattern`` would refuse the number quoted too, what is expected
+    instead: ``expires: 20270101`` was told to quote it, and the next run refused
+    '20270101' as no date (fault-injection trial round 11)."""
     wants_string = expected == "string" or (isinstance(expected, list) and "string" in expected)
     if wants_string and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(pattern, str) and re.search(pattern, str(value)) is None:
+            return f"; expected {PATTERN_WORDS.get(pattern, f'text matching {pattern}')}"
         return f"; quote it: '{value}' (YAML reads an unquoted {value} as a number)"
     return ""

@@ -34,7 +34,7 @@ import json
 import random
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Sequence
 
 from scanner.errors import InputError
 from scanner.history.access_readers import access_json_of
@@ -75,6 +75,23 @@ _LOST_RACE = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict
                         "NoSuchKey", "404"})
 _PAYLOADS = {"snapshot": "snapshot.json.gz", "document": "findings.json.gz",
              "access": "access.json.gz"}
+
+
+#: the index's own top-level fields and a record's (ScanRecord.to_json); any other field was
+#: written by a newer secretgraph and is kept as it is when this version rewrites the index
+_INDEX_FIELDS = frozenset({"format", "schema_version", "scans"})
+_RECORD_FIELDS = frozenset(ScanRecord(scan_id="", started_at="", finished_at=None, complete=False,
+                                      recorded_at="").to_json())
+
+
+class _IndexRead(NamedTuple):
+    """index.json as read: its records, its ETag, and the fields this version does not know
+    (top-level; per scan id)."""
+
+    records: list[ScanRecord]
+    etag: str | None
+    top_extra: dict[str, Any]
+    record_extra: dict[str, dict[str, Any]]
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -137,11 +154,12 @@ class S3HistoryStore:
 
     def _read_index(self) -> list[ScanRecord]:
         """The recorded scans, oldest first; [] when the prefix holds no history yet."""
-        return self._read_index_tagged()[0]
+        return self._read_index_tagged().records
 
-    def _read_index_tagged(self) -> tuple[list[ScanRecord], str | None]:
-        """The recorded scans, oldest first, and the ETag of the index.json they were read
-        from (None, with [], when the prefix holds no history yet)."""
+    def _read_index_tagged(self) -> "_IndexRead":
+        """The recorded scans, oldest first, the ETag of the index.json they were read from
+        (None, with [], when the prefix holds no history yet) and the fields of that index
+        this version does not know (a newer secretgraph's, written back as they were)."""
         try:
             obj = self._client.get_object(Bucket=self.bucket, Key=self._key("index.json"))
             body = obj["Body"].read()
@@ -150,7 +168,7 @@ class S3HistoryStore:
             code = _error_code(exc)
             if code in ("NoSuchKey", "404"):
                 self._check_prefix_readable()
-                return [], None
+                return _IndexRead([], None, {}, {})
             raise self._fail(f"cannot read the history ({code}: {exc})") from None
         try:
             index = json.loads(body)
@@ -159,10 +177,15 @@ class S3HistoryStore:
             version = int(index.get("schema_version", 0))
             if version > INDEX_VERSION:
                 raise ValueError(f"written by a newer secretgraph (index schema {version})")
-            records = [ScanRecord.from_json(r) for r in index.get("scans", [])]
+            raw = list(index.get("scans", []))
+            records = [ScanRecord.from_json(r) for r in raw]
         except (ValueError, KeyError, TypeError) as exc:
             raise self._fail(f"not a usable secretgraph history: {exc}") from None
-        return sorted(records, key=order_key), etag
+        record_extra = {str(r["scan_id"]): {k: v for k, v in r.items() if k not in _RECORD_FIELDS}
+                        for r in raw}
+        top_extra = {k: v for k, v in index.items() if k not in _INDEX_FIELDS}
+        return _IndexRead(sorted(records, key=order_key), etag, top_extra,
+                          {k: v for k, v in record_extra.items() if v})
 
     def _check_prefix_readable(self) -> None:
         """No index: make sure that is because the prefix is new, not because it is unreadable."""
@@ -171,27 +194,32 @@ class S3HistoryStore:
         except Exception as exc:
             raise self._fail(f"cannot read the history ({_error_code(exc)}: {exc})") from None
 
-    def _put_index(self, records: list[ScanRecord], etag: str | None) -> None:
+    def _put_index(self, records: list[ScanRecord], read: "_IndexRead") -> None:
         """Write the index only if it is still the one read: "If the ETag values do not
         match, the operation returns a 412 Precondition Failed error" (PutObject, IfMatch);
         with no index read, only if there is still none: "If-None-Match ... checks for the
         existence of an object during the WRITE operation. If an identical key name is found
-        in the bucket, the operation fails" (S3 User Guide, conditional writes)."""
-        body = json.dumps({"format": INDEX_FORMAT, "schema_version": INDEX_VERSION,
-                           "scans": [r.to_json() for r in records]}, indent=1, sort_keys=True)
+        in the bucket, the operation fails" (S3 User Guide, conditional writes).
+
+        The fields of the index read that this version does not know -- top-level and of
+        each record -- are written back as they were: a newer secretgraph sharing the prefix
+        keeps what it wrote (fault-injection trial round 11)."""
+        scans = [{**read.record_extra.get(r.scan_id, {}), **r.to_json()} for r in records]
+        body = json.dumps({**read.top_extra, "format": INDEX_FORMAT,
+                           "schema_version": INDEX_VERSION, "scans": scans},
+                          indent=1, sort_keys=True)
+        etag = read.etag
         condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
         self._client.put_object(Bucket=self.bucket, Key=self._key("index.json"),
                                 Body=body.encode("utf-8"), ContentType="application/json",
                                 **condition)
 
-    def _add_to_index(self, rec: ScanRecord, records: list[ScanRecord],
-                      etag: str | None) -> None:
-        """Add `rec` to the index read as (`records`, `etag`); when another writer changed
-        the index meanwhile, read it again and add `rec` to that, INDEX_WRITE_ATTEMPTS times
-        in all."""
+    def _add_to_index(self, rec: ScanRecord, read: "_IndexRead") -> None:
+        """Add `rec` to the index `read`; when another writer changed the index meanwhile,
+        read it again and add `rec` to that, INDEX_WRITE_ATTEMPTS times in all."""
         for attempt in range(1, INDEX_WRITE_ATTEMPTS + 1):
             try:
-                self._put_index(sorted([*records, rec], key=order_key), etag)
+                self._put_index(sorted([*read.records, rec], key=order_key), read)
                 return
             except Exception as exc:
                 code = _error_code(exc)
@@ -203,8 +231,8 @@ class S3HistoryStore:
                         f"it before each of {INDEX_WRITE_ATTEMPTS} conditional writes (last: "
                         f"{code})") from None
             _backoff_sleep(attempt)
-            records, etag = self._read_index_tagged()
-            mine = [r for r in records if r.scan_id == rec.scan_id]
+            read = self._read_index_tagged()
+            mine = [r for r in read.records if r.scan_id == rec.scan_id]
             if mine and mine[0] == rec:
                 # our own write landed and its answer was lost (botocore retried it and met
                 # our own new ETag): the index holds exactly this record (review)
@@ -221,8 +249,8 @@ class S3HistoryStore:
     def record(self, scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, Any],
                access_json: Mapping[str, Any] | str | None) -> ScanRecord:
         # fails (and writes nothing) on an unreadable/foreign prefix
-        records, etag = self._read_index_tagged()
-        if any(r.scan_id == scan_meta.scan_id for r in records):
+        read = self._read_index_tagged()
+        if any(r.scan_id == scan_meta.scan_id for r in read.records):
             raise self._fail(f"scan {scan_meta.scan_id!r} is already recorded")
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rec = make_record(scan_meta, snapshot, document, recorded_at=now)
@@ -237,7 +265,7 @@ class S3HistoryStore:
                     Bucket=self.bucket, Key=self._key("scans", rec.scan_id, _PAYLOADS[name]),
                     Body=encode_blob(value), ContentType="application/json",
                     ContentEncoding="gzip")
-            self._add_to_index(rec, records, etag)  # last: makes it visible
+            self._add_to_index(rec, read)  # last: makes it visible
         except InputError:
             raise
         except Exception as exc:

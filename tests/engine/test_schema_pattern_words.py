@@ -108,3 +108,29 @@ def test_a_file_that_is_no_rule_is_not_told_where_rule_parameters_go(
     path.write_text("rules:\n  secret-rotation-overdue:\n    max_days: 30\n", encoding="utf-8")
     with pytest.raises(InputError, match="a rule's parameters go under its `parameters:`"):
         load_config(path)
+
+
+@pytest.mark.parametrize("body,loader,field,said", [
+    # quoting 20270101 gives '20270101', still no date: say what is expected
+    ("suppressions:\n  - rule: secret-unused\n    reason: why\n    expires: 20270101\n",
+     load_suppressions, "suppressions[0].expires",
+     "20270101 is not of type 'string'; expected a date YYYY-MM-DD"),
+    ("trusted_accounts: [1234]\n", load_config, "trusted_accounts[0]",
+     "1234 is not of type 'string'; expected an account id (12 digits)"),
+])
+def test_a_number_that_quoted_would_still_be_refused_is_not_told_to_be_quoted(
+        tmp_path: Path, body: str, loader: object, field: str, said: str) -> None:
+    """Fault-injection trial round 11: `expires: 20270101` was told "quote it: '20270101'",
+    which the next run refused as not a date YYYY-MM-DD."""
+    path = tmp_path / "file.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        loader(path)  # type: ignore[operator]
+    assert info.value.field == field
+    assert said in str(info.value)
+    assert "quote it" not in str(info.value)
+
+
+def test_a_number_that_quoted_is_accepted_is_still_told_to_be_quoted(tmp_path: Path) -> None:
+    error = _config_error(tmp_path, "trusted_accounts: [111122223333]\n")
+    assert "quote it: '111122223333'" in str(error)
