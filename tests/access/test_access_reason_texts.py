@@ -215,3 +215,24 @@ def test_an_own_account_secret_on_another_accounts_key_without_identity_decrypt(
         assert any("kms:Decrypt" in r for r in ident_gate.reasons), ident_gate.reasons
         if secret_policy is not None:
             assert path.broken_at == ("identity_policy",)
+
+
+def test_no_identity_decrypt_says_whose_account_it_means() -> None:
+    """Ground-truth trial round 15: "kms:Decrypt: no identity policy allows the action on this
+    account's resources" read as the caller's account; it means the account that owns the key
+    (the action's resource). The reason names the key's account."""
+    key_id = "abcd0000-0000-0000-0000-0000000f0e15"
+    key_arn = f"arn:aws:kms:{REGION}:{MEMBER}:key/{key_id}"
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": CENTRAL_ROLE}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    ident = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": SECRET_ARN})
+    snap = estate(secret_policy=None, kms_key_id=key_arn,
+                  principals=(role(CENTRAL_ROLE, ident),))
+    reasons = _path(_with_member_key(snap, key_arn, kp), CENTRAL_ROLE) \
+        .gates["identity_policy"].reasons
+    assert f"kms:Decrypt: no identity policy of the caller allows it on a resource of account " \
+        f"{MEMBER}" in reasons, reasons
+    assert not any("this account" in r for r in reasons)
