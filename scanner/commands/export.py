@@ -446,12 +446,9 @@ def _export(args: argparse.Namespace) -> int:
     from scanner.textfit import fit_line, stream_columns
 
     print(fit_line(summary, stream_columns(sys.stdout), more="  "))
-    for u in report.undelivered:
-        print(f"  not delivered {u.id} ({u.account_id} {u.region}): {u.error_code}: "
-              f"{u.message[:300]}", file=sys.stderr)
-    for u in updated.undelivered if updated is not None else ():
-        print(f"  workflow not updated {u.id} ({u.account_id} {u.region}): {u.error_code}: "
-              f"{u.message[:300]}", file=sys.stderr)
+    _say_undelivered("not delivered", report.undelivered, report_file=args.report)
+    _say_undelivered("workflow not updated", updated.undelivered if updated is not None
+                     else (), report_file=args.report)
     written = report.to_json()
     if updated is not None:
         written["workflow"] = updated.to_json()
@@ -470,6 +467,50 @@ def _export(args: argparse.Namespace) -> int:
                      done="the findings were delivered as the line above says; only this "
                           "report of it is missing")
     return 0 if report.ok and (updated is None or updated.ok) else 3
+
+
+#: findings that failed alike (one account, Region, error code and message) beyond this many
+#: are said in one line, their ids left to --report
+ALIKE_LISTED = 3
+
+#: what an error code says about the target, where the AWS message does not say what to do
+_CODE_HINTS = {
+    # BatchImportFindings into an account and Region where Security Hub is not enabled:
+    # "Account 111122223333 is not subscribed to AWS Security Hub" (new-user trial 19)
+    "InvalidAccessException": "Security Hub is not enabled in this account and Region (or "
+                              "not for this caller): enable it there, or leave the account "
+                              "out",
+}
+
+
+def _say_undelivered(label: str, undelivered: Any, *, report_file: str | None) -> None:
+    """The findings not delivered (or whose workflow was not updated), on stderr: one line
+    each, except that those which failed alike -- one account and Region, one error code and
+    message: Security Hub not enabled there, the role refused -- are one line with their
+    count when there are more than ALIKE_LISTED (one line per finding was hundreds of the
+    same line at organization scale: new-user trial 19); their ids are in ``--report``. The
+    message is one line (a proxy's HTML page printed over six), cut at 300 characters, and
+    the lines fit a terminal."""
+    from collections import OrderedDict
+
+    from scanner.textfit import fit_line, one_line, stream_columns
+
+    width = stream_columns(sys.stderr)
+    alike: "OrderedDict[tuple[str, str, str, str], list[Any]]" = OrderedDict()
+    for u in undelivered:
+        message = one_line(" ".join(str(u.message).split()))[:300]
+        alike.setdefault((u.account_id, u.region, u.error_code, message), []).append(u)
+    for (account, region, code, message), items in alike.items():
+        hint = f" ({_CODE_HINTS[code]})" if code in _CODE_HINTS else ""
+        if len(items) <= ALIKE_LISTED:
+            for u in items:
+                print(fit_line(f"  {label} {one_line(u.id)} ({account} {region}): {code}: "
+                               f"{message}{hint}", width), file=sys.stderr)
+            continue
+        ids = (f"their ids: --report {report_file}" if report_file else
+               "give --report FILE for their ids")
+        print(fit_line(f"  {label}: {len(items)} findings ({account} {region}): {code}: "
+                       f"{message}{hint}; {ids}", width), file=sys.stderr)
 
 
 def _print_workflow(workflow: list[Any], *, verbose: bool) -> None:

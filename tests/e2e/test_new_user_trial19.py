@@ -1,0 +1,101 @@
+"""New-user trial round 19: export securityhub to an account where Security Hub is not
+enabled, notes and export lines at 80 columns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers.report_sample import CENTRAL, MEMBER_C, sample_document
+from scanner.cli import main
+
+NOT_SUBSCRIBED = "Account {} is not subscribed to AWS Security Hub"
+
+
+class _NotEnabledHub:
+    """A Security Hub client of an account and Region where Security Hub is not enabled:
+    every call is refused with InvalidAccessException, as AWS refuses it."""
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.calls = 0
+
+    def batch_import_findings(self, **_: Any) -> Any:
+        self.calls += 1
+        raise ClientError({"Error": {"Code": "InvalidAccessException",
+                                     "Message": NOT_SUBSCRIBED.format(self.account_id)}},
+                          "BatchImportFindings")
+
+
+def _findings(tmp_path: Path) -> Path:
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps(sample_document()), encoding="utf-8")
+    return path
+
+
+def test_export_to_an_account_without_security_hub_says_so_once_per_account(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Security Hub not enabled in the central account: the export printed one line per
+    finding (hundreds at organization scale, each with the same AWS message) and never said
+    what to do. Now the findings that failed alike in one account and Region are one line
+    (their ids are in --report), which says Security Hub is not enabled there; a pair that
+    failed alike is still listed one by one."""
+    from scanner.aws.session import AwsSessions
+
+    hubs: dict[str, _NotEnabledHub] = {}
+
+    def client(self: Any, service: str, *, account_id: str, region: str) -> Any:
+        assert service == "securityhub"
+        return hubs.setdefault(account_id, _NotEnabledHub(account_id))
+
+    monkeypatch.setattr(AwsSessions, "client", client)
+    monkeypatch.setattr(AwsSessions, "home_account", lambda self: CENTRAL)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    report = tmp_path / "delivery.json"
+    assert main(["export", "securityhub", "--findings", str(_findings(tmp_path)),
+                 "--role-name", "SecretgraphExport", "--region", "us-east-1",
+                 "--report", str(report)]) == 3
+    err = capsys.readouterr().err.splitlines()
+    central = [line for line in err if f"({CENTRAL} us-east-1)" in line]
+    assert len(central) == 1, err  # six findings, one line
+    assert central[0].startswith("  not delivered: 6 findings (")
+    assert "InvalidAccessException" in central[0]
+    assert "Security Hub is not enabled in this account and Region" in central[0]
+    assert "--report" in central[0]  # where their ids are
+    member = [line for line in err if f"({MEMBER_C} us-east-1)" in line]
+    assert len(member) == 2 and all(line.startswith("  not delivered sgf-") for line in member)
+    delivery = json.loads(report.read_text())
+    assert len(delivery["undelivered"]) == 8  # every id is still in the report
+    assert {u["error_code"] for u in delivery["undelivered"]} == {"InvalidAccessException"}
+
+
+def test_an_answer_that_is_not_aws_is_said_on_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy (or moto, for BatchUpdateFindings) answering an HTML page: its lines were
+    printed as they came, a 404 page over six lines of the terminal."""
+    from scanner.aws.session import AwsSessions
+
+    page = "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>"
+
+    class _Proxy:
+        def batch_import_findings(self, **_: Any) -> Any:
+            raise ClientError({"Error": {"Code": "404", "Message": page}},
+                              "BatchImportFindings")
+
+    monkeypatch.setattr(AwsSessions, "client",
+                        lambda self, service, *, account_id, region: _Proxy())
+    monkeypatch.setattr(AwsSessions, "home_account", lambda self: CENTRAL)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert main(["export", "securityhub", "--findings", str(_findings(tmp_path)),
+                 "--role-name", "SecretgraphExport", "--region", "us-east-1"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 + 2, err  # the central account's six, then the member's two
+    assert all("<title>404 Not Found</title> <h1>Not Found</h1>" in line for line in err)
