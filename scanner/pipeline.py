@@ -552,15 +552,19 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         if not options.quiet:
             # a suppression that matched no finding: a note, never a finding or an exit code
             # (new-user trial round 8); the table and report.html say it too
-            from scanner.textfit import terminal_safe
+            from scanner.textfit import fit_line, one_line
 
+            # broken between words on a terminal, as every other line of the scan (one
+            # 200-character line at 80 columns: new-user trial 19); whole in a file or a pipe
             notes = suppression_notes(analysis.document)
             for note in notes[:NOTES_MAX]:
-                print(f"note: {terminal_safe(note)}", file=sys.stderr)
+                print(fit_line(f"note: {one_line(note)}", stream_columns(sys.stderr),
+                               more="  "), file=sys.stderr)
             if len(notes) > NOTES_MAX:
-                print(f"note: and {len(notes) - NOTES_MAX} more suppression entries that "
-                      "matched no finding (findings.json scan.suppressions.unmatched)",
-                      file=sys.stderr)
+                print(fit_line(f"note: and {len(notes) - NOTES_MAX} more suppression entries "
+                               "that matched no finding (findings.json "
+                               "scan.suppressions.unmatched)", stream_columns(sys.stderr),
+                               more="  "), file=sys.stderr)
             if "table" in options.formats:
                 from reports.table import render_table
 

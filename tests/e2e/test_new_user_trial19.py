@@ -99,3 +99,42 @@ def test_an_answer_that_is_not_aws_is_said_on_one_line(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 + 2, err  # the central account's six, then the member's two
     assert all("<title>404 Not Found</title> <h1>Not Found</h1>" in line for line in err)
+
+
+def test_the_note_of_a_suppression_that_matched_nothing_fits_80_columns(
+        tmp_path: Path) -> None:
+    """`note: suppression 1 (s.yaml:2) matched no finding: rule ..., resource ...; it mutes
+    nothing (...)` was one 200-character line on an 80-column terminal, where every other line
+    of the scan is broken between words; a file or a pipe keeps it whole (grep)."""
+    from helpers.access_estate import estate
+    from helpers.tty import run_in_tty
+
+    from scanner.snapshot_io import write_snapshot
+
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    suppressions = tmp_path / "suppressions.yaml"
+    suppressions.write_text(
+        "suppressions:\n"
+        "  - rule: secret-policy-public\n"
+        "    resource: 'arn:aws:secretsmanager:*:*:secret:typo-of-a-long-prefix/*'\n"
+        "    reason: a typo nobody noticed\n"
+        "    expires: 2099-01-01\n", encoding="utf-8")
+    # relative paths, as typed in the folder (a path is never broken: a long one would not fit)
+    args = ["scan", "--snapshot", snapshot.name, "--out", "out", "--format", "json",
+            "--suppressions", suppressions.name]
+    run = run_in_tty(args, cols=80, timeout=120, cwd=str(tmp_path))
+    assert run.exit_code in (0, 1), run.text
+    lines = run.shown.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("note: suppression 1"))
+    note = " ".join(x.strip() for x in lines[at:at + 4])
+    assert "matched no finding" in note and "it mutes nothing" in note, run.text
+    assert all(len(x) <= 80 for x in lines), [x for x in lines if len(x) > 80]
+
+    import subprocess
+    import sys
+
+    piped = subprocess.run([sys.executable, "-m", "scanner", *args], capture_output=True,
+                           text=True, timeout=120, cwd=tmp_path)
+    notes = [x for x in piped.stderr.splitlines() if x.startswith("note: suppression 1")]
+    assert len(notes) == 1 and notes[0].endswith("is fixed)"), piped.stderr
