@@ -343,8 +343,9 @@ def _export(args: argparse.Namespace) -> int:
             return -(-n // MAX_BATCH)
 
         batches = sum(batches_of(n) for n in per_target.values())
-        from scanner.textfit import fit_parts, stream_columns, terminal_safe
+        from scanner.textfit import fit_line, fit_parts, stream_columns, terminal_safe
 
+        width = stream_columns(sys.stdout)
         print(fit_parts([f"dry run: {facts['to_send']} findings ({facts['archived']} archived "
                          f"as resolved) in {batches} batch(es) to {len(targets)} "
                          "account/region target(s)",
@@ -364,11 +365,13 @@ def _export(args: argparse.Namespace) -> int:
             for f in gone if args.verbose else gone[:20]:
                 fields = f.get("ProductFields") or {}
                 res = (f.get("Resources") or [{}])[0].get("Id", "")
-                print(terminal_safe(f"    {fields.get('secretgraph/rule_id', '?')}  {res}",
-                                    newlines=False))
+                # the ARN broken after a ':' or '/' on a terminal (100 columns and more at
+                # 80: new-user trial 19); whole in a pipe
+                print(fit_line(terminal_safe(f"    {fields.get('secretgraph/rule_id', '?')}  "
+                                             f"{res}", newlines=False), width))
             if not args.verbose and len(gone) > 20:
                 print(f"    ... {len(gone) - 20} more (-v lists them all)")
-        _print_workflow(workflow, verbose=args.verbose)
+        _print_workflow(workflow, verbose=args.verbose, width=width)
         for fid, problems in sorted(invalid.items()):
             # an error: with -q (stdout discarded, QUIET_HELP) it is still shown, on stderr
             print(f"  invalid {fid}: {'; '.join(problems)}",
@@ -513,16 +516,18 @@ def _say_undelivered(label: str, undelivered: Any, *, report_file: str | None) -
                        f"{message}{hint}; {ids}", width), file=sys.stderr)
 
 
-def _print_workflow(workflow: list[Any], *, verbose: bool) -> None:
-    """The dry run's workflow updates: how many of each, and which (the first 20; -v all)."""
+def _print_workflow(workflow: list[Any], *, verbose: bool, width: int | None = None) -> None:
+    """The dry run's workflow updates: how many of each, and which (the first 20; -v all),
+    fitted to ``width`` (a terminal's)."""
     if not workflow:
         return
-    from scanner.textfit import terminal_safe
+    from scanner.textfit import fit_line, terminal_safe
 
     muted = sum(1 for u in workflow if u.status == "SUPPRESSED")
-    print(f"  workflow (BatchUpdateFindings): {muted} muted since -> SUPPRESSED, "
-          f"{len(workflow) - muted} un-muted since -> NEW")
+    print(fit_line(f"  workflow (BatchUpdateFindings): {muted} muted since -> SUPPRESSED, "
+                   f"{len(workflow) - muted} un-muted since -> NEW", width))
     for u in workflow if verbose else workflow[:20]:
-        print(terminal_safe(f"    {u.status}  {u.rule_id}  {u.resource}", newlines=False))
+        print(fit_line(terminal_safe(f"    {u.status}  {u.rule_id}  {u.resource}",
+                                     newlines=False), width))
     if not verbose and len(workflow) > 20:
         print(f"    ... {len(workflow) - 20} more (-v lists them all)")

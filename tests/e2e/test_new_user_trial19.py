@@ -138,3 +138,44 @@ def test_the_note_of_a_suppression_that_matched_nothing_fits_80_columns(
                            text=True, timeout=120, cwd=tmp_path)
     notes = [x for x in piped.stderr.splitlines() if x.startswith("note: suppression 1")]
     assert len(notes) == 1 and notes[0].endswith("is fixed)"), piped.stderr
+
+
+def test_the_dry_run_of_a_second_export_fits_80_columns(tmp_path: Path) -> None:
+    """The dry run of the second night's export listed what it would archive and the
+    workflow updates as `    RULE  ARN` lines of 100 columns and more at 80: the ARN is now
+    broken after a ':' or '/', its rest indented under it (a pipe keeps the line whole)."""
+    from helpers.report_sample import drop_findings
+    from helpers.tty import run_in_tty
+
+    before = sample_document()
+    before["scan"]["complete"] = True
+    for finding in before["findings"]:
+        if finding["status"] == "MUTED":  # muted tonight: its workflow becomes SUPPRESSED
+            finding["status"] = "FAIL"
+            finding.pop("muted_by", None)
+            before["summary"]["by_status"]["MUTED"] -= 1
+            before["summary"]["by_status"]["FAIL"] += 1
+    now = sample_document()
+    now["scan"].update(complete=True, id="scan-2026-11-30T01:00:00Z",
+                       started_at="2026-11-30T01:00:00Z", finished_at="2026-11-30T01:04:10Z")
+    drop_findings(now, lambda f: f["rule_id"] == "secret-rotation-disabled")  # resolved
+    (tmp_path / "before.json").write_text(json.dumps(before), encoding="utf-8")
+    (tmp_path / "now.json").write_text(json.dumps(now), encoding="utf-8")
+    args = ["export", "securityhub", "--findings", "now.json", "--previous", "before.json",
+            "--dry-run"]
+    run = run_in_tty(args, cols=80, timeout=120, cwd=str(tmp_path))
+    assert run.exit_code == 0, run.text
+    lines = run.shown.splitlines()
+    assert any("archived as resolved (1):" in x for x in lines), run.text
+    assert any("muted since -> SUPPRESSED" in x for x in lines), run.text
+    assert all(len(x) <= 80 for x in lines), [x for x in lines if len(x) > 80]
+    said = "".join(x.strip() for x in lines)
+    assert "arn:aws:secretsmanager:us-east-1:111111111111:secret:app-b/db-AbCdEf" in said
+
+    import subprocess
+    import sys
+
+    piped = subprocess.run([sys.executable, "-m", "scanner", *args], capture_output=True,
+                           text=True, timeout=120, cwd=tmp_path)
+    assert ("    secret-rotation-disabled  arn:aws:secretsmanager:us-east-1:111111111111:"
+            "secret:app-b/db-AbCdEf\n") in piped.stdout, piped.stdout
