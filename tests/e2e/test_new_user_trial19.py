@@ -179,3 +179,41 @@ def test_the_dry_run_of_a_second_export_fits_80_columns(tmp_path: Path) -> None:
                            text=True, timeout=120, cwd=tmp_path)
     assert ("    secret-rotation-disabled  arn:aws:secretsmanager:us-east-1:111111111111:"
             "secret:app-b/db-AbCdEf\n") in piped.stdout, piped.stdout
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("suppressions:\n  - rule: secret-unused\n", "--suppressions FILE"),
+    ("baseline: baseline.yaml\n", "--baseline FILE"),
+    ("fail_on: HIGH\n", "--fail-on SEVERITY"),
+    ("fail-on: HIGH\n", "--fail-on SEVERITY"),
+    ("regions: [us-east-1]\n", "--regions"),
+    ("history: secretgraph.db\n", "--history"),
+])
+def test_a_command_line_setting_in_the_config_names_its_flag(
+        tmp_path: Path, text: str, flag: str) -> None:
+    """A newcomer coming from Prowler or Custodian puts the mutelist, the baseline, --fail-on
+    or the Regions in secretgraph.yaml: "Additional properties are not allowed ('suppressions'
+    was unexpected)" said nothing of where they go. The error now names the flag."""
+    from scanner.engine.config import load_config
+    from scanner.errors import InputError
+
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(config)
+    said = str(info.value)
+    key = text.split(":", 1)[0]
+    assert f"'{key}' was unexpected" in said and "secretgraph.yaml" in said
+    assert f"`{key}` is a command-line setting, not a configuration key: give {flag}" in said
+
+
+def test_a_close_key_still_gets_its_did_you_mean(tmp_path: Path) -> None:
+    from scanner.engine.config import load_config
+    from scanner.errors import InputError
+
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text("required_regions: [us-west-2]\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(config)
+    assert "did you mean required_replica_regions?" in str(info.value)
+    assert "command-line" not in str(info.value)
