@@ -217,3 +217,49 @@ def test_a_close_key_still_gets_its_did_you_mean(tmp_path: Path) -> None:
         load_config(config)
     assert "did you mean required_replica_regions?" in str(info.value)
     assert "command-line" not in str(info.value)
+
+
+def test_a_rule_switched_off_in_the_config_is_not_evaluated_so_nothing_of_it_is_resolved(
+        tmp_path: Path) -> None:
+    """`rules.<id>.enabled: false` stops the rule from being evaluated (docs/configuration.md),
+    but findings.json's `scan.rules` still listed it, so the night after a newcomer switched
+    off kms-key-policy-public `diff` said its CRITICAL finding was "resolved" and `export
+    securityhub --previous` archived it in Security Hub, although the key was as public as
+    before; `--exclude-rules` of the same rule said "not assessed". Now both say the rule was
+    not evaluated."""
+    from helpers.engine_helpers import make_secret, make_snapshot
+
+    from reports.json_out import read_findings_json
+    from scanner.model import to_jsonable
+
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(json.dumps(to_jsonable(make_snapshot(
+        make_secret("a", kms_key_id=None, rotation_enabled=False)))), encoding="utf-8")
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text("rules:\n  secret-rotation-disabled:\n    enabled: false\n",
+                      encoding="utf-8")
+
+    def scan(out: str, *flags: str) -> dict[str, Any]:
+        assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / out),
+                     "--format", "json", "-q", *flags]) in (0, 1)
+        return read_findings_json(tmp_path / out / "findings.json")
+
+    before = scan("before")
+    assert any(f["rule_id"] == "secret-rotation-disabled" and f["status"] == "FAIL"
+               for f in before["findings"])
+    off = scan("off", "--config", str(config))
+    excluded = scan("excluded", "--exclude-rules", "secret-rotation-disabled")
+    for document in (off, excluded):
+        assert "secret-rotation-disabled" not in document["scan"]["rules"]
+        assert "secret-uses-aws-managed-key" in document["scan"]["rules"]
+        assert not any(f["rule_id"] == "secret-rotation-disabled"
+                       for f in document["findings"])
+
+    # the Security Hub archive and drift read scan.rules (scanner.history.assessed): the
+    # export's dry run archives nothing of the rule switched off
+    for out in ("off", "excluded"):
+        report = tmp_path / f"{out}-dry-run.json"
+        assert main(["export", "securityhub", "--findings", str(tmp_path / out / "findings.json"),
+                     "--previous", str(tmp_path / "before" / "findings.json"), "--dry-run",
+                     "-q", "--report", str(report)]) == 0
+        assert json.loads(report.read_text())["archived"] == 0
