@@ -300,12 +300,32 @@ def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> Interrupte
     (fault-injection trial round 2)."""
     from reports.securityhub import DeliveryInterrupted
 
-    if isinstance(exc, DeliveryInterrupted):
+    delivered = getattr(args, "delivered", None)
+    if delivered is not None:
+        # the import was over: Ctrl-C during the workflow updates or while the ledger and the
+        # report were written said "interrupted before any finding was sent" and wrote
+        # "delivered": 0, or gave the workflow updates' counts as findings (new-user trial 19)
+        said = (f"interrupted after {delivered.delivered} of {delivered.attempted} findings "
+                "were delivered to Security Hub")
+        report: dict[str, Any] = {**delivered.to_json(), "interrupted": True}
+        if isinstance(exc, DeliveryInterrupted):
+            w = exc.report
+            said += (f", while their workflow was set: {w.delivered} of {w.attempted} "
+                     "workflow update(s) made (an export run again with the same --previous "
+                     "or --ledger sends the rest)")
+            report["workflow"] = w.to_json()
+        else:
+            said += ", before the export ended"
+        if args.ledger and not args.dry_run:
+            said += ("; --ledger was updated" if getattr(args, "ledger_written", False) else
+                     "; --ledger was not updated (the next export with it sends the workflow "
+                     "updates again)")
+    elif isinstance(exc, DeliveryInterrupted):
         r = exc.report
         said = (f"interrupted after {r.delivered} of {r.attempted} findings were delivered to "
                 f"Security Hub ({r.pending} not confirmed; an export run again updates the "
                 "findings already imported)")
-        report: dict[str, Any] = r.to_json()
+        report = r.to_json()
     else:  # before the first request: nothing was sent
         said = "interrupted before any finding was sent to Security Hub"
         report = {"attempted": None, "delivered": 0, "requests": 0, "interrupted": True,
@@ -436,6 +456,8 @@ def _export(args: argparse.Namespace) -> int:
         started = time.monotonic()
         report = send_findings(findings, client_for=client_for,
                                time_limit=args.max_time or None)
+        # what an interruption from here on says (the workflow updates, the ledger, the report)
+        args.delivered = report
         # after the import: the finding must exist, and the import would not change it
         updated = update_workflow(
             workflow, client_for=client_for,
@@ -465,6 +487,7 @@ def _export(args: argparse.Namespace) -> int:
             delivery=delivery).to_json(), indent=2) + "\n", "--ledger",
             done="the findings were delivered as the line above says; the ledger was not "
                  "updated (the next export with it sends the workflow updates again)")
+        args.ledger_written = True
     if args.report:
         write_output(args.report, json.dumps(written, indent=2) + "\n", "--report",
                      done="the findings were delivered as the line above says; only this "

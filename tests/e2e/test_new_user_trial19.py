@@ -263,3 +263,110 @@ def test_a_rule_switched_off_in_the_config_is_not_evaluated_so_nothing_of_it_is_
                      "--previous", str(tmp_path / "before" / "findings.json"), "--dry-run",
                      "-q", "--report", str(report)]) == 0
         assert json.loads(report.read_text())["archived"] == 0
+
+
+class _Hub:
+    """A Security Hub that imports everything; ``stop_on`` (an operation name) raises
+    KeyboardInterrupt there, as Ctrl-C arriving during that call does."""
+
+    def __init__(self, stop_on: str | None = None) -> None:
+        self.stop_on = stop_on
+        self.imported: list[str] = []
+
+    def batch_import_findings(self, *, Findings: list[dict[str, Any]]) -> Any:
+        if self.stop_on == "BatchImportFindings":
+            raise KeyboardInterrupt
+        self.imported.extend(f["Id"] for f in Findings)
+        return {"FailedCount": 0, "SuccessCount": len(Findings), "FailedFindings": []}
+
+    def batch_update_findings(self, **kwargs: Any) -> Any:
+        if self.stop_on == "BatchUpdateFindings":
+            raise KeyboardInterrupt
+        return {"ProcessedFindings": kwargs.get("FindingIdentifiers", []),
+                "UnprocessedFindings": []}
+
+
+def _hub(monkeypatch: pytest.MonkeyPatch, hub: _Hub) -> None:
+    from scanner.aws.session import AwsSessions
+
+    monkeypatch.setattr(AwsSessions, "client",
+                        lambda self, service, *, account_id, region: hub)
+    monkeypatch.setattr(AwsSessions, "home_account", lambda self: CENTRAL)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+def test_ctrl_c_after_every_finding_was_delivered_does_not_say_none_was_sent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C once `Security Hub: 32 of 32 findings delivered` was on the screen (while the
+    delivery report was written) said "interrupted before any finding was sent to Security
+    Hub" and rewrote --report with "delivered": 0."""
+    import scanner.commands.export as export
+
+    hub = _Hub()
+    _hub(monkeypatch, hub)
+    written = export.write_output
+
+    def stopped(path: str, text: str, flag: str, **kwargs: Any) -> Any:
+        if '"interrupted": false' in text:  # the report of the finished delivery
+            raise KeyboardInterrupt
+        return written(path, text, flag, **kwargs)
+
+    monkeypatch.setattr(export, "write_output", stopped)
+    report = tmp_path / "delivery.json"
+    from scanner.errors import Interrupted
+
+    with pytest.raises(Interrupted) as info:
+        export.run(export_args(tmp_path, "--report", str(report)))
+    said = str(info.value)
+    assert "before any finding was sent" not in said
+    assert "after 8 of 8 findings were delivered to Security Hub" in said, said
+    assert len(hub.imported) == 8
+    delivery = json.loads(report.read_text())
+    assert delivery["delivered"] == 8 and delivery["interrupted"] is True
+
+
+def test_ctrl_c_during_the_workflow_updates_says_the_findings_were_delivered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during BatchUpdateFindings (after every import landed) said "interrupted after 0
+    of 1 findings were delivered": the counts of the workflow updates, as findings."""
+    import scanner.commands.export as export
+    from scanner.errors import Interrupted
+
+    hub = _Hub(stop_on="BatchUpdateFindings")
+    _hub(monkeypatch, hub)
+    before = sample_document()
+    for finding in before["findings"]:
+        if finding["status"] == "MUTED":  # muted since: a workflow update (SUPPRESSED)
+            finding["status"] = "FAIL"
+            finding.pop("muted_by", None)
+            before["summary"]["by_status"]["MUTED"] -= 1
+            before["summary"]["by_status"]["FAIL"] += 1
+    (tmp_path / "before.json").write_text(json.dumps(before), encoding="utf-8")
+    report = tmp_path / "delivery.json"
+    with pytest.raises(Interrupted) as info:
+        export.run(export_args(tmp_path, "--previous", str(tmp_path / "before.json"),
+                               "--report", str(report)))
+    said = str(info.value)
+    assert "after 8 of 8 findings were delivered to Security Hub" in said, said
+    assert "0 of 1 workflow update(s) made" in said, said
+    delivery = json.loads(report.read_text())
+    assert delivery["delivered"] == 8 and delivery["interrupted"] is True
+    assert delivery["workflow"]["attempted"] == 1 and delivery["workflow"]["delivered"] == 0
+
+
+def export_args(tmp_path: Path, *extra: str) -> Any:
+    """`export securityhub` arguments as the CLI parses them, for export.run."""
+    import argparse
+
+    import scanner.commands.export as export
+
+    parser = argparse.ArgumentParser()
+    export.add_arguments(parser)
+    for flag in ("--debug", "-v", "-q"):
+        parser.add_argument(flag, action="store_true",
+                            dest={"-v": "verbose", "-q": "quiet"}.get(flag, "debug"))
+    return parser.parse_args(["securityhub", "--findings", str(_findings(tmp_path)),
+                              "--role-name", "SecretgraphExport", "--region", "us-east-1",
+                              *extra])
