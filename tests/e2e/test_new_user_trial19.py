@@ -370,3 +370,42 @@ def export_args(tmp_path: Path, *extra: str) -> Any:
     return parser.parse_args(["securityhub", "--findings", str(_findings(tmp_path)),
                               "--role-name", "SecretgraphExport", "--region", "us-east-1",
                               *extra])
+
+
+def test_prune_names_the_full_scan_it_keeps_before_a_narrower_newest_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """After a `--regions us-east-1` night, `history prune --keep 1` said "keeping 2 (always:
+    <the narrow night>, the newest complete scan, and the scans after it)": the other scan it
+    kept, the full night before it that the next full night compares with, was named
+    nowhere."""
+    from dataclasses import replace
+
+    from helpers.scanfactory import CENTRAL as ACCOUNT
+    from helpers.scanfactory import secret
+
+    from scanner.model import AccountSnapshot, IamSnapshot, RegionSnapshot, ScanMeta, Snapshot
+    from scanner.snapshot_io import write_snapshot
+
+    hist = str(tmp_path / "h.db")
+    nights = (("n1", "2026-12-01T02:00:00Z", ("us-east-1", "us-west-2")),
+              ("n2", "2026-12-02T02:00:00Z", ("us-east-1", "us-west-2")),
+              ("n3", "2026-12-03T02:00:00Z", ("us-east-1",)))
+    for scan_id, started, regions in nights:
+        regs = tuple(RegionSnapshot(region=r, secrets=(
+            replace(secret("norot", region=r), rotation_enabled=False, rotation_days=None),))
+            for r in regions)
+        snap = Snapshot(meta=ScanMeta(scan_id=scan_id, started_at=started,
+                                      finished_at=started, accounts=(ACCOUNT,),
+                                      regions=regions),
+                        accounts=(AccountSnapshot(account_id=ACCOUNT, iam=IamSnapshot(),
+                                                  regions=regs),))
+        path = tmp_path / f"{scan_id}.json.gz"
+        write_snapshot(path, snap)
+        assert main(["scan", "--snapshot", str(path), "--out", str(tmp_path / scan_id), "-q",
+                     "--format", "json", "--history", hist]) in (0, 1)
+    capsys.readouterr()
+    assert main(["history", "prune", "--history", hist, "--keep", "1", "--dry-run"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "keeping 2 (always: n2," in said, said
+    assert "n3" in said.split("would delete")[0]  # the narrower newest scan is named too
+    assert "would delete 1 scan(s): n1 " in said
