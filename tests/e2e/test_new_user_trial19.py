@@ -409,3 +409,36 @@ def test_prune_names_the_full_scan_it_keeps_before_a_narrower_newest_one(
     assert "keeping 2 (always: n2," in said, said
     assert "n3" in said.split("would delete")[0]  # the narrower newest scan is named too
     assert "would delete 1 scan(s): n1 " in said
+
+
+def test_debug_logs_never_show_a_lambda_functions_environment_variables() -> None:
+    """`--debug` ("safe to paste into an issue", credentials redacted) printed ListFunctions'
+    response body whole: every function's Environment.Variables, where database passwords and
+    API keys often live, in plain text. Their values are redacted now; the variables' names,
+    the functions and the rest of the body stay readable."""
+    import io
+    import logging
+
+    from scanner.logging_setup import configure
+
+    body = json.dumps({"Functions": [
+        {"FunctionName": "app", "Role": "arn:aws:iam::111111111111:role/app",
+         "Environment": {"Variables": {"DB_PASSWORD": "hunter2-PLAINTEXT",
+                                       "API_KEY": "k}e\\\"y-PLAINTEXT"}}},
+        {"FunctionName": "rotate", "Environment": {"Variables": {}}}]}).encode()
+    for fmt in ("text", "json"):
+        stream = io.StringIO()
+        handler = configure(level=logging.DEBUG, fmt=fmt, stream=stream)
+        try:
+            # as botocore.parsers logs every response at DEBUG
+            logging.getLogger("botocore.parsers").debug("Response body:\n%r", body)
+            # a parsed response, as a dict repr
+            logging.getLogger("scanner.test").debug(
+                "%s", {"FunctionName": "app", "Environment": {"Variables": {
+                    "DB_PASSWORD": "hunter2-PLAINTEXT"}}})
+        finally:
+            logging.getLogger().removeHandler(handler)
+        shown = stream.getvalue()
+        assert "PLAINTEXT" not in shown, shown
+        assert "DB_PASSWORD" in shown and "API_KEY" in shown and "rotate" in shown
+        assert "arn:aws:iam::111111111111:role/app" in shown
