@@ -442,3 +442,22 @@ def test_debug_logs_never_show_a_lambda_functions_environment_variables() -> Non
         assert "PLAINTEXT" not in shown, shown
         assert "DB_PASSWORD" in shown and "API_KEY" in shown and "rotate" in shown
         assert "arn:aws:iam::111111111111:role/app" in shown
+
+
+def test_export_given_the_other_kind_of_file_names_the_flag_it_takes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`export securityhub --findings out/findings.asff.json` said "expected a JSON object",
+    `--asff out/findings.json` "expected a JSON list of ASFF findings": true, but not which
+    flag takes the file given."""
+    from reports.asff import build_asff
+
+    document = sample_document()
+    findings = _findings(tmp_path)
+    asff = tmp_path / "findings.asff.json"
+    asff.write_text(json.dumps(build_asff(document)), encoding="utf-8")
+    assert main(["export", "securityhub", "--findings", str(asff), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "an ASFF file" in err and "--asff" in err, err
+    assert main(["export", "securityhub", "--asff", str(findings), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "a findings.json" in err and "--findings" in err, err
