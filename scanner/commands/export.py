@@ -201,7 +201,9 @@ def _read_ledger(path: Path) -> Any:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the ledger: {exc}", path=str(path)) from None
-    except ValueError as exc:  # not JSON, or not a ledger
+    except json.JSONDecodeError as exc:  # "Expecting value: line 1 ..." alone: new-user trial 19
+        raise InputError(f"--ledger: not a JSON file ({exc})", path=str(path)) from None
+    except ValueError as exc:  # not a ledger
         raise InputError(f"--ledger: {exc}", path=str(path)) from None
 
 

@@ -461,3 +461,15 @@ def test_export_given_the_other_kind_of_file_names_the_flag_it_takes(
     assert main(["export", "securityhub", "--asff", str(findings), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "a findings.json" in err and "--findings" in err, err
+
+
+def test_a_ledger_that_is_not_json_says_so(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`--ledger notes.txt` said "--ledger: Expecting value: line 1 column 1 (char 0)"."""
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text("not json\n", encoding="utf-8")
+    assert main(["export", "securityhub", "--findings", str(_findings(tmp_path)),
+                 "--ledger", str(ledger), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "--ledger: not a JSON file (Expecting value: line 1 column 1" in err, err
+    assert str(ledger) in err
