@@ -875,7 +875,11 @@ def read_asff_file(path: Path) -> list[dict[str, Any]]:
     if isinstance(data, Mapping) and isinstance(data.get("Findings"), list):
         data = data["Findings"]
     if not isinstance(data, list) or not all(isinstance(f, dict) for f in data):
-        raise InputError("expected a JSON list of ASFF findings", path=str(path))
+        # a findings.json given as ASFF: say which flag takes it (new-user trial 19)
+        scan = isinstance(data, Mapping) and "schema_version" in data and "findings" in data
+        raise InputError("expected a JSON list of ASFF findings" + (
+            "; this is a findings.json: export securityhub takes it with --findings (or "
+            "its folder with --in)" if scan else ""), path=str(path))
     for i, f in enumerate(data):
         for key in ("Id", "AwsAccountId", "ProductArn"):
             if not f.get(key):

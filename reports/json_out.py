@@ -254,8 +254,13 @@ def read_json_object(path: Path, what: str = "") -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a readable JSON file: {exc}", path=str(path)) from None
     if not isinstance(data, dict):
-        raise InputError(f"expected a JSON object{f' ({what})' if what else ''}",
-                         path=str(path))
+        # the other file a scan writes beside findings.json: say which flag takes it
+        # (new-user trial 19: `export --findings findings.asff.json`)
+        asff = isinstance(data, list) and bool(data) and isinstance(data[0], dict) and \
+            "SchemaVersion" in data[0] and "ProductArn" in data[0]
+        raise InputError(f"expected a JSON object{f' ({what})' if what else ''}" + (
+            "; this is an ASFF file (scan --format asff): export securityhub takes it "
+            "with --asff" if asff else ""), path=str(path))
     return data
 
 

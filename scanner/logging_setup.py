@@ -95,10 +95,62 @@ def _redact_known(text: str) -> str:
     return "".join(parts)
 
 
+#: A Lambda function's ``Environment.Variables`` (ListFunctions, GetFunctionConfiguration):
+#: where database passwords and API keys often live, in plain text. A JSON body is rewritten
+#: exactly (``_EnvironmentFilter``); this catches what is not one (a dict repr): the mapping
+#: after the key, to its first closing brace.
+_ENVIRONMENT = re.compile(r"""((?<![A-Za-z0-9_])\\?["']?Variables\\?["']?\s*:\s*)\{[^{}]*\}""")
+
+
+#: a mapping whose every value is already ``***`` (``_EnvironmentFilter``'s): names kept
+_MASKED = re.compile(r"""\{(?:\s*(\\?["'])[^"'\\]*\1\s*:\s*\1\*\*\*\1\s*,?)*\s*\}""")
+
+
+def _masked_environment(match: re.Match[str]) -> str:
+    mapping = match.group(0)[len(match.group(1)):]
+    return match.group(0) if _MASKED.fullmatch(mapping) else f"{match.group(1)}{{{REDACTED}}}"
+
+
+def _without_environment(value: Any) -> Any:
+    """``value`` (parsed JSON) with every ``Environment.Variables`` value replaced by
+    ``***`` (the names kept)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key == "Environment" and isinstance(item, dict) and \
+                    isinstance(item.get("Variables"), dict):
+                item = {**item, "Variables": {name: REDACTED for name in item["Variables"]}}
+            out[key] = _without_environment(item)
+        return out
+    if isinstance(value, list):
+        return [_without_environment(item) for item in value]
+    return value
+
+
+class _EnvironmentFilter(logging.Filter):
+    """botocore's ``Response body:`` debug line (the bytes as they came) with a Lambda
+    function's environment variables redacted (new-user trial 19: ``--debug`` printed
+    ListFunctions' whole body, every function's DB_PASSWORD in it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args and isinstance(args[-1], (bytes, bytearray)) \
+                and b"Variables" in args[-1]:
+            try:
+                body = json.loads(args[-1])
+            except ValueError:  # not JSON: redact() still takes what it can
+                return True
+            record.args = (*args[:-1], json.dumps(_without_environment(body)).encode())
+        return True
+
+
 def redact(text: str) -> str:
-    """``text`` with every credential value replaced by ``***``."""
+    """``text`` with every credential value replaced by ``***`` (and a Lambda function's
+    environment variables)."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    if "Variables" in text:
+        text = _ENVIRONMENT.sub(_masked_environment, text)
     return _redact_known(text)
 
 
@@ -163,6 +215,7 @@ def configure(*, level: int = logging.WARNING, fmt: str = "text",
         if isinstance(handler, _Handler):
             root.removeHandler(handler)
     handler = _Handler(stream if stream is not None else sys.stderr)
+    handler.addFilter(_EnvironmentFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter())
     root.addHandler(handler)
     root.setLevel(level)

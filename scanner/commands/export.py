@@ -201,7 +201,9 @@ def _read_ledger(path: Path) -> Any:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the ledger: {exc}", path=str(path)) from None
-    except ValueError as exc:  # not JSON, or not a ledger
+    except json.JSONDecodeError as exc:  # "Expecting value: line 1 ..." alone: new-user trial 19
+        raise InputError(f"--ledger: not a JSON file ({exc})", path=str(path)) from None
+    except ValueError as exc:  # not a ledger
         raise InputError(f"--ledger: {exc}", path=str(path)) from None
 
 
@@ -300,12 +302,32 @@ def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> Interrupte
     (fault-injection trial round 2)."""
     from reports.securityhub import DeliveryInterrupted
 
-    if isinstance(exc, DeliveryInterrupted):
+    delivered = getattr(args, "delivered", None)
+    if delivered is not None:
+        # the import was over: Ctrl-C during the workflow updates or while the ledger and the
+        # report were written said "interrupted before any finding was sent" and wrote
+        # "delivered": 0, or gave the workflow updates' counts as findings (new-user trial 19)
+        said = (f"interrupted after {delivered.delivered} of {delivered.attempted} findings "
+                "were delivered to Security Hub")
+        report: dict[str, Any] = {**delivered.to_json(), "interrupted": True}
+        if isinstance(exc, DeliveryInterrupted):
+            w = exc.report
+            said += (f", while their workflow was set: {w.delivered} of {w.attempted} "
+                     "workflow update(s) made (an export run again with the same --previous "
+                     "or --ledger sends the rest)")
+            report["workflow"] = w.to_json()
+        else:
+            said += ", before the export ended"
+        if args.ledger and not args.dry_run:
+            said += ("; --ledger was updated" if getattr(args, "ledger_written", False) else
+                     "; --ledger was not updated (the next export with it sends the workflow "
+                     "updates again)")
+    elif isinstance(exc, DeliveryInterrupted):
         r = exc.report
         said = (f"interrupted after {r.delivered} of {r.attempted} findings were delivered to "
                 f"Security Hub ({r.pending} not confirmed; an export run again updates the "
                 "findings already imported)")
-        report: dict[str, Any] = r.to_json()
+        report = r.to_json()
     else:  # before the first request: nothing was sent
         said = "interrupted before any finding was sent to Security Hub"
         report = {"attempted": None, "delivered": 0, "requests": 0, "interrupted": True,
@@ -343,8 +365,9 @@ def _export(args: argparse.Namespace) -> int:
             return -(-n // MAX_BATCH)
 
         batches = sum(batches_of(n) for n in per_target.values())
-        from scanner.textfit import fit_parts, stream_columns, terminal_safe
+        from scanner.textfit import fit_line, fit_parts, stream_columns, terminal_safe
 
+        width = stream_columns(sys.stdout)
         print(fit_parts([f"dry run: {facts['to_send']} findings ({facts['archived']} archived "
                          f"as resolved) in {batches} batch(es) to {len(targets)} "
                          "account/region target(s)",
@@ -364,11 +387,13 @@ def _export(args: argparse.Namespace) -> int:
             for f in gone if args.verbose else gone[:20]:
                 fields = f.get("ProductFields") or {}
                 res = (f.get("Resources") or [{}])[0].get("Id", "")
-                print(terminal_safe(f"    {fields.get('secretgraph/rule_id', '?')}  {res}",
-                                    newlines=False))
+                # the ARN broken after a ':' or '/' on a terminal (100 columns and more at
+                # 80: new-user trial 19); whole in a pipe
+                print(fit_line(terminal_safe(f"    {fields.get('secretgraph/rule_id', '?')}  "
+                                             f"{res}", newlines=False), width))
             if not args.verbose and len(gone) > 20:
                 print(f"    ... {len(gone) - 20} more (-v lists them all)")
-        _print_workflow(workflow, verbose=args.verbose)
+        _print_workflow(workflow, verbose=args.verbose, width=width)
         for fid, problems in sorted(invalid.items()):
             # an error: with -q (stdout discarded, QUIET_HELP) it is still shown, on stderr
             print(f"  invalid {fid}: {'; '.join(problems)}",
@@ -433,6 +458,8 @@ def _export(args: argparse.Namespace) -> int:
         started = time.monotonic()
         report = send_findings(findings, client_for=client_for,
                                time_limit=args.max_time or None)
+        # what an interruption from here on says (the workflow updates, the ledger, the report)
+        args.delivered = report
         # after the import: the finding must exist, and the import would not change it
         updated = update_workflow(
             workflow, client_for=client_for,
@@ -446,12 +473,9 @@ def _export(args: argparse.Namespace) -> int:
     from scanner.textfit import fit_line, stream_columns
 
     print(fit_line(summary, stream_columns(sys.stdout), more="  "))
-    for u in report.undelivered:
-        print(f"  not delivered {u.id} ({u.account_id} {u.region}): {u.error_code}: "
-              f"{u.message[:300]}", file=sys.stderr)
-    for u in updated.undelivered if updated is not None else ():
-        print(f"  workflow not updated {u.id} ({u.account_id} {u.region}): {u.error_code}: "
-              f"{u.message[:300]}", file=sys.stderr)
+    _say_undelivered("not delivered", report.undelivered, report_file=args.report)
+    _say_undelivered("workflow not updated", updated.undelivered if updated is not None
+                     else (), report_file=args.report)
     written = report.to_json()
     if updated is not None:
         written["workflow"] = updated.to_json()
@@ -465,6 +489,7 @@ def _export(args: argparse.Namespace) -> int:
             delivery=delivery).to_json(), indent=2) + "\n", "--ledger",
             done="the findings were delivered as the line above says; the ledger was not "
                  "updated (the next export with it sends the workflow updates again)")
+        args.ledger_written = True
     if args.report:
         write_output(args.report, json.dumps(written, indent=2) + "\n", "--report",
                      done="the findings were delivered as the line above says; only this "
@@ -472,16 +497,62 @@ def _export(args: argparse.Namespace) -> int:
     return 0 if report.ok and (updated is None or updated.ok) else 3
 
 
-def _print_workflow(workflow: list[Any], *, verbose: bool) -> None:
-    """The dry run's workflow updates: how many of each, and which (the first 20; -v all)."""
+#: findings that failed alike (one account, Region, error code and message) beyond this many
+#: are said in one line, their ids left to --report
+ALIKE_LISTED = 3
+
+#: what an error code says about the target, where the AWS message does not say what to do
+_CODE_HINTS = {
+    # BatchImportFindings into an account and Region where Security Hub is not enabled:
+    # "Account 111122223333 is not subscribed to AWS Security Hub" (new-user trial 19)
+    "InvalidAccessException": "Security Hub is not enabled in this account and Region (or "
+                              "not for this caller): enable it there, or leave the account "
+                              "out",
+}
+
+
+def _say_undelivered(label: str, undelivered: Any, *, report_file: str | None) -> None:
+    """The findings not delivered (or whose workflow was not updated), on stderr: one line
+    each, except that those which failed alike -- one account and Region, one error code and
+    message: Security Hub not enabled there, the role refused -- are one line with their
+    count when there are more than ALIKE_LISTED (one line per finding was hundreds of the
+    same line at organization scale: new-user trial 19); their ids are in ``--report``. The
+    message is one line (a proxy's HTML page printed over six), cut at 300 characters, and
+    the lines fit a terminal."""
+    from collections import OrderedDict
+
+    from scanner.textfit import fit_line, one_line, stream_columns
+
+    width = stream_columns(sys.stderr)
+    alike: "OrderedDict[tuple[str, str, str, str], list[Any]]" = OrderedDict()
+    for u in undelivered:
+        message = one_line(" ".join(str(u.message).split()))[:300]
+        alike.setdefault((u.account_id, u.region, u.error_code, message), []).append(u)
+    for (account, region, code, message), items in alike.items():
+        hint = f" ({_CODE_HINTS[code]})" if code in _CODE_HINTS else ""
+        if len(items) <= ALIKE_LISTED:
+            for u in items:
+                print(fit_line(f"  {label} {one_line(u.id)} ({account} {region}): {code}: "
+                               f"{message}{hint}", width), file=sys.stderr)
+            continue
+        ids = (f"their ids: --report {report_file}" if report_file else
+               "give --report FILE for their ids")
+        print(fit_line(f"  {label}: {len(items)} findings ({account} {region}): {code}: "
+                       f"{message}{hint}; {ids}", width), file=sys.stderr)
+
+
+def _print_workflow(workflow: list[Any], *, verbose: bool, width: int | None = None) -> None:
+    """The dry run's workflow updates: how many of each, and which (the first 20; -v all),
+    fitted to ``width`` (a terminal's)."""
     if not workflow:
         return
-    from scanner.textfit import terminal_safe
+    from scanner.textfit import fit_line, terminal_safe
 
     muted = sum(1 for u in workflow if u.status == "SUPPRESSED")
-    print(f"  workflow (BatchUpdateFindings): {muted} muted since -> SUPPRESSED, "
-          f"{len(workflow) - muted} un-muted since -> NEW")
+    print(fit_line(f"  workflow (BatchUpdateFindings): {muted} muted since -> SUPPRESSED, "
+                   f"{len(workflow) - muted} un-muted since -> NEW", width))
     for u in workflow if verbose else workflow[:20]:
-        print(terminal_safe(f"    {u.status}  {u.rule_id}  {u.resource}", newlines=False))
+        print(fit_line(terminal_safe(f"    {u.status}  {u.rule_id}  {u.resource}",
+                                     newlines=False), width))
     if not verbose and len(workflow) > 20:
         print(f"    ... {len(workflow) - 20} more (-v lists them all)")

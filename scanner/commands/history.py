@@ -218,10 +218,24 @@ def _prune(args: argparse.Namespace) -> int:
     newest_complete = next((r.scan_id for r in reversed(records)
                             if r.complete and r not in ahead and r.scan_id not in damaged),
                            None)
+    # the first scan a later command needs: the newest complete scan, or the full scan before
+    # a narrower newest one (--regions, --severity, --rules ...), which the next full night
+    # compares with (scanner.history.prune._covering); only the newest complete scan was
+    # named, and the full one kept before it nowhere (new-user trial 19)
+    first_needed = next((r.scan_id for r in records
+                         if r.scan_id in plan.needed and r not in ahead), None)
+    if newest_complete and first_needed and first_needed != newest_complete and \
+            any(r.scan_id == newest_complete for r in records[
+                [r.scan_id for r in records].index(first_needed):]):
+        always = (f" (always: {first_needed}, the newest complete scan of every account, "
+                  f"Region and rule, which the next full scan compares with -- the newest "
+                  f"complete scan, {newest_complete}, is narrower -- and the scans after it)")
+    elif newest_complete:
+        always = f" (always: {newest_complete}, the newest complete scan, and the scans after it)"
+    else:
+        always = " (always: the newest scans; none is complete)"
     say(f"{args.history}: {len(records)} scan(s), {_size(store.file_size())}; keeping "
-        f"{len(plan.keep)}" + (f" (always: {newest_complete}, the newest complete scan, "
-                               "and the scans after it)" if newest_complete else
-                               " (always: the newest scans; none is complete)"))
+        f"{len(plan.keep)}" + always)
     for scan_id in damaged:
         say(f"note: scan {scan_id!r} is damaged: not taken as the newest complete scan")
     if ahead:

@@ -93,6 +93,35 @@ class EngineConfig:
         return out
 
 
+#: settings a newcomer puts in the configuration (as Prowler's or Custodian's files take them)
+#: that secretgraph takes on the command line only: key (``-`` read as ``_``) -> the flag
+COMMAND_LINE_ONLY: dict[str, str] = {
+    "suppressions": "--suppressions FILE", "mutelist": "--suppressions FILE",
+    "baseline": "--baseline FILE", "fail_on": "--fail-on SEVERITY",
+    "severity": "--severity SEV,...", "regions": "--regions", "accounts": "--accounts",
+    "org": "--org", "role_name": "--role-name", "role_arn": "--role-arn",
+    "external_id": "--external-id", "profile": "--profile",
+    "central_account": "--central-account", "history": "--history", "out": "--out",
+    "format": "--format", "formats": "--format", "rules_dir": "--rules-dir",
+    "exclude_rules": "--exclude-rules", "compliance": "--compliance",
+}
+
+
+def _command_line_hint(data: Any) -> str:
+    """``; `suppressions` is a command-line setting, not a configuration key: give
+    --suppressions FILE`` for the first top-level key of ``data`` that is a flag of ``scan``
+    (new-user trial 19: "'suppressions' was unexpected" said nothing of where it goes), or
+    nothing."""
+    if not isinstance(data, Mapping):
+        return ""
+    for key in data:
+        flag = COMMAND_LINE_ONLY.get(str(key).replace("-", "_"))
+        if flag is not None:
+            return (f"; `{key}` is a command-line setting, not a configuration key: give "
+                    f"{flag} (scan --help; the scheduled deployment: docs/deployment.md)")
+    return ""
+
+
 def parse_config(data: Any, *, path: str) -> EngineConfig:
     """Validate a config document (already parsed YAML) and build the EngineConfig."""
     if data is None:
@@ -108,6 +137,8 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         parts = where.split(".")
         if len(parts) >= 2 and parts[0] == "rules":
             rule = parts[1]
+        if where == "(top level)" and "did you mean" not in message:
+            message += _command_line_hint(data)
         raise InputError(message, path=path, rule=rule, field=where)
     _check_regions(data, path)
     rules = {
