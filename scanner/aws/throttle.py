@@ -179,20 +179,29 @@ class ThrottleBudget:
 
     # ------------------------------------------------------------------ accounting
 
-    def gave_up(self, key: Key, code: str, seconds: float) -> None:
-        """One call of ``key`` ended on a throttling answer after ``seconds``."""
+    def _count(self, states: dict[Any, _State], key: Any, code: str, seconds: float,
+               spends: Callable[[_State], bool]) -> tuple[int, float] | None:
+        """Count one call of ``key`` that gave up (on ``code``, after ``seconds``) in
+        ``states``: (calls that gave up, their seconds) when this one spends the budget
+        (``spends`` says so of the state), else None (not yet, or spent before)."""
         with self._lock:
-            state = self._states.setdefault(key, _State())
+            state = states.setdefault(key, _State())
             state.give_ups += 1
             state.seconds += max(0.0, seconds)
             state.code = code
-            if state.spent:
-                return
-            state.spent = ((self.give_ups > 0 and state.give_ups >= self.give_ups)
-                           or (self.seconds > 0 and state.seconds >= self.seconds))
-            if not state.spent:
-                return
-            give_ups, spent_seconds = state.give_ups, state.seconds
+            if state.spent or not spends(state):
+                return None
+            state.spent = True
+            return state.give_ups, state.seconds
+
+    def gave_up(self, key: Key, code: str, seconds: float) -> None:
+        """One call of ``key`` ended on a throttling answer after ``seconds``."""
+        spent = self._count(self._states, key, code, seconds, lambda st: (
+            (self.give_ups > 0 and st.give_ups >= self.give_ups)
+            or (self.seconds > 0 and st.seconds >= self.seconds)))
+        if spent is None:
+            return
+        give_ups, spent_seconds = spent
         account, region, service, bucket = key
         log.warning("throttling: %s %s in %s/%s gave up after %d call(s) were throttled through "
                     "all their attempts (%.0f s); its remaining calls there are not sent and "
@@ -223,16 +232,11 @@ class ThrottleBudget:
     def network_gave_up(self, endpoint: str, code: str, seconds: float) -> None:
         """One call to ``endpoint`` ended on a network error (``code``) after ``seconds``,
         through all its attempts."""
-        with self._lock:
-            state = self._endpoints.setdefault(endpoint, _State())
-            state.give_ups += 1
-            state.seconds += max(0.0, seconds)
-            state.code = code
-            if state.spent or not self.network_give_ups or \
-                    state.give_ups < self.network_give_ups:
-                return
-            state.spent = True
-            give_ups, spent_seconds = state.give_ups, state.seconds
+        spent = self._count(self._endpoints, endpoint, code, seconds, lambda st: (
+            0 < self.network_give_ups <= st.give_ups))
+        if spent is None:
+            return
+        give_ups, spent_seconds = spent
         log.warning("network: %d call(s) to %s failed (%s) through all their attempts (%.0f s); "
                     "its remaining calls are not sent and are reported as not_sent coverage",
                     give_ups, endpoint, code, spent_seconds)
@@ -258,16 +262,11 @@ class ThrottleBudget:
     def server_gave_up(self, key: Key, code: str, seconds: float) -> None:
         """One call of ``key`` ended on an HTTP 5xx answer (``code``) after ``seconds``,
         through all its attempts."""
-        with self._lock:
-            state = self._servers.setdefault(key, _State())
-            state.give_ups += 1
-            state.seconds += max(0.0, seconds)
-            state.code = code
-            if state.spent or not self.server_give_ups or \
-                    state.give_ups < self.server_give_ups:
-                return
-            state.spent = True
-            give_ups, spent_seconds = state.give_ups, state.seconds
+        spent = self._count(self._servers, key, code, seconds, lambda st: (
+            0 < self.server_give_ups <= st.give_ups))
+        if spent is None:
+            return
+        give_ups, spent_seconds = spent
         account, region, service, bucket = key
         log.warning("server errors: %s %s in %s/%s was answered HTTP 5xx (%s) through all the "
                     "attempts of %d call(s) (%.0f s); its remaining calls there are not sent "
