@@ -56,6 +56,10 @@ class IdentityResult:
     boundary_allow: Tri  # TRUE when there is no boundary
     unresolved: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: the identity policies' own allow, before the boundary caps it (None: not evaluated
+    #: one by one -- not collected, an outsider): what tells a boundary that blocks an
+    #: Allow from an Allow that is missing (gates.combine; IAM conformance trial round 21)
+    policies_allow: Tri | None = None
 
 
 UNKNOWN_IDENTITY = IdentityResult(allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
@@ -590,7 +594,8 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
     if any3(allows) is Tri.FALSE:
         reasons.append(f"no identity policy allows {request.action}")
     return IdentityResult(allow=allow, deny=any3(denies), boundary_allow=boundary_allow,
-                          unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons))
+                          unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons),
+                          policies_allow=any3(allows))
 
 
 #: a secret and a key of no real Region or account, in partition {P}: a Resource pattern that
