@@ -104,8 +104,11 @@ class SecretEvaluator:
         paths: list[AccessPath] = []
         classes: list[ClassVerdict] = []
         named = sv.named
+        # (an entry with a wildcard inside an ARN names no one, but the evaluator leaves the
+        # principals it might be read to cover UNKNOWN: the policy is not closed to them)
         rp_closed = not named.star and sv.unread_result is None and not (
-            sv.policy is not None and sv.policy.problems)
+            sv.policy is not None and sv.policy.problems) and not any(
+                "*" in a or "?" in a for a in named.arns)
         record_all = self.s.record_denied
 
         evaluated: list[AccessPath] = []  # every pair evaluated one by one, recorded or not
@@ -140,6 +143,14 @@ class SecretEvaluator:
             return p
 
         for arn in sorted(named.arns):
+            if "*" in arn or "?" in arn:
+                # IAM User Guide, "AWS JSON policy elements: Principal": "You cannot use a
+                # wildcard to match part of a principal name or ARN" -- such an entry names no
+                # principal of its own (no role or user name holds a wildcard); the principals
+                # it might be read to cover are candidates as any other (the evaluator leaves
+                # them UNKNOWN on it), as for the key policy's entries below (IAM conformance
+                # trial round 21: "role/App*" was a reader "broken at key_policy")
+                continue
             p = named_principal(arn)
             if p.arn in seen:
                 continue  # a role named by its ARN and by a session ARN: one path
