@@ -14,7 +14,7 @@ from scanner.access.grants import (OpenStatement, open_statements, policy_grants
                                    standing_grants)
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal, PrincipalIndex, account_stand_in, \
-    external_principal
+    external_principal, root_user
 from scanner.access.pair_eval import PUBLIC, PairEvaluator
 from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
@@ -187,6 +187,17 @@ class SecretEvaluator:
             # the account's principals no policy names: one stand-in, any of them (not the
             # root user alone: identity.account_stand_in)
             consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)))
+        for acct in sorted(named.accounts & self.index.iam_read - {sv.account}):
+            # the root user of another account the resource policy names whole, whose IAM was
+            # read (its roles and users are candidates below): IAM User Guide, "AWS account
+            # root user": it "has complete access to all AWS services and resources in the
+            # account", no identity policy governs it, SCPs do in a member account; naming the
+            # account "delegates authority to the account" ("Principal"). A reader whatever
+            # the account's roles may do, never an intended one a gate breaks (its access is
+            # the account's own authority: pair_eval._intended). IAM conformance trial round
+            # 21: no such reader was listed, the account's reach DENIED
+            consider(root_user(acct, sv.partition, self.s.org_paths.get(acct)),
+                     readers_only=True)
         if named.star:
             # an account the KEY policy names whole (its root ARN or id) whose IAM was not
             # read, while the resource policy's "*" (narrowed or not) may let its principals
@@ -410,9 +421,14 @@ class SecretEvaluator:
                              statements=tuple(g.statement for g in grants
                                               if g.scope == "public")))
 
+        iam_read = self.index.iam_read
+
         def members(acct_filter: Callable[[str | None], bool]) -> tuple[
                 list[AccessPath], list[AccessPath]]:
-            rec = [p for p in paths if p.principal_type not in ("public", "root")
+            # (a "root" path of an account whose IAM was read is its root user, a reader
+            # like its roles; of an unread account, the stand-in, counted apart)
+            rec = [p for p in paths if p.principal_type != "public"
+                   and (p.principal_type != "root" or p.principal_account in iam_read)
                    and acct_filter(p.principal_account) and p.principal not in singled]
             ev = [p for p in evaluated if p.principal_type != "public"
                   and acct_filter(p.principal_account) and p.principal not in singled]
