@@ -67,3 +67,25 @@ def test_an_scp_caps_the_member_root_user() -> None:
     assert MEMBER_ROOT not in paths  # DENIED by the SCP: not a reader
     [reach] = [r for r in sa.reach if r.subject == f"account:{MEMBER}"]  # type: ignore[attr-defined]
     assert reach.decision == "DENIED"
+
+
+def test_the_solver_knows_the_root_user_too() -> None:
+    """A conditional grant to the account (aws:SourceIp): the root user is a CONDITIONAL reader,
+    and --prove finds its read context -- its identity side is not "not collected" (before:
+    UNKNOWN, "identity policies of arn:aws:iam::222222222222:root were not collected (its
+    account's IAM was not read)", though that IAM was read)."""
+    from scanner.policy.smt.questions import WITNESS, Prover
+
+    snap = estate(secret_policy=secret_policy_for(MEMBER_ROOT, extra={"Condition": {
+        "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}),
+        key_policy=key_policy_for(MEMBER_ROOT), principals=(role(APP_ROLE, None),))
+    graph = build_graph(snap)
+    settings = AccessSettings.from_snapshot(snap)
+    report = analyze_access(graph, snap, settings)
+    paths = {p.principal: p for p in report.secrets[SECRET_ARN].paths}
+    assert paths[MEMBER_ROOT].decision == "CONDITIONAL"
+    answers = [a for a in Prover(graph, snap, settings, timeout_s=20).readers(
+        snap, report.secrets[SECRET_ARN]) if a.subject.startswith(MEMBER_ROOT + " ")]
+    assert len(answers) == 1
+    assert answers[0].status == WITNESS, answers[0]
+    assert not answers[0].not_encoded
