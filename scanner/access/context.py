@@ -255,6 +255,23 @@ SECRET_ID = "secretsmanager:secretid"
 GET_SECRET_VALUE = "secretsmanager:getsecretvalue"
 
 
+#: the keys of a request made through a VPC endpoint, absent from the kms:Decrypt Secrets
+#: Manager makes for its caller. IAM User Guide, "AWS global condition context keys",
+#: aws:SourceVpc, aws:SourceVpce, aws:SourceVpcArn, aws:VpcSourceIp, aws:VpceAccount,
+#: aws:VpceOrgID, aws:VpceOrgPaths: "This key is included in the request context only if the
+#: requester uses a VPC endpoint to make the request" (VpcSourceIp: "only if the request is
+#: made using a VPC endpoint"); the Decrypt is a forward access session request the service
+#: sends to KMS ("Forward access sessions"), not one through the caller's endpoint -- KMS
+#: Developer Guide, "Use VPC endpoints to control access to AWS KMS resources": "If a policy
+#: statement requires that requests come from a particular VPC or VPC endpoint, requests from
+#: integrated AWS services that use an AWS KMS resource on your behalf might fail". On the
+#: caller's own GetSecretValue they stay unknown (IAM conformance trial round 21: a key
+#: policy's Deny unless aws:SourceVpce left every reader CONDITIONAL)
+FAS_NETWORK_ABSENT = ("aws:sourcevpc", "aws:sourcevpce", "aws:sourcevpcarn",
+                      "aws:vpcsourceip", "aws:vpceaccount", "aws:vpceorgid",
+                      "aws:vpceorgpaths")
+
+
 #: Secrets Manager's condition key on the rotation function attached to a secret
 ROTATION_LAMBDA_KEY = "secretsmanager:resource/allowrotationlambdaarn"
 
@@ -362,6 +379,10 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         ctx["kms:encryptionalgorithm"] = ("SYMMETRIC_DEFAULT",)
         props, prefixes = key_property_context(key)
         ctx.update(props)
+        # the FAS Decrypt goes from Secrets Manager to KMS, not through the caller's VPC
+        # endpoint: its network keys are absent (FAS_NETWORK_ABSENT; IAM conformance trial
+        # round 21)
+        prefixes += FAS_NETWORK_ABSENT
     else:
         ctx["aws:viaawsservice"] = ("false",)
         # IAM User Guide, "IAM JSON policy elements: Condition": the tag part of

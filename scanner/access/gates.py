@@ -91,6 +91,12 @@ _BOUNDARY_CITE = ("IAM User Guide, Permissions boundaries: a grant to the role A
                   "by an implicit deny in a permissions boundary")
 
 
+#: IAM User Guide, "Permissions boundaries for IAM entities": the entity may perform "only the
+#: actions that are allowed by both its identity-based policies and its permissions boundaries"
+_BOUNDARY_IAM_CITE = ("IAM User Guide, Permissions boundaries: only the actions allowed by both "
+                      "the identity-based policies and the permissions boundary")
+
+
 def _boundary_text(result: IdentityResult | None, action: str) -> str:
     """The identity result's own words for the boundary that does not allow ``action``."""
     for r in result.reasons if result is not None else ():
@@ -159,16 +165,32 @@ def combine(g: GateInputs) -> Combined:
         else:
             via_iam = all3((kp.allow, idk.allow if idk else Tri.FALSE))
             direct = kp.allow_direct
+            # the key policy's trust of the account, relied on by identity policies that
+            # allow kms:Decrypt while the boundary does not: IAM User Guide, "Permissions
+            # boundaries for IAM entities": the entity may "perform only the actions that
+            # are allowed by both its identity-based policies and its permissions
+            # boundaries" -- the boundary blocks, not the key policy, and is reported at the
+            # identity gate (IAM conformance trial round 21: "key policy trusts the account;
+            # no identity policy allows kms:Decrypt" beside an identity Allow)
+            boundary_caps_iam = idk is not None and idk.boundary_allow is Tri.FALSE and \
+                idk.policies_allow is not None and idk.policies_allow is not Tri.FALSE and \
+                kp.allow is not Tri.FALSE
+            via_iam_uncapped = all3((kp.allow, idk.policies_allow)) \
+                if boundary_caps_iam and idk is not None and idk.policies_allow is not None \
+                else via_iam
             if not g.is_user and idk is not None:
                 # a grant to a role ARN is capped by its boundary, one to its session is not
                 direct = any3((all3((direct, idk.boundary_allow)), kp.allow_session))
                 # what the key policy itself allows: the boundary is reported at the
                 # identity gate (docs/access.md: the identity policies "capped by its
                 # permissions boundary"; conformance trial round 7)
-                key_uncapped = any3((kp.allow_direct, kp.allow_session, via_iam))
+                key_uncapped = any3((kp.allow_direct, kp.allow_session, via_iam_uncapped))
+            elif boundary_caps_iam:
+                # a user's key grant by name is not capped; its identity policies are
+                key_uncapped = any3((kp.allow_direct, via_iam_uncapped))
             key_allow = any3((direct, via_iam))
             if kp.allow is not Tri.FALSE and kp.allow_direct is not Tri.TRUE and idk and \
-                    idk.allow is Tri.FALSE:
+                    idk.allow is Tri.FALSE and not boundary_caps_iam:
                 key_reasons = key_reasons + ("key policy trusts the account; no identity policy "
                                              "allows kms:Decrypt on the key",)
         if k.usable is not Tri.TRUE:
@@ -206,10 +228,23 @@ def combine(g: GateInputs) -> Combined:
     key_shown = key_allow
     if key_uncapped is not None and key_uncapped is not key_allow:
         key_shown = key_uncapped
-        key_reasons = key_reasons + ("its grant to the role ARN is limited by the permissions "
-                                     "boundary (see identity_policy)",)
-        boundary_blocks.append(f"kms:Decrypt: {_boundary_text(idk, 'kms:Decrypt')}: it limits "
-                               f"the key policy's grant to the role ARN ({_BOUNDARY_CITE})")
+        if k.policy_result is not None and k.policy_result.allow_direct is Tri.FALSE and \
+                k.policy_result.allow_session is Tri.FALSE:
+            # no grant to the role or user itself: the key trusts the account, and the
+            # boundary caps the identity policies that grant kms:Decrypt there
+            key_reasons = key_reasons + ("key policy trusts the account; the identity "
+                                         "policies' kms:Decrypt Allow is capped by the "
+                                         "permissions boundary (see identity_policy)",)
+            boundary_blocks.append(f"kms:Decrypt: {_boundary_text(idk, 'kms:Decrypt')}: it "
+                                   f"caps the identity policies' kms:Decrypt Allow that the "
+                                   f"key policy's trust of the account relies on "
+                                   f"({_BOUNDARY_IAM_CITE})")
+        else:
+            key_reasons = key_reasons + ("its grant to the role ARN is limited by the "
+                                         "permissions boundary (see identity_policy)",)
+            boundary_blocks.append(f"kms:Decrypt: {_boundary_text(idk, 'kms:Decrypt')}: it "
+                                   f"limits the key policy's grant to the role ARN "
+                                   f"({_BOUNDARY_CITE})")
     # ---- an own-account secret on another account's key: "the key policy must allow ... and
     # the caller's identity policy" (IAM User Guide, "Cross-account policy evaluation logic"),
     # so a missing kms:Decrypt Allow of the caller is an identity-side gap, reported there as

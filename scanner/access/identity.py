@@ -57,6 +57,10 @@ class IdentityResult:
     boundary_allow: Tri  # TRUE when there is no boundary
     unresolved: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: the identity policies' own allow, before the boundary caps it (None: not evaluated
+    #: one by one -- not collected, an outsider): what tells a boundary that blocks an
+    #: Allow from an Allow that is missing (gates.combine; IAM conformance trial round 21)
+    policies_allow: Tri | None = None
 
 
 UNKNOWN_IDENTITY = IdentityResult(allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
@@ -320,6 +324,8 @@ class IdentityEvaluator:
                  scope: object = None) -> IdentityResult:
         """``scope`` + ``project`` (the principal-side context restricted to some keys) let the
         caller avoid building a Request on a cache hit; without them the request is built."""
+        if principal.signature[:1] == (ROOT_USER,):
+            return ROOT_USER_IDENTITY
         if not principal.identity_known:
             return UNKNOWN_IDENTITY
         keys = self.condition_keys(principal, action)
@@ -600,7 +606,8 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
     if any3(allows) is Tri.FALSE:
         reasons.append(f"no identity policy allows {request.action}")
     return IdentityResult(allow=allow, deny=any3(denies), boundary_allow=boundary_allow,
-                          unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons))
+                          unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons),
+                          policies_allow=any3(allows))
 
 
 #: a secret and a key of no real Region or account, in partition {P}: a Resource pattern that
@@ -662,6 +669,31 @@ def external_principal(arn: str, account_id: str | None, principal_type: str) ->
     return Principal(facts=PrincipalFacts(arn=arn, account_id=account_id,
                                           principal_type=principal_type),
                      identity_known=False, signature=("external", arn))
+
+
+#: the signature head of an account's root user (``root_user``)
+ROOT_USER = "root-user"
+#: IAM User Guide, "AWS account root user": the root user "has complete access to all AWS
+#: services and resources in the account" -- no identity-based policy or permissions boundary
+#: can be attached to it; SCPs (scp gate) still apply in a member account
+ROOT_USER_IDENTITY = IdentityResult(
+    allow=Tri.TRUE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
+    reasons=("the root user is not governed by identity-based policies (IAM User Guide, "
+             "AWS account root user: complete access to the account's services and resources)",))
+
+
+def root_user(account_id: str, partition: str, org_path: str | None = None) -> Principal:
+    """The root user of an account whose IAM was read, as a reader of a secret whose resource
+    policy names the account whole (secret_eval; docs/access.md "The root user of a named
+    account"): its identity gate is ROOT_USER_IDENTITY, its request the root user's
+    (scanner.access.context.principal_context: aws:PrincipalType Account, aws:userid the
+    account id, no principal tags). Not the stand-in of an unread account (``account_stand_in``,
+    whose principal-identity keys are unknown)."""
+    root = root_arn(account_id, partition)
+    return Principal(facts=PrincipalFacts(arn=root, account_id=account_id,
+                                          principal_type="root", org_path=org_path,
+                                          tags_final=True, may_federate=False),
+                     identity_known=True, signature=(ROOT_USER, root))
 
 
 def account_stand_in(account_id: str, partition: str,

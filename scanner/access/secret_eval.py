@@ -14,7 +14,7 @@ from scanner.access.grants import (OpenStatement, open_statements, policy_grants
                                    standing_grants)
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal, PrincipalIndex, account_stand_in, \
-    external_principal
+    external_principal, root_user
 from scanner.access.pair_eval import PUBLIC, PairEvaluator
 from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
@@ -104,8 +104,11 @@ class SecretEvaluator:
         paths: list[AccessPath] = []
         classes: list[ClassVerdict] = []
         named = sv.named
+        # (an entry with a wildcard inside an ARN names no one, but the evaluator leaves the
+        # principals it might be read to cover UNKNOWN: the policy is not closed to them)
         rp_closed = not named.star and sv.unread_result is None and not (
-            sv.policy is not None and sv.policy.problems)
+            sv.policy is not None and sv.policy.problems) and not any(
+                "*" in a or "?" in a for a in named.arns)
         record_all = self.s.record_denied
 
         evaluated: list[AccessPath] = []  # every pair evaluated one by one, recorded or not
@@ -140,6 +143,14 @@ class SecretEvaluator:
             return p
 
         for arn in sorted(named.arns):
+            if "*" in arn or "?" in arn:
+                # IAM User Guide, "AWS JSON policy elements: Principal": "You cannot use a
+                # wildcard to match part of a principal name or ARN" -- such an entry names no
+                # principal of its own (no role or user name holds a wildcard); the principals
+                # it might be read to cover are candidates as any other (the evaluator leaves
+                # them UNKNOWN on it), as for the key policy's entries below (IAM conformance
+                # trial round 21: "role/App*" was a reader "broken at key_policy")
+                continue
             p = named_principal(arn)
             if p.arn in seen:
                 continue  # a role named by its ARN and by a session ARN: one path
@@ -176,6 +187,17 @@ class SecretEvaluator:
             # the account's principals no policy names: one stand-in, any of them (not the
             # root user alone: identity.account_stand_in)
             consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)))
+        for acct in sorted(named.accounts & self.index.iam_read - {sv.account}):
+            # the root user of another account the resource policy names whole, whose IAM was
+            # read (its roles and users are candidates below): IAM User Guide, "AWS account
+            # root user": it "has complete access to all AWS services and resources in the
+            # account", no identity policy governs it, SCPs do in a member account; naming the
+            # account "delegates authority to the account" ("Principal"). A reader whatever
+            # the account's roles may do, never an intended one a gate breaks (its access is
+            # the account's own authority: pair_eval._intended). IAM conformance trial round
+            # 21: no such reader was listed, the account's reach DENIED
+            consider(root_user(acct, sv.partition, self.s.org_paths.get(acct)),
+                     readers_only=True)
         if named.star:
             # an account the KEY policy names whole (its root ARN or id) whose IAM was not
             # read, while the resource policy's "*" (narrowed or not) may let its principals
@@ -399,9 +421,14 @@ class SecretEvaluator:
                              statements=tuple(g.statement for g in grants
                                               if g.scope == "public")))
 
+        iam_read = self.index.iam_read
+
         def members(acct_filter: Callable[[str | None], bool]) -> tuple[
                 list[AccessPath], list[AccessPath]]:
-            rec = [p for p in paths if p.principal_type not in ("public", "root")
+            # (a "root" path of an account whose IAM was read is its root user, a reader
+            # like its roles; of an unread account, the stand-in, counted apart)
+            rec = [p for p in paths if p.principal_type != "public"
+                   and (p.principal_type != "root" or p.principal_account in iam_read)
                    and acct_filter(p.principal_account) and p.principal not in singled]
             ev = [p for p in evaluated if p.principal_type != "public"
                   and acct_filter(p.principal_account) and p.principal not in singled]

@@ -224,6 +224,12 @@ NOT_PRINCIPAL_BOUNDARY = ("Deny with NotPrincipal always applies to a principal 
                           "permissions boundary")
 
 
+#: why an Allow with NotPrincipal is not decided for a principal it does not list
+ALLOW_NOT_PRINCIPAL = ("Allow with NotPrincipal is not supported (IAM User Guide, NotPrincipal: "
+                       "\"Using it with \"Effect\":\"Allow\" is not supported\"): whether it "
+                       "grants is not documented")
+
+
 #: why a Deny with NotPrincipal listing a role or user (or a session) but not its account is
 #: not decided for that principal (not_principal_applies)
 NOT_PRINCIPAL_NO_ACCOUNT = ("NotPrincipal lists the principal but not its account: AWS "
@@ -256,12 +262,15 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
     results = [match_aws_entry(e, request) for e in spec.aws]
     reasons = tuple(why for _, why in results if why)
     if effect != "Deny":
-        # Allow + NotPrincipal (no longer supported for new policies): everyone but the listed
+        # Allow + NotPrincipal: IAM User Guide, "AWS JSON policy elements: NotPrincipal":
+        # "NotPrincipal must be used with "Effect":"Deny". Using it with "Effect":"Allow" is
+        # not supported." -- what such a statement grants is not documented (it once meant
+        # everyone but the listed): it grants no one listed, and may grant anyone else
+        # (ALLOW_NOT_PRINCIPAL; IAM conformance trial round 21, item 3 of round 20). The
+        # exposure rules still report it as a grant to everyone (exposure.everyone)
         if any(m is Match.DIRECT or m is Match.ACCOUNT for m, _ in results):
             return Tri.FALSE, ()
-        if any(m is Match.UNKNOWN for m, _ in results):
-            return Tri.UNKNOWN, reasons
-        return Tri.TRUE, ()
+        return Tri.UNKNOWN, reasons + (ALLOW_NOT_PRINCIPAL,)
     if request.has_permissions_boundary:
         return Tri.TRUE, (NOT_PRINCIPAL_BOUNDARY,)
     account_listed = any(m is Match.ACCOUNT for m, _ in results)

@@ -119,30 +119,50 @@ def test_an_identity_deny_that_contradicts_the_resource_policy_is_a_proof() -> N
 
 
 def test_a_boundary_whose_condition_contradicts_the_identity_policy_is_a_proof() -> None:
+    """(A principal tag, in both requests of the read: FAS passes the caller's session
+    attributes. Before round 21 the key was aws:SourceVpce, which the Decrypt Secrets Manager
+    makes does not carry: test_the_decrypt_carries_no_endpoint_of_the_caller.)"""
     boundary = ManagedPolicy(arn=BOUNDARY, name="boundary", account_id=MEMBER, document=doc(
         {"Effect": "Allow", "Action": [GSV, "kms:Decrypt"], "Resource": "*",
-         "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-2"}}}))
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "b"}}}))
     snap, report, prover = setup(
         secret_policy=secret_policy_for(MEMBER_ROOT), key_policy=key_policy_for(MEMBER_ROOT),
         principals=(role(APP_ROLE, identity(condition={
-            "StringEquals": {"aws:SourceVpce": "vpce-1"}}), boundary=BOUNDARY),),
+            "StringEquals": {"aws:PrincipalTag/team": "a"}}), boundary=BOUNDARY),),
         managed=(boundary,))
     assert decision(report, APP_ROLE) == "CONDITIONAL"
     assert reader(snap, report, prover, APP_ROLE).status == PROVEN_NONE
-    # the same boundary asking for the identity policy's endpoint: the read's context
+    # the same boundary asking for the identity policy's tag: the read's context
     ok = ManagedPolicy(arn=BOUNDARY, name="boundary", account_id=MEMBER,
-                       document=json.loads(json.dumps(boundary.document).replace("vpce-2",
-                                                                                 "vpce-1")))
+                       document=json.loads(json.dumps(boundary.document).replace('"b"', '"a"')))
     snap, report, prover = setup(
         secret_policy=secret_policy_for(MEMBER_ROOT), key_policy=key_policy_for(MEMBER_ROOT),
         principals=(role(APP_ROLE, identity(condition={
-            "StringEquals": {"aws:SourceVpce": "vpce-1"}}), boundary=BOUNDARY),),
+            "StringEquals": {"aws:PrincipalTag/team": "a"}}), boundary=BOUNDARY),),
         managed=(ok,))
     answer = reader(snap, report, prover, APP_ROLE)
     assert answer.status == WITNESS, answer
-    assert context(answer)["aws:sourcevpce"] == ["vpce-1"]
-    assert context(answer, "key")["aws:sourcevpce"] == ["vpce-1"]  # the boundary caps Decrypt
+    assert context(answer)["aws:principaltag/team"] == ["a"]
+    assert context(answer, "key")["aws:principaltag/team"] == ["a"]  # the boundary caps Decrypt
     assert answer.witness is not None and answer.witness["permissions_boundary"] is True
+
+
+def test_the_decrypt_carries_no_endpoint_of_the_caller() -> None:
+    """A boundary that allows kms:Decrypt only through the caller's VPC endpoint: IAM User
+    Guide, global condition keys, aws:SourceVpce "is included in the request context only if
+    the requester uses a VPC endpoint to make the request", and the Decrypt is the forward
+    access session request Secrets Manager sends to KMS (KMS Developer Guide, "Use VPC
+    endpoints to control access to AWS KMS resources": such a statement makes "requests from
+    integrated AWS services that use an AWS KMS resource on your behalf" fail). The read is
+    DENIED, and the solver finds no read either (IAM conformance trial round 21)."""
+    boundary = ManagedPolicy(arn=BOUNDARY, name="boundary", account_id=MEMBER, document=doc(
+        {"Effect": "Allow", "Action": [GSV, "kms:Decrypt"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}))
+    snap, report, prover = setup(
+        secret_policy=secret_policy_for(MEMBER_ROOT), key_policy=key_policy_for(MEMBER_ROOT),
+        principals=(role(APP_ROLE, identity(), boundary=BOUNDARY),), managed=(boundary,))
+    assert decision(report, APP_ROLE) == "DENIED"
+    assert prover.principal(SECRET_ARN, APP_ROLE).status == PROVEN_NONE
 
 
 def test_an_scp_on_the_callers_path_is_part_of_the_context() -> None:
@@ -215,13 +235,15 @@ def test_same_account_a_grant_to_a_user_suffices_without_an_identity_grant() -> 
     user = IamPrincipal(arn=CENTRAL_USER, name="alice", account_id=CENTRAL,
                         principal_type="user", inline_policies={"kms": doc(
                             {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
-                             "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-7"}}})},
+                             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}})},
                         permissions_boundary_arn=BOUNDARY)
     snap, report, prover = _same_account(user, CENTRAL_USER)
     assert decision(report, CENTRAL_USER) == "CONDITIONAL"
     answer = reader(snap, report, prover, CENTRAL_USER)
     assert answer.status == WITNESS, answer
-    assert context(answer, "key")["aws:sourcevpce"] == ["vpce-7"]
+    # (a key of the caller's session, which FAS passes to the Decrypt; before round 21
+    # aws:SourceVpce, which the Decrypt Secrets Manager makes does not carry)
+    assert context(answer, "key")["aws:multifactorauthpresent"] == ["true"]
     assert answer.replay["decision"] == "ALLOWED"
 
 

@@ -37,7 +37,7 @@ from scanner.access.context import (PrincipalFacts, ResourceContext, build_reque
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal as IamPrincipal
 from scanner.access.identity import (PrincipalIndex, external_principal, may_federate,
-                                     own_policies, tags_are_final)
+                                     own_policies, root_user, tags_are_final)
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.graph.schema import SCHEDULED_DELETION
@@ -615,6 +615,10 @@ def principal_of(snapshot: Any, arn: str, account: str | None = None,
         # identity keys are unknown (identity.account_stand_in; IAM conformance trial round
         # 10): the root user of an account whose IAM was read stays the root user
         return index.stand_in(acct, arn_partition(arn) or partition)
+    if ptype == "root" and acct is not None:
+        # the root user of an account whose IAM was read (identity.root_user: no identity
+        # policy governs it; IAM conformance trial round 21)
+        return root_user(acct, arn_partition(arn) or partition)
     return external_principal(arn, acct, ptype)
 
 
