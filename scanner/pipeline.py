@@ -79,7 +79,7 @@ class ScanOptions:
     max_attempts: int = 8
     out_dir: Path | None = None
     formats: tuple[str, ...] = ("table",)
-    fail_on: Severity = Severity.HIGH
+    fail_on: Severity | None = Severity.HIGH  # None: --fail-on NONE
     config_path: Path | None = None
     rules_dirs: tuple[Path, ...] = ()
     scope: RuleScope = field(default_factory=RuleScope)  # --rules/--exclude-rules/...
@@ -247,7 +247,7 @@ def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
 
 
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
-            fail_on: Severity = Severity.HIGH,
+            fail_on: Severity | None = Severity.HIGH,
             timings: dict[str, float] | None = None, progress: Any = None,
             processes: int = 1) -> Analysis:
     """Pure: graph, access, rules, suppressions, baseline, findings document, exit code.

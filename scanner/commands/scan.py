@@ -94,7 +94,8 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                      "config findings_layout)")
     out.add_argument("--fail-on", default="HIGH", metavar="SEVERITY",
                      help="exit 1 when a FAIL finding is at or above this severity "
-                     "(CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL; default HIGH)")
+                     "(CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL; default HIGH), or NONE: "
+                     "findings never exit 1 (reports only; an incomplete scan is still 3)")
     out.add_argument("--config", metavar="FILE", type=Path, help="secretgraph.yaml")
     out.add_argument("--prove", action="store_true",
                      help="ask the SMT solver where the evaluator cannot decide "
@@ -180,8 +181,10 @@ def scope_from_args(args: argparse.Namespace) -> RuleScope:
 def options_from_args(args: argparse.Namespace) -> ScanOptions:
     from scanner.aws.session import check_role_arn_template, check_role_name
 
+    from scanner.engine.exit_codes import parse_fail_on
+
     try:
-        fail_on = Severity.parse(args.fail_on)
+        fail_on = parse_fail_on(args.fail_on)
     except ValueError as exc:
         raise UsageError(f"--fail-on: {exc}") from None
     if args.role_name and args.role_arn:
