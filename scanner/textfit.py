@@ -51,7 +51,7 @@ def fit_line(line: str, width: int | None, *, more: str = "    ",
     fitted: list[str] = []
     for i, text in enumerate(lines):
         word = text.lstrip()
-        arn = word.lstrip("([{'\"").startswith("arn:") and " " not in word  # "(arn:...)" too
+        arn = _is_arn(word) and " " not in word  # "(arn:...)" too
         if len(text) > width >= len(word) and not arn:
             # (an ARN is broken under its indent instead, below: moved left it read as a line
             # of its own, and a longer ARN in the same list was broken -- two layouts side by
@@ -68,6 +68,11 @@ def fit_line(line: str, width: int | None, *, more: str = "    ",
             continue
         fitted.append(text)
     return "\n".join(fitted) or line
+
+
+def _is_arn(word: str) -> bool:
+    """An ARN, alone or opening a bracket or quote (``(arn:...``)."""
+    return word.lstrip("([{'\"").startswith("arn:")
 
 
 def _break_arn(arn: str, first: str, rest: str, width: int) -> list[str]:
@@ -247,17 +252,25 @@ def pad_to_width(text: str, width: int) -> str:
 def wrap_to_width(text: str, width: int, *, hyphens: bool = True) -> list[str]:
     """``text`` in lines of at most ``width`` columns, broken between words (and after hyphens
     unless ``hyphens`` is False), a longer word cut (textwrap.wrap, break_long_words, when
-    every character is one column wide)."""
-    if text.isascii() or all(char_width(ch) == 1 for ch in text):
+    every character is one column wide) -- an ARN after the last ':' or '/' that fits, as
+    ``fit_line`` breaks one (new-user trial 19: the table's detail line ended '...:ke' and the
+    next began 'y/mrk-...')."""
+    words = text.split()
+    long_arn = any(len(w) > width and _is_arn(w) for w in words)
+    if not long_arn and (text.isascii() or all(char_width(ch) == 1 for ch in text)):
         return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=hyphens)
     lines: list[str] = []
     line = ""
-    for word in text.split():
+    for word in words:
+        arn = _is_arn(word)  # (its rest, once broken, is still the ARN's)
         while display_width(word) > width:
             if line:
                 lines.append(line)
                 line = ""
             head = cut_to_width(word, width)
+            if arn:
+                cut = max(head.rfind(":"), head.rfind("/")) + 1
+                head = head[:cut] if cut > 0 else head
             lines.append(head)
             word = word[len(head):]
         if not word:
