@@ -60,7 +60,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
@@ -150,6 +150,17 @@ class _State:
         self.code = "Throttling"
         self.not_attempted = 0
         self.spent = False
+
+
+def _refuse(operation: str, attempt: bool, code: str, failed: str, not_sent_code: str,
+            not_sent: str) -> NoReturn:
+    """A spent network or server-error budget: a call's next ``attempt`` ends with the error
+    it got (``code``: ``failed``), a call not yet sent is ``not_sent_code`` (``not_sent``)."""
+    if attempt:
+        raise ThrottleBudgetSpent(code=code, operation=operation,
+                                  message=f"{code}: {failed}; this call's next attempt was not "
+                                          "sent")
+    raise ThrottleBudgetSpent(code=not_sent_code, operation=operation, message=not_sent)
 
 
 class ThrottleBudget:
@@ -250,14 +261,9 @@ class ThrottleBudget:
         code, give_ups, seconds, skipped = spent_state
         failed = (f"{give_ups} call(s) to the endpoint {endpoint} failed ({code}) through all "
                   f"their attempts ({seconds:.0f} s)")
-        if attempt:
-            raise ThrottleBudgetSpent(
-                code=code, operation=operation,
-                message=f"{code}: {failed}; this call's next attempt was not sent")
-        raise ThrottleBudgetSpent(
-            code=NETWORK_NOT_SENT_CODE, operation=operation,
-            message=(f"not sent: the endpoint {endpoint} is failing -- {failed}; this call "
-                     f"was not attempted ({skipped} call(s) not sent to it so far)"))
+        _refuse(operation, attempt, code, failed, NETWORK_NOT_SENT_CODE,
+                f"not sent: the endpoint {endpoint} is failing -- {failed}; this call was not "
+                f"attempted ({skipped} call(s) not sent to it so far)")
 
     def server_gave_up(self, key: Key, code: str, seconds: float) -> None:
         """One call of ``key`` ended on an HTTP 5xx answer (``code``) after ``seconds``,
@@ -283,14 +289,9 @@ class ThrottleBudget:
         service, bucket = key[2], key[3]
         failed = (f"{give_ups} {service} {bucket} call(s) in this account-Region were answered "
                   f"HTTP 5xx ({code}) through all their attempts ({seconds:.0f} s)")
-        if attempt:
-            raise ThrottleBudgetSpent(
-                code=code, operation=operation,
-                message=f"{code}: {failed}; this call's next attempt was not sent")
-        raise ThrottleBudgetSpent(
-            code=SERVER_NOT_SENT_CODE, operation=operation,
-            message=(f"not sent: server errors -- {failed}; this call was not attempted "
-                     f"({skipped} call(s) not sent there so far)"))
+        _refuse(operation, attempt, code, failed, SERVER_NOT_SENT_CODE,
+                f"not sent: server errors -- {failed}; this call was not attempted "
+                f"({skipped} call(s) not sent there so far)")
 
     def _spent(self, states: dict[Any, _State], key: Any,
                attempt: bool) -> tuple[str, int, float, int] | None:
