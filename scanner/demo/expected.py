@@ -100,8 +100,9 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
 #: UNKNOWN findings the scan must give (and no others): a rule lacking its input because of a
 #: seeded misconfiguration, never because something could not be read.
 UNKNOWNS: tuple[tuple[str, str, str], ...] = (
-    ("secret-rotation-no-network-path", MIS + "rotation-lambda-missing",
-     "the rotation function is gone, so its network path cannot be assessed"),
+    # none: the secret whose rotation function is gone (MIS + "rotation-lambda-missing") was
+    # UNKNOWN in secret-rotation-no-network-path; a function known not to exist has no
+    # network to judge, so that rule leaves it to secret-rotation-function-missing
 )
 
 #: Catalog rules the demo cannot show on moto 5.2, and why.

@@ -84,7 +84,15 @@ def test_the_only_unknowns_follow_from_seeded_misconfigurations(
     unknown = {(f["rule_id"], f["resource"]["arn"]) for f in findings
                if f["status"] == "UNKNOWN"}
     assert unknown == expected
-    assert expected
+    # the secret whose rotation function is gone: FAIL in secret-rotation-function-missing,
+    # not judged by the network rule (no function, no network to judge)
+    resources = _json(out_dir / EXPECTED_FILE)["resources"]
+    gone = resources["secret:demo/misconfig/rotation-lambda-missing"]
+    assert {(f["rule_id"], f["status"]) for f in findings if f["resource"]["arn"] == gone
+            and f["rule_id"].startswith("secret-rotation-")} >= {
+        ("secret-rotation-function-missing", "FAIL")}
+    assert not [f for f in findings if f["resource"]["arn"] == gone
+                and f["rule_id"] == "secret-rotation-no-network-path"]
 
 
 CORRECT_PREFIXES = ("secret:prod/", "replica:prod/", "key:member-", "pcx:member-",
