@@ -129,6 +129,16 @@ def test_a_folder_the_system_cannot_create_is_one_line_naming_the_option(
     assert line.startswith("secretgraph remediate: error: --plan-out /proc/x/plan.json: "), line
 
 
+def test_deploy_templates_into_a_folder_the_system_cannot_create_names_out(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """new-user trial 20: 'secretgraph deploy-templates: error: /proc/x: No such file or
+    directory', the option not named."""
+    assert main(["deploy-templates", "--out", "/proc/x"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    # as root: cannot create /proc/x; otherwise: /proc is not writable
+    assert line.startswith("secretgraph deploy-templates: error: --out /proc/x: "), line
+
+
 def test_a_folder_in_the_way_of_one_report_leaves_the_previous_set_whole(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """report.html replaced by a folder: the new scan's files must not land beside the old
