@@ -89,16 +89,17 @@ def output_names() -> frozenset[str]:
     return frozenset(w.filename for w in WRITERS.values()) | frozenset(SNAPSHOT_NAMES)
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """UsageError when ``out_dir`` cannot be an output folder (a file, or not writable)."""
+def check_out_dir(out_dir: Path, *, flag: str = "--out") -> None:
+    """UsageError when ``out_dir`` cannot be an output folder (a file, or not writable);
+    ``flag``: the option named in it (collect's ``--parts``)."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir}: exists and is not a directory")
+        raise UsageError(f"{flag} {out_dir}: exists and is not a directory")
     parent = _existing_parent(out_dir)
     if not parent.is_dir():
-        raise UsageError(f"--out {out_dir}: {parent} is not a directory")
+        raise UsageError(f"{flag} {out_dir}: {parent} is not a directory")
     target = out_dir if out_dir.is_dir() else parent
     if not os.access(target, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out_dir}: {target} is not writable")
+        raise UsageError(f"{flag} {out_dir}: {target} is not writable")
 
 
 def _existing_parent(path: Path) -> Path:

@@ -101,6 +101,12 @@ def run(args: argparse.Namespace) -> int:
         required_replica_regions=config.required_replica_regions,
         policy_tps=args.policy_tps, carry=carry)
     parts = open_parts(args.parts, kms_key_id=args.parts_kms_key)
+    if not args.parts.startswith("s3://"):
+        from scanner.output_set import check_out_dir
+
+        # before any account is read, as scan checks --out (new-user trial 20: a --parts
+        # under a file failed at the first part's write, after the whole shard's collection)
+        check_out_dir(Path(args.parts), flag="--parts")
     from scanner.aws.calls import CallCounter
     from scanner.progress import Progress
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from scanner.deploy.templates import render_templates
+from scanner.errors import UsageError
 
 HELP = ("write the CloudFormation templates for the scheduled deployment (central, "
         "organization scale, member StackSet)")
@@ -31,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from scanner.output_set import check_out_dir
 
     check_out_dir(Path(args.out))  # a file, or under one: one line, exit 2
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        # a folder the mode bits allow and the system refuses (/proc/x as root): the option
+        # named, as --plan-out names it (new-user trial 20: "error: /proc/x: No such file")
+        raise UsageError(f"--out {args.out}: cannot create {exc.filename or args.out} "
+                         f"({exc.strerror or exc})") from None
     for path in render_templates(args.out):
         print(path)
     return 0

@@ -41,6 +41,14 @@ def parse_fail_on(text: str) -> Severity | None:
         return None
     try:
         return Severity.parse(text)
-    except ValueError as exc:
-        raise ValueError(f"{exc}; or {NEVER} (findings never give exit 1: reports only)") \
-            from None
+    except ValueError:
+        import difflib
+
+        # NONE among the choices and the closest (NONE too) named last: new-user trial 20
+        # ("...CRITICAL); did you mean CRITICAL?; or NONE (...)", and 'NON' named none)
+        names = [s.value for s in Severity]
+        close = difflib.get_close_matches(text.strip().upper(), [*names, NEVER], n=1,
+                                          cutoff=0.6)
+        raise ValueError(f"unknown severity {text!r} (expected one of {', '.join(names)}, or "
+                         f"{NEVER}: findings never give exit 1)"
+                         + (f"; did you mean {close[0]}?" if close else "")) from None

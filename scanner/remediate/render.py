@@ -93,6 +93,13 @@ def _wrapped(text: str, width: int | None, indent: str = "      ",
     whole on a line of its own (an id is not cut in two)."""
     import textwrap
 
+    if not whole_words and rest is None:
+        from scanner.textfit import wrap_to_width
+
+        # an ARN wider than the line broken after one of its ':' or '/', as scan's table,
+        # access and diff break one (new-user trial 20: '...:us-east-1:12345678' / '9012:key/')
+        return [indent + line for line in wrap_to_width(
+            text, max(40, (width or 100) - len(indent)), hyphens=False)] or [indent.rstrip()]
     return textwrap.wrap(text, width=max(40, (width or 100) - len(indent)),
                          initial_indent=indent,
                          subsequent_indent=indent if rest is None else rest,

@@ -247,16 +247,21 @@ def test_the_no_history_note_of_an_apply_fits_the_terminal(
 
 @pytest.mark.parametrize("value,hint", [("HIHG", "; did you mean HIGH?"),
                                         ("critcal", "; did you mean CRITICAL?"),
+                                        ("NON", "; did you mean NONE?"),
                                         ("SEVERE", "")])
 def test_a_mistyped_severity_names_the_closest(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, hint: str) -> None:
     """`--fail-on HIHG` listed the five severities and named none, where a mistyped flag,
-    format or rule id names the closest; one too far from any names none."""
+    format or rule id names the closest; one too far from any names none. NONE is among the
+    choices and the closest is named last (new-user trial 20: "...CRITICAL); did you mean
+    CRITICAL?; or NONE (findings never give exit 1: reports only)", and 'NON' named none)."""
     code = main(["scan", "--snapshot", str(tmp_path / "missing.json.gz"), "--fail-on", value,
                  "--out", str(tmp_path / "out"), "-q"])
     [line] = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert line.endswith("(expected one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL)" + hint)
+    assert line.endswith(f"--fail-on: unknown severity {value!r} (expected one of "
+                         "INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL, or NONE: findings never "
+                         "give exit 1)" + hint), line
 
 
 def test_an_offline_verbose_scan_prints_no_api_call_table(

@@ -32,6 +32,11 @@ def a_file(tmp_path: Path) -> Path:
     # checked before anything is delivered to Security Hub
     (["export", "securityhub", "--findings", "{tmp}/findings.json", "--endpoint-url",
       "http://127.0.0.1:9", "--report", "{file}/delivery.json"], "--report"),
+    # checked before any account is read (new-user trial 20: the whole shard was collected,
+    # then "{file}/parts/r1/accounts/...: cannot write it", the option not named)
+    (["collect", "--accounts", "111122223333", "--regions", "us-east-1", "--endpoint-url",
+      "http://127.0.0.1:9", "--run-id", "r1", "--shard", "1/1", "--parts", "{file}/parts"],
+     "--parts"),
 ])
 def test_an_output_under_a_file_is_one_line_naming_the_option(
         argv: list[str], flag: str, tmp_path: Path, a_file: Path,
@@ -61,6 +66,21 @@ def test_deploy_templates_into_a_file_is_one_line(
     assert main(["deploy-templates", "--out", str(a_file)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"secretgraph deploy-templates: error: --out {a_file}: exists and is not a directory"]
+
+
+def test_collect_into_a_file_is_one_line_before_any_account_is_read(
+        a_file: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import scanner.collect
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("collected although --parts cannot hold the parts")
+
+    monkeypatch.setattr(scanner.collect, "collect_shard", never)
+    assert main(["collect", "--accounts", "111122223333", "--regions", "us-east-1",
+                 "--run-id", "r1", "--shard", "1/1", "--parts", str(a_file)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"secretgraph collect: error: --parts {a_file}: exists and is not a directory"]
 
 
 def test_a_missing_folder_of_an_output_file_is_created(
@@ -107,6 +127,16 @@ def test_a_folder_the_system_cannot_create_is_one_line_naming_the_option(
     [line] = capsys.readouterr().err.splitlines()
     # as root: cannot create /proc/x; otherwise: /proc is not writable
     assert line.startswith("secretgraph remediate: error: --plan-out /proc/x/plan.json: "), line
+
+
+def test_deploy_templates_into_a_folder_the_system_cannot_create_names_out(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """new-user trial 20: 'secretgraph deploy-templates: error: /proc/x: No such file or
+    directory', the option not named."""
+    assert main(["deploy-templates", "--out", "/proc/x"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    # as root: cannot create /proc/x; otherwise: /proc is not writable
+    assert line.startswith("secretgraph deploy-templates: error: --out /proc/x: "), line
 
 
 def test_a_folder_in_the_way_of_one_report_leaves_the_previous_set_whole(

@@ -45,3 +45,30 @@ def test_a_wide_terminal_keeps_the_table() -> None:
     text = render_plan(_plan(), width=None)
     header = text.splitlines()[3]
     assert header.split() == ["rule", "account", "region", "resource", "why"]
+
+
+def test_a_key_arn_in_a_change_line_is_broken_after_a_colon_or_slash_at_80_columns() -> None:
+    """new-user trial round 20: the changes' list at 80 columns cut a KMS key ARN wider than
+    its line where the width fell, inside the account id ('...:us-east-1:12345678' /
+    '9012:key/...'), while scan, access and diff break one after a ':' or '/'."""
+    from scanner.changes import ApiCall, PlannedChange
+
+    secret = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:app/plain-dHjttL"
+    change = PlannedChange(
+        change_id="chg-1", remediation_id="move-secret-to-cmk", finding_ids=("sgf-m",),
+        rule_id="secret-uses-aws-managed-key", account_id=ACCT, region="us-east-1",
+        resource_arn=secret, target=f"secret-kms:{secret}",
+        summary=f"encrypt with {KEY} instead of aws/secretsmanager",
+        calls=(ApiCall(service="secretsmanager", operation="UpdateSecret", region="us-east-1",
+                       params={"SecretId": secret, "KmsKeyId": KEY}),),
+        pre_state={"kms_key_id": None}, desired_state={"kms_key_id": KEY})
+    plan = Plan(plan_id="plan-1", created_at="2026-12-05T10:04:33Z",
+                estate=Estate(org_id="o-abcdef1234", account_ids=(ACCT,), scan_id="scan-1"),
+                changes=(change,), skipped=())
+    lines = render_plan(plan, width=80).splitlines()
+    at = lines.index(f"  1  move-secret-to-cmk  {ACCT} us-east-1  undo: yes")
+    listed = lines[at + 1:lines.index("", at)]
+    assert all(len(line) <= 80 for line in listed), listed
+    assert listed == ["      secret:app/plain-dHjttL: encrypt with",
+                      f"      arn:aws:kms:us-east-1:{ACCT}:key/",
+                      "      29dbd9c7-3ba0-4b95-8985-973d6a320b5a instead of aws/secretsmanager"]

@@ -75,3 +75,14 @@ def test_a_blank_line_before_a_wrapped_line_stays_before_it() -> None:
     assert max(len(x) for x in rest) <= 80
     assert " ".join(x.strip() for x in rest) == line.strip()
     assert fit_line(line, None) == line  # a file or a pipe: as it is
+
+
+def test_a_marker_is_not_left_alone_on_its_line_before_a_broken_arn() -> None:
+    """new-user trial round 20: `secretgraph diff` at 80 columns printed a new reader whose
+    role ARN (79 characters) did not fit after its '+' as '    +' alone on a line, then the
+    ARN broken on the lines under it. The ARN's first part now follows its marker."""
+    arn = "arn:aws:iam::123456789012:role/reader-with-a-rather-long-name-for-testing-width"
+    out = fit_line(f"    + {arn} can now read [allow]", 80, hang=6).split("\n")
+    assert out == ["    + arn:aws:iam::123456789012:role/",
+                   "        reader-with-a-rather-long-name-for-testing-width",
+                   "      can now read [allow]"]
