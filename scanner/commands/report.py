@@ -184,8 +184,10 @@ def run(args: argparse.Namespace) -> int:
     drift = read_drift(Path(args.drift)) if args.drift else None
     if drift is not None and "html" not in formats:
         raise UsageError("--drift is shown in the html report only; add html to --format")
-    rendered = load_rendered(in_dir, use_snapshot=not args.no_snapshot,
-                             access="html" in formats)
+    # the snapshot only for what shows it: the HTML report (readers, network) and ASFF
+    # (resources from the graph); the table, CSV, JUnit, OCSF and JSON Lines read the findings
+    rendered = load_rendered(in_dir, use_snapshot=not args.no_snapshot and bool(
+        {"html", "asff"} & set(formats)), access="html" in formats)
     if drift is not None:
         new = drift.get("new")
         drift_scan = new.get("scan_id") if isinstance(new, Mapping) else None

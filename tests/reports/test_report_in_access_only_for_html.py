@@ -1,6 +1,9 @@
 """`report --in DIR` re-runs the access analysis only for the HTML report, the one format that
 shows readers: at 1,000 accounts the analysis is about 30 s CPU and 1.3 GB, and `report --in
-DIR --format csv` (or asff, junit, ocsf, jsonl) paid it for nothing."""
+DIR --format csv` (or asff, junit, ocsf, jsonl) paid it for nothing. The snapshot itself is
+read only for the formats that show what it holds (html; asff, whose resources come from the
+graph): the terminal table at 1,000 accounts peaked at 3.2 GB, a gigabyte of it the snapshot
+and its graph."""
 
 from __future__ import annotations
 
@@ -55,3 +58,16 @@ def test_the_html_report_still_shows_the_readers(
                  "--format", "html,csv"]) == 0
     assert calls == [1]
     assert (tmp_path / "r" / "report.html").exists()
+
+
+@pytest.mark.parametrize("formats", ["csv", "junit,ocsf,jsonl"])
+def test_formats_without_the_graph_do_not_read_the_snapshot(
+        scan_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, formats: str) -> None:
+    import scanner.snapshot_io as snapshot_io
+
+    def unread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the snapshot was read")
+
+    monkeypatch.setattr(snapshot_io, "read_snapshot", unread)
+    assert main(["report", "--in", str(scan_dir), "--out", str(tmp_path / "r"), "-q",
+                 "--format", formats]) == 0
