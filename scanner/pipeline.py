@@ -236,9 +236,7 @@ def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
     # a rule the config switches off (rules.<id>.enabled: false) is not evaluated either: listed,
     # its findings of the night before were "resolved" and archived in Security Hub while
     # nothing had changed (new-user trial round 19)
-    overrides = inputs.config.rules
-    judged = tuple(rule_id for rule_id in inputs.ruleset.ids
-                   if rule_id not in overrides or overrides[rule_id].enabled)
+    judged = tuple(r for r in inputs.ruleset.ids if inputs.config.rule_enabled(r))
     if inputs.baseline is None:
         return judged + EVERY_SCAN_RULES
     from scanner.history.baseline import RULE_ID as BASELINE_RULE_ID
@@ -563,14 +561,15 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
             # broken between words on a terminal, as every other line of the scan (one
             # 200-character line at 80 columns: new-user trial 19); whole in a file or a pipe
             notes = suppression_notes(analysis.document)
+            err_width = stream_columns(sys.stderr)
             for note in notes[:NOTES_MAX]:
-                print(fit_line(f"note: {one_line(note)}", stream_columns(sys.stderr),
-                               more="  "), file=sys.stderr)
+                print(fit_line(f"note: {one_line(note)}", err_width, more="  "),
+                      file=sys.stderr)
             if len(notes) > NOTES_MAX:
                 print(fit_line(f"note: and {len(notes) - NOTES_MAX} more suppression entries "
                                "that matched no finding (findings.json "
-                               "scan.suppressions.unmatched)", stream_columns(sys.stderr),
-                               more="  "), file=sys.stderr)
+                               "scan.suppressions.unmatched)", err_width, more="  "),
+                      file=sys.stderr)
             if "table" in options.formats:
                 from reports.table import render_table
 

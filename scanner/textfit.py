@@ -83,6 +83,11 @@ def _is_arn(word: str) -> bool:
     return word.lstrip("([{'\"").startswith("arn:")
 
 
+def _after_separator(part: str) -> int:
+    """Where an ARN's ``part`` may be broken: after its last ':' or '/' (0: it has none)."""
+    return max(part.rfind(":"), part.rfind("/")) + 1
+
+
 def _break_arn(arn: str, first: str, rest: str, width: int) -> list[str]:
     """``arn`` in lines of at most ``width`` columns, the first indented ``first``, the next
     ``rest``; each broken after the last ':' or '/' that fits (cut at the width where none
@@ -91,9 +96,7 @@ def _break_arn(arn: str, first: str, rest: str, width: int) -> list[str]:
     indent = first
     while len(indent) + len(arn) > width:
         room = max(20, width - len(indent))
-        cut = max(arn.rfind(":", 0, room), arn.rfind("/", 0, room)) + 1
-        if cut <= 0:
-            cut = room
+        cut = _after_separator(arn[:room]) or room
         out.append(indent + arn[:cut])
         arn, indent = arn[cut:], rest
     out.append(indent + arn)
@@ -277,8 +280,7 @@ def wrap_to_width(text: str, width: int, *, hyphens: bool = True) -> list[str]:
                 line = ""
             head = cut_to_width(word, width)
             if arn:
-                cut = max(head.rfind(":"), head.rfind("/")) + 1
-                head = head[:cut] if cut > 0 else head
+                head = head[:_after_separator(head) or len(head)]
             lines.append(head)
             word = word[len(head):]
         if not word:

@@ -23,7 +23,7 @@ from scanner.frozen import frozen
 from scanner.policy.request import is_absent
 from scanner.policy.matching import PatternIndex
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.principals import entry_account, is_account_entry
+from scanner.policy.principals import entry_account, is_account_entry, wildcard_entry
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri
 
@@ -115,7 +115,7 @@ def is_open(st: Statement) -> bool:
     if spec.star or spec.problems or spec.canonical_user:
         return True
     for e in spec.aws:
-        if "*" in e or "?" in e or entry_account(e) is None:
+        if wildcard_entry(e) or entry_account(e) is None:
             return True
     return False
 

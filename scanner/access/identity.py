@@ -324,7 +324,7 @@ class IdentityEvaluator:
                  scope: object = None) -> IdentityResult:
         """``scope`` + ``project`` (the principal-side context restricted to some keys) let the
         caller avoid building a Request on a cache hit; without them the request is built."""
-        if principal.signature[:1] == (ROOT_USER,):
+        if is_root_user(principal):
             return ROOT_USER_IDENTITY
         if not principal.identity_known:
             return UNKNOWN_IDENTITY
@@ -680,6 +680,11 @@ ROOT_USER_IDENTITY = IdentityResult(
     allow=Tri.TRUE, deny=Tri.FALSE, boundary_allow=Tri.TRUE,
     reasons=("the root user is not governed by identity-based policies (IAM User Guide, "
              "AWS account root user: complete access to the account's services and resources)",))
+
+
+def is_root_user(principal: Principal) -> bool:
+    """``principal`` is an account's root user made by ``root_user``."""
+    return principal.signature[:1] == (ROOT_USER,)
 
 
 def root_user(account_id: str, partition: str, org_path: str | None = None) -> Principal:

@@ -31,7 +31,7 @@ from scanner.access.verdicts import (
 from scanner.graph.schema import PUBLIC_PRINCIPAL
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy, resource_patterns
-from scanner.policy.principals import entry_account, session_kind
+from scanner.policy.principals import entry_account, session_kind, wildcard_entry
 from scanner.policy.tri import Tri
 
 
@@ -108,7 +108,7 @@ class SecretEvaluator:
         # principals it might be read to cover UNKNOWN: the policy is not closed to them)
         rp_closed = not named.star and sv.unread_result is None and not (
             sv.policy is not None and sv.policy.problems) and not any(
-                "*" in a or "?" in a for a in named.arns)
+                wildcard_entry(a) for a in named.arns)
         record_all = self.s.record_denied
 
         evaluated: list[AccessPath] = []  # every pair evaluated one by one, recorded or not
@@ -143,7 +143,7 @@ class SecretEvaluator:
             return p
 
         for arn in sorted(named.arns):
-            if "*" in arn or "?" in arn:
+            if wildcard_entry(arn):
                 # IAM User Guide, "AWS JSON policy elements: Principal": "You cannot use a
                 # wildcard to match part of a principal name or ARN" -- such an entry names no
                 # principal of its own (no role or user name holds a wildcard); the principals
@@ -171,7 +171,7 @@ class SecretEvaluator:
         for arn in sorted(sv.key_named.arns - named.arns):
             acct = entry_account(arn)
             if acct is None or acct in self.index.iam_read or arn in self.index.by_arn or (
-                    not named.star and acct not in named.accounts) or "*" in arn or "?" in arn:
+                    not named.star and acct not in named.accounts) or wildcard_entry(arn):
                 continue
             p = named_principal(arn)
             if p.arn in seen:

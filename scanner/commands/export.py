@@ -519,12 +519,10 @@ def _say_undelivered(label: str, undelivered: Any, *, report_file: str | None) -
     same line at organization scale: new-user trial 19); their ids are in ``--report``. The
     message is one line (a proxy's HTML page printed over six), cut at 300 characters, and
     the lines fit a terminal."""
-    from collections import OrderedDict
-
     from scanner.textfit import fit_line, one_line, stream_columns
 
     width = stream_columns(sys.stderr)
-    alike: "OrderedDict[tuple[str, str, str, str], list[Any]]" = OrderedDict()
+    alike: dict[tuple[str, str, str, str], list[Any]] = {}  # in the order they failed
     for u in undelivered:
         message = one_line(" ".join(str(u.message).split()))[:300]
         alike.setdefault((u.account_id, u.region, u.error_code, message), []).append(u)

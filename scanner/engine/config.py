@@ -83,6 +83,12 @@ class EngineConfig:
                 best = (score, q.value)
         return None if best is None else best[1]
 
+    def rule_enabled(self, rule_id: str) -> bool:
+        """False when the config switches the rule off (``rules.<id>.enabled: false``): it is
+        neither evaluated nor listed among the rules the scan judged."""
+        override = self.rules.get(rule_id)
+        return override is None or override.enabled
+
     def global_parameters(self) -> dict[str, Any]:
         """Config-wide values rules can take as parameters of the same name."""
         out: dict[str, Any] = {}

@@ -126,9 +126,9 @@ def compile_ruleset(ruleset: Ruleset, config: EngineConfig) -> list[CompiledRule
     gparams = config.global_parameters()
     out = []
     for rule in ruleset.rules:
-        override = config.rules.get(rule.id)
-        if override is not None and not override.enabled:
+        if not config.rule_enabled(rule.id):
             continue
+        override = config.rules.get(rule.id)
         params = effective_params(rule, override.parameters if override else {}, gparams,
                                   source=config.path)
         out.append(compile_rule(rule, params, override.severity if override else None))

@@ -59,6 +59,13 @@ def is_account_entry(entry: str) -> bool:
     return bool(_ACCOUNT_ID.match(entry) or _ROOT.match(entry))
 
 
+def wildcard_entry(entry: str) -> bool:
+    """An AWS principal entry with a wildcard inside it (not ``*`` alone): IAM User Guide, "AWS
+    JSON policy elements: Principal": "You cannot use a wildcard to match part of a principal
+    name or ARN" -- it names no principal of its own."""
+    return entry != "*" and ("*" in entry or "?" in entry)
+
+
 def _role_name(arn: str) -> str | None:
     m = _IAM_ENTITY.match(arn)
     if m and m.group(2) == "role":
@@ -87,7 +94,7 @@ def match_aws_entry(entry: str, request: Request) -> tuple[Match, str | None]:
         if acct == request.principal_account and not _same_partition(entry, request):
             return Match.NONE, None  # an account of another partition (aws-us-gov, aws-cn)
         return (Match.ACCOUNT if acct == request.principal_account else Match.NONE), None
-    if "*" in entry or "?" in entry:
+    if wildcard_entry(entry):
         return Match.UNKNOWN, f"wildcard inside principal {entry!r} is not valid IAM"
     if _UNIQUE_ID.match(entry):
         return Match.NONE, f"principal {entry} is a unique id: the principal it named was deleted"

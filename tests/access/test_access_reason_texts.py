@@ -188,6 +188,21 @@ def test_a_same_account_users_boundary_deny_is_the_reason_not_a_missing_allow() 
     assert ident.reasons[0] == named, ident.reasons
 
 
+def _own_secret_on_member_key(secret_policy: str | None):
+    """CENTRAL's secret on a key of MEMBER whose policy names CENTRAL_ROLE for kms:Decrypt;
+    the role's identity policy allows GetSecretValue on the secret and no kms:Decrypt."""
+    key_arn = f"arn:aws:kms:{REGION}:{MEMBER}:key/abcd0000-0000-0000-0000-0000000f0e19"
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"AWS": CENTRAL_ROLE}, "Action": "kms:Decrypt",
+               "Resource": "*"})
+    ident = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": SECRET_ARN})
+    snap = estate(secret_policy=secret_policy, kms_key_id=key_arn,
+                  principals=(role(CENTRAL_ROLE, ident),))
+    return _with_member_key(snap, key_arn, kp)
+
+
 def test_an_own_account_secret_on_another_accounts_key_without_identity_decrypt() -> None:
     """Ground-truth trial round 13: a role reads a secret of its own account encrypted with a
     key of another account whose key policy names the role; the role's identity policy allows
@@ -196,18 +211,8 @@ def test_an_own_account_secret_on_another_accounts_key_without_identity_decrypt(
     DENIED at the identity policy, as for a cross-account secret. It was DENIED at key_policy
     with the reason "statement 1 Allow applies", the identity gate ALLOWED -- access --why
     pointed at the key policy, which already grants the role."""
-    key_id = "abcd0000-0000-0000-0000-0000000f0e19"
-    key_arn = f"arn:aws:kms:{REGION}:{MEMBER}:key/{key_id}"
-    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
-               "Action": "kms:*", "Resource": "*"},
-              {"Effect": "Allow", "Principal": {"AWS": CENTRAL_ROLE}, "Action": "kms:Decrypt",
-               "Resource": "*"})
-    ident = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                 "Resource": SECRET_ARN})
     for secret_policy in (None, secret_policy_for(CENTRAL_ROLE)):
-        snap = estate(secret_policy=secret_policy, kms_key_id=key_arn,
-                      principals=(role(CENTRAL_ROLE, ident),))
-        path = _path(_with_member_key(snap, key_arn, kp), CENTRAL_ROLE)
+        path = _path(_own_secret_on_member_key(secret_policy), CENTRAL_ROLE)
         assert path.decision == "DENIED"
         assert path.gates["key_policy"].status == "ALLOWED", path.gates["key_policy"]
         ident_gate = path.gates["identity_policy"]
@@ -221,17 +226,7 @@ def test_no_identity_decrypt_says_whose_account_it_means() -> None:
     """Ground-truth trial round 15: "kms:Decrypt: no identity policy allows the action on this
     account's resources" read as the caller's account; it means the account that owns the key
     (the action's resource). The reason names the key's account."""
-    key_id = "abcd0000-0000-0000-0000-0000000f0e15"
-    key_arn = f"arn:aws:kms:{REGION}:{MEMBER}:key/{key_id}"
-    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
-               "Action": "kms:*", "Resource": "*"},
-              {"Effect": "Allow", "Principal": {"AWS": CENTRAL_ROLE}, "Action": "kms:Decrypt",
-               "Resource": "*"})
-    ident = doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                 "Resource": SECRET_ARN})
-    snap = estate(secret_policy=None, kms_key_id=key_arn,
-                  principals=(role(CENTRAL_ROLE, ident),))
-    reasons = _path(_with_member_key(snap, key_arn, kp), CENTRAL_ROLE) \
+    reasons = _path(_own_secret_on_member_key(None), CENTRAL_ROLE) \
         .gates["identity_policy"].reasons
     assert f"kms:Decrypt: no identity policy of the caller allows it on a resource of account " \
         f"{MEMBER}" in reasons, reasons

@@ -28,7 +28,7 @@ from scanner.access.classes import Interner
 from scanner.access.gates import Combined, GateInputs, KeyFacts, combine
 from scanner.access.graph_io import SecretView
 from scanner.access.guard_share import SharedGuardrails
-from scanner.access.identity import ROOT_USER, IdentityEvaluator
+from scanner.access.identity import IdentityEvaluator, is_root_user
 from scanner.access.identity import Principal as IamPrincipal
 from scanner.access.scp import RCP, SCP, Guardrails, is_service_linked_role
 from scanner.access.settings import AccessSettings
@@ -87,7 +87,7 @@ def identity(enc: Encoder, principal: IamPrincipal, req: Request, p: Principal, 
     "How AWS enforcement code logic evaluates requests": "An explicit deny overrides an
     explicit allow." -- a Deny in any of its policies, its groups' or its boundary."""
     who = principal.arn
-    if principal.signature[:1] == (ROOT_USER,):
+    if is_root_user(principal):
         # the root user of an account whose IAM was read: no identity-based policy governs it
         # (identity.ROOT_USER_IDENTITY)
         return IdentityFormulas(allow=_T, deny=_F, boundary_allow=_T)
