@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
@@ -29,7 +30,7 @@ from reports._common import (SEVERITIES, STATUSES, account_label, findings_of, s
                              strip_controls_deep, summary_line, trust_zone_line,
                              baseline_line, suppressions_line)
 from reports.compliance import build_compliance
-from reports.html.access_view import VERDICTS, build_access_view
+from reports.html.access_view import VERDICTS, AccessView, build_access_view
 from reports.html.network import build_network
 from reports.html.viewmodel import (build_drift, build_pass_summary, build_reach, build_summary,
                                     finding_rows)
@@ -123,6 +124,29 @@ def account_directory(document: Mapping[str, Any], graph: nx.MultiDiGraph | None
     return names, ous
 
 
+@dataclass(frozen=True)
+class AccessViews:
+    """What the report shows of an access analysis: the reader classes of wide grants and the
+    access matrix. Built before the findings are read back (``access_views``), so that the
+    analysis (about a gigabyte at 100,000 secrets) and the rows are not held together."""
+
+    reach: list[dict[str, str]]
+    access: AccessView
+
+
+def access_views(graph: nx.MultiDiGraph | None, access: Any, *,
+                 names: Mapping[str, str] | None = None,
+                 ous: Mapping[str, str] | None = None) -> AccessViews:
+    """The report's views of ``access`` (an AccessReport, or None). ``names`` and ``ous``:
+    the account directory (``account_directory``; by default the graph's accounts alone --
+    the accounts the analysis names are the graph's)."""
+    if names is None or ous is None:
+        names, ous = account_directory({}, graph)
+    return AccessViews(reach=build_reach(access),
+                       access=build_access_view(graph, access, account_names=names,
+                                                account_ous=ous))
+
+
 def carried_policies(graph: nx.MultiDiGraph | None) -> int:
     """Secrets whose resource policy the scan carried from the last complete scan instead of
     reading it (``carried`` of the snapshot; 0 without a graph)."""
@@ -136,6 +160,8 @@ def carried_policies(graph: nx.MultiDiGraph | None) -> int:
 def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = None,
                 drift: Mapping[str, Any] | None = None,
                 generated_at: datetime | None = None, access: Any = None) -> str:
+    """The report's text. ``access``: the access analysis (an AccessReport), or the views of
+    it already built (``AccessViews``), or None."""
     css, js = _assets()
     scan = document.get("scan") or {}
     summary = build_summary(document)
@@ -144,6 +170,8 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
                             rank=_finding_rank)
     rows = finding_rows(kept)
     names, ous = account_directory(document, graph)
+    views = access if isinstance(access, AccessViews) else access_views(
+        graph, access, names=names, ous=ous)
     account_options = sorted({str((f.get("resource") or {}).get("account_id") or "")
                               for f in every})
     passes = build_pass_summary(document)
@@ -171,8 +199,8 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
         baseline_line=baseline_line(document),
         suppressions_line=suppressions_line(document),
         carried=carried_policies(graph),
-        reach=build_reach(access),
-        access=build_access_view(graph, access, account_names=names, account_ous=ous),
+        reach=views.reach,
+        access=views.access,
         verdicts=VERDICTS,
         network=build_network(graph, document, central_account=scan.get("central_account"),
                               account_names=names),
