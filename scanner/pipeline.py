@@ -325,6 +325,27 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def _named_central(snapshot: Snapshot, account: str, path: Path) -> Snapshot:
+    """``scan --snapshot F --central-account ID``: the snapshot with ``ID`` as its central
+    account (source "flag"), as `scan --from-parts` takes the flag (shards.merge_parts), and
+    the copy stored beside the findings (``path``) rewritten to say so; a UsageError when
+    ``ID`` is not one of its scanned accounts. The flag was ignored: a snapshot whose central
+    account was withheld stayed without one (docs audit, session 20)."""
+    from scanner.errors import UsageError
+    from scanner.snapshot_io import write_snapshot
+
+    meta = snapshot.meta
+    if account not in meta.accounts:
+        raise UsageError(f"--central-account {account} is not one of the snapshot's "
+                         f"{len(meta.accounts)} scanned account(s)")
+    if meta.central_account == account and meta.central_account_source == "flag":
+        return snapshot
+    named = replace(snapshot, meta=replace(meta, central_account=account,
+                                           central_account_source="flag"))
+    write_snapshot(path, named)
+    return named
+
+
 def _collect(options: ScanOptions, out_dir: Path, counter: Any, *,
              required_replica_regions: tuple[str, ...] = (), progress: Any = None,
              carry: "PolicyCarry | None" = None) -> Path:
@@ -808,6 +829,8 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             # the staging copy is ours: name the file the user gave
             raise InputError(exc.detail, path=str(options.snapshot_in), rule=exc.rule,
                              field=exc.field) from None
+        if options.snapshot_in is not None and options.central_account:
+            snapshot = _named_central(snapshot, options.central_account, snapshot_path)
         if snapshot.meta.scan_id in recorded:
             raise UsageError(
                 f"--history {options.history}: scan {snapshot.meta.scan_id!r} (this snapshot) "

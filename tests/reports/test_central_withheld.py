@@ -40,3 +40,46 @@ def test_export_central_with_the_flag_still_works_on_a_withheld_scan() -> None:
     prepared, counts, _ = build_payload(_header(None, "withheld"), [], mode="central",
                                         central_account=MEMBER)
     assert prepared == []
+
+
+def _withheld_snapshot(tmp_path: Any) -> Any:
+    from dataclasses import replace
+
+    from helpers.access_estate import estate
+    from scanner.snapshot_io import write_snapshot
+
+    snap = estate(secret_policy=None)
+    path = tmp_path / "withheld.json.gz"
+    write_snapshot(path, replace(snap, meta=replace(
+        snap.meta, central_account=None, central_account_source="withheld")))
+    return path
+
+
+def test_scan_snapshot_takes_central_account_as_from_parts_does(tmp_path: Any) -> None:
+    """docs audit (session 20): `scan --snapshot F --central-account ID` ignored the flag, so
+    a snapshot whose inference was withheld stayed without a central account -- the summary
+    still asked for --central-account, and `export --mode central` refused the scan."""
+    import json
+
+    from scanner.cli import main
+    from scanner.snapshot_io import read_snapshot
+
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(_withheld_snapshot(tmp_path)), "--central-account",
+                 MEMBER, "--out", str(out), "-q", "--format", "json"]) in (0, 1)
+    scan = json.loads((out / "findings.json").read_text(encoding="utf-8"))["scan"]
+    assert (scan["central_account"], scan["central_account_source"]) == (MEMBER, "flag")
+    stored = read_snapshot(out / "snapshot.json.gz").meta  # the set agrees with itself
+    assert (stored.central_account, stored.central_account_source) == (MEMBER, "flag")
+
+
+def test_scan_snapshot_refuses_a_central_account_it_did_not_scan(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner.cli import main
+
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(_withheld_snapshot(tmp_path)), "--central-account",
+                 "444444444444", "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "--central-account 444444444444 is not one of the snapshot's 3 scanned" in err
+    assert "Traceback" not in err and not (out / "findings.json").exists()
