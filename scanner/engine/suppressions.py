@@ -530,11 +530,13 @@ def suppression_notes(document: Mapping[str, Any]) -> list[str]:
         index = int(entry.get("entry") or 0)
         line = entry.get("line")
         place = f"{path}:{line}" if path and line else (path or f"suppressions[{index}]")
-        matchers = ", ".join(
-            f"{name} {entry[name]}" for name in ("rule", "account", "region", "resource")
-            if entry.get(name)) + (", tags " + ", ".join(
-                f"{k}={v}" for k, v in sorted(entry["tags"].items()))
-                if isinstance(entry.get("tags"), Mapping) and entry["tags"] else "")
+        parts = [f"{name} {entry[name]}" for name in ("rule", "account", "region", "resource")
+                 if entry.get(name)]
+        if isinstance(entry.get("tags"), Mapping) and entry["tags"]:
+            # (joined with the others, not after them: an entry of tags alone read
+            # "matched no finding: , tags ..." -- docs audit, session 20)
+            parts.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(entry["tags"].items())))
+        matchers = ", ".join(parts)
         notes.append(f"suppression {index + 1} ({place}) matched no finding: {matchers}; it "
                      f"mutes nothing (a typo, or what it muted is fixed){incomplete}")
     return notes

@@ -116,3 +116,15 @@ def test_many_stale_entries_are_counted_after_the_first_five(tmp_path: Path) -> 
     line = suppressions_line(doc)
     assert line is not None and line.count("matched no finding:") == 5
     assert "8 matched no finding" in line and "and 3 more" in line
+
+
+def test_an_entry_of_tags_alone_is_named_without_a_stray_comma(tmp_path: Path) -> None:
+    """docs audit (session 20): docs/configuration.md's own example read "matched no finding:
+    , tags environment=sandbox"."""
+    doc = _scan(tmp_path, """suppressions:
+  - tags: {environment: sandbox}
+    reason: sandbox secrets are throwaway
+    expires: 2027-03-31
+""")
+    (note,) = suppression_notes(doc)
+    assert "matched no finding: tags environment=sandbox; it mutes nothing" in note
