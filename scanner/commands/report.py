@@ -21,7 +21,8 @@ from scanner.errors import InputError, OutputError, UsageError
 if TYPE_CHECKING:
     from scanner.model import Snapshot
 
-HELP = "re-render reports (html, json, csv, junit, ocsf, asff, table) from a scan output directory"
+HELP = ("re-render reports (html, json, jsonl, csv, junit, ocsf, asff, table) from a scan "
+        "output directory")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = 'print no table or file names, only errors (the reports are still written)'
 #: with -q, standard output is discarded: errors (stderr) only

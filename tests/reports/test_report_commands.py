@@ -615,3 +615,11 @@ def test_report_in_html_is_the_same_with_the_access_views_built_before_the_rows(
     assert render_html(prepared.document, graph=prepared.graph, access=prepared.access,
                        generated_at=when) == render_html(
         whole.document, graph=whole.graph, access=whole.access, generated_at=when)
+
+
+def test_report_help_names_every_format_it_writes() -> None:
+    """docs audit (session 20): the command list's line for report left jsonl out."""
+    from reports import FORMATS
+    from scanner.commands.report import HELP
+
+    assert all(name in HELP for name in FORMATS)
