@@ -47,9 +47,10 @@ class Writer:
 
 
 def _table(ctx: ReportContext, path: Path) -> Path:
-    from reports.table import DEFAULT_WIDTH, render_table
+    from reports.table import DEFAULT_WIDTH, write_table
 
-    path.write_text(render_table(ctx.document, width=DEFAULT_WIDTH), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as fh:
+        write_table(ctx.document, fh, width=DEFAULT_WIDTH)
     return path
 
 

@@ -206,7 +206,7 @@ def read_drift(path: Path) -> Mapping[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from reports import parse_formats, write_reports
-    from reports.table import render_table
+    from reports.table import write_table
 
     formats = parse_formats(args.format)
     in_dir = Path(args.in_dir)
@@ -227,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
                              "drift)", path=str(args.drift))
     out_dir = Path(args.out) if args.out else in_dir
     if formats == ["table"] and not args.out:
-        print(render_table(rendered.document), end="")
+        write_table(rendered.document, sys.stdout)
         return 0
     from scanner.errors import Interrupted
     from scanner.output_set import OutputSet
