@@ -41,7 +41,7 @@ from scanner.policy.exposure import (
 from scanner.policy.arn import arn_partition, partition
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.principals import entry_account, is_account_entry
+from scanner.policy.principals import entry_account, is_account_entry, session_role
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri
 
@@ -59,9 +59,17 @@ class NamedPrincipals:
     #: account any condition of the policy names (exposure.mentioned_accounts: a Deny's
     #: exception lets that account's principals in where the "*" stand-in is denied)
     confined: frozenset[str] = frozenset()
+    #: (account, role name) of every assumed-role session ARN among ``arns``: the policy
+    #: names a session of that role (IAM User Guide, "AWS JSON policy elements: Principal",
+    #: role session principals), so it meant the role's session to act
+    session_roles: frozenset[tuple[str, str]] = frozenset()
 
     def names(self, arn: str, account_id: str | None) -> bool:
         return arn in self.arns or (account_id is not None and account_id in self.accounts)
+
+    def names_session_of(self, account_id: str | None, role_name: str | None) -> bool:
+        """Does the policy name an assumed-role session of this role?"""
+        return bool(self.session_roles) and (account_id, role_name) in self.session_roles
 
 
 def _acts(st: Statement, action: str) -> bool:
@@ -118,8 +126,9 @@ def named_principals(policy: Policy | None, action: str,
                 arns.add(e)
     if star:
         confined |= mentioned
+    session_roles = {r for r in map(session_role, arns) if r is not None}
     return NamedPrincipals(arns=frozen(arns), accounts=frozen(accounts), star=star,
-                           confined=frozen(confined))
+                           confined=frozen(confined), session_roles=frozenset(session_roles))
 
 
 def _probe(account: str, settings: AccessSettings, action: str, resource: str,

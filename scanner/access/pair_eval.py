@@ -556,6 +556,14 @@ class PairEvaluator:
             return False
         if p.arn in named.arns:
             return True
+        if p.facts.principal_type == "role" and named.names_session_of(p.account_id,
+                                                                        p.facts.name):
+            # the policy names a session of this role (a session ARN is evaluated as its
+            # role, secret_eval.named_principal): the owner meant that session to read, and a
+            # session can do no more than its role's identity policies allow (IAM User Guide,
+            # "Session policies"), so a gate denying the role breaks the grant (ground-truth
+            # trial round 16: the rule was silent on a session grant the role's identity denied)
+            return True
         # UNKNOWN: the resource policy was not read (gates.combine); it may let it in
         rp_ok = gates["resource_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN")
         id_ok = gates["identity_policy"].status in ("ALLOWED", "CONDITIONAL", "UNKNOWN") or \

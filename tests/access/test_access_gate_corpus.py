@@ -740,7 +740,11 @@ CASES += [
                        key_policy=SAME_KEY_DIRECT,
                        principals=(role(CENTRAL_ROLE, doc(DENY_READ), boundary=C_BOUNDARY.arn),),
                        managed=(C_BOUNDARY,)),
-             expect=None),
+             # the policy names a session of the role: meant to read, as a role named by its
+             # ARN is (same-named-role-identity-deny-without-allow), so the Deny breaks it
+             # (ground-truth trial round 16; it was DENIED and not broken)
+             expect="DENIED", gates={"identity_policy": "DENIED"},
+             broken_at=("identity_policy",)),
     GateCase(id="same-role-and-session-named-one-path", cite=PB_SESSION + "; " + SAME,
              principal=CENTRAL_ROLE,
              build=std(secret_policy=secret_policy_for(CENTRAL_ROLE, CENTRAL_SESSION,
