@@ -49,6 +49,7 @@ from scanner.policy.request import (
     arn_of,
     not_under,
     one_of,
+    under,
 )
 from scanner.policy.request import any_route as route_free
 
@@ -167,6 +168,12 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         ctx["aws:principalorgid"] = (settings.org_id,)
         if p.org_path:
             ctx["aws:principalorgpaths"] = (p.org_path,)
+        else:
+            # its place in the organization was not read: the key is present ("included in
+            # the request context only if the principal is a member of an organization") with
+            # one path beginning with our organization's id (request.under; IAM conformance
+            # trial round 22: Null "false" and ForAnyValue:StringLike "<org>/*" were unknown)
+            excluded["aws:principalorgpaths"] = under(f"{settings.org_id}/")
     elif settings.org_id and settings.org_account_ids:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
         # IAM User Guide, global condition keys, aws:PrincipalOrgPaths: "This key is included

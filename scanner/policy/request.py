@@ -279,6 +279,48 @@ def not_under(prefix: str) -> frozenset[str]:
     return _NotUnder(prefix)
 
 
+class _Under(frozenset):  # type: ignore[type-arg]
+    """A key *present* in the request with one value that begins with ``prefix``, the rest not
+    known: the aws:PrincipalOrgPaths of a principal whose account is in our organization but
+    whose place in it was not read (IAM User Guide, "AWS global condition context keys",
+    aws:PrincipalOrgPaths: "This key is included in the request context only if the
+    principal is a member of an organization"; a path begins with the organization's id,
+    "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/..."). ``Null`` on it is decided (present), a
+    comparison the prefix decides is decided (conditions._under; IAM conformance trial round
+    22). As an excluded set it excludes no literal (``in`` is always false)."""
+
+    prefix: str
+
+    def __new__(cls, prefix: str) -> "_Under":
+        self = super().__new__(cls)
+        self.prefix = prefix
+        return self
+
+    def __contains__(self, value: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _Under) and other.prefix == self.prefix
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("secretgraph.UNDER", self.prefix))
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_Under, (self.prefix,))
+
+    def __repr__(self) -> str:
+        return f"UNDER({self.prefix!r})"
+
+
+def under(prefix: str) -> frozenset[str]:
+    """The "excluded" value of a key present with one value beginning with ``prefix``
+    (``_Under``)."""
+    return _Under(prefix)
+
+
 class _ArnOf(frozenset):  # type: ignore[type-arg]
     """The value of aws:PrincipalArn when only its account is known: an IAM ARN of
     ``partition`` and ``account`` -- ``arn:<partition>:iam::<account>:`` followed by a
@@ -618,6 +660,8 @@ class Request:
                            if isinstance(excluded, _OneOf)
                            else ("!", "under", excluded.prefix)
                            if isinstance(excluded, _NotUnder)
+                           else ("!", "present under", excluded.prefix)
+                           if isinstance(excluded, _Under)
                            else ("!", "arn of", excluded.prefix)
                            if isinstance(excluded, _ArnOf)
                            else ("!", "arn of an account no policy names")
