@@ -693,6 +693,9 @@ def _unique_id(clause: ConditionClause, shape: _UniqueIdOf, negated: bool, key: 
         return shape.session and bool(colon) and bool(first) and not first.strip("*") \
             and bool(second) and not second.strip("*")
 
+    if base in _ARN_OPERATORS:
+        # never an ARN: an ARN operator matches it neither way (module doc)
+        return Tri.FALSE, ()
     if base not in _STRING_OPERATORS:
         return Tri.UNKNOWN, (key,)
     if any(matches_all(v) for v in values):

@@ -27,15 +27,15 @@ from scanner.graph.builder import build_graph
 USER = f"arn:aws:iam::{MEMBER}:user/alice"
 
 
-def _snap(principal: str, userid: Any) -> Any:
-    extra = {"Condition": {"StringLike": {"aws:userid": userid}}}
+def _snap(principal: str, userid: Any, operator: str = "StringLike") -> Any:
+    extra = {"Condition": {operator: {"aws:userid": userid}}}
     return estate(secret_policy=secret_policy_for(principal, extra=extra),
                   key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"),
                   principals=(role(principal, allow_read_identity()),))
 
 
-def _decision(principal: str, userid: Any) -> str:
-    snap = _snap(principal, userid)
+def _decision(principal: str, userid: Any, operator: str = "StringLike") -> str:
+    snap = _snap(principal, userid, operator)
     sa = analyze_access(build_graph(snap), snap,
                         AccessSettings.from_snapshot(snap)).for_secret(SECRET_ARN)
     assert sa is not None
@@ -58,6 +58,13 @@ def _decision(principal: str, userid: Any) -> str:
 ])
 def test_the_unique_id_prefix_decides(principal: str, userid: str, expected: str) -> None:
     assert _decision(principal, userid) == expected
+
+
+def test_an_arn_operator_matches_no_unique_id() -> None:
+    """IAM User Guide, ARN condition operators compare ARNs: aws:userid is none (conditions
+    module doc: a request value that is not an ARN matches neither way)."""
+    assert _decision(APP_ROLE, "arn:aws:iam::*:*", "ArnLike") == "DENIED"
+    assert _decision(APP_ROLE, "arn:aws:iam::*:*", "ArnNotLike") == "DENIED"
 
 
 def test_a_deny_unless_a_user_prefix_denies_a_role() -> None:
