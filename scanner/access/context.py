@@ -41,11 +41,15 @@ from scanner.policy.request import (
     PRESENT,
     PRINCIPAL_ARN,
     PRINCIPAL_TYPE,
+    ROLE_USERID,
     TEMPORARY_CREDENTIAL_KEYS,
+    USER_USERID,
+    USERID,
     Request,
     arn_of,
     not_under,
     one_of,
+    under,
 )
 from scanner.policy.request import any_route as route_free
 
@@ -164,6 +168,12 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         ctx["aws:principalorgid"] = (settings.org_id,)
         if p.org_path:
             ctx["aws:principalorgpaths"] = (p.org_path,)
+        else:
+            # its place in the organization was not read: the key is present ("included in
+            # the request context only if the principal is a member of an organization") with
+            # one path beginning with our organization's id (request.under; IAM conformance
+            # trial round 22: Null "false" and ForAnyValue:StringLike "<org>/*" were unknown)
+            excluded["aws:principalorgpaths"] = under(f"{settings.org_id}/")
     elif settings.org_id and settings.org_account_ids:
         excluded["aws:principalorgid"] = frozenset({settings.org_id})
         # IAM User Guide, global condition keys, aws:PrincipalOrgPaths: "This key is included
@@ -208,6 +218,16 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # not present; no SAML / web-identity federation key (IAM conformance trial round 18)
         ctx["aws:userid"] = (f"{p.account_id}:{p.arn.split('federated-user/', 1)[1]}",)
         absent.add(NO_FEDERATION)
+    if not stand_in and USERID not in ctx:
+        # IAM User Guide, principal key values: aws:userid is "role-id:caller-specified-role-
+        # name" for a role, the user's unique id for an IAM user; "Understanding unique ID
+        # prefixes": a role's id begins AROA, a user's AIDA. The id is not in the snapshot,
+        # its shape is (request.ROLE_USERID; IAM conformance trial round 22: StringLike
+        # aws:userid "AIDA*" left a role CONDITIONAL, and --prove gave it the userid "AIDA")
+        if p.principal_type == "role" and session in (None, "assumed-role"):
+            excluded[USERID] = ROLE_USERID
+        elif p.principal_type == "user" and session is None:
+            excluded[USERID] = USER_USERID
     if session is None and p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
     elif p.principal_type == "role" or session is not None or root_user:

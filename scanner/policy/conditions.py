@@ -32,7 +32,7 @@ from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
                                     _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
-                                    REQUEST_TIME_KEYS, always_present)
+                                    _Under, _UniqueIdOf, REQUEST_TIME_KEYS, always_present)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -470,7 +470,7 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     state = request.key_state(key)
     if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
                                                  (_EveryLiteral, _ArnOf, _ArnOfUnnamed,
-                                                  _Present, _OneOf)):
+                                                  _Present, _OneOf, _UniqueIdOf, _Under)):
         state = KeyState.KNOWN  # present: an account no policy names, but an account; an
         # ARN of a known account, but an ARN; a value not known, but a value (PRESENT); one
         # of a known set of values, but one (ONE_OF: an IAM caller's aws:PrincipalType, IAM
@@ -521,6 +521,10 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
         return _present(clause, negated, key, values)
     if isinstance(excluded, _ArnOfUnnamed):
         return _arn_of_unnamed(clause, negated, key, values)
+    if isinstance(excluded, _UniqueIdOf):
+        return _unique_id(clause, excluded, negated, key, values)
+    if isinstance(excluded, _Under):
+        return _under(clause, excluded.prefix, negated, key, values)
     if isinstance(excluded, _NotUnder):
         # every value under a prefix (an outsider's aws:PrincipalOrgPaths under our org id):
         # a value, or a pattern whose head is the prefix itself, can only match an excluded
@@ -608,6 +612,95 @@ def _present(clause: ConditionClause, negated: bool, key: str,
     if base in ("stringlike", "stringnotlike") and any(v and not v.strip("*") for v in values):
         return Tri.of(not negated), ()
     if not values and base.startswith("string"):
+        return Tri.of(negated), ()
+    return Tri.UNKNOWN, (key,)
+
+
+def _under(clause: ConditionClause, prefix: str, negated: bool, key: str,
+           values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
+    """A key present with one value beginning with ``prefix``, the rest not known (request.
+    _Under: a member's aws:PrincipalOrgPaths, its place in our organization not read).
+    Decided where the prefix decides: a pattern of wildcards after a part of the prefix
+    (StringLike ``o-id/*``, ``*``) matches the value -- the positive operators true, the
+    negated false; a value (StringEquals; IgnoreCase case-folded: organization paths are
+    lower case) or a pattern's literal head that disagrees with the prefix (another
+    organization's ``o-other/*``) cannot -- the positive false, the negated true. One value,
+    present: a qualifier or ``IfExists`` reads as the plain operator ("Multivalued context
+    keys"). Else (an OU below the root) UNKNOWN, naming the key (IAM conformance trial round
+    22)."""
+    base = clause.base
+
+    def may_match(v: str) -> bool:
+        if base in ("stringequals", "stringnotequals"):
+            return v.startswith(prefix)
+        if base in ("stringequalsignorecase", "stringnotequalsignorecase"):
+            return v.lower().startswith(prefix)
+        head = literal_prefix(v)
+        return head.startswith(prefix) or prefix.startswith(head)
+
+    def matches_all(v: str) -> bool:
+        head = literal_prefix(v)
+        return base in ("stringlike", "stringnotlike") and prefix.startswith(head) and \
+            not v[len(head):].strip("*")
+
+    if base not in _STRING_OPERATORS:
+        return Tri.UNKNOWN, (key,)
+    if any(matches_all(v) for v in values):
+        return Tri.of(not negated), ()
+    if not any(may_match(v) for v in values):
+        return Tri.of(negated), ()
+    return Tri.UNKNOWN, (key,)
+
+
+def _unique_id(clause: ConditionClause, shape: _UniqueIdOf, negated: bool, key: str,
+               values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
+    """aws:userid of a role session or an IAM user, its unique id not known (request.
+    _UniqueIdOf: ``AROA<id>:<session name>`` for a role, ``AIDA<id>`` for a user). Decided
+    where the shape decides: a value that no string of the shape can equal (StringEquals
+    ``AIDA...`` or ``<account>`` for a role; IgnoreCase compared case-folded) or a pattern
+    whose literal head disagrees with the prefix (StringLike ``AIDA*``, ``<account>:*``), or
+    holds a ``:`` a user's id never has, matches none -- the positive operators false, the
+    negated true; a pattern of wildcards after a part of the prefix (``AROA*``, ``*``, and
+    for a role ``AROA*:*``) matches every one -- the positive true, the negated false. The
+    key is present with one value (aws:userid: "included in the request context for all
+    signed requests"), so a qualifier or ``IfExists`` reads as the plain operator. Else
+    (``AROAEXAMPLEID:*``: which role has that id) UNKNOWN, naming the key (IAM conformance
+    trial round 22)."""
+    base = clause.base
+    rx = re.compile(shape.regex, re.IGNORECASE if base.endswith("ignorecase") else 0)
+
+    def may_match(v: str) -> bool:
+        if base in _EXACT_STRING:
+            return rx.fullmatch(v) is not None
+        head = literal_prefix(v)
+        if head == v:  # no wildcard: StringLike compares it literally
+            return rx.fullmatch(v) is not None
+        if not (head.startswith(shape.prefix) or shape.prefix.startswith(head)):
+            return False
+        return shape.session or ":" not in v
+
+    def matches_all(v: str) -> bool:
+        if base not in ("stringlike", "stringnotlike"):
+            return False
+        head = literal_prefix(v)
+        if not shape.prefix.startswith(head):
+            return False
+        rest = v[len(head):]
+        if not rest.strip("*"):
+            return True
+        # a role's: the id, a colon, the session name (neither holds a colon)
+        first, colon, second = rest.partition(":")
+        return shape.session and bool(colon) and bool(first) and not first.strip("*") \
+            and bool(second) and not second.strip("*")
+
+    if base in _ARN_OPERATORS:
+        # never an ARN: an ARN operator matches it neither way (module doc)
+        return Tri.FALSE, ()
+    if base not in _STRING_OPERATORS:
+        return Tri.UNKNOWN, (key,)
+    if any(matches_all(v) for v in values):
+        return Tri.of(not negated), ()
+    if not any(may_match(v) for v in values):
         return Tri.of(negated), ()
     return Tri.UNKNOWN, (key,)
 

@@ -279,6 +279,48 @@ def not_under(prefix: str) -> frozenset[str]:
     return _NotUnder(prefix)
 
 
+class _Under(frozenset):  # type: ignore[type-arg]
+    """A key *present* in the request with one value that begins with ``prefix``, the rest not
+    known: the aws:PrincipalOrgPaths of a principal whose account is in our organization but
+    whose place in it was not read (IAM User Guide, "AWS global condition context keys",
+    aws:PrincipalOrgPaths: "This key is included in the request context only if the
+    principal is a member of an organization"; a path begins with the organization's id,
+    "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/..."). ``Null`` on it is decided (present), a
+    comparison the prefix decides is decided (conditions._under; IAM conformance trial round
+    22). As an excluded set it excludes no literal (``in`` is always false)."""
+
+    prefix: str
+
+    def __new__(cls, prefix: str) -> "_Under":
+        self = super().__new__(cls)
+        self.prefix = prefix
+        return self
+
+    def __contains__(self, value: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _Under) and other.prefix == self.prefix
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("secretgraph.UNDER", self.prefix))
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_Under, (self.prefix,))
+
+    def __repr__(self) -> str:
+        return f"UNDER({self.prefix!r})"
+
+
+def under(prefix: str) -> frozenset[str]:
+    """The "excluded" value of a key present with one value beginning with ``prefix``
+    (``_Under``)."""
+    return _Under(prefix)
+
+
 class _ArnOf(frozenset):  # type: ignore[type-arg]
     """The value of aws:PrincipalArn when only its account is known: an IAM ARN of
     ``partition`` and ``account`` -- ``arn:<partition>:iam::<account>:`` followed by a
@@ -435,6 +477,62 @@ def one_of(members: AbstractSet[str]) -> frozenset[str]:
     return _OneOf(members)
 
 
+#: STS AssumeRole, RoleSessionName: 2-64 characters of [\w+=,.@-]
+_SESSION_NAME = r"[\w+=,.@-]{2,64}"
+
+
+class _UniqueIdOf(frozenset):  # type: ignore[type-arg]
+    """aws:userid of a role session or an IAM user whose unique id the snapshot does not hold:
+    present, one value of a known shape. IAM User Guide, "AWS global condition context keys",
+    principal key values: aws:userid is "role-id:caller-specified-role-name" for a role, the
+    user's unique id for an IAM user; "IAM identifiers", "Understanding unique ID prefixes":
+    "AROA" is a role's prefix, "AIDA" an IAM user's. ``prefix``: AROA or AIDA; ``session``:
+    the id is followed by ``:`` and the session name (a role). ``Null`` on it is decided
+    (present); a string comparison is decided where the shape decides it
+    (conditions._unique_id; IAM conformance trial round 22). As an excluded set it excludes
+    no literal (``in`` is always false)."""
+
+    prefix: str
+    session: bool
+
+    def __new__(cls, prefix: str, session: bool) -> "_UniqueIdOf":
+        self = super().__new__(cls)
+        self.prefix = prefix
+        self.session = session
+        return self
+
+    @property
+    def regex(self) -> str:
+        """Every value of the shape, as a regular expression (unique ids: upper-case letters
+        and digits, as the IAM API's ``RoleId`` / ``UserId`` pattern ``[\\w]+`` shows them)."""
+        return f"{self.prefix}[A-Z0-9]+" + (f":{_SESSION_NAME}" if self.session else "")
+
+    def __contains__(self, value: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
+        return isinstance(other, _UniqueIdOf) and (other.prefix, other.session) == \
+            (self.prefix, self.session)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("secretgraph.UNIQUE_ID_OF", self.prefix, self.session))
+
+    def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
+        return (_UniqueIdOf, (self.prefix, self.session))
+
+    def __repr__(self) -> str:
+        return f"UNIQUE_ID_OF({self.prefix!r}, session={self.session})"
+
+
+#: the aws:userid of a role session and of an IAM user (``_UniqueIdOf``)
+ROLE_USERID: frozenset[str] = _UniqueIdOf("AROA", True)
+USER_USERID: frozenset[str] = _UniqueIdOf("AIDA", False)
+USERID = "aws:userid"
+
+
 #: IAM User Guide, "AWS global condition context keys", aws:PrincipalType: "Account, User,
 #: FederatedUser, AssumedRole, Anonymous" -- the values of an IAM caller's request (Secrets
 #: Manager and KMS take no anonymous calls: docs/access.md), the key "included in the request
@@ -562,10 +660,14 @@ class Request:
                            if isinstance(excluded, _OneOf)
                            else ("!", "under", excluded.prefix)
                            if isinstance(excluded, _NotUnder)
+                           else ("!", "present under", excluded.prefix)
+                           if isinstance(excluded, _Under)
                            else ("!", "arn of", excluded.prefix)
                            if isinstance(excluded, _ArnOf)
                            else ("!", "arn of an account no policy names")
                            if isinstance(excluded, _ArnOfUnnamed)
+                           else ("!", "unique id", excluded.prefix, excluded.session)
+                           if isinstance(excluded, _UniqueIdOf)
                            else ("!", tuple(sorted(excluded))))
             else:
                 out.append(state.value)

@@ -60,6 +60,7 @@ from scanner.policy.principals import (
 )
 from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
                                     _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
+                                    _Under, _UniqueIdOf,
                                     always_present)
 from scanner.policy.tri import Tri
 
@@ -440,6 +441,27 @@ class Encoder:
             members = sorted(request.excluded[name].members)  # type: ignore[attr-defined]
             self.facts.append(count == 1)
             self.facts.append(z3.Or(*[vals[0] == sval(m) for m in members]))
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _UniqueIdOf):
+            # conditions._unique_id: a role session's aws:userid AROA<id>:<session name>, an
+            # IAM user's AIDA<id>, the id not known (IAM conformance trial round 22: a role's
+            # witness had the userid "AIDA")
+            if kind != "str":
+                raise NotEncoded(f"{name} compared as a {kind}")
+            shape = request.excluded[name]
+            form = [z3.Re(shape.prefix),  # type: ignore[attr-defined]
+                    z3.Plus(z3.Union(z3.Range("A", "Z"), z3.Range("0", "9")))]
+            if shape.session:  # type: ignore[attr-defined]
+                form += [z3.Re(":"), _SESSION_NAME]
+            self.facts.append(count == 1)
+            self.facts.append(z3.InRe(vals[0], z3.Concat(*form)))
+        elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _Under):
+            # conditions._under: in the request, one organization path beginning with the
+            # prefix (a member whose place in our organization was not read)
+            if kind != "str":
+                raise NotEncoded(f"{name} compared as a {kind}")
+            prefix = request.excluded[name].prefix  # type: ignore[attr-defined]
+            self.facts += [count == 1, z3.PrefixOf(sval(prefix), vals[0]),
+                           z3.InRe(vals[0], _ORG_PATH)]
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _NotUnder):
             # conditions._excluded: no value begins with the prefix (an outsider's
             # aws:PrincipalOrgPaths under our organization id)
