@@ -37,7 +37,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import boto3
 
@@ -59,7 +59,13 @@ from scanner.aws.throttle import (
 from scanner.aws.throttle import DEFAULT_SECONDS as DEFAULT_THROTTLE_SECONDS
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
-from scanner.errors import Cancelled, SecretgraphError, UsageError
+from scanner.errors import (
+    Cancelled,
+    ProcessDied,
+    SecretgraphError,
+    UsageError,
+    how_it_ended,
+)
 from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
@@ -1252,13 +1258,19 @@ def collect_processes(options: CollectOptions, processes: int,
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=processes,
                                                       mp_context=context,
                                                       initializer=_shard_start)
+        workers: list[Any] = []
         try:
             futures = [pool.submit(_shard_process, job) for job in jobs]
+            # the pool's processes, held here: a broken pool forgets them
+            workers = list((getattr(pool, "_processes", None) or {}).values())
             # the first failure ends the run at once, whichever shard it comes from
             concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
             for future in futures:
                 if future.done() and future.exception() is not None:
                     future.result()  # raises it
+        except concurrent.futures.process.BrokenProcessPool:
+            _stop_shards(pool)
+            raise _shard_died(workers, processes) from None
         except BaseException:
             # Ctrl-C, SIGTERM (to this process alone, as kill and timeout(1) send it) or a
             # shard's failure: the other shards are stopped now, not waited for (a call of
@@ -1272,6 +1284,23 @@ def collect_processes(options: CollectOptions, processes: int,
     if counter is not None:
         counter.add(result.api_calls)
     return result.path
+
+
+def _shard_died(workers: Sequence[Any], processes: int) -> ProcessDied:
+    """The error for a shard process that ended without an answer (a broken pool): which one
+    and how, from the processes the pool had (the pool terminates the others with SIGTERM
+    once one is gone, so the first other ending names the one that broke it)."""
+    for process in workers:
+        process.join(timeout=5)
+    ended = [p for p in workers if p.exitcode is not None]
+    culprit = next((p for p in ended if p.exitcode != -signal.SIGTERM), None) or \
+        (ended[0] if ended else None)
+    which = f" (pid {culprit.pid})" if culprit is not None else ""
+    how = how_it_ended(culprit.exitcode if culprit is not None else None)
+    return ProcessDied(
+        f"scan --processes {processes}: a collection process{which} ended without an answer: "
+        f"{how}; the other shard processes were stopped and nothing was written or recorded; "
+        "run the scan again (with fewer --processes if memory is short)")
 
 
 def _shard_start() -> None:

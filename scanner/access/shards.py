@@ -32,6 +32,7 @@ from typing import Callable, Iterable, Sequence
 from scanner.access.graph_io import SecretView
 from scanner.access.secret_eval import SecretEvaluator
 from scanner.access.verdicts import SecretAccess
+from scanner.errors import ProcessDied, how_it_ended
 
 #: below this many secrets per process a shard's share of the caches' warm-up and the
 #: pickling cost more than the second core saves (docs/scale.md, "Access analysis")
@@ -40,6 +41,11 @@ MIN_SECRETS_PER_PROCESS = 25_000
 
 class ShardError(RuntimeError):
     """A shard's process failed or died: the analysis has no answer for its secrets."""
+
+
+class ShardDied(ShardError, ProcessDied):
+    """A shard's process ended without an answer (killed: the out-of-memory killer's SIGKILL):
+    one error line, not an internal error (fault-injection trial round 12)."""
 
 
 def shard_count(processes: int, secrets: int) -> int:
@@ -109,9 +115,10 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView], shards: i
                 data = recv.recv_bytes()
             except EOFError:
                 proc.join()
-                raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1}: its "
-                                 f"process ended without an answer (exit code "
-                                 f"{proc.exitcode})") from None
+                raise ShardDied(f"access analysis of secrets {r.start}-{r.stop - 1}: its "
+                                f"process ended without an answer ({how_it_ended(proc.exitcode)})"
+                                "; run the scan again (with fewer --processes if memory is "
+                                "short)") from None
             ok, payload = pickle.loads(data)
             if not ok:
                 raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1} failed "

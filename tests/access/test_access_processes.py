@@ -310,6 +310,33 @@ def test_a_shard_process_that_dies_fails_the_analysis(no_threshold: None,
         _run(snap, 2)
 
 
+def test_a_shard_process_killed_with_sigkill_is_one_clear_line_not_an_internal_error(
+        no_threshold: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The out-of-memory killer's SIGKILL to a child of the access analysis: `scan` said
+    "internal error: ShardError: ... (exit code -9) (run with --debug for the traceback)", as
+    for a bug (fault-injection trial round 12). Now: one error line naming the secrets and
+    how the process ended, exit 2."""
+    import os
+    import signal
+
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = guarded_estate()
+    write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    _on_the_last_secret(monkeypatch, snap, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    code = main(["scan", "--snapshot", str(tmp_path / "snapshot.json.gz"), "--processes", "2",
+                 "--out", str(tmp_path / "out"), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "internal error" not in err and "Traceback" not in err, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("secretgraph scan: error: access analysis of secrets "), line
+    assert "killed by signal 9 (SIGKILL, as the out-of-memory killer ends a process)" in line
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_interrupted_analysis_stops_its_shard_processes_at_once(
         no_threshold: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C (or SIGTERM, delivered to the parent only: kill PID, systemd's main process)
