@@ -587,6 +587,11 @@ def _crash_entry(exc: Exception, account_id: str, region: str, service: str) -> 
                          error_kind="fatal", message=message)
 
 
+#: said after an AssumeRole refusal when the scan sent an ExternalId (not its value)
+EXTERNAL_ID_HINT = (" (sent with the ExternalId of --external-id: a trust policy that requires "
+                    "another sts:ExternalId is refused so too)")
+
+
 class _Run:
     """The state of one collect() call (shared by the units of work)."""
 
@@ -604,6 +609,11 @@ class _Run:
             entry = classify(exc, account_id=account_id, region=GLOBAL, service="sts",
                              operation="AssumeRole",
                              resource_arn=self.sessions.role_arn(account_id))
+            if entry.error_kind == "denied" and self.options.external_id:
+                # AWS refuses an ExternalId the trust policy does not accept with the words
+                # it uses for a caller it does not trust: say which may be the case (fault-
+                # injection trial round 12: --external-id wrong for one account)
+                entry = dataclasses.replace(entry, message=entry.message + EXTERNAL_ID_HINT)
             self.store.put(account_id, "assume", {"coverage": [to_jsonable(entry)]})
             return account_id, False
 

@@ -111,6 +111,29 @@ def test_a_role_that_cannot_be_assumed_is_coverage_and_the_scan_goes_on(
     assert {s.name for s in security.regions[0].secrets} == {"db/member-a", "plain"}
 
 
+def test_a_role_refused_with_an_external_id_says_the_external_id_may_be_why(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
+        fail_call: Callable[..., Any]) -> None:
+    """AWS answers an AssumeRole whose ExternalId the role's trust policy does not accept
+    exactly as one the trust policy does not allow at all ("... is not authorized to perform:
+    sts:AssumeRole on resource: ..."): with --external-id wrong for one account, its entry
+    named only the trust (fault-injection trial round 12). The entry says an ExternalId was
+    sent; without --external-id it says nothing of it."""
+    refused = (f"User: arn:aws:iam::{estate.management}:user/auditor is not authorized to "
+               f"perform: sts:AssumeRole on resource: arn:aws:iam::{estate.member}:role/{ROLE}")
+    fail_call("sts", "AssumeRole", "AccessDenied", message=refused,
+              when=lambda p: estate.member in p.get("RoleArn", ""))(scan_session)
+    for external_id, hinted in ((None, False), ("audit-2026", True)):
+        snapshot = scan(tmp_path / str(external_id), scan_session,
+                        accounts=(estate.security, estate.member), external_id=external_id)
+        [entry] = snapshot.coverage
+        assert entry.message.startswith(refused)
+        assert ("sent with the ExternalId of --external-id: a trust policy that requires "
+                "another sts:ExternalId is refused so too" in entry.message) is hinted, \
+            entry.message
+        assert "audit-2026" not in entry.message  # the value itself is not written down
+
+
 def test_a_denied_policy_read_marks_that_secret_unread(
         tmp_path: Path, estate: Any, scan_session: boto3.Session,
         fail_call: Callable[..., Any]) -> None:
