@@ -61,6 +61,7 @@ from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, se
 from scanner.collectors.base import Recorder
 from scanner.errors import (
     Cancelled,
+    OutputError,
     ProcessDied,
     SecretgraphError,
     UsageError,
@@ -397,10 +398,20 @@ class PartStore:
             if self._closed:
                 raise Cancelled()
             path = self._path(account_id, part)
-            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError as exc:
+                # a full $TMPDIR: one error naming the folder, not a collector's crash (the
+                # guard around each collector caught it) and then "internal error: OSError:
+                # [Errno 28] No space left on device" (fault-injection trial round 12)
+                raise OutputError(
+                    f"cannot write the collection's working files in {self.root.parent} (the "
+                    f"temporary directory: $TMPDIR, else /tmp): {exc.strerror or exc}; nothing "
+                    "was written -- free some space there, or set TMPDIR to a folder on a "
+                    "disk with room") from None
 
     def close(self) -> None:
         """No write after this returns (one in progress is finished first)."""

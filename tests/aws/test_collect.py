@@ -134,6 +134,30 @@ def test_a_role_refused_with_an_external_id_says_the_external_id_may_be_why(
         assert "audit-2026" not in entry.message  # the value itself is not written down
 
 
+def test_a_full_temporary_disk_is_one_error_naming_the_folder_not_a_collector_crash(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """$TMPDIR on a full disk: the first account's working file failed inside the collector's
+    guard ("collector crashed in ...: iam collector failed on OSError"), the crash entry's own
+    write failed again, and the scan ended "internal error: OSError: [Errno 28] No space left
+    on device", naming no folder -- with one process or several (fault-injection trial round
+    12). Now: OutputError naming the working folder and $TMPDIR; no crash is recorded."""
+    from helpers.full_disk import NearlyFullDisk
+
+    from scanner.errors import OutputError
+
+    work = tmp_path / "work"
+    work.mkdir()
+    NearlyFullDisk(work, free=0).install(monkeypatch)
+    with pytest.raises(OutputError) as caught:
+        scan(tmp_path, scan_session, accounts=(estate.security, estate.member), work_dir=work)
+    said = str(caught.value)
+    assert said.startswith(f"cannot write the collection's working files in {work}"), said
+    assert "No space left on device" in said and "TMPDIR" in said
+    assert "collector crashed" not in caplog.text
+    assert list(work.iterdir()) == []  # the working folder was removed
+
+
 def test_a_denied_policy_read_marks_that_secret_unread(
         tmp_path: Path, estate: Any, scan_session: boto3.Session,
         fail_call: Callable[..., Any]) -> None:
