@@ -647,6 +647,12 @@ class _Run:
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            if self.sessions.cancelled:
+                # the run is stopping (an error, a signal) and exits without waiting for its
+                # workers: what fails now ("cannot schedule new futures after interpreter
+                # shutdown") is that stop, not a collector's crash, logged after the scan's
+                # last line (fault-injection trial round 12)
+                raise Cancelled() from None
             service = iam.SERVICE if region == GLOBAL else "(all)"
             entry = _crash_entry(exc, account_id, region, service)
             data: dict[str, Any] = {"coverage": [to_jsonable(entry)]}
@@ -687,6 +693,8 @@ class _Run:
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            if self.sessions.cancelled:  # the run is stopping (as in _unit)
+                raise Cancelled() from None
             rec.coverage.append(_crash_entry(exc, account_id, region, secretsmanager.SERVICE))
             raw = {"described": {}, "failed": sorted(arns)}
         patches = secretsmanager.transform_replication(raw)

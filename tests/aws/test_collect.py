@@ -158,6 +158,34 @@ def test_a_full_temporary_disk_is_one_error_naming_the_folder_not_a_collector_cr
     assert list(work.iterdir()) == []  # the working folder was removed
 
 
+def test_a_unit_failing_after_the_run_stopped_is_not_logged_as_a_collector_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A run stopped by an error (a full $TMPDIR) or a signal exits without waiting for its
+    workers; one still in a unit then met "RuntimeError: cannot schedule new futures after
+    interpreter shutdown", and "ERROR scanner.collect: collector crashed in ...: (all)
+    collector failed on RuntimeError" was printed after the scan's error line, under -q too
+    (fault-injection trial round 12). Once the run is stopping, a unit's failure is its stop."""
+    import scanner.collect as collect_module
+    from scanner.errors import Cancelled
+
+    class StoppedSessions:
+        cancelled = True
+
+    def fails(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(collect_module, "collect_region", fails)
+    monkeypatch.setattr(collect_module, "collect_iam", fails)
+    run = collect_module._Run(options(tmp_path), StoppedSessions(),  # type: ignore[arg-type]
+                              collect_module.PartStore(tmp_path / "parts"))
+    for region in (REGION, "global"):
+        with pytest.raises(Cancelled):
+            run.unit(("111122223333", region))
+    assert "collector crashed" not in caplog.text
+    assert not (tmp_path / "parts").exists()
+
+
 def test_a_denied_policy_read_marks_that_secret_unread(
         tmp_path: Path, estate: Any, scan_session: boto3.Session,
         fail_call: Callable[..., Any]) -> None:
