@@ -121,8 +121,14 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView], shards: i
                                 "short)") from None
             ok, payload = pickle.loads(data)
             if not ok:
-                raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1} failed "
-                                 f"in its process:\n{payload}")
+                # the exception on the line, the child's traceback a note (shown by --debug;
+                # it was the message, printed whole on an ordinary run: fault-injection trial
+                # round 12)
+                said, trace = payload
+                error = ShardError(f"access analysis of secrets {r.start}-{r.stop - 1} failed "
+                                   f"in its process: {said}")
+                error.add_note(f"in the shard process:\n{trace}")
+                raise error
             if len(payload) != len(r):
                 raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1}: "
                                  f"{len(payload)} answers for {len(r)} secrets")
@@ -147,8 +153,8 @@ def _child(conn: Connection, ev: SecretEvaluator, views: Sequence[SecretView],
     try:
         try:
             out: tuple[bool, object] = (True, [ev.secret_access(views[i]) for i in r])
-        except BaseException:  # noqa: BLE001 -- reported to the parent, which raises
-            out = (False, traceback.format_exc())
+        except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which raises
+            out = (False, (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
         conn.close()
     finally:

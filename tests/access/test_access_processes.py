@@ -246,6 +246,37 @@ def test_a_failing_shard_fails_the_analysis(no_threshold: None,
         _run(snap, 2)
 
 
+def test_a_failing_shard_is_one_line_its_traceback_with_debug_only(
+        no_threshold: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A child that raised put its whole traceback into the error line of an ordinary run
+    ("internal error: ShardError: ... failed in its process:\ufffdTraceback (most recent call
+    last):\ufffd  File ..."; fault-injection trial round 12). The line names the exception;
+    --debug shows the child's traceback."""
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = guarded_estate()
+    write_snapshot(tmp_path / "snapshot.json.gz", snap)
+
+    def boom() -> None:
+        raise ValueError("boom in a shard")
+
+    _on_the_last_secret(monkeypatch, snap, boom)
+    argv = ["scan", "--snapshot", str(tmp_path / "snapshot.json.gz"), "--processes", "2",
+            "--format", "json"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in line and "File " not in line, line
+    assert line.startswith("secretgraph scan: internal error: ShardError: access analysis of "
+                           "secrets "), line
+    assert line.endswith("failed in its process: ValueError: boom in a shard (run with --debug "
+                         "for the traceback)"), line
+    assert main([*argv, "--out", str(tmp_path / "b"), "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "in boom" in err and 'raise ValueError("boom in a shard")' in err
+
+
 def test_a_path_survives_pickling_whole() -> None:
     """AccessPath.__reduce__ lists the fields in the constructor's order."""
     import dataclasses
