@@ -37,7 +37,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import boto3
 
@@ -59,7 +59,14 @@ from scanner.aws.throttle import (
 from scanner.aws.throttle import DEFAULT_SECONDS as DEFAULT_THROTTLE_SECONDS
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
 from scanner.collectors.base import Recorder
-from scanner.errors import Cancelled, SecretgraphError, UsageError
+from scanner.errors import (
+    Cancelled,
+    OutputError,
+    ProcessDied,
+    SecretgraphError,
+    UsageError,
+    how_it_ended,
+)
 from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
@@ -391,10 +398,20 @@ class PartStore:
             if self._closed:
                 raise Cancelled()
             path = self._path(account_id, part)
-            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError as exc:
+                # a full $TMPDIR: one error naming the folder, not a collector's crash (the
+                # guard around each collector caught it) and then "internal error: OSError:
+                # [Errno 28] No space left on device" (fault-injection trial round 12)
+                raise OutputError(
+                    f"cannot write the collection's working files in {self.root.parent} (the "
+                    f"temporary directory: $TMPDIR, else /tmp): {exc.strerror or exc}; nothing "
+                    "was written -- free some space there, or set TMPDIR to a folder on a "
+                    "disk with room") from None
 
     def close(self) -> None:
         """No write after this returns (one in progress is finished first)."""
@@ -581,6 +598,11 @@ def _crash_entry(exc: Exception, account_id: str, region: str, service: str) -> 
                          error_kind="fatal", message=message)
 
 
+#: said after an AssumeRole refusal when the scan sent an ExternalId (not its value)
+EXTERNAL_ID_HINT = (" (sent with the ExternalId of --external-id: a trust policy that requires "
+                    "another sts:ExternalId is refused so too)")
+
+
 class _Run:
     """The state of one collect() call (shared by the units of work)."""
 
@@ -598,6 +620,11 @@ class _Run:
             entry = classify(exc, account_id=account_id, region=GLOBAL, service="sts",
                              operation="AssumeRole",
                              resource_arn=self.sessions.role_arn(account_id))
+            if entry.error_kind == "denied" and self.options.external_id:
+                # AWS refuses an ExternalId the trust policy does not accept with the words
+                # it uses for a caller it does not trust: say which may be the case (fault-
+                # injection trial round 12: --external-id wrong for one account)
+                entry = dataclasses.replace(entry, message=entry.message + EXTERNAL_ID_HINT)
             self.store.put(account_id, "assume", {"coverage": [to_jsonable(entry)]})
             return account_id, False
 
@@ -620,6 +647,12 @@ class _Run:
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            if self.sessions.cancelled:
+                # the run is stopping (an error, a signal) and exits without waiting for its
+                # workers: what fails now ("cannot schedule new futures after interpreter
+                # shutdown") is that stop, not a collector's crash, logged after the scan's
+                # last line (fault-injection trial round 12)
+                raise Cancelled() from None
             service = iam.SERVICE if region == GLOBAL else "(all)"
             entry = _crash_entry(exc, account_id, region, service)
             data: dict[str, Any] = {"coverage": [to_jsonable(entry)]}
@@ -660,6 +693,8 @@ class _Run:
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- recorded as a fatal coverage entry
+            if self.sessions.cancelled:  # the run is stopping (as in _unit)
+                raise Cancelled() from None
             rec.coverage.append(_crash_entry(exc, account_id, region, secretsmanager.SERVICE))
             raw = {"described": {}, "failed": sorted(arns)}
         patches = secretsmanager.transform_replication(raw)
@@ -1252,13 +1287,19 @@ def collect_processes(options: CollectOptions, processes: int,
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=processes,
                                                       mp_context=context,
                                                       initializer=_shard_start)
+        workers: list[Any] = []
         try:
             futures = [pool.submit(_shard_process, job) for job in jobs]
+            # the pool's processes, held here: a broken pool forgets them
+            workers = list((getattr(pool, "_processes", None) or {}).values())
             # the first failure ends the run at once, whichever shard it comes from
             concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
             for future in futures:
                 if future.done() and future.exception() is not None:
                     future.result()  # raises it
+        except concurrent.futures.process.BrokenProcessPool:
+            _stop_shards(pool)
+            raise _shard_died(workers, processes) from None
         except BaseException:
             # Ctrl-C, SIGTERM (to this process alone, as kill and timeout(1) send it) or a
             # shard's failure: the other shards are stopped now, not waited for (a call of
@@ -1272,6 +1313,23 @@ def collect_processes(options: CollectOptions, processes: int,
     if counter is not None:
         counter.add(result.api_calls)
     return result.path
+
+
+def _shard_died(workers: Sequence[Any], processes: int) -> ProcessDied:
+    """The error for a shard process that ended without an answer (a broken pool): which one
+    and how, from the processes the pool had (the pool terminates the others with SIGTERM
+    once one is gone, so the first other ending names the one that broke it)."""
+    for process in workers:
+        process.join(timeout=5)
+    ended = [p for p in workers if p.exitcode is not None]
+    culprit = next((p for p in ended if p.exitcode != -signal.SIGTERM), None) or \
+        (ended[0] if ended else None)
+    which = f" (pid {culprit.pid})" if culprit is not None else ""
+    how = how_it_ended(culprit.exitcode if culprit is not None else None)
+    return ProcessDied(
+        f"scan --processes {processes}: a collection process{which} ended without an answer: "
+        f"{how}; the other shard processes were stopped and nothing was written or recorded; "
+        "run the scan again (with fewer --processes if memory is short)")
 
 
 def _shard_start() -> None:

@@ -48,6 +48,30 @@ class OutputError(SecretgraphError):
         self.exit_code = exit_code
 
 
+class ProcessDied(SecretgraphError):
+    """A worker process of the run (``--processes``) ended without an answer: killed -- the
+    out-of-memory killer sends SIGKILL -- or gone with an exit code. Not a bug in the code: one
+    line naming the process and how it ended, exit 2 (fault-injection trial round 12: a shard
+    killed with SIGKILL was "internal error: BrokenProcessPool ... run with --debug")."""
+
+
+def how_it_ended(exitcode: int | None) -> str:
+    """How a child process ended, from its ``exitcode`` (multiprocessing: -N for signal N)."""
+    import signal
+
+    if exitcode is None:
+        return "how it ended is not known"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        why = ", as the out-of-memory killer ends a process" if -exitcode == signal.SIGKILL \
+            else ""
+        return f"killed by signal {-exitcode} ({name}{why})"
+    return f"exit code {exitcode}"
+
+
 class StdoutError(SecretgraphError):
     """Standard output could not be written (``> out.txt`` on a full disk, ``> /dev/full``).
     A command that had already written its files says so in the message (``after``).

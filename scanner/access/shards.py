@@ -32,6 +32,7 @@ from typing import Callable, Iterable, Sequence
 from scanner.access.graph_io import SecretView
 from scanner.access.secret_eval import SecretEvaluator
 from scanner.access.verdicts import SecretAccess
+from scanner.errors import ProcessDied, how_it_ended
 
 #: below this many secrets per process a shard's share of the caches' warm-up and the
 #: pickling cost more than the second core saves (docs/scale.md, "Access analysis")
@@ -40,6 +41,11 @@ MIN_SECRETS_PER_PROCESS = 25_000
 
 class ShardError(RuntimeError):
     """A shard's process failed or died: the analysis has no answer for its secrets."""
+
+
+class ShardDied(ShardError, ProcessDied):
+    """A shard's process ended without an answer (killed: the out-of-memory killer's SIGKILL):
+    one error line, not an internal error (fault-injection trial round 12)."""
 
 
 def shard_count(processes: int, secrets: int) -> int:
@@ -109,13 +115,20 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView], shards: i
                 data = recv.recv_bytes()
             except EOFError:
                 proc.join()
-                raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1}: its "
-                                 f"process ended without an answer (exit code "
-                                 f"{proc.exitcode})") from None
+                raise ShardDied(f"access analysis of secrets {r.start}-{r.stop - 1}: its "
+                                f"process ended without an answer ({how_it_ended(proc.exitcode)})"
+                                "; run the scan again (with fewer --processes if memory is "
+                                "short)") from None
             ok, payload = pickle.loads(data)
             if not ok:
-                raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1} failed "
-                                 f"in its process:\n{payload}")
+                # the exception on the line, the child's traceback a note (shown by --debug;
+                # it was the message, printed whole on an ordinary run: fault-injection trial
+                # round 12)
+                said, trace = payload
+                error = ShardError(f"access analysis of secrets {r.start}-{r.stop - 1} failed "
+                                   f"in its process: {said}")
+                error.add_note(f"in the shard process:\n{trace}")
+                raise error
             if len(payload) != len(r):
                 raise ShardError(f"access analysis of secrets {r.start}-{r.stop - 1}: "
                                  f"{len(payload)} answers for {len(r)} secrets")
@@ -140,8 +153,8 @@ def _child(conn: Connection, ev: SecretEvaluator, views: Sequence[SecretView],
     try:
         try:
             out: tuple[bool, object] = (True, [ev.secret_access(views[i]) for i in r])
-        except BaseException:  # noqa: BLE001 -- reported to the parent, which raises
-            out = (False, traceback.format_exc())
+        except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which raises
+            out = (False, (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
         conn.close()
     finally:

@@ -239,6 +239,25 @@ def is_sso_expired(exc: BaseException) -> bool:
                             SSOError))
 
 
+#: AWS refuses a request signed minutes off its own clock (the time in the signature): EC2 says
+#: RequestExpired, S3 RequestTimeTooSkewed, the others SignatureDoesNotMatch or
+#: InvalidSignatureException with "Signature expired" / "Signature not yet current"
+_SKEW_CODES = frozenset({"RequestTimeTooSkewed", "RequestExpired"})
+_SKEW_SIGNATURE_CODES = frozenset({"SignatureDoesNotMatch", "InvalidSignatureException"})
+_SKEW_WORDS = ("signature expired", "signature not yet current")
+
+
+def is_clock_skew(exc: BaseException) -> bool:
+    """AWS refused the request because it was signed too far from AWS's clock."""
+    if not isinstance(exc, ClientError):
+        return False
+    code = error_code(exc)
+    if code in _SKEW_CODES:
+        return True
+    return code in _SKEW_SIGNATURE_CODES and \
+        any(w in error_message(exc).lower() for w in _SKEW_WORDS)
+
+
 def credentials_problem(exc: BaseException, *, profile: str | None,
                         action: str = "sts:GetCallerIdentity") -> str | None:
     """The one line for an error that means the scan cannot start with these credentials or
@@ -250,4 +269,9 @@ def credentials_problem(exc: BaseException, *, profile: str | None,
     if is_network_error(exc):
         return (f"cannot reach AWS ({action}): {error_message(exc)} (a network failure, not a "
                 "credentials problem: check connectivity, proxy and --endpoint-url)")
+    if is_clock_skew(exc):  # was "the AWS credentials were rejected" (fault-injection
+        # trial round 12): the credentials were fine, the machine's clock was not
+        return (f"this machine's clock is off from AWS's by more than AWS allows ({action} "
+                f"{error_code(exc)}: {error_message(exc)}): set it right (NTP) and run again "
+                "(not a credentials problem)")
     return None

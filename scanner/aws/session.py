@@ -683,6 +683,11 @@ class AwsSessions:
         interrupted)."""
         self._cancelled.set()
 
+    @property
+    def cancelled(self) -> bool:
+        """``cancel`` was called: the run is stopping."""
+        return self._cancelled.is_set()
+
     def _check_cancelled(self, **_: Any) -> None:
         if self._cancelled.is_set():
             raise Cancelled()

@@ -43,6 +43,10 @@ def _port(text: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port (1-65535)")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as moto's server binds it (werkzeug: SO_REUSEADDR): connections of an earlier demo
+        # on the port, waiting out TIME_WAIT for a minute, do not stop it; a listener does
+        # (fault-injection trial round 12: "not free" for a minute after a demo stopped)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:

@@ -146,8 +146,16 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
     if doc.get("estate_fingerprint") != estate.fingerprint:
         raise InputError("estate fingerprint does not match the estate (edited plan?)",
                          path=path, field="estate_fingerprint")
+    listed = doc.get("changes") or []
+    if not isinstance(listed, list):  # 5 was an internal error; "chg-1" taken apart
+        raise InputError(f"expected a list of changes, not {type(listed).__name__}", path=path,
+                         field="changes")
+    skipped_listed = doc.get("skipped") or []
+    if not isinstance(skipped_listed, list):
+        raise InputError(f"expected a list, not {type(skipped_listed).__name__}", path=path,
+                         field="skipped")
     changes: list[PlannedChange] = []
-    for i, item in enumerate(doc.get("changes") or ()):
+    for i, item in enumerate(listed):
         try:
             change = PlannedChange.from_json(item)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -166,7 +174,7 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
                             change_id=s.get("change_id"),
                             effect=s.get("effect") if isinstance(s.get("effect"), Mapping)
                             else None)
-                    for s in doc.get("skipped") or () if isinstance(s, Mapping))
+                    for s in skipped_listed if isinstance(s, Mapping))
     plan = Plan(plan_id=str(doc.get("plan_id")), created_at=str(doc["created_at"]),
                 estate=estate, changes=tuple(changes), skipped=skipped)
     if make_plan_id(estate, plan.created_at, plan.changes) != plan.plan_id:

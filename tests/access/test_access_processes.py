@@ -246,6 +246,37 @@ def test_a_failing_shard_fails_the_analysis(no_threshold: None,
         _run(snap, 2)
 
 
+def test_a_failing_shard_is_one_line_its_traceback_with_debug_only(
+        no_threshold: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A child that raised put its whole traceback into the error line of an ordinary run
+    ("internal error: ShardError: ... failed in its process:\ufffdTraceback (most recent call
+    last):\ufffd  File ..."; fault-injection trial round 12). The line names the exception;
+    --debug shows the child's traceback."""
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = guarded_estate()
+    write_snapshot(tmp_path / "snapshot.json.gz", snap)
+
+    def boom() -> None:
+        raise ValueError("boom in a shard")
+
+    _on_the_last_secret(monkeypatch, snap, boom)
+    argv = ["scan", "--snapshot", str(tmp_path / "snapshot.json.gz"), "--processes", "2",
+            "--format", "json"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in line and "File " not in line, line
+    assert line.startswith("secretgraph scan: internal error: ShardError: access analysis of "
+                           "secrets "), line
+    assert line.endswith("failed in its process: ValueError: boom in a shard (run with --debug "
+                         "for the traceback)"), line
+    assert main([*argv, "--out", str(tmp_path / "b"), "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "in boom" in err and 'raise ValueError("boom in a shard")' in err
+
+
 def test_a_path_survives_pickling_whole() -> None:
     """AccessPath.__reduce__ lists the fields in the constructor's order."""
     import dataclasses
@@ -308,6 +339,33 @@ def test_a_shard_process_that_dies_fails_the_analysis(no_threshold: None,
     _on_the_last_secret(monkeypatch, snap, lambda: os._exit(9))
     with pytest.raises(shards.ShardError, match="ended without an answer .exit code 9"):
         _run(snap, 2)
+
+
+def test_a_shard_process_killed_with_sigkill_is_one_clear_line_not_an_internal_error(
+        no_threshold: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The out-of-memory killer's SIGKILL to a child of the access analysis: `scan` said
+    "internal error: ShardError: ... (exit code -9) (run with --debug for the traceback)", as
+    for a bug (fault-injection trial round 12). Now: one error line naming the secrets and
+    how the process ended, exit 2."""
+    import os
+    import signal
+
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = guarded_estate()
+    write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    _on_the_last_secret(monkeypatch, snap, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    code = main(["scan", "--snapshot", str(tmp_path / "snapshot.json.gz"), "--processes", "2",
+                 "--out", str(tmp_path / "out"), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "internal error" not in err and "Traceback" not in err, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("secretgraph scan: error: access analysis of secrets "), line
+    assert "killed by signal 9 (SIGKILL, as the out-of-memory killer ends a process)" in line
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_interrupted_analysis_stops_its_shard_processes_at_once(

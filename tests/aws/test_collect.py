@@ -111,6 +111,81 @@ def test_a_role_that_cannot_be_assumed_is_coverage_and_the_scan_goes_on(
     assert {s.name for s in security.regions[0].secrets} == {"db/member-a", "plain"}
 
 
+def test_a_role_refused_with_an_external_id_says_the_external_id_may_be_why(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
+        fail_call: Callable[..., Any]) -> None:
+    """AWS answers an AssumeRole whose ExternalId the role's trust policy does not accept
+    exactly as one the trust policy does not allow at all ("... is not authorized to perform:
+    sts:AssumeRole on resource: ..."): with --external-id wrong for one account, its entry
+    named only the trust (fault-injection trial round 12). The entry says an ExternalId was
+    sent; without --external-id it says nothing of it."""
+    refused = (f"User: arn:aws:iam::{estate.management}:user/auditor is not authorized to "
+               f"perform: sts:AssumeRole on resource: arn:aws:iam::{estate.member}:role/{ROLE}")
+    fail_call("sts", "AssumeRole", "AccessDenied", message=refused,
+              when=lambda p: estate.member in p.get("RoleArn", ""))(scan_session)
+    for external_id, hinted in ((None, False), ("audit-2026", True)):
+        snapshot = scan(tmp_path / str(external_id), scan_session,
+                        accounts=(estate.security, estate.member), external_id=external_id)
+        [entry] = snapshot.coverage
+        assert entry.message.startswith(refused)
+        assert ("sent with the ExternalId of --external-id: a trust policy that requires "
+                "another sts:ExternalId is refused so too" in entry.message) is hinted, \
+            entry.message
+        assert "audit-2026" not in entry.message  # the value itself is not written down
+
+
+def test_a_full_temporary_disk_is_one_error_naming_the_folder_not_a_collector_crash(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """$TMPDIR on a full disk: the first account's working file failed inside the collector's
+    guard ("collector crashed in ...: iam collector failed on OSError"), the crash entry's own
+    write failed again, and the scan ended "internal error: OSError: [Errno 28] No space left
+    on device", naming no folder -- with one process or several (fault-injection trial round
+    12). Now: OutputError naming the working folder and $TMPDIR; no crash is recorded."""
+    from helpers.full_disk import NearlyFullDisk
+
+    from scanner.errors import OutputError
+
+    work = tmp_path / "work"
+    work.mkdir()
+    NearlyFullDisk(work, free=0).install(monkeypatch)
+    with pytest.raises(OutputError) as caught:
+        scan(tmp_path, scan_session, accounts=(estate.security, estate.member), work_dir=work)
+    said = str(caught.value)
+    assert said.startswith(f"cannot write the collection's working files in {work}"), said
+    assert "No space left on device" in said and "TMPDIR" in said
+    assert "collector crashed" not in caplog.text
+    assert list(work.iterdir()) == []  # the working folder was removed
+
+
+def test_a_unit_failing_after_the_run_stopped_is_not_logged_as_a_collector_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A run stopped by an error (a full $TMPDIR) or a signal exits without waiting for its
+    workers; one still in a unit then met "RuntimeError: cannot schedule new futures after
+    interpreter shutdown", and "ERROR scanner.collect: collector crashed in ...: (all)
+    collector failed on RuntimeError" was printed after the scan's error line, under -q too
+    (fault-injection trial round 12). Once the run is stopping, a unit's failure is its stop."""
+    import scanner.collect as collect_module
+    from scanner.errors import Cancelled
+
+    class StoppedSessions:
+        cancelled = True
+
+    def fails(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(collect_module, "collect_region", fails)
+    monkeypatch.setattr(collect_module, "collect_iam", fails)
+    run = collect_module._Run(options(tmp_path), StoppedSessions(),  # type: ignore[arg-type]
+                              collect_module.PartStore(tmp_path / "parts"))
+    for region in (REGION, "global"):
+        with pytest.raises(Cancelled):
+            run.unit(("111122223333", region))
+    assert "collector crashed" not in caplog.text
+    assert not (tmp_path / "parts").exists()
+
+
 def test_a_denied_policy_read_marks_that_secret_unread(
         tmp_path: Path, estate: Any, scan_session: boto3.Session,
         fail_call: Callable[..., Any]) -> None:

@@ -134,3 +134,39 @@ def test_a_coverage_gap_of_expired_credentials_says_whose_and_what_to_do() -> No
     remediation = " ".join(rule["remediation"]["description"].split())
     assert "expired_credentials on sts AssumeRole is not the audit role's fault" in remediation
     assert "refresh them (or use a longer session) and rerun" in remediation
+
+
+_SKEWED = [
+    ("SignatureDoesNotMatch", "Signature expired: 20261206T100000Z is now earlier than "
+     "20261206T110500Z (20261206T112000Z - 15 min.)"),
+    ("InvalidSignatureException", "Signature not yet current: 20261206T140000Z is still later "
+     "than 20261206T113500Z (20261206T112000Z + 15 min.)"),
+    ("RequestTimeTooSkewed", "The difference between the request time and the current time "
+     "is too large."),
+    ("RequestExpired", "Request has expired."),
+]
+
+
+@pytest.mark.parametrize("code,message", _SKEWED)
+def test_a_clock_off_by_minutes_is_named_as_the_clock_not_the_credentials(
+        code: str, message: str) -> None:
+    """AWS refuses a request signed more than 15 minutes off its own clock. The scan said
+    "the AWS credentials were rejected (sts:GetCallerIdentity SignatureDoesNotMatch: Signature
+    expired: ...)" -- credentials fine, the machine's clock wrong (fault-injection trial round
+    12)."""
+    from scanner.aws.errors import credentials_problem
+
+    said = credentials_problem(client_error(code, 403, message), profile=None)
+    assert said is not None and said.startswith(
+        "this machine's clock is off from AWS's by more than AWS allows (sts:GetCallerIdentity "
+        f"{code}: {message}): set it right (NTP) and run again"), said
+    assert "not a credentials problem" in said
+
+
+def test_a_wrong_secret_key_is_still_a_credentials_problem() -> None:
+    from scanner.aws.errors import credentials_problem
+
+    wrong = client_error("SignatureDoesNotMatch", 403, "The request signature we calculated "
+                         "does not match the signature you provided. Check your AWS Secret "
+                         "Access Key and signing method.")
+    assert credentials_problem(wrong, profile=None) is None  # the caller's "rejected" line

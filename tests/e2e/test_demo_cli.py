@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers.tty import run_in_tty
 
 
@@ -76,3 +77,30 @@ def test_next_steps_are_commands_as_typed_each_on_a_line_of_its_own(
     monkeypatch.setattr("shutil.which", lambda name: None)
     shown = demo.program()
     assert shown.endswith("secretgraph") and os.access(shown, os.X_OK)
+
+
+def test_demo_port_is_free_again_right_after_an_earlier_demo_on_it_stopped() -> None:
+    """A server that closed its connections first leaves them in TIME_WAIT for a minute; moto
+    binds its port with SO_REUSEADDR (werkzeug) and may take it, but --port's probe bound
+    without it and said "port 6391 on 127.0.0.1 is not free (Address already in use)" for a
+    minute after the earlier demo on that port stopped (fault-injection trial round 12)."""
+    import socket
+
+    from scanner.commands.demo import _port
+
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        conn, _ = listener.accept()
+        conn.close()  # the server's side closes first: its end waits in TIME_WAIT
+        client.recv(1)
+        client.close()
+    assert _port(str(port)) == port
+    with socket.socket() as busy:  # a port in use is still refused
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(Exception, match="is not free"):
+            _port(str(busy.getsockname()[1]))

@@ -192,3 +192,54 @@ def test_shards_stop_when_their_parent_is_killed(hanging_endpoint: str, tmp_path
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes whose parent is ``pid``."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append((int(stat.parent.name), cmdline))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_shard_process_killed_with_sigkill_ends_the_scan_with_one_clear_line(
+        hanging_endpoint: str, tmp_path: Path) -> None:
+    """The out-of-memory killer's SIGKILL to one shard process of ``scan --processes 2``:
+    the scan said "internal error: BrokenProcessPool: A process in the process pool was
+    terminated abruptly ... (run with --debug for the traceback)", as for a bug (fault-
+    injection trial round 12). Now one line says which process ended and how, that nothing
+    was written, and what to do; the other shard is stopped and the folders removed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1", "--processes", "2",
+         "--endpoint-url", hanging_endpoint, "--out", str(out), "--format", "json"],
+        env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        _wait_for(tmp, "secretgraph-processes-*/secretgraph-*", proc)
+        shards = [pid for pid, cmd in _children(proc.pid) if "spawn_main" in cmd]
+        assert len(shards) == 2, _children(proc.pid)
+        os.kill(shards[0], signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == 2, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    assert last.startswith("secretgraph scan: error: "), last
+    assert f"(pid {shards[0]})" in last and "SIGKILL" in last and "out-of-memory" in last, last
+    assert "nothing was written" in last, last
+    assert list(tmp.iterdir()) == []
+    assert not out.exists()

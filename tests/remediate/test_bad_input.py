@@ -128,6 +128,27 @@ def test_a_plan_edited_consistently_still_fails_its_plan_id(tmp_path: Path) -> N
         read_plan(path)
 
 
+@pytest.mark.parametrize("key,value,message", [
+    ("changes", 5, "field changes: expected a list of changes, not int"),
+    ("changes", {"chg-1": {}}, "field changes: expected a list of changes, not dict"),
+    ("changes", "chg-1", "field changes: expected a list of changes, not str"),
+    ("skipped", 5, "field skipped: expected a list, not int"),
+    ("skipped", {"a": 1}, "field skipped: expected a list, not dict"),
+])
+def test_a_plan_whose_changes_or_skipped_is_not_a_list_is_refused_naming_the_field(
+        tmp_path: Path, key: str, value: Any, message: str) -> None:
+    """A plan edited by hand: "changes": 5 was 'internal error: TypeError: 'int' object is
+    not iterable' (fault-injection trial round 12); a string or an object was taken apart
+    into its characters or keys."""
+    path = write_plan(tmp_path / "plan.json", _offline_plan())
+    doc = json.loads(path.read_text())
+    doc[key] = value
+    path.write_text(json.dumps(doc))
+
+    with pytest.raises(InputError, match=f"plan.json: {message}"):
+        read_plan(path)
+
+
 def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.jsonl"
     path.write_text('{"hello": "world"}\n')
