@@ -1,0 +1,79 @@
+"""New-user trial round 21: what a newcomer saw at 80 columns, or in a message, that was
+repeated, unwrapped or said the wrong way round."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from helpers.access_estate import estate
+from helpers.tty import run_in_tty
+
+from scanner.cli import main
+from scanner.model import CoverageEntry
+from scanner.snapshot_io import write_snapshot
+
+CENTRAL = "111111111111"
+
+
+def _gaps(*regions: str) -> tuple[CoverageEntry, ...]:
+    """One denied GetResourcePolicy per secret: the same account x Region x call for each
+    secret of a Region (as a scan without secretsmanager:GetResourcePolicy records them)."""
+    return tuple(CoverageEntry(account_id=CENTRAL, region=region, service="secretsmanager",
+                               operation="GetResourcePolicy", error_code="AccessDeniedException",
+                               error_kind="denied", message="not authorized",
+                               resource_arn=f"arn:aws:secretsmanager:{region}:{CENTRAL}:secret:"
+                                            f"app/s{i}-AbCdEf")
+                 for i, region in enumerate(regions))
+
+
+def _partial(tmp_path: Path, gaps: tuple[CoverageEntry, ...]) -> Path:
+    path = tmp_path / "partial.json.gz"
+    write_snapshot(path, replace(estate(secret_policy=None), coverage=gaps))
+    return path
+
+
+def test_quiet_names_a_gap_repeated_per_secret_once_with_its_count(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan -q` of an audit role without secretsmanager:GetResourcePolicy (22 secrets, two
+    Regions): the warning named '007659653593 us-east-1 secretsmanager:GetResourcePolicy
+    AccessDeniedException' three times over, then 'and 19 more' -- the same gap, once per
+    secret, and the us-west-2 one never said (round 20 left it open). The gaps alike are one
+    entry with how many calls they are."""
+    partial = _partial(tmp_path, _gaps(*["us-east-1"] * 20, "us-west-2", "us-west-2"))
+    assert main(["scan", "--snapshot", str(partial), "--out", str(tmp_path / "b"), "-q"]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"warning: scan INCOMPLETE: 22 coverage gap(s) ({CENTRAL} us-east-1 "
+        "secretsmanager:GetResourcePolicy AccessDeniedException, 20 calls; "
+        f"{CENTRAL} us-west-2 secretsmanager:GetResourcePolicy AccessDeniedException, 2 calls); "
+        "what they hide is UNKNOWN, never PASS (findings.json coverage lists them)"]
+
+
+def test_quiet_counts_the_gaps_left_unnamed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Past the first three entries, 'and N more' counts the gaps not named, not the
+    entries."""
+    regions = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "us-west-2", "eu-west-1")
+    partial = _partial(tmp_path, _gaps(*regions))
+    assert main(["scan", "--snapshot", str(partial), "--out", str(tmp_path / "b"), "-q"]) == 3
+    err = capsys.readouterr().err
+    assert "; and 3 more); what they hide" in err
+    assert err.count("secretsmanager:GetResourcePolicy") == 3
+
+
+def test_quiet_warning_fits_an_80_column_terminal(tmp_path: Path) -> None:
+    """The -q warning was one 300-character line in an 80-column terminal; it is broken
+    between words there (whole in a file or a pipe, as above)."""
+    partial = _partial(tmp_path, _gaps("us-east-1", "us-east-1", "us-west-2"))
+    run = run_in_tty(["scan", "--snapshot", str(partial), "--out", str(tmp_path / "b"), "-q"],
+                     cols=80, timeout=120)
+    assert run.exit_code == 3, run.text
+    lines = [line for line in run.text.splitlines() if line.strip()]
+    assert lines[0].startswith("warning: scan INCOMPLETE: 3 coverage gap(s)"), run.text
+    assert len(lines) > 1 and all(len(line) <= 80 for line in lines), run.text
+    said = " ".join(line.strip() for line in lines)
+    assert "us-east-1 secretsmanager:GetResourcePolicy AccessDeniedException, 2 calls" in said
