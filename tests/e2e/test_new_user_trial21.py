@@ -77,3 +77,42 @@ def test_quiet_warning_fits_an_80_column_terminal(tmp_path: Path) -> None:
     assert len(lines) > 1 and all(len(line) <= 80 for line in lines), run.text
     said = " ".join(line.strip() for line in lines)
     assert "us-east-1 secretsmanager:GetResourcePolicy AccessDeniedException, 2 calls" in said
+
+
+def _public_and_not_principal(tmp_path: Path) -> Path:
+    """A secret whose policy has an Allow with NotPrincipal and a public Allow under a
+    condition (aws:SourceIp), in a scan's --out folder."""
+    from helpers.access_estate import (APP_ROLE, MEMBER, OTHER_ROLE, allow_read_identity,
+                                       key_policy_for, role, text)
+
+    policy = text({"Sid": "AllButOther", "Effect": "Allow", "NotPrincipal": {"AWS": OTHER_ROLE},
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+                  {"Sid": "FromOffice", "Effect": "Allow", "Principal": "*",
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                   "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}})
+    out = tmp_path / "scan"
+    out.mkdir()
+    write_snapshot(out / "snapshot.json.gz",
+                   estate(secret_policy=policy, key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"),
+                          principals=(role(APP_ROLE, allow_read_identity()),
+                                      role(OTHER_ROLE, allow_read_identity()))))
+    return out
+
+
+def test_the_allow_with_not_principal_reason_reads_as_a_condition(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`access --why`: the reason an Allow with NotPrincipal leaves a reader CONDITIONAL is
+    printed after 'Allow applies only if:', '? unresolved:' and the notes' 'if:'; it read
+    'Allow applies only if: Allow with NotPrincipal is not supported (IAM User Guide,
+    NotPrincipal: "Using it with "Effect":"Allow" is not supported"): whether it grants is not
+    documented' -- not a condition, 'not supported' twice, quotes inside quotes. Round 20 left
+    it open. Now it is the condition the read depends on, with where AWS says so."""
+    from scanner.policy.principals import ALLOW_NOT_PRINCIPAL
+
+    out = _public_and_not_principal(tmp_path)
+    assert main(["access", "--in", str(out), "--why", "--principal", "ApplicationRole"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"statement 0 (AllButOther) Allow applies only if: {ALLOW_NOT_PRINCIPAL}" in text
+    assert ALLOW_NOT_PRINCIPAL.startswith("AWS honours this Allow with NotPrincipal")
+    assert ALLOW_NOT_PRINCIPAL.count("not supported") == 1 and '"' not in ALLOW_NOT_PRINCIPAL
+    assert "IAM User Guide, NotPrincipal" in ALLOW_NOT_PRINCIPAL
