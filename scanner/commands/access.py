@@ -708,7 +708,10 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         for r in sa.reach:
             emit(f"reach: {_reach_line(r)}")
         for g in sa.unintended:
-            cond = f" (unless: {', '.join(g.conditions)})" if g.conditions else ""
+            # the grant holds only when its condition keys do, as the gates' reasons say
+            # ("Allow applies only if: ..."); it read "(unless: aws:sourceip)", the condition
+            # the wrong way round (new-user trial round 21, left open by round 20)
+            cond = f" (only if: {', '.join(g.conditions)})" if g.conditions else ""
             emit(f"unintended: {g.principal} [{_UNINTENDED.get(g.unintended or '', g.unintended)}]"
                  f" in {g.statement}{cond}")
         for problem in sa.problems:

@@ -99,6 +99,19 @@ def _public_and_not_principal(tmp_path: Path) -> Path:
     return out
 
 
+def test_an_unintended_grant_under_a_condition_says_only_if_not_unless(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`access`: a public Allow that holds only under aws:SourceIp read 'unintended: * [public]
+    in statement 1 (FromOffice) (unless: aws:sourceip)' -- the condition said the wrong way
+    round: the grant applies only if it holds, as the gates' reasons say ('Allow applies only
+    if: aws:sourceip'). Round 20 left it open."""
+    out = _public_and_not_principal(tmp_path)
+    assert main(["access", "--in", str(out), "--why"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "unintended: * [public] in statement 1 (FromOffice) (only if: aws:sourceip)" in text
+    assert "unless" not in text
+
+
 def test_the_allow_with_not_principal_reason_reads_as_a_condition(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`access --why`: the reason an Allow with NotPrincipal leaves a reader CONDITIONAL is
