@@ -129,3 +129,52 @@ def test_the_allow_with_not_principal_reason_reads_as_a_condition(
     assert ALLOW_NOT_PRINCIPAL.startswith("AWS honours this Allow with NotPrincipal")
     assert ALLOW_NOT_PRINCIPAL.count("not supported") == 1 and '"' not in ALLOW_NOT_PRINCIPAL
     assert "IAM User Guide, NotPrincipal" in ALLOW_NOT_PRINCIPAL
+
+
+def test_a_log_warning_fits_an_80_column_terminal(tmp_path: Path) -> None:
+    """Log warnings were printed as one line however wide the terminal ('WARNING
+    scanner.output_set: --out ...: waiting for another process (pid ...) to finish writing its
+    reports into it (its lock ... is held; up to 30 s)', 200 columns at 80). In a terminal
+    they are broken between words, as the rest of the output (round 20 left it open)."""
+    import fcntl
+    import threading
+
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    out = tmp_path / "out"
+    lock = open(tmp_path / f".{out.name}.lock", "a+", encoding="utf-8")
+    fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    release = threading.Timer(4.0, lock.close)  # closing the file releases the lock
+    release.start()
+    try:
+        run = run_in_tty(["scan", "--snapshot", str(snapshot), "--out", str(out),
+                          "--format", "json"], cols=80, timeout=120)
+    finally:
+        release.cancel()
+        lock.close()
+    assert run.exit_code in (0, 1), run.text
+    lines = run.shown.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("WARNING "))
+    said = " ".join(line.strip() for line in lines[at:at + 6])
+    assert "waiting for another process" in said, run.text
+    end = next(i for i, line in enumerate(lines) if line.startswith("scan complete"))
+    warning = lines[at:end]
+    assert len(warning) > 2 and all(line.startswith("    ") for line in warning[1:]), run.text
+    # a word wider than the line (a path) is left whole, on a line of its own
+    assert all(len(line) <= 80 or " " not in line.strip() for line in warning), run.text
+
+
+def test_a_log_warning_in_a_file_stays_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not in a terminal (a file, a pipe, a log collector): one line per warning, to grep."""
+    import logging
+
+    from scanner.logging_setup import configure
+
+    configure(level=logging.WARNING)
+    try:
+        logging.getLogger("scanner.test").warning("word " * 40)
+    finally:
+        configure(level=logging.WARNING)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("WARNING scanner.test: word word")
