@@ -178,3 +178,20 @@ def test_a_log_warning_in_a_file_stays_one_line(
         configure(level=logging.WARNING)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("WARNING scanner.test: word word")
+
+
+def test_a_tab_in_a_yaml_file_is_named_as_a_tab(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A config indented with a tab (an editor's default) was refused with PyYAML's words,
+    "found character '\\t' that cannot start any token": the line, but not what to do. The
+    error now says YAML indents with spaces."""
+    config = tmp_path / "secretgraph.yaml"
+    config.write_text("required_replica_regions:\n\t- us-west-2\n", encoding="utf-8")
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    assert main(["scan", "--snapshot", str(snapshot), "--config", str(config),
+                 "--out", str(tmp_path / "out")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{config}: not valid YAML (line 2): a tab character" in err, err
+    assert "YAML indents with spaces" in err
+    assert "Traceback" not in err
