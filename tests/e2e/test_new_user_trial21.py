@@ -195,3 +195,21 @@ def test_a_tab_in_a_yaml_file_is_named_as_a_tab(
     assert f"{config}: not valid YAML (line 2): a tab character" in err, err
     assert "YAML indents with spaces" in err
     assert "Traceback" not in err
+
+
+def test_a_mistyped_predicate_names_the_closest_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`rules validate` on a rule whose predicate is mistyped (line 36 of a copy of
+    secret-rotation-overdue: rotation_schedule_too_lng) listed all 19 predicates and no
+    closest one, where a mistyped attribute or operator names it ('closest: ...')."""
+    source = Path(__file__).resolve().parents[2] / "rules" / "secret-rotation-overdue.yaml"
+    rule = tmp_path / "my-rotation-check.yaml"
+    rule.write_text(source.read_text(encoding="utf-8")
+                    .replace("id: secret-rotation-overdue", "id: my-rotation-check")
+                    .replace("predicate: rotation_schedule_too_long",
+                             "predicate: rotation_schedule_too_lng"), encoding="utf-8")
+    assert main(["rules", "validate", str(rule)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown predicate 'rotation_schedule_too_lng'; closest: " \
+           "rotation_schedule_too_long" in err, err
+    assert "fail_when.any[3].predicate" in err
