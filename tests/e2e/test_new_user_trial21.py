@@ -213,3 +213,24 @@ def test_a_mistyped_predicate_names_the_closest_first(
     assert "unknown predicate 'rotation_schedule_too_lng'; closest: " \
            "rotation_schedule_too_long" in err, err
     assert "fail_when.any[3].predicate" in err
+
+
+def test_the_not_assessed_table_lists_a_gap_once_with_its_calls(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan's table under NOT ASSESSED had one row per coverage entry: an audit role
+    without secretsmanager:GetResourcePolicy gave 22 identical rows (the secret each was
+    for is not a column). The gaps alike are one row, with how many calls they are."""
+    monkeypatch.setenv("COLUMNS", "100")
+    partial = _partial(tmp_path, _gaps(*["us-east-1"] * 20, "us-west-2", "us-west-2"))
+    assert main(["scan", "--snapshot", str(partial), "--out", str(tmp_path / "b"),
+                 "--format", "table"]) == 3
+    out = capsys.readouterr().out
+    table = out[out.index("NOT ASSESSED: 22 account x region x calls"):].split("\n\n")[0]
+    rows = [line for line in table.splitlines() if line.startswith(CENTRAL)]
+    assert len(rows) == 2, table
+    assert "us-east-1" in rows[0] and "GetResourcePolicy" in rows[0], table
+    assert "us-west-2" in rows[1] and "GetResourcePolicy" in rows[1], table
+    lines = table.splitlines()
+    assert "(20 calls)" in lines[lines.index(rows[0]) + 1], table
+    assert "(2 calls)" in lines[lines.index(rows[1]) + 1], table
