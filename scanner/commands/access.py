@@ -543,8 +543,19 @@ def run(args: argparse.Namespace) -> int:
         # no path names it: the secrets its account's reach or the `*` path let in may
         # still list (else this error, below)
         principals, not_found = frozenset(), exc
+    unlisted: list[str] = []  # the Regions of the asked primary's replicas, not shown
     if args.secret:
         secrets = [find_secret(report, args.secret, args.region)]
+        if not args.region and secrets[0].secret_arn in report.secrets:
+            # the name alone is the primary; that its replicas exist -- each with its own key,
+            # so its own readers -- was said for a whole scan only (new-user trial round 21:
+            # the demo's broken-access replica, a finding of its own, unseen)
+            primary = secrets[0]
+            # the graph's copies: the report holds the asked secret alone (analyze_access only)
+            unlisted = sorted(r.region for r in (copies.replicas if copies is not None
+                                                 else report.replicas).values()
+                              if r.name == primary.name
+                              and arn_account(r.secret_arn) == arn_account(primary.secret_arn))
     elif args.region:
         secrets = [s for s in secrets + list(report.replicas.values())
                    if s.region == args.region]
@@ -584,6 +595,9 @@ def run(args: argparse.Namespace) -> int:
                                    width=terminal_width(), replicas=len(report.replicas),
                                    single=bool(args.secret or args.region),
                                    through=through, asked=asked))
+    if unlisted and args.format != "json":
+        out += fit_line(f"replica(s) of this secret not listed: {', '.join(unlisted)} "
+                        "(--region R shows one)", terminal_width()) + "\n"
     sys.stdout.write(out)
     return 0
 

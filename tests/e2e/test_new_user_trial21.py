@@ -234,3 +234,24 @@ def test_the_not_assessed_table_lists_a_gap_once_with_its_calls(
     lines = table.splitlines()
     assert "(20 calls)" in lines[lines.index(rows[0]) + 1], table
     assert "(2 calls)" in lines[lines.index(rows[1]) + 1], table
+
+
+def test_access_of_a_secret_by_name_says_its_replicas_are_not_listed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`access --in out/demo --secret demo/misconfig/broken-access --why` (the demo's own
+    suggestion) showed the us-east-1 primary only, and nothing said that its us-west-2
+    replica -- broken too, a finding of its own -- exists: the name alone is the primary
+    (docs/access.md), and the note that lists replicas was left out for one secret. It is
+    said now, with how to see each; naming a Region or an ARN shows that copy alone."""
+    from helpers.access_estate import replica_estate
+
+    out = tmp_path / "scan"
+    out.mkdir()
+    write_snapshot(out / "snapshot.json.gz", replica_estate())
+    assert main(["access", "--in", str(out), "--secret", "app/db"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "replica(s) of this secret not listed: eu-west-1 (--region R shows one)" in text, text
+    assert main(["access", "--in", str(out), "--secret", "app/db", "--region", "eu-west-1"]) == 0
+    assert "not listed" not in capsys.readouterr().out
+    assert main(["access", "--in", str(out), "--secret", "app/db", "--format", "json"]) == 0
+    assert "not listed" not in capsys.readouterr().out
