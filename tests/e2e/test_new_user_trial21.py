@@ -255,3 +255,24 @@ def test_access_of_a_secret_by_name_says_its_replicas_are_not_listed(
     assert "not listed" not in capsys.readouterr().out
     assert main(["access", "--in", str(out), "--secret", "app/db", "--format", "json"]) == 0
     assert "not listed" not in capsys.readouterr().out
+
+
+def test_report_in_a_file_or_an_empty_folder_says_what_in_wants(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --in out/demo/findings.json` said 'error: out/demo/findings.json: not a
+    directory', and `report --in empty/` 'error: empty/findings.json: file not found': neither
+    named --in nor said what it takes, where `access --in` says both ('--in X: not a folder
+    (pass a scan's --out)'). report says it as access does."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    findings = tmp_path / "findings.json"
+    findings.write_text("{}", encoding="utf-8")
+    assert main(["report", "--in", str(findings)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"error: --in {findings}: not a folder (pass a scan's --out)" in err, err
+    assert main(["report", "--in", str(empty)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"error: --in {empty}: no findings.json in this folder (pass the --out folder of " \
+           "a scan)" in err, err
+    assert main(["report", "--in", str(tmp_path / "missing")]) == 2
+    assert f"error: --in {tmp_path / 'missing'}: no such folder" in capsys.readouterr().err
