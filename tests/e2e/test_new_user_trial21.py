@@ -144,14 +144,28 @@ def test_a_log_warning_fits_an_80_column_terminal(tmp_path: Path) -> None:
     out = tmp_path / "out"
     lock = open(tmp_path / f".{out.name}.lock", "a+", encoding="utf-8")
     fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-    release = threading.Timer(4.0, lock.close)  # closing the file releases the lock
-    release.start()
+    done = threading.Event()
+
+    def release() -> None:
+        """Once the scan writes its reports (its staging folder beside --out: the lock is
+        asked for when they move in), a while later: closing the file releases the lock."""
+        import time
+
+        deadline = time.monotonic() + 90
+        while not list(tmp_path.glob(".out.staging-*")) and time.monotonic() < deadline \
+                and not done.is_set():
+            time.sleep(0.05)
+        done.wait(5.0)
+        lock.close()
+
+    releaser = threading.Thread(target=release, daemon=True)
+    releaser.start()
     try:
         run = run_in_tty(["scan", "--snapshot", str(snapshot), "--out", str(out),
                           "--format", "json"], cols=80, timeout=120)
     finally:
-        release.cancel()
-        lock.close()
+        done.set()
+        releaser.join()
     assert run.exit_code in (0, 1), run.text
     lines = run.shown.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("WARNING "))
