@@ -290,3 +290,66 @@ def test_report_in_a_file_or_an_empty_folder_says_what_in_wants(
            "a scan)" in err, err
     assert main(["report", "--in", str(tmp_path / "missing")]) == 2
     assert f"error: --in {tmp_path / 'missing'}: no such folder" in capsys.readouterr().err
+
+
+class _Held:
+    """An object whose finalizer runs when it is dropped."""
+
+
+def _signal_inside_a_finalizer(signum: int) -> None:
+    """Drop an object whose weakref.finalize callback receives ``signum``: its handler runs
+    inside the finalizer, as Ctrl-C did when it came while the garbage collector ran one
+    during a scan."""
+    import os
+    import time
+    import weakref
+
+    held = _Held()
+
+    def finalizer() -> None:
+        os.kill(os.getpid(), signum)
+        time.sleep(0.01)  # the handler runs here, inside the finalizer
+
+    weakref.finalize(held, finalizer)
+    del held
+
+
+def test_ctrl_c_inside_a_finalizer_still_stops_the_command(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C about a second into the demo's scan was lost: the demo ran on, wrote its
+    reports and exited 0. The KeyboardInterrupt was raised inside a weakref.finalize callback
+    the garbage collector ran (botocore loading a service model), where Python prints
+    'Exception ignored in: <finalize object ...> ... KeyboardInterrupt' and drops it. The
+    commands' handler raises it after the finalizer instead."""
+    import signal
+    import time
+
+    from scanner.cli import _interrupt_handlers
+
+    with _interrupt_handlers([]):
+        with pytest.raises(KeyboardInterrupt):
+            _signal_inside_a_finalizer(signal.SIGINT)
+            time.sleep(2)  # raised here, in the command's own code
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_sigterm_inside_a_finalizer_still_stops_the_command(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """SIGTERM alike: raised in a finalizer it was dropped, and the handler, which stops
+    once, had already recorded it -- every later SIGTERM was ignored, the command ran on."""
+    import signal
+    import time
+
+    from scanner.cli import _interrupt_handlers
+    from scanner.errors import Terminated
+
+    before = signal.getsignal(signal.SIGTERM)
+    terminated: list[int] = []
+    with _interrupt_handlers(terminated):
+        with pytest.raises(Terminated):
+            _signal_inside_a_finalizer(signal.SIGTERM)
+            time.sleep(2)
+    assert terminated == [signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert "Exception ignored" not in capfd.readouterr().err
