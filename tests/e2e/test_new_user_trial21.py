@@ -173,7 +173,8 @@ def test_a_log_warning_fits_an_80_column_terminal(tmp_path: Path) -> None:
     assert "waiting for another process" in said, run.text
     end = next(i for i, line in enumerate(lines) if line.startswith("scan complete"))
     warning = lines[at:end]
-    assert len(warning) > 2 and all(line.startswith("    ") for line in warning[1:]), run.text
+    # continuation lines indented (a word as wide as the line moves left to fit: fit_line)
+    assert len(warning) > 2 and all(line.startswith(" ") for line in warning[1:]), run.text
     # a word wider than the line (a path) is left whole, on a line of its own
     assert all(len(line) <= 80 or " " not in line.strip() for line in warning), run.text
 
