@@ -8,12 +8,14 @@ prints a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
 import signal
 import sys
 import threading
+import weakref
 from types import ModuleType
 from typing import Any, NoReturn, Sequence
 
@@ -234,7 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (they said `secretgraph history:` while a bad flag said `secretgraph history prune:`)
     args.command_prog = _given_command(parser, args).prog
     terminated: list[int] = []
-    previous = _stop_on_sigterm(terminated)
+    handlers = _interrupt_handlers(terminated)
+    handlers.__enter__()
     stdout = sys.stdout
     sink = None
     if args.quiet and getattr(modules[args.command], "QUIET_DISCARDS_STDOUT", False):
@@ -293,8 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = stdout
         if sink is not None:
             sink.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        handlers.__exit__(None, None, None)
 
 
 class _Stdout:
@@ -339,21 +341,77 @@ def _drop_stdout() -> None:
         pass
 
 
-def _stop_on_sigterm(terminated: list[int]) -> Any:
-    """SIGTERM stops a command the way Ctrl-C does (temporary folders removed, outputs and
-    history left as they were), then exits 143. Returns the handler it replaced (None when
-    not on the main thread, where Python cannot set one)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
+#: the code of the finalizers the garbage collector runs (weakref.finalize): an exception
+#: raised in one is printed as "Exception ignored in: <finalize object ...>" and dropped
+_FINALIZER_CODES = frozenset({weakref.finalize.__call__.__code__})
 
-    def stop(signum: int, frame: Any) -> None:
-        if not terminated:
+
+def _in_finalizer(frame: Any) -> bool:
+    """Whether ``frame`` (where a signal handler was called) runs inside a finalizer: a
+    weakref.finalize callback, a ``__del__`` or a gc callback. KeyboardInterrupt raised there
+    is lost: Ctrl-C about a second into the demo's scan, while botocore loaded a service model
+    and the collector ran a finalizer, was dropped and the demo ran on to exit 0 (new-user
+    trial round 21)."""
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        code = frame.f_code
+        if code in _FINALIZER_CODES or code.co_name == "__del__" or code in callbacks:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _again_later(signum: int) -> None:
+    """Send ``signum`` to this process again in 50 ms: its handler then runs outside the
+    finalizer it came in."""
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+    timer.daemon = True
+    timer.start()
+
+
+class _interrupt_handlers:
+    """Ctrl-C and SIGTERM for the length of a command. SIGTERM stops it the way Ctrl-C does
+    (temporary folders removed, outputs and history left as they were), then exits 143; Ctrl-C
+    raises KeyboardInterrupt as Python's own handler does (a SIGINT ignored when the command
+    started -- a background job of a script -- stays ignored). Either, come while a finalizer
+    runs, is raised once it is done rather than dropped. Nothing is installed off the main
+    thread, where Python cannot set a handler; the handlers before are put back on exit."""
+
+    def __init__(self, terminated: list[int]) -> None:
+        self.terminated = terminated
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_interrupt_handlers":
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        terminated = self.terminated
+
+        def stop(signum: int, frame: Any) -> None:
+            if terminated:
+                return
+            if _in_finalizer(frame):
+                _again_later(signum)
+                return
             terminated.append(signum)
             from scanner.errors import Terminated
 
             raise Terminated
 
-    return signal.signal(signal.SIGTERM, stop)
+        def interrupt(signum: int, frame: Any) -> None:
+            if _in_finalizer(frame):
+                _again_later(signum)
+                return
+            raise KeyboardInterrupt
+
+        self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, stop)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous.clear()
 
 
 def _name(args: argparse.Namespace) -> str:

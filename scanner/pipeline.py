@@ -49,7 +49,7 @@ from scanner.findings import Finding, Severity
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
 from scanner.policy.trust_zone import trust_zone
-from scanner.textfit import fit_parts, stream_columns
+from scanner.textfit import fit_line, fit_parts, stream_columns
 
 
 #: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
@@ -573,11 +573,13 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         warning = incomplete_warning(analysis.document) if options.quiet else \
             analysis_failed_warning(analysis.document)
         if warning is not None:
-            print(warning, file=sys.stderr)
+            # broken between words in a terminal (one 300-character line at 80 columns:
+            # new-user trial round 21); whole in a file or a pipe, to grep
+            print(fit_line(warning, stream_columns(sys.stderr), more="  "), file=sys.stderr)
         if not options.quiet:
             # a suppression that matched no finding: a note, never a finding or an exit code
             # (new-user trial round 8); the table and report.html say it too
-            from scanner.textfit import fit_line, one_line
+            from scanner.textfit import one_line
 
             # broken between words on a terminal, as every other line of the scan (one
             # 200-character line at 80 columns: new-user trial 19); whole in a file or a pipe
@@ -608,7 +610,6 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                     # no complete scan before this one: where the drift would be, say why
                     # there is none rather than nothing
                     from scanner.history.drift import no_drift_note
-                    from scanner.textfit import fit_line
 
                     print(fit_line(no_drift_note([r for r in records
                                                   if r.scan_id not in scanned.damaged],
@@ -934,10 +935,18 @@ def incomplete_warning(document: Mapping[str, Any]) -> str | None:
     if not coverage:
         return one_line("warning: scan INCOMPLETE: a rule could not be evaluated; its results "
                         "are UNKNOWN (findings.json)")
-    named = "; ".join(
-        f"{c.get('account_id')} {c.get('region')} {c.get('service')}:{c.get('operation')} "
-        f"{c.get('error_code')}" for c in coverage[:WARNING_GAPS])
-    more = f"; and {len(coverage) - WARNING_GAPS} more" if len(coverage) > WARNING_GAPS else ""
+    # the gaps alike (one account x Region x call x error, one per secret it was read for)
+    # are one entry with their count: the same gap named three times, the next ones never
+    # (new-user trial round 21)
+    alike: dict[str, int] = {}
+    for c in coverage:
+        gap = (f"{c.get('account_id')} {c.get('region')} {c.get('service')}:"
+               f"{c.get('operation')} {c.get('error_code')}")
+        alike[gap] = alike.get(gap, 0) + 1
+    shown = list(alike.items())[:WARNING_GAPS]
+    named = "; ".join(gap + (f", {n} calls" if n > 1 else "") for gap, n in shown)
+    left = len(coverage) - sum(n for _, n in shown)
+    more = f"; and {left} more" if left else ""
     return one_line(f"warning: scan INCOMPLETE: {len(coverage)} coverage gap(s) ({named}{more}); "
                     "what they hide is UNKNOWN, never PASS (findings.json coverage lists them)")
 

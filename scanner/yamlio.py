@@ -49,6 +49,10 @@ def read_yaml(path: str | Path, what: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None)
+        if problem and ("'\\t'" in problem or "tab character" in problem):
+            # PyYAML's "found character '\\t' that cannot start any token" said the line,
+            # not what to do (new-user trial round 21: a config indented by an editor's tab)
+            problem = "a tab character: YAML indents with spaces, not tabs"
         raise InputError(f"not valid YAML{where}{': ' + problem if problem else ''}",
                          path=str(p)) from None
     finally:

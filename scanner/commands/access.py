@@ -554,8 +554,19 @@ def run(args: argparse.Namespace) -> int:
         # no path names it: the secrets its account's reach or the `*` path let in may
         # still list (else this error, below)
         principals, not_found = frozenset(), exc
+    unlisted: list[str] = []  # the Regions of the asked primary's replicas, not shown
     if args.secret:
         secrets = [find_secret(report, args.secret, args.region)]
+        if not args.region and secrets[0].secret_arn in report.secrets:
+            # the name alone is the primary; that its replicas exist -- each with its own key,
+            # so its own readers -- was said for a whole scan only (new-user trial round 21:
+            # the demo's broken-access replica, a finding of its own, unseen)
+            primary = secrets[0]
+            # the graph's copies: the report holds the asked secret alone (analyze_access only)
+            unlisted = sorted(r.region for r in (copies.replicas if copies is not None
+                                                 else report.replicas).values()
+                              if r.name == primary.name
+                              and arn_account(r.secret_arn) == arn_account(primary.secret_arn))
     elif args.region:
         secrets = [s for s in secrets + list(report.replicas.values())
                    if s.region == args.region]
@@ -595,6 +606,9 @@ def run(args: argparse.Namespace) -> int:
                                    width=terminal_width(), replicas=len(report.replicas),
                                    single=bool(args.secret or args.region),
                                    through=through, asked=asked))
+    if unlisted and args.format != "json":
+        out += fit_line(f"replica(s) of this secret not listed: {', '.join(unlisted)} "
+                        "(--region R shows one)", terminal_width()) + "\n"
     sys.stdout.write(out)
     return 0
 
@@ -719,7 +733,10 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         for r in sa.reach:
             emit(f"reach: {_reach_line(r)}")
         for g in sa.unintended:
-            cond = f" (unless: {', '.join(g.conditions)})" if g.conditions else ""
+            # the grant holds only when its condition keys do, as the gates' reasons say
+            # ("Allow applies only if: ..."); it read "(unless: aws:sourceip)", the condition
+            # the wrong way round (new-user trial round 21, left open by round 20)
+            cond = f" (only if: {', '.join(g.conditions)})" if g.conditions else ""
             emit(f"unintended: {g.principal} [{_UNINTENDED.get(g.unintended or '', g.unintended)}]"
                  f" in {g.statement}{cond}")
         for problem in sa.problems:

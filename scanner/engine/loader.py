@@ -534,7 +534,10 @@ def _compile_predicate(rule: Rule, node: Mapping[str, Any], where: str, kinds: S
     name = str(node["predicate"])
     spec = PREDICATES.get(name)
     if spec is None:
-        raise InputError(f"unknown predicate {name!r} (known: {', '.join(sorted(PREDICATES))})",
+        # the closest first, as for an attribute or an operator (new-user trial round 21:
+        # rotation_schedule_too_lng listed all 19 predicates and no closest)
+        raise InputError(f"unknown predicate {name!r}{suggest(name, sorted(PREDICATES))} "
+                         f"(known: {', '.join(sorted(PREDICATES))})",
                          path=rule.path, rule=rule.id, field=f"{where}.predicate")
     for kind in kinds:
         if kind not in spec.kinds:
