@@ -616,6 +616,23 @@ def _present(clause: ConditionClause, negated: bool, key: str,
     return Tri.UNKNOWN, (key,)
 
 
+def _by_shape(base: str, values: tuple[str, ...], negated: bool, key: str,
+              matches_all: Callable[[str], bool], may_match: Callable[[str], bool]
+              ) -> tuple[Tri, tuple[str, ...]]:
+    """The answer of a string comparison on a present key whose value is known by its shape
+    only (``_under``, ``_unique_id``): a value that matches every string of the shape makes
+    the positive operator true and the negated false; no value that may match one makes the
+    positive false and the negated true; else UNKNOWN, naming the key. Not a string operator:
+    UNKNOWN."""
+    if base not in _STRING_OPERATORS:
+        return Tri.UNKNOWN, (key,)
+    if any(matches_all(v) for v in values):
+        return Tri.of(not negated), ()
+    if not any(may_match(v) for v in values):
+        return Tri.of(negated), ()
+    return Tri.UNKNOWN, (key,)
+
+
 def _under(clause: ConditionClause, prefix: str, negated: bool, key: str,
            values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
     """A key present with one value beginning with ``prefix``, the rest not known (request.
@@ -643,13 +660,7 @@ def _under(clause: ConditionClause, prefix: str, negated: bool, key: str,
         return base in ("stringlike", "stringnotlike") and prefix.startswith(head) and \
             not v[len(head):].strip("*")
 
-    if base not in _STRING_OPERATORS:
-        return Tri.UNKNOWN, (key,)
-    if any(matches_all(v) for v in values):
-        return Tri.of(not negated), ()
-    if not any(may_match(v) for v in values):
-        return Tri.of(negated), ()
-    return Tri.UNKNOWN, (key,)
+    return _by_shape(base, values, negated, key, matches_all, may_match)
 
 
 def _unique_id(clause: ConditionClause, shape: _UniqueIdOf, negated: bool, key: str,
@@ -696,13 +707,7 @@ def _unique_id(clause: ConditionClause, shape: _UniqueIdOf, negated: bool, key: 
     if base in _ARN_OPERATORS:
         # never an ARN: an ARN operator matches it neither way (module doc)
         return Tri.FALSE, ()
-    if base not in _STRING_OPERATORS:
-        return Tri.UNKNOWN, (key,)
-    if any(matches_all(v) for v in values):
-        return Tri.of(not negated), ()
-    if not any(may_match(v) for v in values):
-        return Tri.of(negated), ()
-    return Tri.UNKNOWN, (key,)
+    return _by_shape(base, values, negated, key, matches_all, may_match)
 
 
 def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
