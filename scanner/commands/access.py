@@ -609,6 +609,15 @@ def run(args: argparse.Namespace) -> int:
     if unlisted and args.format != "json":
         out += fit_line(f"replica(s) of this secret not listed: {', '.join(unlisted)} "
                         "(--region R shows one)", terminal_width()) + "\n"
+    if (principals and args.format != "json" and args.principal not in principals
+            and session_role(args.principal) is not None):
+        # the rows are its role's: say so (new-user trial round 22: nothing did, and a
+        # session the policy does not name got the same answer as the one it names)
+        role_arn = ", ".join(sorted(principals))
+        out += fit_text(terminal_safe(
+            f"note: {args.principal} is answered as its role {role_arn} (a session is "
+            "evaluated as its role); a policy that names one session of it shows CONDITIONAL "
+            "for the role", newlines=False), terminal_width()) + "\n"
     sys.stdout.write(out)
     return 0
 

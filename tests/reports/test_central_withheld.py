@@ -83,3 +83,17 @@ def test_scan_snapshot_refuses_a_central_account_it_did_not_scan(
     err = capsys.readouterr().err
     assert "--central-account 444444444444 is not one of the snapshot's 3 scanned" in err
     assert "Traceback" not in err and not (out / "findings.json").exists()
+
+
+def test_scan_snapshot_names_a_malformed_central_account_as_a_scan_does(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """new-user trial round 22: `--central-account abc` with --snapshot said 'not one of the
+    snapshot's 3 scanned account(s)'; a scan of AWS says it is not an account id."""
+    from scanner.cli import main
+
+    out = tmp_path / "out"
+    assert main(["scan", "--snapshot", str(_withheld_snapshot(tmp_path)), "--central-account",
+                 "abc", "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "malformed --central-account 'abc': expected 12 digits" in err
+    assert not out.exists()

@@ -53,3 +53,31 @@ def test_a_granted_session_whose_role_identity_allows_is_not_reported() -> None:
     rows = _rows(allow_read_identity())
     assert all(f.status.value not in ("FAIL",) for f in rows.values())  # type: ignore[attr-defined]
     assert APP_ROLE not in rows or rows[APP_ROLE].status.value != "FAIL"  # type: ignore[attr-defined]
+
+
+def test_the_broken_grant_names_the_session_the_policy_grants() -> None:
+    """The finding is the role's (a session is evaluated as its role), and it says which
+    session the policy granted: 'granted by the resource policy' alone named no grant the
+    policy holds (new-user trial round 22: nothing but access --why named the session)."""
+    other = allow_read_identity(secret=f"arn:aws:secretsmanager:*:{CENTRAL}:secret:other/*")
+    row = _rows(other)[APP_ROLE]
+    message = row.message  # type: ignore[attr-defined]
+    assert message.startswith(f"{APP_ROLE}: granted by the resource policy to its session "
+                              f"{SESSION} but denied by identity_policy")
+
+
+def test_a_role_named_by_its_own_arn_is_not_said_granted_to_a_session() -> None:
+    other = allow_read_identity(secret=f"arn:aws:secretsmanager:*:{CENTRAL}:secret:other/*")
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE, SESSION),
+                  key_policy=key_policy_for(APP_ROLE), principals=(role(APP_ROLE, other),))
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    rule = load_ruleset().get(RULE)
+    assert rule is not None
+    rows = [f for f in evaluate(graph, snap, access, Ruleset(rules=(rule,)),
+                                parse_config({}, path="(test)"),
+                                datetime(2026, 11, 29, tzinfo=timezone.utc))
+            if f.resource.arn == SECRET_ARN and f.principal == APP_ROLE]
+    assert len(rows) == 1
+    assert rows[0].message.startswith(  # type: ignore[attr-defined]
+        f"{APP_ROLE}: granted by the resource policy but denied by identity_policy")

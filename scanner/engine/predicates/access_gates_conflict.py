@@ -29,6 +29,7 @@ from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import (analysis_failed, blocking_guardrails,
                                                 reader_classes, secret_access_of)
 from scanner.graph.schema import NodeKind
+from scanner.policy.principals import entry_account, is_account_entry, session_role
 from scanner.engine.predicates._common import policy_or_unknown
 
 _GRANTING = ("ALLOWED", "CONDITIONAL")
@@ -49,9 +50,10 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
             return Result(outcome=UNKNOWN, missing=(f"primary secret {primary} of the replica "
                                                     "(not in the snapshot)",))
         policy_attrs = ctx.graph.nodes[primary]
-    _, problem = policy_or_unknown(policy_attrs, "resource_policy", "resource policy", ctx)
+    policy, problem = policy_or_unknown(policy_attrs, "resource_policy", "resource policy", ctx)
     if problem is not None:
         return problem
+    sessions = _granted_sessions(policy)
     sa = secret_access_of(ctx, node_id, attrs)
     if sa is None:
         return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
@@ -93,7 +95,11 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
             if principal in details:  # several paths of one principal: one finding
                 continue
             broken.append(principal)
-            text = principal + suffix
+            role_key = _role_of(principal, p_account) if sessions else None
+            named = sessions.get(role_key) if role_key is not None else None
+            text = principal + (suffix.replace(" but denied by ", (
+                f" to its session{'s' if len(named) > 1 else ''} {', '.join(named)} "
+                "but denied by "), 1) if named else suffix)
             # one principal is often denied alike on many secrets: its text and verdicts are
             # held once (read-only values shared by the findings)
             facts.append(("text", interned.setdefault(text, text)))
@@ -139,6 +145,45 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
                                 for p, gates in undecided})
     return Result(outcome=FALSE, facts=(("text", "every intended cross-account reader passes "
                                                  "all gates"),))
+
+
+def _granted_sessions(policy: Any) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(account, role name) -> the assumed-role session ARNs of that role an Allow of the
+    secret policy names, for a role the policy names by no other entry (its ARN, its account):
+    its broken read is reported as the role's (a session is evaluated as its role), and the
+    message says which session was granted (new-user trial round 22: only access --why named
+    it)."""
+    if policy is None or not any(session_role(e) for st in policy.statements
+                                 if st.effect == "Allow" and st.principal is not None
+                                 for e in st.principal.aws):
+        return {}
+    named: set[str] = set()
+    found: dict[tuple[str, str], set[str]] = {}
+    for st in policy.statements:
+        if st.effect != "Allow" or st.principal is None:
+            continue
+        for e in st.principal.aws:
+            role = session_role(e)
+            if role is None:
+                named.add(e)
+            else:
+                found.setdefault(role, set()).add(e)
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for (account, name), arns in found.items():
+        if any(is_account_entry(e) and entry_account(e) == account for e in named) or any(
+                _role_of(e, account) == (account, name) for e in named):
+            continue  # the role is granted by another entry too
+        out[(account, name)] = tuple(sorted(arns))
+    return out
+
+
+def _role_of(arn: str, account: str | None) -> tuple[str, str] | None:
+    """(account, role name) of an IAM role ARN (its path left out, as a session ARN has
+    none), else None."""
+    head, sep, rest = arn.partition(":role/")
+    if not sep or account is None or not head.endswith(f":{account}"):
+        return None
+    return account, rest.rsplit("/", 1)[-1]
 
 
 def _said(ctx: RuleContext, gates: Mapping[str, Any], reasons: tuple[str, ...]
