@@ -381,12 +381,13 @@ def _in_finalizer(frame: Any) -> bool:
     return False
 
 
-def _again_later(signum: int) -> None:
+def _again_later(signum: int) -> threading.Timer:
     """Send ``signum`` to this process again in 50 ms: its handler then runs outside the
-    finalizer it came in."""
+    finalizer it came in. The timer, for ``_interrupt_handlers.__exit__`` to cancel."""
     timer = threading.Timer(0.05, os.kill, (os.getpid(), signum))
     timer.daemon = True
     timer.start()
+    return timer
 
 
 class _interrupt_handlers:
@@ -400,6 +401,10 @@ class _interrupt_handlers:
     def __init__(self, terminated: list[int]) -> None:
         self.terminated = terminated
         self.previous: dict[int, Any] = {}
+        #: signals to be sent again (``_again_later``): cancelled when the command is over,
+        #: so that one does not reach the handlers put back, a KeyboardInterrupt after the
+        #: command returned (review of new-user trial round 22's doubt)
+        self.pending: list[threading.Timer] = []
 
     def __enter__(self) -> "_interrupt_handlers":
         if threading.current_thread() is not threading.main_thread():
@@ -410,7 +415,7 @@ class _interrupt_handlers:
             if terminated:
                 return
             if _in_finalizer(frame):
-                _again_later(signum)
+                self.pending.append(_again_later(signum))
                 return
             terminated.append(signum)
             from scanner.errors import Terminated
@@ -419,7 +424,7 @@ class _interrupt_handlers:
 
         def interrupt(signum: int, frame: Any) -> None:
             if _in_finalizer(frame):
-                _again_later(signum)
+                self.pending.append(_again_later(signum))
                 return
             raise KeyboardInterrupt
 
@@ -429,6 +434,9 @@ class _interrupt_handlers:
         return self
 
     def __exit__(self, *_: Any) -> None:
+        for timer in self.pending:
+            timer.cancel()
+        self.pending.clear()
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
         self.previous.clear()

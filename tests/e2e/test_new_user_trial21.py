@@ -354,3 +354,23 @@ def test_sigterm_inside_a_finalizer_still_stops_the_command(
     assert terminated == [signal.SIGTERM]
     assert signal.getsignal(signal.SIGTERM) is before
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_a_signal_to_be_sent_again_is_dropped_once_the_command_is_over(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """A signal that came in a finalizer is sent again 50 ms later; a command that ends
+    within those 50 ms put Python's handler back, and the signal sent again raised
+    KeyboardInterrupt after the command had returned (new-user trial round 22's doubt). The
+    command is over: it is not sent."""
+    import signal
+    import time
+
+    from scanner.cli import _interrupt_handlers
+
+    with _interrupt_handlers([]) as handlers:
+        _signal_inside_a_finalizer(signal.SIGINT)
+        assert len(handlers.pending) == 1  # to be sent again, not yet
+    time.sleep(0.3)  # no KeyboardInterrupt here
+    assert not handlers.pending
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert "Exception ignored" not in capfd.readouterr().err
