@@ -345,8 +345,8 @@ def _end_cut_line(out: Any) -> None:
         if out.isatty():
             out.write("\n")
             out.flush()
-    except Exception:  # noqa: BLE001 -- a closed or failing stdout: the error line still
-        pass  # follows on stderr
+    except (OSError, ValueError, StdoutError):  # a closed or failing stdout: the line
+        pass  # saying the command stopped still follows on stderr, with its exit code
 
 
 def _drop_stdout() -> None:

@@ -173,10 +173,8 @@ def validate_options(options: CollectOptions) -> None:
     for account in options.accounts:
         if not ACCOUNT_ID.match(account):
             raise UsageError(f"malformed account id {account!r}: expected 12 digits")
-    if options.central_account is not None and not ACCOUNT_ID.match(options.central_account):
-        raise UsageError(
-            f"malformed --central-account {options.central_account!r}: expected 12 digits"
-        )
+    if options.central_account is not None:
+        check_central_account(options.central_account)
     if options.org and options.accounts:
         raise UsageError("give --org or --accounts, not both")
     if options.max_workers < 1:
@@ -323,6 +321,13 @@ def _best_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str
 def _worst_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str]:
     account, s = item
     return (-s.shared_secrets, -s.cmk_secrets, -s.secrets, account)
+
+
+def check_central_account(account: str) -> None:
+    """A UsageError when ``--central-account`` is not a 12-digit account id (a scan of AWS and
+    `scan --snapshot` alike)."""
+    if not ACCOUNT_ID.match(account):
+        raise UsageError(f"malformed --central-account {account!r}: expected 12 digits")
 
 
 def choose_central_account(stats: Mapping[str, AccountStats], *, accounts: Iterable[str],

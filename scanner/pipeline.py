@@ -334,11 +334,10 @@ def _named_central(snapshot: Snapshot, account: str, path: Path) -> Snapshot:
     from scanner.errors import UsageError
     from scanner.snapshot_io import write_snapshot
 
-    from scanner.collect import ACCOUNT_ID
+    from scanner.collect import check_central_account
 
+    check_central_account(account)  # as a scan of AWS says it
     meta = snapshot.meta
-    if not ACCOUNT_ID.match(account):  # as a scan of AWS says it (collect.validate_options)
-        raise UsageError(f"malformed --central-account {account!r}: expected 12 digits")
     if account not in meta.accounts:
         raise UsageError(f"--central-account {account} is not one of the snapshot's "
                          f"{len(meta.accounts)} scanned account(s)")
