@@ -126,6 +126,22 @@ USABLE_KEY_STATES = frozenset({"Enabled", "Updating"})
 
 
 @_frozen()
+class KeyGrant:
+    """One KMS grant of a key (ListGrants): whom it lets call which operations, under which
+    encryption-context constraint. scanner.policy.kms_grants reads it."""
+
+    grant_id: str
+    grantee_principal: str | None = None  # an AWS principal ARN, or a service principal
+    operations: tuple[str, ...] = ()  # "Decrypt", "GenerateDataKey", ...
+    #: GrantConstraints: the request's encryption context must equal / include these pairs
+    encryption_context_equals: Mapping[str, str] | None = None
+    encryption_context_subset: Mapping[str, str] | None = None
+    #: GrantConstraints.SourceArn (grants to service principals): the request's aws:SourceArn
+    source_arn: str | None = None
+    name: str | None = None
+
+
+@_frozen()
 class KmsKey:
     arn: str
     key_id: str
@@ -147,6 +163,9 @@ class KmsKey:
     rotation_enabled: bool | None = None  # None: not applicable or unread
     rotation_period_days: int | None = None
     policy: str | None = None  # exact text of the "default" key policy
+    #: the key's grants (ListGrants); None: not read -- AWS-managed keys, a failed read
+    #: ("grants" in ``unread``), snapshots written before grants were collected
+    grants: tuple[KeyGrant, ...] | None = None
     unread: tuple[str, ...] = ()
 
 

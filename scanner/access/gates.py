@@ -15,6 +15,11 @@ a role ARN, but not grants naming an IAM user directly or naming the role's assu
 (IAM User Guide, "Permissions boundaries for IAM entities"): a grant that may name the session
 (a session ARN, or ``*``) past a boundary that does not allow is CONDITIONAL -- the session name
 is not in the snapshot -- never a confident DENIED.
+A key's KMS grants are Allow statements of its key policy (scanner.policy.kms_grants, read into
+``KeyFacts.policy_result``), with one difference from the key policy's: from another account a
+grant naming the caller itself needs no identity Allow of kms:Decrypt (KMS Developer Guide,
+"Allowing users in other accounts to use a KMS key": "or use grants to manage access"); grants
+that could not be read leave the key gate UNKNOWN where the key policy does not allow.
 """
 
 from __future__ import annotations
@@ -36,6 +41,16 @@ class KeyFacts:
     usable: Tri  # FALSE: disabled / pending deletion
     policy_result: PolicyResult | None  # None: policy not collected
     reason: str | None = None
+    #: the key's grants were read (ListGrants): ``policy_result`` includes them
+    #: (scanner.policy.kms_grants); otherwise the key policy's implicit deny says grants
+    #: were not collected
+    grants_read: bool = False
+    #: what the grants alone allow (None: the key has no grant that can apply): a grant
+    #: naming another account's principal itself needs no identity Allow of kms:Decrypt
+    grants_result: PolicyResult | None = None
+    #: ListGrants failed for the key (a coverage entry): a grant may allow what the key
+    #: policy does not, so the key policy's implicit deny is not the answer (UNKNOWN)
+    grants_unread: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -68,6 +83,9 @@ class Combined:
 #: the message of every secret-cross-account-access-broken row the key policy breaks (the
 #: first wording, 108 characters, made findings.json 22 MB larger at 199,527 such rows)
 KMS_GRANTS_NOT_COLLECTED = "KMS grants not collected: one may allow the Decrypt"
+
+#: the key gate's unresolved input where ListGrants failed for the key (see coverage)
+KMS_GRANTS_NOT_READ = "KMS grants not read (see coverage)"
 
 #: the unresolved input of a resource policy that was not read (its gate is UNKNOWN)
 RESOURCE_POLICY_NOT_COLLECTED = "resource policy not collected"
@@ -134,6 +152,8 @@ def combine(g: GateInputs) -> Combined:
     key_foreign: Tri | None = None
     # ---- key gate
     k = g.key
+    #: a KMS grant naming the caller itself, from another account than the key's
+    grant_self = Tri.FALSE
     if k.aws_managed:
         key_allow = Tri.FALSE if g.cross_account else Tri.TRUE
         key_deny = Tri.FALSE
@@ -163,11 +183,27 @@ def combine(g: GateInputs) -> Combined:
         key_deny = kp.deny
         key_unresolved = kp.unresolved
         key_reasons = kp.reasons
+        kg = k.grants_result
+        if k.grants_unread:
+            # the grants could not be read: one may allow the Decrypt, or name the caller
+            # itself (below) -- what AWS answers depends on what the scan could not read
+            grant_self = Tri.UNKNOWN
+        elif key_cross and kg is not None:
+            # KMS Developer Guide, "Allowing users in other accounts to use a KMS key": they
+            # "cannot use the CMK until you attach IAM policies that delegate those
+            # permissions, or use grants to manage access to the CMK": a grant naming the
+            # caller itself stands in for its identity Allow of kms:Decrypt (one to its
+            # account delegates to IAM, as the key policy's account grant does). A grant to
+            # the role ARN stays within the role's boundary (scanner.policy.kms_grants)
+            capped = kg.allow_direct if g.is_user or idk is None else \
+                all3((kg.allow_direct, idk.boundary_allow))
+            grant_self = any3((capped, kg.allow_session))
         if key_cross:
             key_allow = kp.allow
             if not g.cross_account:  # own-account secret on another account's key
                 key_foreign = key_allow
-                key_allow = all3((key_allow, idk.allow if idk else Tri.FALSE))
+                key_allow = all3((key_allow, any3((idk.allow if idk else Tri.FALSE,
+                                                   grant_self))))
         else:
             via_iam = all3((kp.allow, idk.allow if idk else Tri.FALSE))
             direct = kp.allow_direct
@@ -199,6 +235,18 @@ def combine(g: GateInputs) -> Combined:
                     idk.allow is Tri.FALSE and not boundary_caps_iam:
                 key_reasons = key_reasons + ("key policy trusts the account; no identity policy "
                                              "allows kms:Decrypt on the key",)
+        if k.grants_unread:
+            if key_allow is not Tri.TRUE and key_deny is not Tri.TRUE:
+                # not assessed, as a key policy that was not read (the access baseline and
+                # the rules read the gate as UNKNOWN, not as a condition of the request)
+                key_status = "UNKNOWN"
+            key_allow = any3((key_allow, Tri.UNKNOWN))
+            if key_uncapped is not None:
+                key_uncapped = any3((key_uncapped, Tri.UNKNOWN))
+            if key_foreign is not None:
+                key_foreign = any3((key_foreign, Tri.UNKNOWN))
+            key_unresolved = key_unresolved + (KMS_GRANTS_NOT_READ,)
+            key_reasons = key_reasons + (KMS_GRANTS_NOT_READ,)
         if k.usable is not Tri.TRUE:
             key_allow = all3((key_allow, k.usable))
             key_reasons = key_reasons + (k.reason or "key state unknown",)
@@ -206,7 +254,7 @@ def combine(g: GateInputs) -> Combined:
                 key_uncapped = all3((key_uncapped, k.usable))
     # ---- identity gate
     if g.cross_account and key_cross:
-        parts = [ids.allow] + ([idk.allow] if idk is not None else [])
+        parts = [ids.allow] + ([any3((idk.allow, grant_self))] if idk is not None else [])
         id_allow = all3(parts)
     else:
         # the key is in the caller's own account (or the secret is): the Decrypt, made with
@@ -223,6 +271,11 @@ def combine(g: GateInputs) -> Combined:
     id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
                                 if idk is not None and idk_shown else ())
     id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
+    if k.grants_unread and g.cross_account and key_cross and idk is not None and \
+            idk.allow is not Tri.TRUE and id_allow is Tri.UNKNOWN and id_deny is not Tri.TRUE:
+        # only a grant the scan could not read may stand in for the kms:Decrypt Allow
+        id_status = "UNKNOWN"
+        id_unresolved = id_unresolved + (KMS_GRANTS_NOT_READ,)
     # likewise a resource policy that was not read (graph_io.SecretView.unread_result): the
     # gate could not be assessed; the decision stays CONDITIONAL on it (docs/access.md: "a
     # policy that was not collected"), the access baseline reads the gate as UNKNOWN
@@ -258,20 +311,21 @@ def combine(g: GateInputs) -> Combined:
     # trial round 13: DENIED at key_policy with "statement 1 Allow applies")
     foreign_key_blocks = False
     if key_foreign is not None and key_foreign is not Tri.FALSE and key_uncapped is None and \
-            (idk.allow if idk else Tri.FALSE) is not Tri.TRUE:
+            any3((idk.allow if idk else Tri.FALSE, grant_self)) is not Tri.TRUE:
         foreign_key_blocks = True
         key_shown = all3((key_foreign, k.usable))
         key_reasons = key_reasons + ("the key is in another account: the caller's identity "
                                      "policy must allow kms:Decrypt on it too (see "
                                      "identity_policy)",)
     if not k.aws_managed and k.policy_result is not None and key_shown is Tri.FALSE and \
-            key_deny is not Tri.TRUE and k.usable is not Tri.FALSE:
+            key_deny is not Tri.TRUE and k.usable is not Tri.FALSE and not k.grants_read and \
+            not k.grants_unread:
         # KMS Developer Guide, "KMS key access and permissions": "Grants - You can use grants
         # in combination with the key policy and IAM policies to allow access to a KMS key".
-        # Grants are not collected (docs/access.md, Known limits): the key policy's implicit
-        # deny is said to be the key policy's, not the last word on the key (IAM conformance
-        # trial round 22: a reader only a grant lets decrypt was "no Allow statement applies"
-        # with nothing said of grants)
+        # Where the key's grants were not read (ListGrants failed, a snapshot from before
+        # they were collected) the key policy's implicit deny is said to be the key
+        # policy's, not the last word on the key (IAM conformance trial round 22: a reader
+        # only a grant lets decrypt was "no Allow statement applies" with nothing said)
         key_reasons = key_reasons + (KMS_GRANTS_NOT_COLLECTED,)
     # ---- guardrails
     scp = g.scp

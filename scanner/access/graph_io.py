@@ -19,6 +19,7 @@ from scanner.graph.schema import (AWS_MANAGED_ALIAS, EdgeKind, NodeKind, aws_man
                                   replica_absent, scheduled_for_deletion)
 from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
+from scanner.policy.kms_grants import grants_only_policy, grants_read, key_policy_with_grants
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import session_kind
 from scanner.policy.tri import Tri
@@ -89,7 +90,8 @@ class SecretView:
 
     __slots__ = ("arn", "primary_arn", "name", "policy_missing", "account", "region", "tags",
                  "policy", "unread_result", "policy_unread", "key_arn", "aws_managed",
-                 "key_account", "key_policy", "key_facts", "named", "key_named", "uses_kms",
+                 "key_account", "key_policy", "key_grants", "key_facts", "named", "key_named",
+                 "uses_kms",
                  "decrypt_arn", "rctx_sm", "rctx_kms", "kms_scope", "policy_keys",
                  "scheduled_deletion", "partition")
 
@@ -140,8 +142,14 @@ class SecretView:
                                            ka if key_attrs is not None else None)
         self.key_account: str = ka.get("account_id") or (
             arn_account(key_id) if key_id else None) or self.account
-        key_text = ka.get("policy")
+        # the key's grants are Allow statements of its resource side beside the key policy's
+        # (scanner.policy.kms_grants); ``key_grants``: the grants alone, for the one rule
+        # where they differ (another account's caller needs no identity Allow for a grant)
+        grants = ka.get("grants")
+        key_text = key_policy_with_grants(ka.get("policy"), grants)
         self.key_policy: Policy | None = parse_policy(key_text) if key_text else None
+        grants_text = grants_only_policy(grants) if self.key_policy is not None else None
+        self.key_grants: Policy | None = parse_policy(grants_text) if grants_text else None
         state = ka.get("key_state")
         unusable = state is not None and state not in USABLE_KEY_STATES
         usable = Tri.FALSE if unusable else Tri.TRUE
@@ -152,7 +160,10 @@ class SecretView:
             reason = "key not collected" if key_attrs is None or not ka.get("collected", True) \
                 else "key policy not collected"
         self.key_facts = KeyFacts(aws_managed=self.aws_managed, usable=usable,
-                                  policy_result=None, reason=reason)
+                                  policy_result=None, reason=reason,
+                                  grants_read=grants_read(ka if key_attrs is not None else None),
+                                  grants_unread=not self.aws_managed and
+                                  "grants" in (ka.get("unread") or ()))
         # a policy that was not read may grant anyone, as one that cannot be parsed may
         # (grants.named_principals: ``star``): within the account "an identity-based policy or
         # a resource-based policy ... can grant access" (IAM User Guide, "Policy evaluation for

@@ -426,8 +426,12 @@ class PairEvaluator:
         if where is SEES_ARN:
             return None  # the guardrails see the secret's ARN
         kf = sv.key_facts
+        if sv.key_grants is not None:
+            return None  # the key's grants: evaluated per secret (scanner.policy.kms_grants)
         return (sv.account, sv.region, sv.key_arn, sv.key_account, sv.uses_kms,
-                kf.aws_managed, kf.usable, kf.reason, sv.policy_keys, rp_part, kp_part, where)
+                kf.aws_managed, kf.usable, kf.reason, kf.grants_read, kf.grants_unread,
+                sv.policy_keys, rp_part,
+                kp_part, where)
 
     def where(self, sv: SecretView) -> object:
         """What the guardrails see of the secret: their scope (``SharedGuardrails.scope``),
@@ -475,9 +479,15 @@ class PairEvaluator:
 
         rp = self._policy_result(sv.policy, "sm", sv, pk_rp, pctx, make_sm, facts) \
             if sv.policy else sv.unread_result
-        kp = None
+        kp = kg = None
         if sv.uses_kms and sv.key_policy is not None:
             kp = self._policy_result(sv.key_policy, "kms", sv, pk_kp, pctx, make_kms, facts)
+            if sv.key_grants is not None and facts.account_id != sv.key_account:
+                # what the key's grants alone allow: from another account a grant naming
+                # the caller needs no identity Allow (scanner.policy.kms_grants)
+                kg = self._policy_result(sv.key_grants, "kms", sv,
+                                         self._pkey(sv.key_grants, facts), pctx, make_kms,
+                                         facts)
         ids = self._interned(self.identity.evaluate(p, s.action, sv.arn, make_sm, proj, "sm"))
         if facts.principal_type == "public":
             ids = _OUTSIDER_IDENTITY
@@ -495,13 +505,15 @@ class PairEvaluator:
         scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
         kf = sv.key_facts
-        ckey = (id(rp), id(kp), id(ids), id(idk), id(scp), cross, is_user, kf.aws_managed,
-                kf.usable, kf.reason, facts.account_id != sv.key_account)
+        ckey = (id(rp), id(kp), id(kg), id(ids), id(idk), id(scp), cross, is_user,
+                kf.aws_managed, kf.usable, kf.reason, kf.grants_read, kf.grants_unread,
+                facts.account_id != sv.key_account)
         c = self._combine_cache.get(ckey)
         if c is None:
             key = sv.key_facts if kp is None else KeyFacts(
                 aws_managed=False, usable=sv.key_facts.usable, policy_result=kp,
-                reason=sv.key_facts.reason)
+                reason=sv.key_facts.reason, grants_read=kf.grants_read, grants_result=kg,
+                grants_unread=kf.grants_unread)
             c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
                                    id_key=idk, scp=scp, is_user=is_user,
                                    key_cross_account=facts.account_id != sv.key_account))

@@ -70,11 +70,13 @@ class SecretMemo:
         if where is SEES_ARN:
             return None
         kf = sv.key_facts
+        if sv.key_grants is not None:
+            return None  # grants are evaluated per secret (scanner.policy.kms_grants)
         # tags, the rotation function, ...: the resource side of the request, one object for
         # equal ones (graph_io._Contexts: alive as long as the views, so its id() is its value)
         return (sv.account, sv.region, id(sv.rctx_sm), rp, sv.policy_unread,
                 sv.key_arn, sv.key_account, sv.aws_managed, sv.uses_kms, id(kp),
-                kf.usable, kf.reason, where, name_head(sv.name), self.index.matching(sv.arn),
+                kf.usable, kf.reason, kf.grants_read, kf.grants_unread, where, name_head(sv.name), self.index.matching(sv.arn),
                 self.index.matching(outside_probe(sv)))
 
     def get(self, key: tuple[object, ...], sv: SecretView) -> SecretAccess | None:

@@ -1,5 +1,6 @@
 """KMS: ListKeys and ListAliases once per account-region; per key DescribeKey, and for
-customer-managed keys GetKeyPolicy and GetKeyRotationStatus (so <= 3 calls per CMK).
+customer-managed keys GetKeyPolicy, ListGrants and GetKeyRotationStatus (so <= 4 calls per CMK,
+more for a key with over 100 grants).
 
 * Keys targeted by an ``alias/aws/*`` alias are AWS-managed: they are recorded from the listings
   alone (key_manager "AWS", rotation True as AWS rotates them yearly) with no per-key call.
@@ -12,6 +13,10 @@ customer-managed keys GetKeyPolicy and GetKeyRotationStatus (so <= 3 calls per C
   boolean, is an unexpected answer: a coverage entry, and the fields unread.
   Rotation is not applicable (and not read) for asymmetric/HMAC keys, imported or custom-key-store
   material, keys pending deletion and keys in a state KMS does not document (not judged).
+* Grants (ListGrants, 100 a page): KMS Developer Guide, "Grants in AWS KMS": "When authorizing
+  access to a KMS key, grants are considered along with key policies and IAM policies" -- the
+  access analysis reads them with the key policy (scanner.policy.kms_grants). A grant without
+  GrantId makes the listing unreadable (the key's ``grants`` unread, never an empty list).
 * Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
   PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
 """
@@ -21,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from scanner.collectors.base import Mapper, Recorder, expect, iso, paginate
-from scanner.model import KmsKey
+from scanner.model import KeyGrant, KmsKey
 
 SERVICE = "kms"
 
@@ -31,6 +36,7 @@ OPERATIONS: dict[str, str] = {
     "DescribeKey": "kms:DescribeKey",
     "GetKeyPolicy": "kms:GetKeyPolicy",
     "GetKeyRotationStatus": "kms:GetKeyRotationStatus",
+    "ListGrants": "kms:ListGrants",
 }
 
 #: the key states KMS documents (KeyMetadata.KeyState) in which automatic rotation applies;
@@ -48,7 +54,7 @@ _ROTATION_STATES = frozenset({"Creating", "Enabled", "Disabled", "PendingImport"
 DESCRIBED_FIELDS: tuple[str, ...] = (
     "key_manager", "key_state", "key_spec", "key_usage", "origin", "description",
     "creation_date", "deletion_date", "multi_region", "multi_region_type", "primary_key_arn",
-    "replica_key_arns", "policy", "rotation_enabled")
+    "replica_key_arns", "policy", "grants", "rotation_enabled")
 
 
 def described_key(answer: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -99,8 +105,10 @@ def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str,
     aws_managed = aws_managed_key_ids(aliases or [])
     described: dict[str, Any] = {}
     policies: dict[str, str | None] = {}
+    grants: dict[str, list[dict[str, Any]]] = {}
     rotation: dict[str, Any] = {}
     failed: dict[str, list[str]] = {}
+
     def read(key: Mapping[str, Any]) -> dict[str, Any]:
         """DescribeKey, then for a CMK its policy and rotation status (one key's reads)."""
         arn = key["KeyArn"]
@@ -124,6 +132,15 @@ def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str,
             out["failed"].append("policy")
         else:
             out["policy"] = policy
+        grants, failure = rec.attempt(
+            "ListGrants", lambda: paginate(client, "list_grants", "Grants", required=("GrantId",),
+                                           KeyId=arn, PaginationConfig={"PageSize": 100}),
+            resource_arn=arn,
+        )
+        if grants is None:
+            out["failed"].append("grants")
+        else:
+            out["grants"] = grants
         if rotation_applicable(meta):
             status, failure = rec.attempt(
                 "GetKeyRotationStatus", lambda: rotation_status(
@@ -142,12 +159,14 @@ def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str,
             described[arn] = one["meta"]
         if "policy" in one:
             policies[arn] = one["policy"]
+        if "grants" in one:
+            grants[arn] = one["grants"]
         if "rotation" in one:
             rotation[arn] = one["rotation"]
         if one["failed"]:
             failed[arn] = one["failed"]
     return {"keys": keys, "aliases": aliases, "described": described, "policies": policies,
-            "rotation": rotation, "failed": failed}
+            "grants": grants, "rotation": rotation, "failed": failed}
 
 
 # --------------------------------------------------------------------------- pure transforms
@@ -168,6 +187,28 @@ def multi_region_topology(arn: str, meta: Mapping[str, Any]) -> tuple[str | None
     return kind, primary, others
 
 
+def _context(value: Any) -> dict[str, str] | None:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else None
+
+
+def key_grant(grant: Mapping[str, Any]) -> KeyGrant:
+    """One ListGrants entry as a record: its grantee (a principal ARN, else the service
+    principal), operations and encryption-context constraints. A SourceArn constraint (grants
+    to service principals) is kept as the ``source_arn`` the grant requires."""
+    constraints = grant.get("Constraints") or {}
+    grantee = grant.get("GranteePrincipal") or grant.get("GranteeServicePrincipal")
+    return KeyGrant(grant_id=str(grant["GrantId"]),
+                    grantee_principal=str(grantee) if grantee else None,
+                    operations=tuple(str(o) for o in grant.get("Operations") or ()),
+                    encryption_context_equals=_context(
+                        constraints.get("EncryptionContextEquals")),
+                    encryption_context_subset=_context(
+                        constraints.get("EncryptionContextSubset")),
+                    source_arn=str(constraints["SourceArn"]) if constraints.get("SourceArn")
+                    else None,
+                    name=str(grant["Name"]) if grant.get("Name") else None)
+
+
 def transform_keys(raw: Mapping[str, Any], *, account_id: str,
                    region: str) -> tuple[KmsKey, ...] | None:
     if raw.get("keys") is None:
@@ -181,6 +222,7 @@ def transform_keys(raw: Mapping[str, Any], *, account_id: str,
     aws_managed = aws_managed_key_ids(aliases)
     described: Mapping[str, Any] = raw.get("described", {})
     policies: Mapping[str, str | None] = raw.get("policies", {})
+    grants: Mapping[str, list[Mapping[str, Any]]] = raw.get("grants", {})
     rotation: Mapping[str, Any] = raw.get("rotation", {})
     failed: Mapping[str, list[str]] = raw.get("failed", {})
     out = []
@@ -223,6 +265,8 @@ def transform_keys(raw: Mapping[str, Any], *, account_id: str,
                 rotation_enabled=bool(status["KeyRotationEnabled"]) if status else None,
                 rotation_period_days=int(period) if period else None,
                 policy=policies.get(arn),
+                grants=tuple(sorted((key_grant(g) for g in grants[arn]),
+                                    key=lambda g: g.grant_id)) if arn in grants else None,
                 unread=unread,
             )
         )

@@ -31,6 +31,7 @@ INPUTS = {
     "kms": "the key listing (ListKeys, ListAliases)",
     "key_metadata": "key metadata (DescribeKey)",
     "key_policy": "key policies (GetKeyPolicy)",
+    "key_grants": "key grants (ListGrants)",
     "key_rotation": "key rotation status (GetKeyRotationStatus)",
     "iam": "IAM principals and policies (GetAccountAuthorizationDetails)",
     "organizations": "the organization, its accounts and control policies",

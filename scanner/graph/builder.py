@@ -61,12 +61,13 @@ _FIELD_PLAN: dict[type, tuple[tuple[str, bool], ...]] = {}
 def _nested(tp: Any) -> bool:
     """Whether a field's declared type can hold records (which must become dicts)."""
     text = str(tp)
-    return any(name in text for name in ("ReplicaStatus", "Route", "PeeringSide", "SgRule"))
+    return any(name in text for name in ("ReplicaStatus", "Route", "PeeringSide", "SgRule",
+                                         "KeyGrant"))
 
 
 def record_attrs(record: Any) -> dict[str, Any]:
     """A record's fields as a flat dict. Nested records (replica statuses, routes, peering
-    sides, security-group rules) become plain dicts; tuples of scalars and mappings stay as
+    sides, security-group rules, key grants) become plain dicts; tuples of scalars and mappings stay as
     they are (read-only values shared with the snapshot)."""
     plan = _FIELD_PLAN.get(type(record))
     if plan is None:

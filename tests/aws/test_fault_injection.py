@@ -34,6 +34,7 @@ DENIED_CALL = {
     "kms": ("kms", "ListKeys"),
     "key_metadata": ("kms", "DescribeKey"),
     "key_policy": ("kms", "GetKeyPolicy"),
+    "key_grants": ("kms", "ListGrants"),
     "key_rotation": ("kms", "GetKeyRotationStatus"),
     "iam": ("iam", "GetAccountAuthorizationDetails"),
     "lambda": ("lambda", "ListFunctions"),

@@ -65,7 +65,7 @@ def test_secrets_one_policy_read_per_live_primary_and_replication_on_demand(
     assert counter.counts()["secretsmanager.DescribeSecret"] == 1
 
 
-def test_kms_spends_at_most_three_calls_per_customer_managed_key(aws: boto3.Session) -> None:
+def test_kms_spends_at_most_four_calls_per_customer_managed_key(aws: boto3.Session) -> None:
     setup = aws.client("kms")
     # materialise a key behind alias/aws/secretsmanager (moto does this lazily on describe)
     setup.describe_key(KeyId="alias/aws/secretsmanager")
@@ -92,8 +92,11 @@ def test_kms_spends_at_most_three_calls_per_customer_managed_key(aws: boto3.Sess
     counts = counter.counts()
     customer = [k for k in keys.values() if k.key_manager == "CUSTOMER"]
     per_key = sum(counts.get(f"kms.{op}", 0) for op in
-                  ("DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus"))
-    assert per_key <= 3 * len(customer)
+                  ("DescribeKey", "GetKeyPolicy", "ListGrants", "GetKeyRotationStatus"))
+    assert per_key <= 4 * len(customer)
+    assert counts["kms.ListGrants"] == len(customer)
+    assert all(k.grants == () for k in customer)  # read: none
+    assert all(k.grants is None for k in managed)  # AWS-managed: not read
     assert counts["kms.DescribeKey"] == len(customer)  # none for the AWS-managed key
 
     west, _ = counted(aws, "kms", "us-west-2")
@@ -101,6 +104,32 @@ def test_kms_spends_at_most_three_calls_per_customer_managed_key(aws: boto3.Sess
                                                 account_id=ACCOUNT, region="us-west-2") or ()
                   if k.multi_region]
     assert (replica.multi_region_type, replica.primary_key_arn) == ("REPLICA", mrk["Arn"])
+
+
+def test_kms_reads_each_customer_keys_grants_with_their_constraints(aws: boto3.Session) -> None:
+    setup = aws.client("kms")
+    key = setup.create_key(Description="central")["KeyMetadata"]
+    reader = "arn:aws:iam::222222222222:role/Reader"
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app/db-AbCdEf"
+    setup.create_grant(KeyId=key["KeyId"], GranteePrincipal=reader, Operations=["Decrypt"],
+                       Constraints={"EncryptionContextSubset": {"SecretARN": secret}},
+                       Name="reader")
+    setup.create_grant(KeyId=key["KeyId"], GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:root",
+                       Operations=["Encrypt", "GenerateDataKey"])
+
+    rec = recorder("kms")
+    [got] = [k for k in kms.transform_keys(kms.fetch_keys(aws.client("kms"), rec),
+                                           account_id=ACCOUNT, region=REGION) or ()
+             if k.key_id == key["KeyId"]]
+    assert rec.coverage == []
+    assert got.grants is not None and len(got.grants) == 2
+    by_grantee = {g.grantee_principal: g for g in got.grants}
+    assert by_grantee[reader].operations == ("Decrypt",)
+    assert by_grantee[reader].encryption_context_subset == {"SecretARN": secret}
+    assert by_grantee[reader].encryption_context_equals is None
+    assert by_grantee[reader].name == "reader"
+    assert by_grantee[f"arn:aws:iam::{ACCOUNT}:root"].operations == ("Encrypt",
+                                                                     "GenerateDataKey")
 
 
 def zip_bytes() -> bytes:

@@ -117,6 +117,13 @@ def _key_policy(k: object) -> object | None:
     return replace(k, policy=None, unread=_unread(k, "policy"))
 
 
+def _key_grants(k: object) -> object | None:
+    if not _customer_key(k):
+        return None
+    assert isinstance(k, KmsKey)
+    return replace(k, grants=None, unread=_unread(k, "grants"))
+
+
 def _key_rotation(k: object) -> object | None:
     if not _customer_key(k):
         return None
@@ -172,6 +179,7 @@ MAKE_UNREAD: dict[str, Callable[[Snapshot], Snapshot]] = {
     "kms": _listing_failed("kms", "ListKeys", ("kms_keys",)),
     "key_metadata": _per_record("kms_keys", "kms", "DescribeKey", _key_metadata),
     "key_policy": _per_record("kms_keys", "kms", "GetKeyPolicy", _key_policy),
+    "key_grants": _per_record("kms_keys", "kms", "ListGrants", _key_grants),
     "key_rotation": _per_record("kms_keys", "kms", "GetKeyRotationStatus", _key_rotation),
     "iam": _iam,
     "organizations": _organizations,

@@ -250,6 +250,8 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
 
     ids = identity(enc, principal, sm, p, SM, "identity (GetSecretValue)")
     idk: IdentityFormulas | None = None
+    #: the caller's identity Allow of kms:Decrypt, or a KMS grant naming it (another account)
+    idk_allow: z3.BoolRef | None = None
 
     # ---- key policy. Secrets Manager User Guide, "Access secrets across accounts": the key
     # policy must allow kms:Decrypt for the caller and "the identity policy ... must allow
@@ -276,6 +278,7 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
         key_allow, key_deny = enc.fresh(why), enc.fresh(why)
     else:
         idk = identity(enc, principal, kms, p, KMS, "identity (kms:Decrypt)")
+        idk_allow = idk.allow
         if sv.key_policy is None:
             why = f"key policy: {kf.reason or 'not collected'}"
             key_allow, key_deny = enc.fresh(why), enc.fresh(why)
@@ -284,10 +287,23 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
                             SHARED_PREFIXES, label="key policy",
                             sessions=sessions and not key_cross)
             key_deny = kp.deny
+            if kf.grants_unread:
+                # ListGrants failed: a grant may allow the Decrypt or name the caller
+                # (gates.combine)
+                grant_self = enc.fresh("key: KMS grants not read (see coverage)")
+                idk_allow = z3.Or(idk.allow, grant_self)
+            elif key_cross and sv.key_grants is not None:
+                # a KMS grant naming the caller itself stands in for its identity Allow of
+                # kms:Decrypt from another account (gates.combine, scanner.policy.kms_grants)
+                kg = enc.policy(sv.key_grants, kms, p, PolicyKind.RESOURCE, KMS, SHARED_KEYS,
+                                SHARED_PREFIXES, label="KMS grants", sessions=sessions)
+                grant_self = z3.Or(kg.direct if is_user else
+                                   z3.And(kg.direct, idk.boundary_allow), kg.session)
+                idk_allow = z3.Or(idk.allow, grant_self)
             if key_cross:
                 key_allow = kp.allow
                 if not cross:  # own-account secret on another account's key
-                    key_allow = z3.And(key_allow, idk.allow)
+                    key_allow = z3.And(key_allow, idk_allow)
             else:
                 via_iam = z3.And(kp.allow, idk.allow)
                 direct = kp.direct
@@ -296,6 +312,8 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
                     # not (IAM User Guide, "Permissions boundaries for IAM entities")
                     direct = z3.Or(z3.And(direct, idk.boundary_allow), kp.session)
                 key_allow = z3.Or(direct, via_iam)
+            if kf.grants_unread:
+                key_allow = z3.Or(key_allow, grant_self)
             if kf.usable is Tri.FALSE:
                 key_allow = _F
             elif kf.usable is Tri.UNKNOWN:
@@ -308,7 +326,9 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
     # A key in the caller's own account takes the Decrypt as a same-account request (the key
     # gate above: the key policy naming the caller, or trusting the account with an identity
     # Allow), so only a key in another account adds the identity Allow here (gates.combine).
-    id_allow = z3.And(ids.allow, idk.allow) if cross and idk is not None and key_cross \
+    if idk is not None and idk_allow is None:
+        idk_allow = idk.allow
+    id_allow = z3.And(ids.allow, idk_allow) if cross and idk_allow is not None and key_cross \
         else ids.allow
     id_deny = z3.Or(ids.deny, idk.deny) if idk is not None else ids.deny
 
@@ -339,7 +359,7 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
 def policies_of(sv: SecretView, principal: IamPrincipal,
                 guardrails: Guardrails | None) -> list[Policy]:
     """Every document the read formula may encode (to plan key types and bounds)."""
-    out = [pol for pol in (sv.policy, sv.key_policy) if pol is not None]
+    out = [pol for pol in (sv.policy, sv.key_policy, sv.key_grants) if pol is not None]
     return out + identity_policies(principal) + guardrail_policies(guardrails)
 
 
@@ -369,9 +389,13 @@ def replay(sv: SecretView, principal: IamPrincipal, settings: AccessSettings,
     pctx: tuple[object, ...] = (dict(sm.context), set(sm.absent), dict(sm.excluded), {})
     scp = shared.result(principal, sv, pctx, lambda: sm,
                         lambda: kms if kms is not None else sm)
+    kg = evaluate_policy(sv.key_grants, kms, PolicyKind.RESOURCE) \
+        if kp is not None and sv.key_grants is not None and kms is not None and \
+        facts.account_id != sv.key_account else None
     key = sv.key_facts if kp is None else KeyFacts(
         aws_managed=False, usable=sv.key_facts.usable, policy_result=kp,
-        reason=sv.key_facts.reason)
+        reason=sv.key_facts.reason, grants_read=sv.key_facts.grants_read, grants_result=kg,
+        grants_unread=sv.key_facts.grants_unread)
     return combine(GateInputs(cross_account=facts.account_id != sv.account, resource=rp,
                               key=key, id_secret=ids, id_key=idk, scp=scp,
                               is_user=facts.principal_type == "user",

@@ -1,0 +1,139 @@
+"""KMS grants, read as what they are: Allow statements of the key's resource side.
+
+KMS Developer Guide, "Using Grants": "AWS KMS supports two resource-based access control
+mechanisms: key policies and grants ... You can use them to allow access, but not deny it".
+"Grants in AWS KMS": "the grant allows the grantee principal to call the specified grant
+operations on the KMS key provided that all conditions specified in the grant are met". So a
+grant is evaluated as an Allow statement beside the key policy's (``key_policy_with_grants``):
+its grantee as the Principal (an IAM ARN, an account, an assumed-role session; a service
+principal as ``Service``), its operations as ``kms:`` actions, its constraints as conditions
+on the request's encryption context. An explicit Deny of the key policy, an identity policy, a
+boundary, an SCP or an RCP still wins, and a grant to a role ARN is capped by the role's
+permissions boundary, as a key-policy statement naming it is (scanner.access.gates).
+
+Constraints (KMS API Reference, GrantConstraints; "Using Grants"):
+* ``EncryptionContextEquals``: the grant "applies only when the encryption context pairs in the
+  request are an exact, case-sensitive match for the encryption context pairs in the grant
+  constraint". Secrets Manager's Decrypt carries exactly SecretARN and SecretVersionId
+  (Secrets Manager User Guide, "Secret encryption and decryption"; scanner.access.context): a
+  constraint of any other key set never matches, and the grant is left out.
+* ``EncryptionContextSubset``: "the encryption context in the request includes the encryption
+  context specified in the grant constraint", each pair "an exact, case-sensitive match": a
+  constraint naming a key other than those two (case-sensitively) never matches either.
+  The pairs become ``StringEquals`` conditions on ``kms:EncryptionContext:KEY`` (values are
+  compared case-sensitively; the key names were checked above). A SecretVersionId pair names
+  one version: its value is not in the snapshot (the request context's SecretVersionId is
+  present, value unknown), so such a grant leaves the read CONDITIONAL.
+* ``SourceArn`` (grants to service principals): a condition on ``aws:SourceArn``.
+
+One difference from a key-policy statement, applied by scanner.access.gates: from another
+account, KMS Developer Guide, "Allowing users in other accounts to use a KMS key": "users and
+roles in the external account cannot use the CMK until you attach IAM policies that delegate
+those permissions, or use grants to manage access to the CMK" -- a grant naming the principal
+itself (not its account) needs no kms:Decrypt Allow of the caller's identity policies
+(``grants_only_policy`` gives what the grants alone allow).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+#: the encryption context of Secrets Manager's kms:Decrypt (scanner.access.context)
+SECRETS_MANAGER_CONTEXT_KEYS = frozenset({"SecretARN", "SecretVersionId"})
+
+#: a statement label's Sid for a grant: "statement 4 (KMS grant 0d8a...)" in reasons
+GRANT_SID_PREFIX = "KMS grant "
+
+
+def grant_statement(grant: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The Allow statement a grant (a ``KeyGrant`` in its graph form) is, or None when it can
+    never apply to a Decrypt Secrets Manager makes (no grantee, no operation, a constraint that
+    never matches its encryption context)."""
+    grantee = grant.get("grantee_principal")
+    operations = grant.get("operations") or ()
+    if not grantee or not operations:
+        return None
+    pairs: dict[str, str] = {}
+    equals = grant.get("encryption_context_equals")
+    subset = grant.get("encryption_context_subset")
+    if equals is not None:
+        if set(equals) != SECRETS_MANAGER_CONTEXT_KEYS:
+            return None
+        pairs.update(equals)
+    if subset is not None:
+        if not set(subset) <= SECRETS_MANAGER_CONTEXT_KEYS or \
+                any(pairs.get(k, v) != v for k, v in subset.items()):
+            return None
+        pairs.update(subset)
+    condition: dict[str, dict[str, str]] = {}
+    if pairs:
+        condition["StringEquals"] = {f"kms:EncryptionContext:{k}": v
+                                     for k, v in sorted(pairs.items())}
+    if grant.get("source_arn"):
+        condition.setdefault("StringEquals", {})["aws:SourceArn"] = str(grant["source_arn"])
+    principal = {"AWS": grantee} if str(grantee).startswith("arn:") else {"Service": grantee}
+    statement: dict[str, Any] = {
+        "Sid": f"{GRANT_SID_PREFIX}{grant.get('grant_id') or '?'}", "Effect": "Allow",
+        "Principal": principal, "Action": [f"kms:{op}" for op in operations], "Resource": "*"}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _statements(grants: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [st for st in (grant_statement(g) for g in grants) if st is not None]
+
+
+@lru_cache(maxsize=256)
+def _merged(policy_text: str, grants_json: str) -> str:
+    extra = _statements(json.loads(grants_json))
+    if not extra:
+        return policy_text
+    try:
+        doc = json.loads(policy_text)
+    except ValueError:
+        return policy_text  # malformed: the key policy's own problem is what is reported
+    if not isinstance(doc, dict):
+        return policy_text
+    statements = doc.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list):
+        return policy_text
+    return json.dumps({**doc, "Statement": statements + extra})
+
+
+def key_policy_with_grants(policy_text: str | None,
+                           grants: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """The key policy's text with the key's grants appended as Allow statements (the text
+    itself when there are none, or the policy cannot take them: unread, malformed). A policy
+    whose JSON repeats a key is left as it is: its parse reports that problem, which a
+    re-serialised text would hide."""
+    if not policy_text or not grants:
+        return policy_text
+    from scanner.policy.parse import parse_policy_text
+
+    if parse_policy_text(policy_text).problems:
+        return policy_text
+    return _merged(policy_text, json.dumps(list(grants), sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _grants_only(grants_json: str) -> str | None:
+    extra = _statements(json.loads(grants_json))
+    return json.dumps({"Version": "2012-10-17", "Statement": extra}) if extra else None
+
+
+def grants_only_policy(grants: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """A policy of the grants alone (None: no grant can apply): what they allow without the
+    key policy, for the cross-account rule in the module docstring."""
+    if not grants:
+        return None
+    return _grants_only(json.dumps(list(grants), sort_keys=True))
+
+
+def grants_read(key_attrs: Mapping[str, Any] | None) -> bool:
+    """Whether the key's grants were read (an empty list is read: it has none)."""
+    return key_attrs is not None and key_attrs.get("grants") is not None

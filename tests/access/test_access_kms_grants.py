@@ -1,0 +1,220 @@
+"""KMS grants (ListGrants) read with the key policy: who they let decrypt a secret.
+
+KMS Developer Guide, "Using Grants": "AWS KMS supports two resource-based access control
+mechanisms: key policies and grants ... You can use them to allow access, but not deny it".
+"Grants in AWS KMS": the grant allows the grantee principal the grant operations "provided that
+all conditions specified in the grant are met"; EncryptionContextEquals / Subset are "exact,
+case-sensitive" matches of the request's encryption context (Secrets Manager's Decrypt:
+SecretARN and SecretVersionId). "Allowing users in other accounts to use a KMS key": external
+users and roles "cannot use the CMK until you attach IAM policies that delegate those
+permissions, or use grants to manage access to the CMK".
+
+Before: grants were not collected; a reader only a grant lets decrypt was DENIED at the key
+gate with "KMS grants not collected: one may allow the Decrypt"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, MEMBER, SECRET_ARN, doc,
+                                   estate, role, secret_policy_for, text)
+
+from scanner.access import AccessSettings, analyze_access
+from scanner.access.gates import KMS_GRANTS_NOT_COLLECTED
+from scanner.graph.builder import build_graph
+from scanner.model import KeyGrant, Snapshot
+from scanner.policy.smt.questions import PROVEN_NONE, WITNESS, Prover
+
+GSV = "secretsmanager:GetSecretValue"
+ROOT_ONLY = text({"Sid": "Root", "Effect": "Allow",
+                  "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                  "Resource": "*"})
+MEMBER_ROOT = f"arn:aws:iam::{MEMBER}:root"
+OTHER_SECRET = SECRET_ARN.replace("app/db-AbCdEf", "app/other-XyZabc")
+
+
+def read_only(*extra: dict[str, Any]) -> dict[str, Any]:
+    """GetSecretValue on the central app/ secrets, and no kms:Decrypt."""
+    return doc({"Effect": "Allow", "Action": GSV,
+                "Resource": f"arn:aws:secretsmanager:*:{CENTRAL}:secret:app/*"}, *extra)
+
+
+DECRYPT = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}
+
+
+def grant(grantee: str, *ops: str, equals: dict[str, str] | None = None,
+          subset: dict[str, str] | None = None, gid: str = "g1") -> KeyGrant:
+    return KeyGrant(grant_id=gid, grantee_principal=grantee, operations=ops or ("Decrypt",),
+                    encryption_context_equals=equals, encryption_context_subset=subset)
+
+
+def with_grants(snap: Snapshot, grants: tuple[KeyGrant, ...] | None) -> Snapshot:
+    accounts = []
+    for account in snap.accounts:
+        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=grants)
+                                                  for k in r.kms_keys))
+                        for r in account.regions)
+        accounts.append(replace(account, regions=regions))
+    return replace(snap, accounts=tuple(accounts))
+
+
+def path_of(principal: str, grants: tuple[KeyGrant, ...] | None, *,
+            identity: dict[str, Any] | None = None, key_policy: str = ROOT_ONLY,
+            secret_policy: str | None = None, boundary: str | None = None) -> Any:
+    snap = with_grants(estate(
+        secret_policy=secret_policy if secret_policy is not None
+        else secret_policy_for(APP_ROLE),
+        key_policy=key_policy,
+        principals=(role(principal, identity or read_only(), boundary=boundary),)), grants)
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    sa = analyze_access(build_graph(snap), snap, settings).for_secret(SECRET_ARN)
+    assert sa is not None
+    [path] = [p for p in sa.paths if p.principal == principal]
+    return path
+
+
+# ---------------------------------------------------------------- same account
+
+
+def test_a_grant_to_a_role_of_the_keys_account_lets_it_decrypt_without_an_identity_allow() -> None:
+    # "Policy evaluation for requests within a single account": a resource-based policy (here
+    # the grant) naming the principal suffices, as a key-policy statement naming it would
+    assert path_of(CENTRAL_ROLE, (grant(CENTRAL_ROLE),)).decision == "ALLOWED"
+
+
+def test_without_the_grant_the_key_policy_denies_and_nothing_is_said_of_grants() -> None:
+    read = path_of(CENTRAL_ROLE, ())
+    assert read.decision == "DENIED"
+    assert read.gates["key_policy"].status == "DENIED"
+    assert KMS_GRANTS_NOT_COLLECTED not in read.gates["key_policy"].reasons
+
+
+def test_grants_not_read_keep_the_caveat() -> None:
+    read = path_of(CENTRAL_ROLE, None)
+    assert read.decision == "DENIED"
+    assert KMS_GRANTS_NOT_COLLECTED in read.gates["key_policy"].reasons
+
+
+def test_a_grant_to_the_role_arn_stays_within_its_permissions_boundary() -> None:
+    # IAM User Guide, "Permissions boundaries for IAM entities": a resource-based grant to the
+    # role ARN "is limited by an implicit deny in a permissions boundary"
+    boundary = f"arn:aws:iam::{CENTRAL}:policy/only-secrets"
+    from scanner.model import ManagedPolicy
+
+    snap = with_grants(estate(
+        secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+        principals=(role(CENTRAL_ROLE, read_only(), boundary=boundary),),
+        managed=(ManagedPolicy(arn=boundary, name="only-secrets", account_id=CENTRAL,
+                               document=read_only()),)), (grant(CENTRAL_ROLE),))
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    sa = analyze_access(build_graph(snap), snap, settings).for_secret(SECRET_ARN)
+    assert sa is not None
+    [read] = [p for p in sa.paths if p.principal == CENTRAL_ROLE]
+    assert read.decision == "DENIED"
+
+
+# ---------------------------------------------------------------- another account
+
+
+def test_a_grant_naming_another_accounts_role_needs_no_identity_allow_of_kms_decrypt() -> None:
+    read = path_of(APP_ROLE, (grant(APP_ROLE),))
+    assert read.decision == "ALLOWED", read.reasons
+    assert read.gates["identity_policy"].status == "ALLOWED"
+
+
+def test_without_a_grant_the_same_reader_is_broken_at_the_key() -> None:
+    read = path_of(APP_ROLE, ())
+    assert read.decision == "DENIED"
+    assert "key_policy" in read.broken_at
+
+
+def test_a_grant_to_the_account_delegates_to_its_iam_policies() -> None:
+    # a grant naming the account, as a key-policy statement naming it: the account's IAM
+    # policies must delegate the Decrypt
+    assert path_of(APP_ROLE, (grant(MEMBER_ROOT),)).decision == "DENIED"
+    assert path_of(APP_ROLE, (grant(MEMBER_ROOT),),
+                   identity=read_only(DECRYPT)).decision == "ALLOWED"
+
+
+def test_a_grant_does_not_override_an_explicit_deny_of_the_key_policy() -> None:
+    deny = {"Effect": "Deny", "Principal": {"AWS": APP_ROLE}, "Action": "kms:Decrypt",
+            "Resource": "*"}
+    read = path_of(APP_ROLE, (grant(APP_ROLE),), identity=read_only(DECRYPT),
+                   key_policy=text({"Sid": "Root", "Effect": "Allow",
+                                    "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+                                    "Action": "kms:*", "Resource": "*"}, deny))
+    assert read.decision == "DENIED"
+    assert read.gates["key_policy"].explicit_deny
+
+
+def test_a_grant_of_other_operations_than_decrypt_does_not_let_it_read() -> None:
+    assert path_of(APP_ROLE, (grant(APP_ROLE, "Encrypt", "GenerateDataKey"),)).decision \
+        == "DENIED"
+
+
+# ---------------------------------------------------------------- constraints
+
+
+@pytest.mark.parametrize("constraint, expected", [
+    ({"subset": {"SecretARN": SECRET_ARN}}, "ALLOWED"),
+    ({"subset": {"SecretARN": OTHER_SECRET}}, "DENIED"),
+    # "an exact, case-sensitive match": the key name too
+    ({"subset": {"secretarn": SECRET_ARN}}, "DENIED"),
+    ({"subset": {"Department": "Finance"}}, "DENIED"),
+    # Secrets Manager's Decrypt carries SecretVersionId as well: never an exact match
+    ({"equals": {"SecretARN": SECRET_ARN}}, "DENIED"),
+    # one version of the secret: which version is read is the caller's choice
+    ({"equals": {"SecretARN": SECRET_ARN, "SecretVersionId": "v-1"}}, "CONDITIONAL"),
+    ({"subset": {"SecretVersionId": "v-1"}}, "CONDITIONAL"),
+])
+def test_a_grants_encryption_context_constraint(constraint: dict[str, Any],
+                                                expected: str) -> None:
+    read = path_of(APP_ROLE, (grant(APP_ROLE, **constraint),))
+    assert read.decision == expected, read.reasons
+
+
+# ---------------------------------------------------------------- the prover agrees
+
+
+def test_the_prover_finds_the_grant_reader_and_its_replay_is_allowed() -> None:
+    snap = with_grants(estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                              principals=(role(APP_ROLE, read_only()),)), (grant(APP_ROLE),))
+    settings = AccessSettings.from_snapshot(snap)
+    graph = build_graph(snap)
+    answer = Prover(graph, snap, settings, timeout_s=20).principal(SECRET_ARN, APP_ROLE)
+    assert answer.status == WITNESS, answer
+    assert answer.replay["decision"] == "ALLOWED"
+
+
+def test_without_the_grant_the_prover_proves_it_cannot_read() -> None:
+    snap = with_grants(estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                              principals=(role(APP_ROLE, read_only()),)), ())
+    settings = AccessSettings.from_snapshot(snap)
+    answer = Prover(build_graph(snap), snap, settings, timeout_s=20).principal(SECRET_ARN,
+                                                                                APP_ROLE)
+    assert answer.status == PROVEN_NONE, answer
+
+
+def test_grants_that_could_not_be_read_leave_the_key_gate_unknown() -> None:
+    # could-not-read is data: ListGrants failed (a coverage entry), so a grant may allow what
+    # the key policy does not -- the read is not assessed, never a confident "broken"
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                  principals=(role(APP_ROLE, read_only()),))
+    accounts = []
+    for account in snap.accounts:
+        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=None, unread=("grants",))
+                                                  for k in r.kms_keys))
+                        for r in account.regions)
+        accounts.append(replace(account, regions=regions))
+    snap = replace(snap, accounts=tuple(accounts))
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    sa = analyze_access(build_graph(snap), snap, settings).for_secret(SECRET_ARN)
+    assert sa is not None
+    [read] = [p for p in sa.paths if p.principal == APP_ROLE]
+    assert read.decision == "CONDITIONAL"
+    assert read.gates["key_policy"].status == "UNKNOWN"
+    assert read.gates["identity_policy"].status == "UNKNOWN"
+    assert "KMS grants not read (see coverage)" in read.conditions
+    assert read.broken_at == ()
