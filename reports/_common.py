@@ -37,7 +37,11 @@ _XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 def strip_controls(text: str) -> str:
     """Replace control characters (incl. ESC, so no terminal escape survives) and invisible
-    reordering characters with U+FFFD."""
+    reordering characters with U+FFFD. Printable ASCII (most text) has none: returned as it
+    is without the regex (every invisible character is beyond ASCII; an export at 100 accounts
+    spent 10 % of its CPU in this substitution)."""
+    if text.isascii() and text.isprintable():
+        return text
     return _CONTROL.sub("\ufffd", text)
 
 
