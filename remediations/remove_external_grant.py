@@ -98,8 +98,11 @@ def _why_dropped(stmt: Mapping[str, Any], m: StatementMatch, entry: str) -> str:
     key = next((str(k) for block in (stmt.get("Condition") or {}).values()
                 if isinstance(block, Mapping) for k in block
                 if str(k).lower() == m.condition_key), str(m.condition_key))
+    # the value may be an account, an ARN, an organization id or path: name it, not its kind
+    # (ground-truth trial round 17: another organization's aws:PrincipalOrgPaths was "the
+    # account")
     return (f"{m.label} grants Principal \"*\" where {key} is {entry}, its only value: taking "
-            "the account out of the condition would leave it empty and open the statement to "
+            f"{entry} out of the condition would leave it empty and open the statement to "
             "everyone, so the statement itself would be removed")
 
 

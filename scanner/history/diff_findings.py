@@ -15,6 +15,8 @@ from typing import Any, Mapping
 from scanner.findings import resource_key
 from scanner.history.assessed import Assessment
 from scanner.history.drift import FieldChange, FindingChange, NotAssessed
+from scanner.policy.trust_zone import COUNT_FIELDS as ZONE_COUNTS
+from scanner.policy.trust_zone import EVIDENCE_KEY as ZONE_EVIDENCE
 
 def _findings(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     out: dict[str, Mapping[str, Any]] = {}
@@ -181,12 +183,16 @@ def evidence_format(document: Mapping[str, Any]) -> int:
 _UNASSESSED_COUNTS = frozenset({"unassessed_accounts"})
 
 
-def _judged(evidence: Any) -> Any:
+def _judged(evidence: Any, key: str = "") -> Any:
     """``evidence`` without the counts of what was not assessed (at any depth): one more
     unreachable account had marked every organization-wide finding "changed (evidence)"
-    (1,000-account trial)."""
+    (1,000-account trial); nor the trust zone's account counts (trust_zone.COUNT_FIELDS): an
+    account that left the organization marked every secret-policy-external-account finding
+    "changed (evidence: trust_zone.accounts_count 7 -> 6)" (ground-truth trial round 17) --
+    the organization's own diff lists the account."""
     if isinstance(evidence, dict):
-        return {k: _judged(v) for k, v in evidence.items() if k not in _UNASSESSED_COUNTS}
+        skip = _UNASSESSED_COUNTS | (ZONE_COUNTS if key == ZONE_EVIDENCE else frozenset())
+        return {k: _judged(v, k) for k, v in evidence.items() if k not in skip}
     if isinstance(evidence, list):
         return [_judged(v) for v in evidence]
     return evidence if evidence is not None else {}

@@ -17,6 +17,12 @@ from scanner.model import NOT_IN_ORGANIZATION, OrgMembership, Snapshot
 ORGANIZATION = "organization"
 SCANNED_ACCOUNTS = "scanned_accounts"
 CONFIG = "config"
+#: the evidence member a finding carries the zone in (``TrustZone.to_json``)
+EVIDENCE_KEY = "trust_zone"
+#: the members of ``to_json`` that count accounts (not which, nor whence): one account joining
+#: or leaving the organization moves them on every finding that carries the zone, so the diff
+#: does not read them as a change of the finding (ground-truth trial round 17)
+COUNT_FIELDS = frozenset({"accounts_count", "organization_accounts", "scanned_accounts"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -125,3 +125,17 @@ def test_account_grants_cover_and_are_covered_as_before() -> None:
     assert _excess(text(_read({"AWS": APP_ROLE})), _caller_account_key(MEMBER)) == []
     assert _excess(text(_read({"AWS": APP_ROLE})), _caller_account_key(MEMBER, MEMBER2)) == \
         [MEMBER2]
+
+
+def test_another_organizations_path_covers_an_outsider_it_may_hold() -> None:
+    """Ground-truth trial round 17: a ``*`` grant narrowed by another organization's
+    aws:PrincipalOrgPaths may let an account outside ours in (which organization it is in
+    the snapshot cannot know: the access analysis' CONDITIONAL), so the key's Decrypt grant
+    to that account may be the half that goes with it -- covered, as docs/rules.md says; the
+    same path of our own organization cannot hold it (an account outside ours) -- excess."""
+    outsider_root = f"arn:aws:iam::{OUTSIDER}:root"
+    key = key_policy_for(APP_ROLE, outsider_root)
+    foreign = {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-zz9zz9zz9z/r-zz99/*"]}}
+    ours = {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [f"{ORG_ID}/*"]}}
+    assert _excess(text(_read("*", foreign), _read({"AWS": APP_ROLE})), key) == []
+    assert _excess(text(_read("*", ours), _read({"AWS": APP_ROLE})), key) == [outsider_root]

@@ -424,6 +424,38 @@ def test_a_count_of_unassessed_accounts_alone_is_no_change_of_a_finding() -> Non
     assert changed.changes == ("evidence",)
 
 
+def test_the_trust_zones_account_counts_alone_are_no_change_of_a_finding() -> None:
+    """Ground-truth trial round 17: an account that left the organization between two nights
+    marked every secret-policy-external-account finding "changed (evidence:
+    trust_zone.accounts_count 7 -> 6, trust_zone.organization_accounts 7 -> 6, ...)" -- the
+    counts of the zone every such finding carries (TrustZone.to_json), which the
+    organization's own diff lists already (an org_account removed). What the zone is made of
+    (its sources, the organization read or not, trusted_accounts) still counts."""
+    db = secret_arn("db")
+
+    def zone(total: int, org: int, scanned: int, *, org_read: bool = True,
+             trusted: tuple[str, ...] = ()) -> dict[str, object]:
+        return {"external_principal": EXTERNAL, "trust_zone": {
+            "accounts_count": total, "sources": ["organization", "scanned_accounts"],
+            "organization_read": org_read, "organization_accounts": org,
+            "scanned_accounts": scanned, "trusted_accounts": list(trusted)}}
+
+    def drift(old: dict[str, object], new: dict[str, object]) -> object:
+        snap_a, snap_b = snapshot("a", T1, [secret("db")]), snapshot("b", T2, [secret("db")])
+        rule = "secret-policy-external-account"
+        return diff_scans(
+            stored(snap_a, document(snap_a, [finding(rule, db, evidence=old)]), access({})),
+            stored(snap_b, document(snap_b, [finding(rule, db, evidence=new)]), access({})))
+
+    assert drift(zone(7, 7, 7), zone(6, 6, 5)).findings_changed == ()  # type: ignore
+    [changed] = drift(zone(7, 7, 7), zone(7, 7, 7, trusted=("111122223333",))
+                      ).findings_changed  # type: ignore
+    assert changed.changes == ("evidence",)
+    [changed] = drift(zone(7, 7, 7), zone(7, 7, 7, org_read=False)
+                      ).findings_changed  # type: ignore
+    assert changed.changes == ("evidence",)
+
+
 def test_two_incomplete_scans_are_named_in_the_plural() -> None:
     """'note: the old and new scan is incomplete' and '[both scan]' (trial wording)."""
     snap_a = snapshot("a", T1, [secret("db")], not_assumed=(MEMBER,))

@@ -57,3 +57,37 @@ def test_a_statement_left_with_an_empty_condition_is_dropped_and_the_others_kept
     (change,) = plan.changes
     after = json.loads(change.calls[0].params["ResourcePolicy"])
     assert after["Statement"] == [member]
+
+
+FOREIGN_PATH = "o-zz9zz9zz9z/r-zz99/ou-zz99-partners/*"
+
+
+def _path_plan(*paths: str) -> Any:
+    stmt = {"Sid": "PartnerOU", "Effect": "Allow", "Principal": "*",
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+            "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": list(paths)}}}
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [stmt]})
+    return build_plan([finding(RULE, "remove-external-grant", principal=FOREIGN_PATH)], snap,
+                      RemediationConfig(), Selection(rules=(RULE,)))
+
+
+def test_another_organizations_path_as_the_only_value_is_not_called_an_account() -> None:
+    """Ground-truth trial round 17: the refusal for a ``*`` statement narrowed only by another
+    organization's aws:PrincipalOrgPaths said "taking the account out of the condition" --
+    the value is an organization path (every account under it), not an account."""
+    plan = _path_plan(FOREIGN_PATH)
+    assert not plan.changes
+    (skipped,) = plan.skipped
+    reason = skipped.reason
+    assert "the account out" not in reason, reason
+    assert f"taking {FOREIGN_PATH} out of the condition" in reason, reason
+    assert "aws:PrincipalOrgPaths" in reason and "DeleteResourcePolicy" in reason, reason
+
+
+def test_another_organizations_path_beside_ours_is_the_value_removed() -> None:
+    ours = "o-abc123def4/r-ab12/ou-ab12-11111111/*"
+    plan = _path_plan(ours, FOREIGN_PATH)
+    (change,) = plan.changes
+    after = json.loads(change.calls[0].params["ResourcePolicy"])
+    (st,) = after["Statement"]
+    assert st["Condition"]["ForAnyValue:StringLike"]["aws:PrincipalOrgPaths"] == ours

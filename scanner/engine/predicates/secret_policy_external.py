@@ -51,6 +51,7 @@ from scanner.policy.exposure import (READ_ACTION, grant_left, granted_partition,
                                      taken_back_principals, unknown_account_grants,
                                      withheld_text)
 from scanner.policy.request import reads_route
+from scanner.policy.trust_zone import EVIDENCE_KEY as ZONE_EVIDENCE
 
 
 #: what the evidence says when the access analysis has no verdict for a grantee
@@ -226,7 +227,7 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
         messages[e] = text
         per[e] = {"external_principal": e,
                   "matched_statements": [m.to_json() for m in stmts],
-                  "gates": gates, "blocked_by": blocked, "trust_zone": zone.to_json()}
+                  "gates": gates, "blocked_by": blocked, ZONE_EVIDENCE: zone.to_json()}
         if guardrails:
             per[e]["denied_by_policies"] = guardrails
         if note:
@@ -236,7 +237,7 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
     return Result(outcome=TRUE, principals=tuple(external),
                   facts=tuple(("text", messages[e]) for e in external),
                   evidence=with_reader_classes(ctx, node_id, {
-                      "external_principals": external, "trust_zone": zone.to_json(),
+                      "external_principals": external, ZONE_EVIDENCE: zone.to_json(),
                       **({"taken_back": {e: list(v) for e, v in back.items()}}
                          if back else {})}),
                   principal_messages=messages, principal_evidence=per)
