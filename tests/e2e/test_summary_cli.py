@@ -150,3 +150,26 @@ def test_a_nightly_scan_without_the_table_says_what_changed_since_the_last_one(
             f"resolved finding(s), {counts['new_readers']} reader(s) gained, "
             f"{counts['lost_readers']} lost (secretgraph diff);") in summary, summary
     assert all(len(x) <= 80 for x in ending), ending
+
+
+def test_the_summary_says_which_members_were_not_scanned_for_their_state(
+        tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    """Ground-truth trial round 17: a night after an account was suspended said "5
+    account(s)" with nothing of the one left out (collect._targets scans ACTIVE members)."""
+    from dataclasses import replace
+
+    import pytest  # noqa: F401  (the fixture's type)
+
+    from scanner.cli import main
+    from scanner.model import OrgAccount
+
+    snap = estate(secret_policy=None)
+    assert snap.organization is not None
+    org = replace(snap.organization, accounts=snap.organization.accounts + (
+        OrgAccount(account_id="444444444444", parent_id="r-root", status="SUSPENDED"),))
+    path = tmp_path / "s.json.gz"
+    write_snapshot(path, replace(snap, organization=org))
+    main(["scan", "--snapshot", str(path), "--out", str(tmp_path / "o")])
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("scan ")]
+    assert f"{len(snap.meta.accounts)} account(s) (1 not scanned: SUSPENDED in the " \
+           "organization) x 1 Region(s)" in line
