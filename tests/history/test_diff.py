@@ -304,6 +304,26 @@ def test_key_policy_and_rotation_of_kms_keys() -> None:
     assert [(s.change, s.sid) for s in rc.policies[0].statements] == [("added", "Decrypt")]
 
 
+def test_grants_read_for_the_first_time_are_no_change_and_a_new_grant_is() -> None:
+    """The first night after grants were collected had every customer key "changed: grants
+    None -> []"; a grant added between two nights that both read them is a change."""
+    from scanner.model import KeyGrant
+
+    key = dict(arn="arn:aws:kms:us-east-1:111111111111:key/k1", key_id="k1", account_id=CENTRAL,
+               region="us-east-1", key_manager="CUSTOMER", key_state="Enabled")
+    before = KmsKey(**key)  # type: ignore[arg-type]
+    empty = KmsKey(**key, grants=())  # type: ignore[arg-type]
+    granted = KmsKey(**key, grants=(KeyGrant(grant_id="g1", grantee_principal=EXTERNAL,  # type: ignore[arg-type]
+                                             operations=("Decrypt",)),))
+    drift = diff_scans(stored(snapshot("a", T1, keys=[before])),
+                       stored(snapshot("b", T2, keys=[empty])))
+    assert drift.resources_changed == ()
+    drift = diff_scans(stored(snapshot("b", T1, keys=[empty])),
+                       stored(snapshot("c", T2, keys=[granted])))
+    (rc,) = drift.resources_changed
+    assert [f.field for f in rc.fields] == ["grants"]
+
+
 def test_a_route_added_to_a_table_is_shown_route_by_route() -> None:
     """Two route lists cut at 60 characters looked identical: the added route was only in the
     JSON."""
