@@ -1001,12 +1001,12 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     # explained (ground-truth trial round 17)
     org = analysis.snapshot.organization
     inactive = [a for a in org.accounts if a.status != "ACTIVE"] if org is not None else []
-    skipped = ", ".join(sorted({a.status for a in inactive}))
+    states = ", ".join(sorted({a.status for a in inactive}))
     parts = [
         f"scan {'complete' if scan.get('complete') else 'INCOMPLETE'}: "
         f"{len(scan.get('accounts', ()))} account(s)"
         + (f" ({len(not_read)} not read: role not assumed)" if not_read else "")
-        + (f" ({len(inactive)} not scanned: {skipped} in the organization)" if inactive
+        + (f" ({len(inactive)} not scanned: {states} in the organization)" if inactive
            else "")
         + f" x {len(scan.get('regions', ()))} Region(s)",
     ]
