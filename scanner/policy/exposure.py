@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
-from scanner.policy.evaluate import PolicyKind, evaluate_statement
+from scanner.policy.evaluate import PolicyKind, evaluate_statement, resource_part
 from scanner.policy.matching import (action_matches, arn_pattern_segments, compared_value,
                                      glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
@@ -739,8 +739,16 @@ def never_holds(policy: Policy, st: Statement, request: Request) -> tuple[str, .
     snapshot cannot know (UNKNOWN, CONDITIONAL in the access analysis) keeps the grant (IAM
     conformance trial round 13: Allow * under Bool aws:PrincipalIsAWSService "true" was
     reported public although the access analysis' ``*`` path was DENIED by it)."""
-    return tuple(f"{c.operator} {c.key}" for c in st.conditions
-                 if evaluate_clause(c, request, policy.variables_enabled)[0] is Tri.FALSE)
+    # and its Resource / NotResource element: IAM User Guide, "IAM JSON policy elements:
+    # Resource": it "defines the object or objects that the statement applies to" -- a
+    # statement of a secret's policy that names another secret (or NotResource-excepts this
+    # one) applies to no request on this secret (IAM conformance trial round 23: reported
+    # public without --prove, not with it)
+    element = () if resource_part(st, request, policy, PolicyKind.RESOURCE) is not Tri.FALSE \
+        else ("NotResource" if st.not_resources is not None else "Resource",)
+    return element + tuple(f"{c.operator} {c.key}" for c in st.conditions
+                           if evaluate_clause(c, request, policy.variables_enabled)[0]
+                           is Tri.FALSE)
 
 
 def own_condition_label(st: Statement, clauses: Sequence[str]) -> str:
