@@ -78,3 +78,23 @@ def test_never_holds_names_the_resource_element() -> None:
     labels = public_withheld(policy, match, lambda action: replace(request, action=action))
     assert withheld_text(labels, "a caller outside") == \
         "the condition Resource of statement 0 never holds for a caller outside"
+
+
+@pytest.mark.parametrize("actions", [["secretsmanager:ListSecrets"],
+                                     ["secretsmanager:BatchGetSecretValue",
+                                      "secretsmanager:GetRandomPassword"],
+                                     ["kms:Decrypt"]])
+def test_a_public_grant_of_no_action_on_a_secret_is_not_public(actions: list[str]) -> None:
+    """Service Authorization Reference, Secrets Manager: ListSecrets, BatchGetSecretValue and
+    GetRandomPassword have no resource type ("you must specify all resources ("*")"), and a
+    kms: action is no action on a secret -- a secret's resource policy grants none of them
+    (exposure.NON_RESOURCE_ACTIONS, SECRET_RESOURCE_ACTIONS). Before: FAIL without --prove,
+    PASS with it."""
+    snap = _secret({"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": "*"})
+    assert _same_with_and_without_prove(snap, "secret-policy-public", SECRET_ARN) == "PASS"
+    policy = parse_policy_text(text({"Effect": "Allow", "Principal": "*", "Action": actions,
+                                     "Resource": "*"}))
+    request = Request(principal_arn="*", principal_account=None, action=READ,
+                      resource=SECRET_ARN)
+    [match] = public_statements(policy)
+    assert public_withheld(policy, match, lambda action: replace(request, action=action))
