@@ -897,7 +897,8 @@ ROTATION_WRITE_ACTIONS = ("secretsmanager:PutSecretValue",
 def overbroad_grants(policy: Policy | None, *, own_account: str | None,
                      allowed_actions: Sequence[str],
                      own_partition: str | None = None,
-                     rotation_role: str | None = None) -> tuple[StatementMatch, ...]:
+                     rotation_role: str | None = None,
+                     resource: str | None = None) -> tuple[StatementMatch, ...]:
     """Allow statements granting other accounts or everyone more than ``allowed_actions``.
     ``own_partition``: the secret's partition -- a principal of another one is of another
     account whatever its id (``another_account``; None: not known, the id alone decides).
@@ -905,14 +906,21 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
     ARN in a statement whose actions beyond ``allowed_actions`` are only what rotation writes
     (``ROTATION_WRITE_ACTIONS``), it is granted what rotating the secret needs, not more
     (ground-truth trial round 13: cross-account rotation was an over-broad grant). A wildcard
-    or any other write still counts for it."""
+    or any other write still counts for it. ``resource``: the secret's ARN -- a statement
+    whose Resource / NotResource element leaves it out grants nothing on it (IAM User Guide,
+    "IAM JSON policy elements: Resource"; IAM conformance trial round 23); None: not asked."""
     if policy is None:
         return ()
     allowed = tuple(allowed_actions)
+    probe = Request(principal_arn="", principal_account=None, action=READ_ACTION,
+                    resource=resource) if resource is not None else None
     variables = policy.variables_enabled
     out: list[StatementMatch] = []
     for st in policy.statements:
         if not _allows(st) or not st.has_principal_element:
+            continue
+        if probe is not None and resource_part(st, probe, policy,
+                                               PolicyKind.RESOURCE) is Tri.FALSE:
             continue
         named = [e for e in (st.principal.aws if st.principal is not None else ())
                  if another_account(principal_account(e),

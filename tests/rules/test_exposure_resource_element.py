@@ -98,3 +98,17 @@ def test_a_public_grant_of_no_action_on_a_secret_is_not_public(actions: list[str
                       resource=SECRET_ARN)
     [match] = public_statements(policy)
     assert public_withheld(policy, match, lambda action: replace(request, action=action))
+
+
+def test_an_overbroad_grant_on_other_resources_is_none_here() -> None:
+    """secret-policy-overbroad-actions: secretsmanager:* to an outside account on
+    ``secret:other-*`` grants nothing on this secret; on ``*`` it does."""
+    from test_exposure_own_conditions_round13 import _findings
+
+    outsider = f"arn:aws:iam::{OUTSIDER}:root"
+    for where, expected in (({"Resource": OTHER}, "PASS"), ({"NotResource": SECRET_ARN}, "PASS"),
+                            ({"Resource": "*"}, "FAIL")):
+        snap = _secret({"Effect": "Allow", "Principal": {"AWS": outsider},
+                        "Action": "secretsmanager:*", **where})
+        status = _findings(snap, "secret-policy-overbroad-actions", prove=False)[SECRET_ARN][0]
+        assert status == expected, (where, status)
