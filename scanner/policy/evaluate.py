@@ -132,6 +132,13 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
     return hit, tuple(unresolved) if hit is Tri.UNKNOWN else ()
 
 
+def resource_part(st: Statement, request: Request, policy: Policy, kind: PolicyKind) -> Tri:
+    """Does the statement's Resource / NotResource element cover ``request``'s resource (IAM
+    User Guide, "IAM JSON policy elements: Resource")? FALSE: the statement does not apply to
+    the request, whoever makes it."""
+    return _resource_part(st, request, policy, kind)[0]
+
+
 def resource_matches(policy: Policy, action: str, resource: str,
                      kind: PolicyKind) -> tuple[str, ...]:
     """Each statement's Resource / NotResource match of ``resource`` (its Tri value): what

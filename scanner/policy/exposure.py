@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
                                 principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
-from scanner.policy.evaluate import PolicyKind, evaluate_statement
+from scanner.policy.evaluate import PolicyKind, evaluate_statement, resource_part
 from scanner.policy.matching import (action_matches, arn_pattern_segments, compared_value,
                                      glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
@@ -739,8 +739,16 @@ def never_holds(policy: Policy, st: Statement, request: Request) -> tuple[str, .
     snapshot cannot know (UNKNOWN, CONDITIONAL in the access analysis) keeps the grant (IAM
     conformance trial round 13: Allow * under Bool aws:PrincipalIsAWSService "true" was
     reported public although the access analysis' ``*`` path was DENIED by it)."""
-    return tuple(f"{c.operator} {c.key}" for c in st.conditions
-                 if evaluate_clause(c, request, policy.variables_enabled)[0] is Tri.FALSE)
+    # and its Resource / NotResource element: IAM User Guide, "IAM JSON policy elements:
+    # Resource": it "defines the object or objects that the statement applies to" -- a
+    # statement of a secret's policy that names another secret (or NotResource-excepts this
+    # one) applies to no request on this secret (IAM conformance trial round 23: reported
+    # public without --prove, not with it)
+    element = () if resource_part(st, request, policy, PolicyKind.RESOURCE) is not Tri.FALSE \
+        else ("NotResource" if st.not_resources is not None else "Resource",)
+    return element + tuple(f"{c.operator} {c.key}" for c in st.conditions
+                           if evaluate_clause(c, request, policy.variables_enabled)[0]
+                           is Tri.FALSE)
 
 
 def own_condition_label(st: Statement, clauses: Sequence[str]) -> str:
@@ -778,11 +786,20 @@ def public_withheld(policy: Policy, match: StatementMatch,
     ``actions``: the actions asked about (default: those the statement grants on a secret,
     ``granted_actions``; for a key policy ``key_granted_actions``, whose entries may be
     patterns). An action pattern is covered only by a Deny whose Action patterns match it as a
-    whole (``covers_action_pattern``). No action asked: nothing is withheld."""
+    whole (``covers_action_pattern``). No action asked: nothing is withheld -- but a
+    statement of a secret's policy that grants no action on a secret (ListSecrets,
+    BatchGetSecretValue, GetRandomPassword: ``NON_RESOURCE_ACTIONS``; a kms: action) grants
+    it nothing (IAM conformance trial round 23: reported public without --prove, not with it):
+    its Action element is named as never holding (``own_condition_label``)."""
     st = next((s for s in policy.statements if s.index == match.index), None)
+    if st is None:
+        return ()
     if actions is None:
-        actions = granted_actions(st) if st is not None else ()
-    if not actions or st is None:
+        actions = granted_actions(st)
+        if not actions:
+            return (own_condition_label(st, ("NotAction" if st.not_actions is not None
+                                             else "Action",)),)
+    if not actions:
         return ()
     denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
     labels: dict[str, None] = {}
@@ -880,7 +897,8 @@ ROTATION_WRITE_ACTIONS = ("secretsmanager:PutSecretValue",
 def overbroad_grants(policy: Policy | None, *, own_account: str | None,
                      allowed_actions: Sequence[str],
                      own_partition: str | None = None,
-                     rotation_role: str | None = None) -> tuple[StatementMatch, ...]:
+                     rotation_role: str | None = None,
+                     resource: str | None = None) -> tuple[StatementMatch, ...]:
     """Allow statements granting other accounts or everyone more than ``allowed_actions``.
     ``own_partition``: the secret's partition -- a principal of another one is of another
     account whatever its id (``another_account``; None: not known, the id alone decides).
@@ -888,14 +906,21 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
     ARN in a statement whose actions beyond ``allowed_actions`` are only what rotation writes
     (``ROTATION_WRITE_ACTIONS``), it is granted what rotating the secret needs, not more
     (ground-truth trial round 13: cross-account rotation was an over-broad grant). A wildcard
-    or any other write still counts for it."""
+    or any other write still counts for it. ``resource``: the secret's ARN -- a statement
+    whose Resource / NotResource element leaves it out grants nothing on it (IAM User Guide,
+    "IAM JSON policy elements: Resource"; IAM conformance trial round 23); None: not asked."""
     if policy is None:
         return ()
     allowed = tuple(allowed_actions)
+    probe = Request(principal_arn="", principal_account=None, action=READ_ACTION,
+                    resource=resource) if resource is not None else None
     variables = policy.variables_enabled
     out: list[StatementMatch] = []
     for st in policy.statements:
         if not _allows(st) or not st.has_principal_element:
+            continue
+        if probe is not None and resource_part(st, probe, policy,
+                                               PolicyKind.RESOURCE) is Tri.FALSE:
             continue
         named = [e for e in (st.principal.aws if st.principal is not None else ())
                  if another_account(principal_account(e),

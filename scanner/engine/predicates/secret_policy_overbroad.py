@@ -3,7 +3,8 @@ wildcard that expands beyond the parameter ``allowed_actions``, a write/admin ac
 (PutResourcePolicy, PutSecretValue, DeleteSecret, ...), or Allow with NotAction. The statements
 are those of scanner.policy.exposure.overbroad_grants; a ``*`` statement grants whom its
 narrowing conditions let in (exposure.confined_accounts: none but the own account, no one
-else). A principal of another partition than the secret's is of another account whatever its
+else). A statement whose Resource / NotResource element leaves the secret out grants
+nothing on it. A principal of another partition than the secret's is of another account whatever its
 id (exposure.another_account, as secret-policy-external-account reads it). One FAIL per
 principal."""
 
@@ -31,7 +32,8 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     matches = overbroad_grants(policy, own_account=attrs.get("account_id"),
                                allowed_actions=tuple(args.get("allowed_actions") or ()),
                                own_partition=arn_partition(node_id),
-                               rotation_role=_rotation_role(ctx, node_id))
+                               rotation_role=_rotation_role(ctx, node_id),
+                               resource=node_id)
     if not matches:
         return Result(outcome=FALSE, facts=(("text", "other accounts get read actions only"),))
     facts: list[tuple[Any, ...]] = []

@@ -3,8 +3,9 @@
 (aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceVpce, kms:CallerAccount,
 ...). An ``...IfExists`` condition does not narrow (it is true when the key is absent). The
 statements are those of scanner.policy.exposure.public_statements. A statement the policy's
-own explicit Deny takes back from every caller outside, or whose own condition never holds
-for one (exposure.public_withheld, asked of the access analysis' ``*`` request), is not
+own explicit Deny takes back from every caller outside, or whose own condition (or Resource /
+NotResource element) never holds for one (exposure.public_withheld, asked of the access
+analysis' ``*`` request), is not
 reported, decided before the solver is asked, so the
 verdict does not change with ``prove`` (IAM conformance trial round 12): for a secret's
 resource policy for each action the statement grants on the secret, the caller's request by any

@@ -86,6 +86,17 @@ class NotEncoded(Exception):
     """A part of a policy the encoding cannot express exactly (the message says which)."""
 
 
+#: the keys whose values are text their owner or caller chooses (tags, encryption-context
+#: pairs): a Bool condition on one may meet a value that is neither "true" nor "false"
+FREE_TEXT_PREFIXES = ("aws:principaltag/", "aws:resourcetag/", "aws:requesttag/",
+                      "secretsmanager:resourcetag/", "kms:encryptioncontext:")
+
+
+def free_text_key(name: str) -> bool:
+    """``name`` (lower case) holds text its owner or caller chooses (``FREE_TEXT_PREFIXES``)."""
+    return name.startswith(FREE_TEXT_PREFIXES)
+
+
 def key_type(base: str) -> str:
     if base in _NUM_OPS:
         return "num"
@@ -389,8 +400,16 @@ class Encoder:
         kv = KeyVar(name=name, kind=kind, count=count, vals=vals)
         self._keys[slot] = kv
         self.facts += [count >= 0, count <= bound]
+        # a value the request states, or the principal defines, is what it is; a value not
+        # known is "true" or "false" only for a key AWS defines as Boolean -- a tag or an
+        # encryption-context pair holds any text, which Bool "true" and "false" both miss (IAM
+        # User Guide, "Condition operators": Bool is "Boolean matching"). IAM conformance trial
+        # round 23: the domain was given to every value, and a role tagged breakglass = no
+        # made every question about it unsat (--prove: PROVEN_NONE for a reader)
+        boolean = kind == "bool" and state is not KeyState.KNOWN and \
+            not free_text_key(name)
         for v in vals:
-            if kind == "bool":
+            if boolean:
                 self.facts.append(z3.Or(v == sval("true"), v == sval("false")))
             if kind == "ip":
                 six, bits = v
