@@ -195,8 +195,9 @@ def _check(solver: z3.Solver) -> z3.CheckSatResult:
         while worker.is_alive():
             worker.join(0.25)
     except BaseException:  # KeyboardInterrupt, Terminated
-        solver.ctx.interrupt()
-        worker.join()
+        while worker.is_alive():  # again until it stops: one sent before the check began
+            solver.ctx.interrupt()  # is not seen by it
+            worker.join(0.1)
         raise
     if isinstance(done[0], BaseException):
         raise done[0]
