@@ -37,8 +37,16 @@ EVIDENCE_KEYS: tuple[str, ...] = ()
 
 
 def org_id_for(snapshot: Snapshot, ctx: PlanContext) -> str:
-    org_id = ctx.config.org_id or (snapshot.organization.org_id if snapshot.organization
-                                   else None) or snapshot.meta.org_id
+    scanned = (snapshot.organization.org_id if snapshot.organization else None) \
+        or snapshot.meta.org_id
+    configured = ctx.config.org_id
+    if configured and scanned and configured != scanned:
+        # another organization's principals would be granted: the example of
+        # docs/configuration.md pasted as it is (new-user trial round 23)
+        raise PlanRefused(f"remediation.org_id {configured} in --config is not the scanned "
+                          f"organization {scanned}: the statement would admit the principals "
+                          f"of {configured}; set it to {scanned} or leave it out")
+    org_id = configured or scanned
     if not org_id:
         raise PlanRefused("no organization id (scan with --org, or set remediation.org_id in "
                           "--config)")

@@ -23,6 +23,7 @@ from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
 from scanner.history.records import Tonight, future_scans, ordinary_scans, resolve_scan_id
 from scanner.history.scope import document_scope, previous_scan
+from scanner.textfit import fit_text, stream_columns, terminal_safe
 
 HELP = "show what changed between two recorded scans (default: the last two complete ones)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -57,9 +58,12 @@ def _document(store: object, scan_id: str) -> Any:
 
 
 def _note(args: argparse.Namespace, text: str) -> None:
-    """A note on stderr about which scans are compared; none with -q (errors only)."""
+    """A note on stderr about which scans are compared; none with -q (errors only). On a
+    terminal, broken between words at its width (a scan passed over: 210 columns at 80,
+    new-user trial round 23); one line in a file or a pipe."""
     if not getattr(args, "quiet", False):
-        print(text, file=sys.stderr)
+        print(fit_text(terminal_safe(text, newlines=False), stream_columns(sys.stderr)),
+              file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,6 +35,8 @@ def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
              changes: tuple[str, ...] = (), *, status: str | None = None,
              evidence: tuple[FieldChange, ...] = ()) -> FindingChange:
     res = f.get("resource") or {}
+    final = status if status is not None else str(f.get("status", ""))
+    muted_by = f.get("muted_by")
     return FindingChange(
         id=str(f["id"]), rule_id=str(f.get("rule_id", "")), title=str(f.get("title", "")),
         severity=str(f.get("severity", "")),
@@ -42,7 +44,8 @@ def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
         resource_arn=str(res.get("arn", "")), principal=f.get("principal"),
         old_status=old.get("status") if old else None,
         old_severity=old.get("severity") if old else None, changes=changes,
-        evidence_changes=evidence, finding=f)
+        evidence_changes=evidence, finding=f,
+        muted_by=muted_by if final == "MUTED" and isinstance(muted_by, Mapping) else None)
 
 
 def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a: Assessment,

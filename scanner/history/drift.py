@@ -76,15 +76,22 @@ class FindingChange:
     #: with "evidence" in ``changes``: the evidence fields that moved (a nested member as its
     #: dotted path, ``gates.scp``), old -> new (new-user trial round 8)
     evidence_changes: tuple[FieldChange, ...] = ()
+    #: a MUTED finding's ``muted_by`` (the suppression's reason, owner, expiry): the drift
+    #: says why it is muted (new-user trial round 23)
+    muted_by: Mapping[str, Any] | None = None
     finding: Mapping[str, Any] = field(default_factory=dict)  # the newer side's JSON
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "rule_id": self.rule_id, "title": self.title,
-                "severity": self.severity, "status": self.status,
-                "resource_arn": self.resource_arn, "principal": self.principal,
-                "old_status": self.old_status, "old_severity": self.old_severity,
-                "changes": list(self.changes),
-                "evidence_changes": [c.to_json() for c in self.evidence_changes]}
+        out: dict[str, Any] = {
+            "id": self.id, "rule_id": self.rule_id, "title": self.title,
+            "severity": self.severity, "status": self.status,
+            "resource_arn": self.resource_arn, "principal": self.principal,
+            "old_status": self.old_status, "old_severity": self.old_severity,
+            "changes": list(self.changes),
+            "evidence_changes": [c.to_json() for c in self.evidence_changes]}
+        if self.muted_by is not None:
+            out["muted_by"] = dict(self.muted_by)
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -244,7 +251,9 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
                                  FieldChange(field=str(c["field"]), old=c.get("old"),
                                              new=c.get("new"), note=c.get("note"))
                                  for c in d.get("evidence_changes") or ()
-                                 if isinstance(c, Mapping) and c.get("field")))
+                                 if isinstance(c, Mapping) and c.get("field")),
+                             muted_by=d["muted_by"] if isinstance(d.get("muted_by"), Mapping)
+                             else None)
 
     def rchange(d: Mapping[str, Any]) -> ResourceChange:
         return ResourceChange(
@@ -482,6 +491,19 @@ def evidence_note(changes: Sequence[FieldChange], *, limit: int = 40,
     return "evidence: " + ", ".join(parts) + (f", and {more} more field(s)" if more else "")
 
 
+def muted_words(f: FindingChange) -> str:
+    """Why a MUTED finding is muted, as the findings table says it: "muted until 2026-12-13
+    (owner secops@example.com): rotation Lambda being rebuilt" ("" when it is not muted)."""
+    m = f.muted_by
+    if f.status != "MUTED" or not isinstance(m, Mapping):
+        return ""
+    expires = str(m.get("expires") or "")
+    owner = str(m.get("owner") or "")
+    reason = str(m.get("reason") or "") or "no reason given"
+    return (f"muted{f' until {expires}' if expires else ''}"
+            f"{f' (owner {owner})' if owner else ''}: {reason}")
+
+
 def finding_change_note(f: FindingChange, label: str, *, limit: int = 40,
                         most: int | None = EVIDENCE_FIELDS_SHOWN) -> str:
     """What the drift says of a finding beside its line (terminal and HTML alike): for a
@@ -490,7 +512,9 @@ def finding_change_note(f: FindingChange, label: str, *, limit: int = 40,
     if label == "changed":
         parts = []
         if "status" in f.changes:
-            parts.append(f"status {f.old_status} -> {f.status}")
+            muted = muted_words(f)
+            parts.append(f"status {f.old_status} -> {f.status}" + (f" ({muted})" if muted
+                                                                      else ""))
         if "severity" in f.changes:
             parts.append(f"severity {f.old_severity} -> {f.severity}")
         for c in f.changes:

@@ -25,6 +25,7 @@ that were not read).
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -55,6 +56,9 @@ WITNESS = "WITNESS"
 UNKNOWN = "UNKNOWN"
 
 DEFAULT_TIMEOUT_S = 10.0
+
+# Ctrl-C is Python's, not z3's: z3 would take SIGINT while a check runs (_check)
+z3.set_param("ctrl_c", False)
 
 #: keys with one value for every request of a read (scanner.access.context)
 SHARED_KEYS = FAS_SHARED_KEYS
@@ -166,6 +170,40 @@ def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req:
     return z3.And(z3.And(*levels), z3.Not(z3.Or(*denies)) if denies else z3.BoolVal(True))
 
 
+def _check(solver: z3.Solver) -> z3.CheckSatResult:
+    """``solver.check()``, stopped by Ctrl-C and SIGTERM as any other step of a command is.
+    z3 took SIGINT for itself while a check ran (its ``ctrl_c`` parameter, off since): the
+    check returned unknown ("interrupted from keyboard", "canceled" after a push), read as a
+    proof out of time, and the scan went on to write its reports (new-user trial round 23).
+    The check runs in a thread (z3's calls release the GIL) while this one waits, so a
+    signal's handler runs here at once -- not when the check ends, up to ``prove_timeout``
+    later -- and its exception interrupts the solver and is raised. Off the main thread (no
+    handler runs there) the check runs in place."""
+    if threading.current_thread() is not threading.main_thread():
+        return solver.check()
+    done: list[Any] = []
+
+    def run() -> None:
+        try:
+            done.append(solver.check())
+        except BaseException as exc:  # noqa: BLE001 -- raised below, in the caller's thread
+            done.append(exc)
+
+    worker = threading.Thread(target=run, name="secretgraph-z3-check", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+    except BaseException:  # KeyboardInterrupt, Terminated
+        while worker.is_alive():  # again until it stops: one sent before the check began
+            solver.ctx.interrupt()  # is not seen by it
+            worker.join(0.1)
+        raise
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    return done[0]
+
+
 def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float,
            prefer: tuple[z3.BoolRef, ...] = ()) -> tuple[str, z3.ModelRef | None]:
     """sat / unsat / unknown (why), and a model when sat, within ``timeout_s`` in all.
@@ -184,14 +222,14 @@ def _solve(enc: Encoder, goal: z3.BoolRef, timeout_s: float,
         solver.set("timeout", max(1, int(timeout_s * 300)))  # 30% of the budget
         solver.push()
         solver.add(*prefer)
-        if solver.check() == z3.sat:
+        if _check(solver) == z3.sat:
             return "sat", solver.model()
         solver.pop()
     left = deadline - time.perf_counter()
     if left <= 0.001:
         return "timeout", None
     solver.set("timeout", max(1, int(left * 1000)))
-    r = solver.check()
+    r = _check(solver)
     if r == z3.sat:
         return "sat", solver.model()
     if r == z3.unsat:
