@@ -47,6 +47,10 @@ def _finding_validator() -> Any:
 _SHARED_MEMBERS = frozenset({"resource", "remediation", "compliance"})
 
 
+#: what _RowCheck.last holds for a member no row has passed a string in yet: no value is it
+_NONE_KEPT = object()
+
+
 class _RowCheck:
     """Valid/invalid for one finding row, compiled from the schema's finding definition;
     jsonschema then names what is wrong with a row this rejects. Members shared between rows
@@ -82,7 +86,9 @@ class _RowCheck:
                 return False
         members, seen, last = self.members, self.seen, self.last
         for name, value in row.items():
-            if last.get(name) is value:  # the very string a previous row had here: checked
+            # the very string a previous row had here: checked (never a value no row had: a
+            # null member of the first row passed as "None is None", fault-injection round 13)
+            if last.get(name, _NONE_KEPT) is value:
                 continue
             check = members.get(name)
             if check is None:

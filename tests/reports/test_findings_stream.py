@@ -259,3 +259,29 @@ def test_rows_read_back_share_the_strings_they_repeat_but_keep_their_own(
         assert r["status"] is one["status"] and r["rule_id"] is one["rule_id"]
         assert r["evidence"]["facts"][0] is one["evidence"]["facts"][0]
         assert r["evidence"]["nested"]["also"][0] is one["resource"]["account_id"]
+
+
+@pytest.mark.parametrize("layout", ["scan", "indented"])
+@pytest.mark.parametrize("member", ["rule_id", "status", "title", "severity"])
+def test_a_null_member_on_the_first_row_is_refused_naming_it(tmp_path: Path, layout: str,
+                                                             member: str) -> None:
+    """Fault-injection trial round 13: the row check skips a member whose value is the very
+    string the previous row had there; with no previous string, ``None is None`` held, so a
+    first row edited to ``"rule_id": null`` passed unchecked: report --in counted one result
+    fewer (the row dropped without a word), export --dry-run took it, remediate stopped on an
+    internal error. A later row's null was refused."""
+    document = sample_document()
+    if layout == "indented":
+        document["findings"][0][member] = None
+        path = _written(tmp_path, document, layout)
+    else:  # the file as scan wrote it (which checks every row), its first row edited
+        path = _written(tmp_path, document, layout)
+        lines = path.read_text(encoding="utf-8").split("\n")
+        first = lines.index('  "findings": [') + 1
+        row = json.loads(lines[first].rstrip().rstrip(","))
+        row[member] = None
+        lines[first] = "    " + json.dumps(row) + ("," if lines[first].endswith(",") else "")
+        path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        list(stream_findings_json(path)[1])
+    assert f"findings/0/{member}" in str(err.value) and str(path) in str(err.value)
