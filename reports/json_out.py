@@ -491,10 +491,17 @@ def _read_whole(path: Path) -> dict[str, Any]:
     data = read_json_object(path)
     validate_header(data, source=str(path))
     document = expand_document(data, source=str(path))
+    validate_rows(document, source=str(path))
+    return document
+
+
+def validate_rows(document: Mapping[str, Any], *, source: str) -> None:
+    """Every row of a findings document with complete rows (schema_version 1, or as
+    expand_document returns one) against the schema's finding, and the summary's counts
+    against the rows (check_counts); InputError names the file and the field."""
     check = _RowCheck()
     counts: dict[str, int] = {}
     for i, row in enumerate(document.get("findings") or ()):
-        validate_finding(row, i, source=str(path), check=check)
+        validate_finding(row, i, source=source, check=check)
         counts[row.get("status")] = counts.get(row.get("status"), 0) + 1
-    check_counts(document, counts, source=str(path))
-    return document
+    check_counts(document, counts, source=source)
