@@ -285,3 +285,37 @@ def test_a_null_member_on_the_first_row_is_refused_naming_it(tmp_path: Path, lay
     with pytest.raises(InputError) as err:
         list(stream_findings_json(path)[1])
     assert f"findings/0/{member}" in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("layout", ["scan", "compact", "indented"])
+def test_a_finding_id_twice_is_refused_naming_the_row(tmp_path: Path, layout: str) -> None:
+    """Fault-injection trial round 13: a row copied in a findings.json edited by hand (its
+    summary's count raised to match) was read twice: report --in counted 32 FAIL for 31
+    findings, export securityhub sent the same Id twice in one BatchImportFindings batch.
+    Finding ids are unique in a scan (DESIGN.md: derived from rule, resource and principal)."""
+    document = sample_document()
+    failing = next(f for f in document["findings"] if f["status"] == "FAIL")
+    document["findings"].append(json.loads(json.dumps(failing)))
+    document["summary"]["by_status"]["FAIL"] += 1
+    last = len(document["findings"]) - 1
+    if layout == "scan":  # written as scan writes it (which would refuse the copy), then copied
+        single = json.loads(json.dumps(document))
+        single["findings"].pop()
+        single["summary"]["by_status"]["FAIL"] -= 1
+        path = _written(tmp_path, single, layout)
+        lines = path.read_text(encoding="utf-8").split("\n")
+        end = lines.index("  ]")
+        row = next(line for line in lines if f'"id": "{failing["id"]}"' in line
+                   or f'"id":"{failing["id"]}"' in line)
+        lines[end - 1] += ","
+        lines.insert(end, row.rstrip(","))
+        text = "\n".join(lines).replace(
+            f'"FAIL": {single["summary"]["by_status"]["FAIL"]}',
+            f'"FAIL": {document["summary"]["by_status"]["FAIL"]}', 1)
+        path.write_text(text, encoding="utf-8")
+    else:
+        path = _written(tmp_path, document, layout)
+    with pytest.raises(InputError) as err:
+        read_findings_json(path)
+    assert str(path) in str(err.value) and f"findings/{last}/id" in str(err.value)
+    assert f"{failing['id']!r} is the id of an earlier row too" in str(err.value)
