@@ -68,6 +68,14 @@ def resource_key(resource: Mapping[str, Any]) -> str:
     return str(resource.get("node") or resource.get("arn") or "")
 
 
+def rule_resource(rule_id: str) -> str:
+    """The resource of a rule's finding about the rule itself (the ONE UNKNOWN finding of a
+    rule that crashed: scanner.engine.runner ``crash_finding``), ``rule:<rule id>``: drift
+    and the Security Hub archive read it as "the rule did not assess what it crashed on"
+    (scanner.history.assessed)."""
+    return f"rule:{rule_id}"
+
+
 def finding_id(rule_id: str, resource_arn: str, principal: str | None = None) -> str:
     """Stable id: the same rule, resource and principal give the same id in every scan
     ("sgf-" + 32 hex digits of a 128-bit BLAKE2b of the three, unit-separated)."""

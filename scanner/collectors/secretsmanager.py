@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Collection, Iterable, Mapping
 
-from scanner.collectors.base import Mapper, Recorder, check_items, iso, paginate, tag_map
+from scanner.collectors.base import Mapper, Recorder, check_items, iso, paginate, tag_map, \
+    unexpected
 from scanner.policy.arn import with_region
 from scanner.model import ReplicaStatus, Secret
 
@@ -73,7 +74,8 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
 
     def read(arn: str) -> tuple[str, Any]:
         response, failure = rec.attempt(
-            "GetResourcePolicy", lambda: client.get_resource_policy(SecretId=arn),
+            "GetResourcePolicy", lambda: answer_about(
+                arn, "GetResourcePolicy", client.get_resource_policy(SecretId=arn)),
             resource_arn=arn,
         )
         return arn, (None if failure is not None else response)
@@ -85,6 +87,17 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
             policies[arn] = response.get("ResourcePolicy")
     return {"secrets": listed, "policies": policies, "policy_failed": failed,
             "policy_skipped": skipped, "policy_carried": carried, "read_at": read_at}
+
+
+def answer_about(arn: str, operation: str, answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``answer``, the answer of ``operation`` asked about the secret ``arn``, when it is about
+    that secret (its ARN, which DescribeSecret and GetResourcePolicy answer with); another
+    secret's answer is UnexpectedAnswer, a gap for ``arn`` -- it was taken as that secret's
+    replicas or policy (fault-injection trial round 13)."""
+    answered = answer.get("ARN") if isinstance(answer, Mapping) else None
+    if isinstance(answered, str) and answered and answered != arn:
+        raise unexpected(operation, f"for {answered}, not the secret asked about")
+    return answer
 
 
 def described_secret(answer: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -102,7 +115,8 @@ def fetch_replication(client: Any, rec: Recorder, primary_arns: Iterable[str]) -
     failed: list[str] = []
     for arn in primary_arns:
         response, failure = rec.attempt(
-            "DescribeSecret", lambda: described_secret(client.describe_secret(SecretId=arn)),
+            "DescribeSecret", lambda: described_secret(
+                answer_about(arn, "DescribeSecret", client.describe_secret(SecretId=arn))),
             resource_arn=arn
         )
         if failure is not None or response is None:

@@ -45,6 +45,7 @@ from scanner.findings import (
     finding_id,
     finding_id_maker,
     make_finding,
+    rule_resource,
 )
 from scanner.gcpause import gc_paused
 from scanner.graph.schema import GLOBAL, NodeKind
@@ -389,9 +390,9 @@ def crash_finding(static: _Static, crashed: list[tuple[str, BaseException]],
     message = (f"rule crashed on {len(crashed)} resource(s): {type(first).__name__}: {first}"
                f"{location} (first on {first_node}); those resources were not assessed")
     return Finding(
-        id=finding_id(static.rule_id, f"rule:{static.rule_id}"), rule_id=static.rule_id,
+        id=finding_id(static.rule_id, rule_resource(static.rule_id)), rule_id=static.rule_id,
         title=static.title, severity=static.severity, status=Status.UNKNOWN,
-        resource=ResourceRef(type=RULE_RESOURCE_TYPE, arn=f"rule:{static.rule_id}",
+        resource=ResourceRef(type=RULE_RESOURCE_TYPE, arn=rule_resource(static.rule_id),
                              account_id=snapshot.meta.home_account, region=GLOBAL),
         message=message,
         evidence={"rule_error": True, "exception": f"{type(first).__name__}: {first}",

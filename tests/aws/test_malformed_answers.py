@@ -261,3 +261,42 @@ def test_a_string_with_a_lone_surrogate_is_a_gap_not_a_failed_scan(
     assert named in gap.message, gap.message
     assert "secretsmanager" in _region(snapshot).unread_services
     gap.message.encode("utf-8")  # the message names it escaped
+
+
+def _as_for_another_secret(estate: Any) -> Callable[[dict[str, Any]], None]:
+    """An answer about the shared secret rewritten as one about the plain secret: another
+    secret's answer to the question asked (a proxy's or cache's mix-up)."""
+    def swap(body: dict[str, Any]) -> None:
+        if body.get("ARN") == estate.shared_secret_arn:
+            body.update(ARN=estate.plain_secret_arn, Name="plain")
+            body.pop("ReplicationStatus", None)
+    return swap
+
+
+def test_describe_secret_answering_for_another_secret_is_a_gap_not_its_replicas(
+        tmp_path: Path, estate: Any) -> None:
+    """Fault-injection trial round 13: DescribeSecret of db/member-a answered with the plain
+    secret's ARN and no ReplicationStatus was read as db/member-a having no replica
+    (``replicas=()``): secret-not-replicated's verdict on what was never read."""
+    session = fresh_session()
+    _rewrite(session, "secrets-manager", "DescribeSecret", _as_for_another_secret(estate))
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "DescribeSecret")
+    assert gap.resource_arn == estate.shared_secret_arn
+    assert f"DescribeSecret answered for {estate.plain_secret_arn}" in gap.message
+    secret = next(s for s in _region(snapshot).secrets if s.arn == estate.shared_secret_arn)
+    assert secret.replicas is None and "replicas" in secret.unread
+
+
+def test_get_resource_policy_answering_for_another_secret_is_a_gap_not_its_policy(
+        tmp_path: Path, estate: Any) -> None:
+    """The same for GetResourcePolicy: another secret's answer (here: no policy at all) was
+    taken as db/member-a's resource policy."""
+    session = fresh_session()
+    _rewrite(session, "secrets-manager", "GetResourcePolicy", _as_for_another_secret(estate))
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "GetResourcePolicy")
+    assert gap.resource_arn == estate.shared_secret_arn
+    assert f"GetResourcePolicy answered for {estate.plain_secret_arn}" in gap.message
+    secret = next(s for s in _region(snapshot).secrets if s.arn == estate.shared_secret_arn)
+    assert "resource_policy" in secret.unread

@@ -243,3 +243,50 @@ def test_a_shard_process_killed_with_sigkill_ends_the_scan_with_one_clear_line(
     assert "nothing was written" in last, last
     assert list(tmp.iterdir()) == []
     assert not out.exists()
+
+
+def test_ctrl_c_while_the_shard_processes_start_prints_no_traceback(
+        hanging_endpoint: str, tmp_path: Path) -> None:
+    """Fault-injection trial round 13: Ctrl-C in the second a shard process of ``scan
+    --processes 2`` spends starting (importing scanner.collect and boto3, before its
+    initializer ignores SIGINT) printed that process's KeyboardInterrupt traceback, 25 lines
+    ending in a botocore import, above "secretgraph scan: interrupted". The shards start with
+    SIGINT blocked, as the stdlib starts its resource tracker."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1", "--processes", "2",
+         "--endpoint-url", hanging_endpoint, "--out", str(out), "--format", "json"],
+        env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    shards: list[int] = []
+    while not shards:  # the shard processes are being started
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        shards = [pid for pid, command in _children(proc.pid)
+                  if "spawn_main" in command and "resource_tracker" not in command]
+        time.sleep(0.005)
+    # Ctrl-C lands somewhere in a shard's start: one every 50 ms through its first 1.5 s
+    # (the interpreter's start, the imports, the initializer), to the shards alone
+    for _ in range(30):
+        for pid in shards:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # and the Ctrl-C the whole group gets
+    try:
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "secretgraph scan: interrupted" in stderr
+    assert not out.exists()

@@ -73,3 +73,26 @@ def test_a_file_another_tool_wrote_on_one_line_is_still_read(tmp_path: Path) -> 
     (out / "findings.json").write_text(json.dumps(doc))
     assert load_findings(out / "findings.json") == findings_of_document(
         json.loads(json.dumps(doc)), "memory")
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    (lambda doc: doc["findings"][0].__setitem__("rule_id", None), "findings/0/rule_id"),
+    (lambda doc: doc["findings"][0].__setitem__("status", "BROKEN"), "findings/0/status"),
+    (lambda doc: doc.__setitem__("schema_version", 99), "schema_version"),
+    (lambda doc: doc["findings"].append(dict(doc["findings"][0])), "is the id of an earlier row"),
+    (lambda doc: doc["findings"].pop(), "summary.by_status"),
+])
+def test_a_file_another_tool_rewrote_is_checked_as_a_scan_file_is(
+        tmp_path: Path, edit: object, named: str) -> None:
+    """Fault-injection trial round 13: a findings.json edited by hand and re-indented (``jq .``,
+    an editor) was not checked at all: a row's ``rule_id: null`` was an internal error
+    (TypeError) after the plan's analyses, ``schema_version: 99`` and a row appended twice were
+    planned from (exit 0). report and export refuse each, naming the file and the field."""
+    out, doc = scan_folder(tmp_path)
+    edited = json.loads(json.dumps(doc))
+    edit(edited)  # type: ignore[operator]
+    path = out / "findings.json"
+    path.write_text(json.dumps(edited, indent=2))
+    with pytest.raises(InputError) as err:
+        resolve(str(out), None, None)
+    assert str(path) in str(err.value) and named in str(err.value)

@@ -259,3 +259,63 @@ def test_rows_read_back_share_the_strings_they_repeat_but_keep_their_own(
         assert r["status"] is one["status"] and r["rule_id"] is one["rule_id"]
         assert r["evidence"]["facts"][0] is one["evidence"]["facts"][0]
         assert r["evidence"]["nested"]["also"][0] is one["resource"]["account_id"]
+
+
+@pytest.mark.parametrize("layout", ["scan", "indented"])
+@pytest.mark.parametrize("member", ["rule_id", "status", "title", "severity"])
+def test_a_null_member_on_the_first_row_is_refused_naming_it(tmp_path: Path, layout: str,
+                                                             member: str) -> None:
+    """Fault-injection trial round 13: the row check skips a member whose value is the very
+    string the previous row had there; with no previous string, ``None is None`` held, so a
+    first row edited to ``"rule_id": null`` passed unchecked: report --in counted one result
+    fewer (the row dropped without a word), export --dry-run took it, remediate stopped on an
+    internal error. A later row's null was refused."""
+    document = sample_document()
+    if layout == "indented":
+        document["findings"][0][member] = None
+        path = _written(tmp_path, document, layout)
+    else:  # the file as scan wrote it (which checks every row), its first row edited
+        path = _written(tmp_path, document, layout)
+        lines = path.read_text(encoding="utf-8").split("\n")
+        first = lines.index('  "findings": [') + 1
+        row = json.loads(lines[first].rstrip().rstrip(","))
+        row[member] = None
+        lines[first] = "    " + json.dumps(row) + ("," if lines[first].endswith(",") else "")
+        path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        list(stream_findings_json(path)[1])
+    assert f"findings/0/{member}" in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("layout", ["scan", "compact", "indented"])
+def test_a_finding_id_twice_is_refused_naming_the_row(tmp_path: Path, layout: str) -> None:
+    """Fault-injection trial round 13: a row copied in a findings.json edited by hand (its
+    summary's count raised to match) was read twice: report --in counted 32 FAIL for 31
+    findings, export securityhub sent the same Id twice in one BatchImportFindings batch.
+    Finding ids are unique in a scan (DESIGN.md: derived from rule, resource and principal)."""
+    document = sample_document()
+    failing = next(f for f in document["findings"] if f["status"] == "FAIL")
+    document["findings"].append(json.loads(json.dumps(failing)))
+    document["summary"]["by_status"]["FAIL"] += 1
+    last = len(document["findings"]) - 1
+    if layout == "scan":  # written as scan writes it (which would refuse the copy), then copied
+        single = json.loads(json.dumps(document))
+        single["findings"].pop()
+        single["summary"]["by_status"]["FAIL"] -= 1
+        path = _written(tmp_path, single, layout)
+        lines = path.read_text(encoding="utf-8").split("\n")
+        end = lines.index("  ]")
+        row = next(line for line in lines if f'"id": "{failing["id"]}"' in line
+                   or f'"id":"{failing["id"]}"' in line)
+        lines[end - 1] += ","
+        lines.insert(end, row.rstrip(","))
+        text = "\n".join(lines).replace(
+            f'"FAIL": {single["summary"]["by_status"]["FAIL"]}',
+            f'"FAIL": {document["summary"]["by_status"]["FAIL"]}', 1)
+        path.write_text(text, encoding="utf-8")
+    else:
+        path = _written(tmp_path, document, layout)
+    with pytest.raises(InputError) as err:
+        read_findings_json(path)
+    assert str(path) in str(err.value) and f"findings/{last}/id" in str(err.value)
+    assert f"{failing['id']!r} is the id of an earlier row too" in str(err.value)
