@@ -55,3 +55,21 @@ def tables_that_count(tables: Sequence[T], subnets: Iterable[str] | None, *,
         return list(tables)
     return tables_in_use(tables, known, subnet_ids=subnet_ids, is_main=is_main,
                          unknown_main=False)
+
+
+def no_table_listed(subnet_id: str) -> str:
+    """What is missing where a subnet's route table is not in the listing -- neither one
+    associated with it nor the VPC's main table. Every subnet has one (the module docstring:
+    "Each subnet in your VPC must be associated with a route table"; and "Your VPC has a main
+    route table" from its creation), so the listing was read inconsistently (the VPC deleted
+    between two listings, a partial answer): not a subnet without routes (fault-injection trial
+    round 13: rotation-no-network-path and peering-route-missing FAILed such VPCs)."""
+    return (f"the route table of subnet {subnet_id} (neither its own nor its VPC's main table "
+            "is in the route table listing, though every subnet has one)")
+
+
+def no_tables_listed(vpc_id: str) -> str:
+    """``no_table_listed`` for a whole VPC: none of its route tables is in the listing."""
+    return (f"the route tables of VPC {vpc_id} (none is in the route table listing, though "
+            "every VPC has a main route table)")
+

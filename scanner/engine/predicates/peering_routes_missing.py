@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import overlaps, route_destination
-from scanner.graph.route_tables import tables_in_use, tables_that_count
+from scanner.graph.route_tables import no_tables_listed, tables_in_use, tables_that_count
 
 
 def peering_routes_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -34,6 +34,9 @@ def peering_routes_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
             continue
         table_ids = ctx.index.route_tables_by_vpc.get((owner, region, str(vpc)), [])
         tables = [ctx.graph.nodes[t] for t in table_ids]
+        if not tables:
+            missing.append(f"{name} {no_tables_listed(str(vpc))}")
+            continue
         subnets_gap = ctx.index.service_readable(owner, region, "ec2.subnets")
         subnets = None if subnets_gap else \
             ctx.index.subnets_by_vpc.get((owner, region, str(vpc)), [])

@@ -44,7 +44,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from scanner.graph.route_tables import tables_in_use
+from scanner.graph.route_tables import no_table_listed, no_tables_listed, tables_in_use
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import network, overlaps, route_destination
@@ -222,7 +222,7 @@ def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Resu
     if not isinstance(tables, str):
         for sid, ts in tables.items():
             if not ts:
-                v.problems.append(f"subnet {sid} of the Lambda has no route table")
+                v.missing.append(no_table_listed(sid))
     _check_endpoint(ctx, f, acct, region, str(vpc_id), tables, v)
     _check_databases(ctx, f, acct, region, str(vpc_id), tables, declared, v, evidence)
     return v.result(evidence)
@@ -360,7 +360,7 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
         lambda_tables = tables
     for sid, ts in lambda_tables.items():
         if not ts:
-            problems.append(f"subnet {sid} has no route table")
+            missing.append(no_table_listed(sid))
             continue
         answers = [_nat_default_route(ctx, acct, region, t) for t in ts]
         if any(a[0] is True for a in answers):
@@ -820,7 +820,9 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
         missing = _ec2_not_read(ctx, peer_acct, peer_region) or listing(
             ctx, peer_acct, peer_region, "route_tables")
-        if missing:
+        if not missing and not _vpc_tables(ctx, peer_acct, peer_region, str(peer_vpc)):
+            v.missing.append(no_tables_listed(str(peer_vpc)))  # read inconsistently
+        elif missing:
             v.missing.append(f"route tables of database VPC {peer_vpc}: {missing}")
         else:
             subnets_unread = listing(ctx, peer_acct, peer_region, "subnets")
