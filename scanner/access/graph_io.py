@@ -145,11 +145,10 @@ class SecretView:
         # the key's grants are Allow statements of its resource side beside the key policy's
         # (scanner.policy.kms_grants); ``key_grants``: the grants alone, for the one rule
         # where they differ (another account's caller needs no identity Allow for a grant)
-        grants = ka.get("grants")
-        key_text = key_policy_with_grants(ka.get("policy"), grants)
-        self.key_policy: Policy | None = parse_policy(key_text) if key_text else None
-        grants_text = grants_only_policy(grants) if self.key_policy is not None else None
-        self.key_grants: Policy | None = parse_policy(grants_text) if grants_text else None
+        contexts = contexts or _Contexts(settings)
+        self.key_policy: Policy | None
+        self.key_grants: Policy | None
+        self.key_policy, self.key_grants = contexts.key_policies(ka)
         state = ka.get("key_state")
         unusable = state is not None and state not in USABLE_KEY_STATES
         usable = Tri.FALSE if unusable else Tri.TRUE
@@ -188,7 +187,6 @@ class SecretView:
             found = key_id if key_id and key_id.startswith("arn:") else \
                 managed_key(self.key_account, self.region) if managed_key else None
             self.decrypt_arn = found or managed_key_stand_in(self.region, self.key_account)
-        contexts = contexts or _Contexts(settings)
         self.rctx_sm = contexts.sm(arn, attrs)
         # the key's own properties (kms:ResourceAliases, kms:KeySpec, ...) when the Decrypt
         # is on that collected key; the caches shared across secrets read them from rctx_kms
@@ -220,6 +218,9 @@ class _Contexts:
     def __init__(self, settings: AccessSettings) -> None:
         self.settings = settings
         self._sm: dict[tuple[object, ...], ResourceContext] = {}
+        #: by id() of a key's record (alive as long as the views): (record, policy, grants)
+        self._key_policies: dict[int, tuple[Mapping[str, Any], Policy | None,
+                                            Policy | None]] = {}
         #: by (account, Region, id() of the key's record -- alive as long as the views --)
         self._kms: dict[tuple[str, str, int | None], tuple[Mapping[str, Any] | None,
                                                            ResourceContext]] = {}
@@ -231,6 +232,22 @@ class _Contexts:
         if hit is None:
             hit = self._sm[key] = secret_resource_context(arn, attrs, self.settings)
         return hit
+
+    def key_policies(self, ka: Mapping[str, Any]) -> tuple[Policy | None, Policy | None]:
+        """The key's policy with its grants (``key_policy_with_grants``) and its grants alone,
+        parsed once per key record (the secrets of one key share it: _Shared.key_of)."""
+        if not ka.get("grants"):
+            text = ka.get("policy")
+            return (parse_policy(text) if text else None), None
+        hit = self._key_policies.get(id(ka))
+        if hit is None or hit[0] is not ka:
+            grants = ka.get("grants")
+            key_text = key_policy_with_grants(ka.get("policy"), grants)
+            policy = parse_policy(key_text) if key_text else None
+            grants_text = grants_only_policy(grants) if policy is not None else None
+            hit = self._key_policies[id(ka)] = (
+                ka, policy, parse_policy(grants_text) if grants_text else None)
+        return hit[1], hit[2]
 
     def kms(self, arn: str, account: str, region: str,
             key: Mapping[str, Any] | None) -> ResourceContext:
