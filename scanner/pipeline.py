@@ -999,7 +999,8 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     # members of the organization that are not ACTIVE (SUSPENDED, PENDING_CLOSURE) are not
     # scanned (collect._targets): said, so that a count one lower than last night is
     # explained (ground-truth trial round 17)
-    org = analysis.snapshot.organization
+    snapshot = getattr(analysis, "snapshot", None)  # (a stand-in analysis may have none)
+    org = snapshot.organization if snapshot is not None else None
     inactive = [a for a in org.accounts if a.status != "ACTIVE"] if org is not None else []
     states = ", ".join(sorted({a.status for a in inactive}))
     parts = [
