@@ -272,6 +272,21 @@ def test_grants_not_read_do_not_stop_a_proof_the_secret_policy_alone_gives() -> 
     assert _outside(snap).read.status == PROVEN_NONE
 
 
+def test_the_identity_gate_says_the_grant_stands_in_for_its_kms_decrypt_allow() -> None:
+    # `access --why`: the identity gate was ALLOWED with only "kms:Decrypt: no identity policy
+    # of the caller allows it on a resource of account 111111111111" to show for it -- the
+    # grant that stands in (KMS Developer Guide, "Allowing users in other accounts to use a
+    # KMS key": "or use grants to manage access") was not named (conformance trial round 24)
+    read = path_of(APP_ROLE, (grant(APP_ROLE),))
+    identity = read.gates["identity_policy"]
+    assert identity.status == "ALLOWED"
+    assert any("KMS grant g1" in r and "stands in" in r for r in identity.reasons), \
+        identity.reasons
+    # with the caller's own Allow there is nothing to stand in for
+    own = path_of(APP_ROLE, (grant(APP_ROLE),), identity=read_only(DECRYPT))
+    assert not any("stands in" in r for r in own.gates["identity_policy"].reasons)
+
+
 def test_remediate_prove_reads_the_keys_grants_with_its_policy() -> None:
     # remediate --prove's question for a key ("outside decrypt") read the key policy's text
     # alone: a grant to an outsider left after the planned change was not seen, and a
