@@ -222,7 +222,8 @@ class RuleProver:
         out.key_policy = parse_policy(OPEN_KEY)
         out.aws_managed = False
         out.key_account = NOWHERE
-        out.key_facts = replace(sv.key_facts, aws_managed=False, usable=Tri.TRUE, reason=None)
+        out.key_facts = replace(sv.key_facts, aws_managed=False, usable=Tri.TRUE, reason=None,
+                                grants_unread=False)
         if not out.key_arn:
             out.key_arn = f"arn:{partition(sv.arn)}:kms:{sv.region}:{sv.account}:key/open"
         return out
