@@ -18,7 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER, SECRET_ARN, doc,
+from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER, SECRET_ARN,
+                                   doc,
                                    estate, role, secret_policy_for, text)
 
 from scanner.access import AccessSettings, analyze_access
