@@ -177,3 +177,60 @@ def test_a_grant_on_a_key_that_is_not_enabled_lets_no_one_decrypt(state: str) ->
         assert p.decision == "DENIED", p.reasons
 
 
+
+
+# ---------------------------------------------------------------- multi-Region keys
+
+MRK = "mrk-1234abcd00000000000000000000aaaa"
+PRIMARY_KEY = f"arn:aws:kms:{REGION}:{CENTRAL}:key/{MRK}"
+REPLICA_KEY = f"arn:aws:kms:eu-west-1:{CENTRAL}:key/{MRK}"
+
+
+def _replicated(primary_grants: Any, replica_grants: Any) -> dict[str, str]:
+    """app/db on a multi-Region primary key, its replica in eu-west-1 on the replica key: the
+    reader's decision on each copy."""
+    from scanner.model import KmsKey, RegionSnapshot, ReplicaStatus
+
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                  kms_key_id=PRIMARY_KEY, principals=(role(APP_ROLE, read_only()),))
+    accounts = []
+    for account in snap.accounts:
+        if account.account_id == CENTRAL:
+            region = account.regions[0]
+            primary = replace(region.secrets[0], replicas=(
+                ReplicaStatus(region="eu-west-1", kms_key_id=REPLICA_KEY, status="InSync"),))
+            pk = KmsKey(arn=PRIMARY_KEY, key_id=MRK, account_id=CENTRAL, region=REGION,
+                        key_manager="CUSTOMER", key_state="Enabled", policy=ROOT_ONLY,
+                        multi_region=True, multi_region_type="PRIMARY",
+                        primary_key_arn=PRIMARY_KEY, replica_key_arns=(REPLICA_KEY,),
+                        grants=primary_grants)
+            rk = replace(pk, arn=REPLICA_KEY, region="eu-west-1", multi_region_type="REPLICA",
+                         replica_key_arns=(PRIMARY_KEY,), grants=replica_grants)
+            copy = replace(primary, arn=REPLICA_SECRET, region="eu-west-1",
+                           primary_region=REGION, replicas=(), kms_key_id=REPLICA_KEY)
+            account = replace(account, regions=(
+                replace(region, secrets=(primary,), kms_keys=(pk,)),
+                RegionSnapshot(region="eu-west-1", secrets=(copy,), kms_keys=(rk,))))
+        accounts.append(account)
+    snap = replace(snap, accounts=tuple(accounts),
+                   meta=replace(snap.meta, regions=(REGION, "eu-west-1")))
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    report = analyze_access(build_graph(snap), snap, settings)
+    out = {}
+    for arn in (SECRET_ARN, REPLICA_SECRET):
+        sa = report.for_secret(arn) or report.replicas.get(arn)
+        assert sa is not None, arn
+        [path] = [p for p in sa.paths if p.principal == APP_ROLE]
+        out[arn] = path.decision
+    return out
+
+
+def test_a_grant_on_one_key_of_a_multi_region_family_is_not_a_grant_on_another() -> None:
+    # KMS Developer Guide, "Multi-Region keys in AWS KMS": a replica key is "an independent KMS
+    # key with its own description, key policy, grants, aliases, and tags"; "Controlling
+    # access to multi-Region keys": "you cannot use a single grant to allow permissions to
+    # multiple KMS keys, even if they are related multi-Region keys"
+    assert _replicated((grant(APP_ROLE),), ()) == {SECRET_ARN: "ALLOWED",
+                                                    REPLICA_SECRET: "DENIED"}
+    assert _replicated((), (grant(APP_ROLE),)) == {SECRET_ARN: "DENIED",
+                                                    REPLICA_SECRET: "ALLOWED"}
