@@ -24,6 +24,7 @@ that could not be read leave the key gate UNKNOWN where the key policy does not 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from scanner.access.identity import IdentityResult
@@ -89,6 +90,14 @@ KMS_GRANTS_NOT_READ = "KMS grants not read (see coverage)"
 
 #: the unresolved input of a resource policy that was not read (its gate is UNKNOWN)
 RESOURCE_POLICY_NOT_COLLECTED = "resource policy not collected"
+
+
+#: a grant's label in its statement's reasons: "statement 0 (KMS grant 0d8a...) Allow applies"
+_GRANT_LABEL = re.compile(r"\((KMS grant [^)]*)\)")
+
+#: KMS Developer Guide, "Allowing users in other accounts to use a KMS key"
+_GRANT_CITE = ("KMS Developer Guide, Allowing users in other accounts: they cannot use the key "
+               "until IAM policies delegate the permissions, \"or use grants\"")
 
 
 def _status(allow: Tri, deny: Tri) -> str:
@@ -270,6 +279,16 @@ def combine(g: GateInputs) -> Combined:
     id_unresolved = ids.unresolved + (idk.unresolved if idk is not None and idk_shown else ())
     id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
                                 if idk is not None and idk_shown else ())
+    if g.cross_account and key_cross and idk is not None and idk.allow is not Tri.TRUE and \
+            grant_self is not Tri.FALSE and k.grants_result is not None:
+        # `access --why`: what stands in for the missing kms:Decrypt Allow (conformance trial
+        # round 24: the gate was ALLOWED with only "no identity policy ... allows it" to show)
+        named = ", ".join(dict.fromkeys(m.group(1) for r in k.grants_result.reasons
+                                        for m in _GRANT_LABEL.finditer(r)))
+        id_reasons = id_reasons + (
+            f"kms:Decrypt: {named or 'a KMS grant'} names the caller: it stands in for an "
+            f"identity Allow ({_GRANT_CITE})"
+            + ("" if grant_self is Tri.TRUE else " under the condition shown"),)
     id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
     if k.grants_unread and g.cross_account and key_cross and idk is not None and \
             idk.allow is not Tri.TRUE and id_allow is Tri.UNKNOWN and id_deny is not Tri.TRUE:

@@ -16,7 +16,9 @@ more for a key with over 100 grants).
 * Grants (ListGrants, 100 a page): KMS Developer Guide, "Grants in AWS KMS": "When authorizing
   access to a KMS key, grants are considered along with key policies and IAM policies" -- the
   access analysis reads them with the key policy (scanner.policy.kms_grants). A grant without
-  GrantId makes the listing unreadable (the key's ``grants`` unread, never an empty list).
+  GrantId, or without GranteePrincipal ("Each grant has one grantee principal": one without
+  says a grant exists but not whom it lets use the key), makes the listing unreadable (the
+  key's ``grants`` unread, never an empty list or a grant to no one).
 * Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
   PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
 """
@@ -133,7 +135,8 @@ def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str,
         else:
             out["policy"] = policy
         grants, failure = rec.attempt(
-            "ListGrants", lambda: paginate(client, "list_grants", "Grants", required=("GrantId",),
+            "ListGrants", lambda: paginate(client, "list_grants", "Grants",
+                                           required=("GrantId", "GranteePrincipal"),
                                            KeyId=arn, PaginationConfig={"PageSize": 100}),
             resource_arn=arn,
         )

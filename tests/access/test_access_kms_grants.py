@@ -18,7 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, MEMBER, SECRET_ARN, doc,
+from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER, SECRET_ARN,
+                                   doc,
                                    estate, role, secret_policy_for, text)
 
 from scanner.access import AccessSettings, analyze_access
@@ -218,3 +219,89 @@ def test_grants_that_could_not_be_read_leave_the_key_gate_unknown() -> None:
     assert read.gates["identity_policy"].status == "UNKNOWN"
     assert "KMS grants not read (see coverage)" in read.conditions
     assert read.broken_at == ()
+
+
+# ---------------------------------------------------------------- conformance trial round 24
+
+OUTSIDER_ROLE = "arn:aws:iam::999999999999:role/Outsider"
+
+
+def _grants_unread(snap: Snapshot) -> Snapshot:
+    accounts = []
+    for account in snap.accounts:
+        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=None, unread=("grants",))
+                                                  for k in r.kms_keys))
+                        for r in account.regions)
+        accounts.append(replace(account, regions=regions))
+    return replace(snap, accounts=tuple(accounts))
+
+
+def _outside(snap: Snapshot) -> Any:
+    return Prover(build_graph(snap), snap, AccessSettings.from_snapshot(snap),
+                  timeout_s=20).secret(SECRET_ARN)
+
+
+def test_the_prover_never_proves_no_outside_reader_where_the_grants_were_not_read() -> None:
+    # KMS Developer Guide, "Grants in AWS KMS": "When authorizing access to a KMS key, grants
+    # are considered along with key policies and IAM policies", and a grantee "can be in the
+    # same account as the KMS key or a different account". ListGrants failed: a grant to an
+    # outsider the secret's policy lets in may allow its Decrypt -- could-not-read is UNKNOWN,
+    # never a proof. Before: both questions PROVEN_NONE ("no request from outside the zone is
+    # allowed (unsat)") on the key policy alone (conformance trial round 24)
+    base = estate(secret_policy=secret_policy_for(APP_ROLE, OUTSIDER_ROLE), key_policy=ROOT_ONLY,
+                  principals=(role(APP_ROLE, read_only()),))
+    unread = _outside(_grants_unread(base))
+    assert unread.read.status == "UNKNOWN", unread.read
+    assert "KMS grants not read" in unread.read.reason
+    assert unread.decrypt is not None and unread.decrypt.status == "UNKNOWN", unread.decrypt
+    assert "KMS grants not read" in unread.decrypt.reason
+    # read, and none: the key policy's answer is the answer
+    none = _outside(with_grants(base, ()))
+    assert none.read.status == PROVEN_NONE and none.decrypt is not None
+    assert none.decrypt.status == PROVEN_NONE
+    # read, one to the outsider: a witness either way
+    granted = _outside(with_grants(base, (grant(OUTSIDER_ROLE),)))
+    assert granted.read.status == WITNESS and granted.decrypt is not None
+    assert granted.decrypt.status == WITNESS
+
+
+def test_grants_not_read_do_not_stop_a_proof_the_secret_policy_alone_gives() -> None:
+    # the secret's policy lets no one outside in: no grant changes that (a grant can only
+    # allow the key's use, "but not deny access" -- and the read needs the secret's policy)
+    snap = _grants_unread(estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                                 principals=(role(APP_ROLE, read_only()),)))
+    assert _outside(snap).read.status == PROVEN_NONE
+
+
+def test_the_identity_gate_says_the_grant_stands_in_for_its_kms_decrypt_allow() -> None:
+    # `access --why`: the identity gate was ALLOWED with only "kms:Decrypt: no identity policy
+    # of the caller allows it on a resource of account 111111111111" to show for it -- the
+    # grant that stands in (KMS Developer Guide, "Allowing users in other accounts to use a
+    # KMS key": "or use grants to manage access") was not named (conformance trial round 24)
+    read = path_of(APP_ROLE, (grant(APP_ROLE),))
+    identity = read.gates["identity_policy"]
+    assert identity.status == "ALLOWED"
+    assert any("KMS grant g1" in r and "stands in" in r for r in identity.reasons), \
+        identity.reasons
+    # with the caller's own Allow there is nothing to stand in for
+    own = path_of(APP_ROLE, (grant(APP_ROLE),), identity=read_only(DECRYPT))
+    assert not any("stands in" in r for r in own.gates["identity_policy"].reasons)
+
+
+def test_remediate_prove_reads_the_keys_grants_with_its_policy() -> None:
+    # remediate --prove's question for a key ("outside decrypt") read the key policy's text
+    # alone: a grant to an outsider left after the planned change was not seen, and a
+    # ListGrants that failed was proven closed (conformance trial round 24)
+    from scanner.policy.smt.use import plan_proof
+
+    base = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                  principals=(role(APP_ROLE, read_only()),))
+
+    def closes(snap: Snapshot) -> Any:
+        settings = AccessSettings.from_snapshot(snap)
+        return plan_proof(build_graph(snap), snap, settings, key_arn=KEY_ARN,
+                          timeout_s=20)["closes"]
+
+    assert closes(with_grants(base, ())) is True
+    assert closes(with_grants(base, (grant(OUTSIDER_ROLE),))) is False
+    assert closes(_grants_unread(base)) is None

@@ -300,3 +300,26 @@ def test_get_resource_policy_answering_for_another_secret_is_a_gap_not_its_polic
     assert f"GetResourcePolicy answered for {estate.plain_secret_arn}" in gap.message
     secret = next(s for s in _region(snapshot).secrets if s.arn == estate.shared_secret_arn)
     assert "resource_policy" in secret.unread
+
+
+def test_a_grant_without_its_grantee_leaves_the_keys_grants_unread(
+        tmp_path: Path, estate: Any) -> None:
+    """KMS Developer Guide, "Grants in AWS KMS": "Each grant has one grantee principal" -- the
+    one a grant lets use the key. An entry without it says a grant exists (here a Decrypt one)
+    but not whom it lets decrypt: read as no grant, a reader it lets in was called broken at
+    the key (a confident FAIL of secret-cross-account-access-broken); now the key's grants are
+    unread, a coverage entry, and its gate UNKNOWN (conformance trial round 24)."""
+    session = fresh_session()
+
+    def drop_grantee(body: dict[str, Any]) -> None:
+        body["Grants"] = list(body.get("Grants") or []) + [
+            {"GrantId": "g-no-grantee", "Operations": ["Decrypt"]}]
+
+    _rewrite(session, "kms", "ListGrants", drop_grantee)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListGrants")
+    assert "ListGrants answered an entry without GranteePrincipal" in gap.message
+    customer = [k for k in _region(snapshot).kms_keys if k.key_manager == "CUSTOMER"]
+    assert customer
+    for key in customer:
+        assert key.grants is None and "grants" in key.unread, key

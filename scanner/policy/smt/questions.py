@@ -35,6 +35,7 @@ import z3
 from scanner.access.context import FAS_SHARED_KEYS, FAS_SHARED_PREFIXES
 from scanner.access.context import (PrincipalFacts, ResourceContext, build_request,
                                     principal_context)
+from scanner.access.gates import KMS_GRANTS_NOT_READ
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import Principal as IamPrincipal
 from scanner.access.identity import (PrincipalIndex, external_principal, may_federate,
@@ -439,9 +440,24 @@ def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrail
     kms = _outsider_template(settings, sv.rctx_kms, settings.decrypt_action, sv.key_arn or "")
     gates = [_Gate("secret", sv.policy, PolicyKind.RESOURCE, "resource policy", sm),
              _Gate("key", sv.key_policy, PolicyKind.RESOURCE, "key policy", kms)]
-    return _ask(q, subject, gates, extra, settings, guardrails,
-                {"secret": sv.account, "key": sv.key_account} if rcps else {}, timeout_s,
-                partition(sv.arn), zone=zone)
+    answer = _ask(q, subject, gates, extra, settings, guardrails,
+                  {"secret": sv.account, "key": sv.key_account} if rcps else {}, timeout_s,
+                  partition(sv.arn), zone=zone)
+    if answer.status == PROVEN_NONE and sv.key_facts.grants_unread:
+        # ListGrants failed for the key: a grant (KMS Developer Guide, "Grants in AWS KMS":
+        # its grantee "can be in the same account as the KMS key or a different account")
+        # may allow the Decrypt the key policy does not. A grant cannot deny, so a proof
+        # stands only where the secret's side alone allows no one outside (conformance
+        # trial round 24: PROVEN_NONE on the key policy alone)
+        alone = _ask(q, subject, gates[:1], extra, settings, guardrails,
+                     {"secret": sv.account} if rcps else {}, timeout_s, partition(sv.arn),
+                     zone=zone)
+        if alone.status != PROVEN_NONE:
+            return replace(answer, status=UNKNOWN, witness=None,
+                           reason=f"input missing: {KMS_GRANTS_NOT_READ}: the key policy allows "
+                                  f"no request from outside the zone, a grant may")
+        return replace(alone, seconds=answer.seconds + alone.seconds)
+    return answer
 
 
 def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
@@ -462,16 +478,25 @@ def key_decrypt_template(settings: AccessSettings, key_arn: str, account: str,
 def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, region: str,
                     settings: AccessSettings, guardrails: Guardrails | None,
                     timeout_s: float = DEFAULT_TIMEOUT_S, missing: str | None = None,
-                    zone: frozenset[str] | None = None, *, rcps: bool = True) -> Answer:
-    """Question 2 for one customer-managed key (``rcps``: as outside_read)."""
+                    zone: frozenset[str] | None = None, *, rcps: bool = True,
+                    grants_unread: bool = False) -> Answer:
+    """Question 2 for one customer-managed key (``rcps``: as outside_read). ``key_policy``:
+    with the key's grants (scanner.policy.kms_grants); ``grants_unread``: ListGrants failed,
+    so no proof (a grant may allow what the key policy does not)."""
     q = "outside-decrypt"
     if key_policy is None:
         return Answer(question=q, subject=key_arn, status=UNKNOWN,
                       reason=f"input missing: {missing or 'key policy'}")
     tmpl = key_decrypt_template(settings, key_arn, account, region)
-    return _ask(q, key_arn, [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
-                [], settings, guardrails, {"key": account} if rcps else {}, timeout_s,
-                partition(key_arn), zone=zone)
+    answer = _ask(q, key_arn,
+                  [_Gate("key", key_policy, PolicyKind.RESOURCE, "key policy", tmpl)],
+                  [], settings, guardrails, {"key": account} if rcps else {}, timeout_s,
+                  partition(key_arn), zone=zone)
+    if answer.status == PROVEN_NONE and grants_unread:
+        return replace(answer, status=UNKNOWN,
+                       reason=f"input missing: {KMS_GRANTS_NOT_READ}: the key policy allows no "
+                              f"request from outside the zone, a grant may")
+    return answer
 
 
 def _pair_requests(sv: SecretView, facts: PrincipalFacts,
@@ -874,7 +899,7 @@ class Prover:
         decrypt = None
         if sv.uses_kms and sv.key_arn:
             decrypt = self.key(sv.key_arn, sv.key_policy, sv.key_account, sv.region,
-                               sv.key_facts.reason)
+                               sv.key_facts.reason, sv.key_facts.grants_unread)
         return SecretProof(secret_arn=arn, key_arn=sv.key_arn, read=read, decrypt=decrypt)
 
     def readers(self, snapshot: Any, sa: Any) -> list[Answer]:
@@ -951,8 +976,9 @@ class Prover:
         return answer
 
     def key(self, key_arn: str, policy: Policy | None, account: str, region: str,
-            missing: str | None = None) -> Answer:
+            missing: str | None = None, grants_unread: bool = False) -> Answer:
         return self._memoized(
-            ("decrypt", key_arn, id(policy), account, region),
+            ("decrypt", key_arn, id(policy), account, region, grants_unread),
             lambda: outside_decrypt(key_arn, policy, account, region, self.settings,
-                                    self.guardrails, self.timeout_s, missing, self.zone))
+                                    self.guardrails, self.timeout_s, missing, self.zone,
+                                    grants_unread=grants_unread))
