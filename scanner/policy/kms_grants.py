@@ -9,7 +9,11 @@ its grantee as the Principal (an IAM ARN, an account, an assumed-role session; a
 principal as ``Service``), its operations as ``kms:`` actions, its constraints as conditions
 on the request's encryption context. An explicit Deny of the key policy, an identity policy, a
 boundary, an SCP or an RCP still wins, and a grant to a role ARN is capped by the role's
-permissions boundary, as a key-policy statement naming it is (scanner.access.gates).
+permissions boundary, as a key-policy statement naming it is (scanner.access.gates). That last
+is read from two sentences, no one of the documents says it of grants: IAM User Guide,
+"Permissions boundaries for IAM entities": "resource-based policies that grant permissions to
+an IAM role ARN are limited by an implicit deny in a permissions boundary", and the grants are
+"resource-based" (above) -- a grant to the role's session or to an IAM user is not capped.
 
 Constraints (KMS API Reference, GrantConstraints; "Using Grants"):
 * ``EncryptionContextEquals``: the grant "applies only when the encryption context pairs in the
