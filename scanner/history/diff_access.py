@@ -304,12 +304,17 @@ def _place(arn: str, entry: Mapping[str, Any], where: Mapping[str, tuple[str, st
     return acct, region, "SecretReplica", replica_node(primary, region)
 
 
-def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], frozenset[str]]:
+def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], dict[str, str]]:
     """(secret ARN -> what of its own was not read, for a secret whose resource policy was not
-    read; the ARNs of keys whose key policy was not read). Read from the snapshot's ``unread``
-    fields, so the scans stored before access reports marked it are read alike."""
+    read; key ARN -> what of it was not read, for a key whose key policy or grants were not
+    read). Read from the snapshot's ``unread`` fields, so the scans stored before access
+    reports marked it are read alike. A key's grants (ListGrants) are Allow statements beside
+    its key policy: one that failed leaves the reads the key policy alone does not allow
+    CONDITIONAL on them (user trial round 24: "everyone ... can now read [conditional] (was
+    deny)" the night kms:ListGrants was denied). A snapshot from before grants were collected
+    marks none unread: both nights then stand on the key policy alone."""
     secrets: dict[str, str] = {}
-    keys: set[str] = set()
+    keys: dict[str, str] = {}
     for acct in snapshot.accounts:
         for reg in acct.regions:
             for s in reg.secrets:
@@ -321,8 +326,10 @@ def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], frozenset[str]]:
                     secrets[s.arn] = "its resource policy was not read"
             for k in reg.kms_keys:
                 if "policy" in k.unread or "key" in k.unread:
-                    keys.add(k.arn)
-    return secrets, frozenset(keys)
+                    keys[k.arn] = f"the key policy of its key {k.arn} was not read"
+                elif "grants" in k.unread:
+                    keys[k.arn] = f"the grants of its key {k.arn} were not read (ListGrants)"
+    return secrets, keys
 
 
 def collected_keys(snapshot: Snapshot) -> frozenset[str]:
@@ -381,11 +388,12 @@ def _key_gap(o: SecretAccess | None, n: SecretAccess, old_keys: frozenset[str],
 
 
 def _policy_gap(arn: str, o: SecretAccess | None, n: SecretAccess,
-                old_gaps: tuple[dict[str, str], frozenset[str]],
-                new_gaps: tuple[dict[str, str], frozenset[str]],
+                old_gaps: tuple[dict[str, str], dict[str, str]],
+                new_gaps: tuple[dict[str, str], dict[str, str]],
                 primary: str | None = None) -> tuple[str, str] | None:
     """(which scan, why) when the secret's resource policy (a replica's: its primary's) or its
-    key's policy was not read in the old or the new scan; None when both scans read them."""
+    key's policy or grants were not read in the old or the new scan; None when both scans read
+    them."""
     found: list[tuple[str, str]] = []
     for which, entry, (secrets, keys) in (("old", o, old_gaps), ("new", n, new_gaps)):
         if entry is None:
@@ -395,7 +403,7 @@ def _policy_gap(arn: str, o: SecretAccess | None, n: SecretAccess,
             why = f"the resource policy of its primary {primary} was not read"
         key = entry.raw.get("key_arn")
         if why is None and isinstance(key, str) and key in keys:
-            why = f"the key policy of its key {key} was not read"
+            why = keys[key]
         if why is not None:
             found.append((which, why))
     if not found:
