@@ -353,11 +353,20 @@ def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
             alike[gap] = alike.get(gap, 0) + 1
         gaps = [[account, region, service, operation + (f"\n({n} calls)" if n > 1 else ""),
                  error] for (account, region, service, operation, error), n in alike.items()]
+        # a call the audit role was denied (not AssumeRole: the role itself) is fixed in its
+        # policy -- after an upgrade, a release that reads more (user trial round 24: kms
+        # ListGrants AccessDeniedException, and nothing said what to do)
+        denied = any(c.get("error_kind") == "denied" and c.get("operation") != "AssumeRole"
+                     for c in coverage)
+        hint = ("\n" + textwrap.fill(
+            "AccessDenied: the audit role lacks these permissions. `secretgraph iam-policy` "
+            "prints the policy this version needs; after an upgrade, update the StackSet "
+            "(docs/deployment.md).", width)) if denied else ""
         blocks.append(f"NOT ASSESSED: {len(coverage)} account x region x call"
                       f"{'s' if len(coverage) != 1 else ''}\n" + fit_table(
                           [Col("Account", 12, 12, 1), Col("Region", 9, 14, 1),
                            Col("Service", 7, 16, 1), Col("Operation", 9, 30, 2),
-                           Col("Error", 9, 40, 2)], gaps, width))
+                           Col("Error", 9, 40, 2)], gaps, width) + hint)
     blocks += _compliance_blocks(document, width)
     blocks.append(_fill(strip_controls(trust_zone_line(document)), width))
     for applied in (baseline_line(document), suppressions_line(document)):
