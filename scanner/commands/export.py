@@ -345,6 +345,16 @@ def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> Interrupte
     return Interrupted(f"{said}; --report {args.report} says so")
 
 
+def _shown_id(fid: object) -> str:
+    """A finding Id for a line of text: cleaned (``one_line``), and cut past 64 characters
+    with its length said (a secretgraph Id has 36; an edited file's may have any, up to the
+    512 ASFF allows or more: a word no terminal line holds)."""
+    from scanner.textfit import one_line
+
+    text = one_line(fid)
+    return text if len(text) <= 64 else f"{text[:48]}… ({len(text)} characters)"
+
+
 def _export(args: argparse.Namespace) -> int:
     import time
 
@@ -395,9 +405,12 @@ def _export(args: argparse.Namespace) -> int:
                 print(f"    ... {len(gone) - 20} more (-v lists them all)")
         _print_workflow(workflow, verbose=args.verbose, width=width)
         for fid, problems in sorted(invalid.items()):
-            # an error: with -q (stdout discarded, QUIET_HELP) it is still shown, on stderr
-            print(f"  invalid {fid}: {'; '.join(problems)}",
-                  file=sys.stderr if args.quiet else sys.stdout)
+            # an error: with -q (stdout discarded, QUIET_HELP) it is still shown, on stderr;
+            # the Id of an edited file cleaned and cut, the line fitted (user trial round 24:
+            # escape sequences printed, 138 columns at 80), as the real export's
+            stream = sys.stderr if args.quiet else sys.stdout
+            print(fit_line(terminal_safe(f"  invalid {_shown_id(fid)}: {'; '.join(problems)}",
+                                         newlines=False), stream_columns(stream)), file=stream)
         if args.report:  # what would be sent, as the report of a real export says what was
             write_output(args.report, json.dumps({
                 "dry_run": True, "findings": facts["to_send"], "archived": facts["archived"],
@@ -530,7 +543,7 @@ def _say_undelivered(label: str, undelivered: Any, *, report_file: str | None) -
         hint = f" ({_CODE_HINTS[code]})" if code in _CODE_HINTS else ""
         if len(items) <= ALIKE_LISTED:
             for u in items:
-                print(fit_line(f"  {label} {one_line(u.id)} ({account} {region}): {code}: "
+                print(fit_line(f"  {label} {_shown_id(u.id)} ({account} {region}): {code}: "
                                f"{message}{hint}", width), file=sys.stderr)
             continue
         ids = (f"their ids: --report {report_file}" if report_file else
