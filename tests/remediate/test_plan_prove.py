@@ -111,3 +111,33 @@ def test_remediate_prove_on_the_command_line(tmp_path: Any, capsys: Any,
     assert main(["remediate", "--in", str(scan_dir), "--prove"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "secretgraph[prove]" in err[0]
+
+
+def _with_key(snap: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(snap, accounts=tuple(replace(a, regions=tuple(replace(r, kms_keys=tuple(
+        replace(k, **changes) for k in r.kms_keys)) for r in a.regions)) for a in snap.accounts))
+
+
+def test_a_key_policy_change_is_asked_with_the_keys_grants() -> None:
+    """user trial round 24: `remediate --prove`'s question about a key read its key policy
+    alone -- a grant letting an outside account decrypt, which the change to the key policy
+    leaves in place, was not asked about (closes: True); grants not read were not said."""
+    from scanner.graph.builder import build_graph
+    from scanner.model import KeyGrant
+    from scanner.pipeline import access_settings
+    from scanner.policy.smt.use import plan_proof
+
+    base = snapshot(policy={"Version": "2012-10-17", "Statement": [MEMBER]})
+    settings = access_settings(base, PROVE.config)
+    closed = plan_proof(build_graph(base), base, settings, key_arn=KEY_ARN)
+    assert closed["closes"] is True, closed  # the key policy trusts its account only
+    outsider = KeyGrant(grant_id="g-vendor", grantee_principal="arn:aws:iam::999999999999:root",
+                        operations=("Decrypt",))
+    granted = _with_key(base, grants=(outsider,))
+    proof = plan_proof(build_graph(granted), granted, settings, key_arn=KEY_ARN)
+    assert proof["closes"] is False and proof["answers"][0]["status"] == "WITNESS", proof
+    unread = _with_key(base, grants=None, unread=("grants",))
+    proof = plan_proof(build_graph(unread), unread, settings, key_arn=KEY_ARN)
+    assert proof["closes"] is None and "KMS grants not read" in proof["answers"][0]["reason"]
