@@ -276,7 +276,10 @@ def combine(g: GateInputs) -> Combined:
     id_deny = any3([ids.deny] + ([idk.deny] if idk is not None else []))
     # for aws/secretsmanager only the Decrypt's Denies matter (no identity Allow is needed)
     idk_shown = idk is not None and not (k.aws_managed and idk.deny is Tri.FALSE)
-    id_unresolved = ids.unresolved + (idk.unresolved if idk is not None and idk_shown else ())
+    # one entry per input: the GetSecretValue and the Decrypt name the same ones ("identity
+    # policies not collected" was shown twice in `access --why`; new-user trial round 24)
+    id_unresolved = tuple(dict.fromkeys(
+        ids.unresolved + (idk.unresolved if idk is not None and idk_shown else ())))
     id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
                                 if idk is not None and idk_shown else ())
     if g.cross_account and key_cross and idk is not None and idk.allow is not Tri.TRUE and \

@@ -74,3 +74,21 @@ def test_an_identity_allow_of_kms_decrypt_needs_no_grant_sentence() -> None:
     assert not any("KMS grant" in r for r in reasons), reasons
     denied = path_of(APP_ROLE, ()).gates["identity_policy"].reasons
     assert any("no identity policy of the caller allows it" in r for r in denied), denied
+
+
+def test_an_unread_identity_is_named_once_at_its_gate() -> None:
+    """`access --why` in a one-account scan showed "? unresolved: identity policies not
+    collected" twice: once for the GetSecretValue, once for the Decrypt."""
+    from scanner.access import analyze_access
+    from helpers.access_estate import CENTRAL_ROLE, role
+
+    snap = estate(secret_policy=secret_policy_for(CENTRAL_ROLE), key_policy=ROOT_ONLY,
+                  principals=(role(CENTRAL_ROLE, read_only(DECRYPT)),), iam_accounts=())
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    sa = analyze_access(build_graph(snap), snap, settings).for_secret(SECRET_ARN)
+    assert sa is not None
+    conditions = [c for p in sa.paths for c in p.gates["identity_policy"].conditions]
+    assert conditions, [p.principal for p in sa.paths]
+    for p in sa.paths:
+        gate = p.gates["identity_policy"].conditions
+        assert len(gate) == len(set(gate)), gate
