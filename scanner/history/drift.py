@@ -332,10 +332,12 @@ def _list_items(old: Any, new: Any) -> tuple[list[Any], list[Any]] | None:
 
 def _item(value: Any) -> str:
     """A list item on one line: a mapping as its set fields (``destination_cidr=10.9.0.0/16,
-    target_id=pcx-...``)."""
+    target_id=pcx-...``), a long identifier last (a KMS grant's 64-character GrantId came
+    first and pushed its grantee and operations out of the cut; conformance trial round 24)."""
     if isinstance(value, Mapping):
-        return _short(", ".join(f"{k}={_short(v, 60)}" for k, v in value.items()
-                                if v not in (None, "", [], {})), 200)
+        fields = sorted(((k, v) for k, v in value.items() if v not in (None, "", [], {})),
+                        key=lambda kv: str(kv[0]).endswith("_id") and len(str(kv[1])) > 40)
+        return _short(", ".join(f"{k}={_short(v, 60)}" for k, v in fields), 200)
     return _short(value, 200)
 
 

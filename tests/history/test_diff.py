@@ -324,6 +324,23 @@ def test_grants_read_for_the_first_time_are_no_change_and_a_new_grant_is() -> No
     assert [f.field for f in rc.fields] == ["grants"]
 
 
+def test_a_grant_line_names_its_grantee_before_its_long_id() -> None:
+    """The drift's line for an added grant led with its 64-character GrantId, cut at 60, and
+    the grantee came after it (conformance trial round 24)."""
+    from scanner.model import KeyGrant
+
+    key = dict(arn="arn:aws:kms:us-east-1:111111111111:key/k1", key_id="k1", account_id=CENTRAL,
+               region="us-east-1", key_manager="CUSTOMER", key_state="Enabled")
+    gid = "0d8aa621" * 8
+    granted = KmsKey(**key, grants=(KeyGrant(grant_id=gid, grantee_principal=EXTERNAL,  # type: ignore[arg-type]
+                                             operations=("Decrypt",)),))
+    drift = diff_scans(stored(snapshot("b", T1, keys=[KmsKey(**key, grants=())])),  # type: ignore[arg-type]
+                       stored(snapshot("c", T2, keys=[granted])))
+    [line] = [x for x in render_drift_text(drift).splitlines() if "grantee_principal=" in x]
+    assert line.index("grantee_principal=") < line.index("grant_id="), line
+    assert "operations=" in line
+
+
 def test_a_route_added_to_a_table_is_shown_route_by_route() -> None:
     """Two route lists cut at 60 characters looked identical: the added route was only in the
     JSON."""
