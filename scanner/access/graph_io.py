@@ -19,7 +19,8 @@ from scanner.graph.schema import (AWS_MANAGED_ALIAS, EdgeKind, NodeKind, aws_man
                                   replica_absent, scheduled_for_deletion)
 from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
-from scanner.policy.kms_grants import grants_only_policy, grants_read, key_policy_with_grants
+from scanner.policy.kms_grants import (grants_only_policy, grants_read, grants_unread,
+                                      key_policy_with_grants)
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import session_kind
 from scanner.policy.tri import Tri
@@ -161,8 +162,7 @@ class SecretView:
         self.key_facts = KeyFacts(aws_managed=self.aws_managed, usable=usable,
                                   policy_result=None, reason=reason,
                                   grants_read=grants_read(ka if key_attrs is not None else None),
-                                  grants_unread=not self.aws_managed and
-                                  "grants" in (ka.get("unread") or ()))
+                                  grants_unread=not self.aws_managed and grants_unread(ka))
         # a policy that was not read may grant anyone, as one that cannot be parsed may
         # (grants.named_principals: ``star``): within the account "an identity-based policy or
         # a resource-based policy ... can grant access" (IAM User Guide, "Policy evaluation for

@@ -141,3 +141,11 @@ def grants_only_policy(grants: Sequence[Mapping[str, Any]] | None) -> str | None
 def grants_read(key_attrs: Mapping[str, Any] | None) -> bool:
     """Whether the key's grants were read (an empty list is read: it has none)."""
     return key_attrs is not None and key_attrs.get("grants") is not None
+
+
+def grants_unread(key_attrs: Mapping[str, Any] | None) -> bool:
+    """Whether reading the key's grants failed (ListGrants: a coverage entry, ``grants`` in
+    the key's ``unread``) -- not the same as not read: an AWS-managed key's grants are never
+    asked for, nor were any key's in a snapshot from before grants were collected."""
+    return key_attrs is not None and key_attrs.get("key_manager") != "AWS" and \
+        "grants" in (key_attrs.get("unread") or ())

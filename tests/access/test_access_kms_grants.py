@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER, SECRET_ARN,
                                    doc,
-                                   estate, role, secret_policy_for, text)
+                                   estate, role, secret_policy_for, text, with_keys)
 
 from scanner.access import AccessSettings, analyze_access
 from scanner.access.gates import KMS_GRANTS_NOT_COLLECTED
@@ -52,13 +52,7 @@ def grant(grantee: str, *ops: str, equals: dict[str, str] | None = None,
 
 
 def with_grants(snap: Snapshot, grants: tuple[KeyGrant, ...] | None) -> Snapshot:
-    accounts = []
-    for account in snap.accounts:
-        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=grants)
-                                                  for k in r.kms_keys))
-                        for r in account.regions)
-        accounts.append(replace(account, regions=regions))
-    return replace(snap, accounts=tuple(accounts))
+    return with_keys(snap, grants=grants)
 
 
 def path_of(principal: str, grants: tuple[KeyGrant, ...] | None, *,
@@ -203,13 +197,7 @@ def test_grants_that_could_not_be_read_leave_the_key_gate_unknown() -> None:
     # the key policy does not -- the read is not assessed, never a confident "broken"
     snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
                   principals=(role(APP_ROLE, read_only()),))
-    accounts = []
-    for account in snap.accounts:
-        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=None, unread=("grants",))
-                                                  for k in r.kms_keys))
-                        for r in account.regions)
-        accounts.append(replace(account, regions=regions))
-    snap = replace(snap, accounts=tuple(accounts))
+    snap = with_keys(snap, grants=None, unread=("grants",))
     settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
     sa = analyze_access(build_graph(snap), snap, settings).for_secret(SECRET_ARN)
     assert sa is not None
@@ -227,13 +215,7 @@ OUTSIDER_ROLE = "arn:aws:iam::999999999999:role/Outsider"
 
 
 def _grants_unread(snap: Snapshot) -> Snapshot:
-    accounts = []
-    for account in snap.accounts:
-        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=None, unread=("grants",))
-                                                  for k in r.kms_keys))
-                        for r in account.regions)
-        accounts.append(replace(account, regions=regions))
-    return replace(snap, accounts=tuple(accounts))
+    return with_keys(snap, grants=None, unread=("grants",))
 
 
 def _outside(snap: Snapshot) -> Any:

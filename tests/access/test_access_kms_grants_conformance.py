@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, MEMBER, MEMBER2, REGION,
                                    SECRET_ARN,
-                                   control, doc, estate, role, secret_policy_for, text)
+                                   control, doc, estate, role, secret_policy_for, text,
+                                   with_keys)
 
 from scanner.access import AccessSettings, analyze_access
 from scanner.graph.builder import build_graph
@@ -48,13 +49,7 @@ def grant(grantee: str | None, *ops: str, **kw: Any) -> KeyGrant:
 
 
 def with_grants(snap: Snapshot, grants: Any) -> Snapshot:
-    accounts = []
-    for account in snap.accounts:
-        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=grants)
-                                                  for k in r.kms_keys))
-                        for r in account.regions)
-        accounts.append(replace(account, regions=regions))
-    return replace(snap, accounts=tuple(accounts))
+    return with_keys(snap, grants=grants)
 
 
 def path_of(principal: str, grants: Any, *, identity: dict[str, Any] | None = None,

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from helpers.access_estate import APP_ROLE, SECRET_ARN, estate, secret_policy_for, text
+from helpers.access_estate import (APP_ROLE, SECRET_ARN, estate, secret_policy_for, text,
+                                   with_keys)
 from test_access_kms_grants import (DECRYPT, GSV, ROOT_ONLY, grant, path_of, read_only,
                                     with_grants)
 
@@ -26,13 +27,7 @@ from scanner.policy.smt.questions import PROVEN_NONE, Prover
 
 
 def _unread_grants(snap: Snapshot) -> Snapshot:
-    accounts = []
-    for account in snap.accounts:
-        regions = tuple(replace(r, kms_keys=tuple(replace(k, grants=None, unread=("grants",))
-                                                  for k in r.kms_keys))
-                        for r in account.regions)
-        accounts.append(replace(account, regions=regions))
-    return replace(snap, accounts=tuple(accounts))
+    return with_keys(snap, grants=None, unread=("grants",))
 
 
 PUBLIC_READ = text({"Effect": "Allow", "Principal": "*", "Action": GSV, "Resource": "*"})

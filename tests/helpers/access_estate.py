@@ -121,6 +121,16 @@ def estate(*, secret_policy: str | None, key_policy: str | None = None,
                     accounts=tuple(accounts), organization=org)
 
 
+def with_keys(snap: Snapshot, **changes: Any) -> Snapshot:
+    """The snapshot with ``changes`` made to every KMS key record (``grants=...``,
+    ``unread=("grants",)``, ...)."""
+    from dataclasses import replace
+
+    return replace(snap, accounts=tuple(replace(a, regions=tuple(
+        replace(r, kms_keys=tuple(replace(k, **changes) for k in r.kms_keys))
+        for r in a.regions)) for a in snap.accounts))
+
+
 def replica_estate() -> Any:
     """The estate with a replica of app/db in eu-west-1 and an alias on the primary's key."""
     from dataclasses import replace

@@ -114,10 +114,9 @@ def test_remediate_prove_on_the_command_line(tmp_path: Any, capsys: Any,
 
 
 def _with_key(snap: Any, **changes: Any) -> Any:
-    from dataclasses import replace
+    from helpers.access_estate import with_keys
 
-    return replace(snap, accounts=tuple(replace(a, regions=tuple(replace(r, kms_keys=tuple(
-        replace(k, **changes) for k in r.kms_keys)) for r in a.regions)) for a in snap.accounts))
+    return with_keys(snap, **changes)
 
 
 def test_a_key_policy_change_is_asked_with_the_keys_grants() -> None:

@@ -58,6 +58,10 @@ UNKNOWN = "UNKNOWN"
 
 DEFAULT_TIMEOUT_S = 10.0
 
+#: why a proof the key policy gives stands not where the key's grants were not read
+_GRANTS_UNREAD = (f"input missing: {KMS_GRANTS_NOT_READ}: the key policy allows no request "
+                  "from outside the zone, a grant may")
+
 # Ctrl-C is Python's, not z3's: z3 would take SIGINT while a check runs (_check)
 z3.set_param("ctrl_c", False)
 
@@ -454,8 +458,7 @@ def outside_read(sv: SecretView, settings: AccessSettings, guardrails: Guardrail
                      zone=zone)
         if alone.status != PROVEN_NONE:
             return replace(answer, status=UNKNOWN, witness=None,
-                           reason=f"input missing: {KMS_GRANTS_NOT_READ}: the key policy allows "
-                                  f"no request from outside the zone, a grant may")
+                           reason=_GRANTS_UNREAD)
         return replace(alone, seconds=answer.seconds + alone.seconds)
     return answer
 
@@ -494,8 +497,7 @@ def outside_decrypt(key_arn: str, key_policy: Policy | None, account: str, regio
                   partition(key_arn), zone=zone)
     if answer.status == PROVEN_NONE and grants_unread:
         return replace(answer, status=UNKNOWN,
-                       reason=f"input missing: {KMS_GRANTS_NOT_READ}: the key policy allows no "
-                              f"request from outside the zone, a grant may")
+                       reason=_GRANTS_UNREAD)
     return answer
 
 

@@ -348,14 +348,13 @@ def plan_proof(graph: Any, snapshot: Any, settings: AccessSettings, *,
     if key_arn is not None and attrs is not None:
         # the key's grants are Allow statements beside its policy's (scanner.policy.kms_grants;
         # conformance trial round 24: the policy's text alone, a grant to an outsider unseen)
-        from scanner.policy.kms_grants import key_policy_with_grants
+        from scanner.policy.kms_grants import grants_unread, key_policy_with_grants
 
         text = key_policy_with_grants(attrs.get("policy"), attrs.get("grants"))
         answers.append(prover.key(key_arn, parse_policy(str(text)) if text else None,
                                   str(attrs.get("account_id") or ""),
                                   str(attrs.get("region") or ""), "key policy not read",
-                                  grants_unread=attrs.get("key_manager") != "AWS" and
-                                  "grants" in (attrs.get("unread") or ())))
+                                  grants_unread=grants_unread(attrs)))
     if not answers:
         return {"closes": None, "answers": [],
                 "reason": "nothing the solver can ask about (resource not in the estate)"}
