@@ -797,10 +797,10 @@ def _compile(shape: Any, done: dict[str, Check]) -> Check:
     from botocore.utils import is_json_value_header
 
     key = shape.name
-    if key in done:
-        return lambda value: done[key](value)  # a shape within itself: resolved when called
+    if key in done:  # compiled, or being compiled (a shape within itself: the stand-in below)
+        return done[key]
     checks: dict[str, Check] = {}
-    done[key] = lambda value: checks["self"](value)
+    done[key] = lambda value: checks["self"](value)  # until ``out`` is built
     kind = shape.type_name
     meta = shape.metadata
     low = meta.get("min")
