@@ -16,9 +16,9 @@ more for a key with over 100 grants).
 * Grants (ListGrants, 100 a page): KMS Developer Guide, "Grants in AWS KMS": "When authorizing
   access to a KMS key, grants are considered along with key policies and IAM policies" -- the
   access analysis reads them with the key policy (scanner.policy.kms_grants). A grant without
-  GrantId, or without GranteePrincipal ("Each grant has one grantee principal": one without
-  says a grant exists but not whom it lets use the key), makes the listing unreadable (the
-  key's ``grants`` unread, never an empty list or a grant to no one).
+  GrantId, or without a grantee (GranteePrincipal, or GranteeServicePrincipal for a grant to
+  a service: "Each grant has one grantee principal"), makes the listing unreadable (the key's
+  ``grants`` unread, never an empty list or a grant to no one): ``listed_grants``.
 * Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
   PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
 """
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from scanner.collectors.base import Mapper, Recorder, expect, iso, paginate
+from scanner.collectors.base import Mapper, Recorder, expect, iso, paginate, unexpected
 from scanner.model import KeyGrant, KmsKey
 
 SERVICE = "kms"
@@ -93,6 +93,19 @@ def rotation_applicable(meta: Mapping[str, Any]) -> bool:
     )
 
 
+def listed_grants(client: Any, key_arn: str) -> list[dict[str, Any]]:
+    """ListGrants of one key, every entry naming its grantee: ``GranteePrincipal``, or for a
+    grant to a service ``GranteeServicePrincipal`` (KMS Developer Guide, "Examining grants":
+    "For grants created with GranteeServicePrincipal, look for the GranteeServicePrincipal
+    field"). An entry with neither is unexpected ("Each grant has one grantee principal"):
+    the whole listing is unread, never a grant to no one."""
+    grants = paginate(client, "list_grants", "Grants", required=("GrantId",), KeyId=key_arn,
+                      PaginationConfig={"PageSize": 100})
+    if any(not (g.get("GranteePrincipal") or g.get("GranteeServicePrincipal")) for g in grants):
+        raise unexpected("ListGrants", "an entry without GranteePrincipal")
+    return grants
+
+
 def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str, Any]:
     keys, failure = rec.attempt(
         "ListKeys", lambda: paginate(client, "list_keys", "Keys", required=("KeyId", "KeyArn"),
@@ -134,12 +147,8 @@ def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str,
             out["failed"].append("policy")
         else:
             out["policy"] = policy
-        grants, failure = rec.attempt(
-            "ListGrants", lambda: paginate(client, "list_grants", "Grants",
-                                           required=("GrantId", "GranteePrincipal"),
-                                           KeyId=arn, PaginationConfig={"PageSize": 100}),
-            resource_arn=arn,
-        )
+        grants, failure = rec.attempt("ListGrants", lambda: listed_grants(client, arn),
+                                      resource_arn=arn)
         if grants is None:
             out["failed"].append("grants")
         else:

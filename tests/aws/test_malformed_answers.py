@@ -323,3 +323,26 @@ def test_a_grant_without_its_grantee_leaves_the_keys_grants_unread(
     assert customer
     for key in customer:
         assert key.grants is None and "grants" in key.unread, key
+
+
+def test_a_grant_to_a_service_principal_is_a_grant_read(tmp_path: Path, estate: Any) -> None:
+    """KMS Developer Guide, "Examining grants": "For grants created with
+    GranteeServicePrincipal, look for the GranteeServicePrincipal field" -- such a grant has no
+    GranteePrincipal and is no malformed entry: the key's grants are read (it names no IAM
+    caller), no coverage entry. Before: every key with a service grant was a coverage gap."""
+    session = fresh_session()
+
+    def add_service_grant(body: dict[str, Any]) -> None:
+        body["Grants"] = list(body.get("Grants") or []) + [
+            {"GrantId": "g-service", "Operations": ["Decrypt"],
+             "GranteeServicePrincipal": "logs.amazonaws.com"}]
+
+    _rewrite(session, "kms", "ListGrants", add_service_grant)
+    snapshot = _collect(tmp_path, session, estate)
+    assert not [c for c in snapshot.coverage if c.operation == "ListGrants"]
+    customer = [k for k in _region(snapshot).kms_keys if k.key_manager == "CUSTOMER"]
+    assert customer
+    for key in customer:
+        assert key.grants is not None and "grants" not in key.unread, key
+        [service] = [g for g in key.grants if g.grant_id == "g-service"]
+        assert service.grantee_principal == "logs.amazonaws.com"
