@@ -333,43 +333,18 @@ class Notable:
     drift: Drift | None = None
 
 
-_ENTRY_MATCHERS = ("rule", "account", "region", "resource", "tags")
-
-
-def _why_unmuted(old_muted_by: Mapping[str, Any] | None, document: Mapping[str, Any],
-                 scanned_at: str) -> str:
-    """"its suppression expired on D" when tonight's scan reports the entry that muted it as
-    expired (a ``suppression-expired`` finding with the same matchers), or that entry's
-    expiry is past the scan's day; else "its suppression was removed or no longer matches"."""
-    muted_by = old_muted_by or {}
-    matchers = {k: muted_by.get(k) for k in _ENTRY_MATCHERS}
-    for f in document.get("findings") or ():
-        if f.get("rule_id") != "suppression-expired":
-            continue
-        entry = (f.get("evidence") or {}).get("suppression") or {}
-        if {k: entry.get(k) for k in _ENTRY_MATCHERS} == matchers and entry.get("expires"):
-            return f"its suppression expired on {entry['expires']}"
-    expires = str(muted_by.get("expires") or "")
-    if expires and scanned_at[:10] > expires:
-        return f"its suppression expired on {expires}"
-    return "its suppression was removed or no longer matches"
-
-
-def _notable(drift: Drift | None, document: Mapping[str, Any], severities: frozenset[str],
-             previous: Mapping[str, Any] | None = None) -> Notable:
+def _notable(drift: Drift | None, document: Mapping[str, Any],
+             severities: frozenset[str]) -> Notable:
     """The findings worth a message. A finding MUTED in the previous scan that FAILs now is
     one too: an expired or removed suppression brings it back, and docs/configuration.md
     promises the expiry "so nothing stays hidden by accident" (deployment trial round 2: drift
-    lists it as changed, not new, and nothing was sent). ``previous``: the compared scan's
-    findings document (the entry that muted it)."""
+    lists it as changed, not new, and nothing was sent); the drift says why
+    (``FindingChange.unmuted``)."""
     if drift is None:
         return Notable(new=[f for f in document.get("findings") or ()
                             if f.get("status") == "FAIL" and f.get("severity") in severities])
-    old = {str(f.get("id")): f for f in (previous or {}).get("findings") or ()}
     unmuted: list[tuple[Mapping[str, Any], str]] = [
-               (dict(f.finding),
-                _why_unmuted((old.get(f.id) or {}).get("muted_by"), document,
-                             drift.new.started_at))
+               (dict(f.finding), f.unmuted or "its suppression was removed or no longer matches")
                for f in drift.findings_changed
                if f.old_status == "MUTED" and f.status == "FAIL" and f.severity in severities]
     return Notable(new=[dict(f.finding) for f in drift.findings_new
@@ -500,10 +475,7 @@ def run(config: HandlerConfig, deps: Collaborators) -> dict[str, Any]:
     assert history is not None  # the handler always gives the pipeline a history store
     record, drift = history.record, history.drift
     store = deps.history(config)
-    # the compared scan's findings: the suppression entry that muted one failing again
-    previous_document = store.load(history.previous.scan_id).document \
-        if drift is not None and history.previous is not None else None
-    notable = _notable(drift, analysis.document, config.notify_severities, previous_document)
+    notable = _notable(drift, analysis.document, config.notify_severities)
     result: dict[str, Any] = {
         "scan_id": record.scan_id, "complete": record.complete, "counts": dict(record.counts),
         "history": config.history_uri, "inputs": config.input_files(),
@@ -646,8 +618,7 @@ def settle_owed(config: HandlerConfig, deps: Collaborators, store: Any, *,
                     raise
                 unreadable.add(exc.scan_id)
         drift = diff_scans(older, scan) if older is not None else None
-        notable = _notable(drift, scan.document, config.notify_severities,
-                           older.document if older is not None else None)
+        notable = _notable(drift, scan.document, config.notify_severities)
         if _notify(config, deps, record.scan_id, record.complete, notable, late=True):
             sent.append(record.scan_id)
         store.set_notified_through(record.scan_id)

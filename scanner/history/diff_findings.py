@@ -33,7 +33,8 @@ RESOLVED = "RESOLVED"
 
 def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
              changes: tuple[str, ...] = (), *, status: str | None = None,
-             evidence: tuple[FieldChange, ...] = ()) -> FindingChange:
+             evidence: tuple[FieldChange, ...] = (), unmuted: str | None = None
+             ) -> FindingChange:
     res = f.get("resource") or {}
     final = status if status is not None else str(f.get("status", ""))
     muted_by = f.get("muted_by")
@@ -45,7 +46,52 @@ def _fchange(f: Mapping[str, Any], old: Mapping[str, Any] | None,
         old_status=old.get("status") if old else None,
         old_severity=old.get("severity") if old else None, changes=changes,
         evidence_changes=evidence, finding=f,
-        muted_by=muted_by if final == "MUTED" and isinstance(muted_by, Mapping) else None)
+        muted_by=muted_by if final == "MUTED" and isinstance(muted_by, Mapping) else None,
+        unmuted=unmuted)
+
+
+#: what identifies a suppression entry (its matchers), as ``muted_by`` and a
+#: ``suppression-expired`` finding's evidence both describe it
+_ENTRY_MATCHERS = ("rule", "account", "region", "resource", "tags")
+
+
+class _Unmuting:
+    """Why a finding MUTED in the old scan is not muted tonight, from what the new scan says
+    of the entry that muted it: "its suppression expired on D" when tonight reports that entry
+    as expired (a ``suppression-expired`` finding with the same matchers) or its expiry is
+    before tonight's scan day; else "its suppression was removed or no longer matches"
+    (docs/configuration.md promises the expiry "so nothing stays hidden by accident": the
+    morning reader is told why it is back -- new-user trial round 23)."""
+
+    def __init__(self, new_doc: Mapping[str, Any]) -> None:
+        self._doc = new_doc
+        self._expired: dict[str, str] | None = None  # the entries' matchers -> expiry
+
+    def _index(self) -> dict[str, str]:
+        if self._expired is None:
+            self._expired = {}
+            for f in self._doc.get("findings") or ():
+                if not isinstance(f, Mapping) or f.get("rule_id") != "suppression-expired":
+                    continue
+                entry = (f.get("evidence") or {}).get("suppression") or {}
+                if isinstance(entry, Mapping) and entry.get("expires"):
+                    self._expired.setdefault(_matchers(entry), str(entry["expires"]))
+        return self._expired
+
+    def why(self, old_muted_by: Any) -> str:
+        muted_by = old_muted_by if isinstance(old_muted_by, Mapping) else {}
+        expired = self._index().get(_matchers(muted_by))
+        if expired:
+            return f"its suppression expired on {expired}"
+        expires = str(muted_by.get("expires") or "")
+        scanned_at = str((self._doc.get("scan") or {}).get("started_at") or "")
+        if expires and scanned_at and scanned_at[:10] > expires[:10]:
+            return f"its suppression expired on {expires}"
+        return "its suppression was removed or no longer matches"
+
+
+def _matchers(entry: Mapping[str, Any]) -> str:
+    return repr([entry.get(k) for k in _ENTRY_MATCHERS])
 
 
 def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a: Assessment,
@@ -70,6 +116,7 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
     # ~280,000 "changed (evidence)" rows at 1,000 accounts)
     formats = (evidence_format(old_doc), evidence_format(new_doc))
     reformatted = 0
+    unmuting = _Unmuting(new_doc)
     for fid, n in _findings(new_doc).items():
         seen.add(fid)
         o = old_f.get(fid)
@@ -144,7 +191,9 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                     diffs = []
                     break
         if "status" in diffs or (diffs and "FAIL" in (ns, os_)):
-            changed.append(_fchange(n, o, tuple(diffs), evidence=moved))
+            changed.append(_fchange(n, o, tuple(diffs), evidence=moved,
+                                    unmuted=unmuting.why(o.get("muted_by"))
+                                    if os_ == "MUTED" and ns != "MUTED" else None))
     for fid, o in old_f.items():
         if fid in seen or o.get("status") not in ("FAIL", "MUTED"):
             continue

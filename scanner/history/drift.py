@@ -79,6 +79,9 @@ class FindingChange:
     #: a MUTED finding's ``muted_by`` (the suppression's reason, owner, expiry): the drift
     #: says why it is muted (new-user trial round 23)
     muted_by: Mapping[str, Any] | None = None
+    #: MUTED in the old scan and not tonight: why ("its suppression expired on 2026-12-01",
+    #: "its suppression was removed or no longer matches"; diff_findings._Unmuting)
+    unmuted: str | None = None
     finding: Mapping[str, Any] = field(default_factory=dict)  # the newer side's JSON
 
     def to_json(self) -> dict[str, Any]:
@@ -91,6 +94,8 @@ class FindingChange:
             "evidence_changes": [c.to_json() for c in self.evidence_changes]}
         if self.muted_by is not None:
             out["muted_by"] = dict(self.muted_by)
+        if self.unmuted is not None:
+            out["unmuted"] = self.unmuted
         return out
 
 
@@ -253,6 +258,8 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
                                  for c in d.get("evidence_changes") or ()
                                  if isinstance(c, Mapping) and c.get("field")),
                              muted_by=d["muted_by"] if isinstance(d.get("muted_by"), Mapping)
+                             else None,
+                             unmuted=d["unmuted"] if isinstance(d.get("unmuted"), str)
                              else None)
 
     def rchange(d: Mapping[str, Any]) -> ResourceChange:
@@ -514,8 +521,8 @@ def finding_change_note(f: FindingChange, label: str, *, limit: int = 40,
     if label == "changed":
         parts = []
         if "status" in f.changes:
-            muted = muted_words(f)
-            parts.append(f"status {f.old_status} -> {f.status}" + (f" ({muted})" if muted
+            why = muted_words(f) or f.unmuted
+            parts.append(f"status {f.old_status} -> {f.status}" + (f" ({why})" if why
                                                                       else ""))
         if "severity" in f.changes:
             parts.append(f"severity {f.old_severity} -> {f.severity}")

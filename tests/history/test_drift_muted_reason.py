@@ -48,8 +48,50 @@ def test_a_finding_muted_since_says_its_reason_owner_and_expiry() -> None:
     assert line.endswith(f"({NOTE})"), line
 
 
-def test_an_unmuted_finding_carries_no_muted_by() -> None:
+def test_a_finding_muted_no_more_says_its_suppression_was_removed() -> None:
+    # the entry expires on 2026-12-13, after tonight: it was taken out of the file or no
+    # longer matches the finding
     drift = _drift("MUTED", "FAIL")
     (change,) = drift.findings_changed
-    assert finding_change_note(change, "changed") == "status MUTED -> FAIL"
-    assert "muted_by" not in drift.to_json()["findings"]["changed"][0]
+    note = "status MUTED -> FAIL (its suppression was removed or no longer matches)"
+    assert finding_change_note(change, "changed") == note
+    row = drift.to_json()["findings"]["changed"][0]
+    assert "muted_by" not in row
+    assert row["unmuted"] == "its suppression was removed or no longer matches"
+    assert finding_change_note(drift_from_json(drift.to_json()).findings_changed[0],
+                               "changed") == note
+
+
+def test_a_finding_whose_suppression_expired_says_so_with_the_day() -> None:
+    """docs/configuration.md: suppressions carry an expiry "so nothing stays hidden by
+    accident" -- the morning after it passes, the finding is back and the drift says why
+    (new-user trial round 23: "status MUTED -> FAIL" said nothing of the expiry)."""
+    snap_a = snapshot("a", T1, [secret("db")])
+    snap_b = snapshot("b", "2026-12-14T01:00:00Z", [secret("db")])
+    old = finding("secret-rotation-disabled", DB, "MUTED", "MEDIUM")
+    old["muted_by"] = MUTED_BY
+    new = finding("secret-rotation-disabled", DB, "FAIL", "MEDIUM")
+    drift = diff_scans(stored(snap_a, document(snap_a, [old])),
+                       stored(snap_b, document(snap_b, [new])))
+    (change,) = drift.findings_changed
+    assert finding_change_note(change, "changed") == \
+        "status MUTED -> FAIL (its suppression expired on 2026-12-13)"
+    line = next(ln for ln in render_drift_text(drift).splitlines()
+                if ln.startswith("  changed"))
+    assert line.endswith("(status MUTED -> FAIL (its suppression expired on 2026-12-13))")
+
+
+def test_the_expired_entry_tonight_reports_names_the_day_even_on_its_last_day() -> None:
+    # tonight's scan judged the entry expired (a suppression-expired finding with the same
+    # matchers), though the scan's day is not after the expiry the old row carried
+    snap_a = snapshot("a", T1, [secret("db")])
+    snap_b = snapshot("b", "2026-12-13T23:00:00Z", [secret("db")])
+    old = finding("secret-rotation-disabled", DB, "MUTED", "MEDIUM")
+    old["muted_by"] = MUTED_BY
+    new = finding("secret-rotation-disabled", DB, "FAIL", "MEDIUM")
+    expired = finding("suppression-expired", DB, "FAIL", "LOW")
+    expired["evidence"] = {"suppression": {**MUTED_BY, "expires": "2026-12-13T12:00:00Z"}}
+    drift = diff_scans(stored(snap_a, document(snap_a, [old])),
+                       stored(snap_b, document(snap_b, [new, expired])))
+    change = next(c for c in drift.findings_changed if c.rule_id == "secret-rotation-disabled")
+    assert change.unmuted == "its suppression expired on 2026-12-13T12:00:00Z"
