@@ -91,7 +91,14 @@ def output_names() -> frozenset[str]:
 
 def check_out_dir(out_dir: Path, *, flag: str = "--out") -> None:
     """UsageError when ``out_dir`` cannot be an output folder (a file, or not writable);
-    ``flag``: the option named in it (collect's ``--parts``)."""
+    ``flag``: the option named in it (collect's ``--parts``). ``-`` is refused rather than
+    made a folder of that name: a user who writes it means standard output, which an output
+    set (several files committed together) cannot be (new-user trial round 23)."""
+    if str(out_dir) == "-":
+        raise UsageError(f"{flag} -: an output folder is needed, not standard output (the "
+                         "findings and reports are files in it); to print them afterwards, run "
+                         "'secretgraph report --in DIR --format table', or read "
+                         "DIR/findings.json")
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{flag} {out_dir}: exists and is not a directory")
     parent = _existing_parent(out_dir)

@@ -94,6 +94,29 @@ def test_a_missing_folder_of_an_output_file_is_created(
     assert capsys.readouterr().out.startswith(f"wrote {target}:")
 
 
+@pytest.mark.parametrize("command", [
+    ["scan", "--snapshot", "{snapshot}", "--out", "-"],
+    ["report", "--in", "{tmp}/scan", "--format", "json", "--out", "-"],
+])
+def test_out_dash_is_refused_not_made_a_folder_named_dash(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out -` means standard output to whoever types it; a scan's outputs are several
+    files committed together, so it is one line saying where to look instead (new-user trial
+    round 23: a folder named "-" appeared in the working directory)."""
+    snapshot = tmp_path / "snapshot.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=None))
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "scan"),
+                 "-q"]) in (0, 1)
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    assert main([a.format(snapshot=snapshot, tmp=tmp_path) for a in command]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "error: --out -: an output folder is needed, not standard output" in line, line
+    assert "secretgraph report --in DIR --format table" in line
+    assert not (tmp_path / "-").exists()
+
+
 def test_any_file_the_system_refuses_is_one_line_without_a_traceback(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """The safety net for a path no command checked: the OS error, naming the file."""
