@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from scanner.findings import resource_key
 from scanner.history.assessed import Assessment
 from scanner.history.drift import FieldChange, FindingChange, NotAssessed
+from scanner.access.verdicts import GATES
 from scanner.policy.trust_zone import COUNT_FIELDS as ZONE_COUNTS
 from scanner.policy.trust_zone import EVIDENCE_KEY as ZONE_EVIDENCE
 
@@ -171,6 +172,20 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
         if diffs == ["evidence"] and formats[0] != formats[1]:
             reformatted += 1
             diffs = []
+        undecided = _undecided_gates(moved) if diffs == ["evidence"] else None
+        if undecided is not None:
+            # only gates that one scan could not decide moved (a ListGrants denied tonight
+            # turned the key gate DENIED -> UNKNOWN, and it left "blocked_by"): what the scan
+            # could not read, not a change of the estate (new-user trial round 24: "changed
+            # (evidence: blocked_by ...)" on the night the audit role lost kms:ListGrants)
+            which, gates = undecided
+            res = n.get("resource") or {}
+            not_assessed.append(NotAssessed(
+                scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}"
+                + (f" principal {n.get('principal')}" if n.get("principal") else ""),
+                reason=f"its evidence moved only because {', '.join(gates)} could not be "
+                       f"decided (UNKNOWN) in the {which} scan", scan=which))
+            diffs = []
         if diffs == ["evidence"]:
             # reported both nights, only its evidence moved: when one scan did not look at
             # the finding's place (a narrower --regions night: a replica's key in the Region
@@ -221,6 +236,41 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                     f"formats (evidence_format {formats[0]} -> {formats[1]}: a release of "
                     f"secretgraph in between); those changes are not listed"), scan="both"))
     return new, resolved, changed
+
+
+#: evidence lists naming the gates that block a read (secret-policy-external-account's
+#: ``blocked_by``, secret-cross-account-access-broken's ``denied_by``)
+_GATE_LISTS = frozenset({"blocked_by", "denied_by"})
+
+
+def _undecided_gates(moved: tuple[FieldChange, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """("new" | "old", the gates) when every moved evidence field is a gate's verdict that is
+    UNKNOWN on one side (the same side for all), or a list of blocking gates that differs only
+    by those gates; None when anything else moved (a change to report)."""
+    gates: set[str] = set()
+    sides: set[str] = set()
+    lists: list[FieldChange] = []
+    for c in moved:
+        last = c.field.rsplit(".", 1)[-1]
+        if last in _GATE_LISTS:
+            lists.append(c)
+            continue
+        if not c.field.startswith("gates.") or last not in GATES or c.old == c.new:
+            return None
+        if c.new == "UNKNOWN" and c.old is not None:
+            sides.add("new")
+        elif c.old == "UNKNOWN" and c.new is not None:
+            sides.add("old")
+        else:
+            return None
+        gates.add(last)
+    if not gates or len(sides) != 1:
+        return None
+    for c in lists:
+        if not isinstance(c.old, list) or not isinstance(c.new, list) or \
+                not set(map(str, c.old)) ^ set(map(str, c.new)) <= gates:
+            return None
+    return sides.pop(), tuple(g for g in GATES if g in gates)
 
 
 def evidence_format(document: Mapping[str, Any]) -> int:
