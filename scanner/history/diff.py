@@ -90,9 +90,11 @@ def _diff_scans(old: StoredScan, new: StoredScan) -> Drift:
     old_a = with_scope(assess(old.snapshot), old.document)
     new_a = with_scope(assess(new.snapshot), new.document)
     not_assessed: list[NotAssessed] = list(_coverage_gaps(old.snapshot, new.snapshot))
-    access = diff_access(old, new, old_a, new_a, not_assessed)
+    access_gaps: dict[str, tuple[str, str]] = {}
+    access = diff_access(old, new, old_a, new_a, not_assessed, access_gaps)
     f_new, f_resolved, f_changed = diff_findings(old.document, new.document, new_a,
-                                                  not_assessed, old_a=old_a)
+                                                  not_assessed, old_a=old_a,
+                                                  access_gaps=access_gaps)
     r_added, r_removed, r_changed = diff_resources(old.snapshot, new.snapshot, old_a, new_a,
                                                not_assessed)
     sev_rank = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFORMATIONAL": 4}

@@ -43,7 +43,11 @@ def _rc(reader: Reader, other: Reader | None) -> ReaderChange:
 
 
 def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Assessment,
-                 not_assessed: list[NotAssessed]) -> list[AccessChange]:
+                 not_assessed: list[NotAssessed],
+                 gaps: dict[str, tuple[str, str]] | None = None) -> list[AccessChange]:
+    """``gaps``, when given, receives each secret whose access changed while one scan did not
+    read what its readers stand on (secret ARN -> (the scan, what was not read)): the findings'
+    diff reads it (diff_findings: their access evidence moved with it)."""
     if old.access is None or new.access is None:
         which = "both" if old.access is None and new.access is None else \
             ("old" if old.access is None else "new")
@@ -119,6 +123,8 @@ def diff_access(old: StoredScan, new: StoredScan, old_a: Assessment, new_a: Asse
             _policy_gap(arn, o, n, old_gaps, new_gaps, primary) or \
             _key_gap(o, n, old_keys, new_keys, old_a, new_a)
         if gap is not None:
+            if gaps is not None:
+                gaps[arn] = gap
             # its readers stand on a policy one scan did not read (it may be the only allow
             # within the account, or grant anyone): no reader gained or lost can be told
             # (fault trial round 3: a throttled GetResourcePolicy read as "2 lost readers")

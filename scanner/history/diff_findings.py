@@ -96,10 +96,13 @@ def _matchers(entry: Mapping[str, Any]) -> str:
 
 
 def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a: Assessment,
-                   not_assessed: list[NotAssessed], *, old_a: Assessment | None = None
+                   not_assessed: list[NotAssessed], *, old_a: Assessment | None = None,
+                   access_gaps: Mapping[str, tuple[str, str]] | None = None
                    ) -> tuple[list[FindingChange], ...]:
     """``old_a``: what the old scan assessed; a failing finding whose rule or severity it
-    did not report is not "new" tonight (it is listed as not assessed by the old scan)."""
+    did not report is not "new" tonight (it is listed as not assessed by the old scan).
+    ``access_gaps``: secrets whose readers one scan could not tell (diff_access's ``gaps``):
+    a finding of theirs whose access evidence alone moved is not assessed, not changed."""
     old_f = _findings(old_doc)
     # (rule, resource) -> how many principals' rows were failing (FAIL or MUTED) in the old
     # scan: tonight's UNKNOWN row naming no principal has another id than theirs
@@ -173,6 +176,18 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
             reformatted += 1
             diffs = []
         undecided = _undecided_gates(moved) if diffs == ["evidence"] else None
+        res = n.get("resource") or {}
+        gap = None if diffs != ["evidence"] or undecided is not None or not access_gaps else (
+            access_gaps.get(str(res.get("arn", ""))) or access_gaps.get(resource_key(res)))
+        if gap is not None and all(c.field.split(".", 1)[0] in _ACCESS_EVIDENCE for c in moved):
+            # its access evidence moved on a night one scan could not read what the secret's
+            # readers stand on (the key's grants: secret-policy-public's reader_classes went
+            # DENIED -> CONDITIONAL, new-user trial round 24): the access drift says so, once
+            not_assessed.append(NotAssessed(
+                scope="finding", subject=f"{n.get('rule_id')} {res.get('arn')}"
+                + (f" principal {n.get('principal')}" if n.get("principal") else ""),
+                reason=f"its access evidence moved while {gap[1]}", scan=gap[0]))
+            diffs = []
         if undecided is not None:
             # only gates that one scan could not decide moved (a ListGrants denied tonight
             # turned the key gate DENIED -> UNKNOWN, and it left "blocked_by"): what the scan
@@ -237,6 +252,11 @@ def diff_findings(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any], new_a:
                     f"secretgraph in between); those changes are not listed"), scan="both"))
     return new, resolved, changed
 
+
+#: the evidence members the access analysis writes (reader classes, a grant's or a reader's
+#: gates and what blocks it)
+_ACCESS_EVIDENCE = frozenset({"reader_classes", "gates", "blocked_by", "denied_by",
+                              "gates_note", "denied_by_policies"})
 
 #: evidence lists naming the gates that block a read (secret-policy-external-account's
 #: ``blocked_by``, secret-cross-account-access-broken's ``denied_by``)

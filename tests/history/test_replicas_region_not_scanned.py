@@ -86,7 +86,9 @@ def test_a_findings_evidence_moved_by_a_region_left_out_is_not_assessed_not_chan
     """Review of the thirteenth session's merges (fix-r2's note): in a narrower --regions
     drift, a replica's broken-read finding, FAIL both nights, read "changed (evidence)"
     (key_policy DENIED -> UNKNOWN: its key in the Region left out was not collected). One
-    scan did not look there: not assessed. Both scans looking, it is a change."""
+    scan did not look there: not assessed. Both scans looking, a gate decided both nights
+    that moved is a change (one that moved to UNKNOWN is not assessed either way:
+    tests/history/test_diff_undecided_gates.py)."""
     from helpers.scanfactory import document
 
     full = _snapshot("n1", "2026-12-01T02:00:00Z", (EAST, WEST), IN_SYNC)
@@ -98,5 +100,5 @@ def test_a_findings_evidence_moved_by_a_region_left_out_is_not_assessed_not_chan
         render_drift_text(drift)
     full2 = replace(full, meta=replace(full.meta, scan_id="n3"))
     drift = diff_scans(stored(full, document(full, [_replica_row("DENIED")])),
-                       stored(full2, document(full2, [_replica_row("UNKNOWN")])))
+                       stored(full2, document(full2, [_replica_row("CONDITIONAL")])))
     assert [c.rule_id for c in drift.findings_changed] == ["secret-cross-account-access-broken"]
