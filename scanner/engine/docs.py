@@ -143,7 +143,8 @@ def render(ruleset: Ruleset) -> str:
     out += ["", "## Rules of your own", "",
             "A folder given with `--rules-dir DIR` (to `scan`, `remediate` and `rules list`) adds "
             "its `*.yaml` rule files to the built-in ones; `secretgraph rules validate DIR` "
-            "checks them as the scan would, exit 2 naming the file, rule and field. A rule file "
+            "checks them as the scan would, exit 2 naming the file, rule and field (every bad "
+            "file, and every schema problem of each, in one run). A rule file "
             "has the fields of the built-in rules in `rules/` (copy one to start): `id` (equal "
             "to the file name, not a built-in id), `title`, `severity`, `resource` (a kind of "
             "the table of [resource kinds and attributes](#resource-kinds-and-attributes) "

@@ -39,7 +39,7 @@ from scanner.engine.conditions import (
 )
 from scanner.engine.predicates import PREDICATES
 from scanner.engine.regex_safety import catastrophic
-from scanner.engine.validation import field_path, first_error, load_schema
+from scanner.engine.validation import field_path, every_error, load_schema
 from scanner.errors import InputError, UsageError
 from scanner.yamlio import read_yaml
 from scanner.findings import Severity
@@ -223,10 +223,13 @@ def load_rule_file(path: str | Path) -> Rule:
 def parse_rule(data: Any, *, path: str) -> Rule:
     rule_id = data.get("id") if isinstance(data, Mapping) else None
     rid = rule_id if isinstance(rule_id, str) else None
-    error = first_error(data, load_schema("rules", "rule.schema.json"))
-    if error:
-        where, message = error
+    errors = every_error(data, load_schema("rules", "rule.schema.json"))
+    if len(errors) == 1:
+        [(where, message)] = errors
         raise InputError(message, path=path, rule=rid, field=where)
+    if errors:  # every problem of the file at once, each naming its field
+        raise InputError(f"{len(errors)} problems: " + "; ".join(
+            f"field {where}: {message}" for where, message in errors), path=path, rule=rid)
     assert isinstance(data, Mapping) and rid is not None
     stem = Path(path).stem
     if stem != rid:

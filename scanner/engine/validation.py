@@ -1,7 +1,7 @@
 """JSON Schema validation that names the field the user meant (Custodian-style error walking).
 
 ``first_error(instance, schema)`` returns (field path, message) for the most relevant error, or
-None. Inside ``oneOf``/``anyOf`` it picks the branch whose required keys the instance has (the
+None; ``every_error`` all of them (a rule file's, for ``rules validate``). Inside ``oneOf``/``anyOf`` it picks the branch whose required keys the instance has (the
 branch the user meant) and reports that branch's error, not "is not valid under any schema".
 """
 
@@ -138,7 +138,36 @@ def first_error(instance: Any, schema: Mapping[str, Any]) -> tuple[str, str] | N
         return None
     if instance is None:
         return field_path(()), "the file is empty (or holds only comments); a mapping is expected"
-    chosen = _branch_errors(best_match(errors), schema)
+    return _described(_branch_errors(best_match(errors), schema), schema)
+
+
+def every_error(instance: Any, schema: Mapping[str, Any], *, most: int = 10
+                ) -> list[tuple[str, str]]:
+    """Every problem of ``instance`` (at most ``most``), each as ``first_error`` words it:
+    (field path, message), the most relevant first, one per field and kind of problem. A
+    first rule of one's own with a title too short, a severity misspelled and an unknown
+    operator took three runs of `rules validate`, one problem each (new-user trial round
+    18's leftover)."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = list(validator.iter_errors(instance))
+    if not errors:
+        return []
+    if instance is None:
+        return [(field_path(()),
+                 "the file is empty (or holds only comments); a mapping is expected")]
+    first = best_match(errors)
+    out: list[tuple[str, str]] = []
+    for error in [first, *(e for e in errors if e is not first)]:
+        said = _described(_branch_errors(best_match([error]), schema), schema)
+        if said not in out:
+            out.append(said)
+        if len(out) == most:
+            break
+    return out
+
+
+def _described(chosen: ValidationError, schema: Mapping[str, Any]) -> tuple[str, str]:
+    """(field path, message) for one schema error, in the words ``first_error`` documents."""
     message = chosen.message
     required = chosen.schema.get("required") if isinstance(chosen.schema, Mapping) else None
     if chosen.validator == "additionalProperties" and not chosen.absolute_path \

@@ -243,3 +243,27 @@ def test_rules_validate_names_every_bad_file_of_a_folder_at_once(
     assert f"{bad_op}: rule rule-a: field fail_when.op: unknown operator 'nope'" in err
     assert f"{bad_attr}: rule rule-b" in err and str(good) not in err
     assert "Traceback" not in err
+
+
+def test_rules_validate_names_every_problem_of_one_file_at_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A first rule of one's own with three schema mistakes took three runs, one problem a
+    run (new-user trial round 18's leftover, after the files were named at once): each
+    problem is named, with its field, in the one error line."""
+    path = write_rule(tmp_path, "rule-a", "{attribute: name, op: exists}", severity="HUGE",
+                      extra="references: not-a-list\nunknown_key: 1\n")
+    assert main(["rules", "validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    flat = " ".join(err.split())  # one line, broken at a terminal's width
+    assert f"{path}: rule rule-a: 3 problems: " in flat, err
+    assert "field severity: 'HUGE' is not one of" in flat
+    assert "field references: 'not-a-list' is not of type 'array'" in flat
+    assert "('unknown_key' was unexpected)" in flat
+
+
+def test_a_rule_file_with_one_problem_reads_as_before() -> None:
+    with pytest.raises(InputError) as exc:
+        from scanner.engine.loader import parse_rule
+        parse_rule({"id": "x"}, path="x.yaml")
+    assert exc.value.rule == "x" and exc.value.field == "(top level)"
+    assert "problems" not in str(exc.value)
