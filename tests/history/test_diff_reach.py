@@ -78,7 +78,7 @@ def test_secret_that_went_public_and_org_wide_gains_reader_classes_first() -> No
     head = text[text.index("Access changes"):].splitlines()[:4]
     assert "(0 new reader(s)" not in text and "new reader(s)" in text
     assert any("the whole organization" in line or "own account" in line for line in head)
-    assert f"every principal of the secret's own account {CENTRAL} [account:{CENTRAL}] can " \
+    assert f"every IAM role and user of the secret's own account {CENTRAL} [account:{CENTRAL}] can " \
            f"now read [allow]" in text
 
 
