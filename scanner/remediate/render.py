@@ -315,7 +315,8 @@ def render_plan_html(plan: Plan) -> str:
 def render_policy_diff(diff: PolicyDiff, *, width: int | None = None) -> list[str]:
     """A policy change statement by statement. ``width`` (a terminal's): a statement whose
     one-line JSON would be wider is shown indented, one key or value a line, each line marked
-    ``-`` or ``+`` as a unified diff marks them (a long ARN still stays whole)."""
+    ``-`` or ``+`` as a unified diff marks them; a line still wider (a key and an ARN) is
+    wrapped, its ARN broken after a ':' or '/', each continuation marked too."""
     out = [f"    {diff.kind}: {diff.size_after} of {diff.size_limit} "
            f"{'bytes' if diff.kind == 'kms-key-policy' else 'characters'} after the change"]
     run: list[Any] = []  # the statements left alone since the last edited one
@@ -352,5 +353,15 @@ def _statement_lines(mark: str, statement: Any, width: int | None) -> list[str]:
     line = f"        {mark} {json.dumps(statement, sort_keys=True)}"
     if width is None or len(line) <= width:
         return [line]
-    return [f"        {mark} {part}"
-            for part in json.dumps(statement, sort_keys=True, indent=2).splitlines()]
+    out: list[str] = []
+    for part in json.dumps(statement, sort_keys=True, indent=2).splitlines():
+        # a key and its value wider than the terminal (a condition naming a secret's ARN: 143
+        # columns at 80, new-user trial round 23) is wrapped as every other line of the plan
+        # is -- the ARN broken after a ':' or '/' -- each continuation marked too, under the
+        # value's first character
+        lead = f"        {mark} "
+        depth = len(part) - len(part.lstrip())
+        fitted = fit_line(lead + part, width, hang=len(lead) + depth + 2).split("\n")
+        out.append(fitted[0])
+        out.extend(lead + line[len(lead):] for line in fitted[1:])
+    return out

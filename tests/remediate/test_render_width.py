@@ -50,3 +50,24 @@ def test_a_statement_that_fits_stays_one_line_at_80_columns() -> None:
                       size_limit=32768, statements=(StatementDiff(
                           op="added", index=1, sid=None, before=None, after=small),))
     assert render_policy_diff(diff, width=80)[-1] == "        + " + json.dumps(small, sort_keys=True)
+
+
+def test_a_key_and_arn_wider_than_80_columns_wrap_each_line_marked() -> None:
+    """A condition naming a secret's ARN was a 143-column line at 80 columns (new-user trial
+    round 23): wrapped as the plan's other lines are, the ARN broken after a '/' and each
+    continuation marked '+' too, under the value."""
+    long_arn = ("arn:aws:secretsmanager:us-east-1:007659653593:secret:demo/misconfig/"
+                "broken-access-giDbnZ")
+    grant = {"Sid": "Decrypt", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+             "Principal": {"AWS": "arn:aws:iam::985804439964:role/ApplicationRole"},
+             "Condition": {"StringEquals": {"kms:EncryptionContext:SecretARN": long_arn}}}
+    diff = PolicyDiff(kind="kms-key-policy", before=None, after="{}", size_after=2,
+                      size_limit=32768, statements=(StatementDiff(
+                          op="added", index=1, sid="Decrypt", before=None, after=grant),))
+    lines = render_policy_diff(diff, width=80)
+    assert all(len(line) <= 80 for line in lines), [l for l in lines if len(l) > 80]
+    body = [line for line in lines[2:]]
+    assert all(line.startswith("        + ") for line in body), body
+    # the ARN reads back whole once its pieces are put together
+    joined = "".join(line[len("        + "):].strip() for line in body)
+    assert f'"{long_arn}"' in joined
