@@ -62,8 +62,9 @@ def test_the_build_warns_of_nothing(wheel: Path) -> None:
 
 
 def test_the_wheel_carries_the_package_data_and_the_console_script(wheel: Path) -> None:
-    version = _setup_cfg()["metadata"]["version"]
-    assert wheel.name == f"secretgraph-{version}-py3-none-any.whl"
+    from scanner import __version__  # setup.cfg reads it there (attr:)
+
+    assert wheel.name == f"secretgraph-{__version__}-py3-none-any.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("rules/rule.schema.json", "rules/secret-rotation-disabled.yaml",
                    "reports/html/templates/report.html.j2",
