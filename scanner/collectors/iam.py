@@ -50,6 +50,7 @@ def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
             for key, required in _LIST_KEYS.items():
                 if key in page:
                     merged[key].extend(check_items(OPERATION, key, page.get(key), required))
+            base.check_next(OPERATION, paginator, page)
         return merged
 
     details, _ = rec.attempt("GetAccountAuthorizationDetails", read)

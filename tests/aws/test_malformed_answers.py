@@ -346,3 +346,29 @@ def test_a_grant_to_a_service_principal_is_a_grant_read(tmp_path: Path, estate: 
         assert key.grants is not None and "grants" not in key.unread, key
         [service] = [g for g in key.grants if g.grant_id == "g-service"]
         assert service.grantee_principal == "logs.amazonaws.com"
+
+
+@pytest.mark.parametrize("operation", ["ListGrants", "ListKeys"])
+def test_a_page_truncated_without_its_next_marker_is_a_gap_not_the_whole_listing(
+        operation: str, tmp_path: Path, estate: Any) -> None:
+    """KMS API Reference, ListGrants / ListKeys: Truncated "a flag that indicates whether there
+    are more items in the list. When this value is true, the list in this response is
+    truncated. To get more items, pass the value of the NextMarker element". A page that says
+    there is more and gives no NextMarker is not the whole list: botocore's paginator stops
+    there without a word, and the grants never read were "none" (a cross-account reader only
+    a later grant lets decrypt was a confident FAIL; fault-injection trial round 14)."""
+    session = fresh_session()
+
+    def cut(body: dict[str, Any]) -> None:
+        body["Truncated"] = True
+        body.pop("NextMarker", None)
+
+    _rewrite(session, "kms", operation, cut)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, operation)
+    assert f"{operation} answered Truncated true without NextMarker" in gap.message
+    if operation == "ListGrants":
+        key = _key(snapshot, estate.key_arn)
+        assert key.grants is None and "grants" in key.unread, key
+    else:
+        assert "kms" in _region(snapshot).unread_services

@@ -41,3 +41,16 @@ def test_a_page_with_none_of_the_lists_is_a_coverage_entry() -> None:
     [entry] = coverage
     assert entry.operation == "GetAccountAuthorizationDetails"
     assert "without any of UserDetailList" in entry.message
+
+
+def test_a_page_truncated_without_its_marker_is_a_coverage_entry_not_the_whole_account() -> None:
+    # IAM API Reference, GetAccountAuthorizationDetails: IsTruncated "indicates whether there
+    # are more items to return", Marker is "the value to use for the Marker parameter in a
+    # subsequent pagination request" -- a page that says there is more and gives no way to it
+    # is not all of the account's IAM. botocore's paginator stops there without a word, and
+    # the roles of the pages never read were missing (fault-injection trial round 14)
+    details, coverage = _read({"RoleDetailList": [ROLE], "IsTruncated": True})
+    assert details is None
+    [entry] = coverage
+    assert entry.operation == "GetAccountAuthorizationDetails"
+    assert "IsTruncated true without Marker" in entry.message
