@@ -372,3 +372,44 @@ def test_a_page_truncated_without_its_next_marker_is_a_gap_not_the_whole_listing
         assert key.grants is None and "grants" in key.unread, key
     else:
         assert "kms" in _region(snapshot).unread_services
+
+
+@pytest.mark.parametrize("fields,named", [
+    ({"Operations": "Decrypt"}, "Grants[0].Operations as str, not a list"),
+    ({}, "an entry without Operations"),
+    ({"Operations": {"Decrypt": True}}, "Grants[0].Operations as dict, not a list"),
+    ({"Operations": ["Decrypt"], "Constraints": ["SecretARN"]},
+     "Grants[0].Constraints as list, not an object"),
+    ({"Operations": ["Decrypt"], "Constraints": {"EncryptionContextSubset": ["SecretARN"]}},
+     "Grants[0].Constraints.EncryptionContextSubset as list, not an object"),
+    ({"Operations": ["Decrypt"], "Constraints": {"EncryptionContextEquals": {"SecretARN": 5}}},
+     "Grants[0].Constraints.EncryptionContextEquals['SecretARN'] as int, not a string"),
+])
+def test_a_grant_not_of_the_shape_kms_answers_leaves_that_keys_grants_unread(
+        fields: dict[str, Any], named: str, tmp_path: Path, estate: Any) -> None:
+    """KMS API Reference, GrantListEntry: Operations is "Array of strings", Constraints a
+    GrantConstraints object whose EncryptionContextEquals / EncryptionContextSubset are
+    "String to string map". Before: Operations "Decrypt" was read as the operations D, e, c,
+    r, y, p, t (botocore's JSON parser iterates the string; the grant let no one decrypt),
+    an object as its keys, and a missing Operations as none, all without a word; a
+    Constraints list crashed the KMS collector of the whole account-Region ("'list' object
+    has no attribute 'get'"; fault-injection trial round 14). Now that key's grants are
+    unread, named in one coverage entry, and the rest of KMS is read."""
+    session = fresh_session()
+
+    def add_grant(body: dict[str, Any]) -> None:
+        body["Grants"] = list(body.get("Grants") or []) + [dict(
+            {"GrantId": "g-odd", "GranteePrincipal": "arn:aws:iam::111122223333:role/R"},
+            **fields)]
+
+    _rewrite(session, "kms", "ListGrants", add_grant)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListGrants")
+    assert (gap.resource_arn, gap.error_kind) == (estate.key_arn, "fatal")
+    assert f"ListGrants answered {named}" in gap.message, gap.message
+    key = _key(snapshot, estate.key_arn)
+    assert key.grants is None and "grants" in key.unread, key
+    assert key.policy is not None and key.key_state == "Enabled"
+    assert "kms" not in _region(snapshot).unread_services
+    assert not [c for c in snapshot.coverage if c.operation == "(collector)"]
+
