@@ -413,3 +413,27 @@ def test_a_grant_not_of_the_shape_kms_answers_leaves_that_keys_grants_unread(
     assert "kms" not in _region(snapshot).unread_services
     assert not [c for c in snapshot.coverage if c.operation == "(collector)"]
 
+
+def test_a_next_marker_that_comes_back_is_a_loop_given_up_at_once(
+        tmp_path: Path, estate: Any) -> None:
+    """A NextMarker answered on an earlier page of the same listing (A, B, A, B, ...) never
+    ends: botocore only sees a token repeated on the very next page, so each key's ListGrants
+    went on for MAX_PAGES (10,000) pages before it was given up -- some 10,000 calls per key
+    of KMS's 100 a second shared with the rest of the scan (fault-injection trial round 14).
+    Now the first marker that comes back ends the listing, a coverage entry naming it."""
+    session = fresh_session()
+    markers = itertools.cycle(["A", "B"])
+    calls = {"n": 0}
+
+    def loop(body: dict[str, Any]) -> None:
+        calls["n"] += 1
+        body.update(Truncated=True, NextMarker=next(markers))
+
+    _rewrite(session, "kms", "ListGrants", loop)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListGrants")
+    assert gap.error_code == "PaginationError"
+    assert "ListGrants answered the NextMarker of page 1 again on page 3" in gap.message
+    assert calls["n"] == 3
+    key = _key(snapshot, estate.key_arn)
+    assert key.grants is None and "grants" in key.unread
