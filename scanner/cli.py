@@ -455,6 +455,11 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     if problem:  # raised somewhere no command expected it: still one plain line
         _error(args, f"{_name(args)}: error: {problem}")
         return 2
+    if isinstance(exc, MemoryError) and not args.debug:
+        from scanner.errors import OUT_OF_MEMORY
+
+        _error(args, f"{_name(args)}: error: {OUT_OF_MEMORY}")
+        return 2
     if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint: "):
         # botocore's, for an endpoint from the environment or the profile (--endpoint-url
         # is checked when parsed): bad input, not a bug (new-user trial)

@@ -55,6 +55,18 @@ class ProcessDied(SecretgraphError):
     killed with SIGKILL was "internal error: BrokenProcessPool ... run with --debug")."""
 
 
+#: what to do about a MemoryError (an allocation refused: a ulimit, a container's limit)
+OUT_OF_MEMORY = ("out of memory (MemoryError); run it again with fewer --processes, or with "
+                 "more memory")
+
+
+class OutOfMemory(SecretgraphError):
+    """Python could not allocate memory (MemoryError), in this process or a worker of it: not
+    a bug in the code -- one line saying so and what to do, exit 2, as for a worker the
+    out-of-memory killer ended (fault-injection trial round 14: "internal error: ShardError:
+    ... MemoryError: (run with --debug for the traceback)")."""
+
+
 def how_it_ended(exitcode: int | None) -> str:
     """How a child process ended, from its ``exitcode`` (multiprocessing: -N for signal N)."""
     import signal

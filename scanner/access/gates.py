@@ -245,9 +245,12 @@ def combine(g: GateInputs) -> Combined:
                 key_reasons = key_reasons + ("key policy trusts the account; no identity policy "
                                              "allows kms:Decrypt on the key",)
         if k.grants_unread:
-            if key_allow is not Tri.TRUE and key_deny is not Tri.TRUE:
+            if key_allow is not Tri.TRUE and key_deny is not Tri.TRUE and \
+                    k.usable is not Tri.FALSE:
                 # not assessed, as a key policy that was not read (the access baseline and
-                # the rules read the gate as UNKNOWN, not as a condition of the request)
+                # the rules read the gate as UNKNOWN, not as a condition of the request); a
+                # key that cannot decrypt (Disabled, PendingDeletion) is DENIED whatever a
+                # grant says (fault-injection trial round 14)
                 key_status = "UNKNOWN"
             key_allow = any3((key_allow, Tri.UNKNOWN))
             if key_uncapped is not None:

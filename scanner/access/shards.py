@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Sequence
 from scanner.access.graph_io import SecretView
 from scanner.access.secret_eval import SecretEvaluator
 from scanner.access.verdicts import SecretAccess
-from scanner.errors import ProcessDied, how_it_ended
+from scanner.errors import OUT_OF_MEMORY, OutOfMemory, ProcessDied, how_it_ended
 
 #: below this many secrets per process a shard's share of the caches' warm-up and the
 #: pickling cost more than the second core saves (docs/scale.md, "Access analysis")
@@ -120,6 +120,9 @@ def evaluate_sharded(ev: SecretEvaluator, views: Sequence[SecretView], shards: i
                                 "; run the scan again (with fewer --processes if memory is "
                                 "short)") from None
             ok, payload = pickle.loads(data)
+            if not ok and str(payload[0]).startswith("MemoryError"):
+                raise OutOfMemory(f"access analysis of secrets {r.start}-{r.stop - 1}: "
+                                  f"{OUT_OF_MEMORY} in its process")
             if not ok:
                 # the exception on the line, the child's traceback a note (shown by --debug;
                 # it was the message, printed whole on an ordinary run: fault-injection trial

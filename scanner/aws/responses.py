@@ -12,6 +12,11 @@ parsed: ``UnexpectedAnswer``, a ResponseParserError, which the collectors turn i
 (error kind ``fatal``) like any other unreadable answer. The check is cheap (the first and last
 bytes, or the root element's name), not a second parse.
 
+Before that parse, the JSON answer's lists, objects and maps are checked against the model
+(``_container_problem``): botocore's JSON parser iterates whatever it is given, so a string
+where a list belongs became a list of characters, and a list where an object belongs an
+AttributeError that failed the collector instead of the call.
+
 ``check_types`` (an ``after-call`` handler) does the same for a JSON-protocol answer that
 parsed but holds a value of another type than the model says: botocore's JSON parser passes
 scalars through, so ``"RotationEnabled": "false"`` reached the collector as a string, and
@@ -21,6 +26,7 @@ surrogate (``"\\ud800"``: half of a UTF-16 character), which no snapshot or repo
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable
 
@@ -69,6 +75,9 @@ def check_answer(operation_model: Any = None, response_dict: Any = None, **_: An
         if not (text.startswith(b"{") and text.endswith(b"}")):
             raise UnexpectedAnswer(f"{where} answer to {name} is not a JSON object: "
                                    f"{_preview(body)!r}")
+        problem = _container_problem(shape, text, operation_model.service_model.service_name)
+        if problem:
+            raise UnexpectedAnswer(f"{name} answered {problem}")
     elif protocol in _XML_PROTOCOLS:
         root = _ROOT.match(body)
         expected = f"{operation_model.name}Response"
@@ -189,6 +198,73 @@ def _compile(shape: Any, service: str) -> _Check:
         check = _ignore
     _COMPILED[key] = check
     return check
+
+
+#: (service, shape name) -> the check of the lists, objects and maps in its raw JSON (None:
+#: the shape holds none)
+_CONTAINERS: dict[tuple[str, str], "_Check | None"] = {}
+
+
+def _containers(shape: Any, service: str) -> "_Check | None":
+    """A check that every list, structure and map inside a raw JSON value of ``shape`` is a
+    JSON array / object: botocore's JSON parser iterates what it is given, so a string where
+    the model has a list became a list of its characters (a KMS grant's ``"Operations":
+    "Decrypt"`` the operations D, e, c, ...), and a list where it has an object raised
+    AttributeError, which failed the whole collector of the account-Region instead of the
+    one call (fault-injection trial round 14). Scalars are ``check_types``' (after parsing).
+    None for a shape with no container in it."""
+    key = (service, shape.name)
+    if key in _CONTAINERS:
+        return _CONTAINERS[key]
+    _CONTAINERS[key] = None  # a recursive shape: its inner use is checked by the outer one
+    kind = shape.type_name
+    check: _Check | None = None
+    if kind == "structure" and not getattr(shape, "is_document_type", False):
+        members = {m.serialization.get("name", n): (n, _containers(m, service))
+                   for n, m in shape.members.items() if not m.serialization.get("location")}
+
+        def check(value: Any) -> str | None:
+            if not isinstance(value, dict):
+                return _problem(value, kind)
+            for wire, (member_name, member) in members.items():
+                item = value.get(wire)
+                if item is not None and member is not None:
+                    problem = member(item)
+                    if problem:
+                        return f".{member_name}{problem}"
+            return None
+    elif kind in ("list", "map"):
+        inner = _containers(shape.member if kind == "list" else shape.value, service)
+
+        def check(value: Any) -> str | None:
+            if kind == "list" and not isinstance(value, list) or \
+                    kind == "map" and not isinstance(value, dict):
+                return _problem(value, kind)
+            if inner is not None:
+                for index, item in (enumerate(value) if kind == "list" else value.items()):
+                    if item is not None:
+                        problem = inner(item)
+                        if problem:
+                            return f"[{index!r}]{problem}"
+            return None
+    _CONTAINERS[key] = check
+    return check
+
+
+def _container_problem(shape: Any, text: bytes, service: str) -> str | None:
+    """Where the raw JSON answer ``text`` holds a scalar (or the other container) in place of
+    a list, structure or map of ``shape``: ``"Grants[0].Operations as str, not a list"``."""
+    if shape.serialization.get("payload"):
+        return None  # the body is one member (rest-json), not the output structure
+    check = _containers(shape, service)
+    if check is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None  # botocore's parser says what it makes of it
+    problem = check(value)
+    return problem.removeprefix(".") if problem else None
 
 
 def _mistyped(shape: Any, value: Any, service: str) -> str | None:

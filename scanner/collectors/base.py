@@ -11,6 +11,7 @@ import json
 import urllib.parse
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
+import jmespath
 from botocore.exceptions import PaginationError
 
 from scanner.aws.errors import AWS_ERRORS, classify
@@ -110,6 +111,52 @@ def expect(answer: Any, operation: str, key: str, kind: type | tuple[type, ...])
     return value
 
 
+def _output_tokens(paginator: Any) -> list[str]:
+    tokens = (getattr(paginator, "_pagination_cfg", None) or {}).get("output_token") or ()
+    return [tokens] if isinstance(tokens, str) else list(tokens)
+
+
+def check_next(operation: str, paginator: Any, page: Mapping[str, Any]) -> None:
+    """UnexpectedAnswer when ``page`` says more pages follow (its more-results flag: KMS's
+    ``Truncated``, IAM's ``IsTruncated``) but holds no token to ask for them (``NextMarker``,
+    ``Marker``). botocore's paginator then stops without a word, and the pages read would
+    stand for the whole listing (fault-injection trial round 14: the KMS grants, keys and IAM
+    details after such a page were missing). A listing without that flag is not judged."""
+    more = (getattr(paginator, "_pagination_cfg", None) or {}).get("more_results")
+    if not more or not jmespath.search(more, page):
+        return
+    tokens = _output_tokens(paginator)
+    if tokens and not any(jmespath.search(t, page) for t in tokens):
+        raise unexpected(operation, f"{more} true without {' or '.join(tokens)}: the "
+                                    "pages after it could not be asked for")
+
+
+class TokenLoop:
+    """The next-page tokens of one listing so far: a token answered again (A, B, A, ...)
+    never ends -- botocore sees only a token repeated on the very next page, so such a
+    listing went on for ``MAX_PAGES`` pages (10,000 ListGrants calls for one key:
+    fault-injection trial round 14)."""
+
+    def __init__(self, operation: str, paginator: Any) -> None:
+        self.operation = operation
+        self.tokens = _output_tokens(paginator)
+        self.seen: dict[str, int] = {}
+
+    def check(self, number: int, page: Mapping[str, Any]) -> None:
+        if not self.tokens:
+            return
+        values = [jmespath.search(t, page) for t in self.tokens]
+        if not any(values):
+            return
+        token = json.dumps(values, sort_keys=True, default=str)
+        first = self.seen.setdefault(token, number)
+        if first != number:
+            raise PaginationError(message=f"{self.operation} answered the "
+                                          f"{' / '.join(self.tokens)} of page {first} again "
+                                          f"on page {number}: the listing loops; it was "
+                                          "given up")
+
+
 def paginate(client: Any, method: str, key: str, *, required: Sequence[str] = (),
              max_pages: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
     """Every item under ``key`` across all pages of ``method`` (a botocore paginator).
@@ -117,16 +164,22 @@ def paginate(client: Any, method: str, key: str, *, required: Sequence[str] = ()
     Each page must hold the list (``check_items``: an entry lacking a ``required`` field makes
     the whole listing unreadable -- which resource it was cannot be told, so no other entry may
     stand for the complete set); more than ``max_pages`` pages is a PaginationError naming
-    the operation (default ``MAX_PAGES``). Both become the listing's coverage entry
+    the operation (default ``MAX_PAGES``), as is a next-page token answered again (a loop:
+    ``TokenLoop``), and a page that says more follow with no token to them an UnexpectedAnswer
+    (``check_next``). Each becomes the listing's coverage entry
     (Recorder.attempt)."""
     operation = operation_name(client, method)
     max_pages = MAX_PAGES if max_pages is None else max_pages
     items: list[dict[str, Any]] = []
-    for number, page in enumerate(client.get_paginator(method).paginate(**kwargs), start=1):
+    paginator = client.get_paginator(method)
+    loop = TokenLoop(operation, paginator)
+    for number, page in enumerate(paginator.paginate(**kwargs), start=1):
         if number > max_pages:
             raise PaginationError(message=f"{operation} still answered a next page after "
                                           f"{max_pages:,} pages; the listing was given up")
         items.extend(check_items(operation, key, page.get(key), required))
+        check_next(operation, paginator, page)
+        loop.check(number, page)
     return items
 
 

@@ -36,6 +36,7 @@ def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
     def read() -> dict[str, list[Any]]:
         merged: dict[str, list[Any]] = {key: [] for key in _LIST_KEYS}
         paginator = client.get_paginator("get_account_authorization_details")
+        loop = base.TokenLoop(OPERATION, paginator)
         for number, page in enumerate(paginator.paginate(PaginationConfig={"PageSize": 1000}),
                                       start=1):
             if number > base.MAX_PAGES:
@@ -50,6 +51,8 @@ def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
             for key, required in _LIST_KEYS.items():
                 if key in page:
                     merged[key].extend(check_items(OPERATION, key, page.get(key), required))
+            base.check_next(OPERATION, paginator, page)
+            loop.check(number, page)
         return merged
 
     details, _ = rec.attempt("GetAccountAuthorizationDetails", read)

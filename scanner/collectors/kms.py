@@ -16,9 +16,11 @@ more for a key with over 100 grants).
 * Grants (ListGrants, 100 a page): KMS Developer Guide, "Grants in AWS KMS": "When authorizing
   access to a KMS key, grants are considered along with key policies and IAM policies" -- the
   access analysis reads them with the key policy (scanner.policy.kms_grants). A grant without
-  GrantId, or without a grantee (GranteePrincipal, or GranteeServicePrincipal for a grant to
-  a service: "Each grant has one grantee principal"), makes the listing unreadable (the key's
-  ``grants`` unread, never an empty list or a grant to no one): ``listed_grants``.
+  GrantId, without Operations (read as none, it let no one decrypt: fault-injection trial
+  round 14), or without a grantee (GranteePrincipal, or GranteeServicePrincipal for a grant
+  to a service: "Each grant has one grantee principal"), makes the listing unreadable (the
+  key's ``grants`` unread, never an empty list or a grant to no one): ``listed_grants``.
+  Operations or Constraints of another JSON type are the same (scanner.aws.responses).
 * Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
   PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
 """
@@ -99,8 +101,8 @@ def listed_grants(client: Any, key_arn: str) -> list[dict[str, Any]]:
     "For grants created with GranteeServicePrincipal, look for the GranteeServicePrincipal
     field"). An entry with neither is unexpected ("Each grant has one grantee principal"):
     the whole listing is unread, never a grant to no one."""
-    grants = paginate(client, "list_grants", "Grants", required=("GrantId",), KeyId=key_arn,
-                      PaginationConfig={"PageSize": 100})
+    grants = paginate(client, "list_grants", "Grants", required=("GrantId", "Operations"),
+                      KeyId=key_arn, PaginationConfig={"PageSize": 100})
     if any(not (g.get("GranteePrincipal") or g.get("GranteeServicePrincipal")) for g in grants):
         raise unexpected("ListGrants", "an entry without GranteePrincipal")
     return grants

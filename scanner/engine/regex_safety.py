@@ -11,6 +11,11 @@ cheap to see in the parsed pattern:
 * alternatives under a quantifier that can start the same text (``(ab|a[a-z])+``,
   ``(a|a)+``): each iteration can take either, again exponentially many ways.
 
+A bounded inner quantifier is the same trouble when it is of variable length, ends the
+group (only what can match nothing after it) and can take the character the group starts
+with: ``(.{0,40}){0,40}`` ran for minutes on a 30-character text (fault-injection trial round
+14); ``(\\d{1,3}\\.){3}``, whose iterations the dot tells apart, is accepted.
+
 Possessive quantifiers (``a++``, ``a*+``) and atomic groups (``(?>...)``) give nothing back,
 so an unbounded one inside a quantified group is allowed: that is how to write the nested
 form (``([a-z0-9-]++\\.)+``). The check is structural and conservative: a pattern it accepts
@@ -37,6 +42,11 @@ _BACKTRACKING = (_c.MAX_REPEAT, _c.MIN_REPEAT)  # POSSESSIVE_REPEAT gives nothin
 NESTED = ("a quantified group holds an unbounded quantifier (star height 2: {part}), which can "
           "backtrack exponentially; make the inner quantifier possessive (++, *+) or the group "
           "atomic (?>...), or rewrite without the nesting")
+BOUNDED = ("a quantified group ends in a variable-length quantifier that can take its first "
+           "character ({part}), so the text can be split among the iterations in "
+           "exponentially many ways; make the inner quantifier possessive ({{1,9}}+, ?+) or "
+           "the group atomic (?>...), or end the group with a character the inner quantifier "
+           "cannot match")
 AMBIGUOUS = ("alternatives under a quantifier can match the same text ({part}), which can "
              "backtrack exponentially; make the alternatives start differently, or the group "
              "atomic (?>...)")
@@ -60,6 +70,8 @@ def _walk(seq: list[Any], loop_first: frozenset[int] | None, icase: bool) -> str
                 if _unbounded_inside(list(body)):
                     return NESTED.format(part=_show(seq[i:i + 1]))
                 first, _ = _first(list(body), icase)
+                if _ends_ambiguous(list(body), first, icase)[0]:
+                    return BOUNDED.format(part=_show(seq[i:i + 1]))
                 found = _walk(list(body), first, icase)
             else:
                 found = _walk(list(body), loop_first, icase)
@@ -95,6 +107,33 @@ def _walk(seq: list[Any], loop_first: frozenset[int] | None, icase: bool) -> str
         if found:
             return found
     return None
+
+
+def _ends_ambiguous(seq: list[Any], first: frozenset[int],
+                    icase: bool) -> tuple[bool, bool]:
+    """(whether a variable-length backtracking quantifier can end ``seq`` -- only items that
+    can match nothing after it -- and take a character of ``first``, the set the next
+    iteration of the group starts with; whether all of ``seq`` can match nothing). Then where
+    one iteration ends and the next begins can be chosen in many ways at each iteration:
+    ``(a{1,9}){1,9}``, ``(x?){30}``, ``(\\w{1,20}\\s?){1,20}``. A fixed item after it
+    (``(\\d{1,3}\\.){3}``) tells the iterations apart."""
+    for op, av in reversed(seq):
+        if op in _BACKTRACKING:
+            low, high, body = av
+            if low != high and _overlap(_first(list(body), icase)[0], first):
+                return True, False
+            inner, empty = _ends_ambiguous(list(body), first, icase)
+            if inner:
+                return True, False
+            if low != 0 and not empty:
+                return False, False
+        elif op == _c.SUBPATTERN:
+            inner, empty = _ends_ambiguous(list(av[3]), first, icase)
+            if inner or not empty:
+                return inner, False
+        elif op not in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+            return False, False  # a character, a set, an atomic group, alternatives: fixed
+    return False, True
 
 
 def _unbounded_inside(seq: list[Any]) -> bool:

@@ -287,3 +287,24 @@ def test_remediate_prove_reads_the_keys_grants_with_its_policy() -> None:
     assert closes(with_grants(base, ())) is True
     assert closes(with_grants(base, (grant(OUTSIDER_ROLE),))) is False
     assert closes(_grants_unread(base)) is None
+
+
+@pytest.mark.parametrize("state", ["Disabled", "PendingDeletion"])
+def test_grants_not_read_leave_a_key_that_cannot_decrypt_denied_at_the_key(state: str) -> None:
+    # KMS Developer Guide, "Key states of AWS KMS keys": a Disabled or PendingDeletion key
+    # cannot be used in cryptographic operations -- no grant changes that. Before: with
+    # ListGrants failed the key gate was UNKNOWN beside a DENIED decision, nothing broken_at,
+    # and secret-cross-account-access-broken's FAIL for the reader became UNKNOWN
+    # (fault-injection trial round 14)
+    snap = with_keys(estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                            principals=(role(APP_ROLE, read_only(DECRYPT)),)),
+                     grants=None, unread=("grants",), key_state=state)
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    sa = analyze_access(build_graph(snap), snap, settings).for_secret(SECRET_ARN)
+    assert sa is not None
+    [read] = [p for p in sa.paths if p.principal == APP_ROLE]
+    assert read.decision == "DENIED"
+    key = read.gates["key_policy"]
+    assert key.status == "DENIED", key
+    assert key.key_unusable == f"key is {state}"
+    assert read.broken_at == ("key_policy",)

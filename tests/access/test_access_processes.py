@@ -406,3 +406,40 @@ def test_an_interrupted_analysis_stops_its_shard_processes_at_once(
     for pid in spawned:  # reaped: no process of that id is left
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("where", ["child", "parent"])
+def test_memory_error_in_the_analysis_is_one_clear_line_not_an_internal_error(
+        where: str, no_threshold: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Python's MemoryError (an allocation refused: a ulimit, a container's memory limit)
+    while the access analysis evaluates, in a shard's process or the scan's own: `scan
+    --processes 2` said "internal error: ShardError: ... failed in its process: MemoryError:
+    (run with --debug for the traceback)", as for a bug, where a SIGKILL of the same cause is
+    one clear line (fault-injection trial round 14). Now: out of memory, what to do, exit 2."""
+    import os
+
+    from scanner.access.secret_eval import SecretEvaluator
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = guarded_estate()
+    write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    parent = os.getpid()
+    original = SecretEvaluator.secret_access
+
+    def patched(self: SecretEvaluator, sv: Any) -> Any:
+        if (os.getpid() == parent) == (where == "parent"):
+            raise MemoryError
+        return original(self, sv)
+
+    monkeypatch.setattr(SecretEvaluator, "secret_access", patched)
+    code = main(["scan", "--snapshot", str(tmp_path / "snapshot.json.gz"), "--processes", "2",
+                 "--out", str(tmp_path / "out"), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "internal error" not in err and "Traceback" not in err, err
+    line = err.strip().splitlines()[-1]
+    assert "out of memory (MemoryError)" in line, line
+    assert "fewer --processes" in line, line
+    assert not (tmp_path / "out").exists()

@@ -346,3 +346,94 @@ def test_a_grant_to_a_service_principal_is_a_grant_read(tmp_path: Path, estate: 
         assert key.grants is not None and "grants" not in key.unread, key
         [service] = [g for g in key.grants if g.grant_id == "g-service"]
         assert service.grantee_principal == "logs.amazonaws.com"
+
+
+@pytest.mark.parametrize("operation", ["ListGrants", "ListKeys"])
+def test_a_page_truncated_without_its_next_marker_is_a_gap_not_the_whole_listing(
+        operation: str, tmp_path: Path, estate: Any) -> None:
+    """KMS API Reference, ListGrants / ListKeys: Truncated "a flag that indicates whether there
+    are more items in the list. When this value is true, the list in this response is
+    truncated. To get more items, pass the value of the NextMarker element". A page that says
+    there is more and gives no NextMarker is not the whole list: botocore's paginator stops
+    there without a word, and the grants never read were "none" (a cross-account reader only
+    a later grant lets decrypt was a confident FAIL; fault-injection trial round 14)."""
+    session = fresh_session()
+
+    def cut(body: dict[str, Any]) -> None:
+        body["Truncated"] = True
+        body.pop("NextMarker", None)
+
+    _rewrite(session, "kms", operation, cut)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, operation)
+    assert f"{operation} answered Truncated true without NextMarker" in gap.message
+    if operation == "ListGrants":
+        key = _key(snapshot, estate.key_arn)
+        assert key.grants is None and "grants" in key.unread, key
+    else:
+        assert "kms" in _region(snapshot).unread_services
+
+
+@pytest.mark.parametrize("fields,named", [
+    ({"Operations": "Decrypt"}, "Grants[0].Operations as str, not a list"),
+    ({}, "an entry without Operations"),
+    ({"Operations": {"Decrypt": True}}, "Grants[0].Operations as dict, not a list"),
+    ({"Operations": ["Decrypt"], "Constraints": ["SecretARN"]},
+     "Grants[0].Constraints as list, not an object"),
+    ({"Operations": ["Decrypt"], "Constraints": {"EncryptionContextSubset": ["SecretARN"]}},
+     "Grants[0].Constraints.EncryptionContextSubset as list, not an object"),
+    ({"Operations": ["Decrypt"], "Constraints": {"EncryptionContextEquals": {"SecretARN": 5}}},
+     "Grants[0].Constraints.EncryptionContextEquals['SecretARN'] as int, not a string"),
+])
+def test_a_grant_not_of_the_shape_kms_answers_leaves_that_keys_grants_unread(
+        fields: dict[str, Any], named: str, tmp_path: Path, estate: Any) -> None:
+    """KMS API Reference, GrantListEntry: Operations is "Array of strings", Constraints a
+    GrantConstraints object whose EncryptionContextEquals / EncryptionContextSubset are
+    "String to string map". Before: Operations "Decrypt" was read as the operations D, e, c,
+    r, y, p, t (botocore's JSON parser iterates the string; the grant let no one decrypt),
+    an object as its keys, and a missing Operations as none, all without a word; a
+    Constraints list crashed the KMS collector of the whole account-Region ("'list' object
+    has no attribute 'get'"; fault-injection trial round 14). Now that key's grants are
+    unread, named in one coverage entry, and the rest of KMS is read."""
+    session = fresh_session()
+
+    def add_grant(body: dict[str, Any]) -> None:
+        body["Grants"] = list(body.get("Grants") or []) + [dict(
+            {"GrantId": "g-odd", "GranteePrincipal": "arn:aws:iam::111122223333:role/R"},
+            **fields)]
+
+    _rewrite(session, "kms", "ListGrants", add_grant)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListGrants")
+    assert (gap.resource_arn, gap.error_kind) == (estate.key_arn, "fatal")
+    assert f"ListGrants answered {named}" in gap.message, gap.message
+    key = _key(snapshot, estate.key_arn)
+    assert key.grants is None and "grants" in key.unread, key
+    assert key.policy is not None and key.key_state == "Enabled"
+    assert "kms" not in _region(snapshot).unread_services
+    assert not [c for c in snapshot.coverage if c.operation == "(collector)"]
+
+
+def test_a_next_marker_that_comes_back_is_a_loop_given_up_at_once(
+        tmp_path: Path, estate: Any) -> None:
+    """A NextMarker answered on an earlier page of the same listing (A, B, A, B, ...) never
+    ends: botocore only sees a token repeated on the very next page, so each key's ListGrants
+    went on for MAX_PAGES (10,000) pages before it was given up -- some 10,000 calls per key
+    of KMS's 100 a second shared with the rest of the scan (fault-injection trial round 14).
+    Now the first marker that comes back ends the listing, a coverage entry naming it."""
+    session = fresh_session()
+    markers = itertools.cycle(["A", "B"])
+    calls = {"n": 0}
+
+    def loop(body: dict[str, Any]) -> None:
+        calls["n"] += 1
+        body.update(Truncated=True, NextMarker=next(markers))
+
+    _rewrite(session, "kms", "ListGrants", loop)
+    snapshot = _collect(tmp_path, session, estate)
+    gap = _gap(snapshot, "ListGrants")
+    assert gap.error_code == "PaginationError"
+    assert "ListGrants answered the NextMarker of page 1 again on page 3" in gap.message
+    assert calls["n"] == 3
+    key = _key(snapshot, estate.key_arn)
+    assert key.grants is None and "grants" in key.unread

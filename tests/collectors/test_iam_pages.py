@@ -17,11 +17,12 @@ ROLE = {"Path": "/", "RoleName": "r", "RoleId": "AROAXXXXXXXXXXXXXXXXX",
         "RolePolicyList": [], "AttachedManagedPolicies": []}
 
 
-def _read(page: dict) -> tuple[object, list]:
+def _read(page: dict, *more: dict) -> tuple[object, list]:
     client = botocore.session.get_session().create_client(
         "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
     stub = Stubber(client)
-    stub.add_response("get_account_authorization_details", page)
+    for one in (page,) + more:
+        stub.add_response("get_account_authorization_details", one)
     with stub:
         rec = Recorder(account_id="111111111111", region="global", service="iam")
         raw = iam.fetch_authorization(client, rec)
@@ -41,3 +42,27 @@ def test_a_page_with_none_of_the_lists_is_a_coverage_entry() -> None:
     [entry] = coverage
     assert entry.operation == "GetAccountAuthorizationDetails"
     assert "without any of UserDetailList" in entry.message
+
+
+def test_a_page_truncated_without_its_marker_is_a_coverage_entry_not_the_whole_account() -> None:
+    # IAM API Reference, GetAccountAuthorizationDetails: IsTruncated "indicates whether there
+    # are more items to return", Marker is "the value to use for the Marker parameter in a
+    # subsequent pagination request" -- a page that says there is more and gives no way to it
+    # is not all of the account's IAM. botocore's paginator stops there without a word, and
+    # the roles of the pages never read were missing (fault-injection trial round 14)
+    details, coverage = _read({"RoleDetailList": [ROLE], "IsTruncated": True})
+    assert details is None
+    [entry] = coverage
+    assert entry.operation == "GetAccountAuthorizationDetails"
+    assert "IsTruncated true without Marker" in entry.message
+
+
+def test_a_marker_that_comes_back_is_a_loop_given_up_at_once() -> None:
+    # botocore sees only a marker repeated on the very next page: A, B, A, ... went on for
+    # MAX_PAGES (10,000) pages (fault-injection trial round 14)
+    pages = [{"RoleDetailList": [ROLE], "IsTruncated": True, "Marker": m} for m in "ABA"]
+    details, coverage = _read(*pages)
+    assert details is None
+    [entry] = coverage
+    assert entry.error_code == "PaginationError"
+    assert "answered the Marker of page 1 again on page 3" in entry.message

@@ -214,6 +214,38 @@ def test_patterns_without_nested_or_ambiguous_repetition_are_accepted(
     load_rule_file(path)
 
 
+@pytest.mark.parametrize("pattern", [
+    "(.{0,40}){0,40}QQQ", "^(a{1,9}){1,9}!", "(x?){30}x{30}", "^(?:\\w{1,20}\\s?){1,20}!",
+])
+def test_a_bounded_variable_quantifier_ending_a_repeated_group_is_refused_at_load(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], pattern: str) -> None:
+    """Fault-injection trial round 14: ``(.{0,40}){0,40}QQQ`` on a secret's resource policy
+    passed `rules validate`, and the scan ran until Ctrl-C (90 s and counting, nothing said:
+    0.1 s on 20 characters, 6 s on 25, exponential) -- only an unbounded inner quantifier
+    was refused. Bounded, the splits among the iterations are still exponentially many when
+    the inner quantifier ends the group and can take its first character."""
+    rules = tmp_path / "r"
+    path = write_rule(rules, "my-redos", f"{{attribute: name, op: matches, value: '{pattern}'}}")
+    assert main(["rules", "validate", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: rule my-redos: field fail_when.value: " in err
+    assert "ends in a variable-length quantifier that can take its first character" in err
+    assert main(_scan(tmp_path, "--rules-dir", str(rules))) == 2
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("pattern", [
+    "(\\d{1,3}\\.){3}\\d{1,3}", "^(ab?c){2,5}$", "^([a-z]{2,8}-){1,4}[0-9]+$",
+    "(a{1,9}+){1,9}!", "(?>a{1,9}){1,9}!",
+])
+def test_a_bounded_repeated_group_whose_iterations_are_told_apart_is_accepted(
+        tmp_path: Path, pattern: str) -> None:
+    from scanner.engine.loader import load_rule_file
+
+    path = write_rule(tmp_path, "my-ok", f"{{attribute: name, op: matches, value: '{pattern}'}}")
+    load_rule_file(path)
+
+
 # ------------------------------------------------------------------ the remediation section
 
 _LAMBDA = "arn:aws:lambda:us-east-1:111111111111:function:rotate-db"
