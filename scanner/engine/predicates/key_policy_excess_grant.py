@@ -11,7 +11,11 @@ allows the read there; ground-truth trial round 13). A ``*`` key statement
 narrowed to named accounts (kms:CallerAccount, aws:PrincipalAccount, ...) grants each of them;
 a Decrypt grant the key policy's own explicit Deny takes back for certain grants no one
 (exposure.excess_key_grants, the reading of exposure.taken_back; IAM conformance trial round
-12). Replicas count through their primary; a secret scheduled for deletion grants no one (a
+12). The key's KMS grants are statements of its policy here (scanner.policy.kms_grants: "key
+policies and grants" are the key's resource-based access control, KMS Developer Guide, "Using
+Grants"): a Decrypt grant to a principal no secret grants is in excess, and grants not read
+(ListGrants failed) leave a key with none in excess in its policy UNKNOWN (ground-truth trial
+round 18). Replicas count through their primary; a secret scheduled for deletion grants no one (a
 key whose secrets are all scheduled for deletion is judged with none). A
 multi-Region key (the primary and each replica) is judged against the secrets of its whole
 family: a replica must grant what its primary grants (kms-replica-key-policy-drift), so a grant

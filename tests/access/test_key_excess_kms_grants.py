@@ -1,0 +1,83 @@
+"""kms-key-policy-excess-grant reads the key's KMS grants (ListGrants) as it reads its policy.
+
+DESIGN.md's catalog: kms-key-policy-excess-grant flags a "key [that] grants decrypt to
+principals no secret policy grants". KMS Developer Guide, "Grants in AWS KMS": "A grant is a
+policy instrument that allows AWS principals to use KMS keys in cryptographic operations", and
+"Using Grants": key policies and grants are the two "resource-based access control mechanisms"
+of a key (scanner.policy.kms_grants reads each grant as an Allow statement beside the key
+policy's). IAM User Guide, "Resource types that IAM Access Analyzer supports": for KMS keys it
+"analyzes key policies and grants".
+
+Ground-truth trial round 18 (an acquisition): the acquired company's key had a grant of
+kms:Decrypt, without constraint, to a vendor's role (VendorOps, an account outside the
+organization) that no secret under the key granted GetSecretValue -- standing access to the
+next secret put under the key -- and no rule reported it (the key rules read the key policy
+only)."""
+
+from __future__ import annotations
+
+from helpers.access_estate import (APP_ROLE, CENTRAL, KEY_ARN, OUTSIDER, SECRET_ARN,
+                                   allow_read_identity, estate, role, secret_policy_for, text,
+                                   with_keys)
+
+from scanner.access import AccessSettings, analyze_access
+from scanner.graph.builder import build_graph
+from scanner.model import KeyGrant, Snapshot
+from scanner.pipeline import ScanOptions, analyze, load_inputs
+
+ROOT_ONLY = text({"Sid": "Root", "Effect": "Allow",
+                  "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                  "Resource": "*"})
+VENDOR_OPS = f"arn:aws:iam::{OUTSIDER}:role/VendorOps"
+RULE = "kms-key-policy-excess-grant"
+
+
+def _grant(grantee: str, gid: str, subset: dict[str, str] | None = None) -> KeyGrant:
+    return KeyGrant(grant_id=gid, grantee_principal=grantee, operations=("Decrypt",),
+                    encryption_context_subset=subset)
+
+
+def _snap(*grants: KeyGrant, unread: bool = False) -> Snapshot:
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    return with_keys(snap, grants=None if unread else grants,
+                     unread=("grants",) if unread else ())
+
+
+def _excess(snap: Snapshot) -> list[tuple[str, str]]:
+    report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    return [(g.principal, g.statement) for g in report.keys[KEY_ARN].excess_grants]
+
+
+def _findings(snap: Snapshot) -> list[tuple[str, str | None]]:
+    analysis = analyze(snap, load_inputs(ScanOptions(emit_pass=True)))
+    return sorted((f.status.value, f.principal) for f in analysis.findings
+                  if f.rule_id == RULE and f.resource.arn == KEY_ARN)
+
+
+def test_a_grant_to_a_principal_no_secret_grants_is_an_excess_grant() -> None:
+    snap = _snap(_grant(VENDOR_OPS, "g-ops"))
+    assert _excess(snap) == [(VENDOR_OPS, "statement 1 (KMS grant g-ops)")]
+    assert _findings(snap) == [("FAIL", VENDOR_OPS)]
+
+
+def test_a_grant_to_the_reader_a_secret_grants_is_not_excess() -> None:
+    # the secret's resource policy grants APP_ROLE: the grant goes with it (round 18's
+    # BillingApp grant, constrained to its secret's ARN)
+    snap = _snap(_grant(APP_ROLE, "g-app", {"SecretARN": SECRET_ARN}))
+    assert _excess(snap) == []
+    assert _findings(snap) == [("PASS", None)]
+
+
+def test_a_grant_that_never_applies_to_a_secrets_manager_decrypt_is_no_grant() -> None:
+    # EncryptionContextSubset on a key Secrets Manager never sends: "an exact, case-sensitive
+    # match" never holds (scanner.policy.kms_grants), so it lets no one decrypt a secret
+    never = KeyGrant(grant_id="g-never", grantee_principal=VENDOR_OPS, operations=("Decrypt",),
+                     encryption_context_subset={"Department": "ops"})
+    assert _excess(_snap(never)) == []
+
+
+def test_grants_not_read_leave_a_key_with_no_excess_in_its_policy_unknown() -> None:
+    # could-not-read is data: ListGrants failed, a grant may be in excess (never PASS)
+    [(status, _)] = _findings(_snap(unread=True))
+    assert status == "UNKNOWN"
