@@ -81,3 +81,23 @@ def test_grants_not_read_leave_a_key_with_no_excess_in_its_policy_unknown() -> N
     # could-not-read is data: ListGrants failed, a grant may be in excess (never PASS)
     [(status, _)] = _findings(_snap(unread=True))
     assert status == "UNKNOWN"
+
+
+def test_each_excess_principals_finding_holds_its_own_evidence() -> None:
+    """ground-truth trial round 18: a second excess grant on the central key (DataApp's grant)
+    showed the first principal's finding (the Acme account root) as "changed" in the diff --
+    every finding of the key carried every excess principal in its evidence. One finding per
+    principal (docs/rules.md), with evidence about that principal, as
+    secret-policy-external-account's and secret-cross-account-access-broken's findings."""
+    other = f"arn:aws:iam::{OUTSIDER}:role/VendorAudit"
+    snap = _snap(_grant(VENDOR_OPS, "g-ops"), _grant(other, "g-audit"))
+    analysis = analyze(snap, load_inputs(ScanOptions()))
+    found = {f.principal: f for f in analysis.findings
+             if f.rule_id == RULE and f.status.value == "FAIL"}
+    assert set(found) == {VENDOR_OPS, other}
+    ops = found[VENDOR_OPS].evidence
+    assert ops["excess_principal"] == VENDOR_OPS and "excess_principals" not in ops
+    assert ops["matched_statements"] == [
+        {"statement": "statement 1 (KMS grant g-ops)", "principal": VENDOR_OPS}]
+    assert ops["secrets"] == [SECRET_ARN]
+    assert other not in str(ops)
