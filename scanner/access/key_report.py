@@ -16,7 +16,7 @@ from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant, IdentityWildcard, KeyAccess
 from scanner.policy.arn import account_entry, arn_partition, partition, principal_account
 from scanner.policy.evaluate import PolicyKind, evaluate_policy
-from scanner.policy.exposure import excess_key_grants
+from scanner.policy.exposure import excess_key_grants, is_organization
 from scanner.policy.kms_grants import grants_unread, key_policy_with_grants
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import session_kind, session_role
@@ -206,6 +206,9 @@ class SecretCoverage:
 
     def __call__(self, entry: str) -> bool:
         hit = self._known.get(entry)
+        if hit is None and is_organization(entry):
+            hit = self._known[entry] = any(self._covers_organization(entry, v, reach)
+                                           for v, reach in zip(self._views, self._reach))
         if hit is None:
             acct = principal_account(entry)
             # an Allow matches a principal only through its Principal element: a policy that
@@ -216,6 +219,29 @@ class SecretCoverage:
                 self._covers(entry, v) for v, reach in zip(self._views, self._reach)
                 if reach is None or acct in reach)
         return hit
+
+    def _covers_organization(self, entry: str, sv: SecretView,
+                             reach: frozenset[str] | None) -> bool:
+        """Another organization (an ``o-...`` id, or a path of it) a key statement lets in:
+        covered when the secret's policy may grant a principal of it -- one of an account no
+        policy names whose aws:PrincipalOrgID is that organization (its path within it
+        unknown), or any account outside the zone the policy names (it may be one of that
+        organization's: the snapshot cannot tell)."""
+        if reach is not None:
+            return any(not self._settings.in_zone(a) for a in reach)
+        policy = sv.policy
+        if policy is None:
+            return False
+        org = entry.split("/", 1)[0]
+        facts = PrincipalFacts(arn="*", account_id=None, principal_type="public")
+        ctx, absent, excluded = principal_context(facts, self._settings)
+        excluded.pop("aws:principalorgid", None)
+        excluded.pop("aws:principalorgpaths", None)
+        ctx["aws:principalorgid"] = (org,)
+        request = build_request(facts, (ctx, absent, excluded), sv.rctx_sm,
+                                action=self._settings.action, resource=sv.arn)
+        result = evaluate_policy(policy, request, PolicyKind.RESOURCE)
+        return result.allow is not Tri.FALSE and result.deny is not Tri.TRUE
 
     def _own_covers(self, entry: str, sv: SecretView) -> bool:
         """A secret of the grantee's own account: covered unless the secret's resource policy

@@ -101,3 +101,49 @@ def test_each_excess_principals_finding_holds_its_own_evidence() -> None:
         {"statement": "statement 1 (KMS grant g-ops)", "principal": VENDOR_OPS}]
     assert ops["secrets"] == [SECRET_ARN]
     assert other not in str(ops)
+
+
+OLD_ORG = "o-acmeold0001"
+
+
+def _old_org_key() -> str:
+    """The root statement and Decrypt to every principal of another organization (the acquired
+    company's former one)."""
+    return text({"Sid": "Root", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*",
+                 "Resource": "*"},
+                {"Sid": "OldOrg", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                 "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": OLD_ORG}}})
+
+
+def _org_findings(secret_policy: str) -> list[tuple[str, str | None]]:
+    snap = estate(secret_policy=secret_policy, key_policy=_old_org_key(),
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    return _findings(snap)
+
+
+def test_a_key_statement_narrowed_to_another_organization_no_secret_grants_is_excess() -> None:
+    """ground-truth trial round 18: the acquired company's key kept ``Principal: "*"``,
+    kms:Decrypt, StringEquals aws:PrincipalOrgID = its former organization -- every account of
+    it ("aws:PrincipalOrgID: Compare the identifier of the organization ... to which the
+    requesting principal belongs", IAM User Guide) may decrypt, no secret under the key grants
+    them, and the rule passed (a condition naming accounts was read, one naming an
+    organization was not; secret-policy-external-account names such an organization as its
+    principal on the secret's side)."""
+    assert _org_findings(secret_policy_for(APP_ROLE)) == [("FAIL", OLD_ORG)]
+
+
+def test_a_secret_granting_that_organization_covers_the_key_statement() -> None:
+    granted = text({"Effect": "Allow", "Principal": "*",
+                    "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": OLD_ORG}}})
+    assert _org_findings(granted) == [("PASS", None)]
+
+
+def test_the_message_says_what_another_organization_is() -> None:
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=_old_org_key(),
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    analysis = analyze(snap, load_inputs(ScanOptions()))
+    [fail] = [f for f in analysis.findings if f.rule_id == RULE and f.status.value == "FAIL"]
+    assert fail.message.startswith(
+        f"kms:Decrypt granted to {OLD_ORG} (every account of another organization) but no ")
