@@ -193,6 +193,23 @@ def _ou_paths(st: Statement, org_id: str | None, variables: bool) -> tuple[str, 
     return None
 
 
+def _other_organizations_only(st: Statement, org_id: str | None, variables: bool) -> bool:
+    """Whether a narrowing aws:PrincipalOrgID clause of the statement names only other
+    organizations than ours (``exposure.condition_organizations``: literal ids, none ours):
+    "aws:PrincipalOrgID: Compare the identifier of the organization ... to which the
+    requesting principal belongs" (IAM User Guide, global condition keys), so it admits none of
+    our principals (ground-truth trial round 18: a grant kept for an acquired company's former
+    organization reached "the whole organization")."""
+    if not org_id:
+        return False
+    for c in st.conditions:
+        if c.key != "aws:principalorgid" or not narrows(c, variables=variables):
+            continue
+        if c.values and len(condition_organizations(c, org_id)) == len(c.values):
+            return True
+    return False
+
+
 def open_statements(policy: Policy | None, *, action: str, resource: str, own_account: str,
                     settings: AccessSettings,
                     kind: PolicyKind = PolicyKind.RESOURCE) -> tuple[OpenStatement, ...]:
@@ -227,8 +244,8 @@ def open_statements(policy: Policy | None, *, action: str, resource: str, own_ac
                 a for a in accounts if settings.in_zone(a))))
             continue
         paths = _ou_paths(st, settings.org_id, variables)
-        if paths == ():
-            # only other organizations' paths: none of ours is under them
+        if paths == () or _other_organizations_only(st, settings.org_id, variables):
+            # only other organizations' paths or ids: none of ours is under them or in them
             out.append(OpenStatement(label=st.label, kind="accounts"))
             continue
         if paths is not None:

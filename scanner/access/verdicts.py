@@ -297,7 +297,7 @@ class KeyAccess:
     region: str
     aws_managed: bool
     collected: bool
-    grants: tuple[Grant, ...] = ()  # kms:Decrypt grants of the key policy
+    grants: tuple[Grant, ...] = ()  # kms:Decrypt grants of the key policy and its KMS grants
     secrets: tuple[str, ...] = ()  # secrets encrypted with it
     #: the secrets whose resource policies its grants are compared with (a replica counts
     #: through its primary): those encrypted with it or, for a multi-Region key, with any key

@@ -980,7 +980,9 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
                       ) -> tuple[StatementMatch, ...]:
     """Key statements letting principals of other accounts ``action`` (kms:Decrypt) that no
     secret encrypted with the key grants GetSecretValue -- named in Principal, or named by a
-    condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...).
+    condition of a ``*`` statement (``kms:CallerAccount``, ``aws:PrincipalAccount``, ...; with
+    ``zone``, another organization by ``aws:PrincipalOrgID`` / ``aws:PrincipalOrgPaths``:
+    ``condition_organizations``, its id or path the principal).
 
     ``covered(entry)``: whether some secret of the key grants the principal (or, for an
     account, some principal of the account) -- the access analysis' answer for the secrets'
@@ -1040,6 +1042,18 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
                                and not covered(v if c.key in ARN_KEYS else acct))
                 if excess:
                     out.append(_match(st, principals=excess, via="condition",
+                                      condition_key=c.key))
+                # another organization its aws:PrincipalOrgID / aws:PrincipalOrgPaths names:
+                # every account of it may decrypt ("the identifier of the organization ... to
+                # which the requesting principal belongs", IAM User Guide, global condition
+                # keys), as secret-policy-external-account reads the secret's side
+                # (ground-truth trial round 18: a key kept for the acquired company's former
+                # organization passed)
+                orgs = tuple(o for o in condition_organizations(
+                    c, zone.org_id, none_ours=zone.no_organization) if not covered(o)) \
+                    if zone is not None else ()
+                if orgs:
+                    out.append(_match(st, principals=orgs, via="condition",
                                       condition_key=c.key))
             # an account another statement's condition names -- a Deny's exception above
             # all (Deny kms:Decrypt unless ArnNotLike aws:PrincipalArn arn:aws:iam::999...:*)

@@ -171,3 +171,25 @@ def test_narrowed_reach_equals_per_principal_evaluation() -> None:
             return [(x.subject, x.scope, x.decision, x.principals, x.accounts, x.statements)
                     for x in _sa(r).reach]
         assert reach(fast) == reach(every)
+
+
+def test_star_narrowed_to_another_organizations_id_reaches_no_class_of_ours() -> None:
+    """ground-truth trial round 18 (an acquisition): acme/shared-db kept ``Principal: "*"``
+    with ``StringEquals aws:PrincipalOrgID`` = the acquired company's former organization.
+    "aws:PrincipalOrgID: Compare the identifier of the organization in AWS Organizations to
+    which the requesting principal belongs" (IAM User Guide, global condition keys): none of
+    our organization's principals matches another organization's id, so the statement lets
+    none of them in -- yet access printed "reach: the whole organization -> DENIED ... blocked
+    by identity_policy" with the statement as its opening one, and listed it as opening the
+    own account, as it did for an OU path of another organization before round 8."""
+    other_org = text({"Sid": "OldOrg", "Effect": "Allow", "Principal": "*", "Action": READ,
+                      "Resource": "*",
+                      "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-acmeold0001"}}})
+    sa = _sa(run(_estate(other_org)))
+    reach = {r.subject: r for r in sa.reach}
+    assert not any(s.startswith("organization:") for s in reach)
+    assert sa.breadth.organization_wide is False
+    # WildRole reads through its identity policy, not through the old organization's grant
+    own = reach[f"account:{CENTRAL}"]
+    assert (own.decision, own.principals, own.statements) == ("ALLOWED", 1, ())
+    assert {p.principal for p in sa.readers} == {WILD}

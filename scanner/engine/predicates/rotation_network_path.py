@@ -671,6 +671,71 @@ def served(declared: tuple[str, ...] | None, peerings: Iterable[tuple[str, str, 
     return chosen, unpeered
 
 
+def _refused(peerings: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any],
+                                     Mapping[str, Any]]], db: str, own_cidrs: list[str]) -> str:
+    """What the peerings to database VPC ``db`` that are no longer live say (rejected,
+    failed, deleted, expired), and the CIDR blocks of the two VPCs that overlap: AWS VPC
+    Peering Guide, "VPC peering limitations": "You cannot create a VPC peering connection
+    between VPCs that have matching or overlapping IPv4 or IPv6 CIDR blocks" -- accepting or
+    requesting it again does not help (ground-truth trial round 18: the acquired company's
+    database VPC had the central rotation VPC's block, the peering was refused, and the finding
+    said only "no VPC peering")."""
+    gone = sorted((str(pa.get("peering_id")), str(pa.get("status")), list(peer.get("cidrs") or ()))
+                  for _, pa, _, peer in peerings if peer.get("vpc_id") == db)
+    if not gone:
+        return ""
+    text = ": " + ", ".join(f"{pcx} is {status}" for pcx, status, _ in gone)
+    overlaps = sorted({(c, o) for _, _, cidrs in gone for c in cidrs for o in own_cidrs
+                       if _overlap(c, o)})
+    if overlaps:
+        text += "; " + ", ".join(f"the database VPC's {c} overlaps the Lambda VPC's {o}"
+                                 for c, o in overlaps) + \
+            ": VPCs with overlapping CIDR blocks cannot be peered"
+    return text
+
+
+def _elsewhere(tables: Iterable[Mapping[str, Any]], cidrs: Sequence[str]) -> str:
+    """Where the tables' active routes send the database VPC's blocks instead (another
+    peering, a NAT gateway): routes within a block, else the most specific one covering it
+    (longest prefix match). A table holds one route per destination (CreateRoute:
+    RouteAlreadyExists), so a block already routed elsewhere -- the central VPC's peering to
+    the same block, ground-truth trial round 18 -- keeps the database's peering out."""
+    routes = [(_net(str(r.get("destination_cidr"))), str(r.get("target_id")))
+              for t in tables for r in t.get("routes") or ()
+              if r.get("destination_cidr") and r.get("target_type") != "local"
+              and r.get("state", "active") == "active"]
+    said: list[str] = []
+    for c in cidrs:
+        block = _net(c)
+        if block is None:
+            continue
+        inside = sorted((str(d), tgt) for d, tgt in routes
+                        if d is not None and d.version == block.version
+                        and d.subnet_of(block))  # type: ignore[arg-type]
+        said += [f"{d} goes to {tgt} instead" for d, tgt in inside]
+        if not inside:
+            over = [(d, tgt) for d, tgt in routes if d is not None and d.version == block.version
+                    and block.subnet_of(d)]  # type: ignore[arg-type]
+            if over:
+                d, tgt = max(over, key=lambda x: x[0].prefixlen)
+                said.append(f"{c} goes to {tgt} instead (route {d})")
+    return f" ({', '.join(dict.fromkeys(said))})" if said else ""
+
+
+def _net(cidr: str) -> "ipaddress.IPv4Network | ipaddress.IPv6Network | None":
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except (ValueError, TypeError):
+        return None
+
+
+def _overlap(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_network(a, strict=False).overlaps(ipaddress.ip_network(b, strict=False))
+    except (ValueError, TypeError):
+        return False
+
+
 def _peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
               ) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
     """(peering node, peering attrs, own side, peer side) for every peering of the VPC."""
@@ -774,15 +839,15 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
     if peerings_unread and declared is None:
         v.missing.append(f"the peerings of the Lambda's VPC {vpc_id} (every peered VPC is a "
                          f"database VPC it serves): {peerings_unread}")
+    own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
     for db in unpeered:
         if peerings_unread:
             v.missing.append(f"a peering between the Lambda's VPC {vpc_id} and database VPC "
                              f"{db}: {peerings_unread}")
             continue
         v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
-                          f"database VPC {db}")
+                          f"database VPC {db}" + _refused(by_id.values(), db, own_cidrs))
     serving = [by_id[pcx] for pcx in chosen]
-    own_cidrs = list((ctx.graph.nodes[vpc_node].get("cidrs") if vpc_node else None) or [])
     for p, pa, own, peer in serving:
         pcx, peer_vpc = pa.get("peering_id"), peer.get("vpc_id")
         if pa.get("status") != "active":
@@ -816,7 +881,8 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                                  f"via {pcx})")
             else:
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
-                                  f"{', '.join(peer_cidrs)} via {pcx}")
+                                  f"{', '.join(peer_cidrs)} via {pcx}"
+                                  + _elsewhere(ts, peer_cidrs))
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
         missing = _ec2_not_read(ctx, peer_acct, peer_region) or listing(
             ctx, peer_acct, peer_region, "route_tables")
