@@ -311,14 +311,23 @@ def _principal_name(arn: str) -> str:
 def find_principals(report: Any, query: str, snapshot: Any = None) -> frozenset[str]:
     """Principals named by ``query``: an exact principal (ARN, ``*``), a role or user name (in
     any account), or an account id (its root and every principal of it). The candidates are
-    the principals of the access paths and the IAM roles and users of the snapshot. UsageError
-    with the closest names when nothing matches."""
+    the principals of the access paths, the IAM roles and users of the snapshot, and the
+    principals the secret and key policies and KMS grants name. UsageError with the closest
+    names when nothing matches."""
     known = {p.principal: p.principal_account
              for sa in list(report.secrets.values()) + list(report.replicas.values())
              for p in sa.paths}
     for account in (snapshot.accounts if snapshot is not None else ()):
         for principal in (account.iam.principals if account.iam else ()):
             known.setdefault(principal.arn, principal.account_id)
+    # the principals the secret and key policies and the keys' KMS grants name one by one:
+    # a vendor's role a key grant names is a principal of the scan to ask about, with no
+    # read of its own perhaps (ground-truth trial round 18: `--principal VendorOps` was "no
+    # principal by that ARN, name or account" beside its kms-key-policy-excess-grant finding)
+    for grant in [g for sa in list(report.secrets.values()) + list(report.replicas.values())
+                  for g in sa.grants] + [g for k in report.keys.values() for g in k.grants]:
+        if grant.scope == "principal" and parse_arn(grant.principal) is not None:
+            known.setdefault(grant.principal, grant.account_id)
     if query in known or query == PUBLIC_PRINCIPAL:
         # "*" (anyone) is always a principal to ask about, recorded on a path or not
         return frozenset({query})

@@ -321,3 +321,25 @@ def test_the_aws_managed_key_is_named_by_its_alias_arn_in_json(
     [secret] = json.loads(capsys.readouterr().out)["secrets"]
     assert secret["aws_managed_key"] is True
     assert secret["key_arn"] == f"arn:aws:kms:{REGION}:{CENTRAL}:alias/aws/secretsmanager"
+
+
+def test_a_principal_only_a_key_grant_names_is_asked_about_by_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A vendor's role that a KMS grant names (and no secret grants: an excess grant) is a
+    principal of the scan: `--principal VendorOps` answers that it reads nothing here instead
+    of "no principal by that ARN, name or account" (ground-truth trial round 18)."""
+    from helpers.access_estate import with_keys
+
+    from scanner.model import KeyGrant
+
+    vendor = "arn:aws:iam::999999999999:role/VendorOps"
+    snap = with_keys(estate(secret_policy=secret_policy_for(APP_ROLE),
+                            key_policy=key_policy_for(APP_ROLE),
+                            principals=(role(APP_ROLE, allow_read_identity()),)),
+                     grants=(KeyGrant(grant_id="g1", grantee_principal=vendor,
+                                      operations=("Decrypt",)),))
+    path = write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    assert main(["access", "--snapshot", str(path), "--principal", "VendorOps"]) == 0
+    captured = capsys.readouterr()
+    assert "no principal by that ARN" not in captured.err
+    assert captured.out == "no access path for this principal\n"
