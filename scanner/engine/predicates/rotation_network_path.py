@@ -690,7 +690,8 @@ def _refused(peerings: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any],
     if overlaps:
         text += "; " + ", ".join(f"the database VPC's {c} overlaps the Lambda VPC's {o}"
                                  for c, o in overlaps) + \
-            ": VPCs with overlapping CIDR blocks cannot be peered"
+            ": VPCs with overlapping CIDR blocks cannot be peered (renumber one, or rotate " \
+            "from a Lambda in a VPC that does not overlap the database's)"
     return text
 
 
