@@ -137,6 +137,23 @@ _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
 #: the case-sensitive pattern operators (IAM User Guide: StringLike "Case-sensitive matching";
 #: ArnEquals, ArnLike "Case-sensitive matching of the ARN")
 _LIKE_OPERATORS = _ARN_OPERATORS | {"stringlike", "stringnotlike"}
+#: the operators whose values take policy variables: IAM User Guide, "IAM policy elements:
+#: Variables and tags", Condition element: "You can use a policy variable for Condition values
+#: in any condition that involves the string operators or the ARN operators. ... You can't use
+#: a policy variable with other operators, such as Numeric, Date, Boolean, Binary, IP Address,
+#: or Null operators." In another operator's value ``${...}`` is the text it is (IAM
+#: conformance trial round 25: Bool aws:SecureTransport "${aws:PrincipalTag/secure}" was
+#: substituted, a confident ALLOWED)
+VARIABLE_OPERATORS = _STRING_OPERATORS | _ARN_OPERATORS
+
+
+def takes_variables(base: str) -> bool:
+    """A value of the operator ``base`` (lower case, no qualifier or IfExists) has its policy
+    variables substituted (``VARIABLE_OPERATORS``); the evaluator's and the solver's one
+    reading."""
+    return base in VARIABLE_OPERATORS
+
+
 #: keys whose value, when present, is always an ARN: IAM User Guide, "AWS global condition
 #: context keys", aws:PrincipalArn: "the Amazon Resource Name (ARN) of the principal that made
 #: the request"; aws:SourceArn: "the Amazon Resource Name (ARN) of the resource making a
@@ -326,6 +343,7 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
     policy_values: list[str] = []
     has_variables = False
     literal_marks = False  # a value holds LITERAL_STAR / LITERAL_QUESTION (an escape)
+    variables = variables and takes_variables(clause.base)
     for v in clause.values:
         if variables and "${" in v:
             has_variables = True
@@ -407,6 +425,9 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
             return Tri.of(all(misses(r) for r in req_values)), ()
         return Tri.of(any(hits(r) for r in req_values)), ()
     except _Unparseable as exc:
+        if any("${" in p for p in policy_values) and not takes_variables(clause.base):
+            return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc} (a policy variable is "
+                                 f"not substituted in {clause.operator})",)
         return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}",)
 
 

@@ -43,6 +43,7 @@ from scanner.policy.conditions import (
     _num,
     _Unparseable,
     substitute_variables,
+    takes_variables,
 )
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
@@ -840,7 +841,7 @@ class Encoder:
         """(the value, when it is defined): a literal, or a policy variable substituted
         (conditions.substitute_variables): a key absent without a default matches nothing."""
         kind = self.plan.get(c.key, ("str", 1))[0]
-        if not (variables and "${" in text):
+        if not (variables and "${" in text and takes_variables(c.base)):
             if c.base in ("stringlike", "stringnotlike") or c.base in _ARN_OPS or \
                     c.base in _IP_OPS or \
                     c.base in ("stringequalsignorecase", "stringnotequalsignorecase"):
