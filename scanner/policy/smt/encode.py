@@ -35,6 +35,7 @@ from typing import Any, Iterable
 import z3
 
 from scanner.policy.conditions import (
+    ARN_VALUED_KEYS,
     LOWER_CASE_VALUES,
     _EXACT_STRING,
     OPERATORS,
@@ -420,9 +421,17 @@ class Encoder:
         # made every question about it unsat (--prove: PROVEN_NONE for a reader)
         boolean = kind == "bool" and state is not KeyState.KNOWN and \
             not free_text_key(name)
+        # and a value not known of a key AWS defines as an ARN (conditions.ARN_VALUED_KEYS:
+        # aws:SourceArn, aws:PrincipalArn) is one: ArnNotLike a value of fewer than six
+        # components holds of it (IAM conformance trial round 25: CONDITIONAL, the
+        # evaluator's Deny applied)
+        arn = name in ARN_VALUED_KEYS and kind == "str" and state is not KeyState.KNOWN \
+            and not defined_by_principal
         for v in vals:
             if boolean:
                 self.facts.append(z3.Or(v == sval("true"), v == sval("false")))
+            if arn:
+                self.facts.append(z3.InRe(v, _IS_ARN))
             if kind == "ip":
                 six, bits = v
                 self.facts.append(z3.Implies(z3.Not(six), z3.Extract(127, 32, bits) == 0))
