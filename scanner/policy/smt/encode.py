@@ -719,11 +719,23 @@ class Encoder:
                 continue
             if "*" in e or "?" in e:
                 raise NotEncoded(f"wildcard inside principal {e!r} is not valid IAM")
-            if _FEDERATED_USER.match(e):
-                # a federated user session is no IAM role, user or root (a symbolic p); a
-                # concrete request may be that session's own (principals.match_aws_entry)
-                if p.concrete is not None and match_aws_entry(e, p.concrete)[0] is Match.DIRECT:
-                    direct.append(z3.BoolVal(True))
+            fed = _FEDERATED_USER.match(e)
+            if fed:
+                # a federated user session is no IAM role, user or root; a concrete request
+                # may be that session's own (principals.match_aws_entry). A symbolic caller
+                # ranges over roles, users and roots only (module doc): the session, a caller
+                # of its account too (IAM User Guide, Principal: "arn:aws:sts::AWS-account-
+                # ID:federated-user/user-name"), is outside that domain -- not encoded, so no
+                # outside question is proven closed without it (IAM conformance trial round
+                # 25: outside-read PROVEN_NONE for a policy granting another account's
+                # federated user, which the access analysis reads as a reader)
+                if p.concrete is not None:
+                    if match_aws_entry(e, p.concrete)[0] is Match.DIRECT:
+                        direct.append(z3.BoolVal(True))
+                else:
+                    direct.append(z3.And(p.account == sval(fed.group(1)), self.fresh(
+                        f"principal {e}: an STS federated user session (not an IAM role, "
+                        "user or root user)")))
                 continue
             if _UNIQUE_ID.match(e):
                 continue  # a deleted principal: never p
