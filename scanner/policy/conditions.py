@@ -137,6 +137,22 @@ _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
 #: the case-sensitive pattern operators (IAM User Guide: StringLike "Case-sensitive matching";
 #: ArnEquals, ArnLike "Case-sensitive matching of the ARN")
 _LIKE_OPERATORS = _ARN_OPERATORS | {"stringlike", "stringnotlike"}
+#: the keys whose values are text their owner or caller chooses (tags, encryption-context
+#: pairs): a Bool condition on one may meet a value that is neither "true" nor "false"; every
+#: other key a policy compares with Bool is one AWS defines as Boolean ("true" or "false"
+#: when present). The one reading for the evaluator and the solver (scanner/policy/smt)
+FREE_TEXT_PREFIXES = ("aws:principaltag/", "aws:resourcetag/", "aws:requesttag/",
+                      "secretsmanager:resourcetag/", "kms:encryptioncontext:")
+
+
+def free_text_key(name: str) -> bool:
+    """``name`` (lower case) holds text its owner or caller chooses (``FREE_TEXT_PREFIXES``)."""
+    return name.startswith(FREE_TEXT_PREFIXES)
+
+
+_BOOLEANS = ("true", "false")
+
+
 #: the operators whose values take policy variables: IAM User Guide, "IAM policy elements:
 #: Variables and tags", Condition element: "You can use a policy variable for Condition values
 #: in any condition that involves the string operators or the ARN operators. ... You can't use
@@ -373,6 +389,13 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         # it is dropped like a void value (IAM conformance trial round 12: ArnLike
         # aws:PrincipalArn "*" left the principal whose ARN is unknown CONDITIONAL)
         policy_values = list(matchable_values(clause.base, policy_values))
+    if clause.base == "bool" and not free_text_key(key):
+        # IAM User Guide, "Condition operators": Bool is "Boolean matching" -- a key AWS
+        # defines as Boolean is "true" or "false" when present, so a value that is neither
+        # ("yes", an unsubstituted ${...}) matches no request, as a void value (IAM
+        # conformance trial round 25: Bool aws:SecureTransport "yes" was CONDITIONAL on an
+        # unknown key, the solver decided it)
+        policy_values = [v for v in policy_values if v.strip().lower() in _BOOLEANS]
     if state is KeyState.UNKNOWN and key in TIME_KEYS and request.time_floor is not None:
         return _after_floor(clause, tuple(policy_values), request.time_floor, negated)
     if state is KeyState.UNKNOWN:

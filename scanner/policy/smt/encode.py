@@ -43,6 +43,7 @@ from scanner.policy.conditions import (
     _date,
     _num,
     _Unparseable,
+    free_text_key,
     substitute_variables,
     takes_variables,
 )
@@ -86,17 +87,6 @@ _PTYPE_CONTEXT = {ROLE: "AssumedRole", USER: "User", ROOT: "Account"}
 
 class NotEncoded(Exception):
     """A part of a policy the encoding cannot express exactly (the message says which)."""
-
-
-#: the keys whose values are text their owner or caller chooses (tags, encryption-context
-#: pairs): a Bool condition on one may meet a value that is neither "true" nor "false"
-FREE_TEXT_PREFIXES = ("aws:principaltag/", "aws:resourcetag/", "aws:requesttag/",
-                      "secretsmanager:resourcetag/", "kms:encryptioncontext:")
-
-
-def free_text_key(name: str) -> bool:
-    """``name`` (lower case) holds text its owner or caller chooses (``FREE_TEXT_PREFIXES``)."""
-    return name.startswith(FREE_TEXT_PREFIXES)
 
 
 def key_type(base: str) -> str:
