@@ -759,7 +759,13 @@ class Encoder:
         if effect != "Deny":
             if sessions:
                 raise NotEncoded("Allow with NotPrincipal naming a session")
-            return z3.Not(z3.Or(self_listed, acct_listed))
+            # principals.not_principal_applies: a principal it lists is not granted; for any
+            # other what the statement grants is not documented (IAM User Guide, NotPrincipal:
+            # "Using it with "Effect":"Allow" is not supported") -- not encoded, as the
+            # evaluator's UNKNOWN (IAM conformance trial round 25: check_policy answered
+            # ALLOWED, the evaluator CONDITIONAL)
+            return z3.And(z3.Not(z3.Or(self_listed, acct_listed)),
+                          self.fresh("Allow with NotPrincipal: what it grants is not documented"))
         # a role listed with its account (or its session listed): exempt or not depends on
         # the session name, which is not known
         role_unknown = self.fresh("NotPrincipal lists a role (or its session) and its account")
