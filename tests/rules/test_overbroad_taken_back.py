@@ -66,3 +66,18 @@ def test_a_not_action_grant_taken_back_to_reading_passes() -> None:
              "NotAction": "secretsmanager:DeleteSecret", "Resource": "*"}
     assert _status(grant, _deny({"AWS": OUTSIDER}, NotAction=READS)) == "PASS"
     assert _status(grant) == "FAIL"
+
+
+def test_a_deny_of_everyone_without_condition_takes_a_public_grant_back_to_reading() -> None:
+    """Allow * secretsmanager:* (narrowed to the organization) beside Deny * every action but
+    the reads, without a condition: no one -- in the organization or not -- is granted more
+    than reading. A Deny of everyone under a condition (a data perimeter) leaves the grant to
+    those it does not apply to: reported."""
+    grant = {"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*",
+             "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}
+    assert _status(grant, _deny("*", NotAction=READS)) == "PASS"
+    assert _status(grant, _deny({"AWS": "*"}, NotAction=READS)) == "PASS"
+    perimeter = _deny("*", NotAction=READS,
+                      Condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}})
+    assert _status(grant, perimeter) == "FAIL"
+    assert _status(grant) == "FAIL"

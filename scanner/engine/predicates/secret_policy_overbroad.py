@@ -21,9 +21,12 @@ from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.graph.schema import EdgeKind
 from scanner.policy.arn import arn_partition
+from scanner.policy.evaluate import PolicyKind, resource_part
 from scanner.policy.exposure import (EVERYONE, SECRET_RESOURCE_ACTIONS, StatementMatch,
-                                     grant_left, granted_actions, is_organization,
+                                     acts_on, grant_left, granted_actions, is_organization,
                                      overbroad_grants, principals_of)
+from scanner.policy.request import Request
+from scanner.policy.tri import Tri
 from scanner.policy.matching import action_matches
 from scanner.policy.parse import Policy
 
@@ -72,8 +75,9 @@ def _not_taken_back(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any], po
     IAM User Guide, "Policy evaluation logic": "An explicit deny in any of these policies
     overrides the allow"), and without a grantee left none beyond ``allowed`` (IAM conformance
     trial round 25: Allow 999999999999 secretsmanager:* beside Deny it NotAction
-    [GetSecretValue, DescribeSecret] FAILed). Everyone (``*``) and an organization are no one
-    principal: kept as they are."""
+    [GetSecretValue, DescribeSecret] FAILed). Everyone (``*``) loses only what a Deny of
+    everyone without a Condition takes back (a data perimeter's Deny leaves the grant to those
+    it spares); an organization is no one principal: kept as it is."""
     zone = ctx.index.trust_zone
     rctx = secret_resource_context(node_id, attrs, ctx.index.access_settings)
     out: list[StatementMatch] = []
@@ -87,6 +91,19 @@ def _not_taken_back(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any], po
                         and a not in SECRET_RESOURCE_ACTIONS)
         kept: dict[str, tuple[str, ...]] = {}
         for g in m.principals:
+            if g == EVERYONE and concrete:
+                # everyone: taken back only by a Deny of everyone that holds for every
+                # request -- Principal "*", no Condition, its Resource the secret's (a data
+                # perimeter's Deny leaves those it spares the grant)
+                left = tuple(a for a in concrete if not any(
+                    d.effect == "Deny" and not d.problems and d.principal is not None
+                    and d.principal.star and not d.conditions and acts_on(d, (a,))
+                    and resource_part(d, _probe(node_id, a), policy,
+                                      PolicyKind.RESOURCE) is Tri.TRUE
+                    for d in policy.statements)) + unknown
+                if left:
+                    kept[g] = m.actions if left == concrete + unknown else left
+                continue
             if g == EVERYONE or is_organization(g) or not concrete:
                 kept[g] = m.actions
                 continue
@@ -100,6 +117,11 @@ def _not_taken_back(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any], po
             out.append(replace(m, principals=tuple(g for g, a in kept.items() if a == actions),
                                actions=actions))
     return tuple(out)
+
+
+def _probe(resource: str, action: str) -> Request:
+    """A request for ``action`` on ``resource``, for a Resource element alone."""
+    return Request(principal_arn="", principal_account=None, action=action, resource=resource)
 
 
 def _rotation_role(ctx: RuleContext, node_id: str) -> str | None:
