@@ -34,6 +34,7 @@ from scanner.graph.schema import NodeKind
 from scanner.model import Snapshot
 from scanner.policy.exposure import (StatementMatch, outside_zone_grants,
                                      taken_back_principals, withheld_text)
+from scanner.policy.arn import principal_account
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "remove-external-grant"
@@ -127,14 +128,21 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     spared = [m for m in matches if m.via == "mentioned"]
     if spared:
         # the "*" grant reaches the account because ANOTHER statement (a Deny's exception:
-        # ArnNotLike aws:PrincipalArn <its ARN>) spares it: which edit is meant -- narrow the
-        # "*", or drop the exception -- is the owner's call (IAM conformance trial round 16:
-        # planning crashed, "internal error: ValueError", reading the "*" as a Principal map)
+        # ArnNotLike aws:PrincipalArn <its ARN>, or its NotPrincipal) spares it: which edit is
+        # meant -- narrow the "*", or drop the exception -- is the owner's call (IAM
+        # conformance trial round 16: planning crashed, "internal error: ValueError", reading
+        # the "*" as a Principal map)
+        accounts = {principal_account(p) for m in spared for p in m.principals}
+        by_not_principal = any(
+            st.effect == "Deny" and st.not_principal is not None
+            and any(principal_account(e) in accounts for e in st.not_principal.aws)
+            for st in policy.statements)
+        how = "NotPrincipal" if by_not_principal else "condition"
         raise PlanRefused(
             f"{', '.join(sorted({p for m in spared for p in m.principals}))} is let in by the "
             f"\"*\" grant of {', '.join(sorted({m.label for m in spared}))} because another "
-            "statement's condition spares it (a Deny's exception): narrow the \"*\" grant or "
-            "change that exception by hand")
+            f"statement's {how} spares it (a Deny's exception): narrow the "
+            f"\"*\" grant or change that exception by hand")
     named = {p for m in matches for p in m.principals
              if any(_matches(p, x) for x in principals)}
     # the secret's side of the request as the access analysis and the rule give it (its

@@ -137,6 +137,39 @@ _ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
 #: the case-sensitive pattern operators (IAM User Guide: StringLike "Case-sensitive matching";
 #: ArnEquals, ArnLike "Case-sensitive matching of the ARN")
 _LIKE_OPERATORS = _ARN_OPERATORS | {"stringlike", "stringnotlike"}
+#: the keys whose values are text their owner or caller chooses (tags, encryption-context
+#: pairs): a Bool condition on one may meet a value that is neither "true" nor "false"; every
+#: other key a policy compares with Bool is one AWS defines as Boolean ("true" or "false"
+#: when present). The one reading for the evaluator and the solver (scanner/policy/smt)
+FREE_TEXT_PREFIXES = ("aws:principaltag/", "aws:resourcetag/", "aws:requesttag/",
+                      "secretsmanager:resourcetag/", "kms:encryptioncontext:")
+
+
+def free_text_key(name: str) -> bool:
+    """``name`` (lower case) holds text its owner or caller chooses (``FREE_TEXT_PREFIXES``)."""
+    return name.startswith(FREE_TEXT_PREFIXES)
+
+
+_BOOLEANS = ("true", "false")
+
+
+#: the operators whose values take policy variables: IAM User Guide, "IAM policy elements:
+#: Variables and tags", Condition element: "You can use a policy variable for Condition values
+#: in any condition that involves the string operators or the ARN operators. ... You can't use
+#: a policy variable with other operators, such as Numeric, Date, Boolean, Binary, IP Address,
+#: or Null operators." In another operator's value ``${...}`` is the text it is (IAM
+#: conformance trial round 25: Bool aws:SecureTransport "${aws:PrincipalTag/secure}" was
+#: substituted, a confident ALLOWED)
+VARIABLE_OPERATORS = _STRING_OPERATORS | _ARN_OPERATORS
+
+
+def takes_variables(base: str) -> bool:
+    """A value of the operator ``base`` (lower case, no qualifier or IfExists) has its policy
+    variables substituted (``VARIABLE_OPERATORS``); the evaluator's and the solver's one
+    reading."""
+    return base in VARIABLE_OPERATORS
+
+
 #: keys whose value, when present, is always an ARN: IAM User Guide, "AWS global condition
 #: context keys", aws:PrincipalArn: "the Amazon Resource Name (ARN) of the principal that made
 #: the request"; aws:SourceArn: "the Amazon Resource Name (ARN) of the resource making a
@@ -326,6 +359,7 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
     policy_values: list[str] = []
     has_variables = False
     literal_marks = False  # a value holds LITERAL_STAR / LITERAL_QUESTION (an escape)
+    variables = variables and takes_variables(clause.base)
     for v in clause.values:
         if variables and "${" in v:
             has_variables = True
@@ -355,6 +389,13 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         # it is dropped like a void value (IAM conformance trial round 12: ArnLike
         # aws:PrincipalArn "*" left the principal whose ARN is unknown CONDITIONAL)
         policy_values = list(matchable_values(clause.base, policy_values))
+    if clause.base == "bool" and not free_text_key(key):
+        # IAM User Guide, "Condition operators": Bool is "Boolean matching" -- a key AWS
+        # defines as Boolean is "true" or "false" when present, so a value that is neither
+        # ("yes", an unsubstituted ${...}) matches no request, as a void value (IAM
+        # conformance trial round 25: Bool aws:SecureTransport "yes" was CONDITIONAL on an
+        # unknown key, the solver decided it)
+        policy_values = [v for v in policy_values if v.strip().lower() in _BOOLEANS]
     if state is KeyState.UNKNOWN and key in TIME_KEYS and request.time_floor is not None:
         return _after_floor(clause, tuple(policy_values), request.time_floor, negated)
     if state is KeyState.UNKNOWN:
@@ -407,6 +448,9 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
             return Tri.of(all(misses(r) for r in req_values)), ()
         return Tri.of(any(hits(r) for r in req_values)), ()
     except _Unparseable as exc:
+        if any("${" in p for p in policy_values) and not takes_variables(clause.base):
+            return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc} (a policy variable is "
+                                 f"not substituted in {clause.operator})",)
         return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}",)
 
 

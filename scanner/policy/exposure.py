@@ -324,8 +324,20 @@ def mentioned_accounts(st: Statement) -> list[tuple[str, str]]:
     pattern's literal head holding the whole account component (``matching.head_account``).
     The principals of such an account may be let in where the ``*`` stand-in, an account no
     policy names, is not (IAM conformance trial round 15: Allow * and a Deny unless
-    aws:PrincipalArn is 999999999999's -- 999's principals read, no path recorded it)."""
+    aws:PrincipalArn is 999999999999's -- 999's principals read, no path recorded it).
+
+    And the entries of a Deny's NotPrincipal: IAM User Guide, "AWS JSON policy elements:
+    NotPrincipal": with Deny it "explicitly denies all principals except the ones specified",
+    so the principals it lists (of their account: "you must also specify the account ARN of
+    the not-denied principal") escape the Deny the ``*`` stand-in does not (IAM conformance
+    trial round 25: Allow * beside Deny NotPrincipal [999999999999] -- the account's root user
+    read, no path recorded it, both rules PASSed)."""
     out: list[tuple[str, str]] = []
+    if st.effect == "Deny" and st.not_principal is not None:
+        for e in st.not_principal.aws:
+            acct = principal_account(e)
+            if acct is not None:
+                out.append((e, acct))
     for c in st.conditions:
         if c.key not in ACCOUNT_KEYS and c.key not in ARN_KEYS:
             continue

@@ -50,3 +50,21 @@ def test_a_reader_through_it_is_conditional_and_says_why() -> None:
     assert paths[APP_ROLE].decision == "CONDITIONAL"
     assert ALLOW_NOT_PRINCIPAL in paths[APP_ROLE].conditions
     assert paths[OTHER_ROLE].decision == "DENIED"
+
+
+def test_the_solver_leaves_it_undecided_too() -> None:
+    """IAM conformance trial round 25: the solver encoded the statement as the older text read
+    it (every principal not listed), and check_policy answered ALLOWED for the role it does
+    not list where the evaluator answers CONDITIONAL -- a disagreement. Not listed: not
+    encoded (UNKNOWN, the evaluator's CONDITIONAL); listed: DENIED by both."""
+    import pytest
+
+    pytest.importorskip("z3")
+    from scanner.policy.smt.questions import check_policy
+
+    policy = parse_policy(POLICY)
+    for who, expected in ((APP_ROLE, "UNKNOWN"), (OTHER_ROLE, "DENIED")):
+        request = Request(principal_arn=who, principal_account=MEMBER, action=GSV,
+                          resource=SECRET_ARN)
+        assert check_policy(policy, request, PolicyKind.RESOURCE, timeout_s=20).decision == \
+            expected, who

@@ -95,3 +95,25 @@ def test_prove_finds_the_reader_a_non_boolean_tag_does_not_stop(
     assert reader["status"] == "WITNESS", reader
     assert reader["witness"]["requests"]["secret"]["context"]["aws:sourceip"][0].startswith(
         "198.51.100.")
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "${aws:PrincipalTag/secure}"])
+def test_a_bool_value_no_boolean_key_can_have_matches_nothing_unknown_or_not(value: str) -> None:
+    """IAM conformance trial round 25: Bool aws:SecureTransport "yes" on a request whose
+    aws:SecureTransport the snapshot does not know. The key AWS defines as Boolean is "true"
+    or "false" when present (IAM User Guide, "Condition operators": Bool is "Boolean
+    matching"), absent otherwise: the condition holds in neither case -- the Allow never
+    applies, the Deny never does. The solver said so (DENIED / ALLOWED); the evaluator left
+    both CONDITIONAL on aws:securetransport."""
+    allow = {"Statement": [{**ALL, "Condition": {"Bool": {"aws:SecureTransport": value}}}]}
+    assert _both(allow, _request()) == ("DENIED", "DENIED")
+    deny = {"Statement": [ALL, {**ALL, "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": value}}}]}
+    assert _both(deny, _request()) == ("ALLOWED", "ALLOWED")
+    # ...IfExists: true when the key is absent, which the snapshot does not know
+    if_exists = {"Statement": [{**ALL, "Condition": {"BoolIfExists": {
+        "aws:SecureTransport": value}}}]}
+    assert _both(if_exists, _request()) == ("CONDITIONAL", "CONDITIONAL")
+    # a tag holds any text: Bool "yes" may be compared with a tag "yes" (unchanged)
+    tag = {"Statement": [{**ALL, "Condition": {"Bool": {TAG: value}}}]}
+    assert _both(tag, _request())[0] == "CONDITIONAL"
