@@ -1282,6 +1282,7 @@ def collect_processes(options: CollectOptions, processes: int,
         # review of the fourteenth session's merges: with --processes the bar showed no
         # phase at all during collection (the shards tell their own processes' bars nothing)
         progress.phase("collect", unit=f"{processes} shard processes")
+    _quiet_resource_tracker()
     with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
                                      dir=options.work_dir) as tmp:
         context = multiprocessing.get_context("spawn")
@@ -1319,6 +1320,23 @@ def collect_processes(options: CollectOptions, processes: int,
     if counter is not None:
         counter.add(result.api_calls)
     return result.path
+
+
+#: the warning filter of multiprocessing's resource tracker process (PYTHONWARNINGS: it
+#: inherits the environment, not this process's filters)
+_TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
+
+
+def _quiet_resource_tracker() -> None:
+    """A shard process killed (SIGKILL) leaves the pool's semaphores to the stdlib's resource
+    tracker, which cleans them up and warns "resource_tracker: There appear to be 1 leaked
+    semaphore objects to clean up at shutdown" on standard error -- after the one error line
+    that says which process ended and what to do, as the last line the user reads (conformance
+    and fault trials: it broke that line's test under load). Nothing is leaked once it has
+    cleaned up; the tracker, started with the pool, is told to keep that to itself."""
+    current = os.environ.get("PYTHONWARNINGS", "")
+    if _TRACKER_QUIET not in current.split(","):
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, (current, _TRACKER_QUIET)))
 
 
 def _shard_died(workers: Sequence[Any], processes: int) -> ProcessDied:
