@@ -80,3 +80,24 @@ def test_report_table_to_the_terminal_reads_a_read_only_folder(
     _read_only(monkeypatch, scanned)
     assert main(["report", "--in", str(scanned), "--format", "table"]) == 0
     assert "results" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--format", "table,pdf"], "--format: unknown report format 'pdf'"),
+    (["--accounts", "12345678901", "--role-name", "Audit"],
+     "malformed account id '12345678901': expected 12 digits"),
+])
+def test_a_mistyped_option_is_named_before_the_missing_region(
+        argv: list[str], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A new machine has no Region configured: `scan --format table,pdf` and `scan
+    --accounts 12345678901` answered 'no Region: give --regions ...', and only once a Region
+    was set named the format or the account id (two round trips for one command line)."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    assert main(["scan", "--out", str(tmp_path / "out"), *argv]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"secretgraph scan: error: {said}"), line
+    assert not (tmp_path / "out").exists()
