@@ -101,3 +101,32 @@ def test_a_mistyped_option_is_named_before_the_missing_region(
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"secretgraph scan: error: {said}"), line
     assert not (tmp_path / "out").exists()
+
+
+def _public(action: str) -> str:
+    import json
+
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": action,
+        "Resource": "*"}]})
+
+
+def test_a_public_policy_finding_names_the_policy_in_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The morning read: 'resource_policy allows everyone ...' (an attribute's name) on the
+    secret's finding and 'policy allows everyone ...' on the key's, which policy not said."""
+    import json
+
+    snapshot = tmp_path / "public.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=_public("secretsmanager:GetSecretValue"),
+                                    key_policy=_public("kms:Decrypt")))
+    main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), "-q",
+          "--rules", "secret-policy-public,kms-key-policy-public"])
+    document = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    said = {f["rule_id"]: f["message"] for f in document["findings"]
+            if f["status"] == "FAIL"}
+    assert said == {
+        "secret-policy-public": "the secret's resource policy allows everyone without a "
+                                "narrowing condition: statement 0 (Everyone)",
+        "kms-key-policy-public": "the key policy allows everyone without a narrowing "
+                                 "condition: statement 0 (Everyone)"}, said

@@ -43,14 +43,22 @@ from scanner.policy.exposure import (
 from scanner.policy.request import Request, action_dependent, reads_route
 
 
+#: the policy attributes the rules name (``field``), as a finding says them
+POLICY_WORDS = {"resource_policy": "the secret's resource policy", "policy": "the key policy"}
+
+
 def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                   args: Mapping[str, Any]) -> Result:
     field = str(args.get("field", "resource_policy"))
     policy, problem = policy_or_unknown(attrs, field, field, ctx)
     if problem is not None:
         return problem
+    # the policy in words in what the finding says: 'resource_policy allows everyone' (an
+    # attribute's name) and 'policy allows everyone' (which one?) were the morning's first
+    # two lines (user trial round 25)
+    named = POLICY_WORDS.get(field, field)
     if policy is None:
-        return Result(outcome=FALSE, facts=(("text", f"no {field}"),))
+        return Result(outcome=FALSE, facts=(("text", f"no {named}"),))
     matches = public_statements(policy)
     if matches:
         # a public grant the policy takes back from every outside caller with an explicit
@@ -93,9 +101,9 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             return Result(outcome=FALSE, facts=tuple(taken), evidence={
                 "taken_back": {label: list(d) for label, d in back.items()}})
     if not matches:
-        return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {field}"),))
+        return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {named}"),))
     labels = [m.label for m in matches]
-    text = f"{field} allows everyone without a narrowing condition: {', '.join(labels)}"
+    text = f"{named} allows everyone without a narrowing condition: {', '.join(labels)}"
     evidence: dict[str, Any] = {"statements": labels,
                                 "matched_statements": [m.to_json() for m in matches]}
     solver = prover(ctx)
