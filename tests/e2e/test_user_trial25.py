@@ -130,3 +130,41 @@ def test_a_public_policy_finding_names_the_policy_in_words(
                                 "narrowing condition: statement 0 (Everyone)",
         "kms-key-policy-public": "the key policy allows everyone without a narrowing "
                                  "condition: statement 0 (Everyone)"}, said
+
+
+def _public_secret_message(tmp_path: Path, key_policy: str) -> str:
+    import json
+
+    snapshot = tmp_path / "public-secret.json.gz"
+    write_snapshot(snapshot, estate(secret_policy=_public("secretsmanager:GetSecretValue"),
+                                    key_policy=key_policy))
+    main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "o"), "-q",
+          "--rules", "secret-policy-public"])
+    document = json.loads((tmp_path / "o" / "findings.json").read_text(encoding="utf-8"))
+    [message] = [f["message"] for f in document["findings"] if f["status"] == "FAIL"]
+    return str(message)
+
+
+def test_a_public_secret_policy_says_when_its_key_keeps_callers_outside_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's CRITICAL secret-policy-public said only 'allows everyone', while `access
+    --prove` on the same secret answered PROVEN_NONE (its key lets no one outside decrypt)
+    and secret-policy-external-account says 'currently blocked by key_policy' of the same
+    situation: the two answers read as contradictory."""
+    import json
+
+    from helpers.access_estate import CENTRAL
+
+    own_account_only = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+        "Action": "kms:*", "Resource": "*"}]})
+    assert _public_secret_message(tmp_path, own_account_only) == (
+        "the secret's resource policy allows everyone without a narrowing condition: "
+        "statement 0 (Everyone); a caller outside is currently blocked by key_policy")
+
+
+def test_a_public_secret_policy_with_a_public_key_says_nothing_blocks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message = _public_secret_message(tmp_path, _public("kms:Decrypt"))
+    assert message == ("the secret's resource policy allows everyone without a narrowing "
+                       "condition: statement 0 (Everyone)"), message

@@ -155,5 +155,12 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                           evidence=evidence)
         elif proof.decided_by != "evaluator":
             text = f"{text} ({proof.summary})"
-    return Result(outcome=TRUE, principals=("*",), facts=(("text", text),),
-                  evidence=with_reader_classes(ctx, node_id, evidence))
+    evidence = with_reader_classes(ctx, node_id, evidence)
+    # what keeps a caller outside out today, as secret-policy-external-account says it of an
+    # account (user trial round 25: the demo's CRITICAL said only 'allows everyone' while
+    # `access --prove` on it answered PROVEN_NONE -- its key lets no one outside decrypt)
+    outside = next((c for c in evidence.get("reader_classes") or ()
+                    if c.get("subject") == "*"), None)
+    if outside is not None and outside.get("decision") == "DENIED" and outside.get("blocked_by"):
+        text += "; a caller outside is currently blocked by " + ", ".join(outside["blocked_by"])
+    return Result(outcome=TRUE, principals=("*",), facts=(("text", text),), evidence=evidence)
