@@ -230,6 +230,17 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
             # found now, not after the scan: SQLite writes the file itself
             raise UsageError(f"--history {history}: the file is not writable (the scan is "
                              "recorded in it); nothing was scanned")
+    # what the command line alone can tell is wrong is said before the Region is looked for:
+    # a machine with none configured answered `--format table,pdf` and an 11-digit
+    # `--accounts` with 'no Region', naming the real mistake only once one was set (user
+    # trial round 25)
+    formats = parse_formats(args.format)
+    accounts = parse_list(args.accounts)
+    from scanner.collect import ACCOUNT_ID
+
+    for account in accounts:
+        if not ACCOUNT_ID.match(account):
+            raise UsageError(f"malformed account id {account!r}: expected 12 digits")
     # offline (--snapshot, --from-parts) nothing is collected: no Region to resolve, and no
     # AWS session to open for the profile's default (--regions is refused above)
     offline = args.snapshot is not None or args.from_parts is not None
@@ -238,7 +249,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         regions=regions,
         all_regions=all_regions,
         role_arn=args.role_arn,
-        accounts=parse_list(args.accounts),
+        accounts=accounts,
         org=args.org,
         role_name=args.role_name,
         external_id=args.external_id,
@@ -247,7 +258,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         endpoint_url=args.endpoint_url,
         max_workers=args.max_workers,
         out_dir=args.out,
-        formats=parse_formats(args.format),
+        formats=formats,
         fail_on=fail_on,
         config_path=args.config,
         rules_dirs=paths(args.rules_dir),

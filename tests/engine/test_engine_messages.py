@@ -75,7 +75,18 @@ def test_a_length_comparison_says_the_length_it_measured() -> None:
 
     fact = ("attr", "resource_policy", "length_ratio_at_least", {"ratio": 0.8, "limit": 20480},
             "<17500 characters>", False)
-    assert render_plain(fact) == "resource policy is 17500 characters long"
+    assert render_plain(fact).startswith("resource policy is 17500 characters long")
+
+
+def test_a_length_ratio_says_the_limit_and_where_it_warns() -> None:
+    """User trial round 25: 'resource policy is 17512 characters long' -- a number without
+    what it is measured against; the quota rule beside it says 'quota 50, warning at 40'."""
+    from scanner.engine.conditions import render_plain
+
+    fact = ("attr", "resource_policy", "length_ratio_at_least", {"ratio": 0.8, "limit": 20480},
+            "<20470 characters>", False)
+    assert render_plain(fact) == ("resource policy is 20470 characters long: 99% of the "
+                                  "20,480-character limit, warning at 80%")
 
 
 def _five_reasons_rule(tmp_path: Path) -> Path:
