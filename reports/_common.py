@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.policy.arn import arn_resource
+from scanner.policy.trust_zone import sources_words
 from scanner.textfit import invisible_pattern
 
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
@@ -167,18 +168,8 @@ def trust_zone_line(document: Mapping[str, Any]) -> str:
     zone = (document.get("scan") or {}).get("trust_zone")
     if not isinstance(zone, Mapping):
         return "trust zone: not recorded in this findings file"
-    parts = []
-    sources = list(zone.get("sources") or ())
-    in_org = "organization" in sources
-    if in_org:
-        parts.append(f"organization ({zone.get('organization_accounts', '?')})")
-    if "scanned_accounts" in sources:
-        parts.append(f"scanned accounts ({zone.get('scanned_accounts', '?')})")
-    if "config" in sources:
-        trusted = list(zone.get("trusted_accounts") or ())
-        parts.append(f"config trusted_accounts ({len(trusted)})")
-    line = (f"trust zone: {zone.get('accounts_count', '?')} account(s) from "
-            + " + ".join(parts or ["nowhere"]))
+    in_org = "organization" in list(zone.get("sources") or ())
+    line = f"trust zone: {sources_words(zone)}"
     # no Organization was read (a scan without --org): say so plainly, not "from no
     # organization" (a standalone-account trial)
     if in_org:

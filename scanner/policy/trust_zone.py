@@ -117,16 +117,26 @@ class TrustZone:
         return out
 
     def describe(self) -> str:
-        """One line for the terminal and HTML summaries."""
-        parts = []
-        if self.organization is not None:
-            parts.append(f"organization ({len(self.organization)})")
-        parts.append(f"scanned accounts ({len(self.scanned)})")
-        if self.trusted:
-            parts.append(f"config trusted_accounts ({len(self.trusted)})")
-        return (f"{len(self.accounts)} account(s): " + " + ".join(parts)
-                + ("" if self.organization is not None
-                   else "; not an Organization scan (no --org)"))
+        """One line for a remediation's refusal: the reports' words (``sources_words``)."""
+        return sources_words(self.to_json()) + ("" if self.organization is not None
+                                                else "; not an Organization scan (no --org)")
+
+
+def sources_words(zone: Mapping[str, Any]) -> str:
+    """"5 account(s) in organization (5) or scanned accounts (5)": a zone (its JSON, as
+    findings.json's ``scan.trust_zone`` holds it) and where its accounts come from. "in A or
+    B": the zone is their union, and an account of both counts once -- "from organization (5)
+    + scanned accounts (5)" beside "5 account(s)" read as a sum that did not add up (new-user
+    trial round 25)."""
+    sources = list(zone.get("sources") or ())
+    parts = []
+    if "organization" in sources:
+        parts.append(f"organization ({zone.get('organization_accounts', '?')})")
+    if "scanned_accounts" in sources:
+        parts.append(f"scanned accounts ({zone.get('scanned_accounts', '?')})")
+    if "config" in sources:
+        parts.append(f"config trusted_accounts ({len(list(zone.get('trusted_accounts') or ()))})")
+    return f"{zone.get('accounts_count', '?')} account(s) in " + " or ".join(parts or ["nowhere"])
 
 
 def estate_partition(snapshot: Snapshot) -> str:

@@ -119,13 +119,13 @@ def test_table_and_html_say_which_trust_zone_the_verdicts_used() -> None:
                                  "organization_read": False, "organization_accounts": None,
                                  "scanned_accounts": 4, "trusted_accounts": ["999999999999"]}
     # without --org no Organization was read: said plainly ("from no organization" was not)
-    line = ("trust zone: 5 account(s) from scanned accounts (4) + config trusted_accounts (1); "
+    line = ("trust zone: 5 account(s) in scanned accounts (4) or config trusted_accounts (1); "
             "not an Organization scan (no --org): every other account is outside")
     assert line in " ".join(render_table(doc).split())  # the table wraps it to the terminal
     assert line in render_html(doc)
     doc["scan"]["trust_zone"].update(sources=["organization", "scanned_accounts"],
                                      organization_read=True, organization_accounts=7)
-    assert "trust zone: 5 account(s) from organization (7) + scanned accounts (4)\n" in \
+    assert "trust zone: 5 account(s) in organization (7) or scanned accounts (4)\n" in \
         render_table(doc, width=200)
 
 

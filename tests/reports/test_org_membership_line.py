@@ -97,7 +97,7 @@ def test_unknown_membership_says_so() -> None:
 
 def test_a_findings_file_without_membership_reads_as_before() -> None:
     line = trust_zone_line(_zone(None))
-    assert line == ("trust zone: 1 account(s) from scanned accounts (1); not an Organization "
+    assert line == ("trust zone: 1 account(s) in scanned accounts (1); not an Organization "
                     "scan (no --org): every other account is outside")
 
 
