@@ -1,8 +1,9 @@
-"""`secretgraph rules list|validate`: show the rule catalog, check rule files.
+"""`secretgraph rules list|show|validate`: show the rule catalog or one rule, check rule files.
 
 ``rules list [--rules-dir DIR ...] [--compliance FRAMEWORK] [--format table|json]`` lists the
 built-in rules plus those of each ``--rules-dir`` directory; with ``--compliance`` only the rules
-mapped to that framework, with their controls. ``rules validate PATH...`` checks rule files (or
+mapped to that framework, with their controls. ``rules show RULE`` prints one rule: what it
+checks, why it matters, its parameters and what to do. ``rules validate PATH...`` checks rule files (or
 directories of them): schema, then the semantic pass; the first problem exits 2 naming file,
 rule and field.
 """
@@ -26,7 +27,8 @@ from scanner.engine.loader import (
 )
 from scanner.errors import InputError, UsageError
 
-HELP = "list the rules, or validate rule files (exit 2 naming file, rule and field)"
+HELP = ("list the rules, show one (what it checks, why, what to do), or validate rule files "
+        "(exit 2 naming file, rule and field)")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = ("print no list or count, only errors (the exit code says whether the rule files "
               "are valid)")
@@ -44,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "nist-800-53-r5, pci-dss-4.0, cis-aws), with their controls")
     lst.add_argument("--format", choices=("table", "json"), default="table",
                      help="table (default) or json (one object per rule)")
+    show = sub.add_parser("show", help="what one rule checks, why it matters and what to do")
+    show.add_argument("rule_id", metavar="RULE", help="a rule id (as `rules list` shows it)")
+    show.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
+                      dest="rules_dir", help="an extra directory of rule files (repeatable)")
+    show.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text (default) or json (the rule's fields)")
     val = sub.add_parser("validate", help="validate rule files or directories of them")
     val.add_argument("paths", nargs="+", metavar="PATH",
                      help="a rule file (.yaml, .yml) or a directory of them; repeatable. Each is "
@@ -108,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
         what = f" mapped to {framework}" if framework else ""
         print(f"\n{len(rows)} rule{'s' if len(rows) != 1 else ''}{what}")
         return 0
+    if action == "show":
+        return _show(args)
     if action == "validate":
         paths: list[Path] = []
         for raw in args.paths:
@@ -138,4 +148,70 @@ def run(args: argparse.Namespace) -> int:
         load_rule_paths([*sorted(builtin_files), *custom] if custom else paths)
         print(f"{len(paths)} rule file(s) valid")
         return 0
-    raise UsageError("expected an action: secretgraph rules list | validate PATH...")
+    raise UsageError("expected an action: secretgraph rules list | show RULE | validate PATH...")
+
+
+def _show(args: argparse.Namespace) -> int:
+    """`rules show RULE`: the rule's title, severity and resource kinds, what it checks (its
+    description), why it matters (rationale), its parameters with their defaults, what to do
+    (its remediation, and whether `remediate --apply` can do it), its compliance controls and
+    references -- the morning reader of a finding had docs/rules.md or findings.json for that
+    (new-user trial round 25: no `explain RULE`)."""
+    from scanner.engine.loader import automated_remediations
+    from scanner.suggest import suggest
+    from scanner.textfit import terminal_safe, wrap_to_width
+    from reports.table import terminal_width
+
+    ruleset = load_ruleset(args.rules_dir)
+    rule = ruleset.get(args.rule_id)
+    if rule is None:
+        raise UsageError(f"no rule {args.rule_id!r} (`secretgraph rules list` lists them)"
+                         + suggest(args.rule_id, [r.id for r in ruleset.rules]))
+    fix_id = str(rule.remediation.get("id", ""))
+    automated = fix_id in automated_remediations()
+    if args.format == "json":
+        print(json.dumps({
+            "id": rule.id, "title": rule.title, "severity": rule.severity.value,
+            "resource": list(rule.resources), "description": rule.description,
+            "rationale": rule.rationale,
+            "parameters": {n: {"type": p.type, "default": p.default,
+                               "description": p.description}
+                           for n, p in rule.parameters.items()},
+            "remediation": {**dict(rule.remediation), "automated": automated},
+            "compliance": {k: list(v) for k, v in rule.compliance.items()},
+            "references": list(rule.references), "path": rule.path}, indent=2))
+        return 0
+    width = max(60, terminal_width())
+    out: list[str] = []
+
+    def para(label: str, text: str) -> None:
+        out.append(f"{label}:")
+        # ids and control names are not broken at their hyphens
+        out.extend("  " + line for line in wrap_to_width(
+            " ".join(str(text).split()), width - 2, hyphens=False))
+
+    out.append(f"{rule.id}  {rule.severity.value}  ({', '.join(rule.resources)})")
+    out.extend(wrap_to_width(rule.title, width))
+    out.append("")
+    para("What it checks", rule.description)
+    para("Why it matters", rule.rationale)
+    if rule.parameters:
+        out.append("Parameters (config rules.<id>.parameters):")
+        for name, spec in rule.parameters.items():
+            out.extend("  " + line for line in wrap_to_width(
+                f"{name} = {json.dumps(spec.default)}: {' '.join(spec.description.split())}",
+                width - 2))
+    para("What to do", rule.remediation.get("description", ""))
+    how = (f"remediation {fix_id}: automated (`secretgraph remediate --in DIR` plans it, "
+           "`--apply` makes it)" if automated else
+           f"remediation {fix_id}: a manual step (`secretgraph remediate --in DIR` lists it)")
+    out.extend("  " + line for line in wrap_to_width(how, width - 2, hyphens=False))
+    if rule.compliance:
+        para("Compliance", "; ".join(f"{k}: {', '.join(v)}" for k, v in
+                                     rule.compliance.items()))
+    if rule.references:
+        out.append("References:")
+        out.extend(f"  {ref}" for ref in rule.references)
+    # a custom rule's text is the user's: no escape sequence reaches the terminal
+    print("\n".join(terminal_safe(line, newlines=False) for line in out))
+    return 0

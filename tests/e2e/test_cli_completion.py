@@ -24,7 +24,7 @@ def test_bash_completion(capsys: pytest.CaptureFixture[str]) -> None:
     script = capsys.readouterr().out
     assert {"scan", "access", "diff", "completion"} <= set(complete(script, "secretgraph", ""))
     assert complete(script, "secretgraph", "scan", "--role-") == ["--role-arn", "--role-name"]
-    assert complete(script, "secretgraph", "rules", "") [:2] == ["list", "validate"]
+    assert complete(script, "secretgraph", "rules", "") [:3] == ["list", "show", "validate"]
     assert "--format" in complete(script, "secretgraph", "rules", "list", "--fo")
     assert complete(script, "secretgraph", "access", "--i") == ["--in"]
     # a new user's trial: the word a command needs next, and a value that is a command name
