@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scanner.access.identity import IdentityResult
+from scanner.access.identity import UNKNOWN_IDENTITY, IdentityResult
 from scanner.access.report import GateVerdict
 from scanner.access.scp import GuardrailResult
 from scanner.policy.evaluate import PolicyResult, decide
@@ -283,7 +283,12 @@ def combine(g: GateInputs) -> Combined:
     # policies not collected" was shown twice in `access --why`; new-user trial round 24)
     id_unresolved = tuple(dict.fromkeys(
         ids.unresolved + (idk.unresolved if idk is not None and idk_shown else ())))
-    id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons)
+    # the Decrypt's reason once more only where it is its own: "identity policies not
+    # collected" is the same input for both actions (new-user trial round 25: three times in
+    # `access --why` for a principal of an account whose IAM was not read)
+    id_reasons = ids.reasons + (tuple(f"kms:Decrypt: {r}" for r in idk.reasons
+                                      if r not in ids.reasons
+                                      or r not in UNKNOWN_IDENTITY.reasons)
                                 if idk is not None and idk_shown else ())
     if g.cross_account and key_cross and idk is not None and idk.allow is not Tri.TRUE and \
             grant_self is not Tri.FALSE and k.grants_result is not None:

@@ -66,8 +66,9 @@ class IdentityResult:
 UNKNOWN_IDENTITY = IdentityResult(allow=Tri.UNKNOWN, deny=Tri.UNKNOWN,
                                   boundary_allow=Tri.UNKNOWN,
                                   unresolved=("identity policies not collected",),
-                                  reasons=("identity policies of this principal were not "
-                                           "collected",))
+                                  # the reason is the unresolved input itself: `access
+                                  # --why` says it once, as "? unresolved: ..."
+                                  reasons=("identity policies not collected",))
 
 
 _SERVICES: dict[int, tuple[Policy, frozenset[str]]] = {}
