@@ -21,6 +21,7 @@ folder per account, so memory does not grow with the number of accounts):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -1282,7 +1283,6 @@ def collect_processes(options: CollectOptions, processes: int,
         # review of the fourteenth session's merges: with --processes the bar showed no
         # phase at all during collection (the shards tell their own processes' bars nothing)
         progress.phase("collect", unit=f"{processes} shard processes")
-    _quiet_resource_tracker()
     with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
                                      dir=options.work_dir) as tmp:
         context = multiprocessing.get_context("spawn")
@@ -1290,9 +1290,10 @@ def collect_processes(options: CollectOptions, processes: int,
         # stopped shard could not remove its own
         shared = dataclasses.replace(options, rate_dir=Path(tmp) / "rate", work_dir=Path(tmp))
         jobs = [(shared, tmp, i, processes) for i in range(1, processes + 1)]
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=processes,
-                                                      mp_context=context,
-                                                      initializer=_shard_start)
+        with _quiet_resource_tracker():  # the pool's first semaphore starts the tracker
+            pool = concurrent.futures.ProcessPoolExecutor(max_workers=processes,
+                                                          mp_context=context,
+                                                          initializer=_shard_start)
         workers: list[Any] = []
         try:
             with _sigint_held():  # each submit starts a shard process (spawn)
@@ -1327,16 +1328,26 @@ def collect_processes(options: CollectOptions, processes: int,
 _TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
 
 
-def _quiet_resource_tracker() -> None:
+@contextlib.contextmanager
+def _quiet_resource_tracker() -> Iterator[None]:
     """A shard process killed (SIGKILL) leaves the pool's semaphores to the stdlib's resource
     tracker, which cleans them up and warns "resource_tracker: There appear to be 1 leaked
     semaphore objects to clean up at shutdown" on standard error -- after the one error line
     that says which process ended and what to do, as the last line the user reads (conformance
     and fault trials: it broke that line's test under load). Nothing is leaked once it has
-    cleaned up; the tracker, started with the pool, is told to keep that to itself."""
-    current = os.environ.get("PYTHONWARNINGS", "")
-    if _TRACKER_QUIET not in current.split(","):
-        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, (current, _TRACKER_QUIET)))
+    cleaned up; the tracker, started with the pool (its first semaphore), is told to keep
+    that to itself. Only while the pool is made: this process's environment is handed back
+    as it was (a process that goes on -- tests -- would pass the filter to every later
+    child, whose shards' command lines then carried it as a -W option)."""
+    before = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, (before, _TRACKER_QUIET)))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = before
 
 
 def _shard_died(workers: Sequence[Any], processes: int) -> ProcessDied:

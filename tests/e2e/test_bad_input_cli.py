@@ -161,7 +161,7 @@ def test_bad_usage_is_one_line_naming_the_command(
                "'remediate', 'export', 'report', 'iam-policy', 'deploy-templates', "
                "'completion'); did you mean scan? (see `secretgraph --help`)"),
     (["rules", "listt"], "secretgraph rules: error: argument ACTION: invalid choice: 'listt' "
-                         "(choose from 'list', 'validate'); did you mean list? (see "
+                         "(choose from 'list', 'show', 'validate'); did you mean list? (see "
                          "`secretgraph rules --help`)"),
     (["access", "--format", "jsn"], "secretgraph access: error: argument --format: invalid "
                                     "choice: 'jsn' (choose from 'table', 'json'); did you "
