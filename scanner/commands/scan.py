@@ -236,11 +236,9 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
     # trial round 25)
     formats = parse_formats(args.format)
     accounts = parse_list(args.accounts)
-    from scanner.collect import ACCOUNT_ID
+    from scanner.collect import check_account_ids
 
-    for account in accounts:
-        if not ACCOUNT_ID.match(account):
-            raise UsageError(f"malformed account id {account!r}: expected 12 digits")
+    check_account_ids(accounts)
     # offline (--snapshot, --from-parts) nothing is collected: no Region to resolve, and no
     # AWS session to open for the profile's default (--regions is refused above)
     offline = args.snapshot is not None or args.from_parts is not None

@@ -103,6 +103,22 @@ def test_a_mistyped_option_is_named_before_the_missing_region(
     assert not (tmp_path / "out").exists()
 
 
+def test_collect_names_a_mistyped_account_id_before_the_missing_region(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The same for `collect` (left by round 25): one check of an account id
+    (collect.check_account_ids) for scan, collect and the options they build."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    assert main(["collect", "--accounts", "12345678901", "--run-id", "r1", "--shard", "1/1",
+                 "--parts", str(tmp_path / "parts")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == ("secretgraph collect: error: malformed account id '12345678901': "
+                    "expected 12 digits"), line
+    assert not (tmp_path / "parts").exists()
+
+
 def _public(action: str) -> str:
     import json
 
