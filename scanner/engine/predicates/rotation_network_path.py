@@ -686,7 +686,7 @@ def _refused(peerings: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any],
         return ""
     text = ": " + ", ".join(f"{pcx} is {status}" for pcx, status, _ in gone)
     overlaps = sorted({(c, o) for _, _, cidrs in gone for c in cidrs for o in own_cidrs
-                       if _overlap(c, o)})
+                       if overlaps(c, o)})
     if overlaps:
         text += "; " + ", ".join(f"the database VPC's {c} overlaps the Lambda VPC's {o}"
                                  for c, o in overlaps) + \
@@ -701,13 +701,13 @@ def _elsewhere(tables: Iterable[Mapping[str, Any]], cidrs: Sequence[str]) -> str
     (longest prefix match). A table holds one route per destination (CreateRoute:
     RouteAlreadyExists), so a block already routed elsewhere -- the central VPC's peering to
     the same block, ground-truth trial round 18 -- keeps the database's peering out."""
-    routes = [(_net(str(r.get("destination_cidr"))), str(r.get("target_id")))
+    routes = [(network(route_destination(r) or ""), str(r.get("target_id")))
               for t in tables for r in t.get("routes") or ()
-              if r.get("destination_cidr") and r.get("target_type") != "local"
+              if route_destination(r) and r.get("target_type") != "local"
               and r.get("state", "active") == "active"]
     said: list[str] = []
     for c in cidrs:
-        block = _net(c)
+        block = network(c)
         if block is None:
             continue
         inside = sorted((str(d), tgt) for d, tgt in routes
@@ -721,20 +721,6 @@ def _elsewhere(tables: Iterable[Mapping[str, Any]], cidrs: Sequence[str]) -> str
                 d, tgt = max(over, key=lambda x: x[0].prefixlen)
                 said.append(f"{c} goes to {tgt} instead (route {d})")
     return f" ({', '.join(dict.fromkeys(said))})" if said else ""
-
-
-def _net(cidr: str) -> "ipaddress.IPv4Network | ipaddress.IPv6Network | None":
-    try:
-        return ipaddress.ip_network(cidr, strict=False)
-    except (ValueError, TypeError):
-        return None
-
-
-def _overlap(a: str, b: str) -> bool:
-    try:
-        return ipaddress.ip_network(a, strict=False).overlaps(ipaddress.ip_network(b, strict=False))
-    except (ValueError, TypeError):
-        return False
 
 
 def _peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
