@@ -685,11 +685,11 @@ def _refused(peerings: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any],
     if not gone:
         return ""
     text = ": " + ", ".join(f"{pcx} is {status}" for pcx, status, _ in gone)
-    overlaps = sorted({(c, o) for _, _, cidrs in gone for c in cidrs for o in own_cidrs
-                       if overlaps(c, o)})
-    if overlaps:
+    shared = sorted({(c, o) for _, _, cidrs in gone for c in cidrs for o in own_cidrs
+                     if overlaps(c, o)})
+    if shared:
         text += "; " + ", ".join(f"the database VPC's {c} overlaps the Lambda VPC's {o}"
-                                 for c, o in overlaps) + \
+                                 for c, o in shared) + \
             ": VPCs with overlapping CIDR blocks cannot be peered (renumber one, or rotate " \
             "from a Lambda in a VPC that does not overlap the database's)"
     return text
