@@ -326,8 +326,7 @@ def find_principals(report: Any, query: str, snapshot: Any = None) -> frozenset[
     # principal by that ARN, name or account" beside its kms-key-policy-excess-grant finding)
     # (IAM roles and users; a session ARN is asked about as its role, below)
     for grant in [g for sa in list(report.secrets.values()) + list(report.replicas.values())
-                  for g in getattr(sa, "grants", ())] + \
-            [g for k in getattr(report, "keys", {}).values() for g in k.grants]:
+                  for g in sa.grants] + [g for k in report.keys.values() for g in k.grants]:
         arn = parse_arn(grant.principal) if grant.scope == "principal" else None
         if arn is not None and arn.service == "iam":
             known.setdefault(grant.principal, grant.account_id)

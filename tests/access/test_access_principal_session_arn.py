@@ -22,8 +22,9 @@ SESSION = "arn:aws:sts::270321700742:assumed-role/PaymentsApp/nightly-export"
 def _report(*principals: str) -> SimpleNamespace:
     paths = [SimpleNamespace(principal=p, principal_account=p.split(":")[4]) for p in principals]
     secret = "arn:aws:secretsmanager:us-east-1:463154784078:secret:shared/feed-AbCdEf"
-    return SimpleNamespace(secrets={secret: SimpleNamespace(paths=paths, secret_arn=secret)},
-                           replicas={})
+    return SimpleNamespace(secrets={secret: SimpleNamespace(paths=paths, secret_arn=secret,
+                                                            grants=())},
+                           replicas={}, keys={})
 
 
 def test_a_session_arn_answers_with_its_role() -> None:
