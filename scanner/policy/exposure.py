@@ -12,6 +12,7 @@ edit -- exactly the same statements.
 * ``overbroad_grants``: Allow to other accounts (or everyone) of Secrets Manager actions beyond
   the allowed read actions, or Allow with NotAction; a ``*`` statement grants whom its
   narrowing conditions let in (``confined_accounts``: none but the own account -> no one else).
+* ``overbroad_left``: what of those grants the policy's own explicit Deny does not take back.
 * ``excess_key_grants``: a key policy's kms:Decrypt to principals of other accounts that no
   secret encrypted with the key grants GetSecretValue (whom a secret grants: the access
   analysis' answer, passed in).
@@ -19,7 +20,7 @@ edit -- exactly the same statements.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -982,6 +983,63 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
             out.append(_match(st, principals=others, via="condition", condition_key=key,
                               actions=extra))
     return tuple(out)
+
+
+def overbroad_left(policy: Policy, matches: tuple[StatementMatch, ...], *, resource: str,
+                   zone: TrustZone, resource_ctx: "ResourceContext",
+                   allowed: tuple[str, ...]) -> tuple[StatementMatch, ...]:
+    """``matches`` (``overbroad_grants``) without the actions the policy's own explicit Deny
+    takes back from the grantee for certain (``grant_left``, the reading of
+    secret-policy-external-account: IAM User Guide, "Policy evaluation logic": "An explicit
+    deny in any of these policies overrides the allow"), and without a grantee left none
+    beyond ``allowed`` (IAM conformance trial round 25: Allow 999999999999 secretsmanager:*
+    beside Deny it NotAction [GetSecretValue, DescribeSecret] FAILed). Everyone (``*``) loses
+    only what a Deny of everyone without a Condition takes back (a data perimeter's Deny
+    leaves the grant to those it spares); an organization is no one principal: kept as it is.
+    ``resource_ctx``: the secret's side of the request
+    (scanner.access.graph_io.secret_resource_context)."""
+    out: list[StatementMatch] = []
+    for m in matches:
+        st = next((x for x in policy.statements if x.index == m.index), None)
+        # the concrete actions beyond ``allowed`` the statement grants on the secret, and an
+        # unknown secretsmanager: name it grants (excess_actions), which no Deny is asked about
+        concrete = tuple(a for a in (granted_actions(st) if st is not None else ())
+                         if not any(action_matches(x, a) for x in allowed))
+        unknown = tuple(a for a in m.actions if a.lower().startswith("secretsmanager:")
+                        and a not in SECRET_RESOURCE_ACTIONS)
+        kept: dict[str, tuple[str, ...]] = {}
+        for g in m.principals:
+            if g == EVERYONE and concrete:
+                # everyone: taken back only by a Deny of everyone that holds for every
+                # request -- Principal "*", no Condition, its Resource the secret's (a data
+                # perimeter's Deny leaves those it spares the grant)
+                left = tuple(a for a in concrete if not any(
+                    d.effect == "Deny" and not d.problems and d.principal is not None
+                    and d.principal.star and not d.conditions and acts_on(d, (a,))
+                    and resource_part(d, _resource_probe(resource, a), policy,
+                                      PolicyKind.RESOURCE) is Tri.TRUE
+                    for d in policy.statements)) + unknown
+                if left:
+                    kept[g] = m.actions if left == concrete + unknown else left
+                continue
+            if g == EVERYONE or is_organization(g) or not concrete:
+                kept[g] = m.actions
+                continue
+            left = grant_left(policy, m, g, resource=resource, zone=zone,
+                              resource_ctx=resource_ctx, actions=concrete)[0] + unknown
+            if left:
+                kept[g] = m.actions if st is not None and st.not_actions is not None \
+                    and left == concrete else left
+        # one match per set of actions left (the grantees of a statement usually share one)
+        for actions in dict.fromkeys(kept.values()):
+            out.append(replace(m, principals=tuple(g for g, a in kept.items() if a == actions),
+                               actions=actions))
+    return tuple(out)
+
+
+def _resource_probe(resource: str, action: str) -> Request:
+    """A request for ``action`` on ``resource``, for a Resource element alone."""
+    return Request(principal_arn="", principal_account=None, action=action, resource=resource)
 
 
 def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool], *,
