@@ -15,7 +15,7 @@ cannot tell (deployment trial round 2).
   next one rather than forgotten.
 
 Pure: the history store reads and writes it (scanner.history.s3_store, ``securityhub.json``),
-the pipeline's export stage updates it (scanner.pipeline.export_securityhub)."""
+the pipeline's export stage updates it (scanner.hub_export.export_securityhub)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ ledger (``notifications.json``: the last scan whose notification was settled) ke
 one owed, and the next run sends it first (``settle_owed``), so no alert is lost. A Security
 Hub export that did not wholly land fails the run after that (``DeliveryFailed``: the
 OnFailure destination tells the topic); the history's Security Hub export ledger keeps what
-did not land owed to the next night's export (scanner.pipeline._export_with_ledger). The collaborators that touch AWS outside the pipeline (the SNS publisher, the
+did not land owed to the next night's export (scanner.hub_export.export_with_ledger). The collaborators that touch AWS outside the pipeline (the SNS publisher, the
 Security Hub client, the caller identity) are fields of ``Collaborators``; so is
 ``snapshot_for``, which tests use to evaluate a snapshot of their choosing instead of
 collecting.

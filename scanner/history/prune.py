@@ -10,7 +10,7 @@ prune never deletes a scan a later command still needs:
   that scan's findings document and from the newest scan's when that one is incomplete
   (scanner.pipeline.with_first_seen); and without an export ledger (the SQLite store keeps
   none) its Security Hub export archives against the newest complete scan's export and every
-  export after it (scanner.pipeline._export_with_ledger). The newest scan is always among
+  export after it (scanner.hub_export.export_with_ledger). The newest scan is always among
   these (with no complete scan it is kept as the newest of ``EXPORT_WINDOW``).
 * **with no complete scan at all**, the newest ``EXPORT_WINDOW`` scans: the next export reads
   as many, and first_seen is carried from the newest.
@@ -34,7 +34,8 @@ from typing import Iterable, Sequence
 from scanner.errors import UsageError
 from scanner.history.records import ScanRecord, future_scans, started_at_of
 
-#: scanner.pipeline.EXPORT_WINDOW (not imported: the pipeline imports the reports)
+#: how many recorded scans the Security Hub export reads at the most (scanner.hub_export
+#: imports it: one constant for what the export reads and what pruning keeps)
 EXPORT_WINDOW = 31
 
 

@@ -455,7 +455,7 @@ class S3HistoryStore:
                          {"format": NOTIFICATIONS_FORMAT, "settled_through": scan_id},
                          "the notification ledger")
 
-    # ---- the Security Hub export ledger (scanner.pipeline.export_securityhub) -------------
+    # ---- the Security Hub export ledger (scanner.hub_export.export_securityhub) -------------
 
     def securityhub_ledger(self) -> "ExportLedger | None":
         """The Security Hub export ledger; None when no export has written one."""

@@ -87,9 +87,9 @@ def test_a_scan_whose_start_cannot_be_read_is_kept() -> None:
 def test_without_a_complete_scan_the_scans_the_next_export_reads_are_kept() -> None:
     """Organization-scale trial round 3: with no complete scan the next scan's Security Hub
     export reads the newest EXPORT_WINDOW scans (and first_seen comes from the newest)."""
-    from scanner.pipeline import EXPORT_WINDOW as PIPELINE_WINDOW
+    from scanner.hub_export import EXPORT_WINDOW as EXPORT_READS
 
-    assert EXPORT_WINDOW == PIPELINE_WINDOW
+    assert EXPORT_WINDOW is EXPORT_READS  # one constant: what the export reads, pruning keeps
     records = [_rec(f"s{i:02}", 60 - i, complete=False) for i in range(40)]
     plan = plan_prune(records, Retention(count=1), NOW)
     assert _ids(plan.keep) == _ids(records[-EXPORT_WINDOW:])
