@@ -82,3 +82,36 @@ def test_the_whole_table_is_written_as_it_is_made_with_the_same_text() -> None:
         write_table(doc, out, width=width)
         assert out.getvalue() == render_table(doc, width=width)
         assert out.getvalue().endswith("\n") and "\n\n\n" not in out.getvalue()
+
+
+def test_a_capped_table_says_how_many_rows_each_rule_has() -> None:
+    """New-user trial round 25: at 1,000 accounts the terminal showed the first 200 rows of
+    each severity and "... 245747 more MEDIUM row(s)", not which rules they were. When rows
+    are left out, a block counts each rule's failing, unknown and muted rows; a table that
+    shows every row has no such block."""
+    import copy
+
+    doc = sample_document()
+    base = next(f for f in doc["findings"] if f["status"] == "FAIL")
+    rows = []
+    for i in range(30):
+        f = copy.deepcopy(base)
+        f["id"] = f"sgf-{i:032x}"
+        f["rule_id"] = "secret-rotation-disabled" if i < 20 else "secret-unused"
+        f["severity"] = "MEDIUM"
+        f["status"] = "UNKNOWN" if i in (3, 25) else "FAIL"
+        rows.append(f)
+    doc = dict(doc, findings=rows)
+
+    capped = render_table(doc, width=100, max_rows=5)
+    block = capped.split("Rows by rule")[1].split("\n\n")[0]
+    lines = [" ".join(x.split()) for x in block.splitlines()]
+    assert "MEDIUM secret-rotation-disabled 19 1" in lines
+    assert "MEDIUM secret-unused 9 1" in lines
+    # most rows first
+    assert lines.index("MEDIUM secret-rotation-disabled 19 1") < \
+        lines.index("MEDIUM secret-unused 9 1")
+    assert "Rows by rule" not in render_table(doc, width=100)
+    assert "Rows by rule" not in render_table(doc, width=100, max_rows=30)
+    # fits an 80-column terminal
+    assert all(len(x) <= 80 for x in render_table(doc, width=80, max_rows=5).splitlines())
