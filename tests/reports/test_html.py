@@ -474,3 +474,13 @@ def test_the_summary_lines_wrap_a_long_token() -> None:
     css = (Path(reports.html.__file__).parent / "static" / "report.css").read_text("utf-8")
     rule = re.search(r"\.summary-line\{([^}]*)\}", css)
     assert rule is not None and "overflow-wrap:anywhere" in rule.group(1)
+
+
+def test_the_access_filters_say_they_count_reader_accounts_not_reads() -> None:
+    """New-user trial round 25: "Broken (1)" stood beside "3 broken reads" in the section's
+    head: the chips count the reader accounts (the rows they filter), the head counts reads."""
+    html = _html()
+    chips = html.split('class="chips access-filters"')[1].split("</div>")[0]
+    assert 'aria-label="Show reader accounts"' in chips
+    assert "Reader accounts:" in chips
+    assert chips.index("Reader accounts:") < chips.index("Broken (")
