@@ -29,7 +29,6 @@ import gc
 import json
 import logging
 import os
-import re
 import signal
 import tempfile
 import threading
@@ -59,6 +58,9 @@ from scanner.aws.throttle import (
 )
 from scanner.aws.throttle import DEFAULT_SECONDS as DEFAULT_THROTTLE_SECONDS
 from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
+from scanner.central_account import (AccountStats, UNREAD_ACCOUNT,
+                                     check_central_account, choose_central_account,
+                                     listing_unread, region_stats)
 from scanner.collectors.base import Recorder
 from scanner.errors import (
     Cancelled,
@@ -78,6 +80,7 @@ from scanner.model import (
     Secret,
     to_jsonable,
 )
+from scanner.policy.arn import is_account_id
 from scanner.snapshot_io import SnapshotWriter
 
 if TYPE_CHECKING:
@@ -86,7 +89,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 GLOBAL = "global"
 
 SessionFactory = Callable[["CollectOptions"], boto3.Session]
@@ -150,7 +152,7 @@ def check_account_ids(accounts: Iterable[str]) -> None:
     """UsageError for an --accounts id that is not 12 digits: said by scan and collect before
     anything else is looked for (the Region: user trial round 25), and by validate_options."""
     for account in accounts:
-        if not ACCOUNT_ID.match(account):
+        if not is_account_id(account):
             raise UsageError(f"malformed account id {account!r}: expected 12 digits")
 
 
@@ -202,188 +204,6 @@ def default_session_factory(options: CollectOptions) -> boto3.Session:
 def snapshot_path(out: Path) -> Path:
     out = Path(out)
     return out / "snapshot.json.gz" if out.is_dir() else out
-
-
-# --------------------------------------------------------------------------- central account
-
-
-_ACCOUNT_IN_PRINCIPAL = re.compile(r"(?:^|:)([0-9]{12})(?::|$)")
-
-
-def policy_grant_accounts(policy: str | None) -> set[str]:
-    """Account ids named by the AWS principals of Allow statements of a resource policy."""
-    if not policy:
-        return set()
-    try:
-        document = json.loads(policy)
-    except ValueError:
-        return set()
-    statements = document.get("Statement", []) if isinstance(document, dict) else []
-    if isinstance(statements, dict):
-        statements = [statements]
-    accounts: set[str] = set()
-    for statement in statements:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal")
-        values: list[Any] = []
-        if isinstance(principal, dict):
-            aws = principal.get("AWS", [])
-            values = aws if isinstance(aws, list) else [aws]
-        for value in values:
-            match = _ACCOUNT_IN_PRINCIPAL.search(str(value))
-            if match:
-                accounts.add(match.group(1))
-    return accounts
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccountStats:
-    """What central-account inference looks at (per account, summed over regions)."""
-
-    secrets: int = 0  # primary secrets
-    cmk_secrets: int = 0  # primaries encrypted with a customer-managed key (KmsKeyId set)
-    shared_secrets: int = 0  # primaries whose policy grants principals of another account
-    #: primaries whose resource policy was not read: each may or may not be shared
-    policies_unread: int = 0
-    #: scanned Regions whose Secrets Manager listing was not read (1 for an account not read
-    #: at all: role not assumed, collection crashed, part missing): its figures are unknown
-    listings_unread: int = 0
-
-    def plus(self, other: "AccountStats") -> "AccountStats":
-        return AccountStats(secrets=self.secrets + other.secrets,
-                            cmk_secrets=self.cmk_secrets + other.cmk_secrets,
-                            shared_secrets=self.shared_secrets + other.shared_secrets,
-                            policies_unread=self.policies_unread + other.policies_unread,
-                            listings_unread=self.listings_unread + other.listings_unread)
-
-    def to_json(self) -> dict[str, int]:
-        """The figures a snapshot part carries (scanner.shards; whole numbers only)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "AccountStats":
-        """From a part's ``stats``; a part written before ``policies_unread`` and
-        ``listings_unread`` existed reads as fully read (nothing else is known of it)."""
-        return cls(**{f.name: int(data.get(f.name, 0)) for f in dataclasses.fields(cls)})
-
-
-#: A listing refused because the Region is not enabled for the account is not an unknown one:
-#: "The act of disabling a Region will remove all IAM access to any resources that reside in
-#: that Region" (AWS Account Management API Reference, DisableRegion), and an opt-in Region
-#: never enabled holds nothing ("you must enable it before you can create and manage
-#: resources", AWS General Reference, Managing AWS Regions): no principal reads a secret there.
-_LISTING_EMPTY_KINDS = frozenset({"region_disabled"})
-
-
-def listing_unread(region: RegionSnapshot, coverage: Iterable[CoverageEntry]) -> bool:
-    """Whether the Secrets Manager listing of one account-Region is unknown: it failed (a page
-    of it: the collector keeps no partial listing) for another reason than a disabled
-    Region."""
-    if secretsmanager.SERVICE not in region.unread_services:
-        return False
-    kinds = {c.error_kind for c in coverage if c.service == secretsmanager.SERVICE
-             and c.operation != "GetResourcePolicy"}
-    return not kinds or not kinds <= _LISTING_EMPTY_KINDS
-
-
-def region_stats(secrets: Iterable[Secret], *, listing_read: bool = True) -> AccountStats:
-    if not listing_read:
-        return AccountStats(listings_unread=1)
-    primaries = [s for s in secrets if not s.is_replica]
-    return AccountStats(
-        secrets=len(primaries),
-        cmk_secrets=sum(1 for s in primaries if s.kms_key_id),
-        shared_secrets=sum(
-            1 for s in primaries if policy_grant_accounts(s.resource_policy) - {s.account_id}
-        ),
-        policies_unread=sum(1 for s in primaries if "resource_policy" in s.unread),
-    )
-
-
-#: an account not read at all (not assumed, crashed, no part): its figures are unknown
-UNREAD_ACCOUNT = AccountStats(listings_unread=1)
-
-
-@dataclass(frozen=True, kw_only=True)
-class CentralChoice:
-    """The scan's central account and how it was chosen: ``flag`` (--central-account),
-    ``inferred``, ``none`` (no scanned account holds a secret, every listing read) or
-    ``withheld`` (an account whose secrets were not all read could have won: no central
-    account; ``reason`` says which)."""
-
-    account: str | None
-    source: str
-    reason: str | None = None
-
-
-def _best_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str]:
-    """The most an account's figures could be, as an inference key (lower wins)."""
-    account, s = item
-    if s.listings_unread:
-        return (float("-inf"), float("-inf"), float("-inf"), "")
-    return (-(s.shared_secrets + s.policies_unread), -s.cmk_secrets, -s.secrets, account)
-
-
-def _worst_case(item: tuple[str, AccountStats]) -> tuple[float, float, float, str]:
-    account, s = item
-    return (-s.shared_secrets, -s.cmk_secrets, -s.secrets, account)
-
-
-def check_central_account(account: str) -> None:
-    """A UsageError when ``--central-account`` is not a 12-digit account id (a scan of AWS and
-    `scan --snapshot` alike)."""
-    if not ACCOUNT_ID.match(account):
-        raise UsageError(f"malformed --central-account {account!r}: expected 12 digits")
-
-
-def choose_central_account(stats: Mapping[str, AccountStats], *, accounts: Iterable[str],
-                           flag: str | None = None) -> CentralChoice:
-    """The one central-account choice of `scan` and `scan --from-parts` (docs/collection.md,
-    Central-account inference): the account that holds the most secrets shared with other
-    accounts' principals; ties go to the most CMK-encrypted secrets, then the most secrets,
-    then the lowest account id; never an account with no secret.
-
-    ``accounts`` are the scanned accounts; one without ``stats`` was not read. The choice is
-    withheld when an account whose listing or policies were not read could have won (fault
-    trial round 3: a throttled central listing made a member "central", and `export
-    securityhub --mode central` sent every finding there)."""
-    if flag:
-        return CentralChoice(account=flag, source="flag")
-    everything = {a: stats.get(a, UNREAD_ACCOUNT) for a in accounts}
-    everything.update({a: s for a, s in stats.items() if a not in everything})
-    candidates = [(a, s) for a, s in everything.items() if s.secrets > 0]
-    best = min(candidates, key=_worst_case) if candidates else None
-    rivals = [(a, s) for a, s in sorted(everything.items())
-              if (s.listings_unread or s.policies_unread) and (best is None or a != best[0])
-              and (best is None or _best_case((a, s)) < _worst_case(best))]
-    if rivals:
-        unread = [a for a, s in rivals if s.listings_unread]
-        if unread:
-            what = (f"the Secrets Manager listing of {_some(unread)} was not read "
-                    "(docs/collection.md)")
-        else:
-            what = (f"resource policies of {_some([a for a, _ in rivals])} were not read "
-                    "(docs/collection.md)")
-        return CentralChoice(account=None, source="withheld",
-                             reason=f"central-account inference withheld: {what}; name it "
-                                    "with --central-account")
-    if best is None:
-        return CentralChoice(account=None, source="none")
-    return CentralChoice(account=best[0], source="inferred")
-
-
-def _some(accounts: list[str]) -> str:
-    shown = ", ".join(accounts[:3])
-    more = len(accounts) - 3
-    return (f"account {shown}" if len(accounts) == 1 else
-            f"accounts {shown}" + (f" and {more} more" if more > 0 else ""))
-
-
-def infer_central_account(stats: Mapping[str, AccountStats]) -> str | None:
-    """The inferred central account of ``stats`` (every account in it scanned), or None when
-    there is none or it is withheld (choose_central_account)."""
-    return choose_central_account(stats, accounts=stats).account
 
 
 # --------------------------------------------------------------------------- temp store

@@ -322,7 +322,7 @@ def _named_central(snapshot: Snapshot, account: str, path: Path) -> Snapshot:
     from scanner.errors import UsageError
     from scanner.snapshot_io import write_snapshot
 
-    from scanner.collect import check_central_account
+    from scanner.central_account import check_central_account
 
     check_central_account(account)  # as a scan of AWS says it
     meta = snapshot.meta

@@ -441,7 +441,7 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
     manifests' own ``failed_accounts`` are added. A part present for a "failed" account wins:
     a retried batch that succeeded later is not reported as missing.
     """
-    from scanner.collect import AccountStats, choose_central_account
+    from scanner.central_account import AccountStats, choose_central_account
     from scanner.snapshot_io import SnapshotWriter
 
     run_id = resolve_run_id(store, run_id)

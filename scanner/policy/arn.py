@@ -35,7 +35,8 @@ def parse_arn(text: str) -> Arn | None:
 
 
 def is_account_id(text: str) -> bool:
-    return len(text) == 12 and text.isdigit()
+    """Twelve ASCII digits (``str.isdigit`` alone takes other scripts' digits, "١٢٣...")."""
+    return len(text) == 12 and text.isascii() and text.isdigit()
 
 
 def arn_account(text: str) -> str | None:

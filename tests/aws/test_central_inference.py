@@ -17,7 +17,8 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from scanner.aws.executor import SynchronousExecutor
-from scanner.collect import AccountStats, CollectOptions, choose_central_account, collect
+from scanner.collect import CollectOptions, collect
+from scanner.central_account import AccountStats, choose_central_account
 from scanner.snapshot_io import read_snapshot
 
 REGION = "us-east-1"
@@ -80,7 +81,7 @@ def test_the_flag_wins_whatever_was_read() -> None:
 def test_a_disabled_region_holds_no_secret_and_withholds_nothing() -> None:
     """Fault trial round 3: an opt-in Region not enabled for an account (region_disabled)
     cannot hold secrets; its refused listing is not an unread one."""
-    from scanner.collect import listing_unread
+    from scanner.central_account import listing_unread
     from scanner.model import CoverageEntry, RegionSnapshot
 
     region = RegionSnapshot(region="ap-southeast-3", unread_services=("secretsmanager",))

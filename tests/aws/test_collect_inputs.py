@@ -11,13 +11,8 @@ import pytest
 from moto import mock_aws
 
 from scanner.aws.executor import SynchronousExecutor
-from scanner.collect import (
-    AccountStats,
-    CollectOptions,
-    collect,
-    infer_central_account,
-    policy_grant_accounts,
-)
+from scanner.collect import CollectOptions, collect
+from scanner.central_account import AccountStats, infer_central_account, policy_grant_accounts
 from scanner.errors import CredentialsError, UsageError
 
 REGION = "us-east-1"
