@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from scanner.policy.arn import is_account_id
 from scanner.errors import InputError, SecretgraphError
 from scanner.findings import Severity
 from scanner.history.diff_org import ORG_KINDS
@@ -64,9 +65,6 @@ log = logging.getLogger("secretgraph.deploy")
 
 _SNS_SUBJECT_MAX = 100
 _SNS_MESSAGE_MAX = 250_000  # bytes; SNS allows 256 KiB
-
-
-_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 #: the scan's input files: kind -> the variable naming it
 INPUT_VARIABLES = {"config": "SECRETGRAPH_CONFIG", "suppressions": "SECRETGRAPH_SUPPRESSIONS",
@@ -150,7 +148,7 @@ class HandlerConfig:
         accounts = items("SECRETGRAPH_ACCOUNTS")
         regions = _checked_regions(items("SECRETGRAPH_REGIONS"))
         for account in accounts:
-            if not _ACCOUNT_ID.match(account):
+            if not is_account_id(account):
                 raise InputError(f"SECRETGRAPH_ACCOUNTS (the Accounts parameter): malformed "
                                  f"account id {account!r}: expected 12 digits")
         if org and accounts:
@@ -165,7 +163,7 @@ class HandlerConfig:
         if not org and not accounts:
             raise InputError("SECRETGRAPH_ACCOUNTS is empty and SECRETGRAPH_ORG_MODE is false")
         central = (env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or "").strip() or None
-        if central is not None and not _ACCOUNT_ID.match(central):
+        if central is not None and not is_account_id(central):
             raise InputError(f"SECRETGRAPH_CENTRAL_ACCOUNT: malformed account id {central!r}: "
                              f"expected 12 digits")
         if not org and central and central not in accounts:

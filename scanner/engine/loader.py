@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 
+from scanner.policy.arn import is_account_id
 from scanner.suggest import suggest
 from scanner.engine.attributes import (
     DERIVED_FROM,
@@ -107,7 +108,6 @@ class ParamSpec:
 #: trial round 1: ``allowed_accounts: [999999999999]`` silently allowed nothing)
 ITEM_KINDS: tuple[str, ...] = ("string", "integer", "number", "boolean", "account_id", "region",
                                "action")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # IAM User Guide, "IAM JSON policy elements: Action": an action is named by its service
 # prefix, a colon and the action name ("secretsmanager:GetSecretValue"); "You can use
 # wildcards (* or ?) as part of the action name" -- and "*" alone is every action
@@ -305,7 +305,7 @@ def item_problem(kind: str | None, item: Any) -> str | None:
                                  item)
     if not isinstance(item, str):
         return f"must be text, got {type(item).__name__}{quote_hint(item)}"
-    if kind == "account_id" and not _ACCOUNT_ID.fullmatch(item):
+    if kind == "account_id" and not is_account_id(item):
         return f"{item!r} is not a 12-digit account id"
     if kind == "region":
         from scanner.aws.regions import known_regions

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from scanner.policy.arn import is_account_id
 from scanner.errors import InputError
 from scanner.findings import (
     PASS_RESOURCES_MAX,
@@ -102,7 +103,7 @@ class Baseline:
         is_class = is_class_subject(principal)
         for entry in self.entries_for(arn, name, primary):
             for pattern in entry.readers:
-                if pattern.isdigit() and len(pattern) == 12:
+                if is_account_id(pattern):
                     if account == pattern:
                         return True
                 elif fnmatch.fnmatchcase(principal, pattern):

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from scanner.policy.arn import is_account_id
+
 
 _WILD_RUN = re.compile(r"[*?]+")
 
@@ -334,7 +336,7 @@ def head_account(pattern: str) -> str | None:
     account = parts[4]
     if len(parts) == 6:
         return account or None
-    return account if len(account) == 12 and account.isdigit() else None
+    return account if is_account_id(account) else None
 
 
 def matches_no_principal_arn(pattern: str) -> bool:
@@ -357,7 +359,7 @@ def matches_no_principal_arn(pattern: str) -> bool:
         return head == pattern
     account = parts[4]
     if len(parts) == 6:
-        return not (len(account) == 12 and account.isdigit())
+        return not is_account_id(account)
     if head == pattern:
         return True  # five components, no wildcard: no ARN
     return len(account) > 12 or any(not ch.isdigit() for ch in account)

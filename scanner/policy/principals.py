@@ -17,15 +17,15 @@ from scanner.policy.parse import PrincipalSpec
 from scanner.policy.request import Request
 from scanner.policy.tri import Tri
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ROOT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$")
-_IAM_ENTITY = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(role|user)/(.+)$")
-_ASSUMED = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
+_ROOT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$", re.ASCII)
+_IAM_ENTITY = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(role|user)/(.+)$", re.ASCII)
+_ASSUMED = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):assumed-role/([^/]+)/(.+)$", re.ASCII)
 #: IAM unique ids (AROA role, AIDA user, ...): shown when the named principal was deleted
 _UNIQUE_ID = re.compile(r"^A[A-Z]{3}[A-Z0-9]{12,}$")
 #: an STS federated user session (GetFederationToken): a principal of its own, never an IAM
 #: role, user or account root
-_FEDERATED_USER = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):federated-user/.+$")
+_FEDERATED_USER = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):federated-user/.+$", re.ASCII)
 
 
 class Match(str, Enum):
