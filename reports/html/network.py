@@ -8,7 +8,7 @@ lines, so 50 or 5,000 peerings stay readable.
 
 Rotation paths: for a secret with rotation, the hops secret -> rotation Lambda -> its VPC,
 subnets and security groups -> the Secrets Manager endpoint or a NAT gateway -> each peering the
-rule served -> the database VPC (which peerings: ``rotation_network_path.served``, the rule's
+rule served -> the database VPC (which peerings: ``network_path.served``, the rule's
 own choice). A hop is marked broken when the rotation rules say so (their findings name the
 problem: secret-rotation-function-missing, secret-rotation-no-network-path), unknown when the
 rule could not assess it or did not check it, ok only when the rule checked it and found
@@ -33,11 +33,9 @@ from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_AS
 from scanner.unread_account import ROLE_NOT_ASSUMED as ROLE_NOT_ASSUMED_TEXT
 from scanner.engine.predicates.peering_route_blackhole import dead_route
 from scanner.graph.schema import account_node, scheduled_for_deletion
-from scanner.engine.predicates.rotation_network_path import (declared_db_vpcs, nat_way_out,
-                                                              not_the_way,
-                                                              secretsmanager_endpoint,
-                                                              secretsmanager_endpoint_service,
-                                                              served)
+from scanner.graph.network_path import (declared_db_vpcs, nat_way_out, not_the_way,
+                                        secretsmanager_endpoint,
+                                        secretsmanager_endpoint_service, served)
 
 MAX_SPOKES_LISTED = 200  # per group
 MAX_PATHS = 500  # traced secrets (broken first)
@@ -640,7 +638,7 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
            peerings_of: Mapping[str, list[Mapping[str, Any]]], nodes: Any,
            account_names: Mapping[str, str]) -> list[Hop]:
     """The hops after the secret: the Lambda, its network, the way to Secrets Manager, and the
-    peerings and database VPCs the rule served (rotation_network_path.served: the same
+    peerings and database VPCs the rule served (network_path.served: the same
     choice), each marked by the rule's verdict."""
     hops = [_hop("Rotation Lambda", str(fn.get("name") or short_resource(str(fn.get("arn")))))]
     vpc = str(fn.get("vpc_id") or "")
@@ -651,7 +649,7 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
     subnets = ", ".join(map(str, fn.get("subnet_ids") or ())) or "none"
     sgs = ", ".join(map(str, fn.get("security_group_ids") or ())) or "none"
     # the way to Secrets Manager as the rule takes it: an endpoint only when it is the way
-    # (the rule's own test, rotation_network_path.secretsmanager_endpoint: interface, private
+    # (the rule's own test, network_path.secretsmanager_endpoint: interface, private
     # DNS, available, the Lambda's Region's service), else the NAT gateways
     region = str(fn.get("region") or "")
     all_endpoints = [nodes[e] for e in index.get(("VpcEndpoint", vpc), ())]

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from scanner.graph.network_path import DB_VPC_TAG
 from scanner.demo import network as net
 from scanner.demo import policies as pol
 from scanner.demo.clients import SEED_ROLE, Clients
@@ -45,7 +46,6 @@ HUB_CIDR = "10.9.0.0/16"
 #: Active peerings on the hub VPC: 41 of the default quota of 50 (>= 80 %).
 HUB_SPOKES = 41
 #: Tag on a database secret naming the VPC (id) its rotation Lambda must reach.
-DB_VPC_TAG = "secretgraph:db-vpc"
 #: Secrets that are not a member database's say so: an empty tag means "serves no database VPC"
 #: (without the tag, every VPC peered with the rotation Lambda's VPC would count as served).
 NO_DATABASE = {DB_VPC_TAG: ""}

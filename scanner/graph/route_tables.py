@@ -57,6 +57,16 @@ def tables_that_count(tables: Sequence[T], subnets: Iterable[str] | None, *,
                          unknown_main=False)
 
 
+def subnet_tables(tables: Sequence[T], subnet_id: str, *,
+                  subnet_ids: Callable[[T], Sequence[str]],
+                  is_main: Callable[[T], bool]) -> list[T]:
+    """The route table of one subnet: the one associated with it, else the VPC's main table
+    (the module docstring: "If you don't explicitly associate a subnet with a particular route
+    table, the subnet is implicitly associated with the main route table")."""
+    explicit = [t for t in tables if subnet_id in subnet_ids(t)]
+    return explicit or [t for t in tables if is_main(t)]
+
+
 def no_table_listed(subnet_id: str) -> str:
     """What is missing where a subnet's route table is not in the listing -- neither one
     associated with it nor the VPC's main table. Every subnet has one (the module docstring:

@@ -217,7 +217,7 @@ def test_another_regions_endpoint_is_named_in_the_problem():
 def test_only_the_lambdas_own_regions_secrets_manager_service_counts(name, region, expected):
     """Ground-truth trial round 7: the service name must be Secrets Manager's in the Lambda's
     Region (com.amazonaws.<region>.secretsmanager; in China also cn.com.amazonaws...)."""
-    from scanner.engine.predicates.rotation_network_path import secretsmanager_endpoint_service
+    from scanner.graph.network_path import secretsmanager_endpoint_service
     assert secretsmanager_endpoint_service(name, region) is expected
 
 

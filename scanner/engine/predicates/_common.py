@@ -1,10 +1,9 @@
-"""Small helpers shared by predicates: policy reading, CIDRs, routes. Policy exposure concepts
-(public statements, outside-the-zone grants, ...) live in scanner/policy/exposure.py."""
+"""Small helpers shared by predicates: policy reading. CIDRs and routes live in
+scanner/graph/network_path.py, policy exposure concepts (public statements, outside-the-zone
+grants, ...) in scanner/policy/exposure.py."""
 
 from __future__ import annotations
 
-import ipaddress
-from functools import lru_cache
 from typing import Any, Mapping
 
 from scanner.access.graph_io import policy_input
@@ -30,26 +29,3 @@ def policy_or_unknown(attrs: Mapping[str, Any], field: str, what: str,
         return None, Result(outcome=UNKNOWN, missing=(missing,),
                             facts=(("text", f"{what} was not read"),))
     return None, Result(outcome=UNKNOWN, missing=(missing,))
-
-
-@lru_cache(maxsize=65536)
-def network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        return ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return None
-
-
-def overlaps(a: str | None, b: str | None) -> bool:
-    na, nb = network(a or ""), network(b or "")
-    return bool(na and nb and na.version == nb.version and na.overlaps(nb))  # type: ignore[arg-type]
-
-
-def within(inner: str | None, outer: str | None) -> bool:
-    ni, no = network(inner or ""), network(outer or "")
-    return bool(ni and no and ni.version == no.version and ni.subnet_of(no))  # type: ignore[arg-type]
-
-
-def route_destination(route: Mapping[str, Any]) -> str | None:
-    dest = route.get("destination_cidr") or route.get("destination_ipv6_cidr")
-    return str(dest) if dest else None

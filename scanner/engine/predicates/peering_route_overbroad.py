@@ -11,8 +11,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._common import route_destination
-from scanner.engine.predicates.rotation_network_path import covers
+from scanner.graph.network_path import covers, route_destination
 
 
 def _peer_cidrs(peering: Mapping[str, Any], vpc_id: str, account: str) -> list[str]:

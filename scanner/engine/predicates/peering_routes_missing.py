@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._common import overlaps, route_destination
+from scanner.graph.network_path import overlaps, route_destination
 from scanner.graph.route_tables import no_tables_listed, tables_in_use, tables_that_count
 
 
