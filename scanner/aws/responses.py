@@ -17,6 +17,12 @@ Before that parse, the JSON answer's lists, objects and maps are checked against
 where a list belongs became a list of characters, and a list where an object belongs an
 AttributeError that failed the collector instead of the call.
 
+``read_timestamp`` (every client's timestamp parser) reads a timestamp as botocore does, and
+one it cannot read as a date (``"LastChangedDate": "yesterday"``, epoch milliseconds where AWS
+sends seconds: the year 55840) is an unexpected answer of that call: botocore's parser raised
+ValueError, which is no AWS error, so one key's DescribeKey failed the KMS collector of the
+whole account-Region as a crash (fault-injection trial round 16).
+
 ``check_types`` (an ``after-call`` handler) does the same for a JSON-protocol answer that
 parsed but holds a value of another type than the model says: botocore's JSON parser passes
 scalars through, so ``"RotationEnabled": "false"`` reached the collector as a string, and
@@ -26,11 +32,13 @@ surrogate (``"\\ud800"``: half of a UTF-16 character), which no snapshot or repo
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from typing import Any, Callable
 
 from botocore.parsers import ResponseParserError
+from botocore.utils import parse_timestamp
 
 _JSON_PROTOCOLS = frozenset({"json", "rest-json"})
 _XML_PROTOCOLS = frozenset({"query", "ec2"})
@@ -87,6 +95,20 @@ def check_answer(operation_model: Any = None, response_dict: Any = None, **_: An
         if not body.rstrip().endswith(f"</{expected}>".encode()):
             raise UnexpectedAnswer(f"{where} answer to {name} is cut short (no closing "
                                    f"</{expected}>)")
+
+
+def read_timestamp(value: Any) -> datetime.datetime:
+    """A timestamp of an answer, read as botocore reads it (ISO 8601, RFC 822 or epoch
+    seconds); UnexpectedAnswer, naming the value, when it is not a date botocore can read.
+    botocore's parser raised ValueError (or OverflowError, RuntimeError) there, outside the
+    errors a collector records for its call."""
+    try:
+        stamp: datetime.datetime = parse_timestamp(value)
+    except (ValueError, OverflowError, OSError, RuntimeError, TypeError):
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise UnexpectedAnswer(f"answered a timestamp that is not a date: {shown}") from None
+    return stamp
 
 
 #: shape type -> the Python types botocore's JSON parser leaves a well-formed value as (it
