@@ -126,3 +126,42 @@ def test_a_secret_changed_at_no_date_is_a_gap_of_the_listing_named_as_such(
     region = _region(snapshot)
     assert region.unread_services == ("secretsmanager",)
     assert len(region.kms_keys) == 2
+
+
+def test_a_null_replica_key_costs_that_key_not_every_key_of_the_region(
+        tmp_path: Path, keys: Keys) -> None:
+    """A null item of a list passed the type check (null members of an object may be sent)
+    and the transform read it as a replica key: 'kms collector failed on AttributeError:
+    'NoneType' object has no attribute 'get'', no key of the account-Region read."""
+    session = _session()
+    _rewrite(session, "kms", "DescribeKey", _describe_key_of(keys.odd, lambda meta: meta.update(
+        MultiRegion=True, MultiRegionConfiguration={
+            "MultiRegionKeyType": "PRIMARY", "PrimaryKey": {"Arn": keys.odd, "Region": REGION},
+            "ReplicaKeys": [None]})))
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.operation, gap.resource_arn) == ("DescribeKey", keys.odd)
+    assert gap.message == ("kms DescribeKey answered KeyMetadata.MultiRegionConfiguration."
+                           "ReplicaKeys[0] as null, not an object")
+    region = _region(snapshot)
+    assert "kms" not in region.unread_services
+    assert {k.arn for k in region.kms_keys if not k.unread} == {keys.plain}
+
+
+def test_a_null_version_stage_list_is_a_gap_of_the_listing_named_as_such(
+        tmp_path: Path, keys: Keys) -> None:
+    session = _session()
+
+    def odd(body: dict[str, Any]) -> None:
+        for entry in body.get("SecretList") or []:
+            entry["SecretVersionsToStages"] = {"v1": None}
+
+    _rewrite(session, "secrets-manager", "ListSecrets", odd)
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.operation, gap.message) == (
+        "ListSecrets", "secretsmanager ListSecrets answered SecretList[0]."
+                       "SecretVersionsToStages['v1'] as null, not a list")
+    assert _region(snapshot).unread_services == ("secretsmanager",)
