@@ -144,6 +144,26 @@ class _EnvironmentFilter(logging.Filter):
         return True
 
 
+class _OneLineExceptions(logging.Filter):
+    """Without --debug, a record logged with its exception is one line: the message, then the
+    exception's type and its own words. secretgraph logs tracebacks only at DEBUG; botocore
+    logs a failed credential refresh at WARNING with its traceback ("Refreshing temporary
+    credentials failed during mandatory refresh period."), which an audit role that could not
+    be assumed again mid-scan printed on stderr in an ordinary run (fault-injection trial
+    round 16)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            words = " ".join(str(exc).split())
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}" + \
+                (f": {words})" if words else ")")
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def redact(text: str) -> str:
     """``text`` with every credential value replaced by ``***`` (and a Lambda function's
     environment variables)."""
@@ -229,6 +249,8 @@ def configure(*, level: int = logging.WARNING, fmt: str = "text",
             root.removeHandler(handler)
     handler = _Handler(stream if stream is not None else sys.stderr)
     handler.addFilter(_EnvironmentFilter())
+    if level > logging.DEBUG:
+        handler.addFilter(_OneLineExceptions())
     handler.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter())
     root.addHandler(handler)
     root.setLevel(level)

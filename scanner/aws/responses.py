@@ -15,7 +15,16 @@ bytes, or the root element's name), not a second parse.
 Before that parse, the JSON answer's lists, objects and maps are checked against the model
 (``_container_problem``): botocore's JSON parser iterates whatever it is given, so a string
 where a list belongs became a list of characters, and a list where an object belongs an
-AttributeError that failed the collector instead of the call.
+AttributeError that failed the collector instead of the call; and a list or map holds no null
+item (``"SecretVersionsToStages": {"v1": null}`` was a TypeError in botocore's parser, and
+one key's ``"ReplicaKeys": [null]`` an AttributeError in the KMS transform, each failing the
+collector of the whole account-Region: fault-injection trial round 16).
+
+``read_timestamp`` (every client's timestamp parser) reads a timestamp as botocore does, and
+one it cannot read as a date (``"LastChangedDate": "yesterday"``, epoch milliseconds where AWS
+sends seconds: the year 55840) is an unexpected answer of that call: botocore's parser raised
+ValueError, which is no AWS error, so one key's DescribeKey failed the KMS collector of the
+whole account-Region as a crash (fault-injection trial round 16).
 
 ``check_types`` (an ``after-call`` handler) does the same for a JSON-protocol answer that
 parsed but holds a value of another type than the model says: botocore's JSON parser passes
@@ -26,11 +35,13 @@ surrogate (``"\\ud800"``: half of a UTF-16 character), which no snapshot or repo
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from typing import Any, Callable
 
 from botocore.parsers import ResponseParserError
+from botocore.utils import parse_timestamp
 
 _JSON_PROTOCOLS = frozenset({"json", "rest-json"})
 _XML_PROTOCOLS = frozenset({"query", "ec2"})
@@ -87,6 +98,20 @@ def check_answer(operation_model: Any = None, response_dict: Any = None, **_: An
         if not body.rstrip().endswith(f"</{expected}>".encode()):
             raise UnexpectedAnswer(f"{where} answer to {name} is cut short (no closing "
                                    f"</{expected}>)")
+
+
+def read_timestamp(value: Any) -> datetime.datetime:
+    """A timestamp of an answer, read as botocore reads it (ISO 8601, RFC 822 or epoch
+    seconds); UnexpectedAnswer, naming the value, when it is not a date botocore can read.
+    botocore's parser raised ValueError (or OverflowError, RuntimeError) there, outside the
+    errors a collector records for its call."""
+    try:
+        stamp: datetime.datetime = parse_timestamp(value)
+    except (ValueError, OverflowError, OSError, RuntimeError, TypeError):
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise UnexpectedAnswer(f"answered a timestamp that is not a date: {shown}") from None
+    return stamp
 
 
 #: shape type -> the Python types botocore's JSON parser leaves a well-formed value as (it
@@ -234,18 +259,21 @@ def _containers(shape: Any, service: str) -> "_Check | None":
                         return f".{member_name}{problem}"
             return None
     elif kind in ("list", "map"):
-        inner = _containers(shape.member if kind == "list" else shape.value, service)
+        member_shape = shape.member if kind == "list" else shape.value
+        inner = _containers(member_shape, service)
+        null = f" as null, not {_TYPE_NAMES.get(member_shape.type_name, member_shape.type_name)}"
 
         def check(value: Any) -> str | None:
             if kind == "list" and not isinstance(value, list) or \
                     kind == "map" and not isinstance(value, dict):
                 return _problem(value, kind)
-            if inner is not None:
-                for index, item in (enumerate(value) if kind == "list" else value.items()):
-                    if item is not None:
-                        problem = inner(item)
-                        if problem:
-                            return f"[{index!r}]{problem}"
+            for index, item in (enumerate(value) if kind == "list" else value.items()):
+                # an item of a list or map is never null in AWS's answers (a member of an
+                # object may be): botocore's parser iterated a null list item, and the
+                # transforms read every item
+                problem = null if item is None else inner(item) if inner is not None else None
+                if problem:
+                    return f"[{index!r}]{problem}"
             return None
     _CONTAINERS[key] = check
     return check

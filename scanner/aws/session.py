@@ -62,7 +62,7 @@ from scanner.aws.errors import (
 )
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
-from scanner.aws.responses import check_answer, check_types
+from scanner.aws.responses import check_answer, check_types, read_timestamp
 from scanner.aws.throttle import ThrottleBudget
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
@@ -728,6 +728,9 @@ class AwsSessions:
             session.register_component("data_loader", self._loader)
             session.register_component("credential_provider",
                                        _FixedCredentialProvider(credentials))
+            # a timestamp that is not a date is that call's unexpected answer, not a crash
+            session.get_component("response_parser_factory").set_parser_defaults(
+                timestamp_parser=read_timestamp)
             self._botocore_sessions[owner] = session
         return session
 

@@ -1,0 +1,167 @@
+"""An answer holding a value botocore or the collector cannot take -- a timestamp that is not
+a date, a null inside a list or map -- is a gap of that one call, named, never a crash of the
+collector that loses every resource of its service in the account-Region (fault-injection
+trial round 16).
+
+The estate is the home account alone (no role) with two customer-managed keys, so a test can
+show that the key whose answer was odd costs only itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from scanner.aws.executor import SynchronousExecutor
+from scanner.collect import CollectOptions, collect
+from scanner.model import CoverageEntry, RegionSnapshot, Snapshot
+from scanner.snapshot_io import read_snapshot
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Keys:
+    odd: str
+    plain: str
+
+
+def _session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def keys() -> Iterator[Keys]:
+    with mock_aws():
+        kms = _session().client("kms")
+        odd = kms.create_key(Description="its answers will be odd")["KeyMetadata"]["Arn"]
+        plain = kms.create_key(Description="answered as AWS does")["KeyMetadata"]["Arn"]
+        _session().client("secretsmanager").create_secret(Name="app/db", SecretString="x")
+        yield Keys(odd=odd, plain=plain)
+
+
+def _rewrite(session: boto3.Session, service: str, operation: str,
+             change: Callable[[dict[str, Any]], None]) -> None:
+    """Every ``operation`` answer is parsed from moto's JSON after ``change`` edited it."""
+
+    def hook(response_dict: Any = None, **_: Any) -> None:
+        if not response_dict or not 200 <= int(response_dict.get("status_code") or 0) < 300:
+            return
+        answer = json.loads(response_dict["body"] or b"{}")
+        change(answer)
+        response_dict["body"] = json.dumps(answer).encode()
+
+    session.events.register(f"before-parse.{service}.{operation}", hook)
+
+
+def _collect(tmp_path: Path, session: boto3.Session) -> Snapshot:
+    opts = CollectOptions(out=tmp_path / "snap.json.gz", regions=(REGION,), max_attempts=1)
+    return read_snapshot(collect(opts, executor=SynchronousExecutor(),
+                                 session_factory=lambda _: session))
+
+
+def _region(snapshot: Snapshot) -> RegionSnapshot:
+    return snapshot.accounts[0].regions[0]
+
+
+def _only_gap(snapshot: Snapshot) -> CoverageEntry:
+    assert len(snapshot.coverage) == 1, snapshot.coverage
+    return snapshot.coverage[0]
+
+
+def _describe_key_of(arn: str, edit: Callable[[dict[str, Any]], None]
+                     ) -> Callable[[dict[str, Any]], None]:
+    def change(body: dict[str, Any]) -> None:
+        if (body.get("KeyMetadata") or {}).get("Arn") == arn:
+            edit(body["KeyMetadata"])
+    return change
+
+
+@pytest.mark.parametrize("stamp,shown", [
+    (1_700_000_000_000, "1700000000000"),  # milliseconds where AWS sends seconds
+    ("next tuesday", "'next tuesday'"),
+])
+def test_a_key_created_at_no_date_costs_that_key_not_every_key_of_the_region(
+        stamp: Any, shown: str, tmp_path: Path, keys: Keys) -> None:
+    """botocore's parser raised ValueError ('year 55840 is out of range'), which is not an
+    AWS error: 'kms collector failed on ValueError', and no key of the account-Region was
+    read -- the other key's policy and rotation included."""
+    session = _session()
+    _rewrite(session, "kms", "DescribeKey",
+             _describe_key_of(keys.odd, lambda meta: meta.update(CreationDate=stamp)))
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.service, gap.operation, gap.resource_arn, gap.error_kind) == (
+        "kms", "DescribeKey", keys.odd, "fatal")
+    assert gap.message == f"answered a timestamp that is not a date: {shown}"
+    region = _region(snapshot)
+    assert "kms" not in region.unread_services
+    by_arn = {k.arn: k for k in region.kms_keys}
+    assert "key_state" in by_arn[keys.odd].unread
+    assert by_arn[keys.plain].unread == () and by_arn[keys.plain].policy
+
+
+def test_a_secret_changed_at_no_date_is_a_gap_of_the_listing_named_as_such(
+        tmp_path: Path, keys: Keys) -> None:
+    session = _session()
+
+    def odd(body: dict[str, Any]) -> None:
+        for entry in body.get("SecretList") or []:
+            entry["LastChangedDate"] = "yesterday"
+
+    _rewrite(session, "secrets-manager", "ListSecrets", odd)
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.operation, gap.message) == (
+        "ListSecrets", "answered a timestamp that is not a date: 'yesterday'")
+    region = _region(snapshot)
+    assert region.unread_services == ("secretsmanager",)
+    assert len(region.kms_keys) == 2
+
+
+def test_a_null_replica_key_costs_that_key_not_every_key_of_the_region(
+        tmp_path: Path, keys: Keys) -> None:
+    """A null item of a list passed the type check (null members of an object may be sent)
+    and the transform read it as a replica key: 'kms collector failed on AttributeError:
+    'NoneType' object has no attribute 'get'', no key of the account-Region read."""
+    session = _session()
+    _rewrite(session, "kms", "DescribeKey", _describe_key_of(keys.odd, lambda meta: meta.update(
+        MultiRegion=True, MultiRegionConfiguration={
+            "MultiRegionKeyType": "PRIMARY", "PrimaryKey": {"Arn": keys.odd, "Region": REGION},
+            "ReplicaKeys": [None]})))
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.operation, gap.resource_arn) == ("DescribeKey", keys.odd)
+    assert gap.message == ("kms DescribeKey answered KeyMetadata.MultiRegionConfiguration."
+                           "ReplicaKeys[0] as null, not an object")
+    region = _region(snapshot)
+    assert "kms" not in region.unread_services
+    assert {k.arn for k in region.kms_keys if not k.unread} == {keys.plain}
+
+
+def test_a_null_version_stage_list_is_a_gap_of_the_listing_named_as_such(
+        tmp_path: Path, keys: Keys) -> None:
+    session = _session()
+
+    def odd(body: dict[str, Any]) -> None:
+        for entry in body.get("SecretList") or []:
+            entry["SecretVersionsToStages"] = {"v1": None}
+
+    _rewrite(session, "secrets-manager", "ListSecrets", odd)
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.operation, gap.message) == (
+        "ListSecrets", "secretsmanager ListSecrets answered SecretList[0]."
+                       "SecretVersionsToStages['v1'] as null, not a list")
+    assert _region(snapshot).unread_services == ("secretsmanager",)
