@@ -579,6 +579,23 @@ ALWAYS_INCLUDED_KEYS = REQUEST_TIME_KEYS | {"aws:useragent"}
 #: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
 #: CONDITIONAL)
 TEMPORARY_CREDENTIAL_KEYS = frozenset({"aws:tokenissuetime", "aws:multifactorauthpresent"})
+#: the key holding when the request's temporary credentials were issued
+TOKEN_ISSUE_TIME = "aws:tokenissuetime"
+#: IAM User Guide, "Disabling permissions for temporary security credentials": temporary
+#: security credentials "are valid for the specified duration, from 900 seconds (15 minutes) up
+#: to a maximum of 129,600 seconds (36 hours)" -- a request's aws:TokenIssueTime is at most
+#: this long before the request (IAM conformance trial round 26: the console's
+#: AWSRevokeOlderSessions, Deny * if DateLessThan aws:TokenIssueTime <when revoked>, left a role
+#: revoked years before the scan CONDITIONAL on every read)
+TEMPORARY_CREDENTIAL_MAX_SECONDS = 129_600
+
+
+def token_issue_floor(request: "Request") -> float | None:
+    """The earliest aws:TokenIssueTime a request from ``request.time_floor`` on can carry
+    (``TEMPORARY_CREDENTIAL_MAX_SECONDS`` before it); None: no floor known. The evaluator's
+    (conditions._issued) and the solver's one reading."""
+    floor = request.time_floor
+    return None if floor is None else floor - TEMPORARY_CREDENTIAL_MAX_SECONDS
 #: the context keys AWS documents as multivalued (IAM User Guide, "AWS global condition
 #: context keys", Value type "Multivalued": aws:CalledVia, aws:PrincipalOrgPaths,
 #: aws:ResourceOrgPaths, aws:SourceOrgPaths, aws:TagKeys, aws:PrincipalServiceNamesList; KMS
