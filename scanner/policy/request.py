@@ -321,6 +321,26 @@ def under(prefix: str) -> frozenset[str]:
     return _Under(prefix)
 
 
+RESOURCE_ORG_ID = "aws:resourceorgid"
+RESOURCE_ORG_PATHS = "aws:resourceorgpaths"
+
+
+def resource_excluded(context: Mapping[str, tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    """What a resource side's ``context`` (scanner.access.context.resource_context) says of a
+    key it leaves unknown: the resource's account is in an organization (aws:ResourceOrgID
+    known) whose place in it was not read (no aws:ResourceOrgPaths) -- IAM User Guide, "AWS
+    global condition context keys", aws:ResourceOrgPaths: "This key is included in the
+    request context only if the account that owns the resource is a member of an
+    organization", its path beginning with the organization's id -- so the key is present
+    with one path under ``<org id>/`` (``under``), as the principal's aws:PrincipalOrgPaths
+    is (IAM conformance trial rounds 22 and 26). The one reading of every request built from a
+    resource side (scanner.access.context.build_request, scanner.policy.exposure)."""
+    org = context.get(RESOURCE_ORG_ID)
+    if not org or len(org) != 1 or RESOURCE_ORG_PATHS in context:
+        return {}
+    return {RESOURCE_ORG_PATHS: under(f"{org[0]}/")}
+
+
 class _ArnOf(frozenset):  # type: ignore[type-arg]
     """The value of aws:PrincipalArn when only its account is known: an IAM ARN of
     ``partition`` and ``account`` -- ``arn:<partition>:iam::<account>:`` followed by a
