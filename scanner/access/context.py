@@ -49,6 +49,7 @@ from scanner.policy.request import (
     arn_of,
     not_under,
     one_of,
+    resource_excluded,
     under,
 )
 from scanner.policy.request import any_route as route_free
@@ -481,6 +482,11 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
         absent |= {"aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
                    "kms:viaservice"}
     excluded = pctx[2]
+    # the resource's aws:ResourceOrgPaths, present under our organization id where its
+    # account's place in it was not read (request.resource_excluded)
+    for_resource = resource_excluded(ctx)
+    if for_resource:
+        excluded = {**excluded, **for_resource}
     # KMS Developer Guide, "AWS KMS condition keys": kms:EncryptionContextKeys holds the keys
     # of the request's encryption context, and kms:EncryptionContext:context-key the value of
     # each: a key the context holds is present. Secrets Manager User Guide, "Secret encryption

@@ -32,7 +32,8 @@ from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
                                     _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
-                                    _Under, _UniqueIdOf, REQUEST_TIME_KEYS, always_present)
+                                    _Under, _UniqueIdOf, REQUEST_TIME_KEYS, TOKEN_ISSUE_TIME,
+                                    always_present, token_issue_floor)
 from scanner.policy.tri import Tri, all3
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -398,6 +399,12 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         policy_values = [v for v in policy_values if v.strip().lower() in _BOOLEANS]
     if state is KeyState.UNKNOWN and key in TIME_KEYS and request.time_floor is not None:
         return _after_floor(clause, tuple(policy_values), request.time_floor, negated)
+    if key == TOKEN_ISSUE_TIME and (state is KeyState.UNKNOWN or (
+            state is KeyState.EXCLUDED and isinstance(request.excluded[key], _Present))):
+        issued = _issued(clause, tuple(policy_values), request, negated,
+                         present=state is KeyState.EXCLUDED)
+        if issued is not None:
+            return issued
     if state is KeyState.UNKNOWN:
         if not policy_values and (not (arn_op and negated) or key in ARN_VALUED_KEYS):
             # every value matches nothing: decided if absent and present agree. A negated ARN
@@ -495,6 +502,25 @@ def _after_floor(clause: ConditionClause, values: tuple[str, ...], floor: float,
     if all(f for _t, f in answers):
         return Tri.FALSE, ()
     return unknown
+
+
+def _issued(clause: ConditionClause, values: tuple[str, ...], request: Request, negated: bool,
+            *, present: bool) -> tuple[Tri, tuple[str, ...]] | None:
+    """A date comparison of aws:TokenIssueTime, whose value is not known but, in a request from
+    the scan on, not earlier than ``token_issue_floor`` (temporary credentials last 36
+    hours at most): decided as ``_after_floor`` decides the request's time from that floor.
+    ``present``: the key is in the request (a role signs with temporary credentials only);
+    else it may be absent too (a user with long-term keys: "included in the request context
+    only when the principal uses temporary credentials"), and the answer is decided only where
+    absent and present agree -- the Deny of sessions revoked long ago is false both ways. None:
+    no floor known."""
+    floor = token_issue_floor(request)
+    if floor is None:
+        return None
+    answer = _after_floor(clause, values, floor, negated)
+    if present or answer[0] is Tri.UNKNOWN or answer[0] is _absent_outcome(clause, negated):
+        return answer
+    return Tri.UNKNOWN, (clause.key,)
 
 
 def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ...]]:

@@ -33,7 +33,7 @@ from scanner.policy.matching import (action_matches, arn_pattern_segments, compa
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
                                     SIGNED_REQUEST_KEYS, any_route, arn_of, not_under,
-                                    one_of)
+                                    one_of, resource_excluded)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -560,7 +560,9 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
     context.update({"aws:principalaccount": (account,), "kms:calleraccount": (account,),
                     "aws:principalisawsservice": ("false",)})
     kind = "root"
-    excluded: dict[str, frozenset[str]] = {}
+    # the resource's aws:ResourceOrgPaths where its account's place was not read (present,
+    # under our organization id: request.resource_excluded, as the access analysis reads it)
+    excluded: dict[str, frozenset[str]] = resource_excluded(context)
     # which principal of the account asks is not known (the whole account, a session): its
     # aws:PrincipalArn is still an IAM ARN of the account (request.arn_of), so an ARN
     # condition whose account differs is decided (IAM conformance trial round 12)

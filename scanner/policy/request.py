@@ -321,6 +321,26 @@ def under(prefix: str) -> frozenset[str]:
     return _Under(prefix)
 
 
+RESOURCE_ORG_ID = "aws:resourceorgid"
+RESOURCE_ORG_PATHS = "aws:resourceorgpaths"
+
+
+def resource_excluded(context: Mapping[str, tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    """What a resource side's ``context`` (scanner.access.context.resource_context) says of a
+    key it leaves unknown: the resource's account is in an organization (aws:ResourceOrgID
+    known) whose place in it was not read (no aws:ResourceOrgPaths) -- IAM User Guide, "AWS
+    global condition context keys", aws:ResourceOrgPaths: "This key is included in the
+    request context only if the account that owns the resource is a member of an
+    organization", its path beginning with the organization's id -- so the key is present
+    with one path under ``<org id>/`` (``under``), as the principal's aws:PrincipalOrgPaths
+    is (IAM conformance trial rounds 22 and 26). The one reading of every request built from a
+    resource side (scanner.access.context.build_request, scanner.policy.exposure)."""
+    org = context.get(RESOURCE_ORG_ID)
+    if not org or len(org) != 1 or RESOURCE_ORG_PATHS in context:
+        return {}
+    return {RESOURCE_ORG_PATHS: under(f"{org[0]}/")}
+
+
 class _ArnOf(frozenset):  # type: ignore[type-arg]
     """The value of aws:PrincipalArn when only its account is known: an IAM ARN of
     ``partition`` and ``account`` -- ``arn:<partition>:iam::<account>:`` followed by a
@@ -579,6 +599,23 @@ ALWAYS_INCLUDED_KEYS = REQUEST_TIME_KEYS | {"aws:useragent"}
 #: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
 #: CONDITIONAL)
 TEMPORARY_CREDENTIAL_KEYS = frozenset({"aws:tokenissuetime", "aws:multifactorauthpresent"})
+#: the key holding when the request's temporary credentials were issued
+TOKEN_ISSUE_TIME = "aws:tokenissuetime"
+#: IAM User Guide, "Disabling permissions for temporary security credentials": temporary
+#: security credentials "are valid for the specified duration, from 900 seconds (15 minutes) up
+#: to a maximum of 129,600 seconds (36 hours)" -- a request's aws:TokenIssueTime is at most
+#: this long before the request (IAM conformance trial round 26: the console's
+#: AWSRevokeOlderSessions, Deny * if DateLessThan aws:TokenIssueTime <when revoked>, left a role
+#: revoked years before the scan CONDITIONAL on every read)
+TEMPORARY_CREDENTIAL_MAX_SECONDS = 129_600
+
+
+def token_issue_floor(request: "Request") -> float | None:
+    """The earliest aws:TokenIssueTime a request from ``request.time_floor`` on can carry
+    (``TEMPORARY_CREDENTIAL_MAX_SECONDS`` before it); None: no floor known. The evaluator's
+    (conditions._issued) and the solver's one reading."""
+    floor = request.time_floor
+    return None if floor is None else floor - TEMPORARY_CREDENTIAL_MAX_SECONDS
 #: the context keys AWS documents as multivalued (IAM User Guide, "AWS global condition
 #: context keys", Value type "Multivalued": aws:CalledVia, aws:PrincipalOrgPaths,
 #: aws:ResourceOrgPaths, aws:SourceOrgPaths, aws:TagKeys, aws:PrincipalServiceNamesList; KMS

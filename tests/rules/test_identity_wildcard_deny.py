@@ -114,3 +114,32 @@ def test_a_deny_whose_condition_spares_this_principal_takes_nothing_back() -> No
                                   "Resource": "*", "Condition": {"ArnEquals": {
                                       "aws:PrincipalArn": WILD}}})
     assert g.status.value == "PASS", (g.status, g.message)
+
+
+# IAM conformance trial round 26: the rule asked a Deny's condition of a request it built
+# itself (the principal's ARN, type and account, nothing else), not of the principal's request
+# as the access analysis reads it (scanner.access.context.principal_context, the scan's time
+# floor) -- the same Deny read two ways in one report.
+REVOKED_2024 = {"Sid": "AWSRevokeOlderSessions", "Effect": "Deny", "Action": ["*"],
+                "Resource": ["*"],
+                "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2024-05-07T23:47:00Z"}}}
+
+
+def test_sessions_revoked_long_ago_are_no_deny_of_the_wildcard() -> None:
+    """IAM User Guide, "Revoking IAM role temporary security credentials": the console's
+    policy denies only sessions issued before it; temporary credentials last 36 hours at
+    most ("Disabling permissions for temporary security credentials"), so it denies no
+    request from the scan on -- the wildcard stands, and no Deny is said to leave it."""
+    f = _finding(ALLOW_READ_ALL, REVOKED_2024)
+    assert f.status.value == "FAIL", (f.status, f.message)
+    assert "Deny" not in f.message, f.message
+
+
+def test_a_deny_of_every_role_session_takes_the_wildcard_back() -> None:
+    """A role signs with temporary credentials only ("aws:TokenIssueTime ... included in the
+    request context only when the principal uses temporary credentials"): a Deny of every
+    token issued since 2020 denies every request the role can make now."""
+    f = _finding(ALLOW_READ_ALL, {"Sid": "NoSessions", "Effect": "Deny", "Action": READ,
+                                  "Resource": "*", "Condition": {"DateGreaterThan": {
+                                      "aws:TokenIssueTime": "2020-01-01T00:00:00Z"}}})
+    assert f.status.value == "PASS", (f.status, f.message)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Mapping
 
+from scanner.access.context import PrincipalFacts, principal_context
+from scanner.access.settings import AccessSettings
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.policy import parse_policy
@@ -93,21 +95,25 @@ def _wildcards(st: Statement, partition: str) -> tuple[list[str], str]:
     return matched, on
 
 
-def _request(principal: str, principal_type: str, action: str, partition: str) -> Request:
-    """What is known of any request of the principal for ``action``: who asks (its ARN,
-    account and type); the resource and every other key unknown -- so a Deny condition on
-    them is undecided, and takes back nothing for certain."""
+def _request(principal: str, principal_type: str, name: str | None, action: str,
+             partition: str, settings: AccessSettings) -> Request:
+    """What is known of any request of the principal for ``action``: what the access analysis
+    knows of its requests (scanner.access.context.principal_context: its ARN, account, type,
+    organization, the keys a role's temporary credentials carry; its tags left unknown) and
+    that it is made from the scan on (``settings.time_floor``); the resource and every other
+    key unknown -- so a Deny condition on them is undecided, and takes back nothing for
+    certain. One reading of a Deny for the rule and the access analysis (IAM conformance
+    trial round 26: the console's AWSRevokeOlderSessions, revoked in 2024, was "a Deny that
+    leaves the wildcard under a condition" here and no Deny at all in the access report)."""
     service, prefix = _SPACE[action]
     account = arn_account(principal)
     kind = "user" if principal_type == "user" else "role"
-    context: dict[str, tuple[str, ...]] = {"aws:principalarn": (principal,),
-                                           "aws:principaltype": ("User" if kind == "user"
-                                                                 else "AssumedRole",)}
-    if account:
-        context["aws:principalaccount"] = (account,)
+    facts = PrincipalFacts(arn=principal, account_id=account, principal_type=kind, name=name)
+    context, absent, excluded = principal_context(facts, settings)
     return Request(principal_arn=principal, principal_account=account, action=action,
                    resource=f"arn:{partition}:{service}:*:*:{prefix}*", principal_type=kind,
-                   context=context)
+                   context=context, absent=frozenset(absent), excluded=excluded,
+                   time_floor=settings.time_floor)
 
 
 def _denials(st: Statement, policy: Policy, request_of: Callable[[str], Request],
@@ -182,8 +188,10 @@ def identity_wildcard(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
 
     def request_of(action: str) -> Request:
         if action not in requests:
-            requests[action] = _request(node_id, str(attrs.get("principal_type")), action,
-                                        partition)
+            name = attrs.get("name")
+            requests[action] = _request(node_id, str(attrs.get("principal_type")),
+                                        str(name) if name else None, action, partition,
+                                        ctx.index.access_settings)
         return requests[action]
 
     # IAM User Guide, "Policy evaluation logic": "An explicit deny in any of these policies

@@ -63,8 +63,8 @@ from scanner.policy.principals import (
 )
 from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
                                     _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
-                                    _Under, _UniqueIdOf,
-                                    always_present)
+                                    _Under, _UniqueIdOf, TOKEN_ISSUE_TIME,
+                                    always_present, token_issue_floor)
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -516,6 +516,13 @@ class Encoder:
                     except NotEncoded:
                         continue
                     self.facts.append(z3.Implies(count > i, z3.Not(self._eq(kind, v, lit))))
+        issued = token_issue_floor(request)
+        if name == TOKEN_ISSUE_TIME and kind == "date" and issued is not None and \
+                state is not KeyState.KNOWN:
+            # conditions._issued: temporary credentials last 36 hours at most, so a request
+            # from the scan on carries a token issued no earlier than that before it
+            for i, v in enumerate(vals):
+                self.facts.append(z3.Implies(count > i, v >= z3.RealVal(Fraction(issued))))
         return kv
 
     def credential_facts(self) -> list[z3.BoolRef]:
