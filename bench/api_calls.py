@@ -7,8 +7,9 @@ scan, and prints:
 
 * the calls per operation;
 * the ratios issue 2 targets: per secret <= 1.02 (ListSecrets + GetResourcePolicy per listed
-  secret) plus 1 DescribeSecret per replicated primary; <= 3 per customer-managed key; EC2 <= 8
-  per account-region;
+  secret) plus 1 DescribeSecret per replicated primary; <= 4 per customer-managed key (issue 2's
+  3, plus the ListGrants page the access analysis reads the grants from); EC2 <= 8 per
+  account-region;
 * the peak memory (tracemalloc) of a collect() over N and over 2N accounts: it must not grow with
   the number of accounts, because each account is streamed to disk.
 
@@ -147,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         describe_per_replicated = counts.get("secretsmanager.DescribeSecret", 0) / max(
             1, len(replicated))
         per_cmk = sum(counts.get(f"kms.{op}", 0) for op in
-                      ("DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus")) / max(1, len(cmks))
+                      ("DescribeKey", "GetKeyPolicy", "ListGrants", "GetKeyRotationStatus")
+                      ) / max(1, len(cmks))
         ec2_calls = sum(n for op, n in counts.items() if op.startswith("ec2."))
         per_ec2 = ec2_calls / account_regions
         results["calls"] = counts
@@ -168,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  DescribeSecret per replicated primary ({len(replicated)}) = "
               f"{describe_per_replicated:.2f}   (target 1)  "
               f"{'OK' if describe_per_replicated <= 1 else 'MISS'}")
-        print(f"  per customer-managed key ({len(cmks)}) = {per_cmk:.2f}   (target <= 3)  "
-              f"{'OK' if per_cmk <= 3 else 'MISS'}")
+        print(f"  per customer-managed key ({len(cmks)}) = {per_cmk:.2f}   (target <= 4: "
+              f"one ListGrants page each)  {'OK' if per_cmk <= 4 else 'MISS'}")
         print(f"  EC2 per account-region ({account_regions}) = {per_ec2:.2f}   (target <= 8)  "
               f"{'OK' if per_ec2 <= 8 else 'MISS'}")
 

@@ -59,8 +59,8 @@ def find_damaged(store: Any, records: Sequence[ScanRecord],
 
 def skipped_warning(history: str, exc: DamagedScan, instead: ScanRecord | None) -> str:
     """The one line the nightly scan says of a damaged scan it skips as its previous scan."""
-    then = (f"the drift is computed against scan {instead.scan_id!r}, the newest intact "
-            "complete scan before it" if instead is not None else
+    then = (f"the drift is computed against scan {instead.scan_id!r}, the previous scan "
+            "among the intact ones" if instead is not None else
             "no earlier intact complete scan: no drift tonight")
     return (f"warning: history {history}: scan {exc.scan_id!r} is damaged ({exc.detail}); "
             f"skipped as the previous scan: {then}; nothing stored was changed "

@@ -320,3 +320,24 @@ def test_s3_history_list_says_what_it_could_not_read_and_still_lists(
     assert "could not be read" in unread and "AccessDenied" in unread
     [damaged] = [line for line in captured.err.splitlines() if "'n1'" in line]
     assert "history prune" not in damaged and "A damaged scan" in damaged
+
+
+def test_the_warning_names_the_scan_the_drift_is_against_when_a_narrower_one_is_passed_over(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """n1 full, n2 an ad-hoc --severity scan, n3 full and damaged: tonight's full scan passes n2
+    over as narrower (docs/history.md, "The previous scan") and diffs against n1, as its
+    summary line said -- while the warning said "the drift is computed against scan 'n2', the
+    newest intact complete scan before it" (docs trial round 5)."""
+    history = tmp_path / "h.db"
+    assert _scan(tmp_path, str(history), 1, "-q") in (0, 1)
+    assert _scan(tmp_path, str(history), 2, "-q", "--severity", "HIGH,CRITICAL") in (0, 1)
+    assert _scan(tmp_path, str(history), 3, "-q") in (0, 1)
+    _damage_sqlite(history, "n3", "document", _cut_short)
+    capsys.readouterr()
+
+    assert _scan(tmp_path, str(history), 4) in (0, 1)
+    captured = capsys.readouterr()
+    [warning] = _warnings(captured.err, "n3")
+    assert "against scan 'n1'" in warning and "'n2'" not in warning
+    summary = captured.out.strip().splitlines()[-1]
+    assert "drift against scan n1 (n3 skipped: damaged)" in summary

@@ -1,0 +1,86 @@
+"""README.md and docs/: every flag a command line names is a flag of that command.
+
+A command line is a `secretgraph CMD ...` in a code block (continued lines joined, `#` comments
+left out) or in an inline code span, and a row of README's command table (its first cell names
+the command, the rest are its flags). `--role-*` stands for the flags that start so."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from scanner.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
+COMMAND = re.compile(r"secretgraph((?: [a-z][a-z-]*)+)(.*)")
+
+
+def _children(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _command(words: list[str]) -> tuple[str, argparse.ArgumentParser] | None:
+    """The deepest (sub)command the words name, or None when the first is no command."""
+    parser, _ = build_parser()
+    path: list[str] = []
+    for word in words:
+        child = _children(parser).get(word)
+        if child is None:
+            break
+        parser, path = child, [*path, word]
+    return (" ".join(path), parser) if path else None
+
+
+def _unknown(words: list[str], rest: str) -> list[str]:
+    found = _command(words)
+    if found is None:
+        return []
+    name, parser = found
+    known = {option for action in parser._actions for option in action.option_strings}
+    bad = []
+    for flag in FLAG.findall(rest):
+        ok = (any(k.startswith(flag) for k in known) if flag.endswith("-")
+              else flag in known)
+        if not ok:
+            bad.append(f"secretgraph {name}: {flag}")
+    return bad
+
+
+def _command_lines(text: str) -> list[tuple[list[str], str]]:
+    lines: list[tuple[list[str], str]] = []
+    for block in re.findall(r"^```[a-z]*\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.split(r"\s#", line)[0]
+            match = COMMAND.search(line)
+            if match:
+                lines.append((match.group(1).split(), match.group(1) + match.group(2)))
+    for span in re.findall(r"`(secretgraph [^`]+)`", text):
+        match = COMMAND.match(span)
+        if match:
+            lines.append((match.group(1).split(), match.group(1) + match.group(2)))
+    for match in re.finditer(r"^\| `secretgraph ([^`]+)` \|(.*)$", text,
+                             re.MULTILINE):
+        lines.append((match.group(1).split(), match.group(2)))
+    return lines
+
+
+def test_every_flag_a_documented_command_line_names_is_a_flag_of_that_command() -> None:
+    bad = []
+    for doc in DOCS:
+        for words, rest in _command_lines(doc.read_text(encoding="utf-8")):
+            bad += [f"{doc.relative_to(ROOT)}: {problem}" for problem in _unknown(words, rest)]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_check_reads_readmes_command_table() -> None:
+    lines = _command_lines((ROOT / "README.md").read_text(encoding="utf-8"))
+    scan_rows = [rest for words, rest in lines if words == ["scan"] and "--fail-on" in rest]
+    assert scan_rows, "README's command table was not read"
+    assert _unknown(["scan"], "--org --no-such-flag") == ["secretgraph scan: --no-such-flag"]
+    assert _unknown(["scan"], "--role-* flags") == []
