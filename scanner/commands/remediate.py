@@ -567,7 +567,11 @@ def save_plan(plan_path: str, plan: Plan, flag: str) -> None:
 def _run_undo(args: argparse.Namespace) -> int:
     journal = read_journal(args.undo)
     confirm = _confirm(args)
-    clients = _clients(args, None)
+    # the audit role the scan read with, as the plan recorded it in the estate the journal
+    # carries: never the write role of an undo either (safe-fixes trial round 9: --undo
+    # took it, where --plan PLAN --apply refuses it)
+    audit_role = journal.estate.get("audit_role")
+    clients = _clients(args, audit_role if isinstance(audit_role, str) else None)
     out_path = args.journal or str(Path(args.undo).with_suffix("")) + f".undo-{_stamp()}.jsonl"
     with _journal_named(out_path, undo=True):
         result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
