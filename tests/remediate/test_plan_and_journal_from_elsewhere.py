@@ -104,3 +104,44 @@ def test_undo_with_the_scans_audit_role_is_refused_before_any_call(
     assert rc == 2, err
     assert "--remediation-role-name SecretgraphAudit is the audit role of the scan" in err, err
     assert out == "" and no_aws == []
+
+
+@pytest.mark.parametrize("command", ["apply", "undo"])
+@pytest.mark.parametrize("operation", ["GetCallerIdentity", "GetResourcePolicy"])
+def test_ctrl_c_while_the_resources_are_re_read_before_any_change_says_nothing_was_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: str, operation: str) -> None:
+    """Before the first change an apply (and an undo) checks the identity in every account
+    and re-reads every resource of the plan -- minutes on a large plan. Ctrl-C there said only
+    'interrupted', where the confirmation's and the planning's say nothing was changed."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    account = "123456789012"
+
+    def call(self: BaseClient, name: str, params: Any) -> Any:
+        if name == operation:
+            raise KeyboardInterrupt
+        if name == "GetCallerIdentity":
+            return {"Account": account, "Arn": f"arn:aws:iam::{account}:user/me",
+                    "UserId": "AIDA"}
+        if name == "DescribeOrganization":
+            return {"Organization": {"Id": "o-abcdef1234"}}
+        raise AssertionError(f"unexpected AWS call {name}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    plan = _plan()
+    account = plan.changes[0].account_id
+    if command == "apply":
+        path = write_plan(tmp_path / "plan.json", plan)
+        argv = ["remediate", "--plan", str(path), "--apply", "--yes"]
+    else:
+        path = _applied_journal(tmp_path / "journal.jsonl", plan)
+        argv = ["remediate", "--undo", str(path), "--yes"]
+
+    rc = main(argv)
+
+    err = capsys.readouterr().err
+    assert rc == 130, err
+    assert "nothing was changed" in err and "no journal was written" in err, err
+    assert [p.name for p in tmp_path.iterdir() if "journal" in p.name and p != path] == []
