@@ -77,12 +77,17 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                  "write (rotation or PutSecretValue); cross-account readers need that new version"]
     notes.append(f"the key policy of {key.arn} must let the readers kms:Decrypt "
                  "(see grant-key-decrypt)")
+    # RotateSecret turns rotation on (Secrets Manager API Reference, CancelRotateSecret: "To
+    # turn on automatic rotation again, call RotateSecret"): a plan that calls it starts from
+    # rotation on and keeps it on, so rotation turned off since the scan is drift, never
+    # turned back on by the apply (safe-fixes trial round 9)
+    rotation = {"rotation_enabled": True} if secret.rotation_enabled else {}
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-kms:{secret.arn}",
         summary=f"encrypt with {(key.aliases or (key.arn,))[0]} instead of aws/secretsmanager",
-        calls=calls, pre_state={"kms_key_id": describe_key_ref(secret.kms_key_id)},
-        desired_state={"kms_key_id": key.arn},
+        calls=calls, pre_state={"kms_key_id": describe_key_ref(secret.kms_key_id), **rotation},
+        desired_state={"kms_key_id": key.arn, **rotation},
         details={"key_arn": key.arn}, notes=notes)]
 
 
