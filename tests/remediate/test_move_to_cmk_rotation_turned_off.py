@@ -63,3 +63,22 @@ def test_with_rotation_as_at_the_scan_the_move_is_made(
     now = account_session(CENTRAL).client("secretsmanager", region_name=REGION).describe_secret(
         SecretId=scanned.estate.plain_secret)
     assert now.get("KmsKeyId") == scanned.estate.cmk_arn and now.get("RotationEnabled") is True
+
+
+def test_a_target_key_disabled_since_the_scan_refuses_the_move_and_changes_nothing(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """The plan moves the secret onto a key that was Enabled at the scan (it refuses any
+    other); moved onto a key someone disabled since, the secret could no longer be read or
+    rotated -- the key's state is part of the state the plan starts from."""
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config,
+                      Selection(rules=("move-secret-to-cmk",)))
+    kms = account_session(CENTRAL).client("kms", region_name=REGION)
+    kms.disable_key(KeyId=scanned.estate.cmk_arn.rsplit("/", 1)[1])  # someone, since the scan
+
+    with pytest.raises(InputError) as refused:
+        apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"), plan_path="plan.json",
+                   max_age_hours=24, current_estate=estate_of(scanned.snapshot))
+
+    assert "target_key_state changed since the scan" in str(refused.value), refused.value
+    sm = account_session(CENTRAL).client("secretsmanager", region_name=REGION)
+    assert sm.describe_secret(SecretId=scanned.estate.plain_secret).get("KmsKeyId") is None
