@@ -385,6 +385,8 @@ def run(args: argparse.Namespace) -> int:
             if result.ok and result.counts.get("applied") and not _quiet(args):
                 print(fit_line(_undo_hint(args, plan, result.journal_path), stream_columns(),
                                more="  "))
+            elif not result.ok:
+                _failed_next(args, result.counts, result.journal_path)
         sys.stdout.flush()  # a full disk under `> log` shows here, where it is explained
     return 0 if result.ok else 1
 
@@ -393,6 +395,31 @@ def _undo_hint(args: argparse.Namespace, plan: Any, journal: str) -> str:
     """How to take an apply back: the command with the flags it was applied with (the
     ExternalId only named, not repeated) and the changes --undo cannot revert (new-user
     trial 18: the plan said "undo: yes", and which command did it was left to the docs)."""
+    stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
+    cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
+    return f"to take it back: {_undo_command(args, journal)}{cannot}"
+
+
+def _failed_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
+    """What to do after an apply that stopped on a change (failed, refused, partial,
+    unverified): fix the cause and run the same --apply again -- or, a resource changed since
+    the plan, rescan and plan again -- and, when it made changes, how to take them back.
+    Safe-fixes trial round 9: it ended with the journal line alone, where a stop (Ctrl-C) and
+    a finished apply say both. With -q on standard error, with the lines before it."""
+    again = "a resource changed since the plan: rescan and plan again" if counts.get(
+        "refused") else "fix what stopped it, then run the same --apply again (it skips " \
+        "what is made already)"
+    made = any(counts.get(s) for s in ("applied", "partial", "verify-failed"))
+    back = f"; to take back what it made: {_undo_command(args, journal)}" if made else ""
+    line = f"next: {again}{back}"
+    if _quiet(args):
+        _errors(args)(line)
+    else:
+        print(fit_line(line, stream_columns(), more="  "))
+
+
+def _undo_command(args: argparse.Namespace, journal: str) -> str:
+    """The --undo command line of an apply's journal, with the flags it was applied with."""
     import shlex
 
     flags = [f"--undo {shlex.quote(journal)}"]
@@ -403,9 +430,7 @@ def _undo_hint(args: argparse.Namespace, plan: Any, journal: str) -> str:
             flags.append(f"{flag} {shlex.quote(str(value))}")
     if args.external_id:
         flags.append("--external-id ...")  # the same one; not repeated on the screen
-    stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
-    cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
-    return f"to take it back: secretgraph remediate {' '.join(flags)}{cannot}"
+    return f"secretgraph remediate {' '.join(flags)}"
 
 
 def _quiet(args: argparse.Namespace) -> bool:
