@@ -378,7 +378,7 @@ def run(args: argparse.Namespace) -> int:
                             current_estate=estate_of(inputs.snapshot) if inputs else None,
                             confirm=confirm, out=sys.stdout,
                             changed=_reread_hook(args, f"remediate apply {plan.plan_id}"),
-                            errors=_errors(args))
+                            errors=_errors(args), undo_flags=_undo_flags(args))
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"journal: {result.journal_path} ({counts})")
@@ -422,7 +422,15 @@ def _undo_command(args: argparse.Namespace, journal: str) -> str:
     """The --undo command line of an apply's journal, with the flags it was applied with."""
     import shlex
 
-    flags = [f"--undo {shlex.quote(journal)}"]
+    return f"secretgraph remediate --undo {shlex.quote(journal)}{_undo_flags(args)}"
+
+
+def _undo_flags(args: argparse.Namespace) -> str:
+    """The flags an --undo needs that this run was given (role, profile, endpoint, history;
+    an ExternalId named, not repeated), each after a space."""
+    import shlex
+
+    flags = [""]
     for flag, value in (("--remediation-role-name", args.remediation_role_name),
                         ("--profile", args.profile), ("--endpoint-url", args.endpoint_url),
                         ("--history", args.history)):
@@ -430,7 +438,7 @@ def _undo_command(args: argparse.Namespace, journal: str) -> str:
             flags.append(f"{flag} {shlex.quote(str(value))}")
     if args.external_id:
         flags.append("--external-id ...")  # the same one; not repeated on the screen
-    return f"secretgraph remediate {' '.join(flags)}"
+    return " ".join(flags)
 
 
 def _quiet(args: argparse.Namespace) -> bool:
@@ -602,7 +610,7 @@ def _run_undo(args: argparse.Namespace) -> int:
         result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
                               out=sys.stdout,
                               changed=_reread_hook(args, f"remediate undo {journal.plan_id}"),
-                              errors=_errors(args))
+                              errors=_errors(args), undo_flags=_undo_flags(args))
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"undo journal: {result.journal_path} ({counts})")

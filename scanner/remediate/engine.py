@@ -231,7 +231,10 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                max_age_hours: float, current_estate: Estate | None = None,
                confirm: Confirm | None = None, now: datetime | None = None,
                out: TextIO | None = None, region: str = "us-east-1",
-               changed: Changed | None = None, errors: Errors | None = None) -> RunResult:
+               changed: Changed | None = None, errors: Errors | None = None,
+               undo_flags: str = "") -> RunResult:
+    """``undo_flags``: the flags an --undo of this apply needs (the role, the endpoint, ...),
+    named after the journal in the line a stop midway prints."""
     now = now or datetime.now(timezone.utc)
     check_age(plan, now=now, max_age_hours=max_age_hours, path=plan_path)
     check_estate(plan.estate, current_estate, path=plan_path)
@@ -276,8 +279,8 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         if isinstance(exc, JournalError) and wrote:
             exc.exit_code = 1  # not 2: changes were made
         _stop_said(out, exc, _stopped_note(journal_path, flight, interrupted, undo=False,
-                                           left=_left(plan.changes, current, journal)), wrote,
-                   errors)
+                                           left=_left(plan.changes, current, journal),
+                                           flags=undo_flags), wrote, errors)
         raise
     finally:
         try:
@@ -288,7 +291,8 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 # the run's changes are all journaled; say where, as a stop midway does
                 # (new-user trial: Ctrl-C there printed only "interrupted")
                 _alarm(out, errors,
-                       _stopped_note(journal_path, None, _why_stopped(exc), undo=False))
+                       _stopped_note(journal_path, None, _why_stopped(exc), undo=False,
+                                     flags=undo_flags))
             raise
         finally:
             if lock is not None:
@@ -405,17 +409,17 @@ def _left(changes: Sequence[PlannedChange], current: PlannedChange | None,
 
 
 def _stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, undo: bool,
-                  left: int = 0, apply_journal: str | None = None) -> str:
+                  left: int = 0, apply_journal: str | None = None, flags: str = "") -> str:
     """What a run stopped midway leaves, for the line printed before it exits. ``flight``:
     the change whose calls had started (its started line written, no outcome)."""
     doing = "undone" if undo else "applied"
     state = f"{flight.change_id} ({flight.resource_arn}) was being {doing} and may be " \
         "partly made; " if flight is not None else ""
     rest = f"{left} change(s) not reached; " if left else ""
-    then = f"run secretgraph remediate --undo {apply_journal} again (it skips what is " \
-        "already back)" if undo else f"secretgraph remediate --undo {journal_path} takes " \
-        "back what landed (it re-reads each resource first); the same --apply again goes " \
-        "on from there (a change already made is a no-op)"
+    then = f"run secretgraph remediate --undo {apply_journal}{flags} again (it skips what " \
+        "is already back)" if undo else f"secretgraph remediate --undo {journal_path}{flags} " \
+        "takes back what landed (it re-reads each resource first); the same --apply again " \
+        "goes on from there (a change already made is a no-op)"
     return f"stopped ({why}): {state}{rest}the journal {journal_path} records every change " \
         f"made so far; {then}"
 
@@ -532,7 +536,7 @@ def _undo_expected_before(change: PlannedChange, before: Mapping[str, Any]) -> d
 def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_path: str,
                  confirm: Confirm | None = None, out: TextIO | None = None,
                  region: str = "us-east-1", changed: Changed | None = None,
-                 errors: Errors | None = None) -> RunResult:
+                 errors: Errors | None = None, undo_flags: str = "") -> RunResult:
     if journal.mode != "apply":
         raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
                          path=journal.path, field="mode")
@@ -602,7 +606,8 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         _stop_said(out, exc, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
                                            left=_left([e.change for e in reversible],
                                                       current_change, writer),
-                                           apply_journal=journal.path), wrote, errors)
+                                           apply_journal=journal.path, flags=undo_flags),
+                   wrote, errors)
         raise
     finally:
         _finish(writer, result, interrupted, wrote, changed)

@@ -67,3 +67,32 @@ def test_with_q_it_is_said_on_stderr(
     out, err = capsys.readouterr()
     assert rc == 1 and out == ""
     assert "run the same --apply again" in err and f"--undo {journal}" in err, err
+
+
+def test_an_apply_stopped_by_ctrl_c_names_the_undo_with_the_flags_it_was_applied_with(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop line's --undo command is the one to copy at that moment: without the role
+    it was applied with, the undo ran with the caller's own credentials (and was refused as
+    acting in the wrong accounts); a finished apply's hint already carries the flags."""
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    made: list[str] = []
+
+    def call(self: BaseClient, op: str, params: dict[str, Any]) -> Any:
+        answer = _REAL(self, op, params)
+        if not op.startswith(_READS):
+            made.append(op)
+            if len(made) == 2:
+                raise KeyboardInterrupt
+        return answer
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    journal = tmp_path / "journal.jsonl"
+
+    rc = _apply(scanned, journal)
+
+    out = capsys.readouterr().out
+    assert rc == 130, out
+    (stop,) = [line for line in out.splitlines() if line.startswith("stopped (Ctrl-C)")]
+    assert (f"secretgraph remediate --undo {journal} --remediation-role-name "
+            f"{REMEDIATION_ROLE} takes back what landed") in stop, stop
