@@ -15,12 +15,12 @@ from helpers.remediate_estate import CENTRAL, REGION, Scanned, account_session
 from scanner.changes import with_secret
 from scanner.errors import InputError
 from scanner.remediate.engine import apply_plan
-from scanner.remediate.planfile import estate_of
+from scanner.remediate.planfile import Plan, estate_of
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.sessions import ClientsFactory
 
 
-def _rotating_at_the_scan(s: Scanned) -> object:
+def _rotating_at_the_scan(s: Scanned) -> Plan:
     """The plain secret with rotation on, in moto and in the scan's record of it."""
     sm = account_session(CENTRAL).client("secretsmanager", region_name=REGION)
     secret = s.estate.plain_secret
@@ -41,9 +41,8 @@ def test_rotation_turned_off_since_the_scan_refuses_the_move_and_changes_nothing
     sm.cancel_rotate_secret(SecretId=scanned.estate.plain_secret)  # someone, since the scan
 
     with pytest.raises(InputError) as refused:
-        apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),  # type: ignore[arg-type]
-                   plan_path="plan.json", max_age_hours=24,
-                   current_estate=estate_of(scanned.snapshot))
+        apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"), plan_path="plan.json",
+                   max_age_hours=24, current_estate=estate_of(scanned.snapshot))
 
     assert "rotation_enabled changed since the scan" in str(refused.value), refused.value
     now = sm.describe_secret(SecretId=scanned.estate.plain_secret)
@@ -55,7 +54,7 @@ def test_with_rotation_as_at_the_scan_the_move_is_made(
         scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
     plan = _rotating_at_the_scan(scanned)
 
-    result = apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),  # type: ignore[arg-type]
+    result = apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),
                         plan_path="plan.json", max_age_hours=24,
                         current_estate=estate_of(scanned.snapshot))
 

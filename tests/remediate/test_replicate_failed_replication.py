@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from helpers.remediate_estate import CENTRAL, REPLICA_REGION, Scanned, account_session
 from scanner.errors import InputError
-from scanner.remediate.engine import apply_plan
+from scanner.remediate.engine import RunResult, apply_plan
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import estate_of
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.sessions import ClientsFactory
 
 
-def _apply(s: Scanned, clients: ClientsFactory, journal: Path) -> object:
+def _apply(s: Scanned, clients: ClientsFactory, journal: Path) -> RunResult:
     plan = build_plan(s.findings, s.snapshot, s.config, Selection(rules=("replicate-secret",)))
     assert [c.remediation_id for c in plan.changes] == ["replicate-secret"]
     return apply_plan(plan, clients, journal_path=str(journal), plan_path="plan.json",
@@ -40,7 +41,7 @@ def test_a_replication_that_failed_is_not_applied_and_not_a_no_op_the_next_time(
     assert line["after"][f"replica:{REPLICA_REGION}"] != True  # noqa: E712 -- not a replica
     assert "Failed" in line["message"] and "already exists" in line["message"], line
     assert "RemoveRegionsFromReplication" in line["message"], line
-    assert not result.ok  # type: ignore[attr-defined]
+    assert not result.ok
     assert read_journal(tmp_path / "first.jsonl").entries[-1].status == "verify-failed"
 
     # run again: the Failed replication is what is there, not the desired state, and not
@@ -53,7 +54,7 @@ def test_a_replication_that_failed_is_not_applied_and_not_a_no_op_the_next_time(
     assert not (tmp_path / "second.jsonl").exists()
 
 
-def _outcome(journal: Path) -> dict[str, object]:
+def _outcome(journal: Path) -> dict[str, Any]:
     """The journal's last change line, as written."""
     lines = [json.loads(x) for x in journal.read_text(encoding="utf-8").splitlines()]
     return [x for x in lines if x.get("type") == "change"][-1]
