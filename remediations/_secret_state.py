@@ -25,6 +25,13 @@ def describe(clients: Clients, secret_arn: str, region: str) -> dict[str, Any]:
     }
 
 
+def replication(clients: Clients, secret_arn: str, region: str) -> dict[str, dict[str, Any]]:
+    """Region -> its entry of DescribeSecret's ReplicationStatus (Status, StatusMessage)."""
+    resp = clients.client("secretsmanager", region).describe_secret(SecretId=secret_arn)
+    return {str(r["Region"]): {"status": r.get("Status"), "message": r.get("StatusMessage")}
+            for r in resp.get("ReplicationStatus") or ()}
+
+
 def resource_policy(clients: Clients, secret_arn: str, region: str) -> dict[str, Any]:
     resp = clients.client("secretsmanager", region).get_resource_policy(SecretId=secret_arn)
     text = resp.get("ResourcePolicy")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from remediations import _secret_state
+from remediations import _key_state, _secret_state
 from remediations.base import (AWS_MANAGED_SECRET_KEY, describe_key_ref, find_key,
                                find_secret, index_of, require_read, secret_on_aws_managed_key)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
@@ -77,17 +77,31 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                  "write (rotation or PutSecretValue); cross-account readers need that new version"]
     notes.append(f"the key policy of {key.arn} must let the readers kms:Decrypt "
                  "(see grant-key-decrypt)")
+    # RotateSecret turns rotation on (Secrets Manager API Reference, CancelRotateSecret: "To
+    # turn on automatic rotation again, call RotateSecret"): a plan that calls it starts from
+    # rotation on and keeps it on, so rotation turned off since the scan is drift, never
+    # turned back on by the apply (safe-fixes trial round 9)
+    kept: dict[str, Any] = {"rotation_enabled": True} if secret.rotation_enabled else {}
+    # the key it moves to is Enabled (refused above otherwise), and must still be: a secret
+    # moved onto a key someone disabled (or scheduled for deletion) since the scan can no
+    # longer be read or rotated -- drift, refused (safe-fixes trial round 9)
+    kept["target_key_state"] = "Enabled"
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-kms:{secret.arn}",
         summary=f"encrypt with {(key.aliases or (key.arn,))[0]} instead of aws/secretsmanager",
-        calls=calls, pre_state={"kms_key_id": describe_key_ref(secret.kms_key_id)},
-        desired_state={"kms_key_id": key.arn},
+        calls=calls, pre_state={"kms_key_id": describe_key_ref(secret.kms_key_id), **kept},
+        desired_state={"kms_key_id": key.arn, **kept},
         details={"key_arn": key.arn}, notes=notes)]
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
-    return _secret_state.describe(clients, change.resource_arn, change.region)
+    state = _secret_state.describe(clients, change.resource_arn, change.region)
+    key_arn = change.details.get("key_arn")
+    if isinstance(key_arn, str):  # the state of the key the secret moves to (DescribeKey)
+        state["target_key_state"] = _key_state.key_state(clients, key_arn,
+                                                         change.region)["key_state"]
+    return state
 
 
 #: calls whose effect the state read (DescribeSecret) cannot show: a re-run that finds the

@@ -19,7 +19,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
 from scanner.findings import Finding
-from scanner.model import ReplicaStatus, Secret, Snapshot
+from scanner.model import REPLICATION_FAILED, ReplicaStatus, Secret, Snapshot
 from scanner.policy.arn import arn_region, with_region
 
 REMEDIATION_ID = "replicate-secret"
@@ -63,8 +63,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         raise PlanRefused(f"replication status of {secret.arn} was not read; rescan first")
     # a Failed replication left no replica (as secret-not-replicated counts it); adding the
     # region again needs RemoveRegionsFromReplication first, a decision for a person
-    failed = sorted(r.region for r in secret.replicas if r.status == "Failed")
-    have = {r.region for r in secret.replicas if r.status != "Failed"} | {secret.region}
+    failed = sorted(r.region for r in secret.replicas if r.status == REPLICATION_FAILED)
+    have = {r.region for r in secret.replicas if r.status != REPLICATION_FAILED} | {secret.region}
     wanted = evidence_list(finding, "missing_regions") or list(ctx.config.replica_regions)
     if not wanted:
         raise PlanRefused("no region to replicate to (evidence missing_regions, or "
@@ -93,9 +93,21 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
-    present = set(_secret_state.describe(clients, change.resource_arn,
-                                         change.region)["replica_regions"])
-    return {f"replica:{r}": r in present for r in change.details["regions"]}
+    """``replica:<region>``: True where a replica is (or is being) made, False where none is,
+    REPLICATION_FAILED where the replication failed and made none -- neither the state the
+    plan starts from nor the one it leads to (safe-fixes trial round 9: a Failed replication
+    was verified "applied", and the next apply of the plan called it a no-op); the status
+    messages of those under ``replication_failed``."""
+    status = _secret_state.replication(clients, change.resource_arn, change.region)
+    regions = change.details["regions"]
+    state: dict[str, Any] = {
+        f"replica:{r}": (REPLICATION_FAILED if status[r]["status"] == REPLICATION_FAILED
+                         else True) if r in status else False for r in regions}
+    failed = {r: status[r]["message"] for r in regions
+              if r in status and status[r]["status"] == REPLICATION_FAILED}
+    if failed:
+        state["replication_failed"] = failed
+    return state
 
 
 def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
@@ -103,7 +115,14 @@ def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
 
 
 def verify(clients: Clients, change: PlannedChange) -> Verification:
-    return verify_state(clients, change, read_current)
+    checked = verify_state(clients, change, read_current)
+    failed = checked.current.get("replication_failed") or {}
+    if not failed:
+        return checked
+    return replace(checked, message="; ".join(
+        f"replication to {r} Failed ({message or 'no message'}): no replica was made" for
+        r, message in failed.items()) + "; remove the Region from replication "
+        "(RemoveRegionsFromReplication) and replicate again by hand, once the cause is fixed")
 
 
 def undo_call(change: PlannedChange, before: Mapping[str, Any]) -> tuple[ApiCall, ...] | None:

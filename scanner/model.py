@@ -68,6 +68,14 @@ class ReplicaStatus:
     last_accessed: str | None = None
 
 
+#: the ReplicationStatus of a replication that made no replica. Secrets Manager API Reference,
+#: ReplicationStatusType: "Status -- The status can be InProgress, Failed, or InSync"; a Failed
+#: replication (for example a secret of that name already in the Region) creates no secret
+#: there, so the Region has no replica: secret-not-replicated counts it missing, the graph
+#: judges no such replica, replicate-secret neither plans over it nor takes it as made
+REPLICATION_FAILED = "Failed"
+
+
 @_frozen()
 class Secret:
     """A Secrets Manager secret as listed in one region (a replica is listed in its own region)."""

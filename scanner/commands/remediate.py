@@ -378,13 +378,15 @@ def run(args: argparse.Namespace) -> int:
                             current_estate=estate_of(inputs.snapshot) if inputs else None,
                             confirm=confirm, out=sys.stdout,
                             changed=_reread_hook(args, f"remediate apply {plan.plan_id}"),
-                            errors=_errors(args))
+                            errors=_errors(args), undo_flags=_undo_flags(args))
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"journal: {result.journal_path} ({counts})")
             if result.ok and result.counts.get("applied") and not _quiet(args):
                 print(fit_line(_undo_hint(args, plan, result.journal_path), stream_columns(),
                                more="  "))
+            elif not result.ok:
+                _failed_next(args, result.counts, result.journal_path)
         sys.stdout.flush()  # a full disk under `> log` shows here, where it is explained
     return 0 if result.ok else 1
 
@@ -393,9 +395,42 @@ def _undo_hint(args: argparse.Namespace, plan: Any, journal: str) -> str:
     """How to take an apply back: the command with the flags it was applied with (the
     ExternalId only named, not repeated) and the changes --undo cannot revert (new-user
     trial 18: the plan said "undo: yes", and which command did it was left to the docs)."""
+    stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
+    cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
+    return f"to take it back: {_undo_command(args, journal)}{cannot}"
+
+
+def _failed_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
+    """What to do after an apply that stopped on a change (failed, refused, partial,
+    unverified): fix the cause and run the same --apply again -- or, a resource changed since
+    the plan, rescan and plan again -- and, when it made changes, how to take them back.
+    Safe-fixes trial round 9: it ended with the journal line alone, where a stop (Ctrl-C) and
+    a finished apply say both. With -q on standard error, with the lines before it."""
+    again = "a resource changed since the plan: rescan and plan again" if counts.get(
+        "refused") else "fix what stopped it, then run the same --apply again (it skips " \
+        "what is made already)"
+    made = any(counts.get(s) for s in ("applied", "partial", "verify-failed"))
+    back = f"; to take back what it made: {_undo_command(args, journal)}" if made else ""
+    line = f"next: {again}{back}"
+    if _quiet(args):
+        _errors(args)(line)
+    else:
+        print(fit_line(line, stream_columns(), more="  "))
+
+
+def _undo_command(args: argparse.Namespace, journal: str) -> str:
+    """The --undo command line of an apply's journal, with the flags it was applied with."""
     import shlex
 
-    flags = [f"--undo {shlex.quote(journal)}"]
+    return f"secretgraph remediate --undo {shlex.quote(journal)}{_undo_flags(args)}"
+
+
+def _undo_flags(args: argparse.Namespace) -> str:
+    """The flags an --undo needs that this run was given (role, profile, endpoint, history;
+    an ExternalId named, not repeated), each after a space."""
+    import shlex
+
+    flags = [""]
     for flag, value in (("--remediation-role-name", args.remediation_role_name),
                         ("--profile", args.profile), ("--endpoint-url", args.endpoint_url),
                         ("--history", args.history)):
@@ -403,9 +438,7 @@ def _undo_hint(args: argparse.Namespace, plan: Any, journal: str) -> str:
             flags.append(f"{flag} {shlex.quote(str(value))}")
     if args.external_id:
         flags.append("--external-id ...")  # the same one; not repeated on the screen
-    stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
-    cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
-    return f"to take it back: secretgraph remediate {' '.join(flags)}{cannot}"
+    return " ".join(flags)
 
 
 def _quiet(args: argparse.Namespace) -> bool:
@@ -567,13 +600,17 @@ def save_plan(plan_path: str, plan: Plan, flag: str) -> None:
 def _run_undo(args: argparse.Namespace) -> int:
     journal = read_journal(args.undo)
     confirm = _confirm(args)
-    clients = _clients(args, None)
+    # the audit role the scan read with, as the plan recorded it in the estate the journal
+    # carries: never the write role of an undo either (safe-fixes trial round 9: --undo
+    # took it, where --plan PLAN --apply refuses it)
+    audit_role = journal.estate.get("audit_role")
+    clients = _clients(args, audit_role if isinstance(audit_role, str) else None)
     out_path = args.journal or str(Path(args.undo).with_suffix("")) + f".undo-{_stamp()}.jsonl"
     with _journal_named(out_path, undo=True):
         result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
                               out=sys.stdout,
                               changed=_reread_hook(args, f"remediate undo {journal.plan_id}"),
-                              errors=_errors(args))
+                              errors=_errors(args), undo_flags=_undo_flags(args))
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"undo journal: {result.journal_path} ({counts})")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Mapping
 
+from scanner.model import REPLICATION_FAILED
+
 
 class NodeKind(str, Enum):
     ACCOUNT = "Account"
@@ -144,7 +146,7 @@ def replica_absent(attrs: Mapping[str, Any]) -> bool:
     secret there. Ground-truth trial round 7: secret-uses-aws-managed-key judged the key of
     such a replica."""
     return (attrs.get("kind") == NodeKind.SECRET_REPLICA.value
-            and attrs.get("status") == "Failed" and not attrs.get("listed"))
+            and attrs.get("status") == REPLICATION_FAILED and not attrs.get("listed"))
 
 
 #: the alias of the AWS-managed key of Secrets Manager, the key a secret without KmsKeyId uses

@@ -20,16 +20,18 @@ next incremental scan reads their policies instead of carrying the ones it read 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence, TextIO
+from typing import Any, Callable, Iterator, Mapping, Sequence, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from remediations import REMEDIATORS
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
-from scanner.errors import InputError, SecretgraphError, StdoutError, Terminated
+from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
+    Terminated
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
@@ -229,7 +231,10 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                max_age_hours: float, current_estate: Estate | None = None,
                confirm: Confirm | None = None, now: datetime | None = None,
                out: TextIO | None = None, region: str = "us-east-1",
-               changed: Changed | None = None, errors: Errors | None = None) -> RunResult:
+               changed: Changed | None = None, errors: Errors | None = None,
+               undo_flags: str = "") -> RunResult:
+    """``undo_flags``: the flags an --undo of this apply needs (the role, the endpoint, ...),
+    named after the journal in the line a stop midway prints."""
     now = now or datetime.now(timezone.utc)
     check_age(plan, now=now, max_age_hours=max_age_hours, path=plan_path)
     check_estate(plan.estate, current_estate, path=plan_path)
@@ -237,9 +242,10 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     if not plan.changes:
         _say(out, "nothing to apply: the plan has no changes")
         return result
-    check_live_identity([c.account_id for c in plan.changes], plan.estate.org_id, clients_for,
-                        region=region, path=plan_path)
-    preflight(plan.changes, clients_for, path=plan_path)
+    with _nothing_changed_yet("applying"):
+        check_live_identity([c.account_id for c in plan.changes], plan.estate.org_id,
+                            clients_for, region=region, path=plan_path)
+        preflight(plan.changes, clients_for, path=plan_path)
     if confirm is not None and not confirm(
             f"Apply {len(plan.changes)} change(s) of plan {plan.plan_id} to "
             f"{len({c.account_id for c in plan.changes})} account(s)?"):
@@ -273,8 +279,8 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         if isinstance(exc, JournalError) and wrote:
             exc.exit_code = 1  # not 2: changes were made
         _stop_said(out, exc, _stopped_note(journal_path, flight, interrupted, undo=False,
-                                           left=_left(plan.changes, current, journal)), wrote,
-                   errors)
+                                           left=_left(plan.changes, current, journal),
+                                           flags=undo_flags), wrote, errors)
         raise
     finally:
         try:
@@ -285,7 +291,8 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 # the run's changes are all journaled; say where, as a stop midway does
                 # (new-user trial: Ctrl-C there printed only "interrupted")
                 _alarm(out, errors,
-                       _stopped_note(journal_path, None, _why_stopped(exc), undo=False))
+                       _stopped_note(journal_path, None, _why_stopped(exc), undo=False,
+                                     flags=undo_flags))
             raise
         finally:
             if lock is not None:
@@ -402,17 +409,17 @@ def _left(changes: Sequence[PlannedChange], current: PlannedChange | None,
 
 
 def _stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, undo: bool,
-                  left: int = 0, apply_journal: str | None = None) -> str:
+                  left: int = 0, apply_journal: str | None = None, flags: str = "") -> str:
     """What a run stopped midway leaves, for the line printed before it exits. ``flight``:
     the change whose calls had started (its started line written, no outcome)."""
     doing = "undone" if undo else "applied"
     state = f"{flight.change_id} ({flight.resource_arn}) was being {doing} and may be " \
         "partly made; " if flight is not None else ""
     rest = f"{left} change(s) not reached; " if left else ""
-    then = f"run secretgraph remediate --undo {apply_journal} again (it skips what is " \
-        "already back)" if undo else f"secretgraph remediate --undo {journal_path} takes " \
-        "back what landed (it re-reads each resource first); the same --apply again goes " \
-        "on from there (a change already made is a no-op)"
+    then = f"run secretgraph remediate --undo {apply_journal}{flags} again (it skips what " \
+        "is already back)" if undo else f"secretgraph remediate --undo {journal_path}{flags} " \
+        "takes back what landed (it re-reads each resource first); the same --apply again " \
+        "goes on from there (a change already made is a no-op)"
     return f"stopped ({why}): {state}{rest}the journal {journal_path} records every change " \
         f"made so far; {then}"
 
@@ -529,7 +536,7 @@ def _undo_expected_before(change: PlannedChange, before: Mapping[str, Any]) -> d
 def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_path: str,
                  confirm: Confirm | None = None, out: TextIO | None = None,
                  region: str = "us-east-1", changed: Changed | None = None,
-                 errors: Errors | None = None) -> RunResult:
+                 errors: Errors | None = None, undo_flags: str = "") -> RunResult:
     if journal.mode != "apply":
         raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
                          path=journal.path, field="mode")
@@ -561,31 +568,10 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         return result
     org_id = journal.estate.get("org_id") if isinstance(journal.estate.get("org_id"), str) \
         else None
-    check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
-                        region=region, path=journal.path)
-    # preflight: the newest change per target must still look like its "after"
-    mismatched: list[str] = []
-    seen: set[str] = set()
-    for e in reversible:
-        if e.change.target in seen:
-            continue
-        seen.add(e.change.target)
-        assert e.before is not None
-        try:
-            current = _read(e.change, clients_for)
-        except _AWS_ERRORS as exc:
-            mismatched.append(f"{e.change.change_id}: cannot re-read: {_err(exc)}")
-            continue
-        if matches(_undo_expected_before(e.change, e.before), current):
-            continue  # already back as it was (or the call never landed)
-        if not _landed(e, current):
-            expected = _undo_expected_after(e.change, e.after or e.change.desired_state)
-            mismatched.append(f"{e.change.change_id} ({e.change.resource_arn}): "
-                              f"{', '.join(differences(expected, current))} changed since "
-                              "the apply" + ("" if e.status == "applied" else
-                                             f" (the change ended {e.status}: compare with "
-                                             "its before state in the journal and undo by "
-                                             "hand)"))
+    with _nothing_changed_yet("undoing"):
+        check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
+                            region=region, path=journal.path)
+        mismatched = _undo_preflight(reversible, clients_for)
     if mismatched:
         raise InputError("refusing to undo, nothing was changed; the journal does not match "
                          "the resources: " + "; ".join(mismatched), path=journal.path)
@@ -620,11 +606,56 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         _stop_said(out, exc, _stopped_note(undo_journal_path, flight, interrupted, undo=True,
                                            left=_left([e.change for e in reversible],
                                                       current_change, writer),
-                                           apply_journal=journal.path), wrote, errors)
+                                           apply_journal=journal.path, flags=undo_flags),
+                   wrote, errors)
         raise
     finally:
         _finish(writer, result, interrupted, wrote, changed)
     return result
+
+
+def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
+                    ) -> list[str]:
+    """The newest change per target must still look like its "after" (or be back as it was
+    before): what differs, one line per change."""
+    mismatched: list[str] = []
+    seen: set[str] = set()
+    for e in reversible:
+        if e.change.target in seen:
+            continue
+        seen.add(e.change.target)
+        assert e.before is not None
+        try:
+            current = _read(e.change, clients_for)
+        except _AWS_ERRORS as exc:
+            mismatched.append(f"{e.change.change_id}: cannot re-read: {_err(exc)}")
+            continue
+        if matches(_undo_expected_before(e.change, e.before), current):
+            continue  # already back as it was (or the call never landed)
+        if not _landed(e, current):
+            expected = _undo_expected_after(e.change, e.after or e.change.desired_state)
+            mismatched.append(f"{e.change.change_id} ({e.change.resource_arn}): "
+                              f"{', '.join(differences(expected, current))} changed since "
+                              "the apply" + ("" if e.status == "applied" else
+                                             f" (the change ended {e.status}: compare with "
+                                             "its before state in the journal and undo by "
+                                             "hand)"))
+    return mismatched
+
+
+@contextmanager
+def _nothing_changed_yet(doing: str) -> Iterator[None]:
+    """Ctrl-C or SIGTERM while the identities are checked and every resource re-read, before
+    the first change (minutes on a large plan): the line says nothing was changed and no
+    journal was written, as at the confirmation (safe-fixes trial round 9: it said only
+    "interrupted")."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted):
+            raise
+        raise Interrupted(f"interrupted while re-reading the resources before {doing} "
+                          "anything; nothing was changed and no journal was written") from None
 
 
 def _undoable(e: JournalEntry, digested: bool) -> bool:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from remediations import REMEDIATORS
 from scanner.changes import PlannedChange, canonical_json, state_digest
 from scanner.errors import InputError, UsageError
 from scanner.model import Snapshot
@@ -161,6 +162,14 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"malformed change ({type(exc).__name__}: {exc})", path=path,
                              field=f"changes[{i}]") from None
+        if change.remediation_id not in REMEDIATORS:
+            # intact (its digests agree) but written by a version with another remediator, or
+            # one renamed since: nothing here can read, apply or undo it (safe-fixes trial
+            # round 9: an internal error, KeyError, after the accounts' identities were read)
+            raise InputError(f"{change.remediation_id!r} is not a remediator of this version "
+                             f"of secretgraph (it has {', '.join(sorted(REMEDIATORS))}): a plan "
+                             "written by another version; plan again from the scan with this "
+                             "one", path=path, field=f"changes[{i}].remediation_id")
         if item.get("pre_state_digest") != state_digest(change.pre_state):
             raise InputError("pre-state digest does not match its pre_state (edited plan?)",
                              path=path, field=f"changes[{i}].pre_state_digest")

@@ -104,7 +104,8 @@ def test_an_apply_terminated_with_q_names_the_change_in_flight_and_the_journal(
         f"stopped (SIGTERM): {flight.change.change_id} ({flight.change.resource_arn}) was "
         "being applied and may be partly made; ")
     assert f"the journal {journal} records every change made so far; secretgraph " \
-        f"remediate --undo {journal} takes back what landed" in lines[0]
+        f"remediate --undo {journal} --remediation-role-name {REMEDIATION_ROLE} takes back " \
+        "what landed" in lines[0]  # with the flags it was applied with (safe-fixes round 9)
     assert lines[1] == "secretgraph remediate: terminated"
 
 

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, Result, unknown
 from scanner.engine.context import RuleContext
+from scanner.model import REPLICATION_FAILED
 
 
 def missing_replica_regions(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -19,9 +20,9 @@ def missing_replica_regions(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
     if "replicas" in (attrs.get("unread") or ()) or attrs.get("replicas") is None:
         return unknown("replicas (DescribeSecret ReplicationStatus not read: see coverage)")
     replicas = list(attrs.get("replicas") or ())
-    have = {r.get("region") for r in replicas if r.get("status") != "Failed"}
+    have = {r.get("region") for r in replicas if r.get("status") != REPLICATION_FAILED}
     failed = {str(r.get("region")): r.get("status_message") for r in replicas
-              if r.get("status") == "Failed"}
+              if r.get("status") == REPLICATION_FAILED}
     missing = [r for r in required if r not in have]
     if not missing:
         return Result(outcome=FALSE, facts=(("text", f"replicated to {', '.join(required)}"),))
