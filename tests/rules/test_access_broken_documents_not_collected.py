@@ -40,7 +40,10 @@ def test_a_reader_whose_boundary_was_not_collected_is_unknown_not_passed() -> No
     assert set(rows) == {APP_ROLE}, rows
     row = rows[APP_ROLE]
     assert row.status.value == "UNKNOWN"
-    assert row.missing == ("gate identity_policy (UNKNOWN)",)
+    # what is missing is named, not only the gate: the morning reader knows what to collect
+    assert row.missing == (
+        f"gate identity_policy (UNKNOWN: permissions boundary {BOUNDARY} not collected)",)
+    assert BOUNDARY in row.message
 
 
 def test_a_reader_whose_only_grant_is_in_an_attached_policy_not_collected_is_unknown() -> None:
