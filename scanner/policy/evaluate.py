@@ -348,7 +348,8 @@ def evaluate_policy(policy: Policy, request: Request,
             directs.append(Tri.UNKNOWN)
             sessions.append(Tri.UNKNOWN)
     if not allows:
-        reasons.extend(_allows_kept_out_by_a_condition(policy, request, kind))
+        if kind is PolicyKind.RESOURCE:  # the secret's and the key's own grants
+            reasons.extend(_allows_kept_out_by_a_condition(policy, request, kind))
         reasons.append("no Allow statement applies (implicit deny)")
     return PolicyResult(
         allow=any3(allows), allow_direct=any3(directs), deny=any3(denies),
