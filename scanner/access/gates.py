@@ -385,6 +385,16 @@ def combine(g: GateInputs) -> Combined:
     if key_shown is not key_allow:
         id_shown = all3((id_allow, key_allow))
     id_reasons = tuple(boundary_blocks) + id_reasons  # first: the gate text shows three
+    if id_status is None and (ids.unread_documents or (idk is not None and idk_shown and
+                                                       idk.unread_documents)) and \
+            _status(id_shown, id_deny) == "CONDITIONAL":
+        # a document the gate needs was not collected (the boundary, an attached policy) and
+        # what was read does not decide it: not assessed, as for identity policies not
+        # collected at all -- the rules answer UNKNOWN, never PASS (ground-truth trial round
+        # 19: a boundary absent from the snapshot left the gate CONDITIONAL, and
+        # secret-cross-account-access-broken passed the reader). A Deny that was read still
+        # denies; the decision stays CONDITIONAL.
+        id_status = "UNKNOWN"
     gates = {
         "resource_policy": _verdict(rp_allow, rp_deny, rp_unresolved, rp_reasons,
                                     "NOT_APPLICABLE" if rp is None and not g.cross_account

@@ -57,6 +57,10 @@ class IdentityResult:
     boundary_allow: Tri  # TRUE when there is no boundary
     unresolved: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: documents the answer needs that were not collected (an attached managed policy, a
+    #: group's, the permissions boundary): the gate is not assessed (gates.combine: UNKNOWN)
+    #: where they leave it undecided
+    unread_documents: tuple[str, ...] = ()
     #: the identity policies' own allow, before the boundary caps it (None: not evaluated
     #: one by one -- not collected, an outsider): what tells a boundary that blocks an
     #: Allow from an Allow that is missing (gates.combine; IAM conformance trial round 21)
@@ -569,10 +573,12 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
     denies: list[Tri] = []
     unresolved: list[str] = []
     reasons: list[str] = []
+    unread: list[str] = []
     for np in principal.policies:
         if np.policy is None:
             allows.append(Tri.UNKNOWN)
             denies.append(Tri.UNKNOWN)
+            unread.append(np.name)
             unresolved.append(f"policy {np.name} not collected")
             reasons.append(f"{np.name}: document not collected")
             continue
@@ -588,6 +594,7 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
         b = principal.boundary
         if b.policy is None:
             boundary_allow = Tri.UNKNOWN
+            unread.append(b.name)
             unresolved.append(f"permissions boundary {b.name} not collected")
         else:
             br = evaluate_policy(b.policy, request, PolicyKind.IDENTITY)
@@ -608,6 +615,7 @@ def _evaluate_identity(principal: Principal, request: Request) -> IdentityResult
         reasons.append(f"no identity policy allows {request.action}")
     return IdentityResult(allow=allow, deny=any3(denies), boundary_allow=boundary_allow,
                           unresolved=tuple(dict.fromkeys(unresolved)), reasons=tuple(reasons),
+                          unread_documents=tuple(dict.fromkeys(unread)),
                           policies_allow=any3(allows))
 
 

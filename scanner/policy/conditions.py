@@ -885,6 +885,16 @@ def _arn_of_unnamed(clause: ConditionClause, negated: bool, key: str,
     return Tri.of(negated), ()
 
 
+def false_clause(clauses: tuple[ConditionClause, ...], request: Request,
+                 variables: bool) -> ConditionClause | None:
+    """The first clause that is false for ``request`` (None: none is): the one that keeps
+    its statement from applying, since the clauses of a Condition block are ANDed."""
+    for clause in clauses:
+        if evaluate_clause(clause, request, variables)[0] is Tri.FALSE:
+            return clause
+    return None
+
+
 def evaluate_conditions(clauses: tuple[ConditionClause, ...], request: Request,
                         variables: bool) -> tuple[Tri, tuple[str, ...]]:
     """AND of all clauses; unresolved names are reported only while the answer is UNKNOWN."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from scanner.policy.conditions import evaluate_conditions, substitute_variables
+from scanner.policy.conditions import evaluate_conditions, false_clause, substitute_variables
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, deleted_principals,
                                        denied_for_boundary, match_principal,
                                        not_principal_applies, principal_index, session_match)
-from scanner.policy.request import Request
+from scanner.policy.request import KeyState, Request
 from scanner.policy.tri import Tri, all3, any3
 
 
@@ -263,6 +263,38 @@ def candidates(policy: Policy, request: Request, kind: PolicyKind) -> tuple[Stat
     return tuple(statements[i] for i in sorted(picked))
 
 
+def _allows_kept_out_by_a_condition(policy: Policy, request: Request,
+                                    kind: PolicyKind) -> list[str]:
+    """For a policy none of whose Allow statements applies: each Allow whose action, resource
+    and principal parts hold for ``request`` but one of whose conditions is false, named with
+    that condition and what the request carries for its key. A statement applies only when
+    its Condition is true (IAM User Guide, "IAM JSON policy elements: Condition"); "no Allow
+    statement applies" alone read as if the policy never named the principal (ground-truth
+    trial round 19: a key policy granting the role kms:Decrypt only via Secrets Manager in
+    another Region)."""
+    out: list[str] = []
+    for st in candidates(policy, request, kind):
+        if st.effect != "Allow" or st.problems or not st.conditions or \
+                action_part(st, request.action) is not Tri.TRUE or \
+                _resource_part(st, request, policy, kind)[0] is not Tri.TRUE or \
+                _principal_part(st, request, kind)[1] is not Tri.TRUE:
+            continue
+        clause = false_clause(st.conditions, request, policy.variables_enabled)
+        if clause is None:
+            continue
+        values = ", ".join(clause.values)
+        if request.key_state(clause.key) is KeyState.KNOWN:
+            carried = ", ".join(request.values(clause.key)) or "no value"
+            has = f"the request's {clause.key} is {carried}"
+        elif request.key_state(clause.key) is KeyState.ABSENT:
+            has = f"the request has no {clause.key}"
+        else:
+            has = f"the request's {clause.key} is known not to match"
+        out.append(f"{st.label} Allow does not apply: its condition {clause.operator} "
+                   f"{clause.key} [{values}] is false ({has})")
+    return out
+
+
 def evaluate_policy(policy: Policy, request: Request,
                     kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyResult:
     """Evaluate ``policy`` for ``request``. Pure; callers cache by (policy, request projection)."""
@@ -316,6 +348,8 @@ def evaluate_policy(policy: Policy, request: Request,
             directs.append(Tri.UNKNOWN)
             sessions.append(Tri.UNKNOWN)
     if not allows:
+        if kind is PolicyKind.RESOURCE:  # the secret's and the key's own grants
+            reasons.extend(_allows_kept_out_by_a_condition(policy, request, kind))
         reasons.append("no Allow statement applies (implicit deny)")
     return PolicyResult(
         allow=any3(allows), allow_direct=any3(directs), deny=any3(denies),

@@ -4,6 +4,7 @@ permissions boundary that blocks a grant to the role (conformance trial round 7)
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from dataclasses import replace
 
@@ -231,3 +232,42 @@ def test_no_identity_decrypt_says_whose_account_it_means() -> None:
     assert f"kms:Decrypt: no identity policy of the caller allows it on a resource of account " \
         f"{MEMBER}" in reasons, reasons
     assert not any("this account" in r for r in reasons)
+
+
+def test_a_key_statement_naming_the_role_under_a_condition_the_read_fails_names_the_condition(
+        ) -> None:
+    """Ground-truth trial round 19: the key policy grants the role kms:Decrypt only through
+    Secrets Manager in another Region (kms:ViaService secretsmanager.eu-west-1.amazonaws.com)
+    while the secret lives in us-east-1. The key gate was DENIED with "no Allow statement
+    applies (implicit deny)" alone, which reads as if the key policy never mentioned the role.
+    A statement applies only when its Condition is true (IAM User Guide, "IAM JSON policy
+    elements: Condition"); the reason names the statement, the condition that is false and
+    what the request carries for its key."""
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"},
+              {"Sid": "DecryptViaEu", "Effect": "Allow", "Principal": {"AWS": APP_ROLE},
+               "Action": "kms:Decrypt", "Resource": "*",
+               "Condition": {"StringEquals": {
+                   "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=kp,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    key = _gates(snap, APP_ROLE)["key_policy"]
+    assert key.status == "DENIED"
+    named = [r for r in key.reasons if "statement 1 (DecryptViaEu)" in r]
+    assert named, key.reasons
+    assert "kms:viaservice" in named[0].lower(), named
+    assert "secretsmanager.eu-west-1.amazonaws.com" in named[0], named
+    assert "secretsmanager.us-east-1.amazonaws.com" in named[0], named
+
+
+def test_a_key_policy_that_never_names_the_role_still_says_only_implicit_deny() -> None:
+    """The root statement alone (the owner's IAM decides): nothing names the role, so the
+    reasons name no statement, only the implicit deny."""
+    kp = text({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+               "Action": "kms:*", "Resource": "*"})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=kp,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    key = _gates(snap, APP_ROLE)["key_policy"]
+    assert key.status == "DENIED"
+    assert not any(re.search(r"statement \d", r) for r in key.reasons), key.reasons
+    assert "no Allow statement applies (implicit deny)" in key.reasons

@@ -39,9 +39,11 @@ def test_a_broken_reader_and_an_undecided_reader_each_get_their_row() -> None:
     assert fail.status.value == "FAIL"  # type: ignore[attr-defined]
     assert fail.evidence["denied_by"] == ["key_policy"]  # type: ignore[attr-defined]
     assert unknown.status.value == "UNKNOWN"  # type: ignore[attr-defined]
-    assert unknown.missing == ("gate identity_policy (UNKNOWN)",)  # type: ignore[attr-defined]
+    assert unknown.missing == (
+        "gate identity_policy (UNKNOWN: identity policies not collected)",)  # type: ignore[attr-defined]
     assert unknown.message == (  # type: ignore[attr-defined]
-        f"{APP_ROLE2}: not assessed: missing gate identity_policy (UNKNOWN)")
+        f"{APP_ROLE2}: not assessed: missing gate identity_policy (UNKNOWN: identity policies "
+        "not collected)")
     # its own id, as its FAIL row would have: drift compares the two nights' rows
     assert unknown.id != fail.id  # type: ignore[attr-defined]
     assert set(rows) == {APP_ROLE, APP_ROLE2}
@@ -64,4 +66,5 @@ def test_the_undecided_readers_row_is_the_same_whether_or_not_another_is_broken(
     assert after.status.value == "UNKNOWN"  # type: ignore[attr-defined]
     assert (after.id, after.principal, after.message, after.missing) == (  # type: ignore[attr-defined]
         before.id, before.principal, before.message, before.missing)  # type: ignore[attr-defined]
-    assert after.missing == ("gate identity_policy (UNKNOWN)",)  # type: ignore[attr-defined]
+    assert after.missing == (
+        "gate identity_policy (UNKNOWN: identity policies not collected)",)  # type: ignore[attr-defined]
