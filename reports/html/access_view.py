@@ -223,7 +223,7 @@ def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None
                 secret += f" · {account_names.get(sacct) or sacct}"
             why = ""
             if state == "broken":
-                blocked = ", ".join(path.broken_at)
+                blocked = ", ".join(_GATE_WORDS.get(g, g) for g in path.broken_at)
                 why = f"blocked by {blocked}" if blocked else "blocked"
             elif state == "conditional":
                 why = "if " + (", ".join(path.conditions) or "a condition holds")

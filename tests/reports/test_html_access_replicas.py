@@ -30,7 +30,7 @@ def test_a_replicas_broken_read_is_a_row_of_its_own_named_with_its_region() -> N
     assert set(reads) == {(SECRET_ARN, "allowed"), (REPLICA_ARN, "broken")}
     assert reads[(REPLICA_ARN, "broken")].secret.startswith("app/db (replica in eu-west-1)")
     assert reads[(SECRET_ARN, "allowed")].secret.startswith("app/db · ")
-    assert reads[(REPLICA_ARN, "broken")].why == "blocked by key_policy"
+    assert reads[(REPLICA_ARN, "broken")].why == "blocked by key policy"
     # the secret and its replica are one secret, read twice
     assert (group.secrets, group.counts) == (1, {"broken": 1, "allowed": 1, "conditional": 0})
     assert view.totals == {"broken": 1, "allowed": 1, "conditional": 0}
