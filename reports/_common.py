@@ -205,9 +205,13 @@ def membership_words(membership: Any, scanned: Any = None) -> str | None:
                 "were not read -- scan with --org" if others else "")
     if status == "none":
         # "SCPs affect only member accounts in the organization" (AWS Organizations User
-        # Guide, Service control policies): an account in no organization has none
+        # Guide, Service control policies): an account in no organization has none. From it,
+        # scan --org is refused (it is in no organization): the others' guardrails are read
+        # from their organization's management account (new-user trial round 26: the advice
+        # "scan with --org" led to "--org: account ... is not in an AWS Organization")
         return (f"account {account} is in no organization: SCPs and RCPs do not apply to it"
-                + not_read)
+                + (not_read + " from their organization's management account"
+                   if others else ""))
     if status == "member" and is_management(membership):
         # "SCPs don't affect users or roles in the management account" and RCPs "don't affect
         # resources in the management account" (AWS Organizations User Guide, Service control

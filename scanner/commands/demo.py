@@ -62,19 +62,35 @@ def run(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     quiet = bool(args.quiet)
-    if not quiet:  # building the estate takes a while: say so before it starts
-        from scanner.textfit import fit_line, stream_columns
+    existed = Path(args.out).exists()
+    result: DemoResult | None = None
+    try:
+        if not quiet:  # building the estate takes a while: say so before it starts
+            from scanner.textfit import fit_line, stream_columns
 
-        print(fit_line("demo: starting moto on 127.0.0.1 and building the demo organization "
-                       "(5 accounts, 2 Regions; this takes a minute or less)",
-                       stream_columns(out), more="  "), file=out, flush=True)
-    with demo_stack(port=args.port) as url:
-        result = seed_and_scan(url, args.out, out=out, quiet=quiet,
-                               progress=Progress.for_terminal(CallCounter(), quiet=quiet))
-        code = summarize(result, args.out, out, verbose=args.verbose, quiet=quiet,
-                         keep_running=bool(args.keep_running))
-        if args.keep_running:
-            wait_until_interrupted(url, result.estate, out, program())
+            print(fit_line("demo: starting moto on 127.0.0.1 and building the demo "
+                           "organization (5 accounts, 2 Regions; this takes a minute or less)",
+                           stream_columns(out), more="  "), file=out, flush=True)
+        with demo_stack(port=args.port) as url:
+            result = seed_and_scan(url, args.out, out=out, quiet=quiet,
+                                   progress=Progress.for_terminal(CallCounter(), quiet=quiet))
+            code = summarize(result, args.out, out, verbose=args.verbose, quiet=quiet,
+                             keep_running=bool(args.keep_running))
+            if args.keep_running:
+                wait_until_interrupted(url, result.estate, out, program())
+    except KeyboardInterrupt as exc:
+        from scanner.errors import Interrupted
+
+        if isinstance(exc, Interrupted):  # the scan's own line: what it wrote
+            raise
+        # a stop while the estate was built, or once the reports were written (moto
+        # stopping), said "interrupted" alone: what was written is the question (README, exit
+        # 130; new-user trial round 26)
+        if result is not None:
+            raise Interrupted(f"interrupted; the reports were written to {args.out}") from None
+        raise Interrupted("interrupted while building the demo estate; nothing was written "
+                          + (f"({args.out} is as it was)" if existed
+                             else f"({args.out} was not created)")) from None
     return code
 
 

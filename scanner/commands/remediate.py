@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from scanner.commands._outputs import endpoint_url, external_id, output_file, \
     replace_together, terminal_width
@@ -29,7 +29,12 @@ from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan, estate_of, plan_text, read_plan
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.render import render_plan, render_plan_html, render_plan_markdown
-from scanner.remediate.sessions import ClientsFactory, remediation_clients
+from scanner.remediate.sessions import (
+    ClientsFactory,
+    accounts_needing_a_role,
+    clients_of,
+    remediation_sessions,
+)
 
 HELP = "plan fixes for the findings (default), --apply them, or --undo a journal"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -196,7 +201,11 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
     return lambda question: ask_yes(question, "nothing was changed")
 
 
-def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory:
+def _clients(args: argparse.Namespace, audit_role: str | None,
+             accounts: Iterable[str]) -> ClientsFactory:
+    """The remediation role's clients for changes in ``accounts``; refused (before the plan is
+    shown) when the role is the scan's audit role, or when none is given and an account of
+    them is not the credentials' own."""
     if audit_role and args.remediation_role_name == audit_role:
         raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
                          "remediation needs its own write role")
@@ -204,9 +213,19 @@ def _clients(args: argparse.Namespace, audit_role: str | None) -> ClientsFactory
         from scanner.aws.session import check_role_name
 
         check_role_name(args.remediation_role_name, "--remediation-role-name")
-    return remediation_clients(role_name=args.remediation_role_name,
-                               endpoint_url=args.endpoint_url, profile=args.profile,
-                               external_id=args.external_id)
+    sessions = remediation_sessions(role_name=args.remediation_role_name,
+                                    endpoint_url=args.endpoint_url, profile=args.profile,
+                                    external_id=args.external_id)
+    others = accounts_needing_a_role(sessions, accounts)
+    if others:
+        # it was found while applying, under the whole plan, and named no role (new-user trial
+        # round 26: the demo's first --apply)
+        raise UsageError(
+            f"the plan changes account(s) {', '.join(others)}, which your credentials "
+            f"(account {sessions.home_account()}) reach only through a role: give "
+            "--remediation-role-name NAME, the write role in each of them (`secretgraph "
+            "iam-policy --for remediation-role` prints its policy); nothing was changed")
+    return clients_of(sessions)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -353,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown
         clients = _clients(args, inputs.snapshot.meta.role_name if inputs
-                           else plan.estate.audit_role)
+                           else plan.estate.audit_role, [c.account_id for c in plan.changes])
     print(terminal_safe(render_plan(plan, width=terminal_width())))
     if not args.plan:
         print(fit_line(f"\nplan saved to {plan_path} (also as .md and .html)",
@@ -604,7 +623,8 @@ def _run_undo(args: argparse.Namespace) -> int:
     # carries: never the write role of an undo either (safe-fixes trial round 9: --undo
     # took it, where --plan PLAN --apply refuses it)
     audit_role = journal.estate.get("audit_role")
-    clients = _clients(args, audit_role if isinstance(audit_role, str) else None)
+    clients = _clients(args, audit_role if isinstance(audit_role, str) else None,
+                       [e.change.account_id for e in journal.entries])
     out_path = args.journal or str(Path(args.undo).with_suffix("")) + f".undo-{_stamp()}.jsonl"
     with _journal_named(out_path, undo=True):
         result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,

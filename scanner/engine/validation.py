@@ -184,6 +184,16 @@ def _described(chosen: ValidationError, schema: Mapping[str, Any]) -> tuple[str,
             "; a rule's parameters go under its `parameters:` mapping"
     elif chosen.validator == "additionalProperties":
         message += _belongs_elsewhere(chosen, schema) or _closest_key(chosen)
+    elif chosen.validator == "type" and chosen.validator_value == "object" \
+            and not chosen.absolute_path:
+        # the whole file is no mapping: "[{'id': ..., 300 characters of the file}] is not of
+        # type 'object'" -- JSON Schema's word, the file echoed, nothing of what to change (a
+        # first rule written as a list item; new-user trial round 26)
+        message = f"the file is {_yaml_kind(chosen.instance)}; a mapping (key: value lines) " \
+                  "is expected"
+        if "fail_when" in (required or ()):
+            message += (" -- a rule file holds one rule, its keys (id:, title:, ...) at the "
+                        "start of their lines")
     elif chosen.validator == "type":
         pattern = chosen.schema.get("pattern") if isinstance(chosen.schema, Mapping) else None
         message += quote_hint(chosen.instance, chosen.validator_value, pattern=pattern)
@@ -218,6 +228,19 @@ def _described(chosen: ValidationError, schema: Mapping[str, Any]) -> tuple[str,
     if len(message) > 300:
         message = message[:297] + "..."
     return field_path(chosen.absolute_path), message
+
+
+def _yaml_kind(value: Any) -> str:
+    """What a YAML document is, in YAML's words: a list (of N items), the text '...', the
+    number N, true / false."""
+    if isinstance(value, list):
+        return f"a list (of {len(value)} item{'' if len(value) == 1 else 's'})"
+    if isinstance(value, bool):
+        return f"the value {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    text = str(value)
+    return f"the text {(text if len(text) <= 40 else text[:37] + '...')!r}"
 
 
 def _places(node: Any, root: Mapping[str, Any], path: str = "", name: str | None = None,

@@ -8,7 +8,7 @@ secret-value read -- is refused before it is sent.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import boto3
 
@@ -57,13 +57,36 @@ def remediation_clients(*, role_name: str | None, endpoint_url: str | None,
                         external_id: str | None = None) -> ClientsFactory:
     """account id -> clients through ``arn:aws:iam::<account>:role/<role_name>``; in the
     account of the base credentials those credentials are used directly."""
-    sessions = AwsSessions(base or base_session(profile),
-                           guard=ReadOnlyGuard(remediation_operations(), purpose="remediation"),
-                           settings=ClientSettings(endpoint_url=endpoint_url,
-                                                   max_attempts=max_attempts),
-                           role_name=role_name, external_id=external_id,
-                           session_name="secretgraph-remediate",
-                           role_flag="--remediation-role-name")
+    return clients_of(remediation_sessions(role_name=role_name, endpoint_url=endpoint_url,
+                                           base=base, max_attempts=max_attempts,
+                                           profile=profile, external_id=external_id))
+
+
+def remediation_sessions(*, role_name: str | None, endpoint_url: str | None,
+                         base: boto3.Session | None = None,
+                         max_attempts: int = 4, profile: str | None = None,
+                         external_id: str | None = None) -> AwsSessions:
+    """The remediation role's sessions (``remediation_clients`` makes its clients of them)."""
+    return AwsSessions(base or base_session(profile),
+                       guard=ReadOnlyGuard(remediation_operations(), purpose="remediation"),
+                       settings=ClientSettings(endpoint_url=endpoint_url,
+                                               max_attempts=max_attempts),
+                       role_name=role_name, external_id=external_id,
+                       session_name="secretgraph-remediate",
+                       role_flag="--remediation-role-name")
+
+
+def accounts_needing_a_role(sessions: AwsSessions, accounts: Iterable[str]) -> list[str]:
+    """The ``accounts`` that ``sessions`` reach only by assuming a role and has none to assume:
+    every one but the base credentials' own (GetCallerIdentity), when no role was given."""
+    wanted = set(accounts)
+    if not wanted or sessions.role_name or sessions.role_arn_template:
+        return []
+    return sorted(wanted - {sessions.home_account()})
+
+
+def clients_of(sessions: AwsSessions) -> ClientsFactory:
+    """account id -> write-capable clients in that account, through ``sessions``."""
     cache: dict[str, AccountClients] = {}
 
     def factory(account_id: str) -> Clients:

@@ -30,6 +30,23 @@ def test_on_a_terminal_the_demo_says_what_it_builds_shows_progress_and_stops_on_
     assert not out.exists()
 
 
+def test_ctrl_c_while_the_estate_is_built_says_that_nothing_was_written(
+        tmp_path: Path) -> None:
+    """New-user trial round 26: Ctrl-C during the first seconds (moto started, the estate
+    being built) ended with "secretgraph demo: interrupted" alone, where a stop during the scan
+    says what was written (README: exit 130, "the message says what was written")."""
+    out = tmp_path / "demo"
+    run = run_in_tty(["demo", "--out", str(out)], ctrl_c_when=r"building the demo organization",
+                     timeout=240)
+    assert run.interrupted, run.text
+    assert run.exit_code == 130, run.text
+    assert "Traceback" not in run.text
+    said = " ".join(run.text.replace("^C", "\n").split("secretgraph demo:")[-1].split())
+    assert said == ("interrupted while building the demo estate; nothing was written "
+                    f"({out} was not created)")
+    assert not out.exists()
+
+
 def test_demo_quiet_prints_nothing_when_the_scan_matches(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     proc = subprocess.run([sys.executable, "-m", "scanner", "demo", "-q", "--out", str(out)],

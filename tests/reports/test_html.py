@@ -125,7 +125,7 @@ def test_access_view_groups_readers_by_account_with_verdict_words() -> None:
     assert broken.counts["broken"] == 1 and "broken" in broken.flags.split()
     pair = broken.pairs[0]
     assert (pair.principal_arn, pair.secret_arn, pair.symbol) == (ROLE_B, SECRET_A, "✗")
-    assert pair.why == "blocked by key_policy"
+    assert pair.why == "blocked by key policy"
     assert groups["class:everyone"].kind == "public" and "public" in groups[
         "class:everyone"].flags
     assert view.filter_counts == {"outside": 0, "broken": 1, "public": 1}
@@ -194,7 +194,7 @@ def test_access_view_uses_the_analysis_broken_at() -> None:
     view = build_access_view(g, _report(_path("p", "DENIED", account="2",
                                               broken_at=("key_policy",))), account_names={})
     assert view.totals["broken"] == 1
-    assert view.groups[0].pairs[0].why == "blocked by key_policy"
+    assert view.groups[0].pairs[0].why == "blocked by key policy"
 
 
 def test_access_view_is_unavailable_without_the_analysis() -> None:

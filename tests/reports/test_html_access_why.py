@@ -61,3 +61,11 @@ def test_a_reader_of_the_secrets_own_account_says_either_policy_suffices() -> No
     assert _why(snap, CENTRAL_ROLE) == (
         "allowed", "allowed by key policy, identity policy (same account: either of identity "
         "and resource policy suffices)")
+
+
+def test_a_broken_read_names_the_blocking_policy_in_the_words_an_allowed_read_uses() -> None:
+    """The Why column read "blocked by key_policy" (the gate's attribute name) two rows from
+    "allowed by resource policy, key policy, identity policy" (new-user trial round 26)."""
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=ROOT_ONLY,
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    assert _why(snap, APP_ROLE) == ("broken", "blocked by key policy")

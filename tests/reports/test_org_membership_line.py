@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from helpers.engine_helpers import NOW, make_secret, make_snapshot
 from helpers.report_sample import sample_document
@@ -196,9 +197,32 @@ def test_an_account_in_no_organization_says_nothing_of_the_other_scanned_account
     line = trust_zone_line(doc)
     assert ("account 123456789012 is in no organization: SCPs and RCPs do not apply to it; "
             "the 2 other scanned account(s)' membership, SCPs and RCPs were not read -- scan "
-            "with --org") in line
+            "with --org from their organization's management account") in line
     assert line in " ".join(render_table(doc).split())
     # the home account scanned alone: nothing else to say
     doc["scan"]["accounts"] = [HOME]
     assert trust_zone_line(doc).endswith(
         "account 123456789012 is in no organization: SCPs and RCPs do not apply to it")
+
+
+def test_the_advice_to_an_account_in_no_organization_is_not_a_scan_it_refuses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial round 26: `scan --accounts HOME,OTHER` from an account in no
+    organization ended "... were not read -- scan with --org"; done from there, `scan --org`
+    is refused ("--org: account ... is not in an AWS Organization"). The others' SCPs and
+    RCPs are read from their organization's management account, and the line says so."""
+    from moto import mock_aws
+
+    from scanner.cli import main
+
+    with mock_aws():
+        out = tmp_path / "out"
+        assert main(["scan", "--accounts", "123456789012,444455556666", "--role-name",
+                     "Audit", "--regions", "us-east-1", "--out", str(out), "-q"]) == 0
+        line = trust_zone_line(json.loads((out / "findings.json").read_text()))
+        assert line.endswith("the 1 other scanned account(s)' membership, SCPs and RCPs were "
+                             "not read -- scan with --org from their organization's management "
+                             "account"), line
+        assert main(["scan", "--org", "--role-name", "Audit", "--regions", "us-east-1",
+                     "--out", str(tmp_path / "org")]) == 2
+        assert "is not in an AWS Organization" in capsys.readouterr().err
