@@ -216,7 +216,10 @@ def _clients(args: argparse.Namespace, audit_role: str | None,
     sessions = remediation_sessions(role_name=args.remediation_role_name,
                                     endpoint_url=args.endpoint_url, profile=args.profile,
                                     external_id=args.external_id)
-    others = accounts_needing_a_role(sessions, accounts)
+    from scanner.remediate.engine import nothing_changed_yet
+
+    with nothing_changed_yet("checking which account the credentials are of"):
+        others = accounts_needing_a_role(sessions, accounts)
     if others:
         # it was found while applying, under the whole plan, and named no role (new-user trial
         # round 26: the demo's first --apply)

@@ -242,7 +242,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     if not plan.changes:
         _say(out, "nothing to apply: the plan has no changes")
         return result
-    with _nothing_changed_yet("applying"):
+    with nothing_changed_yet("re-reading the resources before applying anything"):
         check_live_identity([c.account_id for c in plan.changes], plan.estate.org_id,
                             clients_for, region=region, path=plan_path)
         preflight(plan.changes, clients_for, path=plan_path)
@@ -568,7 +568,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         return result
     org_id = journal.estate.get("org_id") if isinstance(journal.estate.get("org_id"), str) \
         else None
-    with _nothing_changed_yet("undoing"):
+    with nothing_changed_yet("re-reading the resources before undoing anything"):
         check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
                             region=region, path=journal.path)
         mismatched = _undo_preflight(reversible, clients_for)
@@ -644,18 +644,18 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
 
 
 @contextmanager
-def _nothing_changed_yet(doing: str) -> Iterator[None]:
-    """Ctrl-C or SIGTERM while the identities are checked and every resource re-read, before
-    the first change (minutes on a large plan): the line says nothing was changed and no
-    journal was written, as at the confirmation (safe-fixes trial round 9: it said only
-    "interrupted")."""
+def nothing_changed_yet(doing: str) -> Iterator[None]:
+    """Ctrl-C or SIGTERM while ``doing`` before the first change -- the identities checked and
+    every resource re-read (minutes on a large plan), the credentials' own account asked for
+    (scanner.commands.remediate) --: the line says nothing was changed and no journal was
+    written, as at the confirmation (safe-fixes trial round 9: it said only "interrupted")."""
     try:
         yield
     except KeyboardInterrupt as exc:
         if isinstance(exc, Interrupted):
             raise
-        raise Interrupted(f"interrupted while re-reading the resources before {doing} "
-                          "anything; nothing was changed and no journal was written") from None
+        raise Interrupted(f"interrupted while {doing}; nothing was changed and no journal "
+                          "was written") from None
 
 
 def _undoable(e: JournalEntry, digested: bool) -> bool:
