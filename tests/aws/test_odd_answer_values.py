@@ -165,3 +165,21 @@ def test_a_null_version_stage_list_is_a_gap_of_the_listing_named_as_such(
         "ListSecrets", "secretsmanager ListSecrets answered SecretList[0]."
                        "SecretVersionsToStages['v1'] as null, not a list")
     assert _region(snapshot).unread_services == ("secretsmanager",)
+
+
+def test_the_container_check_reads_what_json_reads_that_orjson_refuses() -> None:
+    """The check of an answer's lists and objects parses the body with orjson (each JSON answer
+    is parsed twice: there and in botocore); a body orjson refuses and botocore's json reads --
+    NaN, an integer beyond 64 bits -- is still checked, not let through unread."""
+    import botocore.session
+
+    from scanner.aws.responses import _container_problem
+
+    model = botocore.session.get_session().get_service_model("secretsmanager")
+    shape = model.operation_model("ListSecrets").output_shape
+    assert _container_problem(shape, b'{"SecretList": "x"}', "secretsmanager") == \
+        "SecretList as str, not a list"
+    for odd in (b"NaN", b"123456789012345678901234567890"):
+        body = b'{"SecretList": "x", "NextToken": ' + odd + b"}"
+        assert _container_problem(shape, body, "secretsmanager") == \
+            "SecretList as str, not a list"
