@@ -33,7 +33,7 @@ from reports._common import (compact_json, findings_of, replacing, short_resourc
 from scanner.errors import InputError
 from scanner.aws.regions import partition_of
 from scanner.engine.conditions import parse_time
-from scanner.policy.arn import parse_arn
+from scanner.policy.arn import iam_entity, parse_arn
 
 SCHEMA_VERSION = "2018-10-08"
 MAX_FINDING_BYTES = 240 * 1024
@@ -129,12 +129,11 @@ def target_of(finding: Mapping[str, Any]) -> tuple[str, str]:
 
 def _principal_resource(principal: str, region: str) -> dict[str, Any]:
     partition = partition_of(region, principal)
-    if ":role/" in principal:
-        name = principal.rsplit("/", 1)[-1]
+    kind, name = iam_entity(principal) or ("", "")
+    if kind == "role":
         return {"Type": "AwsIamRole", "Id": _text(principal, 512), "Partition": partition,
                 "Region": region, "Details": {"AwsIamRole": {"RoleName": _text(name, 512)}}}
-    if ":user/" in principal:
-        name = principal.rsplit("/", 1)[-1]
+    if kind == "user":
         return {"Type": "AwsIamUser", "Id": _text(principal, 512), "Partition": partition,
                 "Region": region, "Details": {"AwsIamUser": {"UserName": _text(name, 512)}}}
     return {"Type": "Other", "Id": _text(principal, 512), "Partition": partition,

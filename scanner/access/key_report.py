@@ -14,7 +14,8 @@ from scanner.access.graph_io import SecretView, policy_input
 from scanner.access.identity import PrincipalIndex, wildcard_grants
 from scanner.access.settings import AccessSettings
 from scanner.access.verdicts import Grant, IdentityWildcard, KeyAccess
-from scanner.policy.arn import account_entry, arn_partition, partition, principal_account
+from scanner.policy.arn import (account_entry, arn_partition, iam_entity, partition,
+                                principal_account)
 from scanner.policy.evaluate import PolicyKind, evaluate_policy
 from scanner.policy.exposure import excess_key_grants, is_organization
 from scanner.policy.kms_grants import grants_unread, key_policy_with_grants
@@ -296,7 +297,8 @@ class SecretCoverage:
                         f"arn:{part}:iam::{acct}:role/{name}")
             return PrincipalFacts(arn=role, account_id=acct, principal_type="role",
                                   name=name, org_path=org_path)
-        user = session_kind(entry) == "federated-user" or ":user/" in entry
+        user = session_kind(entry) == "federated-user" or \
+            (iam_entity(entry) or ("",))[0] == "user"
         return PrincipalFacts(arn=entry, account_id=acct,
                               principal_type="user" if user else "role",
                               name=entry.rsplit("/", 1)[-1], org_path=org_path)

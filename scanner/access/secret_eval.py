@@ -29,6 +29,7 @@ from scanner.access.verdicts import (
     path_with,
 )
 from scanner.graph.schema import PUBLIC_PRINCIPAL
+from scanner.policy.arn import iam_entity
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy, resource_patterns
 from scanner.policy.principals import entry_account, session_kind, wildcard_entry
@@ -138,7 +139,7 @@ class SecretEvaluator:
                 # a federated user session is user-like (no role, no boundary)
                 kind = session_kind(arn)
                 ptype = "user" if kind == "federated-user" or (
-                    kind is None and ":user/" in arn) else "role"
+                    kind is None and _is_user(arn)) else "role"
                 p = external_principal(arn, entry_account(arn), ptype)
             return p
 
@@ -591,6 +592,12 @@ def _class_account(c: ClassVerdict) -> str | None:
     aws:PrincipalOrgPaths among them, so what a narrowed statement lets in is the same for all
     its members."""
     return entry_account(c.example)
+
+
+def _is_user(arn: str) -> bool:
+    """An IAM user's ARN (scanner.policy.arn.iam_entity)."""
+    entity = iam_entity(arn)
+    return entity is not None and entity[0] == "user"
 
 
 def _in_account(acct: str) -> Callable[[str | None], bool]:

@@ -26,7 +26,7 @@ from scanner.graph.schema import PUBLIC_PRINCIPAL, SCHEDULED_DELETION
 from reports._common import short_resource
 from scanner.policy.arn import arn_account
 from scanner.graph.schema import aws_managed_key_arn
-from scanner.policy.arn import parse_arn, partition
+from scanner.policy.arn import iam_entity, parse_arn, partition
 from scanner.policy.principals import session_role
 from scanner.textfit import fit_line, fit_text, terminal_safe
 
@@ -345,8 +345,8 @@ def find_principals(report: Any, query: str, snapshot: Any = None) -> frozenset[
         # account): the role's paths answer for it (ground-truth trial round 16: a session a
         # secret policy names was "no principal by that ARN ... in the scan")
         account, role_name = session
-        roles = {p for p, acct in known.items() if acct == account and ":role/" in p
-                 and _principal_name(p) == role_name}
+        roles = {p for p, acct in known.items() if acct == account
+                 and iam_entity(p) == ("role", role_name)}
         if roles:
             return frozenset(roles)
     closest = _closest(query, [_principal_name(p) for p in known] + list(known))

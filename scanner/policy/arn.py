@@ -104,6 +104,20 @@ def with_region(text: str, region: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def iam_entity(text: str) -> tuple[str, str] | None:
+    """("role" or "user", its name) of an IAM role or user ARN, else None (a session, an
+    account root, a service, a unique id, anything else). IAM User Guide, "IAM identifiers":
+    ``arn:aws:iam::123456789012:role/application_abc/component_xyz/RDSAccess`` -- the resource
+    is ``role/`` or ``user/``, the path, then the name (its last segment)."""
+    arn = parse_arn(text)
+    if arn is None or arn.service != "iam":
+        return None
+    kind, sep, rest = arn.resource.partition("/")
+    if not sep or kind not in ("role", "user") or not rest:
+        return None
+    return kind, rest.rsplit("/", 1)[-1]
+
+
 def principal_account(entry: str) -> str | None:
     """The 12-digit account a principal belongs to: a bare account id, an IAM or STS ARN
     (root, role, user, assumed-role, ...). None for ``*``, services, unique ids and anything

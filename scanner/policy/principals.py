@@ -11,7 +11,7 @@ from dataclasses import replace
 from enum import Enum
 
 from scanner.frozen import frozen
-from scanner.policy.arn import arn_partition, principal_account
+from scanner.policy.arn import arn_partition, iam_entity, principal_account
 from scanner.policy.matching import glob_match
 from scanner.policy.parse import PrincipalSpec
 from scanner.policy.request import Request
@@ -67,10 +67,8 @@ def wildcard_entry(entry: str) -> bool:
 
 
 def _role_name(arn: str) -> str | None:
-    m = _IAM_ENTITY.match(arn)
-    if m and m.group(2) == "role":
-        return m.group(3).rsplit("/", 1)[-1]
-    return None
+    entity = iam_entity(arn)
+    return entity[1] if entity is not None and entity[0] == "role" else None
 
 
 def _same_partition(entry: str, request: Request) -> bool:
@@ -294,8 +292,7 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
     # Deny of alice)
     unread = [(e, why) for e, (m, why) in zip(spec.aws, results)
               if m is Match.UNKNOWN and not (why and "session" in why)]
-    may_be_account = tuple(why or e for e, why in unread
-                           if ":user/" not in e and ":role/" not in e)
+    may_be_account = tuple(why or e for e, why in unread if iam_entity(e) is None)
     may_be_self = tuple(why or e for e, why in unread if not e.lower().endswith(":root"))
     if request.principal_type == "root":
         if not account_listed and may_be_account:

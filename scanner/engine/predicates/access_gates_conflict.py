@@ -29,6 +29,7 @@ from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import (analysis_failed, blocking_guardrails,
                                                 reader_classes, secret_access_of)
 from scanner.graph.schema import NodeKind
+from scanner.policy.arn import arn_account, iam_entity
 from scanner.policy.principals import entry_account, is_account_entry, session_role
 from scanner.engine.predicates._common import policy_or_unknown
 
@@ -188,10 +189,11 @@ def _granted_sessions(policy: Any) -> dict[tuple[str, str], tuple[str, ...]]:
 def _role_of(arn: str, account: str | None) -> tuple[str, str] | None:
     """(account, role name) of an IAM role ARN (its path left out, as a session ARN has
     none), else None."""
-    head, sep, rest = arn.partition(":role/")
-    if not sep or account is None or not head.endswith(f":{account}"):
+    entity = iam_entity(arn)
+    if entity is None or entity[0] != "role" or account is None or \
+            arn_account(arn) != account:
         return None
-    return account, rest.rsplit("/", 1)[-1]
+    return account, entity[1]
 
 
 def _said(ctx: RuleContext, gates: Mapping[str, Any], reasons: tuple[str, ...]

@@ -43,7 +43,8 @@ from scanner.access.identity import (PrincipalIndex, external_principal, may_fed
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.graph.schema import SCHEDULED_DELETION
-from scanner.policy.arn import arn_partition, parse_arn, partition, principal_account
+from scanner.policy.arn import (arn_partition, iam_entity, parse_arn, partition,
+                                principal_account)
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
@@ -672,8 +673,8 @@ def principal_of(snapshot: Any, arn: str, account: str | None = None,
     hit = index.by_arn.get(arn)
     if hit is not None:
         return hit
-    ptype = principal_type or ("user" if ":user/" in arn else "root" if arn.endswith(":root")
-                               else "role")
+    ptype = principal_type or ("user" if (iam_entity(arn) or ("",))[0] == "user"
+                               else "root" if arn.endswith(":root") else "role")
     acct = account or principal_account(arn)
     if ptype == "root" and acct is not None and acct not in index.iam_read:
         # the access analysis' stand-in for the account's principals no policy names, whose
