@@ -398,7 +398,7 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
         f"Since {_cell(old.get('scan_id'))}{when}: "
         f"{_n(c['findings_new'], 'new finding', 'new findings')}, "
         f"{c['findings_resolved']} resolved, {c['findings_changed']} changed, "
-        f"{_n(c['new_readers'], 'reader gained', 'readers gained')}, "
+        f"{_n(c['new_readers'], 'new reader', 'new readers')}, "
         f"{c['lost_readers']} lost, "
         f"{_n(c['resources_added'], 'resource added', 'resources added')}, "
         f"{c['resources_removed']} removed, {c['resources_changed']} changed, "

@@ -116,7 +116,8 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
     else:
         latest = store.latest_complete()
         if latest is None:
-            raise InputError("the history holds no complete scan; pass --snapshot FILE",
+            raise InputError("the history holds no complete scan; pass --in DIR (a scan's output "
+                             "folder) or --snapshot FILE",
                              path=args.history)
         scan_id = latest.scan_id
     stored = store.load(scan_id)

@@ -142,3 +142,18 @@ def test_the_answer_lines_fit_an_80_column_terminal(tmp_path: Path) -> None:
         assert lines and [x for x in lines if len(x) > 80 and len(x.split()) > 1] == [], \
             run.text
         assert any(str(out) in line for line in lines)  # the path whole, on one line
+
+
+def test_a_history_without_a_complete_scan_names_both_other_inputs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial round 26: with no input given and an empty history, `baseline check`
+    said "pass --snapshot FILE" and not the scan output folder every other command reads."""
+    folder = _scan_folder(tmp_path)
+    out = tmp_path / "baseline.yaml"
+    assert main(["baseline", "init", "--in", str(folder), "--output-file", str(out)]) == 0
+    capsys.readouterr()
+    rc = main(["baseline", "check", "--baseline", str(out), "--history",
+               str(tmp_path / "empty.db")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "--in DIR" in err and "--snapshot FILE" in err
