@@ -878,5 +878,13 @@ def resolve_scan_id(records: list[ScanRecord], wanted: str, where: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise InputError(f"no scan {wanted!r} in the history", path=where)
+        # what to do next: the closest ids, the newest, and the command that lists them all
+        # (new-user trial round 26: `access --history H --scan nope` said only "no scan")
+        from scanner.suggest import suggest
+
+        ids = [r.scan_id for r in records]
+        hint = suggest(wanted, ids) or (f"; the newest is {ids[-1]}" if ids else
+                                        "; the history holds no scans")
+        raise InputError(f"no scan {wanted!r} in the history{hint} (`secretgraph history "
+                         f"list --history {where}` lists them)", path=where)
     raise InputError(f"scan id prefix {wanted!r} is ambiguous ({len(matches)} scans)", path=where)

@@ -287,3 +287,29 @@ def test_a_full_disk_under_the_drift_or_the_list_is_one_line_naming_the_file(
         name = "history list" if argv[0] == "history" else argv[0]
         assert (code, err) == (2, [f"secretgraph {name}: error: cannot write to standard "
                                    "output: No space left on device"])
+
+
+def test_an_unknown_scan_id_says_the_closest_or_the_newest_and_how_to_list_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial round 26: `access --history H --scan nope` said only "no scan 'nope' in
+    the history" -- not which ids there are, nor how to list them."""
+    hist = _history(tmp_path)
+    assert main(["diff", "nope", "--history", hist]) == 2
+    err = capsys.readouterr().err
+    assert "the newest is n3" in err and f"secretgraph history list --history {hist}" in err
+
+
+def test_a_misspelt_scan_id_names_the_closest() -> None:
+    from types import SimpleNamespace
+
+    from scanner.errors import InputError
+    from scanner.history.records import resolve_scan_id
+
+    ids = ["scan-2026-12-04T033359Z-aaaa", "scan-2026-12-05T033401Z-bbbb"]
+    records = [SimpleNamespace(scan_id=i) for i in ids]
+    with pytest.raises(InputError) as err:
+        resolve_scan_id(records, "scan-2026-12-05T033401Z-bbcb", "h.db")  # type: ignore[arg-type]
+    assert "closest: scan-2026-12-05T033401Z-bbbb" in str(err.value)
+    with pytest.raises(InputError) as err:
+        resolve_scan_id([], "nope", "h.db")
+    assert "the history holds no scans" in str(err.value)
