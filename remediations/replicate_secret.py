@@ -20,7 +20,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              with_secret)
 from scanner.findings import Finding
 from scanner.model import REPLICATION_FAILED, ReplicaStatus, Secret, Snapshot
-from scanner.policy.arn import arn_region, with_region
+from scanner.policy.arn import arn_region
 
 REMEDIATION_ID = "replicate-secret"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions",

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-import networkx as nx
-
 from reports._common import (
     SEVERITIES,
     STATUSES,
@@ -20,12 +18,10 @@ from reports._common import (
     count_by,
     findings_of,
     ordered_counts,
-    rule_status_counts,
     short_resource,
     status_totals,
     truncate,
 )
-from scanner.policy.arn import arn_account
 
 DRIFT_MAX_ROWS = 500
 DRIFT_MAX_COLS = 8

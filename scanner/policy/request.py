@@ -586,6 +586,8 @@ REQUEST_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
 #: included in the request context" (its value, an HTTP header the caller sets, is not known;
 #: IAM conformance trial round 18)
 ALWAYS_INCLUDED_KEYS = REQUEST_TIME_KEYS | {"aws:useragent"}
+#: the key holding when the request's temporary credentials were issued
+TOKEN_ISSUE_TIME = "aws:tokenissuetime"
 #: keys in the request context of every request signed with temporary credentials, which is
 #: every request a role session (or an STS federated user session) signs. IAM User Guide, "AWS
 #: global condition context keys", aws:TokenIssueTime and aws:MultiFactorAuthPresent: "This
@@ -598,9 +600,7 @@ ALWAYS_INCLUDED_KEYS = REQUEST_TIME_KEYS | {"aws:useragent"}
 #: principal_context gives them as PRESENT; IAM conformance trial round 18: "Deny if Null
 #: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
 #: CONDITIONAL)
-TEMPORARY_CREDENTIAL_KEYS = frozenset({"aws:tokenissuetime", "aws:multifactorauthpresent"})
-#: the key holding when the request's temporary credentials were issued
-TOKEN_ISSUE_TIME = "aws:tokenissuetime"
+TEMPORARY_CREDENTIAL_KEYS = frozenset({TOKEN_ISSUE_TIME, "aws:multifactorauthpresent"})
 #: IAM User Guide, "Disabling permissions for temporary security credentials": temporary
 #: security credentials "are valid for the specified duration, from 900 seconds (15 minutes) up
 #: to a maximum of 129,600 seconds (36 hours)" -- a request's aws:TokenIssueTime is at most
@@ -616,6 +616,8 @@ def token_issue_floor(request: "Request") -> float | None:
     (conditions._issued) and the solver's one reading."""
     floor = request.time_floor
     return None if floor is None else floor - TEMPORARY_CREDENTIAL_MAX_SECONDS
+
+
 #: the context keys AWS documents as multivalued (IAM User Guide, "AWS global condition
 #: context keys", Value type "Multivalued": aws:CalledVia, aws:PrincipalOrgPaths,
 #: aws:ResourceOrgPaths, aws:SourceOrgPaths, aws:TagKeys, aws:PrincipalServiceNamesList; KMS

@@ -535,7 +535,7 @@ class Encoder:
         could hold one without the other). Asked once every key is made (_solve)."""
         out: list[z3.BoolRef] = []
         for slot in {slot for slot, _name in self._keys}:
-            issued = self._keys.get((slot, "aws:tokenissuetime"))
+            issued = self._keys.get((slot, TOKEN_ISSUE_TIME))
             mfa = self._keys.get((slot, "aws:multifactorauthpresent"))
             age = self._keys.get((slot, "aws:multifactorauthage"))
             if issued is not None and mfa is not None:

@@ -43,8 +43,7 @@ from scanner.access.identity import (PrincipalIndex, external_principal, may_fed
 from scanner.access.scp import RCP, SCP, Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.graph.schema import SCHEDULED_DELETION
-from scanner.policy.arn import (arn_partition, iam_entity, parse_arn, partition,
-                                principal_account)
+from scanner.policy.arn import arn_partition, iam_entity, partition, principal_account
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
