@@ -883,8 +883,9 @@ def resolve_scan_id(records: list[ScanRecord], wanted: str, where: str) -> str:
         from scanner.suggest import suggest
 
         ids = [r.scan_id for r in records]
-        hint = suggest(wanted, ids) or (f"; the newest is {ids[-1]}" if ids else
-                                        "; the history holds no scans")
+        if not ids:
+            raise InputError(f"no scan {wanted!r}: the history holds no scans", path=where)
+        hint = suggest(wanted, ids) or f"; the newest is {ids[-1]}"
         raise InputError(f"no scan {wanted!r} in the history{hint} (`secretgraph history "
                          f"list --history {where}` lists them)", path=where)
     raise InputError(f"scan id prefix {wanted!r} is ambiguous ({len(matches)} scans)", path=where)
