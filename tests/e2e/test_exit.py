@@ -73,7 +73,14 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_130(after: float,
     time.sleep(after)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    if proc.returncode in (0, 1):
+    if "/scanner/" not in err and ("Fatal Python error" in err or
+                                   proc.returncode == -signal.SIGINT):
+        # the signal arrived while the interpreter itself was starting (its streams, the site
+        # module, runpy's search for the module), before any code of this project ran:
+        # CPython's own start-up (on a loaded machine it can outlast the delay), which nothing
+        # here can catch -- not what this test pins
+        pytest.skip("the signal arrived while the interpreter was starting")
+    if proc.returncode in (0, 1) and "Traceback" not in err:
         pytest.skip("the scan finished before the signal arrived")
     assert proc.returncode == 130, err
     assert "Traceback" not in err
