@@ -4,7 +4,7 @@ A one-statement policy -- Allow "*" GetSecretValue if ForAnyValue:StringLike
 aws:PrincipalOrgPaths "o-zz9zz9zz9z/r-zz99/ou-zz99-partners/*" -- answered UNKNOWN ("solver:
 out of time (10s per question)"): the solver searched for callers with two organization paths.
 A caller's account has one (Organizations API Reference, ListParents: "In the current release,
-a child can have only a single parent"), so the key holds one value (encode.ONE_VALUE_KEYS):
+a child can have only a single parent"), so the key holds one value (domain.ONE_VALUE_KEYS):
 the outsider under that path is a witness, and one under our own organization is not."""
 
 from __future__ import annotations

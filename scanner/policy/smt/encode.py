@@ -10,18 +10,8 @@ encoded*: the part becomes a fresh unconstrained boolean and the reason is recor
 boolean can only widen both sides, so an unsat answer stays a proof; a sat answer that may lean
 on one is not trusted until its witness is replayed through the evaluator.
 
-Domain of a symbolic request (what a real AWS request can carry), documented in docs/access.md:
-
-* a key is absent or has values; single-valued keys carry at most one value. A key is treated
-  as multivalued when AWS documents it so (``MULTIVALUED``) or a policy uses a set operator on
-  it; it then carries at most (number of clauses on it + 1) values, enough for every
-  combination of clauses (each existential clause needs one value, universal ones hold on any
-  subset), so a proof over the bounded sets holds for every set;
-* a key compared with Numeric* / Date* operators carries numbers (dates as epoch seconds), one
-  compared with IpAddress carries IP addresses, one compared with Bool carries ``true`` or
-  ``false``; a key compared as two different types is not encoded;
-* a symbolic principal is an IAM role, user or account root of a 12-digit account in the
-  secret's partition (Secrets Manager and KMS take no anonymous requests).
+The domain of a symbolic request (what a real AWS request can carry: the keys' values, the
+principal) is ``scanner/policy/smt/domain.py``; documented in docs/access.md.
 """
 
 from __future__ import annotations
@@ -40,9 +30,6 @@ from scanner.policy.conditions import (
     _EXACT_STRING,
     OPERATORS,
     TIME_KEYS,
-    _date,
-    _num,
-    _Unparseable,
     free_text_key,
     substitute_variables,
     takes_variables,
@@ -50,7 +37,6 @@ from scanner.policy.conditions import (
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
 from scanner.policy.exposure import userid_head
-from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
 from scanner.policy.principals import (
     _ASSUMED,
@@ -65,6 +51,30 @@ from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
                                     _ArnOfUnnamed, _EveryLiteral, _NotUnder, _OneOf, _Present,
                                     _Under, _UniqueIdOf, TOKEN_ISSUE_TIME,
                                     always_present, token_issue_floor)
+from scanner.policy.smt.domain import (
+    ROLE,
+    USER,
+    ROOT,
+    PTYPE_NAMES,
+    PTYPE_CONTEXT,
+    NotEncoded,
+    sval,
+    model_string,
+    glob_re,
+    ignore_case_re,
+    arn_re,
+    IS_ARN,
+    ONE_VALUE_KEYS,
+    ORG_PATH,
+    ORG_ID,
+    KeyVar,
+    literal_value,
+    Principal,
+    PRINCIPAL_KEYS,
+    STAND_IN_ROLE_ID,
+    STAND_IN_USER_ID,
+    SESSION_NAME,
+)
 from scanner.policy.tri import Tri
 
 #: IAM User Guide, "Single-valued vs. multivalued context keys" and the KMS Developer Guide
@@ -80,15 +90,6 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _DEFAULT = re.compile(r"^\s*'((?:[^']|'')*)'\s*$")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
-ROLE, USER, ROOT = 0, 1, 2
-PTYPE_NAMES = {ROLE: "role", USER: "user", ROOT: "root"}
-_PTYPE_CONTEXT = {ROLE: "AssumedRole", USER: "User", ROOT: "Account"}
-
-
-class NotEncoded(Exception):
-    """A part of a policy the encoding cannot express exactly (the message says which)."""
-
-
 def key_type(base: str) -> str:
     if base in _NUM_OPS:
         return "num"
@@ -99,205 +100,6 @@ def key_type(base: str) -> str:
     if base == "bool":
         return "bool"
     return "str"
-
-
-def sval(text: str) -> z3.SeqRef:
-    """A z3 string literal of ``text`` exactly: z3 reads escape sequences (``\\u{41}``) in
-    literals, so every backslash is written as the escape of a backslash."""
-    return z3.StringVal(text.replace("\\", "\\u{5c}"))
-
-
-def model_string(model: z3.ModelRef, expr: Any) -> str:
-    """The model's value of a string expression, character by character (z3's printed form
-    escapes some characters and not others)."""
-    n = model.eval(z3.Length(expr), model_completion=True).as_long()
-    return "".join(chr(model.eval(z3.StrToCode(z3.SubString(expr, i, 1)),
-                                  model_completion=True).as_long()) for i in range(n))
-
-
-# ---------------------------------------------------------------------------- regexes
-_RE = z3.ReSort(z3.StringSort())
-_ANY_CHAR = z3.AllChar(_RE)
-_ANY = z3.Star(_ANY_CHAR)
-_NOT_COLON = z3.Intersect(_ANY_CHAR, z3.Complement(z3.Re(":")))
-
-
-def _lit(text: str) -> z3.ReRef:
-    return z3.Re(sval(text))
-
-
-def _concat(parts: list[z3.ReRef]) -> z3.ReRef:
-    if not parts:
-        return _lit("")
-    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
-
-
-def glob_re(pattern: str, *, segment: bool = False) -> z3.ReRef:
-    """``*`` any run, ``?`` one character (``segment``: never a colon), the rest literal."""
-    parts: list[z3.ReRef] = []
-    buf = ""
-    for ch in pattern:
-        if ch in "*?":
-            if buf:
-                parts.append(_lit(buf))
-                buf = ""
-            one = _NOT_COLON if segment else _ANY_CHAR
-            parts.append(z3.Star(one) if ch == "*" else one)
-        else:
-            buf += ch
-    if buf:
-        parts.append(_lit(buf))
-    return _concat(parts)
-
-
-def ignore_case_re(text: str) -> z3.ReRef:
-    if not text.isascii():
-        raise NotEncoded("a case-insensitive comparison with non-ASCII text")
-    parts = []
-    for ch in text:
-        if ch.lower() != ch.upper():
-            parts.append(z3.Union(z3.Re(ch.lower()), z3.Re(ch.upper())))
-        else:
-            parts.append(_lit(ch))
-    return _concat(parts)
-
-
-def arn_re(pattern: str) -> z3.ReRef:
-    """matching.arn_condition_matches as a regex over the ARN (valid ARNs: the caller requires
-    ``is_arn``): the six components one by one, a wildcard within its component -- never a
-    colon in the first five, anything in the sixth (the rest of the ARN) -- and nothing for a
-    value of fewer than six components (IAM User Guide, "Amazon Resource Name (ARN) condition
-    operators": "Each of the six colon-delimited components of the ARN is checked
-    separately"; IAM conformance trial round 11)."""
-    parts = arn_pattern_segments(pattern)
-    if parts is None:
-        return z3.Empty(_RE)
-    out: list[z3.ReRef] = []
-    for i, seg in enumerate(parts):
-        out.append(glob_re(seg, segment=i < 5))
-        if i < 5:
-            out.append(_lit(":"))
-    return _concat(out)
-
-
-#: conditions.is_arn_value: starts with "arn:" and has at least five colons
-_IS_ARN = z3.Concat(_lit("arn:"), z3.Loop(z3.Concat(_ANY, _lit(":")), 4, 4), _ANY)
-_DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
-#: an organization id (Organizations API Reference: ^o-[a-z0-9]{10,32}$)
-#: an organization path's characters (o-.../r-.../ou-.../: lower case, digits, - and /)
-#: keys whose type is multivalued but whose value is one for any caller: aws:PrincipalOrgPaths
-#: is the path of the principal's account, which is in one organization and has one parent
-#: (Organizations API Reference, ListParents: "In the current release, a child can have only
-#: a single parent"); the access evaluator reads one path too (conditions._under). Bounding
-#: it to one value keeps the solver out of a search that took 36 s, or never ended, for a
-#: ForAnyValue:StringLike of another organization's OU path beside the outsiders' "not
-#: under our organization" (ground-truth trial round 17: --prove answered UNKNOWN, out of
-#: time, for a one-statement policy)
-ONE_VALUE_KEYS = frozenset({"aws:principalorgpaths"})
-_ORG_PATH = z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("/")))
-_ORG_ID = z3.Concat(z3.Re("o-"), z3.Loop(z3.Union(z3.Range("a", "z"), z3.Range("0", "9")), 10, 32))
-#: IAM User Guide, "IAM object quotas" / CreateRole: names are 1-64 of [A-Za-z0-9+=,.@_-];
-#: a path is "/" or "/"-separated segments of ASCII "!" through DEL (in the ARN: without the
-#: leading "/")
-_NAME_CHAR = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"),
-                      *[z3.Re(c) for c in "+=,.@_-"])
-_NO_SLASH = z3.Plus(_NAME_CHAR)  # and at most 64 long (a length constraint)
-_PATH_CHAR = z3.Intersect(z3.Range("!", "\x7f"), z3.Complement(z3.Re("/")))
-_IAM_PATH = z3.Star(z3.Concat(z3.Plus(_PATH_CHAR), _lit("/")))
-
-
-# ---------------------------------------------------------------------------- values
-def _ip_parts(text: str) -> tuple[bool, int]:
-    addr = ipaddress.ip_address(text.strip().split("/")[0])
-    return addr.version == 6, int(addr)
-
-
-@dataclass
-class KeyVar:
-    """One condition key of one request: how many values it has (0 = absent) and the values."""
-
-    name: str
-    kind: str  # str | num | date | ip | bool
-    count: z3.ArithRef
-    vals: list[Any]  # z3 exprs; for ip: (is_v6 BoolRef, BitVecRef 128)
-
-    @property
-    def present(self) -> z3.BoolRef:
-        return self.count >= 1
-
-
-def literal_value(kind: str, text: str) -> Any:
-    """A known request value as a z3 value of ``kind`` (NotEncoded when it does not parse)."""
-    try:
-        if kind == "str":
-            return sval(text)
-        if kind == "bool":
-            return sval(text.strip().lower())
-        if kind == "num":
-            return z3.RealVal(Fraction(_num(text)))
-        if kind == "date":
-            return z3.RealVal(Fraction(_date(text)))
-        v6, n = _ip_parts(text)
-        return (z3.BoolVal(v6), z3.BitVecVal(n, 128))
-    except (_Unparseable, ValueError, OverflowError):  # OverflowError: inf has no ratio
-        raise NotEncoded(f"value {text[:40]!r} is not a finite {kind}") from None
-
-
-@dataclass
-class Principal:
-    """The requesting principal: symbolic (an IAM role / user / root of some account) or the
-    concrete one of a Request."""
-
-    arn: z3.SeqRef
-    account: z3.SeqRef
-    ptype: z3.ArithRef
-    boundary: z3.BoolRef
-    name: z3.SeqRef | None = None  # user name (aws:username) when symbolic
-    path: z3.SeqRef | None = None
-    concrete: Request | None = None
-
-    @classmethod
-    def symbolic(cls, tag: str, partition: str = "aws") -> tuple["Principal", list[Any]]:
-        arn, acct = z3.String(f"{tag}.arn"), z3.String(f"{tag}.account")
-        ptype, boundary = z3.Int(f"{tag}.type"), z3.Bool(f"{tag}.boundary")
-        path, name = z3.String(f"{tag}.path"), z3.String(f"{tag}.name")
-        head = z3.Concat(sval(f"arn:{partition}:iam::"), acct)
-        facts = [
-            z3.InRe(acct, _DIGITS12), ptype >= ROLE, ptype <= ROOT,
-            z3.InRe(path, _IAM_PATH), z3.InRe(name, _NO_SLASH), z3.Length(name) <= 64,
-            z3.Implies(ptype == ROLE, arn == z3.Concat(head, sval(":role/"), path, name)),
-            z3.Implies(ptype == USER, arn == z3.Concat(head, sval(":user/"), path, name)),
-            z3.Implies(ptype == ROOT, arn == z3.Concat(head, sval(":root"))),
-            z3.Implies(ptype == ROOT, boundary == False),  # noqa: E712 (z3 expression)
-        ]
-        return cls(arn=arn, account=acct, ptype=ptype, boundary=boundary, name=name,
-                   path=path), facts
-
-    @classmethod
-    def of_request(cls, request: Request) -> "Principal":
-        if request.principal_type not in ("role", "user", "root"):
-            raise NotEncoded(f"principal type {request.principal_type}")
-        ptype = {"role": ROLE, "user": USER, "root": ROOT}[request.principal_type]
-        return cls(arn=sval(request.principal_arn),
-                   account=sval(request.principal_account or ""),
-                   ptype=z3.IntVal(ptype), boundary=z3.BoolVal(request.has_permissions_boundary),
-                   concrete=request)
-
-
-#: context keys that describe the principal: symbolic principals define them
-PRINCIPAL_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
-                            "aws:principaltype", "aws:username", "aws:principalisawsservice",
-                            "aws:userid"})
-
-#: IAM User Guide, "AWS global condition context keys", aws:userid: a role session's value
-#: is "role-id:caller-specified-role-name", an IAM user's its unique id, the root user's its
-#: account id. A symbolic principal's unique id is not in the snapshot: it stands in with one
-#: that no policy names (a role whose id is named is the answer's caveat, never its witness:
-#: ``Encoder.userid_heads``; conformance trial round 7)
-STAND_IN_ROLE_ID = "AROAUNKNOWNROLEID0000"
-STAND_IN_USER_ID = "AIDAUNKNOWNUSERID0000"
-#: STS AssumeRole, RoleSessionName: 2-64 of [\w+=,.@-]
-_SESSION_NAME = z3.Loop(_NAME_CHAR, 2, 64)
 
 
 
@@ -421,7 +223,7 @@ class Encoder:
             if boolean:
                 self.facts.append(z3.Or(v == sval("true"), v == sval("false")))
             if arn:
-                self.facts.append(z3.InRe(v, _IS_ARN))
+                self.facts.append(z3.InRe(v, IS_ARN))
             if kind == "ip":
                 six, bits = v
                 self.facts.append(z3.Implies(z3.Not(six), z3.Extract(127, 32, bits) == 0))
@@ -481,7 +283,7 @@ class Encoder:
             form = [z3.Re(shape.prefix),  # type: ignore[attr-defined]
                     z3.Plus(z3.Union(z3.Range("A", "Z"), z3.Range("0", "9")))]
             if shape.session:  # type: ignore[attr-defined]
-                form += [z3.Re(":"), _SESSION_NAME]
+                form += [z3.Re(":"), SESSION_NAME]
             self.facts.append(count == 1)
             self.facts.append(z3.InRe(vals[0], z3.Concat(*form)))
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _Under):
@@ -491,7 +293,7 @@ class Encoder:
                 raise NotEncoded(f"{name} compared as a {kind}")
             prefix = request.excluded[name].prefix  # type: ignore[attr-defined]
             self.facts += [count == 1, z3.PrefixOf(sval(prefix), vals[0]),
-                           z3.InRe(vals[0], _ORG_PATH)]
+                           z3.InRe(vals[0], ORG_PATH)]
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _NotUnder):
             # conditions._excluded: no value begins with the prefix (an outsider's
             # aws:PrincipalOrgPaths under our organization id)
@@ -504,12 +306,12 @@ class Encoder:
             # conditions._excluded)
             for i, v in enumerate(vals):
                 self.facts.append(z3.Implies(count > i, z3.And(
-                    z3.Not(z3.PrefixOf(sval(prefix), v)), z3.InRe(v, _ORG_PATH))))
+                    z3.Not(z3.PrefixOf(sval(prefix), v)), z3.InRe(v, ORG_PATH))))
         elif state is KeyState.EXCLUDED:
             for i, v in enumerate(vals):
                 if name in LOWER_CASE_VALUES and kind == "str":
                     # an organization id: ^o-[a-z0-9]{10,32}$ (conditions._excluded)
-                    self.facts.append(z3.Implies(count > i, z3.InRe(v, _ORG_ID)))
+                    self.facts.append(z3.Implies(count > i, z3.InRe(v, ORG_ID)))
                 for text in request.excluded[name]:
                     try:
                         lit = literal_value(kind, text)
@@ -563,7 +365,7 @@ class Encoder:
             self.facts += [one, kv.vals[0] == p.account]
         elif kv.name == "aws:principaltype":
             self.facts += [one] + [z3.Implies(p.ptype == t, kv.vals[0] == sval(v))
-                                   for t, v in _PTYPE_CONTEXT.items()]
+                                   for t, v in PTYPE_CONTEXT.items()]
         elif kv.name == "aws:username":
             assert p.name is not None
             self.facts += [z3.If(p.ptype == USER, z3.And(one, kv.vals[0] == p.name),
@@ -573,7 +375,7 @@ class Encoder:
         elif kv.name == "aws:userid":
             # IAM User Guide, global condition keys, aws:userid (STAND_IN_ROLE_ID)
             session = z3.String(f"{kv.name}.session")
-            self.facts += [one, z3.InRe(session, _SESSION_NAME),
+            self.facts += [one, z3.InRe(session, SESSION_NAME),
                            z3.Implies(p.ptype == ROLE, kv.vals[0] == z3.Concat(
                                sval(f"{STAND_IN_ROLE_ID}:"), session)),
                            z3.Implies(p.ptype == USER, kv.vals[0] == sval(STAND_IN_USER_ID)),
@@ -820,7 +622,7 @@ class Encoder:
         arn_known = c.key == "aws:principalarn" and principal.concrete is None
 
         def is_arn(r: Any) -> z3.BoolRef:
-            return z3.BoolVal(True) if arn_known else z3.InRe(r, _IS_ARN)
+            return z3.BoolVal(True) if arn_known else z3.InRe(r, IS_ARN)
 
         implied = all(isinstance(pv, str) and pv.startswith("arn:") and pv.count(":") >= 5
                       for pv, _ in pvals)
