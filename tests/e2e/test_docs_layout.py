@@ -1,6 +1,7 @@
-"""docs/architecture.md: its Layout table names every module and package of `scanner/`, so a
-reader looking for the command line (scanner/cli.py, scanner/commands/) or the findings
-records finds them there."""
+"""Where a reader finds things: docs/architecture.md's Layout table names every module and
+package of `scanner/` (the command line, scanner/cli.py and scanner/commands/, was missing),
+and README.md's Documentation list links every page of docs/ (contracts.md and scale.md were
+missing)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,9 @@ def test_the_layout_names_every_module_and_package_of_scanner() -> None:
     missing = [p.name for p in parts
                if f"scanner/{p.stem if p.suffix else p.name}" not in named]
     assert not missing, f"docs/architecture.md's Layout table does not name {missing}"
+
+
+def test_readme_links_every_document_of_docs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    docs = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert [d for d in docs if f"(docs/{d})" not in readme] == []
