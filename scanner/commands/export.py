@@ -333,7 +333,7 @@ def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> Interrupte
         report = {"attempted": None, "delivered": 0, "requests": 0, "interrupted": True,
                   "pending": None, "undelivered": []}
     if args.dry_run:
-        report = {"dry_run": True, "interrupted": True}
+        report = {"dry_run": True, "interrupted": True, "pending": 0}
     if not args.report:
         return Interrupted(said)
     from scanner.errors import OutputError
@@ -413,7 +413,10 @@ def _export(args: argparse.Namespace) -> int:
                                          newlines=False), stream_columns(stream)), file=stream)
         if args.report:  # what would be sent, as the report of a real export says what was
             write_output(args.report, json.dumps({
-                "dry_run": True, "findings": facts["to_send"], "archived": facts["archived"],
+                # interrupted and pending as every report has them (docs/reports.md): a dry
+                # run sends nothing, so nothing is pending
+                "dry_run": True, "interrupted": False, "pending": 0,
+                "findings": facts["to_send"], "archived": facts["archived"],
                 "targets": [{"account_id": a, "region": r, "findings": per_target[(a, r)],
                              "batches": batches_of(per_target[(a, r)])}
                             for a, r in targets],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any
 
 from scanner.cli import build_parser
 
@@ -84,3 +85,28 @@ def test_the_check_reads_readmes_command_table() -> None:
     assert scan_rows, "README's command table was not read"
     assert _unknown(["scan"], "--org --no-such-flag") == ["secretgraph scan: --no-such-flag"]
     assert _unknown(["scan"], "--role-* flags") == []
+
+
+def _format_choices(parser: argparse.ArgumentParser, path: list[str]) -> list[tuple[str, Any]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found += _format_choices(child, [*path, name])
+        elif "--format" in action.option_strings:
+            found.append((" ".join(path), action))
+    return found
+
+
+def test_every_command_whose_format_is_a_choice_offers_table_as_its_plain_text() -> None:
+    """docs/configuration.md: "`--format table` is the plain-text format in every command".
+    Checked where --format is a choice; a format list (scan, report) and iam-policy's
+    json|cloudformation print no plain text of their own."""
+    parser, _ = build_parser()
+    choices = {name: action for name, action in _format_choices(parser, [])
+               if action.choices is not None and name != "iam-policy"}
+    assert {"access", "diff", "history list", "baseline check", "rules list",
+            "rules show"} <= set(choices)
+    bad = {name: (list(action.choices), action.default) for name, action in choices.items()
+           if "table" not in action.choices or action.default == "text"}
+    assert not bad, bad

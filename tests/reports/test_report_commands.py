@@ -163,6 +163,9 @@ def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any,
     planned = json.loads(report.read_text())
     assert planned["dry_run"] is True and planned["findings"] == 8
     assert sum(t["findings"] for t in planned["targets"]) == 8
+    # docs/reports.md: "Every report has interrupted and pending (false and 0 for a run that
+    # ended)" -- a dry run's too, so a pipeline reads report["interrupted"] whatever the flags
+    assert planned["interrupted"] is False and planned["pending"] == 0
 
 
 def test_export_reads_a_scan_folder_with_in_as_every_other_reader(
