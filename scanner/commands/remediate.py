@@ -440,6 +440,22 @@ def _failed_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
         print(fit_line(line, stream_columns(), more="  "))
 
 
+def _failed_undo_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
+    """What to do after an undo that stopped on a change, as ``_failed_next`` says it after an
+    apply: fix the cause (or, a resource changed since the apply, restore it by hand to the
+    state the journal records before it) and run the same --undo again, which skips what is
+    back already. Safe-fixes trial round 10: it ended with the undo journal's line alone."""
+    first = "a resource changed since the apply: restore it by hand to its before state " \
+        f"in {journal} (or leave it and undo the rest by hand)" if counts.get("refused") \
+        else "fix what stopped it"
+    line = f"next: {first}, then run the same --undo again (it skips what is back already): " \
+        f"{_undo_command(args, journal)}"
+    if _quiet(args):
+        _errors(args)(line)
+    else:
+        print(fit_line(line, stream_columns(), more="  "))
+
+
 def _undo_command(args: argparse.Namespace, journal: str) -> str:
     """The --undo command line of an apply's journal, with the flags it was applied with."""
     import shlex
@@ -637,5 +653,7 @@ def _run_undo(args: argparse.Namespace) -> int:
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"undo journal: {result.journal_path} ({counts})")
+            if not result.ok:
+                _failed_undo_next(args, result.counts, args.undo)
         sys.stdout.flush()
     return 0 if result.ok else 1

@@ -711,11 +711,17 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     writer.started(change, current)
     try:
         execute(clients, calls)
-        now_state = dict(module.read_current(clients, change))
     except _AWS_ERRORS + (SecretgraphError,) as exc:
-        writer.change(change, status="failed", before=current, after=None, message=_err(exc))
-        _alarm(out, errors, f"FAILED   {label}: {_err(exc)}")
-        return "failed"
+        return _undo_after_failure(change, module, clients, writer, out, label, current, want,
+                                   _err(exc), errors)
+    try:
+        now_state = dict(module.read_current(clients, change))
+    except _AWS_ERRORS as exc:
+        writer.change(change, status="verify-failed", before=current, after=None,
+                      message=f"cannot verify: {_err(exc)}; the call was made (the same --undo "
+                              "re-reads the resource)")
+        _alarm(out, errors, f"UNVERIFIED {label}: {_err(exc)}")
+        return "verify-failed"
     ok = matches(want, now_state)
     writer.change(change, status="undone" if ok else "verify-failed", before=current,
                   after=now_state,
@@ -723,6 +729,43 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     _alarm(out, None if ok else errors, f"{'undone  ' if ok else 'UNVERIFIED'} {label}")
     log.info("undid %s (state digest %s)", label, state_digest(now_state))
     return "undone" if ok else "verify-failed"
+
+
+def _undo_after_failure(change: PlannedChange, module: Any, clients: Any,
+                        writer: JournalWriter, out: TextIO | None, label: str,
+                        current: Mapping[str, Any], want: Mapping[str, Any], error: str,
+                        errors: Errors | None = None) -> str:
+    """The undo call failed: it may have landed all the same (an answer lost on the way back
+    whose retry then failed), so the resource is re-read and the undo journal holds what is
+    there now, as an apply's failed call is (``_after_failure``). Safe-fixes trial round 10:
+    a PutKeyPolicy that restored the policy and lost its answer was journaled and shown
+    ``FAILED``, the policy back as before."""
+    try:
+        now = dict(module.read_current(clients, change))
+    except _AWS_ERRORS as exc:
+        writer.change(change, status="failed", before=current, after=None,
+                      message=f"{error}; the resource could not be re-read ({_err(exc)}): "
+                              "whether the call landed is unknown (the same --undo re-reads "
+                              "it)")
+        _alarm(out, errors, f"FAILED   {label}: {error} (whether the call landed is unknown)")
+        return "failed"
+    if matches(want, now):
+        writer.change(change, status="undone", before=current, after=now,
+                      message=f"{error}; re-read: as before the apply (the call landed, its "
+                              "answer was lost)")
+        _say(out, f"undone   {label} ({error}, but the re-read shows it as before the apply)")
+        return "undone"
+    if matches(_undo_expected_after(change, current), now):
+        writer.change(change, status="failed", before=current, after=now,
+                      message=f"{error}; re-read: nothing changed")
+        _alarm(out, errors, f"FAILED   {label}: {error}")
+        return "failed"
+    writer.change(change, status="verify-failed", before=current, after=now,
+                  message=f"{error}; re-read: it changed, but still differs: "
+                          f"{', '.join(differences(want, now))}")
+    _alarm(out, errors, f"UNVERIFIED {label}: {error}; it changed all the same, still "
+                        f"differs: {', '.join(differences(want, now))}")
+    return "verify-failed"
 
 
 def _say(out: TextIO | None, text: str) -> None:
