@@ -111,7 +111,16 @@ def check_age(plan: Plan, *, now: datetime, max_age_hours: float, path: str) -> 
                          "estate may have changed; build a new plan from a new scan",
                          path=path, field="created_at")
     if age < -0.1:
-        raise InputError("plan was created in the future", path=path, field="created_at")
+        raise InputError(f"plan was created in the future ({plan.created_at}; this machine's "
+                         "clock says otherwise): check the clock, or build a new plan from a "
+                         "new scan", path=path, field="created_at")
+
+
+#: what to do with a plan for another estate than the scan given (safe-fixes trial round 10:
+#: the refusals named the mismatch only)
+_OTHER_SCAN = "give --in the scan the plan was built from, or build a new plan from this scan"
+_OTHER_CREDENTIALS = "run with credentials (--profile, --endpoint-url) of the estate the plan " \
+    "was built for, or build a new plan from a scan of this one"
 
 
 def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
@@ -120,11 +129,12 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
         return
     if plan_estate.org_id != current.org_id:
         raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
-                         f"is of {current.org_id or '(none)'}", path=path, field="estate.org_id")
+                         f"is of {current.org_id or '(none)'}: {_OTHER_SCAN}", path=path,
+                         field="estate.org_id")
     outside = sorted(set(plan_estate.account_ids) - set(current.account_ids))
     if outside:
-        raise InputError(f"plan covers account(s) {', '.join(outside)} that the scan does not",
-                         path=path, field="estate.account_ids")
+        raise InputError(f"plan covers account(s) {', '.join(outside)} that the scan does "
+                         f"not: {_OTHER_SCAN}", path=path, field="estate.account_ids")
 
 
 def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for: ClientsFactory,
@@ -139,7 +149,8 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                              f"{_err(exc)}", path=path) from None
         if str(actual) != account:
             raise InputError(f"the credentials for account {account} act in {actual}: wrong "
-                             "estate", path=path, field="estate.account_ids")
+                             f"estate; {_OTHER_CREDENTIALS}", path=path,
+                             field="estate.account_ids")
         if org_id is None:
             continue
         try:
@@ -155,7 +166,8 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                 continue
         if live_org != org_id:
             raise InputError(f"account {account} is in organization {live_org or '(none)'}, the "
-                             f"plan is for {org_id}: wrong estate", path=path,
+                             f"plan is for {org_id}: wrong estate; {_OTHER_CREDENTIALS}",
+                             path=path,
                              field="estate.org_id")
 
 
