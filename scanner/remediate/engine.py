@@ -585,8 +585,12 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                             region=region, path=journal.path)
         mismatched = _undo_preflight(reversible, clients_for)
     if mismatched:
+        # what to do next (safe-fixes trial round 10: the line named the resource and left the
+        # operator there; --undo takes the whole journal or nothing)
         raise InputError("refusing to undo, nothing was changed; the journal does not match "
-                         "the resources: " + "; ".join(mismatched), path=journal.path)
+                         "the resources: " + "; ".join(mismatched) + ". To undo: put it back as "
+                         "the apply left it (its after in the journal) and run the same --undo "
+                         "again, or restore each change's before by hand", path=journal.path)
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
         _say(out, "not undone: not confirmed")

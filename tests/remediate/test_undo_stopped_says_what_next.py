@@ -136,3 +136,30 @@ def test_with_q_the_next_step_is_said_on_stderr(
     out, err = capsys.readouterr()
     assert rc == 1 and out == ""
     assert "run the same --undo again" in err and f"--undo {journal}" in err, err
+
+
+def test_an_undo_refused_before_any_change_says_what_to_do_about_the_changed_resource(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resource changed since the apply refuses the whole undo (exit 2, nothing changed);
+    the line named the resource and the key that changed, and left the operator there."""
+    import json
+
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    kms = account_session(CENTRAL).client("kms")
+    key = scanned.estate.cmk_arn
+    journal = tmp_path / "journal.jsonl"
+    assert _apply(scanned, journal) == 0
+    doc = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    doc["Statement"].append({"Sid": "ByHand", "Effect": "Allow", "Action": "kms:DescribeKey",
+                             "Resource": "*", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}})
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(doc))
+    capsys.readouterr()
+
+    rc = _undo(journal, tmp_path / "undo.jsonl")
+
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "key_policy changed since the apply" in err, err
+    assert "put it back as the apply left it (its after in the journal) and run the same " \
+        "--undo again, or restore each change's before by hand" in err, err
