@@ -123,6 +123,13 @@ _OTHER_CREDENTIALS = "run with credentials (--profile, --endpoint-url) of the es
     "was built for, or build a new plan from a scan of this one"
 
 
+#: what to do when a resource could not be re-read before the first change (a read denied,
+#: throttled, failed): safe-fixes trial round 10, the refusal ended with the error alone
+UNREAD_NEXT = "the remediation role must be able to read each resource it changes " \
+    "(`secretgraph iam-policy --for remediation-role` prints its policy): fix that, or wait " \
+    "out a throttled or failed read, and run the same {run} again"
+
+
 def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
     """The plan must be for the estate of the scan at hand (organization and accounts)."""
     if current is None:
@@ -232,8 +239,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             + ")" if drifted else ""
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint,
-            path=path)
+            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint
+            + (f". To apply: {UNREAD_NEXT.format(run='--apply')}" if unread else ""), path=path)
 
 
 # --------------------------------------------------------------------------- apply
@@ -583,14 +590,19 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     with nothing_changed_yet("re-reading the resources before undoing anything"):
         check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
                             region=region, path=journal.path)
-        mismatched = _undo_preflight(reversible, clients_for)
-    if mismatched:
+        mismatched, unread = _undo_preflight(reversible, clients_for)
+    if mismatched or unread:
         # what to do next (safe-fixes trial round 10: the line named the resource and left the
         # operator there; --undo takes the whole journal or nothing)
-        raise InputError("refusing to undo, nothing was changed; the journal does not match "
-                         "the resources: " + "; ".join(mismatched) + ". To undo: put it back as "
-                         "the apply left it (its after in the journal) and run the same --undo "
-                         "again, or restore each change's before by hand", path=journal.path)
+        raise InputError("refusing to undo, nothing was changed; " + "; ".join(
+            ([f"the journal does not match the resources: {'; '.join(mismatched)}"]
+             if mismatched else [])
+            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + ". To undo: "
+            + "; ".join((["put each resource that changed back as the apply left it (its after "
+                          "in the journal) and run the same --undo again, or restore each "
+                          "change's before by hand"] if mismatched else [])
+                        + ([UNREAD_NEXT.format(run="--undo")] if unread else [])),
+            path=journal.path)
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
         _say(out, "not undone: not confirmed")
@@ -631,10 +643,12 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
 
 
 def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
-                    ) -> list[str]:
+                    ) -> tuple[list[str], list[str]]:
     """The newest change per target must still look like its "after" (or be back as it was
-    before): what differs, one line per change."""
+    before): what differs, one line per change; and the changes whose resource could not be
+    re-read."""
     mismatched: list[str] = []
+    unread: list[str] = []
     seen: set[str] = set()
     for e in reversible:
         if e.change.target in seen:
@@ -644,7 +658,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
         try:
             current = _read(e.change, clients_for)
         except _AWS_ERRORS as exc:
-            mismatched.append(f"{e.change.change_id}: cannot re-read: {_err(exc)}")
+            unread.append(f"{e.change.change_id} ({e.change.resource_arn}): {_err(exc)}")
             continue
         if matches(_undo_expected_before(e.change, e.before), current):
             continue  # already back as it was (or the call never landed)
@@ -656,7 +670,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
-    return mismatched
+    return mismatched, unread
 
 
 @contextmanager

@@ -161,5 +161,38 @@ def test_an_undo_refused_before_any_change_says_what_to_do_about_the_changed_res
     err = capsys.readouterr().err
     assert rc == 2, err
     assert "key_policy changed since the apply" in err, err
-    assert "put it back as the apply left it (its after in the journal) and run the same " \
-        "--undo again, or restore each change's before by hand" in err, err
+    assert "put each resource that changed back as the apply left it (its after in the " \
+        "journal) and run the same --undo again, or restore each change's before by hand" \
+        in err, err
+
+
+def _get_key_policy_denied(self: BaseClient, op: str, params: dict[str, Any]) -> Any:
+    if op == "GetKeyPolicy":
+        raise ClientError({"Error": {"Code": "AccessDeniedException",
+                                     "Message": "not allowed"}}, op)
+    return _REAL(self, op, params)
+
+
+@pytest.mark.parametrize("run", ["--apply", "--undo"])
+def test_a_resource_that_cannot_be_re_read_first_says_what_the_role_needs(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, run: str) -> None:
+    """Every resource is re-read before the first change; one that cannot be (the read denied,
+    throttled) refuses the run, exit 2 -- the line ended with the error alone."""
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    journal = tmp_path / "journal.jsonl"
+    if run == "--undo":
+        assert _apply(scanned, journal) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(BaseClient, "_make_api_call", _get_key_policy_denied)
+
+    rc = _undo(journal, tmp_path / "undo.jsonl") if run == "--undo" else \
+        _apply(scanned, journal)
+
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "nothing was changed" in err and "could not re-read" in err, err
+    assert "AccessDeniedException" in err, err
+    assert "secretgraph iam-policy --for remediation-role" in err, err
+    assert f"run the same {run} again" in err, err
+    assert "put each resource that changed back" not in err, err
