@@ -557,7 +557,11 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                  region: str = "us-east-1", changed: Changed | None = None,
                  errors: Errors | None = None, undo_flags: str = "") -> RunResult:
     if journal.mode != "apply":
-        raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
+        # what to do instead (safe-fixes trial round 10: "undo twice" on the undo's journal)
+        raise InputError(f"this is the journal of an {journal.mode}; only an apply can be "
+                         f"undone: to make the changes of plan {journal.plan_id} again, run "
+                         "its --apply again (secretgraph remediate --plan PLAN --apply; a plan "
+                         "older than max_plan_age_hours: rescan and plan again)",
                          path=journal.path, field="mode")
     # every change that made (or may have made) a call: applied; partial, failed or unverified
     # after a call; started and never finished (the run stopped during it)

@@ -196,3 +196,23 @@ def test_a_resource_that_cannot_be_re_read_first_says_what_the_role_needs(
     assert "secretgraph iam-policy --for remediation-role" in err, err
     assert f"run the same {run} again" in err, err
     assert "put each resource that changed back" not in err, err
+
+
+def test_undoing_an_undo_journal_says_to_apply_the_plan_again(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undo twice, the second time of the undo's own journal: refused (an undo journal cannot
+    be undone), exit 2 -- and what to run to make the changes again."""
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    journal, undo_journal = tmp_path / "journal.jsonl", tmp_path / "undo.jsonl"
+    assert _apply(scanned, journal) == 0
+    assert _undo(journal, undo_journal) == 0
+    capsys.readouterr()
+
+    rc = _undo(undo_journal, tmp_path / "undo-of-undo.jsonl")
+
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "this is the journal of an undo; only an apply can be undone" in err, err
+    assert "run its --apply again (secretgraph remediate --plan PLAN --apply" in err, err
+    assert not (tmp_path / "undo-of-undo.jsonl").exists()
