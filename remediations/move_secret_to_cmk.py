@@ -10,9 +10,11 @@ plan says so).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
 
 from remediations import _key_state, _secret_state
+from remediations.policy_edit import parsed_or_none
 from remediations.base import (AWS_MANAGED_SECRET_KEY, describe_key_ref, find_key,
                                find_secret, index_of, require_read, secret_on_aws_managed_key)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
@@ -23,8 +25,11 @@ from scanner.model import KmsKey, Snapshot
 
 REMEDIATION_ID = "move-secret-to-cmk"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
-               "secretsmanager:RotateSecret", "kms:DescribeKey", "kms:GenerateDataKey",
-               "kms:Decrypt", "kms:Encrypt")
+               "secretsmanager:RotateSecret", "kms:DescribeKey", "kms:GetKeyPolicy",
+               "kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt")
+#: the state key that says the key the secret moves to has a policy the plan knows: the
+#: snapshot's, or one a key-policy change of the plan leads it to (``planned_key_policies``)
+KEY_POLICY_AS_PLANNED = "target_key_policy_as_planned"
 REVERSIBLE = True
 EXPLICIT_ONLY = False
 EVIDENCE_KEYS: tuple[str, ...] = ()
@@ -86,13 +91,39 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     # moved onto a key someone disabled (or scheduled for deletion) since the scan can no
     # longer be read or rotated -- drift, refused (safe-fixes trial round 9)
     kept["target_key_state"] = "Enabled"
+    # and its policy is the one the readers were predicted from: the secret's readers after
+    # the move are whoever that policy lets decrypt, so a policy edited since the scan (its
+    # root / IAM statement removed) could lock them out of the secret -- drift, refused
+    # (safe-fixes trial round 10). The policies the plan's own key-policy changes lead to
+    # (the grant-key-decrypt companion) are added by the planner: planned_key_policies
+    details: dict[str, Any] = {"key_arn": key.arn}
+    if key.policy is not None and "policy" not in key.unread:
+        kept[KEY_POLICY_AS_PLANNED] = True
+        details["key_policies"] = [key.policy]
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-kms:{secret.arn}",
         summary=f"encrypt with {(key.aliases or (key.arn,))[0]} instead of aws/secretsmanager",
         calls=calls, pre_state={"kms_key_id": describe_key_ref(secret.kms_key_id), **kept},
         desired_state={"kms_key_id": key.arn, **kept},
-        details={"key_arn": key.arn}, notes=notes)]
+        details=details, notes=notes)]
+
+
+def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedChange]
+                         ) -> PlannedChange:
+    """``change`` knowing, besides the snapshot's, every policy a change of the plan leads the
+    key it moves to (its companion's grant-key-decrypt, one for another secret of that key,
+    before or after it): each is a state the apply may find the key in."""
+    known = change.details.get("key_policies")
+    if not isinstance(known, list):
+        return change
+    target = f"key-policy:{change.details['key_arn']}"
+    texts = [c.policy_diff.after for c in plan_changes
+             if c.target == target and c.policy_diff is not None]
+    added = [t for t in texts if t not in known]
+    if not added:
+        return change
+    return replace(change, details={**change.details, "key_policies": [*known, *added]})
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
@@ -101,6 +132,10 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     if isinstance(key_arn, str):  # the state of the key the secret moves to (DescribeKey)
         state["target_key_state"] = _key_state.key_state(clients, key_arn,
                                                          change.region)["key_state"]
+        known = change.details.get("key_policies")
+        if isinstance(known, list):
+            live = _key_state.policy(clients, key_arn, change.region)["key_policy"]
+            state[KEY_POLICY_AS_PLANNED] = any(live == parsed_or_none(t) for t in known)
     return state
 
 

@@ -87,8 +87,11 @@ def edit_policy(kind: str, before_text: str | None, before_doc: Mapping[str, Any
     size = len(after_text.encode("utf-8")) if use_bytes else len(after_text)
     if size > limit:
         unit = "bytes" if use_bytes else "characters"
+        # what to do next (safe-fixes trial round 10: "not planning it" alone)
         raise PlanRefused(f"the edited {kind} would be {size} {unit}, over the {limit} limit; "
-                          "not planning it")
+                          "not planning it: make room in the policy first (merge statements, "
+                          "grant by aws:PrincipalOrgID or aws:PrincipalOrgPaths instead of "
+                          "listing principals one by one), rescan and plan again")
     diff = PolicyDiff(kind=kind, before=before_text, after=after_text, statements=tuple(diffs),
                       size_after=size, size_limit=limit)
     return after_doc, diff

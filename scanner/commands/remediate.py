@@ -232,6 +232,28 @@ def _clients(args: argparse.Namespace, audit_role: str | None,
 
 
 def run(args: argparse.Namespace) -> int:
+    """The command; Ctrl-C or SIGTERM before an apply or undo began (while the scan, the plan
+    or the journal is read, the plan shown) says that nothing was changed -- it said only
+    "interrupted" / "terminated" (safe-fixes trial round 10: a SIGTERM while a saved plan was
+    read and shown). Once the engine runs, its own lines say what was changed."""
+    try:
+        return _run(args)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted) or getattr(args, "changing", False):
+            raise
+        what = " before anything was undone" if args.undo else \
+            " before anything was applied" if args.apply else ""
+        raise Interrupted(f"interrupted{what}; nothing was changed"
+                          + ("" if not (args.apply or args.undo) else
+                             " and no journal was written")) from None
+
+
+def _changing(args: argparse.Namespace) -> None:
+    """The apply or undo begins: from here the engine's lines say what was changed."""
+    args.changing = True
+
+
+def _run(args: argparse.Namespace) -> int:
     if getattr(args, "quiet", False) and (args.apply or args.undo) and not args.yes:
         # -q prints no plan (QUIET_HELP): a confirmation would be of changes never shown
         raise UsageError("-q shows no plan to confirm: with --apply or --undo give --yes "
@@ -399,6 +421,7 @@ def run(args: argparse.Namespace) -> int:
     earlier = unfinished_apply(Path(plan_path).parent, plan.plan_id, len(plan.changes))
     if earlier is not None:  # before the question: the answer may depend on it
         _note(args, fit_line(earlier, stream_columns(sys.stderr)))
+    _changing(args)
     with _journal_named(journal, undo=False):
         result = apply_plan(plan, clients, journal_path=journal, plan_path=plan_path,
                             max_age_hours=config.max_plan_age_hours,
@@ -439,6 +462,22 @@ def _failed_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
     made = any(counts.get(s) for s in ("applied", "partial", "verify-failed"))
     back = f"; to take back what it made: {_undo_command(args, journal)}" if made else ""
     line = f"next: {again}{back}"
+    if _quiet(args):
+        _errors(args)(line)
+    else:
+        print(fit_line(line, stream_columns(), more="  "))
+
+
+def _failed_undo_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
+    """What to do after an undo that stopped on a change, as ``_failed_next`` says it after an
+    apply: fix the cause (or, a resource changed since the apply, restore it by hand to the
+    state the journal records before it) and run the same --undo again, which skips what is
+    back already. Safe-fixes trial round 10: it ended with the undo journal's line alone."""
+    first = "a resource changed since the apply: restore it by hand to its before state " \
+        f"in {journal} (or leave it and undo the rest by hand)" if counts.get("refused") \
+        else "fix what stopped it"
+    line = f"next: {first}, then run the same --undo again (it skips what is back already): " \
+        f"{_undo_command(args, journal)}"
     if _quiet(args):
         _errors(args)(line)
     else:
@@ -634,6 +673,7 @@ def _run_undo(args: argparse.Namespace) -> int:
     clients = _clients(args, audit_role if isinstance(audit_role, str) else None,
                        [e.change.account_id for e in journal.entries])
     out_path = args.journal or str(Path(args.undo).with_suffix("")) + f".undo-{_stamp()}.jsonl"
+    _changing(args)
     with _journal_named(out_path, undo=True):
         result = undo_journal(journal, clients, undo_journal_path=out_path, confirm=confirm,
                               out=sys.stdout,
@@ -642,5 +682,7 @@ def _run_undo(args: argparse.Namespace) -> int:
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"undo journal: {result.journal_path} ({counts})")
+            if not result.ok:
+                _failed_undo_next(args, result.counts, args.undo)
         sys.stdout.flush()
     return 0 if result.ok else 1

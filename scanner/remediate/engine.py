@@ -111,7 +111,23 @@ def check_age(plan: Plan, *, now: datetime, max_age_hours: float, path: str) -> 
                          "estate may have changed; build a new plan from a new scan",
                          path=path, field="created_at")
     if age < -0.1:
-        raise InputError("plan was created in the future", path=path, field="created_at")
+        raise InputError(f"plan was created in the future ({plan.created_at}; this machine's "
+                         "clock says otherwise): check the clock, or build a new plan from a "
+                         "new scan", path=path, field="created_at")
+
+
+#: what to do with a plan for another estate than the scan given (safe-fixes trial round 10:
+#: the refusals named the mismatch only)
+_OTHER_SCAN = "give --in the scan the plan was built from, or build a new plan from this scan"
+_OTHER_CREDENTIALS = "run with credentials (--profile, --endpoint-url) of the estate the plan " \
+    "was built for, or build a new plan from a scan of this one"
+
+
+#: what to do when a resource could not be re-read before the first change (a read denied,
+#: throttled, failed): safe-fixes trial round 10, the refusal ended with the error alone
+UNREAD_NEXT = "the remediation role must be able to read each resource it changes " \
+    "(`secretgraph iam-policy --for remediation-role` prints its policy): fix that, or wait " \
+    "out a throttled or failed read, and run the same {run} again"
 
 
 def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
@@ -120,11 +136,12 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
         return
     if plan_estate.org_id != current.org_id:
         raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
-                         f"is of {current.org_id or '(none)'}", path=path, field="estate.org_id")
+                         f"is of {current.org_id or '(none)'}: {_OTHER_SCAN}", path=path,
+                         field="estate.org_id")
     outside = sorted(set(plan_estate.account_ids) - set(current.account_ids))
     if outside:
-        raise InputError(f"plan covers account(s) {', '.join(outside)} that the scan does not",
-                         path=path, field="estate.account_ids")
+        raise InputError(f"plan covers account(s) {', '.join(outside)} that the scan does "
+                         f"not: {_OTHER_SCAN}", path=path, field="estate.account_ids")
 
 
 def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for: ClientsFactory,
@@ -139,7 +156,8 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                              f"{_err(exc)}", path=path) from None
         if str(actual) != account:
             raise InputError(f"the credentials for account {account} act in {actual}: wrong "
-                             "estate", path=path, field="estate.account_ids")
+                             f"estate; {_OTHER_CREDENTIALS}", path=path,
+                             field="estate.account_ids")
         if org_id is None:
             continue
         try:
@@ -155,7 +173,8 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                 continue
         if live_org != org_id:
             raise InputError(f"account {account} is in organization {live_org or '(none)'}, the "
-                             f"plan is for {org_id}: wrong estate", path=path,
+                             f"plan is for {org_id}: wrong estate; {_OTHER_CREDENTIALS}",
+                             path=path,
                              field="estate.org_id")
 
 
@@ -220,8 +239,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             + ")" if drifted else ""
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint,
-            path=path)
+            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint
+            + (f". To apply: {UNREAD_NEXT.format(run='--apply')}" if unread else ""), path=path)
 
 
 # --------------------------------------------------------------------------- apply
@@ -538,7 +557,11 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                  region: str = "us-east-1", changed: Changed | None = None,
                  errors: Errors | None = None, undo_flags: str = "") -> RunResult:
     if journal.mode != "apply":
-        raise InputError(f"this is the journal of an {journal.mode}; only an apply can be undone",
+        # what to do instead (safe-fixes trial round 10: "undo twice" on the undo's journal)
+        raise InputError(f"this is the journal of an {journal.mode}; only an apply can be "
+                         f"undone: to make the changes of plan {journal.plan_id} again, run "
+                         "its --apply again (secretgraph remediate --plan PLAN --apply; a plan "
+                         "older than max_plan_age_hours: rescan and plan again)",
                          path=journal.path, field="mode")
     # every change that made (or may have made) a call: applied; partial, failed or unverified
     # after a call; started and never finished (the run stopped during it)
@@ -571,10 +594,19 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     with nothing_changed_yet("re-reading the resources before undoing anything"):
         check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
                             region=region, path=journal.path)
-        mismatched = _undo_preflight(reversible, clients_for)
-    if mismatched:
-        raise InputError("refusing to undo, nothing was changed; the journal does not match "
-                         "the resources: " + "; ".join(mismatched), path=journal.path)
+        mismatched, unread = _undo_preflight(reversible, clients_for)
+    if mismatched or unread:
+        # what to do next (safe-fixes trial round 10: the line named the resource and left the
+        # operator there; --undo takes the whole journal or nothing)
+        raise InputError("refusing to undo, nothing was changed; " + "; ".join(
+            ([f"the journal does not match the resources: {'; '.join(mismatched)}"]
+             if mismatched else [])
+            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + ". To undo: "
+            + "; ".join((["put each resource that changed back as the apply left it (its after "
+                          "in the journal) and run the same --undo again, or restore each "
+                          "change's before by hand"] if mismatched else [])
+                        + ([UNREAD_NEXT.format(run="--undo")] if unread else [])),
+            path=journal.path)
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
         _say(out, "not undone: not confirmed")
@@ -615,10 +647,12 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
 
 
 def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
-                    ) -> list[str]:
+                    ) -> tuple[list[str], list[str]]:
     """The newest change per target must still look like its "after" (or be back as it was
-    before): what differs, one line per change."""
+    before): what differs, one line per change; and the changes whose resource could not be
+    re-read."""
     mismatched: list[str] = []
+    unread: list[str] = []
     seen: set[str] = set()
     for e in reversible:
         if e.change.target in seen:
@@ -628,7 +662,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
         try:
             current = _read(e.change, clients_for)
         except _AWS_ERRORS as exc:
-            mismatched.append(f"{e.change.change_id}: cannot re-read: {_err(exc)}")
+            unread.append(f"{e.change.change_id} ({e.change.resource_arn}): {_err(exc)}")
             continue
         if matches(_undo_expected_before(e.change, e.before), current):
             continue  # already back as it was (or the call never landed)
@@ -640,7 +674,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
-    return mismatched
+    return mismatched, unread
 
 
 @contextmanager
@@ -711,11 +745,17 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     writer.started(change, current)
     try:
         execute(clients, calls)
-        now_state = dict(module.read_current(clients, change))
     except _AWS_ERRORS + (SecretgraphError,) as exc:
-        writer.change(change, status="failed", before=current, after=None, message=_err(exc))
-        _alarm(out, errors, f"FAILED   {label}: {_err(exc)}")
-        return "failed"
+        return _undo_after_failure(change, module, clients, writer, out, label, current, want,
+                                   _err(exc), errors)
+    try:
+        now_state = dict(module.read_current(clients, change))
+    except _AWS_ERRORS as exc:
+        writer.change(change, status="verify-failed", before=current, after=None,
+                      message=f"cannot verify: {_err(exc)}; the call was made (the same --undo "
+                              "re-reads the resource)")
+        _alarm(out, errors, f"UNVERIFIED {label}: {_err(exc)}")
+        return "verify-failed"
     ok = matches(want, now_state)
     writer.change(change, status="undone" if ok else "verify-failed", before=current,
                   after=now_state,
@@ -723,6 +763,43 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
     _alarm(out, None if ok else errors, f"{'undone  ' if ok else 'UNVERIFIED'} {label}")
     log.info("undid %s (state digest %s)", label, state_digest(now_state))
     return "undone" if ok else "verify-failed"
+
+
+def _undo_after_failure(change: PlannedChange, module: Any, clients: Any,
+                        writer: JournalWriter, out: TextIO | None, label: str,
+                        current: Mapping[str, Any], want: Mapping[str, Any], error: str,
+                        errors: Errors | None = None) -> str:
+    """The undo call failed: it may have landed all the same (an answer lost on the way back
+    whose retry then failed), so the resource is re-read and the undo journal holds what is
+    there now, as an apply's failed call is (``_after_failure``). Safe-fixes trial round 10:
+    a PutKeyPolicy that restored the policy and lost its answer was journaled and shown
+    ``FAILED``, the policy back as before."""
+    try:
+        now = dict(module.read_current(clients, change))
+    except _AWS_ERRORS as exc:
+        writer.change(change, status="failed", before=current, after=None,
+                      message=f"{error}; the resource could not be re-read ({_err(exc)}): "
+                              "whether the call landed is unknown (the same --undo re-reads "
+                              "it)")
+        _alarm(out, errors, f"FAILED   {label}: {error} (whether the call landed is unknown)")
+        return "failed"
+    if matches(want, now):
+        writer.change(change, status="undone", before=current, after=now,
+                      message=f"{error}; re-read: as before the apply (the call landed, its "
+                              "answer was lost)")
+        _say(out, f"undone   {label} ({error}, but the re-read shows it as before the apply)")
+        return "undone"
+    if matches(_undo_expected_after(change, current), now):
+        writer.change(change, status="failed", before=current, after=now,
+                      message=f"{error}; re-read: nothing changed")
+        _alarm(out, errors, f"FAILED   {label}: {error}")
+        return "failed"
+    writer.change(change, status="verify-failed", before=current, after=now,
+                  message=f"{error}; re-read: it changed, but still differs: "
+                          f"{', '.join(differences(want, now))}")
+    _alarm(out, errors, f"UNVERIFIED {label}: {error}; it changed all the same, still "
+                        f"differs: {', '.join(differences(want, now))}")
+    return "verify-failed"
 
 
 def _say(out: TextIO | None, text: str) -> None:

@@ -18,6 +18,12 @@ from scanner.model import Snapshot
 
 PLAN_KIND = "secretgraph-remediation-plan"
 PLAN_VERSION = 1
+#: what to do with a plan that cannot be applied as it was written (edited, damaged, or from
+#: another version): a plan is applied only as reviewed (safe-fixes trial round 10: the
+#: refusals said what was wrong, not what to do)
+_PLAN_AGAIN = "plan again from the scan (secretgraph remediate --in DIR), review the new plan " \
+    "and apply it as it is written"
+_EDITED = "the plan was changed after it was written (by hand, or damaged): " + _PLAN_AGAIN
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -131,8 +137,9 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
     if not isinstance(doc, Mapping) or doc.get("kind") != PLAN_KIND:
         raise InputError("not a secretgraph remediation plan", path=path, field="kind")
     if doc.get("version") != PLAN_VERSION:
-        raise InputError(f"plan version {doc.get('version')!r} is not {PLAN_VERSION}", path=path,
-                         field="version")
+        raise InputError(f"plan version {doc.get('version')!r} is not {PLAN_VERSION}, the "
+                         "version this secretgraph writes and applies (a plan written by "
+                         f"another version): {_PLAN_AGAIN}", path=path, field="version")
     parse_time(doc.get("created_at"), path=path, field="created_at")
     est = doc.get("estate")
     try:
@@ -145,7 +152,7 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
     except (AssertionError, KeyError, TypeError):
         raise InputError("malformed estate", path=path, field="estate") from None
     if doc.get("estate_fingerprint") != estate.fingerprint:
-        raise InputError("estate fingerprint does not match the estate (edited plan?)",
+        raise InputError(f"estate fingerprint does not match the estate; {_EDITED}",
                          path=path, field="estate_fingerprint")
     listed = doc.get("changes") or []
     if not isinstance(listed, list):  # 5 was an internal error; "chg-1" taken apart
@@ -168,10 +175,9 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
             # round 9: an internal error, KeyError, after the accounts' identities were read)
             raise InputError(f"{change.remediation_id!r} is not a remediator of this version "
                              f"of secretgraph (it has {', '.join(sorted(REMEDIATORS))}): a plan "
-                             "written by another version; plan again from the scan with this "
-                             "one", path=path, field=f"changes[{i}].remediation_id")
+                             f"written by another version; {_PLAN_AGAIN}", path=path, field=f"changes[{i}].remediation_id")
         if item.get("pre_state_digest") != state_digest(change.pre_state):
-            raise InputError("pre-state digest does not match its pre_state (edited plan?)",
+            raise InputError(f"pre-state digest does not match its pre_state; {_EDITED}",
                              path=path, field=f"changes[{i}].pre_state_digest")
         if change.account_id not in estate.account_ids:
             raise InputError(f"change for account {change.account_id}, outside the plan's "
@@ -187,7 +193,7 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
     plan = Plan(plan_id=str(doc.get("plan_id")), created_at=str(doc["created_at"]),
                 estate=estate, changes=tuple(changes), skipped=skipped)
     if make_plan_id(estate, plan.created_at, plan.changes) != plan.plan_id:
-        raise InputError("plan id does not match its contents (edited plan?)", path=path,
+        raise InputError(f"plan id does not match its contents; {_EDITED}", path=path,
                          field="plan_id")
     return plan
 

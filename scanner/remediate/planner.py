@@ -185,7 +185,10 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                          "plan")
     created_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     estate = estate_of(snapshot)
-    frozen = tuple(changes)
+    from remediations.move_secret_to_cmk import REMEDIATION_ID as MOVE, planned_key_policies
+
+    frozen = tuple(planned_key_policies(c, changes) if c.remediation_id == MOVE else c
+                   for c in changes)
     return Plan(plan_id=make_plan_id(estate, created_at, frozen), created_at=created_at,
                 estate=estate, changes=frozen, skipped=tuple(skipped))
 

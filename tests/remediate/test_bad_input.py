@@ -427,3 +427,41 @@ def test_cli_prove_with_a_saved_plan_is_refused_not_ignored(
     err = capsys.readouterr().err
     assert rc == 2 and "a saved --plan is applied as it is" in err and "--prove" in err
     assert no_aws == []
+
+
+@pytest.mark.parametrize("edit,field", [
+    (lambda doc: doc.update(version=2), "version"),
+    (lambda doc: doc.update(created_at="2026-12-01T00:00:00Z"), "plan_id"),
+    (lambda doc: doc["changes"][0]["pre_state"].update(anything="else"),
+     r"changes\[0\]\.pre_state_digest"),
+    (lambda doc: doc.update(estate_fingerprint="sha256:0"), "estate_fingerprint"),
+], ids=["another version", "edited", "edited pre_state", "edited estate"])
+def test_a_plan_that_cannot_be_applied_as_written_says_to_plan_again(
+        tmp_path: Path, edit: Any, field: str) -> None:
+    """Safe-fixes trial round 10: 'plan version 2 is not 1' and 'plan id does not match its
+    contents (edited plan?)' said what was wrong and not what to do: the plan is applied only as
+    it was written, by the version that wrote it -- plan again from the scan."""
+    path = write_plan(tmp_path / "plan.json", _offline_plan())
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+
+    with pytest.raises(InputError, match=f"field {field}: ") as info:
+        read_plan(path)
+    assert "plan again from the scan" in str(info.value), info.value
+
+
+@pytest.mark.parametrize("other", [
+    Estate(org_id="o-someoneelse1", account_ids=("111111111111",), scan_id="scan-x"),
+    Estate(org_id="o-abcdef1234", account_ids=("444455556666",), scan_id="scan-x"),
+], ids=["another organization", "other accounts"])
+def test_a_plan_for_another_scan_says_which_scan_to_give_or_to_plan_again(
+        tmp_path: Path, no_aws: list[str], other: Estate) -> None:
+    plan = _offline_plan()
+    assert plan.estate.org_id == "o-abcdef1234"
+
+    with pytest.raises(InputError) as info:
+        apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=24, current_estate=other)
+    assert "give --in the scan the plan was built from, or build a new plan from this scan" \
+        in str(info.value), info.value

@@ -70,8 +70,12 @@ def test_move_to_cmk_plans_for_a_secret_on_the_managed_key_by_arn(ref: str) -> N
                                               {"SecretId": SECRET_ARN, "KmsKeyId": KEY_ARN})
     # what DescribeSecret will name before the change (the reference as the secret holds it):
     # the apply-time check compares it, and undo sets it back
-    assert change.pre_state == {"kms_key_id": ref, "target_key_state": "Enabled"}
-    assert change.desired_state == {"kms_key_id": KEY_ARN, "target_key_state": "Enabled"}
+    # (and the key it moves to as at the scan: Enabled, its policy the one the readers were
+    # predicted from)
+    assert change.pre_state == {"kms_key_id": ref, "target_key_state": "Enabled",
+                                "target_key_policy_as_planned": True}
+    assert change.desired_state == {"kms_key_id": KEY_ARN, "target_key_state": "Enabled",
+                                    "target_key_policy_as_planned": True}
 
 
 def test_grant_and_replicate_refuse_a_secret_on_the_managed_key_by_arn_as_managed() -> None:

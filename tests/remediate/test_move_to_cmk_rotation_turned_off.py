@@ -81,3 +81,57 @@ def test_a_target_key_disabled_since_the_scan_refuses_the_move_and_changes_nothi
     assert "target_key_state changed since the scan" in str(refused.value), refused.value
     sm = account_session(CENTRAL).client("secretsmanager", region_name=REGION)
     assert sm.describe_secret(SecretId=scanned.estate.plain_secret).get("KmsKeyId") is None
+
+
+def test_a_target_key_policy_edited_since_the_scan_refuses_the_move_and_changes_nothing(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """Safe-fixes trial round 10: the secret's readers after the move are whoever the key's
+    policy lets decrypt, and the plan predicted them from the policy at the scan. Someone
+    removed the statement that lets the account's IAM policies grant the key since: the move
+    went ahead, and the secret's readers (its own account's too) were locked out of it."""
+    import json
+
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config,
+                      Selection(rules=("move-secret-to-cmk",)))
+    (move,) = [c for c in plan.changes if c.remediation_id == "move-secret-to-cmk"]
+    assert move.pre_state["target_key_policy_as_planned"] is True
+    kms = account_session(CENTRAL).client("kms", region_name=REGION)
+    key = scanned.estate.cmk_arn
+    doc = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    doc["Statement"] = [{"Sid": "OnlyAdmin", "Effect": "Allow", "Action": "kms:*",
+                         "Resource": "*",
+                         "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:role/Admin"}}]
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(doc),
+                       BypassPolicyLockoutSafetyCheck=True)  # someone, since the scan
+
+    with pytest.raises(InputError) as refused:
+        apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"), plan_path="plan.json",
+                   max_age_hours=24, current_estate=estate_of(scanned.snapshot))
+
+    assert "target_key_policy_as_planned changed since the scan" in str(refused.value), \
+        refused.value
+    sm = account_session(CENTRAL).client("secretsmanager", region_name=REGION)
+    assert sm.describe_secret(SecretId=scanned.estate.plain_secret).get("KmsKeyId") is None
+
+
+def test_the_key_policy_its_companion_leads_to_is_as_planned(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """A key-policy change of the plan to that key (the grant-key-decrypt companion that keeps
+    the secret's readers, one for another secret) leaves the key with a policy the plan knows:
+    the move is made after it, and a second apply is a no-op."""
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config,
+                      Selection(rules=("move-secret-to-cmk", "grant-key-decrypt")))
+    (move,) = [c for c in plan.changes if c.remediation_id == "move-secret-to-cmk"]
+    edits = [c for c in plan.changes if c.target == f"key-policy:{move.details['key_arn']}"]
+    assert edits, [c.remediation_id for c in plan.changes]
+    assert len(move.details["key_policies"]) == 1 + len(edits)
+
+    first = apply_plan(plan, clients, journal_path=str(tmp_path / "j1.jsonl"),
+                       plan_path="plan.json", max_age_hours=24,
+                       current_estate=estate_of(scanned.snapshot))
+    again = apply_plan(plan, clients, journal_path=str(tmp_path / "j2.jsonl"),
+                       plan_path="plan.json", max_age_hours=24,
+                       current_estate=estate_of(scanned.snapshot))
+
+    assert first.ok and first.counts.get("applied") == len(plan.changes), first
+    assert again.counts == {"noop": len(plan.changes)}, again

@@ -75,6 +75,7 @@ def test_restrict_public_refuses_a_policy_that_would_exceed_20480_characters() -
     assert plan.changes == ()
     (skip,) = plan.skipped
     assert "over the 20480 limit" in skip.reason
+    assert "make room in the policy first" in skip.reason and "plan again" in skip.reason
 
 
 def test_grant_key_decrypt_adds_one_statement_and_keeps_the_others() -> None:

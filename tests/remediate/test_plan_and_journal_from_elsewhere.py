@@ -145,3 +145,50 @@ def test_ctrl_c_while_the_resources_are_re_read_before_any_change_says_nothing_w
     assert rc == 130, err
     assert "nothing was changed" in err and "no journal was written" in err, err
     assert [p.name for p in tmp_path.iterdir() if "journal" in p.name and p != path] == []
+
+
+@pytest.mark.parametrize("command,step", [
+    ("apply", "scanner.commands.remediate.read_plan"),
+    ("apply", "scanner.commands.remediate.render_plan"),
+    ("undo", "scanner.commands.remediate.read_journal"),
+])
+def test_ctrl_c_while_the_plan_or_journal_is_read_or_shown_says_nothing_was_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: str, step: str) -> None:
+    """Safe-fixes trial round 10: a SIGTERM while a saved plan was read and shown, before the
+    first change, said 'secretgraph remediate: terminated' alone -- whether anything was
+    changed is what the person who stopped it needs to know."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    plan = _plan()
+    asked: list[str] = []
+
+    def call(self: BaseClient, name: str, params: Any) -> Any:
+        asked.append(name)
+        if name == "GetCallerIdentity":  # which account the credentials are of
+            account = plan.changes[0].account_id
+            return {"Account": account, "Arn": f"arn:aws:iam::{account}:user/me",
+                    "UserId": "AIDA"}
+        raise AssertionError(f"unexpected AWS call {name}")
+
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    if command == "apply":
+        path = write_plan(tmp_path / "plan.json", plan)
+        argv = ["remediate", "--plan", str(path), "--apply", "--yes"]
+    else:
+        path = _applied_journal(tmp_path / "journal.jsonl", plan)
+        argv = ["remediate", "--undo", str(path), "--yes"]
+    monkeypatch.setattr(step, stop)
+
+    rc = main(argv)
+
+    err = capsys.readouterr().err
+    assert rc == 130, err
+    done = "applied" if command == "apply" else "undone"
+    assert f"interrupted before anything was {done}; nothing was changed and no journal was " \
+        "written" in err, err
+    assert set(asked) <= {"GetCallerIdentity"}
