@@ -148,6 +148,21 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         r["secret:eu/sg-blocked"]: Truth(fails={"secret-rotation-no-network-path": "FAIL"}),
         # its rotation Lambda was deleted
         r["secret:apac/orphan"]: Truth(fails={"secret-rotation-function-missing": "FAIL"}),
+        # granted to the payments principals tagged team=payments: PayRole is
+        r["secret:pay/tagged"]: Truth(readers=frozenset({pay})),
+        # its KmsKeyId is the alias ARN of the pay key
+        r["secret:pay/by-alias"]: Truth(readers=frozenset({pay})),
+        # a role with a path, named by its full ARN in the secret and key policies
+        r["secret:pay/payout"]: Truth(readers=frozenset({r[f"role:payments/{PAYOUT}"]})),
+        # a multi-Region key whose replica holds its primary's policy (naming both Regions):
+        # no drift, both copies of the secret readable
+        r["secret:pay/mrk"]: Truth(readers=frozenset({pay})),
+        r["replica:pay/mrk@eu-central-1"]: Truth(readers=frozenset({pay})),
+        # one whose replica policy grants less than its primary's: the secret's eu-central-1
+        # replica (on that replica key) is unreadable to PayRole
+        r["secret:pay/mrk-narrow"]: Truth(readers=frozenset({pay})),
+        r["replica:pay/mrk-narrow@eu-central-1"]: Truth(fails=broken, readers=frozenset()),
+        r["key:mrk-narrow@eu"]: Truth(fails={"kms-replica-key-policy-drift": "FAIL"}),
         # VersionedRole's managed policy reads ver/* in its default version (v2; v1 described
         # only); ci-bot reads through its group's inline policy; the account's root user needs
         # no identity policy
@@ -225,6 +240,8 @@ class _Seeder:
                 RoleName=name,
                 AssumeRolePolicyDocument=pol.text(pol.trust("ecs-tasks.amazonaws.com")))
                 ["Role"]["Arn"])
+        self.cl("payments", "iam").tag_role(RoleName=PAY,
+                                            Tags=[{"Key": "team", "Value": "payments"}])
         self.res[f"role:payments/{PAYOUT}"] = str(self.cl("payments", "iam").create_role(
             RoleName=PAYOUT, Path=PAYOUT_PATH,
             AssumeRolePolicyDocument=pol.text(pol.trust("ecs-tasks.amazonaws.com")))
@@ -250,7 +267,8 @@ class _Seeder:
         keys = lambda *ns: [r[f"key:{n}"] for n in ns]  # noqa: E731
         iam_p = self.cl("payments", "iam")
         iam_p.put_role_policy(RoleName=PAY, PolicyName="read", PolicyDocument=pol.text(
-            pol.reader_identity_policy([sm(east, "pay/*")], keys("pay", "pay@eu", "pay-ctx"),
+            pol.reader_identity_policy([sm(east, "pay/*")], keys("pay", "pay@eu", "pay-ctx", "mrk", "mrk@eu",
+                                                            "mrk-narrow", "mrk-narrow@eu"),
                                        REGIONS)))
         iam_p.put_role_policy(RoleName=REFUND, PolicyName="read", PolicyDocument=pol.text(
             pol.reader_identity_policy([sm(east, "pay/*")], keys("pay-ctx"), REGIONS)))
@@ -267,7 +285,7 @@ class _Seeder:
                     [sm(east, "shared/*"), sm(apac, "search/*"), sm(apac, "eu/*")],
                     keys("shared", "search@ap", "search-cfg@eu", "apac"), REGIONS)))
         iam_p.put_role_policy(RoleName=PAYOUT, PolicyName="read", PolicyDocument=pol.text(
-            pol.reader_identity_policy([sm(east, "pay/*")], keys("pay-ctx"), REGIONS)))
+            pol.reader_identity_policy([sm(east, "pay/*")], keys("pay-ctx", "payout"), REGIONS)))
         siam = self.cl("search", "iam")
         ver = [sm(apac, "ver/*")]
         v1 = siam.create_policy(PolicyName="ver-read", PolicyDocument=pol.text(pol.doc(
@@ -325,6 +343,21 @@ class _Seeder:
         # payments may decrypt through Secrets Manager in us-east-2, for pay/tokens only (its
         # encryption context is set once the secret exists)
         self.key("vault-east", "pay-ctx", pol.key_policy(east), E2)
+        self.key("vault-east", "payout", pol.key_policy(
+            east, [f"arn:aws:iam::{a['payments']}:role{PAYOUT_PATH}{PAYOUT}"], (E2,)))
+        # multi-Region keys granting PayRole through Secrets Manager in both Regions: mrk's
+        # replica holds the same policy text (ReplicateKey copies it in moto), mrk-narrow's
+        # replica policy grants only its own account
+        kms = self.cl("vault-east", "kms", E2)
+        for name in ("mrk", "mrk-narrow"):
+            meta = kms.create_key(Policy=pol.key_policy(east, [pay], (E2, EC)), MultiRegion=True,
+                                  Description=f"gt20 {name}")["KeyMetadata"]
+            kms.enable_key_rotation(KeyId=meta["KeyId"])
+            self.res[f"key:{name}"] = str(meta["Arn"])
+            replica = kms.replicate_key(KeyId=meta["KeyId"], ReplicaRegion=EC)
+            self.res[f"key:{name}@eu"] = str(replica["ReplicaKeyMetadata"]["Arn"])
+        self.cl("vault-east", "kms", EC).put_key_policy(
+            KeyId=self.res["key:mrk-narrow@eu"], PolicyName="default", Policy=pol.key_policy(east))
         self.key("vault-apac", "ver", pol.key_policy(apac, [pol.root_arn(a["search"])], (AP,)),
                  AP)
         self.key("vault-east", "fleet", pol.key_policy(east, extra=[{
@@ -538,6 +571,23 @@ class _Seeder:
                     rotation="rotate-sg")
         self.secret("vault-apac", "apac/orphan", key="apac", region=AP, rotation="rotate-gone")
         self.cl("vault-apac", "lambda", AP).delete_function(FunctionName="rotate-gone")
+        self.secret("vault-east", "pay/tagged", key="pay", rotation="rotate-pay", db_vpc=db_east,
+                    policy=pol.secret_policy({
+                        "Sid": "PaymentsTeam", "Effect": "Allow",
+                        "Principal": {"AWS": pol.root_arn(a["payments"])},
+                        "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalTag/team": "payments"}}}))
+        by_alias = self.secret("vault-east", "pay/by-alias", key=None, rotation="rotate-pay",
+                               db_vpc=db_east, policy=pol.secret_policy(pol.allow_read([pay])))
+        self.cl("vault-east", "secretsmanager", E2).update_secret(
+            SecretId=by_alias, KmsKeyId=self.res["key:pay"].split(":key/")[0] + ":alias/gt20-pay")
+        self.secret("vault-east", "pay/payout", key="payout", rotation="rotate-pay",
+                    db_vpc=db_east, policy=pol.secret_policy(pol.allow_read(
+                        [f"arn:aws:iam::{a['payments']}:role{PAYOUT_PATH}{PAYOUT}"])))
+        for name in ("mrk", "mrk-narrow"):
+            self.secret("vault-east", f"pay/{name}", key=name, replica=(EC, f"{name}@eu"),
+                        rotation="rotate-pay", db_vpc=db_east,
+                        policy=pol.secret_policy(pol.allow_read([pay])))
         self.secret("vault-apac", "ver/search", key="ver", region=AP, policy=pol.secret_policy(
             pol.allow_read([pol.root_arn(a["search"])])))
         self.secret("vault-east", "fleet/config", key="fleet", policy=pol.secret_policy(
