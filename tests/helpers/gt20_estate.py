@@ -37,7 +37,7 @@ OUTSIDER = "888888888888"
 ROLE = "OrganizationAccountAccessRole"
 PAY, LEDGER, SEARCH, BATCH, ROTATION = ("PayRole", "LedgerRole", "SearchRole", "BatchRole",
                                         "RotationRole")
-JOBS, REFUND, VERSIONED = "JobsRole", "RefundRole", "VersionedRole"
+JOBS, REFUND, VERSIONED, AUDIT = "JobsRole", "RefundRole", "VersionedRole", "AuditRole"
 PAYOUT, PAYOUT_PATH = "PayoutRole", "/svc/"
 CI_USER, CI_GROUP = "ci-bot", "secret-readers"
 DB_VPC_TAG = "secretgraph:db-vpc"
@@ -95,8 +95,12 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # public, not external; only SearchRole's identity policy reads shared/*. The other Apps
         # principals never meant to read it (their identity policies do not ask for it).
         # ... but the Search OU's SCP denies GetSecretValue on any account's secret but
-        # vault-apac's: SearchRole's read (its identity policy names shared/*) is broken
-        r["secret:shared/feature-flags"]: Truth(fails=broken, readers=frozenset()),
+        # vault-apac's: SearchRole's read (its identity policy names shared/*) is broken.
+        # AuditRole (payments, in Apps) reads every secret but vault-east's pay/*: it reads it
+        r["secret:shared/feature-flags"]: Truth(
+            fails=broken, readers=frozenset({pol.role_arn(a["payments"], AUDIT)})),
+        # GetSecretValue on every secret but pay/* (NotResource), Decrypt with every key
+        r[f"role:payments/{AUDIT}"]: Truth(fails={"identity-policy-secret-wildcard": "FAIL"}),
         # the Batch OU's SCP denies secretsmanager:GetSecretValue: the grant to the account is
         # broken for JobsRole, whose identity policy names the secret (BatchRole's reads every
         # secret: not an intended reader of this one, and it cannot read it either)
@@ -171,10 +175,18 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
                                                          r[f"user:search/{CI_USER}"],
                                                          pol.root_arn(a["search"])})),
         # "*" narrowed by kms:CallerAccount to two accounts of the organization: not public,
-        # and both are granted by the secret; no identity policy names it, so only the root
-        # users read it -- search's not, for its OU's SCP
+        # and both are granted by the secret; the payments root user and AuditRole (every
+        # secret but vault-east's pay/*) read it -- search's root not, for its OU's SCP
         r["secret:fleet/config"]: Truth(fails={"secret-rotation-disabled": "FAIL"},
-                                        readers=frozenset({pol.root_arn(a["payments"])})),
+                                        readers=frozenset({pol.root_arn(a["payments"]),
+                                                           pol.role_arn(a["payments"], AUDIT)})),
+        # the Lambda's only subnet has no explicit route table: the main one routes to the
+        # database, which routes back
+        r["secret:pay/main-rt"]: Truth(),
+        # one of the Lambda's two subnets has a route table without the database route
+        r["secret:pay/split"]: Truth(fails={"secret-rotation-no-network-path": "FAIL"}),
+        # the route to the database VPC covers 172.50.128.0/17; its subnet is 172.50.1.0/24
+        r["secret:pay/narrow-route"]: Truth(fails={"secret-rotation-no-network-path": "FAIL"}),
         # secretsmanager:* to another account
         r["secret:search/api"]: Truth(fails={
             "secret-policy-overbroad-actions": "FAIL", "secret-rotation-disabled": "FAIL"},
@@ -229,11 +241,20 @@ class _Seeder:
                 "Condition": {"StringNotEquals": {
                     "aws:ResourceAccount": [self.acct["vault-apac"]]}}})))
         org.attach_policy(PolicyId=fence["Policy"]["PolicySummary"]["Id"], TargetId=search)
+        # the Payments OU runs on an allow-list: FullAWSAccess detached, what it may do listed
+        allow = org.create_policy(
+            Name="PaymentsAllowList", Description="what payments may call",
+            Type="SERVICE_CONTROL_POLICY", Content=pol.text(pol.doc({
+                "Sid": "Listed", "Effect": "Allow",
+                "Action": ["secretsmanager:*", "kms:*", "sts:*", "s3:*"], "Resource": "*"})))
+        org.attach_policy(PolicyId=allow["Policy"]["PolicySummary"]["Id"], TargetId=payments)
+        org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=payments)
         return org_id
 
     # ------------------------------------------------------------------ IAM
     def roles(self) -> None:
         for owner, name in (("payments", PAY), ("payments", LEDGER), ("payments", REFUND),
+                            ("payments", AUDIT),
                             ("search", SEARCH),
                             ("batch", BATCH), ("batch", JOBS)):
             self.res[f"role:{owner}/{name}"] = str(self.cl(owner, "iam").create_role(
@@ -267,9 +288,10 @@ class _Seeder:
         keys = lambda *ns: [r[f"key:{n}"] for n in ns]  # noqa: E731
         iam_p = self.cl("payments", "iam")
         iam_p.put_role_policy(RoleName=PAY, PolicyName="read", PolicyDocument=pol.text(
-            pol.reader_identity_policy([sm(east, "pay/*")], keys("pay", "pay@eu", "pay-ctx", "mrk", "mrk@eu",
-                                                            "mrk-narrow", "mrk-narrow@eu"),
-                                       REGIONS)))
+            pol.reader_identity_policy(
+                [sm(east, "pay/*")],
+                keys("pay", "pay@eu", "pay-ctx", "mrk", "mrk@eu", "mrk-narrow", "mrk-narrow@eu"),
+                REGIONS)))
         iam_p.put_role_policy(RoleName=REFUND, PolicyName="read", PolicyDocument=pol.text(
             pol.reader_identity_policy([sm(east, "pay/*")], keys("pay-ctx"), REGIONS)))
         iam_p.put_role_policy(RoleName=LEDGER, PolicyName="read", PolicyDocument=pol.text(
@@ -286,6 +308,16 @@ class _Seeder:
                     keys("shared", "search@ap", "search-cfg@eu", "apac"), REGIONS)))
         iam_p.put_role_policy(RoleName=PAYOUT, PolicyName="read", PolicyDocument=pol.text(
             pol.reader_identity_policy([sm(east, "pay/*")], keys("pay-ctx", "payout"), REGIONS)))
+        narrow = iam_p.create_policy(PolicyName="payout-boundary", PolicyDocument=pol.text(
+            pol.doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})))["Policy"]["Arn"]
+        iam_p.create_policy_version(PolicyArn=narrow, SetAsDefault=True, PolicyDocument=pol.text(
+            pol.doc({"Effect": "Allow", "Action": ["s3:*", "secretsmanager:GetSecretValue",
+                                                   "kms:Decrypt"], "Resource": "*"})))
+        iam_p.put_role_permissions_boundary(RoleName=PAYOUT, PermissionsBoundary=narrow)
+        iam_p.put_role_policy(RoleName=AUDIT, PolicyName="read", PolicyDocument=pol.text(pol.doc(
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "NotResource": f"arn:aws:secretsmanager:*:{east}:secret:pay/*"},
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})))
         siam = self.cl("search", "iam")
         ver = [sm(apac, "ver/*")]
         v1 = siam.create_policy(PolicyName="ver-read", PolicyDocument=pol.text(pol.doc(
@@ -420,6 +452,10 @@ class _Seeder:
         self.res["pcx:archive"] = net.arn(E2, self.acct["vault-east"],
                                           "vpc-peering-connection", pcx)
         self.lam("vault-east", E2, "rotate-pay", sub, sg)
+        # a second rotation VPC: its Lambda subnets use the main route table (no explicit
+        # association) or one without the database route; a third database VPC is routed to a
+        # part of its CIDR that holds no subnet
+        self.split_network()
         # eu-central-1: no endpoint, no NAT, no database
         _, sub, sg = self.rotation_vpc("vault-east", EC, "10.30.0.0/16", "vault-east-eu",
                                        endpoint=False)
@@ -442,6 +478,40 @@ class _Seeder:
                                 ServiceName=f"com.amazonaws.{EC}.secretsmanager",
                                 SubnetIds=[sub], SecurityGroupIds=[ep_sg], PrivateDnsEnabled=True)
         self.lam("vault-apac", EC, "rotate-sg", sub, sg)
+
+    def split_network(self) -> None:
+        netdb, cidr = self.acct["netdb"], "10.80.0.0/16"
+        ec2, dec2 = self.cl("vault-east", "ec2", E2), self.cl("netdb", "ec2", E2)
+        vpc = net.vpc(ec2, cidr, "vault-east-split")
+        main_sub = net.subnet(ec2, vpc, "10.80.1.0/24", "split-main", f"{E2}a")
+        other_sub = net.subnet(ec2, vpc, "10.80.2.0/24", "split-other", f"{E2}b")
+        net.route_table(ec2, vpc, "split-other", [other_sub])
+        main = ec2.describe_route_tables(Filters=[
+            {"Name": "vpc-id", "Values": [vpc]},
+            {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
+        lam_sg = net.security_group(ec2, vpc, "split-lambda", "rotation lambda")
+        ep_sg = net.security_group(ec2, vpc, "split-endpoint", "endpoint", [(443, cidr)])
+        ec2.create_vpc_endpoint(VpcId=vpc, VpcEndpointType="Interface",
+                                ServiceName=f"com.amazonaws.{E2}.secretsmanager",
+                                SubnetIds=[main_sub], SecurityGroupIds=[ep_sg],
+                                PrivateDnsEnabled=True)
+        dvpc, drtb = self.db_vpc(E2, "172.60.0.0/16", "netdb-main")
+        pcx = net.request_peering(ec2, vpc, dvpc, netdb, E2, "split-to-netdb-main")
+        dec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        net.route(ec2, main, "172.60.0.0/16", pcx)
+        net.route(dec2, drtb, cidr, pcx)
+        nvpc, nrtb = self.db_vpc(E2, "172.50.0.0/16", "netdb-narrow")
+        pcx = net.request_peering(ec2, vpc, nvpc, netdb, E2, "split-to-netdb-narrow")
+        dec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        net.route(ec2, main, "172.50.128.0/17", pcx)
+        net.route(dec2, nrtb, cidr, pcx)
+        self.lam("vault-east", E2, "rotate-main", main_sub, lam_sg)
+        out = self.cl("vault-east", "lambda", E2).create_function(
+            FunctionName="rotate-split", Runtime="python3.12",
+            Role=self.res[f"role:vault-east/{ROTATION}"], Handler="rotate.handler",
+            Code={"ZipFile": self.zip}, Timeout=30,
+            VpcConfig={"SubnetIds": [main_sub, other_sub], "SecurityGroupIds": [lam_sg]})
+        self.res["lambda:rotate-split"] = str(out["FunctionArn"])
 
     # ------------------------------------------------------------------ secrets
     def secret(self, owner: str, name: str, *, region: str = E2, key: str | None,
@@ -588,6 +658,12 @@ class _Seeder:
             self.secret("vault-east", f"pay/{name}", key=name, replica=(EC, f"{name}@eu"),
                         rotation="rotate-pay", db_vpc=db_east,
                         policy=pol.secret_policy(pol.allow_read([pay])))
+        self.secret("vault-east", "pay/main-rt", key="pay", rotation="rotate-main",
+                    db_vpc=self.res["vpc-id:netdb-main"])
+        self.secret("vault-east", "pay/split", key="pay", rotation="rotate-split",
+                    db_vpc=self.res["vpc-id:netdb-main"])
+        self.secret("vault-east", "pay/narrow-route", key="pay", rotation="rotate-main",
+                    db_vpc=self.res["vpc-id:netdb-narrow"])
         self.secret("vault-apac", "ver/search", key="ver", region=AP, policy=pol.secret_policy(
             pol.allow_read([pol.root_arn(a["search"])])))
         self.secret("vault-east", "fleet/config", key="fleet", policy=pol.secret_policy(
