@@ -38,6 +38,7 @@ ROLE = "OrganizationAccountAccessRole"
 PAY, LEDGER, SEARCH, BATCH, ROTATION = ("PayRole", "LedgerRole", "SearchRole", "BatchRole",
                                         "RotationRole")
 JOBS, REFUND, VERSIONED, AUDIT = "JobsRole", "RefundRole", "VersionedRole", "AuditRole"
+EXACT, SUFFIXED = "ExactArnRole", "SuffixedArnRole"
 PAYOUT, PAYOUT_PATH = "PayoutRole", "/svc/"
 CI_USER, CI_GROUP = "ci-bot", "secret-readers"
 DB_VPC_TAG = "secretgraph:db-vpc"
@@ -167,6 +168,22 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         r["secret:pay/mrk-narrow"]: Truth(readers=frozenset({pay})),
         r["replica:pay/mrk-narrow@eu-central-1"]: Truth(fails=broken, readers=frozenset()),
         r["key:mrk-narrow@eu"]: Truth(fails={"kms-replica-key-policy-drift": "FAIL"}),
+        # ExactArnRole's identity policy names the secret without its random suffix: no match;
+        # SuffixedArnRole's adds -?????? and reads it
+        r["secret:pay/exact"]: Truth(fails=broken, readers=frozenset(
+            {pol.role_arn(a["payments"], SUFFIXED)})),
+        # "*" narrowed to any account's roles under the path /svc/: anyone can make one
+        r["secret:svc/any-account"]: Truth(fails={
+            "secret-policy-public": "FAIL", "secret-rotation-disabled": "FAIL"}),
+        # "*" for any principal in any organization: every AWS customer can make one
+        r["secret:any/org-member"]: Truth(fails={
+            "secret-policy-public": "FAIL", "secret-rotation-disabled": "FAIL"}),
+        # PayRole's grant ended on 2025-01-01: nobody reads it (not a broken read: the owner's
+        # own policy no longer grants it)
+        r["secret:pay/expired"]: Truth(readers=frozenset()),
+        # Get*, Describe*, List* on a secret are the read actions (GetRandomPassword and
+        # ListSecrets act on no secret)
+        r["secret:pay/get-star"]: Truth(readers=frozenset({pay})),
         # VersionedRole's managed policy reads ver/* in its default version (v2; v1 described
         # only); ci-bot reads through its group's inline policy; the account's root user needs
         # no identity policy
@@ -254,7 +271,7 @@ class _Seeder:
     # ------------------------------------------------------------------ IAM
     def roles(self) -> None:
         for owner, name in (("payments", PAY), ("payments", LEDGER), ("payments", REFUND),
-                            ("payments", AUDIT),
+                            ("payments", AUDIT), ("payments", EXACT), ("payments", SUFFIXED),
                             ("search", SEARCH),
                             ("batch", BATCH), ("batch", JOBS)):
             self.res[f"role:{owner}/{name}"] = str(self.cl(owner, "iam").create_role(
@@ -318,6 +335,12 @@ class _Seeder:
             {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
              "NotResource": f"arn:aws:secretsmanager:*:{east}:secret:pay/*"},
             {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})))
+        # the secret's ARN without Secrets Manager's six random characters matches no secret
+        exact = f"arn:aws:secretsmanager:{E2}:{east}:secret:pay/exact"
+        iam_p.put_role_policy(RoleName=EXACT, PolicyName="read", PolicyDocument=pol.text(
+            pol.reader_identity_policy([exact], keys("exact"), REGIONS)))
+        iam_p.put_role_policy(RoleName=SUFFIXED, PolicyName="read", PolicyDocument=pol.text(
+            pol.reader_identity_policy([exact + "-??????"], keys("exact"), REGIONS)))
         siam = self.cl("search", "iam")
         ver = [sm(apac, "ver/*")]
         v1 = siam.create_policy(PolicyName="ver-read", PolicyDocument=pol.text(pol.doc(
@@ -390,6 +413,8 @@ class _Seeder:
             self.res[f"key:{name}@eu"] = str(replica["ReplicaKeyMetadata"]["Arn"])
         self.cl("vault-east", "kms", EC).put_key_policy(
             KeyId=self.res["key:mrk-narrow@eu"], PolicyName="default", Policy=pol.key_policy(east))
+        # the payments account named by its bare id, as AWS accepts in a Principal
+        self.key("vault-east", "exact", pol.key_policy(east, [a["payments"]], (E2,)))
         self.key("vault-apac", "ver", pol.key_policy(apac, [pol.root_arn(a["search"])], (AP,)),
                  AP)
         self.key("vault-east", "fleet", pol.key_policy(east, extra=[{
@@ -664,6 +689,27 @@ class _Seeder:
                     db_vpc=self.res["vpc-id:netdb-main"])
         self.secret("vault-east", "pay/narrow-route", key="pay", rotation="rotate-main",
                     db_vpc=self.res["vpc-id:netdb-narrow"])
+        self.secret("vault-east", "pay/exact", key="exact", rotation="rotate-pay",
+                    db_vpc=db_east, policy=pol.secret_policy(pol.allow_read(
+                        [pol.role_arn(a["payments"], EXACT),
+                         pol.role_arn(a["payments"], SUFFIXED)])))
+        self.secret("vault-east", "svc/any-account", key="pay", policy=pol.secret_policy({
+            "Sid": "AnySvcRole", "Effect": "Allow", "Principal": "*",
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/svc/*"}}}))
+        self.secret("vault-east", "any/org-member", key="pay", policy=pol.secret_policy({
+            "Sid": "AnyOrganization", "Effect": "Allow", "Principal": "*",
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+            "Condition": {"Null": {"aws:PrincipalOrgID": "false"}}}))
+        self.secret("vault-east", "pay/expired", key="pay", rotation="rotate-pay",
+                    db_vpc=db_east, policy=pol.secret_policy({
+                        **pol.allow_read([pay]),
+                        "Condition": {"DateLessThan": {"aws:CurrentTime":
+                                                       "2025-01-01T00:00:00Z"}}}))
+        self.secret("vault-east", "pay/get-star", key="pay", rotation="rotate-pay",
+                    db_vpc=db_east, policy=pol.secret_policy(pol.allow_read(
+                        [pay], ["secretsmanager:Get*", "secretsmanager:Describe*",
+                                "secretsmanager:List*"])))
         self.secret("vault-apac", "ver/search", key="ver", region=AP, policy=pol.secret_policy(
             pol.allow_read([pol.root_arn(a["search"])])))
         self.secret("vault-east", "fleet/config", key="fleet", policy=pol.secret_policy(
