@@ -116,6 +116,9 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
                                            readers=frozenset({pay})),
         r["secret:ops/excluded"]: Truth(fails={
             "secret-uses-aws-managed-key": "MUTED", "secret-rotation-disabled": "MUTED"}),
+        # its replica carries its tags, so it is muted too (on the AWS-managed key as well)
+        r["replica:ops/excluded@ap-southeast-2"]: Truth(fails={
+            "secret-uses-aws-managed-key": "MUTED", "secret-replica-unhealthy": "MUTED"}),
         # the database peering is active but the database side has no route back
         r["secret:pay/archive"]: Truth(fails={"secret-rotation-no-network-path": "FAIL"},
                                        readers=frozenset()),
@@ -387,6 +390,9 @@ class _Seeder:
         self.key("vault-east", "batch", pol.key_policy(east, [pol.root_arn(a["batch"])], (E2,)))
         self.key("vault-east", "partner", pol.key_policy(east, [pol.root_arn(OUTSIDER)], (E2,)),
                  rotate=False)
+        self.cl("vault-east", "kms", E2).update_key_description(
+            KeyId=self.res["key:partner"].rsplit("/", 1)[1],
+            Description='partner <img src=x onerror="alert(1)"> & key')
         eu_only = lambda: [{  # noqa: E731
             "Sid": "SearchDecryptInEurope", "Effect": "Allow", "Principal": {"AWS": search},
             "Action": "kms:Decrypt", "Resource": "*",
@@ -614,7 +620,8 @@ class _Seeder:
             "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
         self.secret("vault-east", "pay/huge-policy", key="pay", rotation="rotate-pay",
                     policy=self.huge_policy(pay))
-        self.secret("vault-east", "ops/excluded", key=None, tags=EXCLUDED_TAG)
+        self.secret("vault-east", "ops/excluded", key=None, tags=EXCLUDED_TAG,
+                    replica=(AP, None))
         self.secret("vault-east", "pay/archive", key="pay", rotation="rotate-pay",
                     db_vpc=db_archive)
         self.secret("vault-east", "eu/reports", key="pay@eu", region=EC,
