@@ -2,7 +2,9 @@
 are those no more specific route sends elsewhere (longest prefix match), a NAT path must carry
 every public address, a secondary CIDR left unrouted is not where the database is, prefix
 lists and onward targets (a transit gateway, an appliance) are not collected: UNKNOWN, and a
-database in the Lambda's own VPC needs no peering (a review of the day's network fixes)."""
+database in the Lambda's own VPC needs no peering (a review of the day's network fixes). A
+route to a portion of the database VPC reaches the database when it holds every subnet of that
+VPC, and cannot when it holds none (ground-truth trial round 20: UNKNOWN either way)."""
 # mypy: ignore-errors
 
 from __future__ import annotations
@@ -66,8 +68,10 @@ def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db
                "state": "available", "connectivity_type": "public"}]}
     rb = {"region": R, "vpcs": [{"vpc_id": "vpc-db", "cidrs": list(db_vpc_cidrs or peer_cidrs)}],
           "route_tables": db_tables or [rt("rtb-db", "vpc-db", [], db_routes or [], main=True)],
+          # a subnet is its id (on 10.1.0.0/24) or (id, CIDR)
           "subnets": [{"subnet_id": s, "vpc_id": "vpc-db", "cidr": "10.1.0.0/24"}
-                      for s in db_subnets],
+                      if isinstance(s, str) else {"subnet_id": s[0], "vpc_id": "vpc-db",
+                                                  "cidr": s[1]} for s in db_subnets],
           "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else []}
     data = {"meta": {"scan_id": "x", "started_at": "2026-11-29T00:00:00Z",
                      "finished_at": "2026-11-29T00:05:00Z", "accounts": [A, B],
@@ -152,6 +156,21 @@ CASES = [
      lambda: base([LOCAL, NAT0, PCX], db_subnets=["subnet-db"], db_tables=[
          rt("rtb-db", "vpc-db", ["subnet-db"], [DBL, BACK]),
          rt("rtb-main", "vpc-db", [], [DBL], main=True)]), "PASS"),
+    # ground-truth trial round 20: the database is in one of its VPC's subnets
+    ("the peering route covers a part of the database VPC holding none of its subnets",
+     lambda: base([LOCAL, NAT0, ("10.1.128.0/17", "vpc-peering", "pcx-1", "active")],
+                  [DBL, BACK], db_subnets=[("subnet-db", "10.1.1.0/24")]), "FAIL"),
+    ("the peering route covers every subnet of the database VPC, not all of its CIDR",
+     lambda: base([LOCAL, NAT0, ("10.1.0.0/20", "vpc-peering", "pcx-1", "active")],
+                  [DBL, BACK], db_subnets=[("subnet-db", "10.1.1.0/24"),
+                                           ("subnet-db2", "10.1.2.0/24")]), "PASS"),
+    ("the peering route covers one of the database VPC's two subnets",
+     lambda: base([LOCAL, NAT0, ("10.1.0.0/20", "vpc-peering", "pcx-1", "active")],
+                  [DBL, BACK], db_subnets=[("subnet-db", "10.1.1.0/24"),
+                                           ("subnet-db2", "10.1.200.0/24")]), "UNKNOWN"),
+    ("a partial peering route while the database VPC has no subnet listed",
+     lambda: base([LOCAL, NAT0, ("10.1.128.0/17", "vpc-peering", "pcx-1", "active")],
+                  [DBL, BACK]), "UNKNOWN"),
     ("more specific blackhole routes drop the public traffic",
      lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"),
                    ("128.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"), PCX], [DBL, BACK]),

@@ -1,6 +1,10 @@
 """A multi-Region replica key's policy grants differ from its primary's. Statements are compared
-without Sid and Resource, with each key's own region written as ``<region>`` (kms:ViaService
-values legitimately name the region). UNKNOWN when the primary or either policy was not read."""
+without Sid and Resource, with each key's own region written as ``<region>`` and the other key's
+as ``<peer-region>`` (kms:ViaService values legitimately name the region: a replica naming its
+own where the primary names its own is a copy, and so is one policy naming both Regions, the
+same text on both keys -- ground-truth trial round 20: rewriting only each key's own Region
+turned that text into two different statements). UNKNOWN when the primary or either policy was
+not read."""
 
 from __future__ import annotations
 
@@ -14,7 +18,21 @@ from scanner.graph.schema import EdgeKind
 from scanner.policy import Policy
 
 
-def _grants(policy: Policy, region: str) -> set[str]:
+def _relative(value: Any, region: str, peer: str) -> Any:
+    """``value`` with ``region`` written as <region> and ``peer`` as <peer-region> in every
+    string, lists sorted after the rewrite (a list naming both Regions reads the same from
+    either key)."""
+    if isinstance(value, str):
+        return value.replace(region, "<region>").replace(peer, "<peer-region>")
+    if isinstance(value, list):
+        return sorted((_relative(v, region, peer) for v in value),
+                      key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, dict):
+        return {k: _relative(v, region, peer) for k, v in value.items()}
+    return value
+
+
+def _grants(policy: Policy, region: str, peer: str) -> set[str]:
     out: set[str] = set()
     for st in policy.statements:
         p = st.principal
@@ -25,10 +43,10 @@ def _grants(policy: Policy, region: str) -> set[str]:
             "not_principal": None if st.not_principal is None else sorted(st.not_principal.aws),
             "actions": sorted(a.lower() for a in st.actions or ()),
             "not_actions": sorted(a.lower() for a in st.not_actions or ()),
-            "conditions": sorted([c.operator, c.key, sorted(c.values)]
-                                 for c in st.conditions),
+            "conditions": [{"operator": c.operator, "key": c.key, "values": list(c.values)}
+                           for c in st.conditions],
         }
-        out.add(json.dumps(item, sort_keys=True).replace(region, "<region>"))
+        out.add(json.dumps(_relative(item, region, peer), sort_keys=True))
     return out
 
 
@@ -48,8 +66,9 @@ def replica_key_policy_drift(ctx: RuleContext, node_id: str, attrs: Mapping[str,
         return pproblem
     if policy is None or ppolicy is None:
         return unknown("key policy (absent)")
-    mine = _grants(policy, str(attrs.get("region")))
-    theirs = _grants(ppolicy, str(pattrs.get("region")))
+    region, pregion = str(attrs.get("region")), str(pattrs.get("region"))
+    mine = _grants(policy, region, pregion)
+    theirs = _grants(ppolicy, pregion, region)
     if mine == theirs:
         return Result(outcome=FALSE, facts=(("text", f"same grants as primary {primary}"),))
     only_primary = sorted(theirs - mine)

@@ -586,8 +586,9 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
     instances in peered VPCs, you must add a route to the route tables associated with the
     subnets for both instances. The route destination is the CIDR block (or portion of the CIDR
     block) of the peer VPC". The Lambda's side: routes via the peering covering the database
-    VPC's CIDRs from every Lambda subnet -- covering only a portion, the route may or may not
-    reach the database, whose address the scanner does not know (UNKNOWN). The database's
+    VPC's CIDRs from every Lambda subnet -- covering only a portion, the route reaches the
+    database when it holds every subnet of its VPC, cannot when it holds none, and may or may
+    not otherwise: the database's address is not known (UNKNOWN). The database's
     side: routes back covering each Lambda subnet's CIDR (the instance's address) in at least
     one of its route tables. Each listing is asked for where it is read: the peerings (and
     VPCs) of the Lambda's account decide which database VPCs are served, its route tables the
@@ -644,10 +645,17 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                                  f"from Lambda subnet {sid}; prefix lists are not collected)")
                 continue
             if whole or partial:
-                v.missing.append(f"the database's address in VPC {peer_vpc} (the route table "
-                                 f"of Lambda subnet {sid} sends only "
-                                 f"{ranges_text(routed)} of {', '.join(peer_cidrs)} "
-                                 f"via {pcx})")
+                reached, db_subnets = _database_subnets_routed(ctx, peer, routed)
+                if reached is True:
+                    continue
+                sends = (f"the route table of Lambda subnet {sid} sends only "
+                         f"{ranges_text(routed)} of {', '.join(peer_cidrs)} via {pcx}")
+                if reached is False:
+                    v.problems.append(f"{sends[0].upper()}{sends[1:]}, which holds none of "
+                                      f"database VPC {peer_vpc}'s subnets "
+                                      f"({ranges_text(db_subnets)})")
+                    continue
+                v.missing.append(f"the database's address in VPC {peer_vpc} ({sends})")
             else:
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
                                   f"{', '.join(peer_cidrs)} via {pcx}"
@@ -682,6 +690,33 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no "
                               f"egress to {', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
+
+
+def _database_subnets_routed(ctx: RuleContext, peer: Mapping[str, Any],
+                             routed: Sequence[str | None]) -> tuple[bool | None, list[str]]:
+    """Whether routes to ``routed`` (a portion of the database VPC's CIDRs) reach the
+    database, which is in one of that VPC's subnets (Amazon VPC User Guide, "Subnets for your
+    VPC": "A subnet is a range of IP addresses in your VPC. You can create AWS resources, such
+    as EC2 instances, in specific subnets"): True when they hold every subnet, False when none
+    overlaps them, None when some do (or the VPC's subnets or a subnet's CIDR were not read,
+    or it has none) -- with the subnets' CIDRs."""
+    acct, region = str(peer.get("owner_id")), str(peer.get("region"))
+    if _ec2_not_read(ctx, acct, region) or listing(ctx, acct, region, "subnets"):
+        return None, []
+    cidrs: list[str] = []
+    for sid in ctx.index.subnets_by_vpc.get((acct, region, str(peer.get("vpc_id"))), []):
+        node = ctx.index.subnets.get((acct, region, sid))
+        cidr = ctx.graph.nodes[node].get("cidr") if node else None
+        if not cidr:
+            return None, []
+        cidrs.append(str(cidr))
+    if not cidrs:
+        return None, cidrs
+    if covers_all(routed, cidrs):
+        return True, cidrs
+    if not any(overlaps(d, c) for d in routed for c in cidrs):
+        return False, cidrs
+    return None, cidrs
 
 
 def _vpc_tables(ctx: RuleContext, acct: str, region: str,
