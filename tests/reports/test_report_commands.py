@@ -624,3 +624,29 @@ def test_report_help_names_every_format_it_writes() -> None:
     from scanner.commands.report import HELP
 
     assert all(name in HELP for name in FORMATS)
+
+
+def test_findings_txt_names_the_report_html_written_beside_it_and_no_terminal(
+        tmp_path: Path) -> None:
+    """New-user trial round 27: `report --in DIR --format table,html --out X` wrote X/report.html
+    and, in X/findings.txt, "… marks text cut to fit the terminal: findings.json holds it whole
+    (and report.html, written with --format html)" -- a file is no terminal, and the report.html
+    it sent the reader off to make was written in the same run. The note now says the width
+    the file is cut to and names report.html when it is beside it, as scan's terminal does."""
+    document = sample_document()
+    document["findings"][0]["message"] = "a long message " * 40  # cut at 120 columns
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    _write_findings(scan / "findings.json", document)
+    both = tmp_path / "both"
+    assert main(["report", "--in", str(scan), "--format", "table,html", "--out",
+                 str(both)]) == 0
+    text = " ".join((both / "findings.txt").read_text(encoding="utf-8").split())
+    assert "… marks text cut to fit 120 columns: findings.json and report.html hold it whole." \
+        in text, text
+    assert "terminal" not in text and "written with --format html" not in text, text
+    alone = tmp_path / "alone"
+    assert main(["report", "--in", str(scan), "--format", "table", "--out", str(alone)]) == 0
+    text = " ".join((alone / "findings.txt").read_text(encoding="utf-8").split())
+    assert "cut to fit 120 columns: findings.json holds it whole (and report.html, written " \
+        "with --format html)." in text, text
