@@ -37,6 +37,8 @@ class ReportContext:
     access: Any = None  # scanner.access.AccessReport (typed verdicts) when it is at hand
     #: findings.json layout: "complete" (the contract's rows) or "compact" (schema_version 2)
     findings_layout: str = "complete"
+    #: the formats written together (findings.txt names the report.html beside it)
+    formats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -50,7 +52,8 @@ def _table(ctx: ReportContext, path: Path) -> Path:
     from reports.table import DEFAULT_WIDTH, write_table
 
     with path.open("w", encoding="utf-8") as fh:
-        write_table(ctx.document, fh, width=DEFAULT_WIDTH)
+        write_table(ctx.document, fh, width=DEFAULT_WIDTH, fit=f"{DEFAULT_WIDTH} columns",
+                    html=Path(WRITERS["html"].filename) if "html" in ctx.formats else None)
     return path
 
 
@@ -166,5 +169,5 @@ def write_reports(analysis: AnalysisLike, out_dir: Path, formats: Sequence[str],
                         previous_created_at={} if previous_created_at is None
                         else previous_created_at,  # not ``or``: that would ask its length
                         access=getattr(analysis, "access", None),
-                        findings_layout=findings_layout)
+                        findings_layout=findings_layout, formats=tuple(names))
     return [WRITERS[name].write(ctx, out_dir / WRITERS[name].filename) for name in names]

@@ -231,14 +231,17 @@ def render_table(document: Mapping[str, Any], *, width: int | None = None,
                                     summary=summary))
 
 
-def write_table(document: Mapping[str, Any], out: IO[str], *, width: int | None = None) -> None:
+def write_table(document: Mapping[str, Any], out: IO[str], *, width: int | None = None,
+                html: Path | None = None, fit: str = "the terminal") -> None:
     """The whole table (every row) written to ``out`` as it is made, in pieces of about a
     megabyte: at 1,000 accounts x 100,000 secrets its 1.85 million lines were held as one
-    text (and as a list of lines) beside the rows (`report --in DIR --format table`)."""
+    text (and as a list of lines) beside the rows (`report --in DIR --format table`). A file
+    is no terminal: findings.txt's note on a cut cell says the width it was cut to (``fit``)
+    and names ``html``, the report.html written with it (new-user trial round 27)."""
     chunk: list[str] = []
     size = 0
     with gc_paused():
-        for piece in table_pieces(document, width=width):
+        for piece in table_pieces(document, width=width, html=html, fit=fit):
             chunk.append(piece)
             size += len(piece)
             if size >= 1 << 20:
@@ -249,12 +252,13 @@ def write_table(document: Mapping[str, Any], out: IO[str], *, width: int | None 
 
 def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
                  max_rows: int | None = None, html: Path | None = None,
-                 summary: bool = True) -> Iterator[str]:
+                 summary: bool = True, fit: str = "the terminal") -> Iterator[str]:
     """The findings as text tables, one per severity, rows ordered by account; then coverage
     gaps, compliance controls (when scoped to a framework), the trust zone and a summary line:
     the text in pieces (``render_table`` joins them; ``write_table`` writes them as they come).
     ``max_rows`` caps the rows per severity (the terminal of a large scan); findings.json and
-    the reports have them all.
+    the reports have them all. ``fit``: what a cut cell was cut to fit, in the note under the
+    rows ("the terminal"; a file says its width).
 
     Every cell is stripped of control characters so a hostile name cannot drive the terminal.
     """
@@ -349,7 +353,7 @@ def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
         where = (f"findings.json and {html} hold it whole." if html is not None
                  else "findings.json holds it whole (and report.html, written with --format "
                  "html).")
-        blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit the terminal: {where}",
+        blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit {fit}: {where}",
                                     width))
     if capped:
         blocks.append(_by_rule_block(by_rule, width))

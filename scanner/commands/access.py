@@ -616,7 +616,8 @@ def run(args: argparse.Namespace) -> int:
         terminal_safe(render_table(secrets, principals, aliases, why=args.why,
                                    width=terminal_width(), replicas=len(report.replicas),
                                    single=bool(args.secret or args.region),
-                                   through=through, asked=asked))
+                                   through=through, asked=asked,
+                                   denied_listed=args.all))
     if unlisted and args.format != "json":
         out += fit_line(f"replica(s) of this secret not listed: {', '.join(unlisted)} "
                         "(--region R shows one)", terminal_width()) + "\n"
@@ -716,10 +717,14 @@ def _reach_line(r: Any) -> str:
 def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  aliases: dict[str, str] | None = None, *, why: bool,
                  replicas: int = 0, single: bool = False, width: int | None = None,
-                 through: dict[str, str] | None = None, asked: str | None = None) -> str:
+                 through: dict[str, str] | None = None, asked: str | None = None,
+                 denied_listed: bool = True) -> str:
     """The access of each secret as text; in a terminal narrower than the principals' table
     (``width``), one principal per line with its gates under it. ``through``: per copy, how
-    the principal asked about (``asked``) reaches it without a path of its own."""
+    the principal asked about (``asked``) reaches it without a path of its own.
+    ``denied_listed`` False (no ``--all``): a principal with no path is told that --all lists
+    the reads denied to it (new-user trial round 27: "no access path for this principal"
+    alone)."""
     import textwrap
 
     lines: list[str] = []
@@ -777,7 +782,9 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
             continue
         if not paths:
             add("  (no principal to show)" if principal is None else
-                         f"  {principal}: no access path recorded (not a reader, not intended)")
+                f"  {principal}: no access path recorded (not a reader, not intended"
+                + ("" if denied_listed else "; --all shows a read a policy grants it but "
+                   "another gate denies") + ")")
             add("")
             continue
         rows = [[terminal_safe(cell, newlines=False) for cell in (
@@ -809,8 +816,11 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
                         emit(f"? unresolved: {c}", "      ", "  ")
         add("")
     if not secrets:
-        add("no access path for this principal" if principal else
-                     "no secrets in the snapshot")
+        add(("no access path for this principal" + (
+            "" if denied_listed else ": it reads no secret and none is meant for it (--all "
+            "also lists the secrets a policy grants it but another gate denies)"))
+            if principal else
+            "no secrets in the snapshot")
     elif replicas and principals is None and not single:
         add(f"{replicas} replica(s) not listed: query one with --secret ARN, or "
                      "--secret NAME --region R")

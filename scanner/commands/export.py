@@ -101,6 +101,17 @@ def _seconds(text: str) -> int:
     return value
 
 
+def _archived(count: int, previous: str | None) -> str:
+    """How many findings the export archives as resolved; without ``--previous`` it can
+    archive none, and says what that leaves (new-user trial round 27: "0 archived as
+    resolved" night after night, the fixed findings ACTIVE in Security Hub, and nothing said
+    why: README, "export securityhub")."""
+    if previous:
+        return f"{count} archived as resolved"
+    return (f"{count} archived as resolved: without --previous DIR, the previous scan's "
+            "output folder, a finding fixed since stays ACTIVE")
+
+
 def _previous(path: Path, home_region: str | None) -> Any:
     """The previous export (``--previous``): a findings.json, read as a stream each time it
     is needed when it has the layout scan writes, or an ASFF file."""
@@ -378,9 +389,9 @@ def _export(args: argparse.Namespace) -> int:
         from scanner.textfit import fit_line, fit_parts, stream_columns, terminal_safe
 
         width = stream_columns(sys.stdout)
-        print(fit_parts([f"dry run: {facts['to_send']} findings ({facts['archived']} archived "
-                         f"as resolved) in {batches} batch(es) to {len(targets)} "
-                         "account/region target(s)",
+        print(fit_parts([f"dry run: {facts['to_send']} findings ("
+                         f"{_archived(facts['archived'], args.previous)}) in {batches} "
+                         f"batch(es) to {len(targets)} account/region target(s)",
                          f"{len(invalid)} invalid"], stream_columns(sys.stdout)))
         shown = targets if args.verbose or len(targets) <= 20 else targets[:20]
         for account, region in shown:
@@ -482,7 +493,7 @@ def _export(args: argparse.Namespace) -> int:
             time_limit=max(0.0, args.max_time - (time.monotonic() - started))
             if args.max_time else None) if workflow else None
     summary = (f"Security Hub: {report.delivered} of {report.attempted} findings delivered in "
-               f"{report.requests} request(s) ({facts['archived']} archived as resolved)")
+               f"{report.requests} request(s) ({_archived(facts['archived'], args.previous)})")
     if updated is not None:
         summary += (f"; workflow of {updated.delivered} of {updated.attempted} muted or "
                     "un-muted finding(s) updated (BatchUpdateFindings)")

@@ -22,6 +22,18 @@ from scanner.policy.request import KeyState, Request
 from scanner.policy.tri import Tri, all3, any3
 
 
+#: the evaluator's words for a statement that applies for certain, after its label
+#: ("statement 0 (ReadSecrets) Allow applies"): a reason that says why a request is let in
+ALLOW_APPLIES = "Allow applies"
+
+
+def says_an_allow_applies(reason: str) -> bool:
+    """The reason is an Allow statement that applies for certain (``ALLOW_APPLIES``, with
+    any prefix the gate puts before it: "kms:Decrypt: inline:read: statement 1 Allow
+    applies"): it explains why a request is allowed, never why it is denied."""
+    return reason.endswith(f" {ALLOW_APPLIES}")
+
+
 class PolicyKind(str, Enum):
     IDENTITY = "identity"  # identity policies and permissions boundaries: no Principal
     RESOURCE = "resource"  # secret resource policies and KMS key policies: Principal required
@@ -332,7 +344,8 @@ def evaluate_policy(policy: Policy, request: Request,
                 reasons.append(f"{st.label} Deny applies ({NOT_PRINCIPAL_BOUNDARY}, whatever "
                                "NotPrincipal lists)")
             else:
-                reasons.append(f"{st.label} {effect} applies")
+                reasons.append(f"{st.label} {ALLOW_APPLIES}" if st.effect == "Allow"
+                               else f"{st.label} {effect} applies")
         else:
             unresolved.extend(names)
             reasons.append(f"{st.label} {effect} applies only if: {', '.join(names) or '?'}")

@@ -280,13 +280,20 @@ def render_plan_markdown(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: the HTML plan's changes are the terminal's at this width: a line fits a browser window's
+#: box, so the policy after a change is read without scrolling sideways
+HTML_PLAN_WIDTH = 100
+
+
 def render_plan_html(plan: Plan) -> str:
     """The plan as one self-contained HTML page (no script; every value escaped, its control
-    and bidi characters shown as U+FFFD as in the terminal and markdown plans)."""
+    and bidi characters shown as U+FFFD as in the terminal and markdown plans). Each change is
+    the terminal plan's at ``HTML_PLAN_WIDTH`` columns (new-user trial round 27: a policy
+    statement was one line of 3,000 pixels in a box of 1,216)."""
     e = html_text
     rows = []
     for i, c in enumerate(plan.changes, start=1):
-        body = "\n".join(render_change(i, c))
+        body = "\n".join(render_change(i, c, width=HTML_PLAN_WIDTH))
         rows.append(f"<section><h2>{i}. {e(c.remediation_id)} on {e(c.resource_arn)}</h2>"
                     f"<p>{e(c.summary)}</p><pre>{e(body, newlines=True)}</pre></section>")
     skipped = "".join(

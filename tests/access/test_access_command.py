@@ -342,4 +342,27 @@ def test_a_principal_only_a_key_grant_names_is_asked_about_by_name(
     assert main(["access", "--snapshot", str(path), "--principal", "VendorOps"]) == 0
     captured = capsys.readouterr()
     assert "no principal by that ARN" not in captured.err
-    assert captured.out == "no access path for this principal\n"
+    assert captured.out.startswith("no access path for this principal: it reads no secret")
+
+
+def test_a_principal_that_reads_nothing_is_told_that_all_lists_the_secrets_denying_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial round 27: `access --principal OrganizationAccountAccessRole` on the demo
+    answered "no access path for this principal" and nothing else, while `--all` lists the
+    secret whose "*" grant the key policy blocks for it, with the gates. The answer now says
+    what to run next; with --all the denied read is the answer."""
+    other = f"arn:aws:iam::{CENTRAL}:role/OtherRole"
+    snap = estate(secret_policy=secret_policy_for("*"), key_policy=key_policy_for(APP_ROLE),
+                  principals=(role(APP_ROLE, allow_read_identity()), role(other)))
+    path = write_snapshot(tmp_path / "snapshot.json.gz", snap)
+    assert main(["access", "--snapshot", str(path), "--principal", "OtherRole"]) == 0
+    assert capsys.readouterr().out == (
+        "no access path for this principal: it reads no secret and none is meant for it "
+        "(--all also lists the secrets a policy grants it but another gate denies)\n")
+    assert main(["access", "--snapshot", str(path), "--principal", "OtherRole", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert SECRET_ARN in out and other in out and "DENIED" in out, out
+    assert main(["access", "--snapshot", str(path), "--principal", "OtherRole",
+                 "--secret", "app/db"]) == 0
+    assert (f"{other}: no access path recorded (not a reader, not intended; --all shows a "
+            "read a policy grants it but another gate denies)") in capsys.readouterr().out

@@ -154,7 +154,9 @@ def test_export_dry_run_counts_batches_without_aws(tmp_path: Path, capsys: Any,
                  "--dry-run"]) == 0
     out = capsys.readouterr().out
     # PASS results are left out by default: 8 of 9, to 2 account/region targets
-    assert "dry run: 8 findings (0 archived as resolved) in 2 batch(es) to 2 account/region" in out
+    assert ("dry run: 8 findings (0 archived as resolved: without --previous DIR, the previous "
+            "scan's output folder, a finding fixed since stays ACTIVE) in 2 batch(es) to 2 "
+            "account/region") in out
     # the batches, per target, on the screen and in --report (it wrote nothing)
     assert f"  {CENTRAL} {REGION}: 6 finding(s) in 1 batch(es)" in out
     report = tmp_path / "dry.json"
@@ -233,6 +235,22 @@ def test_report_refuses_a_snapshot_or_a_drift_of_another_scan(
     assert main(["report", "--in", str(scan), "--no-snapshot", "--drift", str(drift),
                  "--format", "csv", "--out", str(tmp_path / "o")]) == 2
     assert "--drift is shown in the html report only" in capsys.readouterr().err
+
+
+def test_an_export_without_previous_says_a_fixed_finding_stays_active(
+        tmp_path: Path, capsys: Any) -> None:
+    """New-user trial round 27: a nightly `export securityhub --in DIR` without --previous
+    said "(0 archived as resolved)" every night, and the findings fixed since stayed ACTIVE in
+    Security Hub; only the README said why. The count now says it, and what to give; with
+    --previous it is the count alone."""
+    scan = _scan_dir(tmp_path, snapshot=False)
+    assert main(["export", "securityhub", "--in", str(scan), "--dry-run"]) == 0
+    assert ("(0 archived as resolved: without --previous DIR, the previous scan's output "
+            "folder, a finding fixed since stays ACTIVE)") in capsys.readouterr().out
+    assert main(["export", "securityhub", "--in", str(scan), "--dry-run", "--previous",
+                 str(scan)]) == 0
+    out = capsys.readouterr().out
+    assert "(0 archived as resolved) in " in out and "--previous" not in out, out
 
 
 def test_export_dry_run_fits_an_80_column_terminal(tmp_path: Path) -> None:
@@ -627,3 +645,29 @@ def test_report_help_names_every_format_it_writes() -> None:
     from scanner.commands.report import HELP
 
     assert all(name in HELP for name in FORMATS)
+
+
+def test_findings_txt_names_the_report_html_written_beside_it_and_no_terminal(
+        tmp_path: Path) -> None:
+    """New-user trial round 27: `report --in DIR --format table,html --out X` wrote X/report.html
+    and, in X/findings.txt, "… marks text cut to fit the terminal: findings.json holds it whole
+    (and report.html, written with --format html)" -- a file is no terminal, and the report.html
+    it sent the reader off to make was written in the same run. The note now says the width
+    the file is cut to and names report.html when it is beside it, as scan's terminal does."""
+    document = sample_document()
+    document["findings"][0]["message"] = "a long message " * 40  # cut at 120 columns
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    _write_findings(scan / "findings.json", document)
+    both = tmp_path / "both"
+    assert main(["report", "--in", str(scan), "--format", "table,html", "--out",
+                 str(both)]) == 0
+    text = " ".join((both / "findings.txt").read_text(encoding="utf-8").split())
+    assert "… marks text cut to fit 120 columns: findings.json and report.html hold it whole." \
+        in text, text
+    assert "terminal" not in text and "written with --format html" not in text, text
+    alone = tmp_path / "alone"
+    assert main(["report", "--in", str(scan), "--format", "table", "--out", str(alone)]) == 0
+    text = " ".join((alone / "findings.txt").read_text(encoding="utf-8").split())
+    assert "cut to fit 120 columns: findings.json holds it whole (and report.html, written " \
+        "with --format html)." in text, text

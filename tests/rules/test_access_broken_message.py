@@ -127,3 +127,46 @@ def test_the_blocking_guardrails_are_read_from_the_gates_own_words() -> None:
         "RCP p-rdeny at the resource's account: Deny may apply",
         "no SCP at the root r-root allows secretsmanager:GetSecretValue",
     )) == (("SCP", "p-deny"), ("SCP", "(none allows at the root r-root)"))
+
+
+def _only_fail(snap: object) -> object:
+    graph = build_graph(snap)  # type: ignore[arg-type]
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))  # type: ignore[arg-type]
+    rule = load_ruleset().get("secret-cross-account-access-broken")
+    assert rule is not None
+    [fail] = [f for f in evaluate(graph, snap, access, Ruleset(rules=(rule,)),  # type: ignore[arg-type]
+                                  parse_config({}, path="(test)"),
+                                  datetime(2026, 11, 29, tzinfo=timezone.utc))
+              if f.status.value == "FAIL"]
+    return fail
+
+
+def test_a_denying_identity_gate_is_explained_by_what_it_lacks_not_by_the_allow_beside_it() -> None:
+    """New-user trial round 27: the role may read the secret but no identity policy lets it
+    decrypt. The message said 'identity_policy: DENIED (inline:read: statement 0 Allow
+    applies; kms:Decrypt: no identity policy allows kms:Decrypt)' -- an Allow given as the
+    reason for a denial. It now says only what denies; access --why and evidence.gates keep
+    every reason."""
+    read_only = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadAppSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": "*"}]}
+    fail = _only_fail(estate(secret_policy=secret_policy_for(APP_ROLE),
+                             key_policy=key_policy_for(APP_ROLE),
+                             principals=(role(APP_ROLE, read_only),)))
+    message = fail.message  # type: ignore[attr-defined]
+    assert fail.evidence["denied_by"] == ["identity_policy"]  # type: ignore[attr-defined]
+    assert message.endswith("denied by identity_policy (identity_policy: DENIED (kms:Decrypt: "
+                            "no identity policy of the caller allows it on a resource of "
+                            "account 111111111111))"), message
+    assert "Allow applies" not in message and "ReadAppSecrets" not in message, message
+
+
+def test_a_disabled_key_is_the_reason_its_gate_denies_not_the_statement_that_allows() -> None:
+    """The key policy grants the role, but the key is Disabled: the message said 'key_policy:
+    DENIED (statement 1 Allow applies; key is Disabled)'. The key's state is the reason."""
+    fail = _only_fail(estate(secret_policy=secret_policy_for(APP_ROLE),
+                             key_policy=key_policy_for(APP_ROLE), key_state="Disabled",
+                             principals=(role(APP_ROLE, allow_read_identity()),)))
+    message = fail.message  # type: ignore[attr-defined]
+    assert "key_policy: DENIED (" in message and "Disabled" in message, message
+    assert "Allow applies" not in message, message

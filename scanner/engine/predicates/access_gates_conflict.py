@@ -30,6 +30,7 @@ from scanner.engine.predicates._access import (analysis_failed, blocking_guardra
                                                 reader_classes, secret_access_of)
 from scanner.graph.schema import NodeKind
 from scanner.policy.arn import arn_account, iam_entity
+from scanner.policy.evaluate import says_an_allow_applies
 from scanner.policy.principals import entry_account, is_account_entry, session_role
 from scanner.engine.predicates._common import policy_or_unknown
 
@@ -209,7 +210,7 @@ def _said(ctx: RuleContext, gates: Mapping[str, Any], reasons: tuple[str, ...]
     unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
     suffix, blocks = "", {}
     if granting and denied:
-        why = _reasons(reasons, denied)
+        why = _reasons(gates, denied)
         blocks = _blocks(ctx, gates, denied)
         named = [f"scp ({', '.join(blocks['denied_by_policies'])})"
                  if g == "scp" and "denied_by_policies" in blocks else g for g in denied]
@@ -243,8 +244,19 @@ def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> di
     return out
 
 
-def _reasons(reasons: tuple[str, ...], denied: list[str]) -> str:
+def _reasons(gates: Mapping[str, Any], denied: list[str]) -> str:
     """The denying gates' reasons (``gate: DENIED (why)``) for the message, whole: they say
     what to fix (the SCP, RCP or boundary by name). The gates that allow or leave it to a
-    condition are not restated: evidence.gates holds every gate's verdict."""
-    return "; ".join(r for r in reasons if r.partition(":")[0] in denied)
+    condition are not restated: evidence.gates holds every gate's verdict. Nor is an Allow
+    statement of a denying gate that applies (evaluate.says_an_allow_applies): it is why
+    another part of the request is let in -- the GetSecretValue beside the kms:Decrypt no
+    identity policy allows, the key policy's grant of a Disabled key -- not why the read is
+    denied (new-user trial round 27: "identity_policy: DENIED (inline:read: statement 0 Allow
+    applies; kms:Decrypt: no identity policy allows kms:Decrypt)"); `access --why` lists them
+    all. A gate whose reasons are all Allows keeps them (nothing else explains it)."""
+    said = []
+    for gate in denied:
+        every = gates[gate].reasons
+        why = tuple(r for r in every if not says_an_allow_applies(r)) or tuple(every)
+        said.append(f"{gate}: DENIED" + (f" ({'; '.join(why)})" if why else ""))
+    return "; ".join(said)
