@@ -41,7 +41,7 @@ import re
 from typing import Any, Callable
 
 import orjson
-from botocore.parsers import ResponseParserError
+from botocore.parsers import ResponseParserError, ResponseParserFactory
 from botocore.utils import parse_timestamp
 
 _JSON_PROTOCOLS = frozenset({"json", "rest-json"})
@@ -113,6 +113,39 @@ def read_timestamp(value: Any) -> datetime.datetime:
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise UnexpectedAnswer(f"answered a timestamp that is not a date: {shown}") from None
     return stamp
+
+
+#: what an answer nested deeper than a JSON parser recurses is (``"Extra": [[[...]]]`` a
+#: thousand levels deep): json, botocore's parser included, raised RecursionError, no AWS
+#: error, so one key's DescribeKey failed the KMS collector of the whole account-Region
+#: (fault-injection trial round 17)
+TOO_DEEP = "JSON nested too deep to read"
+
+
+class AnswerParserFactory(ResponseParserFactory):
+    """botocore's parser factory, whose parsers raise UnexpectedAnswer (that call's gap) for
+    an answer nested deeper than they can recurse. orjson, which the answer check parses
+    with, reads 1,024 levels; json fails before that (under 1,000, less in a thread already
+    deep in its stack), so the check cannot settle it before botocore parses."""
+
+    def create_parser(self, protocol_name: str) -> Any:
+        return _DepthBounded(super().create_parser(protocol_name))
+
+
+class _DepthBounded:
+    """A botocore response parser whose ``parse`` says an answer too deep to read."""
+
+    def __init__(self, parser: Any) -> None:
+        self._parser = parser
+
+    def parse(self, response: Any, shape: Any) -> Any:
+        try:
+            return self._parser.parse(response, shape)
+        except RecursionError:
+            raise UnexpectedAnswer(f"answered {TOO_DEEP}") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
 
 
 #: shape type -> the Python types botocore's JSON parser leaves a well-formed value as (it
@@ -298,6 +331,8 @@ def _container_problem(shape: Any, text: bytes, service: str) -> str | None:
             value = json.loads(text)
         except ValueError:
             return None  # botocore's parser says what it makes of it
+        except RecursionError:
+            return TOO_DEEP
     problem = check(value)
     return problem.removeprefix(".") if problem else None
 

@@ -62,7 +62,8 @@ from scanner.aws.errors import (
 )
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
-from scanner.aws.responses import check_answer, check_types, read_timestamp
+from scanner.aws.responses import AnswerParserFactory, check_answer, check_types, \
+    read_timestamp
 from scanner.aws.throttle import ThrottleBudget
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
@@ -728,9 +729,11 @@ class AwsSessions:
             session.register_component("data_loader", self._loader)
             session.register_component("credential_provider",
                                        _FixedCredentialProvider(credentials))
-            # a timestamp that is not a date is that call's unexpected answer, not a crash
-            session.get_component("response_parser_factory").set_parser_defaults(
-                timestamp_parser=read_timestamp)
+            # a timestamp that is not a date, or an answer nested too deep to parse, is that
+            # call's unexpected answer, not a crash
+            parsers = AnswerParserFactory()
+            parsers.set_parser_defaults(timestamp_parser=read_timestamp)
+            session.register_component("response_parser_factory", parsers)
             self._botocore_sessions[owner] = session
         return session
 
