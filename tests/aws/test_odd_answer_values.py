@@ -217,3 +217,23 @@ def test_an_answer_nested_too_deep_to_parse_costs_that_key_not_every_key_of_the_
     region = _region(snapshot)
     assert "kms" not in region.unread_services
     assert {k.arn for k in region.kms_keys if not k.unread} == {keys.plain}
+
+
+@pytest.mark.parametrize("value,shown", [(float("nan"), "nan"), (float("inf"), "inf")])
+def test_a_quota_that_is_no_finite_number_is_a_gap_not_a_quota_no_count_reaches(
+        value: float, shown: str, tmp_path: Path, keys: Keys) -> None:
+    """A JSON number NaN or Infinity (json reads both, botocore passes numbers through) was
+    taken as the VPC peering quota: every comparison with it is false, so
+    vpc-peering-quota-near-limit passed however many peerings a VPC had -- as a NaN warn_ratio
+    in a config would, which the config check refuses (fault-injection trial round 17)."""
+    session = _session()
+    _rewrite(session, "service-quotas", "GetServiceQuota",
+             lambda body: body["Quota"].update(Value=value))
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.service, gap.operation, gap.error_kind) == (
+        "service-quotas", "GetServiceQuota", "fatal")
+    assert gap.message == ("service-quotas GetServiceQuota answered Quota.Value as "
+                           f"{shown}, not a finite number")
+    assert [q.source for q in _region(snapshot).quotas] == ["default"]
