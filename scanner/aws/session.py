@@ -213,13 +213,26 @@ class _AssumedCredentials(RefreshableCredentials):  # type: ignore[misc]
     local one (fault trial round 3: an ExpiredTokenException on page 3 of ListSecrets lost the
     listing and nothing was re-assumed)."""
 
+    #: (the access key whose renewal was refused, the role's error): the role is not asked
+    #: again for that session. Each expired call re-assumed it for itself, each refused -- an
+    #: account with 5,000 secrets left sent 5,000 AssumeRole calls and logged 5,000 failed
+    #: refreshes (fault-injection trial round 17)
+    _refused: tuple[str | None, BaseException] | None = None
+
     def renew(self, stale_access_key: str | None) -> None:
         """Assume the role again, unless another thread did since ``stale_access_key`` (the
-        key that signed the refused request) was in use. The role's error propagates."""
+        key that signed the refused request) was in use. The role's error propagates; it is
+        raised again, without asking, for the session's later expired calls."""
         with self._refresh_lock:
             if stale_access_key is not None and self._access_key != stale_access_key:
                 return
-            self._protected_refresh(is_mandatory=True)
+            if self._refused is not None and self._refused[0] == self._access_key:
+                raise self._refused[1].with_traceback(None)
+            try:
+                self._protected_refresh(is_mandatory=True)
+            except AWS_ERRORS as exc:
+                self._refused = (self._access_key, exc)
+                raise
 
 
 _SIGV4_KEY = re.compile(r"Credential=([^/,\s]+)/")
