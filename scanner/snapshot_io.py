@@ -68,10 +68,17 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 #: An ISO-8601 date or date and time, as datetime.fromisoformat reads it (after "Z" ->
-#: "+00:00"): month 01-12, day 01-31, an optional time and offset.
-TIMESTAMP_PATTERN = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-                     r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
-                     r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
+#: "+00:00"): a day the month has (February 29 in a leap year only; no year 0000), an
+#: optional time 00:00-23:59:59 and offset under 24 hours. Any other day, hour or offset the
+#: pattern took (2026-02-30, 25:00, +25:00) made a rule crash on it (fault-injection trial
+#: round 17).
+_YEAR = r"(?!0000)[0-9]{4}"
+_LEAP_YEAR = r"([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+TIMESTAMP_PATTERN = (rf"^({_YEAR}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+                     r"|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+                     rf"|{_LEAP_YEAR}-02-29)"
+                     r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?"
+                     r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$")
 
 #: Extra constraints the type hints cannot say.
 _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {

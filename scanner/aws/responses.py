@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
 from typing import Any, Callable
 
 import orjson
-from botocore.parsers import ResponseParserError
+from botocore.parsers import ResponseParserError, ResponseParserFactory
 from botocore.utils import parse_timestamp
 
 _JSON_PROTOCOLS = frozenset({"json", "rest-json"})
@@ -115,6 +116,39 @@ def read_timestamp(value: Any) -> datetime.datetime:
     return stamp
 
 
+#: what an answer nested deeper than a JSON parser recurses is (``"Extra": [[[...]]]`` a
+#: thousand levels deep): json, botocore's parser included, raised RecursionError, no AWS
+#: error, so one key's DescribeKey failed the KMS collector of the whole account-Region
+#: (fault-injection trial round 17)
+TOO_DEEP = "JSON nested too deep to read"
+
+
+class AnswerParserFactory(ResponseParserFactory):
+    """botocore's parser factory, whose parsers raise UnexpectedAnswer (that call's gap) for
+    an answer nested deeper than they can recurse. orjson, which the answer check parses
+    with, reads 1,024 levels; json fails before that (under 1,000, less in a thread already
+    deep in its stack), so the check cannot settle it before botocore parses."""
+
+    def create_parser(self, protocol_name: str) -> Any:
+        return _DepthBounded(super().create_parser(protocol_name))
+
+
+class _DepthBounded:
+    """A botocore response parser whose ``parse`` says an answer too deep to read."""
+
+    def __init__(self, parser: Any) -> None:
+        self._parser = parser
+
+    def parse(self, response: Any, shape: Any) -> Any:
+        try:
+            return self._parser.parse(response, shape)
+        except RecursionError:
+            raise UnexpectedAnswer(f"answered {TOO_DEEP}") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+
 #: shape type -> the Python types botocore's JSON parser leaves a well-formed value as (it
 #: passes scalars through unchecked: ``"RotationEnabled": "false"`` stays a string, and
 #: ``bool("false")`` is True)
@@ -162,6 +196,12 @@ def _text(value: Any) -> str | None:
     return None
 
 
+#: a JSON number NaN or Infinity (json reads both; no AWS answer holds one): the VPC peering
+#: quota so read made every comparison with it false, and vpc-peering-quota-near-limit passed
+#: however many peerings a VPC had (fault-injection trial round 17)
+_NOT_FINITE = " as {!r}, not a finite number"
+
+
 def _ignore(value: Any) -> str | None:
     return None
 
@@ -183,6 +223,8 @@ def _compile(shape: Any, service: str) -> _Check:
 
         def check(value: Any) -> str | None:
             if isinstance(value, wanted) and not (no_bool and isinstance(value, bool)):
+                if isinstance(value, float) and not math.isfinite(value):
+                    return _NOT_FINITE.format(value)
                 return None
             return _problem(value, kind)
     elif kind == "structure" and not getattr(shape, "is_document_type", False):
@@ -298,6 +340,8 @@ def _container_problem(shape: Any, text: bytes, service: str) -> str | None:
             value = json.loads(text)
         except ValueError:
             return None  # botocore's parser says what it makes of it
+        except RecursionError:
+            return TOO_DEEP
     problem = check(value)
     return problem.removeprefix(".") if problem else None
 

@@ -62,7 +62,8 @@ from scanner.aws.errors import (
 )
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
-from scanner.aws.responses import check_answer, check_types, read_timestamp
+from scanner.aws.responses import AnswerParserFactory, check_answer, check_types, \
+    read_timestamp
 from scanner.aws.throttle import ThrottleBudget
 from scanner.errors import Cancelled, CredentialsError, UsageError
 from scanner.logging_setup import register_secret
@@ -212,13 +213,26 @@ class _AssumedCredentials(RefreshableCredentials):  # type: ignore[misc]
     local one (fault trial round 3: an ExpiredTokenException on page 3 of ListSecrets lost the
     listing and nothing was re-assumed)."""
 
+    #: (the access key whose renewal was refused, the role's error): the role is not asked
+    #: again for that session. Each expired call re-assumed it for itself, each refused -- an
+    #: account with 5,000 secrets left sent 5,000 AssumeRole calls and logged 5,000 failed
+    #: refreshes (fault-injection trial round 17)
+    _refused: tuple[str | None, BaseException] | None = None
+
     def renew(self, stale_access_key: str | None) -> None:
         """Assume the role again, unless another thread did since ``stale_access_key`` (the
-        key that signed the refused request) was in use. The role's error propagates."""
+        key that signed the refused request) was in use. The role's error propagates; it is
+        raised again, without asking, for the session's later expired calls."""
         with self._refresh_lock:
             if stale_access_key is not None and self._access_key != stale_access_key:
                 return
-            self._protected_refresh(is_mandatory=True)
+            if self._refused is not None and self._refused[0] == self._access_key:
+                raise self._refused[1].with_traceback(None)
+            try:
+                self._protected_refresh(is_mandatory=True)
+            except AWS_ERRORS as exc:
+                self._refused = (self._access_key, exc)
+                raise
 
 
 _SIGV4_KEY = re.compile(r"Credential=([^/,\s]+)/")
@@ -728,9 +742,11 @@ class AwsSessions:
             session.register_component("data_loader", self._loader)
             session.register_component("credential_provider",
                                        _FixedCredentialProvider(credentials))
-            # a timestamp that is not a date is that call's unexpected answer, not a crash
-            session.get_component("response_parser_factory").set_parser_defaults(
-                timestamp_parser=read_timestamp)
+            # a timestamp that is not a date, or an answer nested too deep to parse, is that
+            # call's unexpected answer, not a crash
+            parsers = AnswerParserFactory()
+            parsers.set_parser_defaults(timestamp_parser=read_timestamp)
+            session.register_component("response_parser_factory", parsers)
             self._botocore_sessions[owner] = session
         return session
 

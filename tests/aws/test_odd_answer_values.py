@@ -183,3 +183,57 @@ def test_the_container_check_reads_what_json_reads_that_orjson_refuses() -> None
         body = b'{"SecretList": "x", "NextToken": ' + odd + b"}"
         assert _container_problem(shape, body, "secretsmanager") == \
             "SecretList as str, not a list"
+
+
+def _nest_extra_member(arn: str, depth: int) -> Callable[[Any], None]:
+    """A before-parse hook giving ``arn``'s DescribeKey answer a member the model does not have,
+    a list nested ``depth`` deep (written as text: json.dumps cannot nest so deep)."""
+
+    def hook(response_dict: Any = None, **_: Any) -> None:
+        body = response_dict["body"]
+        if arn.encode() in body:
+            deep = b"[" * depth + b"1" + b"]" * depth
+            response_dict["body"] = b'{"Extra": ' + deep + b", " + body.lstrip()[1:]
+
+    return hook
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000])
+def test_an_answer_nested_too_deep_to_parse_costs_that_key_not_every_key_of_the_region(
+        depth: int, tmp_path: Path, keys: Keys) -> None:
+    """An unexpected member nested deeper than a JSON parser recurses: the answer check's json
+    (5,000: past orjson's 1,024 levels) or botocore's (1,000: orjson reads it, json does not)
+    raised RecursionError, no AWS error, so one key's DescribeKey was 'kms collector failed
+    on RecursionError: maximum recursion depth exceeded while decoding a JSON array' and no
+    key of the account-Region was read (fault-injection trial round 17)."""
+    session = _session()
+    session.events.register("before-parse.kms.DescribeKey", _nest_extra_member(keys.odd, depth))
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.service, gap.operation, gap.resource_arn, gap.error_kind) == (
+        "kms", "DescribeKey", keys.odd, "fatal")
+    assert gap.message.endswith("answered JSON nested too deep to read")
+    region = _region(snapshot)
+    assert "kms" not in region.unread_services
+    assert {k.arn for k in region.kms_keys if not k.unread} == {keys.plain}
+
+
+@pytest.mark.parametrize("value,shown", [(float("nan"), "nan"), (float("inf"), "inf")])
+def test_a_quota_that_is_no_finite_number_is_a_gap_not_a_quota_no_count_reaches(
+        value: float, shown: str, tmp_path: Path, keys: Keys) -> None:
+    """A JSON number NaN or Infinity (json reads both, botocore passes numbers through) was
+    taken as the VPC peering quota: every comparison with it is false, so
+    vpc-peering-quota-near-limit passed however many peerings a VPC had -- as a NaN warn_ratio
+    in a config would, which the config check refuses (fault-injection trial round 17)."""
+    session = _session()
+    _rewrite(session, "service-quotas", "GetServiceQuota",
+             lambda body: body["Quota"].update(Value=value))
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.service, gap.operation, gap.error_kind) == (
+        "service-quotas", "GetServiceQuota", "fatal")
+    assert gap.message == ("service-quotas GetServiceQuota answered Quota.Value as "
+                           f"{shown}, not a finite number")
+    assert [q.source for q in _region(snapshot).quotas] == ["default"]

@@ -90,3 +90,47 @@ def test_with_debug_the_traceback_is_still_logged(stderr: io.StringIO) -> None:
     except ValueError:
         logging.getLogger("botocore.credentials").warning("failed", exc_info=True)
     assert "Traceback (most recent call last)" in stderr.getvalue()
+
+
+def test_a_role_that_cannot_be_assumed_again_is_asked_once_not_once_per_call(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
+        stderr: io.StringIO) -> None:
+    """Fault-injection trial round 17: every call answered expired after the session expired
+    re-assumed the role for itself, each refused -- an account with 5,000 secrets left sent
+    5,000 AssumeRole calls and printed 5,000 'Refreshing temporary credentials failed' lines.
+    Once the role could not be assumed again for a session, the session's later expired calls
+    are their own gaps at once."""
+    assumed: list[str] = []
+
+    def refuse_again(model: Any = None, **_: Any) -> Any:
+        if model.name != "AssumeRole":
+            return None
+        assumed.append(model.name)
+        if len(assumed) == 1:
+            return None
+        return (AWSResponse("https://stub", 403, {}, None),
+                {"Error": {"Code": "AccessDenied",
+                           "Message": "User is not authorized to perform: sts:AssumeRole"},
+                 "ResponseMetadata": {"HTTPStatusCode": 403}})
+
+    class Body:
+        def stream(self, **_: Any) -> Any:
+            yield b'{"__type": "ExpiredTokenException", "message": "expired"}'
+
+    def expire(**_: Any) -> Any:
+        return AWSResponse("https://stub", 400,
+                           {"x-amzn-ErrorType": "ExpiredTokenException"}, Body())
+
+    scan_session.events.register("before-call", refuse_again)
+    for service in ("secrets-manager", "kms"):
+        scan_session.events.register_first(f"before-send.{service}", expire)
+    opts = CollectOptions(out=tmp_path / "snap.json.gz", regions=(REGION,), role_name=ROLE,
+                          max_attempts=1, accounts=(estate.security,))
+    snapshot = read_snapshot(collect(opts, executor=SynchronousExecutor(),
+                                     session_factory=lambda _: scan_session))
+    expired = {(c.service, c.operation) for c in snapshot.coverage
+               if c.error_kind == "expired_credentials"}
+    assert expired == {("secretsmanager", "ListSecrets"), ("kms", "ListKeys")}
+    assert len(assumed) == 2  # the scan's own, and one refused
+    assert len([line for line in stderr.getvalue().splitlines()
+                if "Refreshing temporary credentials failed" in line]) == 1

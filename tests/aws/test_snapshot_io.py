@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,15 @@ def test_a_schema_violation_names_the_field(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("field,value", [("last_rotated", "not-a-date"),
                                          ("created", "2026-13-01T00:00:00Z"),
-                                         ("next_rotation", "")])
+                                         ("next_rotation", ""),
+                                         # fault-injection trial round 17: the pattern took
+                                         # these, and a rule crashed on each (UNKNOWN, exit 1)
+                                         ("last_accessed", "2026-02-30T00:00:00Z"),
+                                         ("last_rotated", "2025-02-29T00:00:00Z"),
+                                         ("last_rotated", "2026-12-01T25:00:00Z"),
+                                         ("next_rotation", "2026-12-01T23:61:00Z"),
+                                         ("created", "2026-12-01T00:00:00+25:00"),
+                                         ("created", "0000-01-01T00:00:00Z")])
 def test_a_timestamp_no_rule_can_read_names_the_field(tmp_path: Path, field: str,
                                                       value: str) -> None:
     """Not a rule crash at evaluation time: bad input, exit 2, before anything is judged."""
@@ -131,7 +140,8 @@ def test_a_timestamp_no_rule_can_read_names_the_field(tmp_path: Path, field: str
     data["accounts"][0]["regions"][0]["secrets"][0][field] = value
     path = write(tmp_path, "s.json", json.dumps(data).encode())
     with pytest.raises(InputError, match=rf"field accounts\[0\].regions\[0\].secrets\[0\]"
-                                         rf".{field}: .*'{value}' is not an ISO-8601 timestamp"):
+                                         rf".{field}: .*'{re.escape(value)}' is not an ISO-8601 "
+                                         "timestamp"):
         read_snapshot(path)
 
 
@@ -141,6 +151,7 @@ def test_timestamps_in_the_forms_the_collectors_write_are_read() -> None:
 
     pattern = re.compile(snapshot_io.TIMESTAMP_PATTERN)
     for text in ("2026-11-29T01:00:00Z", "2026-11-29T01:00:00+00:00", "2026-11-29",
+                 "2024-02-29T23:59:59Z", "2000-02-29", "2026-12-31T00:00:00-05:30",
                  "2026-11-29T01:00:00.123456+00:00", "2026-11-29 01:00:00", "2026-11-29T01:00Z"):
         assert pattern.search(text) and datetime.fromisoformat(text.replace("Z", "+00:00"))
 
