@@ -35,6 +35,7 @@ from scanner.policy.principals import session_kind
 from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
     ARN_OF_UNNAMED,
+    ASSUMED_ROOT,
     EVERY_LITERAL,
     IAM_CALLER_TYPES,
     NO_FEDERATION,
@@ -112,9 +113,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
     # aws:PrincipalServiceNamesList are in the request context only when an AWS service
     # principal makes the request (no IAM role, user or root does); aws:SourceAccount /
     # SourceArn / SourceOrgID / SourceOrgPaths only when a service acts for a resource
+    # aws:AssumedRoot only when a centralized root access session signs, which no read can
+    # be (request.ASSUMED_ROOT: its task policies allow no secretsmanager: or kms: action)
     absent: set[str] = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
                         "aws:sourceorgpaths", "aws:principalservicename",
-                        "aws:principalservicenameslist"}
+                        "aws:principalservicenameslist", ASSUMED_ROOT}
     excluded: dict[str, frozenset[str]] = {}
     session = session_kind(p.arn)
     # the stand-in for an unread account's principals (PrincipalFacts.account_stand_in) is

@@ -31,9 +31,9 @@ from scanner.policy.evaluate import PolicyKind, evaluate_statement, resource_par
 from scanner.policy.matching import (action_matches, arn_pattern_segments, compared_value,
                                      glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
-from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
-                                    SIGNED_REQUEST_KEYS, any_route, arn_of, not_under,
-                                    one_of, resource_excluded)
+from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN,
+                                    PRINCIPAL_TYPE, Request, SIGNED_REQUEST_KEYS, any_route,
+                                    arn_of, not_under, one_of, resource_excluded)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -520,10 +520,11 @@ def _granted_actions(actions: tuple[str, ...] | None,
 #: condition context keys": aws:PrincipalServiceName and aws:PrincipalServiceNamesList are in
 #: the request context only when an AWS service principal makes the request, aws:SourceAccount
 #: / SourceArn / SourceOrgID / SourceOrgPaths only when a service acts for a resource (the
-#: access analysis reads them as absent too: scanner.access.context.principal_context)
+#: access analysis reads them as absent too: scanner.access.context.principal_context); and
+#: aws:AssumedRoot, in no request that can read a secret or decrypt (request.ASSUMED_ROOT)
 NOT_A_SERVICE_ABSENT = frozenset({
     "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
-    "aws:principalservicename", "aws:principalservicenameslist"})
+    "aws:principalservicename", "aws:principalservicenameslist", ASSUMED_ROOT})
 
 
 #: the keys absent from a request made without a service in between (the caller's own

@@ -601,6 +601,21 @@ TOKEN_ISSUE_TIME = "aws:tokenissuetime"
 #: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
 #: CONDITIONAL)
 TEMPORARY_CREDENTIAL_KEYS = frozenset({TOKEN_ISSUE_TIME, "aws:multifactorauthpresent"})
+#: the key of a centralized root access session: IAM User Guide, "AWS global condition context
+#: keys", aws:AssumedRoot -- in the request context only when the principal uses credentials
+#: from AssumeRoot. STS API Reference, AssumeRoot, TaskPolicyArn: "The identity based policy
+#: that scopes the session to the privileged tasks that can be performed. You must use one of
+#: following AWS managed policies to scope root session actions: IAMAuditRootUserCredentials,
+#: IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy,
+#: SQSUnlockQueuePolicy" -- iam:, s3: and sqs: tasks, no secretsmanager: or kms: action. So a
+#: request that carries the key never reads a secret or decrypts with a key, whatever the
+#: other policies say: the key is absent from every request the scanner asks about that can
+#: succeed -- a role's, a user's, the root user's, an unread account's, the ``*`` path's
+#: (scanner.access.context.principal_context; scanner.policy.exposure.NOT_A_SERVICE_ABSENT).
+#: IAM conformance trial round 27: the "restrict the root user" SCP (Deny * if ArnLike
+#: aws:PrincipalArn arn:*:iam::*:root and Null aws:AssumedRoot "true") left a member root
+#: user's read CONDITIONAL "if: aws:assumedroot"
+ASSUMED_ROOT = "aws:assumedroot"
 #: IAM User Guide, "Disabling permissions for temporary security credentials": temporary
 #: security credentials "are valid for the specified duration, from 900 seconds (15 minutes) up
 #: to a maximum of 129,600 seconds (36 hours)" -- a request's aws:TokenIssueTime is at most
