@@ -42,6 +42,7 @@ from scanner.policy.request import (
     PRESENT,
     PRINCIPAL_ARN,
     PRINCIPAL_TYPE,
+    ROLE_CREDENTIAL_KEYS,
     ROLE_USERID,
     TEMPORARY_CREDENTIAL_KEYS,
     USER_USERID,
@@ -252,6 +253,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # a role assumed through AssumeRoleWithSAML (web identity alike): no one else sends
         # them; aws:FederatedProvider too (request.federation_key)
         absent.add(NO_FEDERATION)
+    if p.principal_type in ("user", "root") and not stand_in:
+        # no role session signs: an IAM user's (or its STS federated user session's) or the
+        # root user's request carries none of the keys role credentials carry
+        # (request.ROLE_CREDENTIAL_KEYS: EC2 instance role, Lambda execution role, ...)
+        absent.update(ROLE_CREDENTIAL_KEYS)
     if p.tags_final:
         # IAM User Guide, "Condition element": "the aws:PrincipalTag/job-category key is present
         # in the request context if the principal is using an IAM user with attached tags";

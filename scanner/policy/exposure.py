@@ -32,8 +32,9 @@ from scanner.policy.matching import (action_matches, arn_pattern_segments, compa
                                      glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
 from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN,
-                                    PRINCIPAL_TYPE, Request, SIGNED_REQUEST_KEYS, any_route,
-                                    arn_of, not_under, one_of, resource_excluded)
+                                    PRINCIPAL_TYPE, ROLE_CREDENTIAL_KEYS, Request,
+                                    SIGNED_REQUEST_KEYS, any_route, arn_of, not_under, one_of,
+                                    resource_excluded)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -591,7 +592,10 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
     request = Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
                       if whole else entry, principal_account=account, action=action,
                       resource=resource, principal_type=kind, context=context,
-                      absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
+                      absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset())
+                      # an IAM user carries no role credential's keys (ROLE_CREDENTIAL_KEYS, as
+                      # scanner.access.context.principal_context reads them)
+                      | (ROLE_CREDENTIAL_KEYS if kind == "user" else frozenset()),
                       absent_prefixes=resource_ctx[1], excluded=excluded,
                       time_floor=resource_ctx[2])
     # not direct: through an AWS service or not, the route keys unknown (request.any_route:
