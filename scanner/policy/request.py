@@ -35,15 +35,18 @@ CREDENTIAL_CONTEXT_KEYS = frozenset({
 #: Glue job's, an IAM Identity Center session) -- and the EC2 credential control properties
 #: (AWS What's New, 2023-03-06, "IAM Roles for Amazon EC2 now provide Credential Control
 #: Properties": "Each role credential now has two new properties, which are AWS global
-#: condition keys", aws:Ec2InstanceSourceVpc and aws:Ec2InstanceSourcePrivateIPv4). An IAM
-#: user (its own keys, or a GetSessionToken / GetFederationToken session of them) and the root
-#: user never carry them: absent from their requests (scanner.access.context.
-#: principal_context). IAM conformance trial round 27: the Security Blog's SCP keeping EC2
+#: condition keys", aws:Ec2InstanceSourceVpc and aws:Ec2InstanceSourcePrivateIPv4), and the
+#: source identity (IAM User Guide, "Monitor and control actions taken with assumed roles":
+#: "After a source identity is set, it is present in requests for any AWS action taken during
+#: the role session"; aws:SourceIdentity, set when a role is assumed). An IAM user (its own
+#: keys, or a GetSessionToken / GetFederationToken session of them) and the root user never
+#: carry them: absent from their requests (scanner.access.context.principal_context). IAM
+#: conformance trial round 27: the Security Blog's SCP keeping EC2
 #: credentials on their instance (Deny * if Null ec2:SourceInstanceARN "false" and
 #: StringNotEquals aws:ec2InstanceSourceVPC ${aws:SourceVpc}) left an IAM user's read
 #: CONDITIONAL
 ROLE_CREDENTIAL_KEYS = CREDENTIAL_CONTEXT_KEYS | frozenset({
-    "aws:ec2instancesourcevpc", "aws:ec2instancesourceprivateipv4"})
+    "aws:ec2instancesourcevpc", "aws:ec2instancesourceprivateipv4", "aws:sourceidentity"})
 #: and the federation keys a SAML or web-identity session carries on every request (IAM User
 #: Guide, "Available keys for SAML-based federation" / "for web identity federation": they
 #: "are available when the temporary security credentials are used to make a request"):

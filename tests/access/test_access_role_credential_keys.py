@@ -113,3 +113,29 @@ def test_the_exposure_rules_read_an_outside_users_request_alike() -> None:
                       resource_ctx=rctx) == ("statement 1 (OnlyFromInstances)",)
     assert taken_back(policy, m, role_arn, resource=SECRET_ARN, zone=zone,
                       resource_ctx=rctx) == ()
+
+
+def test_a_source_identity_is_a_role_sessions_so_requiring_one_denies_an_iam_users_read() -> None:
+    """IAM User Guide, "Monitor and control actions taken with assumed roles": "After a source
+    identity is set, it is present in requests for any AWS action taken during the role
+    session". A Deny of every request without one (Null aws:SourceIdentity "true") denies an
+    IAM user for certain; a role's session may carry one."""
+    require = control("require-source-identity", SCP, ("r-root",), {
+        "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"Null": {"aws:SourceIdentity": "true"}}})
+    alice = IamPrincipal(arn=ALICE, name="alice", account_id=MEMBER, principal_type="user",
+                         inline_policies={"read": allow_read_identity()})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE, ALICE),
+                  key_policy=key_policy_for(APP_ROLE, ALICE),
+                  principals=(role(APP_ROLE, allow_read_identity()), alice),
+                  scps=(control("full", SCP, LEVELS, ALLOW_ALL),
+                        control("rfull", RCP, LEVELS, {**ALLOW_ALL, "Principal": "*"}),
+                        require),
+                  management="444444444444")
+    report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    sa = report.for_secret(SECRET_ARN)
+    assert sa is not None
+    paths = {p.principal: p for p in sa.paths}
+    assert paths[ALICE].decision == "DENIED"
+    assert paths[ALICE].gates["scp"].status == "DENIED"
+    assert paths[APP_ROLE].decision == "CONDITIONAL"
