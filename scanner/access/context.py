@@ -35,12 +35,14 @@ from scanner.policy.principals import session_kind
 from scanner.policy.request import (
     ALL_PRINCIPAL_TAGS,
     ARN_OF_UNNAMED,
+    ASSUMED_ROOT,
     EVERY_LITERAL,
     IAM_CALLER_TYPES,
     NO_FEDERATION,
     PRESENT,
     PRINCIPAL_ARN,
     PRINCIPAL_TYPE,
+    ROLE_CREDENTIAL_KEYS,
     ROLE_USERID,
     TEMPORARY_CREDENTIAL_KEYS,
     USER_USERID,
@@ -112,9 +114,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
     # aws:PrincipalServiceNamesList are in the request context only when an AWS service
     # principal makes the request (no IAM role, user or root does); aws:SourceAccount /
     # SourceArn / SourceOrgID / SourceOrgPaths only when a service acts for a resource
+    # aws:AssumedRoot only when a centralized root access session signs, which no read can
+    # be (request.ASSUMED_ROOT: its task policies allow no secretsmanager: or kms: action)
     absent: set[str] = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
                         "aws:sourceorgpaths", "aws:principalservicename",
-                        "aws:principalservicenameslist"}
+                        "aws:principalservicenameslist", ASSUMED_ROOT}
     excluded: dict[str, frozenset[str]] = {}
     session = session_kind(p.arn)
     # the stand-in for an unread account's principals (PrincipalFacts.account_stand_in) is
@@ -249,6 +253,11 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # a role assumed through AssumeRoleWithSAML (web identity alike): no one else sends
         # them; aws:FederatedProvider too (request.federation_key)
         absent.add(NO_FEDERATION)
+    if p.principal_type in ("user", "root") and not stand_in:
+        # no role session signs: an IAM user's (or its STS federated user session's) or the
+        # root user's request carries none of the keys role credentials carry
+        # (request.ROLE_CREDENTIAL_KEYS: EC2 instance role, Lambda execution role, ...)
+        absent.update(ROLE_CREDENTIAL_KEYS)
     if p.tags_final:
         # IAM User Guide, "Condition element": "the aws:PrincipalTag/job-category key is present
         # in the request context if the principal is using an IAM user with attached tags";

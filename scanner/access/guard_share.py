@@ -73,6 +73,12 @@ class SharedGuardrails:
         """What tells principals of two accounts apart for the SCPs (None: nothing does)."""
         return self.guard.signature(SCP, account_id)
 
+    def rcp_mentioned(self, sv: SecretView) -> frozenset[str]:
+        """The accounts a condition of the RCPs on the secret's or its key's account path
+        names (Guardrails.mentioned_accounts)."""
+        return self.guard.mentioned_accounts(RCP, sv.account) | (
+            self.guard.mentioned_accounts(RCP, sv.key_account) if sv.uses_kms else frozenset())
+
     def end_secret(self) -> None:
         self._where.clear()
         self._secret_cache.clear()

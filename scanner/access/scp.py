@@ -39,6 +39,7 @@ from scanner.model import (
     UnreadControlPolicy,
 )
 from scanner.policy.evaluate import PolicyKind, evaluate_policy, resource_matches
+from scanner.policy.exposure import mentioned_accounts
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.request import ABSENT_MARKERS, Request
 from scanner.policy.tri import Tri, all3, any3
@@ -127,6 +128,8 @@ class Guardrails:
         self._parents: dict[str, str | None] = {}
         self._by_target: dict[tuple[str, str], list[tuple[ControlPolicy, Policy]]] = {}
         self._sigs: dict[tuple[str, str | None], object] = {}
+        #: per (policy type, account): the accounts its policies' conditions name
+        self._mentioned: dict[tuple[str, str], frozenset[str]] = {}
         if org is None:
             return
         for a in org.accounts:
@@ -186,6 +189,27 @@ class Guardrails:
         kind = PolicyKind.SCP if policy_type == SCP else PolicyKind.RCP
         return tuple(resource_matches(parsed, action, resource, kind)
                      for t in chain for _, parsed in self._by_target.get((policy_type, t), []))
+
+    def mentioned_accounts(self, policy_type: str, account_id: str | None) -> frozenset[str]:
+        """Every account a condition of the policies of ``policy_type`` attached along
+        ``account_id``'s path (the levels known) names, under any operator
+        (exposure.mentioned_accounts) -- an RCP's exception above all: the data perimeter's
+        Deny unless ``StringNotEqualsIfExists aws:PrincipalAccount [<partner>]`` lets the
+        partner's principals through where the access analysis' ``*`` stand-in, an account no
+        policy names, is denied. Its principals are candidates of a ``*`` grant as an account
+        the secret's own policy mentions is (scanner.access.secret_eval; IAM conformance
+        trial round 27: the secret of a ``*`` grant had no outside reader, "public: DENIED,
+        blocked by scp", while the partner's principals read)."""
+        if self.org is None or account_id is None or account_id not in self._parents:
+            return frozenset()
+        key = (policy_type, account_id)
+        hit = self._mentioned.get(key)
+        if hit is None:
+            hit = self._mentioned[key] = frozenset(
+                acct for target in self.known_levels(account_id)
+                for _, parsed in self._by_target.get((policy_type, target), [])
+                for st in parsed.statements for _, acct in mentioned_accounts(st))
+        return hit
 
     def unread_at(self, policy_type: str, target_id: str) -> list[UnreadControlPolicy]:
         """The policies of the type not read that are (or, their targets not read, may be)

@@ -219,7 +219,12 @@ class SecretEvaluator:
             # in as if the policy named the account, and the "*" stand-in -- an account no
             # policy names -- is kept out by that very condition (it had no path and no reach:
             # `access --secret` listed no reader of that account while the key let it decrypt).
-            for acct in sorted((sv.key_named.accounts | named.confined) - named.accounts
+            # And an account the KEY policy's "*" is confined to (kms:CallerAccount = <id>),
+            # or an RCP on the secret's (or key's) path mentions -- its exception
+            # (aws:PrincipalAccount) lets that account in where the "*" stand-in is denied
+            # (SharedGuardrails.rcp_mentioned; IAM conformance trial round 27)
+            for acct in sorted((sv.key_named.accounts | named.confined | sv.key_named.confined
+                                | self.pairs.guardrails.rcp_mentioned(sv)) - named.accounts
                                - self.index.iam_read - {sv.account}):
                 consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)),
                          readers_only=True)

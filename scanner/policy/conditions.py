@@ -50,6 +50,13 @@ class _Unparseable(Exception):
 #: one is not given a confident answer (the statement is UNKNOWN, docs/access.md)
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _EPOCH = re.compile(r"-?\d+(?:\.\d+)?")
+#: W3C, "Date and Time Formats" -- the profile of ISO 8601 the date operators name: "Year:
+#: YYYY", "Year and month: YYYY-MM", "Complete date: YYYY-MM-DD", "Complete date plus hours and
+#: minutes: YYYY-MM-DDThh:mmTZD", "... plus hours, minutes and seconds", "... and a decimal
+#: fraction of a second"; TZD "Z or +hh:mm or -hh:mm" (a value without one is read as UTC).
+#: Groups: year, month, day, the time (hh:mm, seconds, fraction) and the TZD
+_W3C = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
+                  r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?")
 
 
 def _num(text: str) -> float:
@@ -60,9 +67,23 @@ def _num(text: str) -> float:
 
 
 def _date(text: str) -> float:
+    """A date condition value as epoch seconds: IAM User Guide, "Condition operators", date
+    condition operators: "You must specify date/time values with one of the W3C
+    implementations of the ISO 8601 date formats or in epoch (UNIX) time" (``_W3C``). Four
+    digits alone are both (the W3C year, epoch seconds): which AWS reads is not documented,
+    so neither is. Another ISO 8601 form (a week or ordinal date, the basic format, a space
+    for the ``T``) is no such value. IAM conformance trial round 27: "2020-07" was not a date,
+    "2020-W01-1" was read, "2030" read as 1970."""
     t = text.strip()
+    w3c = _W3C.fullmatch(t)
+    if w3c is not None and w3c.group(2) is None:
+        raise _Unparseable(f"{text!r} is a year (W3C) and epoch seconds alike")
     if _EPOCH.fullmatch(t):
         return float(t)  # epoch seconds
+    if w3c is None:
+        raise _Unparseable(f"not a date: {text!r}")
+    if w3c.group(3) is None:
+        t = f"{t}-01"  # YYYY-MM: the month's first day
     try:
         dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:

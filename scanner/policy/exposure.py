@@ -31,9 +31,10 @@ from scanner.policy.evaluate import PolicyKind, evaluate_statement, resource_par
 from scanner.policy.matching import (action_matches, arn_pattern_segments, compared_value,
                                      glob_match, head_account, matches_every)
 from scanner.policy.parse import ConditionClause, Policy, Statement, statement_label
-from scanner.policy.request import (IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE, Request,
-                                    SIGNED_REQUEST_KEYS, any_route, arn_of, not_under,
-                                    one_of, resource_excluded)
+from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN,
+                                    PRINCIPAL_TYPE, ROLE_CREDENTIAL_KEYS, Request,
+                                    SIGNED_REQUEST_KEYS, any_route, arn_of, not_under, one_of,
+                                    resource_excluded)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -520,10 +521,11 @@ def _granted_actions(actions: tuple[str, ...] | None,
 #: condition context keys": aws:PrincipalServiceName and aws:PrincipalServiceNamesList are in
 #: the request context only when an AWS service principal makes the request, aws:SourceAccount
 #: / SourceArn / SourceOrgID / SourceOrgPaths only when a service acts for a resource (the
-#: access analysis reads them as absent too: scanner.access.context.principal_context)
+#: access analysis reads them as absent too: scanner.access.context.principal_context); and
+#: aws:AssumedRoot, in no request that can read a secret or decrypt (request.ASSUMED_ROOT)
 NOT_A_SERVICE_ABSENT = frozenset({
     "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
-    "aws:principalservicename", "aws:principalservicenameslist"})
+    "aws:principalservicename", "aws:principalservicenameslist", ASSUMED_ROOT})
 
 
 #: the keys absent from a request made without a service in between (the caller's own
@@ -590,7 +592,10 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
     request = Request(principal_arn=root_arn(account, arn_partition(entry) or zone.partition)
                       if whole else entry, principal_account=account, action=action,
                       resource=resource, principal_type=kind, context=context,
-                      absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset()),
+                      absent=NOT_A_SERVICE_ABSENT | (_DIRECT_ABSENT if direct else frozenset())
+                      # an IAM user carries no role credential's keys (ROLE_CREDENTIAL_KEYS, as
+                      # scanner.access.context.principal_context reads them)
+                      | (ROLE_CREDENTIAL_KEYS if kind == "user" else frozenset()),
                       absent_prefixes=resource_ctx[1], excluded=excluded,
                       time_floor=resource_ctx[2])
     # not direct: through an AWS service or not, the route keys unknown (request.any_route:

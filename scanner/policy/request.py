@@ -30,6 +30,23 @@ CREDENTIAL_CONTEXT_KEYS = frozenset({
     "ec2:sourceinstancearn", "ec2:sourceinstanceprivateipv4", "ec2:roledelivery",
     "lambda:sourcefunctionarn", "ssm:sourceinstancearn", "glue:roleassumedby",
     "glue:credentialissuingservice", "identitystore:userid", "identitystore:identitystorearn"})
+#: the keys that only role credentials carry: those above -- each rides on the credentials of a
+#: role session (an EC2 instance role, a Lambda execution role, an SSM-managed instance's, a
+#: Glue job's, an IAM Identity Center session) -- and the EC2 credential control properties
+#: (AWS What's New, 2023-03-06, "IAM Roles for Amazon EC2 now provide Credential Control
+#: Properties": "Each role credential now has two new properties, which are AWS global
+#: condition keys", aws:Ec2InstanceSourceVpc and aws:Ec2InstanceSourcePrivateIPv4), and the
+#: source identity (IAM User Guide, "Monitor and control actions taken with assumed roles":
+#: "After a source identity is set, it is present in requests for any AWS action taken during
+#: the role session"; aws:SourceIdentity, set when a role is assumed). An IAM user (its own
+#: keys, or a GetSessionToken / GetFederationToken session of them) and the root user never
+#: carry them: absent from their requests (scanner.access.context.principal_context). IAM
+#: conformance trial round 27: the Security Blog's SCP keeping EC2
+#: credentials on their instance (Deny * if Null ec2:SourceInstanceARN "false" and
+#: StringNotEquals aws:ec2InstanceSourceVPC ${aws:SourceVpc}) left an IAM user's read
+#: CONDITIONAL
+ROLE_CREDENTIAL_KEYS = CREDENTIAL_CONTEXT_KEYS | frozenset({
+    "aws:ec2instancesourcevpc", "aws:ec2instancesourceprivateipv4", "aws:sourceidentity"})
 #: and the federation keys a SAML or web-identity session carries on every request (IAM User
 #: Guide, "Available keys for SAML-based federation" / "for web identity federation": they
 #: "are available when the temporary security credentials are used to make a request"):
@@ -601,6 +618,21 @@ TOKEN_ISSUE_TIME = "aws:tokenissuetime"
 #: aws:TokenIssueTime true", the usual guard against long-term keys, left every role's read
 #: CONDITIONAL)
 TEMPORARY_CREDENTIAL_KEYS = frozenset({TOKEN_ISSUE_TIME, "aws:multifactorauthpresent"})
+#: the key of a centralized root access session: IAM User Guide, "AWS global condition context
+#: keys", aws:AssumedRoot -- in the request context only when the principal uses credentials
+#: from AssumeRoot. STS API Reference, AssumeRoot, TaskPolicyArn: "The identity based policy
+#: that scopes the session to the privileged tasks that can be performed. You must use one of
+#: following AWS managed policies to scope root session actions: IAMAuditRootUserCredentials,
+#: IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy,
+#: SQSUnlockQueuePolicy" -- iam:, s3: and sqs: tasks, no secretsmanager: or kms: action. So a
+#: request that carries the key never reads a secret or decrypts with a key, whatever the
+#: other policies say: the key is absent from every request the scanner asks about that can
+#: succeed -- a role's, a user's, the root user's, an unread account's, the ``*`` path's
+#: (scanner.access.context.principal_context; scanner.policy.exposure.NOT_A_SERVICE_ABSENT).
+#: IAM conformance trial round 27: the "restrict the root user" SCP (Deny * if ArnLike
+#: aws:PrincipalArn arn:*:iam::*:root and Null aws:AssumedRoot "true") left a member root
+#: user's read CONDITIONAL "if: aws:assumedroot"
+ASSUMED_ROOT = "aws:assumedroot"
 #: IAM User Guide, "Disabling permissions for temporary security credentials": temporary
 #: security credentials "are valid for the specified duration, from 900 seconds (15 minutes) up
 #: to a maximum of 129,600 seconds (36 hours)" -- a request's aws:TokenIssueTime is at most
