@@ -19,13 +19,10 @@ resource, the rules that FAIL (or are MUTED by the suppression file) and who can
 
 from __future__ import annotations
 
-import io
-import json
 import uuid
-import zipfile
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from helpers.groundtruth import Estate, Truth, rotation_zip
 from scanner.demo import network as net
 from scanner.demo import policies as pol
 from scanner.demo.clients import MANAGEMENT_ACCOUNT, Clients
@@ -51,31 +48,6 @@ suppressions:
     reason: secrets tagged audit=exclude are outside this audit
     expires: "2099-01-01"
 """
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Truth:
-    """What the auditor says about one resource: rule -> status (FAIL, MUTED or UNKNOWN) for
-    every rule that does not pass, and the cross-account principals that can read it (None:
-    not asked)."""
-
-    fails: Mapping[str, str] = field(default_factory=dict)
-    readers: frozenset[str] | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Estate:
-    endpoint_url: str
-    org_id: str
-    accounts: Mapping[str, str]  # logical name -> id
-    res: Mapping[str, str]       # logical name -> ARN / id
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("rotate.py", "def handler(event, context):\n    return event\n")
-    return buf.getvalue()
 
 
 def ground_truth(e: Estate) -> dict[str, Truth]:
@@ -219,7 +191,7 @@ class _Seeder:
         self.c = Clients(endpoint_url)
         self.acct: dict[str, str] = {}
         self.res: dict[str, str] = {}
-        self.zip = _zip()
+        self.zip = rotation_zip()
         self.org_id = ""
 
     def cl(self, name: str, service: str, region: str = E2) -> Any:
@@ -735,7 +707,3 @@ def seed(endpoint_url: str) -> Estate:
         step()
     return Estate(endpoint_url=endpoint_url, org_id=org_id, accounts=dict(s.acct),
                   res=dict(sorted(s.res.items())))
-
-
-def dump(estate: Estate) -> str:
-    return json.dumps({"accounts": estate.accounts, "res": estate.res}, indent=1)
