@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,13 @@ import pytest
 
 from scanner.access import AccessSettings, analyze_access
 from scanner.cli import main
+from scanner.demo import network as net
+from scanner.demo.clients import Clients
 from scanner.demo.fidelity import replica_keys_kept
 from scanner.demo.run import demo_environment
 from scanner.demo.server import SKIP_AMIS_ENV
 from scanner.graph.builder import build_graph
+from scanner.graph.network_path import DB_VPC_TAG
 from scanner.snapshot_io import read_snapshot
 
 
@@ -51,6 +55,110 @@ def rotation_zip() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("rotate.py", "def handler(event, context):\n    return event\n")
     return buf.getvalue()
+
+
+class Seeder:
+    """The building blocks every round's estate is seeded with, on a moto server through each
+    account's clients: keys, rotation VPCs (with a Secrets Manager endpoint) and database
+    VPCs, rotation functions, secrets (replicas, policies, rotation set up without running
+    it: MOTO_NOTES.md). A round subclasses it, sets the class attributes and adds its own
+    steps; what is built is recorded in ``res`` by logical name."""
+
+    #: the round's tag (key descriptions and aliases, secret values)
+    TAG = "gt"
+    #: the Region a key or secret is made in unless told
+    REGION = "us-east-1"
+    #: the account holding the database VPCs
+    DB_ACCOUNT = "data"
+    #: the rotation functions' role, one per secret-holding account (``role:<owner>/<name>``)
+    ROTATION = "RotationRole"
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.c = Clients(endpoint_url)
+        self.acct: dict[str, str] = {}
+        self.res: dict[str, str] = {}
+        self.zip = rotation_zip()
+
+    def cl(self, name: str, service: str, region: str | None = None) -> Any:
+        return self.c.get(self.acct[name], service, region or self.REGION)
+
+    def key(self, owner: str, name: str, policy: str, region: str | None = None, *,
+            rotate: bool = True) -> str:
+        kms = self.cl(owner, "kms", region)
+        meta = kms.create_key(Policy=policy, Description=f"{self.TAG} {name}")["KeyMetadata"]
+        kms.create_alias(AliasName=f"alias/{self.TAG}-{name.replace('@', '-')}",
+                         TargetKeyId=meta["KeyId"])
+        if rotate:
+            kms.enable_key_rotation(KeyId=meta["KeyId"])
+        self.res[f"key:{name}"] = str(meta["Arn"])
+        return str(meta["Arn"])
+
+    def rotation_vpc(self, owner: str, region: str, cidr: str, name: str, *,
+                     endpoint: bool = True) -> tuple[str, str, str]:
+        ec2 = self.cl(owner, "ec2", region)
+        vpc = net.vpc(ec2, cidr, name)
+        sub = net.subnet(ec2, vpc, cidr.replace(".0.0/16", ".1.0/24"), name, f"{region}a")
+        rtb = net.route_table(ec2, vpc, name, [sub])
+        lam_sg = net.security_group(ec2, vpc, f"{name}-lambda", "rotation lambda")
+        if endpoint:
+            ep_sg = net.security_group(ec2, vpc, f"{name}-endpoint", "endpoint", [(443, cidr)])
+            ec2.create_vpc_endpoint(VpcId=vpc, VpcEndpointType="Interface",
+                                    ServiceName=f"com.amazonaws.{region}.secretsmanager",
+                                    SubnetIds=[sub], SecurityGroupIds=[ep_sg],
+                                    PrivateDnsEnabled=True)
+        self.res[f"rtb:{name}"] = net.arn(region, self.acct[owner], "route-table", rtb)
+        return vpc, sub, lam_sg
+
+    def db_vpc(self, region: str, cidr: str, name: str) -> tuple[str, str]:
+        ec2 = self.cl(self.DB_ACCOUNT, "ec2", region)
+        vpc = net.vpc(ec2, cidr, name)
+        sub = net.subnet(ec2, vpc, cidr.replace(".0.0/16", ".1.0/24"), name, f"{region}a")
+        rtb = net.route_table(ec2, vpc, name, [sub])
+        self.res[f"vpc-id:{name}"] = vpc
+        self.res[f"rtb:{name}"] = net.arn(region, self.acct[self.DB_ACCOUNT], "route-table", rtb)
+        return vpc, rtb
+
+    def lam(self, owner: str, region: str, name: str, sub: str, sg: str) -> None:
+        out = self.cl(owner, "lambda", region).create_function(
+            FunctionName=name, Runtime="python3.12",
+            Role=self.res[f"role:{owner}/{self.ROTATION}"],
+            Handler="rotate.handler", Code={"ZipFile": self.zip}, Timeout=30,
+            VpcConfig={"SubnetIds": [sub], "SecurityGroupIds": [sg]})
+        self.res[f"lambda:{name}"] = str(out["FunctionArn"])
+
+    def secret(self, owner: str, name: str, *, region: str | None = None, key: str | None,
+               replica: tuple[str, str | None] | None = None, policy: str | None = None,
+               rotation: str | None = None, db_vpc: str = "",
+               tags: Mapping[str, str] | None = None) -> str:
+        region = region or self.REGION
+        sm = self.cl(owner, "secretsmanager", region)
+        kwargs: dict[str, Any] = {
+            "Name": name, "SecretString": f'{{"password":"{self.TAG}-only"}}',
+            "Tags": [{"Key": k, "Value": v} for k, v in
+                     {DB_VPC_TAG: db_vpc, **(tags or {})}.items()]}
+        if key is not None:
+            kwargs["KmsKeyId"] = self.res[f"key:{key}"]
+        if replica is not None:
+            spec: dict[str, str] = {"Region": replica[0]}
+            if replica[1] is not None:
+                spec["KmsKeyId"] = self.res[f"key:{replica[1]}"]
+            kwargs["AddReplicaRegions"] = [spec]
+        arn = str(sm.create_secret(**kwargs)["ARN"])
+        self.res[f"secret:{name}"] = arn
+        if replica is not None:
+            self.res[f"replica:{name}@{replica[0]}"] = arn.replace(f":{region}:",
+                                                                   f":{replica[0]}:")
+        if policy is not None:
+            sm.put_resource_policy(SecretId=arn, ResourcePolicy=policy)
+        if rotation is not None:
+            # rotation configured, not run (no Docker for the function): MOTO_NOTES.md
+            token = str(uuid.uuid5(uuid.NAMESPACE_URL, arn))
+            sm.rotate_secret(SecretId=arn, RotationLambdaARN=self.res[f"lambda:{rotation}"],
+                             RotationRules={"AutomaticallyAfterDays": 30},
+                             RotateImmediately=False, ClientRequestToken=token)
+            sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING",
+                                           RemoveFromVersionId=token)
+        return arn
 
 
 def dump(estate: Estate) -> str:

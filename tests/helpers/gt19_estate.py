@@ -17,13 +17,11 @@ the rules that FAIL (or are MUTED by the suppression file) and who can read it.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, Mapping
 
-from helpers.groundtruth import Estate, Truth, rotation_zip
+from helpers.groundtruth import Estate, Seeder, Truth
 from scanner.demo import network as net
 from scanner.demo import policies as pol
-from scanner.demo.clients import MANAGEMENT_ACCOUNT, Clients
+from scanner.demo.clients import MANAGEMENT_ACCOUNT
 from scanner.demo.server import prepare
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
@@ -35,7 +33,6 @@ REPORTS = "ReportsRole"
 #: an AWS-managed policy used only as a permissions boundary: moto does not hold its document
 #: (as GetAccountAuthorizationDetails may not return one that is attached to nothing)
 UNREAD_BOUNDARY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
-DB_VPC_TAG = "secretgraph:db-vpc"
 SANDBOX_TAG = {"environment": "sandbox"}
 
 SUPPRESSIONS = """\
@@ -89,16 +86,8 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     }
 
 
-class _Seeder:
-    def __init__(self, endpoint_url: str) -> None:
-        self.c = Clients(endpoint_url)
-        self.endpoint_url = endpoint_url
-        self.acct: dict[str, str] = {}
-        self.res: dict[str, str] = {}
-        self.zip = rotation_zip()
-
-    def cl(self, name: str, service: str, region: str = EAST) -> Any:
-        return self.c.get(self.acct[name], service, region)
+class _Seeder(Seeder):
+    TAG, REGION, DB_ACCOUNT, ROTATION = "gt19", EAST, "data", ROTATION
 
     def org(self) -> str:
         org = self.c.get(MANAGEMENT_ACCOUNT, "organizations", EAST)
@@ -167,14 +156,6 @@ class _Seeder:
                 [r["key:dev"]], REGIONS)))
 
     # ------------------------------------------------------------------ KMS
-    def key(self, owner: str, name: str, policy: str, region: str = EAST) -> str:
-        kms = self.cl(owner, "kms", region)
-        meta = kms.create_key(Policy=policy, Description=f"gt19 {name}")["KeyMetadata"]
-        kms.create_alias(AliasName=f"alias/gt19-{name.replace('@', '-')}", TargetKeyId=meta["KeyId"])
-        kms.enable_key_rotation(KeyId=meta["KeyId"])
-        self.res[f"key:{name}"] = str(meta["Arn"])
-        return str(meta["Arn"])
-
     def keys(self) -> None:
         a = self.acct
         sec, plat = a["security"], a["platform"]
@@ -199,36 +180,6 @@ class _Seeder:
         self.key("platform", "platform-eu", pol.key_policy(plat), EU)
 
     # ------------------------------------------------------------------ network
-    def rotation_vpc(self, owner: str, region: str, cidr: str, name: str) -> tuple[str, str, str]:
-        ec2 = self.cl(owner, "ec2", region)
-        vpc = net.vpc(ec2, cidr, name)
-        sub = net.subnet(ec2, vpc, cidr.replace(".0.0/16", ".1.0/24"), name, f"{region}a")
-        rtb = net.route_table(ec2, vpc, name, [sub])
-        lam_sg = net.security_group(ec2, vpc, f"{name}-lambda", "rotation lambda")
-        ep_sg = net.security_group(ec2, vpc, f"{name}-endpoint", "endpoint", [(443, cidr)])
-        ec2.create_vpc_endpoint(VpcId=vpc, VpcEndpointType="Interface",
-                                ServiceName=f"com.amazonaws.{region}.secretsmanager",
-                                SubnetIds=[sub], SecurityGroupIds=[ep_sg],
-                                PrivateDnsEnabled=True)
-        self.res[f"rtb:{name}"] = net.arn(region, self.acct[owner], "route-table", rtb)
-        return vpc, sub, lam_sg
-
-    def db_vpc(self, region: str, cidr: str, name: str) -> tuple[str, str]:
-        ec2 = self.cl("data", "ec2", region)
-        vpc = net.vpc(ec2, cidr, name)
-        sub = net.subnet(ec2, vpc, cidr.replace(".0.0/16", ".1.0/24"), name, f"{region}a")
-        rtb = net.route_table(ec2, vpc, name, [sub])
-        self.res[f"vpc-id:{name}"] = vpc
-        self.res[f"rtb:{name}"] = net.arn(region, self.acct["data"], "route-table", rtb)
-        return vpc, rtb
-
-    def lam(self, owner: str, region: str, name: str, sub: str, sg: str) -> None:
-        out = self.cl(owner, "lambda", region).create_function(
-            FunctionName=name, Runtime="python3.12", Role=self.res[f"role:{owner}/{ROTATION}"],
-            Handler="rotate.handler", Code={"ZipFile": self.zip}, Timeout=30,
-            VpcConfig={"SubnetIds": [sub], "SecurityGroupIds": [sg]})
-        self.res[f"lambda:{name}"] = str(out["FunctionArn"])
-
     def network(self) -> None:
         data = self.acct["data"]
         rtb_id = lambda k: self.res[k].rsplit("/", 1)[1]  # noqa: E731
@@ -269,38 +220,6 @@ class _Seeder:
         self.lam("platform", EU, "rotate-eu-db", sub, sg)
 
     # ------------------------------------------------------------------ secrets
-    def secret(self, owner: str, name: str, *, region: str = EAST, key: str | None,
-               replica: tuple[str, str | None] | None = None, policy: str | None = None,
-               rotation: str | None = None, db_vpc: str = "",
-               tags: Mapping[str, str] | None = None) -> str:
-        sm = self.cl(owner, "secretsmanager", region)
-        kwargs: dict[str, Any] = {
-            "Name": name, "SecretString": '{"password":"gt19-only"}',
-            "Tags": [{"Key": k, "Value": v} for k, v in
-                     {DB_VPC_TAG: db_vpc, **(tags or {})}.items()]}
-        if key is not None:
-            kwargs["KmsKeyId"] = self.res[f"key:{key}"]
-        if replica is not None:
-            spec: dict[str, str] = {"Region": replica[0]}
-            if replica[1] is not None:
-                spec["KmsKeyId"] = self.res[f"key:{replica[1]}"]
-            kwargs["AddReplicaRegions"] = [spec]
-        arn = str(sm.create_secret(**kwargs)["ARN"])
-        self.res[f"secret:{name}"] = arn
-        if replica is not None:
-            self.res[f"replica:{name}@{replica[0]}"] = arn.replace(f":{region}:",
-                                                                   f":{replica[0]}:")
-        if policy is not None:
-            sm.put_resource_policy(SecretId=arn, ResourcePolicy=policy)
-        if rotation is not None:
-            token = str(uuid.uuid5(uuid.NAMESPACE_URL, arn))
-            sm.rotate_secret(SecretId=arn, RotationLambdaARN=self.res[f"lambda:{rotation}"],
-                             RotationRules={"AutomaticallyAfterDays": 30},
-                             RotateImmediately=False, ClientRequestToken=token)
-            sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING",
-                                           RemoveFromVersionId=token)
-        return arn
-
     def secrets(self) -> None:
         a = self.acct
         app1 = pol.role_arn(a["app-prod-1"], APP)

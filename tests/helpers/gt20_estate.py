@@ -19,13 +19,11 @@ resource, the rules that FAIL (or are MUTED by the suppression file) and who can
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, Mapping
 
-from helpers.groundtruth import Estate, Truth, rotation_zip
+from helpers.groundtruth import Estate, Seeder, Truth
 from scanner.demo import network as net
 from scanner.demo import policies as pol
-from scanner.demo.clients import MANAGEMENT_ACCOUNT, Clients
+from scanner.demo.clients import MANAGEMENT_ACCOUNT
 from scanner.demo.server import prepare
 
 E2, EC, AP = "us-east-2", "eu-central-1", "ap-southeast-2"
@@ -38,7 +36,6 @@ JOBS, REFUND, VERSIONED, AUDIT = "JobsRole", "RefundRole", "VersionedRole", "Aud
 EXACT, SUFFIXED = "ExactArnRole", "SuffixedArnRole"
 PAYOUT, PAYOUT_PATH = "PayoutRole", "/svc/"
 CI_USER, CI_GROUP = "ci-bot", "secret-readers"
-DB_VPC_TAG = "secretgraph:db-vpc"
 EXCLUDED_TAG = {"audit": "exclude"}
 
 SUPPRESSIONS = """\
@@ -186,16 +183,12 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     }
 
 
-class _Seeder:
-    def __init__(self, endpoint_url: str) -> None:
-        self.c = Clients(endpoint_url)
-        self.acct: dict[str, str] = {}
-        self.res: dict[str, str] = {}
-        self.zip = rotation_zip()
-        self.org_id = ""
+class _Seeder(Seeder):
+    TAG, REGION, DB_ACCOUNT, ROTATION = "gt20", E2, "netdb", ROTATION
 
-    def cl(self, name: str, service: str, region: str = E2) -> Any:
-        return self.c.get(self.acct[name], service, region)
+    def __init__(self, endpoint_url: str) -> None:
+        super().__init__(endpoint_url)
+        self.org_id = ""
 
     def org(self) -> str:
         org = self.c.get(MANAGEMENT_ACCOUNT, "organizations", "us-east-1")
@@ -335,17 +328,6 @@ class _Seeder:
                 pol.reader_identity_policy([r["secret:batch/jobs"]], keys("batch"), REGIONS)))
 
     # ------------------------------------------------------------------ KMS
-    def key(self, owner: str, name: str, policy: str, region: str = E2, *,
-            rotate: bool = True) -> str:
-        kms = self.cl(owner, "kms", region)
-        meta = kms.create_key(Policy=policy, Description=f"gt20 {name}")["KeyMetadata"]
-        kms.create_alias(AliasName=f"alias/gt20-{name.replace('@', '-')}",
-                         TargetKeyId=meta["KeyId"])
-        if rotate:
-            kms.enable_key_rotation(KeyId=meta["KeyId"])
-        self.res[f"key:{name}"] = str(meta["Arn"])
-        return str(meta["Arn"])
-
     def keys(self) -> None:
         a = self.acct
         east, apac = a["vault-east"], a["vault-apac"]
@@ -405,38 +387,6 @@ class _Seeder:
         self.cl("vault-apac", "kms", AP).disable_key(KeyId=legacy.rsplit("/", 1)[1])
 
     # ------------------------------------------------------------------ network
-    def rotation_vpc(self, owner: str, region: str, cidr: str, name: str, *,
-                     endpoint: bool = True) -> tuple[str, str, str]:
-        ec2 = self.cl(owner, "ec2", region)
-        vpc = net.vpc(ec2, cidr, name)
-        sub = net.subnet(ec2, vpc, cidr.replace(".0.0/16", ".1.0/24"), name, f"{region}a")
-        rtb = net.route_table(ec2, vpc, name, [sub])
-        lam_sg = net.security_group(ec2, vpc, f"{name}-lambda", "rotation lambda")
-        if endpoint:
-            ep_sg = net.security_group(ec2, vpc, f"{name}-endpoint", "endpoint", [(443, cidr)])
-            ec2.create_vpc_endpoint(VpcId=vpc, VpcEndpointType="Interface",
-                                    ServiceName=f"com.amazonaws.{region}.secretsmanager",
-                                    SubnetIds=[sub], SecurityGroupIds=[ep_sg],
-                                    PrivateDnsEnabled=True)
-        self.res[f"rtb:{name}"] = net.arn(region, self.acct[owner], "route-table", rtb)
-        return vpc, sub, lam_sg
-
-    def db_vpc(self, region: str, cidr: str, name: str) -> tuple[str, str]:
-        ec2 = self.cl("netdb", "ec2", region)
-        vpc = net.vpc(ec2, cidr, name)
-        sub = net.subnet(ec2, vpc, cidr.replace(".0.0/16", ".1.0/24"), name, f"{region}a")
-        rtb = net.route_table(ec2, vpc, name, [sub])
-        self.res[f"vpc-id:{name}"] = vpc
-        self.res[f"rtb:{name}"] = net.arn(region, self.acct["netdb"], "route-table", rtb)
-        return vpc, rtb
-
-    def lam(self, owner: str, region: str, name: str, sub: str, sg: str) -> None:
-        out = self.cl(owner, "lambda", region).create_function(
-            FunctionName=name, Runtime="python3.12", Role=self.res[f"role:{owner}/{ROTATION}"],
-            Handler="rotate.handler", Code={"ZipFile": self.zip}, Timeout=30,
-            VpcConfig={"SubnetIds": [sub], "SecurityGroupIds": [sg]})
-        self.res[f"lambda:{name}"] = str(out["FunctionArn"])
-
     def network(self) -> None:
         netdb = self.acct["netdb"]
         rtb_id = lambda k: self.res[k].rsplit("/", 1)[1]  # noqa: E731
@@ -517,38 +467,6 @@ class _Seeder:
         self.res["lambda:rotate-split"] = str(out["FunctionArn"])
 
     # ------------------------------------------------------------------ secrets
-    def secret(self, owner: str, name: str, *, region: str = E2, key: str | None,
-               replica: tuple[str, str | None] | None = None, policy: str | None = None,
-               rotation: str | None = None, db_vpc: str = "",
-               tags: Mapping[str, str] | None = None) -> str:
-        sm = self.cl(owner, "secretsmanager", region)
-        kwargs: dict[str, Any] = {
-            "Name": name, "SecretString": '{"password":"gt20-only"}',
-            "Tags": [{"Key": k, "Value": v} for k, v in
-                     {DB_VPC_TAG: db_vpc, **(tags or {})}.items()]}
-        if key is not None:
-            kwargs["KmsKeyId"] = self.res[f"key:{key}"]
-        if replica is not None:
-            spec: dict[str, str] = {"Region": replica[0]}
-            if replica[1] is not None:
-                spec["KmsKeyId"] = self.res[f"key:{replica[1]}"]
-            kwargs["AddReplicaRegions"] = [spec]
-        arn = str(sm.create_secret(**kwargs)["ARN"])
-        self.res[f"secret:{name}"] = arn
-        if replica is not None:
-            self.res[f"replica:{name}@{replica[0]}"] = arn.replace(f":{region}:",
-                                                                   f":{replica[0]}:")
-        if policy is not None:
-            sm.put_resource_policy(SecretId=arn, ResourcePolicy=policy)
-        if rotation is not None:
-            token = str(uuid.uuid5(uuid.NAMESPACE_URL, arn))
-            sm.rotate_secret(SecretId=arn, RotationLambdaARN=self.res[f"lambda:{rotation}"],
-                             RotationRules={"AutomaticallyAfterDays": 30},
-                             RotateImmediately=False, ClientRequestToken=token)
-            sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING",
-                                           RemoveFromVersionId=token)
-        return arn
-
     def huge_policy(self, reader: str) -> str:
         """Read for the reader, and a Deny of policy changes to everyone but the secret
         administrators, named one team path at a time: about 19,500 characters (95% of the
