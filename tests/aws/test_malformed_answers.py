@@ -16,6 +16,7 @@ from typing import Any, Callable
 import boto3
 import pytest
 
+from helpers.answers import rewrite_answers
 from scanner.aws.executor import SynchronousExecutor
 from scanner.collect import CollectOptions, collect
 from scanner.collectors import base
@@ -32,20 +33,6 @@ ROLE = "OrganizationAccountAccessRole"
 def fresh_session() -> boto3.Session:
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                          region_name=REGION)
-
-
-def _rewrite(session: boto3.Session, service: str, operation: str,
-             change: Callable[[dict[str, Any]], None]) -> None:
-    """Every ``operation`` answer is parsed from moto's JSON after ``change`` edited it."""
-
-    def hook(response_dict: Any = None, **_: Any) -> None:
-        if not response_dict or not 200 <= int(response_dict.get("status_code") or 0) < 300:
-            return
-        answer = json.loads(response_dict["body"] or b"{}")
-        change(answer)
-        response_dict["body"] = json.dumps(answer).encode()
-
-    session.events.register(f"before-parse.{service}.{operation}", hook)
 
 
 def _collect(tmp_path: Path, session: boto3.Session, estate: Any) -> Snapshot:
@@ -78,7 +65,7 @@ def test_list_secrets_without_its_list_is_a_gap_not_an_account_without_secrets(
         body.clear()
         body.update(answer)
 
-    _rewrite(session, "secrets-manager", "ListSecrets", replace)
+    rewrite_answers(session, "secrets-manager", "ListSecrets", replace)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "ListSecrets")
     assert (gap.service, gap.error_kind) == ("secretsmanager", "fatal")
@@ -90,7 +77,7 @@ def test_list_secrets_without_its_list_is_a_gap_not_an_account_without_secrets(
 def test_list_keys_with_a_null_list_leaves_kms_unread_not_every_key_gone(
         tmp_path: Path, estate: Any) -> None:
     session = fresh_session()
-    _rewrite(session, "kms", "ListKeys", lambda body: body.update(Keys=None))
+    rewrite_answers(session, "kms", "ListKeys", lambda body: body.update(Keys=None))
     snapshot = _collect(tmp_path, session, estate)
     assert "ListKeys answered without Keys" in _gap(snapshot, "ListKeys").message
     assert "kms" in _region(snapshot).unread_services
@@ -109,7 +96,7 @@ def test_an_entry_without_its_id_costs_its_own_listing_and_is_named(
     def drop_id(body: dict[str, Any]) -> None:
         body[listing] = list(body.get(listing) or []) + [{"Name": "no-id"}]
 
-    _rewrite(session, service, operation, drop_id)
+    rewrite_answers(session, service, operation, drop_id)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, operation)
     assert f"{operation} answered an entry without {field}" in gap.message
@@ -128,7 +115,7 @@ def test_rotation_enabled_as_a_string_is_a_gap_not_rotation_on(
         for entry in body.get("SecretList") or []:
             entry["RotationEnabled"] = "false"
 
-    _rewrite(session, "secrets-manager", "ListSecrets", stringly)
+    rewrite_answers(session, "secrets-manager", "ListSecrets", stringly)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "ListSecrets")
     assert "RotationEnabled as str, not a boolean" in gap.message
@@ -138,7 +125,7 @@ def test_rotation_enabled_as_a_string_is_a_gap_not_rotation_on(
 def test_key_rotation_enabled_as_a_string_leaves_rotation_unread(
         tmp_path: Path, estate: Any) -> None:
     session = fresh_session()
-    _rewrite(session, "kms", "GetKeyRotationStatus",
+    rewrite_answers(session, "kms", "GetKeyRotationStatus",
              lambda body: body.update(KeyRotationEnabled="false"))
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "GetKeyRotationStatus")
@@ -152,7 +139,7 @@ def test_key_rotation_enabled_as_a_string_leaves_rotation_unread(
 def test_describe_key_without_manager_or_state_is_a_gap_and_the_key_unread(
         field: str, tmp_path: Path, estate: Any) -> None:
     session = fresh_session()
-    _rewrite(session, "kms", "DescribeKey", lambda body: body["KeyMetadata"].pop(field))
+    rewrite_answers(session, "kms", "DescribeKey", lambda body: body["KeyMetadata"].pop(field))
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "DescribeKey")
     assert f"DescribeKey answered without {field}" in gap.message
@@ -163,7 +150,7 @@ def test_describe_key_without_manager_or_state_is_a_gap_and_the_key_unread(
 def test_a_key_manager_kms_does_not_document_still_gets_its_policy_read(
         tmp_path: Path, estate: Any) -> None:
     session = fresh_session()
-    _rewrite(session, "kms", "DescribeKey",
+    rewrite_answers(session, "kms", "DescribeKey",
              lambda body: body["KeyMetadata"].update(KeyManager="PARTNER"))
     snapshot = _collect(tmp_path, session, estate)
     key = _key(snapshot, estate.key_arn)
@@ -174,7 +161,7 @@ def test_a_key_manager_kms_does_not_document_still_gets_its_policy_read(
 def test_a_key_state_kms_does_not_document_is_not_judged_for_rotation(
         tmp_path: Path, estate: Any) -> None:
     session = fresh_session()
-    _rewrite(session, "kms", "DescribeKey",
+    rewrite_answers(session, "kms", "DescribeKey",
              lambda body: body["KeyMetadata"].update(KeyState="Quarantined"))
     snapshot = _collect(tmp_path, session, estate)
     key = _key(snapshot, estate.key_arn)
@@ -187,7 +174,7 @@ def test_a_next_page_that_never_ends_is_given_up_and_named(
     monkeypatch.setattr(base, "MAX_PAGES", 5)
     session = fresh_session()
     tokens = itertools.count(1000)  # a fresh token every page (moto reads it as an offset)
-    _rewrite(session, "secrets-manager", "ListSecrets",
+    rewrite_answers(session, "secrets-manager", "ListSecrets",
              lambda body: body.update(NextToken=str(next(tokens))))
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "ListSecrets")
@@ -225,7 +212,7 @@ def test_a_replica_status_without_its_region_is_a_gap_not_a_crash(
         for status in body.get("ReplicationStatus") or []:
             status.pop("Region", None)
 
-    _rewrite(session, "secrets-manager", "DescribeSecret", drop_region)
+    rewrite_answers(session, "secrets-manager", "DescribeSecret", drop_region)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "DescribeSecret")
     assert "DescribeSecret answered an entry without Region" in gap.message
@@ -254,7 +241,7 @@ def test_a_string_with_a_lone_surrogate_is_a_gap_not_a_failed_scan(
         for entry in body.get("SecretList") or []:
             edit(entry)
 
-    _rewrite(session, "secrets-manager", "ListSecrets", hostile)
+    rewrite_answers(session, "secrets-manager", "ListSecrets", hostile)
     snapshot = _collect(tmp_path, session, estate)  # read back: no lone surrogate in it
     gap = _gap(snapshot, "ListSecrets")
     assert gap.error_kind == "fatal"
@@ -279,7 +266,7 @@ def test_describe_secret_answering_for_another_secret_is_a_gap_not_its_replicas(
     secret's ARN and no ReplicationStatus was read as db/member-a having no replica
     (``replicas=()``): secret-not-replicated's verdict on what was never read."""
     session = fresh_session()
-    _rewrite(session, "secrets-manager", "DescribeSecret", _as_for_another_secret(estate))
+    rewrite_answers(session, "secrets-manager", "DescribeSecret", _as_for_another_secret(estate))
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "DescribeSecret")
     assert gap.resource_arn == estate.shared_secret_arn
@@ -293,7 +280,7 @@ def test_get_resource_policy_answering_for_another_secret_is_a_gap_not_its_polic
     """The same for GetResourcePolicy: another secret's answer (here: no policy at all) was
     taken as db/member-a's resource policy."""
     session = fresh_session()
-    _rewrite(session, "secrets-manager", "GetResourcePolicy", _as_for_another_secret(estate))
+    rewrite_answers(session, "secrets-manager", "GetResourcePolicy", _as_for_another_secret(estate))
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "GetResourcePolicy")
     assert gap.resource_arn == estate.shared_secret_arn
@@ -315,7 +302,7 @@ def test_a_grant_without_its_grantee_leaves_the_keys_grants_unread(
         body["Grants"] = list(body.get("Grants") or []) + [
             {"GrantId": "g-no-grantee", "Operations": ["Decrypt"]}]
 
-    _rewrite(session, "kms", "ListGrants", drop_grantee)
+    rewrite_answers(session, "kms", "ListGrants", drop_grantee)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "ListGrants")
     assert "ListGrants answered an entry without GranteePrincipal" in gap.message
@@ -337,7 +324,7 @@ def test_a_grant_to_a_service_principal_is_a_grant_read(tmp_path: Path, estate: 
             {"GrantId": "g-service", "Operations": ["Decrypt"],
              "GranteeServicePrincipal": "logs.amazonaws.com"}]
 
-    _rewrite(session, "kms", "ListGrants", add_service_grant)
+    rewrite_answers(session, "kms", "ListGrants", add_service_grant)
     snapshot = _collect(tmp_path, session, estate)
     assert not [c for c in snapshot.coverage if c.operation == "ListGrants"]
     customer = [k for k in _region(snapshot).kms_keys if k.key_manager == "CUSTOMER"]
@@ -363,7 +350,7 @@ def test_a_page_truncated_without_its_next_marker_is_a_gap_not_the_whole_listing
         body["Truncated"] = True
         body.pop("NextMarker", None)
 
-    _rewrite(session, "kms", operation, cut)
+    rewrite_answers(session, "kms", operation, cut)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, operation)
     assert f"{operation} answered Truncated true without NextMarker" in gap.message
@@ -402,7 +389,7 @@ def test_a_grant_not_of_the_shape_kms_answers_leaves_that_keys_grants_unread(
             {"GrantId": "g-odd", "GranteePrincipal": "arn:aws:iam::111122223333:role/R"},
             **fields)]
 
-    _rewrite(session, "kms", "ListGrants", add_grant)
+    rewrite_answers(session, "kms", "ListGrants", add_grant)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "ListGrants")
     assert (gap.resource_arn, gap.error_kind) == (estate.key_arn, "fatal")
@@ -429,7 +416,7 @@ def test_a_next_marker_that_comes_back_is_a_loop_given_up_at_once(
         calls["n"] += 1
         body.update(Truncated=True, NextMarker=next(markers))
 
-    _rewrite(session, "kms", "ListGrants", loop)
+    rewrite_answers(session, "kms", "ListGrants", loop)
     snapshot = _collect(tmp_path, session, estate)
     gap = _gap(snapshot, "ListGrants")
     assert gap.error_code == "PaginationError"

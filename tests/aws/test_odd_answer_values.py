@@ -18,6 +18,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from helpers.answers import rewrite_answers
 from scanner.aws.executor import SynchronousExecutor
 from scanner.collect import CollectOptions, collect
 from scanner.model import CoverageEntry, RegionSnapshot, Snapshot
@@ -45,20 +46,6 @@ def keys() -> Iterator[Keys]:
         plain = kms.create_key(Description="answered as AWS does")["KeyMetadata"]["Arn"]
         _session().client("secretsmanager").create_secret(Name="app/db", SecretString="x")
         yield Keys(odd=odd, plain=plain)
-
-
-def _rewrite(session: boto3.Session, service: str, operation: str,
-             change: Callable[[dict[str, Any]], None]) -> None:
-    """Every ``operation`` answer is parsed from moto's JSON after ``change`` edited it."""
-
-    def hook(response_dict: Any = None, **_: Any) -> None:
-        if not response_dict or not 200 <= int(response_dict.get("status_code") or 0) < 300:
-            return
-        answer = json.loads(response_dict["body"] or b"{}")
-        change(answer)
-        response_dict["body"] = json.dumps(answer).encode()
-
-    session.events.register(f"before-parse.{service}.{operation}", hook)
 
 
 def _collect(tmp_path: Path, session: boto3.Session) -> Snapshot:
@@ -94,7 +81,7 @@ def test_a_key_created_at_no_date_costs_that_key_not_every_key_of_the_region(
     AWS error: 'kms collector failed on ValueError', and no key of the account-Region was
     read -- the other key's policy and rotation included."""
     session = _session()
-    _rewrite(session, "kms", "DescribeKey",
+    rewrite_answers(session, "kms", "DescribeKey",
              _describe_key_of(keys.odd, lambda meta: meta.update(CreationDate=stamp)))
     with mock_aws():
         snapshot = _collect(tmp_path, session)
@@ -117,7 +104,7 @@ def test_a_secret_changed_at_no_date_is_a_gap_of_the_listing_named_as_such(
         for entry in body.get("SecretList") or []:
             entry["LastChangedDate"] = "yesterday"
 
-    _rewrite(session, "secrets-manager", "ListSecrets", odd)
+    rewrite_answers(session, "secrets-manager", "ListSecrets", odd)
     with mock_aws():
         snapshot = _collect(tmp_path, session)
     gap = _only_gap(snapshot)
@@ -134,7 +121,7 @@ def test_a_null_replica_key_costs_that_key_not_every_key_of_the_region(
     and the transform read it as a replica key: 'kms collector failed on AttributeError:
     'NoneType' object has no attribute 'get'', no key of the account-Region read."""
     session = _session()
-    _rewrite(session, "kms", "DescribeKey", _describe_key_of(keys.odd, lambda meta: meta.update(
+    rewrite_answers(session, "kms", "DescribeKey", _describe_key_of(keys.odd, lambda meta: meta.update(
         MultiRegion=True, MultiRegionConfiguration={
             "MultiRegionKeyType": "PRIMARY", "PrimaryKey": {"Arn": keys.odd, "Region": REGION},
             "ReplicaKeys": [None]})))
@@ -157,7 +144,7 @@ def test_a_null_version_stage_list_is_a_gap_of_the_listing_named_as_such(
         for entry in body.get("SecretList") or []:
             entry["SecretVersionsToStages"] = {"v1": None}
 
-    _rewrite(session, "secrets-manager", "ListSecrets", odd)
+    rewrite_answers(session, "secrets-manager", "ListSecrets", odd)
     with mock_aws():
         snapshot = _collect(tmp_path, session)
     gap = _only_gap(snapshot)
@@ -227,7 +214,7 @@ def test_a_quota_that_is_no_finite_number_is_a_gap_not_a_quota_no_count_reaches(
     vpc-peering-quota-near-limit passed however many peerings a VPC had -- as a NaN warn_ratio
     in a config would, which the config check refuses (fault-injection trial round 17)."""
     session = _session()
-    _rewrite(session, "service-quotas", "GetServiceQuota",
+    rewrite_answers(session, "service-quotas", "GetServiceQuota",
              lambda body: body["Quota"].update(Value=value))
     with mock_aws():
         snapshot = _collect(tmp_path, session)
