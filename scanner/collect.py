@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import functools
 import gc
 import json
 import logging
@@ -35,33 +34,22 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
-
-import boto3
 
 from scanner import __version__
 from scanner.aws.calls import CallCounter
 from scanner.aws.errors import AWS_ERRORS, classify
 from scanner.aws.executor import Executor, ThreadPoolExecutor
-from scanner.aws.guard import ReadOnlyGuard
-from scanner.aws.permissions import allowed_operations
-from scanner.aws.ratelimit import DEFAULT_POLICY_TPS, make_bucket
-from scanner.aws.regions import known_regions
-from scanner.aws.session import AwsSessions, ClientSettings, base_session, role_name_of
-from scanner.aws.throttle import (
-    DEFAULT_GIVE_UPS,
-    DEFAULT_NETWORK_GIVE_UPS,
-    DEFAULT_SERVER_GIVE_UPS,
-    ThrottleBudget,
-)
-from scanner.aws.throttle import DEFAULT_SECONDS as DEFAULT_THROTTLE_SECONDS
-from scanner.collectors import ec2, iam, kms, lambda_, organizations, quotas, secretsmanager
-from scanner.central_account import (AccountStats, UNREAD_ACCOUNT,
-                                     check_central_account, choose_central_account,
+from scanner.aws.session import AwsSessions, role_name_of
+from scanner.collectors import ec2, iam, kms, lambda_, quotas, secretsmanager
+from scanner.central_account import (AccountStats, UNREAD_ACCOUNT, choose_central_account,
                                      listing_unread, region_stats)
+from scanner.collect_options import CollectOptions, SessionFactory, validate_options
 from scanner.collectors.base import Recorder
+from scanner.discovery import (audit_sessions, find_targets, global_service_region,
+                               resolve_regions, with_membership)
 from scanner.errors import (
     Cancelled,
     OutputError,
@@ -70,17 +58,14 @@ from scanner.errors import (
     UsageError,
     how_it_ended,
 )
+from scanner.graph.schema import GLOBAL
 from scanner.model import (
     AccountSnapshot,
     CoverageEntry,
-    Organization,
-    OrgMembership,
     RegionSnapshot,
     ScanMeta,
-    Secret,
     to_jsonable,
 )
-from scanner.policy.arn import is_account_id
 from scanner.snapshot_io import SnapshotWriter
 
 if TYPE_CHECKING:
@@ -88,117 +73,6 @@ if TYPE_CHECKING:
     from scanner.shards import PartsStore, Shard, ShardManifest
 
 log = logging.getLogger(__name__)
-
-GLOBAL = "global"
-
-SessionFactory = Callable[["CollectOptions"], boto3.Session]
-
-
-@dataclass(frozen=True, kw_only=True)
-class CollectOptions:
-    """What to scan and how. ``out`` is the snapshot file (``.json`` or ``.json.gz``); an
-    existing directory gets ``snapshot.json.gz`` inside it."""
-
-    out: Path
-    regions: tuple[str, ...]
-    accounts: tuple[str, ...] = ()  # empty and org=False: the home account only
-    org: bool = False  # discover ACTIVE accounts through Organizations
-    role_name: str | None = None
-    role_arn: str | None = None  # template with {account_id}; wins over role_name
-    external_id: str | None = None
-    profile: str | None = None
-    central_account: str | None = None
-    endpoint_url: str | None = None  # default: botocore's configured endpoints, else AWS
-    #: scan the Regions enabled for the home account (ec2:DescribeRegions); ``regions`` then
-    #: holds the one Region to ask in
-    all_regions: bool = False
-    max_workers: int = 8
-    max_attempts: int = 8
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    work_dir: Path | None = None  # parent of the temporary per-account directory
-    scan_id: str | None = None
-    extra_known_regions: tuple[str, ...] = field(default_factory=tuple)
-    #: regions every secret must be replicated to (the engine config's required_replica_regions):
-    #: primaries missing a listed replica in one of them get a DescribeSecret too.
-    required_replica_regions: tuple[str, ...] = ()
-    #: client-side pace of GetResourcePolicy per account and Region (AWS's bucket: 50/s,
-    #: shared with the organization's own PutResourcePolicy calls; scanner.aws.ratelimit)
-    policy_tps: float = DEFAULT_POLICY_TPS
-    #: share that pace between processes through lock files here (scan --processes)
-    rate_dir: Path | None = None
-    #: incremental collection: the last complete scan's policies that may be carried
-    carry: "PolicyCarry | None" = None
-    #: reads at once inside one account-region (services and per-resource reads); 1: serial
-    inner_workers: int = 4
-    #: the throttle budget of each AWS quota bucket in each account-Region (scanner.aws.throttle):
-    #: once this many of its calls gave up on throttling, or they spent this many seconds, its
-    #: other calls there are not sent (not_sent coverage); 0: no limit of that kind
-    throttle_give_ups: int = DEFAULT_GIVE_UPS
-    throttle_seconds: float = DEFAULT_THROTTLE_SECONDS
-    #: the network budget of each endpoint: once this many of its calls failed on the network
-    #: through all their attempts, its other calls are not sent (not_sent coverage); 0: none
-    network_give_ups: int = DEFAULT_NETWORK_GIVE_UPS
-    #: the server-error budget of each AWS quota bucket in each account-Region: once this many
-    #: of its calls were answered HTTP 5xx through all their attempts, its other calls there
-    #: are not sent (not_sent coverage); 0: none
-    server_give_ups: int = DEFAULT_SERVER_GIVE_UPS
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def check_account_ids(accounts: Iterable[str]) -> None:
-    """UsageError for an --accounts id that is not 12 digits: said by scan and collect before
-    anything else is looked for (the Region: user trial round 25), and by validate_options."""
-    for account in accounts:
-        if not is_account_id(account):
-            raise UsageError(f"malformed account id {account!r}: expected 12 digits")
-
-
-def validate_options(options: CollectOptions) -> None:
-    """UsageError for anything wrong with the request itself (exit 2, nothing scanned)."""
-    if not options.regions:
-        raise UsageError("no regions given (--regions r1,r2)")
-    from scanner.suggest import suggest
-
-    known = known_regions() | set(options.extra_known_regions)
-    # with the closest Regions, as the config's Regions are refused (scanner/engine/config.py;
-    # new-user trial: `--regions us-wst-2` named none where the config named us-west-2)
-    for region in options.regions:
-        if region not in known:
-            # a Region in capitals is no typo: name it as AWS does (fault-injection trial
-            # round 11: 'US-WEST-2' had no hint)
-            hint = (f"; did you mean {region.lower()}? (Region names are lower-case)"
-                    if region.lower() in known else suggest(region, sorted(known)))
-            raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)"
-                             f"{hint}")
-    twice = sorted({r for r in options.regions if options.regions.count(r) > 1})
-    if twice:
-        raise UsageError(f"{', '.join(twice)} {'is' if len(twice) == 1 else 'are'} listed "
-                         "twice in --regions")
-    for region in options.required_replica_regions:
-        if region not in known:
-            raise UsageError(f"unknown region {region!r} in required_replica_regions "
-                             f"(not an AWS region botocore knows){suggest(region, sorted(known))}")
-    check_account_ids(options.accounts)
-    if options.central_account is not None:
-        check_central_account(options.central_account)
-    if options.org and options.accounts:
-        raise UsageError("give --org or --accounts, not both")
-    if options.max_workers < 1:
-        raise UsageError("--max-workers must be at least 1")
-    if options.max_attempts < 1:
-        raise UsageError("max_attempts must be at least 1")
-    if options.throttle_give_ups < 0 or options.throttle_seconds < 0 or \
-            options.network_give_ups < 0 or options.server_give_ups < 0:
-        raise UsageError("the throttle budget cannot be negative")
-    if not options.policy_tps > 0:
-        raise UsageError("--policy-tps must be a positive number")
-
-
-def default_session_factory(options: CollectOptions) -> boto3.Session:
-    return base_session(options.profile)
 
 
 def snapshot_path(out: Path) -> Path:
@@ -622,208 +496,6 @@ def _now(clock: Callable[[], datetime.datetime] | None) -> str:
     return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class DiscoveryFailed(SecretgraphError):
-    """Organizations discovery was throttled or failed on AWS's side: nothing was scanned, and
-    it is no configuration error (fault trial round 3: a throttled ListAccounts ended in exit
-    2, "bad usage or bad input", with a credentials hint, and a nightly job read a
-    configuration error). Exit 3, the scan is incomplete (README, Exit codes); rerun later."""
-
-    exit_code = 3
-
-
-#: error kinds of a failed discovery call that the credentials or the account explain (exit
-#: 2, the credentials hint); any other kind (throttled, fatal) is AWS's side: DiscoveryFailed.
-#: Expired credentials are the operator's to refresh: rerunning later with them cannot succeed
-#: (review of the day's merges: they exited 3, "rerun later")
-_DISCOVERY_CONFIG_KINDS = frozenset({"denied", "region_disabled", "not_found",
-                                     "expired_credentials"})
-
-
-def _discovery_failed(entry: CoverageEntry, attempts: int) -> DiscoveryFailed:
-    what = f"organizations:{entry.operation} ({entry.error_code}: {entry.message})"
-    if entry.error_kind == "throttled":
-        how = f"AWS throttled {what} after {attempts} attempts"
-    elif entry.error_kind == "not_sent":  # its quota's earlier calls gave up on throttling
-        how = f"{what} was not sent: AWS throttled the earlier calls of its quota"
-    else:
-        how = f"{what} failed after up to {attempts} attempts"
-    return DiscoveryFailed(f"--org: {how}; nothing was scanned; rerun later")
-
-
-def discover_organization(sessions: AwsSessions, home: str,
-                          region: str) -> tuple[Organization, list[CoverageEntry]]:
-    rec = Recorder(account_id=home, region=GLOBAL, service=organizations.SERVICE)
-    raw = organizations.fetch_organization(sessions.home_client(organizations.SERVICE, region),
-                                           rec)
-    failures = {c.operation: c for c in rec.coverage}
-    attempts = sessions.settings.max_attempts
-    if raw.get("organization") is None:
-        entry = failures.get("DescribeOrganization")
-        if entry is not None and entry.error_kind == "not_found":
-            raise UsageError(f"--org: account {home} is not in an AWS Organization; scan it "
-                             f"without --org (or --accounts {home})")
-        if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
-            raise _discovery_failed(entry, attempts)
-        detail = f"{entry.error_code}: {entry.message}" if entry else "no organization returned"
-        raise UsageError(f"--org: cannot describe the organization ({detail})")
-    if raw.get("accounts") is None:
-        entry = failures.get("ListAccounts")
-        if entry is not None and entry.error_kind not in _DISCOVERY_CONFIG_KINDS:
-            raise _discovery_failed(entry, attempts)
-        detail = f"{entry.error_code}: {entry.message}" if entry else "no answer"
-        if entry is not None and entry.error_kind == "expired_credentials":
-            raise UsageError(f"--org: cannot list the organization's accounts ({detail}): the "
-                             "scanner's own credentials expired; refresh them and rerun")
-        raise UsageError(f"--org: cannot list the organization's accounts ({detail}); run with "
-                         "management-account or delegated-administrator credentials")
-    organization = organizations.transform_organization(raw)
-    return organization, rec.coverage
-
-
-def describe_membership(sessions: AwsSessions, home: str,
-                        region: str) -> tuple[OrgMembership, list[CoverageEntry]]:
-    """Without --org: is the home account in an organization (one DescribeOrganization with
-    the scan's own credentials)? A failed call is a coverage entry and ``unknown``."""
-    rec = Recorder(account_id=home, region=GLOBAL, service=organizations.SERVICE)
-    raw = organizations.fetch_membership(sessions.home_client(organizations.SERVICE, region),
-                                         rec)
-    return organizations.transform_membership(raw, home), rec.coverage
-
-
-def _sessions(options: CollectOptions, session_factory: SessionFactory | None,
-              counter: CallCounter | None,
-              clock: Callable[[], datetime.datetime] | None) -> AwsSessions:
-    base = (session_factory or default_session_factory)(options)
-    settings = ClientSettings(
-        # --endpoint-url, or None: botocore then resolves the configured endpoints itself, in
-        # the SDKs' order (AWS SDKs and Tools Reference Guide, "Service-specific endpoints":
-        # AWS_ENDPOINT_URL_<SERVICE> before AWS_ENDPOINT_URL before the config file, none with
-        # AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); reading AWS_ENDPOINT_URL here sent Secrets
-        # Manager to it over AWS_ENDPOINT_URL_SECRETS_MANAGER (new-user trial round 9)
-        endpoint_url=options.endpoint_url or None,
-        max_attempts=options.max_attempts,
-        connect_timeout=options.connect_timeout,
-        read_timeout=options.read_timeout,
-        max_pool_connections=max(10, options.max_workers),
-    )
-    return AwsSessions(
-        base,
-        guard=ReadOnlyGuard(allowed_operations()),
-        settings=settings,
-        counter=counter if counter is not None else CallCounter(),
-        role_name=options.role_name,
-        role_arn=options.role_arn,
-        external_id=options.external_id,
-        sts_region=global_service_region(options.regions),
-        clock=clock,
-        # the client-side pace of GetResourcePolicy, on every Secrets Manager client
-        pacing=make_bucket(options.policy_tps, options.rate_dir),
-        throttle=ThrottleBudget(options.throttle_give_ups, options.throttle_seconds,
-                                network_give_ups=options.network_give_ups,
-                                server_give_ups=options.server_give_ups),
-    )
-
-
-def global_service_region(regions: tuple[str, ...]) -> str:
-    """The Region the global services (STS GetCallerIdentity and AssumeRole, Organizations,
-    IAM, ec2:DescribeRegions for ``--regions all``) are called in: the first given Region
-    that is enabled by default, else the partition's global (IAM) endpoint Region.
-
-    "Default Regions - Regions launched before March 20, 2019 are enabled by default", and an
-    opt-in Region "is disabled by default" (AWS Account Management, Enable or disable AWS
-    Regions in your account): there AWS rejects the credentials (UnrecognizedClientException),
-    so the first ``--regions`` entry, when an opt-in Region, ended the scan as "credentials
-    rejected" instead of a region_disabled gap (fault trial round 3)."""
-    from scanner.aws.errors import OPT_IN_REGIONS
-
-    for region in regions:
-        if region not in OPT_IN_REGIONS:
-            return region
-    return _partition_global_region(regions[0]) or regions[0]
-
-
-@functools.lru_cache(maxsize=16)
-def _partition_global_region(region: str) -> str | None:
-    """The credential-scope Region of IAM's global endpoint in ``region``'s partition
-    (us-east-1 for aws), from botocore's bundled endpoints data; None when it names none."""
-    import botocore.loaders
-
-    from scanner.aws.regions import region_partition
-
-    partition = region_partition(region)
-    data = botocore.loaders.create_loader().load_data("endpoints")
-    for entry in data.get("partitions", ()):
-        if entry.get("partition") != partition:
-            continue
-        service = entry.get("services", {}).get(iam.SERVICE, {})
-        endpoint = service.get("endpoints", {}).get(service.get("partitionEndpoint") or "", {})
-        scope = endpoint.get("credentialScope", {}).get("region")
-        return str(scope) if scope else None
-    return None
-
-
-def resolve_regions(options: CollectOptions, sessions: AwsSessions) -> CollectOptions:
-    """``--regions all``: the Regions enabled for the home account (ec2:DescribeRegions)."""
-    if not options.all_regions:
-        return options
-    options = dataclasses.replace(options, all_regions=False,
-                                  regions=sessions.enabled_regions(
-                                      global_service_region(options.regions)))
-    validate_options(options)
-    return options
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Targets:
-    """The accounts a run must cover (after Organizations discovery, when asked for)."""
-
-    home: str
-    account_ids: tuple[str, ...]
-    organization: Organization | None
-    org_coverage: list[CoverageEntry]
-    names: Mapping[str, str | None]
-    #: without --org: whether the home account is in an organization (``_with_membership``)
-    membership: OrgMembership | None = None
-
-
-def _with_membership(targets: _Targets, run: "_Run", pool: Executor) -> _Targets:
-    """Without --org: ``targets`` with the home account's DescribeOrganization answer (SCPs
-    apply to the accounts of an organization only: without it the SCP gate could only be
-    UNKNOWN, scanner/access/scp.py). Asked on the pool inside the working run, like every
-    read of the collection: an interrupted run does not wait for it."""
-    if run.options.org:
-        return targets
-    [(membership, coverage)] = list(pool.map_unordered(
-        lambda home: describe_membership(run.sessions, home,
-                                         global_service_region(run.options.regions)),
-        [targets.home]))
-    return dataclasses.replace(targets, membership=membership,
-                               org_coverage=list(targets.org_coverage) + coverage)
-
-
-def _targets(options: CollectOptions, sessions: AwsSessions) -> _Targets:
-    home = sessions.home_account()
-    organization: Organization | None = None
-    org_coverage: list[CoverageEntry] = []
-    if options.org:
-        organization, org_coverage = discover_organization(
-            sessions, home, global_service_region(options.regions))
-        account_ids = organizations.active_account_ids(organization)
-        if not account_ids:
-            raise UsageError("--org: the organization has no ACTIVE account")
-    else:
-        account_ids = options.accounts or (home,)
-    account_ids = tuple(sorted(set(account_ids)))
-    if options.role_name is None and options.role_arn is None and \
-            any(a != home for a in account_ids):
-        raise UsageError(f"--role-name is required to scan accounts other than {home} "
-                         "(the account of the scan's own credentials)")
-    if options.central_account and options.central_account not in account_ids:
-        raise UsageError(f"--central-account {options.central_account} is not one of the "
-                         "scanned accounts")
-    names = {a.account_id: a.name for a in organization.accounts} if organization else {}
-    return _Targets(home=home, account_ids=account_ids, organization=organization,
-                    org_coverage=org_coverage, names=names)
 
 
 def _collect_accounts(run: _Run, pool: Executor, account_ids: tuple[str, ...],
@@ -936,15 +608,15 @@ def collect(
     validate_options(options)
     if progress is not None:  # the credentials' account, the organization, the Regions
         progress.phase("discover")
-    sessions = _sessions(options, session_factory, counter, clock)
+    sessions = audit_sessions(options, session_factory, counter, clock)
     started = _now(clock)
     options = resolve_regions(options, sessions)
-    targets = _targets(options, sessions)
+    targets = find_targets(options, sessions)
     account_ids = targets.account_ids
 
     with _working_run(options, sessions, executor, clock,
                       "secretgraph-collect-") as (store, run, pool):
-        targets = _with_membership(targets, run, pool)
+        targets = with_membership(targets, run.sessions, run.options, pool)
         assumed, stats = _collect_accounts(run, pool, account_ids, progress)
 
         choice = choose_central_account(stats, accounts=account_ids,
@@ -1028,17 +700,17 @@ def collect_shard(
     counter = counter if counter is not None else CallCounter()
     if progress is not None:  # the credentials' account, the organization, the Regions
         progress.phase("discover")
-    sessions = _sessions(options, session_factory, counter, clock)
+    sessions = audit_sessions(options, session_factory, counter, clock)
     started = _now(clock)
     options = resolve_regions(options, sessions)
-    targets = _targets(options, sessions)
+    targets = find_targets(options, sessions)
     mine = partition(targets.account_ids, request.shard) if request.shard else \
         targets.account_ids
     if options.carry is not None:  # only this shard's policies travel on
         options = dataclasses.replace(options, carry=options.carry.for_accounts(mine))
     with _working_run(options, sessions, executor, clock,
                       "secretgraph-shard-") as (store, run, pool):
-        targets = _with_membership(targets, run, pool)
+        targets = with_membership(targets, run.sessions, run.options, pool)
         assumed, stats = _collect_accounts(run, pool, mine, progress)
         coverage_counts: dict[str, int] = {}
         for account_id in mine:

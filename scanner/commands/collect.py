@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from scanner.aws.session import profile_region
 
     # the default Region as scan finds it (AWS_REGION, AWS_DEFAULT_REGION, the profile)
-    from scanner.collect import check_account_ids
+    from scanner.collect_options import check_account_ids
 
     # what the command line alone shows wrong first, as scan does: an 11-digit --accounts id
     # on a machine with no Region configured was "no regions" (user trial round 25)

@@ -236,7 +236,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
     # trial round 25)
     formats = parse_formats(args.format)
     accounts = parse_list(args.accounts)
-    from scanner.collect import check_account_ids
+    from scanner.collect_options import check_account_ids
 
     check_account_ids(accounts)
     # offline (--snapshot, --from-parts) nothing is collected: no Region to resolve, and no

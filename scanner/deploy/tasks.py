@@ -120,13 +120,13 @@ class TaskDeps:
     parts: Callable[[TaskConfig], Any] = _default_parts
     history: Callable[[TaskConfig], Any] = _default_history  # the run's history store
     sqs: Callable[[TaskConfig], Any] = _default_sqs  # the re-read queue's client
-    session_factory: Any = None  # scanner.collect SessionFactory; None: the standard chain
+    session_factory: Any = None  # scanner.collect_options SessionFactory; None: the standard chain
     handler: Collaborators | None = None  # the analysis step's collaborators
 
 
 def _collect_options(config: TaskConfig, accounts: Sequence[str] = (), *,
                      org: bool = False, required_replica_regions: tuple[str, ...] = ()) -> Any:
-    from scanner.collect import CollectOptions
+    from scanner.collect_options import CollectOptions
 
     return CollectOptions(
         out=Path(os.devnull), regions=config.scan.regions, accounts=tuple(accounts), org=org,
@@ -169,7 +169,8 @@ def list_accounts(event: Mapping[str, Any], context: Any = None, *,
                   deps: TaskDeps | None = None) -> dict[str, Any]:
     """``{"run_id"}`` -> ``{"run_id", "accounts": [{"account_id"}, ...]}`` (the Map's items)."""
     from scanner.aws.calls import CallCounter
-    from scanner.collect import _sessions, _targets, validate_options
+    from scanner.collect_options import validate_options
+    from scanner.discovery import audit_sessions, find_targets
     from scanner.shards import ShardManifest, write_manifest
 
     deps = deps or TaskDeps()
@@ -182,8 +183,8 @@ def list_accounts(event: Mapping[str, Any], context: Any = None, *,
                                required_replica_regions=inputs.config.required_replica_regions)
     validate_options(options)
     counter = CallCounter()
-    sessions = _sessions(options, deps.session_factory, counter, None)
-    targets = _targets(options, sessions)
+    sessions = audit_sessions(options, deps.session_factory, counter, None)
+    targets = find_targets(options, sessions)
     from scanner.model import to_jsonable
 
     manifest = ShardManifest(

@@ -105,7 +105,7 @@ def test_checking_the_options_imports_no_rule_engine(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from scanner.collect import CollectOptions, validate_options\n"
+        "from scanner.collect_options import CollectOptions, validate_options\n"
         "from scanner.errors import UsageError\n"
         f"o = CollectOptions(out=Path({str(tmp_path / 's.json.gz')!r}), regions=('us-east-1',),"
         " role_name='R')\n"

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from conftest import fresh_session
-from scanner.collect import CollectOptions, _sessions
+from scanner.collect_options import CollectOptions
+from scanner.discovery import audit_sessions
 
 HOME = "123456789012"
 GLOBAL = "http://127.0.0.1:6181"
@@ -25,7 +26,7 @@ def _endpoints(tmp_path: Path, endpoint_url: str | None = None) -> dict[str, Any
     options = CollectOptions(out=tmp_path / "s.json.gz", regions=("us-east-1",),
                              endpoint_url=endpoint_url)
     session = fresh_session()
-    sessions = _sessions(options, lambda _: session, None, None)
+    sessions = audit_sessions(options, lambda _: session, None, None)
     sessions._home = HOME  # no GetCallerIdentity: only the clients' endpoints are read
     return {service: sessions.client(service, account_id=HOME,
                                      region="us-east-1").meta.endpoint_url

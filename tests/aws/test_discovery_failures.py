@@ -11,7 +11,8 @@ import boto3
 import pytest
 
 from scanner.aws.executor import SynchronousExecutor
-from scanner.collect import CollectOptions, DiscoveryFailed, collect
+from scanner.collect import CollectOptions, collect
+from scanner.discovery import DiscoveryFailed
 from scanner.errors import UsageError
 
 ROLE = "OrganizationAccountAccessRole"

@@ -12,7 +12,8 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from scanner.aws.executor import SynchronousExecutor
-from scanner.collect import CollectOptions, collect, global_service_region
+from scanner.collect import CollectOptions, collect
+from scanner.discovery import global_service_region
 from scanner.snapshot_io import read_snapshot
 
 ROLE = "OrganizationAccountAccessRole"

@@ -117,7 +117,7 @@ def test_every_get_resource_policy_attempt_is_paced(
         tmp_path: Path, estate: Any, scan_session: boto3.Session,
         monkeypatch: pytest.MonkeyPatch) -> None:
     recording = Recording()
-    monkeypatch.setattr("scanner.collect.make_bucket", lambda rate, directory: recording)
+    monkeypatch.setattr("scanner.discovery.make_bucket", lambda rate, directory: recording)
     collect(CollectOptions(out=tmp_path / "s.json.gz", regions=(REGION,), role_name=ROLE,
                            org=True, max_attempts=1), executor=SynchronousExecutor(),
             session_factory=lambda _: scan_session)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.collect import CollectOptions, validate_options
+from scanner.collect_options import CollectOptions, validate_options
 from scanner.errors import UsageError
 
 
