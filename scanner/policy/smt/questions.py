@@ -125,54 +125,17 @@ def _outsider_template(settings: AccessSettings, rctx: ResourceContext,
 
 def _rcp_formula(enc: Encoder, guardrails: Guardrails | None, account: str, req: Request,
                  p: Principal, scope: str, notes: list[str]) -> z3.BoolRef:
-    """Guardrails._evaluate for RCPs as a formula: every level of the resource account's path
-    needs an Allow, a Deny anywhere denies. Where RCPs do not apply (not enabled, management
-    account) they do not block; RCPs that were not read are a fresh boolean (``scp.not_read``),
-    as the evaluator's unknown. Without organization data, as ``Guardrails.without_org``: no RCP
-    applies to an account in no organization or to the management account's resources;
-    elsewhere an RCP nobody read may deny (a fresh boolean, not encoded)."""
-    if guardrails is None:
-        guardrails = Guardrails(None)
-    org = guardrails.org
-    if org is None:
-        unread = guardrails.without_org(RCP, account, req)
-        if unread.status == "NOT_APPLICABLE":
-            return z3.BoolVal(True)
-        return enc.fresh(f"{scope}: {unread.reasons[0]}")
-    enabled = org.policy_types_enabled
-    if enabled is not None and RCP not in enabled:
+    """The RCPs of the resource account on ``req`` as one formula: the pair's RCP gate
+    (pair.guardrail, which cites the documentation: an Allow at every level of the account's
+    path, a Deny anywhere denies, not enabled / the management account / a service-linked
+    role exempt, a policy not read a fresh boolean) allowing and not denying; true where RCPs
+    do not apply. One encoding of the RCPs for a named principal and for an outside caller:
+    this module held a second copy of the pair's loop (without its service-linked-role
+    exemption)."""
+    gate = _pair.guardrail(enc, guardrails, RCP, account, req, p, scope, notes)
+    if gate is None:
         return z3.BoolVal(True)
-    if account not in guardrails._parents or account == org.management_account_id:
-        return z3.BoolVal(True)
-    if not guardrails.rcps_collected:
-        # scp.not_read: an RCP nobody read may deny -- not encoded
-        return enc.fresh(f"{scope}: RCPs not collected (not assessed)")
-    if not guardrails.rcps_listed:
-        return z3.BoolVal(True)
-    chain = guardrails.path(account)
-    if chain is None:
-        return enc.fresh(f"{scope}: the account's OU path is not known (RCPs)")
-    levels, denies = [], []
-    for target in chain:
-        attached = guardrails._by_target.get((RCP, target), [])
-        missing = guardrails.unread_at(RCP, target)
-        if not attached and not missing:
-            levels.append(enc.fresh(f"{scope}: no RCP attached at {target} in the data"))
-            continue
-        allows = []
-        for u in missing:
-            # not read (Guardrails._walk): its Allow and its Deny are not encoded
-            why = f"{scope}: RCP {u.name or u.policy_id} at {target} not read"
-            allows.append(enc.fresh(why))
-            denies.append(enc.fresh(why))
-        for cp, parsed in attached:
-            # on the gate's own request: the RCP sees the same keys as the gate's policy
-            f = enc.policy(parsed, req, p, PolicyKind.RCP, scope, SHARED_KEYS,
-                           SHARED_PREFIXES, label=f"{scope} RCP {cp.name}")
-            allows.append(f.allow)
-            denies.append(f.deny)
-        levels.append(z3.Or(*allows))
-    return z3.And(z3.And(*levels), z3.Not(z3.Or(*denies)) if denies else z3.BoolVal(True))
+    return z3.And(gate.allow, z3.Not(gate.deny))
 
 
 def _check(solver: z3.Solver) -> z3.CheckSatResult:
