@@ -33,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--for", dest="target", choices=TARGETS, default="audit-role",
         help="audit-role: the read-only role assumed in every account (default); scanner: what "
-             "the identity running the scan needs (Organizations discovery, sts:AssumeRole); "
+             "the identity running the scan needs (Organizations discovery, sts:AssumeRole, "
+             "ec2:DescribeRegions for --regions all, and the audit role's read set: its own "
+             "account is scanned with its own credentials); "
              "remediation-role: the write role `remediate --apply` assumes (the remediators' "
              "declared actions, secret-value reads denied)",
     )

@@ -7,8 +7,8 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_REGIONS          comma-separated regions (required)
     SECRETGRAPH_ORG_MODE         "true": discover accounts through Organizations
     SECRETGRAPH_ACCOUNTS         comma-separated account ids (when not in org mode; the
-                                 central account is scanned too, listed or not; ignored,
-                                 with a warning, in org mode)
+                                 central account is scanned too, listed or not, and alone
+                                 when this is empty; ignored, with a warning, in org mode)
     SECRETGRAPH_EXTERNAL_ID      optional sts:ExternalId
     SECRETGRAPH_HISTORY_URI      s3://bucket/prefix (required)
     SECRETGRAPH_SNS_TOPIC_ARN    topic notified of new findings at the notified severities or
@@ -160,8 +160,6 @@ class HandlerConfig:
                         "organization is scanned; set OrgMode to false to scan only the "
                         "listed accounts", ",".join(accounts))
             accounts = ()
-        if not org and not accounts:
-            raise InputError("SECRETGRAPH_ACCOUNTS is empty and SECRETGRAPH_ORG_MODE is false")
         central = (env.get("SECRETGRAPH_CENTRAL_ACCOUNT") or "").strip() or None
         if central is not None and not is_account_id(central):
             raise InputError(f"SECRETGRAPH_CENTRAL_ACCOUNT: malformed account id {central!r}: "
@@ -170,8 +168,13 @@ class HandlerConfig:
             # the central account (the function's own) is always scanned, with the function's
             # own credentials (docs/deployment.md); Accounts lists the others (deployment
             # trial: Accounts without it failed "--central-account ... is not one of the
-            # scanned accounts" every night)
+            # scanned accounts" every night), and empty Accounts scans it alone, as `scan`
+            # without --org or --accounts scans the credentials' own account (the template's
+            # Accounts defaults to empty: OrgMode=false with it failed every night)
             accounts = (*accounts, central)
+        if not org and not accounts:
+            raise InputError("SECRETGRAPH_ORG_MODE is false and neither SECRETGRAPH_ACCOUNTS "
+                             "nor SECRETGRAPH_CENTRAL_ACCOUNT names an account to scan")
         def input_file(name: str) -> str | None:
             value = (env.get(name) or "").strip() or None
             if value is not None and value.startswith("s3://"):

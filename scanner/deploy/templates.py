@@ -148,7 +148,8 @@ def central_template() -> dict[str, Any]:
         "Accounts": {"Type": "String", "Default": "",
                      "Description": "Comma-separated account ids to scan when OrgMode is false; "
                                     "this (central) account is always scanned too, with "
-                                    "the function's own credentials"},
+                                    "the function's own credentials (alone when this is "
+                                    "empty)"},
         "HistoryPrefix": {"Type": "String", "Default": "secretgraph",
                           "AllowedPattern": "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$",
                           "Description": "Key prefix of the scan history in the bucket"},

@@ -166,3 +166,19 @@ def test_partition_is_refused_where_no_document_names_one(
 
     assert main(["iam-policy", "--for", target, "--partition", "aws-us-gov"]) == 2
     assert "--partition names the audit roles' partition" in capsys.readouterr().err
+
+
+def test_the_help_of_for_scanner_names_everything_its_policy_grants() -> None:
+    """README and docs/deployment.md: `--for scanner` is discovery, the AssumeRole, the Region
+    listing of `--regions all`, and the audit role's read set for the identity's own account
+    (scanned with its own credentials). --help named the first two only."""
+    parser = argparse.ArgumentParser()
+    iam_policy.add_arguments(parser)
+    text = " ".join(parser.format_help().split())
+    scanner_help = text[text.index("scanner: what"):text.index("remediation-role:")]
+    granted = allowed_actions(scanner_policy_document())
+    assert "sts:AssumeRole" in granted and "ec2:DescribeRegions" in granted
+    assert granted >= allowed_actions(iam_policy_document())
+    for words in ("Organizations discovery", "sts:AssumeRole", "ec2:DescribeRegions",
+                  "read set"):
+        assert words in scanner_help, words

@@ -219,7 +219,8 @@ def test_the_work_folder_is_removed_after_a_run_and_after_a_failure(
     ({"SECRETGRAPH_HISTORY_URI": "/tmp/h.db"}, "s3://"),
     ({"SECRETGRAPH_ROLE_NAME": ""}, "SECRETGRAPH_ROLE_NAME"),
     ({"SECRETGRAPH_SECURITYHUB": "everywhere"}, "off or central"),
-    ({"SECRETGRAPH_ORG_MODE": "false"}, "SECRETGRAPH_ACCOUNTS"),
+    ({"SECRETGRAPH_ORG_MODE": "false", "SECRETGRAPH_CENTRAL_ACCOUNT": ""},
+     "SECRETGRAPH_ACCOUNTS"),
     ({"SECRETGRAPH_NOTIFY_SEVERITIES": "HIGH,SEVERE"}, "SEVERE"),
 ])
 def test_bad_configuration_is_a_one_line_error(change: dict[str, str], words: str) -> None:
@@ -276,6 +277,18 @@ def test_accounts_without_the_central_account_scan_it_too(aws: dict[str, str]) -
     assert scan.snapshot.meta.central_account == "123456789012"
     central = [a for a in scan.snapshot.accounts if a.account_id == "123456789012"]
     assert [s.name for a in central for r in a.regions for s in r.secrets] == ["central/db"]
+
+
+def test_org_mode_false_with_no_accounts_scans_the_central_account_alone() -> None:
+    """docs/deployment.md: with OrgMode=false, Accounts lists the accounts to scan besides the
+    central one, which is always scanned. The template's Accounts defaults to empty, and
+    OrgMode=false with it failed every night ("SECRETGRAPH_ACCOUNTS is empty"), where `scan`
+    without --org or --accounts scans the credentials' own account."""
+    env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), "SECRETGRAPH_ORG_MODE": "false",
+           "SECRETGRAPH_ACCOUNTS": ""}
+    config = HandlerConfig.from_env(env)
+    assert (config.org, config.accounts, config.central_account) == (
+        False, ("111111111111",), "111111111111")
 
 
 def _hub_findings() -> dict[str, dict[str, Any]]:

@@ -205,3 +205,31 @@ def test_the_stacks_pass_input_files_and_may_read_them_only_under_their_prefix()
     container = org["Resources"]["AnalysisTaskDefinition"]["Properties"][
         "ContainerDefinitions"][0]["Environment"]
     assert {"Name": "SECRETGRAPH_SUPPRESSIONS", "Value": {"Ref": "SuppressionsFile"}} in container
+
+
+def _variables(doc: Any) -> Iterator[str]:
+    """The environment variables a template gives its functions and tasks."""
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            if key == "Variables" and isinstance(value, dict):
+                yield from value
+            elif key == "Environment" and isinstance(value, list):
+                yield from (item["Name"] for item in value if "Name" in item)
+            else:
+                yield from _variables(value)
+    elif isinstance(doc, list):
+        for value in doc:
+            yield from _variables(value)
+
+
+def test_docs_deployment_names_every_parameter_and_variable_of_the_templates() -> None:
+    """docs/deployment.md is where a deployer looks up what a parameter or a function's
+    variable does: SECRETGRAPH_PARTS_URI, _PARTS_KMS_KEY and _POLICY_TPS were set by the
+    organization-scale stack and named nowhere."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text()
+    missing = set()
+    for template in (central_template(), org_scale_template(), member_template()):
+        missing |= {name for name in template.get("Parameters", {}) if f"`{name}`" not in text}
+        missing |= {name for name in _variables(template)
+                    if name.startswith("SECRETGRAPH_") and f"`{name}`" not in text}
+    assert sorted(missing) == []
