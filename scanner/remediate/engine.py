@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from remediations import REMEDIATORS
+from scanner.aws.errors import error_kind
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     Terminated
@@ -130,6 +131,14 @@ UNREAD_NEXT = "the remediation role must be able to read each resource it change
     "out a throttled or failed read, and run the same {run} again"
 
 
+def _gone(exc: Exception) -> str | None:
+    """The re-read's answer when the resource no longer exists (deleted since the scan or the
+    apply: a route table, a secret deleted without recovery, a key past its waiting period):
+    not a read the role lacks, which running the same command again can cure (safe-fixes trial
+    round 11). None for any other failure."""
+    return f"no longer exists ({_err(exc)})" if error_kind(exc) == "not_found" else None
+
+
 def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
     """The plan must be for the estate of the scan at hand (organization and accounts)."""
     if current is None:
@@ -204,12 +213,17 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     drifted: list[str] = []
     unread: list[str] = []
     stuck: list[str] = []  # not reversible, and short of the plan: for a person to finish
+    gone = False  # a resource that no longer exists
     for chain in _chains(changes).values():
         change = chain[0]
         try:
             current = _read(change, clients_for)
         except _AWS_ERRORS as exc:
-            unread.append(f"{change.change_id} ({change.resource_arn}): {_err(exc)}")
+            missing = _gone(exc)
+            if missing:
+                gone = True
+            (drifted if missing else unread).append(
+                f"{change.change_id} ({change.resource_arn}): {missing or _err(exc)}")
             continue
         if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
             drifted.append(f"{change.change_id} ({change.resource_arn}): scheduled for "
@@ -240,6 +254,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
             + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint
+            + (". A resource deleted since the scan is not there to change: rescan and plan "
+               "again" if gone else "")
             + (f". To apply: {UNREAD_NEXT.format(run='--apply')}" if unread else ""), path=path)
 
 
@@ -594,18 +610,22 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     with nothing_changed_yet("re-reading the resources before undoing anything"):
         check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
                             region=region, path=journal.path)
-        mismatched, unread = _undo_preflight(reversible, clients_for)
-    if mismatched or unread:
+        mismatched, unread, gone = _undo_preflight(reversible, clients_for)
+    if mismatched or unread or gone:
         # what to do next (safe-fixes trial round 10: the line named the resource and left the
         # operator there; --undo takes the whole journal or nothing)
         raise InputError("refusing to undo, nothing was changed; " + "; ".join(
             ([f"the journal does not match the resources: {'; '.join(mismatched)}"]
              if mismatched else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + ". To undo: "
+            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])
+            + ([f"deleted since the apply: {'; '.join(gone)}"] if gone else [])) + ". To undo: "
             + "; ".join((["put each resource that changed back as the apply left it (its after "
                           "in the journal) and run the same --undo again, or restore each "
                           "change's before by hand"] if mismatched else [])
-                        + ([UNREAD_NEXT.format(run="--undo")] if unread else [])),
+                        + ([UNREAD_NEXT.format(run="--undo")] if unread else [])
+                        + (["a resource that no longer exists has nothing of it left to take "
+                            "back: restore the before state (in the journal) of the other "
+                            "changes by hand"] if gone else [])),
             path=journal.path)
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
@@ -647,12 +667,13 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
 
 
 def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
-                    ) -> tuple[list[str], list[str]]:
+                    ) -> tuple[list[str], list[str], list[str]]:
     """The newest change per target must still look like its "after" (or be back as it was
-    before): what differs, one line per change; and the changes whose resource could not be
-    re-read."""
+    before): what differs, one line per change; the changes whose resource could not be
+    re-read; and those whose resource no longer exists."""
     mismatched: list[str] = []
     unread: list[str] = []
+    gone: list[str] = []
     seen: set[str] = set()
     for e in reversible:
         if e.change.target in seen:
@@ -662,7 +683,9 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
         try:
             current = _read(e.change, clients_for)
         except _AWS_ERRORS as exc:
-            unread.append(f"{e.change.change_id} ({e.change.resource_arn}): {_err(exc)}")
+            missing = _gone(exc)
+            (gone if missing else unread).append(
+                f"{e.change.change_id} ({e.change.resource_arn}): {missing or _err(exc)}")
             continue
         if matches(_undo_expected_before(e.change, e.before), current):
             continue  # already back as it was (or the call never landed)
@@ -674,7 +697,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
-    return mismatched, unread
+    return mismatched, unread, gone
 
 
 @contextmanager
