@@ -311,24 +311,15 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
         interrupted, flight = _stopping(exc, journal, wrote)
-        if isinstance(exc, JournalError) and wrote:
-            exc.exit_code = 1  # not 2: changes were made
         _stop_said(out, exc, _stopped_note(journal_path, flight, interrupted, undo=False,
                                            left=_left(plan.changes, current, journal),
                                            flags=undo_flags), wrote, errors)
         raise
     finally:
         try:
-            _finish(journal, result, interrupted, wrote, changed)
-        except BaseException as exc:
-            if interrupted is None:
-                # stopped after the last change (while the history was told what changed):
-                # the run's changes are all journaled; say where, as a stop midway does
-                # (new-user trial: Ctrl-C there printed only "interrupted")
-                _alarm(out, errors,
-                       _stopped_note(journal_path, None, _why_stopped(exc), undo=False,
-                                     flags=undo_flags))
-            raise
+            _finish(journal, result, interrupted, wrote, changed, out=out, errors=errors,
+                    note=lambda why: _stopped_note(journal_path, None, why, undo=False,
+                                                   flags=undo_flags))
         finally:
             if lock is not None:
                 lock.close()  # releases the lock
@@ -351,17 +342,28 @@ def _stopping(exc: BaseException, journal: JournalWriter,
 
 
 def _finish(journal: JournalWriter, result: RunResult, interrupted: str | None,
-            wrote: Sequence[PlannedChange], changed: Changed | None) -> None:
+            wrote: Sequence[PlannedChange], changed: Changed | None, *, out: TextIO | None,
+            errors: Errors | None, note: Callable[[str], str]) -> None:
     """The end line (a journal that cannot take it fails the run only if nothing else did),
-    then ``changed`` told of every change written or tried."""
+    then ``changed`` told of every change written or tried. A run that did not stop midway
+    and stops here (Ctrl-C, SIGTERM, the end line not written, while the history is told what
+    changed) has every change journaled: ``note(why)`` says where, as a stop midway does --
+    the apply's and the undo's alike (new-user trial: Ctrl-C there printed only
+    "interrupted"; safe-fixes trial round 11: the undo's still did, and a journal full there
+    exited 2, "nothing changed", after the changes)."""
     try:
-        journal.close(result.counts, interrupted=interrupted)
-    except JournalError:
+        try:
+            journal.close(result.counts, interrupted=interrupted)
+        except JournalError:
+            if interrupted is None:
+                raise
+        finally:
+            if changed is not None and wrote:
+                changed(wrote)
+    except BaseException as exc:
         if interrupted is None:
-            raise
-    finally:
-        if changed is not None and wrote:
-            changed(wrote)
+            _stop_said(out, exc, note(_why_stopped(exc)), wrote, errors)
+        raise
 
 
 def _lock(plan_path: str) -> Any:
@@ -407,6 +409,8 @@ def _stop_said(out: TextIO | None, exc: BaseException, note: str,
     on standard error instead (exit 1 once something was changed, as for a journal that
     cannot be written) -- fault-injection trial: only "cannot write to standard output" was
     said, exit 2, with changes made and the journal unnamed."""
+    if isinstance(exc, JournalError) and wrote:
+        exc.exit_code = 1  # not 2, "nothing changed": changes were made
     if isinstance(exc, StdoutError):
         exc.args = (f"{exc}; {note}",)
         exc.noted = True
@@ -662,7 +666,10 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                    wrote, errors)
         raise
     finally:
-        _finish(writer, result, interrupted, wrote, changed)
+        _finish(writer, result, interrupted, wrote, changed, out=out, errors=errors,
+                note=lambda why: _stopped_note(undo_journal_path, None, why, undo=True,
+                                               apply_journal=journal.path,
+                                               flags=undo_flags))
     return result
 
 
