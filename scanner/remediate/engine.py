@@ -153,16 +153,26 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
                          f"not: {_OTHER_SCAN}", path=path, field="estate.account_ids")
 
 
+#: what to do when the remediation role cannot be assumed (or its identity read) in an account
+#: of the run: safe-fixes trial round 11, the refusal ended with the error alone
+UNASSUMED_NEXT = "nothing was changed. The remediation role must exist in each account the " \
+    "run changes and trust these credentials (`secretgraph iam-policy --for remediation-role` " \
+    "prints its policy): fix that, or wait out a throttled or failed call, and run the same " \
+    "{run} again"
+
+
 def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for: ClientsFactory,
-                        *, region: str, path: str) -> None:
-    """The credentials really act in each account, and in the plan's organization."""
+                        *, region: str, path: str, run: str = "--apply") -> None:
+    """The credentials really act in each account, and in the plan's organization. ``run``:
+    the command to run again once a role that cannot be assumed is fixed."""
     for account in sorted(set(accounts)):
         clients = clients_for(account)
         try:
             actual = clients.client("sts", region).get_caller_identity()["Account"]
         except _AWS_ERRORS as exc:
             raise InputError(f"cannot act in account {account} with the remediation role: "
-                             f"{_err(exc)}", path=path) from None
+                             f"{_err(exc)}; {UNASSUMED_NEXT.format(run=run)}",
+                             path=path) from None
         if str(actual) != account:
             raise InputError(f"the credentials for account {account} act in {actual}: wrong "
                              f"estate; {_OTHER_CREDENTIALS}", path=path,
@@ -613,7 +623,7 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         else None
     with nothing_changed_yet("re-reading the resources before undoing anything"):
         check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
-                            region=region, path=journal.path)
+                            region=region, path=journal.path, run="--undo")
         mismatched, unread, gone = _undo_preflight(reversible, clients_for)
     if mismatched or unread or gone:
         # what to do next (safe-fixes trial round 10: the line named the resource and left the
