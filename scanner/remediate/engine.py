@@ -624,22 +624,28 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     with nothing_changed_yet("re-reading the resources before undoing anything"):
         check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
                             region=region, path=journal.path, run="--undo")
-        mismatched, unread, gone = _undo_preflight(reversible, clients_for)
-    if mismatched or unread or gone:
+        check = _undo_preflight(reversible, clients_for)
+    if check.refused:
         # what to do next (safe-fixes trial round 10: the line named the resource and left the
         # operator there; --undo takes the whole journal or nothing)
         raise InputError("refusing to undo, nothing was changed; " + "; ".join(
-            ([f"the journal does not match the resources: {'; '.join(mismatched)}"]
-             if mismatched else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])
-            + ([f"deleted since the apply: {'; '.join(gone)}"] if gone else [])) + ". To undo: "
+            ([f"the journal does not match the resources: {'; '.join(check.mismatched)}"]
+             if check.mismatched else [])
+            + ([f"could not re-read: {'; '.join(check.unread)}"] if check.unread else [])
+            + ([f"deleted since the apply: {'; '.join(check.gone)}"] if check.gone else [])
+            + ([f"scheduled for deletion since the apply: {'; '.join(check.scheduled)}"]
+               if check.scheduled else [])) + ". To undo: "
             + "; ".join((["put each resource that changed back as the apply left it (its after "
                           "in the journal) and run the same --undo again, or restore each "
-                          "change's before by hand"] if mismatched else [])
-                        + ([UNREAD_NEXT.format(run="--undo")] if unread else [])
+                          "change's before by hand"] if check.mismatched else [])
+                        + ([UNREAD_NEXT.format(run="--undo")] if check.unread else [])
                         + (["a resource that no longer exists has nothing of it left to take "
                             "back: restore the before state (in the journal) of the other "
-                            "changes by hand"] if gone else [])),
+                            "changes by hand"] if check.gone else [])
+                        + (["Secrets Manager changes no secret scheduled for deletion: cancel "
+                            "its deletion (RestoreSecret) and run the same --undo again, or "
+                            "leave it deleted and restore the before state (in the journal) "
+                            "of the other changes by hand"] if check.scheduled else [])),
             path=journal.path)
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
@@ -683,14 +689,30 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     return result
 
 
+@dataclass(frozen=True, kw_only=True)
+class _UndoCheck:
+    """What the undo's re-read before its first change found, one line per change: what
+    differs from the journal's after; the resources that could not be re-read; those that no
+    longer exist; the secrets scheduled for deletion (AWS changes none of them)."""
+
+    mismatched: Sequence[str]
+    unread: Sequence[str]
+    gone: Sequence[str]
+    scheduled: Sequence[str]
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.mismatched or self.unread or self.gone or self.scheduled)
+
+
 def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
-                    ) -> tuple[list[str], list[str], list[str]]:
+                    ) -> _UndoCheck:
     """The newest change per target must still look like its "after" (or be back as it was
-    before): what differs, one line per change; the changes whose resource could not be
-    re-read; and those whose resource no longer exists."""
+    before), and be a resource AWS lets the undo change."""
     mismatched: list[str] = []
     unread: list[str] = []
     gone: list[str] = []
+    scheduled: list[str] = []
     seen: set[str] = set()
     for e in reversible:
         if e.change.target in seen:
@@ -704,6 +726,9 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
             (gone if missing else unread).append(
                 f"{e.change.change_id} ({e.change.resource_arn}): {missing or _err(exc)}")
             continue
+        if current.get("deleted"):  # safe-fixes trial round 11: undone partway, then refused
+            scheduled.append(f"{e.change.change_id} ({e.change.resource_arn})")
+            continue
         if matches(_undo_expected_before(e.change, e.before), current):
             continue  # already back as it was (or the call never landed)
         if not _landed(e, current):
@@ -714,7 +739,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
-    return mismatched, unread, gone
+    return _UndoCheck(mismatched=mismatched, unread=unread, gone=gone, scheduled=scheduled)
 
 
 @contextmanager
@@ -768,6 +793,11 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
                       message=f"cannot re-read: {_err(exc)}")
         _alarm(out, errors, f"FAILED   {label}: cannot re-read: {_err(exc)}")
         return "failed"
+    if current.get("deleted"):  # scheduled for deletion since the preflight: AWS refuses
+        writer.change(change, status="refused", before=current, after=None,
+                      message="scheduled for deletion since the apply")
+        _alarm(out, errors, f"REFUSED  {label}: scheduled for deletion since the apply")
+        return "refused"
     if matches(want, current):
         writer.change(change, status="noop", before=current, after=current,
                       message="already as before the apply")
