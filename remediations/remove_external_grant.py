@@ -38,8 +38,8 @@ from scanner.policy.arn import principal_account
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "remove-external-grant"
-PERMISSIONS = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy",
-               "secretsmanager:DeleteResourcePolicy")
+PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
+               "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy")
 REVERSIBLE = True
 EXPLICIT_ONLY = True
 EVIDENCE_KEYS = ("external_principal", "external_principals", "external_account_id")

@@ -98,11 +98,12 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     plan starts from nor the one it leads to (safe-fixes trial round 9: a Failed replication
     was verified "applied", and the next apply of the plan called it a no-op); the status
     messages of those under ``replication_failed``."""
-    status = _secret_state.replication(clients, change.resource_arn, change.region)
+    status, deleted = _secret_state.replication(clients, change.resource_arn, change.region)
     regions = change.details["regions"]
     state: dict[str, Any] = {
         f"replica:{r}": (REPLICATION_FAILED if status[r]["status"] == REPLICATION_FAILED
                          else True) if r in status else False for r in regions}
+    state["deleted"] = deleted
     failed = {r: status[r]["message"] for r in regions
               if r in status and status[r]["status"] == REPLICATION_FAILED}
     if failed:

@@ -29,8 +29,8 @@ from scanner.policy.arn import parse_arn
 from scanner.policy.exposure import public_statements, statement_indexes
 
 REMEDIATION_ID = "restrict-public-secret-policy"
-PERMISSIONS = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy",
-               "secretsmanager:DeleteResourcePolicy")
+PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
+               "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy")
 REVERSIBLE = True
 EXPLICIT_ONLY = False
 EVIDENCE_KEYS: tuple[str, ...] = ()

@@ -129,6 +129,22 @@ def _new_journal(path: str) -> None:
                          "never overwritten)")
 
 
+def _journal_beside(path: str, what: str) -> None:
+    """Without --journal the journal is written beside ``path`` (the plan, or the journal an
+    undo reads): that folder must take it, checked before anything is read or asked, as a
+    --journal is (_new_journal). Safe-fixes trial round 11: a reviewed plan kept on a read-only
+    file system was applied up to its journal -- the identities checked, every resource
+    re-read, the question answered -- and stopped with "error: .../remediation-journal-....jsonl:
+    Read-only file system", saying neither that nothing was changed nor what to do."""
+    if not Path(path).parent.is_dir():
+        return  # the plan or journal is not there: reading it says so
+    try:
+        output_file(Path(path).parent / "remediation-journal.jsonl", f"the journal beside {what}")
+    except UsageError as exc:
+        raise UsageError(f"{exc}: give --journal FILE in a folder you can write; nothing was "
+                         "changed") from None
+
+
 def _not_an_input(args: argparse.Namespace) -> None:
     """--plan-out and --journal must not be files the command reads (the scan's findings and
     snapshot, --config, --plan, a local --history): the plan replaced findings.json, the
@@ -274,6 +290,8 @@ def _run(args: argparse.Namespace) -> int:
                              "marked for re-read)")
         if args.journal:
             _new_journal(args.journal)
+        else:
+            _journal_beside(args.undo, "the journal undone")
         return _run_undo(args)
     if args.yes and not args.apply:
         raise UsageError("--yes only makes sense with --apply or --undo")
@@ -281,6 +299,8 @@ def _run(args: argparse.Namespace) -> int:
         output_file(args.plan_out, "--plan-out")
     if args.journal:
         _new_journal(args.journal)
+    elif args.apply and args.plan:  # a new plan is saved there first: its own check
+        _journal_beside(args.plan, "the plan")
     _not_an_input(args)
     if not args.plan:
         _check_plan_outputs(Path(args.plan_out) if args.plan_out else

@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from remediations import REMEDIATORS
+from scanner.aws.errors import error_kind
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     Terminated
@@ -130,6 +131,14 @@ UNREAD_NEXT = "the remediation role must be able to read each resource it change
     "out a throttled or failed read, and run the same {run} again"
 
 
+def _gone(exc: Exception) -> str | None:
+    """The re-read's answer when the resource no longer exists (deleted since the scan or the
+    apply: a route table, a secret deleted without recovery, a key past its waiting period):
+    not a read the role lacks, which running the same command again can cure (safe-fixes trial
+    round 11). None for any other failure."""
+    return f"no longer exists ({_err(exc)})" if error_kind(exc) == "not_found" else None
+
+
 def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
     """The plan must be for the estate of the scan at hand (organization and accounts)."""
     if current is None:
@@ -144,16 +153,26 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
                          f"not: {_OTHER_SCAN}", path=path, field="estate.account_ids")
 
 
+#: what to do when the remediation role cannot be assumed (or its identity read) in an account
+#: of the run: safe-fixes trial round 11, the refusal ended with the error alone
+UNASSUMED_NEXT = "nothing was changed. The remediation role must exist in each account the " \
+    "run changes and trust these credentials (`secretgraph iam-policy --for remediation-role` " \
+    "prints its policy): fix that, or wait out a throttled or failed call, and run the same " \
+    "{run} again"
+
+
 def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for: ClientsFactory,
-                        *, region: str, path: str) -> None:
-    """The credentials really act in each account, and in the plan's organization."""
+                        *, region: str, path: str, run: str = "--apply") -> None:
+    """The credentials really act in each account, and in the plan's organization. ``run``:
+    the command to run again once a role that cannot be assumed is fixed."""
     for account in sorted(set(accounts)):
         clients = clients_for(account)
         try:
             actual = clients.client("sts", region).get_caller_identity()["Account"]
         except _AWS_ERRORS as exc:
             raise InputError(f"cannot act in account {account} with the remediation role: "
-                             f"{_err(exc)}", path=path) from None
+                             f"{_err(exc)}; {UNASSUMED_NEXT.format(run=run)}",
+                             path=path) from None
         if str(actual) != account:
             raise InputError(f"the credentials for account {account} act in {actual}: wrong "
                              f"estate; {_OTHER_CREDENTIALS}", path=path,
@@ -204,12 +223,17 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     drifted: list[str] = []
     unread: list[str] = []
     stuck: list[str] = []  # not reversible, and short of the plan: for a person to finish
+    gone = False  # a resource that no longer exists
     for chain in _chains(changes).values():
         change = chain[0]
         try:
             current = _read(change, clients_for)
         except _AWS_ERRORS as exc:
-            unread.append(f"{change.change_id} ({change.resource_arn}): {_err(exc)}")
+            missing = _gone(exc)
+            if missing:
+                gone = True
+            (drifted if missing else unread).append(
+                f"{change.change_id} ({change.resource_arn}): {missing or _err(exc)}")
             continue
         if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
             drifted.append(f"{change.change_id} ({change.resource_arn}): scheduled for "
@@ -240,6 +264,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
             + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint
+            + (". A resource deleted since the scan is not there to change: rescan and plan "
+               "again" if gone else "")
             + (f". To apply: {UNREAD_NEXT.format(run='--apply')}" if unread else ""), path=path)
 
 
@@ -295,24 +321,15 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
         interrupted, flight = _stopping(exc, journal, wrote)
-        if isinstance(exc, JournalError) and wrote:
-            exc.exit_code = 1  # not 2: changes were made
         _stop_said(out, exc, _stopped_note(journal_path, flight, interrupted, undo=False,
                                            left=_left(plan.changes, current, journal),
                                            flags=undo_flags), wrote, errors)
         raise
     finally:
         try:
-            _finish(journal, result, interrupted, wrote, changed)
-        except BaseException as exc:
-            if interrupted is None:
-                # stopped after the last change (while the history was told what changed):
-                # the run's changes are all journaled; say where, as a stop midway does
-                # (new-user trial: Ctrl-C there printed only "interrupted")
-                _alarm(out, errors,
-                       _stopped_note(journal_path, None, _why_stopped(exc), undo=False,
-                                     flags=undo_flags))
-            raise
+            _finish(journal, result, interrupted, wrote, changed, out=out, errors=errors,
+                    note=lambda why: _stopped_note(journal_path, None, why, undo=False,
+                                                   flags=undo_flags))
         finally:
             if lock is not None:
                 lock.close()  # releases the lock
@@ -335,17 +352,28 @@ def _stopping(exc: BaseException, journal: JournalWriter,
 
 
 def _finish(journal: JournalWriter, result: RunResult, interrupted: str | None,
-            wrote: Sequence[PlannedChange], changed: Changed | None) -> None:
+            wrote: Sequence[PlannedChange], changed: Changed | None, *, out: TextIO | None,
+            errors: Errors | None, note: Callable[[str], str]) -> None:
     """The end line (a journal that cannot take it fails the run only if nothing else did),
-    then ``changed`` told of every change written or tried."""
+    then ``changed`` told of every change written or tried. A run that did not stop midway
+    and stops here (Ctrl-C, SIGTERM, the end line not written, while the history is told what
+    changed) has every change journaled: ``note(why)`` says where, as a stop midway does --
+    the apply's and the undo's alike (new-user trial: Ctrl-C there printed only
+    "interrupted"; safe-fixes trial round 11: the undo's still did, and a journal full there
+    exited 2, "nothing changed", after the changes)."""
     try:
-        journal.close(result.counts, interrupted=interrupted)
-    except JournalError:
+        try:
+            journal.close(result.counts, interrupted=interrupted)
+        except JournalError:
+            if interrupted is None:
+                raise
+        finally:
+            if changed is not None and wrote:
+                changed(wrote)
+    except BaseException as exc:
         if interrupted is None:
-            raise
-    finally:
-        if changed is not None and wrote:
-            changed(wrote)
+            _stop_said(out, exc, note(_why_stopped(exc)), wrote, errors)
+        raise
 
 
 def _lock(plan_path: str) -> Any:
@@ -391,6 +419,8 @@ def _stop_said(out: TextIO | None, exc: BaseException, note: str,
     on standard error instead (exit 1 once something was changed, as for a journal that
     cannot be written) -- fault-injection trial: only "cannot write to standard output" was
     said, exit 2, with changes made and the journal unnamed."""
+    if isinstance(exc, JournalError) and wrote:
+        exc.exit_code = 1  # not 2, "nothing changed": changes were made
     if isinstance(exc, StdoutError):
         exc.args = (f"{exc}; {note}",)
         exc.noted = True
@@ -593,19 +623,29 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         else None
     with nothing_changed_yet("re-reading the resources before undoing anything"):
         check_live_identity([e.change.account_id for e in reversible], org_id, clients_for,
-                            region=region, path=journal.path)
-        mismatched, unread = _undo_preflight(reversible, clients_for)
-    if mismatched or unread:
+                            region=region, path=journal.path, run="--undo")
+        check = _undo_preflight(reversible, clients_for)
+    if check.refused:
         # what to do next (safe-fixes trial round 10: the line named the resource and left the
         # operator there; --undo takes the whole journal or nothing)
         raise InputError("refusing to undo, nothing was changed; " + "; ".join(
-            ([f"the journal does not match the resources: {'; '.join(mismatched)}"]
-             if mismatched else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + ". To undo: "
+            ([f"the journal does not match the resources: {'; '.join(check.mismatched)}"]
+             if check.mismatched else [])
+            + ([f"could not re-read: {'; '.join(check.unread)}"] if check.unread else [])
+            + ([f"deleted since the apply: {'; '.join(check.gone)}"] if check.gone else [])
+            + ([f"scheduled for deletion since the apply: {'; '.join(check.scheduled)}"]
+               if check.scheduled else [])) + ". To undo: "
             + "; ".join((["put each resource that changed back as the apply left it (its after "
                           "in the journal) and run the same --undo again, or restore each "
-                          "change's before by hand"] if mismatched else [])
-                        + ([UNREAD_NEXT.format(run="--undo")] if unread else [])),
+                          "change's before by hand"] if check.mismatched else [])
+                        + ([UNREAD_NEXT.format(run="--undo")] if check.unread else [])
+                        + (["a resource that no longer exists has nothing of it left to take "
+                            "back: restore the before state (in the journal) of the other "
+                            "changes by hand"] if check.gone else [])
+                        + (["Secrets Manager changes no secret scheduled for deletion: cancel "
+                            "its deletion (RestoreSecret) and run the same --undo again, or "
+                            "leave it deleted and restore the before state (in the journal) "
+                            "of the other changes by hand"] if check.scheduled else [])),
             path=journal.path)
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
@@ -642,17 +682,37 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                    wrote, errors)
         raise
     finally:
-        _finish(writer, result, interrupted, wrote, changed)
+        _finish(writer, result, interrupted, wrote, changed, out=out, errors=errors,
+                note=lambda why: _stopped_note(undo_journal_path, None, why, undo=True,
+                                               apply_journal=journal.path,
+                                               flags=undo_flags))
     return result
 
 
+@dataclass(frozen=True, kw_only=True)
+class _UndoCheck:
+    """What the undo's re-read before its first change found, one line per change: what
+    differs from the journal's after; the resources that could not be re-read; those that no
+    longer exist; the secrets scheduled for deletion (AWS changes none of them)."""
+
+    mismatched: Sequence[str]
+    unread: Sequence[str]
+    gone: Sequence[str]
+    scheduled: Sequence[str]
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.mismatched or self.unread or self.gone or self.scheduled)
+
+
 def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
-                    ) -> tuple[list[str], list[str]]:
+                    ) -> _UndoCheck:
     """The newest change per target must still look like its "after" (or be back as it was
-    before): what differs, one line per change; and the changes whose resource could not be
-    re-read."""
+    before), and be a resource AWS lets the undo change."""
     mismatched: list[str] = []
     unread: list[str] = []
+    gone: list[str] = []
+    scheduled: list[str] = []
     seen: set[str] = set()
     for e in reversible:
         if e.change.target in seen:
@@ -662,7 +722,12 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
         try:
             current = _read(e.change, clients_for)
         except _AWS_ERRORS as exc:
-            unread.append(f"{e.change.change_id} ({e.change.resource_arn}): {_err(exc)}")
+            missing = _gone(exc)
+            (gone if missing else unread).append(
+                f"{e.change.change_id} ({e.change.resource_arn}): {missing or _err(exc)}")
+            continue
+        if current.get("deleted"):  # safe-fixes trial round 11: undone partway, then refused
+            scheduled.append(f"{e.change.change_id} ({e.change.resource_arn})")
             continue
         if matches(_undo_expected_before(e.change, e.before), current):
             continue  # already back as it was (or the call never landed)
@@ -674,7 +739,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
-    return mismatched, unread
+    return _UndoCheck(mismatched=mismatched, unread=unread, gone=gone, scheduled=scheduled)
 
 
 @contextmanager
@@ -728,6 +793,11 @@ def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWrite
                       message=f"cannot re-read: {_err(exc)}")
         _alarm(out, errors, f"FAILED   {label}: cannot re-read: {_err(exc)}")
         return "failed"
+    if current.get("deleted"):  # scheduled for deletion since the preflight: AWS refuses
+        writer.change(change, status="refused", before=current, after=None,
+                      message="scheduled for deletion since the apply")
+        _alarm(out, errors, f"REFUSED  {label}: scheduled for deletion since the apply")
+        return "refused"
     if matches(want, current):
         writer.change(change, status="noop", before=current, after=current,
                       message="already as before the apply")
