@@ -888,17 +888,13 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- one line, the previous set stays
+            from scanner.output_set import refused_write
+
             complete = bool(document.get("scan", {}).get("complete"))
-            previous_set = f"the previous outputs in {options.out_dir or 'secretgraph-out'} " \
-                "are unchanged"
-            if isinstance(exc, OSError):
-                # the system refused a write (a full disk): where -- the file when the error
-                # names it, else the staging folder the writers write into (fault trial round
-                # 6: "(OSError: [Errno 28] No space left on device)" named neither)
-                where = f"a report, {exc.filename}" if exc.filename else \
-                    f"the reports into {staging} (the staging folder beside --out)"
-                raise OutputError(f"could not write {where}: "
-                                  f"{exc.strerror or exc}; {previous_set}",
+            out_dir = options.out_dir or "secretgraph-out"
+            previous_set = f"the previous outputs in {out_dir} are unchanged"
+            if isinstance(exc, OSError):  # the system refused a write (a full disk)
+                raise OutputError(refused_write(exc, staging, out_dir),
                                   exit_code=2 if complete else 3) from exc
             raise OutputError(
                 f"could not write the reports ({type(exc).__name__}: {exc}); {previous_set}",
