@@ -513,7 +513,12 @@ class _Held:
                 self._path.unlink()
         except OSError:
             pass  # left: the next holder uses it
-        self._fh.close()
+        # the holder's pid line may still be in the file's buffer, its flush refused (a full
+        # disk): close() lets the descriptor, and so the lock, go all the same, and the line
+        # is a courtesy -- a command that had read the folder ended "internal error: OSError:
+        # [Errno 28] No space left on device" here (fault-injection trial round 18)
+        with contextlib.suppress(OSError):
+            self._fh.close()
 
 
 def _same_file(fh: IO[str], path: Path) -> bool:
