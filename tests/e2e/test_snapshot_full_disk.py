@@ -57,3 +57,33 @@ def test_a_scan_whose_snapshot_fills_the_disk_is_one_line_and_out_as_it_was(
     assert "No space left on device" in line
     assert (out / "findings.json").read_text(encoding="utf-8") == "last night's\n"
     assert [p.name for p in disk_folder.iterdir()] == ["nightly"]  # no staging folder left
+
+
+def test_scan_snapshot_whose_copy_fills_the_disk_names_the_disk_not_the_snapshot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan --snapshot FILE` copies the file into the staging folder beside --out first. On a
+    full disk there the scan said "FILE: cannot read the snapshot (No space left on device)",
+    sending the reader to a snapshot file that was fine (a 300 KB tmpfs, round 18)."""
+    import shutil
+
+    from scanner.snapshot_io import write_snapshot
+
+    given = write_snapshot(tmp_path / "tonight.json.gz", snapshot(
+        "s1", "2026-12-01T01:00:00Z", [secret(f"app/{i}") for i in range(50)]))
+    disk_folder = tmp_path / "disk"
+    out = disk_folder / "nightly"
+    out.mkdir(parents=True)
+    (out / "findings.json").write_text("last night's\n", encoding="utf-8")
+    monkeypatch.setattr(shutil, "_USE_CP_SENDFILE", False)  # the copy's writes go through open
+    NearlyFullDisk(disk_folder, free=1000).install(monkeypatch)
+    capsys.readouterr()
+
+    assert main(["scan", "--snapshot", str(given), "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "cannot read" not in err
+    [line] = err.strip().splitlines()
+    assert line.startswith("secretgraph scan: error: could not write ")
+    assert "the staging folder beside --out" in line and "No space left on device" in line
+    assert f"the previous outputs in {out} are unchanged" in line
+    assert (out / "findings.json").read_text(encoding="utf-8") == "last night's\n"
