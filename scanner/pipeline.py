@@ -20,6 +20,7 @@ scanned or stored.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import datetime as dt
 import os
 import sys
@@ -779,6 +780,11 @@ def _load_document(store: Any, scan_id: str, like: Any = None) -> Mapping[str, A
     return load(scan_id) if like is None else load(scan_id, like=like)  # type: ignore[no-any-return]
 
 
+#: errors of a write the disk refused, whichever file the system names with them (shutil's
+#: copy names the source of a copy that failed writing its destination)
+_DISK_REFUSED = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
 def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
                progress: Any, snapshot_source: Callable[[Path], Path] | None = None,
                *, carry: "PolicyCarry | None" = None,
@@ -804,6 +810,15 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             try:
                 shutil.copyfile(options.snapshot_in, snapshot_path)
             except OSError as exc:
+                if exc.errno in _DISK_REFUSED or exc.filename == str(snapshot_path):
+                    # the copy's side: the staging folder beside --out (a full disk there
+                    # was "FILE: cannot read the snapshot (No space left on device)", naming
+                    # a snapshot that was fine -- fault-injection trial round 18)
+                    raise OutputError(
+                        f"could not write {snapshot_path} (the snapshot's copy, in the "
+                        f"staging folder beside --out): {exc.strerror or exc}; the previous "
+                        f"outputs in {options.out_dir or 'secretgraph-out'} are "
+                        "unchanged") from None
                 raise InputError(f"cannot read the snapshot ({exc.strerror or exc})",
                                  path=str(options.snapshot_in)) from None
         elif snapshot_source is not None:
@@ -888,17 +903,13 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
         except SecretgraphError:
             raise
         except Exception as exc:  # noqa: BLE001 -- one line, the previous set stays
+            from scanner.output_set import refused_write
+
             complete = bool(document.get("scan", {}).get("complete"))
-            previous_set = f"the previous outputs in {options.out_dir or 'secretgraph-out'} " \
-                "are unchanged"
-            if isinstance(exc, OSError):
-                # the system refused a write (a full disk): where -- the file when the error
-                # names it, else the staging folder the writers write into (fault trial round
-                # 6: "(OSError: [Errno 28] No space left on device)" named neither)
-                where = f"a report, {exc.filename}" if exc.filename else \
-                    f"the reports into {staging} (the staging folder beside --out)"
-                raise OutputError(f"could not write {where}: "
-                                  f"{exc.strerror or exc}; {previous_set}",
+            out_dir = options.out_dir or "secretgraph-out"
+            previous_set = f"the previous outputs in {out_dir} are unchanged"
+            if isinstance(exc, OSError):  # the system refused a write (a full disk)
+                raise OutputError(refused_write(exc, staging, out_dir),
                                   exit_code=2 if complete else 3) from exc
             raise OutputError(
                 f"could not write the reports ({type(exc).__name__}: {exc}); {previous_set}",

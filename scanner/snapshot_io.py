@@ -13,6 +13,7 @@ organisation in memory; ``write_snapshot`` uses the same writer.
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import dataclasses
 import functools
 import gzip
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Mapping, Union
 
 from scanner import model
-from scanner.errors import InputError
+from scanner.errors import InputError, OutputError
 from scanner.model import SCHEMA_VERSION, Snapshot, from_jsonable, to_jsonable
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "snapshot.schema.json"
@@ -164,17 +165,34 @@ class SnapshotWriter:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.name}.partial")
-        self._fh: IO[str] | None = _open_write(self._tmp,
-                                                compress=self.path.name.endswith(".gz"))
-        self._fh.write(f'{{"schema_version":{SCHEMA_VERSION},"accounts":[')
+        self._fh: IO[str] | None = None
         self._count = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = _open_write(self._tmp, compress=self.path.name.endswith(".gz"))
+            self._fh.write(f'{{"schema_version":{SCHEMA_VERSION},"accounts":[')
+        except OSError as exc:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: OSError) -> OutputError:
+        """A write the system refused (a full disk): the partial file removed, and one line
+        naming the snapshot -- "internal error: OSError: [Errno 28] No space left on device"
+        after every account was read, naming no file (fault-injection trial round 18: gzip's
+        close flushed the last block onto a full disk)."""
+        with contextlib.suppress(OSError):
+            self.abort()
+        self._fh = None
+        return OutputError(f"cannot write the snapshot {self.path}: {exc.strerror or exc}; "
+                           "nothing was written")
 
     def write_account(self, account: model.AccountSnapshot | Mapping[str, Any]) -> None:
         assert self._fh is not None, "snapshot already finished"
         data = account if isinstance(account, Mapping) else to_jsonable(account)
-        self._fh.write(("," if self._count else "") + "\n" + _dumps(data))
+        try:
+            self._fh.write(("," if self._count else "") + "\n" + _dumps(data))
+        except OSError as exc:
+            raise self._refused(exc) from None
         self._count += 1
 
     def finish(self, *, meta: model.ScanMeta, organization: model.Organization | None,
@@ -184,24 +202,29 @@ class SnapshotWriter:
         the snapshot of an --org scan is the same as before the field."""
         assert self._fh is not None, "snapshot already finished"
         fh = self._fh
-        fh.write('\n],"coverage":[')
-        for i, entry in enumerate(coverage):
-            data = entry if isinstance(entry, Mapping) else to_jsonable(entry)
-            fh.write(("," if i else "") + "\n" + _dumps(data))
-        fh.write('\n],"organization":' + _dumps(to_jsonable(organization)))
-        if org_membership is not None:
-            fh.write(',"org_membership":' + _dumps(to_jsonable(org_membership)))
-        fh.write(',"meta":' + _dumps(to_jsonable(meta)) + "}\n")
-        fh.close()
-        self._fh = None
-        os.replace(self._tmp, self.path)
+        try:
+            fh.write('\n],"coverage":[')
+            for i, entry in enumerate(coverage):
+                data = entry if isinstance(entry, Mapping) else to_jsonable(entry)
+                fh.write(("," if i else "") + "\n" + _dumps(data))
+            fh.write('\n],"organization":' + _dumps(to_jsonable(organization)))
+            if org_membership is not None:
+                fh.write(',"org_membership":' + _dumps(to_jsonable(org_membership)))
+            fh.write(',"meta":' + _dumps(to_jsonable(meta)) + "}\n")
+            fh.close()
+            self._fh = None
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            raise self._refused(exc) from None
         return self.path
 
     def abort(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-        self._tmp.unlink(missing_ok=True)
+        fh, self._fh = self._fh, None
+        try:
+            if fh is not None:
+                fh.close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> "SnapshotWriter":
         return self

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from scanner.deploy.templates import render_templates
+from scanner.commands._outputs import replace_together
+from scanner.deploy.templates import template_files
 from scanner.errors import UsageError
 
 HELP = ("write the CloudFormation templates for the scheduled deployment (central, "
@@ -39,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
         # named, as --plan-out names it (new-user trial 20: "error: /proc/x: No such file")
         raise UsageError(f"--out {args.out}: cannot create {exc.filename or args.out} "
                          f"({exc.strerror or exc})") from None
-    for path in render_templates(args.out):
+    # the templates belong together (the central stack and the member role it assumes):
+    # replaced all or none -- written in place, a full disk left the one being written empty
+    # and the ones before it of tonight's version (fault-injection trial round 18)
+    files = [(Path(args.out) / name, text) for name, text in template_files()]
+    replace_together(files, "--out", Path(args.out),
+                     kept=f"the templates in {args.out} are as they were")
+    for path, _ in files:
         print(path)
     return 0

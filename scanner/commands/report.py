@@ -255,13 +255,16 @@ def run(args: argparse.Namespace) -> int:
         write_table(rendered.document, sys.stdout)
         return 0
     from scanner.errors import Interrupted
-    from scanner.output_set import OutputSet
+    from scanner.output_set import OutputSet, refused_write
 
     with OutputSet(out_dir) as outputs:
         try:
             if "asff" in formats:
                 outputs.carry_over("findings.asff.json")
-            write_reports(rendered, outputs.staging, formats, drift=drift)
+            try:
+                write_reports(rendered, outputs.staging, formats, drift=drift)
+            except OSError as exc:  # a full disk: the set in --out stays as it was
+                raise OutputError(refused_write(exc, outputs.staging, out_dir)) from None
             written = outputs.commit(remove_stale=False, still_current=(
                 _same_scan(out_dir, scan_id_of(rendered.document)) if _same_folder(
                     in_dir, out_dir) else None))

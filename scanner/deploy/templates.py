@@ -421,15 +421,22 @@ def to_yaml(template: dict[str, Any]) -> str:
                      width=100)
 
 
+def template_files() -> list[tuple[str, str]]:
+    """Each template's file name and YAML text (pure: ``deploy-templates`` writes them as one
+    set, scanner.commands.deploy_templates)."""
+    return [(name, to_yaml(template)) for name, template in (
+        (CENTRAL_FILE, central_template()), (MEMBER_FILE, member_template()),
+        (ORG_SCALE_FILE, org_scale_template()))]
+
+
 def render_templates(out_dir: str | Path) -> list[Path]:
-    """Write both templates into out_dir (created if needed); returns their paths."""
+    """Write the templates into out_dir (created if needed); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, template in ((CENTRAL_FILE, central_template()), (MEMBER_FILE, member_template()),
-                           (ORG_SCALE_FILE, org_scale_template())):
+    for name, text in template_files():
         path = out / name
-        path.write_text(to_yaml(template), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 

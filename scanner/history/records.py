@@ -55,17 +55,52 @@ class ScanRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "ScanRecord":
+        """The record a history stored (an S3 index entry, a SQLite row's columns);
+        ValueError naming the scan and the field when one is not what this class holds: a
+        damaged entry ("counts": "x", a count "many", "regions": [null]) was an
+        AttributeError or TypeError, an internal error of every command reading the history
+        (fault-injection trial round 18)."""
+        scan_id = data["scan_id"]
+        if not isinstance(scan_id, str):
+            raise ValueError(f"a scan id {_shown(scan_id)} that is not text")
         return cls(
-            scan_id=str(data["scan_id"]),
+            scan_id=scan_id,
             started_at=str(data["started_at"]),
             finished_at=data.get("finished_at"),
             complete=bool(data["complete"]),
             recorded_at=str(data.get("recorded_at") or data["started_at"]),
             tool_version=str(data.get("tool_version") or "0.0.0"),
-            accounts=tuple(data.get("accounts") or ()),
-            regions=tuple(data.get("regions") or ()),
-            counts={str(k): int(v) for k, v in (data.get("counts") or {}).items()},
+            accounts=_texts(scan_id, "accounts", data.get("accounts")),
+            regions=_texts(scan_id, "regions", data.get("regions")),
+            counts=_counts(scan_id, data.get("counts")),
         )
+
+
+def _shown(value: Any) -> str:
+    """A stored value as an error line quotes it (at most 60 characters)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _texts(scan_id: str, name: str, value: Any) -> tuple[str, ...]:
+    """A record's list of account ids or Regions (missing or null: none recorded)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"scan {scan_id!r}: its {name} {_shown(value)} is not a list of "
+                         "text")
+    return tuple(value)
+
+
+def _counts(scan_id: str, value: Any) -> dict[str, int]:
+    """A record's finding counts (missing or null: none recorded)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
+        raise ValueError(f"scan {scan_id!r}: its counts {_shown(value)} are not a map of "
+                         "whole numbers")
+    return {str(k): v for k, v in value.items()}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

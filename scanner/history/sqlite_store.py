@@ -488,7 +488,7 @@ class SqliteHistoryStore:
             ).fetchall()
         finally:
             conn.close()
-        return [_row_record(row) for row in rows]
+        return [_row_record(row, self.path) for row in rows]
 
     def load_snapshot(self, scan_id: str) -> Snapshot:
         conn = self._connect_read()
@@ -586,7 +586,7 @@ class SqliteHistoryStore:
         if access is not None and not isinstance(access, Mapping):
             raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} (not an "
                                          "access report)")
-        return StoredScan(record=_row_record(row[:9]), snapshot=snapshot, document=document,
+        return StoredScan(record=_row_record(row[:9], self.path), snapshot=snapshot, document=document,
                           access=access)
 
     def missing_payloads(self) -> dict[str, str]:
@@ -776,7 +776,7 @@ class SqliteHistoryStore:
             rows = conn.execute(
                 "SELECT scan_id, started_at, finished_at, complete, recorded_at, tool_version,"
                 " accounts, regions, counts FROM scans ORDER BY started_at, seq").fetchall()
-            records = [_row_record(row) for row in rows]
+            records = [_row_record(row, self.path) for row in rows]
             keep = needed(records)
             wanted = set(remove)
             doomed = tuple(r.scan_id for r in records
@@ -873,14 +873,30 @@ def _stopped(held: deferred_interrupt, message: str, *, recorded: bool = False
     return InterruptedAfterWrite(message) if recorded else Interrupted(message)
 
 
-def _row_record(row: Any) -> ScanRecord:
+def _row_record(row: Any, path: Path) -> ScanRecord:
+    """A row of the scans table as its record. A row whose accounts, regions or counts are not
+    the JSON this version writes there (a bit flip, a hand edit) is an InputError naming the
+    file and the scan, with how to remove the row (fault-injection trial round 18: "internal
+    error: JSONDecodeError" from history list, diff and every nightly scan)."""
     scan_id, started, finished, complete, recorded, version, accounts, regions, counts = row
-    return ScanRecord(
-        scan_id=scan_id, started_at=started, finished_at=finished, complete=bool(complete),
-        recorded_at=recorded, tool_version=version, accounts=tuple(json.loads(accounts)),
-        regions=tuple(json.loads(regions)),
-        counts={str(k): int(v) for k, v in json.loads(counts).items()},
-    )
+    fields: dict[str, Any] = {"scan_id": scan_id, "started_at": started,
+                              "finished_at": finished, "complete": complete,
+                              "recorded_at": recorded, "tool_version": version}
+    try:
+        for name, text in (("accounts", accounts), ("regions", regions), ("counts", counts)):
+            try:
+                fields[name] = json.loads(text)
+            except (TypeError, ValueError):
+                fields[name] = None
+            if fields[name] is None:  # the columns are NOT NULL: this version writes JSON
+                raise ValueError(f"scan {scan_id!r}: its {name} column {text!r:.60} is not "
+                                 "the JSON written there")
+        return ScanRecord.from_json(fields)
+    except ValueError as exc:
+        raise InputError(
+            f"damaged history file: {exc}; nothing was changed (to remove that scan, with no "
+            f"scan running: sqlite3 {path} \"DELETE FROM scans WHERE scan_id = '{scan_id}'\"; "
+            "docs/history.md, 'A damaged scan')", path=str(path)) from None
 
 
 def _temp_dir() -> str:
