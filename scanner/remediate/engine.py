@@ -607,6 +607,14 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                           "change's before by hand"] if mismatched else [])
                         + ([UNREAD_NEXT.format(run="--undo")] if unread else [])),
             path=journal.path)
+    if confirm is not None:
+        # what is asked about, as an apply shows its plan before it asks: the question alone
+        # named no change (new-user trial round 28)
+        _say(out, f"to undo ({len(reversible)}, newest first: each put back as it was before "
+                  "the apply):")
+        for e in reversible:
+            _say(out, f"  {e.change.change_id} {e.change.remediation_id} "
+                      f"{e.change.resource_arn}: {e.change.summary}")
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
         _say(out, "not undone: not confirmed")
