@@ -107,3 +107,25 @@ def test_with_its_drift_given_or_elsewhere_the_report_is_re_rendered(
     assert main(["report", "--in", str(second_night), "--out", str(tmp_path / "copy"),
                  "-q"]) == 0
     assert main(["report", "--in", str(second_night), "--format", "csv", "-q"]) == 0
+
+
+def test_baseline_check_says_why_a_reader_is_unknown(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`baseline check` printed 'UNKNOWN  <secret>  arn:aws:iam::999999999999:root' and no
+    more: that the partner account's IAM was not read (so whether it reads is undecided) was
+    in --format json only. The line under it says so."""
+    from helpers.access_estate import estate, secret_policy_for
+    from scanner.snapshot_io import write_snapshot
+
+    snap = write_snapshot(tmp_path / "s.json.gz", estate(
+        secret_policy=secret_policy_for("arn:aws:iam::999999999999:root")))
+    baseline = tmp_path / "b.yaml"
+    baseline.write_text("version: 1\nsecrets: []\n", encoding="utf-8")
+
+    assert main(["baseline", "check", "--baseline", str(baseline), "--snapshot",
+                 str(snap)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("UNKNOWN")
+                 and line.endswith("arn:aws:iam::999999999999:root"))
+    assert lines[first + 1].startswith(" " * 9)
+    assert "may be able to read this secret (" in lines[first + 1]
