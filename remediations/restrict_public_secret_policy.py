@@ -24,9 +24,10 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
 from scanner.findings import Finding
-from scanner.model import Snapshot
+from scanner.model import IN_ORGANIZATION, NOT_IN_ORGANIZATION, Snapshot
 from scanner.policy.arn import parse_arn
 from scanner.policy.exposure import public_statements, statement_indexes
+from scanner.policy.trust_zone import membership_of
 
 REMEDIATION_ID = "restrict-public-secret-policy"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
@@ -36,15 +37,37 @@ EXPLICIT_ONLY = False
 EVIDENCE_KEYS: tuple[str, ...] = ()
 
 
-def org_id_for(snapshot: Snapshot, ctx: PlanContext) -> str:
+def org_id_for(snapshot: Snapshot, ctx: PlanContext, account_id: str | None = None) -> str:
+    """The organization a public statement of a secret in ``account_id`` is limited to: the
+    scanned one, else what DescribeOrganization answered for that account in a scan without
+    --org (trust_zone.membership_of), else the config's ``remediation.org_id``."""
     scanned = (snapshot.organization.org_id if snapshot.organization else None) \
         or snapshot.meta.org_id
     configured = ctx.config.org_id
+    membership = None if scanned else membership_of(snapshot, account_id)
+    if membership is not None and membership.status == NOT_IN_ORGANIZATION:
+        # "scan with --org" is refused by an account in no organization: the advice led to
+        # an error (new-user trial round 28)
+        admits = (f"; remediation.org_id {configured} in --config would admit the principals "
+                  f"of another organization" if configured else "")
+        raise PlanRefused(f"account {account_id} is in no AWS Organization (DescribeOrganization)"
+                          f": there is no organization to limit the statement to{admits}; "
+                          f'replace "*" with the accounts or roles meant to read, by hand')
+    if membership is not None and membership.status == IN_ORGANIZATION and membership.org_id:
+        if configured is None:
+            # a member account cannot scan with --org; its organization is known
+            raise PlanRefused(f"account {account_id} is in organization {membership.org_id}, "
+                              f"which a scan without --org does not read: to limit the "
+                              f"statement to it, set remediation.org_id: {membership.org_id} "
+                              f"in --config")
+        scanned = membership.org_id
+    whose = (f"organization of account {account_id}" if membership is not None
+             else "scanned organization")
     if configured and scanned and configured != scanned:
         # another organization's principals would be granted: the example of
         # docs/configuration.md pasted as it is (new-user trial round 23)
-        raise PlanRefused(f"remediation.org_id {configured} in --config is not the scanned "
-                          f"organization {scanned}: the statement would admit the principals "
+        raise PlanRefused(f"remediation.org_id {configured} in --config is not the {whose} "
+                          f"{scanned}: the statement would admit the principals "
                           f"of {configured}; set it to {scanned} or leave it out")
     org_id = configured or scanned
     if not org_id:
@@ -165,7 +188,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         parsed(before_text, f"resource policy of {secret.arn}")))
     if not public:
         return []
-    org_id = org_id_for(snapshot, ctx)
+    org_id = org_id_for(snapshot, ctx, secret.account_id)
     replacements: dict[int, Mapping[str, Any] | None] = {}
     appended: list[Mapping[str, Any]] = []
     taken = {str(st.get("Sid")) for st in before["Statement"] if isinstance(st, Mapping)}

@@ -47,6 +47,26 @@ _JSON_ESCAPES = {
 }
 
 
+#: how report.html opens its drift section (templates/report.html.j2): no value can write it,
+#: every value is escaped
+DRIFT_SECTION = '<section id="drift"'
+
+
+def has_drift_section(path: Path) -> bool:
+    """Whether the report.html at ``path`` shows a drift (False when it cannot be read): the
+    drift came from the scan's history, which ``secretgraph report`` does not have."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            tail = ""
+            for chunk in iter(lambda: fh.read(1 << 20), ""):
+                if DRIFT_SECTION in tail + chunk:
+                    return True
+                tail = chunk[-len(DRIFT_SECTION):]
+    except OSError:
+        return False
+    return False
+
+
 def json_for_script(value: Any) -> Markup:
     """JSON that is safe inside a ``<script type="application/json">`` element, its strings
     without control or bidi characters (U+FFFD, as the rest of the page shows them: the

@@ -22,6 +22,7 @@ from reports._common import (
     status_totals,
     truncate,
 )
+from scanner.access.verdicts import reach_counts
 
 DRIFT_MAX_ROWS = 500
 DRIFT_MAX_COLS = 8
@@ -564,10 +565,9 @@ def build_reach(access: Any) -> list[dict[str, str]]:
     rank = {"public": 0, "organization": 1, "own-account": 2, "account": 3}
     for sa in (getattr(access, "secrets", None) or {}).values():
         for r in sa.reader_classes:
-            counts = "" if r.principals is None else (
-                f"{r.principals} read, {r.conditional_principals} conditionally, in "
-                f"{r.accounts} account(s)" + (f"; IAM not read in {len(r.unassessed_accounts)}"
-                                              if r.unassessed_accounts else ""))
+            counts = "" if r.principals is None else reach_counts(
+                r.principals, r.conditional_principals or 0, r.accounts or 0,
+                len(r.unassessed_accounts))
             rows.append(((rank.get(r.scope, 4), sa.secret_arn), {
                 "secret": str(sa.name or sa.secret_arn), "arn": sa.secret_arn,
                 "label": r.label, "decision": r.decision, "counts": counts}))

@@ -226,6 +226,20 @@ class Reach:
         return f"principals of account {rest}"
 
 
+def reach_counts(principals: int, conditional_principals: int, accounts: int,
+                 unassessed_accounts: int = 0) -> str:
+    """How many principals of a class of readers (``Reach``) read, in one wording for
+    `secretgraph access`, report.html's reach table and the drift, terminal and HTML (each
+    had its own: "0 read, ...; IAM not read in 1" beside "..., 1 account(s) not assessed" --
+    new-user trial round 28): "N principal(s) of the snapshot read, N conditionally, in N
+    account(s)", and "; IAM not read in N account(s)" for the accounts whose members are
+    unknown (``Reach.unassessed_accounts``)."""
+    words = (f"{principals} principal(s) of the snapshot read, {conditional_principals} "
+             f"conditionally, in {accounts} account(s)")
+    if unassessed_accounts:
+        words += f"; IAM not read in {unassessed_accounts} account(s)"
+    return words
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Breadth:
     principals: int = 0

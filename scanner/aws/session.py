@@ -133,11 +133,22 @@ def base_session(profile: str | None = None) -> boto3.Session:
         problem = credentials_problem(exc, profile=profile or _profile_name())
         raise CredentialsError(problem or f"could not load AWS credentials: {exc}") from None
     if credentials is None:
-        where = f"profile {profile!r}" if profile else "the standard credential chain"
-        raise CredentialsError(
-            f"no AWS credentials found in {where} (environment, ~/.aws files, SSO, instance role)"
-        )
+        raise CredentialsError(no_credentials(profile))
     return session
+
+
+def no_credentials(profile: str | None) -> str:
+    """The one line for credentials that are not there, with how to give them: it named
+    where they were looked for and nothing more (new-user trial round 28)."""
+    if profile:
+        return (f"no AWS credentials found in profile {profile!r}: set them with "
+                f"`aws configure --profile {profile}`, or for IAM Identity Center "
+                f"`aws configure sso --profile {profile}` then "
+                f"`aws sso login --profile {profile}`")
+    return ("no AWS credentials found in the standard credential chain (environment, ~/.aws "
+            "files, SSO, instance role): give --profile NAME (IAM Identity Center: first "
+            "`aws sso login --profile NAME`), or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY; `secretgraph demo` needs none")
 
 
 def _profile_name() -> str | None:
@@ -504,7 +515,7 @@ class AwsSessions:
         self._loader = self._botocore.get_component("data_loader")
         credentials = base.get_credentials()
         if credentials is None:
-            raise CredentialsError("no AWS credentials found in the standard credential chain")
+            raise CredentialsError(no_credentials(None))
         self._base_credentials: Credentials = credentials
         self._register_secrets(credentials)
         self._lock = threading.Lock()

@@ -22,6 +22,7 @@ from tabulate import tabulate
 from scanner.output_set import SNAPSHOT_NAMES
 from scanner.commands._outputs import terminal_width
 from scanner.errors import UsageError
+from scanner.access.verdicts import reach_counts
 from scanner.graph.schema import PUBLIC_PRINCIPAL, SCHEDULED_DELETION
 from reports._common import short_resource
 from scanner.policy.arn import arn_account
@@ -697,14 +698,10 @@ _UNINTENDED = {"outside-organization": "outside the trust zone"}
 
 def _reach_line(r: Any) -> str:
     """One class of readers a "*" or account-wide grant reaches, with its counts."""
-    if r.principals is None:
-        counts = ""
-    else:
-        counts = (f": {r.principals} principal(s) read, {r.conditional_principals} "
-                  f"conditionally, in {r.accounts} account(s)")
+    counts = "" if r.principals is None else ": " + reach_counts(
+        r.principals, r.conditional_principals or 0, r.accounts or 0,
+        len(r.unassessed_accounts))
     extra = ""
-    if r.unassessed_accounts:
-        extra += f"; IAM not read in {len(r.unassessed_accounts)} account(s)"
     if r.blocked_by:
         extra += f"; blocked by {', '.join(r.blocked_by)}"
     if getattr(r, "missing", ()):

@@ -17,6 +17,7 @@ from typing import Any
 from scanner.commands._outputs import output_file, write_output
 from scanner.commands.history import add_history_argument
 from scanner.errors import InputError, UsageError
+from scanner.findings import Status
 from scanner.history.baseline import baseline_findings, init_baseline, load_baseline
 from scanner.model import Snapshot
 from scanner.textfit import fit_line, stream_columns
@@ -148,6 +149,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             for f in findings:
                 print(f"{f.status.value:<8} {f.resource.arn}  {f.principal}")
+                if f.status is Status.UNKNOWN:
+                    # why it is undecided (the IAM of an account not read, a gate that could
+                    # not be assessed) was in --format json only (new-user trial round 28)
+                    print(f"{'':<8} {f.message}")
             _say(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
         return 1 if findings else 0
     out = Path(args.output_file)

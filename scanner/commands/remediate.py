@@ -209,8 +209,11 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
     if args.yes:
         return None
     if not sys.stdin.isatty():
+        # an undo shows no plan: what it reverts is the journal's changes
+        what = ("review the changes the journal records (undone newest first)" if args.undo
+                else "review the plan")
         raise UsageError("refusing to change anything without confirmation: stdin is not a "
-                         "terminal; review the plan and add --yes")
+                         f"terminal; {what} and add --yes")
 
     from scanner.commands._outputs import ask_yes
 

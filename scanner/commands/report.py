@@ -221,6 +221,20 @@ def _check_out(out: Path | None, in_dir: Path) -> None:
                          "--out DIR") from None
 
 
+
+def _keep_drift(out_dir: Path) -> None:
+    """A report.html with a drift section is not replaced by one without: the drift came from
+    the scan's --history, which `report` does not read, and `report --in DIR` (written into
+    DIR) dropped the section of the scan's own report silently (new-user trial round 28)."""
+    from reports.html import has_drift_section
+
+    target = out_dir / "report.html"
+    if has_drift_section(target):
+        raise UsageError(f"{target} has the drift since the previous scan (from the scan's "
+                         "--history), which re-rendering without it would drop: give --drift "
+                         "FILE (`secretgraph diff --history H --format json --output-file "
+                         "FILE` writes it), or --out DIR to render the report elsewhere")
+
 def read_drift(path: Path) -> Mapping[str, Any]:
     from reports.json_out import read_json_object
 
@@ -238,6 +252,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--drift is shown in the html report only; add html to --format")
     if args.out or (formats != ["table"] and in_dir.is_dir()):
         _check_out(Path(args.out) if args.out else None, in_dir)
+    if drift is None and "html" in formats:
+        _keep_drift(Path(args.out) if args.out else in_dir)
     # the snapshot only for what shows it: the HTML report (readers, network) and ASFF
     # (resources from the graph); the table, CSV, JUnit, OCSF and JSON Lines read the findings
     rendered = load_rendered(in_dir, use_snapshot=not args.no_snapshot and bool(

@@ -201,7 +201,8 @@ def _show(args: argparse.Namespace) -> int:
         out.append("Parameters (config rules.<id>.parameters):")
         for name, spec in rule.parameters.items():
             out.extend("  " + line for line in wrap_to_width(
-                f"{name} = {json.dumps(spec.default)}: {' '.join(spec.description.split())}",
+                f"{name} = {json.dumps(spec.default)} ({spec.accepts}): "
+                f"{' '.join(spec.description.split())}",
                 width - 2))
     para("What to do", rule.remediation.get("description", ""))
     how = (f"remediation {fix_id}: automated (`secretgraph remediate --in DIR` plans it, "

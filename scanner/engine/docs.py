@@ -83,8 +83,8 @@ def render(ruleset: Ruleset) -> str:
         if r.parameters:
             out += ["| parameter | type | default | description |", "| --- | --- | --- | --- |"]
             for p in r.parameters.values():
-                kind = f"{p.type} of {p.items}" if p.items else p.type
-                out.append(f"| `{p.name}` | {kind} | `{p.default!r}` | {_cell(p.description)} |")
+                out.append(f"| `{p.name}` | {p.accepts} | `{p.default!r}` | "
+                           f"{_cell(p.description)} |")
             out.append("")
         logic = {"applies_when": r.applies_when} if r.applies_when else {}
         logic["fail_when"] = r.fail_when

@@ -103,6 +103,22 @@ class ParamSpec:
     #: plain value (text, number, boolean)
     items: str | None = None
 
+    @property
+    def accepts(self) -> str:
+        """What the parameter takes, in words -- "number, 0 to 1", "integer, at least 1",
+        "list of account_id" -- for `rules show` and docs/rules.md, where only the type was
+        said and a value out of range was first heard of as "must be <= 1" (new-user trial
+        round 28)."""
+        kind = f"{self.type} of {self.items}" if self.items else self.type
+        lo, hi = self.minimum, self.maximum
+        if lo is not None and hi is not None:
+            return f"{kind}, {lo:g} to {hi:g}"
+        if lo is not None:
+            return f"{kind}, at least {lo:g}"
+        if hi is not None:
+            return f"{kind}, at most {hi:g}"
+        return kind
+
 
 #: the item kinds a list parameter may declare (``items:``), each checked item by item (bad-input
 #: trial round 1: ``allowed_accounts: [999999999999]`` silently allowed nothing)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from scanner.access.verdicts import reach_counts
 from scanner.history.policy_diff import StatementChange
 from scanner.textfit import LINE_SEPARATORS, fit_line, invisible_pattern
 
@@ -437,11 +438,11 @@ def _counts(r: ReaderChange) -> str:
     if r.detail.get("subject") != r.principal or r.detail.get("principals") is None:
         return ""
     d = r.detail
-    extra = f", {len(d['unassessed_accounts'])} account(s) not assessed" \
-        if d.get("unassessed_accounts") else ""
-    return (f": {d.get('principals', 0)} principal(s) of the snapshot read, "
-            f"{d.get('conditional_principals', 0)} conditionally, in {d.get('accounts', 0)} "
-            f"account(s){extra}")
+    unassessed = d.get("unassessed_accounts")
+    return ": " + reach_counts(int(d.get("principals") or 0),
+                               int(d.get("conditional_principals") or 0),
+                               int(d.get("accounts") or 0),
+                               len(unassessed) if isinstance(unassessed, list) else 0)
 
 
 def reader_change_words(r: ReaderChange, gained: bool) -> str:

@@ -170,6 +170,17 @@ def trust_zone(snapshot: Snapshot, trusted_accounts: Iterable[str] = ()) -> Trus
 
 
 
+def membership_of(snapshot: Snapshot, account_id: str | None) -> OrgMembership | None:
+    """What DescribeOrganization answered for ``account_id`` (``Snapshot.org_membership``):
+    only when the organization was not read (a scan without --org) and the account is the
+    scan's home account, the one the call was made in -- it says nothing of the other
+    scanned accounts (``TrustZone.no_organization``). None otherwise."""
+    m = snapshot.org_membership
+    if snapshot.organization is not None or m is None or m.account_id != account_id:
+        return None
+    return m
+
+
 def recorded_allowed_accounts(document: Mapping[str, Any]) -> tuple[str, ...]:
     """The config's ``allowed_external_accounts`` a scan used (outside the zone, but a grant to
     them is not unintended), read back from ``scan.trust_zone.allowed_external_accounts`` of

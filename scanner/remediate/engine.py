@@ -647,6 +647,14 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                             "leave it deleted and restore the before state (in the journal) "
                             "of the other changes by hand"] if check.scheduled else [])),
             path=journal.path)
+    if confirm is not None:
+        # what is asked about, as an apply shows its plan before it asks: the question alone
+        # named no change (new-user trial round 28)
+        _say(out, f"to undo ({len(reversible)}, newest first: each put back as it was before "
+                  "the apply):")
+        for e in reversible:
+            _say(out, f"  {e.change.change_id} {e.change.remediation_id} "
+                      f"{e.change.resource_arn}: {e.change.summary}")
     if confirm is not None and not confirm(f"Undo {len(reversible)} change(s) of plan "
                                            f"{journal.plan_id}?"):
         _say(out, "not undone: not confirmed")

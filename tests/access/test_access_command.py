@@ -147,7 +147,7 @@ def test_reader_classes_of_a_public_secret_are_shown(tmp_path: Path,
     assert main(["access", "--snapshot", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"reach: every IAM role and user of the secret's own account {CENTRAL} -> ALLOWED: " \
-           "1 principal(s) read" in out
+           "1 principal(s) of the snapshot read" in out
     assert "reach: everyone (any AWS principal of any account) -> DENIED" in out
     assert next(line for line in out.splitlines() if worker in line).split()[1] == "ALLOWED"
     assert main(["access", "--snapshot", str(path), "--format", "json"]) == 0

@@ -31,7 +31,7 @@ def test_a_rule_with_parameters_and_a_manual_remediation(
         assert heading in lines, heading
     assert " ".join(rule.description.split()) in flat
     assert " ".join(rule.rationale.split()) in flat
-    assert "max_days = 90:" in flat
+    assert "max_days = 90 (integer, 1 to 1000):" in flat
     assert "remediation rotate-secret-now: a manual step" in flat
     # every line fits but a reference URL, which stays whole to be copied
     assert all(len(line) <= 80 for line in lines if not line.strip().startswith("https://"))
@@ -83,3 +83,16 @@ def test_format_table_is_the_plain_text_as_in_every_command(
     for fmt in ("table", "text"):
         assert main(["rules", "show", "secret-rotation-overdue", "--format", fmt]) == 0
         assert capsys.readouterr().out == plain
+
+
+def test_a_parameters_range_is_shown_beside_its_default(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`warn_ratio: 7` in --config was refused ('parameter warn_ratio must be <= 1') while
+    `rules show` said only 'warn_ratio = 0.8: Fraction of the quota at which to warn.', and
+    docs/rules.md 'number' (new-user trial round 28): the range is said where the default is."""
+    assert main(["rules", "show", "vpc-peering-quota-near-limit"]) == 0
+    assert "warn_ratio = 0.8 (number, 0 to 1): Fraction of the quota" in " ".join(
+        capsys.readouterr().out.split())
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert "| `warn_ratio` | number, 0 to 1 | `0.8` |" in docs
+    assert "| `max_days` | integer, 1 to 1000 | `90` |" in docs

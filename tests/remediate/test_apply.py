@@ -169,6 +169,37 @@ def test_undo_restores_what_is_reversible(scanned: Scanned, clients: ClientsFact
             ["ReplicationStatus"]] == [REPLICA_REGION]
 
 
+
+def test_undo_lists_what_it_puts_back_before_it_asks(scanned: Scanned, clients: ClientsFactory,
+                                                     tmp_path: Path) -> None:
+    """`--undo JOURNAL` in a terminal asked 'Undo 8 change(s) of plan ...?' with nothing above
+    it: an apply shows its plan before it asks, an undo named no change it would revert
+    (new-user trial round 28). Each change is listed, newest first, before the question."""
+    import io
+
+    plan = _plan(scanned)
+    _apply(scanned, clients, plan, tmp_path / "journal.jsonl")
+    out = io.StringIO()
+    asked: list[str] = []
+
+    def decline(question: str) -> bool:
+        asked.append(out.getvalue())
+        return False
+
+    result = undo_journal(read_journal(tmp_path / "journal.jsonl"), clients,
+                          undo_journal_path=str(tmp_path / "undo.jsonl"), confirm=decline,
+                          out=out)
+
+    assert result.stopped == "not confirmed"
+    (shown,) = asked
+    reversible = [c for c in plan.changes if c.reversible]
+    assert f"to undo ({len(reversible)}, newest first: each put back as it was before the " \
+        "apply):" in shown
+    listed = [line.split()[0] for line in shown.splitlines() if line.startswith("  chg-")]
+    assert listed == [c.change_id for c in reversed(reversible)]
+    route = next(c for c in reversible if c.remediation_id == "add-peering-route")
+    assert f"  {route.change_id} add-peering-route {route.resource_arn}: {route.summary}" in shown
+
 def test_undo_refuses_when_a_resource_changed_since_the_apply(
         scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
     e = scanned.estate

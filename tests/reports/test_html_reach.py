@@ -47,7 +47,7 @@ def test_reach_classes_are_listed_and_escaped() -> None:
     html = render_html(sample_document(), graph=sample_graph(), access=_access())
     section = html[html.index('id="reach-h"'):]
     assert f"every IAM role and user of the secret&#39;s own account {ACCT}" in section
-    assert "1 read, 0 conditionally, in 1 account(s)" in section
+    assert "1 principal(s) of the snapshot read, 0 conditionally, in 1 account(s)" in section
     assert HOSTILE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in section
 
 
