@@ -221,7 +221,6 @@ def _check_out(out: Path | None, in_dir: Path) -> None:
                          "--out DIR") from None
 
 
-
 def _keep_drift(out_dir: Path) -> None:
     """A report.html with a drift section is not replaced by one without: the drift came from
     the scan's --history, which `report` does not read, and `report --in DIR` (written into
@@ -234,6 +233,7 @@ def _keep_drift(out_dir: Path) -> None:
                          "--history), which re-rendering without it would drop: give --drift "
                          "FILE (`secretgraph diff --history H --format json --output-file "
                          "FILE` writes it), or --out DIR to render the report elsewhere")
+
 
 def read_drift(path: Path) -> Mapping[str, Any]:
     from reports.json_out import read_json_object
