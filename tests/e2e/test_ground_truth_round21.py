@@ -10,6 +10,7 @@ Nothing else may fail: a resource the ground truth does not list passes every ru
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -43,3 +44,14 @@ def test_the_secret_scheduled_for_deletion_is_judged_by_no_rule(
         scanned: tuple[Estate, Path]) -> None:
     estate, out = scanned
     groundtruth.assert_judged_by_no_rule(out, estate.res["secret:old/deleted"])
+
+
+def test_the_broken_read_names_the_kms_grant_that_never_applies(
+        scanned: tuple[Estate, Path]) -> None:
+    estate, out = scanned
+    doc = json.loads((out / "findings.json").read_text())
+    [finding] = [f for f in doc["findings"]
+                 if f["resource"]["arn"] == estate.res["secret:analytics/ctx-equals"]
+                 and f["rule_id"] == "secret-cross-account-access-broken"]
+    assert "KMS grant" in finding["message"] and "never applies" in finding["message"]
+    assert "EncryptionContextEquals" in finding["message"]
