@@ -41,7 +41,7 @@ PARTNER_ROLE = f"arn:aws:iam::{OUTSIDER}:role/PartnerReader"
 ROLE = "OrganizationAccountAccessRole"
 RETAIL, WIDE, ANALYTICS, BOUNDED, SANDBOX, ROTATION = (
     "RetailRole", "WideRole", "AnalyticsRole", "BoundedRole", "SandboxRole", "RotationRole")
-POWER, ARNPAT = "PowerRole", "ArnPatternRole"
+POWER, ARNPAT, PINNED = "PowerRole", "ArnPatternRole", "PinnedRole"
 SKIP_TAG = {"audit": "skip"}
 TEAM_TAG = {"team": "analytics"}
 
@@ -156,6 +156,11 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # tag (team=retail on RetailRole)
         r["secret:retail/abac-ok"]: Truth(fails=off, readers=frozenset({retail})),
         r["secret:retail/abac-other"]: Truth(fails={**off, **broken}, readers=frozenset()),
+        # PinnedRole's identity policy names the secret in us-west-1 only: the eu-west-2
+        # replica's read (after a failover) is broken at the reader's own policy
+        r["secret:retail/region-pinned"]: Truth(fails=off, readers=frozenset({
+            pol.role_arn(a["retail"], PINNED)})),
+        r["replica:retail/region-pinned@eu-west-2"]: Truth(fails=broken, readers=frozenset()),
         # rotation started and never finished: AWSPENDING stays on a version that is not
         # AWSCURRENT
         r["secret:retail/stuck-pending"]: Truth(fails={"secret-rotation-failing": "FAIL"}),
@@ -245,7 +250,7 @@ class _Seeder(Seeder):
 
     # ------------------------------------------------------------------ IAM
     def roles(self) -> None:
-        for owner, name in (("retail", RETAIL), ("retail", WIDE), ("analytics", ANALYTICS),
+        for owner, name in (("retail", RETAIL), ("retail", WIDE), ("retail", PINNED), ("analytics", ANALYTICS),
                             ("analytics", BOUNDED), ("sandbox", SANDBOX),
                             ("sandbox", POWER), ("sandbox", ARNPAT)):
             self.res[f"role:{owner}/{name}"] = str(self.cl(owner, "iam").create_role(
@@ -278,6 +283,10 @@ class _Seeder(Seeder):
                                  "Effect": "Deny", "Action": "secretsmanager:GetSecretValue",
                                  "Resource": "*", "Condition": {"StringEquals": {
                                      "aws:ResourceTag/classification": "restricted"}}})))
+        riam.put_role_policy(RoleName=PINNED, PolicyName="read", PolicyDocument=pol.text(
+            pol.reader_identity_policy(
+                [f"arn:aws:secretsmanager:{W1}:{vault}:secret:retail/region-pinned-??????"],
+                keys("retail", "retail@ew2"), REGIONS)))
         riam.put_role_policy(RoleName=WIDE, PolicyName="read-all", PolicyDocument=pol.text(
             pol.doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                      "Resource": "arn:aws:secretsmanager:*:*:secret:*"},
@@ -322,8 +331,9 @@ class _Seeder(Seeder):
         a = self.acct
         vault, dr = a["vault"], a["vault-dr"]
         retail = pol.role_arn(a["retail"], RETAIL)
-        self.key("vault", "retail", pol.key_policy(vault, [retail], (W1,)))
-        self.key("vault", "retail@ew2", pol.key_policy(vault, [retail], (EW2,)), EW2)
+        pinned = pol.role_arn(a["retail"], PINNED)
+        self.key("vault", "retail", pol.key_policy(vault, [retail, pinned], (W1,)))
+        self.key("vault", "retail@ew2", pol.key_policy(vault, [retail, pinned], (EW2,)), EW2)
         self.key("vault", "orders@an1", pol.key_policy(vault, [retail], (AN1,)), AN1)
         self.key("vault", "analytics-grant", pol.key_policy(vault))
         self.key("vault", "ctx-equals", pol.key_policy(vault))
@@ -641,6 +651,9 @@ class _Seeder(Seeder):
                     tags={"owner": "retail"})
         self.secret("vault", "retail/abac-other", key="retail", policy=read_retail,
                     tags={"owner": "finance"})
+        self.secret("vault", "retail/region-pinned", key="retail", replica=(EW2, "retail@ew2"),
+                    policy=pol.secret_policy(pol.allow_read([pol.role_arn(a["retail"],
+                                                                          PINNED)])))
         stuck = self.secret("vault", "retail/stuck-pending", key="retail",
                             rotation="rotate-nat", db_vpc=db)
         self.cl("vault", "secretsmanager").put_secret_value(
