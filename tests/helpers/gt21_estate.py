@@ -161,6 +161,12 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         r["secret:retail/region-pinned"]: Truth(fails=off, readers=frozenset({
             pol.role_arn(a["retail"], PINNED)})),
         r["replica:retail/region-pinned@eu-west-2"]: Truth(fails=broken, readers=frozenset()),
+        # the endpoint's security group admits HTTPS from the Lambda's security group (a group
+        # reference, not a CIDR); the database routes back to the Lambda's subnet only
+        r["secret:retail/sg-ref"]: Truth(),
+        # the database routes back to another subnet of the Lambda's VPC than the Lambda's
+        r["secret:retail/back-route-elsewhere"]: Truth(fails={
+            "secret-rotation-no-network-path": "FAIL"}),
         # rotation started and never finished: AWSPENDING stays on a version that is not
         # AWSCURRENT
         r["secret:retail/stuck-pending"]: Truth(fails={"secret-rotation-failing": "FAIL"}),
@@ -517,6 +523,31 @@ class _Seeder(Seeder):
         lsg = net.security_group(nec2, dvpc, "netcore-rotation", "rotation lambda")
         self.lam("netcore", W1, "rotate-shared", dsub, lsg)
         self.hub(40)
+        # endpoint admitting the Lambda's security group; databases routing back to the
+        # Lambda's subnet (10.67.1.0/24) or to another one (10.67.2.0/24)
+        ec2, nec2 = self.cl("vault", "ec2"), self.cl("netcore", "ec2")
+        vpc = net.vpc(ec2, "10.67.0.0/16", "sgref")
+        sub = net.subnet(ec2, vpc, "10.67.1.0/24", "sgref", f"{W1}a")
+        net.subnet(ec2, vpc, "10.67.2.0/24", "sgref-other", f"{W1}b")
+        rtb = net.route_table(ec2, vpc, "sgref", [sub])
+        lam_sg = net.security_group(ec2, vpc, "sgref-lambda", "rotation lambda")
+        ep_sg = net.security_group(ec2, vpc, "sgref-endpoint", "endpoint")
+        ec2.authorize_security_group_ingress(GroupId=ep_sg, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+             "UserIdGroupPairs": [{"GroupId": lam_sg}]}])
+        ec2.create_vpc_endpoint(VpcId=vpc, VpcEndpointType="Interface",
+                                ServiceName=f"com.amazonaws.{W1}.secretsmanager",
+                                SubnetIds=[sub], SecurityGroupIds=[ep_sg],
+                                PrivateDnsEnabled=True)
+        for name, cidr, back in (("sgref", "172.28.0.0/16", "10.67.1.0/24"),
+                                 ("elsewhere", "172.29.0.0/16", "10.67.2.0/24")):
+            dvpc, drtb = self.db_vpc(W1, cidr, f"netcore-{name}")
+            pcx = net.request_peering(ec2, vpc, dvpc, self.acct["netcore"], W1,
+                                      f"sgref-to-{name}")
+            nec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+            net.route(ec2, rtb, cidr, pcx)
+            net.route(nec2, drtb, back, pcx)
+        self.lam("vault", W1, "rotate-sgref", sub, lam_sg)
         # a rotation Lambda in no VPC
         out = self.cl("vault", "lambda").create_function(
             FunctionName="rotate-novpc", Runtime="python3.12",
@@ -654,6 +685,10 @@ class _Seeder(Seeder):
         self.secret("vault", "retail/region-pinned", key="retail", replica=(EW2, "retail@ew2"),
                     policy=pol.secret_policy(pol.allow_read([pol.role_arn(a["retail"],
                                                                           PINNED)])))
+        self.secret("vault", "retail/sg-ref", key="retail", rotation="rotate-sgref",
+                    db_vpc=r["vpc-id:netcore-sgref"])
+        self.secret("vault", "retail/back-route-elsewhere", key="retail",
+                    rotation="rotate-sgref", db_vpc=r["vpc-id:netcore-elsewhere"])
         stuck = self.secret("vault", "retail/stuck-pending", key="retail",
                             rotation="rotate-nat", db_vpc=db)
         self.cl("vault", "secretsmanager").put_secret_value(
