@@ -167,6 +167,10 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # the database routes back to another subnet of the Lambda's VPC than the Lambda's
         r["secret:retail/back-route-elsewhere"]: Truth(fails={
             "secret-rotation-no-network-path": "FAIL"}),
+        # the key also lets SandboxRole decrypt, but only through Secrets Manager in
+        # eu-west-2: a us-west-1 key serves no secret there (KMS keys are regional), so that
+        # statement grants nothing -- no excess grant
+        r["secret:retail/dead-grant"]: Truth(fails=off, readers=frozenset({retail})),
         # rotation started and never finished: AWSPENDING stays on a version that is not
         # AWSCURRENT
         r["secret:retail/stuck-pending"]: Truth(fails={"secret-rotation-failing": "FAIL"}),
@@ -282,7 +286,7 @@ class _Seeder(Seeder):
                 [sm(vault, "retail/*"), sm(vault, "shared/*"), sm(vault, "shop/*"),
                  sm(dr, "dr/*")],
                 keys("retail", "retail@ew2", "orders@an1", "dr@an1", "central@dr", "ctx-like",
-                     "called-via", "mrk", "mrk@ew2"),
+                     "called-via", "mrk", "mrk@ew2", "dead-grant"),
                 REGIONS)))
         riam.put_role_policy(RoleName=RETAIL, PolicyName="no-restricted",
                              PolicyDocument=pol.text(pol.doc({
@@ -373,6 +377,11 @@ class _Seeder(Seeder):
         self.cl("vault", "kms", EW2).put_key_policy(
             KeyId=self.res["key:mrk@ew2"], PolicyName="default", Policy=pol.key_policy(
                 vault, [retail, pol.role_arn(a["sandbox"], SANDBOX)], (W1, EW2)))
+        self.key("vault", "dead-grant", pol.key_policy(vault, [retail], (W1,), extra=[{
+            "Sid": "SandboxThroughLondon", "Effect": "Allow",
+            "Principal": {"AWS": pol.role_arn(a["sandbox"], SANDBOX)},
+            "Action": "kms:Decrypt", "Resource": "*",
+            "Condition": pol.via_secretsmanager((EW2,))}]))
         self.key("vault", "vendor", pol.key_policy(vault, [pol.root_arn(VENDOR)], (W1,)))
         self.key("vault", "called-via", pol.key_policy(vault, extra=[{
             "Sid": "RetailThroughServices", "Effect": "Allow", "Principal": {"AWS": retail},
@@ -689,6 +698,7 @@ class _Seeder(Seeder):
                     db_vpc=r["vpc-id:netcore-sgref"])
         self.secret("vault", "retail/back-route-elsewhere", key="retail",
                     rotation="rotate-sgref", db_vpc=r["vpc-id:netcore-elsewhere"])
+        self.secret("vault", "retail/dead-grant", key="dead-grant", policy=read_retail)
         stuck = self.secret("vault", "retail/stuck-pending", key="retail",
                             rotation="rotate-nat", db_vpc=db)
         self.cl("vault", "secretsmanager").put_secret_value(
