@@ -171,6 +171,11 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # eu-west-2: a us-west-1 key serves no secret there (KMS keys are regional), so that
         # statement grants nothing -- no excess grant
         r["secret:retail/dead-grant"]: Truth(fails=off, readers=frozenset({retail})),
+        # KmsKeyId given as the AWS-managed key's alias, by name and by ARN: the same key
+        r["secret:shared/default-alias"]: Truth(fails={
+            **off, **broken, "secret-uses-aws-managed-key": "FAIL"}, readers=frozenset()),
+        r["secret:shared/default-alias-arn"]: Truth(fails={
+            **off, **broken, "secret-uses-aws-managed-key": "FAIL"}, readers=frozenset()),
         # rotation started and never finished: AWSPENDING stays on a version that is not
         # AWSCURRENT
         r["secret:retail/stuck-pending"]: Truth(fails={"secret-rotation-failing": "FAIL"}),
@@ -699,6 +704,10 @@ class _Seeder(Seeder):
         self.secret("vault", "retail/back-route-elsewhere", key="retail",
                     rotation="rotate-sgref", db_vpc=r["vpc-id:netcore-elsewhere"])
         self.secret("vault", "retail/dead-grant", key="dead-grant", policy=read_retail)
+        self.secret("vault", "shared/default-alias", key=None, policy=read_retail,
+                    kms_key_id="alias/aws/secretsmanager")
+        self.secret("vault", "shared/default-alias-arn", key=None, policy=read_retail,
+                    kms_key_id=f"arn:aws:kms:{W1}:{a['vault']}:alias/aws/secretsmanager")
         stuck = self.secret("vault", "retail/stuck-pending", key="retail",
                             rotation="rotate-nat", db_vpc=db)
         self.cl("vault", "secretsmanager").put_secret_value(
