@@ -252,6 +252,14 @@ class _Seeder(Seeder):
                 "Resource": "*",
                 "Condition": {"StringNotEquals": {"aws:RequestedRegion": [W1]}}})))
         org.attach_policy(PolicyId=fence["Policy"]["PolicySummary"]["Id"], TargetId=sandbox)
+        # the Security OU's own principals read no secret: an SCP limits the principals of its
+        # accounts, never the callers of another account reading their resources
+        deny = org.create_policy(
+            Name="SecurityReadsNoSecret", Description="vault admins do not read values",
+            Type="SERVICE_CONTROL_POLICY", Content=pol.text(pol.doc({
+                "Sid": "NoReads", "Effect": "Deny", "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*"})))
+        org.attach_policy(PolicyId=deny["Policy"]["PolicySummary"]["Id"], TargetId=security)
         abac = org.create_policy(
             Name="RetailReadsItsTeamsSecrets", Description="owner tag = caller's team tag",
             Type="SERVICE_CONTROL_POLICY", Content=pol.text(pol.doc({
