@@ -260,6 +260,20 @@ class _Seeder(Seeder):
                 "Sid": "NoReads", "Effect": "Deny", "Action": "secretsmanager:GetSecretValue",
                 "Resource": "*"})))
         org.attach_policy(PolicyId=deny["Policy"]["PolicySummary"]["Id"], TargetId=security)
+        # a data perimeter on the secret-holding OU: nobody outside the organization but the
+        # trusted vendor reads its secrets or decrypts with its keys (an RCP: the outside
+        # grants stay reported, "currently blocked by" it)
+        org.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+        perimeter = org.create_policy(
+            Name="VaultPerimeter", Description="organization and vendor only",
+            Type="RESOURCE_CONTROL_POLICY", Content=pol.text(pol.doc({
+                "Sid": "OrgAndVendorOnly", "Effect": "Deny", "Principal": "*",
+                "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"], "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id,
+                                                          "aws:PrincipalAccount": [VENDOR]},
+                              "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}})))
+        org.attach_policy(PolicyId=perimeter["Policy"]["PolicySummary"]["Id"],
+                          TargetId=security)
         abac = org.create_policy(
             Name="RetailReadsItsTeamsSecrets", Description="owner tag = caller's team tag",
             Type="SERVICE_CONTROL_POLICY", Content=pol.text(pol.doc({
