@@ -42,6 +42,7 @@ ROLE = "OrganizationAccountAccessRole"
 RETAIL, WIDE, ANALYTICS, BOUNDED, SANDBOX, ROTATION = (
     "RetailRole", "WideRole", "AnalyticsRole", "BoundedRole", "SandboxRole", "RotationRole")
 POWER, ARNPAT, PINNED = "PowerRole", "ArnPatternRole", "PinnedRole"
+EXACT = "ExactNameRole"
 SKIP_TAG = {"audit": "skip"}
 TEAM_TAG = {"team": "analytics"}
 
@@ -176,6 +177,15 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
             **off, **broken, "secret-uses-aws-managed-key": "FAIL"}, readers=frozenset()),
         r["secret:shared/default-alias-arn"]: Truth(fails={
             **off, **broken, "secret-uses-aws-managed-key": "FAIL"}, readers=frozenset()),
+        # a name with the characters a secret name may hold besides letters and digits
+        # (/_+=.@-), named exactly (and its random suffix by ??????) in ExactNameRole's
+        # identity policy; its look-alike (X for the dot: the dot is no wildcard) names the
+        # role in its policy too, which the role's identity policy does not cover -- the
+        # owner's grant is broken
+        r["secret:retail/db.v2+blue@main=1_a"]: Truth(fails=off, readers=frozenset({
+            pol.role_arn(a["retail"], EXACT)})),
+        r["secret:retail/dbXv2+blue@main=1_a"]: Truth(fails={**off, **broken},
+                                                      readers=frozenset()),
         # rotation started and never finished: AWSPENDING stays on a version that is not
         # AWSCURRENT
         r["secret:retail/stuck-pending"]: Truth(fails={"secret-rotation-failing": "FAIL"}),
@@ -287,7 +297,8 @@ class _Seeder(Seeder):
 
     # ------------------------------------------------------------------ IAM
     def roles(self) -> None:
-        for owner, name in (("retail", RETAIL), ("retail", WIDE), ("retail", PINNED), ("analytics", ANALYTICS),
+        for owner, name in (("retail", RETAIL), ("retail", WIDE), ("retail", PINNED),
+                            ("retail", EXACT), ("analytics", ANALYTICS),
                             ("analytics", BOUNDED), ("sandbox", SANDBOX),
                             ("sandbox", POWER), ("sandbox", ARNPAT)):
             self.res[f"role:{owner}/{name}"] = str(self.cl(owner, "iam").create_role(
@@ -324,6 +335,10 @@ class _Seeder(Seeder):
             pol.reader_identity_policy(
                 [f"arn:aws:secretsmanager:{W1}:{vault}:secret:retail/region-pinned-??????"],
                 keys("retail", "retail@ew2"), REGIONS)))
+        riam.put_role_policy(RoleName=EXACT, PolicyName="read", PolicyDocument=pol.text(
+            pol.reader_identity_policy(
+                [f"arn:aws:secretsmanager:{W1}:{vault}:secret:retail/db.v2+blue@main=1_a-??????"],
+                keys("retail"), REGIONS)))
         riam.put_role_policy(RoleName=WIDE, PolicyName="read-all", PolicyDocument=pol.text(
             pol.doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                      "Resource": "arn:aws:secretsmanager:*:*:secret:*"},
@@ -369,7 +384,8 @@ class _Seeder(Seeder):
         vault, dr = a["vault"], a["vault-dr"]
         retail = pol.role_arn(a["retail"], RETAIL)
         pinned = pol.role_arn(a["retail"], PINNED)
-        self.key("vault", "retail", pol.key_policy(vault, [retail, pinned], (W1,)))
+        self.key("vault", "retail", pol.key_policy(
+            vault, [retail, pinned, pol.role_arn(a["retail"], EXACT)], (W1,)))
         self.key("vault", "retail@ew2", pol.key_policy(vault, [retail, pinned], (EW2,)), EW2)
         self.key("vault", "orders@an1", pol.key_policy(vault, [retail], (AN1,)), AN1)
         self.key("vault", "analytics-grant", pol.key_policy(vault))
@@ -730,6 +746,9 @@ class _Seeder(Seeder):
                     kms_key_id="alias/aws/secretsmanager")
         self.secret("vault", "shared/default-alias-arn", key=None, policy=read_retail,
                     kms_key_id=f"arn:aws:kms:{W1}:{a['vault']}:alias/aws/secretsmanager")
+        read_exact = pol.secret_policy(pol.allow_read([pol.role_arn(a["retail"], EXACT)]))
+        self.secret("vault", "retail/db.v2+blue@main=1_a", key="retail", policy=read_exact)
+        self.secret("vault", "retail/dbXv2+blue@main=1_a", key="retail", policy=read_exact)
         stuck = self.secret("vault", "retail/stuck-pending", key="retail",
                             rotation="rotate-nat", db_vpc=db)
         self.cl("vault", "secretsmanager").put_secret_value(
