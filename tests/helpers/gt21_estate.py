@@ -44,6 +44,8 @@ RETAIL, WIDE, ANALYTICS, BOUNDED, SANDBOX, ROTATION = (
 POWER, ARNPAT, PINNED = "PowerRole", "ArnPatternRole", "PinnedRole"
 EXACT = "ExactNameRole"
 SKIP_TAG = {"audit": "skip"}
+ODD_SID = '<img src=x onerror="alert(21)">&amp;'
+
 TEAM_TAG = {"team": "analytics"}
 
 SUPPRESSIONS = """\
@@ -186,6 +188,10 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
             pol.role_arn(a["retail"], EXACT)})),
         r["secret:retail/dbXv2+blue@main=1_a"]: Truth(fails={**off, **broken},
                                                       readers=frozenset()),
+        # shared with the outside account by a statement whose Sid holds markup (moto keeps any
+        # text; the HTML report must show it as text)
+        r["secret:ops/odd-sid"]: Truth(fails={
+            **off, "secret-policy-external-account": "FAIL"}),
         # rotation started and never finished: AWSPENDING stays on a version that is not
         # AWSCURRENT
         r["secret:retail/stuck-pending"]: Truth(fails={"secret-rotation-failing": "FAIL"}),
@@ -749,6 +755,8 @@ class _Seeder(Seeder):
         read_exact = pol.secret_policy(pol.allow_read([pol.role_arn(a["retail"], EXACT)]))
         self.secret("vault", "retail/db.v2+blue@main=1_a", key="retail", policy=read_exact)
         self.secret("vault", "retail/dbXv2+blue@main=1_a", key="retail", policy=read_exact)
+        self.secret("vault", "ops/odd-sid", key="partner", policy=pol.secret_policy(
+            pol.allow_read([PARTNER_ROLE], sid=ODD_SID)))
         stuck = self.secret("vault", "retail/stuck-pending", key="retail",
                             rotation="rotate-nat", db_vpc=db)
         self.cl("vault", "secretsmanager").put_secret_value(
