@@ -142,11 +142,11 @@ def left_out(grants: Sequence[Mapping[str, Any]] | None) -> tuple[tuple[str, str
 
 
 def for_principal(left: Sequence[tuple[str, str]], arn: str,
-                  account_id: str) -> tuple[str, ...]:
+                  account_id: str | None) -> tuple[str, ...]:
     """The ``left_out`` reasons of grants naming the principal itself or its account (its id
     or root ARN: "AWS account principals" are the account's principals)."""
-    return tuple(why for grantee, why in left
-                 if grantee == arn or account_entry(grantee) == account_id)
+    return tuple(why for grantee, why in left if grantee == arn or (
+        account_id is not None and account_entry(grantee) == account_id))
 
 
 def _statements(grants: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
