@@ -52,6 +52,10 @@ class KeyFacts:
     #: ListGrants failed for the key (a coverage entry): a grant may allow what the key
     #: policy does not, so the key policy's implicit deny is not the answer (UNKNOWN)
     grants_unread: bool = False
+    #: why the key's Decrypt grants naming the caller (or its account) never apply to
+    #: Secrets Manager's Decrypt (scanner.policy.kms_grants.left_out): named when the key
+    #: does not allow, where "no Allow statement applies" alone hid them
+    grants_left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -244,6 +248,8 @@ def combine(g: GateInputs) -> Combined:
                     idk.allow is Tri.FALSE and not boundary_caps_iam:
                 key_reasons = key_reasons + ("key policy trusts the account; no identity policy "
                                              "allows kms:Decrypt on the key",)
+        if k.grants_left_out and key_allow is not Tri.TRUE:
+            key_reasons = key_reasons + k.grants_left_out
         if k.grants_unread:
             if key_allow is not Tri.TRUE and key_deny is not Tri.TRUE and \
                     k.usable is not Tri.FALSE:

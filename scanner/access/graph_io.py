@@ -19,7 +19,7 @@ from scanner.graph.schema import (AWS_MANAGED_ALIAS, EdgeKind, NodeKind, aws_man
                                   replica_absent, scheduled_for_deletion)
 from scanner.model import USABLE_KEY_STATES
 from scanner.policy.evaluate import PolicyResult
-from scanner.policy.kms_grants import (grants_only_policy, grants_read, grants_unread,
+from scanner.policy.kms_grants import (grants_only_policy, grants_read, grants_unread, left_out,
                                       key_policy_with_grants)
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import session_kind
@@ -91,7 +91,8 @@ class SecretView:
 
     __slots__ = ("arn", "primary_arn", "name", "policy_missing", "account", "region", "tags",
                  "policy", "unread_result", "policy_unread", "key_arn", "aws_managed",
-                 "key_account", "key_policy", "key_grants", "key_facts", "named", "key_named",
+                 "key_account", "key_policy", "key_grants", "key_facts", "key_left_out",
+                 "named", "key_named",
                  "uses_kms",
                  "decrypt_arn", "rctx_sm", "rctx_kms", "kms_scope", "policy_keys",
                  "scheduled_deletion", "partition")
@@ -150,6 +151,8 @@ class SecretView:
         self.key_policy: Policy | None
         self.key_grants: Policy | None
         self.key_policy, self.key_grants = contexts.key_policies(ka)
+        #: the key's Decrypt grants that never apply to Secrets Manager's Decrypt, by grantee
+        self.key_left_out = left_out(ka.get("grants")) if ka.get("grants") else ()
         state = ka.get("key_state")
         unusable = state is not None and state not in USABLE_KEY_STATES
         usable = Tri.FALSE if unusable else Tri.TRUE

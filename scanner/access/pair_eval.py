@@ -21,6 +21,7 @@ from scanner.access.verdicts import AccessPath, GateVerdict, denied_for_boundary
 from scanner.graph.schema import PUBLIC_PRINCIPAL
 from scanner.policy.arn import arn_resource, partition
 from scanner.policy.evaluate import PolicyKind, PolicyResult, evaluate_policy
+from scanner.policy.kms_grants import for_principal
 from scanner.policy.matching import arn_matches
 from scanner.policy.parse import Policy
 from scanner.policy.principals import principal_index
@@ -505,15 +506,17 @@ class PairEvaluator:
         scp = self.guardrails.result(p, sv, pctx, make_sm, make_kms)
         is_user = facts.principal_type == "user"
         kf = sv.key_facts
+        left = for_principal(sv.key_left_out, facts.arn, facts.account_id) \
+            if sv.key_left_out else ()
         ckey = (id(rp), id(kp), id(kg), id(ids), id(idk), id(scp), cross, is_user,
                 kf.aws_managed, kf.usable, kf.reason, kf.grants_read, kf.grants_unread,
-                facts.account_id != sv.key_account)
+                facts.account_id != sv.key_account, left)
         c = self._combine_cache.get(ckey)
         if c is None:
             key = sv.key_facts if kp is None else KeyFacts(
                 aws_managed=False, usable=sv.key_facts.usable, policy_result=kp,
                 reason=sv.key_facts.reason, grants_read=kf.grants_read, grants_result=kg,
-                grants_unread=kf.grants_unread)
+                grants_unread=kf.grants_unread, grants_left_out=left)
             c = combine(GateInputs(cross_account=cross, resource=rp, key=key, id_secret=ids,
                                    id_key=idk, scp=scp, is_user=is_user,
                                    key_cross_account=facts.account_id != sv.key_account))

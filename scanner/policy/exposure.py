@@ -20,12 +20,13 @@ edit -- exactly the same statements.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from scanner.policy.arn import (arn_account, arn_partition, is_account_id, parse_arn,
-                                principal_account, resource_account, root_arn)
+from scanner.policy.arn import (arn_account, arn_partition, arn_region, is_account_id,
+                                parse_arn, principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause, matchable_values
 from scanner.policy.evaluate import PolicyKind, evaluate_statement, resource_part
 from scanner.policy.matching import (action_matches, arn_pattern_segments, compared_value,
@@ -1049,6 +1050,39 @@ def _resource_probe(resource: str, action: str) -> Request:
     return Request(principal_arn="", principal_account=None, action=action, resource=resource)
 
 
+#: kms:ViaService of Secrets Manager in a Region: "secretsmanager.<region>.amazonaws.com"
+_SECRETS_MANAGER_VIA = re.compile(r"secretsmanager\.([a-z0-9-]+)\.amazonaws\.com")
+
+
+def via_secrets_manager_elsewhere(st: Statement, key_region: str | None) -> bool:
+    """The statement holds only for requests through Secrets Manager in Regions other than
+    the key's (a kms:ViaService clause whose every value names one, compared for equality
+    or literally): it never applies to a request on the key. A secret's key is in the
+    secret's Region -- "you can choose any symmetric encryption customer managed key in the
+    AWS account and Region" (Secrets Manager User Guide, "Secret encryption and decryption")
+    -- and kms:ViaService "limits use of a KMS key to requests from specified AWS services"
+    (KMS Developer Guide, "AWS KMS condition keys"), so Secrets Manager elsewhere never sends
+    one on this key, and nothing else carries its name (ground-truth trial round 21: a
+    us-west-1 key's Decrypt for SandboxRole via secretsmanager.eu-west-2 was an excess
+    grant, while the access analysis denied that very read at the key). IfExists and
+    ForAllValues hold without the key (a direct call): never dead."""
+    if not key_region:
+        return False
+    for c in st.conditions:
+        if c.key != "kms:viaservice" or c.if_exists or c.qualifier == "forallvalues" or \
+                not c.values:
+            continue
+        literal = c.base in ("stringequals", "stringequalsignorecase") or (
+            c.base in ("stringlike",) and not any(ch in v for v in c.values for ch in "*?$"))
+        if not literal:
+            continue
+        regions = [m.group(1) if (m := _SECRETS_MANAGER_VIA.fullmatch(v.lower())) else None
+                   for v in c.values]
+        if all(r is not None and r != key_region.lower() for r in regions):
+            return True
+    return False
+
+
 def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool], *,
                       key_account: str | None, key_partition: str = "aws",
                       action: str = DECRYPT_ACTION, key_arn: str = "",
@@ -1100,8 +1134,10 @@ def excess_key_grants(key_policy: Policy | None, covered: Callable[[str], bool],
                            condition_key=m.condition_key, actions=m.actions)
 
     out: list[StatementMatch] = []
+    key_region = arn_region(key_arn) if key_arn else None
     for st in key_policy.statements:
-        if not _allows(st) or not acts_on(st, (action,)):
+        if not _allows(st) or not acts_on(st, (action,)) or \
+                via_secrets_manager_elsewhere(st, key_region):
             continue
         if st.principal is not None:
             excess = tuple(e for e in st.principal.aws

@@ -52,6 +52,8 @@ import json
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
+from scanner.policy.arn import account_entry
+
 #: the encryption context of Secrets Manager's kms:Decrypt (scanner.access.context)
 SECRETS_MANAGER_CONTEXT_KEYS = frozenset({"SecretARN", "SecretVersionId"})
 
@@ -77,18 +79,11 @@ def grant_statement(grant: Mapping[str, Any]) -> dict[str, Any] | None:
     operations = grant.get("operations") or ()
     if not grantee or not operations:
         return None
+    if never_applies(grant) is not None:
+        return None
     pairs: dict[str, str] = {}
-    equals = grant.get("encryption_context_equals")
-    subset = grant.get("encryption_context_subset")
-    if equals is not None:
-        if {_context_key(k) for k in equals} != _CONTEXT_KEYS:
-            return None
-        pairs.update(equals)
-    if subset is not None:
-        if not {_context_key(k) for k in subset} <= _CONTEXT_KEYS or \
-                any(pairs.get(k, v) != v for k, v in subset.items()):
-            return None
-        pairs.update(subset)
+    pairs.update(grant.get("encryption_context_equals") or {})
+    pairs.update(grant.get("encryption_context_subset") or {})
     condition: dict[str, dict[str, str]] = {}
     if pairs:
         condition["StringEquals"] = {f"kms:EncryptionContext:{k}": v
@@ -102,6 +97,56 @@ def grant_statement(grant: Mapping[str, Any]) -> dict[str, Any] | None:
     if condition:
         statement["Condition"] = condition
     return statement
+
+
+def never_applies(grant: Mapping[str, Any]) -> str | None:
+    """Why a grant's encryption-context constraint never matches a Decrypt Secrets Manager
+    makes (whose context is exactly SecretARN and SecretVersionId), or None when it may.
+    The one reading of the constraints: ``grant_statement`` leaves such a grant out, and the
+    key gate names it with this (``left_out``)."""
+    equals = grant.get("encryption_context_equals")
+    subset = grant.get("encryption_context_subset")
+    held = "Secrets Manager's Decrypt carries exactly SecretARN and SecretVersionId"
+    if equals is not None:
+        keys = {_context_key(k) for k in equals}
+        if keys != _CONTEXT_KEYS:
+            names = ", ".join(sorted(equals)) or "no pair"
+            return (f"its EncryptionContextEquals constraint holds {names}, and {held} "
+                    "(the context must be the same as the constraint's)")
+    if subset is not None:
+        foreign = sorted(k for k in subset if _context_key(k) not in _CONTEXT_KEYS)
+        if foreign:
+            return (f"its EncryptionContextSubset constraint names {', '.join(foreign)}, "
+                    f"and {held}")
+        if equals is not None and any(equals.get(k, v) != v for k, v in subset.items()):
+            return ("its EncryptionContextEquals and EncryptionContextSubset constraints "
+                    "give one key two values")
+    return None
+
+
+def left_out(grants: Sequence[Mapping[str, Any]] | None) -> tuple[tuple[str, str], ...]:
+    """(grantee, reason) of each Decrypt grant that never applies to Secrets Manager's
+    Decrypt (``never_applies``): left out of the key's statements, so its grantee's read is
+    denied at the key by the key policy alone -- a reason that said "no Allow statement
+    applies" of a key with a Decrypt grant to that very principal (ground-truth trial round
+    21). ``for_principal`` picks a principal's."""
+    out: list[tuple[str, str]] = []
+    for g in grants or ():
+        grantee = g.get("grantee_principal")
+        operations = g.get("operations") or ()
+        why = never_applies(g)
+        if grantee and why and any(str(op).lower() == "decrypt" for op in operations):
+            out.append((str(grantee), f"{GRANT_SID_PREFIX}{g.get('grant_id') or '?'} to "
+                                      f"{grantee} never applies: {why}"))
+    return tuple(out)
+
+
+def for_principal(left: Sequence[tuple[str, str]], arn: str,
+                  account_id: str | None) -> tuple[str, ...]:
+    """The ``left_out`` reasons of grants naming the principal itself or its account (its id
+    or root ARN: "AWS account principals" are the account's principals)."""
+    return tuple(why for grantee, why in left if grantee == arn or (
+        account_id is not None and account_entry(grantee) == account_id))
 
 
 def _statements(grants: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

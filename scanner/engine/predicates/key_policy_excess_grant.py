@@ -10,7 +10,9 @@ it unless its resource policy's explicit Deny applies (an identity policy alone 
 there; ground-truth trial round 13). A ``*`` key statement narrowed to named accounts
 (kms:CallerAccount, aws:PrincipalAccount, ...) grants each of them; a Decrypt grant the key
 policy's own explicit Deny takes back for certain grants no one (exposure.excess_key_grants, the
-reading of exposure.taken_back; IAM conformance trial round 12). The key's KMS grants are
+reading of exposure.taken_back; IAM conformance trial round 12), and so does a statement that
+allows it only through Secrets Manager in other Regions than the key's (a secret's key is in its
+Region: exposure.via_secrets_manager_elsewhere; ground-truth trial round 21). The key's KMS grants are
 statements of its policy here (scanner.policy.kms_grants: "key policies and grants" are the
 key's resource-based access control, KMS Developer Guide, "Using Grants"): a Decrypt grant to a
 principal no secret grants is in excess, and grants not read (ListGrants failed) leave a key
