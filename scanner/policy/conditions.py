@@ -558,6 +558,12 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     wants_absent = [v.strip().lower() for v in clause.values]
     if any(v not in ("true", "false") for v in wants_absent):
         return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
+    if {"true", "false"} <= set(wants_absent):
+        # IAM User Guide, "Conditions with multiple context keys or values": "If a
+        # single condition operator includes multiple values for a context key, those values
+        # are evaluated using a logical OR" -- absent OR present holds whatever the request
+        # (IAM conformance trial round 28: CONDITIONAL on the key; the solver alike: true)
+        return Tri.TRUE, ()
     state = request.key_state(key)
     if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
                                                  (_EveryLiteral, _ArnOf, _ArnOfUnnamed,

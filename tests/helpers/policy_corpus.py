@@ -526,6 +526,17 @@ case(id="null-unknown-named", cite=NULL, policy=allow_if("Null", "aws:SourceVpce
      expect="CONDITIONAL", unresolved=("aws:sourcevpce",))
 case(id="null-bool-literal", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", True),
      absent=("aws:sourcevpce",), expect="ALLOWED")
+#: IAM User Guide, "Conditions with multiple context keys or values": "If a single
+#: condition operator includes multiple values for a context key, those values are evaluated
+#: using a logical OR" -- Null "true" OR "false" holds whether or not the key is in the request,
+#: so the key's value need not be known (IAM conformance trial round 28: CONDITIONAL on the
+#: key, while the solver read it as always true)
+NULL_BOTH = NULL + "; " + LOGIC + ": Null [\"true\", \"false\"] holds whatever the request"
+case(id="null-true-or-false-unknown-key", cite=NULL_BOTH,
+     policy=allow_if("Null", "aws:SourceVpce", ["true", "false"]), expect="ALLOWED")
+case(id="null-false-or-true-deny-unknown-key", cite=NULL_BOTH + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"Null": {"aws:SourceVpce": ["false", "TRUE"]}})),
+     expect="DENIED", explicit=True)
 case(id="null-deny-missing-tag", cite=NULL + "; " + EVAL,
      policy=pol(st(), st("Deny", condition={"Null": {"aws:ResourceTag/owner": "true"}})),
      absent=("aws:resourcetag/owner",), expect="DENIED", explicit=True)
