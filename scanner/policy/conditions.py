@@ -438,6 +438,9 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
             # in the request with one value not known (request.always_present): read as a
             # PRESENT key -- StringLike "*" matches it (IAM conformance trial round 17)
             return _present(clause, negated, key, tuple(policy_values))
+        either = _star_either_way(clause, negated, key, tuple(policy_values))
+        if either is not None:
+            return either, ()
         return Tri.UNKNOWN, (key,)
     one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
     if isinstance(one, _OneOf):
@@ -704,6 +707,37 @@ def _one_of(clause: ConditionClause, request: Request, key: str, members: frozen
     if len(answers) == 1:
         return answers.pop(), ()
     return Tri.UNKNOWN, (key,)
+
+
+def _star_either_way(clause: ConditionClause, negated: bool, key: str,
+                     values: tuple[str, ...]) -> Tri | None:
+    """The answer of StringLike / StringNotLike with a value of ``*`` alone on a key that may
+    be absent or present with values not known, when every case gives one: ``*`` "matches"
+    every value (IAM User Guide, "Condition operators": StringLike takes "multi-character
+    match wildcards (*) ... anywhere in the string"), so present, the positive operator is
+    true and the negated one false for every value; absent, "...IfExists" is true,
+    ForAllValues true and ForAnyValue false ("Multivalued context keys") and the plain
+    operator as any absent key's (``_absent_outcome``). A multivalued key (MULTIVALUED_KEYS)
+    may also be present with no value: ForAllValues true, ForAnyValue false, the plain
+    operator false, its negation true. None: the cases disagree -- the value (or its
+    presence) decides. IAM conformance trial round 28: StringLikeIfExists aws:SourceVpce "*"
+    was CONDITIONAL on the key, the solver true."""
+    if clause.base not in ("stringlike", "stringnotlike") or \
+            not any(v and not v.strip("*") for v in values):
+        return None
+    if clause.qualifier == "forallvalues":
+        some = Tri.of(not negated)  # every value hits (misses)
+        empty = Tri.TRUE
+    elif clause.qualifier == "foranyvalue":
+        some = Tri.of(not negated)
+        empty = Tri.FALSE
+    else:
+        some = Tri.of(not negated)
+        empty = Tri.of(negated)
+    outcomes = {_absent_outcome(clause, negated), some}
+    if key in MULTIVALUED_KEYS:
+        outcomes.add(empty)
+    return outcomes.pop() if len(outcomes) == 1 else None
 
 
 def _present(clause: ConditionClause, negated: bool, key: str,

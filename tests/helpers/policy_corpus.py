@@ -537,6 +537,31 @@ case(id="null-true-or-false-unknown-key", cite=NULL_BOTH,
 case(id="null-false-or-true-deny-unknown-key", cite=NULL_BOTH + "; " + EVAL,
      policy=pol(st(), st("Deny", condition={"Null": {"aws:SourceVpce": ["false", "TRUE"]}})),
      expect="DENIED", explicit=True)
+#: IAM User Guide, "Condition operators": StringLike takes "multi-character match wildcards (*)
+#: ... anywhere in the string" -- ``*`` alone matches every value -- and "...IfExists" is true
+#: when the key is absent; "Multivalued context keys": ForAllValues "also returns true if
+#: there are no context keys in the request", ForAnyValue "returns false" then. Where the key
+#: absent and the key present with any value give one answer, the value need not be known
+#: (IAM conformance trial round 28: CONDITIONAL on the key)
+STAR_EITHER_WAY = IFEX + "; " + MULTI + "; StringLike '*' matches every value: absent " \
+    "and present agree"
+case(id="stringlikeifexists-star-unknown-key", cite=STAR_EITHER_WAY,
+     policy=allow_if("StringLikeIfExists", "aws:SourceVpce", "*"), expect="ALLOWED")
+case(id="forallvalues-stringlike-star-unknown-key", cite=STAR_EITHER_WAY,
+     policy=allow_if("ForAllValues:StringLike", "aws:SourceVpce", "*"), expect="ALLOWED")
+case(id="foranyvalue-stringnotlike-star-unknown-key-deny", cite=STAR_EITHER_WAY + "; " + EVAL,
+     policy=pol(st(), st("Deny", resource="*", action="*",
+                         condition={"ForAnyValue:StringNotLike": {"aws:SourceVpce": "*"}})),
+     expect="ALLOWED")
+case(id="stringlike-star-unknown-key-still-depends", cite=STAR_EITHER_WAY,
+     policy=allow_if("StringLike", "aws:SourceVpce", "*"), expect="CONDITIONAL",
+     unresolved=("aws:sourcevpce",))
+case(id="stringnotlikeifexists-star-unknown-key-still-depends", cite=STAR_EITHER_WAY,
+     policy=allow_if("StringNotLikeIfExists", "aws:SourceVpce", "*"), expect="CONDITIONAL",
+     unresolved=("aws:sourcevpce",))
+case(id="foranyvalue-stringlike-star-unknown-key-still-depends", cite=STAR_EITHER_WAY,
+     policy=allow_if("ForAnyValue:StringLike", "aws:PrincipalServiceNamesList", "*"),
+     expect="CONDITIONAL", unresolved=("aws:principalservicenameslist",))
 case(id="null-deny-missing-tag", cite=NULL + "; " + EVAL,
      policy=pol(st(), st("Deny", condition={"Null": {"aws:ResourceTag/owner": "true"}})),
      absent=("aws:resourcetag/owner",), expect="DENIED", explicit=True)
