@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from scanner.policy.arn import is_account_id
 from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
                                       head_account, literal_prefix, matches_no_principal_arn)
 from scanner.policy.parse import ConditionClause
@@ -592,13 +593,28 @@ LOWER_CASE_VALUES = frozenset({"aws:principalorgid", "aws:resourceorgid"})
 _ORG_ID_FORM = re.compile(r"o-[a-z0-9]+")
 
 
+#: keys whose value is an account id: IAM User Guide, "AWS global condition context keys"
+#: (aws:PrincipalAccount "the account to which the requesting principal belongs",
+#: aws:ResourceAccount, aws:SourceAccount) and KMS Developer Guide (kms:CallerAccount "the
+#: AWS account ID of the caller"); an account id is "a 12-digit number" (AWS Account
+#: Management Reference Guide, "View AWS account identifiers")
+ACCOUNT_ID_KEYS = frozenset({"aws:principalaccount", "aws:resourceaccount",
+                             "aws:sourceaccount", "kms:calleraccount"})
+
+
 def never_a_value(key: str, value: str) -> bool:
     """``value`` is no value ``key`` can have: for an organization id key (LOWER_CASE_VALUES)
     text not of the id's form -- the literal ``${aws:ResourceOrgID}`` of a Version 2008-10-17
     policy (IAM User Guide, "Version": variables are then "treated as literal strings"), an id
-    in capitals. Compared exactly, it equals no request's value (IAM conformance trial round
-    23: the outsider's StringNotEquals of it was UNKNOWN, the solver -- which knows the form --
-    decided it)."""
+    in capitals; for an account id key (ACCOUNT_ID_KEYS) text not of 12 digits -- ``*`` or
+    ``11111111111?`` compared by StringEquals, which "Exact matching" reads as the characters
+    (IAM User Guide, "String condition operators": only StringLike takes wildcards). Compared
+    exactly, it equals no request's value (IAM conformance trial round 23: the outsider's
+    StringNotEquals of it was UNKNOWN, the solver -- which knows the form -- decided it; round
+    28: Allow * under StringEquals aws:PrincipalAccount "*" was public without --prove, the
+    solver -- whose accounts are 12 digits -- found no reader)."""
+    if key in ACCOUNT_ID_KEYS:
+        return not is_account_id(value)
     return key in LOWER_CASE_VALUES and _ORG_ID_FORM.fullmatch(value) is None
 
 
@@ -658,7 +674,7 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
         literal = True  # an account no policy names equals none of the numbers named
     elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
             isinstance(excluded, _EveryLiteral):
-        literal = all(v in excluded for v in values)
+        literal = all(v in excluded or never_a_value(key, v) for v in values)
     elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
             key in LOWER_CASE_VALUES:
         folded = {e.lower() for e in excluded}
