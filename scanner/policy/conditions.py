@@ -28,7 +28,8 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from scanner.policy.arn import is_account_id
-from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
+from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments,
+                                      compared_value, glob_match,
                                       head_account, literal_prefix, matches_no_principal_arn)
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
@@ -404,6 +405,13 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         policy_values.append(v)
     if literal_marks and state is not KeyState.KNOWN:
         return Tri.UNKNOWN, (key,)
+    if clause.base in _EXACT_STRING:
+        # compared exactly, a value the key never has (never_a_value: ``*`` as an account id,
+        # in an aws:userid or an organization path) matches no request: as a void value
+        # (IAM conformance trial round 28: StringEquals aws:userid "*" left the outside
+        # caller, whose aws:userid is not known, CONDITIONAL; the solver decided it)
+        policy_values = [v for v in policy_values
+                         if not never_a_value(key, compared_value(clause.base, v))]
     arn_op = clause.base in _ARN_OPERATORS
     if arn_op:
         # IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the six
@@ -602,19 +610,32 @@ ACCOUNT_ID_KEYS = frozenset({"aws:principalaccount", "aws:resourceaccount",
                              "aws:sourceaccount", "kms:calleraccount"})
 
 
+#: keys no value of which holds ``*`` or ``?``: aws:userid -- a unique id, an account id, and a
+#: role session or federated user name (STS API Reference, AssumeRole RoleSessionName and
+#: GetFederationToken Name: "[\w+=,.@-]*") -- and the organization paths, ids joined by ``/``
+#: (Organizations API Reference: Organization Id "^o-[a-z0-9]{10,32}$", Root Id
+#: "^r-[0-9a-z]{4,32}$", OrganizationalUnit Id "^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+NO_WILDCARD_CHARACTER_KEYS = frozenset({"aws:userid", "aws:principalorgpaths",
+                                        "aws:resourceorgpaths", "aws:sourceorgpaths"})
+
+
 def never_a_value(key: str, value: str) -> bool:
     """``value`` is no value ``key`` can have: for an organization id key (LOWER_CASE_VALUES)
     text not of the id's form -- the literal ``${aws:ResourceOrgID}`` of a Version 2008-10-17
     policy (IAM User Guide, "Version": variables are then "treated as literal strings"), an id
     in capitals; for an account id key (ACCOUNT_ID_KEYS) text not of 12 digits -- ``*`` or
     ``11111111111?`` compared by StringEquals, which "Exact matching" reads as the characters
-    (IAM User Guide, "String condition operators": only StringLike takes wildcards). Compared
+    (IAM User Guide, "String condition operators": only StringLike takes wildcards) -- and for
+    aws:userid and the organization paths (NO_WILDCARD_CHARACTER_KEYS) text holding ``*`` or
+    ``?``. Compared
     exactly, it equals no request's value (IAM conformance trial round 23: the outsider's
     StringNotEquals of it was UNKNOWN, the solver -- which knows the form -- decided it; round
     28: Allow * under StringEquals aws:PrincipalAccount "*" was public without --prove, the
     solver -- whose accounts are 12 digits -- found no reader)."""
     if key in ACCOUNT_ID_KEYS:
         return not is_account_id(value)
+    if key in NO_WILDCARD_CHARACTER_KEYS:
+        return "*" in value or "?" in value
     return key in LOWER_CASE_VALUES and _ORG_ID_FORM.fullmatch(value) is None
 
 

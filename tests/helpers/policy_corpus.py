@@ -562,6 +562,16 @@ case(id="stringnotlikeifexists-star-unknown-key-still-depends", cite=STAR_EITHER
 case(id="foranyvalue-stringlike-star-unknown-key-still-depends", cite=STAR_EITHER_WAY,
      policy=allow_if("ForAnyValue:StringLike", "aws:PrincipalServiceNamesList", "*"),
      expect="CONDITIONAL", unresolved=("aws:principalservicenameslist",))
+#: IAM User Guide, "String condition operators": StringEquals is "Exact matching" -- a ``*`` in
+#: its value is the character -- and no aws:userid holds one (a unique id, an account id, a
+#: session name "[\w+=,.@-]*": STS API Reference, AssumeRole RoleSessionName): the value
+#: matches no request, whether the caller's id is known or not (IAM conformance trial round 28)
+NEVER_A_USERID = COND + "; StringEquals compares exactly: no aws:userid holds '*' or '?'"
+case(id="stringequals-userid-star-matches-no-caller", cite=NEVER_A_USERID,
+     policy=allow_if("StringEquals", "aws:userid", ["*", "AROA*:*"]), expect="DENIED")
+case(id="stringnotequals-userid-star-deny-applies", cite=NEVER_A_USERID + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"StringNotEquals": {"aws:userid": "AIDA?"}})),
+     principal=USER, principal_type="user", expect="DENIED", explicit=True)
 case(id="null-deny-missing-tag", cite=NULL + "; " + EVAL,
      policy=pol(st(), st("Deny", condition={"Null": {"aws:ResourceTag/owner": "true"}})),
      absent=("aws:resourcetag/owner",), expect="DENIED", explicit=True)

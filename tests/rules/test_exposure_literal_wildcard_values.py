@@ -1,12 +1,19 @@
-"""A grant to everyone under an exact string comparison of an account key with a value that
-holds ``*`` or ``?`` lets no one in: StringEquals compares exactly -- IAM User Guide, "String
-condition operators": StringEquals "Exact matching, case sensitive", while only StringLike
+"""A grant to everyone under an exact string comparison of an account key (or aws:userid, or
+aws:PrincipalOrgPaths) with a value that holds ``*`` or ``?`` lets no one in: StringEquals
+compares exactly -- IAM User Guide, "String condition operators": StringEquals "Exact
+matching, case sensitive", while only StringLike
 takes "multi-character match wildcards (*) and single-character match wildcards (?)" -- and
 an account id is "a 12-digit number" (AWS Account Management Reference Guide, "View AWS
 account identifiers"): no caller's aws:PrincipalAccount is the text ``*`` or
-``11111111111?``. IAM conformance trial round 28: secret-policy-public FAILed CRITICAL
-("allows everyone without a narrowing condition") on such a statement, while the same
-statement under StringEquals aws:PrincipalArn "arn:aws:iam::*:role/Reader" PASSed."""
+``11111111111?``. Nor does an aws:userid hold either character -- a unique id, an account id,
+and a role session or federated user name ("[\\w+=,.@-]*", STS API Reference, AssumeRole
+RoleSessionName / GetFederationToken Name) -- nor an organization path, ids joined by ``/``
+(Organizations API Reference: "^o-[a-z0-9]{10,32}$", "^r-[0-9a-z]{4,32}$",
+"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"). IAM conformance trial round 28: secret-policy-public
+FAILed CRITICAL ("allows everyone without a narrowing condition") on such a statement, while
+the same
+statement under StringEquals aws:PrincipalArn "arn:aws:iam::*:role/Reader" PASSed; with
+--prove it PASSed."""
 
 from __future__ import annotations
 
@@ -35,11 +42,16 @@ LETS_NO_ONE_IN = {
     "stringequalsignorecase-star": {"StringEqualsIgnoreCase": {"aws:PrincipalAccount": "*"}},
     "foranyvalue-stringequals-star": {
         "ForAnyValue:StringEquals": {"aws:PrincipalAccount": ["*", "0*"]}},
+    "userid-star": {"StringEquals": {"aws:userid": "*"}},
+    "userid-role-sessions": {"StringEquals": {"aws:userid": "AROA*:*"}},
+    "org-paths-star": {"StringEquals": {"aws:PrincipalOrgPaths": "o-*/r-x/"}},
+    "foranyvalue-org-paths-star": {"ForAnyValue:StringEquals": {"aws:PrincipalOrgPaths":
+                                                                "o-*/*"}},
 }
 
 
 @pytest.mark.parametrize("case", sorted(LETS_NO_ONE_IN))
-def test_an_exact_comparison_with_a_wildcard_account_lets_no_one_in(case: str) -> None:
+def test_an_exact_comparison_with_a_value_no_caller_has_lets_no_one_in(case: str) -> None:
     snap = _public_under(LETS_NO_ONE_IN[case])
     sa = access_report(snap).for_secret(SECRET_ARN)
     assert {p.principal: p.decision for p in sa.paths}["*"] == "DENIED"
