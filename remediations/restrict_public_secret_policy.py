@@ -1,9 +1,11 @@
 """restrict-public-secret-policy: narrow ``Principal: "*"`` statements to the organization.
 
 Fixes ``secret-policy-public``. Adds ``StringEquals aws:PrincipalOrgID = <org id>`` to exactly
-the statements the rule reports (scanner.policy.exposure.public_statements: Allow to ``*`` or
-with NotPrincipal, with no narrowing condition -- an ``...IfExists`` one does not narrow); every
-other statement is kept as it was. A reported statement that also names principals besides
+the statements the rule reports (scanner.policy.exposure.standing_public: Allow to ``*`` or
+with NotPrincipal, with no narrowing condition -- an ``...IfExists`` one does not narrow -- that
+some caller outside gets through: not one whose own condition never holds for such a caller,
+a grant to AWS services under Bool aws:PrincipalIsAWSService "true", nor one the policy's own
+Deny takes back); every other statement is kept as it was. A reported statement that also names principals besides
 ``*`` is split (``split_named``): the named principals keep it as it was, the ``*`` moves to a
 copy that gets the condition (safe-fixes trial, defect 2). An Allow with NotPrincipal, which
 AWS does not support, becomes ``Principal: "*"`` with the excepted roles and users kept out by
@@ -15,18 +17,24 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from remediations import _secret_policy
 from remediations.base import SECRET_POLICY_MAX_CHARS, find_secret, require_read
 from remediations.policy_edit import edit_policy, parse_policy, parsed, parsed_or_none
+from scanner.access.context import public_request
+from scanner.access.graph_io import secret_resource_context
+from scanner.access.settings import AccessSettings
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
 from scanner.findings import Finding
-from scanner.model import IN_ORGANIZATION, NOT_IN_ORGANIZATION, Snapshot
+from scanner.graph.builder import record_attrs
+from scanner.graph.schema import NodeKind
+from scanner.model import IN_ORGANIZATION, NOT_IN_ORGANIZATION, Secret, Snapshot
 from scanner.policy.arn import parse_arn
-from scanner.policy.exposure import public_statements, statement_indexes
+from scanner.policy.exposure import standing_public, statement_indexes
+from scanner.policy.request import Request
 from scanner.policy.trust_zone import membership_of
 
 REMEDIATION_ID = "restrict-public-secret-policy"
@@ -179,13 +187,28 @@ def _free_sid(sid: str, taken: set[str]) -> str:
     return f"{sid}{n}"
 
 
+def _outsider(snapshot: Snapshot, secret: Secret,
+              ctx: PlanContext) -> Callable[[str], Request]:
+    """The request of a caller outside the organization on ``secret`` by any route, as
+    secret-policy-public asks it (scanner.access.context.public_request, the access
+    analysis' ``*`` path): what tells a statement the rule reports from one no caller outside
+    gets through (exposure.standing_public)."""
+    settings = AccessSettings.from_snapshot(snapshot,
+                                            trusted_accounts=ctx.config.trusted_accounts)
+    rctx = secret_resource_context(
+        secret.arn, {**record_attrs(secret), "kind": NodeKind.SECRET.value}, settings)
+    return lambda action: public_request(settings, rctx, action=action, resource=secret.arn,
+                                         any_route=True)
+
+
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
     secret = find_secret(snapshot, finding.resource.arn)
     require_read(secret.unread, ("resource_policy",), f"secret {secret.arn}")
     before_text = _secret_policy.current_text(secret, ctx)
     before = parse_policy(before_text, f"resource policy of {secret.arn}")
-    public = statement_indexes(public_statements(
-        parsed(before_text, f"resource policy of {secret.arn}")))
+    public = statement_indexes(standing_public(
+        parsed(before_text, f"resource policy of {secret.arn}"),
+        _outsider(snapshot, secret, ctx))[0])
     if not public:
         return []
     org_id = org_id_for(snapshot, ctx, secret.account_id)

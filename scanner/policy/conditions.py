@@ -27,7 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments, glob_match,
+from scanner.policy.arn import is_account_id
+from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments,
+                                      compared_value, glob_match,
                                       head_account, literal_prefix, matches_no_principal_arn)
 from scanner.policy.parse import ConditionClause
 from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
@@ -403,6 +405,13 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         policy_values.append(v)
     if literal_marks and state is not KeyState.KNOWN:
         return Tri.UNKNOWN, (key,)
+    if clause.base in _EXACT_STRING:
+        # compared exactly, a value the key never has (never_a_value: ``*`` as an account id,
+        # in an aws:userid or an organization path) matches no request: as a void value
+        # (IAM conformance trial round 28: StringEquals aws:userid "*" left the outside
+        # caller, whose aws:userid is not known, CONDITIONAL; the solver decided it)
+        policy_values = [v for v in policy_values
+                         if not never_a_value(key, compared_value(clause.base, v))]
     arn_op = clause.base in _ARN_OPERATORS
     if arn_op:
         # IAM User Guide, "Amazon Resource Name (ARN) condition operators": "Each of the six
@@ -438,6 +447,9 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
             # in the request with one value not known (request.always_present): read as a
             # PRESENT key -- StringLike "*" matches it (IAM conformance trial round 17)
             return _present(clause, negated, key, tuple(policy_values))
+        either = _star_either_way(clause, negated, key, tuple(policy_values))
+        if either is not None:
+            return either, ()
         return Tri.UNKNOWN, (key,)
     one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
     if isinstance(one, _OneOf):
@@ -558,6 +570,12 @@ def _null(clause: ConditionClause, request: Request) -> tuple[Tri, tuple[str, ..
     wants_absent = [v.strip().lower() for v in clause.values]
     if any(v not in ("true", "false") for v in wants_absent):
         return Tri.UNKNOWN, (f"Null {key}: value must be true or false",)
+    if {"true", "false"} <= set(wants_absent):
+        # IAM User Guide, "Conditions with multiple context keys or values": "If a
+        # single condition operator includes multiple values for a context key, those values
+        # are evaluated using a logical OR" -- absent OR present holds whatever the request
+        # (IAM conformance trial round 28: CONDITIONAL on the key; the solver alike: true)
+        return Tri.TRUE, ()
     state = request.key_state(key)
     if state is KeyState.EXCLUDED and isinstance(request.excluded[key],
                                                  (_EveryLiteral, _ArnOf, _ArnOfUnnamed,
@@ -583,13 +601,41 @@ LOWER_CASE_VALUES = frozenset({"aws:principalorgid", "aws:resourceorgid"})
 _ORG_ID_FORM = re.compile(r"o-[a-z0-9]+")
 
 
+#: keys whose value is an account id: IAM User Guide, "AWS global condition context keys"
+#: (aws:PrincipalAccount "the account to which the requesting principal belongs",
+#: aws:ResourceAccount, aws:SourceAccount) and KMS Developer Guide (kms:CallerAccount "the
+#: AWS account ID of the caller"); an account id is "a 12-digit number" (AWS Account
+#: Management Reference Guide, "View AWS account identifiers")
+ACCOUNT_ID_KEYS = frozenset({"aws:principalaccount", "aws:resourceaccount",
+                             "aws:sourceaccount", "kms:calleraccount"})
+
+
+#: keys no value of which holds ``*`` or ``?``: aws:userid -- a unique id, an account id, and a
+#: role session or federated user name (STS API Reference, AssumeRole RoleSessionName and
+#: GetFederationToken Name: "[\w+=,.@-]*") -- and the organization paths, ids joined by ``/``
+#: (Organizations API Reference: Organization Id "^o-[a-z0-9]{10,32}$", Root Id
+#: "^r-[0-9a-z]{4,32}$", OrganizationalUnit Id "^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+NO_WILDCARD_CHARACTER_KEYS = frozenset({"aws:userid", "aws:principalorgpaths",
+                                        "aws:resourceorgpaths", "aws:sourceorgpaths"})
+
+
 def never_a_value(key: str, value: str) -> bool:
     """``value`` is no value ``key`` can have: for an organization id key (LOWER_CASE_VALUES)
     text not of the id's form -- the literal ``${aws:ResourceOrgID}`` of a Version 2008-10-17
     policy (IAM User Guide, "Version": variables are then "treated as literal strings"), an id
-    in capitals. Compared exactly, it equals no request's value (IAM conformance trial round
-    23: the outsider's StringNotEquals of it was UNKNOWN, the solver -- which knows the form --
-    decided it)."""
+    in capitals; for an account id key (ACCOUNT_ID_KEYS) text not of 12 digits -- ``*`` or
+    ``11111111111?`` compared by StringEquals, which "Exact matching" reads as the characters
+    (IAM User Guide, "String condition operators": only StringLike takes wildcards) -- and for
+    aws:userid and the organization paths (NO_WILDCARD_CHARACTER_KEYS) text holding ``*`` or
+    ``?``. Compared
+    exactly, it equals no request's value (IAM conformance trial round 23: the outsider's
+    StringNotEquals of it was UNKNOWN, the solver -- which knows the form -- decided it; round
+    28: Allow * under StringEquals aws:PrincipalAccount "*" was public without --prove, the
+    solver -- whose accounts are 12 digits -- found no reader)."""
+    if key in ACCOUNT_ID_KEYS:
+        return not is_account_id(value)
+    if key in NO_WILDCARD_CHARACTER_KEYS:
+        return "*" in value or "?" in value
     return key in LOWER_CASE_VALUES and _ORG_ID_FORM.fullmatch(value) is None
 
 
@@ -649,7 +695,7 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
         literal = True  # an account no policy names equals none of the numbers named
     elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
             isinstance(excluded, _EveryLiteral):
-        literal = all(v in excluded for v in values)
+        literal = all(v in excluded or never_a_value(key, v) for v in values)
     elif base in ("stringequalsignorecase", "stringnotequalsignorecase") and \
             key in LOWER_CASE_VALUES:
         folded = {e.lower() for e in excluded}
@@ -698,6 +744,37 @@ def _one_of(clause: ConditionClause, request: Request, key: str, members: frozen
     if len(answers) == 1:
         return answers.pop(), ()
     return Tri.UNKNOWN, (key,)
+
+
+def _star_either_way(clause: ConditionClause, negated: bool, key: str,
+                     values: tuple[str, ...]) -> Tri | None:
+    """The answer of StringLike / StringNotLike with a value of ``*`` alone on a key that may
+    be absent or present with values not known, when every case gives one: ``*`` "matches"
+    every value (IAM User Guide, "Condition operators": StringLike takes "multi-character
+    match wildcards (*) ... anywhere in the string"), so present, the positive operator is
+    true and the negated one false for every value; absent, "...IfExists" is true,
+    ForAllValues true and ForAnyValue false ("Multivalued context keys") and the plain
+    operator as any absent key's (``_absent_outcome``). A multivalued key (MULTIVALUED_KEYS)
+    may also be present with no value: ForAllValues true, ForAnyValue false, the plain
+    operator false, its negation true. None: the cases disagree -- the value (or its
+    presence) decides. IAM conformance trial round 28: StringLikeIfExists aws:SourceVpce "*"
+    was CONDITIONAL on the key, the solver true."""
+    if clause.base not in ("stringlike", "stringnotlike") or \
+            not any(v and not v.strip("*") for v in values):
+        return None
+    if clause.qualifier == "forallvalues":
+        some = Tri.of(not negated)  # every value hits (misses)
+        empty = Tri.TRUE
+    elif clause.qualifier == "foranyvalue":
+        some = Tri.of(not negated)
+        empty = Tri.FALSE
+    else:
+        some = Tri.of(not negated)
+        empty = Tri.of(negated)
+    outcomes = {_absent_outcome(clause, negated), some}
+    if key in MULTIVALUED_KEYS:
+        outcomes.add(empty)
+    return outcomes.pop() if len(outcomes) == 1 else None
 
 
 def _present(clause: ConditionClause, negated: bool, key: str,

@@ -846,6 +846,24 @@ def public_withheld(policy: Policy, match: StatementMatch,
     return tuple(labels)
 
 
+def standing_public(policy: Policy | None, outsider: Callable[[str], Request], *,
+                    actions_of: Callable[[int], tuple[str, ...] | None] = lambda index: None
+                    ) -> tuple[tuple[StatementMatch, ...], dict[str, tuple[str, ...]]]:
+    """(the public statements -- ``public_statements`` -- that some caller outside gets
+    through, {each public statement's label: why it lets none in, () when it does}):
+    ``public_withheld`` asked of ``outsider`` for each, for the actions ``actions_of(index)``
+    names (None: those it grants on a secret). What secret-policy-public and
+    kms-key-policy-public report, and the statements restrict-public-secret-policy narrows --
+    one reading (IAM conformance trial round 28: the remediation narrowed every public
+    statement, a grant to AWS services the rule leaves out too)."""
+    matches = public_statements(policy)
+    if policy is None:
+        return (), {}
+    back = {m.label: public_withheld(policy, m, outsider, actions=actions_of(m.index))
+            for m in matches}
+    return tuple(m for m in matches if not back[m.label]), back
+
+
 def taken_back_principals(policy: Policy, matches: Iterable[StatementMatch], *, resource: str,
                           zone: TrustZone, resource_ctx: "ResourceContext"
                           ) -> dict[str, tuple[str, ...]]:

@@ -526,6 +526,52 @@ case(id="null-unknown-named", cite=NULL, policy=allow_if("Null", "aws:SourceVpce
      expect="CONDITIONAL", unresolved=("aws:sourcevpce",))
 case(id="null-bool-literal", cite=NULL, policy=allow_if("Null", "aws:SourceVpce", True),
      absent=("aws:sourcevpce",), expect="ALLOWED")
+#: IAM User Guide, "Conditions with multiple context keys or values": "If a single
+#: condition operator includes multiple values for a context key, those values are evaluated
+#: using a logical OR" -- Null "true" OR "false" holds whether or not the key is in the request,
+#: so the key's value need not be known (IAM conformance trial round 28: CONDITIONAL on the
+#: key, while the solver read it as always true)
+NULL_BOTH = NULL + "; " + LOGIC + ": Null [\"true\", \"false\"] holds whatever the request"
+case(id="null-true-or-false-unknown-key", cite=NULL_BOTH,
+     policy=allow_if("Null", "aws:SourceVpce", ["true", "false"]), expect="ALLOWED")
+case(id="null-false-or-true-deny-unknown-key", cite=NULL_BOTH + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"Null": {"aws:SourceVpce": ["false", "TRUE"]}})),
+     expect="DENIED", explicit=True)
+#: IAM User Guide, "Condition operators": StringLike takes "multi-character match wildcards (*)
+#: ... anywhere in the string" -- ``*`` alone matches every value -- and "...IfExists" is true
+#: when the key is absent; "Multivalued context keys": ForAllValues "also returns true if
+#: there are no context keys in the request", ForAnyValue "returns false" then. Where the key
+#: absent and the key present with any value give one answer, the value need not be known
+#: (IAM conformance trial round 28: CONDITIONAL on the key)
+STAR_EITHER_WAY = IFEX + "; " + MULTI + "; StringLike '*' matches every value: absent " \
+    "and present agree"
+case(id="stringlikeifexists-star-unknown-key", cite=STAR_EITHER_WAY,
+     policy=allow_if("StringLikeIfExists", "aws:SourceVpce", "*"), expect="ALLOWED")
+case(id="forallvalues-stringlike-star-unknown-key", cite=STAR_EITHER_WAY,
+     policy=allow_if("ForAllValues:StringLike", "aws:SourceVpce", "*"), expect="ALLOWED")
+case(id="foranyvalue-stringnotlike-star-unknown-key-deny", cite=STAR_EITHER_WAY + "; " + EVAL,
+     policy=pol(st(), st("Deny", resource="*", action="*",
+                         condition={"ForAnyValue:StringNotLike": {"aws:SourceVpce": "*"}})),
+     expect="ALLOWED")
+case(id="stringlike-star-unknown-key-still-depends", cite=STAR_EITHER_WAY,
+     policy=allow_if("StringLike", "aws:SourceVpce", "*"), expect="CONDITIONAL",
+     unresolved=("aws:sourcevpce",))
+case(id="stringnotlikeifexists-star-unknown-key-still-depends", cite=STAR_EITHER_WAY,
+     policy=allow_if("StringNotLikeIfExists", "aws:SourceVpce", "*"), expect="CONDITIONAL",
+     unresolved=("aws:sourcevpce",))
+case(id="foranyvalue-stringlike-star-unknown-key-still-depends", cite=STAR_EITHER_WAY,
+     policy=allow_if("ForAnyValue:StringLike", "aws:PrincipalServiceNamesList", "*"),
+     expect="CONDITIONAL", unresolved=("aws:principalservicenameslist",))
+#: IAM User Guide, "String condition operators": StringEquals is "Exact matching" -- a ``*`` in
+#: its value is the character -- and no aws:userid holds one (a unique id, an account id, a
+#: session name "[\w+=,.@-]*": STS API Reference, AssumeRole RoleSessionName): the value
+#: matches no request, whether the caller's id is known or not (IAM conformance trial round 28)
+NEVER_A_USERID = COND + "; StringEquals compares exactly: no aws:userid holds '*' or '?'"
+case(id="stringequals-userid-star-matches-no-caller", cite=NEVER_A_USERID,
+     policy=allow_if("StringEquals", "aws:userid", ["*", "AROA*:*"]), expect="DENIED")
+case(id="stringnotequals-userid-star-deny-applies", cite=NEVER_A_USERID + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"StringNotEquals": {"aws:userid": "AIDA?"}})),
+     principal=USER, principal_type="user", expect="DENIED", explicit=True)
 case(id="null-deny-missing-tag", cite=NULL + "; " + EVAL,
      policy=pol(st(), st("Deny", condition={"Null": {"aws:ResourceTag/owner": "true"}})),
      absent=("aws:resourcetag/owner",), expect="DENIED", explicit=True)

@@ -37,7 +37,7 @@ from scanner.policy.exposure import (
     covers_action_pattern,
     key_granted_actions,
     public_statements,
-    public_withheld,
+    standing_public,
     withheld_text,
 )
 from scanner.policy.request import Request, action_dependent, reads_route
@@ -59,8 +59,7 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     named = POLICY_WORDS.get(field, field)
     if policy is None:
         return Result(outcome=FALSE, facts=(("text", f"no {named}"),))
-    matches = public_statements(policy)
-    if matches:
+    if public_statements(policy):
         # a public grant the policy takes back from every outside caller with an explicit
         # Deny grants no one outside: IAM User Guide, "Policy evaluation logic": "An explicit
         # deny in any of these policies overrides the allow" (IAM conformance trial round 12:
@@ -90,16 +89,16 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             return key_granted_actions(next(
                 (s for s in policy.statements if s.index == index), None))
 
-        back = {m.label: public_withheld(policy, m, outsider, actions=asked(m.index))
-                for m in matches}
+        matches, back = standing_public(policy, outsider, actions_of=asked)
         taken = [("text", f"{label} allows everyone, but "
                           f"{withheld_text(denies, 'a caller outside')} from every caller "
                           "outside")
                  for label, denies in back.items() if denies]
-        matches = tuple(m for m in matches if not back[m.label])
         if not matches:
             return Result(outcome=FALSE, facts=tuple(taken), evidence={
                 "taken_back": {label: list(d) for label, d in back.items()}})
+    else:
+        matches = ()
     if not matches:
         return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {named}"),))
     labels = [m.label for m in matches]

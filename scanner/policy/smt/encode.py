@@ -27,6 +27,7 @@ import z3
 from scanner.policy.conditions import (
     ARN_VALUED_KEYS,
     LOWER_CASE_VALUES,
+    NO_WILDCARD_CHARACTER_KEYS,
     _EXACT_STRING,
     OPERATORS,
     TIME_KEYS,
@@ -219,11 +220,21 @@ class Encoder:
         # evaluator's Deny applied)
         arn = name in ARN_VALUED_KEYS and kind == "str" and state is not KeyState.KNOWN \
             and not defined_by_principal
+        # and no value of aws:userid or an organization path holds ``*`` or ``?``
+        # (conditions.NO_WILDCARD_CHARACTER_KEYS, as conditions.never_a_value reads them; IAM
+        # conformance trial round 28)
+        # -- where nothing else bounds it (an organization path _Under or _NotUnder a prefix is
+        # an ORG_PATH already)
+        plain = name in NO_WILDCARD_CHARACTER_KEYS and kind == "str" and \
+            state is KeyState.UNKNOWN and not defined_by_principal
         for v in vals:
             if boolean:
                 self.facts.append(z3.Or(v == sval("true"), v == sval("false")))
             if arn:
                 self.facts.append(z3.InRe(v, IS_ARN))
+            if plain:
+                self.facts += [z3.Not(z3.Contains(v, sval("*"))),
+                               z3.Not(z3.Contains(v, sval("?")))]
             if kind == "ip":
                 six, bits = v
                 self.facts.append(z3.Implies(z3.Not(six), z3.Extract(127, 32, bits) == 0))
