@@ -35,7 +35,7 @@ from scanner.policy.exposure import (
     narrows,
     outside_zone_grants,
     public_statements,
-    public_withheld,
+    standing_public,
     taken_back_principals,
 )
 from scanner.policy.arn import arn_partition, partition
@@ -405,8 +405,10 @@ def standing_grants(grants: tuple[Grant, ...], policy: Policy | None, *, resourc
         return key_granted_actions(next((x for x in policy.statements if x.index == index),
                                         None))
 
-    public = {m.label for m in public_statements(policy)
-              if public_withheld(policy, m, outsider, actions=asked(m.index))}
+    # the public statements the rules leave out: exposure.standing_public, the one reading of
+    # secret-policy-public, kms-key-policy-public and restrict-public-secret-policy
+    public = {label for label, withheld in
+              standing_public(policy, outsider, actions_of=asked)[1].items() if withheld}
     back = taken_back_principals(policy, outside_zone_grants(policy, own_account=None,
                                                              zone=zone),
                                  resource=resource, zone=zone, resource_ctx=rctx) \
