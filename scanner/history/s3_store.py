@@ -446,7 +446,12 @@ class S3HistoryStore:
             doc = json.loads(body)
             if not isinstance(doc, dict) or doc.get("format") != NOTIFICATIONS_FORMAT:
                 raise ValueError("not a secretgraph notification ledger")
-            return str(doc["settled_through"])
+            settled = doc["settled_through"]
+            if not isinstance(settled, str):  # "" (none settled yet) or a scan id
+                # read as text, null was the scan "None", which matches no scan: every owed
+                # notification went unsent without a word (fault-injection trial round 18)
+                raise ValueError(f"settled_through {settled!r:.60} is not a scan id")
+            return settled
         except (ValueError, KeyError, TypeError) as exc:
             raise self._fail(f"damaged notification ledger {key} ({exc})") from None
 
