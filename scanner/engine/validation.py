@@ -204,6 +204,11 @@ def _described(chosen: ValidationError, schema: Mapping[str, Any]) -> tuple[str,
             shown = f"'{chosen.instance}'" if isinstance(chosen.instance, int) or \
                 str(chosen.instance).isdigit() else str(chosen.instance)  # an account id
             message += f"; write a list: [{shown}]"
+        elif chosen.validator_value == "array" and chosen.instance is None:
+            # a key with nothing after it is null in YAML: "None is not of type 'array'" said
+            # neither (docs trial round 7: an empty `readers:` in a baseline)
+            message = "empty (a key with nothing after it is null in YAML): write [] for an " \
+                      "empty list"
     elif chosen.validator == "enum":
         message += _closest_choice(chosen.instance, chosen.validator_value)
     elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:

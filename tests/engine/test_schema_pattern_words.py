@@ -134,3 +134,19 @@ def test_a_number_that_quoted_would_still_be_refused_is_not_told_to_be_quoted(
 def test_a_number_that_quoted_is_accepted_is_still_told_to_be_quoted(tmp_path: Path) -> None:
     error = _config_error(tmp_path, "trusted_accounts: [111122223333]\n")
     assert "quote it: '111122223333'" in str(error)
+
+
+def test_an_empty_list_key_says_to_write_brackets(tmp_path: Path) -> None:
+    """A key with nothing after it is null in YAML: `readers:` in a baseline said "None is not
+    of type 'array'", naming neither the emptiness nor the fix (docs trial round 7)."""
+    from scanner.history.baseline import load_baseline
+
+    path = tmp_path / "baseline.yaml"
+    path.write_text("version: 1\nsecrets:\n"
+                    "  - secret: arn:aws:secretsmanager:us-east-1:111111111111:secret:x\n"
+                    "    readers:\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_baseline(path)
+    text = str(err.value)
+    assert "secrets[0].readers" in text and "write [] for an empty list" in text
+    assert "None is not of type" not in text
