@@ -24,8 +24,8 @@ from scanner.textfit import fit_line, stream_columns
 
 HELP = "write, validate or check an access baseline (allowed readers per secret)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
-QUIET_HELP = ("print nothing but errors (the files are still written; the exit code is the "
-              "same)")
+QUIET_HELP = ("print nothing but errors (init's --output-file is still written; the exit code "
+              "is the same)")
 #: with -q, standard output is discarded: errors (stderr) only
 QUIET_DISCARDS_STDOUT = True
 
