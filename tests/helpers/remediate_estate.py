@@ -262,3 +262,12 @@ class Scanned:
     config: RemediationConfig
     scan_dir: Path
     config_path: Path
+
+    def plan_into(self, plan: Path, rules: str | None = None) -> None:
+        """`remediate --in <the scan> --config <its config> --plan-out PLAN [--rule RULES]`,
+        which must exit 0."""
+        from scanner.cli import main
+
+        args = ["remediate", "--in", str(self.scan_dir), "--config", str(self.config_path),
+                "--plan-out", str(plan)]
+        assert main(args + (["--rule", rules] if rules else [])) == 0

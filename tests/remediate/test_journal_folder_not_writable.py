@@ -37,18 +37,12 @@ def _read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[str]:
     return calls
 
 
-def _plan(scanned: Scanned, plan: Path) -> None:
-    assert main(["remediate", "--in", str(scanned.scan_dir), "--config",
-                 str(scanned.config_path), "--plan-out", str(plan), "--rule",
-                 "enable-key-rotation"]) == 0
-
-
 def test_an_apply_whose_plan_folder_cannot_take_the_journal_is_refused_before_it_begins(
         scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     reviewed = tmp_path / "reviewed"
-    _plan(scanned, reviewed / "plan.json")
+    scanned.plan_into(reviewed / "plan.json", "enable-key-rotation")
     capsys.readouterr()
     calls = _read_only(monkeypatch, reviewed)
 
@@ -68,7 +62,7 @@ def test_an_undo_whose_journal_folder_cannot_take_its_journal_is_refused_before_
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     plan = tmp_path / "plan.json"
     journals = tmp_path / "journals"
-    _plan(scanned, plan)
+    scanned.plan_into(plan, "enable-key-rotation")
     assert main(["remediate", "--plan", str(plan), "--apply", "--yes", "-q",
                  "--remediation-role-name", REMEDIATION_ROLE, "--journal",
                  str(journals / "apply.jsonl")]) == 0

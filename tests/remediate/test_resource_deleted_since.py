@@ -16,11 +16,6 @@ from helpers.remediate_estate import CENTRAL, MEMBER, REGION, REMEDIATION_ROLE, 
 from scanner.cli import main
 
 
-def _plan(scanned: Scanned, plan: Path) -> None:
-    assert main(["remediate", "--in", str(scanned.scan_dir), "--config",
-                 str(scanned.config_path), "--plan-out", str(plan)]) == 0
-
-
 def _apply(scanned: Scanned, plan: Path, journal: Path) -> int:
     return main(["remediate", "--in", str(scanned.scan_dir), "--plan", str(plan), "--apply",
                  "--yes", "--remediation-role-name", REMEDIATION_ROLE, "--journal",
@@ -37,7 +32,7 @@ def test_an_apply_after_a_resource_was_deleted_says_it_is_gone_and_to_plan_again
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     plan = tmp_path / "plan.json"
-    _plan(scanned, plan)
+    scanned.plan_into(plan)
     capsys.readouterr()
     _delete_member_route_table(scanned)
     account_session(CENTRAL).client("secretsmanager", region_name=REGION).delete_secret(
@@ -59,7 +54,7 @@ def test_an_undo_after_a_resource_was_deleted_says_there_is_nothing_of_it_to_tak
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     plan = tmp_path / "plan.json"
     journal = tmp_path / "journal.jsonl"
-    _plan(scanned, plan)
+    scanned.plan_into(plan)
     assert _apply(scanned, plan, journal) == 0
     capsys.readouterr()
     ec2 = account_session(MEMBER).client("ec2", region_name=REGION)

@@ -31,18 +31,12 @@ def _role_refused_in_member(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BaseClient, "_make_api_call", call)
 
 
-def _plan(scanned: Scanned, plan: Path) -> None:
-    assert main(["remediate", "--in", str(scanned.scan_dir), "--config",
-                 str(scanned.config_path), "--plan-out", str(plan), "--rule",
-                 "enable-key-rotation,add-peering-route"]) == 0
-
-
 def test_an_apply_whose_role_cannot_be_assumed_says_nothing_changed_and_what_next(
         scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     plan = tmp_path / "plan.json"
-    _plan(scanned, plan)
+    scanned.plan_into(plan, "enable-key-rotation,add-peering-route")
     capsys.readouterr()
     _role_refused_in_member(monkeypatch)
 
@@ -63,7 +57,7 @@ def test_an_undo_whose_role_cannot_be_assumed_says_nothing_changed_and_what_next
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     plan = tmp_path / "plan.json"
     journal = tmp_path / "journal.jsonl"
-    _plan(scanned, plan)
+    scanned.plan_into(plan, "enable-key-rotation,add-peering-route")
     assert main(["remediate", "--plan", str(plan), "--apply", "--yes", "-q",
                  "--remediation-role-name", REMEDIATION_ROLE, "--journal", str(journal)]) == 0
     capsys.readouterr()

@@ -18,11 +18,6 @@ from helpers.remediate_estate import CENTRAL, REGION, REMEDIATION_ROLE, Scanned,
 from scanner.cli import main
 
 
-def _plan(scanned: Scanned, plan: Path, rules: str) -> None:
-    assert main(["remediate", "--in", str(scanned.scan_dir), "--config",
-                 str(scanned.config_path), "--plan-out", str(plan), "--rule", rules]) == 0
-
-
 def _apply(scanned: Scanned, plan: Path, journal: Path) -> int:
     return main(["remediate", "--in", str(scanned.scan_dir), "--plan", str(plan), "--apply",
                  "--yes", "--remediation-role-name", REMEDIATION_ROLE, "--journal",
@@ -44,7 +39,7 @@ def test_a_secret_policy_is_not_changed_once_the_secret_is_scheduled_for_deletio
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     plan = tmp_path / "plan.json"
-    _plan(scanned, plan, "restrict-public-secret-policy")
+    scanned.plan_into(plan, "restrict-public-secret-policy")
     capsys.readouterr()
     secret = scanned.estate.shared_secret
     before = _policy(secret)
@@ -64,7 +59,7 @@ def test_an_undo_touches_nothing_once_a_secret_it_would_change_is_scheduled_for_
     monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
     plan = tmp_path / "plan.json"
     journal = tmp_path / "journal.jsonl"
-    _plan(scanned, plan, "restrict-public-secret-policy,move-secret-to-cmk")
+    scanned.plan_into(plan, "restrict-public-secret-policy,move-secret-to-cmk")
     assert _apply(scanned, plan, journal) == 0
     capsys.readouterr()
     after = _policy(scanned.estate.shared_secret)
