@@ -762,15 +762,11 @@ def _star_either_way(clause: ConditionClause, negated: bool, key: str,
     if clause.base not in ("stringlike", "stringnotlike") or \
             not any(v and not v.strip("*") for v in values):
         return None
-    if clause.qualifier == "forallvalues":
-        some = Tri.of(not negated)  # every value hits (misses)
-        empty = Tri.TRUE
-    elif clause.qualifier == "foranyvalue":
-        some = Tri.of(not negated)
-        empty = Tri.FALSE
-    else:
-        some = Tri.of(not negated)
-        empty = Tri.of(negated)
+    some = Tri.of(not negated)  # present with values: every value hits (misses)
+    # present with no value: ForAllValues true, ForAnyValue false, the plain operator false
+    # (its negation true)
+    empty = {"forallvalues": Tri.TRUE, "foranyvalue": Tri.FALSE}.get(clause.qualifier or "",
+                                                                      Tri.of(negated))
     outcomes = {_absent_outcome(clause, negated), some}
     if key in MULTIVALUED_KEYS:
         outcomes.add(empty)
