@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 from scanner.history.prune import EXPORT_WINDOW
 
 if TYPE_CHECKING:
-    from scanner.pipeline import Analysis
+    from scanner.scan_result import Analysis
 
 __all__ = ["EXPORT_WINDOW", "SecurityHubTarget", "export_securityhub", "export_with_ledger",
            "securityhub_payload", "warn"]

@@ -27,11 +27,9 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TextIO
 
-import networkx as nx
-
-from scanner.access import AccessReport, AccessSettings, analyze_access
+from scanner.access import AccessSettings, analyze_access
 from scanner.engine import (
     Config,
     RuleSet,
@@ -46,12 +44,17 @@ from scanner.engine import (
 from scanner.engine.suppressions import apply_suppressions, suppression_notes
 from scanner.engine.loader import RuleScope, resolve_scope, select_rules
 from scanner.errors import InputError
-from scanner.findings import Finding, Severity
+from scanner.findings import Severity
 from scanner.graph.builder import build_graph
-from scanner.hub_export import SecurityHubTarget, export_securityhub, export_with_ledger, warn
+from scanner.hub_export import SecurityHubTarget, export_securityhub, export_with_ledger
 from scanner.model import Snapshot
 from scanner.policy.trust_zone import trust_zone
-from scanner.textfit import fit_line, fit_parts, stream_columns
+from scanner.scan_history import (FirstSeenIndex, PreviousScans, previous_and_newest,
+                                  read_previous, record_history, skip_damaged, warn_skipped,
+                                  with_first_seen, with_outputs)
+from scanner.scan_result import Analysis
+from scanner.scan_summary import analysis_failed_warning, incomplete_warning, summary_line
+from scanner.textfit import fit_line, stream_columns
 
 
 #: rows per severity `scan` prints to the terminal (findings.json and the reports have them all)
@@ -116,33 +119,6 @@ class Inputs:
     scope: RuleScope = field(default_factory=RuleScope)  # compliance keys resolved
     suppressions: Suppressions | None = None
     baseline: Any = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Analysis:
-    snapshot: Snapshot
-    graph: nx.MultiDiGraph
-    access: AccessReport
-    findings: list[Finding]
-    document: dict[str, Any]
-    exit_code: int
-    drift: Mapping[str, Any] | None = None
-    api_calls: Mapping[str, int] = field(default_factory=dict)
-    snapshot_path: Path | None = None
-    history: "HistoryOutcome | None" = None  # set when a history store was given
-    securityhub: Mapping[str, Any] | None = None  # the export stage's delivery report
-
-
-@dataclass(frozen=True, kw_only=True)
-class HistoryOutcome:
-    """What the history stage did: the record stored, and what it was compared with."""
-
-    record: "ScanRecord"
-    previous: "ScanRecord | None"
-    drift: "Drift | None"
-    #: damaged scans skipped as the previous scan (a warning named each; the summary line
-    #: names them beside the scan the drift is against)
-    skipped: "tuple[str, ...]" = ()
 
 
 def load_inputs(options: ScanOptions) -> Inputs:
@@ -441,7 +417,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
     stream = out or sys.stdout
     inputs = load_inputs(options)
     store = None
-    history: _History | None = None
+    history: PreviousScans | None = None
     records: list[Any] = []  # the history's scans, oldest first (read once)
     carry = None
     ledger = None  # the Security Hub export ledger (reports.hub_ledger), when the store keeps one
@@ -454,12 +430,12 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         # a scan started more than a day in the future (a clock ahead when it was made) sorts
         # last: it is not "the last scan" (ordinary_scans; docs/history.md)
         ordinary = ordinary_scans(records)
-        previous_record, newest_id = _previous_and_newest(ordinary)
+        previous_record, newest_id = previous_and_newest(ordinary)
         if securityhub is not None:  # a damaged ledger fails here, before anything is scanned
             read_ledger = getattr(store, "securityhub_ledger", None)
             ledger = read_ledger() if read_ledger is not None else None
         preloaded: list[Any] = []
-        history = _History(store=store, previous_record=previous_record, newest_id=newest_id,
+        history = PreviousScans(store=store, previous_record=previous_record, newest_id=newest_id,
                            preloaded=preloaded, keep_documents=securityhub is not None,
                            records=tuple(ordinary), uri=str(options.history))
         if options.parts_in is None and options.snapshot_in is None \
@@ -475,7 +451,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                     preloaded.append(store.load(history.previous_record.scan_id))
                     break
                 except DamagedScan as exc:
-                    history = _skip_damaged(history, exc)
+                    history = skip_damaged(history, exc)
             if preloaded:
                 carry = load_carry(store, full_refresh_days=options.full_refresh_days,
                                    previous=preloaded[0].snapshot)
@@ -632,73 +608,6 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
 
 
 @dataclass(frozen=True, kw_only=True)
-class _History:
-    """What a scan with --history reads of the history, and when: the last complete scan
-    (``previous_record``; ``preloaded`` holds it when it was read before collecting, and is
-    emptied when the scan takes it) and the newest scan when that one is incomplete
-    (``newest_id``: its findings document only). ``keep_documents``: the Security Hub export
-    reads their documents after the reports."""
-
-    store: Any
-    previous_record: "ScanRecord | None"
-    newest_id: str | None
-    preloaded: list[Any]
-    keep_documents: bool = False
-    #: the scans recorded before tonight's (ordinary_scans, oldest first): once tonight's
-    #: scope is known, ``previous_record`` is chosen again among them (scanner.history.scope)
-    records: "tuple[ScanRecord, ...]" = ()
-    #: the history as given (--history), for the warning about a damaged scan
-    uri: str = ""
-    #: the damaged scans skipped (``_skip_damaged``), in the order they were found
-    damaged: "tuple[str, ...]" = ()
-    #: their records.DamagedScan errors, warned of once the previous scan is chosen
-    #: (``_warn_skipped``)
-    skipped: "tuple[Any, ...]" = ()
-
-
-def _previous_and_newest(records: "Sequence[ScanRecord]"
-                         ) -> "tuple[ScanRecord | None, str | None]":
-    """The last complete scan of ``records`` (oldest first), and the newest scan when it is
-    not that one (an incomplete night): what it reported keeps its first_seen too, or a
-    finding first seen in an incomplete night would be "new" again every night until a
-    complete one (and re-sent, its CreatedAt moved)."""
-    from scanner.history.records import pick_latest_complete
-
-    previous_record = pick_latest_complete(list(records), None)
-    newest_id = records[-1].scan_id if records and (
-        previous_record is None or records[-1].scan_id != previous_record.scan_id) else None
-    return previous_record, newest_id
-
-
-def _skip_damaged(history: _History, exc: Any) -> _History:
-    """``history`` without the damaged scan of ``exc`` (a records.DamagedScan): the previous
-    and the newest scan chosen again among the others (fault-injection trial round 8: a
-    damaged newest complete scan failed every later nightly scan); ``_warn_skipped`` names it
-    once tonight's previous scan is chosen. Nothing stored is changed. A scan found damaged
-    twice is an error (never a loop)."""
-    if exc.scan_id in history.damaged or \
-            exc.scan_id not in {r.scan_id for r in history.records}:
-        raise exc
-    records = tuple(r for r in history.records if r.scan_id != exc.scan_id)
-    previous_record, newest_id = _previous_and_newest(records)
-    history.preloaded.clear()
-    return replace(history, records=records, previous_record=previous_record,
-                   newest_id=newest_id, damaged=(*history.damaged, exc.scan_id),
-                   skipped=(*history.skipped, exc))
-
-
-def _warn_skipped(history: _History) -> None:
-    """One warning per damaged scan skipped, naming the scan the drift is computed against:
-    the previous scan chosen by tonight's scope, which passes a narrower intact scan over --
-    named at the skip, the newest intact complete scan was named even when it was passed
-    over (docs trial round 5)."""
-    from scanner.history.damage import skipped_warning
-
-    for exc in history.skipped:
-        warn(skipped_warning(history.uri, exc, history.previous_record))
-
-
-@dataclass(frozen=True, kw_only=True)
 class _Scanned:
     """What ``_scan_into`` hands on: the analysis, the drift, the access report's JSON (built
     once: the diff and the history record both take it), and of the previous scans only what
@@ -711,73 +620,8 @@ class _Scanned:
     previous_document: Mapping[str, Any] | None = None
     newest_document: Mapping[str, Any] | None = None
     newest_id: str | None = None  # the scan of ``newest_document``
-    #: damaged scans skipped as the previous scan (_skip_damaged)
+    #: damaged scans skipped as the previous scan (skip_damaged)
     damaged: "tuple[str, ...]" = ()
-
-
-def _choose_previous(history: _History, document: Mapping[str, Any], like: Any
-                     ) -> "tuple[ScanRecord | None, str | None, dict[str, Mapping[str, Any]]]":
-    """Tonight's previous scan: the newest complete scan whose scope covers tonight's
-    (scanner.history.scope.previous_scan; new-user trial round 8: a --severity or --regions
-    scan recorded in between made every finding outside it "new" the next full night and
-    moved its first_seen). Returns it, the newest scan when that is another one (it carries
-    first_seen too), and the findings documents read to decide (scan id -> document)."""
-    from scanner.history.scope import document_scope, previous_scan
-
-    preloaded = {s.record.scan_id: s for s in history.preloaded}
-    read: dict[str, Mapping[str, Any]] = {}
-
-    def document_of(scan_id: str) -> Mapping[str, Any]:
-        found = read.get(scan_id)
-        if found is None and scan_id in preloaded:
-            found = read[scan_id] = preloaded[scan_id].document
-        if found is None:
-            found = read[scan_id] = _load_document(history.store, scan_id, like)
-        return found
-
-    if not history.records:
-        return history.previous_record, history.newest_id, read
-    chosen = previous_scan(history.records, document_scope(document), document_of).record
-    newest = history.records[-1].scan_id
-    return chosen, (newest if chosen is None or newest != chosen.scan_id else None), read
-
-
-def _read_previous(history: _History, document: Mapping[str, Any], like: Any
-                   ) -> "tuple[Any, Mapping[str, Any] | None, _History]":
-    """The previous scan (a StoredScan, or None), the newest scan's findings document when
-    that is another scan (it carries first_seen too), and ``history`` with the two chosen.
-    A damaged scan read here raises records.DamagedScan (the caller skips it and asks
-    again)."""
-    previous: Any = None
-    newest_document: Mapping[str, Any] | None = None
-    if not history.preloaded and history.previous_record is not None:
-        # the last complete scan: the previous scan on any night but one after a narrower
-        # scan, and the first one asked whether it covers tonight's scope
-        history.preloaded.append(history.store.load(history.previous_record.scan_id,
-                                                    like=like))
-    previous_record, newest_id, read = _choose_previous(history, document, like)
-    if history.preloaded and previous_record is not None and \
-            history.preloaded[-1].record.scan_id == previous_record.scan_id:
-        previous = history.preloaded.pop()
-    elif previous_record is not None:
-        previous = history.store.load(previous_record.scan_id, like=like)
-    if newest_id is not None:
-        newest_document = read.get(newest_id) or \
-            _load_document(history.store, newest_id, like)
-    history.preloaded.clear()
-    del read
-    return previous, newest_document, replace(history, previous_record=previous_record,
-                                              newest_id=newest_id)
-
-
-def _load_document(store: Any, scan_id: str, like: Any = None) -> Mapping[str, Any]:
-    """A recorded scan's findings document alone (a store without load_document: the scan);
-    ``like``: tonight's payloads (scanner.history.records.Tonight), whose equal rows are kept
-    instead of decoded copies."""
-    load = getattr(store, "load_document", None)
-    if load is None:
-        return store.load(scan_id).document  # type: ignore[no-any-return]
-    return load(scan_id) if like is None else load(scan_id, like=like)  # type: ignore[no-any-return]
 
 
 #: errors of a write the disk refused, whichever file the system names with them (shutil's
@@ -789,7 +633,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
                progress: Any, snapshot_source: Callable[[Path], Path] | None = None,
                *, carry: "PolicyCarry | None" = None,
                recorded: frozenset[str] = frozenset(),
-               history: _History | None = None) -> _Scanned:
+               history: PreviousScans | None = None) -> _Scanned:
     """Collect (or copy ``snapshot_in``, or ``snapshot_source``), analyse, carry first_seen
     from the last complete scan of ``history`` and from its newest scan's document (when
     incomplete), diff against the last complete scan and write every report into
@@ -863,12 +707,12 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
                               stand_ins=not history.keep_documents, snapshot=snapshot)
             while True:
                 try:
-                    previous, newest_document, history = _read_previous(
+                    previous, newest_document, history = read_previous(
                         history, analysis.document, like)
                     break
                 except DamagedScan as exc:  # skipped (a second time: raised)
-                    history = _skip_damaged(history, exc)
-            _warn_skipped(history)
+                    history = skip_damaged(history, exc)
+            warn_skipped(history)
         document = with_first_seen(analysis.document,
                                    previous.document if previous else None, newest_document)
         if previous is not None:
@@ -892,7 +736,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             drift=drift.to_json() if drift is not None else None,
             api_calls=dict(progress.counter.counts()), snapshot_path=snapshot_path,
         )
-        first_seen = _FirstSeenIndex(document["findings"])
+        first_seen = FirstSeenIndex(document["findings"])
         formats = tuple(f for f in options.formats if f != "table")
         progress.phase("reports")
         try:
@@ -919,260 +763,6 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
                     previous_document=previous_document, newest_document=newest_document,
                     newest_id=history.newest_id if history is not None else None,
                     damaged=history.damaged if history is not None else ())
-
-
-#: coverage gaps named by incomplete_warning (the rest are counted)
-WARNING_GAPS = 3
-
-
-def incomplete_warning(document: Mapping[str, Any]) -> str | None:
-    """The line ``scan -q`` prints on stderr when the scan is incomplete: how many account x
-    Region x call gaps, the first few, and where they all are. None when it is complete."""
-    from scanner.textfit import one_line
-
-    if (document.get("scan") or {}).get("complete", True):
-        return None
-    failed = analysis_failed_warning(document)
-    if failed is not None:
-        return failed
-    coverage = [c for c in document.get("coverage") or () if isinstance(c, Mapping)]
-    if not coverage:
-        return one_line("warning: scan INCOMPLETE: a rule could not be evaluated; its results "
-                        "are UNKNOWN (findings.json)")
-    # the gaps alike (one account x Region x call x error, one per secret it was read for)
-    # are one entry with their count: the same gap named three times, the next ones never
-    # (new-user trial round 21)
-    alike: dict[str, int] = {}
-    for c in coverage:
-        gap = (f"{c.get('account_id')} {c.get('region')} {c.get('service')}:"
-               f"{c.get('operation')} {c.get('error_code')}")
-        alike[gap] = alike.get(gap, 0) + 1
-    shown = list(alike.items())[:WARNING_GAPS]
-    named = "; ".join(gap + (f", {n} calls" if n > 1 else "") for gap, n in shown)
-    left = len(coverage) - sum(n for _, n in shown)
-    more = f"; and {left} more" if left else ""
-    return one_line(f"warning: scan INCOMPLETE: {len(coverage)} coverage gap(s) ({named}{more}); "
-                    "what they hide is UNKNOWN, never PASS (findings.json coverage lists them)")
-
-
-def analysis_failed_warning(document: Mapping[str, Any]) -> str | None:
-    """The warning line for secrets whose access analysis raised (findings.json
-    ``scan.access_analysis_failed``), or None when none did."""
-    from scanner.textfit import one_line
-
-    failed = [f for f in (document.get("scan") or {}).get("access_analysis_failed") or ()
-              if isinstance(f, Mapping)]
-    if not failed:
-        return None
-    first = failed[0]
-    more = f"; and {len(failed) - 1} more" if len(failed) > 1 else ""
-    return one_line(f"warning: scan INCOMPLETE: the access analysis of {len(failed)} secret(s) "
-                    f"failed ({first.get('secret_arn')}: {first.get('error')}{more}); their "
-                    "readers are UNKNOWN, never PASS (findings.json scan.access_analysis_failed;"
-                    " please report it)")
-
-
-#: coverage error codes that mean the network failed, not AWS (scanner.aws.errors.NETWORK_ERRORS)
-NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                           "ConnectionClosedError", "ProxyConnectionError",
-                           # not sent: its endpoint failed on the network (scanner.aws.throttle)
-                           "EndpointGaveUp"})
-
-
-def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
-                 *, history: str | None = None, width: int | None = None,
-                 merged: bool = False, offline: bool = False,
-                 drift: "Drift | Mapping[str, Any] | None" = None) -> str:
-    """The line every scan ends with: what was scanned, what was found, where it went (one
-    line for logs; in a terminal, ``width``, broken between its parts to fit); ``drift``,
-    when given, counted after the history it was read from."""
-    doc = analysis.document
-    scan = doc.get("scan", {})
-    summary = doc.get("summary", {})
-    status = summary.get("by_status", {})
-    severities = {k: v for k, v in summary.get("failing_by_severity", {}).items() if v}
-    by_sev = ", ".join(f"{v} {k}" for k, v in severities.items())
-    gaps = len(doc.get("coverage", ()))
-    unreachable = sum(1 for c in doc.get("coverage", ()) if c.get("error_code") in NETWORK_CODES)
-    calls = sum(analysis.api_calls.values())
-    not_read = {c.get("account_id") for c in doc.get("coverage", ())
-                if c.get("service") == "sts" and c.get("operation") == "AssumeRole"}
-    # members of the organization that are not ACTIVE (SUSPENDED, PENDING_CLOSURE) are not
-    # scanned (collect._targets): said, so that a count one lower than last night is
-    # explained (ground-truth trial round 17)
-    snapshot = getattr(analysis, "snapshot", None)  # (a stand-in analysis may have none)
-    org = snapshot.organization if snapshot is not None else None
-    inactive = [a for a in org.accounts if a.status != "ACTIVE"] if org is not None else []
-    states = ", ".join(sorted({a.status for a in inactive}))
-    parts = [
-        f"scan {'complete' if scan.get('complete') else 'INCOMPLETE'}: "
-        f"{len(scan.get('accounts', ()))} account(s)"
-        + (f" ({len(not_read)} not read: role not assumed)" if not_read else "")
-        + (f" ({len(inactive)} not scanned: {states} in the organization)" if inactive
-           else "")
-        + f" x {len(scan.get('regions', ()))} Region(s)",
-    ]
-    from reports._common import central_account_text
-
-    central = central_account_text(doc)
-    if central:  # (said by the table's counts line before new-user trial 18)
-        parts.append(central)
-    parts += [
-        f"{status.get('FAIL', 0)} FAIL" + (f" ({by_sev})" if by_sev else ""),
-        f"{status.get('UNKNOWN', 0)} UNKNOWN",
-        *([f"{status['MUTED']} MUTED"] if status.get("MUTED") else []),
-        f"{status.get('PASS', 0)} PASS",
-        f"{gaps} coverage gap(s)" + (f" ({unreachable} unreachable: network)"
-                                     if unreachable else ""),
-        f"{calls} API calls by the shards; merged and evaluated in {seconds:.1f}s" if merged
-        # a snapshot evaluated offline made no call: "0 API calls" said nothing (new-user
-        # trial 16)
-        else f"evaluated offline in {seconds:.1f}s" if offline
-        else f"{calls} API calls in {seconds:.1f}s",
-    ]
-    membership = (scan.get("trust_zone") or {}).get("org_membership") or {}
-    from reports._common import is_management
-
-    if membership.get("status") == "member" and not is_management(membership):
-        # a scan without --org of an organization member: its SCPs and RCPs, which may deny
-        # what the verdicts allow, were not read (new-user trial round 9)
-        parts.append(f"account {membership.get('account_id')} is a member of organization "
-                     f"{membership.get('org_id') or '?'}: its SCPs and RCPs were not read "
-                     "(no --org)")
-    carried = _carried_policies(analysis.snapshot)
-    if carried:
-        # incremental collection: a policy changed without a new LastChangedDate is seen at
-        # its next re-read, so the report says how much of it was not read tonight
-        policies = f"{carried} secret polic{'y' if carried == 1 else 'ies'}"
-        if offline:
-            # --snapshot reads nothing: the carrying was done when the snapshot was collected
-            # (new-user trial 16: "carried from the last complete scan, not re-read
-            # (--full-refresh-days)" after an offline scan, which has neither)
-            parts.append(f"{policies} of the snapshot carried, when it was collected, from the "
-                         "scan before it, not re-read then")
-        else:
-            parts.append(f"{policies} carried from the last complete scan, not re-read "
-                         "(--full-refresh-days)")
-    outcome = getattr(analysis, "history", None)  # (a stand-in analysis may have none)
-    skipped = outcome.skipped if outcome is not None else ()
-    if skipped:
-        # a damaged scan skipped as the previous scan: which scan the drift is against
-        previous = outcome.previous if outcome is not None else None
-        parts.append((f"drift against scan {previous.scan_id}" if previous is not None
-                      else "no drift") + f" ({', '.join(skipped)} skipped: damaged)")
-    parts.append(f"outputs in {out_dir} ({', '.join(p.name for p in written)})")
-    if history:
-        parts.append(f"recorded in {history}")
-    if drift is not None:
-        # a nightly json,html run printed no word of what changed (new-user trial 17)
-        from scanner.history.drift import Drift, drift_from_json
-
-        if not isinstance(drift, Drift):
-            drift = drift_from_json(drift)
-        counts = drift.summary
-        parts.append(f"since {drift.old.scan_id}: {counts['findings_new']} new, "
-                     f"{counts['findings_resolved']} resolved finding(s), "
-                     f"{counts['new_readers']} reader(s) gained, {counts['lost_readers']} lost "
-                     "(secretgraph diff)")
-    parts.append(f"exit {analysis.exit_code}")
-    return fit_parts(parts, width)
-
-def _carried_policies(snapshot: Snapshot | None) -> int:
-    """Secrets whose resource policy the scan carried instead of reading (scanner.incremental)."""
-    if snapshot is None:
-        return 0
-    return sum(1 for a in snapshot.accounts for r in a.regions for s in r.secrets
-               if "resource_policy" in (s.carried or ()))
-
-
-def record_history(store: Any, snapshot: Snapshot, document: Mapping[str, Any], access: Any,
-                   previous: Any, *, drift: "Drift | None" = None,
-                   previous_record: "ScanRecord | None" = None) -> HistoryOutcome:
-    """Store this scan (its document already carries first_seen) and diff it against the
-    previous complete scan (unless ``drift``, that diff, was computed already: then
-    ``previous`` may be None and ``previous_record`` name that scan). ``access``: the access
-    report or its JSON (built once by the caller that has it already)."""
-    from scanner.history.access_readers import access_json_of
-    from scanner.history.diff import diff_scans
-    from scanner.history.records import StoredScan
-
-    access_json = access_json_of(access)
-    record = store.record(snapshot.meta, snapshot, document, access_json)
-    if drift is None and previous is not None:
-        current = StoredScan(record=record, snapshot=snapshot, document=document,
-                             access=access_json)
-        drift = diff_scans(previous, current)
-    return HistoryOutcome(record=record,
-                          previous=previous.record if previous else previous_record,
-                          drift=drift)
-
-
-def with_outputs(document: Mapping[str, Any], out_dir: Path,
-                 written: Sequence[Path]) -> dict[str, Any]:
-    """The document as the history records it: ``scan.outputs`` says where the reports went
-    and that the whole set was written (the history records a scan only after that)."""
-    scan = dict(document.get("scan") or {})
-    scan["outputs"] = {"status": "written", "folder": str(out_dir),
-                       "files": sorted(p.name for p in written)}
-    return {**document, "scan": scan}
-
-
-class _FirstSeenIndex(Mapping[str, str]):
-    """Finding id -> first_seen of this scan's rows, built when first read: only the ASFF
-    export reads it, and at 500,000 rows the index is 15 MB held while every report is
-    written (the peak of a large scan)."""
-
-    def __init__(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self._rows = rows
-        self._index: dict[str, str] | None = None
-
-    def _built(self) -> dict[str, str]:
-        if self._index is None:
-            self._index = {f["id"]: f["first_seen"] for f in self._rows if f.get("first_seen")}
-        return self._index
-
-    def __getitem__(self, key: str) -> str:
-        return self._built()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._built())
-
-    def __len__(self) -> int:
-        return len(self._built())
-
-
-def with_first_seen(document: dict[str, Any], previous: Mapping[str, Any] | None,
-                    *later: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Each finding's ``first_seen``: carried from the previous scan (the last complete scan
-    whose scope covers this one's: scanner.history.scope) when the same finding id was
-    reported there (its first_seen, else that scan's start), else this scan's start.
-    ``later``: scans recorded since that one (incomplete or narrower): the earliest first_seen of
-    the scans that reported the id wins. Security Hub's CreatedAt comes from it, so it survives nightly output directories.
-    A previous PASS row carries its first_seen only to a PASS row: whether the previous scan
-    itemised PASS results (``--emit-pass``) never changes a FAIL, UNKNOWN or MUTED row.
-    The rows of ``document`` are updated in place (they are this scan's own rows)."""
-    started = document.get("scan", {}).get("started_at")
-    earlier: dict[str, str] = {}
-    earlier_pass: dict[str, str] = {}
-    for prev in (previous, *later):
-        if prev is None:
-            continue
-        prev_started = prev.get("scan", {}).get("started_at")
-        for f in prev.get("findings", ()):
-            seen = f.get("first_seen") or prev_started
-            if seen:
-                into = earlier_pass if f.get("status") == "PASS" else earlier
-                known = into.get(f["id"])
-                if known is None or str(seen) < str(known):
-                    into[f["id"]] = seen
-    findings = document.get("findings", [])
-    for f in findings:  # in place: a second copy of a million rows is a gigabyte
-        fid = f["id"]
-        seen = earlier.get(fid)
-        if seen is None and f.get("status") == "PASS":
-            seen = earlier_pass.get(fid)
-        f["first_seen"] = seen or f.get("first_seen") or started
-    return dict(document, findings=findings)
 
 
 def parse_formats(text: str) -> tuple[str, ...]:

@@ -17,7 +17,8 @@ from scanner.demo.expected import NOT_REPRESENTABLE, expected_unknowns
 from scanner.demo.fidelity import replica_keys_kept
 from scanner.demo.server import DemoServer
 from scanner.findings import Finding, Status
-from scanner.pipeline import Analysis, ScanOptions, run_scan
+from scanner.pipeline import ScanOptions, run_scan
+from scanner.scan_result import Analysis
 
 #: A FAIL finding as the demo compares it: (rule_id, resource ARN, principal or None).
 Key = tuple[str, str, str | None]

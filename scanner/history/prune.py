@@ -8,7 +8,7 @@ prune never deletes a scan a later command still needs:
   newest complete scan and carries unchanged policies from its snapshot
   (scanner.pipeline.run_scan, scanner.incremental.load_carry); it carries first_seen from
   that scan's findings document and from the newest scan's when that one is incomplete
-  (scanner.pipeline.with_first_seen); and without an export ledger (the SQLite store keeps
+  (scanner.scan_history.with_first_seen); and without an export ledger (the SQLite store keeps
   none) its Security Hub export archives against the newest complete scan's export and every
   export after it (scanner.hub_export.export_with_ledger). The newest scan is always among
   these (with no complete scan it is kept as the newest of ``EXPORT_WINDOW``).

@@ -24,7 +24,8 @@ from scanner.graph.builder import build_graph
 from scanner.history.access_readers import secrets_access
 from scanner.history.baseline import baseline_results, parse_baseline
 from scanner.model import Snapshot
-from scanner.pipeline import ScanOptions, analyze, incomplete_warning, load_inputs
+from scanner.pipeline import ScanOptions, analyze, load_inputs
+from scanner.scan_summary import incomplete_warning
 
 OTHER_ARN = SECRET_ARN.replace("app/db-AbCdEf", "app/other-XyZ123")
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "scanner" / "schemas"

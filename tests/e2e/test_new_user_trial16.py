@@ -113,7 +113,7 @@ def test_carried_policies_are_told_as_tonights_only_when_collected_tonight() -> 
 
     from helpers.access_estate import estate
 
-    from scanner.pipeline import summary_line
+    from scanner.scan_summary import summary_line
 
     snap = estate(secret_policy=None)
     snap = replace(snap, accounts=tuple(replace(a, regions=tuple(

@@ -23,7 +23,8 @@ from scanner.demo.fidelity import replica_keys_kept
 from scanner.demo.run import CONFIG, scan_options
 from scanner.demo.server import SKIP_AMIS_ENV
 from scanner.findings import Finding
-from scanner.pipeline import Analysis, ScanOptions, run_scan
+from scanner.pipeline import ScanOptions, run_scan
+from scanner.scan_result import Analysis
 from scanner.shards import LocalParts, partition, read_manifests, shard_of, Shard
 
 pytestmark = pytest.mark.e2e

@@ -29,7 +29,7 @@ class _Analysis:
         self.access = sample_access()
 
     def first_seen(self) -> dict[str, str]:
-        """What the scan pipeline hands write_reports (scanner.pipeline._FirstSeenIndex)."""
+        """What the scan pipeline hands write_reports (scanner.scan_history.FirstSeenIndex)."""
         return {f["id"]: f["first_seen"] for f in self.document["findings"]
                 if f.get("first_seen")}
 

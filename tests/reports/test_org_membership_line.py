@@ -108,7 +108,7 @@ def test_the_scans_last_line_names_a_member_whose_policies_were_not_read() -> No
     missing then)."""
     from types import SimpleNamespace
 
-    from scanner.pipeline import summary_line
+    from scanner.scan_summary import summary_line
 
     def last_line(membership: dict[str, Any] | None) -> str:
         analysis = SimpleNamespace(document=_zone(membership), api_calls={}, snapshot=None,
@@ -130,7 +130,7 @@ def test_the_last_line_shows_a_hostile_organization_id_inert() -> None:
     are replaced with U+FFFD in the terminal. Every part of the line is made one line."""
     from types import SimpleNamespace
 
-    from scanner.pipeline import summary_line
+    from scanner.scan_summary import summary_line
 
     hostile = "o-abc\x1b[31mRED\x1b]8;;https://e.x/\x07L\x1b]8;;\x07\r\u202e\nforged"
     analysis = SimpleNamespace(
@@ -155,7 +155,7 @@ def test_the_management_account_is_told_scps_do_not_apply_to_it() -> None:
     from types import SimpleNamespace
 
     from reports._common import membership_words
-    from scanner.pipeline import summary_line
+    from scanner.scan_summary import summary_line
 
     mgmt = {"account_id": HOME, "status": "member", "org_id": "o-abc123def4",
             "management_account_id": HOME}
