@@ -208,6 +208,14 @@ def _rollback(conn: sqlite3.Connection) -> None:
         log.debug("history rollback after a failed write: %s", exc)
 
 
+#: what a folder given as the history is told, by every command that takes --history (scan
+#: checks it before scanning; the others when they open the store): one wording (new-user
+#: trial round 28 saw "is a folder; name a file" from scan, "is a directory, not a history
+#: file" from history and diff)
+FOLDER_GIVEN = ("is a folder, not a history file; name the SQLite file (e.g. history.db) or "
+                "s3://bucket/prefix")
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -239,7 +247,7 @@ class SqliteHistoryStore:
         if not self.path.exists():
             return 0
         if self.path.is_dir():
-            raise self._fail("is a directory, not a history file")
+            raise self._fail(FOLDER_GIVEN)
         try:
             with open(self.path, "rb") as fh:
                 header = fh.read(100)
