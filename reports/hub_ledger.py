@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
+from scanner.format_version import is_version
+
 LEDGER_FORMAT = "secretgraph-securityhub-ledger"
 LEDGER_VERSION = 1
 
@@ -41,7 +43,7 @@ class ExportLedger:
         """The ledger from its JSON; ValueError when it is not one."""
         if not isinstance(data, Mapping) or data.get("format") != LEDGER_FORMAT:
             raise ValueError("not a secretgraph Security Hub export ledger")
-        if data.get("version") != LEDGER_VERSION:
+        if not is_version(data.get("version"), LEDGER_VERSION):
             raise ValueError(f"unknown ledger version {data.get('version')!r}")
         through = data.get("delivered_through")
         suppressed = data.get("suppressed")

@@ -21,6 +21,7 @@ from reports._common import replacing
 from scanner.engine.layout import RULE_MEMBERS, expand_document
 from scanner.engine.runner import gc_paused
 from scanner.errors import InputError
+from scanner.format_version import is_version
 
 @lru_cache(maxsize=1)
 def findings_schema() -> dict[str, Any]:
@@ -458,7 +459,7 @@ def _open_rows(path: Path) -> tuple[dict[str, Any] | None, bytes, Any, int]:
                 except (UnicodeDecodeError, json.JSONDecodeError):
                     break
                 first = handle.readline()
-                if not isinstance(header, dict) or header.get("schema_version") != 1 \
+                if not isinstance(header, dict) or not is_version(header.get("schema_version"), 1) \
                         or "findings" in header:
                     break
                 stripped_first = first.strip()

@@ -30,6 +30,7 @@ from typing import IO, Any, Iterable, Mapping, Union
 
 from scanner import model
 from scanner.errors import InputError, OutputError
+from scanner.format_version import is_version
 from scanner.model import SCHEMA_VERSION, Snapshot, from_jsonable, to_jsonable
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "snapshot.schema.json"
@@ -468,7 +469,7 @@ def check_schema_version(document: Mapping[str, Any]) -> None:
     one of another version was otherwise used for drift and the policy carry without a word,
     or failed as a "damaged payload" (fault trial round 3). Raises SchemaVersionError."""
     version = document.get("schema_version")
-    if version != SCHEMA_VERSION or isinstance(version, bool):
+    if not is_version(version, SCHEMA_VERSION):
         raise SchemaVersionError(version)
 
 

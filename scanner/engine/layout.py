@@ -27,6 +27,7 @@ import json
 from typing import Any, Iterable, Iterator, Mapping
 
 from scanner.errors import InputError
+from scanner.format_version import is_version
 
 #: findings.json as written to disk; the document in memory is version 1 with complete rows
 FILE_SCHEMA_VERSION = 2
@@ -133,7 +134,7 @@ def expand_document(document: Mapping[str, Any], *, source: str = "findings.json
     """The version-1 document of a findings.json of either version: every row complete,
     without ``rules``, ``account_names`` and ``evidence_shared``. A reference to a missing
     rule entry or shared evidence is an InputError naming the row."""
-    if document.get("schema_version") != FILE_SCHEMA_VERSION:
+    if not is_version(document.get("schema_version"), FILE_SCHEMA_VERSION):
         return dict(document)
     rules = document.get("rules") or {}
     names = document.get("account_names") or {}

@@ -9,6 +9,7 @@ from typing import Any
 
 from scanner.output_set import SNAPSHOT_NAMES
 from scanner.errors import InputError, UsageError
+from scanner.format_version import is_version
 from scanner.findings import Finding
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
@@ -86,7 +87,7 @@ def _checked(doc: Any, where: str) -> Any:
     if not isinstance(doc, dict):
         return doc  # findings_of_document says what it is not
     version = doc.get("schema_version", 1)
-    if version not in (1, 2) or isinstance(version, bool):
+    if not (is_version(version, 1) or is_version(version, 2)):
         raise InputError(f"{version!r} is not one of [1, 2] (a findings.json secretgraph "
                          "writes)", path=where, field="schema_version")
     doc = expand_document(doc, source=where)

@@ -28,6 +28,7 @@ from remediations.policy_edit import parsed_or_none
 from scanner.changes import (PlannedChange, canonical_json, change_id, differences, matches,
                              now_iso)
 from scanner.errors import InputError
+from scanner.format_version import is_version
 
 JOURNAL_KIND = "secretgraph-remediation-journal"
 JOURNAL_VERSION = 1
@@ -193,7 +194,7 @@ def read_journal(path: str | Path) -> Journal:
     if not records or not isinstance(records[0], dict) or records[0].get("kind") != JOURNAL_KIND:
         raise InputError("not a secretgraph remediation journal", path=str(p), field="line 1")
     header = records[0]
-    if header.get("version") != JOURNAL_VERSION:
+    if not is_version(header.get("version"), JOURNAL_VERSION):
         raise InputError(f"journal version {header.get('version')!r} is not {JOURNAL_VERSION}",
                          path=str(p), field="line 1")
     # digests since the eighth session: a journal whose header has one has them on every line

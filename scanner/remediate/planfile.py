@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from remediations import REMEDIATORS
 from scanner.changes import PlannedChange, canonical_json, state_digest
 from scanner.errors import InputError, UsageError
+from scanner.format_version import is_version
 from scanner.model import Snapshot
 
 PLAN_KIND = "secretgraph-remediation-plan"
@@ -136,7 +137,7 @@ def parse_time(text: Any, *, path: str, field: str) -> datetime:
 def plan_from_json(doc: Any, *, path: str) -> Plan:
     if not isinstance(doc, Mapping) or doc.get("kind") != PLAN_KIND:
         raise InputError("not a secretgraph remediation plan", path=path, field="kind")
-    if doc.get("version") != PLAN_VERSION:
+    if not is_version(doc.get("version"), PLAN_VERSION):
         raise InputError(f"plan version {doc.get('version')!r} is not {PLAN_VERSION}, the "
                          "version this secretgraph writes and applies (a plan written by "
                          f"another version): {_PLAN_AGAIN}", path=path, field="version")

@@ -431,11 +431,13 @@ def test_cli_prove_with_a_saved_plan_is_refused_not_ignored(
 
 @pytest.mark.parametrize("edit,field", [
     (lambda doc: doc.update(version=2), "version"),
+    # JSON's true is no version 1 (scanner.format_version; fault-injection trial round 18)
+    (lambda doc: doc.update(version=True), "version"),
     (lambda doc: doc.update(created_at="2026-12-01T00:00:00Z"), "plan_id"),
     (lambda doc: doc["changes"][0]["pre_state"].update(anything="else"),
      r"changes\[0\]\.pre_state_digest"),
     (lambda doc: doc.update(estate_fingerprint="sha256:0"), "estate_fingerprint"),
-], ids=["another version", "edited", "edited pre_state", "edited estate"])
+], ids=["another version", "version true", "edited", "edited pre_state", "edited estate"])
 def test_a_plan_that_cannot_be_applied_as_written_says_to_plan_again(
         tmp_path: Path, edit: Any, field: str) -> None:
     """Safe-fixes trial round 10: 'plan version 2 is not 1' and 'plan id does not match its
