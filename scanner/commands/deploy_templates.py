@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from scanner.commands._outputs import replace_together
-from scanner.deploy.templates import template_files
+from scanner.deploy.render import template_files
 from scanner.errors import UsageError
 
 HELP = ("write the CloudFormation templates for the scheduled deployment (central, "

@@ -149,7 +149,7 @@ def test_the_org_scale_workflow_names_its_integrations_in_the_stacks_partition()
     arn:aws:states:::lambda:invoke / ecs:runTask.sync in every partition."""
     import json
 
-    from scanner.deploy.templates import org_scale_template
+    from scanner.deploy.org_scale_template import org_scale_template
 
     text = json.dumps(org_scale_template())
     assert "arn:aws:states" not in text

@@ -17,7 +17,7 @@ import sys, json
 sys.path.insert(0, sys.argv[1])
 from scanner.deploy.handler import handler
 from scanner.deploy.tasks import analyze, collect_batch, list_accounts
-from scanner.deploy.templates import org_scale_template
+from scanner.deploy.org_scale_template import org_scale_template
 from scanner.errors import InputError
 import scanner, yaml, networkx, jsonschema, boto3
 try:

@@ -26,13 +26,13 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from scanner.deploy import tasks
 from scanner.deploy.handler import Collaborators
-from scanner.deploy.templates import (
-    NEVER_ALLOWED,
+from scanner.deploy.cfn import NEVER_ALLOWED
+from scanner.deploy.org_scale_template import (
     ORG_SCALE_FILE,
     org_scale_definition,
     org_scale_template,
-    render_templates,
 )
+from scanner.deploy.render import render_templates
 from scanner.history import open_store
 from scanner.shards import read_manifests, open_parts
 

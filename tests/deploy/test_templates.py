@@ -12,16 +12,9 @@ from cfnlint.api import ManualArgs, lint
 
 from scanner.aws.permissions import iam_policy_document
 from scanner.cli import main
-from scanner.deploy.templates import (
-    CENTRAL_FILE,
-    DEFAULT_SCHEDULE,
-    MEMBER_FILE,
-    ORG_SCALE_FILE,
-    central_template,
-    member_template,
-    org_scale_template,
-    render_templates,
-)
+from scanner.deploy.org_scale_template import ORG_SCALE_FILE, org_scale_template
+from scanner.deploy.render import CENTRAL_FILE, MEMBER_FILE, render_templates
+from scanner.deploy.templates import DEFAULT_SCHEDULE, central_template, member_template
 
 FORBIDDEN = ("secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue")
 
