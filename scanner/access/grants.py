@@ -23,20 +23,12 @@ from scanner.access.verdicts import Grant
 from scanner.frozen import frozen
 from scanner.policy.evaluate import PolicyKind, evaluate_statement
 from scanner.policy.exposure import (
-    RESOURCE_ACCOUNT,
-    StatementMatch,
-    condition_accounts,
-    condition_organizations,
-    confined_accounts,
-    everyone,
-    granted_partition,
-    key_granted_actions,
-    mentioned_accounts,
-    narrows,
-    outside_zone_grants,
-    public_statements,
-    standing_public,
-    taken_back_principals,
+    StatementMatch, everyone, granted_partition, key_granted_actions, outside_zone_grants,
+    public_statements, standing_public, taken_back_principals,
+)
+from scanner.policy.narrowing import (
+    RESOURCE_ACCOUNT, condition_accounts, condition_organizations, confined_accounts,
+    mentioned_accounts, narrows,
 )
 from scanner.policy.arn import arn_partition, partition
 from scanner.policy.matching import action_matches
@@ -53,10 +45,10 @@ class NamedPrincipals:
     arns: frozenset[str]
     accounts: frozenset[str]
     star: bool  # "*" or NotPrincipal: any principal may match
-    #: the accounts a "*" statement's conditions confine it to (exposure.confined_accounts:
+    #: the accounts a "*" statement's conditions confine it to (narrowing.confined_accounts:
     #: ``aws:PrincipalAccount = 999...``, an ARN naming its account): their principals are let
     #: in by the "*" as if named, and none other is; and, when a "*" statement acts, every
-    #: account any condition of the policy names (exposure.mentioned_accounts: a Deny's
+    #: account any condition of the policy names (narrowing.mentioned_accounts: a Deny's
     #: exception lets that account's principals in where the "*" stand-in is denied)
     confined: frozenset[str] = frozenset()
     #: (account, role name) of every assumed-role session ARN among ``arns``: the policy
@@ -161,7 +153,7 @@ class OpenStatement:
     ``kind``: ``organization`` -- any principal of the zone (no condition, aws:PrincipalOrgID,
     org paths covering the whole organization, or a condition that names no account or path:
     aws:SourceVpce, ...); ``accounts`` -- the accounts a narrowing condition confines it to
-    (``exposure.confined_accounts``); ``paths`` -- the aws:PrincipalOrgPaths patterns of our
+    (``narrowing.confined_accounts``); ``paths`` -- the aws:PrincipalOrgPaths patterns of our
     organization it is confined to (an OU). ``accounts``: for ``accounts`` and ``paths``, the
     zone accounts it can admit."""
 
@@ -175,7 +167,7 @@ class OpenStatement:
 
 
 def _ou_paths(st: Statement, org_id: str | None, variables: bool) -> tuple[str, ...] | None:
-    """The aws:PrincipalOrgPaths patterns of a narrowing clause (``exposure.narrows``) that
+    """The aws:PrincipalOrgPaths patterns of a narrowing clause (``narrowing.narrows``) that
     confine the statement to part of our organization: none covers all of it
     (``_whole_org_path``). Values naming another organization admit none of ours and are left
     out (that organization is a grant of its own, ``condition_organizations``). None: no such
@@ -195,7 +187,7 @@ def _ou_paths(st: Statement, org_id: str | None, variables: bool) -> tuple[str, 
 
 def _other_organizations_only(st: Statement, org_id: str | None, variables: bool) -> bool:
     """Whether a narrowing aws:PrincipalOrgID clause of the statement names only other
-    organizations than ours (``exposure.condition_organizations``: literal ids, none ours):
+    organizations than ours (``narrowing.condition_organizations``: literal ids, none ours):
     "aws:PrincipalOrgID: Compare the identifier of the organization ... to which the
     requesting principal belongs" (IAM User Guide, global condition keys), so it admits none of
     our principals (ground-truth trial round 18: a grant kept for an acquired company's former

@@ -17,7 +17,8 @@ from scanner.access.verdicts import Grant, IdentityWildcard, KeyAccess
 from scanner.policy.arn import (account_entry, arn_partition, iam_entity, partition,
                                 principal_account)
 from scanner.policy.evaluate import PolicyKind, evaluate_policy
-from scanner.policy.exposure import excess_key_grants, is_organization
+from scanner.policy.exposure import excess_key_grants
+from scanner.policy.narrowing import is_organization
 from scanner.policy.kms_grants import grants_unread, key_policy_with_grants
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.principals import session_kind, session_role

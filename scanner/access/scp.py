@@ -39,7 +39,7 @@ from scanner.model import (
     UnreadControlPolicy,
 )
 from scanner.policy.evaluate import PolicyKind, evaluate_policy, resource_matches
-from scanner.policy.exposure import mentioned_accounts
+from scanner.policy.narrowing import mentioned_accounts
 from scanner.policy.parse import Policy, parse_policy
 from scanner.policy.request import ABSENT_MARKERS, Request
 from scanner.policy.tri import Tri, all3, any3
@@ -193,7 +193,7 @@ class Guardrails:
     def mentioned_accounts(self, policy_type: str, account_id: str | None) -> frozenset[str]:
         """Every account a condition of the policies of ``policy_type`` attached along
         ``account_id``'s path (the levels known) names, under any operator
-        (exposure.mentioned_accounts) -- an RCP's exception above all: the data perimeter's
+        (narrowing.mentioned_accounts) -- an RCP's exception above all: the data perimeter's
         Deny unless ``StringNotEqualsIfExists aws:PrincipalAccount [<partner>]`` lets the
         partner's principals through where the access analysis' ``*`` stand-in, an account no
         policy names, is denied. Its principals are candidates of a ``*`` grant as an account

@@ -210,7 +210,7 @@ def matchable_values(base: str, values: Iterable[str], *,
     matches no ARN (``arn_condition_matches``). ``variables``: the values are not yet
     substituted; one with a policy variable is kept (what it becomes is not known here). The
     one reading for the evaluator (``evaluate_clause``) and the exposure concepts
-    (scanner.policy.exposure.narrows)."""
+    (scanner.policy.narrowing.narrows)."""
     if base not in _ARN_OPERATORS:
         return tuple(values)
     return tuple(v for v in values if arn_pattern_segments(v.strip()) is not None

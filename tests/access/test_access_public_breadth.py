@@ -46,7 +46,7 @@ def _rule_says_public(policy: str) -> bool:
 
 
 def test_a_star_grant_narrowed_to_an_endpoint_is_not_a_public_grant() -> None:
-    """aws:SourceVpce narrows (exposure.NARROWING_KEYS): the rule finds no public statement,
+    """aws:SourceVpce narrows (narrowing.NARROWING_KEYS): the rule finds no public statement,
     and the breadth does not call it public -- although an outsider's ``*`` path stays
     CONDITIONAL on the endpoint (concept review round 1, defect 5)."""
     sa = _secret(VPCE_ONLY)

@@ -69,7 +69,7 @@ def test_a_grant_a_denys_exception_spares_is_refused_with_the_reason() -> None:
 
 def test_a_grant_a_not_principal_deny_spares_is_refused_naming_it() -> None:
     """IAM conformance trial round 25: Deny NotPrincipal [999999999999] beside Allow * --
-    secret-policy-external-account now reports the account (exposure.mentioned_accounts), and
+    secret-policy-external-account now reports the account (narrowing.mentioned_accounts), and
     the refusal names the statement's NotPrincipal, not a condition it does not have."""
     plan = _plan({"Sid": "Pub", "Effect": "Allow", "Principal": "*", "Action": READ,
                   "Resource": "*"},

@@ -13,7 +13,7 @@ secret-policy-external-account and secret-policy-public PASSed with and without 
 ``access --prove`` found the outside reader (WITNESS arn:aws:iam::999999999999:root, replayed
 ALLOWED). On a key policy alike: kms-key-policy-excess-grant PASSed a public Decrypt that the
 Deny's NotPrincipal leaves to 999999999999. The accounts a NotPrincipal names are among those
-a policy mentions (exposure.mentioned_accounts), read by the access analysis' candidates, the
+a policy mentions (narrowing.mentioned_accounts), read by the access analysis' candidates, the
 external grants and the key's excess grants alike.
 """
 

@@ -18,7 +18,7 @@ key's resource-based access control, KMS Developer Guide, "Using Grants"): a Dec
 principal no secret grants is in excess, and grants not read (ListGrants failed) leave a key
 with none in excess in its policy UNKNOWN (ground-truth trial round 18). A ``*`` key statement
 narrowed by aws:PrincipalOrgID / aws:PrincipalOrgPaths to another organization grants every
-account of it (exposure.condition_organizations; the principal is the organization's id or
+account of it (narrowing.condition_organizations; the principal is the organization's id or
 path), covered by a secret that may grant a principal of it (SecretCoverage; ground-truth trial
 round 18). Replicas count through their primary; a secret scheduled for deletion grants no one
 (a key whose secrets are all scheduled for deletion is judged with none). A multi-Region key
@@ -43,7 +43,7 @@ from typing import Any, Mapping
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.policy.arn import arn_account, arn_partition, arn_region, partition
-from scanner.policy.exposure import is_organization
+from scanner.policy.narrowing import is_organization
 
 #: the words for a grantee of another partition than the key's, as secret-policy-external-
 #: account says them for a secret (predicates.secret_policy_external.OTHER_PARTITION): "You

@@ -46,10 +46,11 @@ from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
 from scanner.policy.arn import (partition, principal_account, resource_account,
                                 root_arn)
-from scanner.policy.exposure import (READ_ACTION, grant_left, granted_partition,
-                                     is_organization, outside_zone_grants, principals_of,
-                                     taken_back_principals, unknown_account_grants,
-                                     withheld_text)
+from scanner.policy.exposure import (
+    READ_ACTION, grant_left, granted_partition, outside_zone_grants, principals_of,
+    taken_back_principals, unknown_account_grants, withheld_text,
+)
+from scanner.policy.narrowing import is_organization
 from scanner.policy.request import reads_route
 from scanner.policy.trust_zone import EVIDENCE_KEY as ZONE_EVIDENCE
 

@@ -2,7 +2,7 @@
 wildcard that expands beyond the parameter ``allowed_actions``, a write/admin action
 (PutResourcePolicy, PutSecretValue, DeleteSecret, ...), or Allow with NotAction. The statements
 are those of scanner.policy.exposure.overbroad_grants; a ``*`` statement grants whom its
-narrowing conditions let in (exposure.confined_accounts: none but the own account, no one
+narrowing conditions let in (narrowing.confined_accounts: none but the own account, no one
 else). A statement whose Resource / NotResource element leaves the secret out grants
 nothing on it. A principal of another partition than the secret's is of another account whatever its
 id (exposure.another_account, as secret-policy-external-account reads it). An action the

@@ -37,7 +37,7 @@ from scanner.policy.conditions import (
 )
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
-from scanner.policy.exposure import userid_head
+from scanner.policy.narrowing import userid_head
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
 from scanner.policy.principals import (
     _ASSUMED,

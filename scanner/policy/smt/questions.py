@@ -48,7 +48,7 @@ from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resou
 from scanner.policy.parse import Policy
 from scanner.policy.request import Request
 from scanner.policy.smt import pair as _pair
-from scanner.policy.exposure import userid_head
+from scanner.policy.narrowing import userid_head
 from scanner.policy.smt.encode import Encoder, NotEncoded, Principal, sval
 from scanner.policy.tri import Tri
 

@@ -51,7 +51,7 @@ from scanner.access.scp import Guardrails
 from scanner.access.settings import AccessSettings
 from scanner.policy.arn import parse_arn, partition, principal_account, resource_account, root_arn
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
-from scanner.policy.exposure import ACCOUNT_KEYS, ARN_KEYS
+from scanner.policy.narrowing import ACCOUNT_KEYS, ARN_KEYS
 from scanner.policy.matching import compared_value
 from scanner.policy.parse import Policy, Statement, parse_policy
 from scanner.policy.request import Request
