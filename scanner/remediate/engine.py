@@ -32,7 +32,7 @@ from remediations import REMEDIATORS
 from scanner.aws.errors import error_kind
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
-    Terminated
+    Terminated, UsageError
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
@@ -376,6 +376,15 @@ def _finish(journal: JournalWriter, result: RunResult, interrupted: str | None,
         raise
 
 
+def lock_path(plan_path: str) -> str:
+    """The apply lock of a plan file: ``<plan>.lock`` beside the file itself, the path resolved
+    through symbolic links -- a plan applied as ``plan.json``, a link to it, and as its target
+    at once took two locks and both applied (safe-fixes trial round 12)."""
+    import os
+
+    return f"{os.path.realpath(plan_path)}.lock"
+
+
 def _lock(plan_path: str) -> Any:
     """An exclusive lock for the apply of a plan, on ``<plan>.lock`` beside it (released when
     the process ends, even killed): two applies of one plan at once each took the other's
@@ -389,15 +398,15 @@ def _lock(plan_path: str) -> Any:
 
     if not os.path.isfile(plan_path):  # a plan built in memory: no file to lock beside
         return None
-    lock_path = f"{plan_path}.lock"
+    lock = lock_path(plan_path)
     try:
-        fh = open(lock_path, "a")
+        fh = open(lock, "a")
     except OSError as exc:
         try:  # another operator's lock file (not writable by us): a read descriptor locks too
-            fh = open(lock_path, "r")
+            fh = open(lock, "r")
         except OSError:
             log.warning("no lock for this apply (%s: %s): nothing stops a second apply of "
-                        "the same plan at the same time", lock_path, exc.strerror or exc)
+                        "the same plan at the same time", lock, exc.strerror or exc)
             return None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -405,11 +414,42 @@ def _lock(plan_path: str) -> Any:
         fh.close()
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             raise InputError("another apply of this plan is running (its lock file "
-                             f"{lock_path} is held); wait for it, or check its journal",
+                             f"{lock} is held); wait for it, or check its journal",
                              path=plan_path) from None
-        log.warning("no lock for this apply (%s: %s)", lock_path, exc.strerror or exc)
+        log.warning("no lock for this apply (%s: %s)", lock, exc.strerror or exc)
         return None
     return fh
+
+
+@contextmanager
+def not_being_applied(plan_path: str, flag: str) -> Iterator[None]:
+    """Held while a new plan replaces the plan file at ``plan_path``: the apply lock of that
+    file, taken only where an apply made one (a plan alone leaves no lock file). UsageError
+    (exit 2) while an apply of the plan there runs: a re-plan into it replaced the plan being
+    applied -- its .md and .html, the ones reviewed, too -- and the command's own apply was
+    then refused as "another apply of this plan", of a plan nobody had applied (safe-fixes
+    trial round 12)."""
+    import errno
+    import fcntl
+
+    try:
+        fh = open(lock_path(plan_path), "r")
+    except OSError:  # no lock file (never applied), or not ours to open: nothing to hold
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise UsageError(
+                    f"{flag} {plan_path}: the plan there is being applied now (its lock file "
+                    f"{lock_path(plan_path)} is held): a new plan would replace it under that "
+                    "apply; wait for the apply to finish, or save the new plan in another file "
+                    "with --plan-out FILE; nothing was changed") from None
+        yield
+    finally:
+        fh.close()
 
 
 def _stop_said(out: TextIO | None, exc: BaseException, note: str,
