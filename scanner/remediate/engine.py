@@ -143,14 +143,18 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
     """The plan must be for the estate of the scan at hand (organization and accounts)."""
     if current is None:
         return
-    if plan_estate.org_id != current.org_id:
-        raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
-                         f"is of {current.org_id or '(none)'}: {_OTHER_SCAN}", path=path,
-                         field="estate.org_id")
+    # the accounts first: a scan of some accounts of the organization (--accounts, no --org)
+    # reads no organization, and was refused as "the scan is of (none)", its accounts members
+    # of the plan's organization all the same (safe-fixes trial round 12)
     outside = sorted(set(plan_estate.account_ids) - set(current.account_ids))
     if outside:
         raise InputError(f"plan covers account(s) {', '.join(outside)} that the scan does "
                          f"not: {_OTHER_SCAN}", path=path, field="estate.account_ids")
+    if plan_estate.org_id != current.org_id:
+        of = f"is of {current.org_id}" if current.org_id else \
+            "names none (scanned without --org, or of accounts in no organization)"
+        raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
+                         f"{of}: {_OTHER_SCAN}", path=path, field="estate.org_id")
 
 
 #: what to do when the remediation role cannot be assumed (or its identity read) in an account
