@@ -23,7 +23,8 @@ from scanner.textfit import fit_line, stream_columns, terminal_safe
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     UsageError
 from scanner.remediate.config import load_config
-from scanner.remediate.engine import Confirm, apply_plan, not_being_applied, undo_journal
+from scanner.remediate.engine import Confirm, another_apply_running, apply_plan, \
+    not_being_applied, undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan, estate_of, plan_text, read_plan
@@ -424,6 +425,9 @@ def _run(args: argparse.Namespace) -> int:
             save_plan(plan_path, plan, "--plan-out" if args.plan_out else "the plan file")
     clients = None
     if args.apply:
+        # another apply of this plan running: refused before the plan is shown, its accounts
+        # asked, or the running apply's unfinished journal noted as killed
+        another_apply_running(plan_path)
         # the scan's audit role is no remediation role, whether the plan came with its scan
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown

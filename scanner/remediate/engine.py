@@ -291,6 +291,35 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     if not plan.changes:
         _say(out, "nothing to apply: the plan has no changes")
         return result
+    # first: a second apply of the plan is refused before it re-reads anything or asks -- it
+    # went through the re-read of the first apply's half-made changes (refused as drifted, the
+    # hint to --undo the running apply's journal) and the question, and was refused after the
+    # answer (safe-fixes trial round 12)
+    lock = _lock(plan_path)
+    try:
+        return _apply_locked(plan, clients_for, result, journal_path=journal_path,
+                             plan_path=plan_path, confirm=confirm, out=out, region=region,
+                             changed=changed, errors=errors, undo_flags=undo_flags)
+    finally:
+        if lock is not None:
+            lock.close()  # releases the lock
+
+
+def another_apply_running(plan_path: str) -> None:
+    """InputError (exit 2) when an apply of the plan at ``plan_path`` holds its lock: checked
+    by the command before it shows the plan or says how the plan's last apply ended (that
+    apply's journal has no end line while it runs: the note called it killed, and offered
+    --undo of it; safe-fixes trial round 12). ``apply_plan`` takes the lock for itself."""
+    lock = _lock(plan_path)
+    if lock is not None:
+        lock.close()
+
+
+def _apply_locked(plan: Plan, clients_for: ClientsFactory, result: RunResult, *,
+                  journal_path: str, plan_path: str, confirm: Confirm | None,
+                  out: TextIO | None, region: str, changed: Changed | None,
+                  errors: Errors | None, undo_flags: str) -> RunResult:
+    """apply_plan, its lock held."""
     with nothing_changed_yet("re-reading the resources before applying anything"):
         check_live_identity([c.account_id for c in plan.changes], plan.estate.org_id,
                             clients_for, region=region, path=plan_path)
@@ -301,7 +330,6 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         _say(out, "not applied: not confirmed")
         result.stopped = "not confirmed"
         return result
-    lock = _lock(plan_path)
     journal = JournalWriter(journal_path, mode="apply", plan_id=plan.plan_id,
                             estate=plan.estate.to_json(), source=plan_path)
     result.journal_path = journal_path
@@ -330,13 +358,9 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                                            flags=undo_flags), wrote, errors)
         raise
     finally:
-        try:
-            _finish(journal, result, interrupted, wrote, changed, out=out, errors=errors,
-                    note=lambda why: _stopped_note(journal_path, None, why, undo=False,
-                                                   flags=undo_flags))
-        finally:
-            if lock is not None:
-                lock.close()  # releases the lock
+        _finish(journal, result, interrupted, wrote, changed, out=out, errors=errors,
+                note=lambda why: _stopped_note(journal_path, None, why, undo=False,
+                                               flags=undo_flags))
     return result
 
 

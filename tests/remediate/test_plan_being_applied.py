@@ -5,6 +5,9 @@ is not replaced under its apply (safe-fixes trial round 12).
   ``remediate --plan DIR/remediation-plan.json --apply`` runs in another terminal) replaced
   the plan, its .md and .html -- the plan reviewed and being applied -- and, with --apply,
   was then refused as "another apply of this plan is running", of a plan nobody had applied.
+* A second apply re-read every resource, the first apply changing them, and asked before it
+  was refused by the lock; the command showed the plan and noted the running apply as killed
+  (its journal has no end line yet), offering `--undo` of it.
 * The lock was ``<path as given>.lock``: the plan applied through a symbolic link and by its
   own name at once took two locks, and both applied.
 """
@@ -19,11 +22,13 @@ from typing import Any, Iterator
 import pytest
 from botocore.client import BaseClient
 
-from helpers.remediate_estate import Scanned
+from helpers.remediate_estate import REMEDIATION_ROLE, Scanned
 from helpers.remediate_records import PUBLIC, UNRELATED, finding, snapshot, write_scan_dir
+from scanner.changes import RemediationConfig
 from scanner.cli import main
 from scanner.errors import InputError
 from scanner.remediate.engine import apply_plan
+from scanner.remediate.journal import JournalWriter
 from scanner.remediate.planfile import estate_of, write_plan
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.sessions import ClientsFactory
@@ -110,3 +115,50 @@ def test_an_apply_through_a_link_to_a_plan_being_applied_is_refused(
                        plan_path=str(link), max_age_hours=24,
                        current_estate=estate_of(scanned.snapshot))
     assert not (tmp_path / "j.jsonl").exists()
+
+
+def _never(account_id: str) -> Any:
+    raise AssertionError(f"asked for clients in {account_id}")
+
+
+def test_a_second_apply_is_refused_before_it_re_reads_or_asks(tmp_path: Path,
+                                                             no_aws: list[str]) -> None:
+    """It re-read every resource while the first apply was changing them (refused as drifted,
+    with the hint to --undo the running apply's journal), asked, and was refused only after the
+    answer."""
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC]})
+    plan = build_plan([finding("secret-policy-public", "restrict-public-secret-policy")], snap,
+                      RemediationConfig(), Selection())
+    path = write_plan(tmp_path / "plan.json", plan)
+    asked: list[str] = []
+
+    for _ in _held(Path(f"{path}.lock")):
+        with pytest.raises(InputError, match="another apply of this plan is running"):
+            apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"),
+                       plan_path=str(path), max_age_hours=24, confirm=asked.append)
+    assert asked == [] and no_aws == []
+    assert not (tmp_path / "j.jsonl").exists()
+
+
+def test_the_cli_refuses_a_second_apply_before_showing_the_plan_or_noting_the_first_as_killed(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The running apply's journal has no end line yet: the second apply's note called it
+    'killed or crashed' and offered `--undo` of it."""
+    plan = build_plan(scanned.findings, scanned.snapshot, scanned.config,
+                      Selection(rules=("kms-key-rotation-disabled",)))
+    path = write_plan(tmp_path / "plan.json", plan)
+    running = JournalWriter(tmp_path / f"remediation-journal-{plan.plan_id}-20261207T040000Z"
+                            ".jsonl", mode="apply", plan_id=plan.plan_id,
+                            estate=plan.estate.to_json(), source=str(path))
+    running.started(plan.changes[0], plan.changes[0].pre_state)  # the first apply, midway
+
+    for _ in _held(Path(f"{path}.lock")):
+        rc = main(["remediate", "--plan", str(path), "--apply", "--yes",
+                   "--remediation-role-name", REMEDIATION_ROLE])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert err.strip().splitlines() == [
+        f"secretgraph remediate: error: {path}: another apply of this plan is running (its "
+        f"lock file {path}.lock is held); wait for it, or check its journal"]
+    assert "did not finish" not in err and plan.changes[0].change_id not in out
+    assert len(list(tmp_path.glob("remediation-journal-*"))) == 1
