@@ -23,7 +23,8 @@ from scanner.textfit import fit_line, stream_columns, terminal_safe
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     UsageError
 from scanner.remediate.config import load_config
-from scanner.remediate.engine import Confirm, apply_plan, undo_journal
+from scanner.remediate.engine import Confirm, another_apply_running, apply_plan, \
+    not_being_applied, undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan, estate_of, plan_text, read_plan
@@ -306,9 +307,11 @@ def _run(args: argparse.Namespace) -> int:
         _journal_beside(args.plan, "the plan")
     _not_an_input(args)
     if not args.plan:
-        _check_plan_outputs(Path(args.plan_out) if args.plan_out else
-                            Path(args.in_dir or ".") / PLAN_NAME,
-                            "--plan-out" if args.plan_out else "the plan file", args.force)
+        new_plan = Path(args.plan_out) if args.plan_out else Path(args.in_dir or ".") / PLAN_NAME
+        flag = "--plan-out" if args.plan_out else "the plan file"
+        _check_plan_outputs(new_plan, flag, args.force)
+        with not_being_applied(str(new_plan), flag):
+            pass  # checked before planning (hours at organization scale); held again to save
     elif args.force:
         raise UsageError("--force is for a new plan's files (--plan-out); a saved --plan is "
                          "not written")
@@ -418,9 +421,13 @@ def _run(args: argparse.Namespace) -> int:
             print(fit_line(f"\nno change planned for this selection ({kept})",
                            stream_columns()))
             return 0
-        save_plan(plan_path, plan, "--plan-out" if args.plan_out else "the plan file")
+        with not_being_applied(plan_path, "--plan-out" if args.plan_out else "the plan file"):
+            save_plan(plan_path, plan, "--plan-out" if args.plan_out else "the plan file")
     clients = None
     if args.apply:
+        # another apply of this plan running: refused before the plan is shown, its accounts
+        # asked, or the running apply's unfinished journal noted as killed
+        another_apply_running(plan_path)
         # the scan's audit role is no remediation role, whether the plan came with its scan
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown

@@ -32,7 +32,7 @@ from remediations import REMEDIATORS
 from scanner.aws.errors import error_kind
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
-    Terminated
+    Terminated, UsageError
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
 from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
@@ -143,14 +143,18 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
     """The plan must be for the estate of the scan at hand (organization and accounts)."""
     if current is None:
         return
-    if plan_estate.org_id != current.org_id:
-        raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
-                         f"is of {current.org_id or '(none)'}: {_OTHER_SCAN}", path=path,
-                         field="estate.org_id")
+    # the accounts first: a scan of some accounts of the organization (--accounts, no --org)
+    # reads no organization, and was refused as "the scan is of (none)", its accounts members
+    # of the plan's organization all the same (safe-fixes trial round 12)
     outside = sorted(set(plan_estate.account_ids) - set(current.account_ids))
     if outside:
         raise InputError(f"plan covers account(s) {', '.join(outside)} that the scan does "
                          f"not: {_OTHER_SCAN}", path=path, field="estate.account_ids")
+    if plan_estate.org_id != current.org_id:
+        of = f"is of {current.org_id}" if current.org_id else \
+            "names none (scanned without --org, or of accounts in no organization)"
+        raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
+                         f"{of}: {_OTHER_SCAN}", path=path, field="estate.org_id")
 
 
 #: what to do when the remediation role cannot be assumed (or its identity read) in an account
@@ -287,6 +291,35 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     if not plan.changes:
         _say(out, "nothing to apply: the plan has no changes")
         return result
+    # first: a second apply of the plan is refused before it re-reads anything or asks -- it
+    # went through the re-read of the first apply's half-made changes (refused as drifted, the
+    # hint to --undo the running apply's journal) and the question, and was refused after the
+    # answer (safe-fixes trial round 12)
+    lock = _lock(plan_path)
+    try:
+        return _apply_locked(plan, clients_for, result, journal_path=journal_path,
+                             plan_path=plan_path, confirm=confirm, out=out, region=region,
+                             changed=changed, errors=errors, undo_flags=undo_flags)
+    finally:
+        if lock is not None:
+            lock.close()  # releases the lock
+
+
+def another_apply_running(plan_path: str) -> None:
+    """InputError (exit 2) when an apply of the plan at ``plan_path`` holds its lock: checked
+    by the command before it shows the plan or says how the plan's last apply ended (that
+    apply's journal has no end line while it runs: the note called it killed, and offered
+    --undo of it; safe-fixes trial round 12). ``apply_plan`` takes the lock for itself."""
+    lock = _lock(plan_path)
+    if lock is not None:
+        lock.close()
+
+
+def _apply_locked(plan: Plan, clients_for: ClientsFactory, result: RunResult, *,
+                  journal_path: str, plan_path: str, confirm: Confirm | None,
+                  out: TextIO | None, region: str, changed: Changed | None,
+                  errors: Errors | None, undo_flags: str) -> RunResult:
+    """apply_plan, its lock held."""
     with nothing_changed_yet("re-reading the resources before applying anything"):
         check_live_identity([c.account_id for c in plan.changes], plan.estate.org_id,
                             clients_for, region=region, path=plan_path)
@@ -297,7 +330,6 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
         _say(out, "not applied: not confirmed")
         result.stopped = "not confirmed"
         return result
-    lock = _lock(plan_path)
     journal = JournalWriter(journal_path, mode="apply", plan_id=plan.plan_id,
                             estate=plan.estate.to_json(), source=plan_path)
     result.journal_path = journal_path
@@ -326,13 +358,9 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
                                            flags=undo_flags), wrote, errors)
         raise
     finally:
-        try:
-            _finish(journal, result, interrupted, wrote, changed, out=out, errors=errors,
-                    note=lambda why: _stopped_note(journal_path, None, why, undo=False,
-                                                   flags=undo_flags))
-        finally:
-            if lock is not None:
-                lock.close()  # releases the lock
+        _finish(journal, result, interrupted, wrote, changed, out=out, errors=errors,
+                note=lambda why: _stopped_note(journal_path, None, why, undo=False,
+                                               flags=undo_flags))
     return result
 
 
@@ -376,6 +404,15 @@ def _finish(journal: JournalWriter, result: RunResult, interrupted: str | None,
         raise
 
 
+def lock_path(plan_path: str) -> str:
+    """The apply lock of a plan file: ``<plan>.lock`` beside the file itself, the path resolved
+    through symbolic links -- a plan applied as ``plan.json``, a link to it, and as its target
+    at once took two locks and both applied (safe-fixes trial round 12)."""
+    import os
+
+    return f"{os.path.realpath(plan_path)}.lock"
+
+
 def _lock(plan_path: str) -> Any:
     """An exclusive lock for the apply of a plan, on ``<plan>.lock`` beside it (released when
     the process ends, even killed): two applies of one plan at once each took the other's
@@ -389,15 +426,15 @@ def _lock(plan_path: str) -> Any:
 
     if not os.path.isfile(plan_path):  # a plan built in memory: no file to lock beside
         return None
-    lock_path = f"{plan_path}.lock"
+    lock = lock_path(plan_path)
     try:
-        fh = open(lock_path, "a")
+        fh = open(lock, "a")
     except OSError as exc:
         try:  # another operator's lock file (not writable by us): a read descriptor locks too
-            fh = open(lock_path, "r")
+            fh = open(lock, "r")
         except OSError:
             log.warning("no lock for this apply (%s: %s): nothing stops a second apply of "
-                        "the same plan at the same time", lock_path, exc.strerror or exc)
+                        "the same plan at the same time", lock, exc.strerror or exc)
             return None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -405,11 +442,42 @@ def _lock(plan_path: str) -> Any:
         fh.close()
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             raise InputError("another apply of this plan is running (its lock file "
-                             f"{lock_path} is held); wait for it, or check its journal",
+                             f"{lock} is held); wait for it, or check its journal",
                              path=plan_path) from None
-        log.warning("no lock for this apply (%s: %s)", lock_path, exc.strerror or exc)
+        log.warning("no lock for this apply (%s: %s)", lock, exc.strerror or exc)
         return None
     return fh
+
+
+@contextmanager
+def not_being_applied(plan_path: str, flag: str) -> Iterator[None]:
+    """Held while a new plan replaces the plan file at ``plan_path``: the apply lock of that
+    file, taken only where an apply made one (a plan alone leaves no lock file). UsageError
+    (exit 2) while an apply of the plan there runs: a re-plan into it replaced the plan being
+    applied -- its .md and .html, the ones reviewed, too -- and the command's own apply was
+    then refused as "another apply of this plan", of a plan nobody had applied (safe-fixes
+    trial round 12)."""
+    import errno
+    import fcntl
+
+    try:
+        fh = open(lock_path(plan_path), "r")
+    except OSError:  # no lock file (never applied), or not ours to open: nothing to hold
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise UsageError(
+                    f"{flag} {plan_path}: the plan there is being applied now (its lock file "
+                    f"{lock_path(plan_path)} is held): a new plan would replace it under that "
+                    "apply; wait for the apply to finish, or save the new plan in another file "
+                    "with --plan-out FILE; nothing was changed") from None
+        yield
+    finally:
+        fh.close()
 
 
 def _stop_said(out: TextIO | None, exc: BaseException, note: str,

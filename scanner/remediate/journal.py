@@ -29,9 +29,14 @@ from scanner.changes import (PlannedChange, canonical_json, change_id, differenc
                              now_iso)
 from scanner.errors import InputError
 from scanner.format_version import is_version
+from scanner.remediate.planfile import shape_error
 
 JOURNAL_KIND = "secretgraph-remediation-journal"
 JOURNAL_VERSION = 1
+#: what to do with a journal line that is not of a journal's shape
+_EDITED = "the journal was changed after it was written (by hand, or damaged), and what " \
+    "--undo writes back comes from it: undo from an intact copy of the journal, or restore " \
+    "each change's before state by hand"
 
 
 class JournalWriter:
@@ -207,10 +212,17 @@ def read_journal(path: str | Path) -> Journal:
         if isinstance(rec, dict) and "digest" in rec and rec["digest"] != record_digest(rec):
             raise InputError("this line does not match its digest: the journal was edited",
                              path=str(p), field=f"record {n}")
+    wrong = shape_error(header, "journal_header")
+    if wrong is not None:
+        raise InputError(f"{wrong[1]}; {_EDITED}", path=str(p), field=f"record 1.{wrong[0]}")
     entries: list[JournalEntry] = []
     for n, rec in enumerate(records[1:], start=2):
         if not isinstance(rec, dict) or rec.get("type") not in ("change", "end"):
             raise InputError("unexpected record", path=str(p), field=f"record {n}")
+        wrong = shape_error(rec, f"journal_{rec['type']}")
+        if wrong is not None:
+            raise InputError(f"{wrong[1]}; {_EDITED}", path=str(p),
+                             field=f"record {n}.{wrong[0]}")
         if rec["type"] == "end":
             continue
         try:

@@ -8,8 +8,11 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
+
+import jsonschema
 
 from remediations import REMEDIATORS
 from scanner.changes import PlannedChange, canonical_json, state_digest
@@ -134,6 +137,47 @@ def parse_time(text: Any, *, path: str, field: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+@lru_cache(maxsize=None)
+def _validator(definition: str) -> Any:
+    from scanner.engine.validation import load_schema
+
+    schema = load_schema("scanner.schemas", "remediation.schema.json")
+    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{definition}",
+                                            "$defs": schema["$defs"]})
+
+
+def shape_error(doc: Any, definition: str) -> tuple[str, str] | None:
+    """(field, message) of the first member of ``doc`` that is not of the shape
+    scanner/schemas/remediation.schema.json gives ``definition`` (``plan``, ``journal_header``,
+    ``journal_change``, ``journal_end``), or None. The one description of what a plan and a
+    journal line hold, read by both readers before anything is taken from them: a plan or a
+    journal with a member of the wrong type was refused as "malformed change (ValueError:
+    dictionary update sequence element #0 has length 1; 2 is required)", or, a journal line's
+    ``before`` a string, stopped --undo with an internal error (safe-fixes trial round 12)."""
+    from jsonschema.exceptions import best_match
+
+    validator = _validator(definition)
+    if validator.is_valid(doc):
+        return None
+    from scanner.engine.validation import field_path
+
+    error = best_match(validator.iter_errors(doc))
+    if error.validator == "type":  # not the value itself: a policy text can be kilobytes long
+        wanted = error.validator_value if isinstance(error.validator_value, list) \
+            else [error.validator_value]
+        return field_path(error.absolute_path), \
+            f"expected {' or '.join(map(str, wanted))}, not {_json_type(error.instance)}"
+    return field_path(error.absolute_path), error.message
+
+
+def _json_type(value: Any) -> str:
+    for name, kind in (("null", type(None)), ("boolean", bool), ("integer", int),
+                       ("number", float), ("string", str), ("array", list), ("object", dict)):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
 def plan_from_json(doc: Any, *, path: str) -> Plan:
     if not isinstance(doc, Mapping) or doc.get("kind") != PLAN_KIND:
         raise InputError("not a secretgraph remediation plan", path=path, field="kind")
@@ -163,6 +207,9 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
     if not isinstance(skipped_listed, list):
         raise InputError(f"expected a list, not {type(skipped_listed).__name__}", path=path,
                          field="skipped")
+    wrong = shape_error(doc, "plan")
+    if wrong is not None:
+        raise InputError(f"{wrong[1]}; {_EDITED}", path=path, field=wrong[0])
     changes: list[PlannedChange] = []
     for i, item in enumerate(listed):
         try:

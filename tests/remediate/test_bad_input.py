@@ -107,6 +107,29 @@ def test_a_plan_for_accounts_the_scan_does_not_cover_is_refused(tmp_path: Path,
                    max_age_hours=24, current_estate=other)
 
 
+def test_a_plan_applied_with_a_scan_of_some_of_its_accounts_names_the_accounts_missing(
+        tmp_path: Path, no_aws: list[str]) -> None:
+    """Safe-fixes trial round 12: the scan of one account of the organization (--accounts, no
+    --org) was refused as "the scan is of (none)", its account a member of the plan's
+    organization; what it lacks is the plan's other accounts."""
+    plan = _offline_plan()
+    subset = Estate(org_id=None, account_ids=("444455556666",), scan_id="scan-x")
+
+    with pytest.raises(InputError, match=r"field estate.account_ids: plan covers account\(s\) "
+                                         "111111111111 that the scan does not: give --in the "
+                                         "scan the plan was built from"):
+        apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=24, current_estate=subset)
+
+    every = Estate(org_id=None, account_ids=plan.estate.account_ids, scan_id="scan-x")
+    with pytest.raises(InputError, match="plan is for organization o-abcdef1234 but the scan "
+                                         r"names none \(scanned without --org, or of accounts "
+                                         r"in no organization\): give --in the scan"):
+        apply_plan(plan, _never, journal_path=str(tmp_path / "j.jsonl"), plan_path="p.json",
+                   max_age_hours=24, current_estate=every)
+    assert no_aws == []
+
+
 def test_an_edited_plan_is_refused(tmp_path: Path) -> None:
     path = write_plan(tmp_path / "plan.json", _offline_plan())
     doc = json.loads(path.read_text())
