@@ -157,9 +157,24 @@ class TokenLoop:
                                           "given up")
 
 
-def paginate(client: Any, method: str, key: str, *, required: Sequence[str] = (),
-             max_pages: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every item under ``key`` across all pages of ``method`` (a botocore paginator).
+def once_each(items: Iterable[dict[str, Any]], identity: str) -> list[dict[str, Any]]:
+    """``items`` with one entry per ``identity`` value (a resource's id or ARN), in the place
+    it was first answered, holding the entry answered last. A listing may answer a resource
+    again on a later page -- ListSecrets is eventually consistent, and a secret changed while
+    it was listed can come back -- and it is still one resource: it was two secrets in the
+    snapshot, each policy read twice, a key listed twice two keys (fault-injection trial round
+    19). The later entry is the later reading."""
+    latest: dict[str, dict[str, Any]] = {}
+    for item in items:
+        latest[str(item[identity])] = item
+    return list(latest.values())
+
+
+def paginate(client: Any, method: str, key: str, *, identity: str,
+             required: Sequence[str] = (), max_pages: int | None = None,
+             **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item under ``key`` across all pages of ``method`` (a botocore paginator), one per
+    ``identity`` value (``once_each``; the field is required of every entry too).
 
     Each page must hold the list (``check_items``: an entry lacking a ``required`` field makes
     the whole listing unreadable -- which resource it was cannot be told, so no other entry may
@@ -177,10 +192,10 @@ def paginate(client: Any, method: str, key: str, *, required: Sequence[str] = ()
         if number > max_pages:
             raise PaginationError(message=f"{operation} still answered a next page after "
                                           f"{max_pages:,} pages; the listing was given up")
-        items.extend(check_items(operation, key, page.get(key), required))
+        items.extend(check_items(operation, key, page.get(key), (identity, *required)))
         check_next(operation, paginator, page)
         loop.check(number, page)
-    return items
+    return once_each(items, identity)
 
 
 def iso(value: Any) -> str | None:

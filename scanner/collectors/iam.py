@@ -53,7 +53,7 @@ def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
                     merged[key].extend(check_items(OPERATION, key, page.get(key), required))
             base.check_next(OPERATION, paginator, page)
             loop.check(number, page)
-        return merged
+        return {key: base.once_each(items, "Arn") for key, items in merged.items()}
 
     details, _ = rec.attempt("GetAccountAuthorizationDetails", read)
     return {"details": details}

@@ -101,7 +101,8 @@ def listed_grants(client: Any, key_arn: str) -> list[dict[str, Any]]:
     "For grants created with GranteeServicePrincipal, look for the GranteeServicePrincipal
     field"). An entry with neither is unexpected ("Each grant has one grantee principal"):
     the whole listing is unread, never a grant to no one."""
-    grants = paginate(client, "list_grants", "Grants", required=("GrantId", "Operations"),
+    grants = paginate(client, "list_grants", "Grants", identity="GrantId",
+                      required=("Operations",),
                       KeyId=key_arn, PaginationConfig={"PageSize": 100})
     if any(not (g.get("GranteePrincipal") or g.get("GranteeServicePrincipal")) for g in grants):
         raise unexpected("ListGrants", "an entry without GranteePrincipal")
@@ -110,13 +111,14 @@ def listed_grants(client: Any, key_arn: str) -> list[dict[str, Any]]:
 
 def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str, Any]:
     keys, failure = rec.attempt(
-        "ListKeys", lambda: paginate(client, "list_keys", "Keys", required=("KeyId", "KeyArn"),
+        "ListKeys", lambda: paginate(client, "list_keys", "Keys", identity="KeyArn",
+                                     required=("KeyId",),
                                      PaginationConfig={"PageSize": 1000})
     )
     if keys is None:
         return {"keys": None}
     aliases, _ = rec.attempt(
-        "ListAliases", lambda: paginate(client, "list_aliases", "Aliases", required=("AliasName",),
+        "ListAliases", lambda: paginate(client, "list_aliases", "Aliases", identity="AliasName",
                                         PaginationConfig={"PageSize": 100})
     )
     aws_managed = aws_managed_key_ids(aliases or [])

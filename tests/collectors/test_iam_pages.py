@@ -66,3 +66,12 @@ def test_a_marker_that_comes_back_is_a_loop_given_up_at_once() -> None:
     [entry] = coverage
     assert entry.error_code == "PaginationError"
     assert "answered the Marker of page 1 again on page 3" in entry.message
+
+
+def test_a_role_answered_again_on_a_later_page_is_one_role() -> None:
+    # fault-injection trial round 19: a listing repeating an entry held it twice
+    again = dict(ROLE, Path="/moved/")
+    details, coverage = _read({"RoleDetailList": [ROLE], "IsTruncated": True, "Marker": "A"},
+                              {"RoleDetailList": [again], "IsTruncated": False})
+    assert coverage == []
+    assert details["RoleDetailList"] == [again]
