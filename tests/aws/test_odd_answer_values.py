@@ -224,3 +224,27 @@ def test_a_quota_that_is_no_finite_number_is_a_gap_not_a_quota_no_count_reaches(
     assert gap.message == ("service-quotas GetServiceQuota answered Quota.Value as "
                            f"{shown}, not a finite number")
     assert [q.source for q in _region(snapshot).quotas] == ["default"]
+
+
+@pytest.mark.parametrize("edit,missing", [
+    (lambda body: body["Quota"].update(Value=None), "Value"),
+    (lambda body: body["Quota"].pop("Value"), "Value"),
+    (lambda body: body.pop("Quota"), "Quota"),
+])
+def test_a_quota_answered_without_its_value_is_a_gap_not_the_documented_default(
+        edit: Callable[[dict[str, Any]], None], missing: str, tmp_path: Path,
+        keys: Keys) -> None:
+    """GetServiceQuota answering a Quota without its Value (null, left out, or no Quota) was
+    read as no applied value: the documented default of 50 was used without a coverage entry,
+    as if AWS had said the quota was never adjusted -- an applied 125 made
+    vpc-peering-quota-near-limit a confident FAIL at 40 peerings (fault-injection trial round
+    19; the silent default is only for NoSuchResource, scanner/collectors/quotas.py)."""
+    session = _session()
+    rewrite_answers(session, "service-quotas", "GetServiceQuota", edit)
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.service, gap.operation, gap.error_kind) == (
+        "service-quotas", "GetServiceQuota", "fatal")
+    assert gap.message == f"GetServiceQuota answered without {missing}"
+    assert [q.source for q in _region(snapshot).quotas] == ["default"]
