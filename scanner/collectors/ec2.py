@@ -36,7 +36,7 @@ OPERATIONS: dict[str, str] = {
 }
 
 #: raw key -> (operation, paginator method, result key, page size, fields every entry has:
-#: the first is its id, one entry per id -- base.once_each)
+#: the first is its id, one entry per id -- base.Entries)
 LISTINGS: dict[str, tuple[str, str, str, int, tuple[str, ...]]] = {
     "vpcs": ("DescribeVpcs", "describe_vpcs", "Vpcs", 1000, ("VpcId",)),
     "subnets": ("DescribeSubnets", "describe_subnets", "Subnets", 1000, ("SubnetId", "VpcId")),

@@ -70,3 +70,28 @@ def test_a_key_listed_twice_is_one_key(tmp_path: Path, estate: None) -> None:
                     lambda body: body["Keys"].append(dict(body["Keys"][0])))
     region = _collect(tmp_path, session)
     assert len(region.kms_keys) == 1
+
+
+def test_a_listing_answering_its_first_page_again_under_fresh_tokens_is_given_up() -> None:
+    """An endpoint ignoring NextToken answers page 1 again under a new token each time: it
+    went on for MAX_PAGES (10,000) calls; given up after STALE_PAGES such pages."""
+    import botocore.session
+    from botocore.stub import Stubber
+
+    from scanner.collectors import secretsmanager
+    from scanner.collectors.base import STALE_PAGES, Recorder
+
+    client = botocore.session.get_session().create_client(
+        "secretsmanager", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    entry = {"ARN": "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/db-AbCdEf",
+             "Name": "app/db"}
+    stub = Stubber(client)
+    for n in range(STALE_PAGES + 1):
+        stub.add_response("list_secrets", {"SecretList": [entry], "NextToken": f"t{n}"})
+    with stub:
+        rec = Recorder(account_id="111111111111", region=REGION, service="secretsmanager")
+        raw = secretsmanager.fetch_secrets(client, rec)
+    assert raw["secrets"] is None
+    [gap] = rec.coverage
+    assert (gap.operation, gap.error_code) == ("ListSecrets", "PaginationError")
+    assert "the listing does not advance" in gap.message
