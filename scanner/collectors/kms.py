@@ -62,12 +62,18 @@ DESCRIBED_FIELDS: tuple[str, ...] = (
 
 
 def described_key(answer: Mapping[str, Any]) -> Mapping[str, Any]:
-    """DescribeKey's KeyMetadata, which always names the key's manager and state: without
-    them the answer is unexpected (a missing KeyManager read as "not CUSTOMER" skipped the
-    key policy and passed every key-policy rule)."""
+    """DescribeKey's KeyMetadata, which always names the key's manager and state, and a
+    multi-Region key's primary: without them the answer is unexpected (a missing KeyManager
+    read as "not CUSTOMER" skipped the key policy and passed every key-policy rule)."""
     meta: Mapping[str, Any] = expect(answer, "DescribeKey", "KeyMetadata", Mapping)
     expect(meta, "DescribeKey", "KeyManager", str)
     expect(meta, "DescribeKey", "KeyState", str)
+    if meta.get("MultiRegion"):
+        # "present only when the value of the MultiRegion field is True" (KMS API Reference,
+        # KeyMetadata.MultiRegionConfiguration): without its primary the key read as no
+        # replica, and kms-replica-key-policy-drift skipped it (fault-injection trial round 19)
+        config = expect(meta, "DescribeKey", "MultiRegionConfiguration", Mapping)
+        expect(expect(config, "DescribeKey", "PrimaryKey", Mapping), "DescribeKey", "Arn", str)
     return meta
 
 
