@@ -17,7 +17,6 @@ from helpers.remediate_estate import (AUDIT_ROLE, CENTRAL, MEMBER, REMEDIATION_R
 from scanner.aws.executor import SynchronousExecutor
 from scanner.cli import main
 from scanner.collect import CollectOptions, collect
-from scanner import incremental
 from scanner.history.store import open_store
 from scanner.incremental import PolicyCarry, refresh_night
 from scanner.model import Secret, Snapshot
@@ -57,11 +56,7 @@ def _incremental_scan(out: Path, carry: PolicyCarry) -> Snapshot:
 
 
 def test_apply_marks_what_it_changed_and_the_next_incremental_scan_reads_it(
-        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    # the estate was made seconds before last night's read, within the margin for this
-    # machine's clock against AWS's (pinned in tests/aws/test_incremental.py): one clock here
-    monkeypatch.setattr(incremental, "CLOCK_MARGIN", datetime.timedelta(0))
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
     shared = scanned.estate.shared_secret
     store = open_store(str(tmp_path / "history.db"))
     # last night's scan of this estate (the fixture's snapshot may be an earlier test's), a
