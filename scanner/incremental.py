@@ -5,17 +5,16 @@ call that spends the 50-per-second bucket) when all of these hold:
 
 * the last complete scan read it (not carried it, not failed to read it), at ``read_at``;
 * tonight's ``ListSecrets`` lists the secret, and its ``LastChangedDate`` is older than
-  ``read_at`` by more than ``CLOCK_MARGIN`` (AWS's clock against this machine's). AWS
-  documents LastChangedDate as "The last date and time that this secret was modified in any
-  way" (Secrets Manager API Reference, DescribeSecret / SecretListEntry).
+  ``read_at``. AWS documents LastChangedDate as "The last date and time that this secret was
+  modified in any way" (Secrets Manager API Reference, DescribeSecret / SecretListEntry).
   Whether PutResourcePolicy moves it is not stated there, and moto 5.2.5 does not move it, so
   the two safeguards below bound how long a missed change can stay unseen;
 * the policy was read fewer than ``full_refresh_days`` ago, and tonight is not the secret's
   refresh night: ``sha256(arn) mod days`` equal to the day number ``mod days``, so about
   1/days of the policies are re-read every night, spread evenly;
-* the secret has no re-read mark at or after ``read_at`` less ``CLOCK_MARGIN`` (``marks``: the
-  history store's ReReadMark records, written by ``remediate --apply`` for what it changed
-  and, in the organization-scale stack, from the CloudTrail rule on PutResourcePolicy /
+* the secret has no re-read mark at or after ``read_at`` (``marks``: the history store's
+  ReReadMark records, written by ``remediate --apply`` for what it changed and, in the
+  organization-scale stack, from the CloudTrail rule on PutResourcePolicy /
   DeleteResourcePolicy / UpdateSecret), and is not in ``force``.
 
 A mark names a secret by ARN, partial ARN or name (CloudTrail's ``secretId`` is what the caller
@@ -48,14 +47,6 @@ DEFAULT_FULL_REFRESH_DAYS = 7
 #: than ten years is no evidence of tonight's, and 1,000,000,000 overflowed timedelta in every
 #: account's collection (bad-input trial round 1)
 MAX_FULL_REFRESH_DAYS = 3650
-#: how far this machine's clock (read_at, a remediate mark) may be from AWS's
-#: (LastChangedDate, a CloudTrail mark) without any call failing: "AWS does not process a
-#: request if the request time stamp is more than 15 minutes earlier than the current time on
-#: AWS servers" (Amazon SQS Developer Guide, "About the time stamp"; S3's
-#: RequestTimeTooSkewed names MaxAllowedSkewMilliseconds 900000). A change or mark this much
-#: before a read may have come after it: the policy is read again (fault-injection trial
-#: round 19: a machine clock 3 minutes ahead carried a policy AWS had changed after it was read)
-CLOCK_MARGIN = datetime.timedelta(minutes=15)
 POLICY = "resource_policy"
 CARRY_FORMAT = "secretgraph-carry"
 #: the random suffix Secrets Manager appends to a secret's name in its ARN
@@ -242,7 +233,7 @@ class PolicyCarry:
         if read_at is not None and self.marks:
             for key in _entry_keys(entry):
                 marked = _parse(self.marks.get(key))
-                if marked is not None and marked >= read_at - CLOCK_MARGIN:
+                if marked is not None and marked >= read_at:
                     return None  # changed (or may have) since it was read
         changed = entry.get("LastChangedDate")
         if isinstance(changed, str):
@@ -251,7 +242,7 @@ class PolicyCarry:
             return None  # no change marker: read
         if changed.tzinfo is None:
             changed = changed.replace(tzinfo=datetime.timezone.utc)
-        if changed >= read_at - CLOCK_MARGIN:
+        if changed >= read_at:
             return None
         if now - read_at >= datetime.timedelta(days=self.full_refresh_days):
             return None
