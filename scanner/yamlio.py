@@ -4,6 +4,7 @@ an unreadable or malformed file into an InputError naming the file (and the line
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -64,6 +65,17 @@ def read_yaml(path: str | Path, what: str) -> Any:
         field, _ = _first_found(data, (), lambda v: v is bad)
         raise InputError(f"{str(bad)!r} is not a valid date ({bad.reason}) (line {bad.line})",
                          path=str(p), field=field)
+    if loader.octals:
+        # an account id with a leading zero (000000000017) was the number 15 to every check:
+        # "15 is not of type 'string'; expected an account id", a suppression's account told
+        # to quote '15' (its pattern takes 1 to 12 digits), a max_days: 030 silently 24
+        # (fault-injection trial round 19)
+        octal = min(loader.octals, key=lambda o: o.line)
+        field, _ = _first_found(data, (), lambda v: v is octal)
+        raise InputError(f"{octal.text} (line {octal.line}) is read by YAML as the octal "
+                         f"number {int(octal)}: quote it ('{octal.text}') where an account id "
+                         "or other text is meant, or write the number without its leading "
+                         "zero", path=str(p), field=field)
     if loader.non_finite:
         field, value = _first_non_finite(data, ())
         line = next((n for v, n in loader.non_finite if v is value), None)
@@ -125,16 +137,31 @@ class _BadDate(str):
     reason: str
 
 
+class _Octal(int):
+    """A number written with a leading zero (``000000000017``), which YAML 1.1 reads as octal
+    (15), with its text and line, kept until the document is built so the error can name its
+    field; never handed to a reader (read_yaml refuses the file)."""
+
+    text: str
+    line: int
+
+
+#: what YAML 1.1 (PyYAML) reads as an octal integer: a leading zero and octal digits
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+
+
 class _Loader(yaml.SafeLoader):
     """yaml.safe_load's loader, except that an impossible date (``expires: 2027-13-01``) is
     noted with its line (refused by read_yaml, naming the field and the line) rather than a
     bare ValueError from datetime, and that it notes
-    every ``.nan`` / ``.inf`` with its line (refused by read_yaml, naming the field)."""
+    every ``.nan`` / ``.inf`` and every number with a leading zero (octal to YAML 1.1) with its
+    line (refused by read_yaml, naming the field)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.non_finite: list[tuple[float, int]] = []
         self.bad_dates: list[_BadDate] = []
+        self.octals: list[_Octal] = []
         self._alias_values = 0  # values the aliases so far add (MAX_ALIAS_VALUES)
         self._open: list[str | None] = []  # anchors of the collections being composed
         self._sizes: dict[int, int] = {}  # id(node) -> values in it, aliases expanded
@@ -183,6 +210,15 @@ class _Loader(yaml.SafeLoader):
             self.non_finite.append((value, node.start_mark.line + 1))
         return value
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        value = super().construct_yaml_int(node)
+        if isinstance(node.value, str) and _OCTAL.fullmatch(node.value):
+            octal = _Octal(value)
+            octal.text, octal.line = node.value, node.start_mark.line + 1
+            self.octals.append(octal)
+            return octal
+        return value
+
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
             return super().construct_yaml_timestamp(node)
@@ -209,3 +245,4 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)

@@ -131,23 +131,43 @@ def check_next(operation: str, paginator: Any, page: Mapping[str, Any]) -> None:
                                     "pages after it could not be asked for")
 
 
+#: pages in a row that hold entries, none of them new to the listing, and say more follow,
+#: after which the listing is given up: an endpoint answering its first page again under a
+#: fresh token each time never ends (eventual consistency repeats an entry, never pages of them)
+STALE_PAGES = 10
+
+
 class TokenLoop:
     """The next-page tokens of one listing so far: a token answered again (A, B, A, ...)
     never ends -- botocore sees only a token repeated on the very next page, so such a
     listing went on for ``MAX_PAGES`` pages (10,000 ListGrants calls for one key:
-    fault-injection trial round 14)."""
+    fault-injection trial round 14). Nor does a listing whose pages answer only entries it
+    answered before under ever fresh tokens (an endpoint ignoring the token): it went on for
+    10,000 pages, each page's entries kept again -- a page of 1,000 IAM roles held ten million
+    times (fault-injection trial round 19); it is given up after ``STALE_PAGES`` such pages."""
 
     def __init__(self, operation: str, paginator: Any) -> None:
         self.operation = operation
         self.tokens = _output_tokens(paginator)
         self.seen: dict[str, int] = {}
+        self.stale = 0
 
-    def check(self, number: int, page: Mapping[str, Any]) -> None:
+    def check(self, number: int, page: Mapping[str, Any], *, entries: int = 0,
+              new: int = 0) -> None:
+        """``page`` is page ``number``, holding ``entries`` entries of which ``new`` were not
+        answered on an earlier page."""
         if not self.tokens:
             return
         values = [jmespath.search(t, page) for t in self.tokens]
         if not any(values):
             return
+        self.stale = self.stale + 1 if entries and not new else 0
+        if self.stale >= STALE_PAGES:
+            raise PaginationError(message=f"{self.operation} answered only entries of earlier "
+                                          f"pages on {self.stale} pages in a row (pages "
+                                          f"{number - self.stale + 1} to {number}) with more "
+                                          "to follow: the listing does not advance; it was "
+                                          "given up")
         token = json.dumps(values, sort_keys=True, default=str)
         first = self.seen.setdefault(token, number)
         if first != number:
@@ -157,30 +177,60 @@ class TokenLoop:
                                           "given up")
 
 
-def paginate(client: Any, method: str, key: str, *, required: Sequence[str] = (),
-             max_pages: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every item under ``key`` across all pages of ``method`` (a botocore paginator).
+class Entries:
+    """The entries of one listing so far, one per identity value (a resource's id or ARN), in
+    the place it was first answered, holding the entry answered last. A listing may answer a
+    resource again on a later page -- ListSecrets is eventually consistent, and a secret
+    changed while it was listed can come back -- and it is still one resource: it was two
+    secrets in the snapshot, each policy read twice, a key listed twice two keys
+    (fault-injection trial round 19). The later entry is the later reading; an endpoint
+    answering the same page again under fresh tokens holds no more than one page's worth."""
+
+    def __init__(self, identity: str) -> None:
+        self.identity = identity
+        self.latest: dict[str, dict[str, Any]] = {}
+
+    def add(self, items: Iterable[dict[str, Any]]) -> int:
+        """Takes ``items``; how many of them the listing had not answered before."""
+        new = 0
+        for item in items:
+            key = str(item[self.identity])
+            new += key not in self.latest
+            self.latest[key] = item
+        return new
+
+    def items(self) -> list[dict[str, Any]]:
+        return list(self.latest.values())
+
+
+def paginate(client: Any, method: str, key: str, *, identity: str,
+             required: Sequence[str] = (), max_pages: int | None = None,
+             **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item under ``key`` across all pages of ``method`` (a botocore paginator), one per
+    ``identity`` value (``Entries``; the field is required of every entry too).
 
     Each page must hold the list (``check_items``: an entry lacking a ``required`` field makes
     the whole listing unreadable -- which resource it was cannot be told, so no other entry may
     stand for the complete set); more than ``max_pages`` pages is a PaginationError naming
     the operation (default ``MAX_PAGES``), as is a next-page token answered again (a loop:
-    ``TokenLoop``), and a page that says more follow with no token to them an UnexpectedAnswer
+    ``TokenLoop``, or STALE_PAGES pages in a row answering nothing new), and a page that says
+    more follow with no token to them an UnexpectedAnswer
     (``check_next``). Each becomes the listing's coverage entry
     (Recorder.attempt)."""
     operation = operation_name(client, method)
     max_pages = MAX_PAGES if max_pages is None else max_pages
-    items: list[dict[str, Any]] = []
+    entries = Entries(identity)
     paginator = client.get_paginator(method)
     loop = TokenLoop(operation, paginator)
     for number, page in enumerate(paginator.paginate(**kwargs), start=1):
         if number > max_pages:
             raise PaginationError(message=f"{operation} still answered a next page after "
                                           f"{max_pages:,} pages; the listing was given up")
-        items.extend(check_items(operation, key, page.get(key), required))
+        items = check_items(operation, key, page.get(key), (identity, *required))
+        new = entries.add(items)
         check_next(operation, paginator, page)
-        loop.check(number, page)
-    return items
+        loop.check(number, page, entries=len(items), new=new)
+    return entries.items()
 
 
 def iso(value: Any) -> str | None:

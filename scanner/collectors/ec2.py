@@ -35,7 +35,8 @@ OPERATIONS: dict[str, str] = {
     "DescribeNatGateways": "ec2:DescribeNatGateways",
 }
 
-#: raw key -> (operation, paginator method, result key, page size, fields every entry has)
+#: raw key -> (operation, paginator method, result key, page size, fields every entry has:
+#: the first is its id, one entry per id -- base.Entries)
 LISTINGS: dict[str, tuple[str, str, str, int, tuple[str, ...]]] = {
     "vpcs": ("DescribeVpcs", "describe_vpcs", "Vpcs", 1000, ("VpcId",)),
     "subnets": ("DescribeSubnets", "describe_subnets", "Subnets", 1000, ("SubnetId", "VpcId")),
@@ -58,7 +59,8 @@ def fetch_network(client: Any, rec: Recorder) -> dict[str, Any]:
     for key, (operation, method, result_key, page_size, required) in LISTINGS.items():
         items, _ = rec.attempt(
             operation,
-            lambda: paginate(client, method, result_key, required=required,
+            lambda: paginate(client, method, result_key, identity=required[0],
+                             required=required[1:],
                              PaginationConfig={"PageSize": page_size}),
         )
         raw[key] = items

@@ -34,7 +34,7 @@ OPERATION = "GetAccountAuthorizationDetails"
 
 def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
     def read() -> dict[str, list[Any]]:
-        merged: dict[str, list[Any]] = {key: [] for key in _LIST_KEYS}
+        merged = {key: base.Entries("Arn") for key in _LIST_KEYS}
         paginator = client.get_paginator("get_account_authorization_details")
         loop = base.TokenLoop(OPERATION, paginator)
         for number, page in enumerate(paginator.paginate(PaginationConfig={"PageSize": 1000}),
@@ -48,12 +48,15 @@ def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
             # reads a missing result key as empty); a page with none of them is no answer
             if not any(page.get(key) is not None for key in _LIST_KEYS):
                 raise base.unexpected(OPERATION, f"without any of {', '.join(_LIST_KEYS)}")
+            entries = new = 0
             for key, required in _LIST_KEYS.items():
                 if key in page:
-                    merged[key].extend(check_items(OPERATION, key, page.get(key), required))
+                    items = check_items(OPERATION, key, page.get(key), required)
+                    entries += len(items)
+                    new += merged[key].add(items)
             base.check_next(OPERATION, paginator, page)
-            loop.check(number, page)
-        return merged
+            loop.check(number, page, entries=entries, new=new)
+        return {key: listed.items() for key, listed in merged.items()}
 
     details, _ = rec.attempt("GetAccountAuthorizationDetails", read)
     return {"details": details}

@@ -62,12 +62,18 @@ DESCRIBED_FIELDS: tuple[str, ...] = (
 
 
 def described_key(answer: Mapping[str, Any]) -> Mapping[str, Any]:
-    """DescribeKey's KeyMetadata, which always names the key's manager and state: without
-    them the answer is unexpected (a missing KeyManager read as "not CUSTOMER" skipped the
-    key policy and passed every key-policy rule)."""
+    """DescribeKey's KeyMetadata, which always names the key's manager and state, and a
+    multi-Region key's primary: without them the answer is unexpected (a missing KeyManager
+    read as "not CUSTOMER" skipped the key policy and passed every key-policy rule)."""
     meta: Mapping[str, Any] = expect(answer, "DescribeKey", "KeyMetadata", Mapping)
     expect(meta, "DescribeKey", "KeyManager", str)
     expect(meta, "DescribeKey", "KeyState", str)
+    if meta.get("MultiRegion"):
+        # "present only when the value of the MultiRegion field is True" (KMS API Reference,
+        # KeyMetadata.MultiRegionConfiguration): without its primary the key read as no
+        # replica, and kms-replica-key-policy-drift skipped it (fault-injection trial round 19)
+        config = expect(meta, "DescribeKey", "MultiRegionConfiguration", Mapping)
+        expect(expect(config, "DescribeKey", "PrimaryKey", Mapping), "DescribeKey", "Arn", str)
     return meta
 
 
@@ -101,7 +107,8 @@ def listed_grants(client: Any, key_arn: str) -> list[dict[str, Any]]:
     "For grants created with GranteeServicePrincipal, look for the GranteeServicePrincipal
     field"). An entry with neither is unexpected ("Each grant has one grantee principal"):
     the whole listing is unread, never a grant to no one."""
-    grants = paginate(client, "list_grants", "Grants", required=("GrantId", "Operations"),
+    grants = paginate(client, "list_grants", "Grants", identity="GrantId",
+                      required=("Operations",),
                       KeyId=key_arn, PaginationConfig={"PageSize": 100})
     if any(not (g.get("GranteePrincipal") or g.get("GranteeServicePrincipal")) for g in grants):
         raise unexpected("ListGrants", "an entry without GranteePrincipal")
@@ -110,13 +117,14 @@ def listed_grants(client: Any, key_arn: str) -> list[dict[str, Any]]:
 
 def fetch_keys(client: Any, rec: Recorder, *, mapper: Mapper = map) -> dict[str, Any]:
     keys, failure = rec.attempt(
-        "ListKeys", lambda: paginate(client, "list_keys", "Keys", required=("KeyId", "KeyArn"),
+        "ListKeys", lambda: paginate(client, "list_keys", "Keys", identity="KeyArn",
+                                     required=("KeyId",),
                                      PaginationConfig={"PageSize": 1000})
     )
     if keys is None:
         return {"keys": None}
     aliases, _ = rec.attempt(
-        "ListAliases", lambda: paginate(client, "list_aliases", "Aliases", required=("AliasName",),
+        "ListAliases", lambda: paginate(client, "list_aliases", "Aliases", identity="AliasName",
                                         PaginationConfig={"PageSize": 100})
     )
     aws_managed = aws_managed_key_ids(aliases or [])

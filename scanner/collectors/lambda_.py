@@ -29,7 +29,7 @@ _NOT_FOUND = "ResourceNotFoundException"
 def fetch_functions(client: Any, rec: Recorder) -> dict[str, Any]:
     functions, _ = rec.attempt(
         "ListFunctions", lambda: paginate(client, "list_functions", "Functions",
-                                          required=("FunctionArn",),
+                                          identity="FunctionArn",
                                           PaginationConfig={"PageSize": 50})
     )
     return {"functions": functions}

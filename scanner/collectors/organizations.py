@@ -51,11 +51,11 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
     described, _ = rec.attempt("DescribeOrganization", client.describe_organization)
     raw["organization"] = (described or {}).get("Organization")
     raw["accounts"], _ = rec.attempt(
-        "ListAccounts", lambda: paginate(client, "list_accounts", "Accounts", required=("Id",),
+        "ListAccounts", lambda: paginate(client, "list_accounts", "Accounts", identity="Id",
                                          PaginationConfig={"PageSize": 20})
     )
     roots, _ = rec.attempt("ListRoots", lambda: paginate(client, "list_roots", "Roots",
-                                                                 required=("Id",)))
+                                                                 identity="Id"))
     raw["roots"] = roots
     units: list[dict[str, Any]] = []
     parents: dict[str, str] = {}
@@ -69,7 +69,7 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
         children, _ = rec.attempt(
             "ListOrganizationalUnitsForParent",
             lambda: paginate(client, "list_organizational_units_for_parent",
-                             "OrganizationalUnits", required=("Id",), ParentId=parent),
+                             "OrganizationalUnits", identity="Id", ParentId=parent),
             **where,
         )
         for unit in children or []:
@@ -78,7 +78,7 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
             arns[str(unit["Id"])] = unit.get("Arn")
         accounts, _ = rec.attempt(
             "ListAccountsForParent",
-            lambda: paginate(client, "list_accounts_for_parent", "Accounts", required=("Id",),
+            lambda: paginate(client, "list_accounts_for_parent", "Accounts", identity="Id",
                              ParentId=parent,
                              PaginationConfig={"PageSize": 20}),
             **where,
@@ -135,7 +135,7 @@ def _fetch_policies(client: Any, rec: Recorder, policy_type: str
     DescribePolicy denied stopped the loop and dropped every policy of the filter."""
     summaries, failure = rec.attempt(
         "ListPolicies", lambda: paginate(client, "list_policies", "Policies",
-                                         required=("Id",), Filter=policy_type),
+                                         identity="Id", Filter=policy_type),
         note=f"Filter {policy_type}",
     )
     if summaries is None:
@@ -153,7 +153,7 @@ def _fetch_policies(client: Any, rec: Recorder, policy_type: str
         targets, failure2 = rec.attempt(
             "ListTargetsForPolicy",
             lambda: paginate(client, "list_targets_for_policy", "Targets",
-                             required=("TargetId",), PolicyId=policy_id),
+                             identity="TargetId", PolicyId=policy_id),
             resource_arn=summary.get("Arn"),
         )
         if described is None or targets is None:

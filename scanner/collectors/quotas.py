@@ -7,7 +7,8 @@ default of 50 is recorded with source "default" and a note saying why. That fall
 NoSuchResource (no applied value: the quota was never adjusted, or Service Quotas does not
 offer it in the Region) and the default's own call answered NoSuchResource too, or is not
 implemented by the endpoint (UnknownOperationException). Every other failure -- denied,
-throttled past every retry, an HTTP 500, an endpoint not answering -- is a coverage entry:
+throttled past every retry, an HTTP 500, an endpoint not answering, an answer without the
+quota's Value (``quota_answer``) -- is a coverage entry:
 L-7E9ECCDB is adjustable to 125, so the applied quota is then unknown (fault-injection trial
 round 5: a throttled GetServiceQuota gave a confident FAIL against a quota never read).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from scanner.aws.errors import AWS_ERRORS
-from scanner.collectors.base import Recorder
+from scanner.collectors.base import Recorder, expect
 from scanner.model import Quota
 
 SERVICE = "service-quotas"
@@ -37,7 +38,8 @@ def fetch_peering_quota(client: Any, rec: Recorder) -> dict[str, Any]:
     for operation, method in (("GetServiceQuota", client.get_service_quota),
                               ("GetAWSDefaultServiceQuota", client.get_aws_default_service_quota)):
         try:
-            response = method(ServiceCode="vpc", QuotaCode=PEERING_QUOTA_CODE)
+            response = quota_answer(operation,
+                                    method(ServiceCode="vpc", QuotaCode=PEERING_QUOTA_CODE))
         except AWS_ERRORS as exc:
             entry = rec.entry(exc, operation)
             errors.append((entry.error_code, entry.error_kind, entry.message))
@@ -52,6 +54,16 @@ def fetch_peering_quota(client: Any, rec: Recorder) -> dict[str, Any]:
         key = "applied" if operation == "GetServiceQuota" else "default"
         return {key: response, "errors": errors}
     return {"errors": errors}
+
+
+def quota_answer(operation: str, answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A GetServiceQuota / GetAWSDefaultServiceQuota answer, which always holds the quota's
+    Value; one without it (no Quota, a Value null or left out) is UnexpectedAnswer, a coverage
+    entry -- it was read as no applied value and the documented default used without a word,
+    although only NoSuchResource says the quota was never adjusted (fault-injection trial
+    round 19)."""
+    expect(expect(answer, operation, "Quota", Mapping), operation, "Value", (int, float))
+    return answer
 
 
 #: what an endpoint answers for an operation it does not implement (AWS's JSON protocol:

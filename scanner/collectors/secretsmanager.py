@@ -48,7 +48,7 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
     the policies read now."""
     listed, failure = rec.attempt(
         "ListSecrets",
-        lambda: paginate(client, "list_secrets", "SecretList", required=("ARN",),
+        lambda: paginate(client, "list_secrets", "SecretList", identity="ARN",
                          IncludePlannedDeletion=True,
                          PaginationConfig={"PageSize": 100}),
     )

@@ -224,3 +224,53 @@ def test_a_quota_that_is_no_finite_number_is_a_gap_not_a_quota_no_count_reaches(
     assert gap.message == ("service-quotas GetServiceQuota answered Quota.Value as "
                            f"{shown}, not a finite number")
     assert [q.source for q in _region(snapshot).quotas] == ["default"]
+
+
+@pytest.mark.parametrize("edit,missing", [
+    (lambda body: body["Quota"].update(Value=None), "Value"),
+    (lambda body: body["Quota"].pop("Value"), "Value"),
+    (lambda body: body.pop("Quota"), "Quota"),
+])
+def test_a_quota_answered_without_its_value_is_a_gap_not_the_documented_default(
+        edit: Callable[[dict[str, Any]], None], missing: str, tmp_path: Path,
+        keys: Keys) -> None:
+    """GetServiceQuota answering a Quota without its Value (null, left out, or no Quota) was
+    read as no applied value: the documented default of 50 was used without a coverage entry,
+    as if AWS had said the quota was never adjusted -- an applied 125 made
+    vpc-peering-quota-near-limit a confident FAIL at 40 peerings (fault-injection trial round
+    19; the silent default is only for NoSuchResource, scanner/collectors/quotas.py)."""
+    session = _session()
+    rewrite_answers(session, "service-quotas", "GetServiceQuota", edit)
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.service, gap.operation, gap.error_kind) == (
+        "service-quotas", "GetServiceQuota", "fatal")
+    assert gap.message == f"GetServiceQuota answered without {missing}"
+    assert [q.source for q in _region(snapshot).quotas] == ["default"]
+
+
+@pytest.mark.parametrize("edit,missing", [
+    (lambda meta: meta.update(MultiRegion=True), "MultiRegionConfiguration"),
+    (lambda meta: meta.update(MultiRegion=True, MultiRegionConfiguration={
+        "MultiRegionKeyType": "REPLICA", "ReplicaKeys": []}), "PrimaryKey"),
+    (lambda meta: meta.update(MultiRegion=True, MultiRegionConfiguration={
+        "PrimaryKey": {"Region": "us-west-2"}}), "Arn"),
+])
+def test_a_multi_region_key_answered_without_its_primary_is_a_gap_not_a_plain_key(
+        edit: Callable[[dict[str, Any]], None], missing: str, tmp_path: Path,
+        keys: Keys) -> None:
+    """DescribeKey of a multi-Region key names its primary (KMS API Reference,
+    MultiRegionConfiguration: "present only when the value of the MultiRegion field is True"):
+    without it the key was read as no replica -- multi_region_type null, and
+    kms-replica-key-policy-drift, which applies to replicas, skipped it without an UNKNOWN
+    (fault-injection trial round 19)."""
+    session = _session()
+    rewrite_answers(session, "kms", "DescribeKey", _describe_key_of(keys.odd, edit))
+    with mock_aws():
+        snapshot = _collect(tmp_path, session)
+    gap = _only_gap(snapshot)
+    assert (gap.service, gap.operation, gap.resource_arn) == ("kms", "DescribeKey", keys.odd)
+    assert gap.message == f"DescribeKey answered without {missing}"
+    by_arn = {k.arn: k for k in _region(snapshot).kms_keys}
+    assert "multi_region_type" in by_arn[keys.odd].unread

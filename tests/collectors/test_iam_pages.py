@@ -66,3 +66,43 @@ def test_a_marker_that_comes_back_is_a_loop_given_up_at_once() -> None:
     [entry] = coverage
     assert entry.error_code == "PaginationError"
     assert "answered the Marker of page 1 again on page 3" in entry.message
+
+
+def test_a_role_answered_again_on_a_later_page_is_one_role() -> None:
+    # fault-injection trial round 19: a listing repeating an entry held it twice
+    again = dict(ROLE, Path="/moved/")
+    details, coverage = _read({"RoleDetailList": [ROLE], "IsTruncated": True, "Marker": "A"},
+                              {"RoleDetailList": [again], "IsTruncated": False})
+    assert coverage == []
+    assert details["RoleDetailList"] == [again]
+
+
+def test_the_same_page_answered_under_ever_fresh_markers_is_given_up_not_read_10000_times(
+        ) -> None:
+    # an endpoint ignoring the Marker answers its first page again under a new marker each
+    # time: it went on for MAX_PAGES (10,000) calls, keeping the page's roles each time -- a
+    # page of 1,000 roles held ten million times (fault-injection trial round 19)
+    from scanner.collectors.base import STALE_PAGES
+
+    pages = [{"RoleDetailList": [ROLE], "IsTruncated": True, "Marker": f"m{n}"}
+             for n in range(STALE_PAGES + 1)]
+    details, coverage = _read(*pages)
+    assert details is None
+    [entry] = coverage
+    assert entry.error_code == "PaginationError"
+    assert entry.message.endswith(
+        f"answered only entries of earlier pages on {STALE_PAGES} pages in a row (pages 2 "
+        f"to {STALE_PAGES + 1}) with more to follow: the listing does not advance; it was "
+        "given up")
+
+
+def test_pages_of_new_entries_and_empty_pages_are_read_however_many() -> None:
+    # an empty page with a marker is no sign of a stuck listing (AWS may answer one)
+    roles = [dict(ROLE, RoleName=f"r{n}", Arn=f"arn:aws:iam::111111111111:role/r{n}")
+             for n in range(15)]
+    pages = [{"RoleDetailList": [role], "IsTruncated": True, "Marker": f"m{n}"}
+             for n, role in enumerate(roles)]
+    empty = [{"RoleDetailList": [], "IsTruncated": True, "Marker": f"e{n}"} for n in range(15)]
+    details, coverage = _read(*pages, *empty, {"RoleDetailList": [], "IsTruncated": False})
+    assert coverage == []
+    assert [r["RoleName"] for r in details["RoleDetailList"]] == [f"r{n}" for n in range(15)]

@@ -136,6 +136,35 @@ def test_a_number_that_quoted_is_accepted_is_still_told_to_be_quoted(tmp_path: P
     assert "quote it: '111122223333'" in str(error)
 
 
+@pytest.mark.parametrize("body,loader,field,written,read", [
+    ("trusted_accounts: [000000000017]\n", load_config, "trusted_accounts[0]",
+     "000000000017", 15),
+    ("allowed_external_accounts: [012345670123]\n", load_config,
+     "allowed_external_accounts[0]", "012345670123", 1402433619),
+    ("suppressions:\n  - rule: secret-unused\n    reason: why\n    expires: '2027-01-01'\n"
+     "    account: 000000000017\n", load_suppressions, "suppressions[0].account",
+     "000000000017", 15),
+    ("rules:\n  secret-rotation-overdue:\n    max_days: 030\n", load_config,
+     "rules.secret-rotation-overdue.max_days", "030", 24),
+])
+def test_a_number_yaml_reads_as_octal_names_what_was_written(
+        tmp_path: Path, body: str, loader: object, field: str, written: str,
+        read: int) -> None:
+    """YAML 1.1 reads an unquoted 000000000017 as the octal number 15: the error named 15,
+    which the file does not hold, and said an account id of 12 digits was expected -- the id
+    written had 12; a suppression's account (1 to 12 digits) was told to quote it as '15',
+    which mutes no finding; max_days: 030 was 24 days without a word (fault-injection trial
+    round 19). It names what was written, its line, and both ways to write it."""
+    path = tmp_path / "file.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        loader(path)  # type: ignore[operator]
+    assert info.value.field == field
+    assert (f"{written} (line {body.count(chr(10))}) is read by YAML as the octal number "
+            f"{read}: quote it ('{written}') where an account id or other text is meant, or "
+            "write the number without its leading zero") in str(info.value)
+
+
 def test_an_empty_list_key_says_to_write_brackets(tmp_path: Path) -> None:
     """A key with nothing after it is null in YAML: `readers:` in a baseline said "None is not
     of type 'array'", naming neither the emptiness nor the fix (docs trial round 7)."""

@@ -214,6 +214,27 @@ def test_foreign_or_corrupted_file_exits_2_and_is_not_modified(
     assert sorted(os.listdir(tmp_path)) == listing or kind == "corrupted"
 
 
+def test_a_corrupted_history_is_a_short_line_naming_the_first_problems(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SQLite's quick_check answers every damaged cell of every page (here some 100): the error
+    of scan, history and diff carried them all, one line of several kilobytes in the nightly
+    log (fault-injection trial round 19). The first three and how many more."""
+    path = tmp_path / "h.db"
+    _scan(SqliteHistoryStore(path), "s1", "2026-11-27T01:00:00Z")
+    for extra in ("-wal", "-shm"):
+        Path(str(path) + extra).unlink(missing_ok=True)
+    data = bytearray(path.read_bytes())
+    for i in range(4096, len(data), 7):  # keep the first page (the schema), mangle the rest
+        data[i] = 0x5A
+    path.write_bytes(bytes(data))
+
+    assert main(["history", "list", "--history", str(path)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "corrupted history file (" in line and "*** in database" not in line
+    assert len(line) < 500, line
+    assert line.count(";") == 3 and " more problem" in line, line
+
+
 def test_empty_file_is_initialised_on_first_record(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     path.write_bytes(b"")
