@@ -420,7 +420,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         save_plan(plan_path, plan, "--plan-out" if args.plan_out else "the plan file")
     clients = None
-    if args.apply:
+    if args.apply and plan.changes:
         # the scan's audit role is no remediation role, whether the plan came with its scan
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown
@@ -434,6 +434,13 @@ def _run(args: argparse.Namespace) -> int:
         if plan.changes:
             print(fit_line("nothing was changed; review the plan, then run again with "
                            f"--plan {plan_path} --apply", stream_columns()))
+        return 0
+    if not plan.changes:
+        # nothing to change: no credentials, no write role, no question -- a nightly
+        # `remediate --apply` without a terminal was refused, 'add --yes', on such a night
+        from scanner.remediate.engine import NOTHING_TO_APPLY
+
+        print(NOTHING_TO_APPLY)  # stdout, as apply_plan says it (discarded with -q)
         return 0
     assert clients is not None
     confirm = _confirm(args)

@@ -271,6 +271,9 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
 
 # --------------------------------------------------------------------------- apply
 
+#: what an apply of a plan without a change says (and all it does: no role, no question)
+NOTHING_TO_APPLY = "nothing to apply: the plan has no changes"
+
 
 def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, plan_path: str,
                max_age_hours: float, current_estate: Estate | None = None,
@@ -285,7 +288,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     check_estate(plan.estate, current_estate, path=plan_path)
     result = RunResult()
     if not plan.changes:
-        _say(out, "nothing to apply: the plan has no changes")
+        _say(out, NOTHING_TO_APPLY)
         return result
     with nothing_changed_yet("re-reading the resources before applying anything"):
         check_live_identity([c.account_id for c in plan.changes], plan.estate.org_id,

@@ -1,0 +1,46 @@
+"""New-user trial round 29: what got in the way on a first morning with the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+
+
+@pytest.fixture
+def nothing_to_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A scan whose findings no remediator plans a change for (rotation with no function
+    configured): its remediation plan has no change."""
+    from helpers.access_estate import estate
+    from scanner.snapshot_io import write_snapshot
+
+    snap = write_snapshot(tmp_path / "snapshot-in.json.gz", estate(secret_policy=None))
+    out = tmp_path / "scan-out"
+    assert main(["scan", "--snapshot", str(snap), "--out", str(out), "--format", "json",
+                 "--fail-on", "NONE", "-q"]) == 0
+    assert main(["remediate", "--in", str(out)]) == 0
+    assert "0 change(s)" in capsys.readouterr().out
+    return out
+
+
+def test_applying_a_plan_without_a_change_asks_nothing_and_needs_no_credentials(
+        nothing_to_fix: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`remediate --in DIR --apply` in a cron job (no terminal, no --yes) on a night with
+    nothing to fix exited 2, 'refusing to change anything without confirmation: stdin is not
+    a terminal; review the plan and add --yes' -- of a plan of 0 changes; without
+    credentials, 'no AWS credentials found'. A terminal was told 'nothing to apply'."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(nothing_to_fix / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nothing_to_fix / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+
+    assert main(["remediate", "--in", str(nothing_to_fix), "--apply"]) == 0
+    out, err = capsys.readouterr()
+    assert "nothing to apply: the plan has no changes" in out
+    assert err == ""
+    assert not list(nothing_to_fix.glob("remediation-journal-*")), "no journal of nothing"
