@@ -44,3 +44,22 @@ def test_applying_a_plan_without_a_change_asks_nothing_and_needs_no_credentials(
     assert "nothing to apply: the plan has no changes" in out
     assert err == ""
     assert not list(nothing_to_fix.glob("remediation-journal-*")), "no journal of nothing"
+
+
+@pytest.mark.parametrize("command", [
+    ["baseline", "check", "--baseline", "{baseline}", "--in", "{scan}"],
+    ["scan", "--snapshot", "{scan}/snapshot.json.gz", "--baseline", "{baseline}",
+     "--out", "{scan}/again"],
+])
+def test_a_baseline_not_written_yet_is_named_with_the_command_that_writes_it(
+        nothing_to_fix: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """The first morning: `--baseline baseline.yaml` before any baseline was written said
+    'cannot read the baseline: No such file or directory' -- unlike --history, a baseline is
+    not created on first use, and the error did not say which command writes one."""
+    baseline = nothing_to_fix.parent / "baseline.yaml"
+    args = [a.format(baseline=baseline, scan=nothing_to_fix) for a in command]
+    assert main(args) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"{baseline}: cannot read the baseline: No such file or directory" in line
+    assert f"`secretgraph baseline init --output-file {baseline}`" in line
+    assert "review it" in line
