@@ -632,7 +632,15 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
     ids = {f.id for f in inputs.findings}
     for finding in selection.findings:
         if finding not in ids:
-            raise UsageError(f"--finding {finding!r}: no such finding in the scan")
+            # an id cut short when copied is completed; any other, where the ids are read
+            starts = sorted(i for i in ids if i.startswith(finding))
+            if len(starts) == 1:
+                raise UsageError(f"--finding {finding!r}: no such finding in the scan; the "
+                                 f"finding whose id starts so: {starts[0]}")
+            raise UsageError(
+                f"--finding {finding!r}: no such finding in the scan; a finding's id is its "
+                "id in findings.json (`jq -r '.findings[] | [.id, .rule_id, .resource.arn] "
+                "| @tsv' DIR/findings.json` lists them), or --rule R for all of a rule's")
     return replace(selection, accounts=tuple(dict.fromkeys(accounts)))
 
 

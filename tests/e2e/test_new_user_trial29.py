@@ -63,3 +63,21 @@ def test_a_baseline_not_written_yet_is_named_with_the_command_that_writes_it(
     assert f"{baseline}: cannot read the baseline: No such file or directory" in line
     assert f"`secretgraph baseline init --output-file {baseline}`" in line
     assert "review it" in line
+
+
+def test_an_unknown_finding_id_says_where_the_ids_are_and_completes_a_cut_one(
+        nothing_to_fix: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`remediate --finding sgf-123` said 'no such finding in the scan' and no more: not where
+    a finding's id is read, nor the whole id of one cut short when copied."""
+    import json
+
+    document = json.loads((nothing_to_fix / "findings.json").read_text(encoding="utf-8"))
+    whole = document["findings"][0]["id"]
+
+    assert main(["remediate", "--in", str(nothing_to_fix), "--finding", "sgf-123"]) == 2
+    err = capsys.readouterr().err
+    assert "--finding 'sgf-123': no such finding in the scan" in err
+    assert "its id in findings.json" in err and "jq -r" in err
+
+    assert main(["remediate", "--in", str(nothing_to_fix), "--finding", whole[:12]]) == 2
+    assert f"the finding whose id starts so: {whole}" in capsys.readouterr().err
