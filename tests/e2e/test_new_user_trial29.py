@@ -81,3 +81,21 @@ def test_an_unknown_finding_id_says_where_the_ids_are_and_completes_a_cut_one(
 
     assert main(["remediate", "--in", str(nothing_to_fix), "--finding", whole[:12]]) == 2
     assert f"the finding whose id starts so: {whole}" in capsys.readouterr().err
+
+
+def test_the_command_a_missing_shard_is_told_to_run_names_the_parts_location(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`collect --shard 1/2` alone, then `scan --from-parts parts`: the warning said to run
+    `secretgraph collect --shard 2/2 --run-id r1`, which copied as it stands is refused
+    ('the following arguments are required: --parts')."""
+    from scanner.shards import LocalParts, ShardManifest, merge_parts, write_manifest
+
+    parts = tmp_path / "parts"
+    store = LocalParts(parts)
+    write_manifest(store, ShardManifest(run_id="r1", shard="1/2", accounts=(),
+                                        regions=("us-east-1",),
+                                        expected_accounts=("111122223333",)), "0001-of-0002")
+    with caplog.at_level("WARNING", logger="scanner.shards"):
+        merge_parts(store, "r1", tmp_path / "out.json.gz")
+    assert (f"run `secretgraph collect --shard 2/2 --run-id r1 --parts {store.uri}` with the "
+            "other shards' flags") in caplog.text, caplog.text
