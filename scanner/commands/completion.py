@@ -14,9 +14,10 @@ ours, never to the command's option names. ``rules show`` completes a rule id.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shlex
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 HELP = "print a shell completion script (bash or zsh)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -62,16 +63,22 @@ def _severities() -> tuple[str, ...]:
     return tuple(s.value for s in Severity)
 
 
-def _rule_ids() -> tuple[str, ...]:
+@functools.cache
+def _ruleset() -> Any:
+    """The built-in rule pack, read once for every option that completes from it."""
     from scanner.engine.loader import load_ruleset
 
-    return tuple(r.id for r in load_ruleset().rules)
+    return load_ruleset()
+
+
+def _rule_ids() -> tuple[str, ...]:
+    return tuple(r.id for r in _ruleset().rules)
 
 
 def _frameworks() -> tuple[str, ...]:
-    from scanner.engine.loader import frameworks, load_ruleset
+    from scanner.engine.loader import frameworks
 
-    return frameworks(load_ruleset())
+    return frameworks(_ruleset())
 
 
 def _report_formats() -> tuple[str, ...]:
