@@ -220,18 +220,24 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
     return lambda question: ask_yes(question, "nothing was changed")
 
 
+def _check_role_flag(args: argparse.Namespace, audit_role: str | None) -> None:
+    """--remediation-role-name: refused when it is the scan's audit role or no role name (an
+    empty one too: new-user trial), whether or not the plan has a change to make with it."""
+    if audit_role and args.remediation_role_name == audit_role:
+        raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
+                         "remediation needs its own write role")
+    if args.remediation_role_name is not None:
+        from scanner.aws.session import check_role_name
+
+        check_role_name(args.remediation_role_name, "--remediation-role-name")
+
+
 def _clients(args: argparse.Namespace, audit_role: str | None,
              accounts: Iterable[str]) -> ClientsFactory:
     """The remediation role's clients for changes in ``accounts``; refused (before the plan is
     shown) when the role is the scan's audit role, or when none is given and an account of
     them is not the credentials' own."""
-    if audit_role and args.remediation_role_name == audit_role:
-        raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
-                         "remediation needs its own write role")
-    if args.remediation_role_name is not None:  # an empty one too (new-user trial)
-        from scanner.aws.session import check_role_name
-
-        check_role_name(args.remediation_role_name, "--remediation-role-name")
+    _check_role_flag(args, audit_role)
     sessions = remediation_sessions(role_name=args.remediation_role_name,
                                     endpoint_url=args.endpoint_url, profile=args.profile,
                                     external_id=args.external_id)
@@ -420,12 +426,14 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         save_plan(plan_path, plan, "--plan-out" if args.plan_out else "the plan file")
     clients = None
-    if args.apply and plan.changes:
+    if args.apply:
         # the scan's audit role is no remediation role, whether the plan came with its scan
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown
-        clients = _clients(args, inputs.snapshot.meta.role_name if inputs
-                           else plan.estate.audit_role, [c.account_id for c in plan.changes])
+        audit_role = inputs.snapshot.meta.role_name if inputs else plan.estate.audit_role
+        _check_role_flag(args, audit_role)
+        if plan.changes:  # none: no credentials are needed (NOTHING_TO_APPLY below)
+            clients = _clients(args, audit_role, [c.account_id for c in plan.changes])
     print(terminal_safe(render_plan(plan, width=terminal_width())))
     if not args.plan:
         print(fit_line(f"\nplan saved to {plan_path} (also as .md and .html)",
