@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Protocol
@@ -481,9 +482,11 @@ def merge_parts(store: PartsStore, run_id: str | None, out: Path, *,
         if unwritten:
             log.warning("run %s: shard%s %s wrote no manifest (not run, failed or still "
                         "running): the accounts it holds are not assessed; run `secretgraph "
-                        "collect --shard %s --run-id %s` and merge again", run_id,
+                        "collect --shard %s --run-id %s --parts %s` with the other shards' "
+                        "flags (what to scan, credentials) and merge again", run_id,
                         "s" if len(unwritten) > 1 else "", ", ".join(unwritten[:10])
-                        + (" ..." if len(unwritten) > 10 else ""), unwritten[0], run_id)
+                        + (" ..." if len(unwritten) > 10 else ""), unwritten[0], run_id,
+                        shlex.quote(store.uri))
     by_version: dict[str, list[str]] = {}
     for m in manifests:
         by_version.setdefault(m.tool_version or "unknown", []).append(m.shard)

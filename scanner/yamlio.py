@@ -19,14 +19,17 @@ from scanner.errors import InputError
 MAX_ALIAS_VALUES = 10_000
 
 
-def read_yaml(path: str | Path, what: str) -> Any:
+def read_yaml(path: str | Path, what: str, *, if_missing: str = "") -> Any:
     """The parsed document of ``path``; ``what`` names the file's role in errors
-    (``cannot read config: ...``)."""
+    (``cannot read config: ...``); ``if_missing``, what to do when there is no such file yet
+    (a file another command writes)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=str(p)) from None
+        hint = f"; {if_missing}" if if_missing and isinstance(exc, FileNotFoundError) else ""
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}{hint}",
+                         path=str(p)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

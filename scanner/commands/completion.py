@@ -3,14 +3,21 @@
     source <(secretgraph completion bash)          # or save it under bash-completion's dir
     source <(secretgraph completion zsh)           # zsh (through bashcompinit)
 
-Commands, their actions (``rules list``) and every option are completed; options that take a
-file or folder complete paths.
+Commands, their actions (``rules list``) and every option are completed, and so is what an
+option takes: its choices as its command declares them (``iam-policy --for``), the names a
+severity, report format, rule id or compliance framework can take (``scan --fail-on``, ``--format
+json,ht`` -> ``json,html``: the last item of a comma-separated list), a folder (``--in DIR``) or
+a file (``--config FILE``); a value with no list of its own (``--secret``) completes to nothing of
+ours, never to the command's option names. ``rules show`` completes a rule id.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import re
 import shlex
+from typing import Any, Callable, Sequence
 
 HELP = "print a shell completion script (bash or zsh)"
 #: what -q/--quiet does here (scanner.cli: the help of -q)
@@ -50,10 +57,96 @@ def _valued_options(parser: argparse.ArgumentParser, found: set[str]) -> None:
         _valued_options(child, found)
 
 
+def _severities() -> tuple[str, ...]:
+    from scanner.findings import Severity
+
+    return tuple(s.value for s in Severity)
+
+
+@functools.cache
+def _ruleset() -> Any:
+    """The built-in rule pack, read once for every option that completes from it."""
+    from scanner.engine.loader import load_ruleset
+
+    return load_ruleset()
+
+
+def _rule_ids() -> tuple[str, ...]:
+    return tuple(r.id for r in _ruleset().rules)
+
+
+def _frameworks() -> tuple[str, ...]:
+    from scanner.engine.loader import frameworks
+
+    return frameworks(_ruleset())
+
+
+def _report_formats() -> tuple[str, ...]:
+    from reports import FORMATS
+
+    return FORMATS
+
+
+#: an option that takes one of a set of names argparse has no choices for (the command parses
+#: them itself, case-insensitively or comma-separated) -> (those names, whether it takes a
+#: comma-separated list). An option with choices completes to them instead.
+NAMED_VALUES: dict[str, tuple[Callable[[], tuple[str, ...]], bool]] = {
+    "--fail-on": (lambda: _severities() + ("NONE",), False),
+    "--severity": (_severities, True),
+    "--format": (_report_formats, True),  # scan's and report's: the others have choices
+    "--rules": (_rule_ids, True),
+    "--exclude-rules": (_rule_ids, True),
+    "--rule": (_rule_ids, True),
+    "--compliance": (_frameworks, True),
+}
+
+#: the positional argument (by dest) that takes a rule id: `rules show RULE`
+RULE_POSITIONALS = frozenset({"rule_id"})
+
+
+def _value_completion(action: argparse.Action) -> str:
+    """The bash lines completing ``action``'s value (``$cur``): its choices, a name from
+    NAMED_VALUES, a folder (metavar DIR), a file or folder (FILE, PATH, JOURNAL), or nothing."""
+    if action.choices is not None:
+        choices = shlex.quote(" ".join(sorted(map(str, action.choices))))
+        return f'COMPREPLY=($(compgen -W {choices} -- "$cur"))'
+    option = next((o for o in action.option_strings if o.startswith("--")), "")
+    if option in NAMED_VALUES:
+        values, is_list = NAMED_VALUES[option]
+        words = shlex.quote(" ".join(sorted(values())))
+        if is_list:  # complete the last item, the ones before it kept
+            return ('local head=""; [[ "$cur" == *,* ]] && head="${cur%,*},"; '
+                    f'COMPREPLY=($(compgen -P "$head" -W {words} -- "${{cur##*,}}"))')
+        return f'COMPREPLY=($(compgen -W {words} -- "$cur"))'
+    kinds = set(re.split(r"[|\s]", str(action.metavar or "")))
+    if "DIR" in kinds and not kinds & {"FILE", "PATH"}:
+        return 'COMPREPLY=($(compgen -d -- "$cur"))'
+    if kinds & {"FILE", "PATH", "JOURNAL", "DIR"}:
+        return 'COMPREPLY=($(compgen -f -- "$cur"))'
+    # not even the shell's default (file names): a secret name or an account id is none
+    return "compopt +o default 2>/dev/null; COMPREPLY=()"
+
+
+def _value_cases(parser: argparse.ArgumentParser, prefix: str,
+                 cases: dict[str, list[str]]) -> None:
+    """cases: the bash lines completing an option's value -> the "cmd action --option" words
+    it completes after."""
+    for a in parser._actions:
+        if a.option_strings and a.nargs != 0:
+            cases.setdefault(_value_completion(a), []).extend(
+                f"{prefix or '_'} {o}" for o in a.option_strings)
+    for name, child in _children(parser).items():
+        _value_cases(child, f"{prefix} {name}".strip(), cases)
+
+
 def _words(parser: argparse.ArgumentParser, prefix: str, table: dict[str, str]) -> None:
     """table: 'cmd' / 'cmd action' -> the words completing after it."""
     children = _children(parser)
-    table[prefix] = " ".join(sorted(children) + _positional_choices(parser) + _options(parser))
+    rule_ids: Sequence[str] = ()
+    if any(a.dest in RULE_POSITIONALS for a in parser._actions if not a.option_strings):
+        rule_ids = sorted(_rule_ids())
+    table[prefix] = " ".join(sorted(children) + _positional_choices(parser) + list(rule_ids)
+                             + _options(parser))
     for name, child in children.items():
         _words(child, f"{prefix} {name}".strip(), table)
 
@@ -65,6 +158,11 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
                       for key, value in sorted(table.items()))
     valued: set[str] = set()
     _valued_options(parser, valued)
+    values: dict[str, list[str]] = {}
+    _value_cases(parser, "", values)
+    value_cases = "\n".join(
+        f"        {'|'.join(shlex.quote(k) for k in sorted(keys))})\n            {how}; return ;;"
+        for how, keys in sorted(values.items(), key=lambda kv: sorted(kv[1])))
     return f"""# secretgraph completion (bash). Load with: source <(secretgraph completion bash)
 _secretgraph() {{
     local cur prev path="" word words i
@@ -81,11 +179,8 @@ _secretgraph() {{
                 path="${{path:+$path }}$word" ;;
         esac
     done
-    case "$prev" in
-        --out|--in|--snapshot|--config|--suppressions|--baseline|--history|--rules|\\
-        --findings|--asff|--previous|--plan|--plan-out|--undo|--journal|--output-file|\\
-        --report|--drift|--file)
-            COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    case "${{path:-_}} $prev" in  # the value of an option: what that option takes there
+{value_cases}
     esac
     case "${{path:-_}}" in
 {cases}

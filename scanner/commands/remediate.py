@@ -221,18 +221,24 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
     return lambda question: ask_yes(question, "nothing was changed")
 
 
+def _check_role_flag(args: argparse.Namespace, audit_role: str | None) -> None:
+    """--remediation-role-name: refused when it is the scan's audit role or no role name (an
+    empty one too: new-user trial), whether or not the plan has a change to make with it."""
+    if audit_role and args.remediation_role_name == audit_role:
+        raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
+                         "remediation needs its own write role")
+    if args.remediation_role_name is not None:
+        from scanner.aws.session import check_role_name
+
+        check_role_name(args.remediation_role_name, "--remediation-role-name")
+
+
 def _clients(args: argparse.Namespace, audit_role: str | None,
              accounts: Iterable[str]) -> ClientsFactory:
     """The remediation role's clients for changes in ``accounts``; refused (before the plan is
     shown) when the role is the scan's audit role, or when none is given and an account of
     them is not the credentials' own."""
-    if audit_role and args.remediation_role_name == audit_role:
-        raise UsageError(f"--remediation-role-name {audit_role} is the audit role of the scan; "
-                         "remediation needs its own write role")
-    if args.remediation_role_name is not None:  # an empty one too (new-user trial)
-        from scanner.aws.session import check_role_name
-
-        check_role_name(args.remediation_role_name, "--remediation-role-name")
+    _check_role_flag(args, audit_role)
     sessions = remediation_sessions(role_name=args.remediation_role_name,
                                     endpoint_url=args.endpoint_url, profile=args.profile,
                                     external_id=args.external_id)
@@ -431,8 +437,10 @@ def _run(args: argparse.Namespace) -> int:
         # the scan's audit role is no remediation role, whether the plan came with its scan
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown
-        clients = _clients(args, inputs.snapshot.meta.role_name if inputs
-                           else plan.estate.audit_role, [c.account_id for c in plan.changes])
+        audit_role = inputs.snapshot.meta.role_name if inputs else plan.estate.audit_role
+        _check_role_flag(args, audit_role)
+        if plan.changes:  # none: no credentials are needed (NOTHING_TO_APPLY below)
+            clients = _clients(args, audit_role, [c.account_id for c in plan.changes])
     print(terminal_safe(render_plan(plan, width=terminal_width())))
     if not args.plan:
         print(fit_line(f"\nplan saved to {plan_path} (also as .md and .html)",
@@ -441,6 +449,13 @@ def _run(args: argparse.Namespace) -> int:
         if plan.changes:
             print(fit_line("nothing was changed; review the plan, then run again with "
                            f"--plan {plan_path} --apply", stream_columns()))
+        return 0
+    if not plan.changes:
+        # nothing to change: no credentials, no write role, no question -- a nightly
+        # `remediate --apply` without a terminal was refused, 'add --yes', on such a night
+        from scanner.remediate.engine import NOTHING_TO_APPLY
+
+        print(NOTHING_TO_APPLY)  # stdout, as apply_plan says it (discarded with -q)
         return 0
     assert clients is not None
     confirm = _confirm(args)
@@ -632,7 +647,15 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
     ids = {f.id for f in inputs.findings}
     for finding in selection.findings:
         if finding not in ids:
-            raise UsageError(f"--finding {finding!r}: no such finding in the scan")
+            # an id cut short when copied is completed; any other, where the ids are read
+            starts = sorted(i for i in ids if i.startswith(finding))
+            if len(starts) == 1:
+                raise UsageError(f"--finding {finding!r}: no such finding in the scan; the "
+                                 f"finding whose id starts so: {starts[0]}")
+            raise UsageError(
+                f"--finding {finding!r}: no such finding in the scan; a finding's id is its "
+                "id in findings.json (`jq -r '.findings[] | [.id, .rule_id, .resource.arn] "
+                "| @tsv' DIR/findings.json` lists them), or --rule R for all of a rule's")
     return replace(selection, accounts=tuple(dict.fromkeys(accounts)))
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -149,7 +150,10 @@ def load_baseline(path: str | Path) -> Baseline:
     """The baseline file, read with the strict YAML reader of every user file (a key given
     twice, or a NaN, is an error naming the file and the line)."""
     p = str(path)
-    data = read_yaml(p, "the baseline")
+    # unlike --history, a baseline is not created on first use: say which command writes it
+    data = read_yaml(p, "the baseline", if_missing=(
+        f"`secretgraph baseline init --output-file {shlex.quote(p)}` writes one from a scan's readers (the "
+        "latest in --history, or --in DIR); review it before use"))
     if data is None:
         raise InputError("the baseline file is empty", path=p)
     return parse_baseline(data, p)

@@ -571,14 +571,18 @@ def render_drift_text(drift: Drift | Mapping[str, Any], width: int | None = None
     lines.append("")
     lines.append(f"Findings ({len(drift.findings_new)} new, {len(drift.findings_resolved)} "
                  f"resolved, {len(drift.findings_changed)} changed)")
-    for label, items in (("new", drift.findings_new), ("resolved", drift.findings_resolved),
-                         ("changed", drift.findings_changed)):
+    groups = (("new", drift.findings_new), ("resolved", drift.findings_resolved),
+              ("changed", drift.findings_changed))
+    # a column as wide as the longest rule id listed, so the resources start in one column
+    rule_width = max((len(f.rule_id) for _, items in groups for f in items), default=0)
+    for label, items in groups:
         for f in items:
             who = f" principal {f.principal}" if f.principal else ""
             note = finding_change_note(f, label)
             extra = f" ({note})" if note else ""
             hang[len(lines)] = ROW_TEXT  # wrapped under the words after the label
-            lines.append(f"  {label:<8} {f.severity:<13} {f.rule_id}  {f.resource_arn}{who}{extra}")
+            lines.append(f"  {label:<8} {f.severity:<13} {f.rule_id:<{rule_width}}  "
+                         f"{f.resource_arn}{who}{extra}")
 
     lines.append("")
     lines.append(f"Resources ({len(drift.resources_added)} added, "

@@ -275,6 +275,9 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
 
 # --------------------------------------------------------------------------- apply
 
+#: what an apply of a plan without a change says (and all it does: no role, no question)
+NOTHING_TO_APPLY = "nothing to apply: the plan has no changes"
+
 
 def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, plan_path: str,
                max_age_hours: float, current_estate: Estate | None = None,
@@ -289,7 +292,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     check_estate(plan.estate, current_estate, path=plan_path)
     result = RunResult()
     if not plan.changes:
-        _say(out, "nothing to apply: the plan has no changes")
+        _say(out, NOTHING_TO_APPLY)
         return result
     # first: a second apply of the plan is refused before it re-reads anything or asks -- it
     # went through the re-read of the first apply's half-made changes (refused as drifted, the

@@ -305,17 +305,20 @@ def render_plan_html(plan: Plan) -> str:
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'\">"
+        # laid out at a phone's width, not 980 px shrunk to fit (report.html's viewport)
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>Remediation plan {e(plan.plan_id)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;"
         "overflow-x:auto}td,th{border:1px solid #ccc;padding:.3em;vertical-align:top}"
-        "table{border-collapse:collapse}td,h2,p{overflow-wrap:anywhere}</style></head><body>"
+        "table{border-collapse:collapse}td,h1,h2,p{overflow-wrap:anywhere}"
+        ".scroll{overflow-x:auto}@media (max-width:600px){body{margin:1em}}</style></head><body>"
         f"<h1>Remediation plan {e(plan.plan_id)}</h1>"
         f"<p>Created {e(plan.created_at)} from scan {e(plan.estate.scan_id)}, organization "
         f"{e(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).</p>"
         + "".join(rows)
-        + (f"<h2>Not planned</h2><table><tr><th>rule</th><th>account</th><th>region</th>"
-           f"<th>resource</th><th>change</th>"
-           f"<th>why</th></tr>{skipped}</table>" if plan.skipped else "")
+        + (f"<h2>Not planned</h2><div class=\"scroll\"><table><tr><th>rule</th>"
+           f"<th>account</th><th>region</th><th>resource</th><th>change</th>"
+           f"<th>why</th></tr>{skipped}</table></div>" if plan.skipped else "")
         + "</body></html>\n")
 
 

@@ -75,3 +75,19 @@ def test_the_words_are_the_same_as_on_one_line() -> None:
     for n in names:
         assert secret_arn(n) in re.sub(r"([:/])\n +", r"\1", narrow)
     assert LONG in re.sub(r"([:/])\n +", r"\1", narrow)
+
+
+def test_the_resources_of_the_findings_listed_start_in_one_column() -> None:
+    """New-user trial round 29: on a wide terminal (or in a file) each finding's resource
+    began two spaces after its rule id, so the ARNs of `secret-policy-public` and
+    `secret-uses-aws-managed-key` started 7 columns apart, a ragged list to scan by eye."""
+    old = snapshot("a", T1, [secret("app/one"), secret("app/two")])
+    new = snapshot("b", T2, [secret("app/one"), secret("app/two")])
+    findings = [finding("secret-policy-public", secret_arn("app/one")),
+                finding("secret-uses-aws-managed-key", secret_arn("app/two"))]
+    drift = diff_scans(stored(old), stored(new, document(new, findings), access({})))
+    rows = [x for x in render_drift_text(drift).splitlines() if x.startswith("  new ")]
+    assert len(rows) == 2, rows
+    assert len({x.index("arn:aws:secretsmanager:") for x in rows}) == 1, rows
+    assert "secret-policy-public         arn:" in rows[0] or \
+        "secret-policy-public         arn:" in rows[1], rows

@@ -227,7 +227,7 @@ def test_control_and_bidi_characters_are_not_in_the_html_plan() -> None:
     page = render_plan_html(hostile)
     assert not any(ch in page for ch in "\x1b\x07\x9b\x00\u202e\u2066\u2069\u200b")
     assert "a\ufffd[31m\ufffd\ufffd2J\ufffd\ufffdtxt.exe\ufffdiso\ufffd\ufffdz" in page
-    assert "td,h2,p{overflow-wrap:anywhere}" in page  # a 4,000-character name wraps
+    assert "td,h1,h2,p{overflow-wrap:anywhere}" in page  # a 4,000-character name wraps
 
 
 def test_cli_lists_the_refused_change_and_plans_it_when_accepted(
