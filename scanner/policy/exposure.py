@@ -706,6 +706,10 @@ def key_granted_actions(st: Statement | None) -> tuple[str, ...]:
         if not sep:
             if glob_match(service, "kms:x", ignore_case=True):  # "*"
                 out.setdefault("kms:*", None)
+            elif "*" in service or "?" in service:
+                # a wildcard that spans the colon ("*crypt" matches kms:Decrypt, as the
+                # evaluator's action_matches reads it): asked as itself
+                out.setdefault(service, None)
         elif glob_match(service, "kms", ignore_case=True):
             out.setdefault(f"kms:{name}", None)
     return tuple(out)

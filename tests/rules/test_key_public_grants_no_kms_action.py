@@ -48,7 +48,8 @@ def test_an_allow_to_everyone_of_no_kms_action_is_not_public(element: dict[str, 
     {"NotAction": "kms:D*"},
     {"NotAction": "kms:?"},
     {"Action": ["s3:GetObject", "kms:Decrypt"]},
+    {"Action": "*crypt"},
 ], ids=["NotAction kms:Encrypt", "NotAction kms:D*", "NotAction kms:?",
-        "Action s3 and kms:Decrypt"])
+        "Action s3 and kms:Decrypt", "Action *crypt (the * spans the colon)"])
 def test_an_allow_to_everyone_of_some_kms_action_stays_public(element: dict[str, Any]) -> None:
     assert _public({"Effect": "Allow", "Principal": "*", "Resource": "*", **element}) == "FAIL"
