@@ -791,6 +791,16 @@ def own_policies(snapshot: Snapshot, p: IamPrincipal) -> list[Policy | None]:
 
 def _allows_action(policy: Policy, action: str) -> bool:
     """Some Allow statement of ``policy`` can cover ``action`` (conditions aside; a policy
-    with problems is taken to)."""
-    return bool(policy.problems) or any(st.effect == "Allow" and acts_on(st, (action,))
-                                        for st in policy.statements)
+    with problems is taken to) and no Deny takes it back from every caller: IAM User Guide,
+    "Policy evaluation logic": "An explicit deny in any of these policies overrides the
+    allow" -- a Deny of the action to everyone (Principal ``*`` in a trust policy, none in an
+    identity policy), on every resource, under no condition (IAM conformance trial round 29:
+    a trust policy's Deny of sts:TagSession left the role's principal tags unknown)."""
+    if policy.problems:
+        return True
+    if any(st.effect == "Deny" and not st.problems and not st.conditions
+           and st.not_principal is None and (st.principal is None or st.principal.star)
+           and st.not_resources is None and st.resources in (None, ("*",))
+           and acts_on(st, (action,)) for st in policy.statements):
+        return False
+    return any(st.effect == "Allow" and acts_on(st, (action,)) for st in policy.statements)

@@ -464,17 +464,27 @@ def key_granted_actions(st: Statement | None) -> tuple[str, ...]:
     (``public_withheld``). KMS Developer Guide, "Key policies in AWS KMS": "A key policy is
     a resource policy for an AWS KMS key" -- its resource is the key, on which only KMS actions
     are called: ``*`` and a NotAction are every KMS action not excluded, asked as ``kms:*``;
-    an entry of another service grants nothing on the key and is not asked."""
+    an entry of another service grants nothing on the key and is not asked. A NotAction that
+    covers every KMS action (``kms:*``, ``*``: IAM User Guide, "IAM JSON policy elements:
+    NotAction", it "explicitly matches everything except the specified list of actions") leaves
+    none: () -- the statement grants nothing on the key (``public_withheld``; IAM conformance
+    trial round 29: reported public)."""
     if st is None:
         return ()
     if st.actions is None:
-        return ("kms:*",) if st.not_actions is not None else ()
+        if st.not_actions is None or _covers(st.not_actions, "kms:*"):
+            return ()
+        return ("kms:*",)
     out: dict[str, None] = {}
     for entry in st.actions:
         service, sep, name = entry.strip().partition(":")
         if not sep:
             if glob_match(service, "kms:x", ignore_case=True):  # "*"
                 out.setdefault("kms:*", None)
+            elif "*" in service or "?" in service:
+                # a wildcard that spans the colon ("*crypt" matches kms:Decrypt, as the
+                # evaluator's action_matches reads it): asked as itself
+                out.setdefault(service, None)
         elif glob_match(service, "kms", ignore_case=True):
             out.setdefault(f"kms:{name}", None)
     return tuple(out)
@@ -486,9 +496,14 @@ def covers_action_pattern(deny: Statement, pattern: str) -> bool:
     entries matches the pattern's text with ``*`` only: IAM User Guide, "IAM JSON policy
     elements: Action": "You can use wildcards (* or ?) as part of the action name"; a ``*``
     of the Deny absorbs whatever the pattern's ``*`` stands for, a ``?`` of either does not."""
-    if deny.actions is None or "?" in pattern:
-        return False
-    return any("?" not in a and action_matches(a, pattern) for a in deny.actions)
+    return deny.actions is not None and _covers(deny.actions, pattern)
+
+
+def _covers(entries: Iterable[str], pattern: str) -> bool:
+    """Does one of the Action / NotAction ``entries`` name every action ``pattern`` matches
+    (``covers_action_pattern``)? ``?`` on either side is not read as covering."""
+    return "?" not in pattern and any("?" not in a and action_matches(a, pattern)
+                                      for a in entries)
 
 
 #: the service and the resource-id prefix of every resource each read action names (Service
@@ -588,21 +603,20 @@ def public_withheld(policy: Policy, match: StatementMatch,
     ``actions``: the actions asked about (default: those the statement grants on a secret,
     ``granted_actions``; for a key policy ``key_granted_actions``, whose entries may be
     patterns). An action pattern is covered only by a Deny whose Action patterns match it as a
-    whole (``covers_action_pattern``). No action asked: nothing is withheld -- but a
-    statement of a secret's policy that grants no action on a secret (ListSecrets,
-    BatchGetSecretValue, GetRandomPassword: ``NON_RESOURCE_ACTIONS``; a kms: action) grants
-    it nothing (IAM conformance trial round 23: reported public without --prove, not with it):
-    its Action element is named as never holding (``own_condition_label``)."""
+    whole (``covers_action_pattern``). No action: a statement of a secret's policy that
+    grants no action on a secret (ListSecrets, BatchGetSecretValue, GetRandomPassword:
+    ``NON_RESOURCE_ACTIONS``; a kms: action) grants it nothing (IAM conformance trial round
+    23: reported public without --prove, not with it), nor does a statement of a key policy
+    that grants no KMS action (NotAction ``kms:*``, an s3: action; round 29): its Action
+    element is named as never holding (``own_condition_label``)."""
     st = next((s for s in policy.statements if s.index == match.index), None)
     if st is None:
         return ()
     if actions is None:
         actions = granted_actions(st)
-        if not actions:
-            return (own_condition_label(st, ("NotAction" if st.not_actions is not None
-                                             else "Action",)),)
     if not actions:
-        return ()
+        return (own_condition_label(st, ("NotAction" if st.not_actions is not None
+                                         else "Action",)),)
     denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
     labels: dict[str, None] = {}
     for action in actions:
@@ -726,7 +740,10 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
                            acct, granted_partition(v, own_partition), own_account=own_account,
                            own_partition=own_partition))
         if st.not_actions is not None:
-            extra: tuple[str, ...] = (
+            # a NotAction that covers every Secrets Manager action (secretsmanager:*, *)
+            # grants nothing on the secret (granted_actions; IAM conformance trial round 29);
+            # any other may grant an action not listed, a new one too
+            extra: tuple[str, ...] = () if _covers(st.not_actions, "secretsmanager:*") else (
                 "NotAction (everything except " + ", ".join(st.not_actions) + ")",)
         else:
             extra = excess_actions(st.actions or (), allowed)

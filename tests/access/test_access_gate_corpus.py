@@ -564,6 +564,20 @@ TRUST_NO_TAGS = doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazona
 TRUST_TAG_SESSION = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
                          "Action": ["sts:AssumeRole", "sts:TagSession"]})
 
+#: one whose Allow names sts:TagSession but whose explicit Deny takes it back from everyone
+TRUST_DENY_TAG_SESSION = doc(
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+     "Action": ["sts:AssumeRole", "sts:TagSession"]},
+    {"Effect": "Deny", "Principal": "*", "Action": "STS:Tag*"})
+#: the same Deny only for requests that pass a tag key other than Project
+TRUST_DENY_TAG_SESSION_IF = doc(
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+     "Action": ["sts:AssumeRole", "sts:TagSession"]},
+    {"Effect": "Deny", "Principal": "*", "Action": "sts:TagSession",
+     "Condition": {"ForAnyValue:StringNotEquals": {"aws:TagKeys": "Project"}}})
+EVAL_DENY = "EVAL: IAM UG, policy evaluation logic: an explicit deny in any policy overrides " \
+    "the allow"
+
 
 def tagged_role(arn: str, policy: dict[str, Any], tags: dict[str, str],
                 trust: dict[str, Any] | None = TRUST_NO_TAGS) -> Any:
@@ -591,6 +605,29 @@ CASES += [
              build=std(tags={"team": "payments"},
                        principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "other"},
                                                trust=TRUST_TAG_SESSION),)),
+             expect="CONDITIONAL"),
+    # IAM conformance trial round 29: a trust policy whose explicit Deny (to everyone, no
+    # condition) covers sts:TagSession lets no session carry tags, whatever its Allow says --
+    # IAM UG, policy evaluation logic: "An explicit deny in any of these policies overrides the
+    # allow"; the role's tags are its principal tags (was CONDITIONAL)
+    GateCase(id="abac-role-tag-trust-denies-tag-session", cite=SESSION_TAGS + "; " + EVAL_DENY,
+             principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "payments"},
+                                               trust=TRUST_DENY_TAG_SESSION),)),
+             expect="ALLOWED"),
+    GateCase(id="abac-role-tag-mismatch-trust-denies-tag-session",
+             cite=SESSION_TAGS + "; " + EVAL_DENY, principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "other"},
+                                               trust=TRUST_DENY_TAG_SESSION),)),
+             expect="DENIED", broken_at=("identity_policy",)),
+    # a Deny that holds only under a condition may not apply: the tags stay unknown
+    GateCase(id="abac-role-tag-trust-denies-tag-session-conditionally", cite=SESSION_TAGS,
+             principal=APP_ROLE,
+             build=std(tags={"team": "payments"},
+                       principals=(tagged_role(APP_ROLE, abac_identity(), {"team": "other"},
+                                               trust=TRUST_DENY_TAG_SESSION_IF),)),
              expect="CONDITIONAL"),
     GateCase(id="abac-role-tag-trust-not-read", cite=SESSION_TAGS, principal=APP_ROLE,
              build=std(tags={"team": "payments"},

@@ -1,6 +1,7 @@
 """The secret's resource policy grants other accounts (or everyone) more than reading: a
 wildcard that expands beyond the parameter ``allowed_actions``, a write/admin action
-(PutResourcePolicy, PutSecretValue, DeleteSecret, ...), or Allow with NotAction. The statements
+(PutResourcePolicy, PutSecretValue, DeleteSecret, ...), or Allow with NotAction (not one
+that excepts every Secrets Manager action: it grants nothing on the secret). The statements
 are those of scanner.policy.exposure.overbroad_grants; a ``*`` statement grants whom its
 narrowing conditions let in (narrowing.confined_accounts: none but the own account, no one
 else). A statement whose Resource / NotResource element leaves the secret out grants

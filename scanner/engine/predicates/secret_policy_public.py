@@ -10,7 +10,8 @@ reported, decided before the solver is asked, so the
 verdict does not change with ``prove`` (IAM conformance trial round 12): for a secret's
 resource policy for each action the statement grants on the secret, the caller's request by any
 route (directly or through an AWS service: request.any_route; round 17); for a key policy for each
-KMS action it names (exposure.key_granted_actions: ``kms:*`` for ``*`` or NotAction), the
+KMS action it names (exposure.key_granted_actions: ``kms:*`` for ``*`` or NotAction; none,
+so nothing granted, for a NotAction of every KMS action or an Action of no KMS action), the
 request on the key by any route (scanner.access.context.key_resource_context, the route's keys
 unknown). Args: field (policy attribute, default resource_policy). With the config's ``prove``
 on, whether some request from

@@ -34,6 +34,7 @@ from scanner.policy.conditions import (
     free_text_key,
     substitute_variables,
     takes_variables,
+    year_or_epoch,
 )
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
@@ -685,6 +686,14 @@ class Encoder:
                 return text, z3.BoolVal(True)  # matched as a pattern / text
             if kind == "bool":
                 return sval(text.strip().lower()), z3.BoolVal(True)
+            both = year_or_epoch(text) if kind == "date" else None
+            if both is not None:
+                # four digits: the year or epoch seconds, which AWS reads not documented --
+                # either, as the evaluator reads it (conditions._after_floor)
+                year = self.fresh(f"{c.operator} {c.key}: {text.strip()!r} is a year (W3C) "
+                                  "and epoch seconds alike")
+                return z3.If(year, z3.RealVal(Fraction(both[0])),
+                             z3.RealVal(Fraction(both[1]))), z3.BoolVal(True)
             return literal_value(kind, text), z3.BoolVal(True)
         if c.base not in ("stringequals", "stringnotequals"):
             if not self._concrete(request, principal, text):
