@@ -68,7 +68,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     wanted = evidence_list(finding, "missing_regions") or list(ctx.config.replica_regions)
     if not wanted:
         raise PlanRefused("no region to replicate to (evidence missing_regions, or "
-                          "remediation.replica_regions in --config)")
+                          "required_replica_regions in --config)")
     missing = sorted(r for r in dict.fromkeys(wanted) if r not in have)
     if not missing:
         return []

@@ -92,7 +92,7 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     not_read = {c.get("account_id") for c in doc.get("coverage", ())
                 if c.get("service") == "sts" and c.get("operation") == "AssumeRole"}
     # members of the organization that are not ACTIVE (SUSPENDED, PENDING_CLOSURE) are not
-    # scanned (collect._targets): said, so that a count one lower than last night is
+    # scanned (discovery.find_targets): said, so that a count one lower than last night is
     # explained (ground-truth trial round 17)
     snapshot = getattr(analysis, "snapshot", None)  # (a stand-in analysis may have none)
     org = snapshot.organization if snapshot is not None else None

@@ -445,7 +445,7 @@ def _export(args: argparse.Namespace) -> int:
     from scanner.progress import Progress
 
     # the flag, or None: botocore resolves AWS_ENDPOINT_URL_SECURITYHUB / AWS_ENDPOINT_URL /
-    # the config file itself, in the SDKs' order (as scanner.collect._sessions)
+    # the config file itself, in the SDKs' order (as scanner.discovery.audit_sessions)
     endpoint = args.endpoint_url or None
     region = args.region or (targets[0][1] if targets else "us-east-1")
     sessions = AwsSessions(

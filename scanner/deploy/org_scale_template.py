@@ -281,7 +281,7 @@ def org_scale_template() -> dict[str, Any]:
         {"Sid": "AssumeAuditRoleInMembers", "Effect": "Allow", "Action": "sts:AssumeRole",
          "Resource": sub("arn:${AWS::Partition}:iam::*:role/${AuditRoleName}")},
         # each batch asks whether its home account is in an organization (the SCP gate of a
-        # scan without --org: collect._with_membership); review: denied, every OrgMode=false
+        # scan without --org: discovery.with_membership); review: denied, every OrgMode=false
         # night was incomplete with the SCP gate UNKNOWN everywhere
         {"Sid": "OrganizationMembership", "Effect": "Allow",
          "Action": "organizations:DescribeOrganization", "Resource": "*"},

@@ -22,6 +22,11 @@ PEERING_QUOTA_CODE = "L-7E9ECCDB"
 #: secret-policy-external-account alone, the access analysis and
 #: secret-cross-account-access-broken still read the top-level key)
 ALLOWED_ACCOUNTS_ALIAS = ("secret-policy-external-account", "allowed_accounts")
+#: the rule parameter that is another name of the config's ``required_replica_regions``: the
+#: one list the collector (DescribeSecret for a primary without a replica there), the rule
+#: and remediation read (the parameter alone made the rule require a Region the collector
+#: was never told of: a replica it did not describe was "no replica", not unknown)
+REQUIRED_REGIONS_ALIAS = ("secret-not-replicated", "required_regions")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -157,8 +162,14 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
     }
     return EngineConfig(
         rules=rules,
-        required_replica_regions=tuple(data.get("required_replica_regions") or ()),
-        allowed_external_accounts=_allowed_external_accounts(data, path),
+        required_replica_regions=_one_list(
+            data, path, "required_replica_regions", REQUIRED_REGIONS_ALIAS, "region",
+            "one list (the parameter is another name of the key, read by the collector, the "
+            "rule and remediation)"),
+        allowed_external_accounts=_one_list(
+            data, path, "allowed_external_accounts", ALLOWED_ACCOUNTS_ALIAS, "account_id",
+            "one allow-list (the parameter is another name of the key, read by every rule, "
+            "the access analysis and remediation)"),
         trusted_accounts=tuple(data.get("trusted_accounts") or ()),
         quotas=tuple(QuotaOverride(**q) for q in data.get("quotas") or ()),
         rotation_functions=tuple(RotationFunction(**r) for r in data.get("rotation_functions") or ()),
@@ -170,14 +181,16 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
     )
 
 
-def _allowed_external_accounts(data: Mapping[str, Any], path: str) -> tuple[str, ...]:
-    """The one allow-list: ``allowed_external_accounts``, or its other name
-    ``rules.secret-policy-external-account.parameters.allowed_accounts`` (ALLOWED_ACCOUNTS_ALIAS).
-    Both given and different: an InputError naming both fields, as no list can be chosen
-    silently. The parameter's items are checked as the rule's parameter is (12-digit ids,
-    quoted: scanner.engine.loader.item_problem) before anything reads them."""
-    top = data.get("allowed_external_accounts")
-    rule_id, name = ALLOWED_ACCOUNTS_ALIAS
+def _one_list(data: Mapping[str, Any], path: str, key: str, alias: tuple[str, str],
+              kind: str, one: str) -> tuple[str, ...]:
+    """The one list of a config key that a rule parameter is another name of (``alias``:
+    ALLOWED_ACCOUNTS_ALIAS, REQUIRED_REGIONS_ALIAS): the key, or the parameter. Both given and
+    different: an InputError naming both fields and what the list is (``one``), as no list
+    can be chosen silently. The parameter's items are checked as the rule's parameter is
+    (``kind``: 12-digit ids, quoted; Regions AWS has: scanner.engine.loader.item_problem)
+    before anything reads them."""
+    top = data.get(key)
+    rule_id, name = alias
     rules = data.get("rules")
     override = rules.get(rule_id) if isinstance(rules, Mapping) else None
     parameters = override.get("parameters") if isinstance(override, Mapping) else None
@@ -191,15 +204,14 @@ def _allowed_external_accounts(data: Mapping[str, Any], path: str) -> tuple[str,
     from scanner.engine.loader import item_problem
 
     for i, item in enumerate(value):
-        problem = item_problem("account_id", item)
+        problem = item_problem(kind, item)
         if problem:
             raise InputError(f"parameter {name} {problem}", path=path, rule=rule_id,
                              field=f"{where}[{i}]")
     if top is not None and set(top) != set(value):
         raise InputError(
-            f"{where} {sorted(value)} differs from allowed_external_accounts {sorted(top)}: "
-            "they are one allow-list (the parameter is another name of the key, read by every "
-            "rule, the access analysis and remediation); set one of them, or both alike",
+            f"{where} {sorted(value)} differs from {key} {sorted(top)}: they are {one}; set "
+            "one of them, or both alike",
             path=path, rule=rule_id, field=where)
     return tuple(top if top is not None else value)
 

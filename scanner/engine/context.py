@@ -341,8 +341,8 @@ class RuleContext:
 
     graph: nx.MultiDiGraph
     snapshot: Snapshot
-    #: the typed verdicts of the access analysis (None: it did not run). Rules read these,
-    #: never the CAN_READ edges' attribute dictionaries.
+    #: the typed verdicts of the access analysis (None: it did not run). Rules read these:
+    #: the graph holds no verdict edges (docs/access.md, "No verdict edges").
     access: AccessReport | None
     config: EngineConfig
     now: datetime

@@ -23,6 +23,7 @@ engine's keys -- ``rotation_functions`` and ``required_replica_regions`` -- and 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -152,5 +153,8 @@ def load_config(path: str | Path | None) -> RemediationConfig:
     # message for one mistake, whichever command finds it -- new-user trial)
     from scanner.engine.config import parse_config as parse_scan_config
 
-    parse_scan_config(data, path=str(p))
-    return parse_config(data, path=str(p))
+    scan = parse_scan_config(data, path=str(p))
+    # the one list of required Regions: the key or its other name, the rule parameter
+    # (scanner.engine.config.REQUIRED_REGIONS_ALIAS), as the scan reads it
+    return replace(parse_config(data, path=str(p)),
+                   replica_regions=scan.required_replica_regions)

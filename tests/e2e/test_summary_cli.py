@@ -155,7 +155,7 @@ def test_a_nightly_scan_without_the_table_says_what_changed_since_the_last_one(
 def test_the_summary_says_which_members_were_not_scanned_for_their_state(
         tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
     """Ground-truth trial round 17: a night after an account was suspended said "5
-    account(s)" with nothing of the one left out (collect._targets scans ACTIVE members)."""
+    account(s)" with nothing of the one left out (discovery.find_targets scans ACTIVE members)."""
     from dataclasses import replace
 
     import pytest  # noqa: F401  (the fixture's type)

@@ -107,7 +107,7 @@ def test_collect_names_a_mistyped_account_id_before_the_missing_region(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """The same for `collect` (left by round 25): one check of an account id
-    (collect.check_account_ids) for scan, collect and the options they build."""
+    (collect_options.check_account_ids) for scan, collect and the options they build."""
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
