@@ -217,7 +217,8 @@ class PrincipalIndex:
                                principal_type=p.principal_type, name=p.name,
                                tags=dict(p.tags) if final else {}, tags_final=final,
                                has_boundary=boundary is not None,
-                               org_path=self._org_paths.get(p.account_id))
+                               org_path=self._org_paths.get(p.account_id),
+                               unique_id=p.unique_id)
         labels = tuple(np.name for np in pols) + ((boundary.name,) if boundary else ())
         return Principal(facts=facts, policies=tuple(pols), boundary=boundary, signature=sig,
                          labels=labels,

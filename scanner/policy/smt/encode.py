@@ -291,8 +291,11 @@ class Encoder:
             if kind != "str":
                 raise NotEncoded(f"{name} compared as a {kind}")
             shape = request.excluded[name]
-            form = [z3.Re(shape.prefix),  # type: ignore[attr-defined]
-                    z3.Plus(z3.Union(z3.Range("A", "Z"), z3.Range("0", "9")))]
+            # the whole id when the snapshot holds it (request.role_userid), else a prefix
+            # and upper-case letters and digits
+            form = [z3.Re(shape.prefix)] + (  # type: ignore[attr-defined]
+                [] if shape.known else  # type: ignore[attr-defined]
+                [z3.Plus(z3.Union(z3.Range("A", "Z"), z3.Range("0", "9")))])
             if shape.session:  # type: ignore[attr-defined]
                 form += [z3.Re(":"), SESSION_NAME]
             self.facts.append(count == 1)
