@@ -11,6 +11,7 @@ Nothing else may fail: a resource the ground truth does not list passes every ru
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -54,3 +55,17 @@ def test_the_roles_unique_id_is_in_the_snapshot(scanned: tuple[Estate, Path]) ->
     snap = read_snapshot(out / "snapshot.json.gz")
     ids = {p.arn: p.unique_id for a in snap.accounts if a.iam for p in a.iam.principals}
     assert ids[estate.res[f"role:apps/{gt.APP}"]] == estate.res[f"role-id:apps/{gt.APP}"]
+
+
+def test_the_broken_read_names_the_identity_statement_its_condition_keeps_out(
+        scanned: tuple[Estate, Path]) -> None:
+    """LocalRole's policy allows GetSecretValue on "*" under aws:ResourceAccount =
+    ${aws:PrincipalAccount}: the message says so, not only "no identity policy allows"."""
+    estate, out = scanned
+    doc = json.loads((out / "findings.json").read_text())
+    [finding] = [f for f in doc["findings"]
+                 if f["resource"]["arn"] == estate.res["secret:app/local"]
+                 and f["rule_id"] == "secret-cross-account-access-broken"]
+    assert "(OwnAccountSecrets) Allow does not apply: its condition StringEquals " \
+        "aws:resourceaccount" in finding["message"], finding["message"]
+    assert estate.accounts["vault"] in finding["message"]

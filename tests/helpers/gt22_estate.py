@@ -34,6 +34,7 @@ REGIONS = (CA, EN, AS)
 OUTSIDER = "555566667777"
 ROLE = "OrganizationAccountAccessRole"
 APP, OPS, LEGACY, ROTATION = "AppRole", "OpsRole", "LegacyRole", "RotationRole"
+LOCAL = "LocalRole"
 SKIP_TAG = {"audit": "skip"}
 
 SUPPRESSIONS = """\
@@ -108,6 +109,11 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         r["secret:ops/overlap-a"]: Truth(),
         r["secret:ops/overlap-b"]: Truth(fails={"secret-rotation-no-network-path": "FAIL"}),
         r["pcx:overlap-b"]: Truth(fails={"vpc-peering-route-missing": "FAIL"}),
+        # LocalRole's identity policy reads secrets of its own account only
+        # (aws:ResourceAccount = ${aws:PrincipalAccount}): the owner's grant is broken
+        r["secret:app/local"]: Truth(fails={**off, **broken}, readers=frozenset()),
+        # ... and kms:Decrypt on "*" without a condition
+        r[f"role:apps/{LOCAL}"]: Truth(fails={"identity-policy-secret-wildcard": "FAIL"}),
         # LegacyRole's account is closed (SUSPENDED, not scanned): nobody signs in to it
         r["secret:legacy/report"]: Truth(fails=off),
         # a 19,000-character policy (of 20,480)
@@ -151,7 +157,7 @@ class _Seeder(Seeder):
 
     # ------------------------------------------------------------------ IAM
     def roles(self) -> None:
-        for owner, name in (("apps", APP), ("opsdb", OPS), ("legacy", LEGACY)):
+        for owner, name in (("apps", APP), ("apps", LOCAL), ("opsdb", OPS), ("legacy", LEGACY)):
             out = self.cl(owner, "iam").create_role(
                 RoleName=name,
                 AssumeRolePolicyDocument=pol.text(pol.trust("ecs-tasks.amazonaws.com")))["Role"]
@@ -173,6 +179,14 @@ class _Seeder(Seeder):
         self.cl("apps", "iam").put_role_policy(
             RoleName=APP, PolicyName="read", PolicyDocument=pol.text(pol.reader_identity_policy(
                 [sm("app/*"), sm("dup/db-??????", CA), sm("legacy/*")], keys, REGIONS)))
+        # LocalRole reads any secret -- of its own account only (aws:ResourceAccount)
+        self.cl("apps", "iam").put_role_policy(
+            RoleName=LOCAL, PolicyName="own-account", PolicyDocument=pol.text(pol.doc(
+                {"Sid": "OwnAccountSecrets", "Effect": "Allow",
+                 "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                 "Condition": {"StringEquals": {
+                     "aws:ResourceAccount": "${aws:PrincipalAccount}"}}},
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})))
         self.cl("opsdb", "iam").put_role_policy(
             RoleName=OPS, PolicyName="read", PolicyDocument=pol.text(pol.reader_identity_policy(
                 [sm("app/bare-*"), sm("ops/*")], keys, REGIONS)))
@@ -192,7 +206,9 @@ class _Seeder(Seeder):
         app = pol.role_arn(a["apps"], APP)
         ops = pol.role_arn(a["opsdb"], OPS)
         legacy = pol.role_arn(a["legacy"], LEGACY)
-        self.key("vault", "app", pol.key_policy(vault, [app, pol.root_arn(a["opsdb"]), legacy],
+        local = pol.role_arn(a["apps"], LOCAL)
+        self.key("vault", "app", pol.key_policy(vault, [app, pol.root_arn(a["opsdb"]), legacy,
+                                                        local],
                                                 (CA,), extra=[{
             "Sid": "MemberRotation", "Effect": "Allow",
             "Principal": {"AWS": self.res[f"role:apps/{ROTATION}"]},
@@ -324,6 +340,8 @@ class _Seeder(Seeder):
                     db_vpc=r["vpc-id:opsdb-overlap-a"])
         self.secret("vault", "ops/overlap-b", key="app", rotation="rotate-overlap",
                     db_vpc=r["vpc-id:opsdb-overlap-b"])
+        self.secret("vault", "app/local", key="app", policy=pol.secret_policy(
+            pol.allow_read([pol.role_arn(a["apps"], LOCAL)])))
         self.secret("vault", "legacy/report", key="app", policy=pol.secret_policy(
             pol.allow_read([pol.role_arn(a["legacy"], LEGACY)])))
         big = pol.padded_secret_policy(app, a["vault"], 19_000)
