@@ -236,13 +236,17 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # 22: "<RoleId>:*" left the role it names CONDITIONAL): a user's aws:userid is then
         # known, a role's is the id, a colon and a session name not known (request.
         # role_userid)
+        # An id not known is none of the snapshot's principals' ids (unique ids are unique:
+        # a policy naming AppRole's id names no role of an unread account)
         if p.principal_type == "role" and session in (None, "assumed-role"):
-            excluded[USERID] = role_userid(p.unique_id) if p.unique_id else ROLE_USERID
+            excluded[USERID] = role_userid(p.unique_id) if p.unique_id else \
+                ROLE_USERID.taking(settings.unique_ids)  # type: ignore[attr-defined]
         elif p.principal_type == "user" and session is None:
             if p.unique_id:
                 ctx[USERID] = (p.unique_id,)
             else:
-                excluded[USERID] = USER_USERID
+                excluded[USERID] = USER_USERID.taking(  # type: ignore[attr-defined]
+                    settings.unique_ids)
     if session is None and p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
     elif p.principal_type == "role" or session is not None or root_user:

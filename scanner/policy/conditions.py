@@ -860,6 +860,12 @@ def _unique_id(clause: ConditionClause, shape: _UniqueIdOf, negated: bool, key: 
     fixed = shape.head
 
     def may_match(v: str) -> bool:
+        if shape.taken and not shape.known:
+            # the id it names is another principal's (the snapshot's): not this one's
+            named = v.partition(":")[0] if shape.session else v
+            if not any(ch in named for ch in "*?") and (
+                    named.upper() if base.endswith("ignorecase") else named) in shape.taken:
+                return False
         if base in _EXACT_STRING:
             return rx.fullmatch(v) is not None
         head = literal_prefix(v)

@@ -529,18 +529,28 @@ class _UniqueIdOf(frozenset):  # type: ignore[type-arg]
     (present); a string comparison is decided where the shape decides it
     (conditions._unique_id; IAM conformance trial round 22). As an excluded set it excludes
     no literal (``in`` is always false). ``known``: ``prefix`` is the whole unique id (a role
-    whose RoleId the snapshot holds: ``role_userid``), only the session name is not known."""
+    whose RoleId the snapshot holds: ``role_userid``), only the session name is not known.
+    ``taken``: the unique ids of other principals (the snapshot's), which this one's is not --
+    IAM User Guide, "IAM identifiers": unique ids are unique; the same set for every
+    principal of one analysis, so not compared (``taking``; ground-truth trial round 22)."""
 
     prefix: str
     session: bool
     known: bool
+    taken: frozenset[str]
 
-    def __new__(cls, prefix: str, session: bool, known: bool = False) -> "_UniqueIdOf":
+    def __new__(cls, prefix: str, session: bool, known: bool = False,
+                taken: frozenset[str] = frozenset()) -> "_UniqueIdOf":
         self = super().__new__(cls)
         self.prefix = prefix
         self.session = session
         self.known = known
+        self.taken = taken
         return self
+
+    def taking(self, taken: frozenset[str]) -> "_UniqueIdOf":
+        """This shape, its id none of ``taken``."""
+        return _UniqueIdOf(self.prefix, self.session, self.known, taken)
 
     @property
     def head(self) -> str:
@@ -569,7 +579,7 @@ class _UniqueIdOf(frozenset):  # type: ignore[type-arg]
         return hash(("secretgraph.UNIQUE_ID_OF", self.prefix, self.session, self.known))
 
     def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
-        return (_UniqueIdOf, (self.prefix, self.session, self.known))
+        return (_UniqueIdOf, (self.prefix, self.session, self.known, self.taken))
 
     def __repr__(self) -> str:
         return f"UNIQUE_ID_OF({self.prefix!r}, session={self.session}, known={self.known})"

@@ -127,3 +127,42 @@ def test_the_solver_takes_the_known_id_as_the_roles() -> None:
     answer = prover.principal(SECRET_ARN, APP_ROLE)
     assert answer.status == WITNESS, answer
     assert prover.secret(SECRET_ARN).read.status == PROVEN_NONE
+
+
+def test_another_principals_id_is_not_an_unread_roles() -> None:
+    """A role of an account whose IAM was not read (named by the key policy) has an id the
+    snapshot does not hold -- but not AppRole's, which the snapshot holds: unique ids are
+    unique (IAM User Guide, "IAM identifiers"). Before: that role was a CONDITIONAL reader "if:
+    aws:userid" of a secret shared with AppRole's sessions only (ground-truth trial round 22:
+    LegacyRole of the suspended account)."""
+    from helpers.access_estate import MEMBER2
+
+    unread = f"arn:aws:iam::{MEMBER2}:role/Unread"
+    extra = {"Condition": {"StringLike": {"aws:userid": f"{APP_ID}:*"}}}
+    snap = estate(secret_policy=secret_policy_for("*", extra=extra),
+                  key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root", unread),
+                  principals=(role(APP_ROLE, allow_read_identity(), unique_id=APP_ID),),
+                  iam_accounts=(MEMBER,))
+    sa = analyze_access(build_graph(snap), snap,
+                        AccessSettings.from_snapshot(snap)).for_secret(SECRET_ARN)
+    assert sa is not None
+    paths = {p.principal: p.decision for p in sa.paths}
+    assert paths[APP_ROLE] == "ALLOWED"
+    assert paths.get(unread, "DENIED") == "DENIED"
+
+
+def test_the_solver_gives_no_principal_another_ones_id() -> None:
+    """--prove for a role whose own id is not known (OtherRole, written without it): its read
+    under "<AppRole's id>:*" is proven impossible, not UNKNOWN "allowed only if the
+    principal's unique id is <AppRole's>"."""
+    pytest.importorskip("z3")
+    from scanner.policy.smt.questions import PROVEN_NONE, Prover
+
+    extra = {"Condition": {"StringLike": {"aws:userid": f"{APP_ID}:*"}}}
+    snap = estate(secret_policy=secret_policy_for("*", extra=extra),
+                  key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"),
+                  principals=(role(APP_ROLE, allow_read_identity(), unique_id=APP_ID),
+                              role(OTHER_ROLE, allow_read_identity())))
+    prover = Prover(build_graph(snap), snap, AccessSettings.from_snapshot(snap), timeout_s=20)
+    answer = prover.principal(SECRET_ARN, OTHER_ROLE)
+    assert answer.status == PROVEN_NONE, answer
