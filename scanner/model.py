@@ -331,6 +331,10 @@ class IamPrincipal:
     permissions_boundary_arn: str | None = None
     group_names: tuple[str, ...] = ()  # users only
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: the unique id IAM gave it (RoleId ``AROA...``, UserId ``AIDA...``): the head of its
+    #: aws:userid ("role-id:caller-specified-role-name"; a user's "unique ID"). None: not
+    #: read (a snapshot written before it was collected)
+    unique_id: str | None = None
 
 
 @_frozen()

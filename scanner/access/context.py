@@ -52,6 +52,7 @@ from scanner.policy.request import (
     not_under,
     one_of,
     resource_excluded,
+    role_userid,
     under,
 )
 from scanner.policy.request import any_route as route_free
@@ -80,6 +81,8 @@ class PrincipalFacts:
     #: user of ``account_id`` that no policy names. ``arn`` is the account's root ARN (how the
     #: policies' account entries match it), but its principal-identity keys are unknown
     account_stand_in: bool = False
+    #: the unique id IAM gave it (model.IamPrincipal.unique_id; None: not known)
+    unique_id: str | None = None
 
 
 _PRINCIPAL_TYPES = {"role": "AssumedRole", "user": "User", "root": "Account"}
@@ -229,10 +232,21 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # prefixes": a role's id begins AROA, a user's AIDA. The id is not in the snapshot,
         # its shape is (request.ROLE_USERID; IAM conformance trial round 22: StringLike
         # aws:userid "AIDA*" left a role CONDITIONAL, and --prove gave it the userid "AIDA")
+        # -- unless the snapshot holds the id (IAM's RoleId / UserId; ground-truth trial round
+        # 22: "<RoleId>:*" left the role it names CONDITIONAL): a user's aws:userid is then
+        # known, a role's is the id, a colon and a session name not known (request.
+        # role_userid)
+        # An id not known is none of the snapshot's principals' ids (unique ids are unique:
+        # a policy naming AppRole's id names no role of an unread account)
         if p.principal_type == "role" and session in (None, "assumed-role"):
-            excluded[USERID] = ROLE_USERID
+            excluded[USERID] = role_userid(p.unique_id) if p.unique_id else \
+                ROLE_USERID.taking(settings.unique_ids)  # type: ignore[attr-defined]
         elif p.principal_type == "user" and session is None:
-            excluded[USERID] = USER_USERID
+            if p.unique_id:
+                ctx[USERID] = (p.unique_id,)
+            else:
+                excluded[USERID] = USER_USERID.taking(  # type: ignore[attr-defined]
+                    settings.unique_ids)
     if session is None and p.principal_type == "user" and p.name:
         ctx["aws:username"] = (p.name,)
     elif p.principal_type == "role" or session is not None or root_user:

@@ -105,6 +105,7 @@ def transform_authorization(raw: Mapping[str, Any], *, account_id: str) -> IamSn
             attached_policy_arns=_attached(role.get("AttachedManagedPolicies")),
             permissions_boundary_arn=_boundary(role),
             tags=tag_map(role.get("Tags")),
+            unique_id=role.get("RoleId") or None,
         )
         principals.append(principal)
     for user in details.get("UserDetailList", []):
@@ -120,6 +121,7 @@ def transform_authorization(raw: Mapping[str, Any], *, account_id: str) -> IamSn
                 permissions_boundary_arn=_boundary(user),
                 group_names=tuple(sorted(user.get("GroupList") or ())),
                 tags=tag_map(user.get("Tags")),
+                unique_id=user.get("UserId") or None,
             )
         )
     groups = [

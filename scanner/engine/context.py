@@ -319,6 +319,13 @@ class GraphIndex:
         return AccessSettings.from_snapshot(self.snapshot,
                                             trusted_accounts=self.trusted_accounts)
 
+    @property
+    def unique_ids(self) -> frozenset[str]:
+        """The unique ids (IAM RoleId / UserId) of the principals the snapshot holds: an
+        aws:userid value naming one names a principal of a scanned account
+        (exposure.unknown_account_grants)."""
+        return self.access_settings.unique_ids
+
     @cached_property
     def trust_zone(self) -> TrustZone:
         """The trust zone of this run (organization, scanned accounts, config)."""

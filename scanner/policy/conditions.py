@@ -885,17 +885,26 @@ def _unique_id(clause: ConditionClause, shape: _UniqueIdOf, negated: bool, key: 
     key is present with one value (aws:userid: "included in the request context for all
     signed requests"), so a qualifier or ``IfExists`` reads as the plain operator. Else
     (``AROAEXAMPLEID:*``: which role has that id) UNKNOWN, naming the key (IAM conformance
-    trial round 22)."""
+    trial round 22). A role whose unique id the snapshot holds (``shape.known``): its value
+    begins ``<id>:``, so ``<id>:*`` matches every one and another id none; only a session
+    name (``<id>:nightly``) stays UNKNOWN (ground-truth trial round 22)."""
     base = clause.base
     rx = re.compile(shape.regex, re.IGNORECASE if base.endswith("ignorecase") else 0)
+    fixed = shape.head
 
     def may_match(v: str) -> bool:
+        if shape.taken and not shape.known:
+            # the id it names is another principal's (the snapshot's): not this one's
+            named = v.partition(":")[0] if shape.session else v
+            if not any(ch in named for ch in "*?") and (
+                    named.upper() if base.endswith("ignorecase") else named) in shape.taken:
+                return False
         if base in _EXACT_STRING:
             return rx.fullmatch(v) is not None
         head = literal_prefix(v)
         if head == v:  # no wildcard: StringLike compares it literally
             return rx.fullmatch(v) is not None
-        if not (head.startswith(shape.prefix) or shape.prefix.startswith(head)):
+        if not (head.startswith(fixed) or fixed.startswith(head)):
             return False
         return shape.session or ":" not in v
 
@@ -903,14 +912,16 @@ def _unique_id(clause: ConditionClause, shape: _UniqueIdOf, negated: bool, key: 
         if base not in ("stringlike", "stringnotlike"):
             return False
         head = literal_prefix(v)
-        if not shape.prefix.startswith(head):
+        if head == v or not fixed.startswith(head):  # no wildcard: one value, not all
             return False
         rest = v[len(head):]
         if not rest.strip("*"):
             return True
-        # a role's: the id, a colon, the session name (neither holds a colon)
+        # a role's: the id, a colon, the session name (neither holds a colon); with the id
+        # known and written out, nothing of it is left before the colon
         first, colon, second = rest.partition(":")
-        return shape.session and bool(colon) and bool(first) and not first.strip("*") \
+        id_left = bool(first) or not (shape.known and head == shape.prefix)
+        return shape.session and bool(colon) and id_left and not first.strip("*") \
             and bool(second) and not second.strip("*")
 
     if base in _ARN_OPERATORS:

@@ -361,7 +361,10 @@ def evaluate_policy(policy: Policy, request: Request,
             directs.append(Tri.UNKNOWN)
             sessions.append(Tri.UNKNOWN)
     if not allows:
-        if kind is PolicyKind.RESOURCE:  # the secret's and the key's own grants
+        # the secret's and the key's own grants, and the caller's identity policies (ground-
+        # truth trial round 22: "no identity policy allows" beside an Allow of the action on
+        # "*" kept to the role's own account by aws:ResourceAccount); not an SCP's or RCP's
+        if kind in (PolicyKind.RESOURCE, PolicyKind.IDENTITY):
             reasons.extend(_allows_kept_out_by_a_condition(policy, request, kind))
         reasons.append("no Allow statement applies (implicit deny)")
     return PolicyResult(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Sequence
 
 from scanner.policy.arn import (arn_partition, arn_region, is_account_id, parse_arn,
                                 principal_account, root_arn)
@@ -35,7 +35,7 @@ from scanner.policy.matching import action_matches, arn_pattern_segments, glob_m
 from scanner.policy.narrowing import (ARN_KEYS, RESOURCE_ACCOUNT, USERID_KEY, condition_accounts,
                                       condition_organizations, confined_accounts,
                                       is_narrowed, is_organization, mentioned_accounts,
-                                      narrows, userid_account)
+                                      narrows, userid_account, userid_head)
 from scanner.policy.parse import Policy, Statement, statement_label
 from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE,
                                     ROLE_CREDENTIAL_KEYS, Request, any_route, arn_of, not_under,
@@ -178,11 +178,14 @@ def public_statements(policy: Policy | None) -> tuple[StatementMatch, ...]:
                  if _allows(st) and everyone(st) and not is_narrowed(st, variables=variables))
 
 
-def unknown_account_grants(policy: Policy | None) -> tuple[StatementMatch, ...]:
+def unknown_account_grants(policy: Policy | None, known_ids: AbstractSet[str] = frozenset()
+                           ) -> tuple[StatementMatch, ...]:
     """Allow statements to everyone narrowed only by aws:userid values that name a role or
     user by its unique id (``AROA<id>:*``): one principal, whose account the snapshot cannot
-    tell (its IAM records carry no unique ids), so neither public nor a known external grant
-    -- an unknown one (conformance trial round 7). A statement that another condition narrows
+    tell, so neither public nor a known external grant -- an unknown one (conformance trial
+    round 7). ``known_ids``: the unique ids of the principals the snapshot holds (IAM's
+    RoleId / UserId, of scanned accounts: inside the trust zone) -- a value naming one of them
+    is no unknown grant (ground-truth trial round 22). A statement that another condition narrows
     (an account, an organization, ...) is judged by that condition instead. And Allow
     statements whose Principal names an ARN with a wildcard in its account
     (``arn:aws:iam::*:root``, not valid IAM: ``_wildcard_account``; round 17)."""
@@ -205,7 +208,8 @@ def unknown_account_grants(policy: Policy | None) -> tuple[StatementMatch, ...]:
         if not narrowing or any(c.key != USERID_KEY for c in narrowing):
             continue
         for c in narrowing:
-            ids = tuple(v for v in c.values if userid_account(v.strip()) is None)
+            ids = tuple(v for v in c.values if userid_account(v.strip()) is None
+                        and userid_head(v.strip()) not in known_ids)
             if ids:
                 out.append(_match(st, principals=ids, via="condition", condition_key=c.key))
     return tuple(out)

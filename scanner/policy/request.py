@@ -11,6 +11,7 @@ Keys are lower-case (condition keys are case-insensitive).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import lru_cache
@@ -527,46 +528,73 @@ class _UniqueIdOf(frozenset):  # type: ignore[type-arg]
     the id is followed by ``:`` and the session name (a role). ``Null`` on it is decided
     (present); a string comparison is decided where the shape decides it
     (conditions._unique_id; IAM conformance trial round 22). As an excluded set it excludes
-    no literal (``in`` is always false)."""
+    no literal (``in`` is always false). ``known``: ``prefix`` is the whole unique id (a role
+    whose RoleId the snapshot holds: ``role_userid``), only the session name is not known.
+    ``taken``: the unique ids of other principals (the snapshot's), which this one's is not --
+    IAM User Guide, "IAM identifiers": unique ids are unique; the same set for every
+    principal of one analysis, so not compared (``taking``; ground-truth trial round 22)."""
 
     prefix: str
     session: bool
+    known: bool
+    taken: frozenset[str]
 
-    def __new__(cls, prefix: str, session: bool) -> "_UniqueIdOf":
+    def __new__(cls, prefix: str, session: bool, known: bool = False,
+                taken: frozenset[str] = frozenset()) -> "_UniqueIdOf":
         self = super().__new__(cls)
         self.prefix = prefix
         self.session = session
+        self.known = known
+        self.taken = taken
         return self
+
+    def taking(self, taken: frozenset[str]) -> "_UniqueIdOf":
+        """This shape, its id none of ``taken``."""
+        return _UniqueIdOf(self.prefix, self.session, self.known, taken)
+
+    @property
+    def head(self) -> str:
+        """What every value of the shape begins with: the id and its colon when the id is
+        known, else the prefix."""
+        return f"{self.prefix}:" if self.known and self.session else self.prefix
 
     @property
     def regex(self) -> str:
         """Every value of the shape, as a regular expression (unique ids: upper-case letters
         and digits, as the IAM API's ``RoleId`` / ``UserId`` pattern ``[\\w]+`` shows them)."""
-        return f"{self.prefix}[A-Z0-9]+" + (f":{_SESSION_NAME}" if self.session else "")
+        ident = re.escape(self.prefix) if self.known else f"{self.prefix}[A-Z0-9]+"
+        return ident + (f":{_SESSION_NAME}" if self.session else "")
 
     def __contains__(self, value: object) -> bool:
         return False
 
     def __eq__(self, other: object) -> bool:  # not the empty set it iterates as
-        return isinstance(other, _UniqueIdOf) and (other.prefix, other.session) == \
-            (self.prefix, self.session)
+        return isinstance(other, _UniqueIdOf) and \
+            (other.prefix, other.session, other.known) == (self.prefix, self.session, self.known)
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
     def __hash__(self) -> int:
-        return hash(("secretgraph.UNIQUE_ID_OF", self.prefix, self.session))
+        return hash(("secretgraph.UNIQUE_ID_OF", self.prefix, self.session, self.known))
 
     def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
-        return (_UniqueIdOf, (self.prefix, self.session))
+        return (_UniqueIdOf, (self.prefix, self.session, self.known, self.taken))
 
     def __repr__(self) -> str:
-        return f"UNIQUE_ID_OF({self.prefix!r}, session={self.session})"
+        return f"UNIQUE_ID_OF({self.prefix!r}, session={self.session}, known={self.known})"
 
 
 #: the aws:userid of a role session and of an IAM user (``_UniqueIdOf``)
 ROLE_USERID: frozenset[str] = _UniqueIdOf("AROA", True)
 USER_USERID: frozenset[str] = _UniqueIdOf("AIDA", False)
+
+
+def role_userid(role_id: str) -> frozenset[str]:
+    """The aws:userid of a session of the role whose unique id (RoleId) is ``role_id``: IAM
+    User Guide, principal key values, "role-id:caller-specified-role-name" -- the id known,
+    the session name not (ground-truth trial round 22)."""
+    return _UniqueIdOf(role_id, True, True)
 USERID = "aws:userid"
 
 

@@ -9,8 +9,8 @@ import re
 from dataclasses import replace
 
 from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, MEMBER, REGION, SECRET_ARN,
-                                   allow_read_identity, doc, estate, role, secret_policy_for,
-                                   text)
+                                   allow_read_identity, doc, estate, key_policy_for, role,
+                                   secret_policy_for, text)
 from scanner.model import IamPrincipal, KmsKey, ManagedPolicy, RegionSnapshot
 from scanner.access import AccessSettings, analyze_access
 from scanner.graph.builder import build_graph
@@ -271,3 +271,24 @@ def test_a_key_policy_that_never_names_the_role_still_says_only_implicit_deny() 
     assert key.status == "DENIED"
     assert not any(re.search(r"statement \d", r) for r in key.reasons), key.reasons
     assert "no Allow statement applies (implicit deny)" in key.reasons
+
+
+def test_an_identity_statement_kept_out_by_its_condition_is_named() -> None:
+    """Ground-truth trial round 22: the role's identity policy allows GetSecretValue on "*"
+    only on its own account's secrets (StringEquals aws:ResourceAccount
+    ${aws:PrincipalAccount}); the cross-account read's identity gate said "no identity policy
+    allows secretsmanager:GetSecretValue", which reads as if the policy never mentioned the
+    action. As for the key and resource policies (round 19), the reason names the statement,
+    its false condition and what the request carries."""
+    idp = doc({"Sid": "OwnAccountOnly", "Effect": "Allow",
+               "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}},
+              {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=key_policy_for(APP_ROLE),
+                  principals=(role(APP_ROLE, idp),))
+    ident = _gates(snap, APP_ROLE)["identity_policy"]
+    assert ident.status == "DENIED"
+    named = [r for r in ident.reasons if "statement 0 (OwnAccountOnly)" in r]
+    assert named, ident.reasons
+    assert "aws:resourceaccount" in named[0].lower() and CENTRAL in named[0], named
+    assert "no identity policy allows secretsmanager:GetSecretValue" in ident.reasons

@@ -47,6 +47,7 @@ def _decision(principal: str, userid: Any, operator: str = "StringLike") -> str:
     (APP_ROLE, "AIDA*", "DENIED"),  # a user's prefix: never a role session's
     (APP_ROLE, f"{MEMBER}:*", "DENIED"),  # a federated user's form
     (APP_ROLE, MEMBER, "DENIED"),  # the root user's
+    (APP_ROLE, "AROA", "DENIED"),  # no wildcard: that text, which no session has
     (APP_ROLE, "AROA*", "ALLOWED"),
     (APP_ROLE, "AROA*:*", "ALLOWED"),
     (APP_ROLE, "*:*", "ALLOWED"),

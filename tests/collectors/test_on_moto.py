@@ -369,3 +369,18 @@ def test_denied_rcp_listing_is_coverage_not_no_rcps(aws: boto3.Session) -> None:
     assert org.policies_read and not org.rcps_read
     assert all(p.policy_type == "SERVICE_CONTROL_POLICY" for p in org.policies)
     assert [(c.operation, c.error_kind) for c in rec.coverage] == [("ListPolicies", "denied")]
+
+
+def test_iam_keeps_each_roles_and_users_unique_id(aws: boto3.Session) -> None:
+    """The head of a principal's aws:userid (a role's RoleId, a user's UserId): a policy that
+    names it (StringLike aws:userid "AROA...:*") names that principal (ground-truth trial
+    round 22)."""
+    client = aws.client("iam")
+    role_id = client.create_role(RoleName="AppRole", AssumeRolePolicyDocument="{}")["Role"][
+        "RoleId"]
+    user_id = client.create_user(UserName="deployer")["User"]["UserId"]
+    snapshot = iam.transform_authorization(
+        iam.fetch_authorization(client, recorder("iam", "global")), account_id=ACCOUNT)
+    assert snapshot is not None
+    ids = {p.name: p.unique_id for p in snapshot.principals}
+    assert ids["AppRole"] == role_id and ids["deployer"] == user_id

@@ -76,12 +76,13 @@ def key_policy_for(*principals: str, via: bool = True) -> str:
 
 
 def role(arn: str, policy: Mapping[str, Any] | None = None, *, boundary: str | None = None,
-         attached: tuple[str, ...] = ()) -> IamPrincipal:
+         attached: tuple[str, ...] = (), unique_id: str | None = None) -> IamPrincipal:
     account = arn.split(":")[4]
     return IamPrincipal(arn=arn, name=arn.rsplit("/", 1)[-1], account_id=account,
                         principal_type="user" if ":user/" in arn else "role",
                         inline_policies={"read": policy} if policy else {},
-                        attached_policy_arns=attached, permissions_boundary_arn=boundary)
+                        attached_policy_arns=attached, permissions_boundary_arn=boundary,
+                        unique_id=unique_id)
 
 
 def estate(*, secret_policy: str | None, key_policy: str | None = None,

@@ -6,8 +6,10 @@ another name of it, scanner.engine.config). Without an organization any other ac
 outside. A principal is named in Principal or in a narrowing condition of a ``*`` statement
 (aws:PrincipalAccount, aws:PrincipalArn, aws:userid ``123456789012:*``, ...); the statements are
 those of scanner.policy.exposure.outside_zone_grants. A ``*`` statement narrowed only to a role
-by its unique id (aws:userid ``AROA<id>:*``) names a principal whose account the snapshot does
-not hold: UNKNOWN when nothing else is external (exposure.unknown_account_grants), as is a
+by its unique id (aws:userid ``AROA<id>:*``) that no principal of the snapshot has (IAM's RoleId
+/ UserId of the scanned accounts' principals: those are inside the zone) names a principal whose
+account the snapshot does not hold: UNKNOWN when nothing else is external
+(exposure.unknown_account_grants), as is a
 Principal ARN with a wildcard in its account (``arn:aws:iam::*:root``: not valid IAM). The grant
 is reported whether or not another gate (key policy, identity policy, SCP, RCP) currently
 blocks it, with ``prove`` or without; the evidence names the blocking gates (``blocked_by``; the SCPs and RCPs behind ``scp``, by
@@ -129,14 +131,14 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
     matches = outside_zone_grants(policy, own_account=attrs.get("account_id"), zone=zone,
                                   allowed=args.get("allowed_accounts") or ())
     if not matches:
-        unknown = unknown_account_grants(policy)
+        unknown = unknown_account_grants(policy, ctx.index.unique_ids)
         if unknown:
             # aws:userid AROA<id>:* names one role whose account the snapshot does not hold
-            # (its IAM records carry no unique ids): never PASS on what was not read
+            # (no principal it read has that unique id): never PASS on what was not read
             # nor on a principal ARN with a wildcard in its account, which AWS does not take
             return Result(outcome=UNKNOWN, missing=tuple(
-                f"the account of {v} ({m.condition_key} in {m.label}): the snapshot holds "
-                "no IAM unique ids" if m.condition_key else
+                f"the account of {v} ({m.condition_key} in {m.label}): no principal of the "
+                "snapshot has that unique id" if m.condition_key else
                 f"the account of {v} (Principal in {m.label}): a wildcard in a principal's "
                 "account is not valid IAM" for m in unknown for v in m.principals))
         return Result(outcome=FALSE, facts=(("text", "grants only accounts of the trust zone "

@@ -292,12 +292,22 @@ class Encoder:
             if kind != "str":
                 raise NotEncoded(f"{name} compared as a {kind}")
             shape = request.excluded[name]
-            form = [z3.Re(shape.prefix),  # type: ignore[attr-defined]
-                    z3.Plus(z3.Union(z3.Range("A", "Z"), z3.Range("0", "9")))]
+            # the whole id when the snapshot holds it (request.role_userid), else a prefix
+            # and upper-case letters and digits
+            form = [z3.Re(shape.prefix)] + (  # type: ignore[attr-defined]
+                [] if shape.known else  # type: ignore[attr-defined]
+                [z3.Plus(z3.Union(z3.Range("A", "Z"), z3.Range("0", "9")))])
             if shape.session:  # type: ignore[attr-defined]
                 form += [z3.Re(":"), SESSION_NAME]
             self.facts.append(count == 1)
             self.facts.append(z3.InRe(vals[0], z3.Concat(*form)))
+            # nor the id of another principal of the snapshot that a policy names (unique
+            # ids are unique: request._UniqueIdOf.taken; ground-truth trial round 22)
+            for head in dict.fromkeys(userid_head(v) for v in self.userid_heads):
+                if head in shape.taken:  # type: ignore[attr-defined]
+                    self.facts.append(
+                        z3.Not(z3.PrefixOf(sval(f"{head}:"), vals[0]))
+                        if shape.session else vals[0] != sval(head))  # type: ignore
         elif state is KeyState.EXCLUDED and isinstance(request.excluded[name], _Under):
             # conditions._under: in the request, one organization path beginning with the
             # prefix (a member whose place in our organization was not read)

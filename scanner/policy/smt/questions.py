@@ -46,7 +46,7 @@ from scanner.graph.schema import SCHEDULED_DELETION
 from scanner.policy.arn import arn_partition, iam_entity, partition, principal_account
 from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy, resource_matches
 from scanner.policy.parse import Policy
-from scanner.policy.request import Request
+from scanner.policy.request import USERID, Request, _UniqueIdOf
 from scanner.policy.smt import pair as _pair
 from scanner.policy.narrowing import userid_head
 from scanner.policy.smt.encode import Encoder, NotEncoded, Principal, sval
@@ -297,13 +297,15 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
     seconds = time.perf_counter() - start
     caveat = ("; " + "; ".join(dict.fromkeys(notes))) if notes else ""
     who = "for this principal" if concrete else "from outside the zone"
-    if result == "unsat" and not concrete and enc.userid_heads:
+    # the unique ids of the snapshot's principals are of scanned accounts, in the zone
+    unplaced = [v for v in enc.userid_heads if userid_head(v) not in settings.unique_ids]
+    if result == "unsat" and not concrete and unplaced:
         # the symbolic principal's unique id is a stand-in no policy names: the role (or
         # federated users) an aws:userid value names by id or account may be outside the
-        # zone, and the snapshot holds no unique ids (conformance trial round 7)
+        # zone, when no principal of the snapshot has that id (conformance trial round 7)
         return Answer(question=question, subject=subject, status=UNKNOWN,
                       reason=f"no request {who} is allowed but perhaps one of the principal "
-                             "aws:userid names (" + ", ".join(enc.userid_heads[:3]) + "): "
+                             "aws:userid names (" + ", ".join(unplaced[:3]) + "): "
                              "its account is not in the snapshot" + caveat,
                       not_encoded=tuple(enc.not_encoded), seconds=seconds)
     if result == "unsat":
@@ -329,7 +331,7 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
     for g in gates:  # the keys the policies look at: what the witness is about
         witness["requests"][g.name]["decisive"] = sorted(
             {name for (slot, name) in enc._keys if slot in (g.scope, "shared")})
-    leans = _leans_on_unique_id(enc, reqs) if concrete else None
+    leans = _leans_on_unique_id(enc, reqs, [g.template for g in gates]) if concrete else None
     if confirmed and leans is not None:
         return Answer(question=question, subject=subject, status=UNKNOWN,
                       reason=f"allowed only if the principal's unique id is {leans} "
@@ -349,19 +351,32 @@ def _solve_question(question: str, subject: str, gates: list[_Gate], extra: list
                   replay=replay)
 
 
-def _leans_on_unique_id(enc: Encoder, reqs: dict[str, Request]) -> str | None:
+def _leans_on_unique_id(enc: Encoder, reqs: dict[str, Request],
+                        templates: list[Request]) -> str | None:
     """The unique id a named principal's candidate request gives it in aws:userid, when a
     policy names that id (``AROA<id>:*``): the request is allowed only if the principal's
-    unique id is that one, which the snapshot does not hold (its IAM records carry no unique
-    ids; IAM User Guide, global condition keys, aws:userid: "role-id:caller-specified-role-
-    name") -- a condition, not a witness (conformance trial round 7)."""
+    unique id is that one, which the snapshot does not hold (IAM User Guide, global condition
+    keys, aws:userid: "role-id:caller-specified-role-name") -- a condition, not a witness
+    (conformance trial round 7). Not when the principal's own id is known (``templates``, its
+    requests as the access analysis built them: request.role_userid, or a user's id as its
+    value; ground-truth trial round 22): then that id is a fact of the principal."""
     named = {userid_head(v) for v in enc.userid_heads}
+    known = {_known_userid_head(t) for t in templates} - {None}
     for r in reqs.values():
         for v in r.context.get("aws:userid", ()):
             head = userid_head(v)
-            if head in named and head != (r.principal_account or ""):
+            if head in named and head != (r.principal_account or "") and head not in known:
                 return head
     return None
+
+
+def _known_userid_head(template: Request) -> str | None:
+    """The unique id at the head of the principal's aws:userid when its request knows it."""
+    shape = template.excluded.get(USERID)
+    if isinstance(shape, _UniqueIdOf) and shape.known:
+        return shape.prefix
+    values = template.context.get(USERID, ())
+    return userid_head(values[0]) if len(values) == 1 else None
 
 
 def _rcp_policies(guardrails: Guardrails | None) -> list[Policy]:
@@ -570,7 +585,7 @@ def principal_read(sv: SecretView, principal: IamPrincipal, settings: AccessSett
     for name in reqs:
         witness["requests"][name]["decisive"] = sorted(
             {key for (slot, key) in enc._keys if slot in (_SCOPES[name], "shared")})
-    leans = _leans_on_unique_id(enc, reqs)
+    leans = _leans_on_unique_id(enc, reqs, list(templates.values()))
     if combined.decision == "ALLOWED" and leans is not None:
         return Answer(question=question, subject=subject, status=UNKNOWN,
                       reason=f"allowed only if the principal's unique id is {leans} "
