@@ -59,3 +59,25 @@ def scanner_discovery_actions() -> list[str]:
     from scanner.collectors import organizations
 
     return declared_actions((organizations,))
+
+
+def function_environment(**extra: Any) -> dict[str, Any]:
+    """The scan functions' environment (scanner.deploy.handler and scanner.deploy.tasks read
+    it): the audit role, Regions, organization mode, accounts, history, topic, Security Hub
+    mode and central account from the stack's parameters, then ``extra`` (the organization-
+    scale functions' parts, pace and re-read queue), then the input files. One list for both
+    templates, so a variable added to the handler reaches the organization-scale functions too
+    (they had their own copy of the first eight)."""
+    return {
+        "SECRETGRAPH_ROLE_NAME": ref("AuditRoleName"),
+        "SECRETGRAPH_EXTERNAL_ID": ref("ExternalId"),
+        "SECRETGRAPH_REGIONS": ref("Regions"),
+        "SECRETGRAPH_ORG_MODE": ref("OrgMode"),
+        "SECRETGRAPH_ACCOUNTS": ref("Accounts"),
+        "SECRETGRAPH_HISTORY_URI": sub("s3://${HistoryBucket}/${HistoryPrefix}"),
+        "SECRETGRAPH_SNS_TOPIC_ARN": ref("NotificationTopic"),
+        "SECRETGRAPH_SECURITYHUB": ref("SecurityHubMode"),
+        "SECRETGRAPH_CENTRAL_ACCOUNT": ref("AWS::AccountId"),
+        **extra,
+        **{v: ref(p) for v, p in INPUT_FILE_PARAMETERS.items()},
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scanner.deploy.cfn import (INPUT_FILE_PARAMETERS, NEVER_ALLOWED, getatt, read_input_files,
+from scanner.deploy.cfn import (NEVER_ALLOWED, function_environment, getatt, read_input_files,
                                 read_only_policy, ref, scanner_discovery_actions, sub,
                                 update_workflow)
 from scanner.deploy.templates import central_template
@@ -224,22 +224,12 @@ def org_scale_template() -> dict[str, Any]:
     parts_arn = sub("${HistoryBucket.Arn}/${HistoryPrefix}/parts/*")
     history_arn = sub("${HistoryBucket.Arn}/${HistoryPrefix}/*")
     parts_uri = sub("s3://${HistoryBucket}/${HistoryPrefix}/parts")
-    env = {
-        "SECRETGRAPH_ROLE_NAME": ref("AuditRoleName"),
-        "SECRETGRAPH_EXTERNAL_ID": ref("ExternalId"),
-        "SECRETGRAPH_REGIONS": ref("Regions"),
-        "SECRETGRAPH_ORG_MODE": ref("OrgMode"),
-        "SECRETGRAPH_ACCOUNTS": ref("Accounts"),
-        "SECRETGRAPH_HISTORY_URI": sub("s3://${HistoryBucket}/${HistoryPrefix}"),
-        "SECRETGRAPH_SNS_TOPIC_ARN": ref("NotificationTopic"),
-        "SECRETGRAPH_SECURITYHUB": ref("SecurityHubMode"),
-        "SECRETGRAPH_CENTRAL_ACCOUNT": ref("AWS::AccountId"),
-        "SECRETGRAPH_PARTS_URI": parts_uri,
-        "SECRETGRAPH_PARTS_KMS_KEY": key_arn,
-        "SECRETGRAPH_POLICY_TPS": ref("PolicyTps"),
-        "SECRETGRAPH_REREAD_QUEUE_URL": {"Fn::If": ["ReRead", ref("ReReadQueue"), ""]},
-        **{v: ref(p) for v, p in INPUT_FILE_PARAMETERS.items()},
-    }
+    env = function_environment(
+        SECRETGRAPH_PARTS_URI=parts_uri,
+        SECRETGRAPH_PARTS_KMS_KEY=key_arn,
+        SECRETGRAPH_POLICY_TPS=ref("PolicyTps"),
+        SECRETGRAPH_REREAD_QUEUE_URL={"Fn::If": ["ReRead", ref("ReReadQueue"), ""]},
+    )
     deny_values = {"Sid": "NeverReadSecretValues", "Effect": "Deny",
                    "Action": list(NEVER_ALLOWED), "Resource": "*"}
     use_key = {"Sid": "UseHistoryKey", "Effect": "Allow",

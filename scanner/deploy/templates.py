@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.deploy.cfn import (INPUT_FILE_PARAMETERS, NEVER_ALLOWED, getatt, read_input_files,
+from scanner.deploy.cfn import (NEVER_ALLOWED, function_environment, getatt, read_input_files,
                                 read_only_policy, ref, scanner_discovery_actions, sub,
                                 update_workflow)
 
@@ -248,18 +248,7 @@ def central_template() -> dict[str, Any]:
                 "Timeout": 900, "MemorySize": 3008,
                 "ReservedConcurrentExecutions": 1,
                 "EphemeralStorage": {"Size": 4096},
-                "Environment": {"Variables": {
-                    "SECRETGRAPH_ROLE_NAME": ref("AuditRoleName"),
-                    "SECRETGRAPH_EXTERNAL_ID": ref("ExternalId"),
-                    "SECRETGRAPH_REGIONS": ref("Regions"),
-                    "SECRETGRAPH_ORG_MODE": ref("OrgMode"),
-                    "SECRETGRAPH_ACCOUNTS": ref("Accounts"),
-                    "SECRETGRAPH_HISTORY_URI": sub("s3://${HistoryBucket}/${HistoryPrefix}"),
-                    "SECRETGRAPH_SNS_TOPIC_ARN": ref("NotificationTopic"),
-                    "SECRETGRAPH_SECURITYHUB": ref("SecurityHubMode"),
-                    "SECRETGRAPH_CENTRAL_ACCOUNT": ref("AWS::AccountId"),
-                    **{v: ref(p) for v, p in INPUT_FILE_PARAMETERS.items()},
-                }}}},
+                "Environment": {"Variables": function_environment()}}},
         # The schedule's RetryPolicy is EventBridge Scheduler's; Lambda retries an
         # asynchronous invocation that fails twice by default: not here (a failed night is
         # not run again hours later), and the failure is sent to the topic (OnFailure

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import yaml
+from botocore.client import BaseClient
 from moto import mock_aws
 from moto.moto_api._internal import mock_random
 
@@ -18,6 +19,19 @@ from scanner.model import Snapshot
 from scanner.remediate.config import parse_config
 from scanner.snapshot_io import read_snapshot
 from scanner.remediate.sessions import ClientsFactory, remediation_clients
+
+
+@pytest.fixture()
+def no_aws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS call fails the test; returns the list of attempted operations."""
+    attempted: list[str] = []
+
+    def refuse(self: BaseClient, operation: str, params: Any) -> Any:
+        attempted.append(operation)
+        raise AssertionError(f"unexpected AWS call {operation}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    return attempted
 
 
 @pytest.fixture()

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from helpers.remediate_estate import Scanned
 from helpers.remediate_estate import CENTRAL, MEMBER, REMEDIATION_ROLE, account_session
@@ -32,19 +31,6 @@ from scanner.remediate.planfile import Estate, Plan, estate_of, read_plan, write
 from scanner.remediate.permissions import remediation_policy_document
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.sessions import ClientsFactory
-
-
-@pytest.fixture()
-def no_aws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every AWS call fails the test; returns the list of attempted operations."""
-    attempted: list[str] = []
-
-    def refuse(self: BaseClient, operation: str, params: Any) -> Any:
-        attempted.append(operation)
-        raise AssertionError(f"unexpected AWS call {operation}")
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
-    return attempted
 
 
 def _never(account_id: str) -> Any:

@@ -21,18 +21,6 @@ from scanner.remediate.planfile import Plan, make_plan_id, read_plan, write_plan
 from scanner.remediate.planner import Selection, build_plan
 
 
-@pytest.fixture()
-def no_aws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    attempted: list[str] = []
-
-    def refuse(self: BaseClient, operation: str, params: Any) -> Any:
-        attempted.append(operation)
-        raise AssertionError(f"unexpected AWS call {operation}")
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
-    return attempted
-
-
 def _plan() -> Plan:
     snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC]})
     return build_plan([finding("secret-policy-public", "restrict-public-secret-policy")], snap,

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from botocore.client import BaseClient
 
 from helpers.remediate_records import PUBLIC, UNRELATED, finding, snapshot
 from scanner.changes import RemediationConfig
@@ -24,18 +23,6 @@ from scanner.errors import InputError
 from scanner.remediate.journal import JournalWriter, read_journal
 from scanner.remediate.planfile import Plan, read_plan, write_plan
 from scanner.remediate.planner import Selection, build_plan
-
-
-@pytest.fixture()
-def no_aws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    attempted: list[str] = []
-
-    def refuse(self: BaseClient, operation: str, params: Any) -> Any:
-        attempted.append(operation)
-        raise AssertionError(f"unexpected AWS call {operation}")
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
-    return attempted
 
 
 def _plan() -> Plan:

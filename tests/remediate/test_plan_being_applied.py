@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from botocore.client import BaseClient
 
 from helpers.remediate_estate import REMEDIATION_ROLE, Scanned
 from helpers.remediate_records import PUBLIC, UNRELATED, finding, snapshot, write_scan_dir
@@ -32,18 +31,6 @@ from scanner.remediate.journal import JournalWriter
 from scanner.remediate.planfile import estate_of, write_plan
 from scanner.remediate.planner import Selection, build_plan
 from scanner.remediate.sessions import ClientsFactory
-
-
-@pytest.fixture()
-def no_aws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    attempted: list[str] = []
-
-    def refuse(self: BaseClient, operation: str, params: Any) -> Any:
-        attempted.append(operation)
-        raise AssertionError(f"unexpected AWS call {operation}")
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
-    return attempted
 
 
 @pytest.fixture()

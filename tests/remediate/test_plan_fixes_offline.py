@@ -14,7 +14,6 @@ import contextlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Iterator
 
 import pytest

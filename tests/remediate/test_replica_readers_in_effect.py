@@ -6,7 +6,6 @@ EstateView.readers() and outside() read only the primaries)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
