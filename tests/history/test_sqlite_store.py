@@ -269,8 +269,9 @@ def test_store_uri_schemes(tmp_path: Path) -> None:
     assert isinstance(s3, S3HistoryStore) and (s3.bucket, s3.prefix) == ("bucket", "some/prefix/")
     with pytest.raises(UsageError, match="unknown scheme 'ftp'"):
         open_store("ftp://host/history")
-    with pytest.raises(InputError, match="directory"):
+    with pytest.raises(InputError) as folder:
         open_store(str(tmp_path))
+    assert str(folder.value).endswith(f"{tmp_path}: {sqlite_store.FOLDER_GIVEN}"), folder.value
 
 
 def test_a_store_this_process_may_not_write_is_read_read_only(
