@@ -32,7 +32,7 @@ from scanner.model import to_jsonable
 class AccessReport:
     secrets: Mapping[str, SecretAccess] = field(default_factory=dict)
     #: replicas, by replica ARN: the primary's resource policy, the replica's own key and region
-    #: (no CAN_READ edges: those go to primary secrets only)
+    #: (kept apart from ``secrets``, the primary secrets')
     replicas: Mapping[str, SecretAccess] = field(default_factory=dict)
     keys: Mapping[str, KeyAccess] = field(default_factory=dict)
     identity_wildcards: tuple[IdentityWildcard, ...] = ()

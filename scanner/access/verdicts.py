@@ -165,7 +165,7 @@ class ClassVerdict:
     decision: str
     gates: Mapping[str, str]
     broken_at: tuple[str, ...] = ()
-    recorded: bool = False  # its members also have their own paths (and CAN_READ edges)
+    recorded: bool = False  # its members also have their own paths
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
