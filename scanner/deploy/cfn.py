@@ -81,3 +81,29 @@ def function_environment(**extra: Any) -> dict[str, Any]:
         **extra,
         **{v: ref(p) for v, p in INPUT_FILE_PARAMETERS.items()},
     }
+
+
+def deny_reading_secret_values() -> dict[str, Any]:
+    """The explicit Deny of reading secret values every scanning role carries (the scanner
+    never reads one: ``NEVER_ALLOWED``)."""
+    return {"Sid": "NeverReadSecretValues", "Effect": "Deny", "Action": list(NEVER_ALLOWED),
+            "Resource": "*"}
+
+
+def report_statements() -> list[Any]:
+    """What the role of the function that evaluates and reports needs after its history:
+    the SNS notification, the Security Hub import and workflow updates (when on), the input
+    files, and the Deny of reading secret values -- the central template's function and the
+    organization-scale analysis alike."""
+    return [
+        {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish",
+         "Resource": ref("NotificationTopic")},
+        {"Fn::If": ["SecurityHubOn", {
+            "Sid": "ImportFindings", "Effect": "Allow",
+            "Action": "securityhub:BatchImportFindings",
+            "Resource": sub("arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:"
+                             "product/${AWS::AccountId}/default")}, ref("AWS::NoValue")]},
+        update_workflow(),
+        read_input_files(),
+        deny_reading_secret_values(),
+    ]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scanner.deploy.cfn import (NEVER_ALLOWED, function_environment, getatt, read_input_files,
-                                read_only_policy, ref, scanner_discovery_actions, sub,
-                                update_workflow)
+from scanner.deploy.cfn import (deny_reading_secret_values, function_environment, getatt,
+                                read_input_files, read_only_policy, ref, report_statements,
+                                scanner_discovery_actions, sub)
 from scanner.deploy.templates import central_template
 
 
@@ -230,8 +230,7 @@ def org_scale_template() -> dict[str, Any]:
         SECRETGRAPH_POLICY_TPS=ref("PolicyTps"),
         SECRETGRAPH_REREAD_QUEUE_URL={"Fn::If": ["ReRead", ref("ReReadQueue"), ""]},
     )
-    deny_values = {"Sid": "NeverReadSecretValues", "Effect": "Deny",
-                   "Action": list(NEVER_ALLOWED), "Resource": "*"}
+    deny_values = deny_reading_secret_values()
     use_key = {"Sid": "UseHistoryKey", "Effect": "Allow",
                "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn}
     list_parts = {"Sid": "ListParts", "Effect": "Allow", "Action": "s3:ListBucket",
@@ -285,16 +284,7 @@ def org_scale_template() -> dict[str, Any]:
         {"Sid": "ReadPartsReadWriteHistory", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:PutObject"], "Resource": history_arn},
         use_key,
-        {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish",
-         "Resource": ref("NotificationTopic")},
-        {"Fn::If": ["SecurityHubOn", {
-            "Sid": "ImportFindings", "Effect": "Allow",
-            "Action": "securityhub:BatchImportFindings",
-            "Resource": sub("arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:"
-                             "product/${AWS::AccountId}/default")}, ref("AWS::NoValue")]},
-        update_workflow(),
-        read_input_files(),
-        deny_values]
+        *report_statements()]
     resources["AnalyzeRole"] = _role("lambda.amazonaws.com", analysis_statements,
                                      logs("Analyze"))
     for name, handler, desc, memory, timeout, role in (

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.deploy.cfn import (NEVER_ALLOWED, function_environment, getatt, read_input_files,
-                                read_only_policy, ref, scanner_discovery_actions, sub,
-                                update_workflow)
+from scanner.deploy.cfn import (function_environment, getatt, read_only_policy, ref,
+                                report_statements, scanner_discovery_actions, sub)
 
 DEFAULT_SCHEDULE = "cron(0 2 * * ? *)"
 DEFAULT_AUDIT_ROLE = "SecretgraphAudit"
@@ -142,17 +141,7 @@ def central_template() -> dict[str, Any]:
         {"Sid": "UseHistoryKey", "Effect": "Allow",
          "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
          "Resource": getatt("HistoryKey", "Arn")},
-        {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish",
-         "Resource": ref("NotificationTopic")},
-        {"Fn::If": ["SecurityHubOn", {
-            "Sid": "ImportFindings", "Effect": "Allow",
-            "Action": "securityhub:BatchImportFindings",
-            "Resource": sub("arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:"
-                             "product/${AWS::AccountId}/default")}, ref("AWS::NoValue")]},
-        update_workflow(),
-        read_input_files(),
-        {"Sid": "NeverReadSecretValues", "Effect": "Deny", "Action": list(NEVER_ALLOWED),
-         "Resource": "*"},
+        *report_statements(),
     ]
     resources: dict[str, Any] = {
         "HistoryKey": {

@@ -423,8 +423,6 @@ def _lock(plan_path: str) -> Any:
     plan file (a lock on it was a lock on the old inode), and it is opened for writing (NFS
     takes flock as a POSIX lock, which needs that). None where no lock file can be written (a
     plan on a read-only file system): the apply goes on, as it did before locks."""
-    import errno
-    import fcntl
     import os
 
     if not os.path.isfile(plan_path):  # a plan built in memory: no file to lock beside
@@ -440,16 +438,33 @@ def _lock(plan_path: str) -> Any:
                         "the same plan at the same time", lock, exc.strerror or exc)
             return None
     try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = _held_elsewhere(fh)
     except OSError as exc:
         fh.close()
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise InputError("another apply of this plan is running (its lock file "
-                             f"{lock} is held); wait for it, or check its journal",
-                             path=plan_path) from None
         log.warning("no lock for this apply (%s: %s)", lock, exc.strerror or exc)
         return None
+    if busy:
+        fh.close()
+        raise InputError("another apply of this plan is running (its lock file "
+                         f"{lock} is held); wait for it, or check its journal",
+                         path=plan_path) from None
     return fh
+
+
+def _held_elsewhere(fh: Any) -> bool:
+    """Take the apply lock on the open lock file ``fh`` (held until it is closed): False when
+    taken, True when another apply holds it; OSError when the system refuses the lock itself
+    (``_lock`` and ``not_being_applied`` both ask it)."""
+    import errno
+    import fcntl
+
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return True
+        raise
+    return False
 
 
 @contextmanager
@@ -460,9 +475,6 @@ def not_being_applied(plan_path: str, flag: str) -> Iterator[None]:
     applied -- its .md and .html, the ones reviewed, too -- and the command's own apply was
     then refused as "another apply of this plan", of a plan nobody had applied (safe-fixes
     trial round 12)."""
-    import errno
-    import fcntl
-
     try:
         fh = open(lock_path(plan_path), "r")
     except OSError:  # no lock file (never applied), or not ours to open: nothing to hold
@@ -470,14 +482,15 @@ def not_being_applied(plan_path: str, flag: str) -> Iterator[None]:
         return
     try:
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise UsageError(
-                    f"{flag} {plan_path}: the plan there is being applied now (its lock file "
-                    f"{lock_path(plan_path)} is held): a new plan would replace it under that "
-                    "apply; wait for the apply to finish, or save the new plan in another file "
-                    "with --plan-out FILE; nothing was changed") from None
+            busy = _held_elsewhere(fh)
+        except OSError:  # the system takes no lock here: nothing to hold, as before locks
+            busy = False
+        if busy:
+            raise UsageError(
+                f"{flag} {plan_path}: the plan there is being applied now (its lock file "
+                f"{lock_path(plan_path)} is held): a new plan would replace it under that "
+                "apply; wait for the apply to finish, or save the new plan in another file "
+                "with --plan-out FILE; nothing was changed")
         yield
     finally:
         fh.close()
