@@ -9,7 +9,7 @@ secret's ``*`` grant lets any principal of any account in; the key lets that acc
 principals decrypt. Safe-fixes trial round 2 (c7_public_outsider.py): with the key naming
 arn:aws:iam::999999999999:root, ``access`` said "reach: everyone -> DENIED; blocked by
 key_policy" and listed no outside reader, while ``access --prove`` on the same scan gave the
-WITNESS arn:aws:iam::999999999999:role/+ "replayed through the evaluator: every gate ALLOWED"
+WITNESS arn:aws:iam::999999999999:role/+ (now role/a: test_prove_readable_witness.py) "replayed through the evaluator: every gate ALLOWED"
 (docs/access.md, "Disagreement": where both are definite they must agree).
 """
 
