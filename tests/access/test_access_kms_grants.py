@@ -26,7 +26,8 @@ from scanner.access import AccessSettings, analyze_access
 from scanner.access.gates import KMS_GRANTS_NOT_COLLECTED
 from scanner.graph.builder import build_graph
 from scanner.model import KeyGrant, Snapshot
-from scanner.policy.smt.questions import PROVEN_NONE, WITNESS, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import PROVEN_NONE, WITNESS
 
 GSV = "secretsmanager:GetSecretValue"
 ROOT_ONLY = text({"Sid": "Root", "Effect": "Allow",

@@ -23,7 +23,8 @@ from test_access_kms_grants import (DECRYPT, GSV, ROOT_ONLY, grant, path_of, rea
 from scanner.access import AccessSettings
 from scanner.graph.builder import build_graph
 from scanner.model import Snapshot
-from scanner.policy.smt.questions import PROVEN_NONE, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import PROVEN_NONE
 
 
 def _unread_grants(snap: Snapshot) -> Snapshot:

@@ -74,7 +74,8 @@ def test_the_solver_knows_the_root_user_too() -> None:
     and --prove finds its read context -- its identity side is not "not collected" (before:
     UNKNOWN, "identity policies of arn:aws:iam::222222222222:root were not collected (its
     account's IAM was not read)", though that IAM was read)."""
-    from scanner.policy.smt.questions import WITNESS, Prover
+    from scanner.policy.smt.questions import Prover
+    from scanner.policy.smt.solve import WITNESS
 
     snap = estate(secret_policy=secret_policy_for(MEMBER_ROOT, extra={"Condition": {
         "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}),

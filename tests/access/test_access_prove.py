@@ -26,7 +26,8 @@ from scanner.access import AccessSettings
 from scanner.graph.builder import build_graph
 from scanner.model import ControlPolicy
 from scanner.policy import PolicyKind, Request, evaluate_policy, parse_policy
-from scanner.policy.smt.questions import PROVEN_NONE, UNKNOWN, WITNESS, Prover, SecretProof
+from scanner.policy.smt.questions import Prover, SecretProof
+from scanner.policy.smt.solve import PROVEN_NONE, UNKNOWN, WITNESS
 
 GSV = "secretsmanager:GetSecretValue"
 VIA = f"secretsmanager.{REGION}.amazonaws.com"

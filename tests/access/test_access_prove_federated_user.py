@@ -23,7 +23,8 @@ from helpers.rule_results import access_report, rule_statuses
 
 from scanner.access import AccessSettings
 from scanner.graph.builder import build_graph
-from scanner.policy.smt.questions import PROVEN_NONE, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import PROVEN_NONE
 
 pytest.importorskip("z3")
 

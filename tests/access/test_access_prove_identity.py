@@ -30,7 +30,8 @@ from helpers.access_estate import (
 from scanner.access import AccessSettings, analyze_access
 from scanner.graph.builder import build_graph
 from scanner.model import ControlPolicy, IamPrincipal, ManagedPolicy, Snapshot
-from scanner.policy.smt.questions import PROVEN_NONE, UNKNOWN, WITNESS, Answer, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import PROVEN_NONE, UNKNOWN, WITNESS, Answer
 
 GSV = "secretsmanager:GetSecretValue"
 MEMBER_ROOT = f"arn:aws:iam::{MEMBER}:root"

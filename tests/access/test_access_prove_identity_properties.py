@@ -33,7 +33,8 @@ from scanner.graph.builder import build_graph
 from scanner.model import ControlPolicy, IamPrincipal, ManagedPolicy
 from scanner.policy.request import Request
 from scanner.policy.smt import pair
-from scanner.policy.smt.questions import PROVEN_NONE, WITNESS, Prover, check_pair
+from scanner.policy.smt.questions import Prover, check_pair
+from scanner.policy.smt.solve import PROVEN_NONE, WITNESS
 
 GSV = "secretsmanager:GetSecretValue"
 VIA = f"secretsmanager.{REGION}.amazonaws.com"

@@ -14,7 +14,8 @@ from helpers.access_estate import SECRET_ARN, estate, text
 
 from scanner.access import AccessSettings
 from scanner.graph.builder import build_graph
-from scanner.policy.smt.questions import PROVEN_NONE, WITNESS, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import PROVEN_NONE, WITNESS
 
 OPEN_KEY = text({"Sid": "Root", "Effect": "Allow", "Principal": "*", "Action": "kms:*",
                  "Resource": "*"})

@@ -13,7 +13,8 @@ from scanner.access import AccessSettings
 from scanner.access.context import PrincipalFacts, build_request, principal_context
 from scanner.graph.builder import build_graph
 from scanner.policy import PolicyKind, evaluate_policy
-from scanner.policy.smt.questions import PROVEN_NONE, WITNESS, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import PROVEN_NONE, WITNESS
 
 GSV = "secretsmanager:GetSecretValue"
 OPEN_KEY = text({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",

@@ -42,7 +42,7 @@ from scanner.access.context import (PrincipalFacts, build_request, principal_con
 from scanner.access.identity import account_stand_in
 from scanner.graph.builder import build_graph
 from scanner.policy import PolicyKind, evaluate_policy, parse_policy
-from scanner.policy.smt.questions import PROVEN_NONE, WITNESS
+from scanner.policy.smt.solve import PROVEN_NONE, WITNESS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from access.test_access_prove import prove, public  # noqa: E402

@@ -120,7 +120,8 @@ def test_the_solver_takes_the_known_id_as_the_roles() -> None:
     the principal's unique id is ..."), and nobody outside the zone reads: the id is a scanned
     role's (not UNKNOWN "its account is not in the snapshot")."""
     pytest.importorskip("z3")
-    from scanner.policy.smt.questions import PROVEN_NONE, WITNESS, Prover
+    from scanner.policy.smt.questions import Prover
+    from scanner.policy.smt.solve import PROVEN_NONE, WITNESS
 
     snap = _snap(f"{APP_ID}:*")
     prover = Prover(build_graph(snap), snap, AccessSettings.from_snapshot(snap), timeout_s=20)
@@ -156,7 +157,8 @@ def test_the_solver_gives_no_principal_another_ones_id() -> None:
     under "<AppRole's id>:*" is proven impossible, not UNKNOWN "allowed only if the
     principal's unique id is <AppRole's>"."""
     pytest.importorskip("z3")
-    from scanner.policy.smt.questions import PROVEN_NONE, Prover
+    from scanner.policy.smt.questions import Prover
+    from scanner.policy.smt.solve import PROVEN_NONE
 
     extra = {"Condition": {"StringLike": {"aws:userid": f"{APP_ID}:*"}}}
     snap = estate(secret_policy=secret_policy_for("*", extra=extra),

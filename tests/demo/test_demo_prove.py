@@ -14,7 +14,8 @@ from scanner.access import AccessSettings
 from scanner.cli import main
 from scanner.demo.server import SKIP_AMIS_ENV
 from scanner.graph.builder import build_graph
-from scanner.policy.smt.questions import PROVEN_NONE, UNKNOWN, WITNESS, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import PROVEN_NONE, UNKNOWN, WITNESS
 from scanner.snapshot_io import read_snapshot
 
 

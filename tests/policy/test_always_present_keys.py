@@ -29,7 +29,7 @@ from scanner.policy import PolicyKind, evaluate_policy, parse_policy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from access.test_access_prove import prove, public  # noqa: E402
-from scanner.policy.smt.questions import PROVEN_NONE, WITNESS  # noqa: E402
+from scanner.policy.smt.solve import PROVEN_NONE, WITNESS
 
 CENTRAL, MEMBER = "111111111111", "222222222222"
 SECRET = f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:app/db-AbCdEf"

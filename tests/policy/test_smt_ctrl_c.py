@@ -20,7 +20,7 @@ pytest.importorskip("z3")
 _SCRIPT = textwrap.dedent("""
     import os, signal, threading, time
     import z3
-    from scanner.policy.smt import questions
+    from scanner.policy.smt import solve
 
     class Enc:
         facts = []
@@ -36,7 +36,7 @@ _SCRIPT = textwrap.dedent("""
     threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
     start = time.perf_counter()
     try:
-        result = questions._solve(Enc(), z3.And(*hard), 30.0, prefer)
+        result = solve.solve(Enc(), z3.And(*hard), 30.0, prefer)
     except KeyboardInterrupt:
         print(f"KeyboardInterrupt {time.perf_counter() - start:.1f}")
     else:

@@ -12,7 +12,7 @@ from scanner.policy.trust_zone import TrustZone
 
 pytest.importorskip("z3")
 
-from scanner.policy.smt.questions import zone_of  # noqa: E402
+from scanner.policy.smt.solve import zone_of
 
 ORG, SCANNED, TRUSTED, ALLOWED, STRANGER = ("111111111111", "222222222222", "333333333333",
                                             "444444444444", "555555555555")

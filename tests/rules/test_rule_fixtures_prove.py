@@ -17,7 +17,8 @@ from scanner.access.graph_io import secret_views
 from scanner.access.scp import Guardrails
 from scanner.graph.builder import build_graph
 from scanner.policy import PolicyKind, Tri, evaluate_policy, parse_policy
-from scanner.policy.smt.questions import PROVEN_NONE, check_policy, outside_read
+from scanner.policy.smt.questions import check_policy, outside_read
+from scanner.policy.smt.solve import PROVEN_NONE
 
 OPEN_KEY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",

@@ -1,7 +1,7 @@
 """Proofs about policies with an SMT solver (z3): "can anyone outside the zone read this?"
 
 The encoder (``encode.py``) turns parsed policies into z3 constraints over a symbolic request
-(principal, condition keys: ``domain.py``); ``questions.py`` asks the exposure questions and answers each with
+(principal, condition keys: ``domain.py``); ``questions.py`` asks the exposure questions, ``solve.py`` answers each with
 a proof of impossibility, a witness (a concrete request, replayed through the three-valued
 evaluator, which must answer ALLOWED), or UNKNOWN with the reason. z3 is an optional extra
 (``pip install 'secretgraph[prove]'``): nothing here imports it until a question is asked.

@@ -148,7 +148,7 @@ _NO_SLASH = z3.Plus(_NAME_CHAR)  # and at most 64 long (a length constraint)
 #: "-". Any name of _NO_SLASH is a valid witness, but the solver's first pick was often one
 #: character such as "+" or "=" ("arn:aws:iam::999999999999:role/+"), which reads as a
 #: parsing error (new-user trials' leftover); a witness is tried in this form first
-#: (questions._solve), the whole name space after it
+#: (solve.solve), the whole name space after it
 READABLE_NAME = z3.Concat(z3.Range("a", "z"),
                           z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))))
 _PATH_CHAR = z3.Intersect(z3.Range("!", "\x7f"), z3.Complement(z3.Re("/")))

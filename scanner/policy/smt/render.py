@@ -6,7 +6,8 @@ import json
 from typing import Any, Iterable, Mapping
 
 from scanner.access.settings import AccessSettings
-from scanner.policy.smt.questions import Answer, Prover
+from scanner.policy.smt.questions import Prover
+from scanner.policy.smt.solve import Answer
 from scanner.textfit import one_line as _v
 
 _TITLES = {

@@ -56,17 +56,9 @@ from scanner.policy.matching import compared_value
 from scanner.policy.parse import Policy, Statement, parse_policy
 from scanner.policy.request import Request
 from scanner.policy.smt.questions import (
-    DEFAULT_TIMEOUT_S,
-    PROVEN_NONE,
-    UNKNOWN,
-    WITNESS,
-    Answer,
-    key_decrypt_template,
-    outside_decrypt,
-    outside_read,
-    principal_facts,
-    zone_of,
+    DEFAULT_TIMEOUT_S, key_decrypt_template, outside_decrypt, outside_read, principal_facts,
 )
+from scanner.policy.smt.solve import PROVEN_NONE, UNKNOWN, WITNESS, Answer, zone_of
 from scanner.policy.tri import Tri
 
 #: the key policy a secret-policy question assumes: every caller may decrypt (the secret's
