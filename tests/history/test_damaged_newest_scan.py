@@ -15,11 +15,9 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from scanner.cli import main
 from scanner.snapshot_io import write_snapshot
@@ -219,14 +217,6 @@ def test_prune_removes_the_damaged_scan_once_an_intact_one_follows(
 
 # --------------------------------------------------------------------------- S3 (moto)
 
-
-@pytest.fixture()
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 @pytest.mark.parametrize("name", ["snapshot.json.gz", "findings.json.gz", "access.json.gz"])

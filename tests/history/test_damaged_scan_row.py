@@ -15,11 +15,9 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from scanner.cli import main
 from scanner.snapshot_io import write_snapshot
@@ -81,14 +79,6 @@ def test_a_damaged_scan_row_is_one_line_naming_the_history_and_the_scan(
     assert not (tmp_path / "out-n3").exists()
     assert hashlib.sha256(history.read_bytes()).hexdigest() == before  # nothing stored changed
 
-
-@pytest.fixture()
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 @pytest.mark.parametrize("field,value", [("counts", []), ("counts", "x"),

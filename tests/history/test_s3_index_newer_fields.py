@@ -4,11 +4,8 @@ fields when this version adds a scan to it (fault-injection trial round 11)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
 
 from scanner.history import open_store
 
@@ -16,14 +13,6 @@ from helpers.scanfactory import access, document, finding, secret, secret_arn, s
 
 BUCKET = "central-secretgraph-history"
 
-
-@pytest.fixture()
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def _record(store: Any, scan_id: str, started: str) -> None:

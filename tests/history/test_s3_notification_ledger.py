@@ -6,25 +6,15 @@ owed notification was silently never sent (fault-injection trial round 18)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from scanner.errors import SecretgraphError
 from scanner.history import open_store
 
 BUCKET = "central-secretgraph-history"
 
-
-@pytest.fixture()
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def _ledger(s3: Any, settled: Any) -> Any:
