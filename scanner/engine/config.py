@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
-from scanner.engine.validation import first_error, load_schema
+from scanner.engine.validation import every_error, load_schema
 from scanner.errors import InputError
 from scanner.yamlio import read_yaml
 from scanner.findings import Severity
@@ -141,16 +141,21 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
         # (fault-injection trial round 9); `{}` is the defaults
         raise InputError("the configuration file is empty (or holds only comments); write {} "
                          "for the defaults, or give no --config", path=path)
-    error = first_error(data, load_schema("scanner.schemas", "config.schema.json"))
-    if error:
-        where, message = error
-        rule = None
-        parts = where.split(".")
-        if len(parts) >= 2 and parts[0] == "rules":
-            rule = parts[1]
+    errors = every_error(data, load_schema("scanner.schemas", "config.schema.json"))
+    said = []
+    for where, message in errors:
         if where == "(top level)" and "did you mean" not in message:
             message += _command_line_hint(data)
+        said.append((where, message))
+    if len(said) == 1:
+        [(where, message)] = said
+        parts = where.split(".")
+        rule = parts[1] if len(parts) >= 2 and parts[0] == "rules" else None
         raise InputError(message, path=path, rule=rule, field=where)
+    if said:  # every problem at once, each naming its field, as `rules validate` does: a
+        # config with two typos took two runs, one problem each (new-user trials' leftover)
+        raise InputError(f"{len(said)} problems: " + "; ".join(
+            f"field {where}: {message}" for where, message in said), path=path)
     _check_regions(data, path)
     rules = {
         rule_id: RuleOverride(

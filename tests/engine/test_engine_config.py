@@ -193,3 +193,17 @@ def test_two_different_allow_lists_are_refused_naming_both_fields(tmp_path: Path
     field = "rules.secret-policy-external-account.parameters.allowed_accounts"
     assert (info.value.path, info.value.field) == (str(path), field)
     assert "differs from allowed_external_accounts" in str(info.value)
+
+
+def test_a_config_with_problems_in_two_places_names_both_at_once(tmp_path: Path) -> None:
+    """Two typos -- one at the top level, one in a rule's override -- took two runs, one
+    problem each (new-user trials' leftover): both are named, each with its field, as
+    `rules validate` names every problem of a rule file."""
+    path = tmp_path / "config.yaml"
+    path.write_text("emit_pas: true\nrules:\n  secret-unused:\n    dayz: 5\n")
+    with pytest.raises(InputError) as info:
+        load_config(str(path))
+    message = str(info.value)
+    assert message.startswith(f"{path}: 2 problems: ")
+    assert "field (top level): " in message and "did you mean emit_pass?" in message
+    assert "field rules.secret-unused: " in message and "'dayz'" in message
