@@ -42,7 +42,8 @@ class Summary:
     by_status: list[tuple[str, int]]
     failing_by_severity: list[tuple[str, int]]
     max_severity_count: int
-    by_account: list[dict[str, Any]]  # account, name, counts per severity (failing), unknown, total
+    # account, name, counts per severity (failing), unknown, muted, total
+    by_account: list[dict[str, Any]]
     by_rule: list[dict[str, Any]]  # rule_id, title, severity, fail, unknown, muted, passed
     unknown_by_rule: list[tuple[str, int]]
 
@@ -62,11 +63,11 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
         accounts[acct]["total"] += 1
         if status == "FAIL":
             accounts[acct][str(f.get("severity"))] += 1
-        elif status == "UNKNOWN":
-            accounts[acct]["UNKNOWN"] += 1
+        elif status in ("UNKNOWN", "MUTED"):
+            accounts[acct][status] += 1
     by_account: list[dict[str, Any]] = sorted(
         ({"account": a, "name": names.get(a, ""), **{s: c.get(s, 0) for s in SEVERITIES}, "unknown": c.get("UNKNOWN", 0),
-          "failing": sum(c.get(s, 0) for s in SEVERITIES), "total": c["total"]}
+          "muted": c.get("MUTED", 0), "failing": sum(c.get(s, 0) for s in SEVERITIES), "total": c["total"]}
          for a, c in accounts.items()),
         key=lambda r: (-int(r["CRITICAL"]), -int(r["HIGH"]), -int(r["failing"]), str(r["account"])))
     rules: dict[str, dict[str, Any]] = {}

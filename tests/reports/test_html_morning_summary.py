@@ -69,8 +69,28 @@ def test_the_by_account_header_names_each_severity_in_words() -> None:
     head = re.search(r"<h2>By account</h2>.*?<thead>(.*?)</thead>", html, re.S)
     assert head is not None
     assert _text(head.group(1)).split() == ["Account", "Critical", "High", "Medium", "Low",
-                                            "Info", "Unknown"]
+                                            "Info", "Unknown", "Muted"]
     assert 'title="Informational"' in head.group(1)
+
+
+def test_by_account_counts_what_by_rule_counts_muted_too() -> None:
+    """New-user trial round 29's leftover: By rule had a Muted column, By account none -- an
+    account whose findings were all suppressed looked clean beside a rule table counting
+    them. Each account's Muted count adds up to the rules' Muted counts."""
+    from reports.html.viewmodel import build_summary
+
+    doc = sample_document()
+    rows = doc["findings"]
+    rows[0] = {**rows[0], "status": "MUTED"}
+    summary = build_summary(doc)
+    assert sum(r["muted"] for r in summary.by_account) == sum(
+        r["MUTED"] for r in summary.by_rule) == sum(
+            1 for f in rows if f["status"] == "MUTED") >= 1
+    html = render_html(doc)
+    table = re.search(r"<h2>By account</h2>.*?</table>", html, re.S)
+    assert table is not None
+    muted = [r["muted"] for r in summary.by_account if r["muted"]]
+    assert muted and all(f'data-label="muted">{n}<' in table.group(0) for n in muted)
 
 
 def test_the_drift_section_opens_with_one_morning_sentence() -> None:
