@@ -41,11 +41,19 @@ def _where(arn: str) -> tuple[str, str]:
     return _v(arn_account(primary or arn) or "-"), _v(region or "-")
 
 
+def _organization(plan: Plan) -> str:
+    """The plan's organization as its header names it: "organization o-..." or, for accounts
+    in none (a scan without an Organization), "no organization" -- not "organization -"
+    (new-user trial round 29's leftover)."""
+    org = plan.estate.org_id
+    return f"organization {org}" if org else "no organization"
+
+
 def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = None) -> str:
     """The plan as terminal text. ``width`` (the terminal's columns): a table that would be
     wider is shown as a list instead, its long text wrapped to the width."""
     lines = [fit_line(f"Plan {_v(plan.plan_id)} (created {_v(plan.created_at)}, scan "
-                      f"{_v(plan.estate.scan_id)}, organization {_v(plan.estate.org_id or '-')}): "
+                      f"{_v(plan.estate.scan_id)}, {_v(_organization(plan))}): "
                       f"{len(plan.changes)} change(s)", width)]
     if plan.changes:
         # one line each: tabulate breaks a cell at every line boundary (\n, \r, U+2028)
@@ -250,8 +258,8 @@ def render_plan_markdown(plan: Plan) -> str:
         return terminal_safe(line, newlines=False).replace("```", "'''")
 
     lines = [f"# Remediation plan {plan.plan_id}", "",
-             f"Created {plan.created_at} from scan {cell(plan.estate.scan_id)}, organization "
-             f"{cell(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).", ""]
+             f"Created {plan.created_at} from scan {cell(plan.estate.scan_id)}, "
+             f"{cell(_organization(plan))}: {len(plan.changes)} change(s).", ""]
     if plan.changes:
         lines += ["| # | change | remediation | account | region | resource | summary | "
                   "readers +/- | findings resolved/created |",
@@ -313,8 +321,8 @@ def render_plan_html(plan: Plan) -> str:
         "table{border-collapse:collapse}td,h1,h2,p{overflow-wrap:anywhere}"
         ".scroll{overflow-x:auto}@media (max-width:600px){body{margin:1em}}</style></head><body>"
         f"<h1>Remediation plan {e(plan.plan_id)}</h1>"
-        f"<p>Created {e(plan.created_at)} from scan {e(plan.estate.scan_id)}, organization "
-        f"{e(plan.estate.org_id or '-')}: {len(plan.changes)} change(s).</p>"
+        f"<p>Created {e(plan.created_at)} from scan {e(plan.estate.scan_id)}, "
+        f"{e(_organization(plan))}: {len(plan.changes)} change(s).</p>"
         + "".join(rows)
         + (f"<h2>Not planned</h2><div class=\"scroll\"><table><tr><th>rule</th>"
            f"<th>account</th><th>region</th><th>resource</th><th>change</th>"
