@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -109,7 +110,12 @@ class Progress:
 
             console = Console(file=self.stream, stderr=self.stream is sys.stderr)
             wide = console.width >= 110  # 80 columns must fit: the unit only when there is room
-            columns: list[Any] = [TextColumn("[bold]{task.description:<7}"),
+            # NO_COLOR (no-color.org) takes rich's colours off; its bold stayed, so the phase
+            # name is plain there too: a terminal asked for no styling gets none (new-user
+            # trial round 29's leftover)
+            plain = bool(os.environ.get("NO_COLOR"))
+            columns: list[Any] = [TextColumn(("" if plain else "[bold]")
+                                             + "{task.description:<7}"),
                                   Counted(MofNCompleteColumn()),
                                   BarColumn(bar_width=16 if wide else 8)]
             if wide:

@@ -178,3 +178,24 @@ def test_the_first_frame_names_a_documented_phase() -> None:
     assert listed, "docs/configuration.md names the progress phases"
     for phase in PHASES:
         assert phase in listed.group(1), phase
+
+
+def test_no_color_leaves_no_styling_at_all(monkeypatch: "pytest.MonkeyPatch") -> None:
+    """NO_COLOR (no-color.org): rich took its colours off but the phase name stayed bold
+    (ESC[1m) -- new-user trial round 29's leftover. With NO_COLOR set a frame carries no SGR
+    sequence at all; without it the phase name is bold as before."""
+    def frame(no_color: bool) -> str:
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        else:
+            monkeypatch.delenv("NO_COLOR", raising=False)
+        stream = _Terminal()
+        with Progress(enabled=True, stream=stream) as progress:
+            progress.phase("rules")
+            stream.seek(0)
+            stream.truncate()
+            progress._bar.refresh()
+            return stream.getvalue()
+
+    assert re.search(r"\x1b\[[0-9;]*m", frame(True)) is None
+    assert "\x1b[1m" in frame(False)
