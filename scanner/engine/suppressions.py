@@ -33,7 +33,7 @@ from scanner.findings import (
 )
 from scanner.graph.schema import GLOBAL
 from scanner.model import ScanMeta
-from scanner.policy.arn import arn_account
+from scanner.policy.arn import arn_account, is_account_id
 
 EXPIRED_RULE_ID = "suppression-expired"
 EXPIRED_TITLE = "Suppression entry has expired"
@@ -46,6 +46,22 @@ EXPIRED_TITLE = "Suppression entry has expired"
 #: entry, renewed, stayed "not assessed" in drift and ACTIVE in Security Hub for ever).
 EVERY_SCAN_RULES: tuple[str, ...] = (EXPIRED_RULE_ID,)
 _MATCHERS = ("rule", "account", "region", "resource", "tags")
+
+
+def _resource_in_scope(resource: str, accounts: Sequence[str], regions: Sequence[str]) -> bool:
+    """Whether a ``resource`` glob could match a resource of the scanned accounts and Regions:
+    an ARN glob whose account field names another account (or whose Region field another
+    Region) matched no finding because the scan did not read it, not because of a typo
+    (docs trial round 8's leftover: such an entry was "matched no finding ... a typo, or
+    what it muted is fixed"). A field is read only where the text before it holds no
+    wildcard: "*" matches across ":" in a glob, so after one the fields are not known."""
+    fields = resource.split(":", 5)
+    if len(fields) < 6 or fields[0] != "arn" or any(c in ":".join(fields[:4]) for c in "*?["):
+        return True
+    region, account = fields[3], fields[4]
+    if region and region not in regions:
+        return False
+    return not is_account_id(account) or account in accounts
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -73,7 +89,10 @@ class Suppression:
         if self.region is not None \
                 and not any(fnmatchcase(r, self.region) for r in (*regions, GLOBAL)):
             return False
-        return self.account is None or any(fnmatchcase(a, self.account) for a in accounts)
+        if self.account is not None and not any(fnmatchcase(a, self.account)
+                                                for a in accounts):
+            return False
+        return self.resource is None or _resource_in_scope(self.resource, accounts, regions)
 
     def where(self, path: str | None) -> str:
         """``suppression 1 (s.yaml:2)``: counted from 1 for people, with the file and line."""
