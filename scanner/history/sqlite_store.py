@@ -498,14 +498,18 @@ class SqliteHistoryStore:
             conn.close()
         return [_row_record(row, self.path) for row in rows]
 
-    def load_snapshot(self, scan_id: str) -> Snapshot:
+    def _payload(self, scan_id: str, column: str) -> bytes:
+        """The stored bytes of one payload of a recorded scan (``column``: its digest column,
+        ``snapshot_digest`` or ``document_digest``); no scan, or a payload the file lacks,
+        is said as ``load`` says it."""
+        assert column in ("snapshot_digest", "document_digest"), column
         conn = self._connect_read()
         if conn is None:
             raise self._fail(f"no scan {scan_id!r}: the history is empty")
         try:
             row = conn.execute(
-                "SELECT s.snapshot_digest, b.data FROM scans s"
-                " LEFT JOIN blobs b ON b.digest = s.snapshot_digest"
+                f"SELECT s.{column}, b.data FROM scans s"  # noqa: S608 -- a fixed column
+                f" LEFT JOIN blobs b ON b.digest = s.{column}"
                 " WHERE s.scan_id = ?", (scan_id,)).fetchone()
         finally:
             conn.close()
@@ -514,8 +518,13 @@ class SqliteHistoryStore:
         if row[1] is None:
             raise self._damaged(scan_id, f"damaged history file: scan {scan_id!r} lacks a "
                                          "payload")
+        data: bytes = row[1]  # (not copied: a payload can be hundreds of megabytes)
+        return data
+
+    def load_snapshot(self, scan_id: str) -> Snapshot:
+        data = self._payload(scan_id, "snapshot_digest")
         try:
-            return snapshot_from_json(decode_blob(row[1]))
+            return snapshot_from_json(decode_blob(data))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise self._damaged_or_version(scan_id, exc) from None
 
@@ -525,24 +534,10 @@ class SqliteHistoryStore:
         when that one is incomplete (its first_seen), and the Security Hub export of the
         scans it compares with -- not the whole scan decoded (organization-scale trial
         round 3: a second whole scan was read for its document). ``like``: as for load."""
-        conn = self._connect_read()
-        if conn is None:
-            raise self._fail(f"no scan {scan_id!r}: the history is empty")
+        data = self._payload(scan_id, "document_digest")
         try:
-            row = conn.execute(
-                "SELECT s.document_digest, b.data FROM scans s"
-                " LEFT JOIN blobs b ON b.digest = s.document_digest"
-                " WHERE s.scan_id = ?", (scan_id,)).fetchone()
-        finally:
-            conn.close()
-        if row is None:
-            raise self._fail(f"no scan {scan_id!r} in the history")
-        if row[1] is None:
-            raise self._damaged(scan_id, f"damaged history file: scan {scan_id!r} lacks a "
-                                         "payload")
-        try:
-            document = decode_blob(row[1]) if like is None else \
-                decode_blob_elements(row[1], like.document_element)
+            document = decode_blob(data) if like is None else \
+                decode_blob_elements(data, like.document_element)
         except (OSError, ValueError) as exc:
             raise self._damaged(scan_id, f"damaged payload for scan {scan_id!r} ({exc})") \
                 from None
