@@ -408,8 +408,12 @@ class _interrupt_handlers:
     (temporary folders removed, outputs and history left as they were), then exits 143; Ctrl-C
     raises KeyboardInterrupt as Python's own handler does (a SIGINT ignored when the command
     started -- a background job of a script -- stays ignored). Either, come while a finalizer
-    runs, is raised once it is done rather than dropped. Nothing is installed off the main
-    thread, where Python cannot set a handler; the handlers before are put back on exit."""
+    runs, is raised once it is done rather than dropped. A stop under way is not stopped
+    again: a Ctrl-C or SIGTERM after the first one raised is ignored, so it cannot cut short
+    the clean-up it came in (fault-injection trial round 20: Ctrl-C pressed again while a scan
+    stopped left its collection folder in $TMPDIR and its staging folder beside --out). Nothing
+    is installed off the main thread, where Python cannot set a handler; the handlers before
+    are put back on exit."""
 
     def __init__(self, terminated: list[int]) -> None:
         self.terminated = terminated
@@ -418,6 +422,8 @@ class _interrupt_handlers:
         #: so that one does not reach the handlers put back, a KeyboardInterrupt after the
         #: command returned (review of new-user trial round 22's doubt)
         self.pending: list[threading.Timer] = []
+        #: a signal was raised: the command is stopping
+        self.stopping = False
 
     def __enter__(self) -> "_interrupt_handlers":
         if threading.current_thread() is not threading.main_thread():
@@ -425,20 +431,24 @@ class _interrupt_handlers:
         terminated = self.terminated
 
         def stop(signum: int, frame: Any) -> None:
-            if terminated:
+            if self.stopping:
                 return
             if _in_finalizer(frame):
                 self.pending.append(_again_later(signum))
                 return
+            self.stopping = True
             terminated.append(signum)
             from scanner.errors import Terminated
 
             raise Terminated
 
         def interrupt(signum: int, frame: Any) -> None:
+            if self.stopping:
+                return
             if _in_finalizer(frame):
                 self.pending.append(_again_later(signum))
                 return
+            self.stopping = True
             raise KeyboardInterrupt
 
         self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, stop)
