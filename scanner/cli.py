@@ -472,7 +472,7 @@ def _name(args: argparse.Namespace) -> str:
 
 def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     """A bug: one line, and the traceback only with --debug."""
-    from scanner.aws.errors import credentials_problem
+    from scanner.aws.errors import credentials_problem, setting_problem
 
     problem = credentials_problem(exc, profile=getattr(args, "profile", None))
     if problem:  # raised somewhere no command expected it: still one plain line
@@ -483,12 +483,9 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
 
         _error(args, f"{_name(args)}: error: {OUT_OF_MEMORY}")
         return 2
-    if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint: "):
-        # botocore's, for an endpoint from the environment or the profile (--endpoint-url
-        # is checked when parsed): bad input, not a bug (new-user trial)
-        _error(args, f"{_name(args)}: error: {exc} (from AWS_ENDPOINT_URL, "
-                     "AWS_ENDPOINT_URL_<SERVICE> or the profile's endpoint_url): give "
-                     "http(s)://HOST[:PORT]")
+    setting = setting_problem(exc)
+    if setting:  # an AWS_* variable or the profile botocore refuses: bad input, not a bug
+        _error(args, f"{_name(args)}: error: {setting}")
         return 2
     if args.debug:  # the traceback, and still exit 2 (an escaping exception exits 1, which
         # means "findings at or above --fail-on")
