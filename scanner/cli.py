@@ -408,8 +408,12 @@ class _interrupt_handlers:
     (temporary folders removed, outputs and history left as they were), then exits 143; Ctrl-C
     raises KeyboardInterrupt as Python's own handler does (a SIGINT ignored when the command
     started -- a background job of a script -- stays ignored). Either, come while a finalizer
-    runs, is raised once it is done rather than dropped. Nothing is installed off the main
-    thread, where Python cannot set a handler; the handlers before are put back on exit."""
+    runs, is raised once it is done rather than dropped. A stop under way is not stopped
+    again: a Ctrl-C or SIGTERM after the first one raised is ignored, so it cannot cut short
+    the clean-up it came in (fault-injection trial round 20: Ctrl-C pressed again while a scan
+    stopped left its collection folder in $TMPDIR and its staging folder beside --out). Nothing
+    is installed off the main thread, where Python cannot set a handler; the handlers before
+    are put back on exit."""
 
     def __init__(self, terminated: list[int]) -> None:
         self.terminated = terminated
@@ -418,6 +422,8 @@ class _interrupt_handlers:
         #: so that one does not reach the handlers put back, a KeyboardInterrupt after the
         #: command returned (review of new-user trial round 22's doubt)
         self.pending: list[threading.Timer] = []
+        #: a signal was raised: the command is stopping
+        self.stopping = False
 
     def __enter__(self) -> "_interrupt_handlers":
         if threading.current_thread() is not threading.main_thread():
@@ -425,20 +431,24 @@ class _interrupt_handlers:
         terminated = self.terminated
 
         def stop(signum: int, frame: Any) -> None:
-            if terminated:
+            if self.stopping:
                 return
             if _in_finalizer(frame):
                 self.pending.append(_again_later(signum))
                 return
+            self.stopping = True
             terminated.append(signum)
             from scanner.errors import Terminated
 
             raise Terminated
 
         def interrupt(signum: int, frame: Any) -> None:
+            if self.stopping:
+                return
             if _in_finalizer(frame):
                 self.pending.append(_again_later(signum))
                 return
+            self.stopping = True
             raise KeyboardInterrupt
 
         self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, stop)
@@ -462,7 +472,7 @@ def _name(args: argparse.Namespace) -> str:
 
 def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     """A bug: one line, and the traceback only with --debug."""
-    from scanner.aws.errors import credentials_problem
+    from scanner.aws.errors import credentials_problem, setting_problem
 
     problem = credentials_problem(exc, profile=getattr(args, "profile", None))
     if problem:  # raised somewhere no command expected it: still one plain line
@@ -473,12 +483,9 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
 
         _error(args, f"{_name(args)}: error: {OUT_OF_MEMORY}")
         return 2
-    if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint: "):
-        # botocore's, for an endpoint from the environment or the profile (--endpoint-url
-        # is checked when parsed): bad input, not a bug (new-user trial)
-        _error(args, f"{_name(args)}: error: {exc} (from AWS_ENDPOINT_URL, "
-                     "AWS_ENDPOINT_URL_<SERVICE> or the profile's endpoint_url): give "
-                     "http(s)://HOST[:PORT]")
+    setting = setting_problem(exc)
+    if setting:  # an AWS_* variable or the profile botocore refuses: bad input, not a bug
+        _error(args, f"{_name(args)}: error: {setting}")
         return 2
     if args.debug:  # the traceback, and still exit 2 (an escaping exception exits 1, which
         # means "findings at or above --fail-on")

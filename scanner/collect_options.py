@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from scanner.aws.ratelimit import DEFAULT_POLICY_TPS
-from scanner.aws.regions import known_regions
+from scanner.aws.regions import known_regions, unknown_region
 from scanner.aws.session import base_session
 from scanner.aws.throttle import (
     DEFAULT_GIVE_UPS,
@@ -102,13 +102,9 @@ def validate_options(options: CollectOptions) -> None:
     # with the closest Regions, as the config's Regions are refused (scanner/engine/config.py;
     # new-user trial: `--regions us-wst-2` named none where the config named us-west-2)
     for region in options.regions:
-        if region not in known:
-            # a Region in capitals is no typo: name it as AWS does (fault-injection trial
-            # round 11: 'US-WEST-2' had no hint)
-            hint = (f"; did you mean {region.lower()}? (Region names are lower-case)"
-                    if region.lower() in known else suggest(region, sorted(known)))
-            raise UsageError(f"unknown region {region!r} (not an AWS region botocore knows)"
-                             f"{hint}")
+        problem = None if region in known else unknown_region(region)
+        if problem:
+            raise UsageError(problem)
     twice = sorted({r for r in options.regions if options.regions.count(r) > 1})
     if twice:
         raise UsageError(f"{', '.join(twice)} {'is' if len(twice) == 1 else 'are'} listed "

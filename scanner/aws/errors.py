@@ -27,6 +27,7 @@ Retrying is botocore's job (one Config, adaptive mode); this module only names w
 
 from __future__ import annotations
 
+from botocore import exceptions as botocore_exceptions
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -274,4 +275,60 @@ def credentials_problem(exc: BaseException, *, profile: str | None,
         return (f"this machine's clock is off from AWS's by more than AWS allows ({action} "
                 f"{error_code(exc)}: {error_message(exc)}): set it right (NTP) and run again "
                 "(not a credentials problem)")
+    return None
+
+
+#: botocore's refusals of a setting it was given -- an AWS_* environment variable, or the
+#: profile's ~/.aws/config -- that it cannot use (a value it does not know)
+_SETTING_ERRORS: tuple[type[BaseException], ...] = tuple(
+    getattr(botocore_exceptions, name) for name in (
+        "InvalidConfigError", "InvalidRetryConfigurationError", "InvalidDefaultsMode",
+        "InvalidChecksumConfigError", "InvalidSTSRegionalEndpointsConfigError",
+        "InvalidS3UsEast1RegionalEndpointConfigError", "InvalidS3AddressingStyleError",
+        "InvalidEndpointDiscoveryConfigurationError", "InvalidEndpointConfigurationError",
+        "InvalidIMDSEndpointError", "InvalidIMDSEndpointModeError", "InvalidProxiesConfigError")
+    if hasattr(botocore_exceptions, name))
+
+_FROM_ENVIRONMENT_OR_PROFILE = "from an AWS_* environment variable or the profile's ~/.aws/config"
+
+
+def setting_problem(exc: BaseException) -> str | None:
+    """The one line for an AWS setting of the environment or the profile that botocore
+    refuses; None when ``exc`` is something else. They were internal errors, as for a bug
+    (fault-injection trial round 20: AWS_STS_REGIONAL_ENDPOINTS=bogus, AWS_DEFAULTS_MODE=
+    bogus, AWS_REQUEST_CHECKSUM_CALCULATION=bogus, AWS_METADATA_SERVICE_TIMEOUT=abc said
+    'internal error: ...' once the command had started)."""
+    if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint: "):
+        # botocore's, for an endpoint from the environment or the profile (--endpoint-url
+        # is checked when parsed): bad input, not a bug (new-user trial)
+        return (f"{exc} (from AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE> or the profile's "
+                "endpoint_url): give http(s)://HOST[:PORT]")
+    if isinstance(exc, _SETTING_ERRORS):
+        return f"an AWS setting is not valid: {exc} ({_FROM_ENVIRONMENT_OR_PROFILE})"
+    setting = _unconverted_setting(exc)
+    if setting is not None:
+        return f"{setting} is not valid: {exc}"
+    return None
+
+
+def _unconverted_setting(exc: BaseException) -> str | None:
+    """The setting whose value botocore could not convert (its int() of a timeout or a
+    count), named as it was given: ``$AWS_METADATA_SERVICE_TIMEOUT`` or ``metadata_service_
+    timeout in the profile``; None when ``exc`` did not come from that conversion."""
+    if not isinstance(exc, ValueError):
+        return None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals.get("__name__") == "botocore.configprovider" and \
+                frame.f_code.co_name == "provide" and "provider" in frame.f_locals:
+            provider = frame.f_locals["provider"]
+            name = getattr(provider, "_name", None)
+            if isinstance(name, str):  # EnvironmentProvider
+                return f"${name}"
+            name = getattr(provider, "_config_var_name", None)
+            if isinstance(name, str):  # ScopedConfigProvider
+                return f"{name} in the profile (the AWS config file)"
+            return f"an AWS setting ({_FROM_ENVIRONMENT_OR_PROFILE})"
+        tb = tb.tb_next
     return None

@@ -23,6 +23,23 @@ def known_regions() -> frozenset[str]:
     )
 
 
+def unknown_region(region: str, *, source: str = "") -> str | None:
+    """The one line for a Region botocore does not know, with the closest names (one in
+    capitals: its lower-case name, as AWS writes it); None for a known Region. ``source`` says
+    where the name came from when no option gave it (``$AWS_DEFAULT_REGION``)."""
+    known = known_regions()
+    if region in known:
+        return None
+    from scanner.suggest import suggest
+
+    # a Region in capitals is no typo: name it as AWS does (fault-injection trial round 11:
+    # 'US-WEST-2' had no hint)
+    hint = (f"; did you mean {region.lower()}? (Region names are lower-case)"
+            if region.lower() in known else suggest(region, sorted(known)))
+    where = f" from {source}" if source else ""
+    return f"unknown region {region!r}{where} (not an AWS region botocore knows){hint}"
+
+
 @functools.lru_cache(maxsize=1)
 def _partitions() -> tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...]:
     data = botocore.loaders.create_loader().load_data("partitions")

@@ -168,7 +168,24 @@ def profile_region(profile: str | None = None) -> str | None:
     except ProfileNotFound as exc:
         raise CredentialsError(
             f"unknown AWS profile {profile or _profile_name()!r} ({exc})") from None
-    return os.environ.get("AWS_REGION", "").strip() or session.region_name or None
+    region = os.environ.get("AWS_REGION", "").strip()
+    source = "$AWS_REGION"
+    if not region:
+        region = session.region_name or ""
+        source = ("$AWS_DEFAULT_REGION" if os.environ.get("AWS_DEFAULT_REGION") == region
+                  else f"the region of profile {profile or _profile_name() or 'default'!r}")
+    if not region:
+        return None
+    # named where it came from: no option gave it (fault-injection trial round 20:
+    # AWS_DEFAULT_REGION=abc was "unknown region 'abc'", as if the command line had said it)
+    from scanner.aws.regions import unknown_region
+
+    problem = unknown_region(region, source=source)
+    if problem:
+        from scanner.errors import UsageError
+
+        raise UsageError(problem)
+    return region
 
 
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")

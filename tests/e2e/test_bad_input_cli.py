@@ -218,6 +218,54 @@ def test_an_endpoint_url_from_the_environment_that_is_no_url_is_one_error_line(
     assert "internal error" not in err and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("variable, value, line", [
+    ("AWS_STS_REGIONAL_ENDPOINTS", "bogus",
+     "an AWS setting is not valid: STS regional endpoints option bogus is invalid. Valid "
+     'options are: "legacy", "regional" (from an AWS_* environment variable or the '
+     "profile's ~/.aws/config)"),
+    ("AWS_DEFAULTS_MODE", "bogus",
+     "an AWS setting is not valid: Client configured with invalid defaults mode: bogus. "
+     "Valid defaults modes include: legacy, auto, standard, in-region, cross-region, mobile. "
+     "(from an AWS_* environment variable or the profile's ~/.aws/config)"),
+    ("AWS_METADATA_SERVICE_TIMEOUT", "abc",
+     "$AWS_METADATA_SERVICE_TIMEOUT is not valid: invalid literal for int() with base 10: "
+     "'abc'"),
+])
+def test_an_aws_setting_of_the_environment_botocore_refuses_is_one_error_line(
+        variable: str, value: str, line: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nightly job's environment with a bad AWS_* value: botocore's refusal was 'internal
+    error: InvalidSTSRegionalEndpointsConfigError: ... (run with --debug for the traceback)',
+    or 'internal error: ValueError: invalid literal for int()' naming no variable, as for a
+    bug (fault-injection trial round 20). It is bad input: one line, exit 2."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv(variable, value)
+    assert main(["scan", "--regions", "us-east-1", "--endpoint-url", "http://127.0.0.1:9",
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"secretgraph scan: error: {line}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_aws_setting_of_the_profile_botocore_cannot_read_is_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config"
+    config.write_text("[default]\nmetadata_service_timeout = abc\n", encoding="utf-8")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_METADATA_SERVICE_TIMEOUT", raising=False)
+    assert main(["scan", "--regions", "us-east-1", "--endpoint-url", "http://127.0.0.1:9",
+                 "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        "secretgraph scan: error: metadata_service_timeout in the profile (the AWS config "
+        "file) is not valid: invalid literal for int() with base 10: 'abc'\n")
+
+
 @pytest.mark.parametrize("command, flag", [
     (["scan", "--org", "--regions", "us-east-1"], "--role-name"),
     (["collect", "--org", "--regions", "us-east-1", "--shard", "1/1", "--run-id", "r1",

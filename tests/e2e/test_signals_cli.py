@@ -263,3 +263,30 @@ def test_a_signal_while_the_reports_move_puts_back_the_files_the_new_set_lacks(
     assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()
             if p.name != MANIFEST} == {"findings.json": "new"}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_command_stops_does_not_interrupt_its_clean_up(
+        second: signal.Signals) -> None:
+    """Ctrl-C, then Ctrl-C (or a SIGTERM) again while the command removes its working
+    folders: the second raised KeyboardInterrupt inside that clean-up, which stopped half done
+    (fault-injection trial round 20). The stop under way goes on; the signal is not raised."""
+    import os
+    import time
+
+    from scanner.cli import _interrupt_handlers
+
+    cleaned = False
+    terminated: list[int] = []
+    with _interrupt_handlers(terminated):
+        with pytest.raises(KeyboardInterrupt):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(2)  # raised here, in the command's own code
+            finally:
+                os.kill(os.getpid(), second)  # pressed again during the clean-up
+                time.sleep(0.1)
+                cleaned = True
+    assert cleaned
+    assert terminated == []  # still the Ctrl-C's stop: 130, "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

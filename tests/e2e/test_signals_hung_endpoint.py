@@ -293,3 +293,37 @@ def test_ctrl_c_while_the_shard_processes_start_prints_no_traceback(
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert "secretgraph scan: interrupted" in stderr
     assert not out.exists()
+
+
+def test_ctrl_c_pressed_again_while_the_scan_stops_does_not_cut_its_clean_up_short(
+        hanging_endpoint: str, tmp_path: Path) -> None:
+    """An impatient Ctrl-C, Ctrl-C, Ctrl-C: the first stops the scan, the ones after it come
+    while it removes its working folders. Each raised KeyboardInterrupt again, inside that
+    clean-up: the collection folder (the estate's policies, in $TMPDIR) and the staging
+    folder beside --out were left behind, and the line said 'secretgraph: interrupted before
+    the command started' of a scan that had been collecting (fault-injection trial round 20).
+    A stop under way is not stopped again, as a second SIGTERM already was not."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1",
+         "--endpoint-url", hanging_endpoint, "--out", str(out), "--format", "json"],
+        env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    _wait_for(tmp, "secretgraph-collect-*", proc)  # collecting: its calls hang now
+    try:
+        for _ in range(1000):  # Ctrl-C every 2 ms until the scan has stopped
+            if proc.poll() is not None:
+                break
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.002)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("secretgraph scan: interrupted"), stderr
+    assert "Traceback" not in stderr
+    assert list(tmp.iterdir()) == []  # the collection folder was removed
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging
+    assert not out.exists()
