@@ -80,8 +80,12 @@ def _checked(doc: Any, where: str) -> Any:
     rows as its summary counts (reports.json_out.validate_rows, what report and export check);
     a file edited by hand and re-indented was planned from unchecked (fault-injection trial
     round 13: a row's ``rule_id: null`` was an internal error after the plan's analyses;
-    ``schema_version: 99`` and a row appended twice were planned from, exit 0)."""
-    from reports.json_out import validate_rows
+    ``schema_version: 99`` and a row appended twice were planned from, exit 0). Its header
+    too (reports.json_out.validate_header, as report and export check it and as a scan file's
+    is checked when streamed): a ``scan.trust_zone.trusted_accounts`` written as a string was
+    read as no trusted account, the plan's trust zone narrower than the scan's (fault-injection
+    trial round 20)."""
+    from reports.json_out import validate_header, validate_rows
     from scanner.engine.layout import expand_document
 
     if not isinstance(doc, dict):
@@ -90,6 +94,7 @@ def _checked(doc: Any, where: str) -> Any:
     if not (is_version(version, 1) or is_version(version, 2)):
         raise InputError(f"{version!r} is not one of [1, 2] (a findings.json secretgraph "
                          "writes)", path=where, field="schema_version")
+    validate_header(doc, source=where)
     doc = expand_document(doc, source=where)
     if isinstance(doc.get("findings"), list):
         validate_rows(doc, source=where)

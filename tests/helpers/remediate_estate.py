@@ -19,6 +19,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 
+from helpers.remediate_records import scan_header
 from scanner.aws.executor import SynchronousExecutor
 from scanner.collect import CollectOptions, collect
 from scanner.findings import Finding, ResourceRef, Severity, Status, finding_id
@@ -245,9 +246,9 @@ def config_for(estate: Estate) -> dict[str, Any]:
 
 def write_scan_dir(out_dir: Path, snapshot: Snapshot, findings: list[Finding]) -> Path:
     """findings.json next to the snapshot, as `scan --out DIR` leaves them."""
-    doc = {"schema_version": 1, "tool": {"name": "secretgraph"},
-           "scan": {"id": snapshot.meta.scan_id, "complete": True},
-           "coverage": [], "findings": [f.to_json() for f in findings]}
+    doc = {"schema_version": 1, "tool": {"name": "secretgraph", "version": "0.0.0"},
+           "scan": scan_header(snapshot), "coverage": [],
+           "findings": [f.to_json() for f in findings]}
     (out_dir / "findings.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return out_dir
 

@@ -66,7 +66,17 @@ def write_scan_dir(out_dir: Path, snap: Snapshot, findings: list[Finding]) -> Pa
     """snapshot.json.gz and findings.json, as `scan --out DIR` leaves them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     write_snapshot(out_dir / "snapshot.json.gz", snap)
-    doc = {"schema_version": 1, "scan": {"id": snap.meta.scan_id, "complete": True},
-           "coverage": [], "findings": [f.to_json() for f in findings]}
+    doc = {"schema_version": 1, "tool": {"name": "secretgraph", "version": "0.0.0"},
+           "scan": scan_header(snap), "coverage": [],
+           "findings": [f.to_json() for f in findings]}
     (out_dir / "findings.json").write_text(json.dumps(doc), encoding="utf-8")
     return out_dir
+
+
+def scan_header(snap: Snapshot) -> dict[str, object]:
+    """The ``scan`` member of a findings.json for ``snap``: what the schema requires of it
+    (remediate --in checks the header as report and export do), complete."""
+    meta = snap.meta
+    return {"id": meta.scan_id, "started_at": meta.started_at,
+            "finished_at": meta.finished_at or meta.started_at,
+            "accounts": list(meta.accounts), "regions": list(meta.regions), "complete": True}

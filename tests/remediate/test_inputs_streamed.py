@@ -81,6 +81,12 @@ def test_a_file_another_tool_wrote_on_one_line_is_still_read(tmp_path: Path) -> 
     (lambda doc: doc.__setitem__("schema_version", 99), "schema_version"),
     (lambda doc: doc["findings"].append(dict(doc["findings"][0])), "is the id of an earlier row"),
     (lambda doc: doc["findings"].pop(), "summary.by_status"),
+    # the header, as report and export check it (fault-injection trial round 20): the zone
+    # the scan used, read back by remediate, was () -- a trusted account's grant planned away
+    (lambda doc: doc["scan"]["trust_zone"].__setitem__("trusted_accounts", "333333333333"),
+     "scan/trust_zone/trusted_accounts"),
+    (lambda doc: doc["scan"].__setitem__("accounts", [111111111111]), "scan/accounts/0"),
+    (lambda doc: doc.__setitem__("coverage", {}), "coverage"),
 ])
 def test_a_file_another_tool_rewrote_is_checked_as_a_scan_file_is(
         tmp_path: Path, edit: object, named: str) -> None:
