@@ -328,7 +328,7 @@ def head_account(pattern: str) -> str | None:
     that account: ``arn:aws:iam::111111111111*`` and ``arn:aws:iam::111111111111:role/*``
     name 111111111111; ``arn:aws:iam::11111111111*`` (11 digits) and ``arn:aws:iam::*`` name
     none; an empty account component names none. The one reading of the evaluator
-    (conditions._arn_of_unnamed) and the exposure concepts (exposure._names_who; IAM
+    (conditions._arn_of_unnamed) and the exposure concepts (narrowing._names_who; IAM
     conformance trial round 14)."""
     parts = literal_prefix(pattern).split(":", 5)
     if len(parts) < 5 or parts[0] != "arn":

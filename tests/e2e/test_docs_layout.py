@@ -31,3 +31,13 @@ def test_readme_links_every_document_of_docs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     docs = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
     assert [d for d in docs if f"(docs/{d})" not in readme] == []
+
+
+def test_the_layout_names_every_schema_the_package_ships() -> None:
+    """The `scanner/schemas/` row lists each schema by name (remediation.schema.json, the plan
+    and journal's, was missing)."""
+    row = next(line for line in _layout_table().splitlines()
+               if line.startswith("| `scanner/schemas/`"))
+    shipped = sorted(p.name.removesuffix(".schema.json")
+                     for p in (ROOT / "scanner" / "schemas").glob("*.schema.json"))
+    assert [name for name in shipped if not re.search(rf"\b{name}\b", row)] == []
