@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scanner.policy.arn import is_account_id
+from scanner.policy.arn import is_account_id, parse_arn
 
 
 _WILD_RUN = re.compile(r"[*?]+")
@@ -287,11 +287,11 @@ def arn_condition_matches(pattern: str, arn: str) -> bool:
     cloud-copilot/iam-simulate's suite measures the same: "should return false if not a valid
     policy arn"). Not the Resource element's rule (``arn_matches``)."""
     parts = arn_pattern_segments(pattern)
-    if parts is None:
+    value = parse_arn(arn)  # the one split of an ARN; a value that is no ARN matches none
+    if parts is None or value is None:
         return False
-    fields = arn.split(":", 5)
-    if len(fields) != 6:
-        return False
+    fields = ("arn", value.partition, value.service, value.region, value.account,
+              value.resource)
     return all(glob_match(p, f) for p, f in zip(parts, fields))
 
 
