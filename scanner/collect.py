@@ -235,7 +235,8 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
     failed = [part for part, records in network.items() if records is None]
     if failed:
         # "ec2" for every reader of the network, and which listings failed (``ec2.peerings``)
-        # for the rules that read only some of them (scanner.engine.context.service_readable)
+        # for the rules that read only some of them
+        # (scanner.engine.context.GraphIndex.service_readable)
         unread += [ec2.SERVICE] + [f"{ec2.SERVICE}.{part}" for part in failed]
     secrets = guarded(secretsmanager.SERVICE, lambda: secretsmanager.transform_secrets(
         raw[secretsmanager.SERVICE], account_id=account_id, region=region))

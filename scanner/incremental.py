@@ -10,8 +10,9 @@ call that spends the 50-per-second bucket) when all of these hold:
   Whether PutResourcePolicy moves it is not stated there, and moto 5.2.5 does not move it, so
   the two safeguards below bound how long a missed change can stay unseen;
 * the policy was read fewer than ``full_refresh_days`` ago, and tonight is not the secret's
-  refresh night: ``sha256(arn) mod days`` equal to the day number ``mod days``, so about
-  1/days of the policies are re-read every night, spread evenly;
+  refresh night: ``sha256(arn) mod days`` (its first 8 bytes, big-endian) equal to the day's
+  ordinal (``date.toordinal()``) ``mod days``, so about 1/days of the policies are re-read
+  every night, spread evenly;
 * the secret has no re-read mark at or after ``read_at`` (``marks``: the history store's
   ReReadMark records, written by ``remediate --apply`` for what it changed and, in the
   organization-scale stack, from the CloudTrail rule on PutResourcePolicy /

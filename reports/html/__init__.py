@@ -39,7 +39,7 @@ from reports.html.viewmodel import (build_drift, build_pass_summary, build_reach
 BIG_REPORT = 2000
 #: the findings table holds at most this many rows: a browser opens 10,000 in about two
 #: seconds, and 345,000 (1,000 accounts) made a 740 MB file that none opens. Above it the rows
-#: are shared out between the rules (``capped_rows``); every finding stays in findings.json
+#: are shared out between the rules (``capped``); every finding stays in findings.json
 HTML_ROWS_MAX = 20_000
 
 _JSON_ESCAPES = {

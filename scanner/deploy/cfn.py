@@ -1,7 +1,9 @@
 """What the deployment's CloudFormation templates share (scanner.deploy.templates: the central
 account's and the member role's; scanner.deploy.org_scale_template: the organization-scale
 workflow): the intrinsic functions as data, the scanner's read-only policy and its
-discovery actions, the Deny of reading secret values, and the function's input files."""
+discovery actions, the Deny of reading secret values, the function's input files, the scan
+functions' environment (``function_environment``) and the reporting function's role
+statements (``report_statements``)."""
 
 from __future__ import annotations
 
@@ -63,11 +65,11 @@ def scanner_discovery_actions() -> list[str]:
 
 def function_environment(**extra: Any) -> dict[str, Any]:
     """The scan functions' environment (scanner.deploy.handler and scanner.deploy.tasks read
-    it): the audit role, Regions, organization mode, accounts, history, topic, Security Hub
-    mode and central account from the stack's parameters, then ``extra`` (the organization-
-    scale functions' parts, pace and re-read queue), then the input files. One list for both
-    templates, so a variable added to the handler reaches the organization-scale functions too
-    (they had their own copy of the first eight)."""
+    it): the audit role and its ExternalId, Regions, organization mode, accounts, history,
+    topic, Security Hub mode and central account from the stack's parameters, then ``extra``
+    (the organization-scale functions' parts, pace and re-read queue), then the input files.
+    One list for both templates, so a variable added to the handler reaches the
+    organization-scale functions too (they had their own copy of the first nine)."""
     return {
         "SECRETGRAPH_ROLE_NAME": ref("AuditRoleName"),
         "SECRETGRAPH_EXTERNAL_ID": ref("ExternalId"),

@@ -217,7 +217,7 @@ def encode_blob(value: Any) -> bytes:
     its whole JSON tree is ever held (organization-scale trial round 3: recording a scan of
     10,000 secrets took 250 MB and 3 s for the texts alone; the stored bytes, hence the
     content addresses, are those of the one-string encoding: tests/history/
-    test_nightly_memory.py)."""
+    test_history_payload_streaming.py)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     out = [_GZIP_HEADER]
     crc = 0

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from scanner.policy.arn import is_account_id
+from scanner.policy.arn import is_account_id, parse_arn
 from scanner.policy.matching import (arn_condition_matches, arn_pattern_segments,
                                       compared_value, glob_match,
                                       head_account, literal_prefix, matches_no_principal_arn)
@@ -241,8 +241,9 @@ def matchable_values(base: str, values: Iterable[str], *,
 
 
 def is_arn_value(value: str) -> bool:
-    """Six colon-separated parts starting with ``arn``: what an ARN operator can compare."""
-    return value.startswith("arn:") and value.count(":") >= 5
+    """Six colon-separated parts starting with ``arn``: what an ARN operator can compare (an
+    ARN as scanner.policy.arn reads one)."""
+    return parse_arn(value) is not None
 
 
 #: the escapes of IAM policy variables: ${*}, ${?} and ${$} stand for the character itself

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scanner.policy.arn import is_account_id
+from scanner.policy.arn import is_account_id, parse_arn
 
 
 _WILD_RUN = re.compile(r"[*?]+")
@@ -287,11 +287,11 @@ def arn_condition_matches(pattern: str, arn: str) -> bool:
     cloud-copilot/iam-simulate's suite measures the same: "should return false if not a valid
     policy arn"). Not the Resource element's rule (``arn_matches``)."""
     parts = arn_pattern_segments(pattern)
-    if parts is None:
+    value = parse_arn(arn)  # the one split of an ARN; a value that is no ARN matches none
+    if parts is None or value is None:
         return False
-    fields = arn.split(":", 5)
-    if len(fields) != 6:
-        return False
+    fields = ("arn", value.partition, value.service, value.region, value.account,
+              value.resource)
     return all(glob_match(p, f) for p, f in zip(parts, fields))
 
 
@@ -328,7 +328,7 @@ def head_account(pattern: str) -> str | None:
     that account: ``arn:aws:iam::111111111111*`` and ``arn:aws:iam::111111111111:role/*``
     name 111111111111; ``arn:aws:iam::11111111111*`` (11 digits) and ``arn:aws:iam::*`` name
     none; an empty account component names none. The one reading of the evaluator
-    (conditions._arn_of_unnamed) and the exposure concepts (exposure._names_who; IAM
+    (conditions._arn_of_unnamed) and the exposure concepts (narrowing._names_who; IAM
     conformance trial round 14)."""
     parts = literal_prefix(pattern).split(":", 5)
     if len(parts) < 5 or parts[0] != "arn":

@@ -32,7 +32,7 @@ identity-policy addition is needed to keep them.
 
 The trust-zone check is the access analysis' (scanner/access: ``AccessPath.in_zone`` /
 ``allow_listed`` / ``principal_type == "public"``, from AccessSettings built by
-``scanner.pipeline.access_settings``), made in ``_violations`` below.
+``scanner.pipeline.access_settings``), made in ``violations`` below.
 """
 
 from __future__ import annotations

@@ -75,6 +75,20 @@ def test_scan_fails_exactly_the_seeded_misconfigurations(demo_run: tuple[int, st
     assert len(expected) == len(MISCONFIGURATIONS)
 
 
+def test_the_failed_replication_is_described_and_named_with_its_status_message(
+        demo_run: tuple[int, str, Path]) -> None:
+    """docs/demo.md: the demo config requires us-west-2, so replica-conflict, a primary
+    without a replica there, is described (DescribeSecret) and its Failed replication is seen:
+    the finding names it, not only "no replica" (the page said it showed up as not
+    replicated alone, DescribeSecret being called only for primaries with a listed replica)."""
+    _, _, out_dir = demo_run
+    finding = next(f for f in _json(out_dir / "findings.json")["findings"]
+                   if f["rule_id"] == "secret-not-replicated"
+                   and "demo/misconfig/replica-conflict" in f["resource"]["arn"])
+    assert finding["status"] == "FAIL"
+    assert "replication failed: us-west-2: Replication failed:" in finding["message"]
+
+
 def test_the_only_unknowns_follow_from_seeded_misconfigurations(
         demo_run: tuple[int, str, Path]) -> None:
     _, _, out_dir = demo_run

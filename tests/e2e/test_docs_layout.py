@@ -31,3 +31,45 @@ def test_readme_links_every_document_of_docs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     docs = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
     assert [d for d in docs if f"(docs/{d})" not in readme] == []
+
+
+def test_the_layout_names_every_schema_the_package_ships() -> None:
+    """The `scanner/schemas/` row lists each schema by name (remediation.schema.json, the plan
+    and journal's, was missing)."""
+    row = next(line for line in _layout_table().splitlines()
+               if line.startswith("| `scanner/schemas/`"))
+    shipped = sorted(p.name.removesuffix(".schema.json")
+                     for p in (ROOT / "scanner" / "schemas").glob("*.schema.json"))
+    assert [name for name in shipped if not re.search(rf"\b{name}\b", row)] == []
+
+
+#: a path in tests/ named across a line break: "tests/history/" then "test_x.py" on the next
+#: line (a comment's "# " or a docstring's indent between them)
+_TEST_PATH = re.compile(r"(?<![\w/.-])(tests/(?:[\w.-]+/)*(?:\s*\n\s*(?:#\s*)?)?[\w.-]+"
+                        r"(?:/[\w.-]+)*)")
+#: written by the browser tests when they run (git-ignored)
+_MADE_BY_TESTS = {"tests/artifacts"}
+
+
+def _named_test_paths(text: str) -> list[str]:
+    found = (re.sub(r"\s*\n\s*(?:#\s*)?", "", m.group(1)).rstrip(".,;:)/")
+             for m in _TEST_PATH.finditer(text))
+    return [path for path in found if path not in _MADE_BY_TESTS]
+
+
+def test_every_test_file_the_code_and_docs_name_exists() -> None:
+    """A docstring or a page that points at the test pinning a claim points at one that is
+    there (scanner/history/records.encode_blob named tests/history/test_nightly_memory.py,
+    which never existed: the test is test_history_payload_streaming.py)."""
+    sources = [*ROOT.glob("scanner/**/*.py"), *ROOT.glob("reports/**/*.py"),
+               *ROOT.glob("remediations/*.py"), *ROOT.glob("bench/*.py"),
+               ROOT / "README.md", *ROOT.glob("docs/*.md")]
+    missing = [f"{source.relative_to(ROOT)}: {path}" for source in sources
+               for path in _named_test_paths(source.read_text(encoding="utf-8"))
+               if not (ROOT / path).exists() and not (ROOT / f"{path}.py").exists()]
+    assert missing == []
+
+
+def test_a_test_path_split_over_two_lines_is_read_whole() -> None:
+    assert _named_test_paths("(tests/history/\n    # test_x.py) and tests/artifacts/") == \
+        ["tests/history/test_x.py"]
