@@ -80,3 +80,18 @@ def test_a_remediation_remediate_applies_to_some_findings_is_not_called_a_manual
     assert remediation["automated"] is False
     assert remediation["automated_for"] == ("a finding on a secret (not a replica) whose key "
                                             "policy denies (grant-key-decrypt)")
+
+
+def test_org_with_accounts_says_what_each_scans(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A first try at scanning two accounts of the organization with their SCPs, `scan --org
+    --accounts A,B`, was told only "give --org or --accounts, not both": which one to keep,
+    and what the other leaves out, was for the docs to say."""
+    assert main(["scan", "--org", "--accounts", "111122223333,444455556666", "--regions",
+                 "us-east-1", "--out", str(tmp_path / "out")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        "give --org or --accounts, not both: --org scans every account of the organization, "
+        "its SCPs and RCPs read; --accounts scans only the accounts it lists, their SCPs and "
+        "RCPs not read (reads they would allow are CONDITIONAL)")
+    assert not (tmp_path / "out").exists()
